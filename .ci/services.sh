@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Start the services the test suite needs when they are not already running.
+set -u
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    version=$(ls /etc/postgresql 2>/dev/null | head -n 1)
+    [ -n "$version" ] && pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" postgres 2>/dev/null | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE test' postgres >/dev/null 2>&1 || true
+fi
+exit 0

@@ -1,0 +1,3 @@
+from thinfile.cli.app import main
+
+main()

@@ -1,0 +1,136 @@
+"""``thinfile quote``: a repayment schedule and its all-in cost disclosure."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from thinfile.cli.options import option_choice, option_date, option_money, option_rate
+from thinfile.errors import InvalidInputError
+from thinfile.loanmath import (
+    CapBasis,
+    DayCount,
+    Frequency,
+    InterestBasis,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    annualized_rate,
+    build_schedule,
+    check_cap,
+    cost_statement,
+)
+from thinfile.money import Money, Rounding, format_yuan
+
+
+def quote_json(schedule: Schedule) -> dict[str, object]:
+    """The quote as the JSON object ``thinfile quote --json`` prints."""
+    rate = annualized_rate(schedule)
+    return {
+        "installments": [
+            {
+                "n": i.n, "due_date": i.due_date.isoformat(),
+                "principal": format_yuan(i.principal), "interest": format_yuan(i.interest),
+                "fee": format_yuan(i.fee), "total": format_yuan(i.total),
+                "balance": format_yuan(i.balance),
+            }
+            for i in schedule.installments
+        ],
+        "total_principal": format_yuan(schedule.total_principal),
+        "total_interest": format_yuan(schedule.total_interest),
+        "total_fees": format_yuan(schedule.total_fees),
+        "net_disbursed": format_yuan(schedule.net_disbursed.fen),
+        "annualized_rate": rate.as_dict(),
+        "statement": cost_statement(schedule, annualized=rate).as_dict(),
+    }
+
+
+def print_quote(schedule: Schedule, console: Console) -> None:
+    table = Table(title="Repayment schedule 还款计划")
+    for col in ("#", "due", "principal", "interest", "fee", "total", "balance"):
+        table.add_column(col, justify="right")
+    for i in schedule.installments:
+        table.add_row(str(i.n), i.due_date.isoformat(), *(format_yuan(v) for v in (
+            i.principal, i.interest, i.fee, i.total, i.balance)))
+    table.add_row("", "total", format_yuan(schedule.total_principal),
+                  format_yuan(schedule.total_interest),
+                  format_yuan(schedule.total_fees - schedule.terms.upfront_fee.fen),
+                  format_yuan(schedule.total_repaid), "")
+    console.print(table)
+    console.print(cost_statement(schedule).render_text(), highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quote")(quote)
+
+
+def quote(
+    principal: Annotated[str, typer.Option(help="Amount lent, in yuan.")],
+    annual_rate: Annotated[str, typer.Option(help="Contract annual rate, e.g. 12%.")] = "0%",
+    periods: Annotated[str, typer.Option(help="Number of installments.")] = "12",
+    method: Annotated[str, typer.Option(help="|".join(m.value for m in RepaymentMethod))] = (
+        "equal-installment"),
+    start: Annotated[str, typer.Option(help="Disbursement date, YYYY-MM-DD.")] = "2024-01-01",
+    first_due: Annotated[str | None, typer.Option(help="First due date (broken period).")] = None,
+    frequency: Annotated[str, typer.Option(help="monthly|biweekly|weekly|every-15-days")] = (
+        "monthly"),
+    day_count: Annotated[str, typer.Option(help="30/360|actual/360|actual/365|actual/actual")] = (
+        "30/360"),
+    interest_daily: Annotated[bool, typer.Option(
+        "--interest-daily/--interest-per-period",
+        help="Daily interest or per-period rate.")] = False,
+    grace_principal: Annotated[int, typer.Option(help="Periods with no principal due.")] = 0,
+    grace_interest: Annotated[int, typer.Option(help="Periods whose interest is deferred.")] = 0,
+    multiple_of: Annotated[str | None, typer.Option(
+        help="Round installments up to a multiple, in yuan.")] = None,
+    rounding: Annotated[str, typer.Option(help="half-even|half-up|down")] = "half-even",
+    monthly_fee_rate: Annotated[str, typer.Option(
+        help="Fee per period on the original principal, e.g. 0.6%.")] = "0%",
+    upfront_fee: Annotated[str, typer.Option(help="Fee deducted at disbursement, in yuan.")] = "0",
+    cap: Annotated[str, typer.Option(help="Cap on the annualized all-in cost.")] = "24%",
+    cap_basis: Annotated[str, typer.Option(help="nominal|effective|stricter")] = "stricter",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Print a repayment schedule and the all-in cost disclosure for one loan."""
+    try:
+        n = int(periods)
+    except ValueError:
+        raise InvalidInputError(f"{periods!r} is not a whole number", field="--periods",
+                                value=periods) from None
+    if n < 1:
+        raise InvalidInputError("must be at least 1", field="--periods", value=periods)
+    loan_start = option_date(start, "--start")
+    first = option_date(first_due, "--first-due") if first_due else None
+    if first is not None and first <= loan_start:
+        raise InvalidInputError("must be after --start", field="--first-due", value=first_due)
+    amount = option_money(principal, "--principal")
+    if amount.fen <= 0:
+        raise InvalidInputError("must be positive", field="--principal", value=principal)
+    terms = LoanTerms(
+        principal=amount,
+        annual_rate=option_rate(annual_rate, "--annual-rate"),
+        periods=n,
+        method=option_choice(method, "--method", RepaymentMethod),
+        start=loan_start,
+        first_due=first,
+        frequency=option_choice(frequency, "--frequency", Frequency),
+        day_count=option_choice(day_count, "--day-count", DayCount),
+        interest_basis=InterestBasis.DAILY if interest_daily else InterestBasis.PER_PERIOD,
+        grace_principal=grace_principal,
+        grace_interest=grace_interest,
+        multiple_of=option_money(multiple_of, "--multiple-of").fen if multiple_of else 1,
+        rounding=option_choice(rounding, "--rounding", Rounding),
+        monthly_fee_rate=option_rate(monthly_fee_rate, "--monthly-fee-rate"),
+        upfront_fee=option_money(upfront_fee, "--upfront-fee") if upfront_fee else Money.zero(),
+    )
+    schedule = build_schedule(terms)
+    check_cap(annualized_rate(schedule), option_rate(cap, "--cap"),
+              basis=option_choice(cap_basis, "--cap-basis", CapBasis))
+    if as_json:
+        typer.echo(json.dumps(quote_json(schedule), ensure_ascii=False))
+    else:
+        print_quote(schedule, Console())

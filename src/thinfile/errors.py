@@ -1,0 +1,183 @@
+"""Every error thinfile raises on purpose.
+
+Each error carries a stable ``code`` (for programs), an HTTP ``status`` (for the API),
+the ``field`` and ``value`` that caused it, and a ``remedy`` (what the user should do).
+Interfaces render all of them the same way: ``{"code", "message", "details"}``.
+
+Hierarchy::
+
+    ThinfileError
+    ├── InvalidInputError            invalid_input            422
+    │   ├── MoneyTypeError           money_type               422
+    │   ├── CurrencyMismatchError    currency_mismatch        422
+    │   └── DataContractError        data_contract            422
+    ├── RateCapExceededError         rate_cap_exceeded        422
+    ├── NoSolutionError              no_solution              422
+    ├── NotFoundError                not_found                404
+    ├── ConflictError                conflict                 409
+    ├── PermissionDeniedError        permission_denied        403
+    ├── AuthenticationError          authentication_required  401
+    └── RateLimitedError             rate_limited             429
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+__all__ = [
+    "AuthenticationError",
+    "ConflictError",
+    "CurrencyMismatchError",
+    "DataContractError",
+    "FieldProblem",
+    "InvalidInputError",
+    "MoneyTypeError",
+    "NoSolutionError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateCapExceededError",
+    "RateLimitedError",
+    "ThinfileError",
+]
+
+
+class FieldProblem:
+    """One bad field: where it is, what was wrong, and what to do."""
+
+    __slots__ = ("field", "message", "value")
+
+    def __init__(self, field: str, message: str, value: object = None) -> None:
+        self.field = field
+        self.message = message
+        self.value = value
+
+    def as_dict(self) -> dict[str, object]:
+        return {"field": self.field, "message": self.message, "value": _printable(self.value)}
+
+    def __repr__(self) -> str:
+        return f"FieldProblem({self.field!r}, {self.message!r})"
+
+
+def _printable(value: object) -> object:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+class ThinfileError(Exception):
+    """Base of every error thinfile raises deliberately."""
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: object = None,
+        remedy: str | None = None,
+        problems: Sequence[FieldProblem] = (),
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.value = value
+        self.remedy = remedy
+        self.problems = tuple(problems)
+        self.extra = dict(extra or {})
+
+    def details(self) -> dict[str, object]:
+        """Machine-readable details for API bodies and JSON output."""
+        out: dict[str, object] = {}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.value is not None:
+            out["value"] = _printable(self.value)
+        if self.remedy:
+            out["remedy"] = self.remedy
+        if self.problems:
+            out["problems"] = [p.as_dict() for p in self.problems]
+        out.update(self.extra)
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "details": self.details()}
+
+    def one_line(self) -> str:
+        """The single line a command-line user sees."""
+        where = f"{self.field}: " if self.field else ""
+        text = f"{where}{self.message}"
+        if self.problems and not self.field:
+            text += " (" + "; ".join(f"{p.field}: {p.message}" for p in self.problems) + ")"
+        if self.remedy:
+            text += f" — {self.remedy}"
+        return text
+
+
+class InvalidInputError(ThinfileError):
+    """Input that cannot be used as given."""
+
+    code = "invalid_input"
+    status = 422
+
+
+class MoneyTypeError(InvalidInputError):
+    """A float, or another unsupported type, was passed where money is expected."""
+
+    code = "money_type"
+
+
+class CurrencyMismatchError(InvalidInputError):
+    """Two amounts in different currencies were combined."""
+
+    code = "currency_mismatch"
+
+
+class DataContractError(InvalidInputError):
+    """A training or scoring table breaks its data contract (wrong column, type, target)."""
+
+    code = "data_contract"
+
+
+class RateCapExceededError(ThinfileError):
+    """The annualized all-in cost of a loan is above the configured cap."""
+
+    code = "rate_cap_exceeded"
+    status = 422
+
+
+class NoSolutionError(ThinfileError):
+    """A numeric solve (IRR, XIRR, annuity) has no solution for the given cash flows."""
+
+    code = "no_solution"
+    status = 422
+
+
+class NotFoundError(ThinfileError):
+    code = "not_found"
+    status = 404
+
+
+class ConflictError(ThinfileError):
+    """The request conflicts with the current state (stale version, wrong status)."""
+
+    code = "conflict"
+    status = 409
+
+
+class PermissionDeniedError(ThinfileError):
+    code = "permission_denied"
+    status = 403
+
+
+class AuthenticationError(ThinfileError):
+    code = "authentication_required"
+    status = 401
+
+
+class RateLimitedError(ThinfileError):
+    code = "rate_limited"
+    status = 429

@@ -1,0 +1,68 @@
+"""Loan math: schedules, day counts, IRR/XIRR, the annualized rate and the cost statement.
+
+Pure functions over immutable values; no I/O. Data flow::
+
+    LoanTerms ──build_schedule──► Schedule ──annualized_rate──► AnnualizedRate ──check_cap
+                                     └────────cost_statement──► CostStatement (text / JSON)
+"""
+
+from thinfile.loanmath.annualized import (
+    DEFAULT_CAP,
+    AnnualizedRate,
+    CapBasis,
+    annualize_daily_rate,
+    annualized_rate,
+    check_cap,
+)
+from thinfile.loanmath.calendar import Frequency, add_months, due_dates
+from thinfile.loanmath.daycount import DayCount, days_between, year_fraction
+from thinfile.loanmath.disclosure import (
+    ChargeItem,
+    CostStatement,
+    DefaultCost,
+    DefaultTerms,
+    cost_statement,
+)
+from thinfile.loanmath.irr import periodic_irr, xirr
+from thinfile.loanmath.schedule import (
+    Installment,
+    Schedule,
+    annuity_payment,
+    annuity_split,
+    build_schedule,
+    level_installment,
+    period_rates,
+)
+from thinfile.loanmath.terms import InterestBasis, LoanTerms, RepaymentMethod
+
+__all__ = [
+    "DEFAULT_CAP",
+    "AnnualizedRate",
+    "CapBasis",
+    "ChargeItem",
+    "CostStatement",
+    "DayCount",
+    "DefaultCost",
+    "DefaultTerms",
+    "Frequency",
+    "Installment",
+    "InterestBasis",
+    "LoanTerms",
+    "RepaymentMethod",
+    "Schedule",
+    "add_months",
+    "annualize_daily_rate",
+    "annualized_rate",
+    "annuity_payment",
+    "annuity_split",
+    "build_schedule",
+    "check_cap",
+    "cost_statement",
+    "days_between",
+    "due_dates",
+    "level_installment",
+    "period_rates",
+    "periodic_irr",
+    "xirr",
+    "year_fraction",
+]

@@ -1,0 +1,25 @@
+"""Fixtures shared by every tier: where the shared reference material lives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("THINFILE_SHARED_DIR", REPO.parent / "shared"))
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; skips outside CI when it is absent, fails in CI."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if in_ci():
+            pytest.fail(f"{path} is missing; CI must have ../shared beside the project")
+        pytest.skip(f"{path} is not present (outside CI)")
+    return path
