@@ -12,6 +12,7 @@ from thinfile.loanmath.annualized import (
     CapBasis,
     annualize_daily_rate,
     annualized_rate,
+    cap_measure,
     check_cap,
 )
 from thinfile.loanmath.calendar import Frequency, add_months, due_dates
@@ -56,6 +57,7 @@ __all__ = [
     "annuity_payment",
     "annuity_split",
     "build_schedule",
+    "cap_measure",
     "check_cap",
     "cost_statement",
     "days_between",

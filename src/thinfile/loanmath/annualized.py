@@ -22,6 +22,7 @@ __all__ = [
     "CapBasis",
     "annualize_daily_rate",
     "annualized_rate",
+    "cap_measure",
     "check_cap",
 ]
 
@@ -78,7 +79,8 @@ class CapBasis(enum.StrEnum):
     """The higher of nominal and effective (the safer reading until compliance signs off)."""
 
 
-def _measured(rate: AnnualizedRate, basis: CapBasis) -> Decimal:
+def cap_measure(rate: AnnualizedRate, basis: CapBasis) -> Decimal:
+    """The figure a cap check compares: nominal, effective, or the higher of the two."""
     if basis is CapBasis.NOMINAL:
         return rate.nominal
     if basis is CapBasis.EFFECTIVE:
@@ -90,7 +92,7 @@ def check_cap(
     rate: AnnualizedRate, cap: Decimal = DEFAULT_CAP, *, basis: CapBasis = CapBasis.STRICTER
 ) -> None:
     """Refuse a loan whose annualized all-in cost is above ``cap``."""
-    measured = _measured(rate, basis)
+    measured = cap_measure(rate, basis)
     if measured > cap:
         raise RateCapExceededError(
             f"the annualized all-in cost {measured:.2%} ({basis.value}) is above the cap {cap:.2%}",

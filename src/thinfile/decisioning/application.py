@@ -1,0 +1,228 @@
+"""An application for credit: the applicant's data and the request, validated in one pass.
+
+Every bad field is reported at once (missing, wrong type, impossible value); nothing is
+defaulted silently. Alternative-data fields are optional: ``null`` means "no data", which the
+model treats as information, never as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from thinfile.errors import FieldProblem, InvalidInputError
+
+__all__ = [
+    "PURPOSES",
+    "SEGMENTS",
+    "Application",
+    "parse_application",
+]
+
+SEGMENTS = (
+    "delivery_rider", "ride_hail_driver", "construction_worker", "factory_worker",
+    "domestic_service", "micro_shop_owner", "new_graduate", "salaried_resident",
+)
+PURPOSES = (
+    "consumption", "rent_deposit", "education", "vehicle", "medical",
+    "business_working_capital", "phone_purchase",
+)
+
+Value = str | int | float | bool | date | None
+Parser = Callable[[object], Value]
+
+
+class _Bad(ValueError):
+    """A field value that cannot be used; the message says why."""
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad("must be a non-empty string")
+    return value.strip()
+
+
+def _int_in(low: int, high: int) -> Parser:
+    def parse(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Bad("must be a whole number")
+        if not low <= value <= high:
+            raise _Bad(f"must be from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _ratio(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Bad("must be a number from 0 to 1")
+    if math.isnan(value) or not 0 <= value <= 1:
+        raise _Bad("must be a number from 0 to 1")
+    return float(value)
+
+
+def _nonneg_number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise _Bad("must be a number of at least 0")
+    return float(value)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad("must be true or false")
+    return value
+
+
+def _day(value: object) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _Bad("must be a date written YYYY-MM-DD") from None
+
+
+def _fen(value: object) -> int:
+    """A yuan amount (``"12000.00"`` or ``12000``) as whole fen; floats are refused."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _Bad("must be a yuan amount written as a string such as \"12000.00\" or an integer")
+    try:
+        exact = Decimal(str(value)) * 100
+    except InvalidOperation:
+        raise _Bad("is not a number") from None
+    if not exact.is_finite() or exact != exact.to_integral_value() or exact < 0:
+        raise _Bad("must be a non-negative amount with at most two decimals")
+    return int(exact)
+
+
+def _choice(options: tuple[str, ...]) -> Parser:
+    def parse(value: object) -> str:
+        if value not in options:
+            raise _Bad("must be one of: " + ", ".join(options))
+        return str(value)
+
+    return parse
+
+
+REQUIRED: dict[str, Parser] = {
+    "applicant_id": _text,
+    "id_number": _text,
+    "phone": _text,
+    "birth_date": _day,
+    "segment": _choice(SEGMENTS),
+    "months_in_city": _int_in(0, 900),
+    "purpose": _choice(PURPOSES),
+    "requested_amount": _fen,
+    "requested_term_months": _int_in(1, 60),
+    "consent_credit": _flag,
+}
+
+OPTIONAL: dict[str, Parser] = {
+    "name": _text,
+    "gender": _choice(("F", "M")),
+    "city": _text,
+    "city_tier": _int_in(1, 4),
+    "hukou_province": _text,
+    "is_local_hukou": _flag,
+    "device_id": _text,
+    "bureau_history_months": _int_in(0, 900),
+    "bureau_records": _int_in(0, 1000),
+    "bureau_delinquencies_24m": _int_in(0, 1000),
+    "platform_tenure_months": _int_in(0, 900),
+    "income_monthly_mean": _fen,
+    "income_monthly_cv": _nonneg_number,
+    "income_months_observed": _int_in(0, 12),
+    "income_verified": _flag,
+    "declared_monthly_income": _fen,
+    "rent_months_reported": _int_in(0, 900),
+    "rent_on_time_ratio": _ratio,
+    "utility_months_reported": _int_in(0, 900),
+    "utility_on_time_ratio": _ratio,
+    "social_insurance_months": _int_in(0, 900),
+    "ecommerce_months_active": _int_in(0, 900),
+    "ecommerce_monthly_spend": _fen,
+    "device_tenure_months": _int_in(0, 900),
+    "address_changes_24m": _int_in(0, 100),
+    "existing_debt_payment_monthly": _fen,
+    "consent_alt_data": _flag,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """A validated application. ``values`` holds every given field, parsed; money in fen."""
+
+    values: Mapping[str, Value]
+
+    def get(self, name: str) -> Value:
+        return self.values.get(name)
+
+    def number(self, name: str, default: float = 0.0) -> float:
+        value = self.values.get(name)
+        return default if value is None or isinstance(value, (str, date)) else float(value)
+
+    def fen(self, name: str) -> int:
+        value = self.values.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    @property
+    def applicant_id(self) -> str:
+        return str(self.values["applicant_id"])
+
+    @property
+    def requested_amount(self) -> int:
+        return self.fen("requested_amount")
+
+    @property
+    def requested_term(self) -> int:
+        return int(self.number("requested_term_months"))
+
+    def age_on(self, day: date) -> int:
+        born = self.values["birth_date"]
+        assert isinstance(born, date)  # guaranteed by parse_application
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def as_json(self) -> dict[str, object]:
+        """The application as JSON-ready data: dates as ISO text, money back in yuan text."""
+        out: dict[str, object] = {}
+        for key, value in self.values.items():
+            if isinstance(value, date):
+                out[key] = value.isoformat()
+            elif REQUIRED.get(key, OPTIONAL.get(key)) is _fen and isinstance(value, int):
+                out[key] = f"{value // 100}.{value % 100:02d}"
+            else:
+                out[key] = value
+        return out
+
+
+def parse_application(data: object) -> Application:
+    """Validate raw application data; every bad field is listed in one ``InvalidInputError``."""
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("an application must be a JSON object", field="application")
+    problems: list[FieldProblem] = []
+    values: dict[str, Value] = {}
+    for name, parser in REQUIRED.items():
+        if data.get(name) is None:
+            problems.append(FieldProblem(name, "is required"))
+            continue
+        _parse_into(values, problems, name, parser, data[name])
+    for name, parser in OPTIONAL.items():
+        if data.get(name) is not None:
+            _parse_into(values, problems, name, parser, data[name])
+    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    problems.extend(FieldProblem(name, "is not a known field") for name in unknown)
+    if problems:
+        raise InvalidInputError(
+            f"the application has {len(problems)} bad field(s)", problems=problems,
+            remedy="correct every listed field and submit again",
+        )
+    return Application(values)
+
+
+def _parse_into(values: dict[str, Value], problems: list[FieldProblem], name: str,
+                parser: Parser, raw: object) -> None:
+    try:
+        values[name] = parser(raw)
+    except _Bad as bad:
+        problems.append(FieldProblem(name, str(bad), raw))

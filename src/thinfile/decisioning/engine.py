@@ -1,0 +1,254 @@
+"""The decision: knockouts, score, affordability, limit, price and product, with reasons.
+
+``decide`` is a pure function of the application, the lender's history facts, the decision
+date, one policy and one model; storing those inputs (and the two versions) is enough to
+replay a decision exactly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from thinfile.decisioning.application import Application
+from thinfile.decisioning.checks import (
+    NO_HISTORY,
+    Checks,
+    History,
+    id_birth_date,
+    is_valid_id_number,
+    is_valid_phone,
+)
+from thinfile.decisioning.policy import Policy
+from thinfile.decisioning.pricing import (
+    Affordability,
+    Offer,
+    Price,
+    ProductRule,
+    assess_affordability,
+    price_offer,
+)
+from thinfile.decisioning.reasons import explain
+
+__all__ = ["Decision", "Finding", "Outcome", "Scorer", "decide"]
+
+
+class ReasonLike(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def feature(self) -> str: ...
+    @property
+    def contribution(self) -> float: ...
+
+
+class ScoreLike(Protocol):
+    @property
+    def pd(self) -> float: ...
+    @property
+    def score(self) -> int: ...
+    @property
+    def reasons(self) -> Sequence[ReasonLike]: ...
+
+
+class Scorer(Protocol):
+    """What the decision needs of a scoring model (``thinfile.scoring.ScoringModel``)."""
+
+    @property
+    def version(self) -> str: ...
+
+    def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> ScoreLike: ...
+
+
+class Outcome(enum.StrEnum):
+    APPROVE = "approve"
+    REFER = "refer"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    kind: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    application: Application
+    history: History
+    decided_on: date
+    pd: float
+    score: int
+    grade: str
+    affordability: Affordability | None
+    offers: tuple[Offer, ...]
+    findings: tuple[Finding, ...]
+    reason_codes: tuple[str, ...]
+    model_version: str
+    policy_version: str
+    model_reasons: tuple[dict[str, object], ...] = field(default=())
+
+    def borrower_reasons(self, language: str = "en") -> list[dict[str, str]]:
+        """Plain-word reasons (and what to do) for the borrower, in ``en`` or ``zh``."""
+        out = []
+        for code in self.reason_codes:
+            feature = next((str(r["feature"]) for r in self.model_reasons
+                            if r["code"] == code), None)
+            reason = explain(code, feature)
+            text, advice = (reason.zh, reason.advice_zh) if language == "zh" else (
+                reason.en, reason.advice_en)
+            out.append({"code": code, "text": text, "advice": advice})
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "outcome": self.outcome.value,
+            "decided_on": self.decided_on.isoformat(),
+            "pd": round(self.pd, 6), "score": self.score, "grade": self.grade,
+            "affordability": self.affordability.as_dict() if self.affordability else None,
+            "offers": [o.as_dict() for o in self.offers],
+            "findings": [f.as_dict() for f in self.findings],
+            "reason_codes": list(self.reason_codes),
+            "reasons": self.borrower_reasons("en"),
+            "reasons_zh": self.borrower_reasons("zh"),
+            "model_reasons": list(self.model_reasons),
+            "model_version": self.model_version,
+            "policy_version": self.policy_version,
+            "inputs": {"application": self.application.as_json(),
+                       "history": self.history.as_dict()},
+        }
+
+
+def model_record(app: Application, on: date) -> dict[str, object]:
+    """The inputs the scoring model sees: the application's fields plus age at decision."""
+    record: dict[str, object] = dict(app.values)
+    record["age"] = app.age_on(on)
+    return record
+
+
+def _checks(app: Application, history: History) -> Checks:
+    id_number = str(app.get("id_number"))
+    valid = is_valid_id_number(id_number)
+    return Checks(
+        id_valid=valid,
+        id_matches_birth_date=valid and id_birth_date(id_number) == app.get("birth_date"),
+        phone_valid=is_valid_phone(str(app.get("phone"))),
+        consent_credit=bool(app.get("consent_credit")),
+        history=history,
+    )
+
+
+def _context(app: Application, checks: Checks, pd: float, score: int,
+             on: date) -> dict[str, object]:
+    return {
+        "applicant": {
+            "age": app.age_on(on), "segment": app.get("segment"),
+            "bureau_history_months": app.number("bureau_history_months"),
+            "income_verified": bool(app.get("income_verified")),
+            "months_in_city": app.number("months_in_city"),
+        },
+        "request": {"purpose": app.get("purpose"), "amount": app.requested_amount / 100,
+                    "term": app.requested_term},
+        "checks": checks.as_context(),
+        "score": {"pd": pd, "score": score},
+    }
+
+
+def _findings(result: Mapping[str, Any], key: str, kind: str) -> list[Finding]:
+    return [Finding(str(r["code"]), kind, str(r["message"])) for r in result.get(key) or []]
+
+
+def decide(app: Application, *, policy: Policy, model: Scorer, on: date,
+           history: History = NO_HISTORY, lender: str = "thinfile demo lender") -> Decision:
+    """Decide ``app`` on date ``on`` with ``policy`` and ``model``."""
+    scored = model.score_one(model_record(app, on), reasons=4)
+    model_reasons = tuple({"code": r.code, "feature": r.feature,
+                           "contribution": round(float(r.contribution), 6)}
+                          for r in scored.reasons)
+    result = policy.evaluate(_context(app, _checks(app, history), scored.pd, scored.score, on))
+    grade = result["grade"]
+    base = _Common(app, history, on, float(scored.pd), int(scored.score), str(grade["name"]),
+                   model_reasons, model.version, policy.version)
+    knockouts = _findings(result, "knockouts", "knockout")
+    if knockouts:
+        return _decline(base, None, knockouts, [f.code for f in knockouts])
+    model_codes = [str(r["code"]) for r in model_reasons]
+    if not grade["lendable"]:
+        finding = Finding("RISK_GRADE", "score", f"grade {grade['name']} is not lendable")
+        return _decline(base, None, [finding], ["RISK_GRADE", *model_codes[:3]])
+    room = assess_affordability(app, policy.settings, Decimal(str(grade["max_dsr"])))
+    if room.max_installment <= 0:
+        finding = Finding("AFFORDABILITY", "affordability", "no room for a new installment")
+        return _decline(base, room, [finding], ["AFFORDABILITY"])
+    offers, notes = _offers(app, result, room, policy, on, lender)
+    if not offers:
+        return _decline(base, room, [*notes, Finding("NO_PRODUCT", "product",
+                                                     "no product fits affordably")],
+                        ["NO_PRODUCT", "AFFORDABILITY"])
+    referrals = _findings(result, "referrals", "referral")
+    outcome = Outcome.REFER if referrals else Outcome.APPROVE
+    codes = [f.code for f in referrals] + (["REFER"] if referrals else [])
+    return base.decision(outcome, room, offers, [*referrals, *notes], codes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Common:
+    """What every outcome of one decision shares."""
+
+    application: Application
+    history: History
+    decided_on: date
+    pd: float
+    score: int
+    grade: str
+    model_reasons: tuple[dict[str, object], ...]
+    model_version: str
+    policy_version: str
+
+    def decision(self, outcome: Outcome, room: Affordability | None, offers: tuple[Offer, ...],
+                 findings: list[Finding], codes: list[str]) -> Decision:
+        return Decision(
+            outcome=outcome, application=self.application, history=self.history,
+            decided_on=self.decided_on, pd=self.pd, score=self.score, grade=self.grade,
+            affordability=room, offers=offers, findings=tuple(findings),
+            reason_codes=tuple(codes), model_version=self.model_version,
+            policy_version=self.policy_version, model_reasons=self.model_reasons,
+        )
+
+
+def _decline(base: _Common, room: Affordability | None, findings: list[Finding],
+             codes: list[str]) -> Decision:
+    return base.decision(Outcome.DECLINE, room, (), findings, codes)
+
+
+def _offers(app: Application, result: Mapping[str, Any], room: Affordability, policy: Policy,
+            on: date, lender: str) -> tuple[tuple[Offer, ...], list[Finding]]:
+    grade = result["grade"]
+    limit = min(int(room.income * Decimal(str(grade["income_multiple"]))),
+                int(Decimal(str(grade["max_limit"])) * 100))
+    base = Price(Decimal(str(grade["annual_rate"])), Decimal(str(grade["monthly_fee_rate"])),
+                 Decimal(0))
+    offers: list[Offer] = []
+    notes: list[Finding] = []
+    for row in result.get("products") or []:
+        rule = ProductRule.from_policy(row)
+        offer = price_offer(rule, app, base=base, limit=limit, room=room.max_installment,
+                            settings=policy.settings, start=on, lender=lender)
+        if offer is None:
+            notes.append(Finding("PRODUCT_NOT_AFFORDABLE", "product", rule.code))
+            continue
+        if offer.capped:
+            notes.append(Finding("PRICE_CAPPED", "pricing",
+                                 f"{rule.code} re-priced to the {policy.settings.cap:.0%} cap"))
+        offers.append(offer)
+    offers.sort(key=lambda o: (-o.fit, o.annualized.nominal, o.total_cost))
+    return tuple(offers[: policy.settings.max_offers]), notes

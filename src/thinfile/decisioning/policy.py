@@ -1,0 +1,127 @@
+"""Policies are data: a folder with a GoRules decision graph (JDM) and its settings.
+
+``decision.json`` holds the knockout rules, grade cut-offs, limit and pricing tables and the
+product rules as decision tables a lender can edit in the GoRules visual editor; it is evaluated
+by ``zen-engine``. ``policy.json`` holds the settings that are not tables (cap, income
+haircuts). A policy's version is the SHA-256 of both files' canonical JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import zen
+
+from thinfile.errors import InvalidInputError
+from thinfile.loanmath import DEFAULT_CAP, CapBasis
+
+__all__ = ["DEFAULT_POLICY_DIR", "Policy", "PolicySettings", "load_policy"]
+
+DEFAULT_POLICY_DIR = Path(__file__).parent / "default_policy"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    """Policy settings that are not decision tables."""
+
+    name: str
+    cap: Decimal = DEFAULT_CAP
+    cap_basis: CapBasis = CapBasis.STRICTER
+    income_haircut: Decimal = Decimal("0.10")
+    """Taken off observed platform income before affordability."""
+    volatility_haircut: Decimal = Decimal("0.50")
+    """Further haircut per unit of income coefficient of variation."""
+    declared_income_haircut: Decimal = Decimal("0.40")
+    """Haircut on income the applicant declares without evidence."""
+    amount_step: int = 10000
+    """Offered amounts are rounded down to this many fen (100 yuan)."""
+    max_offers: int = 3
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PolicySettings:
+        try:
+            return cls(
+                name=str(data["name"]),
+                cap=Decimal(str(data.get("cap", DEFAULT_CAP))),
+                cap_basis=CapBasis(data.get("cap_basis", CapBasis.STRICTER.value)),
+                income_haircut=Decimal(str(data.get("income_haircut", "0.10"))),
+                volatility_haircut=Decimal(str(data.get("volatility_haircut", "0.50"))),
+                declared_income_haircut=Decimal(str(data.get("declared_income_haircut", "0.40"))),
+                amount_step=int(data.get("amount_step", 10000)),
+                max_offers=int(data.get("max_offers", 3)),
+            )
+        except (KeyError, ValueError, ArithmeticError) as exc:
+            raise InvalidInputError(f"policy.json is not valid: {exc}", field="policy.json",
+                                    remedy="compare it with the default policy") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A loaded policy: settings, the compiled decision graph and the content hash."""
+
+    settings: PolicySettings
+    graph_json: str
+    version: str
+    _decision: Any
+
+    def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:
+        """Run the decision graph on ``context`` and return its result object."""
+        response = self._decision.evaluate(dict(context))
+        result: dict[str, Any] = response["result"]
+        return result
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "decision.json").write_text(self.graph_json, encoding="utf-8")
+        settings = {
+            "format_version": FORMAT_VERSION, "name": self.settings.name,
+            "cap": str(self.settings.cap), "cap_basis": self.settings.cap_basis.value,
+            "income_haircut": str(self.settings.income_haircut),
+            "volatility_haircut": str(self.settings.volatility_haircut),
+            "declared_income_haircut": str(self.settings.declared_income_haircut),
+            "amount_step": self.settings.amount_step, "max_offers": self.settings.max_offers,
+        }
+        (folder / "policy.json").write_text(json.dumps(settings, indent=1) + "\n", "utf-8")
+
+
+def _canonical(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{what} is not valid JSON: {exc}", field=what) from None
+
+
+def load_policy(folder: Path | str | None = None) -> Policy:
+    """Load, validate and compile the policy in ``folder`` (default: the shipped policy)."""
+    path = Path(folder) if folder else DEFAULT_POLICY_DIR
+    files = {name: path / name for name in ("policy.json", "decision.json")}
+    for name, file in files.items():
+        if not file.is_file():
+            raise InvalidInputError(f"{file} does not exist", field=name,
+                                    remedy="a policy folder holds policy.json and decision.json")
+    settings_data = _canonical(files["policy.json"].read_text("utf-8"), "policy.json")
+    graph_text = files["decision.json"].read_text("utf-8")
+    graph = _canonical(graph_text, "decision.json")
+    if settings_data.get("format_version") != FORMAT_VERSION:
+        raise InvalidInputError("unsupported policy format_version", field="policy.json",
+                                value=settings_data.get("format_version"))
+    canonical = json.dumps([settings_data, graph], sort_keys=True, separators=(",", ":"))
+    version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    try:
+        decision = zen.ZenEngine().create_decision(graph_text)
+        decision.validate()
+    except Exception as exc:  # zen raises plain exceptions for invalid graphs
+        raise InvalidInputError(f"decision.json is not a valid decision graph: {exc}",
+                                field="decision.json") from None
+    return Policy(PolicySettings.from_json(settings_data), graph_text, version, decision)

@@ -1,0 +1,223 @@
+"""Affordability, limits and risk-based prices under the cap, turned into priced offers.
+
+Each offer's schedule, annualized rate and all-in cost statement come from
+``thinfile.loanmath``; an offer whose annualized cost would exceed the policy cap is re-priced
+down to the cap (the largest price that fits) and never made above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from thinfile.decisioning.application import Application
+from thinfile.decisioning.policy import PolicySettings
+from thinfile.loanmath import (
+    AnnualizedRate,
+    CostStatement,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    annualized_rate,
+    build_schedule,
+    cap_measure,
+    cost_statement,
+)
+from thinfile.money import Money, Rounding, round_fen
+
+__all__ = ["Affordability", "Offer", "ProductRule", "assess_affordability", "price_offer"]
+
+_CAP_SEARCH_STEPS = 8
+_CAP_TOLERANCE = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class Affordability:
+    """Estimated monthly income and the room left for a new installment (fen)."""
+
+    income: int
+    existing_debt: int
+    max_dsr: Decimal
+    max_installment: int
+    source: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"income": self.income, "existing_debt": self.existing_debt,
+                "max_dsr": str(self.max_dsr), "max_installment": self.max_installment,
+                "source": self.source}
+
+
+def _estimated_income(app: Application, settings: PolicySettings) -> tuple[int, str]:
+    observed = app.fen("income_monthly_mean")
+    if observed and app.number("income_months_observed") >= 3:
+        cv = Decimal(str(app.number("income_monthly_cv")))
+        keep = 1 - settings.income_haircut - settings.volatility_haircut * cv
+        source = "verified" if app.get("income_verified") else "alternative data"
+        return max(0, round_fen(observed * keep, Rounding.DOWN)), source
+    declared = app.fen("declared_monthly_income")
+    if declared:
+        keep = 1 - settings.declared_income_haircut
+        return round_fen(declared * keep, Rounding.DOWN), "declared"
+    return 0, "none"
+
+
+def assess_affordability(app: Application, settings: PolicySettings,
+                         max_dsr: Decimal) -> Affordability:
+    income, source = _estimated_income(app, settings)
+    debt = app.fen("existing_debt_payment_monthly")
+    room = round_fen(income * max_dsr, Rounding.DOWN) - debt
+    return Affordability(income, debt, max_dsr, max(0, room), source)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRule:
+    """One eligible product as the policy's product table returned it."""
+
+    code: str
+    method: RepaymentMethod
+    min_amount: int
+    max_amount: int
+    min_term: int
+    max_term: int
+    fit: int
+    rate_adjustment: Decimal
+    upfront_fee_rate: Decimal
+
+    @classmethod
+    def from_policy(cls, row: Mapping[str, Any]) -> ProductRule:
+        return cls(
+            code=str(row["code"]), method=RepaymentMethod(str(row["method"])),
+            min_amount=int(Decimal(str(row["min_amount"])) * 100),
+            max_amount=int(Decimal(str(row["max_amount"])) * 100),
+            min_term=int(row["min_term"]), max_term=int(row["max_term"]), fit=int(row["fit"]),
+            rate_adjustment=Decimal(str(row.get("rate_adjustment", "0"))),
+            upfront_fee_rate=Decimal(str(row.get("upfront_fee_rate", "0"))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    product: str
+    fit: int
+    schedule: Schedule
+    annualized: AnnualizedRate
+    statement: CostStatement
+    credit_limit: int | None
+    capped: bool
+
+    @property
+    def amount(self) -> int:
+        return self.schedule.terms.principal.fen
+
+    @property
+    def total_cost(self) -> int:
+        return self.schedule.total_repaid + self.schedule.terms.upfront_fee.fen - self.amount
+
+    def as_dict(self) -> dict[str, object]:
+        t, s = self.schedule.terms, self.schedule
+        return {
+            "product": self.product, "method": t.method.value,
+            "amount": str(t.principal), "term_months": t.periods,
+            "annual_rate": str(t.annual_rate), "monthly_fee_rate": str(t.monthly_fee_rate),
+            "upfront_fee": str(t.upfront_fee),
+            "first_installment": str(Money(s.installments[0].total)),
+            "total_repaid": str(Money(s.total_repaid)), "total_cost": str(Money(self.total_cost)),
+            "annualized_rate": self.annualized.as_dict(),
+            "credit_limit": None if self.credit_limit is None else str(Money(self.credit_limit)),
+            "capped_to_legal_limit": self.capped,
+            "start": t.start.isoformat(),
+            "statement": self.statement.as_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    annual_rate: Decimal
+    monthly_fee_rate: Decimal
+    upfront_fee_rate: Decimal
+
+    def scaled(self, factor: Decimal) -> Price:
+        q = Decimal("0.000001")
+        return Price((self.annual_rate * factor).quantize(q),
+                     (self.monthly_fee_rate * factor).quantize(q),
+                     (self.upfront_fee_rate * factor).quantize(q))
+
+
+def _terms(rule: ProductRule, amount: int, term: int, price: Price, start: date) -> LoanTerms:
+    fee_based = rule.method in (RepaymentMethod.FEE_INSTALLMENT, RepaymentMethod.ZERO_INTEREST)
+    return LoanTerms(
+        principal=Money(amount), annual_rate=Decimal(0) if fee_based else price.annual_rate,
+        periods=term, method=rule.method, start=start,
+        monthly_fee_rate=price.monthly_fee_rate if fee_based else Decimal(0),
+        upfront_fee=Money(round_fen(amount * price.upfront_fee_rate, Rounding.HALF_UP)),
+    )
+
+
+def _affordable_schedule(rule: ProductRule, amount: int, term: int, price: Price,
+                         start: date, room: int, step: int) -> Schedule | None:
+    schedule = build_schedule(_terms(rule, amount, term, price, start))
+    peak = max(i.total for i in schedule.installments)
+    if peak > room:
+        amount = (amount * room // peak) // step * step
+        if amount < rule.min_amount:
+            return None
+        schedule = build_schedule(_terms(rule, amount, term, price, start))
+    return schedule
+
+
+def _within_cap(schedule: Schedule, settings: PolicySettings) -> AnnualizedRate | None:
+    rate = annualized_rate(schedule)
+    return rate if cap_measure(rate, settings.cap_basis) <= settings.cap else None
+
+
+def price_offer(
+    rule: ProductRule, app: Application, *, base: Price, limit: int, room: int,
+    settings: PolicySettings, start: date, lender: str,
+) -> Offer | None:
+    """The best offer of ``rule`` for ``app``, affordable and under the cap; None if none fits."""
+    step = settings.amount_step
+    amount = min(app.requested_amount, limit, rule.max_amount) // step * step
+    term = min(max(app.requested_term, rule.min_term), rule.max_term)
+    if amount < rule.min_amount:
+        return None
+    price = Price(max(Decimal(0), base.annual_rate + rule.rate_adjustment),
+                  base.monthly_fee_rate, rule.upfront_fee_rate)
+    schedule = _affordable_schedule(rule, amount, term, price, start, room, step)
+    if schedule is None:
+        return None
+    rate = _within_cap(schedule, settings)
+    capped = rate is None
+    if rate is None:
+        found = _largest_price_under_cap(rule, schedule, price, settings, start)
+        if found is None:
+            return None
+        schedule, rate = found
+    return Offer(rule.code, rule.fit, schedule, rate,
+                 cost_statement(schedule, lender=lender, annualized=rate),
+                 limit if rule.code == "revolving_line" else None, capped)
+
+
+def _largest_price_under_cap(
+    rule: ProductRule, schedule: Schedule, price: Price, settings: PolicySettings, start: date
+) -> tuple[Schedule, AnnualizedRate] | None:
+    """Scale every price component down until the cost sits just under the cap.
+
+    The annualized cost is nearly proportional to the price, so each step rescales by
+    cap / measured; the best price found under the cap (within 0.01%) is kept.
+    """
+    amount, term = schedule.terms.principal.fen, schedule.terms.periods
+    measured = cap_measure(annualized_rate(schedule), settings.cap_basis)
+    factor, best = Decimal(1), None
+    for _ in range(_CAP_SEARCH_STEPS):
+        factor = factor * settings.cap / measured * Decimal("0.99999")
+        candidate = build_schedule(_terms(rule, amount, term, price.scaled(factor), start))
+        rate = annualized_rate(candidate)
+        measured = cap_measure(rate, settings.cap_basis)
+        if measured <= settings.cap:
+            best = (candidate, rate)
+            if settings.cap - measured <= _CAP_TOLERANCE:
+                break
+    return best

@@ -1,0 +1,56 @@
+"""The simulation report as a self-contained HTML page (no scripts, no CDN)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from thinfile.decisioning.simulate import SimulationReport
+
+__all__ = ["render_simulation_html"]
+
+_COLUMNS = ("applications", "approved", "approval_rate", "referral_rate", "expected_bad_rate",
+            "realised_bad_rate", "average_annualized_rate", "average_amount")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float) and value <= 1 and value >= 0:
+        return f"{value:.2%}"
+    return escape("—" if value is None else str(value))
+
+
+def _table(title: str, rows: dict[str, dict[str, object]]) -> str:
+    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in _COLUMNS)
+    body = "".join(
+        f"<tr><th scope='row'>{escape(name)}</th>"
+        + "".join(f"<td>{_cell(row.get(c))}</td>" for c in _COLUMNS) + "</tr>"
+        for name, row in rows.items()
+    )
+    return f"<h2>{escape(title)}</h2><table><tr><th></th>{head}</tr>{body}</table>"
+
+
+def _arm(label: str, arm: dict[str, object]) -> str:
+    parts = [f"<h1>{escape(label)} — policy {escape(str(arm['policy_version']))}</h1>",
+             _table("Overall", {"all": arm["overall"]})]  # type: ignore[dict-item]
+    parts.append(_table("Thin-file vs thick-file", arm["by_file"]))  # type: ignore[arg-type]
+    parts.append(_table("By occupation", arm["by_segment"]))  # type: ignore[arg-type]
+    return "".join(parts)
+
+
+def render_simulation_html(report: SimulationReport) -> str:
+    data = report.as_dict()
+    sections = [_arm("Candidate", data["candidate"])]  # type: ignore[arg-type]
+    if data["baseline"]:
+        sections.append(_arm("Baseline", data["baseline"]))  # type: ignore[arg-type]
+        change = data["change"]
+        assert isinstance(change, dict)
+        sections.insert(0, (
+            "<p class='change'>Change from baseline: approval rate "
+            f"{float(change['approval_rate']):+.2%}, swapped in {change['swap_in']}, "
+            f"swapped out {change['swap_out']}.</p>"))
+    style = ("body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#111}"
+             "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
+             "th,td{border:1px solid #bbb;padding:.3rem .6rem;text-align:right}"
+             "th[scope=row]{text-align:left}")
+    return (f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Policy simulation"
+            f"</title><style>{style}</style><body><p>Model {escape(report.model_version)}</p>"
+            + "".join(sections) + "</body></html>")

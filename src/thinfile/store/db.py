@@ -1,0 +1,66 @@
+"""Engines and the shared table metadata. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlalchemy import create_engine
+
+__all__ = ["DEFAULT_HOME", "database_url", "make_engine", "metadata"]
+
+DEFAULT_HOME = Path("var")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def database_url() -> str:
+    """``THINFILE_DATABASE_URL``, or a SQLite file under ``THINFILE_HOME`` (default ./var)."""
+    url = os.environ.get("THINFILE_DATABASE_URL")
+    if url:
+        return url
+    home = Path(os.environ.get("THINFILE_HOME", DEFAULT_HOME))
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'thinfile.sqlite'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Take the write lock at BEGIN so that two writers never deadlock on lock upgrades.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None, *, pool_size: int = 10, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default: :func:`database_url`) with per-backend settings."""
+    target = make_url(url or database_url())
+    if target.get_backend_name() == "sqlite":
+        engine = create_engine(
+            target, poolclass=NullPool, connect_args={"timeout": 30, "check_same_thread": False,
+                                                      "isolation_level": None},
+            **kwargs,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(target, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         **kwargs)

@@ -1,0 +1,221 @@
+import json
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.support.decisioning import DECIDED_ON, ChosenPD, application, id_number
+from thinfile.decisioning import (
+    Arm,
+    History,
+    Outcome,
+    PolicyBook,
+    assign_arm,
+    decide,
+    load_policy,
+    parse_application,
+    replay,
+)
+from thinfile.decisioning.policy import DEFAULT_POLICY_DIR
+from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.loanmath import cap_measure
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+def run(policy, history=History(), pd=0.01, **fields):
+    return decide(parse_application(application(**fields)), policy=policy,
+                  model=ChosenPD(pd), on=DECIDED_ON, history=history)
+
+
+def test_a_good_thin_file_rider_is_approved_with_up_to_three_priced_offers(policy):
+    d = run(policy)
+    assert d.outcome is Outcome.APPROVE
+    assert 1 <= len(d.offers) <= 3
+    assert d.offers[0].product == "pos_installment"  # fits "phone purchase" best
+    for offer in d.offers:
+        assert offer.amount == 600000
+        assert offer.statement.annualized == offer.annualized
+        assert cap_measure(offer.annualized, policy.settings.cap_basis) <= Decimal("0.24")
+
+
+@pytest.mark.parametrize(
+    ("fields", "history", "code"),
+    [
+        ({"birth_date": "2010-01-01", "id_number": id_number("20100101")}, History(),
+         "KO_AGE_MIN"),
+        ({"birth_date": "1960-01-01", "id_number": id_number("19600101")}, History(),
+         "KO_AGE_MAX"),
+        ({"id_number": id_number()[:17] + ("0" if id_number()[17] != "0" else "1")}, History(),
+         "KO_ID_INVALID"),
+        ({"birth_date": "1990-03-08"}, History(), "KO_ID_BIRTH_MISMATCH"),
+        ({}, History(deny_listed=True), "KO_DENY_LIST"),
+        ({}, History(applications_by_id_30d=4), "KO_VELOCITY_ID"),
+        ({}, History(applications_by_phone_30d=4), "KO_VELOCITY_PHONE"),
+        ({}, History(applications_by_device_1d=3), "KO_VELOCITY_DEVICE"),
+        ({"consent_credit": False}, History(), "KO_NO_CONSENT"),
+    ],
+)
+def test_each_knockout_declines_with_its_reason_code(policy, fields, history, code):
+    d = run(policy, history, **fields)
+    assert d.outcome is Outcome.DECLINE
+    assert code in d.reason_codes
+    assert d.offers == ()
+    assert d.borrower_reasons("zh")[0]["text"]
+
+
+def test_velocity_just_under_the_threshold_passes(policy):
+    assert run(policy, History(applications_by_id_30d=3)).outcome is Outcome.APPROVE
+
+
+def test_a_pd_above_every_grade_declines_with_model_reasons(policy):
+    d = run(policy, pd=0.5)
+    assert d.outcome is Outcome.DECLINE
+    assert d.reason_codes[:2] == ("RISK_GRADE", "R_INCOME")
+
+
+def test_no_income_evidence_means_no_room_and_a_decline(policy):
+    d = run(policy, income_monthly_mean=None, income_months_observed=None)
+    assert d.outcome is Outcome.DECLINE and d.reason_codes == ("AFFORDABILITY",)
+
+
+def test_existing_debt_that_fills_the_debt_service_limit_declines(policy):
+    # income 8000 × (1 − 0.10 − 0.5 × 0.3) = 6000; grade A allows 50% = 3000 a month
+    assert run(policy, existing_debt_payment_monthly="3000.00").outcome is Outcome.DECLINE
+    assert run(policy, existing_debt_payment_monthly="2900.00").outcome is Outcome.APPROVE
+
+
+def test_the_offered_amount_shrinks_until_the_installment_is_affordable(policy):
+    d = run(policy, requested_amount="30000.00", existing_debt_payment_monthly="2500.00")
+    room = d.affordability.max_installment
+    assert room == 50000
+    for offer in d.offers:
+        assert max(i.total for i in offer.schedule.installments) <= room
+        assert offer.amount < 3000000 and offer.amount % 10000 == 0
+
+
+def test_declared_income_counts_after_a_heavier_haircut(policy):
+    d = run(policy, income_monthly_mean=None, income_months_observed=None,
+            declared_monthly_income="5000.00")
+    assert d.affordability.income == 300000 and d.affordability.source == "declared"
+
+
+def test_no_offer_is_ever_made_above_the_cap_even_when_the_table_asks_for_more(tmp_path):
+    folder = tmp_path / "greedy"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    graph = json.loads((folder / "decision.json").read_text())
+    grade = next(n for n in graph["nodes"] if n["id"] == "grade")
+    for rule in grade["content"]["rules"]:
+        rule["rate"], rule["fee"] = '"0.36"', '"0.03"'
+    (folder / "decision.json").write_text(json.dumps(graph))
+    greedy = load_policy(folder)
+    d = run(greedy, pd=0.01, requested_amount="3000.00")
+    assert d.outcome is Outcome.APPROVE and d.offers
+    for offer in d.offers:
+        assert cap_measure(offer.annualized, greedy.settings.cap_basis) <= Decimal("0.24")
+        assert cap_measure(offer.annualized, greedy.settings.cap_basis) > Decimal("0.235")
+        assert offer.capped
+    assert "PRICE_CAPPED" in {f.code for f in d.findings}
+
+
+def test_grade_e_with_a_large_amount_is_referred_with_offers_ready(policy):
+    d = run(policy, pd=0.10)
+    assert d.outcome is Outcome.REFER
+    assert "REF_HIGH_RISK_LARGE" in d.reason_codes and d.offers
+
+
+def test_a_stored_decision_replays_exactly(policy):
+    model = ChosenPD(0.04)
+    d = decide(parse_application(application()), policy=policy, model=model, on=DECIDED_ON,
+               history=History(applications_by_id_30d=2))
+    stored = json.loads(json.dumps(d.as_dict()))
+    assert replay(stored, policy=policy, model=model).as_dict() == d.as_dict()
+    with pytest.raises(ConflictError):
+        replay(stored, policy=policy, model=ChosenPD(0.04, version="other"))
+
+
+def test_challenger_assignment_is_stable_monotone_and_near_the_share():
+    keys = [f"id-{k}" for k in range(20000)]
+    at10 = {k for k in keys if assign_arm(k, Decimal("0.1")) is Arm.CHALLENGER}
+    at20 = {k for k in keys if assign_arm(k, Decimal("0.2")) is Arm.CHALLENGER}
+    assert at10 <= at20
+    assert abs(len(at10) / len(keys) - 0.1) < 0.01
+    assert {k for k in keys if assign_arm(k, Decimal(0)) is Arm.CHALLENGER} == set()
+    assert all(assign_arm(k, Decimal(1)) is Arm.CHALLENGER for k in keys[:100])
+    assert [assign_arm(k, Decimal("0.3")) for k in keys[:50]] == [
+        assign_arm(k, Decimal("0.3")) for k in keys[:50]]
+
+
+def test_policy_book_records_both_arms(policy, tmp_path):
+    folder = tmp_path / "strict"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    settings = json.loads((folder / "policy.json").read_text())
+    settings["max_offers"] = 1
+    (folder / "policy.json").write_text(json.dumps(settings))
+    book = PolicyBook(policy, load_policy(folder), Decimal(1))
+    result = book.decide(parse_application(application()), model=ChosenPD(), on=DECIDED_ON)
+    assert result.arm is Arm.CHALLENGER
+    assert len(result.decision.offers) == 1 and len(result.shadow.offers) > 1
+    assert result.as_dict()["shadow"]["policy_version"] == policy.version
+
+
+def test_policy_version_is_a_content_hash(policy, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    assert load_policy(folder).version == policy.version
+    settings = json.loads((folder / "policy.json").read_text())
+    settings["cap"] = "0.20"
+    (folder / "policy.json").write_text(json.dumps(settings))
+    assert load_policy(folder).version != policy.version
+
+
+def test_a_broken_policy_folder_is_a_typed_error(tmp_path):
+    with pytest.raises(InvalidInputError) as err:
+        load_policy(tmp_path)
+    assert err.value.field == "policy.json"
+    shutil.copytree(DEFAULT_POLICY_DIR, tmp_path / "p")
+    (tmp_path / "p" / "decision.json").write_text("{not json")
+    with pytest.raises(InvalidInputError):
+        load_policy(tmp_path / "p")
+
+
+def test_every_bad_application_field_is_listed_at_once():
+    raw = application(requested_amount=12.5, requested_term_months="twelve", segment="pilot",
+                      income_monthly_cv=-1, surprise=1)
+    del raw["phone"]
+    with pytest.raises(InvalidInputError) as err:
+        parse_application(raw)
+    fields = {p.field for p in err.value.problems}
+    assert fields == {"phone", "requested_amount", "requested_term_months", "segment",
+                      "income_monthly_cv", "surprise"}
+
+
+def test_an_application_that_is_not_an_object_is_refused():
+    with pytest.raises(InvalidInputError):
+        parse_application([1, 2])
+
+
+def test_decisions_do_not_depend_on_the_clock(policy):
+    a = run(policy).as_dict()
+    b = run(policy).as_dict()
+    assert a == b and a["decided_on"] == DECIDED_ON.isoformat()
+    assert date.fromisoformat(a["offers"][0]["start"]) == DECIDED_ON
+
+
+def test_a_micro_shop_owner_asking_for_working_capital_gets_the_business_loan(policy):
+    d = run(policy, segment="micro_shop_owner", purpose="business_working_capital",
+            requested_amount="20000.00", income_monthly_mean="15000.00")
+    assert d.offers[0].product == "micro_business"
+    assert "pos_installment" not in {o.product for o in d.offers}
+
+
+def test_the_default_policy_ships_as_a_gorules_graph():
+    graph = json.loads((Path(DEFAULT_POLICY_DIR) / "decision.json").read_text())
+    assert graph["contentType"] == "application/vnd.gorules.decision"
+    assert {n["type"] for n in graph["nodes"]} >= {"inputNode", "decisionTableNode",
+                                                   "outputNode"}
