@@ -7,6 +7,7 @@ PostgreSQL is the server at 127.0.0.1:5432 (user postgres, database test), or
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -23,21 +24,16 @@ POSTGRES_URL = os.environ.get(
     "THINFILE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
-_postgres_ok: bool | None = None
-
-
+@functools.cache
 def postgres_available() -> bool:
-    global _postgres_ok
-    if _postgres_ok is None:
-        try:
-            engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-            engine.dispose()
-            _postgres_ok = True
-        except sa.exc.OperationalError:
-            _postgres_ok = False
-    return _postgres_ok
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except sa.exc.OperationalError:
+        return False
+    return True
 
 
 def require_postgres() -> None:

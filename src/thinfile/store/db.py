@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
-from sqlalchemy import create_engine
 
 __all__ = ["DEFAULT_HOME", "database_url", "make_engine", "metadata"]
 
