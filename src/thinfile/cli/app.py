@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from thinfile.cli import demo, quote
+from thinfile.cli import demo, quote, serve
 from thinfile.errors import ThinfileError
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ def _root() -> None:
 
 quote.register(app)
 demo.register(app)
+serve.register(app)
 
 USAGE_ERROR = 2
 

@@ -1,0 +1,53 @@
+"""What every request can reach: settings, sessions and the security tools, built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
+
+from thinfile.security.crypto import PiiCipher, pii_cipher
+from thinfile.security.passwords import PasswordHasher
+from thinfile.security.ratelimit import RateLimiter
+from thinfile.security.tokens import TokenSigner
+from thinfile.settings import Settings
+from thinfile.store.db import make_engine
+
+__all__ = ["AppContext", "build_context", "get_context"]
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    """Long-lived collaborators of one app; ``app.state.context`` holds it."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    cipher: PiiCipher
+    hasher: PasswordHasher
+    tokens: TokenSigner
+    limiter: RateLimiter
+
+
+def build_context(settings: Settings) -> AppContext:
+    """Make the engine (it connects lazily) and the security tools from ``settings``."""
+    engine = make_engine(settings.database_url)
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        cipher=pii_cipher(settings),
+        hasher=PasswordHasher(time_cost=settings.argon2_time_cost,
+                              memory_kib=settings.argon2_memory_kib),
+        tokens=TokenSigner(settings.token_secret.get_secret_value(),
+                           ttl_seconds=settings.token_ttl_seconds),
+        limiter=RateLimiter({name: settings.rate_spec(name) for name in settings.rate_limits}),
+    )
+
+
+def get_context(connection: HTTPConnection) -> AppContext:
+    """Dependency: the app's :class:`AppContext`."""
+    context: AppContext = connection.app.state.context
+    return context

@@ -1,0 +1,136 @@
+"""Who is calling, and may they: the dependencies every route uses.
+
+* :func:`current_principal` — the signed-in caller, from ``Authorization: Bearer <token>``
+  (borrowers and staff) or ``X-API-Key: <key>`` (merchants and systems); 401 otherwise.
+* :func:`require_roles` — the caller must hold one of the roles; 403 otherwise.
+* :func:`require_owner_or_role` — **the one ownership check**: every owned resource named in the
+  path (``{applicant_id}``, ``{consent_id}``, and whatever is added with
+  :func:`register_owned_resource`) must belong to the caller, unless the caller holds one of the
+  given staff roles. Anything not theirs looks exactly like something that does not exist (404),
+  so a borrower cannot even learn that another borrower's id is valid.
+* :func:`ensure_owner_or_role` — the same check for an id that arrives in a request body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from thinfile.api.context import AppContext, get_context
+from thinfile.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from thinfile.security.roles import Role
+from thinfile.services import consent, identity
+from thinfile.services.identity_records import Actor
+
+__all__ = [
+    "Context",
+    "OwnerResolver",
+    "Principal",
+    "client_address",
+    "current_principal",
+    "ensure_owner_or_role",
+    "owned_resources",
+    "register_owned_resource",
+    "require_owner_or_role",
+    "require_roles",
+]
+
+Context = Annotated[AppContext, Depends(get_context)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/sign-in")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
+                        description="API key of a merchant or system (made by an admin)")
+
+OwnerResolver = Callable[[Session, str], str | None]
+"""Given a session and a resource id, the user id that owns it — or None if there is none."""
+
+_OWNED: dict[str, OwnerResolver] = {
+    "applicant_id": identity.owner_of_applicant,
+    "consent_id": consent.owner_of_consent,
+}
+
+
+def register_owned_resource(path_param: str, resolver: OwnerResolver) -> None:
+    """Declare that ``{path_param}`` names a resource owned by a user (e.g. ``loan_id``)."""
+    _OWNED[path_param] = resolver
+
+
+def owned_resources() -> frozenset[str]:
+    """The path parameters the ownership check knows."""
+    return frozenset(_OWNED)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def current_principal(
+    context: Context,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Actor:
+    """The caller, authenticated by token or API key."""
+    if bearer is not None and bearer.credentials:
+        claims = context.tokens.verify(bearer.credentials)
+        return Actor(user_id=claims.user_id, role=claims.role)
+    if api_key:
+        return identity.authenticate_api_key(context.sessions, api_key)
+    raise AuthenticationError("sign in first",
+                              remedy="send Authorization: Bearer <token> or X-API-Key: <key>")
+
+
+Principal = Annotated[Actor, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
+    """A dependency admitting only callers holding one of ``roles``."""
+    allowed = frozenset(roles)
+
+    def dependency(principal: Principal) -> Actor:
+        if principal.role not in allowed:
+            raise PermissionDeniedError(
+                f"a {principal.role.value} may not do this",
+                extra={"allowed_roles": sorted(r.value for r in allowed)})
+        return principal
+
+    return dependency
+
+
+def _not_found(name: str, value: str) -> NotFoundError:
+    return NotFoundError(f"no such {name.removesuffix('_id')}", field=name, value=value)
+
+
+def ensure_owner_or_role(context: AppContext, principal: Actor, resources: dict[str, str],
+                         roles: frozenset[Role]) -> None:
+    """Raise unless every resource in ``resources`` (param name → id) is the caller's, or the
+    caller holds one of ``roles``. Unknown parameter names fail closed."""
+    if principal.role in roles:
+        return
+    with context.sessions.begin() as session:
+        for name, value in resources.items():
+            resolver = _OWNED.get(name)
+            if resolver is None:
+                raise PermissionDeniedError(f"{name} is not an owned resource; staff only")
+            if resolver(session, value) != principal.user_id:
+                raise _not_found(name, value)
+
+
+def require_owner_or_role(*roles: Role) -> Callable[[Request, AppContext, Actor], Actor]:
+    """A dependency admitting the owner of every resource in the path, or staff in ``roles``.
+
+    On a route without owned path parameters it admits only ``roles``.
+    """
+    allowed = frozenset(roles)
+
+    def dependency(request: Request, context: Context, principal: Principal) -> Actor:
+        named = {k: str(v) for k, v in request.path_params.items() if k.endswith("_id")}
+        if not named and principal.role not in allowed:
+            raise PermissionDeniedError(f"a {principal.role.value} may not do this")
+        ensure_owner_or_role(context, principal, named, allowed)
+        return principal
+
+    return dependency

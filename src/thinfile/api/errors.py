@@ -1,0 +1,111 @@
+"""One error shape for every failure: ``{"code", "message", "details"}``, never a stack trace.
+
+Errors raised as :class:`~thinfile.errors.ThinfileError` keep their code and status; request
+validation errors become ``invalid_input`` (422) with one problem per bad field; unknown paths
+and methods become ``not_found`` (404) and ``method_not_allowed`` (405); anything unexpected is
+logged and answered with ``internal_error`` (500).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from thinfile.errors import FieldProblem, InvalidInputError, RateLimitedError, ThinfileError
+
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "PayloadTooLargeError", "install_error_handlers"]
+
+log = logging.getLogger("thinfile.api")
+
+
+class PayloadTooLargeError(InvalidInputError):
+    """The request body is larger than ``THINFILE_MAX_BODY_BYTES``."""
+
+    code = "payload_too_large"
+    status = 413
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    code: str = Field(examples=["not_found"])
+    message: str = Field(examples=["no such applicant"])
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not signed in, or the token or API key is not valid",
+    403: "Signed in, but this role may not do this",
+    404: "No such resource (or not yours)",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Invalid input",
+    429: "Too many requests",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in _DESCRIPTIONS.items()
+}
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request",
+               413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+def render(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"code": code, "message": message, "details": details or {}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _thinfile_error(_request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(ThinfileError, exc)
+    headers = None
+    if isinstance(exc, RateLimitedError):
+        retry = exc.extra.get("retry_after_seconds", 1)
+        headers = {"Retry-After": str(max(1, round(float(str(retry)))))}
+    if exc.status >= 500:
+        log.error("%s: %s", exc.code, exc.message)
+    return render(exc.status, exc.code, exc.message, exc.details(), headers)
+
+
+def _field(location: tuple[int | str, ...] | list[int | str]) -> str:
+    parts = [str(p) for p in location]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"} and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(RequestValidationError, exc)
+    # Input values are not echoed back: they may be passwords or ID numbers.
+    problems = [FieldProblem(_field(e.get("loc", ())), str(e.get("msg", "invalid")))
+                for e in exc.errors()]
+    error = InvalidInputError("the request is not valid", problems=problems,
+                              remedy="fix the fields listed in details.problems")
+    return render(error.status, error.code, error.message, error.details())
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(HTTPException, exc)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = {404: "no such endpoint", 405: "this method is not allowed here"}.get(
+        exc.status_code, str(exc.detail))
+    return render(exc.status_code, code, message, {}, dict(exc.headers or {}))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return render(500, "internal_error", "internal server error; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ThinfileError, _thinfile_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,145 @@
+"""API models (``XCreate`` in, ``XPublic`` out): separate from tables and from service records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from thinfile.security.roles import Role
+from thinfile.services.consent import DataCategory, Purpose
+
+__all__ = [
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApplicantCreate",
+    "ApplicantPublic",
+    "AuditReportPublic",
+    "ConsentCatalogPublic",
+    "ConsentCreate",
+    "ConsentPublic",
+    "SignIn",
+    "SignUp",
+    "StaffUserCreate",
+    "TokenPublic",
+    "UserPublic",
+]
+
+EMAIL = r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(\.[A-Za-z0-9\-]{1,63})+$"
+_ID = Field(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SignUp(_In):
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
+
+    email: str = Field(max_length=254, pattern=EMAIL)
+    password: str = Field(min_length=10, max_length=128)
+
+
+class SignIn(_In):
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
+
+    email: str = Field(max_length=254, pattern=EMAIL)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class StaffUserCreate(SignUp):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ops@lender.example", "password": "a long staff secret", "role": "underwriter"}]})
+
+    role: Role
+
+
+class UserPublic(BaseModel):
+    id: str
+    email: str
+    role: Role
+    created_at: datetime
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+    role: Role
+
+
+class ApiKeyCreate(_In):
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"user_id": "0" * 32, "name": "checkout integration"}]})
+
+    user_id: str = _ID
+    name: str = Field(min_length=1, max_length=100)
+
+
+class ApiKeyCreated(BaseModel):
+    id: str
+    user_id: str
+    name: str
+    prefix: str
+    key: str = Field(description="The secret key; shown only this once")
+
+
+class ApplicantCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "王小明", "id_number": "11010519491231002X", "phone": "13812345678"}]})
+
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(pattern=r"^\d{17}[\dXx]$", description="居民身份证号码, 18 characters")
+    phone: str = Field(pattern=r"^[+\d][\d \-]{9,18}$", description="Mainland mobile number")
+
+
+class ApplicantPublic(BaseModel):
+    id: str
+    name: str
+    id_number: str
+    phone: str
+    masked: bool = Field(description="True when identifiers are masked (staff views)")
+    created_at: datetime
+
+
+class ConsentCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"data_category": "gig_platform_income", "purpose": "credit_assessment",
+         "notice_version": "2025-01", "separate_consent": False}]})
+
+    data_category: DataCategory
+    purpose: Purpose
+    notice_version: str = Field(min_length=1, max_length=40,
+                                description="Version of the notice the applicant was shown")
+    separate_consent: bool = Field(
+        default=False,
+        description="True when this sensitive category was consented to on its own notice "
+        "(PIPL art. 29); required for bank_account, location and biometric")
+
+
+class ConsentPublic(BaseModel):
+    id: str
+    applicant_id: str
+    data_category: DataCategory
+    purpose: Purpose
+    sensitive: bool
+    separate_consent: bool
+    notice_version: str
+    granted_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+
+class ConsentCatalogPublic(BaseModel):
+    data_categories: list[DataCategory]
+    sensitive_categories: list[DataCategory]
+    purposes: list[Purpose]
+
+
+class AuditReportPublic(BaseModel):
+    rows_checked: int
+    intact: bool
+    problems: list[str]

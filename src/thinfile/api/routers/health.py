@@ -1,0 +1,43 @@
+"""Liveness, readiness and metrics (outside /v1: infrastructure, not product)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+
+from thinfile.api.deps import Context
+from thinfile.api.errors import ErrorBody
+from thinfile.api.metrics import CONTENT_TYPE_LATEST, render_metrics
+
+router = APIRouter(tags=["health"])
+
+
+class HealthPublic(BaseModel):
+    status: str
+
+
+@router.get("/healthz", response_model=HealthPublic, summary="The process is up")
+def healthz() -> HealthPublic:
+    return HealthPublic(status="ok")
+
+
+@router.get("/readyz", response_model=HealthPublic, summary="The database is reachable",
+            responses={503: {"model": ErrorBody, "description": "The database is unreachable"}})
+def readyz(context: Context) -> HealthPublic | JSONResponse:
+    try:
+        with context.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        return JSONResponse({"code": "not_ready", "message": "the database is unreachable",
+                             "details": {}}, status_code=503)
+    return HealthPublic(status="ready")
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "Metrics in the Prometheus text format"}})
+def metrics() -> Response:
+    return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)

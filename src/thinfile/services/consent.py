@@ -1,0 +1,144 @@
+"""Consent (同意): what data, for which purpose, when — revocable, recorded one by one.
+
+PIPL art. 14 wants consent informed, voluntary and explicit; art. 29 wants **separate
+consent** (单独同意) for sensitive personal information (art. 28: financial accounts, location
+tracks, biometrics). Every record covers exactly one data category and one purpose; for a
+sensitive category the client must confirm it showed a standalone notice (``separate=True``).
+Revoking keeps the record and stamps ``revoked_at``. Other use cases ask :func:`has_consent`
+inside their own transaction before using a category of data for a purpose.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.services.audit import record_audit
+from thinfile.services.identity_records import (
+    Actor,
+    ConsentRecord,
+    Sessions,
+    as_utc,
+    new_id,
+    now_utc,
+)
+from thinfile.store.identity_tables import applicants, consents
+
+__all__ = [
+    "SENSITIVE_CATEGORIES",
+    "DataCategory",
+    "Purpose",
+    "grant_consent",
+    "has_consent",
+    "list_consents",
+    "owner_of_consent",
+    "revoke_consent",
+]
+
+
+class DataCategory(StrEnum):
+    IDENTITY = "identity"
+    CONTACT = "contact"
+    EMPLOYMENT = "employment"
+    GIG_PLATFORM_INCOME = "gig_platform_income"
+    RENT_AND_UTILITIES = "rent_and_utilities"
+    CREDIT_REPORT = "credit_report"
+    BANK_ACCOUNT = "bank_account"
+    LOCATION = "location"
+    BIOMETRIC = "biometric"
+
+
+class Purpose(StrEnum):
+    KYC = "kyc"
+    CREDIT_ASSESSMENT = "credit_assessment"
+    LOAN_SERVICING = "loan_servicing"
+    MARKETING = "marketing"
+
+
+SENSITIVE_CATEGORIES = frozenset(
+    {DataCategory.BANK_ACCOUNT, DataCategory.LOCATION, DataCategory.BIOMETRIC}
+)
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> ConsentRecord:
+    return ConsentRecord(
+        id=str(row.id), applicant_id=str(row.applicant_id), data_category=str(row.data_category),
+        purpose=str(row.purpose), is_sensitive=bool(row.is_sensitive),
+        is_separate=bool(row.is_separate), notice_version=str(row.notice_version),
+        granted_at=as_utc(row.granted_at),
+        revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
+    )
+
+
+def grant_consent(sessions: Sessions, *, applicant_id: str, category: DataCategory,
+                  purpose: Purpose, notice_version: str, separate: bool,
+                  actor: Actor) -> ConsentRecord:
+    sensitive = category in SENSITIVE_CATEGORIES
+    if sensitive and not separate:
+        raise InvalidInputError(
+            f"{category.value} is sensitive personal information and needs separate consent",
+            field="separate_consent", value=separate,
+            remedy="show the standalone notice for this category alone and send "
+            "separate_consent=true (PIPL art. 29)")
+    consent_id = new_id()
+    with sessions.begin() as session:
+        session.execute(sa.insert(consents).values(
+            id=consent_id, applicant_id=applicant_id, data_category=category.value,
+            purpose=purpose.value, is_sensitive=sensitive, is_separate=separate,
+            notice_version=notice_version, granted_at=now_utc(), revoked_at=None))
+        record_audit(session, actor.label, "consent.grant", f"applicant:{applicant_id}",
+                     {"consent_id": consent_id, "category": category.value,
+                      "purpose": purpose.value, "notice_version": notice_version})
+        return _record(session.execute(sa.select(consents).where(consents.c.id == consent_id))
+                       .one())
+
+
+def revoke_consent(sessions: Sessions, *, applicant_id: str, consent_id: str,
+                   actor: Actor) -> ConsentRecord:
+    """Stamp ``revoked_at``; revoking twice keeps the first time."""
+    where = sa.and_(consents.c.id == consent_id, consents.c.applicant_id == applicant_id)
+    with sessions.begin() as session:
+        row = session.execute(sa.select(consents).where(where)).first()
+        if row is None:
+            raise NotFoundError("no such consent", field="consent_id", value=consent_id)
+        if row.revoked_at is None:
+            session.execute(sa.update(consents).where(where).values(revoked_at=now_utc()))
+            record_audit(session, actor.label, "consent.revoke", f"applicant:{applicant_id}",
+                         {"consent_id": consent_id, "category": row.data_category,
+                          "purpose": row.purpose})
+        return _record(session.execute(sa.select(consents).where(where)).one())
+
+
+def list_consents(sessions: Sessions, *, applicant_id: str,
+                  actor: Actor) -> list[ConsentRecord]:
+    """An applicant's consents, newest last; a staff member's look is audited."""
+    with sessions.begin() as session:
+        rows = session.execute(sa.select(consents).where(consents.c.applicant_id == applicant_id)
+                               .order_by(consents.c.granted_at, consents.c.id)).all()
+        if not rows and not session.execute(
+                sa.select(applicants.c.id).where(applicants.c.id == applicant_id)).first():
+            raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
+        if actor.is_staff:
+            record_audit(session, actor.label, "staff.view_consents",
+                         f"applicant:{applicant_id}", {"count": len(rows)})
+        return [_record(row) for row in rows]
+
+
+def has_consent(session: Session, applicant_id: str, category: DataCategory,
+                purpose: Purpose) -> bool:
+    """True when an unrevoked consent covers ``category`` for ``purpose``."""
+    return session.execute(sa.select(consents.c.id).where(
+        consents.c.applicant_id == applicant_id, consents.c.data_category == category.value,
+        consents.c.purpose == purpose.value, consents.c.revoked_at.is_(None)).limit(1)
+    ).first() is not None
+
+
+def owner_of_consent(session: Session, consent_id: str) -> str | None:
+    """The user id owning the applicant that gave ``consent_id``, or None."""
+    owner = session.execute(
+        sa.select(applicants.c.user_id).join(consents, consents.c.applicant_id == applicants.c.id)
+        .where(consents.c.id == consent_id)).scalar()
+    return None if owner is None else str(owner)

@@ -1,0 +1,95 @@
+"""What the identity, consent and audit use cases hand back: frozen records, never table rows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from thinfile.security.roles import STAFF_ROLES, Role
+
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "ApplicantRecord",
+    "ConsentRecord",
+    "Sessions",
+    "UserRecord",
+    "as_utc",
+    "new_id",
+    "now_utc",
+]
+
+Sessions = sessionmaker[Session]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored moment is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who performs a use case; ``label`` is how the audit log names them."""
+
+    user_id: str
+    role: Role
+
+    @property
+    def label(self) -> str:
+        return f"{self.role.value}:{self.user_id}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+SYSTEM = Actor(user_id="system", role=Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: str
+    email: str
+    role: Role
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicantRecord:
+    """An applicant's profile; ``is_masked`` says whether the identifiers are masked."""
+
+    id: str
+    user_id: str
+    name: str
+    id_number: str
+    phone: str
+    created_at: datetime
+    is_masked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    id: str
+    applicant_id: str
+    data_category: str
+    purpose: str
+    is_sensitive: bool
+    is_separate: bool
+    notice_version: str
+    granted_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,155 @@
+"""One typed settings object for the service, read from ``THINFILE_*`` environment variables.
+
+Settings are validated when they are built (at start-up), never at import time. Outside
+development mode (``THINFILE_ENV=production``) the built-in development secrets are refused:
+the token secret, the personal-data encryption keys and the lookup-hash key must be set.
+
+Example::
+
+    THINFILE_ENV=production
+    THINFILE_DATABASE_URL=postgresql+psycopg://thinfile@db/thinfile
+    THINFILE_TOKEN_SECRET=<at least 32 random characters>
+    THINFILE_PII_KEYS='{"2025-01": "<base64 of 32 random bytes>"}'
+    THINFILE_PII_ACTIVE_KEY_ID=2025-01
+    THINFILE_LOOKUP_KEY=<at least 32 random characters>
+    THINFILE_RATE_LIMITS='{"sign_in": "10/60", "applications": "20/3600"}'
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from thinfile.errors import FieldProblem, InvalidInputError
+
+__all__ = ["DEV_LOOKUP_KEY", "DEV_PII_KEY", "DEV_TOKEN_SECRET", "RateSpec", "Settings"]
+
+# Development-only secrets: public by definition, refused in production.
+DEV_TOKEN_SECRET = "thinfile-development-token-secret-do-not-use"
+DEV_LOOKUP_KEY = "thinfile-development-lookup-key-do-not-use"
+DEV_PII_KEY = base64.b64encode(b"thinfile-dev-pii-key-32-bytes!!!").decode()
+MIN_SECRET_LENGTH = 32
+AES_KEY_BYTES = 32
+
+DEFAULT_RATE_LIMITS = {
+    "sign_in": "10/60",
+    "sign_up": "20/3600",
+    "applications": "20/3600",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RateSpec:
+    """A token bucket: ``capacity`` requests, refilled evenly over ``period_seconds``."""
+
+    capacity: int
+    period_seconds: float
+
+    @classmethod
+    def parse(cls, text: str) -> RateSpec:
+        """``"10/60"`` — ten requests per sixty seconds."""
+        count, _, period = text.partition("/")
+        try:
+            spec = cls(int(count), float(period))
+        except ValueError:
+            raise ValueError(f"rate limit {text!r} is not 'COUNT/SECONDS'") from None
+        if spec.capacity < 1 or spec.period_seconds <= 0:
+            raise ValueError(f"rate limit {text!r} needs a positive count and period")
+        return spec
+
+
+class Settings(BaseSettings):
+    """Everything the HTTP service needs to run; build it once at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="THINFILE_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    database_url: str | None = None
+    migrate_on_start: bool = True
+
+    token_secret: SecretStr = SecretStr(DEV_TOKEN_SECRET)
+    token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    pii_keys: dict[str, SecretStr] = Field(default_factory=lambda: {"dev": SecretStr(DEV_PII_KEY)})
+    pii_active_key_id: str = "dev"
+    lookup_key: SecretStr = SecretStr(DEV_LOOKUP_KEY)
+
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65_536, ge=8)
+    max_body_bytes: int = Field(default=65_536, ge=1_024)
+    rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+
+    @field_validator("pii_keys")
+    @classmethod
+    def _keys_are_aes256(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        if not keys:
+            raise ValueError("at least one personal-data key is needed")
+        for key_id, key in keys.items():
+            if not key_id or ":" in key_id:
+                raise ValueError(f"key id {key_id!r} must be non-empty and contain no ':'")
+            if len(_decode_key(key.get_secret_value())) != AES_KEY_BYTES:
+                raise ValueError(f"key {key_id!r} must be base64 of {AES_KEY_BYTES} bytes")
+        return keys
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _limits_parse(cls, limits: dict[str, str]) -> dict[str, str]:
+        for text in limits.values():
+            RateSpec.parse(text)
+        return {**DEFAULT_RATE_LIMITS, **limits}
+
+    @model_validator(mode="after")
+    def _active_key_exists(self) -> Settings:
+        if self.pii_active_key_id not in self.pii_keys:
+            raise ValueError(f"pii_active_key_id {self.pii_active_key_id!r} is not in pii_keys")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    def pii_key_bytes(self) -> dict[str, bytes]:
+        return {kid: _decode_key(key.get_secret_value()) for kid, key in self.pii_keys.items()}
+
+    def rate_spec(self, name: str) -> RateSpec:
+        return RateSpec.parse(self.rate_limits[name])
+
+    def check_secrets(self) -> Settings:
+        """Refuse development secrets, and short ones, outside development mode."""
+        if self.is_development:
+            return self
+        problems = [
+            *_weak_secret("token_secret", self.token_secret, DEV_TOKEN_SECRET),
+            *_weak_secret("lookup_key", self.lookup_key, DEV_LOOKUP_KEY),
+        ]
+        for key_id, key in self.pii_keys.items():
+            if key.get_secret_value() == DEV_PII_KEY:
+                problems.append(FieldProblem(f"pii_keys.{key_id}", "is the development key"))
+        if problems:
+            raise InvalidInputError(
+                "default or weak secrets are refused outside development mode",
+                problems=problems,
+                remedy="set THINFILE_TOKEN_SECRET, THINFILE_LOOKUP_KEY and THINFILE_PII_KEYS "
+                "to fresh random values, or THINFILE_ENV=development on a laptop",
+            )
+        return self
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("a key is not valid base64") from None
+
+
+def _weak_secret(name: str, value: SecretStr, default: str) -> list[FieldProblem]:
+    secret = value.get_secret_value()
+    if secret == default:
+        return [FieldProblem(name, "is the development default")]
+    if len(secret) < MIN_SECRET_LENGTH:
+        return [FieldProblem(name, f"is shorter than {MIN_SECRET_LENGTH} characters")]
+    return []
