@@ -1,0 +1,104 @@
+"""Loan servicing: accounts, payments, close of business and the double-entry ledger.
+
+Pure domain (no database, no web): every operation takes an immutable
+:class:`LoanAccount` and returns an :class:`Outcome` (new account, journal entries, bucket
+moves). See ``docs.md`` for the data flow.
+"""
+
+from thinfile.servicing.account import (
+    BucketMove,
+    Components,
+    InstallmentState,
+    LoanAccount,
+    LoanStatus,
+    Outcome,
+    open_loan,
+)
+from thinfile.servicing.allocation import Allocation, allocate, timing_of
+from thinfile.servicing.cob import close_day, close_through
+from thinfile.servicing.creditline import (
+    CreditLine,
+    LimitChange,
+    LineStatus,
+    change_limit,
+    check_draw,
+)
+from thinfile.servicing.daily import accrued_to, daily_penalty
+from thinfile.servicing.invariants import (
+    InvariantViolation,
+    balances_from_account,
+    check_loan,
+)
+from thinfile.servicing.ledger import (
+    Account,
+    EntryBuilder,
+    JournalEntry,
+    JournalLine,
+    account_balances,
+    reversal_of,
+)
+from thinfile.servicing.lifecycle import charge_off, recover, refund_overpayment, write_off
+from thinfile.servicing.payments import merchant_refund, pay, payoff_quote, prepay
+from thinfile.servicing.product import (
+    DEFAULT_ALLOCATION,
+    DEFAULT_BUCKETS,
+    AdvanceTarget,
+    Component,
+    DelinquencyRange,
+    PrepaymentMode,
+    ServicingProduct,
+    Timing,
+)
+from thinfile.servicing.replay import Event, EventKind, apply_event, replay, reversal_entries
+
+__all__ = [
+    "DEFAULT_ALLOCATION",
+    "DEFAULT_BUCKETS",
+    "Account",
+    "AdvanceTarget",
+    "Allocation",
+    "BucketMove",
+    "Component",
+    "Components",
+    "CreditLine",
+    "DelinquencyRange",
+    "EntryBuilder",
+    "Event",
+    "EventKind",
+    "InstallmentState",
+    "InvariantViolation",
+    "JournalEntry",
+    "JournalLine",
+    "LimitChange",
+    "LineStatus",
+    "LoanAccount",
+    "LoanStatus",
+    "Outcome",
+    "PrepaymentMode",
+    "ServicingProduct",
+    "Timing",
+    "account_balances",
+    "accrued_to",
+    "allocate",
+    "apply_event",
+    "balances_from_account",
+    "change_limit",
+    "charge_off",
+    "check_draw",
+    "check_loan",
+    "close_day",
+    "close_through",
+    "daily_penalty",
+    "merchant_refund",
+    "open_loan",
+    "pay",
+    "payoff_quote",
+    "prepay",
+    "recover",
+    "refund_overpayment",
+    "replay",
+    "reversal_entries",
+    "reversal_of",
+    "timing_of",
+    "write_off",
+]

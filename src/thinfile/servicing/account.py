@@ -1,0 +1,239 @@
+"""Loan accounts (贷款账户): the state a servicing engine keeps for each loan.
+
+A :class:`LoanAccount` is an immutable value. Every operation (pay, prepay, close a business
+day …) takes one and returns an :class:`Outcome`: the new account, the journal entries that
+record the change and any delinquency bucket moves. Amounts are integer fen.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from thinfile.errors import CurrencyMismatchError, InvalidInputError
+from thinfile.loanmath import Schedule, due_dates, period_rates
+from thinfile.money import Money
+from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
+from thinfile.servicing.product import CURRENT, ServicingProduct
+
+__all__ = [
+    "BucketMove",
+    "Components",
+    "InstallmentState",
+    "LoanAccount",
+    "LoanStatus",
+    "Outcome",
+    "open_loan",
+]
+
+
+class LoanStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+    """Everything repaid (结清)."""
+    CHARGED_OFF = "charged-off"
+    """Moved to loss (核销), still collectable: payments become recoveries."""
+    WRITTEN_OFF = "written-off"
+    """Written off and closed for collection."""
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    """Amounts split by component, in fen."""
+
+    principal: int = 0
+    interest: int = 0
+    fee: int = 0
+    penalty: int = 0
+
+    def __add__(self, other: Components) -> Components:
+        return Components(self.principal + other.principal, self.interest + other.interest,
+                          self.fee + other.fee, self.penalty + other.penalty)
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.interest + self.fee + self.penalty
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentState:
+    """One installment as serviced: what is due, what was paid, what has accrued.
+
+    The installment's period runs from ``start`` (excluded) to ``due`` (included). Interest
+    and scheduled fees are recognised (accrued) day by day over the period; penalty and late
+    fees are recognised when charged. ``n`` 0 is a down payment (首付) due at disbursement.
+    """
+
+    n: int
+    start: date
+    due: date
+    principal_due: int
+    interest_due: int
+    fee_due: int = 0
+    penalty_due: int = 0
+    principal_paid: int = 0
+    interest_paid: int = 0
+    fee_paid: int = 0
+    penalty_paid: int = 0
+    interest_accrued: int = 0
+    fee_accrued: int = 0
+
+    @property
+    def unpaid(self) -> Components:
+        return Components(self.principal_due - self.principal_paid,
+                          self.interest_due - self.interest_paid,
+                          self.fee_due - self.fee_paid, self.penalty_due - self.penalty_paid)
+
+    @property
+    def arrears(self) -> int:
+        """Principal, interest and fees unpaid: what makes an installment past due (逾期)."""
+        u = self.unpaid
+        return u.principal + u.interest + u.fee
+
+    @property
+    def is_settled(self) -> bool:
+        return self.unpaid.total == 0
+
+    @property
+    def period_days(self) -> int:
+        return (self.due - self.start).days
+
+
+@dataclass(frozen=True, slots=True)
+class BucketMove:
+    """A delinquency bucket change (逾期分档迁移), kept as history."""
+
+    loan_id: int
+    on: date
+    from_bucket: str
+    to_bucket: str
+    days_past_due: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoanAccount:
+    """A loan being serviced. ``cob_date`` is the last business date closed for it."""
+
+    loan_id: int
+    product: ServicingProduct
+    schedule: Schedule
+    status: LoanStatus
+    principal: int
+    disbursed_on: date
+    installments: tuple[InstallmentState, ...]
+    rates: tuple[Decimal, ...]
+    cob_date: date
+    overdue_since: date | None = None
+    bucket: str = CURRENT
+    late_fees_charged: int = 0
+    credit: int = 0
+    subsidy: int = 0
+    subsidy_recognized: int = 0
+    charged_off: Components = field(default_factory=Components)
+    recovered: int = 0
+    closed_on: date | None = None
+    merchant: str | None = None
+    credit_line_id: int | None = None
+
+    @property
+    def currency(self) -> str:
+        return self.schedule.currency
+
+    @property
+    def outstanding(self) -> Components:
+        """Unpaid amounts still on the books (after any charge-off, zero)."""
+        if self.status in (LoanStatus.CHARGED_OFF, LoanStatus.WRITTEN_OFF):
+            return Components()
+        total = Components()
+        for i in self.installments:
+            u = i.unpaid
+            total += Components(u.principal, i.interest_accrued - i.interest_paid,
+                                i.fee_accrued - i.fee_paid, u.penalty)
+        return total
+
+    @property
+    def maturity(self) -> date:
+        return self.installments[-1].due
+
+    @property
+    def penalty_rate_units(self) -> int:
+        return self.product.penalty_rate_units(self.schedule.terms.annual_rate)
+
+    @property
+    def day_basis(self) -> int:
+        return self.schedule.terms.day_count.basis
+
+    def days_past_due(self, on: date) -> int:
+        return (on - self.overdue_since).days if self.overdue_since else 0
+
+    def money(self, fen: int) -> Money:
+        return Money(fen, self.currency)
+
+    def check_amount(self, amount: Money, *, field: str = "amount") -> int:
+        """The amount in fen, refusing other currencies and amounts that are not positive."""
+        if amount.currency != self.currency:
+            raise CurrencyMismatchError(
+                f"loan {self.loan_id} is in {self.currency}, not {amount.currency}",
+                field=field, value=amount.currency, remedy=f"pay in {self.currency}")
+        if amount.fen <= 0:
+            raise InvalidInputError(f"{field} must be positive", field=field, value=str(amount))
+        return amount.fen
+
+    def with_installments(self, rows: tuple[InstallmentState, ...]) -> LoanAccount:
+        return replace(self, installments=rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an operation produced: the new account, its journal entries and bucket moves."""
+
+    loan: LoanAccount
+    entries: tuple[JournalEntry, ...] = ()
+    moves: tuple[BucketMove, ...] = ()
+
+    def then(self, other: Outcome) -> Outcome:
+        return Outcome(other.loan, self.entries + other.entries, self.moves + other.moves)
+
+
+def open_loan(
+    loan_id: int,
+    schedule: Schedule,
+    product: ServicingProduct,
+    *,
+    down_payment: int = 0,
+    subsidy: int = 0,
+    merchant: str | None = None,
+    credit_line_id: int | None = None,
+) -> Outcome:
+    """Open and disburse a loan from its schedule (放款).
+
+    ``schedule`` is built on the financed amount; ``down_payment`` (首付, fen) becomes
+    installment 0, due on the disbursement day. The borrower receives the principal less any
+    upfront fee; a merchant ``subsidy`` (贴息) is held as deferred income and recognised daily.
+    """
+    terms = schedule.terms
+    start = terms.start
+    dates = due_dates(start, terms.periods, terms.frequency, terms.first_due)
+    rates = [Decimal(0), *period_rates(terms, dates)]
+    rows = [InstallmentState(0, start, start, down_payment, 0)] if down_payment else []
+    starts = [start, *(i.due_date for i in schedule.installments[:-1])]
+    rows += [InstallmentState(i.n, s, i.due_date, i.principal, i.interest, i.fee)
+             for i, s in zip(schedule.installments, starts, strict=True)]
+    principal = terms.principal.fen + down_payment
+    if subsidy < 0 or subsidy >= principal or down_payment < 0:
+        raise InvalidInputError("subsidy and down payment must be from 0 to below the principal",
+                                field="subsidy" if subsidy else "down_payment")
+    loan = LoanAccount(
+        loan_id, product, schedule, LoanStatus.ACTIVE, principal, start, tuple(rows),
+        tuple(rates), start - timedelta(days=1), subsidy=subsidy, merchant=merchant,
+        credit_line_id=credit_line_id,
+    )
+    upfront = terms.upfront_fee.fen
+    entry = (EntryBuilder(loan.currency)
+             .debit(Account.LOANS_RECEIVABLE, principal)
+             .credit(Account.CASH, principal - upfront - subsidy)
+             .credit(Account.FEE_INCOME, upfront)
+             .credit(Account.DEFERRED_SUBSIDY, subsidy))
+    return Outcome(loan, (entry.build("disbursement", start, loan_id=loan_id),))

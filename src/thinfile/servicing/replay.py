@@ -1,0 +1,95 @@
+"""Reverse-and-replay (冲正重算): rebuild a loan from its opening and its events.
+
+A loan's state is a function of how it was opened, the events posted to it (payments,
+prepayments, refunds …) and the business dates closed. To reverse a payment, replay without it:
+the books get the exact reversal of the original entry plus one adjustment entry for whatever
+the replay changed downstream (penalty no longer charged, a later payment allocated
+differently …). Every amount stays balanced because each side is a sum of balanced entries.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from thinfile.errors import InvalidInputError
+from thinfile.money import Money
+from thinfile.servicing.account import LoanAccount, Outcome
+from thinfile.servicing.cob import close_through
+from thinfile.servicing.ledger import (
+    JournalEntry,
+    account_balances,
+    difference,
+    reversal_of,
+)
+from thinfile.servicing.lifecycle import charge_off, recover, refund_overpayment, write_off
+from thinfile.servicing.payments import merchant_refund, pay, prepay
+from thinfile.servicing.product import PrepaymentMode
+
+__all__ = ["Event", "EventKind", "apply_event", "replay", "reversal_entries"]
+
+
+class EventKind(enum.StrEnum):
+    REPAYMENT = "repayment"
+    PREPAYMENT = "prepayment"
+    MERCHANT_REFUND = "merchant-refund"
+    CHARGE_OFF = "charge-off"
+    WRITE_OFF = "write-off"
+    RECOVERY = "recovery"
+    OVERPAYMENT_REFUND = "overpayment-refund"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A posted business event, in fen; ``mode`` only for prepayments."""
+
+    kind: EventKind
+    on: date
+    amount: int = 0
+    mode: PrepaymentMode | None = None
+
+
+def _money(loan: LoanAccount, e: Event) -> Money:
+    return Money(e.amount, loan.currency)
+
+
+_HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
+    EventKind.REPAYMENT: lambda loan, e: pay(loan, _money(loan, e), e.on),
+    EventKind.PREPAYMENT: lambda loan, e: prepay(loan, _money(loan, e), e.on, mode=e.mode),
+    EventKind.MERCHANT_REFUND: lambda loan, e: merchant_refund(loan, _money(loan, e), e.on),
+    EventKind.CHARGE_OFF: lambda loan, e: charge_off(loan, e.on, reason="manual"),
+    EventKind.WRITE_OFF: lambda loan, e: write_off(loan, e.on),
+    EventKind.RECOVERY: lambda loan, e: recover(loan, _money(loan, e), e.on),
+    EventKind.OVERPAYMENT_REFUND: lambda loan, e: refund_overpayment(loan, _money(loan, e),
+                                                                     e.on),
+}
+
+
+def apply_event(loan: LoanAccount, event: Event) -> Outcome:
+    """Close the loan's days up to the event's date, then post the event."""
+    done = close_through(loan, event.on - timedelta(days=1))
+    return done.then(_HANDLERS[event.kind](done.loan, event))
+
+
+def replay(opening: Outcome, events: Sequence[Event], through: date) -> Outcome:
+    """The loan after ``events`` in order, with every business date to ``through`` closed."""
+    done = opening
+    for event in events:
+        done = done.then(apply_event(done.loan, event))
+    return done.then(close_through(done.loan, through))
+
+
+def reversal_entries(before: Outcome, after: Outcome, original: JournalEntry,
+                     on: date) -> tuple[JournalEntry, ...]:
+    """The exact reversal of ``original`` and the replay adjustment bringing the books to
+    ``after``; the adjustment is left out when the replay changed nothing else."""
+    if original.loan_id != before.loan.loan_id:
+        raise InvalidInputError("the entry belongs to another loan", field="entry")
+    undo = reversal_of(original, on)
+    booked = account_balances((*before.entries, undo))
+    adjust = difference(account_balances(after.entries), booked, before.loan.currency)
+    extra = () if adjust.is_empty() else (
+        adjust.build("replay-adjustment", on, loan_id=original.loan_id),)
+    return (undo, *extra)
