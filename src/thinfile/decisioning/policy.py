@@ -21,7 +21,7 @@ import zen
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import DEFAULT_CAP, CapBasis
 
-__all__ = ["DEFAULT_POLICY_DIR", "Policy", "PolicySettings", "load_policy"]
+__all__ = ["DEFAULT_POLICY_DIR", "Policy", "PolicySettings", "load_policy", "policy_from_json"]
 
 DEFAULT_POLICY_DIR = Path(__file__).parent / "default_policy"
 FORMAT_VERSION = 1
@@ -71,6 +71,16 @@ class Policy:
     version: str
     _decision: Any
 
+    def settings_json(self) -> str:
+        s = self.settings
+        return json.dumps({
+            "format_version": FORMAT_VERSION, "name": s.name, "cap": str(s.cap),
+            "cap_basis": s.cap_basis.value, "income_haircut": str(s.income_haircut),
+            "volatility_haircut": str(s.volatility_haircut),
+            "declared_income_haircut": str(s.declared_income_haircut),
+            "amount_step": s.amount_step, "max_offers": s.max_offers,
+        }, indent=1) + "\n"
+
     def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:
         """Run the decision graph on ``context`` and return its result object."""
         response = self._decision.evaluate(dict(context))
@@ -84,15 +94,7 @@ class Policy:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "decision.json").write_text(self.graph_json, encoding="utf-8")
-        settings = {
-            "format_version": FORMAT_VERSION, "name": self.settings.name,
-            "cap": str(self.settings.cap), "cap_basis": self.settings.cap_basis.value,
-            "income_haircut": str(self.settings.income_haircut),
-            "volatility_haircut": str(self.settings.volatility_haircut),
-            "declared_income_haircut": str(self.settings.declared_income_haircut),
-            "amount_step": self.settings.amount_step, "max_offers": self.settings.max_offers,
-        }
-        (folder / "policy.json").write_text(json.dumps(settings, indent=1) + "\n", "utf-8")
+        (folder / "policy.json").write_text(self.settings_json(), encoding="utf-8")
 
 
 def _canonical(text: str, what: str) -> Any:
@@ -110,12 +112,17 @@ def load_policy(folder: Path | str | None = None) -> Policy:
         if not file.is_file():
             raise InvalidInputError(f"{file} does not exist", field=name,
                                     remedy="a policy folder holds policy.json and decision.json")
-    settings_data = _canonical(files["policy.json"].read_text("utf-8"), "policy.json")
-    graph_text = files["decision.json"].read_text("utf-8")
+    return policy_from_json(files["policy.json"].read_text("utf-8"),
+                            files["decision.json"].read_text("utf-8"))
+
+
+def policy_from_json(settings_text: str, graph_text: str) -> Policy:
+    """A policy from the text of its two files (as stored in the policy registry)."""
+    settings_data = _canonical(settings_text, "policy.json")
     graph = _canonical(graph_text, "decision.json")
-    if settings_data.get("format_version") != FORMAT_VERSION:
+    if not isinstance(settings_data, dict) or settings_data.get("format_version") != FORMAT_VERSION:
         raise InvalidInputError("unsupported policy format_version", field="policy.json",
-                                value=settings_data.get("format_version"))
+                                remedy=f"policy.json needs \"format_version\": {FORMAT_VERSION}")
     canonical = json.dumps([settings_data, graph], sort_keys=True, separators=(",", ":"))
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
     try:

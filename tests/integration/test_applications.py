@@ -1,0 +1,170 @@
+"""Applying for credit end to end through the services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from tests.support.decisioning import DECIDED_ON, ChosenPD, application, id_number
+from thinfile.decisioning import PolicyBook, load_policy
+from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.security.crypto import PiiCipher
+from thinfile.security.passwords import PasswordHasher
+from thinfile.security.roles import Role
+from thinfile.services import applications as apps
+from thinfile.services import identity
+from thinfile.services.identity_records import Actor
+from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
+
+STAFF = Actor("staff-1", Role.UNDERWRITER)
+
+
+@pytest.fixture
+def world(engine):
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    cipher = PiiCipher({"k1": os.urandom(32)}, active_key_id="k1", lookup_key=b"L" * 32)
+    hasher = PasswordHasher(time_cost=1, memory_kib=8)
+    user = identity.create_user(sessions, hasher, email="rider@example.com", password="pw-123456!")
+    actor = Actor(user.id, Role.BORROWER)
+    profile = identity.register_applicant(sessions, cipher, actor=actor, name="王小明",
+                                          id_number=id_number(), phone="13800138000")
+    with sessions.begin() as session:
+        ensure_default_policy(session, actor=STAFF)
+    return sessions, cipher, actor, profile.id
+
+
+def form(**overrides):
+    data = application(**overrides)
+    for field in ("name", "id_number", "phone", "applicant_id"):
+        data.pop(field, None)
+    return data
+
+
+def runtime(pd=0.01):
+    policy = load_policy()
+    return DecisionRuntime(PolicyBook(policy), ChosenPD(pd), ("test",))
+
+
+def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pii(world, engine):
+    sessions, cipher, actor, applicant_id = world
+    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    assert record.status == "approved" and record.decision["offers"]
+    with engine.connect() as conn:
+        raw = json.dumps([list(r) for r in conn.execute(sa.text("SELECT * FROM applications"))],
+                         default=str, ensure_ascii=False)
+    assert id_number() not in raw and "13800138000" not in raw and "王小明" not in raw
+    opened = apps.get_application(sessions, cipher, record.id, reveal=True)
+    assert opened.decision["inputs"]["application"]["id_number"] == id_number()
+    masked = apps.get_application(sessions, cipher, record.id, reveal=False)
+    assert masked.decision["inputs"]["application"]["phone"] != "13800138000"
+
+
+def test_a_stored_decision_replays_identically(world):
+    sessions, cipher, actor, applicant_id = world
+    rt = runtime(0.04)
+    record = apps.submit_application(sessions, cipher, rt, actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    result = apps.replay_application(sessions, cipher, rt, record.id, actor=STAFF)
+    assert result["identical"] is True and result["replayed_outcome"] == record.outcome
+
+
+def test_velocity_counts_earlier_applications_of_the_same_person(world):
+    sessions, cipher, actor, applicant_id = world
+    rt = runtime()
+    outcomes = [apps.submit_application(sessions, cipher, rt, actor=actor,
+                                        applicant_id=applicant_id, form=form(),
+                                        on=DECIDED_ON).status for _ in range(5)]
+    assert outcomes == ["approved"] * 4 + ["declined"]
+    last = apps.list_applications(sessions, user_id=actor.user_id, limit=1)[0]
+    assert "KO_VELOCITY_ID" in last.decision["reason_codes"]
+
+
+def test_a_deny_listed_phone_is_knocked_out(world):
+    sessions, cipher, actor, applicant_id = world
+    apps.add_to_deny_list(sessions, cipher, kind="phone", value="138 0013 8000", reason="fraud",
+                          actor=STAFF)
+    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    assert record.status == "declined"
+    assert "KO_DENY_LIST" in record.decision["reason_codes"]
+
+
+def test_a_referral_is_reviewed_once(world):
+    sessions, cipher, actor, applicant_id = world
+    record = apps.submit_application(sessions, cipher, runtime(0.10), actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    assert record.status == "referred"
+    queue = apps.list_applications(sessions, status="referred")
+    assert [r.id for r in queue] == [record.id]
+    reviewed = apps.review_referral(sessions, record.id, actor=STAFF, approve=True, note="ok")
+    assert reviewed.status == "approved"
+    with pytest.raises(ConflictError):
+        apps.review_referral(sessions, record.id, actor=STAFF, approve=False, note="again")
+
+
+def test_identity_fields_cannot_be_overridden_by_the_form(world):
+    sessions, cipher, actor, applicant_id = world
+    with pytest.raises(InvalidInputError) as err:
+        apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                applicant_id=applicant_id, form={**form(), "phone": "1"},
+                                on=DECIDED_ON)
+    assert err.value.field == "phone"
+    assert apps.list_applications(sessions) == []
+
+
+def test_bad_form_fields_write_nothing(world):
+    sessions, cipher, actor, applicant_id = world
+    with pytest.raises(InvalidInputError):
+        apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                applicant_id=applicant_id,
+                                form=form(requested_amount="-5"), on=DECIDED_ON)
+    assert apps.list_applications(sessions) == []
+
+
+def test_model_registry_activates_the_first_model(world, tmp_path):
+    sessions, *_ = world
+    with sessions.begin() as session:
+        register_model(session, "m1", tmp_path, actor=STAFF)
+        register_model(session, "m2", tmp_path, actor=STAFF)
+        rows = session.execute(sa.text("SELECT version, status FROM model_versions "
+                                       "ORDER BY version")).all()
+    assert [tuple(r) for r in rows] == [("m1", "active"), ("m2", "candidate")]
+
+
+def test_the_runtime_follows_the_registry_and_its_challenger(world, tmp_path):
+    import shutil
+
+    from thinfile.decisioning.policy import DEFAULT_POLICY_DIR
+    from thinfile.services.policies import (
+        decision_runtime,
+        list_policies,
+        register_policy,
+        set_challenger,
+    )
+
+    sessions, *_ = world
+    with sessions.begin() as session:
+        register_model(session, "m1", tmp_path, actor=STAFF)
+    first = decision_runtime(sessions, lambda _path: ChosenPD())
+    assert first.book.challenger is None
+    folder = tmp_path / "challenger"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    settings = json.loads((folder / "policy.json").read_text())
+    settings["max_offers"] = 1
+    (folder / "policy.json").write_text(json.dumps(settings))
+    candidate = load_policy(folder)
+    with sessions.begin() as session:
+        register_policy(session, candidate, actor=STAFF)
+    set_challenger(sessions, candidate.version, "0.25", actor=STAFF)
+    second = decision_runtime(sessions, lambda _path: ChosenPD())
+    assert second.book.challenger.version == candidate.version
+    assert second.book.share == Decimal("0.25")
+    assert {p.status for p in list_policies(sessions)} == {"active", "challenger"}
+    with pytest.raises(InvalidInputError):
+        set_challenger(sessions, candidate.version, "1.5", actor=STAFF)
