@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from thinfile.cli import demo, quote, serve
+from thinfile.cli import demo, quote, serve, synth
 from thinfile.errors import ThinfileError
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ def _root() -> None:
 quote.register(app)
 demo.register(app)
 serve.register(app)
+synth.register(app)
 
 USAGE_ERROR = 2
 

@@ -1,0 +1,181 @@
+"""``generate_applicants``: a whole synthetic population in one vectorised pass.
+
+Data flow::
+
+    seed ──streams──► segment ──► age, sex ──► city, hukou ──► latent traits
+         ──► true income ──► bureau ──► consent ──► alternative data ──► request
+         ──► true_pd ──► bad_12m ──► names, ID numbers, phones ──► DataFrame
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from thinfile.errors import InvalidInputError
+from thinfile.sim import alternative, identity, people, risk
+from thinfile.sim.draws import Ints, streams
+from thinfile.sim.geography import CITIES, PROVINCES
+from thinfile.sim.segments import PURPOSES, SEGMENTS
+
+__all__ = [
+    "APPLICANT_COLUMNS",
+    "DEFAULT_AS_OF",
+    "GENERATION_STEPS",
+    "MAX_APPLICANTS",
+    "generate_applicants",
+]
+
+DEFAULT_AS_OF = date(2026, 1, 1)
+"""The application date ages and histories are measured at, unless another is given."""
+MAX_APPLICANTS = 50_000_000
+
+GENERATION_STEPS: tuple[str, ...] = ("people", "bureau and alternative data", "outcomes",
+                                     "identities", "table")
+"""The steps reported to ``on_step``, in order."""
+
+APPLICANT_COLUMNS: tuple[str, ...] = (
+    "applicant_id", "name", "id_number", "phone", "birth_date", "age", "gender", "city",
+    "city_tier", "hukou_province", "is_local_hukou", "months_in_city", "segment", "purpose",
+    "requested_amount", "requested_term_months", "bureau_history_months", "bureau_records",
+    "bureau_delinquencies_24m", "platform_tenure_months", "income_monthly_mean",
+    "income_monthly_cv", "income_months_observed", "income_verified", "rent_months_reported",
+    "rent_on_time_ratio", "utility_months_reported", "utility_on_time_ratio",
+    "social_insurance_months", "ecommerce_months_active", "ecommerce_monthly_spend",
+    "device_tenure_months", "address_changes_24m", "existing_debt_payment_monthly",
+    "consent_alt_data", "true_pd", "bad_12m",
+)
+"""The applicants table's columns, in order (documented in ``thinfile/sim/docs.md``)."""
+
+_STREAMS = ("segment", "people", "residence", "latent", "income", "bureau", "debt", "consent",
+            "work", "observed", "payments", "footprint", "request", "outcome", "names", "ids",
+            "phones")
+
+Columns = dict[str, np.ndarray]
+
+
+def generate_applicants(
+    n: int,
+    *,
+    seed: int,
+    as_of: date = DEFAULT_AS_OF,
+    on_step: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """``n`` synthetic new-citizen (新市民) applicants, reproducible from ``seed``.
+
+    One row per applicant with identity, request, bureau and alternative data, and the ground
+    truth ``true_pd`` and ``bad_12m``. ``on_step`` is called with each name in
+    :data:`GENERATION_STEPS` as that step finishes (for progress bars).
+    """
+    _check(n, seed)
+    report = on_step or (lambda _step: None)
+    rng = streams(seed, _STREAMS)
+    cols = _people(rng, n, as_of)
+    report(GENERATION_STEPS[0])
+    cols.update(_data(rng, cols))
+    report(GENERATION_STEPS[1])
+    cols.update(_outcomes(rng, cols))
+    report(GENERATION_STEPS[2])
+    cols.update(_identities(rng, cols))
+    report(GENERATION_STEPS[3])
+    frame = _table(cols)
+    report(GENERATION_STEPS[4])
+    return frame
+
+
+def _check(n: int, seed: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_APPLICANTS:
+        raise InvalidInputError(f"the number of applicants must be from 1 to {MAX_APPLICANTS}",
+                                field="n", value=n)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError("the seed must be a non-negative whole number", field="seed",
+                                value=seed)
+
+
+def _people(rng: dict[str, np.random.Generator], n: int, as_of: date) -> Columns:
+    seg = people.segments(rng["segment"], n)
+    cols: Columns = {"segment_code": seg}
+    cols.update(people.demographics(rng["people"], seg, as_of))
+    latent = rng["latent"].normal(0.0, 1.0, (2, n))
+    cols["discipline"] = latent[0]
+    cols["stability"] = 0.35 * latent[0] + np.sqrt(1 - 0.35**2) * latent[1]
+    cols.update(people.residence(rng["residence"], seg, cols["age"], cols["stability"]))
+    cols.update(alternative.income(rng["income"], seg, cols["city_tier"], cols["stability"]))
+    return cols
+
+
+def _data(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
+    seg = c["segment_code"]
+    out = alternative.bureau(rng["bureau"], seg, c["age"], c["discipline"])
+    out["existing_debt_payment_monthly"] = alternative.existing_debt(
+        rng["debt"], out["bureau_records"], c["true_income_yuan"])
+    consented = alternative.consent(rng["consent"], c["discipline"])
+    out["consent_alt_data"] = consented
+    out.update(alternative.work_records(rng["work"], seg, c["months_in_city"], c["stability"],
+                                        consented))
+    out.update(alternative.observed_income(
+        rng["observed"], seg, consented, out["platform_tenure_months"],
+        out["social_insurance_months"], c["true_income_yuan"], c["true_income_cv"]))
+    out.update(alternative.payment_history(rng["payments"], consented, c["is_local_hukou"],
+                                           c["months_in_city"], c["discipline"]))
+    out.update(alternative.digital_footprint(rng["footprint"], consented, c["age"],
+                                             c["stability"], c["discipline"],
+                                             c["true_income_yuan"]))
+    out.update(people.request(rng["request"], seg, c["true_income_yuan"]))
+    return out
+
+
+def _outcomes(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
+    true_pd = risk.true_default_probability(
+        c["segment_code"], discipline=c["discipline"], stability=c["stability"],
+        true_income=c["true_income_yuan"], true_cv=c["true_income_cv"],
+        debt_payment_fen=c["existing_debt_payment_monthly"], amount_fen=c["requested_amount"],
+        term_months=c["requested_term_months"], age=c["age"], is_local=c["is_local_hukou"])
+    return {"true_pd": true_pd, "bad_12m": risk.default_outcome(rng["outcome"], true_pd)}
+
+
+def _identities(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
+    n = c["age"].shape[0]
+    sequences: Ints = np.asarray(rng["ids"].integers(0, 500, size=n), dtype=np.int64)
+    ids = identity.make_id_numbers(c["birth_date"], c["is_male"], c["region_code"], sequences)
+    for _ in range(20):
+        clash = _duplicated(ids)
+        if not clash.any():
+            break
+        sequences[clash] = rng["ids"].integers(0, 500, int(clash.sum()))
+        ids[clash] = identity.make_id_numbers(c["birth_date"][clash], c["is_male"][clash],
+                                              c["region_code"][clash], sequences[clash])
+    phones = identity.make_phones(rng["phones"], n)
+    for _ in range(20):
+        clash = _duplicated(phones)
+        if not clash.any():
+            break
+        phones[clash] = identity.make_phones(rng["phones"], int(clash.sum()))
+    return {
+        "applicant_id": identity.serial_ids("A", 1, n),
+        "name": identity.make_names(rng["names"], c["is_male"]),
+        "id_number": ids,
+        "phone": phones,
+    }
+
+
+def _duplicated(values: np.ndarray) -> np.ndarray:
+    """True for every value after its first occurrence."""
+    return pd.Series(values, copy=False).duplicated().to_numpy()
+
+
+def _table(c: Columns) -> pd.DataFrame:
+    frame: dict[str, object] = {name: c[name] for name in APPLICANT_COLUMNS if name in c}
+    for key in ("applicant_id", "name", "id_number", "phone", "gender"):
+        frame[key] = pd.array(c[key], dtype="str")
+    frame["birth_date"] = c["birth_date"].astype("datetime64[s]")
+    frame["city"] = pd.array(np.array([x.name for x in CITIES])[c["city_index"]], dtype="str")
+    provinces = np.array([PROVINCES.get(code, "") for code in range(100)])
+    frame["hukou_province"] = pd.array(provinces[c["hukou_province_code"]], dtype="str")
+    frame["segment"] = pd.array(np.array([s.name for s in SEGMENTS])[c["segment_code"]],
+                                dtype="str")
+    frame["purpose"] = pd.array(np.array(PURPOSES)[c["purpose_code"]], dtype="str")
+    return pd.DataFrame({name: frame[name] for name in APPLICANT_COLUMNS})
