@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from thinfile.cli.service_settings import load_settings, open_sessions
@@ -20,7 +22,8 @@ def register(app: typer.Typer) -> None:
 
 def verify() -> None:
     """Walk the audit log's hash chain; exit 1 and list the problems if it was altered."""
-    report = verify_audit_chain(open_sessions(load_settings()))
+    with open_sessions(load_settings()) as sessions:
+        report = verify_audit_chain(sessions)
     if report.is_intact:
         typer.echo(f"audit log intact: {report.rows_checked} rows checked")
         return
@@ -28,4 +31,4 @@ def verify() -> None:
                f"{report.rows_checked} rows", err=True)
     for problem in report.problems:
         typer.echo(f"  {problem}", err=True)
-    raise typer.Exit(BROKEN)
+    sys.exit(BROKEN)

@@ -22,6 +22,6 @@ def reencrypt(
 ) -> None:
     """Re-encrypt every applicant not yet under THINFILE_PII_ACTIVE_KEY_ID."""
     settings = load_settings()
-    done = reencrypt_personal_data(open_sessions(settings), pii_cipher(settings),
-                                   batch_size=batch_size)
+    with open_sessions(settings) as sessions:
+        done = reencrypt_personal_data(sessions, pii_cipher(settings), batch_size=batch_size)
     typer.echo(f"re-encrypted {done} applicant(s) under key {settings.pii_active_key_id!r}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +27,12 @@ def load_settings() -> Settings:
     return settings.check_secrets()
 
 
-def open_sessions(settings: Settings) -> sessionmaker[Session]:
+@contextmanager
+def open_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """Sessions on the configured database, brought to the newest schema first."""
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    try:
+        upgrade(engine)
+        yield sessionmaker(engine, expire_on_commit=False)
+    finally:
+        engine.dispose()

@@ -1,0 +1,141 @@
+"""Shared fixtures and builders for the HTTP API tests (tests/e2e/test_api_*.py).
+
+Every API test runs on SQLite and PostgreSQL through the ``database_url`` fixture of
+tests/integration/conftest.py. Test modules import the fixtures they use from here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+from tests.integration.conftest import backend, database_url
+from thinfile.api import create_app
+from thinfile.api.context import AppContext
+from thinfile.security.pii import id_check_character
+from thinfile.security.roles import Role
+from thinfile.services import identity
+from thinfile.settings import Settings
+
+with warnings.catch_warnings():
+    # Starlette prefers the httpx2 package for its test client; httpx works the same here.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+__all__ = [
+    "Party",
+    "TestClient",
+    "api",
+    "api_settings",
+    "backend",
+    "database_url",
+    "id_number",
+    "make_borrower",
+    "make_staff",
+    "phone_number",
+    "quick_settings",
+    "world",
+]
+
+PASSWORD = "correct horse battery staple"
+_serial = itertools.count(1)
+
+
+def quick_settings(url: str, **overrides: object) -> Settings:
+    """Development settings on ``url`` with cheap password hashing and roomy rate limits."""
+    values: dict[str, object] = {
+        "database_url": url, "argon2_time_cost": 1, "argon2_memory_kib": 8,
+        "rate_limits": {"sign_in": "1000/60", "sign_up": "1000/60", "applications": "1000/60"},
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+def id_number(serial: int) -> str:
+    """A valid resident ID number (GB 11643 check digit) for a person born in 1995."""
+    first17 = f"440106199503{(serial % 28) + 1:02d}{serial % 1000:03d}"
+    return first17 + id_check_character(first17)
+
+
+def phone_number(serial: int) -> str:
+    return f"139{serial % 100_000_000:08d}"
+
+
+@dataclass(frozen=True)
+class Party:
+    """A signed-in caller and (for borrowers) their applicant profile and one consent."""
+
+    user_id: str
+    email: str
+    headers: dict[str, str]
+    applicant_id: str = ""
+    consent_id: str = ""
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+
+
+def _sign_in(client: TestClient, email: str) -> dict[str, str]:
+    reply = client.post("/v1/auth/sign-in", json={"email": email, "password": PASSWORD})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def make_borrower(client: TestClient, *, with_profile: bool = True) -> Party:
+    n = next(_serial)
+    email = f"borrower{n}@example.com"
+    reply = client.post("/v1/auth/sign-up", json={"email": email, "password": PASSWORD})
+    assert reply.status_code == 201, reply.text
+    user_id, headers = reply.json()["id"], _sign_in(client, email)
+    if not with_profile:
+        return Party(user_id, email, headers)
+    name, idn, phone = f"测试{n}号", id_number(n), phone_number(n)
+    profile = client.post("/v1/applicants", headers=headers,
+                          json={"name": name, "id_number": idn, "phone": phone})
+    assert profile.status_code == 201, profile.text
+    applicant_id = profile.json()["id"]
+    consent = client.post(f"/v1/applicants/{applicant_id}/consents", headers=headers,
+                          json={"data_category": "gig_platform_income",
+                                "purpose": "credit_assessment", "notice_version": "v1"})
+    assert consent.status_code == 201, consent.text
+    return Party(user_id, email, headers, applicant_id, consent.json()["id"], name, idn, phone)
+
+
+def make_staff(client: TestClient, role: Role) -> Party:
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    email = f"{role.value}{next(_serial)}@lender.example"
+    user = identity.create_user(context.sessions, context.hasher, email=email,
+                                password=PASSWORD, role=role)
+    return Party(user.id, email, _sign_in(client, email))
+
+
+@pytest.fixture
+def api_settings(database_url: str) -> Settings:
+    return quick_settings(database_url)
+
+
+@pytest.fixture
+def api(api_settings: Settings) -> Iterator[TestClient]:
+    """A client of a fresh app on an empty, migrated database of each backend."""
+    with TestClient(create_app(api_settings)) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class World:
+    alice: Party
+    bob: Party
+    admin: Party
+    underwriter: Party
+
+
+@pytest.fixture
+def world(api: TestClient) -> World:
+    """Two borrowers with profiles and consents, an admin and an underwriter."""
+    return World(make_borrower(api), make_borrower(api), make_staff(api, Role.ADMIN),
+                 make_staff(api, Role.UNDERWRITER))

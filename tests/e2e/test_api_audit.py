@@ -1,0 +1,119 @@
+"""The audit log is append-only and hash-chained: any edit or deletion is detected."""
+
+# Fixtures are imported from the API harness and then requested by name.
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from tests.e2e.api_harness import (
+    api,
+    api_settings,
+    backend,
+    database_url,
+    world,
+)
+from thinfile.cli.app import main
+from thinfile.services.audit import record_audit, verify_audit_chain
+from thinfile.store import make_engine
+
+
+def _sql(url: str, *statements: str, bypass_guard: bool = False) -> None:
+    """Run ``statements`` as someone with direct database access would."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            if bypass_guard and connection.dialect.name == "sqlite":
+                connection.execute(sa.text("DROP TRIGGER audit_log_no_update"))
+                connection.execute(sa.text("DROP TRIGGER audit_log_no_delete"))
+            elif bypass_guard:
+                connection.execute(sa.text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            for statement in statements:
+                connection.execute(sa.text(statement))
+    finally:
+        engine.dispose()
+
+
+def _report(api):
+    return verify_audit_chain(api.app.state.context.sessions)
+
+
+def test_sign_ins_profile_views_and_consents_leave_an_intact_chain(api, world):
+    report = _report(api)
+    actions = _actions(api)
+    assert report.is_intact and report.rows_checked == len(actions)
+    assert {"auth.sign_in", "applicant.register", "consent.grant"} <= set(actions)
+
+
+def _actions(api) -> list[str]:
+    with api.app.state.context.sessions.begin() as session:
+        return list(session.execute(sa.text("SELECT action FROM audit_log ORDER BY seq")).scalars())
+
+
+def test_a_failed_sign_in_is_audited_too(api, world):
+    api.post("/v1/auth/sign-in", json={"email": world.alice.email, "password": "wrong-password"})
+    assert _actions(api)[-1] == "auth.sign_in_failed"
+
+
+def test_the_database_refuses_updates_and_deletes_of_audit_rows(api, api_settings, world):
+    for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError):
+            _sql(api_settings.database_url, statement)
+    assert _report(api).is_intact
+
+
+def test_an_edited_row_is_detected(api, api_settings, world):
+    _sql(api_settings.database_url, "UPDATE audit_log SET details = '{}' WHERE seq = 3",
+         bypass_guard=True)
+    report = _report(api)
+    assert not report.is_intact
+    assert any("row 3 was edited" in p for p in report.problems)
+
+
+def test_an_edit_that_also_rewrites_the_rows_hash_breaks_the_next_link(api, api_settings, world):
+    _sql(api_settings.database_url,
+         "UPDATE audit_log SET row_hash = 'f' || substr(row_hash, 2) WHERE seq = 2",
+         bypass_guard=True)
+    problems = _report(api).problems
+    assert any("row 3 does not link" in p for p in problems)
+
+
+def test_a_deleted_row_in_the_middle_is_detected(api, api_settings, world):
+    _sql(api_settings.database_url, "DELETE FROM audit_log WHERE seq = 4", bypass_guard=True)
+    problems = _report(api).problems
+    assert any("missing" in p for p in problems) and any("row 5 does not link" in p
+                                                         for p in problems)
+
+
+def test_deleting_the_newest_rows_is_detected_by_the_head(api, api_settings, world):
+    _sql(api_settings.database_url,
+         "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)", bypass_guard=True)
+    assert any("newest rows" in p for p in _report(api).problems)
+
+
+def test_record_audit_joins_the_callers_transaction(api, world):
+    sessions = api.app.state.context.sessions
+    before = _report(api).rows_checked
+    with pytest.raises(RuntimeError), sessions.begin() as session:
+        record_audit(session, "system", "payment.post", "loan:1", {"amount_fen": 100})
+        raise RuntimeError("the payment failed after auditing it")
+    with sessions.begin() as session:
+        record_audit(session, "system", "payment.post", "loan:1", {"amount_fen": 100})
+    report = _report(api)
+    assert report.is_intact and report.rows_checked == before + 1
+
+
+def test_the_audit_verify_command_exits_1_on_tampering(api, api_settings, world, monkeypatch,
+                                                       capsys):
+    monkeypatch.setenv("THINFILE_DATABASE_URL", api_settings.database_url)
+    main(["audit", "verify"])
+    assert "intact" in capsys.readouterr().out
+    _sql(api_settings.database_url, "UPDATE audit_log SET actor = 'x' WHERE seq = 1",
+         bypass_guard=True)
+    with pytest.raises(SystemExit) as exited:
+        main(["audit", "verify"])
+    assert exited.value.code == 1
+    assert "row 1 was edited" in capsys.readouterr().err

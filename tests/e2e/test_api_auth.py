@@ -1,0 +1,90 @@
+"""Accounts and credentials: passwords, short-lived tokens, API keys, roles."""
+
+# Fixtures are imported from the API harness and then requested by name.
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.api_harness import (
+    PASSWORD,
+    api,
+    api_settings,
+    backend,
+    database_url,
+    world,
+)
+from thinfile.errors import AuthenticationError
+from thinfile.security.roles import Role
+from thinfile.security.tokens import TokenClaims, TokenSigner
+
+
+def test_sign_up_then_sign_in_gives_a_bearer_token_for_a_borrower(api):
+    up = api.post("/v1/auth/sign-up", json={"email": "Rider@Example.com", "password": PASSWORD})
+    signed = api.post("/v1/auth/sign-in", json={"email": "rider@example.com",
+                                                "password": PASSWORD})
+    token = signed.json()["access_token"]
+    me = api.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert up.status_code == 201 and signed.status_code == 200
+    assert me.json()["email"] == "rider@example.com" and me.json()["role"] == "borrower"
+
+
+def test_passwords_are_stored_as_argon2id_hashes(api):
+    api.post("/v1/auth/sign-up", json={"email": "h@example.com", "password": PASSWORD})
+    with api.app.state.context.sessions.begin() as session:
+        stored = session.execute(sa.text("SELECT password_hash FROM users")).scalar_one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_a_taken_email_and_a_wrong_password_are_refused(api, world):
+    taken = api.post("/v1/auth/sign-up", json={"email": world.alice.email, "password": PASSWORD})
+    wrong = api.post("/v1/auth/sign-in", json={"email": world.alice.email, "password": "nope"})
+    ghost = api.post("/v1/auth/sign-in", json={"email": "ghost@example.com", "password": "x"})
+    assert taken.status_code == 409
+    assert wrong.status_code == ghost.status_code == 401
+    assert wrong.json()["message"] == ghost.json()["message"]
+
+
+def test_a_forged_or_expired_token_is_refused():
+    signer = TokenSigner("s" * 40, ttl_seconds=60)
+    token = signer.issue(TokenClaims("u1", Role.ADMIN))
+    assert signer.verify(token).role is Role.ADMIN
+    with pytest.raises(AuthenticationError, match="not valid"):
+        TokenSigner("other" * 10, ttl_seconds=60).verify(token)
+    with pytest.raises(AuthenticationError, match="expired"):
+        TokenSigner("s" * 40, ttl_seconds=-1).verify(token)
+
+
+def test_a_tampered_token_is_refused_over_http(api, world):
+    token = world.alice.headers["Authorization"].removeprefix("Bearer ")
+    forged = token.replace("ImJvcnJvd2VyIn0", "ImFkbWluIn0")
+    reply = api.get("/v1/applicants", headers={"Authorization": f"Bearer {forged}x"})
+    assert reply.status_code == 401
+
+
+def test_only_an_admin_creates_staff_and_merchants(api, world):
+    body = {"email": "m@shop.example", "password": PASSWORD, "role": "merchant"}
+    assert api.post("/v1/staff/users", headers=world.alice.headers, json=body).status_code == 403
+    assert api.post("/v1/staff/users", headers=world.underwriter.headers,
+                    json=body).status_code == 403
+    made = api.post("/v1/staff/users", headers=world.admin.headers, json=body)
+    assert made.status_code == 201 and made.json()["role"] == "merchant"
+
+
+def test_an_api_key_authenticates_its_merchant_until_revoked(api, world):
+    admin = world.admin.headers
+    merchant = api.post("/v1/staff/users", headers=admin,
+                        json={"email": "k@shop.example", "password": PASSWORD,
+                              "role": "merchant"}).json()
+    issued = api.post("/v1/staff/api-keys", headers=admin,
+                      json={"user_id": merchant["id"], "name": "checkout"}).json()
+    key = {"X-API-Key": issued["key"]}
+    assert api.get("/v1/auth/me", headers=key).json()["role"] == "merchant"
+    assert api.get(f"/v1/applicants/{world.alice.applicant_id}", headers=key).status_code == 404
+    with api.app.state.context.sessions.begin() as session:
+        stored = session.execute(sa.text("SELECT key_hash FROM api_keys")).scalar_one()
+    assert issued["key"] not in stored and issued["key"].startswith(issued["prefix"])
+    assert api.delete(f"/v1/staff/api-keys/{issued['id']}", headers=admin).status_code == 204
+    assert api.get("/v1/auth/me", headers=key).status_code == 401
