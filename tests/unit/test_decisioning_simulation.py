@@ -68,3 +68,12 @@ def test_simulation_reports_the_change_from_a_baseline(small_file, tmp_path):
     assert change == {"approval_rate": round(2 / 6 - 4 / 6, 6), "swap_in": 0, "swap_out": 2}
     html = render_simulation_html(report)
     assert "Change from baseline" in html and "thin-file" in html and "<script" not in html
+
+
+def test_worker_processes_give_the_same_report(small_file):
+    policy = load_policy()
+    model = ChosenPD(by_applicant=PDS)
+    one = simulate(small_file, policy=policy, model=model, on=date(2026, 11, 25))
+    two = simulate(small_file, policy=policy, model=model, on=date(2026, 11, 25), workers=2,
+                   parallel_from=2)
+    assert two.as_dict() == one.as_dict()

@@ -168,9 +168,16 @@ def _findings(result: Mapping[str, Any], key: str, kind: str) -> list[Finding]:
 
 
 def decide(app: Application, *, policy: Policy, model: Scorer, on: date,
-           history: History = NO_HISTORY, lender: str = "thinfile demo lender") -> Decision:
-    """Decide ``app`` on date ``on`` with ``policy`` and ``model``."""
-    scored = model.score_one(model_record(app, on), reasons=4)
+           history: History = NO_HISTORY, lender: str = "thinfile demo lender",
+           scored: ScoreLike | None = None) -> Decision:
+    """Decide ``app`` on date ``on`` with ``policy`` and ``model``.
+
+    ``scored`` passes a score the model already computed in a batch (simulation); the
+    decision is then the same as if ``decide`` had scored the application itself, with
+    the reasons that ``scored`` carries.
+    """
+    if scored is None:
+        scored = model.score_one(model_record(app, on), reasons=4)
     model_reasons = tuple({"code": r.code, "feature": r.feature,
                            "contribution": round(float(r.contribution), 6)}
                           for r in scored.reasons)

@@ -4,19 +4,25 @@ For each past application it runs the real decision and reports the approval rat
 expected bad rate (mean PD of approvals), the realised bad rate where outcomes exist, the
 average price, approvals by segment (thin-file vs thick-file, occupation) and the change from
 a baseline policy — the figures a lender reads before shipping a policy change.
+
+Scores come from the model in one vectorised batch when it offers ``score_frame``; the
+decisions then run in worker processes (``workers``), each with its own compiled policy.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from multiprocessing import get_context
+from typing import Any
 
 from thinfile.decisioning.application import OPTIONAL, REQUIRED, Application
-from thinfile.decisioning.engine import Decision, Outcome, Scorer, decide
-from thinfile.decisioning.policy import Policy
+from thinfile.decisioning.engine import Outcome, Scorer, decide, model_record
+from thinfile.decisioning.policy import Policy, policy_from_json
 
 __all__ = [
     "THIN_FILE_MONTHS",
@@ -30,6 +36,8 @@ THIN_FILE_MONTHS = 12
 """Applicants with less bureau history than this count as thin-file."""
 
 _FIELDS = set(REQUIRED) | set(OPTIONAL)
+_PARALLEL_FROM = 4000
+"""Below this many applications, worker processes cost more than they save."""
 
 
 def _plain(value: object) -> object:
@@ -41,9 +49,8 @@ def _plain(value: object) -> object:
     item = getattr(value, "item", None)  # NumPy scalars
     if callable(item):
         return _plain(item())
-    to_date = getattr(value, "date", None)  # pandas Timestamp
-    if callable(to_date) and not isinstance(value, date):
-        return to_date()
+    if isinstance(value, datetime):  # also pandas Timestamp
+        return value.date()
     return value
 
 
@@ -57,6 +64,19 @@ def application_from_record(record: Mapping[str, object]) -> Application:
     return Application({k: v for k, v in values.items() if v is not None})  # type: ignore[misc]
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One simulated decision, reduced to what the report counts."""
+
+    outcome: str
+    pd: float
+    rate: Decimal | None
+    amount: int
+    bad: int | None
+    thin: bool
+    segment: str
+
+
 @dataclass
 class _Tally:
     applications: int = 0
@@ -68,20 +88,18 @@ class _Tally:
     rate_sum: Decimal = Decimal(0)
     amount_sum: int = 0
 
-    def add(self, decision: Decision, bad: int | None) -> None:
+    def add(self, row: _Row) -> None:
         self.applications += 1
-        if decision.outcome is Outcome.REFER:
-            self.referred += 1
-        if decision.outcome is not Outcome.APPROVE:
+        self.referred += row.outcome == Outcome.REFER.value
+        if row.outcome != Outcome.APPROVE.value:
             return
         self.approved += 1
-        self.pd_sum += decision.pd
-        offer = decision.offers[0]
-        self.rate_sum += offer.annualized.nominal
-        self.amount_sum += offer.amount
-        if bad is not None:
+        self.pd_sum += row.pd
+        self.rate_sum += row.rate or Decimal(0)
+        self.amount_sum += row.amount
+        if row.bad is not None:
             self.with_outcome += 1
-            self.bads += bad
+            self.bads += row.bad
 
     def as_dict(self) -> dict[str, object]:
         n, a = self.applications, self.approved
@@ -106,14 +124,12 @@ class ArmSummary:
     by_segment: dict[str, _Tally] = field(default_factory=dict)
     outcomes: list[str] = field(default_factory=list)
 
-    def add(self, decision: Decision, bad: int | None) -> None:
-        app = decision.application
-        thin = "thin-file" if app.number("bureau_history_months") < THIN_FILE_MONTHS else (
-            "thick-file")
-        for table, key in ((self.by_file, thin), (self.by_segment, str(app.get("segment")))):
-            table.setdefault(key, _Tally()).add(decision, bad)
-        self.overall.add(decision, bad)
-        self.outcomes.append(decision.outcome.value)
+    def add(self, row: _Row) -> None:
+        thin = "thin-file" if row.thin else "thick-file"
+        for table, key in ((self.by_file, thin), (self.by_segment, row.segment)):
+            table.setdefault(key, _Tally()).add(row)
+        self.overall.add(row)
+        self.outcomes.append(row.outcome)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -151,19 +167,94 @@ class SimulationReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _Score:
+    pd: float
+    score: int
+    reasons: tuple[()] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Versioned:
+    """Stands in for the model inside workers: the scores are already computed."""
+
+    version: str
+
+    def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> _Score:
+        raise AssertionError("simulation workers receive precomputed scores")
+
+
+def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[_Score]:
+    score_frame = getattr(model, "score_frame", None)
+    if score_frame is None:
+        return [_Score(float(s.pd), int(s.score)) for s in (
+            model.score_one(model_record(a, on), reasons=0) for a in apps)]
+    import pandas as pd
+
+    frame = score_frame(pd.DataFrame([model_record(a, on) for a in apps]))
+    return [_Score(float(p), int(s)) for p, s in zip(frame["pd"], frame["score"], strict=True)]
+
+
+Job = tuple[str, str, str, date, list[tuple[Application, _Score]]]
+
+
+def _decide_rows(job: Job) -> list[_Row]:
+    settings_json, graph_json, model_version, on, items = job
+    policy = policy_from_json(settings_json, graph_json)
+    model = _Versioned(model_version)
+    rows = []
+    for app, scored in items:
+        d = decide(app, policy=policy, model=model, on=on, scored=scored)
+        offer = d.offers[0] if d.offers else None
+        rows.append(_Row(
+            d.outcome.value, d.pd, offer.annualized.nominal if offer else None,
+            offer.amount if offer else 0, None,
+            app.number("bureau_history_months") < THIN_FILE_MONTHS, str(app.get("segment")),
+        ))
+    return rows
+
+
+def _run(policy: Policy, model_version: str, on: date,
+         items: list[tuple[Application, _Score]], workers: int, parallel_from: int) -> list[_Row]:
+    texts = (policy.settings_json(), policy.graph_json, model_version, on)
+    if workers <= 1 or len(items) < parallel_from:
+        return _decide_rows((*texts, items))
+    size = math.ceil(len(items) / workers)
+    jobs: list[Job] = [(*texts, items[k:k + size]) for k in range(0, len(items), size)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return [row for chunk in pool.map(_decide_rows, jobs) for row in chunk]
+
+
+def _summary(version: str, rows: list[_Row], bads: list[int | None]) -> ArmSummary:
+    arm = ArmSummary(version)
+    for row, bad in zip(rows, bads, strict=True):
+        arm.add(_Row(row.outcome, row.pd, row.rate, row.amount, bad, row.thin, row.segment))
+    return arm
+
+
+def _outcome(record: Mapping[str, object], column: str) -> int | None:
+    raw = _plain(record.get(column))
+    return int(raw) if isinstance(raw, (int, float, bool)) else None
+
+
 def simulate(
     records: Iterable[Mapping[str, object]], *, policy: Policy, model: Scorer, on: date,
-    baseline: Policy | None = None, outcome: str = "bad_12m",
+    baseline: Policy | None = None, outcome: str = "bad_12m", workers: int = 1,
+    parallel_from: int = _PARALLEL_FROM,
 ) -> SimulationReport:
-    """Decide every record with ``policy`` (and ``baseline``) and summarise the results."""
-    candidate = ArmSummary(policy.version)
-    old = ArmSummary(baseline.version) if baseline else None
-    for record in records:
-        app = application_from_record(record)
-        raw = _plain(record.get(outcome))
-        bad = int(raw) if isinstance(raw, (int, float, bool)) else None
-        candidate.add(decide(app, policy=policy, model=model, on=on), bad)
-        if baseline is not None and old is not None:
-            old.add(decide(app, policy=baseline, model=model, on=on), bad)
-    return SimulationReport(model.version, candidate, old)
+    """Decide every record with ``policy`` (and ``baseline``) and summarise the results.
 
+    With ``workers`` > 1 and at least ``parallel_from`` records, decisions run in that many
+    processes; the report is the same either way.
+    """
+    rows: list[Any] = list(records)
+    apps = [application_from_record(r) for r in rows]
+    bads = [_outcome(r, outcome) for r in rows]
+    items = list(zip(apps, _batch_scores(model, apps, on), strict=True))
+    rows_new = _run(policy, model.version, on, items, workers, parallel_from)
+    candidate = _summary(policy.version, rows_new, bads)
+    old = None
+    if baseline is not None:
+        old = _summary(baseline.version, _run(baseline, model.version, on, items, workers,
+                                               parallel_from), bads)
+    return SimulationReport(model.version, candidate, old)
