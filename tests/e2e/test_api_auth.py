@@ -16,6 +16,7 @@ from tests.e2e.api_harness import (
     database_url,
     world,
 )
+from thinfile.cli.app import main
 from thinfile.errors import AuthenticationError
 from thinfile.security.roles import Role
 from thinfile.security.tokens import TokenClaims, TokenSigner
@@ -88,3 +89,15 @@ def test_an_api_key_authenticates_its_merchant_until_revoked(api, world):
     assert issued["key"] not in stored and issued["key"].startswith(issued["prefix"])
     assert api.delete(f"/v1/staff/api-keys/{issued['id']}", headers=admin).status_code == 204
     assert api.get("/v1/auth/me", headers=key).status_code == 401
+
+
+def test_the_first_admin_is_made_from_the_command_line(api, api_settings, monkeypatch, capsys):
+    monkeypatch.setenv("THINFILE_DATABASE_URL", api_settings.database_url)
+    monkeypatch.setenv("THINFILE_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("THINFILE_ARGON2_MEMORY_KIB", "8")
+    monkeypatch.setenv("THINFILE_NEW_USER_PASSWORD", PASSWORD)
+    main(["users", "add", "--email", "boss@lender.example"])
+    assert "created admin" in capsys.readouterr().out
+    signed = api.post("/v1/auth/sign-in", json={"email": "boss@lender.example",
+                                                "password": PASSWORD})
+    assert signed.json()["role"] == "admin"

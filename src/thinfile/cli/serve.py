@@ -1,14 +1,15 @@
 """``thinfile serve``: run the HTTP service with uvicorn (migrations are applied on start).
 
 ``register`` also adds the commands that look after the service's data: ``thinfile audit
-verify`` (:mod:`thinfile.cli.audit`) and ``thinfile keys reencrypt`` (:mod:`thinfile.cli.keys`).
+verify`` (:mod:`thinfile.cli.audit`), ``thinfile keys reencrypt`` (:mod:`thinfile.cli.keys`) and
+``thinfile users add`` (:mod:`thinfile.cli.users`).
 """
 
 from __future__ import annotations
 
 import typer
 
-from thinfile.cli import audit, keys
+from thinfile.cli import audit, keys, users
 from thinfile.cli.service_settings import load_settings
 
 __all__ = ["register", "serve"]
@@ -18,6 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     audit.register(app)
     keys.register(app)
+    users.register(app)
 
 
 def serve(
