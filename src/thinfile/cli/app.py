@@ -11,6 +11,7 @@ import sys
 import typer
 
 from thinfile.cli import demo, quote, serve, synth
+from thinfile.cli import servicing as servicing_cli
 from thinfile.errors import ThinfileError
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ quote.register(app)
 demo.register(app)
 serve.register(app)
 synth.register(app)
+servicing_cli.register(app)
 
 USAGE_ERROR = 2
 

@@ -1,0 +1,90 @@
+"""``thinfile cob run``, ``thinfile ledger verify`` and ``thinfile loan show``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from thinfile.cli.options import option_date
+from thinfile.money import format_yuan
+from thinfile.services.cob import run_cob
+from thinfile.services.ledger import verify_ledger
+from thinfile.services.loans import get_loan
+from thinfile.store import make_engine, upgrade
+
+cob_app = typer.Typer(help="Close of business (日终批处理).", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+loan_app = typer.Typer(help="Loan accounts.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cob_app, name="cob")
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(loan_app, name="loan")
+
+
+def _engine() -> Engine:
+    engine = make_engine()
+    upgrade(engine)
+    return engine
+
+
+@cob_app.command("run")
+def cob_run(
+    date_text: Annotated[str, typer.Option("--date", help="Close every open date up to this one "
+                                                          "(YYYY-MM-DD).")],
+) -> None:
+    """Close business dates up to --date: accrual, due and overdue, penalty, buckets, charge-off."""
+    through = option_date(date_text, "--date")
+    report = run_cob(_engine(), through)
+    console = Console()
+    for day, step, rows, seconds in report.steps:
+        console.print(f"{day} {step:<12} {rows:>10} rows {seconds:8.3f} s")
+    console.print(f"closed {len(report.days)} business date(s) through {through}")
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Check that every entry balances and the ledger equals the loan accounts."""
+    report = verify_ledger(_engine())
+    console = Console()
+    for (account, currency), balance in sorted(report.balances.items()):
+        console.print(f"{account:<26} {currency} {format_yuan(balance):>18}")
+    for problem in report.problems:
+        console.print(f"problem: {problem}")
+    if not report.ok:
+        raise typer.Exit(1)
+    console.print("ledger verified: every entry balances and matches the loan accounts")
+
+
+@loan_app.command("show")
+def loan_show(
+    loan_id: Annotated[int, typer.Argument(help="The loan number.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A loan's installments and balances."""
+    view = get_loan(_engine(), loan_id)
+    loan = view.account
+    owed = view.outstanding
+    if as_json:
+        print(json.dumps({
+            "loan_id": loan.loan_id, "status": loan.status.value, "bucket": loan.bucket,
+            "outstanding": {"principal": format_yuan(owed.principal),
+                            "interest": format_yuan(owed.interest),
+                            "fee": format_yuan(owed.fee), "penalty": format_yuan(owed.penalty)},
+            "overpayment": format_yuan(loan.credit), "transactions": len(view.transactions),
+        }))
+        return
+    table = Table(title=f"Loan {loan.loan_id} — {loan.status}, bucket {loan.bucket}")
+    for col in ("#", "due", "principal", "interest", "fee", "penalty", "paid"):
+        table.add_column(col, justify="right")
+    for i in loan.installments:
+        paid = i.principal_paid + i.interest_paid + i.fee_paid + i.penalty_paid
+        table.add_row(str(i.n), i.due.isoformat(), *(format_yuan(v) for v in (
+            i.principal_due, i.interest_due, i.fee_due, i.penalty_due, paid)))
+    Console().print(table)

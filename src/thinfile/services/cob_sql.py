@@ -1,0 +1,167 @@
+"""The set-based SQL of close of business: one statement per step over every loan.
+
+Every statement is portable SQL (SQLite ≥ 3.33 and PostgreSQL): integer day numbers, integer
+division, ``CASE`` instead of ``GREATEST``. Each step first sums what it will change per
+currency (for the aggregated journal entry), then changes it, in the same transaction. The
+formulas are those of ``thinfile.servicing.daily`` and ``thinfile.servicing.cob``.
+"""
+
+from __future__ import annotations
+
+_LOANS = "SELECT id FROM servicing_loans WHERE status = 'active' AND cob_day = :prev"
+_ARREARS = ("(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid "
+            "+ i.fee_due - i.fee_paid)")
+
+DUE = f"""
+UPDATE servicing_loans SET overdue_since_day = :x
+WHERE status = 'active' AND cob_day = :prev AND overdue_since_day IS NULL
+  AND EXISTS (SELECT 1 FROM servicing_installments i
+              WHERE i.loan_id = servicing_loans.id AND i.due_day = :x AND {_ARREARS} > 0)
+"""
+
+
+def _target(amount: str) -> str:
+    return (f"CASE WHEN i.due_day <= :x THEN i.{amount}_due "
+            f"ELSE i.{amount}_due * (:x - i.start_day) / (i.due_day - i.start_day) END")
+
+
+def _raise_to(amount: str) -> str:
+    target = _target(amount)
+    return f"CASE WHEN {target} > i.{amount}_accrued THEN {target} ELSE i.{amount}_accrued END"
+
+
+_ACCRUING = f"i.start_day < :x AND i.due_day >= :x AND i.loan_id IN ({_LOANS})"
+
+ACCRUAL_SUMS = f"""
+SELECT l.currency,
+       SUM({_raise_to('interest')} - i.interest_accrued) AS interest,
+       SUM({_raise_to('fee')} - i.fee_accrued) AS fee
+FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
+WHERE {_ACCRUING}
+  AND ({_target('interest')} > i.interest_accrued OR {_target('fee')} > i.fee_accrued)
+GROUP BY l.currency
+"""
+
+ACCRUAL = f"""
+UPDATE servicing_installments AS i
+SET interest_accrued = {_raise_to('interest')}, fee_accrued = {_raise_to('fee')}
+WHERE {_ACCRUING}
+  AND ({_target('interest')} > i.interest_accrued OR {_target('fee')} > i.fee_accrued)
+"""
+
+_SUBSIDY_TARGET = """CASE WHEN :x >= subsidy_end_day THEN subsidy
+     WHEN :x <= disbursed_day THEN 0
+     ELSE subsidy * (:x - disbursed_day) / (subsidy_end_day - disbursed_day) END"""
+_SUBSIDY_WHERE = (f"status = 'active' AND cob_day = :prev AND subsidy > subsidy_recognized "
+                  f"AND {_SUBSIDY_TARGET} > subsidy_recognized")
+
+SUBSIDY_SUMS = f"""
+SELECT currency, SUM({_SUBSIDY_TARGET} - subsidy_recognized) AS subsidy
+FROM servicing_loans WHERE {_SUBSIDY_WHERE} GROUP BY currency
+"""
+
+SUBSIDY = f"""
+UPDATE servicing_loans SET subsidy_recognized = {_SUBSIDY_TARGET} WHERE {_SUBSIDY_WHERE}
+"""
+
+_LATE_FEE = ("CASE WHEN l.late_fee < l.late_fee_cap - l.late_fees_charged THEN l.late_fee "
+             "ELSE l.late_fee_cap - l.late_fees_charged END")
+_LATE_WHERE = f"""l.status = 'active' AND l.cob_day = :prev AND l.late_fee > 0
+  AND l.late_fees_charged < l.late_fee_cap
+  AND i.due_day BETWEEN :prev - :max_grace AND :prev
+  AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0"""
+
+LATE_FEE_SUMS = f"""
+SELECT l.currency, SUM({_LATE_FEE}) AS fee
+FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
+WHERE {_LATE_WHERE} GROUP BY l.currency
+"""
+
+LATE_FEE_LOANS = f"""
+UPDATE servicing_loans SET late_fees_charged = late_fees_charged + (
+  SELECT {_LATE_FEE} FROM servicing_loans l WHERE l.id = servicing_loans.id)
+WHERE id IN (SELECT l.id FROM servicing_installments i
+             JOIN servicing_loans l ON l.id = i.loan_id WHERE {_LATE_WHERE})
+"""
+
+LATE_FEE_ROWS = f"""
+UPDATE servicing_installments AS i
+SET fee_due = i.fee_due + f.fee, fee_accrued = i.fee_accrued + f.fee
+FROM (SELECT i.loan_id, i.n, {_LATE_FEE} AS fee
+      FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
+      WHERE {_LATE_WHERE}) AS f
+WHERE i.loan_id = f.loan_id AND i.n = f.n
+"""
+
+_PENALTY = ("(2 * (i.principal_due - i.principal_paid) * l.penalty_rate_units "
+            "+ CAST(l.day_basis AS BIGINT) * :scale) / (2 * CAST(l.day_basis AS BIGINT) * :scale)")
+_PENALTY_WHERE = """l.status = 'active' AND l.cob_day = :prev
+  AND l.overdue_since_day IS NOT NULL AND l.overdue_since_day + l.grace_days < :x
+  AND i.due_day + l.grace_days < :x AND i.principal_due > i.principal_paid"""
+
+PENALTY_SUMS = f"""
+SELECT l.currency, SUM({_PENALTY}) AS penalty
+FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
+WHERE {_PENALTY_WHERE} GROUP BY l.currency
+"""
+
+PENALTY = f"""
+UPDATE servicing_installments AS i SET penalty_due = i.penalty_due + p.amount
+FROM (SELECT i.loan_id, i.n, {_PENALTY} AS amount
+      FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
+      WHERE {_PENALTY_WHERE}) AS p
+WHERE i.loan_id = p.loan_id AND i.n = p.n AND p.amount > 0
+"""
+
+_NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESCE(
+  (SELECT r.label FROM servicing_bucket_ranges r
+   WHERE r.product_code = servicing_loans.product_code
+     AND :x - servicing_loans.overdue_since_day >= r.min_days
+     AND (r.max_days IS NULL OR :x - servicing_loans.overdue_since_day <= r.max_days)),
+  'CURRENT') END"""
+_BUCKET_WHERE = (f"status = 'active' AND cob_day = :prev "
+                 f"AND (overdue_since_day IS NOT NULL OR bucket <> 'CURRENT') "
+                 f"AND bucket <> {_NEW_BUCKET}")
+
+BUCKET_HISTORY = f"""
+INSERT INTO servicing_bucket_history (loan_id, day, from_bucket, to_bucket, days_past_due)
+SELECT id, :x, bucket, {_NEW_BUCKET},
+       CASE WHEN overdue_since_day IS NULL THEN 0 ELSE :x - overdue_since_day END
+FROM servicing_loans WHERE {_BUCKET_WHERE}
+"""
+
+BUCKET = f"UPDATE servicing_loans SET bucket = {_NEW_BUCKET} WHERE {_BUCKET_WHERE}"
+
+_CHARGE_OFF_WHERE = """status = 'active' AND cob_day = :prev AND overdue_since_day IS NOT NULL
+  AND :x - overdue_since_day >= charge_off_days"""
+
+
+def _owed(expr: str) -> str:
+    return (f"(SELECT COALESCE(SUM({expr}), 0) FROM servicing_installments i "
+            f"WHERE i.loan_id = servicing_loans.id)")
+
+
+_OWED = {
+    "co_principal": _owed("i.principal_due - i.principal_paid"),
+    "co_interest": _owed("i.interest_accrued - i.interest_paid"),
+    "co_fee": _owed("i.fee_accrued - i.fee_paid"),
+    "co_penalty": _owed("i.penalty_due - i.penalty_paid"),
+}
+
+CHARGE_OFF_SUMS = f"""
+SELECT currency, {", ".join(f"SUM({expr}) AS {name}" for name, expr in _OWED.items())},
+       SUM(subsidy - subsidy_recognized) AS subsidy
+FROM servicing_loans WHERE {_CHARGE_OFF_WHERE} GROUP BY currency
+"""
+
+CHARGE_OFF = f"""
+UPDATE servicing_loans SET status = 'charged-off', closed_day = :x, cob_day = :x,
+  subsidy_recognized = subsidy, {", ".join(f"{name} = {expr}" for name, expr in _OWED.items())}
+WHERE {_CHARGE_OFF_WHERE}
+"""
+
+ADVANCE = "UPDATE servicing_loans SET cob_day = :x WHERE status = 'active' AND cob_day = :prev"
+
+MAX_GRACE = "SELECT COALESCE(MAX(grace_days), 0) FROM servicing_loans WHERE status = 'active'"
+
+FIRST_OPEN_DAY = ("SELECT MIN(cob_day) + 1 FROM servicing_loans WHERE status = 'active'")

@@ -1,0 +1,197 @@
+"""Payment use cases: post a repayment (idempotent), prepay, reverse a payment.
+
+A payment locks its loan (``SELECT … FOR UPDATE``; SQLite serialises writers), so concurrent
+payments on one loan apply one after another and never double-allocate. An idempotency key
+makes a retried request return the first result without posting again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.money import Money
+from thinfile.services.loan_postings import (
+    Receipt,
+    catch_up,
+    paid_between,
+    persist,
+    rebuild_opening,
+    stored_events,
+)
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import (
+    Account,
+    Components,
+    EventKind,
+    InvariantViolation,
+    JournalEntry,
+    JournalLine,
+    Outcome,
+    PrepaymentMode,
+    pay,
+    prepay,
+    replay,
+    reversal_entries,
+)
+from thinfile.store.servicing_codec import from_day, to_day
+from thinfile.store.servicing_repo import StoredLoan, post_entries
+from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
+
+__all__ = ["Reversal", "pay_in_unit", "post_payment", "prepay_loan", "reverse_payment"]
+
+_REVERSIBLE = {EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.MERCHANT_REFUND,
+               EventKind.RECOVERY}
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """A reversed payment: the reversal transaction and the loan status after replay."""
+
+    txn_id: int
+    reversed_txn_id: int
+    status: str
+    adjusted: bool
+    """True when replaying the later history changed more than the reversed payment."""
+
+
+def _receipt_of(row: sa.Row[tuple[object, ...]], replayed: bool, status: str) -> Receipt:
+    r = row._mapping
+    paid = Components(int(r["paid_principal"]), int(r["paid_interest"]),
+                      int(r["paid_fee"]), int(r["paid_penalty"]))
+    return Receipt(int(r["id"]), int(r["loan_id"]), str(r["kind"]),
+                   from_day(int(r["day"])), int(r["amount"]), str(r["currency"]),
+                   paid, int(r["overpayment"]), status, replayed)
+
+
+def _existing(uow: UnitOfWork, key: str, loan_id: int, amount: Money) -> Receipt | None:
+    row = uow.conn.execute(sa.select(transactions).where(
+        transactions.c.idempotency_key == key)).first()
+    if row is None:
+        return None
+    if row.loan_id != loan_id or row.amount != amount.fen or row.currency != amount.currency:
+        raise ConflictError("this idempotency key was used for a different payment",
+                            field="idempotency_key", value=key,
+                            remedy="use a new key for a new payment")
+    status = uow.loans.get(loan_id).account.status.value
+    return _receipt_of(row, True, status)
+
+
+def _apply(uow: UnitOfWork, stored: StoredLoan, done: Outcome, kind: str, on: date,
+           amount: Money, key: str | None, mode: PrepaymentMode | None = None) -> Receipt:
+    paid = paid_between(stored.account, done.loan)
+    overpayment = done.loan.credit - stored.account.credit
+    txn_id = persist(uow, stored, done, txn={
+        "kind": kind, "day": to_day(on), "amount": amount.fen, "currency": amount.currency,
+        "idempotency_key": key, "mode": mode.value if mode else None,
+        "paid_principal": paid.principal, "paid_interest": paid.interest, "paid_fee": paid.fee,
+        "paid_penalty": paid.penalty, "overpayment": overpayment})
+    assert txn_id is not None
+    return Receipt(txn_id, done.loan.loan_id, kind, on, amount.fen, amount.currency, paid,
+                   overpayment, done.loan.status.value)
+
+
+def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date,
+                key: str | None) -> Receipt:
+    """Post a repayment inside an open unit of work (the caller commits)."""
+    if amount.fen <= 0:
+        raise InvalidInputError("a payment must be positive", field="amount", value=str(amount))
+    stored = uow.loans.get(loan_id, lock=True)
+    if key is not None and (first := _existing(uow, key, loan_id, amount)):
+        return first
+    stored = catch_up(uow, stored, on)
+    return _apply(uow, stored, pay(stored.account, amount, on), "repayment", on, amount, key)
+
+
+def post_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
+                 idempotency_key: str | None = None) -> Receipt:
+    """Post a repayment (还款) allocated by the product's waterfall.
+
+    The same ``idempotency_key`` twice posts once: the second call returns the first
+    receipt with ``replayed=True``.
+    """
+    try:
+        with UnitOfWork(engine) as uow:
+            receipt = pay_in_unit(uow, loan_id, amount, on, idempotency_key)
+            if not receipt.replayed:
+                uow.commit()
+            return receipt
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+    with UnitOfWork(engine) as uow:  # the key was taken concurrently on another loan
+        first = _existing(uow, idempotency_key, loan_id, amount)
+        if first is None:
+            raise ConflictError("the payment could not be posted", remedy="retry")
+        return first
+
+
+def prepay_loan(engine: Engine, loan_id: int, amount: Money, on: date, *,
+                mode: PrepaymentMode | None = None,
+                idempotency_key: str | None = None) -> Receipt:
+    """Prepay (提前还款): dues first, then principal with re-amortization by ``mode``.
+
+    Paying the payoff quote closes the loan with interest only for the days used.
+    """
+    with UnitOfWork(engine) as uow:
+        stored = uow.loans.get(loan_id, lock=True)
+        if idempotency_key and (first := _existing(uow, idempotency_key, loan_id, amount)):
+            return first
+        stored = catch_up(uow, stored, on)
+        done = prepay(stored.account, amount, on, mode=mode)
+        receipt = _apply(uow, stored, done, "prepayment", on, amount, idempotency_key, mode)
+        uow.commit()
+        return receipt
+
+
+def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:
+    head = uow.conn.execute(sa.select(journal_entries).where(
+        journal_entries.c.txn_id == txn_id).order_by(journal_entries.c.id)).first()
+    if head is None:
+        raise NotFoundError(f"transaction {txn_id} has no journal entry", value=txn_id)
+    lines = uow.conn.execute(sa.select(journal_lines).where(
+        journal_lines.c.entry_id == head.id)).all()
+    entry = JournalEntry(head.kind, from_day(head.day), tuple(
+        JournalLine(Account(li.account), li.amount, li.currency) for li in lines), head.loan_id)
+    return head.id, entry
+
+
+def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "") -> Reversal:
+    """Reverse a payment by reverse-and-replay (冲正): the loan is rebuilt without it.
+
+    The ledger gets the exact reversal of the payment's entry plus, when later history
+    changes (penalty, allocation of later payments), one adjustment entry.
+    """
+    with UnitOfWork(engine) as uow:
+        row = uow.conn.execute(sa.select(transactions).where(
+            transactions.c.id == txn_id)).first()
+        if row is None or row.kind not in {k.value for k in _REVERSIBLE} or row.reversed:
+            raise NotFoundError(f"no reversible payment {txn_id}", field="txn_id",
+                                value=txn_id)
+        stored = catch_up(uow, uow.loans.get(row.loan_id, lock=True), on)
+        events = stored_events(uow, row.loan_id)
+        opening, through = rebuild_opening(stored), on - timedelta(days=1)
+        before = replay(opening, [e for _, e in events], through)
+        if before.loan != stored.account:
+            raise InvariantViolation(f"loan {row.loan_id} cannot be replayed to its stored "
+                                     "state; reverse it by hand", value=row.loan_id)
+        after = replay(opening, [e for t, e in events if t != txn_id], through)
+        entry_id, entry = _booked_entry(uow, txn_id)
+        booked = reversal_entries(before, after, entry, on)
+        uow.loans.save(stored, after.loan)
+        new_id = int(uow.conn.execute(sa.insert(transactions).values(
+            loan_id=row.loan_id, kind="reversal", day=to_day(on), amount=row.amount,
+            currency=row.currency, reversal_of=txn_id).returning(transactions.c.id)
+        ).scalar_one())
+        uow.conn.execute(sa.update(transactions).where(transactions.c.id == txn_id)
+                         .values(reversed=True))
+        ids = post_entries(uow.conn, booked, loan_id=row.loan_id, txn_id=new_id)
+        uow.conn.execute(sa.update(journal_entries).where(journal_entries.c.id == ids[0])
+                         .values(reverses=entry_id, memo=reason or "payment reversed"))
+        uow.commit()
+    return Reversal(new_id, txn_id, after.loan.status.value, len(booked) > 1)

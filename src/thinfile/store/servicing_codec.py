@@ -1,0 +1,107 @@
+"""Turning servicing values into column values and back: day numbers and JSON text.
+
+Day numbers are days since 1970-01-01, so close of business can do date arithmetic with
+integers on every database. Terms and products are stored as JSON with decimals as strings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from thinfile.loanmath import (
+    DayCount,
+    Frequency,
+    InterestBasis,
+    LoanTerms,
+    RepaymentMethod,
+)
+from thinfile.money import Money, Rounding
+from thinfile.servicing import (
+    AdvanceTarget,
+    Component,
+    DelinquencyRange,
+    PrepaymentMode,
+    ServicingProduct,
+    Timing,
+)
+
+__all__ = [
+    "EPOCH",
+    "from_day",
+    "product_from_json",
+    "product_to_json",
+    "terms_from_json",
+    "terms_to_json",
+    "to_day",
+]
+
+EPOCH = date(1970, 1, 1)
+
+
+def to_day(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def from_day(n: int) -> date:
+    return EPOCH + timedelta(days=n)
+
+
+def terms_to_json(t: LoanTerms) -> str:
+    return json.dumps({
+        "principal": t.principal.fen, "currency": t.principal.currency,
+        "annual_rate": str(t.annual_rate), "periods": t.periods, "method": t.method.value,
+        "start": t.start.isoformat(), "first_due": t.first_due and t.first_due.isoformat(),
+        "frequency": t.frequency.value, "day_count": t.day_count.value,
+        "interest_basis": t.interest_basis.value, "grace_principal": t.grace_principal,
+        "grace_interest": t.grace_interest, "multiple_of": t.multiple_of,
+        "rounding": t.rounding.value,
+        "installment_rounding": t.installment_rounding and t.installment_rounding.value,
+        "monthly_fee_rate": str(t.monthly_fee_rate), "upfront_fee": t.upfront_fee.fen,
+    }, sort_keys=True)
+
+
+def terms_from_json(text: str) -> LoanTerms:
+    d: dict[str, Any] = json.loads(text)
+    cur = d["currency"]
+    return LoanTerms(
+        Money(d["principal"], cur), Decimal(d["annual_rate"]), d["periods"],
+        RepaymentMethod(d["method"]), date.fromisoformat(d["start"]),
+        first_due=date.fromisoformat(d["first_due"]) if d["first_due"] else None,
+        frequency=Frequency(d["frequency"]), day_count=DayCount(d["day_count"]),
+        interest_basis=InterestBasis(d["interest_basis"]),
+        grace_principal=d["grace_principal"], grace_interest=d["grace_interest"],
+        multiple_of=d["multiple_of"], rounding=Rounding(d["rounding"]),
+        installment_rounding=Rounding(d["installment_rounding"])
+        if d["installment_rounding"] else None,
+        monthly_fee_rate=Decimal(d["monthly_fee_rate"]), upfront_fee=Money(d["upfront_fee"], cur),
+    )
+
+
+def product_to_json(p: ServicingProduct) -> str:
+    raw = asdict(p)
+    raw["allocation"] = [[t.value, c.value] for t, c in p.allocation]
+    raw["penalty_uplift"] = str(p.penalty_uplift)
+    raw["penalty_rate_cap"] = str(p.penalty_rate_cap)
+    raw["advance_target"] = p.advance_target.value
+    raw["prepayment_mode"] = p.prepayment_mode.value
+    return json.dumps(raw, sort_keys=True)
+
+
+def product_from_json(text: str) -> ServicingProduct:
+    d: dict[str, Any] = json.loads(text)
+    return ServicingProduct(
+        code=d["code"],
+        allocation=tuple((Timing(t), Component(c)) for t, c in d["allocation"]),
+        advance_target=AdvanceTarget(d["advance_target"]),
+        prepayment_mode=PrepaymentMode(d["prepayment_mode"]), grace_days=d["grace_days"],
+        penalty_uplift=Decimal(d["penalty_uplift"]),
+        penalty_rate_cap=Decimal(d["penalty_rate_cap"]), late_fee=d["late_fee"],
+        late_fee_cap=d["late_fee_cap"],
+        buckets=tuple(DelinquencyRange(b["label"], b["min_days"], b["max_days"])
+                      for b in d["buckets"]),
+        charge_off_days=d["charge_off_days"],
+    )

@@ -1,0 +1,180 @@
+"""Tables for loan servicing: loans, installments, transactions, the journal, COB runs.
+
+Money is integer fen (BigInteger). Dates that close of business computes with are stored as
+integer day numbers (days since 1970-01-01) so that the same SQL does date arithmetic on
+SQLite and PostgreSQL. Rates live in JSON text (``terms_json``, ``rates_json``) or as integer
+units of 1e-8 (``penalty_rate_units``) — never float.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from thinfile.store.db import metadata
+
+__all__ = [
+    "bucket_history",
+    "bucket_ranges",
+    "cob_runs",
+    "cob_steps",
+    "credit_lines",
+    "installments",
+    "journal_entries",
+    "journal_lines",
+    "limit_changes",
+    "loans",
+    "transactions",
+]
+
+_BIG = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+_FEN = sa.BigInteger
+_DAY = sa.Integer
+
+
+def _money(name: str) -> sa.Column[int]:
+    return sa.Column(name, _FEN, nullable=False, server_default="0")
+
+
+credit_lines = sa.Table(
+    "servicing_credit_lines", metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    _money("limit_amount"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("annual_rate", sa.String(24), nullable=False),
+    sa.Column("product_json", sa.Text, nullable=False),
+    sa.Column("opened_day", _DAY, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
+
+limit_changes = sa.Table(
+    "servicing_limit_changes", metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("line_id", _BIG, sa.ForeignKey("servicing_credit_lines.id"), nullable=False,
+              index=True),
+    sa.Column("day", _DAY, nullable=False),
+    _money("old_limit"),
+    _money("new_limit"),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+loans = sa.Table(
+    "servicing_loans", metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("product_code", sa.String(40), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    _money("principal"),
+    _money("down_payment"),
+    sa.Column("disbursed_day", _DAY, nullable=False),
+    sa.Column("cob_day", _DAY, nullable=False),
+    sa.Column("overdue_since_day", _DAY, nullable=True),
+    sa.Column("bucket", sa.String(16), nullable=False),
+    _money("late_fees_charged"),
+    _money("credit"),
+    _money("subsidy"),
+    _money("subsidy_recognized"),
+    sa.Column("subsidy_end_day", _DAY, nullable=False),
+    _money("co_principal"),
+    _money("co_interest"),
+    _money("co_fee"),
+    _money("co_penalty"),
+    _money("recovered"),
+    sa.Column("closed_day", _DAY, nullable=True),
+    sa.Column("merchant", sa.String(64), nullable=True),
+    sa.Column("credit_line_id", _BIG, sa.ForeignKey("servicing_credit_lines.id"),
+              nullable=True, index=True),
+    sa.Column("grace_days", sa.Integer, nullable=False),
+    sa.Column("penalty_rate_units", _FEN, nullable=False),
+    sa.Column("day_basis", sa.Integer, nullable=False),
+    _money("late_fee"),
+    _money("late_fee_cap"),
+    sa.Column("charge_off_days", sa.Integer, nullable=False),
+    sa.Column("terms_json", sa.Text, nullable=False),
+    sa.Column("product_json", sa.Text, nullable=False),
+    sa.Column("rates_json", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Index("ix_servicing_loans_status_cob_day", "status", "cob_day"),
+    sa.Index("ix_servicing_loans_overdue_since_day", "overdue_since_day"),
+)
+
+installments = sa.Table(
+    "servicing_installments", metadata,
+    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), primary_key=True),
+    sa.Column("n", sa.Integer, primary_key=True),
+    sa.Column("start_day", _DAY, nullable=False),
+    sa.Column("due_day", _DAY, nullable=False, index=True),
+    _money("principal_due"), _money("interest_due"), _money("fee_due"), _money("penalty_due"),
+    _money("principal_paid"), _money("interest_paid"), _money("fee_paid"),
+    _money("penalty_paid"), _money("interest_accrued"), _money("fee_accrued"),
+)
+
+transactions = sa.Table(
+    "servicing_transactions", metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("day", _DAY, nullable=False),
+    _money("amount"),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("mode", sa.String(24), nullable=True),
+    sa.Column("idempotency_key", sa.String(128), nullable=True, unique=True),
+    sa.Column("entry_id", _BIG, nullable=True),
+    sa.Column("reversed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reversal_of", _BIG, nullable=True),
+    _money("paid_principal"), _money("paid_interest"), _money("paid_fee"),
+    _money("paid_penalty"), _money("overpayment"),
+)
+
+journal_entries = sa.Table(
+    "servicing_journal_entries", metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("day", _DAY, nullable=False),
+    sa.Column("loan_id", _BIG, nullable=True, index=True),
+    sa.Column("txn_id", _BIG, nullable=True),
+    sa.Column("cob_day", _DAY, nullable=True),
+    sa.Column("reverses", _BIG, nullable=True),
+    sa.Column("memo", sa.Text, nullable=False, server_default=""),
+)
+
+journal_lines = sa.Table(
+    "servicing_journal_lines", metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", _BIG, sa.ForeignKey("servicing_journal_entries.id"), nullable=False,
+              index=True),
+    sa.Column("account", sa.String(40), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", _FEN, nullable=False),
+)
+
+bucket_history = sa.Table(
+    "servicing_bucket_history", metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("loan_id", _BIG, nullable=False, index=True),
+    sa.Column("day", _DAY, nullable=False),
+    sa.Column("from_bucket", sa.String(16), nullable=False),
+    sa.Column("to_bucket", sa.String(16), nullable=False),
+    sa.Column("days_past_due", sa.Integer, nullable=False),
+)
+
+bucket_ranges = sa.Table(
+    "servicing_bucket_ranges", metadata,
+    sa.Column("product_code", sa.String(40), primary_key=True),
+    sa.Column("label", sa.String(16), primary_key=True),
+    sa.Column("min_days", sa.Integer, nullable=False),
+    sa.Column("max_days", sa.Integer, nullable=True),
+)
+
+cob_runs = sa.Table(
+    "servicing_cob_runs", metadata,
+    sa.Column("business_day", _DAY, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(16), nullable=False),
+)
+
+cob_steps = sa.Table(
+    "servicing_cob_steps", metadata,
+    sa.Column("business_day", _DAY, primary_key=True, autoincrement=False),
+    sa.Column("step", sa.String(24), primary_key=True),
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+)
