@@ -75,7 +75,8 @@ def test_an_edited_row_is_detected(api, api_settings, world):
 
 def test_an_edit_that_also_rewrites_the_rows_hash_breaks_the_next_link(api, api_settings, world):
     _sql(api_settings.database_url,
-         "UPDATE audit_log SET row_hash = 'f' || substr(row_hash, 2) WHERE seq = 2",
+         "UPDATE audit_log SET row_hash = CASE WHEN substr(row_hash, 1, 1) = 'f' THEN 'e' "
+         "ELSE 'f' END || substr(row_hash, 2) WHERE seq = 2",
          bypass_guard=True)
     problems = _report(api).problems
     assert any("row 3 does not link" in p for p in problems)
