@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from thinfile.cli import demo, quote, serve, synth
+from thinfile.cli import demo, model, quote, serve, synth
 from thinfile.cli import servicing as servicing_cli
 from thinfile.errors import ThinfileError
 
@@ -34,6 +34,7 @@ demo.register(app)
 serve.register(app)
 synth.register(app)
 servicing_cli.register(app)
+model.register(app)
 
 USAGE_ERROR = 2
 

@@ -1,0 +1,166 @@
+"""``thinfile model``: train, evaluate, score and report credit-scoring models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from thinfile.errors import InvalidInputError
+from thinfile.scoring import KINDS, load_model, read_table, train_model
+from thinfile.scoring.batch import score_file
+from thinfile.scoring.report import evaluate_frame, render_report
+
+sub = typer.Typer(help="Train, evaluate, explain and score credit models.",
+                  no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sub, name="model")
+
+
+def _names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
+def _pairs(text: str | None, option: str) -> dict[str, str]:
+    out = {}
+    for item in _names(text):
+        name, sep, value = item.rpartition(":")
+        if not sep or not name:
+            raise InvalidInputError("write it as column:value", field=option, value=item)
+        out[name] = value
+    return out
+
+
+def _monotone(text: str | None) -> dict[str, int]:
+    out = {}
+    for name, value in _pairs(text, "--monotone").items():
+        if value not in {"+1", "1", "-1"}:
+            raise InvalidInputError("direction must be +1 or -1", field="--monotone",
+                                    value=f"{name}:{value}")
+        out[name] = int(value)
+    return out
+
+
+def _codes(text: str | None) -> list[float]:
+    try:
+        return [float(v) for v in _names(text)]
+    except ValueError:
+        raise InvalidInputError("special codes must be numbers", field="--special-codes",
+                                value=text) from None
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Progress]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        yield bar
+
+
+@sub.command("train")
+def train(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet of past applications.")],
+    target: Annotated[str, typer.Option(help="Outcome column, 1 = bad.")],
+    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    id_col: Annotated[str | None, typer.Option(help="Identifier column.")] = None,
+    exclude: Annotated[str | None, typer.Option(help="Columns to leave out: C1,C2.")] = None,
+    kind: Annotated[str, typer.Option(help="scorecard|gbm|both")] = "both",
+    seed: Annotated[int, typer.Option(help="Seed of splits and trees.")] = 42,
+    monotone: Annotated[str | None, typer.Option(help="Risk direction: col:+1,col2:-1.")] = None,
+    role: Annotated[str | None, typer.Option(help="Role overrides: col:categorical.")] = None,
+    special_codes: Annotated[str | None, typer.Option(
+        help="Numeric codes with a meaning of their own, e.g. -9,-8,-7.")] = None,
+    bad_value: Annotated[str | None, typer.Option(help="Target value meaning bad.")] = None,
+    segment: Annotated[str | None, typer.Option(help="Column to report metrics by.")] = None,
+    protected: Annotated[str | None, typer.Option(
+        help="Protected attribute: reported on, never used as a feature.")] = None,
+) -> None:
+    """Train a model from a labelled table and write its directory."""
+    if kind not in KINDS:
+        raise InvalidInputError(f"use one of: {', '.join(KINDS)}", field="--kind", value=kind)
+    with _progress("reading") as bar:
+        task = bar.add_task("reading data", total=6)
+        frame = read_table(data)
+        codes = _codes(special_codes)
+        specials = {c: codes for c in frame.columns
+                    if c != target and frame[c].dtype.kind in "if"} if codes else None
+
+        def step(text: str) -> None:
+            bar.update(task, advance=1, description=text)
+
+        model = train_model(frame, target=target, kind=kind, id_col=id_col,
+                            exclude=_names(exclude), seed=seed, monotone=_monotone(monotone),
+                            roles=_pairs(role, "--role"), special_codes=specials,
+                            bad_value=bad_value, segment=segment, protected=protected,
+                            progress=step)
+        step("saving")
+        version = model.save(out)
+    m = model.evaluation.get("metrics", {})
+    auc = m.get("auc") if isinstance(m, dict) else None
+    typer.echo(f"model {version} ({model.kind}, {len(model.feature_names)} features) "
+               f"written to {out}; held-out AUC {auc:.4f}" if isinstance(auc, float)
+               else f"model {version} written to {out}")
+
+
+@sub.command("evaluate")
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
+    data: Annotated[Path, typer.Argument(help="Labelled CSV or Parquet.")],
+    target: Annotated[str, typer.Option(help="Outcome column, 1 = bad.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    segment: Annotated[str | None, typer.Option(help="Column to report metrics by.")] = None,
+    protected: Annotated[str | None, typer.Option(help="Protected attribute.")] = None,
+    bad_value: Annotated[str | None, typer.Option(help="Target value meaning bad.")] = None,
+) -> None:
+    """AUC, KS, Gini, Brier, calibration, PSI and group metrics on labelled data."""
+    model = load_model(model_dir)
+    report = evaluate_frame(model, read_table(data), target=target, segment=segment,
+                            protected=protected, bad_value=bad_value)
+    metrics = report["metrics"]
+    if as_json:
+        assert isinstance(metrics, dict)
+        keys = ("auc", "ks", "gini", "brier", "rows")
+        typer.echo(json.dumps({k: metrics[k] for k in keys}))
+        return
+    assert isinstance(metrics, dict)
+    for key in ("auc", "ks", "gini", "brier", "rows", "bad_rate"):
+        typer.echo(f"{key:>9}: {metrics[key]}")
+    typer.echo(f"{'psi':>9}: {report.get('psi')}")
+
+
+@sub.command("score")
+def score(
+    model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet to score.")],
+    out: Annotated[Path, typer.Option(help="CSV of id, pd, score and reasons.")],
+    reasons: Annotated[int, typer.Option(help="Reason codes per row.")] = 4,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk.")] = 100_000,
+) -> None:
+    """Score a file in chunks, with reason codes."""
+    if reasons < 0 or chunk_rows < 1:
+        raise InvalidInputError("must not be negative", field="--reasons", value=reasons)
+    model = load_model(model_dir)
+    with _progress("scoring") as bar:
+        task = bar.add_task("scoring", total=None)
+        rows = score_file(model, data, out, reasons=reasons, chunk_rows=chunk_rows,
+                          progress=lambda n: bar.update(task, advance=n))
+    typer.echo(f"{rows} rows scored with model {model.version} into {out}")
+
+
+@sub.command("report")
+def report(
+    model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
+    out: Annotated[Path, typer.Option(help="HTML file to write.")],
+) -> None:
+    """Write a self-contained HTML report of the model and its held-out figures."""
+    model = load_model(model_dir)
+    out.write_text(render_report(model), encoding="utf-8")
+    typer.echo(f"report of model {model.version} written to {out}")

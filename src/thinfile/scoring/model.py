@@ -1,0 +1,230 @@
+"""A trained scoring model: scorecard, gradient-boosted trees, or a blend of both.
+
+``logit = slope × (w × scorecard log-odds + (1 − w) × GBM log-odds) + shift`` and
+``pd = sigmoid(logit)``; the score is the same log-odds on the points scale. A pure scorecard
+has ``w = 1`` and no recalibration, so its attribute points add up to the score.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from thinfile.errors import DataContractError
+from thinfile.scoring import artifact
+from thinfile.scoring.binning import FeatureBins
+from thinfile.scoring.calibration import PlattCalibrator, ScoreScale, sigmoid
+from thinfile.scoring.contract import ColumnRole, InputSchema
+from thinfile.scoring.encoding import RecordEncoder, encode_frame
+from thinfile.scoring.gbm import GradientBoostedModel
+from thinfile.scoring.reasons import ReasonBook, ReasonCode, describe_value
+from thinfile.scoring.scorecard import Scorecard
+
+__all__ = ["ScoreResult", "ScoringModel", "load_model"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """One applicant's probability of default, score and reasons."""
+
+    pd: float
+    score: int
+    reasons: tuple[ReasonCode, ...]
+
+
+class ScoringModel:
+    """Scores tables and single applicants; saves to and loads from a model directory."""
+
+    def __init__(self, *, schema: InputSchema, kind: str, scorecard: Scorecard | None,
+                 gbm: GradientBoostedModel | None, blend_weight: float,
+                 calibrator: PlattCalibrator, scale: ScoreScale, book: ReasonBook,
+                 evaluation: Mapping[str, object] | None = None,
+                 training: Mapping[str, object] | None = None) -> None:
+        self.schema = schema
+        self.kind = kind
+        self.scorecard = scorecard
+        self.gbm = gbm
+        self.blend_weight = blend_weight
+        self.calibrator = calibrator
+        self.scale = scale
+        self.book = book
+        self.evaluation = dict(evaluation or {})
+        self.training = dict(training or {})
+        self._encoder = RecordEncoder(schema)
+        self._categories = [s.categories for s in schema.features]
+        self._version: str | None = None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.schema.feature_names
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            self._version = artifact.content_version(self.to_files())
+        return self._version
+
+    # ---- batch ---------------------------------------------------------------------------
+
+    def raw_logit(self, x: np.ndarray) -> np.ndarray:
+        """Uncalibrated blended log-odds of the encoded matrix."""
+        w = self.blend_weight
+        out = np.zeros(len(x))
+        if self.scorecard is not None and w > 0:
+            out += w * self.scorecard.logit(x)
+        if self.gbm is not None and w < 1:
+            out += (1 - w) * self.gbm.logit(x)
+        return out
+
+    def score_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PD and integer score of each row of the encoded matrix."""
+        logit = self.calibrator.logit(self.raw_logit(x))
+        return sigmoid(logit), self.scale.score(logit)
+
+    def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A frame with columns ``pd`` and ``score``, on ``frame``'s index."""
+        pd_, score = self.score_matrix(encode_frame(frame, self.schema))
+        return pd.DataFrame({"pd": pd_, "score": score}, index=frame.index)
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated log-odds contributions (rows × features) relative to the average."""
+        w, out = self.blend_weight, np.zeros(x.shape)
+        if self.scorecard is not None and w > 0:
+            cols = [b.index for b in self.scorecard.bins_]
+            out[:, cols] += w * self.scorecard.contributions(x)
+        if self.gbm is not None and w < 1:
+            out += (1 - w) * self.gbm.contributions(x)
+        return out * self.calibrator.slope_
+
+    def explain_frame(self, frame: pd.DataFrame, *, reasons: int = 4) -> pd.DataFrame:
+        """``pd``, ``score`` and ``reason_1..k`` (code), ``reason_k_text`` for every row."""
+        x = encode_frame(frame, self.schema)
+        pd_, score = self.score_matrix(x)
+        out = pd.DataFrame({"pd": pd_, "score": score}, index=frame.index)
+        if reasons <= 0:
+            return out
+        parts = self.contributions(x)
+        found = [self._reasons(parts[i].tolist(), x[i].tolist(), None, reasons)
+                 for i in range(len(x))]
+        for k in range(reasons):
+            out[f"reason_{k + 1}"] = [r[k].code if len(r) > k else "" for r in found]
+            out[f"reason_{k + 1}_text"] = [r[k].description if len(r) > k else "" for r in found]
+        return out
+
+    # ---- one applicant -------------------------------------------------------------------
+
+    def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> ScoreResult:
+        """Score one applicant's record: the online path (no pandas)."""
+        row = self._encoder.encode(record)
+        w = self.blend_weight
+        raw, parts = 0.0, [0.0] * len(row)
+        slots: dict[int, int] = {}
+        if self.scorecard is not None and w > 0:
+            z, sc_parts, sc_slots = self.scorecard.explain_one(row)
+            raw += w * z
+            for b, part, slot in zip(self.scorecard.bins_, sc_parts, sc_slots, strict=True):
+                parts[b.index] += w * part
+                slots[b.index] = slot
+        if self.gbm is not None and w < 1:
+            if reasons > 0:
+                z, gbm_parts = self.gbm.explain_one(row)
+                parts = [p + (1 - w) * g for p, g in zip(parts, gbm_parts, strict=True)]
+            else:
+                z = self.gbm.logit_one(row)
+            raw += (1 - w) * z
+        logit = self.calibrator.logit_one(raw)
+        pd_ = 1.0 / (1.0 + math.exp(-max(min(logit, 35.0), -35.0)))
+        slope = self.calibrator.slope_
+        found = self._reasons([p * slope for p in parts], row, slots, reasons)
+        return ScoreResult(pd=pd_, score=self.scale.score_one(logit), reasons=found)
+
+    def _reasons(self, parts: list[float], row: list[float], slots: Mapping[int, int] | None,
+                 limit: int) -> tuple[ReasonCode, ...]:
+        if limit <= 0:
+            return ()
+        top = sorted(range(len(parts)), key=parts.__getitem__, reverse=True)[:limit]
+        values = [""] * len(parts)
+        labels = self._bin_labels()
+        for j in top:
+            slot = slots.get(j) if slots is not None else self._slot(j, row[j])
+            label = labels[j][slot] if j in labels and slot is not None and slot >= 0 else None
+            values[j] = describe_value(row[j], self._categories[j], label=label)
+        return self.book.top(parts, values, limit=limit)
+
+    def _slot(self, j: int, value: float) -> int | None:
+        bins = self._bins_by_index().get(j)
+        return bins.bin_of(value) if bins is not None else None
+
+    def _bins_by_index(self) -> dict[int, FeatureBins]:
+        card = self.scorecard
+        return {b.index: b for b in card.bins_} if card is not None else {}
+
+    def _bin_labels(self) -> dict[int, tuple[str, ...]]:
+        cached: dict[int, tuple[str, ...]] | None = getattr(self, "_labels", None)
+        if cached is None:
+            card = self.scorecard
+            cached = {} if card is None else {
+                b.index: b.labels(self._categories[b.index]) for b in card.bins_}
+            self._labels = cached
+        return cached
+
+    # ---- persistence ---------------------------------------------------------------------
+
+    def to_files(self) -> dict[str, bytes]:
+        body: dict[str, object] = {
+            "format": artifact.FORMAT, "kind": self.kind, "blend_weight": self.blend_weight,
+            "calibration": self.calibrator.as_dict(), "scale": self.scale.as_dict(),
+            "reasons": self.book.as_dict(), "training": self.training,
+            "scorecard": self.scorecard.as_dict() if self.scorecard is not None else None,
+            "gbm": self.gbm.as_dict() if self.gbm is not None else None,
+        }
+        files = {"model.json": artifact.dumps(body),
+                 "schema.json": artifact.dumps(self.schema.as_dict()),
+                 "evaluation.json": artifact.dumps(self.evaluation)}
+        if self.gbm is not None:
+            files["gbm.txt"] = self.gbm.model_text().encode("utf-8")
+        return files
+
+    def save(self, path: str | Path) -> str:
+        """Write the model directory; returns the version (``sha256:…``)."""
+        self._version = artifact.write_artifact(path, self.to_files())
+        return self._version
+
+    def points_table(self) -> list[dict[str, object]]:
+        if self.scorecard is None:
+            return []
+        cats = {s.name: s.categories for s in self.schema.features
+                if s.role is ColumnRole.CATEGORICAL}
+        return self.scorecard.points_table(self.scale, cats)
+
+
+def load_model(path: str | Path) -> ScoringModel:
+    """Load a model directory written by :meth:`ScoringModel.save`, checking its hashes."""
+    version, files = artifact.read_artifact(path)
+    try:
+        body = json.loads(files["model.json"])
+        schema = InputSchema.from_dict(json.loads(files["schema.json"]))
+        evaluation = json.loads(files["evaluation.json"])
+    except (KeyError, ValueError) as exc:
+        raise DataContractError(f"model directory is incomplete: {exc}", field="MODEL",
+                                value=str(path)) from None
+    card = Scorecard.from_dict(body["scorecard"]) if body["scorecard"] else None
+    gbm = (GradientBoostedModel.from_text(files["gbm.txt"].decode("utf-8"), body["gbm"])
+           if body["gbm"] else None)
+    book = ReasonBook(body["reasons"]["features"],
+                      descriptions=dict(zip(body["reasons"]["features"],
+                                            body["reasons"]["names"], strict=True)))
+    model = ScoringModel(
+        schema=schema, kind=body["kind"], scorecard=card, gbm=gbm,
+        blend_weight=float(body["blend_weight"]),
+        calibrator=PlattCalibrator.from_dict(body["calibration"]),
+        scale=ScoreScale.from_dict(body["scale"]), book=book,
+        evaluation=evaluation, training=body["training"])
+    model._version = version
+    return model
