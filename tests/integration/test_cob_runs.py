@@ -1,0 +1,115 @@
+"""Close of business in SQL equals the Python domain; it is idempotent, catches up, resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import sqlalchemy as sa
+
+from tests.conftest import REPO
+from tests.integration.conftest import fresh_database_url
+from tests.integration.servicing_helpers import open_book, replayed
+from thinfile.money import Money
+from thinfile.services.cob import run_cob
+from thinfile.services.ledger import verify_ledger
+from thinfile.services.payments import post_payment
+from thinfile.store import make_engine, upgrade
+from thinfile.store.servicing_codec import to_day
+
+THROUGH = date(2025, 2, 26)
+
+
+def snapshot(engine) -> dict[str, object]:
+    """Everything close of business writes, without surrogate ids."""
+    queries = {
+        "loans": "SELECT * FROM servicing_loans ORDER BY id",
+        "installments": "SELECT * FROM servicing_installments ORDER BY loan_id, n",
+        "moves": "SELECT loan_id, day, from_bucket, to_bucket, days_past_due "
+                 "FROM servicing_bucket_history ORDER BY loan_id, day",
+        "ledger": "SELECT account, currency, SUM(amount) FROM servicing_journal_lines "
+                  "GROUP BY account, currency ORDER BY account",
+        "entries": "SELECT kind, day, COUNT(*) FROM servicing_journal_entries "
+                   "GROUP BY kind, day ORDER BY kind, day",
+    }
+    with engine.connect() as conn:
+        return {name: [tuple(r) for r in conn.execute(sa.text(sql))]
+                for name, sql in queries.items()}
+
+
+def _seen(engine, query, day: date) -> bool:
+    with engine.connect() as conn:  # short: SQLite takes the write lock at BEGIN
+        return bool(conn.execute(query, {"d": to_day(day)}).scalar())
+
+
+def a_book(url: str):
+    engine = make_engine(url)
+    upgrade(engine)
+    ids = open_book(engine, 6)
+    run_cob(engine, date(2025, 2, 3))
+    post_payment(engine, ids[0], Money.of("900"), date(2025, 2, 4))
+    return engine, ids
+
+
+def test_sql_close_of_business_equals_the_domain_loan_by_loan(database_url):
+    engine, ids = a_book(database_url)
+    report = run_cob(engine, THROUGH)
+    assert report.days[0] == date(2025, 2, 4) and report.days[-1] == THROUGH  # catch-up
+    for loan_id in ids:
+        stored, rebuilt = replayed(engine, loan_id, THROUGH)
+        assert stored == rebuilt, loan_id
+    result = verify_ledger(engine)
+    assert result.ok, result.problems
+    engine.dispose()
+
+
+def test_running_a_date_twice_changes_nothing(database_url):
+    engine, _ = a_book(database_url)
+    run_cob(engine, THROUGH)
+    first = snapshot(engine)
+    assert run_cob(engine, THROUGH).days == ()
+    assert snapshot(engine) == first
+    engine.dispose()
+
+
+def test_a_run_killed_midway_resumes_to_the_same_result(database_url, backend, tmp_path):
+    clean_urls = fresh_database_url(backend, tmp_path / "clean")
+    (tmp_path / "clean").mkdir()
+    clean_url = next(clean_urls)
+    clean, _ = a_book(clean_url)
+    run_cob(clean, THROUGH)
+    expected = snapshot(clean)
+    clean.dispose()
+
+    engine, _ = a_book(database_url)
+    env = {**os.environ, "THINFILE_DATABASE_URL": database_url,
+           "THINFILE_COB_STALL_AFTER": "2025-02-15:penalty", "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "thinfile.cli", "cob", "run", "--date",
+                             THROUGH.isoformat()], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    marker = sa.text("SELECT COUNT(*) FROM servicing_cob_steps "
+                     "WHERE business_day = :d AND step = 'penalty'")
+    deadline = time.monotonic() + 120
+    while not _seen(engine, marker, date(2025, 2, 15)):
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if proc.stderr:
+        proc.stderr.close()
+    with engine.connect() as conn:
+        status = conn.execute(sa.text("SELECT status FROM servicing_cob_runs "
+                                      "WHERE business_day = :d"),
+                              {"d": to_day(date(2025, 2, 15))}).scalar()
+    assert status == "running"  # killed between steps of that date
+    run_cob(engine, THROUGH)
+    assert snapshot(engine) == expected
+    assert verify_ledger(engine).ok
+    engine.dispose()
+    for _ in clean_urls:  # drop the clean schema
+        pass
