@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, *,
     app.include_router(health.router)
     for router in (*V1_ROUTERS, *extra_routers):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    from thinfile.web import install_web  # the pages import the API's dependencies
+
+    install_web(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     return app

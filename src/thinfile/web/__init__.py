@@ -1,0 +1,52 @@
+"""thinfile.web: the borrower's pages and the staff console, served by the API's own app.
+
+``install_web(app)`` adds the page routers, ``/static`` (every asset ships in this package:
+no CDN, no build step), the page error handlers, and the ownership rule for
+``{application_id}``. See ``docs.md`` beside this file.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from thinfile.api.context import AppContext
+from thinfile.api.deps import owned_resources, register_owned_resource
+from thinfile.services import applications
+from thinfile.services.applications import MIN_READING_SECONDS
+from thinfile.services.policies import ModelLoader
+from thinfile.web.config import WebConfig, default_model_loader, derive_key
+from thinfile.web.errors import install_page_errors
+from thinfile.web.pages import TEMPLATES
+from thinfile.web.routes import account, borrower, insight, staff
+from thinfile.web.security import CookiePolicy, ReadingReceipts
+
+__all__ = ["PAGE_PREFIXES", "WebConfig", "install_web"]
+
+STATIC = TEMPLATES.parent / "static"
+PAGE_PREFIXES = ("/sign-in", "/sign-up", "/sign-out", "/language", "/profile", "/home",
+                 "/consent", "/apply", "/applications", "/loans", "/console")
+
+
+def install_web(app: FastAPI, *, cookie_secure: bool | None = None,
+                load_model: ModelLoader | None = None) -> WebConfig:
+    """Serve the pages from ``app``. Cookies are ``Secure`` unless ``cookie_secure`` is False
+    or, when it is None, the service runs in development mode (plain http://localhost)."""
+    context: AppContext = app.state.context
+    settings = context.settings
+    secret = settings.token_secret.get_secret_value()
+    secure = (not settings.is_development) if cookie_secure is None else cookie_secure
+    config = WebConfig(
+        cookies=CookiePolicy(secure=secure, session_ttl_seconds=context.tokens.ttl_seconds),
+        csrf_key=derive_key(secret, "csrf"),
+        receipts=ReadingReceipts(secret, min_seconds=MIN_READING_SECONDS),
+        load_model=load_model or default_model_loader,
+    )
+    app.state.web = config
+    if "application_id" not in owned_resources():
+        register_owned_resource("application_id", applications.owner_of_application)
+    for router in (account.router, borrower.router, staff.router, insight.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_page_errors(app, PAGE_PREFIXES)
+    return config

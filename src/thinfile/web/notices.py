@@ -1,0 +1,71 @@
+"""What the consent page asks for, in plain words: each use of each kind of data, one by one.
+
+``needed`` marks the consents an application cannot be decided without (PIPL art. 16: the
+others may be refused without losing the service). Sensitive categories (PIPL art. 28) are
+asked for separately, each with its own notice (art. 29, 单独同意).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from thinfile.services.consent import SENSITIVE_CATEGORIES, DataCategory, Purpose
+from thinfile.services.identity_records import ConsentRecord
+from thinfile.web.forms import N_
+
+__all__ = ["NOTICES", "NOTICE_VERSION", "Notice", "has_active", "notice"]
+
+NOTICE_VERSION = "web-2026-01"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    category: DataCategory
+    purpose: Purpose
+    title: str
+    text: str
+    needed: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.category.value}:{self.purpose.value}"
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.category in SENSITIVE_CATEGORIES
+
+
+NOTICES: tuple[Notice, ...] = (
+    Notice(DataCategory.IDENTITY, Purpose.KYC, N_("Your name, ID number and phone"),
+           N_("We use them to confirm that you are you and to prevent fraud."), True),
+    Notice(DataCategory.CREDIT_REPORT, Purpose.CREDIT_ASSESSMENT, N_("Your credit report"),
+           N_("We look up your credit report at a licensed credit bureau to decide on your "
+              "application. Without it we cannot decide."), True),
+    Notice(DataCategory.GIG_PLATFORM_INCOME, Purpose.CREDIT_ASSESSMENT,
+           N_("Your income from work platforms"),
+           N_("Income records from delivery, ride-hail or other platforms help us see what you "
+              "can repay, even with little credit history."), False),
+    Notice(DataCategory.RENT_AND_UTILITIES, Purpose.CREDIT_ASSESSMENT,
+           N_("Your rent and utility payments"),
+           N_("Paying rent and bills on time counts in your favour."), False),
+    Notice(DataCategory.CONTACT, Purpose.LOAN_SERVICING, N_("Your phone number, for reminders"),
+           N_("We remind you before each due date."), False),
+    Notice(DataCategory.CONTACT, Purpose.MARKETING, N_("Your phone number, for offers"),
+           N_("We may tell you about new products. Say no and nothing else changes."), False),
+    Notice(DataCategory.BANK_ACCOUNT, Purpose.LOAN_SERVICING, N_("Your bank card"),
+           N_("Sensitive: we pay the loan into your bank card and collect installments from it. "
+              "We keep the card number encrypted and use it for nothing else."), False),
+    Notice(DataCategory.LOCATION, Purpose.KYC, N_("Your location when you apply"),
+           N_("Sensitive: we check where you apply from once, to prevent fraud. We do not "
+              "track you."), False),
+)
+
+
+def notice(key: str) -> Notice | None:
+    return next((n for n in NOTICES if n.key == key), None)
+
+
+def has_active(consents: Iterable[ConsentRecord], *keys: str) -> bool:
+    """True when any unrevoked consent covers one of ``category:purpose`` ``keys``."""
+    return any(c.is_active and f"{c.data_category}:{c.purpose}" in keys for c in consents)

@@ -1,0 +1,71 @@
+"""An offer as the borrower sees it: the stored offer, its schedule rebuilt from its terms.
+
+A stored decision keeps each offer's terms, first installment, annualized rate and cost
+statement; the full repayment schedule is rebuilt here by :mod:`thinfile.loanmath` from the
+same terms, and checked against the stored figures so the page can never show a different plan
+from the one that was priced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from thinfile.errors import ConflictError, NotFoundError
+from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
+from thinfile.loanmath.schedule import Installment
+from thinfile.money import Money
+
+__all__ = ["OfferView", "offer_view"]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferView:
+    index: int
+    offer: Mapping[str, object]
+    statement: Mapping[str, object]
+    installments: tuple[Installment, ...]
+
+    @property
+    def rate(self) -> Mapping[str, str]:
+        rate = self.offer["annualized_rate"]
+        assert isinstance(rate, Mapping)
+        return rate
+
+    @property
+    def monthly_figure(self) -> tuple[str, str]:
+        """The per-period price as marketed (fee or interest a month): shown small."""
+        fee = Decimal(str(self.offer.get("monthly_fee_rate", "0")))
+        if fee:
+            return "fee", str(fee)
+        return "interest", str(Decimal(str(self.offer.get("annual_rate", "0"))) / 12)
+
+
+def _terms(offer: Mapping[str, object]) -> LoanTerms:
+    return LoanTerms(
+        principal=Money.of(str(offer["amount"])),
+        annual_rate=Decimal(str(offer["annual_rate"])),
+        periods=int(str(offer["term_months"])),
+        method=RepaymentMethod(str(offer["method"])),
+        start=date.fromisoformat(str(offer["start"])),
+        monthly_fee_rate=Decimal(str(offer["monthly_fee_rate"])),
+        upfront_fee=Money.of(str(offer["upfront_fee"])),
+    )
+
+
+def offer_view(decision: Mapping[str, object], index: int) -> OfferView:
+    """Offer ``index`` (0-based) of a stored decision, with its full schedule."""
+    offers = decision.get("offers")
+    if not isinstance(offers, Sequence) or not 0 <= index < len(offers):
+        raise NotFoundError("no such offer", field="offer", value=index)
+    offer = offers[index]
+    assert isinstance(offer, Mapping)
+    schedule = build_schedule(_terms(offer))
+    if str(Money(schedule.installments[0].total)) != str(offer["first_installment"]):
+        raise ConflictError("the offer's schedule cannot be rebuilt from its terms",
+                            field="offer", value=index)
+    statement = offer["statement"]
+    assert isinstance(statement, Mapping)
+    return OfferView(index, offer, statement, schedule.installments)

@@ -1,0 +1,67 @@
+"""Rendering a page: one Jinja2 environment (autoescaped), the request's language, the CSRF
+field, and the security headers every page carries."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from thinfile.services.identity_records import Actor
+from thinfile.web.config import get_web
+from thinfile.web.formatting import FILTERS
+from thinfile.web.i18n import LANGUAGES, language, translations
+from thinfile.web.security import CSRF_FIELD, csrf_field_value, new_csrf_cookie
+
+__all__ = ["environment", "redirect", "render", "security_headers"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+@functools.cache
+def environment() -> Environment:
+    """The template environment: every value is HTML-escaped unless marked safe."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    return env
+
+
+def security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render(request: Request, template: str, values: Mapping[str, object] | None = None, *,
+           status: int = 200, actor: Actor | None = None) -> HTMLResponse:
+    """Render ``template`` in the request's language, with a CSRF field for its forms."""
+    web = get_web(request)
+    lang = language(request)
+    catalog = translations(lang.code)
+    cookie = request.cookies.get(web.cookies.csrf_name)
+    fresh = cookie is None
+    cookie = cookie or new_csrf_cookie()
+    body = environment().get_template(template).render(
+        _=catalog.gettext, ngettext=catalog.ngettext, lang=lang, languages=LANGUAGES,
+        csrf_field=CSRF_FIELD, csrf_token=csrf_field_value(web.csrf_key, cookie),
+        actor=actor, path=request.url.path, **(values or {}))
+    response = HTMLResponse(body, status_code=status)
+    if fresh:
+        web.cookies.set_csrf(response, cookie)
+    security_headers(response)
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a successful form: see other (303), so a reload never re-submits."""
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,1 @@
+"""The page routers: account, borrower, staff console."""

@@ -1,0 +1,149 @@
+"""Signing up and in and out, the applicant profile, and the language switch."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from thinfile.api.deps import Context, client_address
+from thinfile.api.models import ApplicantCreate, SignIn, SignUp
+from thinfile.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
+from thinfile.security.roles import Role
+from thinfile.security.tokens import TokenClaims
+from thinfile.services import identity
+from thinfile.services.identity_records import UserRecord
+from thinfile.web.access import Borrower, Form, MaybeSignedIn
+from thinfile.web.config import get_web
+from thinfile.web.forms import field_messages, invalid_from_pydantic
+from thinfile.web.i18n import LANG_COOKIE, LANGUAGES, language, translations
+from thinfile.web.pages import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never ``//host`` or a full URL (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback
+
+
+def _home_of(role: Role) -> str:
+    return "/home" if role is Role.BORROWER else "/console"
+
+
+def _form_errors(request: Request, error: InvalidInputError) -> dict[str, str]:
+    return field_messages(error, translations(language(request).code).gettext)
+
+
+def _signed_in(request: Request, context: Context, user: UserRecord, target: str) -> Response:
+    response = redirect(_safe_next(target, _home_of(user.role)))
+    token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
+    get_web(request).cookies.set_session(response, token)
+    return response
+
+
+@router.get("/")
+def home(request: Request, actor: MaybeSignedIn) -> Response:
+    if actor is not None:
+        return redirect(_home_of(actor.role))
+    return render(request, "index.html")
+
+
+@router.get("/sign-up")
+def sign_up_page(request: Request) -> Response:
+    return render(request, "account/sign_up.html", {"errors": {}, "email": ""})
+
+
+@router.post("/sign-up")
+def sign_up(request: Request, form: Form, context: Context) -> Response:
+    context.limiter.hit("sign_up", f"ip:{client_address(request)}")
+    email = form.get("email", "")
+    try:
+        body = SignUp.model_validate({"email": email, "password": form.get("password", "")})
+        user = identity.create_user(context.sessions, context.hasher, email=body.email,
+                                    password=body.password)
+    except ValidationError as error:
+        errors = _form_errors(request, invalid_from_pydantic(error))
+        return render(request, "account/sign_up.html", {"errors": errors, "email": email},
+                      status=422)
+    except ConflictError as error:
+        return render(request, "account/sign_up.html",
+                      {"errors": {"email": error.message}, "email": email}, status=409)
+    return _signed_in(request, context, user, "/profile")
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, next: str = "") -> Response:
+    return render(request, "account/sign_in.html", {"errors": {}, "email": "", "next": next})
+
+
+@router.post("/sign-in")
+def sign_in(request: Request, form: Form, context: Context) -> Response:
+    email, target = form.get("email", "").strip(), form.get("next", "")
+    address = client_address(request)
+    context.limiter.hit("sign_in", f"ip:{address}")
+    context.limiter.hit("sign_in", f"email:{email.lower()}")
+    try:
+        body = SignIn.model_validate({"email": email, "password": form.get("password", "")})
+        user = identity.sign_in(context.sessions, context.hasher, email=body.email,
+                                password=body.password, client=address)
+    except (ValidationError, AuthenticationError):
+        return render(request, "account/sign_in.html",
+                      {"errors": {"form": "wrong"}, "email": email, "next": target}, status=401)
+    return _signed_in(request, context, user, target)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, _form: Form) -> Response:
+    response = redirect("/")
+    get_web(request).cookies.clear_session(response)
+    return response
+
+
+@router.post("/language")
+def choose_language(request: Request, form: Form) -> Response:
+    code = form.get("lang", "")
+    response = redirect(_safe_next(form.get("next"), "/"))
+    if code in LANGUAGES:
+        get_web(request).cookies.set_preference(response, LANG_COOKIE, code)
+    return response
+
+
+@router.get("/profile")
+def profile_page(request: Request, actor: Borrower, context: Context) -> Response:
+    try:
+        applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
+    except NotFoundError:
+        return render(request, "account/profile.html", {"errors": {}, "fields": {}},
+                      actor=actor)
+    profile = identity.get_applicant(context.sessions, context.cipher,
+                                     applicant_id=applicant_id, actor=actor)
+    return render(request, "account/profile_done.html", {"profile": profile}, actor=actor)
+
+
+@router.post("/profile")
+def register_profile(request: Request, actor: Borrower, form: Form,
+                     context: Context) -> Response:
+    context.limiter.hit("sign_up", f"ip:{client_address(request)}")
+    fields = {k: form.get(k, "") for k in ("name", "id_number", "phone")}
+    try:
+        body = ApplicantCreate.model_validate(fields)
+        identity.register_applicant(context.sessions, context.cipher, actor=actor,
+                                    name=body.name, id_number=body.id_number, phone=body.phone)
+    except ValidationError as error:
+        errors = _form_errors(request, invalid_from_pydantic(error))
+        return render(request, "account/profile.html", {"errors": errors, "fields": fields},
+                      actor=actor, status=422)
+    except (InvalidInputError, ConflictError) as error:
+        errors = {error.field or "form": error.message}
+        return render(request, "account/profile.html", {"errors": errors, "fields": fields},
+                      actor=actor, status=error.status)
+    return redirect("/consent")
+

@@ -1,0 +1,198 @@
+"""The borrower's pages: home, consent, apply, the decision, an offer and its cost statement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from thinfile.api.context import AppContext
+from thinfile.api.deps import Context, client_address
+from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.security.roles import Role
+from thinfile.services import applications, consent, identity
+from thinfile.services.applications import MIN_READING_SECONDS
+from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
+from thinfile.services.policies import decision_runtime
+from thinfile.web.acceptance import record_acceptance
+from thinfile.web.access import Borrower, Form, OwnerOrStaff
+from thinfile.web.config import get_web
+from thinfile.web.forms import application_form, field_messages
+from thinfile.web.i18n import language, translations
+from thinfile.web.notices import NOTICE_VERSION, NOTICES, has_active, notice
+from thinfile.web.offers import offer_view
+from thinfile.web.pages import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+CREDIT_CONSENT = "credit_report:credit_assessment"
+ALT_DATA_CONSENTS = ("gig_platform_income:credit_assessment",
+                     "rent_and_utilities:credit_assessment")
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    profile: ApplicantRecord
+    consents: list[ConsentRecord]
+
+
+def _applicant(context: AppContext, actor: Actor) -> Applicant:
+    """The borrower's own profile and consents; NotFoundError sends them to make a profile."""
+    applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
+    profile = identity.get_applicant(context.sessions, context.cipher,
+                                     applicant_id=applicant_id, actor=actor)
+    return Applicant(profile, consent.list_consents(context.sessions, applicant_id=applicant_id,
+                                                    actor=actor))
+
+
+@router.get("/home")
+def home(request: Request, actor: Borrower, context: Context) -> Response:
+    mine = applications.list_applications(context.sessions, user_id=actor.user_id, limit=20)
+    return render(request, "borrower/home.html", {"applications": mine}, actor=actor)
+
+
+@router.get("/consent")
+def consent_page(request: Request, actor: Borrower, context: Context) -> Response:
+    try:
+        applicant = _applicant(context, actor)
+    except NotFoundError:
+        return redirect("/profile")
+    active = {f"{c.data_category}:{c.purpose}": c for c in applicant.consents if c.is_active}
+    return render(request, "borrower/consent.html",
+                  {"notices": NOTICES, "active": active, "history": applicant.consents},
+                  actor=actor)
+
+
+@router.post("/consent")
+def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
+    """Grant each ticked consent; a sensitive one only with its own separate confirmation."""
+    applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
+    for key in form:
+        item = notice(key.removeprefix("grant:")) if key.startswith("grant:") else None
+        if item is None:
+            continue
+        separate = form.get(f"separate:{item.key}") == "yes"
+        if item.is_sensitive and not separate:
+            continue
+        consent.grant_consent(context.sessions, applicant_id=applicant_id,
+                              category=item.category, purpose=item.purpose,
+                              notice_version=NOTICE_VERSION, separate=separate, actor=actor)
+    return redirect("/consent?saved=1")
+
+
+@router.post("/consent/{consent_id}/revoke")
+def revoke(consent_id: str, actor: OwnerOrStaff, _form: Form, context: Context) -> Response:
+    applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
+    consent.revoke_consent(context.sessions, applicant_id=applicant_id, consent_id=consent_id,
+                           actor=actor)
+    return redirect("/consent?revoked=1")
+
+
+def _apply_page(request: Request, actor: Actor, applicant: Applicant, *,
+                errors: dict[str, str], fields: dict[str, str], status: int = 200) -> Response:
+    return render(request, "borrower/apply.html", {
+        "errors": errors, "fields": fields,
+        "has_credit_consent": has_active(applicant.consents, CREDIT_CONSENT),
+    }, actor=actor, status=status)
+
+
+@router.get("/apply")
+def apply_page(request: Request, actor: Borrower, context: Context) -> Response:
+    try:
+        applicant = _applicant(context, actor)
+    except NotFoundError:
+        return redirect("/profile")
+    return _apply_page(request, actor, applicant, errors={}, fields={})
+
+
+@router.post("/apply")
+def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
+    """Decide at once: parse the form, call the application use case, show the decision."""
+    context.limiter.hit("applications", f"ip:{client_address(request)}")
+    applicant = _applicant(context, actor)
+    data = application_form(
+        form, id_number=applicant.profile.id_number,
+        consent_credit=has_active(applicant.consents, CREDIT_CONSENT),
+        consent_alt_data=has_active(applicant.consents, *ALT_DATA_CONSENTS))
+    runtime = decision_runtime(context.sessions, get_web(request).load_model)
+    try:
+        record = applications.submit_application(
+            context.sessions, context.cipher, runtime, actor=actor,
+            applicant_id=applicant.profile.id, form=data)
+    except InvalidInputError as error:
+        errors = field_messages(error, translations(language(request).code).gettext)
+        return _apply_page(request, actor, applicant, errors=errors, fields=dict(form),
+                           status=422)
+    return redirect(f"/applications/{record.id}")
+
+
+@router.get("/applications/{application_id}")
+def decision_page(request: Request, application_id: str, actor: OwnerOrStaff,
+                  context: Context) -> Response:
+    record = applications.get_application(context.sessions, context.cipher, application_id,
+                                          reveal=False)
+    reasons_key = "reasons_zh" if language(request).code == "zh" else "reasons"
+    return render(request, "borrower/decision.html", {
+        "application": record, "decision": record.decision,
+        "reasons": record.decision.get(reasons_key) or [],
+    }, actor=actor)
+
+
+@router.get("/applications/{application_id}/offers/{offer}")
+def offer_page(request: Request, application_id: str, offer: int, actor: OwnerOrStaff,
+               context: Context) -> Response:
+    """The offer and its all-in cost statement; the moment it is shown is signed into the
+    confirmation form, and the server refuses a confirmation before the reading pause."""
+    record = applications.get_application(context.sessions, context.cipher, application_id,
+                                          reveal=False)
+    if record.status != "approved" or record.accepted_offer is not None:
+        raise NotFoundError("this application has no open offer", field="application_id")
+    view = offer_view(record.decision, offer)
+    receipt = get_web(request).receipts.issue(user_id=actor.user_id,
+                                              application_id=application_id, offer=offer)
+    return render(request, "borrower/offer.html", {
+        "application": record, "view": view, "receipt": receipt,
+        "min_seconds": MIN_READING_SECONDS, "errors": {},
+    }, actor=actor)
+
+
+@router.get("/loans")
+def my_loans(request: Request, actor: Borrower) -> Response:
+    return render(request, "borrower/loans.html", {"loans": []}, actor=actor)
+
+
+@router.post("/applications/{application_id}/offers/{offer}/accept")
+def accept(request: Request, application_id: str, offer: int, actor: OwnerOrStaff, form: Form,
+           context: Context) -> Response:
+    """Accept an offer: only with the box ticked and after the statement's reading pause."""
+    receipts = get_web(request).receipts
+    gettext = translations(language(request).code).gettext
+    try:
+        if actor.role is not Role.BORROWER:
+            raise InvalidInputError("only the applicant can accept an offer", field="confirm")
+        read = receipts.check(form.get("receipt", ""), user_id=actor.user_id,
+                              application_id=application_id, offer=offer)
+        if form.get("confirm") != "yes":
+            raise InvalidInputError("tick the box to confirm", field="confirm")
+    except InvalidInputError as error:
+        record = applications.get_application(context.sessions, context.cipher, application_id,
+                                              reveal=False)
+        return render(request, "borrower/offer.html", {
+            "application": record, "view": offer_view(record.decision, offer),
+            "receipt": receipts.issue(user_id=actor.user_id, application_id=application_id,
+                                      offer=offer),
+            "min_seconds": MIN_READING_SECONDS,
+            "errors": {error.field or "form": _confirm_message(error, gettext)},
+        }, actor=actor, status=422)
+    record_acceptance(context.sessions, application_id, offer=offer, actor=actor,
+                      seconds_read=read)
+    return redirect(f"/applications/{application_id}?accepted=1")
+
+
+def _confirm_message(error: InvalidInputError, gettext: Callable[[str], str]) -> str:
+    if error.field == "statement_receipt":
+        return gettext("Please read the cost statement for at least %(n)s seconds, then confirm.") \
+            % {"n": MIN_READING_SECONDS}
+    return gettext("Tick the box to confirm that you have read the statement.")

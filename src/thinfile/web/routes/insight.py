@@ -1,0 +1,101 @@
+"""The console's policy page (versions, challenger split, simulation) and portfolio overview."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from thinfile.api.context import AppContext
+from thinfile.api.deps import Context
+from thinfile.decisioning import simulate
+from thinfile.errors import InvalidInputError
+from thinfile.security.roles import Role
+from thinfile.services import applications
+from thinfile.services.identity_records import Actor
+from thinfile.services.policies import decision_runtime, list_policies, set_challenger
+from thinfile.web.access import Form, Staff, Underwriter, web_roles
+from thinfile.web.charts import bar_chart
+from thinfile.web.config import WebConfig, get_web
+from thinfile.web.forms import N_
+from thinfile.web.pages import redirect, render
+from thinfile.web.simulation import csv_records, synthetic_records
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+Admin = Annotated[Actor, Depends(web_roles(Role.ADMIN))]
+
+
+def _policies_page(request: Request, actor: Actor, context: AppContext, *,
+                   report: dict[str, object] | None = None, errors: dict[str, str] | None = None,
+                   status: int = 200) -> Response:
+    versions = list_policies(context.sessions)
+    challenger_share = sum((p.share for p in versions if p.status == "challenger"), Decimal(0))
+    return render(request, "staff/policies.html", {
+        "policies": versions, "active_share": 1 - challenger_share, "report": report,
+        "errors": errors or {},
+    }, actor=actor, status=status)
+
+
+@router.get("/policies")
+def policies(request: Request, actor: Staff, context: Context) -> Response:
+    return _policies_page(request, actor, context)
+
+
+@router.post("/policies/challenger")
+def challenger(actor: Admin, form: Form, context: Context) -> Response:
+    version = form.get("version") or None
+    set_challenger(context.sessions, version, form.get("share", "0") or "0", actor=actor)
+    return redirect("/console/policies?saved=1")
+
+
+def _run_simulation(web: WebConfig, context: AppContext, fields: dict[str, str],
+                    upload: bytes | None) -> dict[str, object]:
+    runtime = decision_runtime(context.sessions, web.load_model)
+    records = csv_records(upload) if upload else synthetic_records(
+        int(fields.get("rows") or "500"), seed=int(fields.get("seed") or "7"))
+    candidate = runtime.policy(fields.get("version") or runtime.book.champion.version,
+                               context.sessions)
+    baseline = runtime.book.champion if candidate.version != runtime.book.champion.version \
+        else None
+    report = simulate(records, policy=candidate, model=runtime.model, on=date.today(),
+                      baseline=baseline)
+    return report.as_dict()
+
+
+@router.post("/policies/simulate")
+async def run_simulation(request: Request, actor: Underwriter, fields: Form,
+                         context: Context) -> Response:
+    """Run a candidate policy over a small synthetic file or an uploaded CSV; show the report."""
+    upload = (await request.form()).get("file")
+    data = await upload.read() if isinstance(upload, UploadFile) and upload.filename else None
+    try:
+        report = await run_in_threadpool(_run_simulation, get_web(request), context, fields, data)
+    except (InvalidInputError, ValueError) as error:
+        message = error.message if isinstance(error, InvalidInputError) else str(error)
+        return _policies_page(request, actor, context, errors={"simulation": message},
+                              status=422)
+    return _policies_page(request, actor, context, report=report)
+
+
+@router.get("/portfolio")
+def portfolio(request: Request, actor: Staff, context: Context) -> Response:
+    """Applications by status and approvals by day, as charts with tables beside them."""
+    rows = applications.list_applications(context.sessions, limit=10_000)
+    by_status = Counter(r.status for r in rows)
+    approvals = Counter(r.submitted_at.date().isoformat() for r in rows
+                        if r.outcome == "approve" or r.status == "approved")
+    status_chart = bar_chart(N_("Applications by status"),
+                             [(s, n, str(n)) for s, n in sorted(by_status.items())])
+    days = sorted(approvals)[-30:]
+    approval_chart = bar_chart(N_("Approvals by day"), [(d, approvals[d], str(approvals[d]))
+                                                    for d in days])
+    return render(request, "staff/portfolio.html", {
+        "status_chart": status_chart, "approval_chart": approval_chart, "total": len(rows),
+    }, actor=actor)

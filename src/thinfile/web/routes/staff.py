@@ -1,0 +1,57 @@
+"""The staff console: the application queue, one application, referral review and replay."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from thinfile.api.deps import Context
+from thinfile.services import applications
+from thinfile.services.policies import decision_runtime
+from thinfile.web.access import Form, Staff, Underwriter
+from thinfile.web.config import get_web
+from thinfile.web.pages import redirect, render
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+STATUSES = ("referred", "approved", "declined", "accepted")
+
+
+@router.get("")
+def queue(request: Request, actor: Staff, context: Context, status: str = "referred") -> Response:
+    chosen = status if status in STATUSES else ""
+    rows = applications.list_applications(context.sessions, status=chosen or None, limit=200)
+    return render(request, "staff/queue.html",
+                  {"rows": rows, "status": chosen, "statuses": STATUSES}, actor=actor)
+
+
+def _detail(request: Request, actor: Staff, context: Context, application_id: str,
+            replayed: dict[str, object] | None = None) -> Response:
+    record = applications.get_application(context.sessions, context.cipher, application_id,
+                                          reveal=False)
+    return render(request, "staff/application.html", {
+        "a": record, "d": record.decision, "replayed": replayed,
+    }, actor=actor)
+
+
+@router.get("/applications/{application_id}")
+def application(request: Request, application_id: str, actor: Staff,
+                context: Context) -> Response:
+    return _detail(request, actor, context, application_id)
+
+
+@router.post("/applications/{application_id}/replay")
+def replay(request: Request, application_id: str, actor: Underwriter, _form: Form,
+           context: Context) -> Response:
+    runtime = decision_runtime(context.sessions, get_web(request).load_model)
+    result = applications.replay_application(context.sessions, context.cipher, runtime,
+                                             application_id, actor=actor)
+    return _detail(request, actor, context, application_id, replayed=result)
+
+
+@router.post("/applications/{application_id}/review")
+def review(application_id: str, actor: Underwriter, form: Form, context: Context) -> Response:
+    approve = form.get("decision") == "approve"
+    applications.review_referral(context.sessions, application_id, actor=actor,
+                                 approve=approve, note=form.get("note", ""))
+    return redirect(f"/console/applications/{application_id}?reviewed=1")

@@ -1,0 +1,129 @@
+"""Cookies and signed form tokens of the pages.
+
+* The **session cookie** holds the same signed, expiring access token the API issues
+  (:class:`~thinfile.security.tokens.TokenSigner`); it is ``HttpOnly``, ``SameSite=Lax`` and
+  ``Secure`` unless turned off for ``http://localhost`` in development. A secure session cookie
+  carries the ``__Host-`` prefix, so no other host or path can plant one.
+* **CSRF** uses signed double submit: a random ``HttpOnly`` cookie, and in every form a hidden
+  field holding its HMAC under the app's secret. A form is accepted only when the field matches
+  the cookie; a page on another site can neither read the cookie nor compute the field.
+* The **reading receipt** is a signed note of the moment the all-in cost statement was shown
+  for one offer of one application to one user; accepting the offer earlier than
+  ``MIN_READING_SECONDS`` after it is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from thinfile.errors import InvalidInputError, PermissionDeniedError
+
+__all__ = ["CSRF_FIELD", "CookiePolicy", "ReadingReceipts", "check_csrf", "csrf_field_value"]
+
+CSRF_FIELD = "csrf_token"
+_CSRF_COOKIE = "thinfile_csrf"
+
+
+@dataclass(frozen=True, slots=True)
+class CookiePolicy:
+    """Names and flags of the cookies; ``secure`` is off only for plain-http development."""
+
+    secure: bool
+    session_ttl_seconds: int
+
+    @property
+    def session_name(self) -> str:
+        return "__Host-thinfile_session" if self.secure else "thinfile_session"
+
+    @property
+    def csrf_name(self) -> str:
+        return f"__Host-{_CSRF_COOKIE}" if self.secure else _CSRF_COOKIE
+
+    def set_session(self, response: Response, token: str) -> None:
+        response.set_cookie(self.session_name, token, max_age=self.session_ttl_seconds,
+                            path="/", secure=self.secure, httponly=True, samesite="lax")
+
+    def clear_session(self, response: Response) -> None:
+        response.delete_cookie(self.session_name, path="/", secure=self.secure, httponly=True,
+                               samesite="lax")
+
+    def set_csrf(self, response: Response, value: str) -> None:
+        response.set_cookie(self.csrf_name, value, path="/", secure=self.secure, httponly=True,
+                            samesite="strict")
+
+    def set_preference(self, response: Response, name: str, value: str) -> None:
+        response.set_cookie(name, value, max_age=365 * 86_400, path="/", secure=self.secure,
+                            httponly=True, samesite="lax")
+
+
+def _mac(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def new_csrf_cookie() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_field_value(key: bytes, cookie_value: str) -> str:
+    """The hidden form field that goes with the CSRF cookie ``cookie_value``."""
+    return _mac(key, "csrf:" + cookie_value)
+
+
+def check_csrf(key: bytes, connection: HTTPConnection, policy: CookiePolicy,
+               submitted: str | None) -> None:
+    """Refuse a form whose CSRF field does not match its cookie."""
+    cookie = connection.cookies.get(policy.csrf_name)
+    if not cookie or not submitted or not hmac.compare_digest(
+            csrf_field_value(key, cookie), submitted):
+        raise PermissionDeniedError(
+            "this form has expired or did not come from this site",
+            field=CSRF_FIELD, remedy="reload the page and submit the form again")
+
+
+class ReadingReceipts:
+    """Signed notes of when an offer's cost statement was shown, checked on acceptance."""
+
+    def __init__(self, secret: str, *, min_seconds: int) -> None:
+        self._serializer = URLSafeSerializer(secret, salt="thinfile.web.statement-shown.v1")
+        self.min_seconds = min_seconds
+
+    def issue(self, *, user_id: str, application_id: str, offer: int,
+              now_ms: int | None = None) -> str:
+        shown = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        return str(self._serializer.dumps(
+            {"u": user_id, "a": application_id, "o": offer, "t": shown}))
+
+    def seconds_read(self, receipt: str, *, user_id: str, application_id: str, offer: int,
+                     now_ms: int | None = None) -> float:
+        """Seconds since the statement was shown; refuses a receipt for anything else."""
+        try:
+            data = self._serializer.loads(receipt)
+        except BadSignature:
+            data = None
+        if not isinstance(data, dict) or (data.get("u"), data.get("a"), data.get("o")) != (
+                user_id, application_id, offer) or not isinstance(data.get("t"), int):
+            raise InvalidInputError("open the cost statement before confirming",
+                                    field="statement_receipt",
+                                    remedy="reload the offer page and read the statement")
+        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        return (now - int(data["t"])) / 1000
+
+    def check(self, receipt: str, *, user_id: str, application_id: str, offer: int,
+              now_ms: int | None = None) -> float:
+        """Raise unless the statement has been shown for at least ``min_seconds``."""
+        read = self.seconds_read(receipt, user_id=user_id, application_id=application_id,
+                                 offer=offer, now_ms=now_ms)
+        if read < self.min_seconds:
+            raise InvalidInputError(
+                f"please read the cost statement for at least {self.min_seconds} seconds",
+                field="statement_receipt", value=round(read, 1),
+                remedy="read the statement, wait for the button to enable, then confirm")
+        return read

@@ -1,0 +1,228 @@
+"""The pages over HTTP: sign-up to accepted offer, CSRF, cookies, ownership, the reading pause."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+from tests.support.decisioning import Reason, Score
+from thinfile.api import create_app
+from thinfile.api.context import AppContext
+from thinfile.security.pii import id_check_character
+from thinfile.security.roles import Role
+from thinfile.services import identity
+from thinfile.services.identity_records import SYSTEM
+from thinfile.services.policies import ensure_default_policy, register_model
+from thinfile.settings import Settings
+from thinfile.web.config import WebConfig
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery staple"
+REFER_MONTHS, DECLINE_MONTHS = 7, 1
+
+
+@dataclasses.dataclass
+class MonthsInCityScorer:
+    """A deterministic model for page tests: months in city 7 refers, 1 declines."""
+
+    version: str = "web-test-model:1"
+
+    def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> Score:
+        months = record.get("months_in_city")
+        pd = {REFER_MONTHS: 0.10, DECLINE_MONTHS: 0.6}.get(months, 0.01)  # type: ignore[call-overload]
+        return Score(pd, int(600 - 500 * pd), (
+            Reason("R_INCOME", "declared_monthly_income", "income", 0.4),
+            Reason("R_TENURE", "months_in_city", "tenure", 0.2))[:reasons])
+
+
+def web_settings(tmp_path: Path) -> Settings:
+    return Settings.model_validate({
+        "database_url": f"sqlite:///{tmp_path / 'web.sqlite'}", "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
+        "rate_limits": {"sign_in": "1000/60", "sign_up": "1000/60", "applications": "1000/60"},
+    })
+
+
+def build_app(tmp_path: Path, *, secure: bool = False):
+    app = create_app(web_settings(tmp_path))
+    web: WebConfig = app.state.web
+    app.state.web = dataclasses.replace(
+        web, load_model=lambda _path: MonthsInCityScorer(),
+        cookies=dataclasses.replace(web.cookies, secure=secure))
+    return app
+
+
+def seed(app, tmp_path: Path) -> None:
+    """The shipped policy, the test model, and an underwriter."""
+    context: AppContext = app.state.context
+    with context.sessions.begin() as session:
+        ensure_default_policy(session, actor=SYSTEM)
+        register_model(session, "web-test-model:1", tmp_path, actor=SYSTEM)
+    identity.create_user(context.sessions, context.hasher, email="uw@lender.example",
+                         password=PASSWORD, role=Role.UNDERWRITER)
+
+
+def id_number(serial: int) -> str:
+    first17 = f"440106199503{(serial % 28) + 1:02d}{serial % 1000:03d}"
+    return first17 + id_check_character(first17)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = build_app(tmp_path)
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        seed(app, tmp_path)
+        yield test_client
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def post(client: TestClient, url: str, data: dict[str, str], *, form_page: str = "/sign-in"):
+    token = csrf(client.get(form_page).text)
+    return client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def borrower(client: TestClient, serial: int) -> None:
+    """Sign up, register the profile and give the consents needed to apply."""
+    reply = post(client, "/sign-up", {"email": f"b{serial}@example.com", "password": PASSWORD})
+    assert reply.status_code == 303, reply.text
+    reply = post(client, "/profile", {"name": f"测试{serial}", "id_number": id_number(serial),
+                                      "phone": f"1390000{serial:04d}"}, form_page="/profile")
+    assert reply.status_code == 303, reply.text
+    reply = post(client, "/consent", {"grant:identity:kyc": "yes",
+                                      "grant:credit_report:credit_assessment": "yes"},
+                 form_page="/consent")
+    assert reply.status_code == 303
+
+
+APPLICATION = {"purpose": "phone_purchase", "requested_amount": "6000",
+               "requested_term_months": "12", "segment": "delivery_rider",
+               "declared_monthly_income": "7000", "existing_debt_payment_monthly": "0",
+               "months_in_city": "24", "platform_tenure_months": "18"}
+
+
+def apply(client: TestClient, **changes: str) -> str:
+    reply = post(client, "/apply", {**APPLICATION, **changes}, form_page="/apply")
+    assert reply.status_code == 303, reply.text
+    return reply.headers["location"]
+
+
+def test_a_borrower_applies_and_sees_the_offer_with_the_annualized_rate_first(client):
+    borrower(client, 1)
+    decision = client.get(apply(client)).text
+    assert "Approved" in decision or "已批准" in decision
+    offer = client.get(re.search(r'href="(/applications/\w+/offers/0)"', decision).group(1))
+    page = offer.text
+    apr = page.index('class="apr"')
+    assert apr < page.index("class=\"small\""), "the annualized rate comes before any monthly rate"
+    assert "综合融资成本明示表" in page and page.count("<tr><td>") >= 12
+
+
+def test_an_early_confirmation_is_refused_and_a_later_one_recorded(client, monkeypatch):
+    borrower(client, 2)
+    location = apply(client)
+    offer_url = f"{location}/offers/0"
+    page = client.get(offer_url).text
+    receipt = re.search(r'name="receipt" value="([^"]+)"', page).group(1)
+    early = client.post(f"{offer_url}/accept", data={"csrf_token": csrf(page), "receipt": receipt,
+                                                     "confirm": "yes"}, follow_redirects=False)
+    assert early.status_code == 422
+    import time
+
+    later = time.time_ns() + 11 * 1_000_000_000
+    monkeypatch.setattr(time, "time_ns", lambda: later)
+    done = client.post(f"{offer_url}/accept", data={"csrf_token": csrf(page), "receipt": receipt,
+                                                    "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert client.get(offer_url).status_code == 404  # the offer is no longer open
+
+
+def test_a_form_without_its_csrf_token_is_refused(client):
+    client.get("/sign-up")
+    reply = client.post("/sign-up", data={"email": "x@example.com", "password": PASSWORD},
+                        follow_redirects=False)
+    assert reply.status_code == 403
+    forged = client.post("/sign-up", data={"email": "x@example.com", "password": PASSWORD,
+                                           "csrf_token": "0" * 64}, follow_redirects=False)
+    assert forged.status_code == 403
+
+
+def test_a_borrower_never_sees_another_borrowers_application(client, tmp_path):
+    borrower(client, 3)
+    theirs = apply(client)
+    post(client, "/sign-out", {}, form_page="/home")
+    borrower(client, 4)
+    for url in (theirs, f"{theirs}/offers/0"):
+        reply = client.get(url)
+        assert reply.status_code == 404 and "测试3" not in reply.text
+
+
+def test_bad_fields_are_named_beside_the_form(client):
+    borrower(client, 5)
+    reply = post(client, "/apply", {**APPLICATION, "requested_amount": "lots",
+                                    "months_in_city": "many"}, form_page="/apply")
+    assert reply.status_code == 422
+    assert 'id="e-requested_amount"' in reply.text and 'id="e-months_in_city"' in reply.text
+    assert 'aria-invalid="true"' in reply.text
+
+
+def test_output_is_escaped(client):
+    reply = client.get("/sign-in?next=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
+    assert "<script>alert(1)" not in reply.text and "&lt;script&gt;" in reply.text
+
+
+def test_session_cookies_are_httponly_samesite_and_secure_when_configured(tmp_path):
+    app = build_app(tmp_path, secure=True)
+    with TestClient(app, base_url="https://127.0.0.1") as secure_client:
+        seed(app, tmp_path)
+        reply = post(secure_client, "/sign-in", {"email": "uw@lender.example",
+                                                 "password": PASSWORD})
+    cookie = next(v for k, v in reply.headers.multi_items()
+                  if k == "set-cookie" and "session" in v)
+    assert cookie.startswith("__Host-thinfile_session=")
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
+
+
+def test_pages_switch_between_chinese_and_english(client):
+    assert '<html lang="zh-Hans">' in client.get("/sign-in").text
+    english = client.get("/sign-in", headers={"Accept-Language": "en-GB,en;q=0.9"}).text
+    assert '<html lang="en">' in english and "Sign in" in english
+    post(client, "/language", {"lang": "zh", "next": "/sign-in"})
+    assert "登录" in client.get("/sign-in", headers={"Accept-Language": "en"}).text
+
+
+def test_the_underwriter_approves_a_referral_from_the_queue(client):
+    borrower(client, 6)
+    location = apply(client, months_in_city=str(7))
+    application_id = location.rsplit("/", 1)[1]
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    assert application_id[:8] in client.get("/console?status=referred").text
+    detail = client.get(f"/console/applications/{application_id}").text
+    reply = client.post(f"/console/applications/{application_id}/review",
+                        data={"csrf_token": csrf(detail), "decision": "approve", "note": "ok"},
+                        follow_redirects=False)
+    assert reply.status_code == 303
+    replay = client.post(f"/console/applications/{application_id}/replay",
+                         data={"csrf_token": csrf(detail)})
+    assert replay.status_code == 200
+    for page in ("/console/policies", "/console/portfolio"):
+        assert client.get(page).status_code == 200
+
+
+def test_a_borrower_cannot_open_the_console(client):
+    borrower(client, 7)
+    assert client.get("/console").status_code == 403
