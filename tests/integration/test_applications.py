@@ -168,3 +168,55 @@ def test_the_runtime_follows_the_registry_and_its_challenger(world, tmp_path):
     assert {p.status for p in list_policies(sessions)} == {"active", "challenger"}
     with pytest.raises(InvalidInputError):
         set_challenger(sessions, candidate.version, "1.5", actor=STAFF)
+
+
+def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(world, engine):
+    from thinfile.services.loans import get_loan
+
+    sessions, cipher, actor, applicant_id = world
+    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    with pytest.raises(InvalidInputError) as err:
+        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=2,
+                          on=DECIDED_ON)
+    assert err.value.field == "seconds_read"
+    accepted = apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
+                                 on=DECIDED_ON)
+    view = get_loan(engine, accepted.loan_id)
+    offer = record.decision["offers"][0]
+    assert view.account.principal == int(Decimal(offer["amount"]) * 100)
+    assert apps.loans_of_user(engine, actor.user_id) == [(record.id, accepted.loan_id)]
+    with sessions.begin() as session:
+        assert apps.owner_of_loan(session, str(accepted.loan_id)) == actor.user_id
+    with pytest.raises(ConflictError):
+        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
+                          on=DECIDED_ON)
+
+
+def test_someone_else_cannot_accept_my_offer_and_nothing_is_written(world, engine):
+    sessions, cipher, actor, applicant_id = world
+    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    from thinfile.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        apps.accept_offer(engine, record.id, actor=Actor("intruder", Role.BORROWER), offer=0,
+                          seconds_read=30, on=DECIDED_ON)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM servicing_loans")).scalar_one() == 0
+
+
+def test_a_revolving_line_offer_opens_the_line_and_draws_on_it(world, engine):
+    from thinfile.services.credit_lines import get_line
+
+    sessions, cipher, actor, applicant_id = world
+    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    index = next(i for i, o in enumerate(record.decision["offers"])
+                 if o["product"] == "revolving_line")
+    accepted = apps.accept_offer(engine, record.id, actor=actor, offer=index, seconds_read=15,
+                                 on=DECIDED_ON)
+    line = get_line(engine, accepted.credit_line_id)
+    offer = record.decision["offers"][index]
+    assert line.line.limit.fen == int(Decimal(offer["credit_limit"]) * 100)
+    assert line.outstanding_principal == int(Decimal(offer["amount"]) * 100)

@@ -12,8 +12,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from thinfile.decisioning import (
@@ -24,6 +26,8 @@ from thinfile.decisioning import (
     replay,
 )
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.loanmath import LoanTerms, RepaymentMethod
+from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import (
     mask_id_number,
@@ -33,17 +37,25 @@ from thinfile.security.pii import (
     normalize_phone,
 )
 from thinfile.services.audit import record_audit
+from thinfile.services.credit_lines import open_line_in_unit
 from thinfile.services.identity_records import Actor, Sessions, as_utc, new_id, now_utc
+from thinfile.services.loans import open_in_unit
 from thinfile.services.policies import DecisionRuntime
+from thinfile.services.uow import UnitOfWork
 from thinfile.store.decisioning_tables import applications, deny_list
 from thinfile.store.identity_tables import applicants
 
 __all__ = [
+    "MIN_READING_SECONDS",
+    "AcceptedOffer",
     "ApplicationRecord",
+    "accept_offer",
     "add_to_deny_list",
     "get_application",
     "list_applications",
+    "loans_of_user",
     "owner_of_application",
+    "owner_of_loan",
     "replay_application",
     "review_referral",
     "submit_application",
@@ -261,3 +273,90 @@ def add_to_deny_list(sessions: Sessions, cipher: PiiCipher, *, kind: str, value:
         session.execute(sa.insert(deny_list).values(lookup_hash=digest, kind=kind,
                                                     reason=reason[:200], added_at=now_utc()))
         record_audit(session, actor.label, "deny_list.add", f"deny_list:{kind}", {})
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedOffer:
+    application_id: str
+    loan_id: int
+    credit_line_id: int | None
+    terms: LoanTerms
+
+
+def _offer_terms(offer: Mapping[str, object], on: date) -> LoanTerms:
+    """The contract terms of a stored offer, starting on the acceptance date."""
+    return LoanTerms(
+        principal=Money.of(str(offer["amount"])), annual_rate=Decimal(str(offer["annual_rate"])),
+        periods=int(str(offer["term_months"])), method=RepaymentMethod(str(offer["method"])),
+        start=on, monthly_fee_rate=Decimal(str(offer["monthly_fee_rate"])),
+        upfront_fee=Money.of(str(offer["upfront_fee"])),
+    )
+
+
+def _acceptable(row: sa.Row[tuple[object, ...]], actor: Actor, offer: int,
+                seconds_read: float) -> dict[str, object]:
+    if row.user_id != actor.user_id:
+        raise NotFoundError("no such application", field="application_id", value=row.id)
+    if row.status != "approved" or row.accepted_offer is not None:
+        raise ConflictError("this application has no open offer to accept",
+                            field="application_id", value=row.id)
+    if seconds_read < MIN_READING_SECONDS:
+        raise InvalidInputError(
+            f"the cost statement must be read for at least {MIN_READING_SECONDS} seconds",
+            field="seconds_read", value=round(seconds_read, 1),
+            remedy="read the statement, then confirm again")
+    offers = json.loads(str(row.decision_json))["offers"]
+    if not 0 <= offer < len(offers):
+        raise InvalidInputError(f"choose an offer from 0 to {len(offers) - 1}", field="offer",
+                                value=offer)
+    chosen: dict[str, object] = offers[offer]
+    return chosen
+
+
+def accept_offer(engine: Engine, application_id: str, *, actor: Actor, offer: int,
+                 seconds_read: float, on: date) -> AcceptedOffer:
+    """The borrower confirms the cost statement and accepts ``offer``: the loan is opened and
+    disbursed (a revolving line is opened and the amount drawn) in the same transaction."""
+    with UnitOfWork(engine) as uow:
+        row = uow.conn.execute(sa.select(applications).where(
+            applications.c.id == application_id).with_for_update()).first()
+        if row is None:
+            raise NotFoundError("no such application", field="application_id",
+                                value=application_id)
+        chosen = _acceptable(row, actor, offer, seconds_read)
+        terms = _offer_terms(chosen, on)
+        line_id = None
+        if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
+            limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
+            line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
+        loan = open_in_unit(uow, terms, credit_line_id=line_id)
+        changed = uow.conn.execute(sa.update(applications).where(
+            applications.c.id == application_id, applications.c.version == row.version).values(
+            status="accepted", accepted_offer=offer, statement_confirmed_at=now_utc(),
+            loan_id=str(loan.loan_id), credit_line_id=None if line_id is None else str(line_id),
+            version=row.version + 1))
+        if changed.rowcount != 1:
+            raise ConflictError("the application changed meanwhile; reload and try again")
+        with Session(bind=uow.conn) as session:
+            record_audit(session, actor.label, "application.accept_offer",
+                         f"application:{application_id}",
+                         {"offer": offer, "loan": loan.loan_id,
+                          "statement_read_seconds": round(seconds_read, 1)})
+        uow.commit()
+    return AcceptedOffer(application_id, loan.loan_id, line_id, terms)
+
+
+def owner_of_loan(session: Session, loan_id: str) -> str | None:
+    """The user who accepted the offer that opened ``loan_id``."""
+    row = session.execute(sa.select(applications.c.user_id).where(
+        applications.c.loan_id == str(loan_id))).first()
+    return None if row is None else str(row.user_id)
+
+
+def loans_of_user(engine: Engine, user_id: str) -> list[tuple[str, int]]:
+    """(application id, loan id) of every loan the user has, newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(applications.c.id, applications.c.loan_id).where(
+            applications.c.user_id == user_id, applications.c.loan_id.is_not(None))
+            .order_by(applications.c.submitted_at.desc())).all()
+    return [(str(r.id), int(r.loan_id)) for r in rows]

@@ -25,7 +25,8 @@ from thinfile.servicing import (
 from thinfile.store.servicing_codec import product_from_json, product_to_json, to_day
 from thinfile.store.servicing_tables import credit_lines, installments, limit_changes, loans
 
-__all__ = ["LineView", "change_line_limit", "draw", "get_line", "open_credit_line"]
+__all__ = ["LineView", "change_line_limit", "draw", "get_line", "open_credit_line",
+           "open_line_in_unit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +39,22 @@ class LineView:
 def open_credit_line(engine: Engine, limit: Money, annual_rate: Decimal, on: date, *,
                      product: ServicingProduct | None = None) -> LineView:
     """Open a revolving line with a limit; draws are priced at ``annual_rate``."""
+    with UnitOfWork(engine) as uow:
+        view = open_line_in_unit(uow, limit, annual_rate, on, product=product)
+        uow.commit()
+    return view
+
+
+def open_line_in_unit(uow: UnitOfWork, limit: Money, annual_rate: Decimal, on: date, *,
+                      product: ServicingProduct | None = None) -> LineView:
+    """Open a revolving line inside the caller's unit of work."""
     line = CreditLine(0, limit)
     check_draw(line, 0, Money(max(limit.fen, 1), limit.currency))  # validates the currency
-    with UnitOfWork(engine) as uow:
-        line_id = int(uow.conn.execute(sa.insert(credit_lines).values(
-            currency=limit.currency, limit_amount=limit.fen, status=LineStatus.ACTIVE.value,
-            annual_rate=str(annual_rate), opened_day=to_day(on),
-            product_json=product_to_json(product or ServicingProduct()),
-        ).returning(credit_lines.c.id)).scalar_one())
-        uow.commit()
+    line_id = int(uow.conn.execute(sa.insert(credit_lines).values(
+        currency=limit.currency, limit_amount=limit.fen, status=LineStatus.ACTIVE.value,
+        annual_rate=str(annual_rate), opened_day=to_day(on),
+        product_json=product_to_json(product or ServicingProduct()),
+    ).returning(credit_lines.c.id)).scalar_one())
     return LineView(CreditLine(line_id, limit), 0, limit)
 
 

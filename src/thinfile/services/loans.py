@@ -46,6 +46,7 @@ __all__ = [
     "charge_off_loan",
     "get_loan",
     "open_and_disburse",
+    "open_in_unit",
     "quote_payoff",
     "record_merchant_refund",
     "record_recovery",
@@ -98,6 +99,12 @@ def open_and_disburse(
             loan = uow.loans.get(loan.loan_id).account
         uow.commit()
         return loan
+
+
+def open_in_unit(uow: UnitOfWork, terms: LoanTerms, *, product: ServicingProduct | None = None,
+                 credit_line_id: int | None = None) -> LoanAccount:
+    """Open and disburse inside the caller's unit of work (accepting an offer is one)."""
+    return _open(uow, terms, product or ServicingProduct(), None, None, None, credit_line_id)
 
 
 def _open(uow: UnitOfWork, terms: LoanTerms, product: ServicingProduct,
