@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from thinfile.cli import demo, model, quote, serve, synth
+from thinfile.cli import decisions, demo, model, quote, serve, synth
 from thinfile.cli import servicing as servicing_cli
 from thinfile.errors import ThinfileError
 
@@ -35,6 +35,7 @@ serve.register(app)
 synth.register(app)
 servicing_cli.register(app)
 model.register(app)
+decisions.register(app)
 
 USAGE_ERROR = 2
 

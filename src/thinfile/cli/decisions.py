@@ -1,0 +1,135 @@
+"""``thinfile decide`` and ``thinfile policy simulate``."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from thinfile.cli.options import option_date
+from thinfile.decisioning import (
+    Decision,
+    load_policy,
+    parse_application,
+    simulate,
+)
+from thinfile.decisioning.report import render_simulation_html
+from thinfile.errors import InvalidInputError
+from thinfile.money import Money
+from thinfile.scoring import ScoringModel, load_model
+
+policy_app = typer.Typer(help="Decision policies: simulate before you ship.",
+                         no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("decide")(decide_command)
+    app.add_typer(policy_app, name="policy")
+
+
+def default_model_dir() -> Path:
+    home = Path(os.environ.get("THINFILE_HOME", "var"))
+    return home / "models" / "default"
+
+
+def _load_model(path: Path | None) -> ScoringModel:
+    folder = path or default_model_dir()
+    if not folder.exists():
+        raise InvalidInputError(
+            f"no model at {folder}", field="--model",
+            remedy="train one with 'thinfile model train' or run 'make demo' first",
+        )
+    return load_model(folder)
+
+
+def _read_json(path: Path, option: str) -> object:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path} does not exist", field=option) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})",
+                                field=option) from None
+
+
+def read_records(path: Path) -> list[dict[str, object]]:
+    """Rows of a CSV or Parquet file as plain dictionaries."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise InvalidInputError(f"{path} does not exist", field="--data")
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+    elif path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path)
+    else:
+        raise InvalidInputError("must be a .csv or .parquet file", field="--data",
+                                value=str(path))
+    return frame.to_dict("records")  # type: ignore[return-value]
+
+
+def print_decision(decision: Decision, console: Console) -> None:
+    console.print(f"[bold]{decision.outcome.value.upper()}[/bold]  grade {decision.grade}  "
+                  f"PD {decision.pd:.2%}  score {decision.score}")
+    for reason in decision.borrower_reasons():
+        console.print(f"  • {reason['text']} {reason['advice']}".rstrip())
+    if decision.offers:
+        table = Table(title="Offers, cheapest suitable first")
+        for col in ("product", "amount", "months", "installment", "年化利率 APR", "total cost"):
+            table.add_column(col, justify="right")
+        for o in decision.offers:
+            table.add_row(o.product, str(Money(o.amount)), str(o.schedule.terms.periods),
+                          str(Money(o.schedule.installments[0].total)),
+                          f"{o.annualized.nominal:.2%}", str(Money(o.total_cost)))
+        console.print(table)
+    console.print(f"model {decision.model_version}  policy {decision.policy_version}")
+
+
+def decide_command(
+    application: Annotated[Path, typer.Argument(help="Application JSON file.")],
+    policy: Annotated[Path | None, typer.Option(help="Policy folder.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model folder.")] = None,
+    on: Annotated[str | None, typer.Option(help="Decision date (default today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+) -> None:
+    """Decide one application: knockouts, score, affordability, limit, price, products."""
+    from thinfile.decisioning import decide
+
+    app = parse_application(_read_json(application, "APPLICATION"))
+    day = option_date(on, "--on") if on else date.today()
+    decision = decide(app, policy=load_policy(policy), model=_load_model(model), on=day)
+    if as_json:
+        typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False))
+    else:
+        print_decision(decision, Console())
+
+
+@policy_app.command("simulate")
+def simulate_command(
+    policy: Annotated[Path, typer.Option(help="Candidate policy folder.")],
+    data: Annotated[Path, typer.Option(help="Past applications (CSV or Parquet).")],
+    out: Annotated[Path, typer.Option(help="HTML report to write.")],
+    model: Annotated[Path | None, typer.Option(help="Model folder.")] = None,
+    baseline_policy: Annotated[Path | None, typer.Option(help="Baseline policy folder.")] = None,
+    on: Annotated[str, typer.Option(help="Decision date for every application.")] = "2026-01-01",
+    workers: Annotated[int, typer.Option(help="Worker processes for the decisions.")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the report as JSON.")] = False,
+) -> None:
+    """Run a candidate policy over past applications and report what it would do."""
+    records = read_records(data)
+    report = simulate(records, policy=load_policy(policy), model=_load_model(model),
+                      on=option_date(on, "--on"), workers=workers,
+                      baseline=load_policy(baseline_policy) if baseline_policy else None)
+    out.write_text(render_simulation_html(report), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        overall = report.candidate.overall.as_dict()
+        Console().print(f"approval rate {float(overall['approval_rate']):.2%} over "  # type: ignore[arg-type]
+                        f"{overall['applications']} applications; report written to {out}")
