@@ -20,6 +20,7 @@ test: $(STAMP) services
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/thinfile demo --smoke
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

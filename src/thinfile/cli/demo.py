@@ -1,30 +1,273 @@
-"""``thinfile demo``: show thinfile working end to end on the embedded defaults."""
+"""``thinfile demo``: the whole lender in one command.
+
+Generate a synthetic population, train the default model, install the default policy, seed a
+demo lender (staff, borrowers who apply and take loans), replay a year of repayments with
+close of business every night, simulate a policy change, verify the ledger — then serve the
+borrower pages, the staff console and the API. ``--smoke`` runs the same journey without a
+server, in a temporary folder, and exits non-zero if any step fails or the ledger is off.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from thinfile.cli.quote import print_quote
-from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.money import Money
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Engine
+
+    from thinfile.api.context import AppContext
+    from thinfile.services.demo import DemoLender
+
+EXCLUDE = ["name", "id_number", "phone", "birth_date", "true_pd", "gender", "hukou_province",
+           "city"]
+"""Never model inputs: personal data, the synthetic ground truth, protected attributes."""
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def demo() -> None:
-    """Run the demo journey (today: a sample quote for a delivery rider's phone purchase)."""
+@contextmanager
+def _home(smoke: bool, home: Path | None) -> Iterator[Path]:
+    if home is not None:
+        home.mkdir(parents=True, exist_ok=True)
+        yield home
+    elif smoke:
+        with tempfile.TemporaryDirectory(prefix="thinfile-smoke-") as folder:
+            yield Path(folder)
+    else:
+        path = Path(os.environ.get("THINFILE_HOME", "var"))
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+
+
+def _fresh_sqlite(home: Path) -> str:
+    """A new, empty SQLite database for the demo (an earlier demo's is replaced)."""
+    database = home / "thinfile.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{database}"
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.completed}/{task.total}"), TimeElapsedColumn(), console=console,
+        disable=not console.is_terminal)
+
+
+def demo(
+    smoke: Annotated[bool, typer.Option(
+        "--smoke", help="Run the journey without a server; exit 1 on any failure.")] = False,
+    home: Annotated[Path | None, typer.Option(help="Folder for data, model and database.")] = None,
+    population: Annotated[int | None, typer.Option(
+        help="Synthetic applicants to train on.")] = None,
+    borrowers: Annotated[int, typer.Option(help="Demo borrowers who apply.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+) -> None:
+    """Run the whole lender: population, model, policy, borrowers, a year of loans, server."""
     console = Console()
-    console.print("thinfile demo: 10,000 yuan over 12 months as an installment plan with a "
-                  "0.6% monthly fee — the annualized rate the borrower must see is not 7.2%.\n")
-    terms = LoanTerms(
-        principal=Money.of("10000"), annual_rate=Decimal(0), periods=12,
-        method=RepaymentMethod.FEE_INSTALLMENT, start=date.today(),
-        monthly_fee_rate=Decimal("0.006"),
-    )
-    print_quote(build_schedule(terms), console)
+    started = time.perf_counter()
+    with _home(smoke, home) as folder:
+        url = (os.environ.get("THINFILE_DATABASE_URL") if not smoke and home is None else None
+               ) or _fresh_sqlite(folder)
+        summary = _journey(console, folder, url, smoke=smoke, seed=seed, borrowers=borrowers,
+                           population=population or (4000 if smoke else 20000))
+        _print_summary(console, summary, time.perf_counter() - started)
+        if not summary["ledger_ok"]:
+            console.print("[red]the ledger does not verify[/red]")
+            raise typer.Exit(1)
+        if smoke:
+            return
+        _serve(console, url, folder, host, port)
+
+
+def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int,
+             borrowers: int, population: int) -> dict[str, object]:
+    from thinfile.api.context import build_context
+    from thinfile.services.ledger import verify_ledger
+    from thinfile.settings import Settings
+    from thinfile.store import upgrade
+
+    frame, model_dir, version, metrics = _train(console, folder, population, seed, smoke)
+    settings = Settings(database_url=url, argon2_time_cost=1 if smoke else 2,
+                        argon2_memory_kib=8192)
+    context = build_context(settings)
+    upgrade(context.engine)
+    start = date.today() - timedelta(days=365)
+    lender = _seed(console, context, frame, model_dir, version, borrowers, start, seed)
+    _year(console, context.engine, lender, start)
+    simulation = _simulate_change(console, folder, frame, model_dir, start)
+    ledger = verify_ledger(context.engine)
+    summary = _summarise(context.engine, lender)
+    context.engine.dispose()
+    return {**summary, "model": metrics, "simulation": simulation, "ledger_ok": ledger.ok,
+            "ledger_problems": ledger.problems, "database": url, "home": str(folder)}
+
+
+def _train(console: Console, folder: Path, n: int, seed: int,
+           smoke: bool) -> tuple[pd.DataFrame, Path, str, dict[str, float]]:
+    from thinfile.scoring import train_model
+    from thinfile.scoring.evaluation import metrics
+    from thinfile.sim import generate_applicants
+
+    console.print(f"[bold]1/6[/bold] generating {n:,} synthetic new-citizen applicants")
+    frame = generate_applicants(n, seed=seed)
+    (folder / "data").mkdir(exist_ok=True)
+    frame.to_parquet(folder / "data" / "applicants.parquet")
+    kind = "gbm" if smoke else "both"
+    console.print(f"[bold]2/6[/bold] training the default model ({kind}) on 80%, "
+                  "evaluating on the other 20%")
+    cut = int(n * 0.8)
+    with _progress(console) as bar:
+        task = bar.add_task("training", total=1)
+        model = train_model(frame.iloc[:cut], target="bad_12m", kind=kind,
+                            id_col="applicant_id", exclude=EXCLUDE, seed=seed)
+        bar.update(task, advance=1)
+    holdout = frame.iloc[cut:]
+    scores = model.score_frame(holdout)
+    result = metrics(holdout["bad_12m"].to_numpy(), scores["pd"].to_numpy())
+    model_dir = folder / "models" / "default"
+    shutil.rmtree(model_dir, ignore_errors=True)
+    model.save(model_dir)
+    console.print(f"    holdout AUC {result['auc']:.3f}, KS {result['ks']:.3f}, "
+                  f"Brier {result['brier']:.4f}; model {model.version[:23]}")
+    return frame, model_dir, model.version, {k: float(v) for k, v in result.items()}
+
+
+def _seed(console: Console, context: AppContext, frame: pd.DataFrame, model_dir: Path,
+          version: str, borrowers: int, start: date, seed: int) -> DemoLender:
+    from thinfile.scoring import load_model
+    from thinfile.services.demo import accept_offers, seed_lender
+
+    console.print(f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
+                  f"{borrowers} borrowers applying on {start}")
+    lender = seed_lender(context.engine, context.sessions, context.cipher, context.hasher,
+                         population=frame, model_dir=model_dir, load_model=load_model,
+                         model_version=version, borrowers=borrowers, start=start, seed=seed)
+    accept_offers(context.engine, context.sessions, lender, on=start)
+    return lender
+
+
+def _year(console: Console, engine: Engine, lender: DemoLender, start: date) -> None:
+    from thinfile.services.demo import run_year
+
+    days = (date.today() - start).days
+    console.print(f"[bold]4/6[/bold] a year of repayments and nightly close of business "
+                  f"({days} business dates)")
+    with _progress(console) as bar:
+        task = bar.add_task("close of business", total=days)
+        run_year(engine, lender, start=start, days=days,
+                 progress=lambda _day: bar.update(task, advance=1))
+
+
+def _simulate_change(console: Console, folder: Path, frame: pd.DataFrame, model_dir: Path,
+                     start: date) -> dict[str, object]:
+    from thinfile.decisioning import load_policy, simulate
+    from thinfile.decisioning.report import render_simulation_html
+    from thinfile.scoring import load_model
+
+    console.print("[bold]5/6[/bold] simulating a policy change: cap the annualized cost at 20% "
+                  "(the consumer-finance average guidance) against the default 24%")
+    baseline = load_policy()
+    candidate_dir = folder / "policies" / "cap-20"
+    stricter = replace(baseline, settings=replace(baseline.settings, cap=Decimal("0.20"),
+                                                  name="new-citizen, 20% cap"))
+    stricter.save(candidate_dir)
+    candidate = load_policy(candidate_dir)
+    records: list[dict[str, object]] = frame.head(3000).to_dict(  # type: ignore[assignment]
+        "records")
+    report = simulate(records, policy=candidate, baseline=baseline, model=load_model(model_dir),
+                      on=start)
+    (folder / "reports").mkdir(exist_ok=True)
+    (folder / "reports" / "policy-simulation.html").write_text(render_simulation_html(report))
+    return report.as_dict()
+
+
+def _summarise(engine: Engine, lender: DemoLender) -> dict[str, object]:
+    from thinfile.services.loans import get_loan
+
+    outcomes = lender.counts()
+    by_bucket: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    for borrower in lender.borrowers:
+        if borrower.loan_id is None:
+            continue
+        view = get_loan(engine, borrower.loan_id)
+        by_status[view.account.status.value] += 1
+        by_bucket[view.account.bucket] += view.outstanding.principal
+    return {"applications": sum(outcomes.values()), "outcomes": dict(outcomes),
+            "loans": sum(by_status.values()), "loans_by_status": dict(by_status),
+            "outstanding_by_bucket": dict(by_bucket)}
+
+
+def _print_summary(console: Console, s: dict[str, object], seconds: float) -> None:
+    outcomes = s["outcomes"]
+    assert isinstance(outcomes, dict)
+    applications = int(str(s["applications"]))
+    approved = sum(v for k, v in outcomes.items() if k in ("accepted", "approved"))
+    table = Table(title="[bold]6/6[/bold] thinfile demo summary")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("applications", str(applications))
+    table.add_row("approval rate (after review)", f"{approved / max(applications, 1):.0%}")
+    table.add_row("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    table.add_row("loans", str(s["loans"]))
+    table.add_row("loans by status", ", ".join(
+        f"{k} {v}" for k, v in sorted(dict(s["loans_by_status"]).items())))  # type: ignore[call-overload]
+    for bucket, fen in sorted(dict(s["outstanding_by_bucket"]).items()):  # type: ignore[call-overload]
+        table.add_row(f"outstanding principal, {bucket}", str(Money(int(fen))))
+    simulation = dict(s["simulation"])  # type: ignore[call-overload]
+    change = simulation.get("change") or {}
+    rates = [simulation[arm]["overall"]["average_annualized_rate"] for arm in ("baseline",
+                                                                               "candidate")]
+    table.add_row("policy change (20% cap): approval rate",
+                  f"{change.get('approval_rate', 0):+.2%}")
+    table.add_row("policy change (20% cap): average annualized rate",
+                  " → ".join(f"{float(r):.2%}" for r in rates if r is not None))
+    table.add_row("ledger check", "balanced" if s["ledger_ok"] else "FAILED: " + "; ".join(
+        s["ledger_problems"][:3]))  # type: ignore[index]
+    table.add_row("took", f"{seconds:.0f} s")
+    console.print(table)
+
+
+def _serve(console: Console, url: str, folder: Path, host: str, port: int) -> None:
+    import uvicorn
+
+    from thinfile.api import create_app
+    from thinfile.services.demo import DEMO_PASSWORD, STAFF
+    from thinfile.settings import Settings
+
+    os.environ["THINFILE_HOME"] = str(folder)
+    base = f"http://{host}:{port}"
+    console.print(f"\n[bold]thinfile is serving the demo lender[/bold] (database {url})")
+    console.print(f"  borrower pages   {base}/")
+    console.print(f"  staff console    {base}/console")
+    console.print(f"  API docs         {base}/docs")
+    console.print(f"  sign in as a borrower: borrower01@demo.thinfile.local / {DEMO_PASSWORD}")
+    for email, role in STAFF:
+        console.print(f"  sign in as {role.value}: {email} / {DEMO_PASSWORD}")
+    console.print("  press Ctrl+C to stop")
+    sys.stdout.flush()
+    uvicorn.run(create_app(Settings(database_url=url)), host=host, port=port,
+                log_level="warning", server_header=False)
