@@ -58,12 +58,13 @@ def annualized_rate(schedule: Schedule) -> AnnualizedRate:
         zero = Decimal(0)
         return AnnualizedRate(zero, per_year, zero, zero, zero)
     rate = periodic_irr(flows)
+    effective = (1 + rate) ** per_year - 1
     return AnnualizedRate(
         periodic_irr=rate,
         periods_per_year=per_year,
         nominal=rate * per_year,
-        effective=(1 + rate) ** per_year - 1,
-        xirr=xirr(schedule.dated_cash_flows()),
+        effective=effective,
+        xirr=xirr(schedule.dated_cash_flows(), guess=effective),
     )
 
 

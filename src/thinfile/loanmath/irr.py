@@ -50,7 +50,25 @@ def _bracket(fn: Fn) -> tuple[float, float]:
     )
 
 
-def _solve(fn: Fn) -> float:
+def _newton_from(fn: Fn, guess: float) -> float | None:
+    """Plain Newton from a close guess; None unless it converges cleanly (then bracket)."""
+    rate = guess
+    for _ in range(8):
+        value, slope = fn(rate)
+        if not slope:
+            return None
+        step = value / slope
+        rate -= step
+        if not -1.0 < rate < 1e6:
+            return None
+        if abs(step) <= _TOL * max(1.0, abs(rate)):
+            return rate
+    return None
+
+
+def _solve(fn: Fn, guess: float | None = None) -> float:
+    if guess is not None and (found := _newton_from(fn, guess)) is not None:
+        return found
     lo, hi = _bracket(fn)
     if lo == hi:
         return lo
@@ -130,12 +148,17 @@ def _dated_fn(amounts: Sequence[float], years: Sequence[float]) -> Fn:
     return fn
 
 
-def xirr(flows: Sequence[tuple[date, int | Decimal]]) -> Decimal:
-    """The annual rate at which dated flows balance, with actual days / 365 (Excel's XIRR)."""
+def xirr(flows: Sequence[tuple[date, int | Decimal]], *, guess: Decimal | None = None) -> Decimal:
+    """The annual rate at which dated flows balance, with actual days / 365 (Excel's XIRR).
+
+    A ``guess`` close to the answer (such as the effective rate of the same flows taken per
+    period) saves the bracket search; the result is the same.
+    """
     _check_signs([amount for _, amount in flows])
     origin = min(d for d, _ in flows)
     days = [(d - origin).days for d, _ in flows]
     amounts = [float(a) for _, a in flows]  # float-ok: search only
-    rate = _solve(_dated_fn(amounts, [d / 365 for d in days]))
+    start = float(guess) if guess is not None else None  # float-ok: search only
+    rate = _solve(_dated_fn(amounts, [d / 365 for d in days]), start)
     # Float Newton has converged to ~1e-15 relative; exp/ln in Decimal would cost 10× more.
     return Decimal(repr(rate))
