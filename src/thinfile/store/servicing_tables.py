@@ -94,7 +94,6 @@ loans = sa.Table(
     sa.Column("product_json", sa.Text, nullable=False),
     sa.Column("rates_json", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
-    sa.Index("ix_servicing_loans_status_cob_day", "status", "cob_day"),
     sa.Index("ix_servicing_loans_overdue_since_day", "overdue_since_day"),
 )
 
