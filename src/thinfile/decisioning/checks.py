@@ -6,9 +6,14 @@ ISO 7064 MOD 11-2; digits 7–14 are the holder's birth date (YYYYMMDD).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
+
+from thinfile.resident_id import (
+    id_birth_date,
+    id_check_character,
+    is_valid_id_number,
+    is_valid_phone,
+)
 
 __all__ = [
     "NO_HISTORY",
@@ -19,39 +24,6 @@ __all__ = [
     "is_valid_id_number",
     "is_valid_phone",
 ]
-
-_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
-_CHECK = "10X98765432"
-_ID = re.compile(r"^\d{17}[\dX]$")
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def id_check_character(first17: str) -> str:
-    """The GB 11643 check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK[total % 11]
-
-
-def is_valid_id_number(number: str) -> bool:
-    """True when ``number`` is 18 characters with a correct check character and real birth date."""
-    text = number.strip().upper()
-    if not _ID.match(text) or id_check_character(text[:17]) != text[17]:
-        return False
-    return id_birth_date(text) is not None
-
-
-def id_birth_date(number: str) -> date | None:
-    """The birth date inside an ID number, or None when it is not a real date."""
-    digits = number.strip()[6:14]
-    try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
-    except ValueError:
-        return None
-
-
-def is_valid_phone(number: str) -> bool:
-    """A mainland mobile number: 11 digits starting 13–19."""
-    return bool(_PHONE.match(number.strip()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from thinfile.errors import InvalidInputError
+from thinfile.resident_id import id_check_character
 
 __all__ = [
     "mask_id_number",
@@ -19,15 +20,8 @@ __all__ = [
     "normalize_phone",
 ]
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 _ID_SHAPE = re.compile(r"\d{17}[\dX]")
 _PHONE_SHAPE = re.compile(r"1\d{10}")
-
-
-def id_check_character(first17: str) -> str:
-    """The GB 11643 check character for the first 17 digits."""
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def normalize_id_number(text: str) -> str:

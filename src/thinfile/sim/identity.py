@@ -20,7 +20,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from thinfile import resident_id
 from thinfile.errors import InvalidInputError
+from thinfile.resident_id import id_check_character
 from thinfile.sim.geography import PROVINCES
 
 __all__ = [
@@ -38,9 +40,9 @@ __all__ = [
     "serial_ids",
 ]
 
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+ID_WEIGHTS = np.array(resident_id.ID_WEIGHTS, dtype=np.int64)
 """Weights of the first 17 digits: 2^(17−i) mod 11 (GB 11643-1999)."""
-ID_CHECK = "10X98765432"
+ID_CHECK = resident_id.ID_CHECK
 """The check character for (Σ weight × digit) mod 11 = 0, 1, 2 …"""
 _ID_CHECK_CODES = np.frombuffer(ID_CHECK.encode("ascii"), dtype=np.uint8)
 _ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
@@ -64,12 +66,6 @@ _GIVEN_M = "伟强磊军勇杰涛斌超明刚平辉鹏飞鑫波宇浩凯健俊�
 
 
 # ── resident ID numbers ─────────────────────────────────────────────────────────────────
-
-
-def id_check_character(first17: str) -> str:
-    """The GB 11643 check character of the first 17 digits."""
-    total = sum(int(c) * int(w) for c, w in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK[total % 11]
 
 
 def make_id_number(birth_date: date, gender: str, *, region_code: int = 110101,
