@@ -84,6 +84,22 @@ def print_table(results: list[dict[str, object]]) -> None:
               f"{r['brier']:.4f} | {r['fit_s']:.2f} | {r['rows_s']:,.0f} |", flush=True)
 
 
+def print_ratios(results: list[dict[str, object]]) -> None:
+    """Same-run ratios: thinfile's fit time and GBM throughput against the references."""
+    by = {(str(r["dataset"]), str(r["method"])): r for r in results}
+    for (dataset, method), r in by.items():
+        if method != "thinfile_both":
+            continue
+        tuned = by[(dataset, "lightgbm_tuned")]
+        gbm = by[(dataset, "thinfile_gbm")]
+        fit = float(str(r["fit_s"])) / float(str(tuned["fit_s"]))
+        speed = float(str(gbm["rows_s"])) / float(str(tuned["rows_s"]))
+        plain = by[(dataset, "lightgbm_default")]
+        default = float(str(gbm["rows_s"])) / float(str(plain["rows_s"]))
+        print(f"{dataset}: fit both / tuned LightGBM {fit:.2f}x; rows/s thinfile_gbm / tuned "
+              f"{speed:.2f}x, / default {default:.2f}x", flush=True)
+
+
 def single_latency(model: ScoringModel, xte: pd.DataFrame, *, n: int = 2000) -> float:
     records = xte.head(n).to_dict("records")
     for r in records[:50]:
@@ -141,6 +157,7 @@ def main() -> None:
         ds = load(name)
         results, extra = run_dataset(ds, args.predict_rows)
         print_table(results)
+        print_ratios(results)
         all_results.extend(results)
         xte = extra["split"][1]  # type: ignore[index]
         for kind in ("both", "gbm", "scorecard"):
@@ -151,6 +168,7 @@ def main() -> None:
         print()
     print("\nAll datasets:")
     print_table(all_results)
+    print_ratios(all_results)
 
 
 if __name__ == "__main__":

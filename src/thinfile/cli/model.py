@@ -72,6 +72,8 @@ def train(
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
     id_col: Annotated[str | None, typer.Option(help="Identifier column.")] = None,
     exclude: Annotated[str | None, typer.Option(help="Columns to leave out: C1,C2.")] = None,
+    keep: Annotated[str | None, typer.Option(
+        help="Columns to use although they look like leakage: C1,C2.")] = None,
     kind: Annotated[str, typer.Option(help="scorecard|gbm|both")] = "both",
     seed: Annotated[int, typer.Option(help="Seed of splits and trees.")] = 42,
     monotone: Annotated[str | None, typer.Option(help="Risk direction: col:+1,col2:-1.")] = None,
@@ -97,7 +99,8 @@ def train(
             bar.update(task, advance=1, description=text)
 
         model = train_model(frame, target=target, kind=kind, id_col=id_col,
-                            exclude=_names(exclude), seed=seed, monotone=_monotone(monotone),
+                            exclude=_names(exclude), keep=_names(keep), seed=seed,
+                            monotone=_monotone(monotone),
                             roles=_pairs(role, "--role"), special_codes=specials,
                             bad_value=bad_value, segment=segment, protected=protected,
                             progress=step)

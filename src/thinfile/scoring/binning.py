@@ -20,7 +20,7 @@ import numpy as np
 
 from thinfile.scoring.contract import ColumnRole, ColumnSpec
 
-__all__ = ["FeatureBins", "fit_bins", "refresh_woe"]
+__all__ = ["FeatureBins", "fit_bins", "quick_iv", "refresh_woe"]
 
 SHRINK = 1.0  # pseudo-observations pulling a small bin's WoE towards 0
 
@@ -136,39 +136,59 @@ def _interval(lo: float, hi: float) -> str:
     return f"[{_num(lo)}, {_num(hi)})"
 
 
-def fit_bins(x: np.ndarray, y: np.ndarray, specs: Sequence[ColumnSpec]) -> list[FeatureBins]:
-    """Optimal binning of every feature column of ``x`` (encoded), with WoE from counts."""
-    import pandas as pd
-    from optbinning import BinningProcess
+def fit_bins(x: np.ndarray, y: np.ndarray, specs: Sequence[ColumnSpec], *,
+             screen_below: float = 0.0) -> list[FeatureBins]:
+    """Optimal binning of the feature columns of ``x`` (encoded), with WoE from counts.
 
-    names = [s.name for s in specs]
-    frame = pd.DataFrame(x, columns=names)
-    categorical = [s.name for s in specs if s.role is ColumnRole.CATEGORICAL]
-    params = {s.name: _fit_params(s) for s in specs if s.role is not ColumnRole.CATEGORICAL}
-    process = BinningProcess(names, categorical_variables=categorical,
-                             binning_fit_params={k: v for k, v in params.items() if v})
+    Columns whose quick information value (:func:`quick_iv`) is under ``screen_below`` are not
+    binned and not returned: merging bins only lowers IV, so they could not pass a selection
+    at twice that threshold. At least the column with the highest quick IV is always binned.
+    """
+    quick = [quick_iv(x[:, j], y, s.special_codes) for j, s in enumerate(specs)]
+    keep = [j for j, iv in enumerate(quick) if iv >= screen_below] or [int(np.argmax(quick))]
+    return [_fit_one(specs[j], j, x[:, j], y) for j in keep]
+
+
+def quick_iv(x: np.ndarray, y: np.ndarray, special_codes: Sequence[float] = (),
+             bins: int = 20) -> float:
+    """Information value over up to ``bins`` quantile bins, plus missing and special bins."""
+    slot = np.full(len(x), bins + len(special_codes), dtype=np.int64)  # missing
+    regular = ~np.isnan(x)
+    for k, code in enumerate(special_codes):
+        hit = x == code
+        slot[hit] = bins + k
+        regular &= ~hit
+    if regular.any():
+        edges = np.unique(np.quantile(x[regular], np.linspace(0, 1, bins + 1)[1:-1]))
+        slot[regular] = np.searchsorted(edges, x[regular], side="right")
+    rows = np.bincount(slot, minlength=bins + len(special_codes) + 1)
+    bads = np.bincount(slot, weights=y, minlength=len(rows))
+    used = rows > 0
+    return _weights_of_evidence(rows[used], bads[used])[1]
+
+
+def _fit_one(spec: ColumnSpec, j: int, col: np.ndarray, y: np.ndarray) -> FeatureBins:
+    from optbinning import OptimalBinning
+
+    is_cat = spec.role is ColumnRole.CATEGORICAL
+    params = {} if is_cat else _fit_params(spec)
+    binner = OptimalBinning(spec.name, dtype="categorical" if is_cat else "numerical",
+                            **params)
     with warnings.catch_warnings():
-        # optbinning 1.0 assigns into float columns in place; pandas 3 warns about it
-        warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning,
-                                module="optbinning")
-        warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning,
-                                message="Setting an item of incompatible dtype")
-        process.fit(frame, y)
-    out = []
-    for j, spec in enumerate(specs):
-        binned = process.get_binned_variable(spec.name)
-        is_cat = spec.role is ColumnRole.CATEGORICAL
-        if is_cat:
-            groups = tuple(tuple(sorted(float(v) for v in g)) for g in binned.splits)
-            splits: tuple[float, ...] = ()
-        else:
-            groups, splits = (), tuple(float(s) for s in binned.splits)
-        out.append(_with_woe(spec, j, is_cat, splits, groups, x[:, j], y))
-    return out
+        warnings.filterwarnings("ignore", category=UserWarning, module="optbinning")
+        binner.fit(col, y)
+    if is_cat:
+        groups = tuple(tuple(sorted(float(v) for v in g)) for g in binner.splits)
+        splits: tuple[float, ...] = ()
+    else:
+        groups, splits = (), tuple(float(s) for s in binner.splits)
+    return _with_woe(spec, j, is_cat, splits, groups, col, y)
 
 
 def _fit_params(spec: ColumnSpec) -> dict[str, object]:
-    params: dict[str, object] = {}
+    # peak/valley trends found by optbinning's heuristic: the same bins as the exact search
+    # on the benchmark tables at about half the solver time
+    params: dict[str, object] = {"monotonic_trend": "auto_heuristic"}
     if spec.special_codes:
         params["special_codes"] = list(spec.special_codes)
     if spec.monotone:

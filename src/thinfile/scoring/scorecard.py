@@ -1,7 +1,8 @@
 """The WoE scorecard (评分卡): optimal bins, logistic regression on WoE, points per attribute.
 
 The inverse regularisation ``c`` is chosen by 5-fold cross-validation on small tables.
-Features whose information value is below ``min_iv`` are left out; a feature whose coefficient
+Features whose information value is below ``min_iv`` are left out (those far below it are not
+even binned); a feature whose coefficient
 comes out negative (its WoE pointing the wrong way once the others are known) is dropped and the
 regression refitted, so every attribute's points move in the direction its default rate says.
 """
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from thinfile.scoring.binning import FeatureBins, fit_bins
+from thinfile.scoring.binning import FeatureBins, fit_bins, refresh_woe
 from thinfile.scoring.calibration import ScoreScale
 from thinfile.scoring.contract import ColumnSpec
 
@@ -34,10 +35,21 @@ class Scorecard:
         self.c = c
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Scorecard:
-        all_bins = fit_bins(x, y, self.specs)
+        all_bins = fit_bins(x, y, self.specs, screen_below=self.min_iv / 2)
         self.iv_ = {b.name: b.iv for b in all_bins}
         chosen = [b for b in all_bins if b.iv >= self.min_iv] or [max(all_bins, key=_iv)]
+        self.candidates_ = tuple(chosen)
         return self.fit_bins(chosen, x, y)
+
+    def refit(self, x: np.ndarray, y: np.ndarray, *, c: float | None = None) -> Scorecard:
+        """A new scorecard with this one's candidate bins, WoE and regression from ``x``, ``y``.
+
+        No re-binning: used to refit on all training rows, or on cross-validation folds.
+        """
+        card = Scorecard(self.specs, min_iv=self.min_iv, c=self.c_ if c is None else c)
+        card.iv_ = dict(self.iv_)
+        card.candidates_ = tuple(refresh_woe(self.candidates_, x, y))
+        return card.fit_bins(card.candidates_, x, y)
 
     def fit_bins(self, bins: Sequence[FeatureBins], x: np.ndarray, y: np.ndarray) -> Scorecard:
         """Fit the regression on given bins (no re-binning): used to refit on more rows."""

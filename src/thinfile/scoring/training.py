@@ -2,10 +2,11 @@
 
 Data flow::
 
-    frame ─► infer_schema ─► encode_frame ─► internal split: 80/20, or 5 folds if small
-      scorecard: bins + regression on the 80 %  ─┐
-      GBM: tuned with early stopping on the 20 % ─┤─► blend weight and calibration on the 20 %
-                                                  └─► both refitted on 100 % ─► ScoringModel
+    frame ─► infer_schema ─► encode_frame ─► leakage check ─► held-out log-odds (``heldout``:
+      one 80/20 split, or repeated 5-fold cross-validation on small tables)
+        ─► blend weight and Platt calibration on the held-out rows
+        ─► scorecard (same bins, WoE and regression on all rows) and GBM (tuned size, rounds
+           scaled up) refitted on 100 % ─► ScoringModel
 
 Everything is learned from the rows given; figures on the held-out rows go to the report.
 """
@@ -13,7 +14,7 @@ Everything is learned from the rows given; figures on the held-out rows go to th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 
 import numpy as np
 import pandas as pd
@@ -30,14 +31,14 @@ from thinfile.scoring.contract import (
 )
 from thinfile.scoring.encoding import encode_frame
 from thinfile.scoring.gbm import GradientBoostedModel
+from thinfile.scoring.heldout import HeldOut, choose_weight, held_out
 from thinfile.scoring.model import ScoringModel
 from thinfile.scoring.reasons import ReasonBook
 from thinfile.scoring.scorecard import Scorecard
 
-__all__ = ["KINDS", "train_model"]
+__all__ = ["KINDS", "check_leakage", "train_model"]
 
 KINDS = ("scorecard", "gbm", "both")
-SMALL_TABLE = 5_000  # below this many rows, 5 folds instead of one 80/20 split
 Progress = Callable[[str], None]
 
 
@@ -48,6 +49,7 @@ def train_model(
     kind: str = "both",
     id_col: str | None = None,
     exclude: Sequence[str] = (),
+    keep: Sequence[str] = (),
     seed: int = 42,
     roles: Mapping[str, str] | None = None,
     special_codes: Mapping[str, Sequence[float]] | None = None,
@@ -59,7 +61,11 @@ def train_model(
     scale: ScoreScale | None = None,
     progress: Progress | None = None,
 ) -> ScoringModel:
-    """Train a scorecard, a GBM or both (the better or a blend, chosen on held-out rows)."""
+    """Train a scorecard, a GBM or both (the better or a blend, chosen on held-out rows).
+
+    A column that predicts the target suspiciously well is refused as leakage unless it is
+    named in ``keep``.
+    """
     if kind not in KINDS:
         raise DataContractError(f"unknown model kind, use one of: {', '.join(KINDS)}",
                                 field="kind", value=kind)
@@ -72,112 +78,101 @@ def train_model(
                           special_codes=special_codes, monotone=monotone)
     step("encoding")
     x = encode_frame(frame, schema)
-    check_leakage(x, y, schema)
-    step("fitting on held-out folds")
-    held = held_out_logits(x, y, schema, kind=kind, seed=seed)
-    step("blending and calibrating")
-    val, z_sc, z_gbm = held.rows, held.scorecard, held.gbm
-    weight = {"scorecard": 1.0, "gbm": 0.0}.get(kind) or choose_weight(y[val], z_sc, z_gbm)
-    blended = weight * z_sc + (1 - weight) * z_gbm
-    calibrator = _identity() if kind == "scorecard" else PlattCalibrator().fit(blended, y[val])
-    val_pd = sigmoid(calibrator.logit(blended))
-    step("refitting on all rows")
-    card = Scorecard(schema.features).fit(x, y) if kind != "gbm" else None
-    gbm = None
-    if kind != "scorecard":
-        gbm = GradientBoostedModel(schema.features, seed=seed)
-        gbm = gbm.refit_all(x, y, leaves=held.leaves, rounds=held.rounds).reloaded()
-    book = ReasonBook(schema.feature_names, descriptions=descriptions)
-    model = ScoringModel(schema=schema, kind=kind, scorecard=card, gbm=gbm,
-                         blend_weight=weight, calibrator=calibrator,
-                         scale=scale or ScoreScale(), book=book)
+    check_leakage(x, y, schema, keep=keep)
+    with _one_blas_thread():
+        step("fitting on held-out rows")
+        held = held_out(x, y, schema, kind=kind, seed=seed)
+        step("blending and calibrating")
+        weight, calibrator = _blend(y, held, kind)
+        step("refitting on all rows")
+        card, gbm = _refitted(x, y, held, seed)
+    model = ScoringModel(schema=schema, kind=kind, scorecard=card, gbm=gbm, blend_weight=weight,
+                         calibrator=calibrator, scale=scale or ScoreScale(),
+                         book=ReasonBook(schema.feature_names, descriptions=descriptions))
+    val = held.report("rows")
+    raw = weight * held.report("scorecard") + (1 - weight) * held.report("gbm")
     _, train_scores = model.score_matrix(x)
     groups = {c: frame[c].to_numpy()[val] for c in side}
-    model.evaluation = validation_report(y[val], val_pd, model.scale, train_scores,
-                                         groups=groups, protected=protected)
+    model.evaluation = validation_report(y[val], sigmoid(calibrator.logit(raw)), model.scale,
+                                         train_scores, groups=groups, protected=protected)
     model.training = {"rows": len(y), "bad_rate": float(y.mean()), "seed": seed,
                       "validation_rows": len(val), "target": target}
     return model
 
 
-def _identity() -> PlattCalibrator:
-    return PlattCalibrator.from_dict({"slope": 1.0, "shift": 0.0})
+def _one_blas_thread() -> AbstractContextManager[object]:
+    """BLAS threads slow the small regressions down tenfold (and fight LightGBM for cores)."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
+    return limits
 
 
-@dataclass(frozen=True)
-class HeldOut:
-    """Log-odds predicted for rows by models that did not train on them."""
-
-    rows: np.ndarray
-    scorecard: np.ndarray
-    gbm: np.ndarray
-    leaves: int
-    rounds: int
-
-
-def _folds(y: np.ndarray, seed: int, *,
-           small: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One stratified 80/20 split, or 5 folds when the table is ``small``."""
-    from sklearn.model_selection import StratifiedKFold, train_test_split
-
-    rows = np.arange(len(y))
-    if small:
-        splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-        return list(splitter.split(rows, y))
-    fit, val = train_test_split(rows, test_size=0.2, stratify=y, random_state=seed)
-    return [(np.sort(fit), np.sort(val))]
+def _blend(y: np.ndarray, held: HeldOut, kind: str) -> tuple[float, PlattCalibrator]:
+    """The scorecard's blend weight and the calibration of the blended held-out log-odds."""
+    if kind == "scorecard":
+        return 1.0, PlattCalibrator.from_dict({"slope": 1.0, "shift": 0.0})
+    weight = choose_weight(y, held.groups) if kind == "both" else 0.0
+    rows = held.stacked("rows")
+    blended = weight * held.stacked("scorecard") + (1 - weight) * held.stacked("gbm")
+    return weight, PlattCalibrator().fit(blended, y[rows])
 
 
-def held_out_logits(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str,
-                    seed: int) -> HeldOut:
-    """Out-of-fold log-odds of each model, and the tree size and rounds the GBM chose."""
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    sizes: list[tuple[int, int]] = []
-    leaves: tuple[int, ...] = ()
-    # a lone scorecard needs held-out rows only for its report: one split is enough
-    for fit, val in _folds(y, seed, small=len(y) < SMALL_TABLE and kind != "scorecard"):
-        z_sc = z_gbm = np.zeros(len(val))
-        if kind != "gbm":
-            z_sc = Scorecard(schema.features).fit(x[fit], y[fit]).logit(x[val])
-        if kind != "scorecard":
-            gbm = GradientBoostedModel(schema.features, seed=seed, leaves=leaves).fit(
-                x[fit], y[fit], valid=(x[val], y[val]))
-            leaves = (gbm.num_leaves_,)  # later folds reuse the first fold's tree size
-            z_gbm = gbm.logit(x[val])
-            sizes.append((gbm.num_leaves_, gbm.rounds_))
-        parts.append((val, z_sc, z_gbm))
-    rows, z_sc, z_gbm = (np.concatenate(p) for p in zip(*parts, strict=True))
-    rounds = round(float(np.mean([s[1] for s in sizes]))) if sizes else 0
-    return HeldOut(rows, z_sc, z_gbm, sizes[0][0] if sizes else 0, rounds)
+def _refitted(x: np.ndarray, y: np.ndarray, held: HeldOut,
+              seed: int) -> tuple[Scorecard | None, GradientBoostedModel | None]:
+    """The scorecard and GBM of ``held`` refitted on all rows."""
+    card = held.card.refit(x, y) if held.card is not None else None
+    gbm = None
+    if held.gbm is not None:
+        tuned = held.gbm
+        gbm = GradientBoostedModel(tuned.specs, seed=seed).refit_all(
+            x, y, leaves=tuned.num_leaves_, rounds=tuned.rounds_,
+            learning_rate=tuned.learning_rate_).reloaded()
+    return card, gbm
 
 
-def choose_weight(y: np.ndarray, z_sc: np.ndarray, z_gbm: np.ndarray, *,
-                  grid: int = 20) -> float:
-    """The scorecard's share of the blend with the best held-out AUC (ties: more trees)."""
-    best_w, best_auc = 0.0, -1.0
-    for w in np.linspace(0.0, 1.0, grid + 1):
-        area = ev.auc(y, w * z_sc + (1 - w) * z_gbm)
-        if area > best_auc + 1e-9:
-            best_w, best_auc = float(w), area
-    return best_w
+def check_leakage(x: np.ndarray, y: np.ndarray, schema: InputSchema, *,
+                  keep: Sequence[str] = ()) -> None:
+    """Refuse a feature that gives the outcome away, unless it is named in ``keep``.
 
-
-def check_leakage(x: np.ndarray, y: np.ndarray, schema: InputSchema) -> None:
-    """Refuse a feature that alone separates goods from bads almost perfectly."""
+    Two signs of a column known only after the outcome (or computed from it): alone it
+    separates goods from bads almost perfectly (AUC > 0.995), or it already is a probability
+    of the target — values in [0, 1] averaging the bad rate, calibrated (Platt slope 0.8-1.25,
+    shift within 0.25 log-odds) and ranking well (AUC >= 0.65), like a simulator's true PD or
+    another model's output for the same target.
+    """
+    remedy = ("exclude it (--exclude) if it is known only after the outcome, or keep it "
+              "deliberately (--keep)")
     for j, spec in enumerate(schema.features):
         col = x[:, j]
         known = ~np.isnan(col)
-        if known.sum() < 0.5 * len(col) or len(np.unique(y[known])) < 2:
+        if spec.name in keep or known.sum() < 0.5 * len(col) or len(np.unique(y[known])) < 2:
             continue
         values, y_known = col[known], y[known]
         if spec.role is ColumnRole.CATEGORICAL:
-            rates = pd.Series(y_known).groupby(values).transform("mean").to_numpy()
-            values = rates
+            values = pd.Series(y_known).groupby(values).transform("mean").to_numpy()
         area = ev.auc(y_known, values)
         if max(area, 1 - area) > 0.995:
             raise DataContractError(
                 "this column predicts the target almost perfectly (leakage?)", field=spec.name,
-                remedy="exclude it (--exclude) if it is known only after the outcome")
+                remedy=remedy)
+        if spec.role is not ColumnRole.CATEGORICAL and _is_probability_of(values, y_known, area):
+            raise DataContractError(
+                f"this column is already a calibrated probability of the target (AUC "
+                f"{area:.3f}): an outcome-time value or another model's PD?", field=spec.name,
+                remedy=remedy)
+
+
+def _is_probability_of(values: np.ndarray, y: np.ndarray, area: float) -> bool:
+    """Values in [0, 1] that behave as a calibrated PD of ``y`` and rank it well."""
+    if area < 0.65 or values.min() < 0 or values.max() > 1 or len(np.unique(values)) < 20:
+        return False
+    rate = float(y.mean())
+    if abs(float(values.mean()) - rate) > 0.1 * rate + 0.005:
+        return False
+    clipped = np.clip(values, 1e-6, 1 - 1e-6)
+    platt = PlattCalibrator().fit(np.log(clipped / (1 - clipped)), y)
+    return 0.8 <= platt.slope_ <= 1.25 and abs(platt.shift_) <= 0.25
 
 
 def validation_report(y: np.ndarray, pd_: np.ndarray, scale: ScoreScale,
