@@ -58,19 +58,25 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--sqlite-loans", type=int, default=100_000)
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
+    if not args.skip_postgres:
+        bench_postgres(args.loans)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench(f"sqlite:///{tmp}/cob.sqlite", args.sqlite_loans, "SQLite")
+
+
+def bench_postgres(n: int) -> None:
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text("DROP SCHEMA IF EXISTS cob_bench CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA cob_bench"))
     try:
-        bench(f"{PG}?options=-csearch_path%3Dcob_bench", args.loans, "PostgreSQL")
+        bench(f"{PG}?options=-csearch_path%3Dcob_bench", n, "PostgreSQL")
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text("DROP SCHEMA cob_bench CASCADE"))
-    if not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            bench(f"sqlite:///{tmp}/cob.sqlite", args.sqlite_loans, "SQLite")
 
 
 if __name__ == "__main__":
