@@ -99,7 +99,7 @@ def demo(
             raise typer.Exit(1)
         if smoke:
             return
-        _serve(console, url, folder, host, port)
+        _serve(console, url, folder, host, port, str(summary["borrower_to_show"]))
 
 
 def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int,
@@ -216,7 +216,10 @@ def _summarise(engine: Engine, lender: DemoLender) -> dict[str, object]:
         view = get_loan(engine, borrower.loan_id)
         by_status[view.account.status.value] += 1
         by_bucket[view.account.bucket] += view.outstanding.principal
+    shown = [b.email for b in lender.borrowers if b.loan_id is not None][:1] or [
+        b.email for b in lender.borrowers][:1]
     return {"applications": sum(outcomes.values()), "outcomes": dict(outcomes),
+            "borrower_to_show": shown[0] if shown else "",
             "loans": sum(by_status.values()), "loans_by_status": dict(by_status),
             "outstanding_by_bucket": dict(by_bucket)}
 
@@ -251,7 +254,8 @@ def _print_summary(console: Console, s: dict[str, object], seconds: float) -> No
     console.print(table)
 
 
-def _serve(console: Console, url: str, folder: Path, host: str, port: int) -> None:
+def _serve(console: Console, url: str, folder: Path, host: str, port: int,
+           borrower: str) -> None:
     import uvicorn
 
     from thinfile.api import create_app
@@ -264,7 +268,7 @@ def _serve(console: Console, url: str, folder: Path, host: str, port: int) -> No
     console.print(f"  borrower pages   {base}/")
     console.print(f"  staff console    {base}/console")
     console.print(f"  API docs         {base}/docs")
-    console.print(f"  sign in as a borrower: borrower01@demo.thinfile.local / {DEMO_PASSWORD}")
+    console.print(f"  sign in as a borrower with a loan: {borrower} / {DEMO_PASSWORD}")
     for email, role in STAFF:
         console.print(f"  sign in as {role.value}: {email} / {DEMO_PASSWORD}")
     console.print("  press Ctrl+C to stop")

@@ -105,7 +105,7 @@ def _form(record: Mapping[str, object]) -> dict[str, object]:
 
 
 def _borrower(sessions: Sessions, cipher: PiiCipher, hasher: PasswordHasher, n: int,
-              record: Mapping[str, object]) -> tuple[Actor, str]:
+              record: Mapping[str, object]) -> tuple[Actor, str, str]:
     email = f"borrower{n:02d}@demo.thinfile.local"
     user = identity.create_user(sessions, hasher, email=email, password=DEMO_PASSWORD)
     actor = Actor(user.id, Role.BORROWER)
@@ -118,7 +118,7 @@ def _borrower(sessions: Sessions, cipher: PiiCipher, hasher: PasswordHasher, n: 
         consent.grant_consent(sessions, actor=actor, applicant_id=profile.id, category=category,
                               purpose=consent.Purpose.CREDIT_ASSESSMENT, separate=False,
                               notice_version="demo-1")
-    return actor, profile.id
+    return actor, profile.id, email
 
 
 def seed_lender(
@@ -144,10 +144,10 @@ def seed_lender(
     records: list[dict[str, object]] = population.head(borrowers).to_dict(  # type: ignore[assignment]
         "records")
     for n, record in enumerate(records, start=1):
-        actor, applicant_id = _borrower(sessions, cipher, hasher, n, record)
+        actor, applicant_id, email = _borrower(sessions, cipher, hasher, n, record)
         decided = apps.submit_application(sessions, cipher, lender.runtime, actor=actor,
                                           applicant_id=applicant_id, form=_form(record), on=start)
-        lender.borrowers.append(DemoBorrower(actor.label, actor.user_id, decided.id,
+        lender.borrowers.append(DemoBorrower(email, actor.user_id, decided.id,
                                              decided.status, rng.choice(BEHAVIOURS)))
         progress(f"borrower {n}: {decided.status}")
     return lender
