@@ -12,8 +12,9 @@ if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" postgres 2>/dev/null | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE test' postgres >/dev/null 2>&1 || true
 fi
-# The browser tests drive Debian's Chromium; install the package (never a downloaded browser).
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true
+# The browser tests drive Debian's Chromium; install the package (never a downloaded browser),
+# and the Noto CJK fonts so Chinese pages render in the screenshots.
+if { [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; } && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null 2>&1 || true
 fi
 exit 0

@@ -10,13 +10,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import uvicorn
+from fastapi import FastAPI
 
 from tests.conftest import REPO, in_ci
 from tests.e2e.test_web_pages import PASSWORD, build_app, id_number, seed
+from thinfile.api.context import AppContext
+from thinfile.security.roles import Role
+from thinfile.services.applications import MIN_READING_SECONDS, accept_offer
+from thinfile.services.identity_records import Actor
+from thinfile.store.decisioning_tables import applications
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,8 +41,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    app = build_app(tmp_path)
+def app(tmp_path: Path) -> FastAPI:
+    return build_app(tmp_path)
+
+
+@pytest.fixture
+def server(app: FastAPI, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
@@ -112,11 +124,45 @@ def test_a_borrower_signs_up_applies_reads_the_statement_and_confirms(server, br
     button.click()
     assert "/applications/" in page.url and "accepted=1" in page.url
     _shot(page, f"{lang}-accepted")
+    _pays_one_installment(page)
     context.close()
 
 
+def _pays_one_installment(page) -> None:
+    """From the confirmation to My loans: the new loan, then one installment paid."""
+    page.click("main a[href='/loans']")
+    page.wait_for_url("**/loans")
+    _shot(page, f"{page.get_attribute('html', 'lang')[:2]}-my-loans")
+    before = page.locator(".loan-card .balance").inner_text()
+    assert before == "¥6,000.00"
+    page.click(".loan-card a.button")
+    page.wait_for_url("**/loans/*")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.click("#pay-button")
+    page.wait_for_url("**paid=*")
+    after = page.locator(".offer .balance").inner_text()
+    assert _fen(after) < _fen(before)
+    assert page.locator(".row-paid, .row-part-paid").count() >= 1
+    _shot(page, f"{page.get_attribute('html', 'lang')[:2]}-paid")
+
+
+def _fen(shown: str) -> int:
+    return int(shown.replace("¥", "").replace(",", "").replace(".", ""))
+
+
+def _accept_for_the_borrower(app: FastAPI, application_id: str) -> None:
+    """The borrower accepts (their browser journey is the test above): a loan to look at."""
+    context: AppContext = app.state.context
+    with context.engine.connect() as conn:
+        user_id = conn.execute(sa.select(applications.c.user_id).where(
+            applications.c.id == application_id)).scalar_one()
+    accept_offer(context.engine, application_id, actor=Actor(user_id, Role.BORROWER), offer=0,
+                 seconds_read=MIN_READING_SECONDS, on=date.today())
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_an_underwriter_approves_a_referral_from_the_queue(server, browser, lang):
+def test_an_underwriter_approves_a_referral_then_reads_the_loans_ledger(app, server, browser,
+                                                                        lang):
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   locale="zh-CN" if lang == "zh" else "en-GB")
     page = context.new_page()
@@ -140,6 +186,7 @@ def test_an_underwriter_approves_a_referral_from_the_queue(server, browser, lang
     page.fill("#f-months_in_city", "7")
     page.click("main button[type=submit]")
     page.wait_for_url("**/applications/*")
+    application_id = page.url.rsplit("/", 1)[1]
     page.click("form[action='/sign-out'] button")
     page.wait_for_url(f"{server}/")
     page.goto(f"{server}/sign-in")
@@ -155,6 +202,19 @@ def test_an_underwriter_approves_a_referral_from_the_queue(server, browser, lang
     page.wait_for_url("**reviewed=1")
     _shot(page, f"{lang}-reviewed")
     page.goto(f"{server}/console/portfolio")
-    assert page.locator("svg.chart").count() == 2
+    _accept_for_the_borrower(app, application_id)
+    page.goto(f"{server}/console/loans")
+    page.click("table a[href^='/console/loans/']")
+    page.wait_for_url("**/console/loans/*")
+    assert page.locator("tbody.entry").count() >= 1
+    assert page.locator("tbody.entry.unbalanced").count() == 0
+    debits = sum(_fen(t) for t in page.locator("table.journal td:nth-last-child(2)")
+                 .all_inner_texts() if t.strip())
+    credits = sum(_fen(t) for t in page.locator("table.journal td:last-child")
+                  .all_inner_texts() if t.strip())
+    assert debits == credits > 0
+    _shot(page, f"{lang}-loan-ledger")
+    page.goto(f"{server}/console/portfolio")
+    assert page.locator("svg.chart").count() == 4
     _shot(page, f"{lang}-portfolio")
     context.close()

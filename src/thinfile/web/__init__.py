@@ -1,8 +1,9 @@
 """thinfile.web: the borrower's pages and the staff console, served by the API's own app.
 
 ``install_web(app)`` adds the page routers, ``/static`` (every asset ships in this package:
-no CDN, no build step), the page error handlers, and the ownership rule for
-``{application_id}``. See ``docs.md`` beside this file.
+no CDN, no build step), the page error handlers, and the ownership rules for
+``{application_id}`` and ``{loan_id}`` (unless the API registered them first). See
+``docs.md`` beside this file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from thinfile.services.policies import ModelLoader
 from thinfile.web.config import WebConfig, default_model_loader, derive_key
 from thinfile.web.errors import install_page_errors
 from thinfile.web.pages import TEMPLATES
-from thinfile.web.routes import account, borrower, insight, staff
+from thinfile.web.routes import account, borrower, insight, loans, servicing, staff
 from thinfile.web.security import CookiePolicy, ReadingReceipts
 
 __all__ = ["PAGE_PREFIXES", "WebConfig", "install_web"]
@@ -43,9 +44,12 @@ def install_web(app: FastAPI, *, cookie_secure: bool | None = None,
         load_model=load_model or default_model_loader,
     )
     app.state.web = config
-    if "application_id" not in owned_resources():
-        register_owned_resource("application_id", applications.owner_of_application)
-    for router in (account.router, borrower.router, staff.router, insight.router):
+    for name, owner in (("application_id", applications.owner_of_application),
+                        ("loan_id", applications.owner_of_loan)):
+        if name not in owned_resources():
+            register_owned_resource(name, owner)
+    for router in (account.router, borrower.router, loans.router, staff.router,
+                   servicing.router, insight.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_page_errors(app, PAGE_PREFIXES)

@@ -26,6 +26,7 @@ __all__ = [
     "Form",
     "MaybeSignedIn",
     "OwnerOrStaff",
+    "OwningBorrower",
     "SignedIn",
     "Staff",
     "Underwriter",
@@ -75,6 +76,15 @@ def owner_or_staff(request: Request, context: Context, actor: SignedIn) -> Actor
     return actor
 
 
+def owning_borrower(request: Request, context: Context, actor: SignedIn) -> Actor:
+    """A borrower who owns every ``*_id`` in the path: staff may look, but not act for them."""
+    if actor.role is not Role.BORROWER:
+        raise PermissionDeniedError("only the borrower can do this")
+    named = {k: str(v) for k, v in request.path_params.items() if k.endswith("_id")}
+    ensure_owner_or_role(context, actor, named, frozenset())
+    return actor
+
+
 async def checked_form(request: Request) -> dict[str, str]:
     """The submitted form's text fields, after the CSRF check (files are left out)."""
     form = await request.form()
@@ -88,5 +98,6 @@ Borrower = Annotated[Actor, Depends(web_roles(Role.BORROWER))]
 Staff = Annotated[Actor, Depends(web_roles(*STAFF_ROLES))]
 Underwriter = Annotated[Actor, Depends(web_roles(Role.UNDERWRITER, Role.ADMIN))]
 OwnerOrStaff = Annotated[Actor, Depends(owner_or_staff)]
+OwningBorrower = Annotated[Actor, Depends(owning_borrower)]
 Form = Annotated[dict[str, str], Depends(checked_form)]
 FormCheck = Callable[[Request], Awaitable[dict[str, str]]]

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["FILTERS", "percent", "yuan"]
+from thinfile.money import Money
+
+__all__ = ["FILTERS", "fen", "fen_plain", "percent", "yuan"]
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -22,6 +24,25 @@ def yuan(value: object) -> str:
     if amount is None:
         return "—"
     return f"¥{amount.quantize(Decimal('0.01')):,}"
+
+
+def _fen(value: object) -> Decimal | None:
+    fen = value.fen if isinstance(value, Money) else value
+    if not isinstance(fen, int) or isinstance(fen, bool):
+        return None
+    return Decimal(fen).scaleb(-2)
+
+
+def fen(value: object) -> str:
+    """An amount in fen (an ``int`` or :class:`~thinfile.money.Money`) as ``¥6,000.00``."""
+    amount = _fen(value)
+    return "—" if amount is None else yuan(amount)
+
+
+def fen_plain(value: object) -> str:
+    """An amount in fen as a form value: ``6000.00`` (no symbol, no separators)."""
+    amount = _fen(value)
+    return "" if amount is None else f"{amount:.2f}"
 
 
 def percent(value: object, digits: int = 2) -> str:
@@ -45,5 +66,6 @@ def short_id(value: object) -> str:
 
 
 FILTERS: dict[str, Callable[..., str]] = {
-    "yuan": yuan, "percent": percent, "when": when, "short_id": short_id,
+    "yuan": yuan, "fen": fen, "fen_plain": fen_plain, "percent": percent, "when": when,
+    "short_id": short_id,
 }

@@ -42,6 +42,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^must be one of"), N_("Choose one of the options.")),
     (re.compile(r"at least (?P<low>\d+) characters?"), N_("Use at least %(low)s characters.")),
     (re.compile(r"should match pattern"), N_("Enter an e-mail address such as name@example.com.")),
+    (re.compile(r"^reload the page and pay again$"), N_("Reload the page and pay again.")),
+    (re.compile(r"^the payoff amount has changed$"),
+     N_("The amount to repay has changed. Check the new amount and confirm again.")),
+    (re.compile(r"more than two decimal places"),
+     N_("Enter an amount in yuan, such as 6000 or 6000.50.")),
 )
 
 

@@ -16,6 +16,7 @@ from thinfile.web.config import get_web
 from thinfile.web.formatting import FILTERS
 from thinfile.web.i18n import LANGUAGES, language, translations
 from thinfile.web.security import CSRF_FIELD, csrf_field_value, new_csrf_cookie
+from thinfile.web.statement_text import statement_text
 
 __all__ = ["environment", "redirect", "render", "security_headers"]
 
@@ -31,6 +32,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(FILTERS)
+    env.globals["statement_text"] = statement_text
     return env
 
 

@@ -16,11 +16,11 @@ from thinfile.services import applications, consent, identity
 from thinfile.services.applications import MIN_READING_SECONDS
 from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
 from thinfile.services.policies import decision_runtime
-from thinfile.web.acceptance import record_acceptance
 from thinfile.web.access import Borrower, Form, OwnerOrStaff
 from thinfile.web.config import get_web
 from thinfile.web.forms import application_form, field_messages
 from thinfile.web.i18n import language, translations
+from thinfile.web.loans import business_date
 from thinfile.web.notices import NOTICE_VERSION, NOTICES, has_active, notice
 from thinfile.web.offers import offer_view
 from thinfile.web.pages import redirect, render
@@ -158,11 +158,6 @@ def offer_page(request: Request, application_id: str, offer: int, actor: OwnerOr
     }, actor=actor)
 
 
-@router.get("/loans")
-def my_loans(request: Request, actor: Borrower) -> Response:
-    return render(request, "borrower/loans.html", {"loans": []}, actor=actor)
-
-
 @router.post("/applications/{application_id}/offers/{offer}/accept")
 def accept(request: Request, application_id: str, offer: int, actor: OwnerOrStaff, form: Form,
            context: Context) -> Response:
@@ -186,8 +181,8 @@ def accept(request: Request, application_id: str, offer: int, actor: OwnerOrStaf
             "min_seconds": MIN_READING_SECONDS,
             "errors": {error.field or "form": _confirm_message(error, gettext)},
         }, actor=actor, status=422)
-    record_acceptance(context.sessions, application_id, offer=offer, actor=actor,
-                      seconds_read=read)
+    applications.accept_offer(context.engine, application_id, actor=actor, offer=offer,
+                              seconds_read=read, on=business_date(context.engine))
     return redirect(f"/applications/{application_id}?accepted=1")
 
 

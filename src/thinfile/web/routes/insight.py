@@ -1,4 +1,5 @@
-"""The console's policy page (versions, challenger split, simulation) and portfolio overview."""
+"""The console's policy page (versions, challenger split, simulation) and portfolio overview
+(applications, approvals, and the loan book by status and delinquency bucket)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from thinfile.security.roles import Role
 from thinfile.services import applications
 from thinfile.services.identity_records import Actor
 from thinfile.services.policies import decision_runtime, list_policies, set_challenger
+from thinfile.services.portfolio import book_by_status_and_bucket
 from thinfile.web.access import Form, Staff, Underwriter, web_roles
+from thinfile.web.book import book_charts
 from thinfile.web.charts import bar_chart
 from thinfile.web.config import WebConfig, get_web
 from thinfile.web.forms import N_
+from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
 from thinfile.web.simulation import csv_records, synthetic_records
 
@@ -86,7 +90,8 @@ async def run_simulation(request: Request, actor: Underwriter, fields: Form,
 
 @router.get("/portfolio")
 def portfolio(request: Request, actor: Staff, context: Context) -> Response:
-    """Applications by status and approvals by day, as charts with tables beside them."""
+    """Applications by status, approvals by day, and the loan book by status and delinquency
+    bucket, as charts with tables beside them."""
     rows = applications.list_applications(context.sessions, limit=10_000)
     by_status = Counter(r.status for r in rows)
     approvals = Counter(r.submitted_at.date().isoformat() for r in rows
@@ -96,6 +101,9 @@ def portfolio(request: Request, actor: Staff, context: Context) -> Response:
     days = sorted(approvals)[-30:]
     approval_chart = bar_chart(N_("Approvals by day"), [(d, approvals[d], str(approvals[d]))
                                                     for d in days])
+    gettext = translations(language(request).code).gettext
+    book = book_charts(book_by_status_and_bucket(context.engine), gettext)
     return render(request, "staff/portfolio.html", {
         "status_chart": status_chart, "approval_chart": approval_chart, "total": len(rows),
+        "book": book,
     }, actor=actor)

@@ -1,0 +1,129 @@
+"""A loan as its pages show it: balances, what is due next, the schedule with what was paid,
+the history — built from :func:`thinfile.services.loans.get_loan`, amounts kept in fen.
+
+Also the payment forms' idempotency key: a fresh one in every rendered form, tied to its loan,
+so a double submit (or a reload of the POST) posts once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from thinfile.errors import InvalidInputError
+from thinfile.money import Money
+from thinfile.services.loans import LoanView, TransactionView
+from thinfile.services.portfolio import current_business_date
+from thinfile.servicing import InstallmentState, LoanStatus
+
+__all__ = ["LoanPage", "ScheduleRow", "business_date", "loan_page", "new_payment_key",
+           "parse_amount", "payment_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    n: int
+    due: date
+    principal: int
+    interest_and_fees: int
+    penalty: int
+    total: int
+    paid: int
+    state: str
+    """``paid``, ``overdue``, ``part-paid``, ``due`` (the next one) or ``upcoming``."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoanPage:
+    view: LoanView
+    on: date
+    schedule: tuple[ScheduleRow, ...]
+    next_due: InstallmentState | None
+    past_due: int
+    payoff: Money | None
+
+    @property
+    def loan_id(self) -> int:
+        return self.view.account.loan_id
+
+    @property
+    def status(self) -> str:
+        return self.view.account.status.value
+
+    @property
+    def is_active(self) -> bool:
+        return self.view.account.status is LoanStatus.ACTIVE
+
+    @property
+    def days_past_due(self) -> int:
+        return self.view.account.days_past_due(self.on)
+
+    @property
+    def next_amount(self) -> int:
+        """What to pay now to be up to date: anything past due and the next installment."""
+        if self.next_due is None:
+            return 0
+        return self.past_due + (0 if self.next_due.due < self.on else
+                                self.next_due.unpaid.total)
+
+    @property
+    def history(self) -> tuple[TransactionView, ...]:
+        """Money movements, newest first."""
+        return tuple(reversed(self.view.transactions))
+
+
+def _state(row: InstallmentState, on: date, is_next: bool) -> str:
+    if row.is_settled:
+        return "paid"
+    if row.due < on:
+        return "overdue"
+    if row.principal_paid or row.interest_paid or row.fee_paid:
+        return "part-paid"
+    return "due" if is_next else "upcoming"
+
+
+def _row(row: InstallmentState, on: date, is_next: bool) -> ScheduleRow:
+    paid = row.principal_paid + row.interest_paid + row.fee_paid + row.penalty_paid
+    return ScheduleRow(row.n, row.due, row.principal_due, row.interest_due + row.fee_due,
+                       row.penalty_due, row.principal_due + row.interest_due + row.fee_due
+                       + row.penalty_due, paid, _state(row, on, is_next))
+
+
+def loan_page(view: LoanView, on: date, payoff: Money | None) -> LoanPage:
+    """The page of ``view`` on business date ``on``; ``payoff`` is today's quote, if open."""
+    rows = view.account.installments
+    unsettled = [r for r in rows if not r.is_settled]
+    next_due = unsettled[0] if unsettled else None
+    past_due = sum(r.unpaid.total for r in rows if r.due < on and not r.is_settled)
+    return LoanPage(view, on, tuple(_row(r, on, r is next_due) for r in rows), next_due,
+                    past_due, payoff)
+
+
+def business_date(engine: Engine) -> date:
+    """The date postings are made on: today, unless close of business has closed it."""
+    return current_business_date(engine, date.today())
+
+
+def new_payment_key(loan_id: int) -> str:
+    """A fresh idempotency key for one rendered payment form of ``loan_id``."""
+    return f"web-{loan_id}-{secrets.token_hex(16)}"
+
+
+def payment_key(text: str, loan_id: int) -> str:
+    """The submitted key, refused unless it is one made for this loan's form."""
+    if not re.fullmatch(rf"web-{loan_id}-[0-9a-f]{{32}}", text):
+        raise InvalidInputError("reload the page and pay again", field="idempotency_key")
+    return text
+
+
+def parse_amount(text: str, currency: str) -> Money:
+    """A yuan amount typed by the borrower (``893.33``, ``1,000``), strictly positive."""
+    amount = Money.of(text.strip().replace(",", "").replace("¥", "") or "x", currency)
+    if amount.fen <= 0:
+        raise InvalidInputError("must be a non-negative amount greater than zero",
+                                field="amount", value=text)
+    return amount

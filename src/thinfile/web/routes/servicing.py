@@ -1,0 +1,104 @@
+"""The console's loans: the list, one loan (balances, schedule, transactions, journal entries,
+bucket history) and the servicing actions — reverse a payment, charge off, merchant refund —
+for servicing agents and admins, each audited."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from thinfile.api.context import AppContext
+from thinfile.api.deps import Context
+from thinfile.errors import InvalidInputError
+from thinfile.security.roles import Role
+from thinfile.services import loans, portfolio
+from thinfile.services.identity_records import Actor
+from thinfile.servicing import LoanStatus
+from thinfile.web import servicing_actions
+from thinfile.web.access import Form, Staff, web_roles
+from thinfile.web.forms import field_messages
+from thinfile.web.i18n import language, translations
+from thinfile.web.loans import business_date, loan_page, parse_amount
+from thinfile.web.pages import redirect, render
+
+router = APIRouter(prefix="/console/loans", include_in_schema=False)
+
+Servicer = Annotated[Actor, Depends(web_roles(Role.SERVICING_AGENT, Role.ADMIN))]
+STATUSES = tuple(s.value for s in LoanStatus)
+REVERSIBLE = frozenset({"repayment", "prepayment", "merchant-refund", "recovery"})
+
+
+@router.get("")
+def loan_list(request: Request, actor: Staff, context: Context, status: str = "") -> Response:
+    chosen = status if status in STATUSES else ""
+    rows = portfolio.list_loans(context.engine, status=chosen or None)
+    return render(request, "staff/loans.html",
+                  {"rows": rows, "status": chosen, "statuses": STATUSES}, actor=actor)
+
+
+def _detail(request: Request, actor: Actor, context: AppContext, loan_id: int, *,
+            errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    on = business_date(context.engine)
+    view = loans.get_loan(context.engine, loan_id)
+    journal = portfolio.loan_journal(context.engine, loan_id)
+    return render(request, "staff/loan.html", {
+        "loan": loan_page(view, on, None), "journal": journal,
+        "balanced": all(e.is_balanced for e in journal),
+        "moves": portfolio.bucket_history_of(context.engine, loan_id),
+        "reversible": REVERSIBLE, "errors": errors or {},
+        "may_act": actor.role in {Role.SERVICING_AGENT, Role.ADMIN},
+        "done": request.query_params.get("done", ""),
+    }, actor=actor, status=status)
+
+
+@router.get("/{loan_id}")
+def loan(request: Request, loan_id: int, actor: Staff, context: Context) -> Response:
+    return _detail(request, actor, context, loan_id)
+
+
+def _refused(request: Request, actor: Actor, context: AppContext, loan_id: int,
+             error: InvalidInputError) -> Response:
+    errors = field_messages(error, translations(language(request).code).gettext)
+    return _detail(request, actor, context, loan_id, errors=errors, status=422)
+
+
+@router.post("/{loan_id}/reversals")
+def reverse(request: Request, loan_id: int, actor: Servicer, form: Form,
+            context: Context) -> Response:
+    try:
+        txn = form.get("txn_id", "")
+        if not txn.isdigit():
+            raise InvalidInputError("choose a payment", field="txn_id")
+        servicing_actions.reverse(context.engine, context.sessions, loan_id, int(txn),
+                                  actor=actor, on=business_date(context.engine),
+                                  reason=form.get("reason", ""))
+    except InvalidInputError as error:
+        return _refused(request, actor, context, loan_id, error)
+    return redirect(f"/console/loans/{loan_id}?done=reversed")
+
+
+@router.post("/{loan_id}/charge-off")
+def charge_off(request: Request, loan_id: int, actor: Servicer, form: Form,
+               context: Context) -> Response:
+    try:
+        servicing_actions.charge_off(context.engine, context.sessions, loan_id, actor=actor,
+                                     on=business_date(context.engine),
+                                     reason=form.get("reason", ""))
+    except InvalidInputError as error:
+        return _refused(request, actor, context, loan_id, error)
+    return redirect(f"/console/loans/{loan_id}?done=charged-off")
+
+
+@router.post("/{loan_id}/merchant-refunds")
+def merchant_refund(request: Request, loan_id: int, actor: Servicer, form: Form,
+                    context: Context) -> Response:
+    try:
+        currency = loans.get_loan(context.engine, loan_id).account.currency
+        amount = parse_amount(form.get("amount", ""), currency)
+        servicing_actions.merchant_refund(context.engine, context.sessions, loan_id, amount,
+                                          actor=actor, on=business_date(context.engine))
+    except InvalidInputError as error:
+        return _refused(request, actor, context, loan_id, error)
+    return redirect(f"/console/loans/{loan_id}?done=refunded")

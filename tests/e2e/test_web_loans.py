@@ -1,0 +1,208 @@
+"""My loans and the console's loan pages over HTTP: accepting opens the loan, paying lowers the
+balance once per form, nobody sees another borrower's loan, staff see balanced journal entries
+and their servicing actions are audited, and the portfolio charts the loan book."""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from starlette.exceptions import StarletteDeprecationWarning
+
+from tests.e2e.test_web_pages import PASSWORD, apply, borrower, build_app, csrf, post, seed
+from thinfile.api.context import AppContext
+from thinfile.security.roles import Role
+from thinfile.services import identity, loans
+from thinfile.store.identity_tables import audit_log
+from thinfile.store.servicing_tables import transactions
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = build_app(tmp_path)
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        seed(app, tmp_path)
+        yield test_client
+
+
+def accept_offer(client, monkeypatch) -> int:
+    """Accept offer 0 after the reading pause; the loan id from My loans."""
+    offer_url = f"{apply(client)}/offers/0"
+    page = client.get(offer_url).text
+    receipt = re.search(r'name="receipt" value="([^"]+)"', page).group(1)
+    later = time.time_ns() + 11 * 1_000_000_000
+    monkeypatch.setattr(time, "time_ns", lambda: later)
+    done = client.post(f"{offer_url}/accept", data={"csrf_token": csrf(page), "receipt": receipt,
+                                                    "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    mine = client.get("/loans").text
+    return int(re.search(r'href="/loans/(\d+)"', mine).group(1))
+
+
+def balance(page: str) -> str:
+    return re.search(r'class="balance">([^<]+)<', page).group(1)
+
+
+def pay_form(page: str, form: str = "payments") -> dict[str, str]:
+    action = re.search(rf'<form method="post" action="(/loans/\d+/{form})".*?</form>', page,
+                       re.S)
+    assert action, f"no {form} form"
+    fields = dict(re.findall(r'name="(\w+)"[^>]*?value="([^"]*)"', action.group(0)))
+    return {"url": action.group(1), **fields}
+
+
+def engine_of(client) -> sa.Engine:
+    context: AppContext = client.app.state.context
+    return context.engine
+
+
+def staff_user(client, email: str, role: Role) -> None:
+    context: AppContext = client.app.state.context
+    identity.create_user(context.sessions, context.hasher, email=email, password=PASSWORD,
+                         role=role)
+    post(client, "/sign-out", {}, form_page="/sign-in")
+    reply = post(client, "/sign-in", {"email": email, "password": PASSWORD})
+    assert reply.status_code == 303
+
+
+def test_accepting_an_offer_opens_the_loan_shown_under_my_loans(client, monkeypatch):
+    borrower(client, 21)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    assert balance(page) == "¥6,000.00"
+    assert page.count('<tr class="row-') == 12
+    assert "Loan paid out" in page or "放款" in page
+
+
+def test_paying_one_installment_lowers_the_balance_and_a_double_submit_posts_once(
+        client, monkeypatch):
+    borrower(client, 22)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    form = pay_form(page)
+    data = {"csrf_token": form["csrf_token"], "amount": form["amount"],
+            "idempotency_key": form["idempotency_key"]}
+    first = client.post(form["url"], data=data, follow_redirects=False)
+    again = client.post(form["url"], data=data, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    with engine_of(client).connect() as conn:
+        posted = conn.execute(sa.select(sa.func.count()).select_from(transactions).where(
+            transactions.c.loan_id == loan_id, transactions.c.kind == "repayment")).scalar()
+    assert posted == 1
+    after = loans.get_loan(engine_of(client), loan_id)
+    assert after.outstanding.principal < 600_000
+    assert balance(client.get(first.headers["location"]).text) != "¥6,000.00"
+
+
+def test_a_bad_amount_is_named_beside_the_pay_field(client, monkeypatch):
+    borrower(client, 23)
+    loan_id = accept_offer(client, monkeypatch)
+    form = pay_form(client.get(f"/loans/{loan_id}").text)
+    reply = client.post(form["url"], data={"csrf_token": form["csrf_token"], "amount": "lots",
+                                           "idempotency_key": form["idempotency_key"]})
+    assert reply.status_code == 422 and 'id="e-pay-amount"' in reply.text
+    forged = client.post(form["url"], data={"csrf_token": form["csrf_token"], "amount": "10",
+                                            "idempotency_key": "web-999-" + "0" * 32})
+    assert forged.status_code == 422
+
+
+def test_repaying_everything_pays_the_quote_and_closes_the_loan(client, monkeypatch):
+    borrower(client, 24)
+    loan_id = accept_offer(client, monkeypatch)
+    form = pay_form(client.get(f"/loans/{loan_id}").text, "prepayments")
+    assert form["whole"] == "all"
+    reply = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "closed"
+    again = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"},
+                        follow_redirects=False)
+    assert again.status_code == 303  # the same form again: found by its key, nothing posted
+
+
+def test_a_borrower_can_never_see_or_pay_another_borrowers_loan(client, monkeypatch):
+    borrower(client, 25)
+    theirs = accept_offer(client, monkeypatch)
+    form = pay_form(client.get(f"/loans/{theirs}").text)
+    post(client, "/sign-out", {}, form_page="/home")
+    borrower(client, 26)
+    assert client.get(f"/loans/{theirs}").status_code == 404
+    assert client.get("/loans/999999").status_code == 404
+    assert f"/loans/{theirs}" not in client.get("/loans").text
+    mine = csrf(client.get("/loans").text)
+    for url in (form["url"], f"/loans/{theirs}/prepayments"):
+        reply = client.post(url, data={"csrf_token": mine, "amount": "100",
+                                       "idempotency_key": f"web-{theirs}-" + "a" * 32})
+        assert reply.status_code == 404
+    with engine_of(client).connect() as conn:
+        assert not conn.execute(sa.select(transactions.c.id).where(
+            transactions.c.loan_id == theirs, transactions.c.kind == "repayment")).first()
+    assert client.get(f"/console/loans/{theirs}").status_code == 403
+
+
+def actions(client) -> list[str]:
+    with engine_of(client).connect() as conn:
+        return list(conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.seq))
+                    .scalars())
+
+
+def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(
+        client, monkeypatch):
+    borrower(client, 27)
+    loan_id = accept_offer(client, monkeypatch)
+    form = pay_form(client.get(f"/loans/{loan_id}").text)
+    client.post(form["url"], data={k: v for k, v in form.items() if k != "url"})
+    staff_user(client, "agent@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/loans/{loan_id}").text
+    assert 'class="entry unbalanced"' not in page and page.count('class="entry"') >= 2
+    assert "Every entry balances" in page or "每一笔分录借贷相等" in page
+    txn = re.search(r'name="txn_id" value="(\d+)"', page).group(1)
+    reply = client.post(f"/console/loans/{loan_id}/reversals",
+                        data={"csrf_token": csrf(page), "txn_id": txn, "reason": "bounced"},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    refund = client.post(f"/console/loans/{loan_id}/merchant-refunds",
+                         data={"csrf_token": csrf(page), "amount": "500"},
+                         follow_redirects=False)
+    assert refund.status_code == 303, refund.text
+    off = client.post(f"/console/loans/{loan_id}/charge-off",
+                      data={"csrf_token": csrf(page), "reason": "fraud confirmed"},
+                      follow_redirects=False)
+    assert off.status_code == 303, off.text
+    assert {"loan.reverse", "loan.merchant_refund", "loan.charge_off"} <= set(actions(client))
+    after = client.get(f"/console/loans/{loan_id}").text
+    assert 'class="entry unbalanced"' not in after and "status-charged-off" in after
+
+
+def test_an_underwriter_may_look_at_a_loan_but_not_change_it(client, monkeypatch):
+    borrower(client, 28)
+    loan_id = accept_offer(client, monkeypatch)
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    page = client.get(f"/console/loans/{loan_id}").text
+    assert "/charge-off" not in page
+    reply = client.post(f"/console/loans/{loan_id}/charge-off",
+                        data={"csrf_token": csrf(page), "reason": "just because"})
+    assert reply.status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_portfolio_charts_the_loan_book_by_status_and_bucket(client, monkeypatch, lang):
+    borrower(client, 29)
+    accept_offer(client, monkeypatch)
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    page = client.get("/console/portfolio", headers={"Accept-Language": lang}).text
+    assert page.count('<svg class="chart"') == 4
+    assert ("正常还款中" if lang == "zh" else "Repaying") in page
+    assert "¥6,000.00" in page
