@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.integration.conftest import backend, database_url
+from tests.support.decisioning import Reason, Score
 from thinfile.api import create_app
 from thinfile.api.context import AppContext
 from thinfile.security.pii import id_check_character
@@ -28,11 +31,17 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 __all__ = [
+    "DECLINE_MONTHS",
+    "REFER_MONTHS",
+    "MonthsInCityScorer",
     "Party",
     "TestClient",
+    "accept",
     "api",
     "api_settings",
+    "apply",
     "backend",
+    "build_app",
     "database_url",
     "id_number",
     "make_borrower",
@@ -44,6 +53,27 @@ __all__ = [
 
 PASSWORD = "correct horse battery staple"
 _serial = itertools.count(1)
+REFER_MONTHS, DECLINE_MONTHS = 7, 1
+
+
+@dataclass
+class MonthsInCityScorer:
+    """A deterministic model: months in city 7 refers, 1 declines, anything else approves."""
+
+    version: str = "api-test-model:1"
+
+    def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> Score:
+        months = record.get("months_in_city")
+        pd = {REFER_MONTHS: 0.10, DECLINE_MONTHS: 0.6}.get(months, 0.01)  # type: ignore[call-overload]
+        return Score(pd, int(600 - 500 * pd), (
+            Reason("R_INCOME", "income_monthly_mean", "income", 0.4),
+            Reason("R_TENURE", "months_in_city", "tenure", 0.2))[:reasons])
+
+
+def build_app(settings: Settings, model_dir: Path) -> Any:
+    """The app with the shipped policy and the test model registered at start-up."""
+    return create_app(settings, load_model=lambda _path: MonthsInCityScorer(),
+                      model_dir=model_dir)
 
 
 def quick_settings(url: str, **overrides: object) -> Settings:
@@ -103,7 +133,33 @@ def make_borrower(client: TestClient, *, with_profile: bool = True) -> Party:
                           json={"data_category": "gig_platform_income",
                                 "purpose": "credit_assessment", "notice_version": "v1"})
     assert consent.status_code == 201, consent.text
+    credit = client.post(f"/v1/applicants/{applicant_id}/consents", headers=headers,
+                         json={"data_category": "credit_report", "purpose": "credit_assessment",
+                               "notice_version": "v1"})
+    assert credit.status_code == 201, credit.text
     return Party(user_id, email, headers, applicant_id, consent.json()["id"], name, idn, phone)
+
+
+FORM = {"birth_date": "1995-03-07", "segment": "delivery_rider", "months_in_city": 24,
+        "purpose": "consumption", "requested_amount": "6000.00", "requested_term_months": 12,
+        "income_monthly_mean": "8000.00", "income_monthly_cv": 0.3,
+        "income_months_observed": 12, "existing_debt_payment_monthly": "500.00",
+        "bureau_history_months": 0}
+
+
+def apply(client: TestClient, party: Party, **overrides: object) -> Any:
+    """Submit an application for ``party`` (the harness's ID numbers are born 1995-03-xx)."""
+    form = {**FORM, "birth_date": f"1995-03-{party.id_number[12:14]}", **overrides}
+    return client.post(f"/v1/applicants/{party.applicant_id}/applications",
+                       headers={**party.headers, "Idempotency-Key": f"apply-key-{next(_serial)}"},
+                       json=form)
+
+
+def accept(client: TestClient, party: Party, application_id: str, offer: int,
+           seconds_read: float = 15.0) -> Any:
+    return client.post(f"/v1/applications/{application_id}/acceptance",
+                       headers={**party.headers, "Idempotency-Key": f"accept-key-{next(_serial)}"},
+                       json={"offer": offer, "confirm": True, "seconds_read": seconds_read})
 
 
 def make_staff(client: TestClient, role: Role) -> Party:
@@ -120,9 +176,10 @@ def api_settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def api(api_settings: Settings) -> Iterator[TestClient]:
-    """A client of a fresh app on an empty, migrated database of each backend."""
-    with TestClient(create_app(api_settings)) as client:
+def api(api_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
+    """A client of a fresh app on an empty, migrated database of each backend, with the
+    shipped policy and a deterministic test model registered."""
+    with TestClient(build_app(api_settings, tmp_path)) as client:
         yield client
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +17,18 @@ from thinfile.api.context import build_context
 from thinfile.api.errors import ERROR_RESPONSES, install_error_handlers
 from thinfile.api.limits import BodySizeLimitMiddleware
 from thinfile.api.metrics import MetricsMiddleware
-from thinfile.api.routers import applicants, auth, health, staff
+from thinfile.api.routers import (
+    applicants,
+    applications,
+    auth,
+    health,
+    loans,
+    staff,
+    staff_decisions,
+    staff_servicing,
+)
+from thinfile.api.runtime import ModelSettings, register_models, scoring_model_loader
+from thinfile.services.policies import ModelLoader
 from thinfile.settings import Settings
 from thinfile.store.migrate import upgrade
 
@@ -26,11 +38,16 @@ API_PREFIX = "/v1"
 
 # Every router here is mounted under /v1 with the shared error responses documented.
 # To add one: write thinfile/api/routers/<noun>.py with `router = APIRouter(...)` and add it.
-V1_ROUTERS: tuple[APIRouter, ...] = (auth.router, applicants.router, staff.router)
+V1_ROUTERS: tuple[APIRouter, ...] = (
+    auth.router, applicants.router, applications.router, loans.router, staff.router,
+    staff_decisions.router, staff_servicing.router,
+)
 
 _DESCRIPTION = """\
-thinfile's HTTP API: accounts, applicant profiles and consent (and, soon, applications,
-decisions, loans and payments). Errors are always `{"code", "message", "details"}`.
+thinfile's HTTP API: accounts, applicant profiles and consent, applications and decisions,
+offers with their all-in cost statements, loans, credit lines and payments, and the staff's
+queue, servicing, close of business, policies, models and simulations. Errors are always
+`{"code", "message", "details"}`.
 
 Borrowers and staff sign in at `POST /v1/auth/sign-in` and send `Authorization: Bearer
 <token>`; merchants and systems send `X-API-Key: <key>`. Money-moving POSTs take an
@@ -39,20 +56,28 @@ Borrowers and staff sign in at `POST /v1/auth/sign-in` and send `Authorization: 
 
 
 def create_app(settings: Settings | None = None, *,
-               extra_routers: tuple[APIRouter, ...] = ()) -> FastAPI:
-    """The service for ``settings`` (default: read from ``THINFILE_*``)."""
+               extra_routers: tuple[APIRouter, ...] = (), load_model: ModelLoader | None = None,
+               model_dir: Path | None = None) -> FastAPI:
+    """The service for ``settings`` (default: read from ``THINFILE_*``).
+
+    Decisions load models with ``load_model`` (default :mod:`thinfile.scoring`); ``model_dir``
+    (default ``THINFILE_MODEL_DIR``) is registered with the shipped policy at start-up.
+    """
     settings = (settings or Settings()).check_secrets()
     context = build_context(settings)
+    model_dir = model_dir or ModelSettings().model_dir
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade, context.engine)
+        await run_in_threadpool(register_models, app, context, model_dir)
         yield
         context.engine.dispose()
 
     app = FastAPI(title="thinfile", version="1", description=_DESCRIPTION, lifespan=lifespan)
     app.state.context = context
+    app.state.model_loader = load_model or scoring_model_loader
     install_error_handlers(app)
     app.include_router(health.router)
     for router in (*V1_ROUTERS, *extra_routers):

@@ -25,7 +25,12 @@ from thinfile.decisioning import (
     parse_application,
     replay,
 )
-from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
@@ -37,6 +42,7 @@ from thinfile.security.pii import (
     normalize_phone,
 )
 from thinfile.services.audit import record_audit
+from thinfile.services.consent import DataCategory, Purpose, has_consent
 from thinfile.services.credit_lines import open_line_in_unit
 from thinfile.services.identity_records import Actor, Sessions, as_utc, new_id, now_utc
 from thinfile.services.loans import open_in_unit
@@ -44,17 +50,29 @@ from thinfile.services.policies import DecisionRuntime
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.decisioning_tables import applications, deny_list
 from thinfile.store.identity_tables import applicants
+from thinfile.store.servicing_tables import loans as servicing_loans
 
 __all__ = [
+    "ALT_DATA_CONSENTS",
+    "CREDIT_CONSENT",
     "MIN_READING_SECONDS",
+    "OFFER_DECLINED",
     "AcceptedOffer",
     "ApplicationRecord",
+    "ConsentRequiredError",
     "accept_offer",
     "add_to_deny_list",
+    "apply_for_credit",
+    "consented_form",
+    "decline_offer",
     "get_application",
+    "lines_of_user",
     "list_applications",
+    "loan_ids_of_user",
     "loans_of_user",
+    "owner_of_any_loan",
     "owner_of_application",
+    "owner_of_line",
     "owner_of_loan",
     "replay_application",
     "review_referral",
@@ -360,3 +378,115 @@ def loans_of_user(engine: Engine, user_id: str) -> list[tuple[str, int]]:
             applications.c.user_id == user_id, applications.c.loan_id.is_not(None))
             .order_by(applications.c.submitted_at.desc())).all()
     return [(str(r.id), int(r.loan_id)) for r in rows]
+
+
+class ConsentRequiredError(PermissionDeniedError):
+    """The applicant has not consented to the use of their data for a credit assessment."""
+
+    code = "consent_required"
+
+
+CREDIT_CONSENT = DataCategory.CREDIT_REPORT
+"""Consent to this category for ``credit_assessment`` is required to apply."""
+ALT_DATA_CONSENTS = (DataCategory.GIG_PLATFORM_INCOME, DataCategory.RENT_AND_UTILITIES)
+"""Consent to any of these for ``credit_assessment`` lets the decision use alternative data."""
+
+
+def consented_form(sessions: Sessions, applicant_id: str,
+                   form: Mapping[str, object]) -> dict[str, object]:
+    """``form`` with the consent flags the applicant's recorded consents allow; refuses an
+    applicant without an active credit-assessment consent to their credit report."""
+    purpose = Purpose.CREDIT_ASSESSMENT
+    with sessions.begin() as session:
+        credit = has_consent(session, applicant_id, CREDIT_CONSENT, purpose)
+        alt = any(has_consent(session, applicant_id, c, purpose) for c in ALT_DATA_CONSENTS)
+    if not credit:
+        raise ConsentRequiredError(
+            "the applicant has not consented to a credit assessment",
+            field="consent", value=f"{CREDIT_CONSENT.value}:{purpose.value}",
+            remedy="grant consent to the credit_report category for credit_assessment, "
+            "then apply again")
+    return {**form, "consent_credit": True, "consent_alt_data": alt}
+
+
+def apply_for_credit(
+    sessions: Sessions, cipher: PiiCipher, runtime: DecisionRuntime, *, actor: Actor,
+    applicant_id: str, form: Mapping[str, object], on: date | None = None,
+) -> ApplicationRecord:
+    """Check the applicant's consent, then decide and store the application; the consent
+    flags come from the recorded consents, never from the form."""
+    for flag in ("consent_credit", "consent_alt_data"):
+        if flag in form:
+            raise InvalidInputError(f"{flag} comes from the recorded consents", field=flag,
+                                    remedy="grant or revoke consent instead")
+    return submit_application(sessions, cipher, runtime, actor=actor, applicant_id=applicant_id,
+                              form=consented_form(sessions, applicant_id, form), on=on)
+
+
+def decline_offer(sessions: Sessions, application_id: str, *, actor: Actor) -> ApplicationRecord:
+    """The applicant turns down every offer of an approved application (once)."""
+    with sessions.begin() as session:
+        row = _load(session, application_id, for_update=True)
+        if row.user_id != actor.user_id:
+            raise NotFoundError("no such application", field="application_id",
+                                value=application_id)
+        if row.status != "approved" or row.accepted_offer is not None:
+            raise ConflictError("this application has no open offer to decline",
+                                field="application_id", value=application_id)
+        changed = session.execute(sa.update(applications).where(
+            applications.c.id == application_id, applications.c.version == row.version).values(
+            status=OFFER_DECLINED, version=row.version + 1))
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError("the application changed meanwhile; reload and try again")
+        record_audit(session, actor.label, "application.decline_offer",
+                     f"application:{application_id}", {})
+        row = _load(session, application_id)
+    return _record(row, json.loads(str(row.decision_json)))
+
+
+OFFER_DECLINED = "offer_declined"
+"""Status of an approved application whose offers the applicant turned down."""
+_MAX_SERIAL = 2**31 - 1
+
+
+def _serial(value: str) -> int | None:
+    return int(value) if value.isdigit() and 0 < int(value) <= _MAX_SERIAL else None
+
+
+def owner_of_line(session: Session, line_id: str) -> str | None:
+    """The user who accepted the offer that opened credit line ``line_id``."""
+    row = session.execute(sa.select(applications.c.user_id).where(
+        applications.c.credit_line_id == str(line_id))).first()
+    return None if row is None else str(row.user_id)
+
+
+def owner_of_any_loan(session: Session, loan_id: str) -> str | None:
+    """The owner of ``loan_id``: opened by accepting an offer, or drawn from their line."""
+    owner = owner_of_loan(session, loan_id)
+    serial = _serial(str(loan_id))
+    if owner is not None or serial is None:
+        return owner
+    line = session.execute(sa.select(servicing_loans.c.credit_line_id).where(
+        servicing_loans.c.id == serial)).scalar()
+    return None if line is None else owner_of_line(session, str(line))
+
+
+def lines_of_user(engine: Engine, user_id: str) -> list[int]:
+    """The credit lines the user opened by accepting offers, newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(applications.c.credit_line_id).where(
+            applications.c.user_id == user_id, applications.c.credit_line_id.is_not(None))
+            .order_by(applications.c.submitted_at.desc())).all()
+    return [int(r.credit_line_id) for r in rows]
+
+
+def loan_ids_of_user(engine: Engine, user_id: str) -> list[int]:
+    """Every loan the user has — opened from an offer or drawn from a line — newest first."""
+    opened = [loan for _, loan in loans_of_user(engine, user_id)]
+    lines = lines_of_user(engine, user_id)
+    drawn: list[int] = []
+    if lines:
+        with engine.connect() as conn:
+            drawn = [int(i) for i in conn.execute(sa.select(servicing_loans.c.id).where(
+                servicing_loans.c.credit_line_id.in_(lines))).scalars()]
+    return sorted(set(opened) | set(drawn), reverse=True)

@@ -8,32 +8,40 @@ the :class:`PolicyBook` and model that decisions use, cached by the versions it 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from thinfile.decisioning import Policy, PolicyBook, Scorer, load_policy
+from thinfile.decisioning import Policy, PolicyBook, Scorer, load_policy, simulate
 from thinfile.decisioning.policy import policy_from_json
+from thinfile.decisioning.simulate import SimulationReport
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import Actor, Sessions, now_utc
 from thinfile.store.decisioning_tables import model_versions, policy_versions
 
 __all__ = [
+    "MAX_SIMULATION_ROWS",
     "DecisionRuntime",
     "ModelLoader",
+    "ModelVersion",
     "PolicyVersion",
     "activate_model",
     "activate_policy",
     "decision_runtime",
+    "ensure_default_policy",
+    "list_models",
     "list_policies",
     "register_model",
     "register_policy",
     "set_challenger",
+    "simulate_policy",
+    "synthetic_applications",
 ]
 
 ModelLoader = Callable[[Path], Scorer]
@@ -192,3 +200,51 @@ def decision_runtime(sessions: Sessions, load_model: ModelLoader) -> DecisionRun
 def ensure_default_policy(session: Session, *, actor: Actor) -> PolicyVersion:
     """Register the policy shipped with thinfile (active if nothing else is)."""
     return register_policy(session, load_policy(), actor=actor)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    version: str
+    status: str
+
+
+def list_models(sessions: Sessions) -> list[ModelVersion]:
+    """Every registered model version, oldest first (paths stay server-side)."""
+    with sessions.begin() as session:
+        rows = session.execute(sa.select(model_versions.c.version, model_versions.c.status)
+                               .order_by(model_versions.c.created_at)).all()
+    return [ModelVersion(r.version, r.status) for r in rows]
+
+
+MAX_SIMULATION_ROWS = 500
+"""Simulations run inside a request: this many applications at most."""
+
+
+def synthetic_applications(n: int, *, seed: int) -> list[Mapping[str, object]]:
+    """``n`` synthetic past applications (with known outcomes) from :mod:`thinfile.sim`."""
+    if not 1 <= n <= MAX_SIMULATION_ROWS:
+        raise InvalidInputError(f"choose from 1 to {MAX_SIMULATION_ROWS} applicants",
+                                field="applicants", value=n)
+    from thinfile.sim import generate_applicants
+
+    frame = generate_applicants(n, seed=seed)
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def simulate_policy(sessions: Sessions, runtime: DecisionRuntime,
+                    records: Sequence[Mapping[str, object]], *, version: str | None, on: date,
+                    actor: Actor) -> SimulationReport:
+    """What policy ``version`` (default: the active one) would do to ``records``, with the
+    active model, compared with the active policy when it is another version."""
+    if not 1 <= len(records) <= MAX_SIMULATION_ROWS:
+        raise InvalidInputError(f"simulate 1 to {MAX_SIMULATION_ROWS} applications",
+                                field="records", value=len(records))
+    champion = runtime.book.champion
+    candidate = champion if version in (None, champion.version) else runtime.policy(
+        str(version), sessions)
+    baseline = None if candidate is champion else champion
+    report = simulate(records, policy=candidate, model=runtime.model, on=on, baseline=baseline)
+    with sessions.begin() as session:
+        record_audit(session, actor.label, "policy.simulate", f"policy:{candidate.version}",
+                     {"applications": len(records)})
+    return report

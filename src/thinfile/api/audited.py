@@ -1,0 +1,30 @@
+"""Audit rows for servicing actions taken over the API.
+
+The servicing use cases (:mod:`thinfile.services.payments`, ``loans``, ``credit_lines``,
+``cob``) do not know who acts, so the API writes the audit row right after the posting
+commits, naming the caller and the transaction. (Inside the posting's own transaction would
+be better; that needs an ``actor`` on those use cases.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from thinfile.api.context import AppContext
+from thinfile.api.idempotency import IdempotentRequest
+from thinfile.services.audit import record_audit
+from thinfile.services.identity_records import Actor
+
+__all__ = ["audit", "posting_key"]
+
+
+def audit(context: AppContext, actor: Actor, action: str, subject: str,
+          details: dict[str, object]) -> None:
+    """One audit row in its own transaction (no personal data in ``details``)."""
+    with context.sessions.begin() as session:
+        record_audit(session, actor.label, action, subject, details)
+
+
+def posting_key(idem: IdempotentRequest) -> str:
+    """The servicing idempotency key for an API request's key (unique per caller and route)."""
+    return "api:" + hashlib.sha256(f"{idem.scope}\n{idem.key}".encode()).hexdigest()

@@ -1,0 +1,123 @@
+"""API models for loans, payments and credit lines (amounts are yuan strings, e.g. "12.34")."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from thinfile.api.models_applications import YUAN
+
+__all__ = [
+    "BalancesPublic",
+    "DrawCreate",
+    "LinePublic",
+    "LoanInstallmentPublic",
+    "LoanPublic",
+    "LoanSummaryPublic",
+    "PaymentCreate",
+    "PayoffPublic",
+    "PrepaymentCreate",
+    "ReceiptPublic",
+    "TransactionPublic",
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PaymentCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "521.00"}]})
+
+    amount: str = Field(pattern=YUAN, description="Yuan paid, allocated by the waterfall")
+
+
+class PrepaymentCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"amount": "1000.00", "mode": "shorten-term"}]})
+
+    amount: str = Field(pattern=YUAN, description="Yuan; the payoff quote closes the loan")
+    mode: Literal["reduce-installment", "shorten-term"] | None = Field(
+        default=None, description="How a partial prepayment re-amortizes the schedule")
+
+
+class DrawCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"amount": "500.00", "term_months": 3}]})
+
+    amount: str = Field(pattern=YUAN)
+    term_months: int = Field(ge=1, le=36)
+
+
+class BalancesPublic(BaseModel):
+    principal: str
+    interest: str
+    fee: str
+    penalty: str
+    total: str
+
+
+class LoanInstallmentPublic(BaseModel):
+    n: int
+    due_date: date
+    due: BalancesPublic
+    paid: BalancesPublic
+
+
+class TransactionPublic(BaseModel):
+    id: int
+    kind: str
+    on: date
+    amount: str
+    reversed: bool
+
+
+class LoanSummaryPublic(BaseModel):
+    id: int
+    status: str
+    currency: str
+    principal: str
+    disbursed_on: date
+    outstanding: str = Field(description="Everything owed now (principal, interest, fees)")
+    credit_line_id: int | None
+
+
+class LoanPublic(LoanSummaryPublic):
+    bucket: str = Field(description="Delinquency bucket")
+    overdue_since: date | None
+    closed_on: date | None
+    last_closed_date: date = Field(description="The last business date closed for the loan")
+    balances: BalancesPublic
+    held_overpayment: str
+    installments: list[LoanInstallmentPublic]
+    transactions: list[TransactionPublic]
+
+
+class PayoffPublic(BaseModel):
+    loan_id: int
+    on: date
+    amount: str = Field(description="Pays the loan off on this date: dues, interest for the "
+                        "days used, all principal")
+
+
+class ReceiptPublic(BaseModel):
+    txn_id: int
+    loan_id: int
+    kind: str
+    on: date
+    amount: str
+    paid: BalancesPublic
+    overpayment: str
+    loan_status: str
+    replayed: bool
+
+
+class LinePublic(BaseModel):
+    id: int
+    status: str
+    currency: str
+    limit: str
+    outstanding_principal: str
+    available: str

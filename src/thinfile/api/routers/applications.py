@@ -1,0 +1,112 @@
+"""Applications: apply (the decision runs at once), read the decision and its offers, accept
+one offer after reading its cost statement, or decline them.
+
+An applicant applies for their own profile only, and only with an active consent to a credit
+assessment of their credit report. Accepting opens and disburses the loan on the current
+business date, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from thinfile.api.deps import (
+    Context,
+    register_owned_resource,
+    require_owner_or_role,
+    require_roles,
+)
+from thinfile.api.idempotency import Idempotent
+from thinfile.api.mappers import application_public
+from thinfile.api.metrics import count_decision
+from thinfile.api.models_applications import (
+    AcceptanceCreate,
+    AcceptancePublic,
+    ApplicationCreate,
+    ApplicationPublic,
+)
+from thinfile.api.ratelimits import LimitApplications
+from thinfile.api.runtime import Runtime
+from thinfile.errors import InvalidInputError
+from thinfile.security.roles import STAFF_ROLES, Role
+from thinfile.services import applications
+from thinfile.services.business_date import current_business_date
+from thinfile.services.identity_records import Actor, now_utc
+
+router = APIRouter(tags=["applications"])
+
+register_owned_resource("application_id", applications.owner_of_application)
+
+Owner = Annotated[Actor, Depends(require_owner_or_role())]
+OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
+Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
+
+
+@router.post("/applicants/{applicant_id}/applications", status_code=201,
+             response_model=ApplicationPublic, dependencies=[LimitApplications],
+             summary="Apply for credit: the decision, its reasons and offers come back at once")
+def apply(applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent,
+          runtime: Runtime, context: Context) -> Response:
+    def run() -> ApplicationPublic:
+        record = applications.apply_for_credit(
+            context.sessions, context.cipher, runtime, actor=owner, applicant_id=applicant_id,
+            form=body.model_dump(exclude_none=True, mode="json"))
+        count_decision(record.outcome)
+        return application_public(record)
+
+    return idem.run(run, status_code=201)
+
+
+@router.get("/me/applications", response_model=list[ApplicationPublic],
+            summary="My applications, newest first")
+def my_applications(borrower: Borrower, context: Context,
+                    limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[ApplicationPublic]:
+    records = applications.list_applications(context.sessions, user_id=borrower.user_id,
+                                             limit=limit)
+    return [application_public(r) for r in records]
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationPublic,
+            summary="A decision with its reasons and offers (schedule, annualized rate, "
+            "all-in cost statement)")
+def get_application(application_id: str, _caller: OwnerOrStaff,
+                    context: Context) -> ApplicationPublic:
+    return application_public(applications.get_application(
+        context.sessions, context.cipher, application_id, reveal=False))
+
+
+@router.post("/applications/{application_id}/acceptance", status_code=201,
+             response_model=AcceptancePublic,
+             summary="Accept an offer after reading its cost statement: the loan is opened "
+             "and disbursed")
+def accept_offer(application_id: str, body: AcceptanceCreate, owner: Owner, idem: Idempotent,
+                 context: Context) -> Response:
+    if not body.confirm:
+        raise InvalidInputError("confirm that you have read the cost statement",
+                                field="confirm", value=False)
+    seconds = body.seconds_read
+    if body.statement_shown_at is not None:
+        shown = body.statement_shown_at
+        shown = shown if shown.tzinfo else shown.replace(tzinfo=UTC)
+        elapsed = (now_utc() - shown).total_seconds()
+        seconds = min(seconds, max(elapsed, 0.0))
+
+    def run() -> AcceptancePublic:
+        on = current_business_date(context.engine)
+        accepted = applications.accept_offer(context.engine, application_id, actor=owner,
+                                             offer=body.offer, seconds_read=seconds, on=on)
+        return AcceptancePublic(application_id=application_id, offer=body.offer,
+                                loan_id=accepted.loan_id,
+                                credit_line_id=accepted.credit_line_id, start=on)
+
+    return idem.run(run, status_code=201)
+
+
+@router.post("/applications/{application_id}/decline", response_model=ApplicationPublic,
+             summary="Turn down the offers of an approved application")
+def decline_offer(application_id: str, owner: Owner, context: Context) -> ApplicationPublic:
+    return application_public(applications.decline_offer(context.sessions, application_id,
+                                                         actor=owner))

@@ -1,0 +1,128 @@
+"""Loans and credit lines, as their borrower sees them: list, detail, payoff quote, pay,
+prepay, draw. Money-moving POSTs need an ``Idempotency-Key``; postings go on the current
+business date (the first date close of business has not closed).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from thinfile.api.audited import audit, posting_key
+from thinfile.api.deps import (
+    Context,
+    register_owned_resource,
+    require_owner_or_role,
+    require_roles,
+)
+from thinfile.api.idempotency import Idempotent
+from thinfile.api.mappers import line_public, loan_public, loan_summary, money, receipt_public
+from thinfile.api.models_loans import (
+    DrawCreate,
+    LinePublic,
+    LoanPublic,
+    LoanSummaryPublic,
+    PaymentCreate,
+    PayoffPublic,
+    PrepaymentCreate,
+    ReceiptPublic,
+)
+from thinfile.money import Money
+from thinfile.security.roles import STAFF_ROLES, Role
+from thinfile.services import applications, credit_lines, loans, payments
+from thinfile.services.business_date import current_business_date
+from thinfile.services.identity_records import Actor
+from thinfile.servicing import PrepaymentMode
+
+router = APIRouter(tags=["loans"])
+
+register_owned_resource("loan_id", applications.owner_of_any_loan)
+register_owned_resource("line_id", applications.owner_of_line)
+
+SERIAL_MAX = 2**31 - 1
+LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A loan's number")]
+LineId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A credit line's number")]
+Owner = Annotated[Actor, Depends(require_owner_or_role())]
+OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
+Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
+
+
+@router.get("/me/loans", response_model=list[LoanSummaryPublic], summary="My loans")
+def my_loans(borrower: Borrower, context: Context) -> list[LoanSummaryPublic]:
+    ids = applications.loan_ids_of_user(context.engine, borrower.user_id)
+    return [loan_summary(loans.get_loan(context.engine, i)) for i in ids[:100]]
+
+
+@router.get("/loans/{loan_id}", response_model=LoanPublic,
+            summary="A loan: schedule as serviced, balances and transactions")
+def get_loan(loan_id: LoanId, _caller: OwnerOrStaff, context: Context) -> LoanPublic:
+    return loan_public(loans.get_loan(context.engine, loan_id))
+
+
+@router.get("/loans/{loan_id}/payoff", response_model=PayoffPublic,
+            summary="What pays the loan off on a date (default: the current business date)")
+def payoff_quote(loan_id: LoanId, _caller: OwnerOrStaff, context: Context,
+                 on: Annotated[date | None, Query(description="Payoff date")] = None,
+                 ) -> PayoffPublic:
+    day = on or current_business_date(context.engine)
+    quote = loans.quote_payoff(context.engine, loan_id, day)
+    return PayoffPublic(loan_id=loan_id, on=day, amount=money(quote.fen, quote.currency))
+
+
+@router.post("/loans/{loan_id}/payments", status_code=201, response_model=ReceiptPublic,
+             summary="Pay: allocated to what is due by the product's waterfall")
+def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner, idem: Idempotent,
+                 context: Context) -> Response:
+    def run() -> ReceiptPublic:
+        receipt = payments.post_payment(context.engine, loan_id, Money.of(body.amount),
+                                        current_business_date(context.engine),
+                                        idempotency_key=posting_key(idem))
+        audit(context, owner, "payment.post", f"loan:{loan_id}",
+              {"txn": receipt.txn_id, "amount_fen": receipt.amount})
+        return receipt_public(receipt)
+
+    return idem.run(run, status_code=201)
+
+
+@router.post("/loans/{loan_id}/prepayments", status_code=201, response_model=ReceiptPublic,
+             summary="Prepay part of the principal, or pay the loan off")
+def prepay(loan_id: LoanId, body: PrepaymentCreate, owner: Owner, idem: Idempotent,
+           context: Context) -> Response:
+    def run() -> ReceiptPublic:
+        receipt = payments.prepay_loan(
+            context.engine, loan_id, Money.of(body.amount), current_business_date(context.engine),
+            mode=PrepaymentMode(body.mode) if body.mode else None,
+            idempotency_key=posting_key(idem))
+        audit(context, owner, "payment.prepay", f"loan:{loan_id}",
+              {"txn": receipt.txn_id, "amount_fen": receipt.amount})
+        return receipt_public(receipt)
+
+    return idem.run(run, status_code=201)
+
+
+@router.get("/me/credit-lines", response_model=list[LinePublic], summary="My credit lines")
+def my_lines(borrower: Borrower, context: Context) -> list[LinePublic]:
+    ids = applications.lines_of_user(context.engine, borrower.user_id)
+    return [line_public(credit_lines.get_line(context.engine, i)) for i in ids[:100]]
+
+
+@router.get("/credit-lines/{line_id}", response_model=LinePublic,
+            summary="A credit line: limit, outstanding principal, available")
+def get_line(line_id: LineId, _caller: OwnerOrStaff, context: Context) -> LinePublic:
+    return line_public(credit_lines.get_line(context.engine, line_id))
+
+
+@router.post("/credit-lines/{line_id}/draws", status_code=201, response_model=LoanSummaryPublic,
+             summary="Draw on a credit line: a new installment loan, disbursed at once")
+def draw(line_id: LineId, body: DrawCreate, owner: Owner, idem: Idempotent,
+         context: Context) -> Response:
+    def run() -> LoanSummaryPublic:
+        loan = credit_lines.draw(context.engine, line_id, Money.of(body.amount),
+                                 body.term_months, current_business_date(context.engine))
+        audit(context, owner, "credit_line.draw", f"credit_line:{line_id}",
+              {"loan": loan.loan_id, "amount_fen": loan.principal})
+        return loan_summary(loans.LoanView(loan, loan.outstanding, ()))
+
+    return idem.run(run, status_code=201)

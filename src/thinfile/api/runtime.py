@@ -1,0 +1,99 @@
+"""The decision runtime for the API: the active policy book and model, built on first use.
+
+Routes that decide take ``runtime: Runtime``; it reads the policy and model registry through
+:func:`thinfile.services.policies.decision_runtime` (cached there until the registry
+changes). Models are loaded with ``app.state.model_loader`` — ``thinfile.scoring.load_model``
+unless ``create_app(load_model=…)`` says otherwise (tests pass a deterministic scorer).
+
+With ``THINFILE_MODEL_DIR`` set, start-up registers the shipped policy (active when none is)
+and that model directory (active when no model is); later versions are activated over
+``/v1/staff/models/{version}/activate``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+from typing import Annotated, cast
+
+from fastapi import Depends, FastAPI
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.requests import HTTPConnection
+
+from thinfile.api.context import AppContext, get_context
+from thinfile.decisioning import Scorer
+from thinfile.errors import InvalidInputError
+from thinfile.services.identity_records import SYSTEM
+from thinfile.services.policies import (
+    DecisionRuntime,
+    ModelLoader,
+    decision_runtime,
+    ensure_default_policy,
+    register_model,
+)
+
+__all__ = ["ModelSettings", "Runtime", "forget_runtime", "get_model_loader", "get_runtime",
+           "register_models", "scoring_model_loader"]
+
+
+class ModelSettings(BaseSettings):
+    """``THINFILE_MODEL_DIR``: a model directory (``thinfile model train --out``) to register."""
+
+    model_config = SettingsConfigDict(env_prefix="THINFILE_", extra="ignore", frozen=True)
+
+    model_dir: Path | None = None
+
+
+def scoring_model_loader(path: Path) -> Scorer:
+    """Load a model directory with :mod:`thinfile.scoring` (imported on first use)."""
+    scoring = importlib.import_module("thinfile.scoring")
+    return cast(Scorer, scoring.load_model(path))
+
+
+def get_model_loader(connection: HTTPConnection) -> ModelLoader:
+    loader: ModelLoader = connection.app.state.model_loader
+    return loader
+
+
+RUNTIME_TTL_SECONDS = 1.0
+"""How long a process reuses the runtime before asking the registry again: a policy or model
+activated in another process takes effect here within this time."""
+
+
+def get_runtime(connection: HTTPConnection) -> DecisionRuntime:
+    """Dependency: the runtime decisions use now (404 while no policy or model is active)."""
+    state = connection.app.state
+    cached: tuple[float, DecisionRuntime] | None = getattr(state, "runtime_cache", None)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < RUNTIME_TTL_SECONDS:
+        return cached[1]
+    runtime = decision_runtime(get_context(connection).sessions, get_model_loader(connection))
+    state.runtime_cache = (now, runtime)
+    return runtime
+
+
+def forget_runtime(connection: HTTPConnection) -> None:
+    """After this process changes the registry: the next decision reads it again."""
+    connection.app.state.runtime_cache = None
+
+
+Runtime = Annotated[DecisionRuntime, Depends(get_runtime)]
+
+
+def register_models(app: FastAPI, context: AppContext, model_dir: Path | None) -> None:
+    """At start-up: register the shipped policy and ``model_dir`` (if given)."""
+    if model_dir is None:
+        return
+    if not model_dir.is_dir():
+        raise InvalidInputError(f"THINFILE_MODEL_DIR {model_dir} is not a directory",
+                                field="model_dir", value=str(model_dir))
+    model = get_model_loader_of(app)(model_dir)
+    with context.sessions.begin() as session:
+        ensure_default_policy(session, actor=SYSTEM)
+        register_model(session, model.version, model_dir.resolve(), actor=SYSTEM)
+
+
+def get_model_loader_of(app: FastAPI) -> ModelLoader:
+    loader: ModelLoader = app.state.model_loader
+    return loader
