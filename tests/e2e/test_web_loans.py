@@ -8,6 +8,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from thinfile.security.roles import Role
 from thinfile.services import identity, loans
 from thinfile.store.identity_tables import audit_log
 from thinfile.store.servicing_tables import transactions
+from thinfile.web import loan_views
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -206,3 +208,23 @@ def test_the_portfolio_charts_the_loan_book_by_status_and_bucket(client, monkeyp
     assert page.count('<svg class="chart"') == 4
     assert ("正常还款中" if lang == "zh" else "Repaying") in page
     assert "¥6,000.00" in page
+
+
+def test_a_late_borrower_sees_the_days_late_and_the_console_keeps_the_bucket_history(
+        client, monkeypatch):
+    borrower(client, 30)
+    loan_id = accept_offer(client, monkeypatch)
+    later = date.today() + timedelta(days=45)
+    monkeypatch.setattr(loan_views, "current_business_date", lambda _engine, _today: later)
+    english = {"Accept-Language": "en"}
+    page = client.get(f"/loans/{loan_id}", headers=english).text
+    assert "days late" in page and "Overdue (M" in page and 'class="row-overdue"' in page
+    form = pay_form(page)
+    reply = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    assert "days late" not in client.get(reply.headers["location"], headers=english).text
+    staff_user(client, "agent2@lender.example", Role.SERVICING_AGENT)
+    console = client.get(f"/console/loans/{loan_id}", headers=english).text
+    history = console[console.index("Delinquency bucket history"):]
+    assert history.count("Overdue (M") >= 2 and "Never late." not in history

@@ -131,6 +131,16 @@ def test_a_borrower_applies_and_sees_the_offer_with_the_annualized_rate_first(cl
     assert "综合融资成本明示表" in page and page.count("<tr><td>") >= 12
 
 
+def test_the_cost_statement_reads_in_the_readers_language(client):
+    borrower(client, 8)
+    offer_url = f"{apply(client)}/offers/0"
+    chinese = client.get(offer_url).text
+    english = client.get(offer_url, headers={"Accept-Language": "en"}).text
+    assert "of the original principal" in english and "grace days" in english
+    assert "of the original principal" not in chinese and "grace days" not in chinese
+    assert "原始本金" in chinese and "宽限期" in chinese
+
+
 def test_an_early_confirmation_is_refused_and_a_later_one_recorded(client, monkeypatch):
     borrower(client, 2)
     location = apply(client)

@@ -20,7 +20,7 @@ from thinfile.web.access import Borrower, Form, OwnerOrStaff
 from thinfile.web.config import get_web
 from thinfile.web.forms import application_form, field_messages
 from thinfile.web.i18n import language, translations
-from thinfile.web.loans import business_date
+from thinfile.web.loan_views import business_date
 from thinfile.web.notices import NOTICE_VERSION, NOTICES, has_active, notice
 from thinfile.web.offers import offer_view
 from thinfile.web.pages import redirect, render

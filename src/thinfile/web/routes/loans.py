@@ -19,7 +19,8 @@ from thinfile.servicing import LoanStatus, PrepaymentMode
 from thinfile.web.access import Borrower, Form, OwnerOrStaff, OwningBorrower
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
-from thinfile.web.loans import (
+from thinfile.web.loan_views import (
+    as_of,
     business_date,
     loan_page,
     new_payment_key,
@@ -36,7 +37,7 @@ MODES = tuple(m.value for m in PrepaymentMode)
 @router.get("/loans")
 def my_loans(request: Request, actor: Borrower, context: Context) -> Response:
     on = business_date(context.engine)
-    pages = [loan_page(loans.get_loan(context.engine, loan_id), on, None)
+    pages = [loan_page(as_of(loans.get_loan(context.engine, loan_id), on), on, None)
              for _, loan_id in applications.loans_of_user(context.engine, actor.user_id)]
     return render(request, "borrower/loans.html", {"loans": pages}, actor=actor)
 
@@ -45,7 +46,7 @@ def _loan(request: Request, actor: Actor, context: AppContext, loan_id: int, *,
           errors: dict[str, str] | None = None, fields: dict[str, str] | None = None,
           status: int = 200) -> Response:
     on = business_date(context.engine)
-    view = loans.get_loan(context.engine, loan_id)
+    view = as_of(loans.get_loan(context.engine, loan_id), on)
     payoff = (loans.quote_payoff(context.engine, loan_id, on)
               if view.account.status is LoanStatus.ACTIVE else None)
     return render(request, "borrower/loan.html", {

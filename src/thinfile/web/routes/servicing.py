@@ -20,7 +20,7 @@ from thinfile.web import servicing_actions
 from thinfile.web.access import Form, Staff, web_roles
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
-from thinfile.web.loans import business_date, loan_page, parse_amount
+from thinfile.web.loan_views import business_date, loan_page, parse_amount
 from thinfile.web.pages import redirect, render
 
 router = APIRouter(prefix="/console/loans", include_in_schema=False)

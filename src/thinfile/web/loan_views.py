@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -18,9 +18,9 @@ from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.services.loans import LoanView, TransactionView
 from thinfile.services.portfolio import current_business_date
-from thinfile.servicing import InstallmentState, LoanStatus
+from thinfile.servicing import InstallmentState, LoanStatus, close_through
 
-__all__ = ["LoanPage", "ScheduleRow", "business_date", "loan_page", "new_payment_key",
+__all__ = ["LoanPage", "ScheduleRow", "as_of", "business_date", "loan_page", "new_payment_key",
            "parse_amount", "payment_key"]
 
 
@@ -91,6 +91,15 @@ def _row(row: InstallmentState, on: date, is_next: bool) -> ScheduleRow:
     return ScheduleRow(row.n, row.due, row.principal_due, row.interest_due + row.fee_due,
                        row.penalty_due, row.principal_due + row.interest_due + row.fee_due
                        + row.penalty_due, paid, _state(row, on, is_next))
+
+
+def as_of(view: LoanView, on: date) -> LoanView:
+    """The loan as it stands on ``on``: business days close of business has not yet closed
+    for it are closed in memory (accrual, overdue, penalty), as a posting would; nothing is
+    stored. A borrower then sees today's days late and balance, not last night's."""
+    account = close_through(view.account, on - timedelta(days=1)).loan
+    return view if account == view.account else replace(
+        view, account=account, outstanding=account.outstanding)
 
 
 def loan_page(view: LoanView, on: date, payoff: Money | None) -> LoanPage:
