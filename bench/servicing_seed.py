@@ -40,15 +40,19 @@ def seed(engine: Engine, n: int, business_day: date) -> None:
     loans_sql = f"""
     INSERT INTO servicing_loans (id, product_code, currency, status, principal, down_payment,
       disbursed_day, cob_day, overdue_since_day, bucket, subsidy_end_day, grace_days,
-      penalty_rate_units, day_basis, late_fee, late_fee_cap, charge_off_days, terms_json,
-      product_json, rates_json, version)
+      penalty_rate_units, day_basis, late_fee, late_fee_cap, charge_off_days, version)
     SELECT g, 'standard', 'CNY', 'active', 1000000 + (g % 50) * 10000, 0,
       {d} - {age}, {d - 1}, NULL, 'CURRENT', {d} - {age} + 360, 3, {RATE_UNITS}, 360, 0, 0,
-      180, :terms, :product, :rates, 1
+      180, 1
     FROM ({nums}) AS s
     """
+    terms_sql = """
+    INSERT INTO servicing_loan_terms (loan_id, terms_json, product_json, rates_json)
+    SELECT id, :terms, :product, :rates FROM servicing_loans
+    """
     with engine.begin() as conn:
-        conn.execute(sa.text(loans_sql), {
+        conn.execute(sa.text(loans_sql))
+        conn.execute(sa.text(terms_sql), {
             "terms": terms_to_json(terms), "product": product_to_json(product),
             "rates": json.dumps(["0"] + ["0.015"] * 12)})
     _seed_installments(engine, d)

@@ -2,7 +2,8 @@
 
 ``run_cob(engine, through)`` closes every business date from the first one some active loan
 has not closed up to ``through``, in order. Each date runs its steps — due, accrual, late fee,
-penalty, delinquency, charge-off, advance — each as one SQL statement group over all loans,
+penalty, delinquency, charge-off, advance (marks the date finished; loans closed to the day
+before follow the book without a write) — each as one SQL statement group over all loans,
 committed together with its step marker in ``servicing_cob_steps``. A killed run resumes at the
 first step without a marker; a finished date is never run again. While a date is open (its
 run row says ``running``), payments are refused, so nothing moves under the batch.
@@ -44,6 +45,10 @@ class CobReport:
 
 
 Params = dict[str, int]
+
+_EVER = -(2**31)
+"""A day number before any loan: with the book closed to ``x − 1``, every active loan whose
+own date is not later is closed to ``x − 1`` as well."""
 Step = Callable[[Connection, date, Params], int]
 
 
@@ -124,6 +129,8 @@ def _charge_off(conn: Connection, x: date, p: Params) -> int:
 
 
 def _advance(conn: Connection, x: date, p: Params) -> int:
+    """Finish the date: the book is now closed to ``x``, and so is every active loan that
+    was closed to ``x − 1`` (no loan row is rewritten)."""
     return conn.execute(sa.text(q.ADVANCE), p).rowcount
 
 
@@ -151,7 +158,9 @@ def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]]
             done = set(conn.execute(sa.select(cob_steps.c.step).where(
                 cob_steps.c.business_day == day)).scalars())
             max_grace = int(conn.execute(sa.text(q.MAX_GRACE)).scalar_one())
-        params = {"x": day, "prev": day - 1, "scale": RATE_SCALE, "max_grace": max_grace}
+            book = conn.execute(sa.text(q.BOOK_DAY)).scalar()
+        params = {"x": day, "prev": day - 1, "scale": RATE_SCALE, "max_grace": max_grace,
+                  "lo": _EVER if book == day - 1 else day - 1}
         for name, step in STEPS:
             if name in done:
                 continue
@@ -173,6 +182,9 @@ def _first_day(engine: Engine) -> date | None:
         running = conn.execute(sa.select(sa.func.min(cob_runs.c.business_day)).where(
             cob_runs.c.status != "done")).scalar()
         first = conn.execute(sa.text(q.FIRST_OPEN_DAY)).scalar()
+        book = conn.execute(sa.text(q.BOOK_DAY)).scalar()
+    if first is not None and book is not None:  # active loans are closed at least to the book
+        first = max(first, book + 1)
     days = [d for d in (running, first) if d is not None]
     return from_day(min(days)) if days else None
 

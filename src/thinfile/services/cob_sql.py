@@ -4,17 +4,23 @@ Every statement is portable SQL (SQLite ≥ 3.33 and PostgreSQL): integer day nu
 division, ``CASE`` instead of ``GREATEST``. Each step first sums what it will change per
 currency (for the aggregated journal entry), then changes it, in the same transaction. The
 formulas are those of ``thinfile.servicing.daily`` and ``thinfile.servicing.cob``.
+
+An active loan is closed to its own ``cob_day`` or to the book's last finished date, whichever
+is later, so the batch never rewrites every loan just to move its date. A step closing ``x``
+takes the loans closed to ``x − 1``: ``cob_day`` between ``:lo`` and ``:prev``, where ``:lo`` is
+``:prev`` when the book is behind ``x − 1`` and minus infinity when the book is at ``x − 1``.
 """
 
 from __future__ import annotations
 
-_LOANS = "SELECT id FROM servicing_loans WHERE status = 'active' AND cob_day = :prev"
+_LOANS = ("SELECT id FROM servicing_loans WHERE status = 'active' "
+          "AND cob_day BETWEEN :lo AND :prev")
 _ARREARS = ("(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid "
             "+ i.fee_due - i.fee_paid)")
 
 DUE = f"""
 UPDATE servicing_loans SET overdue_since_day = :x
-WHERE status = 'active' AND cob_day = :prev AND overdue_since_day IS NULL
+WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day IS NULL
   AND EXISTS (SELECT 1 FROM servicing_installments i
               WHERE i.loan_id = servicing_loans.id AND i.due_day = :x AND {_ARREARS} > 0)
 """
@@ -52,8 +58,8 @@ WHERE {_ACCRUING}
 _SUBSIDY_TARGET = """CASE WHEN :x >= subsidy_end_day THEN subsidy
      WHEN :x <= disbursed_day THEN 0
      ELSE subsidy * (:x - disbursed_day) / (subsidy_end_day - disbursed_day) END"""
-_SUBSIDY_WHERE = (f"status = 'active' AND cob_day = :prev AND subsidy > subsidy_recognized "
-                  f"AND {_SUBSIDY_TARGET} > subsidy_recognized")
+_SUBSIDY_WHERE = (f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
+                  f"AND subsidy > subsidy_recognized AND {_SUBSIDY_TARGET} > subsidy_recognized")
 
 SUBSIDY_SUMS = f"""
 SELECT currency, SUM({_SUBSIDY_TARGET} - subsidy_recognized) AS subsidy
@@ -66,7 +72,7 @@ UPDATE servicing_loans SET subsidy_recognized = {_SUBSIDY_TARGET} WHERE {_SUBSID
 
 _LATE_FEE = ("CASE WHEN l.late_fee < l.late_fee_cap - l.late_fees_charged THEN l.late_fee "
              "ELSE l.late_fee_cap - l.late_fees_charged END")
-_LATE_WHERE = f"""l.status = 'active' AND l.cob_day = :prev AND l.late_fee > 0
+_LATE_WHERE = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.late_fee > 0
   AND l.late_fees_charged < l.late_fee_cap
   AND i.due_day BETWEEN :prev - :max_grace AND :prev
   AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0"""
@@ -95,7 +101,7 @@ WHERE i.loan_id = f.loan_id AND i.n = f.n
 
 _PENALTY = ("(2 * (i.principal_due - i.principal_paid) * l.penalty_rate_units "
             "+ CAST(l.day_basis AS BIGINT) * :scale) / (2 * CAST(l.day_basis AS BIGINT) * :scale)")
-_PENALTY_WHERE = """l.status = 'active' AND l.cob_day = :prev
+_PENALTY_WHERE = """l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
   AND l.overdue_since_day IS NOT NULL AND l.overdue_since_day + l.grace_days < :x
   AND i.due_day + l.grace_days < :x AND i.principal_due > i.principal_paid"""
 
@@ -119,7 +125,7 @@ _NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESC
      AND :x - servicing_loans.overdue_since_day >= r.min_days
      AND (r.max_days IS NULL OR :x - servicing_loans.overdue_since_day <= r.max_days)),
   'CURRENT') END"""
-_BUCKET_WHERE = (f"status = 'active' AND cob_day = :prev "
+_BUCKET_WHERE = (f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
                  f"AND (overdue_since_day IS NOT NULL OR bucket <> 'CURRENT') "
                  f"AND bucket <> {_NEW_BUCKET}")
 
@@ -132,8 +138,8 @@ FROM servicing_loans WHERE {_BUCKET_WHERE}
 
 BUCKET = f"UPDATE servicing_loans SET bucket = {_NEW_BUCKET} WHERE {_BUCKET_WHERE}"
 
-_CHARGE_OFF_WHERE = """status = 'active' AND cob_day = :prev AND overdue_since_day IS NOT NULL
-  AND :x - overdue_since_day >= charge_off_days"""
+_CHARGE_OFF_WHERE = """status = 'active' AND cob_day BETWEEN :lo AND :prev
+  AND overdue_since_day IS NOT NULL AND :x - overdue_since_day >= charge_off_days"""
 
 
 def _owed(expr: str) -> str:
@@ -160,8 +166,10 @@ UPDATE servicing_loans SET status = 'charged-off', closed_day = :x, cob_day = :x
 WHERE {_CHARGE_OFF_WHERE}
 """
 
-ADVANCE = "UPDATE servicing_loans SET cob_day = :x WHERE status = 'active' AND cob_day = :prev"
+ADVANCE = "UPDATE servicing_cob_runs SET status = 'done' WHERE business_day = :x"
 
 MAX_GRACE = "SELECT COALESCE(MAX(grace_days), 0) FROM servicing_loans WHERE status = 'active'"
 
-FIRST_OPEN_DAY = ("SELECT MIN(cob_day) + 1 FROM servicing_loans WHERE status = 'active'")
+FIRST_OPEN_DAY = "SELECT MIN(cob_day) + 1 FROM servicing_loans WHERE status = 'active'"
+
+BOOK_DAY = "SELECT MAX(business_day) FROM servicing_cob_runs WHERE status = 'done'"

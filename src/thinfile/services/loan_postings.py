@@ -26,10 +26,11 @@ from thinfile.servicing import (
 from thinfile.servicing.invariants import entries_balance, no_negative_balances
 from thinfile.servicing.ledger import account_balances
 from thinfile.store.servicing_codec import from_day, to_day
-from thinfile.store.servicing_repo import StoredLoan, post_entries
+from thinfile.store.servicing_repo import StoredLoan
 from thinfile.store.servicing_tables import cob_runs, transactions
 
-__all__ = ["Receipt", "check_business_day", "persist", "rebuild_opening", "stored_events"]
+__all__ = ["Receipt", "catch_up", "check_business_day", "close_missed_days", "persist",
+           "rebuild_opening", "refuse_closed", "stored_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,15 @@ def check_business_day(uow: UnitOfWork, on: date) -> None:
     day = to_day(on)
     row = uow.conn.execute(sa.select(sa.func.max(cob_runs.c.business_day)).where(
         (cob_runs.c.status != "done") | (cob_runs.c.business_day >= day))).scalar()
+    refuse_closed(on, row)
+
+
+def refuse_closed(on: date, blocked_day: int | None) -> None:
+    """Raise when ``blocked_day`` (see :class:`Gate`) refuses a posting on ``on``."""
+    row = blocked_day
     if row is None:
         return
-    if row >= day:
+    if row >= to_day(on):
         raise ConflictError(f"business date {on} is closed", field="on", value=on.isoformat(),
                             remedy="post with the current business date")
     raise ConflictError(f"close of business for {from_day(row)} has not finished",
@@ -82,19 +89,17 @@ def persist(uow: UnitOfWork, stored: StoredLoan, done: Outcome, *,
             txn: dict[str, Any] | None = None) -> int | None:
     """Validate and write an outcome: loan, installments, entries, bucket moves, transaction."""
     validate_posting(stored.account, done)
-    uow.loans.save(stored, done.loan)
-    uow.loans.record_moves(done.moves)
-    txn_id = None
-    if txn is not None:
-        txn_id = int(uow.conn.execute(sa.insert(transactions).values(
-            loan_id=done.loan.loan_id, **txn).returning(transactions.c.id)).scalar_one())
-    post_entries(uow.conn, done.entries, loan_id=done.loan.loan_id, txn_id=txn_id)
-    return txn_id
+    return uow.loans.write(stored, done, txn)
 
 
 def catch_up(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
     """Close the loan's own business days up to the day before ``on`` (inline COB)."""
     check_business_day(uow, on)
+    return close_missed_days(uow, stored, on)
+
+
+def close_missed_days(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
+    """:func:`catch_up` once the business date was checked."""
     done = close_through(stored.account, on - timedelta(days=1))
     if done.loan == stored.account:
         return stored

@@ -19,9 +19,11 @@ from thinfile.money import Money
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
+    close_missed_days,
     paid_between,
     persist,
     rebuild_opening,
+    refuse_closed,
     stored_events,
 )
 from thinfile.services.uow import UnitOfWork
@@ -101,10 +103,12 @@ def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date,
     """Post a repayment inside an open unit of work (the caller commits)."""
     if amount.fen <= 0:
         raise InvalidInputError("a payment must be positive", field="amount", value=str(amount))
-    stored = uow.loans.get(loan_id, lock=True)
-    if key is not None and (first := _existing(uow, key, loan_id, amount)):
+    stored, gate = uow.loans.lock_for_posting(loan_id, to_day(on), key)
+    if gate.key_txn is not None and key is not None and (
+            first := _existing(uow, key, loan_id, amount)):
         return first
-    stored = catch_up(uow, stored, on)
+    refuse_closed(on, gate.blocked_day)
+    stored = close_missed_days(uow, stored, on)
     return _apply(uow, stored, pay(stored.account, amount, on), "repayment", on, amount, key)
 
 

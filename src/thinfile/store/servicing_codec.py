@@ -7,7 +7,7 @@ integers on every database. Terms and products are stored as JSON with decimals 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,14 +24,19 @@ from thinfile.servicing import (
     AdvanceTarget,
     Component,
     DelinquencyRange,
+    InstallmentState,
+    LoanAccount,
     PrepaymentMode,
     ServicingProduct,
     Timing,
 )
 
 __all__ = [
+    "AMOUNTS",
     "EPOCH",
     "from_day",
+    "installment_values",
+    "loan_values",
     "product_from_json",
     "product_to_json",
     "terms_from_json",
@@ -105,3 +110,28 @@ def product_from_json(text: str) -> ServicingProduct:
                       for b in d["buckets"]),
         charge_off_days=d["charge_off_days"],
     )
+
+
+AMOUNTS = tuple(f.name for f in fields(InstallmentState) if f.name not in ("n", "start", "due"))
+"""The money columns of an installment row, in table order."""
+
+
+def installment_values(i: InstallmentState) -> dict[str, Any]:
+    """An installment's columns except ``loan_id``."""
+    row: dict[str, Any] = {name: getattr(i, name) for name in AMOUNTS}
+    row.update(n=i.n, start_day=to_day(i.start), due_day=to_day(i.due))
+    return row
+
+
+def loan_values(loan: LoanAccount) -> dict[str, Any]:
+    """The loan columns a posting or close of business may change."""
+    co = loan.charged_off
+    return {
+        "status": loan.status.value, "cob_day": to_day(loan.cob_date),
+        "overdue_since_day": to_day(loan.overdue_since) if loan.overdue_since else None,
+        "bucket": loan.bucket, "late_fees_charged": loan.late_fees_charged,
+        "credit": loan.credit, "subsidy_recognized": loan.subsidy_recognized,
+        "co_principal": co.principal, "co_interest": co.interest, "co_fee": co.fee,
+        "co_penalty": co.penalty, "recovered": loan.recovered,
+        "closed_day": to_day(loan.closed_on) if loan.closed_on else None,
+    }

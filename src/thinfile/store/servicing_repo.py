@@ -8,9 +8,10 @@ version column, so two writers can never both apply to the same state.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from thinfile.errors import ConflictError, NotFoundError
-from thinfile.loanmath import build_schedule
+from thinfile.loanmath import Schedule, build_schedule
 from thinfile.servicing import (
     BucketMove,
     Components,
@@ -26,9 +27,15 @@ from thinfile.servicing import (
     JournalEntry,
     LoanAccount,
     LoanStatus,
+    Outcome,
+    ServicingProduct,
 )
+from thinfile.store.servicing_batch import write_outcome_pg
 from thinfile.store.servicing_codec import (
+    AMOUNTS,
     from_day,
+    installment_values,
+    loan_values,
     product_from_json,
     product_to_json,
     terms_from_json,
@@ -38,15 +45,17 @@ from thinfile.store.servicing_codec import (
 from thinfile.store.servicing_tables import (
     bucket_history,
     bucket_ranges,
+    cob_runs,
     installments,
     journal_entries,
     journal_lines,
+    loan_terms,
     loans,
+    transactions,
 )
 
-__all__ = ["LoanRepository", "StoredLoan", "post_entries"]
+__all__ = ["Gate", "LoanRepository", "StoredLoan", "post_entries"]
 
-_AMOUNTS = [f.name for f in fields(InstallmentState) if f.name not in ("n", "start", "due")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,28 +67,43 @@ class StoredLoan:
     down_payment: int
 
 
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What a posting must check once it holds the loan's lock."""
+
+    blocked_day: int | None
+    """The newest business day that refuses a posting on the requested day: a run not yet
+    finished, or a finished run on or after that day. None when postings are open."""
+    key_txn: int | None
+    """The transaction that already used the idempotency key, if any."""
+
+
+_BOOK_DAY = (sa.select(sa.func.max(cob_runs.c.business_day))
+             .where(cob_runs.c.status == "done").scalar_subquery())
+"""The book's last finished business date: every active loan is closed at least to it."""
+
+_LOAD = (sa.select(loans, loan_terms.c.terms_json, loan_terms.c.product_json,
+                   loan_terms.c.rates_json, _BOOK_DAY.label("book_day"))
+         .select_from(loans.join(loan_terms, loan_terms.c.loan_id == loans.c.id))
+         .where(loans.c.id == sa.bindparam("loan_id")))
+_LOAD_LOCKED = _LOAD.with_for_update(of=loans)
+_POSTING = _LOAD_LOCKED.add_columns(
+    sa.select(sa.func.max(cob_runs.c.business_day)).where(
+        (cob_runs.c.status != "done") | (cob_runs.c.business_day >= sa.bindparam("day")))
+    .scalar_subquery().label("blocked_day"),
+    sa.select(transactions.c.id).where(transactions.c.idempotency_key == sa.bindparam("key"))
+    .scalar_subquery().label("key_txn"))
+_INSTALLMENTS = (sa.select(installments).where(installments.c.loan_id == sa.bindparam("loan_id"))
+                 .order_by(installments.c.n))
+
+
 def _row_of(i: InstallmentState, loan_id: int) -> dict[str, Any]:
-    row = {name: getattr(i, name) for name in _AMOUNTS}
-    row.update(loan_id=loan_id, n=i.n, start_day=to_day(i.start), due_day=to_day(i.due))
-    return row
+    return installment_values(i) | {"loan_id": loan_id}
 
 
 def _installment(row: Any) -> InstallmentState:
     return InstallmentState(row.n, from_day(row.start_day), from_day(row.due_day),
-                            *(getattr(row, name) for name in _AMOUNTS))
-
-
-def _loan_values(loan: LoanAccount) -> dict[str, Any]:
-    co = loan.charged_off
-    return {
-        "status": loan.status.value, "cob_day": to_day(loan.cob_date),
-        "overdue_since_day": to_day(loan.overdue_since) if loan.overdue_since else None,
-        "bucket": loan.bucket, "late_fees_charged": loan.late_fees_charged,
-        "credit": loan.credit, "subsidy_recognized": loan.subsidy_recognized,
-        "co_principal": co.principal, "co_interest": co.interest, "co_fee": co.fee,
-        "co_penalty": co.penalty, "recovered": loan.recovered,
-        "closed_day": to_day(loan.closed_on) if loan.closed_on else None,
-    }
+                            *(getattr(row, name) for name in AMOUNTS))
 
 
 class LoanRepository:
@@ -91,7 +115,7 @@ class LoanRepository:
     def add(self, loan: LoanAccount, *, down_payment: int = 0) -> int:
         """Insert a new loan (its ``loan_id`` is ignored); returns the new id."""
         terms, product = loan.schedule.terms, loan.product
-        values = _loan_values(loan) | {
+        values = loan_values(loan) | {
             "product_code": product.code, "currency": loan.currency,
             "principal": loan.principal, "down_payment": down_payment,
             "disbursed_day": to_day(loan.disbursed_on), "subsidy": loan.subsidy,
@@ -100,11 +124,13 @@ class LoanRepository:
             "grace_days": product.grace_days, "penalty_rate_units": loan.penalty_rate_units,
             "day_basis": loan.day_basis, "late_fee": product.late_fee,
             "late_fee_cap": product.late_fee_cap, "charge_off_days": product.charge_off_days,
-            "terms_json": terms_to_json(terms), "product_json": product_to_json(product),
-            "rates_json": json.dumps([str(r) for r in loan.rates]), "version": 1,
+            "version": 1,
         }
         loan_id = int(self.conn.execute(
             sa.insert(loans).values(values).returning(loans.c.id)).scalar_one())
+        self.conn.execute(sa.insert(loan_terms).values(
+            loan_id=loan_id, terms_json=terms_to_json(terms), product_json=product_to_json(product),
+            rates_json=json.dumps([str(r) for r in loan.rates])))
         self.conn.execute(sa.insert(installments),
                           [_row_of(i, loan_id) for i in loan.installments])
         self._ensure_buckets(product.code, loan)
@@ -119,20 +145,54 @@ class LoanRepository:
                  "max_days": b.max_days} for b in loan.product.buckets])
 
     def get(self, loan_id: int, *, lock: bool = False) -> StoredLoan:
-        query = sa.select(loans).where(loans.c.id == loan_id)
-        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        return self._load(_LOAD_LOCKED if lock else _LOAD, {"loan_id": loan_id})[0]
+
+    def lock_for_posting(self, loan_id: int, day: int, key: str | None) -> tuple[StoredLoan, Gate]:
+        """Lock and load the loan, and in the same statement read what a posting checks.
+
+        On PostgreSQL the table lock is taken while the statement is planned, before its
+        snapshot: a posting that waited for close of business to start sees the run. A key
+        committed by a posting that held the row lock may be missed; the unique key then
+        refuses the second insert and the caller returns the first receipt.
+        """
+        stored, row = self._load(_POSTING, {"loan_id": loan_id, "day": day, "key": key})
+        return stored, Gate(row.blocked_day, row.key_txn)
+
+    def _load(self, query: sa.Select[Any], params: dict[str, Any]) -> tuple[StoredLoan, Any]:
+        row = self.conn.execute(query, params).first()
         if row is None:
+            loan_id = params["loan_id"]
             raise NotFoundError(f"no loan {loan_id}", field="loan_id", value=loan_id)
-        rows = self.conn.execute(sa.select(installments).where(
-            installments.c.loan_id == loan_id).order_by(installments.c.n)).all()
-        return StoredLoan(_account(row, rows), row.version, row.down_payment)
+        rows = self.conn.execute(_INSTALLMENTS, params).all()
+        return StoredLoan(_account(row, rows), row.version, row.down_payment), row
+
+    def write(self, before: StoredLoan, done: Outcome,
+              txn: dict[str, Any] | None = None) -> int | None:
+        """Store an outcome: loan, installments, bucket moves, transaction and entries.
+
+        PostgreSQL writes it all with one statement when no installment was added or removed;
+        otherwise (and on SQLite, where statements cost no round trip) one statement each.
+        Returns the new transaction id, if ``txn`` was given.
+        """
+        rows_kept = [i.n for i in before.account.installments] == [
+            i.n for i in done.loan.installments]
+        if self.conn.dialect.name == "postgresql" and rows_kept:
+            return write_outcome_pg(self.conn, before.account, before.version, done, txn)
+        self.save(before, done.loan)
+        self.record_moves(done.moves)
+        txn_id = None
+        if txn is not None:
+            txn_id = int(self.conn.execute(sa.insert(transactions).values(
+                loan_id=done.loan.loan_id, **txn).returning(transactions.c.id)).scalar_one())
+        post_entries(self.conn, done.entries, loan_id=done.loan.loan_id, txn_id=txn_id)
+        return txn_id
 
     def save(self, before: StoredLoan, after: LoanAccount) -> None:
         """Write ``after`` over ``before``: changed installments only, version checked."""
         loan_id = after.loan_id
         done = self.conn.execute(
             sa.update(loans).where(loans.c.id == loan_id, loans.c.version == before.version)
-            .values(_loan_values(after) | {"version": before.version + 1}))
+            .values(loan_values(after) | {"version": before.version + 1}))
         if done.rowcount != 1:
             raise ConflictError(f"loan {loan_id} was changed by someone else",
                                 field="loan_id", value=loan_id, remedy="retry")
@@ -157,15 +217,37 @@ class LoanRepository:
             self.conn.execute(sa.insert(bucket_history), rows)
 
 
+@functools.lru_cache(maxsize=4096)
+def _schedule(terms_json: str) -> Schedule:
+    """Terms never change after opening, so equal JSON always builds the same schedule."""
+    return build_schedule(terms_from_json(terms_json))
+
+
+@functools.lru_cache(maxsize=256)
+def _product(product_json: str) -> ServicingProduct:
+    return product_from_json(product_json)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rates(rates_json: str) -> tuple[Decimal, ...]:
+    return tuple(Decimal(r) for r in json.loads(rates_json))
+
+
+def _closed_to(row: Any) -> int:
+    """The loan's own closed-to date, or the book's when the loan is active and behind it."""
+    book = row.book_day
+    if row.status == LoanStatus.ACTIVE.value and book is not None and book > row.cob_day:
+        return int(book)
+    return int(row.cob_day)
+
+
 def _account(row: Any, rows: Sequence[Any]) -> LoanAccount:
-    terms = terms_from_json(row.terms_json)
     return LoanAccount(
-        loan_id=row.id, product=product_from_json(row.product_json),
-        schedule=build_schedule(terms), status=LoanStatus(row.status),
+        loan_id=row.id, product=_product(row.product_json),
+        schedule=_schedule(row.terms_json), status=LoanStatus(row.status),
         principal=row.principal, disbursed_on=from_day(row.disbursed_day),
         installments=tuple(_installment(r) for r in rows),
-        rates=tuple(Decimal(r) for r in json.loads(row.rates_json)),
-        cob_date=from_day(row.cob_day),
+        rates=_rates(row.rates_json), cob_date=from_day(_closed_to(row)),
         overdue_since=from_day(row.overdue_since_day) if row.overdue_since_day is not None
         else None,
         bucket=row.bucket, late_fees_charged=row.late_fees_charged, credit=row.credit,

@@ -2,8 +2,9 @@
 
 Money is integer fen (BigInteger). Dates that close of business computes with are stored as
 integer day numbers (days since 1970-01-01) so that the same SQL does date arithmetic on
-SQLite and PostgreSQL. Rates live in JSON text (``terms_json``, ``rates_json``) or as integer
-units of 1e-8 (``penalty_rate_units``) — never float.
+SQLite and PostgreSQL. Rates live in JSON text (``terms_json``, ``rates_json`` in the narrow
+side table ``servicing_loan_terms``) or as integer units of 1e-8 (``penalty_rate_units``) —
+never float.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "journal_entries",
     "journal_lines",
     "limit_changes",
+    "loan_terms",
     "loans",
     "transactions",
 ]
@@ -90,12 +92,20 @@ loans = sa.Table(
     _money("late_fee"),
     _money("late_fee_cap"),
     sa.Column("charge_off_days", sa.Integer, nullable=False),
-    sa.Column("terms_json", sa.Text, nullable=False),
-    sa.Column("product_json", sa.Text, nullable=False),
-    sa.Column("rates_json", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_servicing_loans_overdue_since_day", "overdue_since_day"),
 )
+"""The hot row: close of business updates it in place. ``cob_day`` is the loan's own
+closed-to date; an active loan is closed at least to the book's last finished business date."""
+
+loan_terms = sa.Table(
+    "servicing_loan_terms", metadata,
+    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), primary_key=True),
+    sa.Column("terms_json", sa.Text, nullable=False),
+    sa.Column("product_json", sa.Text, nullable=False),
+    sa.Column("rates_json", sa.Text, nullable=False),
+)
+"""What never changes after opening: terms, product rules and period rates (JSON)."""
 
 installments = sa.Table(
     "servicing_installments", metadata,
