@@ -215,7 +215,7 @@ def test_a_late_borrower_sees_the_days_late_and_the_console_keeps_the_bucket_his
     borrower(client, 30)
     loan_id = accept_offer(client, monkeypatch)
     later = date.today() + timedelta(days=45)
-    monkeypatch.setattr(loan_views, "current_business_date", lambda _engine, _today: later)
+    monkeypatch.setattr(loan_views, "current_business_date", lambda _engine, **_: later)
     english = {"Accept-Language": "en"}
     page = client.get(f"/loans/{loan_id}", headers=english).text
     assert "days late" in page and "Overdue (M" in page and 'class="row-overdue"' in page

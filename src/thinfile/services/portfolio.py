@@ -1,5 +1,5 @@
 """Read-only views of the loan book for the staff console: the book by status and delinquency
-bucket, the list of loans, one loan's journal and bucket history, and the business date.
+bucket, the list of loans, one loan's journal and bucket history.
 
 Everything here reads; nothing writes. The book is summed in SQL (one grouped query), so it
 costs the same for ten loans or a million. Balances are integer fen, as on the loan accounts:
@@ -10,15 +10,14 @@ is charged off or written off — its charged-off principal is reported beside.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from thinfile.store.servicing_codec import from_day, to_day
+from thinfile.store.servicing_codec import from_day
 from thinfile.store.servicing_tables import (
     bucket_history,
-    cob_runs,
     installments,
     journal_entries,
     journal_lines,
@@ -33,7 +32,6 @@ __all__ = [
     "LoanRow",
     "book_by_status_and_bucket",
     "bucket_history_of",
-    "current_business_date",
     "list_loans",
     "loan_journal",
 ]
@@ -182,14 +180,3 @@ def bucket_history_of(engine: Engine, loan_id: int) -> list[BucketMoveView]:
                             .where(b.loan_id == loan_id).order_by(b.day, b.id)).all()
     return [BucketMoveView(from_day(int(r.day)), r.from_bucket, r.to_bucket,
                            int(r.days_past_due)) for r in rows]
-
-
-def current_business_date(engine: Engine, today: date) -> date:
-    """``today``, unless close of business has already closed it: then the day after the
-    last closed date (servicing refuses postings into a closed date)."""
-    with engine.connect() as conn:
-        closed = conn.execute(sa.select(sa.func.max(cob_runs.c.business_day)).where(
-            cob_runs.c.status == "done")).scalar()
-    if closed is None or int(closed) < to_day(today):
-        return today
-    return from_day(int(closed)) + timedelta(days=1)

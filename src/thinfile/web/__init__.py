@@ -45,7 +45,7 @@ def install_web(app: FastAPI, *, cookie_secure: bool | None = None,
     )
     app.state.web = config
     for name, owner in (("application_id", applications.owner_of_application),
-                        ("loan_id", applications.owner_of_loan)):
+                        ("loan_id", applications.owner_of_any_loan)):
         if name not in owned_resources():
             register_owned_resource(name, owner)
     for router in (account.router, borrower.router, loans.router, staff.router,

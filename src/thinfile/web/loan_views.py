@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
+from thinfile.services.business_date import current_business_date
 from thinfile.services.loans import LoanView, TransactionView
-from thinfile.services.portfolio import current_business_date
 from thinfile.servicing import InstallmentState, LoanStatus, close_through
 
 __all__ = ["LoanPage", "ScheduleRow", "as_of", "business_date", "loan_page", "new_payment_key",
@@ -114,7 +114,7 @@ def loan_page(view: LoanView, on: date, payoff: Money | None) -> LoanPage:
 
 def business_date(engine: Engine) -> date:
     """The date postings are made on: today, unless close of business has closed it."""
-    return current_business_date(engine, date.today())
+    return current_business_date(engine)
 
 
 def new_payment_key(loan_id: int) -> str:

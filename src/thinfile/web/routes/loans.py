@@ -38,7 +38,7 @@ MODES = tuple(m.value for m in PrepaymentMode)
 def my_loans(request: Request, actor: Borrower, context: Context) -> Response:
     on = business_date(context.engine)
     pages = [loan_page(as_of(loans.get_loan(context.engine, loan_id), on), on, None)
-             for _, loan_id in applications.loans_of_user(context.engine, actor.user_id)]
+             for loan_id in applications.loan_ids_of_user(context.engine, actor.user_id)]
     return render(request, "borrower/loans.html", {"loans": pages}, actor=actor)
 
 
