@@ -29,11 +29,12 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("THINFILE_BENCH_POSTGRES",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PORT = 8765
+PORT = int(os.environ.get("THINFILE_BENCH_PORT", "8791"))
 CONCURRENCY = 32
 FORM = {"segment": "delivery_rider", "months_in_city": 24, "purpose": "consumption",
         "requested_amount": "6000.00", "requested_term_months": 12,
@@ -68,6 +69,22 @@ def fresh_database() -> tuple[str, Callable[[], None]]:
     return url, drop
 
 
+def prepare(url: str, model_dir: Path) -> None:
+    """Migrate and register the policy and model once, before several workers start."""
+    from thinfile.scoring import load_model
+    from thinfile.services.identity_records import SYSTEM
+    from thinfile.services.policies import ensure_default_policy, register_model
+    from thinfile.store import make_engine, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn, Session(bind=conn) as session:
+        ensure_default_policy(session, actor=SYSTEM)
+        register_model(session, load_model(model_dir).version, model_dir.resolve(), actor=SYSTEM)
+        session.flush()
+    engine.dispose()
+
+
 def serve(url: str, model_dir: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "THINFILE_DATABASE_URL": url, "THINFILE_MODEL_DIR": str(model_dir),
            "THINFILE_RATE_LIMITS": '{"applications": "1000000/1", "sign_in": "100000/1"}',
@@ -81,6 +98,13 @@ def serve(url: str, model_dir: Path, workers: int) -> subprocess.Popen[bytes]:
                    "--port", str(PORT)]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def port_is_free() -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", PORT)) != 0
 
 
 def wait_ready(deadline: float) -> None:
@@ -145,6 +169,8 @@ async def drive(jobs: list[Callable[[httpx.AsyncClient], Any]], seconds: float,
             reply = await job(client)
             latencies.append(time.perf_counter() - began)
             statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
+            if reply.status_code >= 400 and statuses[reply.status_code] == 1:
+                print(f"first {reply.status_code}: {reply.text[:300]}", flush=True)
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits,
                                  timeout=30) as client:
@@ -174,7 +200,7 @@ def submission(token: str, applicant: str, born: str, n: int) -> Callable[..., A
 
 
 def payment(token: str, loan_id: int, n: int) -> Callable[..., Any]:
-    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"pay-{loan_id}-{n}"}
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"pay-{loan_id:06d}-{n:04d}"}
     return lambda c: c.post(f"/v1/loans/{loan_id}/payments", json={"amount": "1.00"},
                             headers=headers)
 
@@ -206,6 +232,9 @@ def run(args: argparse.Namespace) -> list[str]:
             began = time.perf_counter()
             train(model_dir)
             print(f"model trained in {time.perf_counter() - began:.1f} s", flush=True)
+            if not port_is_free():
+                raise SystemExit(f"port {PORT} is taken; set THINFILE_BENCH_PORT")
+            prepare(url, model_dir)
             server = serve(url, model_dir, args.workers)
             wait_ready(time.monotonic() + 60)
             people = seed(url, args.borrowers)
@@ -235,6 +264,7 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=200)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
+    os.environ.setdefault("THINFILE_RATE_LIMITS", '{"applications": "1000000/1"}')
     for line in run(args):
         print(line)
 
