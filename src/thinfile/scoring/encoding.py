@@ -28,10 +28,22 @@ def encode_frame(frame: pd.DataFrame, schema: InputSchema) -> np.ndarray:
     """The feature matrix (rows × features, float64, C order) of ``frame``."""
     schema.check_columns(frame)
     features = schema.features
+    plain = [j for j, s in enumerate(features) if _is_plain_number(frame[s.name], s)]
+    block = frame[[features[j].name for j in plain]].to_numpy(dtype=np.float64,
+                                                             na_value=np.nan)
+    if len(plain) == len(features):  # all numeric: one pandas call, no per-column copies
+        return np.ascontiguousarray(block)
     out = np.empty((len(frame), len(features)), dtype=np.float64)
+    out[:, plain] = block
     for j, spec in enumerate(features):
-        out[:, j] = _encode_column(frame[spec.name], spec)
+        if j not in plain:
+            out[:, j] = _encode_column(frame[spec.name], spec)
     return out
+
+
+def _is_plain_number(col: pd.Series, spec: ColumnSpec) -> bool:
+    return (spec.role is ColumnRole.NUMERIC and pd.api.types.is_numeric_dtype(col)
+            and not pd.api.types.is_bool_dtype(col))
 
 
 def _encode_column(col: pd.Series, spec: ColumnSpec) -> np.ndarray:
