@@ -15,7 +15,17 @@ import pytest
 import sqlalchemy as sa
 from starlette.exceptions import StarletteDeprecationWarning
 
-from tests.e2e.test_web_pages import PASSWORD, apply, borrower, build_app, csrf, post, seed
+from tests.e2e.test_web_pages import (
+    PASSWORD,
+    apply,
+    borrower,
+    build_app,
+    csrf,
+    post,
+    seed,
+    web_settings,
+)
+from tests.integration.conftest import fresh_database_url, require_postgres
 from thinfile.api.context import AppContext
 from thinfile.security.roles import Role
 from thinfile.services import identity, loans
@@ -228,3 +238,28 @@ def test_a_late_borrower_sees_the_days_late_and_the_console_keeps_the_bucket_his
     console = client.get(f"/console/loans/{loan_id}", headers=english).text
     history = console[console.index("Delinquency bucket history"):]
     assert history.count("Overdue (M") >= 2 and "Never late." not in history
+
+
+@pytest.mark.postgres
+def test_the_loan_pages_and_the_book_work_on_postgresql(tmp_path, monkeypatch):
+    require_postgres()
+    url = fresh_database_url("postgresql", tmp_path)
+    settings = web_settings(tmp_path).model_copy(update={"database_url": next(url)})
+    app = build_app(tmp_path, settings=settings)
+    try:
+        with TestClient(app, base_url="http://127.0.0.1") as pg_client:
+            seed(app, tmp_path)
+            borrower(pg_client, 31)
+            loan_id = accept_offer(pg_client, monkeypatch)
+            form = pay_form(pg_client.get(f"/loans/{loan_id}").text)
+            reply = pg_client.post(form["url"], data={k: v for k, v in form.items()
+                                                      if k != "url"}, follow_redirects=False)
+            assert reply.status_code == 303, reply.text
+            staff_user(pg_client, "agent3@lender.example", Role.SERVICING_AGENT)
+            page = pg_client.get(f"/console/loans/{loan_id}").text
+            assert page.count('class="entry"') >= 2 and "unbalanced" not in page
+            book = pg_client.get("/console/portfolio").text
+            assert book.count('<svg class="chart"') == 4 and "¥5," in book
+        app.state.context.engine.dispose()
+    finally:
+        next(url, None)

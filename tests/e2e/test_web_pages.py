@@ -52,8 +52,8 @@ def web_settings(tmp_path: Path) -> Settings:
     })
 
 
-def build_app(tmp_path: Path, *, secure: bool = False):
-    app = create_app(web_settings(tmp_path))
+def build_app(tmp_path: Path, *, secure: bool = False, settings: Settings | None = None):
+    app = create_app(settings or web_settings(tmp_path))
     web: WebConfig = app.state.web
     app.state.web = dataclasses.replace(
         web, load_model=lambda _path: MonthsInCityScorer(),
