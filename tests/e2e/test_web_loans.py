@@ -142,6 +142,22 @@ def test_repaying_everything_pays_the_quote_and_closes_the_loan(client, monkeypa
     assert again.status_code == 303  # the same form again: found by its key, nothing posted
 
 
+def test_repaying_part_early_cuts_the_principal_by_the_chosen_mode(client, monkeypatch):
+    borrower(client, 32)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    part = re.findall(r'<form method="post" action="(/loans/\d+/prepayments)">.*?</form>', page,
+                      re.S)
+    key = re.findall(r'name="idempotency_key" value="([^"]+)"', page)[-1]
+    reply = client.post(part[0], data={"csrf_token": csrf(page), "idempotency_key": key,
+                                       "amount": "1,000", "mode": "shorten-term"},
+                        follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    after = loans.get_loan(engine_of(client), loan_id)
+    assert after.outstanding.principal <= 500_000
+    assert len([i for i in after.account.installments if i.principal_due]) < 12
+
+
 def test_a_borrower_can_never_see_or_pay_another_borrowers_loan(client, monkeypatch):
     borrower(client, 25)
     theirs = accept_offer(client, monkeypatch)
@@ -194,6 +210,9 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(
     assert {"loan.reverse", "loan.merchant_refund", "loan.charge_off"} <= set(actions(client))
     after = client.get(f"/console/loans/{loan_id}").text
     assert 'class="entry unbalanced"' not in after and "status-charged-off" in after
+    book = client.get("/console/portfolio", headers={"Accept-Language": "en"}).text
+    row = re.search(r"<tr><td><a href=\"/console/loans\?status=charged-off\">.*?</tr>", book)
+    assert row and "¥0.00</td></tr>" not in row.group(0)  # charged-off principal shown
 
 
 def test_an_underwriter_may_look_at_a_loan_but_not_change_it(client, monkeypatch):
