@@ -23,7 +23,7 @@ import numpy as np
 
 from thinfile.scoring import evaluation as ev
 from thinfile.scoring.contract import InputSchema
-from thinfile.scoring.gbm import GradientBoostedModel
+from thinfile.scoring.gbm import SMALL_ROWS, GradientBoostedModel
 from thinfile.scoring.scorecard import Scorecard
 
 __all__ = ["SMALL_TABLE", "Group", "HeldOut", "choose_weight", "held_out"]
@@ -69,7 +69,7 @@ def held_out(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str,
 
 def _tuner(schema: InputSchema, kind: str, seed: int, rows: int) -> GradientBoostedModel:
     # beside the scorecard, one thread each; alone, threads by table size
-    threads = 1 if kind == "both" or rows < 20_000 else 0
+    threads = 1 if kind == "both" or rows < SMALL_ROWS else 0
     return GradientBoostedModel(schema.features, seed=seed, threads=threads)
 
 
