@@ -2,14 +2,17 @@
 
 Usage: ``.venv/bin/python bench/servicing_payments_bench.py [--workers 8] [--seconds 20]``.
 Eight worker processes post payments (each its own unit of work: lock, allocate, post the
-journal, commit) to random loans of a seeded book; prints throughput and latency percentiles.
-Then loads a loan with 1,000 transactions and its balances, and prints the median time.
+journal, commit), each with its own idempotency key and about 1% client retries of the last
+key, to random loans of a seeded 20,000-loan book; prints throughput and latency percentiles.
+Then the same workers all pay one loan (the hot spot: they queue on its row lock), reported
+separately. Last, loads a loan with 1,000 transactions and its balances (median time).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -36,24 +39,33 @@ DAY = date(2025, 3, 31)
 LOANS = 20_000
 
 
-def worker(seed_no: int, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def worker(seed_no: int, seconds: float, hot: bool,
+           out: mp.Queue) -> None:  # type: ignore[type-arg]
     engine = make_engine(URL, pool_size=1)
     rng = random.Random(seed_no)
-    latencies = []
+    latencies: list[float] = []
+    retried = 0
+    last = (1, 100, "")
     stop = time.perf_counter() + seconds
     while time.perf_counter() < stop:
-        loan_id = rng.randint(1, LOANS)
+        if last[2] and rng.random() < 0.01:  # the client did not see the answer: retry
+            loan_id, fen, key = last
+            retried += 1
+        else:
+            loan_id = LOANS if hot else rng.randint(1, LOANS - 1)
+            fen, key = rng.randint(100, 50_000), f"{'h' if hot else 'w'}{seed_no}-{len(latencies)}"
         began = time.perf_counter()
-        post_payment(engine, loan_id, Money(rng.randint(100, 50_000)), DAY,
-                     idempotency_key=f"w{seed_no}-{len(latencies)}")
+        receipt = post_payment(engine, loan_id, Money(fen), DAY, idempotency_key=key)
         latencies.append(time.perf_counter() - began)
-    out.put(latencies)
+        assert receipt.replayed == (key == last[2])
+        last = (loan_id, fen, key)
+    out.put((latencies, retried))
     engine.dispose()
 
 
-def bench_payments(workers: int, seconds: float) -> None:
+def bench_payments(workers: int, seconds: float, *, hot: bool = False) -> None:
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-    procs = [mp.Process(target=worker, args=(k, seconds, out)) for k in range(workers)]
+    procs = [mp.Process(target=worker, args=(k, seconds, hot, out)) for k in range(workers)]
     began = time.perf_counter()
     for p in procs:
         p.start()
@@ -61,9 +73,11 @@ def bench_payments(workers: int, seconds: float) -> None:
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - began
-    lat = sorted(x for r in results for x in r)
+    lat = sorted(x for r, _ in results for x in r)
+    retries = sum(n for _, n in results)
     q = statistics.quantiles(lat, n=100)
-    print(f"payments: {len(lat):,} in {elapsed:.1f} s with {workers} workers = "
+    print(f"{'one loan (hot spot)' if hot else 'many loans'}: {len(lat):,} payments "
+          f"({retries} key retries) in {elapsed:.1f} s with {workers} workers = "
           f"{len(lat) / elapsed:.0f} payments/s; latency p50 {q[49] * 1000:.1f} ms, "
           f"p95 {q[94] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms")
 
@@ -95,6 +109,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text("DROP SCHEMA IF EXISTS pay_bench CASCADE"))
@@ -108,6 +123,7 @@ def main() -> None:
                                  "cob_day = :d"), {"d": (DAY - date(1970, 1, 1)).days - 1})
         engine.dispose()
         bench_payments(args.workers, args.seconds)
+        bench_payments(args.workers, min(args.seconds, 10), hot=True)
         bench_load()
     finally:
         with admin.connect() as conn:

@@ -11,9 +11,12 @@ only on the outcome's shape (rows changed, entries, lines), so the server reuses
 from __future__ import annotations
 
 import functools
-from typing import Any
+import re
+from typing import Any, cast
 
+import psycopg
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from thinfile.errors import ConflictError
 from thinfile.servicing import LoanAccount, Outcome
@@ -88,7 +91,26 @@ def _entry_clauses(lines: tuple[int, ...], with_txn: bool) -> list[str]:
     return clauses
 
 
+_NAME = re.compile(r"%\((\w+)\)s")
+
+
 @functools.lru_cache(maxsize=256)
+def _numbered(rows: int, moves: int, lines: tuple[int, ...],
+              with_txn: bool) -> tuple[str, tuple[str, ...]]:
+    """The statement with ``$n`` placeholders, and the parameter name of each ``n``.
+
+    Converted once per shape: the driver would parse a statement with this many parameters
+    on every call (it caches only short ones).
+    """
+    names: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return f"${names.setdefault(match.group(1), len(names) + 1)}"
+
+    sql = _NAME.sub(number, _statement(rows, moves, lines, with_txn))
+    return sql, tuple(names)
+
+
 def _statement(rows: int, moves: int, lines: tuple[int, ...], with_txn: bool) -> str:
     clauses = [_loan_clause()]
     if rows:
@@ -132,8 +154,15 @@ def write_outcome_pg(conn: Connection, before: LoanAccount, version: int, done: 
                      txn: dict[str, Any] | None) -> int | None:
     """Write ``done`` over ``before`` (same installment numbers) in one statement."""
     params = _params(before, version, done, txn)
-    sql = _statement(*params.pop("_shape"))
-    updated, txn_id = conn.exec_driver_sql(sql, params).one()
+    sql, names = _numbered(*params.pop("_shape"))
+    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+    values = [params[name] for name in names]
+    try:
+        with psycopg.RawCursor(raw) as cursor:  # the transaction the unit of work began
+            cursor.execute(sql, values)
+            updated, txn_id = cursor.fetchone() or (0, None)
+    except psycopg.Error as error:  # the same exceptions as any other statement
+        raise DBAPIError.instance(sql, values, error, psycopg.Error) from error
     if updated != 1:
         loan_id = done.loan.loan_id
         raise ConflictError(f"loan {loan_id} was changed by someone else",
