@@ -2,30 +2,34 @@
 
 Starts ``thinfile serve`` on 127.0.0.1 against a fresh PostgreSQL database with a small GBM
 model trained on thinfile.sim data, seeds borrowers (profile and consents) through the
-services, then drives the API from this process with 32 concurrent clients on loopback:
+services, then drives the API from this process with 32 concurrent keep-alive connections on
+loopback (raw HTTP/1.1 over asyncio streams, requests prebuilt: the client shares the two cores
+with the server and PostgreSQL, so it is kept as cheap as it can be):
 
 1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit);
 2. payments — ``POST /v1/loans/{id}/payments`` on loans opened by accepting offers.
 
-Each phase is bounded in count and time; the server and the database are removed at the end.
-Run: ``.venv/bin/python bench/api_load.py [--requests 3000] [--seconds 30] [--workers 2]``.
+Each phase is bounded in count and time and repeated ``--runs`` times; the server and the database
+are removed at the end. Each line reports throughput and latency, the CPU seconds the client,
+the server processes and the database's backends used, and requests per server CPU-second.
+Run: ``.venv/bin/python bench/api_load.py [--requests 3000] [--seconds 30] [--workers 2]
+[--runs 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -89,15 +93,49 @@ def serve(url: str, model_dir: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "THINFILE_DATABASE_URL": url, "THINFILE_MODEL_DIR": str(model_dir),
            "THINFILE_RATE_LIMITS": '{"applications": "1000000/1", "sign_in": "100000/1"}',
            "THINFILE_ARGON2_TIME_COST": "1", "THINFILE_ARGON2_MEMORY_KIB": "8"}
-    if workers > 1:  # uvicorn's own workers, each importing the app factory
-        command = [sys.executable, "-m", "uvicorn", "--factory", "thinfile.api:create_app",
-                   "--host", "127.0.0.1", "--port", str(PORT), "--workers", str(workers),
-                   "--log-level", "warning", "--no-server-header", "--no-access-log"]
-    else:
-        command = [str(ROOT / ".venv/bin/thinfile"), "serve", "--host", "127.0.0.1",
-                   "--port", str(PORT)]
+    command = [str(ROOT / ".venv/bin/thinfile"), "serve", "--host", "127.0.0.1",
+               "--port", str(PORT), "--workers", str(workers), "--no-access-log"]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far (gone processes count nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Every process in process group ``pgid`` (the server and its workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return pids
+
+
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL backends serving the benchmark's database."""
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(ADMIN_URL)
+    with admin.connect() as conn:
+        pids = [int(p) for p in conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}).scalars()]
+    admin.dispose()
+    return pids
 
 
 def port_is_free() -> bool:
@@ -153,74 +191,133 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
     return out
 
 
-async def drive(jobs: list[Callable[[httpx.AsyncClient], Any]], seconds: float,
-                ) -> tuple[list[float], dict[int, int], float]:
-    """Run ``jobs`` with CONCURRENCY clients; latencies (s), status counts, wall time."""
+def request(method: str, path: str, headers: dict[str, str], body: object) -> bytes:
+    """One HTTP/1.1 keep-alive request, built once before the clock starts."""
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{PORT}",
+             "Content-Type: application/json", f"Content-Length: {len(payload)}",
+             *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                   raw: bytes) -> tuple[int, bytes]:
+    """Send one request on a kept-alive connection; its status and body."""
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return status, await reader.readexactly(length) if length else b""
+
+
+async def drive(jobs: list[bytes], seconds: float) -> tuple[list[float], dict[int, int], float]:
+    """Send ``jobs`` over CONCURRENCY connections; latencies (s), status counts, wall time."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue = list(reversed(jobs))
     stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
 
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        while queue and time.monotonic() < stop:
-            job = queue.pop()
-            began = time.perf_counter()
-            reply = await job(client)
-            latencies.append(time.perf_counter() - began)
-            statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
-            if reply.status_code >= 400 and statuses[reply.status_code] == 1:
-                print(f"first {reply.status_code}: {reply.text[:300]}", flush=True)
+    async def client_loop() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+        try:
+            while queue and time.monotonic() < stop:
+                raw = queue.pop()
+                began = time.perf_counter()
+                status, body = await exchange(reader, writer, raw)
+                latencies.append(time.perf_counter() - began)
+                statuses[status] = statuses.get(status, 0) + 1
+                if status >= 400 and statuses[status] == 1:
+                    print(f"first {status}: {body[:300]!r}", flush=True)
+        finally:
+            writer.close()
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits,
-                                 timeout=30) as client:
-        began = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(CONCURRENCY)))
-        wall = time.perf_counter() - began
-    return latencies, statuses, wall
+    began = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(CONCURRENCY)))
+    return latencies, statuses, time.perf_counter() - began
 
 
-def figures(name: str, latencies: list[float], statuses: dict[int, int], wall: float) -> str:
+def measured(jobs: list[bytes], seconds: float, server: list[int],
+             backends: list[int]) -> tuple[list[float], dict[int, int], float, dict[str, float]]:
+    """:func:`drive` with the CPU seconds of client, server and database backends."""
+    before = (time.process_time(), cpu_of(server), cpu_of(backends))
+    latencies, statuses, wall = asyncio.run(drive(jobs, seconds))
+    after = (time.process_time(), cpu_of(server), cpu_of(backends))
+    cpu = {k: b - a for k, a, b in zip(("client", "server", "database"), before, after,
+                                       strict=True)}
+    return latencies, statuses, wall, cpu
+
+
+def figures(name: str, latencies: list[float], statuses: dict[int, int], wall: float,
+            cpu: dict[str, float]) -> str:
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
+    load = os.getloadavg()[0]
     line = (f"{name}: {len(ordered)} requests in {wall:.1f} s = {len(ordered) / wall:.0f}/s; "
-            f"p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms; statuses {statuses}")
+            f"p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms; statuses {statuses}; "
+            f"CPU s client {cpu['client']:.1f} ({cpu['client'] / wall:.0%} of a core), "
+            f"server {cpu['server']:.1f}, database {cpu['database']:.1f}; "
+            f"{len(ordered) / max(cpu['server'], 1e-9):.0f} requests per server CPU-second; "
+            f"load {load:.1f}")
     print(line, flush=True)
     return line
 
 
-def submission(token: str, applicant: str, born: str, n: int) -> Callable[..., Any]:
+def submission(token: str, applicant: str, born: str, n: int) -> bytes:
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"apply-{applicant}-{n}"}
-    body = {**FORM, "birth_date": born}
-    return lambda c: c.post(f"/v1/applicants/{applicant}/applications", json=body,
-                            headers=headers)
+    return request("POST", f"/v1/applicants/{applicant}/applications", headers,
+                   {**FORM, "birth_date": born})
 
 
-def payment(token: str, loan_id: int, n: int) -> Callable[..., Any]:
+def payment(token: str, loan_id: int, n: int) -> bytes:
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"pay-{loan_id:06d}-{n:04d}"}
-    return lambda c: c.post(f"/v1/loans/{loan_id}/payments", json={"amount": "1.00"},
-                            headers=headers)
+    return request("POST", f"/v1/loans/{loan_id}/payments", headers, {"amount": "1.00"})
 
 
-async def open_loans(people: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
+def open_loans(people: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
     """Apply and accept once per borrower (not timed): the loans payments go to."""
     loans: list[tuple[str, int]] = []
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=30) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=30) as client:
         for token, applicant, born in people:
             auth = {"Authorization": f"Bearer {token}"}
-            decided = await submission(token, applicant, born, 999)(client)
+            decided = client.post(f"/v1/applicants/{applicant}/applications",
+                                  json={**FORM, "birth_date": born},
+                                  headers={**auth, "Idempotency-Key": f"apply-{applicant}-open"})
             if decided.json().get("status") != "approved":
                 continue
-            accepted = await client.post(
+            accepted = client.post(
                 f"/v1/applications/{decided.json()['id']}/acceptance",
                 headers={**auth, "Idempotency-Key": f"accept-{applicant}"},
                 json={"offer": 0, "confirm": True, "seconds_read": 15})
             if accepted.status_code == 201:
                 loans.append((token, accepted.json()["loan_id"]))
     return loans
+
+
+def phases(args: argparse.Namespace, url: str, server: list[int],
+           people: list[tuple[str, str, str]]) -> list[str]:
+    """Warm up, then ``args.runs`` rounds of submissions and of payments."""
+    per = -(-args.requests * (args.runs + 1) // len(people))
+    jobs = [submission(t, a, b, k) for k in range(per) for t, a, b in people]
+    asyncio.run(drive(jobs[:CONCURRENCY * 4], 10))  # warm-up: caches, connections
+    jobs = jobs[CONCURRENCY * 4:]
+    loans = open_loans(people[:args.loans])
+    per = -(-args.requests * args.runs // len(loans))
+    pays = [payment(t, loan, k) for k in range(per) for t, loan in loans]
+    lines = []
+    for run in range(args.runs):
+        backends = backend_pids(url)
+        chunk = slice(run * args.requests, (run + 1) * args.requests)
+        lines.append(figures(f"submissions #{run + 1}",
+                             *measured(jobs[chunk], args.seconds, server, backends)))
+        lines.append(figures(f"payments over {len(loans)} loans #{run + 1}",
+                             *measured(pays[chunk], args.seconds, server, backends)))
+    return lines
 
 
 def run(args: argparse.Namespace) -> list[str]:
@@ -238,17 +335,8 @@ def run(args: argparse.Namespace) -> list[str]:
             server = serve(url, model_dir, args.workers)
             wait_ready(time.monotonic() + 60)
             people = seed(url, args.borrowers)
-            per = -(-args.requests // len(people))
-            jobs = [submission(t, a, b, k) for k in range(per) for t, a, b in people]
-            asyncio.run(drive(jobs[:CONCURRENCY * 4], 10))  # warm-up: caches, connections
-            lines = [figures("submissions", *asyncio.run(drive(jobs[CONCURRENCY * 4:][
-                :args.requests], args.seconds)))]
-            loans = asyncio.run(open_loans(people[:args.loans]))
-            pays = [payment(t, loan, k) for k in range(-(-args.requests // len(loans)))
-                    for t, loan in loans][:args.requests]
-            lines.append(figures(f"payments over {len(loans)} loans",
-                                 *asyncio.run(drive(pays, args.seconds))))
-            return lines
+            print(f"seeded {len(people)} borrowers; warming up", flush=True)
+            return phases(args, url, group_pids(server.pid), people)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -262,7 +350,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="time limit per phase")
     parser.add_argument("--borrowers", type=int, default=1200)
     parser.add_argument("--loans", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of each phase")
     args = parser.parse_args()
     os.environ.setdefault("THINFILE_RATE_LIMITS", '{"applications": "1000000/1"}')
     for line in run(args):
