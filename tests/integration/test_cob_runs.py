@@ -113,3 +113,16 @@ def test_a_run_killed_midway_resumes_to_the_same_result(database_url, backend, t
     engine.dispose()
     for _ in clean_urls:  # drop the clean schema
         pass
+
+
+def test_a_loan_closed_ahead_of_the_book_waits_for_it(database_url):
+    engine, ids = a_book(database_url)  # the book is closed to 2025-02-03
+    post_payment(engine, ids[1], Money.of("50"), date(2025, 2, 7))  # closes 4, 5, 6 inline
+    report = run_cob(engine, date(2025, 2, 10))
+    assert report.days[0] == date(2025, 2, 4)
+    for loan_id in ids:
+        stored, rebuilt = replayed(engine, loan_id, date(2025, 2, 10))
+        assert stored == rebuilt, loan_id
+        assert stored.cob_date == date(2025, 2, 10)
+    assert verify_ledger(engine).ok
+    engine.dispose()

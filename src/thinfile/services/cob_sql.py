@@ -112,11 +112,9 @@ WHERE {_PENALTY_WHERE} GROUP BY l.currency
 """
 
 PENALTY = f"""
-UPDATE servicing_installments AS i SET penalty_due = i.penalty_due + p.amount
-FROM (SELECT i.loan_id, i.n, {_PENALTY} AS amount
-      FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
-      WHERE {_PENALTY_WHERE}) AS p
-WHERE i.loan_id = p.loan_id AND i.n = p.n AND p.amount > 0
+UPDATE servicing_installments AS i SET penalty_due = i.penalty_due + {_PENALTY}
+FROM servicing_loans l
+WHERE l.id = i.loan_id AND {_PENALTY_WHERE} AND {_PENALTY} > 0
 """
 
 _NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESCE(

@@ -137,8 +137,10 @@ def _params(before: LoanAccount, version: int, done: Outcome,
     for k, m in enumerate(done.moves):
         params.update({f"m{k}_day": to_day(m.on), f"m{k}_from": m.from_bucket,
                        f"m{k}_to": m.to_bucket, f"m{k}_dpd": m.days_past_due})
-    for c in _TXN_COLUMNS if txn is not None else ():
-        params[f"t_{c}"] = txn.get(c) if txn else None
+    if txn is not None:
+        if unknown := set(txn) - set(_TXN_COLUMNS):
+            raise ValueError(f"transaction columns not written in one statement: {unknown}")
+        params.update({f"t_{c}": txn.get(c) for c in _TXN_COLUMNS})
     for k, entry in enumerate(done.entries):
         params.update({f"e{k}_kind": entry.kind, f"e{k}_day": to_day(entry.on),
                        f"e{k}_memo": entry.memo})

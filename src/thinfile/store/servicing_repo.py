@@ -1,9 +1,11 @@
 """Repositories for servicing: load and save loans, post journal entries, record events.
 
 Repositories run statements on the unit of work's connection and never commit.
-``LoanRepository.get(…, lock=True)`` takes the row lock (``SELECT … FOR UPDATE`` on
-PostgreSQL; SQLite already serialises writers with ``BEGIN IMMEDIATE``) and ``save`` checks the
-version column, so two writers can never both apply to the same state.
+``LoanRepository.get(…, lock=True)`` and ``lock_for_posting`` take the row lock (``SELECT …
+FOR UPDATE`` on PostgreSQL; SQLite already serialises writers with ``BEGIN IMMEDIATE``) and
+``write`` / ``save`` check the version column, so two writers can never both apply to the same
+state. A loan is read with its terms (``servicing_loan_terms``) and the book's last finished
+business date, which stands in for the closed-to date of active loans that are behind it.
 """
 
 from __future__ import annotations
