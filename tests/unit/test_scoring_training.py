@@ -43,21 +43,27 @@ def test_a_ratio_column_is_not_mistaken_for_a_pd() -> None:
     assert "loan_share" in model.feature_names
 
 
-def _groups(gain: float, noise: float, n: int = 15) -> tuple[np.ndarray, list[Group]]:
+def _pair(card_noise: float, tree_noise: float, n: int = 15) -> tuple[np.ndarray, list[Group]]:
+    """Groups where each model sees the outcome through its own independent noise."""
     rng = np.random.default_rng(1)
     y = np.tile([0, 1], 200)
-    groups = []
-    for g in range(n):
-        rows = np.arange(len(y))
-        base = y + rng.normal(scale=1.5, size=len(y))
-        tilt = rng.normal(scale=noise) + gain
-        groups.append(Group(rows, base + rng.normal(size=len(y)), base + tilt * y))
-    return y, groups
+    rows = np.arange(len(y))
+    return y, [Group(rows, y + rng.normal(scale=card_noise, size=len(y)),
+                     y + rng.normal(scale=tree_noise, size=len(y))) for _ in range(n)]
 
 
-def test_a_blend_needs_evidence_to_beat_the_better_single_model() -> None:
-    y, groups = _groups(gain=0.0, noise=0.05)
-    assert choose_weight(y, groups) in (0.0, 1.0)
+def test_two_equally_good_models_are_averaged() -> None:
+    y, groups = _pair(1.0, 1.0)
+    assert choose_weight(y, groups) == 0.5
+
+
+def test_one_model_alone_needs_evidence_that_it_beats_the_average() -> None:
+    y, groups = _pair(3.0, 0.5)  # the trees see the outcome much better
+    assert choose_weight(y, groups) == 0.0
+    y, groups = _pair(0.5, 3.0)
+    assert choose_weight(y, groups) == 1.0
+    y, groups = _pair(1.0, 1.05, n=3)  # a small difference, three groups: no evidence
+    assert choose_weight(y, groups) == 0.5
 
 
 def test_the_tree_size_stays_within_the_explanation_budget() -> None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from thinfile.scoring.contract import ColumnRole, ColumnSpec
 
-__all__ = ["FeatureBins", "fit_bins", "quick_iv", "refresh_woe"]
+__all__ = ["FeatureBins", "fit_bins", "quick_iv"]
 
 SHRINK = 1.0  # pseudo-observations pulling a small bin's WoE towards 0
 
@@ -224,13 +224,3 @@ def _weights_of_evidence(rows: np.ndarray, bads: np.ndarray) -> tuple[list[float
     woe = np.log(bad_share / good_share)
     iv = float(np.sum((bads / total_bad - goods / total_good) * woe))
     return [float(w) for w in woe], iv
-
-
-def refresh_woe(bins: Sequence[FeatureBins], x: np.ndarray, y: np.ndarray) -> list[FeatureBins]:
-    """The same bins with counts and WoE recomputed on ``x``, ``y`` (e.g. all training rows)."""
-    out = []
-    for b in bins:
-        spec = ColumnSpec(b.name, ColumnRole.CATEGORICAL if b.categorical else ColumnRole.NUMERIC,
-                          special_codes=b.special_codes)
-        out.append(_with_woe(spec, b.index, b.categorical, b.splits, b.groups, x[:, b.index], y))
-    return out

@@ -5,8 +5,8 @@ Data flow::
     frame ─► infer_schema ─► encode_frame ─► leakage check ─► held-out log-odds (``heldout``:
       one 80/20 split, or repeated 5-fold cross-validation on small tables)
         ─► blend weight and Platt calibration on the held-out rows
-        ─► scorecard (same bins, WoE and regression on all rows) and GBM (tuned size, rounds
-           scaled up) refitted on 100 % ─► ScoringModel
+        ─► scorecard (re-binned, same regularisation) and GBM (tuned size, rounds scaled up)
+           refitted on 100 % ─► ScoringModel
 
 Everything is learned from the rows given; figures on the held-out rows go to the report.
 """
@@ -121,7 +121,9 @@ def _blend(y: np.ndarray, held: HeldOut, kind: str) -> tuple[float, PlattCalibra
 def _refitted(x: np.ndarray, y: np.ndarray, held: HeldOut,
               seed: int) -> tuple[Scorecard | None, GradientBoostedModel | None]:
     """The scorecard and GBM of ``held`` refitted on all rows."""
-    card = held.card.refit(x, y) if held.card is not None else None
+    card = held.card
+    if card is not None and not held.card_on_all_rows:  # bins from every row, not the 80 %
+        card = Scorecard(card.specs, min_iv=card.min_iv, c=card.c_).fit(x, y)
     gbm = None
     if held.gbm is not None:
         tuned = held.gbm
