@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +15,27 @@ from thinfile.security.tokens import TokenSigner
 from thinfile.settings import Settings
 from thinfile.store.db import make_engine
 
-__all__ = ["AppContext", "build_context", "get_context"]
+__all__ = ["AppContext", "OwnerMemo", "build_context", "get_context"]
+
+POOL_SIZE = 20
+"""Database connections each process keeps open (as many again may open under a burst): a
+request holds one at a time, and opening one on PostgreSQL costs more than most requests."""
+
+
+class OwnerMemo:
+    """Owners of resources whose owner never changes, as this process has looked them up."""
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self._owners: dict[tuple[str, str], str] = {}
+        self._capacity = capacity
+
+    def get(self, resource: tuple[str, str]) -> str | None:
+        return self._owners.get(resource)
+
+    def remember(self, resource: tuple[str, str], owner: str) -> None:
+        if len(self._owners) >= self._capacity:
+            self._owners.clear()
+        self._owners[resource] = owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +49,12 @@ class AppContext:
     hasher: PasswordHasher
     tokens: TokenSigner
     limiter: RateLimiter
+    owners: OwnerMemo = field(default_factory=OwnerMemo)
 
 
 def build_context(settings: Settings) -> AppContext:
     """Make the engine (it connects lazily) and the security tools from ``settings``."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=POOL_SIZE)
     return AppContext(
         settings=settings,
         engine=engine,

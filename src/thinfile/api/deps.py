@@ -52,11 +52,21 @@ _OWNED: dict[str, OwnerResolver] = {
     "applicant_id": identity.owner_of_applicant,
     "consent_id": consent.owner_of_consent,
 }
+_STABLE = {"applicant_id", "consent_id"}
 
 
-def register_owned_resource(path_param: str, resolver: OwnerResolver) -> None:
-    """Declare that ``{path_param}`` names a resource owned by a user (e.g. ``loan_id``)."""
+def register_owned_resource(path_param: str, resolver: OwnerResolver, *,
+                            stable: bool = False) -> None:
+    """Declare that ``{path_param}`` names a resource owned by a user (e.g. ``loan_id``).
+
+    ``stable``: once the resource exists its owner never changes (ids are never reused), so
+    each process remembers the owners it has looked up and asks the database only once.
+    """
     _OWNED[path_param] = resolver
+    if stable:
+        _STABLE.add(path_param)
+    else:
+        _STABLE.discard(path_param)
 
 
 def owned_resources() -> frozenset[str]:
@@ -110,12 +120,23 @@ def ensure_owner_or_role(context: AppContext, principal: Actor, resources: dict[
     caller holds one of ``roles``. Unknown parameter names fail closed."""
     if principal.role in roles:
         return
+    unknown = {}
+    for name, value in resources.items():
+        if name not in _OWNED:
+            raise PermissionDeniedError(f"{name} is not an owned resource; staff only")
+        owner = context.owners.get((name, value))
+        if owner is None:
+            unknown[name] = value
+        elif owner != principal.user_id:
+            raise _not_found(name, value)
+    if not unknown:
+        return
     with context.sessions.begin() as session:
-        for name, value in resources.items():
-            resolver = _OWNED.get(name)
-            if resolver is None:
-                raise PermissionDeniedError(f"{name} is not an owned resource; staff only")
-            if resolver(session, value) != principal.user_id:
+        for name, value in unknown.items():
+            owner = _OWNED[name](session, value)
+            if owner is not None and name in _STABLE:
+                context.owners.remember((name, value), owner)
+            if owner != principal.user_id:
                 raise _not_found(name, value)
 
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from thinfile.errors import FieldProblem, InvalidInputError, RateLimitedError, ThinfileError
@@ -99,6 +100,15 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return render(exc.status_code, code, message, {}, dict(exc.headers or {}))
 
 
+async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the request carried (e.g. a NUL character in a text
+    # field on PostgreSQL); the transaction was rolled back. Not echoed back.
+    log.warning("the database refused a request value: %s", type(exc.__cause__).__name__)
+    error = InvalidInputError("a value in the request cannot be stored",
+                              remedy="remove control characters such as NUL from text fields")
+    return render(error.status, error.code, error.message, error.details())
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return render(500, "internal_error", "internal server error; it has been logged")
@@ -108,4 +118,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ThinfileError, _thinfile_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

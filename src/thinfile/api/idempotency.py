@@ -1,12 +1,20 @@
 """Idempotency for money-moving POSTs: a repeated ``Idempotency-Key`` replays the first response.
 
-Use it in a route like this (the key header is required; the response model documents the
-body)::
+Preferred: the use case runs in **one transaction** with the key — look it up, do the work,
+store the response, append the audit row last, commit::
 
-    @router.post("/loans/{loan_id}/payments", status_code=201, response_model=PaymentPublic)
-    def make_payment(loan_id: str, body: PaymentCreate, idem: Idempotent,
-                     principal: Owner) -> Response:
-        return idem.run(lambda: to_public(payments.pay(...)), status_code=201)
+    @router.post("/loans/{loan_id}/payments", status_code=201, response_model=ReceiptPublic)
+    def make_payment(loan_id: int, body: PaymentCreate, idem: Idempotent, owner: Owner,
+                     ) -> Response:
+        def work(uow: UnitOfWork) -> Done:
+            receipt = payments.pay_in_unit(uow, ...)
+            return receipt_public(receipt), AuditDraft(owner.label, "payment.post", ...)
+        return idem.in_unit_of_work(work, status_code=201)
+
+(``in_transaction`` does the same on a plain connection.) A failure rolls everything back,
+key included; a concurrent duplicate waits for the first and replays its response.
+:meth:`IdempotentRequest.run` is the older form for work that commits on its own: the key is
+reserved, completed and released in transactions of their own.
 
 The scope of a key is the caller plus the route, so two borrowers never collide; a replay
 carries the header ``Idempotent-Replayed: true``.
@@ -16,29 +24,57 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from thinfile.api.context import AppContext, get_context
 from thinfile.api.deps import current_principal
+from thinfile.errors import ConflictError
+from thinfile.services.audit import AuditDraft, Executor
 from thinfile.services.idempotency import (
+    DuplicateRequest,
+    IdempotencyClaim,
+    StoredResponse,
     complete_idempotent,
+    keep_in,
     release_idempotent,
     reserve_idempotent,
+    stored_in,
 )
 from thinfile.services.identity_records import Actor
+from thinfile.services.uow import UnitOfWork
 
-__all__ = ["Idempotent", "IdempotentRequest", "idempotent_request"]
+__all__ = ["Done", "Idempotent", "IdempotentRequest", "idempotent_request"]
 
 KEY_PATTERN = r"^[A-Za-z0-9_\-:.]{8,100}$"
+_JSON = "application/json"
+
+Done = tuple[BaseModel, AuditDraft | None]
+"""What transactional work returns: the response model and the audit row to append last."""
+U = TypeVar("U")
+
+
+@contextmanager
+def _committed(engine_unit: UnitOfWork) -> Iterator[UnitOfWork]:
+    with engine_unit as uow:
+        yield uow
+        uow.commit()
+
+
+def _replayed(stored: StoredResponse) -> Response:
+    return Response(stored.body, status_code=stored.status_code, media_type=_JSON,
+                    headers={"Idempotent-Replayed": "true"})
 
 
 class IdempotentRequest:
-    """One request holding an idempotency key; :meth:`run` executes it at most once."""
+    """One request holding an idempotency key; it runs at most once per key."""
 
     def __init__(self, context: AppContext, *, scope: str, key: str, request_hash: str) -> None:
         self._context = context
@@ -46,15 +82,57 @@ class IdempotentRequest:
         self.key = key
         self.request_hash = request_hash
 
+    @property
+    def claim(self) -> IdempotencyClaim:
+        return IdempotencyClaim(self.scope, self.key, self.request_hash)
+
+    def in_transaction(self, work: Callable[[Connection], Done], *,
+                       status_code: int = 200) -> Response:
+        """Run ``work`` once per key, in one transaction with the key."""
+        return self._once(self._context.engine.begin(), lambda c: c, work, status_code)
+
+    def in_unit_of_work(self, work: Callable[[UnitOfWork], Done], *,
+                        status_code: int = 200) -> Response:
+        """Run ``work`` once per key, in one servicing unit of work with the key."""
+        return self._once(_committed(UnitOfWork(self._context.engine)), lambda u: u.conn, work,
+                          status_code)
+
+    def _once(self, unit: AbstractContextManager[U], executor_of: Callable[[U], Executor],
+              work: Callable[[U], Done], status_code: int) -> Response:
+        claim, body = self.claim, ""
+        try:
+            with unit as opened:
+                executor = executor_of(opened)
+                stored = stored_in(executor, claim)
+                if stored is None:
+                    model, audit = work(opened)
+                    body = model.model_dump_json()
+                    keep_in(executor, claim, status_code=status_code, body=body)
+                    if audit is not None:
+                        audit.append(executor)  # last: the audit chain's lock is held briefly
+        except DuplicateRequest as first:
+            stored = first.stored
+        except IntegrityError:  # e.g. the same key raced on another resource
+            stored = self._after_race()
+        if stored is not None:
+            return _replayed(stored)
+        return Response(body, status_code=status_code, media_type=_JSON)
+
+    def _after_race(self) -> StoredResponse:
+        with self._context.sessions.begin() as session:
+            stored = stored_in(session, self.claim)
+        if stored is None:
+            raise ConflictError("the request could not be completed", remedy="retry")
+        return stored
+
     def run(self, produce: Callable[[], BaseModel], *, status_code: int = 200) -> Response:
-        """The stored response for a repeated key, else ``produce()`` stored and returned."""
+        """The stored response for a repeated key, else ``produce()`` stored and returned
+        (for work that commits on its own; prefer :meth:`in_transaction`)."""
         sessions = self._context.sessions
         stored = reserve_idempotent(sessions, scope=self.scope, key=self.key,
                                     request_hash=self.request_hash)
         if stored is not None:
-            return Response(stored.body, status_code=stored.status_code,
-                            media_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})
+            return _replayed(stored)
         try:
             result = produce()
         except BaseException:

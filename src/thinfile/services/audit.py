@@ -10,6 +10,13 @@ and its audit row commit (or roll back) together::
 
     record_audit(session, actor.label, "payment.post", f"loan:{loan_id}", {"amount_fen": 1500})
 
+Appending locks the head row until the transaction ends, so every audited writer waits for the
+one before it from its append to its commit: **append last**, just before the commit, never
+before a slow step. A use case that leaves the commit to its caller returns an
+:class:`AuditDraft` instead, which the caller appends as the transaction's last write. An append
+is two statements on PostgreSQL (lock-and-advance the head; insert the row and set the head's
+hash) and three on SQLite.
+
 Actions in use: ``auth.sign_in``, ``auth.sign_in_failed``, ``staff.create_user``,
 ``staff.create_api_key``, ``staff.revoke_api_key``, ``staff.view_applicant``,
 ``staff.list_applicants``, ``staff.view_consents``, ``applicant.register``,
@@ -22,15 +29,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from thinfile.services.identity_records import Sessions, now_utc
 from thinfile.store.identity_tables import audit_head, audit_log
 
-__all__ = ["GENESIS_HASH", "AuditEntry", "AuditReport", "record_audit", "verify_audit_chain"]
+__all__ = ["GENESIS_HASH", "AuditDraft", "AuditEntry", "AuditReport", "Executor", "record_audit",
+           "verify_audit_chain"]
+
+Executor = Session | Connection
+"""Where a use case's statements go: an ORM session or a Core connection in a transaction."""
 
 GENESIS_HASH = "0" * 64
 _BATCH = 1_000
@@ -67,32 +79,62 @@ def _row_hash(seq: int, occurred_at: str, actor: str, action: str, subject: str,
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record_audit(session: Session, actor: str, action: str, subject: str,
+def _dialect(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name
+
+
+_ADVANCE = (sa.update(audit_head).where(audit_head.c.id == 1)
+            .values(last_seq=audit_head.c.last_seq + 1)
+            .returning(audit_head.c.last_seq, audit_head.c.last_hash))
+_APPEND = sa.insert(audit_log)
+_LINK = sa.update(audit_head).where(audit_head.c.id == 1).values(
+    last_hash=sa.bindparam("new_hash", type_=sa.String))
+_APPEND_AND_LINK = _LINK.add_cte(sa.insert(audit_log).values(
+    {c.name: sa.bindparam(f"a_{c.name}", type_=c.type) for c in audit_log.columns}
+).cte("appended"))
+"""PostgreSQL: the row and the head's new hash in one statement (SQLite has no DML in WITH)."""
+
+
+def record_audit(executor: Executor, actor: str, action: str, subject: str,
                  details: Mapping[str, object] | None = None) -> AuditEntry:
-    """Append one row to the audit log in ``session``'s transaction (the caller commits).
+    """Append one row to the audit log in ``executor``'s transaction (the caller commits).
 
     Never put personal data in ``details``: name ids and amounts, not ID numbers or phones.
+    Call it last in the transaction: from here to the commit every other audited writer waits.
     """
-    head = session.execute(
-        sa.select(audit_head.c.last_seq, audit_head.c.last_hash)
-        .where(audit_head.c.id == 1).with_for_update()
-    ).one()
-    seq = int(head.last_seq) + 1
-    occurred_at = now_utc().isoformat(timespec="microseconds")
     body = json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"), default=str)
-    entry = AuditEntry(seq, occurred_at, actor[:100], action[:100], subject[:200], body,
-                       head.last_hash, "")
+    head = executor.execute(_ADVANCE).one()  # locks the head row until the commit
+    occurred_at = now_utc().isoformat(timespec="microseconds")
+    entry = AuditEntry(int(head.last_seq), occurred_at, actor[:100], action[:100],
+                       subject[:200], body, str(head.last_hash), "")
     row_hash = _row_hash(entry.seq, entry.occurred_at, entry.actor, entry.action, entry.subject,
                          entry.details, entry.prev_hash)
-    session.execute(sa.insert(audit_log).values(
-        seq=seq, occurred_at=occurred_at, actor=entry.actor, action=entry.action,
-        subject=entry.subject, details=body, prev_hash=entry.prev_hash, row_hash=row_hash,
-    ))
-    session.execute(sa.update(audit_head).where(audit_head.c.id == 1)
-                    .values(last_seq=seq, last_hash=row_hash))
-    return AuditEntry(seq, occurred_at, entry.actor, entry.action, entry.subject, body,
+    row = {"seq": entry.seq, "occurred_at": occurred_at, "actor": entry.actor,
+           "action": entry.action, "subject": entry.subject, "details": body,
+           "prev_hash": entry.prev_hash, "row_hash": row_hash}
+    if _dialect(executor) == "postgresql":
+        executor.execute(_APPEND_AND_LINK, {"new_hash": row_hash,
+                                            **{f"a_{k}": v for k, v in row.items()}})
+    else:
+        executor.execute(_APPEND, row)
+        executor.execute(_LINK, {"new_hash": row_hash})
+    return AuditEntry(entry.seq, occurred_at, entry.actor, entry.action, entry.subject, body,
                       entry.prev_hash, row_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """An audit row to append later in the same transaction (see :func:`record_audit`)."""
+
+    actor: str
+    action: str
+    subject: str
+    details: Mapping[str, object] = field(default_factory=dict)
+
+    def append(self, executor: Executor) -> AuditEntry:
+        return record_audit(executor, self.actor, self.action, self.subject, self.details)
 
 
 def _entries(session: Session) -> Iterator[AuditEntry]:

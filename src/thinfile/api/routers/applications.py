@@ -12,6 +12,7 @@ from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.engine import Connection
 
 from thinfile.api.deps import (
     Context,
@@ -19,7 +20,7 @@ from thinfile.api.deps import (
     require_owner_or_role,
     require_roles,
 )
-from thinfile.api.idempotency import Idempotent
+from thinfile.api.idempotency import Done, Idempotent
 from thinfile.api.mappers import application_public
 from thinfile.api.metrics import count_decision
 from thinfile.api.models_applications import (
@@ -38,7 +39,7 @@ from thinfile.services.identity_records import Actor, now_utc
 
 router = APIRouter(tags=["applications"])
 
-register_owned_resource("application_id", applications.owner_of_application)
+register_owned_resource("application_id", applications.owner_of_application, stable=True)
 
 Owner = Annotated[Actor, Depends(require_owner_or_role())]
 OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
@@ -50,14 +51,15 @@ Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
              summary="Apply for credit: the decision, its reasons and offers come back at once")
 def apply(applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent,
           runtime: Runtime, context: Context) -> Response:
-    def run() -> ApplicationPublic:
-        record = applications.apply_for_credit(
-            context.sessions, context.cipher, runtime, actor=owner, applicant_id=applicant_id,
-            form=body.model_dump(exclude_none=True, mode="json"))
-        count_decision(record.outcome)
-        return application_public(record)
+    form = body.model_dump(exclude_none=True, mode="json")
 
-    return idem.run(run, status_code=201)
+    def work(conn: Connection) -> Done:  # one transaction: key, decision, response, audit
+        record, audit = applications.decide_in(conn, context.cipher, runtime, actor=owner,
+                                               applicant_id=applicant_id, form=form)
+        count_decision(record.outcome)
+        return application_public(record), audit
+
+    return idem.in_transaction(work, status_code=201)
 
 
 @router.get("/me/applications", response_model=list[ApplicationPublic],

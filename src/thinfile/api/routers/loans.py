@@ -17,7 +17,7 @@ from thinfile.api.deps import (
     require_owner_or_role,
     require_roles,
 )
-from thinfile.api.idempotency import Idempotent
+from thinfile.api.idempotency import Done, Idempotent
 from thinfile.api.mappers import line_public, loan_public, loan_summary, money, receipt_public
 from thinfile.api.models_loans import (
     DrawCreate,
@@ -32,14 +32,16 @@ from thinfile.api.models_loans import (
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications, credit_lines, loans, payments
-from thinfile.services.business_date import current_business_date
+from thinfile.services.audit import AuditDraft
+from thinfile.services.business_date import business_date_in, current_business_date
 from thinfile.services.identity_records import Actor
+from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import PrepaymentMode
 
 router = APIRouter(tags=["loans"])
 
-register_owned_resource("loan_id", applications.owner_of_any_loan)
-register_owned_resource("line_id", applications.owner_of_line)
+register_owned_resource("loan_id", applications.owner_of_any_loan, stable=True)
+register_owned_resource("line_id", applications.owner_of_line, stable=True)
 
 SERIAL_MAX = 2**31 - 1
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A loan's number")]
@@ -73,17 +75,17 @@ def payoff_quote(loan_id: LoanId, _caller: OwnerOrStaff, context: Context,
 
 @router.post("/loans/{loan_id}/payments", status_code=201, response_model=ReceiptPublic,
              summary="Pay: allocated to what is due by the product's waterfall")
-def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner, idem: Idempotent,
-                 context: Context) -> Response:
-    def run() -> ReceiptPublic:
-        receipt = payments.post_payment(context.engine, loan_id, Money.of(body.amount),
-                                        current_business_date(context.engine),
-                                        idempotency_key=posting_key(idem))
-        audit(context, owner, "payment.post", f"loan:{loan_id}",
-              {"txn": receipt.txn_id, "amount_fen": receipt.amount})
-        return receipt_public(receipt)
+def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner,
+                 idem: Idempotent) -> Response:
+    def work(uow: UnitOfWork) -> Done:  # one transaction: key, posting, response, audit
+        receipt = payments.pay_in_unit(uow, loan_id, Money.of(body.amount),
+                                       business_date_in(uow.conn), posting_key(idem))
+        audit = None if receipt.replayed else AuditDraft(
+            owner.label, "payment.post", f"loan:{loan_id}",
+            {"txn": receipt.txn_id, "amount_fen": receipt.amount})
+        return receipt_public(receipt), audit
 
-    return idem.run(run, status_code=201)
+    return idem.in_unit_of_work(work, status_code=201)
 
 
 @router.post("/loans/{loan_id}/prepayments", status_code=201, response_model=ReceiptPublic,

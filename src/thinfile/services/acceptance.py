@@ -1,0 +1,134 @@
+"""Accept an offer or decline them: the borrower's answer to an approved application.
+
+Accepting records the borrower's confirmation of the all-in cost statement (read for at least
+:data:`MIN_READING_SECONDS`) and opens and disburses the loan — or opens the revolving line and
+draws on it — on the given business date, all in one unit of work with its audit row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.loanmath import LoanTerms, RepaymentMethod
+from thinfile.money import Money
+from thinfile.services.applications_records import (
+    ApplicationRecord,
+    application_record,
+    load_application,
+)
+from thinfile.services.audit import record_audit
+from thinfile.services.credit_lines import open_line_in_unit
+from thinfile.services.identity_records import Actor, Sessions, now_utc
+from thinfile.services.loans import open_in_unit
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.decisioning_tables import applications
+
+__all__ = ["MIN_READING_SECONDS", "OFFER_DECLINED", "AcceptedOffer", "accept_offer",
+           "decline_offer"]
+
+
+MIN_READING_SECONDS = 10
+"""The forced reading time of the all-in cost statement before an offer can be accepted."""
+
+
+OFFER_DECLINED = "offer_declined"
+"""Status of an approved application whose offers the applicant turned down."""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedOffer:
+    application_id: str
+    loan_id: int
+    credit_line_id: int | None
+    terms: LoanTerms
+
+
+def _offer_terms(offer: Mapping[str, object], on: date) -> LoanTerms:
+    """The contract terms of a stored offer, starting on the acceptance date."""
+    return LoanTerms(
+        principal=Money.of(str(offer["amount"])), annual_rate=Decimal(str(offer["annual_rate"])),
+        periods=int(str(offer["term_months"])), method=RepaymentMethod(str(offer["method"])),
+        start=on, monthly_fee_rate=Decimal(str(offer["monthly_fee_rate"])),
+        upfront_fee=Money.of(str(offer["upfront_fee"])),
+    )
+
+
+def _acceptable(row: sa.Row[tuple[object, ...]], actor: Actor, offer: int,
+                seconds_read: float) -> dict[str, object]:
+    if row.user_id != actor.user_id:
+        raise NotFoundError("no such application", field="application_id", value=row.id)
+    if row.status != "approved" or row.accepted_offer is not None:
+        raise ConflictError("this application has no open offer to accept",
+                            field="application_id", value=row.id)
+    if seconds_read < MIN_READING_SECONDS:
+        raise InvalidInputError(
+            f"the cost statement must be read for at least {MIN_READING_SECONDS} seconds",
+            field="seconds_read", value=round(seconds_read, 1),
+            remedy="read the statement, then confirm again")
+    offers = json.loads(str(row.decision_json))["offers"]
+    if not 0 <= offer < len(offers):
+        raise InvalidInputError(f"choose an offer from 0 to {len(offers) - 1}", field="offer",
+                                value=offer)
+    chosen: dict[str, object] = offers[offer]
+    return chosen
+
+
+def accept_offer(engine: Engine, application_id: str, *, actor: Actor, offer: int,
+                 seconds_read: float, on: date) -> AcceptedOffer:
+    """The borrower confirms the cost statement and accepts ``offer``: the loan is opened and
+    disbursed (a revolving line is opened and the amount drawn) in the same transaction."""
+    with UnitOfWork(engine) as uow:
+        row = uow.conn.execute(sa.select(applications).where(
+            applications.c.id == application_id).with_for_update()).first()
+        if row is None:
+            raise NotFoundError("no such application", field="application_id",
+                                value=application_id)
+        chosen = _acceptable(row, actor, offer, seconds_read)
+        terms = _offer_terms(chosen, on)
+        line_id = None
+        if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
+            limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
+            line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
+        loan = open_in_unit(uow, terms, credit_line_id=line_id)
+        changed = uow.conn.execute(sa.update(applications).where(
+            applications.c.id == application_id, applications.c.version == row.version).values(
+            status="accepted", accepted_offer=offer, statement_confirmed_at=now_utc(),
+            loan_id=str(loan.loan_id), credit_line_id=None if line_id is None else str(line_id),
+            version=row.version + 1))
+        if changed.rowcount != 1:
+            raise ConflictError("the application changed meanwhile; reload and try again")
+        record_audit(uow.conn, actor.label, "application.accept_offer",
+                     f"application:{application_id}",
+                     {"offer": offer, "loan": loan.loan_id,
+                      "statement_read_seconds": round(seconds_read, 1)})
+        uow.commit()
+    return AcceptedOffer(application_id, loan.loan_id, line_id, terms)
+
+
+def decline_offer(sessions: Sessions, application_id: str, *, actor: Actor) -> ApplicationRecord:
+    """The applicant turns down every offer of an approved application (once)."""
+    with sessions.begin() as session:
+        row = load_application(session, application_id, for_update=True)
+        if row.user_id != actor.user_id:
+            raise NotFoundError("no such application", field="application_id",
+                                value=application_id)
+        if row.status != "approved" or row.accepted_offer is not None:
+            raise ConflictError("this application has no open offer to decline",
+                                field="application_id", value=application_id)
+        changed = session.execute(sa.update(applications).where(
+            applications.c.id == application_id, applications.c.version == row.version).values(
+            status=OFFER_DECLINED, version=row.version + 1))
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError("the application changed meanwhile; reload and try again")
+        row = load_application(session, application_id)
+        record_audit(session, actor.label, "application.decline_offer",
+                     f"application:{application_id}", {})
+    return application_record(row, json.loads(str(row.decision_json)))

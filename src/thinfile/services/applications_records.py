@@ -1,0 +1,49 @@
+"""What every application use case shares: the stored application as a record, and loading it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from thinfile.decisioning import Outcome
+from thinfile.errors import NotFoundError
+from thinfile.services.audit import Executor
+from thinfile.services.identity_records import as_utc
+from thinfile.store.decisioning_tables import applications
+
+__all__ = ["STATUS", "ApplicationRecord", "application_record", "load_application"]
+
+STATUS = {Outcome.APPROVE: "approved", Outcome.REFER: "referred", Outcome.DECLINE: "declined"}
+"""The application's status right after its decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRecord:
+    id: str
+    applicant_id: str
+    status: str
+    outcome: str
+    submitted_at: datetime
+    decision: dict[str, object]
+    accepted_offer: int | None
+    loan_id: str | None
+
+
+def load_application(session: Executor, application_id: str, *, for_update: bool = False) -> sa.Row[
+        tuple[object, ...]]:
+    query = sa.select(applications).where(applications.c.id == application_id)
+    row = session.execute(query.with_for_update() if for_update else query).first()
+    if row is None:
+        raise NotFoundError("no such application", field="application_id", value=application_id)
+    return row
+
+
+def application_record(row: sa.Row[tuple[object, ...]],
+                       decision: dict[str, object]) -> ApplicationRecord:
+    return ApplicationRecord(
+        str(row.id), str(row.applicant_id), str(row.status), str(row.outcome),
+        as_utc(row.submitted_at), decision,
+        row.accepted_offer, row.loan_id,
+    )
