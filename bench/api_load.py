@@ -214,7 +214,8 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 
 
 async def drive(jobs: list[bytes], seconds: float) -> tuple[list[float], dict[int, int], float]:
-    """Send ``jobs`` over CONCURRENCY connections; latencies (s), status counts, wall time."""
+    """Send ``jobs`` over CONCURRENCY connections (``THINFILE_BENCH_CONCURRENCY`` to compare
+    the CPU a request costs without contention); latencies (s), status counts, wall time."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue = list(reversed(jobs))
@@ -235,7 +236,8 @@ async def drive(jobs: list[bytes], seconds: float) -> tuple[list[float], dict[in
             writer.close()
 
     began = time.perf_counter()
-    await asyncio.gather(*(client_loop() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(client_loop() for _ in range(int(os.environ.get(
+        "THINFILE_BENCH_CONCURRENCY", CONCURRENCY)))))
     return latencies, statuses, time.perf_counter() - began
 
 

@@ -10,7 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from thinfile.api.context import build_context
@@ -32,7 +35,7 @@ from thinfile.services.policies import ModelLoader
 from thinfile.settings import Settings
 from thinfile.store.migrate import upgrade
 
-__all__ = ["API_PREFIX", "V1_ROUTERS", "create_app"]
+__all__ = ["API_PREFIX", "V1_ROUTERS", "ThreadSettings", "create_app"]
 
 API_PREFIX = "/v1"
 
@@ -55,6 +58,16 @@ Borrowers and staff sign in at `POST /v1/auth/sign-in` and send `Authorization: 
 """
 
 
+class ThreadSettings(BaseSettings):
+    """``THINFILE_THREADS``: threads of a process running routes (they take turns holding
+    Python's lock, so a few keep the cores busy; more only add hand-overs). Run more processes
+    (``thinfile serve --workers``) to use more cores."""
+
+    model_config = SettingsConfigDict(env_prefix="THINFILE_", extra="ignore", frozen=True)
+
+    threads: int = Field(default=8, ge=1, le=200)
+
+
 def create_app(settings: Settings | None = None, *,
                extra_routers: tuple[APIRouter, ...] = (), load_model: ModelLoader | None = None,
                model_dir: Path | None = None) -> FastAPI:
@@ -66,9 +79,11 @@ def create_app(settings: Settings | None = None, *,
     settings = (settings or Settings()).check_secrets()
     context = build_context(settings)
     model_dir = model_dir or ModelSettings().model_dir
+    threads = ThreadSettings().threads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade, context.engine)
         await run_in_threadpool(register_models, app, context, model_dir)

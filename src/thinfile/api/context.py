@@ -15,7 +15,7 @@ from thinfile.security.tokens import TokenSigner
 from thinfile.settings import Settings
 from thinfile.store.db import make_engine
 
-__all__ = ["AppContext", "OwnerMemo", "build_context", "get_context"]
+__all__ = ["AppContext", "OwnerMemo", "build_context", "context_dependency", "get_context"]
 
 POOL_SIZE = 20
 """Database connections each process keeps open (as many again may open under a burst): a
@@ -72,3 +72,8 @@ def get_context(connection: HTTPConnection) -> AppContext:
     """Dependency: the app's :class:`AppContext`."""
     context: AppContext = connection.app.state.context
     return context
+
+
+async def context_dependency(connection: HTTPConnection) -> AppContext:
+    """:func:`get_context` as a dependency (async: no trip through the thread pool)."""
+    return get_context(connection)

@@ -13,14 +13,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from thinfile.api.context import AppContext, get_context
+from thinfile.api.context import AppContext, context_dependency
 from thinfile.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
 from thinfile.services import consent, identity
@@ -39,7 +40,11 @@ __all__ = [
     "require_roles",
 ]
 
-Context = Annotated[AppContext, Depends(get_context)]
+Context = Annotated[AppContext, Depends(context_dependency)]
+
+# The dependencies below are ``async``: FastAPI runs a plain ``def`` dependency in the thread
+# pool, a round trip per dependency per request. They do database work (an API key, an owner
+# not yet known) in the pool explicitly.
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/sign-in")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -78,17 +83,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_principal(
+async def current_principal(
     context: Context,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Actor:
-    """The caller, authenticated by token or API key."""
+    """The caller, authenticated by token (a signature check, no database) or API key."""
     if bearer is not None and bearer.credentials:
         claims = context.tokens.verify(bearer.credentials)
         return Actor(user_id=claims.user_id, role=claims.role)
     if api_key:
-        return identity.authenticate_api_key(context.sessions, api_key)
+        return await run_in_threadpool(identity.authenticate_api_key, context.sessions, api_key)
     raise AuthenticationError("sign in first",
                               remedy="send Authorization: Bearer <token> or X-API-Key: <key>")
 
@@ -96,11 +101,11 @@ def current_principal(
 Principal = Annotated[Actor, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
+def require_roles(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency admitting only callers holding one of ``roles``."""
     allowed = frozenset(roles)
 
-    def dependency(principal: Principal) -> Actor:
+    async def dependency(principal: Principal) -> Actor:
         if principal.role not in allowed:
             raise PermissionDeniedError(
                 f"a {principal.role.value} may not do this",
@@ -140,18 +145,26 @@ def ensure_owner_or_role(context: AppContext, principal: Actor, resources: dict[
                 raise _not_found(name, value)
 
 
-def require_owner_or_role(*roles: Role) -> Callable[[Request, AppContext, Actor], Actor]:
+def _known_owner(context: AppContext, principal: Actor, resources: dict[str, str]) -> bool:
+    """True when every resource is registered and remembered as the caller's."""
+    return all(name in _OWNED and context.owners.get((name, value)) == principal.user_id
+               for name, value in resources.items())
+
+
+def require_owner_or_role(
+        *roles: Role) -> Callable[[Request, AppContext, Actor], Awaitable[Actor]]:
     """A dependency admitting the owner of every resource in the path, or staff in ``roles``.
 
     On a route without owned path parameters it admits only ``roles``.
     """
     allowed = frozenset(roles)
 
-    def dependency(request: Request, context: Context, principal: Principal) -> Actor:
+    async def dependency(request: Request, context: Context, principal: Principal) -> Actor:
         named = {k: str(v) for k, v in request.path_params.items() if k.endswith("_id")}
         if not named and principal.role not in allowed:
             raise PermissionDeniedError(f"a {principal.role.value} may not do this")
-        ensure_owner_or_role(context, principal, named, allowed)
+        if principal.role not in allowed and not _known_owner(context, principal, named):
+            await run_in_threadpool(ensure_owner_or_role, context, principal, named, allowed)
         return principal
 
     return dependency

@@ -16,11 +16,11 @@ from thinfile.api.deps import client_address
 __all__ = ["LimitApplications", "LimitSignUp", "limit_applications", "limit_sign_up"]
 
 
-def limit_sign_up(request: Request) -> None:
+async def limit_sign_up(request: Request) -> None:
     get_context(request).limiter.hit("sign_up", f"ip:{client_address(request)}")
 
 
-def limit_applications(request: Request) -> None:
+async def limit_applications(request: Request) -> None:
     limiter = get_context(request).limiter
     limiter.hit("applications", f"ip:{client_address(request)}")
     applicant = request.path_params.get("applicant_id")

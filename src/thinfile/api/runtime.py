@@ -19,6 +19,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from thinfile.api.context import AppContext, get_context
@@ -33,8 +34,16 @@ from thinfile.services.policies import (
     register_model,
 )
 
-__all__ = ["ModelSettings", "Runtime", "forget_runtime", "get_model_loader", "get_runtime",
-           "register_models", "scoring_model_loader"]
+__all__ = [
+    "ModelSettings",
+    "Runtime",
+    "forget_runtime",
+    "get_model_loader",
+    "get_runtime",
+    "register_models",
+    "runtime_dependency",
+    "scoring_model_loader",
+]
 
 
 class ModelSettings(BaseSettings):
@@ -61,13 +70,20 @@ RUNTIME_TTL_SECONDS = 1.0
 activated in another process takes effect here within this time."""
 
 
-def get_runtime(connection: HTTPConnection) -> DecisionRuntime:
-    """Dependency: the runtime decisions use now (404 while no policy or model is active)."""
-    state = connection.app.state
-    cached: tuple[float, DecisionRuntime] | None = getattr(state, "runtime_cache", None)
-    now = time.monotonic()
-    if cached is not None and now - cached[0] < RUNTIME_TTL_SECONDS:
+def _fresh(connection: HTTPConnection) -> DecisionRuntime | None:
+    cached: tuple[float, DecisionRuntime] | None = getattr(connection.app.state,
+                                                           "runtime_cache", None)
+    if cached is not None and time.monotonic() - cached[0] < RUNTIME_TTL_SECONDS:
         return cached[1]
+    return None
+
+
+def get_runtime(connection: HTTPConnection) -> DecisionRuntime:
+    """The runtime decisions use now (404 while no policy or model is active)."""
+    state = connection.app.state
+    now = time.monotonic()
+    if (cached := _fresh(connection)) is not None:
+        return cached
     runtime = decision_runtime(get_context(connection).sessions, get_model_loader(connection))
     state.runtime_cache = (now, runtime)
     return runtime
@@ -78,7 +94,13 @@ def forget_runtime(connection: HTTPConnection) -> None:
     connection.app.state.runtime_cache = None
 
 
-Runtime = Annotated[DecisionRuntime, Depends(get_runtime)]
+async def runtime_dependency(connection: HTTPConnection) -> DecisionRuntime:
+    """Dependency: :func:`get_runtime`, reading the registry in the thread pool when due."""
+    cached = _fresh(connection)
+    return cached if cached is not None else await run_in_threadpool(get_runtime, connection)
+
+
+Runtime = Annotated[DecisionRuntime, Depends(runtime_dependency)]
 
 
 def register_models(app: FastAPI, context: AppContext, model_dir: Path | None) -> None:
