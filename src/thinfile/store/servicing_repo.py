@@ -219,7 +219,7 @@ class LoanRepository:
             self.conn.execute(sa.insert(bucket_history), rows)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _schedule(terms_json: str) -> Schedule:
     """Terms never change after opening, so equal JSON always builds the same schedule."""
     return build_schedule(terms_from_json(terms_json))
@@ -230,7 +230,7 @@ def _product(product_json: str) -> ServicingProduct:
     return product_from_json(product_json)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _rates(rates_json: str) -> tuple[Decimal, ...]:
     return tuple(Decimal(r) for r in json.loads(rates_json))
 
