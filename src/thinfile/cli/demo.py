@@ -116,7 +116,7 @@ def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int
     upgrade(context.engine)
     start = date.today() - timedelta(days=365)
     lender = _seed(console, context, frame, model_dir, version, borrowers, start, seed)
-    _year(console, context.engine, lender, start)
+    _year(console, context, lender, start)
     simulation = _simulate_change(console, folder, frame, model_dir, start)
     ledger = verify_ledger(context.engine)
     summary = _summarise(context.engine, lender)
@@ -158,27 +158,26 @@ def _train(console: Console, folder: Path, n: int, seed: int,
 def _seed(console: Console, context: AppContext, frame: pd.DataFrame, model_dir: Path,
           version: str, borrowers: int, start: date, seed: int) -> DemoLender:
     from thinfile.scoring import load_model
-    from thinfile.services.demo import accept_offers, seed_lender
+    from thinfile.services.demo import seed_lender
 
     console.print(f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
-                  f"{borrowers} borrowers applying on {start}")
-    lender = seed_lender(context.engine, context.sessions, context.cipher, context.hasher,
-                         population=frame, model_dir=model_dir, load_model=load_model,
-                         model_version=version, borrowers=borrowers, start=start, seed=seed)
-    accept_offers(context.engine, context.sessions, lender, on=start)
-    return lender
+                  f"{borrowers} borrowers with profiles and consent")
+    return seed_lender(context.engine, context.sessions, context.cipher, context.hasher,
+                       population=frame, model_dir=model_dir, load_model=load_model,
+                       model_version=version, borrowers=borrowers, start=start,
+                       days=(date.today() - start).days, seed=seed)
 
 
-def _year(console: Console, engine: Engine, lender: DemoLender, start: date) -> None:
+def _year(console: Console, context: AppContext, lender: DemoLender, start: date) -> None:
     from thinfile.services.demo import run_year
 
     days = (date.today() - start).days
-    console.print(f"[bold]4/6[/bold] a year of repayments and nightly close of business "
-                  f"({days} business dates)")
+    console.print(f"[bold]4/6[/bold] a year from {start}: applications, decisions, reviews, "
+                  f"loans, repayments and nightly close of business ({days} business dates)")
     with _progress(console) as bar:
-        task = bar.add_task("close of business", total=days)
-        run_year(engine, lender, start=start, days=days,
-                 progress=lambda _day: bar.update(task, advance=1))
+        task = bar.add_task("business days", total=days)
+        run_year(context.engine, context.sessions, context.cipher, lender, start=start,
+                 days=days, progress=lambda _day: bar.update(task, advance=1))
 
 
 def _simulate_change(console: Console, folder: Path, frame: pd.DataFrame, model_dir: Path,

@@ -170,7 +170,7 @@ def _refuse(form: Mapping[str, object], *, consents_recorded: bool) -> None:
 def decide_in(
     session: Executor, cipher: PiiCipher, runtime: DecisionRuntime, *, actor: Actor,
     applicant_id: str, form: Mapping[str, object], on: date | None = None,
-    consents_recorded: bool = True,
+    consents_recorded: bool = True, at: datetime | None = None,
 ) -> tuple[ApplicationRecord, AuditDraft]:
     """Decide and store one application in the caller's transaction; the caller appends the
     returned audit row as the transaction's last write, then commits.
@@ -178,9 +178,10 @@ def decide_in(
     With ``consents_recorded`` (the default) the consent flags come from the applicant's
     recorded consents, never from the form, and an applicant without an active
     credit-assessment consent to their credit report is refused (:class:`ConsentRequiredError`).
+    ``at`` is the submission moment when it is not now (loading a lender's history).
     """
     _refuse(form, consents_recorded=consents_recorded)
-    now = now_utc()
+    now = at or now_utc()
     device = form.get("device_id")
     device_hash = cipher.lookup_hash("device", str(device)) if device else None
     facts = session.execute(_FACTS[device_hash is not None], {
@@ -211,13 +212,14 @@ def decide_in(
 def submit_application(
     sessions: Sessions, cipher: PiiCipher, runtime: DecisionRuntime, *, actor: Actor,
     applicant_id: str, form: Mapping[str, object], on: date | None = None,
+    at: datetime | None = None,
 ) -> ApplicationRecord:
     """Decide and store one application, its consent flags as the form says (trusted callers:
     the API and the pages use :func:`apply_for_credit`)."""
     with sessions.begin() as session:
         record, audit = decide_in(session, cipher, runtime, actor=actor,
                                   applicant_id=applicant_id, form=form, on=on,
-                                  consents_recorded=False)
+                                  consents_recorded=False, at=at)
         audit.append(session)
     return record
 

@@ -1,10 +1,10 @@
 """A demo lender: staff, borrowers from the synthetic population, and a year of servicing.
 
-``seed_lender`` registers the default policy and a model, creates staff accounts and demo
-borrowers (with profiles and consent), and takes each borrower through the real journey:
-apply → decision → (underwriter review) → accept the offer → disbursement. ``run_year`` then
-replays a year day by day — each borrower pays on time, late, early or not at all, as their
-synthetic behaviour says — with close of business every night.
+``seed_lender`` registers the default policy and a model and creates staff accounts and demo
+borrowers (with profiles and consent). ``run_year`` then replays a year day by day: borrowers
+apply on days spread over the year and go through the real journey — decision, underwriter
+review, acceptance after reading the cost statement, disbursement — and pay on time, late,
+early or not at all, as their behaviour says, with close of business every night.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +43,6 @@ __all__ = [
     "STAFF",
     "DemoBorrower",
     "DemoLender",
-    "accept_offers",
     "run_year",
     "seed_lender",
 ]
@@ -74,10 +73,13 @@ BEHAVIOURS = ("on time", "late", "prepays", "defaults")
 @dataclass
 class DemoBorrower:
     email: str
-    user_id: str
-    application_id: str
-    outcome: str
+    actor: Actor
+    applicant_id: str
+    form: dict[str, object]
+    apply_on: date
     behaviour: str
+    application_id: str | None = None
+    outcome: str = "not yet applied"
     loan_id: int | None = None
 
 
@@ -124,10 +126,10 @@ def _borrower(sessions: Sessions, cipher: PiiCipher, hasher: PasswordHasher, n: 
 def seed_lender(
     engine: Engine, sessions: Sessions, cipher: PiiCipher, hasher: PasswordHasher, *,
     population: pd.DataFrame, model_dir: Path, load_model: Callable[[Path], Scorer],
-    model_version: str, borrowers: int, start: date, seed: int,
-    progress: Callable[[str], None] = lambda _step: None,
+    model_version: str, borrowers: int, start: date, days: int, seed: int,
 ) -> DemoLender:
-    """Staff, policy, model and ``borrowers`` demo borrowers who have applied on ``start``."""
+    """Staff, policy, model and ``borrowers`` borrowers (profiles, consent) who will apply on
+    days spread over the year; the applications themselves happen in :func:`run_year`."""
     admin = identity.create_user(sessions, hasher, email=STAFF[0][0], password=DEMO_PASSWORD,
                                  role=Role.ADMIN)
     admin_actor = Actor(admin.id, Role.ADMIN)
@@ -143,32 +145,49 @@ def seed_lender(
     rng = random.Random(seed)
     records: list[dict[str, object]] = population.head(borrowers).to_dict(  # type: ignore[assignment]
         "records")
+    spread = max(1, days - 75)
     for n, record in enumerate(records, start=1):
         actor, applicant_id, email = _borrower(sessions, cipher, hasher, n, record)
-        decided = apps.submit_application(sessions, cipher, lender.runtime, actor=actor,
-                                          applicant_id=applicant_id, form=_form(record), on=start)
-        lender.borrowers.append(DemoBorrower(email, actor.user_id, decided.id,
-                                             decided.status, rng.choice(BEHAVIOURS)))
-        progress(f"borrower {n}: {decided.status}")
+        apply_on = start + timedelta(days=(n - 1) * spread // max(1, len(records)))
+        lender.borrowers.append(DemoBorrower(email, actor, applicant_id, _form(record), apply_on,
+                                             rng.choice(BEHAVIOURS)))
     return lender
 
 
-def accept_offers(engine: Engine, sessions: Sessions, lender: DemoLender, *, on: date) -> None:
-    """The underwriter approves every other referral; approved borrowers accept offer 0."""
-    underwriter = lender.staff[Role.UNDERWRITER]
-    for k, borrower in enumerate(b for b in lender.borrowers if b.outcome == "referred"):
-        reviewed = apps.review_referral(sessions, borrower.application_id, actor=underwriter,
-                                        approve=k % 2 == 0, note="demo review")
+def _apply(engine: Engine, sessions: Sessions, cipher: PiiCipher, lender: DemoLender,
+           borrower: DemoBorrower, day: date) -> None:
+    decided = apps.submit_application(
+        sessions, cipher, lender.runtime, actor=borrower.actor,
+        applicant_id=borrower.applicant_id, form=borrower.form, on=day,
+        at=datetime.combine(day, time(10), tzinfo=UTC))
+    borrower.application_id, borrower.outcome = decided.id, decided.status
+    if decided.status == "approved":
+        _accept(engine, lender, borrower, day)
+
+
+def _accept(engine: Engine, lender: DemoLender, borrower: DemoBorrower, day: date) -> None:
+    """The borrower reads the statement and accepts offer 0; every behaviour appears early."""
+    assert borrower.application_id is not None
+    taken = sum(1 for b in lender.borrowers if b.loan_id is not None)
+    if taken < len(BEHAVIOURS):
+        borrower.behaviour = BEHAVIOURS[taken]
+    accepted = apps.accept_offer(engine, borrower.application_id, actor=borrower.actor, offer=0,
+                                 seconds_read=apps.MIN_READING_SECONDS, on=day)
+    borrower.loan_id, borrower.outcome = accepted.loan_id, "accepted"
+
+
+def _review(engine: Engine, sessions: Sessions, lender: DemoLender, day: date) -> None:
+    """The underwriter works referrals two days old, approving every other one."""
+    waiting = [b for b in lender.borrowers
+               if b.outcome == "referred" and b.apply_on <= day - timedelta(days=2)]
+    for k, borrower in enumerate(waiting):
+        assert borrower.application_id is not None
+        reviewed = apps.review_referral(sessions, borrower.application_id,
+                                        actor=lender.staff[Role.UNDERWRITER],
+                                        approve=k % 2 == 0, note="income checked")
         borrower.outcome = reviewed.status
-    takers = [b for b in lender.borrowers if b.outcome == "approved"]
-    for k, borrower in enumerate(takers):
-        # every behaviour appears at least once, then the synthetic draw decides
-        borrower.behaviour = BEHAVIOURS[k] if k < len(BEHAVIOURS) else borrower.behaviour
-        accepted = apps.accept_offer(engine, borrower.application_id,
-                                     actor=Actor(borrower.user_id, Role.BORROWER), offer=0,
-                                     seconds_read=apps.MIN_READING_SECONDS, on=on)
-        borrower.loan_id = accepted.loan_id
-        borrower.outcome = "accepted"
+        if reviewed.status == "approved":
+            _accept(engine, lender, borrower, day)
 
 
 def _days(start: date, days: int) -> Iterator[date]:
@@ -198,12 +217,21 @@ def _pay_today(engine: Engine, borrower: DemoBorrower, day: date) -> None:
                          idempotency_key=f"demo-{borrower.loan_id}-{row.n}")
 
 
-def run_year(engine: Engine, lender: DemoLender, *, start: date, days: int,
+def run_year(engine: Engine, sessions: Sessions, cipher: PiiCipher, lender: DemoLender, *,
+             start: date, days: int,
              progress: Callable[[date], None] = lambda _day: None) -> None:
-    """Each day: the borrowers' payments, then close of business for that date."""
-    with_loans = [b for b in lender.borrowers if b.loan_id is not None]
+    """Each day: new applications, referral reviews, repayments, then close of business.
+
+    Referrals of the last 60 days are left in the queue for the staff console.
+    """
     for day in _days(start, days):
-        for borrower in with_loans:
-            _pay_today(engine, borrower, day)
+        for borrower in lender.borrowers:
+            if borrower.apply_on == day:
+                _apply(engine, sessions, cipher, lender, borrower, day)
+        if day < start + timedelta(days=days - 60):
+            _review(engine, sessions, lender, day)
+        for borrower in lender.borrowers:
+            if borrower.loan_id is not None:
+                _pay_today(engine, borrower, day)
         run_cob(engine, day)
         progress(day)
