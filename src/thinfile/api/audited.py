@@ -1,9 +1,11 @@
 """Audit rows for servicing actions taken over the API.
 
-The servicing use cases (:mod:`thinfile.services.payments`, ``loans``, ``credit_lines``,
-``cob``) do not know who acts, so the API writes the audit row right after the posting
+Most servicing use cases (prepayments, draws, reversals, servicing actions, COB) open their own
+unit of work and do not know who acts, so the API writes the audit row right after the posting
 commits, naming the caller and the transaction. (Inside the posting's own transaction would
-be better; that needs an ``actor`` on those use cases.)
+be better; that needs an ``actor`` or an in-unit form of those use cases.) Payments already
+are: the route calls ``payments.pay_in_unit`` inside its own unit of work and appends the audit
+row last (see :mod:`thinfile.api.idempotency`).
 """
 
 from __future__ import annotations

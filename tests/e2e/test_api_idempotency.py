@@ -1,0 +1,86 @@
+"""Submissions and payments run in one transaction with their idempotency key: a repeat
+replays the first response, concurrent duplicates post once, a refusal writes nothing."""
+
+# Fixtures are imported from the API harness and then requested by name.
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.e2e.api_harness import (
+    FORM,
+    Party,
+    TestClient,
+    accept,
+    api,
+    api_settings,
+    apply,
+    backend,
+    database_url,
+    id_number,
+    make_borrower,
+    phone_number,
+    world,
+)
+
+
+def _count(api: TestClient, sql: str) -> int:
+    engine = api.app.state.context.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def _apply(api: TestClient, party: Party, applicant_id: str, key: str) -> Any:
+    form = {**FORM, "birth_date": "1995-03-07"}
+    return api.post(f"/v1/applicants/{applicant_id}/applications",
+                    headers={**party.headers, "Idempotency-Key": key}, json=form)
+
+
+def test_a_repeated_application_key_replays_the_decision_and_stores_it_once(api, world):
+    alice = world.alice
+    first = _apply(api, alice, alice.applicant_id, "apply-once-0001")
+    again = _apply(api, alice, alice.applicant_id, "apply-once-0001")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert _count(api, "SELECT count(*) FROM applications") == 1
+    assert _count(api, "SELECT count(*) FROM audit_log "
+                       "WHERE action = 'application.decide'") == 1
+
+
+def test_a_refused_application_writes_nothing_and_leaves_its_key_free(api):
+    carol = make_borrower(api, with_profile=False)
+    profile = api.post("/v1/applicants", headers=carol.headers,
+                       json={"name": "测试", "id_number": id_number(900),
+                             "phone": phone_number(900)})
+    applicant_id = profile.json()["id"]
+    refused = _apply(api, carol, applicant_id, "apply-refused-1")
+    assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
+    assert _count(api, "SELECT count(*) FROM applications") == 0
+    assert _count(api, "SELECT count(*) FROM idempotency_keys") == 0
+    api.post(f"/v1/applicants/{applicant_id}/consents", headers=carol.headers,
+             json={"data_category": "credit_report", "purpose": "credit_assessment",
+                   "notice_version": "v1"})
+    assert _apply(api, carol, applicant_id, "apply-refused-1").status_code == 201
+
+
+def test_concurrent_payments_with_one_key_post_once_and_answer_alike(api, world):
+    alice = world.alice
+    decided = apply(api, alice)
+    loan_id = accept(api, alice, decided.json()["id"], 0).json()["loan_id"]
+    headers = {**alice.headers, "Idempotency-Key": "pay-concurrent-01"}
+
+    def pay(_: int) -> Any:
+        return api.post(f"/v1/loans/{loan_id}/payments", headers=headers,
+                        json={"amount": "100.00"})
+
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(pay, range(4)))
+    assert {r.status_code for r in replies} == {201}
+    assert len({r.text for r in replies}) == 1
+    assert _count(api, "SELECT count(*) FROM servicing_transactions "
+                       f"WHERE loan_id = {int(loan_id)} AND kind = 'repayment'") == 1
+    assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'payment.post'") == 1
