@@ -22,7 +22,7 @@ from thinfile.decisioning import (
 from thinfile.decisioning.report import render_simulation_html
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
-from thinfile.scoring import ScoringModel, load_model
+from thinfile.scoring import ScoringModel, load_model, read_table
 
 policy_app = typer.Typer(help="Decision policies: simulate before you ship.",
                          no_args_is_help=True)
@@ -60,17 +60,11 @@ def _read_json(path: Path, option: str) -> object:
 
 def read_records(path: Path) -> list[dict[str, object]]:
     """Rows of a CSV or Parquet file as plain dictionaries."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise InvalidInputError(f"{path} does not exist", field="--data")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path)
-    else:
-        raise InvalidInputError("must be a .csv or .parquet file", field="--data",
-                                value=str(path))
+    try:
+        frame = read_table(path)
+    except InvalidInputError as exc:
+        raise InvalidInputError(exc.message, field="--data", value=str(path),
+                                remedy=exc.remedy) from None
     return frame.to_dict("records")  # type: ignore[return-value]
 
 
