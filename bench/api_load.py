@@ -322,6 +322,22 @@ def phases(args: argparse.Namespace, url: str, server: list[int],
     return lines
 
 
+def audit_check(url: str) -> str:
+    """The audit chain after the load: every row links to the one before it."""
+    from sqlalchemy.orm import sessionmaker
+
+    from thinfile.services.audit import verify_audit_chain
+    from thinfile.store import make_engine
+
+    engine = make_engine(url)
+    report = verify_audit_chain(sessionmaker(engine))
+    engine.dispose()
+    line = (f"audit chain after the load: {report.rows_checked} rows, "
+            f"{'intact' if report.is_intact else 'BROKEN: ' + '; '.join(report.problems[:3])}")
+    print(line, flush=True)
+    return line
+
+
 def run(args: argparse.Namespace) -> list[str]:
     url, drop = fresh_database()
     server = None
@@ -338,7 +354,9 @@ def run(args: argparse.Namespace) -> list[str]:
             wait_ready(time.monotonic() + 60)
             people = seed(url, args.borrowers)
             print(f"seeded {len(people)} borrowers; warming up", flush=True)
-            return phases(args, url, group_pids(server.pid), people)
+            lines = phases(args, url, group_pids(server.pid), people)
+            lines.append(audit_check(url))
+            return lines
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
