@@ -76,3 +76,30 @@ def test_policy_simulate_writes_a_report_and_prints_json(capsys, tmp_path, model
     overall = report["candidate"]["overall"]
     assert overall["applications"] == 800 and 0 < overall["approval_rate"] < 1
     assert "thin-file" in out.read_text()
+
+
+def test_policy_register_activates_or_routes_a_share_to_a_challenger(capsys, tmp_path,
+                                                                      monkeypatch):
+    import shutil
+
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    monkeypatch.setenv("THINFILE_DATABASE_URL", url)
+    code, out, _ = run(capsys, "policy", "register", str(DEFAULT_POLICY_DIR))
+    assert code == 0 and "active" in out
+    candidate = tmp_path / "candidate"
+    shutil.copytree(DEFAULT_POLICY_DIR, candidate)
+    settings = json.loads((candidate / "policy.json").read_text())
+    settings["max_offers"] = 1
+    (candidate / "policy.json").write_text(json.dumps(settings))
+    code, out, _ = run(capsys, "policy", "register", str(candidate), "--challenger", "0.25")
+    assert code == 0 and "challenger at 0.25" in out
+    code, _, err = run(capsys, "policy", "register", str(candidate), "--challenger", "2")
+    assert code == 2 and "share" in err
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT status, share FROM policy_versions "
+                                    "ORDER BY created_at")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("active", "0"), ("challenger", "0.25")]

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from thinfile.api.context import build_context
+from thinfile.api.docs_ui import install_docs
 from thinfile.api.errors import ERROR_RESPONSES, install_error_handlers
 from thinfile.api.limits import BodySizeLimitMiddleware
 from thinfile.api.metrics import MetricsMiddleware
@@ -90,7 +91,9 @@ def create_app(settings: Settings | None = None, *,
         yield
         context.engine.dispose()
 
-    app = FastAPI(title="thinfile", version="1", description=_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="thinfile", version="1", description=_DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.context = context
     app.state.model_loader = load_model or scoring_model_loader
     install_error_handlers(app)

@@ -113,12 +113,14 @@ def simulate_command(
     baseline_policy: Annotated[Path | None, typer.Option(help="Baseline policy folder.")] = None,
     on: Annotated[str, typer.Option(help="Decision date for every application.")] = "2026-01-01",
     workers: Annotated[int, typer.Option(help="Worker processes for the decisions.")] = 2,
+    outcome: Annotated[str, typer.Option(
+        help="Column with the known outcome (1 = bad), for the realised bad rate.")] = "bad_12m",
     as_json: Annotated[bool, typer.Option("--json", help="Also print the report as JSON.")] = False,
 ) -> None:
     """Run a candidate policy over past applications and report what it would do."""
     records = read_records(data)
     report = simulate(records, policy=load_policy(policy), model=_load_model(model),
-                      on=option_date(on, "--on"), workers=workers,
+                      on=option_date(on, "--on"), workers=workers, outcome=outcome,
                       baseline=load_policy(baseline_policy) if baseline_policy else None)
     out.write_text(render_simulation_html(report), encoding="utf-8")
     if as_json:
@@ -127,3 +129,29 @@ def simulate_command(
         overall = report.candidate.overall.as_dict()
         Console().print(f"approval rate {float(overall['approval_rate']):.2%} over "  # type: ignore[arg-type]
                         f"{overall['applications']} applications; report written to {out}")
+
+
+@policy_app.command("register")
+def register_command(
+    policy: Annotated[Path, typer.Argument(help="Policy folder to register.")],
+    activate: Annotated[bool, typer.Option(help="Make it the active policy.")] = False,
+    challenger: Annotated[str | None, typer.Option(
+        help="Route this share (0–1) of applicants to it as the challenger.")] = None,
+) -> None:
+    """Register a policy version in the database (THINFILE_DATABASE_URL), then optionally
+    activate it or make it the challenger; every change is audited."""
+    from thinfile.cli.service_settings import load_settings, open_sessions
+    from thinfile.services.identity_records import SYSTEM
+    from thinfile.services.policies import activate_policy, register_policy, set_challenger
+
+    loaded = load_policy(policy)
+    with open_sessions(load_settings()) as sessions:
+        with sessions.begin() as session:
+            version = register_policy(session, loaded, actor=SYSTEM)
+        if activate:
+            activate_policy(sessions, loaded.version, actor=SYSTEM)
+        elif challenger is not None:
+            set_challenger(sessions, loaded.version, challenger, actor=SYSTEM)
+    state = "active" if activate else (f"challenger at {challenger}" if challenger else
+                                       version.status)
+    typer.echo(f"policy {loaded.version} ({loaded.name}): {state}")
