@@ -220,3 +220,20 @@ def test_a_revolving_line_offer_opens_the_line_and_draws_on_it(world, engine):
     offer = record.decision["offers"][index]
     assert line.line.limit.fen == int(Decimal(offer["credit_limit"]) * 100)
     assert line.outstanding_principal == int(Decimal(offer["amount"]) * 100)
+
+
+def test_a_payoff_quote_outside_the_loans_life_is_a_typed_error(world, engine):
+    from datetime import date
+
+    from thinfile.services.loans import quote_payoff
+
+    sessions, cipher, actor, applicant_id = world
+    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
+                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    loan = apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
+                             on=DECIDED_ON).loan_id
+    assert quote_payoff(engine, loan, DECIDED_ON).fen > 0
+    for day in (date(1, 1, 1), date(9999, 12, 31)):
+        with pytest.raises(InvalidInputError) as err:
+            quote_payoff(engine, loan, day)
+        assert err.value.field == "on"

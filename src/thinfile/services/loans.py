@@ -7,12 +7,13 @@ domain, posts the journal entries and commits once — or raises and writes noth
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from thinfile.errors import InvalidInputError
 from thinfile.loanmath import LoanTerms, build_schedule
 from thinfile.money import Money
 from thinfile.services.loan_postings import (
@@ -141,8 +142,23 @@ def get_loan(engine: Engine, loan_id: int) -> LoanView:
 def quote_payoff(engine: Engine, loan_id: int, on: date) -> Money:
     """What closes the loan on ``on``: dues, interest for the days used, all principal."""
     with UnitOfWork(engine) as uow:
-        stored = catch_up(uow, uow.loans.get(loan_id, lock=True), on)
+        loaded = uow.loans.get(loan_id, lock=True)
+        _check_quote_date(loaded.account, on)
+        stored = catch_up(uow, loaded, on)
         return payoff_quote(stored.account, on)  # catch-up is not committed: a quote writes nothing
+
+
+_QUOTE_HORIZON = timedelta(days=3650)
+
+
+def _check_quote_date(account: LoanAccount, on: date) -> None:
+    """A payoff date between disbursement and ten years after the last due date."""
+    last_due = max((i.due for i in account.installments), default=account.disbursed_on)
+    if not account.disbursed_on <= on <= last_due + _QUOTE_HORIZON:
+        raise InvalidInputError(
+            f"a payoff quote needs a date from {account.disbursed_on} to "
+            f"{last_due + _QUOTE_HORIZON}", field="on", value=on.isoformat(),
+            remedy="ask for a quote on a date while the loan is open")
 
 
 def _post_event(engine: Engine, loan_id: int, on: date, kind: str, amount: int,
