@@ -68,6 +68,10 @@ def test_simulation_reports_the_change_from_a_baseline(small_file, tmp_path):
     assert change == {"approval_rate": round(2 / 6 - 4 / 6, 6), "swap_in": 0, "swap_out": 2}
     html = render_simulation_html(report)
     assert "Change from baseline" in html and "thin-file" in html and "<script" not in html
+    import re
+
+    assert re.search(r"<td>\d+\.\d{2}%</td>", html)
+    assert not re.search(r"<td>0\.\d{3,}</td>", html)  # rates are shown as percentages
 
 
 def test_worker_processes_give_the_same_report(small_file):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
 from thinfile.decisioning.simulate import SimulationReport
@@ -12,17 +13,23 @@ _COLUMNS = ("applications", "approved", "approval_rate", "referral_rate", "expec
             "realised_bad_rate", "average_annualized_rate", "average_amount")
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, float) and value <= 1 and value >= 0:
-        return f"{value:.2%}"
-    return escape("—" if value is None else str(value))
+_RATES = {"approval_rate", "referral_rate", "expected_bad_rate", "realised_bad_rate",
+          "average_annualized_rate"}
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if column in _RATES:
+        return f"{Decimal(str(value)):.2%}"
+    return escape(str(value))
 
 
 def _table(title: str, rows: dict[str, dict[str, object]]) -> str:
     head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in _COLUMNS)
     body = "".join(
         f"<tr><th scope='row'>{escape(name)}</th>"
-        + "".join(f"<td>{_cell(row.get(c))}</td>" for c in _COLUMNS) + "</tr>"
+        + "".join(f"<td>{_cell(c, row.get(c))}</td>" for c in _COLUMNS) + "</tr>"
         for name, row in rows.items()
     )
     return f"<h2>{escape(title)}</h2><table><tr><th></th>{head}</tr>{body}</table>"
