@@ -124,6 +124,11 @@ def test_a_borrower_applies_and_sees_the_offer_with_the_annualized_rate_first(cl
     borrower(client, 1)
     decision = client.get(apply(client)).text
     assert "Approved" in decision or "已批准" in decision
+    names = re.findall(r'<h2 class="product">([^<]+)</h2>', decision)
+    known = {"消费分期贷款", "个体工商户经营贷款", "购物分期付款", "循环授信额度",
+             "Consumer installment loan", "Installments on your purchase",
+             "Working-capital loan for your shop", "Credit line you can draw on"}
+    assert names and set(names) <= known
     offer = client.get(re.search(r'href="(/applications/\w+/offers/0)"', decision).group(1))
     page = offer.text
     apr = page.index('class="apr"')
