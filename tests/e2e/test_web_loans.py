@@ -93,6 +93,8 @@ def test_accepting_an_offer_opens_the_loan_shown_under_my_loans(client, monkeypa
     assert balance(page) == "¥6,000.00"
     assert page.count('<tr class="row-') == 12
     assert "Loan paid out" in page or "放款" in page
+    # paying early is explained: interest only for the days used (民法典 art. 677)
+    assert "only for the days you have used" in page or "实际用款的天数" in page
 
 
 def test_paying_one_installment_lowers_the_balance_and_a_double_submit_posts_once(
