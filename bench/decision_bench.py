@@ -21,11 +21,9 @@ from thinfile.decisioning import application_from_record, decide, load_policy, s
 from thinfile.decisioning.checks import NO_HISTORY
 from thinfile.decisioning.engine import _checks, _context, model_record
 from thinfile.scoring import load_model, train_model
-from thinfile.sim import generate_applicants
+from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
 
 ON = date(2026, 11, 25)
-EXCLUDE = ["name", "id_number", "phone", "birth_date", "true_pd", "gender", "hukou_province",
-           "city"]
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -38,7 +36,7 @@ def get_model(path: Path | None):  # type: ignore[no-untyped-def]
         return load_model(path)
     frame = generate_applicants(20000, seed=11)
     return train_model(frame, target="bad_12m", kind="gbm", id_col="applicant_id",
-                       exclude=EXCLUDE)
+                       exclude=list(NOT_MODEL_INPUTS))
 
 
 def main() -> None:

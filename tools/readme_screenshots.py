@@ -15,15 +15,16 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from thinfile.resident_id import id_check_character
+
 PASSWORD = "thinfile-demo-2026"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def id_number(birth: str, seq: int) -> str:
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     first17 = f"110105{birth}{seq:03d}"
-    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
+    return first17 + id_check_character(first17)
 
 
 def sign_in(page: Page, base: str, email: str) -> None:

@@ -10,17 +10,14 @@ from tests.support.decisioning import application
 from thinfile.cli.app import main
 from thinfile.decisioning import DEFAULT_POLICY_DIR
 from thinfile.scoring import train_model
-from thinfile.sim import generate_applicants
-
-EXCLUDE = ["name", "id_number", "phone", "birth_date", "true_pd", "gender", "hukou_province",
-           "city"]
+from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     frame = generate_applicants(3000, seed=5)
     model = train_model(frame, target="bad_12m", kind="gbm", id_col="applicant_id",
-                        exclude=EXCLUDE, seed=1)
+                        exclude=list(NOT_MODEL_INPUTS), seed=1)
     folder = tmp_path_factory.mktemp("model")
     model.save(folder)
     return folder

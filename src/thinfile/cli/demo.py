@@ -37,9 +37,6 @@ if TYPE_CHECKING:
     from thinfile.api.context import AppContext
     from thinfile.services.demo import DemoLender
 
-EXCLUDE = ["name", "id_number", "phone", "birth_date", "true_pd", "gender", "hukou_province",
-           "city"]
-"""Never model inputs: personal data, the synthetic ground truth, protected attributes."""
 
 
 def register(app: typer.Typer) -> None:
@@ -129,7 +126,7 @@ def _train(console: Console, folder: Path, n: int, seed: int,
            smoke: bool) -> tuple[pd.DataFrame, Path, str, dict[str, float]]:
     from thinfile.scoring import train_model
     from thinfile.scoring.evaluation import metrics
-    from thinfile.sim import generate_applicants
+    from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
 
     console.print(f"[bold]1/6[/bold] generating {n:,} synthetic new-citizen applicants")
     frame = generate_applicants(n, seed=seed)
@@ -142,7 +139,7 @@ def _train(console: Console, folder: Path, n: int, seed: int,
     with _progress(console) as bar:
         task = bar.add_task("training", total=1)
         model = train_model(frame.iloc[:cut], target="bad_12m", kind=kind,
-                            id_col="applicant_id", exclude=EXCLUDE, seed=seed)
+                            id_col="applicant_id", exclude=list(NOT_MODEL_INPUTS), seed=seed)
         bar.update(task, advance=1)
     holdout = frame.iloc[cut:]
     scores = model.score_frame(holdout)

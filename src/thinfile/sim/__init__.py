@@ -23,6 +23,7 @@ from thinfile.sim.population import (
     DEFAULT_AS_OF,
     GENERATION_STEPS,
     MAX_APPLICANTS,
+    NOT_MODEL_INPUTS,
     generate_applicants,
 )
 from thinfile.sim.segments import PURPOSES, SEGMENTS, TERMS, Segment
@@ -34,6 +35,7 @@ __all__ = [
     "GENERATION_STEPS",
     "MAX_APPLICANTS",
     "MAX_MONTHS",
+    "NOT_MODEL_INPUTS",
     "PERFORMANCE_COLUMNS",
     "PURPOSES",
     "SEGMENTS",

@@ -37,6 +37,12 @@ GENERATION_STEPS: tuple[str, ...] = ("people", "bureau and alternative data", "o
                                      "identities", "table")
 """The steps reported to ``on_step``, in order."""
 
+NOT_MODEL_INPUTS: tuple[str, ...] = (
+    "name", "id_number", "phone", "birth_date", "true_pd", "gender", "hukou_province", "city",
+)
+"""Columns a model must never learn from: personal data, the synthetic ground truth and the
+protected or proxy attributes (kept for fairness reports only)."""
+
 APPLICANT_COLUMNS: tuple[str, ...] = (
     "applicant_id", "name", "id_number", "phone", "birth_date", "age", "gender", "city",
     "city_tier", "hukou_province", "is_local_hukou", "months_in_city", "segment", "purpose",
