@@ -29,6 +29,7 @@ __all__ = [
     "ArmSummary",
     "SimulationReport",
     "application_from_record",
+    "plain_value",
     "simulate",
 ]
 
@@ -40,7 +41,7 @@ _PARALLEL_FROM = 4000
 """Below this many applications, worker processes cost more than they save."""
 
 
-def _plain(value: object) -> object:
+def plain_value(value: object) -> object:
     """A record value as a plain Python value (NaN and missing become None)."""
     if value is None:
         return None
@@ -48,7 +49,7 @@ def _plain(value: object) -> object:
         return None
     item = getattr(value, "item", None)  # NumPy scalars
     if callable(item):
-        return _plain(item())
+        return plain_value(item())
     if isinstance(value, datetime):  # also pandas Timestamp
         return value.date()
     return value
@@ -56,7 +57,7 @@ def _plain(value: object) -> object:
 
 def application_from_record(record: Mapping[str, object]) -> Application:
     """An application from a table row (money already in fen), keeping known fields only."""
-    values = {k: _plain(v) for k, v in record.items() if k in _FIELDS}
+    values = {k: plain_value(v) for k, v in record.items() if k in _FIELDS}
     values.setdefault("consent_credit", True)
     born = values.get("birth_date")
     if isinstance(born, str):
@@ -233,7 +234,7 @@ def _summary(version: str, rows: list[_Row], bads: list[int | None]) -> ArmSumma
 
 
 def _outcome(record: Mapping[str, object], column: str) -> int | None:
-    raw = _plain(record.get(column))
+    raw = plain_value(record.get(column))
     return int(raw) if isinstance(raw, (int, float, bool)) else None
 
 

@@ -9,7 +9,6 @@ early or not at all, as their behaviour says, with close of business every night
 
 from __future__ import annotations
 
-import math
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +20,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from thinfile.decisioning import Scorer
+from thinfile.decisioning.simulate import plain_value
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
@@ -97,12 +97,10 @@ def _form(record: Mapping[str, object]) -> dict[str, object]:
     """An application form from a synthetic applicant (money back to yuan text)."""
     form: dict[str, object] = {}
     for name in FORM_FIELDS:
-        value = record.get(name)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        value = plain_value(record.get(name))
+        if value is None:
             continue
-        item = getattr(value, "item", None)
-        value = item() if callable(item) else value
-        form[name] = str(Money(int(value))) if name in MONEY_FIELDS else value  # type: ignore[arg-type]
+        form[name] = str(Money(int(value))) if name in MONEY_FIELDS else value  # type: ignore[call-overload]
     return {**form, "birth_date": str(record["birth_date"])[:10], "consent_credit": True}
 
 
