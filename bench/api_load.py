@@ -45,16 +45,15 @@ FORM = {"segment": "delivery_rider", "months_in_city": 24, "purpose": "consumpti
         "income_monthly_mean": "8000.00", "income_monthly_cv": 0.3, "income_months_observed": 12,
         "existing_debt_payment_monthly": "500.00", "bureau_history_months": 0,
         "platform_tenure_months": 24, "rent_months_reported": 12, "rent_on_time_ratio": 0.9}
-EXCLUDE = ["name", "id_number", "phone", "true_pd", "birth_date", "city", "hukou_province"]
 
 
 def train(folder: Path) -> None:
     from thinfile.scoring import train_model
-    from thinfile.sim import generate_applicants
+    from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
 
     frame = generate_applicants(20_000, seed=11)
     model = train_model(frame, target="bad_12m", kind="gbm", id_col="applicant_id",
-                        exclude=EXCLUDE, seed=11)
+                        exclude=list(NOT_MODEL_INPUTS), seed=11)
     model.save(folder)
 
 
