@@ -17,7 +17,7 @@ from tests.e2e.api_harness import (
     world,
 )
 from thinfile.cli.app import main
-from thinfile.services.audit import record_audit, verify_audit_chain
+from thinfile.services.audit import CHAINS, chain_of, record_audit, verify_audit_chain
 from thinfile.store import make_engine
 
 
@@ -65,27 +65,42 @@ def test_the_database_refuses_updates_and_deletes_of_audit_rows(api, api_setting
     assert _report(api).is_intact
 
 
+def _linked_pair(api) -> tuple[int, int]:
+    """Two rows of one chain, the second right after the first (``seq`` of each)."""
+    with api.app.state.context.sessions.begin() as session:
+        for _ in range(2):  # rows about one subject share a chain
+            record_audit(session, "system", "loan.note", "loan:audit-test", {"n": 1})
+        return tuple(session.execute(sa.text(
+            "SELECT a.seq, b.seq FROM audit_log a JOIN audit_log b "
+            "ON b.chain = a.chain AND b.chain_seq = a.chain_seq + 1 "
+            "ORDER BY a.seq LIMIT 1")).one())
+
+
 def test_an_edited_row_is_detected(api, api_settings, world):
-    _sql(api_settings.database_url, "UPDATE audit_log SET details = '{}' WHERE seq = 3",
-         bypass_guard=True)
+    first, _ = _linked_pair(api)
+    _sql(api_settings.database_url,
+         f"UPDATE audit_log SET details = details || ' ' WHERE seq = {first}", bypass_guard=True)
     report = _report(api)
     assert not report.is_intact
-    assert any("row 3 was edited" in p for p in report.problems)
+    assert any(f"row {first} was edited" in p for p in report.problems)
 
 
 def test_an_edit_that_also_rewrites_the_rows_hash_breaks_the_next_link(api, api_settings, world):
+    first, second = _linked_pair(api)
     _sql(api_settings.database_url,
          "UPDATE audit_log SET row_hash = CASE WHEN substr(row_hash, 1, 1) = 'f' THEN 'e' "
-         "ELSE 'f' END || substr(row_hash, 2) WHERE seq = 2",
+         f"ELSE 'f' END || substr(row_hash, 2) WHERE seq = {first}",
          bypass_guard=True)
     problems = _report(api).problems
-    assert any("row 3 does not link" in p for p in problems)
+    assert any(f"row {second} does not link" in p for p in problems)
 
 
 def test_a_deleted_row_in_the_middle_is_detected(api, api_settings, world):
-    _sql(api_settings.database_url, "DELETE FROM audit_log WHERE seq = 4", bypass_guard=True)
+    first, second = _linked_pair(api)
+    _sql(api_settings.database_url, f"DELETE FROM audit_log WHERE seq = {first}",
+         bypass_guard=True)
     problems = _report(api).problems
-    assert any("missing" in p for p in problems) and any("row 5 does not link" in p
+    assert any("missing" in p for p in problems) and any(f"row {second} does not link" in p
                                                          for p in problems)
 
 
@@ -93,6 +108,28 @@ def test_deleting_the_newest_rows_is_detected_by_the_head(api, api_settings, wor
     _sql(api_settings.database_url,
          "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)", bypass_guard=True)
     assert any("newest rows" in p for p in _report(api).problems)
+
+
+def test_moving_a_row_to_another_chain_is_detected(api, api_settings, world):
+    first, _ = _linked_pair(api)
+    _sql(api_settings.database_url,
+         f"UPDATE audit_log SET chain = chain % {CHAINS} + 1, chain_seq = 1000000 "
+         f"WHERE seq = {first}", bypass_guard=True)
+    assert not _report(api).is_intact
+
+
+def test_rows_spread_over_the_chains_and_one_subject_stays_in_one(api, world):
+    sessions = api.app.state.context.sessions
+    with sessions.begin() as session:
+        entries = [record_audit(session, "system", "loan.note", f"loan:{n % 40}", {"n": n})
+                   for n in range(80)]
+    by_subject: dict[str, set[int]] = {}
+    for entry in entries:
+        by_subject.setdefault(entry.subject, set()).add(entry.chain)
+        assert entry.chain == chain_of(entry.subject)
+    assert all(len(chains) == 1 for chains in by_subject.values())
+    assert len({entry.chain for entry in entries}) >= CHAINS // 2
+    assert _report(api).is_intact
 
 
 def test_record_audit_joins_the_callers_transaction(api, world):
@@ -112,9 +149,9 @@ def test_the_audit_verify_command_exits_1_on_tampering(api, api_settings, world,
     monkeypatch.setenv("THINFILE_DATABASE_URL", api_settings.database_url)
     main(["audit", "verify"])
     assert "intact" in capsys.readouterr().out
-    _sql(api_settings.database_url, "UPDATE audit_log SET actor = 'x' WHERE seq = 1",
-         bypass_guard=True)
+    _sql(api_settings.database_url, "UPDATE audit_log SET actor = 'x' WHERE seq = "
+         "(SELECT MIN(seq) FROM audit_log)", bypass_guard=True)
     with pytest.raises(SystemExit) as exited:
         main(["audit", "verify"])
     assert exited.value.code == 1
-    assert "row 1 was edited" in capsys.readouterr().err
+    assert "was edited" in capsys.readouterr().err

@@ -1,21 +1,25 @@
 """The audit log: append-only and hash-chained, for every sensitive action.
 
-Each row stores the hash of the row before it, and its own hash over its content and that
-link, so editing or deleting any row breaks the chain; the ``audit_head`` row remembers the
-newest sequence number and hash, so deleting the newest rows is caught too. Database triggers
-refuse ``UPDATE`` and ``DELETE`` on ``audit_log``.
+The log is :data:`CHAINS` hash chains. A row goes to the chain its subject hashes to (so the
+history of one loan or application stays in one chain, in order), stores the hash of the row
+before it in that chain and its own hash over its content and that link, so editing or
+deleting any row breaks its chain; each chain's ``audit_head`` row remembers its newest
+position and hash, so deleting the newest rows is caught too. Database triggers refuse
+``UPDATE`` and ``DELETE`` on ``audit_log``.
 
 Write with :func:`record_audit` inside the transaction of the action it records, so the action
 and its audit row commit (or roll back) together::
 
     record_audit(session, actor.label, "payment.post", f"loan:{loan_id}", {"amount_fen": 1500})
 
-Appending locks the head row until the transaction ends, so every audited writer waits for the
-one before it from its append to its commit: **append last**, just before the commit, never
-before a slow step. A use case that leaves the commit to its caller returns an
-:class:`AuditDraft` instead, which the caller appends as the transaction's last write. An append
-is two statements on PostgreSQL (lock-and-advance the head; insert the row and set the head's
-hash) and three on SQLite.
+Appending locks the head row of the subject's chain until the transaction ends, so audited
+writers of the same chain wait for each other from the append to the commit: **append last**,
+just before the commit, never before a slow step. With one chain every audited request of the
+service queued on that one lock (most PostgreSQL backends under load were waiting on it); with
+sixteen, two writers meet one time in sixteen. A use case that leaves the commit to its caller
+returns an :class:`AuditDraft` instead, which the caller appends as the transaction's last
+write. On PostgreSQL an append is one statement (lock the head, hash, insert, advance the head,
+all in the database); on SQLite, which has one writer at a time anyway, three.
 
 Actions in use: ``auth.sign_in``, ``auth.sign_in_failed``, ``staff.create_user``,
 ``staff.create_api_key``, ``staff.revoke_api_key``, ``staff.view_applicant``,
@@ -38,19 +42,37 @@ from sqlalchemy.orm import Session
 from thinfile.services.identity_records import Sessions, now_utc
 from thinfile.store.identity_tables import audit_head, audit_log
 
-__all__ = ["GENESIS_HASH", "AuditDraft", "AuditEntry", "AuditReport", "Executor", "record_audit",
-           "verify_audit_chain"]
+__all__ = ["CHAINS", "GENESIS_HASH", "AuditDraft", "AuditEntry", "AuditReport", "Executor",
+           "chain_of", "genesis_hash", "record_audit", "verify_audit_chain"]
 
 Executor = Session | Connection
 """Where a use case's statements go: an ORM session or a Core connection in a transaction."""
 
 GENESIS_HASH = "0" * 64
+"""The genesis of chain 1 (the log's original single chain); see :func:`genesis_hash`."""
+CHAINS = 16
+"""How many chains the log has (the migration ``identity_0002`` creates their heads)."""
 _BATCH = 1_000
+
+
+def genesis_hash(chain: int) -> str:
+    """What the first row of ``chain`` links to."""
+    if chain == 1:
+        return GENESIS_HASH
+    return hashlib.sha256(f"thinfile audit chain {chain}".encode()).hexdigest()
+
+
+def chain_of(subject: str) -> int:
+    """The chain (1 … :data:`CHAINS`) that rows about ``subject`` go to."""
+    digest = hashlib.sha256(subject.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % CHAINS + 1
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     seq: int
+    chain: int
+    chain_seq: int
     occurred_at: str
     actor: str
     action: str
@@ -62,7 +84,7 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """The result of checking the chain: ``problems`` is empty when nothing was altered."""
+    """The result of checking the chains: ``problems`` is empty when nothing was altered."""
 
     rows_checked: int
     problems: tuple[str, ...]
@@ -72,10 +94,19 @@ class AuditReport:
         return not self.problems
 
 
-def _row_hash(seq: int, occurred_at: str, actor: str, action: str, subject: str,
+def _canonical_tail(occurred_at: str, actor: str, action: str, subject: str,
+                    details: str) -> str:
+    """The middle of a row's canonical JSON: everything but its position and its link."""
+    return json.dumps([occurred_at, actor, action, subject, details], ensure_ascii=False,
+                      separators=(",", ":"))[1:-1]
+
+
+def _row_hash(chain_seq: int, occurred_at: str, actor: str, action: str, subject: str,
               details: str, prev_hash: str) -> str:
-    canonical = json.dumps([seq, occurred_at, actor, action, subject, details, prev_hash],
-                           ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 of ``[chain_seq, occurred_at, actor, action, subject, details, prev_hash]`` as
+    compact JSON (what :data:`_APPEND_PG` computes in the database, character for character)."""
+    canonical = (f"[{chain_seq},{_canonical_tail(occurred_at, actor, action, subject, details)}"
+                 f',"{prev_hash}"]')
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -84,16 +115,36 @@ def _dialect(executor: Executor) -> str:
     return bind.dialect.name
 
 
-_ADVANCE = (sa.update(audit_head).where(audit_head.c.id == 1)
+_APPEND_PG = sa.text("""
+WITH head AS (
+    SELECT last_seq + 1 AS chain_seq, last_hash AS prev_hash
+    FROM audit_head WHERE id = :chain FOR UPDATE
+), hashed AS (
+    SELECT chain_seq, prev_hash,
+           encode(sha256(convert_to('[' || chain_seq || ',' || :tail || ',"' || prev_hash
+                                    || '"]', 'UTF8')), 'hex') AS row_hash
+    FROM head
+), appended AS (
+    INSERT INTO audit_log (chain, chain_seq, occurred_at, actor, action, subject, details,
+                           prev_hash, row_hash)
+    SELECT :chain, chain_seq, :occurred_at, :actor, :action, :subject, :details, prev_hash,
+           row_hash
+    FROM hashed
+    RETURNING seq, chain_seq, prev_hash, row_hash
+)
+UPDATE audit_head SET last_seq = appended.chain_seq, last_hash = appended.row_hash
+FROM appended WHERE audit_head.id = :chain
+RETURNING appended.seq, appended.chain_seq, appended.prev_hash, appended.row_hash
+""")
+"""PostgreSQL: lock the chain's head, hash, insert and advance the head in one round trip, so
+the head is held for one statement and the commit (the hash is the one :func:`_row_hash`
+computes; ``verify_audit_chain`` recomputes it in Python)."""
+_ADVANCE = (sa.update(audit_head).where(audit_head.c.id == sa.bindparam("chain"))
             .values(last_seq=audit_head.c.last_seq + 1)
             .returning(audit_head.c.last_seq, audit_head.c.last_hash))
-_APPEND = sa.insert(audit_log)
-_LINK = sa.update(audit_head).where(audit_head.c.id == 1).values(
+_APPEND = sa.insert(audit_log).returning(audit_log.c.seq)
+_LINK = sa.update(audit_head).where(audit_head.c.id == sa.bindparam("chain")).values(
     last_hash=sa.bindparam("new_hash", type_=sa.String))
-_APPEND_AND_LINK = _LINK.add_cte(sa.insert(audit_log).values(
-    {c.name: sa.bindparam(f"a_{c.name}", type_=c.type) for c in audit_log.columns}
-).cte("appended"))
-"""PostgreSQL: the row and the head's new hash in one statement (SQLite has no DML in WITH)."""
 
 
 def record_audit(executor: Executor, actor: str, action: str, subject: str,
@@ -101,27 +152,31 @@ def record_audit(executor: Executor, actor: str, action: str, subject: str,
     """Append one row to the audit log in ``executor``'s transaction (the caller commits).
 
     Never put personal data in ``details``: name ids and amounts, not ID numbers or phones.
-    Call it last in the transaction: from here to the commit every other audited writer waits.
+    Call it last in the transaction: from here to the commit, other audited writers of the
+    same chain wait.
     """
     body = json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"), default=str)
-    head = executor.execute(_ADVANCE).one()  # locks the head row until the commit
+    actor, action, subject = actor[:100], action[:100], subject[:200]
+    chain = chain_of(subject)
     occurred_at = now_utc().isoformat(timespec="microseconds")
-    entry = AuditEntry(int(head.last_seq), occurred_at, actor[:100], action[:100],
-                       subject[:200], body, str(head.last_hash), "")
-    row_hash = _row_hash(entry.seq, entry.occurred_at, entry.actor, entry.action, entry.subject,
-                         entry.details, entry.prev_hash)
-    row = {"seq": entry.seq, "occurred_at": occurred_at, "actor": entry.actor,
-           "action": entry.action, "subject": entry.subject, "details": body,
-           "prev_hash": entry.prev_hash, "row_hash": row_hash}
     if _dialect(executor) == "postgresql":
-        executor.execute(_APPEND_AND_LINK, {"new_hash": row_hash,
-                                            **{f"a_{k}": v for k, v in row.items()}})
-    else:
-        executor.execute(_APPEND, row)
-        executor.execute(_LINK, {"new_hash": row_hash})
-    return AuditEntry(entry.seq, occurred_at, entry.actor, entry.action, entry.subject, body,
-                      entry.prev_hash, row_hash)
+        done = executor.execute(_APPEND_PG, {
+            "chain": chain, "tail": _canonical_tail(occurred_at, actor, action, subject, body),
+            "occurred_at": occurred_at, "actor": actor, "action": action, "subject": subject,
+            "details": body}).one()
+        return AuditEntry(int(done.seq), chain, int(done.chain_seq), occurred_at, actor,
+                          action, subject, body, str(done.prev_hash), str(done.row_hash))
+    head = executor.execute(_ADVANCE, {"chain": chain}).one()  # the head is locked from here
+    position, prev_hash = int(head.last_seq), str(head.last_hash)
+    row_hash = _row_hash(position, occurred_at, actor, action, subject, body, prev_hash)
+    seq = executor.execute(_APPEND, {
+        "chain": chain, "chain_seq": position, "occurred_at": occurred_at, "actor": actor,
+        "action": action, "subject": subject, "details": body, "prev_hash": prev_hash,
+        "row_hash": row_hash}).scalar_one()
+    executor.execute(_LINK, {"chain": chain, "new_hash": row_hash})
+    return AuditEntry(int(seq), chain, position, occurred_at, actor, action, subject, body,
+                      prev_hash, row_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,27 +193,32 @@ class AuditDraft:
 
 
 def _entries(session: Session) -> Iterator[AuditEntry]:
-    after = 0
+    """Every row, chain by chain, in chain order."""
+    after = (0, 0)
     while True:
         rows = session.execute(
-            sa.select(audit_log).where(audit_log.c.seq > after)
-            .order_by(audit_log.c.seq).limit(_BATCH)
+            sa.select(audit_log)
+            .where(sa.tuple_(audit_log.c.chain, audit_log.c.chain_seq) > sa.tuple_(*after))
+            .order_by(audit_log.c.chain, audit_log.c.chain_seq).limit(_BATCH)
         ).all()
         for row in rows:
-            yield AuditEntry(int(row.seq), row.occurred_at, row.actor, row.action, row.subject,
-                             row.details, row.prev_hash, row.row_hash)
+            yield AuditEntry(int(row.seq), int(row.chain), int(row.chain_seq), row.occurred_at,
+                             row.actor, row.action, row.subject, row.details, row.prev_hash,
+                             row.row_hash)
         if len(rows) < _BATCH:
             return
-        after = int(rows[-1].seq)
+        after = (int(rows[-1].chain), int(rows[-1].chain_seq))
 
 
-def _check_entry(entry: AuditEntry, expected_seq: int, prev_hash: str) -> list[str]:
+def _check_entry(entry: AuditEntry, expected_position: int, prev_hash: str) -> list[str]:
     problems = []
-    if entry.seq != expected_seq:
-        problems.append(f"rows {expected_seq}..{entry.seq - 1} are missing")
+    if entry.chain_seq != expected_position:
+        problems.append(f"chain {entry.chain}: rows at positions {expected_position}.."
+                        f"{entry.chain_seq - 1} are missing (before row {entry.seq})")
     if entry.prev_hash != prev_hash:
-        problems.append(f"row {entry.seq} does not link to the row before it")
-    recomputed = _row_hash(entry.seq, entry.occurred_at, entry.actor, entry.action,
+        problems.append(f"row {entry.seq} does not link to the row before it "
+                        f"(chain {entry.chain})")
+    recomputed = _row_hash(entry.chain_seq, entry.occurred_at, entry.actor, entry.action,
                            entry.subject, entry.details, entry.prev_hash)
     if recomputed != entry.row_hash:
         problems.append(f"row {entry.seq} was edited (its hash does not match its content)")
@@ -166,20 +226,27 @@ def _check_entry(entry: AuditEntry, expected_seq: int, prev_hash: str) -> list[s
 
 
 def verify_audit_chain(sessions: Sessions) -> AuditReport:
-    """Walk the whole log and report every broken link, edited row and missing row."""
+    """Walk every chain and report every broken link, edited row and missing row."""
     problems: list[str] = []
-    checked, expected_seq, prev_hash = 0, 1, GENESIS_HASH
+    checked = 0
+    ends = {k: (0, genesis_hash(k)) for k in range(1, CHAINS + 1)}
     with sessions.begin() as session:
         for entry in _entries(session):
-            problems.extend(_check_entry(entry, expected_seq, prev_hash))
+            if entry.chain not in ends:
+                problems.append(f"row {entry.seq} names chain {entry.chain}, which does not "
+                                f"exist")
+                continue
+            position, prev_hash = ends[entry.chain]
+            problems.extend(_check_entry(entry, position + 1, prev_hash))
             checked += 1
-            expected_seq, prev_hash = entry.seq + 1, entry.row_hash
-        head = session.execute(
-            sa.select(audit_head.c.last_seq, audit_head.c.last_hash).where(audit_head.c.id == 1)
-        ).one_or_none()
-    if head is None:
-        problems.append("the audit head row is missing")
-    elif int(head.last_seq) != expected_seq - 1 or head.last_hash != prev_hash:
-        problems.append(f"the log ends at row {expected_seq - 1} but the head records row "
-                        f"{head.last_seq}: the newest rows were deleted or altered")
+            ends[entry.chain] = (entry.chain_seq, entry.row_hash)
+        heads = {int(h.id): (int(h.last_seq), str(h.last_hash)) for h in session.execute(
+            sa.select(audit_head.c.id, audit_head.c.last_seq, audit_head.c.last_hash))}
+    for chain, (position, last_hash) in ends.items():
+        if chain not in heads:
+            problems.append(f"the head of chain {chain} is missing")
+        elif heads[chain] != (position, last_hash):
+            problems.append(f"chain {chain} ends at position {position} but its head records "
+                            f"position {heads[chain][0]}: the newest rows were deleted or "
+                            f"altered")
     return AuditReport(rows_checked=checked, problems=tuple(problems))

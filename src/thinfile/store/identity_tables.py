@@ -74,12 +74,16 @@ consents = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
 
-# Append-only: a trigger refuses UPDATE and DELETE; each row carries the previous row's hash.
+# Append-only: a trigger refuses UPDATE and DELETE. Sixteen hash chains: each row carries the
+# hash of the row before it in its chain (``chain``, position ``chain_seq``); ``seq`` numbers
+# rows across the whole log (a sequence on PostgreSQL, the rowid on SQLite).
 audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=False),
+              autoincrement=True),
+    sa.Column("chain", sa.Integer, nullable=False),
+    sa.Column("chain_seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
     sa.Column("occurred_at", sa.String(32), nullable=False),
     sa.Column("actor", sa.String(100), nullable=False),
     sa.Column("action", sa.String(100), nullable=False, index=True),
@@ -87,9 +91,11 @@ audit_log = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("row_hash", sa.String(64), nullable=False),
+    sa.Index("ix_audit_log_chain_position", "chain", "chain_seq", unique=True),
 )
 
-# One row (id = 1): the newest sequence number and hash. Locking it serializes appends.
+# One row per chain (id = chain): its newest position and hash. Locking it serializes the
+# appends to that chain only.
 audit_head = sa.Table(
     "audit_head",
     metadata,
