@@ -34,6 +34,8 @@ from thinfile.web.simulation import csv_records, synthetic_records
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 Admin = Annotated[Actor, Depends(web_roles(Role.ADMIN))]
+APPLICATION_STATUS = {"approved": N_("Approved"), "referred": N_("Under review"),
+                      "declined": N_("Declined"), "accepted": N_("Accepted")}
 
 
 def _policies_page(request: Request, actor: Actor, context: AppContext, *,
@@ -92,16 +94,16 @@ async def run_simulation(request: Request, actor: Underwriter, fields: Form,
 def portfolio(request: Request, actor: Staff, context: Context) -> Response:
     """Applications by status, approvals by day, and the loan book by status and delinquency
     bucket, as charts with tables beside them."""
+    gettext = translations(language(request).code).gettext
     rows = applications.list_applications(context.sessions, limit=10_000)
     by_status = Counter(r.status for r in rows)
     approvals = Counter(r.submitted_at.date().isoformat() for r in rows
                         if r.outcome == "approve" or r.status == "approved")
-    status_chart = bar_chart(N_("Applications by status"),
-                             [(s, n, str(n)) for s, n in sorted(by_status.items())])
+    status_chart = bar_chart(N_("Applications by status"), [
+        (gettext(APPLICATION_STATUS.get(s, s)), n, str(n)) for s, n in sorted(by_status.items())])
     days = sorted(approvals)[-30:]
     approval_chart = bar_chart(N_("Approvals by day"), [(d, approvals[d], str(approvals[d]))
                                                     for d in days])
-    gettext = translations(language(request).code).gettext
     book = book_charts(book_by_status_and_bucket(context.engine), gettext)
     return render(request, "staff/portfolio.html", {
         "status_chart": status_chart, "approval_chart": approval_chart, "total": len(rows),

@@ -5,12 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from thinfile.api.context import AppContext
 from thinfile.api.deps import Context
+from thinfile.decisioning import PolicySettings
+from thinfile.errors import NotFoundError
 from thinfile.services import applications
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
 from thinfile.web.pages import redirect, render
+from thinfile.web.review_views import has_repricing, repricings, review_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -21,16 +25,31 @@ STATUSES = ("referred", "approved", "declined", "accepted")
 def queue(request: Request, actor: Staff, context: Context, status: str = "referred") -> Response:
     chosen = status if status in STATUSES else ""
     rows = applications.list_applications(context.sessions, status=chosen or None, limit=200)
-    return render(request, "staff/queue.html",
-                  {"rows": rows, "status": chosen, "statuses": STATUSES}, actor=actor)
+    return render(request, "staff/queue.html", {
+        "rows": rows, "reviews": {r.id: review_of(r) for r in rows}, "status": chosen,
+        "statuses": STATUSES}, actor=actor)
+
+
+def _policy_settings(request: Request, context: AppContext,
+                     version: str) -> PolicySettings | None:
+    """The settings (cap, cap basis) of the policy version a decision used, if it is known."""
+    try:
+        runtime = decision_runtime(context.sessions, get_web(request).load_model)
+        return runtime.policy(version, context.sessions).settings
+    except NotFoundError:
+        return None
 
 
 def _detail(request: Request, actor: Staff, context: Context, application_id: str,
             replayed: dict[str, object] | None = None) -> Response:
     record = applications.get_application(context.sessions, context.cipher, application_id,
                                           reveal=False)
+    decision = record.decision
+    settings = _policy_settings(request, context, str(decision["policy_version"])) \
+        if has_repricing(decision) else None
     return render(request, "staff/application.html", {
-        "a": record, "d": record.decision, "replayed": replayed,
+        "a": record, "d": decision, "replayed": replayed, "review": review_of(record),
+        "repriced": repricings(decision, settings),
     }, actor=actor)
 
 
