@@ -23,22 +23,32 @@ def german() -> pd.DataFrame:
     return frame.assign(bad=(frame.pop("creditability") == "bad").astype(int))
 
 
-def test_the_german_blend_matches_the_reference_scorecard() -> None:
+def test_the_german_blend_ranks_at_least_as_well_as_the_reference_scorecard() -> None:
     train, test = baseline_split(german(), "bad")
     model = train_model(train, target="bad", kind="both")
     pd_ = model.score_frame(test)["pd"].to_numpy()
-    assert auc(test["bad"].to_numpy(), pd_) >= 0.79  # optbinning scorecard: 0.8066
-    assert float(np.mean((pd_ - test["bad"].to_numpy()) ** 2)) < 0.17
+    assert auc(test["bad"].to_numpy(), pd_) >= 0.8066  # optbinning scorecard (BASELINES.md)
+    assert float(np.mean((pd_ - test["bad"].to_numpy()) ** 2)) < 0.16
+
+
+def test_the_south_german_blend_ranks_at_least_as_well_as_tuned_lightgbm() -> None:
+    frame = pd.read_csv(shared_path("data", "south_german_credit", "south_german_credit.csv"))
+    frame = frame.assign(bad=(frame.pop("credit_risk") == 0).astype(int))
+    train, test = baseline_split(frame, "bad")
+    model = train_model(train, target="bad", kind="both")
+    pd_ = model.score_frame(test)["pd"].to_numpy()
+    assert auc(test["bad"].to_numpy(), pd_) >= 0.7674  # tuned LightGBM (BASELINES.md)
+    assert float(np.mean((pd_ - test["bad"].to_numpy()) ** 2)) <= 0.1684
 
 
 @pytest.mark.slow
-def test_the_taiwan_gbm_ranks_like_tuned_lightgbm(tmp_path) -> None:
+def test_the_taiwan_model_ranks_at_least_as_well_as_tuned_lightgbm(tmp_path) -> None:
     frame = pd.read_csv(shared_path("data", "taiwan_default", "UCI_Credit_Card.csv"))
     frame = frame.rename(columns={"default.payment.next.month": "bad"})
     train, test = baseline_split(frame, "bad")
-    model = train_model(train, target="bad", id_col="ID", kind="gbm")
+    model = train_model(train, target="bad", id_col="ID", kind="both")
     scores = model.score_frame(test)
-    assert 0.765 <= auc(test["bad"].to_numpy(), scores["pd"].to_numpy()) <= 0.80
+    assert 0.7805 <= auc(test["bad"].to_numpy(), scores["pd"].to_numpy()) <= 0.80
     model.save(tmp_path / "taiwan")
     reloaded = load_model(tmp_path / "taiwan").score_frame(test)
     pd.testing.assert_frame_equal(reloaded, scores)

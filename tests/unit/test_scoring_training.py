@@ -1,4 +1,4 @@
-"""Training choices: leakage refusal, the blend's evidence rule, the tree-size budget."""
+"""Training choices: leakage refusal, the blend's evidence rule, tree sizes, held-out rows."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import pytest
 
 from thinfile.errors import DataContractError
 from thinfile.scoring import train_model
+from thinfile.scoring.contract import infer_schema
+from thinfile.scoring.encoding import encode_frame
+from thinfile.scoring.evaluation import auc
 from thinfile.scoring.gbm import LEAF_BUDGET, GradientBoostedModel
-from thinfile.scoring.heldout import Group, choose_weight
+from thinfile.scoring.heldout import SMALL_TABLE, Group, choose_weight, held_out
 from thinfile.sim import generate_applicants
 
 DEMO_EXCLUDE = ["name", "id_number", "phone", "birth_date", "gender", "hukou_province", "city"]
@@ -76,3 +79,53 @@ def test_the_tree_size_stays_within_the_explanation_budget() -> None:
         learning_rate=tuned.learning_rate_)
     assert full.num_leaves_ * full.rounds_ <= LEAF_BUDGET
     assert tuned.num_leaves_ in (7, 15, 31)
+
+
+def _additive(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6))
+    y = (x[:, 0] - 0.7 * x[:, 1] + rng.normal(scale=1.0, size=n) > 0.8).astype(int)
+    return x, y
+
+
+def test_tree_sizes_that_rank_alike_give_way_to_the_smallest_trees() -> None:
+    x, y = _additive(4000)
+    everything_ties = GradientBoostedModel(tolerance=1.0, threads=1).fit(x, y)
+    assert everything_ties.num_leaves_ == 7
+
+
+def test_small_tables_tune_the_trees_on_the_mean_of_the_folds() -> None:
+    from sklearn.model_selection import StratifiedKFold
+
+    x, y = _additive(1200)
+    folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=1).split(x, y))
+    model = GradientBoostedModel(threads=1)
+    held = model.cross_validate(x, y, folds)
+    assert [len(z) for z in held] == [len(v) for _, v in folds]
+    fold_auc = np.mean([auc(y[v], z) for (_, v), z in zip(folds, held, strict=True)])
+    assert fold_auc == pytest.approx(model.valid_auc_, abs=1e-6)  # the rows LightGBM judged
+    assert model.num_leaves_ in (7, 15, 31)
+    assert model.num_leaves_ * model.rounds_ <= LEAF_BUDGET
+    final = GradientBoostedModel(threads=1).refit_all(
+        x, y, leaves=model.num_leaves_, rounds=model.rounds_,
+        learning_rate=model.learning_rate_)
+    in_sample = np.mean([auc(y[v], final.logit(x[v])) for _, v in folds])
+    assert fold_auc < in_sample  # the fold scores come from trees that never saw those rows
+
+
+@pytest.mark.parametrize("rows", [1500, SMALL_TABLE + 1000])
+def test_held_out_rows_are_judged_once_and_the_final_models_use_every_row(rows: int) -> None:
+    x_raw, y = _additive(rows, seed=5)
+    frame = pd.DataFrame(x_raw, columns=[f"f{j}" for j in range(6)]).assign(bad=y)
+    schema = infer_schema(frame, target="bad")
+    x = encode_frame(frame, schema)
+    held = held_out(x, y, schema, kind="both", seed=42)
+    judged = held.stacked("rows")
+    assert len(np.unique(judged)) == len(judged)
+    expected = rows if rows < SMALL_TABLE else round(0.2 * rows)
+    assert len(judged) == expected
+    assert held.card is not None and held.gbm is not None
+    for bins in held.card.bins_:
+        assert sum(n for n, _ in bins.counts) == rows
+    assert auc(y[judged], held.stacked("gbm")) > 0.75
+    assert auc(y[judged], held.stacked("scorecard")) > 0.75

@@ -2,11 +2,11 @@
 
 Data flow::
 
-    frame ─► infer_schema ─► encode_frame ─► leakage check ─► held-out log-odds (``heldout``:
-      one 80/20 split, or repeated 5-fold cross-validation on small tables)
-        ─► blend weight and Platt calibration on the held-out rows
-        ─► scorecard (re-binned, same regularisation) and GBM (tuned size, rounds scaled up)
-           refitted on 100 % ─► ScoringModel
+    frame ─► infer_schema ─► encode_frame ─► leakage check ─► ``heldout``: held-out log-odds
+      (one 80/20 split, or 5-fold cross-validation on small tables) and the scorecard (re-binned,
+      same regularisation) and GBM (tuned size, rounds scaled up) refitted on 100 %, the trees
+      and the scorecard side by side
+        ─► blend weight and Platt calibration on the held-out rows ─► ScoringModel
 
 Everything is learned from the rows given; figures on the held-out rows go to the report.
 """
@@ -30,11 +30,9 @@ from thinfile.scoring.contract import (
     infer_schema,
 )
 from thinfile.scoring.encoding import encode_frame
-from thinfile.scoring.gbm import GradientBoostedModel
 from thinfile.scoring.heldout import HeldOut, choose_weight, held_out
 from thinfile.scoring.model import ScoringModel
 from thinfile.scoring.reasons import ReasonBook
-from thinfile.scoring.scorecard import Scorecard
 
 __all__ = ["KINDS", "check_leakage", "train_model"]
 
@@ -80,17 +78,16 @@ def train_model(
     x = encode_frame(frame, schema)
     check_leakage(x, y, schema, keep=keep)
     with _one_blas_thread():
-        step("fitting on held-out rows")
+        step("fitting on held-out rows, then on all rows")
         held = held_out(x, y, schema, kind=kind, seed=seed)
         step("blending and calibrating")
         weight, calibrator = _blend(y, held, kind)
-        step("refitting on all rows")
-        card, gbm = _refitted(x, y, held, seed)
-    model = ScoringModel(schema=schema, kind=kind, scorecard=card, gbm=gbm, blend_weight=weight,
+    model = ScoringModel(schema=schema, kind=kind, scorecard=held.card, gbm=held.gbm,
+                         blend_weight=weight,
                          calibrator=calibrator, scale=scale or ScoreScale(),
                          book=ReasonBook(schema.feature_names, descriptions=descriptions))
-    val = held.report("rows")
-    raw = weight * held.report("scorecard") + (1 - weight) * held.report("gbm")
+    val = held.stacked("rows")
+    raw = weight * held.stacked("scorecard") + (1 - weight) * held.stacked("gbm")
     _, train_scores = model.score_matrix(x)
     groups = {c: frame[c].to_numpy()[val] for c in side}
     model.evaluation = validation_report(y[val], sigmoid(calibrator.logit(raw)), model.scale,
@@ -116,21 +113,6 @@ def _blend(y: np.ndarray, held: HeldOut, kind: str) -> tuple[float, PlattCalibra
     rows = held.stacked("rows")
     blended = weight * held.stacked("scorecard") + (1 - weight) * held.stacked("gbm")
     return weight, PlattCalibrator().fit(blended, y[rows])
-
-
-def _refitted(x: np.ndarray, y: np.ndarray, held: HeldOut,
-              seed: int) -> tuple[Scorecard | None, GradientBoostedModel | None]:
-    """The scorecard and GBM of ``held`` refitted on all rows."""
-    card = held.card
-    if card is not None and not held.card_on_all_rows:  # bins from every row, not the 80 %
-        card = Scorecard(card.specs, min_iv=card.min_iv, c=card.c_).fit(x, y)
-    gbm = None
-    if held.gbm is not None:
-        tuned = held.gbm
-        gbm = GradientBoostedModel(tuned.specs, seed=seed).refit_all(
-            x, y, leaves=tuned.num_leaves_, rounds=tuned.rounds_,
-            learning_rate=tuned.learning_rate_).reloaded()
-    return card, gbm
 
 
 def check_leakage(x: np.ndarray, y: np.ndarray, schema: InputSchema, *,
