@@ -25,7 +25,7 @@ from thinfile.api.models_loans import (
 )
 from thinfile.api.models_staff import ApplicationSummaryPublic
 from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
-from thinfile.money import Money
+from thinfile.money import Money, format_yuan
 from thinfile.services.applications import ApplicationRecord
 from thinfile.services.credit_lines import LineView
 from thinfile.services.loan_postings import Receipt
@@ -37,7 +37,8 @@ __all__ = ["application_public", "application_summary", "line_public", "loan_pub
 
 
 def money(fen: int, currency: str = "CNY") -> str:
-    return str(Money(fen, currency).yuan)
+    """Fen as yuan text (``currency`` is named by the enclosing object, not in the amount)."""
+    return format_yuan(fen)
 
 
 def _terms(offer: Mapping[str, Any]) -> LoanTerms:
