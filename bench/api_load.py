@@ -212,39 +212,57 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
     return status, await reader.readexactly(length) if length else b""
 
 
-async def drive(jobs: list[bytes], seconds: float) -> tuple[list[float], dict[int, int], float]:
+async def drive(jobs: list[bytes], seconds: float, rate: float | None = None,
+                ) -> tuple[list[float], dict[int, int], float]:
     """Send ``jobs`` over CONCURRENCY connections (``THINFILE_BENCH_CONCURRENCY`` to compare
-    the CPU a request costs without contention); latencies (s), status counts, wall time."""
+    the CPU a request costs without contention); latencies (s), status counts, wall time.
+
+    Without ``rate`` each connection sends its next request as soon as the last one is answered
+    (a closed loop: it finds the most the service can do). With ``rate`` requests are due at
+    evenly spaced times, ``rate`` a second in all, and the next free connection sends each one
+    when it falls due; a request's latency is counted from when it was due, so a service that
+    falls behind is charged for the wait too (no coordinated omission).
+    """
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue = list(reversed(jobs))
     stop = time.monotonic() + seconds
+    began = time.perf_counter()
+    issued = 0
 
     async def client_loop() -> None:
+        nonlocal issued
         reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
         try:
             while queue and time.monotonic() < stop:
                 raw = queue.pop()
-                began = time.perf_counter()
+                if rate is None:
+                    due = time.perf_counter()
+                else:
+                    due = began + issued / rate
+                    issued += 1
+                    wait = due - time.perf_counter()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
                 status, body = await exchange(reader, writer, raw)
-                latencies.append(time.perf_counter() - began)
+                latencies.append(time.perf_counter() - due)
                 statuses[status] = statuses.get(status, 0) + 1
                 if status >= 400 and statuses[status] == 1:
                     print(f"first {status}: {body[:300]!r}", flush=True)
         finally:
             writer.close()
 
-    began = time.perf_counter()
     await asyncio.gather(*(client_loop() for _ in range(int(os.environ.get(
         "THINFILE_BENCH_CONCURRENCY", CONCURRENCY)))))
     return latencies, statuses, time.perf_counter() - began
 
 
-def measured(jobs: list[bytes], seconds: float, server: list[int],
-             backends: list[int]) -> tuple[list[float], dict[int, int], float, dict[str, float]]:
+def measured(jobs: list[bytes], seconds: float, server: list[int], backends: list[int],
+             rate: float | None = None,
+             ) -> tuple[list[float], dict[int, int], float, dict[str, float]]:
     """:func:`drive` with the CPU seconds of client, server and database backends."""
     before = (time.process_time(), cpu_of(server), cpu_of(backends))
-    latencies, statuses, wall = asyncio.run(drive(jobs, seconds))
+    latencies, statuses, wall = asyncio.run(drive(jobs, seconds, rate))
     after = (time.process_time(), cpu_of(server), cpu_of(backends))
     cpu = {k: b - a for k, a, b in zip(("client", "server", "database"), before, after,
                                        strict=True)}
@@ -303,21 +321,26 @@ def open_loans(people: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
 def phases(args: argparse.Namespace, url: str, server: list[int],
            people: list[tuple[str, str, str]]) -> list[str]:
     """Warm up, then ``args.runs`` rounds of submissions and of payments."""
-    per = -(-args.requests * (args.runs + 1) // len(people))
+    phases_run = args.runs * (1 if args.rate is None else 2)
+    per = -(-args.requests * (phases_run + 1) // len(people))
     jobs = [submission(t, a, b, k) for k in range(per) for t, a, b in people]
     asyncio.run(drive(jobs[:CONCURRENCY * 4], 10))  # warm-up: caches, connections
     jobs = jobs[CONCURRENCY * 4:]
     loans = open_loans(people[:args.loans])
-    per = -(-args.requests * args.runs // len(loans))
+    per = -(-args.requests * phases_run // len(loans))
     pays = [payment(t, loan, k) for k in range(per) for t, loan in loans]
     lines = []
+    paced = [None] if args.rate is None else [None, args.rate]
     for run in range(args.runs):
         backends = backend_pids(url)
-        chunk = slice(run * args.requests, (run + 1) * args.requests)
-        lines.append(figures(f"submissions #{run + 1}",
-                             *measured(jobs[chunk], args.seconds, server, backends)))
-        lines.append(figures(f"payments over {len(loans)} loans #{run + 1}",
-                             *measured(pays[chunk], args.seconds, server, backends)))
+        for k, rate in enumerate(paced):
+            at = (run * len(paced) + k) * args.requests
+            chunk = slice(at, at + args.requests)
+            how = "closed loop" if rate is None else f"paced at {rate:.0f}/s"
+            lines.append(figures(f"submissions, {how} #{run + 1}",
+                                 *measured(jobs[chunk], args.seconds, server, backends, rate)))
+            lines.append(figures(f"payments over {len(loans)} loans, {how} #{run + 1}",
+                                 *measured(pays[chunk], args.seconds, server, backends, rate)))
     return lines
 
 
@@ -371,6 +394,9 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--runs", type=int, default=3, help="rounds of each phase")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="also run each phase paced at this many requests a second "
+                             "(latency counted from when each request was due)")
     args = parser.parse_args()
     os.environ.setdefault("THINFILE_RATE_LIMITS", '{"applications": "1000000/1"}')
     for line in run(args):
