@@ -28,7 +28,8 @@ from tests.e2e.test_web_pages import (
 from tests.integration.conftest import fresh_database_url, require_postgres
 from thinfile.api.context import AppContext
 from thinfile.security.roles import Role
-from thinfile.services import identity, loans
+from thinfile.services import cob, identity, loans
+from thinfile.services.audit import AuditDraft
 from thinfile.store.identity_tables import audit_log
 from thinfile.store.servicing_tables import transactions
 from thinfile.web import loan_views
@@ -209,12 +210,57 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(
                       data={"csrf_token": csrf(page), "reason": "fraud confirmed"},
                       follow_redirects=False)
     assert off.status_code == 303, off.text
-    assert {"loan.reverse", "loan.merchant_refund", "loan.charge_off"} <= set(actions(client))
+    assert {"payment.reverse", "loan.merchant_refund", "loan.charge_off"} <= set(actions(client))
     after = client.get(f"/console/loans/{loan_id}").text
     assert 'class="entry unbalanced"' not in after and "status-charged-off" in after
     book = client.get("/console/portfolio", headers={"Accept-Language": "en"}).text
     row = re.search(r"<tr><td><a href=\"/console/loans\?status=charged-off\">.*?</tr>", book)
     assert row and "¥0.00</td></tr>" not in row.group(0)  # charged-off principal shown
+
+
+def test_a_console_action_whose_audit_row_fails_posts_nothing(client, monkeypatch):
+    borrower(client, 33)
+    loan_id = accept_offer(client, monkeypatch)
+    staff_user(client, "agent4@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/loans/{loan_id}").text
+
+    def unavailable(*_args: object) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(AuditDraft, "append", unavailable)
+        with pytest.raises(RuntimeError):
+            client.post(f"/console/loans/{loan_id}/charge-off",
+                        data={"csrf_token": csrf(page), "reason": "fraud confirmed"})
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
+    assert "loan.charge_off" not in actions(client)
+
+
+def test_staff_waive_fees_from_the_loan_page_and_the_waiver_is_audited(client, monkeypatch):
+    borrower(client, 34)
+    loan_id = accept_offer(client, monkeypatch)
+    cob.run_cob(engine_of(client), loans.get_loan(engine_of(client), loan_id)
+                .account.disbursed_on + timedelta(days=5))
+    fee = loans.get_loan(engine_of(client), loan_id).outstanding.fee
+    assert fee > 100
+    staff_user(client, "agent5@lender.example", Role.SERVICING_AGENT)
+    english = {"Accept-Language": "en"}
+    page = client.get(f"/console/loans/{loan_id}", headers=english).text
+    assert f"/console/loans/{loan_id}/fee-waivers" in page
+    too_much = client.post(f"/console/loans/{loan_id}/fee-waivers", headers=english,
+                           data={"csrf_token": csrf(page), "amount": "9999",
+                                 "reason": "goodwill", "kind": "fee"})
+    assert too_much.status_code == 422 and 'id="e-waiver-amount"' in too_much.text
+    done = client.post(f"/console/loans/{loan_id}/fee-waivers",
+                       data={"csrf_token": csrf(page), "amount": "1.00",
+                             "reason": "first late fee forgiven", "kind": "fee"},
+                       follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert loans.get_loan(engine_of(client), loan_id).outstanding.fee == fee - 100
+    assert actions(client)[-1] == "loan.fee_waiver"
+    after = client.get(f"/console/loans/{loan_id}", headers=english).text
+    assert "Fees waived" in after and "Fees and penalty waived" in after
+    assert 'class="entry unbalanced"' not in after
 
 
 def test_an_underwriter_may_look_at_a_loan_but_not_change_it(client, monkeypatch):

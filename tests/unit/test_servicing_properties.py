@@ -1,9 +1,10 @@
 """Random servicing histories keep every ledger invariant (hypothesis).
 
 Each example opens a loan, then applies a random sequence of payments, prepayments, merchant
-refunds, reversals, closes of business, charge-offs, recoveries and overpayment refunds. After
-every step: each journal entry balances, the loan's ledger equals its account view, principal
-is conserved, nothing is negative, and the incremental state equals a replay from scratch.
+refunds, reversals, closes of business, charge-offs, recoveries, overpayment refunds and fee
+waivers. After every step: each journal entry balances, the loan's ledger equals its account
+view, principal is conserved, nothing is negative, and the incremental state equals a replay
+from scratch.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from thinfile.servicing import (
     LoanStatus,
     PrepaymentMode,
     ServicingProduct,
+    WaiverTarget,
     apply_event,
     check_loan,
     close_through,
     payoff_quote,
     replay,
     reversal_entries,
+    waivable,
 )
 
 METHODS = [RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL,
@@ -55,7 +58,7 @@ def loans(draw: st.DrawFn):
 
 
 ACTIONS = ["pay"] * 4 + ["prepay", "prepay", "refund", "reverse", "reverse"] + ["cob"] * 4 + [
-    "payoff", "charge-off", "write-off", "recover", "refund-credit"]
+    "payoff", "charge-off", "write-off", "recover", "refund-credit", "waive"]
 
 
 def _event(action: str, loan, on, data: st.DataObject) -> Event:
@@ -63,9 +66,13 @@ def _event(action: str, loan, on, data: st.DataObject) -> Event:
     kinds = {"pay": EventKind.REPAYMENT, "prepay": EventKind.PREPAYMENT,
              "refund": EventKind.MERCHANT_REFUND, "charge-off": EventKind.CHARGE_OFF,
              "write-off": EventKind.WRITE_OFF, "recover": EventKind.RECOVERY,
-             "refund-credit": EventKind.OVERPAYMENT_REFUND}
+             "refund-credit": EventKind.OVERPAYMENT_REFUND, "waive": EventKind.FEE_WAIVER}
     if action == "refund-credit":
         amount = max(1, min(amount, loan.credit))
+    if action == "waive":
+        target = data.draw(st.sampled_from([None, *WaiverTarget]))
+        return Event(EventKind.FEE_WAIVER, on, max(1, min(amount, waivable(loan, target))),
+                     waive=target)
     if action == "payoff":
         if loan.status is not LoanStatus.ACTIVE:
             return Event(EventKind.PREPAYMENT, on, 1)

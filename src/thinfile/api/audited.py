@@ -1,30 +1,21 @@
-"""Audit rows for servicing actions taken over the API.
+"""The servicing idempotency key of an API request.
 
-Most servicing use cases (prepayments, draws, reversals, servicing actions, COB) open their own
-unit of work and do not know who acts, so the API writes the audit row right after the posting
-commits, naming the caller and the transaction. (Inside the posting's own transaction would
-be better; that needs an ``actor`` or an in-unit form of those use cases.) Payments already
-are: the route calls ``payments.pay_in_unit`` inside its own unit of work and appends the audit
-row last (see :mod:`thinfile.api.idempotency`).
+Every servicing action over the API (payments, prepayments, draws, reversals, refunds,
+charge-off, write-off, recoveries, fee waivers) runs its use case's in-unit form inside the
+API's own unit of work (:meth:`thinfile.api.idempotency.IdempotentRequest.in_unit_of_work`):
+the posting, the stored response and the audit row (appended last) commit or roll back
+together. Close of business audits each date it closes in that date's own transaction
+(``services.cob.run_cob(..., actor=...)``). What is left here is the key a posting is stored
+under in ``servicing_transactions``, derived from the request's key.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from thinfile.api.context import AppContext
 from thinfile.api.idempotency import IdempotentRequest
-from thinfile.services.audit import record_audit
-from thinfile.services.identity_records import Actor
 
-__all__ = ["audit", "posting_key"]
-
-
-def audit(context: AppContext, actor: Actor, action: str, subject: str,
-          details: dict[str, object]) -> None:
-    """One audit row in its own transaction (no personal data in ``details``)."""
-    with context.sessions.begin() as session:
-        record_audit(session, actor.label, action, subject, details)
+__all__ = ["posting_key"]
 
 
 def posting_key(idem: IdempotentRequest) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,8 @@ __all__ = [
     "SimulationCreate",
     "SimulationCsvCreate",
     "SimulationPublic",
+    "WaiverCreate",
+    "WaiverPublic",
 ]
 
 
@@ -74,6 +76,30 @@ class AmountCreate(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "100.00"}]})
 
     amount: str = Field(pattern=YUAN)
+
+
+class WaiverCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"amount": "30.00", "reason": "late fee charged while the bank was down",
+         "kind": "fee"}]})
+
+    amount: str = Field(pattern=YUAN, description="Yuan to waive, at most what is owed of "
+                        "that kind")
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept on the journal "
+                        "entry and in the audit log)")
+    kind: Literal["fee", "penalty"] | None = Field(
+        default=None, description="fee: fees accrued and unpaid (late fees included); "
+        "penalty: penalty interest (罚息); absent: penalty first, then fees")
+
+
+class WaiverPublic(BaseModel):
+    txn_id: int
+    loan_id: int
+    on: date
+    amount: str = Field(description="Yuan waived in all")
+    waived_fee: str
+    waived_penalty: str
+    loan_status: str
 
 
 class ReversalPublic(BaseModel):

@@ -24,8 +24,12 @@ all in the database); on SQLite, which has one writer at a time anyway, three.
 Actions in use: ``auth.sign_in``, ``auth.sign_in_failed``, ``staff.create_user``,
 ``staff.create_api_key``, ``staff.revoke_api_key``, ``staff.view_applicant``,
 ``staff.list_applicants``, ``staff.view_consents``, ``applicant.register``,
-``consent.grant``, ``consent.revoke``, ``pii.reencrypt``.
-Coming: ``decision.*``, ``payment.*``, ``loan.reverse``, ``policy.activate``.
+``consent.grant``, ``consent.revoke``, ``pii.reencrypt``; servicing, each in the posting's
+own transaction: ``payment.post``, ``payment.prepay``, ``payment.reverse``,
+``credit_line.draw``, ``loan.merchant_refund``, ``loan.overpayment_refund``,
+``loan.charge_off``, ``loan.write_off``, ``loan.recovery``, ``loan.fee_waiver`` (see
+``services.loan_postings.ACTIONS``) and ``cob.close_day`` (one per business date closed).
+Decisions and policies: ``application.decide``, ``policy.*`` and the like.
 """
 
 from __future__ import annotations

@@ -7,6 +7,14 @@ before follow the book without a write) — each as one SQL statement group over
 committed together with its step marker in ``servicing_cob_steps``. A killed run resumes at the
 first step without a marker; a finished date is never run again. While a date is open (its
 run row says ``running``), payments are refused, so nothing moves under the batch.
+
+**Audit.** ``run_cob(engine, through, actor="…")`` appends one ``cob.close_day`` row per date
+closed, naming the actor, inside the transaction of that date's last step (``advance``, which
+marks the date finished): a date is closed and audited together, or neither. The earlier steps
+commit one by one by design (a killed run resumes at the first step without a marker), so a
+failure before ``advance`` leaves them as an unfinished run that refuses postings until it is
+resumed — and the run that finishes the date writes its audit row. Without ``actor`` (the
+nightly batch from the command line) nothing is audited.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from thinfile.errors import InvalidInputError
 from thinfile.services import cob_sql as q
+from thinfile.services.audit import record_audit
 from thinfile.servicing import Account, EntryBuilder
 from thinfile.servicing.product import RATE_SCALE
 from thinfile.store.servicing_codec import from_day, to_day
@@ -150,7 +159,16 @@ def _start_day(conn: Connection, x: date) -> None:
         conn.execute(sa.insert(cob_runs).values(business_day=day, status="running"))
 
 
-def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]]) -> None:
+def _audit_day(conn: Connection, actor: str, x: date,
+               report: list[tuple[date, str, int, float]]) -> None:
+    """The date's audit row, last in the transaction that finishes it."""
+    steps = {name: rows for day, name, rows, _ in report if day == x}
+    record_audit(conn, actor, "cob.close_day", f"cob:{x.isoformat()}",
+                 {"business_day": x.isoformat(), "rows": steps})
+
+
+def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]],
+             actor: str | None = None) -> None:
     day, stall = to_day(x), os.environ.get(STALL_AFTER, "")
     with engine.connect() as conn:
         with conn.begin():
@@ -169,7 +187,9 @@ def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]]
                 rows = step(conn, x, params)
                 conn.execute(sa.insert(cob_steps).values(business_day=day, step=name,
                                                          rows=rows))
-            report.append((x, name, rows, time.perf_counter() - began))
+                report.append((x, name, rows, time.perf_counter() - began))
+                if actor and name == "advance":  # the date is finished: audit it, last
+                    _audit_day(conn, actor, x, report)
             if stall == f"{x.isoformat()}:{name}":
                 time.sleep(3600)
         with conn.begin():
@@ -189,15 +209,18 @@ def _first_day(engine: Engine) -> date | None:
     return from_day(min(days)) if days else None
 
 
-def run_cob(engine: Engine, through: date) -> CobReport:
-    """Close every open business date up to ``through`` (catch-up included), in order."""
+def run_cob(engine: Engine, through: date, *, actor: str | None = None) -> CobReport:
+    """Close every open business date up to ``through`` (catch-up included), in order.
+
+    With ``actor`` each date closed is audited (``cob.close_day``) in the transaction that
+    finishes it."""
     if not isinstance(through, date):
         raise InvalidInputError("the business date must be a date", field="date")
     report: list[tuple[date, str, int, float]] = []
     days: list[date] = []
     x = _first_day(engine)
     while x is not None and x <= through:
-        _run_day(engine, x, report)
+        _run_day(engine, x, report, actor)
         days.append(x)
         x += timedelta(days=1)
     return CobReport(tuple(days), tuple(report))

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Engine
 from thinfile.errors import NotFoundError
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
+from thinfile.services.audit import AuditDraft
+from thinfile.services.loan_postings import in_own_unit
 from thinfile.services.loans import _open
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
@@ -25,8 +27,8 @@ from thinfile.servicing import (
 from thinfile.store.servicing_codec import product_from_json, product_to_json, to_day
 from thinfile.store.servicing_tables import credit_lines, installments, limit_changes, loans
 
-__all__ = ["LineView", "change_line_limit", "draw", "get_line", "open_credit_line",
-           "open_line_in_unit"]
+__all__ = ["LineView", "change_line_limit", "draw", "draw_audit", "draw_in_unit", "get_line",
+           "open_credit_line", "open_line_in_unit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +89,32 @@ def get_line(engine: Engine, line_id: int) -> LineView:
     return LineView(line, owed, line.available(owed))
 
 
+def draw_in_unit(uow: UnitOfWork, line_id: int, amount: Money, periods: int, on: date, *,
+                 method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT) -> LoanAccount:
+    """:func:`draw` inside the caller's unit of work (the caller commits)."""
+    row = _load(uow.conn, line_id, lock=True)
+    line = _line(row)
+    check_draw(line, _outstanding(uow.conn, line_id), amount)
+    terms = LoanTerms(amount, Decimal(str(row._mapping["annual_rate"])), periods, method, on)
+    return _open(uow, terms, product_from_json(str(row._mapping["product_json"])), None,
+                 None, None, line_id)
+
+
+def draw_audit(actor: str, loan: LoanAccount) -> AuditDraft:
+    """The audit row of a draw (``credit_line.draw``), to append last in its transaction."""
+    return AuditDraft(actor, "credit_line.draw", f"credit_line:{loan.credit_line_id}",
+                      {"loan": loan.loan_id, "amount_fen": loan.principal,
+                       "currency": loan.currency})
+
+
 def draw(engine: Engine, line_id: int, amount: Money, periods: int, on: date, *,
-         method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT) -> LoanAccount:
-    """Draw on the line: a new installment loan, if the amount is available (支用)."""
-    with UnitOfWork(engine) as uow:
-        row = _load(uow.conn, line_id, lock=True)
-        line = _line(row)
-        check_draw(line, _outstanding(uow.conn, line_id), amount)
-        terms = LoanTerms(amount, Decimal(str(row._mapping["annual_rate"])), periods, method, on)
-        loan = _open(uow, terms, product_from_json(str(row._mapping["product_json"])), None,
-                     None, None, line_id)
-        uow.commit()
-    return loan
+         method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+         actor: str | None = None) -> LoanAccount:
+    """Draw on the line: a new installment loan, if the amount is available (支用). With
+    ``actor``, audited as ``credit_line.draw`` in the same transaction."""
+    return in_own_unit(engine, lambda uow: draw_in_unit(uow, line_id, amount, periods, on,
+                                                        method=method),
+                       lambda loan: draw_audit(actor, loan) if actor else None)
 
 
 def change_line_limit(engine: Engine, line_id: int, new_limit: Money, reason: str,

@@ -1,15 +1,25 @@
-"""What every servicing use case does before it commits: check, close days, record, post."""
+"""What every servicing use case does before it commits: check, close days, record, post.
+
+Each use case has an in-unit form (``*_in_unit(uow, …)``) that works inside the caller's
+:class:`UnitOfWork` and never commits, and an engine-level wrapper that opens its own unit of
+work with :func:`in_own_unit` and commits once. An audited caller (the API, the console)
+passes the actor: the audit row (:func:`receipt_audit`) is then appended last, in the
+posting's own transaction, so the posting and its audit row commit or roll back together.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from thinfile.errors import ConflictError
 from thinfile.loanmath import build_schedule
+from thinfile.services.audit import AuditDraft
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Components,
@@ -19,6 +29,7 @@ from thinfile.servicing import (
     LoanAccount,
     Outcome,
     PrepaymentMode,
+    WaiverTarget,
     balances_from_account,
     close_through,
     open_loan,
@@ -29,8 +40,23 @@ from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
 from thinfile.store.servicing_tables import cob_runs, transactions
 
-__all__ = ["Receipt", "catch_up", "check_business_day", "close_missed_days", "persist",
-           "rebuild_opening", "refuse_closed", "stored_events"]
+__all__ = ["ACTIONS", "Receipt", "catch_up", "check_business_day", "close_missed_days",
+           "in_own_unit", "persist", "rebuild_opening", "receipt_audit", "refuse_closed",
+           "stored_events"]
+
+T = TypeVar("T")
+
+ACTIONS = {
+    "repayment": "payment.post",
+    "prepayment": "payment.prepay",
+    "merchant-refund": "loan.merchant_refund",
+    "overpayment-refund": "loan.overpayment_refund",
+    "charge-off": "loan.charge_off",
+    "write-off": "loan.write_off",
+    "recovery": "loan.recovery",
+    "fee-waiver": "loan.fee_waiver",
+}
+"""The audit action of each kind of posting (one name, whichever surface posts it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +74,31 @@ class Receipt:
     status: str
     replayed: bool = False
     """True when an idempotency key matched an earlier posting (nothing new was written)."""
+    waived: Components = field(default_factory=Components)
+    """What a fee waiver forgave, by component (fee and penalty); zero for other postings."""
+
+
+def receipt_audit(actor: str, receipt: Receipt, **details: object) -> AuditDraft | None:
+    """The audit row of a posting, to append last in its transaction (``None`` for a
+    replayed posting: nothing new was written). No personal data in ``details``."""
+    if receipt.replayed:
+        return None
+    return AuditDraft(actor, ACTIONS[receipt.kind], f"loan:{receipt.loan_id}",
+                      {"txn": receipt.txn_id, "amount_fen": receipt.amount,
+                       "currency": receipt.currency, **details})
+
+
+def in_own_unit(engine: Engine, work: Callable[[UnitOfWork], T],
+                audit: Callable[[T], AuditDraft | None] | None = None) -> T:
+    """Run an in-unit use case in a unit of work of its own: ``work``, then the audit row
+    ``audit`` makes of the result (appended last), then one commit."""
+    with UnitOfWork(engine) as uow:
+        result = work(uow)
+        draft = audit(result) if audit else None
+        if draft is not None:
+            draft.append(uow.conn)
+        uow.commit()
+    return result
 
 
 def check_business_day(uow: UnitOfWork, on: date) -> None:
@@ -122,8 +173,14 @@ def stored_events(uow: UnitOfWork, loan_id: int) -> list[tuple[int, Event]]:
     rows = uow.conn.execute(sa.select(transactions).where(
         transactions.c.loan_id == loan_id, transactions.c.kind.in_(kinds),
         transactions.c.reversed.is_(False)).order_by(transactions.c.id)).all()
-    return [(r.id, Event(EventKind(r.kind), from_day(r.day), r.amount,
-                         PrepaymentMode(r.mode) if r.mode else None)) for r in rows]
+    return [(r.id, _event(r)) for r in rows]
+
+
+def _event(r: sa.Row[Any]) -> Event:
+    kind = EventKind(r.kind)
+    mode = PrepaymentMode(r.mode) if r.mode and kind is EventKind.PREPAYMENT else None
+    waive = WaiverTarget(r.mode) if r.mode and kind is EventKind.FEE_WAIVER else None
+    return Event(kind, from_day(r.day), r.amount, mode, waive)
 
 
 def paid_between(before: LoanAccount, after: LoanAccount) -> Components:

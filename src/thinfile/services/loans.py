@@ -1,14 +1,18 @@
-"""Loan use cases: open and disburse, look up, payoff quote, refunds, charge-off, recovery.
+"""Loan use cases: open and disburse, look up, payoff quote, refunds, charge-off, recovery,
+fee waivers.
 
-Each function is one unit of work: it validates, changes the loan through the servicing
-domain, posts the journal entries and commits once — or raises and writes nothing.
+Each use case is one unit of work: it validates, changes the loan through the servicing
+domain, posts the journal entries and commits once — or raises and writes nothing. The
+``*_in_unit`` forms do the same inside the caller's unit of work (the API runs them with its
+idempotent response and audit row in one transaction); the engine-level functions wrap them
+and, given ``actor``, append the audit row last before their one commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -16,25 +20,32 @@ from sqlalchemy.engine import Engine
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import LoanTerms, build_schedule
 from thinfile.money import Money
+from thinfile.services.audit import AuditDraft
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
     check_business_day,
+    in_own_unit,
     paid_between,
     persist,
+    receipt_audit,
 )
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
+    Account,
     Components,
     LoanAccount,
     Outcome,
     ServicingProduct,
+    WaiverTarget,
+    account_balances,
     charge_off,
     merchant_refund,
     open_loan,
     payoff_quote,
     recover,
     refund_overpayment,
+    waive_fees,
     write_off,
 )
 from thinfile.store.servicing_codec import from_day, to_day
@@ -44,14 +55,21 @@ from thinfile.store.servicing_tables import transactions
 __all__ = [
     "LoanView",
     "TransactionView",
+    "charge_off_in_unit",
     "charge_off_loan",
     "get_loan",
+    "merchant_refund_in_unit",
     "open_and_disburse",
     "open_in_unit",
+    "overpayment_refund_in_unit",
     "quote_payoff",
     "record_merchant_refund",
     "record_recovery",
+    "recovery_in_unit",
     "refund_loan_overpayment",
+    "waive_fees_in_unit",
+    "waive_loan_fees",
+    "write_off_in_unit",
     "write_off_loan",
 ]
 
@@ -161,50 +179,123 @@ def _check_quote_date(account: LoanAccount, on: date) -> None:
             remedy="ask for a quote on a date while the loan is open")
 
 
-def _post_event(engine: Engine, loan_id: int, on: date, kind: str, amount: int,
-                currency: str | None, apply: Any) -> Receipt:
-    with UnitOfWork(engine) as uow:
-        stored: StoredLoan = catch_up(uow, uow.loans.get(loan_id, lock=True), on)
-        done: Outcome = apply(stored.account)
-        paid = paid_between(stored.account, done.loan)
-        overpayment = done.loan.credit - stored.account.credit
-        currency = currency or done.loan.currency
-        txn_id = persist(uow, stored, done, txn={
-            "kind": kind, "day": to_day(on), "amount": amount, "currency": currency,
-            "paid_principal": paid.principal, "paid_interest": paid.interest,
-            "paid_fee": paid.fee, "paid_penalty": paid.penalty, "overpayment": overpayment})
-        uow.commit()
+Apply = Callable[[LoanAccount], Outcome]
+
+
+def _post_in_unit(uow: UnitOfWork, loan_id: int, on: date, kind: str, amount: int,
+                  currency: str | None, apply: Apply, mode: str | None = None) -> Receipt:
+    stored: StoredLoan = catch_up(uow, uow.loans.get(loan_id, lock=True), on)
+    done = apply(stored.account)
+    paid = paid_between(stored.account, done.loan)
+    overpayment = done.loan.credit - stored.account.credit
+    currency = currency or done.loan.currency
+    txn_id = persist(uow, stored, done, txn={
+        "kind": kind, "day": to_day(on), "amount": amount, "currency": currency, "mode": mode,
+        "paid_principal": paid.principal, "paid_interest": paid.interest,
+        "paid_fee": paid.fee, "paid_penalty": paid.penalty, "overpayment": overpayment})
     assert txn_id is not None
     return Receipt(txn_id, loan_id, kind, on, amount, currency, paid, overpayment,
-                   done.loan.status.value)
+                   done.loan.status.value, waived=_waived(done))
 
 
-def record_merchant_refund(engine: Engine, loan_id: int, amount: Money, on: date) -> Receipt:
-    """A merchant refund on a point-of-sale loan: principal cut, schedule re-amortized."""
-    return _post_event(engine, loan_id, on, "merchant-refund", amount.fen, amount.currency,
-                       lambda loan: merchant_refund(loan, amount, on))
+def _waived(done: Outcome) -> Components:
+    """Fees and penalty a posting forgave: its credits to those receivables against the
+    fee-waiver account (none for other postings)."""
+    waiver = [e for e in done.entries if e.amount_of(Account.FEE_WAIVERS)]
+    moved = account_balances(waiver)
+    return Components(fee=-moved.get(Account.FEE_RECEIVABLE, 0),
+                      penalty=-moved.get(Account.PENALTY_RECEIVABLE, 0))
 
 
-def charge_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str) -> Receipt:
-    """Charge the loan off now (核销), e.g. for fraud or death, ahead of the days-past-due rule."""
-    return _post_event(engine, loan_id, on, "charge-off", 0, None,
-                       lambda loan: charge_off(loan, on, reason=reason))
+def _audited(actor: str | None, **details: object) -> Callable[[Receipt], AuditDraft | None]:
+    return lambda receipt: receipt_audit(actor, receipt, **details) if actor else None
 
 
-def write_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str) -> Receipt:
-    """Write the loan off and stop collecting."""
-    return _post_event(engine, loan_id, on, "write-off", 0, None,
-                       lambda loan: write_off(loan, on, reason=reason))
-
-
-def record_recovery(engine: Engine, loan_id: int, amount: Money, on: date) -> Receipt:
-    """Money collected after charge-off (核销后收回)."""
-    return _post_event(engine, loan_id, on, "recovery", amount.fen, amount.currency,
-                       lambda loan: recover(loan, amount, on))
-
-
-def refund_loan_overpayment(engine: Engine, loan_id: int, amount: Money,
+def merchant_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money,
                             on: date) -> Receipt:
-    """Pay overpayment held on the loan back to the borrower."""
-    return _post_event(engine, loan_id, on, "overpayment-refund", amount.fen, amount.currency,
-                       lambda loan: refund_overpayment(loan, amount, on))
+    """:func:`record_merchant_refund` inside the caller's unit of work (the caller commits)."""
+    return _post_in_unit(uow, loan_id, on, "merchant-refund", amount.fen, amount.currency,
+                         lambda loan: merchant_refund(loan, amount, on))
+
+
+def record_merchant_refund(engine: Engine, loan_id: int, amount: Money, on: date, *,
+                           actor: str | None = None) -> Receipt:
+    """A merchant refund on a point-of-sale loan: principal cut, schedule re-amortized.
+    With ``actor``, audited as ``loan.merchant_refund`` in the same transaction."""
+    return in_own_unit(engine, lambda uow: merchant_refund_in_unit(uow, loan_id, amount, on),
+                       _audited(actor))
+
+
+def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
+    """:func:`charge_off_loan` inside the caller's unit of work (the caller commits)."""
+    return _post_in_unit(uow, loan_id, on, "charge-off", 0, None,
+                         lambda loan: charge_off(loan, on, reason=reason))
+
+
+def charge_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str,
+                    actor: str | None = None) -> Receipt:
+    """Charge the loan off now (核销), e.g. for fraud or death, ahead of the days-past-due rule.
+    With ``actor``, audited as ``loan.charge_off`` in the same transaction."""
+    return in_own_unit(engine, lambda uow: charge_off_in_unit(uow, loan_id, on, reason=reason),
+                       _audited(actor, reason=reason))
+
+
+def write_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
+    """:func:`write_off_loan` inside the caller's unit of work (the caller commits)."""
+    return _post_in_unit(uow, loan_id, on, "write-off", 0, None,
+                         lambda loan: write_off(loan, on, reason=reason))
+
+
+def write_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str,
+                   actor: str | None = None) -> Receipt:
+    """Write the loan off and stop collecting (audited as ``loan.write_off`` with ``actor``)."""
+    return in_own_unit(engine, lambda uow: write_off_in_unit(uow, loan_id, on, reason=reason),
+                       _audited(actor, reason=reason))
+
+
+def recovery_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date) -> Receipt:
+    """:func:`record_recovery` inside the caller's unit of work (the caller commits)."""
+    return _post_in_unit(uow, loan_id, on, "recovery", amount.fen, amount.currency,
+                         lambda loan: recover(loan, amount, on))
+
+
+def record_recovery(engine: Engine, loan_id: int, amount: Money, on: date, *,
+                    actor: str | None = None) -> Receipt:
+    """Money collected after charge-off (核销后收回); audited as ``loan.recovery`` with
+    ``actor``."""
+    return in_own_unit(engine, lambda uow: recovery_in_unit(uow, loan_id, amount, on),
+                       _audited(actor))
+
+
+def overpayment_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money,
+                               on: date) -> Receipt:
+    """:func:`refund_loan_overpayment` inside the caller's unit of work."""
+    return _post_in_unit(uow, loan_id, on, "overpayment-refund", amount.fen, amount.currency,
+                         lambda loan: refund_overpayment(loan, amount, on))
+
+
+def refund_loan_overpayment(engine: Engine, loan_id: int, amount: Money, on: date, *,
+                            actor: str | None = None) -> Receipt:
+    """Pay overpayment held on the loan back to the borrower; audited as
+    ``loan.overpayment_refund`` with ``actor``."""
+    return in_own_unit(engine, lambda uow: overpayment_refund_in_unit(uow, loan_id, amount, on),
+                       _audited(actor))
+
+
+def waive_fees_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, *,
+                       reason: str, target: WaiverTarget | None = None) -> Receipt:
+    """:func:`waive_loan_fees` inside the caller's unit of work (the caller commits)."""
+    return _post_in_unit(uow, loan_id, on, "fee-waiver", amount.fen, amount.currency,
+                         lambda loan: waive_fees(loan, amount, on, reason=reason,
+                                                 target=target),
+                         target.value if target else None)
+
+
+def waive_loan_fees(engine: Engine, loan_id: int, amount: Money, on: date, *, reason: str,
+                    target: WaiverTarget | None = None, actor: str | None = None) -> Receipt:
+    """Waive fees or penalty interest (费用减免): ``target`` ``fee``, ``penalty``, or ``None``
+    for penalty first, then fees. The receipt's ``amount`` is what was waived. With
+    ``actor``, audited as ``loan.fee_waiver`` in the same transaction."""
+    return in_own_unit(engine, lambda uow: waive_fees_in_unit(
+        uow, loan_id, amount, on, reason=reason, target=target),
+        _audited(actor, target=target.value if target else None, reason=reason))

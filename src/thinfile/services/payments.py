@@ -3,6 +3,11 @@
 A payment locks its loan (``SELECT … FOR UPDATE``; SQLite serialises writers), so concurrent
 payments on one loan apply one after another and never double-allocate. An idempotency key
 makes a retried request return the first result without posting again.
+
+Each use case has an in-unit form (``pay_in_unit``, ``prepay_in_unit``, ``reverse_in_unit``)
+for a caller that owns the transaction (the API appends its idempotent response and audit row
+to it), and an engine-level wrapper that commits on its own; given ``actor``, the wrapper
+appends the audit row last, in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,13 +21,16 @@ from sqlalchemy.exc import IntegrityError
 
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.money import Money
+from thinfile.services.audit import AuditDraft
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
     close_missed_days,
+    in_own_unit,
     paid_between,
     persist,
     rebuild_opening,
+    receipt_audit,
     refuse_closed,
     stored_events,
 )
@@ -45,7 +53,8 @@ from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan, post_entries
 from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
 
-__all__ = ["Reversal", "pay_in_unit", "post_payment", "prepay_loan", "reverse_payment"]
+__all__ = ["Reversal", "pay_in_unit", "post_payment", "prepay_in_unit", "prepay_loan",
+           "reversal_audit", "reverse_in_unit", "reverse_payment"]
 
 _REVERSIBLE = {EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.MERCHANT_REFUND,
                EventKind.RECOVERY}
@@ -60,6 +69,8 @@ class Reversal:
     status: str
     adjusted: bool
     """True when replaying the later history changed more than the reversed payment."""
+    loan_id: int
+    on: date
 
 
 def _receipt_of(row: sa.Row[tuple[object, ...]], replayed: bool, status: str) -> Receipt:
@@ -113,16 +124,18 @@ def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date,
 
 
 def post_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                 idempotency_key: str | None = None) -> Receipt:
+                 idempotency_key: str | None = None, actor: str | None = None) -> Receipt:
     """Post a repayment (还款) allocated by the product's waterfall.
 
     The same ``idempotency_key`` twice posts once: the second call returns the first
-    receipt with ``replayed=True``.
+    receipt with ``replayed=True``. With ``actor``, audited as ``payment.post``.
     """
     try:
         with UnitOfWork(engine) as uow:
             receipt = pay_in_unit(uow, loan_id, amount, on, idempotency_key)
             if not receipt.replayed:
+                if actor and (draft := receipt_audit(actor, receipt)):
+                    draft.append(uow.conn)
                 uow.commit()
             return receipt
     except IntegrityError:
@@ -135,22 +148,28 @@ def post_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
         return first
 
 
+def prepay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, *,
+                   mode: PrepaymentMode | None = None, key: str | None = None) -> Receipt:
+    """Post a prepayment inside an open unit of work (the caller commits)."""
+    stored = uow.loans.get(loan_id, lock=True)
+    if key and (first := _existing(uow, key, loan_id, amount)):
+        return first
+    stored = catch_up(uow, stored, on)
+    done = prepay(stored.account, amount, on, mode=mode)
+    return _apply(uow, stored, done, "prepayment", on, amount, key, mode)
+
+
 def prepay_loan(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                mode: PrepaymentMode | None = None,
-                idempotency_key: str | None = None) -> Receipt:
+                mode: PrepaymentMode | None = None, idempotency_key: str | None = None,
+                actor: str | None = None) -> Receipt:
     """Prepay (提前还款): dues first, then principal with re-amortization by ``mode``.
 
-    Paying the payoff quote closes the loan with interest only for the days used.
+    Paying the payoff quote closes the loan with interest only for the days used. With
+    ``actor``, audited as ``payment.prepay`` in the same transaction.
     """
-    with UnitOfWork(engine) as uow:
-        stored = uow.loans.get(loan_id, lock=True)
-        if idempotency_key and (first := _existing(uow, idempotency_key, loan_id, amount)):
-            return first
-        stored = catch_up(uow, stored, on)
-        done = prepay(stored.account, amount, on, mode=mode)
-        receipt = _apply(uow, stored, done, "prepayment", on, amount, idempotency_key, mode)
-        uow.commit()
-        return receipt
+    return in_own_unit(engine, lambda uow: prepay_in_unit(
+        uow, loan_id, amount, on, mode=mode, key=idempotency_key),
+        lambda receipt: receipt_audit(actor, receipt) if actor else None)
 
 
 def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:
@@ -165,37 +184,53 @@ def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:
     return head.id, entry
 
 
-def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "") -> Reversal:
+def reverse_in_unit(uow: UnitOfWork, txn_id: int, on: date, *, reason: str = "",
+                    loan_id: int | None = None) -> Reversal:
+    """Reverse a payment inside an open unit of work (the caller commits); with ``loan_id``,
+    only a payment of that loan."""
+    row = uow.conn.execute(sa.select(transactions).where(transactions.c.id == txn_id)).first()
+    if (row is None or row.kind not in {k.value for k in _REVERSIBLE} or row.reversed
+            or loan_id not in (None, row.loan_id)):
+        raise NotFoundError(f"no reversible payment {txn_id}", field="txn_id", value=txn_id)
+    stored = catch_up(uow, uow.loans.get(row.loan_id, lock=True), on)
+    events = stored_events(uow, row.loan_id)
+    opening, through = rebuild_opening(stored), on - timedelta(days=1)
+    before = replay(opening, [e for _, e in events], through)
+    if before.loan != stored.account:
+        raise InvariantViolation(f"loan {row.loan_id} cannot be replayed to its stored "
+                                 "state; reverse it by hand", value=row.loan_id)
+    after = replay(opening, [e for t, e in events if t != txn_id], through)
+    entry_id, entry = _booked_entry(uow, txn_id)
+    booked = reversal_entries(before, after, entry, on)
+    uow.loans.save(stored, after.loan)
+    new_id = int(uow.conn.execute(sa.insert(transactions).values(
+        loan_id=row.loan_id, kind="reversal", day=to_day(on), amount=row.amount,
+        currency=row.currency, reversal_of=txn_id).returning(transactions.c.id)
+    ).scalar_one())
+    uow.conn.execute(sa.update(transactions).where(transactions.c.id == txn_id)
+                     .values(reversed=True))
+    ids = post_entries(uow.conn, booked, loan_id=row.loan_id, txn_id=new_id)
+    uow.conn.execute(sa.update(journal_entries).where(journal_entries.c.id == ids[0])
+                     .values(reverses=entry_id, memo=reason or "payment reversed"))
+    return Reversal(new_id, txn_id, after.loan.status.value, len(booked) > 1, row.loan_id, on)
+
+
+def reversal_audit(actor: str, done: Reversal, *, reason: str = "") -> AuditDraft:
+    """The audit row of a reversal (``payment.reverse``), to append last in its transaction."""
+    return AuditDraft(actor, "payment.reverse", f"loan:{done.loan_id}",
+                      {"txn": done.reversed_txn_id, "reversal_txn": done.txn_id,
+                       "on": done.on.isoformat(), "adjusted": done.adjusted, "reason": reason})
+
+
+def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "",
+                    loan_id: int | None = None, actor: str | None = None) -> Reversal:
     """Reverse a payment by reverse-and-replay (冲正): the loan is rebuilt without it.
 
     The ledger gets the exact reversal of the payment's entry plus, when later history
-    changes (penalty, allocation of later payments), one adjustment entry.
+    changes (penalty, allocation of later payments), one adjustment entry. With ``actor``,
+    audited as ``payment.reverse`` in the same transaction.
     """
-    with UnitOfWork(engine) as uow:
-        row = uow.conn.execute(sa.select(transactions).where(
-            transactions.c.id == txn_id)).first()
-        if row is None or row.kind not in {k.value for k in _REVERSIBLE} or row.reversed:
-            raise NotFoundError(f"no reversible payment {txn_id}", field="txn_id",
-                                value=txn_id)
-        stored = catch_up(uow, uow.loans.get(row.loan_id, lock=True), on)
-        events = stored_events(uow, row.loan_id)
-        opening, through = rebuild_opening(stored), on - timedelta(days=1)
-        before = replay(opening, [e for _, e in events], through)
-        if before.loan != stored.account:
-            raise InvariantViolation(f"loan {row.loan_id} cannot be replayed to its stored "
-                                     "state; reverse it by hand", value=row.loan_id)
-        after = replay(opening, [e for t, e in events if t != txn_id], through)
-        entry_id, entry = _booked_entry(uow, txn_id)
-        booked = reversal_entries(before, after, entry, on)
-        uow.loans.save(stored, after.loan)
-        new_id = int(uow.conn.execute(sa.insert(transactions).values(
-            loan_id=row.loan_id, kind="reversal", day=to_day(on), amount=row.amount,
-            currency=row.currency, reversal_of=txn_id).returning(transactions.c.id)
-        ).scalar_one())
-        uow.conn.execute(sa.update(transactions).where(transactions.c.id == txn_id)
-                         .values(reversed=True))
-        ids = post_entries(uow.conn, booked, loan_id=row.loan_id, txn_id=new_id)
-        uow.conn.execute(sa.update(journal_entries).where(journal_entries.c.id == ids[0])
-                         .values(reverses=entry_id, memo=reason or "payment reversed"))
-        uow.commit()
-    return Reversal(new_id, txn_id, after.loan.status.value, len(booked) > 1)
+    return in_own_unit(engine, lambda uow: reverse_in_unit(uow, txn_id, on, reason=reason,
+                                                           loan_id=loan_id),
+                       lambda done: reversal_audit(actor, done, reason=reason) if actor
+                       else None)

@@ -50,6 +50,7 @@ from thinfile.servicing.product import (
     Timing,
 )
 from thinfile.servicing.replay import Event, EventKind, apply_event, replay, reversal_entries
+from thinfile.servicing.waiver import WaiverTarget, waivable, waive_fees
 
 __all__ = [
     "DEFAULT_ALLOCATION",
@@ -77,6 +78,7 @@ __all__ = [
     "PrepaymentMode",
     "ServicingProduct",
     "Timing",
+    "WaiverTarget",
     "account_balances",
     "accrued_to",
     "allocate",
@@ -100,5 +102,7 @@ __all__ = [
     "reversal_entries",
     "reversal_of",
     "timing_of",
+    "waivable",
+    "waive_fees",
     "write_off",
 ]

@@ -47,6 +47,8 @@ class Account(enum.StrEnum):
     """核销损失: principal charged off (expense)."""
     RECOVERIES = "recoveries"
     """核销后收回: money collected after charge-off (income)."""
+    FEE_WAIVERS = "fee_waivers"
+    """费用减免: fees and penalty interest forgiven (contra-income, see ``waiver``)."""
 
 
 RECEIVABLES = (

@@ -27,6 +27,7 @@ from thinfile.servicing.ledger import (
 from thinfile.servicing.lifecycle import charge_off, recover, refund_overpayment, write_off
 from thinfile.servicing.payments import merchant_refund, pay, prepay
 from thinfile.servicing.product import PrepaymentMode
+from thinfile.servicing.waiver import WaiverTarget, waive_fees
 
 __all__ = ["Event", "EventKind", "apply_event", "replay", "reversal_entries"]
 
@@ -39,16 +40,19 @@ class EventKind(enum.StrEnum):
     WRITE_OFF = "write-off"
     RECOVERY = "recovery"
     OVERPAYMENT_REFUND = "overpayment-refund"
+    FEE_WAIVER = "fee-waiver"
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A posted business event, in fen; ``mode`` only for prepayments."""
+    """A posted business event, in fen; ``mode`` only for prepayments, ``waive`` only for
+    fee waivers (``None``: penalty first, then fees)."""
 
     kind: EventKind
     on: date
     amount: int = 0
     mode: PrepaymentMode | None = None
+    waive: WaiverTarget | None = None
 
 
 def _money(loan: LoanAccount, e: Event) -> Money:
@@ -64,6 +68,8 @@ _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.RECOVERY: lambda loan, e: recover(loan, _money(loan, e), e.on),
     EventKind.OVERPAYMENT_REFUND: lambda loan, e: refund_overpayment(loan, _money(loan, e),
                                                                      e.on),
+    EventKind.FEE_WAIVER: lambda loan, e: waive_fees(loan, _money(loan, e), e.on,
+                                                     reason="replayed", target=e.waive),
 }
 
 

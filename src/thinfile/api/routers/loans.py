@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from thinfile.api.audited import audit, posting_key
+from thinfile.api.audited import posting_key
 from thinfile.api.deps import (
     Context,
     register_owned_resource,
@@ -32,9 +32,9 @@ from thinfile.api.models_loans import (
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications, credit_lines, loans, payments
-from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in, current_business_date
 from thinfile.services.identity_records import Actor
+from thinfile.services.loan_postings import receipt_audit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import PrepaymentMode
 
@@ -80,28 +80,21 @@ def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner,
     def work(uow: UnitOfWork) -> Done:  # one transaction: key, posting, response, audit
         receipt = payments.pay_in_unit(uow, loan_id, Money.of(body.amount),
                                        business_date_in(uow.conn), posting_key(idem))
-        audit = None if receipt.replayed else AuditDraft(
-            owner.label, "payment.post", f"loan:{loan_id}",
-            {"txn": receipt.txn_id, "amount_fen": receipt.amount})
-        return receipt_public(receipt), audit
+        return receipt_public(receipt), receipt_audit(owner.label, receipt)
 
     return idem.in_unit_of_work(work, status_code=201)
 
 
 @router.post("/loans/{loan_id}/prepayments", status_code=201, response_model=ReceiptPublic,
              summary="Prepay part of the principal, or pay the loan off")
-def prepay(loan_id: LoanId, body: PrepaymentCreate, owner: Owner, idem: Idempotent,
-           context: Context) -> Response:
-    def run() -> ReceiptPublic:
-        receipt = payments.prepay_loan(
-            context.engine, loan_id, Money.of(body.amount), current_business_date(context.engine),
-            mode=PrepaymentMode(body.mode) if body.mode else None,
-            idempotency_key=posting_key(idem))
-        audit(context, owner, "payment.prepay", f"loan:{loan_id}",
-              {"txn": receipt.txn_id, "amount_fen": receipt.amount})
-        return receipt_public(receipt)
+def prepay(loan_id: LoanId, body: PrepaymentCreate, owner: Owner, idem: Idempotent) -> Response:
+    def work(uow: UnitOfWork) -> Done:  # one transaction: key, posting, response, audit
+        receipt = payments.prepay_in_unit(
+            uow, loan_id, Money.of(body.amount), business_date_in(uow.conn),
+            mode=PrepaymentMode(body.mode) if body.mode else None, key=posting_key(idem))
+        return receipt_public(receipt), receipt_audit(owner.label, receipt)
 
-    return idem.run(run, status_code=201)
+    return idem.in_unit_of_work(work, status_code=201)
 
 
 @router.get("/me/credit-lines", response_model=list[LinePublic], summary="My credit lines")
@@ -118,13 +111,11 @@ def get_line(line_id: LineId, _caller: OwnerOrStaff, context: Context) -> LinePu
 
 @router.post("/credit-lines/{line_id}/draws", status_code=201, response_model=LoanSummaryPublic,
              summary="Draw on a credit line: a new installment loan, disbursed at once")
-def draw(line_id: LineId, body: DrawCreate, owner: Owner, idem: Idempotent,
-         context: Context) -> Response:
-    def run() -> LoanSummaryPublic:
-        loan = credit_lines.draw(context.engine, line_id, Money.of(body.amount),
-                                 body.term_months, current_business_date(context.engine))
-        audit(context, owner, "credit_line.draw", f"credit_line:{line_id}",
-              {"loan": loan.loan_id, "amount_fen": loan.principal})
-        return loan_summary(loans.LoanView(loan, loan.outstanding, ()))
+def draw(line_id: LineId, body: DrawCreate, owner: Owner, idem: Idempotent) -> Response:
+    def work(uow: UnitOfWork) -> Done:  # one transaction: key, new loan, response, audit
+        loan = credit_lines.draw_in_unit(uow, line_id, Money.of(body.amount),
+                                         body.term_months, business_date_in(uow.conn))
+        summary = loan_summary(loans.LoanView(loan, loan.outstanding, ()))
+        return summary, credit_lines.draw_audit(owner.label, loan)
 
-    return idem.run(run, status_code=201)
+    return idem.in_unit_of_work(work, status_code=201)

@@ -1,17 +1,19 @@
-"""Staff servicing: reverse a payment, refunds, charge-off and write-off, recoveries, close of
-business for a date, and the ledger check. Money-moving POSTs need an ``Idempotency-Key``."""
+"""Staff servicing: reverse a payment, refunds, charge-off and write-off, recoveries, fee
+waivers, close of business for a date, and the ledger check. Money-moving POSTs need an
+``Idempotency-Key``; each runs in one unit of work with its key, its stored response and its
+audit row (appended last), so nothing is half-written."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from thinfile.api.audited import audit
 from thinfile.api.deps import Context, require_roles
-from thinfile.api.idempotency import Idempotent
-from thinfile.api.mappers import receipt_public
+from thinfile.api.idempotency import Done, Idempotent, IdempotentRequest
+from thinfile.api.mappers import money, receipt_public
 from thinfile.api.models_loans import ReceiptPublic
 from thinfile.api.models_staff import (
     AmountCreate,
@@ -21,14 +23,18 @@ from thinfile.api.models_staff import (
     LedgerPublic,
     ReasonCreate,
     ReversalPublic,
+    WaiverCreate,
+    WaiverPublic,
 )
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import cob, ledger, loans, payments
-from thinfile.services.business_date import current_business_date
+from thinfile.services.business_date import business_date_in, current_business_date
 from thinfile.services.identity_records import Actor
-from thinfile.services.loan_postings import Receipt
+from thinfile.services.loan_postings import Receipt, receipt_audit
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import WaiverTarget
 
 router = APIRouter(prefix="/staff", tags=["staff: servicing"])
 
@@ -38,77 +44,96 @@ COB_HORIZON_DAYS = 400
 """How far past the current business date one COB request may close (a bound on its work)."""
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX)]
 TxnId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A payment's transaction number")]
+Post = Callable[[UnitOfWork, date], Receipt]
 
 
-def _posted(context: Context, agent: Actor, action: str, receipt: Receipt) -> ReceiptPublic:
-    audit(context, agent, action, f"loan:{receipt.loan_id}",
-          {"txn": receipt.txn_id, "amount_fen": receipt.amount})
-    return receipt_public(receipt)
+def _posted(idem: IdempotentRequest, agent: Actor, post: Post) -> Response:
+    """Run ``post`` on the current business date in one unit of work with the key, the
+    stored response and the audit row (appended last)."""
+    def work(uow: UnitOfWork) -> Done:
+        receipt = post(uow, business_date_in(uow.conn))
+        return receipt_public(receipt), receipt_audit(agent.label, receipt)
+
+    return idem.in_unit_of_work(work, status_code=201)
 
 
 @router.post("/payments/{txn_id}/reversal", status_code=201, response_model=ReversalPublic,
              summary="Reverse a payment (reverse-and-replay)")
-def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent, idem: Idempotent,
-                    context: Context) -> Response:
-    def run() -> ReversalPublic:
-        done = payments.reverse_payment(context.engine, txn_id,
-                                        current_business_date(context.engine),
+def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent,
+                    idem: Idempotent) -> Response:
+    def work(uow: UnitOfWork) -> Done:
+        done = payments.reverse_in_unit(uow, txn_id, business_date_in(uow.conn),
                                         reason=body.reason)
-        audit(context, agent, "payment.reverse", f"txn:{txn_id}",
-              {"reversal_txn": done.txn_id, "adjusted": done.adjusted})
-        return ReversalPublic(txn_id=done.txn_id, reversed_txn_id=done.reversed_txn_id,
-                              loan_status=done.status, adjusted=done.adjusted)
+        return (ReversalPublic(txn_id=done.txn_id, reversed_txn_id=done.reversed_txn_id,
+                               loan_status=done.status, adjusted=done.adjusted),
+                payments.reversal_audit(agent.label, done, reason=body.reason))
 
-    return idem.run(run, status_code=201)
+    return idem.in_unit_of_work(work, status_code=201)
 
 
 @router.post("/loans/{loan_id}/merchant-refunds", status_code=201, response_model=ReceiptPublic,
              summary="Record a merchant refund: principal cut, schedule re-amortized")
-def merchant_refund(loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent,
-                    context: Context) -> Response:
-    return idem.run(lambda: _posted(context, agent, "loan.merchant_refund",
-                                    loans.record_merchant_refund(
-                                        context.engine, loan_id, Money.of(body.amount),
-                                        current_business_date(context.engine))),
-                    status_code=201)
+def merchant_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
+                    idem: Idempotent) -> Response:
+    amount = Money.of(body.amount)
+    return _posted(idem, agent, lambda uow, on: loans.merchant_refund_in_unit(
+        uow, loan_id, amount, on))
 
 
 @router.post("/loans/{loan_id}/overpayment-refunds", status_code=201,
              response_model=ReceiptPublic, summary="Pay held overpayment back to the borrower")
-def overpayment_refund(loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent,
-                       context: Context) -> Response:
-    return idem.run(lambda: _posted(context, agent, "loan.overpayment_refund",
-                                    loans.refund_loan_overpayment(
-                                        context.engine, loan_id, Money.of(body.amount),
-                                        current_business_date(context.engine))),
-                    status_code=201)
+def overpayment_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
+                       idem: Idempotent) -> Response:
+    amount = Money.of(body.amount)
+    return _posted(idem, agent, lambda uow, on: loans.overpayment_refund_in_unit(
+        uow, loan_id, amount, on))
 
 
 @router.post("/loans/{loan_id}/charge-off", status_code=201, response_model=ReceiptPublic,
              summary="Charge the loan off now (e.g. fraud or death)")
-def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempotent,
-               context: Context) -> Response:
-    return idem.run(lambda: _posted(context, agent, "loan.charge_off", loans.charge_off_loan(
-        context.engine, loan_id, current_business_date(context.engine), reason=body.reason)),
-                    status_code=201)
+def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
+               idem: Idempotent) -> Response:
+    return _posted(idem, agent, lambda uow, on: loans.charge_off_in_unit(
+        uow, loan_id, on, reason=body.reason))
 
 
 @router.post("/loans/{loan_id}/write-off", status_code=201, response_model=ReceiptPublic,
              summary="Write the loan off and stop collecting")
-def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempotent,
-              context: Context) -> Response:
-    return idem.run(lambda: _posted(context, agent, "loan.write_off", loans.write_off_loan(
-        context.engine, loan_id, current_business_date(context.engine), reason=body.reason)),
-                    status_code=201)
+def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
+              idem: Idempotent) -> Response:
+    return _posted(idem, agent, lambda uow, on: loans.write_off_in_unit(
+        uow, loan_id, on, reason=body.reason))
 
 
 @router.post("/loans/{loan_id}/recoveries", status_code=201, response_model=ReceiptPublic,
              summary="Money collected after charge-off")
-def recovery(loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent,
-             context: Context) -> Response:
-    return idem.run(lambda: _posted(context, agent, "loan.recovery", loans.record_recovery(
-        context.engine, loan_id, Money.of(body.amount), current_business_date(context.engine))),
-                    status_code=201)
+def recovery(loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent) -> Response:
+    amount = Money.of(body.amount)
+    return _posted(idem, agent, lambda uow, on: loans.recovery_in_unit(
+        uow, loan_id, amount, on))
+
+
+def _waiver_public(r: Receipt) -> WaiverPublic:
+    return WaiverPublic(txn_id=r.txn_id, loan_id=r.loan_id, on=r.on,
+                        amount=money(r.amount, r.currency),
+                        waived_fee=money(r.waived.fee, r.currency),
+                        waived_penalty=money(r.waived.penalty, r.currency),
+                        loan_status=r.status)
+
+
+@router.post("/loans/{loan_id}/fee-waivers", status_code=201, response_model=WaiverPublic,
+             summary="Waive fees or penalty interest owed (费用减免), with a reason")
+def waive_fees(loan_id: LoanId, body: WaiverCreate, agent: Agent,
+               idem: Idempotent) -> Response:
+    amount, target = Money.of(body.amount), WaiverTarget(body.kind) if body.kind else None
+
+    def work(uow: UnitOfWork) -> Done:
+        receipt = loans.waive_fees_in_unit(uow, loan_id, amount, business_date_in(uow.conn),
+                                           reason=body.reason, target=target)
+        return _waiver_public(receipt), receipt_audit(
+            agent.label, receipt, target=body.kind, reason=body.reason)
+
+    return idem.in_unit_of_work(work, status_code=201)
 
 
 @router.post("/cob", response_model=CobPublic,
@@ -118,9 +143,7 @@ def run_cob(body: CobCreate, agent: Agent, context: Context) -> CobPublic:
     if body.through > horizon:
         raise InvalidInputError(f"close at most {COB_HORIZON_DAYS} days ahead, through "
                                 f"{horizon}", field="through", value=body.through.isoformat())
-    report = cob.run_cob(context.engine, body.through)
-    audit(context, agent, "cob.run", f"cob:{body.through.isoformat()}",
-          {"days": [d.isoformat() for d in report.days]})
+    report = cob.run_cob(context.engine, body.through, actor=agent.label)  # audited per date
     return CobPublic(days=list(report.days),
                      steps=[CobStepPublic(day=d, step=s, rows=r, seconds=round(t, 4))
                             for d, s, r, t in report.steps],

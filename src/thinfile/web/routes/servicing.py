@@ -1,6 +1,6 @@
 """The console's loans: the list, one loan (balances, schedule, transactions, journal entries,
-bucket history) and the servicing actions — reverse a payment, charge off, merchant refund —
-for servicing agents and admins, each audited."""
+bucket history) and the servicing actions — reverse a payment, charge off, merchant refund,
+waive fees — for servicing agents and admins, each audited in the posting's transaction."""
 
 from __future__ import annotations
 
@@ -59,8 +59,10 @@ def loan(request: Request, loan_id: int, actor: Staff, context: Context) -> Resp
 
 
 def _refused(request: Request, actor: Actor, context: AppContext, loan_id: int,
-             error: InvalidInputError) -> Response:
+             error: InvalidInputError, *, form_name: str = "") -> Response:
     errors = field_messages(error, translations(language(request).code).gettext)
+    if form_name:  # the same field name in two forms: say which form it belongs to
+        errors = {f"{form_name}-{k}": v for k, v in errors.items()}
     return _detail(request, actor, context, loan_id, errors=errors, status=422)
 
 
@@ -71,7 +73,7 @@ def reverse(request: Request, loan_id: int, actor: Servicer, form: Form,
         txn = form.get("txn_id", "")
         if not txn.isdigit():
             raise InvalidInputError("choose a payment", field="txn_id")
-        servicing_actions.reverse(context.engine, context.sessions, loan_id, int(txn),
+        servicing_actions.reverse(context.engine, loan_id, int(txn),
                                   actor=actor, on=business_date(context.engine),
                                   reason=form.get("reason", ""))
     except InvalidInputError as error:
@@ -83,7 +85,7 @@ def reverse(request: Request, loan_id: int, actor: Servicer, form: Form,
 def charge_off(request: Request, loan_id: int, actor: Servicer, form: Form,
                context: Context) -> Response:
     try:
-        servicing_actions.charge_off(context.engine, context.sessions, loan_id, actor=actor,
+        servicing_actions.charge_off(context.engine, loan_id, actor=actor,
                                      on=business_date(context.engine),
                                      reason=form.get("reason", ""))
     except InvalidInputError as error:
@@ -97,8 +99,22 @@ def merchant_refund(request: Request, loan_id: int, actor: Servicer, form: Form,
     try:
         currency = loans.get_loan(context.engine, loan_id).account.currency
         amount = parse_amount(form.get("amount", ""), currency)
-        servicing_actions.merchant_refund(context.engine, context.sessions, loan_id, amount,
-                                          actor=actor, on=business_date(context.engine))
+        servicing_actions.merchant_refund(context.engine, loan_id, amount, actor=actor,
+                                          on=business_date(context.engine))
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error)
     return redirect(f"/console/loans/{loan_id}?done=refunded")
+
+
+@router.post("/{loan_id}/fee-waivers")
+def waive_fees(request: Request, loan_id: int, actor: Servicer, form: Form,
+               context: Context) -> Response:
+    try:
+        currency = loans.get_loan(context.engine, loan_id).account.currency
+        amount = parse_amount(form.get("amount", ""), currency)
+        servicing_actions.waive_fees(context.engine, loan_id, amount, actor=actor,
+                                     on=business_date(context.engine),
+                                     reason=form.get("reason", ""), kind=form.get("kind", ""))
+    except InvalidInputError as error:
+        return _refused(request, actor, context, loan_id, error, form_name="waiver")
+    return redirect(f"/console/loans/{loan_id}?done=waived")

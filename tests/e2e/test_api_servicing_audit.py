@@ -1,0 +1,252 @@
+"""Every servicing action over HTTP is audited in the posting's own transaction.
+
+For each route: when the audit append fails after the posting, nothing is half-written — no
+posting, no audit row, no stored idempotent response, the loan as it was — and the same key
+then succeeds once, with one audit row naming the caller. Close of business audits each date
+it closes in that date's own transaction. On SQLite and PostgreSQL.
+"""
+
+# Fixtures are imported from the API harness and then requested by name.
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.api_harness import (
+    Party,
+    TestClient,
+    accept,
+    api,
+    api_settings,
+    apply,
+    backend,
+    database_url,
+    make_staff,
+    world,
+)
+from thinfile.security.roles import Role
+from thinfile.services import cob
+from thinfile.services.audit import AuditDraft
+
+LINE_OFFER = 2
+
+
+class AuditStoreDown(RuntimeError):
+    """The failure injected after the posting: the audit append raises."""
+
+
+def _fail(*_args: object, **_kwargs: object) -> None:
+    raise AuditStoreDown("the audit log is unavailable")
+
+
+def _rows(api: TestClient, sql: str, **params: object) -> list[Any]:
+    engine = api.app.state.context.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(sql), params).all())
+
+
+def _count(api: TestClient, sql: str, **params: object) -> int:
+    return int(_rows(api, sql, **params)[0][0])
+
+
+def _audits(api: TestClient, action: str) -> list[Any]:
+    return _rows(api, "SELECT actor, subject, details FROM audit_log WHERE action = :a "
+                      "ORDER BY seq", a=action)
+
+
+@dataclass
+class Book:
+    """Alice's loan (offer 0) and her credit line's first loan, and a servicing agent."""
+
+    api: TestClient
+    alice: Party
+    agent: Party
+    loan_id: int
+    line_id: int
+
+    def post(self, party: Party, path: str, body: dict[str, Any], key: str) -> Any:
+        return self.api.post(path, headers={**party.headers, "Idempotency-Key": key},
+                             json=body)
+
+    def loan(self, loan_id: int | None = None) -> dict[str, Any]:
+        reply = self.api.get(f"/v1/loans/{loan_id or self.loan_id}", headers=self.agent.headers)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+
+@pytest.fixture
+def book(api: TestClient, world: Any) -> Book:
+    alice = world.alice
+    loan_id = accept(api, alice, apply(api, alice).json()["id"], 0).json()["loan_id"]
+    line = accept(api, alice, apply(api, alice).json()["id"], LINE_OFFER).json()
+    return Book(api, alice, make_staff(api, Role.SERVICING_AGENT), loan_id,
+                line["credit_line_id"])
+
+
+@dataclass(frozen=True)
+class Case:
+    """One audited route: who calls it, what it posts, and how to see that posting."""
+
+    action: str
+    borrower: bool
+    path: Callable[[Book], str]
+    body: dict[str, Any]
+    postings: str
+    prepare: Callable[[Book], None] = lambda _book: None
+
+
+def _pay(book: Book, amount: str, key: str) -> dict[str, Any]:
+    reply = book.post(book.alice, f"/v1/loans/{book.loan_id}/payments", {"amount": amount}, key)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def _overpay(book: Book) -> None:
+    quote = book.api.get(f"/v1/loans/{book.loan_id}/payoff", headers=book.alice.headers).json()
+    extra = f"{float(quote['amount']) + 10:.2f}"
+    reply = book.post(book.alice, f"/v1/loans/{book.loan_id}/prepayments", {"amount": extra},
+                      "setup-overpay-1")
+    assert reply.status_code == 201 and reply.json()["overpayment"] == "10.00", reply.text
+
+
+def _charge_off(book: Book) -> None:
+    reply = book.post(book.agent, f"/v1/staff/loans/{book.loan_id}/charge-off",
+                      {"reason": "fraud"}, "setup-charge-off")
+    assert reply.status_code == 201, reply.text
+
+
+def _late(book: Book) -> None:
+    """Close business through the first due date: the month's installment fee is owed."""
+    first_due = book.loan()["installments"][0]["due_date"]
+    reply = book.api.post("/v1/staff/cob", headers=book.agent.headers,
+                          json={"through": first_due})
+    assert reply.status_code == 200, reply.text
+    assert float(book.loan()["balances"]["fee"]) > 5
+
+
+def _paid_once(book: Book) -> None:
+    _pay(book, "100.00", "setup-payment-1")
+
+
+def _txn(kind: str) -> str:
+    return f"SELECT count(*) FROM servicing_transactions WHERE kind = '{kind}'"
+
+
+CASES = {
+    "payment": Case("payment.post", True, lambda b: f"/v1/loans/{b.loan_id}/payments",
+                    {"amount": "100.00"}, _txn("repayment")),
+    "prepayment": Case("payment.prepay", True, lambda b: f"/v1/loans/{b.loan_id}/prepayments",
+                       {"amount": "100.00"}, _txn("prepayment")),
+    "draw": Case("credit_line.draw", True, lambda b: f"/v1/credit-lines/{b.line_id}/draws",
+                 {"amount": "300.00", "term_months": 3},
+                 "SELECT count(*) FROM servicing_loans WHERE credit_line_id IS NOT NULL"),
+    "reversal": Case("payment.reverse", False, lambda b: f"/v1/staff/payments/"
+                     f"{_rows(b.api, 'SELECT max(id) FROM servicing_transactions')[0][0]}/reversal",
+                     {"reason": "bounced"}, _txn("reversal"), _paid_once),
+    "merchant refund": Case("loan.merchant_refund", False,
+                            lambda b: f"/v1/staff/loans/{b.loan_id}/merchant-refunds",
+                            {"amount": "100.00"}, _txn("merchant-refund")),
+    "overpayment refund": Case("loan.overpayment_refund", False,
+                               lambda b: f"/v1/staff/loans/{b.loan_id}/overpayment-refunds",
+                               {"amount": "10.00"}, _txn("overpayment-refund"), _overpay),
+    "charge-off": Case("loan.charge_off", False,
+                       lambda b: f"/v1/staff/loans/{b.loan_id}/charge-off",
+                       {"reason": "fraud confirmed"}, _txn("charge-off")),
+    "write-off": Case("loan.write_off", False, lambda b: f"/v1/staff/loans/{b.loan_id}/write-off",
+                      {"reason": "uncollectable"}, _txn("write-off")),
+    "recovery": Case("loan.recovery", False, lambda b: f"/v1/staff/loans/{b.loan_id}/recoveries",
+                     {"amount": "50.00"}, _txn("recovery"), _charge_off),
+    "fee waiver": Case("loan.fee_waiver", False,
+                       lambda b: f"/v1/staff/loans/{b.loan_id}/fee-waivers",
+                       {"amount": "5.00", "reason": "complaint upheld", "kind": "fee"},
+                       _txn("fee-waiver"), _late),
+}
+
+
+def _snapshot(book: Book, case: Case) -> tuple[int, int, Any]:
+    state = (book.api.get(f"/v1/credit-lines/{book.line_id}", headers=book.alice.headers).json()
+             if case.action == "credit_line.draw" else book.loan())
+    return _count(book.api, case.postings), len(_audits(book.api, case.action)), state
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_failed_audit_append_leaves_nothing_half_written_and_a_retry_posts_once(
+        book, monkeypatch, name):
+    case = CASES[name]
+    case.prepare(book)
+    caller = book.alice if case.borrower else book.agent
+    path, key = case.path(book), f"audited-{name.replace(' ', '-')}-1"
+    before = _snapshot(book, case)
+
+    with monkeypatch.context() as broken:
+        broken.setattr(AuditDraft, "append", _fail)
+        with pytest.raises(AuditStoreDown):
+            book.post(caller, path, case.body, key)
+    assert _snapshot(book, case) == before
+    assert _count(book.api, "SELECT count(*) FROM idempotency_keys WHERE key = :k", k=key) == 0
+
+    done = book.post(caller, path, case.body, key)
+    assert done.status_code == 201, done.text
+    again = book.post(caller, path, case.body, key)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == done.json()
+    postings, audits, _state = _snapshot(book, case)
+    assert postings == before[0] + 1 and audits == before[1] + 1
+    actor, subject, details = _audits(book.api, case.action)[-1]
+    assert actor == f"{caller_role(case)}:{caller.user_id}"
+    reply = done.json()
+    if case.action == "credit_line.draw":
+        assert subject == f"credit_line:{book.line_id}"
+        assert json.loads(details)["loan"] == reply["id"]
+    else:
+        assert subject == f"loan:{book.loan_id}"
+        assert json.loads(details)["reversal_txn" if name == "reversal" else "txn"] == \
+            reply["txn_id"]
+    verified = book.api.get("/v1/staff/audit/verify", headers=_admin(book).headers).json()
+    assert verified["intact"] is True
+
+
+def caller_role(case: Case) -> str:
+    return Role.BORROWER.value if case.borrower else Role.SERVICING_AGENT.value
+
+
+def _admin(book: Book) -> Party:
+    return make_staff(book.api, Role.ADMIN)
+
+
+def test_close_of_business_audits_each_date_in_the_transaction_that_closes_it(
+        book, monkeypatch):
+    api, agent = book.api, book.agent
+    today = date.fromisoformat(book.loan()["disbursed_on"])
+    through = (today + timedelta(days=1)).isoformat()
+    with monkeypatch.context() as broken:
+        broken.setattr(cob, "record_audit", _fail)
+        with pytest.raises(AuditStoreDown):
+            api.post("/v1/staff/cob", headers=agent.headers, json={"through": through})
+    assert _audits(api, "cob.close_day") == []
+    assert _count(api, "SELECT count(*) FROM servicing_cob_runs WHERE status = 'done'") == 0
+    refused = _pay_refused(book)
+    assert refused.status_code == 409  # the unfinished date refuses postings until resumed
+
+    closed = api.post("/v1/staff/cob", headers=agent.headers, json={"through": through})
+    assert closed.status_code == 200, closed.text
+    days = closed.json()["days"]
+    assert days == [today.isoformat(), through]
+    rows = _audits(api, "cob.close_day")
+    assert [r.subject for r in rows] == [f"cob:{d}" for d in days]
+    assert {r.actor for r in rows} == {f"servicing_agent:{agent.user_id}"}
+    assert json.loads(rows[0].details)["rows"]["advance"] >= 0
+    again = api.post("/v1/staff/cob", headers=agent.headers, json={"through": through})
+    assert again.json()["days"] == [] and len(_audits(api, "cob.close_day")) == 2
+
+
+def _pay_refused(book: Book) -> Any:
+    return book.post(book.alice, f"/v1/loans/{book.loan_id}/payments", {"amount": "1.00"},
+                     "pay-during-cob")

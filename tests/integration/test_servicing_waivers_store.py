@@ -1,0 +1,76 @@
+"""Fee waivers on both databases: stored with their kind, replayed by a later reversal, audited
+in the posting's own transaction, and the ledger still verified."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tests.integration.servicing_helpers import PRODUCTS, replayed, terms
+from thinfile.errors import InvalidInputError
+from thinfile.money import Money
+from thinfile.services.audit import AuditDraft
+from thinfile.services.cob import run_cob
+from thinfile.services.ledger import verify_ledger
+from thinfile.services.loans import get_loan, open_and_disburse, waive_loan_fees
+from thinfile.services.payments import post_payment, reverse_payment
+from thinfile.servicing import WaiverTarget
+
+STRICT = PRODUCTS[1]  # no grace, a 15.00 late fee
+LATE = date(2025, 2, 10)
+NEXT = date(2025, 2, 11)
+
+
+def _late_loan(engine) -> int:
+    loan = open_and_disburse(engine, terms("6000", 6), product=STRICT)
+    run_cob(engine, LATE)
+    owed = get_loan(engine, loan.loan_id).outstanding
+    assert owed.fee == 1500 and owed.penalty > 0
+    return loan.loan_id
+
+
+def _audit_actions(engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT action FROM audit_log ORDER BY seq")).scalars())
+
+
+def test_a_waiver_is_stored_with_its_kind_and_replayed_when_a_later_payment_is_reversed(
+        engine):
+    loan_id = _late_loan(engine)
+    waived = waive_loan_fees(engine, loan_id, Money.of("15"), NEXT, reason="fee in error",
+                             target=WaiverTarget.FEE, actor="servicing_agent:u1")
+    assert waived.kind == "fee-waiver" and waived.waived.fee == 1500
+    paid = post_payment(engine, loan_id, Money.of("100"), NEXT)
+    stored, rebuilt = replayed(engine, loan_id, LATE)
+    assert rebuilt == stored  # the fee, not the penalty: the waiver's kind was stored
+    reversal = reverse_payment(engine, paid.txn_id, NEXT, reason="bounced")
+    assert reversal.reversed_txn_id == paid.txn_id
+    assert get_loan(engine, loan_id).outstanding.fee == 0  # the waiver still holds
+    assert verify_ledger(engine).ok
+    assert _audit_actions(engine) == ["loan.fee_waiver"]
+
+
+def test_more_than_is_owed_writes_nothing(engine):
+    loan_id = _late_loan(engine)
+    before = get_loan(engine, loan_id)
+    with pytest.raises(InvalidInputError) as refused:
+        waive_loan_fees(engine, loan_id, Money.of("15.01"), NEXT, reason="too much",
+                        target=WaiverTarget.FEE, actor="servicing_agent:u1")
+    assert refused.value.field == "amount"
+    assert get_loan(engine, loan_id) == before and _audit_actions(engine) == []
+
+
+def test_an_audit_append_that_fails_rolls_the_waiver_back(engine, monkeypatch):
+    loan_id = _late_loan(engine)
+    before = get_loan(engine, loan_id)
+
+    def unavailable(*_args: object) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(AuditDraft, "append", unavailable)
+    with pytest.raises(RuntimeError):
+        waive_loan_fees(engine, loan_id, Money.of("1"), NEXT, reason="goodwill",
+                        actor="servicing_agent:u1")
+    assert get_loan(engine, loan_id) == before
