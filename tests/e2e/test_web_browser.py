@@ -6,14 +6,13 @@ elsewhere they skip with a message (install it with `apt-get install -y chromium
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,14 +26,13 @@ from thinfile.api.context import AppContext
 from thinfile.decisioning import DEFAULT_POLICY_DIR, load_policy
 from thinfile.security.roles import Role
 from thinfile.services.applications import MIN_READING_SECONDS, accept_offer
-from thinfile.services.applications_records import ApplicationRecord
 from thinfile.services.identity_records import SYSTEM, Actor
 from thinfile.services.policies import activate_policy, register_policy
 from thinfile.store.decisioning_tables import applications
 from thinfile.web.charts import bar_chart
 from thinfile.web.i18n import translations
 from thinfile.web.pages import environment
-from thinfile.web.routes import staff as staff_routes
+from thinfile.web.review_views import repricings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -309,8 +307,8 @@ def _activate_a_policy_priced_above_the_cap(app: FastAPI, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_price_capped_offer_shows_the_cap_and_the_rate_that_met_it(app, server, browser,
-                                                                     tmp_path, lang):
+def test_a_price_capped_offer_shows_its_rate_above_the_cap_and_the_rate_that_met_it(
+        app, server, browser, tmp_path, lang):
     _activate_a_policy_priced_above_the_cap(app, tmp_path)
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   locale="zh-CN" if lang == "zh" else "en-GB")
@@ -334,9 +332,30 @@ def test_a_price_capped_offer_shows_the_cap_and_the_rate_that_met_it(app, server
         nominal = float(shown.locator(".nominal").inner_text().rstrip("%"))
         effective = float(shown.locator(".effective").inner_text().rstrip("%"))
         assert nominal < effective <= 24.0
-        assert "24.00%" in shown.locator(".before").inner_text()
+        before = shown.locator(".before")
+        assert before.get_attribute("data-measure") == "effective"
+        assert compounded in before.inner_text() and "24.00%" in before.inner_text()
+        before_nominal = float(shown.locator(".before-nominal").inner_text().rstrip("%"))
+        before_effective = float(shown.locator(".before-effective").inner_text().rstrip("%"))
+        assert before_effective > 24.0 and before_effective > effective
+        assert before_nominal > nominal
+        assert f"{before_effective:.2f}%" in before.inner_text()
     _shot(page, f"{lang}-repriced")
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_decision_stored_before_offers_kept_the_rate_above_the_cap_says_so(lang):
+    """Such a decision has no ``before_cap``: the page gives the cap of its policy version and
+    says the figure was not recorded, in both languages."""
+    offer = {"product": "consumer_installment", "capped_to_legal_limit": True,
+             "annualized_rate": {"nominal": "0.2170", "effective": "0.2399"}}
+    gettext = translations(lang).gettext
+    shown = environment().get_template("staff/repriced.html").render(
+        _=gettext, repriced=repricings({"offers": [offer]}, load_policy().settings))
+    assert "before-nominal" not in shown and "before-effective" not in shown
+    assert gettext("above the cap of %(cap)s (the decision does not record the figure)") % {
+        "cap": "24.00%"} in shown
 
 
 _NOTE = "<b>Income</b> checked & two payslips seen"
@@ -362,52 +381,13 @@ def _the_note_is_shown_escaped_with_who_and_when(page, server: str) -> None:
     assert page.locator("td .review-note").first.inner_text() == _NOTE
 
 
-@pytest.mark.xfail(strict=True, reason="services.applications returns an ApplicationRecord "
-                   "without reviewed_by, reviewed_at and review_note, so no page can show them")
-def test_the_underwriters_note_is_shown_with_who_wrote_it_and_when(server, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _reviews_a_referral_with_a_note(page, server, 700)
-    _the_note_is_shown_escaped_with_who_and_when(page, server)
-    page.close()
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _ReviewedRecord(ApplicationRecord):
-    reviewed_by: str | None = None
-    reviewed_at: datetime | None = None
-    review_note: str | None = None
-
-
-def _with_the_review(app: FastAPI, real):
-    """``real`` (get or list applications), each record with the review the table holds."""
-    engine = app.state.context.engine
-
-    def reviewed(record: ApplicationRecord) -> _ReviewedRecord:
-        with engine.connect() as conn:
-            row = conn.execute(sa.select(applications).where(
-                applications.c.id == record.id)).one()
-        at = row.reviewed_at
-        return _ReviewedRecord(**{f: getattr(record, f) for f in record.__slots__},
-                               reviewed_by=row.reviewed_by, review_note=row.review_note,
-                               reviewed_at=at.replace(tzinfo=UTC) if at else None)
-
-    def call(*args, **kwargs):
-        found = real(*args, **kwargs)
-        return [reviewed(r) for r in found] if isinstance(found, list) else reviewed(found)
-    return call
-
-
-def test_the_pages_show_the_note_escaped_once_the_record_carries_it(app, server, browser,
-                                                                    monkeypatch):
-    """The pages' side of the review, with the record the service should return (the table
-    already holds the review): the note as text, who wrote it and when, in Chinese."""
-    for name in ("get_application", "list_applications"):
-        monkeypatch.setattr(staff_routes.applications, name,
-                            _with_the_review(app, getattr(staff_routes.applications, name)))
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_underwriters_note_is_shown_with_who_wrote_it_and_when(server, browser, lang):
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  locale="zh-CN" if lang == "zh" else "en-GB")
     page = context.new_page()
-    _reviews_a_referral_with_a_note(page, server, 800)
+    application_id = _reviews_a_referral_with_a_note(page, server, 700 if lang == "zh" else 800)
     _the_note_is_shown_escaped_with_who_and_when(page, server)
-    page.goto(page.url)
-    _shot(page, "zh-review-note")
+    page.goto(f"{server}/console/applications/{application_id}")
+    _shot(page, f"{lang}-review-note")
     context.close()

@@ -105,15 +105,20 @@ def test_declared_income_counts_after_a_heavier_haircut(policy):
     assert d.affordability.income == 300000 and d.affordability.source == "declared"
 
 
-def test_no_offer_is_ever_made_above_the_cap_even_when_the_table_asks_for_more(tmp_path):
-    folder = tmp_path / "greedy"
+@pytest.fixture(scope="module")
+def greedy(tmp_path_factory):
+    """The shipped policy with every grade priced at 36% a year and 3% a month."""
+    folder = tmp_path_factory.mktemp("policies") / "greedy"
     shutil.copytree(DEFAULT_POLICY_DIR, folder)
     graph = json.loads((folder / "decision.json").read_text())
     grade = next(n for n in graph["nodes"] if n["id"] == "grade")
     for rule in grade["content"]["rules"]:
         rule["rate"], rule["fee"] = '"0.36"', '"0.03"'
     (folder / "decision.json").write_text(json.dumps(graph))
-    greedy = load_policy(folder)
+    return load_policy(folder)
+
+
+def test_no_offer_is_ever_made_above_the_cap_even_when_the_table_asks_for_more(greedy):
     d = run(greedy, pd=0.01, requested_amount="3000.00")
     assert d.outcome is Outcome.APPROVE and d.offers
     for offer in d.offers:
@@ -121,6 +126,42 @@ def test_no_offer_is_ever_made_above_the_cap_even_when_the_table_asks_for_more(t
         assert cap_measure(offer.annualized, greedy.settings.cap_basis) > Decimal("0.235")
         assert offer.capped
     assert "PRICE_CAPPED" in {f.code for f in d.findings}
+
+
+def test_a_re_priced_offer_keeps_the_rate_it_had_above_the_cap(greedy):
+    d = run(greedy, pd=0.01, requested_amount="3000.00")
+    for offer, stored in zip(d.offers, d.as_dict()["offers"], strict=True):
+        before = offer.before_cap
+        assert before is not None
+        assert before.cap == Decimal("0.24") and before.basis is greedy.settings.cap_basis
+        assert cap_measure(before.rate, before.basis) > before.cap
+        assert before.rate.nominal > offer.annualized.nominal
+        assert before.rate.effective > offer.annualized.effective
+        assert stored["before_cap"] == {
+            "nominal": str(before.rate.nominal), "effective": str(before.rate.effective),
+            "cap": "0.24", "cap_basis": "stricter"}
+
+
+def test_an_offer_priced_under_the_cap_stores_no_rate_before_the_cap(policy):
+    d = run(policy, pd=0.01)
+    assert d.offers and not any(o.capped for o in d.offers)
+    assert all("before_cap" not in o for o in d.as_dict()["offers"])
+
+
+def test_a_decision_stored_without_the_rate_before_the_cap_still_replays(greedy):
+    """Decisions stored before offers kept ``before_cap`` load and replay; the replay gives
+    the figure they lack and nothing else differs."""
+    model = ChosenPD(0.01)
+    d = decide(parse_application(application(requested_amount="3000.00")), policy=greedy,
+               model=model, on=DECIDED_ON)
+    stored = json.loads(json.dumps(d.as_dict()))
+    for offer in stored["offers"]:
+        del offer["before_cap"]
+    again = replay(stored, policy=greedy, model=model).as_dict()
+    assert again == d.as_dict()
+    for offer in again["offers"]:
+        del offer["before_cap"]
+    assert again == stored
 
 
 def test_grade_e_with_a_large_amount_is_referred_with_offers_ready(policy):

@@ -2,7 +2,8 @@
 
 Each offer's schedule, annualized rate and all-in cost statement come from
 ``thinfile.loanmath``; an offer whose annualized cost would exceed the policy cap is re-priced
-down to the cap (the largest price that fits) and never made above it.
+down to the cap (the largest price that fits) and never made above it. Such an offer keeps the
+annualized rate it had before re-pricing, with the cap and the basis it was checked on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from thinfile.decisioning.application import Application
 from thinfile.decisioning.policy import PolicySettings
 from thinfile.loanmath import (
     AnnualizedRate,
+    CapBasis,
     CostStatement,
     LoanTerms,
     RepaymentMethod,
@@ -28,7 +30,8 @@ from thinfile.loanmath import (
 )
 from thinfile.money import Money, Rounding, round_fen
 
-__all__ = ["Affordability", "Offer", "ProductRule", "assess_affordability", "price_offer"]
+__all__ = ["Affordability", "Offer", "ProductRule", "RateBeforeCap", "assess_affordability",
+           "price_offer"]
 
 _CAP_SEARCH_STEPS = 8
 _CAP_TOLERANCE = Decimal("0.0001")
@@ -99,6 +102,23 @@ class ProductRule:
 
 
 @dataclass(frozen=True, slots=True)
+class RateBeforeCap:
+    """The annualized rate an offer had before it was re-priced down to the cap (利率上限).
+
+    ``cap`` and ``basis`` are the policy's at decision time: the cap was checked on the
+    nominal rate, the compounded one, or the stricter (higher) of the two (DOMAIN.md §2.2).
+    """
+
+    rate: AnnualizedRate
+    cap: Decimal
+    basis: CapBasis
+
+    def as_dict(self) -> dict[str, str]:
+        return {"nominal": str(self.rate.nominal), "effective": str(self.rate.effective),
+                "cap": str(self.cap), "cap_basis": self.basis.value}
+
+
+@dataclass(frozen=True, slots=True)
 class Offer:
     product: str
     fit: int
@@ -106,7 +126,13 @@ class Offer:
     annualized: AnnualizedRate
     statement: CostStatement
     credit_limit: int | None
-    capped: bool
+    before_cap: RateBeforeCap | None
+    """The rate before re-pricing to the cap; None when the offer was priced under it."""
+
+    @property
+    def capped(self) -> bool:
+        """Whether the offer was re-priced down to the cap."""
+        return self.before_cap is not None
 
     @property
     def amount(self) -> int:
@@ -117,8 +143,14 @@ class Offer:
         return self.schedule.total_repaid + self.schedule.terms.upfront_fee.fen - self.amount
 
     def as_dict(self) -> dict[str, object]:
+        """The offer as stored with the decision.
+
+        ``before_cap`` (nominal and compounded rates before re-pricing, the cap and its basis)
+        is present only for an offer re-priced to the cap: a decision stored before the key
+        existed, none of whose offers was re-priced, replays to exactly what was stored.
+        """
         t, s = self.schedule.terms, self.schedule
-        return {
+        stored: dict[str, object] = {
             "product": self.product, "method": t.method.value,
             "amount": str(t.principal), "term_months": t.periods,
             "annual_rate": str(t.annual_rate), "monthly_fee_rate": str(t.monthly_fee_rate),
@@ -131,6 +163,9 @@ class Offer:
             "start": t.start.isoformat(),
             "statement": self.statement.as_dict(),
         }
+        if self.before_cap is not None:
+            stored["before_cap"] = self.before_cap.as_dict()
+        return stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +203,6 @@ def _affordable_schedule(rule: ProductRule, amount: int, term: int, price: Price
     return schedule
 
 
-def _within_cap(schedule: Schedule, settings: PolicySettings) -> AnnualizedRate | None:
-    rate = annualized_rate(schedule)
-    return rate if cap_measure(rate, settings.cap_basis) <= settings.cap else None
-
-
 def price_offer(
     rule: ProductRule, app: Application, *, base: Price, limit: int, room: int,
     settings: PolicySettings, start: date, lender: str,
@@ -188,20 +218,22 @@ def price_offer(
     schedule = _affordable_schedule(rule, amount, term, price, start, room, step)
     if schedule is None:
         return None
-    rate = _within_cap(schedule, settings)
-    capped = rate is None
-    if rate is None:
-        found = _largest_price_under_cap(rule, schedule, price, settings, start)
+    rate = annualized_rate(schedule)
+    before_cap = None
+    if cap_measure(rate, settings.cap_basis) > settings.cap:
+        before_cap = RateBeforeCap(rate, settings.cap, settings.cap_basis)
+        found = _largest_price_under_cap(rule, schedule, rate, price, settings, start)
         if found is None:
             return None
         schedule, rate = found
     return Offer(rule.code, rule.fit, schedule, rate,
                  cost_statement(schedule, lender=lender, annualized=rate),
-                 limit if rule.code == "revolving_line" else None, capped)
+                 limit if rule.code == "revolving_line" else None, before_cap)
 
 
 def _largest_price_under_cap(
-    rule: ProductRule, schedule: Schedule, price: Price, settings: PolicySettings, start: date
+    rule: ProductRule, schedule: Schedule, before: AnnualizedRate, price: Price,
+    settings: PolicySettings, start: date,
 ) -> tuple[Schedule, AnnualizedRate] | None:
     """Scale every price component down until the cost sits just under the cap.
 
@@ -209,7 +241,7 @@ def _largest_price_under_cap(
     cap / measured; the best price found under the cap (within 0.01%) is kept.
     """
     amount, term = schedule.terms.principal.fen, schedule.terms.periods
-    measured = cap_measure(annualized_rate(schedule), settings.cap_basis)
+    measured = cap_measure(before, settings.cap_basis)
     factor, best = Decimal(1), None
     for _ in range(_CAP_SEARCH_STEPS):
         factor = factor * settings.cap / measured * Decimal("0.99999")

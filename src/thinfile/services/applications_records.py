@@ -29,6 +29,10 @@ class ApplicationRecord:
     decision: dict[str, object]
     accepted_offer: int | None
     loan_id: str | None
+    reviewed_by: str | None = None
+    """The underwriter (``Actor.label``) who decided a referral; None until reviewed."""
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
 
 
 def load_application(session: Executor, application_id: str, *, for_update: bool = False) -> sa.Row[
@@ -46,4 +50,7 @@ def application_record(row: sa.Row[tuple[object, ...]],
         str(row.id), str(row.applicant_id), str(row.status), str(row.outcome),
         as_utc(row.submitted_at), decision,
         row.accepted_offer, row.loan_id,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=None if row.reviewed_at is None else as_utc(row.reviewed_at),
+        review_note=row.review_note,
     )

@@ -6,8 +6,9 @@ re-priced down to it (:mod:`thinfile.decisioning.pricing`). The cap is checked o
 rate (periodic IRR × 12, the figure disclosed), on the compounded rate ((1 + IRR)^12 − 1), or by
 default on the stricter of the two (DOMAIN.md §2.2). Staff need the cap, the basis the policy
 named, both figures after re-pricing and which one met the cap: with the default basis it is
-the compounded rate, so the disclosed nominal rate sits below the cap. The stored decision does
-not keep the rate the offer had before re-pricing, only that it was above the cap.
+the compounded rate, so the disclosed nominal rate sits below the cap. A decision keeps each
+re-priced offer's rates before re-pricing with the cap and basis they were checked on (the
+offer's ``before_cap``); decisions stored before it did say only that the rate was above the cap.
 
 **Review.** Who reviewed a referral, when, and their note for the file (escaped like every
 value on the pages).
@@ -23,9 +24,36 @@ from decimal import Decimal
 from thinfile.decisioning import PolicySettings
 from thinfile.loanmath import CapBasis
 
-__all__ = ["PRICE_CAPPED", "Repricing", "Review", "has_repricing", "repricings", "review_of"]
+__all__ = ["PRICE_CAPPED", "BeforeCap", "Repricing", "Review", "has_repricing", "repricings",
+           "review_of"]
 
 PRICE_CAPPED = "PRICE_CAPPED"
+
+
+def _compared(basis: CapBasis | None, nominal: Decimal, effective: Decimal) -> CapBasis | None:
+    """The measure a cap check on ``basis`` compares: ``nominal`` or ``effective``."""
+    if basis is None or basis is not CapBasis.STRICTER:
+        return basis
+    return CapBasis.EFFECTIVE if effective > nominal else CapBasis.NOMINAL
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeCap:
+    """The offer's rates before re-pricing, with the cap and basis the decision checked."""
+
+    nominal: Decimal
+    effective: Decimal
+    cap: Decimal
+    basis: CapBasis
+
+    @property
+    def over(self) -> CapBasis | None:
+        """The measure that came out above the cap: ``nominal`` or ``effective``."""
+        return _compared(self.basis, self.nominal, self.effective)
+
+    @property
+    def measured(self) -> Decimal:
+        return self.effective if self.over is CapBasis.EFFECTIVE else self.nominal
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +64,15 @@ class Repricing:
     nominal: Decimal
     effective: Decimal
     cap: Decimal | None
-    """None when the decision's policy version cannot be loaded."""
+    """None when neither the decision nor its policy version gives it."""
     basis: CapBasis | None
+    before: BeforeCap | None = None
+    """None for a decision stored before offers kept their rate before re-pricing."""
 
     @property
     def bound(self) -> CapBasis | None:
         """The measure that met the cap: ``nominal`` or ``effective`` (compounded)."""
-        if self.basis is None or self.basis is not CapBasis.STRICTER:
-            return self.basis
-        return CapBasis.EFFECTIVE if self.effective > self.nominal else CapBasis.NOMINAL
+        return _compared(self.basis, self.nominal, self.effective)
 
     @property
     def measured(self) -> Decimal:
@@ -61,7 +89,11 @@ def has_repricing(decision: Mapping[str, object]) -> bool:
 
 def repricings(decision: Mapping[str, object],
                settings: PolicySettings | None) -> tuple[Repricing, ...]:
-    """Each offer of ``decision`` that was re-priced to the cap of ``settings``."""
+    """Each offer of ``decision`` that was re-priced to the cap.
+
+    ``settings`` (the decision's policy version, None if it cannot be loaded) give the cap and
+    basis of a decision stored before offers recorded them.
+    """
     out = []
     for offer in _offers(decision):
         if not _is_capped(offer):
@@ -69,11 +101,30 @@ def repricings(decision: Mapping[str, object],
         rate = offer["annualized_rate"]
         assert isinstance(rate, Mapping)
         nominal, effective = Decimal(str(rate["nominal"])), Decimal(str(rate["effective"]))
-        out.append(Repricing(
-            product=str(offer["product"]), nominal=nominal, effective=effective,
-            cap=settings.cap if settings else None,
-            basis=settings.cap_basis if settings else None))
+        before = _before_cap(offer.get("before_cap"))
+        cap, basis = _cap_and_basis(before, settings)
+        out.append(Repricing(product=str(offer["product"]), nominal=nominal, effective=effective,
+                             cap=cap, basis=basis, before=before))
     return tuple(out)
+
+
+def _cap_and_basis(before: BeforeCap | None,
+                   settings: PolicySettings | None) -> tuple[Decimal | None, CapBasis | None]:
+    """The cap and basis the decision recorded, else its policy version's, else unknown."""
+    if before is not None:
+        return before.cap, before.basis
+    if settings is not None:
+        return settings.cap, settings.cap_basis
+    return None, None
+
+
+def _before_cap(stored: object) -> BeforeCap | None:
+    """The offer's ``before_cap`` as stored, or None if the decision predates it."""
+    if not isinstance(stored, Mapping):
+        return None
+    return BeforeCap(nominal=Decimal(str(stored["nominal"])),
+                     effective=Decimal(str(stored["effective"])),
+                     cap=Decimal(str(stored["cap"])), basis=CapBasis(str(stored["cap_basis"])))
 
 
 def _is_capped(offer: Mapping[str, object]) -> bool:
@@ -100,8 +151,8 @@ class Review:
 def review_of(record: object) -> Review | None:
     """The review stored with an application, or None if it was never reviewed.
 
-    The application table keeps ``reviewed_by``, ``reviewed_at`` and ``review_note``; they are
-    read from the service's record when it carries them.
+    The application table keeps ``reviewed_by``, ``reviewed_at`` and ``review_note``, and the
+    service's ``ApplicationRecord`` carries them (None until a referral is reviewed).
     """
     reviewer = getattr(record, "reviewed_by", None)
     if not reviewer:
