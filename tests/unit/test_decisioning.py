@@ -17,6 +17,7 @@ from thinfile.decisioning import (
     load_policy,
     parse_application,
     replay,
+    same_as_stored,
 )
 from thinfile.decisioning.policy import DEFAULT_POLICY_DIR
 from thinfile.errors import ConflictError, InvalidInputError
@@ -159,6 +160,11 @@ def test_a_decision_stored_without_the_rate_before_the_cap_still_replays(greedy)
         del offer["before_cap"]
     again = replay(stored, policy=greedy, model=model).as_dict()
     assert again == d.as_dict()
+    assert same_as_stored(again, stored)  # the key the stored form lacks is no difference
+    assert not same_as_stored(again, {**stored, "score": int(stored["score"]) + 1})
+    changed = json.loads(json.dumps(stored))
+    changed["offers"][0]["annual_rate"] = "0.01"
+    assert not same_as_stored(again, changed)
     for offer in again["offers"]:
         del offer["before_cap"]
     assert again == stored

@@ -17,7 +17,7 @@ from thinfile.decisioning.checks import History, is_valid_id_number, is_valid_ph
 from thinfile.decisioning.engine import Decision, Finding, Outcome, Scorer, decide
 from thinfile.decisioning.policy import DEFAULT_POLICY_DIR, Policy, PolicySettings, load_policy
 from thinfile.decisioning.pricing import Affordability, Offer
-from thinfile.decisioning.replay import replay
+from thinfile.decisioning.replay import replay, same_as_stored
 from thinfile.decisioning.simulate import SimulationReport, application_from_record, simulate
 
 __all__ = [
@@ -44,5 +44,6 @@ __all__ = [
     "load_policy",
     "parse_application",
     "replay",
+    "same_as_stored",
     "simulate",
 ]

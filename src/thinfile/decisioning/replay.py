@@ -11,7 +11,28 @@ from thinfile.decisioning.engine import Decision, Scorer, decide
 from thinfile.decisioning.policy import Policy
 from thinfile.errors import ConflictError
 
-__all__ = ["replay"]
+__all__ = ["LATER_KEYS", "replay", "same_as_stored"]
+
+LATER_KEYS: frozenset[str] = frozenset({"before_cap"})
+"""Keys a decision's stored form gained after decisions were first stored (an offer's rate
+before it was re-priced to the cap). A decision stored before a key existed replays without a
+difference when only such keys are new."""
+
+
+def _older_form(again: object, stored: object) -> object:
+    """``again`` without the :data:`LATER_KEYS` that ``stored`` lacks at the same place."""
+    if isinstance(again, Mapping) and isinstance(stored, Mapping):
+        return {k: _older_form(v, stored.get(k)) for k, v in again.items()
+                if k in stored or k not in LATER_KEYS}
+    if isinstance(again, list) and isinstance(stored, list) and len(again) == len(stored):
+        return [_older_form(a, b) for a, b in zip(again, stored, strict=True)]
+    return again
+
+
+def same_as_stored(again: Mapping[str, object], stored: Mapping[str, object]) -> bool:
+    """Whether a replayed decision's ``as_dict()`` equals the stored one, in the stored one's
+    format (keys added to the format since it was stored are not differences)."""
+    return _older_form(again, stored) == stored
 
 
 def replay(stored: Mapping[str, object], *, policy: Policy, model: Scorer) -> Decision:

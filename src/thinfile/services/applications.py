@@ -19,7 +19,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from thinfile.decisioning import ChallengerDecision, History, parse_application, replay
+from thinfile.decisioning import (
+    ChallengerDecision,
+    History,
+    parse_application,
+    replay,
+    same_as_stored,
+)
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import (
@@ -354,7 +360,7 @@ def replay_application(sessions: Sessions, cipher: PiiCipher, runtime: DecisionR
     policy = runtime.policy(str(row.policy_version), sessions)
     again = replay(stored, policy=policy, model=runtime.model).as_dict()
     original = {k: v for k, v in stored.items() if k not in ("arm",)}
-    return {"identical": again == original, "original_outcome": row.outcome,
+    return {"identical": same_as_stored(again, original), "original_outcome": row.outcome,
             "replayed_outcome": again["outcome"], "policy_version": row.policy_version,
             "model_version": row.model_version}
 
