@@ -24,7 +24,7 @@ from thinfile.api.models_loans import (
     TransactionPublic,
 )
 from thinfile.api.models_staff import ApplicationSummaryPublic
-from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
+from thinfile.loanmath import LoanTerms, RepaymentMethod, Schedule, build_schedule
 from thinfile.money import Money, format_yuan
 from thinfile.services.applications import ApplicationRecord
 from thinfile.services.credit_lines import LineView
@@ -51,8 +51,9 @@ def _terms(offer: Mapping[str, Any]) -> LoanTerms:
     )
 
 
-def _offer(index: int, offer: Mapping[str, Any]) -> OfferPublic:
-    schedule = build_schedule(_terms(offer))
+def _offer(index: int, offer: Mapping[str, Any], schedule: Schedule | None) -> OfferPublic:
+    """An offer with its schedule (``schedule``: the one priced with it, if at hand)."""
+    schedule = schedule or build_schedule(_terms(offer))
     rate = offer["annualized_rate"]
     return OfferPublic(
         index=index, product=offer["product"], method=offer["method"], amount=offer["amount"],
@@ -88,7 +89,8 @@ def application_public(record: ApplicationRecord) -> ApplicationPublic:
         decided_on=date.fromisoformat(str(d["decided_on"])), grade=str(d["grade"]),
         score=int(d["score"]), reasons=_reasons(d.get("reasons")),
         reasons_zh=_reasons(d.get("reasons_zh")),
-        offers=[_offer(i, o) for i, o in enumerate(d.get("offers") or [])],
+        offers=[_offer(i, o, record.schedules[i] if i < len(record.schedules) else None)
+                for i, o in enumerate(d.get("offers") or [])],
         accepted_offer=record.accepted_offer,
         loan_id=None if record.loan_id is None else int(record.loan_id),
         policy_version=str(d["policy_version"]), model_version=str(d["model_version"]),

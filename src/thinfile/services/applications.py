@@ -294,7 +294,8 @@ def _store(session: Executor, cipher: PiiCipher, application_id: str, applicant_
         version=1,
     ))
     return ApplicationRecord(application_id, applicant_id, STATUS[decision.outcome],
-                             decision.outcome.value, now, full, None, None)
+                             decision.outcome.value, now, full, None, None,
+                             schedules=tuple(o.schedule for o in decision.offers))
 
 
 def _unmasked(row: sa.Row[tuple[object, ...]], cipher: PiiCipher) -> dict[str, object]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from thinfile.decisioning import Outcome
 from thinfile.errors import NotFoundError
+from thinfile.loanmath import Schedule
 from thinfile.services.audit import Executor
 from thinfile.services.identity_records import as_utc
 from thinfile.store.decisioning_tables import applications
@@ -33,6 +34,9 @@ class ApplicationRecord:
     """The underwriter (``Actor.label``) who decided a referral; None until reviewed."""
     reviewed_at: datetime | None = None
     review_note: str | None = None
+    schedules: tuple[Schedule, ...] = field(default=(), compare=False, repr=False)
+    """The offers' schedules, in offer order, when the record was decided just now (a stored
+    record rebuilds them from each offer's terms); never stored."""
 
 
 def load_application(session: Executor, application_id: str, *, for_update: bool = False) -> sa.Row[
