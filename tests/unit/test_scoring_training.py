@@ -13,6 +13,7 @@ from thinfile.scoring.encoding import encode_frame
 from thinfile.scoring.evaluation import auc
 from thinfile.scoring.gbm import LEAF_BUDGET, GradientBoostedModel
 from thinfile.scoring.heldout import SMALL_TABLE, Group, choose_weight, held_out
+from thinfile.scoring.scorecard import Scorecard
 from thinfile.sim import generate_applicants
 
 DEMO_EXCLUDE = ["name", "id_number", "phone", "birth_date", "gender", "hukou_province", "city"]
@@ -129,3 +130,18 @@ def test_held_out_rows_are_judged_once_and_the_final_models_use_every_row(rows: 
         assert sum(n for n, _ in bins.counts) == rows
     assert auc(y[judged], held.stacked("gbm")) > 0.75
     assert auc(y[judged], held.stacked("scorecard")) > 0.75
+
+
+def test_a_recounted_scorecard_keeps_its_bins_and_counts_every_row() -> None:
+    x_raw, y = _additive(3000, seed=8)
+    frame = pd.DataFrame(x_raw, columns=[f"f{j}" for j in range(6)]).assign(bad=y)
+    schema = infer_schema(frame, target="bad")
+    x = encode_frame(frame, schema)
+    part = Scorecard(schema.features).fit(x[:2000], y[:2000])
+    same = part.recounted(x[:2000], y[:2000])
+    assert [b.woe for b in same.bins_] == [b.woe for b in part.bins_]
+    full = part.recounted(x, y)
+    assert [(b.name, b.splits) for b in full.bins_] == [(b.name, b.splits) for b in part.bins_]
+    assert all(sum(n for n, _ in b.counts) == 3000 for b in full.bins_)
+    assert all(sum(bad for _, bad in b.counts) == y.sum() for b in full.bins_)
+    assert (full.coef_ >= 0).all()

@@ -9,6 +9,7 @@ No optbinning object is ever stored: :class:`FeatureBins` round-trips through JS
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -20,7 +21,7 @@ import numpy as np
 
 from thinfile.scoring.contract import ColumnRole, ColumnSpec
 
-__all__ = ["FeatureBins", "fit_bins", "quick_iv"]
+__all__ = ["FeatureBins", "fit_bins", "quick_iv", "recount"]
 
 SHRINK = 1.0  # pseudo-observations pulling a small bin's WoE towards 0
 
@@ -203,16 +204,20 @@ def _with_woe(spec: ColumnSpec, index: int, is_cat: bool, splits: tuple[float, .
         groups, n_reg = (tuple(float(v) for v in np.unique(x[x >= 0])),), 1
     draft = FeatureBins(spec.name, index, is_cat, splits, groups, spec.special_codes,
                         (0.0,) * n_reg, (0.0,) * len(spec.special_codes), 0.0, (), 0.0)
-    slot = draft.bins(x)
-    n_slots = n_reg + len(spec.special_codes) + 1
+    return recount(draft, x, y)
+
+
+def recount(bins: FeatureBins, x: np.ndarray, y: np.ndarray) -> FeatureBins:
+    """The same bins with rows, bads, WoE and IV counted on the values ``x`` of other rows."""
+    n_reg = bins.n_regular
+    n_slots = n_reg + len(bins.special_codes) + 1
+    slot = bins.bins(x)  # unknown categories fall in slot n_slots and are not counted
     rows = np.bincount(slot, minlength=n_slots + 1)[:n_slots]
     bads = np.bincount(slot, weights=y, minlength=n_slots + 1)[:n_slots]
     woe, iv = _weights_of_evidence(rows, bads)
-    return FeatureBins(
-        spec.name, index, is_cat, splits, groups, spec.special_codes,
-        tuple(woe[:n_reg]), tuple(woe[n_reg:-1]), float(woe[-1]),
-        tuple((int(r), int(b)) for r, b in zip(rows, bads, strict=True)), iv,
-    )
+    return dataclasses.replace(
+        bins, woe=tuple(woe[:n_reg]), woe_special=tuple(woe[n_reg:-1]), woe_missing=float(woe[-1]),
+        counts=tuple((int(r), int(b)) for r, b in zip(rows, bads, strict=True)), iv=iv)
 
 
 def _weights_of_evidence(rows: np.ndarray, bads: np.ndarray) -> tuple[list[float], float]:

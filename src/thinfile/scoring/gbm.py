@@ -14,7 +14,7 @@ trains the chosen size on all rows with the rounds scaled up.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ SMALL_ROWS = 100_000  # below this, one thread: OpenMP costs more than it saves,
 #                        on a busy machine
 REFIT_GROWTH = 1.15  # more rows, more rounds: the refit on all rows trains this many times more
 PREDICT_THREADS = max(1, min(4, os.cpu_count() or 1))
+PARALLEL_ROWS = 10_000  # from here, single-threaded tree sizes are tuned side by side
 LEAF_BUDGET = 4_000  # rounds × leaves of the final model: keeps one applicant's SHAP < 0.5 ms
 
 
@@ -101,14 +102,11 @@ class GradientBoostedModel:
             xv, yv = valid
         self._use_threads(len(y))
         self._cats = [j for j, s in enumerate(self.specs) if s.role is ColumnRole.CATEGORICAL]
-        train = lgb.Dataset(x, label=y, categorical_feature=self._cats or "auto",
-                            free_raw_data=False, params={"verbosity": -1})
-        val = lgb.Dataset(xv, label=yv, reference=train)
-        tried = [self._candidate(train, val, xv, yv, leaves, self.learning_rate)
-                 for leaves in self.leaves or LEAVES]
+        tried = self._each_size(
+            lambda leaves: self._candidate(x, y, xv, yv, leaves, self.learning_rate), len(y))
         chosen = self._simplest_good(tried)
         if chosen.capped:  # still improving at the size cap: learn faster instead
-            faster = self._candidate(train, val, xv, yv, chosen.leaves, 2 * chosen.learning_rate)
+            faster = self._candidate(x, y, xv, yv, chosen.leaves, 2 * chosen.learning_rate)
             chosen = max(chosen, faster, key=lambda c: c.auc)
         self._keep(chosen)
         booster = chosen.booster
@@ -132,27 +130,49 @@ class GradientBoostedModel:
 
         self._use_threads(len(y))
         self._cats = [j for j, s in enumerate(self.specs) if s.role is ColumnRole.CATEGORICAL]
-        data = lgb.Dataset(x, label=y, categorical_feature=self._cats or "auto",
-                           free_raw_data=False, params={"verbosity": -1})
-        tried = [self._fold_candidate(data, folds, leaves, self.learning_rate)
-                 for leaves in self.leaves or LEAVES]
+        tried = self._each_size(
+            lambda leaves: self._fold_candidate(x, y, folds, leaves, self.learning_rate), len(y))
         chosen = self._simplest_good(tried)
         if chosen.capped:
-            faster = self._fold_candidate(data, folds, chosen.leaves, 2 * chosen.learning_rate)
+            faster = self._fold_candidate(x, y, folds, chosen.leaves, 2 * chosen.learning_rate)
             chosen = max(chosen, faster, key=lambda c: c.auc)
         self._keep(chosen)
         boosters = chosen.booster.boosters if isinstance(chosen.booster, lgb.CVBooster) else []
         return [np.asarray(b.predict(x[val], raw_score=True, num_iteration=chosen.rounds))
                 for b, (_, val) in zip(boosters, folds, strict=True)]
 
-    def _fold_candidate(self, data: lgb.Dataset, folds: Sequence[tuple[np.ndarray, np.ndarray]],
-                        leaves: int, learning_rate: float) -> _Candidate:
+    def _each_size(self, train_one: Callable[[int], _Candidate], rows: int) -> list[_Candidate]:
+        """A candidate per tree size; single-threaded ones side by side on larger tables.
+
+        LightGBM releases the interpreter lock while it grows trees, so single-threaded
+        candidates in Python threads use the free cores (beside the scorecard, whatever it
+        leaves). Below ``PARALLEL_ROWS`` a round is mostly Python bookkeeping under the lock,
+        so side by side they would only take turns with each other and with the scorecard.
+        Each candidate is deterministic on its own thread: the schedule changes no result.
+        """
+        sizes = list(self.leaves or LEAVES)
+        if self._threads != 1 or len(sizes) == 1 or rows < PARALLEL_ROWS:
+            return [train_one(leaves) for leaves in sizes]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(len(sizes), os.cpu_count() or 1)) as pool:
+            return list(pool.map(train_one, sizes))
+
+    def _dataset(self, x: np.ndarray, y: np.ndarray) -> lgb.Dataset:
+        import lightgbm as lgb
+
+        return lgb.Dataset(x, label=y, categorical_feature=self._cats or "auto",
+                           free_raw_data=False, params={"verbosity": -1})
+
+    def _fold_candidate(self, x: np.ndarray, y: np.ndarray,
+                        folds: Sequence[tuple[np.ndarray, np.ndarray]], leaves: int,
+                        learning_rate: float) -> _Candidate:
         import lightgbm as lgb
 
         cap = self._cap(leaves)
         params = {**self._params(leaves, learning_rate), "metric": ["binary_logloss", "auc"],
                   "first_metric_only": True}
-        found = lgb.cv(params, data, cap, folds=list(folds), return_cvbooster=True,
+        found = lgb.cv(params, self._dataset(x, y), cap, folds=list(folds), return_cvbooster=True,
                        callbacks=[lgb.early_stopping(self.patience, verbose=False)])
         areas, booster = found["valid auc-mean"], found["cvbooster"]
         assert isinstance(areas, list) and isinstance(booster, lgb.CVBooster)
@@ -160,11 +180,13 @@ class GradientBoostedModel:
         return _Candidate(float(areas[-1]), leaves, learning_rate, rounds,
                           capped=rounds > cap - self.patience, booster=booster)
 
-    def _candidate(self, train: lgb.Dataset, val: lgb.Dataset, xv: np.ndarray, yv: np.ndarray,
+    def _candidate(self, x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
                    leaves: int, learning_rate: float) -> _Candidate:
         import lightgbm as lgb
 
         cap = self._cap(leaves)
+        train = self._dataset(x, y)  # its own data: datasets are not shared between threads
+        val = lgb.Dataset(xv, label=yv, reference=train)
         booster = lgb.train(self._params(leaves, learning_rate), train, cap, valid_sets=[val],
                             callbacks=[lgb.early_stopping(self.patience, verbose=False)])
         rounds = int(booster.best_iteration or cap)

@@ -5,9 +5,11 @@ their sum: the trees in a second thread (LightGBM releases the interpreter lock)
 scorecard in the calling thread (optbinning holds it).
 
 - Large tables (``SMALL_TABLE`` rows or more): one stratified 80/20 split. Scorecard: binned on
-  the 80 % (judged on the 20 %), then re-binned on all rows. Trees: tuned with early stopping
-  on the 20 %, then refitted on all rows. The 20 % is cut into five stratified groups to judge
-  the blend.
+  the 80 % (judged on the 20 %); then, in a blend, the same features and bins with WoE counted
+  and the regression refitted on all rows (the blend keeps the bins it was judged with, and
+  optbinning runs once), while a scorecard alone is re-binned on all rows, as a scorecard is
+  developed on the whole sample. Trees: tuned with early stopping on the 20 %, then refitted
+  on all rows. The 20 % is cut into five stratified groups to judge the blend.
 - Small tables: ``FOLDS``-fold stratified cross-validation. Scorecard: fitted on all rows (its
   regularisation chosen there), then re-binned and refitted on each fold's training part at
   that regularisation, so it never scores rows it was binned on. Trees: size and rounds tuned
@@ -91,7 +93,7 @@ def _split(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str,
         if kind != "gbm":
             part = Scorecard(schema.features).fit(x[fit], y[fit])
             z_sc = part.logit(x[val])
-            card = _refit_card(part, x, y)  # bins from every row, not the 80 %
+            card = _refit_card(part, x, y) if kind == "scorecard" else part.recounted(x, y)
         gbm, z_gbm = trees.result() if trees is not None else (None, zeros)
     chunks = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     groups = [Group(val[part], z_sc[part], z_gbm[part])

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from thinfile.scoring.binning import FeatureBins, fit_bins
+from thinfile.scoring.binning import FeatureBins, fit_bins, recount
 from thinfile.scoring.calibration import ScoreScale
 from thinfile.scoring.contract import ColumnSpec
 
@@ -61,6 +61,13 @@ class Scorecard:
             self.iv_ = {b.name: b.iv for b in chosen}
         self._prepare()
         return self
+
+    def recounted(self, x: np.ndarray, y: np.ndarray) -> Scorecard:
+        """The same features and bins, WoE counted and the regression refitted on ``x``."""
+        bins = [recount(b, x[:, b.index], y) for b in self.bins_]
+        card = Scorecard(self.specs, min_iv=self.min_iv, c=self.c_)
+        card.iv_ = {**self.iv_, **{b.name: b.iv for b in bins}}
+        return card.fit_bins(bins, x, y)
 
     def _prepare(self) -> None:
         self._tables = [b.woe_table() * c for b, c in zip(self.bins_, self.coef_, strict=True)]
