@@ -10,7 +10,7 @@ from thinfile.errors import DataContractError
 from thinfile.scoring import train_model
 from thinfile.scoring.contract import infer_schema
 from thinfile.scoring.encoding import encode_frame
-from thinfile.scoring.evaluation import auc
+from thinfile.scoring.evaluation import auc, auc_difference_se
 from thinfile.scoring.gbm import LEAF_BUDGET, GradientBoostedModel
 from thinfile.scoring.heldout import SMALL_TABLE, Group, choose_weight, held_out
 from thinfile.scoring.scorecard import Scorecard
@@ -91,8 +91,25 @@ def _additive(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 
 def test_tree_sizes_that_rank_alike_give_way_to_the_smallest_trees() -> None:
     x, y = _additive(4000)
-    everything_ties = GradientBoostedModel(tolerance=1.0, threads=1).fit(x, y)
+    everything_ties = GradientBoostedModel(tolerance=1e9, threads=1).fit(x, y)
     assert everything_ties.num_leaves_ == 7
+    alone = {n: GradientBoostedModel(leaves=(n,), threads=1).fit(x, y).valid_auc_
+             for n in (7, 15, 31)}
+    strict = GradientBoostedModel(tolerance=0.0, threads=1).fit(x, y)
+    assert strict.valid_auc_ == max(alone.values())
+    assert alone[strict.num_leaves_] == max(alone.values())
+
+
+def test_the_standard_error_of_an_auc_difference_matches_the_bootstrap() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.3).astype(int)
+    a, b = y + rng.normal(scale=1.5, size=2000), y + rng.normal(scale=1.6, size=2000)
+    boot = []
+    for _ in range(300):
+        i = rng.integers(0, 2000, 2000)
+        boot.append(auc(y[i], a[i]) - auc(y[i], b[i]))
+    assert auc_difference_se(y, a, b) == pytest.approx(np.std(boot), rel=0.15)
+    assert auc_difference_se(y, a, a) == 0.0
 
 
 def test_small_tables_tune_the_trees_on_the_mean_of_the_folds() -> None:

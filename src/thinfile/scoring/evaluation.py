@@ -15,6 +15,7 @@ from pandas import isna as pd_isna
 
 __all__ = [
     "auc",
+    "auc_difference_se",
     "calibration_by_decile",
     "group_metrics",
     "ks",
@@ -36,6 +37,27 @@ def auc(y: np.ndarray, pd: np.ndarray) -> float:
         return float("nan")
     ranks = rankdata(np.asarray(pd, dtype=np.float64))
     return float((ranks[bad].sum() - n_bad * (n_bad + 1) / 2) / (n_bad * n_good))
+
+
+def auc_difference_se(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Standard error of ``auc(y, a) - auc(y, b)`` on the same rows (DeLong et al., 1988).
+
+    Each bad's share of goods ranked below it (and each good's share of bads above it) per
+    model; the variance of the difference follows from their covariances across the two models.
+    """
+    from scipy.stats import rankdata
+
+    bad = np.asarray(y) == 1
+    n_bad, n_good = int(bad.sum()), int((~bad).sum())
+    if n_bad < 2 or n_good < 2:
+        return float("nan")
+    per_bad, per_good = [], []
+    for score in (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)):
+        ranks = rankdata(score)
+        per_bad.append((ranks[bad] - rankdata(score[bad])) / n_good)
+        per_good.append(1.0 - (ranks[~bad] - rankdata(score[~bad])) / n_bad)
+    cov = np.cov(per_bad) / n_bad + np.cov(per_good) / n_good
+    return float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
 
 
 def ks(y: np.ndarray, pd: np.ndarray) -> float:

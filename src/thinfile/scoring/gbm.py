@@ -3,8 +3,10 @@
 Tuning uses only the rows it is given: each candidate tree size (7, 15, 31 leaves) is trained
 with early stopping (on log-loss) on a validation part, or — on small tables, where a 20 %
 validation part is a hundred rows of noise — on the folds of a cross-validation, averaged.
-Of the sizes whose validation AUC is within ``tolerance`` of the best, the smallest trees
-(fewest leaves: lowest-order interactions, the conservative choice) win. Every candidate is
+Of the sizes whose validation AUC is within ``tolerance`` standard errors (DeLong, of the
+difference on the same rows) of the best, the smallest trees win — the one-standard-error
+rule of CART: fewest leaves, lowest-order interactions, the conservative choice when the data
+cannot tell the sizes apart. Every candidate is
 capped at ``budget`` leaves in total (rounds × leaves, after the refit's extra rounds), which
 bounds the cost of tree SHAP reasons for one applicant; when the best candidate runs into that
 cap while still improving, it is retrained at twice the learning rate. ``refit_all`` then
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from thinfile.scoring.contract import ColumnRole, ColumnSpec
-from thinfile.scoring.evaluation import auc
+from thinfile.scoring.evaluation import auc, auc_difference_se
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -45,6 +47,7 @@ class _Candidate:
     rounds: int
     capped: bool
     booster: lgb.Booster | lgb.CVBooster
+    scores: np.ndarray  # log-odds on the validation rows (all folds' held-out rows, in order)
 
     @property
     def size(self) -> int:
@@ -57,7 +60,7 @@ class GradientBoostedModel:
     def __init__(self, specs: Sequence[ColumnSpec] = (), *, seed: int = 42,
                  learning_rate: float = 0.1, leaves: Sequence[int] = LEAVES,
                  max_rounds: int = 1000, patience: int = 50, budget: int = LEAF_BUDGET,
-                 tolerance: float = 0.0005, threads: int = 0) -> None:
+                 tolerance: float = 1.0, threads: int = 0) -> None:
         self.specs = specs
         self.seed = seed
         self.learning_rate = learning_rate
@@ -104,7 +107,7 @@ class GradientBoostedModel:
         self._cats = [j for j, s in enumerate(self.specs) if s.role is ColumnRole.CATEGORICAL]
         tried = self._each_size(
             lambda leaves: self._candidate(x, y, xv, yv, leaves, self.learning_rate), len(y))
-        chosen = self._simplest_good(tried)
+        chosen = self._simplest_good(tried, yv)
         if chosen.capped:  # still improving at the size cap: learn faster instead
             faster = self._candidate(x, y, xv, yv, chosen.leaves, 2 * chosen.learning_rate)
             chosen = max(chosen, faster, key=lambda c: c.auc)
@@ -126,20 +129,17 @@ class GradientBoostedModel:
         ``learning_rate_``, ``valid_auc_``: the mean fold AUC) but keeps no booster: train
         the final model with :meth:`refit_all`.
         """
-        import lightgbm as lgb
 
         self._use_threads(len(y))
         self._cats = [j for j, s in enumerate(self.specs) if s.role is ColumnRole.CATEGORICAL]
         tried = self._each_size(
             lambda leaves: self._fold_candidate(x, y, folds, leaves, self.learning_rate), len(y))
-        chosen = self._simplest_good(tried)
+        chosen = self._simplest_good(tried, np.concatenate([y[val] for _, val in folds]))
         if chosen.capped:
             faster = self._fold_candidate(x, y, folds, chosen.leaves, 2 * chosen.learning_rate)
             chosen = max(chosen, faster, key=lambda c: c.auc)
         self._keep(chosen)
-        boosters = chosen.booster.boosters if isinstance(chosen.booster, lgb.CVBooster) else []
-        return [np.asarray(b.predict(x[val], raw_score=True, num_iteration=chosen.rounds))
-                for b, (_, val) in zip(boosters, folds, strict=True)]
+        return np.split(chosen.scores, np.cumsum([len(val) for _, val in folds])[:-1])
 
     def _each_size(self, train_one: Callable[[int], _Candidate], rows: int) -> list[_Candidate]:
         """A candidate per tree size; single-threaded ones side by side on larger tables.
@@ -177,8 +177,11 @@ class GradientBoostedModel:
         areas, booster = found["valid auc-mean"], found["cvbooster"]
         assert isinstance(areas, list) and isinstance(booster, lgb.CVBooster)
         rounds = len(areas)  # the history ends at the best round
+        held = [np.asarray(b.predict(x[val], raw_score=True, num_iteration=rounds))
+                for b, (_, val) in zip(booster.boosters, folds, strict=True)]
         return _Candidate(float(areas[-1]), leaves, learning_rate, rounds,
-                          capped=rounds > cap - self.patience, booster=booster)
+                          capped=rounds > cap - self.patience, booster=booster,
+                          scores=np.concatenate(held))
 
     def _candidate(self, x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
                    leaves: int, learning_rate: float) -> _Candidate:
@@ -190,13 +193,15 @@ class GradientBoostedModel:
         booster = lgb.train(self._params(leaves, learning_rate), train, cap, valid_sets=[val],
                             callbacks=[lgb.early_stopping(self.patience, verbose=False)])
         rounds = int(booster.best_iteration or cap)
-        score = auc(yv, np.asarray(booster.predict(xv, raw_score=True, num_iteration=rounds)))
-        return _Candidate(score, leaves, learning_rate, rounds,
-                          capped=rounds > cap - self.patience, booster=booster)
+        scores = np.asarray(booster.predict(xv, raw_score=True, num_iteration=rounds))
+        return _Candidate(auc(yv, scores), leaves, learning_rate, rounds,
+                          capped=rounds > cap - self.patience, booster=booster, scores=scores)
 
-    def _simplest_good(self, tried: Sequence[_Candidate]) -> _Candidate:
-        best = max(c.auc for c in tried)
-        good = [c for c in tried if c.auc >= best - self.tolerance]
+    def _simplest_good(self, tried: Sequence[_Candidate], y: np.ndarray) -> _Candidate:
+        """The fewest leaves among the sizes within ``tolerance`` standard errors of the best."""
+        best = max(tried, key=lambda c: c.auc)
+        good = [c for c in tried if c is best or best.auc - c.auc
+                <= self.tolerance * auc_difference_se(y, best.scores, c.scores)]
         return min(good, key=lambda c: (c.leaves, c.size, -c.auc))
 
     def refit_all(self, x: np.ndarray, y: np.ndarray, *, leaves: int, rounds: int,
