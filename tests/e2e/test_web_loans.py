@@ -114,6 +114,7 @@ def test_paying_one_installment_lowers_the_balance_and_a_double_submit_posts_onc
         posted = conn.execute(sa.select(sa.func.count()).select_from(transactions).where(
             transactions.c.loan_id == loan_id, transactions.c.kind == "repayment")).scalar()
     assert posted == 1
+    assert audited(client, "payment.post", loan_id) == ["borrower"]  # once, naming the payer
     after = loans.get_loan(engine_of(client), loan_id)
     assert after.outstanding.principal < 600_000
     assert balance(client.get(first.headers["location"]).text) != "¥6,000.00"
@@ -143,6 +144,7 @@ def test_repaying_everything_pays_the_quote_and_closes_the_loan(client, monkeypa
     again = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"},
                         follow_redirects=False)
     assert again.status_code == 303  # the same form again: found by its key, nothing posted
+    assert audited(client, "payment.prepay", loan_id) == ["borrower"]
 
 
 def test_repaying_part_early_cuts_the_principal_by_the_chosen_mode(client, monkeypatch):
@@ -179,6 +181,15 @@ def test_a_borrower_can_never_see_or_pay_another_borrowers_loan(client, monkeypa
         assert not conn.execute(sa.select(transactions.c.id).where(
             transactions.c.loan_id == theirs, transactions.c.kind == "repayment")).first()
     assert client.get(f"/console/loans/{theirs}").status_code == 403
+
+
+def audited(client, action: str, loan_id: int) -> list[str]:
+    """The roles of the actors of ``action`` rows about ``loan_id``."""
+    with engine_of(client).connect() as conn:
+        return [actor.split(":")[0] for actor in conn.execute(
+            sa.select(audit_log.c.actor).where(audit_log.c.action == action,
+                                               audit_log.c.subject == f"loan:{loan_id}")
+        ).scalars()]
 
 
 def actions(client) -> list[str]:

@@ -126,3 +126,18 @@ def test_a_loan_closed_ahead_of_the_book_waits_for_it(database_url):
         assert stored.cob_date == date(2025, 2, 10)
     assert verify_ledger(engine).ok
     engine.dispose()
+
+
+def test_the_cob_command_audits_each_date_it_closes(database_url, monkeypatch, capsys):
+    from thinfile.cli.app import main
+
+    engine, _ = a_book(database_url)  # the book is closed to 2025-02-03
+    monkeypatch.setenv("THINFILE_DATABASE_URL", database_url)
+    main(["cob", "run", "--date", "2025-02-06"])
+    assert "closed 3 business date(s)" in capsys.readouterr().out
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT actor, subject FROM audit_log "
+                                    "WHERE action = 'cob.close_day' ORDER BY seq")).all()
+    assert [r.subject for r in rows] == [f"cob:2025-02-0{d}" for d in (4, 5, 6)]
+    assert {r.actor for r in rows} == {"admin:system"}
+    engine.dispose()

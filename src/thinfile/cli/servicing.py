@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from thinfile.cli.options import option_date
 from thinfile.money import format_yuan
 from thinfile.services.cob import run_cob
+from thinfile.services.identity_records import SYSTEM
 from thinfile.services.ledger import verify_ledger
 from thinfile.services.loans import get_loan
 from thinfile.store import make_engine, upgrade
@@ -41,7 +42,11 @@ def cob_run(
 ) -> None:
     """Close business dates up to --date: accrual, due and overdue, penalty, buckets, charge-off."""
     through = option_date(date_text, "--date")
-    report = run_cob(_engine(), through)
+    engine = _engine()
+    try:
+        report = run_cob(engine, through, actor=SYSTEM.label)
+    finally:
+        engine.dispose()
     console = Console()
     for day, step, rows, seconds in report.steps:
         console.print(f"{day} {step:<12} {rows:>10} rows {seconds:8.3f} s")

@@ -77,7 +77,8 @@ def pay(request: Request, loan_id: int, actor: OwningBorrower, form: Form,
         amount = parse_amount(form.get("amount", ""), view.account.currency)
         key = payment_key(form.get("idempotency_key", ""), loan_id)
         receipt = payments.post_payment(context.engine, loan_id, amount,
-                                        business_date(context.engine), idempotency_key=key)
+                                        business_date(context.engine), idempotency_key=key,
+                                        actor=actor.label)
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error, form, "pay")
     return redirect(f"/loans/{loan_id}?paid={receipt.txn_id}")
@@ -105,7 +106,7 @@ def prepay(request: Request, loan_id: int, actor: OwningBorrower, form: Form,
         mode = form.get("mode", "")
         receipt = payments.prepay_loan(
             context.engine, loan_id, amount, on, idempotency_key=key,
-            mode=PrepaymentMode(mode) if mode in MODES else None)
+            mode=PrepaymentMode(mode) if mode in MODES else None, actor=actor.label)
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error, form, "prepay")
     return redirect(f"/loans/{loan_id}?paid={receipt.txn_id}")
