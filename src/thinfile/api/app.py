@@ -66,7 +66,7 @@ class ThreadSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="THINFILE_", extra="ignore", frozen=True)
 
-    threads: int = Field(default=8, ge=1, le=200)
+    threads: int = Field(default=4, ge=1, le=200)
 
 
 def create_app(settings: Settings | None = None, *,
