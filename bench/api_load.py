@@ -40,6 +40,8 @@ ADMIN_URL = os.environ.get("THINFILE_BENCH_POSTGRES",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PORT = int(os.environ.get("THINFILE_BENCH_PORT", "8791"))
 CONCURRENCY = 32
+WARM_UP = 1000
+"""Submissions sent before anything is measured (a service in production is warm)."""
 FORM = {"segment": "delivery_rider", "months_in_city": 24, "purpose": "consumption",
         "requested_amount": "6000.00", "requested_term_months": 12,
         "income_monthly_mean": "8000.00", "income_monthly_cv": 0.3, "income_months_observed": 12,
@@ -322,10 +324,10 @@ def phases(args: argparse.Namespace, url: str, server: list[int],
            people: list[tuple[str, str, str]]) -> list[str]:
     """Warm up, then ``args.runs`` rounds of submissions and of payments."""
     phases_run = args.runs * (1 if args.rate is None else 2)
-    per = -(-args.requests * (phases_run + 1) // len(people))
+    per = -(-(args.requests * phases_run + WARM_UP) // len(people))
     jobs = [submission(t, a, b, k) for k in range(per) for t, a, b in people]
-    asyncio.run(drive(jobs[:CONCURRENCY * 4], 10))  # warm-up: caches, connections
-    jobs = jobs[CONCURRENCY * 4:]
+    asyncio.run(drive(jobs[:WARM_UP], 20))  # warm-up: caches, connections, pools
+    jobs = jobs[WARM_UP:]
     loans = open_loans(people[:args.loans])
     per = -(-args.requests * phases_run // len(loans))
     pays = [payment(t, loan, k) for k in range(per) for t, loan in loans]
