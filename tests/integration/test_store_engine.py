@@ -1,6 +1,8 @@
+import pytest
 import sqlalchemy as sa
 
-from thinfile.store import make_engine, upgrade
+from tests.integration.conftest import POSTGRES_URL, require_postgres
+from thinfile.store import db, make_engine, upgrade
 
 
 def test_migrations_apply_and_are_idempotent_on_both_backends(database_url):
@@ -19,3 +21,40 @@ def test_each_test_gets_an_empty_isolated_database(engine):
     assert "scratch" not in names
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE scratch (id INTEGER PRIMARY KEY)"))
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar())
+
+
+def _terminate(pid: int) -> None:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+
+
+def test_an_idle_pooled_connection_that_died_is_replaced_before_use(monkeypatch):
+    require_postgres()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    engine = make_engine(POSTGRES_URL, pool_size=1)
+    try:
+        dead = _backend_pid(engine)
+        _terminate(dead)
+        assert _backend_pid(engine) != dead  # pinged on checkout, replaced, no error
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_in_steady_use_is_not_pinged(monkeypatch):
+    require_postgres()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    engine = make_engine(POSTGRES_URL, pool_size=1)
+    try:
+        _terminate(_backend_pid(engine))
+        with pytest.raises(sa.exc.DBAPIError), engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))  # handed out unchecked: the loss shows here
+        assert _backend_pid(engine) > 0  # and the pool has replaced it for the next caller
+    finally:
+        engine.dispose()
