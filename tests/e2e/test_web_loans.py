@@ -272,6 +272,15 @@ def test_staff_waive_fees_from_the_loan_page_and_the_waiver_is_audited(client, m
     after = client.get(f"/console/loans/{loan_id}", headers=english).text
     assert "Fees waived" in after and "Fees and penalty waived" in after
     assert 'class="entry unbalanced"' not in after
+    waiver_txn = max(t.txn_id for t in loans.get_loan(engine_of(client), loan_id).transactions
+                     if t.kind == "fee-waiver")
+    assert f'name="txn_id" value="{waiver_txn}"' in after  # a waiver given in error ...
+    undone = client.post(f"/console/loans/{loan_id}/reversals",
+                         data={"csrf_token": csrf(after), "txn_id": str(waiver_txn),
+                               "reason": "not approved"}, follow_redirects=False)
+    assert undone.status_code == 303, undone.text  # ... is reversed: the fee is owed again
+    assert loans.get_loan(engine_of(client), loan_id).outstanding.fee == fee
+    assert actions(client)[-1] == "loan.fee_waiver_reverse"
 
 
 def test_an_underwriter_may_look_at_a_loan_but_not_change_it(client, monkeypatch):

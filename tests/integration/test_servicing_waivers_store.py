@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.servicing_helpers import PRODUCTS, replayed, terms
-from thinfile.errors import InvalidInputError
+from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.cob import run_cob
@@ -74,3 +74,21 @@ def test_an_audit_append_that_fails_rolls_the_waiver_back(engine, monkeypatch):
         waive_loan_fees(engine, loan_id, Money.of("1"), NEXT, reason="goodwill",
                         actor="servicing_agent:u1")
     assert get_loan(engine, loan_id) == before
+
+
+def test_a_waiver_given_in_error_is_reversed_and_the_fee_is_owed_again(engine):
+    loan_id = _late_loan(engine)
+    before = get_loan(engine, loan_id).outstanding
+    waived = waive_loan_fees(engine, loan_id, Money.of("15"), NEXT, reason="goodwill",
+                             target=WaiverTarget.FEE, actor="servicing_agent:u1")
+    assert get_loan(engine, loan_id).outstanding.fee == 0
+    undone = reverse_payment(engine, waived.txn_id, NEXT, reason="not approved",
+                             actor="servicing_agent:u2")
+    assert undone.kind == "fee-waiver" and undone.reversed_txn_id == waived.txn_id
+    assert get_loan(engine, loan_id).outstanding == before
+    stored, rebuilt = replayed(engine, loan_id, LATE)
+    assert rebuilt == stored
+    assert verify_ledger(engine).ok
+    assert _audit_actions(engine) == ["loan.fee_waiver", "loan.fee_waiver_reverse"]
+    with pytest.raises(NotFoundError):  # a reversed waiver cannot be reversed again
+        reverse_payment(engine, waived.txn_id, NEXT, reason="twice")

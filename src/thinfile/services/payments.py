@@ -57,7 +57,7 @@ __all__ = ["Reversal", "pay_in_unit", "post_payment", "prepay_in_unit", "prepay_
            "reversal_audit", "reverse_in_unit", "reverse_payment"]
 
 _REVERSIBLE = {EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.MERCHANT_REFUND,
-               EventKind.RECOVERY}
+               EventKind.RECOVERY, EventKind.FEE_WAIVER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,8 @@ class Reversal:
     """True when replaying the later history changed more than the reversed payment."""
     loan_id: int
     on: date
+    kind: str = EventKind.REPAYMENT.value
+    """What was reversed: a payment's kind, or ``fee-waiver``."""
 
 
 def _receipt_of(row: sa.Row[tuple[object, ...]], replayed: bool, status: str) -> Receipt:
@@ -212,23 +214,28 @@ def reverse_in_unit(uow: UnitOfWork, txn_id: int, on: date, *, reason: str = "",
     ids = post_entries(uow.conn, booked, loan_id=row.loan_id, txn_id=new_id)
     uow.conn.execute(sa.update(journal_entries).where(journal_entries.c.id == ids[0])
                      .values(reverses=entry_id, memo=reason or "payment reversed"))
-    return Reversal(new_id, txn_id, after.loan.status.value, len(booked) > 1, row.loan_id, on)
+    return Reversal(new_id, txn_id, after.loan.status.value, len(booked) > 1, row.loan_id, on,
+                    str(row.kind))
 
 
 def reversal_audit(actor: str, done: Reversal, *, reason: str = "") -> AuditDraft:
-    """The audit row of a reversal (``payment.reverse``), to append last in its transaction."""
-    return AuditDraft(actor, "payment.reverse", f"loan:{done.loan_id}",
+    """The audit row of a reversal (``payment.reverse``, or ``loan.fee_waiver_reverse`` for a
+    waiver), to append last in its transaction."""
+    action = ("loan.fee_waiver_reverse" if done.kind == EventKind.FEE_WAIVER.value
+              else "payment.reverse")
+    return AuditDraft(actor, action, f"loan:{done.loan_id}",
                       {"txn": done.reversed_txn_id, "reversal_txn": done.txn_id,
                        "on": done.on.isoformat(), "adjusted": done.adjusted, "reason": reason})
 
 
 def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "",
                     loan_id: int | None = None, actor: str | None = None) -> Reversal:
-    """Reverse a payment by reverse-and-replay (冲正): the loan is rebuilt without it.
+    """Reverse a payment (or a fee waiver) by reverse-and-replay (冲正): the loan is rebuilt
+    without it.
 
     The ledger gets the exact reversal of the payment's entry plus, when later history
     changes (penalty, allocation of later payments), one adjustment entry. With ``actor``,
-    audited as ``payment.reverse`` in the same transaction.
+    audited as ``payment.reverse`` (``loan.fee_waiver_reverse``) in the same transaction.
     """
     return in_own_unit(engine, lambda uow: reverse_in_unit(uow, txn_id, on, reason=reason,
                                                            loan_id=loan_id),

@@ -43,7 +43,8 @@ SERIAL_MAX = 2**31 - 1
 COB_HORIZON_DAYS = 400
 """How far past the current business date one COB request may close (a bound on its work)."""
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX)]
-TxnId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A payment's transaction number")]
+TxnId = Annotated[int, Path(ge=1, le=SERIAL_MAX,
+                                 description="A payment's or a fee waiver's transaction number")]
 Post = Callable[[UnitOfWork, date], Receipt]
 
 
@@ -58,7 +59,7 @@ def _posted(idem: IdempotentRequest, agent: Actor, post: Post) -> Response:
 
 
 @router.post("/payments/{txn_id}/reversal", status_code=201, response_model=ReversalPublic,
-             summary="Reverse a payment (reverse-and-replay)")
+             summary="Reverse a payment or a fee waiver (reverse-and-replay)")
 def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent,
                     idem: Idempotent) -> Response:
     def work(uow: UnitOfWork) -> Done:

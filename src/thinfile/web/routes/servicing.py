@@ -27,7 +27,7 @@ router = APIRouter(prefix="/console/loans", include_in_schema=False)
 
 Servicer = Annotated[Actor, Depends(web_roles(Role.SERVICING_AGENT, Role.ADMIN))]
 STATUSES = tuple(s.value for s in LoanStatus)
-REVERSIBLE = frozenset({"repayment", "prepayment", "merchant-refund", "recovery"})
+REVERSIBLE = frozenset({"repayment", "prepayment", "merchant-refund", "recovery", "fee-waiver"})
 
 
 @router.get("")
