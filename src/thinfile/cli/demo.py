@@ -94,6 +94,9 @@ def demo(
         if not summary["ledger_ok"]:
             console.print("[red]the ledger does not verify[/red]")
             raise typer.Exit(1)
+        if summary["audit_problems"]:
+            console.print("[red]the audit log does not verify[/red]")
+            raise typer.Exit(1)
         if smoke:
             return
         _serve(console, url, folder, host, port, str(summary["borrower_to_show"]))
@@ -102,6 +105,7 @@ def demo(
 def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int,
              borrowers: int, population: int) -> dict[str, object]:
     from thinfile.api.context import build_context
+    from thinfile.services.audit import verify_audit_chain
     from thinfile.services.ledger import verify_ledger
     from thinfile.settings import Settings
     from thinfile.store import upgrade
@@ -116,10 +120,12 @@ def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int
     _year(console, context, lender, start)
     simulation = _simulate_change(console, folder, frame, model_dir, start)
     ledger = verify_ledger(context.engine)
+    audit = verify_audit_chain(context.sessions)
     summary = _summarise(context.engine, lender)
     context.engine.dispose()
     return {**summary, "model": metrics, "simulation": simulation, "ledger_ok": ledger.ok,
-            "ledger_problems": ledger.problems, "database": url, "home": str(folder)}
+            "ledger_problems": ledger.problems, "audit_rows": audit.rows_checked,
+            "audit_problems": list(audit.problems), "database": url, "home": str(folder)}
 
 
 def _train(console: Console, folder: Path, n: int, seed: int,
@@ -246,6 +252,10 @@ def _print_summary(console: Console, s: dict[str, object], seconds: float) -> No
                   " → ".join(f"{float(r):.2%}" for r in rates if r is not None))
     table.add_row("ledger check", "balanced" if s["ledger_ok"] else "FAILED: " + "; ".join(
         s["ledger_problems"][:3]))  # type: ignore[index]
+    problems = s["audit_problems"]
+    assert isinstance(problems, list)
+    table.add_row("audit log", f"intact, {s['audit_rows']} rows" if not problems
+                  else "ALTERED: " + "; ".join(problems[:3]))
     table.add_row("took", f"{seconds:.0f} s")
     console.print(table)
 

@@ -207,12 +207,14 @@ def _pay_today(engine: Engine, borrower: DemoBorrower, day: date) -> None:
             return
         if borrower.behaviour == "prepays" and row.n == 5:
             prepay_loan(engine, borrower.loan_id, quote_payoff(engine, borrower.loan_id, day), day,
-                        idempotency_key=f"demo-{borrower.loan_id}-payoff")
+                        idempotency_key=f"demo-{borrower.loan_id}-payoff",
+                        actor=borrower.actor.label)
             return
         owed = row.unpaid.total
         if owed > 0:
             post_payment(engine, borrower.loan_id, Money(owed), day,
-                         idempotency_key=f"demo-{borrower.loan_id}-{row.n}")
+                         idempotency_key=f"demo-{borrower.loan_id}-{row.n}",
+                         actor=borrower.actor.label)
 
 
 def run_year(engine: Engine, sessions: Sessions, cipher: PiiCipher, lender: DemoLender, *,
@@ -231,5 +233,5 @@ def run_year(engine: Engine, sessions: Sessions, cipher: PiiCipher, lender: Demo
         for borrower in lender.borrowers:
             if borrower.loan_id is not None:
                 _pay_today(engine, borrower, day)
-        run_cob(engine, day)
+        run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)
