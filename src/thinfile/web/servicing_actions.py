@@ -31,7 +31,8 @@ def _reason(text: str) -> str:
 
 def reverse(engine: Engine, loan_id: int, txn_id: int, *, actor: Actor, on: date,
             reason: str) -> Reversal:
-    """Reverse payment ``txn_id`` of ``loan_id`` (冲正), audited as ``payment.reverse``."""
+    """Reverse payment or fee waiver ``txn_id`` of ``loan_id`` (冲正), audited as
+    ``payment.reverse`` (``loan.fee_waiver_reverse``)."""
     return payments.reverse_payment(engine, txn_id, on, reason=_reason(reason),
                                     loan_id=loan_id, actor=actor.label)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from thinfile.api.audited import posting_key
+from thinfile.api.audited import posted, posting_key
 from thinfile.api.deps import (
     Context,
     register_owned_resource,
@@ -18,7 +18,7 @@ from thinfile.api.deps import (
     require_roles,
 )
 from thinfile.api.idempotency import Done, Idempotent
-from thinfile.api.mappers import line_public, loan_public, loan_summary, money, receipt_public
+from thinfile.api.mappers import line_public, loan_public, loan_summary, money
 from thinfile.api.models_loans import (
     DrawCreate,
     LinePublic,
@@ -34,7 +34,6 @@ from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications, credit_lines, loans, payments
 from thinfile.services.business_date import business_date_in, current_business_date
 from thinfile.services.identity_records import Actor
-from thinfile.services.loan_postings import receipt_audit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import PrepaymentMode
 
@@ -77,24 +76,18 @@ def payoff_quote(loan_id: LoanId, _caller: OwnerOrStaff, context: Context,
              summary="Pay: allocated to what is due by the product's waterfall")
 def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner,
                  idem: Idempotent) -> Response:
-    def work(uow: UnitOfWork) -> Done:  # one transaction: key, posting, response, audit
-        receipt = payments.pay_in_unit(uow, loan_id, Money.of(body.amount),
-                                       business_date_in(uow.conn), posting_key(idem))
-        return receipt_public(receipt), receipt_audit(owner.label, receipt)
-
-    return idem.in_unit_of_work(work, status_code=201)
+    amount, key = Money.of(body.amount), posting_key(idem)
+    return posted(idem, owner, lambda uow, on: payments.pay_in_unit(uow, loan_id, amount, on,
+                                                                   key))
 
 
 @router.post("/loans/{loan_id}/prepayments", status_code=201, response_model=ReceiptPublic,
              summary="Prepay part of the principal, or pay the loan off")
 def prepay(loan_id: LoanId, body: PrepaymentCreate, owner: Owner, idem: Idempotent) -> Response:
-    def work(uow: UnitOfWork) -> Done:  # one transaction: key, posting, response, audit
-        receipt = payments.prepay_in_unit(
-            uow, loan_id, Money.of(body.amount), business_date_in(uow.conn),
-            mode=PrepaymentMode(body.mode) if body.mode else None, key=posting_key(idem))
-        return receipt_public(receipt), receipt_audit(owner.label, receipt)
-
-    return idem.in_unit_of_work(work, status_code=201)
+    amount, key = Money.of(body.amount), posting_key(idem)
+    mode = PrepaymentMode(body.mode) if body.mode else None
+    return posted(idem, owner, lambda uow, on: payments.prepay_in_unit(uow, loan_id, amount, on,
+                                                                     mode=mode, key=key))
 
 
 @router.get("/me/credit-lines", response_model=list[LinePublic], summary="My credit lines")

@@ -5,15 +5,15 @@ audit row (appended last), so nothing is half-written."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from thinfile.api.audited import posted
 from thinfile.api.deps import Context, require_roles
-from thinfile.api.idempotency import Done, Idempotent, IdempotentRequest
-from thinfile.api.mappers import money, receipt_public
+from thinfile.api.idempotency import Done, Idempotent
+from thinfile.api.mappers import money
 from thinfile.api.models_loans import ReceiptPublic
 from thinfile.api.models_staff import (
     AmountCreate,
@@ -45,19 +45,6 @@ COB_HORIZON_DAYS = 400
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX)]
 TxnId = Annotated[int, Path(ge=1, le=SERIAL_MAX,
                                  description="A payment's or a fee waiver's transaction number")]
-Post = Callable[[UnitOfWork, date], Receipt]
-
-
-def _posted(idem: IdempotentRequest, agent: Actor, post: Post) -> Response:
-    """Run ``post`` on the current business date in one unit of work with the key, the
-    stored response and the audit row (appended last)."""
-    def work(uow: UnitOfWork) -> Done:
-        receipt = post(uow, business_date_in(uow.conn))
-        return receipt_public(receipt), receipt_audit(agent.label, receipt)
-
-    return idem.in_unit_of_work(work, status_code=201)
-
-
 @router.post("/payments/{txn_id}/reversal", status_code=201, response_model=ReversalPublic,
              summary="Reverse a payment or a fee waiver (reverse-and-replay)")
 def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent,
@@ -77,7 +64,7 @@ def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent,
 def merchant_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
                     idem: Idempotent) -> Response:
     amount = Money.of(body.amount)
-    return _posted(idem, agent, lambda uow, on: loans.merchant_refund_in_unit(
+    return posted(idem, agent, lambda uow, on: loans.merchant_refund_in_unit(
         uow, loan_id, amount, on))
 
 
@@ -86,7 +73,7 @@ def merchant_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
 def overpayment_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
                        idem: Idempotent) -> Response:
     amount = Money.of(body.amount)
-    return _posted(idem, agent, lambda uow, on: loans.overpayment_refund_in_unit(
+    return posted(idem, agent, lambda uow, on: loans.overpayment_refund_in_unit(
         uow, loan_id, amount, on))
 
 
@@ -94,7 +81,7 @@ def overpayment_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
              summary="Charge the loan off now (e.g. fraud or death)")
 def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
                idem: Idempotent) -> Response:
-    return _posted(idem, agent, lambda uow, on: loans.charge_off_in_unit(
+    return posted(idem, agent, lambda uow, on: loans.charge_off_in_unit(
         uow, loan_id, on, reason=body.reason))
 
 
@@ -102,7 +89,7 @@ def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
              summary="Write the loan off and stop collecting")
 def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
               idem: Idempotent) -> Response:
-    return _posted(idem, agent, lambda uow, on: loans.write_off_in_unit(
+    return posted(idem, agent, lambda uow, on: loans.write_off_in_unit(
         uow, loan_id, on, reason=body.reason))
 
 
@@ -110,7 +97,7 @@ def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
              summary="Money collected after charge-off")
 def recovery(loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent) -> Response:
     amount = Money.of(body.amount)
-    return _posted(idem, agent, lambda uow, on: loans.recovery_in_unit(
+    return posted(idem, agent, lambda uow, on: loans.recovery_in_unit(
         uow, loan_id, amount, on))
 
 
