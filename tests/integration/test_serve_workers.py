@@ -56,15 +56,28 @@ def _children(parent: int) -> list[int]:
     return found
 
 
-def _established(port: int) -> set[str]:
-    """Socket inodes of connections accepted on ``port`` (server side, IPv4)."""
+def _sockets_on(port: int, state: str) -> set[str]:
+    """Inodes of the IPv4 sockets on local ``port`` in ``state`` (01 established, 0A listen)."""
     inodes = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].split(":")[1], 16)
-        if local_port == port and fields[3] == "01":
+        if local_port == port and fields[3] == state:
             inodes.add(fields[9])
     return inodes
+
+
+def _established(port: int) -> set[str]:
+    """Socket inodes of connections accepted on ``port`` (server side)."""
+    return _sockets_on(port, "01")
+
+
+def _wait_listening(port: int, workers: int, deadline: float = 90) -> None:
+    """Until every worker listens on its own socket (one still starting takes no connections)."""
+    end = time.monotonic() + deadline
+    while len(_sockets_on(port, "0A")) < workers:
+        assert time.monotonic() < end, "the workers did not all start listening"
+        time.sleep(0.2)
 
 
 def _sockets_of(pid: int, inodes: set[str]) -> int:
@@ -88,6 +101,7 @@ def test_connections_spread_over_the_workers_and_sigterm_stops_them_all(tmp_path
     clients: list[socket.socket] = []
     try:
         _wait_healthy(port)
+        _wait_listening(port, 2)
         for _ in range(64):  # 64 keep-alive clients connecting at once
             client = socket.create_connection(("127.0.0.1", port))
             client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
