@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,7 @@ from thinfile.services import applications as apps
 from thinfile.services import identity
 from thinfile.services.identity_records import Actor
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
+from thinfile.store.decisioning_tables import applications
 
 STAFF = Actor("staff-1", Role.UNDERWRITER)
 
@@ -237,3 +239,49 @@ def test_a_payoff_quote_outside_the_loans_life_is_a_typed_error(world, engine):
         with pytest.raises(InvalidInputError) as err:
             quote_payoff(engine, loan, day)
         assert err.value.field == "on"
+
+
+def _plan(conn, statement, params) -> str:
+    """The database's plan for ``statement`` as text (PostgreSQL's JSON, SQLite's rows), for
+    the SQL and parameters exactly as the driver receives them."""
+    sent = []
+
+    def capture(conn_, cursor, sql, parameters, context, executemany):
+        sent.append((sql, parameters))
+
+    sa.event.listen(conn, "before_cursor_execute", capture)
+    try:
+        conn.execute(statement, params).all()
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", capture)
+    sql, parameters = sent[-1]
+    cursor = conn.connection.driver_connection.cursor()
+    if conn.dialect.name == "postgresql":
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, parameters)
+        return json.dumps(cursor.fetchone()[0])
+    cursor.execute("EXPLAIN QUERY PLAN " + sql, parameters)
+    return "\n".join(str(row) for row in cursor.fetchall())
+
+
+def test_velocity_counts_read_one_persons_recent_applications_not_the_books(world, engine):
+    """With many recent applications of other people, counting this person's reads their own
+    rows through the (hash, submitted_at) index, not the whole window of the book."""
+    sessions, cipher, actor, applicant_id = world
+    rt = runtime()
+    apps.submit_application(sessions, cipher, rt, actor=actor, applicant_id=applicant_id,
+                            form=form(), on=DECIDED_ON)
+    with engine.begin() as conn:
+        row = dict(conn.execute(sa.select(applications)).mappings().one())
+        others = [{**row, "id": f"other-{i}", "id_number_hash": f"id-{i}",
+                   "phone_hash": f"phone-{i}", "device_hash": f"device-{i}"}
+                  for i in range(3000)]
+        conn.execute(applications.insert(), others)
+        conn.exec_driver_sql("ANALYZE")
+    now = datetime.now(UTC)
+    params = {"applicant_id": applicant_id, "since_30d": now - timedelta(days=30),
+              "since_1d": now - timedelta(days=1), "device": "device-1"}
+    with engine.connect() as conn:
+        plan = _plan(conn, apps._FACTS[True], params)
+    for column in ("id_number_hash", "phone_hash", "device_hash"):
+        assert f"ix_applications_{column}_submitted_at" in plan
+    assert "ix_applications_submitted_at" not in plan
