@@ -84,3 +84,57 @@ def test_concurrent_payments_with_one_key_post_once_and_answer_alike(api, world)
     assert _count(api, "SELECT count(*) FROM servicing_transactions "
                        f"WHERE loan_id = {int(loan_id)} AND kind = 'repayment'") == 1
     assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'payment.post'") == 1
+
+
+def _decisions(api: TestClient, outcome: str) -> float:
+    """The ``thinfile_decisions_total`` counter for ``outcome`` on /metrics."""
+    text = api.get("/metrics").text
+    label = f'thinfile_decisions_total{{outcome="{outcome}"}} '
+    return sum(float(line.removeprefix(label)) for line in text.splitlines()
+               if line.startswith(label))
+
+
+def test_a_replayed_decision_is_counted_once_in_the_metrics(api, world):
+    alice = world.alice
+    first = _apply(api, alice, alice.applicant_id, "apply-metric-001")
+    outcome = first.json()["outcome"]
+    before = _decisions(api, outcome)
+    again = _apply(api, alice, alice.applicant_id, "apply-metric-001")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert _decisions(api, outcome) == before
+    _apply(api, alice, alice.applicant_id, "apply-metric-002")
+    assert _decisions(api, outcome) == before + 1
+
+
+def test_a_repeat_the_loan_would_now_refuse_replays_the_first_answer(api, world):
+    """Paying a loan off and sending the same request again: the loan is closed and would
+    refuse the payment, but the repeat is answered with the first receipt."""
+    alice = world.alice
+    loan_id = accept(api, alice, apply(api, alice).json()["id"], 0).json()["loan_id"]
+    quote = api.get(f"/v1/loans/{loan_id}/payoff", headers=alice.headers).json()
+    headers = {**alice.headers, "Idempotency-Key": "payoff-repeat-01"}
+    paid = api.post(f"/v1/loans/{loan_id}/prepayments", headers=headers,
+                    json={"amount": quote["amount"]})
+    assert paid.status_code == 201 and paid.json()["loan_status"] == "closed"
+    fresh = api.post(f"/v1/loans/{loan_id}/prepayments",
+                     headers={**alice.headers, "Idempotency-Key": "payoff-repeat-02"},
+                     json={"amount": quote["amount"]})
+    assert fresh.status_code >= 400  # the closed loan refuses a new payment
+    again = api.post(f"/v1/loans/{loan_id}/prepayments", headers=headers,
+                     json={"amount": quote["amount"]})
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == paid.json()
+    assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'payment.prepay'") == 1
+
+
+def test_a_key_used_for_another_payment_is_refused_and_posts_nothing(api, world):
+    alice = world.alice
+    loan_id = accept(api, alice, apply(api, alice).json()["id"], 0).json()["loan_id"]
+    headers = {**alice.headers, "Idempotency-Key": "pay-other-body-1"}
+    first = api.post(f"/v1/loans/{loan_id}/payments", headers=headers, json={"amount": "100.00"})
+    other = api.post(f"/v1/loans/{loan_id}/payments", headers=headers, json={"amount": "50.00"})
+    assert first.status_code == 201
+    assert other.status_code == 409 and other.json()["details"]["field"] == "Idempotency-Key"
+    assert _count(api, "SELECT count(*) FROM servicing_transactions "
+                       f"WHERE loan_id = {int(loan_id)} AND kind = 'repayment'") == 1
+    assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'payment.post'") == 1

@@ -1,7 +1,7 @@
 """Idempotency for money-moving POSTs: a repeated ``Idempotency-Key`` replays the first response.
 
-Preferred: the use case runs in **one transaction** with the key — look it up, do the work,
-store the response, append the audit row last, commit::
+Preferred: the use case runs in **one transaction** with the key — do the work, store the
+response under the key, append the audit row last, commit::
 
     @router.post("/loans/{loan_id}/payments", status_code=201, response_model=ReceiptPublic)
     def make_payment(loan_id: int, body: PaymentCreate, idem: Idempotent, owner: Owner,
@@ -12,7 +12,10 @@ store the response, append the audit row last, commit::
         return idem.in_unit_of_work(work, status_code=201)
 
 (``in_transaction`` does the same on a plain connection.) A failure rolls everything back,
-key included; a concurrent duplicate waits for the first and replays its response.
+key included. A repeat — at the same time or later — does the work again, finds the key taken
+when it stores the response (waiting for the first to commit), rolls back and replays the first
+response; so does a repeat the work refuses. Work must therefore have no effect outside the
+transaction: count, notify or log after it returns.
 :meth:`IdempotentRequest.run` is the older form for work that commits on its own: the key is
 reserved, completed and released in transactions of their own.
 
@@ -36,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from thinfile.api.context import AppContext, get_context
 from thinfile.api.deps import current_principal
-from thinfile.errors import ConflictError
+from thinfile.errors import ConflictError, ThinfileError
 from thinfile.services.audit import AuditDraft, Executor
 from thinfile.services.idempotency import (
     DuplicateRequest,
@@ -51,10 +54,12 @@ from thinfile.services.idempotency import (
 from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
 
-__all__ = ["Done", "Idempotent", "IdempotentRequest", "idempotent_request"]
+__all__ = ["REPLAYED", "Done", "Idempotent", "IdempotentRequest", "idempotent_request"]
 
 KEY_PATTERN = r"^[A-Za-z0-9_\-:.]{8,100}$"
 _JSON = "application/json"
+REPLAYED = "Idempotent-Replayed"
+"""The header a replayed response carries (``true``)."""
 
 Done = tuple[BaseModel, AuditDraft | None]
 """What transactional work returns: the response model and the audit row to append last."""
@@ -70,7 +75,7 @@ def _committed(engine_unit: UnitOfWork) -> Iterator[UnitOfWork]:
 
 def _replayed(stored: StoredResponse) -> Response:
     return Response(stored.body, status_code=stored.status_code, media_type=_JSON,
-                    headers={"Idempotent-Replayed": "true"})
+                    headers={REPLAYED: "true"})
 
 
 class IdempotentRequest:
@@ -99,28 +104,36 @@ class IdempotentRequest:
 
     def _once(self, unit: AbstractContextManager[U], executor_of: Callable[[U], Executor],
               work: Callable[[U], Done], status_code: int) -> Response:
-        claim, body = self.claim, ""
+        """The work first, then the key: a first request (nearly every request) pays for no
+        look-up. A repeat does the work again, finds the key taken when it stores it, rolls
+        back and answers with the first response; a repeat the work refuses (the loan it paid
+        is settled now, say) is answered from the key the same way."""
+        claim = self.claim
         try:
             with unit as opened:
                 executor = executor_of(opened)
-                stored = stored_in(executor, claim)
-                if stored is None:
-                    model, audit = work(opened)
-                    body = model.model_dump_json()
-                    keep_in(executor, claim, status_code=status_code, body=body)
-                    if audit is not None:
-                        audit.append(executor)  # last: the audit chain's lock is held briefly
+                model, audit = work(opened)
+                body = model.model_dump_json()
+                keep_in(executor, claim, status_code=status_code, body=body)
+                if audit is not None:
+                    audit.append(executor)  # last: the audit chain's lock is held briefly
         except DuplicateRequest as first:
-            stored = first.stored
+            return _replayed(first.stored)
         except IntegrityError:  # e.g. the same key raced on another resource
-            stored = self._after_race()
-        if stored is not None:
+            return _replayed(self._after_race())
+        except ThinfileError:
+            stored = self._stored()
+            if stored is None:
+                raise
             return _replayed(stored)
         return Response(body, status_code=status_code, media_type=_JSON)
 
-    def _after_race(self) -> StoredResponse:
+    def _stored(self) -> StoredResponse | None:
         with self._context.sessions.begin() as session:
-            stored = stored_in(session, self.claim)
+            return stored_in(session, self.claim)
+
+    def _after_race(self) -> StoredResponse:
+        stored = self._stored()
         if stored is None:
             raise ConflictError("the request could not be completed", remedy="retry")
         return stored

@@ -8,11 +8,11 @@ still running is a conflict too (retry later). If the first request fails, the k
 so the client can retry with it.
 
 **Inside the use case's own transaction** (preferred: one transaction, nothing to release):
-:func:`stored_in` first (a repeat returns the stored response and does nothing), then the work,
-then :func:`keep_in` with the response, then the audit row (last), then commit. Two requests
-with the same key at the same time both run, but the second one's :func:`keep_in` waits for the
-first to commit and raises :class:`DuplicateRequest` with the first response: the second rolls
-back, so the work is done once. A failure rolls the whole transaction back, key included.
+the work, then :func:`keep_in` with the response, then the audit row (last), then commit. A
+repeat — at the same time or later — runs the work too, but its :func:`keep_in` finds the key
+(waiting for the first to commit) and raises :class:`DuplicateRequest` with the first response:
+the repeat rolls back, so the work takes effect once. A repeat the work refuses is answered from
+:func:`stored_in`. A failure rolls the whole transaction back, key included.
 
 ``reserve_idempotent`` / ``complete_idempotent`` / ``release_idempotent`` are the older
 three-transaction form, for work that commits on its own.

@@ -20,7 +20,7 @@ from thinfile.api.deps import (
     require_owner_or_role,
     require_roles,
 )
-from thinfile.api.idempotency import Done, Idempotent
+from thinfile.api.idempotency import REPLAYED, Done, Idempotent
 from thinfile.api.mappers import application_public
 from thinfile.api.metrics import count_decision
 from thinfile.api.models_applications import (
@@ -52,14 +52,18 @@ Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
 def apply(applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent,
           runtime: Runtime, context: Context) -> Response:
     form = body.model_dump(exclude_none=True, mode="json")
+    outcomes: list[str] = []
 
-    def work(conn: Connection) -> Done:  # one transaction: key, decision, response, audit
+    def work(conn: Connection) -> Done:  # one transaction: decision, response, key, audit
         record, audit = applications.decide_in(conn, context.cipher, runtime, actor=owner,
                                                applicant_id=applicant_id, form=form)
-        count_decision(record.outcome)
+        outcomes.append(record.outcome)
         return application_public(record), audit
 
-    return idem.in_transaction(work, status_code=201)
+    response = idem.in_transaction(work, status_code=201)
+    if outcomes and REPLAYED not in response.headers:  # a decision made and kept
+        count_decision(outcomes[-1])
+    return response
 
 
 @router.get("/me/applications", response_model=list[ApplicationPublic],
