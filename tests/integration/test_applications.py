@@ -281,7 +281,7 @@ def test_velocity_counts_read_one_persons_recent_applications_not_the_books(worl
     params = {"applicant_id": applicant_id, "since_30d": now - timedelta(days=30),
               "since_1d": now - timedelta(days=1), "device": "device-1"}
     with engine.connect() as conn:
-        plan = _plan(conn, apps._FACTS[True], params)
+        plan = _plan(conn, apps._FACTS[True].statement, params)
     for column in ("id_number_hash", "phone_hash", "device_hash"):
         assert f"ix_applications_{column}_submitted_at" in plan
     assert "ix_applications_submitted_at" not in plan

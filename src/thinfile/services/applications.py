@@ -62,6 +62,7 @@ from thinfile.services.ownership import (
 )
 from thinfile.services.policies import DecisionRuntime
 from thinfile.store.decisioning_tables import applications, deny_list
+from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import applicants, consents
 
 __all__ = [
@@ -121,7 +122,9 @@ def _since(column: sa.Column[str], value: sa.ColumnElement[str], since: str) -> 
 def _consented(*categories: DataCategory) -> sa.Exists:
     return sa.exists().where(
         consents.c.applicant_id == applicants.c.id,
-        consents.c.data_category.in_([c.value for c in categories]),
+        # One bound value per category: a list would be an "expanding" parameter, whose SQL
+        # is rendered again on every execution of this hot statement.
+        consents.c.data_category.in_([sa.literal(c.value) for c in categories]),
         consents.c.purpose == Purpose.CREDIT_ASSESSMENT.value, consents.c.revoked_at.is_(None))
 
 
@@ -148,7 +151,7 @@ def _facts(with_device: bool) -> sa.Select[tuple[object, ...]]:
     ).where(applicants.c.id == sa.bindparam("applicant_id", type_=sa.String))
 
 
-_FACTS = {False: _facts(False), True: _facts(True)}
+_FACTS = {False: Hot(_facts(False)), True: Hot(_facts(True))}
 
 
 def _consent_flags(facts: sa.Row[tuple[object, ...]]) -> dict[str, object]:
@@ -190,9 +193,9 @@ def decide_in(
     now = at or now_utc()
     device = form.get("device_id")
     device_hash = cipher.lookup_hash("device", str(device)) if device else None
-    facts = session.execute(_FACTS[device_hash is not None], {
+    facts = _FACTS[device_hash is not None].first(session, {
         "applicant_id": applicant_id, "since_30d": now - timedelta(days=30),
-        "since_1d": now - timedelta(days=1), "device": device_hash}).first()
+        "since_1d": now - timedelta(days=1), "device": device_hash})
     if facts is None:
         raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
     if consents_recorded:
@@ -270,7 +273,7 @@ def _masked(decision: dict[str, object]) -> dict[str, object]:
     return {**decision, "inputs": inputs}
 
 
-_INSERT = sa.insert(applications)  # built once: the values come as parameters
+_INSERT = Hot(sa.insert(applications))  # built once: the values come as parameters
 
 
 def _store(session: Executor, cipher: PiiCipher, application_id: str, applicant_id: str,
@@ -280,7 +283,7 @@ def _store(session: Executor, cipher: PiiCipher, application_id: str, applicant_
     full = result.as_dict()
     shadow = full.pop("shadow", None)
     app = decision.application
-    session.execute(_INSERT, dict(
+    _INSERT.run(session, dict(
         id=application_id, applicant_id=applicant_id, user_id=actor.user_id, submitted_at=now,
         decided_on=decision.decided_on, status=STATUS[decision.outcome],
         outcome=decision.outcome.value, purpose=str(app.get("purpose")),

@@ -45,6 +45,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from thinfile.services.identity_records import Sessions, now_utc
+from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import audit_head, audit_log
 
 __all__ = ["CHAINS", "GENESIS_HASH", "AuditDraft", "AuditEntry", "AuditReport", "Executor",
@@ -120,7 +121,7 @@ def _dialect(executor: Executor) -> str:
     return bind.dialect.name
 
 
-_APPEND_PG = sa.text("""
+_APPEND_PG = Hot(sa.text("""
 WITH head AS (
     SELECT last_seq + 1 AS chain_seq, last_hash AS prev_hash
     FROM audit_head WHERE id = :chain FOR UPDATE
@@ -140,7 +141,7 @@ WITH head AS (
 UPDATE audit_head SET last_seq = appended.chain_seq, last_hash = appended.row_hash
 FROM appended WHERE audit_head.id = :chain
 RETURNING appended.seq, appended.chain_seq, appended.prev_hash, appended.row_hash
-""")
+"""))
 """PostgreSQL: lock the chain's head, hash, insert and advance the head in one round trip, so
 the head is held for one statement and the commit (the hash is the one :func:`_row_hash`
 computes; ``verify_audit_chain`` recomputes it in Python)."""
@@ -166,10 +167,10 @@ def record_audit(executor: Executor, actor: str, action: str, subject: str,
     chain = chain_of(subject)
     occurred_at = now_utc().isoformat(timespec="microseconds")
     if _dialect(executor) == "postgresql":
-        done = executor.execute(_APPEND_PG, {
+        done = _APPEND_PG.one(executor, {
             "chain": chain, "tail": _canonical_tail(occurred_at, actor, action, subject, body),
             "occurred_at": occurred_at, "actor": actor, "action": action, "subject": subject,
-            "details": body}).one()
+            "details": body})
         return AuditEntry(int(done.seq), chain, int(done.chain_seq), occurred_at, actor,
                           action, subject, body, str(done.prev_hash), str(done.row_hash))
     head = executor.execute(_ADVANCE, {"chain": chain}).one()  # the head is locked from here

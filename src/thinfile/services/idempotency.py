@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from thinfile.errors import ConflictError
 from thinfile.services.audit import Executor
 from thinfile.services.identity_records import Sessions, now_utc
+from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import idempotency_keys
 
 __all__ = [
@@ -77,12 +78,12 @@ def _where(scope: str, key: str) -> sa.ColumnElement[bool]:
     return sa.and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
 
 
-_LOOKUP = sa.select(idempotency_keys).where(
+_LOOKUP = Hot(sa.select(idempotency_keys).where(
     idempotency_keys.c.scope == sa.bindparam("k_scope", type_=sa.String),
-    idempotency_keys.c.key == sa.bindparam("k_key", type_=sa.String))
-_KEEP = {name: dialect.insert(idempotency_keys).on_conflict_do_nothing().returning(
-    idempotency_keys.c.scope) for name, dialect in (("postgresql", postgresql),
-                                                    ("sqlite", sqlite))}
+    idempotency_keys.c.key == sa.bindparam("k_key", type_=sa.String)))
+_KEEP = {name: Hot(dialect.insert(idempotency_keys).on_conflict_do_nothing().returning(
+    idempotency_keys.c.scope)) for name, dialect in (("postgresql", postgresql),
+                                                     ("sqlite", sqlite))}
 
 
 def _checked(row: sa.Row[tuple[object, ...]] | None, key: str,
@@ -109,7 +110,7 @@ def _existing(sessions: Sessions, scope: str, key: str, request_hash: str) -> St
 def stored_in(executor: Executor, claim: IdempotencyClaim) -> StoredResponse | None:
     """In the caller's transaction: the response stored for ``claim``'s key, or None if the key
     is new. A stored key with another request's fingerprint is a 409."""
-    row = executor.execute(_LOOKUP, {"k_scope": claim.scope, "k_key": claim.key}).first()
+    row = _LOOKUP.first(executor, {"k_scope": claim.scope, "k_key": claim.key})
     return None if row is None else _checked(row, claim.key, claim.request_hash)
 
 
@@ -119,11 +120,11 @@ def keep_in(executor: Executor, claim: IdempotencyClaim, *, status_code: int,
     key committed meanwhile (this insert waits for it), raise :class:`DuplicateRequest` with
     its response: the caller rolls back and answers with that instead."""
     bind = executor.get_bind() if isinstance(executor, Session) else executor
-    inserted = executor.execute(_KEEP[bind.dialect.name], {
+    inserted = _KEEP[bind.dialect.name].first(executor, {
         "scope": claim.scope, "key": claim.key, "request_hash": claim.request_hash,
-        "status_code": status_code, "response_body": body, "created_at": now_utc()}).first()
+        "status_code": status_code, "response_body": body, "created_at": now_utc()})
     if inserted is None:
-        row = executor.execute(_LOOKUP, {"k_scope": claim.scope, "k_key": claim.key}).first()
+        row = _LOOKUP.first(executor, {"k_scope": claim.scope, "k_key": claim.key})
         raise DuplicateRequest(_checked(row, claim.key, claim.request_hash))
 
 

@@ -1,0 +1,72 @@
+"""Hot statements give the same rows, errors and transactions as SQLAlchemy, on both stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from thinfile.services import applications, audit, idempotency
+from thinfile.store.hot import Hot
+from thinfile.store.identity_tables import idempotency_keys
+
+_ROW = {"scope": "u1:POST:/v1/x", "key": "key-0001", "request_hash": "h1", "status_code": 201,
+        "response_body": '{"ok":true}', "created_at": datetime(2026, 11, 25, 8, 0, tzinfo=UTC)}
+_INSERT = Hot(sa.insert(idempotency_keys))
+_BY_KEY = Hot(sa.select(idempotency_keys.c.key, idempotency_keys.c.status_code,
+                        idempotency_keys.c.created_at)
+              .where(idempotency_keys.c.key == sa.bindparam("k", type_=sa.String)))
+
+
+def test_rows_come_back_as_sqlalchemy_returns_them(engine):
+    with engine.begin() as conn:
+        _INSERT.run(conn, _ROW)
+        assert _BY_KEY.first(conn, {"k": "missing"}) is None
+        row = _BY_KEY.one(conn, {"k": "key-0001"})
+        expected = conn.execute(_BY_KEY.statement, {"k": "key-0001"}).one()
+    assert (row.key, row.status_code) == ("key-0001", 201)
+    assert row.created_at == expected.created_at
+    with engine.connect() as conn, pytest.raises(sa.exc.NoResultFound):
+        _BY_KEY.one(conn, {"k": "missing"})
+
+
+def test_a_hot_statement_is_part_of_the_callers_transaction(engine):
+    with engine.connect() as conn:
+        with conn.begin() as transaction:
+            _INSERT.run(conn, _ROW)
+            transaction.rollback()
+        assert _BY_KEY.first(conn, {"k": "key-0001"}) is None
+
+
+def test_a_driver_error_is_sqlalchemys_error_and_the_transaction_rolls_back(engine):
+    with engine.begin() as conn:
+        _INSERT.run(conn, _ROW)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        _INSERT.run(conn, {**_ROW, "request_hash": "h2"})
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(idempotency_keys)).scalar() == 1
+
+
+def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
+    expanding = Hot(sa.select(idempotency_keys.c.key)
+                    .where(idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True))))
+    with engine.begin() as conn:
+        _INSERT.run(conn, _ROW)
+        assert expanding.one(conn, {"keys": ["key-0001", "other"]}).key == "key-0001"
+
+
+@pytest.mark.parametrize(("hot", "names"), [
+    (applications._FACTS[True], {"applicant_id", "since_30d", "since_1d", "device"}),
+    (applications._INSERT, {c.name for c in applications.applications.c}),
+    (idempotency._KEEP["postgresql"], set(_ROW)),
+    (idempotency._LOOKUP, {"k_scope", "k_key"}),
+    (audit._APPEND_PG, {"chain", "tail", "occurred_at", "actor", "action", "subject",
+                        "details"}),
+], ids=["facts", "application", "key", "key-lookup", "audit-append"])
+def test_every_submission_statement_takes_the_driver_path_on_postgresql(hot, names):
+    """A type that needs SQLAlchemy's conversions would quietly send a statement back through
+    SQLAlchemy; the statements every submission runs must not."""
+    dialect = postgresql.psycopg.dialect()
+    assert hot._plan(dialect, dict.fromkeys(names)) is not None
