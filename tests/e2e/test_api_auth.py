@@ -101,3 +101,32 @@ def test_the_first_admin_is_made_from_the_command_line(api, api_settings, monkey
     signed = api.post("/v1/auth/sign-in", json={"email": "boss@lender.example",
                                                 "password": PASSWORD})
     assert signed.json()["role"] == "admin"
+
+
+def test_the_spec_declares_sign_in_exactly_where_an_anonymous_call_is_refused(api):
+    """Every operation documenting the bearer token and the API key refuses a call without
+    them (401), and every operation documenting neither lets it past authentication."""
+    spec = api.get("/openapi.json").json()
+    assert set(spec["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
+    secured, open_ = [], []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            url = path
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    url = url.replace("{" + parameter["name"] + "}", "1")
+            reply = api.request(method.upper(), url, json={},
+                                headers={"Idempotency-Key": "anonymous-0001"})
+            (secured if operation.get("security") else open_).append((method, path, reply))
+    assert len(secured) >= 40
+    for method, path, reply in secured:
+        assert operation_refused(reply), (method, path, reply.status_code)
+    for method, path, reply in open_:
+        assert reply.status_code != 401, (method, path)
+    assert {f"{m} {p}" for m, p, _ in open_} == {
+        "get /healthz", "get /readyz", "get /metrics", "post /v1/auth/sign-up",
+        "post /v1/auth/sign-in"}
+
+
+def operation_refused(reply) -> bool:
+    return reply.status_code == 401 and reply.json()["code"] == "authentication_required"

@@ -9,14 +9,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from thinfile.api.context import build_context
+from thinfile.api.deps import API_KEY, BEARER, requires_sign_in
 from thinfile.api.docs_ui import install_docs
 from thinfile.api.errors import ERROR_RESPONSES, install_error_handlers
 from thinfile.api.limits import BodySizeLimitMiddleware
@@ -36,7 +40,7 @@ from thinfile.services.policies import ModelLoader
 from thinfile.settings import Settings
 from thinfile.store.migrate import upgrade
 
-__all__ = ["API_PREFIX", "V1_ROUTERS", "ThreadSettings", "create_app"]
+__all__ = ["API_PREFIX", "V1_ROUTERS", "ThreadSettings", "create_app", "document_security"]
 
 API_PREFIX = "/v1"
 
@@ -105,4 +109,33 @@ def create_app(settings: Settings | None = None, *,
     install_web(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
+    document_security(app, (health.router, *V1_ROUTERS, *extra_routers))
     return app
+
+
+def _signs_in(dependant: Dependant) -> bool:
+    return requires_sign_in(dependant.call) or any(_signs_in(d) for d in dependant.dependencies)
+
+
+def document_security(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
+    """Declare the bearer token and the API key in the OpenAPI spec, on every operation of
+    ``routers`` whose dependencies authenticate the caller (they read the headers themselves,
+    see :mod:`thinfile.api.deps`)."""
+    schemes = {type(scheme).__name__: scheme for scheme in (BEARER, API_KEY)}
+    requirement: list[dict[str, list[str]]] = [{name: []} for name in schemes]
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and _signs_in(route.dependant):
+                route.openapi_extra = {**(route.openapi_extra or {}), "security": requirement}
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            spec.setdefault("components", {})["securitySchemes"] = {
+                name: scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for name, scheme in schemes.items()}
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -14,23 +14,26 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from thinfile.api.context import AppContext, context_dependency
+from thinfile.api.context import AppContext, context_dependency, get_context
 from thinfile.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
 from thinfile.services import consent, identity
 from thinfile.services.identity_records import Actor
 
 __all__ = [
+    "API_KEY",
+    "BEARER",
     "Context",
     "OwnerResolver",
     "Principal",
+    "authenticating",
     "client_address",
     "current_principal",
     "ensure_owner_or_role",
@@ -38,17 +41,35 @@ __all__ = [
     "register_owned_resource",
     "require_owner_or_role",
     "require_roles",
+    "requires_sign_in",
 ]
 
 Context = Annotated[AppContext, Depends(context_dependency)]
 
 # The dependencies below are ``async``: FastAPI runs a plain ``def`` dependency in the thread
 # pool, a round trip per dependency per request. They do database work (an API key, an owner
-# not yet known) in the pool explicitly.
+# not yet known) in the pool explicitly. Each reads the request itself rather than through
+# sub-dependencies: FastAPI solves every dependency of every request anew, and the chain of
+# small ones (context, bearer scheme, key scheme, principal) cost more than the decision it
+# guarded. The two schemes are documented in the OpenAPI spec by :func:`document_security`.
 
-_bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/sign-in")
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
-                        description="API key of a merchant or system (made by an admin)")
+BEARER = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/sign-in")
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
+                       description="API key of a merchant or system (made by an admin)")
+F = TypeVar("F", bound=Callable[..., object])
+_AUTHENTICATING: set[Callable[..., object]] = set()
+"""Dependencies that authenticate the caller: their routes document the two schemes."""
+
+
+def authenticating(dependency: F) -> F:
+    """Mark ``dependency`` as one that authenticates (see :func:`document_security`)."""
+    _AUTHENTICATING.add(dependency)
+    return dependency
+
+
+def requires_sign_in(call: Callable[..., object] | None) -> bool:
+    """Whether ``call`` is a dependency that authenticates the caller."""
+    return call in _AUTHENTICATING
 
 OwnerResolver = Callable[[Session, str], str | None]
 """Given a session and a resource id, the user id that owns it — or None if there is none."""
@@ -83,15 +104,27 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def current_principal(
-    context: Context,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key)],
-) -> Actor:
-    """The caller, authenticated by token (a signature check, no database) or API key."""
-    if bearer is not None and bearer.credentials:
-        claims = context.tokens.verify(bearer.credentials)
+_PRINCIPAL = "thinfile.principal"
+
+
+@authenticating
+async def current_principal(request: Request) -> Actor:
+    """The caller, authenticated by token (a signature check, no database) or API key; once
+    per request, however many dependencies ask."""
+    known: Actor | None = request.scope.get(_PRINCIPAL)  # the scope is this request's own
+    if known is None:
+        known = await _authenticate(request)
+        request.scope[_PRINCIPAL] = known
+    return known
+
+
+async def _authenticate(request: Request) -> Actor:
+    context = get_context(request)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        claims = context.tokens.verify(token.strip())
         return Actor(user_id=claims.user_id, role=claims.role)
+    api_key = request.headers.get("x-api-key")
     if api_key:
         return await run_in_threadpool(identity.authenticate_api_key, context.sessions, api_key)
     raise AuthenticationError("sign in first",
@@ -101,11 +134,13 @@ async def current_principal(
 Principal = Annotated[Actor, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
+def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
     """A dependency admitting only callers holding one of ``roles``."""
     allowed = frozenset(roles)
 
-    async def dependency(principal: Principal) -> Actor:
+    @authenticating
+    async def dependency(request: Request) -> Actor:
+        principal = await current_principal(request)
         if principal.role not in allowed:
             raise PermissionDeniedError(
                 f"a {principal.role.value} may not do this",
@@ -151,15 +186,17 @@ def _known_owner(context: AppContext, principal: Actor, resources: dict[str, str
                for name, value in resources.items())
 
 
-def require_owner_or_role(
-        *roles: Role) -> Callable[[Request, AppContext, Actor], Awaitable[Actor]]:
+def require_owner_or_role(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
     """A dependency admitting the owner of every resource in the path, or staff in ``roles``.
 
     On a route without owned path parameters it admits only ``roles``.
     """
     allowed = frozenset(roles)
 
-    async def dependency(request: Request, context: Context, principal: Principal) -> Actor:
+    @authenticating
+    async def dependency(request: Request) -> Actor:
+        context = get_context(request)
+        principal = await current_principal(request)
         named = {k: str(v) for k, v in request.path_params.items() if k.endswith("_id")}
         if not named and principal.role not in allowed:
             raise PermissionDeniedError(f"a {principal.role.value} may not do this")

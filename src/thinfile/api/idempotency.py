@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from thinfile.api.context import AppContext, get_context
-from thinfile.api.deps import current_principal
+from thinfile.api.deps import authenticating, current_principal
 from thinfile.errors import ConflictError, ThinfileError
 from thinfile.services.audit import AuditDraft, Executor
 from thinfile.services.idempotency import (
@@ -51,7 +51,6 @@ from thinfile.services.idempotency import (
     reserve_idempotent,
     stored_in,
 )
-from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
 
 __all__ = ["REPLAYED", "Done", "Idempotent", "IdempotentRequest", "idempotent_request"]
@@ -86,6 +85,11 @@ class IdempotentRequest:
         self.scope = scope
         self.key = key
         self.request_hash = request_hash
+
+    @property
+    def context(self) -> AppContext:
+        """The app's collaborators (sessions, cipher …), for the work this request runs."""
+        return self._context
 
     @property
     def claim(self) -> IdempotencyClaim:
@@ -157,14 +161,15 @@ class IdempotentRequest:
         return JSONResponse(body, status_code=status_code)
 
 
+@authenticating
 async def idempotent_request(
     request: Request,
     idempotency_key: Annotated[str, Header(
         pattern=KEY_PATTERN,
         description="A unique key per intended operation; repeats replay the first response",
     )],
-    principal: Annotated[Actor, Depends(current_principal)],
 ) -> IdempotentRequest:
+    principal = await current_principal(request)
     raw = await request.body()
     route = getattr(request.scope.get("route"), "path", request.url.path)
     scope = f"{principal.user_id}:{request.method}:{route}"

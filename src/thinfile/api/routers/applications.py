@@ -50,8 +50,9 @@ Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
              response_model=ApplicationPublic, dependencies=[LimitApplications],
              summary="Apply for credit: the decision, its reasons and offers come back at once")
 def apply(applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent,
-          runtime: Runtime, context: Context) -> Response:
+          runtime: Runtime) -> Response:
     form = body.model_dump(exclude_none=True, mode="json")
+    context = idem.context
     outcomes: list[str] = []
 
     def work(conn: Connection) -> Done:  # one transaction: decision, response, key, audit
