@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from thinfile.services import applications, audit, idempotency
+from thinfile.services import applications, audit, business_date, idempotency
+from thinfile.store import servicing_repo
 from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import idempotency_keys
 
@@ -64,9 +65,14 @@ def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
     (idempotency._LOOKUP, {"k_scope", "k_key"}),
     (audit._APPEND_PG, {"chain", "tail", "occurred_at", "actor", "action", "subject",
                         "details"}),
-], ids=["facts", "application", "key", "key-lookup", "audit-append"])
-def test_every_submission_statement_takes_the_driver_path_on_postgresql(hot, names):
+    (business_date._LAST_CLOSED, {"done"}),
+    (servicing_repo._HOT_POSTING, {"loan_id", "day", "key"}),
+    (servicing_repo._HOT_LOADS[True], {"loan_id"}),
+    (servicing_repo._INSTALLMENTS, {"loan_id"}),
+], ids=["facts", "application", "key", "key-lookup", "audit-append", "business-date",
+        "posting-lock", "loan", "installments"])
+def test_every_submission_and_payment_statement_takes_the_driver_path_on_postgresql(hot, names):
     """A type that needs SQLAlchemy's conversions would quietly send a statement back through
-    SQLAlchemy; the statements every submission runs must not."""
+    SQLAlchemy; the statements every submission and payment runs must not."""
     dialect = postgresql.psycopg.dialect()
     assert hot._plan(dialect, dict.fromkeys(names)) is not None

@@ -13,15 +13,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from thinfile.services.identity_records import now_utc
+from thinfile.store.hot import Hot
 from thinfile.store.servicing_codec import from_day
 from thinfile.store.servicing_tables import cob_runs
 
 __all__ = ["business_date_in", "current_business_date", "last_closed_date"]
 
 
+_LAST_CLOSED = Hot(sa.select(sa.func.max(cob_runs.c.business_day)).where(
+    cob_runs.c.status == sa.bindparam("done", type_=sa.String)))
+
+
 def _last_closed(conn: Connection) -> date | None:
-    day = conn.execute(sa.select(sa.func.max(cob_runs.c.business_day)).where(
-        cob_runs.c.status == "done")).scalar()
+    day = _LAST_CLOSED.scalar(conn, {"done": "done"})
     return None if day is None else from_day(int(day))
 
 

@@ -1,7 +1,8 @@
 """Hot statements: built and compiled by SQLAlchemy, run by the driver on PostgreSQL.
 
 The few statements every application submission and payment runs (the applicant's facts, the
-application row, the idempotency key, the audit append) are declared as :class:`Hot`. On
+application row, the business date, the loan and its installments, the idempotency key, the
+audit append) are declared as :class:`Hot`. On
 PostgreSQL each is compiled once per set of parameter names and then run on the connection's
 own psycopg cursor, inside the same transaction: SQLAlchemy's per-execution work (execution
 context, parameter and result set-up) cost more client CPU than psycopg's own for these
@@ -68,6 +69,19 @@ class Hot:
             raise (sa.exc.NoResultFound if not rows else sa.exc.MultipleResultsFound)(
                 "expected exactly one row")
         return rows[0]
+
+    def all(self, executor: Session | Connection, params: Mapping[str, Any]) -> Sequence[HotRow]:
+        """Every row."""
+        conn = _connection(executor)
+        plan = self._plan(conn.dialect, params)
+        if plan is None:
+            return conn.execute(self.statement, dict(params)).all()
+        return _run(conn, plan, params, fetch=True)
+
+    def scalar(self, executor: Session | Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row, or None."""
+        row = self.first(executor, params)
+        return None if row is None else row[0]
 
     def run(self, executor: Session | Connection, params: Mapping[str, Any]) -> None:
         """Execute; the result, if any, is not read."""

@@ -32,6 +32,7 @@ from thinfile.servicing import (
     Outcome,
     ServicingProduct,
 )
+from thinfile.store.hot import Hot
 from thinfile.store.servicing_batch import write_outcome_pg
 from thinfile.store.servicing_codec import (
     AMOUNTS,
@@ -95,8 +96,11 @@ _POSTING = _LOAD_LOCKED.add_columns(
     .scalar_subquery().label("blocked_day"),
     sa.select(transactions.c.id).where(transactions.c.idempotency_key == sa.bindparam("key"))
     .scalar_subquery().label("key_txn"))
-_INSTALLMENTS = (sa.select(installments).where(installments.c.loan_id == sa.bindparam("loan_id"))
-                 .order_by(installments.c.n))
+_INSTALLMENTS = Hot(sa.select(installments)
+                    .where(installments.c.loan_id == sa.bindparam("loan_id"))
+                    .order_by(installments.c.n))
+_HOT_LOADS = {False: Hot(_LOAD), True: Hot(_LOAD_LOCKED)}
+_HOT_POSTING = Hot(_POSTING)
 
 
 def _row_of(i: InstallmentState, loan_id: int) -> dict[str, Any]:
@@ -147,7 +151,7 @@ class LoanRepository:
                  "max_days": b.max_days} for b in loan.product.buckets])
 
     def get(self, loan_id: int, *, lock: bool = False) -> StoredLoan:
-        return self._load(_LOAD_LOCKED if lock else _LOAD, {"loan_id": loan_id})[0]
+        return self._load(_HOT_LOADS[lock], {"loan_id": loan_id})[0]
 
     def lock_for_posting(self, loan_id: int, day: int, key: str | None) -> tuple[StoredLoan, Gate]:
         """Lock and load the loan, and in the same statement read what a posting checks.
@@ -157,15 +161,15 @@ class LoanRepository:
         committed by a posting that held the row lock may be missed; the unique key then
         refuses the second insert and the caller returns the first receipt.
         """
-        stored, row = self._load(_POSTING, {"loan_id": loan_id, "day": day, "key": key})
+        stored, row = self._load(_HOT_POSTING, {"loan_id": loan_id, "day": day, "key": key})
         return stored, Gate(row.blocked_day, row.key_txn)
 
-    def _load(self, query: sa.Select[Any], params: dict[str, Any]) -> tuple[StoredLoan, Any]:
-        row = self.conn.execute(query, params).first()
+    def _load(self, query: Hot, params: dict[str, Any]) -> tuple[StoredLoan, Any]:
+        row = query.first(self.conn, params)
         if row is None:
             loan_id = params["loan_id"]
             raise NotFoundError(f"no loan {loan_id}", field="loan_id", value=loan_id)
-        rows = self.conn.execute(_INSTALLMENTS, params).all()
+        rows = _INSTALLMENTS.all(self.conn, {"loan_id": params["loan_id"]})
         return StoredLoan(_account(row, rows), row.version, row.down_payment), row
 
     def write(self, before: StoredLoan, done: Outcome,
