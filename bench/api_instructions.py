@@ -1,0 +1,198 @@
+"""Instructions per HTTP request, counted by valgrind's callgrind: a figure the machine's noise
+does not move.
+
+This machine is shared: the same code served 141–330 requests per server CPU-second in one day
+(``bench/api_load.py``), so a change worth 5–15 % cannot be seen in seconds. callgrind counts
+the instructions the process executes instead, the same from run to run within about 0.5 %.
+
+The app runs in this process on PostgreSQL (a fresh database), called through ASGI with the
+requests ``bench/api_load.py`` sends (no sockets, no HTTP parsing: the service's own work),
+after a warm-up; only the measured requests are counted (collection is switched on and off
+around them). Each phase runs in its own valgrind process:
+
+1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit);
+2. payments — ``POST /v1/loans/{id}/payments`` on loans opened by accepting offers.
+
+Run: ``.venv/bin/python bench/api_instructions.py [--requests 200]`` (about a minute a phase;
+needs ``valgrind``). Compare two versions by running it in each checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import api_load  # the load benchmark's requests, seeding and database
+
+PHASES = ("submissions", "payments")
+WARM_UP = 100
+BORROWERS = 40
+
+
+class InProcess:
+    """The app called through ASGI, each request with its own scope as a server gives it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self.body = b""
+
+    async def start(self) -> asyncio.Task[None]:
+        events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await events.put({"type": "lifespan.startup"})
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": self.state}
+        task = asyncio.create_task(self.app(scope, events.get, replies.put))
+        started = await replies.get()
+        if started["type"] != "lifespan.startup.complete":
+            raise SystemExit(f"the app did not start: {started}")
+        return task
+
+    async def call(self, raw: bytes) -> int:
+        head, body = raw.split(b"\r\n\r\n", 1)
+        first, *lines = head.split(b"\r\n")
+        method, path, _ = first.split(b" ")
+        headers = [(k.strip().lower(), v.strip()) for k, v in (h.split(b":", 1) for h in lines)]
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": method.decode(), "scheme": "http", "path": path.decode(),
+                 "raw_path": path, "query_string": b"", "headers": headers,
+                 "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", api_load.PORT),
+                 "root_path": "", "state": dict(self.state)}
+        sent: list[dict[str, Any]] = []
+        delivered = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if delivered:
+                await asyncio.sleep(3600)
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        self.body = b"".join(m.get("body", b"") for m in sent[1:])
+        return int(sent[0]["status"])
+
+
+def collect(on: bool) -> None:
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
+                   check=True, capture_output=True)
+
+
+async def open_loans(client: InProcess, people: list[tuple[str, str, str]]) -> list[bytes]:
+    """Apply and accept once per borrower; payment requests on the loans opened."""
+    loans = []
+    for token, applicant, born in people:
+        auth = {"Authorization": f"Bearer {token}"}
+        await client.call(api_load.request(
+            "POST", f"/v1/applicants/{applicant}/applications",
+            {**auth, "Idempotency-Key": f"open-{applicant}"},
+            {**api_load.FORM, "birth_date": born}))
+        decided = json.loads(client.body)
+        if decided.get("status") != "approved":
+            continue
+        await client.call(api_load.request(
+            "POST", f"/v1/applications/{decided['id']}/acceptance",
+            {**auth, "Idempotency-Key": f"accept-{applicant}"},
+            {"offer": 0, "confirm": True, "seconds_read": 15}))
+        loans.append((token, int(json.loads(client.body)["loan_id"])))
+    return [api_load.payment(t, loan, k) for k in range(1000) for t, loan in loans]
+
+
+async def measure(phase: str, url: str, requests: int) -> None:
+    from thinfile.api import create_app
+    from thinfile.settings import Settings
+
+    client = InProcess(create_app(Settings(database_url=url, argon2_time_cost=1,
+                                           argon2_memory_kib=8)))
+    lifespan = await client.start()
+    people = api_load.seed(url, BORROWERS)
+    per = -(-(WARM_UP + requests) // len(people))
+    jobs = [api_load.submission(t, a, b, k) for k in range(per) for t, a, b in people]
+    if phase == "payments":
+        jobs = await open_loans(client, people)
+    statuses: dict[int, int] = {}
+    for raw in jobs[:WARM_UP]:
+        await client.call(raw)
+    collect(True)
+    for raw in jobs[WARM_UP:WARM_UP + requests]:
+        status = await client.call(raw)
+        statuses[status] = statuses.get(status, 0) + 1
+    collect(False)
+    if set(statuses) != {201}:
+        raise SystemExit(f"{phase}: unexpected statuses {statuses}")
+    lifespan.cancel()
+
+
+def inner(args: argparse.Namespace) -> None:
+    os.environ["THINFILE_MODEL_DIR"] = args.model
+    asyncio.run(measure(args.inner, args.url, args.requests))
+
+
+def instructions(out: Path) -> int:
+    for line in out.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise SystemExit(f"no totals in {out}")
+
+
+def outer(args: argparse.Namespace) -> list[str]:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    os.environ.setdefault("THINFILE_RATE_LIMITS",
+                          '{"applications": "1000000/1", "sign_in": "100000/1"}')
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(tmp) / "model"
+        api_load.train(model)
+        for phase in PHASES:
+            url, drop = api_load.fresh_database()
+            try:
+                api_load.prepare(url, model)
+                out = Path(tmp) / f"{phase}.callgrind"
+                began = time.perf_counter()
+                subprocess.run(
+                    ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                     f"--callgrind-out-file={out}", sys.executable, __file__,
+                     "--inner", phase, "--url", url, "--model", str(model),
+                     "--requests", str(args.requests)],
+                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                count = instructions(out)
+            finally:
+                drop()
+            line = (f"{phase}: {count / args.requests / 1e6:.2f} million instructions a "
+                    f"request ({args.requests} requests after {WARM_UP} to warm up; "
+                    f"{time.perf_counter() - began:.0f} s)")
+            print(line, flush=True)
+            lines.append(line)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="measured, per phase")
+    parser.add_argument("--inner", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner:
+        inner(args)
+    else:
+        outer(args)
+
+
+if __name__ == "__main__":
+    main()
