@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from tests.integration.conftest import POSTGRES_URL, require_postgres
 from thinfile.services import applications, audit, business_date, idempotency
-from thinfile.store import servicing_repo
+from thinfile.store import make_engine, servicing_repo
 from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import idempotency_keys
 
@@ -76,3 +77,27 @@ def test_every_submission_and_payment_statement_takes_the_driver_path_on_postgre
     SQLAlchemy; the statements every submission and payment runs must not."""
     dialect = postgresql.psycopg.dialect()
     assert hot._plan(dialect, dict.fromkeys(names)) is not None
+
+
+def test_a_connection_lost_under_a_hot_statement_is_invalidated_and_replaced():
+    """The driver's error for a dropped connection reaches the caller as SQLAlchemy's, and the
+    pool does not hand the dead connection out again."""
+    require_postgres()
+    engine = make_engine(POSTGRES_URL, pool_size=1)
+    select_one = Hot(sa.select(sa.literal(1, type_=sa.Integer).label("one")))
+    assert select_one._plan(engine.dialect, {}) is not None  # the driver's path
+    try:
+        with engine.connect() as conn:
+            pid = int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+            admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.dispose()
+            with pytest.raises(sa.exc.DBAPIError) as lost:
+                select_one.first(conn, {})
+            assert lost.value.connection_invalidated
+        with engine.connect() as conn:
+            assert select_one.one(conn, {}).one == 1
+            assert int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()) != pid
+    finally:
+        engine.dispose()
