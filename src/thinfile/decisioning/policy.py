@@ -25,6 +25,11 @@ __all__ = ["DEFAULT_POLICY_DIR", "Policy", "PolicySettings", "load_policy", "pol
 
 DEFAULT_POLICY_DIR = Path(__file__).parent / "default_policy"
 FORMAT_VERSION = 1
+_GRAPH_KEY = "decision"
+"""The graph's name in its engine. A decision is evaluated through an engine holding the
+parsed graph (a static loader) rather than through ``ZenDecision.evaluate``: in zen-engine
+2.1 the latter starts a runtime with its own threads on every call (two thread creations and
+about 150 µs of CPU a decision, measured), the former evaluates in place (about 30 µs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ class Policy:
     settings: PolicySettings
     graph_json: str
     version: str
-    _decision: Any
+    _engine: Any
 
     def settings_json(self) -> str:
         s = self.settings
@@ -83,7 +88,7 @@ class Policy:
 
     def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:
         """Run the decision graph on ``context`` and return its result object."""
-        response = self._decision.evaluate(dict(context))
+        response = self._engine.evaluate(_GRAPH_KEY, dict(context))
         result: dict[str, Any] = response["result"]
         return result
 
@@ -126,9 +131,9 @@ def policy_from_json(settings_text: str, graph_text: str) -> Policy:
     canonical = json.dumps([settings_data, graph], sort_keys=True, separators=(",", ":"))
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
     try:
-        decision = zen.ZenEngine().create_decision(graph_text)
-        decision.validate()
+        zen.ZenEngine().create_decision(graph_text).validate()
     except Exception as exc:  # zen raises plain exceptions for invalid graphs
         raise InvalidInputError(f"decision.json is not a valid decision graph: {exc}",
                                 field="decision.json") from None
-    return Policy(PolicySettings.from_json(settings_data), graph_text, version, decision)
+    engine = zen.ZenEngine({"loader": {"type": "static", "content": {_GRAPH_KEY: graph}}})
+    return Policy(PolicySettings.from_json(settings_data), graph_text, version, engine)
