@@ -66,7 +66,7 @@ def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
     (idempotency._LOOKUP, {"k_scope", "k_key"}),
     (audit._APPEND_PG, {"chain", "tail", "occurred_at", "actor", "action", "subject",
                         "details"}),
-    (business_date._LAST_CLOSED, {"done"}),
+    (business_date._LAST_CLOSED, set()),
     (servicing_repo._HOT_POSTING, {"loan_id", "day", "key"}),
     (servicing_repo._HOT_LOADS[True], {"loan_id"}),
     (servicing_repo._INSTALLMENTS, {"loan_id"}),

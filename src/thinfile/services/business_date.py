@@ -21,11 +21,11 @@ __all__ = ["business_date_in", "current_business_date", "last_closed_date"]
 
 
 _LAST_CLOSED = Hot(sa.select(sa.func.max(cob_runs.c.business_day)).where(
-    cob_runs.c.status == sa.bindparam("done", type_=sa.String)))
+    cob_runs.c.status == "done"))
 
 
 def _last_closed(conn: Connection) -> date | None:
-    day = _LAST_CLOSED.scalar(conn, {"done": "done"})
+    day = _LAST_CLOSED.scalar(conn, {})
     return None if day is None else from_day(int(day))
 
 

@@ -2,16 +2,17 @@
 
 The few statements every application submission and payment runs (the applicant's facts, the
 application row, the business date, the loan and its installments, the idempotency key, the
-audit append) are declared as :class:`Hot`. On
-PostgreSQL each is compiled once per set of parameter names and then run on the connection's
-own psycopg cursor, inside the same transaction: SQLAlchemy's per-execution work (execution
-context, parameter and result set-up) cost more client CPU than psycopg's own for these
-statements (about 120–170 µs against 80–100 µs a statement on the development machine). On
-SQLite, and for any statement whose types need SQLAlchemy's conversions, the statement simply
-runs through SQLAlchemy.
+audit append) are declared as :class:`Hot`. On PostgreSQL each is compiled once per set of
+parameter names and then run on the connection's own psycopg cursor, inside the same
+transaction: SQLAlchemy's per-execution work (execution context, parameter and result set-up)
+cost more client CPU than psycopg's own for these statements (about 120–170 µs against
+80–100 µs a statement on the development machine). On SQLite, and for any statement whose
+types need SQLAlchemy's conversions, the statement simply runs through SQLAlchemy.
 
-Driver errors are raised as SQLAlchemy's (``IntegrityError`` …), and a lost connection is
-invalidated as SQLAlchemy would, so callers see one error vocabulary on both paths.
+:func:`on_driver` is the one way SQL reaches the driver directly (also the servicing
+repository's one-statement posting write): driver errors are raised as SQLAlchemy's
+(``IntegrityError`` …), and a lost connection is invalidated as SQLAlchemy would, so callers
+see one error vocabulary on both paths.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["Hot", "HotRow"]
+__all__ = ["Hot", "HotRow", "on_driver"]
 
 HotRow = Any
 """A result row: columns by attribute (``row.name``) on both paths."""
@@ -49,34 +52,27 @@ class Hot:
         self._plans: dict[frozenset[str], _Plan | None] = {}
         self._lock = threading.Lock()
 
-    def first(self, executor: Session | Connection, params: Mapping[str, Any]) -> HotRow | None:
-        """The first row, or None."""
+    def all(self, executor: Session | Connection, params: Mapping[str, Any]) -> Sequence[HotRow]:
+        """Every row (none for a statement that returns none)."""
         conn = _connection(executor)
         plan = self._plan(conn.dialect, params)
         if plan is None:
-            return conn.execute(self.statement, dict(params)).first()
-        rows = _run(conn, plan, params, fetch=True)
+            result = conn.execute(self.statement, dict(params))
+            return result.all() if result.returns_rows else ()
+        return on_driver(conn, plan.sql, {**plan.defaults, **params})
+
+    def first(self, executor: Session | Connection, params: Mapping[str, Any]) -> HotRow | None:
+        """The first row, or None."""
+        rows = self.all(executor, params)
         return rows[0] if rows else None
 
     def one(self, executor: Session | Connection, params: Mapping[str, Any]) -> HotRow:
         """Exactly one row (:class:`sqlalchemy.exc.NoResultFound` otherwise)."""
-        conn = _connection(executor)
-        plan = self._plan(conn.dialect, params)
-        if plan is None:
-            return conn.execute(self.statement, dict(params)).one()
-        rows = _run(conn, plan, params, fetch=True)
+        rows = self.all(executor, params)
         if len(rows) != 1:
             raise (sa.exc.NoResultFound if not rows else sa.exc.MultipleResultsFound)(
                 "expected exactly one row")
         return rows[0]
-
-    def all(self, executor: Session | Connection, params: Mapping[str, Any]) -> Sequence[HotRow]:
-        """Every row."""
-        conn = _connection(executor)
-        plan = self._plan(conn.dialect, params)
-        if plan is None:
-            return conn.execute(self.statement, dict(params)).all()
-        return _run(conn, plan, params, fetch=True)
 
     def scalar(self, executor: Session | Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None."""
@@ -84,13 +80,8 @@ class Hot:
         return None if row is None else row[0]
 
     def run(self, executor: Session | Connection, params: Mapping[str, Any]) -> None:
-        """Execute; the result, if any, is not read."""
-        conn = _connection(executor)
-        plan = self._plan(conn.dialect, params)
-        if plan is None:
-            conn.execute(self.statement, dict(params))
-            return
-        _run(conn, plan, params, fetch=False)
+        """Execute, for its effect."""
+        self.all(executor, params)
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan | None:
         if dialect.name != "postgresql" or dialect.driver != "psycopg":
@@ -127,20 +118,22 @@ def _connection(executor: Session | Connection) -> Connection:
     return executor.connection() if isinstance(executor, Session) else executor
 
 
-def _run(conn: Connection, plan: _Plan, params: Mapping[str, Any], *,
-         fetch: bool) -> Sequence[HotRow]:
-    from psycopg import Error
-    from psycopg.rows import namedtuple_row
-
-    values = {**plan.defaults, **params}
-    raw: Any = conn.connection.driver_connection
+def on_driver(conn: Connection, sql: str, values: Mapping[str, Any] | Sequence[Any], *,
+              numbered: bool = False) -> Sequence[HotRow]:
+    """Run ``sql`` on ``conn``'s psycopg connection, in the transaction ``conn`` began; its
+    rows, if it returns any. ``numbered``: ``$1 …`` placeholders and a sequence of values
+    (psycopg's raw cursor) instead of ``%(name)s`` and a mapping. Errors are raised as
+    SQLAlchemy's, and a lost connection is invalidated as SQLAlchemy would."""
+    driver: Any = conn.connection.driver_connection
+    cursor = (psycopg.RawCursor(driver, row_factory=namedtuple_row) if numbered
+              else driver.cursor(row_factory=namedtuple_row))
     try:
-        with raw.cursor(row_factory=namedtuple_row) as cursor:
-            cursor.execute(plan.sql, values)
-            return cursor.fetchall() if fetch and cursor.description is not None else ()
-    except Error as error:
-        disconnected = conn.dialect.is_disconnect(cast(Any, error), raw, None)
-        wrapped = sa.exc.DBAPIError.instance(plan.sql, values, error, Error,
+        with cursor:
+            cursor.execute(sql, values)
+            return cursor.fetchall() if cursor.description is not None else ()
+    except psycopg.Error as error:
+        disconnected = conn.dialect.is_disconnect(cast(Any, error), driver, None)
+        wrapped = sa.exc.DBAPIError.instance(sql, values, error, psycopg.Error,
                                              connection_invalidated=disconnected,
                                              dialect=conn.dialect)
         if disconnected:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, cast
+from typing import Any
 
-import psycopg
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from thinfile.errors import ConflictError
 from thinfile.servicing import LoanAccount, Outcome
+from thinfile.store.hot import on_driver
 from thinfile.store.servicing_codec import AMOUNTS, installment_values, loan_values, to_day
 
 __all__ = ["write_outcome_pg"]
@@ -157,14 +156,8 @@ def write_outcome_pg(conn: Connection, before: LoanAccount, version: int, done: 
     """Write ``done`` over ``before`` (same installment numbers) in one statement."""
     params = _params(before, version, done, txn)
     sql, names = _numbered(*params.pop("_shape"))
-    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-    values = [params[name] for name in names]
-    try:
-        with psycopg.RawCursor(raw) as cursor:  # the transaction the unit of work began
-            cursor.execute(sql, values)
-            updated, txn_id = cursor.fetchone() or (0, None)
-    except psycopg.Error as error:  # the same exceptions as any other statement
-        raise DBAPIError.instance(sql, values, error, psycopg.Error) from error
+    rows = on_driver(conn, sql, [params[name] for name in names], numbered=True)
+    updated, txn_id = rows[0] if rows else (0, None)
     if updated != 1:
         loan_id = done.loan.loan_id
         raise ConflictError(f"loan {loan_id} was changed by someone else",
