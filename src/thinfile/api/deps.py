@@ -121,8 +121,9 @@ async def current_principal(request: Request) -> Actor:
 async def _authenticate(request: Request) -> Actor:
     context = get_context(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        claims = context.tokens.verify(token.strip())
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        claims = context.tokens.verify(token)
         return Actor(user_id=claims.user_id, role=claims.role)
     api_key = request.headers.get("x-api-key")
     if api_key:
