@@ -12,6 +12,7 @@ from rich.table import Table
 from thinfile.cli.options import option_choice, option_date, option_money, option_rate
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import (
+    AnnualizedRate,
     CapBasis,
     DayCount,
     Frequency,
@@ -27,9 +28,9 @@ from thinfile.loanmath import (
 from thinfile.money import Money, Rounding, format_yuan
 
 
-def quote_json(schedule: Schedule) -> dict[str, object]:
+def quote_json(schedule: Schedule, rate: AnnualizedRate | None = None) -> dict[str, object]:
     """The quote as the JSON object ``thinfile quote --json`` prints."""
-    rate = annualized_rate(schedule)
+    rate = rate or annualized_rate(schedule)
     return {
         "installments": [
             {
@@ -49,7 +50,16 @@ def quote_json(schedule: Schedule) -> dict[str, object]:
     }
 
 
-def print_quote(schedule: Schedule, console: Console) -> None:
+def broken_period_note(rate: AnnualizedRate) -> str | None:
+    """The line that says how a broken first period entered the annualized rate."""
+    if not rate.is_broken_first_period:
+        return None
+    return (f"Irregular first period 首期非整期: {rate.first_period:.4f} of a period on the "
+            f"calendar; the rates above count it as that fraction (XIRR, actual/365: "
+            f"{rate.xirr:.2%})")
+
+
+def print_quote(schedule: Schedule, console: Console, rate: AnnualizedRate | None = None) -> None:
     table = Table(title="Repayment schedule 还款计划")
     for col in ("#", "due", "principal", "interest", "fee", "total", "balance"):
         table.add_column(col, justify="right")
@@ -61,7 +71,10 @@ def print_quote(schedule: Schedule, console: Console) -> None:
                   format_yuan(schedule.total_fees - schedule.terms.upfront_fee.fen),
                   format_yuan(schedule.total_repaid), "")
     console.print(table)
-    console.print(cost_statement(schedule).render_text(), highlight=False)
+    rate = rate or annualized_rate(schedule)
+    console.print(cost_statement(schedule, annualized=rate).render_text(), highlight=False)
+    if (note := broken_period_note(rate)) is not None:
+        console.print(note, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -128,9 +141,10 @@ def quote(
         upfront_fee=option_money(upfront_fee, "--upfront-fee") if upfront_fee else Money.zero(),
     )
     schedule = build_schedule(terms)
-    check_cap(annualized_rate(schedule), option_rate(cap, "--cap"),
-              basis=option_choice(cap_basis, "--cap-basis", CapBasis))
+    rate = annualized_rate(schedule)
+    check_cap(rate, option_rate(cap, "--cap"),
+              basis=option_choice(cap_basis, "--cap-basis", CapBasis), field="--annual-rate")
     if as_json:
-        typer.echo(json.dumps(quote_json(schedule), ensure_ascii=False))
+        typer.echo(json.dumps(quote_json(schedule, rate), ensure_ascii=False))
     else:
-        print_quote(schedule, Console())
+        print_quote(schedule, Console(), rate)

@@ -15,7 +15,7 @@ from thinfile.loanmath.annualized import (
     cap_measure,
     check_cap,
 )
-from thinfile.loanmath.calendar import Frequency, add_months, due_dates
+from thinfile.loanmath.calendar import Frequency, add_months, due_dates, periods_between
 from thinfile.loanmath.daycount import DayCount, days_between, year_fraction
 from thinfile.loanmath.disclosure import (
     ChargeItem,
@@ -24,7 +24,7 @@ from thinfile.loanmath.disclosure import (
     DefaultTerms,
     cost_statement,
 )
-from thinfile.loanmath.irr import periodic_irr, xirr
+from thinfile.loanmath.irr import broken_period_irr, periodic_irr, xirr
 from thinfile.loanmath.schedule import (
     Installment,
     Schedule,
@@ -56,6 +56,7 @@ __all__ = [
     "annualized_rate",
     "annuity_payment",
     "annuity_split",
+    "broken_period_irr",
     "build_schedule",
     "cap_measure",
     "check_cap",
@@ -65,6 +66,7 @@ __all__ = [
     "level_installment",
     "period_rates",
     "periodic_irr",
+    "periods_between",
     "xirr",
     "year_fraction",
 ]

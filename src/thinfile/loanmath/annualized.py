@@ -4,6 +4,11 @@ PBOC Announcement [2021] No. 3: every cost the borrower bears, over the principa
 occupied, by the IRR (compound) method. Chinese practice discloses the periodic IRR times the
 periods per year (``nominal``, e.g. 13.03% for a 0.6%/month fee plan); the compounded
 effective annual rate (``effective``, 13.84%) and the XIRR on actual dates are kept too.
+
+A broken (irregular) first period counts as what it is on the calendar: four days of a
+31-day month are 4/31 of a period, not a whole one. The periodic IRR then discounts with
+``(1+R)^s · (1+R·f)`` (DOMAIN §1.9(c)), so the disclosed figures and the cap check follow the
+real dates; a regular schedule's figures are the plain periodic IRR's.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from thinfile.errors import RateCapExceededError
-from thinfile.loanmath.irr import periodic_irr, xirr
+from thinfile.loanmath.calendar import periods_between
+from thinfile.loanmath.irr import broken_period_irr, periodic_irr, xirr
 from thinfile.loanmath.schedule import Schedule
+from thinfile.loanmath.terms import LoanTerms
 
 __all__ = [
     "DEFAULT_CAP",
@@ -39,25 +46,50 @@ class AnnualizedRate:
     """(1 + periodic IRR)^periods per year − 1: the compounded effective annual rate."""
     xirr: Decimal
     """The annual rate on the actual dates with actual days / 365."""
+    first_period: Decimal = Decimal(1)
+    """The first period's length in periods on the calendar: 1 unless it is broken."""
+
+    @property
+    def is_broken_first_period(self) -> bool:
+        return self.first_period != 1
 
     def as_dict(self) -> dict[str, str]:
-        return {
+        """The figures as text; ``first_period`` only when the first period is broken."""
+        out = {
             "periodic_irr": str(self.periodic_irr),
             "nominal": str(self.nominal),
             "effective": str(self.effective),
             "xirr": str(self.xirr),
             "periods_per_year": str(self.periods_per_year),
         }
+        if self.is_broken_first_period:
+            out["first_period"] = str(self.first_period)
+        return out
+
+
+def _first_period(terms: LoanTerms) -> tuple[int, Decimal]:
+    """The first period as whole periods and a fraction on the calendar; (1, 0) if regular."""
+    if terms.first_due is None:
+        return 1, Decimal(0)
+    return periods_between(terms.start, terms.first_due, terms.frequency)
 
 
 def annualized_rate(schedule: Schedule) -> AnnualizedRate:
-    """The annualized all-in cost of ``schedule``, net of upfront fees, including every fee."""
+    """The annualized all-in cost of ``schedule``, net of upfront fees, including every fee.
+
+    A broken first period is discounted as its actual fraction of a period (DOMAIN §1.9(c)).
+    """
     per_year = schedule.terms.frequency.periods_per_year
     flows = schedule.period_cash_flows()
+    whole, fraction = _first_period(schedule.terms)
+    length = whole + fraction
     if not any(flows[1:]) or sum(flows) == 0:
         zero = Decimal(0)
-        return AnnualizedRate(zero, per_year, zero, zero, zero)
-    rate = periodic_irr(flows)
+        return AnnualizedRate(zero, per_year, zero, zero, zero, length)
+    if whole == 1 and fraction == 0:
+        rate = periodic_irr(flows)
+    else:
+        rate = broken_period_irr(flows, whole=whole, fraction=fraction)
     effective = (1 + rate) ** per_year - 1
     return AnnualizedRate(
         periodic_irr=rate,
@@ -65,6 +97,7 @@ def annualized_rate(schedule: Schedule) -> AnnualizedRate:
         nominal=rate * per_year,
         effective=effective,
         xirr=xirr(schedule.dated_cash_flows(), guess=effective),
+        first_period=length,
     )
 
 
@@ -90,14 +123,16 @@ def cap_measure(rate: AnnualizedRate, basis: CapBasis) -> Decimal:
 
 
 def check_cap(
-    rate: AnnualizedRate, cap: Decimal = DEFAULT_CAP, *, basis: CapBasis = CapBasis.STRICTER
+    rate: AnnualizedRate, cap: Decimal = DEFAULT_CAP, *, basis: CapBasis = CapBasis.STRICTER,
+    field: str = "annual_rate",
 ) -> None:
-    """Refuse a loan whose annualized all-in cost is above ``cap``."""
+    """Refuse a loan whose annualized all-in cost is above ``cap``; ``field`` names the input
+    to change (``--annual-rate`` on the command line)."""
     measured = cap_measure(rate, basis)
     if measured > cap:
         raise RateCapExceededError(
             f"the annualized all-in cost {measured:.2%} ({basis.value}) is above the cap {cap:.2%}",
-            field="annual_rate",
+            field=field,
             value=f"{measured:.6f}",
             remedy="lower the rate or the fees until the cost is under the cap",
             extra={"annualized": f"{measured:.6f}", "cap": str(cap), "basis": basis.value},

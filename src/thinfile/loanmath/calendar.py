@@ -9,8 +9,11 @@ from __future__ import annotations
 import calendar as _calendar
 import enum
 from datetime import date, timedelta
+from decimal import Decimal
 
-__all__ = ["Frequency", "add_months", "due_dates", "regular_first_due"]
+from thinfile.errors import InvalidInputError
+
+__all__ = ["Frequency", "add_months", "due_dates", "periods_between", "regular_first_due"]
 
 
 class Frequency(enum.StrEnum):
@@ -57,6 +60,28 @@ def regular_first_due(start: date, frequency: Frequency) -> date:
     if step is None:
         return add_months(start, 1)
     return start + timedelta(days=step)
+
+
+def periods_between(start: date, end: date, frequency: Frequency) -> tuple[int, Decimal]:
+    """The time from ``start`` to ``end`` on the calendar, as whole periods and a fraction.
+
+    Whole periods are counted from ``start`` as the due dates are (months keep ``start``'s
+    day, clamped to the month's end); the rest is actual days over the actual length of the
+    period it falls in. From 2026-01-01, 2026-01-05 is (0, 4/31), 2026-02-01 is (1, 0) and
+    2026-02-20 is (1, 19/28).
+    """
+    if end < start:
+        raise InvalidInputError("must not be before the start", field="end",
+                                value=end.isoformat())
+    step = frequency.days
+    if step is not None:
+        whole, rest = divmod((end - start).days, step)
+        return whole, Decimal(rest) / step
+    whole = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, whole) > end:
+        whole -= 1
+    period_start, period_end = add_months(start, whole), add_months(start, whole + 1)
+    return whole, Decimal((end - period_start).days) / (period_end - period_start).days
 
 
 def due_dates(

@@ -14,7 +14,7 @@ from decimal import Decimal, localcontext
 
 from thinfile.errors import NoSolutionError
 
-__all__ = ["periodic_irr", "xirr"]
+__all__ = ["broken_period_irr", "periodic_irr", "xirr"]
 
 _TOL = 1e-13
 _MAX_ITER = 200
@@ -117,22 +117,93 @@ def periodic_irr(flows: Sequence[int | Decimal]) -> Decimal:
     return _polish_periodic(flows, guess)
 
 
-def _polish_periodic(flows: Sequence[int | Decimal], guess: float) -> Decimal:
+def _decimal_npv(flows: Sequence[int | Decimal], rate: Decimal) -> tuple[Decimal, Decimal]:
+    """``Σ flows[t] / (1+rate)^t`` and its derivative in ``rate`` (Horner, as in floats)."""
+    x = 1 / (1 + rate)
+    value = slope = Decimal(0)
+    for c in reversed(flows):
+        slope = slope * x + value
+        value = value * x + c
+    return value, -slope * x * x
+
+
+def _polish(fn: Callable[[Decimal], tuple[Decimal, Decimal]], guess: float) -> Decimal:
+    """Two Newton steps in 34-digit ``Decimal`` from the float root."""
     with localcontext() as ctx:
         ctx.prec = 34
-        one = Decimal(1)
         rate = Decimal(repr(guess))
         for _ in range(2):
-            x = one / (one + rate)
-            value = slope = Decimal(0)
-            for c in reversed(flows):
-                slope = slope * x + value
-                value = value * x + c
-            derivative = -slope * x * x
+            value, derivative = fn(rate)
             if derivative == 0:
                 break
             rate -= value / derivative
     return +rate.quantize(Decimal("1e-24"))
+
+
+def _polish_periodic(flows: Sequence[int | Decimal], guess: float) -> Decimal:
+    return _polish(lambda rate: _decimal_npv(flows, rate), guess)
+
+
+def _broken_fn(flows: Sequence[float], whole: int, fraction: float) -> Fn:
+    later = _periodic_fn([0.0, *flows[1:]])
+
+    def fn(rate: float) -> tuple[float, float]:
+        # later flows sit (whole − 1 + fraction) periods later than in a regular schedule
+        tail, tail_slope = later(rate)
+        shift, shift_slope = _shift(rate, whole)
+        simple = 1.0 / (1.0 + rate * fraction)
+        value = flows[0] + tail * shift * simple
+        slope = ((tail_slope * shift + tail * shift_slope) * simple
+                 - tail * shift * fraction * simple * simple)
+        return value, slope
+
+    return fn
+
+
+def _shift(rate: float, whole: int) -> tuple[float, float]:
+    """``(1+rate)^(1−whole)`` and its derivative, by repeated products (inf, not an error,
+    at the extreme rates the bracket search probes)."""
+    base = 1.0 + rate
+    factor = 1.0 / base if whole > 1 else base
+    shift = 1.0
+    for _ in range(abs(1 - whole)):
+        shift *= factor
+    return shift, (1 - whole) * shift / base
+
+
+def _decimal_broken_npv(
+    flows: Sequence[int | Decimal], whole: int, fraction: Decimal, rate: Decimal
+) -> tuple[Decimal, Decimal]:
+    tail, tail_slope = _decimal_npv([0, *flows[1:]], rate)
+    base = 1 + rate
+    shift = base ** (1 - whole)
+    shift_slope = (1 - whole) * shift / base
+    simple = 1 / (1 + rate * fraction)
+    value = flows[0] + tail * shift * simple
+    slope = ((tail_slope * shift + tail * shift_slope) * simple
+             - tail * shift * fraction * simple * simple)
+    return value, slope
+
+
+def broken_period_irr(
+    flows: Sequence[int | Decimal], *, whole: int, fraction: Decimal
+) -> Decimal:
+    """The rate per period ``R`` of flows whose first period is broken (DOMAIN §1.9(c)).
+
+    ``flows[0]`` is at time 0, ``flows[1]`` ``whole + fraction`` periods later and each later
+    flow one whole period after the one before. Flow ``t ≥ 1`` is discounted by
+    ``(1+R)^(whole+t−1) · (1+R·fraction)``: whole periods compound, the fraction earns simple
+    interest. With ``whole=1, fraction=0`` this is :func:`periodic_irr`.
+    """
+    _check_signs(flows)
+    if whole < 0 or not 0 <= fraction < 1 or whole + fraction <= 0:
+        raise NoSolutionError(
+            "the first period must be longer than zero, as whole periods and a fraction in [0, 1)",
+            field="first_period", value=f"{whole} + {fraction}",
+        )
+    as_float = [float(v) for v in flows]  # float-ok: search only
+    guess = _solve(_broken_fn(as_float, whole, float(fraction)))  # float-ok: search only
+    return _polish(lambda rate: _decimal_broken_npv(flows, whole, fraction, rate), guess)
 
 
 def _dated_fn(amounts: Sequence[float], years: Sequence[float]) -> Fn:
