@@ -21,8 +21,8 @@ from thinfile.sim.evaluation import compare_information, segment_table
 from thinfile.sim.geography import CITIES, PROVINCES
 from thinfile.sim.identity import are_valid_id_numbers, are_valid_phones
 
-MONEY = ("requested_amount", "income_monthly_mean", "ecommerce_monthly_spend",
-         "existing_debt_payment_monthly")
+MONEY = ("requested_amount", "income_monthly_mean", "declared_monthly_income",
+         "ecommerce_monthly_spend", "existing_debt_payment_monthly")
 DOCS = Path(__file__).resolve().parents[2] / "src" / "thinfile" / "sim" / "docs.md"
 
 

@@ -56,7 +56,15 @@ def plain_value(value: object) -> object:
 
 
 def application_from_record(record: Mapping[str, object]) -> Application:
-    """An application from a table row (money already in fen), keeping known fields only."""
+    """An application from a table row (money already in fen), keeping known fields only.
+
+    Fields are read by name, as a live application carries them: declared income is the
+    row's ``declared_monthly_income`` (what the applicant wrote on the form; a
+    :mod:`thinfile.sim` applicants table has it for everyone), observed income
+    ``income_monthly_mean`` with ``income_months_observed``. Nothing is inferred from one for
+    the other, so a table without ``declared_monthly_income`` is decided as applicants who
+    declared nothing.
+    """
     values = {k: plain_value(v) for k, v in record.items() if k in _FIELDS}
     values.setdefault("consent_credit", True)
     born = values.get("birth_date")

@@ -92,7 +92,8 @@ def work_records(rng: np.random.Generator, seg: Ints, months_in_city: Ints, stab
 def observed_income(rng: np.random.Generator, seg: Ints, consented: Mask, platform: Ints,
                     insured: Ints, true_income: Floats, true_cv: Floats) -> Columns:
     """What the lender sees of income: the mean of up to 12 observed months (platform payouts,
-    payroll or bank flows) with its volatility, or else the self-declared (申报) figure."""
+    payroll or bank flows) with its volatility, or else the self-declared (申报) figure; and
+    the monthly income every applicant declares on the application form, observed or not."""
     n = seg.shape[0]
     has_source = (platform > 0) | (insured > 0) | (rng.random(n) < 0.25)
     has_source |= (seg == _MICRO_SHOP) & (rng.random(n) < 0.6)
@@ -108,6 +109,7 @@ def observed_income(rng: np.random.Generator, seg: Ints, consented: Mask, platfo
         "income_monthly_cv": cv,
         "income_months_observed": months,
         "income_verified": months >= 6,
+        "declared_monthly_income": whole_yuan_fen(declared),
     }
 
 

@@ -48,11 +48,11 @@ APPLICANT_COLUMNS: tuple[str, ...] = (
     "city_tier", "hukou_province", "is_local_hukou", "months_in_city", "segment", "purpose",
     "requested_amount", "requested_term_months", "bureau_history_months", "bureau_records",
     "bureau_delinquencies_24m", "platform_tenure_months", "income_monthly_mean",
-    "income_monthly_cv", "income_months_observed", "income_verified", "rent_months_reported",
-    "rent_on_time_ratio", "utility_months_reported", "utility_on_time_ratio",
-    "social_insurance_months", "ecommerce_months_active", "ecommerce_monthly_spend",
-    "device_tenure_months", "address_changes_24m", "existing_debt_payment_monthly",
-    "consent_alt_data", "true_pd", "bad_12m",
+    "income_monthly_cv", "income_months_observed", "income_verified", "declared_monthly_income",
+    "rent_months_reported", "rent_on_time_ratio", "utility_months_reported",
+    "utility_on_time_ratio", "social_insurance_months", "ecommerce_months_active",
+    "ecommerce_monthly_spend", "device_tenure_months", "address_changes_24m",
+    "existing_debt_payment_monthly", "consent_alt_data", "true_pd", "bad_12m",
 )
 """The applicants table's columns, in order (documented in ``thinfile/sim/docs.md``)."""
 
