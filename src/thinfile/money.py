@@ -4,19 +4,23 @@
 currency code. It never holds a float: a float passed in raises ``MoneyTypeError``.
 Applying a rate to money gives a ``Decimal`` number of fen, which becomes ``Money`` only
 through :func:`round_fen`, the one place where rounding happens, with its mode named.
+Amounts and rates written as text are read here and only here, strictly: plain ASCII digits,
+never an exponent, ``NaN``, infinity or full-width digits, which ``Decimal()`` would accept.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Self
 
 from thinfile.errors import CurrencyMismatchError, InvalidInputError, MoneyTypeError
 
 __all__ = [
     "FEN_PER_YUAN",
+    "MAX_YUAN_DIGITS",
     "Money",
     "Rate",
     "Rounding",
@@ -28,6 +32,7 @@ __all__ = [
 FEN_PER_YUAN = 100
 _ONE_FEN = Decimal(1)
 _HUNDRED = Decimal(100)
+_ONE_FEN_IN_YUAN = Decimal("0.01")
 
 Rate = Decimal
 """An interest or fee rate as a fraction (0.12 is 12%). Always ``Decimal``, never float."""
@@ -78,7 +83,45 @@ def round_fen(exact_fen: Decimal | int, mode: Rounding, *, multiple: int = 1) ->
     return int(units) * multiple
 
 
-def _to_decimal(value: object, what: str, example: str = "10000 or 99.50") -> Decimal:
+_AMOUNT_TEXT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?", re.ASCII)
+"""Yuan as text: ASCII digits, an optional point and decimals, commas only between groups
+of three digits (``1,000.50``), an optional leading minus. Whether a negative amount is
+allowed is the caller's rule (a payment must be positive; an adjustment may be negative)."""
+_RATE_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+"""A rate as text: like an amount, without thousands separators."""
+MAX_YUAN_DIGITS = 15
+"""The most digits an amount may have before its decimal point: every amount is below
+10¹⁵ yuan, so its fen fit a signed 64-bit column with room to add."""
+_LIMIT = Decimal(10) ** MAX_YUAN_DIGITS
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+
+
+def _why_not_a_number(text: str) -> str:
+    """The reason ``text`` is refused, in the words a user would recognise."""
+    lowered = text.lower()
+    if not text:
+        return "is empty"
+    if lowered.lstrip("+-") in _NOT_FINITE:
+        return "is not a finite number"
+    if any(c.isdigit() and not c.isascii() for c in text):
+        return "uses digits other than 0-9 (such as full-width digits)"
+    if "e" in lowered and re.search(r"[0-9]", text):
+        return "is written with an exponent"
+    if "_" in text or " " in text:
+        return "has spaces or underscores inside it"
+    if "," in text:
+        return "has commas in the wrong places"
+    return "is not a number"
+
+
+def _to_decimal(value: object, what: str, example: str = "10000 or 99.50", *,
+                grammar: re.Pattern[str] = _AMOUNT_TEXT) -> Decimal:
+    """A finite ``Decimal`` from an int, a ``Decimal`` or text that ``grammar`` accepts.
+
+    Text is never read the way ``Decimal()`` reads it: exponents (``1e12``), ``NaN``,
+    ``Infinity``, underscores (``1_000``), a ``+`` sign and non-ASCII digits (``１２３``,
+    which ``Decimal`` would accept) are refused, so what a person typed is what is used.
+    """
     if isinstance(value, bool):
         raise MoneyTypeError(f"{what} cannot be a boolean", field=what, value=value)
     if isinstance(value, float):
@@ -93,20 +136,27 @@ def _to_decimal(value: object, what: str, example: str = "10000 or 99.50") -> De
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip().replace(",", "").replace("_", ""))
-        except InvalidOperation:
+        text = value.strip()
+        if not grammar.fullmatch(text):
             raise InvalidInputError(
-                f"{value!r} is not a number", field=what, value=value,
-                remedy=f"write a decimal number such as {example}",
-            ) from None
+                f"{value!r} {_why_not_a_number(text)}", field=what, value=value,
+                remedy=f"write plain digits 0-9, such as {example}",
+            )
+        result = Decimal(text.replace(",", ""))
     else:
         raise MoneyTypeError(
             f"{what} must be a string, Decimal or int, not {type(value).__name__}",
             field=what, value=value,
         )
     if not result.is_finite():
-        raise InvalidInputError(f"{what} must be a finite number", field=what, value=value)
+        raise InvalidInputError(f"{what} must be a finite number", field=what, value=value,
+                                remedy=f"write plain digits, such as {example}")
+    if abs(result) >= _LIMIT:
+        raise InvalidInputError(
+            f"{value} has more than {MAX_YUAN_DIGITS} digits before the decimal point",
+            field=what, value=value,
+            remedy=f"write at most {MAX_YUAN_DIGITS} digits before the point, such as {example}",
+        )
     return result
 
 
@@ -134,17 +184,22 @@ class Money:
 
     @classmethod
     def of(cls, yuan: str | Decimal | int, currency: str = "CNY", *, field: str = "amount") -> Self:
-        """Money from a yuan amount (``"12.34"``, ``Decimal("12.34")`` or ``12``).
+        """Money from a yuan amount (``"12.34"``, ``"1,000"``, ``Decimal("12.34")`` or ``12``).
 
-        More than two decimal places is an error: an amount is never silently rounded.
+        More than two decimal places is an error: an amount is never silently rounded. Text
+        is plain ASCII digits (see :data:`_AMOUNT_TEXT`): ``"1e12"``, ``"NaN"``, ``"inf"``,
+        ``"1_000"``, ``"+5"`` and full-width ``"１２３"`` raise :class:`InvalidInputError`
+        naming ``field``, as does an amount with more than :data:`MAX_YUAN_DIGITS` digits
+        before the point.
         """
-        exact = _to_decimal(yuan, field) * _HUNDRED
-        if exact != exact.to_integral_value():
+        exact = _to_decimal(yuan, field)
+        to_fen = exact.quantize(_ONE_FEN_IN_YUAN)  # exact: fewer than 28 digits
+        if to_fen != exact:
             raise InvalidInputError(
                 f"{yuan} has more than two decimal places", field=field, value=yuan,
                 remedy="amounts are in yuan with at most two decimals (fen)",
             )
-        return cls(int(exact), currency)
+        return cls(int(to_fen.scaleb(2)), currency)
 
     @classmethod
     def zero(cls, currency: str = "CNY") -> Self:
@@ -219,12 +274,13 @@ def parse_rate(text: str | Decimal | int, *, field: str = "rate") -> Decimal:
     """A rate from text: ``"12%"`` → 0.12, ``"0.6%"`` → 0.006, ``"0.12"`` → 0.12.
 
     A bare number above 1 is read as a percentage only when written with ``%``; a bare
-    ``12`` is refused, because 1200% is never what a lender means.
+    ``12`` is refused, because 1200% is never what a lender means. Text is plain ASCII
+    digits: ``"1e-1"``, ``"NaN"``, ``"1,2%"`` and full-width digits are refused.
     """
     if isinstance(text, str) and text.strip().endswith("%"):
-        value = _to_decimal(text.strip()[:-1], field, "12%") / _HUNDRED
+        value = _to_decimal(text.strip()[:-1], field, "12%", grammar=_RATE_TEXT) / _HUNDRED
     else:
-        value = _to_decimal(text, field, "12% or 0.12")
+        value = _to_decimal(text, field, "12% or 0.12", grammar=_RATE_TEXT)
         if value > 1:
             raise InvalidInputError(
                 f"{field} {text} is above 100%", field=field, value=text,

@@ -132,6 +132,28 @@ def test_a_bad_amount_is_named_beside_the_pay_field(client, monkeypatch):
     assert forged.status_code == 422
 
 
+def test_an_amount_typed_with_an_exponent_or_foreign_digits_is_refused_and_not_posted(
+        client, monkeypatch):
+    borrower(client, 35)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    for name in ("payments", "prepayments"):
+        form = pay_form(page, name)
+        prefix = "pay" if name == "payments" else "prepay"
+        for typed in ("1e12", "1E3", "１２３", "NaN", "Infinity", "12,34", "1_000", "+5"):
+            reply = client.post(form["url"], data={
+                "csrf_token": form["csrf_token"], "amount": typed,
+                "idempotency_key": form["idempotency_key"]})
+            assert reply.status_code == 422, typed
+            shown = re.search(rf'id="e-{prefix}-amount">([^<]+)<', reply.text)
+            assert shown and "0-9" in shown.group(1), typed
+    with engine_of(client).connect() as conn:
+        kinds = conn.execute(sa.select(transactions.c.kind).where(
+            transactions.c.loan_id == loan_id)).scalars().all()
+    assert kinds == ["disbursement"]
+    assert balance(client.get(f"/loans/{loan_id}").text) == "¥6,000.00"
+
+
 def test_repaying_everything_pays_the_quote_and_closes_the_loan(client, monkeypatch):
     borrower(client, 24)
     loan_id = accept_offer(client, monkeypatch)

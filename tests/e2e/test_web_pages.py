@@ -194,6 +194,33 @@ def test_bad_fields_are_named_beside_the_form(client):
     assert 'aria-invalid="true"' in reply.text
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "zh", "en"),
+    [
+        ("requested_amount", "0", "0.01 到 1,000,000 元", "from 0.01 to 1,000,000 yuan"),
+        ("requested_amount", "1000001", "0.01 到 1,000,000 元", "from 0.01 to 1,000,000 yuan"),
+        ("requested_amount", "1e12", "以元为单位的金额", "Enter an amount in yuan"),
+        ("requested_amount", "１２３", "以元为单位的金额", "Enter an amount in yuan"),
+        ("declared_monthly_income", "1e12", "以元为单位的金额", "Enter an amount in yuan"),
+        ("declared_monthly_income", "10000000.01", "0 到 10,000,000 元",
+         "from 0 to 10,000,000 yuan"),
+        ("existing_debt_payment_monthly", "12,34", "以元为单位的金额", "Enter an amount in yuan"),
+    ],
+)
+def test_an_amount_outside_its_range_or_not_in_digits_is_named_beside_the_form(
+        client, field, typed, zh, en):
+    borrower(client, 9)
+    data = {**APPLICATION, field: typed}
+    chinese = post(client, "/apply", data, form_page="/apply")
+    english = client.post("/apply", data={"csrf_token": csrf(client.get("/apply").text), **data},
+                          headers={"Accept-Language": "en"}, follow_redirects=False)
+    for reply, message in ((chinese, zh), (english, en)):
+        assert reply.status_code == 422
+        shown = re.search(rf'id="e-{field}">([^<]+)<', reply.text)
+        assert shown and message in shown.group(1)
+    assert "/applications/" not in client.get("/home").text  # nothing was decided
+
+
 def test_output_is_escaped(client):
     reply = client.get("/sign-in?next=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
     assert "<script>alert(1)" not in reply.text and "&lt;script&gt;" in reply.text

@@ -168,8 +168,11 @@ def test_the_runtime_follows_the_registry_and_its_challenger(world, tmp_path):
     assert second.book.challenger.version == candidate.version
     assert second.book.share == Decimal("0.25")
     assert {p.status for p in list_policies(sessions)} == {"active", "challenger"}
-    with pytest.raises(InvalidInputError):
-        set_challenger(sessions, candidate.version, "1.5", actor=STAFF)
+    for share in ("1.5", "150%", "NaN", "Infinity", "1e-1", "-0.1"):
+        with pytest.raises(InvalidInputError) as err:
+            set_challenger(sessions, candidate.version, share, actor=STAFF)
+        assert err.value.field == "share"
+    assert decision_runtime(sessions, lambda _path: ChosenPD()).book.share == Decimal("0.25")
 
 
 def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(world, engine):

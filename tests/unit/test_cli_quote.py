@@ -42,6 +42,11 @@ def test_quote_prints_a_table_and_the_statement(capsys):
     ("argv", "option"),
     [
         (["--principal", "-5"], "--principal"),
+        (["--principal", "1e12"], "--principal"),
+        (["--principal", "１２３"], "--principal"),
+        (["--principal", "Infinity"], "--principal"),
+        (["--principal", "100", "--annual-rate", "1e-1"], "--annual-rate"),
+        (["--principal", "100", "--upfront-fee", "NaN"], "--upfront-fee"),
         (["--principal", "100", "--periods", "0"], "--periods"),
         (["--principal", "100", "--method", "magic"], "--method"),
         (["--principal", "100", "--annual-rate", "abc"], "--annual-rate"),

@@ -242,6 +242,42 @@ def test_every_bad_application_field_is_listed_at_once():
                       "income_monthly_cv", "surprise"}
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("requested_amount", "0", "must be from 0.01 to 1,000,000 yuan"),
+        ("requested_amount", "-100", "must be from 0.01 to 1,000,000 yuan"),
+        ("requested_amount", "1000000.01", "must be from 0.01 to 1,000,000 yuan"),
+        ("requested_amount", 10**12, "must be from 0.01 to 1,000,000 yuan"),
+        ("requested_amount", "1e12", "written with an exponent"),
+        ("requested_amount", "１２３", "digits other than 0-9"),
+        ("requested_amount", "NaN", "not a finite number"),
+        ("income_monthly_mean", "1e12", "written with an exponent"),
+        ("income_monthly_mean", "10000000.01", "must be from 0 to 10,000,000 yuan"),
+        ("declared_monthly_income", 10**12, "must be from 0 to 10,000,000 yuan"),
+        ("ecommerce_monthly_spend", "Infinity", "not a finite number"),
+        ("existing_debt_payment_monthly", "-1", "must be from 0 to 10,000,000 yuan"),
+        ("existing_debt_payment_monthly", "1_000", "underscores"),
+    ],
+)
+def test_money_fields_outside_their_range_are_refused_naming_the_field_and_range(
+        field, value, expected):
+    with pytest.raises(InvalidInputError) as err:
+        parse_application(application(**{field: value}))
+    [problem] = err.value.problems
+    assert problem.field == field and expected in problem.message
+
+
+def test_money_fields_at_their_bounds_are_accepted():
+    app = parse_application(application(
+        requested_amount="1,000,000", income_monthly_mean="10000000",
+        existing_debt_payment_monthly="0", declared_monthly_income=0))
+    assert app.requested_amount == 100_000_000
+    assert app.fen("income_monthly_mean") == 1_000_000_000
+    assert app.as_json()["requested_amount"] == "1000000.00"
+    assert parse_application(application(requested_amount="0.01")).requested_amount == 1
+
+
 def test_an_application_that_is_not_an_object_is_refused():
     with pytest.raises(InvalidInputError):
         parse_application([1, 2])

@@ -9,6 +9,7 @@ logged and answered with ``internal_error`` (500).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
+from thinfile.api.models_applications import YUAN, YUAN_HINT
 from thinfile.errors import FieldProblem, InvalidInputError, RateLimitedError, ThinfileError
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "PayloadTooLargeError", "install_error_handlers"]
@@ -82,11 +84,19 @@ def _field(location: tuple[int | str, ...] | list[int | str]) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message, or, for a yuan field that does not match :data:`YUAN`, what to
+    write instead (the pattern itself tells a caller little)."""
+    context = error.get("ctx") or {}
+    if error.get("type") == "string_pattern_mismatch" and context.get("pattern") == YUAN:
+        return YUAN_HINT
+    return str(error.get("msg", "invalid"))
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     # Input values are not echoed back: they may be passwords or ID numbers.
-    problems = [FieldProblem(_field(e.get("loc", ())), str(e.get("msg", "invalid")))
-                for e in exc.errors()]
+    problems = [FieldProblem(_field(e.get("loc", ())), _message(e)) for e in exc.errors()]
     error = InvalidInputError("the request is not valid", problems=problems,
                               remedy="fix the fields listed in details.problems")
     return render(error.status, error.code, error.message, error.details())

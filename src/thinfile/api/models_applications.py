@@ -7,10 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from thinfile.decisioning.application import PURPOSES, SEGMENTS
+from thinfile.decisioning.application import (
+    MAX_MONTHLY_YUAN,
+    MAX_REQUESTED_YUAN,
+    PURPOSES,
+    SEGMENTS,
+)
 
 __all__ = [
     "YUAN",
+    "YUAN_HINT",
     "AcceptanceCreate",
     "AcceptancePublic",
     "AnnualizedRatePublic",
@@ -21,8 +27,13 @@ __all__ = [
     "ReasonPublic",
 ]
 
-YUAN = r"^\d{1,9}(\.\d{1,2})?$"
-"""A yuan amount written as text with at most two decimals, e.g. ``"6000.00"``."""
+YUAN = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
+"""A yuan amount written as text with at most two decimals, e.g. ``"6000.00"``: ASCII digits
+only (``\\d`` would let full-width digits such as ``"１２３"`` through), no exponent, sign,
+separator, ``NaN`` or infinity. Routes read it with :meth:`thinfile.money.Money.of`."""
+YUAN_HINT = ('must be yuan in digits 0-9 with at most two decimals, such as "6000.00"; '
+             "exponents (1e12), signs, NaN, infinity and full-width digits are refused")
+"""What a request is told when a yuan field does not match :data:`YUAN`."""
 
 
 def _one_of(options: tuple[str, ...]) -> str:
@@ -34,7 +45,8 @@ def _months(description: str = "") -> Any:
 
 
 def _yuan(description: str) -> Any:
-    return Field(default=None, pattern=YUAN, description=description)
+    return Field(default=None, pattern=YUAN,
+                 description=f"{description}, at most {MAX_MONTHLY_YUAN:,}")
 
 
 class ApplicationCreate(BaseModel):
@@ -54,7 +66,8 @@ class ApplicationCreate(BaseModel):
     segment: str = Field(pattern=_one_of(SEGMENTS), description="Occupation segment")
     months_in_city: int = Field(ge=0, le=900)
     purpose: str = Field(pattern=_one_of(PURPOSES))
-    requested_amount: str = Field(pattern=YUAN, description="Yuan, e.g. \"6000.00\"")
+    requested_amount: str = Field(pattern=YUAN, description=(
+        f"Yuan, e.g. \"6000.00\": more than 0, at most {MAX_REQUESTED_YUAN:,}"))
     requested_term_months: int = Field(ge=1, le=60)
     gender: str | None = Field(default=None, pattern="^(F|M)$")
     city: str | None = Field(default=None, min_length=1, max_length=40)

@@ -11,10 +11,10 @@ import csv
 import io
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 
 from thinfile.decisioning import parse_application
 from thinfile.errors import InvalidInputError, ThinfileError
+from thinfile.money import format_yuan
 from thinfile.services.policies import MAX_SIMULATION_ROWS
 
 __all__ = ["MONEY_FIELDS", "csv_applications"]
@@ -47,7 +47,7 @@ def _row(raw: Mapping[str | None, str | list[str] | None], n: int) -> dict[str, 
     outcome = values.pop(OUTCOME, None)
     for name in MONEY_FIELDS:
         if isinstance(values.get(name), int):
-            values[name] = str(Decimal(int(str(values[name]))).scaleb(-2))
+            values[name] = format_yuan(int(str(values[name])))
     values.setdefault("applicant_id", f"row-{n}")
     values.setdefault("consent_credit", True)
     try:

@@ -1,8 +1,10 @@
 """An application for credit: the applicant's data and the request, validated in one pass.
 
 Every bad field is reported at once (missing, wrong type, impossible value); nothing is
-defaulted silently. Alternative-data fields are optional: ``null`` means "no data", which the
-model treats as information, never as zero.
+defaulted silently. Money is read by :meth:`thinfile.money.Money.of` and bounded: a requested
+amount from 0.01 to :data:`MAX_REQUESTED_YUAN` yuan, monthly income, spend and debt payments
+from 0 to :data:`MAX_MONTHLY_YUAN` yuan. Alternative-data fields are optional: ``null``
+means "no data", which the model treats as information, never as zero.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from thinfile.errors import FieldProblem, InvalidInputError
+from thinfile.money import FEN_PER_YUAN, Money, format_yuan
 
 __all__ = [
+    "MAX_MONTHLY_YUAN",
+    "MAX_REQUESTED_YUAN",
+    "MONEY_FIELDS",
     "PURPOSES",
     "SEGMENTS",
     "Application",
@@ -83,17 +88,46 @@ def _day(value: object) -> date:
         raise _Bad("must be a date written YYYY-MM-DD") from None
 
 
-def _fen(value: object) -> int:
-    """A yuan amount (``"12000.00"`` or ``12000``) as whole fen; floats are refused."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise _Bad("must be a yuan amount written as a string such as \"12000.00\" or an integer")
-    try:
-        exact = Decimal(str(value)) * 100
-    except InvalidOperation:
-        raise _Bad("is not a number") from None
-    if not exact.is_finite() or exact != exact.to_integral_value() or exact < 0:
-        raise _Bad("must be a non-negative amount with at most two decimals")
-    return int(exact)
+def _yuan_in(low: int, high: int) -> Parser:
+    """A yuan amount (``"12000.00"``, ``"12,000"`` or ``12000``) from ``low`` to ``high`` fen,
+    read by :meth:`Money.of`: floats, exponents (``"1e12"``), ``NaN``, infinity and
+    full-width digits are refused."""
+
+    def parse(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise _Bad(f"{_AMOUNT_HINT} or an integer")
+        try:
+            fen = Money.of(value).fen
+        except InvalidInputError as error:
+            raise _Bad(f"{_AMOUNT_HINT} ({error.message})") from None
+        if not low <= fen <= high:
+            raise _Bad(f"must be from {_yuan_words(low)} to {_yuan_words(high)} yuan")
+        return fen
+
+    return parse
+
+
+_AMOUNT_HINT = 'must be a yuan amount written in digits 0-9, such as "12000.00"'
+
+
+def _yuan_words(fen: int) -> str:
+    """``100000000`` → ``'1,000,000'``; ``1`` → ``'0.01'``: a bound as a person reads it."""
+    whole, part = divmod(fen, FEN_PER_YUAN)
+    return f"{whole:,}" if part == 0 else f"{whole:,}.{part:02d}"
+
+
+MAX_REQUESTED_YUAN = 1_000_000
+"""The most an application may ask for, in yuan: above what any consumer product lends (the
+shipped policy's largest product lends 100,000; internet personal loans in China are capped
+at 200,000 per lender), so a larger figure is a typing slip, refused before it is decided."""
+MAX_MONTHLY_YUAN = 10_000_000
+"""The most a monthly income, spend or debt payment may be, in yuan: a guard against slips
+such as ``1e12``, far above any applicant a consumer lender sees."""
+_requested_amount = _yuan_in(1, MAX_REQUESTED_YUAN * FEN_PER_YUAN)
+_monthly_amount = _yuan_in(0, MAX_MONTHLY_YUAN * FEN_PER_YUAN)
+MONEY_FIELDS = frozenset({"requested_amount", "income_monthly_mean", "declared_monthly_income",
+                          "ecommerce_monthly_spend", "existing_debt_payment_monthly"})
+"""The fields holding money: yuan in, whole fen in :attr:`Application.values`."""
 
 
 def _choice(options: tuple[str, ...]) -> Parser:
@@ -113,7 +147,7 @@ REQUIRED: dict[str, Parser] = {
     "segment": _choice(SEGMENTS),
     "months_in_city": _int_in(0, 900),
     "purpose": _choice(PURPOSES),
-    "requested_amount": _fen,
+    "requested_amount": _requested_amount,
     "requested_term_months": _int_in(1, 60),
     "consent_credit": _flag,
 }
@@ -130,21 +164,21 @@ OPTIONAL: dict[str, Parser] = {
     "bureau_records": _int_in(0, 1000),
     "bureau_delinquencies_24m": _int_in(0, 1000),
     "platform_tenure_months": _int_in(0, 900),
-    "income_monthly_mean": _fen,
+    "income_monthly_mean": _monthly_amount,
     "income_monthly_cv": _nonneg_number,
     "income_months_observed": _int_in(0, 12),
     "income_verified": _flag,
-    "declared_monthly_income": _fen,
+    "declared_monthly_income": _monthly_amount,
     "rent_months_reported": _int_in(0, 900),
     "rent_on_time_ratio": _ratio,
     "utility_months_reported": _int_in(0, 900),
     "utility_on_time_ratio": _ratio,
     "social_insurance_months": _int_in(0, 900),
     "ecommerce_months_active": _int_in(0, 900),
-    "ecommerce_monthly_spend": _fen,
+    "ecommerce_monthly_spend": _monthly_amount,
     "device_tenure_months": _int_in(0, 900),
     "address_changes_24m": _int_in(0, 100),
-    "existing_debt_payment_monthly": _fen,
+    "existing_debt_payment_monthly": _monthly_amount,
     "consent_alt_data": _flag,
 }
 
@@ -189,8 +223,8 @@ class Application:
         for key, value in self.values.items():
             if isinstance(value, date):
                 out[key] = value.isoformat()
-            elif REQUIRED.get(key, OPTIONAL.get(key)) is _fen and isinstance(value, int):
-                out[key] = f"{value // 100}.{value % 100:02d}"
+            elif key in MONEY_FIELDS and isinstance(value, int):
+                out[key] = format_yuan(value)
             else:
                 out[key] = value
         return out

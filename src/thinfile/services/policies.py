@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from thinfile.decisioning import Policy, PolicyBook, Scorer, load_policy, simula
 from thinfile.decisioning.policy import policy_from_json
 from thinfile.decisioning.simulate import SimulationReport
 from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.money import parse_rate
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import Actor, Sessions, now_utc
 from thinfile.store.decisioning_tables import model_versions, policy_versions
@@ -119,12 +120,9 @@ def activate_policy(sessions: Sessions, version: str, *, actor: Actor) -> None:
 
 
 def set_challenger(sessions: Sessions, version: str | None, share: str, *, actor: Actor) -> None:
-    """Route ``share`` (0–1) of applicants to challenger ``version`` (None removes it)."""
-    try:
-        fraction = Decimal(share)
-    except InvalidOperation:
-        raise InvalidInputError("share must be a number from 0 to 1", field="share",
-                                value=share) from None
+    """Route ``share`` (0–1, or a percentage such as ``"25%"``) of applicants to challenger
+    ``version`` (None removes it). ``NaN``, infinity and exponents are refused."""
+    fraction = parse_rate(share, field="share")
     if not 0 <= fraction <= 1:
         raise InvalidInputError("share must be from 0 to 1", field="share", value=share)
     with sessions.begin() as session:

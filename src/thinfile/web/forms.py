@@ -47,6 +47,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("The amount to repay has changed. Check the new amount and confirm again.")),
     (re.compile(r"more than two decimal places"),
      N_("Enter an amount in yuan, such as 6000 or 6000.50.")),
+    (re.compile(r"^must be from (?P<low>[0-9.,]+) to (?P<high>[0-9.,]+) yuan$"),
+     N_("Enter an amount from %(low)s to %(high)s yuan.")),
+    (re.compile(r"(is written with an exponent|is not a finite number|uses digits other than"
+                r" 0-9.*|has spaces or underscores inside it|has commas in the wrong places|"
+                r"is empty|is not a number|digits before the decimal point)$"),
+     N_("Write the amount in digits 0-9 only, such as 6000 or 6000.50.")),
 )
 
 
@@ -83,7 +89,7 @@ def application_form(fields: Mapping[str, str], *, id_number: str, consent_credi
     required field is reported by the service, and text in a number field too."""
     form: dict[str, object] = {}
     for name in _TEXT_FIELDS:
-        value = fields.get(name, "").strip().replace(",", "")
+        value = fields.get(name, "").strip()  # amounts are read by Money.of, commas and all
         if value:
             form[name] = value
     for name in _INTEGER_FIELDS:

@@ -130,8 +130,10 @@ def payment_key(text: str, loan_id: int) -> str:
 
 
 def parse_amount(text: str, currency: str) -> Money:
-    """A yuan amount typed by the borrower (``893.33``, ``1,000``), strictly positive."""
-    amount = Money.of(text.strip().replace(",", "").replace("¥", "") or "x", currency)
+    """A yuan amount typed by the borrower (``893.33``, ``1,000``, ``¥1,000``), strictly
+    positive, read by :meth:`Money.of` (no exponents, ``NaN``, infinity or full-width
+    digits; commas only between groups of three digits)."""
+    amount = Money.of(text.strip().removeprefix("¥").removeprefix("￥"), currency)
     if amount.fen <= 0:
         raise InvalidInputError("must be a non-negative amount greater than zero",
                                 field="amount", value=text)
