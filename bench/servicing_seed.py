@@ -20,6 +20,7 @@ from thinfile.servicing import ServicingProduct
 from thinfile.store.servicing_codec import product_to_json, terms_to_json, to_day
 
 RATE_UNITS = ServicingProduct().penalty_rate_units(Decimal("0.18"))
+CAP_UNITS = ServicingProduct().defaults.all_in_cap_units
 
 
 def _numbers(engine: Engine, n: int) -> str:
@@ -40,10 +41,11 @@ def seed(engine: Engine, n: int, business_day: date) -> None:
     loans_sql = f"""
     INSERT INTO servicing_loans (id, product_code, currency, status, principal, down_payment,
       disbursed_day, cob_day, overdue_since_day, bucket, subsidy_end_day, grace_days,
-      penalty_rate_units, day_basis, late_fee, late_fee_cap, charge_off_days, version)
+      penalty_rate_units, day_basis, leap_basis, all_in_cap_units, late_fee, late_fee_cap,
+      charge_off_days, version)
     SELECT g, 'standard', 'CNY', 'active', 1000000 + (g % 50) * 10000, 0,
-      {d} - {age}, {d - 1}, NULL, 'CURRENT', {d} - {age} + 360, 3, {RATE_UNITS}, 360, 0, 0,
-      180, 1
+      {d} - {age}, {d - 1}, NULL, 'CURRENT', {d} - {age} + 360, 3, {RATE_UNITS}, 360, 360,
+      {CAP_UNITS}, 0, 0, 180, 1
     FROM ({nums}) AS s
     """
     terms_sql = """

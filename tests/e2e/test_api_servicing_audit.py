@@ -110,10 +110,12 @@ def _pay(book: Book, amount: str, key: str) -> dict[str, Any]:
 
 
 def _overpay(book: Book) -> None:
-    quote = book.api.get(f"/v1/loans/{book.loan_id}/payoff", headers=book.alice.headers).json()
-    extra = f"{float(quote['amount']) + 10:.2f}"
-    reply = book.post(book.alice, f"/v1/loans/{book.loan_id}/prepayments", {"amount": extra},
-                      "setup-overpay-1")
+    """The borrower repays 10.00, then the merchant refunds the whole price: the borrower's
+    10.00 is now overpayment held for refund (a payment above the payoff is refused)."""
+    _pay(book, "10.00", "setup-overpay-1")
+    principal = book.loan()["principal"]
+    reply = book.post(book.agent, f"/v1/staff/loans/{book.loan_id}/merchant-refunds",
+                      {"amount": principal}, "setup-overpay-2")
     assert reply.status_code == 201 and reply.json()["overpayment"] == "10.00", reply.text
 
 

@@ -69,7 +69,8 @@ def pay_form(page: str, form: str = "payments") -> dict[str, str]:
     action = re.search(rf'<form method="post" action="(/loans/\d+/{form})".*?</form>', page,
                        re.S)
     assert action, f"no {form} form"
-    fields = dict(re.findall(r'name="(\w+)"[^>]*?value="([^"]*)"', action.group(0)))
+    inputs = re.findall(r"<input[^>]*>", action.group(0))  # buttons are sent only when clicked
+    fields = dict(re.findall(r'name="(\w+)"[^>]*?value="([^"]*)"', " ".join(inputs)))
     return {"url": action.group(1), **fields}
 
 
@@ -372,3 +373,40 @@ def test_the_loan_pages_and_the_book_work_on_postgresql(tmp_path, monkeypatch):
         app.state.context.engine.dispose()
     finally:
         next(url, None)
+
+
+def test_pay_now_with_the_payoff_amount_previews_then_closes_the_loan(client, monkeypatch):
+    borrower(client, 41)
+    loan_id = accept_offer(client, monkeypatch)
+    cob.run_cob(engine_of(client), loans.get_loan(engine_of(client), loan_id)
+                .account.disbursed_on + timedelta(days=9))
+    page = client.get(f"/loans/{loan_id}").text
+    payoff = pay_form(page, "prepayments")["amount"]
+    form = pay_form(page)
+    data = {"csrf_token": form["csrf_token"], "idempotency_key": form["idempotency_key"],
+            "amount": payoff}
+    shown = client.post(form["url"], data={**data, "action": "preview"})
+    assert shown.status_code == 200, shown.text
+    assert 'id="pay-preview"' in shown.text
+    assert "The loan is repaid in full." in shown.text or "贷款全部结清。" in shown.text
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
+    paid = client.post(form["url"], data=data, follow_redirects=False)
+    assert paid.status_code == 303, paid.text
+    after = loans.get_loan(engine_of(client), loan_id)
+    assert after.account.status.value == "closed" and after.account.credit == 0
+
+
+def test_pay_now_above_the_payoff_is_refused_beside_the_field_with_the_payoff(client,
+                                                                             monkeypatch):
+    borrower(client, 42)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    payoff = pay_form(page, "prepayments")["amount"]
+    form = pay_form(page)
+    reply = client.post(form["url"], data={"csrf_token": form["csrf_token"],
+                                           "idempotency_key": form["idempotency_key"],
+                                           "amount": "99999999"})
+    assert reply.status_code == 422
+    assert payoff in reply.text
+    assert [t.kind for t in loans.get_loan(engine_of(client), loan_id).transactions] == [
+        "disbursement"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from thinfile.loanmath import LoanTerms, RepaymentMethod
+from thinfile.loanmath import DefaultTerms, LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.loan_postings import rebuild_opening, stored_events
 from thinfile.services.loans import open_and_disburse
@@ -15,9 +15,9 @@ from thinfile.servicing import ServicingProduct, replay
 START = date(2025, 1, 1)
 PRODUCTS = [
     ServicingProduct(),
-    ServicingProduct(code="strict", grace_days=0, late_fee=1500, late_fee_cap=4000,
-                     charge_off_days=60),
-    ServicingProduct(code="lenient", grace_days=5, charge_off_days=90),
+    ServicingProduct(code="strict", charge_off_days=60,
+                     defaults=DefaultTerms(grace_days=0, late_fee=1500, late_fee_cap=4000)),
+    ServicingProduct(code="lenient", defaults=DefaultTerms(grace_days=5), charge_off_days=90),
 ]
 
 

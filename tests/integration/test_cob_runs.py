@@ -13,11 +13,14 @@ import sqlalchemy as sa
 
 from tests.conftest import REPO
 from tests.integration.conftest import fresh_database_url
-from tests.integration.servicing_helpers import open_book, replayed
+from tests.integration.servicing_helpers import open_book, replayed, terms
+from thinfile.loanmath import DayCount, DefaultTerms
 from thinfile.money import Money
 from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
+from thinfile.services.loans import open_and_disburse
 from thinfile.services.payments import post_payment
+from thinfile.servicing import ExtraPayment, ServicingProduct
 from thinfile.store import make_engine, upgrade
 from thinfile.store.servicing_codec import to_day
 
@@ -140,4 +143,37 @@ def test_the_cob_command_audits_each_date_it_closes(database_url, monkeypatch, c
                                     "WHERE action = 'cob.close_day' ORDER BY seq")).all()
     assert [r.subject for r in rows] == [f"cob:2025-02-0{d}" for d in (4, 5, 6)]
     assert {r.actor for r in rows} == {"admin:system"}
+    engine.dispose()
+
+
+def test_sql_and_python_agree_on_default_terms_held_money_and_leap_years(database_url):
+    """Late fees and penalty within the all-in cap, actual/actual penalty in a leap year and
+    held overpayment applied on due dates: SQL close of business equals the domain to the fen."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    start, end = date(2028, 1, 10), date(2028, 4, 20)
+    late_fees = ServicingProduct(code="late-fees", defaults=DefaultTerms(
+        grace_days=1, late_fee=2000, late_fee_cap=5000))
+    hold = ServicingProduct(code="holds", extra_payment=ExtraPayment.HOLD)
+    ids = [open_and_disburse(engine, terms(principal, 6, "0.2399", start=start,
+                                           day_count=DayCount.ACTUAL_ACTUAL),
+                             product=product).loan_id
+           for principal, product in (("900", late_fees), ("250000", late_fees),
+                                      ("3298.22", ServicingProduct()), ("6000", hold))]
+    run_cob(engine, date(2028, 2, 9))
+    first = post_payment(engine, ids[3], Money.of("3000"), date(2028, 2, 10))
+    assert first.overpayment > 0  # held, not cut from principal
+    run_cob(engine, end)
+    for loan_id in ids:
+        stored, rebuilt = replayed(engine, loan_id, end)
+        assert stored == rebuilt, loan_id
+    held = replayed(engine, ids[3], end)[0]
+    assert held.installments[1].is_settled and held.credit == 0  # all held money applied
+    assert held.installments[2].interest_paid > 0 and not held.installments[2].is_settled
+    assert verify_ledger(engine).ok
+    with engine.connect() as conn:
+        relief = conn.execute(sa.text(
+            "SELECT COALESCE(SUM(amount), 0) FROM servicing_journal_lines "
+            "WHERE account = 'all_in_cap_relief'")).scalar_one()
+    assert relief > 0  # the 20-yuan fee on a 900-yuan loan is mostly not charged
     engine.dispose()

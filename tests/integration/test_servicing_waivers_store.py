@@ -24,7 +24,7 @@ NEXT = date(2025, 2, 11)
 
 
 def _late_loan(engine) -> int:
-    loan = open_and_disburse(engine, terms("6000", 6), product=STRICT)
+    loan = open_and_disburse(engine, terms("300000", 6), product=STRICT)
     run_cob(engine, LATE)
     owed = get_loan(engine, loan.loan_id).outstanding
     assert owed.fee == 1500 and owed.penalty > 0

@@ -9,6 +9,7 @@ from thinfile.errors import InvalidInputError, RateCapExceededError
 from thinfile.loanmath import (
     CapBasis,
     DayCount,
+    DefaultTerms,
     Frequency,
     InterestBasis,
     LoanTerms,
@@ -78,7 +79,8 @@ def test_upfront_fee_raises_the_annualized_rate_above_the_contract_rate():
     plain = annualized_rate(build_schedule(terms()))
     with_fee = annualized_rate(build_schedule(terms(upfront_fee=Money.of("300"))))
     assert with_fee.nominal > plain.nominal + D("0.05")
-    statement = cost_statement(build_schedule(terms(upfront_fee=Money.of("300"))))
+    statement = cost_statement(build_schedule(terms(upfront_fee=Money.of("300"))),
+                               default_terms=DefaultTerms())
     assert [i.name for i in statement.items] == ["interest", "service fee"]
     assert statement.net_disbursed == 970000
 

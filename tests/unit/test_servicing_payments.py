@@ -9,10 +9,11 @@ import pytest
 
 from tests.unit.servicing_builders import a_loan, opened
 from thinfile.errors import ConflictError, CurrencyMismatchError, InvalidInputError
-from thinfile.loanmath import RepaymentMethod
+from thinfile.loanmath import DefaultTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.servicing import (
     Account,
+    BeyondPayoff,
     Component,
     CreditLine,
     InvariantViolation,
@@ -49,8 +50,9 @@ def test_an_exact_installment_pays_interest_then_principal_and_leaves_nothing_du
 
 
 def test_a_partial_payment_goes_to_penalty_fees_and_interest_before_principal():
-    product = ServicingProduct(grace_days=0, late_fee=1000, late_fee_cap=3000)
-    loan = closed_to(a_loan(product=product), date(2025, 2, 10))
+    product = ServicingProduct(defaults=DefaultTerms(grace_days=0, late_fee=1000,
+                                                     late_fee_cap=3000))
+    loan = closed_to(a_loan("1200000", product=product), date(2025, 2, 10))
     first = loan.installments[0]
     assert first.penalty_due > 0 and first.fee_due == 1000
     done = pay(loan, Money(first.penalty_due + 1000 + 500), date(2025, 2, 11))
@@ -74,13 +76,31 @@ def test_interest_cannot_be_collected_in_advance():
         ServicingProduct(allocation=((Timing.IN_ADVANCE, Component.INTEREST),))
 
 
-def test_an_overpayment_of_a_paid_off_loan_is_held_as_a_refundable_liability():
+@pytest.mark.parametrize("posting", [pay, prepay])
+def test_money_beyond_the_payoff_is_refused_naming_the_payoff(posting):
     loan = a_loan("1000", "0.12", 1)
     quote = payoff_quote(loan, date(2025, 1, 1))
-    done = prepay(loan, quote + Money(500), date(2025, 1, 1))
+    with pytest.raises(InvalidInputError) as refused:
+        posting(loan, quote + Money(1), date(2025, 1, 1))
+    assert refused.value.field == "amount" and str(quote) in refused.value.message
+
+
+def test_a_product_that_holds_money_beyond_the_payoff_keeps_it_as_a_refundable_liability():
+    loan = a_loan("1000", "0.12", 1, product=ServicingProduct(beyond_payoff=BeyondPayoff.HOLD))
+    quote = payoff_quote(loan, date(2025, 1, 1))
+    done = pay(loan, quote + Money(500), date(2025, 1, 1))
     assert done.loan.status is LoanStatus.CLOSED
     assert done.loan.credit == 500
     assert done.entries[0].amount_of(Account.OVERPAYMENT_LIABILITY) == -500
+
+
+def test_a_product_that_refunds_money_beyond_the_payoff_returns_it_in_the_same_posting():
+    loan = a_loan("1000", "0.12", 1, product=ServicingProduct(beyond_payoff=BeyondPayoff.REFUND))
+    quote = payoff_quote(loan, date(2025, 1, 1))
+    done = pay(loan, quote + Money(500), date(2025, 1, 1))
+    assert done.loan.status is LoanStatus.CLOSED and done.loan.credit == 0
+    refund = done.entries[1]
+    assert refund.kind == "overpayment-refund" and refund.amount_of(Account.CASH) == -500
 
 
 def test_a_payoff_charges_interest_only_for_the_days_used():
@@ -124,12 +144,13 @@ def test_penalty_interest_is_capped_at_one_and_a_half_times_and_at_24_percent():
     assert product.penalty_rate(Decimal("0.12")) == Decimal("0.18")
     assert product.penalty_rate(Decimal("0.20")) == Decimal("0.24")
     with pytest.raises(InvalidInputError):
-        ServicingProduct(penalty_uplift=Decimal("0.6"))
+        DefaultTerms(penalty_uplift=Decimal("0.6"))
 
 
 def test_late_fees_stop_at_the_cap():
-    product = ServicingProduct(grace_days=0, late_fee=2000, late_fee_cap=3000)
-    loan = closed_to(a_loan(product=product), date(2025, 5, 5))
+    product = ServicingProduct(defaults=DefaultTerms(grace_days=0, late_fee=2000,
+                                                     late_fee_cap=3000))
+    loan = closed_to(a_loan("1200000", product=product), date(2025, 5, 5))
     assert loan.late_fees_charged == 3000
     assert [i.fee_due for i in loan.installments[:4]] == [2000, 1000, 0, 0]
 

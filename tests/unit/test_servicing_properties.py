@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.unit.servicing_builders import opened
 from thinfile.errors import ConflictError, InvalidInputError
-from thinfile.loanmath import RepaymentMethod
+from thinfile.loanmath import DefaultTerms, RepaymentMethod
 from thinfile.servicing import (
     Event,
     EventKind,
@@ -46,8 +46,9 @@ def loans(draw: st.DrawFn):
     rate = "0" if method is RepaymentMethod.FEE_INSTALLMENT else draw(
         st.sampled_from(["0.0365", "0.12", "0.18", "0.2399"]))
     product = ServicingProduct(
-        grace_days=draw(st.integers(0, 5)), late_fee=draw(st.sampled_from([0, 500, 2000])),
-        late_fee_cap=5000, charge_off_days=draw(st.sampled_from([30, 90, 180])),
+        defaults=DefaultTerms(grace_days=draw(st.integers(0, 5)),
+                              late_fee=draw(st.sampled_from([0, 500, 2000])), late_fee_cap=5000),
+        charge_off_days=draw(st.sampled_from([30, 90, 180])),
         prepayment_mode=draw(st.sampled_from(list(PrepaymentMode))))
     principal = draw(st.integers(10_000, 5_000_000))
     down = draw(st.sampled_from([0, 0, principal // 10]))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.unit.servicing_builders import opened
 from thinfile.errors import ConflictError, CurrencyMismatchError, InvalidInputError
+from thinfile.loanmath import DefaultTerms
 from thinfile.money import Money
 from thinfile.servicing import (
     Account,
@@ -30,13 +31,14 @@ from thinfile.servicing import (
     waive_fees,
 )
 
-LATE = ServicingProduct(grace_days=0, late_fee=1500, late_fee_cap=5000)
+LATE = ServicingProduct(defaults=DefaultTerms(grace_days=0, late_fee=1500, late_fee_cap=5000))
 FEB10, FEB11 = date(2025, 2, 10), date(2025, 2, 11)
 
 
 def overdue():
-    """A loan ten days late on its first installment: a late fee and penalty interest owed."""
-    opening = opened(product=LATE)
+    """A loan ten days late on its first installment: a late fee and penalty interest owed
+    (large enough that the all-in cap leaves room for the whole late fee)."""
+    opening = opened("1200000", product=LATE)
     done = opening.then(close_through(opening.loan, FEB10))
     return done
 
@@ -113,7 +115,7 @@ def test_waiving_the_last_fee_owed_closes_the_loan():
         (timing, component) for component in (Component.PRINCIPAL, Component.INTEREST,
                                               Component.PENALTY, Component.FEE)
         for timing in (Timing.PAST_DUE, Timing.DUE)))
-    opening = opened("1000", "0.12", 1, product=fees_last)
+    opening = opened("120000", "0.12", 1, product=fees_last)
     loan = close_through(opening.loan, FEB10).loan
     paid = pay(loan, Money(sum(i.unpaid.total for i in loan.installments) - 1500), FEB11).loan
     assert paid.status is LoanStatus.ACTIVE and paid.outstanding.fee == 1500
@@ -123,7 +125,7 @@ def test_waiving_the_last_fee_owed_closes_the_loan():
 
 def test_a_waiver_is_an_event_that_replays_to_the_same_loan():
     books = overdue()
-    opening = opened(product=LATE)
+    opening = opened("1200000", product=LATE)
     events = [Event(EventKind.FEE_WAIVER, FEB11, 1000, waive=WaiverTarget.FEE)]
     rebuilt = replay(opening, events, FEB10)
     direct = waive_fees(books.loan, Money(1000), FEB11, reason="r", target=WaiverTarget.FEE)
@@ -134,7 +136,7 @@ def test_a_waiver_is_an_event_that_replays_to_the_same_loan():
 @given(days=st.integers(1, 120), share=st.integers(1, 100),
        target=st.sampled_from([None, WaiverTarget.FEE, WaiverTarget.PENALTY]))
 def test_any_waiver_up_to_what_is_owed_keeps_every_invariant(days, share, target):
-    opening = opened(product=LATE)
+    opening = opened("1200000", product=LATE)
     books = opening.then(close_through(opening.loan, date(2025, 2, 1) + timedelta(days=days)))
     owed = waivable(books.loan, target)
     if owed == 0:

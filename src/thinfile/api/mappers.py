@@ -20,6 +20,7 @@ from thinfile.api.models_loans import (
     LoanInstallmentPublic,
     LoanPublic,
     LoanSummaryPublic,
+    PaymentPreviewPublic,
     ReceiptPublic,
     TransactionPublic,
 )
@@ -30,10 +31,11 @@ from thinfile.services.applications import ApplicationRecord
 from thinfile.services.credit_lines import LineView
 from thinfile.services.loan_postings import Receipt
 from thinfile.services.loans import LoanView
+from thinfile.services.payments import PaymentPreview
 from thinfile.servicing import Components
 
 __all__ = ["application_public", "application_summary", "line_public", "loan_public",
-           "loan_summary", "money", "receipt_public"]
+           "loan_summary", "money", "preview_public", "receipt_public"]
 
 
 def money(fen: int, currency: str = "CNY") -> str:
@@ -114,6 +116,15 @@ def _balances(c: Components, currency: str) -> BalancesPublic:
     return BalancesPublic(principal=money(c.principal, currency),
                           interest=money(c.interest, currency), fee=money(c.fee, currency),
                           penalty=money(c.penalty, currency), total=money(c.total, currency))
+
+
+def preview_public(p: PaymentPreview) -> PaymentPreviewPublic:
+    cur = p.currency
+    return PaymentPreviewPublic(
+        loan_id=p.loan_id, on=p.on, amount=money(p.amount, cur), paid=_balances(p.paid, cur),
+        held=money(p.held, cur), refunded=money(p.refunded, cur), closes_loan=p.closes,
+        next_due=p.next_due, next_amount=money(p.next_amount, cur),
+        payoff_after=money(p.payoff_after, cur))
 
 
 def loan_summary(view: LoanView) -> LoanSummaryPublic:

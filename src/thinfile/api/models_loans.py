@@ -102,6 +102,23 @@ class PayoffPublic(BaseModel):
                         "days used, all principal")
 
 
+class PaymentPreviewPublic(BaseModel):
+    """What a payment would do, by the same rule the payment follows; nothing is written."""
+
+    loan_id: int
+    on: date
+    amount: str
+    paid: BalancesPublic = Field(description="What it pays, by component; principal includes "
+                                 "any cut ahead of schedule (interest then stops on it)")
+    held: str = Field(description="Kept on the loan as overpayment (products that hold it)")
+    refunded: str = Field(description="Beyond the payoff, returned at once (products that "
+                          "refund it)")
+    closes_loan: bool
+    next_due: date | None = Field(description="The next installment still owed afterwards")
+    next_amount: str = Field(description="What is owed by that date afterwards")
+    payoff_after: str = Field(description="What would close the loan afterwards")
+
+
 class ReceiptPublic(BaseModel):
     txn_id: int
     loan_id: int

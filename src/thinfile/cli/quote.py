@@ -14,6 +14,7 @@ from thinfile.errors import InvalidInputError
 from thinfile.loanmath import (
     AnnualizedRate,
     CapBasis,
+    CostStatement,
     DayCount,
     Frequency,
     InterestBasis,
@@ -24,6 +25,7 @@ from thinfile.loanmath import (
     build_schedule,
     check_cap,
     cost_statement,
+    standard_default_terms,
 )
 from thinfile.money import Money, Rounding, format_yuan
 
@@ -46,8 +48,14 @@ def quote_json(schedule: Schedule, rate: AnnualizedRate | None = None) -> dict[s
         "total_fees": format_yuan(schedule.total_fees),
         "net_disbursed": format_yuan(schedule.net_disbursed.fen),
         "annualized_rate": rate.as_dict(),
-        "statement": cost_statement(schedule, annualized=rate).as_dict(),
+        "statement": _statement(schedule, rate).as_dict(),
     }
+
+
+def _statement(schedule: Schedule, rate: AnnualizedRate) -> CostStatement:
+    """The cost statement with the default terms a loan of this method is serviced under."""
+    return cost_statement(schedule, annualized=rate,
+                          default_terms=standard_default_terms(schedule.terms.method))
 
 
 def broken_period_note(rate: AnnualizedRate) -> str | None:
@@ -72,7 +80,7 @@ def print_quote(schedule: Schedule, console: Console, rate: AnnualizedRate | Non
                   format_yuan(schedule.total_repaid), "")
     console.print(table)
     rate = rate or annualized_rate(schedule)
-    console.print(cost_statement(schedule, annualized=rate).render_text(), highlight=False)
+    console.print(_statement(schedule, rate).render_text(), highlight=False)
     if (note := broken_period_note(rate)) is not None:
         console.print(note, highlight=False)
 

@@ -27,6 +27,7 @@ from thinfile.loanmath import (
     build_schedule,
     cap_measure,
     cost_statement,
+    standard_default_terms,
 )
 from thinfile.money import Money, Rounding, round_fen
 
@@ -227,7 +228,8 @@ def price_offer(
             return None
         schedule, rate = found
     return Offer(rule.code, rule.fit, schedule, rate,
-                 cost_statement(schedule, lender=lender, annualized=rate),
+                 cost_statement(schedule, lender=lender, annualized=rate,
+                                default_terms=standard_default_terms(rule.method)),
                  limit if rule.code == "revolving_line" else None, before_cap)
 
 

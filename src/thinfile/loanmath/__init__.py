@@ -17,13 +17,15 @@ from thinfile.loanmath.annualized import (
 )
 from thinfile.loanmath.calendar import Frequency, add_months, due_dates, periods_between
 from thinfile.loanmath.daycount import DayCount, days_between, year_fraction
-from thinfile.loanmath.disclosure import (
-    ChargeItem,
-    CostStatement,
-    DefaultCost,
+from thinfile.loanmath.defaults import (
+    DefaultCharges,
     DefaultTerms,
-    cost_statement,
+    default_charges,
+    leap_year_basis,
+    standard_default_terms,
+    year_basis,
 )
+from thinfile.loanmath.disclosure import ChargeItem, CostStatement, DefaultCost, cost_statement
 from thinfile.loanmath.irr import broken_period_irr, periodic_irr, xirr
 from thinfile.loanmath.schedule import (
     Installment,
@@ -43,6 +45,7 @@ __all__ = [
     "ChargeItem",
     "CostStatement",
     "DayCount",
+    "DefaultCharges",
     "DefaultCost",
     "DefaultTerms",
     "Frequency",
@@ -62,11 +65,15 @@ __all__ = [
     "check_cap",
     "cost_statement",
     "days_between",
+    "default_charges",
     "due_dates",
+    "leap_year_basis",
     "level_installment",
     "period_rates",
     "periodic_irr",
     "periods_between",
+    "standard_default_terms",
     "xirr",
+    "year_basis",
     "year_fraction",
 ]

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from thinfile.loanmath.annualized import AnnualizedRate, annualized_rate
+from thinfile.loanmath.defaults import (
+    DISCLOSED_DAYS_LATE,
+    DefaultCharges,
+    DefaultTerms,
+    default_charges,
+)
 from thinfile.loanmath.schedule import Schedule
 from thinfile.money import format_yuan
 
-__all__ = ["ChargeItem", "CostStatement", "DefaultCost", "DefaultTerms", "cost_statement"]
+__all__ = ["ChargeItem", "CostStatement", "DefaultCost", "cost_statement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +42,6 @@ class DefaultCost:
 
 
 @dataclass(frozen=True, slots=True)
-class DefaultTerms:
-    """What late repayment costs: penalty interest on overdue principal and a late fee."""
-
-    penalty_uplift: Decimal = Decimal("0.5")
-    """Penalty rate = contract rate × (1 + uplift); 0.5 gives the usual 1.5× cap."""
-    late_fee: int = 0
-    """A flat fee per overdue installment, in fen."""
-    grace_days: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class CostStatement:
     lender: str
     currency: str
@@ -57,6 +52,10 @@ class CostStatement:
     items: tuple[ChargeItem, ...]
     annualized: AnnualizedRate
     default_costs: tuple[DefaultCost, ...]
+    default_terms: DefaultTerms
+    """The servicing product's default terms these lines disclose (what will be charged)."""
+    default_examples: tuple[DefaultCharges, ...]
+    """What the first installment costs paid 1, 10 and 100 days late."""
 
     @property
     def total_cost(self) -> int:
@@ -83,6 +82,13 @@ class CostStatement:
                 {"name": d.name, "name_zh": d.name_zh, "standard": d.standard}
                 for d in self.default_costs
             ],
+            "default_terms": self.default_terms.as_dict(),
+            "default_examples": [
+                {"days_late": e.days_late, "penalty": format_yuan(e.penalty),
+                 "late_fee": format_yuan(e.late_fee), "total": format_yuan(e.total),
+                 "not_charged": format_yuan(e.not_charged)}
+                for e in self.default_examples
+            ],
         }
 
     def render_text(self) -> str:
@@ -105,6 +111,10 @@ class CostStatement:
         lines.append(f"Total cost 总息费: {format_yuan(self.total_cost)}")
         lines.append("If you pay late 逾期费用:")
         lines.extend(f"  - {d.name_zh} {d.name}: {d.standard}" for d in self.default_costs)
+        lines.extend(
+            f"  - 第1期逾期 {e.days_late} 天 installment 1 paid {e.days_late} days late: "
+            f"{format_yuan(e.total)} (penalty {format_yuan(e.penalty)}, late fee "
+            f"{format_yuan(e.late_fee)})" for e in self.default_examples)
         return "\n".join(lines)
 
 
@@ -115,12 +125,13 @@ def _pct(rate: Decimal) -> str:
 def cost_statement(
     schedule: Schedule,
     *,
+    default_terms: DefaultTerms,
     lender: str = "thinfile demo lender",
     fee_collector: str | None = None,
-    default_terms: DefaultTerms | None = None,
     annualized: AnnualizedRate | None = None,
 ) -> CostStatement:
-    """The statement for ``schedule``; ``fee_collector`` names a third party that takes fees."""
+    """The statement for ``schedule`` under the servicing product's ``default_terms``;
+    ``fee_collector`` names a third party that takes fees."""
     terms = schedule.terms
     collector = fee_collector or lender
     items: list[ChargeItem] = []
@@ -142,18 +153,11 @@ def cost_statement(
             "service fee", "服务费", collector, "deducted from the amount disbursed",
             "at disbursement", terms.upfront_fee.fen,
         ))
-    d = default_terms or DefaultTerms()
-    rate = annualized or annualized_rate(schedule)
-    contract = terms.annual_rate or rate.nominal  # fee-only plans: the annualized cost
-    penalty = contract * (1 + d.penalty_uplift)
-    defaults = [DefaultCost(
-        "penalty interest", "罚息",
-        f"{_pct(penalty)} a year ({penalty / 360:.4%} a day) on overdue principal"
-        f" after {d.grace_days} grace days",
-    )]
-    if d.late_fee:
-        defaults.append(DefaultCost("late fee", "滞纳金",
-                                    f"{format_yuan(d.late_fee)} per overdue installment"))
+    first = schedule.installments[0]
+    examples = tuple(default_charges(
+        default_terms, contract_rate=terms.annual_rate, principal=first.principal,
+        interest=first.interest, due=first.due_date, days_late=days,
+        day_count=terms.day_count) for days in DISCLOSED_DAYS_LATE)
     return CostStatement(
         lender=lender,
         currency=schedule.currency,
@@ -162,6 +166,28 @@ def cost_statement(
         periods=terms.periods,
         method=terms.method.value,
         items=tuple(items),
-        annualized=rate,
-        default_costs=tuple(defaults),
+        annualized=annualized or annualized_rate(schedule),
+        default_costs=_default_costs(default_terms, terms.annual_rate, terms.day_count.basis),
+        default_terms=default_terms,
+        default_examples=examples,
     )
+
+
+def _default_costs(d: DefaultTerms, contract_rate: Decimal,
+                   basis: int) -> tuple[DefaultCost, ...]:
+    penalty = d.annual_penalty_rate(contract_rate)
+    out = [DefaultCost(
+        "penalty interest", "罚息",
+        f"{_pct(penalty)} a year ({penalty / basis:.4%} a day) on overdue principal"
+        f" after {d.grace_days} grace days" if penalty else "none",
+    )]
+    if d.late_fee:
+        out.append(DefaultCost(
+            "late fee", "滞纳金",
+            f"{format_yuan(d.late_fee)} per overdue installment, at most "
+            f"{format_yuan(d.late_fee_cap)} in all"))
+    out.append(DefaultCost(
+        "all-in cap", "综合成本上限",
+        f"interest, penalty and fees on an overdue amount never more than "
+        f"{_pct(d.all_in_cap)} a year in all"))
+    return tuple(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
-from thinfile.loanmath import LoanTerms, RepaymentMethod
+from thinfile.loanmath import DefaultTerms, LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.applications_records import (
     ApplicationRecord,
@@ -29,10 +29,11 @@ from thinfile.services.credit_lines import open_line_in_unit
 from thinfile.services.identity_records import Actor, Sessions, now_utc
 from thinfile.services.loans import open_in_unit
 from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import ServicingProduct, standard_product
 from thinfile.store.decisioning_tables import applications
 
 __all__ = ["MIN_READING_SECONDS", "OFFER_DECLINED", "AcceptedOffer", "accept_offer",
-           "decline_offer"]
+           "decline_offer", "offer_product"]
 
 
 MIN_READING_SECONDS = 10
@@ -59,6 +60,18 @@ def _offer_terms(offer: Mapping[str, object], on: date) -> LoanTerms:
         start=on, monthly_fee_rate=Decimal(str(offer["monthly_fee_rate"])),
         upfront_fee=Money.of(str(offer["upfront_fee"])),
     )
+
+
+def offer_product(offer: Mapping[str, object], terms: LoanTerms) -> ServicingProduct:
+    """The servicing product a loan from ``offer`` is serviced under: the standard one for its
+    method, with exactly the default terms its cost statement disclosed (offers stored before
+    statements carried them get the standard terms)."""
+    product = standard_product(terms.method)
+    statement = offer.get("statement")
+    disclosed = statement.get("default_terms") if isinstance(statement, Mapping) else None
+    if not isinstance(disclosed, Mapping):
+        return product
+    return replace(product, defaults=DefaultTerms.from_dict(dict(disclosed)))
 
 
 def _acceptable(row: sa.Row[tuple[object, ...]], actor: Actor, offer: int,
@@ -97,7 +110,8 @@ def accept_offer(engine: Engine, application_id: str, *, actor: Actor, offer: in
         if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
             limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
             line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
-        loan = open_in_unit(uow, terms, credit_line_id=line_id)
+        loan = open_in_unit(uow, terms, product=offer_product(chosen, terms),
+                            credit_line_id=line_id)
         changed = uow.conn.execute(sa.update(applications).where(
             applications.c.id == application_id, applications.c.version == row.version).values(
             status="accepted", accepted_offer=offer, statement_confirmed_at=now_utc(),

@@ -1,7 +1,8 @@
 """Close of business (日终批处理): set-based, idempotent per date, resumable, catching up.
 
 ``run_cob(engine, through)`` closes every business date from the first one some active loan
-has not closed up to ``through``, in order. Each date runs its steps — due, accrual, late fee,
+has not closed up to ``through``, in order. Each date runs its steps — held credit applied,
+due, accrual, late fee (with the day's all-in allowance),
 penalty, delinquency, charge-off, advance (marks the date finished; loans closed to the day
 before follow the book without a write) — each as one SQL statement group over all loans,
 committed together with its step marker in ``servicing_cob_steps``. A killed run resumes at the
@@ -19,6 +20,7 @@ nightly batch from the command line) nothing is audited.
 
 from __future__ import annotations
 
+import calendar
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -30,12 +32,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from thinfile.errors import InvalidInputError
+from thinfile.loanmath.defaults import RATE_SCALE
 from thinfile.services import cob_sql as q
 from thinfile.services.audit import record_audit
-from thinfile.servicing import Account, EntryBuilder
-from thinfile.servicing.product import RATE_SCALE
+from thinfile.servicing import Account, EntryBuilder, apply_held_credit
 from thinfile.store.servicing_codec import from_day, to_day
-from thinfile.store.servicing_repo import post_entries
+from thinfile.store.servicing_repo import LoanRepository, post_entries
 from thinfile.store.servicing_tables import cob_runs, cob_steps
 
 __all__ = ["STEPS", "CobReport", "run_cob"]
@@ -72,6 +74,17 @@ def _post(conn: Connection, kind: str, x: date, currency: str, builder: EntryBui
                      cob_day=to_day(x))
 
 
+def _credit(conn: Connection, x: date, p: Params) -> int:
+    """Overpayment held pays what has fallen due (``servicing.apply_held_credit``), loan by
+    loan: only loans holding money with something due are loaded."""
+    repo = LoanRepository(conn)
+    ids = list(conn.execute(sa.text(q.HELD_CREDIT), p).scalars())
+    for loan_id in ids:
+        stored = repo.get(loan_id, lock=True)
+        repo.write(stored, apply_held_credit(stored.account, x))
+    return len(ids)
+
+
 def _due(conn: Connection, x: date, p: Params) -> int:
     return conn.execute(sa.text(q.DUE), p).rowcount
 
@@ -95,22 +108,38 @@ def _accrual(conn: Connection, x: date, p: Params) -> int:
 
 
 def _late_fee(conn: Connection, x: date, p: Params) -> int:
-    sums = list(_sums(conn, q.LATE_FEE_SUMS, p))
-    touched = conn.execute(sa.text(q.LATE_FEE_ROWS), p).rowcount
-    conn.execute(sa.text(q.LATE_FEE_LOANS), p)
-    for row in sums:
-        _post(conn, "cob-late-fee", x, row["currency"], EntryBuilder(row["currency"]).move(
-            debit=Account.FEE_RECEIVABLE, credit=Account.FEE_INCOME, fen=int(row["fee"])))
-    return touched
+    """The day's all-in allowance for each overdue installment, then late fees within it."""
+    conn.execute(sa.text(q.ALLOWANCE), p)
+    fees = [dict(row) for row in conn.execute(sa.text(q.LATE_FEES), p).mappings()]
+    charged = [row for row in fees if row["net"]]
+    if charged:
+        conn.execute(sa.text(q.LATE_FEE_ROW), charged)
+        conn.execute(sa.text(q.LATE_FEE_LOAN), charged)
+    sums: dict[str, EntryBuilder] = {}
+    for row in fees:
+        b = sums.setdefault(row["currency"], EntryBuilder(row["currency"]))
+        _charge(b, Account.FEE_RECEIVABLE, Account.FEE_INCOME, int(row["net"]),
+                int(row["gross"]))
+    for currency, builder in sums.items():
+        _post(conn, "cob-late-fee", x, currency, builder)
+    return len(charged)
+
+
+def _charge(entry: EntryBuilder, receivable: Account, income: Account, net: int,
+            gross: int) -> None:
+    """As ``thinfile.servicing.cob._book``: charged gross, the part above the all-in
+    allowance relieved at once."""
+    entry.debit(receivable, net).credit(income, gross).debit(Account.CAP_RELIEF, gross - net)
 
 
 def _penalty(conn: Connection, x: date, p: Params) -> int:
     sums = list(_sums(conn, q.PENALTY_SUMS, p))
     touched = conn.execute(sa.text(q.PENALTY), p).rowcount
     for row in sums:
-        _post(conn, "cob-penalty", x, row["currency"], EntryBuilder(row["currency"]).move(
-            debit=Account.PENALTY_RECEIVABLE, credit=Account.PENALTY_INCOME,
-            fen=int(row["penalty"])))
+        b = EntryBuilder(row["currency"])
+        _charge(b, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, int(row["net"]),
+                int(row["gross"]))
+        _post(conn, "cob-penalty", x, row["currency"], b)
     return touched
 
 
@@ -144,8 +173,9 @@ def _advance(conn: Connection, x: date, p: Params) -> int:
 
 
 STEPS: tuple[tuple[str, Step], ...] = (
-    ("due", _due), ("accrual", _accrual), ("late-fee", _late_fee), ("penalty", _penalty),
-    ("delinquency", _delinquency), ("charge-off", _charge_off), ("advance", _advance),
+    ("credit", _credit), ("due", _due), ("accrual", _accrual), ("late-fee", _late_fee),
+    ("penalty", _penalty), ("delinquency", _delinquency), ("charge-off", _charge_off),
+    ("advance", _advance),
 )
 
 
@@ -178,6 +208,7 @@ def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]]
             max_grace = int(conn.execute(sa.text(q.MAX_GRACE)).scalar_one())
             book = conn.execute(sa.text(q.BOOK_DAY)).scalar()
         params = {"x": day, "prev": day - 1, "scale": RATE_SCALE, "max_grace": max_grace,
+                  "leap": int(calendar.isleap(x.year)),
                   "lo": _EVER if book == day - 1 else day - 1}
         for name, step in STEPS:
             if name in done:

@@ -18,6 +18,15 @@ _LOANS = ("SELECT id FROM servicing_loans WHERE status = 'active' "
 _ARREARS = ("(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid "
             "+ i.fee_due - i.fee_paid)")
 
+HELD_CREDIT = f"""
+SELECT l.id FROM servicing_loans l
+WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.credit > 0
+  AND EXISTS (SELECT 1 FROM servicing_installments i WHERE i.loan_id = l.id AND i.due_day <= :x
+              AND {_ARREARS} + i.penalty_due - i.penalty_paid > 0)
+ORDER BY l.id
+"""
+"""Loans holding overpayment while something has fallen due: the few the credit step loads."""
+
 DUE = f"""
 UPDATE servicing_loans SET overdue_since_day = :x
 WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day IS NULL
@@ -70,6 +79,27 @@ SUBSIDY = f"""
 UPDATE servicing_loans SET subsidy_recognized = {_SUBSIDY_TARGET} WHERE {_SUBSIDY_WHERE}
 """
 
+_BASIS = "CAST(CASE WHEN :leap = 1 THEN l.leap_basis ELSE l.day_basis END AS BIGINT)"
+"""The day's year basis: actual/actual loans divide by 366 on a day of a leap year."""
+_OVERDUE_BASE = "(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid)"
+_ROOM = "(i.default_allowance - i.default_charged)"
+
+
+def _within(gross: str) -> str:
+    """The part of a default charge the installment's unused all-in allowance leaves room
+    for (``thinfile.servicing.cob._within``)."""
+    return f"CASE WHEN {gross} < {_ROOM} THEN {gross} WHEN {_ROOM} > 0 THEN {_ROOM} ELSE 0 END"
+
+
+ALLOWANCE = f"""
+UPDATE servicing_installments AS i
+SET default_allowance = i.default_allowance
+    + {_OVERDUE_BASE} * l.all_in_cap_units / ({_BASIS} * :scale)
+FROM servicing_loans l
+WHERE l.id = i.loan_id AND l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
+  AND l.overdue_since_day IS NOT NULL AND i.due_day < :x AND {_OVERDUE_BASE} > 0
+"""
+
 _LATE_FEE = ("CASE WHEN l.late_fee < l.late_fee_cap - l.late_fees_charged THEN l.late_fee "
              "ELSE l.late_fee_cap - l.late_fees_charged END")
 _LATE_WHERE = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.late_fee > 0
@@ -77,44 +107,40 @@ _LATE_WHERE = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.
   AND i.due_day BETWEEN :prev - :max_grace AND :prev
   AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0"""
 
-LATE_FEE_SUMS = f"""
-SELECT l.currency, SUM({_LATE_FEE}) AS fee
+LATE_FEES = f"""
+SELECT i.loan_id, i.n, l.currency, {_LATE_FEE} AS gross, {_within(_LATE_FEE)} AS net
 FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
-WHERE {_LATE_WHERE} GROUP BY l.currency
+WHERE {_LATE_WHERE}
+"""
+"""The installments a late fee falls on today: at most one per loan (due dates differ)."""
+
+LATE_FEE_ROW = """
+UPDATE servicing_installments SET fee_due = fee_due + :net, fee_accrued = fee_accrued + :net,
+  default_charged = default_charged + :net
+WHERE loan_id = :loan_id AND n = :n
 """
 
-LATE_FEE_LOANS = f"""
-UPDATE servicing_loans SET late_fees_charged = late_fees_charged + (
-  SELECT {_LATE_FEE} FROM servicing_loans l WHERE l.id = servicing_loans.id)
-WHERE id IN (SELECT l.id FROM servicing_installments i
-             JOIN servicing_loans l ON l.id = i.loan_id WHERE {_LATE_WHERE})
-"""
-
-LATE_FEE_ROWS = f"""
-UPDATE servicing_installments AS i
-SET fee_due = i.fee_due + f.fee, fee_accrued = i.fee_accrued + f.fee
-FROM (SELECT i.loan_id, i.n, {_LATE_FEE} AS fee
-      FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
-      WHERE {_LATE_WHERE}) AS f
-WHERE i.loan_id = f.loan_id AND i.n = f.n
+LATE_FEE_LOAN = """
+UPDATE servicing_loans SET late_fees_charged = late_fees_charged + :net WHERE id = :loan_id
 """
 
 _PENALTY = ("(2 * (i.principal_due - i.principal_paid) * l.penalty_rate_units "
-            "+ CAST(l.day_basis AS BIGINT) * :scale) / (2 * CAST(l.day_basis AS BIGINT) * :scale)")
+            f"+ {_BASIS} * :scale) / (2 * {_BASIS} * :scale)")
 _PENALTY_WHERE = """l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
   AND l.overdue_since_day IS NOT NULL AND l.overdue_since_day + l.grace_days < :x
   AND i.due_day + l.grace_days < :x AND i.principal_due > i.principal_paid"""
 
 PENALTY_SUMS = f"""
-SELECT l.currency, SUM({_PENALTY}) AS penalty
+SELECT l.currency, SUM({_PENALTY}) AS gross, SUM({_within(_PENALTY)}) AS net
 FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
 WHERE {_PENALTY_WHERE} GROUP BY l.currency
 """
 
 PENALTY = f"""
-UPDATE servicing_installments AS i SET penalty_due = i.penalty_due + {_PENALTY}
+UPDATE servicing_installments AS i SET penalty_due = i.penalty_due + {_within(_PENALTY)},
+  default_charged = i.default_charged + {_within(_PENALTY)}
 FROM servicing_loans l
-WHERE l.id = i.loan_id AND {_PENALTY_WHERE} AND {_PENALTY} > 0
+WHERE l.id = i.loan_id AND {_PENALTY_WHERE} AND {_within(_PENALTY)} > 0
 """
 
 _NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESCE(

@@ -63,10 +63,10 @@ FORM_FIELDS = (
     "rent_months_reported", "rent_on_time_ratio", "utility_months_reported",
     "utility_on_time_ratio", "social_insurance_months", "ecommerce_months_active",
     "ecommerce_monthly_spend", "device_tenure_months", "address_changes_24m",
-    "existing_debt_payment_monthly", "consent_alt_data",
+    "existing_debt_payment_monthly", "declared_monthly_income", "consent_alt_data",
 )
 MONEY_FIELDS = {"requested_amount", "income_monthly_mean", "ecommerce_monthly_spend",
-                "existing_debt_payment_monthly"}
+                "existing_debt_payment_monthly", "declared_monthly_income"}
 BEHAVIOURS = ("on time", "late", "prepays", "defaults")
 
 

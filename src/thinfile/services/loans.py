@@ -45,6 +45,7 @@ from thinfile.servicing import (
     payoff_quote,
     recover,
     refund_overpayment,
+    standard_product,
     waive_fees,
     write_off,
 )
@@ -109,7 +110,7 @@ def open_and_disburse(
     becomes installment 0 and, with ``pay_down_payment``, is collected at once.
     """
     with UnitOfWork(engine) as uow:
-        loan = _open(uow, terms, product or ServicingProduct(), down_payment, subsidy,
+        loan = _open(uow, terms, product or standard_product(terms.method), down_payment, subsidy,
                      merchant, credit_line_id)
         if down_payment and pay_down_payment:
             from thinfile.services.payments import pay_in_unit
@@ -123,7 +124,8 @@ def open_and_disburse(
 def open_in_unit(uow: UnitOfWork, terms: LoanTerms, *, product: ServicingProduct | None = None,
                  credit_line_id: int | None = None) -> LoanAccount:
     """Open and disburse inside the caller's unit of work (accepting an offer is one)."""
-    return _open(uow, terms, product or ServicingProduct(), None, None, None, credit_line_id)
+    return _open(uow, terms, product or standard_product(terms.method), None, None, None,
+                 credit_line_id)
 
 
 def _open(uow: UnitOfWork, terms: LoanTerms, product: ServicingProduct,

@@ -45,6 +45,7 @@ from thinfile.servicing import (
     Outcome,
     PrepaymentMode,
     pay,
+    payoff_quote,
     prepay,
     replay,
     reversal_entries,
@@ -53,8 +54,9 @@ from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan, post_entries
 from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
 
-__all__ = ["Reversal", "pay_in_unit", "post_payment", "prepay_in_unit", "prepay_loan",
-           "reversal_audit", "reverse_in_unit", "reverse_payment"]
+__all__ = ["PaymentPreview", "Reversal", "pay_in_unit", "post_payment", "prepay_in_unit",
+           "prepay_loan", "preview_payment", "reversal_audit", "reverse_in_unit",
+           "reverse_payment"]
 
 _REVERSIBLE = {EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.MERCHANT_REFUND,
                EventKind.RECOVERY, EventKind.FEE_WAIVER}
@@ -172,6 +174,51 @@ def prepay_loan(engine: Engine, loan_id: int, amount: Money, on: date, *,
     return in_own_unit(engine, lambda uow: prepay_in_unit(
         uow, loan_id, amount, on, mode=mode, key=idempotency_key),
         lambda receipt: receipt_audit(actor, receipt) if actor else None)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPreview:
+    """What a payment would do, before the borrower pays (nothing is written).
+
+    ``paid`` is what it pays by component (principal includes any cut ahead of schedule);
+    ``held`` stays on the loan as overpayment, ``refunded`` goes straight back. After it,
+    ``next_due`` / ``next_amount`` is the next installment still owed, ``payoff_after`` what
+    would then close the loan.
+    """
+
+    loan_id: int
+    on: date
+    amount: int
+    currency: str
+    paid: Components
+    held: int
+    refunded: int
+    closes: bool
+    next_due: date | None
+    next_amount: int
+    payoff_after: int
+
+
+def preview_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
+                    prepayment: bool = False,
+                    mode: PrepaymentMode | None = None) -> PaymentPreview:
+    """What paying ``amount`` on ``on`` would do — by the same rule the payment itself
+    follows; an amount the payment would refuse is refused here with the same error."""
+    with UnitOfWork(engine) as uow:  # never committed: a preview writes nothing
+        stored = catch_up(uow, uow.loans.get(loan_id, lock=True), on)
+    before = stored.account
+    done = (prepay(before, amount, on, mode=mode) if prepayment
+            else pay(before, amount, on))
+    after = done.loan
+    refunded = sum(e.amount_of(Account.CASH) for e in done.entries[1:])
+    upcoming = next((i for i in after.installments if i.unpaid.total and i.due >= on), None)
+    return PaymentPreview(
+        loan_id, on, amount.fen, amount.currency, paid_between(before, after),
+        after.credit - before.credit if after.credit > before.credit else 0, -refunded,
+        after.status.value == "closed", upcoming.due if upcoming else None,
+        sum(i.unpaid.total for i in after.installments
+            if upcoming and i.due <= upcoming.due),
+        payoff_quote(after, on).fen if after.status.value == "active" else 0)
 
 
 def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:

@@ -23,7 +23,7 @@ from thinfile.servicing.creditline import (
     change_limit,
     check_draw,
 )
-from thinfile.servicing.daily import accrued_to, daily_penalty
+from thinfile.servicing.daily import accrued_to, daily_allowance, daily_penalty
 from thinfile.servicing.invariants import (
     InvariantViolation,
     balances_from_account,
@@ -38,16 +38,24 @@ from thinfile.servicing.ledger import (
     reversal_of,
 )
 from thinfile.servicing.lifecycle import charge_off, recover, refund_overpayment, write_off
-from thinfile.servicing.payments import merchant_refund, pay, payoff_quote, prepay
+from thinfile.servicing.payments import (
+    apply_held_credit,
+    merchant_refund,
+    pay,
+    payoff_quote,
+    prepay,
+)
 from thinfile.servicing.product import (
     DEFAULT_ALLOCATION,
     DEFAULT_BUCKETS,
-    AdvanceTarget,
+    BeyondPayoff,
     Component,
     DelinquencyRange,
+    ExtraPayment,
     PrepaymentMode,
     ServicingProduct,
     Timing,
+    standard_product,
 )
 from thinfile.servicing.replay import Event, EventKind, apply_event, replay, reversal_entries
 from thinfile.servicing.waiver import WaiverTarget, waivable, waive_fees
@@ -56,8 +64,8 @@ __all__ = [
     "DEFAULT_ALLOCATION",
     "DEFAULT_BUCKETS",
     "Account",
-    "AdvanceTarget",
     "Allocation",
+    "BeyondPayoff",
     "BucketMove",
     "Component",
     "Components",
@@ -66,6 +74,7 @@ __all__ = [
     "EntryBuilder",
     "Event",
     "EventKind",
+    "ExtraPayment",
     "InstallmentState",
     "InvariantViolation",
     "JournalEntry",
@@ -83,6 +92,7 @@ __all__ = [
     "accrued_to",
     "allocate",
     "apply_event",
+    "apply_held_credit",
     "balances_from_account",
     "change_limit",
     "charge_off",
@@ -90,6 +100,7 @@ __all__ = [
     "check_loan",
     "close_day",
     "close_through",
+    "daily_allowance",
     "daily_penalty",
     "merchant_refund",
     "open_loan",
@@ -101,6 +112,7 @@ __all__ = [
     "replay",
     "reversal_entries",
     "reversal_of",
+    "standard_product",
     "timing_of",
     "waivable",
     "waive_fees",

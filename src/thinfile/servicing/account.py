@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from thinfile.errors import CurrencyMismatchError, InvalidInputError
-from thinfile.loanmath import Schedule, due_dates, period_rates
+from thinfile.loanmath import Schedule, due_dates, period_rates, year_basis
 from thinfile.money import Money
 from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.product import CURRENT, ServicingProduct
@@ -79,12 +79,22 @@ class InstallmentState:
     penalty_paid: int = 0
     interest_accrued: int = 0
     fee_accrued: int = 0
+    default_allowance: int = 0
+    """The all-in cap's room earned so far by this installment's overdue days (fen)."""
+    default_charged: int = 0
+    """Late fee and penalty interest charged on this installment (fen), within the allowance."""
 
     @property
     def unpaid(self) -> Components:
         return Components(self.principal_due - self.principal_paid,
                           self.interest_due - self.interest_paid,
                           self.fee_due - self.fee_paid, self.penalty_due - self.penalty_paid)
+
+    @property
+    def overdue_base(self) -> int:
+        """Principal and interest unpaid: the amount the all-in cap is measured on."""
+        u = self.unpaid
+        return u.principal + u.interest
 
     @property
     def arrears(self) -> int:
@@ -133,6 +143,7 @@ class LoanAccount:
     subsidy_recognized: int = 0
     charged_off: Components = field(default_factory=Components)
     recovered: int = 0
+    merchant_refunded: int = 0
     closed_on: date | None = None
     merchant: str | None = None
     credit_line_id: int | None = None
@@ -161,9 +172,10 @@ class LoanAccount:
     def penalty_rate_units(self) -> int:
         return self.product.penalty_rate_units(self.schedule.terms.annual_rate)
 
-    @property
-    def day_basis(self) -> int:
-        return self.schedule.terms.day_count.basis
+    def year_basis(self, on: date) -> int:
+        """The days a daily rate divides the year by on ``on`` (366 for actual/actual in a
+        leap year)."""
+        return year_basis(self.schedule.terms.day_count, on)
 
     def days_past_due(self, on: date) -> int:
         return (on - self.overdue_since).days if self.overdue_since else 0

@@ -1,7 +1,7 @@
 """Payment allocation (还款冲抵): spread money over installments by the product's rules.
 
 Each rule names a timing and a component; rules run in order, and within a rule the oldest
-installment comes first (in-advance principal follows the product's advance target). Paying
+installment comes first. Paying
 interest or fees that have not yet accrued recognises them at once, so receivables never go
 negative.
 """
@@ -14,7 +14,7 @@ from datetime import date
 
 from thinfile.servicing.account import Components, InstallmentState
 from thinfile.servicing.ledger import Account, EntryBuilder
-from thinfile.servicing.product import AdvanceTarget, Component, Rule, Timing
+from thinfile.servicing.product import Component, Rule, Timing
 
 __all__ = ["Allocation", "allocate", "timing_of"]
 
@@ -38,8 +38,12 @@ class Allocation:
 
     def post(self, entry: EntryBuilder, *, source: Account) -> EntryBuilder:
         """Add this allocation to ``entry``: debit ``source``, credit what was paid."""
+        entry.debit(source, self.paid.total + self.leftover)
+        return self.credit_paid(entry)
+
+    def credit_paid(self, entry: EntryBuilder) -> EntryBuilder:
+        """Credit what was paid: receivables, or income for what was recognised on the spot."""
         paid, now = self.paid, self.recognised
-        entry.debit(source, paid.total + self.leftover)
         entry.credit(Account.PENALTY_RECEIVABLE, paid.penalty)
         entry.credit(Account.FEE_RECEIVABLE, paid.fee - now.fee)
         entry.credit(Account.FEE_INCOME, now.fee)
@@ -67,12 +71,10 @@ def _pay_component(inst: InstallmentState, component: Component,
 
 
 def _order(rows: Sequence[InstallmentState], timing: Timing, on: date,
-           target: AdvanceTarget, current: int | None) -> list[int]:
-    picked = [k for k, row in enumerate(rows)
-              if (Timing.DUE if k == current else timing_of(row, on)) is timing]
-    if timing is Timing.IN_ADVANCE and target is AdvanceTarget.LAST_INSTALLMENT:
-        picked.reverse()
-    return picked
+           current: int | None, fallen_due_only: bool) -> list[int]:
+    return [k for k, row in enumerate(rows)
+            if (Timing.DUE if k == current else timing_of(row, on)) is timing
+            and not (fallen_due_only and row.due > on)]
 
 
 def _as_components(component: Component, amount: int) -> Components:
@@ -85,17 +87,18 @@ def allocate(
     on: date,
     rules: Sequence[Rule],
     *,
-    target: AdvanceTarget = AdvanceTarget.NEXT_INSTALLMENT,
     current: int | None = None,
+    fallen_due_only: bool = False,
 ) -> tuple[tuple[InstallmentState, ...], Allocation]:
     """Allocate ``amount`` fen paid on ``on`` over ``rows`` rule by rule.
 
-    ``current`` forces one row to count as due (a prepayment settles its period first).
+    ``current`` forces one row to count as due (a prepayment settles its period first);
+    ``fallen_due_only`` leaves out rows whose due date is after ``on``.
     """
     out = list(rows)
     paid, recognised, left = Components(), Components(), amount
     for timing, component in rules:
-        for k in _order(out, timing, on, target, current):
+        for k in _order(out, timing, on, current, fallen_due_only):
             if left == 0:
                 break
             out[k], pay, now = _pay_component(out[k], component, left)

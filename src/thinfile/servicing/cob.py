@@ -2,11 +2,14 @@
 
 For business date ``x`` the steps run in this order, each with its own journal entry kind:
 
+0. **credit** — overpayment held (products that hold extra money) pays what has fallen due;
 1. **due** — an installment falling due on ``x`` unpaid starts the arrears clock;
 2. **accrual** — interest and scheduled fees earned to the end of ``x`` (straight line), and
    the merchant subsidy recognised day by day;
-3. **penalty** — a day of penalty interest on principal overdue beyond the grace days, and a
-   late fee (capped per loan) on the first day past grace;
+3. **penalty** — each overdue installment earns a day of all-in allowance; a late fee (capped
+   per loan) on the first day past grace and a day of penalty interest on principal overdue
+   beyond the grace days, each charged only within the allowance not yet used (the rest is
+   booked to ``all_in_cap_relief``: not charged, and why);
 4. **delinquency** — bucket by days past due, with the move recorded;
 5. **charge-off** — at the product's days past due.
 
@@ -27,9 +30,10 @@ from thinfile.servicing.account import (
     LoanStatus,
     Outcome,
 )
-from thinfile.servicing.daily import accrued_to, daily_penalty
+from thinfile.servicing.daily import accrued_to, daily_allowance, daily_penalty
 from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.lifecycle import charge_off
+from thinfile.servicing.payments import apply_held_credit
 from thinfile.servicing.product import CURRENT
 
 __all__ = ["close_day", "close_through"]
@@ -58,25 +62,50 @@ def _accrue(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder]:
 
 def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder,
                                                           EntryBuilder]:
+    """The day's all-in allowance, late fee and penalty for each overdue installment.
+
+    Each is charged only within the installment's allowance not yet used; the part above it
+    is booked to ``all_in_cap_relief`` in the same entry (charged gross, relieved at once).
+    """
     penalty, late = EntryBuilder(loan.currency), EntryBuilder(loan.currency)
-    grace = timedelta(days=loan.product.grace_days)
-    rate, basis = loan.penalty_rate_units, loan.day_basis
+    d = loan.product.defaults
+    grace = timedelta(days=d.grace_days)
+    rate, cap, basis = loan.penalty_rate_units, d.all_in_cap_units, loan.year_basis(x)
     charged = loan.late_fees_charged
     rows: list[InstallmentState] = []
     for row in loan.installments:
         i = row
-        if i.due + grace + timedelta(days=1) == x and i.arrears > 0:
-            fee = min(loan.product.late_fee, loan.product.late_fee_cap - charged)
+        if i.due < x and i.overdue_base > 0:
+            i = replace(i, default_allowance=i.default_allowance
+                        + daily_allowance(i.overdue_base, cap, basis))
+        if i.due + grace + timedelta(days=1) == x and i.arrears > 0 and d.late_fee:
+            gross = min(d.late_fee, d.late_fee_cap - charged)
+            fee = _within(i, gross)
             charged += fee
-            late.move(debit=Account.FEE_RECEIVABLE, credit=Account.FEE_INCOME, fen=fee)
-            i = replace(i, fee_due=i.fee_due + fee, fee_accrued=i.fee_accrued + fee)
+            _book(late, Account.FEE_RECEIVABLE, Account.FEE_INCOME, fee, gross)
+            i = replace(i, fee_due=i.fee_due + fee, fee_accrued=i.fee_accrued + fee,
+                        default_charged=i.default_charged + fee)
         if i.due + grace < x and i.unpaid.principal > 0:
-            day = daily_penalty(i.unpaid.principal, rate, basis)
-            penalty.move(debit=Account.PENALTY_RECEIVABLE, credit=Account.PENALTY_INCOME,
-                         fen=day)
-            i = replace(i, penalty_due=i.penalty_due + day)
+            gross = daily_penalty(i.unpaid.principal, rate, basis)
+            day = _within(i, gross)
+            _book(penalty, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, day, gross)
+            i = replace(i, penalty_due=i.penalty_due + day,
+                        default_charged=i.default_charged + day)
         rows.append(i)
     return replace(loan, installments=tuple(rows), late_fees_charged=charged), penalty, late
+
+
+def _within(row: InstallmentState, gross: int) -> int:
+    """The part of a default charge the installment's unused allowance leaves room for."""
+    return max(0, min(gross, row.default_allowance - row.default_charged))
+
+
+def _book(entry: EntryBuilder, receivable: Account, income: Account, net: int,
+          gross: int) -> None:
+    """Charge ``gross``; the part above ``net`` is not charged (all-in cap relief)."""
+    entry.debit(receivable, net)
+    entry.credit(income, gross)
+    entry.debit(Account.CAP_RELIEF, gross - net)
 
 
 def close_day(loan: LoanAccount, x: date) -> Outcome:
@@ -86,6 +115,10 @@ def close_day(loan: LoanAccount, x: date) -> Outcome:
                             f"before {x}", field="on", value=x.isoformat())
     if loan.status is not LoanStatus.ACTIVE:
         return Outcome(loan)
+    credited = apply_held_credit(loan, x)
+    if credited.loan.status is not LoanStatus.ACTIVE:
+        return credited
+    loan = credited.loan
     if loan.overdue_since is None and any(i.due == x and i.arrears > 0
                                           for i in loan.installments):
         loan = replace(loan, overdue_since=x)
@@ -102,7 +135,7 @@ def close_day(loan: LoanAccount, x: date) -> Outcome:
     moves = () if bucket == loan.bucket else (
         BucketMove(loan.loan_id, x, loan.bucket, bucket, dpd),)
     loan = replace(loan, bucket=bucket, cob_date=x)
-    done = Outcome(loan, tuple(entries), moves)
+    done = credited.then(Outcome(loan, tuple(entries), moves))
     if loan.overdue_since and dpd >= loan.product.charge_off_days:
         done = done.then(charge_off(loan, x))
     return done

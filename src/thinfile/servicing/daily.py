@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from thinfile.servicing.product import RATE_SCALE
+from thinfile.loanmath.defaults import daily_allowance, daily_penalty
 
-__all__ = ["accrued_to", "daily_penalty"]
+__all__ = ["accrued_to", "daily_allowance", "daily_penalty"]
 
 
 def accrued_to(amount: int, start: date, due: date, on: date) -> int:
@@ -25,12 +25,3 @@ def accrued_to(amount: int, start: date, due: date, on: date) -> int:
     if days <= 0:
         return 0
     return amount * days // period
-
-
-def daily_penalty(overdue_principal: int, rate_units: int, day_basis: int) -> int:
-    """One day of penalty interest (罚息) on overdue principal, rounded half up to the fen.
-
-    ``rate_units`` is the annual penalty rate in 1e-8 (see ``ServicingProduct``).
-    """
-    denominator = day_basis * RATE_SCALE
-    return (2 * overdue_principal * rate_units + denominator) // (2 * denominator)

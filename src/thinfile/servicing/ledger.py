@@ -49,6 +49,9 @@ class Account(enum.StrEnum):
     """核销后收回: money collected after charge-off (income)."""
     FEE_WAIVERS = "fee_waivers"
     """费用减免: fees and penalty interest forgiven (contra-income, see ``waiver``)."""
+    CAP_RELIEF = "all_in_cap_relief"
+    """综合成本上限减免: late fees and penalty interest not charged because interest, penalty
+    and fees on an overdue amount would pass the all-in cap (contra-income)."""
 
 
 RECEIVABLES = (
@@ -110,6 +113,12 @@ class EntryBuilder:
     def move(self, *, debit: Account, credit: Account, fen: int) -> EntryBuilder:
         """Debit one account and credit another with the same amount."""
         return self.debit(debit, fen).credit(credit, fen)
+
+    def add(self, other: EntryBuilder) -> EntryBuilder:
+        """Merge ``other``'s lines into this entry."""
+        for account, fen in other._amounts.items():
+            self._amounts[account] += fen
+        return self
 
     def is_empty(self) -> bool:
         return not any(self._amounts.values())

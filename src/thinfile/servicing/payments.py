@@ -1,51 +1,213 @@
-"""Repayments (还款), prepayments (提前还款), payoff quotes and merchant refunds.
+"""Repayments (还款), early repayments (提前还款), payoff quotes and merchant refunds: one rule.
 
-A regular payment follows the product's allocation rules; money beyond everything payable is
-held as overpayment (溢缴款), a refundable liability. A prepayment first settles past-due and
-current amounts with the current period's interest cut to the days actually used (民法典
-art. 677), then reduces principal and re-amortizes the rest (see :mod:`reamortize`).
+Money received on a date is applied the same way whichever path it arrives by (:func:`pay`,
+:func:`prepay`, the borrower's page, the API):
+
+1. **What has fallen due** — past-due installments and the one due that day, by the product's
+   allocation rules (penalty, fees, interest, principal; oldest first).
+2. **The current period** — the installment whose period is running has its interest and fees
+   cut to the days used (民法典 art. 677); the money pays them, then its principal, and, if
+   more is left, interest for the rest of its period on the principal still outstanding after
+   this payment, so that the installment is settled.
+3. **Principal not yet due** — by ``ServicingProduct.extra_payment``: cut at once and the rest
+   of the schedule re-amortized by ``prepayment_mode`` (interest is then owed only on the
+   principal actually outstanding), or held as overpayment (溢缴款) and applied as amounts fall
+   due. Money enough to pay everything off closes the loan either way.
+4. **Beyond the payoff** — refused (default), refunded at once, or held
+   (``ServicingProduct.beyond_payoff``).
+
+So a payment equal to :func:`payoff_quote` closes the loan through :func:`pay` as through
+:func:`prepay`; ``prepay`` only lets the borrower choose the re-amortization mode and never
+holds money. A merchant refund (商户退款) cuts principal including the current installment's
+and re-amortizes; it may not exceed the amount still financed.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
+from thinfile.errors import InvalidInputError
 from thinfile.money import Money
-from thinfile.servicing.account import InstallmentState, LoanAccount, Outcome
-from thinfile.servicing.allocation import allocate
+from thinfile.servicing.account import InstallmentState, LoanAccount, LoanStatus, Outcome
+from thinfile.servicing.allocation import allocate, timing_of
 from thinfile.servicing.daily import accrued_to
 from thinfile.servicing.ledger import Account, EntryBuilder
-from thinfile.servicing.product import Component, PrepaymentMode, Timing
-from thinfile.servicing.reamortize import reamortize, rest_of_period
+from thinfile.servicing.product import (
+    BeyondPayoff,
+    Component,
+    ExtraPayment,
+    PrepaymentMode,
+    Timing,
+)
+from thinfile.servicing.reamortize import reamortize, rest_cost, rest_of_period
 from thinfile.servicing.status import check_posting, refresh
 
-__all__ = ["merchant_refund", "pay", "payoff_quote", "prepay"]
+__all__ = ["apply_held_credit", "merchant_refund", "pay", "payoff_quote", "prepay"]
 
 
-def _finish(loan: LoanAccount, rows: tuple[InstallmentState, ...], entry: EntryBuilder,
-            kind: str, on: date, credit: int) -> Outcome:
-    loan = replace(loan, installments=rows, credit=credit)
-    loan, moves = refresh(loan, on, entry)
-    return Outcome(loan, (entry.build(kind, on, loan_id=loan.loan_id),), moves)
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """Money applied: the new rows, the entry so far, what was held and what was left over."""
+
+    rows: tuple[InstallmentState, ...]
+    entry: EntryBuilder
+    held: int
+    excess: int
 
 
 def pay(loan: LoanAccount, amount: Money, on: date) -> Outcome:
-    """A repayment of ``amount`` on ``on``, allocated by the product's waterfall."""
+    """A repayment of ``amount`` on ``on``: what is due first, then the product's rule for
+    money beyond it (see the module docstring)."""
     fen = loan.check_amount(amount)
     check_posting(loan, on)
-    p = loan.product
-    rows, alloc = allocate(loan.installments, fen, on, p.allocation, target=p.advance_target)
-    entry = alloc.post(EntryBuilder(loan.currency), source=Account.CASH)
-    entry.credit(Account.OVERPAYMENT_LIABILITY, alloc.leftover)
-    return _finish(loan, rows, entry, "repayment", on, loan.credit + alloc.leftover)
+    hold = loan.product.extra_payment is ExtraPayment.HOLD
+    return _receive(loan, fen, on, "repayment", None, hold=hold)
+
+
+def prepay(loan: LoanAccount, amount: Money, on: date, *,
+           mode: PrepaymentMode | None = None) -> Outcome:
+    """Pay ahead of schedule (提前还款): what is due, then principal cut at once and the rest
+    re-amortized by ``mode`` (the product's when None). Overpayment held is used first."""
+    fen = loan.check_amount(amount)
+    check_posting(loan, on)
+    return _receive(loan, fen, on, "prepayment", mode, hold=False)
+
+
+def apply_held_credit(loan: LoanAccount, on: date) -> Outcome:
+    """Overpayment held (溢缴款) pays what has fallen due by ``on``: close of business runs
+    this first on every date, so held money is never idle while an installment is due."""
+    if not loan.credit or loan.status is not LoanStatus.ACTIVE:
+        return Outcome(loan)
+    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
+    rows, alloc = allocate(loan.installments, loan.credit, on, rules, fallen_due_only=True)
+    if not alloc.paid.total:
+        return Outcome(loan)
+    entry = alloc.credit_paid(EntryBuilder(loan.currency).debit(
+        Account.OVERPAYMENT_LIABILITY, alloc.paid.total))
+    done, moves = refresh(replace(loan, installments=rows, credit=alloc.leftover), on, entry)
+    return Outcome(done, (entry.build("credit-applied", on, loan_id=loan.loan_id,
+                                      memo="overpayment held applied to what fell due"),),
+                   moves)
+
+
+def payoff_quote(loan: LoanAccount, on: date) -> Money:
+    """What the borrower must pay on ``on`` to close the loan (提前结清金额).
+
+    Past-due amounts, the current period's interest and fees for the days used, and all
+    principal; less any overpayment held.
+    """
+    return loan.money(_payoff(loan, on))
+
+
+def _payoff(loan: LoanAccount, on: date) -> int:
+    ceiling = sum(i.unpaid.total for i in loan.installments) + 1
+    return max(0, ceiling - _apply(loan, ceiling, on, None, hold=False).excess)
+
+
+def _receive(loan: LoanAccount, fen: int, on: date, kind: str, mode: PrepaymentMode | None,
+             *, hold: bool) -> Outcome:
+    applied = _apply(loan, fen, on, mode, hold=hold)
+    rule = loan.product.beyond_payoff
+    if applied.excess and rule is BeyondPayoff.REFUSE:
+        payoff = loan.money(fen - applied.excess)
+        raise InvalidInputError(
+            f"{loan.money(fen)} is more than loan {loan.loan_id} can take on {on}: paying "
+            f"{payoff} closes it", field="amount", value=str(loan.money(fen)),
+            remedy=f"pay at most the payoff, {payoff}")
+    entry = applied.entry.credit(Account.OVERPAYMENT_LIABILITY, applied.held + applied.excess)
+    done = replace(loan, installments=applied.rows, credit=applied.held + applied.excess)
+    done, moves = refresh(done, on, entry)
+    entries = [entry.build(kind, on, loan_id=loan.loan_id)]
+    if applied.excess and rule is BeyondPayoff.REFUND:
+        entries.append(EntryBuilder(loan.currency).move(
+            debit=Account.OVERPAYMENT_LIABILITY, credit=Account.CASH, fen=applied.excess,
+        ).build("overpayment-refund", on, loan_id=loan.loan_id,
+                memo="money beyond the payoff returned to the borrower"))
+        done = replace(done, credit=applied.held)
+    return Outcome(done, tuple(entries), moves)
+
+
+def _apply(loan: LoanAccount, fen: int, on: date, mode: PrepaymentMode | None, *,
+           hold: bool) -> _Applied:
+    """Apply ``fen`` of cash and any overpayment held: steps 1–3 of the module docstring."""
+    entry = (EntryBuilder(loan.currency).debit(Account.CASH, fen)
+             .debit(Account.OVERPAYMENT_LIABILITY, loan.credit))
+    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
+    rows, alloc = allocate(loan.installments, fen + loan.credit, on, rules,
+                           fallen_due_only=True)
+    alloc.credit_paid(entry)
+    left = alloc.leftover
+    k = next((j for j, row in enumerate(rows) if row.due > on), None)
+    if left == 0 or k is None:
+        return _Applied(rows, entry, 0, left)
+    early = EntryBuilder(loan.currency)
+    after, excess = _early(loan, rows, k, left, on, mode or loan.product.prepayment_mode, early)
+    if hold and not all(row.is_settled for row in after):
+        return _Applied(rows, entry, left, 0)
+    return _Applied(after, entry.add(early), 0, excess)
+
+
+def _early(loan: LoanAccount, rows: tuple[InstallmentState, ...], k: int, money: int,
+           on: date, mode: PrepaymentMode, entry: EntryBuilder,
+           ) -> tuple[tuple[InstallmentState, ...], int]:
+    """Money paid before row ``k`` falls due; returns the rows and the money left over."""
+    original = rows[k]
+    cut = list(rows)
+    cut[k], freed = _restate(original, accrued_to(original.interest_due, original.start,
+                                                  original.due, on),
+                             accrued_to(original.fee_due, original.start, original.due, on),
+                             entry)
+    entry.debit(Account.OVERPAYMENT_LIABILITY, freed)  # interest paid ahead, now money again
+    money += freed
+    if timing_of(original, on) is Timing.IN_ADVANCE:  # its period has not started: all principal
+        return _cut_principal(loan, cut, (k, original), money, on, mode, entry, spread=True)
+    due = [r for r in loan.product.allocation if r[0] is Timing.DUE]
+    settled, alloc = allocate(cut, money, on, due, current=k)
+    alloc.credit_paid(entry)
+    later = sum(row.unpaid.principal for row in settled[k + 1:])
+    if alloc.leftover == 0:
+        rest = rest_of_period(loan, settled[k], original, later, on)
+        return (*settled[:k], rest, *settled[k + 1:]), 0
+    money = alloc.leftover
+    principal = _affordable_cut(loan, original, later, money, on)
+    reduced, _ = _cut_principal(loan, list(settled), (k, original), principal, on, mode, entry,
+                                spread=False)
+    final, alloc = allocate(reduced, money - principal, on, due, current=k)
+    alloc.credit_paid(entry)
+    return final, alloc.leftover
+
+
+def _affordable_cut(loan: LoanAccount, original: InstallmentState, later: int, money: int,
+                    on: date) -> int:
+    """The most principal not yet due that ``money`` can cut while also paying the current
+    installment's interest and fees for the rest of its period on what stays lent."""
+    def needs(c: int) -> int:
+        interest, fee = rest_cost(loan, original, later - c, on)
+        return c + interest + fee
+
+    if needs(later) <= money:
+        return later
+    interest0, fee0 = rest_cost(loan, original, later, on)
+    if needs(0) > money:
+        return 0
+    share = Decimal(interest0) / later if later else Decimal(0)
+    c = int((money - fee0 - interest0) / (1 - share)) if share < 1 else 0
+    c = min(max(c, 0), later - 1)
+    while c > 0 and needs(c) > money:
+        c -= 1
+    while c + 1 < later and needs(c + 1) <= money:
+        c += 1
+    return c
 
 
 def _restate(inst: InstallmentState, interest: int, fee: int,
              entry: EntryBuilder) -> tuple[InstallmentState, int]:
     """Cut a row's interest and fee to the given amounts; returns the row and money freed.
 
-    Accruals above the new amounts are reversed; any part already paid becomes overpayment.
+    Accruals above the new amounts are reversed; any part already paid is freed (booked to
+    overpayment, for the caller to use).
     """
     freed = 0
     for name, new_due, receivable, income in (
@@ -64,64 +226,15 @@ def _restate(inst: InstallmentState, interest: int, fee: int,
     return inst, freed
 
 
-def _current_index(loan: LoanAccount, on: date) -> int | None:
-    return next((k for k, i in enumerate(loan.installments) if i.due >= on), None)
-
-
-def prepay(loan: LoanAccount, amount: Money, on: date, *, mode: PrepaymentMode | None = None,
-           kind: str = "prepayment") -> Outcome:
-    """Pay ahead of schedule: settle what is owed to date, then cut principal and re-amortize.
-
-    Money enough to clear everything pays the loan off (全部提前还款); the rest is held as
-    overpayment. Existing overpayment is used first.
-    """
-    fen = loan.check_amount(amount)
-    check_posting(loan, on)
-    k = _current_index(loan, on)
-    if k is None:
-        return _pay_due_only(loan, fen, on, kind)
-    entry = EntryBuilder(loan.currency)
-    rows = list(loan.installments)
-    original = rows[k]
-    rows[k], freed = _restate(original, accrued_to(original.interest_due, original.start,
-                                                   original.due, on),
-                              accrued_to(original.fee_due, original.start, original.due, on),
-                              entry)
-    funds = fen + loan.credit + freed
-    spread = kind == "merchant-refund"
-    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE
-             and not (spread and r == (Timing.DUE, Component.PRINCIPAL))]
-    settled, alloc = allocate(rows, funds, on, rules, current=k)
-    if alloc.leftover == 0:
-        return _pay_due_only(loan, fen, on, kind)
-    entry.debit(Account.OVERPAYMENT_LIABILITY, loan.credit + freed)
-    alloc.post(entry, source=Account.CASH)
-    entry.credit(Account.CASH, funds - fen)  # part of the funds was overpayment, not cash
-    new_rows, left = _reduce_principal(loan, list(settled), (k, original), alloc.leftover, on,
-                                       mode or loan.product.prepayment_mode, entry,
-                                       spread=spread)
-    entry.credit(Account.OVERPAYMENT_LIABILITY, left)
-    return _finish(loan, new_rows, entry, kind, on, left)
-
-
-def _pay_due_only(loan: LoanAccount, fen: int, on: date, kind: str) -> Outcome:
-    """A prepayment too small to reduce principal is an ordinary payment of what is due."""
-    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
-    rows, alloc = allocate(loan.installments, fen, on, rules)
-    entry = alloc.post(EntryBuilder(loan.currency), source=Account.CASH)
-    entry.credit(Account.OVERPAYMENT_LIABILITY, alloc.leftover)
-    return _finish(loan, rows, entry, kind, on, loan.credit + alloc.leftover)
-
-
-def _reduce_principal(loan: LoanAccount, rows: list[InstallmentState],
-                      current: tuple[int, InstallmentState], money: int, on: date,
-                      mode: PrepaymentMode, entry: EntryBuilder, *, spread: bool,
-                      ) -> tuple[tuple[InstallmentState, ...], int]:
+def _cut_principal(loan: LoanAccount, rows: list[InstallmentState],
+                   current: tuple[int, InstallmentState], money: int, on: date,
+                   mode: PrepaymentMode, entry: EntryBuilder, *, spread: bool,
+                   ) -> tuple[tuple[InstallmentState, ...], int]:
     """Apply ``money`` to principal not yet due and re-amortize it.
 
-    The current row records the principal prepaid (as paid), so principal due always sums to
-    the principal lent. With ``spread`` (merchant refunds) the current row's own principal is
-    re-amortized too, rather than paid first.
+    The current row records the principal cut (as paid), so principal due always sums to the
+    principal lent. With ``spread`` the current row's own principal is re-amortized too,
+    rather than paid first. Returns the rows and the money beyond all principal.
     """
     k, original = current
     group = rows[k:] if spread else rows[k + 1:]
@@ -141,17 +254,57 @@ def _reduce_principal(loan: LoanAccount, rows: list[InstallmentState],
     return (*rows[:k], cur, *rebuilt), money - cut
 
 
-def payoff_quote(loan: LoanAccount, on: date) -> Money:
-    """What the borrower must pay on ``on`` to close the loan (提前结清金额).
-
-    Past-due amounts, the current period's interest and fees for the days used, and all
-    principal; less any overpayment held.
-    """
-    ceiling = sum(i.unpaid.total for i in loan.installments) + 1
-    done = prepay(loan, Money(ceiling, loan.currency), on)
-    return Money(max(0, ceiling - done.loan.credit), loan.currency)
-
-
 def merchant_refund(loan: LoanAccount, amount: Money, on: date) -> Outcome:
-    """A merchant's refund on a point-of-sale loan (商户退款): reduces principal, re-amortizes."""
-    return prepay(loan, amount, on, kind="merchant-refund")
+    """A merchant's refund on a point-of-sale loan (商户退款): reduces principal, re-amortizes.
+
+    Past-due amounts and the current period's interest for the days used are settled first;
+    the rest cuts principal, the current installment's included. A refund above the amount
+    still financed (principal less earlier refunds) is refused; what it leaves after every
+    principal is cut is the borrower's money, held as overpayment for refund.
+    """
+    fen = loan.check_amount(amount)
+    check_posting(loan, on)
+    financed = loan.principal - loan.merchant_refunded
+    if fen > financed:
+        raise InvalidInputError(
+            f"a refund of {loan.money(fen)} is more than the {loan.money(financed)} still "
+            f"financed by loan {loan.loan_id}", field="amount", value=str(loan.money(fen)),
+            remedy=f"refund at most {loan.money(financed)}")
+    entry = (EntryBuilder(loan.currency).debit(Account.CASH, fen)
+             .debit(Account.OVERPAYMENT_LIABILITY, loan.credit))
+    k = next((j for j, row in enumerate(loan.installments) if row.due >= on), None)
+    rows, funds = list(loan.installments), fen + loan.credit
+    if k is not None:
+        original = rows[k]
+        rows[k], freed = _restate(original, accrued_to(original.interest_due, original.start,
+                                                       original.due, on),
+                                  accrued_to(original.fee_due, original.start, original.due,
+                                             on), entry)
+        entry.debit(Account.OVERPAYMENT_LIABILITY, freed)
+        funds += freed
+    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE
+             and r != (Timing.DUE, Component.PRINCIPAL)]
+    settled, alloc = allocate(rows, funds, on, rules, current=k)
+    alloc.credit_paid(entry)
+    final, left = settled, alloc.leftover
+    if k is not None and left == 0:  # nothing reaches principal: an ordinary payment of dues
+        return _refund_of_dues(loan, fen, on)
+    if k is not None:
+        final, left = _cut_principal(loan, list(settled), (k, original), left, on,
+                                     loan.product.prepayment_mode, entry, spread=True)
+    entry.credit(Account.OVERPAYMENT_LIABILITY, left)
+    done = replace(loan, installments=tuple(final), credit=left,
+                   merchant_refunded=loan.merchant_refunded + fen)
+    done, moves = refresh(done, on, entry)
+    return Outcome(done, (entry.build("merchant-refund", on, loan_id=loan.loan_id),), moves)
+
+
+def _refund_of_dues(loan: LoanAccount, fen: int, on: date) -> Outcome:
+    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
+    rows, alloc = allocate(loan.installments, fen, on, rules)
+    entry = alloc.post(EntryBuilder(loan.currency), source=Account.CASH)
+    entry.credit(Account.OVERPAYMENT_LIABILITY, alloc.leftover)
+    done = replace(loan, installments=rows, credit=loan.credit + alloc.leftover,
+                   merchant_refunded=loan.merchant_refunded + fen)
+    done, moves = refresh(done, on, entry)
+    return Outcome(done, (entry.build("merchant-refund", on, loan_id=loan.loan_id),), moves)

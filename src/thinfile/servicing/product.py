@@ -10,27 +10,23 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from thinfile.errors import FieldProblem, InvalidInputError
+from thinfile.loanmath import DefaultTerms, RepaymentMethod, standard_default_terms
 
 __all__ = [
     "DEFAULT_ALLOCATION",
     "DEFAULT_BUCKETS",
-    "AdvanceTarget",
+    "BeyondPayoff",
     "Component",
     "DelinquencyRange",
+    "ExtraPayment",
     "PrepaymentMode",
     "ServicingProduct",
     "Timing",
+    "standard_product",
 ]
-
-PENALTY_UPLIFT_CAP = Decimal("0.5")
-"""DOMAIN §3.1: penalty interest at most the contract rate × 1.5 (银发〔2003〕251号 band)."""
-ALL_IN_CAP = Decimal("0.24")
-"""DOMAIN §3: interest, penalty and fees together above 24%/yr are cut by courts."""
-RATE_SCALE = 10**8
-"""Penalty rates are kept in units of 1e-8 a year so that SQL can apply them in integers."""
 
 
 class Timing(enum.StrEnum):
@@ -46,11 +42,26 @@ class Component(enum.StrEnum):
     PRINCIPAL = "principal"
 
 
-class AdvanceTarget(enum.StrEnum):
-    """Which future installment an advance principal payment reduces first."""
+class ExtraPayment(enum.StrEnum):
+    """What money beyond what is due on the payment date does (提前还款 or 溢缴款)."""
 
-    NEXT_INSTALLMENT = "next-installment"
-    LAST_INSTALLMENT = "last-installment"
+    REDUCE_PRINCIPAL = "reduce-principal"
+    """An early repayment: it cuts principal at once, interest is then owed only on the
+    principal still outstanding, and the rest of the schedule is re-amortized (民法典 art. 677)."""
+    HOLD = "hold"
+    """Held as overpayment (溢缴款) and applied to each amount as it falls due; close of
+    business applies it on the due date. Money enough to pay the loan off still closes it."""
+
+
+class BeyondPayoff(enum.StrEnum):
+    """What happens to money beyond the payoff (everything that closes the loan today)."""
+
+    REFUSE = "refuse"
+    """A payment above the payoff is refused, naming the payoff figure."""
+    REFUND = "refund"
+    """Accepted: the loan closes and the excess goes back to the borrower in the same posting."""
+    HOLD = "hold"
+    """Accepted: the loan closes and the excess is held as overpayment until refunded."""
 
 
 class PrepaymentMode(enum.StrEnum):
@@ -101,21 +112,20 @@ CURRENT = "CURRENT"
 class ServicingProduct:
     """Servicing rules for a family of loans. Amounts in fen; rates as ``Decimal``.
 
-    ``penalty_uplift`` 0.5 means penalty interest (罚息) at the contract rate × 1.5 on overdue
-    principal, starting after ``grace_days``; the penalty rate never exceeds ``penalty_rate_cap``.
-    ``late_fee`` is charged once per installment that goes overdue, at most ``late_fee_cap``
-    over the life of a loan. A loan ``charge_off_days`` past due is charged off (核销).
+    ``defaults`` are the default (违约) terms — grace days, penalty interest, late fee and the
+    all-in cap (:class:`thinfile.loanmath.DefaultTerms`): the cost statement discloses exactly
+    these, and close of business charges exactly these. ``extra_payment`` says what money
+    beyond what is due does, ``beyond_payoff`` what money beyond the payoff does, and
+    ``prepayment_mode`` how the schedule is re-amortized after principal is cut. A loan
+    ``charge_off_days`` past due is charged off (核销).
     """
 
     code: str = "standard"
     allocation: tuple[Rule, ...] = DEFAULT_ALLOCATION
-    advance_target: AdvanceTarget = AdvanceTarget.NEXT_INSTALLMENT
     prepayment_mode: PrepaymentMode = PrepaymentMode.REDUCE_INSTALLMENT
-    grace_days: int = 3
-    penalty_uplift: Decimal = PENALTY_UPLIFT_CAP
-    penalty_rate_cap: Decimal = ALL_IN_CAP
-    late_fee: int = 0
-    late_fee_cap: int = 0
+    extra_payment: ExtraPayment = ExtraPayment.REDUCE_PRINCIPAL
+    beyond_payoff: BeyondPayoff = BeyondPayoff.REFUSE
+    defaults: DefaultTerms = field(default_factory=DefaultTerms)
     buckets: tuple[DelinquencyRange, ...] = field(default=DEFAULT_BUCKETS)
     charge_off_days: int = 180
 
@@ -129,14 +139,17 @@ class ServicingProduct:
                 field=problems[0].field, value=problems[0].value, problems=problems,
             )
 
+    @property
+    def grace_days(self) -> int:
+        return self.defaults.grace_days
+
     def penalty_rate(self, contract_rate: Decimal) -> Decimal:
-        """The annual penalty rate: contract × (1 + uplift), capped, truncated to 1e-8."""
-        rate = min(contract_rate * (1 + self.penalty_uplift), self.penalty_rate_cap)
-        return rate.quantize(Decimal(1) / RATE_SCALE, rounding=ROUND_DOWN)
+        """The annual penalty rate of a loan at ``contract_rate`` (see ``DefaultTerms``)."""
+        return self.defaults.annual_penalty_rate(contract_rate)
 
     def penalty_rate_units(self, contract_rate: Decimal) -> int:
         """:meth:`penalty_rate` in units of 1e-8 a year (what the COB SQL multiplies by)."""
-        return int(self.penalty_rate(contract_rate) * RATE_SCALE)
+        return self.defaults.penalty_rate_units(contract_rate)
 
     def bucket_for(self, days_past_due: int) -> str:
         """The delinquency bucket (M1, M2 …) for a number of days past due (DPD)."""
@@ -144,6 +157,16 @@ class ServicingProduct:
             if bucket.contains(days_past_due):
                 return bucket.label
         return CURRENT
+
+
+def standard_product(method: RepaymentMethod) -> ServicingProduct:
+    """The servicing product thinfile opens a loan of ``method`` with, unless told otherwise;
+    its default terms are :func:`thinfile.loanmath.standard_default_terms`, the ones offers
+    disclose."""
+    defaults = standard_default_terms(method)
+    if defaults == DefaultTerms():
+        return ServicingProduct()
+    return ServicingProduct(code="fee-plan", defaults=defaults)
 
 
 def _allocation_problems(rules: tuple[Rule, ...]) -> list[FieldProblem]:
@@ -165,16 +188,6 @@ def _allocation_problems(rules: tuple[Rule, ...]) -> list[FieldProblem]:
 
 def _limit_problems(p: ServicingProduct) -> list[FieldProblem]:
     out = []
-    if not Decimal(0) <= p.penalty_uplift <= PENALTY_UPLIFT_CAP:
-        out.append(FieldProblem("penalty_uplift", "must be from 0 to 0.5 (rate × 1.5 at most)",
-                                str(p.penalty_uplift)))
-    if not Decimal(0) <= p.penalty_rate_cap <= ALL_IN_CAP:
-        out.append(FieldProblem("penalty_rate_cap", "must be from 0 to 24%",
-                                str(p.penalty_rate_cap)))
-    if p.grace_days < 0:
-        out.append(FieldProblem("grace_days", "cannot be negative", p.grace_days))
-    if p.late_fee < 0 or p.late_fee_cap < 0 or (p.late_fee and p.late_fee > p.late_fee_cap):
-        out.append(FieldProblem("late_fee", "must be from 0 to the late fee cap", p.late_fee))
     if p.charge_off_days < 1:
         out.append(FieldProblem("charge_off_days", "must be at least 1", p.charge_off_days))
     return out

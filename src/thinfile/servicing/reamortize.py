@@ -19,7 +19,7 @@ from thinfile.servicing.account import InstallmentState, LoanAccount
 from thinfile.servicing.daily import accrued_to
 from thinfile.servicing.product import PrepaymentMode
 
-__all__ = ["reamortize", "rest_of_period"]
+__all__ = ["reamortize", "rest_cost", "rest_of_period"]
 
 
 def _principal_rule(loan: LoanAccount, future: Sequence[InstallmentState], balance: int,
@@ -57,15 +57,25 @@ def reamortize(loan: LoanAccount, future: Sequence[InstallmentState], balance: i
     return tuple(rows)
 
 
-def rest_of_period(loan: LoanAccount, cur: InstallmentState, original: InstallmentState,
-                   balance: int, on: date) -> InstallmentState:
-    """Add interest and fees for the rest of the current period on what is still lent."""
-    lent = balance + cur.unpaid.principal
+def rest_cost(loan: LoanAccount, original: InstallmentState, lent: int,
+              on: date) -> tuple[int, int]:
+    """Interest and fees for the rest of the current period (``on`` to its due date) when
+    ``lent`` fen of principal stays outstanding: interest on what is lent, the period's
+    scheduled fee for the days left (nothing once nothing is lent)."""
     period = original.period_days
     rest = (original.due - on).days
     if lent == 0 or period <= 0 or rest <= 0:
-        return cur
+        return 0, 0
     exact = Decimal(lent) * loan.rates[original.n] * rest / period
     interest = round_fen(exact, loan.schedule.terms.rounding)
     fee = original.fee_due - accrued_to(original.fee_due, original.start, original.due, on)
-    return replace(cur, interest_due=cur.interest_due + interest, fee_due=cur.fee_due + fee)
+    return interest, fee
+
+
+def rest_of_period(loan: LoanAccount, cur: InstallmentState, original: InstallmentState,
+                   balance: int, on: date) -> InstallmentState:
+    """Add interest and fees for the rest of the current period on what is still lent —
+    never more, with the part already counted, than the period's original amounts."""
+    interest, fee = rest_cost(loan, original, balance + cur.unpaid.principal, on)
+    return replace(cur, interest_due=min(cur.interest_due + interest, original.interest_due),
+                   fee_due=min(cur.fee_due + fee, original.fee_due))

@@ -26,7 +26,7 @@ __all__ = ["write_outcome_pg"]
 _LOAN_COLUMNS = (
     "status", "cob_day", "overdue_since_day", "bucket", "late_fees_charged", "credit",
     "subsidy_recognized", "co_principal", "co_interest", "co_fee", "co_penalty", "recovered",
-    "closed_day")
+    "merchant_refunded", "closed_day")
 _INT_COLUMNS = frozenset({"cob_day", "overdue_since_day", "closed_day", "n", "start_day",
                           "due_day"})
 _ROW_COLUMNS = ("n", "start_day", "due_day", *AMOUNTS)

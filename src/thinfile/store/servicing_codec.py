@@ -14,6 +14,7 @@ from typing import Any
 
 from thinfile.loanmath import (
     DayCount,
+    DefaultTerms,
     Frequency,
     InterestBasis,
     LoanTerms,
@@ -21,9 +22,10 @@ from thinfile.loanmath import (
 )
 from thinfile.money import Money, Rounding
 from thinfile.servicing import (
-    AdvanceTarget,
+    BeyondPayoff,
     Component,
     DelinquencyRange,
+    ExtraPayment,
     InstallmentState,
     LoanAccount,
     PrepaymentMode,
@@ -89,23 +91,27 @@ def terms_from_json(text: str) -> LoanTerms:
 def product_to_json(p: ServicingProduct) -> str:
     raw = asdict(p)
     raw["allocation"] = [[t.value, c.value] for t, c in p.allocation]
-    raw["penalty_uplift"] = str(p.penalty_uplift)
-    raw["penalty_rate_cap"] = str(p.penalty_rate_cap)
-    raw["advance_target"] = p.advance_target.value
     raw["prepayment_mode"] = p.prepayment_mode.value
+    raw["extra_payment"] = p.extra_payment.value
+    raw["beyond_payoff"] = p.beyond_payoff.value
+    raw["defaults"] = p.defaults.as_dict()
     return json.dumps(raw, sort_keys=True)
 
 
 def product_from_json(text: str) -> ServicingProduct:
+    """A product from its JSON; products stored before default terms were nested (flat
+    ``grace_days`` … ``late_fee_cap``, an ``advance_target``) read as they were serviced."""
     d: dict[str, Any] = json.loads(text)
+    defaults = d.get("defaults") or {"all_in_cap": "0.24", **{
+        k: d[k] for k in ("grace_days", "penalty_uplift", "penalty_rate_cap", "late_fee",
+                          "late_fee_cap")}}
     return ServicingProduct(
         code=d["code"],
         allocation=tuple((Timing(t), Component(c)) for t, c in d["allocation"]),
-        advance_target=AdvanceTarget(d["advance_target"]),
-        prepayment_mode=PrepaymentMode(d["prepayment_mode"]), grace_days=d["grace_days"],
-        penalty_uplift=Decimal(d["penalty_uplift"]),
-        penalty_rate_cap=Decimal(d["penalty_rate_cap"]), late_fee=d["late_fee"],
-        late_fee_cap=d["late_fee_cap"],
+        prepayment_mode=PrepaymentMode(d["prepayment_mode"]),
+        extra_payment=ExtraPayment(d.get("extra_payment", ExtraPayment.REDUCE_PRINCIPAL)),
+        beyond_payoff=BeyondPayoff(d.get("beyond_payoff", BeyondPayoff.REFUSE)),
+        defaults=DefaultTerms.from_dict(defaults),
         buckets=tuple(DelinquencyRange(b["label"], b["min_days"], b["max_days"])
                       for b in d["buckets"]),
         charge_off_days=d["charge_off_days"],
@@ -133,5 +139,6 @@ def loan_values(loan: LoanAccount) -> dict[str, Any]:
         "credit": loan.credit, "subsidy_recognized": loan.subsidy_recognized,
         "co_principal": co.principal, "co_interest": co.interest, "co_fee": co.fee,
         "co_penalty": co.penalty, "recovered": loan.recovered,
+        "merchant_refunded": loan.merchant_refunded,
         "closed_day": to_day(loan.closed_on) if loan.closed_on else None,
     }

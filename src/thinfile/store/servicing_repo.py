@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from thinfile.errors import ConflictError, NotFoundError
-from thinfile.loanmath import Schedule, build_schedule
+from thinfile.loanmath import Schedule, build_schedule, leap_year_basis
 from thinfile.servicing import (
     BucketMove,
     Components,
@@ -127,9 +127,12 @@ class LoanRepository:
             "disbursed_day": to_day(loan.disbursed_on), "subsidy": loan.subsidy,
             "subsidy_end_day": to_day(loan.schedule.installments[-1].due_date),
             "merchant": loan.merchant, "credit_line_id": loan.credit_line_id,
-            "grace_days": product.grace_days, "penalty_rate_units": loan.penalty_rate_units,
-            "day_basis": loan.day_basis, "late_fee": product.late_fee,
-            "late_fee_cap": product.late_fee_cap, "charge_off_days": product.charge_off_days,
+            "grace_days": product.defaults.grace_days,
+            "penalty_rate_units": loan.penalty_rate_units,
+            "day_basis": terms.day_count.basis, "leap_basis": leap_year_basis(terms.day_count),
+            "all_in_cap_units": product.defaults.all_in_cap_units,
+            "late_fee": product.defaults.late_fee, "late_fee_cap": product.defaults.late_fee_cap,
+            "charge_off_days": product.charge_off_days,
             "version": 1,
         }
         loan_id = int(self.conn.execute(
@@ -259,7 +262,7 @@ def _account(row: Any, rows: Sequence[Any]) -> LoanAccount:
         bucket=row.bucket, late_fees_charged=row.late_fees_charged, credit=row.credit,
         subsidy=row.subsidy, subsidy_recognized=row.subsidy_recognized,
         charged_off=Components(row.co_principal, row.co_interest, row.co_fee, row.co_penalty),
-        recovered=row.recovered,
+        recovered=row.recovered, merchant_refunded=row.merchant_refunded,
         closed_on=from_day(row.closed_day) if row.closed_day is not None else None,
         merchant=row.merchant, credit_line_id=row.credit_line_id,
     )

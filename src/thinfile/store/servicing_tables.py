@@ -82,6 +82,7 @@ loans = sa.Table(
     _money("co_fee"),
     _money("co_penalty"),
     _money("recovered"),
+    _money("merchant_refunded"),
     sa.Column("closed_day", _DAY, nullable=True),
     sa.Column("merchant", sa.String(64), nullable=True),
     sa.Column("credit_line_id", _BIG, sa.ForeignKey("servicing_credit_lines.id"),
@@ -89,6 +90,8 @@ loans = sa.Table(
     sa.Column("grace_days", sa.Integer, nullable=False),
     sa.Column("penalty_rate_units", _FEN, nullable=False),
     sa.Column("day_basis", sa.Integer, nullable=False),
+    sa.Column("leap_basis", sa.Integer, nullable=False),
+    sa.Column("all_in_cap_units", _FEN, nullable=False),
     _money("late_fee"),
     _money("late_fee_cap"),
     sa.Column("charge_off_days", sa.Integer, nullable=False),
@@ -116,6 +119,7 @@ installments = sa.Table(
     _money("principal_due"), _money("interest_due"), _money("fee_due"), _money("penalty_due"),
     _money("principal_paid"), _money("interest_paid"), _money("fee_paid"),
     _money("penalty_paid"), _money("interest_accrued"), _money("fee_accrued"),
+    _money("default_allowance"), _money("default_charged"),
 )
 
 transactions = sa.Table(

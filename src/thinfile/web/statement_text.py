@@ -32,6 +32,14 @@ _WORDINGS: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("%(rate)s a year (%(daily)s a day) on overdue principal after %(days)s grace days")),
     (re.compile(r"^(?P<amount>[0-9.]+) per overdue installment$"),
      N_("%(amount)s yuan per overdue installment")),
+    (re.compile(r"^(?P<amount>[0-9.]+) per overdue installment, at most (?P<cap>[0-9.]+) in "
+                r"all$"),
+     N_("%(amount)s yuan per overdue installment, at most %(cap)s yuan in all")),
+    (re.compile(rf"^interest, penalty and fees on an overdue amount never more than {_RATE} a "
+                r"year in all$"),
+     N_("interest, penalty and fees on an overdue amount never more than %(rate)s a year in "
+        "all")),
+    (re.compile(r"^none$"), N_("none")),
     (re.compile(r"^thinfile demo lender$"), N_("thinfile demo lender")),
 )
 

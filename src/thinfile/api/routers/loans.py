@@ -6,7 +6,7 @@ business date (the first date close of business has not closed).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -18,13 +18,15 @@ from thinfile.api.deps import (
     require_roles,
 )
 from thinfile.api.idempotency import Done, Idempotent
-from thinfile.api.mappers import line_public, loan_public, loan_summary, money
+from thinfile.api.mappers import line_public, loan_public, loan_summary, money, preview_public
+from thinfile.api.models_applications import YUAN
 from thinfile.api.models_loans import (
     DrawCreate,
     LinePublic,
     LoanPublic,
     LoanSummaryPublic,
     PaymentCreate,
+    PaymentPreviewPublic,
     PayoffPublic,
     PrepaymentCreate,
     ReceiptPublic,
@@ -70,6 +72,20 @@ def payoff_quote(loan_id: LoanId, _caller: OwnerOrStaff, context: Context,
     day = on or current_business_date(context.engine)
     quote = loans.quote_payoff(context.engine, loan_id, day)
     return PayoffPublic(loan_id=loan_id, on=day, amount=money(quote.fen, quote.currency))
+
+
+@router.get("/loans/{loan_id}/payment-preview", response_model=PaymentPreviewPublic,
+            summary="What a payment would do before it is made: dues, interest cut, principal "
+                    "cut, what is held or refunded, what is owed next")
+def preview_payment(
+    loan_id: LoanId, _caller: OwnerOrStaff, context: Context,
+    amount: Annotated[str, Query(pattern=YUAN, description="Yuan the borrower would pay")],
+    kind: Annotated[Literal["payment", "prepayment"], Query()] = "payment",
+    mode: Annotated[Literal["reduce-installment", "shorten-term"] | None, Query()] = None,
+) -> PaymentPreviewPublic:
+    return preview_public(payments.preview_payment(
+        context.engine, loan_id, Money.of(amount), current_business_date(context.engine),
+        prepayment=kind == "prepayment", mode=PrepaymentMode(mode) if mode else None))
 
 
 @router.post("/loans/{loan_id}/payments", status_code=201, response_model=ReceiptPublic,

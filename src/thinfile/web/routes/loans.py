@@ -44,7 +44,7 @@ def my_loans(request: Request, actor: Borrower, context: Context) -> Response:
 
 def _loan(request: Request, actor: Actor, context: AppContext, loan_id: int, *,
           errors: dict[str, str] | None = None, fields: dict[str, str] | None = None,
-          status: int = 200) -> Response:
+          status: int = 200, preview: payments.PaymentPreview | None = None) -> Response:
     on = business_date(context.engine)
     view = as_of(loans.get_loan(context.engine, loan_id), on)
     payoff = (loans.quote_payoff(context.engine, loan_id, on)
@@ -53,6 +53,7 @@ def _loan(request: Request, actor: Actor, context: AppContext, loan_id: int, *,
         "loan": loan_page(view, on, payoff), "modes": MODES, "errors": errors or {},
         "fields": fields or {}, "pay_key": new_payment_key(loan_id),
         "prepay_key": new_payment_key(loan_id), "paid": "paid" in request.query_params,
+        "preview": preview,
     }, actor=actor, status=status)
 
 
@@ -71,10 +72,15 @@ def _refused(request: Request, actor: Actor, context: AppContext, loan_id: int,
 @router.post("/loans/{loan_id}/payments")
 def pay(request: Request, loan_id: int, actor: OwningBorrower, form: Form,
         context: Context) -> Response:
-    """Pay now: the form's idempotency key makes a double submit post once."""
+    """Pay now — or, with ``action=preview``, show what the payment would do and post
+    nothing. The form's idempotency key makes a double submit post once."""
     view = loans.get_loan(context.engine, loan_id)
     try:
         amount = parse_amount(form.get("amount", ""), view.account.currency)
+        if form.get("action") == "preview":
+            preview = payments.preview_payment(context.engine, loan_id, amount,
+                                               business_date(context.engine))
+            return _loan(request, actor, context, loan_id, fields=form, preview=preview)
         key = payment_key(form.get("idempotency_key", ""), loan_id)
         receipt = payments.post_payment(context.engine, loan_id, amount,
                                         business_date(context.engine), idempotency_key=key,

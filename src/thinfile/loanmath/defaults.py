@@ -1,0 +1,204 @@
+"""Default terms (违约条款): what paying late costs — one definition for disclosure and servicing.
+
+The same :class:`DefaultTerms` value is disclosed in the all-in cost statement before signing
+and charged by close of business (Python and SQL) afterwards, so the two cannot disagree.
+
+For each installment left unpaid after its due date:
+
+- **penalty interest** (罚息) on its overdue principal for every day past ``due + grace_days``:
+  ``principal × penalty rate ÷ year basis``, half up, where the penalty rate is the contract
+  rate × (1 + ``penalty_uplift``) — or the product's own ``penalty_rate`` for fee-based and
+  zero-interest plans whose contract rate is 0 — never above ``penalty_rate_cap`` (DOMAIN §3.1);
+- a **late fee** (滞纳金) once, on the first day past grace, at most ``late_fee_cap`` per loan;
+- the **all-in cap** (综合成本上限, 法发〔2017〕22号 art. 2): interest, penalty and fees on the
+  overdue amount together never exceed ``all_in_cap`` a year. Each day past due adds
+  ``(overdue principal + overdue interest) × all_in_cap ÷ year basis`` (truncated) to the
+  installment's *allowance*; a late fee or a day's penalty is charged only within the allowance
+  not yet used, and what is above it is not charged (the ledger books it to
+  ``all_in_cap_relief``).
+
+Every formula is integer arithmetic that SQL repeats to the fen: rates are held in units of
+1e-8 a year (:data:`RATE_SCALE`). The year basis is the day count's, except that actual/actual
+divides by 366 on a day of a leap year (:func:`year_basis`).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from thinfile.errors import FieldProblem, InvalidInputError
+from thinfile.loanmath.daycount import DayCount
+from thinfile.loanmath.terms import RepaymentMethod
+
+__all__ = [
+    "ALL_IN_CAP",
+    "DISCLOSED_DAYS_LATE",
+    "PENALTY_UPLIFT_CAP",
+    "RATE_SCALE",
+    "DefaultCharges",
+    "DefaultTerms",
+    "daily_allowance",
+    "daily_penalty",
+    "default_charges",
+    "leap_year_basis",
+    "standard_default_terms",
+    "year_basis",
+]
+
+RATE_SCALE = 10**8
+"""Rates are kept in units of 1e-8 a year so that SQL can apply them in integers."""
+PENALTY_UPLIFT_CAP = Decimal("0.5")
+"""DOMAIN §3.1: penalty interest at most the contract rate × 1.5 (银发〔2003〕251号 band)."""
+ALL_IN_CAP = Decimal("0.24")
+"""DOMAIN §3: interest, penalty and fees together above 24%/yr are cut by courts."""
+DISCLOSED_DAYS_LATE = (1, 10, 100)
+"""The days late for which the cost statement shows what one late installment costs."""
+
+
+def _units(rate: Decimal) -> int:
+    return int(rate.quantize(Decimal(1) / RATE_SCALE, rounding=ROUND_DOWN) * RATE_SCALE)
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultTerms:
+    """The default (违约) terms of a servicing product. Amounts in fen, rates ``Decimal``."""
+
+    grace_days: int = 3
+    penalty_uplift: Decimal = PENALTY_UPLIFT_CAP
+    penalty_rate: Decimal | None = None
+    """A fixed annual penalty rate on overdue principal; when set it replaces the uplift
+    (fee-based and zero-interest plans, whose contract rate is 0)."""
+    penalty_rate_cap: Decimal = ALL_IN_CAP
+    late_fee: int = 0
+    late_fee_cap: int = 0
+    all_in_cap: Decimal = ALL_IN_CAP
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise InvalidInputError(
+                "the default terms are not valid: "
+                + "; ".join(f"{p.field}: {p.message}" for p in problems),
+                field=problems[0].field, value=problems[0].value, problems=problems)
+
+    def annual_penalty_rate(self, contract_rate: Decimal) -> Decimal:
+        """The penalty rate a year for a loan at ``contract_rate``, capped, truncated to 1e-8."""
+        rate = (self.penalty_rate if self.penalty_rate is not None
+                else contract_rate * (1 + self.penalty_uplift))
+        rate = min(rate, self.penalty_rate_cap, self.all_in_cap)
+        return rate.quantize(Decimal(1) / RATE_SCALE, rounding=ROUND_DOWN)
+
+    def penalty_rate_units(self, contract_rate: Decimal) -> int:
+        """:meth:`annual_penalty_rate` in units of 1e-8 a year (what the COB SQL multiplies by)."""
+        return _units(self.annual_penalty_rate(contract_rate))
+
+    @property
+    def all_in_cap_units(self) -> int:
+        return _units(self.all_in_cap)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"grace_days": self.grace_days, "penalty_uplift": str(self.penalty_uplift),
+                "penalty_rate": None if self.penalty_rate is None else str(self.penalty_rate),
+                "penalty_rate_cap": str(self.penalty_rate_cap), "late_fee": self.late_fee,
+                "late_fee_cap": self.late_fee_cap, "all_in_cap": str(self.all_in_cap)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> DefaultTerms:
+        fixed = d.get("penalty_rate")
+        return cls(grace_days=int(str(d["grace_days"])),
+                   penalty_uplift=Decimal(str(d["penalty_uplift"])),
+                   penalty_rate=None if fixed is None else Decimal(str(fixed)),
+                   penalty_rate_cap=Decimal(str(d["penalty_rate_cap"])),
+                   late_fee=int(str(d["late_fee"])), late_fee_cap=int(str(d["late_fee_cap"])),
+                   all_in_cap=Decimal(str(d.get("all_in_cap", ALL_IN_CAP))))
+
+
+def _problems(d: DefaultTerms) -> list[FieldProblem]:
+    out = []
+    if not Decimal(0) <= d.penalty_uplift <= PENALTY_UPLIFT_CAP:
+        out.append(FieldProblem("penalty_uplift", "must be from 0 to 0.5 (rate × 1.5 at most)",
+                                str(d.penalty_uplift)))
+    if d.penalty_rate is not None and not Decimal(0) <= d.penalty_rate <= ALL_IN_CAP:
+        out.append(FieldProblem("penalty_rate", "must be from 0 to 24% a year",
+                                str(d.penalty_rate)))
+    for name in ("penalty_rate_cap", "all_in_cap"):
+        if not Decimal(0) <= getattr(d, name) <= ALL_IN_CAP:
+            out.append(FieldProblem(name, "must be from 0 to 24%", str(getattr(d, name))))
+    if d.grace_days < 0:
+        out.append(FieldProblem("grace_days", "cannot be negative", d.grace_days))
+    if d.late_fee < 0 or d.late_fee_cap < 0 or (d.late_fee and d.late_fee > d.late_fee_cap):
+        out.append(FieldProblem("late_fee", "must be from 0 to the late fee cap", d.late_fee))
+    return out
+
+
+def year_basis(day_count: DayCount, on: date) -> int:
+    """Days in the year a daily rate divides by on ``on``: actual/actual is 366 in leap years."""
+    return leap_year_basis(day_count) if calendar.isleap(on.year) else day_count.basis
+
+
+def leap_year_basis(day_count: DayCount) -> int:
+    """The year basis on a day of a leap year (what close of business uses then)."""
+    return 366 if day_count is DayCount.ACTUAL_ACTUAL else day_count.basis
+
+
+def daily_penalty(overdue_principal: int, rate_units: int, basis: int) -> int:
+    """One day of penalty interest (罚息) on overdue principal, rounded half up to the fen."""
+    denominator = basis * RATE_SCALE
+    return (2 * overdue_principal * rate_units + denominator) // (2 * denominator)
+
+
+def daily_allowance(overdue: int, cap_units: int, basis: int) -> int:
+    """One day of the all-in cap on an overdue amount, truncated to the fen."""
+    return overdue * cap_units // (basis * RATE_SCALE)
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultCharges:
+    """What one installment costs when paid ``days_late`` days after its due date."""
+
+    days_late: int
+    penalty: int
+    late_fee: int
+    not_charged: int
+    """Late fee and penalty above the all-in cap, not charged."""
+
+    @property
+    def total(self) -> int:
+        return self.penalty + self.late_fee
+
+
+def default_charges(terms: DefaultTerms, *, contract_rate: Decimal, principal: int,
+                    interest: int, due: date, days_late: int, day_count: DayCount,
+                    late_fees_before: int = 0) -> DefaultCharges:
+    """Day by day, what an installment of ``principal`` and ``interest`` left wholly unpaid
+    costs after ``days_late`` days: exactly what close of business charges it."""
+    rate, cap = terms.penalty_rate_units(contract_rate), terms.all_in_cap_units
+    allowance = charged = penalty = fee = relieved = 0
+    for k in range(1, days_late + 1):
+        x = due + timedelta(days=k)
+        basis = year_basis(day_count, x)
+        allowance += daily_allowance(principal + interest, cap, basis)
+        if k == terms.grace_days + 1:
+            gross = min(terms.late_fee, terms.late_fee_cap - late_fees_before)
+            net = max(0, min(gross, allowance - charged))
+            fee, charged, relieved = net, charged + net, relieved + gross - net
+        if k > terms.grace_days and principal > 0:
+            gross = daily_penalty(principal, rate, basis)
+            net = max(0, min(gross, allowance - charged))
+            penalty, charged, relieved = penalty + net, charged + net, relieved + gross - net
+    return DefaultCharges(days_late, penalty, fee, relieved)
+
+
+FEE_PLAN_PENALTY_RATE = Decimal("0.18")
+"""Fee-based and zero-interest plans have no contract rate to uplift: their penalty is 0.05%
+a day on overdue principal (18% a year on a 360-day year), well within the cap."""
+
+
+def standard_default_terms(method: RepaymentMethod) -> DefaultTerms:
+    """The default terms thinfile's standard servicing products use for ``method``."""
+    if method in (RepaymentMethod.FEE_INSTALLMENT, RepaymentMethod.ZERO_INTEREST):
+        return DefaultTerms(penalty_rate=FEE_PLAN_PENALTY_RATE)
+    return DefaultTerms()

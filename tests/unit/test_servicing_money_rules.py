@@ -1,0 +1,401 @@
+"""Borrowers' money applied as the law and the cost statement say, checked against oracles
+written here, day by day, independently of the servicing code.
+
+- A payment equal to the payoff quote closes the loan by whichever path it arrives.
+- Money beyond what is due cuts principal, and interest is then owed only on principal
+  actually outstanding for the days it was outstanding (民法典 art. 677).
+- The cost statement's default costs are exactly what close of business charges.
+- Interest, penalty and fees on an overdue amount never pass the all-in cap (24% a year).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy_financial as npf
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.servicing_builders import opened
+from thinfile.errors import InvalidInputError
+from thinfile.loanmath import (
+    DayCount,
+    DefaultTerms,
+    LoanTerms,
+    RepaymentMethod,
+    build_schedule,
+    cost_statement,
+    standard_default_terms,
+)
+from thinfile.money import Money
+from thinfile.servicing import (
+    Account,
+    ExtraPayment,
+    LoanAccount,
+    LoanStatus,
+    PrepaymentMode,
+    ServicingProduct,
+    check_loan,
+    close_day,
+    close_through,
+    merchant_refund,
+    open_loan,
+    pay,
+    payoff_quote,
+    prepay,
+    standard_product,
+)
+
+D = Decimal
+START = date(2026, 1, 31)
+
+
+def issue_loan(product: ServicingProduct | None = None) -> LoanAccount:
+    """12,000 yuan at 18%, equal installments over 12 months from 2026-01-31."""
+    terms = LoanTerms(Money.of("12000"), D("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT, START)
+    return open_loan(1, build_schedule(terms), product or ServicingProduct()).loan
+
+
+def through(loan: LoanAccount, day: date) -> LoanAccount:
+    return close_through(loan, day).loan
+
+
+def first_installment(loan: LoanAccount) -> int:
+    return loan.installments[0].principal_due + loan.installments[0].interest_due
+
+
+# --- 1. the payoff amount closes the loan through the ordinary payment ---------------------
+
+def test_paying_the_payoff_quote_as_an_ordinary_payment_closes_the_loan():
+    loan = through(issue_loan(), date(2026, 2, 27))
+    loan = pay(loan, Money(first_installment(loan)), date(2026, 2, 28)).loan
+    loan = through(loan, date(2026, 3, 9))
+    quote = payoff_quote(loan, date(2026, 3, 10))
+    # oracle: principal left after installment 1, plus 10 of period 2's 31 days of interest
+    balance = 1_200_000 - 92_016
+    interest = 16_620 * 10 // 31
+    assert quote == Money(balance + interest) == Money.of("11133.45")
+    done = pay(loan, quote, date(2026, 3, 10))
+    assert done.loan.status is LoanStatus.CLOSED
+    assert done.loan.credit == 0 and done.loan.outstanding.total == 0
+    assert sum(i.interest_paid for i in done.loan.installments) == 18_000 + interest
+    check_loan(done.loan, [*open_loan(1, done.loan.schedule, ServicingProduct()).entries,
+                           *close_through(issue_loan(), date(2026, 2, 27)).entries,
+                           *_entries_after_first(loan, done)])
+
+
+def _entries_after_first(before: LoanAccount, done):
+    """The entries from the first payment to ``done`` (rebuilt: the books of the test loan)."""
+    loan = through(issue_loan(), date(2026, 2, 27))
+    first = pay(loan, Money(first_installment(loan)), date(2026, 2, 28))
+    rest = close_through(first.loan, date(2026, 3, 9))
+    return [*first.entries, *rest.entries, *done.entries]
+
+
+@pytest.mark.parametrize("day", [date(2026, 2, 1), date(2026, 2, 28), date(2026, 3, 10),
+                                 date(2026, 3, 31), date(2026, 6, 15)])
+def test_a_payoff_amount_closes_the_loan_by_either_path_on_any_day(day):
+    loan = through(issue_loan(), day - timedelta(days=1))
+    quote = payoff_quote(loan, day)
+    assert pay(loan, quote, day).loan.status is LoanStatus.CLOSED
+    assert prepay(loan, quote, day).loan.status is LoanStatus.CLOSED
+    with pytest.raises(InvalidInputError) as refused:
+        pay(loan, quote + Money(1), day)
+    assert refused.value.field == "amount" and str(quote) in refused.value.message
+
+
+# --- 2. money beyond what is due reduces principal and later interest ----------------------
+
+def _oracle_interest_after_extra(balance: int, periods: int, rate: D) -> int:
+    """Interest on a balance re-amortized over the remaining periods (numpy-financial for the
+    level payment, each period's interest on the balance actually owed, rounded half up)."""
+    level = D(str(npf.pmt(float(rate), periods, -balance))).quantize(D(1), ROUND_HALF_UP)
+    total, left = 0, balance
+    for k in range(periods):
+        interest = int((D(left) * rate).quantize(D(1), ROUND_HALF_UP))
+        principal = left if k == periods - 1 else int(level) - interest
+        total, left = total + interest, left - principal
+    return total
+
+
+def test_extra_money_with_the_first_installment_cuts_the_interest_paid_afterwards():
+    loan = through(issue_loan(), date(2026, 2, 27))
+    due1 = date(2026, 2, 28)
+    loan = pay(loan, Money(first_installment(loan) + 500_000), due1).loan
+    scheduled = sum(i.interest for i in loan.schedule.installments[1:])
+    for row in loan.schedule.installments[1:]:  # then what is due on each due date
+        loan = through(loan, row.due_date - timedelta(days=1))
+        owed = sum(i.unpaid.total for i in loan.installments if i.due <= row.due_date)
+        if loan.status is LoanStatus.ACTIVE and owed:
+            loan = pay(loan, Money(owed), row.due_date).loan
+    assert loan.status is LoanStatus.CLOSED and loan.credit == 0
+    paid_after = sum(i.interest_paid for i in loan.installments) - 18_000
+    oracle = _oracle_interest_after_extra(1_200_000 - 92_016 - 500_000, 11, D("0.015"))
+    assert abs(paid_after - oracle) <= 11, (paid_after, oracle)
+    assert paid_after < scheduled * 6 // 10  # far below the 1,021.95 scheduled after it
+
+
+def test_extra_money_on_the_first_due_date_is_never_left_idle_while_later_ones_fall_due():
+    loan = through(issue_loan(), date(2026, 2, 27))
+    loan = pay(loan, Money(first_installment(loan) + 50_000), date(2026, 2, 28)).loan
+    assert loan.credit == 0
+    later = through(loan, date(2026, 4, 9))  # forty days on, nothing else paid
+    assert later.credit == 0
+    assert later.bucket == "M1"  # installment 2, re-amortized and smaller, is 9 days late
+    assert 0 < later.installments[1].arrears < first_installment(loan)
+
+
+def test_a_product_that_holds_extra_money_applies_it_as_each_installment_falls_due():
+    hold = ServicingProduct(extra_payment=ExtraPayment.HOLD)
+    loan = through(issue_loan(hold), date(2026, 2, 27))
+    loan = pay(loan, Money(first_installment(loan) + 152_195), date(2026, 2, 28)).loan
+    assert loan.credit == 152_195
+    loan = through(loan, date(2026, 4, 9))
+    # installment 2 (1,100.16) was paid from what was held on its due date
+    assert loan.installments[1].is_settled
+    assert loan.credit == 152_195 - 110_016
+    assert loan.bucket == "CURRENT"
+    credited = close_through(through(issue_loan(hold), date(2026, 3, 30)), date(2026, 3, 31))
+    assert not credited.entries or all(e.is_balanced() for e in credited.entries)
+
+
+def test_paying_an_installment_a_few_days_early_settles_it_and_charges_less_interest():
+    day = date(2026, 2, 25)
+    loan = through(issue_loan(), day - timedelta(days=1))
+    done = pay(loan, Money(first_installment(loan)), day).loan
+    row = done.installments[0]
+    assert row.is_settled
+    # oracle: 25 days on 12,000 and 3 days on what is left, at 1.5% over a 28-day period
+    left = 1_200_000 - row.principal_due
+    oracle = D(1_200_000) * D("0.015") * 25 / 28 + D(left) * D("0.015") * 3 / 28
+    assert abs(row.interest_due - oracle) <= 1
+    assert row.interest_due < 18_000
+    assert through(done, date(2026, 3, 5)).bucket == "CURRENT"
+
+
+# --- 3. the cost statement discloses what servicing charges --------------------------------
+
+SHAPES = [
+    (RepaymentMethod.EQUAL_INSTALLMENT, "0.2399", "0"),
+    (RepaymentMethod.EQUAL_PRINCIPAL, "0.12", "0"),
+    (RepaymentMethod.INTEREST_ONLY, "0.18", "0"),
+    (RepaymentMethod.FEE_INSTALLMENT, "0", "0.006"),
+    (RepaymentMethod.ZERO_INTEREST, "0", "0"),
+]
+DEFAULTS = [None, DefaultTerms(grace_days=0, late_fee=2000, late_fee_cap=6000),
+            DefaultTerms(grace_days=5, late_fee=500, late_fee_cap=500)]
+
+
+@pytest.mark.parametrize(("method", "rate", "fee"), SHAPES)
+@pytest.mark.parametrize("defaults", DEFAULTS)
+@pytest.mark.parametrize("principal", ["800", "12000", "300000"])
+def test_the_statement_default_costs_equal_what_servicing_charges(method, rate, fee, defaults,
+                                                                   principal):
+    terms = LoanTerms(Money.of(principal), D(rate), 12, method, START, monthly_fee_rate=D(fee))
+    schedule = build_schedule(terms)
+    product = standard_product(method)
+    if defaults is not None:
+        product = ServicingProduct(defaults=defaults)
+    statement = cost_statement(schedule, default_terms=product.defaults)
+    loan = open_loan(1, schedule, product).loan
+    due = loan.installments[0].due
+    for example in statement.default_examples:
+        late = through(loan, due + timedelta(days=example.days_late)).installments[0]
+        assert example.penalty == late.penalty_due, example
+        assert example.late_fee == late.fee_due - loan.installments[0].fee_due, example
+        assert example.total == late.default_charged
+    assert [e.days_late for e in statement.default_examples] == [1, 10, 100]
+    shown = statement.as_dict()
+    assert shown["default_terms"] == product.defaults.as_dict()
+    penalty_line = statement.default_costs[0].standard
+    rate_shown = product.defaults.annual_penalty_rate(D(rate))
+    assert (f"{rate_shown:.2%} a year" in penalty_line) if rate_shown else penalty_line == "none"
+    assert f"after {product.defaults.grace_days} grace days" in penalty_line or not rate_shown
+
+
+def test_no_statement_discloses_a_penalty_above_24_percent():
+    for method, rate, fee in SHAPES:
+        terms = LoanTerms(Money.of("5000"), D(rate), 6, method, START, monthly_fee_rate=D(fee))
+        defaults = standard_default_terms(method)
+        assert defaults.annual_penalty_rate(D(rate)) <= D("0.24")
+        text = cost_statement(build_schedule(terms), default_terms=defaults).render_text()
+        assert "35.98%" not in text and "after 0 grace days" not in text
+
+
+def test_fee_plans_are_charged_the_penalty_they_disclose():
+    terms = LoanTerms(Money.of("6000"), D(0), 6, RepaymentMethod.FEE_INSTALLMENT, START,
+                      monthly_fee_rate=D("0.006"))
+    product = standard_product(terms.method)
+    loan = open_loan(1, build_schedule(terms), product).loan
+    late = through(loan, loan.installments[0].due + timedelta(days=10)).installments[0]
+    # oracle: 7 days past 3 grace days, 18% a year on 1,000.00 overdue principal, /360
+    day = (D(late.principal_due) * D("0.18") / 360).quantize(D(1), ROUND_HALF_UP)
+    assert late.penalty_due == 7 * int(day) > 0
+
+
+# --- 4. the all-in cap ---------------------------------------------------------------------
+
+def test_late_fee_and_penalty_together_stay_within_24_percent_of_the_overdue_amount():
+    product = ServicingProduct(defaults=DefaultTerms(late_fee=2000, late_fee_cap=6000))
+    loan = open_loan(1, build_schedule(LoanTerms(
+        Money.of("1000"), D("0.2399"), 12, RepaymentMethod.EQUAL_INSTALLMENT, START)),
+        product).loan
+    first = loan.installments[0]
+    overdue = first.principal_due + first.interest_due  # about 94.6 yuan
+    books = close_through(loan, first.due + timedelta(days=10))
+    row = books.loan.installments[0]
+    # oracle: 24% a year of the overdue amount for the 10 days late
+    cap = D(overdue) * D("0.24") * 10 / 360
+    assert row.penalty_due + (row.fee_due - first.fee_due) <= cap
+    relieved = sum(e.amount_of(Account.CAP_RELIEF) for e in books.entries)
+    assert relieved > 1500  # most of the 20-yuan fee was not charged, and the books say so
+    assert all(e.is_balanced() for e in books.entries)
+
+
+@settings(max_examples=80, deadline=None)
+@given(days=st.integers(1, 200), grace=st.integers(0, 5), fee=st.sampled_from([0, 500, 5000]),
+       principal=st.integers(10_000, 2_000_000))
+def test_no_installment_is_ever_charged_more_than_the_cap_allows(days, grace, fee, principal):
+    product = ServicingProduct(defaults=DefaultTerms(grace_days=grace, late_fee=fee,
+                                                     late_fee_cap=3 * fee))
+    loan = open_loan(1, build_schedule(LoanTerms(
+        Money(principal), D("0.2399"), 6, RepaymentMethod.EQUAL_INSTALLMENT, START)),
+        product).loan
+    end = loan.installments[0].due + timedelta(days=days)
+    done = close_through(loan, end).loan
+    for row in done.installments:
+        late = max(0, (min(end, done.closed_on or end) - row.due).days)
+        cap = D(row.principal_due + row.interest_due) * D("0.24") * late / 360
+        charged = row.default_charged
+        assert charged <= cap + 1, (row.n, charged, cap)
+
+
+# --- 6. actual/actual penalty in a leap year ------------------------------------------------
+
+def test_penalty_under_actual_actual_divides_by_366_in_a_leap_year():
+    terms = LoanTerms(Money.of("3298.22"), D("0.12"), 1, RepaymentMethod.BULLET,
+                      date(2028, 1, 5), day_count=DayCount.ACTUAL_ACTUAL)
+    loan = open_loan(1, build_schedule(terms), ServicingProduct()).loan
+    due = loan.installments[0].due
+    late = through(loan, due + timedelta(days=3 + 11)).installments[0]
+    # oracle: 11 days × 3,298.22 × 18% ÷ 366, a day at a time, half up
+    day = (D(329_822) * D("0.18") / 366).quantize(D(1), ROUND_HALF_UP)
+    assert late.penalty_due == 11 * int(day) == 1782
+
+
+# --- 7. bounds ------------------------------------------------------------------------------
+
+def test_a_merchant_refund_above_the_amount_still_financed_is_refused():
+    loan = opened("12500", "0", 6, method=RepaymentMethod.ZERO_INTEREST).loan
+    with pytest.raises(InvalidInputError) as refused:
+        merchant_refund(loan, Money.of("1000000000000"), loan.disbursed_on)
+    assert refused.value.field == "amount" and "12500.00" in refused.value.message
+    part = merchant_refund(loan, Money.of("12000"), loan.disbursed_on).loan
+    with pytest.raises(InvalidInputError):
+        merchant_refund(part, Money.of("500.01"), loan.disbursed_on)
+    assert merchant_refund(part, Money.of("500"), loan.disbursed_on).loan.status is (
+        LoanStatus.CLOSED)
+
+
+def test_a_payment_of_a_trillion_is_refused_with_the_payoff_figure():
+    loan = issue_loan()
+    with pytest.raises(InvalidInputError) as refused:
+        pay(loan, Money.of("1000000000000"), START)
+    assert str(payoff_quote(loan, START)) in refused.value.message
+
+
+# --- properties: random payment histories against the day-by-day oracle -------------------
+
+@dataclass
+class Path:
+    """Principal not yet due at the start of each day, as the loan's books stood."""
+
+    by_day: dict[date, int]
+
+
+def _not_yet_due(loan: LoanAccount, day: date) -> int:
+    return sum(i.unpaid.principal for i in loan.installments if i.due >= day)
+
+
+def _oracle_interest(loan: LoanAccount, path: Path) -> D:
+    """Σ over days of principal outstanding and not yet due × the period's rate ÷ its days."""
+    total = D(0)
+    for row in loan.schedule.installments:
+        k = row.n
+        start = loan.disbursed_on if k == 1 else loan.schedule.installments[k - 2].due_date
+        days = (row.due_date - start).days
+        for d in range(1, days + 1):
+            day = start + timedelta(days=d)
+            total += D(path.by_day.get(day, 0)) * loan.rates[k] / days
+    return total
+
+
+ACTIONS = st.lists(st.tuples(st.integers(1, 40), st.sampled_from(
+    ["due", "part", "extra", "prepay", "late"]), st.integers(1, 100)), min_size=1, max_size=10)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(method=st.sampled_from([RepaymentMethod.EQUAL_INSTALLMENT,
+                               RepaymentMethod.EQUAL_PRINCIPAL]),
+       rate=st.sampled_from(["0.0365", "0.12", "0.2399"]), periods=st.integers(2, 12),
+       principal=st.integers(50_000, 5_000_000), steps=ACTIONS,
+       mode=st.sampled_from(list(PrepaymentMode)),
+       extra=st.sampled_from(list(ExtraPayment)))
+def test_random_histories_never_charge_interest_on_principal_already_repaid(
+        method, rate, periods, principal, steps, mode, extra):
+    product = ServicingProduct(prepayment_mode=mode, extra_payment=extra)
+    opening = open_loan(1, build_schedule(LoanTerms(Money(principal), D(rate), periods, method,
+                                                    START)), product)
+    loan, books = opening.loan, list(opening.entries)
+    path = Path({})
+    day, postings = loan.cob_date, 0
+    for gap, action, share in steps:
+        for _ in range(gap):  # close each day, recording what was lent through it
+            day += timedelta(days=1)
+            path.by_day[day] = _not_yet_due(loan, day)
+            done = close_day(loan, day)
+            loan, books = done.loan, books + list(done.entries)
+            if loan.status is not LoanStatus.ACTIVE:
+                break
+            _assert_held_money_is_not_idle(loan, day)
+        if loan.status is not LoanStatus.ACTIVE:
+            break
+        on = day + timedelta(days=1)
+        payoff = payoff_quote(loan, on).fen
+        due = sum(i.unpaid.total for i in loan.installments if i.due <= on)
+        amount = {"due": due, "part": due * share // 100,
+                  "extra": due + (payoff - due) * share // 200,
+                  "prepay": payoff * share // 100, "late": 0}[action]
+        if not 0 < amount <= payoff:
+            continue
+        path.by_day[on] = _not_yet_due(loan, on)
+        posting = prepay(loan, Money(amount), on, mode=mode) if action == "prepay" else pay(
+            loan, Money(amount), on)
+        loan, books, postings = posting.loan, books + list(posting.entries), postings + 1
+        check_loan(loan, books)
+        if loan.status is not LoanStatus.ACTIVE:
+            break
+        done = close_day(loan, on)
+        loan, books, day = done.loan, books + list(done.entries), on
+        check_loan(loan, books)
+    if loan.status is LoanStatus.ACTIVE:  # end with the payoff, through the ordinary payment
+        on = day + timedelta(days=1)
+        path.by_day[on] = _not_yet_due(loan, on)
+        quote = payoff_quote(loan, on)
+        final = pay(loan, quote, on)
+        loan, books = final.loan, books + list(final.entries)
+        assert loan.status is LoanStatus.CLOSED and loan.credit == 0
+    check_loan(loan, books)
+    if loan.status is LoanStatus.CLOSED:
+        charged = sum(i.interest_paid for i in loan.installments)
+        tolerance = periods + 2 * (postings + 1)
+        assert charged <= _oracle_interest(loan, path) + tolerance
+
+
+def _assert_held_money_is_not_idle(loan: LoanAccount, day: date) -> None:
+    if loan.credit:
+        assert not any(i.due <= day and i.unpaid.total for i in loan.installments), (
+            "overpayment held while an installment is past due")
