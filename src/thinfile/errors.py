@@ -2,22 +2,32 @@
 
 Each error carries a stable ``code`` (for programs), an HTTP ``status`` (for the API),
 the ``field`` and ``value`` that caused it, and a ``remedy`` (what the user should do).
-Interfaces render all of them the same way: ``{"code", "message", "details"}``.
+Interfaces render all of them the same way: ``{"code", "message", "details"}``. Codes are
+unique across the tree and never change once published (a test keeps them so).
 
 Hierarchy::
 
-    ThinfileError
+    ThinfileError                    error                    400
     ├── InvalidInputError            invalid_input            422
     │   ├── MoneyTypeError           money_type               422
     │   ├── CurrencyMismatchError    currency_mismatch        422
-    │   └── DataContractError        data_contract            422
+    │   ├── DataContractError        data_contract            422
+    │   └── PayloadTooLargeError     payload_too_large        413
     ├── RateCapExceededError         rate_cap_exceeded        422
     ├── NoSolutionError              no_solution              422
     ├── NotFoundError                not_found                404
     ├── ConflictError                conflict                 409
+    │   └── DuplicateRequest         duplicate_request        409  (services.idempotency)
     ├── PermissionDeniedError        permission_denied        403
+    │   └── ConsentRequiredError     consent_required         403
     ├── AuthenticationError          authentication_required  401
-    └── RateLimitedError             rate_limited             429
+    ├── RateLimitedError             rate_limited             429
+    ├── InvariantViolation           invariant_violation      500
+    └── DecryptionError              decryption_failed        500
+
+Every class is defined here except ``DuplicateRequest``, which carries the first response to
+an idempotency key (a type of :mod:`thinfile.services.idempotency`) and is defined beside it.
+Modules that raised an error before it moved here re-export it, so their imports keep working.
 """
 
 from __future__ import annotations
@@ -28,13 +38,17 @@ from typing import ClassVar
 __all__ = [
     "AuthenticationError",
     "ConflictError",
+    "ConsentRequiredError",
     "CurrencyMismatchError",
     "DataContractError",
+    "DecryptionError",
     "FieldProblem",
     "InvalidInputError",
+    "InvariantViolation",
     "MoneyTypeError",
     "NoSolutionError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateCapExceededError",
     "RateLimitedError",
@@ -142,6 +156,13 @@ class DataContractError(InvalidInputError):
     code = "data_contract"
 
 
+class PayloadTooLargeError(InvalidInputError):
+    """The request body is larger than ``THINFILE_MAX_BODY_BYTES``."""
+
+    code = "payload_too_large"
+    status = 413
+
+
 class RateCapExceededError(ThinfileError):
     """The annualized all-in cost of a loan is above the configured cap."""
 
@@ -173,6 +194,12 @@ class PermissionDeniedError(ThinfileError):
     status = 403
 
 
+class ConsentRequiredError(PermissionDeniedError):
+    """The applicant has not consented to the use of their data for a credit assessment."""
+
+    code = "consent_required"
+
+
 class AuthenticationError(ThinfileError):
     code = "authentication_required"
     status = 401
@@ -181,3 +208,17 @@ class AuthenticationError(ThinfileError):
 class RateLimitedError(ThinfileError):
     code = "rate_limited"
     status = 429
+
+
+class InvariantViolation(ThinfileError):
+    """A posting would break a ledger or account invariant; nothing was written."""
+
+    code = "invariant_violation"
+    status = 500
+
+
+class DecryptionError(ThinfileError):
+    """A stored ciphertext could not be opened: unknown key id, or tampered data."""
+
+    code = "decryption_failed"
+    status = 500

@@ -20,18 +20,17 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from thinfile.api.models_applications import YUAN, YUAN_HINT
-from thinfile.errors import FieldProblem, InvalidInputError, RateLimitedError, ThinfileError
+from thinfile.errors import (
+    FieldProblem,
+    InvalidInputError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    ThinfileError,
+)
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "PayloadTooLargeError", "install_error_handlers"]
 
 log = logging.getLogger("thinfile.api")
-
-
-class PayloadTooLargeError(InvalidInputError):
-    """The request body is larger than ``THINFILE_MAX_BODY_BYTES``."""
-
-    code = "payload_too_large"
-    status = 413
 
 
 class ErrorBody(BaseModel):

@@ -9,7 +9,8 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from thinfile.api.errors import PayloadTooLargeError, render
+from thinfile.api.errors import render
+from thinfile.errors import PayloadTooLargeError
 
 __all__ = ["BodySizeLimitMiddleware"]
 

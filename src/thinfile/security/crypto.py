@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from thinfile.errors import ThinfileError
+from thinfile.errors import DecryptionError
 
 if TYPE_CHECKING:
     from thinfile.settings import Settings
@@ -29,13 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["DecryptionError", "PiiCipher", "pii_cipher"]
 
 _NONCE_BYTES = 12
-
-
-class DecryptionError(ThinfileError):
-    """A stored ciphertext could not be opened: unknown key id, or tampered data."""
-
-    code = "decryption_failed"
-    status = 500
 
 
 class PiiCipher:

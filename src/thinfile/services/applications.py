@@ -26,7 +26,12 @@ from thinfile.decisioning import (
     replay,
     same_as_stored,
 )
-from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from thinfile.errors import (
+    ConflictError,
+    ConsentRequiredError,
+    InvalidInputError,
+    NotFoundError,
+)
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import (
     mask_id_number,
@@ -95,12 +100,6 @@ __all__ = [
 
 _PII = ("name", "id_number", "phone")
 _CONSENT_FLAGS = ("consent_credit", "consent_alt_data")
-
-
-class ConsentRequiredError(PermissionDeniedError):
-    """The applicant has not consented to the use of their data for a credit assessment."""
-
-    code = "consent_required"
 
 
 CREDIT_CONSENT = DataCategory.CREDIT_REPORT

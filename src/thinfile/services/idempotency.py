@@ -66,8 +66,10 @@ class IdempotencyClaim:
     request_hash: str
 
 
-class DuplicateRequest(Exception):
+class DuplicateRequest(ConflictError):
     """A request with the same key committed first: roll back and answer with ``stored``."""
+
+    code = "duplicate_request"
 
     def __init__(self, stored: StoredResponse) -> None:
         super().__init__("a request with this idempotency key finished first")

@@ -7,9 +7,8 @@ runs them all and raises :class:`InvariantViolation`, so a broken posting is nev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import ClassVar
 
-from thinfile.errors import ThinfileError
+from thinfile.errors import InvariantViolation
 from thinfile.servicing.account import LoanAccount, LoanStatus
 from thinfile.servicing.ledger import Account, JournalEntry, account_balances
 
@@ -24,13 +23,6 @@ __all__ = [
     "no_negative_balances",
     "principal_is_conserved",
 ]
-
-
-class InvariantViolation(ThinfileError):
-    """A posting would break a ledger or account invariant; nothing was written."""
-
-    code: ClassVar[str] = "invariant_violation"
-    status: ClassVar[int] = 500
 
 
 def entries_balance(entries: Iterable[JournalEntry]) -> list[str]:
