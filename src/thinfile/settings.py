@@ -1,8 +1,32 @@
-"""One typed settings object for the service, read from ``THINFILE_*`` environment variables.
+"""The one typed settings object, read from ``THINFILE_*`` environment variables.
 
-Settings are validated when they are built (at start-up), never at import time. Outside
-development mode (``THINFILE_ENV=production``) the built-in development secrets are refused:
-the token secret, the personal-data encryption keys and the lookup-hash key must be set.
+Every part of thinfile reads its configuration here: the HTTP service, the pages, the
+commands and the engine factory. Settings are validated when they are built (at start-up),
+never at import time, and nothing connects while they are read. :func:`load_settings` is the
+start-up path: it turns a bad variable into one readable :class:`InvalidInputError` naming it,
+and outside development mode (``THINFILE_ENV=production``) it refuses the built-in
+development secrets: the token secret, the personal-data encryption keys and the lookup-hash
+key must be set.
+
+=================================  =================================================  =========
+variable                           what it sets                                       default
+=================================  =================================================  =========
+``THINFILE_ENV``                   ``development`` or ``production``                  development
+``THINFILE_HOME``                  folder for the default database, models, reports   ``var``
+``THINFILE_DATABASE_URL``          SQLAlchemy URL; unset: SQLite under the home       unset
+``THINFILE_MIGRATE_ON_START``      apply migrations when the service starts           true
+``THINFILE_MODEL_DIR``             a model directory to register at start-up          unset
+``THINFILE_THREADS``               threads of a process running routes                4
+``THINFILE_TOKEN_SECRET``          signs access tokens                                dev value
+``THINFILE_TOKEN_TTL_SECONDS``     life of an access token                            900
+``THINFILE_PII_KEYS``              JSON map: key id → base64 AES-256 key              dev key
+``THINFILE_PII_ACTIVE_KEY_ID``     the key that seals new personal data               dev
+``THINFILE_LOOKUP_KEY``            HMAC key for ID-number and phone lookups           dev value
+``THINFILE_ARGON2_TIME_COST``      password hashing passes                            3
+``THINFILE_ARGON2_MEMORY_KIB``     password hashing memory                            65536
+``THINFILE_MAX_BODY_BYTES``        largest request body                               65536
+``THINFILE_RATE_LIMITS``           JSON map: limit name → ``COUNT/SECONDS``           see below
+=================================  =================================================  =========
 
 Example::
 
@@ -20,14 +44,28 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from thinfile.errors import FieldProblem, InvalidInputError
 
-__all__ = ["DEV_LOOKUP_KEY", "DEV_PII_KEY", "DEV_TOKEN_SECRET", "RateSpec", "Settings"]
+__all__ = [
+    "DEFAULT_HOME",
+    "DEV_LOOKUP_KEY",
+    "DEV_PII_KEY",
+    "DEV_TOKEN_SECRET",
+    "ENV_PREFIX",
+    "RateSpec",
+    "Settings",
+    "load_settings",
+]
+
+ENV_PREFIX = "THINFILE_"
+DEFAULT_HOME = Path("var")
+"""Where the default SQLite database, models and reports live (``THINFILE_HOME``)."""
 
 # Development-only secrets: public by definition, refused in production.
 DEV_TOKEN_SECRET = "thinfile-development-token-secret-do-not-use"
@@ -64,13 +102,28 @@ class RateSpec:
 
 
 class Settings(BaseSettings):
-    """Everything the HTTP service needs to run; build it once at start-up."""
+    """Everything thinfile needs to run; build it once at start-up (:func:`load_settings`).
 
-    model_config = SettingsConfigDict(env_prefix="THINFILE_", extra="ignore", frozen=True)
+    Each field is read from ``THINFILE_<FIELD>`` (``database_url`` from
+    ``THINFILE_DATABASE_URL``); arguments given to the constructor win over the environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     env: Literal["development", "production"] = "development"
+    home: Path = DEFAULT_HOME
+    """Folder for the default SQLite database, trained models and reports."""
     database_url: str | None = None
+    """SQLAlchemy URL; unset means a SQLite file in :attr:`home`
+    (:meth:`effective_database_url`)."""
     migrate_on_start: bool = True
+    model_dir: Path | None = None
+    """A model directory (``thinfile model train --out``) registered, with the shipped policy,
+    when the service starts."""
+    threads: int = Field(default=4, ge=1, le=200)
+    """Threads of a process running routes. They take turns holding Python's lock, so a few
+    keep the cores busy and more only add hand-overs: run more processes
+    (``thinfile serve --workers``) to use more cores."""
 
     token_secret: SecretStr = SecretStr(DEV_TOKEN_SECRET)
     token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
@@ -108,9 +161,32 @@ class Settings(BaseSettings):
             raise ValueError(f"pii_active_key_id {self.pii_active_key_id!r} is not in pii_keys")
         return self
 
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The settings the environment gives, validated; a bad variable is one readable
+        :class:`InvalidInputError` naming every ``THINFILE_*`` variable that is wrong.
+        Development secrets are not refused here: that is :meth:`check_secrets`."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            problems = [FieldProblem(ENV_PREFIX + ".".join(map(str, e["loc"])).upper(),
+                                     e["msg"]) for e in exc.errors()]
+            raise InvalidInputError(f"the {ENV_PREFIX}* settings are not valid",
+                                    problems=problems,
+                                    remedy="correct the variables listed") from None
+
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def sqlite_file(self) -> Path:
+        """The SQLite database used when :attr:`database_url` is not set."""
+        return self.home / "thinfile.sqlite"
+
+    def effective_database_url(self) -> str:
+        """:attr:`database_url`, or the URL of :attr:`sqlite_file` when it is not set."""
+        return self.database_url or f"sqlite:///{self.sqlite_file}"
 
     def pii_key_bytes(self) -> dict[str, bytes]:
         return {kid: _decode_key(key.get_secret_value()) for kid, key in self.pii_keys.items()}
@@ -137,6 +213,12 @@ class Settings(BaseSettings):
                 "to fresh random values, or THINFILE_ENV=development on a laptop",
             )
         return self
+
+
+def load_settings() -> Settings:
+    """The settings for a service or command starting now: read from the environment,
+    validated, with development secrets refused outside development mode."""
+    return Settings.from_environment().check_secrets()
 
 
 def _decode_key(text: str) -> bytes:

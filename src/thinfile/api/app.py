@@ -15,8 +15,6 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from thinfile.api.context import build_context
@@ -35,12 +33,12 @@ from thinfile.api.routers import (
     staff_decisions,
     staff_servicing,
 )
-from thinfile.api.runtime import ModelSettings, register_models, scoring_model_loader
+from thinfile.api.runtime import register_models, scoring_model_loader
 from thinfile.services.policies import ModelLoader
 from thinfile.settings import Settings
 from thinfile.store.migrate import upgrade
 
-__all__ = ["API_PREFIX", "V1_ROUTERS", "ThreadSettings", "create_app", "document_security"]
+__all__ = ["API_PREFIX", "V1_ROUTERS", "create_app", "document_security"]
 
 API_PREFIX = "/v1"
 
@@ -63,16 +61,6 @@ Borrowers and staff sign in at `POST /v1/auth/sign-in` and send `Authorization: 
 """
 
 
-class ThreadSettings(BaseSettings):
-    """``THINFILE_THREADS``: threads of a process running routes (they take turns holding
-    Python's lock, so a few keep the cores busy; more only add hand-overs). Run more processes
-    (``thinfile serve --workers``) to use more cores."""
-
-    model_config = SettingsConfigDict(env_prefix="THINFILE_", extra="ignore", frozen=True)
-
-    threads: int = Field(default=4, ge=1, le=200)
-
-
 def create_app(settings: Settings | None = None, *,
                extra_routers: tuple[APIRouter, ...] = (), load_model: ModelLoader | None = None,
                model_dir: Path | None = None) -> FastAPI:
@@ -81,10 +69,10 @@ def create_app(settings: Settings | None = None, *,
     Decisions load models with ``load_model`` (default :mod:`thinfile.scoring`); ``model_dir``
     (default ``THINFILE_MODEL_DIR``) is registered with the shipped policy at start-up.
     """
-    settings = (settings or Settings()).check_secrets()
+    settings = (settings or Settings.from_environment()).check_secrets()
     context = build_context(settings)
-    model_dir = model_dir or ModelSettings().model_dir
-    threads = ThreadSettings().threads
+    model_dir = model_dir or settings.model_dir
+    threads = settings.threads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, cast
 
 from fastapi import Depends, FastAPI
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
@@ -35,7 +34,6 @@ from thinfile.services.policies import (
 )
 
 __all__ = [
-    "ModelSettings",
     "Runtime",
     "forget_runtime",
     "get_model_loader",
@@ -44,14 +42,6 @@ __all__ = [
     "runtime_dependency",
     "scoring_model_loader",
 ]
-
-
-class ModelSettings(BaseSettings):
-    """``THINFILE_MODEL_DIR``: a model directory (``thinfile model train --out``) to register."""
-
-    model_config = SettingsConfigDict(env_prefix="THINFILE_", extra="ignore", frozen=True)
-
-    model_dir: Path | None = None
 
 
 def scoring_model_loader(path: Path) -> Scorer:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +22,7 @@ from thinfile.decisioning.report import render_simulation_html
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.scoring import ScoringModel, load_model, read_table
+from thinfile.settings import Settings
 
 policy_app = typer.Typer(help="Decision policies: simulate before you ship.",
                          no_args_is_help=True)
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
 
 
 def default_model_dir() -> Path:
-    home = Path(os.environ.get("THINFILE_HOME", "var"))
+    home = Settings.from_environment().home
     return home / "models" / "default"
 
 

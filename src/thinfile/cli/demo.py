@@ -52,7 +52,9 @@ def _home(smoke: bool, home: Path | None) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="thinfile-smoke-") as folder:
             yield Path(folder)
     else:
-        path = Path(os.environ.get("THINFILE_HOME", "var"))
+        from thinfile.settings import Settings
+
+        path = Settings.from_environment().home
         path.mkdir(parents=True, exist_ok=True)
         yield path
 
@@ -86,7 +88,9 @@ def demo(
     console = Console()
     started = time.perf_counter()
     with _home(smoke, home) as folder:
-        url = (os.environ.get("THINFILE_DATABASE_URL") if not smoke and home is None else None
+        from thinfile.settings import Settings
+
+        url = (Settings.from_environment().database_url if not smoke and home is None else None
                ) or _fresh_sqlite(folder)
         summary = _journey(console, folder, url, smoke=smoke, seed=seed, borrowers=borrowers,
                            population=population or (4000 if smoke else 20000))

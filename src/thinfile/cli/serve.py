@@ -51,7 +51,7 @@ def worker_app() -> FastAPI:
 def _prepare_once(settings: Settings) -> None:
     """Migrate and register the shipped policy and model before the workers start."""
     from thinfile.api import create_app
-    from thinfile.api.runtime import ModelSettings, register_models
+    from thinfile.api.runtime import register_models
     from thinfile.store.migrate import upgrade
 
     app = create_app(settings)
@@ -59,7 +59,7 @@ def _prepare_once(settings: Settings) -> None:
     try:
         if settings.migrate_on_start:
             upgrade(context.engine)
-        register_models(app, context, ModelSettings().model_dir)
+        register_models(app, context, settings.model_dir)
     finally:
         context.engine.dispose()
 

@@ -5,34 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pydantic import ValidationError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Engine
 
-from thinfile.errors import FieldProblem, InvalidInputError
-from thinfile.settings import Settings
+from thinfile.settings import Settings, load_settings
 from thinfile.store import make_engine, upgrade
 
-__all__ = ["load_settings", "open_sessions"]
-
-
-def load_settings() -> Settings:
-    """Settings from the environment, validated; one readable error when they are wrong."""
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        problems = [FieldProblem("THINFILE_" + ".".join(map(str, e["loc"])).upper(), e["msg"])
-                    for e in exc.errors()]
-        raise InvalidInputError("the THINFILE_* settings are not valid",
-                                problems=problems) from None
-    return settings.check_secrets()
+__all__ = ["load_settings", "open_database"]
 
 
 @contextmanager
-def open_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """Sessions on the configured database, brought to the newest schema first."""
+def open_database(settings: Settings) -> Iterator[Engine]:
+    """The configured database, brought to the newest schema first (the services open their
+    own units of work on it)."""
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
-        yield sessionmaker(engine, expire_on_commit=False)
+        yield engine
     finally:
         engine.dispose()

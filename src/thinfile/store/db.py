@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
+
+from thinfile.settings import DEFAULT_HOME, Settings
 
 __all__ = ["DEFAULT_HOME", "PING_AFTER_IDLE_SECONDS", "database_url", "make_engine", "metadata"]
 
@@ -17,8 +17,6 @@ PING_AFTER_IDLE_SECONDS = 2.0
 """A pooled PostgreSQL connection idle longer than this is pinged before it is handed out (a
 server restart or an idle timeout drops it quietly); one in steady use is not, which saves a
 round trip on every request under load."""
-
-DEFAULT_HOME = Path("var")
 
 metadata = MetaData(
     naming_convention={
@@ -33,12 +31,10 @@ metadata = MetaData(
 
 def database_url() -> str:
     """``THINFILE_DATABASE_URL``, or a SQLite file under ``THINFILE_HOME`` (default ./var)."""
-    url = os.environ.get("THINFILE_DATABASE_URL")
-    if url:
-        return url
-    home = Path(os.environ.get("THINFILE_HOME", DEFAULT_HOME))
-    home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'thinfile.sqlite'}"
+    settings = Settings.from_environment()
+    if not settings.database_url:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    return settings.effective_database_url()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,132 @@
+"""One typed settings object, read from the THINFILE_* variables users already set."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+import thinfile
+from thinfile.errors import InvalidInputError
+from thinfile.settings import DEFAULT_HOME, Settings, load_settings
+from thinfile.store.db import database_url
+
+SRC = Path(thinfile.__file__).parent
+README = SRC.parents[1] / "README.md"
+
+ENVIRONMENT_READS_ALLOWED = {
+    "thinfile/services/cob.py": "THINFILE_COB_STALL_AFTER, a test hook issue 15 removes",
+}
+"""Modules that may still read the environment themselves, and why."""
+
+
+@pytest.fixture(autouse=True)
+def no_thinfile_variables(monkeypatch):
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("THINFILE_"):
+            monkeypatch.delenv(name)
+
+
+def _documented_variables() -> set[str]:
+    section = README.read_text(encoding="utf-8").split("## Configuration", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return set(re.findall(r"`(THINFILE_[A-Z0-9_]+)`", section))
+
+
+def test_every_variable_the_readme_documents_is_a_field_of_the_one_settings_object():
+    documented = _documented_variables()
+    assert {"THINFILE_DATABASE_URL", "THINFILE_HOME", "THINFILE_MODEL_DIR",
+            "THINFILE_THREADS"} <= documented
+    fields = {"THINFILE_" + name.upper() for name in Settings.model_fields}
+    assert documented <= fields
+
+
+@pytest.mark.parametrize(("variable", "value", "field", "expected"), [
+    ("THINFILE_HOME", "/srv/lender", "home", Path("/srv/lender")),
+    ("THINFILE_DATABASE_URL", "postgresql+psycopg://u@h/db", "database_url",
+     "postgresql+psycopg://u@h/db"),
+    ("THINFILE_MODEL_DIR", "/srv/models/2025-01", "model_dir", Path("/srv/models/2025-01")),
+    ("THINFILE_THREADS", "12", "threads", 12),
+    ("THINFILE_MIGRATE_ON_START", "false", "migrate_on_start", False),
+    ("THINFILE_MAX_BODY_BYTES", "4096", "max_body_bytes", 4096),
+])
+def test_each_variable_sets_its_field(monkeypatch, variable, value, field, expected):
+    monkeypatch.setenv(variable, value)
+    assert getattr(Settings.from_environment(), field) == expected
+
+
+def test_defaults_are_a_development_lender_in_var():
+    settings = Settings.from_environment()
+    assert settings.is_development and settings.home == DEFAULT_HOME == Path("var")
+    assert settings.threads == 4 and settings.model_dir is None
+    assert settings.effective_database_url() == "sqlite:///var/thinfile.sqlite"
+
+
+def test_a_bad_variable_is_one_readable_error_naming_it(monkeypatch):
+    monkeypatch.setenv("THINFILE_THREADS", "0")
+    monkeypatch.setenv("THINFILE_TOKEN_TTL_SECONDS", "soon")
+    with pytest.raises(InvalidInputError) as refused:
+        load_settings()
+    assert {p.field for p in refused.value.problems} == {"THINFILE_THREADS",
+                                                        "THINFILE_TOKEN_TTL_SECONDS"}
+
+
+def test_starting_in_production_refuses_the_development_secrets(monkeypatch):
+    monkeypatch.setenv("THINFILE_ENV", "production")
+    with pytest.raises(InvalidInputError) as refused:
+        load_settings()
+    assert {p.field for p in refused.value.problems} == {"token_secret", "lookup_key",
+                                                        "pii_keys.dev"}
+
+
+def test_starting_in_production_with_real_secrets_succeeds(monkeypatch):
+    monkeypatch.setenv("THINFILE_ENV", "production")
+    monkeypatch.setenv("THINFILE_TOKEN_SECRET", "t" * 40)
+    monkeypatch.setenv("THINFILE_LOOKUP_KEY", "l" * 40)
+    monkeypatch.setenv("THINFILE_PII_KEYS", '{"k1": "' + "a" * 43 + '="}')
+    monkeypatch.setenv("THINFILE_PII_ACTIVE_KEY_ID", "k1")
+    assert load_settings().env == "production"
+
+
+def test_the_engine_factory_reads_the_database_from_the_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("THINFILE_HOME", str(tmp_path / "home"))
+    assert database_url() == f"sqlite:///{tmp_path / 'home' / 'thinfile.sqlite'}"
+    assert (tmp_path / "home").is_dir()
+    monkeypatch.setenv("THINFILE_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert database_url() == "postgresql+psycopg://u@h/db"
+
+
+def _sources() -> list[tuple[str, ast.Module]]:
+    return [(str(path.relative_to(SRC.parent)), ast.parse(path.read_text(encoding="utf-8")))
+            for path in sorted(SRC.rglob("*.py"))]
+
+
+def _reads_environment(node: ast.AST) -> bool:
+    """``os.environ.get(…)``, ``os.getenv(…)`` or ``os.environ[…]`` read (not assigned)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        target = ast.unparse(node.func)
+        return target in {"os.environ.get", "os.getenv", "environ.get", "getenv"}
+    return (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+            and ast.unparse(node.value) in {"os.environ", "environ"})
+
+
+def test_only_the_settings_object_reads_the_environment():
+    readers = {name for name, tree in _sources() if any(map(_reads_environment, ast.walk(tree)))}
+    assert readers <= set(ENVIRONMENT_READS_ALLOWED)
+
+
+def test_there_is_one_settings_class():
+    classes = [f"{name}:{node.name}" for name, tree in _sources() for node in ast.walk(tree)
+               if isinstance(node, ast.ClassDef)
+               and any(ast.unparse(base).endswith("BaseSettings") for base in node.bases)]
+    assert classes == ["thinfile/settings.py:Settings"]
+
+
+def test_the_environment_check_sees_a_read():
+    assert _reads_environment(ast.parse('os.environ.get("THINFILE_HOME", "var")').body[0].value)
+    assert _reads_environment(ast.parse('os.environ["THINFILE_HOME"]').body[0].value)
+    assert not _reads_environment(ast.parse('os.environ["X"] = "1"').body[0].targets[0])
