@@ -53,32 +53,23 @@ class Allocation:
         return entry
 
 
+_FIELDS = {c: (f"{c.value}_due", f"{c.value}_paid") for c in Component}
+_ACCRUED = {Component.INTEREST: "interest_accrued", Component.FEE: "fee_accrued"}
+
+
 def _pay_component(inst: InstallmentState, component: Component,
                    amount: int) -> tuple[InstallmentState, int, int]:
     """Pay up to ``amount`` of one component; returns (row, paid, recognised now)."""
-    unpaid = getattr(inst.unpaid, component.value)
-    pay = min(amount, unpaid)
+    due_field, paid_field = _FIELDS[component]
+    paid_before = getattr(inst, paid_field)
+    pay = min(amount, getattr(inst, due_field) - paid_before)
     if pay <= 0:
         return inst, 0, 0
-    field = f"{component.value}_paid"
-    inst = replace(inst, **{field: getattr(inst, field) + pay})
-    if component in (Component.INTEREST, Component.FEE):
-        accrued_field = f"{component.value}_accrued"
-        accrued, paid = getattr(inst, accrued_field), getattr(inst, field)
-        if paid > accrued:
-            return replace(inst, **{accrued_field: paid}), pay, paid - accrued
-    return inst, pay, 0
-
-
-def _order(rows: Sequence[InstallmentState], timing: Timing, on: date,
-           current: int | None, fallen_due_only: bool) -> list[int]:
-    return [k for k, row in enumerate(rows)
-            if (Timing.DUE if k == current else timing_of(row, on)) is timing
-            and not (fallen_due_only and row.due > on)]
-
-
-def _as_components(component: Component, amount: int) -> Components:
-    return Components(**{component.value: amount})
+    paid = paid_before + pay
+    accrued_field = _ACCRUED.get(component)
+    if accrued_field is not None and paid > (accrued := getattr(inst, accrued_field)):
+        return replace(inst, **{paid_field: paid, accrued_field: paid}), pay, paid - accrued
+    return replace(inst, **{paid_field: paid}), pay, 0
 
 
 def allocate(
@@ -96,13 +87,27 @@ def allocate(
     ``fallen_due_only`` leaves out rows whose due date is after ``on``.
     """
     out = list(rows)
-    paid, recognised, left = Components(), Components(), amount
+    timings = [None if fallen_due_only and row.due > on
+               else Timing.DUE if k == current else timing_of(row, on)
+               for k, row in enumerate(out)]
+    paid = dict.fromkeys(Component, 0)
+    recognised = dict.fromkeys(Component, 0)
+    left = amount
     for timing, component in rules:
-        for k in _order(out, timing, on, current, fallen_due_only):
-            if left == 0:
-                break
+        if left == 0:
+            break
+        for k, row_timing in enumerate(timings):
+            if row_timing is not timing:
+                continue
             out[k], pay, now = _pay_component(out[k], component, left)
             left -= pay
-            paid += _as_components(component, pay)
-            recognised += _as_components(component, now)
-    return tuple(out), Allocation(paid, recognised, left)
+            paid[component] += pay
+            recognised[component] += now
+            if left == 0:
+                break
+    return tuple(out), Allocation(_components(paid), _components(recognised), left)
+
+
+def _components(by: dict[Component, int]) -> Components:
+    return Components(by[Component.PRINCIPAL], by[Component.INTEREST], by[Component.FEE],
+                      by[Component.PENALTY])
