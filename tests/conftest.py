@@ -1,25 +1,22 @@
-"""Fixtures shared by every tier: where the shared reference material lives."""
+"""Fixtures shared by every tier: a real database of each backend (SQLite and PostgreSQL)
+for the tests that ask for one. Paths and CI detection live in tests/support/environment.py."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("THINFILE_SHARED_DIR", REPO.parent / "shared"))
+from tests.support.databases import fresh_database_url
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared; skips outside CI when it is absent, fails in CI."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        if in_ci():
-            pytest.fail(f"{path} is missing; CI must have ../shared beside the project")
-        pytest.skip(f"{path} is not present (outside CI)")
-    return path
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each backend (its own PostgreSQL schema, dropped afterwards)."""
+    yield from fresh_database_url(backend, tmp_path)

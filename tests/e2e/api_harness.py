@@ -1,22 +1,21 @@
 """Shared fixtures and builders for the HTTP API tests (tests/e2e/test_api_*.py).
 
 Every API test runs on SQLite and PostgreSQL through the ``database_url`` fixture of
-tests/integration/conftest.py. Test modules import the fixtures they use from here.
+tests/conftest.py; the ``api``, ``api_settings`` and ``world`` fixtures are in
+tests/e2e/conftest.py. Test modules import the builders they use from here.
 """
 
 from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from tests.integration.conftest import backend, database_url
 from tests.support.decisioning import Reason, Score
 from thinfile.api import create_app
 from thinfile.api.context import AppContext
@@ -36,19 +35,15 @@ __all__ = [
     "MonthsInCityScorer",
     "Party",
     "TestClient",
+    "World",
     "accept",
-    "api",
-    "api_settings",
     "apply",
-    "backend",
     "build_app",
-    "database_url",
     "id_number",
     "make_borrower",
     "make_staff",
     "phone_number",
     "quick_settings",
-    "world",
 ]
 
 PASSWORD = "correct horse battery staple"
@@ -170,29 +165,9 @@ def make_staff(client: TestClient, role: Role) -> Party:
     return Party(user.id, email, _sign_in(client, email))
 
 
-@pytest.fixture
-def api_settings(database_url: str) -> Settings:
-    return quick_settings(database_url)
-
-
-@pytest.fixture
-def api(api_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
-    """A client of a fresh app on an empty, migrated database of each backend, with the
-    shipped policy and a deterministic test model registered."""
-    with TestClient(build_app(api_settings, tmp_path)) as client:
-        yield client
-
-
 @dataclass(frozen=True)
 class World:
     alice: Party
     bob: Party
     admin: Party
     underwriter: Party
-
-
-@pytest.fixture
-def world(api: TestClient) -> World:
-    """Two borrowers with profiles and consents, an admin and an underwriter."""
-    return World(make_borrower(api), make_borrower(api), make_staff(api, Role.ADMIN),
-                 make_staff(api, Role.UNDERWRITER))

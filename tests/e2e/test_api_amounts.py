@@ -2,26 +2,13 @@
 decimals, or it is refused with a 422 naming the field and what to write; an application's
 amount and monthly figures must lie in their documented ranges before anything is decided."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import itertools
 
 import pytest
 
-from tests.e2e.api_harness import (
-    TestClient,
-    accept,
-    api,
-    api_settings,
-    apply,
-    backend,
-    database_url,
-    make_borrower,
-    world,
-)
+from tests.e2e.api_harness import TestClient, accept, apply, make_borrower
 from thinfile.api.models_applications import YUAN_HINT
 
 LINE_OFFER = 2  # consumption offers: pos installment, consumer installment, revolving line

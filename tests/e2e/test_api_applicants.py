@@ -1,24 +1,12 @@
 """Applicant profiles and consent over HTTP; personal data is never stored in plain text."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import base64
 
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import (
-    TestClient,
-    api,
-    api_settings,
-    backend,
-    database_url,
-    make_borrower,
-    quick_settings,
-    world,
-)
+from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
 from thinfile.api import create_app
 from thinfile.security.crypto import pii_cipher
 from thinfile.services.identity_keys import reencrypt_personal_data

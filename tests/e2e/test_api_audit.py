@@ -1,21 +1,11 @@
 """The audit log is append-only and hash-chained: any edit or deletion is detected."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from tests.e2e.api_harness import (
-    api,
-    api_settings,
-    backend,
-    database_url,
-    world,
-)
 from thinfile.cli.app import main
 from thinfile.services.audit import CHAINS, chain_of, record_audit, verify_audit_chain
 from thinfile.store import make_engine

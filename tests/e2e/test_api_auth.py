@@ -1,21 +1,11 @@
 """Accounts and credentials: passwords, short-lived tokens, API keys, roles."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import (
-    PASSWORD,
-    api,
-    api_settings,
-    backend,
-    database_url,
-    world,
-)
+from tests.e2e.api_harness import PASSWORD
 from thinfile.cli.app import main
 from thinfile.errors import AuthenticationError
 from thinfile.security.roles import Role

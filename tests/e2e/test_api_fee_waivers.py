@@ -2,9 +2,6 @@
 PostgreSQL: staff forgive penalty interest or fees owed, the books stay balanced, never more
 than is owed, bad input names its field, and only servicing agents and admins may."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import json
@@ -15,18 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import (
-    Party,
-    TestClient,
-    accept,
-    api,
-    api_settings,
-    apply,
-    backend,
-    database_url,
-    make_staff,
-    world,
-)
+from tests.e2e.api_harness import Party, TestClient, accept, apply, make_staff
 from thinfile.security.roles import Role
 
 FEE_OFFER, INTEREST_OFFER = 0, 1  # a fee-based installment loan, an interest-bearing one

@@ -1,9 +1,6 @@
 """Submissions and payments run in one transaction with their idempotency key: a repeat
 replays the first response, concurrent duplicates post once, a refusal writes nothing."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -16,15 +13,10 @@ from tests.e2e.api_harness import (
     Party,
     TestClient,
     accept,
-    api,
-    api_settings,
     apply,
-    backend,
-    database_url,
     id_number,
     make_borrower,
     phone_number,
-    world,
 )
 
 

@@ -2,24 +2,15 @@
 after reading the cost statement, receives the loan, pays and prepays; staff review a referral,
 replay a decision, run close of business, service loans and simulate policies."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 from tests.e2e.api_harness import (
     DECLINE_MONTHS,
     REFER_MONTHS,
-    TestClient,
     accept,
-    api,
-    api_settings,
     apply,
-    backend,
-    database_url,
     make_borrower,
     make_staff,
-    world,
 )
 from thinfile.api.models_staff import SimulationCsvCreate
 from thinfile.security.roles import Role

@@ -3,27 +3,13 @@ loan, a payment above the payoff is refused naming it, a preview shows what a pa
 do, and the offer's default terms are the ones the loan is serviced under. On SQLite and
 PostgreSQL."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tests.e2e.api_harness import (
-    Party,
-    TestClient,
-    accept,
-    api,
-    api_settings,
-    apply,
-    backend,
-    database_url,
-    make_staff,
-    world,
-)
+from tests.e2e.api_harness import Party, TestClient, accept, apply, make_staff
 from thinfile.security.roles import Role
 
 

@@ -8,25 +8,13 @@ test until it is added to ``alice_ids`` below (and registered with
 ``thinfile.api.register_owned_resource`` if borrowers own it).
 """
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
 
-from tests.e2e.api_harness import (
-    TestClient,
-    accept,
-    api,
-    api_settings,
-    apply,
-    backend,
-    database_url,
-    world,
-)
+from tests.e2e.api_harness import TestClient, accept, apply
 
 PUBLIC = {("POST", "/v1/auth/sign-up"), ("POST", "/v1/auth/sign-in"), ("GET", "/healthz"),
           ("GET", "/readyz"), ("GET", "/metrics")}

@@ -1,8 +1,5 @@
 """Cross-cutting behaviour: error bodies, limits, idempotency, health, metrics, settings."""
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import uuid
@@ -12,16 +9,7 @@ import pytest
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from tests.e2e.api_harness import (
-    TestClient,
-    api,
-    api_settings,
-    backend,
-    database_url,
-    make_borrower,
-    quick_settings,
-    world,
-)
+from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
 from thinfile.api import Idempotent, count_decision, create_app, require_owner_or_role
 from thinfile.errors import InvalidInputError
 from thinfile.services.identity_records import Actor

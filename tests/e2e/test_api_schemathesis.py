@@ -6,9 +6,6 @@ and an admin (on staff routes); path ids point at the borrower's own resources, 
 reaches the code behind the ownership check rather than stopping at 404.
 """
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import warnings
@@ -23,9 +20,7 @@ from tests.e2e.api_harness import (
     TestClient,
     accept,
     apply,
-    backend,
     build_app,
-    database_url,
     make_borrower,
     make_staff,
     quick_settings,

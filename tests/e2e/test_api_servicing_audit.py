@@ -6,9 +6,6 @@ then succeeds once, with one audit row naming the caller. Close of business audi
 it closes in that date's own transaction. On SQLite and PostgreSQL.
 """
 
-# Fixtures are imported from the API harness and then requested by name.
-# ruff: noqa: F401, F811
-
 from __future__ import annotations
 
 import json
@@ -20,18 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import (
-    Party,
-    TestClient,
-    accept,
-    api,
-    api_settings,
-    apply,
-    backend,
-    database_url,
-    make_staff,
-    world,
-)
+from tests.e2e.api_harness import Party, TestClient, accept, apply, make_staff
 from thinfile.security.roles import Role
 from thinfile.services import cob
 from thinfile.services.audit import AuditDraft

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 
-from tests.conftest import REPO, in_ci
 from tests.e2e.test_web_pages import PASSWORD, build_app, id_number, seed
+from tests.support.environment import REPO, in_ci
 from thinfile.api.context import AppContext
 from thinfile.decisioning import DEFAULT_POLICY_DIR, load_policy
 from thinfile.security.roles import Role

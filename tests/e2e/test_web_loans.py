@@ -25,7 +25,7 @@ from tests.e2e.test_web_pages import (
     seed,
     web_settings,
 )
-from tests.integration.conftest import fresh_database_url, require_postgres
+from tests.support.databases import fresh_database_url, require_postgres
 from thinfile.api.context import AppContext
 from thinfile.security.roles import Role
 from thinfile.services import cob, identity, loans

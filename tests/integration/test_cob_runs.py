@@ -11,9 +11,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from tests.conftest import REPO
-from tests.integration.conftest import fresh_database_url
 from tests.integration.servicing_helpers import open_book, replayed, terms
+from tests.support.databases import fresh_database_url
+from tests.support.environment import REPO
 from thinfile.loanmath import DayCount, DefaultTerms
 from thinfile.money import Money
 from thinfile.services.cob import run_cob

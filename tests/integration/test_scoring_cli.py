@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import shared_path
+from tests.support.environment import shared_path
 from thinfile.cli.app import main
 
 

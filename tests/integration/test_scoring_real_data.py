@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from tests.conftest import shared_path
+from tests.support.environment import shared_path
 from thinfile.scoring import load_model, train_model
 from thinfile.scoring.evaluation import auc
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO
+from tests.support.environment import REPO
 from thinfile.cli import serve
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"),

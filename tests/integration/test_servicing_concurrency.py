@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.conftest import fresh_database_url
 from tests.integration.servicing_helpers import open_book
+from tests.support.databases import fresh_database_url
 from thinfile.money import Money
 from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import shared_path
 from tests.integration.servicing_helpers import START, open_book, replayed, terms
+from tests.support.environment import shared_path
 from thinfile.errors import ConflictError, CurrencyMismatchError, InvalidInputError, NotFoundError
 from thinfile.loanmath import DayCount, build_schedule
 from thinfile.money import Money

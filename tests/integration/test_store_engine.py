@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.integration.conftest import POSTGRES_URL, require_postgres
+from tests.support.databases import POSTGRES_URL, require_postgres
 from thinfile.store import (  # the table modules declare the tables in db.metadata
     db,
     decisioning_tables,  # noqa: F401

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from tests.integration.conftest import POSTGRES_URL, require_postgres
+from tests.support.databases import POSTGRES_URL, require_postgres
 from thinfile.services import applications, audit, business_date, idempotency
 from thinfile.store import make_engine, servicing_repo
 from thinfile.store.hot import Hot

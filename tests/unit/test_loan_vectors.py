@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import shared_path
+from tests.support.environment import shared_path
 from thinfile.loanmath import (
     DayCount,
     Frequency,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import shared_path
+from tests.support.environment import shared_path
 from thinfile.errors import DataContractError
 from thinfile.scoring import ScoreResult, load_model, train_model
 from thinfile.scoring.calibration import ScoreScale
