@@ -112,7 +112,8 @@ class CostStatement:
         lines.append("If you pay late 逾期费用:")
         lines.extend(f"  - {d.name_zh} {d.name}: {d.standard}" for d in self.default_costs)
         lines.extend(
-            f"  - 第1期逾期 {e.days_late} 天 installment 1 paid {e.days_late} days late: "
+            f"  - 第1期逾期 {e.days_late} 天 installment 1 alone paid {e.days_late} "
+            f"day{'' if e.days_late == 1 else 's'} late: "
             f"{format_yuan(e.total)} (penalty {format_yuan(e.penalty)}, late fee "
             f"{format_yuan(e.late_fee)})" for e in self.default_examples)
         return "\n".join(lines)
