@@ -59,7 +59,8 @@ def main() -> None:
         decide(app, policy=policy, model=model, on=ON)
         t1 = time.perf_counter()
         scored = model.score_one(model_record(app, ON), reasons=4)
-        context = _context(app, _checks(app, NO_HISTORY), scored.pd, scored.score, ON)
+        context = _context(app, _checks(app, NO_HISTORY), scored.pd, scored.score, ON,
+                           policy.money)
         t2 = time.perf_counter()
         policy.evaluate(context)
         t3 = time.perf_counter()

@@ -263,11 +263,15 @@ class Money:
         return f"Money('{format_yuan(self.fen)}', {self.currency!r})"
 
 
-def format_yuan(fen: int) -> str:
-    """``123456`` → ``'1234.56'``; the one formatting of fen as yuan text."""
+def format_yuan(fen: int, *, grouped: bool = False) -> str:
+    """``123456`` → ``'1234.56'``; the one formatting of fen as yuan text.
+
+    ``grouped`` separates thousands with commas, as a person reads an amount:
+    ``format_yuan(100000000, grouped=True)`` → ``'1,000,000.00'``.
+    """
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(fen), FEN_PER_YUAN)
-    return f"{sign}{whole}.{part:02d}"
+    return f"{sign}{whole:,}.{part:02d}" if grouped else f"{sign}{whole}.{part:02d}"
 
 
 def parse_rate(text: str | Decimal | int, *, field: str = "rate") -> Decimal:

@@ -93,7 +93,7 @@ class RateSpec:
         """``"10/60"`` — ten requests per sixty seconds."""
         count, _, period = text.partition("/")
         try:
-            spec = cls(int(count), float(period))
+            spec = cls(int(count), float(period))  # float-ok: seconds
         except ValueError:
             raise ValueError(f"rate limit {text!r} is not 'COUNT/SECONDS'") from None
         if spec.capacity < 1 or spec.period_seconds <= 0:

@@ -10,7 +10,7 @@ from thinfile.decisioning.report import render_simulation_html
 def record(n: int, *, bad: int | None, segment="delivery_rider", history=0, **extra) -> dict:
     app = parse_application(application(applicant_id=f"A{n}", id_number=id_number(seq=f"{n:03d}"),
                                         segment=segment, bureau_history_months=history, **extra))
-    row = dict(app.values)
+    row = dict(app.as_record())
     row["bad_12m"] = bad
     return row
 

@@ -70,7 +70,7 @@ async def _thinfile_error(_request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, RateLimitedError):
         retry = exc.extra.get("retry_after_seconds", 1)
-        headers = {"Retry-After": str(max(1, round(float(str(retry)))))}
+        headers = {"Retry-After": str(max(1, round(float(str(retry)))))}  # float-ok: seconds
     if exc.status >= 500:
         log.error("%s: %s", exc.code, exc.message)
     return render(exc.status, exc.code, exc.message, exc.details(), headers)

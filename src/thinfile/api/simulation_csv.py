@@ -13,14 +13,13 @@ import re
 from collections.abc import Mapping
 
 from thinfile.decisioning import parse_application
+from thinfile.decisioning.application import MONEY_FIELDS
 from thinfile.errors import InvalidInputError, ThinfileError
 from thinfile.money import format_yuan
 from thinfile.services.policies import MAX_SIMULATION_ROWS
 
 __all__ = ["MONEY_FIELDS", "csv_applications"]
 
-MONEY_FIELDS = ("requested_amount", "income_monthly_mean", "declared_monthly_income",
-                "ecommerce_monthly_spend", "existing_debt_payment_monthly")
 OUTCOME = "bad_12m"
 _IGNORED = {"name", "age", "true_pd"}
 _TEXT = {"applicant_id", "id_number", "phone", "birth_date", "segment", "purpose", "gender",
@@ -34,7 +33,7 @@ def _cell(text: str) -> object:
     if re.fullmatch(r"-?[0-9]{1,15}", value):
         return int(value)
     if re.fullmatch(r"-?[0-9]{0,15}\.[0-9]{1,15}", value):
-        return float(value)
+        return float(value)  # float-ok: ratio columns; a float in a money column is refused
     return value
 
 
@@ -55,7 +54,7 @@ def _row(raw: Mapping[str | None, str | list[str] | None], n: int) -> dict[str, 
     except ThinfileError as error:
         raise InvalidInputError(f"row {n}: {error.message}", field="csv", value=n,
                                 extra={"row": n, "problem": error.details()}) from None
-    record: dict[str, object] = dict(app.values)
+    record: dict[str, object] = dict(app.as_record())
     record[OUTCOME] = outcome if outcome in (0, 1) else None
     return record
 

@@ -5,23 +5,33 @@ defaulted silently. Money is read by :meth:`thinfile.money.Money.of` and bounded
 amount from 0.01 to :data:`MAX_REQUESTED_YUAN` yuan, monthly income, spend and debt payments
 from 0 to :data:`MAX_MONTHLY_YUAN` yuan. Alternative-data fields are optional: ``null``
 means "no data", which the model treats as information, never as zero.
+
+The field table (:data:`REQUIRED` and :data:`OPTIONAL`: each field's name and parser) is the
+one list of fields. :class:`Application` declares the same fields, in the same order, with the
+types the parsers return (``X | None`` for an optional field); :data:`FIELD_TYPES` is read
+from the parsers, and a test holds the class to the table.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, get_type_hints
 
 from thinfile.errors import FieldProblem, InvalidInputError
 from thinfile.money import FEN_PER_YUAN, Money, format_yuan
 
 __all__ = [
+    "FIELD_TYPES",
     "MAX_MONTHLY_YUAN",
     "MAX_REQUESTED_YUAN",
     "MONEY_FIELDS",
+    "OPTIONAL",
     "PURPOSES",
+    "REQUIRED",
     "SEGMENTS",
     "Application",
     "parse_application",
@@ -66,13 +76,13 @@ def _ratio(value: object) -> float:
         raise _Bad("must be a number from 0 to 1")
     if math.isnan(value) or not 0 <= value <= 1:
         raise _Bad("must be a number from 0 to 1")
-    return float(value)
+    return float(value)  # float-ok: a ratio, not money
 
 
 def _nonneg_number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise _Bad("must be a number of at least 0")
-    return float(value)
+    return float(value)  # float-ok: a coefficient of variation, not money
 
 
 def _flag(value: object) -> bool:
@@ -112,8 +122,7 @@ _AMOUNT_HINT = 'must be a yuan amount written in digits 0-9, such as "12000.00"'
 
 def _yuan_words(fen: int) -> str:
     """``100000000`` → ``'1,000,000'``; ``1`` → ``'0.01'``: a bound as a person reads it."""
-    whole, part = divmod(fen, FEN_PER_YUAN)
-    return f"{whole:,}" if part == 0 else f"{whole:,}.{part:02d}"
+    return format_yuan(fen, grouped=True).removesuffix(".00")
 
 
 MAX_REQUESTED_YUAN = 1_000_000
@@ -127,7 +136,7 @@ _requested_amount = _yuan_in(1, MAX_REQUESTED_YUAN * FEN_PER_YUAN)
 _monthly_amount = _yuan_in(0, MAX_MONTHLY_YUAN * FEN_PER_YUAN)
 MONEY_FIELDS = frozenset({"requested_amount", "income_monthly_mean", "declared_monthly_income",
                           "ecommerce_monthly_spend", "existing_debt_payment_monthly"})
-"""The fields holding money: yuan in, whole fen in :attr:`Application.values`."""
+"""The fields holding money: yuan in, whole fen in :class:`Application`."""
 
 
 def _choice(options: tuple[str, ...]) -> Parser:
@@ -183,44 +192,99 @@ OPTIONAL: dict[str, Parser] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+FIELD_TYPES: dict[str, type] = {
+    name: get_type_hints(parser)["return"] for name, parser in {**REQUIRED, **OPTIONAL}.items()
+}
+"""Each field's type, as its parser returns it (money: whole fen, an ``int``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Application:
-    """A validated application. ``values`` holds every given field, parsed; money in fen."""
+    """A validated application: the fields of :data:`REQUIRED` and :data:`OPTIONAL`, parsed.
 
-    values: Mapping[str, Value]
+    Money is in whole fen. An optional field the applicant left out is ``None`` ("no data"),
+    never zero. Build one with :func:`parse_application` (raw input) or :meth:`from_values`
+    (a table row already parsed, as in a simulation).
+    """
 
-    def get(self, name: str) -> Value:
-        return self.values.get(name)
+    applicant_id: str
+    id_number: str
+    phone: str
+    birth_date: date
+    segment: str
+    months_in_city: int
+    purpose: str
+    requested_amount: int
+    """Fen."""
+    requested_term_months: int
+    consent_credit: bool
 
-    def number(self, name: str, default: float = 0.0) -> float:
-        value = self.values.get(name)
-        return default if value is None or isinstance(value, (str, date)) else float(value)
+    name: str | None = None
+    gender: str | None = None
+    city: str | None = None
+    city_tier: int | None = None
+    hukou_province: str | None = None
+    is_local_hukou: bool | None = None
+    device_id: str | None = None
+    bureau_history_months: int | None = None
+    bureau_records: int | None = None
+    bureau_delinquencies_24m: int | None = None
+    platform_tenure_months: int | None = None
+    income_monthly_mean: int | None = None
+    """Fen."""
+    income_monthly_cv: float | None = None
+    income_months_observed: int | None = None
+    income_verified: bool | None = None
+    declared_monthly_income: int | None = None
+    """Fen."""
+    rent_months_reported: int | None = None
+    rent_on_time_ratio: float | None = None
+    utility_months_reported: int | None = None
+    utility_on_time_ratio: float | None = None
+    social_insurance_months: int | None = None
+    ecommerce_months_active: int | None = None
+    ecommerce_monthly_spend: int | None = None
+    """Fen."""
+    device_tenure_months: int | None = None
+    address_changes_24m: int | None = None
+    existing_debt_payment_monthly: int | None = None
+    """Fen."""
+    consent_alt_data: bool | None = None
 
-    def fen(self, name: str) -> int:
-        value = self.values.get(name)
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-    @property
-    def applicant_id(self) -> str:
-        return str(self.values["applicant_id"])
-
-    @property
-    def requested_amount(self) -> int:
-        return self.fen("requested_amount")
-
-    @property
-    def requested_term(self) -> int:
-        return int(self.number("requested_term_months"))
+    @classmethod
+    def from_values(cls, values: Mapping[str, object]) -> Application:
+        """An application from values already parsed (money in fen), such as a row of a
+        :mod:`thinfile.sim` table: each value must have its field's type (a whole-number
+        float, as in a table column with gaps, counts as an integer); ranges are not checked
+        again. Every bad or unknown field is listed in one ``InvalidInputError``."""
+        problems: list[FieldProblem] = []
+        parsed: dict[str, Value] = {}
+        for name, raw in values.items():
+            if name not in FIELD_TYPES:
+                problems.append(FieldProblem(name, "is not a known field"))
+            elif raw is not None:
+                _parse_into(parsed, problems, name, _AS_TYPE[FIELD_TYPES[name]], raw)
+        problems.extend(FieldProblem(name, "is required") for name in REQUIRED
+                        if name not in parsed and name not in {p.field for p in problems})
+        if problems:
+            raise InvalidInputError(f"the application has {len(problems)} bad field(s)",
+                                    problems=problems)
+        return _build(parsed)
 
     def age_on(self, day: date) -> int:
-        born = self.values["birth_date"]
-        assert isinstance(born, date)  # guaranteed by parse_application
+        born = self.birth_date
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def as_record(self) -> dict[str, Value]:
+        """The given fields (money in fen, dates as ``date``), in the field table's order:
+        what the scoring model reads. Fields left out are absent, not ``None``."""
+        return {f.name: value for f in dataclasses.fields(self)
+                if (value := getattr(self, f.name)) is not None}
 
     def as_json(self) -> dict[str, object]:
         """The application as JSON-ready data: dates as ISO text, money back in yuan text."""
         out: dict[str, object] = {}
-        for key, value in self.values.items():
+        for key, value in self.as_record().items():
             if isinstance(value, date):
                 out[key] = value.isoformat()
             elif key in MONEY_FIELDS and isinstance(value, int):
@@ -228,6 +292,37 @@ class Application:
             else:
                 out[key] = value
         return out
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad("must be a whole number")
+    return value
+
+
+def _real(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Bad("must be a number")
+    return float(value)  # float-ok: ratios only; money fields are whole fen (int)
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Bad("must be a string")
+    return value
+
+
+_AS_TYPE: dict[type, Parser] = {int: _whole, float: _real, bool: _flag, str: _string, date: _day}
+"""How :meth:`Application.from_values` checks a value already parsed, by field type."""
+
+
+def _build(values: Mapping[str, Value]) -> Application:
+    """An :class:`Application` from parsed values: each parser returns its field's type (a
+    test holds :data:`FIELD_TYPES` and the class's annotations to each other)."""
+    by_name: dict[str, Any] = dict(values)
+    return Application(**by_name)
 
 
 def parse_application(data: object) -> Application:
@@ -251,7 +346,7 @@ def parse_application(data: object) -> Application:
             f"the application has {len(problems)} bad field(s)", problems=problems,
             remedy="correct every listed field and submit again",
         )
-    return Application(values)
+    return _build(values)
 
 
 def _parse_into(values: dict[str, Value], problems: list[FieldProblem], name: str,

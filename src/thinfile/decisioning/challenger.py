@@ -73,7 +73,7 @@ class PolicyBook:
             return ChallengerDecision(Arm.CHAMPION, decide(app, policy=self.champion,
                                                            model=model, on=on, history=history),
                                       None)
-        arm = assign_arm(str(app.get("id_number")), self.share)
+        arm = assign_arm(app.id_number, self.share)
         first, second = ((self.challenger, self.champion) if arm is Arm.CHALLENGER
                          else (self.champion, self.challenger))
         return ChallengerDecision(

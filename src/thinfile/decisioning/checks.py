@@ -6,8 +6,10 @@ ISO 7064 MOD 11-2; digits 7–14 are the holder's birth date (YYYYMMDD).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from thinfile.errors import InvalidInputError
 from thinfile.resident_id import (
     id_birth_date,
     id_check_character,
@@ -35,6 +37,17 @@ class History:
     applications_by_device_1d: int = 0
     deny_listed: bool = False
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> History:
+        """History as :meth:`as_dict` wrote it (as stored with a decision)."""
+        denied = data.get("deny_listed")
+        if not isinstance(denied, bool):
+            raise InvalidInputError("the stored history's deny_listed is not true or false",
+                                    field="deny_listed", value=denied)
+        return cls(_count(data, "applications_by_id_30d"),
+                   _count(data, "applications_by_phone_30d"),
+                   _count(data, "applications_by_device_1d"), denied)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "applications_by_id_30d": self.applications_by_id_30d,
@@ -42,6 +55,14 @@ class History:
             "applications_by_device_1d": self.applications_by_device_1d,
             "deny_listed": self.deny_listed,
         }
+
+
+def _count(data: Mapping[str, object], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(f"the stored history's {name} is not a count", field=name,
+                                value=value)
+    return value
 
 
 NO_HISTORY = History()

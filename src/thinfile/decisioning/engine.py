@@ -23,7 +23,7 @@ from thinfile.decisioning.checks import (
     is_valid_id_number,
     is_valid_phone,
 )
-from thinfile.decisioning.policy import Policy
+from thinfile.decisioning.policy import GraphMoney, Policy
 from thinfile.decisioning.pricing import (
     Affordability,
     Offer,
@@ -33,6 +33,7 @@ from thinfile.decisioning.pricing import (
     price_offer,
 )
 from thinfile.decisioning.reasons import explain
+from thinfile.money import Rounding, round_fen
 
 __all__ = ["Decision", "Finding", "Outcome", "Scorer", "decide"]
 
@@ -130,34 +131,36 @@ class Decision:
 
 def model_record(app: Application, on: date) -> dict[str, object]:
     """The inputs the scoring model sees: the application's fields plus age at decision."""
-    record: dict[str, object] = dict(app.values)
+    record: dict[str, object] = dict(app.as_record())
     record["age"] = app.age_on(on)
     return record
 
 
 def _checks(app: Application, history: History) -> Checks:
-    id_number = str(app.get("id_number"))
-    valid = is_valid_id_number(id_number)
+    valid = is_valid_id_number(app.id_number)
     return Checks(
         id_valid=valid,
-        id_matches_birth_date=valid and id_birth_date(id_number) == app.get("birth_date"),
-        phone_valid=is_valid_phone(str(app.get("phone"))),
-        consent_credit=bool(app.get("consent_credit")),
+        id_matches_birth_date=valid and id_birth_date(app.id_number) == app.birth_date,
+        phone_valid=is_valid_phone(app.phone),
+        consent_credit=app.consent_credit,
         history=history,
     )
 
 
-def _context(app: Application, checks: Checks, pd: float, score: int,
-             on: date) -> dict[str, object]:
+def _context(app: Application, checks: Checks, pd: float, score: int, on: date,
+             money: GraphMoney) -> dict[str, object]:
+    """What the policy graph reads. Money goes in as the graph holds it (:class:`GraphMoney`:
+    whole fen); a field the applicant left out goes in as 0 (no bureau history, no months)."""
     return {
         "applicant": {
-            "age": app.age_on(on), "segment": app.get("segment"),
-            "bureau_history_months": app.number("bureau_history_months"),
-            "income_verified": bool(app.get("income_verified")),
-            "months_in_city": app.number("months_in_city"),
+            "age": app.age_on(on), "segment": app.segment,
+            "bureau_history_months": app.bureau_history_months or 0,
+            "income_verified": bool(app.income_verified),
+            "months_in_city": app.months_in_city,
         },
-        "request": {"purpose": app.get("purpose"), "amount": app.requested_amount / 100,
-                    "term": app.requested_term},
+        "request": {"purpose": app.purpose,
+                    money.key("amount"): money.to_graph(app.requested_amount),
+                    "term": app.requested_term_months},
         "checks": checks.as_context(),
         "score": {"pd": pd, "score": score},
     }
@@ -179,12 +182,14 @@ def decide(app: Application, *, policy: Policy, model: Scorer, on: date,
     if scored is None:
         scored = model.score_one(model_record(app, on), reasons=4)
     model_reasons = tuple({"code": r.code, "feature": r.feature,
-                           "contribution": round(float(r.contribution), 6)}
+                           "contribution": round(float(r.contribution), 6)}  # float-ok: weight
                           for r in scored.reasons)
-    result = policy.evaluate(_context(app, _checks(app, history), scored.pd, scored.score, on))
+    result = policy.evaluate(_context(app, _checks(app, history), scored.pd, scored.score, on,
+                                      policy.money))
     grade = result["grade"]
-    base = _Common(app, history, on, float(scored.pd), int(scored.score), str(grade["name"]),
-                   model_reasons, model.version, policy.version)
+    base = _Common(app, history, on, float(scored.pd),  # float-ok: a probability
+                   int(scored.score), str(grade["name"]), model_reasons, model.version,
+                   policy.version)
     knockouts = _findings(result, "knockouts", "knockout")
     if knockouts:
         return _decline(base, None, knockouts, [f.code for f in knockouts])
@@ -240,14 +245,14 @@ def _decline(base: _Common, room: Affordability | None, findings: list[Finding],
 def _offers(app: Application, result: Mapping[str, Any], room: Affordability, policy: Policy,
             on: date, lender: str) -> tuple[tuple[Offer, ...], list[Finding]]:
     grade = result["grade"]
-    limit = min(int(room.income * Decimal(str(grade["income_multiple"]))),
-                int(Decimal(str(grade["max_limit"])) * 100))
+    limit = min(round_fen(room.income * Decimal(str(grade["income_multiple"])), Rounding.DOWN),
+                policy.money.from_graph(grade, "max_limit"))
     base = Price(Decimal(str(grade["annual_rate"])), Decimal(str(grade["monthly_fee_rate"])),
                  Decimal(0))
     offers: list[Offer] = []
     notes: list[Finding] = []
     for row in result.get("products") or []:
-        rule = ProductRule.from_policy(row)
+        rule = ProductRule.from_policy(row, policy.money)
         offer = price_offer(rule, app, base=base, limit=limit, room=room.max_installment,
                             settings=policy.settings, start=on, lender=lender)
         if offer is None:

@@ -4,6 +4,12 @@
 product rules as decision tables a lender can edit in the GoRules visual editor; it is evaluated
 by ``zen-engine``. ``policy.json`` holds the settings that are not tables (cap, income
 haircuts). A policy's version is the SHA-256 of both files' canonical JSON.
+
+Money crosses into and out of the graph as whole fen (integers), never as a float: in format 2
+(``"format_version": 2`` in ``policy.json``) the graph reads ``request.amount_fen`` and writes
+``grade.max_limit_fen``, ``min_amount_fen`` and ``max_amount_fen``. Policies stored in format 1
+wrote those amounts in yuan (``request.amount``, ``grade.max_limit``, ``min_amount``,
+``max_amount``); they load, decide and replay as they did (:class:`GraphMoney`).
 """
 
 from __future__ import annotations
@@ -20,11 +26,24 @@ import zen
 
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import DEFAULT_CAP, CapBasis
+from thinfile.money import Money
 
-__all__ = ["DEFAULT_POLICY_DIR", "Policy", "PolicySettings", "load_policy", "policy_from_json"]
+__all__ = [
+    "DEFAULT_POLICY_DIR",
+    "FORMAT_VERSION",
+    "GraphMoney",
+    "Policy",
+    "PolicySettings",
+    "load_policy",
+    "policy_from_json",
+]
 
 DEFAULT_POLICY_DIR = Path(__file__).parent / "default_policy"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The policy format written today: money in the decision graph in whole fen."""
+YUAN_FORMAT_VERSION = 1
+"""The format of policies stored before money in the graph moved to fen: amounts in yuan."""
+_FORMATS = (YUAN_FORMAT_VERSION, FORMAT_VERSION)
 _GRAPH_KEY = "decision"
 """The graph's name in its engine. A decision is evaluated through an engine holding the
 parsed graph (a static loader) rather than through ``ZenDecision.evaluate``: in zen-engine
@@ -68,6 +87,37 @@ class PolicySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GraphMoney:
+    """How a policy's decision graph holds money: whole fen under keys ending ``_fen``
+    (format 2), or yuan under the bare keys (format 1, kept so stored policies replay)."""
+
+    in_fen: bool
+
+    def key(self, name: str) -> str:
+        """The graph's key for the amount ``name`` (``"max_limit"`` → ``"max_limit_fen"``)."""
+        return f"{name}_fen" if self.in_fen else name
+
+    def to_graph(self, fen: int) -> int | float:
+        """An amount as the graph compares it: fen, or (format 1) yuan as a number."""
+        if self.in_fen:
+            return fen
+        return float(Money(fen).yuan)  # float-ok: format-1 graphs compare yuan, as stored
+
+    def from_graph(self, row: Mapping[str, Any], name: str) -> int:
+        """The amount ``name`` of a graph output ``row``, in fen; never rounded: a fraction
+        of a fen (or a float, in fen) is refused."""
+        key = self.key(name)
+        value = row[key]
+        if not self.in_fen:
+            return Money.of(str(value), field=f"decision.json: {key}").fen
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInputError(f"the decision graph gave {key} = {value!r}, not whole fen",
+                                    field="decision.json", value=value,
+                                    remedy=f"write {key} as an integer number of fen")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A loaded policy: settings, the compiled decision graph and the content hash."""
 
@@ -75,11 +125,17 @@ class Policy:
     graph_json: str
     version: str
     _engine: Any
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def money(self) -> GraphMoney:
+        """How this policy's graph holds money (format 1: yuan; format 2: fen)."""
+        return GraphMoney(in_fen=self.format_version != YUAN_FORMAT_VERSION)
 
     def settings_json(self) -> str:
         s = self.settings
         return json.dumps({
-            "format_version": FORMAT_VERSION, "name": s.name, "cap": str(s.cap),
+            "format_version": self.format_version, "name": s.name, "cap": str(s.cap),
             "cap_basis": s.cap_basis.value, "income_haircut": str(s.income_haircut),
             "volatility_haircut": str(s.volatility_haircut),
             "declared_income_haircut": str(s.declared_income_haircut),
@@ -125,7 +181,8 @@ def policy_from_json(settings_text: str, graph_text: str) -> Policy:
     """A policy from the text of its two files (as stored in the policy registry)."""
     settings_data = _canonical(settings_text, "policy.json")
     graph = _canonical(graph_text, "decision.json")
-    if not isinstance(settings_data, dict) or settings_data.get("format_version") != FORMAT_VERSION:
+    form = settings_data.get("format_version") if isinstance(settings_data, dict) else None
+    if type(form) is not int or form not in _FORMATS:
         raise InvalidInputError("unsupported policy format_version", field="policy.json",
                                 remedy=f"policy.json needs \"format_version\": {FORMAT_VERSION}")
     canonical = json.dumps([settings_data, graph], sort_keys=True, separators=(",", ":"))
@@ -136,4 +193,5 @@ def policy_from_json(settings_text: str, graph_text: str) -> Policy:
         raise InvalidInputError(f"decision.json is not a valid decision graph: {exc}",
                                 field="decision.json") from None
     engine = zen.ZenEngine({"loader": {"type": "static", "content": {_GRAPH_KEY: graph}}})
-    return Policy(PolicySettings.from_json(settings_data), graph_text, version, engine)
+    return Policy(PolicySettings.from_json(settings_data), graph_text, version, engine,
+                  format_version=form)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from thinfile.decisioning.application import Application
-from thinfile.decisioning.policy import PolicySettings
+from thinfile.decisioning.policy import GraphMoney, PolicySettings
 from thinfile.loanmath import (
     AnnualizedRate,
     CapBasis,
@@ -55,13 +55,15 @@ class Affordability:
 
 
 def _estimated_income(app: Application, settings: PolicySettings) -> tuple[int, str]:
-    observed = app.fen("income_monthly_mean")
-    if observed and app.number("income_months_observed") >= 3:
-        cv = Decimal(str(app.number("income_monthly_cv")))
+    """Monthly income in fen after haircuts, and where it came from: at least three months of
+    observed platform income, else the income the applicant declared, else none."""
+    observed = app.income_monthly_mean or 0
+    if observed and (app.income_months_observed or 0) >= 3:
+        cv = Decimal(str(app.income_monthly_cv or 0.0))
         keep = 1 - settings.income_haircut - settings.volatility_haircut * cv
-        source = "verified" if app.get("income_verified") else "alternative data"
+        source = "verified" if app.income_verified else "alternative data"
         return max(0, round_fen(observed * keep, Rounding.DOWN)), source
-    declared = app.fen("declared_monthly_income")
+    declared = app.declared_monthly_income or 0
     if declared:
         keep = 1 - settings.declared_income_haircut
         return round_fen(declared * keep, Rounding.DOWN), "declared"
@@ -71,7 +73,7 @@ def _estimated_income(app: Application, settings: PolicySettings) -> tuple[int, 
 def assess_affordability(app: Application, settings: PolicySettings,
                          max_dsr: Decimal) -> Affordability:
     income, source = _estimated_income(app, settings)
-    debt = app.fen("existing_debt_payment_monthly")
+    debt = app.existing_debt_payment_monthly or 0
     room = round_fen(income * max_dsr, Rounding.DOWN) - debt
     return Affordability(income, debt, max_dsr, max(0, room), source)
 
@@ -91,11 +93,12 @@ class ProductRule:
     upfront_fee_rate: Decimal
 
     @classmethod
-    def from_policy(cls, row: Mapping[str, Any]) -> ProductRule:
+    def from_policy(cls, row: Mapping[str, Any], money: GraphMoney) -> ProductRule:
+        """The rule as a row of the policy's product table gave it (amounts in fen)."""
         return cls(
             code=str(row["code"]), method=RepaymentMethod(str(row["method"])),
-            min_amount=int(Decimal(str(row["min_amount"])) * 100),
-            max_amount=int(Decimal(str(row["max_amount"])) * 100),
+            min_amount=money.from_graph(row, "min_amount"),
+            max_amount=money.from_graph(row, "max_amount"),
             min_term=int(row["min_term"]), max_term=int(row["max_term"]), fit=int(row["fit"]),
             rate_adjustment=Decimal(str(row.get("rate_adjustment", "0"))),
             upfront_fee_rate=Decimal(str(row.get("upfront_fee_rate", "0"))),
@@ -211,7 +214,7 @@ def price_offer(
     """The best offer of ``rule`` for ``app``, affordable and under the cap; None if none fits."""
     step = settings.amount_step
     amount = min(app.requested_amount, limit, rule.max_amount) // step * step
-    term = min(max(app.requested_term, rule.min_term), rule.max_term)
+    term = min(max(app.requested_term_months, rule.min_term), rule.max_term)
     if amount < rule.min_amount:
         return None
     price = Price(max(Decimal(0), base.annual_rate + rule.rate_adjustment),

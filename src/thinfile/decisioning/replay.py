@@ -9,7 +9,7 @@ from thinfile.decisioning.application import parse_application
 from thinfile.decisioning.checks import History
 from thinfile.decisioning.engine import Decision, Scorer, decide
 from thinfile.decisioning.policy import Policy
-from thinfile.errors import ConflictError
+from thinfile.errors import ConflictError, InvalidInputError
 
 __all__ = ["LATER_KEYS", "replay", "same_as_stored"]
 
@@ -44,12 +44,15 @@ def replay(stored: Mapping[str, object], *, policy: Policy, model: Scorer) -> De
                 f"the decision used {what} {expected}, not {actual}", field=f"{what}_version",
                 value=actual, remedy=f"load {what} version {expected} to replay this decision",
             )
-    inputs = stored["inputs"]
-    assert isinstance(inputs, Mapping)
-    history = inputs["history"]
-    assert isinstance(history, Mapping)
+    inputs = _mapping(stored.get("inputs"), "inputs")
     return decide(
-        parse_application(inputs["application"]),
+        parse_application(inputs.get("application")),
         policy=policy, model=model, on=date.fromisoformat(str(stored["decided_on"])),
-        history=History(**{k: history[k] for k in History.__dataclass_fields__}),
+        history=History.from_dict(_mapping(inputs.get("history"), "inputs.history")),
     )
+
+
+def _mapping(value: object, what: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"the stored decision's {what} is not an object", field=what)
+    return value

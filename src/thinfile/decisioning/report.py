@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from html import escape
 
-from thinfile.decisioning.simulate import SimulationReport
+from thinfile.decisioning.simulate import ArmSummary, SimulationReport, Tally
 
 __all__ = ["render_simulation_html"]
 
@@ -35,24 +36,27 @@ def _table(title: str, rows: dict[str, dict[str, object]]) -> str:
     return f"<h2>{escape(title)}</h2><table><tr><th></th>{head}</tr>{body}</table>"
 
 
-def _arm(label: str, arm: dict[str, object]) -> str:
-    parts = [f"<h1>{escape(label)} — policy {escape(str(arm['policy_version']))}</h1>",
-             _table("Overall", {"all": arm["overall"]})]  # type: ignore[dict-item]
-    parts.append(_table("Thin-file vs thick-file", arm["by_file"]))  # type: ignore[arg-type]
-    parts.append(_table("By occupation", arm["by_segment"]))  # type: ignore[arg-type]
-    return "".join(parts)
+def _arm(label: str, arm: ArmSummary) -> str:
+    return "".join([
+        f"<h1>{escape(label)} — policy {escape(arm.policy_version)}</h1>",
+        _table("Overall", {"all": arm.overall.as_dict()}),
+        _table("Thin-file vs thick-file", _rows(arm.by_file)),
+        _table("By occupation", _rows(arm.by_segment)),
+    ])
+
+
+def _rows(tallies: Mapping[str, Tally]) -> dict[str, dict[str, object]]:
+    return {name: tally.as_dict() for name, tally in sorted(tallies.items())}
 
 
 def render_simulation_html(report: SimulationReport) -> str:
-    data = report.as_dict()
-    sections = [_arm("Candidate", data["candidate"])]  # type: ignore[arg-type]
-    if data["baseline"]:
-        sections.append(_arm("Baseline", data["baseline"]))  # type: ignore[arg-type]
-        change = data["change"]
-        assert isinstance(change, dict)
+    sections = [_arm("Candidate", report.candidate)]
+    change = report.change()
+    if report.baseline is not None and change is not None:
+        sections.append(_arm("Baseline", report.baseline))
         sections.insert(0, (
             "<p class='change'>Change from baseline: approval rate "
-            f"{float(change['approval_rate']):+.2%}, swapped in {change['swap_in']}, "
+            f"{Decimal(str(change['approval_rate'])):+.2%}, swapped in {change['swap_in']}, "
             f"swapped out {change['swap_out']}.</p>"))
     style = ("body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#111}"
              "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"

@@ -20,14 +20,16 @@ from decimal import Decimal
 from multiprocessing import get_context
 from typing import Any
 
-from thinfile.decisioning.application import OPTIONAL, REQUIRED, Application
+from thinfile.decisioning.application import FIELD_TYPES, Application
 from thinfile.decisioning.engine import Outcome, Scorer, decide, model_record
 from thinfile.decisioning.policy import Policy, policy_from_json
+from thinfile.money import Rounding, format_yuan, round_fen
 
 __all__ = [
     "THIN_FILE_MONTHS",
     "ArmSummary",
     "SimulationReport",
+    "Tally",
     "application_from_record",
     "plain_value",
     "simulate",
@@ -36,7 +38,6 @@ __all__ = [
 THIN_FILE_MONTHS = 12
 """Applicants with less bureau history than this count as thin-file."""
 
-_FIELDS = set(REQUIRED) | set(OPTIONAL)
 _PARALLEL_FROM = 4000
 """Below this many applications, worker processes cost more than they save."""
 
@@ -56,7 +57,8 @@ def plain_value(value: object) -> object:
 
 
 def application_from_record(record: Mapping[str, object]) -> Application:
-    """An application from a table row (money already in fen), keeping known fields only.
+    """An application from a table row (money already in fen), keeping known fields only;
+    a value of the wrong type is an ``InvalidInputError`` (:meth:`Application.from_values`).
 
     Fields are read by name, as a live application carries them: declared income is the
     row's ``declared_monthly_income`` (what the applicant wrote on the form; a
@@ -65,12 +67,12 @@ def application_from_record(record: Mapping[str, object]) -> Application:
     the other, so a table without ``declared_monthly_income`` is decided as applicants who
     declared nothing.
     """
-    values = {k: plain_value(v) for k, v in record.items() if k in _FIELDS}
+    values = {k: plain_value(v) for k, v in record.items() if k in FIELD_TYPES}
     values.setdefault("consent_credit", True)
     born = values.get("birth_date")
     if isinstance(born, str):
         values["birth_date"] = date.fromisoformat(born[:10])
-    return Application({k: v for k, v in values.items() if v is not None})  # type: ignore[misc]
+    return Application.from_values(values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,9 @@ class _Row:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """Counts and sums over the decisions of one group (all, thin-file, one occupation)."""
+
     applications: int = 0
     approved: int = 0
     referred: int = 0
@@ -121,22 +125,23 @@ class _Tally:
             "realised_bad_rate": round(self.bads / self.with_outcome, 6)
             if self.with_outcome else None,
             "average_annualized_rate": str(round(self.rate_sum / a, 6)) if a else None,
-            "average_amount": round(self.amount_sum / a / 100, 2) if a else None,
+            "average_amount": format_yuan(round_fen(Decimal(self.amount_sum) / a,
+                                                    Rounding.HALF_EVEN)) if a else None,
         }
 
 
 @dataclass
 class ArmSummary:
     policy_version: str
-    overall: _Tally = field(default_factory=_Tally)
-    by_file: dict[str, _Tally] = field(default_factory=dict)
-    by_segment: dict[str, _Tally] = field(default_factory=dict)
+    overall: Tally = field(default_factory=Tally)
+    by_file: dict[str, Tally] = field(default_factory=dict)
+    by_segment: dict[str, Tally] = field(default_factory=dict)
     outcomes: list[str] = field(default_factory=list)
 
     def add(self, row: _Row) -> None:
         thin = "thin-file" if row.thin else "thick-file"
         for table, key in ((self.by_file, thin), (self.by_segment, row.segment)):
-            table.setdefault(key, _Tally()).add(row)
+            table.setdefault(key, Tally()).add(row)
         self.overall.add(row)
         self.outcomes.append(row.outcome)
 
@@ -196,12 +201,13 @@ class _Versioned:
 def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[_Score]:
     score_frame = getattr(model, "score_frame", None)
     if score_frame is None:
-        return [_Score(float(s.pd), int(s.score)) for s in (
+        return [_Score(float(s.pd), int(s.score)) for s in (  # float-ok: probabilities
             model.score_one(model_record(a, on), reasons=0) for a in apps)]
     import pandas as pd
 
     frame = score_frame(pd.DataFrame([model_record(a, on) for a in apps]))
-    return [_Score(float(p), int(s)) for p, s in zip(frame["pd"], frame["score"], strict=True)]
+    return [_Score(float(p), int(s))  # float-ok: probabilities
+            for p, s in zip(frame["pd"], frame["score"], strict=True)]
 
 
 Job = tuple[str, str, str, date, list[tuple[Application, _Score]]]
@@ -218,7 +224,7 @@ def _decide_rows(job: Job) -> list[_Row]:
         rows.append(_Row(
             d.outcome.value, d.pd, offer.annualized.nominal if offer else None,
             offer.amount if offer else 0, None,
-            app.number("bureau_history_months") < THIN_FILE_MONTHS, str(app.get("segment")),
+            (app.bureau_history_months or 0) < THIN_FILE_MONTHS, app.segment,
         ))
     return rows
 

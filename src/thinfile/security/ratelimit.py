@@ -34,8 +34,9 @@ class RateLimiter:
         rate = spec.capacity / spec.period_seconds
         with self._lock:
             now = self._clock()
-            tokens, last = self._buckets.get((name, key), (float(spec.capacity), now))
-            tokens = min(float(spec.capacity), tokens + (now - last) * rate)
+            full = float(spec.capacity)  # float-ok: request tokens, not money
+            tokens, last = self._buckets.get((name, key), (full, now))
+            tokens = min(full, tokens + (now - last) * rate)
             if tokens < 1.0:
                 retry_after = (1.0 - tokens) / rate
                 self._buckets[(name, key)] = (tokens, now)

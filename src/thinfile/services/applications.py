@@ -285,8 +285,8 @@ def _store(session: Executor, cipher: PiiCipher, application_id: str, applicant_
     _INSERT.run(session, dict(
         id=application_id, applicant_id=applicant_id, user_id=actor.user_id, submitted_at=now,
         decided_on=decision.decided_on, status=STATUS[decision.outcome],
-        outcome=decision.outcome.value, purpose=str(app.get("purpose")),
-        segment=str(app.get("segment")), requested_amount=app.requested_amount,
+        outcome=decision.outcome.value, purpose=app.purpose,
+        segment=app.segment, requested_amount=app.requested_amount,
         grade=decision.grade, pd=repr(decision.pd), score=decision.score,
         model_version=decision.model_version, policy_version=decision.policy_version,
         arm=result.arm.value, id_number_hash=hashes["id_number"], phone_hash=hashes["phone"],
