@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -130,3 +133,28 @@ def test_the_environment_check_sees_a_read():
     assert _reads_environment(ast.parse('os.environ.get("THINFILE_HOME", "var")').body[0].value)
     assert _reads_environment(ast.parse('os.environ["THINFILE_HOME"]').body[0].value)
     assert not _reads_environment(ast.parse('os.environ["X"] = "1"').body[0].targets[0])
+
+
+_IMPORT_EVERYTHING_OFFLINE = textwrap.dedent("""
+    import pkgutil, socket, sqlite3, importlib
+    def refuse(*args, **kwargs):
+        raise RuntimeError("connected at import time")
+    socket.socket.connect = refuse
+    socket.create_connection = refuse
+    sqlite3.connect = refuse
+    import thinfile
+    names = [info.name for info in pkgutil.walk_packages(thinfile.__path__, "thinfile.")
+             if ".migrations" not in info.name and not info.name.endswith(".__main__")]
+    for name in names:
+        importlib.import_module(name)
+    print(len(names))
+""")
+
+
+def test_nothing_connects_at_import_time():
+    env = {"PATH": "/usr/bin:/bin", "THINFILE_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1/x",
+           "PYTHONPATH": str(SRC.parent)}
+    done = subprocess.run([sys.executable, "-c", _IMPORT_EVERYTHING_OFFLINE], env=env, check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) > 150
