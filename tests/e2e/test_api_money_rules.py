@@ -84,3 +84,24 @@ def test_the_offer_discloses_the_default_terms_the_loan_is_serviced_under(api, w
     rate = Decimal(penalty.split("%")[0]) / 100 if penalty != "none" else Decimal(0)
     assert rate <= Decimal("0.24")
     assert [e["days_late"] for e in statement["default_examples"]] == [1, 10, 100]
+
+
+def test_extra_money_with_an_installment_cuts_principal_and_the_next_installment(api, world):
+    alice, agent, loan_id, _offer = _a_loan_ten_days_in(api, world)
+    loan = api.get(f"/v1/loans/{loan_id}", headers=agent.headers).json()
+    first, second = loan["installments"][0], loan["installments"][1]
+    reply = api.post("/v1/staff/cob", headers=agent.headers,
+                     json={"through": str(date.fromisoformat(first["due_date"])
+                                          - timedelta(days=1))})
+    assert reply.status_code == 200, reply.text
+    extra = Decimal("1000.00")
+    amount = Decimal(first["due"]["total"]) + extra
+    paid = _pay(api, alice, loan_id, str(amount), "installment-and-extra")
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["overpayment"] == "0.00"  # nothing held: the extra repaid principal
+    assert Decimal(paid.json()["paid"]["principal"]) == Decimal(first["due"]["principal"]) + extra
+    after = api.get(f"/v1/loans/{loan_id}", headers=agent.headers).json()
+    assert after["held_overpayment"] == "0.00"
+    owed_next = Decimal(after["installments"][1]["due"]["total"]) - Decimal(
+        after["installments"][1]["paid"]["total"])
+    assert owed_next < Decimal(second["due"]["total"])

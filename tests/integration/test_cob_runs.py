@@ -8,19 +8,20 @@ import subprocess
 import sys
 import time
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from tests.integration.servicing_helpers import open_book, replayed, terms
 from tests.support.databases import fresh_database_url
 from tests.support.environment import REPO
-from thinfile.loanmath import DayCount, DefaultTerms
+from thinfile.loanmath import DayCount, DefaultTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
 from thinfile.services.loans import open_and_disburse
 from thinfile.services.payments import post_payment
-from thinfile.servicing import ExtraPayment, ServicingProduct
+from thinfile.servicing import ExtraPayment, ServicingProduct, standard_product
 from thinfile.store import make_engine, upgrade
 from thinfile.store.servicing_codec import to_day
 
@@ -160,6 +161,10 @@ def test_sql_and_python_agree_on_default_terms_held_money_and_leap_years(databas
                              product=product).loan_id
            for principal, product in (("900", late_fees), ("250000", late_fees),
                                       ("3298.22", ServicingProduct()), ("6000", hold))]
+    fee_plan = terms("6000", 6, "0", start=start, method=RepaymentMethod.FEE_INSTALLMENT,
+                     monthly_fee_rate=Decimal("0.006"))
+    ids.append(open_and_disburse(engine, fee_plan,
+                                 product=standard_product(fee_plan.method)).loan_id)
     run_cob(engine, date(2028, 2, 9))
     first = post_payment(engine, ids[3], Money.of("3000"), date(2028, 2, 10))
     assert first.overpayment > 0  # held, not cut from principal
@@ -176,4 +181,6 @@ def test_sql_and_python_agree_on_default_terms_held_money_and_leap_years(databas
             "SELECT COALESCE(SUM(amount), 0) FROM servicing_journal_lines "
             "WHERE account = 'all_in_cap_relief'")).scalar_one()
     assert relief > 0  # the 20-yuan fee on a 900-yuan loan is mostly not charged
+    fee_loan = replayed(engine, ids[4], end)[0]
+    assert fee_loan.installments[0].penalty_due > 0  # fee plans pay the penalty disclosed
     engine.dispose()
