@@ -33,7 +33,6 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("THINFILE_BENCH_POSTGRES",
@@ -78,15 +77,13 @@ def prepare(url: str, model_dir: Path) -> None:
     """Migrate and register the policy and model once, before several workers start."""
     from thinfile.scoring import load_model
     from thinfile.services.identity_records import SYSTEM
-    from thinfile.services.policies import ensure_default_policy, register_model
+    from thinfile.services.policies import register_policy_and_model
     from thinfile.store import make_engine, upgrade
 
     engine = make_engine(url)
     upgrade(engine)
-    with engine.begin() as conn, Session(bind=conn) as session:
-        ensure_default_policy(session, actor=SYSTEM)
-        register_model(session, load_model(model_dir).version, model_dir.resolve(), actor=SYSTEM)
-        session.flush()
+    register_policy_and_model(engine, load_model(model_dir).version, model_dir.resolve(),
+                              actor=SYSTEM)
     engine.dispose()
 
 
@@ -159,8 +156,6 @@ def wait_ready(deadline: float) -> None:
 
 def seed(url: str, n: int) -> list[tuple[str, str, str]]:
     """``n`` borrowers with a profile and consents: (token, applicant id, birth date)."""
-    from sqlalchemy.orm import sessionmaker
-
     from thinfile.api.context import build_context
     from thinfile.security.tokens import TokenClaims
     from thinfile.services import consent, identity
@@ -172,18 +167,17 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
 
     context = build_context(Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8))
     engine = make_engine(url)
-    sessions = sessionmaker(engine, expire_on_commit=False)
     out = []
     for i in range(n):
-        user = identity.create_user(sessions, context.hasher, email=f"b{i}@bench.example",
+        user = identity.create_user(engine, context.hasher, email=f"b{i}@bench.example",
                                     password="bench password 1")
         actor = Actor(user.id, user.role)
         born = date(1980 + i % 20, 1 + i % 12, 1 + i % 28)
         profile = identity.register_applicant(
-            sessions, context.cipher, actor=actor, name="测试", phone=f"139{i:08d}",
+            engine, context.cipher, actor=actor, name="测试", phone=f"139{i:08d}",
             id_number=make_id_number(born, "M", sequence=i % 500))
         for category in (DataCategory.CREDIT_REPORT, DataCategory.GIG_PLATFORM_INCOME):
-            consent.grant_consent(sessions, applicant_id=profile.id, category=category,
+            consent.grant_consent(engine, applicant_id=profile.id, category=category,
                                   purpose=Purpose.CREDIT_ASSESSMENT, notice_version="v1",
                                   separate=False, actor=actor)
         token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
@@ -348,13 +342,11 @@ def phases(args: argparse.Namespace, url: str, server: list[int],
 
 def audit_check(url: str) -> str:
     """The audit chain after the load: every row links to the one before it."""
-    from sqlalchemy.orm import sessionmaker
-
     from thinfile.services.audit import verify_audit_chain
     from thinfile.store import make_engine
 
     engine = make_engine(url)
-    report = verify_audit_chain(sessionmaker(engine))
+    report = verify_audit_chain(engine)
     engine.dispose()
     line = (f"audit chain after the load: {report.rows_checked} rows, "
             f"{'intact' if report.is_intact else 'BROKEN: ' + '; '.join(report.problems[:3])}")

@@ -160,7 +160,7 @@ def accept(client: TestClient, party: Party, application_id: str, offer: int,
 def make_staff(client: TestClient, role: Role) -> Party:
     context: AppContext = client.app.state.context  # type: ignore[attr-defined]
     email = f"{role.value}{next(_serial)}@lender.example"
-    user = identity.create_user(context.sessions, context.hasher, email=email,
+    user = identity.create_user(context.engine, context.hasher, email=email,
                                 password=PASSWORD, role=role)
     return Party(user.id, email, _sign_in(client, email))
 

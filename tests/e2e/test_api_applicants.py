@@ -90,8 +90,8 @@ def test_rotating_the_key_reencrypts_everything_and_old_data_stays_readable(api_
     with TestClient(create_app(rotated)) as new_app:
         before = new_app.get("/v1/me/applicant", headers=alice.headers).json()
         context = new_app.app.state.context
-        assert reencrypt_personal_data(context.sessions, pii_cipher(rotated)) == 1
-        assert reencrypt_personal_data(context.sessions, pii_cipher(rotated)) == 0
+        assert reencrypt_personal_data(context.engine, pii_cipher(rotated)) == 1
+        assert reencrypt_personal_data(context.engine, pii_cipher(rotated)) == 0
     only_new = quick_settings(api_settings.database_url, pii_keys={"k2": new_key},
                               pii_active_key_id="k2")
     with TestClient(create_app(only_new)) as newest:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from thinfile.cli.app import main
 from thinfile.services.audit import CHAINS, chain_of, record_audit, verify_audit_chain
+from thinfile.services.uow import UnitOfWork
 from thinfile.store import make_engine
 
 
@@ -28,7 +29,7 @@ def _sql(url: str, *statements: str, bypass_guard: bool = False) -> None:
 
 
 def _report(api):
-    return verify_audit_chain(api.app.state.context.sessions)
+    return verify_audit_chain(api.app.state.context.engine)
 
 
 def test_sign_ins_profile_views_and_consents_leave_an_intact_chain(api, world):
@@ -39,8 +40,8 @@ def test_sign_ins_profile_views_and_consents_leave_an_intact_chain(api, world):
 
 
 def _actions(api) -> list[str]:
-    with api.app.state.context.sessions.begin() as session:
-        return list(session.execute(sa.text("SELECT action FROM audit_log ORDER BY seq")).scalars())
+    with api.app.state.context.engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT action FROM audit_log ORDER BY seq")).scalars())
 
 
 def test_a_failed_sign_in_is_audited_too(api, world):
@@ -57,13 +58,15 @@ def test_the_database_refuses_updates_and_deletes_of_audit_rows(api, api_setting
 
 def _linked_pair(api) -> tuple[int, int]:
     """Two rows of one chain, the second right after the first (``seq`` of each)."""
-    with api.app.state.context.sessions.begin() as session:
+    with UnitOfWork(api.app.state.context.engine) as uow:
         for _ in range(2):  # rows about one subject share a chain
-            record_audit(session, "system", "loan.note", "loan:audit-test", {"n": 1})
-        return tuple(session.execute(sa.text(
+            record_audit(uow, "system", "loan.note", "loan:audit-test", {"n": 1})
+        pair = tuple(uow.conn.execute(sa.text(
             "SELECT a.seq, b.seq FROM audit_log a JOIN audit_log b "
             "ON b.chain = a.chain AND b.chain_seq = a.chain_seq + 1 "
             "ORDER BY a.seq LIMIT 1")).one())
+        uow.commit()
+    return pair
 
 
 def test_an_edited_row_is_detected(api, api_settings, world):
@@ -109,10 +112,10 @@ def test_moving_a_row_to_another_chain_is_detected(api, api_settings, world):
 
 
 def test_rows_spread_over_the_chains_and_one_subject_stays_in_one(api, world):
-    sessions = api.app.state.context.sessions
-    with sessions.begin() as session:
-        entries = [record_audit(session, "system", "loan.note", f"loan:{n % 40}", {"n": n})
+    with UnitOfWork(api.app.state.context.engine) as uow:
+        entries = [record_audit(uow, "system", "loan.note", f"loan:{n % 40}", {"n": n})
                    for n in range(80)]
+        uow.commit()
     by_subject: dict[str, set[int]] = {}
     for entry in entries:
         by_subject.setdefault(entry.subject, set()).add(entry.chain)
@@ -123,13 +126,14 @@ def test_rows_spread_over_the_chains_and_one_subject_stays_in_one(api, world):
 
 
 def test_record_audit_joins_the_callers_transaction(api, world):
-    sessions = api.app.state.context.sessions
+    engine = api.app.state.context.engine
     before = _report(api).rows_checked
-    with pytest.raises(RuntimeError), sessions.begin() as session:
-        record_audit(session, "system", "payment.post", "loan:1", {"amount_fen": 100})
+    with pytest.raises(RuntimeError), UnitOfWork(engine) as uow:
+        record_audit(uow, "system", "payment.post", "loan:1", {"amount_fen": 100})
         raise RuntimeError("the payment failed after auditing it")
-    with sessions.begin() as session:
-        record_audit(session, "system", "payment.post", "loan:1", {"amount_fen": 100})
+    with UnitOfWork(engine) as uow:
+        record_audit(uow, "system", "payment.post", "loan:1", {"amount_fen": 100})
+        uow.commit()
     report = _report(api)
     assert report.is_intact and report.rows_checked == before + 1
 

@@ -6,13 +6,16 @@ import uuid
 from typing import Annotated
 
 import pytest
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
 from thinfile.api import Idempotent, count_decision, create_app, require_owner_or_role
 from thinfile.errors import InvalidInputError
+from thinfile.services.audit import AuditDraft
 from thinfile.services.identity_records import Actor
+from thinfile.services.uow import UnitOfWork
 from thinfile.settings import Settings
 
 ERROR_KEYS = {"code", "message", "details"}
@@ -28,20 +31,22 @@ class TransferPublic(BaseModel):
 
 
 def money_router(calls: list[int]) -> APIRouter:
-    """A stand-in for the payment endpoints, wired the way they will be."""
+    """A stand-in for the payment endpoints, wired the way they are: the work runs in the
+    service's unit of work, its effect (here an audit row) committed with the key."""
     router = APIRouter(prefix="/test-money")
 
     @router.post("/applicants/{applicant_id}/transfers", status_code=201,
                  response_model=TransferPublic)
     def transfer(applicant_id: str, body: TransferCreate, idem: Idempotent,
                  _owner: Annotated[Actor, Depends(require_owner_or_role())]) -> Response:
-        def produce() -> TransferPublic:
+        def work(_uow: UnitOfWork) -> tuple[TransferPublic, AuditDraft]:
             calls.append(body.amount_fen)
             if body.amount_fen < 0:
                 raise InvalidInputError("negative", field="amount_fen")
-            return TransferPublic(id=uuid.uuid4().hex, amount_fen=body.amount_fen)
+            return (TransferPublic(id=uuid.uuid4().hex, amount_fen=body.amount_fen),
+                    AuditDraft("system", "test.transfer", f"applicant:{applicant_id}"))
 
-        return idem.run(produce, status_code=201)
+        return idem.once(work, render=lambda transfer: transfer, status_code=201)
 
     @router.get("/boom")
     def boom() -> None:
@@ -58,15 +63,22 @@ def money(api_settings):
         yield client, calls
 
 
-def test_a_repeated_idempotency_key_replays_the_first_response_without_running_again(money):
-    client, calls = money
+def _transfers(client: TestClient) -> int:
+    """Transfers that took effect (committed their audit row)."""
+    with client.app.state.context.engine.connect() as conn:
+        return int(conn.execute(sa.text(
+            "SELECT count(*) FROM audit_log WHERE action = 'test.transfer'")).scalar_one())
+
+
+def test_a_repeated_idempotency_key_replays_the_first_response_and_takes_effect_once(money):
+    client, _ = money
     alice = make_borrower(client)
     url = f"/v1/test-money/applicants/{alice.applicant_id}/transfers"
     headers = {**alice.headers, "Idempotency-Key": "pay-0001-abcd"}
     first = client.post(url, headers=headers, json={"amount_fen": 1500})
     again = client.post(url, headers=headers, json={"amount_fen": 1500})
     assert first.status_code == again.status_code == 201
-    assert first.json() == again.json() and calls == [1500]
+    assert first.json() == again.json() and _transfers(client) == 1
     assert again.headers["Idempotent-Replayed"] == "true"
     other = client.post(url, headers=headers, json={"amount_fen": 9900})
     assert other.status_code == 409 and other.json()["code"] == "conflict"

@@ -301,9 +301,8 @@ def _activate_a_policy_priced_above_the_cap(app: FastAPI, tmp_path: Path) -> Non
         rule["rate"], rule["fee"] = '"0.36"', '"0.03"'
     (folder / "decision.json").write_text(json.dumps(graph))
     context: AppContext = app.state.context
-    with context.sessions.begin() as session:
-        version = register_policy(session, load_policy(folder), actor=SYSTEM).version
-    activate_policy(context.sessions, version, actor=SYSTEM)
+    version = register_policy(context.engine, load_policy(folder), actor=SYSTEM).version
+    activate_policy(context.engine, version, actor=SYSTEM)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -81,7 +81,7 @@ def engine_of(client) -> sa.Engine:
 
 def staff_user(client, email: str, role: Role) -> None:
     context: AppContext = client.app.state.context
-    identity.create_user(context.sessions, context.hasher, email=email, password=PASSWORD,
+    identity.create_user(context.engine, context.hasher, email=email, password=PASSWORD,
                          role=role)
     post(client, "/sign-out", {}, form_page="/sign-in")
     reply = post(client, "/sign-in", {"email": email, "password": PASSWORD})

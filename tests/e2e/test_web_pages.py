@@ -18,7 +18,7 @@ from thinfile.security.pii import id_check_character
 from thinfile.security.roles import Role
 from thinfile.services import identity
 from thinfile.services.identity_records import SYSTEM
-from thinfile.services.policies import ensure_default_policy, register_model
+from thinfile.services.policies import register_policy_and_model
 from thinfile.settings import Settings
 from thinfile.web.config import WebConfig
 
@@ -64,10 +64,8 @@ def build_app(tmp_path: Path, *, secure: bool = False, settings: Settings | None
 def seed(app, tmp_path: Path) -> None:
     """The shipped policy, the test model, and an underwriter."""
     context: AppContext = app.state.context
-    with context.sessions.begin() as session:
-        ensure_default_policy(session, actor=SYSTEM)
-        register_model(session, "web-test-model:1", tmp_path, actor=SYSTEM)
-    identity.create_user(context.sessions, context.hasher, email="uw@lender.example",
+    register_policy_and_model(context.engine, "web-test-model:1", tmp_path, actor=SYSTEM)
+    identity.create_user(context.engine, context.hasher, email="uw@lender.example",
                          password=PASSWORD, role=Role.UNDERWRITER)
 
 

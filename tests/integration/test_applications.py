@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
 
 from tests.support.decisioning import DECIDED_ON, ChosenPD, application, id_number
 from thinfile.decisioning import PolicyBook, load_policy
@@ -20,7 +19,9 @@ from thinfile.security.roles import Role
 from thinfile.services import applications as apps
 from thinfile.services import identity
 from thinfile.services.identity_records import Actor
+from thinfile.services.ownership import owners_of
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
+from thinfile.store import applications_repo
 from thinfile.store.decisioning_tables import applications
 
 STAFF = Actor("staff-1", Role.UNDERWRITER)
@@ -28,16 +29,14 @@ STAFF = Actor("staff-1", Role.UNDERWRITER)
 
 @pytest.fixture
 def world(engine):
-    sessions = sessionmaker(engine, expire_on_commit=False)
     cipher = PiiCipher({"k1": os.urandom(32)}, active_key_id="k1", lookup_key=b"L" * 32)
     hasher = PasswordHasher(time_cost=1, memory_kib=8)
-    user = identity.create_user(sessions, hasher, email="rider@example.com", password="pw-123456!")
+    user = identity.create_user(engine, hasher, email="rider@example.com", password="pw-123456!")
     actor = Actor(user.id, Role.BORROWER)
-    profile = identity.register_applicant(sessions, cipher, actor=actor, name="王小明",
+    profile = identity.register_applicant(engine, cipher, actor=actor, name="王小明",
                                           id_number=id_number(), phone="13800138000")
-    with sessions.begin() as session:
-        ensure_default_policy(session, actor=STAFF)
-    return sessions, cipher, actor, profile.id
+    ensure_default_policy(engine, actor=STAFF)
+    return engine, cipher, actor, profile.id
 
 
 def form(**overrides):
@@ -53,89 +52,95 @@ def runtime(pd=0.01):
 
 
 def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pii(world, engine):
-    sessions, cipher, actor, applicant_id = world
-    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    db, cipher, actor, applicant_id = world
+    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
     assert record.status == "approved" and record.decision["offers"]
     with engine.connect() as conn:
         raw = json.dumps([list(r) for r in conn.execute(sa.text("SELECT * FROM applications"))],
                          default=str, ensure_ascii=False)
     assert id_number() not in raw and "13800138000" not in raw and "王小明" not in raw
-    opened = apps.get_application(sessions, cipher, record.id, reveal=True)
+    opened = apps.get_application(db, cipher, record.id, reveal=True)
     assert opened.decision["inputs"]["application"]["id_number"] == id_number()
-    masked = apps.get_application(sessions, cipher, record.id, reveal=False)
+    masked = apps.get_application(db, cipher, record.id, reveal=False)
     assert masked.decision["inputs"]["application"]["phone"] != "13800138000"
 
 
 def test_a_stored_decision_replays_identically(world):
-    sessions, cipher, actor, applicant_id = world
+    db, cipher, actor, applicant_id = world
     rt = runtime(0.04)
-    record = apps.submit_application(sessions, cipher, rt, actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
-    result = apps.replay_application(sessions, cipher, rt, record.id, actor=STAFF)
+    record = apps.apply_for_credit(db, cipher, rt, actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
+    result = apps.replay_application(db, cipher, rt, record.id, actor=STAFF)
     assert result["identical"] is True and result["replayed_outcome"] == record.outcome
 
 
 def test_velocity_counts_earlier_applications_of_the_same_person(world):
-    sessions, cipher, actor, applicant_id = world
+    db, cipher, actor, applicant_id = world
     rt = runtime()
-    outcomes = [apps.submit_application(sessions, cipher, rt, actor=actor,
-                                        applicant_id=applicant_id, form=form(),
-                                        on=DECIDED_ON).status for _ in range(5)]
+    outcomes = [apps.apply_for_credit(db, cipher, rt, actor=actor,
+                                      applicant_id=applicant_id, form=form(),
+                                      on=DECIDED_ON,
+                                      consents_recorded=False).status for _ in range(5)]
     assert outcomes == ["approved"] * 4 + ["declined"]
-    last = apps.list_applications(sessions, user_id=actor.user_id, limit=1)[0]
+    last = apps.list_applications(db, user_id=actor.user_id, limit=1)[0]
     assert "KO_VELOCITY_ID" in last.decision["reason_codes"]
 
 
 def test_a_deny_listed_phone_is_knocked_out(world):
-    sessions, cipher, actor, applicant_id = world
-    apps.add_to_deny_list(sessions, cipher, kind="phone", value="138 0013 8000", reason="fraud",
+    db, cipher, actor, applicant_id = world
+    apps.add_to_deny_list(db, cipher, kind="phone", value="138 0013 8000", reason="fraud",
                           actor=STAFF)
-    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
     assert record.status == "declined"
     assert "KO_DENY_LIST" in record.decision["reason_codes"]
 
 
 def test_a_referral_is_reviewed_once(world):
-    sessions, cipher, actor, applicant_id = world
-    record = apps.submit_application(sessions, cipher, runtime(0.10), actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    db, cipher, actor, applicant_id = world
+    record = apps.apply_for_credit(db, cipher, runtime(0.10), actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
     assert record.status == "referred"
-    queue = apps.list_applications(sessions, status="referred")
+    queue = apps.list_applications(db, status="referred")
     assert [r.id for r in queue] == [record.id]
-    reviewed = apps.review_referral(sessions, record.id, actor=STAFF, approve=True, note="ok")
+    reviewed = apps.review_referral(db, record.id, actor=STAFF, approve=True, note="ok")
     assert reviewed.status == "approved"
     with pytest.raises(ConflictError):
-        apps.review_referral(sessions, record.id, actor=STAFF, approve=False, note="again")
+        apps.review_referral(db, record.id, actor=STAFF, approve=False, note="again")
 
 
 def test_identity_fields_cannot_be_overridden_by_the_form(world):
-    sessions, cipher, actor, applicant_id = world
+    db, cipher, actor, applicant_id = world
     with pytest.raises(InvalidInputError) as err:
-        apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                applicant_id=applicant_id, form={**form(), "phone": "1"},
-                                on=DECIDED_ON)
+        apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                              applicant_id=applicant_id, form={**form(), "phone": "1"},
+                              on=DECIDED_ON, consents_recorded=False)
     assert err.value.field == "phone"
-    assert apps.list_applications(sessions) == []
+    assert apps.list_applications(db) == []
 
 
 def test_bad_form_fields_write_nothing(world):
-    sessions, cipher, actor, applicant_id = world
+    db, cipher, actor, applicant_id = world
     with pytest.raises(InvalidInputError):
-        apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                applicant_id=applicant_id,
-                                form=form(requested_amount="-5"), on=DECIDED_ON)
-    assert apps.list_applications(sessions) == []
+        apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                              applicant_id=applicant_id,
+                              form=form(requested_amount="-5"), on=DECIDED_ON,
+                              consents_recorded=False)
+    assert apps.list_applications(db) == []
 
 
 def test_model_registry_activates_the_first_model(world, tmp_path):
-    sessions, *_ = world
-    with sessions.begin() as session:
-        register_model(session, "m1", tmp_path, actor=STAFF)
-        register_model(session, "m2", tmp_path, actor=STAFF)
-        rows = session.execute(sa.text("SELECT version, status FROM model_versions "
-                                       "ORDER BY version")).all()
+    db, *_ = world
+    register_model(db, "m1", tmp_path, actor=STAFF)
+    register_model(db, "m2", tmp_path, actor=STAFF)
+    with db.connect() as conn:
+        rows = conn.execute(sa.text("SELECT version, status FROM model_versions "
+                                    "ORDER BY version")).all()
     assert [tuple(r) for r in rows] == [("m1", "active"), ("m2", "candidate")]
 
 
@@ -150,10 +155,9 @@ def test_the_runtime_follows_the_registry_and_its_challenger(world, tmp_path):
         set_challenger,
     )
 
-    sessions, *_ = world
-    with sessions.begin() as session:
-        register_model(session, "m1", tmp_path, actor=STAFF)
-    first = decision_runtime(sessions, lambda _path: ChosenPD())
+    db, *_ = world
+    register_model(db, "m1", tmp_path, actor=STAFF)
+    first = decision_runtime(db, lambda _path: ChosenPD())
     assert first.book.challenger is None
     folder = tmp_path / "challenger"
     shutil.copytree(DEFAULT_POLICY_DIR, folder)
@@ -161,26 +165,26 @@ def test_the_runtime_follows_the_registry_and_its_challenger(world, tmp_path):
     settings["max_offers"] = 1
     (folder / "policy.json").write_text(json.dumps(settings))
     candidate = load_policy(folder)
-    with sessions.begin() as session:
-        register_policy(session, candidate, actor=STAFF)
-    set_challenger(sessions, candidate.version, "0.25", actor=STAFF)
-    second = decision_runtime(sessions, lambda _path: ChosenPD())
+    register_policy(db, candidate, actor=STAFF)
+    set_challenger(db, candidate.version, "0.25", actor=STAFF)
+    second = decision_runtime(db, lambda _path: ChosenPD())
     assert second.book.challenger.version == candidate.version
     assert second.book.share == Decimal("0.25")
-    assert {p.status for p in list_policies(sessions)} == {"active", "challenger"}
+    assert {p.status for p in list_policies(db)} == {"active", "challenger"}
     for share in ("1.5", "150%", "NaN", "Infinity", "1e-1", "-0.1"):
         with pytest.raises(InvalidInputError) as err:
-            set_challenger(sessions, candidate.version, share, actor=STAFF)
+            set_challenger(db, candidate.version, share, actor=STAFF)
         assert err.value.field == "share"
-    assert decision_runtime(sessions, lambda _path: ChosenPD()).book.share == Decimal("0.25")
+    assert decision_runtime(db, lambda _path: ChosenPD()).book.share == Decimal("0.25")
 
 
 def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(world, engine):
     from thinfile.services.loans import get_loan
 
-    sessions, cipher, actor, applicant_id = world
-    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    db, cipher, actor, applicant_id = world
+    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
     with pytest.raises(InvalidInputError) as err:
         apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=2,
                           on=DECIDED_ON)
@@ -191,17 +195,17 @@ def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(worl
     offer = record.decision["offers"][0]
     assert view.account.principal == int(Decimal(offer["amount"]) * 100)
     assert apps.loans_of_user(engine, actor.user_id) == [(record.id, accepted.loan_id)]
-    with sessions.begin() as session:
-        assert apps.owner_of_loan(session, str(accepted.loan_id)) == actor.user_id
+    assert owners_of(engine, [(apps.owner_of_loan, str(accepted.loan_id))]) == [actor.user_id]
     with pytest.raises(ConflictError):
         apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
                           on=DECIDED_ON)
 
 
 def test_someone_else_cannot_accept_my_offer_and_nothing_is_written(world, engine):
-    sessions, cipher, actor, applicant_id = world
-    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    db, cipher, actor, applicant_id = world
+    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
     from thinfile.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
@@ -214,9 +218,10 @@ def test_someone_else_cannot_accept_my_offer_and_nothing_is_written(world, engin
 def test_a_revolving_line_offer_opens_the_line_and_draws_on_it(world, engine):
     from thinfile.services.credit_lines import get_line
 
-    sessions, cipher, actor, applicant_id = world
-    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    db, cipher, actor, applicant_id = world
+    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
     index = next(i for i, o in enumerate(record.decision["offers"])
                  if o["product"] == "revolving_line")
     accepted = apps.accept_offer(engine, record.id, actor=actor, offer=index, seconds_read=15,
@@ -232,9 +237,10 @@ def test_a_payoff_quote_outside_the_loans_life_is_a_typed_error(world, engine):
 
     from thinfile.services.loans import quote_payoff
 
-    sessions, cipher, actor, applicant_id = world
-    record = apps.submit_application(sessions, cipher, runtime(), actor=actor,
-                                     applicant_id=applicant_id, form=form(), on=DECIDED_ON)
+    db, cipher, actor, applicant_id = world
+    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
+                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
+                                   consents_recorded=False)
     loan = apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
                              on=DECIDED_ON).loan_id
     assert quote_payoff(engine, loan, DECIDED_ON).fen > 0
@@ -269,10 +275,10 @@ def _plan(conn, statement, params) -> str:
 def test_velocity_counts_read_one_persons_recent_applications_not_the_books(world, engine):
     """With many recent applications of other people, counting this person's reads their own
     rows through the (hash, submitted_at) index, not the whole window of the book."""
-    sessions, cipher, actor, applicant_id = world
+    db, cipher, actor, applicant_id = world
     rt = runtime()
-    apps.submit_application(sessions, cipher, rt, actor=actor, applicant_id=applicant_id,
-                            form=form(), on=DECIDED_ON)
+    apps.apply_for_credit(db, cipher, rt, actor=actor, applicant_id=applicant_id,
+                          form=form(), on=DECIDED_ON, consents_recorded=False)
     with engine.begin() as conn:
         row = dict(conn.execute(sa.select(applications)).mappings().one())
         others = [{**row, "id": f"other-{i}", "id_number_hash": f"id-{i}",
@@ -284,7 +290,8 @@ def test_velocity_counts_read_one_persons_recent_applications_not_the_books(worl
     params = {"applicant_id": applicant_id, "since_30d": now - timedelta(days=30),
               "since_1d": now - timedelta(days=1), "device": "device-1"}
     with engine.connect() as conn:
-        plan = _plan(conn, apps._FACTS[True].statement, params)
+        facts = applications_repo._facts(True, apps._CREDIT_SCOPE, apps._ALT_SCOPE)
+        plan = _plan(conn, facts.statement, params)
     for column in ("id_number_hash", "phone_hash", "device_hash"):
         assert f"ix_applications_{column}_submitted_at" in plan
     assert "ix_applications_submitted_at" not in plan

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.orm import sessionmaker
 
-from thinfile.services.audit import CHAINS, _row_hash, record_audit, verify_audit_chain
+from thinfile.services.audit import CHAINS, record_audit, verify_audit_chain
+from thinfile.services.uow import UnitOfWork
 from thinfile.store import make_engine, upgrade
+from thinfile.store.audit_repo import row_hash
 from thinfile.store.migrate import alembic_config
 
 
@@ -18,8 +19,8 @@ def _old_style_rows(conn: sa.Connection, n: int) -> None:
         row = {"seq": seq, "occurred_at": f"2026-01-0{seq}T00:00:00.000000+00:00",
                "actor": "system", "action": "consent.grant", "subject": f"applicant:{seq}",
                "details": '{"n":1}', "prev_hash": prev}
-        row["row_hash"] = _row_hash(seq, row["occurred_at"], row["actor"], row["action"],
-                                    row["subject"], row["details"], prev)
+        row["row_hash"] = row_hash(seq, row["occurred_at"], row["actor"], row["action"],
+                                   row["subject"], row["details"], prev)
         conn.execute(sa.text("INSERT INTO audit_log (seq, occurred_at, actor, action, subject, "
                              "details, prev_hash, row_hash) VALUES (:seq, :occurred_at, :actor, "
                              ":action, :subject, :details, :prev_hash, :row_hash)"), row)
@@ -35,17 +36,17 @@ def test_old_rows_become_chain_one_and_new_rows_follow_them(database_url):
         with engine.begin() as conn:
             _old_style_rows(conn, 3)
         upgrade(engine)
-        sessions = sessionmaker(engine)
         with engine.begin() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM audit_head")).scalar() == CHAINS
             assert list(conn.execute(sa.text(
                 "SELECT chain, chain_seq FROM audit_log ORDER BY seq"))) == [(1, 1), (1, 2),
                                                                               (1, 3)]
-        with sessions.begin() as session:
-            entries = [record_audit(session, "system", "loan.note", f"loan:{n}", {})
+        with UnitOfWork(engine) as uow:
+            entries = [record_audit(uow, "system", "loan.note", f"loan:{n}", {})
                        for n in range(20)]
+            uow.commit()
         assert [e.seq for e in entries] == list(range(4, 24))  # numbering carries on
-        report = verify_audit_chain(sessions)
+        report = verify_audit_chain(engine)
         assert report.is_intact and report.rows_checked == 23
         with engine.begin() as conn:  # the append-only guard is back after the migration
             try:

@@ -9,8 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tests.support.databases import POSTGRES_URL, require_postgres
-from thinfile.services import applications, audit, business_date, idempotency
-from thinfile.store import make_engine, servicing_repo
+from thinfile.services.applications import _ALT_SCOPE, _CREDIT_SCOPE
+from thinfile.store import (
+    applications_repo,
+    audit_repo,
+    cob_statements,
+    idempotency_repo,
+    make_engine,
+    servicing_repo,
+)
+from thinfile.store.decisioning_tables import applications
 from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import idempotency_keys
 
@@ -60,13 +68,14 @@ def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
 
 
 @pytest.mark.parametrize(("hot", "names"), [
-    (applications._FACTS[True], {"applicant_id", "since_30d", "since_1d", "device"}),
-    (applications._INSERT, {c.name for c in applications.applications.c}),
-    (idempotency._KEEP["postgresql"], set(_ROW)),
-    (idempotency._LOOKUP, {"k_scope", "k_key"}),
-    (audit._APPEND_PG, {"chain", "tail", "occurred_at", "actor", "action", "subject",
-                        "details"}),
-    (business_date._LAST_CLOSED, set()),
+    (applications_repo._facts(True, _CREDIT_SCOPE, _ALT_SCOPE),
+     {"applicant_id", "since_30d", "since_1d", "device"}),
+    (applications_repo._INSERT, {c.name for c in applications.c}),
+    (idempotency_repo._KEEP["postgresql"], set(_ROW)),
+    (idempotency_repo._LOOKUP, {"k_scope", "k_key"}),
+    (audit_repo._APPEND_PG, {"chain", "tail", "occurred_at", "actor", "action", "subject",
+                             "details"}),
+    (cob_statements._LAST_CLOSED, set()),
     (servicing_repo._HOT_POSTING, {"loan_id", "day", "key"}),
     (servicing_repo._HOT_LOADS[True], {"loan_id"}),
     (servicing_repo._INSTALLMENTS, {"loan_id"}),

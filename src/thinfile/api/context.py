@@ -1,11 +1,10 @@
-"""What every request can reach: settings, sessions and the security tools, built once per app."""
+"""What every request can reach: settings, the engine and the security tools, built once per app."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
 from thinfile.security.crypto import PiiCipher, pii_cipher
@@ -44,7 +43,6 @@ class AppContext:
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
     cipher: PiiCipher
     hasher: PasswordHasher
     tokens: TokenSigner
@@ -58,7 +56,6 @@ def build_context(settings: Settings) -> AppContext:
     return AppContext(
         settings=settings,
         engine=engine,
-        sessions=sessionmaker(engine, expire_on_commit=False),
         cipher=pii_cipher(settings),
         hasher=PasswordHasher(time_cost=settings.argon2_time_cost,
                               memory_kib=settings.argon2_memory_kib),

@@ -18,14 +18,14 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPBearer
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from thinfile.api.context import AppContext, context_dependency, get_context
 from thinfile.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
-from thinfile.services import consent, identity
+from thinfile.services import consent, identity, ownership
 from thinfile.services.identity_records import Actor
+from thinfile.services.ownership import OwnerResolver
 
 __all__ = [
     "API_KEY",
@@ -70,9 +70,6 @@ def authenticating(dependency: F) -> F:
 def requires_sign_in(call: Callable[..., object] | None) -> bool:
     """Whether ``call`` is a dependency that authenticates the caller."""
     return call in _AUTHENTICATING
-
-OwnerResolver = Callable[[Session, str], str | None]
-"""Given a session and a resource id, the user id that owns it — or None if there is none."""
 
 _OWNED: dict[str, OwnerResolver] = {
     "applicant_id": identity.owner_of_applicant,
@@ -127,7 +124,7 @@ async def _authenticate(request: Request) -> Actor:
         return Actor(user_id=claims.user_id, role=claims.role)
     api_key = request.headers.get("x-api-key")
     if api_key:
-        return await run_in_threadpool(identity.authenticate_api_key, context.sessions, api_key)
+        return await run_in_threadpool(identity.authenticate_api_key, context.engine, api_key)
     raise AuthenticationError("sign in first",
                               remedy="send Authorization: Bearer <token> or X-API-Key: <key>")
 
@@ -172,13 +169,13 @@ def ensure_owner_or_role(context: AppContext, principal: Actor, resources: dict[
             raise _not_found(name, value)
     if not unknown:
         return
-    with context.sessions.begin() as session:
-        for name, value in unknown.items():
-            owner = _OWNED[name](session, value)
-            if owner is not None and name in _STABLE:
-                context.owners.remember((name, value), owner)
-            if owner != principal.user_id:
-                raise _not_found(name, value)
+    asked = list(unknown.items())
+    owners = ownership.owners_of(context.engine, [(_OWNED[name], value) for name, value in asked])
+    for (name, value), owner in zip(asked, owners, strict=True):
+        if owner is not None and name in _STABLE:
+            context.owners.remember((name, value), owner)
+        if owner != principal.user_id:
+            raise _not_found(name, value)
 
 
 def _known_owner(context: AppContext, principal: Actor, resources: dict[str, str]) -> bool:

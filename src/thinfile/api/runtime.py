@@ -29,8 +29,7 @@ from thinfile.services.policies import (
     DecisionRuntime,
     ModelLoader,
     decision_runtime,
-    ensure_default_policy,
-    register_model,
+    register_policy_and_model,
 )
 
 __all__ = [
@@ -74,7 +73,7 @@ def get_runtime(connection: HTTPConnection) -> DecisionRuntime:
     now = time.monotonic()
     if (cached := _fresh(connection)) is not None:
         return cached
-    runtime = decision_runtime(get_context(connection).sessions, get_model_loader(connection))
+    runtime = decision_runtime(get_context(connection).engine, get_model_loader(connection))
     state.runtime_cache = (now, runtime)
     return runtime
 
@@ -101,9 +100,7 @@ def register_models(app: FastAPI, context: AppContext, model_dir: Path | None) -
         raise InvalidInputError(f"THINFILE_MODEL_DIR {model_dir} is not a directory",
                                 field="model_dir", value=str(model_dir))
     model = get_model_loader_of(app)(model_dir)
-    with context.sessions.begin() as session:
-        ensure_default_policy(session, actor=SYSTEM)
-        register_model(session, model.version, model_dir.resolve(), actor=SYSTEM)
+    register_policy_and_model(context.engine, model.version, model_dir.resolve(), actor=SYSTEM)
 
 
 def get_model_loader_of(app: FastAPI) -> ModelLoader:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from thinfile.cli.service_settings import load_settings, open_sessions
+from thinfile.cli.service_settings import load_settings, open_database
 from thinfile.services.audit import verify_audit_chain
 
 __all__ = ["register"]
@@ -22,8 +22,8 @@ def register(app: typer.Typer) -> None:
 
 def verify() -> None:
     """Walk the audit log's hash chain; exit 1 and list the problems if it was altered."""
-    with open_sessions(load_settings()) as sessions:
-        report = verify_audit_chain(sessions)
+    with open_database(load_settings()) as engine:
+        report = verify_audit_chain(engine)
     if report.is_intact:
         typer.echo(f"audit log intact: {report.rows_checked} rows checked")
         return

@@ -140,18 +140,17 @@ def register_command(
 ) -> None:
     """Register a policy version in the database (THINFILE_DATABASE_URL), then optionally
     activate it or make it the challenger; every change is audited."""
-    from thinfile.cli.service_settings import load_settings, open_sessions
+    from thinfile.cli.service_settings import load_settings, open_database
     from thinfile.services.identity_records import SYSTEM
     from thinfile.services.policies import activate_policy, register_policy, set_challenger
 
     loaded = load_policy(policy)
-    with open_sessions(load_settings()) as sessions:
-        with sessions.begin() as session:
-            version = register_policy(session, loaded, actor=SYSTEM)
+    with open_database(load_settings()) as engine:
+        version = register_policy(engine, loaded, actor=SYSTEM)
         if activate:
-            activate_policy(sessions, loaded.version, actor=SYSTEM)
+            activate_policy(engine, loaded.version, actor=SYSTEM)
         elif challenger is not None:
-            set_challenger(sessions, loaded.version, challenger, actor=SYSTEM)
+            set_challenger(engine, loaded.version, challenger, actor=SYSTEM)
     state = "active" if activate else (f"challenger at {challenger}" if challenger else
                                        version.status)
     typer.echo(f"policy {loaded.version} ({loaded.name}): {state}")

@@ -124,7 +124,7 @@ def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int
     _year(console, context, lender, start)
     simulation = _simulate_change(console, folder, frame, model_dir, start)
     ledger = verify_ledger(context.engine)
-    audit = verify_audit_chain(context.sessions)
+    audit = verify_audit_chain(context.engine)
     summary = _summarise(context.engine, lender)
     context.engine.dispose()
     return {**summary, "model": metrics, "simulation": simulation, "ledger_ok": ledger.ok,
@@ -169,7 +169,7 @@ def _seed(console: Console, context: AppContext, frame: pd.DataFrame, model_dir:
 
     console.print(f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
                   f"{borrowers} borrowers with profiles and consent")
-    return seed_lender(context.engine, context.sessions, context.cipher, context.hasher,
+    return seed_lender(context.engine, context.cipher, context.hasher,
                        population=frame, model_dir=model_dir, load_model=load_model,
                        model_version=version, borrowers=borrowers, start=start,
                        days=(date.today() - start).days, seed=seed)
@@ -183,7 +183,7 @@ def _year(console: Console, context: AppContext, lender: DemoLender, start: date
                   f"loans, repayments and nightly close of business ({days} business dates)")
     with _progress(console) as bar:
         task = bar.add_task("business days", total=days)
-        run_year(context.engine, context.sessions, context.cipher, lender, start=start,
+        run_year(context.engine, context.cipher, lender, start=start,
                  days=days, progress=lambda _day: bar.update(task, advance=1))
 
 

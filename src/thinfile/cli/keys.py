@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from thinfile.cli.service_settings import load_settings, open_sessions
+from thinfile.cli.service_settings import load_settings, open_database
 from thinfile.security.crypto import pii_cipher
 from thinfile.services.identity_keys import reencrypt_personal_data
 
@@ -22,6 +22,6 @@ def reencrypt(
 ) -> None:
     """Re-encrypt every applicant not yet under THINFILE_PII_ACTIVE_KEY_ID."""
     settings = load_settings()
-    with open_sessions(settings) as sessions:
-        done = reencrypt_personal_data(sessions, pii_cipher(settings), batch_size=batch_size)
+    with open_database(settings) as engine:
+        done = reencrypt_personal_data(engine, pii_cipher(settings), batch_size=batch_size)
     typer.echo(f"re-encrypted {done} applicant(s) under key {settings.pii_active_key_id!r}")

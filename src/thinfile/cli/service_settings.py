@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Engine
 
 from thinfile.settings import Settings, load_settings
 from thinfile.store import make_engine, upgrade
 
-__all__ = ["load_settings", "open_sessions"]
+__all__ = ["load_settings", "open_database"]
 
 
 @contextmanager
-def open_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """Sessions on the configured database, brought to the newest schema first."""
+def open_database(settings: Settings) -> Iterator[Engine]:
+    """The configured database, brought to the newest schema first (the services open their
+    own units of work on it)."""
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
-        yield sessionmaker(engine, expire_on_commit=False)
+        yield engine
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from thinfile.cli.service_settings import load_settings, open_sessions
+from thinfile.cli.service_settings import load_settings, open_database
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
 from thinfile.services.identity import create_user
@@ -33,7 +33,7 @@ def add(
     settings = load_settings()
     hasher = PasswordHasher(time_cost=settings.argon2_time_cost,
                             memory_kib=settings.argon2_memory_kib)
-    with open_sessions(settings) as sessions:
-        user = create_user(sessions, hasher, email=email, password=password, role=role,
+    with open_database(settings) as engine:
+        user = create_user(engine, hasher, email=email, password=password, role=role,
                            actor=SYSTEM)
     typer.echo(f"created {user.role.value} {user.email} ({user.id})")

@@ -3,6 +3,8 @@
 Accepting records the borrower's confirmation of the all-in cost statement (read for at least
 :data:`MIN_READING_SECONDS`) and opens and disburses the loan — or opens the revolving line and
 draws on it — on the given business date, all in one unit of work with its audit row.
+``accept_today`` is the same inside a caller's unit of work on the current business date, its
+audit row returned for the caller to append last (the API runs it with its idempotency key).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
@@ -24,16 +26,16 @@ from thinfile.services.applications_records import (
     application_record,
     load_application,
 )
-from thinfile.services.audit import record_audit
+from thinfile.services.audit import AuditDraft, record_audit
+from thinfile.services.business_date import business_date_in
 from thinfile.services.credit_lines import open_line_in_unit
-from thinfile.services.identity_records import Actor, Sessions, now_utc
+from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.loans import open_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import ServicingProduct, standard_product
-from thinfile.store.decisioning_tables import applications
 
-__all__ = ["MIN_READING_SECONDS", "OFFER_DECLINED", "AcceptedOffer", "accept_offer",
-           "decline_offer", "offer_product"]
+__all__ = ["MIN_READING_SECONDS", "OFFER_DECLINED", "AcceptedOffer", "accept_in_unit",
+           "accept_offer", "accept_today", "decline_offer", "offer_product"]
 
 
 MIN_READING_SECONDS = 10
@@ -74,7 +76,7 @@ def offer_product(offer: Mapping[str, object], terms: LoanTerms) -> ServicingPro
     return replace(product, defaults=DefaultTerms.from_dict(dict(disclosed)))
 
 
-def _acceptable(row: sa.Row[tuple[object, ...]], actor: Actor, offer: int,
+def _acceptable(row: Any, actor: Actor, offer: int,
                 seconds_read: float) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
@@ -94,55 +96,64 @@ def _acceptable(row: sa.Row[tuple[object, ...]], actor: Actor, offer: int,
     return chosen
 
 
+def accept_in_unit(uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int,
+                   seconds_read: float, on: date) -> tuple[AcceptedOffer, AuditDraft]:
+    """:func:`accept_offer` inside the caller's unit of work: the acceptance and its audit
+    row, which the caller appends last before its one commit."""
+    row = load_application(uow, application_id, lock=True)
+    chosen = _acceptable(row, actor, offer, seconds_read)
+    terms = _offer_terms(chosen, on)
+    line_id = None
+    if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
+        limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
+        line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
+    loan = open_in_unit(uow, terms, product=offer_product(chosen, terms),
+                        credit_line_id=line_id)
+    if not uow.applications.update(
+            application_id, row.version, status="accepted", accepted_offer=offer,
+            statement_confirmed_at=now_utc(), loan_id=str(loan.loan_id),
+            credit_line_id=None if line_id is None else str(line_id)):
+        raise ConflictError("the application changed meanwhile; reload and try again")
+    audit = AuditDraft(actor.label, "application.accept_offer", f"application:{application_id}",
+                       {"offer": offer, "loan": loan.loan_id,
+                        "statement_read_seconds": round(seconds_read, 1)})
+    return AcceptedOffer(application_id, loan.loan_id, line_id, terms), audit
+
+
+def accept_today(uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int,
+                 seconds_read: float) -> tuple[AcceptedOffer, AuditDraft]:
+    """:func:`accept_in_unit` on the current business date, read in the same transaction."""
+    return accept_in_unit(uow, application_id, actor=actor, offer=offer,
+                          seconds_read=seconds_read, on=business_date_in(uow))
+
+
 def accept_offer(engine: Engine, application_id: str, *, actor: Actor, offer: int,
                  seconds_read: float, on: date) -> AcceptedOffer:
     """The borrower confirms the cost statement and accepts ``offer``: the loan is opened and
-    disbursed (a revolving line is opened and the amount drawn) in the same transaction."""
+    disbursed (a revolving line is opened and the amount drawn) in the same unit of work, its
+    audit row last."""
     with UnitOfWork(engine) as uow:
-        row = uow.conn.execute(sa.select(applications).where(
-            applications.c.id == application_id).with_for_update()).first()
-        if row is None:
-            raise NotFoundError("no such application", field="application_id",
-                                value=application_id)
-        chosen = _acceptable(row, actor, offer, seconds_read)
-        terms = _offer_terms(chosen, on)
-        line_id = None
-        if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
-            limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
-            line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
-        loan = open_in_unit(uow, terms, product=offer_product(chosen, terms),
-                            credit_line_id=line_id)
-        changed = uow.conn.execute(sa.update(applications).where(
-            applications.c.id == application_id, applications.c.version == row.version).values(
-            status="accepted", accepted_offer=offer, statement_confirmed_at=now_utc(),
-            loan_id=str(loan.loan_id), credit_line_id=None if line_id is None else str(line_id),
-            version=row.version + 1))
-        if changed.rowcount != 1:
-            raise ConflictError("the application changed meanwhile; reload and try again")
-        record_audit(uow.conn, actor.label, "application.accept_offer",
-                     f"application:{application_id}",
-                     {"offer": offer, "loan": loan.loan_id,
-                      "statement_read_seconds": round(seconds_read, 1)})
+        accepted, audit = accept_in_unit(uow, application_id, actor=actor, offer=offer,
+                                         seconds_read=seconds_read, on=on)
+        audit.append(uow)
         uow.commit()
-    return AcceptedOffer(application_id, loan.loan_id, line_id, terms)
+    return accepted
 
 
-def decline_offer(sessions: Sessions, application_id: str, *, actor: Actor) -> ApplicationRecord:
+def decline_offer(engine: Engine, application_id: str, *, actor: Actor) -> ApplicationRecord:
     """The applicant turns down every offer of an approved application (once)."""
-    with sessions.begin() as session:
-        row = load_application(session, application_id, for_update=True)
+    with UnitOfWork(engine) as uow:
+        row = load_application(uow, application_id, lock=True)
         if row.user_id != actor.user_id:
             raise NotFoundError("no such application", field="application_id",
                                 value=application_id)
         if row.status != "approved" or row.accepted_offer is not None:
             raise ConflictError("this application has no open offer to decline",
                                 field="application_id", value=application_id)
-        changed = session.execute(sa.update(applications).where(
-            applications.c.id == application_id, applications.c.version == row.version).values(
-            status=OFFER_DECLINED, version=row.version + 1))
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
+        if not uow.applications.update(application_id, row.version, status=OFFER_DECLINED):
             raise ConflictError("the application changed meanwhile; reload and try again")
-        row = load_application(session, application_id)
-        record_audit(session, actor.label, "application.decline_offer",
+        row = load_application(uow, application_id)
+        record_audit(uow, actor.label, "application.decline_offer",
                      f"application:{application_id}", {})
+        uow.commit()
     return application_record(row, json.loads(str(row.decision_json)))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import sqlalchemy as sa
+from typing import Any
 
 from thinfile.decisioning import Outcome
 from thinfile.errors import NotFoundError
 from thinfile.loanmath import Schedule
-from thinfile.services.audit import Executor
 from thinfile.services.identity_records import as_utc
-from thinfile.store.decisioning_tables import applications
+from thinfile.services.uow import UnitOfWork
 
 __all__ = ["STATUS", "ApplicationRecord", "application_record", "load_application"]
 
@@ -39,17 +37,15 @@ class ApplicationRecord:
     record rebuilds them from each offer's terms); never stored."""
 
 
-def load_application(session: Executor, application_id: str, *, for_update: bool = False) -> sa.Row[
-        tuple[object, ...]]:
-    query = sa.select(applications).where(applications.c.id == application_id)
-    row = session.execute(query.with_for_update() if for_update else query).first()
+def load_application(uow: UnitOfWork, application_id: str, *, lock: bool = False) -> Any:
+    """The stored application (locked with ``lock``); 404 when there is none."""
+    row = uow.applications.get(application_id, lock=lock)
     if row is None:
         raise NotFoundError("no such application", field="application_id", value=application_id)
     return row
 
 
-def application_record(row: sa.Row[tuple[object, ...]],
-                       decision: dict[str, object]) -> ApplicationRecord:
+def application_record(row: Any, decision: dict[str, object]) -> ApplicationRecord:
     return ApplicationRecord(
         str(row.id), str(row.applicant_id), str(row.status), str(row.outcome),
         as_utc(row.submitted_at), decision,

@@ -7,10 +7,10 @@ deleting any row breaks its chain; each chain's ``audit_head`` row remembers its
 position and hash, so deleting the newest rows is caught too. Database triggers refuse
 ``UPDATE`` and ``DELETE`` on ``audit_log``.
 
-Write with :func:`record_audit` inside the transaction of the action it records, so the action
-and its audit row commit (or roll back) together::
+Write with :func:`record_audit` inside the unit of work of the action it records, so the
+action and its audit row commit (or roll back) together::
 
-    record_audit(session, actor.label, "payment.post", f"loan:{loan_id}", {"amount_fen": 1500})
+    record_audit(uow, actor.label, "payment.post", f"loan:{loan_id}", {"amount_fen": 1500})
 
 Appending locks the head row of the subject's chain until the transaction ends, so audited
 writers of the same chain wait for each other from the append to the commit: **append last**,
@@ -18,8 +18,9 @@ just before the commit, never before a slow step. With one chain every audited r
 service queued on that one lock (most PostgreSQL backends under load were waiting on it); with
 sixteen, two writers meet one time in sixteen. A use case that leaves the commit to its caller
 returns an :class:`AuditDraft` instead, which the caller appends as the transaction's last
-write. On PostgreSQL an append is one statement (lock the head, hash, insert, advance the head,
-all in the database); on SQLite, which has one writer at a time anyway, three.
+write. The rows and heads are ``uow.audit`` (:mod:`thinfile.store.audit_repo`): on PostgreSQL
+an append is one statement (lock the head, hash, insert, advance the head, all in the
+database); on SQLite, which has one writer at a time anyway, three.
 
 Actions in use: ``auth.sign_in``, ``auth.sign_in_failed``, ``staff.create_user``,
 ``staff.create_api_key``, ``staff.revoke_api_key``, ``staff.view_applicant``,
@@ -40,19 +41,14 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
 
-from thinfile.services.identity_records import Sessions, now_utc
-from thinfile.store.hot import Hot
-from thinfile.store.identity_tables import audit_head, audit_log
+from thinfile.services.identity_records import now_utc
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.audit_repo import row_hash
 
-__all__ = ["CHAINS", "GENESIS_HASH", "AuditDraft", "AuditEntry", "AuditReport", "Executor",
-           "chain_of", "genesis_hash", "record_audit", "verify_audit_chain"]
-
-Executor = Session | Connection
-"""Where a use case's statements go: an ORM session or a Core connection in a transaction."""
+__all__ = ["CHAINS", "GENESIS_HASH", "AuditDraft", "AuditEntry", "AuditReport", "chain_of",
+           "genesis_hash", "record_audit", "verify_audit_chain"]
 
 GENESIS_HASH = "0" * 64
 """The genesis of chain 1 (the log's original single chain); see :func:`genesis_hash`."""
@@ -100,62 +96,9 @@ class AuditReport:
         return not self.problems
 
 
-def _canonical_tail(occurred_at: str, actor: str, action: str, subject: str,
-                    details: str) -> str:
-    """The middle of a row's canonical JSON: everything but its position and its link."""
-    return json.dumps([occurred_at, actor, action, subject, details], ensure_ascii=False,
-                      separators=(",", ":"))[1:-1]
-
-
-def _row_hash(chain_seq: int, occurred_at: str, actor: str, action: str, subject: str,
-              details: str, prev_hash: str) -> str:
-    """SHA-256 of ``[chain_seq, occurred_at, actor, action, subject, details, prev_hash]`` as
-    compact JSON (what :data:`_APPEND_PG` computes in the database, character for character)."""
-    canonical = (f"[{chain_seq},{_canonical_tail(occurred_at, actor, action, subject, details)}"
-                 f',"{prev_hash}"]')
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _dialect(executor: Executor) -> str:
-    bind = executor.get_bind() if isinstance(executor, Session) else executor
-    return bind.dialect.name
-
-
-_APPEND_PG = Hot(sa.text("""
-WITH head AS (
-    SELECT last_seq + 1 AS chain_seq, last_hash AS prev_hash
-    FROM audit_head WHERE id = :chain FOR UPDATE
-), hashed AS (
-    SELECT chain_seq, prev_hash,
-           encode(sha256(convert_to('[' || chain_seq || ',' || :tail || ',"' || prev_hash
-                                    || '"]', 'UTF8')), 'hex') AS row_hash
-    FROM head
-), appended AS (
-    INSERT INTO audit_log (chain, chain_seq, occurred_at, actor, action, subject, details,
-                           prev_hash, row_hash)
-    SELECT :chain, chain_seq, :occurred_at, :actor, :action, :subject, :details, prev_hash,
-           row_hash
-    FROM hashed
-    RETURNING seq, chain_seq, prev_hash, row_hash
-)
-UPDATE audit_head SET last_seq = appended.chain_seq, last_hash = appended.row_hash
-FROM appended WHERE audit_head.id = :chain
-RETURNING appended.seq, appended.chain_seq, appended.prev_hash, appended.row_hash
-"""))
-"""PostgreSQL: lock the chain's head, hash, insert and advance the head in one round trip, so
-the head is held for one statement and the commit (the hash is the one :func:`_row_hash`
-computes; ``verify_audit_chain`` recomputes it in Python)."""
-_ADVANCE = (sa.update(audit_head).where(audit_head.c.id == sa.bindparam("chain"))
-            .values(last_seq=audit_head.c.last_seq + 1)
-            .returning(audit_head.c.last_seq, audit_head.c.last_hash))
-_APPEND = sa.insert(audit_log).returning(audit_log.c.seq)
-_LINK = sa.update(audit_head).where(audit_head.c.id == sa.bindparam("chain")).values(
-    last_hash=sa.bindparam("new_hash", type_=sa.String))
-
-
-def record_audit(executor: Executor, actor: str, action: str, subject: str,
+def record_audit(uow: UnitOfWork, actor: str, action: str, subject: str,
                  details: Mapping[str, object] | None = None) -> AuditEntry:
-    """Append one row to the audit log in ``executor``'s transaction (the caller commits).
+    """Append one row to the audit log in ``uow``'s transaction (the caller commits).
 
     Never put personal data in ``details``: name ids and amounts, not ID numbers or phones.
     Call it last in the transaction: from here to the commit, other audited writers of the
@@ -166,23 +109,10 @@ def record_audit(executor: Executor, actor: str, action: str, subject: str,
     actor, action, subject = actor[:100], action[:100], subject[:200]
     chain = chain_of(subject)
     occurred_at = now_utc().isoformat(timespec="microseconds")
-    if _dialect(executor) == "postgresql":
-        done = _APPEND_PG.one(executor, {
-            "chain": chain, "tail": _canonical_tail(occurred_at, actor, action, subject, body),
-            "occurred_at": occurred_at, "actor": actor, "action": action, "subject": subject,
-            "details": body})
-        return AuditEntry(int(done.seq), chain, int(done.chain_seq), occurred_at, actor,
-                          action, subject, body, str(done.prev_hash), str(done.row_hash))
-    head = executor.execute(_ADVANCE, {"chain": chain}).one()  # the head is locked from here
-    position, prev_hash = int(head.last_seq), str(head.last_hash)
-    row_hash = _row_hash(position, occurred_at, actor, action, subject, body, prev_hash)
-    seq = executor.execute(_APPEND, {
-        "chain": chain, "chain_seq": position, "occurred_at": occurred_at, "actor": actor,
-        "action": action, "subject": subject, "details": body, "prev_hash": prev_hash,
-        "row_hash": row_hash}).scalar_one()
-    executor.execute(_LINK, {"chain": chain, "new_hash": row_hash})
-    return AuditEntry(int(seq), chain, position, occurred_at, actor, action, subject, body,
-                      prev_hash, row_hash)
+    done = uow.audit.append(chain=chain, occurred_at=occurred_at, actor=actor, action=action,
+                            subject=subject, details=body)
+    return AuditEntry(done.seq, chain, done.chain_seq, occurred_at, actor, action, subject, body,
+                      done.prev_hash, done.row_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,19 +124,15 @@ class AuditDraft:
     subject: str
     details: Mapping[str, object] = field(default_factory=dict)
 
-    def append(self, executor: Executor) -> AuditEntry:
-        return record_audit(executor, self.actor, self.action, self.subject, self.details)
+    def append(self, uow: UnitOfWork) -> AuditEntry:
+        return record_audit(uow, self.actor, self.action, self.subject, self.details)
 
 
-def _entries(session: Session) -> Iterator[AuditEntry]:
+def _entries(uow: UnitOfWork) -> Iterator[AuditEntry]:
     """Every row, chain by chain, in chain order."""
     after = (0, 0)
     while True:
-        rows = session.execute(
-            sa.select(audit_log)
-            .where(sa.tuple_(audit_log.c.chain, audit_log.c.chain_seq) > sa.tuple_(*after))
-            .order_by(audit_log.c.chain, audit_log.c.chain_seq).limit(_BATCH)
-        ).all()
+        rows = uow.audit.rows_after(*after, limit=_BATCH)
         for row in rows:
             yield AuditEntry(int(row.seq), int(row.chain), int(row.chain_seq), row.occurred_at,
                              row.actor, row.action, row.subject, row.details, row.prev_hash,
@@ -224,20 +150,20 @@ def _check_entry(entry: AuditEntry, expected_position: int, prev_hash: str) -> l
     if entry.prev_hash != prev_hash:
         problems.append(f"row {entry.seq} does not link to the row before it "
                         f"(chain {entry.chain})")
-    recomputed = _row_hash(entry.chain_seq, entry.occurred_at, entry.actor, entry.action,
-                           entry.subject, entry.details, entry.prev_hash)
+    recomputed = row_hash(entry.chain_seq, entry.occurred_at, entry.actor, entry.action,
+                          entry.subject, entry.details, entry.prev_hash)
     if recomputed != entry.row_hash:
         problems.append(f"row {entry.seq} was edited (its hash does not match its content)")
     return problems
 
 
-def verify_audit_chain(sessions: Sessions) -> AuditReport:
+def verify_audit_chain(engine: Engine) -> AuditReport:
     """Walk every chain and report every broken link, edited row and missing row."""
     problems: list[str] = []
     checked = 0
     ends = {k: (0, genesis_hash(k)) for k in range(1, CHAINS + 1)}
-    with sessions.begin() as session:
-        for entry in _entries(session):
+    with UnitOfWork(engine) as uow:
+        for entry in _entries(uow):
             if entry.chain not in ends:
                 problems.append(f"row {entry.seq} names chain {entry.chain}, which does not "
                                 f"exist")
@@ -246,8 +172,7 @@ def verify_audit_chain(sessions: Sessions) -> AuditReport:
             problems.extend(_check_entry(entry, position + 1, prev_hash))
             checked += 1
             ends[entry.chain] = (entry.chain_seq, entry.row_hash)
-        heads = {int(h.id): (int(h.last_seq), str(h.last_hash)) for h in session.execute(
-            sa.select(audit_head.c.id, audit_head.c.last_seq, audit_head.c.last_hash))}
+        heads = uow.audit.heads()
     for chain, (position, last_hash) in ends.items():
         if chain not in heads:
             problems.append(f"the head of chain {chain} is missing")

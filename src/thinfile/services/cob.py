@@ -4,8 +4,9 @@
 has not closed up to ``through``, in order. Each date runs its steps — held credit applied,
 due, accrual, late fee (with the day's all-in allowance),
 penalty, delinquency, charge-off, advance (marks the date finished; loans closed to the day
-before follow the book without a write) — each as one SQL statement group over all loans,
-committed together with its step marker in ``servicing_cob_steps``. A killed run resumes at the
+before follow the book without a write) — each as one SQL statement group over all loans
+(``uow.cob``, :mod:`thinfile.store.cob_statements`), in a unit of work of its own committed
+together with its step marker in ``servicing_cob_steps``. A killed run resumes at the
 first step without a marker; a finished date is never run again. While a date is open (its
 run row says ``running``), payments are refused, so nothing moves under the batch.
 
@@ -23,22 +24,19 @@ from __future__ import annotations
 import calendar
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath.defaults import RATE_SCALE
-from thinfile.services import cob_sql as q
 from thinfile.services.audit import record_audit
+from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import Account, EntryBuilder, apply_held_credit
+from thinfile.store.cob_statements import Params
 from thinfile.store.servicing_codec import from_day, to_day
-from thinfile.store.servicing_repo import LoanRepository, post_entries
-from thinfile.store.servicing_tables import cob_runs, cob_steps
 
 __all__ = ["STEPS", "CobReport", "run_cob"]
 
@@ -55,73 +53,64 @@ class CobReport:
     steps: tuple[tuple[date, str, int, float], ...]
 
 
-Params = dict[str, int]
-
 _EVER = -(2**31)
 """A day number before any loan: with the book closed to ``x − 1``, every active loan whose
 own date is not later is closed to ``x − 1`` as well."""
-Step = Callable[[Connection, date, Params], int]
+Step = Callable[[UnitOfWork, date, Params], int]
 
 
-def _sums(conn: Connection, sql: str, params: Params) -> Iterator[dict[str, Any]]:
-    for row in conn.execute(sa.text(sql), params).mappings():
-        yield dict(row)
-
-
-def _post(conn: Connection, kind: str, x: date, currency: str, builder: EntryBuilder) -> None:
+def _post(uow: UnitOfWork, kind: str, x: date, builder: EntryBuilder) -> None:
     if not builder.is_empty():
-        post_entries(conn, [builder.build(kind, x, memo="close of business")], loan_id=None,
-                     cob_day=to_day(x))
+        uow.ledger.post([builder.build(kind, x, memo="close of business")], loan_id=None,
+                        cob_day=to_day(x))
 
 
-def _credit(conn: Connection, x: date, p: Params) -> int:
+def _credit(uow: UnitOfWork, x: date, p: Params) -> int:
     """Overpayment held pays what has fallen due (``servicing.apply_held_credit``), loan by
     loan: only loans holding money with something due are loaded."""
-    repo = LoanRepository(conn)
-    ids = list(conn.execute(sa.text(q.HELD_CREDIT), p).scalars())
+    ids = uow.cob.loans_holding_credit(p)
     for loan_id in ids:
-        stored = repo.get(loan_id, lock=True)
-        repo.write(stored, apply_held_credit(stored.account, x))
+        stored = uow.loans.get(loan_id, lock=True)
+        uow.loans.write(stored, apply_held_credit(stored.account, x))
     return len(ids)
 
 
-def _due(conn: Connection, x: date, p: Params) -> int:
-    return conn.execute(sa.text(q.DUE), p).rowcount
+def _due(uow: UnitOfWork, x: date, p: Params) -> int:
+    return uow.cob.mark_due(p)
 
 
-def _accrual(conn: Connection, x: date, p: Params) -> int:
+def _accrual(uow: UnitOfWork, x: date, p: Params) -> int:
     sums: dict[str, EntryBuilder] = {}
-    for row in _sums(conn, q.ACCRUAL_SUMS, p):
+    for row in uow.cob.accrual_sums(p):
         b = sums.setdefault(row["currency"], EntryBuilder(row["currency"]))
         b.move(debit=Account.INTEREST_RECEIVABLE, credit=Account.INTEREST_INCOME,
                fen=int(row["interest"]))
         b.move(debit=Account.FEE_RECEIVABLE, credit=Account.FEE_INCOME, fen=int(row["fee"]))
-    for row in _sums(conn, q.SUBSIDY_SUMS, p):
+    for row in uow.cob.subsidy_sums(p):
         b = sums.setdefault(row["currency"], EntryBuilder(row["currency"]))
         b.move(debit=Account.DEFERRED_SUBSIDY, credit=Account.INTEREST_INCOME,
                fen=int(row["subsidy"]))
-    touched = conn.execute(sa.text(q.ACCRUAL), p).rowcount
-    touched += conn.execute(sa.text(q.SUBSIDY), p).rowcount
-    for currency, builder in sums.items():
-        _post(conn, "cob-accrual", x, currency, builder)
+    touched = uow.cob.accrue(p)
+    touched += uow.cob.recognize_subsidy(p)
+    for builder in sums.values():
+        _post(uow, "cob-accrual", x, builder)
     return touched
 
 
-def _late_fee(conn: Connection, x: date, p: Params) -> int:
+def _late_fee(uow: UnitOfWork, x: date, p: Params) -> int:
     """The day's all-in allowance for each overdue installment, then late fees within it."""
-    conn.execute(sa.text(q.ALLOWANCE), p)
-    fees = [dict(row) for row in conn.execute(sa.text(q.LATE_FEES), p).mappings()]
+    uow.cob.grow_allowance(p)
+    fees = uow.cob.late_fees(p)
     charged = [row for row in fees if row["net"]]
     if charged:
-        conn.execute(sa.text(q.LATE_FEE_ROW), charged)
-        conn.execute(sa.text(q.LATE_FEE_LOAN), charged)
+        uow.cob.charge_late_fees(charged)
     sums: dict[str, EntryBuilder] = {}
     for row in fees:
         b = sums.setdefault(row["currency"], EntryBuilder(row["currency"]))
         _charge(b, Account.FEE_RECEIVABLE, Account.FEE_INCOME, int(row["net"]),
                 int(row["gross"]))
-    for currency, builder in sums.items():
-        _post(conn, "cob-late-fee", x, currency, builder)
+    for builder in sums.values():
+        _post(uow, "cob-late-fee", x, builder)
     return len(charged)
 
 
@@ -132,25 +121,24 @@ def _charge(entry: EntryBuilder, receivable: Account, income: Account, net: int,
     entry.debit(receivable, net).credit(income, gross).debit(Account.CAP_RELIEF, gross - net)
 
 
-def _penalty(conn: Connection, x: date, p: Params) -> int:
-    sums = list(_sums(conn, q.PENALTY_SUMS, p))
-    touched = conn.execute(sa.text(q.PENALTY), p).rowcount
+def _penalty(uow: UnitOfWork, x: date, p: Params) -> int:
+    sums = uow.cob.penalty_sums(p)
+    touched = uow.cob.charge_penalty(p)
     for row in sums:
         b = EntryBuilder(row["currency"])
         _charge(b, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, int(row["net"]),
                 int(row["gross"]))
-        _post(conn, "cob-penalty", x, row["currency"], b)
+        _post(uow, "cob-penalty", x, b)
     return touched
 
 
-def _delinquency(conn: Connection, x: date, p: Params) -> int:
-    conn.execute(sa.text(q.BUCKET_HISTORY), p)
-    return conn.execute(sa.text(q.BUCKET), p).rowcount
+def _delinquency(uow: UnitOfWork, x: date, p: Params) -> int:
+    return uow.cob.move_buckets(p)
 
 
-def _charge_off(conn: Connection, x: date, p: Params) -> int:
-    sums = list(_sums(conn, q.CHARGE_OFF_SUMS, p))
-    touched = conn.execute(sa.text(q.CHARGE_OFF), p).rowcount
+def _charge_off(uow: UnitOfWork, x: date, p: Params) -> int:
+    sums = uow.cob.charge_off_sums(p)
+    touched = uow.cob.charge_off(p)
     for row in sums:
         b = EntryBuilder(row["currency"])
         b.move(debit=Account.CHARGE_OFF_EXPENSE, credit=Account.LOANS_RECEIVABLE,
@@ -162,14 +150,14 @@ def _charge_off(conn: Connection, x: date, p: Params) -> int:
                fen=int(row["co_penalty"]))
         b.move(debit=Account.DEFERRED_SUBSIDY, credit=Account.CHARGE_OFF_EXPENSE,
                fen=int(row["subsidy"]))
-        _post(conn, "charge-off", x, row["currency"], b)
+        _post(uow, "charge-off", x, b)
     return touched
 
 
-def _advance(conn: Connection, x: date, p: Params) -> int:
+def _advance(uow: UnitOfWork, x: date, p: Params) -> int:
     """Finish the date: the book is now closed to ``x``, and so is every active loan that
     was closed to ``x − 1`` (no loan row is rewritten)."""
-    return conn.execute(sa.text(q.ADVANCE), p).rowcount
+    return uow.cob.advance(p)
 
 
 STEPS: tuple[tuple[str, Step], ...] = (
@@ -179,61 +167,55 @@ STEPS: tuple[tuple[str, Step], ...] = (
 )
 
 
-def _start_day(conn: Connection, x: date) -> None:
-    day = to_day(x)
-    if conn.dialect.name == "postgresql":  # wait for in-flight payments, block new ones
-        conn.execute(sa.text("LOCK TABLE servicing_loans IN EXCLUSIVE MODE"))
-    exists = conn.execute(sa.select(cob_runs.c.status).where(
-        cob_runs.c.business_day == day)).scalar()
-    if exists is None:
-        conn.execute(sa.insert(cob_runs).values(business_day=day, status="running"))
-
-
-def _audit_day(conn: Connection, actor: str, x: date,
+def _audit_day(uow: UnitOfWork, actor: str, x: date,
                report: list[tuple[date, str, int, float]]) -> None:
     """The date's audit row, last in the transaction that finishes it."""
     steps = {name: rows for day, name, rows, _ in report if day == x}
-    record_audit(conn, actor, "cob.close_day", f"cob:{x.isoformat()}",
+    record_audit(uow, actor, "cob.close_day", f"cob:{x.isoformat()}",
                  {"business_day": x.isoformat(), "rows": steps})
+
+
+def _open_day(engine: Engine, x: date) -> tuple[set[str], Params]:
+    """Record the date's run (committed at once) and the parameters of its steps."""
+    day = to_day(x)
+    with UnitOfWork(engine) as uow:
+        uow.cob.open_run(day)
+        done = uow.cob.steps_done(day)
+        max_grace = uow.cob.max_grace()
+        book = uow.cob.book_day()
+        uow.commit()
+    return done, {"x": day, "prev": day - 1, "scale": RATE_SCALE, "max_grace": max_grace,
+                  "leap": int(calendar.isleap(x.year)),
+                  "lo": _EVER if book == day - 1 else day - 1}
 
 
 def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]],
              actor: str | None = None) -> None:
     day, stall = to_day(x), os.environ.get(STALL_AFTER, "")
-    with engine.connect() as conn:
-        with conn.begin():
-            _start_day(conn, x)
-            done = set(conn.execute(sa.select(cob_steps.c.step).where(
-                cob_steps.c.business_day == day)).scalars())
-            max_grace = int(conn.execute(sa.text(q.MAX_GRACE)).scalar_one())
-            book = conn.execute(sa.text(q.BOOK_DAY)).scalar()
-        params = {"x": day, "prev": day - 1, "scale": RATE_SCALE, "max_grace": max_grace,
-                  "leap": int(calendar.isleap(x.year)),
-                  "lo": _EVER if book == day - 1 else day - 1}
-        for name, step in STEPS:
-            if name in done:
-                continue
-            began = time.perf_counter()
-            with conn.begin():  # one transaction per step, with its marker
-                rows = step(conn, x, params)
-                conn.execute(sa.insert(cob_steps).values(business_day=day, step=name,
-                                                         rows=rows))
-                report.append((x, name, rows, time.perf_counter() - began))
-                if actor and name == "advance":  # the date is finished: audit it, last
-                    _audit_day(conn, actor, x, report)
-            if stall == f"{x.isoformat()}:{name}":
-                time.sleep(3600)
-        with conn.begin():
-            conn.execute(sa.update(cob_runs).where(cob_runs.c.business_day == day)
-                         .values(status="done"))
+    done, params = _open_day(engine, x)
+    for name, step in STEPS:
+        if name in done:
+            continue
+        began = time.perf_counter()
+        with UnitOfWork(engine) as uow:  # one transaction per step, with its marker
+            rows = step(uow, x, params)
+            uow.cob.mark_step(day, name, rows)
+            report.append((x, name, rows, time.perf_counter() - began))
+            if actor and name == "advance":  # the date is finished: audit it, last
+                _audit_day(uow, actor, x, report)
+            uow.commit()
+        if stall == f"{x.isoformat()}:{name}":
+            time.sleep(3600)
+    with UnitOfWork(engine) as uow:
+        uow.cob.finish_run(day)
+        uow.commit()
 
 
 def _first_day(engine: Engine) -> date | None:
-    with engine.connect() as conn:
-        running = conn.execute(sa.select(sa.func.min(cob_runs.c.business_day)).where(
-            cob_runs.c.status != "done")).scalar()
-        first = conn.execute(sa.text(q.FIRST_OPEN_DAY)).scalar()
-        book = conn.execute(sa.text(q.BOOK_DAY)).scalar()
+    with UnitOfWork(engine) as uow:
+        running = uow.cob.first_unfinished_day()
+        first = uow.cob.first_open_day()
+        book = uow.cob.book_day()
     if first is not None and book is not None:  # active loans are closed at least to the book
         first = max(first, book + 1)
     days = [d for d in (running, first) if d is not None]

@@ -5,27 +5,27 @@ consent** (单独同意) for sensitive personal information (art. 28: financial 
 tracks, biometrics). Every record covers exactly one data category and one purpose; for a
 sensitive category the client must confirm it showed a standalone notice (``separate=True``).
 Revoking keeps the record and stamps ``revoked_at``. Other use cases ask :func:`has_consent`
-inside their own transaction before using a category of data for a purpose.
+inside their own unit of work before using a category of data for a purpose.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import (
     Actor,
     ConsentRecord,
-    Sessions,
     as_utc,
     new_id,
     now_utc,
 )
-from thinfile.store.identity_tables import applicants, consents
+from thinfile.services.uow import UnitOfWork
 
 __all__ = [
     "SENSITIVE_CATEGORIES",
@@ -63,7 +63,7 @@ SENSITIVE_CATEGORIES = frozenset(
 )
 
 
-def _record(row: sa.Row[tuple[object, ...]]) -> ConsentRecord:
+def _record(row: Any) -> ConsentRecord:
     return ConsentRecord(
         id=str(row.id), applicant_id=str(row.applicant_id), data_category=str(row.data_category),
         purpose=str(row.purpose), is_sensitive=bool(row.is_sensitive),
@@ -73,7 +73,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ConsentRecord:
     )
 
 
-def grant_consent(sessions: Sessions, *, applicant_id: str, category: DataCategory,
+def grant_consent(engine: Engine, *, applicant_id: str, category: DataCategory,
                   purpose: Purpose, notice_version: str, separate: bool,
                   actor: Actor) -> ConsentRecord:
     sensitive = category in SENSITIVE_CATEGORIES
@@ -84,61 +84,58 @@ def grant_consent(sessions: Sessions, *, applicant_id: str, category: DataCatego
             remedy="show the standalone notice for this category alone and send "
             "separate_consent=true (PIPL art. 29)")
     consent_id = new_id()
-    with sessions.begin() as session:
-        session.execute(sa.insert(consents).values(
-            id=consent_id, applicant_id=applicant_id, data_category=category.value,
-            purpose=purpose.value, is_sensitive=sensitive, is_separate=separate,
-            notice_version=notice_version, granted_at=now_utc(), revoked_at=None))
-        record_audit(session, actor.label, "consent.grant", f"applicant:{applicant_id}",
+    with UnitOfWork(engine) as uow:
+        uow.consents.add({
+            "id": consent_id, "applicant_id": applicant_id, "data_category": category.value,
+            "purpose": purpose.value, "is_sensitive": sensitive, "is_separate": separate,
+            "notice_version": notice_version, "granted_at": now_utc(), "revoked_at": None})
+        record = _record(uow.consents.get(consent_id))
+        record_audit(uow, actor.label, "consent.grant", f"applicant:{applicant_id}",
                      {"consent_id": consent_id, "category": category.value,
                       "purpose": purpose.value, "notice_version": notice_version})
-        return _record(session.execute(sa.select(consents).where(consents.c.id == consent_id))
-                       .one())
+        uow.commit()
+    return record
 
 
-def revoke_consent(sessions: Sessions, *, applicant_id: str, consent_id: str,
+def revoke_consent(engine: Engine, *, applicant_id: str, consent_id: str,
                    actor: Actor) -> ConsentRecord:
     """Stamp ``revoked_at``; revoking twice keeps the first time."""
-    where = sa.and_(consents.c.id == consent_id, consents.c.applicant_id == applicant_id)
-    with sessions.begin() as session:
-        row = session.execute(sa.select(consents).where(where)).first()
+    with UnitOfWork(engine) as uow:
+        row = uow.consents.get(consent_id, applicant_id=applicant_id)
         if row is None:
             raise NotFoundError("no such consent", field="consent_id", value=consent_id)
-        if row.revoked_at is None:
-            session.execute(sa.update(consents).where(where).values(revoked_at=now_utc()))
-            record_audit(session, actor.label, "consent.revoke", f"applicant:{applicant_id}",
+        record = _record(row)
+        if record.is_active:
+            revoked = now_utc()
+            uow.consents.revoke(consent_id, at=revoked)
+            record = replace(record, revoked_at=revoked)
+            record_audit(uow, actor.label, "consent.revoke", f"applicant:{applicant_id}",
                          {"consent_id": consent_id, "category": row.data_category,
                           "purpose": row.purpose})
-        return _record(session.execute(sa.select(consents).where(where)).one())
+            uow.commit()
+    return record
 
 
-def list_consents(sessions: Sessions, *, applicant_id: str,
+def list_consents(engine: Engine, *, applicant_id: str,
                   actor: Actor) -> list[ConsentRecord]:
     """An applicant's consents, newest last; a staff member's look is audited."""
-    with sessions.begin() as session:
-        rows = session.execute(sa.select(consents).where(consents.c.applicant_id == applicant_id)
-                               .order_by(consents.c.granted_at, consents.c.id)).all()
-        if not rows and not session.execute(
-                sa.select(applicants.c.id).where(applicants.c.id == applicant_id)).first():
+    with UnitOfWork(engine) as uow:
+        rows = uow.consents.of_applicant(applicant_id)
+        if not rows and not uow.applicants.exists(applicant_id):
             raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
         if actor.is_staff:
-            record_audit(session, actor.label, "staff.view_consents",
+            record_audit(uow, actor.label, "staff.view_consents",
                          f"applicant:{applicant_id}", {"count": len(rows)})
-        return [_record(row) for row in rows]
+            uow.commit()
+    return [_record(row) for row in rows]
 
 
-def has_consent(session: Session, applicant_id: str, category: DataCategory,
+def has_consent(uow: UnitOfWork, applicant_id: str, category: DataCategory,
                 purpose: Purpose) -> bool:
     """True when an unrevoked consent covers ``category`` for ``purpose``."""
-    return session.execute(sa.select(consents.c.id).where(
-        consents.c.applicant_id == applicant_id, consents.c.data_category == category.value,
-        consents.c.purpose == purpose.value, consents.c.revoked_at.is_(None)).limit(1)
-    ).first() is not None
+    return uow.consents.is_given(applicant_id, category.value, purpose.value)
 
 
-def owner_of_consent(session: Session, consent_id: str) -> str | None:
+def owner_of_consent(uow: UnitOfWork, consent_id: str) -> str | None:
     """The user id owning the applicant that gave ``consent_id``, or None."""
-    owner = session.execute(
-        sa.select(applicants.c.user_id).join(consents, consents.c.applicant_id == applicants.c.id)
-        .where(consents.c.id == consent_id)).scalar()
-    return None if owner is None else str(owner)
+    return uow.consents.owner(consent_id)

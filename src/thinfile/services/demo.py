@@ -28,14 +28,13 @@ from thinfile.security.roles import Role
 from thinfile.services import applications as apps
 from thinfile.services import consent, identity
 from thinfile.services.cob import run_cob
-from thinfile.services.identity_records import Actor, Sessions
+from thinfile.services.identity_records import Actor
 from thinfile.services.loans import get_loan, quote_payoff
 from thinfile.services.payments import post_payment, prepay_loan
 from thinfile.services.policies import (
     DecisionRuntime,
     decision_runtime,
-    ensure_default_policy,
-    register_model,
+    register_policy_and_model,
 )
 
 __all__ = [
@@ -104,60 +103,58 @@ def _form(record: Mapping[str, object]) -> dict[str, object]:
     return {**form, "birth_date": str(record["birth_date"])[:10], "consent_credit": True}
 
 
-def _borrower(sessions: Sessions, cipher: PiiCipher, hasher: PasswordHasher, n: int,
+def _borrower(engine: Engine, cipher: PiiCipher, hasher: PasswordHasher, n: int,
               record: Mapping[str, object]) -> tuple[Actor, str, str]:
     email = f"borrower{n:02d}@demo.thinfile.local"
-    user = identity.create_user(sessions, hasher, email=email, password=DEMO_PASSWORD)
+    user = identity.create_user(engine, hasher, email=email, password=DEMO_PASSWORD)
     actor = Actor(user.id, Role.BORROWER)
-    profile = identity.register_applicant(sessions, cipher, actor=actor, name=str(record["name"]),
+    profile = identity.register_applicant(engine, cipher, actor=actor, name=str(record["name"]),
                                           id_number=str(record["id_number"]),
                                           phone=str(record["phone"]))
     for category in (consent.DataCategory.IDENTITY, consent.DataCategory.CREDIT_REPORT,
                      consent.DataCategory.GIG_PLATFORM_INCOME,
                      consent.DataCategory.RENT_AND_UTILITIES):
-        consent.grant_consent(sessions, actor=actor, applicant_id=profile.id, category=category,
+        consent.grant_consent(engine, actor=actor, applicant_id=profile.id, category=category,
                               purpose=consent.Purpose.CREDIT_ASSESSMENT, separate=False,
                               notice_version="demo-1")
     return actor, profile.id, email
 
 
 def seed_lender(
-    engine: Engine, sessions: Sessions, cipher: PiiCipher, hasher: PasswordHasher, *,
+    engine: Engine, cipher: PiiCipher, hasher: PasswordHasher, *,
     population: pd.DataFrame, model_dir: Path, load_model: Callable[[Path], Scorer],
     model_version: str, borrowers: int, start: date, days: int, seed: int,
 ) -> DemoLender:
     """Staff, policy, model and ``borrowers`` borrowers (profiles, consent) who will apply on
     days spread over the year; the applications themselves happen in :func:`run_year`."""
-    admin = identity.create_user(sessions, hasher, email=STAFF[0][0], password=DEMO_PASSWORD,
+    admin = identity.create_user(engine, hasher, email=STAFF[0][0], password=DEMO_PASSWORD,
                                  role=Role.ADMIN)
     admin_actor = Actor(admin.id, Role.ADMIN)
     staff = {Role.ADMIN: admin_actor}
     for email, role in STAFF[1:]:
-        user = identity.create_user(sessions, hasher, email=email, password=DEMO_PASSWORD,
+        user = identity.create_user(engine, hasher, email=email, password=DEMO_PASSWORD,
                                     role=role, actor=admin_actor)
         staff[role] = Actor(user.id, role)
-    with sessions.begin() as session:
-        ensure_default_policy(session, actor=admin_actor)
-        register_model(session, model_version, model_dir, actor=admin_actor)
-    lender = DemoLender(decision_runtime(sessions, load_model), staff)
+    register_policy_and_model(engine, model_version, model_dir, actor=admin_actor)
+    lender = DemoLender(decision_runtime(engine, load_model), staff)
     rng = random.Random(seed)
     records: list[dict[str, object]] = population.head(borrowers).to_dict(  # type: ignore[assignment]
         "records")
     spread = max(1, days - 75)
     for n, record in enumerate(records, start=1):
-        actor, applicant_id, email = _borrower(sessions, cipher, hasher, n, record)
+        actor, applicant_id, email = _borrower(engine, cipher, hasher, n, record)
         apply_on = start + timedelta(days=(n - 1) * spread // max(1, len(records)))
         lender.borrowers.append(DemoBorrower(email, actor, applicant_id, _form(record), apply_on,
                                              rng.choice(BEHAVIOURS)))
     return lender
 
 
-def _apply(engine: Engine, sessions: Sessions, cipher: PiiCipher, lender: DemoLender,
+def _apply(engine: Engine, cipher: PiiCipher, lender: DemoLender,
            borrower: DemoBorrower, day: date) -> None:
-    decided = apps.submit_application(
-        sessions, cipher, lender.runtime, actor=borrower.actor,
+    decided = apps.apply_for_credit(
+        engine, cipher, lender.runtime, actor=borrower.actor,
         applicant_id=borrower.applicant_id, form=borrower.form, on=day,
-        at=datetime.combine(day, time(10), tzinfo=UTC))
+        consents_recorded=False, at=datetime.combine(day, time(10), tzinfo=UTC))
     borrower.application_id, borrower.outcome = decided.id, decided.status
     if decided.status == "approved":
         _accept(engine, lender, borrower, day)
@@ -174,13 +171,13 @@ def _accept(engine: Engine, lender: DemoLender, borrower: DemoBorrower, day: dat
     borrower.loan_id, borrower.outcome = accepted.loan_id, "accepted"
 
 
-def _review(engine: Engine, sessions: Sessions, lender: DemoLender, day: date) -> None:
+def _review(engine: Engine, lender: DemoLender, day: date) -> None:
     """The underwriter works referrals two days old, approving every other one."""
     waiting = [b for b in lender.borrowers
                if b.outcome == "referred" and b.apply_on <= day - timedelta(days=2)]
     for k, borrower in enumerate(waiting):
         assert borrower.application_id is not None
-        reviewed = apps.review_referral(sessions, borrower.application_id,
+        reviewed = apps.review_referral(engine, borrower.application_id,
                                         actor=lender.staff[Role.UNDERWRITER],
                                         approve=k % 2 == 0, note="income checked")
         borrower.outcome = reviewed.status
@@ -217,7 +214,7 @@ def _pay_today(engine: Engine, borrower: DemoBorrower, day: date) -> None:
                          actor=borrower.actor.label)
 
 
-def run_year(engine: Engine, sessions: Sessions, cipher: PiiCipher, lender: DemoLender, *,
+def run_year(engine: Engine, cipher: PiiCipher, lender: DemoLender, *,
              start: date, days: int,
              progress: Callable[[date], None] = lambda _day: None) -> None:
     """Each day: new applications, referral reviews, repayments, then close of business.
@@ -227,9 +224,9 @@ def run_year(engine: Engine, sessions: Sessions, cipher: PiiCipher, lender: Demo
     for day in _days(start, days):
         for borrower in lender.borrowers:
             if borrower.apply_on == day:
-                _apply(engine, sessions, cipher, lender, borrower, day)
+                _apply(engine, cipher, lender, borrower, day)
         if day < start + timedelta(days=days - 60):
-            _review(engine, sessions, lender, day)
+            _review(engine, lender, day)
         for borrower in lender.borrowers:
             if borrower.loan_id is not None:
                 _pay_today(engine, borrower, day)

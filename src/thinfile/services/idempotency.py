@@ -1,54 +1,60 @@
-"""Idempotency keys for money-moving requests: the first response to a key is the only one.
+"""Idempotency keys for state-changing requests: the first response to a key is the only one.
 
-A client sends ``Idempotency-Key: <unique string>`` with a payment or an application. The first
-request with that key (within a scope, e.g. the caller and the route) *reserves* it, runs, and
-*completes* it by storing its response; any repeat gets the stored response back, unchanged,
-without running again. A repeat with a different body is a conflict; a repeat while the first is
-still running is a conflict too (retry later). If the first request fails, the key is released
-so the client can retry with it.
+A client sends ``Idempotency-Key: <unique string>`` with a payment, an application, an
+acceptance… The first request with that key (within a scope: the caller and the route) runs and
+stores its response under the key; any repeat gets the stored response back, unchanged, and
+the work takes effect once. A repeat with a different body is a conflict (409).
 
-**Inside the use case's own transaction** (preferred: one transaction, nothing to release):
-the work, then :func:`keep_in` with the response, then the audit row (last), then commit. A
-repeat — at the same time or later — runs the work too, but its :func:`keep_in` finds the key
-(waiting for the first to commit) and raises :class:`DuplicateRequest` with the first response:
-the repeat rolls back, so the work takes effect once. A repeat the work refuses is answered from
-:func:`stored_in`. A failure rolls the whole transaction back, key included.
+:func:`run_once` is the one form, and it owns the transaction: one unit of work holds the
+use case's work, the stored response and the audit row (appended last), committed once::
 
-``reserve_idempotent`` / ``complete_idempotent`` / ``release_idempotent`` are the older
-three-transaction form, for work that commits on its own.
+    answer = run_once(engine, claim, lambda uow: payments.pay_today(uow, …),
+                      render=lambda receipt: receipt_public(receipt).model_dump_json(),
+                      status_code=201)
 
-The HTTP layer wraps all this in ``thinfile.api.idempotency``; use these functions directly
-only outside HTTP.
+The work runs first and the key is stored after it, so a first request (nearly every request)
+pays for no look-up. A repeat — at the same time or later — does the work again, finds the key
+taken when it stores it (:func:`keep_in` waits for the first to commit), rolls back and answers
+with the first response; a repeat the work refuses (the offer it accepted is taken now, say) is
+answered from the key the same way. A failure rolls everything back, key included, so the
+client may retry with the same key. Work must therefore have no effect outside the
+transaction: count, notify or log after :func:`run_once` returns (``Answer.replayed`` says
+whether the work took effect now).
+
+The HTTP layer passes the claim and the renderer (``thinfile.api.idempotency``); the pages and
+the command line have no keys of this kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import cast
+from typing import Generic, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from thinfile.errors import ConflictError
-from thinfile.services.audit import Executor
-from thinfile.services.identity_records import Sessions, now_utc
-from thinfile.store.hot import Hot
-from thinfile.store.identity_tables import idempotency_keys
+from thinfile.errors import ConflictError, ThinfileError
+from thinfile.services.audit import AuditDraft
+from thinfile.services.identity_records import now_utc
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.hot import HotRow
 
 __all__ = [
+    "Answer",
+    "Done",
     "DuplicateRequest",
     "IdempotencyClaim",
     "StoredResponse",
-    "complete_idempotent",
     "keep_in",
-    "purge_idempotency_keys",
-    "release_idempotent",
-    "reserve_idempotent",
+    "run_once",
     "stored_in",
 ]
+
+T = TypeVar("T")
+
+Done = tuple[T, AuditDraft | None]
+"""What a use case's in-unit work returns: its result and the audit row to append last."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,17 @@ class IdempotencyClaim:
     request_hash: str
 
 
+@dataclass(frozen=True, slots=True)
+class Answer(Generic[T]):
+    """The response to a request with a key: the body stored under it, and ``result`` when
+    the work took effect now (``replayed`` is False)."""
+
+    status_code: int
+    body: str
+    replayed: bool
+    result: T | None = None
+
+
 class DuplicateRequest(ConflictError):
     """A request with the same key committed first: roll back and answer with ``stored``."""
 
@@ -76,20 +93,7 @@ class DuplicateRequest(ConflictError):
         self.stored = stored
 
 
-def _where(scope: str, key: str) -> sa.ColumnElement[bool]:
-    return sa.and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-
-
-_LOOKUP = Hot(sa.select(idempotency_keys).where(
-    idempotency_keys.c.scope == sa.bindparam("k_scope", type_=sa.String),
-    idempotency_keys.c.key == sa.bindparam("k_key", type_=sa.String)))
-_KEEP = {name: Hot(dialect.insert(idempotency_keys).on_conflict_do_nothing().returning(
-    idempotency_keys.c.scope)) for name, dialect in (("postgresql", postgresql),
-                                                     ("sqlite", sqlite))}
-
-
-def _checked(row: sa.Row[tuple[object, ...]] | None, key: str,
-             request_hash: str) -> StoredResponse:
+def _checked(row: HotRow | None, key: str, request_hash: str) -> StoredResponse:
     if row is None:
         raise ConflictError("the idempotency key was released while checking it; retry",
                             field="Idempotency-Key", value=key)
@@ -103,62 +107,59 @@ def _checked(row: sa.Row[tuple[object, ...]] | None, key: str,
     return StoredResponse(int(str(row.status_code)), str(row.response_body))
 
 
-def _existing(sessions: Sessions, scope: str, key: str, request_hash: str) -> StoredResponse:
-    with sessions.begin() as session:
-        row = session.execute(sa.select(idempotency_keys).where(_where(scope, key))).first()
-    return _checked(row, key, request_hash)
-
-
-def stored_in(executor: Executor, claim: IdempotencyClaim) -> StoredResponse | None:
-    """In the caller's transaction: the response stored for ``claim``'s key, or None if the key
-    is new. A stored key with another request's fingerprint is a 409."""
-    row = _LOOKUP.first(executor, {"k_scope": claim.scope, "k_key": claim.key})
+def stored_in(uow: UnitOfWork, claim: IdempotencyClaim) -> StoredResponse | None:
+    """In ``uow``: the response stored for ``claim``'s key, or None if the key is new. A
+    stored key with another request's fingerprint is a 409."""
+    row = uow.idempotency.find(claim.scope, claim.key)
     return None if row is None else _checked(row, claim.key, claim.request_hash)
 
 
-def keep_in(executor: Executor, claim: IdempotencyClaim, *, status_code: int,
-            body: str) -> None:
-    """Store the response for ``claim`` in the caller's transaction. If a request with the same
-    key committed meanwhile (this insert waits for it), raise :class:`DuplicateRequest` with
-    its response: the caller rolls back and answers with that instead."""
-    bind = executor.get_bind() if isinstance(executor, Session) else executor
-    inserted = _KEEP[bind.dialect.name].first(executor, {
-        "scope": claim.scope, "key": claim.key, "request_hash": claim.request_hash,
-        "status_code": status_code, "response_body": body, "created_at": now_utc()})
-    if inserted is None:
-        row = _LOOKUP.first(executor, {"k_scope": claim.scope, "k_key": claim.key})
+def keep_in(uow: UnitOfWork, claim: IdempotencyClaim, *, status_code: int, body: str) -> None:
+    """Store the response for ``claim`` in ``uow``. If a request with the same key committed
+    meanwhile (this insert waits for it), raise :class:`DuplicateRequest` with its response:
+    the caller rolls back and answers with that instead."""
+    if not uow.idempotency.keep(scope=claim.scope, key=claim.key,
+                                request_hash=claim.request_hash, status_code=status_code,
+                                body=body, created_at=now_utc()):
+        row = uow.idempotency.find(claim.scope, claim.key)
         raise DuplicateRequest(_checked(row, claim.key, claim.request_hash))
 
 
-def reserve_idempotent(sessions: Sessions, *, scope: str, key: str,
-                       request_hash: str) -> StoredResponse | None:
-    """None when the key is new (now reserved); the stored response when it was used before."""
+def run_once(engine: Engine, claim: IdempotencyClaim, work: Callable[[UnitOfWork], Done[T]], *,
+             render: Callable[[T], str], status_code: int = 200) -> Answer[T]:
+    """Run ``work`` at most once per key, in one unit of work with the key, the response
+    ``render`` makes of its result, and its audit row (appended last); commit once."""
     try:
-        with sessions.begin() as session:
-            session.execute(sa.insert(idempotency_keys).values(
-                scope=scope, key=key, request_hash=request_hash, status_code=None,
-                response_body=None, created_at=now_utc()))
-    except IntegrityError:
-        return _existing(sessions, scope, key, request_hash)
-    return None
+        with UnitOfWork(engine) as uow:
+            result, audit = work(uow)
+            body = render(result)
+            keep_in(uow, claim, status_code=status_code, body=body)
+            if audit is not None:
+                audit.append(uow)  # last: the audit chain's lock is held briefly
+            uow.commit()
+    except DuplicateRequest as first:
+        return _replayed(first.stored)
+    except IntegrityError:  # e.g. the same key raced on another resource
+        return _replayed(_after_race(engine, claim))
+    except ThinfileError:
+        stored = _stored(engine, claim)
+        if stored is None:
+            raise
+        return _replayed(stored)
+    return Answer(status_code, body, False, result)
 
 
-def complete_idempotent(sessions: Sessions, *, scope: str, key: str, status_code: int,
-                        body: str) -> None:
-    with sessions.begin() as session:
-        session.execute(sa.update(idempotency_keys).where(_where(scope, key))
-                        .values(status_code=status_code, response_body=body))
+def _replayed(stored: StoredResponse) -> Answer[T]:
+    return Answer(stored.status_code, stored.body, True)
 
 
-def release_idempotent(sessions: Sessions, *, scope: str, key: str) -> None:
-    with sessions.begin() as session:
-        session.execute(sa.delete(idempotency_keys).where(
-            _where(scope, key), idempotency_keys.c.status_code.is_(None)))
+def _stored(engine: Engine, claim: IdempotencyClaim) -> StoredResponse | None:
+    with UnitOfWork(engine) as uow:
+        return stored_in(uow, claim)
 
 
-def purge_idempotency_keys(sessions: Sessions, *, before: datetime) -> int:
-    """Forget keys created before ``before`` (clients retry within hours, not weeks)."""
-    with sessions.begin() as session:
-        result = session.execute(sa.delete(idempotency_keys).where(
-            idempotency_keys.c.created_at < before))
-        return int(cast("sa.CursorResult[tuple[()]]", result).rowcount)
+def _after_race(engine: Engine, claim: IdempotencyClaim) -> StoredResponse:
+    stored = _stored(engine, claim)
+    if stored is None:
+        raise ConflictError("the request could not be completed", remedy="retry")
+    return stored

@@ -7,39 +7,34 @@ reports zero rows left, the old key can be removed from the settings.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from thinfile.security.crypto import PiiCipher
 from thinfile.services.audit import record_audit
-from thinfile.services.identity_records import SYSTEM, Actor, Sessions
-from thinfile.store.identity_tables import applicants
+from thinfile.services.identity_records import SYSTEM, Actor
+from thinfile.services.uow import UnitOfWork
 
 __all__ = ["reencrypt_personal_data"]
 
 _FIELDS = ("name", "id_number", "phone")
 
 
-def reencrypt_personal_data(sessions: Sessions, cipher: PiiCipher, *, batch_size: int = 200,
+def reencrypt_personal_data(engine: Engine, cipher: PiiCipher, *, batch_size: int = 200,
                             actor: Actor = SYSTEM) -> int:
-    """Re-seal applicants not under the active key, one transaction per batch; rows done."""
+    """Re-seal applicants not under the active key, one unit of work per batch; rows done."""
     done = 0
     while True:
-        with sessions.begin() as session:
-            rows = session.execute(
-                sa.select(applicants).where(applicants.c.key_id != cipher.active_key_id)
-                .order_by(applicants.c.id).limit(batch_size)
-            ).all()
+        with UnitOfWork(engine) as uow:
+            rows = uow.applicants.not_under_key(cipher.active_key_id, limit=batch_size)
             for row in rows:
-                values: dict[str, str] = {
+                uow.applicants.reseal(row.id, key_id=cipher.active_key_id, sealed={
                     f"{f}_enc": cipher.rotate(str(getattr(row, f"{f}_enc")),
                                               context=f"applicant:{row.id}:{f}")
-                    for f in _FIELDS
-                }
-                session.execute(sa.update(applicants).where(applicants.c.id == row.id)
-                                .values(key_id=cipher.active_key_id, **values))
+                    for f in _FIELDS})
             if rows:
-                record_audit(session, actor.label, "pii.reencrypt", "applicants",
+                record_audit(uow, actor.label, "pii.reencrypt", "applicants",
                              {"rows": len(rows), "key_id": cipher.active_key_id})
+                uow.commit()
         done += len(rows)
         if len(rows) < batch_size:
             return done

@@ -6,8 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from thinfile.security.roles import STAFF_ROLES, Role
 
 __all__ = [
@@ -15,15 +13,11 @@ __all__ = [
     "Actor",
     "ApplicantRecord",
     "ConsentRecord",
-    "Sessions",
     "UserRecord",
     "as_utc",
     "new_id",
     "now_utc",
 ]
-
-Sessions = sessionmaker[Session]
-
 
 def new_id() -> str:
     return uuid.uuid4().hex

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import ConflictError
 from thinfile.loanmath import build_schedule
 from thinfile.services.audit import AuditDraft
+from thinfile.services.business_date import business_date_in
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Components,
@@ -38,11 +38,10 @@ from thinfile.servicing.invariants import entries_balance, no_negative_balances
 from thinfile.servicing.ledger import account_balances
 from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
-from thinfile.store.servicing_tables import cob_runs, transactions
 
-__all__ = ["ACTIONS", "Receipt", "catch_up", "check_business_day", "close_missed_days",
-           "in_own_unit", "persist", "rebuild_opening", "receipt_audit", "refuse_closed",
-           "stored_events"]
+__all__ = ["ACTIONS", "Post", "Receipt", "catch_up", "check_business_day", "close_missed_days",
+           "in_own_unit", "persist", "post_today", "rebuild_opening", "receipt_audit",
+           "refuse_closed", "stored_events"]
 
 T = TypeVar("T")
 
@@ -96,17 +95,26 @@ def in_own_unit(engine: Engine, work: Callable[[UnitOfWork], T],
         result = work(uow)
         draft = audit(result) if audit else None
         if draft is not None:
-            draft.append(uow.conn)
+            draft.append(uow)
         uow.commit()
     return result
 
 
+Post = Callable[[UnitOfWork, date], Receipt]
+"""A posting's in-unit use case on a business date."""
+
+
+def post_today(uow: UnitOfWork, actor: str, post: Post,
+               **details: object) -> tuple[Receipt, AuditDraft | None]:
+    """Run ``post`` in ``uow`` on the current business date (read in the same transaction);
+    the receipt and its audit row (``details`` added), which the caller appends last."""
+    receipt = post(uow, business_date_in(uow))
+    return receipt, receipt_audit(actor, receipt, **details)
+
+
 def check_business_day(uow: UnitOfWork, on: date) -> None:
     """Refuse postings while close of business runs, or into a date it has closed."""
-    day = to_day(on)
-    row = uow.conn.execute(sa.select(sa.func.max(cob_runs.c.business_day)).where(
-        (cob_runs.c.status != "done") | (cob_runs.c.business_day >= day))).scalar()
-    refuse_closed(on, row)
+    refuse_closed(on, uow.cob.blocked_day(to_day(on)))
 
 
 def refuse_closed(on: date, blocked_day: int | None) -> None:
@@ -169,14 +177,11 @@ def rebuild_opening(stored: StoredLoan) -> Outcome:
 
 def stored_events(uow: UnitOfWork, loan_id: int) -> list[tuple[int, Event]]:
     """The loan's events still in force, in posting order, with their transaction ids."""
-    kinds = [k.value for k in EventKind]
-    rows = uow.conn.execute(sa.select(transactions).where(
-        transactions.c.loan_id == loan_id, transactions.c.kind.in_(kinds),
-        transactions.c.reversed.is_(False)).order_by(transactions.c.id)).all()
+    rows = uow.transactions.in_force(loan_id, [k.value for k in EventKind])
     return [(r.id, _event(r)) for r in rows]
 
 
-def _event(r: sa.Row[Any]) -> Event:
+def _event(r: Any) -> Event:
     kind = EventKind(r.kind)
     mode = PrepaymentMode(r.mode) if r.mode and kind is EventKind.PREPAYMENT else None
     waive = WaiverTarget(r.mode) if r.mode and kind is EventKind.FEE_WAIVER else None

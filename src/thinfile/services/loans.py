@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
@@ -50,8 +49,7 @@ from thinfile.servicing import (
     write_off,
 )
 from thinfile.store.servicing_codec import from_day, to_day
-from thinfile.store.servicing_repo import StoredLoan, post_entries
-from thinfile.store.servicing_tables import transactions
+from thinfile.store.servicing_repo import StoredLoan
 
 __all__ = [
     "LoanView",
@@ -138,11 +136,10 @@ def _open(uow: UnitOfWork, terms: LoanTerms, product: ServicingProduct,
                        credit_line_id=credit_line_id)
     loan_id = uow.loans.add(opened.loan, down_payment=down)
     loan = replace(opened.loan, loan_id=loan_id)
-    txn_id = int(uow.conn.execute(sa.insert(transactions).values(
-        loan_id=loan_id, kind="disbursement", day=to_day(terms.start),
-        amount=loan.principal, currency=loan.currency).returning(transactions.c.id)
-    ).scalar_one())
-    post_entries(uow.conn, opened.entries, loan_id=loan_id, txn_id=txn_id)
+    txn_id = uow.transactions.add({
+        "loan_id": loan_id, "kind": "disbursement", "day": to_day(terms.start),
+        "amount": loan.principal, "currency": loan.currency})
+    uow.ledger.post(opened.entries, loan_id=loan_id, txn_id=txn_id)
     return loan
 
 
@@ -150,10 +147,7 @@ def get_loan(engine: Engine, loan_id: int) -> LoanView:
     """The loan, its balances and its transactions."""
     with UnitOfWork(engine) as uow:
         stored = uow.loans.get(loan_id)
-        rows = uow.conn.execute(sa.select(
-            transactions.c.id, transactions.c.kind, transactions.c.day, transactions.c.amount,
-            transactions.c.reversed).where(transactions.c.loan_id == loan_id)
-            .order_by(transactions.c.id)).all()
+        rows = uow.transactions.of_loan(loan_id)
     views = tuple(TransactionView(r.id, r.kind, from_day(r.day), r.amount, r.reversed)
                   for r in rows)
     return LoanView(stored.account, stored.account.outstanding, views)

@@ -3,18 +3,21 @@
 An application belongs to the user who applied; a loan to the user who accepted the offer that
 opened it, or who owns the credit line it was drawn from; a line to the user who accepted the
 offer that opened it. None of these ever changes once it exists.
+
+A resolver (:data:`OwnerResolver`) answers inside a unit of work; :func:`owners_of` runs any
+number of them in one, for the interfaces' ownership check.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from collections.abc import Callable, Sequence
 
-from thinfile.store.decisioning_tables import applications
-from thinfile.store.servicing_tables import loans as servicing_loans
+from sqlalchemy.engine import Engine
+
+from thinfile.services.uow import UnitOfWork
 
 __all__ = [
+    "OwnerResolver",
     "lines_of_user",
     "loan_ids_of_user",
     "loans_of_user",
@@ -22,8 +25,12 @@ __all__ = [
     "owner_of_application",
     "owner_of_line",
     "owner_of_loan",
+    "owners_of",
 ]
 
+OwnerResolver = Callable[[UnitOfWork, str], str | None]
+"""Given a unit of work and a resource id, the user id that owns it — or None if there is
+none."""
 
 _MAX_SERIAL = 2**31 - 1
 
@@ -32,62 +39,52 @@ def _serial(value: str) -> int | None:
     return int(value) if value.isdigit() and 0 < int(value) <= _MAX_SERIAL else None
 
 
-def owner_of_application(session: Session, application_id: str) -> str | None:
-    row = session.execute(sa.select(applications.c.user_id).where(
-        applications.c.id == application_id)).first()
-    return None if row is None else str(row.user_id)
+def owners_of(engine: Engine, lookups: Sequence[tuple[OwnerResolver, str]]) -> list[str | None]:
+    """The owner of each (resolver, resource id), in order, read in one unit of work."""
+    with UnitOfWork(engine) as uow:
+        return [resolve(uow, value) for resolve, value in lookups]
 
 
-def owner_of_loan(session: Session, loan_id: str) -> str | None:
+def owner_of_application(uow: UnitOfWork, application_id: str) -> str | None:
+    return uow.applications.owner(application_id)
+
+
+def owner_of_loan(uow: UnitOfWork, loan_id: str) -> str | None:
     """The user who accepted the offer that opened ``loan_id``."""
-    row = session.execute(sa.select(applications.c.user_id).where(
-        applications.c.loan_id == str(loan_id))).first()
-    return None if row is None else str(row.user_id)
+    return uow.applications.owner_of_loan(str(loan_id))
 
 
-def owner_of_line(session: Session, line_id: str) -> str | None:
+def owner_of_line(uow: UnitOfWork, line_id: str) -> str | None:
     """The user who accepted the offer that opened credit line ``line_id``."""
-    row = session.execute(sa.select(applications.c.user_id).where(
-        applications.c.credit_line_id == str(line_id))).first()
-    return None if row is None else str(row.user_id)
+    return uow.applications.owner_of_line(str(line_id))
 
 
-def owner_of_any_loan(session: Session, loan_id: str) -> str | None:
+def owner_of_any_loan(uow: UnitOfWork, loan_id: str) -> str | None:
     """The owner of ``loan_id``: opened by accepting an offer, or drawn from their line."""
-    owner = owner_of_loan(session, loan_id)
+    owner = owner_of_loan(uow, loan_id)
     serial = _serial(str(loan_id))
     if owner is not None or serial is None:
         return owner
-    line = session.execute(sa.select(servicing_loans.c.credit_line_id).where(
-        servicing_loans.c.id == serial)).scalar()
-    return None if line is None else owner_of_line(session, str(line))
+    line = uow.loans.credit_line_of(serial)
+    return None if line is None else owner_of_line(uow, str(line))
 
 
 def loans_of_user(engine: Engine, user_id: str) -> list[tuple[str, int]]:
     """(application id, loan id) of every loan the user has, newest first."""
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(applications.c.id, applications.c.loan_id).where(
-            applications.c.user_id == user_id, applications.c.loan_id.is_not(None))
-            .order_by(applications.c.submitted_at.desc())).all()
-    return [(str(r.id), int(r.loan_id)) for r in rows]
+    with UnitOfWork(engine) as uow:
+        return uow.applications.loans_of_user(user_id)
 
 
 def lines_of_user(engine: Engine, user_id: str) -> list[int]:
     """The credit lines the user opened by accepting offers, newest first."""
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(applications.c.credit_line_id).where(
-            applications.c.user_id == user_id, applications.c.credit_line_id.is_not(None))
-            .order_by(applications.c.submitted_at.desc())).all()
-    return [int(r.credit_line_id) for r in rows]
+    with UnitOfWork(engine) as uow:
+        return uow.applications.lines_of_user(user_id)
 
 
 def loan_ids_of_user(engine: Engine, user_id: str) -> list[int]:
     """Every loan the user has — opened from an offer or drawn from a line — newest first."""
-    opened = [loan for _, loan in loans_of_user(engine, user_id)]
-    lines = lines_of_user(engine, user_id)
-    drawn: list[int] = []
-    if lines:
-        with engine.connect() as conn:
-            drawn = [int(i) for i in conn.execute(sa.select(servicing_loans.c.id).where(
-                servicing_loans.c.credit_line_id.in_(lines))).scalars()]
+    with UnitOfWork(engine) as uow:
+        opened = [loan for _, loan in uow.applications.loans_of_user(user_id)]
+        lines = uow.applications.lines_of_user(user_id)
+        drawn = uow.loans.drawn_from(lines) if lines else []
     return sorted(set(opened) | set(drawn), reverse=True)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
+from thinfile.services.business_date import business_date_in
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
@@ -51,12 +52,11 @@ from thinfile.servicing import (
     reversal_entries,
 )
 from thinfile.store.servicing_codec import from_day, to_day
-from thinfile.store.servicing_repo import StoredLoan, post_entries
-from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
+from thinfile.store.servicing_repo import StoredLoan
 
 __all__ = ["PaymentPreview", "Reversal", "pay_in_unit", "post_payment", "prepay_in_unit",
            "prepay_loan", "preview_payment", "reversal_audit", "reverse_in_unit",
-           "reverse_payment"]
+           "reverse_payment", "reverse_today"]
 
 _REVERSIBLE = {EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.MERCHANT_REFUND,
                EventKind.RECOVERY, EventKind.FEE_WAIVER}
@@ -77,7 +77,7 @@ class Reversal:
     """What was reversed: a payment's kind, or ``fee-waiver``."""
 
 
-def _receipt_of(row: sa.Row[tuple[object, ...]], replayed: bool, status: str) -> Receipt:
+def _receipt_of(row: Any, replayed: bool, status: str) -> Receipt:
     r = row._mapping
     paid = Components(int(r["paid_principal"]), int(r["paid_interest"]),
                       int(r["paid_fee"]), int(r["paid_penalty"]))
@@ -87,8 +87,7 @@ def _receipt_of(row: sa.Row[tuple[object, ...]], replayed: bool, status: str) ->
 
 
 def _existing(uow: UnitOfWork, key: str, loan_id: int, amount: Money) -> Receipt | None:
-    row = uow.conn.execute(sa.select(transactions).where(
-        transactions.c.idempotency_key == key)).first()
+    row = uow.transactions.by_key(key)
     if row is None:
         return None
     if row.loan_id != loan_id or row.amount != amount.fen or row.currency != amount.currency:
@@ -139,7 +138,7 @@ def post_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
             receipt = pay_in_unit(uow, loan_id, amount, on, idempotency_key)
             if not receipt.replayed:
                 if actor and (draft := receipt_audit(actor, receipt)):
-                    draft.append(uow.conn)
+                    draft.append(uow)
                 uow.commit()
             return receipt
     except IntegrityError:
@@ -222,12 +221,10 @@ def preview_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
 
 
 def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:
-    head = uow.conn.execute(sa.select(journal_entries).where(
-        journal_entries.c.txn_id == txn_id).order_by(journal_entries.c.id)).first()
+    head = uow.ledger.first_entry_of(txn_id)
     if head is None:
         raise NotFoundError(f"transaction {txn_id} has no journal entry", value=txn_id)
-    lines = uow.conn.execute(sa.select(journal_lines).where(
-        journal_lines.c.entry_id == head.id)).all()
+    lines = uow.ledger.lines_of(head.id)
     entry = JournalEntry(head.kind, from_day(head.day), tuple(
         JournalLine(Account(li.account), li.amount, li.currency) for li in lines), head.loan_id)
     return head.id, entry
@@ -237,7 +234,7 @@ def reverse_in_unit(uow: UnitOfWork, txn_id: int, on: date, *, reason: str = "",
                     loan_id: int | None = None) -> Reversal:
     """Reverse a payment inside an open unit of work (the caller commits); with ``loan_id``,
     only a payment of that loan."""
-    row = uow.conn.execute(sa.select(transactions).where(transactions.c.id == txn_id)).first()
+    row = uow.transactions.get(txn_id)
     if (row is None or row.kind not in {k.value for k in _REVERSIBLE} or row.reversed
             or loan_id not in (None, row.loan_id)):
         raise NotFoundError(f"no reversible payment {txn_id}", field="txn_id", value=txn_id)
@@ -252,15 +249,12 @@ def reverse_in_unit(uow: UnitOfWork, txn_id: int, on: date, *, reason: str = "",
     entry_id, entry = _booked_entry(uow, txn_id)
     booked = reversal_entries(before, after, entry, on)
     uow.loans.save(stored, after.loan)
-    new_id = int(uow.conn.execute(sa.insert(transactions).values(
-        loan_id=row.loan_id, kind="reversal", day=to_day(on), amount=row.amount,
-        currency=row.currency, reversal_of=txn_id).returning(transactions.c.id)
-    ).scalar_one())
-    uow.conn.execute(sa.update(transactions).where(transactions.c.id == txn_id)
-                     .values(reversed=True))
-    ids = post_entries(uow.conn, booked, loan_id=row.loan_id, txn_id=new_id)
-    uow.conn.execute(sa.update(journal_entries).where(journal_entries.c.id == ids[0])
-                     .values(reverses=entry_id, memo=reason or "payment reversed"))
+    new_id = uow.transactions.add({
+        "loan_id": row.loan_id, "kind": "reversal", "day": to_day(on), "amount": row.amount,
+        "currency": row.currency, "reversal_of": txn_id})
+    uow.transactions.mark_reversed(txn_id)
+    ids = uow.ledger.post(booked, loan_id=row.loan_id, txn_id=new_id)
+    uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
     return Reversal(new_id, txn_id, after.loan.status.value, len(booked) > 1, row.loan_id, on,
                     str(row.kind))
 
@@ -273,6 +267,14 @@ def reversal_audit(actor: str, done: Reversal, *, reason: str = "") -> AuditDraf
     return AuditDraft(actor, action, f"loan:{done.loan_id}",
                       {"txn": done.reversed_txn_id, "reversal_txn": done.txn_id,
                        "on": done.on.isoformat(), "adjusted": done.adjusted, "reason": reason})
+
+
+def reverse_today(uow: UnitOfWork, actor: str, txn_id: int, *,
+                  reason: str = "") -> tuple[Reversal, AuditDraft]:
+    """Reverse a payment in ``uow`` on the current business date (read in the same
+    transaction); the reversal and its audit row, which the caller appends last."""
+    done = reverse_in_unit(uow, txn_id, business_date_in(uow), reason=reason)
+    return done, reversal_audit(actor, done, reason=reason)
 
 
 def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "",

@@ -14,8 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
 
 from thinfile.decisioning import Policy, PolicyBook, Scorer, load_policy, simulate
 from thinfile.decisioning.policy import policy_from_json
@@ -23,8 +22,8 @@ from thinfile.decisioning.simulate import SimulationReport
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.money import parse_rate
 from thinfile.services.audit import record_audit
-from thinfile.services.identity_records import Actor, Sessions, now_utc
-from thinfile.store.decisioning_tables import model_versions, policy_versions
+from thinfile.services.identity_records import Actor, now_utc
+from thinfile.services.uow import UnitOfWork
 
 __all__ = [
     "MAX_SIMULATION_ROWS",
@@ -40,6 +39,7 @@ __all__ = [
     "list_policies",
     "register_model",
     "register_policy",
+    "register_policy_and_model",
     "set_challenger",
     "simulate_policy",
     "synthetic_applications",
@@ -64,115 +64,123 @@ class DecisionRuntime:
     model: Scorer
     key: tuple[str, ...]
 
-    def policy(self, version: str, sessions: Sessions) -> Policy:
+    def policy(self, version: str, engine: Engine) -> Policy:
         """A policy by version (for replay): the live ones, or a stored older one."""
         for live in (self.book.champion, self.book.challenger):
             if live is not None and live.version == version:
                 return live
-        with sessions.begin() as session:
-            row = session.execute(sa.select(policy_versions).where(
-                policy_versions.c.version == version)).first()
+        with UnitOfWork(engine) as uow:
+            row = uow.policies.get(version)
         if row is None:
             raise NotFoundError(f"policy {version} is not registered", field="policy_version")
         return policy_from_json(row.settings_json, row.graph_json)
 
 
-def register_policy(session: Session, policy: Policy, *, actor: Actor) -> PolicyVersion:
-    """Store a policy version (idempotent by content hash); the first one becomes active."""
-    existing = session.execute(sa.select(policy_versions).where(
-        policy_versions.c.version == policy.version)).first()
+def _register_policy(uow: UnitOfWork, policy: Policy, *, actor: Actor) -> PolicyVersion:
+    existing = uow.policies.get(policy.version)
     if existing is not None:
         return PolicyVersion(existing.version, existing.name, existing.status,
                              Decimal(existing.share))
-    has_active = session.execute(sa.select(policy_versions.c.version).where(
-        policy_versions.c.status == "active")).first()
-    status = "candidate" if has_active else "active"
-    session.execute(sa.insert(policy_versions).values(
-        version=policy.version, name=policy.name, settings_json=policy.settings_json(),
-        graph_json=policy.graph_json, status=status, share="0", created_at=now_utc()))
-    record_audit(session, actor.label, "policy.register", f"policy:{policy.version}",
+    status = "candidate" if uow.policies.has_active() else "active"
+    uow.policies.add({
+        "version": policy.version, "name": policy.name, "settings_json": policy.settings_json(),
+        "graph_json": policy.graph_json, "status": status, "share": "0",
+        "created_at": now_utc()})
+    record_audit(uow, actor.label, "policy.register", f"policy:{policy.version}",
                  {"status": status})
     return PolicyVersion(policy.version, policy.name, status, Decimal(0))
 
 
-def list_policies(sessions: Sessions) -> list[PolicyVersion]:
-    with sessions.begin() as session:
-        rows = session.execute(sa.select(policy_versions).order_by(
-            policy_versions.c.created_at)).all()
+def register_policy(engine: Engine, policy: Policy, *, actor: Actor) -> PolicyVersion:
+    """Store a policy version (idempotent by content hash); the first one becomes active."""
+    with UnitOfWork(engine) as uow:
+        registered = _register_policy(uow, policy, actor=actor)
+        uow.commit()
+    return registered
+
+
+def list_policies(engine: Engine) -> list[PolicyVersion]:
+    with UnitOfWork(engine) as uow:
+        rows = uow.policies.all()
     return [PolicyVersion(r.version, r.name, r.status, Decimal(r.share)) for r in rows]
 
 
-def _require(session: Session, version: str) -> None:
-    if session.execute(sa.select(policy_versions.c.version).where(
-            policy_versions.c.version == version)).first() is None:
+def _require(uow: UnitOfWork, version: str) -> None:
+    if not uow.policies.exists(version):
         raise NotFoundError(f"policy {version} is not registered", field="version", value=version)
 
 
-def activate_policy(sessions: Sessions, version: str, *, actor: Actor) -> None:
+def activate_policy(engine: Engine, version: str, *, actor: Actor) -> None:
     """Make ``version`` the active policy; the previous one is retired."""
-    with sessions.begin() as session:
-        _require(session, version)
-        session.execute(sa.update(policy_versions).where(policy_versions.c.status == "active")
-                        .values(status="retired", share="0"))
-        session.execute(sa.update(policy_versions).where(policy_versions.c.version == version)
-                        .values(status="active", share="0"))
-        record_audit(session, actor.label, "policy.activate", f"policy:{version}", {})
+    with UnitOfWork(engine) as uow:
+        _require(uow, version)
+        uow.policies.retire_active()
+        uow.policies.activate(version)
+        record_audit(uow, actor.label, "policy.activate", f"policy:{version}", {})
+        uow.commit()
 
 
-def set_challenger(sessions: Sessions, version: str | None, share: str, *, actor: Actor) -> None:
+def set_challenger(engine: Engine, version: str | None, share: str, *, actor: Actor) -> None:
     """Route ``share`` (0–1, or a percentage such as ``"25%"``) of applicants to challenger
     ``version`` (None removes it). ``NaN``, infinity and exponents are refused."""
     fraction = parse_rate(share, field="share")
     if not 0 <= fraction <= 1:
         raise InvalidInputError("share must be from 0 to 1", field="share", value=share)
-    with sessions.begin() as session:
-        session.execute(sa.update(policy_versions).where(policy_versions.c.status == "challenger")
-                        .values(status="candidate", share="0"))
+    with UnitOfWork(engine) as uow:
+        uow.policies.demote_challenger()
         if version is not None:
-            _require(session, version)
-            session.execute(sa.update(policy_versions).where(
-                policy_versions.c.version == version, policy_versions.c.status != "active")
-                .values(status="challenger", share=str(fraction)))
-        record_audit(session, actor.label, "policy.challenger", f"policy:{version}",
+            _require(uow, version)
+            uow.policies.make_challenger(version, str(fraction))
+        record_audit(uow, actor.label, "policy.challenger", f"policy:{version}",
                      {"share": str(fraction)})
+        uow.commit()
 
 
-def register_model(session: Session, version: str, path: Path, *, actor: Actor) -> None:
-    """Record a model artifact; the first one registered becomes active."""
-    if session.execute(sa.select(model_versions.c.version).where(
-            model_versions.c.version == version)).first() is not None:
+def _register_model(uow: UnitOfWork, version: str, path: Path, *, actor: Actor) -> None:
+    if uow.models.exists(version):
         return
-    has_active = session.execute(sa.select(model_versions.c.version).where(
-        model_versions.c.status == "active")).first()
-    session.execute(sa.insert(model_versions).values(
-        version=version, path=str(path), status="candidate" if has_active else "active",
-        created_at=now_utc()))
-    record_audit(session, actor.label, "model.register", f"model:{version}", {})
+    uow.models.add({"version": version, "path": str(path),
+                    "status": "candidate" if uow.models.has_active() else "active",
+                    "created_at": now_utc()})
+    record_audit(uow, actor.label, "model.register", f"model:{version}", {})
 
 
-def activate_model(sessions: Sessions, version: str, *, actor: Actor) -> None:
-    with sessions.begin() as session:
-        if session.execute(sa.select(model_versions.c.version).where(
-                model_versions.c.version == version)).first() is None:
+def register_model(engine: Engine, version: str, path: Path, *, actor: Actor) -> None:
+    """Record a model artifact; the first one registered becomes active."""
+    with UnitOfWork(engine) as uow:
+        _register_model(uow, version, path, actor=actor)
+        uow.commit()
+
+
+def register_policy_and_model(engine: Engine, version: str, path: Path, *, actor: Actor,
+                              policy: Policy | None = None) -> None:
+    """Register ``policy`` (default: the one shipped with thinfile) and the model artifact at
+    ``path`` in one unit of work; each becomes active when nothing else is."""
+    with UnitOfWork(engine) as uow:
+        _register_policy(uow, policy or load_policy(), actor=actor)
+        _register_model(uow, version, path, actor=actor)
+        uow.commit()
+
+
+def activate_model(engine: Engine, version: str, *, actor: Actor) -> None:
+    with UnitOfWork(engine) as uow:
+        if not uow.models.exists(version):
             raise NotFoundError(f"model {version} is not registered", field="version")
-        session.execute(sa.update(model_versions).where(model_versions.c.status == "active")
-                        .values(status="retired"))
-        session.execute(sa.update(model_versions).where(model_versions.c.version == version)
-                        .values(status="active"))
-        record_audit(session, actor.label, "model.activate", f"model:{version}", {})
+        uow.models.retire_active()
+        uow.models.activate(version)
+        record_audit(uow, actor.label, "model.activate", f"model:{version}", {})
+        uow.commit()
 
 
 _cache: dict[int, DecisionRuntime] = {}
 _lock = threading.Lock()
 
 
-def decision_runtime(sessions: Sessions, load_model: ModelLoader) -> DecisionRuntime:
+def decision_runtime(engine: Engine, load_model: ModelLoader) -> DecisionRuntime:
     """The active policy book and model; rebuilt only when the registry changes."""
-    with sessions.begin() as session:
-        rows = session.execute(sa.select(policy_versions).where(
-            policy_versions.c.status.in_(("active", "challenger")))).all()
-        model_row = session.execute(sa.select(model_versions).where(
-            model_versions.c.status == "active")).first()
+    with UnitOfWork(engine) as uow:
+        rows = uow.policies.live()
+        model_row = uow.models.active()
     active = next((r for r in rows if r.status == "active"), None)
     if active is None or model_row is None:
         raise NotFoundError("no active policy or model is registered", field="policy",
@@ -181,7 +189,7 @@ def decision_runtime(sessions: Sessions, load_model: ModelLoader) -> DecisionRun
     key = (active.version, challenger.version if challenger else "", challenger.share
            if challenger else "0", model_row.version)
     with _lock:
-        cached = _cache.get(id(sessions))
+        cached = _cache.get(id(engine))
         if cached is not None and cached.key == key:
             return cached
         book = PolicyBook(
@@ -191,13 +199,13 @@ def decision_runtime(sessions: Sessions, load_model: ModelLoader) -> DecisionRun
             Decimal(challenger.share) if challenger else Decimal(0),
         )
         runtime = DecisionRuntime(book, load_model(Path(model_row.path)), key)
-        _cache[id(sessions)] = runtime
+        _cache[id(engine)] = runtime
     return runtime
 
 
-def ensure_default_policy(session: Session, *, actor: Actor) -> PolicyVersion:
+def ensure_default_policy(engine: Engine, *, actor: Actor) -> PolicyVersion:
     """Register the policy shipped with thinfile (active if nothing else is)."""
-    return register_policy(session, load_policy(), actor=actor)
+    return register_policy(engine, load_policy(), actor=actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,11 +214,10 @@ class ModelVersion:
     status: str
 
 
-def list_models(sessions: Sessions) -> list[ModelVersion]:
+def list_models(engine: Engine) -> list[ModelVersion]:
     """Every registered model version, oldest first (paths stay server-side)."""
-    with sessions.begin() as session:
-        rows = session.execute(sa.select(model_versions.c.version, model_versions.c.status)
-                               .order_by(model_versions.c.created_at)).all()
+    with UnitOfWork(engine) as uow:
+        rows = uow.models.all()
     return [ModelVersion(r.version, r.status) for r in rows]
 
 
@@ -229,7 +236,7 @@ def synthetic_applications(n: int, *, seed: int) -> list[Mapping[str, object]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def simulate_policy(sessions: Sessions, runtime: DecisionRuntime,
+def simulate_policy(engine: Engine, runtime: DecisionRuntime,
                     records: Sequence[Mapping[str, object]], *, version: str | None, on: date,
                     actor: Actor) -> SimulationReport:
     """What policy ``version`` (default: the active one) would do to ``records``, with the
@@ -239,10 +246,11 @@ def simulate_policy(sessions: Sessions, runtime: DecisionRuntime,
                                 field="records", value=len(records))
     champion = runtime.book.champion
     candidate = champion if version in (None, champion.version) else runtime.policy(
-        str(version), sessions)
+        str(version), engine)
     baseline = None if candidate is champion else champion
     report = simulate(records, policy=candidate, model=runtime.model, on=on, baseline=baseline)
-    with sessions.begin() as session:
-        record_audit(session, actor.label, "policy.simulate", f"policy:{candidate.version}",
+    with UnitOfWork(engine) as uow:
+        record_audit(uow, actor.label, "policy.simulate", f"policy:{candidate.version}",
                      {"applications": len(records)})
+        uow.commit()
     return report

@@ -12,17 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import from_day
-from thinfile.store.servicing_tables import (
-    bucket_history,
-    installments,
-    journal_entries,
-    journal_lines,
-    loans,
-)
 
 __all__ = [
     "BookRow",
@@ -35,9 +28,6 @@ __all__ = [
     "list_loans",
     "loan_journal",
 ]
-
-_WRITTEN_DOWN = ("charged-off", "written-off")
-
 
 @dataclass(frozen=True, slots=True)
 class BookRow:
@@ -98,49 +88,18 @@ class BucketMoveView:
     days_past_due: int
 
 
-def _per_loan() -> sa.Subquery:
-    """Each loan's unpaid principal and everything on the books, from its installments."""
-    i = installments.c
-    principal = i.principal_due - i.principal_paid
-    owed = principal + (i.interest_accrued - i.interest_paid) + (i.fee_accrued - i.fee_paid) \
-        + (i.penalty_due - i.penalty_paid)
-    return sa.select(i.loan_id, sa.func.sum(principal).label("principal"),
-                     sa.func.sum(owed).label("owed")).group_by(i.loan_id).subquery("owed")
-
-
-def _on_books(column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
-    return sa.case((loans.c.status.in_(_WRITTEN_DOWN), 0), else_=sa.func.coalesce(column, 0))
-
-
 def book_by_status_and_bucket(engine: Engine) -> list[BookRow]:
     """Counts and balances of the whole book, grouped by status, bucket and currency."""
-    owed = _per_loan()
-    query = (sa.select(loans.c.status, loans.c.bucket, loans.c.currency,
-                       sa.func.count().label("n"),
-                       sa.func.sum(_on_books(owed.c.principal)).label("principal"),
-                       sa.func.sum(_on_books(owed.c.owed)).label("owed"),
-                       sa.func.sum(loans.c.co_principal).label("co"))
-             .select_from(loans.outerjoin(owed, owed.c.loan_id == loans.c.id))
-             .group_by(loans.c.status, loans.c.bucket, loans.c.currency)
-             .order_by(loans.c.status, loans.c.bucket, loans.c.currency))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    with UnitOfWork(engine) as uow:
+        rows = uow.portfolio.book()
     return [BookRow(r.status, r.bucket, r.currency, int(r.n), int(r.principal or 0),
                     int(r.owed or 0), int(r.co or 0)) for r in rows]
 
 
 def list_loans(engine: Engine, *, status: str | None = None, limit: int = 200) -> list[LoanRow]:
     """The newest loans first, optionally of one status."""
-    owed = _per_loan()
-    query = (sa.select(loans.c.id, loans.c.status, loans.c.bucket, loans.c.currency,
-                       loans.c.principal, loans.c.disbursed_day,
-                       _on_books(owed.c.owed).label("owed"))
-             .select_from(loans.outerjoin(owed, owed.c.loan_id == loans.c.id))
-             .order_by(loans.c.id.desc()).limit(limit))
-    if status:
-        query = query.where(loans.c.status == status)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    with UnitOfWork(engine) as uow:
+        rows = uow.portfolio.loans(status=status, limit=limit)
     return [LoanRow(int(r.id), r.status, r.bucket, r.currency, int(r.principal), int(r.owed),
                     from_day(int(r.disbursed_day))) for r in rows]
 
@@ -151,13 +110,8 @@ def loan_journal(engine: Engine, loan_id: int) -> list[JournalEntryView]:
     Close of business posts some steps as one aggregated entry for the whole book; those
     carry no loan and are checked by :func:`thinfile.services.ledger.verify_ledger` instead.
     """
-    e, li = journal_entries.c, journal_lines.c
-    query = (sa.select(e.id, e.kind, e.day, e.txn_id, e.reverses, e.memo, li.account,
-                       li.currency, li.amount)
-             .select_from(journal_entries.join(journal_lines, li.entry_id == e.id))
-             .where(e.loan_id == loan_id).order_by(e.id, li.id))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    with UnitOfWork(engine) as uow:
+        rows = uow.portfolio.journal_of(loan_id)
     entries: dict[int, JournalEntryView] = {}
     for r in rows:
         line = JournalLineView(r.account, r.currency, int(r.amount))
@@ -174,9 +128,7 @@ def loan_journal(engine: Engine, loan_id: int) -> list[JournalEntryView]:
 
 def bucket_history_of(engine: Engine, loan_id: int) -> list[BucketMoveView]:
     """Every delinquency bucket move of one loan (逾期分档迁移), oldest first."""
-    b = bucket_history.c
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(b.day, b.from_bucket, b.to_bucket, b.days_past_due)
-                            .where(b.loan_id == loan_id).order_by(b.day, b.id)).all()
+    with UnitOfWork(engine) as uow:
+        rows = uow.portfolio.bucket_moves_of(loan_id)
     return [BucketMoveView(from_day(int(r.day)), r.from_bucket, r.to_bucket,
                            int(r.days_past_due)) for r in rows]

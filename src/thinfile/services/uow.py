@@ -1,22 +1,72 @@
 """The unit of work: one database transaction per use case, committed once.
 
-``with UnitOfWork(engine) as uow: …; uow.commit()`` — leaving the block without ``commit``
-rolls everything back, so a use case that raises writes nothing.
+This is the one way a transaction is opened in thinfile, and only services open one::
+
+    with UnitOfWork(engine) as uow:
+        stored = uow.loans.get(loan_id, lock=True)
+        …
+        uow.audit.append(…)       # the audit row last
+        uow.commit()
+
+Leaving the block without ``commit`` rolls everything back, so a use case that raises writes
+nothing, and a read-only use case simply never commits. The repositories (``uow.loans``,
+``uow.applications`` …) run their statements on the unit's connection and never commit;
+each is made the first time a use case asks for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import Generic, TypeVar, overload
 
 from sqlalchemy.engine import Connection, Engine
 
+from thinfile.store.applications_repo import ApplicationRepository, DenyListRepository
+from thinfile.store.audit_repo import AuditRepository
+from thinfile.store.cob_statements import CobRepository
+from thinfile.store.consents_repo import ConsentRepository
+from thinfile.store.credit_lines_repo import CreditLineRepository
+from thinfile.store.db import ping
+from thinfile.store.idempotency_repo import IdempotencyRepository
+from thinfile.store.identity_repo import ApiKeyRepository, ApplicantRepository, UserRepository
+from thinfile.store.journal_repo import LedgerRepository, TransactionRepository
+from thinfile.store.portfolio_queries import PortfolioQueries
+from thinfile.store.registry_repo import ModelRepository, PolicyRepository
 from thinfile.store.servicing_repo import LoanRepository
 
 __all__ = ["UnitOfWork"]
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository the unit of work builds on its connection the first time it is asked
+    for, then keeps (the instance attribute hides this descriptor). Cheaper than
+    ``functools.cached_property``, which takes a lock on every first access — and every
+    request's unit of work is new."""
+
+    def __init__(self, build: Callable[[Connection], R]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> _Repository[R]: ...
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: UnitOfWork | None, owner: type) -> R | _Repository[R]:
+        if uow is None:
+            return self
+        repository = self._build(uow.conn)
+        uow.__dict__[self._name] = repository
+        return repository
+
 
 class UnitOfWork:
-    """A connection in a transaction, with the servicing repositories bound to it."""
+    """A connection in a transaction, with the repositories bound to it."""
 
     conn: Connection
     loans: LoanRepository
@@ -46,3 +96,25 @@ class UnitOfWork:
     @property
     def is_postgres(self) -> bool:
         return self.conn.dialect.name == "postgresql"
+
+    def ping(self) -> None:
+        """One round trip to the database; raises when it does not answer."""
+        ping(self.conn)
+
+    # decisioning and identity
+    applications = _Repository(ApplicationRepository)
+    deny_list = _Repository(DenyListRepository)
+    policies = _Repository(PolicyRepository)
+    models = _Repository(ModelRepository)
+    users = _Repository(UserRepository)
+    api_keys = _Repository(ApiKeyRepository)
+    applicants = _Repository(ApplicantRepository)
+    consents = _Repository(ConsentRepository)
+    audit = _Repository(AuditRepository)
+    idempotency = _Repository(IdempotencyRepository)
+    # servicing (``loans`` is made when the unit opens: nearly every use case needs it)
+    credit_lines = _Repository(CreditLineRepository)
+    transactions = _Repository(TransactionRepository)
+    ledger = _Repository(LedgerRepository)
+    cob = _Repository(CobRepository)
+    portfolio = _Repository(PortfolioQueries)

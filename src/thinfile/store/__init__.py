@@ -1,4 +1,5 @@
-"""Persistence: SQLAlchemy tables, repositories, unit of work and Alembic migrations.
+"""Persistence: SQLAlchemy tables, repositories (bound to the services' unit of work) and Alembic
+migrations.
 
 SQLite is the embedded default; PostgreSQL (``THINFILE_DATABASE_URL=postgresql+psycopg://…``)
 is the production store. The same code and the same tests run on both.

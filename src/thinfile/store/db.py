@@ -5,18 +5,22 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event, exc
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import MetaData, Row, create_engine, event, exc, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from thinfile.settings import DEFAULT_HOME, Settings
 
-__all__ = ["DEFAULT_HOME", "PING_AFTER_IDLE_SECONDS", "database_url", "make_engine", "metadata"]
+__all__ = ["DEFAULT_HOME", "PING_AFTER_IDLE_SECONDS", "StoredRow", "database_url", "make_engine",
+           "metadata", "ping"]
 
 PING_AFTER_IDLE_SECONDS = 2.0
 """A pooled PostgreSQL connection idle longer than this is pinged before it is handed out (a
 server restart or an idle timeout drops it quietly); one in steady use is not, which saves a
 round trip on every request under load."""
+
+StoredRow = Row[*tuple[Any, ...]]
+"""A row a repository hands back, of any shape: columns by attribute (``row.status``)."""
 
 metadata = MetaData(
     naming_convention={
@@ -88,3 +92,8 @@ def _ping_idle_connections(engine: Engine) -> None:
                 from error
         if not alive:
             raise exc.DisconnectionError("an idle pooled connection did not answer a ping")
+
+
+def ping(conn: Connection) -> None:
+    """One round trip to the database (``SELECT 1``); raises when it does not answer."""
+    conn.execute(text("SELECT 1"))

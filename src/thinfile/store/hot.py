@@ -25,7 +25,6 @@ import psycopg
 import sqlalchemy as sa
 from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["Hot", "HotRow", "on_driver"]
@@ -52,36 +51,35 @@ class Hot:
         self._plans: dict[frozenset[str], _Plan | None] = {}
         self._lock = threading.Lock()
 
-    def all(self, executor: Session | Connection, params: Mapping[str, Any]) -> Sequence[HotRow]:
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[HotRow]:
         """Every row (none for a statement that returns none)."""
-        conn = _connection(executor)
         plan = self._plan(conn.dialect, params)
         if plan is None:
             result = conn.execute(self.statement, dict(params))
             return result.all() if result.returns_rows else ()
         return on_driver(conn, plan.sql, {**plan.defaults, **params})
 
-    def first(self, executor: Session | Connection, params: Mapping[str, Any]) -> HotRow | None:
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> HotRow | None:
         """The first row, or None."""
-        rows = self.all(executor, params)
+        rows = self.all(conn, params)
         return rows[0] if rows else None
 
-    def one(self, executor: Session | Connection, params: Mapping[str, Any]) -> HotRow:
+    def one(self, conn: Connection, params: Mapping[str, Any]) -> HotRow:
         """Exactly one row (:class:`sqlalchemy.exc.NoResultFound` otherwise)."""
-        rows = self.all(executor, params)
+        rows = self.all(conn, params)
         if len(rows) != 1:
             raise (sa.exc.NoResultFound if not rows else sa.exc.MultipleResultsFound)(
                 "expected exactly one row")
         return rows[0]
 
-    def scalar(self, executor: Session | Connection, params: Mapping[str, Any]) -> Any:
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None."""
-        row = self.first(executor, params)
+        row = self.first(conn, params)
         return None if row is None else row[0]
 
-    def run(self, executor: Session | Connection, params: Mapping[str, Any]) -> None:
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
         """Execute, for its effect."""
-        self.all(executor, params)
+        self.all(conn, params)
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan | None:
         if dialect.name != "postgresql" or dialect.driver != "psycopg":
@@ -112,10 +110,6 @@ def _compile(statement: sa.Executable, dialect: Dialect,
         if column.type._cached_result_processor(dialect, None) is not None:
             return None
     return _Plan(compiled)
-
-
-def _connection(executor: Session | Connection) -> Connection:
-    return executor.connection() if isinstance(executor, Session) else executor
 
 
 def on_driver(conn: Connection, sql: str, values: Mapping[str, Any] | Sequence[Any], *,

@@ -219,6 +219,17 @@ class LoanRepository:
                     {k: v for k, v in _row_of(i, loan_id).items() if k not in ("loan_id",
                                                                                "n")}))
 
+    def credit_line_of(self, loan_id: int) -> int | None:
+        """The credit line ``loan_id`` was drawn from, if any (None for an unknown loan)."""
+        line = self.conn.execute(sa.select(loans.c.credit_line_id).where(
+            loans.c.id == loan_id)).scalar()
+        return None if line is None else int(line)
+
+    def drawn_from(self, line_ids: Sequence[int]) -> list[int]:
+        """The loans drawn from any of ``line_ids``."""
+        return [int(i) for i in self.conn.execute(sa.select(loans.c.id).where(
+            loans.c.credit_line_id.in_(line_ids))).scalars()]
+
     def record_moves(self, moves: Iterable[BucketMove]) -> None:
         rows = [{"loan_id": m.loan_id, "day": to_day(m.on), "from_bucket": m.from_bucket,
                  "to_bucket": m.to_bucket, "days_past_due": m.days_past_due} for m in moves]

@@ -53,14 +53,14 @@ def consent_public(record: ConsentRecord) -> ConsentPublic:
 def register_applicant(body: ApplicantCreate, borrower: Borrower,
                        context: Context) -> ApplicantPublic:
     return applicant_public(identity.register_applicant(
-        context.sessions, context.cipher, actor=borrower, name=body.name,
+        context.engine, context.cipher, actor=borrower, name=body.name,
         id_number=body.id_number, phone=body.phone))
 
 
 @router.get("/me/applicant", response_model=ApplicantPublic, summary="My applicant profile")
 def my_applicant(borrower: Borrower, context: Context) -> ApplicantPublic:
-    applicant_id = identity.applicant_id_of_user(context.sessions, borrower.user_id)
-    return applicant_public(identity.get_applicant(context.sessions, context.cipher,
+    applicant_id = identity.applicant_id_of_user(context.engine, borrower.user_id)
+    return applicant_public(identity.get_applicant(context.engine, context.cipher,
                                                    applicant_id=applicant_id, actor=borrower))
 
 
@@ -69,7 +69,7 @@ def my_applicant(borrower: Borrower, context: Context) -> ApplicantPublic:
 def list_applicants(staff: Staff, context: Context,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[ApplicantPublic]:
-    records = identity.list_applicants(context.sessions, context.cipher, actor=staff,
+    records = identity.list_applicants(context.engine, context.cipher, actor=staff,
                                        limit=limit, offset=offset)
     return [applicant_public(r) for r in records]
 
@@ -77,7 +77,7 @@ def list_applicants(staff: Staff, context: Context,
 @router.get("/applicants/{applicant_id}", response_model=ApplicantPublic,
             summary="One applicant: full for its owner, masked for staff")
 def get_applicant(applicant_id: str, caller: OwnerOrStaff, context: Context) -> ApplicantPublic:
-    return applicant_public(identity.get_applicant(context.sessions, context.cipher,
+    return applicant_public(identity.get_applicant(context.engine, context.cipher,
                                                    applicant_id=applicant_id, actor=caller))
 
 
@@ -94,7 +94,7 @@ def consent_catalog(_caller: AnyCaller) -> ConsentCatalogPublic:
 def grant_consent(applicant_id: str, body: ConsentCreate, owner: Owner,
                   context: Context) -> ConsentPublic:
     return consent_public(consent.grant_consent(
-        context.sessions, applicant_id=applicant_id, category=body.data_category,
+        context.engine, applicant_id=applicant_id, category=body.data_category,
         purpose=body.purpose, notice_version=body.notice_version,
         separate=body.separate_consent, actor=owner))
 
@@ -103,7 +103,7 @@ def grant_consent(applicant_id: str, body: ConsentCreate, owner: Owner,
             summary="Consents given by an applicant (owner or staff)")
 def list_consents(applicant_id: str, caller: OwnerOrStaff,
                   context: Context) -> list[ConsentPublic]:
-    records = consent.list_consents(context.sessions, applicant_id=applicant_id, actor=caller)
+    records = consent.list_consents(context.engine, applicant_id=applicant_id, actor=caller)
     return [consent_public(r) for r in records]
 
 
@@ -112,4 +112,4 @@ def list_consents(applicant_id: str, caller: OwnerOrStaff,
 def revoke_consent(applicant_id: str, consent_id: str, owner: Owner,
                    context: Context) -> ConsentPublic:
     return consent_public(consent.revoke_consent(
-        context.sessions, applicant_id=applicant_id, consent_id=consent_id, actor=owner))
+        context.engine, applicant_id=applicant_id, consent_id=consent_id, actor=owner))

@@ -12,7 +12,6 @@ from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.engine import Connection
 
 from thinfile.api.deps import (
     Context,
@@ -20,7 +19,7 @@ from thinfile.api.deps import (
     require_owner_or_role,
     require_roles,
 )
-from thinfile.api.idempotency import REPLAYED, Done, Idempotent
+from thinfile.api.idempotency import Idempotent, answered
 from thinfile.api.mappers import application_public
 from thinfile.api.metrics import count_decision
 from thinfile.api.models_applications import (
@@ -34,7 +33,7 @@ from thinfile.api.runtime import Runtime
 from thinfile.errors import InvalidInputError
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications
-from thinfile.services.business_date import current_business_date
+from thinfile.services.applications import AcceptedOffer
 from thinfile.services.identity_records import Actor, now_utc
 
 router = APIRouter(tags=["applications"])
@@ -52,26 +51,20 @@ Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
 def apply(applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent,
           runtime: Runtime) -> Response:
     form = body.model_dump(exclude_none=True, mode="json")
-    context = idem.context
-    outcomes: list[str] = []
-
-    def work(conn: Connection) -> Done:  # one transaction: decision, response, key, audit
-        record, audit = applications.decide_in(conn, context.cipher, runtime, actor=owner,
-                                               applicant_id=applicant_id, form=form)
-        outcomes.append(record.outcome)
-        return application_public(record), audit
-
-    response = idem.in_transaction(work, status_code=201)
-    if outcomes and REPLAYED not in response.headers:  # a decision made and kept
-        count_decision(outcomes[-1])
-    return response
+    cipher = idem.context.cipher
+    answer = idem.answer(lambda uow: applications.decide_in(
+        uow, cipher, runtime, actor=owner, applicant_id=applicant_id, form=form),
+        render=application_public, status_code=201)
+    if answer.result is not None:  # a decision made and kept
+        count_decision(answer.result.outcome)
+    return answered(answer)
 
 
 @router.get("/me/applications", response_model=list[ApplicationPublic],
             summary="My applications, newest first")
 def my_applications(borrower: Borrower, context: Context,
                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[ApplicationPublic]:
-    records = applications.list_applications(context.sessions, user_id=borrower.user_id,
+    records = applications.list_applications(context.engine, user_id=borrower.user_id,
                                              limit=limit)
     return [application_public(r) for r in records]
 
@@ -82,15 +75,15 @@ def my_applications(borrower: Borrower, context: Context,
 def get_application(application_id: str, _caller: OwnerOrStaff,
                     context: Context) -> ApplicationPublic:
     return application_public(applications.get_application(
-        context.sessions, context.cipher, application_id, reveal=False))
+        context.engine, context.cipher, application_id, reveal=False))
 
 
 @router.post("/applications/{application_id}/acceptance", status_code=201,
              response_model=AcceptancePublic,
              summary="Accept an offer after reading its cost statement: the loan is opened "
              "and disbursed")
-def accept_offer(application_id: str, body: AcceptanceCreate, owner: Owner, idem: Idempotent,
-                 context: Context) -> Response:
+def accept_offer(application_id: str, body: AcceptanceCreate, owner: Owner,
+                 idem: Idempotent) -> Response:
     if not body.confirm:
         raise InvalidInputError("confirm that you have read the cost statement",
                                 field="confirm", value=False)
@@ -101,19 +94,19 @@ def accept_offer(application_id: str, body: AcceptanceCreate, owner: Owner, idem
         elapsed = (now_utc() - shown).total_seconds()
         seconds = min(seconds, max(elapsed, 0.0))
 
-    def run() -> AcceptancePublic:
-        on = current_business_date(context.engine)
-        accepted = applications.accept_offer(context.engine, application_id, actor=owner,
-                                             offer=body.offer, seconds_read=seconds, on=on)
+    def public(accepted: AcceptedOffer) -> AcceptancePublic:
         return AcceptancePublic(application_id=application_id, offer=body.offer,
                                 loan_id=accepted.loan_id,
-                                credit_line_id=accepted.credit_line_id, start=on)
+                                credit_line_id=accepted.credit_line_id,
+                                start=accepted.terms.start)
 
-    return idem.run(run, status_code=201)
+    return idem.once(lambda uow: applications.accept_today(
+        uow, application_id, actor=owner, offer=body.offer, seconds_read=seconds),
+        render=public, status_code=201)
 
 
 @router.post("/applications/{application_id}/decline", response_model=ApplicationPublic,
              summary="Turn down the offers of an approved application")
 def decline_offer(application_id: str, owner: Owner, context: Context) -> ApplicationPublic:
-    return application_public(applications.decline_offer(context.sessions, application_id,
+    return application_public(applications.decline_offer(context.engine, application_id,
                                                          actor=owner))

@@ -21,7 +21,7 @@ def user_public(user: UserRecord) -> UserPublic:
 @router.post("/sign-up", status_code=201, response_model=UserPublic,
              dependencies=[LimitSignUp], summary="Open a borrower account")
 def sign_up(body: SignUp, context: Context) -> UserPublic:
-    return user_public(identity.create_user(context.sessions, context.hasher, email=body.email,
+    return user_public(identity.create_user(context.engine, context.hasher, email=body.email,
                                             password=body.password))
 
 
@@ -30,7 +30,7 @@ def sign_in(body: SignIn, request: Request, context: Context) -> TokenPublic:
     address = client_address(request)
     context.limiter.hit("sign_in", f"ip:{address}")
     context.limiter.hit("sign_in", f"email:{body.email.lower()}")
-    user = identity.sign_in(context.sessions, context.hasher, email=body.email,
+    user = identity.sign_in(context.engine, context.hasher, email=body.email,
                             password=body.password, client=address)
     token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
     return TokenPublic(access_token=token, expires_in=context.tokens.ttl_seconds, role=user.role)
@@ -38,4 +38,4 @@ def sign_in(body: SignIn, request: Request, context: Context) -> TokenPublic:
 
 @router.get("/me", response_model=UserPublic, summary="The signed-in account")
 def me(principal: Principal, context: Context) -> UserPublic:
-    return user_public(identity.get_user(context.sessions, principal.user_id))
+    return user_public(identity.get_user(context.engine, principal.user_id))

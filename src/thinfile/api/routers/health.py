@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 
 from thinfile.api.deps import Context
 from thinfile.api.errors import ErrorBody
 from thinfile.api.metrics import CONTENT_TYPE_LATEST, render_metrics
+from thinfile.services.health import database_is_reachable
 
 router = APIRouter(tags=["health"])
 
@@ -27,10 +26,7 @@ def healthz() -> HealthPublic:
 @router.get("/readyz", response_model=HealthPublic, summary="The database is reachable",
             responses={503: {"model": ErrorBody, "description": "The database is unreachable"}})
 def readyz(context: Context) -> HealthPublic | JSONResponse:
-    try:
-        with context.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except SQLAlchemyError:
+    if not database_is_reachable(context.engine):
         return JSONResponse({"code": "not_ready", "message": "the database is unreachable",
                              "details": {}}, status_code=503)
     return HealthPublic(status="ready")

@@ -17,7 +17,7 @@ from thinfile.api.deps import (
     require_owner_or_role,
     require_roles,
 )
-from thinfile.api.idempotency import Done, Idempotent
+from thinfile.api.idempotency import Idempotent
 from thinfile.api.mappers import line_public, loan_public, loan_summary, money, preview_public
 from thinfile.api.models_applications import YUAN
 from thinfile.api.models_loans import (
@@ -34,10 +34,9 @@ from thinfile.api.models_loans import (
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications, credit_lines, loans, payments
-from thinfile.services.business_date import business_date_in, current_business_date
+from thinfile.services.business_date import current_business_date
 from thinfile.services.identity_records import Actor
-from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import PrepaymentMode
+from thinfile.servicing import LoanAccount, PrepaymentMode
 
 router = APIRouter(tags=["loans"])
 
@@ -121,10 +120,11 @@ def get_line(line_id: LineId, _caller: OwnerOrStaff, context: Context) -> LinePu
 @router.post("/credit-lines/{line_id}/draws", status_code=201, response_model=LoanSummaryPublic,
              summary="Draw on a credit line: a new installment loan, disbursed at once")
 def draw(line_id: LineId, body: DrawCreate, owner: Owner, idem: Idempotent) -> Response:
-    def work(uow: UnitOfWork) -> Done:  # one transaction: key, new loan, response, audit
-        loan = credit_lines.draw_in_unit(uow, line_id, Money.of(body.amount),
-                                         body.term_months, business_date_in(uow.conn))
-        summary = loan_summary(loans.LoanView(loan, loan.outstanding, ()))
-        return summary, credit_lines.draw_audit(owner.label, loan)
+    amount = Money.of(body.amount)
 
-    return idem.in_unit_of_work(work, status_code=201)
+    def summary(loan: LoanAccount) -> LoanSummaryPublic:
+        return loan_summary(loans.LoanView(loan, loan.outstanding, ()))
+
+    return idem.once(lambda uow: credit_lines.draw_today(uow, owner.label, line_id, amount,
+                                                         body.term_months),
+                     render=summary, status_code=201)

@@ -27,7 +27,7 @@ Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 @router.post("/users", status_code=201, response_model=UserPublic,
              summary="Create a staff, merchant or borrower account (admin)")
 def create_user(body: StaffUserCreate, admin: Admin, context: Context) -> UserPublic:
-    user = identity.create_user(context.sessions, context.hasher, email=body.email,
+    user = identity.create_user(context.engine, context.hasher, email=body.email,
                                 password=body.password, role=body.role, actor=admin)
     return user_public(user)
 
@@ -35,7 +35,7 @@ def create_user(body: StaffUserCreate, admin: Admin, context: Context) -> UserPu
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated,
              summary="Issue an API key for an account (admin); the key is shown once")
 def create_api_key(body: ApiKeyCreate, admin: Admin, context: Context) -> ApiKeyCreated:
-    key_id, key = identity.create_api_key(context.sessions, user_id=body.user_id,
+    key_id, key = identity.create_api_key(context.engine, user_id=body.user_id,
                                           name=body.name, actor=admin)
     return ApiKeyCreated(id=key_id, user_id=body.user_id, name=body.name, prefix=key.prefix,
                          key=key.secret)
@@ -44,13 +44,13 @@ def create_api_key(body: ApiKeyCreate, admin: Admin, context: Context) -> ApiKey
 @router.delete("/api-keys/{key_id}", status_code=204, response_class=Response,
                summary="Revoke an API key (admin)")
 def revoke_api_key(key_id: str, admin: Admin, context: Context) -> Response:
-    identity.revoke_api_key(context.sessions, key_id=key_id, actor=admin)
+    identity.revoke_api_key(context.engine, key_id=key_id, actor=admin)
     return Response(status_code=204)
 
 
 @router.get("/audit/verify", response_model=AuditReportPublic,
             summary="Check the audit log's hash chain (admin)")
 def verify_audit(_admin: Admin, context: Context) -> AuditReportPublic:
-    report = audit.verify_audit_chain(context.sessions)
+    report = audit.verify_audit_chain(context.engine)
     return AuditReportPublic(rows_checked=report.rows_checked, intact=report.is_intact,
                              problems=list(report.problems))

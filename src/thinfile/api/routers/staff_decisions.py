@@ -47,7 +47,7 @@ def application_queue(
     status: Annotated[str | None, Query(pattern=STATUSES)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ApplicationSummaryPublic]:
-    records = applications.list_applications(context.sessions, status=status, limit=limit)
+    records = applications.list_applications(context.engine, status=status, limit=limit)
     return [application_summary(r) for r in records]
 
 
@@ -56,28 +56,28 @@ def application_queue(
 def review_referral(application_id: str, body: ReviewCreate, staff: Underwriter,
                     context: Context) -> ApplicationPublic:
     return application_public(applications.review_referral(
-        context.sessions, application_id, actor=staff, approve=body.approve, note=body.note))
+        context.engine, application_id, actor=staff, approve=body.approve, note=body.note))
 
 
 @router.post("/applications/{application_id}/replay", response_model=ReplayPublic,
              summary="Decide a stored application again with its own policy and model")
 def replay(application_id: str, staff: Underwriter, runtime: Runtime,
            context: Context) -> ReplayPublic:
-    result = applications.replay_application(context.sessions, context.cipher, runtime,
+    result = applications.replay_application(context.engine, context.cipher, runtime,
                                              application_id, actor=staff)
     return ReplayPublic.model_validate(result)
 
 
 @router.get("/policies", response_model=list[PolicyPublic], summary="Policy versions")
 def list_policies(_staff: Underwriter, context: Context) -> list[PolicyPublic]:
-    return [_policy_public(v) for v in policies.list_policies(context.sessions)]
+    return [_policy_public(v) for v in policies.list_policies(context.engine)]
 
 
 @router.post("/policies/{version}/activate", status_code=204, response_class=Response,
              summary="Make a policy version the active one (admin)")
 def activate_policy(version: Version, admin: Admin, context: Context,
                     request: Request) -> Response:
-    policies.activate_policy(context.sessions, version, actor=admin)
+    policies.activate_policy(context.engine, version, actor=admin)
     forget_runtime(request)
     return Response(status_code=204)
 
@@ -86,7 +86,7 @@ def activate_policy(version: Version, admin: Admin, context: Context,
              summary="Route a share of applicants to a challenger policy (admin)")
 def set_challenger(body: ChallengerCreate, admin: Admin, context: Context,
                    request: Request) -> Response:
-    policies.set_challenger(context.sessions, body.version, body.share, actor=admin)
+    policies.set_challenger(context.engine, body.version, body.share, actor=admin)
     forget_runtime(request)
     return Response(status_code=204)
 
@@ -94,14 +94,14 @@ def set_challenger(body: ChallengerCreate, admin: Admin, context: Context,
 @router.get("/models", response_model=list[ModelPublic], summary="Model versions")
 def list_models(_staff: Underwriter, context: Context) -> list[ModelPublic]:
     return [ModelPublic(version=m.version, status=m.status)
-            for m in policies.list_models(context.sessions)]
+            for m in policies.list_models(context.engine)]
 
 
 @router.post("/models/{version}/activate", status_code=204, response_class=Response,
              summary="Make a model version the active one (admin)")
 def activate_model(version: Version, admin: Admin, context: Context,
                    request: Request) -> Response:
-    policies.activate_model(context.sessions, version, actor=admin)
+    policies.activate_model(context.engine, version, actor=admin)
     forget_runtime(request)
     return Response(status_code=204)
 
@@ -111,7 +111,7 @@ def activate_model(version: Version, admin: Admin, context: Context,
 def simulate_synthetic(body: SimulationCreate, staff: Underwriter, runtime: Runtime,
                        context: Context) -> SimulationPublic:
     records = policies.synthetic_applications(body.applicants, seed=body.seed)
-    report = policies.simulate_policy(context.sessions, runtime, records,
+    report = policies.simulate_policy(context.engine, runtime, records,
                                       version=body.policy_version, on=_day(body.on), actor=staff)
     return SimulationPublic(report=report.as_dict())
 
@@ -120,7 +120,7 @@ def simulate_synthetic(body: SimulationCreate, staff: Underwriter, runtime: Runt
              summary="Simulate a policy on past applications posted as CSV")
 def simulate_csv(body: SimulationCsvCreate, staff: Underwriter, runtime: Runtime,
                  context: Context) -> SimulationPublic:
-    report = policies.simulate_policy(context.sessions, runtime, csv_applications(body.csv),
+    report = policies.simulate_policy(context.engine, runtime, csv_applications(body.csv),
                                       version=body.policy_version, on=_day(body.on), actor=staff)
     return SimulationPublic(report=report.as_dict())
 

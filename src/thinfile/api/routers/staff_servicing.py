@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from thinfile.api.audited import posted
 from thinfile.api.deps import Context, require_roles
-from thinfile.api.idempotency import Done, Idempotent
+from thinfile.api.idempotency import Idempotent
 from thinfile.api.mappers import money
 from thinfile.api.models_loans import ReceiptPublic
 from thinfile.api.models_staff import (
@@ -30,10 +30,10 @@ from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import cob, ledger, loans, payments
-from thinfile.services.business_date import business_date_in, current_business_date
+from thinfile.services.business_date import current_business_date
 from thinfile.services.identity_records import Actor
-from thinfile.services.loan_postings import Receipt, receipt_audit
-from thinfile.services.uow import UnitOfWork
+from thinfile.services.loan_postings import Receipt, post_today
+from thinfile.services.payments import Reversal
 from thinfile.servicing import WaiverTarget
 
 router = APIRouter(prefix="/staff", tags=["staff: servicing"])
@@ -49,14 +49,13 @@ TxnId = Annotated[int, Path(ge=1, le=SERIAL_MAX,
              summary="Reverse a payment or a fee waiver (reverse-and-replay)")
 def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent,
                     idem: Idempotent) -> Response:
-    def work(uow: UnitOfWork) -> Done:
-        done = payments.reverse_in_unit(uow, txn_id, business_date_in(uow.conn),
-                                        reason=body.reason)
-        return (ReversalPublic(txn_id=done.txn_id, reversed_txn_id=done.reversed_txn_id,
-                               loan_status=done.status, adjusted=done.adjusted),
-                payments.reversal_audit(agent.label, done, reason=body.reason))
+    def public(done: Reversal) -> ReversalPublic:
+        return ReversalPublic(txn_id=done.txn_id, reversed_txn_id=done.reversed_txn_id,
+                              loan_status=done.status, adjusted=done.adjusted)
 
-    return idem.in_unit_of_work(work, status_code=201)
+    return idem.once(lambda uow: payments.reverse_today(uow, agent.label, txn_id,
+                                                        reason=body.reason),
+                     render=public, status_code=201)
 
 
 @router.post("/loans/{loan_id}/merchant-refunds", status_code=201, response_model=ReceiptPublic,
@@ -115,13 +114,10 @@ def waive_fees(loan_id: LoanId, body: WaiverCreate, agent: Agent,
                idem: Idempotent) -> Response:
     amount, target = Money.of(body.amount), WaiverTarget(body.kind) if body.kind else None
 
-    def work(uow: UnitOfWork) -> Done:
-        receipt = loans.waive_fees_in_unit(uow, loan_id, amount, business_date_in(uow.conn),
-                                           reason=body.reason, target=target)
-        return _waiver_public(receipt), receipt_audit(
-            agent.label, receipt, target=body.kind, reason=body.reason)
-
-    return idem.in_unit_of_work(work, status_code=201)
+    return idem.once(lambda uow: post_today(
+        uow, agent.label, lambda u, on: loans.waive_fees_in_unit(
+            u, loan_id, amount, on, reason=body.reason, target=target),
+        target=body.kind, reason=body.reason), render=_waiver_public, status_code=201)
 
 
 @router.post("/cob", response_model=CobPublic,

@@ -67,7 +67,7 @@ def sign_up(request: Request, form: Form, context: Context) -> Response:
     email = form.get("email", "")
     try:
         body = SignUp.model_validate({"email": email, "password": form.get("password", "")})
-        user = identity.create_user(context.sessions, context.hasher, email=body.email,
+        user = identity.create_user(context.engine, context.hasher, email=body.email,
                                     password=body.password)
     except ValidationError as error:
         errors = _form_errors(request, invalid_from_pydantic(error))
@@ -92,7 +92,7 @@ def sign_in(request: Request, form: Form, context: Context) -> Response:
     context.limiter.hit("sign_in", f"email:{email.lower()}")
     try:
         body = SignIn.model_validate({"email": email, "password": form.get("password", "")})
-        user = identity.sign_in(context.sessions, context.hasher, email=body.email,
+        user = identity.sign_in(context.engine, context.hasher, email=body.email,
                                 password=body.password, client=address)
     except (ValidationError, AuthenticationError):
         return render(request, "account/sign_in.html",
@@ -119,11 +119,11 @@ def choose_language(request: Request, form: Form) -> Response:
 @router.get("/profile")
 def profile_page(request: Request, actor: Borrower, context: Context) -> Response:
     try:
-        applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
+        applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
     except NotFoundError:
         return render(request, "account/profile.html", {"errors": {}, "fields": {}},
                       actor=actor)
-    profile = identity.get_applicant(context.sessions, context.cipher,
+    profile = identity.get_applicant(context.engine, context.cipher,
                                      applicant_id=applicant_id, actor=actor)
     return render(request, "account/profile_done.html", {"profile": profile}, actor=actor)
 
@@ -135,7 +135,7 @@ def register_profile(request: Request, actor: Borrower, form: Form,
     fields = {k: form.get(k, "") for k in ("name", "id_number", "phone")}
     try:
         body = ApplicantCreate.model_validate(fields)
-        identity.register_applicant(context.sessions, context.cipher, actor=actor,
+        identity.register_applicant(context.engine, context.cipher, actor=actor,
                                     name=body.name, id_number=body.id_number, phone=body.phone)
     except ValidationError as error:
         errors = _form_errors(request, invalid_from_pydantic(error))

@@ -40,16 +40,16 @@ class Applicant:
 
 def _applicant(context: AppContext, actor: Actor) -> Applicant:
     """The borrower's own profile and consents; NotFoundError sends them to make a profile."""
-    applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
-    profile = identity.get_applicant(context.sessions, context.cipher,
+    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+    profile = identity.get_applicant(context.engine, context.cipher,
                                      applicant_id=applicant_id, actor=actor)
-    return Applicant(profile, consent.list_consents(context.sessions, applicant_id=applicant_id,
+    return Applicant(profile, consent.list_consents(context.engine, applicant_id=applicant_id,
                                                     actor=actor))
 
 
 @router.get("/home")
 def home(request: Request, actor: Borrower, context: Context) -> Response:
-    mine = applications.list_applications(context.sessions, user_id=actor.user_id, limit=20)
+    mine = applications.list_applications(context.engine, user_id=actor.user_id, limit=20)
     return render(request, "borrower/home.html", {"applications": mine}, actor=actor)
 
 
@@ -68,7 +68,7 @@ def consent_page(request: Request, actor: Borrower, context: Context) -> Respons
 @router.post("/consent")
 def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
     """Grant each ticked consent; a sensitive one only with its own separate confirmation."""
-    applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
+    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
     for key in form:
         item = notice(key.removeprefix("grant:")) if key.startswith("grant:") else None
         if item is None:
@@ -76,7 +76,7 @@ def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Re
         separate = form.get(f"separate:{item.key}") == "yes"
         if item.is_sensitive and not separate:
             continue
-        consent.grant_consent(context.sessions, applicant_id=applicant_id,
+        consent.grant_consent(context.engine, applicant_id=applicant_id,
                               category=item.category, purpose=item.purpose,
                               notice_version=NOTICE_VERSION, separate=separate, actor=actor)
     return redirect("/consent?saved=1")
@@ -84,8 +84,8 @@ def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Re
 
 @router.post("/consent/{consent_id}/revoke")
 def revoke(consent_id: str, actor: OwnerOrStaff, _form: Form, context: Context) -> Response:
-    applicant_id = identity.applicant_id_of_user(context.sessions, actor.user_id)
-    consent.revoke_consent(context.sessions, applicant_id=applicant_id, consent_id=consent_id,
+    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+    consent.revoke_consent(context.engine, applicant_id=applicant_id, consent_id=consent_id,
                            actor=actor)
     return redirect("/consent?revoked=1")
 
@@ -116,11 +116,11 @@ def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Re
         form, id_number=applicant.profile.id_number,
         consent_credit=has_active(applicant.consents, CREDIT_CONSENT),
         consent_alt_data=has_active(applicant.consents, *ALT_DATA_CONSENTS))
-    runtime = decision_runtime(context.sessions, get_web(request).load_model)
+    runtime = decision_runtime(context.engine, get_web(request).load_model)
     try:
-        record = applications.submit_application(
-            context.sessions, context.cipher, runtime, actor=actor,
-            applicant_id=applicant.profile.id, form=data)
+        record = applications.apply_for_credit(
+            context.engine, context.cipher, runtime, actor=actor,
+            applicant_id=applicant.profile.id, form=data, consents_recorded=False)
     except InvalidInputError as error:
         errors = field_messages(error, translations(language(request).code).gettext)
         return _apply_page(request, actor, applicant, errors=errors, fields=dict(form),
@@ -131,7 +131,7 @@ def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Re
 @router.get("/applications/{application_id}")
 def decision_page(request: Request, application_id: str, actor: OwnerOrStaff,
                   context: Context) -> Response:
-    record = applications.get_application(context.sessions, context.cipher, application_id,
+    record = applications.get_application(context.engine, context.cipher, application_id,
                                           reveal=False)
     reasons_key = "reasons_zh" if language(request).code == "zh" else "reasons"
     return render(request, "borrower/decision.html", {
@@ -145,7 +145,7 @@ def offer_page(request: Request, application_id: str, offer: int, actor: OwnerOr
                context: Context) -> Response:
     """The offer and its all-in cost statement; the moment it is shown is signed into the
     confirmation form, and the server refuses a confirmation before the reading pause."""
-    record = applications.get_application(context.sessions, context.cipher, application_id,
+    record = applications.get_application(context.engine, context.cipher, application_id,
                                           reveal=False)
     if record.status != "approved" or record.accepted_offer is not None:
         raise NotFoundError("this application has no open offer", field="application_id")
@@ -172,7 +172,7 @@ def accept(request: Request, application_id: str, offer: int, actor: OwnerOrStaf
         if form.get("confirm") != "yes":
             raise InvalidInputError("tick the box to confirm", field="confirm")
     except InvalidInputError as error:
-        record = applications.get_application(context.sessions, context.cipher, application_id,
+        record = applications.get_application(context.engine, context.cipher, application_id,
                                               reveal=False)
         return render(request, "borrower/offer.html", {
             "application": record, "view": offer_view(record.decision, offer),

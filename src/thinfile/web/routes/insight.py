@@ -41,7 +41,7 @@ APPLICATION_STATUS = {"approved": N_("Approved"), "referred": N_("Under review")
 def _policies_page(request: Request, actor: Actor, context: AppContext, *,
                    report: dict[str, object] | None = None, errors: dict[str, str] | None = None,
                    status: int = 200) -> Response:
-    versions = list_policies(context.sessions)
+    versions = list_policies(context.engine)
     challenger_share = sum((p.share for p in versions if p.status == "challenger"), Decimal(0))
     return render(request, "staff/policies.html", {
         "policies": versions, "active_share": 1 - challenger_share, "report": report,
@@ -57,17 +57,17 @@ def policies(request: Request, actor: Staff, context: Context) -> Response:
 @router.post("/policies/challenger")
 def challenger(actor: Admin, form: Form, context: Context) -> Response:
     version = form.get("version") or None
-    set_challenger(context.sessions, version, form.get("share", "0") or "0", actor=actor)
+    set_challenger(context.engine, version, form.get("share", "0") or "0", actor=actor)
     return redirect("/console/policies?saved=1")
 
 
 def _run_simulation(web: WebConfig, context: AppContext, fields: dict[str, str],
                     upload: bytes | None) -> dict[str, object]:
-    runtime = decision_runtime(context.sessions, web.load_model)
+    runtime = decision_runtime(context.engine, web.load_model)
     records = csv_records(upload) if upload else synthetic_records(
         int(fields.get("rows") or "500"), seed=int(fields.get("seed") or "7"))
     candidate = runtime.policy(fields.get("version") or runtime.book.champion.version,
-                               context.sessions)
+                               context.engine)
     baseline = runtime.book.champion if candidate.version != runtime.book.champion.version \
         else None
     report = simulate(records, policy=candidate, model=runtime.model, on=date.today(),
@@ -95,7 +95,7 @@ def portfolio(request: Request, actor: Staff, context: Context) -> Response:
     """Applications by status, approvals by day, and the loan book by status and delinquency
     bucket, as charts with tables beside them."""
     gettext = translations(language(request).code).gettext
-    rows = applications.list_applications(context.sessions, limit=10_000)
+    rows = applications.list_applications(context.engine, limit=10_000)
     by_status = Counter(r.status for r in rows)
     approvals = Counter(r.submitted_at.date().isoformat() for r in rows
                         if r.outcome == "approve" or r.status == "approved")

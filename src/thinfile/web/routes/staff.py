@@ -24,7 +24,7 @@ STATUSES = ("referred", "approved", "declined", "accepted")
 @router.get("")
 def queue(request: Request, actor: Staff, context: Context, status: str = "referred") -> Response:
     chosen = status if status in STATUSES else ""
-    rows = applications.list_applications(context.sessions, status=chosen or None, limit=200)
+    rows = applications.list_applications(context.engine, status=chosen or None, limit=200)
     return render(request, "staff/queue.html", {
         "rows": rows, "reviews": {r.id: review_of(r) for r in rows}, "status": chosen,
         "statuses": STATUSES}, actor=actor)
@@ -34,15 +34,15 @@ def _policy_settings(request: Request, context: AppContext,
                      version: str) -> PolicySettings | None:
     """The settings (cap, cap basis) of the policy version a decision used, if it is known."""
     try:
-        runtime = decision_runtime(context.sessions, get_web(request).load_model)
-        return runtime.policy(version, context.sessions).settings
+        runtime = decision_runtime(context.engine, get_web(request).load_model)
+        return runtime.policy(version, context.engine).settings
     except NotFoundError:
         return None
 
 
 def _detail(request: Request, actor: Staff, context: Context, application_id: str,
             replayed: dict[str, object] | None = None) -> Response:
-    record = applications.get_application(context.sessions, context.cipher, application_id,
+    record = applications.get_application(context.engine, context.cipher, application_id,
                                           reveal=False)
     decision = record.decision
     settings = _policy_settings(request, context, str(decision["policy_version"])) \
@@ -62,8 +62,8 @@ def application(request: Request, application_id: str, actor: Staff,
 @router.post("/applications/{application_id}/replay")
 def replay(request: Request, application_id: str, actor: Underwriter, _form: Form,
            context: Context) -> Response:
-    runtime = decision_runtime(context.sessions, get_web(request).load_model)
-    result = applications.replay_application(context.sessions, context.cipher, runtime,
+    runtime = decision_runtime(context.engine, get_web(request).load_model)
+    result = applications.replay_application(context.engine, context.cipher, runtime,
                                              application_id, actor=actor)
     return _detail(request, actor, context, application_id, replayed=result)
 
@@ -71,6 +71,6 @@ def replay(request: Request, application_id: str, actor: Underwriter, _form: For
 @router.post("/applications/{application_id}/review")
 def review(application_id: str, actor: Underwriter, form: Form, context: Context) -> Response:
     approve = form.get("decision") == "approve"
-    applications.review_referral(context.sessions, application_id, actor=actor,
+    applications.review_referral(context.engine, application_id, actor=actor,
                                  approve=approve, note=form.get("note", ""))
     return redirect(f"/console/applications/{application_id}?reviewed=1")

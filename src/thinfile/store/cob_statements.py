@@ -1,9 +1,11 @@
-"""The set-based SQL of close of business: one statement per step over every loan.
+"""Close of business in SQL: one statement group per step over every loan, and its runs.
 
 Every statement is portable SQL (SQLite ≥ 3.33 and PostgreSQL): integer day numbers, integer
 division, ``CASE`` instead of ``GREATEST``. Each step first sums what it will change per
 currency (for the aggregated journal entry), then changes it, in the same transaction. The
-formulas are those of ``thinfile.servicing.daily`` and ``thinfile.servicing.cob``.
+formulas are those of ``thinfile.servicing.daily`` and ``thinfile.servicing.cob``;
+:class:`CobRepository` runs them on the unit of work's connection (``uow.cob``), and also
+answers what postings ask of close of business: the last closed date and whether a date is open.
 
 An active loan is closed to its own ``cob_day`` or to the book's last finished date, whichever
 is later, so the batch never rewrites every loan just to move its date. A step closing ``x``
@@ -12,6 +14,20 @@ takes the loans closed to ``x − 1``: ``cob_day`` between ``:lo`` and ``:prev``
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from thinfile.store.hot import Hot
+from thinfile.store.servicing_tables import cob_runs, cob_steps
+
+__all__ = ["CobRepository", "Params"]
+
+Params = dict[str, int]
+"""A step's parameters: ``x`` (the date closed), ``prev``, ``lo``, ``scale``, ``max_grace``,
+``leap`` (see the module)."""
 
 _LOANS = ("SELECT id FROM servicing_loans WHERE status = 'active' "
           "AND cob_day BETWEEN :lo AND :prev")
@@ -197,3 +213,139 @@ MAX_GRACE = "SELECT COALESCE(MAX(grace_days), 0) FROM servicing_loans WHERE stat
 FIRST_OPEN_DAY = "SELECT MIN(cob_day) + 1 FROM servicing_loans WHERE status = 'active'"
 
 BOOK_DAY = "SELECT MAX(business_day) FROM servicing_cob_runs WHERE status = 'done'"
+
+
+_LAST_CLOSED = Hot(sa.select(sa.func.max(cob_runs.c.business_day)).where(
+    cob_runs.c.status == "done"))
+
+
+def _sums(conn: Connection, sql: str, params: Params) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sa.text(sql), params).mappings()]
+
+
+def _change(conn: Connection, sql: str, params: Params) -> int:
+    return int(conn.execute(sa.text(sql), params).rowcount)
+
+
+class CobRepository:
+    """Close-of-business runs, steps and statements on one connection (day numbers, see
+    ``servicing_codec.to_day``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # what postings ask
+
+    def last_closed_day(self) -> int | None:
+        """The newest business day close of business finished, if any."""
+        day = _LAST_CLOSED.scalar(self.conn, {})
+        return None if day is None else int(day)
+
+    def blocked_day(self, day: int) -> int | None:
+        """The newest business day that refuses a posting on ``day``: a run not yet finished,
+        or a finished run on or after ``day``; None when postings are open."""
+        found = self.conn.execute(sa.select(sa.func.max(cob_runs.c.business_day)).where(
+            (cob_runs.c.status != "done") | (cob_runs.c.business_day >= day))).scalar()
+        return None if found is None else int(found)
+
+    # runs and steps
+
+    def open_run(self, day: int) -> None:
+        """Record the run of ``day`` (unless it exists). On PostgreSQL the loans table is
+        locked until the commit: in-flight payments finish first, later ones see the run."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.text("LOCK TABLE servicing_loans IN EXCLUSIVE MODE"))
+        exists = self.conn.execute(sa.select(cob_runs.c.status).where(
+            cob_runs.c.business_day == day)).scalar()
+        if exists is None:
+            self.conn.execute(sa.insert(cob_runs).values(business_day=day, status="running"))
+
+    def steps_done(self, day: int) -> set[str]:
+        return set(self.conn.execute(sa.select(cob_steps.c.step).where(
+            cob_steps.c.business_day == day)).scalars())
+
+    def mark_step(self, day: int, step: str, rows: int) -> None:
+        self.conn.execute(sa.insert(cob_steps).values(business_day=day, step=step, rows=rows))
+
+    def finish_run(self, day: int) -> None:
+        self.conn.execute(sa.update(cob_runs).where(cob_runs.c.business_day == day)
+                          .values(status="done"))
+
+    def max_grace(self) -> int:
+        """The longest grace period of any active loan (days)."""
+        return int(self.conn.execute(sa.text(MAX_GRACE)).scalar_one())
+
+    def book_day(self) -> int | None:
+        """The book's last finished business day (every active loan is closed to it)."""
+        day = self.conn.execute(sa.text(BOOK_DAY)).scalar()
+        return None if day is None else int(day)
+
+    def first_unfinished_day(self) -> int | None:
+        day = self.conn.execute(sa.select(sa.func.min(cob_runs.c.business_day)).where(
+            cob_runs.c.status != "done")).scalar()
+        return None if day is None else int(day)
+
+    def first_open_day(self) -> int | None:
+        """The day after the earliest closed-to day of an active loan."""
+        day = self.conn.execute(sa.text(FIRST_OPEN_DAY)).scalar()
+        return None if day is None else int(day)
+
+    # the steps' statements
+
+    def loans_holding_credit(self, p: Params) -> list[int]:
+        """Loans holding overpayment while something has fallen due."""
+        return [int(i) for i in self.conn.execute(sa.text(HELD_CREDIT), p).scalars()]
+
+    def mark_due(self, p: Params) -> int:
+        return _change(self.conn, DUE, p)
+
+    def accrual_sums(self, p: Params) -> list[dict[str, Any]]:
+        """Per ``currency``: ``interest`` and ``fee`` the day accrues."""
+        return _sums(self.conn, ACCRUAL_SUMS, p)
+
+    def subsidy_sums(self, p: Params) -> list[dict[str, Any]]:
+        """Per ``currency``: merchant ``subsidy`` the day recognizes."""
+        return _sums(self.conn, SUBSIDY_SUMS, p)
+
+    def accrue(self, p: Params) -> int:
+        return _change(self.conn, ACCRUAL, p)
+
+    def recognize_subsidy(self, p: Params) -> int:
+        return _change(self.conn, SUBSIDY, p)
+
+    def grow_allowance(self, p: Params) -> None:
+        """Add the day's all-in allowance to each overdue installment."""
+        _change(self.conn, ALLOWANCE, p)
+
+    def late_fees(self, p: Params) -> list[dict[str, Any]]:
+        """The late fees falling today: ``loan_id``, ``n``, ``currency``, ``gross``, ``net``."""
+        return _sums(self.conn, LATE_FEES, p)
+
+    def charge_late_fees(self, charged: list[dict[str, Any]]) -> None:
+        """Charge each late fee (``loan_id``, ``n``, ``net``) to its installment and loan."""
+        self.conn.execute(sa.text(LATE_FEE_ROW), charged)
+        self.conn.execute(sa.text(LATE_FEE_LOAN), charged)
+
+    def penalty_sums(self, p: Params) -> list[dict[str, Any]]:
+        """Per ``currency``: penalty interest ``gross`` and ``net`` (within the allowance)."""
+        return _sums(self.conn, PENALTY_SUMS, p)
+
+    def charge_penalty(self, p: Params) -> int:
+        return _change(self.conn, PENALTY, p)
+
+    def move_buckets(self, p: Params) -> int:
+        """Record and make the day's delinquency bucket moves."""
+        _change(self.conn, BUCKET_HISTORY, p)
+        return _change(self.conn, BUCKET, p)
+
+    def charge_off_sums(self, p: Params) -> list[dict[str, Any]]:
+        """Per ``currency``: what the loans charged off today owe (``co_principal``,
+        ``co_interest``, ``co_fee``, ``co_penalty``) and their deferred ``subsidy``."""
+        return _sums(self.conn, CHARGE_OFF_SUMS, p)
+
+    def charge_off(self, p: Params) -> int:
+        return _change(self.conn, CHARGE_OFF, p)
+
+    def advance(self, p: Params) -> int:
+        """Mark the date finished: the book is closed to it."""
+        return _change(self.conn, ADVANCE, p)

@@ -1,0 +1,158 @@
+"""Applications with their stored decisions, the facts a decision reads, and the deny list.
+
+``ApplicationRepository.facts`` is the one statement a submission reads (the applicant's sealed
+profile, their consents, the velocity counts and the deny list); it and the insert are
+:class:`~thinfile.store.hot.Hot`. Changes to an application are version-checked: ``update``
+says whether the version still matched.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from thinfile.store.db import StoredRow
+from thinfile.store.decisioning_tables import applications, deny_list
+from thinfile.store.hot import Hot, HotRow
+from thinfile.store.identity_tables import applicants, consents
+
+__all__ = ["ApplicationRepository", "ConsentScope", "DenyListRepository"]
+
+ConsentScope = tuple[tuple[str, ...], str]
+"""Data categories (any of them) and the purpose a consent must cover, as stored values."""
+
+_WHEN = applications.c.submitted_at.type
+
+
+def _since(column: sa.Column[str], value: sa.ColumnElement[str], since: str) -> sa.ScalarSelect[
+        int]:
+    return sa.select(sa.func.count()).select_from(applications).where(
+        column == value, applications.c.submitted_at >= sa.bindparam(since, type_=_WHEN),
+    ).scalar_subquery()
+
+
+def _consented(scope: ConsentScope) -> sa.Exists:
+    categories, purpose = scope
+    return sa.exists().where(
+        consents.c.applicant_id == applicants.c.id,
+        # One bound value per category: a list would be an "expanding" parameter, whose SQL
+        # is rendered again on every execution of this hot statement.
+        consents.c.data_category.in_([sa.literal(c) for c in categories]),
+        consents.c.purpose == purpose, consents.c.revoked_at.is_(None))
+
+
+@functools.lru_cache(maxsize=16)
+def _facts(with_device: bool, credit: ConsentScope, alt: ConsentScope) -> Hot:
+    """One statement: the sealed profile, the consents, the velocity counts and the deny list
+    (hashes of ID number and phone as stored with the profile). Built once per shape, run with
+    ``applicant_id``, ``since_30d``, ``since_1d`` and ``device``."""
+    device = sa.bindparam("device", type_=sa.String)
+    listed: list[sa.ColumnElement[str]] = [applicants.c.id_number_hash, applicants.c.phone_hash]
+    if with_device:
+        listed.append(device)
+    by_device = (_since(applications.c.device_hash, device, "since_1d") if with_device
+                 else sa.literal(0))
+    return Hot(sa.select(
+        applicants.c.id, applicants.c.name_enc, applicants.c.id_number_enc,
+        applicants.c.phone_enc, applicants.c.id_number_hash, applicants.c.phone_hash,
+        _since(applications.c.id_number_hash, applicants.c.id_number_hash,
+               "since_30d").label("by_id"),
+        _since(applications.c.phone_hash, applicants.c.phone_hash, "since_30d").label("by_phone"),
+        by_device.label("by_device"),
+        sa.exists().where(deny_list.c.lookup_hash.in_(listed)).label("denied"),
+        _consented(credit).label("credit"),
+        _consented(alt).label("alt"),
+    ).where(applicants.c.id == sa.bindparam("applicant_id", type_=sa.String)))
+
+
+_INSERT = Hot(sa.insert(applications))  # built once: the values come as parameters
+
+
+class ApplicationRepository:
+    """Applications on one connection; who owns an application, a loan or a line by it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def facts(self, applicant_id: str, *, since_30d: datetime, since_1d: datetime,
+              device: str | None, credit: ConsentScope, alt: ConsentScope) -> HotRow | None:
+        """What a decision reads about an applicant in one statement: ``*_enc`` and the
+        ``*_hash`` columns of the profile, ``by_id`` / ``by_phone`` (applications since
+        ``since_30d``), ``by_device`` (since ``since_1d``), ``denied``, and whether a consent
+        covers ``credit`` and ``alt`` (``credit``, ``alt``). None for an unknown applicant."""
+        return _facts(device is not None, credit, alt).first(self.conn, {
+            "applicant_id": applicant_id, "since_30d": since_30d, "since_1d": since_1d,
+            "device": device})
+
+    def add(self, values: dict[str, Any]) -> None:
+        """Insert a decided application (every column's value given)."""
+        _INSERT.run(self.conn, values)
+
+    def get(self, application_id: str, *, lock: bool = False) -> StoredRow | None:
+        query = sa.select(applications).where(applications.c.id == application_id)
+        return self.conn.execute(query.with_for_update() if lock else query).first()
+
+    def newest(self, *, status: str | None = None, user_id: str | None = None,
+               limit: int) -> Sequence[StoredRow]:
+        """Newest first, optionally of one status or one user."""
+        query = sa.select(applications).order_by(applications.c.submitted_at.desc()).limit(limit)
+        if status:
+            query = query.where(applications.c.status == status)
+        if user_id:
+            query = query.where(applications.c.user_id == user_id)
+        return self.conn.execute(query).all()
+
+    def update(self, application_id: str, version: int, **values: Any) -> bool:
+        """Change the application if it is still at ``version`` (and move it to the next
+        version); False when someone changed it meanwhile."""
+        changed = self.conn.execute(sa.update(applications).where(
+            applications.c.id == application_id, applications.c.version == version).values(
+            **values, version=version + 1))
+        return changed.rowcount == 1
+
+    def owner(self, application_id: str) -> str | None:
+        return self._user_where(applications.c.id == application_id)
+
+    def owner_of_loan(self, loan_id: str) -> str | None:
+        """The user whose accepted offer opened ``loan_id``."""
+        return self._user_where(applications.c.loan_id == loan_id)
+
+    def owner_of_line(self, line_id: str) -> str | None:
+        """The user whose accepted offer opened credit line ``line_id``."""
+        return self._user_where(applications.c.credit_line_id == line_id)
+
+    def _user_where(self, condition: sa.ColumnElement[bool]) -> str | None:
+        row = self.conn.execute(sa.select(applications.c.user_id).where(condition)).first()
+        return None if row is None else str(row.user_id)
+
+    def loans_of_user(self, user_id: str) -> list[tuple[str, int]]:
+        """(application id, loan id) of every loan opened by the user's offers, newest first."""
+        rows = self.conn.execute(sa.select(applications.c.id, applications.c.loan_id).where(
+            applications.c.user_id == user_id, applications.c.loan_id.is_not(None))
+            .order_by(applications.c.submitted_at.desc())).all()
+        return [(str(r.id), int(r.loan_id)) for r in rows]
+
+    def lines_of_user(self, user_id: str) -> list[int]:
+        """The credit lines opened by the user's offers, newest first."""
+        rows = self.conn.execute(sa.select(applications.c.credit_line_id).where(
+            applications.c.user_id == user_id, applications.c.credit_line_id.is_not(None))
+            .order_by(applications.c.submitted_at.desc())).all()
+        return [int(r.credit_line_id) for r in rows]
+
+
+class DenyListRepository:
+    """Keyed hashes of ID numbers and phones whose applications are declined."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def put(self, lookup_hash: str, *, kind: str, reason: str, added_at: datetime) -> None:
+        """List ``lookup_hash`` (replacing an earlier listing of it)."""
+        self.conn.execute(sa.delete(deny_list).where(deny_list.c.lookup_hash == lookup_hash))
+        self.conn.execute(sa.insert(deny_list).values(lookup_hash=lookup_hash, kind=kind,
+                                                      reason=reason, added_at=added_at))

@@ -1,0 +1,142 @@
+"""Servicing transactions and the double-entry journal: append, look up, reverse, reconcile.
+
+The journal is append-only: a correction is a new entry that ``reverses`` another, and a
+reversed transaction is only flagged. The reconciliation queries (``LedgerRepository``'s
+``unbalanced`` … ``out_of_range``) sum the whole book in SQL for
+``thinfile.services.ledger.verify_ledger``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from thinfile.servicing import JournalEntry
+from thinfile.store.db import StoredRow
+from thinfile.store.servicing_repo import post_entries
+from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
+
+__all__ = ["LedgerRepository", "TransactionRepository"]
+
+
+class TransactionRepository:
+    """A loan's postings (payments, refunds, waivers, reversals …) on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, values: dict[str, Any]) -> int:
+        """Record a transaction; returns its id."""
+        return int(self.conn.execute(sa.insert(transactions).values(values)
+                                     .returning(transactions.c.id)).scalar_one())
+
+    def get(self, txn_id: int) -> StoredRow | None:
+        return self.conn.execute(sa.select(transactions).where(
+            transactions.c.id == txn_id)).first()
+
+    def by_key(self, idempotency_key: str) -> StoredRow | None:
+        """The transaction posted with ``idempotency_key``, if any."""
+        return self.conn.execute(sa.select(transactions).where(
+            transactions.c.idempotency_key == idempotency_key)).first()
+
+    def of_loan(self, loan_id: int) -> Sequence[StoredRow]:
+        """``id``, ``kind``, ``day``, ``amount`` and ``reversed`` of each, in posting order."""
+        return self.conn.execute(sa.select(
+            transactions.c.id, transactions.c.kind, transactions.c.day, transactions.c.amount,
+            transactions.c.reversed).where(transactions.c.loan_id == loan_id)
+            .order_by(transactions.c.id)).all()
+
+    def in_force(self, loan_id: int, kinds: Iterable[str]) -> Sequence[StoredRow]:
+        """The loan's transactions of ``kinds`` not reversed, in posting order."""
+        return self.conn.execute(sa.select(transactions).where(
+            transactions.c.loan_id == loan_id, transactions.c.kind.in_(list(kinds)),
+            transactions.c.reversed.is_(False)).order_by(transactions.c.id)).all()
+
+    def mark_reversed(self, txn_id: int) -> None:
+        self.conn.execute(sa.update(transactions).where(transactions.c.id == txn_id)
+                          .values(reversed=True))
+
+
+_UNBALANCED = """
+SELECT entry_id, currency, SUM(amount) AS off FROM servicing_journal_lines
+GROUP BY entry_id, currency HAVING SUM(amount) <> 0
+"""
+
+_GENERAL_LEDGER = """
+SELECT account, currency, SUM(amount) AS balance FROM servicing_journal_lines
+GROUP BY account, currency
+"""
+
+_OPEN = "l.status IN ('active', 'closed')"
+_SUB_LEDGER = f"""
+SELECT l.currency,
+  SUM(CASE WHEN {_OPEN} THEN i.principal_due - i.principal_paid ELSE 0 END) AS loans,
+  SUM(CASE WHEN {_OPEN} THEN i.interest_accrued - i.interest_paid ELSE 0 END) AS interest,
+  SUM(CASE WHEN {_OPEN} THEN i.fee_accrued - i.fee_paid ELSE 0 END) AS fee,
+  SUM(CASE WHEN {_OPEN} THEN i.penalty_due - i.penalty_paid ELSE 0 END) AS penalty
+FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id GROUP BY l.currency
+"""
+
+_LIABILITIES = """
+SELECT currency, SUM(credit) AS credit, SUM(subsidy - subsidy_recognized) AS deferred
+FROM servicing_loans GROUP BY currency
+"""
+
+_OUT_OF_RANGE = """
+SELECT COUNT(*) FROM servicing_installments WHERE principal_paid > principal_due
+  OR interest_paid > interest_accrued OR interest_accrued > interest_due
+  OR fee_paid > fee_accrued OR fee_accrued > fee_due OR penalty_paid > penalty_due
+  OR principal_paid < 0 OR interest_paid < 0 OR fee_paid < 0 OR penalty_paid < 0
+"""
+
+
+class LedgerRepository:
+    """Journal entries and their lines on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def post(self, entries: Iterable[JournalEntry], *, loan_id: int | None,
+             txn_id: int | None = None, cob_day: int | None = None) -> list[int]:
+        """Append entries and their lines; the new entry ids, in order."""
+        return post_entries(self.conn, entries, loan_id=loan_id, txn_id=txn_id, cob_day=cob_day)
+
+    def first_entry_of(self, txn_id: int) -> StoredRow | None:
+        """The first journal entry a transaction booked."""
+        return self.conn.execute(sa.select(journal_entries).where(
+            journal_entries.c.txn_id == txn_id).order_by(journal_entries.c.id)).first()
+
+    def lines_of(self, entry_id: int) -> Sequence[StoredRow]:
+        return self.conn.execute(sa.select(journal_lines).where(
+            journal_lines.c.entry_id == entry_id)).all()
+
+    def mark_reversal(self, entry_id: int, *, reverses: int, memo: str) -> None:
+        """Link entry ``entry_id`` to the entry it reverses."""
+        self.conn.execute(sa.update(journal_entries).where(journal_entries.c.id == entry_id)
+                          .values(reverses=reverses, memo=memo))
+
+    def unbalanced(self) -> Sequence[StoredRow]:
+        """``entry_id``, ``currency`` and ``off`` of every entry whose lines do not sum to 0."""
+        return self.conn.execute(sa.text(_UNBALANCED)).all()
+
+    def general_ledger(self) -> dict[tuple[str, str], int]:
+        """The journal's balance per (account, currency)."""
+        return {(r.account, r.currency): int(r.balance)
+                for r in self.conn.execute(sa.text(_GENERAL_LEDGER))}
+
+    def sub_ledger(self) -> Sequence[sa.RowMapping]:
+        """Per currency, what the open loans' installments owe: ``loans`` (principal),
+        ``interest``, ``fee``, ``penalty``."""
+        return self.conn.execute(sa.text(_SUB_LEDGER)).mappings().all()
+
+    def liabilities(self) -> Sequence[sa.RowMapping]:
+        """Per currency, overpayment held (``credit``) and subsidy not yet recognized
+        (``deferred``)."""
+        return self.conn.execute(sa.text(_LIABILITIES)).mappings().all()
+
+    def out_of_range(self) -> int:
+        """How many installments record more paid than owed, or a negative amount."""
+        return int(self.conn.execute(sa.text(_OUT_OF_RANGE)).scalar_one())

@@ -1,0 +1,101 @@
+"""The policy and model registry: versions, and which one is active (or the challenger)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from thinfile.store.db import StoredRow
+from thinfile.store.decisioning_tables import model_versions, policy_versions
+
+__all__ = ["ModelRepository", "PolicyRepository"]
+
+
+class PolicyRepository:
+    """Policy versions on one connection (``status``: active, challenger, candidate, retired)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, version: str) -> StoredRow | None:
+        return self.conn.execute(sa.select(policy_versions).where(
+            policy_versions.c.version == version)).first()
+
+    def exists(self, version: str) -> bool:
+        return self.conn.execute(sa.select(policy_versions.c.version).where(
+            policy_versions.c.version == version)).first() is not None
+
+    def has_active(self) -> bool:
+        return self.conn.execute(sa.select(policy_versions.c.version).where(
+            policy_versions.c.status == "active")).first() is not None
+
+    def add(self, values: dict[str, Any]) -> None:
+        self.conn.execute(sa.insert(policy_versions).values(values))
+
+    def all(self) -> Sequence[StoredRow]:
+        """Oldest first."""
+        return self.conn.execute(sa.select(policy_versions).order_by(
+            policy_versions.c.created_at)).all()
+
+    def live(self) -> Sequence[StoredRow]:
+        """The active policy and the challenger, if any."""
+        return self.conn.execute(sa.select(policy_versions).where(
+            policy_versions.c.status.in_(("active", "challenger")))).all()
+
+    def retire_active(self) -> None:
+        self._set(policy_versions.c.status == "active", status="retired", share="0")
+
+    def activate(self, version: str) -> None:
+        self._set(policy_versions.c.version == version, status="active", share="0")
+
+    def demote_challenger(self) -> None:
+        """The challenger, if any, back to candidate with no share of traffic."""
+        self._set(policy_versions.c.status == "challenger", status="candidate", share="0")
+
+    def make_challenger(self, version: str, share: str) -> None:
+        """``version`` becomes the challenger with ``share`` (never the active policy)."""
+        self._set(sa.and_(policy_versions.c.version == version,
+                          policy_versions.c.status != "active"), status="challenger",
+                  share=share)
+
+    def _set(self, where: sa.ColumnElement[bool], *, status: str, share: str) -> None:
+        self.conn.execute(sa.update(policy_versions).where(where)
+                          .values(status=status, share=share))
+
+
+class ModelRepository:
+    """Model versions on one connection (the artifact stays on disk at ``path``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def exists(self, version: str) -> bool:
+        return self.conn.execute(sa.select(model_versions.c.version).where(
+            model_versions.c.version == version)).first() is not None
+
+    def has_active(self) -> bool:
+        return self.conn.execute(sa.select(model_versions.c.version).where(
+            model_versions.c.status == "active")).first() is not None
+
+    def add(self, values: dict[str, Any]) -> None:
+        self.conn.execute(sa.insert(model_versions).values(values))
+
+    def active(self) -> StoredRow | None:
+        return self.conn.execute(sa.select(model_versions).where(
+            model_versions.c.status == "active")).first()
+
+    def all(self) -> Sequence[StoredRow]:
+        """``version`` and ``status`` of each, oldest first."""
+        return self.conn.execute(sa.select(model_versions.c.version, model_versions.c.status)
+                                 .order_by(model_versions.c.created_at)).all()
+
+    def retire_active(self) -> None:
+        self.conn.execute(sa.update(model_versions).where(model_versions.c.status == "active")
+                          .values(status="retired"))
+
+    def activate(self, version: str) -> None:
+        self.conn.execute(sa.update(model_versions).where(model_versions.c.version == version)
+                          .values(status="active"))
