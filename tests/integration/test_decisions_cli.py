@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from tests.support.cli import run
 from tests.support.decisioning import application
-from thinfile.cli.app import main
 from thinfile.decisioning import DEFAULT_POLICY_DIR
 from thinfile.scoring import train_model
 from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
@@ -21,14 +21,6 @@ def model_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("model")
     model.save(folder)
     return folder
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
 
 
 def test_decide_prints_a_replayable_decision_as_json(capsys, tmp_path, model_dir):

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thinfile.cli.app import main
+from tests.support.cli import run
 from thinfile.errors import RateCapExceededError
 from thinfile.loanmath import (
     Frequency,
@@ -91,14 +91,6 @@ def oracle_figures(flows: list[tuple[date, int]]) -> tuple[float, float]:
     """(monthly rate × 12, compounded) on the calendar, as disclosed (DOMAIN §2.2)."""
     rate = oracle_monthly_rate(flows)
     return rate * 12, (1 + rate) ** 12 - 1
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
 
 
 def repro_schedule():

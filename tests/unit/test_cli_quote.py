@@ -4,15 +4,7 @@ import sys
 
 import pytest
 
-from thinfile.cli.app import main
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
+from tests.support.cli import run
 
 
 def test_quote_json_matches_the_published_fee_plan(capsys):

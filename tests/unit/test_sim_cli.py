@@ -1,16 +1,8 @@
 import pandas as pd
 import pytest
 
-from thinfile.cli.app import main
+from tests.support.cli import run
 from thinfile.sim import APPLICANT_COLUMNS, PERFORMANCE_COLUMNS
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
