@@ -98,8 +98,7 @@ def _accrual(uow: UnitOfWork, x: date, p: Params) -> int:
 
 
 def _late_fee(uow: UnitOfWork, x: date, p: Params) -> int:
-    """The day's all-in allowance for each overdue installment, then late fees within it."""
-    uow.cob.grow_allowance(p)
+    """Late fees, each within its installment's all-in allowance (the day's included)."""
     fees = uow.cob.late_fees(p)
     charged = [row for row in fees if row["net"]]
     if charged:

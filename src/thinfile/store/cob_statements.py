@@ -98,7 +98,11 @@ UPDATE servicing_loans SET subsidy_recognized = {_SUBSIDY_TARGET} WHERE {_SUBSID
 _BASIS = "CAST(CASE WHEN :leap = 1 THEN l.leap_basis ELSE l.day_basis END AS BIGINT)"
 """The day's year basis: actual/actual loans divide by 366 on a day of a leap year."""
 _OVERDUE_BASE = "(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid)"
-_ROOM = "(i.default_allowance - i.default_charged)"
+_DAY_ALLOWANCE = f"({_OVERDUE_BASE} * l.all_in_cap_units / ({_BASIS} * :scale))"
+"""The all-in allowance an overdue installment earns on day ``:x`` (truncated)."""
+_ROOM = f"(i.default_allowance + {_DAY_ALLOWANCE} - i.default_charged)"
+"""The allowance not yet used, counting the day's: the late-fee step reads it before the
+penalty step stores the day's allowance (so each overdue row is written once a night)."""
 
 
 def _within(gross: str) -> str:
@@ -106,15 +110,6 @@ def _within(gross: str) -> str:
     for (``thinfile.servicing.cob._within``)."""
     return f"CASE WHEN {gross} < {_ROOM} THEN {gross} WHEN {_ROOM} > 0 THEN {_ROOM} ELSE 0 END"
 
-
-ALLOWANCE = f"""
-UPDATE servicing_installments AS i
-SET default_allowance = i.default_allowance
-    + {_OVERDUE_BASE} * l.all_in_cap_units / ({_BASIS} * :scale)
-FROM servicing_loans l
-WHERE l.id = i.loan_id AND l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
-  AND l.overdue_since_day IS NOT NULL AND i.due_day < :x AND {_OVERDUE_BASE} > 0
-"""
 
 _LATE_FEE = ("CASE WHEN l.late_fee < l.late_fee_cap - l.late_fees_charged THEN l.late_fee "
              "ELSE l.late_fee_cap - l.late_fees_charged END")
@@ -142,22 +137,28 @@ UPDATE servicing_loans SET late_fees_charged = late_fees_charged + :net WHERE id
 
 _PENALTY = ("(2 * (i.principal_due - i.principal_paid) * l.penalty_rate_units "
             f"+ {_BASIS} * :scale) / (2 * {_BASIS} * :scale)")
-_PENALTY_WHERE = """l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
-  AND l.overdue_since_day IS NOT NULL AND l.overdue_since_day + l.grace_days < :x
-  AND i.due_day + l.grace_days < :x AND i.principal_due > i.principal_paid"""
+_PENALTY_DUE = """l.overdue_since_day + l.grace_days < :x AND i.due_day + l.grace_days < :x
+  AND i.principal_due > i.principal_paid"""
+_OVERDUE_ROWS = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
+  AND l.overdue_since_day IS NOT NULL AND i.due_day < :x AND {_OVERDUE_BASE} > 0"""
+_DAY_PENALTY = f"CASE WHEN {_PENALTY_DUE} THEN {_within(_PENALTY)} ELSE 0 END"
 
 PENALTY_SUMS = f"""
 SELECT l.currency, SUM({_PENALTY}) AS gross, SUM({_within(_PENALTY)}) AS net
 FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
-WHERE {_PENALTY_WHERE} GROUP BY l.currency
+WHERE {_OVERDUE_ROWS} AND {_PENALTY_DUE} GROUP BY l.currency
 """
 
 PENALTY = f"""
-UPDATE servicing_installments AS i SET penalty_due = i.penalty_due + {_within(_PENALTY)},
-  default_charged = i.default_charged + {_within(_PENALTY)}
+UPDATE servicing_installments AS i
+SET default_allowance = i.default_allowance + {_DAY_ALLOWANCE},
+    penalty_due = i.penalty_due + {_DAY_PENALTY},
+    default_charged = i.default_charged + {_DAY_PENALTY}
 FROM servicing_loans l
-WHERE l.id = i.loan_id AND {_PENALTY_WHERE} AND {_within(_PENALTY)} > 0
+WHERE l.id = i.loan_id AND {_OVERDUE_ROWS}
 """
+"""Each overdue installment once a night: the day's allowance stored, and a day of penalty
+interest within it where the grace days are over (all from the row as it was)."""
 
 _NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESCE(
   (SELECT r.label FROM servicing_bucket_ranges r
@@ -313,10 +314,6 @@ class CobRepository:
     def recognize_subsidy(self, p: Params) -> int:
         return _change(self.conn, SUBSIDY, p)
 
-    def grow_allowance(self, p: Params) -> None:
-        """Add the day's all-in allowance to each overdue installment."""
-        _change(self.conn, ALLOWANCE, p)
-
     def late_fees(self, p: Params) -> list[dict[str, Any]]:
         """The late fees falling today: ``loan_id``, ``n``, ``currency``, ``gross``, ``net``."""
         return _sums(self.conn, LATE_FEES, p)
@@ -331,6 +328,7 @@ class CobRepository:
         return _sums(self.conn, PENALTY_SUMS, p)
 
     def charge_penalty(self, p: Params) -> int:
+        """Store each overdue installment's day of allowance and charge its penalty."""
         return _change(self.conn, PENALTY, p)
 
     def move_buckets(self, p: Params) -> int:
