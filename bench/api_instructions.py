@@ -113,7 +113,7 @@ async def open_loans(client: InProcess, people: list[tuple[str, str, str]]) -> l
 
 
 async def measure(phase: str, url: str, requests: int) -> None:
-    from thinfile.api import create_app
+    from thinfile.app import create_app
     from thinfile.settings import Settings
 
     client = InProcess(create_app(Settings(database_url=url, argon2_time_cost=1,

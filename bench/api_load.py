@@ -156,7 +156,7 @@ def wait_ready(deadline: float) -> None:
 
 def seed(url: str, n: int) -> list[tuple[str, str, str]]:
     """``n`` borrowers with a profile and consents: (token, applicant id, birth date)."""
-    from thinfile.api.context import build_context
+    from thinfile.http import build_context
     from thinfile.security.tokens import TokenClaims
     from thinfile.services import consent, identity
     from thinfile.services.consent import DataCategory, Purpose

@@ -7,7 +7,7 @@ import base64
 import sqlalchemy as sa
 
 from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
-from thinfile.api import create_app
+from thinfile.app import create_app
 from thinfile.security.crypto import pii_cipher
 from thinfile.services.identity_keys import reencrypt_personal_data
 from thinfile.settings import DEV_PII_KEY

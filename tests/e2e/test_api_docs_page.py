@@ -3,7 +3,7 @@
 import re
 
 from tests.e2e.api_harness import TestClient
-from thinfile.api import create_app
+from thinfile.app import create_app
 from thinfile.settings import Settings
 
 

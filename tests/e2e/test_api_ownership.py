@@ -4,8 +4,8 @@ The test walks the app's OpenAPI document, so a route added later is covered the
 added: Bob (a borrower) calls every operation with Alice's ids in the path (and in any body
 field named like an owned resource). Routes with ids in the path must refuse him (403/404);
 routes without must not show him any of Alice's data. A new kind of id in a path fails the
-test until it is added to ``alice_ids`` below (and registered with
-``thinfile.api.register_owned_resource`` if borrowers own it).
+test until it is added to ``alice_ids`` below (and to the table
+``thinfile.http.OWNED_RESOURCES`` if borrowers own it).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
-from thinfile.api import Idempotent, count_decision, create_app, require_owner_or_role
+from thinfile.api import Idempotent, count_decision, require_owner_or_role
+from thinfile.app import create_app
 from thinfile.errors import InvalidInputError
 from thinfile.services.audit import AuditDraft
 from thinfile.services.identity_records import Actor

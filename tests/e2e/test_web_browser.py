@@ -22,8 +22,8 @@ from fastapi import FastAPI
 
 from tests.e2e.test_web_pages import PASSWORD, build_app, id_number, seed
 from tests.support.environment import REPO, in_ci
-from thinfile.api.context import AppContext
 from thinfile.decisioning import DEFAULT_POLICY_DIR, load_policy
+from thinfile.http import AppContext
 from thinfile.security.roles import Role
 from thinfile.services.applications import MIN_READING_SECONDS, accept_offer
 from thinfile.services.identity_records import SYSTEM, Actor

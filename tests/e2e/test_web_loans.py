@@ -26,7 +26,7 @@ from tests.e2e.test_web_pages import (
     web_settings,
 )
 from tests.support.databases import fresh_database_url, require_postgres
-from thinfile.api.context import AppContext
+from thinfile.http import AppContext
 from thinfile.security.roles import Role
 from thinfile.services import cob, identity, loans
 from thinfile.services.audit import AuditDraft

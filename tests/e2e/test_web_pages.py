@@ -12,8 +12,8 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.support.decisioning import Reason, Score
-from thinfile.api import create_app
-from thinfile.api.context import AppContext
+from thinfile.app import create_app
+from thinfile.http import AppContext
 from thinfile.security.pii import id_check_character
 from thinfile.security.roles import Role
 from thinfile.services import identity

@@ -1,15 +1,15 @@
-"""thinfile's HTTP service (FastAPI): ``create_app(settings)`` and the shared dependencies.
+"""thinfile's HTTP API (FastAPI): the ``/v1`` routers and their dependencies.
 
-See ``docs.md`` in this package for the auth and ownership model and how to add a router.
+``install_api(app)`` mounts the API on an app; :func:`thinfile.app.create_app` builds the app
+with the pages beside it. The request context, the caller's token and the ownership check are
+shared with the pages in :mod:`thinfile.http`. See ``docs.md`` in this package for the auth
+and ownership model and how to add a router.
 """
 
-from thinfile.api.app import API_PREFIX, V1_ROUTERS, create_app
+from thinfile.api.app import API_DESCRIPTION, API_PREFIX, V1_ROUTERS, install_api
 from thinfile.api.deps import (
-    Context,
     Principal,
     current_principal,
-    ensure_owner_or_role,
-    register_owned_resource,
     require_owner_or_role,
     require_roles,
 )
@@ -18,18 +18,16 @@ from thinfile.api.metrics import count_decision
 from thinfile.api.ratelimits import LimitApplications
 
 __all__ = [
+    "API_DESCRIPTION",
     "API_PREFIX",
     "V1_ROUTERS",
-    "Context",
     "Idempotent",
     "IdempotentRequest",
     "LimitApplications",
     "Principal",
     "count_decision",
-    "create_app",
     "current_principal",
-    "ensure_owner_or_role",
-    "register_owned_resource",
+    "install_api",
     "require_owner_or_role",
     "require_roles",
 ]

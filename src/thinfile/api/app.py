@@ -1,28 +1,21 @@
-"""The app factory: ``create_app(settings)`` builds the whole HTTP service.
+"""The API's part of the app: ``install_api(app)`` mounts the routers under ``/v1``, the
+error handlers, the docs page and the security schemes of the OpenAPI spec.
 
-Nothing connects at import time. ``create_app`` validates the settings (refusing development
-secrets in production), builds the engine lazily, and on start-up applies the migrations.
+The app itself — context, start-up, middleware, the API beside the pages — is put together by
+:func:`thinfile.app.create_app`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
-from thinfile.api.context import build_context
 from thinfile.api.deps import API_KEY, BEARER, requires_sign_in
 from thinfile.api.docs_ui import install_docs
 from thinfile.api.errors import ERROR_RESPONSES, install_error_handlers
-from thinfile.api.limits import BodySizeLimitMiddleware
-from thinfile.api.metrics import MetricsMiddleware
 from thinfile.api.routers import (
     applicants,
     applications,
@@ -33,12 +26,8 @@ from thinfile.api.routers import (
     staff_decisions,
     staff_servicing,
 )
-from thinfile.api.runtime import register_models, scoring_model_loader
-from thinfile.services.policies import ModelLoader
-from thinfile.settings import Settings
-from thinfile.store.migrate import upgrade
 
-__all__ = ["API_PREFIX", "V1_ROUTERS", "create_app", "document_security"]
+__all__ = ["API_DESCRIPTION", "API_PREFIX", "V1_ROUTERS", "document_security", "install_api"]
 
 API_PREFIX = "/v1"
 
@@ -49,7 +38,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     staff_decisions.router, staff_servicing.router,
 )
 
-_DESCRIPTION = """\
+API_DESCRIPTION = """\
 thinfile's HTTP API: accounts, applicant profiles and consent, applications and decisions,
 offers with their all-in cost statements, loans, credit lines and payments, and the staff's
 queue, servicing, close of business, policies, models and simulations. Errors are always
@@ -61,44 +50,16 @@ Borrowers and staff sign in at `POST /v1/auth/sign-in` and send `Authorization: 
 """
 
 
-def create_app(settings: Settings | None = None, *,
-               extra_routers: tuple[APIRouter, ...] = (), load_model: ModelLoader | None = None,
-               model_dir: Path | None = None) -> FastAPI:
-    """The service for ``settings`` (default: read from ``THINFILE_*``).
-
-    Decisions load models with ``load_model`` (default :mod:`thinfile.scoring`); ``model_dir``
-    (default ``THINFILE_MODEL_DIR``) is registered with the shipped policy at start-up.
-    """
-    settings = (settings or Settings.from_environment()).check_secrets()
-    context = build_context(settings)
-    model_dir = model_dir or settings.model_dir
-    threads = settings.threads
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        if settings.migrate_on_start:
-            await run_in_threadpool(upgrade, context.engine)
-        await run_in_threadpool(register_models, app, context, model_dir)
-        yield
-        context.engine.dispose()
-
-    app = FastAPI(title="thinfile", version="1", description=_DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+def install_api(app: FastAPI, *, extra_routers: tuple[APIRouter, ...] = ()) -> None:
+    """Serve the API from ``app``: the docs page, the error handlers, ``/healthz``,
+    ``/readyz``, ``/metrics``, and :data:`V1_ROUTERS` (then ``extra_routers``) under
+    :data:`API_PREFIX`."""
     install_docs(app)
-    app.state.context = context
-    app.state.model_loader = load_model or scoring_model_loader
     install_error_handlers(app)
     app.include_router(health.router)
     for router in (*V1_ROUTERS, *extra_routers):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    from thinfile.web import install_web  # the pages import the API's dependencies
-
-    install_web(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware)
     document_security(app, (health.router, *V1_ROUTERS, *extra_routers))
-    return app
 
 
 def _signs_in(dependant: Dependant) -> bool:

@@ -1,14 +1,12 @@
-"""Who is calling, and may they: the dependencies every route uses.
+"""Who is calling the API, and may they: the dependencies every route uses.
 
 * :func:`current_principal` — the signed-in caller, from ``Authorization: Bearer <token>``
   (borrowers and staff) or ``X-API-Key: <key>`` (merchants and systems); 401 otherwise.
 * :func:`require_roles` — the caller must hold one of the roles; 403 otherwise.
-* :func:`require_owner_or_role` — **the one ownership check**: every owned resource named in the
-  path (``{applicant_id}``, ``{consent_id}``, and whatever is added with
-  :func:`register_owned_resource`) must belong to the caller, unless the caller holds one of the
-  given staff roles. Anything not theirs looks exactly like something that does not exist (404),
-  so a borrower cannot even learn that another borrower's id is valid.
-* :func:`ensure_owner_or_role` — the same check for an id that arrives in a request body.
+* :func:`require_owner_or_role` — the shared ownership check
+  (:mod:`thinfile.http.ownership`) on every ``*_id`` in the path, unless the caller holds one
+  of the given staff roles. For an id in a request body, call
+  :func:`thinfile.http.ensure_owner_or_role`.
 """
 
 from __future__ import annotations
@@ -20,38 +18,30 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from thinfile.api.context import AppContext, context_dependency, get_context
-from thinfile.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from thinfile.errors import AuthenticationError, PermissionDeniedError
+from thinfile.http import actor_of_token, ensure_owner_or_role, get_context, path_ids
 from thinfile.security.roles import Role
-from thinfile.services import consent, identity, ownership
+from thinfile.services import identity
 from thinfile.services.identity_records import Actor
-from thinfile.services.ownership import OwnerResolver
 
 __all__ = [
     "API_KEY",
     "BEARER",
-    "Context",
-    "OwnerResolver",
     "Principal",
     "authenticating",
-    "client_address",
     "current_principal",
-    "ensure_owner_or_role",
-    "owned_resources",
-    "register_owned_resource",
     "require_owner_or_role",
     "require_roles",
     "requires_sign_in",
 ]
-
-Context = Annotated[AppContext, Depends(context_dependency)]
 
 # The dependencies below are ``async``: FastAPI runs a plain ``def`` dependency in the thread
 # pool, a round trip per dependency per request. They do database work (an API key, an owner
 # not yet known) in the pool explicitly. Each reads the request itself rather than through
 # sub-dependencies: FastAPI solves every dependency of every request anew, and the chain of
 # small ones (context, bearer scheme, key scheme, principal) cost more than the decision it
-# guarded. The two schemes are documented in the OpenAPI spec by :func:`document_security`.
+# guarded. The two schemes are documented in the OpenAPI spec by
+# :func:`thinfile.api.app.document_security`.
 
 BEARER = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/sign-in")
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -62,7 +52,7 @@ _AUTHENTICATING: set[Callable[..., object]] = set()
 
 
 def authenticating(dependency: F) -> F:
-    """Mark ``dependency`` as one that authenticates (see :func:`document_security`)."""
+    """Mark ``dependency`` as one that authenticates (see ``document_security``)."""
     _AUTHENTICATING.add(dependency)
     return dependency
 
@@ -70,35 +60,6 @@ def authenticating(dependency: F) -> F:
 def requires_sign_in(call: Callable[..., object] | None) -> bool:
     """Whether ``call`` is a dependency that authenticates the caller."""
     return call in _AUTHENTICATING
-
-_OWNED: dict[str, OwnerResolver] = {
-    "applicant_id": identity.owner_of_applicant,
-    "consent_id": consent.owner_of_consent,
-}
-_STABLE = {"applicant_id", "consent_id"}
-
-
-def register_owned_resource(path_param: str, resolver: OwnerResolver, *,
-                            stable: bool = False) -> None:
-    """Declare that ``{path_param}`` names a resource owned by a user (e.g. ``loan_id``).
-
-    ``stable``: once the resource exists its owner never changes (ids are never reused), so
-    each process remembers the owners it has looked up and asks the database only once.
-    """
-    _OWNED[path_param] = resolver
-    if stable:
-        _STABLE.add(path_param)
-    else:
-        _STABLE.discard(path_param)
-
-
-def owned_resources() -> frozenset[str]:
-    """The path parameters the ownership check knows."""
-    return frozenset(_OWNED)
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 _PRINCIPAL = "thinfile.principal"
@@ -120,8 +81,7 @@ async def _authenticate(request: Request) -> Actor:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
-        claims = context.tokens.verify(token)
-        return Actor(user_id=claims.user_id, role=claims.role)
+        return actor_of_token(context, token)
     api_key = request.headers.get("x-api-key")
     if api_key:
         return await run_in_threadpool(identity.authenticate_api_key, context.engine, api_key)
@@ -148,42 +108,6 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
     return dependency
 
 
-def _not_found(name: str, value: str) -> NotFoundError:
-    return NotFoundError(f"no such {name.removesuffix('_id')}", field=name, value=value)
-
-
-def ensure_owner_or_role(context: AppContext, principal: Actor, resources: dict[str, str],
-                         roles: frozenset[Role]) -> None:
-    """Raise unless every resource in ``resources`` (param name → id) is the caller's, or the
-    caller holds one of ``roles``. Unknown parameter names fail closed."""
-    if principal.role in roles:
-        return
-    unknown = {}
-    for name, value in resources.items():
-        if name not in _OWNED:
-            raise PermissionDeniedError(f"{name} is not an owned resource; staff only")
-        owner = context.owners.get((name, value))
-        if owner is None:
-            unknown[name] = value
-        elif owner != principal.user_id:
-            raise _not_found(name, value)
-    if not unknown:
-        return
-    asked = list(unknown.items())
-    owners = ownership.owners_of(context.engine, [(_OWNED[name], value) for name, value in asked])
-    for (name, value), owner in zip(asked, owners, strict=True):
-        if owner is not None and name in _STABLE:
-            context.owners.remember((name, value), owner)
-        if owner != principal.user_id:
-            raise _not_found(name, value)
-
-
-def _known_owner(context: AppContext, principal: Actor, resources: dict[str, str]) -> bool:
-    """True when every resource is registered and remembered as the caller's."""
-    return all(name in _OWNED and context.owners.get((name, value)) == principal.user_id
-               for name, value in resources.items())
-
-
 def require_owner_or_role(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
     """A dependency admitting the owner of every resource in the path, or staff in ``roles``.
 
@@ -195,10 +119,11 @@ def require_owner_or_role(*roles: Role) -> Callable[[Request], Awaitable[Actor]]
     async def dependency(request: Request) -> Actor:
         context = get_context(request)
         principal = await current_principal(request)
-        named = {k: str(v) for k, v in request.path_params.items() if k.endswith("_id")}
+        named = path_ids(request)
         if not named and principal.role not in allowed:
             raise PermissionDeniedError(f"a {principal.role.value} may not do this")
-        if principal.role not in allowed and not _known_owner(context, principal, named):
+        if principal.role not in allowed and not context.ownership.is_known_owner(principal,
+                                                                                  named):
             await run_in_threadpool(ensure_owner_or_role, context, principal, named, allowed)
         return principal
 

@@ -24,8 +24,8 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from thinfile.api.context import AppContext, get_context
 from thinfile.api.deps import authenticating, current_principal
+from thinfile.http import AppContext, get_context
 from thinfile.services.idempotency import Answer, Done, IdempotencyClaim, run_once
 from thinfile.services.uow import UnitOfWork
 

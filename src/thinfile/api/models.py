@@ -1,4 +1,8 @@
-"""API models (``XCreate`` in, ``XPublic`` out): separate from tables and from service records."""
+"""API models (``XCreate`` in, ``XPublic`` out): separate from tables and from service records.
+
+The account forms (``SignUp``, ``SignIn``, ``ApplicantCreate``) are shared with the pages and
+live in :mod:`thinfile.http.accounts`; they are listed here with the others.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from thinfile.http.accounts import ApplicantCreate, SignIn, SignUp
 from thinfile.security.roles import Role
 from thinfile.services.consent import DataCategory, Purpose
 
@@ -26,28 +31,11 @@ __all__ = [
     "UserPublic",
 ]
 
-EMAIL = r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(\.[A-Za-z0-9\-]{1,63})+$"
 _ID = Field(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class SignUp(_In):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
-
-    email: str = Field(max_length=254, pattern=EMAIL)
-    password: str = Field(min_length=10, max_length=128)
-
-
-class SignIn(_In):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
-
-    email: str = Field(max_length=254, pattern=EMAIL)
-    password: str = Field(min_length=1, max_length=128)
 
 
 class StaffUserCreate(SignUp):
@@ -85,15 +73,6 @@ class ApiKeyCreated(BaseModel):
     name: str
     prefix: str
     key: str = Field(description="The secret key; shown only this once")
-
-
-class ApplicantCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"name": "王小明", "id_number": "11010519491231002X", "phone": "13812345678"}]})
-
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(pattern=r"^\d{17}[\dXx]$", description="居民身份证号码, 18 characters")
-    phone: str = Field(pattern=r"^[+\d][\d \-]{9,18}$", description="Mainland mobile number")
 
 
 class ApplicantPublic(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from thinfile.api.models_applications import YUAN
+from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 
 __all__ = [
     "AmountCreate",
@@ -33,6 +34,10 @@ __all__ = [
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+_REASON = (f"Why, {REASON_MIN_CHARS} to {REASON_MAX_CHARS} characters once stripped (kept on "
+           "the journal entry and in the audit log; the console asks the same)")
 
 
 class ApplicationSummaryPublic(BaseModel):
@@ -69,7 +74,8 @@ class ReplayPublic(BaseModel):
 class ReasonCreate(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "fraud confirmed"}]})
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS,
+                        description=_REASON)
 
 
 class AmountCreate(_In):
@@ -85,8 +91,8 @@ class WaiverCreate(_In):
 
     amount: str = Field(pattern=YUAN, description="Yuan to waive, at most what is owed of "
                         "that kind")
-    reason: str = Field(min_length=1, max_length=500, description="Why (kept on the journal "
-                        "entry and in the audit log)")
+    reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS,
+                        description=_REASON)
     kind: Literal["fee", "penalty"] | None = Field(
         default=None, description="fee: fees accrued and unpaid (late fees included); "
         "penalty: penalty interest (罚息); absent: penalty first, then fees")

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 
-from thinfile.api.context import get_context
-from thinfile.api.deps import client_address
+from thinfile.http import client_address, get_context
 
 __all__ = ["LimitApplications", "LimitSignUp", "limit_applications", "limit_sign_up"]
 

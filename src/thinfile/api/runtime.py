@@ -21,9 +21,9 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from thinfile.api.context import AppContext, get_context
 from thinfile.decisioning import Scorer
 from thinfile.errors import InvalidInputError
+from thinfile.http import AppContext, get_context
 from thinfile.services.identity_records import SYSTEM
 from thinfile.services.policies import (
     DecisionRuntime,

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Engine
 
-    from thinfile.api.context import AppContext
+    from thinfile.http import AppContext
     from thinfile.services.demo import DemoLender
 
 
@@ -108,7 +108,7 @@ def demo(
 
 def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int,
              borrowers: int, population: int) -> dict[str, object]:
-    from thinfile.api.context import build_context
+    from thinfile.http import build_context
     from thinfile.services.audit import verify_audit_chain
     from thinfile.services.ledger import verify_ledger
     from thinfile.settings import Settings
@@ -268,7 +268,7 @@ def _serve(console: Console, url: str, folder: Path, host: str, port: int,
            borrower: str) -> None:
     import uvicorn
 
-    from thinfile.api import create_app
+    from thinfile.app import create_app
     from thinfile.services.demo import DEMO_PASSWORD, STAFF
     from thinfile.settings import Settings
 

@@ -43,15 +43,15 @@ def register(app: typer.Typer) -> None:
 
 def worker_app() -> FastAPI:
     """The app factory each worker process calls (settings from THINFILE_*)."""
-    from thinfile.api import create_app
+    from thinfile.app import create_app
 
     return create_app(load_settings())
 
 
 def _prepare_once(settings: Settings) -> None:
     """Migrate and register the shipped policy and model before the workers start."""
-    from thinfile.api import create_app
     from thinfile.api.runtime import register_models
+    from thinfile.app import create_app
     from thinfile.store.migrate import upgrade
 
     app = create_app(settings)
@@ -77,7 +77,7 @@ def serve(
 
     settings = load_settings()
     if workers == 1:
-        from thinfile.api import create_app
+        from thinfile.app import create_app
 
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
                     server_header=False, access_log=access_log)

@@ -1,7 +1,8 @@
 """Accept an offer or decline them: the borrower's answer to an approved application.
 
 Accepting records the borrower's confirmation of the all-in cost statement (read for at least
-:data:`MIN_READING_SECONDS`) and opens and disburses the loan — or opens the revolving line and
+:data:`MIN_READING_SECONDS`, as :func:`seconds_read` counts it from the moment it was shown)
+and opens and disburses the loan — or opens the revolving line and
 draws on it — on the given business date, all in one unit of work with its audit row.
 ``accept_today`` is the same inside a caller's unit of work on the current business date, its
 audit row returned for the caller to append last (the API runs it with its idempotency key).
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +36,8 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import ServicingProduct, standard_product
 
 __all__ = ["MIN_READING_SECONDS", "OFFER_DECLINED", "AcceptedOffer", "accept_in_unit",
-           "accept_offer", "accept_today", "decline_offer", "offer_product"]
+           "accept_offer", "accept_today", "decline_offer", "ensure_statement_read",
+           "offer_product", "seconds_read"]
 
 
 MIN_READING_SECONDS = 10
@@ -76,6 +78,29 @@ def offer_product(offer: Mapping[str, object], terms: LoanTerms) -> ServicingPro
     return replace(product, defaults=DefaultTerms.from_dict(dict(disclosed)))
 
 
+def seconds_read(*, shown_at: datetime | None, claimed: float | None = None,
+                 now: datetime | None = None) -> float:
+    """How long the borrower has had the all-in cost statement: the time from ``shown_at``
+    (a naive time is UTC) to ``now`` (default: the clock now), never less than 0 nor more than
+    ``claimed`` (what the client reports); ``claimed`` alone when the moment shown is not
+    known, and 0 when neither is."""
+    if shown_at is None:
+        return claimed or 0.0
+    shown = shown_at if shown_at.tzinfo else shown_at.replace(tzinfo=UTC)
+    elapsed = max(((now or now_utc()) - shown).total_seconds(), 0.0)
+    return elapsed if claimed is None else min(claimed, elapsed)
+
+
+def ensure_statement_read(seconds: float) -> None:
+    """Refuse an acceptance whose cost statement was read for less than
+    :data:`MIN_READING_SECONDS` (field ``seconds_read``)."""
+    if seconds < MIN_READING_SECONDS:
+        raise InvalidInputError(
+            f"the cost statement must be read for at least {MIN_READING_SECONDS} seconds",
+            field="seconds_read", value=round(seconds, 1),
+            remedy="read the statement, then confirm again")
+
+
 def _acceptable(row: Any, actor: Actor, offer: int,
                 seconds_read: float) -> dict[str, object]:
     if row.user_id != actor.user_id:
@@ -83,11 +108,7 @@ def _acceptable(row: Any, actor: Actor, offer: int,
     if row.status != "approved" or row.accepted_offer is not None:
         raise ConflictError("this application has no open offer to accept",
                             field="application_id", value=row.id)
-    if seconds_read < MIN_READING_SECONDS:
-        raise InvalidInputError(
-            f"the cost statement must be read for at least {MIN_READING_SECONDS} seconds",
-            field="seconds_read", value=round(seconds_read, 1),
-            remedy="read the statement, then confirm again")
+    ensure_statement_read(seconds_read)
     offers = json.loads(str(row.decision_json))["offers"]
     if not 0 <= offer < len(offers):
         raise InvalidInputError(f"choose an offer from 0 to {len(offers) - 1}", field="offer",

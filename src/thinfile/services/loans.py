@@ -29,6 +29,7 @@ from thinfile.services.loan_postings import (
     persist,
     receipt_audit,
 )
+from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Account,
@@ -224,6 +225,7 @@ def record_merchant_refund(engine: Engine, loan_id: int, amount: Money, on: date
 
 def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
     """:func:`charge_off_loan` inside the caller's unit of work (the caller commits)."""
+    reason = staff_reason(reason)
     return _post_in_unit(uow, loan_id, on, "charge-off", 0, None,
                          lambda loan: charge_off(loan, on, reason=reason))
 
@@ -232,12 +234,14 @@ def charge_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str,
                     actor: str | None = None) -> Receipt:
     """Charge the loan off now (核销), e.g. for fraud or death, ahead of the days-past-due rule.
     With ``actor``, audited as ``loan.charge_off`` in the same transaction."""
+    reason = staff_reason(reason)
     return in_own_unit(engine, lambda uow: charge_off_in_unit(uow, loan_id, on, reason=reason),
                        _audited(actor, reason=reason))
 
 
 def write_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
     """:func:`write_off_loan` inside the caller's unit of work (the caller commits)."""
+    reason = staff_reason(reason)
     return _post_in_unit(uow, loan_id, on, "write-off", 0, None,
                          lambda loan: write_off(loan, on, reason=reason))
 
@@ -245,6 +249,7 @@ def write_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -
 def write_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str,
                    actor: str | None = None) -> Receipt:
     """Write the loan off and stop collecting (audited as ``loan.write_off`` with ``actor``)."""
+    reason = staff_reason(reason)
     return in_own_unit(engine, lambda uow: write_off_in_unit(uow, loan_id, on, reason=reason),
                        _audited(actor, reason=reason))
 
@@ -281,6 +286,7 @@ def refund_loan_overpayment(engine: Engine, loan_id: int, amount: Money, on: dat
 def waive_fees_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, *,
                        reason: str, target: WaiverTarget | None = None) -> Receipt:
     """:func:`waive_loan_fees` inside the caller's unit of work (the caller commits)."""
+    reason = staff_reason(reason)
     return _post_in_unit(uow, loan_id, on, "fee-waiver", amount.fen, amount.currency,
                          lambda loan: waive_fees(loan, amount, on, reason=reason,
                                                  target=target),
@@ -292,6 +298,7 @@ def waive_loan_fees(engine: Engine, loan_id: int, amount: Money, on: date, *, re
     """Waive fees or penalty interest (费用减免): ``target`` ``fee``, ``penalty``, or ``None``
     for penalty first, then fees. The receipt's ``amount`` is what was waived. With
     ``actor``, audited as ``loan.fee_waiver`` in the same transaction."""
+    reason = staff_reason(reason)
     return in_own_unit(engine, lambda uow: waive_fees_in_unit(
         uow, loan_id, amount, on, reason=reason, target=target),
         _audited(actor, target=target.value if target else None, reason=reason))

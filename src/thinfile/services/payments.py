@@ -35,6 +35,7 @@ from thinfile.services.loan_postings import (
     refuse_closed,
     stored_events,
 )
+from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Account,
@@ -273,6 +274,7 @@ def reverse_today(uow: UnitOfWork, actor: str, txn_id: int, *,
                   reason: str = "") -> tuple[Reversal, AuditDraft]:
     """Reverse a payment in ``uow`` on the current business date (read in the same
     transaction); the reversal and its audit row, which the caller appends last."""
+    reason = staff_reason(reason)
     done = reverse_in_unit(uow, txn_id, business_date_in(uow), reason=reason)
     return done, reversal_audit(actor, done, reason=reason)
 
@@ -284,8 +286,10 @@ def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "",
 
     The ledger gets the exact reversal of the payment's entry plus, when later history
     changes (penalty, allocation of later payments), one adjustment entry. With ``actor``,
-    audited as ``payment.reverse`` (``loan.fee_waiver_reverse``) in the same transaction.
+    audited as ``payment.reverse`` (``loan.fee_waiver_reverse``) in the same transaction, and
+    the reason follows the staff rule (:func:`~thinfile.services.reasons.staff_reason`).
     """
+    reason = staff_reason(reason) if actor else reason
     return in_own_unit(engine, lambda uow: reverse_in_unit(uow, txn_id, on, reason=reason,
                                                            loan_id=loan_id),
                        lambda done: reversal_audit(actor, done, reason=reason) if actor

@@ -1,9 +1,9 @@
-"""thinfile.web: the borrower's pages and the staff console, served by the API's own app.
+"""thinfile.web: the borrower's pages and the staff console, beside the API on one app.
 
 ``install_web(app)`` adds the page routers, ``/static`` (every asset ships in this package:
-no CDN, no build step), the page error handlers, and the ownership rules for
-``{application_id}`` and ``{loan_id}`` (unless the API registered them first). See
-``docs.md`` beside this file.
+no CDN, no build step) and the page error handlers; :func:`thinfile.app.create_app` calls it.
+The pages read the request context, the caller and the ownership check from
+:mod:`thinfile.http`, as the API does. See ``docs.md`` beside this file.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from thinfile.api.context import AppContext
-from thinfile.api.deps import owned_resources, register_owned_resource
-from thinfile.services import applications
-from thinfile.services.applications import MIN_READING_SECONDS
+from thinfile.http import AppContext
 from thinfile.services.policies import ModelLoader
 from thinfile.web.config import WebConfig, default_model_loader, derive_key
 from thinfile.web.errors import install_page_errors
@@ -40,14 +37,10 @@ def install_web(app: FastAPI, *, cookie_secure: bool | None = None,
     config = WebConfig(
         cookies=CookiePolicy(secure=secure, session_ttl_seconds=context.tokens.ttl_seconds),
         csrf_key=derive_key(secret, "csrf"),
-        receipts=ReadingReceipts(secret, min_seconds=MIN_READING_SECONDS),
+        receipts=ReadingReceipts(secret),
         load_model=load_model or default_model_loader,
     )
     app.state.web = config
-    for name, owner in (("application_id", applications.owner_of_application),
-                        ("loan_id", applications.owner_of_any_loan)):
-        if name not in owned_resources():
-            register_owned_resource(name, owner)
     for router in (account.router, borrower.router, loans.router, staff.router,
                    servicing.router, insight.router):
         app.include_router(router)

@@ -1,9 +1,10 @@
-"""Who is looking at a page, and may they — the API's rules, read from the session cookie.
+"""Who is looking at a page, and may they — read from the session cookie.
 
-The ownership check is the API's own :func:`~thinfile.api.deps.ensure_owner_or_role`: every
-owned resource named in the path (``{application_id}``, ``{applicant_id}``, …) must be the
-caller's unless the caller holds one of the staff roles, and anything not theirs looks exactly
-like something that does not exist.
+The session cookie holds the same signed access token the API takes as a bearer token, and
+the ownership check is the one the API uses (:func:`thinfile.http.ensure_owner_or_role`):
+every owned resource named in the path (``{application_id}``, ``{applicant_id}``, …) must be
+the caller's unless the caller holds one of the staff roles, and anything not theirs looks
+exactly like something that does not exist.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from thinfile.api.deps import Context, ensure_owner_or_role
 from thinfile.errors import AuthenticationError, PermissionDeniedError, ThinfileError
+from thinfile.http import Context, actor_of_token, ensure_owner_or_role, path_ids
 from thinfile.security.roles import STAFF_ROLES, Role
-from thinfile.security.tokens import TokenClaims
 from thinfile.services.identity_records import Actor
 from thinfile.web.config import get_web
 from thinfile.web.security import CSRF_FIELD, check_csrf
@@ -40,10 +40,9 @@ def optional_actor(request: Request, context: Context) -> Actor | None:
     if not token:
         return None
     try:
-        claims: TokenClaims = context.tokens.verify(token)
+        return actor_of_token(context, token)
     except ThinfileError:
         return None
-    return Actor(user_id=claims.user_id, role=claims.role)
 
 
 MaybeSignedIn = Annotated[Actor | None, Depends(optional_actor)]
@@ -71,8 +70,7 @@ def web_roles(*roles: Role) -> Callable[[Actor], Actor]:
 
 def owner_or_staff(request: Request, context: Context, actor: SignedIn) -> Actor:
     """The owner of every ``*_id`` in the path, or staff."""
-    named = {k: str(v) for k, v in request.path_params.items() if k.endswith("_id")}
-    ensure_owner_or_role(context, actor, named, STAFF_ROLES)
+    ensure_owner_or_role(context, actor, path_ids(request), STAFF_ROLES)
     return actor
 
 
@@ -80,8 +78,7 @@ def owning_borrower(request: Request, context: Context, actor: SignedIn) -> Acto
     """A borrower who owns every ``*_id`` in the path: staff may look, but not act for them."""
     if actor.role is not Role.BORROWER:
         raise PermissionDeniedError("only the borrower can do this")
-    named = {k: str(v) for k, v in request.path_params.items() if k.endswith("_id")}
-    ensure_owner_or_role(context, actor, named, frozenset())
+    ensure_owner_or_role(context, actor, path_ids(request), frozenset())
     return actor
 
 

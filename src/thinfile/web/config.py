@@ -1,4 +1,4 @@
-"""What the pages need beyond the API's :class:`~thinfile.api.context.AppContext`.
+"""What the pages need beyond the shared :class:`~thinfile.http.AppContext`.
 
 Built once by :func:`thinfile.web.install_web` and kept at ``app.state.web``.
 """

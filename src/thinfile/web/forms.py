@@ -41,6 +41,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
      N_("Enter an amount in yuan, such as 6000 or 6000.50.")),
     (re.compile(r"^must be one of"), N_("Choose one of the options.")),
     (re.compile(r"at least (?P<low>\d+) characters?"), N_("Use at least %(low)s characters.")),
+    (re.compile(r"at most (?P<high>\d+) characters?"), N_("Use at most %(high)s characters.")),
     (re.compile(r"should match pattern"), N_("Enter an e-mail address such as name@example.com.")),
     (re.compile(r"^reload the page and pay again$"), N_("Reload the page and pay again.")),
     (re.compile(r"^the payoff amount has changed$"),
@@ -83,10 +84,10 @@ def _integer(text: str) -> int | str:
     return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else text
 
 
-def application_form(fields: Mapping[str, str], *, id_number: str, consent_credit: bool,
-                     consent_alt_data: bool) -> dict[str, object]:
+def application_form(fields: Mapping[str, str], *, id_number: str) -> dict[str, object]:
     """The application as the decision service reads it; blanks are left out, so a missing
-    required field is reported by the service, and text in a number field too."""
+    required field is reported by the service, and text in a number field too. The consent
+    flags are not the form's: the service reads them from the recorded consents."""
     form: dict[str, object] = {}
     for name in _TEXT_FIELDS:
         value = fields.get(name, "").strip()  # amounts are read by Money.of, commas and all
@@ -99,6 +100,4 @@ def application_form(fields: Mapping[str, str], *, id_number: str, consent_credi
     born: date | None = id_birth_date(id_number)
     if born is not None:
         form["birth_date"] = born.isoformat()
-    form["consent_credit"] = consent_credit
-    form["consent_alt_data"] = consent_alt_data
     return form

@@ -8,8 +8,8 @@
   field holding its HMAC under the app's secret. A form is accepted only when the field matches
   the cookie; a page on another site can neither read the cookie nor compute the field.
 * The **reading receipt** is a signed note of the moment the all-in cost statement was shown
-  for one offer of one application to one user; accepting the offer earlier than
-  ``MIN_READING_SECONDS`` after it is refused.
+  for one offer of one application to one user; the acceptance service refuses an acceptance
+  earlier than ``MIN_READING_SECONDS`` after it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import HTTPConnection
@@ -89,11 +90,20 @@ def check_csrf(key: bytes, connection: HTTPConnection, policy: CookiePolicy,
 
 
 class ReadingReceipts:
-    """Signed notes of when an offer's cost statement was shown, checked on acceptance."""
+    """Signed notes of when an offer's cost statement was shown, read back on acceptance.
 
-    def __init__(self, secret: str, *, min_seconds: int) -> None:
+    How long it has been read, and whether that is long enough, is the acceptance service's
+    rule (:func:`thinfile.services.acceptance.seconds_read`); a receipt only proves the moment
+    shown, to this user, for this offer of this application.
+    """
+
+    def __init__(self, secret: str) -> None:
         self._serializer = URLSafeSerializer(secret, salt="thinfile.web.statement-shown.v1")
-        self.min_seconds = min_seconds
+
+    @staticmethod
+    def now() -> datetime:
+        """The clock receipts are written by (milliseconds, UTC)."""
+        return _moment(time.time_ns() // 1_000_000)
 
     def issue(self, *, user_id: str, application_id: str, offer: int,
               now_ms: int | None = None) -> str:
@@ -101,9 +111,9 @@ class ReadingReceipts:
         return str(self._serializer.dumps(
             {"u": user_id, "a": application_id, "o": offer, "t": shown}))
 
-    def seconds_read(self, receipt: str, *, user_id: str, application_id: str, offer: int,
-                     now_ms: int | None = None) -> float:
-        """Seconds since the statement was shown; refuses a receipt for anything else."""
+    def shown_at(self, receipt: str, *, user_id: str, application_id: str,
+                 offer: int) -> datetime:
+        """When the statement was shown; refuses a receipt for anything else."""
         try:
             data = self._serializer.loads(receipt)
         except BadSignature:
@@ -113,17 +123,8 @@ class ReadingReceipts:
             raise InvalidInputError("open the cost statement before confirming",
                                     field="statement_receipt",
                                     remedy="reload the offer page and read the statement")
-        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-        return (now - int(data["t"])) / 1000
+        return _moment(int(data["t"]))
 
-    def check(self, receipt: str, *, user_id: str, application_id: str, offer: int,
-              now_ms: int | None = None) -> float:
-        """Raise unless the statement has been shown for at least ``min_seconds``."""
-        read = self.seconds_read(receipt, user_id=user_id, application_id=application_id,
-                                 offer=offer, now_ms=now_ms)
-        if read < self.min_seconds:
-            raise InvalidInputError(
-                f"please read the cost statement for at least {self.min_seconds} seconds",
-                field="statement_receipt", value=round(read, 1),
-                remedy="read the statement, wait for the button to enable, then confirm")
-        return read
+
+def _moment(milliseconds: int) -> datetime:
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)

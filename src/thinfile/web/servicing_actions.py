@@ -1,8 +1,9 @@
 """Servicing actions from the console, each audited in the posting's own transaction.
 
-The console checks its form (a reason of at least 3 characters), then calls the use case with
-``actor``: the service appends the audit row (actor, loan, transaction, amount, reason) last in
-its unit of work, so the posting and its audit row commit or roll back together.
+The console calls the use case with ``actor``: the service checks the reason by the same rule
+as for the API (:func:`thinfile.services.reasons.staff_reason`) and appends the audit row
+(actor, loan, transaction, amount, reason) last in its unit of work, so the posting and its
+audit row commit or roll back together.
 """
 
 from __future__ import annotations
@@ -22,25 +23,18 @@ from thinfile.servicing import WaiverTarget
 __all__ = ["charge_off", "merchant_refund", "reverse", "waive_fees"]
 
 
-def _reason(text: str) -> str:
-    reason = text.strip()
-    if len(reason) < 3:
-        raise InvalidInputError("give a reason of at least 3 characters", field="reason")
-    return reason[:500]
-
-
 def reverse(engine: Engine, loan_id: int, txn_id: int, *, actor: Actor, on: date,
             reason: str) -> Reversal:
     """Reverse payment or fee waiver ``txn_id`` of ``loan_id`` (冲正), audited as
     ``payment.reverse`` (``loan.fee_waiver_reverse``)."""
-    return payments.reverse_payment(engine, txn_id, on, reason=_reason(reason),
+    return payments.reverse_payment(engine, txn_id, on, reason=reason,
                                     loan_id=loan_id, actor=actor.label)
 
 
 def charge_off(engine: Engine, loan_id: int, *, actor: Actor, on: date,
                reason: str) -> Receipt:
     """Charge the loan off now (核销), audited as ``loan.charge_off``."""
-    return loans.charge_off_loan(engine, loan_id, on, reason=_reason(reason),
+    return loans.charge_off_loan(engine, loan_id, on, reason=reason,
                                  actor=actor.label)
 
 
@@ -56,6 +50,6 @@ def waive_fees(engine: Engine, loan_id: int, amount: Money, *, actor: Actor, on:
     ``fee``, ``penalty`` or empty (penalty first, then fees)."""
     if kind not in ("", *WaiverTarget):
         raise InvalidInputError("choose fees or penalty interest", field="kind", value=kind)
-    return loans.waive_loan_fees(engine, loan_id, amount, on, reason=_reason(reason),
+    return loans.waive_loan_fees(engine, loan_id, amount, on, reason=reason,
                                  target=WaiverTarget(kind) if kind else None,
                                  actor=actor.label)

@@ -1,1 +1,1 @@
-"""The routers of the HTTP service; ``thinfile.api.app.V1_ROUTERS`` lists those under /v1."""
+"""The routers of the HTTP service; ``thinfile.api.V1_ROUTERS`` lists those under /v1."""

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from thinfile.api.deps import Context, require_owner_or_role, require_roles
+from thinfile.api.deps import require_owner_or_role, require_roles
 from thinfile.api.models import (
     ApplicantCreate,
     ApplicantPublic,
@@ -19,6 +19,7 @@ from thinfile.api.models import (
     ConsentPublic,
 )
 from thinfile.api.ratelimits import LimitSignUp
+from thinfile.http import Context
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import consent, identity
 from thinfile.services.consent import SENSITIVE_CATEGORIES, DataCategory, Purpose

@@ -8,17 +8,11 @@ business date, in the same transaction.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from thinfile.api.deps import (
-    Context,
-    register_owned_resource,
-    require_owner_or_role,
-    require_roles,
-)
+from thinfile.api.deps import require_owner_or_role, require_roles
 from thinfile.api.idempotency import Idempotent, answered
 from thinfile.api.mappers import application_public
 from thinfile.api.metrics import count_decision
@@ -31,14 +25,14 @@ from thinfile.api.models_applications import (
 from thinfile.api.ratelimits import LimitApplications
 from thinfile.api.runtime import Runtime
 from thinfile.errors import InvalidInputError
+from thinfile.http import Context
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications
+from thinfile.services.acceptance import seconds_read
 from thinfile.services.applications import AcceptedOffer
-from thinfile.services.identity_records import Actor, now_utc
+from thinfile.services.identity_records import Actor
 
 router = APIRouter(tags=["applications"])
-
-register_owned_resource("application_id", applications.owner_of_application, stable=True)
 
 Owner = Annotated[Actor, Depends(require_owner_or_role())]
 OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
@@ -87,12 +81,7 @@ def accept_offer(application_id: str, body: AcceptanceCreate, owner: Owner,
     if not body.confirm:
         raise InvalidInputError("confirm that you have read the cost statement",
                                 field="confirm", value=False)
-    seconds = body.seconds_read
-    if body.statement_shown_at is not None:
-        shown = body.statement_shown_at
-        shown = shown if shown.tzinfo else shown.replace(tzinfo=UTC)
-        elapsed = (now_utc() - shown).total_seconds()
-        seconds = min(seconds, max(elapsed, 0.0))
+    seconds = seconds_read(shown_at=body.statement_shown_at, claimed=body.seconds_read)
 
     def public(accepted: AcceptedOffer) -> AcceptancePublic:
         return AcceptancePublic(application_id=application_id, offer=body.offer,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from thinfile.api.deps import Context, Principal, client_address
+from thinfile.api.deps import Principal
 from thinfile.api.models import SignIn, SignUp, TokenPublic, UserPublic
 from thinfile.api.ratelimits import LimitSignUp
+from thinfile.http import Context, client_address
 from thinfile.security.tokens import TokenClaims
 from thinfile.services import identity
 from thinfile.services.identity_records import UserRecord

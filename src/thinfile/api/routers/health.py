@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from thinfile.api.deps import Context
 from thinfile.api.errors import ErrorBody
 from thinfile.api.metrics import CONTENT_TYPE_LATEST, render_metrics
+from thinfile.http import Context
 from thinfile.services.health import database_is_reachable
 
 router = APIRouter(tags=["health"])

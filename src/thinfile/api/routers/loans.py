@@ -11,12 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from thinfile.api.audited import posted, posting_key
-from thinfile.api.deps import (
-    Context,
-    register_owned_resource,
-    require_owner_or_role,
-    require_roles,
-)
+from thinfile.api.deps import require_owner_or_role, require_roles
 from thinfile.api.idempotency import Idempotent
 from thinfile.api.mappers import line_public, loan_public, loan_summary, money, preview_public
 from thinfile.api.models_applications import YUAN
@@ -31,6 +26,7 @@ from thinfile.api.models_loans import (
     PrepaymentCreate,
     ReceiptPublic,
 )
+from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications, credit_lines, loans, payments
@@ -39,9 +35,6 @@ from thinfile.services.identity_records import Actor
 from thinfile.servicing import LoanAccount, PrepaymentMode
 
 router = APIRouter(tags=["loans"])
-
-register_owned_resource("loan_id", applications.owner_of_any_loan, stable=True)
-register_owned_resource("line_id", applications.owner_of_line, stable=True)
 
 SERIAL_MAX = 2**31 - 1
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A loan's number")]

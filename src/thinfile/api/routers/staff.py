@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from thinfile.api.deps import Context, require_roles
+from thinfile.api.deps import require_roles
 from thinfile.api.models import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -15,6 +15,7 @@ from thinfile.api.models import (
     UserPublic,
 )
 from thinfile.api.routers.auth import user_public
+from thinfile.http import Context
 from thinfile.security.roles import Role
 from thinfile.services import audit, identity
 from thinfile.services.identity_records import Actor

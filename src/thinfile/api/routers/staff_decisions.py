@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from thinfile.api.deps import Context, require_roles
+from thinfile.api.deps import require_roles
 from thinfile.api.mappers import application_public, application_summary
 from thinfile.api.models_applications import ApplicationPublic
 from thinfile.api.models_staff import (
@@ -24,6 +24,7 @@ from thinfile.api.models_staff import (
 )
 from thinfile.api.runtime import Runtime, forget_runtime
 from thinfile.api.simulation_csv import csv_applications
+from thinfile.http import Context
 from thinfile.security.roles import Role
 from thinfile.services import applications, policies
 from thinfile.services.identity_records import Actor, now_utc

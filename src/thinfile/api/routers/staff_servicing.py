@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from thinfile.api.audited import posted
-from thinfile.api.deps import Context, require_roles
+from thinfile.api.deps import require_roles
 from thinfile.api.idempotency import Idempotent
 from thinfile.api.mappers import money
 from thinfile.api.models_loans import ReceiptPublic
@@ -27,6 +27,7 @@ from thinfile.api.models_staff import (
     WaiverPublic,
 )
 from thinfile.errors import InvalidInputError
+from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import cob, ledger, loans, payments

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from thinfile.api.deps import Context, client_address
-from thinfile.api.models import ApplicantCreate, SignIn, SignUp
 from thinfile.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
 )
+from thinfile.http import Context, client_address
+from thinfile.http.accounts import ApplicantCreate, SignIn, SignUp
 from thinfile.security.roles import Role
 from thinfile.security.tokens import TokenClaims
 from thinfile.services import identity

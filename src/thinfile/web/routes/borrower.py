@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.api.context import AppContext
-from thinfile.api.deps import Context, client_address
-from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.errors import ConsentRequiredError, InvalidInputError, NotFoundError
+from thinfile.http import AppContext, Context, client_address
 from thinfile.security.roles import Role
-from thinfile.services import applications, consent, identity
-from thinfile.services.applications import MIN_READING_SECONDS
+from thinfile.services import acceptance, applications, consent, identity
+from thinfile.services.acceptance import MIN_READING_SECONDS
+from thinfile.services.consent import Purpose
 from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Borrower, Form, OwnerOrStaff
@@ -27,9 +27,9 @@ from thinfile.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-CREDIT_CONSENT = "credit_report:credit_assessment"
-ALT_DATA_CONSENTS = ("gig_platform_income:credit_assessment",
-                     "rent_and_utilities:credit_assessment")
+CREDIT_CONSENT = f"{applications.CREDIT_CONSENT.value}:{Purpose.CREDIT_ASSESSMENT.value}"
+"""The consent the application service requires (``category:purpose``): without it the apply
+page says so before the borrower fills the form."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,18 +109,19 @@ def apply_page(request: Request, actor: Borrower, context: Context) -> Response:
 
 @router.post("/apply")
 def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
-    """Decide at once: parse the form, call the application use case, show the decision."""
+    """Decide at once: parse the form, call the application use case the API calls (the
+    consent flags come from the recorded consents), show the decision."""
     context.limiter.hit("applications", f"ip:{client_address(request)}")
     applicant = _applicant(context, actor)
-    data = application_form(
-        form, id_number=applicant.profile.id_number,
-        consent_credit=has_active(applicant.consents, CREDIT_CONSENT),
-        consent_alt_data=has_active(applicant.consents, *ALT_DATA_CONSENTS))
+    data = application_form(form, id_number=applicant.profile.id_number)
     runtime = decision_runtime(context.engine, get_web(request).load_model)
     try:
         record = applications.apply_for_credit(
             context.engine, context.cipher, runtime, actor=actor,
-            applicant_id=applicant.profile.id, form=data, consents_recorded=False)
+            applicant_id=applicant.profile.id, form=data)
+    except ConsentRequiredError as error:  # the page already says which consent is missing
+        return _apply_page(request, actor, applicant, errors={}, fields=dict(form),
+                           status=error.status)
     except InvalidInputError as error:
         errors = field_messages(error, translations(language(request).code).gettext)
         return _apply_page(request, actor, applicant, errors=errors, fields=dict(form),
@@ -167,8 +168,10 @@ def accept(request: Request, application_id: str, offer: int, actor: OwnerOrStaf
     try:
         if actor.role is not Role.BORROWER:
             raise InvalidInputError("only the applicant can accept an offer", field="confirm")
-        read = receipts.check(form.get("receipt", ""), user_id=actor.user_id,
-                              application_id=application_id, offer=offer)
+        shown = receipts.shown_at(form.get("receipt", ""), user_id=actor.user_id,
+                                  application_id=application_id, offer=offer)
+        read = acceptance.seconds_read(shown_at=shown, now=receipts.now())
+        acceptance.ensure_statement_read(read)
         if form.get("confirm") != "yes":
             raise InvalidInputError("tick the box to confirm", field="confirm")
     except InvalidInputError as error:
@@ -187,7 +190,7 @@ def accept(request: Request, application_id: str, offer: int, actor: OwnerOrStaf
 
 
 def _confirm_message(error: InvalidInputError, gettext: Callable[[str], str]) -> str:
-    if error.field == "statement_receipt":
+    if error.field in ("statement_receipt", "seconds_read"):
         return gettext("Please read the cost statement for at least %(n)s seconds, then confirm.") \
             % {"n": MIN_READING_SECONDS}
     return gettext("Tick the box to confirm that you have read the statement.")

@@ -13,10 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from thinfile.api.context import AppContext
-from thinfile.api.deps import Context
 from thinfile.decisioning import simulate
 from thinfile.errors import InvalidInputError
+from thinfile.http import AppContext, Context
 from thinfile.security.roles import Role
 from thinfile.services import applications
 from thinfile.services.identity_records import Actor

@@ -9,9 +9,8 @@ from datetime import date
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.api.context import AppContext
-from thinfile.api.deps import Context
 from thinfile.errors import InvalidInputError
+from thinfile.http import AppContext, Context
 from thinfile.money import Money
 from thinfile.services import applications, loans, payments
 from thinfile.services.identity_records import Actor

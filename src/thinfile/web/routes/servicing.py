@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from thinfile.api.context import AppContext
-from thinfile.api.deps import Context
 from thinfile.errors import InvalidInputError
+from thinfile.http import AppContext, Context
 from thinfile.security.roles import Role
 from thinfile.services import loans, portfolio
 from thinfile.services.identity_records import Actor
+from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing import LoanStatus
 from thinfile.web import servicing_actions
 from thinfile.web.access import Form, Staff, web_roles
@@ -48,6 +48,7 @@ def _detail(request: Request, actor: Actor, context: AppContext, loan_id: int, *
         "balanced": all(e.is_balanced for e in journal),
         "moves": portfolio.bucket_history_of(context.engine, loan_id),
         "reversible": REVERSIBLE, "errors": errors or {},
+        "reason_chars": (REASON_MIN_CHARS, REASON_MAX_CHARS),
         "may_act": actor.role in {Role.SERVICING_AGENT, Role.ADMIN},
         "done": request.query_params.get("done", ""),
     }, actor=actor, status=status)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.api.context import AppContext
-from thinfile.api.deps import Context
 from thinfile.decisioning import PolicySettings
 from thinfile.errors import NotFoundError
+from thinfile.http import AppContext, Context
 from thinfile.services import applications
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter

@@ -1,12 +1,16 @@
-"""What every request can reach: settings, the engine and the security tools, built once per app."""
+"""What every request can reach: settings, the engine, the security tools and the ownership
+check, built once per app by ``thinfile.app.create_app`` and kept at ``app.state.context``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy.engine import Engine
 from starlette.requests import HTTPConnection
 
+from thinfile.http.ownership import Ownership
 from thinfile.security.crypto import PiiCipher, pii_cipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.ratelimit import RateLimiter
@@ -14,32 +18,23 @@ from thinfile.security.tokens import TokenSigner
 from thinfile.settings import Settings
 from thinfile.store.db import make_engine
 
-__all__ = ["AppContext", "OwnerMemo", "build_context", "context_dependency", "get_context"]
+__all__ = ["POOL_SIZE", "AppContext", "Context", "build_context", "context_dependency",
+           "get_context"]
 
 POOL_SIZE = 20
 """Database connections each process keeps open (as many again may open under a burst): a
 request holds one at a time, and opening one on PostgreSQL costs more than most requests."""
 
 
-class OwnerMemo:
-    """Owners of resources whose owner never changes, as this process has looked them up."""
-
-    def __init__(self, capacity: int = 200_000) -> None:
-        self._owners: dict[tuple[str, str], str] = {}
-        self._capacity = capacity
-
-    def get(self, resource: tuple[str, str]) -> str | None:
-        return self._owners.get(resource)
-
-    def remember(self, resource: tuple[str, str], owner: str) -> None:
-        if len(self._owners) >= self._capacity:
-            self._owners.clear()
-        self._owners[resource] = owner
-
-
 @dataclass(frozen=True, slots=True)
 class AppContext:
-    """Long-lived collaborators of one app; ``app.state.context`` holds it."""
+    """Long-lived collaborators of one app; ``app.state.context`` holds it. It opens no
+    transaction of its own: routes and pages hand ``engine`` to a service, which does.
+
+    ``ownership`` is the app's table of owned resources (and the owners it has looked up);
+    a context built without one knows no owned resource, so every ownership check on it
+    fails closed.
+    """
 
     settings: Settings
     engine: Engine
@@ -47,10 +42,10 @@ class AppContext:
     hasher: PasswordHasher
     tokens: TokenSigner
     limiter: RateLimiter
-    owners: OwnerMemo = field(default_factory=OwnerMemo)
+    ownership: Ownership = field(default_factory=lambda: Ownership({}))
 
 
-def build_context(settings: Settings) -> AppContext:
+def build_context(settings: Settings, *, ownership: Ownership | None = None) -> AppContext:
     """Make the engine (it connects lazily) and the security tools from ``settings``."""
     engine = make_engine(settings.database_url, pool_size=POOL_SIZE)
     return AppContext(
@@ -62,11 +57,12 @@ def build_context(settings: Settings) -> AppContext:
         tokens=TokenSigner(settings.token_secret.get_secret_value(),
                            ttl_seconds=settings.token_ttl_seconds),
         limiter=RateLimiter({name: settings.rate_spec(name) for name in settings.rate_limits}),
+        ownership=ownership or Ownership({}),
     )
 
 
 def get_context(connection: HTTPConnection) -> AppContext:
-    """Dependency: the app's :class:`AppContext`."""
+    """The app's :class:`AppContext`."""
     context: AppContext = connection.app.state.context
     return context
 
@@ -74,3 +70,7 @@ def get_context(connection: HTTPConnection) -> AppContext:
 async def context_dependency(connection: HTTPConnection) -> AppContext:
     """:func:`get_context` as a dependency (async: no trip through the thread pool)."""
     return get_context(connection)
+
+
+Context = Annotated[AppContext, Depends(context_dependency)]
+"""A route's or page's parameter of type :class:`AppContext`."""

@@ -1,0 +1,36 @@
+"""thinfile.http: what the API and the pages share — the request context, the caller and the
+ownership check. Both import it; neither imports the other. See ``docs.md`` beside this file.
+"""
+
+from thinfile.http.context import (
+    POOL_SIZE,
+    AppContext,
+    Context,
+    build_context,
+    context_dependency,
+    get_context,
+)
+from thinfile.http.ownership import (
+    OWNED_RESOURCES,
+    OwnedResource,
+    Ownership,
+    ensure_owner_or_role,
+    path_ids,
+)
+from thinfile.http.principal import actor_of_token, client_address
+
+__all__ = [
+    "OWNED_RESOURCES",
+    "POOL_SIZE",
+    "AppContext",
+    "Context",
+    "OwnedResource",
+    "Ownership",
+    "actor_of_token",
+    "build_context",
+    "client_address",
+    "context_dependency",
+    "ensure_owner_or_role",
+    "get_context",
+    "path_ids",
+]

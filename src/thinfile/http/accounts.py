@@ -1,0 +1,43 @@
+"""The account forms both interfaces accept: sign up, sign in, the applicant profile.
+
+The API reads them as JSON bodies (they appear in its OpenAPI spec); the pages read the same
+fields from a form and validate them with the same models, so an e-mail address, a password or
+an ID number is accepted or refused alike by both.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["EMAIL", "ApplicantCreate", "SignIn", "SignUp"]
+
+EMAIL = r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(\.[A-Za-z0-9\-]{1,63})+$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SignUp(_In):
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
+
+    email: str = Field(max_length=254, pattern=EMAIL)
+    password: str = Field(min_length=10, max_length=128)
+
+
+class SignIn(_In):
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
+
+    email: str = Field(max_length=254, pattern=EMAIL)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class ApplicantCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "王小明", "id_number": "11010519491231002X", "phone": "13812345678"}]})
+
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(pattern=r"^\d{17}[\dXx]$", description="居民身份证号码, 18 characters")
+    phone: str = Field(pattern=r"^[+\d][\d \-]{9,18}$", description="Mainland mobile number")

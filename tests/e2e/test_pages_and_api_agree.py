@@ -1,0 +1,111 @@
+"""The pages and the API enforce the same rules, because the rules live in the services: a staff
+reason is accepted or refused alike by the console and the API, and an applicant without the
+credit-assessment consent is refused by both — on SQLite and PostgreSQL, on one app."""
+
+from __future__ import annotations
+
+import re
+from itertools import count
+from typing import Any
+
+import pytest
+
+from tests.e2e.api_harness import (
+    PASSWORD,
+    Party,
+    TestClient,
+    accept,
+    apply,
+    make_borrower,
+    make_staff,
+)
+from thinfile.security.roles import Role
+from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
+
+_keys = count(1)
+
+ACCEPTED = ["abc", "  abc  ", "x" * REASON_MAX_CHARS]
+REFUSED = ["", "   ", "ab", "  ok  ", "x" * (REASON_MAX_CHARS + 1)]
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def _page_sign_in(api: TestClient, party: Party) -> None:
+    form = api.get("/sign-in").text
+    reply = api.post("/sign-in", data={"csrf_token": _csrf(form), "email": party.email,
+                                       "password": PASSWORD}, follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+
+
+def _new_loan(api: TestClient) -> int:
+    borrower = make_borrower(api)
+    application = apply(api, borrower).json()
+    reply = accept(api, borrower, application["id"], 0)
+    assert reply.status_code == 201, reply.text
+    return int(reply.json()["loan_id"])
+
+
+def _by_api(api: TestClient, agent: Party, loan_id: int, reason: str) -> bool:
+    reply = api.post(f"/v1/staff/loans/{loan_id}/charge-off", json={"reason": reason},
+                     headers={**agent.headers, "Idempotency-Key": f"reason-{next(_keys):04d}"})
+    assert reply.status_code in (201, 422), reply.text
+    return reply.status_code == 201
+
+
+def _by_console(api: TestClient, loan_id: int, reason: str) -> bool:
+    page = api.get(f"/console/loans/{loan_id}").text
+    reply = api.post(f"/console/loans/{loan_id}/charge-off",
+                     data={"csrf_token": _csrf(page), "reason": reason}, follow_redirects=False)
+    assert reply.status_code in (303, 422), reply.text
+    return reply.status_code == 303
+
+
+def test_a_staff_reason_is_accepted_or_refused_alike_by_the_console_and_the_api(api):
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    _page_sign_in(api, agent)
+    untouched = _new_loan(api)
+    refused = {reason: (_by_api(api, agent, untouched, reason),
+                        _by_console(api, untouched, reason)) for reason in REFUSED}
+    accepted = {reason: (_by_api(api, agent, _new_loan(api), reason),
+                         _by_console(api, _new_loan(api), reason)) for reason in ACCEPTED}
+    assert refused == dict.fromkeys(REFUSED, (False, False))
+    assert accepted == dict.fromkeys(ACCEPTED, (True, True))
+    assert all(REASON_MIN_CHARS <= len(r.strip()) <= REASON_MAX_CHARS for r in ACCEPTED)
+
+
+@pytest.fixture
+def unconsenting(api: TestClient) -> Party:
+    """A borrower with a profile who has revoked the credit-assessment consent."""
+    party = make_borrower(api)
+    consents = api.get(f"/v1/applicants/{party.applicant_id}/consents",
+                       headers=party.headers).json()
+    credit = next(c for c in consents if c["data_category"] == "credit_report")
+    revoked = api.post(f"/v1/applicants/{party.applicant_id}/consents/{credit['id']}/revoke",
+                       headers=party.headers)
+    assert revoked.status_code == 200, revoked.text
+    return party
+
+
+def _applications(api: TestClient, party: Party) -> list[Any]:
+    mine = api.get("/v1/me/applications", headers=party.headers)
+    assert mine.status_code == 200, mine.text
+    return list(mine.json())
+
+
+def test_an_applicant_without_credit_consent_is_refused_by_the_page_and_the_api(
+        api, unconsenting):
+    by_api = apply(api, unconsenting)
+    assert by_api.status_code == 403 and by_api.json()["code"] == "consent_required"
+    _page_sign_in(api, unconsenting)
+    form = api.get("/apply").text
+    by_page = api.post("/apply", data={
+        "csrf_token": _csrf(form), "purpose": "consumption", "requested_amount": "6000",
+        "requested_term_months": "12", "segment": "delivery_rider",
+        "declared_monthly_income": "7000", "existing_debt_payment_monthly": "0",
+        "months_in_city": "24", "platform_tenure_months": "18"}, follow_redirects=False)
+    assert by_page.status_code == 403 and 'href="/consent"' in by_page.text
+    assert _applications(api, unconsenting) == []  # neither stored a decision
