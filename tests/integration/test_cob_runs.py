@@ -90,11 +90,21 @@ def test_a_run_killed_midway_resumes_to_the_same_result(database_url, backend, t
     clean.dispose()
 
     engine, _ = a_book(database_url)
-    env = {**os.environ, "THINFILE_DATABASE_URL": database_url,
-           "THINFILE_COB_STALL_AFTER": "2025-02-15:penalty", "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "thinfile.cli", "cob", "run", "--date",
-                             THROUGH.isoformat()], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    # a separate process closes business and hangs once the penalty step of 2025-02-15 has
+    # committed, so that it can be killed there
+    script = (
+        "import sys, time\n"
+        "from datetime import date\n"
+        "from thinfile.services.cob import run_cob\n"
+        "from thinfile.store import make_engine\n"
+        "def hang(day, step):\n"
+        "    if (day, step) == (date(2025, 2, 15), 'penalty'):\n"
+        "        time.sleep(3600)\n"
+        f"run_cob(make_engine(sys.argv[1]), date.fromisoformat('{THROUGH.isoformat()}'), "
+        "after_step=hang)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", script, database_url], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     marker = sa.text("SELECT COUNT(*) FROM servicing_cob_steps "
                      "WHERE business_day = :d AND step = 'penalty'")
     deadline = time.monotonic() + 120

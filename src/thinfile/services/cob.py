@@ -22,7 +22,6 @@ nightly batch from the command line) nothing is audited.
 from __future__ import annotations
 
 import calendar
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,12 +37,7 @@ from thinfile.servicing import Account, EntryBuilder, apply_held_credit
 from thinfile.store.cob_statements import Params
 from thinfile.store.servicing_codec import from_day, to_day
 
-__all__ = ["STEPS", "CobReport", "run_cob"]
-
-STALL_AFTER = "THINFILE_COB_STALL_AFTER"
-"""Test hook: ``day:step`` (e.g. ``2025-03-02:penalty``) makes the run hang after that step
-commits, so a crash test can kill it there."""
-
+__all__ = ["STEPS", "CobReport", "StepDone", "run_cob"]
 
 @dataclass(frozen=True, slots=True)
 class CobReport:
@@ -188,9 +182,13 @@ def _open_day(engine: Engine, x: date) -> tuple[set[str], Params]:
                   "lo": _EVER if book == day - 1 else day - 1}
 
 
+StepDone = Callable[[date, str], None]
+"""Told each business date and step name once the step has committed (progress)."""
+
+
 def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]],
-             actor: str | None = None) -> None:
-    day, stall = to_day(x), os.environ.get(STALL_AFTER, "")
+             actor: str | None = None, after_step: StepDone | None = None) -> None:
+    day = to_day(x)
     done, params = _open_day(engine, x)
     for name, step in STEPS:
         if name in done:
@@ -203,8 +201,8 @@ def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]]
             if actor and name == "advance":  # the date is finished: audit it, last
                 _audit_day(uow, actor, x, report)
             uow.commit()
-        if stall == f"{x.isoformat()}:{name}":
-            time.sleep(3600)
+        if after_step is not None:
+            after_step(x, name)
     with UnitOfWork(engine) as uow:
         uow.cob.finish_run(day)
         uow.commit()
@@ -221,18 +219,19 @@ def _first_day(engine: Engine) -> date | None:
     return from_day(min(days)) if days else None
 
 
-def run_cob(engine: Engine, through: date, *, actor: str | None = None) -> CobReport:
+def run_cob(engine: Engine, through: date, *, actor: str | None = None,
+            after_step: StepDone | None = None) -> CobReport:
     """Close every open business date up to ``through`` (catch-up included), in order.
 
     With ``actor`` each date closed is audited (``cob.close_day``) in the transaction that
-    finishes it."""
+    finishes it; ``after_step(date, step)`` is told each step once it has committed."""
     if not isinstance(through, date):
         raise InvalidInputError("the business date must be a date", field="date")
     report: list[tuple[date, str, int, float]] = []
     days: list[date] = []
     x = _first_day(engine)
     while x is not None and x <= through:
-        _run_day(engine, x, report, actor)
+        _run_day(engine, x, report, actor, after_step)
         days.append(x)
         x += timedelta(days=1)
     return CobReport(tuple(days), tuple(report))
