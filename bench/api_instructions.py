@@ -64,11 +64,21 @@ class InProcess:
         first, *lines = head.split(b"\r\n")
         method, path, _ = first.split(b" ")
         headers = [(k.strip().lower(), v.strip()) for k, v in (h.split(b":", 1) for h in lines)]
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-                 "method": method.decode(), "scheme": "http", "path": path.decode(),
-                 "raw_path": path, "query_string": b"", "headers": headers,
-                 "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", api_load.PORT),
-                 "root_path": "", "state": dict(self.state)}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method.decode(),
+            "scheme": "http",
+            "path": path.decode(),
+            "raw_path": path,
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", api_load.PORT),
+            "root_path": "",
+            "state": dict(self.state),
+        }
         sent: list[dict[str, Any]] = []
         delivered = False
 
@@ -88,8 +98,11 @@ class InProcess:
 
 
 def collect(on: bool) -> None:
-    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
+        check=True,
+        capture_output=True,
+    )
 
 
 async def open_loans(client: InProcess, people: list[tuple[str, str, str]]) -> list[bytes]:
@@ -97,17 +110,25 @@ async def open_loans(client: InProcess, people: list[tuple[str, str, str]]) -> l
     loans = []
     for token, applicant, born in people:
         auth = {"Authorization": f"Bearer {token}"}
-        await client.call(api_load.request(
-            "POST", f"/v1/applicants/{applicant}/applications",
-            {**auth, "Idempotency-Key": f"open-{applicant}"},
-            {**api_load.FORM, "birth_date": born}))
+        await client.call(
+            api_load.request(
+                "POST",
+                f"/v1/applicants/{applicant}/applications",
+                {**auth, "Idempotency-Key": f"open-{applicant}"},
+                {**api_load.FORM, "birth_date": born},
+            )
+        )
         decided = json.loads(client.body)
         if decided.get("status") != "approved":
             continue
-        await client.call(api_load.request(
-            "POST", f"/v1/applications/{decided['id']}/acceptance",
-            {**auth, "Idempotency-Key": f"accept-{applicant}"},
-            {"offer": 0, "confirm": True, "seconds_read": 15}))
+        await client.call(
+            api_load.request(
+                "POST",
+                f"/v1/applications/{decided['id']}/acceptance",
+                {**auth, "Idempotency-Key": f"accept-{applicant}"},
+                {"offer": 0, "confirm": True, "seconds_read": 15},
+            )
+        )
         loans.append((token, int(json.loads(client.body)["loan_id"])))
     return [api_load.payment(t, loan, k) for k in range(1000) for t, loan in loans]
 
@@ -116,8 +137,9 @@ async def measure(phase: str, url: str, requests: int) -> None:
     from thinfile.app import create_app
     from thinfile.settings import Settings
 
-    client = InProcess(create_app(Settings(database_url=url, argon2_time_cost=1,
-                                           argon2_memory_kib=8)))
+    client = InProcess(
+        create_app(Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8))
+    )
     lifespan = await client.start()
     people = api_load.seed(url, BORROWERS)
     per = -(-(WARM_UP + requests) // len(people))
@@ -128,7 +150,7 @@ async def measure(phase: str, url: str, requests: int) -> None:
     for raw in jobs[:WARM_UP]:
         await client.call(raw)
     collect(True)
-    for raw in jobs[WARM_UP:WARM_UP + requests]:
+    for raw in jobs[WARM_UP : WARM_UP + requests]:
         status = await client.call(raw)
         statuses[status] = statuses.get(status, 0) + 1
     collect(False)
@@ -152,8 +174,9 @@ def instructions(out: Path) -> int:
 def outer(args: argparse.Namespace) -> list[str]:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    os.environ.setdefault("THINFILE_RATE_LIMITS",
-                          '{"applications": "1000000/1", "sign_in": "100000/1"}')
+    os.environ.setdefault(
+        "THINFILE_RATE_LIMITS", '{"applications": "1000000/1", "sign_in": "100000/1"}'
+    )
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "model"
@@ -165,17 +188,34 @@ def outer(args: argparse.Namespace) -> list[str]:
                 out = Path(tmp) / f"{phase}.callgrind"
                 began = time.perf_counter()
                 subprocess.run(
-                    ["valgrind", "--tool=callgrind", "--instr-atstart=no",
-                     f"--callgrind-out-file={out}", sys.executable, __file__,
-                     "--inner", phase, "--url", url, "--model", str(model),
-                     "--requests", str(args.requests)],
-                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    [
+                        "valgrind",
+                        "--tool=callgrind",
+                        "--instr-atstart=no",
+                        f"--callgrind-out-file={out}",
+                        sys.executable,
+                        __file__,
+                        "--inner",
+                        phase,
+                        "--url",
+                        url,
+                        "--model",
+                        str(model),
+                        "--requests",
+                        str(args.requests),
+                    ],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 count = instructions(out)
             finally:
                 drop()
-            line = (f"{phase}: {count / args.requests / 1e6:.2f} million instructions a "
-                    f"request ({args.requests} requests after {WARM_UP} to warm up; "
-                    f"{time.perf_counter() - began:.0f} s)")
+            line = (
+                f"{phase}: {count / args.requests / 1e6:.2f} million instructions a "
+                f"request ({args.requests} requests after {WARM_UP} to warm up; "
+                f"{time.perf_counter() - began:.0f} s)"
+            )
             print(line, flush=True)
             lines.append(line)
     return lines

@@ -35,17 +35,28 @@ import httpx
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get("THINFILE_BENCH_POSTGRES",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ADMIN_URL = os.environ.get(
+    "THINFILE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 PORT = int(os.environ.get("THINFILE_BENCH_PORT", "8791"))
 CONCURRENCY = 32
 WARM_UP = 1000
 """Submissions sent before anything is measured (a service in production is warm)."""
-FORM = {"segment": "delivery_rider", "months_in_city": 24, "purpose": "consumption",
-        "requested_amount": "6000.00", "requested_term_months": 12,
-        "income_monthly_mean": "8000.00", "income_monthly_cv": 0.3, "income_months_observed": 12,
-        "existing_debt_payment_monthly": "500.00", "bureau_history_months": 0,
-        "platform_tenure_months": 24, "rent_months_reported": 12, "rent_on_time_ratio": 0.9}
+FORM = {
+    "segment": "delivery_rider",
+    "months_in_city": 24,
+    "purpose": "consumption",
+    "requested_amount": "6000.00",
+    "requested_term_months": 12,
+    "income_monthly_mean": "8000.00",
+    "income_monthly_cv": 0.3,
+    "income_months_observed": 12,
+    "existing_debt_payment_monthly": "500.00",
+    "bureau_history_months": 0,
+    "platform_tenure_months": 24,
+    "rent_months_reported": 12,
+    "rent_on_time_ratio": 0.9,
+}
 
 
 def train(folder: Path) -> None:
@@ -53,8 +64,14 @@ def train(folder: Path) -> None:
     from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
 
     frame = generate_applicants(20_000, seed=11)
-    model = train_model(frame, target="bad_12m", kind="gbm", id_col="applicant_id",
-                        exclude=list(NOT_MODEL_INPUTS), seed=11)
+    model = train_model(
+        frame,
+        target="bad_12m",
+        kind="gbm",
+        id_col="applicant_id",
+        exclude=list(NOT_MODEL_INPUTS),
+        seed=11,
+    )
     model.save(folder)
 
 
@@ -82,19 +99,40 @@ def prepare(url: str, model_dir: Path) -> None:
 
     engine = make_engine(url)
     upgrade(engine)
-    register_policy_and_model(engine, load_model(model_dir).version, model_dir.resolve(),
-                              actor=SYSTEM)
+    register_policy_and_model(
+        engine, load_model(model_dir).version, model_dir.resolve(), actor=SYSTEM
+    )
     engine.dispose()
 
 
 def serve(url: str, model_dir: Path, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "THINFILE_DATABASE_URL": url, "THINFILE_MODEL_DIR": str(model_dir),
-           "THINFILE_RATE_LIMITS": '{"applications": "1000000/1", "sign_in": "100000/1"}',
-           "THINFILE_ARGON2_TIME_COST": "1", "THINFILE_ARGON2_MEMORY_KIB": "8"}
-    command = [str(ROOT / ".venv/bin/thinfile"), "serve", "--host", "127.0.0.1",
-               "--port", str(PORT), "--workers", str(workers), "--no-access-log"]
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "THINFILE_DATABASE_URL": url,
+        "THINFILE_MODEL_DIR": str(model_dir),
+        "THINFILE_RATE_LIMITS": '{"applications": "1000000/1", "sign_in": "100000/1"}',
+        "THINFILE_ARGON2_TIME_COST": "1",
+        "THINFILE_ARGON2_MEMORY_KIB": "8",
+    }
+    command = [
+        str(ROOT / ".venv/bin/thinfile"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(PORT),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+    ]
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -130,8 +168,12 @@ def backend_pids(url: str) -> list[int]:
     name = url.rsplit("/", 1)[1]
     admin = sa.create_engine(ADMIN_URL)
     with admin.connect() as conn:
-        pids = [int(p) for p in conn.execute(sa.text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}).scalars()]
+        pids = [
+            int(p)
+            for p in conn.execute(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            ).scalars()
+        ]
     admin.dispose()
     return pids
 
@@ -169,17 +211,29 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
     engine = make_engine(url)
     out = []
     for i in range(n):
-        user = identity.create_user(engine, context.hasher, email=f"b{i}@bench.example",
-                                    password="bench password 1")
+        user = identity.create_user(
+            engine, context.hasher, email=f"b{i}@bench.example", password="bench password 1"
+        )
         actor = Actor(user.id, user.role)
         born = date(1980 + i % 20, 1 + i % 12, 1 + i % 28)
         profile = identity.register_applicant(
-            engine, context.cipher, actor=actor, name="测试", phone=f"139{i:08d}",
-            id_number=make_id_number(born, "M", sequence=i % 500))
+            engine,
+            context.cipher,
+            actor=actor,
+            name="测试",
+            phone=f"139{i:08d}",
+            id_number=make_id_number(born, "M", sequence=i % 500),
+        )
         for category in (DataCategory.CREDIT_REPORT, DataCategory.GIG_PLATFORM_INCOME):
-            consent.grant_consent(engine, applicant_id=profile.id, category=category,
-                                  purpose=Purpose.CREDIT_ASSESSMENT, notice_version="v1",
-                                  separate=False, actor=actor)
+            consent.grant_consent(
+                engine,
+                applicant_id=profile.id,
+                category=category,
+                purpose=Purpose.CREDIT_ASSESSMENT,
+                notice_version="v1",
+                separate=False,
+                actor=actor,
+            )
         token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
         out.append((token, profile.id, born.isoformat()))
     engine.dispose()
@@ -189,14 +243,19 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
 def request(method: str, path: str, headers: dict[str, str], body: object) -> bytes:
     """One HTTP/1.1 keep-alive request, built once before the clock starts."""
     payload = json.dumps(body, separators=(",", ":")).encode()
-    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{PORT}",
-             "Content-Type: application/json", f"Content-Length: {len(payload)}",
-             *(f"{k}: {v}" for k, v in headers.items())]
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{PORT}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(payload)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 
 
-async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                   raw: bytes) -> tuple[int, bytes]:
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
+) -> tuple[int, bytes]:
     """Send one request on a kept-alive connection; its status and body."""
     writer.write(raw)
     head = await reader.readuntil(b"\r\n\r\n")
@@ -208,8 +267,11 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
     return status, await reader.readexactly(length) if length else b""
 
 
-async def drive(jobs: list[bytes], seconds: float, rate: float | None = None,
-                ) -> tuple[list[float], dict[int, int], float]:
+async def drive(
+    jobs: list[bytes],
+    seconds: float,
+    rate: float | None = None,
+) -> tuple[list[float], dict[int, int], float]:
     """Send ``jobs`` over CONCURRENCY connections (``THINFILE_BENCH_CONCURRENCY`` to compare
     the CPU a request costs without contention); latencies (s), status counts, wall time.
 
@@ -248,45 +310,58 @@ async def drive(jobs: list[bytes], seconds: float, rate: float | None = None,
         finally:
             writer.close()
 
-    await asyncio.gather(*(client_loop() for _ in range(int(os.environ.get(
-        "THINFILE_BENCH_CONCURRENCY", CONCURRENCY)))))
+    await asyncio.gather(
+        *(
+            client_loop()
+            for _ in range(int(os.environ.get("THINFILE_BENCH_CONCURRENCY", CONCURRENCY)))
+        )
+    )
     return latencies, statuses, time.perf_counter() - began
 
 
-def measured(jobs: list[bytes], seconds: float, server: list[int], backends: list[int],
-             rate: float | None = None,
-             ) -> tuple[list[float], dict[int, int], float, dict[str, float]]:
+def measured(
+    jobs: list[bytes],
+    seconds: float,
+    server: list[int],
+    backends: list[int],
+    rate: float | None = None,
+) -> tuple[list[float], dict[int, int], float, dict[str, float]]:
     """:func:`drive` with the CPU seconds of client, server and database backends."""
     before = (time.process_time(), cpu_of(server), cpu_of(backends))
     latencies, statuses, wall = asyncio.run(drive(jobs, seconds, rate))
     after = (time.process_time(), cpu_of(server), cpu_of(backends))
-    cpu = {k: b - a for k, a, b in zip(("client", "server", "database"), before, after,
-                                       strict=True)}
+    cpu = {
+        k: b - a for k, a, b in zip(("client", "server", "database"), before, after, strict=True)
+    }
     return latencies, statuses, wall, cpu
 
 
-def figures(name: str, latencies: list[float], statuses: dict[int, int], wall: float,
-            cpu: dict[str, float]) -> str:
+def figures(
+    name: str, latencies: list[float], statuses: dict[int, int], wall: float, cpu: dict[str, float]
+) -> str:
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
     load = os.getloadavg()[0]
-    line = (f"{name}: {len(ordered)} requests in {wall:.1f} s = {len(ordered) / wall:.0f}/s; "
-            f"p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms; statuses {statuses}; "
-            f"CPU s client {cpu['client']:.1f} ({cpu['client'] / wall:.0%} of a core), "
-            f"server {cpu['server']:.1f}, database {cpu['database']:.1f}; "
-            f"{len(ordered) / max(cpu['server'], 1e-9):.0f} requests per server CPU-second; "
-            f"load {load:.1f}")
+    line = (
+        f"{name}: {len(ordered)} requests in {wall:.1f} s = {len(ordered) / wall:.0f}/s; "
+        f"p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms; statuses {statuses}; "
+        f"CPU s client {cpu['client']:.1f} ({cpu['client'] / wall:.0%} of a core), "
+        f"server {cpu['server']:.1f}, database {cpu['database']:.1f}; "
+        f"{len(ordered) / max(cpu['server'], 1e-9):.0f} requests per server CPU-second; "
+        f"load {load:.1f}"
+    )
     print(line, flush=True)
     return line
 
 
 def submission(token: str, applicant: str, born: str, n: int) -> bytes:
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"apply-{applicant}-{n}"}
-    return request("POST", f"/v1/applicants/{applicant}/applications", headers,
-                   {**FORM, "birth_date": born})
+    return request(
+        "POST", f"/v1/applicants/{applicant}/applications", headers, {**FORM, "birth_date": born}
+    )
 
 
 def payment(token: str, loan_id: int, n: int) -> bytes:
@@ -300,29 +375,33 @@ def open_loans(people: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
     with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=30) as client:
         for token, applicant, born in people:
             auth = {"Authorization": f"Bearer {token}"}
-            decided = client.post(f"/v1/applicants/{applicant}/applications",
-                                  json={**FORM, "birth_date": born},
-                                  headers={**auth, "Idempotency-Key": f"apply-{applicant}-open"})
+            decided = client.post(
+                f"/v1/applicants/{applicant}/applications",
+                json={**FORM, "birth_date": born},
+                headers={**auth, "Idempotency-Key": f"apply-{applicant}-open"},
+            )
             if decided.json().get("status") != "approved":
                 continue
             accepted = client.post(
                 f"/v1/applications/{decided.json()['id']}/acceptance",
                 headers={**auth, "Idempotency-Key": f"accept-{applicant}"},
-                json={"offer": 0, "confirm": True, "seconds_read": 15})
+                json={"offer": 0, "confirm": True, "seconds_read": 15},
+            )
             if accepted.status_code == 201:
                 loans.append((token, accepted.json()["loan_id"]))
     return loans
 
 
-def phases(args: argparse.Namespace, url: str, server: list[int],
-           people: list[tuple[str, str, str]]) -> list[str]:
+def phases(
+    args: argparse.Namespace, url: str, server: list[int], people: list[tuple[str, str, str]]
+) -> list[str]:
     """Warm up, then ``args.runs`` rounds of submissions and of payments."""
     phases_run = args.runs * (1 if args.rate is None else 2)
     per = -(-(args.requests * phases_run + WARM_UP) // len(people))
     jobs = [submission(t, a, b, k) for k in range(per) for t, a, b in people]
     asyncio.run(drive(jobs[:WARM_UP], 20))  # warm-up: caches, connections, pools
     jobs = jobs[WARM_UP:]
-    loans = open_loans(people[:args.loans])
+    loans = open_loans(people[: args.loans])
     per = -(-args.requests * phases_run // len(loans))
     pays = [payment(t, loan, k) for k in range(per) for t, loan in loans]
     lines = []
@@ -333,10 +412,18 @@ def phases(args: argparse.Namespace, url: str, server: list[int],
             at = (run * len(paced) + k) * args.requests
             chunk = slice(at, at + args.requests)
             how = "closed loop" if rate is None else f"paced at {rate:.0f}/s"
-            lines.append(figures(f"submissions, {how} #{run + 1}",
-                                 *measured(jobs[chunk], args.seconds, server, backends, rate)))
-            lines.append(figures(f"payments over {len(loans)} loans, {how} #{run + 1}",
-                                 *measured(pays[chunk], args.seconds, server, backends, rate)))
+            lines.append(
+                figures(
+                    f"submissions, {how} #{run + 1}",
+                    *measured(jobs[chunk], args.seconds, server, backends, rate),
+                )
+            )
+            lines.append(
+                figures(
+                    f"payments over {len(loans)} loans, {how} #{run + 1}",
+                    *measured(pays[chunk], args.seconds, server, backends, rate),
+                )
+            )
     return lines
 
 
@@ -348,8 +435,10 @@ def audit_check(url: str) -> str:
     engine = make_engine(url)
     report = verify_audit_chain(engine)
     engine.dispose()
-    line = (f"audit chain after the load: {report.rows_checked} rows, "
-            f"{'intact' if report.is_intact else 'BROKEN: ' + '; '.join(report.problems[:3])}")
+    line = (
+        f"audit chain after the load: {report.rows_checked} rows, "
+        f"{'intact' if report.is_intact else 'BROKEN: ' + '; '.join(report.problems[:3])}"
+    )
     print(line, flush=True)
     return line
 
@@ -388,9 +477,13 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--runs", type=int, default=3, help="rounds of each phase")
-    parser.add_argument("--rate", type=float, default=None,
-                        help="also run each phase paced at this many requests a second "
-                             "(latency counted from when each request was due)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="also run each phase paced at this many requests a second "
+        "(latency counted from when each request was due)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("THINFILE_RATE_LIMITS", '{"applications": "1000000/1"}')
     for line in run(args):

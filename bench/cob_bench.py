@@ -33,8 +33,9 @@ def bench(url: str, n: int, label: str) -> None:
     seed(engine, n, DAY)
     seeded = time.perf_counter() - began
     with engine.connect() as conn:
-        overdue = conn.execute(sa.text("SELECT COUNT(*) FROM servicing_loans "
-                                       "WHERE overdue_since_day IS NOT NULL")).scalar()
+        overdue = conn.execute(
+            sa.text("SELECT COUNT(*) FROM servicing_loans WHERE overdue_since_day IS NOT NULL")
+        ).scalar()
     began = time.perf_counter()
     report = run_cob(engine, DAY)
     total = time.perf_counter() - began
@@ -48,8 +49,10 @@ def bench(url: str, n: int, label: str) -> None:
     print(f"  re-run of the same date: {len(again.days)} dates, {rerun:.2f} s")
     began = time.perf_counter()
     unbalanced = [p for p in verify_ledger(engine).problems if p.startswith("entries_balance")]
-    print(f"  ledger verify: {len(unbalanced)} unbalanced entries, "
-          f"{time.perf_counter() - began:.1f} s (the seeded book has no opening journal)")
+    print(
+        f"  ledger verify: {len(unbalanced)} unbalanced entries, "
+        f"{time.perf_counter() - began:.1f} s (the seeded book has no opening journal)"
+    )
     engine.dispose()
 
 

@@ -35,8 +35,9 @@ def get_model(path: Path | None):  # type: ignore[no-untyped-def]
     if path and path.exists():
         return load_model(path)
     frame = generate_applicants(20000, seed=11)
-    return train_model(frame, target="bad_12m", kind="gbm", id_col="applicant_id",
-                       exclude=list(NOT_MODEL_INPUTS))
+    return train_model(
+        frame, target="bad_12m", kind="gbm", id_col="applicant_id", exclude=list(NOT_MODEL_INPUTS)
+    )
 
 
 def main() -> None:
@@ -59,8 +60,7 @@ def main() -> None:
         decide(app, policy=policy, model=model, on=ON)
         t1 = time.perf_counter()
         scored = model.score_one(model_record(app, ON), reasons=4)
-        context = _context(app, _checks(app, NO_HISTORY), scored.pd, scored.score, ON,
-                           policy.money)
+        context = _context(app, _checks(app, NO_HISTORY), scored.pd, scored.score, ON, policy.money)
         t2 = time.perf_counter()
         policy.evaluate(context)
         t3 = time.perf_counter()
@@ -70,23 +70,30 @@ def main() -> None:
         graph.append(t3 - t2)
         bare.append(t4 - t3)
     ms = 1000.0
-    print(f"full decision: median {statistics.median(full) * ms:.3f} ms, "
-          f"p99 {quantile(full, 0.99) * ms:.3f} ms over {len(full)} applications "
-          "(target: median < 2 ms, p99 < 5 ms)")
-    print(f"policy graph via thinfile: median {statistics.median(graph) * ms:.3f} ms "
-          f"({statistics.median(graph) / statistics.median(full):.0%} of a decision); "
-          f"bare zen-engine on the same graph: median {statistics.median(bare) * ms:.3f} ms")
+    print(
+        f"full decision: median {statistics.median(full) * ms:.3f} ms, "
+        f"p99 {quantile(full, 0.99) * ms:.3f} ms over {len(full)} applications "
+        "(target: median < 2 ms, p99 < 5 ms)"
+    )
+    print(
+        f"policy graph via thinfile: median {statistics.median(graph) * ms:.3f} ms "
+        f"({statistics.median(graph) / statistics.median(full):.0%} of a decision); "
+        f"bare zen-engine on the same graph: median {statistics.median(bare) * ms:.3f} ms"
+    )
     if args.simulate:
         t0 = time.perf_counter()
-        report = simulate(records[: args.simulate], policy=policy, model=model, on=ON,
-                          workers=args.workers)
+        report = simulate(
+            records[: args.simulate], policy=policy, model=model, on=ON, workers=args.workers
+        )
         elapsed = time.perf_counter() - t0
         overall = report.candidate.overall.as_dict()
-        print(f"simulation of {args.simulate} applications with {args.workers} workers: "
-              f"{elapsed:.1f} s "
-              f"(target < 60 s); approval rate {overall['approval_rate']}, "
-              f"expected bad {overall['expected_bad_rate']}, "
-              f"realised bad {overall['realised_bad_rate']}")
+        print(
+            f"simulation of {args.simulate} applications with {args.workers} workers: "
+            f"{elapsed:.1f} s "
+            f"(target < 60 s); approval rate {overall['approval_rate']}, "
+            f"expected bad {overall['expected_bad_rate']}, "
+            f"realised bad {overall['realised_bad_rate']}"
+        )
 
 
 if __name__ == "__main__":

@@ -38,23 +38,32 @@ def per_call_us(fn: Callable[[], object], *, repeat: int = 7, number: int = 500)
 
 def main() -> None:
     start = date(2024, 1, 1)
-    loan12 = LoanTerms(Money.of("10000"), Decimal("0.12"), 12, RepaymentMethod.EQUAL_INSTALLMENT,
-                       start)
-    loan360 = LoanTerms(Money.of("1000000"), Decimal("0.049"), 360,
-                        RepaymentMethod.EQUAL_INSTALLMENT, start)
-    fee_plan = build_schedule(LoanTerms(Money.of("10000"), Decimal(0), 12,
-                                        RepaymentMethod.FEE_INSTALLMENT, start,
-                                        monthly_fee_rate=Decimal("0.006")))
+    loan12 = LoanTerms(
+        Money.of("10000"), Decimal("0.12"), 12, RepaymentMethod.EQUAL_INSTALLMENT, start
+    )
+    loan360 = LoanTerms(
+        Money.of("1000000"), Decimal("0.049"), 360, RepaymentMethod.EQUAL_INSTALLMENT, start
+    )
+    fee_plan = build_schedule(
+        LoanTerms(
+            Money.of("10000"),
+            Decimal(0),
+            12,
+            RepaymentMethod.FEE_INSTALLMENT,
+            start,
+            monthly_fee_rate=Decimal("0.006"),
+        )
+    )
     flows = fee_plan.period_cash_flows()
     float_flows = [f / 100 for f in flows]
     rows = {
         "schedule, 12 periods": per_call_us(lambda: build_schedule(loan12)),
         "schedule, 360 periods": per_call_us(lambda: build_schedule(loan360), number=50),
         "periodic IRR, 12-period fee plan (thinfile)": per_call_us(lambda: periodic_irr(flows)),
-        "periodic IRR, same flows (numpy-financial irr)": per_call_us(
-            lambda: npf.irr(float_flows)),
+        "periodic IRR, same flows (numpy-financial irr)": per_call_us(lambda: npf.irr(float_flows)),
         "full annualized rate (IRR+EAR+XIRR), fee plan": per_call_us(
-            lambda: annualized_rate(fee_plan)),
+            lambda: annualized_rate(fee_plan)
+        ),
     }
     print(f"python {sys.version.split()[0]} on {platform.machine()}, {platform.processor() or ''}")
     for name, us in rows.items():

@@ -29,8 +29,9 @@ class Dataset:
     categorical: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.categorical = [c for c in self.x.columns if not pd.api.types.is_numeric_dtype(
-            self.x[c])]
+        self.categorical = [
+            c for c in self.x.columns if not pd.api.types.is_numeric_dtype(self.x[c])
+        ]
 
 
 def _taiwan(root: Path) -> Dataset:
@@ -54,24 +55,37 @@ def _south_german(root: Path) -> Dataset:
 def _credit_risk(root: Path) -> Dataset:
     df = pd.read_csv(root / "credit_risk_kaggle" / "credit_risk_dataset.csv")
     y = df.pop("loan_status").to_numpy()
-    return Dataset("credit_risk_kaggle", df, y,
-                   thin=lambda f: (f["cb_person_cred_hist_length"] <= 3).to_numpy(),
-                   bureau=("cb_person_default_on_file", "cb_person_cred_hist_length"))
+    return Dataset(
+        "credit_risk_kaggle",
+        df,
+        y,
+        thin=lambda f: (f["cb_person_cred_hist_length"] <= 3).to_numpy(),
+        bureau=("cb_person_default_on_file", "cb_person_cred_hist_length"),
+    )
 
 
 def _heloc(root: Path) -> Dataset:
     df = pd.read_csv(root / "heloc" / "heloc_dataset_v1.csv")
     y = (df.pop("RiskPerformance") == "Bad").astype(int).to_numpy()
-    return Dataset("heloc", df, y, special_codes=HELOC_SPECIAL,
-                   thin=lambda f: (f["NumTotalTrades"] < 6).to_numpy())
+    return Dataset(
+        "heloc",
+        df,
+        y,
+        special_codes=HELOC_SPECIAL,
+        thin=lambda f: (f["NumTotalTrades"] < 6).to_numpy(),
+    )
 
 
 def _give_me_some_credit(root: Path) -> Dataset:
     df = pd.read_csv(root / "give_me_some_credit" / "cs-training.csv.gz")
     df = df.drop(columns=df.columns[0])
     y = df.pop("SeriousDlqin2yrs").to_numpy()
-    return Dataset("give_me_some_credit", df, y,
-                   thin=lambda f: (f["NumberOfOpenCreditLinesAndLoans"] <= 2).to_numpy())
+    return Dataset(
+        "give_me_some_credit",
+        df,
+        y,
+        thin=lambda f: (f["NumberOfOpenCreditLinesAndLoans"] <= 2).to_numpy(),
+    )
 
 
 LOADERS: dict[str, Callable[[Path], Dataset]] = {
@@ -92,6 +106,7 @@ def split(ds: Dataset) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarr
     """The BASELINES.md split: 70/30, stratified, random_state=42, in file order."""
     from sklearn.model_selection import train_test_split
 
-    xtr, xte, ytr, yte = train_test_split(ds.x, ds.y, test_size=0.30, stratify=ds.y,
-                                          random_state=42)
+    xtr, xte, ytr, yte = train_test_split(
+        ds.x, ds.y, test_size=0.30, stratify=ds.y, random_state=42
+    )
     return xtr, xte, ytr, yte

@@ -34,16 +34,19 @@ from thinfile.scoring.evaluation import auc, ks
 TARGET = "_bad"
 
 
-def thinfile_fit(ds: Dataset, kind: str, xtr: pd.DataFrame, ytr: np.ndarray,
-                 columns: list[str] | None = None) -> ScoringModel:
+def thinfile_fit(
+    ds: Dataset, kind: str, xtr: pd.DataFrame, ytr: np.ndarray, columns: list[str] | None = None
+) -> ScoringModel:
     frame = (xtr if columns is None else xtr[columns]).assign(**{TARGET: ytr})
-    specials = {c: ds.special_codes for c in frame.columns if c != TARGET} \
-        if ds.special_codes else None
+    specials = (
+        {c: ds.special_codes for c in frame.columns if c != TARGET} if ds.special_codes else None
+    )
     return train_model(frame, target=TARGET, kind=kind, special_codes=specials)
 
 
-def throughput(predict: Callable[[pd.DataFrame], np.ndarray], xte: pd.DataFrame,
-               rows: int) -> float:
+def throughput(
+    predict: Callable[[pd.DataFrame], np.ndarray], xte: pd.DataFrame, rows: int
+) -> float:
     reps = max(1, rows // len(xte))
     big = pd.concat([xte] * reps, ignore_index=True)
     predict(big.head(1000))
@@ -68,23 +71,33 @@ def run_dataset(ds: Dataset, rows: int) -> tuple[list[dict[str, object]], dict[s
         start = time.perf_counter()
         predict = fitter(ds, xtr, ytr)
         fit_s = time.perf_counter() - start
-        results.append(row(ds.name, name, yte, predict(xte), fit_s,
-                           throughput(predict, xte, rows)))
+        results.append(row(ds.name, name, yte, predict(xte), fit_s, throughput(predict, xte, rows)))
     return results, {"models": models, "split": (xtr, xte, ytr, yte)}
 
 
-def row(dataset: str, method: str, y: np.ndarray, pd_: np.ndarray, fit_s: float,
-        speed: float) -> dict[str, object]:
-    return {"dataset": dataset, "method": method, "auc": auc(y, pd_), "ks": ks(y, pd_),
-            "brier": float(np.mean((pd_ - y) ** 2)), "fit_s": fit_s, "rows_s": speed}
+def row(
+    dataset: str, method: str, y: np.ndarray, pd_: np.ndarray, fit_s: float, speed: float
+) -> dict[str, object]:
+    return {
+        "dataset": dataset,
+        "method": method,
+        "auc": auc(y, pd_),
+        "ks": ks(y, pd_),
+        "brier": float(np.mean((pd_ - y) ** 2)),
+        "fit_s": fit_s,
+        "rows_s": speed,
+    }
 
 
 def print_table(results: list[dict[str, object]]) -> None:
     print("| dataset | method | AUC | KS | Brier | fit s | predict rows/s |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['dataset']} | {r['method']} | {r['auc']:.4f} | {r['ks']:.4f} | "
-              f"{r['brier']:.4f} | {r['fit_s']:.2f} | {r['rows_s']:,.0f} |", flush=True)
+        print(
+            f"| {r['dataset']} | {r['method']} | {r['auc']:.4f} | {r['ks']:.4f} | "
+            f"{r['brier']:.4f} | {r['fit_s']:.2f} | {r['rows_s']:,.0f} |",
+            flush=True,
+        )
 
 
 def print_ratios(results: list[dict[str, object]]) -> None:
@@ -99,8 +112,11 @@ def print_ratios(results: list[dict[str, object]]) -> None:
         speed = float(str(gbm["rows_s"])) / float(str(tuned["rows_s"]))
         plain = by[(dataset, "lightgbm_default")]
         default = float(str(gbm["rows_s"])) / float(str(plain["rows_s"]))
-        print(f"{dataset}: fit both / tuned LightGBM {fit:.2f}x; rows/s thinfile_gbm / tuned "
-              f"{speed:.2f}x, / default {default:.2f}x", flush=True)
+        print(
+            f"{dataset}: fit both / tuned LightGBM {fit:.2f}x; rows/s thinfile_gbm / tuned "
+            f"{speed:.2f}x, / default {default:.2f}x",
+            flush=True,
+        )
 
 
 def single_latency(model: ScoringModel, xte: pd.DataFrame, *, n: int = 2000) -> float:
@@ -119,10 +135,14 @@ def thin_file_view(ds: Dataset, extra: dict[str, object], rng_seed: int = 42) ->
     xtr, xte, ytr, yte = extra["split"]  # type: ignore[misc]
     assert ds.thin is not None
     thin = ds.thin(xte)
-    print(f"\nThin-file view, {ds.name}: {thin.sum()} thin test rows "
-          f"({thin.mean():.1%}), bad rate {yte[thin].mean():.2%}")
-    print("| model | AUC all | AUC thin | bureau-only bad rate @60% | full approval @ same "
-          "bad rate | lift pp [95% CI] |")
+    print(
+        f"\nThin-file view, {ds.name}: {thin.sum()} thin test rows "
+        f"({thin.mean():.1%}), bad rate {yte[thin].mean():.2%}"
+    )
+    print(
+        "| model | AUC all | AUC thin | bureau-only bad rate @60% | full approval @ same "
+        "bad rate | lift pp [95% CI] |"
+    )
     print("|---|---|---|---|---|---|")
     for kind in ("both", "scorecard", "gbm"):
         full = extra["models"][kind].score_frame(xte)["pd"].to_numpy()  # type: ignore[index]
@@ -131,8 +151,9 @@ def thin_file_view(ds: Dataset, extra: dict[str, object], rng_seed: int = 42) ->
             bureau = thinfile_fit(ds, kind, xtr, ytr, list(ds.bureau))
             bpd = bureau.score_frame(xte[list(ds.bureau)])["pd"].to_numpy()
             b, a_star, lo, hi = refs.inclusion_lift(yte, bpd, full, seed=rng_seed)
-            line += (f" {b:.2%} | {a_star:.1%} | {100 * (a_star - 0.6):+.1f} "
-                     f"[{lo:+.1f}, {hi:+.1f}] |")
+            line += (
+                f" {b:.2%} | {a_star:.1%} | {100 * (a_star - 0.6):+.1f} [{lo:+.1f}, {hi:+.1f}] |"
+            )
         else:
             line += " n/a | n/a | n/a |"
         print(line, flush=True)
@@ -149,10 +170,13 @@ def speed_repeats(ds: Dataset, extra: dict[str, object], rows: int, k: int) -> N
         ours.append(throughput(lambda f: model.score_frame(f)["pd"].to_numpy(), parts[1], rows))
         theirs.append(throughput(tuned, parts[1], rows))
     ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
-    print(f"{ds.name} batch rows/s over {k} alternating runs: thinfile_gbm best "
-          f"{max(ours):,.0f} median {np.median(ours):,.0f}; lightgbm_tuned best "
-          f"{max(theirs):,.0f} median {np.median(theirs):,.0f}; ratio median "
-          f"{np.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f})", flush=True)
+    print(
+        f"{ds.name} batch rows/s over {k} alternating runs: thinfile_gbm best "
+        f"{max(ours):,.0f} median {np.median(ours):,.0f}; lightgbm_tuned best "
+        f"{max(theirs):,.0f} median {np.median(theirs):,.0f}; ratio median "
+        f"{np.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f})",
+        flush=True,
+    )
 
 
 def warm_up() -> None:

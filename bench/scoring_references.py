@@ -26,11 +26,18 @@ def optbinning_scorecard(ds: Dataset, xtr: pd.DataFrame, ytr: np.ndarray) -> Pre
     from optbinning import BinningProcess, Scorecard
     from sklearn.linear_model import LogisticRegression
 
-    process = BinningProcess(list(xtr.columns), categorical_variables=ds.categorical,
-                             selection_criteria={"iv": {"min": 0.02}},
-                             special_codes=list(ds.special_codes) or None)
-    card = Scorecard(binning_process=process, estimator=LogisticRegression(max_iter=1000),
-                     scaling_method="min_max", scaling_method_params={"min": 300, "max": 850})
+    process = BinningProcess(
+        list(xtr.columns),
+        categorical_variables=ds.categorical,
+        selection_criteria={"iv": {"min": 0.02}},
+        special_codes=list(ds.special_codes) or None,
+    )
+    card = Scorecard(
+        binning_process=process,
+        estimator=LogisticRegression(max_iter=1000),
+        scaling_method="min_max",
+        scaling_method_params={"min": 300, "max": 850},
+    )
     card.fit(xtr, ytr, metric_missing="empirical", metric_special="empirical")
     return lambda f: card.predict_proba(f)[:, 1]
 
@@ -50,10 +57,10 @@ def lightgbm_tuned(ds: Dataset, xtr: pd.DataFrame, ytr: np.ndarray) -> Predict:
     xf, xv, yf, yv = train_test_split(x, ytr, test_size=0.2, stratify=ytr, random_state=42)
     best = None
     for leaves in (7, 15, 31):
-        model = lgb.LGBMClassifier(learning_rate=0.05, num_leaves=leaves, n_estimators=1000,
-                                   verbose=-1)
-        model.fit(xf, yf, eval_set=[(xv, yv)],
-                  callbacks=[lgb.early_stopping(50, verbose=False)])
+        model = lgb.LGBMClassifier(
+            learning_rate=0.05, num_leaves=leaves, n_estimators=1000, verbose=-1
+        )
+        model.fit(xf, yf, eval_set=[(xv, yv)], callbacks=[lgb.early_stopping(50, verbose=False)])
         loss = model.best_score_["valid_0"]["binary_logloss"]
         if best is None or loss < best[0]:
             best = (loss, model)
@@ -75,8 +82,9 @@ def _approval_curve(y: np.ndarray, pd_: np.ndarray, rng: np.random.Generator) ->
     return np.cumsum(y[order]) / np.arange(1, len(y) + 1)
 
 
-def _lift_once(y: np.ndarray, bureau: np.ndarray, full: np.ndarray,
-               rng: np.random.Generator) -> tuple[float, float]:
+def _lift_once(
+    y: np.ndarray, bureau: np.ndarray, full: np.ndarray, rng: np.random.Generator
+) -> tuple[float, float]:
     n = len(y)
     b = _approval_curve(y, bureau, rng)[round(0.6 * n) - 1]
     curve = _approval_curve(y, full, rng)
@@ -85,8 +93,9 @@ def _lift_once(y: np.ndarray, bureau: np.ndarray, full: np.ndarray,
     return float(b), float(a_star)
 
 
-def inclusion_lift(y: np.ndarray, bureau: np.ndarray, full: np.ndarray, *, seed: int = 42,
-                   reps: int = 200) -> tuple[float, float, float, float]:
+def inclusion_lift(
+    y: np.ndarray, bureau: np.ndarray, full: np.ndarray, *, seed: int = 42, reps: int = 200
+) -> tuple[float, float, float, float]:
     """BASELINES.md inclusion lift: b, a*, and the 95 % bootstrap interval of a* − 60 % (pp)."""
     rng = np.random.default_rng(seed)
     b, a_star = _lift_once(y, bureau, full, rng)

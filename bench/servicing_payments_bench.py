@@ -39,8 +39,7 @@ DAY = date(2025, 3, 31)
 LOANS = 20_000
 
 
-def worker(seed_no: int, seconds: float, hot: bool,
-           out: mp.Queue) -> None:  # type: ignore[type-arg]
+def worker(seed_no: int, seconds: float, hot: bool, out: mp.Queue) -> None:  # type: ignore[type-arg]
     engine = make_engine(URL, pool_size=1)
     rng = random.Random(seed_no)
     latencies: list[float] = []
@@ -79,16 +78,19 @@ def bench_payments(workers: int, seconds: float, *, hot: bool = False) -> None:
     lat = sorted(x for r, _ in results for x in r)
     retries = sum(n for _, n in results)
     q = statistics.quantiles(lat, n=100)
-    print(f"{'one loan (hot spot)' if hot else 'many loans'}: {len(lat):,} payments "
-          f"({retries} key retries) in {elapsed:.1f} s with {workers} workers = "
-          f"{len(lat) / elapsed:.0f} payments/s; latency p50 {q[49] * 1000:.1f} ms, "
-          f"p95 {q[94] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms")
+    print(
+        f"{'one loan (hot spot)' if hot else 'many loans'}: {len(lat):,} payments "
+        f"({retries} key retries) in {elapsed:.1f} s with {workers} workers = "
+        f"{len(lat) / elapsed:.0f} payments/s; latency p50 {q[49] * 1000:.1f} ms, "
+        f"p95 {q[94] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms"
+    )
 
 
 def bench_load() -> None:
     engine = make_engine(URL)
-    terms = LoanTerms(Money.of("200000"), Decimal("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT,
-                      DAY)
+    terms = LoanTerms(
+        Money.of("200000"), Decimal("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT, DAY
+    )
     loan = open_and_disburse(engine, terms)
     for k in range(1000):
         post_payment(engine, loan.loan_id, Money(100 + k), DAY)
@@ -98,12 +100,16 @@ def bench_load() -> None:
         view = get_loan(engine, loan.loan_id)
         times.append(time.perf_counter() - began)
     assert len(view.transactions) == 1001
-    print(f"load a loan with {len(view.transactions)} transactions and its balances: median "
-          f"{statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms")
+    print(
+        f"load a loan with {len(view.transactions)} transactions and its balances: median "
+        f"{statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms"
+    )
     report = verify_ledger(engine)
     unbalanced = [p for p in report.problems if p.startswith("entries_balance")]
-    print(f"journal entries out of balance after the run: {len(unbalanced)} (the seeded book "
-          "has no opening journal, so only this check applies)")
+    print(
+        f"journal entries out of balance after the run: {len(unbalanced)} (the seeded book "
+        "has no opening journal, so only this check applies)"
+    )
     engine.dispose()
 
 
@@ -122,8 +128,10 @@ def main() -> None:
         upgrade(engine)
         seed(engine, LOANS, DAY)
         with engine.begin() as conn:  # the seeded book is closed to the day before DAY
-            conn.execute(sa.text("UPDATE servicing_loans SET overdue_since_day = NULL, "
-                                 "cob_day = :d"), {"d": (DAY - date(1970, 1, 1)).days - 1})
+            conn.execute(
+                sa.text("UPDATE servicing_loans SET overdue_since_day = NULL, cob_day = :d"),
+                {"d": (DAY - date(1970, 1, 1)).days - 1},
+            )
         engine.dispose()
         bench_payments(args.workers, args.seconds)
         bench_payments(args.workers, min(args.seconds, 10), hot=True)

@@ -26,15 +26,18 @@ CAP_UNITS = ServicingProduct().defaults.all_in_cap_units
 def _numbers(engine: Engine, n: int) -> str:
     if engine.dialect.name == "postgresql":
         return f"SELECT g FROM generate_series(1, {n}) AS g"
-    return (f"SELECT g FROM (WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s "
-            f"WHERE g < {n}) SELECT g FROM s)")
+    return (
+        f"SELECT g FROM (WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s "
+        f"WHERE g < {n}) SELECT g FROM s)"
+    )
 
 
 def seed(engine: Engine, n: int, business_day: date) -> None:
     """``n`` active loans closed to the day before ``business_day``."""
     d = to_day(business_day)
-    terms = LoanTerms(Money.of("12000"), Decimal("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT,
-                      date(2025, 1, 1))
+    terms = LoanTerms(
+        Money.of("12000"), Decimal("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT, date(2025, 1, 1)
+    )
     product = ServicingProduct()
     nums = _numbers(engine, n)
     age = "(CAST(g AS BIGINT) * 7919 % 330)"  # days since disbursement, 0..329
@@ -54,9 +57,14 @@ def seed(engine: Engine, n: int, business_day: date) -> None:
     """
     with engine.begin() as conn:
         conn.execute(sa.text(loans_sql))
-        conn.execute(sa.text(terms_sql), {
-            "terms": terms_to_json(terms), "product": product_to_json(product),
-            "rates": json.dumps(["0"] + ["0.015"] * 12)})
+        conn.execute(
+            sa.text(terms_sql),
+            {
+                "terms": terms_to_json(terms),
+                "product": product_to_json(product),
+                "rates": json.dumps(["0"] + ["0.015"] * 12),
+            },
+        )
     _seed_installments(engine, d)
 
 
@@ -71,13 +79,13 @@ def _seed_installments(engine: Engine, d: int) -> None:
     sql = f"""
     INSERT INTO servicing_installments (loan_id, n, start_day, due_day, principal_due,
       interest_due, principal_paid, interest_paid, interest_accrued)
-    SELECT l.id, k.g, {start.replace('k.n', 'k.g')}, {due.replace('k.n', 'k.g')},
-      {part.replace('k.n', 'k.g')}, {interest.replace('k.n', 'k.g')},
-      CASE WHEN {is_paid.replace('k.n', 'k.g')} THEN {part.replace('k.n', 'k.g')} ELSE 0 END,
-      CASE WHEN {is_paid.replace('k.n', 'k.g')} THEN {interest.replace('k.n', 'k.g')} ELSE 0 END,
-      CASE WHEN {due.replace('k.n', 'k.g')} <= {d - 1} THEN {interest.replace('k.n', 'k.g')}
-           WHEN {start.replace('k.n', 'k.g')} < {d - 1}
-           THEN {interest.replace('k.n', 'k.g')} * ({d - 1} - {start.replace('k.n', 'k.g')}) / 30
+    SELECT l.id, k.g, {start.replace("k.n", "k.g")}, {due.replace("k.n", "k.g")},
+      {part.replace("k.n", "k.g")}, {interest.replace("k.n", "k.g")},
+      CASE WHEN {is_paid.replace("k.n", "k.g")} THEN {part.replace("k.n", "k.g")} ELSE 0 END,
+      CASE WHEN {is_paid.replace("k.n", "k.g")} THEN {interest.replace("k.n", "k.g")} ELSE 0 END,
+      CASE WHEN {due.replace("k.n", "k.g")} <= {d - 1} THEN {interest.replace("k.n", "k.g")}
+           WHEN {start.replace("k.n", "k.g")} < {d - 1}
+           THEN {interest.replace("k.n", "k.g")} * ({d - 1} - {start.replace("k.n", "k.g")}) / 30
            ELSE 0 END
     FROM servicing_loans l CROSS JOIN ({numbers}) AS k
     """
@@ -91,14 +99,22 @@ def _seed_installments(engine: Engine, d: int) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(sql))
         conn.execute(sa.text(overdue_sql))
-        conn.execute(sa.text("INSERT INTO servicing_bucket_ranges (product_code, label, min_days,"
-                             " max_days) VALUES ('standard','M1',1,30),('standard','M2',31,60),"
-                             "('standard','M3',61,90),('standard','M4',91,120),"
-                             "('standard','M5',121,150),('standard','M6+',151,NULL)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO servicing_bucket_ranges (product_code, label, min_days,"
+                " max_days) VALUES ('standard','M1',1,30),('standard','M2',31,60),"
+                "('standard','M3',61,90),('standard','M4',91,120),"
+                "('standard','M5',121,150),('standard','M6+',151,NULL)"
+            )
+        )
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('servicing_loans', 'id'),"
-                                 " (SELECT MAX(id) FROM servicing_loans))"))
+            conn.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('servicing_loans', 'id'),"
+                    " (SELECT MAX(id) FROM servicing_loans))"
+                )
+            )
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE servicing_loans"))
             conn.execute(sa.text("VACUUM ANALYZE servicing_installments"))

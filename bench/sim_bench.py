@@ -31,16 +31,20 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=18)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]} on {platform.machine()}; "
-          f"peak RSS after imports {peak_rss_mb():.0f} MiB")
+    print(
+        f"python {sys.version.split()[0]} on {platform.machine()}; "
+        f"peak RSS after imports {peak_rss_mb():.0f} MiB"
+    )
 
     t0 = time.perf_counter()
     applicants = generate_applicants(args.n, seed=args.seed)
     seconds = time.perf_counter() - t0
     rss = peak_rss_mb()
     verdict = "PASS" if seconds < 30 and rss < 2048 else "FAIL"
-    print(f"generate_applicants({args.n:,}): {seconds:.2f} s, peak RSS {rss:.0f} MiB "
-          f"(targets < 30 s, < 2048 MiB: {verdict})")
+    print(
+        f"generate_applicants({args.n:,}): {seconds:.2f} s, peak RSS {rss:.0f} MiB "
+        f"(targets < 30 s, < 2048 MiB: {verdict})"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         t0 = time.perf_counter()
@@ -53,9 +57,11 @@ def main() -> None:
     loans = applicants.head(args.loans)
     t0 = time.perf_counter()
     rows = simulate_performance(loans, months=args.months, seed=args.seed)
-    print(f"simulate_performance({len(loans):,} loans, {args.months} months): "
-          f"{time.perf_counter() - t0:.2f} s, {len(rows):,} rows, "
-          f"peak RSS {peak_rss_mb():.0f} MiB")
+    print(
+        f"simulate_performance({len(loans):,} loans, {args.months} months): "
+        f"{time.perf_counter() - t0:.2f} s, {len(rows):,} rows, "
+        f"peak RSS {peak_rss_mb():.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,14 @@ from thinfile.web import install_web
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None, *,
-               extra_routers: tuple[APIRouter, ...] = (), load_model: ModelLoader | None = None,
-               model_dir: Path | None = None,
-               owned_resources: Mapping[str, OwnedResource] = OWNED_RESOURCES) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    extra_routers: tuple[APIRouter, ...] = (),
+    load_model: ModelLoader | None = None,
+    model_dir: Path | None = None,
+    owned_resources: Mapping[str, OwnedResource] = OWNED_RESOURCES,
+) -> FastAPI:
     """The service for ``settings`` (default: read from ``THINFILE_*``).
 
     Decisions load models with ``load_model`` (default :mod:`thinfile.scoring`); ``model_dir``
@@ -56,8 +60,14 @@ def create_app(settings: Settings | None = None, *,
         yield
         context.engine.dispose()
 
-    app = FastAPI(title="thinfile", version="1", description=API_DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="thinfile",
+        version="1",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.context = context
     app.state.model_loader = load_model or scoring_model_loader
     install_api(app, extra_routers=extra_routers)

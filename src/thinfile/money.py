@@ -114,8 +114,13 @@ def _why_not_a_number(text: str) -> str:
     return "is not a number"
 
 
-def _to_decimal(value: object, what: str, example: str = "10000 or 99.50", *,
-                grammar: re.Pattern[str] = _AMOUNT_TEXT) -> Decimal:
+def _to_decimal(
+    value: object,
+    what: str,
+    example: str = "10000 or 99.50",
+    *,
+    grammar: re.Pattern[str] = _AMOUNT_TEXT,
+) -> Decimal:
     """A finite ``Decimal`` from an int, a ``Decimal`` or text that ``grammar`` accepts.
 
     Text is never read the way ``Decimal()`` reads it: exponents (``1e12``), ``NaN``,
@@ -139,22 +144,30 @@ def _to_decimal(value: object, what: str, example: str = "10000 or 99.50", *,
         text = value.strip()
         if not grammar.fullmatch(text):
             raise InvalidInputError(
-                f"{value!r} {_why_not_a_number(text)}", field=what, value=value,
+                f"{value!r} {_why_not_a_number(text)}",
+                field=what,
+                value=value,
                 remedy=f"write plain digits 0-9, such as {example}",
             )
         result = Decimal(text.replace(",", ""))
     else:
         raise MoneyTypeError(
             f"{what} must be a string, Decimal or int, not {type(value).__name__}",
-            field=what, value=value,
+            field=what,
+            value=value,
         )
     if not result.is_finite():
-        raise InvalidInputError(f"{what} must be a finite number", field=what, value=value,
-                                remedy=f"write plain digits, such as {example}")
+        raise InvalidInputError(
+            f"{what} must be a finite number",
+            field=what,
+            value=value,
+            remedy=f"write plain digits, such as {example}",
+        )
     if abs(result) >= _LIMIT:
         raise InvalidInputError(
             f"{value} has more than {MAX_YUAN_DIGITS} digits before the decimal point",
-            field=what, value=value,
+            field=what,
+            value=value,
             remedy=f"write at most {MAX_YUAN_DIGITS} digits before the point, such as {example}",
         )
     return result
@@ -174,12 +187,15 @@ class Money:
         if type(self.fen) is not int:
             if isinstance(self.fen, float):
                 raise MoneyTypeError(
-                    f"money was given as a float ({self.fen!r})", field="fen", value=self.fen,
+                    f"money was given as a float ({self.fen!r})",
+                    field="fen",
+                    value=self.fen,
                     remedy="use Money.of('12.34') or an integer number of fen",
                 )
             raise MoneyTypeError(
                 f"Money.fen must be an int, not {type(self.fen).__name__}",
-                field="fen", value=self.fen,
+                field="fen",
+                value=self.fen,
             )
 
     @classmethod
@@ -196,7 +212,9 @@ class Money:
         to_fen = exact.quantize(_ONE_FEN_IN_YUAN)  # exact: fewer than 28 digits
         if to_fen != exact:
             raise InvalidInputError(
-                f"{yuan} has more than two decimal places", field=field, value=yuan,
+                f"{yuan} has more than two decimal places",
+                field=field,
+                value=yuan,
                 remedy="amounts are in yuan with at most two decimals (fen)",
             )
         return cls(int(to_fen.scaleb(2)), currency)
@@ -213,13 +231,15 @@ class Money:
     def _check(self, other: object) -> Money:
         if not isinstance(other, Money):
             raise MoneyTypeError(
-                f"cannot combine Money with {type(other).__name__}", value=other,
+                f"cannot combine Money with {type(other).__name__}",
+                value=other,
                 remedy="wrap the amount in Money first",
             )
         if other.currency != self.currency:
             raise CurrencyMismatchError(
                 f"cannot combine {self.currency} with {other.currency}",
-                value=other.currency, remedy="convert to one currency first",
+                value=other.currency,
+                remedy="convert to one currency first",
             )
         return other
 
@@ -287,7 +307,9 @@ def parse_rate(text: str | Decimal | int, *, field: str = "rate") -> Decimal:
         value = _to_decimal(text, field, "12% or 0.12", grammar=_RATE_TEXT)
         if value > 1:
             raise InvalidInputError(
-                f"{field} {text} is above 100%", field=field, value=text,
+                f"{field} {text} is above 100%",
+                field=field,
+                value=text,
                 remedy="write a percentage with % (e.g. 12%) or a fraction (e.g. 0.12)",
             )
     if value < 0:

@@ -169,11 +169,15 @@ class Settings(BaseSettings):
         try:
             return cls()
         except ValidationError as exc:
-            problems = [FieldProblem(ENV_PREFIX + ".".join(map(str, e["loc"])).upper(),
-                                     e["msg"]) for e in exc.errors()]
-            raise InvalidInputError(f"the {ENV_PREFIX}* settings are not valid",
-                                    problems=problems,
-                                    remedy="correct the variables listed") from None
+            problems = [
+                FieldProblem(ENV_PREFIX + ".".join(map(str, e["loc"])).upper(), e["msg"])
+                for e in exc.errors()
+            ]
+            raise InvalidInputError(
+                f"the {ENV_PREFIX}* settings are not valid",
+                problems=problems,
+                remedy="correct the variables listed",
+            ) from None
 
     @property
     def is_development(self) -> bool:

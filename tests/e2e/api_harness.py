@@ -60,21 +60,27 @@ class MonthsInCityScorer:
     def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> Score:
         months = record.get("months_in_city")
         pd = {REFER_MONTHS: 0.10, DECLINE_MONTHS: 0.6}.get(months, 0.01)  # type: ignore[call-overload]
-        return Score(pd, int(600 - 500 * pd), (
-            Reason("R_INCOME", "income_monthly_mean", "income", 0.4),
-            Reason("R_TENURE", "months_in_city", "tenure", 0.2))[:reasons])
+        return Score(
+            pd,
+            int(600 - 500 * pd),
+            (
+                Reason("R_INCOME", "income_monthly_mean", "income", 0.4),
+                Reason("R_TENURE", "months_in_city", "tenure", 0.2),
+            )[:reasons],
+        )
 
 
 def build_app(settings: Settings, model_dir: Path) -> Any:
     """The app with the shipped policy and the test model registered at start-up."""
-    return create_app(settings, load_model=lambda _path: MonthsInCityScorer(),
-                      model_dir=model_dir)
+    return create_app(settings, load_model=lambda _path: MonthsInCityScorer(), model_dir=model_dir)
 
 
 def quick_settings(url: str, **overrides: object) -> Settings:
     """Development settings on ``url`` with cheap password hashing and roomy rate limits."""
     values: dict[str, object] = {
-        "database_url": url, "argon2_time_cost": 1, "argon2_memory_kib": 8,
+        "database_url": url,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
         "rate_limits": {"sign_in": "1000/60", "sign_up": "1000/60", "applications": "1000/60"},
     }
     values.update(overrides)
@@ -120,48 +126,75 @@ def make_borrower(client: TestClient, *, with_profile: bool = True) -> Party:
     if not with_profile:
         return Party(user_id, email, headers)
     name, idn, phone = f"测试{n}号", id_number(n), phone_number(n)
-    profile = client.post("/v1/applicants", headers=headers,
-                          json={"name": name, "id_number": idn, "phone": phone})
+    profile = client.post(
+        "/v1/applicants", headers=headers, json={"name": name, "id_number": idn, "phone": phone}
+    )
     assert profile.status_code == 201, profile.text
     applicant_id = profile.json()["id"]
-    consent = client.post(f"/v1/applicants/{applicant_id}/consents", headers=headers,
-                          json={"data_category": "gig_platform_income",
-                                "purpose": "credit_assessment", "notice_version": "v1"})
+    consent = client.post(
+        f"/v1/applicants/{applicant_id}/consents",
+        headers=headers,
+        json={
+            "data_category": "gig_platform_income",
+            "purpose": "credit_assessment",
+            "notice_version": "v1",
+        },
+    )
     assert consent.status_code == 201, consent.text
-    credit = client.post(f"/v1/applicants/{applicant_id}/consents", headers=headers,
-                         json={"data_category": "credit_report", "purpose": "credit_assessment",
-                               "notice_version": "v1"})
+    credit = client.post(
+        f"/v1/applicants/{applicant_id}/consents",
+        headers=headers,
+        json={
+            "data_category": "credit_report",
+            "purpose": "credit_assessment",
+            "notice_version": "v1",
+        },
+    )
     assert credit.status_code == 201, credit.text
     return Party(user_id, email, headers, applicant_id, consent.json()["id"], name, idn, phone)
 
 
-FORM = {"birth_date": "1995-03-07", "segment": "delivery_rider", "months_in_city": 24,
-        "purpose": "consumption", "requested_amount": "6000.00", "requested_term_months": 12,
-        "income_monthly_mean": "8000.00", "income_monthly_cv": 0.3,
-        "income_months_observed": 12, "existing_debt_payment_monthly": "500.00",
-        "bureau_history_months": 0}
+FORM = {
+    "birth_date": "1995-03-07",
+    "segment": "delivery_rider",
+    "months_in_city": 24,
+    "purpose": "consumption",
+    "requested_amount": "6000.00",
+    "requested_term_months": 12,
+    "income_monthly_mean": "8000.00",
+    "income_monthly_cv": 0.3,
+    "income_months_observed": 12,
+    "existing_debt_payment_monthly": "500.00",
+    "bureau_history_months": 0,
+}
 
 
 def apply(client: TestClient, party: Party, **overrides: object) -> Any:
     """Submit an application for ``party`` (the harness's ID numbers are born 1995-03-xx)."""
     form = {**FORM, "birth_date": f"1995-03-{party.id_number[12:14]}", **overrides}
-    return client.post(f"/v1/applicants/{party.applicant_id}/applications",
-                       headers={**party.headers, "Idempotency-Key": f"apply-key-{next(_serial)}"},
-                       json=form)
+    return client.post(
+        f"/v1/applicants/{party.applicant_id}/applications",
+        headers={**party.headers, "Idempotency-Key": f"apply-key-{next(_serial)}"},
+        json=form,
+    )
 
 
-def accept(client: TestClient, party: Party, application_id: str, offer: int,
-           seconds_read: float = 15.0) -> Any:
-    return client.post(f"/v1/applications/{application_id}/acceptance",
-                       headers={**party.headers, "Idempotency-Key": f"accept-key-{next(_serial)}"},
-                       json={"offer": offer, "confirm": True, "seconds_read": seconds_read})
+def accept(
+    client: TestClient, party: Party, application_id: str, offer: int, seconds_read: float = 15.0
+) -> Any:
+    return client.post(
+        f"/v1/applications/{application_id}/acceptance",
+        headers={**party.headers, "Idempotency-Key": f"accept-key-{next(_serial)}"},
+        json={"offer": offer, "confirm": True, "seconds_read": seconds_read},
+    )
 
 
 def make_staff(client: TestClient, role: Role) -> Party:
     context: AppContext = client.app.state.context  # type: ignore[attr-defined]
     email = f"{role.value}{next(_serial)}@lender.example"
-    user = identity.create_user(context.engine, context.hasher, email=email,
-                                password=PASSWORD, role=role)
+    user = identity.create_user(
+        context.engine, context.hasher, email=email, password=PASSWORD, role=role
+    )
     return Party(user.id, email, _sign_in(client, email))
 
 

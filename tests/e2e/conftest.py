@@ -36,5 +36,9 @@ def api(api_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
 @pytest.fixture
 def world(api: TestClient) -> World:
     """Two borrowers with profiles and consents, an admin and an underwriter."""
-    return World(make_borrower(api), make_borrower(api), make_staff(api, Role.ADMIN),
-                 make_staff(api, Role.UNDERWRITER))
+    return World(
+        make_borrower(api),
+        make_borrower(api),
+        make_staff(api, Role.ADMIN),
+        make_staff(api, Role.UNDERWRITER),
+    )

@@ -12,14 +12,27 @@ from tests.e2e.api_harness import TestClient, accept, apply, make_borrower
 from thinfile.api.models_applications import YUAN_HINT
 
 LINE_OFFER = 2  # consumption offers: pos installment, consumer installment, revolving line
-HOSTILE = ["1e12", "1E3", "5e-1", "NaN", "Infinity", "-inf", "１２３", "+5", "1_000", "0x10",
-           "12.345", "1,000"]
+HOSTILE = [
+    "1e12",
+    "1E3",
+    "5e-1",
+    "NaN",
+    "Infinity",
+    "-inf",
+    "１２３",
+    "+5",
+    "1_000",
+    "0x10",
+    "12.345",
+    "1,000",
+]
 _keys = itertools.count(1)
 
 
 def _post(client: TestClient, url: str, headers: dict[str, str], body: dict[str, object]):
-    return client.post(url, headers={**headers, "Idempotency-Key": f"amount-{next(_keys):08d}"},
-                       json=body)
+    return client.post(
+        url, headers={**headers, "Idempotency-Key": f"amount-{next(_keys):08d}"}, json=body
+    )
 
 
 def _refused_field(reply) -> tuple[str, str]:
@@ -30,8 +43,7 @@ def _refused_field(reply) -> tuple[str, str]:
     return problem["field"], problem["message"]
 
 
-def test_a_payment_written_with_an_exponent_or_foreign_digits_is_refused_and_not_posted(
-        api, world):
+def test_a_payment_written_with_an_exponent_or_foreign_digits_is_refused_and_not_posted(api, world):
     alice = world.alice
     loan_id = accept(api, alice, apply(api, alice).json()["id"], 0).json()["loan_id"]
     for text in HOSTILE:
@@ -46,7 +58,8 @@ def test_a_payment_written_with_an_exponent_or_foreign_digits_is_refused_and_not
 def test_a_draw_written_with_foreign_digits_or_above_what_is_available_is_refused(api, world):
     alice = world.alice
     line_id = accept(api, alice, apply(api, alice).json()["id"], LINE_OFFER).json()[
-        "credit_line_id"]
+        "credit_line_id"
+    ]
     url, line_url = f"/v1/credit-lines/{line_id}/draws", f"/v1/credit-lines/{line_id}"
     before = api.get(line_url, headers=alice.headers).json()
     for text in ("１２３", "1e3", "NaN"):
@@ -76,7 +89,8 @@ def test_a_draw_written_with_foreign_digits_or_above_what_is_available_is_refuse
     ],
 )
 def test_an_application_outside_its_money_ranges_is_refused_and_not_decided(
-        api, field, value, expected):
+    api, field, value, expected
+):
     carol = make_borrower(api)
     reply = apply(api, carol, **{field: value})
     assert _refused_field(reply) == (field, expected)

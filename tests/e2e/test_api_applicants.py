@@ -37,24 +37,35 @@ def test_the_raw_database_holds_no_plaintext_id_number_phone_or_name(api, api_se
 def test_a_borrower_sees_their_own_profile_in_full(api):
     alice = make_borrower(api)
     mine = api.get("/v1/me/applicant", headers=alice.headers).json()
-    assert (mine["id_number"], mine["phone"], mine["masked"]) == (alice.id_number, alice.phone,
-                                                                 False)
+    assert (mine["id_number"], mine["phone"], mine["masked"]) == (
+        alice.id_number,
+        alice.phone,
+        False,
+    )
 
 
 def test_one_profile_per_id_number_and_per_account(api):
     alice, bob = make_borrower(api), make_borrower(api)
-    again = api.post("/v1/applicants", headers=bob.headers,
-                     json={"name": "冒名", "id_number": alice.id_number, "phone": "13700000000"})
-    twice = api.post("/v1/applicants", headers=alice.headers,
-                     json={"name": "再次", "id_number": "11010519491231002X",
-                           "phone": "13700000000"})
+    again = api.post(
+        "/v1/applicants",
+        headers=bob.headers,
+        json={"name": "冒名", "id_number": alice.id_number, "phone": "13700000000"},
+    )
+    twice = api.post(
+        "/v1/applicants",
+        headers=alice.headers,
+        json={"name": "再次", "id_number": "11010519491231002X", "phone": "13700000000"},
+    )
     assert again.status_code == 409 and twice.status_code == 409
 
 
 def test_a_wrong_check_digit_is_refused_with_the_field_named(api):
     bob = make_borrower(api, with_profile=False)
-    reply = api.post("/v1/applicants", headers=bob.headers,
-                     json={"name": "王", "id_number": "110105194912310021", "phone": "13800000000"})
+    reply = api.post(
+        "/v1/applicants",
+        headers=bob.headers,
+        json={"name": "王", "id_number": "110105194912310021", "phone": "13800000000"},
+    )
     assert reply.status_code == 422
     assert reply.json()["details"]["field"] == "id_number"
 
@@ -84,16 +95,19 @@ def test_rotating_the_key_reencrypts_everything_and_old_data_stays_readable(api_
     new_key = base64.b64encode(b"n" * 32).decode()
     with TestClient(create_app(api_settings)) as old_app:
         alice = make_borrower(old_app)
-    rotated = quick_settings(api_settings.database_url, pii_keys={"dev": DEV_PII_KEY,
-                                                                  "k2": new_key},
-                             pii_active_key_id="k2")
+    rotated = quick_settings(
+        api_settings.database_url,
+        pii_keys={"dev": DEV_PII_KEY, "k2": new_key},
+        pii_active_key_id="k2",
+    )
     with TestClient(create_app(rotated)) as new_app:
         before = new_app.get("/v1/me/applicant", headers=alice.headers).json()
         context = new_app.app.state.context
         assert reencrypt_personal_data(context.engine, pii_cipher(rotated)) == 1
         assert reencrypt_personal_data(context.engine, pii_cipher(rotated)) == 0
-    only_new = quick_settings(api_settings.database_url, pii_keys={"k2": new_key},
-                              pii_active_key_id="k2")
+    only_new = quick_settings(
+        api_settings.database_url, pii_keys={"k2": new_key}, pii_active_key_id="k2"
+    )
     with TestClient(create_app(only_new)) as newest:
         after = newest.get("/v1/me/applicant", headers=alice.headers).json()
     assert before == after and after["id_number"] == alice.id_number

@@ -61,18 +61,26 @@ def _linked_pair(api) -> tuple[int, int]:
     with UnitOfWork(api.app.state.context.engine) as uow:
         for _ in range(2):  # rows about one subject share a chain
             record_audit(uow, "system", "loan.note", "loan:audit-test", {"n": 1})
-        pair = tuple(uow.conn.execute(sa.text(
-            "SELECT a.seq, b.seq FROM audit_log a JOIN audit_log b "
-            "ON b.chain = a.chain AND b.chain_seq = a.chain_seq + 1 "
-            "ORDER BY a.seq LIMIT 1")).one())
+        pair = tuple(
+            uow.conn.execute(
+                sa.text(
+                    "SELECT a.seq, b.seq FROM audit_log a JOIN audit_log b "
+                    "ON b.chain = a.chain AND b.chain_seq = a.chain_seq + 1 "
+                    "ORDER BY a.seq LIMIT 1"
+                )
+            ).one()
+        )
         uow.commit()
     return pair
 
 
 def test_an_edited_row_is_detected(api, api_settings, world):
     first, _ = _linked_pair(api)
-    _sql(api_settings.database_url,
-         f"UPDATE audit_log SET details = details || ' ' WHERE seq = {first}", bypass_guard=True)
+    _sql(
+        api_settings.database_url,
+        f"UPDATE audit_log SET details = details || ' ' WHERE seq = {first}",
+        bypass_guard=True,
+    )
     report = _report(api)
     assert not report.is_intact
     assert any(f"row {first} was edited" in p for p in report.problems)
@@ -80,41 +88,50 @@ def test_an_edited_row_is_detected(api, api_settings, world):
 
 def test_an_edit_that_also_rewrites_the_rows_hash_breaks_the_next_link(api, api_settings, world):
     first, second = _linked_pair(api)
-    _sql(api_settings.database_url,
-         "UPDATE audit_log SET row_hash = CASE WHEN substr(row_hash, 1, 1) = 'f' THEN 'e' "
-         f"ELSE 'f' END || substr(row_hash, 2) WHERE seq = {first}",
-         bypass_guard=True)
+    _sql(
+        api_settings.database_url,
+        "UPDATE audit_log SET row_hash = CASE WHEN substr(row_hash, 1, 1) = 'f' THEN 'e' "
+        f"ELSE 'f' END || substr(row_hash, 2) WHERE seq = {first}",
+        bypass_guard=True,
+    )
     problems = _report(api).problems
     assert any(f"row {second} does not link" in p for p in problems)
 
 
 def test_a_deleted_row_in_the_middle_is_detected(api, api_settings, world):
     first, second = _linked_pair(api)
-    _sql(api_settings.database_url, f"DELETE FROM audit_log WHERE seq = {first}",
-         bypass_guard=True)
+    _sql(api_settings.database_url, f"DELETE FROM audit_log WHERE seq = {first}", bypass_guard=True)
     problems = _report(api).problems
-    assert any("missing" in p for p in problems) and any(f"row {second} does not link" in p
-                                                         for p in problems)
+    assert any("missing" in p for p in problems) and any(
+        f"row {second} does not link" in p for p in problems
+    )
 
 
 def test_deleting_the_newest_rows_is_detected_by_the_head(api, api_settings, world):
-    _sql(api_settings.database_url,
-         "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)", bypass_guard=True)
+    _sql(
+        api_settings.database_url,
+        "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)",
+        bypass_guard=True,
+    )
     assert any("newest rows" in p for p in _report(api).problems)
 
 
 def test_moving_a_row_to_another_chain_is_detected(api, api_settings, world):
     first, _ = _linked_pair(api)
-    _sql(api_settings.database_url,
-         f"UPDATE audit_log SET chain = chain % {CHAINS} + 1, chain_seq = 1000000 "
-         f"WHERE seq = {first}", bypass_guard=True)
+    _sql(
+        api_settings.database_url,
+        f"UPDATE audit_log SET chain = chain % {CHAINS} + 1, chain_seq = 1000000 "
+        f"WHERE seq = {first}",
+        bypass_guard=True,
+    )
     assert not _report(api).is_intact
 
 
 def test_rows_spread_over_the_chains_and_one_subject_stays_in_one(api, world):
     with UnitOfWork(api.app.state.context.engine) as uow:
-        entries = [record_audit(uow, "system", "loan.note", f"loan:{n % 40}", {"n": n})
-                   for n in range(80)]
+        entries = [
+            record_audit(uow, "system", "loan.note", f"loan:{n % 40}", {"n": n}) for n in range(80)
+        ]
         uow.commit()
     by_subject: dict[str, set[int]] = {}
     for entry in entries:
@@ -138,13 +155,17 @@ def test_record_audit_joins_the_callers_transaction(api, world):
     assert report.is_intact and report.rows_checked == before + 1
 
 
-def test_the_audit_verify_command_exits_1_on_tampering(api, api_settings, world, monkeypatch,
-                                                       capsys):
+def test_the_audit_verify_command_exits_1_on_tampering(
+    api, api_settings, world, monkeypatch, capsys
+):
     monkeypatch.setenv("THINFILE_DATABASE_URL", api_settings.database_url)
     main(["audit", "verify"])
     assert "intact" in capsys.readouterr().out
-    _sql(api_settings.database_url, "UPDATE audit_log SET actor = 'x' WHERE seq = "
-         "(SELECT MIN(seq) FROM audit_log)", bypass_guard=True)
+    _sql(
+        api_settings.database_url,
+        "UPDATE audit_log SET actor = 'x' WHERE seq = (SELECT MIN(seq) FROM audit_log)",
+        bypass_guard=True,
+    )
     with pytest.raises(SystemExit) as exited:
         main(["audit", "verify"])
     assert exited.value.code == 1

@@ -14,8 +14,7 @@ from thinfile.security.tokens import TokenClaims, TokenSigner
 
 def test_sign_up_then_sign_in_gives_a_bearer_token_for_a_borrower(api):
     up = api.post("/v1/auth/sign-up", json={"email": "Rider@Example.com", "password": PASSWORD})
-    signed = api.post("/v1/auth/sign-in", json={"email": "rider@example.com",
-                                                "password": PASSWORD})
+    signed = api.post("/v1/auth/sign-in", json={"email": "rider@example.com", "password": PASSWORD})
     token = signed.json()["access_token"]
     me = api.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert up.status_code == 201 and signed.status_code == 200
@@ -58,19 +57,23 @@ def test_a_tampered_token_is_refused_over_http(api, world):
 def test_only_an_admin_creates_staff_and_merchants(api, world):
     body = {"email": "m@shop.example", "password": PASSWORD, "role": "merchant"}
     assert api.post("/v1/staff/users", headers=world.alice.headers, json=body).status_code == 403
-    assert api.post("/v1/staff/users", headers=world.underwriter.headers,
-                    json=body).status_code == 403
+    assert (
+        api.post("/v1/staff/users", headers=world.underwriter.headers, json=body).status_code == 403
+    )
     made = api.post("/v1/staff/users", headers=world.admin.headers, json=body)
     assert made.status_code == 201 and made.json()["role"] == "merchant"
 
 
 def test_an_api_key_authenticates_its_merchant_until_revoked(api, world):
     admin = world.admin.headers
-    merchant = api.post("/v1/staff/users", headers=admin,
-                        json={"email": "k@shop.example", "password": PASSWORD,
-                              "role": "merchant"}).json()
-    issued = api.post("/v1/staff/api-keys", headers=admin,
-                      json={"user_id": merchant["id"], "name": "checkout"}).json()
+    merchant = api.post(
+        "/v1/staff/users",
+        headers=admin,
+        json={"email": "k@shop.example", "password": PASSWORD, "role": "merchant"},
+    ).json()
+    issued = api.post(
+        "/v1/staff/api-keys", headers=admin, json={"user_id": merchant["id"], "name": "checkout"}
+    ).json()
     key = {"X-API-Key": issued["key"]}
     assert api.get("/v1/auth/me", headers=key).json()["role"] == "merchant"
     assert api.get(f"/v1/applicants/{world.alice.applicant_id}", headers=key).status_code == 404
@@ -88,8 +91,9 @@ def test_the_first_admin_is_made_from_the_command_line(api, api_settings, monkey
     monkeypatch.setenv("THINFILE_NEW_USER_PASSWORD", PASSWORD)
     main(["users", "add", "--email", "boss@lender.example"])
     assert "created admin" in capsys.readouterr().out
-    signed = api.post("/v1/auth/sign-in", json={"email": "boss@lender.example",
-                                                "password": PASSWORD})
+    signed = api.post(
+        "/v1/auth/sign-in", json={"email": "boss@lender.example", "password": PASSWORD}
+    )
     assert signed.json()["role"] == "admin"
 
 
@@ -105,8 +109,9 @@ def test_the_spec_declares_sign_in_exactly_where_an_anonymous_call_is_refused(ap
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path":
                     url = url.replace("{" + parameter["name"] + "}", "1")
-            reply = api.request(method.upper(), url, json={},
-                                headers={"Idempotency-Key": "anonymous-0001"})
+            reply = api.request(
+                method.upper(), url, json={}, headers={"Idempotency-Key": "anonymous-0001"}
+            )
             (secured if operation.get("security") else open_).append((method, path, reply))
     assert len(secured) >= 40
     for method, path, reply in secured:
@@ -114,8 +119,12 @@ def test_the_spec_declares_sign_in_exactly_where_an_anonymous_call_is_refused(ap
     for method, path, reply in open_:
         assert reply.status_code != 401, (method, path)
     assert {f"{m} {p}" for m, p, _ in open_} == {
-        "get /healthz", "get /readyz", "get /metrics", "post /v1/auth/sign-up",
-        "post /v1/auth/sign-in"}
+        "get /healthz",
+        "get /readyz",
+        "get /metrics",
+        "post /v1/auth/sign-up",
+        "post /v1/auth/sign-in",
+    }
 
 
 def operation_refused(reply) -> bool:

@@ -28,8 +28,11 @@ def _count(api: TestClient, sql: str) -> int:
 
 def _apply(api: TestClient, party: Party, applicant_id: str, key: str) -> Any:
     form = {**FORM, "birth_date": "1995-03-07"}
-    return api.post(f"/v1/applicants/{applicant_id}/applications",
-                    headers={**party.headers, "Idempotency-Key": key}, json=form)
+    return api.post(
+        f"/v1/applicants/{applicant_id}/applications",
+        headers={**party.headers, "Idempotency-Key": key},
+        json=form,
+    )
 
 
 def test_a_repeated_application_key_replays_the_decision_and_stores_it_once(api, world):
@@ -39,23 +42,30 @@ def test_a_repeated_application_key_replays_the_decision_and_stores_it_once(api,
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     assert _count(api, "SELECT count(*) FROM applications") == 1
-    assert _count(api, "SELECT count(*) FROM audit_log "
-                       "WHERE action = 'application.decide'") == 1
+    assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'application.decide'") == 1
 
 
 def test_a_refused_application_writes_nothing_and_leaves_its_key_free(api):
     carol = make_borrower(api, with_profile=False)
-    profile = api.post("/v1/applicants", headers=carol.headers,
-                       json={"name": "测试", "id_number": id_number(900),
-                             "phone": phone_number(900)})
+    profile = api.post(
+        "/v1/applicants",
+        headers=carol.headers,
+        json={"name": "测试", "id_number": id_number(900), "phone": phone_number(900)},
+    )
     applicant_id = profile.json()["id"]
     refused = _apply(api, carol, applicant_id, "apply-refused-1")
     assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
     assert _count(api, "SELECT count(*) FROM applications") == 0
     assert _count(api, "SELECT count(*) FROM idempotency_keys") == 0
-    api.post(f"/v1/applicants/{applicant_id}/consents", headers=carol.headers,
-             json={"data_category": "credit_report", "purpose": "credit_assessment",
-                   "notice_version": "v1"})
+    api.post(
+        f"/v1/applicants/{applicant_id}/consents",
+        headers=carol.headers,
+        json={
+            "data_category": "credit_report",
+            "purpose": "credit_assessment",
+            "notice_version": "v1",
+        },
+    )
     assert _apply(api, carol, applicant_id, "apply-refused-1").status_code == 201
 
 
@@ -66,15 +76,20 @@ def test_concurrent_payments_with_one_key_post_once_and_answer_alike(api, world)
     headers = {**alice.headers, "Idempotency-Key": "pay-concurrent-01"}
 
     def pay(_: int) -> Any:
-        return api.post(f"/v1/loans/{loan_id}/payments", headers=headers,
-                        json={"amount": "100.00"})
+        return api.post(f"/v1/loans/{loan_id}/payments", headers=headers, json={"amount": "100.00"})
 
     with ThreadPoolExecutor(4) as pool:
         replies = list(pool.map(pay, range(4)))
     assert {r.status_code for r in replies} == {201}
     assert len({r.text for r in replies}) == 1
-    assert _count(api, "SELECT count(*) FROM servicing_transactions "
-                       f"WHERE loan_id = {int(loan_id)} AND kind = 'repayment'") == 1
+    assert (
+        _count(
+            api,
+            "SELECT count(*) FROM servicing_transactions "
+            f"WHERE loan_id = {int(loan_id)} AND kind = 'repayment'",
+        )
+        == 1
+    )
     assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'payment.post'") == 1
 
 
@@ -82,8 +97,9 @@ def _decisions(api: TestClient, outcome: str) -> float:
     """The ``thinfile_decisions_total`` counter for ``outcome`` on /metrics."""
     text = api.get("/metrics").text
     label = f'thinfile_decisions_total{{outcome="{outcome}"}} '
-    return sum(float(line.removeprefix(label)) for line in text.splitlines()
-               if line.startswith(label))
+    return sum(
+        float(line.removeprefix(label)) for line in text.splitlines() if line.startswith(label)
+    )
 
 
 def test_a_replayed_decision_is_counted_once_in_the_metrics(api, world):
@@ -105,15 +121,19 @@ def test_a_repeat_the_loan_would_now_refuse_replays_the_first_answer(api, world)
     loan_id = accept(api, alice, apply(api, alice).json()["id"], 0).json()["loan_id"]
     quote = api.get(f"/v1/loans/{loan_id}/payoff", headers=alice.headers).json()
     headers = {**alice.headers, "Idempotency-Key": "payoff-repeat-01"}
-    paid = api.post(f"/v1/loans/{loan_id}/prepayments", headers=headers,
-                    json={"amount": quote["amount"]})
+    paid = api.post(
+        f"/v1/loans/{loan_id}/prepayments", headers=headers, json={"amount": quote["amount"]}
+    )
     assert paid.status_code == 201 and paid.json()["loan_status"] == "closed"
-    fresh = api.post(f"/v1/loans/{loan_id}/prepayments",
-                     headers={**alice.headers, "Idempotency-Key": "payoff-repeat-02"},
-                     json={"amount": quote["amount"]})
+    fresh = api.post(
+        f"/v1/loans/{loan_id}/prepayments",
+        headers={**alice.headers, "Idempotency-Key": "payoff-repeat-02"},
+        json={"amount": quote["amount"]},
+    )
     assert fresh.status_code >= 400  # the closed loan refuses a new payment
-    again = api.post(f"/v1/loans/{loan_id}/prepayments", headers=headers,
-                     json={"amount": quote["amount"]})
+    again = api.post(
+        f"/v1/loans/{loan_id}/prepayments", headers=headers, json={"amount": quote["amount"]}
+    )
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == paid.json()
     assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'payment.prepay'") == 1
@@ -127,6 +147,12 @@ def test_a_key_used_for_another_payment_is_refused_and_posts_nothing(api, world)
     other = api.post(f"/v1/loans/{loan_id}/payments", headers=headers, json={"amount": "50.00"})
     assert first.status_code == 201
     assert other.status_code == 409 and other.json()["details"]["field"] == "Idempotency-Key"
-    assert _count(api, "SELECT count(*) FROM servicing_transactions "
-                       f"WHERE loan_id = {int(loan_id)} AND kind = 'repayment'") == 1
+    assert (
+        _count(
+            api,
+            "SELECT count(*) FROM servicing_transactions "
+            f"WHERE loan_id = {int(loan_id)} AND kind = 'repayment'",
+        )
+        == 1
+    )
     assert _count(api, "SELECT count(*) FROM audit_log WHERE action = 'payment.post'") == 1

@@ -48,16 +48,24 @@ def test_a_borrower_applies_accepts_receives_the_loan_pays_and_prepays(api, worl
     assert loan["principal"] == offer["amount"] and loan["status"] == "active"
     assert [t["kind"] for t in loan["transactions"]] == ["disbursement"]
 
-    paid = api.post(f"/v1/loans/{loan_id}/payments", headers={**alice.headers, **_key("pay")},
-                    json={"amount": "100.00"})
-    replay = api.post(f"/v1/loans/{loan_id}/payments", headers={**alice.headers, **_key("pay")},
-                      json={"amount": "100.00"})
+    paid = api.post(
+        f"/v1/loans/{loan_id}/payments",
+        headers={**alice.headers, **_key("pay")},
+        json={"amount": "100.00"},
+    )
+    replay = api.post(
+        f"/v1/loans/{loan_id}/payments",
+        headers={**alice.headers, **_key("pay")},
+        json={"amount": "100.00"},
+    )
     assert paid.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json() == paid.json()
     quote = api.get(f"/v1/loans/{loan_id}/payoff", headers=alice.headers).json()
-    payoff = api.post(f"/v1/loans/{loan_id}/prepayments",
-                      headers={**alice.headers, **_key("payoff")},
-                      json={"amount": quote["amount"]})
+    payoff = api.post(
+        f"/v1/loans/{loan_id}/prepayments",
+        headers={**alice.headers, **_key("payoff")},
+        json={"amount": quote["amount"]},
+    )
     assert payoff.status_code == 201, payoff.text
     assert payoff.json()["loan_status"] == "closed"
     after = api.get(f"/v1/loans/{loan_id}", headers=alice.headers).json()
@@ -73,8 +81,11 @@ def test_a_credit_line_is_opened_by_accepting_its_offer_and_drawn_on(api, world)
     line_id = accepted["credit_line_id"]
     line = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
     assert api.get("/v1/me/credit-lines", headers=alice.headers).json() == [line]
-    drawn = api.post(f"/v1/credit-lines/{line_id}/draws", headers={**alice.headers, **_key("d")},
-                     json={"amount": "500.00", "term_months": 3})
+    drawn = api.post(
+        f"/v1/credit-lines/{line_id}/draws",
+        headers={**alice.headers, **_key("d")},
+        json={"amount": "500.00", "term_months": 3},
+    )
     assert drawn.status_code == 201, drawn.text
     assert drawn.json()["credit_line_id"] == line_id
     later = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
@@ -85,11 +96,13 @@ def test_a_credit_line_is_opened_by_accepting_its_offer_and_drawn_on(api, world)
 
 def test_no_consent_to_a_credit_assessment_no_application(api):
     carol = make_borrower(api)
-    consents = api.get(f"/v1/applicants/{carol.applicant_id}/consents",
-                       headers=carol.headers).json()
+    consents = api.get(
+        f"/v1/applicants/{carol.applicant_id}/consents", headers=carol.headers
+    ).json()
     credit = next(c for c in consents if c["data_category"] == "credit_report")
-    api.post(f"/v1/applicants/{carol.applicant_id}/consents/{credit['id']}/revoke",
-             headers=carol.headers)
+    api.post(
+        f"/v1/applicants/{carol.applicant_id}/consents/{credit['id']}/revoke", headers=carol.headers
+    )
     refused = apply(api, carol)
     assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
     assert api.get("/v1/me/applications", headers=carol.headers).json() == []
@@ -110,19 +123,30 @@ def test_an_underwriter_reviews_a_referral_and_replays_the_decision(api, world):
     alice, underwriter = world.alice, world.underwriter
     referred = apply(api, alice, months_in_city=REFER_MONTHS).json()
     assert referred["status"] == "referred"
-    queue = api.get("/v1/staff/applications", params={"status": "referred"},
-                    headers=underwriter.headers).json()
+    queue = api.get(
+        "/v1/staff/applications", params={"status": "referred"}, headers=underwriter.headers
+    ).json()
     assert [a["id"] for a in queue] == [referred["id"]]
     assert alice.id_number not in str(queue)
-    review = api.post(f"/v1/staff/applications/{referred['id']}/review",
-                      headers=underwriter.headers, json={"approve": True, "note": "verified"})
+    review = api.post(
+        f"/v1/staff/applications/{referred['id']}/review",
+        headers=underwriter.headers,
+        json={"approve": True, "note": "verified"},
+    )
     assert review.status_code == 200 and review.json()["status"] == "approved"
-    replay = api.post(f"/v1/staff/applications/{referred['id']}/replay",
-                      headers=underwriter.headers).json()
+    replay = api.post(
+        f"/v1/staff/applications/{referred['id']}/replay", headers=underwriter.headers
+    ).json()
     assert replay["identical"] is True and replay["replayed_outcome"] == "refer"
     assert accept(api, alice, referred["id"], 0).status_code == 201
-    assert api.post(f"/v1/staff/applications/{referred['id']}/review", headers=alice.headers,
-                    json={"approve": True, "note": "me"}).status_code == 403
+    assert (
+        api.post(
+            f"/v1/staff/applications/{referred['id']}/review",
+            headers=alice.headers,
+            json={"approve": True, "note": "me"},
+        ).status_code
+        == 403
+    )
 
 
 def test_close_of_business_moves_the_business_date_and_staff_service_loans(api, world):
@@ -130,26 +154,40 @@ def test_close_of_business_moves_the_business_date_and_staff_service_loans(api, 
     agent = make_staff(api, Role.SERVICING_AGENT)
     application = apply(api, alice).json()
     loan_id = accept(api, alice, application["id"], 0).json()["loan_id"]
-    paid = api.post(f"/v1/loans/{loan_id}/payments", headers={**alice.headers, **_key("p")},
-                    json={"amount": "200.00"}).json()
+    paid = api.post(
+        f"/v1/loans/{loan_id}/payments",
+        headers={**alice.headers, **_key("p")},
+        json={"amount": "200.00"},
+    ).json()
     first = api.post("/v1/staff/cob", headers=agent.headers, json={"through": paid["on"]})
     assert first.status_code == 200, first.text
     assert first.json()["days"] == [paid["on"]] and first.json()["business_date"] > paid["on"]
     again = api.post("/v1/staff/cob", headers=agent.headers, json={"through": paid["on"]})
     assert again.json()["days"] == []
-    reversal = api.post(f"/v1/staff/payments/{paid['txn_id']}/reversal",
-                        headers={**agent.headers, **_key("rev")}, json={"reason": "bounced"})
+    reversal = api.post(
+        f"/v1/staff/payments/{paid['txn_id']}/reversal",
+        headers={**agent.headers, **_key("rev")},
+        json={"reason": "bounced"},
+    )
     assert reversal.status_code == 201, reversal.text
-    later = api.post(f"/v1/loans/{loan_id}/payments", headers={**alice.headers, **_key("p2")},
-                     json={"amount": "50.00"}).json()
+    later = api.post(
+        f"/v1/loans/{loan_id}/payments",
+        headers={**alice.headers, **_key("p2")},
+        json={"amount": "50.00"},
+    ).json()
     assert later["on"] == first.json()["business_date"]
-    charged = api.post(f"/v1/staff/loans/{loan_id}/charge-off",
-                       headers={**agent.headers, **_key("co")}, json={"reason": "fraud"})
+    charged = api.post(
+        f"/v1/staff/loans/{loan_id}/charge-off",
+        headers={**agent.headers, **_key("co")},
+        json={"reason": "fraud"},
+    )
     assert charged.status_code == 201 and charged.json()["loan_status"] == "charged-off"
     assert api.get("/v1/staff/ledger/verify", headers=admin.headers).json()["ok"] is True
     assert api.get("/v1/staff/audit/verify", headers=admin.headers).json()["intact"] is True
-    assert api.post("/v1/staff/cob", headers=alice.headers,
-                    json={"through": paid["on"]}).status_code == 403
+    assert (
+        api.post("/v1/staff/cob", headers=alice.headers, json={"through": paid["on"]}).status_code
+        == 403
+    )
 
 
 def test_policies_models_and_simulations(api, world):
@@ -159,19 +197,30 @@ def test_policies_models_and_simulations(api, world):
     models = api.get("/v1/staff/models", headers=underwriter.headers).json()
     assert models == [{"version": "api-test-model:1", "status": "active"}]
     version = policies[0]["version"]
-    assert api.post(f"/v1/staff/policies/{version}/activate",
-                    headers=admin.headers).status_code == 204
-    assert api.post(f"/v1/staff/policies/{version}/activate",
-                    headers=underwriter.headers).status_code == 403
-    assert api.post("/v1/staff/policies/challenger", headers=admin.headers,
-                    json={"version": None, "share": "0"}).status_code == 204
-    synthetic = api.post("/v1/staff/simulations", headers=underwriter.headers,
-                         json={"applicants": 40, "seed": 3})
+    assert (
+        api.post(f"/v1/staff/policies/{version}/activate", headers=admin.headers).status_code == 204
+    )
+    assert (
+        api.post(f"/v1/staff/policies/{version}/activate", headers=underwriter.headers).status_code
+        == 403
+    )
+    assert (
+        api.post(
+            "/v1/staff/policies/challenger",
+            headers=admin.headers,
+            json={"version": None, "share": "0"},
+        ).status_code
+        == 204
+    )
+    synthetic = api.post(
+        "/v1/staff/simulations", headers=underwriter.headers, json={"applicants": 40, "seed": 3}
+    )
     assert synthetic.status_code == 200, synthetic.text
     assert synthetic.json()["report"]["candidate"]["overall"]["applications"] == 40
     example = SimulationCsvCreate.model_config["json_schema_extra"]["examples"][0]
     posted = api.post("/v1/staff/simulations/csv", headers=underwriter.headers, json=example)
     assert posted.status_code == 200, posted.text
-    too_many = api.post("/v1/staff/simulations", headers=underwriter.headers,
-                        json={"applicants": 100_000})
+    too_many = api.post(
+        "/v1/staff/simulations", headers=underwriter.headers, json={"applicants": 100_000}
+    )
     assert too_many.status_code == 422

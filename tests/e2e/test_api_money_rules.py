@@ -26,15 +26,19 @@ def _a_loan_ten_days_in(api: TestClient, world: Any) -> tuple[Party, Party, int,
 
 
 def _pay(api: TestClient, party: Party, loan_id: int, amount: str, key: str) -> Any:
-    return api.post(f"/v1/loans/{loan_id}/payments", json={"amount": amount},
-                    headers={**party.headers, "Idempotency-Key": key})
+    return api.post(
+        f"/v1/loans/{loan_id}/payments",
+        json={"amount": amount},
+        headers={**party.headers, "Idempotency-Key": key},
+    )
 
 
 def test_the_payoff_quote_paid_as_an_ordinary_payment_closes_the_loan(api, world):
     alice, agent, loan_id, _offer = _a_loan_ten_days_in(api, world)
     quote = api.get(f"/v1/loans/{loan_id}/payoff", headers=alice.headers).json()["amount"]
-    preview = api.get(f"/v1/loans/{loan_id}/payment-preview", params={"amount": quote},
-                      headers=alice.headers)
+    preview = api.get(
+        f"/v1/loans/{loan_id}/payment-preview", params={"amount": quote}, headers=alice.headers
+    )
     assert preview.status_code == 200, preview.text
     assert preview.json()["closes_loan"] is True and preview.json()["payoff_after"] == "0.00"
     paid = _pay(api, alice, loan_id, quote, "payoff-by-payment")
@@ -60,17 +64,20 @@ def test_a_payment_above_the_payoff_is_refused_naming_the_payoff(api, world):
 
 
 def test_a_preview_of_part_of_the_loan_shows_principal_cut_and_a_smaller_next_installment(
-        api, world):
+    api, world
+):
     alice, _agent, loan_id, _offer = _a_loan_ten_days_in(api, world)
     loan = api.get(f"/v1/loans/{loan_id}", headers=alice.headers).json()
     scheduled = Decimal(loan["installments"][0]["due"]["total"])
-    preview = api.get(f"/v1/loans/{loan_id}/payment-preview", params={"amount": "1000.00"},
-                      headers=alice.headers).json()
+    preview = api.get(
+        f"/v1/loans/{loan_id}/payment-preview", params={"amount": "1000.00"}, headers=alice.headers
+    ).json()
     assert Decimal(preview["paid"]["principal"]) > 0 and preview["closes_loan"] is False
     assert Decimal(preview["paid"]["total"]) == Decimal("1000.00")
     assert Decimal(preview["next_amount"]) < scheduled
-    refused = api.get(f"/v1/loans/{loan_id}/payment-preview", params={"amount": "1e12"},
-                      headers=alice.headers)
+    refused = api.get(
+        f"/v1/loans/{loan_id}/payment-preview", params={"amount": "1e12"}, headers=alice.headers
+    )
     assert refused.status_code == 422
 
 
@@ -90,9 +97,11 @@ def test_extra_money_with_an_installment_cuts_principal_and_the_next_installment
     alice, agent, loan_id, _offer = _a_loan_ten_days_in(api, world)
     loan = api.get(f"/v1/loans/{loan_id}", headers=agent.headers).json()
     first, second = loan["installments"][0], loan["installments"][1]
-    reply = api.post("/v1/staff/cob", headers=agent.headers,
-                     json={"through": str(date.fromisoformat(first["due_date"])
-                                          - timedelta(days=1))})
+    reply = api.post(
+        "/v1/staff/cob",
+        headers=agent.headers,
+        json={"through": str(date.fromisoformat(first["due_date"]) - timedelta(days=1))},
+    )
     assert reply.status_code == 200, reply.text
     extra = Decimal("1000.00")
     amount = Decimal(first["due"]["total"]) + extra
@@ -103,5 +112,6 @@ def test_extra_money_with_an_installment_cuts_principal_and_the_next_installment
     after = api.get(f"/v1/loans/{loan_id}", headers=agent.headers).json()
     assert after["held_overpayment"] == "0.00"
     owed_next = Decimal(after["installments"][1]["due"]["total"]) - Decimal(
-        after["installments"][1]["paid"]["total"])
+        after["installments"][1]["paid"]["total"]
+    )
     assert owed_next < Decimal(second["due"]["total"])

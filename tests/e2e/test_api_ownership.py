@@ -16,8 +16,13 @@ from typing import Any
 
 from tests.e2e.api_harness import TestClient, accept, apply
 
-PUBLIC = {("POST", "/v1/auth/sign-up"), ("POST", "/v1/auth/sign-in"), ("GET", "/healthz"),
-          ("GET", "/readyz"), ("GET", "/metrics")}
+PUBLIC = {
+    ("POST", "/v1/auth/sign-up"),
+    ("POST", "/v1/auth/sign-in"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+}
 STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version"}
 LINE_OFFER = 2
 
@@ -26,15 +31,22 @@ def _alice_ids(api: TestClient, alice: Any) -> dict[str, str]:
     """Alice's ids of every kind: profile, consent, an application with a loan and a line."""
     application = apply(api, alice).json()
     accepted = accept(api, alice, application["id"], LINE_OFFER).json()
-    return {"applicant_id": alice.applicant_id, "consent_id": alice.consent_id,
-            "application_id": application["id"], "loan_id": str(accepted["loan_id"]),
-            "line_id": str(accepted["credit_line_id"])}
+    return {
+        "applicant_id": alice.applicant_id,
+        "consent_id": alice.consent_id,
+        "application_id": application["id"],
+        "loan_id": str(accepted["loan_id"]),
+        "line_id": str(accepted["credit_line_id"]),
+    }
 
 
 def _operations(api: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
     spec = api.get("/openapi.json").json()
-    return [(method.upper(), path, op) for path, item in spec["paths"].items()
-            for method, op in item.items()], spec
+    return [
+        (method.upper(), path, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    ], spec
 
 
 def _example_body(op: dict[str, Any], spec: dict[str, Any], ids: dict[str, str]) -> Any:
@@ -53,19 +65,32 @@ def _example_body(op: dict[str, Any], spec: dict[str, Any], ids: dict[str, str])
 
 
 def _call(api: TestClient, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:
-    return api.request(method, path, headers={**headers, "Idempotency-Key": "ownership-test-1"},
-                       json=body)
+    return api.request(
+        method, path, headers={**headers, "Idempotency-Key": "ownership-test-1"}, json=body
+    )
 
 
 def _secrets_of(party: Any) -> list[str]:
-    return [party.user_id, party.applicant_id, party.consent_id, party.email, party.name,
-            party.id_number, party.phone]
+    return [
+        party.user_id,
+        party.applicant_id,
+        party.consent_id,
+        party.email,
+        party.name,
+        party.id_number,
+        party.phone,
+    ]
 
 
 def test_no_borrower_reaches_another_borrowers_data_on_any_route(api, world):
     alice, bob = world.alice, world.bob
-    ids = {**_alice_ids(api, alice), "user_id": alice.user_id, "key_id": "0" * 32,
-           "txn_id": "1", "version": "0" * 8}
+    ids = {
+        **_alice_ids(api, alice),
+        "user_id": alice.user_id,
+        "key_id": "0" * 32,
+        "txn_id": "1",
+        "version": "0" * 8,
+    }
     operations, spec = _operations(api)
     assert len(operations) >= 10
     checked = 0
@@ -131,9 +156,13 @@ def test_staff_see_applicants_masked_and_every_look_is_audited(api, world):
 
 def test_staff_cannot_grant_or_revoke_consent_on_a_borrowers_behalf(api, world):
     alice, staff = world.alice, world.admin
-    grant = api.post(f"/v1/applicants/{alice.applicant_id}/consents", headers=staff.headers,
-                     json={"data_category": "contact", "purpose": "marketing",
-                           "notice_version": "v1"})
-    revoke = api.post(f"/v1/applicants/{alice.applicant_id}/consents/{alice.consent_id}/revoke",
-                      headers=staff.headers)
+    grant = api.post(
+        f"/v1/applicants/{alice.applicant_id}/consents",
+        headers=staff.headers,
+        json={"data_category": "contact", "purpose": "marketing", "notice_version": "v1"},
+    )
+    revoke = api.post(
+        f"/v1/applicants/{alice.applicant_id}/consents/{alice.consent_id}/revoke",
+        headers=staff.headers,
+    )
     assert grant.status_code == 404 and revoke.status_code == 404

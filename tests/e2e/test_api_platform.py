@@ -36,16 +36,23 @@ def money_router(calls: list[int]) -> APIRouter:
     service's unit of work, its effect (here an audit row) committed with the key."""
     router = APIRouter(prefix="/test-money")
 
-    @router.post("/applicants/{applicant_id}/transfers", status_code=201,
-                 response_model=TransferPublic)
-    def transfer(applicant_id: str, body: TransferCreate, idem: Idempotent,
-                 _owner: Annotated[Actor, Depends(require_owner_or_role())]) -> Response:
+    @router.post(
+        "/applicants/{applicant_id}/transfers", status_code=201, response_model=TransferPublic
+    )
+    def transfer(
+        applicant_id: str,
+        body: TransferCreate,
+        idem: Idempotent,
+        _owner: Annotated[Actor, Depends(require_owner_or_role())],
+    ) -> Response:
         def work(_uow: UnitOfWork) -> tuple[TransferPublic, AuditDraft]:
             calls.append(body.amount_fen)
             if body.amount_fen < 0:
                 raise InvalidInputError("negative", field="amount_fen")
-            return (TransferPublic(id=uuid.uuid4().hex, amount_fen=body.amount_fen),
-                    AuditDraft("system", "test.transfer", f"applicant:{applicant_id}"))
+            return (
+                TransferPublic(id=uuid.uuid4().hex, amount_fen=body.amount_fen),
+                AuditDraft("system", "test.transfer", f"applicant:{applicant_id}"),
+            )
 
         return idem.once(work, render=lambda transfer: transfer, status_code=201)
 
@@ -67,8 +74,11 @@ def money(api_settings):
 def _transfers(client: TestClient) -> int:
     """Transfers that took effect (committed their audit row)."""
     with client.app.state.context.engine.connect() as conn:
-        return int(conn.execute(sa.text(
-            "SELECT count(*) FROM audit_log WHERE action = 'test.transfer'")).scalar_one())
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM audit_log WHERE action = 'test.transfer'")
+            ).scalar_one()
+        )
 
 
 def test_a_repeated_idempotency_key_replays_the_first_response_and_takes_effect_once(money):
@@ -88,8 +98,11 @@ def test_a_repeated_idempotency_key_replays_the_first_response_and_takes_effect_
 def test_a_money_moving_post_without_a_key_is_refused(money):
     client, calls = money
     alice = make_borrower(client)
-    reply = client.post(f"/v1/test-money/applicants/{alice.applicant_id}/transfers",
-                        headers=alice.headers, json={"amount_fen": 1})
+    reply = client.post(
+        f"/v1/test-money/applicants/{alice.applicant_id}/transfers",
+        headers=alice.headers,
+        json={"amount_fen": 1},
+    )
     assert reply.status_code == 422 and calls == []
 
 
@@ -107,9 +120,11 @@ def test_keys_are_scoped_per_caller(money):
     client, calls = money
     alice, bob = make_borrower(client), make_borrower(client)
     for party in (alice, bob):
-        reply = client.post(f"/v1/test-money/applicants/{party.applicant_id}/transfers",
-                            headers={**party.headers, "Idempotency-Key": "same-key-for-both"},
-                            json={"amount_fen": 700})
+        reply = client.post(
+            f"/v1/test-money/applicants/{party.applicant_id}/transfers",
+            headers={**party.headers, "Idempotency-Key": "same-key-for-both"},
+            json={"amount_fen": 700},
+        )
         assert reply.status_code == 201
     assert calls == [700, 700]
 
@@ -121,12 +136,15 @@ def test_an_unexpected_error_is_a_500_body_without_a_stack_trace(money):
     assert "passwd" not in reply.text and "Traceback" not in reply.text
 
 
-@pytest.mark.parametrize(("method", "path", "status", "code"), [
-    ("GET", "/v1/nowhere", 404, "not_found"),
-    ("DELETE", "/healthz", 405, "method_not_allowed"),
-    ("GET", "/v1/auth/me", 401, "authentication_required"),
-    ("POST", "/v1/auth/sign-up", 422, "invalid_input"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/v1/nowhere", 404, "not_found"),
+        ("DELETE", "/healthz", 405, "method_not_allowed"),
+        ("GET", "/v1/auth/me", 401, "authentication_required"),
+        ("POST", "/v1/auth/sign-up", 422, "invalid_input"),
+    ],
+)
 def test_every_error_has_the_same_shape(api, method, path, status, code):
     reply = api.request(method, path, json={"email": "not-an-email"})
     assert reply.status_code == status and set(reply.json()) == ERROR_KEYS
@@ -142,10 +160,16 @@ def test_validation_errors_name_fields_but_never_echo_values(api):
 def test_a_body_over_the_limit_is_refused_with_413(database_url):
     settings = quick_settings(database_url, max_body_bytes=2048)
     with TestClient(create_app(settings)) as client:
-        declared = client.post("/v1/auth/sign-up", content=b"{" + b" " * 4000 + b"}",
-                               headers={"content-type": "application/json"})
-        streamed = client.post("/v1/auth/sign-up", content=iter([b"{", b" " * 4000, b"}"]),
-                               headers={"content-type": "application/json"})
+        declared = client.post(
+            "/v1/auth/sign-up",
+            content=b"{" + b" " * 4000 + b"}",
+            headers={"content-type": "application/json"},
+        )
+        streamed = client.post(
+            "/v1/auth/sign-up",
+            content=iter([b"{", b" " * 4000, b"}"]),
+            headers={"content-type": "application/json"},
+        )
     for reply in (declared, streamed):
         assert reply.status_code == 413 and reply.json()["code"] == "payload_too_large"
 
@@ -153,11 +177,15 @@ def test_a_body_over_the_limit_is_refused_with_413(database_url):
 def test_sign_in_is_rate_limited_per_address_and_email(database_url):
     settings = quick_settings(database_url, rate_limits={"sign_in": "3/60"})
     with TestClient(create_app(settings)) as client:
-        client.post("/v1/auth/sign-up", json={"email": "r@example.com",
-                                              "password": "long enough password"})
-        replies = [client.post("/v1/auth/sign-in", json={"email": "r@example.com",
-                                                         "password": "wrong wrong"})
-                   for _ in range(4)]
+        client.post(
+            "/v1/auth/sign-up", json={"email": "r@example.com", "password": "long enough password"}
+        )
+        replies = [
+            client.post(
+                "/v1/auth/sign-in", json={"email": "r@example.com", "password": "wrong wrong"}
+            )
+            for _ in range(4)
+        ]
     assert [r.status_code for r in replies] == [401, 401, 401, 429]
     assert replies[-1].json()["code"] == "rate_limited" and "Retry-After" in replies[-1].headers
 
@@ -173,8 +201,7 @@ def test_health_readiness_and_metrics(api):
 
 
 def test_readiness_fails_with_503_when_the_database_is_unreachable(tmp_path):
-    settings = quick_settings(f"sqlite:///{tmp_path}/missing/dir/db.sqlite",
-                              migrate_on_start=False)
+    settings = quick_settings(f"sqlite:///{tmp_path}/missing/dir/db.sqlite", migrate_on_start=False)
     with TestClient(create_app(settings)) as client:
         reply = client.get("/readyz")
     assert reply.status_code == 503 and reply.json()["code"] == "not_ready"

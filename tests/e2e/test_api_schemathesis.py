@@ -33,8 +33,7 @@ with warnings.catch_warnings():
     from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 EXAMPLES_PER_OPERATION = 30
-SLOW_OPERATIONS = {"/v1/staff/cob": 5, "/v1/staff/simulations": 5,
-                   "/v1/staff/simulations/csv": 10}
+SLOW_OPERATIONS = {"/v1/staff/cob": 5, "/v1/staff/simulations": 5, "/v1/staff/simulations/csv": 10}
 """Operations whose work grows with the input (dates closed, applicants simulated)."""
 LINE_OFFER = 2
 # Every check runs except "schema-valid data is accepted": some rules cannot be written in
@@ -45,15 +44,24 @@ BUSINESS_RULES = [positive_data_acceptance]
 
 @pytest.fixture
 def fuzzed(database_url: str, tmp_path: Any) -> Iterator[tuple[Any, Party, Party, dict[str, str]]]:
-    app = build_app(quick_settings(database_url, rate_limits={
-        "sign_in": "100000/1", "sign_up": "100000/1", "applications": "100000/1"}), tmp_path)
+    app = build_app(
+        quick_settings(
+            database_url,
+            rate_limits={"sign_in": "100000/1", "sign_up": "100000/1", "applications": "100000/1"},
+        ),
+        tmp_path,
+    )
     with TestClient(app) as client:
         borrower = make_borrower(client)
         admin = make_staff(client, Role.ADMIN)
         application = apply(client, borrower).json()
         accepted = accept(client, borrower, application["id"], LINE_OFFER).json()
-        ids = {"applicant_id": borrower.applicant_id, "application_id": application["id"],
-               "loan_id": accepted["loan_id"], "line_id": accepted["credit_line_id"]}
+        ids = {
+            "applicant_id": borrower.applicant_id,
+            "application_id": application["id"],
+            "loan_id": accepted["loan_id"],
+            "line_id": accepted["credit_line_id"],
+        }
         yield app, borrower, admin, ids
 
 
@@ -61,8 +69,12 @@ def _check_operation(operation: Any, borrower: Party, admin: Party, ids: dict[st
     caller = admin if operation.path.startswith("/v1/staff") else borrower
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=SLOW_OPERATIONS.get(operation.path, EXAMPLES_PER_OPERATION),
-              deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=SLOW_OPERATIONS.get(operation.path, EXAMPLES_PER_OPERATION),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case: Any) -> None:
         for name, value in ids.items():
             if case.path_parameters and name in case.path_parameters:

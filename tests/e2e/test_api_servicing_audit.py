@@ -44,8 +44,11 @@ def _count(api: TestClient, sql: str, **params: object) -> int:
 
 
 def _audits(api: TestClient, action: str) -> list[Any]:
-    return _rows(api, "SELECT actor, subject, details FROM audit_log WHERE action = :a "
-                      "ORDER BY seq", a=action)
+    return _rows(
+        api,
+        "SELECT actor, subject, details FROM audit_log WHERE action = :a ORDER BY seq",
+        a=action,
+    )
 
 
 @dataclass
@@ -59,8 +62,7 @@ class Book:
     line_id: int
 
     def post(self, party: Party, path: str, body: dict[str, Any], key: str) -> Any:
-        return self.api.post(path, headers={**party.headers, "Idempotency-Key": key},
-                             json=body)
+        return self.api.post(path, headers={**party.headers, "Idempotency-Key": key}, json=body)
 
     def loan(self, loan_id: int | None = None) -> dict[str, Any]:
         reply = self.api.get(f"/v1/loans/{loan_id or self.loan_id}", headers=self.agent.headers)
@@ -73,8 +75,7 @@ def book(api: TestClient, world: Any) -> Book:
     alice = world.alice
     loan_id = accept(api, alice, apply(api, alice).json()["id"], 0).json()["loan_id"]
     line = accept(api, alice, apply(api, alice).json()["id"], LINE_OFFER).json()
-    return Book(api, alice, make_staff(api, Role.SERVICING_AGENT), loan_id,
-                line["credit_line_id"])
+    return Book(api, alice, make_staff(api, Role.SERVICING_AGENT), loan_id, line["credit_line_id"])
 
 
 @dataclass(frozen=True)
@@ -100,22 +101,29 @@ def _overpay(book: Book) -> None:
     10.00 is now overpayment held for refund (a payment above the payoff is refused)."""
     _pay(book, "10.00", "setup-overpay-1")
     principal = book.loan()["principal"]
-    reply = book.post(book.agent, f"/v1/staff/loans/{book.loan_id}/merchant-refunds",
-                      {"amount": principal}, "setup-overpay-2")
+    reply = book.post(
+        book.agent,
+        f"/v1/staff/loans/{book.loan_id}/merchant-refunds",
+        {"amount": principal},
+        "setup-overpay-2",
+    )
     assert reply.status_code == 201 and reply.json()["overpayment"] == "10.00", reply.text
 
 
 def _charge_off(book: Book) -> None:
-    reply = book.post(book.agent, f"/v1/staff/loans/{book.loan_id}/charge-off",
-                      {"reason": "fraud"}, "setup-charge-off")
+    reply = book.post(
+        book.agent,
+        f"/v1/staff/loans/{book.loan_id}/charge-off",
+        {"reason": "fraud"},
+        "setup-charge-off",
+    )
     assert reply.status_code == 201, reply.text
 
 
 def _late(book: Book) -> None:
     """Close business through the first due date: the month's installment fee is owed."""
     first_due = book.loan()["installments"][0]["due_date"]
-    reply = book.api.post("/v1/staff/cob", headers=book.agent.headers,
-                          json={"through": first_due})
+    reply = book.api.post("/v1/staff/cob", headers=book.agent.headers, json={"through": first_due})
     assert reply.status_code == 200, reply.text
     assert float(book.loan()["balances"]["fee"]) > 5
 
@@ -129,45 +137,99 @@ def _txn(kind: str) -> str:
 
 
 CASES = {
-    "payment": Case("payment.post", True, lambda b: f"/v1/loans/{b.loan_id}/payments",
-                    {"amount": "100.00"}, _txn("repayment")),
-    "prepayment": Case("payment.prepay", True, lambda b: f"/v1/loans/{b.loan_id}/prepayments",
-                       {"amount": "100.00"}, _txn("prepayment")),
-    "draw": Case("credit_line.draw", True, lambda b: f"/v1/credit-lines/{b.line_id}/draws",
-                 {"amount": "300.00", "term_months": 3},
-                 "SELECT count(*) FROM servicing_loans WHERE credit_line_id IS NOT NULL"),
-    "reversal": Case("payment.reverse", False, lambda b: f"/v1/staff/payments/"
-                     f"{_rows(b.api, 'SELECT max(id) FROM servicing_transactions')[0][0]}/reversal",
-                     {"reason": "bounced"}, _txn("reversal"), _paid_once),
-    "merchant refund": Case("loan.merchant_refund", False,
-                            lambda b: f"/v1/staff/loans/{b.loan_id}/merchant-refunds",
-                            {"amount": "100.00"}, _txn("merchant-refund")),
-    "overpayment refund": Case("loan.overpayment_refund", False,
-                               lambda b: f"/v1/staff/loans/{b.loan_id}/overpayment-refunds",
-                               {"amount": "10.00"}, _txn("overpayment-refund"), _overpay),
-    "charge-off": Case("loan.charge_off", False,
-                       lambda b: f"/v1/staff/loans/{b.loan_id}/charge-off",
-                       {"reason": "fraud confirmed"}, _txn("charge-off")),
-    "write-off": Case("loan.write_off", False, lambda b: f"/v1/staff/loans/{b.loan_id}/write-off",
-                      {"reason": "uncollectable"}, _txn("write-off")),
-    "recovery": Case("loan.recovery", False, lambda b: f"/v1/staff/loans/{b.loan_id}/recoveries",
-                     {"amount": "50.00"}, _txn("recovery"), _charge_off),
-    "fee waiver": Case("loan.fee_waiver", False,
-                       lambda b: f"/v1/staff/loans/{b.loan_id}/fee-waivers",
-                       {"amount": "5.00", "reason": "complaint upheld", "kind": "fee"},
-                       _txn("fee-waiver"), _late),
+    "payment": Case(
+        "payment.post",
+        True,
+        lambda b: f"/v1/loans/{b.loan_id}/payments",
+        {"amount": "100.00"},
+        _txn("repayment"),
+    ),
+    "prepayment": Case(
+        "payment.prepay",
+        True,
+        lambda b: f"/v1/loans/{b.loan_id}/prepayments",
+        {"amount": "100.00"},
+        _txn("prepayment"),
+    ),
+    "draw": Case(
+        "credit_line.draw",
+        True,
+        lambda b: f"/v1/credit-lines/{b.line_id}/draws",
+        {"amount": "300.00", "term_months": 3},
+        "SELECT count(*) FROM servicing_loans WHERE credit_line_id IS NOT NULL",
+    ),
+    "reversal": Case(
+        "payment.reverse",
+        False,
+        lambda b: (
+            f"/v1/staff/payments/"
+            f"{_rows(b.api, 'SELECT max(id) FROM servicing_transactions')[0][0]}/reversal"
+        ),
+        {"reason": "bounced"},
+        _txn("reversal"),
+        _paid_once,
+    ),
+    "merchant refund": Case(
+        "loan.merchant_refund",
+        False,
+        lambda b: f"/v1/staff/loans/{b.loan_id}/merchant-refunds",
+        {"amount": "100.00"},
+        _txn("merchant-refund"),
+    ),
+    "overpayment refund": Case(
+        "loan.overpayment_refund",
+        False,
+        lambda b: f"/v1/staff/loans/{b.loan_id}/overpayment-refunds",
+        {"amount": "10.00"},
+        _txn("overpayment-refund"),
+        _overpay,
+    ),
+    "charge-off": Case(
+        "loan.charge_off",
+        False,
+        lambda b: f"/v1/staff/loans/{b.loan_id}/charge-off",
+        {"reason": "fraud confirmed"},
+        _txn("charge-off"),
+    ),
+    "write-off": Case(
+        "loan.write_off",
+        False,
+        lambda b: f"/v1/staff/loans/{b.loan_id}/write-off",
+        {"reason": "uncollectable"},
+        _txn("write-off"),
+    ),
+    "recovery": Case(
+        "loan.recovery",
+        False,
+        lambda b: f"/v1/staff/loans/{b.loan_id}/recoveries",
+        {"amount": "50.00"},
+        _txn("recovery"),
+        _charge_off,
+    ),
+    "fee waiver": Case(
+        "loan.fee_waiver",
+        False,
+        lambda b: f"/v1/staff/loans/{b.loan_id}/fee-waivers",
+        {"amount": "5.00", "reason": "complaint upheld", "kind": "fee"},
+        _txn("fee-waiver"),
+        _late,
+    ),
 }
 
 
 def _snapshot(book: Book, case: Case) -> tuple[int, int, Any]:
-    state = (book.api.get(f"/v1/credit-lines/{book.line_id}", headers=book.alice.headers).json()
-             if case.action == "credit_line.draw" else book.loan())
+    state = (
+        book.api.get(f"/v1/credit-lines/{book.line_id}", headers=book.alice.headers).json()
+        if case.action == "credit_line.draw"
+        else book.loan()
+    )
     return _count(book.api, case.postings), len(_audits(book.api, case.action)), state
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_failed_audit_append_leaves_nothing_half_written_and_a_retry_posts_once(
-        book, monkeypatch, name):
+    book, monkeypatch, name
+):
     case = CASES[name]
     case.prepare(book)
     caller = book.alice if case.borrower else book.agent
@@ -195,8 +257,9 @@ def test_a_failed_audit_append_leaves_nothing_half_written_and_a_retry_posts_onc
         assert json.loads(details)["loan"] == reply["id"]
     else:
         assert subject == f"loan:{book.loan_id}"
-        assert json.loads(details)["reversal_txn" if name == "reversal" else "txn"] == \
-            reply["txn_id"]
+        assert (
+            json.loads(details)["reversal_txn" if name == "reversal" else "txn"] == reply["txn_id"]
+        )
     verified = book.api.get("/v1/staff/audit/verify", headers=_admin(book).headers).json()
     assert verified["intact"] is True
 
@@ -209,8 +272,7 @@ def _admin(book: Book) -> Party:
     return make_staff(book.api, Role.ADMIN)
 
 
-def test_close_of_business_audits_each_date_in_the_transaction_that_closes_it(
-        book, monkeypatch):
+def test_close_of_business_audits_each_date_in_the_transaction_that_closes_it(book, monkeypatch):
     api, agent = book.api, book.agent
     today = date.fromisoformat(book.loan()["disbursed_on"])
     through = (today + timedelta(days=1)).isoformat()
@@ -236,5 +298,6 @@ def test_close_of_business_audits_each_date_in_the_transaction_that_closes_it(
 
 
 def _pay_refused(book: Book) -> Any:
-    return book.post(book.alice, f"/v1/loans/{book.loan_id}/payments", {"amount": "1.00"},
-                     "pay-during-cob")
+    return book.post(
+        book.alice, f"/v1/loans/{book.loan_id}/payments", {"amount": "1.00"}, "pay-during-cob"
+    )

@@ -36,8 +36,11 @@ def _csrf(page: str) -> str:
 
 def _page_sign_in(api: TestClient, party: Party) -> None:
     form = api.get("/sign-in").text
-    reply = api.post("/sign-in", data={"csrf_token": _csrf(form), "email": party.email,
-                                       "password": PASSWORD}, follow_redirects=False)
+    reply = api.post(
+        "/sign-in",
+        data={"csrf_token": _csrf(form), "email": party.email, "password": PASSWORD},
+        follow_redirects=False,
+    )
     assert reply.status_code == 303, reply.text
 
 
@@ -50,16 +53,22 @@ def _new_loan(api: TestClient) -> int:
 
 
 def _by_api(api: TestClient, agent: Party, loan_id: int, reason: str) -> bool:
-    reply = api.post(f"/v1/staff/loans/{loan_id}/charge-off", json={"reason": reason},
-                     headers={**agent.headers, "Idempotency-Key": f"reason-{next(_keys):04d}"})
+    reply = api.post(
+        f"/v1/staff/loans/{loan_id}/charge-off",
+        json={"reason": reason},
+        headers={**agent.headers, "Idempotency-Key": f"reason-{next(_keys):04d}"},
+    )
     assert reply.status_code in (201, 422), reply.text
     return reply.status_code == 201
 
 
 def _by_console(api: TestClient, loan_id: int, reason: str) -> bool:
     page = api.get(f"/console/loans/{loan_id}").text
-    reply = api.post(f"/console/loans/{loan_id}/charge-off",
-                     data={"csrf_token": _csrf(page), "reason": reason}, follow_redirects=False)
+    reply = api.post(
+        f"/console/loans/{loan_id}/charge-off",
+        data={"csrf_token": _csrf(page), "reason": reason},
+        follow_redirects=False,
+    )
     assert reply.status_code in (303, 422), reply.text
     return reply.status_code == 303
 
@@ -68,10 +77,17 @@ def test_a_staff_reason_is_accepted_or_refused_alike_by_the_console_and_the_api(
     agent = make_staff(api, Role.SERVICING_AGENT)
     _page_sign_in(api, agent)
     untouched = _new_loan(api)
-    refused = {reason: (_by_api(api, agent, untouched, reason),
-                        _by_console(api, untouched, reason)) for reason in REFUSED}
-    accepted = {reason: (_by_api(api, agent, _new_loan(api), reason),
-                         _by_console(api, _new_loan(api), reason)) for reason in ACCEPTED}
+    refused = {
+        reason: (_by_api(api, agent, untouched, reason), _by_console(api, untouched, reason))
+        for reason in REFUSED
+    }
+    accepted = {
+        reason: (
+            _by_api(api, agent, _new_loan(api), reason),
+            _by_console(api, _new_loan(api), reason),
+        )
+        for reason in ACCEPTED
+    }
     assert refused == dict.fromkeys(REFUSED, (False, False))
     assert accepted == dict.fromkeys(ACCEPTED, (True, True))
     assert all(REASON_MIN_CHARS <= len(r.strip()) <= REASON_MAX_CHARS for r in ACCEPTED)
@@ -81,11 +97,13 @@ def test_a_staff_reason_is_accepted_or_refused_alike_by_the_console_and_the_api(
 def unconsenting(api: TestClient) -> Party:
     """A borrower with a profile who has revoked the credit-assessment consent."""
     party = make_borrower(api)
-    consents = api.get(f"/v1/applicants/{party.applicant_id}/consents",
-                       headers=party.headers).json()
+    consents = api.get(
+        f"/v1/applicants/{party.applicant_id}/consents", headers=party.headers
+    ).json()
     credit = next(c for c in consents if c["data_category"] == "credit_report")
-    revoked = api.post(f"/v1/applicants/{party.applicant_id}/consents/{credit['id']}/revoke",
-                       headers=party.headers)
+    revoked = api.post(
+        f"/v1/applicants/{party.applicant_id}/consents/{credit['id']}/revoke", headers=party.headers
+    )
     assert revoked.status_code == 200, revoked.text
     return party
 
@@ -96,16 +114,25 @@ def _applications(api: TestClient, party: Party) -> list[Any]:
     return list(mine.json())
 
 
-def test_an_applicant_without_credit_consent_is_refused_by_the_page_and_the_api(
-        api, unconsenting):
+def test_an_applicant_without_credit_consent_is_refused_by_the_page_and_the_api(api, unconsenting):
     by_api = apply(api, unconsenting)
     assert by_api.status_code == 403 and by_api.json()["code"] == "consent_required"
     _page_sign_in(api, unconsenting)
     form = api.get("/apply").text
-    by_page = api.post("/apply", data={
-        "csrf_token": _csrf(form), "purpose": "consumption", "requested_amount": "6000",
-        "requested_term_months": "12", "segment": "delivery_rider",
-        "declared_monthly_income": "7000", "existing_debt_payment_monthly": "0",
-        "months_in_city": "24", "platform_tenure_months": "18"}, follow_redirects=False)
+    by_page = api.post(
+        "/apply",
+        data={
+            "csrf_token": _csrf(form),
+            "purpose": "consumption",
+            "requested_amount": "6000",
+            "requested_term_months": "12",
+            "segment": "delivery_rider",
+            "declared_monthly_income": "7000",
+            "existing_debt_payment_monthly": "0",
+            "months_in_city": "24",
+            "platform_tenure_months": "18",
+        },
+        follow_redirects=False,
+    )
     assert by_page.status_code == 403 and 'href="/consent"' in by_page.text
     assert _applications(api, unconsenting) == []  # neither stored a decision

@@ -37,8 +37,14 @@ from thinfile.web.review_views import repricings
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = REPO / "test-artifacts" / "web"
 
 
@@ -92,8 +98,9 @@ def _shot(page, name: str) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_borrower_signs_up_applies_reads_the_statement_and_confirms(server, browser, lang):
-    context = browser.new_context(viewport={"width": 360, "height": 740},
-                                  locale="zh-CN" if lang == "zh" else "en-GB")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN" if lang == "zh" else "en-GB"
+    )
     page = context.new_page()
     page.goto(f"{server}/sign-up")
     assert page.get_attribute("html", "lang") == ("zh-Hans" if lang == "zh" else "en")
@@ -185,10 +192,17 @@ def _accept_for_the_borrower(app: FastAPI, application_id: str) -> None:
     """The borrower accepts (their browser journey is the test above): a loan to look at."""
     context: AppContext = app.state.context
     with context.engine.connect() as conn:
-        user_id = conn.execute(sa.select(applications.c.user_id).where(
-            applications.c.id == application_id)).scalar_one()
-    accept_offer(context.engine, application_id, actor=Actor(user_id, Role.BORROWER), offer=0,
-                 seconds_read=MIN_READING_SECONDS, on=date.today())
+        user_id = conn.execute(
+            sa.select(applications.c.user_id).where(applications.c.id == application_id)
+        ).scalar_one()
+    accept_offer(
+        context.engine,
+        application_id,
+        actor=Actor(user_id, Role.BORROWER),
+        offer=0,
+        seconds_read=MIN_READING_SECONDS,
+        on=date.today(),
+    )
 
 
 def _applies_as_a_new_borrower(page, server: str, serial: int, *, months_in_city: int) -> str:
@@ -234,10 +248,10 @@ _TEXT_OUTSIDE_ITS_SVG = """() => [...document.querySelectorAll('svg.chart')].fla
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_an_underwriter_approves_a_referral_then_reads_the_loans_ledger(app, server, browser,
-                                                                        lang):
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  locale="zh-CN" if lang == "zh" else "en-GB")
+def test_an_underwriter_approves_a_referral_then_reads_the_loans_ledger(app, server, browser, lang):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN" if lang == "zh" else "en-GB"
+    )
     page = context.new_page()
     serial = 300 if lang == "zh" else 400
     application_id = _applies_as_a_new_borrower(page, server, serial, months_in_city=7)
@@ -256,10 +270,14 @@ def test_an_underwriter_approves_a_referral_then_reads_the_loans_ledger(app, ser
     page.wait_for_url("**/console/loans/*")
     assert page.locator("tbody.entry").count() >= 1
     assert page.locator("tbody.entry.unbalanced").count() == 0
-    debits = sum(_fen(t) for t in page.locator("table.journal td:nth-last-child(2)")
-                 .all_inner_texts() if t.strip())
-    credits = sum(_fen(t) for t in page.locator("table.journal td:last-child")
-                  .all_inner_texts() if t.strip())
+    debits = sum(
+        _fen(t)
+        for t in page.locator("table.journal td:nth-last-child(2)").all_inner_texts()
+        if t.strip()
+    )
+    credits = sum(
+        _fen(t) for t in page.locator("table.journal td:last-child").all_inner_texts() if t.strip()
+    )
     assert debits == credits > 0
     _shot(page, f"{lang}-loan-ledger")
     page.goto(f"{server}/console/portfolio")
@@ -274,16 +292,23 @@ def test_every_chart_label_and_value_lies_inside_its_picture(browser, lang):
     """The widest labels and values the book can produce, in both languages: a currency
     suffix, a status name, a bucket, a count with a balance in the billions."""
     gettext = translations(lang).gettext
-    rows = [(gettext("Charged off") + " USD", 7, "7 · ¥1,234,567,890.12"),
-            (gettext("Up to date"), 12_345, "12,345 · ¥98,765,432,109.87"),
-            ("WWW M6+", 1, "1 · ¥0.01"), ("2026-11-25", 0, "0")]
+    rows = [
+        (gettext("Charged off") + " USD", 7, "7 · ¥1,234,567,890.12"),
+        (gettext("Up to date"), 12_345, "12,345 · ¥98,765,432,109.87"),
+        ("WWW M6+", 1, "1 · ¥0.01"),
+        ("2026-11-25", 0, "0"),
+    ]
     charts = "".join(
-        environment().get_template("staff/chart.html").render(
-            _=gettext, chart=bar_chart("Loans by status", rows[:n]), chart_id=f"c{n}")
-        for n in (1, 2, 4))
+        environment()
+        .get_template("staff/chart.html")
+        .render(_=gettext, chart=bar_chart("Loans by status", rows[:n]), chart_id=f"c{n}")
+        for n in (1, 2, 4)
+    )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_content(f"<!doctype html><html lang='{lang}'><body class='staff'><main>{charts}"
-                     "</main></body></html>")
+    page.set_content(
+        f"<!doctype html><html lang='{lang}'><body class='staff'><main>{charts}"
+        "</main></body></html>"
+    )
     page.add_style_tag(path=str(Path(__file__).parents[2] / "src/thinfile/web/static/app.css"))
     assert page.locator("svg.chart text").count() == 2 * (1 + 2 + 4)
     assert page.evaluate(_TEXT_OUTSIDE_ITS_SVG) == []
@@ -307,13 +332,16 @@ def _activate_a_policy_priced_above_the_cap(app: FastAPI, tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_price_capped_offer_shows_its_rate_above_the_cap_and_the_rate_that_met_it(
-        app, server, browser, tmp_path, lang):
+    app, server, browser, tmp_path, lang
+):
     _activate_a_policy_priced_above_the_cap(app, tmp_path)
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  locale="zh-CN" if lang == "zh" else "en-GB")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN" if lang == "zh" else "en-GB"
+    )
     page = context.new_page()
-    application_id = _applies_as_a_new_borrower(page, server, 500 if lang == "zh" else 600,
-                                                months_in_city=24)
+    application_id = _applies_as_a_new_borrower(
+        page, server, 500 if lang == "zh" else 600, months_in_city=24
+    )
     _signs_in_as_the_underwriter(page, server)
     page.goto(f"{server}/console/applications/{application_id}")
     found = page.locator(".repricing")
@@ -347,14 +375,23 @@ def test_a_price_capped_offer_shows_its_rate_above_the_cap_and_the_rate_that_met
 def test_a_decision_stored_before_offers_kept_the_rate_above_the_cap_says_so(lang):
     """Such a decision has no ``before_cap``: the page gives the cap of its policy version and
     says the figure was not recorded, in both languages."""
-    offer = {"product": "consumer_installment", "capped_to_legal_limit": True,
-             "annualized_rate": {"nominal": "0.2170", "effective": "0.2399"}}
+    offer = {
+        "product": "consumer_installment",
+        "capped_to_legal_limit": True,
+        "annualized_rate": {"nominal": "0.2170", "effective": "0.2399"},
+    }
     gettext = translations(lang).gettext
-    shown = environment().get_template("staff/repriced.html").render(
-        _=gettext, repriced=repricings({"offers": [offer]}, load_policy().settings))
+    shown = (
+        environment()
+        .get_template("staff/repriced.html")
+        .render(_=gettext, repriced=repricings({"offers": [offer]}, load_policy().settings))
+    )
     assert "before-nominal" not in shown and "before-effective" not in shown
-    assert gettext("above the cap of %(cap)s (the decision does not record the figure)") % {
-        "cap": "24.00%"} in shown
+    assert (
+        gettext("above the cap of %(cap)s (the decision does not record the figure)")
+        % {"cap": "24.00%"}
+        in shown
+    )
 
 
 _NOTE = "<b>Income</b> checked & two payslips seen"
@@ -382,8 +419,9 @@ def _the_note_is_shown_escaped_with_who_and_when(page, server: str) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_underwriters_note_is_shown_with_who_wrote_it_and_when(server, browser, lang):
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  locale="zh-CN" if lang == "zh" else "en-GB")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN" if lang == "zh" else "en-GB"
+    )
     page = context.new_page()
     application_id = _reviews_a_referral_with_a_note(page, server, 700 if lang == "zh" else 800)
     _the_note_is_shown_escaped_with_who_and_when(page, server)

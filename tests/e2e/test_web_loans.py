@@ -54,8 +54,11 @@ def accept_offer(client, monkeypatch) -> int:
     receipt = re.search(r'name="receipt" value="([^"]+)"', page).group(1)
     later = time.time_ns() + 11 * 1_000_000_000
     monkeypatch.setattr(time, "time_ns", lambda: later)
-    done = client.post(f"{offer_url}/accept", data={"csrf_token": csrf(page), "receipt": receipt,
-                                                    "confirm": "yes"}, follow_redirects=False)
+    done = client.post(
+        f"{offer_url}/accept",
+        data={"csrf_token": csrf(page), "receipt": receipt, "confirm": "yes"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303, done.text
     mine = client.get("/loans").text
     return int(re.search(r'href="/loans/(\d+)"', mine).group(1))
@@ -66,8 +69,7 @@ def balance(page: str) -> str:
 
 
 def pay_form(page: str, form: str = "payments") -> dict[str, str]:
-    action = re.search(rf'<form method="post" action="(/loans/\d+/{form})".*?</form>', page,
-                       re.S)
+    action = re.search(rf'<form method="post" action="(/loans/\d+/{form})".*?</form>', page, re.S)
     assert action, f"no {form} form"
     inputs = re.findall(r"<input[^>]*>", action.group(0))  # buttons are sent only when clicked
     fields = dict(re.findall(r'name="(\w+)"[^>]*?value="([^"]*)"', " ".join(inputs)))
@@ -81,8 +83,7 @@ def engine_of(client) -> sa.Engine:
 
 def staff_user(client, email: str, role: Role) -> None:
     context: AppContext = client.app.state.context
-    identity.create_user(context.engine, context.hasher, email=email, password=PASSWORD,
-                         role=role)
+    identity.create_user(context.engine, context.hasher, email=email, password=PASSWORD, role=role)
     post(client, "/sign-out", {}, form_page="/sign-in")
     reply = post(client, "/sign-in", {"email": email, "password": PASSWORD})
     assert reply.status_code == 303
@@ -100,20 +101,27 @@ def test_accepting_an_offer_opens_the_loan_shown_under_my_loans(client, monkeypa
 
 
 def test_paying_one_installment_lowers_the_balance_and_a_double_submit_posts_once(
-        client, monkeypatch):
+    client, monkeypatch
+):
     borrower(client, 22)
     loan_id = accept_offer(client, monkeypatch)
     page = client.get(f"/loans/{loan_id}").text
     form = pay_form(page)
-    data = {"csrf_token": form["csrf_token"], "amount": form["amount"],
-            "idempotency_key": form["idempotency_key"]}
+    data = {
+        "csrf_token": form["csrf_token"],
+        "amount": form["amount"],
+        "idempotency_key": form["idempotency_key"],
+    }
     first = client.post(form["url"], data=data, follow_redirects=False)
     again = client.post(form["url"], data=data, follow_redirects=False)
     assert first.status_code == again.status_code == 303
     assert first.headers["location"] == again.headers["location"]
     with engine_of(client).connect() as conn:
-        posted = conn.execute(sa.select(sa.func.count()).select_from(transactions).where(
-            transactions.c.loan_id == loan_id, transactions.c.kind == "repayment")).scalar()
+        posted = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(transactions)
+            .where(transactions.c.loan_id == loan_id, transactions.c.kind == "repayment")
+        ).scalar()
     assert posted == 1
     assert audited(client, "payment.post", loan_id) == ["borrower"]  # once, naming the payer
     after = loans.get_loan(engine_of(client), loan_id)
@@ -125,16 +133,29 @@ def test_a_bad_amount_is_named_beside_the_pay_field(client, monkeypatch):
     borrower(client, 23)
     loan_id = accept_offer(client, monkeypatch)
     form = pay_form(client.get(f"/loans/{loan_id}").text)
-    reply = client.post(form["url"], data={"csrf_token": form["csrf_token"], "amount": "lots",
-                                           "idempotency_key": form["idempotency_key"]})
+    reply = client.post(
+        form["url"],
+        data={
+            "csrf_token": form["csrf_token"],
+            "amount": "lots",
+            "idempotency_key": form["idempotency_key"],
+        },
+    )
     assert reply.status_code == 422 and 'id="e-pay-amount"' in reply.text
-    forged = client.post(form["url"], data={"csrf_token": form["csrf_token"], "amount": "10",
-                                            "idempotency_key": "web-999-" + "0" * 32})
+    forged = client.post(
+        form["url"],
+        data={
+            "csrf_token": form["csrf_token"],
+            "amount": "10",
+            "idempotency_key": "web-999-" + "0" * 32,
+        },
+    )
     assert forged.status_code == 422
 
 
 def test_an_amount_typed_with_an_exponent_or_foreign_digits_is_refused_and_not_posted(
-        client, monkeypatch):
+    client, monkeypatch
+):
     borrower(client, 35)
     loan_id = accept_offer(client, monkeypatch)
     page = client.get(f"/loans/{loan_id}").text
@@ -142,15 +163,23 @@ def test_an_amount_typed_with_an_exponent_or_foreign_digits_is_refused_and_not_p
         form = pay_form(page, name)
         prefix = "pay" if name == "payments" else "prepay"
         for typed in ("1e12", "1E3", "１２３", "NaN", "Infinity", "12,34", "1_000", "+5"):
-            reply = client.post(form["url"], data={
-                "csrf_token": form["csrf_token"], "amount": typed,
-                "idempotency_key": form["idempotency_key"]})
+            reply = client.post(
+                form["url"],
+                data={
+                    "csrf_token": form["csrf_token"],
+                    "amount": typed,
+                    "idempotency_key": form["idempotency_key"],
+                },
+            )
             assert reply.status_code == 422, typed
             shown = re.search(rf'id="e-{prefix}-amount">([^<]+)<', reply.text)
             assert shown and "0-9" in shown.group(1), typed
     with engine_of(client).connect() as conn:
-        kinds = conn.execute(sa.select(transactions.c.kind).where(
-            transactions.c.loan_id == loan_id)).scalars().all()
+        kinds = (
+            conn.execute(sa.select(transactions.c.kind).where(transactions.c.loan_id == loan_id))
+            .scalars()
+            .all()
+        )
     assert kinds == ["disbursement"]
     assert balance(client.get(f"/loans/{loan_id}").text) == "¥6,000.00"
 
@@ -160,12 +189,14 @@ def test_repaying_everything_pays_the_quote_and_closes_the_loan(client, monkeypa
     loan_id = accept_offer(client, monkeypatch)
     form = pay_form(client.get(f"/loans/{loan_id}").text, "prepayments")
     assert form["whole"] == "all"
-    reply = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"},
-                        follow_redirects=False)
+    reply = client.post(
+        form["url"], data={k: v for k, v in form.items() if k != "url"}, follow_redirects=False
+    )
     assert reply.status_code == 303, reply.text
     assert loans.get_loan(engine_of(client), loan_id).account.status.value == "closed"
-    again = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"},
-                        follow_redirects=False)
+    again = client.post(
+        form["url"], data={k: v for k, v in form.items() if k != "url"}, follow_redirects=False
+    )
     assert again.status_code == 303  # the same form again: found by its key, nothing posted
     assert audited(client, "payment.prepay", loan_id) == ["borrower"]
 
@@ -174,12 +205,20 @@ def test_repaying_part_early_cuts_the_principal_by_the_chosen_mode(client, monke
     borrower(client, 32)
     loan_id = accept_offer(client, monkeypatch)
     page = client.get(f"/loans/{loan_id}").text
-    part = re.findall(r'<form method="post" action="(/loans/\d+/prepayments)">.*?</form>', page,
-                      re.S)
+    part = re.findall(
+        r'<form method="post" action="(/loans/\d+/prepayments)">.*?</form>', page, re.S
+    )
     key = re.findall(r'name="idempotency_key" value="([^"]+)"', page)[-1]
-    reply = client.post(part[0], data={"csrf_token": csrf(page), "idempotency_key": key,
-                                       "amount": "1,000", "mode": "shorten-term"},
-                        follow_redirects=False)
+    reply = client.post(
+        part[0],
+        data={
+            "csrf_token": csrf(page),
+            "idempotency_key": key,
+            "amount": "1,000",
+            "mode": "shorten-term",
+        },
+        follow_redirects=False,
+    )
     assert reply.status_code == 303, reply.text
     after = loans.get_loan(engine_of(client), loan_id)
     assert after.outstanding.principal <= 500_000
@@ -197,32 +236,43 @@ def test_a_borrower_can_never_see_or_pay_another_borrowers_loan(client, monkeypa
     assert f"/loans/{theirs}" not in client.get("/loans").text
     mine = csrf(client.get("/loans").text)
     for url in (form["url"], f"/loans/{theirs}/prepayments"):
-        reply = client.post(url, data={"csrf_token": mine, "amount": "100",
-                                       "idempotency_key": f"web-{theirs}-" + "a" * 32})
+        reply = client.post(
+            url,
+            data={
+                "csrf_token": mine,
+                "amount": "100",
+                "idempotency_key": f"web-{theirs}-" + "a" * 32,
+            },
+        )
         assert reply.status_code == 404
     with engine_of(client).connect() as conn:
-        assert not conn.execute(sa.select(transactions.c.id).where(
-            transactions.c.loan_id == theirs, transactions.c.kind == "repayment")).first()
+        assert not conn.execute(
+            sa.select(transactions.c.id).where(
+                transactions.c.loan_id == theirs, transactions.c.kind == "repayment"
+            )
+        ).first()
     assert client.get(f"/console/loans/{theirs}").status_code == 403
 
 
 def audited(client, action: str, loan_id: int) -> list[str]:
     """The roles of the actors of ``action`` rows about ``loan_id``."""
     with engine_of(client).connect() as conn:
-        return [actor.split(":")[0] for actor in conn.execute(
-            sa.select(audit_log.c.actor).where(audit_log.c.action == action,
-                                               audit_log.c.subject == f"loan:{loan_id}")
-        ).scalars()]
+        return [
+            actor.split(":")[0]
+            for actor in conn.execute(
+                sa.select(audit_log.c.actor).where(
+                    audit_log.c.action == action, audit_log.c.subject == f"loan:{loan_id}"
+                )
+            ).scalars()
+        ]
 
 
 def actions(client) -> list[str]:
     with engine_of(client).connect() as conn:
-        return list(conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.seq))
-                    .scalars())
+        return list(conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.seq)).scalars())
 
 
-def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(
-        client, monkeypatch):
+def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(client, monkeypatch):
     borrower(client, 27)
     loan_id = accept_offer(client, monkeypatch)
     form = pay_form(client.get(f"/loans/{loan_id}").text)
@@ -232,17 +282,23 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(
     assert 'class="entry unbalanced"' not in page and page.count('class="entry"') >= 2
     assert "Every entry balances" in page or "每一笔分录借贷相等" in page
     txn = re.search(r'name="txn_id" value="(\d+)"', page).group(1)
-    reply = client.post(f"/console/loans/{loan_id}/reversals",
-                        data={"csrf_token": csrf(page), "txn_id": txn, "reason": "bounced"},
-                        follow_redirects=False)
+    reply = client.post(
+        f"/console/loans/{loan_id}/reversals",
+        data={"csrf_token": csrf(page), "txn_id": txn, "reason": "bounced"},
+        follow_redirects=False,
+    )
     assert reply.status_code == 303, reply.text
-    refund = client.post(f"/console/loans/{loan_id}/merchant-refunds",
-                         data={"csrf_token": csrf(page), "amount": "500"},
-                         follow_redirects=False)
+    refund = client.post(
+        f"/console/loans/{loan_id}/merchant-refunds",
+        data={"csrf_token": csrf(page), "amount": "500"},
+        follow_redirects=False,
+    )
     assert refund.status_code == 303, refund.text
-    off = client.post(f"/console/loans/{loan_id}/charge-off",
-                      data={"csrf_token": csrf(page), "reason": "fraud confirmed"},
-                      follow_redirects=False)
+    off = client.post(
+        f"/console/loans/{loan_id}/charge-off",
+        data={"csrf_token": csrf(page), "reason": "fraud confirmed"},
+        follow_redirects=False,
+    )
     assert off.status_code == 303, off.text
     assert {"payment.reverse", "loan.merchant_refund", "loan.charge_off"} <= set(actions(client))
     after = client.get(f"/console/loans/{loan_id}").text
@@ -264,8 +320,10 @@ def test_a_console_action_whose_audit_row_fails_posts_nothing(client, monkeypatc
     with monkeypatch.context() as broken:
         broken.setattr(AuditDraft, "append", unavailable)
         with pytest.raises(RuntimeError):
-            client.post(f"/console/loans/{loan_id}/charge-off",
-                        data={"csrf_token": csrf(page), "reason": "fraud confirmed"})
+            client.post(
+                f"/console/loans/{loan_id}/charge-off",
+                data={"csrf_token": csrf(page), "reason": "fraud confirmed"},
+            )
     assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
     assert "loan.charge_off" not in actions(client)
 
@@ -273,34 +331,49 @@ def test_a_console_action_whose_audit_row_fails_posts_nothing(client, monkeypatc
 def test_staff_waive_fees_from_the_loan_page_and_the_waiver_is_audited(client, monkeypatch):
     borrower(client, 34)
     loan_id = accept_offer(client, monkeypatch)
-    cob.run_cob(engine_of(client), loans.get_loan(engine_of(client), loan_id)
-                .account.disbursed_on + timedelta(days=5))
+    cob.run_cob(
+        engine_of(client),
+        loans.get_loan(engine_of(client), loan_id).account.disbursed_on + timedelta(days=5),
+    )
     fee = loans.get_loan(engine_of(client), loan_id).outstanding.fee
     assert fee > 100
     staff_user(client, "agent5@lender.example", Role.SERVICING_AGENT)
     english = {"Accept-Language": "en"}
     page = client.get(f"/console/loans/{loan_id}", headers=english).text
     assert f"/console/loans/{loan_id}/fee-waivers" in page
-    too_much = client.post(f"/console/loans/{loan_id}/fee-waivers", headers=english,
-                           data={"csrf_token": csrf(page), "amount": "9999",
-                                 "reason": "goodwill", "kind": "fee"})
+    too_much = client.post(
+        f"/console/loans/{loan_id}/fee-waivers",
+        headers=english,
+        data={"csrf_token": csrf(page), "amount": "9999", "reason": "goodwill", "kind": "fee"},
+    )
     assert too_much.status_code == 422 and 'id="e-waiver-amount"' in too_much.text
-    done = client.post(f"/console/loans/{loan_id}/fee-waivers",
-                       data={"csrf_token": csrf(page), "amount": "1.00",
-                             "reason": "first late fee forgiven", "kind": "fee"},
-                       follow_redirects=False)
+    done = client.post(
+        f"/console/loans/{loan_id}/fee-waivers",
+        data={
+            "csrf_token": csrf(page),
+            "amount": "1.00",
+            "reason": "first late fee forgiven",
+            "kind": "fee",
+        },
+        follow_redirects=False,
+    )
     assert done.status_code == 303, done.text
     assert loans.get_loan(engine_of(client), loan_id).outstanding.fee == fee - 100
     assert actions(client)[-1] == "loan.fee_waiver"
     after = client.get(f"/console/loans/{loan_id}", headers=english).text
     assert "Fees waived" in after and "Fees and penalty waived" in after
     assert 'class="entry unbalanced"' not in after
-    waiver_txn = max(t.txn_id for t in loans.get_loan(engine_of(client), loan_id).transactions
-                     if t.kind == "fee-waiver")
+    waiver_txn = max(
+        t.txn_id
+        for t in loans.get_loan(engine_of(client), loan_id).transactions
+        if t.kind == "fee-waiver"
+    )
     assert f'name="txn_id" value="{waiver_txn}"' in after  # a waiver given in error ...
-    undone = client.post(f"/console/loans/{loan_id}/reversals",
-                         data={"csrf_token": csrf(after), "txn_id": str(waiver_txn),
-                               "reason": "not approved"}, follow_redirects=False)
+    undone = client.post(
+        f"/console/loans/{loan_id}/reversals",
+        data={"csrf_token": csrf(after), "txn_id": str(waiver_txn), "reason": "not approved"},
+        follow_redirects=False,
+    )
     assert undone.status_code == 303, undone.text  # ... is reversed: the fee is owed again
     assert loans.get_loan(engine_of(client), loan_id).outstanding.fee == fee
     assert actions(client)[-1] == "loan.fee_waiver_reverse"
@@ -313,8 +386,10 @@ def test_an_underwriter_may_look_at_a_loan_but_not_change_it(client, monkeypatch
     post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
     page = client.get(f"/console/loans/{loan_id}").text
     assert "/charge-off" not in page
-    reply = client.post(f"/console/loans/{loan_id}/charge-off",
-                        data={"csrf_token": csrf(page), "reason": "just because"})
+    reply = client.post(
+        f"/console/loans/{loan_id}/charge-off",
+        data={"csrf_token": csrf(page), "reason": "just because"},
+    )
     assert reply.status_code == 403
 
 
@@ -331,7 +406,8 @@ def test_the_portfolio_charts_the_loan_book_by_status_and_bucket(client, monkeyp
 
 
 def test_a_late_borrower_sees_the_days_late_and_the_console_keeps_the_bucket_history(
-        client, monkeypatch):
+    client, monkeypatch
+):
     borrower(client, 30)
     loan_id = accept_offer(client, monkeypatch)
     later = date.today() + timedelta(days=45)
@@ -340,13 +416,14 @@ def test_a_late_borrower_sees_the_days_late_and_the_console_keeps_the_bucket_his
     page = client.get(f"/loans/{loan_id}", headers=english).text
     assert "days late" in page and "Overdue (M" in page and 'class="row-overdue"' in page
     form = pay_form(page)
-    reply = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"},
-                        follow_redirects=False)
+    reply = client.post(
+        form["url"], data={k: v for k, v in form.items() if k != "url"}, follow_redirects=False
+    )
     assert reply.status_code == 303, reply.text
     assert "days late" not in client.get(reply.headers["location"], headers=english).text
     staff_user(client, "agent2@lender.example", Role.SERVICING_AGENT)
     console = client.get(f"/console/loans/{loan_id}", headers=english).text
-    history = console[console.index("Delinquency bucket history"):]
+    history = console[console.index("Delinquency bucket history") :]
     assert history.count("Overdue (M") >= 2 and "Never late." not in history
 
 
@@ -362,8 +439,11 @@ def test_the_loan_pages_and_the_book_work_on_postgresql(tmp_path, monkeypatch):
             borrower(pg_client, 31)
             loan_id = accept_offer(pg_client, monkeypatch)
             form = pay_form(pg_client.get(f"/loans/{loan_id}").text)
-            reply = pg_client.post(form["url"], data={k: v for k, v in form.items()
-                                                      if k != "url"}, follow_redirects=False)
+            reply = pg_client.post(
+                form["url"],
+                data={k: v for k, v in form.items() if k != "url"},
+                follow_redirects=False,
+            )
             assert reply.status_code == 303, reply.text
             staff_user(pg_client, "agent3@lender.example", Role.SERVICING_AGENT)
             page = pg_client.get(f"/console/loans/{loan_id}").text
@@ -378,13 +458,18 @@ def test_the_loan_pages_and_the_book_work_on_postgresql(tmp_path, monkeypatch):
 def test_pay_now_with_the_payoff_amount_previews_then_closes_the_loan(client, monkeypatch):
     borrower(client, 41)
     loan_id = accept_offer(client, monkeypatch)
-    cob.run_cob(engine_of(client), loans.get_loan(engine_of(client), loan_id)
-                .account.disbursed_on + timedelta(days=9))
+    cob.run_cob(
+        engine_of(client),
+        loans.get_loan(engine_of(client), loan_id).account.disbursed_on + timedelta(days=9),
+    )
     page = client.get(f"/loans/{loan_id}").text
     payoff = pay_form(page, "prepayments")["amount"]
     form = pay_form(page)
-    data = {"csrf_token": form["csrf_token"], "idempotency_key": form["idempotency_key"],
-            "amount": payoff}
+    data = {
+        "csrf_token": form["csrf_token"],
+        "idempotency_key": form["idempotency_key"],
+        "amount": payoff,
+    }
     shown = client.post(form["url"], data={**data, "action": "preview"})
     assert shown.status_code == 200, shown.text
     assert 'id="pay-preview"' in shown.text
@@ -396,17 +481,22 @@ def test_pay_now_with_the_payoff_amount_previews_then_closes_the_loan(client, mo
     assert after.account.status.value == "closed" and after.account.credit == 0
 
 
-def test_pay_now_above_the_payoff_is_refused_beside_the_field_with_the_payoff(client,
-                                                                             monkeypatch):
+def test_pay_now_above_the_payoff_is_refused_beside_the_field_with_the_payoff(client, monkeypatch):
     borrower(client, 42)
     loan_id = accept_offer(client, monkeypatch)
     page = client.get(f"/loans/{loan_id}").text
     payoff = pay_form(page, "prepayments")["amount"]
     form = pay_form(page)
-    reply = client.post(form["url"], data={"csrf_token": form["csrf_token"],
-                                           "idempotency_key": form["idempotency_key"],
-                                           "amount": "99999999"})
+    reply = client.post(
+        form["url"],
+        data={
+            "csrf_token": form["csrf_token"],
+            "idempotency_key": form["idempotency_key"],
+            "amount": "99999999",
+        },
+    )
     assert reply.status_code == 422
     assert payoff in reply.text
     assert [t.kind for t in loans.get_loan(engine_of(client), loan_id).transactions] == [
-        "disbursement"]
+        "disbursement"
+    ]

@@ -15,15 +15,24 @@ from thinfile.servicing import ServicingProduct, replay
 START = date(2025, 1, 1)
 PRODUCTS = [
     ServicingProduct(),
-    ServicingProduct(code="strict", charge_off_days=60,
-                     defaults=DefaultTerms(grace_days=0, late_fee=1500, late_fee_cap=4000)),
+    ServicingProduct(
+        code="strict",
+        charge_off_days=60,
+        defaults=DefaultTerms(grace_days=0, late_fee=1500, late_fee_cap=4000),
+    ),
     ServicingProduct(code="lenient", defaults=DefaultTerms(grace_days=5), charge_off_days=90),
 ]
 
 
-def terms(principal: str, periods: int, rate: str = "0.18", *, start: date = START,
-          method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
-          **kw: object) -> LoanTerms:
+def terms(
+    principal: str,
+    periods: int,
+    rate: str = "0.18",
+    *,
+    start: date = START,
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+    **kw: object,
+) -> LoanTerms:
     return LoanTerms(Money.of(principal), Decimal(rate), periods, method, start, **kw)  # type: ignore[arg-type]
 
 
@@ -31,14 +40,19 @@ def open_book(engine, count: int = 6, *, start: date = START) -> list[int]:
     """``count`` loans of mixed shapes: methods, products, subsidies, down payments."""
     ids = []
     for k in range(count):
-        method = [RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL,
-                  RepaymentMethod.ZERO_INTEREST][k % 3]
+        method = [
+            RepaymentMethod.EQUAL_INSTALLMENT,
+            RepaymentMethod.EQUAL_PRINCIPAL,
+            RepaymentMethod.ZERO_INTEREST,
+        ][k % 3]
         rate = "0" if method is RepaymentMethod.ZERO_INTEREST else ["0.12", "0.18", "0.2399"][k % 3]
         loan = open_and_disburse(
-            engine, terms(str(3000 + 1000 * k), 3 + k % 10, rate, method=method, start=start),
+            engine,
+            terms(str(3000 + 1000 * k), 3 + k % 10, rate, method=method, start=start),
             product=PRODUCTS[k % 3],
             subsidy=Money.of("50") if method is RepaymentMethod.ZERO_INTEREST else None,
-            down_payment=Money.of("100") if k % 4 == 1 else None)
+            down_payment=Money.of("100") if k % 4 == 1 else None,
+        )
         ids.append(loan.loan_id)
     return ids
 

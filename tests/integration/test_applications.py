@@ -33,8 +33,9 @@ def world(engine):
     hasher = PasswordHasher(time_cost=1, memory_kib=8)
     user = identity.create_user(engine, hasher, email="rider@example.com", password="pw-123456!")
     actor = Actor(user.id, Role.BORROWER)
-    profile = identity.register_applicant(engine, cipher, actor=actor, name="王小明",
-                                          id_number=id_number(), phone="13800138000")
+    profile = identity.register_applicant(
+        engine, cipher, actor=actor, name="王小明", id_number=id_number(), phone="13800138000"
+    )
     ensure_default_policy(engine, actor=STAFF)
     return engine, cipher, actor, profile.id
 
@@ -53,13 +54,23 @@ def runtime(pd=0.01):
 
 def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pii(world, engine):
     db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        runtime(),
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
     assert record.status == "approved" and record.decision["offers"]
     with engine.connect() as conn:
-        raw = json.dumps([list(r) for r in conn.execute(sa.text("SELECT * FROM applications"))],
-                         default=str, ensure_ascii=False)
+        raw = json.dumps(
+            [list(r) for r in conn.execute(sa.text("SELECT * FROM applications"))],
+            default=str,
+            ensure_ascii=False,
+        )
     assert id_number() not in raw and "13800138000" not in raw and "王小明" not in raw
     opened = apps.get_application(db, cipher, record.id, reveal=True)
     assert opened.decision["inputs"]["application"]["id_number"] == id_number()
@@ -70,9 +81,16 @@ def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pi
 def test_a_stored_decision_replays_identically(world):
     db, cipher, actor, applicant_id = world
     rt = runtime(0.04)
-    record = apps.apply_for_credit(db, cipher, rt, actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        rt,
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
     result = apps.replay_application(db, cipher, rt, record.id, actor=STAFF)
     assert result["identical"] is True and result["replayed_outcome"] == record.outcome
 
@@ -80,10 +98,19 @@ def test_a_stored_decision_replays_identically(world):
 def test_velocity_counts_earlier_applications_of_the_same_person(world):
     db, cipher, actor, applicant_id = world
     rt = runtime()
-    outcomes = [apps.apply_for_credit(db, cipher, rt, actor=actor,
-                                      applicant_id=applicant_id, form=form(),
-                                      on=DECIDED_ON,
-                                      consents_recorded=False).status for _ in range(5)]
+    outcomes = [
+        apps.apply_for_credit(
+            db,
+            cipher,
+            rt,
+            actor=actor,
+            applicant_id=applicant_id,
+            form=form(),
+            on=DECIDED_ON,
+            consents_recorded=False,
+        ).status
+        for _ in range(5)
+    ]
     assert outcomes == ["approved"] * 4 + ["declined"]
     last = apps.list_applications(db, user_id=actor.user_id, limit=1)[0]
     assert "KO_VELOCITY_ID" in last.decision["reason_codes"]
@@ -91,20 +118,35 @@ def test_velocity_counts_earlier_applications_of_the_same_person(world):
 
 def test_a_deny_listed_phone_is_knocked_out(world):
     db, cipher, actor, applicant_id = world
-    apps.add_to_deny_list(db, cipher, kind="phone", value="138 0013 8000", reason="fraud",
-                          actor=STAFF)
-    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
+    apps.add_to_deny_list(
+        db, cipher, kind="phone", value="138 0013 8000", reason="fraud", actor=STAFF
+    )
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        runtime(),
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
     assert record.status == "declined"
     assert "KO_DENY_LIST" in record.decision["reason_codes"]
 
 
 def test_a_referral_is_reviewed_once(world):
     db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(db, cipher, runtime(0.10), actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        runtime(0.10),
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
     assert record.status == "referred"
     queue = apps.list_applications(db, status="referred")
     assert [r.id for r in queue] == [record.id]
@@ -117,9 +159,16 @@ def test_a_referral_is_reviewed_once(world):
 def test_identity_fields_cannot_be_overridden_by_the_form(world):
     db, cipher, actor, applicant_id = world
     with pytest.raises(InvalidInputError) as err:
-        apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                              applicant_id=applicant_id, form={**form(), "phone": "1"},
-                              on=DECIDED_ON, consents_recorded=False)
+        apps.apply_for_credit(
+            db,
+            cipher,
+            runtime(),
+            actor=actor,
+            applicant_id=applicant_id,
+            form={**form(), "phone": "1"},
+            on=DECIDED_ON,
+            consents_recorded=False,
+        )
     assert err.value.field == "phone"
     assert apps.list_applications(db) == []
 
@@ -127,10 +176,16 @@ def test_identity_fields_cannot_be_overridden_by_the_form(world):
 def test_bad_form_fields_write_nothing(world):
     db, cipher, actor, applicant_id = world
     with pytest.raises(InvalidInputError):
-        apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                              applicant_id=applicant_id,
-                              form=form(requested_amount="-5"), on=DECIDED_ON,
-                              consents_recorded=False)
+        apps.apply_for_credit(
+            db,
+            cipher,
+            runtime(),
+            actor=actor,
+            applicant_id=applicant_id,
+            form=form(requested_amount="-5"),
+            on=DECIDED_ON,
+            consents_recorded=False,
+        )
     assert apps.list_applications(db) == []
 
 
@@ -139,8 +194,9 @@ def test_model_registry_activates_the_first_model(world, tmp_path):
     register_model(db, "m1", tmp_path, actor=STAFF)
     register_model(db, "m2", tmp_path, actor=STAFF)
     with db.connect() as conn:
-        rows = conn.execute(sa.text("SELECT version, status FROM model_versions "
-                                    "ORDER BY version")).all()
+        rows = conn.execute(
+            sa.text("SELECT version, status FROM model_versions ORDER BY version")
+        ).all()
     assert [tuple(r) for r in rows] == [("m1", "active"), ("m2", "candidate")]
 
 
@@ -182,35 +238,54 @@ def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(worl
     from thinfile.services.loans import get_loan
 
     db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        runtime(),
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
     with pytest.raises(InvalidInputError) as err:
-        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=2,
-                          on=DECIDED_ON)
+        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=2, on=DECIDED_ON)
     assert err.value.field == "seconds_read"
-    accepted = apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
-                                 on=DECIDED_ON)
+    accepted = apps.accept_offer(
+        engine, record.id, actor=actor, offer=0, seconds_read=12, on=DECIDED_ON
+    )
     view = get_loan(engine, accepted.loan_id)
     offer = record.decision["offers"][0]
     assert view.account.principal == int(Decimal(offer["amount"]) * 100)
     assert apps.loans_of_user(engine, actor.user_id) == [(record.id, accepted.loan_id)]
     assert owners_of(engine, [(apps.owner_of_loan, str(accepted.loan_id))]) == [actor.user_id]
     with pytest.raises(ConflictError):
-        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
-                          on=DECIDED_ON)
+        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12, on=DECIDED_ON)
 
 
 def test_someone_else_cannot_accept_my_offer_and_nothing_is_written(world, engine):
     db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        runtime(),
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
     from thinfile.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
-        apps.accept_offer(engine, record.id, actor=Actor("intruder", Role.BORROWER), offer=0,
-                          seconds_read=30, on=DECIDED_ON)
+        apps.accept_offer(
+            engine,
+            record.id,
+            actor=Actor("intruder", Role.BORROWER),
+            offer=0,
+            seconds_read=30,
+            on=DECIDED_ON,
+        )
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM servicing_loans")).scalar_one() == 0
 
@@ -219,13 +294,22 @@ def test_a_revolving_line_offer_opens_the_line_and_draws_on_it(world, engine):
     from thinfile.services.credit_lines import get_line
 
     db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
-    index = next(i for i, o in enumerate(record.decision["offers"])
-                 if o["product"] == "revolving_line")
-    accepted = apps.accept_offer(engine, record.id, actor=actor, offer=index, seconds_read=15,
-                                 on=DECIDED_ON)
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        runtime(),
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
+    index = next(
+        i for i, o in enumerate(record.decision["offers"]) if o["product"] == "revolving_line"
+    )
+    accepted = apps.accept_offer(
+        engine, record.id, actor=actor, offer=index, seconds_read=15, on=DECIDED_ON
+    )
     line = get_line(engine, accepted.credit_line_id)
     offer = record.decision["offers"][index]
     assert line.line.limit.fen == int(Decimal(offer["credit_limit"]) * 100)
@@ -238,11 +322,19 @@ def test_a_payoff_quote_outside_the_loans_life_is_a_typed_error(world, engine):
     from thinfile.services.loans import quote_payoff
 
     db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(db, cipher, runtime(), actor=actor,
-                                   applicant_id=applicant_id, form=form(), on=DECIDED_ON,
-                                   consents_recorded=False)
-    loan = apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12,
-                             on=DECIDED_ON).loan_id
+    record = apps.apply_for_credit(
+        db,
+        cipher,
+        runtime(),
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
+    loan = apps.accept_offer(
+        engine, record.id, actor=actor, offer=0, seconds_read=12, on=DECIDED_ON
+    ).loan_id
     assert quote_payoff(engine, loan, DECIDED_ON).fen > 0
     for day in (date(1, 1, 1), date(9999, 12, 31)):
         with pytest.raises(InvalidInputError) as err:
@@ -277,18 +369,37 @@ def test_velocity_counts_read_one_persons_recent_applications_not_the_books(worl
     rows through the (hash, submitted_at) index, not the whole window of the book."""
     db, cipher, actor, applicant_id = world
     rt = runtime()
-    apps.apply_for_credit(db, cipher, rt, actor=actor, applicant_id=applicant_id,
-                          form=form(), on=DECIDED_ON, consents_recorded=False)
+    apps.apply_for_credit(
+        db,
+        cipher,
+        rt,
+        actor=actor,
+        applicant_id=applicant_id,
+        form=form(),
+        on=DECIDED_ON,
+        consents_recorded=False,
+    )
     with engine.begin() as conn:
         row = dict(conn.execute(sa.select(applications)).mappings().one())
-        others = [{**row, "id": f"other-{i}", "id_number_hash": f"id-{i}",
-                   "phone_hash": f"phone-{i}", "device_hash": f"device-{i}"}
-                  for i in range(3000)]
+        others = [
+            {
+                **row,
+                "id": f"other-{i}",
+                "id_number_hash": f"id-{i}",
+                "phone_hash": f"phone-{i}",
+                "device_hash": f"device-{i}",
+            }
+            for i in range(3000)
+        ]
         conn.execute(applications.insert(), others)
         conn.exec_driver_sql("ANALYZE")
     now = datetime.now(UTC)
-    params = {"applicant_id": applicant_id, "since_30d": now - timedelta(days=30),
-              "since_1d": now - timedelta(days=1), "device": "device-1"}
+    params = {
+        "applicant_id": applicant_id,
+        "since_30d": now - timedelta(days=30),
+        "since_1d": now - timedelta(days=1),
+        "device": "device-1",
+    }
     with engine.connect() as conn:
         facts = applications_repo._facts(True, apps._CREDIT_SCOPE, apps._ALT_SCOPE)
         plan = _plan(conn, facts.statement, params)

@@ -34,15 +34,16 @@ def snapshot(engine) -> dict[str, object]:
         "loans": "SELECT * FROM servicing_loans ORDER BY id",
         "installments": "SELECT * FROM servicing_installments ORDER BY loan_id, n",
         "moves": "SELECT loan_id, day, from_bucket, to_bucket, days_past_due "
-                 "FROM servicing_bucket_history ORDER BY loan_id, day",
+        "FROM servicing_bucket_history ORDER BY loan_id, day",
         "ledger": "SELECT account, currency, SUM(amount) FROM servicing_journal_lines "
-                  "GROUP BY account, currency ORDER BY account",
+        "GROUP BY account, currency ORDER BY account",
         "entries": "SELECT kind, day, COUNT(*) FROM servicing_journal_entries "
-                   "GROUP BY kind, day ORDER BY kind, day",
+        "GROUP BY kind, day ORDER BY kind, day",
     }
     with engine.connect() as conn:
-        return {name: [tuple(r) for r in conn.execute(sa.text(sql))]
-                for name, sql in queries.items()}
+        return {
+            name: [tuple(r) for r in conn.execute(sa.text(sql))] for name, sql in queries.items()
+        }
 
 
 def _seen(engine, query, day: date) -> bool:
@@ -101,12 +102,18 @@ def test_a_run_killed_midway_resumes_to_the_same_result(database_url, backend, t
         "    if (day, step) == (date(2025, 2, 15), 'penalty'):\n"
         "        time.sleep(3600)\n"
         f"run_cob(make_engine(sys.argv[1]), date.fromisoformat('{THROUGH.isoformat()}'), "
-        "after_step=hang)\n")
+        "after_step=hang)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.Popen([sys.executable, "-c", script, database_url], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    marker = sa.text("SELECT COUNT(*) FROM servicing_cob_steps "
-                     "WHERE business_day = :d AND step = 'penalty'")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, database_url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    marker = sa.text(
+        "SELECT COUNT(*) FROM servicing_cob_steps WHERE business_day = :d AND step = 'penalty'"
+    )
     deadline = time.monotonic() + 120
     while not _seen(engine, marker, date(2025, 2, 15)):
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -117,9 +124,10 @@ def test_a_run_killed_midway_resumes_to_the_same_result(database_url, backend, t
     if proc.stderr:
         proc.stderr.close()
     with engine.connect() as conn:
-        status = conn.execute(sa.text("SELECT status FROM servicing_cob_runs "
-                                      "WHERE business_day = :d"),
-                              {"d": to_day(date(2025, 2, 15))}).scalar()
+        status = conn.execute(
+            sa.text("SELECT status FROM servicing_cob_runs WHERE business_day = :d"),
+            {"d": to_day(date(2025, 2, 15))},
+        ).scalar()
     assert status == "running"  # killed between steps of that date
     run_cob(engine, THROUGH)
     assert snapshot(engine) == expected
@@ -150,8 +158,11 @@ def test_the_cob_command_audits_each_date_it_closes(database_url, monkeypatch, c
     main(["cob", "run", "--date", "2025-02-06"])
     assert "closed 3 business date(s)" in capsys.readouterr().out
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT actor, subject FROM audit_log "
-                                    "WHERE action = 'cob.close_day' ORDER BY seq")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT actor, subject FROM audit_log WHERE action = 'cob.close_day' ORDER BY seq"
+            )
+        ).all()
     assert [r.subject for r in rows] == [f"cob:2025-02-0{d}" for d in (4, 5, 6)]
     assert {r.actor for r in rows} == {"admin:system"}
     engine.dispose()
@@ -163,18 +174,34 @@ def test_sql_and_python_agree_on_default_terms_held_money_and_leap_years(databas
     engine = make_engine(database_url)
     upgrade(engine)
     start, end = date(2028, 1, 10), date(2028, 4, 20)
-    late_fees = ServicingProduct(code="late-fees", defaults=DefaultTerms(
-        grace_days=1, late_fee=2000, late_fee_cap=5000))
+    late_fees = ServicingProduct(
+        code="late-fees", defaults=DefaultTerms(grace_days=1, late_fee=2000, late_fee_cap=5000)
+    )
     hold = ServicingProduct(code="holds", extra_payment=ExtraPayment.HOLD)
-    ids = [open_and_disburse(engine, terms(principal, 6, "0.2399", start=start,
-                                           day_count=DayCount.ACTUAL_ACTUAL),
-                             product=product).loan_id
-           for principal, product in (("900", late_fees), ("250000", late_fees),
-                                      ("3298.22", ServicingProduct()), ("6000", hold))]
-    fee_plan = terms("6000", 6, "0", start=start, method=RepaymentMethod.FEE_INSTALLMENT,
-                     monthly_fee_rate=Decimal("0.006"))
-    ids.append(open_and_disburse(engine, fee_plan,
-                                 product=standard_product(fee_plan.method)).loan_id)
+    ids = [
+        open_and_disburse(
+            engine,
+            terms(principal, 6, "0.2399", start=start, day_count=DayCount.ACTUAL_ACTUAL),
+            product=product,
+        ).loan_id
+        for principal, product in (
+            ("900", late_fees),
+            ("250000", late_fees),
+            ("3298.22", ServicingProduct()),
+            ("6000", hold),
+        )
+    ]
+    fee_plan = terms(
+        "6000",
+        6,
+        "0",
+        start=start,
+        method=RepaymentMethod.FEE_INSTALLMENT,
+        monthly_fee_rate=Decimal("0.006"),
+    )
+    ids.append(
+        open_and_disburse(engine, fee_plan, product=standard_product(fee_plan.method)).loan_id
+    )
     run_cob(engine, date(2028, 2, 9))
     first = post_payment(engine, ids[3], Money.of("3000"), date(2028, 2, 10))
     assert first.overpayment > 0  # held, not cut from principal
@@ -187,9 +214,12 @@ def test_sql_and_python_agree_on_default_terms_held_money_and_leap_years(databas
     assert held.installments[2].interest_paid > 0 and not held.installments[2].is_settled
     assert verify_ledger(engine).ok
     with engine.connect() as conn:
-        relief = conn.execute(sa.text(
-            "SELECT COALESCE(SUM(amount), 0) FROM servicing_journal_lines "
-            "WHERE account = 'all_in_cap_relief'")).scalar_one()
+        relief = conn.execute(
+            sa.text(
+                "SELECT COALESCE(SUM(amount), 0) FROM servicing_journal_lines "
+                "WHERE account = 'all_in_cap_relief'"
+            )
+        ).scalar_one()
     assert relief > 0  # the 20-yuan fee on a 900-yuan loan is mostly not charged
     fee_loan = replayed(engine, ids[4], end)[0]
     assert fee_loan.installments[0].penalty_due > 0  # fee plans pay the penalty disclosed

@@ -16,8 +16,14 @@ from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     frame = generate_applicants(3000, seed=5)
-    model = train_model(frame, target="bad_12m", kind="gbm", id_col="applicant_id",
-                        exclude=list(NOT_MODEL_INPUTS), seed=1)
+    model = train_model(
+        frame,
+        target="bad_12m",
+        kind="gbm",
+        id_col="applicant_id",
+        exclude=list(NOT_MODEL_INPUTS),
+        seed=1,
+    )
     folder = tmp_path_factory.mktemp("model")
     model.save(folder)
     return folder
@@ -26,8 +32,9 @@ def model_dir(tmp_path_factory):
 def test_decide_prints_a_replayable_decision_as_json(capsys, tmp_path, model_dir):
     path = tmp_path / "application.json"
     path.write_text(json.dumps(application()))
-    code, out, _ = run(capsys, "decide", str(path), "--model", str(model_dir), "--on",
-                       "2026-11-25", "--json")
+    code, out, _ = run(
+        capsys, "decide", str(path), "--model", str(model_dir), "--on", "2026-11-25", "--json"
+    )
     assert code == 0
     decision = json.loads(out)
     assert decision["outcome"] in {"approve", "refer", "decline"}
@@ -57,9 +64,22 @@ def test_policy_simulate_writes_a_report_and_prints_json(capsys, tmp_path, model
     data = tmp_path / "past.parquet"
     generate_applicants(800, seed=9).to_parquet(data)
     out = tmp_path / "report.html"
-    code, printed, _ = run(capsys, "policy", "simulate", "--policy",
-                           str(DEFAULT_POLICY_DIR), "--model", str(model_dir),
-                           "--data", str(data), "--out", str(out), "--json", "--workers", "1")
+    code, printed, _ = run(
+        capsys,
+        "policy",
+        "simulate",
+        "--policy",
+        str(DEFAULT_POLICY_DIR),
+        "--model",
+        str(model_dir),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--json",
+        "--workers",
+        "1",
+    )
     assert code == 0
     report = json.loads(printed)
     overall = report["candidate"]["overall"]
@@ -67,8 +87,7 @@ def test_policy_simulate_writes_a_report_and_prints_json(capsys, tmp_path, model
     assert "thin-file" in out.read_text()
 
 
-def test_policy_register_activates_or_routes_a_share_to_a_challenger(capsys, tmp_path,
-                                                                      monkeypatch):
+def test_policy_register_activates_or_routes_a_share_to_a_challenger(capsys, tmp_path, monkeypatch):
     import shutil
 
     import sqlalchemy as sa
@@ -88,7 +107,8 @@ def test_policy_register_activates_or_routes_a_share_to_a_challenger(capsys, tmp
     assert code == 2 and "share" in err
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT status, share FROM policy_versions "
-                                    "ORDER BY created_at")).all()
+        rows = conn.execute(
+            sa.text("SELECT status, share FROM policy_versions ORDER BY created_at")
+        ).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("active", "0"), ("challenger", "0.25")]

@@ -13,8 +13,7 @@ from thinfile.scoring.evaluation import auc
 
 
 def baseline_split(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    train, test = train_test_split(frame, test_size=0.30, stratify=frame[target],
-                                   random_state=42)
+    train, test = train_test_split(frame, test_size=0.30, stratify=frame[target], random_state=42)
     return train, test
 
 

@@ -17,8 +17,9 @@ import pytest
 from tests.support.environment import REPO
 from thinfile.cli import serve
 
-pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"),
-                                reason="SO_REUSEPORT is Linux's")
+pytestmark = pytest.mark.skipif(
+    not hasattr(socket, "SO_REUSEPORT"), reason="SO_REUSEPORT is Linux's"
+)
 
 
 def _free_port() -> int:
@@ -28,8 +29,12 @@ def _free_port() -> int:
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "THINFILE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
-            "THINFILE_HOME": str(tmp_path), "PYTHONPATH": str(REPO / "src")}
+    return {
+        **os.environ,
+        "THINFILE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+        "THINFILE_HOME": str(tmp_path),
+        "PYTHONPATH": str(REPO / "src"),
+    }
 
 
 def _wait_healthy(port: int, deadline: float = 90) -> None:
@@ -95,9 +100,22 @@ def _sockets_of(pid: int, inodes: set[str]) -> int:
 def test_connections_spread_over_the_workers_and_sigterm_stops_them_all(tmp_path):
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "thinfile.cli", "serve", "--port", str(port), "--workers", "2",
-         "--no-access-log"], env=_env(tmp_path), stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "thinfile.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+        ],
+        env=_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     clients: list[socket.socket] = []
     try:
         _wait_healthy(port)
@@ -123,7 +141,8 @@ def test_connections_spread_over_the_workers_and_sigterm_stops_them_all(tmp_path
 
 
 def test_a_worker_that_dies_is_started_again_and_one_that_cannot_start_stops_the_service(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     for key, value in _env(tmp_path).items():
         monkeypatch.setenv(key, value)
     port = _free_port()

@@ -31,16 +31,22 @@ def pg_engine(tmp_path):
 
 def _paid(engine, loan_id: int) -> int:
     loan = get_loan(engine, loan_id).account
-    return sum(i.principal_paid + i.interest_paid + i.fee_paid + i.penalty_paid
-               for i in loan.installments) + loan.credit
+    return (
+        sum(
+            i.principal_paid + i.interest_paid + i.fee_paid + i.penalty_paid
+            for i in loan.installments
+        )
+        + loan.credit
+    )
 
 
 def test_sixteen_threads_paying_one_loan_post_every_fen_exactly_once(pg_engine):
     [loan_id] = open_book(pg_engine, 1)
     run_cob(pg_engine, date(2025, 1, 1))
     with ThreadPoolExecutor(16) as pool:
-        receipts = list(pool.map(lambda k: post_payment(pg_engine, loan_id, Money(1000 + k), ON),
-                                 range(48)))
+        receipts = list(
+            pool.map(lambda k: post_payment(pg_engine, loan_id, Money(1000 + k), ON), range(48))
+        )
     assert len({r.txn_id for r in receipts}) == 48
     assert _paid(pg_engine, loan_id) == sum(1000 + k for k in range(48))
     assert verify_ledger(pg_engine).ok
@@ -62,12 +68,19 @@ def test_the_same_idempotency_key_a_hundred_times_at_once_posts_once(pg_engine):
     [loan_id] = open_book(pg_engine, 1)
     run_cob(pg_engine, date(2025, 1, 1))
     with ThreadPoolExecutor(20) as pool:
-        receipts = list(pool.map(lambda _: post_payment(
-            pg_engine, loan_id, Money(5000), ON, idempotency_key="pay-once"), range(100)))
+        receipts = list(
+            pool.map(
+                lambda _: post_payment(
+                    pg_engine, loan_id, Money(5000), ON, idempotency_key="pay-once"
+                ),
+                range(100),
+            )
+        )
     assert len({r.txn_id for r in receipts}) == 1
     assert sum(not r.replayed for r in receipts) == 1
     with pg_engine.connect() as conn:
-        count = conn.execute(sa.text(
-            "SELECT COUNT(*) FROM servicing_transactions WHERE kind = 'repayment'")).scalar()
+        count = conn.execute(
+            sa.text("SELECT COUNT(*) FROM servicing_transactions WHERE kind = 'repayment'")
+        ).scalar()
     assert count == 1
     assert _paid(pg_engine, loan_id) == 5000

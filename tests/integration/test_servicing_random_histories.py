@@ -37,9 +37,13 @@ def test_random_histories_keep_the_book_verified_on_both_databases(engine):
     @given(data=st.data())
     def history(data):
         today = state["today"]
-        loan = open_and_disburse(engine, terms(str(data.draw(st.integers(1000, 20000))),
-                                               data.draw(st.integers(2, 6)), start=today),
-                                 product=data.draw(st.sampled_from(PRODUCTS)))
+        loan = open_and_disburse(
+            engine,
+            terms(
+                str(data.draw(st.integers(1000, 20000))), data.draw(st.integers(2, 6)), start=today
+            ),
+            product=data.draw(st.sampled_from(PRODUCTS)),
+        )
         receipts = []
         for _ in range(data.draw(st.integers(1, 8))):
             action = data.draw(st.sampled_from(ACTIONS))
@@ -51,9 +55,15 @@ def test_random_histories_keep_the_book_verified_on_both_databases(engine):
                 elif action == "pay":
                     receipts.append(post_payment(engine, loan.loan_id, amount, today))
                 elif action == "prepay":
-                    receipts.append(prepay_loan(engine, loan.loan_id, amount, today,
-                                                mode=data.draw(st.sampled_from(
-                                                    list(PrepaymentMode)))))
+                    receipts.append(
+                        prepay_loan(
+                            engine,
+                            loan.loan_id,
+                            amount,
+                            today,
+                            mode=data.draw(st.sampled_from(list(PrepaymentMode))),
+                        )
+                    )
                 elif action == "refund":
                     receipts.append(record_merchant_refund(engine, loan.loan_id, amount, today))
                 elif action == "charge-off":

@@ -28,14 +28,22 @@ from thinfile.servicing import LoanStatus, PrepaymentMode
 
 def _counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in (
-            "servicing_transactions", "servicing_journal_entries", "servicing_installments")}
+        return {
+            t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+            for t in (
+                "servicing_transactions",
+                "servicing_journal_entries",
+                "servicing_installments",
+            )
+        }
 
 
 @pytest.mark.parametrize("vector", ["V26", "V25", "V10"])
 def test_schedule_vectors_hold_after_a_loan_is_stored_and_reloaded(engine, vector):
-    data = {v["id"].split("-")[0]: v for v in json.loads(
-        shared_path("vectors", "loan-vectors.json").read_text())}
+    data = {
+        v["id"].split("-")[0]: v
+        for v in json.loads(shared_path("vectors", "loan-vectors.json").read_text())
+    }
     v = data[vector]
     from tests.unit.test_loan_vectors import loan as vector_loan  # the vector's own terms
 
@@ -117,13 +125,11 @@ def test_prepayment_payoff_and_merchant_refund_keep_the_books(engine):
 
 
 def test_a_credit_line_draws_up_to_its_limit_and_records_limit_changes(engine):
-    line = open_credit_line(engine, Money.of("5000"), __import__("decimal").Decimal("0.18"),
-                            START)
+    line = open_credit_line(engine, Money.of("5000"), __import__("decimal").Decimal("0.18"), START)
     draw(engine, line.line.line_id, Money.of("3000"), 3, START)
     assert get_line(engine, line.line.line_id).available == Money.of("2000")
     with pytest.raises(ConflictError):
         draw(engine, line.line.line_id, Money.of("2500"), 3, START)
-    raised = change_line_limit(engine, line.line.line_id, Money.of("8000"), "limit review",
-                               START)
+    raised = change_line_limit(engine, line.line.line_id, Money.of("8000"), "limit review", START)
     assert raised.available == Money.of("5000")
     assert verify_ledger(engine).ok

@@ -36,11 +36,17 @@ def _audit_actions(engine) -> list[str]:
         return list(conn.execute(sa.text("SELECT action FROM audit_log ORDER BY seq")).scalars())
 
 
-def test_a_waiver_is_stored_with_its_kind_and_replayed_when_a_later_payment_is_reversed(
-        engine):
+def test_a_waiver_is_stored_with_its_kind_and_replayed_when_a_later_payment_is_reversed(engine):
     loan_id = _late_loan(engine)
-    waived = waive_loan_fees(engine, loan_id, Money.of("15"), NEXT, reason="fee in error",
-                             target=WaiverTarget.FEE, actor="servicing_agent:u1")
+    waived = waive_loan_fees(
+        engine,
+        loan_id,
+        Money.of("15"),
+        NEXT,
+        reason="fee in error",
+        target=WaiverTarget.FEE,
+        actor="servicing_agent:u1",
+    )
     assert waived.kind == "fee-waiver" and waived.waived.fee == 1500
     paid = post_payment(engine, loan_id, Money.of("100"), NEXT)
     stored, rebuilt = replayed(engine, loan_id, LATE)
@@ -56,8 +62,15 @@ def test_more_than_is_owed_writes_nothing(engine):
     loan_id = _late_loan(engine)
     before = get_loan(engine, loan_id)
     with pytest.raises(InvalidInputError) as refused:
-        waive_loan_fees(engine, loan_id, Money.of("15.01"), NEXT, reason="too much",
-                        target=WaiverTarget.FEE, actor="servicing_agent:u1")
+        waive_loan_fees(
+            engine,
+            loan_id,
+            Money.of("15.01"),
+            NEXT,
+            reason="too much",
+            target=WaiverTarget.FEE,
+            actor="servicing_agent:u1",
+        )
     assert refused.value.field == "amount"
     assert get_loan(engine, loan_id) == before and _audit_actions(engine) == []
 
@@ -71,19 +84,28 @@ def test_an_audit_append_that_fails_rolls_the_waiver_back(engine, monkeypatch):
 
     monkeypatch.setattr(AuditDraft, "append", unavailable)
     with pytest.raises(RuntimeError):
-        waive_loan_fees(engine, loan_id, Money.of("1"), NEXT, reason="goodwill",
-                        actor="servicing_agent:u1")
+        waive_loan_fees(
+            engine, loan_id, Money.of("1"), NEXT, reason="goodwill", actor="servicing_agent:u1"
+        )
     assert get_loan(engine, loan_id) == before
 
 
 def test_a_waiver_given_in_error_is_reversed_and_the_fee_is_owed_again(engine):
     loan_id = _late_loan(engine)
     before = get_loan(engine, loan_id).outstanding
-    waived = waive_loan_fees(engine, loan_id, Money.of("15"), NEXT, reason="goodwill",
-                             target=WaiverTarget.FEE, actor="servicing_agent:u1")
+    waived = waive_loan_fees(
+        engine,
+        loan_id,
+        Money.of("15"),
+        NEXT,
+        reason="goodwill",
+        target=WaiverTarget.FEE,
+        actor="servicing_agent:u1",
+    )
     assert get_loan(engine, loan_id).outstanding.fee == 0
-    undone = reverse_payment(engine, waived.txn_id, NEXT, reason="not approved",
-                             actor="servicing_agent:u2")
+    undone = reverse_payment(
+        engine, waived.txn_id, NEXT, reason="not approved", actor="servicing_agent:u2"
+    )
     assert undone.kind == "fee-waiver" and undone.reversed_txn_id == waived.txn_id
     assert get_loan(engine, loan_id).outstanding == before
     stored, rebuilt = replayed(engine, loan_id, LATE)

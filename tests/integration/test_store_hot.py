@@ -22,12 +22,20 @@ from thinfile.store.decisioning_tables import applications
 from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import idempotency_keys
 
-_ROW = {"scope": "u1:POST:/v1/x", "key": "key-0001", "request_hash": "h1", "status_code": 201,
-        "response_body": '{"ok":true}', "created_at": datetime(2026, 11, 25, 8, 0, tzinfo=UTC)}
+_ROW = {
+    "scope": "u1:POST:/v1/x",
+    "key": "key-0001",
+    "request_hash": "h1",
+    "status_code": 201,
+    "response_body": '{"ok":true}',
+    "created_at": datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
+}
 _INSERT = Hot(sa.insert(idempotency_keys))
-_BY_KEY = Hot(sa.select(idempotency_keys.c.key, idempotency_keys.c.status_code,
-                        idempotency_keys.c.created_at)
-              .where(idempotency_keys.c.key == sa.bindparam("k", type_=sa.String)))
+_BY_KEY = Hot(
+    sa.select(
+        idempotency_keys.c.key, idempotency_keys.c.status_code, idempotency_keys.c.created_at
+    ).where(idempotency_keys.c.key == sa.bindparam("k", type_=sa.String))
+)
 
 
 def test_rows_come_back_as_sqlalchemy_returns_them(engine):
@@ -60,27 +68,47 @@ def test_a_driver_error_is_sqlalchemys_error_and_the_transaction_rolls_back(engi
 
 
 def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
-    expanding = Hot(sa.select(idempotency_keys.c.key)
-                    .where(idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True))))
+    expanding = Hot(
+        sa.select(idempotency_keys.c.key).where(
+            idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True))
+        )
+    )
     with engine.begin() as conn:
         _INSERT.run(conn, _ROW)
         assert expanding.one(conn, {"keys": ["key-0001", "other"]}).key == "key-0001"
 
 
-@pytest.mark.parametrize(("hot", "names"), [
-    (applications_repo._facts(True, _CREDIT_SCOPE, _ALT_SCOPE),
-     {"applicant_id", "since_30d", "since_1d", "device"}),
-    (applications_repo._INSERT, {c.name for c in applications.c}),
-    (idempotency_repo._KEEP["postgresql"], set(_ROW)),
-    (idempotency_repo._LOOKUP, {"k_scope", "k_key"}),
-    (audit_repo._APPEND_PG, {"chain", "tail", "occurred_at", "actor", "action", "subject",
-                             "details"}),
-    (cob_statements._LAST_CLOSED, set()),
-    (servicing_repo._HOT_POSTING, {"loan_id", "day", "key"}),
-    (servicing_repo._HOT_LOADS[True], {"loan_id"}),
-    (servicing_repo._INSTALLMENTS, {"loan_id"}),
-], ids=["facts", "application", "key", "key-lookup", "audit-append", "business-date",
-        "posting-lock", "loan", "installments"])
+@pytest.mark.parametrize(
+    ("hot", "names"),
+    [
+        (
+            applications_repo._facts(True, _CREDIT_SCOPE, _ALT_SCOPE),
+            {"applicant_id", "since_30d", "since_1d", "device"},
+        ),
+        (applications_repo._INSERT, {c.name for c in applications.c}),
+        (idempotency_repo._KEEP["postgresql"], set(_ROW)),
+        (idempotency_repo._LOOKUP, {"k_scope", "k_key"}),
+        (
+            audit_repo._APPEND_PG,
+            {"chain", "tail", "occurred_at", "actor", "action", "subject", "details"},
+        ),
+        (cob_statements._LAST_CLOSED, set()),
+        (servicing_repo._HOT_POSTING, {"loan_id", "day", "key"}),
+        (servicing_repo._HOT_LOADS[True], {"loan_id"}),
+        (servicing_repo._INSTALLMENTS, {"loan_id"}),
+    ],
+    ids=[
+        "facts",
+        "application",
+        "key",
+        "key-lookup",
+        "audit-append",
+        "business-date",
+        "posting-lock",
+        "loan",
+        "installments",
+    ],
+)
 def test_every_submission_and_payment_statement_takes_the_driver_path_on_postgresql(hot, names):
     """A type that needs SQLAlchemy's conversions would quietly send a statement back through
     SQLAlchemy; the statements every submission and payment runs must not."""

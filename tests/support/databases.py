@@ -24,6 +24,7 @@ POSTGRES_URL = os.environ.get(
     "THINFILE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
+
 @functools.cache
 def postgres_available() -> bool:
     try:

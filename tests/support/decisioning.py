@@ -19,11 +19,20 @@ def id_number(birth: str = "19900307", region: str = "110105", seq: str = "123")
 def application(**overrides: object) -> dict[str, object]:
     """A delivery rider asking for 6,000 yuan over 12 months to buy a phone."""
     data: dict[str, object] = {
-        "applicant_id": "A0000000001", "id_number": id_number(), "phone": "13800138000",
-        "birth_date": "1990-03-07", "segment": "delivery_rider", "months_in_city": 24,
-        "purpose": "phone_purchase", "requested_amount": "6000.00", "requested_term_months": 12,
-        "consent_credit": True, "income_monthly_mean": "8000.00", "income_monthly_cv": 0.3,
-        "income_months_observed": 12, "existing_debt_payment_monthly": "500.00",
+        "applicant_id": "A0000000001",
+        "id_number": id_number(),
+        "phone": "13800138000",
+        "birth_date": "1990-03-07",
+        "segment": "delivery_rider",
+        "months_in_city": 24,
+        "purpose": "phone_purchase",
+        "requested_amount": "6000.00",
+        "requested_term_months": 12,
+        "consent_credit": True,
+        "income_monthly_mean": "8000.00",
+        "income_monthly_cv": 0.3,
+        "income_months_observed": 12,
+        "existing_debt_payment_monthly": "500.00",
         "bureau_history_months": 0,
     }
     data.update(overrides)
@@ -55,7 +64,11 @@ class ChosenPD:
 
     def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> Score:
         pd = self.by_applicant.get(str(record.get("applicant_id")), self.default_pd)
-        return Score(pd, int(600 - 500 * pd), (
-            Reason("R_INCOME", "income_monthly_mean", "income", 0.4),
-            Reason("R_TENURE", "platform_tenure_months", "tenure", 0.2),
-        )[:reasons])
+        return Score(
+            pd,
+            int(600 - 500 * pd),
+            (
+                Reason("R_INCOME", "income_monthly_mean", "income", 0.4),
+                Reason("R_TENURE", "platform_tenure_months", "tenure", 0.2),
+            )[:reasons],
+        )

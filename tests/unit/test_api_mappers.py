@@ -15,18 +15,35 @@ from thinfile.services.applications_records import STATUS, ApplicationRecord
 
 
 @pytest.mark.parametrize("pd", [0.005, 0.02, 0.05, 0.09])
-@pytest.mark.parametrize("amount,term,purpose", [
-    ("6000.00", 12, "phone_purchase"), ("30000.00", 24, "business_working_capital"),
-    ("1999.99", 6, "consumption"), ("15000.00", 36, "education"),
-])
+@pytest.mark.parametrize(
+    "amount,term,purpose",
+    [
+        ("6000.00", 12, "phone_purchase"),
+        ("30000.00", 24, "business_working_capital"),
+        ("1999.99", 6, "consumption"),
+        ("15000.00", 36, "education"),
+    ],
+)
 def test_priced_schedules_give_the_same_response_as_rebuilt_ones(pd, amount, term, purpose):
-    decision = decide(parse_application(application(
-        requested_amount=amount, requested_term_months=term, purpose=purpose)),
-        policy=load_policy(), model=ChosenPD(pd), on=DECIDED_ON)
-    fresh = ApplicationRecord("app-1", "A0000000001", STATUS[decision.outcome],
-                              decision.outcome.value, datetime(2026, 11, 25, tzinfo=UTC),
-                              decision.as_dict(), None, None,
-                              schedules=tuple(o.schedule for o in decision.offers))
+    decision = decide(
+        parse_application(
+            application(requested_amount=amount, requested_term_months=term, purpose=purpose)
+        ),
+        policy=load_policy(),
+        model=ChosenPD(pd),
+        on=DECIDED_ON,
+    )
+    fresh = ApplicationRecord(
+        "app-1",
+        "A0000000001",
+        STATUS[decision.outcome],
+        decision.outcome.value,
+        datetime(2026, 11, 25, tzinfo=UTC),
+        decision.as_dict(),
+        None,
+        None,
+        schedules=tuple(o.schedule for o in decision.offers),
+    )
     stored = dataclasses.replace(fresh, schedules=())
     shown = application_public(fresh)
     assert shown == application_public(stored)

@@ -35,11 +35,23 @@ from thinfile.money import Money
 
 D = Decimal
 CAP = 0.24
-REPRO = ["quote", "--principal", "10000", "--periods", "12", "--annual-rate", "21.8%",
-         "--start", "2026-01-01", "--first-due", "2026-01-05"]
+REPRO = [
+    "quote",
+    "--principal",
+    "10000",
+    "--periods",
+    "12",
+    "--annual-rate",
+    "21.8%",
+    "--start",
+    "2026-01-01",
+    "--first-due",
+    "2026-01-05",
+]
 
 
 # ---- the independent oracle ---------------------------------------------------------------
+
 
 def _month_anniversary(start: date, months: int) -> date:
     """``start`` moved by whole months, on start's day or the month's last day."""
@@ -94,12 +106,20 @@ def oracle_figures(flows: list[tuple[date, int]]) -> tuple[float, float]:
 
 
 def repro_schedule():
-    return build_schedule(LoanTerms(Money.of("10000"), D("0.218"), 12,
-                                    RepaymentMethod.EQUAL_INSTALLMENT, date(2026, 1, 1),
-                                    first_due=date(2026, 1, 5)))
+    return build_schedule(
+        LoanTerms(
+            Money.of("10000"),
+            D("0.218"),
+            12,
+            RepaymentMethod.EQUAL_INSTALLMENT,
+            date(2026, 1, 1),
+            first_due=date(2026, 1, 5),
+        )
+    )
 
 
 # ---- the reproduction ---------------------------------------------------------------------
+
 
 def test_the_oracle_sees_the_four_day_first_period_put_the_loan_above_the_cap():
     flows = repro_schedule().dated_cash_flows()
@@ -140,17 +160,29 @@ def test_the_printed_quote_says_the_first_period_is_irregular(capsys):
 
 # ---- any first due date within two months -------------------------------------------------
 
+
 @settings(max_examples=120, deadline=None)
-@given(start=st.dates(date(2023, 1, 1), date(2028, 12, 31)),
-       days=st.integers(1, 62),
-       rate=st.decimals(D("0.18"), D("0.235"), places=4),
-       periods=st.integers(3, 36),
-       method=st.sampled_from([RepaymentMethod.EQUAL_INSTALLMENT,
-                               RepaymentMethod.EQUAL_PRINCIPAL, RepaymentMethod.INTEREST_ONLY]))
+@given(
+    start=st.dates(date(2023, 1, 1), date(2028, 12, 31)),
+    days=st.integers(1, 62),
+    rate=st.decimals(D("0.18"), D("0.235"), places=4),
+    periods=st.integers(3, 36),
+    method=st.sampled_from(
+        [
+            RepaymentMethod.EQUAL_INSTALLMENT,
+            RepaymentMethod.EQUAL_PRINCIPAL,
+            RepaymentMethod.INTEREST_ONLY,
+        ]
+    ),
+)
 def test_the_disclosed_rate_and_the_cap_check_follow_the_real_dates(
-        start, days, rate, periods, method):
-    schedule = build_schedule(LoanTerms(Money.of("10000"), rate, periods, method, start,
-                                        first_due=start + timedelta(days=days)))
+    start, days, rate, periods, method
+):
+    schedule = build_schedule(
+        LoanTerms(
+            Money.of("10000"), rate, periods, method, start, first_due=start + timedelta(days=days)
+        )
+    )
     disclosed = annualized_rate(schedule)
     nominal, effective = oracle_figures(schedule.dated_cash_flows())
     assert abs(disclosed.nominal - D(str(nominal))) < D("1e-6")
@@ -169,11 +201,18 @@ def test_the_disclosed_rate_and_the_cap_check_follow_the_real_dates(
 
 # ---- regular schedules keep their figures -------------------------------------------------
 
+
 @pytest.mark.parametrize("start", [date(2024, 1, 1), date(2024, 1, 31), date(2026, 3, 15)])
 def test_a_first_due_date_one_period_after_the_start_is_a_regular_schedule(start):
     def terms(first_due):
-        return LoanTerms(Money.of("10000"), D("0.218"), 12, RepaymentMethod.EQUAL_INSTALLMENT,
-                         start, first_due=first_due)
+        return LoanTerms(
+            Money.of("10000"),
+            D("0.218"),
+            12,
+            RepaymentMethod.EQUAL_INSTALLMENT,
+            start,
+            first_due=first_due,
+        )
 
     def figures(schedule):
         rate = annualized_rate(schedule)
@@ -186,7 +225,12 @@ def test_a_first_due_date_one_period_after_the_start_is_a_regular_schedule(start
     assert figures(regular)[0] == periodic_irr(regular.period_cash_flows())
     for schedule in (regular, explicit):
         assert set(annualized_rate(schedule).as_dict()) == {
-            "periodic_irr", "nominal", "effective", "xirr", "periods_per_year"}
+            "periodic_irr",
+            "nominal",
+            "effective",
+            "xirr",
+            "periods_per_year",
+        }
 
 
 def test_a_broken_period_irr_with_one_whole_period_is_the_periodic_irr():
@@ -194,18 +238,20 @@ def test_a_broken_period_irr_with_one_whole_period_is_the_periodic_irr():
     assert broken_period_irr(flows, whole=1, fraction=D(0)) == periodic_irr(flows)
 
 
-@pytest.mark.parametrize(("end", "frequency", "expected"), [
-    (date(2026, 1, 5), Frequency.MONTHLY, (0, D(4) / 31)),
-    (date(2026, 2, 1), Frequency.MONTHLY, (1, D(0))),
-    (date(2026, 2, 20), Frequency.MONTHLY, (1, D(19) / 28)),
-    (date(2026, 1, 11), Frequency.BIWEEKLY, (0, D(10) / 14)),
-    (date(2026, 1, 21), Frequency.EVERY_15_DAYS, (1, D(5) / 15)),
-])
+@pytest.mark.parametrize(
+    ("end", "frequency", "expected"),
+    [
+        (date(2026, 1, 5), Frequency.MONTHLY, (0, D(4) / 31)),
+        (date(2026, 2, 1), Frequency.MONTHLY, (1, D(0))),
+        (date(2026, 2, 20), Frequency.MONTHLY, (1, D(19) / 28)),
+        (date(2026, 1, 11), Frequency.BIWEEKLY, (0, D(10) / 14)),
+        (date(2026, 1, 21), Frequency.EVERY_15_DAYS, (1, D(5) / 15)),
+    ],
+)
 def test_periods_between_counts_whole_periods_and_the_actual_fraction(end, frequency, expected):
     assert periods_between(date(2026, 1, 1), end, frequency) == expected
 
 
 def test_months_from_the_31st_clamp_as_due_dates_do():
     assert periods_between(date(2026, 1, 31), date(2026, 2, 28), Frequency.MONTHLY) == (1, 0)
-    assert periods_between(date(2026, 1, 31), date(2026, 3, 5), Frequency.MONTHLY) == (
-        1, D(5) / 31)
+    assert periods_between(date(2026, 1, 31), date(2026, 3, 5), Frequency.MONTHLY) == (1, D(5) / 31)

@@ -8,14 +8,31 @@ from tests.support.cli import run
 
 
 def test_quote_json_matches_the_published_fee_plan(capsys):
-    code, out, _ = run(capsys, "quote", "--principal", "10000", "--periods", "12", "--method",
-                       "fee-installment", "--monthly-fee-rate", "0.6%", "--start", "2024-01-01",
-                       "--json")
+    code, out, _ = run(
+        capsys,
+        "quote",
+        "--principal",
+        "10000",
+        "--periods",
+        "12",
+        "--method",
+        "fee-installment",
+        "--monthly-fee-rate",
+        "0.6%",
+        "--start",
+        "2024-01-01",
+        "--json",
+    )
     assert code == 0
     data = json.loads(out)
     assert data["installments"][0] == {
-        "n": 1, "due_date": "2024-02-01", "principal": "833.33", "interest": "0.00",
-        "fee": "60.00", "total": "893.33", "balance": "9166.67",
+        "n": 1,
+        "due_date": "2024-02-01",
+        "principal": "833.33",
+        "interest": "0.00",
+        "fee": "60.00",
+        "total": "893.33",
+        "balance": "9166.67",
     }
     assert data["total_fees"] == "720.00"
     assert data["annualized_rate"]["nominal"].startswith("0.1303")
@@ -24,8 +41,18 @@ def test_quote_json_matches_the_published_fee_plan(capsys):
 
 
 def test_quote_prints_a_table_and_the_statement(capsys):
-    code, out, _ = run(capsys, "quote", "--principal", "5000", "--annual-rate", "12%",
-                       "--periods", "6", "--method", "equal-principal")
+    code, out, _ = run(
+        capsys,
+        "quote",
+        "--principal",
+        "5000",
+        "--annual-rate",
+        "12%",
+        "--periods",
+        "6",
+        "--method",
+        "equal-principal",
+    )
     assert code == 0
     assert "综合融资成本明示表" in out and "12.00%" in out
 
@@ -58,7 +85,9 @@ def test_bad_input_gets_one_line_naming_the_option_and_exit_code_2(capsys, argv,
 def test_the_console_script_never_shows_a_traceback():
     result = subprocess.run(
         [sys.executable, "-m", "thinfile.cli", "quote", "--principal", "abc"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: --principal")

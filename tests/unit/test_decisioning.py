@@ -30,8 +30,13 @@ def policy():
 
 
 def run(policy, history=History(), pd=0.01, **fields):
-    return decide(parse_application(application(**fields)), policy=policy,
-                  model=ChosenPD(pd), on=DECIDED_ON, history=history)
+    return decide(
+        parse_application(application(**fields)),
+        policy=policy,
+        model=ChosenPD(pd),
+        on=DECIDED_ON,
+        history=history,
+    )
 
 
 def test_a_good_thin_file_rider_is_approved_with_up_to_three_priced_offers(policy):
@@ -48,12 +53,13 @@ def test_a_good_thin_file_rider_is_approved_with_up_to_three_priced_offers(polic
 @pytest.mark.parametrize(
     ("fields", "history", "code"),
     [
-        ({"birth_date": "2010-01-01", "id_number": id_number("20100101")}, History(),
-         "KO_AGE_MIN"),
-        ({"birth_date": "1960-01-01", "id_number": id_number("19600101")}, History(),
-         "KO_AGE_MAX"),
-        ({"id_number": id_number()[:17] + ("0" if id_number()[17] != "0" else "1")}, History(),
-         "KO_ID_INVALID"),
+        ({"birth_date": "2010-01-01", "id_number": id_number("20100101")}, History(), "KO_AGE_MIN"),
+        ({"birth_date": "1960-01-01", "id_number": id_number("19600101")}, History(), "KO_AGE_MAX"),
+        (
+            {"id_number": id_number()[:17] + ("0" if id_number()[17] != "0" else "1")},
+            History(),
+            "KO_ID_INVALID",
+        ),
         ({"birth_date": "1990-03-08"}, History(), "KO_ID_BIRTH_MISMATCH"),
         ({}, History(deny_listed=True), "KO_DENY_LIST"),
         ({}, History(applications_by_id_30d=4), "KO_VELOCITY_ID"),
@@ -101,8 +107,12 @@ def test_the_offered_amount_shrinks_until_the_installment_is_affordable(policy):
 
 
 def test_declared_income_counts_after_a_heavier_haircut(policy):
-    d = run(policy, income_monthly_mean=None, income_months_observed=None,
-            declared_monthly_income="5000.00")
+    d = run(
+        policy,
+        income_monthly_mean=None,
+        income_months_observed=None,
+        declared_monthly_income="5000.00",
+    )
     assert d.affordability.income == 300000 and d.affordability.source == "declared"
 
 
@@ -139,8 +149,11 @@ def test_a_re_priced_offer_keeps_the_rate_it_had_above_the_cap(greedy):
         assert before.rate.nominal > offer.annualized.nominal
         assert before.rate.effective > offer.annualized.effective
         assert stored["before_cap"] == {
-            "nominal": str(before.rate.nominal), "effective": str(before.rate.effective),
-            "cap": "0.24", "cap_basis": "stricter"}
+            "nominal": str(before.rate.nominal),
+            "effective": str(before.rate.effective),
+            "cap": "0.24",
+            "cap_basis": "stricter",
+        }
 
 
 def test_an_offer_priced_under_the_cap_stores_no_rate_before_the_cap(policy):
@@ -153,8 +166,12 @@ def test_a_decision_stored_without_the_rate_before_the_cap_still_replays(greedy)
     """Decisions stored before offers kept ``before_cap`` load and replay; the replay gives
     the figure they lack and nothing else differs."""
     model = ChosenPD(0.01)
-    d = decide(parse_application(application(requested_amount="3000.00")), policy=greedy,
-               model=model, on=DECIDED_ON)
+    d = decide(
+        parse_application(application(requested_amount="3000.00")),
+        policy=greedy,
+        model=model,
+        on=DECIDED_ON,
+    )
     stored = json.loads(json.dumps(d.as_dict()))
     for offer in stored["offers"]:
         del offer["before_cap"]
@@ -178,8 +195,13 @@ def test_grade_e_with_a_large_amount_is_referred_with_offers_ready(policy):
 
 def test_a_stored_decision_replays_exactly(policy):
     model = ChosenPD(0.04)
-    d = decide(parse_application(application()), policy=policy, model=model, on=DECIDED_ON,
-               history=History(applications_by_id_30d=2))
+    d = decide(
+        parse_application(application()),
+        policy=policy,
+        model=model,
+        on=DECIDED_ON,
+        history=History(applications_by_id_30d=2),
+    )
     stored = json.loads(json.dumps(d.as_dict()))
     assert replay(stored, policy=policy, model=model).as_dict() == d.as_dict()
     with pytest.raises(ConflictError):
@@ -195,7 +217,8 @@ def test_challenger_assignment_is_stable_monotone_and_near_the_share():
     assert {k for k in keys if assign_arm(k, Decimal(0)) is Arm.CHALLENGER} == set()
     assert all(assign_arm(k, Decimal(1)) is Arm.CHALLENGER for k in keys[:100])
     assert [assign_arm(k, Decimal("0.3")) for k in keys[:50]] == [
-        assign_arm(k, Decimal("0.3")) for k in keys[:50]]
+        assign_arm(k, Decimal("0.3")) for k in keys[:50]
+    ]
 
 
 def test_policy_book_records_both_arms(policy, tmp_path):
@@ -232,14 +255,25 @@ def test_a_broken_policy_folder_is_a_typed_error(tmp_path):
 
 
 def test_every_bad_application_field_is_listed_at_once():
-    raw = application(requested_amount=12.5, requested_term_months="twelve", segment="pilot",
-                      income_monthly_cv=-1, surprise=1)
+    raw = application(
+        requested_amount=12.5,
+        requested_term_months="twelve",
+        segment="pilot",
+        income_monthly_cv=-1,
+        surprise=1,
+    )
     del raw["phone"]
     with pytest.raises(InvalidInputError) as err:
         parse_application(raw)
     fields = {p.field for p in err.value.problems}
-    assert fields == {"phone", "requested_amount", "requested_term_months", "segment",
-                      "income_monthly_cv", "surprise"}
+    assert fields == {
+        "phone",
+        "requested_amount",
+        "requested_term_months",
+        "segment",
+        "income_monthly_cv",
+        "surprise",
+    }
 
 
 @pytest.mark.parametrize(
@@ -261,7 +295,8 @@ def test_every_bad_application_field_is_listed_at_once():
     ],
 )
 def test_money_fields_outside_their_range_are_refused_naming_the_field_and_range(
-        field, value, expected):
+    field, value, expected
+):
     with pytest.raises(InvalidInputError) as err:
         parse_application(application(**{field: value}))
     [problem] = err.value.problems
@@ -269,9 +304,14 @@ def test_money_fields_outside_their_range_are_refused_naming_the_field_and_range
 
 
 def test_money_fields_at_their_bounds_are_accepted():
-    app = parse_application(application(
-        requested_amount="1,000,000", income_monthly_mean="10000000",
-        existing_debt_payment_monthly="0", declared_monthly_income=0))
+    app = parse_application(
+        application(
+            requested_amount="1,000,000",
+            income_monthly_mean="10000000",
+            existing_debt_payment_monthly="0",
+            declared_monthly_income=0,
+        )
+    )
     assert app.requested_amount == 100_000_000
     assert app.income_monthly_mean == 1_000_000_000
     assert app.as_json()["requested_amount"] == "1000000.00"
@@ -291,8 +331,13 @@ def test_decisions_do_not_depend_on_the_clock(policy):
 
 
 def test_a_micro_shop_owner_asking_for_working_capital_gets_the_business_loan(policy):
-    d = run(policy, segment="micro_shop_owner", purpose="business_working_capital",
-            requested_amount="20000.00", income_monthly_mean="15000.00")
+    d = run(
+        policy,
+        segment="micro_shop_owner",
+        purpose="business_working_capital",
+        requested_amount="20000.00",
+        income_monthly_mean="15000.00",
+    )
     assert d.offers[0].product == "micro_business"
     assert "pos_installment" not in {o.product for o in d.offers}
 
@@ -300,8 +345,7 @@ def test_a_micro_shop_owner_asking_for_working_capital_gets_the_business_loan(po
 def test_the_default_policy_ships_as_a_gorules_graph():
     graph = json.loads((Path(DEFAULT_POLICY_DIR) / "decision.json").read_text())
     assert graph["contentType"] == "application/vnd.gorules.decision"
-    assert {n["type"] for n in graph["nodes"]} >= {"inputNode", "decisionTableNode",
-                                                   "outputNode"}
+    assert {n["type"] for n in graph["nodes"]} >= {"inputNode", "decisionTableNode", "outputNode"}
 
 
 def test_the_policy_engine_answers_as_the_graph_evaluated_on_its_own(policy):
@@ -311,16 +355,33 @@ def test_the_policy_engine_answers_as_the_graph_evaluated_on_its_own(policy):
 
     reference = zen.ZenEngine().create_decision(policy.graph_json)
     contexts = [
-        {"applicant": {"age": age, "segment": segment, "bureau_history_months": history,
-                       "income_verified": verified, "months_in_city": 24},
-         "request": {"purpose": purpose, "amount_fen": amount, "term": 12},
-         "checks": {"id_valid": True, "id_matches_birth_date": age > 20, "phone_valid": True,
-                    "consent_credit": True, "default_count": 0, "overdue_now": False,
-                    "recent_applications": history % 5},
-         "score": {"pd": pd, "score": 700 - int(pd * 1000)}}
-        for age in (17, 23, 45, 70) for segment in ("delivery_rider", "micro_shop_owner")
-        for history in (0, 14) for verified in (False, True)
-        for purpose in ("consumption", "small_business") for amount in (60000, 3000001)
-        for pd in (0.01, 0.08, 0.4)]
+        {
+            "applicant": {
+                "age": age,
+                "segment": segment,
+                "bureau_history_months": history,
+                "income_verified": verified,
+                "months_in_city": 24,
+            },
+            "request": {"purpose": purpose, "amount_fen": amount, "term": 12},
+            "checks": {
+                "id_valid": True,
+                "id_matches_birth_date": age > 20,
+                "phone_valid": True,
+                "consent_credit": True,
+                "default_count": 0,
+                "overdue_now": False,
+                "recent_applications": history % 5,
+            },
+            "score": {"pd": pd, "score": 700 - int(pd * 1000)},
+        }
+        for age in (17, 23, 45, 70)
+        for segment in ("delivery_rider", "micro_shop_owner")
+        for history in (0, 14)
+        for verified in (False, True)
+        for purpose in ("consumption", "small_business")
+        for amount in (60000, 3000001)
+        for pd in (0.01, 0.08, 0.4)
+    ]
     for context in contexts:
         assert policy.evaluate(context) == reference.evaluate(context)["result"]

@@ -37,15 +37,23 @@ def in_yuan():
 
 def _graph_fields(policy) -> set[str]:
     graph = json.loads(policy.graph_json)
-    return {column["field"] for node in graph["nodes"] if node["type"] == "decisionTableNode"
-            for column in node["content"]["inputs"] + node["content"]["outputs"]}
+    return {
+        column["field"]
+        for node in graph["nodes"]
+        if node["type"] == "decisionTableNode"
+        for column in node["content"]["inputs"] + node["content"]["outputs"]
+    }
 
 
 def test_the_shipped_policy_holds_every_amount_in_fen(in_fen):
     assert in_fen.format_version == FORMAT_VERSION == 2 and in_fen.money.in_fen
     fields = _graph_fields(in_fen)
-    assert {"request.amount_fen", "grade.max_limit_fen", "min_amount_fen",
-            "max_amount_fen"} <= fields
+    assert {
+        "request.amount_fen",
+        "grade.max_limit_fen",
+        "min_amount_fen",
+        "max_amount_fen",
+    } <= fields
     assert not fields & {"request.amount", "grade.max_limit", "min_amount", "max_amount"}
 
 
@@ -60,8 +68,9 @@ def test_a_format_1_policy_keeps_its_yuan_tables_and_its_version(in_yuan):
 
 def test_decisions_stored_under_a_format_1_policy_replay_exactly(in_yuan):
     stored = json.loads((FORMAT_1 / "stored_decisions.json").read_text())
-    model = ChosenPD(by_applicant=stored["model"]["pd_by_applicant"],
-                     version=stored["model"]["version"])
+    model = ChosenPD(
+        by_applicant=stored["model"]["pd_by_applicant"], version=stored["model"]["version"]
+    )
     outcomes = set()
     for decision in stored["decisions"]:
         again = replay(decision, policy=in_yuan, model=model).as_dict()
@@ -72,20 +81,37 @@ def test_decisions_stored_under_a_format_1_policy_replay_exactly(in_yuan):
 
 def _applications(n: int):
     rng = random.Random(15)
-    amounts = ["500.00", "999.99", "1000.00", "4999.99", "5000.00", "5000.01", "29999.99",
-               "30000.00", "30000.01", "50000.00", "50000.01", "80000.00", "100000.00"]
+    amounts = [
+        "500.00",
+        "999.99",
+        "1000.00",
+        "4999.99",
+        "5000.00",
+        "5000.01",
+        "29999.99",
+        "30000.00",
+        "30000.01",
+        "50000.00",
+        "50000.01",
+        "80000.00",
+        "100000.00",
+    ]
     for k in range(n):
         fields = dict(
-            applicant_id=f"P{k}", id_number=id_number(seq=f"{k % 1000:03d}"),
+            applicant_id=f"P{k}",
+            id_number=id_number(seq=f"{k % 1000:03d}"),
             requested_amount=rng.choice([*amounts, f"{rng.randint(1, 150000)}.{k % 100:02d}"]),
             requested_term_months=rng.choice([3, 12, 24, 36, 48]),
             purpose=rng.choice(["consumption", "phone_purchase", "business_working_capital"]),
             segment=rng.choice(["delivery_rider", "micro_shop_owner"]),
             bureau_history_months=rng.choice([0, 36, None]),
             income_verified=rng.choice([True, False, None]),
-            income_monthly_mean=rng.choice(["8000.00", "30000.00", "150000.00"]))
-        yield parse_application(application(**fields)), rng.choice([0.005, 0.02, 0.04, 0.07,
-                                                                     0.11, 0.2])
+            income_monthly_mean=rng.choice(["8000.00", "30000.00", "150000.00"]),
+        )
+        yield (
+            parse_application(application(**fields)),
+            rng.choice([0.005, 0.02, 0.04, 0.07, 0.11, 0.2]),
+        )
 
 
 def test_the_fen_tables_decide_exactly_as_the_yuan_tables_did(in_fen, in_yuan):
@@ -100,8 +126,13 @@ def test_the_fen_tables_decide_exactly_as_the_yuan_tables_did(in_fen, in_yuan):
         assert new == old
         compared.update(new["reason_codes"])
     # every referral threshold on the requested amount, and both limits, were exercised
-    assert {"REF_HIGH_RISK_LARGE", "REF_THIN_FILE_LARGE", "REF_UNVERIFIED_INCOME",
-            "RISK_GRADE", "KO_VELOCITY_ID"} <= compared
+    assert {
+        "REF_HIGH_RISK_LARGE",
+        "REF_THIN_FILE_LARGE",
+        "REF_UNVERIFIED_INCOME",
+        "RISK_GRADE",
+        "KO_VELOCITY_ID",
+    } <= compared
 
 
 def test_a_fen_graph_gives_whole_fen_or_is_refused():

@@ -53,8 +53,13 @@ def test_the_stored_form_is_what_was_given_and_parses_back_to_the_same_record():
 
 def test_a_table_row_becomes_a_record_with_whole_floats_read_as_integers():
     row = parse_application(application()).as_record()
-    row.update(income_monthly_mean=800000.0, bureau_history_months=24.0, bad_12m=1,
-               birth_date="1990-03-07T00:00:00", income_monthly_cv=0)
+    row.update(
+        income_monthly_mean=800000.0,
+        bureau_history_months=24.0,
+        bad_12m=1,
+        birth_date="1990-03-07T00:00:00",
+        income_monthly_cv=0,
+    )
     app = application_from_record(row)
     assert app.income_monthly_mean == 800000 and type(app.income_monthly_mean) is int
     assert app.bureau_history_months == 24 and type(app.bureau_history_months) is int
@@ -67,8 +72,11 @@ def test_a_table_row_with_values_of_the_wrong_type_lists_every_one():
     row.update(income_monthly_mean=800000.5, months_in_city="24", consent_alt_data="yes")
     with pytest.raises(InvalidInputError) as refused:
         Application.from_values(row)
-    assert {p.field for p in refused.value.problems} == {"income_monthly_mean",
-                                                        "months_in_city", "consent_alt_data"}
+    assert {p.field for p in refused.value.problems} == {
+        "income_monthly_mean",
+        "months_in_city",
+        "consent_alt_data",
+    }
 
 
 def test_values_missing_a_required_field_or_carrying_an_unknown_one_are_refused():
@@ -78,4 +86,6 @@ def test_values_missing_a_required_field_or_carrying_an_unknown_one_are_refused(
     with pytest.raises(InvalidInputError) as refused:
         Application.from_values(row)
     assert {p.field: p.message for p in refused.value.problems} == {
-        "purpose": "is required", "shoe_size": "is not a known field"}
+        "purpose": "is required",
+        "shoe_size": "is not a known field",
+    }

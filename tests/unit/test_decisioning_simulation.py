@@ -8,8 +8,15 @@ from thinfile.decisioning.report import render_simulation_html
 
 
 def record(n: int, *, bad: int | None, segment="delivery_rider", history=0, **extra) -> dict:
-    app = parse_application(application(applicant_id=f"A{n}", id_number=id_number(seq=f"{n:03d}"),
-                                        segment=segment, bureau_history_months=history, **extra))
+    app = parse_application(
+        application(
+            applicant_id=f"A{n}",
+            id_number=id_number(seq=f"{n:03d}"),
+            segment=segment,
+            bureau_history_months=history,
+            **extra,
+        )
+    )
     row = dict(app.as_record())
     row["bad_12m"] = bad
     return row
@@ -33,8 +40,9 @@ PDS = {"A1": 0.01, "A2": 0.012, "A3": 0.04, "A4": 0.07, "A5": 0.5, "A6": 0.01}
 
 def test_simulation_figures_match_a_hand_computation(small_file):
     policy = load_policy()
-    report = simulate(small_file, policy=policy, model=ChosenPD(by_applicant=PDS),
-                      on=date(2026, 11, 25)).as_dict()
+    report = simulate(
+        small_file, policy=policy, model=ChosenPD(by_applicant=PDS), on=date(2026, 11, 25)
+    ).as_dict()
     overall = report["candidate"]["overall"]
     # approved: A1, A2, A3, A4 (A5 is grade F, A6 lacks consent)
     assert overall["applications"] == 6 and overall["approved"] == 4
@@ -62,8 +70,13 @@ def test_simulation_reports_the_change_from_a_baseline(small_file, tmp_path):
         if rule["g"] in ('"C"', '"D"', '"E"'):
             rule["ok"] = "false"
     (folder / "decision.json").write_text(json.dumps(graph))
-    report = simulate(small_file, policy=load_policy(folder), baseline=load_policy(),
-                      model=ChosenPD(by_applicant=PDS), on=date(2026, 11, 25))
+    report = simulate(
+        small_file,
+        policy=load_policy(folder),
+        baseline=load_policy(),
+        model=ChosenPD(by_applicant=PDS),
+        on=date(2026, 11, 25),
+    )
     change = report.as_dict()["change"]
     assert change == {"approval_rate": round(2 / 6 - 4 / 6, 6), "swap_in": 0, "swap_out": 2}
     html = render_simulation_html(report)
@@ -78,6 +91,7 @@ def test_worker_processes_give_the_same_report(small_file):
     policy = load_policy()
     model = ChosenPD(by_applicant=PDS)
     one = simulate(small_file, policy=policy, model=model, on=date(2026, 11, 25))
-    two = simulate(small_file, policy=policy, model=model, on=date(2026, 11, 25), workers=2,
-                   parallel_from=2)
+    two = simulate(
+        small_file, policy=policy, model=model, on=date(2026, 11, 25), workers=2, parallel_from=2
+    )
     assert two.as_dict() == one.as_dict()

@@ -18,13 +18,17 @@ from thinfile.errors import ThinfileError
 SRC = Path(thinfile.__file__).parent
 
 PRIVATE_EXCEPTIONS = {
-    "thinfile.decisioning.application._Bad":
-        "a field parser's signal, turned into a FieldProblem before it leaves the module",
+    "thinfile.decisioning.application._Bad": (
+        "a field parser's signal, turned into a FieldProblem before it leaves the module"
+    ),
 }
 """Exception classes outside the ThinfileError tree, each with the reason it may be."""
 
-_BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
-                       if isinstance(value, type) and issubclass(value, BaseException)}
+_BUILTIN_EXCEPTIONS = {
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+}
 
 
 def _module_names() -> list[str]:
@@ -78,7 +82,8 @@ def test_a_subclass_that_forgets_its_code_shares_its_parents_and_is_caught():
         pass
 
     assert _shared_codes([errors.ConflictError, Forgetful, errors.NotFoundError]) == {
-        "conflict": ["thinfile.errors.ConflictError", _qualified(Forgetful)]}
+        "conflict": ["thinfile.errors.ConflictError", _qualified(Forgetful)]
+    }
 
 
 def _hierarchy_drawn() -> dict[str, tuple[str, str, int]]:
@@ -98,8 +103,11 @@ def _hierarchy_drawn() -> dict[str, tuple[str, str, int]]:
 
 def test_the_docstring_draws_every_error_with_its_parent_code_and_status():
     actual = {
-        cls.__name__: (cls.__base__.__name__ if cls is not ThinfileError else "", cls.code,
-                       cls.status)
+        cls.__name__: (
+            cls.__base__.__name__ if cls is not ThinfileError else "",
+            cls.code,
+            cls.status,
+        )
         for cls in _all_errors()
     }
     assert _hierarchy_drawn() == actual
@@ -138,21 +146,27 @@ def test_documented_private_exceptions_are_private(name):
     assert name.rsplit(".", 1)[1].startswith("_")
 
 
-@pytest.mark.parametrize(("module", "name"), [
-    ("thinfile.api.errors", "PayloadTooLargeError"),
-    ("thinfile.security.crypto", "DecryptionError"),
-    ("thinfile.servicing", "InvariantViolation"),
-    ("thinfile.servicing.invariants", "InvariantViolation"),
-    ("thinfile.services.applications", "ConsentRequiredError"),
-])
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("thinfile.api.errors", "PayloadTooLargeError"),
+        ("thinfile.security.crypto", "DecryptionError"),
+        ("thinfile.servicing", "InvariantViolation"),
+        ("thinfile.servicing.invariants", "InvariantViolation"),
+        ("thinfile.services.applications", "ConsentRequiredError"),
+    ],
+)
 def test_errors_moved_into_the_tree_are_still_importable_where_they_were(module, name):
     assert getattr(importlib.import_module(module), name) is getattr(errors, name)
 
 
 def test_an_error_renders_its_code_message_and_details():
-    error = errors.ConsentRequiredError("consent first", field="consent_credit",
-                                        remedy="record consent")
+    error = errors.ConsentRequiredError(
+        "consent first", field="consent_credit", remedy="record consent"
+    )
     assert error.status == 403 and isinstance(error, errors.PermissionDeniedError)
-    assert error.as_dict() == {"code": "consent_required", "message": "consent first",
-                               "details": {"field": "consent_credit",
-                                           "remedy": "record consent"}}
+    assert error.as_dict() == {
+        "code": "consent_required",
+        "message": "consent first",
+        "details": {"field": "consent_credit", "remedy": "record consent"},
+    }

@@ -28,17 +28,24 @@ def _imports(package: str) -> set[tuple[str, str]]:
 
 
 def _reaching(package: str, *forbidden: str) -> list[tuple[str, str]]:
-    return sorted((where, name) for where, name in _imports(package)
-                  if any(name == f or name.startswith(f + ".") for f in forbidden))
+    return sorted(
+        (where, name)
+        for where, name in _imports(package)
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    )
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [
-    ("web", ("thinfile.api", "thinfile.app")),
-    ("api", ("thinfile.web", "thinfile.app")),
-    ("http", ("thinfile.api", "thinfile.web", "thinfile.app")),
-])
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("web", ("thinfile.api", "thinfile.app")),
+        ("api", ("thinfile.web", "thinfile.app")),
+        ("http", ("thinfile.api", "thinfile.web", "thinfile.app")),
+    ],
+)
 def test_an_interface_never_imports_its_peer_or_the_app_above_them(
-        package: str, forbidden: tuple[str, ...]) -> None:
+    package: str, forbidden: tuple[str, ...]
+) -> None:
     assert _reaching(package, *forbidden) == []
 
 

@@ -47,8 +47,26 @@ def loan(principal, rate, periods, method=RepaymentMethod.EQUAL_INSTALLMENT, **k
 
 
 def test_every_verified_vector_is_covered_here(vectors):
-    covered = {"V01", "V02", "V03", "V05", "V07", "V08", "V10", "V12", "V13", "V14", "V16",
-               "V18", "V19", "V22", "V25", "V26", "V28", "V30"}
+    covered = {
+        "V01",
+        "V02",
+        "V03",
+        "V05",
+        "V07",
+        "V08",
+        "V10",
+        "V12",
+        "V13",
+        "V14",
+        "V16",
+        "V18",
+        "V19",
+        "V22",
+        "V25",
+        "V26",
+        "V28",
+        "V30",
+    }
     verified = {k for k, v in vectors.items() if v["verified"]}
     assert verified <= covered, f"uncovered verified vectors: {verified - covered}"
     assert not vectors["V06"]["verified"]
@@ -71,7 +89,8 @@ def test_v02_interest_and_principal_split(vectors):
     assert yuan(first.interest) == D("16.67")
     _, ppmt, _ = annuity_split(55000, D("0.1") / 12, 60, 1)
     assert round_fen(-ppmt * 100, Rounding.HALF_UP) == round(
-        v["expected"]["ppmt_55000_10pct_60_period1_rounded"] * 100)
+        v["expected"]["ppmt_55000_10pct_60_period1_rounded"] * 100
+    )
 
 
 def test_v03_periodic_irr(vectors):
@@ -83,8 +102,13 @@ def test_v03_periodic_irr(vectors):
 def test_v05_v07_v08_payments_with_timing_and_future_value(vectors):
     v5 = vectors["V05"]
     for case, expected in zip(v5["inputs"]["cases"], v5["expected"]["payments"], strict=True):
-        pay = annuity_payment(case["pv"], D(str(case["annual_rate"])) / 12, case["months"],
-                              future_value=case.get("fv", 0), due_at_start=case["type"] == 1)
+        pay = annuity_payment(
+            case["pv"],
+            D(str(case["annual_rate"])) / 12,
+            case["months"],
+            future_value=case.get("fv", 0),
+            due_at_start=case["type"] == 1,
+        )
         assert round_fen(pay * 100, Rounding.HALF_UP) == round(-expected * 100)
     v7 = vectors["V07"]["inputs"]
     pay7 = annuity_payment(v7["principal"], D(str(v7["annual_rate"])) / 12, v7["months"])
@@ -98,14 +122,16 @@ def test_v05_v07_v08_payments_with_timing_and_future_value(vectors):
 
 def test_v10_installment_half_up_with_interest_truncated(vectors):
     v = vectors["V10"]
-    terms = loan(125000, "0.035", 360, rounding=Rounding.DOWN,
-                 installment_rounding=Rounding.HALF_UP)
+    terms = loan(
+        125000, "0.035", 360, rounding=Rounding.DOWN, installment_rounding=Rounding.HALF_UP
+    )
     schedule = build_schedule(terms)
     assert yuan(schedule.installments[0].total) == D(str(v["expected"]["monthly_payment"]))
     assert yuan(schedule.total_interest) == D(str(v["expected"]["total_interest"]))
     half_up = build_schedule(loan(125000, "0.035", 360, rounding=Rounding.HALF_UP))
     assert yuan(half_up.total_interest) == D(
-        str(v["recomputed"]["other_conventions"]["interest_round_half_up_each_period"]))
+        str(v["recomputed"]["other_conventions"]["interest_round_half_up_each_period"])
+    )
 
 
 def test_v12_chinese_annuity_one_million_over_thirty_years(vectors):
@@ -116,13 +142,17 @@ def test_v12_chinese_annuity_one_million_over_thirty_years(vectors):
     assert yuan(first.interest) == D(str(e["period1"]["interest"]))
     # the source prints the unrounded split; thinfile's exact split matches it to the fen
     interest, principal, balance = annuity_split(1000000, D("0.049") / 12, 360, 1)
-    for exact, key in ((interest, "interest"), (principal, "principal"),
-                       (balance, "ending_balance")):
+    for exact, key in (
+        (interest, "interest"),
+        (principal, "principal"),
+        (balance, "ending_balance"),
+    ):
         assert round_fen(exact * 100, Rounding.HALF_UP) == round(e["period1"][key] * 100)
     # the source's totals come from the unrounded installment × 360
     exact = annuity_payment(1000000, D("0.049") / 12, 360)
     assert round_fen(exact * 360 * 100, Rounding.HALF_UP) - 100000000 == round(
-        e["total_interest"] * 100)
+        e["total_interest"] * 100
+    )
     # the binding fen-rounded schedule differs by the rounding convention alone (a few yuan
     # over 360 periods, as DOMAIN §1.7 shows for V10)
     assert abs(yuan(schedule.total_interest) - D(str(e["total_interest"]))) < 2
@@ -130,8 +160,9 @@ def test_v12_chinese_annuity_one_million_over_thirty_years(vectors):
 
 def test_v13_equal_principal_one_million(vectors):
     e = vectors["V13"]["expected"]
-    schedule = build_schedule(loan(1000000, "0.049", 360, RepaymentMethod.EQUAL_PRINCIPAL,
-                                   rounding=Rounding.HALF_UP))
+    schedule = build_schedule(
+        loan(1000000, "0.049", 360, RepaymentMethod.EQUAL_PRINCIPAL, rounding=Rounding.HALF_UP)
+    )
     first, last = schedule.installments[0], schedule.installments[-1]
     assert yuan(first.total) == D(str(e["first_payment"]))
     assert yuan(first.principal) == D(str(e["first_principal"]))
@@ -152,10 +183,13 @@ def test_v14_two_periods_both_methods(vectors):
     assert yuan(annuity[1].interest) == D(str(e["dengebenxi"]["p2"]["interest"]))
     assert yuan(annuity[1].principal) == D(str(e["dengebenxi"]["p2"]["principal"]))
     assert yuan(sum(i.interest for i in annuity)) == D(str(e["dengebenxi"]["total_interest"]))
-    ep = build_schedule(loan(1000000, "0.049", 2, RepaymentMethod.EQUAL_PRINCIPAL,
-                             rounding=Rounding.HALF_UP)).installments
-    assert [yuan(i.total) for i in ep] == [D(str(e["dengebenjin"]["p1_payment"])),
-                                           D(str(e["dengebenjin"]["p2_payment"]))]
+    ep = build_schedule(
+        loan(1000000, "0.049", 2, RepaymentMethod.EQUAL_PRINCIPAL, rounding=Rounding.HALF_UP)
+    ).installments
+    assert [yuan(i.total) for i in ep] == [
+        D(str(e["dengebenjin"]["p1_payment"])),
+        D(str(e["dengebenjin"]["p2_payment"])),
+    ]
 
 
 def test_v16_lump_sum_and_three_month_annuity(vectors):
@@ -203,8 +237,9 @@ def test_v22_xirr(vectors):
 
 def test_v25_level_installment_over_actual_day_periods(vectors):
     v = vectors["V25"]
-    terms = loan(100, "0.094822", 6, day_count=DayCount.ACTUAL_365,
-                 interest_basis=InterestBasis.DAILY)
+    terms = loan(
+        100, "0.094822", 6, day_count=DayCount.ACTUAL_365, interest_basis=InterestBasis.DAILY
+    )
     rates = period_rates(terms, due_dates(START, 6, Frequency.MONTHLY, None))
     for got, expected in zip(rates, v["expected"]["rate_factors_minus_1"], strict=True):
         assert abs(got - D(str(expected))) < D("1e-11")

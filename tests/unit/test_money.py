@@ -67,15 +67,36 @@ def test_bad_rates_name_the_field(text):
     assert err.value.field == "--annual-rate"
 
 
-@given(st.integers(min_value=-10**15, max_value=10**15))
+@given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_formatting_fen_as_yuan_round_trips(fen):
     assert Money.of(format_yuan(fen)).fen == fen
 
 
 HOSTILE_AMOUNTS = [
-    "1e12", "1E3", "5e-1", "NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", "１２３",
-    "12.345", "", " ", "0x10", "+5", "--5", "5-", ".5", "5.", "1 000", "12,34", "1,00",
-    "1,0000", "¥5",
+    "1e12",
+    "1E3",
+    "5e-1",
+    "NaN",
+    "nan",
+    "sNaN",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "１２３",
+    "12.345",
+    "",
+    " ",
+    "0x10",
+    "+5",
+    "--5",
+    "5-",
+    ".5",
+    "5.",
+    "1 000",
+    "12,34",
+    "1,00",
+    "1,0000",
+    "¥5",
     "1_000",  # underscores are refused: nobody writes money that way, and 1_0_0 would pass
     "0.999999999999999999999999999999999",  # rounds to 1.00 in 28-digit arithmetic
     "1" + "0" * 15,  # 10^15 yuan: past the 15 digits an amount may have
@@ -92,8 +113,15 @@ def test_money_text_that_is_not_plain_ascii_digits_is_refused_naming_the_field(t
 
 @pytest.mark.parametrize(
     ("text", "why"),
-    [("1e12", "exponent"), ("Infinity", "not a finite number"), ("nan", "not a finite number"),
-     ("１２３", "full-width"), ("1_000", "underscores"), ("12,34", "commas"), ("", "empty")],
+    [
+        ("1e12", "exponent"),
+        ("Infinity", "not a finite number"),
+        ("nan", "not a finite number"),
+        ("１２３", "full-width"),
+        ("1_000", "underscores"),
+        ("12,34", "commas"),
+        ("", "empty"),
+    ],
 )
 def test_a_refused_amount_says_what_was_wrong_with_it(text, why):
     with pytest.raises(InvalidInputError) as err:
@@ -103,8 +131,16 @@ def test_a_refused_amount_says_what_was_wrong_with_it(text, why):
 
 @pytest.mark.parametrize(
     ("text", "fen"),
-    [("1,000", 100_000), ("1,234,567.89", 123_456_789), (" 42.5 ", 4250), ("0", 0),
-     ("-0", 0), ("-12.30", -1230), ("0.999999999999999", None), ("9" * 15, 10**17 - 100)],
+    [
+        ("1,000", 100_000),
+        ("1,234,567.89", 123_456_789),
+        (" 42.5 ", 4250),
+        ("0", 0),
+        ("-0", 0),
+        ("-12.30", -1230),
+        ("0.999999999999999", None),
+        ("9" * 15, 10**17 - 100),
+    ],
 )
 def test_plain_amounts_with_grouped_thousands_are_read_exactly(text, fen):
     if fen is None:
@@ -114,8 +150,17 @@ def test_plain_amounts_with_grouped_thousands_are_read_exactly(text, fen):
         assert Money.of(text).fen == fen
 
 
-@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"),
-                                   Decimal("sNaN"), Decimal("1E+15"), 10**15])
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        Decimal("-Infinity"),
+        Decimal("sNaN"),
+        Decimal("1E+15"),
+        10**15,
+    ],
+)
 def test_decimal_and_integer_amounts_must_be_finite_and_below_the_ceiling(value):
     with pytest.raises(InvalidInputError) as err:
         Money.of(value, field="limit")
@@ -127,8 +172,22 @@ def test_a_decimal_written_with_an_exponent_is_still_the_number_it_holds():
 
 
 @pytest.mark.parametrize(
-    "text", ["1e-1", "1E-2%", "NaN", "NaN%", "inf", "Infinity%", "１２%", "1,2%", "+5%", "1_0%",
-             "0x1", "%", ""],
+    "text",
+    [
+        "1e-1",
+        "1E-2%",
+        "NaN",
+        "NaN%",
+        "inf",
+        "Infinity%",
+        "１２%",
+        "1,2%",
+        "+5%",
+        "1_0%",
+        "0x1",
+        "%",
+        "",
+    ],
 )
 def test_rates_refuse_exponents_nan_infinity_and_foreign_digits(text):
     with pytest.raises(InvalidInputError) as err:

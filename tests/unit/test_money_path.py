@@ -24,7 +24,7 @@ MARKER = re.compile(r"#.*\b(?:float-ok|not money):\s*\S")
 
 NOT_MONEY_PACKAGES = {
     "thinfile/scoring/": "model statistics: probabilities, scores, weights of evidence, AUC; "
-                         "amounts enter a model as plain numbers, never leave it as money",
+    "amounts enter a model as plain numbers, never leave it as money",
 }
 ALLOWED_BY_MODULE = {
     "thinfile/cli/decisions.py": (1, "an approval rate printed as a percentage"),
@@ -36,10 +36,16 @@ ALLOWED_BY_MODULE = {
     "thinfile/sim/draws.py": (1, "segment parameters of the synthetic population"),
     "thinfile/sim/evaluation.py": (3, "a log scale of counts, AUC and information value"),
     "thinfile/sim/installments.py": (1, "an annuity factor for synthetic repayment behaviour"),
-    "thinfile/sim/people.py": (4, "birthday and region arithmetic; a synthetic requested amount "
-                                  "drawn in yuan and rounded to hundreds before whole_yuan_fen"),
-    "thinfile/sim/performance.py": (1, "a synthetic borrower pays a whole-fen share of what is "
-                                       "due: behaviour drawn, not an amount booked"),
+    "thinfile/sim/people.py": (
+        4,
+        "birthday and region arithmetic; a synthetic requested amount "
+        "drawn in yuan and rounded to hundreds before whole_yuan_fen",
+    ),
+    "thinfile/sim/performance.py": (
+        1,
+        "a synthetic borrower pays a whole-fen share of what is "
+        "due: behaviour drawn, not an amount booked",
+    ),
     "thinfile/sim/risk.py": (2, "the synthetic default process reads debt burden in yuan"),
 }
 """Modules whose hits are not money paths, with how many each may have (as many as today): a
@@ -55,8 +61,9 @@ def _code_in_string(token: tokenize.TokenInfo) -> str:
     if token.type != tokenize.STRING or "f" not in token.string.split("'")[0].split('"')[0].lower():
         return ""
     tree = ast.parse(token.string, mode="eval")
-    return " ".join(ast.unparse(node.value) for node in ast.walk(tree)
-                    if isinstance(node, ast.FormattedValue))
+    return " ".join(
+        ast.unparse(node.value) for node in ast.walk(tree) if isinstance(node, ast.FormattedValue)
+    )
 
 
 def _code_and_comments(text: str) -> dict[int, tuple[str, str]]:
@@ -100,8 +107,11 @@ def _hits_by_module() -> dict[str, list[tuple[int, str]]]:
 
 def test_money_is_never_scaled_by_100_or_made_a_float_outside_thinfile_money():
     hits = _hits_by_module()
-    unexplained = {name: found for name, found in hits.items()
-                   if len(found) > ALLOWED_BY_MODULE.get(name, (0, ""))[0]}
+    unexplained = {
+        name: found
+        for name, found in hits.items()
+        if len(found) > ALLOWED_BY_MODULE.get(name, (0, ""))[0]
+    }
     assert unexplained == {}, "explain each hit on its line, or use thinfile.money"
 
 
@@ -111,27 +121,33 @@ def test_every_allowance_names_its_reason():
         assert (SRC.parent / name).is_file(), name
 
 
-@pytest.mark.parametrize("line", [
-    "fen = int(Decimal(text) * 100)",
-    "yuan = amount_fen / 100",
-    "yuan = amount_fen / 100.0",
-    "hundreds = fen // 100",
-    "fen = 100 * yuan",
-    "context = {'amount': float(app.requested_amount)}",
-    'text = f"{float(fen) / 100:.2f} yuan"',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "fen = int(Decimal(text) * 100)",
+        "yuan = amount_fen / 100",
+        "yuan = amount_fen / 100.0",
+        "hundreds = fen // 100",
+        "fen = 100 * yuan",
+        "context = {'amount': float(app.requested_amount)}",
+        'text = f"{float(fen) / 100:.2f} yuan"',
+    ],
+)
 def test_the_check_finds_a_second_money_path(line):
     assert suspects(line + "\n") == [(1, suspects(line + "\n")[0][1])]
 
 
-@pytest.mark.parametrize("line", [
-    "pd = float(scored.pd)  # float-ok: a probability",
-    "share = count * 100 // total  # not money: a percentage of applications",
-    "limit = 1000 * months",
-    "rate = fen / 1000",
-    '"""Amounts are never `float(` or `* 100`."""',
-    "x = y  # the float( and * 100 in this comment are not code",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "pd = float(scored.pd)  # float-ok: a probability",
+        "share = count * 100 // total  # not money: a percentage of applications",
+        "limit = 1000 * months",
+        "rate = fen / 1000",
+        '"""Amounts are never `float(` or `* 100`."""',
+        "x = y  # the float( and * 100 in this comment are not code",
+    ],
+)
 def test_the_check_passes_explained_lines_strings_and_other_numbers(line):
     assert suspects(line + "\n") == []
 

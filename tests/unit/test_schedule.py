@@ -25,15 +25,20 @@ from thinfile.money import Money, Rounding
 D = Decimal
 
 
-def terms(method=RepaymentMethod.EQUAL_INSTALLMENT, principal="10000", rate="0.12", periods=12,
-          **kw) -> LoanTerms:
+def terms(
+    method=RepaymentMethod.EQUAL_INSTALLMENT, principal="10000", rate="0.12", periods=12, **kw
+) -> LoanTerms:
     return LoanTerms(Money.of(principal), D(rate), periods, method, date(2024, 1, 1), **kw)
 
 
 def test_monthly_due_dates_clamp_to_month_end_and_come_back():
     dates = due_dates(date(2022, 12, 30), 14, Frequency.MONTHLY, date(2023, 1, 31))
-    assert [d.isoformat() for d in dates[:4]] == ["2023-01-31", "2023-02-28", "2023-03-31",
-                                                  "2023-04-30"]
+    assert [d.isoformat() for d in dates[:4]] == [
+        "2023-01-31",
+        "2023-02-28",
+        "2023-03-31",
+        "2023-04-30",
+    ]
     assert dates[-1] == date(2024, 2, 29)
     from30 = due_dates(date(2022, 12, 30), 14, Frequency.MONTHLY, date(2023, 1, 30))
     assert from30[1] == date(2023, 2, 28) and from30[2] == date(2023, 3, 30)
@@ -79,8 +84,9 @@ def test_upfront_fee_raises_the_annualized_rate_above_the_contract_rate():
     plain = annualized_rate(build_schedule(terms()))
     with_fee = annualized_rate(build_schedule(terms(upfront_fee=Money.of("300"))))
     assert with_fee.nominal > plain.nominal + D("0.05")
-    statement = cost_statement(build_schedule(terms(upfront_fee=Money.of("300"))),
-                               default_terms=DefaultTerms())
+    statement = cost_statement(
+        build_schedule(terms(upfront_fee=Money.of("300"))), default_terms=DefaultTerms()
+    )
     assert [i.name for i in statement.items] == ["interest", "service fee"]
     assert statement.net_disbursed == 970000
 
@@ -106,23 +112,37 @@ def test_installment_rounded_up_to_whole_yuan_with_the_last_absorbing_the_rest()
 
 
 def test_broken_first_period_charges_interest_for_the_days_actually_used():
-    long_first = build_schedule(terms(first_due=date(2024, 2, 20),
-                                      day_count=DayCount.ACTUAL_360)).installments
+    long_first = build_schedule(
+        terms(first_due=date(2024, 2, 20), day_count=DayCount.ACTUAL_360)
+    ).installments
     regular = build_schedule(terms()).installments
     assert long_first[0].interest > regular[0].interest
     assert long_first[0].due_date == date(2024, 2, 20) and long_first[1].due_date == date(
-        2024, 3, 20)
+        2024, 3, 20
+    )
 
 
 def test_daily_interest_follows_the_days_in_each_month():
-    rows = build_schedule(terms(RepaymentMethod.INTEREST_ONLY, interest_basis=InterestBasis.DAILY,
-                                day_count=DayCount.ACTUAL_365)).installments
+    rows = build_schedule(
+        terms(
+            RepaymentMethod.INTEREST_ONLY,
+            interest_basis=InterestBasis.DAILY,
+            day_count=DayCount.ACTUAL_365,
+        )
+    ).installments
     assert rows[0].interest > rows[1].interest  # 31 days in January, 29 in February 2024
 
 
 def test_actual_actual_splits_a_period_across_the_year_end():
-    t = LoanTerms(Money.of("10000"), D("0.12"), 1, RepaymentMethod.BULLET, date(2023, 12, 12),
-                  interest_basis=InterestBasis.DAILY, day_count=DayCount.ACTUAL_ACTUAL)
+    t = LoanTerms(
+        Money.of("10000"),
+        D("0.12"),
+        1,
+        RepaymentMethod.BULLET,
+        date(2023, 12, 12),
+        interest_basis=InterestBasis.DAILY,
+        day_count=DayCount.ACTUAL_ACTUAL,
+    )
     row = build_schedule(t).installments[0]
     expected = D(1000000) * D("0.12") * (D(19) / 365 + D(12) / 366)
     assert abs(row.interest - expected) <= 1
@@ -149,8 +169,14 @@ def test_cap_refuses_a_cost_above_it_and_names_rate_and_cap():
 
 def test_bad_terms_list_every_problem():
     with pytest.raises(InvalidInputError) as err:
-        LoanTerms(Money.of("-1"), D("-0.1"), 12, RepaymentMethod.BULLET, date(2024, 1, 1),
-                  first_due=date(2023, 1, 1))
+        LoanTerms(
+            Money.of("-1"),
+            D("-0.1"),
+            12,
+            RepaymentMethod.BULLET,
+            date(2024, 1, 1),
+            first_due=date(2023, 1, 1),
+        )
     assert {p.field for p in err.value.problems} == {"principal", "annual_rate", "first_due"}
 
 
@@ -161,11 +187,17 @@ methods = st.sampled_from(list(RepaymentMethod))
 def any_terms(draw) -> LoanTerms:
     method = draw(methods)
     periods = draw(st.integers(1, 72))
-    rate = "0" if method is RepaymentMethod.ZERO_INTEREST else draw(
-        st.sampled_from(["0", "0.036", "0.0899", "0.12", "0.18", "0.2399"]))
+    rate = (
+        "0"
+        if method is RepaymentMethod.ZERO_INTEREST
+        else draw(st.sampled_from(["0", "0.036", "0.0899", "0.12", "0.18", "0.2399"]))
+    )
     grace = draw(st.integers(0, max(0, periods - 1))) if periods > 1 else 0
     return LoanTerms(
-        Money(draw(st.integers(100, 50_000_000))), D(rate), periods, method,
+        Money(draw(st.integers(100, 50_000_000))),
+        D(rate),
+        periods,
+        method,
         draw(st.dates(date(2020, 1, 1), date(2030, 12, 31))),
         frequency=draw(st.sampled_from(list(Frequency))),
         day_count=draw(st.sampled_from(list(DayCount))),
@@ -182,18 +214,26 @@ def any_terms(draw) -> LoanTerms:
 def test_principal_repaid_always_equals_principal_lent_and_balances_stay_non_negative(t):
     schedule = build_schedule(t)
     assert schedule.total_principal == t.principal.fen
-    assert all(i.balance >= 0 and i.principal >= 0 and i.interest >= 0
-               for i in schedule.installments)
+    assert all(
+        i.balance >= 0 and i.principal >= 0 and i.interest >= 0 for i in schedule.installments
+    )
     assert schedule.installments[-1].balance == 0
     assert all(i.total == i.principal + i.interest + i.fee for i in schedule.installments)
 
 
 @settings(max_examples=200, deadline=None)
-@given(rate=st.decimals(D("0.001"), D("0.36"), places=4),
-       periods=st.integers(2, 120),
-       principal=st.integers(10_000_00, 1_000_000_00),
-       method=st.sampled_from([RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL,
-                               RepaymentMethod.INTEREST_ONLY]))
+@given(
+    rate=st.decimals(D("0.001"), D("0.36"), places=4),
+    periods=st.integers(2, 120),
+    principal=st.integers(10_000_00, 1_000_000_00),
+    method=st.sampled_from(
+        [
+            RepaymentMethod.EQUAL_INSTALLMENT,
+            RepaymentMethod.EQUAL_PRINCIPAL,
+            RepaymentMethod.INTEREST_ONLY,
+        ]
+    ),
+)
 def test_the_irr_of_a_fee_free_schedule_at_rate_r_is_r(rate, periods, principal, method):
     t = LoanTerms(Money(principal), rate, periods, method, date(2024, 1, 1))
     nominal = annualized_rate(build_schedule(t)).nominal

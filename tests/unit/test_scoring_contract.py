@@ -15,33 +15,39 @@ def applicants(n: int = 400, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     income = rng.lognormal(8, 0.5, n)
     income[rng.random(n) < 0.1] = np.nan
-    return pd.DataFrame({
-        "applicant_id": [f"A{i:05d}" for i in range(n)],
-        "name": [f"Person {i}" for i in range(n)],
-        "birth_date": pd.date_range("1980-01-01", periods=n).strftime("%Y-%m-%d"),
-        "income": income,
-        "tenure_months": rng.integers(0, 60, n),
-        "has_rent_record": rng.random(n) < 0.5,
-        "platform": rng.choice(["meituan", "didi", "eleme", None], n),
-        "bad_12m": (rng.random(n) < 0.3).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "applicant_id": [f"A{i:05d}" for i in range(n)],
+            "name": [f"Person {i}" for i in range(n)],
+            "birth_date": pd.date_range("1980-01-01", periods=n).strftime("%Y-%m-%d"),
+            "income": income,
+            "tenure_months": rng.integers(0, 60, n),
+            "has_rent_record": rng.random(n) < 0.5,
+            "platform": rng.choice(["meituan", "didi", "eleme", None], n),
+            "bad_12m": (rng.random(n) < 0.3).astype(int),
+        }
+    )
 
 
 def test_roles_are_inferred_from_values() -> None:
     schema = infer_schema(applicants(), target="bad_12m", id_col="applicant_id")
     roles = {c.name: c.role for c in schema.columns}
     assert roles == {
-        "applicant_id": ColumnRole.IDENTIFIER, "name": ColumnRole.IDENTIFIER,
-        "birth_date": ColumnRole.DATE, "income": ColumnRole.NUMERIC,
-        "tenure_months": ColumnRole.NUMERIC, "has_rent_record": ColumnRole.BOOLEAN,
+        "applicant_id": ColumnRole.IDENTIFIER,
+        "name": ColumnRole.IDENTIFIER,
+        "birth_date": ColumnRole.DATE,
+        "income": ColumnRole.NUMERIC,
+        "tenure_months": ColumnRole.NUMERIC,
+        "has_rent_record": ColumnRole.BOOLEAN,
         "platform": ColumnRole.CATEGORICAL,
     }
     assert schema.feature_names == ("income", "tenure_months", "has_rent_record", "platform")
 
 
 def test_user_roles_and_exclusions_win_over_inference() -> None:
-    schema = infer_schema(applicants(), target="bad_12m", exclude=["income"],
-                          roles={"tenure_months": "categorical"})
+    schema = infer_schema(
+        applicants(), target="bad_12m", exclude=["income"], roles={"tenure_months": "categorical"}
+    )
     roles = {c.name: c.role for c in schema.columns}
     assert roles["income"] is ColumnRole.IGNORED
     assert roles["tenure_months"] is ColumnRole.CATEGORICAL

@@ -25,13 +25,27 @@ def thin_file_population(n: int = 3000, seed: int = 7) -> pd.DataFrame:
     tenure = rng.integers(0, 48, n)
     history = rng.integers(0, 10, n).astype(float)
     history[rng.random(n) < 0.3] = np.nan  # no bureau record: thin file
-    logit = (-1.0 - 0.6 * (np.log(income) - 8.5) / 0.4 - 0.8 * rent_on_time
-             - 0.03 * tenure + 0.7 * (platform == "none") + 0.6 * np.isnan(history))
+    logit = (
+        -1.0
+        - 0.6 * (np.log(income) - 8.5) / 0.4
+        - 0.8 * rent_on_time
+        - 0.03 * tenure
+        + 0.7 * (platform == "none")
+        + 0.6 * np.isnan(history)
+    )
     bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({"applicant_id": np.arange(n), "income": income,
-                         "rent_on_time": rent_on_time, "platform": platform,
-                         "tenure_months": tenure, "bureau_years": history,
-                         "gender": rng.choice(["F", "M"], n), "bad_12m": bad})
+    return pd.DataFrame(
+        {
+            "applicant_id": np.arange(n),
+            "income": income,
+            "rent_on_time": rent_on_time,
+            "platform": platform,
+            "tenure_months": tenure,
+            "bureau_years": history,
+            "gender": rng.choice(["F", "M"], n),
+            "bad_12m": bad,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +55,14 @@ def population() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def blended(population: pd.DataFrame):
-    return train_model(population, target="bad_12m", id_col="applicant_id", seed=3,
-                       protected="gender", monotone={"income": -1})
+    return train_model(
+        population,
+        target="bad_12m",
+        id_col="applicant_id",
+        seed=3,
+        protected="gender",
+        monotone={"income": -1},
+    )
 
 
 def test_the_blend_ranks_risk_on_held_out_rows(blended, population) -> None:
@@ -51,8 +71,13 @@ def test_the_blend_ranks_risk_on_held_out_rows(blended, population) -> None:
     assert list(scores.columns) == ["pd", "score"]
     assert auc(fresh["bad_12m"].to_numpy(), scores["pd"].to_numpy()) > 0.70
     assert scores["score"].dtype.kind == "i"
-    assert blended.feature_names == ("income", "rent_on_time", "platform", "tenure_months",
-                                     "bureau_years")
+    assert blended.feature_names == (
+        "income",
+        "rent_on_time",
+        "platform",
+        "tenure_months",
+        "bureau_years",
+    )
 
 
 def test_the_protected_attribute_is_reported_but_never_a_feature(blended) -> None:
@@ -72,7 +97,8 @@ def test_single_and_batch_scores_agree_and_reasons_raise_risk(blended, populatio
         assert len(one.reasons) <= 3
         assert all(r.contribution > 0 for r in one.reasons)
         assert [r.contribution for r in one.reasons] == sorted(
-            (r.contribution for r in one.reasons), reverse=True)
+            (r.contribution for r in one.reasons), reverse=True
+        )
 
 
 def test_missing_and_unseen_inputs_still_score(blended) -> None:
@@ -143,5 +169,7 @@ def test_the_german_scorecard_points_add_up_to_the_score() -> None:
         slot = b.bin_of(model._encoder.encode(record)[b.index])
         total += table[table["feature"] == b.name]["points"].iloc[slot]
     assert abs(total - result.score) <= 0.05 * len(model.scorecard.bins_) + 1
-    assert auc(frame["bad"].to_numpy()[700:],
-               model.score_frame(frame.iloc[700:])["pd"].to_numpy()) > 0.72
+    assert (
+        auc(frame["bad"].to_numpy()[700:], model.score_frame(frame.iloc[700:])["pd"].to_numpy())
+        > 0.72
+    )

@@ -26,15 +26,22 @@ def applicants() -> pd.DataFrame:
 
 def test_the_simulators_true_pd_is_refused_as_leakage(applicants: pd.DataFrame) -> None:
     with pytest.raises(DataContractError) as err:
-        train_model(applicants, target="bad_12m", id_col="applicant_id", kind="gbm",
-                    exclude=DEMO_EXCLUDE)
+        train_model(
+            applicants, target="bad_12m", id_col="applicant_id", kind="gbm", exclude=DEMO_EXCLUDE
+        )
     assert err.value.field == "true_pd"
     assert "probability of the target" in str(err.value)
 
 
 def test_a_column_kept_deliberately_is_used(applicants: pd.DataFrame) -> None:
-    model = train_model(applicants, target="bad_12m", id_col="applicant_id", kind="scorecard",
-                        exclude=DEMO_EXCLUDE, keep=["true_pd"])
+    model = train_model(
+        applicants,
+        target="bad_12m",
+        id_col="applicant_id",
+        kind="scorecard",
+        exclude=DEMO_EXCLUDE,
+        keep=["true_pd"],
+    )
     assert "true_pd" in model.feature_names
 
 
@@ -52,8 +59,14 @@ def _pair(card_noise: float, tree_noise: float, n: int = 15) -> tuple[np.ndarray
     rng = np.random.default_rng(1)
     y = np.tile([0, 1], 200)
     rows = np.arange(len(y))
-    return y, [Group(rows, y + rng.normal(scale=card_noise, size=len(y)),
-                     y + rng.normal(scale=tree_noise, size=len(y))) for _ in range(n)]
+    return y, [
+        Group(
+            rows,
+            y + rng.normal(scale=card_noise, size=len(y)),
+            y + rng.normal(scale=tree_noise, size=len(y)),
+        )
+        for _ in range(n)
+    ]
 
 
 def test_two_equally_good_models_are_averaged() -> None:
@@ -76,8 +89,8 @@ def test_the_tree_size_stays_within_the_explanation_budget() -> None:
     y = (x[:, 0] + np.sin(3 * x[:, 1]) + rng.normal(scale=0.5, size=6000) > 0).astype(int)
     tuned = GradientBoostedModel(max_rounds=1000, threads=1).fit(x, y)
     full = GradientBoostedModel(threads=1).refit_all(
-        x, y, leaves=tuned.num_leaves_, rounds=tuned.rounds_,
-        learning_rate=tuned.learning_rate_)
+        x, y, leaves=tuned.num_leaves_, rounds=tuned.rounds_, learning_rate=tuned.learning_rate_
+    )
     assert full.num_leaves_ * full.rounds_ <= LEAF_BUDGET
     assert tuned.num_leaves_ in (7, 15, 31)
 
@@ -93,8 +106,9 @@ def test_tree_sizes_that_rank_alike_give_way_to_the_smallest_trees() -> None:
     x, y = _additive(4000)
     everything_ties = GradientBoostedModel(tolerance=1e9, threads=1).fit(x, y)
     assert everything_ties.num_leaves_ == 7
-    alone = {n: GradientBoostedModel(leaves=(n,), threads=1).fit(x, y).valid_auc_
-             for n in (7, 15, 31)}
+    alone = {
+        n: GradientBoostedModel(leaves=(n,), threads=1).fit(x, y).valid_auc_ for n in (7, 15, 31)
+    }
     strict = GradientBoostedModel(tolerance=0.0, threads=1).fit(x, y)
     assert strict.valid_auc_ == max(alone.values())
     assert alone[strict.num_leaves_] == max(alone.values())
@@ -125,8 +139,8 @@ def test_small_tables_tune_the_trees_on_the_mean_of_the_folds() -> None:
     assert model.num_leaves_ in (7, 15, 31)
     assert model.num_leaves_ * model.rounds_ <= LEAF_BUDGET
     final = GradientBoostedModel(threads=1).refit_all(
-        x, y, leaves=model.num_leaves_, rounds=model.rounds_,
-        learning_rate=model.learning_rate_)
+        x, y, leaves=model.num_leaves_, rounds=model.rounds_, learning_rate=model.learning_rate_
+    )
     in_sample = np.mean([auc(y[v], final.logit(x[v])) for _, v in folds])
     assert fold_auc < in_sample  # the fold scores come from trees that never saw those rows
 

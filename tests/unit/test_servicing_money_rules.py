@@ -69,6 +69,7 @@ def first_installment(loan: LoanAccount) -> int:
 
 # --- 1. the payoff amount closes the loan through the ordinary payment ---------------------
 
+
 def test_paying_the_payoff_quote_as_an_ordinary_payment_closes_the_loan():
     loan = through(issue_loan(), date(2026, 2, 27))
     loan = pay(loan, Money(first_installment(loan)), date(2026, 2, 28)).loan
@@ -82,9 +83,14 @@ def test_paying_the_payoff_quote_as_an_ordinary_payment_closes_the_loan():
     assert done.loan.status is LoanStatus.CLOSED
     assert done.loan.credit == 0 and done.loan.outstanding.total == 0
     assert sum(i.interest_paid for i in done.loan.installments) == 18_000 + interest
-    check_loan(done.loan, [*open_loan(1, done.loan.schedule, ServicingProduct()).entries,
-                           *close_through(issue_loan(), date(2026, 2, 27)).entries,
-                           *_entries_after_first(loan, done)])
+    check_loan(
+        done.loan,
+        [
+            *open_loan(1, done.loan.schedule, ServicingProduct()).entries,
+            *close_through(issue_loan(), date(2026, 2, 27)).entries,
+            *_entries_after_first(loan, done),
+        ],
+    )
 
 
 def _entries_after_first(before: LoanAccount, done):
@@ -95,8 +101,10 @@ def _entries_after_first(before: LoanAccount, done):
     return [*first.entries, *rest.entries, *done.entries]
 
 
-@pytest.mark.parametrize("day", [date(2026, 2, 1), date(2026, 2, 28), date(2026, 3, 10),
-                                 date(2026, 3, 31), date(2026, 6, 15)])
+@pytest.mark.parametrize(
+    "day",
+    [date(2026, 2, 1), date(2026, 2, 28), date(2026, 3, 10), date(2026, 3, 31), date(2026, 6, 15)],
+)
 def test_a_payoff_amount_closes_the_loan_by_either_path_on_any_day(day):
     loan = through(issue_loan(), day - timedelta(days=1))
     quote = payoff_quote(loan, day)
@@ -108,6 +116,7 @@ def test_a_payoff_amount_closes_the_loan_by_either_path_on_any_day(day):
 
 
 # --- 2. money beyond what is due reduces principal and later interest ----------------------
+
 
 def _oracle_interest_after_extra(balance: int, periods: int, rate: D) -> int:
     """Interest on a balance re-amortized over the remaining periods (numpy-financial for the
@@ -185,15 +194,19 @@ SHAPES = [
     (RepaymentMethod.FEE_INSTALLMENT, "0", "0.006"),
     (RepaymentMethod.ZERO_INTEREST, "0", "0"),
 ]
-DEFAULTS = [None, DefaultTerms(grace_days=0, late_fee=2000, late_fee_cap=6000),
-            DefaultTerms(grace_days=5, late_fee=500, late_fee_cap=500)]
+DEFAULTS = [
+    None,
+    DefaultTerms(grace_days=0, late_fee=2000, late_fee_cap=6000),
+    DefaultTerms(grace_days=5, late_fee=500, late_fee_cap=500),
+]
 
 
 @pytest.mark.parametrize(("method", "rate", "fee"), SHAPES)
 @pytest.mark.parametrize("defaults", DEFAULTS)
 @pytest.mark.parametrize("principal", ["800", "12000", "300000"])
-def test_the_statement_default_costs_equal_what_servicing_charges(method, rate, fee, defaults,
-                                                                   principal):
+def test_the_statement_default_costs_equal_what_servicing_charges(
+    method, rate, fee, defaults, principal
+):
     terms = LoanTerms(Money.of(principal), D(rate), 12, method, START, monthly_fee_rate=D(fee))
     schedule = build_schedule(terms)
     product = standard_product(method)
@@ -226,8 +239,14 @@ def test_no_statement_discloses_a_penalty_above_24_percent():
 
 
 def test_fee_plans_are_charged_the_penalty_they_disclose():
-    terms = LoanTerms(Money.of("6000"), D(0), 6, RepaymentMethod.FEE_INSTALLMENT, START,
-                      monthly_fee_rate=D("0.006"))
+    terms = LoanTerms(
+        Money.of("6000"),
+        D(0),
+        6,
+        RepaymentMethod.FEE_INSTALLMENT,
+        START,
+        monthly_fee_rate=D("0.006"),
+    )
     product = standard_product(terms.method)
     loan = open_loan(1, build_schedule(terms), product).loan
     late = through(loan, loan.installments[0].due + timedelta(days=10)).installments[0]
@@ -238,11 +257,16 @@ def test_fee_plans_are_charged_the_penalty_they_disclose():
 
 # --- 4. the all-in cap ---------------------------------------------------------------------
 
+
 def test_late_fee_and_penalty_together_stay_within_24_percent_of_the_overdue_amount():
     product = ServicingProduct(defaults=DefaultTerms(late_fee=2000, late_fee_cap=6000))
-    loan = open_loan(1, build_schedule(LoanTerms(
-        Money.of("1000"), D("0.2399"), 12, RepaymentMethod.EQUAL_INSTALLMENT, START)),
-        product).loan
+    loan = open_loan(
+        1,
+        build_schedule(
+            LoanTerms(Money.of("1000"), D("0.2399"), 12, RepaymentMethod.EQUAL_INSTALLMENT, START)
+        ),
+        product,
+    ).loan
     first = loan.installments[0]
     overdue = first.principal_due + first.interest_due  # about 94.6 yuan
     books = close_through(loan, first.due + timedelta(days=10))
@@ -256,14 +280,23 @@ def test_late_fee_and_penalty_together_stay_within_24_percent_of_the_overdue_amo
 
 
 @settings(max_examples=80, deadline=None)
-@given(days=st.integers(1, 200), grace=st.integers(0, 5), fee=st.sampled_from([0, 500, 5000]),
-       principal=st.integers(10_000, 2_000_000))
+@given(
+    days=st.integers(1, 200),
+    grace=st.integers(0, 5),
+    fee=st.sampled_from([0, 500, 5000]),
+    principal=st.integers(10_000, 2_000_000),
+)
 def test_no_installment_is_ever_charged_more_than_the_cap_allows(days, grace, fee, principal):
-    product = ServicingProduct(defaults=DefaultTerms(grace_days=grace, late_fee=fee,
-                                                     late_fee_cap=3 * fee))
-    loan = open_loan(1, build_schedule(LoanTerms(
-        Money(principal), D("0.2399"), 6, RepaymentMethod.EQUAL_INSTALLMENT, START)),
-        product).loan
+    product = ServicingProduct(
+        defaults=DefaultTerms(grace_days=grace, late_fee=fee, late_fee_cap=3 * fee)
+    )
+    loan = open_loan(
+        1,
+        build_schedule(
+            LoanTerms(Money(principal), D("0.2399"), 6, RepaymentMethod.EQUAL_INSTALLMENT, START)
+        ),
+        product,
+    ).loan
     end = loan.installments[0].due + timedelta(days=days)
     done = close_through(loan, end).loan
     for row in done.installments:
@@ -275,9 +308,16 @@ def test_no_installment_is_ever_charged_more_than_the_cap_allows(days, grace, fe
 
 # --- 6. actual/actual penalty in a leap year ------------------------------------------------
 
+
 def test_penalty_under_actual_actual_divides_by_366_in_a_leap_year():
-    terms = LoanTerms(Money.of("3298.22"), D("0.12"), 1, RepaymentMethod.BULLET,
-                      date(2028, 1, 5), day_count=DayCount.ACTUAL_ACTUAL)
+    terms = LoanTerms(
+        Money.of("3298.22"),
+        D("0.12"),
+        1,
+        RepaymentMethod.BULLET,
+        date(2028, 1, 5),
+        day_count=DayCount.ACTUAL_ACTUAL,
+    )
     loan = open_loan(1, build_schedule(terms), ServicingProduct()).loan
     due = loan.installments[0].due
     late = through(loan, due + timedelta(days=3 + 11)).installments[0]
@@ -288,6 +328,7 @@ def test_penalty_under_actual_actual_divides_by_366_in_a_leap_year():
 
 # --- 7. bounds ------------------------------------------------------------------------------
 
+
 def test_a_merchant_refund_above_the_amount_still_financed_is_refused():
     loan = opened("12500", "0", 6, method=RepaymentMethod.ZERO_INTEREST).loan
     with pytest.raises(InvalidInputError) as refused:
@@ -297,7 +338,8 @@ def test_a_merchant_refund_above_the_amount_still_financed_is_refused():
     with pytest.raises(InvalidInputError):
         merchant_refund(part, Money.of("500.01"), loan.disbursed_on)
     assert merchant_refund(part, Money.of("500"), loan.disbursed_on).loan.status is (
-        LoanStatus.CLOSED)
+        LoanStatus.CLOSED
+    )
 
 
 def test_a_payment_of_a_trillion_is_refused_with_the_payoff_figure():
@@ -308,6 +350,7 @@ def test_a_payment_of_a_trillion_is_refused_with_the_payoff_figure():
 
 
 # --- properties: random payment histories against the day-by-day oracle -------------------
+
 
 @dataclass
 class Path:
@@ -333,22 +376,34 @@ def _oracle_interest(loan: LoanAccount, path: Path) -> D:
     return total
 
 
-ACTIONS = st.lists(st.tuples(st.integers(1, 40), st.sampled_from(
-    ["due", "part", "extra", "prepay", "late"]), st.integers(1, 100)), min_size=1, max_size=10)
+ACTIONS = st.lists(
+    st.tuples(
+        st.integers(1, 40),
+        st.sampled_from(["due", "part", "extra", "prepay", "late"]),
+        st.integers(1, 100),
+    ),
+    min_size=1,
+    max_size=10,
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(method=st.sampled_from([RepaymentMethod.EQUAL_INSTALLMENT,
-                               RepaymentMethod.EQUAL_PRINCIPAL]),
-       rate=st.sampled_from(["0.0365", "0.12", "0.2399"]), periods=st.integers(2, 12),
-       principal=st.integers(50_000, 5_000_000), steps=ACTIONS,
-       mode=st.sampled_from(list(PrepaymentMode)),
-       extra=st.sampled_from(list(ExtraPayment)))
+@given(
+    method=st.sampled_from([RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL]),
+    rate=st.sampled_from(["0.0365", "0.12", "0.2399"]),
+    periods=st.integers(2, 12),
+    principal=st.integers(50_000, 5_000_000),
+    steps=ACTIONS,
+    mode=st.sampled_from(list(PrepaymentMode)),
+    extra=st.sampled_from(list(ExtraPayment)),
+)
 def test_random_histories_never_charge_interest_on_principal_already_repaid(
-        method, rate, periods, principal, steps, mode, extra):
+    method, rate, periods, principal, steps, mode, extra
+):
     product = ServicingProduct(prepayment_mode=mode, extra_payment=extra)
-    opening = open_loan(1, build_schedule(LoanTerms(Money(principal), D(rate), periods, method,
-                                                    START)), product)
+    opening = open_loan(
+        1, build_schedule(LoanTerms(Money(principal), D(rate), periods, method, START)), product
+    )
     loan, books = opening.loan, list(opening.entries)
     path = Path({})
     day, postings = loan.cob_date, 0
@@ -366,14 +421,21 @@ def test_random_histories_never_charge_interest_on_principal_already_repaid(
         on = day + timedelta(days=1)
         payoff = payoff_quote(loan, on).fen
         due = sum(i.unpaid.total for i in loan.installments if i.due <= on)
-        amount = {"due": due, "part": due * share // 100,
-                  "extra": due + (payoff - due) * share // 200,
-                  "prepay": payoff * share // 100, "late": 0}[action]
+        amount = {
+            "due": due,
+            "part": due * share // 100,
+            "extra": due + (payoff - due) * share // 200,
+            "prepay": payoff * share // 100,
+            "late": 0,
+        }[action]
         if not 0 < amount <= payoff:
             continue
         path.by_day[on] = _not_yet_due(loan, on)
-        posting = prepay(loan, Money(amount), on, mode=mode) if action == "prepay" else pay(
-            loan, Money(amount), on)
+        posting = (
+            prepay(loan, Money(amount), on, mode=mode)
+            if action == "prepay"
+            else pay(loan, Money(amount), on)
+        )
         loan, books, postings = posting.loan, books + list(posting.entries), postings + 1
         check_loan(loan, books)
         if loan.status is not LoanStatus.ACTIVE:
@@ -398,4 +460,5 @@ def test_random_histories_never_charge_interest_on_principal_already_repaid(
 def _assert_held_money_is_not_idle(loan: LoanAccount, day: date) -> None:
     if loan.credit:
         assert not any(i.due <= day and i.unpaid.total for i in loan.installments), (
-            "overpayment held while an installment is past due")
+            "overpayment held while an installment is past due"
+        )

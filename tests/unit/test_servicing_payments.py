@@ -50,8 +50,9 @@ def test_an_exact_installment_pays_interest_then_principal_and_leaves_nothing_du
 
 
 def test_a_partial_payment_goes_to_penalty_fees_and_interest_before_principal():
-    product = ServicingProduct(defaults=DefaultTerms(grace_days=0, late_fee=1000,
-                                                     late_fee_cap=3000))
+    product = ServicingProduct(
+        defaults=DefaultTerms(grace_days=0, late_fee=1000, late_fee_cap=3000)
+    )
     loan = closed_to(a_loan("1200000", product=product), date(2025, 2, 10))
     first = loan.installments[0]
     assert first.penalty_due > 0 and first.fee_due == 1000
@@ -62,10 +63,16 @@ def test_a_partial_payment_goes_to_penalty_fees_and_interest_before_principal():
 
 
 def test_a_product_can_take_principal_before_interest():
-    order = ((Timing.PAST_DUE, Component.PRINCIPAL), (Timing.PAST_DUE, Component.INTEREST),
-             (Timing.PAST_DUE, Component.FEE), (Timing.PAST_DUE, Component.PENALTY),
-             (Timing.DUE, Component.PRINCIPAL), (Timing.DUE, Component.INTEREST),
-             (Timing.DUE, Component.FEE), (Timing.DUE, Component.PENALTY))
+    order = (
+        (Timing.PAST_DUE, Component.PRINCIPAL),
+        (Timing.PAST_DUE, Component.INTEREST),
+        (Timing.PAST_DUE, Component.FEE),
+        (Timing.PAST_DUE, Component.PENALTY),
+        (Timing.DUE, Component.PRINCIPAL),
+        (Timing.DUE, Component.INTEREST),
+        (Timing.DUE, Component.FEE),
+        (Timing.DUE, Component.PENALTY),
+    )
     loan = closed_to(a_loan(product=ServicingProduct(allocation=order)), FEB1)
     done = pay(loan, Money(100), FEB2)
     assert done.loan.installments[0].principal_paid == 100
@@ -111,8 +118,10 @@ def test_a_payoff_charges_interest_only_for_the_days_used():
     done = prepay(loan, quote, date(2025, 1, 11))
     assert done.loan.status is LoanStatus.CLOSED and done.loan.credit == 0
     assert sum(i.interest_due for i in done.loan.installments) == 3870
-    check_loan(done.loan, opened().entries + close_through(a_loan(), date(2025, 1, 10)).entries
-               + done.entries)
+    check_loan(
+        done.loan,
+        opened().entries + close_through(a_loan(), date(2025, 1, 10)).entries + done.entries,
+    )
 
 
 @pytest.mark.parametrize("mode", list(PrepaymentMode))
@@ -126,7 +135,8 @@ def test_a_partial_prepayment_re_amortizes_by_the_chosen_mode(mode):
     if mode is PrepaymentMode.REDUCE_INSTALLMENT:
         assert len(future) == len(old)
         assert future[0].principal_due + future[0].interest_due < (
-            old[0].principal_due + old[0].interest_due)
+            old[0].principal_due + old[0].interest_due
+        )
     else:
         assert len(future) < len(old)
     assert sum(i.principal_due for i in done.installments) == 1_200_000
@@ -148,8 +158,9 @@ def test_penalty_interest_is_capped_at_one_and_a_half_times_and_at_24_percent():
 
 
 def test_late_fees_stop_at_the_cap():
-    product = ServicingProduct(defaults=DefaultTerms(grace_days=0, late_fee=2000,
-                                                     late_fee_cap=3000))
+    product = ServicingProduct(
+        defaults=DefaultTerms(grace_days=0, late_fee=2000, late_fee_cap=3000)
+    )
     loan = closed_to(a_loan("1200000", product=product), date(2025, 5, 5))
     assert loan.late_fees_charged == 3000
     assert [i.fee_due for i in loan.installments[:4]] == [2000, 1000, 0, 0]
@@ -181,8 +192,9 @@ def test_a_credit_line_lends_only_what_is_available_and_records_limit_changes():
     check_draw(line, 300_000, Money.of("2000"))
     with pytest.raises(ConflictError):
         check_draw(line, 300_000, Money.of("2000.01"))
-    line, change = change_limit(line, Money.of("8000"), "limit review: on-time payer",
-                                date(2025, 3, 1))
+    line, change = change_limit(
+        line, Money.of("8000"), "limit review: on-time payer", date(2025, 3, 1)
+    )
     assert (change.old_limit, change.new_limit) == (500_000, 800_000)
     with pytest.raises(InvalidInputError):
         change_limit(line, Money.of("1"), " ", date(2025, 3, 1))

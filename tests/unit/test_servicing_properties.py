@@ -33,47 +33,79 @@ from thinfile.servicing import (
     waivable,
 )
 
-METHODS = [RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL,
-           RepaymentMethod.FEE_INSTALLMENT, RepaymentMethod.INTEREST_ONLY]
-MONEY_EVENTS = (EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.MERCHANT_REFUND,
-                EventKind.RECOVERY)
+METHODS = [
+    RepaymentMethod.EQUAL_INSTALLMENT,
+    RepaymentMethod.EQUAL_PRINCIPAL,
+    RepaymentMethod.FEE_INSTALLMENT,
+    RepaymentMethod.INTEREST_ONLY,
+]
+MONEY_EVENTS = (
+    EventKind.REPAYMENT,
+    EventKind.PREPAYMENT,
+    EventKind.MERCHANT_REFUND,
+    EventKind.RECOVERY,
+)
 
 
 @st.composite
 def loans(draw: st.DrawFn):
     method = draw(st.sampled_from(METHODS))
     fee = "0.006" if method is RepaymentMethod.FEE_INSTALLMENT else "0"
-    rate = "0" if method is RepaymentMethod.FEE_INSTALLMENT else draw(
-        st.sampled_from(["0.0365", "0.12", "0.18", "0.2399"]))
+    rate = (
+        "0"
+        if method is RepaymentMethod.FEE_INSTALLMENT
+        else draw(st.sampled_from(["0.0365", "0.12", "0.18", "0.2399"]))
+    )
     product = ServicingProduct(
-        defaults=DefaultTerms(grace_days=draw(st.integers(0, 5)),
-                              late_fee=draw(st.sampled_from([0, 500, 2000])), late_fee_cap=5000),
+        defaults=DefaultTerms(
+            grace_days=draw(st.integers(0, 5)),
+            late_fee=draw(st.sampled_from([0, 500, 2000])),
+            late_fee_cap=5000,
+        ),
         charge_off_days=draw(st.sampled_from([30, 90, 180])),
-        prepayment_mode=draw(st.sampled_from(list(PrepaymentMode))))
+        prepayment_mode=draw(st.sampled_from(list(PrepaymentMode))),
+    )
     principal = draw(st.integers(10_000, 5_000_000))
     down = draw(st.sampled_from([0, 0, principal // 10]))
-    return opened(f"{(principal - down) / 100:.2f}", rate, draw(st.integers(1, 12)),
-                  method=method, monthly_fee_rate=__import__("decimal").Decimal(fee),
-                  product=product, down_payment=down,
-                  subsidy=draw(st.sampled_from([0, principal // 50])))
+    return opened(
+        f"{(principal - down) / 100:.2f}",
+        rate,
+        draw(st.integers(1, 12)),
+        method=method,
+        monthly_fee_rate=__import__("decimal").Decimal(fee),
+        product=product,
+        down_payment=down,
+        subsidy=draw(st.sampled_from([0, principal // 50])),
+    )
 
 
-ACTIONS = ["pay"] * 4 + ["prepay", "prepay", "refund", "reverse", "reverse"] + ["cob"] * 4 + [
-    "payoff", "charge-off", "write-off", "recover", "refund-credit", "waive"]
+ACTIONS = (
+    ["pay"] * 4
+    + ["prepay", "prepay", "refund", "reverse", "reverse"]
+    + ["cob"] * 4
+    + ["payoff", "charge-off", "write-off", "recover", "refund-credit", "waive"]
+)
 
 
 def _event(action: str, loan, on, data: st.DataObject) -> Event:
     amount = data.draw(st.integers(1, max(2, loan.principal // 3)))
-    kinds = {"pay": EventKind.REPAYMENT, "prepay": EventKind.PREPAYMENT,
-             "refund": EventKind.MERCHANT_REFUND, "charge-off": EventKind.CHARGE_OFF,
-             "write-off": EventKind.WRITE_OFF, "recover": EventKind.RECOVERY,
-             "refund-credit": EventKind.OVERPAYMENT_REFUND, "waive": EventKind.FEE_WAIVER}
+    kinds = {
+        "pay": EventKind.REPAYMENT,
+        "prepay": EventKind.PREPAYMENT,
+        "refund": EventKind.MERCHANT_REFUND,
+        "charge-off": EventKind.CHARGE_OFF,
+        "write-off": EventKind.WRITE_OFF,
+        "recover": EventKind.RECOVERY,
+        "refund-credit": EventKind.OVERPAYMENT_REFUND,
+        "waive": EventKind.FEE_WAIVER,
+    }
     if action == "refund-credit":
         amount = max(1, min(amount, loan.credit))
     if action == "waive":
         target = data.draw(st.sampled_from([None, *WaiverTarget]))
-        return Event(EventKind.FEE_WAIVER, on, max(1, min(amount, waivable(loan, target))),
-                     waive=target)
+        return Event(
+            EventKind.FEE_WAIVER, on, max(1, min(amount, waivable(loan, target))), waive=target
+        )
     if action == "payoff":
         if loan.status is not LoanStatus.ACTIVE:
             return Event(EventKind.PREPAYMENT, on, 1)
@@ -86,8 +118,12 @@ def _assert_all_invariants(opening, events, books, loan, through) -> None:
     check_loan(loan, [e for e in books])
     rebuilt = replay(opening, events, through).loan
     assert rebuilt == loan, "incremental state differs from a replay"
-    assert sum(i.principal_paid for i in loan.installments) + loan.outstanding.principal + (
-        loan.charged_off.principal) == loan.principal
+    assert (
+        sum(i.principal_paid for i in loan.installments)
+        + loan.outstanding.principal
+        + (loan.charged_off.principal)
+        == loan.principal
+    )
 
 
 class History:
@@ -109,8 +145,10 @@ class History:
         if loan.status is not LoanStatus.ACTIVE or event.on != self.through + timedelta(days=1):
             return False
         closed = close_through(loan, event.on - timedelta(days=1)).loan
-        return (closed.status is LoanStatus.ACTIVE
-                and 0 < event.amount <= payoff_quote(closed, event.on).fen)
+        return (
+            closed.status is LoanStatus.ACTIVE
+            and 0 < event.amount <= payoff_quote(closed, event.on).fen
+        )
 
     def record(self, done) -> None:
         self.books += done.entries

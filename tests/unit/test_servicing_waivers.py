@@ -47,8 +47,9 @@ def test_a_late_fee_waived_leaves_the_fee_receivable_lower_and_the_books_balance
     books = overdue()
     loan = books.loan
     assert loan.outstanding.fee == 1500 and loan.outstanding.penalty > 0
-    done = waive_fees(loan, Money(1500), FEB11, reason="fee charged in error",
-                      target=WaiverTarget.FEE)
+    done = waive_fees(
+        loan, Money(1500), FEB11, reason="fee charged in error", target=WaiverTarget.FEE
+    )
     entry = done.entries[0]
     assert entry.is_balanced() and entry.kind == "fee-waiver"
     assert entry.amount_of(Account.FEE_WAIVERS) == 1500
@@ -83,11 +84,14 @@ def test_more_than_is_owed_of_that_kind_is_refused_naming_the_amount():
         waive_fees(loan, Money(penalty + 1501), FEB11, reason="both kinds, one fen too many")
 
 
-@pytest.mark.parametrize(("amount", "reason", "field"), [
-    (Money(0), "a reason", "amount"),
-    (Money(100), "   ", "reason"),
-    (Money(100), "x" * 501, "reason"),
-])
+@pytest.mark.parametrize(
+    ("amount", "reason", "field"),
+    [
+        (Money(0), "a reason", "amount"),
+        (Money(100), "   ", "reason"),
+        (Money(100), "x" * 501, "reason"),
+    ],
+)
 def test_bad_input_names_its_field(amount, reason, field):
     with pytest.raises(InvalidInputError) as refused:
         waive_fees(overdue().loan, amount, FEB11, reason=reason)
@@ -111,10 +115,19 @@ def test_a_loan_owing_no_fees_has_nothing_to_waive():
 
 
 def test_waiving_the_last_fee_owed_closes_the_loan():
-    fees_last = replace(LATE, allocation=tuple(
-        (timing, component) for component in (Component.PRINCIPAL, Component.INTEREST,
-                                              Component.PENALTY, Component.FEE)
-        for timing in (Timing.PAST_DUE, Timing.DUE)))
+    fees_last = replace(
+        LATE,
+        allocation=tuple(
+            (timing, component)
+            for component in (
+                Component.PRINCIPAL,
+                Component.INTEREST,
+                Component.PENALTY,
+                Component.FEE,
+            )
+            for timing in (Timing.PAST_DUE, Timing.DUE)
+        ),
+    )
     opening = opened("120000", "0.12", 1, product=fees_last)
     loan = close_through(opening.loan, FEB10).loan
     paid = pay(loan, Money(sum(i.unpaid.total for i in loan.installments) - 1500), FEB11).loan
@@ -133,8 +146,11 @@ def test_a_waiver_is_an_event_that_replays_to_the_same_loan():
 
 
 @settings(max_examples=60, deadline=None)
-@given(days=st.integers(1, 120), share=st.integers(1, 100),
-       target=st.sampled_from([None, WaiverTarget.FEE, WaiverTarget.PENALTY]))
+@given(
+    days=st.integers(1, 120),
+    share=st.integers(1, 100),
+    target=st.sampled_from([None, WaiverTarget.FEE, WaiverTarget.PENALTY]),
+)
 def test_any_waiver_up_to_what_is_owed_keeps_every_invariant(days, share, target):
     opening = opened("1200000", product=LATE)
     books = opening.then(close_through(opening.loan, date(2025, 2, 1) + timedelta(days=days)))

@@ -40,21 +40,32 @@ def _documented_variables() -> set[str]:
 
 def test_every_variable_the_readme_documents_is_a_field_of_the_one_settings_object():
     documented = _documented_variables()
-    assert {"THINFILE_DATABASE_URL", "THINFILE_HOME", "THINFILE_MODEL_DIR",
-            "THINFILE_THREADS"} <= documented
+    assert {
+        "THINFILE_DATABASE_URL",
+        "THINFILE_HOME",
+        "THINFILE_MODEL_DIR",
+        "THINFILE_THREADS",
+    } <= documented
     fields = {"THINFILE_" + name.upper() for name in Settings.model_fields}
     assert documented <= fields
 
 
-@pytest.mark.parametrize(("variable", "value", "field", "expected"), [
-    ("THINFILE_HOME", "/srv/lender", "home", Path("/srv/lender")),
-    ("THINFILE_DATABASE_URL", "postgresql+psycopg://u@h/db", "database_url",
-     "postgresql+psycopg://u@h/db"),
-    ("THINFILE_MODEL_DIR", "/srv/models/2025-01", "model_dir", Path("/srv/models/2025-01")),
-    ("THINFILE_THREADS", "12", "threads", 12),
-    ("THINFILE_MIGRATE_ON_START", "false", "migrate_on_start", False),
-    ("THINFILE_MAX_BODY_BYTES", "4096", "max_body_bytes", 4096),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("THINFILE_HOME", "/srv/lender", "home", Path("/srv/lender")),
+        (
+            "THINFILE_DATABASE_URL",
+            "postgresql+psycopg://u@h/db",
+            "database_url",
+            "postgresql+psycopg://u@h/db",
+        ),
+        ("THINFILE_MODEL_DIR", "/srv/models/2025-01", "model_dir", Path("/srv/models/2025-01")),
+        ("THINFILE_THREADS", "12", "threads", 12),
+        ("THINFILE_MIGRATE_ON_START", "false", "migrate_on_start", False),
+        ("THINFILE_MAX_BODY_BYTES", "4096", "max_body_bytes", 4096),
+    ],
+)
 def test_each_variable_sets_its_field(monkeypatch, variable, value, field, expected):
     monkeypatch.setenv(variable, value)
     assert getattr(Settings.from_environment(), field) == expected
@@ -72,16 +83,21 @@ def test_a_bad_variable_is_one_readable_error_naming_it(monkeypatch):
     monkeypatch.setenv("THINFILE_TOKEN_TTL_SECONDS", "soon")
     with pytest.raises(InvalidInputError) as refused:
         load_settings()
-    assert {p.field for p in refused.value.problems} == {"THINFILE_THREADS",
-                                                        "THINFILE_TOKEN_TTL_SECONDS"}
+    assert {p.field for p in refused.value.problems} == {
+        "THINFILE_THREADS",
+        "THINFILE_TOKEN_TTL_SECONDS",
+    }
 
 
 def test_starting_in_production_refuses_the_development_secrets(monkeypatch):
     monkeypatch.setenv("THINFILE_ENV", "production")
     with pytest.raises(InvalidInputError) as refused:
         load_settings()
-    assert {p.field for p in refused.value.problems} == {"token_secret", "lookup_key",
-                                                        "pii_keys.dev"}
+    assert {p.field for p in refused.value.problems} == {
+        "token_secret",
+        "lookup_key",
+        "pii_keys.dev",
+    }
 
 
 def test_starting_in_production_with_real_secrets_succeeds(monkeypatch):
@@ -102,8 +118,10 @@ def test_the_engine_factory_reads_the_database_from_the_settings(monkeypatch, tm
 
 
 def _sources() -> list[tuple[str, ast.Module]]:
-    return [(str(path.relative_to(SRC.parent)), ast.parse(path.read_text(encoding="utf-8")))
-            for path in sorted(SRC.rglob("*.py"))]
+    return [
+        (str(path.relative_to(SRC.parent)), ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(SRC.rglob("*.py"))
+    ]
 
 
 def _reads_environment(node: ast.AST) -> bool:
@@ -111,8 +129,11 @@ def _reads_environment(node: ast.AST) -> bool:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         target = ast.unparse(node.func)
         return target in {"os.environ.get", "os.getenv", "environ.get", "getenv"}
-    return (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
-            and ast.unparse(node.value) in {"os.environ", "environ"})
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and ast.unparse(node.value) in {"os.environ", "environ"}
+    )
 
 
 def test_only_the_settings_object_reads_the_environment():
@@ -121,9 +142,13 @@ def test_only_the_settings_object_reads_the_environment():
 
 
 def test_there_is_one_settings_class():
-    classes = [f"{name}:{node.name}" for name, tree in _sources() for node in ast.walk(tree)
-               if isinstance(node, ast.ClassDef)
-               and any(ast.unparse(base).endswith("BaseSettings") for base in node.bases)]
+    classes = [
+        f"{name}:{node.name}"
+        for name, tree in _sources()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(ast.unparse(base).endswith("BaseSettings") for base in node.bases)
+    ]
     assert classes == ["thinfile/settings.py:Settings"]
 
 
@@ -150,9 +175,18 @@ _IMPORT_EVERYTHING_OFFLINE = textwrap.dedent("""
 
 
 def test_nothing_connects_at_import_time():
-    env = {"PATH": "/usr/bin:/bin", "THINFILE_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1/x",
-           "PYTHONPATH": str(SRC.parent)}
-    done = subprocess.run([sys.executable, "-c", _IMPORT_EVERYTHING_OFFLINE], env=env, check=False,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "THINFILE_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1/x",
+        "PYTHONPATH": str(SRC.parent),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EVERYTHING_OFFLINE],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout) > 150

@@ -21,8 +21,13 @@ from thinfile.sim.evaluation import compare_information, segment_table
 from thinfile.sim.geography import CITIES, PROVINCES
 from thinfile.sim.identity import are_valid_id_numbers, are_valid_phones
 
-MONEY = ("requested_amount", "income_monthly_mean", "declared_monthly_income",
-         "ecommerce_monthly_spend", "existing_debt_payment_monthly")
+MONEY = (
+    "requested_amount",
+    "income_monthly_mean",
+    "declared_monthly_income",
+    "ecommerce_monthly_spend",
+    "existing_debt_payment_monthly",
+)
 DOCS = Path(__file__).resolve().parents[2] / "src" / "thinfile" / "sim" / "docs.md"
 
 
@@ -60,8 +65,11 @@ def test_ages_are_completed_years_at_the_application_date(applicants):
     assert applicants["age"].between(18, 60).all()
     sample = applicants.sample(300, random_state=1)
     for born, age in zip(sample["birth_date"].dt.date, sample["age"], strict=True):
-        years = DEFAULT_AS_OF.year - born.year - (
-            (DEFAULT_AS_OF.month, DEFAULT_AS_OF.day) < (born.month, born.day))
+        years = (
+            DEFAULT_AS_OF.year
+            - born.year
+            - ((DEFAULT_AS_OF.month, DEFAULT_AS_OF.day) < (born.month, born.day))
+        )
         assert years == age
 
 
@@ -99,8 +107,13 @@ def test_ratios_are_missing_exactly_when_nothing_was_reported(applicants):
 def test_without_consent_there_is_no_alternative_data(applicants):
     refused = applicants[~applicants["consent_alt_data"]]
     assert len(refused) > 0
-    for column in ("income_months_observed", "rent_months_reported", "utility_months_reported",
-                   "social_insurance_months", "ecommerce_months_active"):
+    for column in (
+        "income_months_observed",
+        "rent_months_reported",
+        "utility_months_reported",
+        "social_insurance_months",
+        "ecommerce_months_active",
+    ):
         assert (refused[column] == 0).all(), column
 
 
@@ -142,11 +155,14 @@ def test_tables_round_trip_through_csv_and_parquet(tmp_path, suffix):
     assert back["id_number"].iloc[0] == frame["id_number"].iloc[0]
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"n": 0, "seed": 1}, "n"),
-    ({"n": 2.5, "seed": 1}, "n"),
-    ({"n": 10, "seed": -1}, "seed"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"n": 0, "seed": 1}, "n"),
+        ({"n": 2.5, "seed": 1}, "n"),
+        ({"n": 10, "seed": -1}, "seed"),
+    ],
+)
 def test_impossible_requests_are_refused_with_the_field_named(kwargs, field):
     with pytest.raises(InvalidInputError) as err:
         generate_applicants(**kwargs)

@@ -8,14 +8,24 @@ from thinfile.sim import APPLICANT_COLUMNS, PERFORMANCE_COLUMNS
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_synth_writes_applicants_then_their_performance(capsys, tmp_path, suffix):
     people = tmp_path / f"applicants{suffix}"
-    code, out, _ = run(capsys, "synth", "applicants", "--n", "2000", "--seed", "7",
-                       "--out", str(people))
+    code, out, _ = run(
+        capsys, "synth", "applicants", "--n", "2000", "--seed", "7", "--out", str(people)
+    )
     assert code == 0 and "wrote 2000 applicants" in out
     frame = pd.read_parquet(people) if suffix == ".parquet" else pd.read_csv(people)
     assert tuple(frame.columns) == APPLICANT_COLUMNS and len(frame) == 2000
     rows_file = tmp_path / f"performance{suffix}"
-    code, out, _ = run(capsys, "synth", "performance", "--applicants", str(people),
-                       "--months", "6", "--out", str(rows_file))
+    code, out, _ = run(
+        capsys,
+        "synth",
+        "performance",
+        "--applicants",
+        str(people),
+        "--months",
+        "6",
+        "--out",
+        str(rows_file),
+    )
     assert code == 0 and "for 2000 loans" in out
     rows = pd.read_parquet(rows_file) if suffix == ".parquet" else pd.read_csv(rows_file)
     assert tuple(rows.columns) == PERFORMANCE_COLUMNS and rows["month"].max() == 6
@@ -23,10 +33,20 @@ def test_synth_writes_applicants_then_their_performance(capsys, tmp_path, suffix
 
 def test_the_same_command_twice_writes_the_same_table(capsys, tmp_path):
     for name in ("a.parquet", "b.parquet"):
-        run(capsys, "synth", "applicants", "--n", "300", "--seed", "3",
-            "--out", str(tmp_path / name))
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"),
-                                  pd.read_parquet(tmp_path / "b.parquet"))
+        run(
+            capsys,
+            "synth",
+            "applicants",
+            "--n",
+            "300",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / name),
+        )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
+    )
 
 
 @pytest.mark.parametrize(

@@ -76,8 +76,10 @@ def test_applicants_with_no_observed_income_are_assessed_on_their_declared_incom
 def test_a_simulation_approves_applicants_whose_declared_income_affords_the_loan(unobserved):
     policy = load_policy()
     report = simulate(unobserved, policy=policy, model=LOW_PD, on=ON).as_dict()
-    direct = [decide(application_from_record(row), policy=policy, model=LOW_PD, on=ON)
-              for row in unobserved]
+    direct = [
+        decide(application_from_record(row), policy=policy, model=LOW_PD, on=ON)
+        for row in unobserved
+    ]
     approved = sum(d.outcome.value == "approve" for d in direct)
     assert report["candidate"]["overall"]["approved"] == approved
     assert approved > len(unobserved) / 2

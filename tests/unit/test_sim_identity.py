@@ -26,14 +26,18 @@ def test_the_examples_printed_in_gb_11643_are_valid():
     assert id_check_character("44052418800101001") == "4"
 
 
-@pytest.mark.parametrize("bad", [
-    "110105194912310021",   # wrong check digit
-    "11010519491231002x",   # lower-case x is not the canonical form
-    "11010519490231002X",   # 31 February… (here 1949-02-31)
-    "99010519491231002X",   # no province 99
-    "1101051949123100",     # too short
-    None, 11010519491231002,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "110105194912310021",  # wrong check digit
+        "11010519491231002x",  # lower-case x is not the canonical form
+        "11010519490231002X",  # 31 February… (here 1949-02-31)
+        "99010519491231002X",  # no province 99
+        "1101051949123100",  # too short
+        None,
+        11010519491231002,
+    ],
+)
 def test_an_id_number_with_any_flaw_is_refused(bad):
     assert not is_valid_id_number(bad)
 
@@ -45,11 +49,14 @@ def test_make_id_number_encodes_birth_date_sex_and_a_valid_check():
     assert int(woman[16]) % 2 == 0 and int(man[16]) % 2 == 1
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"gender": "X"}, "gender"),
-    ({"region_code": 990101}, "region_code"),
-    ({"sequence": 500}, "sequence"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"gender": "X"}, "gender"),
+        ({"region_code": 990101}, "region_code"),
+        ({"sequence": 500}, "sequence"),
+    ],
+)
 def test_make_id_number_refuses_impossible_parts(kwargs, field):
     args = {"birth_date": date(1990, 1, 1), "gender": "F", **kwargs}
     with pytest.raises(InvalidInputError) as err:
@@ -67,8 +74,9 @@ def test_vectorised_id_numbers_agree_with_the_scalar_ones():
     made = make_id_numbers(births, male, regions, seqs)
     for i in range(0, n, 37):
         born = births[i].astype(object)
-        assert made[i] == make_id_number(born, "M" if male[i] else "F",
-                                         region_code=int(regions[i]), sequence=int(seqs[i]))
+        assert made[i] == make_id_number(
+            born, "M" if male[i] else "F", region_code=int(regions[i]), sequence=int(seqs[i])
+        )
     assert are_valid_id_numbers(pd.Series(made)).all()
     mixed = pd.Series([made[0], "11010519491231002X", "110105194912310021", "", "abc"])
     assert are_valid_id_numbers(mixed).tolist() == [True, True, False, False, False]

@@ -69,17 +69,22 @@ def test_balances_never_rise_and_are_zero_when_a_loan_ends(performance):
 def test_amounts_due_follow_the_loanmath_equal_installment_schedule(applicants, performance):
     regular = performance["status"].isin(["on_time", "closed"])
     by_loan = regular.groupby(performance["loan_id"])
-    ids = by_loan.all().index[by_loan.all() & performance.groupby("loan_id")["status"].last().eq(
-        "closed")]
+    ids = by_loan.all().index[
+        by_loan.all() & performance.groupby("loan_id")["status"].last().eq("closed")
+    ]
     clean = performance[performance["loan_id"].isin(ids)]
     assert clean["loan_id"].nunique() > 100
     for loan_id, rows in list(clean.groupby("loan_id"))[:40]:
         who = applicants.loc[applicants["applicant_id"] == rows["applicant_id"].iloc[0]].iloc[0]
-        schedule = build_schedule(LoanTerms(
-            Money(int(who["requested_amount"])),
-            Decimal(int(rows["annual_rate_bps"].iloc[0])) / 10_000,
-            int(who["requested_term_months"]), RepaymentMethod.EQUAL_INSTALLMENT,
-            date(2026, 1, 1)))
+        schedule = build_schedule(
+            LoanTerms(
+                Money(int(who["requested_amount"])),
+                Decimal(int(rows["annual_rate_bps"].iloc[0])) / 10_000,
+                int(who["requested_term_months"]),
+                RepaymentMethod.EQUAL_INSTALLMENT,
+                date(2026, 1, 1),
+            )
+        )
         assert rows["amount_due"].tolist() == [i.total for i in schedule.installments], loan_id
         assert rows["balance"].tolist() == [i.balance for i in schedule.installments], loan_id
 
@@ -91,11 +96,16 @@ def test_vectorised_schedules_match_loanmath_to_the_fen():
     term = rng.choice([3, 6, 9, 12, 18, 24, 36], 300)
     built = build_schedules(principal, bps, term, width=36)
     for i in range(300):
-        schedule = build_schedule(LoanTerms(
-            Money(int(principal[i])), Decimal(int(bps[i]) * 12) / 10_000, int(term[i]),
-            RepaymentMethod.EQUAL_INSTALLMENT, date(2026, 1, 1)))
-        assert built.total[i, 1:term[i] + 1].tolist() == [x.total for x in
-                                                          schedule.installments]
+        schedule = build_schedule(
+            LoanTerms(
+                Money(int(principal[i])),
+                Decimal(int(bps[i]) * 12) / 10_000,
+                int(term[i]),
+                RepaymentMethod.EQUAL_INSTALLMENT,
+                date(2026, 1, 1),
+            )
+        )
+        assert built.total[i, 1 : term[i] + 1].tolist() == [x.total for x in schedule.installments]
 
 
 def test_vintage_curve_rises_then_flattens(applicants, performance):

@@ -34,8 +34,13 @@ API_PREFIX = "/v1"
 # Every router here is mounted under /v1 with the shared error responses documented.
 # To add one: write thinfile/api/routers/<noun>.py with `router = APIRouter(...)` and add it.
 V1_ROUTERS: tuple[APIRouter, ...] = (
-    auth.router, applicants.router, applications.router, loans.router, staff.router,
-    staff_decisions.router, staff_servicing.router,
+    auth.router,
+    applicants.router,
+    applications.router,
+    loans.router,
+    staff.router,
+    staff_decisions.router,
+    staff_servicing.router,
 )
 
 API_DESCRIPTION = """\
@@ -83,7 +88,8 @@ def document_security(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
             spec = generate()
             spec.setdefault("components", {})["securitySchemes"] = {
                 name: scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
-                for name, scheme in schemes.items()}
+                for name, scheme in schemes.items()
+            }
             app.openapi_schema = spec
         return app.openapi_schema
 

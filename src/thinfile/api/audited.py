@@ -28,8 +28,9 @@ __all__ = ["Post", "posted", "posting_key"]
 def posted(idem: IdempotentRequest, actor: Actor, post: Post) -> Response:
     """Run ``post`` on the current business date in one unit of work with the key, the
     stored response (the receipt) and the audit row (appended last): 201 Created."""
-    return idem.once(lambda uow: post_today(uow, actor.label, post), render=receipt_public,
-                     status_code=201)
+    return idem.once(
+        lambda uow: post_today(uow, actor.label, post), render=receipt_public, status_code=201
+    )
 
 
 def posting_key(idem: IdempotentRequest) -> str:

@@ -44,8 +44,11 @@ __all__ = [
 # :func:`thinfile.api.app.document_security`.
 
 BEARER = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/sign-in")
-API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
-                       description="API key of a merchant or system (made by an admin)")
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="API key of a merchant or system (made by an admin)",
+)
 F = TypeVar("F", bound=Callable[..., object])
 _AUTHENTICATING: set[Callable[..., object]] = set()
 """Dependencies that authenticate the caller: their routes document the two schemes."""
@@ -85,8 +88,9 @@ async def _authenticate(request: Request) -> Actor:
     api_key = request.headers.get("x-api-key")
     if api_key:
         return await run_in_threadpool(identity.authenticate_api_key, context.engine, api_key)
-    raise AuthenticationError("sign in first",
-                              remedy="send Authorization: Bearer <token> or X-API-Key: <key>")
+    raise AuthenticationError(
+        "sign in first", remedy="send Authorization: Bearer <token> or X-API-Key: <key>"
+    )
 
 
 Principal = Annotated[Actor, Depends(current_principal)]
@@ -102,7 +106,8 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
         if principal.role not in allowed:
             raise PermissionDeniedError(
                 f"a {principal.role.value} may not do this",
-                extra={"allowed_roles": sorted(r.value for r in allowed)})
+                extra={"allowed_roles": sorted(r.value for r in allowed)},
+            )
         return principal
 
     return dependency
@@ -122,8 +127,7 @@ def require_owner_or_role(*roles: Role) -> Callable[[Request], Awaitable[Actor]]
         named = path_ids(request)
         if not named and principal.role not in allowed:
             raise PermissionDeniedError(f"a {principal.role.value} may not do this")
-        if principal.role not in allowed and not context.ownership.is_known_owner(principal,
-                                                                                  named):
+        if principal.role not in allowed and not context.ownership.is_known_owner(principal, named):
             await run_in_threadpool(ensure_owner_or_role, context, principal, named, allowed)
         return principal
 

@@ -55,12 +55,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in _DESCRIPTIONS.items()
 }
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request",
-               413: "payload_too_large", 415: "unsupported_media_type"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    400: "bad_request",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
-def render(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
+def render(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = {"code": code, "message": message, "details": details or {}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -96,8 +106,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     # Input values are not echoed back: they may be passwords or ID numbers.
     problems = [FieldProblem(_field(e.get("loc", ())), _message(e)) for e in exc.errors()]
-    error = InvalidInputError("the request is not valid", problems=problems,
-                              remedy="fix the fields listed in details.problems")
+    error = InvalidInputError(
+        "the request is not valid",
+        problems=problems,
+        remedy="fix the fields listed in details.problems",
+    )
     return render(error.status, error.code, error.message, error.details())
 
 
@@ -105,7 +118,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     exc = cast(HTTPException, exc)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = {404: "no such endpoint", 405: "this method is not allowed here"}.get(
-        exc.status_code, str(exc.detail))
+        exc.status_code, str(exc.detail)
+    )
     return render(exc.status_code, code, message, {}, dict(exc.headers or {}))
 
 
@@ -113,8 +127,10 @@ async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
     # The database refused a value the request carried (e.g. a NUL character in a text
     # field on PostgreSQL); the transaction was rolled back. Not echoed back.
     log.warning("the database refused a request value: %s", type(exc.__cause__).__name__)
-    error = InvalidInputError("a value in the request cannot be stored",
-                              remedy="remove control characters such as NUL from text fields")
+    error = InvalidInputError(
+        "a value in the request cannot be stored",
+        remedy="remove control characters such as NUL from text fields",
+    )
     return render(error.status, error.code, error.message, error.details())
 
 

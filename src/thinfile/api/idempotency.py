@@ -42,8 +42,7 @@ def answered(answer: Answer[T]) -> Response:
     """The HTTP response to an idempotent request's answer (a replay carries
     :data:`REPLAYED`)."""
     headers = {REPLAYED: "true"} if answer.replayed else None
-    return Response(answer.body, status_code=answer.status_code, media_type=_JSON,
-                    headers=headers)
+    return Response(answer.body, status_code=answer.status_code, media_type=_JSON, headers=headers)
 
 
 class IdempotentRequest:
@@ -64,16 +63,30 @@ class IdempotentRequest:
     def claim(self) -> IdempotencyClaim:
         return IdempotencyClaim(self.scope, self.key, self.request_hash)
 
-    def answer(self, work: Callable[[UnitOfWork], Done[T]], *,
-               render: Callable[[T], BaseModel], status_code: int = 200) -> Answer[T]:
+    def answer(
+        self,
+        work: Callable[[UnitOfWork], Done[T]],
+        *,
+        render: Callable[[T], BaseModel],
+        status_code: int = 200,
+    ) -> Answer[T]:
         """Run ``work`` once per key (:func:`~thinfile.services.idempotency.run_once`), its
         result rendered as ``render`` says; the answer, to count or log after it."""
-        return run_once(self._context.engine, self.claim, work,
-                        render=lambda result: render(result).model_dump_json(),
-                        status_code=status_code)
+        return run_once(
+            self._context.engine,
+            self.claim,
+            work,
+            render=lambda result: render(result).model_dump_json(),
+            status_code=status_code,
+        )
 
-    def once(self, work: Callable[[UnitOfWork], Done[T]], *,
-             render: Callable[[T], BaseModel], status_code: int = 200) -> Response:
+    def once(
+        self,
+        work: Callable[[UnitOfWork], Done[T]],
+        *,
+        render: Callable[[T], BaseModel],
+        status_code: int = 200,
+    ) -> Response:
         """:meth:`answer` as the HTTP response."""
         return answered(self.answer(work, render=render, status_code=status_code))
 
@@ -81,18 +94,22 @@ class IdempotentRequest:
 @authenticating
 async def idempotent_request(
     request: Request,
-    idempotency_key: Annotated[str, Header(
-        pattern=KEY_PATTERN,
-        description="A unique key per intended operation; repeats replay the first response",
-    )],
+    idempotency_key: Annotated[
+        str,
+        Header(
+            pattern=KEY_PATTERN,
+            description="A unique key per intended operation; repeats replay the first response",
+        ),
+    ],
 ) -> IdempotentRequest:
     principal = await current_principal(request)
     raw = await request.body()
     route = getattr(request.scope.get("route"), "path", request.url.path)
     scope = f"{principal.user_id}:{request.method}:{route}"
     fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + raw).hexdigest()
-    return IdempotentRequest(get_context(request), scope=scope[:200], key=idempotency_key,
-                             request_hash=fingerprint)
+    return IdempotentRequest(
+        get_context(request), scope=scope[:200], key=idempotency_key, request_hash=fingerprint
+    )
 
 
 Idempotent = Annotated[IdempotentRequest, Depends(idempotent_request)]

@@ -21,8 +21,9 @@ class BodySizeLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLargeError(f"the request body is larger than {self.max_bytes} bytes",
-                                     remedy="send a smaller body")
+        error = PayloadTooLargeError(
+            f"the request body is larger than {self.max_bytes} bytes", remedy="send a smaller body"
+        )
         response = render(error.status, error.code, error.message, error.details())
         await response(scope, receive, send)
 
@@ -44,8 +45,9 @@ class BodySizeLimitMiddleware:
                 if received > self.max_bytes:
                     # FastAPI re-raises HTTPException from body reading; the error handlers
                     # render it as payload_too_large.
-                    raise HTTPException(413, f"the request body is larger than "
-                                             f"{self.max_bytes} bytes")
+                    raise HTTPException(
+                        413, f"the request body is larger than {self.max_bytes} bytes"
+                    )
             return message
 
         await self.app(scope, counting_receive, send)

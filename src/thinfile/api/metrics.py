@@ -26,13 +26,22 @@ __all__ = [
 ]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
-REQUESTS = Counter("thinfile_http_requests", "HTTP requests served",
-                   ["method", "route", "status"], registry=REGISTRY)
-LATENCY = Histogram("thinfile_http_request_seconds", "Time to serve an HTTP request",
-                    ["method", "route"], registry=REGISTRY,
-                    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
-DECISIONS = Counter("thinfile_decisions", "Credit decisions made, by outcome",
-                    ["outcome"], registry=REGISTRY)
+REQUESTS = Counter(
+    "thinfile_http_requests",
+    "HTTP requests served",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "thinfile_http_request_seconds",
+    "Time to serve an HTTP request",
+    ["method", "route"],
+    registry=REGISTRY,
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+DECISIONS = Counter(
+    "thinfile_decisions", "Credit decisions made, by outcome", ["outcome"], registry=REGISTRY
+)
 
 
 def count_decision(outcome: str) -> None:

@@ -39,8 +39,17 @@ class _In(BaseModel):
 
 
 class StaffUserCreate(SignUp):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"email": "ops@lender.example", "password": "a long staff secret", "role": "underwriter"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ops@lender.example",
+                    "password": "a long staff secret",
+                    "role": "underwriter",
+                }
+            ]
+        }
+    )
 
     role: Role
 
@@ -60,8 +69,9 @@ class TokenPublic(BaseModel):
 
 
 class ApiKeyCreate(_In):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"user_id": "0" * 32, "name": "checkout integration"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"user_id": "0" * 32, "name": "checkout integration"}]}
+    )
 
     user_id: str = _ID
     name: str = Field(min_length=1, max_length=100)
@@ -85,18 +95,29 @@ class ApplicantPublic(BaseModel):
 
 
 class ConsentCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"data_category": "gig_platform_income", "purpose": "credit_assessment",
-         "notice_version": "2025-01", "separate_consent": False}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data_category": "gig_platform_income",
+                    "purpose": "credit_assessment",
+                    "notice_version": "2025-01",
+                    "separate_consent": False,
+                }
+            ]
+        }
+    )
 
     data_category: DataCategory
     purpose: Purpose
-    notice_version: str = Field(min_length=1, max_length=40,
-                                description="Version of the notice the applicant was shown")
+    notice_version: str = Field(
+        min_length=1, max_length=40, description="Version of the notice the applicant was shown"
+    )
     separate_consent: bool = Field(
         default=False,
         description="True when this sensitive category was consented to on its own notice "
-        "(PIPL art. 29); required for bank_account, location and biometric")
+        "(PIPL art. 29); required for bank_account, location and biometric",
+    )
 
 
 class ConsentPublic(BaseModel):

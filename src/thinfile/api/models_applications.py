@@ -31,8 +31,10 @@ YUAN = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
 """A yuan amount written as text with at most two decimals, e.g. ``"6000.00"``: ASCII digits
 only (``\\d`` would let full-width digits such as ``"１２３"`` through), no exponent, sign,
 separator, ``NaN`` or infinity. Routes read it with :meth:`thinfile.money.Money.of`."""
-YUAN_HINT = ('must be yuan in digits 0-9 with at most two decimals, such as "6000.00"; '
-             "exponents (1e12), signs, NaN, infinity and full-width digits are refused")
+YUAN_HINT = (
+    'must be yuan in digits 0-9 with at most two decimals, such as "6000.00"; '
+    "exponents (1e12), signs, NaN, infinity and full-width digits are refused"
+)
 """What a request is told when a yuan field does not match :data:`YUAN`."""
 
 
@@ -45,8 +47,9 @@ def _months(description: str = "") -> Any:
 
 
 def _yuan(description: str) -> Any:
-    return Field(default=None, pattern=YUAN,
-                 description=f"{description}, at most {MAX_MONTHLY_YUAN:,}")
+    return Field(
+        default=None, pattern=YUAN, description=f"{description}, at most {MAX_MONTHLY_YUAN:,}"
+    )
 
 
 class ApplicationCreate(BaseModel):
@@ -54,20 +57,36 @@ class ApplicationCreate(BaseModel):
     the consent flags from the recorded consents; alternative data are optional (null means
     no data, never zero)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
-        "examples": [{
-            "birth_date": "1995-03-07", "segment": "delivery_rider", "months_in_city": 24,
-            "purpose": "phone_purchase", "requested_amount": "6000.00",
-            "requested_term_months": 12, "income_monthly_mean": "8000.00",
-            "income_monthly_cv": 0.3, "income_months_observed": 12,
-            "existing_debt_payment_monthly": "500.00", "bureau_history_months": 0}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "birth_date": "1995-03-07",
+                    "segment": "delivery_rider",
+                    "months_in_city": 24,
+                    "purpose": "phone_purchase",
+                    "requested_amount": "6000.00",
+                    "requested_term_months": 12,
+                    "income_monthly_mean": "8000.00",
+                    "income_monthly_cv": 0.3,
+                    "income_months_observed": 12,
+                    "existing_debt_payment_monthly": "500.00",
+                    "bureau_history_months": 0,
+                }
+            ]
+        },
+    )
 
     birth_date: date
     segment: str = Field(pattern=_one_of(SEGMENTS), description="Occupation segment")
     months_in_city: int = Field(ge=0, le=900)
     purpose: str = Field(pattern=_one_of(PURPOSES))
-    requested_amount: str = Field(pattern=YUAN, description=(
-        f"Yuan, e.g. \"6000.00\": more than 0, at most {MAX_REQUESTED_YUAN:,}"))
+    requested_amount: str = Field(
+        pattern=YUAN,
+        description=(f'Yuan, e.g. "6000.00": more than 0, at most {MAX_REQUESTED_YUAN:,}'),
+    )
     requested_term_months: int = Field(ge=1, le=60)
     gender: str | None = Field(default=None, pattern="^(F|M)$")
     city: str | None = Field(default=None, min_length=1, max_length=40)
@@ -134,7 +153,8 @@ class OfferPublic(BaseModel):
     credit_limit: str | None
     annualized_rate: AnnualizedRatePublic
     statement: dict[str, Any] = Field(
-        description="The all-in cost statement the borrower must read and confirm")
+        description="The all-in cost statement the borrower must read and confirm"
+    )
     schedule: list[InstallmentPublic]
 
 
@@ -159,16 +179,19 @@ class ApplicationPublic(BaseModel):
 class AcceptanceCreate(BaseModel):
     """The borrower's confirmation that they read the all-in cost statement of one offer."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"offer": 0, "confirm": True, "seconds_read": 15.0}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"offer": 0, "confirm": True, "seconds_read": 15.0}]},
+    )
 
     offer: int = Field(ge=0, le=20, description="The offer's index")
     confirm: bool = Field(description="Must be true: I have read the cost statement")
-    seconds_read: float = Field(ge=0, le=86_400,
-                                description="Seconds the statement was on screen")
+    seconds_read: float = Field(ge=0, le=86_400, description="Seconds the statement was on screen")
     statement_shown_at: datetime | None = Field(
-        default=None, description="When the statement was shown; when given, the time read "
-        "is at most the time since then")
+        default=None,
+        description="When the statement was shown; when given, the time read "
+        "is at most the time since then",
+    )
 
 
 class AcceptancePublic(BaseModel):

@@ -35,17 +35,20 @@ class PaymentCreate(_In):
 
 
 class PrepaymentCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"amount": "1000.00", "mode": "shorten-term"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "1000.00", "mode": "shorten-term"}]}
+    )
 
     amount: str = Field(pattern=YUAN, description="Yuan; the payoff quote closes the loan")
     mode: Literal["reduce-installment", "shorten-term"] | None = Field(
-        default=None, description="How a partial prepayment re-amortizes the schedule")
+        default=None, description="How a partial prepayment re-amortizes the schedule"
+    )
 
 
 class DrawCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"amount": "500.00", "term_months": 3}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "500.00", "term_months": 3}]}
+    )
 
     amount: str = Field(pattern=YUAN)
     term_months: int = Field(ge=1, le=36)
@@ -98,8 +101,10 @@ class LoanPublic(LoanSummaryPublic):
 class PayoffPublic(BaseModel):
     loan_id: int
     on: date
-    amount: str = Field(description="Pays the loan off on this date: dues, interest for the "
-                        "days used, all principal")
+    amount: str = Field(
+        description="Pays the loan off on this date: dues, interest for the "
+        "days used, all principal"
+    )
 
 
 class PaymentPreviewPublic(BaseModel):
@@ -108,11 +113,14 @@ class PaymentPreviewPublic(BaseModel):
     loan_id: int
     on: date
     amount: str
-    paid: BalancesPublic = Field(description="What it pays, by component; principal includes "
-                                 "any cut ahead of schedule (interest then stops on it)")
+    paid: BalancesPublic = Field(
+        description="What it pays, by component; principal includes "
+        "any cut ahead of schedule (interest then stops on it)"
+    )
     held: str = Field(description="Kept on the loan as overpayment (products that hold it)")
-    refunded: str = Field(description="Beyond the payoff, returned at once (products that "
-                          "refund it)")
+    refunded: str = Field(
+        description="Beyond the payoff, returned at once (products that refund it)"
+    )
     closes_loan: bool
     next_due: date | None = Field(description="The next installment still owed afterwards")
     next_amount: str = Field(description="What is owed by that date afterwards")

@@ -36,8 +36,10 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-_REASON = (f"Why, {REASON_MIN_CHARS} to {REASON_MAX_CHARS} characters once stripped (kept on "
-           "the journal entry and in the audit log; the console asks the same)")
+_REASON = (
+    f"Why, {REASON_MIN_CHARS} to {REASON_MAX_CHARS} characters once stripped (kept on "
+    "the journal entry and in the audit log; the console asks the same)"
+)
 
 
 class ApplicationSummaryPublic(BaseModel):
@@ -56,8 +58,11 @@ class ApplicationSummaryPublic(BaseModel):
 
 
 class ReviewCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"approve": True, "note": "income verified by platform statement"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"approve": True, "note": "income verified by platform statement"}]
+        }
+    )
 
     approve: bool
     note: str = Field(min_length=1, max_length=500)
@@ -74,8 +79,9 @@ class ReplayPublic(BaseModel):
 class ReasonCreate(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "fraud confirmed"}]})
 
-    reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS,
-                        description=_REASON)
+    reason: str = Field(
+        min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS, description=_REASON
+    )
 
 
 class AmountCreate(_In):
@@ -85,17 +91,29 @@ class AmountCreate(_In):
 
 
 class WaiverCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"amount": "30.00", "reason": "late fee charged while the bank was down",
-         "kind": "fee"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": "30.00",
+                    "reason": "late fee charged while the bank was down",
+                    "kind": "fee",
+                }
+            ]
+        }
+    )
 
-    amount: str = Field(pattern=YUAN, description="Yuan to waive, at most what is owed of "
-                        "that kind")
-    reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS,
-                        description=_REASON)
+    amount: str = Field(
+        pattern=YUAN, description="Yuan to waive, at most what is owed of that kind"
+    )
+    reason: str = Field(
+        min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS, description=_REASON
+    )
     kind: Literal["fee", "penalty"] | None = Field(
-        default=None, description="fee: fees accrued and unpaid (late fees included); "
-        "penalty: penalty interest (罚息); absent: penalty first, then fees")
+        default=None,
+        description="fee: fees accrued and unpaid (late fees included); "
+        "penalty: penalty interest (罚息); absent: penalty first, then fees",
+    )
 
 
 class WaiverPublic(BaseModel):
@@ -112,8 +130,9 @@ class ReversalPublic(BaseModel):
     txn_id: int
     reversed_txn_id: int
     loan_status: str
-    adjusted: bool = Field(description="True when replaying later history changed more "
-                           "than the reversed payment")
+    adjusted: bool = Field(
+        description="True when replaying later history changed more than the reversed payment"
+    )
 
 
 class CobCreate(_In):
@@ -148,11 +167,11 @@ class PolicyPublic(BaseModel):
 
 
 class ChallengerCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"version": None, "share": "0.1"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": None, "share": "0.1"}]})
 
-    version: str | None = Field(default=None, min_length=1, max_length=80,
-                                description="The challenger; null removes it")
+    version: str | None = Field(
+        default=None, min_length=1, max_length=80, description="The challenger; null removes it"
+    )
     share: str = Field(pattern=r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$", description="0 to 1")
 
 
@@ -162,31 +181,50 @@ class ModelPublic(BaseModel):
 
 
 class SimulationCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"applicants": 200, "seed": 7, "policy_version": None, "on": "2026-01-01"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"applicants": 200, "seed": 7, "policy_version": None, "on": "2026-01-01"}]
+        }
+    )
 
     applicants: int = Field(ge=1, le=500, description="Synthetic applicants to decide")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     policy_version: str | None = Field(
-        default=None, min_length=1, max_length=80,
-        description="Candidate policy (default: the active one); compared with the active one")
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="Candidate policy (default: the active one); compared with the active one",
+    )
     on: date | None = Field(default=None, description="Decision date (default today)")
 
 
 class SimulationCsvCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "csv": "birth_date,segment,months_in_city,purpose,requested_amount,"
-               "requested_term_months,id_number,phone,bad_12m\n"
-               "1995-03-07,delivery_rider,24,phone_purchase,600000,12,"
-               "110101199503070018,13800138000,0\n",
-        "policy_version": None}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "csv": "birth_date,segment,months_in_city,purpose,requested_amount,"
+                    "requested_term_months,id_number,phone,bad_12m\n"
+                    "1995-03-07,delivery_rider,24,phone_purchase,600000,12,"
+                    "110101199503070018,13800138000,0\n",
+                    "policy_version": None,
+                }
+            ]
+        }
+    )
 
-    csv: str = Field(min_length=1, max_length=60_000, description="Past applications as CSV "
-                     "(thinfile.sim columns, money in fen, optional bad_12m outcome)")
+    csv: str = Field(
+        min_length=1,
+        max_length=60_000,
+        description="Past applications as CSV "
+        "(thinfile.sim columns, money in fen, optional bad_12m outcome)",
+    )
     policy_version: str | None = Field(default=None, min_length=1, max_length=80)
     on: date | None = None
 
 
 class SimulationPublic(BaseModel):
-    report: dict[str, Any] = Field(description="Approval, expected and realised bad rates, "
-                                   "price and segment tables; change from the active policy")
+    report: dict[str, Any] = Field(
+        description="Approval, expected and realised bad rates, "
+        "price and segment tables; change from the active policy"
+    )

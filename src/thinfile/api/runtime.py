@@ -60,8 +60,9 @@ activated in another process takes effect here within this time."""
 
 
 def _fresh(connection: HTTPConnection) -> DecisionRuntime | None:
-    cached: tuple[float, DecisionRuntime] | None = getattr(connection.app.state,
-                                                           "runtime_cache", None)
+    cached: tuple[float, DecisionRuntime] | None = getattr(
+        connection.app.state, "runtime_cache", None
+    )
     if cached is not None and time.monotonic() - cached[0] < RUNTIME_TTL_SECONDS:
         return cached[1]
     return None
@@ -97,8 +98,11 @@ def register_models(app: FastAPI, context: AppContext, model_dir: Path | None) -
     if model_dir is None:
         return
     if not model_dir.is_dir():
-        raise InvalidInputError(f"THINFILE_MODEL_DIR {model_dir} is not a directory",
-                                field="model_dir", value=str(model_dir))
+        raise InvalidInputError(
+            f"THINFILE_MODEL_DIR {model_dir} is not a directory",
+            field="model_dir",
+            value=str(model_dir),
+        )
     model = get_model_loader_of(app)(model_dir)
     register_policy_and_model(context.engine, model.version, model_dir.resolve(), actor=SYSTEM)
 

@@ -22,8 +22,18 @@ __all__ = ["MONEY_FIELDS", "csv_applications"]
 
 OUTCOME = "bad_12m"
 _IGNORED = {"name", "age", "true_pd"}
-_TEXT = {"applicant_id", "id_number", "phone", "birth_date", "segment", "purpose", "gender",
-         "city", "hukou_province", "device_id"}
+_TEXT = {
+    "applicant_id",
+    "id_number",
+    "phone",
+    "birth_date",
+    "segment",
+    "purpose",
+    "gender",
+    "city",
+    "hukou_province",
+    "device_id",
+}
 
 
 def _cell(text: str) -> object:
@@ -52,8 +62,12 @@ def _row(raw: Mapping[str | None, str | list[str] | None], n: int) -> dict[str, 
     try:
         app = parse_application(values)
     except ThinfileError as error:
-        raise InvalidInputError(f"row {n}: {error.message}", field="csv", value=n,
-                                extra={"row": n, "problem": error.details()}) from None
+        raise InvalidInputError(
+            f"row {n}: {error.message}",
+            field="csv",
+            value=n,
+            extra={"row": n, "problem": error.details()},
+        ) from None
     record: dict[str, object] = dict(app.as_record())
     record[OUTCOME] = outcome if outcome in (0, 1) else None
     return record
@@ -66,6 +80,7 @@ def csv_applications(text: str) -> list[dict[str, object]]:
     except csv.Error as error:
         raise InvalidInputError(f"the CSV cannot be read: {error}", field="csv") from None
     if not 1 <= len(rows) <= MAX_SIMULATION_ROWS:
-        raise InvalidInputError(f"the CSV needs 1 to {MAX_SIMULATION_ROWS} rows", field="csv",
-                                value=len(rows))
+        raise InvalidInputError(
+            f"the CSV needs 1 to {MAX_SIMULATION_ROWS} rows", field="csv", value=len(rows)
+        )
     return [_row(raw, n) for n, raw in enumerate(rows, start=1)]

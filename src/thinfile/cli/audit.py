@@ -27,8 +27,10 @@ def verify() -> None:
     if report.is_intact:
         typer.echo(f"audit log intact: {report.rows_checked} rows checked")
         return
-    typer.echo(f"audit log ALTERED: {len(report.problems)} problem(s) in "
-               f"{report.rows_checked} rows", err=True)
+    typer.echo(
+        f"audit log ALTERED: {len(report.problems)} problem(s) in {report.rows_checked} rows",
+        err=True,
+    )
     for problem in report.problems:
         typer.echo(f"  {problem}", err=True)
     sys.exit(BROKEN)

@@ -24,8 +24,7 @@ from thinfile.money import Money
 from thinfile.scoring import ScoringModel, load_model, read_table
 from thinfile.settings import Settings
 
-policy_app = typer.Typer(help="Decision policies: simulate before you ship.",
-                         no_args_is_help=True)
+policy_app = typer.Typer(help="Decision policies: simulate before you ship.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +41,8 @@ def _load_model(path: Path | None) -> ScoringModel:
     folder = path or default_model_dir()
     if not folder.exists():
         raise InvalidInputError(
-            f"no model at {folder}", field="--model",
+            f"no model at {folder}",
+            field="--model",
             remedy="train one with 'thinfile model train' or run 'make demo' first",
         )
     return load_model(folder)
@@ -54,8 +54,9 @@ def _read_json(path: Path, option: str) -> object:
     except FileNotFoundError:
         raise InvalidInputError(f"{path} does not exist", field=option) from None
     except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})",
-                                field=option) from None
+        raise InvalidInputError(
+            f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})", field=option
+        ) from None
 
 
 def read_records(path: Path) -> list[dict[str, object]]:
@@ -63,14 +64,17 @@ def read_records(path: Path) -> list[dict[str, object]]:
     try:
         frame = read_table(path)
     except InvalidInputError as exc:
-        raise InvalidInputError(exc.message, field="--data", value=str(path),
-                                remedy=exc.remedy) from None
+        raise InvalidInputError(
+            exc.message, field="--data", value=str(path), remedy=exc.remedy
+        ) from None
     return frame.to_dict("records")  # type: ignore[return-value]
 
 
 def print_decision(decision: Decision, console: Console) -> None:
-    console.print(f"[bold]{decision.outcome.value.upper()}[/bold]  grade {decision.grade}  "
-                  f"PD {decision.pd:.2%}  score {decision.score}")
+    console.print(
+        f"[bold]{decision.outcome.value.upper()}[/bold]  grade {decision.grade}  "
+        f"PD {decision.pd:.2%}  score {decision.score}"
+    )
     for reason in decision.borrower_reasons():
         console.print(f"  • {reason['text']} {reason['advice']}".rstrip())
     if decision.offers:
@@ -78,9 +82,14 @@ def print_decision(decision: Decision, console: Console) -> None:
         for col in ("product", "amount", "months", "installment", "年化利率 APR", "total cost"):
             table.add_column(col, justify="right")
         for o in decision.offers:
-            table.add_row(o.product, str(Money(o.amount)), str(o.schedule.terms.periods),
-                          str(Money(o.schedule.installments[0].total)),
-                          f"{o.annualized.nominal:.2%}", str(Money(o.total_cost)))
+            table.add_row(
+                o.product,
+                str(Money(o.amount)),
+                str(o.schedule.terms.periods),
+                str(Money(o.schedule.installments[0].total)),
+                f"{o.annualized.nominal:.2%}",
+                str(Money(o.total_cost)),
+            )
         console.print(table)
     console.print(f"model {decision.model_version}  policy {decision.policy_version}")
 
@@ -113,30 +122,42 @@ def simulate_command(
     baseline_policy: Annotated[Path | None, typer.Option(help="Baseline policy folder.")] = None,
     on: Annotated[str, typer.Option(help="Decision date for every application.")] = "2026-01-01",
     workers: Annotated[int, typer.Option(help="Worker processes for the decisions.")] = 2,
-    outcome: Annotated[str, typer.Option(
-        help="Column with the known outcome (1 = bad), for the realised bad rate.")] = "bad_12m",
+    outcome: Annotated[
+        str,
+        typer.Option(help="Column with the known outcome (1 = bad), for the realised bad rate."),
+    ] = "bad_12m",
     as_json: Annotated[bool, typer.Option("--json", help="Also print the report as JSON.")] = False,
 ) -> None:
     """Run a candidate policy over past applications and report what it would do."""
     records = read_records(data)
-    report = simulate(records, policy=load_policy(policy), model=_load_model(model),
-                      on=option_date(on, "--on"), workers=workers, outcome=outcome,
-                      baseline=load_policy(baseline_policy) if baseline_policy else None)
+    report = simulate(
+        records,
+        policy=load_policy(policy),
+        model=_load_model(model),
+        on=option_date(on, "--on"),
+        workers=workers,
+        outcome=outcome,
+        baseline=load_policy(baseline_policy) if baseline_policy else None,
+    )
     out.write_text(render_simulation_html(report), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         overall = report.candidate.overall.as_dict()
-        Console().print(f"approval rate {float(overall['approval_rate']):.2%} over "  # type: ignore[arg-type]
-                        f"{overall['applications']} applications; report written to {out}")
+        Console().print(
+            f"approval rate {float(overall['approval_rate']):.2%} over "  # type: ignore[arg-type]
+            f"{overall['applications']} applications; report written to {out}"
+        )
 
 
 @policy_app.command("register")
 def register_command(
     policy: Annotated[Path, typer.Argument(help="Policy folder to register.")],
     activate: Annotated[bool, typer.Option(help="Make it the active policy.")] = False,
-    challenger: Annotated[str | None, typer.Option(
-        help="Route this share (0–1) of applicants to it as the challenger.")] = None,
+    challenger: Annotated[
+        str | None,
+        typer.Option(help="Route this share (0–1) of applicants to it as the challenger."),
+    ] = None,
 ) -> None:
     """Register a policy version in the database (THINFILE_DATABASE_URL), then optionally
     activate it or make it the challenger; every change is audited."""
@@ -151,6 +172,7 @@ def register_command(
             activate_policy(engine, loaded.version, actor=SYSTEM)
         elif challenger is not None:
             set_challenger(engine, loaded.version, challenger, actor=SYSTEM)
-    state = "active" if activate else (f"challenger at {challenger}" if challenger else
-                                       version.status)
+    state = (
+        "active" if activate else (f"challenger at {challenger}" if challenger else version.status)
+    )
     typer.echo(f"policy {loaded.version} ({loaded.name}): {state}")

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from thinfile.services.demo import DemoLender
 
 
-
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
@@ -68,17 +67,25 @@ def _fresh_sqlite(home: Path) -> str:
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
-        "{task.completed}/{task.total}"), TimeElapsedColumn(), console=console,
-        disable=not console.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
 
 
 def demo(
-    smoke: Annotated[bool, typer.Option(
-        "--smoke", help="Run the journey without a server; exit 1 on any failure.")] = False,
+    smoke: Annotated[
+        bool,
+        typer.Option("--smoke", help="Run the journey without a server; exit 1 on any failure."),
+    ] = False,
     home: Annotated[Path | None, typer.Option(help="Folder for data, model and database.")] = None,
-    population: Annotated[int | None, typer.Option(
-        help="Synthetic applicants to train on.")] = None,
+    population: Annotated[
+        int | None, typer.Option(help="Synthetic applicants to train on.")
+    ] = None,
     borrowers: Annotated[int, typer.Option(help="Demo borrowers who apply.")] = 24,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
@@ -90,10 +97,18 @@ def demo(
     with _home(smoke, home) as folder:
         from thinfile.settings import Settings
 
-        url = (Settings.from_environment().database_url if not smoke and home is None else None
-               ) or _fresh_sqlite(folder)
-        summary = _journey(console, folder, url, smoke=smoke, seed=seed, borrowers=borrowers,
-                           population=population or (4000 if smoke else 20000))
+        url = (
+            Settings.from_environment().database_url if not smoke and home is None else None
+        ) or _fresh_sqlite(folder)
+        summary = _journey(
+            console,
+            folder,
+            url,
+            smoke=smoke,
+            seed=seed,
+            borrowers=borrowers,
+            population=population or (4000 if smoke else 20000),
+        )
         _print_summary(console, summary, time.perf_counter() - started)
         if not summary["ledger_ok"]:
             console.print("[red]the ledger does not verify[/red]")
@@ -106,8 +121,16 @@ def demo(
         _serve(console, url, folder, host, port, str(summary["borrower_to_show"]))
 
 
-def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int,
-             borrowers: int, population: int) -> dict[str, object]:
+def _journey(
+    console: Console,
+    folder: Path,
+    url: str,
+    *,
+    smoke: bool,
+    seed: int,
+    borrowers: int,
+    population: int,
+) -> dict[str, object]:
     from thinfile.http import build_context
     from thinfile.services.audit import verify_audit_chain
     from thinfile.services.ledger import verify_ledger
@@ -115,8 +138,9 @@ def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int
     from thinfile.store import upgrade
 
     frame, model_dir, version, metrics = _train(console, folder, population, seed, smoke)
-    settings = Settings(database_url=url, argon2_time_cost=1 if smoke else 2,
-                        argon2_memory_kib=8192)
+    settings = Settings(
+        database_url=url, argon2_time_cost=1 if smoke else 2, argon2_memory_kib=8192
+    )
     context = build_context(settings)
     upgrade(context.engine)
     start = date.today() - timedelta(days=365)
@@ -127,13 +151,22 @@ def _journey(console: Console, folder: Path, url: str, *, smoke: bool, seed: int
     audit = verify_audit_chain(context.engine)
     summary = _summarise(context.engine, lender)
     context.engine.dispose()
-    return {**summary, "model": metrics, "simulation": simulation, "ledger_ok": ledger.ok,
-            "ledger_problems": ledger.problems, "audit_rows": audit.rows_checked,
-            "audit_problems": list(audit.problems), "database": url, "home": str(folder)}
+    return {
+        **summary,
+        "model": metrics,
+        "simulation": simulation,
+        "ledger_ok": ledger.ok,
+        "ledger_problems": ledger.problems,
+        "audit_rows": audit.rows_checked,
+        "audit_problems": list(audit.problems),
+        "database": url,
+        "home": str(folder),
+    }
 
 
-def _train(console: Console, folder: Path, n: int, seed: int,
-           smoke: bool) -> tuple[pd.DataFrame, Path, str, dict[str, float]]:
+def _train(
+    console: Console, folder: Path, n: int, seed: int, smoke: bool
+) -> tuple[pd.DataFrame, Path, str, dict[str, float]]:
     from thinfile.scoring import train_model
     from thinfile.scoring.evaluation import metrics
     from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
@@ -143,13 +176,20 @@ def _train(console: Console, folder: Path, n: int, seed: int,
     (folder / "data").mkdir(exist_ok=True)
     frame.to_parquet(folder / "data" / "applicants.parquet")
     kind = "gbm" if smoke else "both"
-    console.print(f"[bold]2/6[/bold] training the default model ({kind}) on 80%, "
-                  "evaluating on the other 20%")
+    console.print(
+        f"[bold]2/6[/bold] training the default model ({kind}) on 80%, evaluating on the other 20%"
+    )
     cut = int(n * 0.8)
     with _progress(console) as bar:
         task = bar.add_task("training", total=1)
-        model = train_model(frame.iloc[:cut], target="bad_12m", kind=kind,
-                            id_col="applicant_id", exclude=list(NOT_MODEL_INPUTS), seed=seed)
+        model = train_model(
+            frame.iloc[:cut],
+            target="bad_12m",
+            kind=kind,
+            id_col="applicant_id",
+            exclude=list(NOT_MODEL_INPUTS),
+            seed=seed,
+        )
         bar.update(task, advance=1)
     holdout = frame.iloc[cut:]
     scores = model.score_frame(holdout)
@@ -157,54 +197,90 @@ def _train(console: Console, folder: Path, n: int, seed: int,
     model_dir = folder / "models" / "default"
     shutil.rmtree(model_dir, ignore_errors=True)
     model.save(model_dir)
-    console.print(f"    holdout AUC {result['auc']:.3f}, KS {result['ks']:.3f}, "
-                  f"Brier {result['brier']:.4f}; model {model.version[:23]}")
+    console.print(
+        f"    holdout AUC {result['auc']:.3f}, KS {result['ks']:.3f}, "
+        f"Brier {result['brier']:.4f}; model {model.version[:23]}"
+    )
     return frame, model_dir, model.version, {k: float(v) for k, v in result.items()}
 
 
-def _seed(console: Console, context: AppContext, frame: pd.DataFrame, model_dir: Path,
-          version: str, borrowers: int, start: date, seed: int) -> DemoLender:
+def _seed(
+    console: Console,
+    context: AppContext,
+    frame: pd.DataFrame,
+    model_dir: Path,
+    version: str,
+    borrowers: int,
+    start: date,
+    seed: int,
+) -> DemoLender:
     from thinfile.scoring import load_model
     from thinfile.services.demo import seed_lender
 
-    console.print(f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
-                  f"{borrowers} borrowers with profiles and consent")
-    return seed_lender(context.engine, context.cipher, context.hasher,
-                       population=frame, model_dir=model_dir, load_model=load_model,
-                       model_version=version, borrowers=borrowers, start=start,
-                       days=(date.today() - start).days, seed=seed)
+    console.print(
+        f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
+        f"{borrowers} borrowers with profiles and consent"
+    )
+    return seed_lender(
+        context.engine,
+        context.cipher,
+        context.hasher,
+        population=frame,
+        model_dir=model_dir,
+        load_model=load_model,
+        model_version=version,
+        borrowers=borrowers,
+        start=start,
+        days=(date.today() - start).days,
+        seed=seed,
+    )
 
 
 def _year(console: Console, context: AppContext, lender: DemoLender, start: date) -> None:
     from thinfile.services.demo import run_year
 
     days = (date.today() - start).days
-    console.print(f"[bold]4/6[/bold] a year from {start}: applications, decisions, reviews, "
-                  f"loans, repayments and nightly close of business ({days} business dates)")
+    console.print(
+        f"[bold]4/6[/bold] a year from {start}: applications, decisions, reviews, "
+        f"loans, repayments and nightly close of business ({days} business dates)"
+    )
     with _progress(console) as bar:
         task = bar.add_task("business days", total=days)
-        run_year(context.engine, context.cipher, lender, start=start,
-                 days=days, progress=lambda _day: bar.update(task, advance=1))
+        run_year(
+            context.engine,
+            context.cipher,
+            lender,
+            start=start,
+            days=days,
+            progress=lambda _day: bar.update(task, advance=1),
+        )
 
 
-def _simulate_change(console: Console, folder: Path, frame: pd.DataFrame, model_dir: Path,
-                     start: date) -> dict[str, object]:
+def _simulate_change(
+    console: Console, folder: Path, frame: pd.DataFrame, model_dir: Path, start: date
+) -> dict[str, object]:
     from thinfile.decisioning import load_policy, simulate
     from thinfile.decisioning.report import render_simulation_html
     from thinfile.scoring import load_model
 
-    console.print("[bold]5/6[/bold] simulating a policy change: cap the annualized cost at 20% "
-                  "(the consumer-finance average guidance) against the default 24%")
+    console.print(
+        "[bold]5/6[/bold] simulating a policy change: cap the annualized cost at 20% "
+        "(the consumer-finance average guidance) against the default 24%"
+    )
     baseline = load_policy()
     candidate_dir = folder / "policies" / "cap-20"
-    stricter = replace(baseline, settings=replace(baseline.settings, cap=Decimal("0.20"),
-                                                  name="new-citizen, 20% cap"))
+    stricter = replace(
+        baseline,
+        settings=replace(baseline.settings, cap=Decimal("0.20"), name="new-citizen, 20% cap"),
+    )
     stricter.save(candidate_dir)
     candidate = load_policy(candidate_dir)
     records: list[dict[str, object]] = frame.head(3000).to_dict(  # type: ignore[assignment]
-        "records")
-    report = simulate(records, policy=candidate, baseline=baseline, model=load_model(model_dir),
-                      on=start)
+        "records"
+    )
+    report = simulate(
+        records, policy=candidate, baseline=baseline, model=load_model(model_dir), on=start
+    )
     (folder / "reports").mkdir(exist_ok=True)
     (folder / "reports" / "policy-simulation.html").write_text(render_simulation_html(report))
     return report.as_dict()
@@ -223,11 +299,16 @@ def _summarise(engine: Engine, lender: DemoLender) -> dict[str, object]:
         by_status[view.account.status.value] += 1
         by_bucket[view.account.bucket] += view.outstanding.principal
     shown = [b.email for b in lender.borrowers if b.loan_id is not None][:1] or [
-        b.email for b in lender.borrowers][:1]
-    return {"applications": sum(outcomes.values()), "outcomes": dict(outcomes),
-            "borrower_to_show": shown[0] if shown else "",
-            "loans": sum(by_status.values()), "loans_by_status": dict(by_status),
-            "outstanding_by_bucket": dict(by_bucket)}
+        b.email for b in lender.borrowers
+    ][:1]
+    return {
+        "applications": sum(outcomes.values()),
+        "outcomes": dict(outcomes),
+        "borrower_to_show": shown[0] if shown else "",
+        "loans": sum(by_status.values()),
+        "loans_by_status": dict(by_status),
+        "outstanding_by_bucket": dict(by_bucket),
+    }
 
 
 def _print_summary(console: Console, s: dict[str, object], seconds: float) -> None:
@@ -242,30 +323,44 @@ def _print_summary(console: Console, s: dict[str, object], seconds: float) -> No
     table.add_row("approval rate (after review)", f"{approved / max(applications, 1):.0%}")
     table.add_row("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     table.add_row("loans", str(s["loans"]))
-    table.add_row("loans by status", ", ".join(
-        f"{k} {v}" for k, v in sorted(dict(s["loans_by_status"]).items())))  # type: ignore[call-overload]
+    table.add_row(
+        "loans by status",
+        ", ".join(
+            f"{k} {v}"
+            for k, v in sorted(dict(s["loans_by_status"]).items())  # type: ignore[call-overload]
+        ),
+    )
     for bucket, fen in sorted(dict(s["outstanding_by_bucket"]).items()):  # type: ignore[call-overload]
         table.add_row(f"outstanding principal, {bucket}", str(Money(int(fen))))
     simulation = dict(s["simulation"])  # type: ignore[call-overload]
     change = simulation.get("change") or {}
-    rates = [simulation[arm]["overall"]["average_annualized_rate"] for arm in ("baseline",
-                                                                               "candidate")]
-    table.add_row("policy change (20% cap): approval rate",
-                  f"{change.get('approval_rate', 0):+.2%}")
-    table.add_row("policy change (20% cap): average annualized rate",
-                  " → ".join(f"{float(r):.2%}" for r in rates if r is not None))
-    table.add_row("ledger check", "balanced" if s["ledger_ok"] else "FAILED: " + "; ".join(
-        s["ledger_problems"][:3]))  # type: ignore[index]
+    rates = [
+        simulation[arm]["overall"]["average_annualized_rate"] for arm in ("baseline", "candidate")
+    ]
+    table.add_row(
+        "policy change (20% cap): approval rate", f"{change.get('approval_rate', 0):+.2%}"
+    )
+    table.add_row(
+        "policy change (20% cap): average annualized rate",
+        " → ".join(f"{float(r):.2%}" for r in rates if r is not None),
+    )
+    table.add_row(
+        "ledger check",
+        "balanced" if s["ledger_ok"] else "FAILED: " + "; ".join(s["ledger_problems"][:3]),  # type: ignore[index]
+    )
     problems = s["audit_problems"]
     assert isinstance(problems, list)
-    table.add_row("audit log", f"intact, {s['audit_rows']} rows" if not problems
-                  else "ALTERED: " + "; ".join(problems[:3]))
+    table.add_row(
+        "audit log",
+        f"intact, {s['audit_rows']} rows"
+        if not problems
+        else "ALTERED: " + "; ".join(problems[:3]),
+    )
     table.add_row("took", f"{seconds:.0f} s")
     console.print(table)
 
 
-def _serve(console: Console, url: str, folder: Path, host: str, port: int,
-           borrower: str) -> None:
+def _serve(console: Console, url: str, folder: Path, host: str, port: int, borrower: str) -> None:
     import uvicorn
 
     from thinfile.app import create_app
@@ -283,5 +378,10 @@ def _serve(console: Console, url: str, folder: Path, host: str, port: int,
         console.print(f"  sign in as {role.value}: {email} / {DEMO_PASSWORD}")
     console.print("  press Ctrl+C to stop")
     sys.stdout.flush()
-    uvicorn.run(create_app(Settings(database_url=url)), host=host, port=port,
-                log_level="warning", server_header=False)
+    uvicorn.run(
+        create_app(Settings(database_url=url)),
+        host=host,
+        port=port,
+        log_level="warning",
+        server_header=False,
+    )

@@ -17,8 +17,7 @@ from thinfile.scoring import KINDS, load_model, read_table, train_model
 from thinfile.scoring.batch import score_file
 from thinfile.scoring.report import evaluate_frame, render_report
 
-sub = typer.Typer(help="Train, evaluate, explain and score credit models.",
-                  no_args_is_help=True)
+sub = typer.Typer(help="Train, evaluate, explain and score credit models.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -43,8 +42,9 @@ def _monotone(text: str | None) -> dict[str, int]:
     out = {}
     for name, value in _pairs(text, "--monotone").items():
         if value not in {"+1", "1", "-1"}:
-            raise InvalidInputError("direction must be +1 or -1", field="--monotone",
-                                    value=f"{name}:{value}")
+            raise InvalidInputError(
+                "direction must be +1 or -1", field="--monotone", value=f"{name}:{value}"
+            )
         out[name] = int(value)
     return out
 
@@ -53,14 +53,14 @@ def _codes(text: str | None) -> list[float]:
     try:
         return [float(v) for v in _names(text)]
     except ValueError:
-        raise InvalidInputError("special codes must be numbers", field="--special-codes",
-                                value=text) from None
+        raise InvalidInputError(
+            "special codes must be numbers", field="--special-codes", value=text
+        ) from None
 
 
 @contextmanager
 def _progress(description: str) -> Iterator[Progress]:
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         yield bar
 
@@ -72,18 +72,21 @@ def train(
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
     id_col: Annotated[str | None, typer.Option(help="Identifier column.")] = None,
     exclude: Annotated[str | None, typer.Option(help="Columns to leave out: C1,C2.")] = None,
-    keep: Annotated[str | None, typer.Option(
-        help="Columns to use although they look like leakage: C1,C2.")] = None,
+    keep: Annotated[
+        str | None, typer.Option(help="Columns to use although they look like leakage: C1,C2.")
+    ] = None,
     kind: Annotated[str, typer.Option(help="scorecard|gbm|both")] = "both",
     seed: Annotated[int, typer.Option(help="Seed of splits and trees.")] = 42,
     monotone: Annotated[str | None, typer.Option(help="Risk direction: col:+1,col2:-1.")] = None,
     role: Annotated[str | None, typer.Option(help="Role overrides: col:categorical.")] = None,
-    special_codes: Annotated[str | None, typer.Option(
-        help="Numeric codes with a meaning of their own, e.g. -9,-8,-7.")] = None,
+    special_codes: Annotated[
+        str | None, typer.Option(help="Numeric codes with a meaning of their own, e.g. -9,-8,-7.")
+    ] = None,
     bad_value: Annotated[str | None, typer.Option(help="Target value meaning bad.")] = None,
     segment: Annotated[str | None, typer.Option(help="Column to report metrics by.")] = None,
-    protected: Annotated[str | None, typer.Option(
-        help="Protected attribute: reported on, never used as a feature.")] = None,
+    protected: Annotated[
+        str | None, typer.Option(help="Protected attribute: reported on, never used as a feature.")
+    ] = None,
 ) -> None:
     """Train a model from a labelled table and write its directory."""
     if kind not in KINDS:
@@ -92,25 +95,41 @@ def train(
         task = bar.add_task("reading data", total=6)
         frame = read_table(data)
         codes = _codes(special_codes)
-        specials = {c: codes for c in frame.columns
-                    if c != target and frame[c].dtype.kind in "if"} if codes else None
+        specials = (
+            {c: codes for c in frame.columns if c != target and frame[c].dtype.kind in "if"}
+            if codes
+            else None
+        )
 
         def step(text: str) -> None:
             bar.update(task, advance=1, description=text)
 
-        model = train_model(frame, target=target, kind=kind, id_col=id_col,
-                            exclude=_names(exclude), keep=_names(keep), seed=seed,
-                            monotone=_monotone(monotone),
-                            roles=_pairs(role, "--role"), special_codes=specials,
-                            bad_value=bad_value, segment=segment, protected=protected,
-                            progress=step)
+        model = train_model(
+            frame,
+            target=target,
+            kind=kind,
+            id_col=id_col,
+            exclude=_names(exclude),
+            keep=_names(keep),
+            seed=seed,
+            monotone=_monotone(monotone),
+            roles=_pairs(role, "--role"),
+            special_codes=specials,
+            bad_value=bad_value,
+            segment=segment,
+            protected=protected,
+            progress=step,
+        )
         step("saving")
         version = model.save(out)
     m = model.evaluation.get("metrics", {})
     auc = m.get("auc") if isinstance(m, dict) else None
-    typer.echo(f"model {version} ({model.kind}, {len(model.feature_names)} features) "
-               f"written to {out}; held-out AUC {auc:.4f}" if isinstance(auc, float)
-               else f"model {version} written to {out}")
+    typer.echo(
+        f"model {version} ({model.kind}, {len(model.feature_names)} features) "
+        f"written to {out}; held-out AUC {auc:.4f}"
+        if isinstance(auc, float)
+        else f"model {version} written to {out}"
+    )
 
 
 @sub.command("evaluate")
@@ -125,8 +144,14 @@ def evaluate(
 ) -> None:
     """AUC, KS, Gini, Brier, calibration, PSI and group metrics on labelled data."""
     model = load_model(model_dir)
-    report = evaluate_frame(model, read_table(data), target=target, segment=segment,
-                            protected=protected, bad_value=bad_value)
+    report = evaluate_frame(
+        model,
+        read_table(data),
+        target=target,
+        segment=segment,
+        protected=protected,
+        bad_value=bad_value,
+    )
     metrics = report["metrics"]
     if as_json:
         assert isinstance(metrics, dict)
@@ -153,8 +178,14 @@ def score(
     model = load_model(model_dir)
     with _progress("scoring") as bar:
         task = bar.add_task("scoring", total=None)
-        rows = score_file(model, data, out, reasons=reasons, chunk_rows=chunk_rows,
-                          progress=lambda n: bar.update(task, advance=n))
+        rows = score_file(
+            model,
+            data,
+            out,
+            reasons=reasons,
+            chunk_rows=chunk_rows,
+            progress=lambda n: bar.update(task, advance=n),
+        )
     typer.echo(f"{rows} rows scored with model {model.version} into {out}")
 
 

@@ -36,9 +36,12 @@ def quote_json(schedule: Schedule, rate: AnnualizedRate | None = None) -> dict[s
     return {
         "installments": [
             {
-                "n": i.n, "due_date": i.due_date.isoformat(),
-                "principal": format_yuan(i.principal), "interest": format_yuan(i.interest),
-                "fee": format_yuan(i.fee), "total": format_yuan(i.total),
+                "n": i.n,
+                "due_date": i.due_date.isoformat(),
+                "principal": format_yuan(i.principal),
+                "interest": format_yuan(i.interest),
+                "fee": format_yuan(i.fee),
+                "total": format_yuan(i.total),
                 "balance": format_yuan(i.balance),
             }
             for i in schedule.installments
@@ -54,17 +57,20 @@ def quote_json(schedule: Schedule, rate: AnnualizedRate | None = None) -> dict[s
 
 def _statement(schedule: Schedule, rate: AnnualizedRate) -> CostStatement:
     """The cost statement with the default terms a loan of this method is serviced under."""
-    return cost_statement(schedule, annualized=rate,
-                          default_terms=standard_default_terms(schedule.terms.method))
+    return cost_statement(
+        schedule, annualized=rate, default_terms=standard_default_terms(schedule.terms.method)
+    )
 
 
 def broken_period_note(rate: AnnualizedRate) -> str | None:
     """The line that says how a broken first period entered the annualized rate."""
     if not rate.is_broken_first_period:
         return None
-    return (f"Irregular first period 首期非整期: {rate.first_period:.4f} of a period on the "
-            f"calendar; the rates above count it as that fraction (XIRR, actual/365: "
-            f"{rate.xirr:.2%})")
+    return (
+        f"Irregular first period 首期非整期: {rate.first_period:.4f} of a period on the "
+        f"calendar; the rates above count it as that fraction (XIRR, actual/365: "
+        f"{rate.xirr:.2%})"
+    )
 
 
 def print_quote(schedule: Schedule, console: Console, rate: AnnualizedRate | None = None) -> None:
@@ -72,12 +78,20 @@ def print_quote(schedule: Schedule, console: Console, rate: AnnualizedRate | Non
     for col in ("#", "due", "principal", "interest", "fee", "total", "balance"):
         table.add_column(col, justify="right")
     for i in schedule.installments:
-        table.add_row(str(i.n), i.due_date.isoformat(), *(format_yuan(v) for v in (
-            i.principal, i.interest, i.fee, i.total, i.balance)))
-    table.add_row("", "total", format_yuan(schedule.total_principal),
-                  format_yuan(schedule.total_interest),
-                  format_yuan(schedule.total_fees - schedule.terms.upfront_fee.fen),
-                  format_yuan(schedule.total_repaid), "")
+        table.add_row(
+            str(i.n),
+            i.due_date.isoformat(),
+            *(format_yuan(v) for v in (i.principal, i.interest, i.fee, i.total, i.balance)),
+        )
+    table.add_row(
+        "",
+        "total",
+        format_yuan(schedule.total_principal),
+        format_yuan(schedule.total_interest),
+        format_yuan(schedule.total_fees - schedule.terms.upfront_fee.fen),
+        format_yuan(schedule.total_repaid),
+        "",
+    )
     console.print(table)
     rate = rate or annualized_rate(schedule)
     console.print(_statement(schedule, rate).render_text(), highlight=False)
@@ -94,23 +108,31 @@ def quote(
     annual_rate: Annotated[str, typer.Option(help="Contract annual rate, e.g. 12%.")] = "0%",
     periods: Annotated[str, typer.Option(help="Number of installments.")] = "12",
     method: Annotated[str, typer.Option(help="|".join(m.value for m in RepaymentMethod))] = (
-        "equal-installment"),
+        "equal-installment"
+    ),
     start: Annotated[str, typer.Option(help="Disbursement date, YYYY-MM-DD.")] = "2024-01-01",
     first_due: Annotated[str | None, typer.Option(help="First due date (broken period).")] = None,
     frequency: Annotated[str, typer.Option(help="monthly|biweekly|weekly|every-15-days")] = (
-        "monthly"),
+        "monthly"
+    ),
     day_count: Annotated[str, typer.Option(help="30/360|actual/360|actual/365|actual/actual")] = (
-        "30/360"),
-    interest_daily: Annotated[bool, typer.Option(
-        "--interest-daily/--interest-per-period",
-        help="Daily interest or per-period rate.")] = False,
+        "30/360"
+    ),
+    interest_daily: Annotated[
+        bool,
+        typer.Option(
+            "--interest-daily/--interest-per-period", help="Daily interest or per-period rate."
+        ),
+    ] = False,
     grace_principal: Annotated[int, typer.Option(help="Periods with no principal due.")] = 0,
     grace_interest: Annotated[int, typer.Option(help="Periods whose interest is deferred.")] = 0,
-    multiple_of: Annotated[str | None, typer.Option(
-        help="Round installments up to a multiple, in yuan.")] = None,
+    multiple_of: Annotated[
+        str | None, typer.Option(help="Round installments up to a multiple, in yuan.")
+    ] = None,
     rounding: Annotated[str, typer.Option(help="half-even|half-up|down")] = "half-even",
-    monthly_fee_rate: Annotated[str, typer.Option(
-        help="Fee per period on the original principal, e.g. 0.6%.")] = "0%",
+    monthly_fee_rate: Annotated[
+        str, typer.Option(help="Fee per period on the original principal, e.g. 0.6%.")
+    ] = "0%",
     upfront_fee: Annotated[str, typer.Option(help="Fee deducted at disbursement, in yuan.")] = "0",
     cap: Annotated[str, typer.Option(help="Cap on the annualized all-in cost.")] = "24%",
     cap_basis: Annotated[str, typer.Option(help="nominal|effective|stricter")] = "stricter",
@@ -120,8 +142,9 @@ def quote(
     try:
         n = int(periods)
     except ValueError:
-        raise InvalidInputError(f"{periods!r} is not a whole number", field="--periods",
-                                value=periods) from None
+        raise InvalidInputError(
+            f"{periods!r} is not a whole number", field="--periods", value=periods
+        ) from None
     if n < 1:
         raise InvalidInputError("must be at least 1", field="--periods", value=periods)
     loan_start = option_date(start, "--start")
@@ -150,8 +173,12 @@ def quote(
     )
     schedule = build_schedule(terms)
     rate = annualized_rate(schedule)
-    check_cap(rate, option_rate(cap, "--cap"),
-              basis=option_choice(cap_basis, "--cap-basis", CapBasis), field="--annual-rate")
+    check_cap(
+        rate,
+        option_rate(cap, "--cap"),
+        basis=option_choice(cap_basis, "--cap-basis", CapBasis),
+        field="--annual-rate",
+    )
     if as_json:
         typer.echo(json.dumps(quote_json(schedule, rate), ensure_ascii=False))
     else:

@@ -67,10 +67,10 @@ def _prepare_once(settings: Settings) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on"),
-    workers: int = typer.Option(1, "--workers", min=1, max=64,
-                                help="Worker processes (about one per CPU core)"),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log",
-                                    help="Log every request"),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (about one per CPU core)"
+    ),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request"),
 ) -> None:
     """Serve the HTTP API (settings from THINFILE_* environment variables)."""
     import uvicorn
@@ -79,14 +79,28 @@ def serve(
     if workers == 1:
         from thinfile.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                    server_header=False, access_log=access_log)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            server_header=False,
+            access_log=access_log,
+        )
         return
     _prepare_once(settings)
     os.environ["THINFILE_MIGRATE_ON_START"] = "false"  # done above, once
     if not hasattr(socket, "SO_REUSEPORT"):  # not Linux: one shared socket
-        uvicorn.run("thinfile.cli.serve:worker_app", factory=True, workers=workers, host=host,
-                    port=port, log_level="info", server_header=False, access_log=access_log)
+        uvicorn.run(
+            "thinfile.cli.serve:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            server_header=False,
+            access_log=access_log,
+        )
         return
     _supervise(host, port, workers, access_log)
 
@@ -106,8 +120,9 @@ def _listener(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as error:
         sock.close()
-        raise typer.BadParameter(f"cannot listen on {host}:{port}: {error.strerror}",
-                                 param_hint="--port") from None
+        raise typer.BadParameter(
+            f"cannot listen on {host}:{port}: {error.strerror}", param_hint="--port"
+        ) from None
     return sock
 
 
@@ -116,8 +131,13 @@ def worker_process(host: str, port: int, access_log: bool) -> None:
     import uvicorn
 
     sock = _listener(host, port)
-    config = uvicorn.Config("thinfile.cli.serve:worker_app", factory=True, log_level="info",
-                            server_header=False, access_log=access_log)
+    config = uvicorn.Config(
+        "thinfile.cli.serve:worker_app",
+        factory=True,
+        log_level="info",
+        server_header=False,
+        access_log=access_log,
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -142,11 +162,13 @@ class _Workers:
             if process.is_alive():
                 continue
             if time.monotonic() - self._started[id(process)] < WORKER_START_SECONDS:
-                typer.echo(f"a worker failed while starting (exit code {process.exitcode})",
-                           err=True)
+                typer.echo(
+                    f"a worker failed while starting (exit code {process.exitcode})", err=True
+                )
                 return False
-            typer.echo(f"worker {process.pid} exited ({process.exitcode}); starting another",
-                       err=True)
+            typer.echo(
+                f"worker {process.pid} exited ({process.exitcode}); starting another", err=True
+            )
             self.running[k] = self.start()
         return True
 

@@ -37,8 +37,9 @@ def _engine() -> Engine:
 
 @cob_app.command("run")
 def cob_run(
-    date_text: Annotated[str, typer.Option("--date", help="Close every open date up to this one "
-                                                          "(YYYY-MM-DD).")],
+    date_text: Annotated[
+        str, typer.Option("--date", help="Close every open date up to this one (YYYY-MM-DD).")
+    ],
 ) -> None:
     """Close business dates up to --date: accrual, due and overdue, penalty, buckets, charge-off."""
     through = option_date(date_text, "--date")
@@ -77,19 +78,35 @@ def loan_show(
     loan = view.account
     owed = view.outstanding
     if as_json:
-        print(json.dumps({
-            "loan_id": loan.loan_id, "status": loan.status.value, "bucket": loan.bucket,
-            "outstanding": {"principal": format_yuan(owed.principal),
-                            "interest": format_yuan(owed.interest),
-                            "fee": format_yuan(owed.fee), "penalty": format_yuan(owed.penalty)},
-            "overpayment": format_yuan(loan.credit), "transactions": len(view.transactions),
-        }))
+        print(
+            json.dumps(
+                {
+                    "loan_id": loan.loan_id,
+                    "status": loan.status.value,
+                    "bucket": loan.bucket,
+                    "outstanding": {
+                        "principal": format_yuan(owed.principal),
+                        "interest": format_yuan(owed.interest),
+                        "fee": format_yuan(owed.fee),
+                        "penalty": format_yuan(owed.penalty),
+                    },
+                    "overpayment": format_yuan(loan.credit),
+                    "transactions": len(view.transactions),
+                }
+            )
+        )
         return
     table = Table(title=f"Loan {loan.loan_id} — {loan.status}, bucket {loan.bucket}")
     for col in ("#", "due", "principal", "interest", "fee", "penalty", "paid"):
         table.add_column(col, justify="right")
     for i in loan.installments:
         paid = i.principal_paid + i.interest_paid + i.fee_paid + i.penalty_paid
-        table.add_row(str(i.n), i.due.isoformat(), *(format_yuan(v) for v in (
-            i.principal_due, i.interest_due, i.fee_due, i.penalty_due, paid)))
+        table.add_row(
+            str(i.n),
+            i.due.isoformat(),
+            *(
+                format_yuan(v)
+                for v in (i.principal_due, i.interest_due, i.fee_due, i.penalty_due, paid)
+            ),
+        )
     Console().print(table)

@@ -23,8 +23,9 @@ from thinfile.sim.tables import table_format
 
 
 def register(app: typer.Typer) -> None:
-    synth = typer.Typer(help="Synthetic new-citizen applicants and loan performance.",
-                        no_args_is_help=True)
+    synth = typer.Typer(
+        help="Synthetic new-citizen applicants and loan performance.", no_args_is_help=True
+    )
     synth.command("applicants")(applicants)
     synth.command("performance")(performance)
     app.add_typer(synth, name="synth")
@@ -34,8 +35,9 @@ def _whole(text: str, option: str, low: int, high: int) -> int:
     try:
         value = int(text.replace("_", "").replace(",", ""))
     except ValueError:
-        raise InvalidInputError(f"{text!r} is not a whole number", field=option,
-                                value=text) from None
+        raise InvalidInputError(
+            f"{text!r} is not a whole number", field=option, value=text
+        ) from None
     if not low <= value <= high:
         raise InvalidInputError(f"must be from {low} to {high}", field=option, value=text)
     return value
@@ -45,24 +47,33 @@ def _output(text: str, option: str = "--out") -> Path:
     path = Path(text)
     table_format(path, field=option)
     if not path.parent.is_dir():
-        raise InvalidInputError(f"the folder {str(path.parent)!r} does not exist", field=option,
-                                value=text)
+        raise InvalidInputError(
+            f"the folder {str(path.parent)!r} does not exist", field=option, value=text
+        )
     return path
 
 
 def _progress() -> Progress:
     console = Console(stderr=True)
-    return Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                    TimeElapsedColumn(), console=console, transient=True,
-                    disable=not console.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
 
 def applicants(
     n: Annotated[str, typer.Option("--n", help="How many applicants.")] = "100000",
     seed: Annotated[str, typer.Option(help="Random seed: the same seed gives the same rows.")] = (
-        "7"),
+        "7"
+    ),
     out: Annotated[str, typer.Option(help="Output file, .parquet or .csv.")] = (
-        "applicants.parquet"),
+        "applicants.parquet"
+    ),
 ) -> None:
     """Generate synthetic new-citizen applicants with alternative data and a known outcome."""
     count = _whole(n, "--n", 1, MAX_APPLICANTS)
@@ -70,23 +81,28 @@ def applicants(
     path = _output(out)
     with _progress() as progress:
         task = progress.add_task("applicants", total=len(GENERATION_STEPS) + 1)
-        frame = generate_applicants(count, seed=chosen_seed,
-                                    on_step=lambda step: progress.update(
-                                        task, advance=1, description=step))
+        frame = generate_applicants(
+            count,
+            seed=chosen_seed,
+            on_step=lambda step: progress.update(task, advance=1, description=step),
+        )
         progress.update(task, description="writing")
         write_table(frame, path)
         progress.update(task, advance=1)
-    typer.echo(f"wrote {len(frame)} applicants to {path} "
-               f"(12-month bad rate {frame['bad_12m'].mean():.2%})")
+    typer.echo(
+        f"wrote {len(frame)} applicants to {path} (12-month bad rate {frame['bad_12m'].mean():.2%})"
+    )
 
 
 def performance(
-    applicants_file: Annotated[str, typer.Option(
-        "--applicants", help="Applicants file written by 'synth applicants'.")],
+    applicants_file: Annotated[
+        str, typer.Option("--applicants", help="Applicants file written by 'synth applicants'.")
+    ],
     months: Annotated[str, typer.Option(help="Months on book to simulate.")] = "18",
     seed: Annotated[str, typer.Option(help="Random seed for the behaviour.")] = "7",
     out: Annotated[str, typer.Option(help="Output file, .parquet or .csv.")] = (
-        "performance.parquet"),
+        "performance.parquet"
+    ),
 ) -> None:
     """Simulate month-by-month repayment of one loan per applicant."""
     horizon = _whole(months, "--months", 1, MAX_MONTHS)
@@ -95,11 +111,17 @@ def performance(
     frame = read_table(Path(applicants_file), field="--applicants")
     with _progress() as progress:
         task = progress.add_task("months", total=horizon + 1)
-        rows = simulate_performance(frame, months=horizon, seed=chosen_seed,
-                                    on_month=lambda _m: progress.update(task, advance=1))
+        rows = simulate_performance(
+            frame,
+            months=horizon,
+            seed=chosen_seed,
+            on_month=lambda _m: progress.update(task, advance=1),
+        )
         progress.update(task, description="writing")
         write_table(rows, path)
         progress.update(task, advance=1)
     defaults = rows.loc[rows["status"] == "default", "loan_id"].nunique()
-    typer.echo(f"wrote {len(rows)} monthly rows for {len(frame)} loans to {path} "
-               f"({defaults / len(frame):.2%} defaulted within {horizon} months)")
+    typer.echo(
+        f"wrote {len(rows)} monthly rows for {len(frame)} loans to {path} "
+        f"({defaults / len(frame):.2%} defaulted within {horizon} months)"
+    )

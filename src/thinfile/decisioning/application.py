@@ -38,12 +38,23 @@ __all__ = [
 ]
 
 SEGMENTS = (
-    "delivery_rider", "ride_hail_driver", "construction_worker", "factory_worker",
-    "domestic_service", "micro_shop_owner", "new_graduate", "salaried_resident",
+    "delivery_rider",
+    "ride_hail_driver",
+    "construction_worker",
+    "factory_worker",
+    "domestic_service",
+    "micro_shop_owner",
+    "new_graduate",
+    "salaried_resident",
 )
 PURPOSES = (
-    "consumption", "rent_deposit", "education", "vehicle", "medical",
-    "business_working_capital", "phone_purchase",
+    "consumption",
+    "rent_deposit",
+    "education",
+    "vehicle",
+    "medical",
+    "business_working_capital",
+    "phone_purchase",
 )
 
 Value = str | int | float | bool | date | None
@@ -134,8 +145,15 @@ MAX_MONTHLY_YUAN = 10_000_000
 such as ``1e12``, far above any applicant a consumer lender sees."""
 _requested_amount = _yuan_in(1, MAX_REQUESTED_YUAN * FEN_PER_YUAN)
 _monthly_amount = _yuan_in(0, MAX_MONTHLY_YUAN * FEN_PER_YUAN)
-MONEY_FIELDS = frozenset({"requested_amount", "income_monthly_mean", "declared_monthly_income",
-                          "ecommerce_monthly_spend", "existing_debt_payment_monthly"})
+MONEY_FIELDS = frozenset(
+    {
+        "requested_amount",
+        "income_monthly_mean",
+        "declared_monthly_income",
+        "ecommerce_monthly_spend",
+        "existing_debt_payment_monthly",
+    }
+)
 """The fields holding money: yuan in, whole fen in :class:`Application`."""
 
 
@@ -264,11 +282,15 @@ class Application:
                 problems.append(FieldProblem(name, "is not a known field"))
             elif raw is not None:
                 _parse_into(parsed, problems, name, _AS_TYPE[FIELD_TYPES[name]], raw)
-        problems.extend(FieldProblem(name, "is required") for name in REQUIRED
-                        if name not in parsed and name not in {p.field for p in problems})
+        problems.extend(
+            FieldProblem(name, "is required")
+            for name in REQUIRED
+            if name not in parsed and name not in {p.field for p in problems}
+        )
         if problems:
-            raise InvalidInputError(f"the application has {len(problems)} bad field(s)",
-                                    problems=problems)
+            raise InvalidInputError(
+                f"the application has {len(problems)} bad field(s)", problems=problems
+            )
         return _build(parsed)
 
     def age_on(self, day: date) -> int:
@@ -278,8 +300,11 @@ class Application:
     def as_record(self) -> dict[str, Value]:
         """The given fields (money in fen, dates as ``date``), in the field table's order:
         what the scoring model reads. Fields left out are absent, not ``None``."""
-        return {f.name: value for f in dataclasses.fields(self)
-                if (value := getattr(self, f.name)) is not None}
+        return {
+            f.name: value
+            for f in dataclasses.fields(self)
+            if (value := getattr(self, f.name)) is not None
+        }
 
     def as_json(self) -> dict[str, object]:
         """The application as JSON-ready data: dates as ISO text, money back in yuan text."""
@@ -343,14 +368,16 @@ def parse_application(data: object) -> Application:
     problems.extend(FieldProblem(name, "is not a known field") for name in unknown)
     if problems:
         raise InvalidInputError(
-            f"the application has {len(problems)} bad field(s)", problems=problems,
+            f"the application has {len(problems)} bad field(s)",
+            problems=problems,
             remedy="correct every listed field and submit again",
         )
     return _build(values)
 
 
-def _parse_into(values: dict[str, Value], problems: list[FieldProblem], name: str,
-                parser: Parser, raw: object) -> None:
+def _parse_into(
+    values: dict[str, Value], problems: list[FieldProblem], name: str, parser: Parser, raw: object
+) -> None:
     try:
         values[name] = parser(raw)
     except _Bad as bad:

@@ -32,8 +32,9 @@ class Arm(enum.StrEnum):
 def assign_arm(applicant_key: str, share: Decimal, *, salt: str = "thinfile") -> Arm:
     """The arm for ``applicant_key`` when ``share`` (0–1) of traffic goes to the challenger."""
     if not 0 <= share <= 1:
-        raise InvalidInputError("the challenger share must be from 0 to 1", field="share",
-                                value=str(share))
+        raise InvalidInputError(
+            "the challenger share must be from 0 to 1", field="share", value=str(share)
+        )
     digest = hashlib.sha256(f"{salt}:{applicant_key}".encode()).digest()
     position = Decimal(int.from_bytes(digest[:8], "big")) / _SCALE
     return Arm.CHALLENGER if position < share else Arm.CHAMPION
@@ -51,10 +52,12 @@ class ChallengerDecision:
         out = self.decision.as_dict()
         out["arm"] = self.arm.value
         if self.shadow is not None:
-            out["shadow"] = {"outcome": self.shadow.outcome.value,
-                             "policy_version": self.shadow.policy_version,
-                             "offers": len(self.shadow.offers),
-                             "grade": self.shadow.grade}
+            out["shadow"] = {
+                "outcome": self.shadow.outcome.value,
+                "policy_version": self.shadow.policy_version,
+                "offers": len(self.shadow.offers),
+                "grade": self.shadow.grade,
+            }
         return out
 
 
@@ -66,16 +69,22 @@ class PolicyBook:
     challenger: Policy | None = None
     share: Decimal = Decimal(0)
 
-    def decide(self, app: Application, *, model: Scorer, on: date,
-               history: History = NO_HISTORY) -> ChallengerDecision:
+    def decide(
+        self, app: Application, *, model: Scorer, on: date, history: History = NO_HISTORY
+    ) -> ChallengerDecision:
         """Decide with the assigned arm and record the other arm's outcome beside it."""
         if self.challenger is None or self.share == 0:
-            return ChallengerDecision(Arm.CHAMPION, decide(app, policy=self.champion,
-                                                           model=model, on=on, history=history),
-                                      None)
+            return ChallengerDecision(
+                Arm.CHAMPION,
+                decide(app, policy=self.champion, model=model, on=on, history=history),
+                None,
+            )
         arm = assign_arm(app.id_number, self.share)
-        first, second = ((self.challenger, self.champion) if arm is Arm.CHALLENGER
-                         else (self.champion, self.challenger))
+        first, second = (
+            (self.challenger, self.champion)
+            if arm is Arm.CHALLENGER
+            else (self.champion, self.challenger)
+        )
         return ChallengerDecision(
             arm,
             decide(app, policy=first, model=model, on=on, history=history),

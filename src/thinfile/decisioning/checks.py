@@ -42,11 +42,17 @@ class History:
         """History as :meth:`as_dict` wrote it (as stored with a decision)."""
         denied = data.get("deny_listed")
         if not isinstance(denied, bool):
-            raise InvalidInputError("the stored history's deny_listed is not true or false",
-                                    field="deny_listed", value=denied)
-        return cls(_count(data, "applications_by_id_30d"),
-                   _count(data, "applications_by_phone_30d"),
-                   _count(data, "applications_by_device_1d"), denied)
+            raise InvalidInputError(
+                "the stored history's deny_listed is not true or false",
+                field="deny_listed",
+                value=denied,
+            )
+        return cls(
+            _count(data, "applications_by_id_30d"),
+            _count(data, "applications_by_phone_30d"),
+            _count(data, "applications_by_device_1d"),
+            denied,
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -60,8 +66,9 @@ class History:
 def _count(data: Mapping[str, object], name: str) -> int:
     value = data.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(f"the stored history's {name} is not a count", field=name,
-                                value=value)
+        raise InvalidInputError(
+            f"the stored history's {name} is not a count", field=name, value=value
+        )
     return value
 
 

@@ -102,11 +102,13 @@ class Decision:
         """Plain-word reasons (and what to do) for the borrower, in ``en`` or ``zh``."""
         out = []
         for code in self.reason_codes:
-            feature = next((str(r["feature"]) for r in self.model_reasons
-                            if r["code"] == code), None)
+            feature = next(
+                (str(r["feature"]) for r in self.model_reasons if r["code"] == code), None
+            )
             reason = explain(code, feature)
-            text, advice = (reason.zh, reason.advice_zh) if language == "zh" else (
-                reason.en, reason.advice_en)
+            text, advice = (
+                (reason.zh, reason.advice_zh) if language == "zh" else (reason.en, reason.advice_en)
+            )
             out.append({"code": code, "text": text, "advice": advice})
         return out
 
@@ -114,7 +116,9 @@ class Decision:
         return {
             "outcome": self.outcome.value,
             "decided_on": self.decided_on.isoformat(),
-            "pd": round(self.pd, 6), "score": self.score, "grade": self.grade,
+            "pd": round(self.pd, 6),
+            "score": self.score,
+            "grade": self.grade,
             "affordability": self.affordability.as_dict() if self.affordability else None,
             "offers": [o.as_dict() for o in self.offers],
             "findings": [f.as_dict() for f in self.findings],
@@ -124,8 +128,10 @@ class Decision:
             "model_reasons": list(self.model_reasons),
             "model_version": self.model_version,
             "policy_version": self.policy_version,
-            "inputs": {"application": self.application.as_json(),
-                       "history": self.history.as_dict()},
+            "inputs": {
+                "application": self.application.as_json(),
+                "history": self.history.as_dict(),
+            },
         }
 
 
@@ -147,20 +153,24 @@ def _checks(app: Application, history: History) -> Checks:
     )
 
 
-def _context(app: Application, checks: Checks, pd: float, score: int, on: date,
-             money: GraphMoney) -> dict[str, object]:
+def _context(
+    app: Application, checks: Checks, pd: float, score: int, on: date, money: GraphMoney
+) -> dict[str, object]:
     """What the policy graph reads. Money goes in as the graph holds it (:class:`GraphMoney`:
     whole fen); a field the applicant left out goes in as 0 (no bureau history, no months)."""
     return {
         "applicant": {
-            "age": app.age_on(on), "segment": app.segment,
+            "age": app.age_on(on),
+            "segment": app.segment,
             "bureau_history_months": app.bureau_history_months or 0,
             "income_verified": bool(app.income_verified),
             "months_in_city": app.months_in_city,
         },
-        "request": {"purpose": app.purpose,
-                    money.key("amount"): money.to_graph(app.requested_amount),
-                    "term": app.requested_term_months},
+        "request": {
+            "purpose": app.purpose,
+            money.key("amount"): money.to_graph(app.requested_amount),
+            "term": app.requested_term_months,
+        },
         "checks": checks.as_context(),
         "score": {"pd": pd, "score": score},
     }
@@ -170,9 +180,16 @@ def _findings(result: Mapping[str, Any], key: str, kind: str) -> list[Finding]:
     return [Finding(str(r["code"]), kind, str(r["message"])) for r in result.get(key) or []]
 
 
-def decide(app: Application, *, policy: Policy, model: Scorer, on: date,
-           history: History = NO_HISTORY, lender: str = "thinfile demo lender",
-           scored: ScoreLike | None = None) -> Decision:
+def decide(
+    app: Application,
+    *,
+    policy: Policy,
+    model: Scorer,
+    on: date,
+    history: History = NO_HISTORY,
+    lender: str = "thinfile demo lender",
+    scored: ScoreLike | None = None,
+) -> Decision:
     """Decide ``app`` on date ``on`` with ``policy`` and ``model``.
 
     ``scored`` passes a score the model already computed in a batch (simulation); the
@@ -181,15 +198,29 @@ def decide(app: Application, *, policy: Policy, model: Scorer, on: date,
     """
     if scored is None:
         scored = model.score_one(model_record(app, on), reasons=4)
-    model_reasons = tuple({"code": r.code, "feature": r.feature,
-                           "contribution": round(float(r.contribution), 6)}  # float-ok: weight
-                          for r in scored.reasons)
-    result = policy.evaluate(_context(app, _checks(app, history), scored.pd, scored.score, on,
-                                      policy.money))
+    model_reasons = tuple(
+        {
+            "code": r.code,
+            "feature": r.feature,
+            "contribution": round(float(r.contribution), 6),
+        }  # float-ok: weight
+        for r in scored.reasons
+    )
+    result = policy.evaluate(
+        _context(app, _checks(app, history), scored.pd, scored.score, on, policy.money)
+    )
     grade = result["grade"]
-    base = _Common(app, history, on, float(scored.pd),  # float-ok: a probability
-                   int(scored.score), str(grade["name"]), model_reasons, model.version,
-                   policy.version)
+    base = _Common(
+        app,
+        history,
+        on,
+        float(scored.pd),  # float-ok: a probability
+        int(scored.score),
+        str(grade["name"]),
+        model_reasons,
+        model.version,
+        policy.version,
+    )
     knockouts = _findings(result, "knockouts", "knockout")
     if knockouts:
         return _decline(base, None, knockouts, [f.code for f in knockouts])
@@ -203,9 +234,12 @@ def decide(app: Application, *, policy: Policy, model: Scorer, on: date,
         return _decline(base, room, [finding], ["AFFORDABILITY"])
     offers, notes = _offers(app, result, room, policy, on, lender)
     if not offers:
-        return _decline(base, room, [*notes, Finding("NO_PRODUCT", "product",
-                                                     "no product fits affordably")],
-                        ["NO_PRODUCT", "AFFORDABILITY"])
+        return _decline(
+            base,
+            room,
+            [*notes, Finding("NO_PRODUCT", "product", "no product fits affordably")],
+            ["NO_PRODUCT", "AFFORDABILITY"],
+        )
     referrals = _findings(result, "referrals", "referral")
     outcome = Outcome.REFER if referrals else Outcome.APPROVE
     codes = [f.code for f in referrals] + (["REFER"] if referrals else [])
@@ -226,41 +260,79 @@ class _Common:
     model_version: str
     policy_version: str
 
-    def decision(self, outcome: Outcome, room: Affordability | None, offers: tuple[Offer, ...],
-                 findings: list[Finding], codes: list[str]) -> Decision:
+    def decision(
+        self,
+        outcome: Outcome,
+        room: Affordability | None,
+        offers: tuple[Offer, ...],
+        findings: list[Finding],
+        codes: list[str],
+    ) -> Decision:
         return Decision(
-            outcome=outcome, application=self.application, history=self.history,
-            decided_on=self.decided_on, pd=self.pd, score=self.score, grade=self.grade,
-            affordability=room, offers=offers, findings=tuple(findings),
-            reason_codes=tuple(codes), model_version=self.model_version,
-            policy_version=self.policy_version, model_reasons=self.model_reasons,
+            outcome=outcome,
+            application=self.application,
+            history=self.history,
+            decided_on=self.decided_on,
+            pd=self.pd,
+            score=self.score,
+            grade=self.grade,
+            affordability=room,
+            offers=offers,
+            findings=tuple(findings),
+            reason_codes=tuple(codes),
+            model_version=self.model_version,
+            policy_version=self.policy_version,
+            model_reasons=self.model_reasons,
         )
 
 
-def _decline(base: _Common, room: Affordability | None, findings: list[Finding],
-             codes: list[str]) -> Decision:
+def _decline(
+    base: _Common, room: Affordability | None, findings: list[Finding], codes: list[str]
+) -> Decision:
     return base.decision(Outcome.DECLINE, room, (), findings, codes)
 
 
-def _offers(app: Application, result: Mapping[str, Any], room: Affordability, policy: Policy,
-            on: date, lender: str) -> tuple[tuple[Offer, ...], list[Finding]]:
+def _offers(
+    app: Application,
+    result: Mapping[str, Any],
+    room: Affordability,
+    policy: Policy,
+    on: date,
+    lender: str,
+) -> tuple[tuple[Offer, ...], list[Finding]]:
     grade = result["grade"]
-    limit = min(round_fen(room.income * Decimal(str(grade["income_multiple"])), Rounding.DOWN),
-                policy.money.from_graph(grade, "max_limit"))
-    base = Price(Decimal(str(grade["annual_rate"])), Decimal(str(grade["monthly_fee_rate"])),
-                 Decimal(0))
+    limit = min(
+        round_fen(room.income * Decimal(str(grade["income_multiple"])), Rounding.DOWN),
+        policy.money.from_graph(grade, "max_limit"),
+    )
+    base = Price(
+        Decimal(str(grade["annual_rate"])), Decimal(str(grade["monthly_fee_rate"])), Decimal(0)
+    )
     offers: list[Offer] = []
     notes: list[Finding] = []
     for row in result.get("products") or []:
         rule = ProductRule.from_policy(row, policy.money)
-        offer = price_offer(rule, app, base=base, limit=limit, room=room.max_installment,
-                            settings=policy.settings, start=on, lender=lender)
+        offer = price_offer(
+            rule,
+            app,
+            base=base,
+            limit=limit,
+            room=room.max_installment,
+            settings=policy.settings,
+            start=on,
+            lender=lender,
+        )
         if offer is None:
             notes.append(Finding("PRODUCT_NOT_AFFORDABLE", "product", rule.code))
             continue
         if offer.capped:
-            notes.append(Finding("PRICE_CAPPED", "pricing",
-                                 f"{rule.code} re-priced to the {policy.settings.cap:.0%} cap"))
+            notes.append(
+                Finding(
+                    "PRICE_CAPPED",
+                    "pricing",
+                    f"{rule.code} re-priced to the {policy.settings.cap:.0%} cap",
+                )
+            )
         offers.append(offer)
     offers.sort(key=lambda o: (-o.fit, o.annualized.nominal, o.total_cost))
     return tuple(offers[: policy.settings.max_offers]), notes

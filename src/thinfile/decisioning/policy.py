@@ -82,8 +82,11 @@ class PolicySettings:
                 max_offers=int(data.get("max_offers", 3)),
             )
         except (KeyError, ValueError, ArithmeticError) as exc:
-            raise InvalidInputError(f"policy.json is not valid: {exc}", field="policy.json",
-                                    remedy="compare it with the default policy") from None
+            raise InvalidInputError(
+                f"policy.json is not valid: {exc}",
+                field="policy.json",
+                remedy="compare it with the default policy",
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +114,12 @@ class GraphMoney:
         if not self.in_fen:
             return Money.of(str(value), field=f"decision.json: {key}").fen
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInputError(f"the decision graph gave {key} = {value!r}, not whole fen",
-                                    field="decision.json", value=value,
-                                    remedy=f"write {key} as an integer number of fen")
+            raise InvalidInputError(
+                f"the decision graph gave {key} = {value!r}, not whole fen",
+                field="decision.json",
+                value=value,
+                remedy=f"write {key} as an integer number of fen",
+            )
         return value
 
 
@@ -134,13 +140,23 @@ class Policy:
 
     def settings_json(self) -> str:
         s = self.settings
-        return json.dumps({
-            "format_version": self.format_version, "name": s.name, "cap": str(s.cap),
-            "cap_basis": s.cap_basis.value, "income_haircut": str(s.income_haircut),
-            "volatility_haircut": str(s.volatility_haircut),
-            "declared_income_haircut": str(s.declared_income_haircut),
-            "amount_step": s.amount_step, "max_offers": s.max_offers,
-        }, indent=1) + "\n"
+        return (
+            json.dumps(
+                {
+                    "format_version": self.format_version,
+                    "name": s.name,
+                    "cap": str(s.cap),
+                    "cap_basis": s.cap_basis.value,
+                    "income_haircut": str(s.income_haircut),
+                    "volatility_haircut": str(s.volatility_haircut),
+                    "declared_income_haircut": str(s.declared_income_haircut),
+                    "amount_step": s.amount_step,
+                    "max_offers": s.max_offers,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
     def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:
         """Run the decision graph on ``context`` and return its result object."""
@@ -171,10 +187,14 @@ def load_policy(folder: Path | str | None = None) -> Policy:
     files = {name: path / name for name in ("policy.json", "decision.json")}
     for name, file in files.items():
         if not file.is_file():
-            raise InvalidInputError(f"{file} does not exist", field=name,
-                                    remedy="a policy folder holds policy.json and decision.json")
-    return policy_from_json(files["policy.json"].read_text("utf-8"),
-                            files["decision.json"].read_text("utf-8"))
+            raise InvalidInputError(
+                f"{file} does not exist",
+                field=name,
+                remedy="a policy folder holds policy.json and decision.json",
+            )
+    return policy_from_json(
+        files["policy.json"].read_text("utf-8"), files["decision.json"].read_text("utf-8")
+    )
 
 
 def policy_from_json(settings_text: str, graph_text: str) -> Policy:
@@ -183,15 +203,20 @@ def policy_from_json(settings_text: str, graph_text: str) -> Policy:
     graph = _canonical(graph_text, "decision.json")
     form = settings_data.get("format_version") if isinstance(settings_data, dict) else None
     if type(form) is not int or form not in _FORMATS:
-        raise InvalidInputError("unsupported policy format_version", field="policy.json",
-                                remedy=f"policy.json needs \"format_version\": {FORMAT_VERSION}")
+        raise InvalidInputError(
+            "unsupported policy format_version",
+            field="policy.json",
+            remedy=f'policy.json needs "format_version": {FORMAT_VERSION}',
+        )
     canonical = json.dumps([settings_data, graph], sort_keys=True, separators=(",", ":"))
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
     try:
         zen.ZenEngine().create_decision(graph_text).validate()
     except Exception as exc:  # zen raises plain exceptions for invalid graphs
-        raise InvalidInputError(f"decision.json is not a valid decision graph: {exc}",
-                                field="decision.json") from None
+        raise InvalidInputError(
+            f"decision.json is not a valid decision graph: {exc}", field="decision.json"
+        ) from None
     engine = zen.ZenEngine({"loader": {"type": "static", "content": {_GRAPH_KEY: graph}}})
-    return Policy(PolicySettings.from_json(settings_data), graph_text, version, engine,
-                  format_version=form)
+    return Policy(
+        PolicySettings.from_json(settings_data), graph_text, version, engine, format_version=form
+    )

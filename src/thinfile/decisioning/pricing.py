@@ -31,8 +31,14 @@ from thinfile.loanmath import (
 )
 from thinfile.money import Money, Rounding, round_fen
 
-__all__ = ["Affordability", "Offer", "ProductRule", "RateBeforeCap", "assess_affordability",
-           "price_offer"]
+__all__ = [
+    "Affordability",
+    "Offer",
+    "ProductRule",
+    "RateBeforeCap",
+    "assess_affordability",
+    "price_offer",
+]
 
 _CAP_SEARCH_STEPS = 8
 _CAP_TOLERANCE = Decimal("0.0001")
@@ -49,9 +55,13 @@ class Affordability:
     source: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"income": self.income, "existing_debt": self.existing_debt,
-                "max_dsr": str(self.max_dsr), "max_installment": self.max_installment,
-                "source": self.source}
+        return {
+            "income": self.income,
+            "existing_debt": self.existing_debt,
+            "max_dsr": str(self.max_dsr),
+            "max_installment": self.max_installment,
+            "source": self.source,
+        }
 
 
 def _estimated_income(app: Application, settings: PolicySettings) -> tuple[int, str]:
@@ -70,8 +80,9 @@ def _estimated_income(app: Application, settings: PolicySettings) -> tuple[int, 
     return 0, "none"
 
 
-def assess_affordability(app: Application, settings: PolicySettings,
-                         max_dsr: Decimal) -> Affordability:
+def assess_affordability(
+    app: Application, settings: PolicySettings, max_dsr: Decimal
+) -> Affordability:
     income, source = _estimated_income(app, settings)
     debt = app.existing_debt_payment_monthly or 0
     room = round_fen(income * max_dsr, Rounding.DOWN) - debt
@@ -96,10 +107,13 @@ class ProductRule:
     def from_policy(cls, row: Mapping[str, Any], money: GraphMoney) -> ProductRule:
         """The rule as a row of the policy's product table gave it (amounts in fen)."""
         return cls(
-            code=str(row["code"]), method=RepaymentMethod(str(row["method"])),
+            code=str(row["code"]),
+            method=RepaymentMethod(str(row["method"])),
             min_amount=money.from_graph(row, "min_amount"),
             max_amount=money.from_graph(row, "max_amount"),
-            min_term=int(row["min_term"]), max_term=int(row["max_term"]), fit=int(row["fit"]),
+            min_term=int(row["min_term"]),
+            max_term=int(row["max_term"]),
+            fit=int(row["fit"]),
             rate_adjustment=Decimal(str(row.get("rate_adjustment", "0"))),
             upfront_fee_rate=Decimal(str(row.get("upfront_fee_rate", "0"))),
         )
@@ -118,8 +132,12 @@ class RateBeforeCap:
     basis: CapBasis
 
     def as_dict(self) -> dict[str, str]:
-        return {"nominal": str(self.rate.nominal), "effective": str(self.rate.effective),
-                "cap": str(self.cap), "cap_basis": self.basis.value}
+        return {
+            "nominal": str(self.rate.nominal),
+            "effective": str(self.rate.effective),
+            "cap": str(self.cap),
+            "cap_basis": self.basis.value,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +173,16 @@ class Offer:
         """
         t, s = self.schedule.terms, self.schedule
         stored: dict[str, object] = {
-            "product": self.product, "method": t.method.value,
-            "amount": str(t.principal), "term_months": t.periods,
-            "annual_rate": str(t.annual_rate), "monthly_fee_rate": str(t.monthly_fee_rate),
+            "product": self.product,
+            "method": t.method.value,
+            "amount": str(t.principal),
+            "term_months": t.periods,
+            "annual_rate": str(t.annual_rate),
+            "monthly_fee_rate": str(t.monthly_fee_rate),
             "upfront_fee": str(t.upfront_fee),
             "first_installment": str(Money(s.installments[0].total)),
-            "total_repaid": str(Money(s.total_repaid)), "total_cost": str(Money(self.total_cost)),
+            "total_repaid": str(Money(s.total_repaid)),
+            "total_cost": str(Money(self.total_cost)),
             "annualized_rate": self.annualized.as_dict(),
             "credit_limit": None if self.credit_limit is None else str(Money(self.credit_limit)),
             "capped_to_legal_limit": self.capped,
@@ -180,23 +202,29 @@ class Price:
 
     def scaled(self, factor: Decimal) -> Price:
         q = Decimal("0.000001")
-        return Price((self.annual_rate * factor).quantize(q),
-                     (self.monthly_fee_rate * factor).quantize(q),
-                     (self.upfront_fee_rate * factor).quantize(q))
+        return Price(
+            (self.annual_rate * factor).quantize(q),
+            (self.monthly_fee_rate * factor).quantize(q),
+            (self.upfront_fee_rate * factor).quantize(q),
+        )
 
 
 def _terms(rule: ProductRule, amount: int, term: int, price: Price, start: date) -> LoanTerms:
     fee_based = rule.method in (RepaymentMethod.FEE_INSTALLMENT, RepaymentMethod.ZERO_INTEREST)
     return LoanTerms(
-        principal=Money(amount), annual_rate=Decimal(0) if fee_based else price.annual_rate,
-        periods=term, method=rule.method, start=start,
+        principal=Money(amount),
+        annual_rate=Decimal(0) if fee_based else price.annual_rate,
+        periods=term,
+        method=rule.method,
+        start=start,
         monthly_fee_rate=price.monthly_fee_rate if fee_based else Decimal(0),
         upfront_fee=Money(round_fen(amount * price.upfront_fee_rate, Rounding.HALF_UP)),
     )
 
 
-def _affordable_schedule(rule: ProductRule, amount: int, term: int, price: Price,
-                         start: date, room: int, step: int) -> Schedule | None:
+def _affordable_schedule(
+    rule: ProductRule, amount: int, term: int, price: Price, start: date, room: int, step: int
+) -> Schedule | None:
     schedule = build_schedule(_terms(rule, amount, term, price, start))
     peak = max(i.total for i in schedule.installments)
     if peak > room:
@@ -208,8 +236,15 @@ def _affordable_schedule(rule: ProductRule, amount: int, term: int, price: Price
 
 
 def price_offer(
-    rule: ProductRule, app: Application, *, base: Price, limit: int, room: int,
-    settings: PolicySettings, start: date, lender: str,
+    rule: ProductRule,
+    app: Application,
+    *,
+    base: Price,
+    limit: int,
+    room: int,
+    settings: PolicySettings,
+    start: date,
+    lender: str,
 ) -> Offer | None:
     """The best offer of ``rule`` for ``app``, affordable and under the cap; None if none fits."""
     step = settings.amount_step
@@ -217,8 +252,11 @@ def price_offer(
     term = min(max(app.requested_term_months, rule.min_term), rule.max_term)
     if amount < rule.min_amount:
         return None
-    price = Price(max(Decimal(0), base.annual_rate + rule.rate_adjustment),
-                  base.monthly_fee_rate, rule.upfront_fee_rate)
+    price = Price(
+        max(Decimal(0), base.annual_rate + rule.rate_adjustment),
+        base.monthly_fee_rate,
+        rule.upfront_fee_rate,
+    )
     schedule = _affordable_schedule(rule, amount, term, price, start, room, step)
     if schedule is None:
         return None
@@ -230,15 +268,29 @@ def price_offer(
         if found is None:
             return None
         schedule, rate = found
-    return Offer(rule.code, rule.fit, schedule, rate,
-                 cost_statement(schedule, lender=lender, annualized=rate,
-                                default_terms=standard_default_terms(rule.method)),
-                 limit if rule.code == "revolving_line" else None, before_cap)
+    return Offer(
+        rule.code,
+        rule.fit,
+        schedule,
+        rate,
+        cost_statement(
+            schedule,
+            lender=lender,
+            annualized=rate,
+            default_terms=standard_default_terms(rule.method),
+        ),
+        limit if rule.code == "revolving_line" else None,
+        before_cap,
+    )
 
 
 def _largest_price_under_cap(
-    rule: ProductRule, schedule: Schedule, before: AnnualizedRate, price: Price,
-    settings: PolicySettings, start: date,
+    rule: ProductRule,
+    schedule: Schedule,
+    before: AnnualizedRate,
+    price: Price,
+    settings: PolicySettings,
+    start: date,
 ) -> tuple[Schedule, AnnualizedRate] | None:
     """Scale every price component down until the cost sits just under the cap.
 

@@ -22,8 +22,11 @@ difference when only such keys are new."""
 def _older_form(again: object, stored: object) -> object:
     """``again`` without the :data:`LATER_KEYS` that ``stored`` lacks at the same place."""
     if isinstance(again, Mapping) and isinstance(stored, Mapping):
-        return {k: _older_form(v, stored.get(k)) for k, v in again.items()
-                if k in stored or k not in LATER_KEYS}
+        return {
+            k: _older_form(v, stored.get(k))
+            for k, v in again.items()
+            if k in stored or k not in LATER_KEYS
+        }
     if isinstance(again, list) and isinstance(stored, list) and len(again) == len(stored):
         return [_older_form(a, b) for a, b in zip(again, stored, strict=True)]
     return again
@@ -37,17 +40,23 @@ def same_as_stored(again: Mapping[str, object], stored: Mapping[str, object]) ->
 
 def replay(stored: Mapping[str, object], *, policy: Policy, model: Scorer) -> Decision:
     """Decide again from a stored ``Decision.as_dict()``; refuses mismatched versions."""
-    for what, expected, actual in (("policy", stored["policy_version"], policy.version),
-                                   ("model", stored["model_version"], model.version)):
+    for what, expected, actual in (
+        ("policy", stored["policy_version"], policy.version),
+        ("model", stored["model_version"], model.version),
+    ):
         if expected != actual:
             raise ConflictError(
-                f"the decision used {what} {expected}, not {actual}", field=f"{what}_version",
-                value=actual, remedy=f"load {what} version {expected} to replay this decision",
+                f"the decision used {what} {expected}, not {actual}",
+                field=f"{what}_version",
+                value=actual,
+                remedy=f"load {what} version {expected} to replay this decision",
             )
     inputs = _mapping(stored.get("inputs"), "inputs")
     return decide(
         parse_application(inputs.get("application")),
-        policy=policy, model=model, on=date.fromisoformat(str(stored["decided_on"])),
+        policy=policy,
+        model=model,
+        on=date.fromisoformat(str(stored["decided_on"])),
         history=History.from_dict(_mapping(inputs.get("history"), "inputs.history")),
     )
 

@@ -123,10 +123,14 @@ class Tally:
             "referral_rate": round(self.referred / n, 6) if n else 0.0,
             "expected_bad_rate": round(self.pd_sum / a, 6) if a else None,
             "realised_bad_rate": round(self.bads / self.with_outcome, 6)
-            if self.with_outcome else None,
+            if self.with_outcome
+            else None,
             "average_annualized_rate": str(round(self.rate_sum / a, 6)) if a else None,
-            "average_amount": format_yuan(round_fen(Decimal(self.amount_sum) / a,
-                                                    Rounding.HALF_EVEN)) if a else None,
+            "average_amount": format_yuan(
+                round_fen(Decimal(self.amount_sum) / a, Rounding.HALF_EVEN)
+            )
+            if a
+            else None,
         }
 
 
@@ -166,8 +170,9 @@ class SimulationReport:
         new, old = self.candidate.overall, self.baseline.overall
         pairs = list(zip(self.candidate.outcomes, self.baseline.outcomes, strict=True))
         return {
-            "approval_rate": round(new.approved / new.applications
-                                   - old.approved / old.applications, 6),
+            "approval_rate": round(
+                new.approved / new.applications - old.approved / old.applications, 6
+            ),
             "swap_in": sum(1 for n, o in pairs if n == "approve" and o != "approve"),
             "swap_out": sum(1 for n, o in pairs if n != "approve" and o == "approve"),
         }
@@ -201,13 +206,19 @@ class _Versioned:
 def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[_Score]:
     score_frame = getattr(model, "score_frame", None)
     if score_frame is None:
-        return [_Score(float(s.pd), int(s.score)) for s in (  # float-ok: probabilities
-            model.score_one(model_record(a, on), reasons=0) for a in apps)]
+        return [
+            _Score(float(s.pd), int(s.score))
+            for s in (  # float-ok: probabilities
+                model.score_one(model_record(a, on), reasons=0) for a in apps
+            )
+        ]
     import pandas as pd
 
     frame = score_frame(pd.DataFrame([model_record(a, on) for a in apps]))
-    return [_Score(float(p), int(s))  # float-ok: probabilities
-            for p, s in zip(frame["pd"], frame["score"], strict=True)]
+    return [
+        _Score(float(p), int(s))  # float-ok: probabilities
+        for p, s in zip(frame["pd"], frame["score"], strict=True)
+    ]
 
 
 Job = tuple[str, str, str, date, list[tuple[Application, _Score]]]
@@ -221,21 +232,33 @@ def _decide_rows(job: Job) -> list[_Row]:
     for app, scored in items:
         d = decide(app, policy=policy, model=model, on=on, scored=scored)
         offer = d.offers[0] if d.offers else None
-        rows.append(_Row(
-            d.outcome.value, d.pd, offer.annualized.nominal if offer else None,
-            offer.amount if offer else 0, None,
-            (app.bureau_history_months or 0) < THIN_FILE_MONTHS, app.segment,
-        ))
+        rows.append(
+            _Row(
+                d.outcome.value,
+                d.pd,
+                offer.annualized.nominal if offer else None,
+                offer.amount if offer else 0,
+                None,
+                (app.bureau_history_months or 0) < THIN_FILE_MONTHS,
+                app.segment,
+            )
+        )
     return rows
 
 
-def _run(policy: Policy, model_version: str, on: date,
-         items: list[tuple[Application, _Score]], workers: int, parallel_from: int) -> list[_Row]:
+def _run(
+    policy: Policy,
+    model_version: str,
+    on: date,
+    items: list[tuple[Application, _Score]],
+    workers: int,
+    parallel_from: int,
+) -> list[_Row]:
     texts = (policy.settings_json(), policy.graph_json, model_version, on)
     if workers <= 1 or len(items) < parallel_from:
         return _decide_rows((*texts, items))
     size = math.ceil(len(items) / workers)
-    jobs: list[Job] = [(*texts, items[k:k + size]) for k in range(0, len(items), size)]
+    jobs: list[Job] = [(*texts, items[k : k + size]) for k in range(0, len(items), size)]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         return [row for chunk in pool.map(_decide_rows, jobs) for row in chunk]
 
@@ -253,8 +276,14 @@ def _outcome(record: Mapping[str, object], column: str) -> int | None:
 
 
 def simulate(
-    records: Iterable[Mapping[str, object]], *, policy: Policy, model: Scorer, on: date,
-    baseline: Policy | None = None, outcome: str = "bad_12m", workers: int = 1,
+    records: Iterable[Mapping[str, object]],
+    *,
+    policy: Policy,
+    model: Scorer,
+    on: date,
+    baseline: Policy | None = None,
+    outcome: str = "bad_12m",
+    workers: int = 1,
     parallel_from: int = _PARALLEL_FROM,
 ) -> SimulationReport:
     """Decide every record with ``policy`` (and ``baseline``) and summarise the results.
@@ -270,6 +299,7 @@ def simulate(
     candidate = _summary(policy.version, rows_new, bads)
     old = None
     if baseline is not None:
-        old = _summary(baseline.version, _run(baseline, model.version, on, items, workers,
-                                               parallel_from), bads)
+        old = _summary(
+            baseline.version, _run(baseline, model.version, on, items, workers, parallel_from), bads
+        )
     return SimulationReport(model.version, candidate, old)

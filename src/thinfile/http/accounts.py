@@ -19,24 +19,35 @@ class _In(BaseModel):
 
 
 class SignUp(_In):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]
+        }
+    )
 
     email: str = Field(max_length=254, pattern=EMAIL)
     password: str = Field(min_length=10, max_length=128)
 
 
 class SignIn(_In):
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "rider@example.com", "password": "correct horse battery"}]
+        }
+    )
 
     email: str = Field(max_length=254, pattern=EMAIL)
     password: str = Field(min_length=1, max_length=128)
 
 
 class ApplicantCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"name": "王小明", "id_number": "11010519491231002X", "phone": "13812345678"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "王小明", "id_number": "11010519491231002X", "phone": "13812345678"}
+            ]
+        }
+    )
 
     name: str = Field(min_length=1, max_length=50)
     id_number: str = Field(pattern=r"^\d{17}[\dXx]$", description="居民身份证号码, 18 characters")

@@ -18,8 +18,14 @@ from thinfile.security.tokens import TokenSigner
 from thinfile.settings import Settings
 from thinfile.store.db import make_engine
 
-__all__ = ["POOL_SIZE", "AppContext", "Context", "build_context", "context_dependency",
-           "get_context"]
+__all__ = [
+    "POOL_SIZE",
+    "AppContext",
+    "Context",
+    "build_context",
+    "context_dependency",
+    "get_context",
+]
 
 POOL_SIZE = 20
 """Database connections each process keeps open (as many again may open under a burst): a
@@ -52,10 +58,12 @@ def build_context(settings: Settings, *, ownership: Ownership | None = None) -> 
         settings=settings,
         engine=engine,
         cipher=pii_cipher(settings),
-        hasher=PasswordHasher(time_cost=settings.argon2_time_cost,
-                              memory_kib=settings.argon2_memory_kib),
-        tokens=TokenSigner(settings.token_secret.get_secret_value(),
-                           ttl_seconds=settings.token_ttl_seconds),
+        hasher=PasswordHasher(
+            time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+        ),
+        tokens=TokenSigner(
+            settings.token_secret.get_secret_value(), ttl_seconds=settings.token_ttl_seconds
+        ),
         limiter=RateLimiter({name: settings.rate_spec(name) for name in settings.rate_limits}),
         ownership=ownership or Ownership({}),
     )

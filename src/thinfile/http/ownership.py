@@ -45,13 +45,15 @@ class OwnedResource:
     stable: bool = True
 
 
-OWNED_RESOURCES: Mapping[str, OwnedResource] = MappingProxyType({
-    "applicant_id": OwnedResource(identity.owner_of_applicant),
-    "consent_id": OwnedResource(consent.owner_of_consent),
-    "application_id": OwnedResource(ownership.owner_of_application),
-    "loan_id": OwnedResource(ownership.owner_of_any_loan),
-    "line_id": OwnedResource(ownership.owner_of_line),
-})
+OWNED_RESOURCES: Mapping[str, OwnedResource] = MappingProxyType(
+    {
+        "applicant_id": OwnedResource(identity.owner_of_applicant),
+        "consent_id": OwnedResource(consent.owner_of_consent),
+        "application_id": OwnedResource(ownership.owner_of_application),
+        "loan_id": OwnedResource(ownership.owner_of_any_loan),
+        "line_id": OwnedResource(ownership.owner_of_line),
+    }
+)
 """Every path parameter naming a resource a user owns, with the lookup of its owner."""
 
 
@@ -78,8 +80,9 @@ def _not_found(name: str, value: str) -> NotFoundError:
 class Ownership:
     """One app's owned resources and the owners it has found; ``AppContext.ownership``."""
 
-    def __init__(self, resources: Mapping[str, OwnedResource], *,
-                 memo_capacity: int = 200_000) -> None:
+    def __init__(
+        self, resources: Mapping[str, OwnedResource], *, memo_capacity: int = 200_000
+    ) -> None:
         self._resources = MappingProxyType(dict(resources))
         self._memo = _OwnerMemo(memo_capacity)
 
@@ -90,12 +93,14 @@ class Ownership:
 
     def is_known_owner(self, principal: Actor, resources: Mapping[str, str]) -> bool:
         """True when every resource is owned and remembered as the caller's (no I/O)."""
-        return all(name in self._resources
-                   and self._memo.get((name, value)) == principal.user_id
-                   for name, value in resources.items())
+        return all(
+            name in self._resources and self._memo.get((name, value)) == principal.user_id
+            for name, value in resources.items()
+        )
 
-    def ensure(self, engine: Engine, principal: Actor, resources: Mapping[str, str],
-               roles: frozenset[Role]) -> None:
+    def ensure(
+        self, engine: Engine, principal: Actor, resources: Mapping[str, str], roles: frozenset[Role]
+    ) -> None:
         """Raise unless every resource in ``resources`` (parameter name → id) is the
         caller's, or the caller holds one of ``roles``; reads owners not yet remembered in
         one unit of work."""
@@ -114,7 +119,8 @@ class Ownership:
             return
         asked = list(unknown.items())
         owners = ownership.owners_of(
-            engine, [(self._resources[name].owner_of, value) for name, value in asked])
+            engine, [(self._resources[name].owner_of, value) for name, value in asked]
+        )
         for (name, value), owner in zip(asked, owners, strict=True):
             if owner is not None and self._resources[name].stable:
                 self._memo.remember((name, value), owner)
@@ -122,8 +128,9 @@ class Ownership:
                 raise _not_found(name, value)
 
 
-def ensure_owner_or_role(context: AppContext, principal: Actor, resources: Mapping[str, str],
-                         roles: frozenset[Role]) -> None:
+def ensure_owner_or_role(
+    context: AppContext, principal: Actor, resources: Mapping[str, str], roles: frozenset[Role]
+) -> None:
     """The app's ownership check (:meth:`Ownership.ensure`): for the ids in a path, or an id
     that arrives in a request body (``{"loan_id": body.loan_id}``)."""
     context.ownership.ensure(context.engine, principal, resources, roles)

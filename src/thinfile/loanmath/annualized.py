@@ -123,7 +123,10 @@ def cap_measure(rate: AnnualizedRate, basis: CapBasis) -> Decimal:
 
 
 def check_cap(
-    rate: AnnualizedRate, cap: Decimal = DEFAULT_CAP, *, basis: CapBasis = CapBasis.STRICTER,
+    rate: AnnualizedRate,
+    cap: Decimal = DEFAULT_CAP,
+    *,
+    basis: CapBasis = CapBasis.STRICTER,
     field: str = "annual_rate",
 ) -> None:
     """Refuse a loan whose annualized all-in cost is above ``cap``; ``field`` names the input

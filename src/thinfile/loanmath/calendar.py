@@ -71,8 +71,7 @@ def periods_between(start: date, end: date, frequency: Frequency) -> tuple[int, 
     2026-02-20 is (1, 19/28).
     """
     if end < start:
-        raise InvalidInputError("must not be before the start", field="end",
-                                value=end.isoformat())
+        raise InvalidInputError("must not be before the start", field="end", value=end.isoformat())
     step = frequency.days
     if step is not None:
         whole, rest = divmod((end - start).days, step)

@@ -82,12 +82,18 @@ class DefaultTerms:
             raise InvalidInputError(
                 "the default terms are not valid: "
                 + "; ".join(f"{p.field}: {p.message}" for p in problems),
-                field=problems[0].field, value=problems[0].value, problems=problems)
+                field=problems[0].field,
+                value=problems[0].value,
+                problems=problems,
+            )
 
     def annual_penalty_rate(self, contract_rate: Decimal) -> Decimal:
         """The penalty rate a year for a loan at ``contract_rate``, capped, truncated to 1e-8."""
-        rate = (self.penalty_rate if self.penalty_rate is not None
-                else contract_rate * (1 + self.penalty_uplift))
+        rate = (
+            self.penalty_rate
+            if self.penalty_rate is not None
+            else contract_rate * (1 + self.penalty_uplift)
+        )
         rate = min(rate, self.penalty_rate_cap, self.all_in_cap)
         return rate.quantize(Decimal(1) / RATE_SCALE, rounding=ROUND_DOWN)
 
@@ -100,30 +106,44 @@ class DefaultTerms:
         return _units(self.all_in_cap)
 
     def as_dict(self) -> dict[str, object]:
-        return {"grace_days": self.grace_days, "penalty_uplift": str(self.penalty_uplift),
-                "penalty_rate": None if self.penalty_rate is None else str(self.penalty_rate),
-                "penalty_rate_cap": str(self.penalty_rate_cap), "late_fee": self.late_fee,
-                "late_fee_cap": self.late_fee_cap, "all_in_cap": str(self.all_in_cap)}
+        return {
+            "grace_days": self.grace_days,
+            "penalty_uplift": str(self.penalty_uplift),
+            "penalty_rate": None if self.penalty_rate is None else str(self.penalty_rate),
+            "penalty_rate_cap": str(self.penalty_rate_cap),
+            "late_fee": self.late_fee,
+            "late_fee_cap": self.late_fee_cap,
+            "all_in_cap": str(self.all_in_cap),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> DefaultTerms:
         fixed = d.get("penalty_rate")
-        return cls(grace_days=int(str(d["grace_days"])),
-                   penalty_uplift=Decimal(str(d["penalty_uplift"])),
-                   penalty_rate=None if fixed is None else Decimal(str(fixed)),
-                   penalty_rate_cap=Decimal(str(d["penalty_rate_cap"])),
-                   late_fee=int(str(d["late_fee"])), late_fee_cap=int(str(d["late_fee_cap"])),
-                   all_in_cap=Decimal(str(d.get("all_in_cap", ALL_IN_CAP))))
+        return cls(
+            grace_days=int(str(d["grace_days"])),
+            penalty_uplift=Decimal(str(d["penalty_uplift"])),
+            penalty_rate=None if fixed is None else Decimal(str(fixed)),
+            penalty_rate_cap=Decimal(str(d["penalty_rate_cap"])),
+            late_fee=int(str(d["late_fee"])),
+            late_fee_cap=int(str(d["late_fee_cap"])),
+            all_in_cap=Decimal(str(d.get("all_in_cap", ALL_IN_CAP))),
+        )
 
 
 def _problems(d: DefaultTerms) -> list[FieldProblem]:
     out = []
     if not Decimal(0) <= d.penalty_uplift <= PENALTY_UPLIFT_CAP:
-        out.append(FieldProblem("penalty_uplift", "must be from 0 to 0.5 (rate × 1.5 at most)",
-                                str(d.penalty_uplift)))
+        out.append(
+            FieldProblem(
+                "penalty_uplift",
+                "must be from 0 to 0.5 (rate × 1.5 at most)",
+                str(d.penalty_uplift),
+            )
+        )
     if d.penalty_rate is not None and not Decimal(0) <= d.penalty_rate <= ALL_IN_CAP:
-        out.append(FieldProblem("penalty_rate", "must be from 0 to 24% a year",
-                                str(d.penalty_rate)))
+        out.append(
+            FieldProblem("penalty_rate", "must be from 0 to 24% a year", str(d.penalty_rate))
+        )
     for name in ("penalty_rate_cap", "all_in_cap"):
         if not Decimal(0) <= getattr(d, name) <= ALL_IN_CAP:
             out.append(FieldProblem(name, "must be from 0 to 24%", str(getattr(d, name))))
@@ -170,9 +190,17 @@ class DefaultCharges:
         return self.penalty + self.late_fee
 
 
-def default_charges(terms: DefaultTerms, *, contract_rate: Decimal, principal: int,
-                    interest: int, due: date, days_late: int, day_count: DayCount,
-                    late_fees_before: int = 0) -> DefaultCharges:
+def default_charges(
+    terms: DefaultTerms,
+    *,
+    contract_rate: Decimal,
+    principal: int,
+    interest: int,
+    due: date,
+    days_late: int,
+    day_count: DayCount,
+    late_fees_before: int = 0,
+) -> DefaultCharges:
     """Day by day, what an installment of ``principal`` and ``interest`` left wholly unpaid
     costs after ``days_late`` days: exactly what close of business charges it."""
     rate, cap = terms.penalty_rate_units(contract_rate), terms.all_in_cap_units

@@ -71,8 +71,12 @@ class CostStatement:
             "method": self.method,
             "items": [
                 {
-                    "name": i.name, "name_zh": i.name_zh, "collector": i.collector,
-                    "standard": i.standard, "when": i.when, "amount": format_yuan(i.amount),
+                    "name": i.name,
+                    "name_zh": i.name_zh,
+                    "collector": i.collector,
+                    "standard": i.standard,
+                    "when": i.when,
+                    "amount": format_yuan(i.amount),
                 }
                 for i in self.items
             ],
@@ -84,9 +88,13 @@ class CostStatement:
             ],
             "default_terms": self.default_terms.as_dict(),
             "default_examples": [
-                {"days_late": e.days_late, "penalty": format_yuan(e.penalty),
-                 "late_fee": format_yuan(e.late_fee), "total": format_yuan(e.total),
-                 "not_charged": format_yuan(e.not_charged)}
+                {
+                    "days_late": e.days_late,
+                    "penalty": format_yuan(e.penalty),
+                    "late_fee": format_yuan(e.late_fee),
+                    "total": format_yuan(e.total),
+                    "not_charged": format_yuan(e.not_charged),
+                }
                 for e in self.default_examples
             ],
         }
@@ -115,7 +123,9 @@ class CostStatement:
             f"  - 第1期逾期 {e.days_late} 天 installment 1 alone paid {e.days_late} "
             f"day{'' if e.days_late == 1 else 's'} late: "
             f"{format_yuan(e.total)} (penalty {format_yuan(e.penalty)}, late fee "
-            f"{format_yuan(e.late_fee)})" for e in self.default_examples)
+            f"{format_yuan(e.late_fee)})"
+            for e in self.default_examples
+        )
         return "\n".join(lines)
 
 
@@ -137,28 +147,52 @@ def cost_statement(
     collector = fee_collector or lender
     items: list[ChargeItem] = []
     if schedule.total_interest:
-        items.append(ChargeItem(
-            "interest", "利息", lender,
-            f"{_pct(terms.annual_rate)} a year on the outstanding principal",
-            "with each installment", schedule.total_interest,
-        ))
+        items.append(
+            ChargeItem(
+                "interest",
+                "利息",
+                lender,
+                f"{_pct(terms.annual_rate)} a year on the outstanding principal",
+                "with each installment",
+                schedule.total_interest,
+            )
+        )
     per_period_fees = schedule.total_fees - terms.upfront_fee.fen
     if per_period_fees:
-        items.append(ChargeItem(
-            "installment fee", "分期手续费", collector,
-            f"{terms.monthly_fee_rate:.2%} of the original principal each period",
-            "with each installment", per_period_fees,
-        ))
+        items.append(
+            ChargeItem(
+                "installment fee",
+                "分期手续费",
+                collector,
+                f"{terms.monthly_fee_rate:.2%} of the original principal each period",
+                "with each installment",
+                per_period_fees,
+            )
+        )
     if terms.upfront_fee.fen:
-        items.append(ChargeItem(
-            "service fee", "服务费", collector, "deducted from the amount disbursed",
-            "at disbursement", terms.upfront_fee.fen,
-        ))
+        items.append(
+            ChargeItem(
+                "service fee",
+                "服务费",
+                collector,
+                "deducted from the amount disbursed",
+                "at disbursement",
+                terms.upfront_fee.fen,
+            )
+        )
     first = schedule.installments[0]
-    examples = tuple(default_charges(
-        default_terms, contract_rate=terms.annual_rate, principal=first.principal,
-        interest=first.interest, due=first.due_date, days_late=days,
-        day_count=terms.day_count) for days in DISCLOSED_DAYS_LATE)
+    examples = tuple(
+        default_charges(
+            default_terms,
+            contract_rate=terms.annual_rate,
+            principal=first.principal,
+            interest=first.interest,
+            due=first.due_date,
+            days_late=days,
+            day_count=terms.day_count,
+        )
+        for days in DISCLOSED_DAYS_LATE
+    )
     return CostStatement(
         lender=lender,
         currency=schedule.currency,
@@ -174,21 +208,33 @@ def cost_statement(
     )
 
 
-def _default_costs(d: DefaultTerms, contract_rate: Decimal,
-                   basis: int) -> tuple[DefaultCost, ...]:
+def _default_costs(d: DefaultTerms, contract_rate: Decimal, basis: int) -> tuple[DefaultCost, ...]:
     penalty = d.annual_penalty_rate(contract_rate)
-    out = [DefaultCost(
-        "penalty interest", "罚息",
-        f"{_pct(penalty)} a year ({penalty / basis:.4%} a day) on overdue principal"
-        f" after {d.grace_days} grace days" if penalty else "none",
-    )]
+    out = [
+        DefaultCost(
+            "penalty interest",
+            "罚息",
+            f"{_pct(penalty)} a year ({penalty / basis:.4%} a day) on overdue principal"
+            f" after {d.grace_days} grace days"
+            if penalty
+            else "none",
+        )
+    ]
     if d.late_fee:
-        out.append(DefaultCost(
-            "late fee", "滞纳金",
-            f"{format_yuan(d.late_fee)} per overdue installment, at most "
-            f"{format_yuan(d.late_fee_cap)} in all"))
-    out.append(DefaultCost(
-        "all-in cap", "综合成本上限",
-        f"interest, penalty and fees on an overdue amount never more than "
-        f"{_pct(d.all_in_cap)} a year in all"))
+        out.append(
+            DefaultCost(
+                "late fee",
+                "滞纳金",
+                f"{format_yuan(d.late_fee)} per overdue installment, at most "
+                f"{format_yuan(d.late_fee_cap)} in all",
+            )
+        )
+    out.append(
+        DefaultCost(
+            "all-in cap",
+            "综合成本上限",
+            f"interest, penalty and fees on an overdue amount never more than "
+            f"{_pct(d.all_in_cap)} a year in all",
+        )
+    )
     return tuple(out)

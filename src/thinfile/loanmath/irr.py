@@ -19,8 +19,28 @@ __all__ = ["broken_period_irr", "periodic_irr", "xirr"]
 _TOL = 1e-13
 _MAX_ITER = 200
 # Rates tried, outward from zero, to find a sign change of the net present value.
-_PROBES = (0.0, 0.01, -0.01, 0.05, -0.05, 0.2, -0.2, 0.5, -0.5, 1.0, -0.8, 3.0, -0.95, 10.0,
-           -0.99, 100.0, -0.999, 1e4, -0.99999, 1e6)
+_PROBES = (
+    0.0,
+    0.01,
+    -0.01,
+    0.05,
+    -0.05,
+    0.2,
+    -0.2,
+    0.5,
+    -0.5,
+    1.0,
+    -0.8,
+    3.0,
+    -0.95,
+    10.0,
+    -0.99,
+    100.0,
+    -0.999,
+    1e4,
+    -0.99999,
+    1e6,
+)
 
 Fn = Callable[[float], tuple[float, float]]
 
@@ -29,7 +49,8 @@ def _check_signs(values: Sequence[int | Decimal]) -> None:
     if not any(v > 0 for v in values) or not any(v < 0 for v in values):
         raise NoSolutionError(
             "cash flows need at least one positive and one negative amount to have a rate",
-            field="cash_flows", remedy="include the disbursement (negative) and the repayments",
+            field="cash_flows",
+            remedy="include the disbursement (negative) and the repayments",
         )
 
 
@@ -153,8 +174,9 @@ def _broken_fn(flows: Sequence[float], whole: int, fraction: float) -> Fn:
         shift, shift_slope = _shift(rate, whole)
         simple = 1.0 / (1.0 + rate * fraction)
         value = flows[0] + tail * shift * simple
-        slope = ((tail_slope * shift + tail * shift_slope) * simple
-                 - tail * shift * fraction * simple * simple)
+        slope = (
+            tail_slope * shift + tail * shift_slope
+        ) * simple - tail * shift * fraction * simple * simple
         return value, slope
 
     return fn
@@ -180,14 +202,13 @@ def _decimal_broken_npv(
     shift_slope = (1 - whole) * shift / base
     simple = 1 / (1 + rate * fraction)
     value = flows[0] + tail * shift * simple
-    slope = ((tail_slope * shift + tail * shift_slope) * simple
-             - tail * shift * fraction * simple * simple)
+    slope = (
+        tail_slope * shift + tail * shift_slope
+    ) * simple - tail * shift * fraction * simple * simple
     return value, slope
 
 
-def broken_period_irr(
-    flows: Sequence[int | Decimal], *, whole: int, fraction: Decimal
-) -> Decimal:
+def broken_period_irr(flows: Sequence[int | Decimal], *, whole: int, fraction: Decimal) -> Decimal:
     """The rate per period ``R`` of flows whose first period is broken (DOMAIN §1.9(c)).
 
     ``flows[0]`` is at time 0, ``flows[1]`` ``whole + fraction`` periods later and each later
@@ -199,7 +220,8 @@ def broken_period_irr(
     if whole < 0 or not 0 <= fraction < 1 or whole + fraction <= 0:
         raise NoSolutionError(
             "the first period must be longer than zero, as whole periods and a fraction in [0, 1)",
-            field="first_period", value=f"{whole} + {fraction}",
+            field="first_period",
+            value=f"{whole} + {fraction}",
         )
     as_float = [float(v) for v in flows]  # float-ok: search only
     guess = _solve(_broken_fn(as_float, whole, float(fraction)))  # float-ok: search only

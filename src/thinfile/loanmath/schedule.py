@@ -118,8 +118,9 @@ def annuity_split(
     """
     payment = annuity_payment(principal, rate, periods)
     growth = (_ONE + rate) ** (period - 1)
-    opening = principal * growth - (payment * (growth - _ONE) / rate if rate else payment * (
-        period - 1))
+    opening = principal * growth - (
+        payment * (growth - _ONE) / rate if rate else payment * (period - 1)
+    )
     interest = opening * rate
     return interest, payment - interest, opening - (payment - interest)
 
@@ -147,8 +148,8 @@ def period_rates(terms: LoanTerms, dates: Sequence[date]) -> list[Decimal]:
         starts = [terms.start, *dates[:-1]]
         return [annual * year_fraction(s, e, count) for s, e in zip(starts, dates, strict=True)]
     freq = terms.frequency
-    regular = annual / freq.periods_per_year if freq.days is None else (
-        annual * freq.days / count.basis
+    regular = (
+        annual / freq.periods_per_year if freq.days is None else (annual * freq.days / count.basis)
     )
     rates = [regular] * len(dates)
     if terms.first_due is not None and terms.first_due != regular_first_due(terms.start, freq):
@@ -212,7 +213,7 @@ def _level_principal(terms: LoanTerms) -> int:
 def _equal_installment(
     terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]
 ) -> list[Installment]:
-    exact = level_installment(terms.principal.fen, rates[terms.grace_principal:])
+    exact = level_installment(terms.principal.fen, rates[terms.grace_principal :])
     if terms.multiple_of > 1:
         level = round_fen(exact, Rounding.UP, multiple=terms.multiple_of)
     else:

@@ -91,8 +91,10 @@ def _problems(t: LoanTerms) -> list[FieldProblem]:
     else:
         principal_problems = []
     if not isinstance(t.periods, int) or not 1 <= t.periods <= MAX_PERIODS:
-        return [*principal_problems, FieldProblem(
-            "periods", f"must be a whole number from 1 to {MAX_PERIODS}", t.periods)]
+        return [
+            *principal_problems,
+            FieldProblem("periods", f"must be a whole number from 1 to {MAX_PERIODS}", t.periods),
+        ]
     return principal_problems + _rate_problems(t) + _schedule_problems(t) + _fee_problems(t)
 
 
@@ -103,20 +105,29 @@ def _rate_problems(t: LoanTerms) -> list[FieldProblem]:
         if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
             out.append(FieldProblem(name, "must be a non-negative Decimal", value))
     if t.method is RepaymentMethod.ZERO_INTEREST and t.annual_rate != 0:
-        out.append(FieldProblem("annual_rate", "a zero-interest plan has no interest rate",
-                                str(t.annual_rate)))
+        out.append(
+            FieldProblem(
+                "annual_rate", "a zero-interest plan has no interest rate", str(t.annual_rate)
+            )
+        )
     return out
 
 
 def _schedule_problems(t: LoanTerms) -> list[FieldProblem]:
     out = []
     if t.first_due is not None and t.first_due <= t.start:
-        out.append(FieldProblem("first_due", "must be after the start date",
-                                t.first_due.isoformat()))
+        out.append(
+            FieldProblem("first_due", "must be after the start date", t.first_due.isoformat())
+        )
     grace = t.grace_principal, t.grace_interest
     if min(grace) < 0 or max(grace) >= t.periods:
-        out.append(FieldProblem("grace_principal" if t.grace_principal else "grace_interest",
-                                "grace must be at least 0 and fewer than the periods", max(grace)))
+        out.append(
+            FieldProblem(
+                "grace_principal" if t.grace_principal else "grace_interest",
+                "grace must be at least 0 and fewer than the periods",
+                max(grace),
+            )
+        )
     if t.multiple_of < 1:
         out.append(FieldProblem("multiple_of", "must be at least 1 fen", t.multiple_of))
     return out
@@ -125,9 +136,15 @@ def _schedule_problems(t: LoanTerms) -> list[FieldProblem]:
 def _fee_problems(t: LoanTerms) -> list[FieldProblem]:
     out = []
     if t.upfront_fee.fen < 0 or t.upfront_fee.fen >= t.principal.fen > 0:
-        out.append(FieldProblem("upfront_fee", "must be at least 0 and less than the principal",
-                                str(t.upfront_fee)))
+        out.append(
+            FieldProblem(
+                "upfront_fee", "must be at least 0 and less than the principal", str(t.upfront_fee)
+            )
+        )
     if t.upfront_fee.currency != t.principal.currency:
-        out.append(FieldProblem("upfront_fee", "must be in the principal's currency",
-                                t.upfront_fee.currency))
+        out.append(
+            FieldProblem(
+                "upfront_fee", "must be in the principal's currency", t.upfront_fee.currency
+            )
+        )
     return out

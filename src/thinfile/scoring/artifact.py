@@ -25,8 +25,9 @@ MANIFEST = "manifest.json"
 
 def dumps(data: object) -> bytes:
     """Canonical JSON: sorted keys, no NaN (written as null), UTF-8."""
-    return json.dumps(_clean(data), sort_keys=True, indent=1, ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        _clean(data), sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def _clean(value: object) -> object:
@@ -58,8 +59,11 @@ def write_artifact(path: str | Path, files: Mapping[str, bytes]) -> str:
     for name, data in files.items():
         (folder / name).write_bytes(data)
     version = content_version(files)
-    manifest = {"format": FORMAT, "version": version,
-                "files": {n: hashlib.sha256(files[n]).hexdigest() for n in sorted(files)}}
+    manifest = {
+        "format": FORMAT,
+        "version": version,
+        "files": {n: hashlib.sha256(files[n]).hexdigest() for n in sorted(files)},
+    }
     (folder / MANIFEST).write_bytes(dumps(manifest))
     return version
 
@@ -69,22 +73,34 @@ def read_artifact(path: str | Path) -> tuple[str, dict[str, bytes]]:
     folder = Path(path)
     manifest_file = folder / MANIFEST
     if not manifest_file.is_file():
-        raise DataContractError("not a thinfile model directory (no manifest.json)",
-                                field="MODEL", value=str(path),
-                                remedy="give the --out directory of `thinfile model train`")
+        raise DataContractError(
+            "not a thinfile model directory (no manifest.json)",
+            field="MODEL",
+            value=str(path),
+            remedy="give the --out directory of `thinfile model train`",
+        )
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
-        raise DataContractError("unsupported model format", field="MODEL",
-                                value=manifest.get("format"), remedy=f"expected {FORMAT}")
+        raise DataContractError(
+            "unsupported model format",
+            field="MODEL",
+            value=manifest.get("format"),
+            remedy=f"expected {FORMAT}",
+        )
     files: dict[str, bytes] = {}
     for name, digest in manifest["files"].items():
         data = (folder / name).read_bytes()
         if hashlib.sha256(data).hexdigest() != digest:
-            raise DataContractError("model file does not match its hash", field="MODEL",
-                                    value=name, remedy="retrain or restore the model directory")
+            raise DataContractError(
+                "model file does not match its hash",
+                field="MODEL",
+                value=name,
+                remedy="retrain or restore the model directory",
+            )
         files[name] = data
     version = content_version(files)
     if version != manifest["version"]:
-        raise DataContractError("model version does not match its files", field="MODEL",
-                                value=manifest["version"])
+        raise DataContractError(
+            "model version does not match its files", field="MODEL", value=manifest["version"]
+        )
     return version, files

@@ -49,8 +49,10 @@ class FeatureBins:
     def labels(self, categories: Sequence[str] = ()) -> tuple[str, ...]:
         """Readable bin labels: regular bins, then each special code, then missing."""
         if self.categorical:
-            regular = [", ".join(categories[int(c)] if int(c) < len(categories) else str(c)
-                                 for c in g) for g in self.groups]
+            regular = [
+                ", ".join(categories[int(c)] if int(c) < len(categories) else str(c) for c in g)
+                for g in self.groups
+            ]
         else:
             edges = [-math.inf, *self.splits, math.inf]
             regular = [_interval(lo, hi) for lo, hi in itertools.pairwise(edges)]
@@ -78,8 +80,11 @@ class FeatureBins:
         """Vectorised :meth:`bin_of`, with unknown mapped to the last slot of woe_table."""
         n_reg, n_spec = self.n_regular, len(self.special_codes)
         if self.categorical:
-            lookup = np.full(int(max((max(g) for g in self.groups if g), default=0)) + 2,
-                             n_reg + n_spec + 1, dtype=np.int64)
+            lookup = np.full(
+                int(max((max(g) for g in self.groups if g), default=0)) + 2,
+                n_reg + n_spec + 1,
+                dtype=np.int64,
+            )
             for i, group in enumerate(self.groups):
                 lookup[np.asarray(group, dtype=np.int64)] = i
             safe = np.where(np.isnan(x) | (x < 0) | (x >= len(lookup)), len(lookup) - 1, x)
@@ -97,11 +102,17 @@ class FeatureBins:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "name": self.name, "index": self.index, "categorical": self.categorical,
-            "splits": list(self.splits), "groups": [list(g) for g in self.groups],
-            "special_codes": list(self.special_codes), "woe": list(self.woe),
-            "woe_special": list(self.woe_special), "woe_missing": self.woe_missing,
-            "counts": [list(c) for c in self.counts], "iv": self.iv,
+            "name": self.name,
+            "index": self.index,
+            "categorical": self.categorical,
+            "splits": list(self.splits),
+            "groups": [list(g) for g in self.groups],
+            "special_codes": list(self.special_codes),
+            "woe": list(self.woe),
+            "woe_special": list(self.woe_special),
+            "woe_missing": self.woe_missing,
+            "counts": [list(c) for c in self.counts],
+            "iv": self.iv,
         }
 
     @classmethod
@@ -110,13 +121,16 @@ class FeatureBins:
             return tuple(float(str(v)) for v in _list(d[key]))
 
         return cls(
-            name=str(d["name"]), index=int(str(d["index"])), categorical=bool(d["categorical"]),
+            name=str(d["name"]),
+            index=int(str(d["index"])),
+            categorical=bool(d["categorical"]),
             splits=floats("splits"),
             groups=tuple(tuple(float(str(v)) for v in _list(g)) for g in _list(d["groups"])),
-            special_codes=floats("special_codes"), woe=floats("woe"),
-            woe_special=floats("woe_special"), woe_missing=float(str(d["woe_missing"])),
-            counts=tuple((int(c[0]), int(c[1])) for c in _list(d["counts"])
-                         if isinstance(c, list)),
+            special_codes=floats("special_codes"),
+            woe=floats("woe"),
+            woe_special=floats("woe_special"),
+            woe_missing=float(str(d["woe_missing"])),
+            counts=tuple((int(c[0]), int(c[1])) for c in _list(d["counts"]) if isinstance(c, list)),
             iv=float(str(d["iv"])),
         )
 
@@ -137,8 +151,9 @@ def _interval(lo: float, hi: float) -> str:
     return f"[{_num(lo)}, {_num(hi)})"
 
 
-def fit_bins(x: np.ndarray, y: np.ndarray, specs: Sequence[ColumnSpec], *,
-             screen_below: float = 0.0) -> list[FeatureBins]:
+def fit_bins(
+    x: np.ndarray, y: np.ndarray, specs: Sequence[ColumnSpec], *, screen_below: float = 0.0
+) -> list[FeatureBins]:
     """Optimal binning of the feature columns of ``x`` (encoded), with WoE from counts.
 
     Columns whose quick information value (:func:`quick_iv`) is under ``screen_below`` are not
@@ -150,8 +165,9 @@ def fit_bins(x: np.ndarray, y: np.ndarray, specs: Sequence[ColumnSpec], *,
     return [_fit_one(specs[j], j, x[:, j], y) for j in keep]
 
 
-def quick_iv(x: np.ndarray, y: np.ndarray, special_codes: Sequence[float] = (),
-             bins: int = 20) -> float:
+def quick_iv(
+    x: np.ndarray, y: np.ndarray, special_codes: Sequence[float] = (), bins: int = 20
+) -> float:
     """Information value over up to ``bins`` quantile bins, plus missing and special bins."""
     slot = np.full(len(x), bins + len(special_codes), dtype=np.int64)  # missing
     regular = ~np.isnan(x)
@@ -173,8 +189,7 @@ def _fit_one(spec: ColumnSpec, j: int, col: np.ndarray, y: np.ndarray) -> Featur
 
     is_cat = spec.role is ColumnRole.CATEGORICAL
     params = {} if is_cat else _fit_params(spec)
-    binner = OptimalBinning(spec.name, dtype="categorical" if is_cat else "numerical",
-                            **params)
+    binner = OptimalBinning(spec.name, dtype="categorical" if is_cat else "numerical", **params)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module="optbinning")
         binner.fit(col, y)
@@ -197,13 +212,31 @@ def _fit_params(spec: ColumnSpec) -> dict[str, object]:
     return params
 
 
-def _with_woe(spec: ColumnSpec, index: int, is_cat: bool, splits: tuple[float, ...],
-              groups: tuple[tuple[float, ...], ...], x: np.ndarray, y: np.ndarray) -> FeatureBins:
+def _with_woe(
+    spec: ColumnSpec,
+    index: int,
+    is_cat: bool,
+    splits: tuple[float, ...],
+    groups: tuple[tuple[float, ...], ...],
+    x: np.ndarray,
+    y: np.ndarray,
+) -> FeatureBins:
     n_reg = len(groups) if is_cat else len(splits) + 1
     if is_cat and not groups:
         groups, n_reg = (tuple(float(v) for v in np.unique(x[x >= 0])),), 1
-    draft = FeatureBins(spec.name, index, is_cat, splits, groups, spec.special_codes,
-                        (0.0,) * n_reg, (0.0,) * len(spec.special_codes), 0.0, (), 0.0)
+    draft = FeatureBins(
+        spec.name,
+        index,
+        is_cat,
+        splits,
+        groups,
+        spec.special_codes,
+        (0.0,) * n_reg,
+        (0.0,) * len(spec.special_codes),
+        0.0,
+        (),
+        0.0,
+    )
     return recount(draft, x, y)
 
 
@@ -216,8 +249,13 @@ def recount(bins: FeatureBins, x: np.ndarray, y: np.ndarray) -> FeatureBins:
     bads = np.bincount(slot, weights=y, minlength=n_slots + 1)[:n_slots]
     woe, iv = _weights_of_evidence(rows, bads)
     return dataclasses.replace(
-        bins, woe=tuple(woe[:n_reg]), woe_special=tuple(woe[n_reg:-1]), woe_missing=float(woe[-1]),
-        counts=tuple((int(r), int(b)) for r, b in zip(rows, bads, strict=True)), iv=iv)
+        bins,
+        woe=tuple(woe[:n_reg]),
+        woe_special=tuple(woe[n_reg:-1]),
+        woe_missing=float(woe[-1]),
+        counts=tuple((int(r), int(b)) for r, b in zip(rows, bads, strict=True)),
+        iv=iv,
+    )
 
 
 def _weights_of_evidence(rows: np.ndarray, bads: np.ndarray) -> tuple[list[float], float]:

@@ -32,8 +32,14 @@ def _sy(v: float, lo: float, hi: float) -> float:
     return H - PAD - (v - lo) / ((hi - lo) or 1.0) * (H - PAD - 24)
 
 
-def line_chart(series: Sequence[tuple[str, Sequence[tuple[float, float]]]], *, title: str,
-               x_label: str, y_label: str, diagonal: bool = False) -> str:
+def line_chart(
+    series: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    diagonal: bool = False,
+) -> str:
     """Lines through points; ``diagonal`` adds the y = x reference line."""
     points = [p for _, pts in series for p in pts]
     x_hi = max((p[0] for p in points), default=1.0)
@@ -43,26 +49,31 @@ def line_chart(series: Sequence[tuple[str, Sequence[tuple[float, float]]]], *, t
     ys = (0.0, hi if hi is not None else y_hi)
     parts = _frame(title, x_label, y_label)
     parts.append(f'<text x="{PAD}" y="{H - PAD + 14}" font-size="10">0</text>')
-    parts.append(f'<text x="{W - 10}" y="{H - PAD + 14}" font-size="10" text-anchor="end">'
-                 f"{xs[1]:.3g}</text>")
+    parts.append(
+        f'<text x="{W - 10}" y="{H - PAD + 14}" font-size="10" text-anchor="end">{xs[1]:.3g}</text>'
+    )
     parts.append(f'<text x="{PAD - 4}" y="28" font-size="10" text-anchor="end">{ys[1]:.3g}</text>')
     if diagonal:
-        parts.append(f'<line x1="{_sx(0, *xs)}" y1="{_sy(0, *ys)}" x2="{_sx(xs[1], *xs)}" '
-                     f'y2="{_sy(ys[1], *ys)}" stroke="#aaa" stroke-dasharray="4"/>')
+        parts.append(
+            f'<line x1="{_sx(0, *xs)}" y1="{_sy(0, *ys)}" x2="{_sx(xs[1], *xs)}" '
+            f'y2="{_sy(ys[1], *ys)}" stroke="#aaa" stroke-dasharray="4"/>'
+        )
     colours = ("#1f5fa8", "#c8501e", "#2e8b57")
     for k, (name, pts) in enumerate(series):
         path = " ".join(f"{_sx(x, *xs):.1f},{_sy(y, *ys):.1f}" for x, y in pts)
         colour = colours[k % len(colours)]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                     f'points="{path}"/>')
-        parts.append(f'<text x="{PAD + 8}" y="{40 + 14 * k}" font-size="11" fill="{colour}">'
-                     f"{escape(name)}</text>")
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>')
+        parts.append(
+            f'<text x="{PAD + 8}" y="{40 + 14 * k}" font-size="11" fill="{colour}">'
+            f"{escape(name)}</text>"
+        )
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, x_label: str,
-              y_label: str) -> str:
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float], *, title: str, x_label: str, y_label: str
+) -> str:
     """Vertical bars, one per label."""
     parts = _frame(title, x_label, y_label)
     hi = max(values, default=1.0) or 1.0
@@ -70,12 +81,16 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, x_l
     width = (W - 10 - PAD) / n
     for i, (label, v) in enumerate(zip(labels, values, strict=True)):
         x, top = PAD + i * width, _sy(v, 0.0, hi)
-        parts.append(f'<rect x="{x + 1:.1f}" y="{top:.1f}" width="{max(width - 2, 1):.1f}" '
-                     f'height="{H - PAD - top:.1f}" fill="#1f5fa8">'
-                     f"<title>{escape(label)}: {v:g}</title></rect>")
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{top:.1f}" width="{max(width - 2, 1):.1f}" '
+            f'height="{H - PAD - top:.1f}" fill="#1f5fa8">'
+            f"<title>{escape(label)}: {v:g}</title></rect>"
+        )
         if n <= 12 or i % max(n // 8, 1) == 0:
-            parts.append(f'<text x="{x + width / 2:.1f}" y="{H - PAD + 12}" font-size="9" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{x + width / 2:.1f}" y="{H - PAD + 12}" font-size="9" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     parts.append(f'<text x="{PAD - 4}" y="28" font-size="10" text-anchor="end">{hi:.3g}</text>')
     parts.append("</svg>")
     return "\n".join(parts)

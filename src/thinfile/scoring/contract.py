@@ -59,15 +59,23 @@ class ColumnSpec:
     monotone: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "role": self.role.value, "categories": list(self.categories),
-                "special_codes": list(self.special_codes), "monotone": self.monotone}
+        return {
+            "name": self.name,
+            "role": self.role.value,
+            "categories": list(self.categories),
+            "special_codes": list(self.special_codes),
+            "monotone": self.monotone,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> ColumnSpec:
-        return cls(name=str(data["name"]), role=ColumnRole(str(data["role"])),
-                   categories=tuple(str(c) for c in _seq(data.get("categories"))),
-                   special_codes=tuple(float(str(c)) for c in _seq(data.get("special_codes"))),
-                   monotone=int(str(data.get("monotone", 0))))
+        return cls(
+            name=str(data["name"]),
+            role=ColumnRole(str(data["role"])),
+            categories=tuple(str(c) for c in _seq(data.get("categories"))),
+            special_codes=tuple(float(str(c)) for c in _seq(data.get("special_codes"))),
+            monotone=int(str(data.get("monotone", 0))),
+        )
 
 
 def _seq(value: object) -> Sequence[object]:
@@ -91,15 +99,19 @@ class InputSchema:
         return tuple(c.name for c in self.features)
 
     def as_dict(self) -> dict[str, object]:
-        return {"target": self.target, "id_col": self.id_col,
-                "columns": [c.as_dict() for c in self.columns]}
+        return {
+            "target": self.target,
+            "id_col": self.id_col,
+            "columns": [c.as_dict() for c in self.columns],
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> InputSchema:
         cols = tuple(ColumnSpec.from_dict(c) for c in _seq(data["columns"]) if isinstance(c, dict))
         id_col = data.get("id_col")
-        return cls(columns=cols, target=str(data["target"]),
-                   id_col=None if id_col is None else str(id_col))
+        return cls(
+            columns=cols, target=str(data["target"]), id_col=None if id_col is None else str(id_col)
+        )
 
     def check_columns(self, frame: pd.DataFrame) -> None:
         """Raise if a feature column is absent from ``frame``."""
@@ -107,7 +119,9 @@ class InputSchema:
         if missing:
             raise DataContractError(
                 f"the model needs {len(missing)} column(s) the data lacks: {', '.join(missing)}",
-                field=missing[0], remedy="score a table with the columns the model was trained on")
+                field=missing[0],
+                remedy="score a table with the columns the model was trained on",
+            )
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -133,31 +147,48 @@ def iter_table(path: str | Path, *, chunk_rows: int = 100_000) -> Iterator[pd.Da
 def _checked_path(path: str | Path) -> Path:
     file = Path(path)
     if not file.is_file():
-        raise DataContractError("no such file", field="DATA", value=str(path),
-                                remedy="give the path of a CSV or Parquet file")
+        raise DataContractError(
+            "no such file",
+            field="DATA",
+            value=str(path),
+            remedy="give the path of a CSV or Parquet file",
+        )
     if not file.name.lower().endswith(SUFFIXES):
-        raise DataContractError("unsupported file type", field="DATA", value=str(path),
-                                remedy="use .csv, .csv.gz or .parquet")
+        raise DataContractError(
+            "unsupported file type",
+            field="DATA",
+            value=str(path),
+            remedy="use .csv, .csv.gz or .parquet",
+        )
     return file
 
 
 def binary_target(frame: pd.DataFrame, target: str, *, bad_value: object = None) -> np.ndarray:
     """The target as 0/1 (1 = bad), or a DataContractError naming the column."""
     if target not in frame.columns:
-        raise DataContractError("target column not found", field=target,
-                                remedy=f"columns are: {', '.join(map(str, frame.columns[:30]))}")
+        raise DataContractError(
+            "target column not found",
+            field=target,
+            remedy=f"columns are: {', '.join(map(str, frame.columns[:30]))}",
+        )
     col = frame[target]
     if col.isna().any():
-        raise DataContractError(f"target has {int(col.isna().sum())} missing value(s)",
-                                field=target, remedy="drop rows without an outcome")
+        raise DataContractError(
+            f"target has {int(col.isna().sum())} missing value(s)",
+            field=target,
+            remedy="drop rows without an outcome",
+        )
     if bad_value is not None:
         return (col.astype(str) == str(bad_value)).to_numpy(dtype=np.int8)
     values = set(pd.unique(col).tolist())
     if not values <= {0, 1}:
         shown = ", ".join(sorted(map(str, values))[:5])
-        raise DataContractError(f"target must be binary 0/1 (1 = bad), found: {shown}",
-                                field=target, value=shown,
-                                remedy="map the outcome to 0/1 or name the bad value")
+        raise DataContractError(
+            f"target must be binary 0/1 (1 = bad), found: {shown}",
+            field=target,
+            value=shown,
+            remedy="map the outcome to 0/1 or name the bad value",
+        )
     return col.astype(int).to_numpy(dtype=np.int8)
 
 
@@ -166,8 +197,10 @@ def check_class_counts(y: np.ndarray, target: str, *, minimum: int = MIN_CLASS_C
     goods = len(y) - bads
     if bads < minimum or goods < minimum:
         raise DataContractError(
-            f"too few outcomes to learn from: {bads} bad, {goods} good", field=target,
-            remedy=f"need at least {minimum} of each")
+            f"too few outcomes to learn from: {bads} bad, {goods} good",
+            field=target,
+            remedy=f"need at least {minimum} of each",
+        )
 
 
 def infer_schema(
@@ -187,8 +220,11 @@ def infer_schema(
     named = [id_col] if id_col else []
     for name in (*named, *exclude, *overrides, *specials, *trends):
         if name not in frame.columns:
-            raise DataContractError("column not found", field=name,
-                                    remedy="check the spelling against the file's header")
+            raise DataContractError(
+                "column not found",
+                field=name,
+                remedy="check the spelling against the file's header",
+            )
     specs = []
     for name in frame.columns:
         if name == target:
@@ -199,8 +235,9 @@ def infer_schema(
         specs.append(ColumnSpec(str(name), role, cats, codes, _trend(trends.get(name, 0), name)))
     schema = InputSchema(tuple(specs), target=target, id_col=id_col)
     if not schema.features:
-        raise DataContractError("no usable feature columns", field=target,
-                                remedy="check --exclude and the column roles")
+        raise DataContractError(
+            "no usable feature columns", field=target, remedy="check --exclude and the column roles"
+        )
     return schema
 
 
@@ -210,8 +247,14 @@ def _trend(value: int, name: str) -> int:
     return value
 
 
-def _role_for(col: pd.Series, name: str, *, id_col: str | None, exclude: Sequence[str],
-              overrides: Mapping[str, str]) -> ColumnRole:
+def _role_for(
+    col: pd.Series,
+    name: str,
+    *,
+    id_col: str | None,
+    exclude: Sequence[str],
+    overrides: Mapping[str, str],
+) -> ColumnRole:
     if name == id_col:
         return ColumnRole.IDENTIFIER
     if name in exclude:
@@ -221,8 +264,9 @@ def _role_for(col: pd.Series, name: str, *, id_col: str | None, exclude: Sequenc
             role = ColumnRole(overrides[name])
         except ValueError:
             allowed = ", ".join(r.value for r in ColumnRole)
-            raise DataContractError(f"unknown role, use one of: {allowed}", field=name,
-                                    value=overrides[name]) from None
+            raise DataContractError(
+                f"unknown role, use one of: {allowed}", field=name, value=overrides[name]
+            ) from None
         if role is ColumnRole.NUMERIC:
             _check_numeric(col, name)
         return role
@@ -267,13 +311,20 @@ def _check_numeric(col: pd.Series, name: str) -> None:
     bad = converted.isna() & col.notna()
     if bad.any():
         example = col[bad].iloc[0]
-        raise DataContractError(f"{int(bad.sum())} value(s) are not numbers", field=name,
-                                value=example, remedy="fix the values or declare it categorical")
+        raise DataContractError(
+            f"{int(bad.sum())} value(s) are not numbers",
+            field=name,
+            value=example,
+            remedy="fix the values or declare it categorical",
+        )
 
 
 def _categories(col: pd.Series, name: str) -> tuple[str, ...]:
     labels = sorted({str(v) for v in col.dropna().unique()})
     if len(labels) > MAX_CATEGORIES:
-        raise DataContractError(f"{len(labels)} categories is too many for a category",
-                                field=name, remedy="group the values or exclude the column")
+        raise DataContractError(
+            f"{len(labels)} categories is too many for a category",
+            field=name,
+            remedy="group the values or exclude the column",
+        )
     return tuple(labels)

@@ -29,8 +29,7 @@ def encode_frame(frame: pd.DataFrame, schema: InputSchema) -> np.ndarray:
     schema.check_columns(frame)
     features = schema.features
     plain = [j for j, s in enumerate(features) if _is_plain_number(frame[s.name], s)]
-    block = frame[[features[j].name for j in plain]].to_numpy(dtype=np.float64,
-                                                             na_value=np.nan)
+    block = frame[[features[j].name for j in plain]].to_numpy(dtype=np.float64, na_value=np.nan)
     if len(plain) == len(features):  # all numeric: one pandas call, no per-column copies
         return np.ascontiguousarray(block)
     out = np.empty((len(frame), len(features)), dtype=np.float64)
@@ -42,8 +41,11 @@ def encode_frame(frame: pd.DataFrame, schema: InputSchema) -> np.ndarray:
 
 
 def _is_plain_number(col: pd.Series, spec: ColumnSpec) -> bool:
-    return (spec.role is ColumnRole.NUMERIC and pd.api.types.is_numeric_dtype(col)
-            and not pd.api.types.is_bool_dtype(col))
+    return (
+        spec.role is ColumnRole.NUMERIC
+        and pd.api.types.is_numeric_dtype(col)
+        and not pd.api.types.is_bool_dtype(col)
+    )
 
 
 def _encode_column(col: pd.Series, spec: ColumnSpec) -> np.ndarray:
@@ -56,8 +58,12 @@ def _encode_column(col: pd.Series, spec: ColumnSpec) -> np.ndarray:
     converted = pd.to_numeric(col, errors="coerce")
     bad = converted.isna() & col.notna()
     if bad.any():
-        raise DataContractError(f"{int(bad.sum())} value(s) are not numbers", field=spec.name,
-                                value=col[bad].iloc[0], remedy="fix or blank those values")
+        raise DataContractError(
+            f"{int(bad.sum())} value(s) are not numbers",
+            field=spec.name,
+            value=col[bad].iloc[0],
+            remedy="fix or blank those values",
+        )
     return converted.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -81,8 +87,12 @@ def _encode_booleans(col: pd.Series, name: str) -> np.ndarray:
     out[text.isin(_FALSE).to_numpy()] = 0.0
     bad = np.isnan(out) & col.notna().to_numpy()
     if bad.any():
-        raise DataContractError("not a true/false value", field=name,
-                                value=col[bad].iloc[0], remedy="use true/false or 1/0")
+        raise DataContractError(
+            "not a true/false value",
+            field=name,
+            value=col[bad].iloc[0],
+            remedy="use true/false or 1/0",
+        )
     return out
 
 
@@ -97,8 +107,9 @@ class RecordEncoder:
         )
 
     def encode(self, record: Mapping[str, object]) -> list[float]:
-        return [self._value(record.get(name), name, role, codes)
-                for name, role, codes in self._plan]
+        return [
+            self._value(record.get(name), name, role, codes) for name, role, codes in self._plan
+        ]
 
     @staticmethod
     def _value(raw: object, name: str, role: ColumnRole, codes: Mapping[str, float]) -> float:
@@ -120,5 +131,6 @@ class RecordEncoder:
                 return float(raw) if raw.strip() else math.nan
             except ValueError:
                 pass
-        raise DataContractError("not a number", field=name, value=raw,
-                                remedy="send a number or leave it out")
+        raise DataContractError(
+            "not a number", field=name, value=raw, remedy="send a number or leave it out"
+        )

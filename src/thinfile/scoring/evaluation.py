@@ -82,9 +82,14 @@ def roc_points(y: np.ndarray, pd: np.ndarray, *, points: int = 101) -> list[list
 def metrics(y: np.ndarray, pd: np.ndarray) -> dict[str, float | int]:
     """The headline figures: AUC, KS, Gini, Brier, rows and bad rate."""
     area = auc(y, pd)
-    return {"auc": area, "ks": ks(y, pd), "gini": 2.0 * area - 1.0,
-            "brier": float(np.mean((pd - y) ** 2)), "rows": len(y),
-            "bad_rate": float(np.mean(y)) if len(y) else float("nan")}
+    return {
+        "auc": area,
+        "ks": ks(y, pd),
+        "gini": 2.0 * area - 1.0,
+        "brier": float(np.mean((pd - y) ** 2)),
+        "rows": len(y),
+        "bad_rate": float(np.mean(y)) if len(y) else float("nan"),
+    }
 
 
 def calibration_by_decile(y: np.ndarray, pd: np.ndarray) -> list[dict[str, float | int]]:
@@ -93,27 +98,36 @@ def calibration_by_decile(y: np.ndarray, pd: np.ndarray) -> list[dict[str, float
     out: list[dict[str, float | int]] = []
     for k, part in enumerate(np.array_split(order, 10), start=1):
         if len(part):
-            out.append({"decile": k, "rows": len(part), "mean_pd": float(pd[part].mean()),
-                        "bad_rate": float(y[part].mean())})
+            out.append(
+                {
+                    "decile": k,
+                    "rows": len(part),
+                    "mean_pd": float(pd[part].mean()),
+                    "bad_rate": float(y[part].mean()),
+                }
+            )
     return out
 
 
-def score_distribution(score: np.ndarray, y: np.ndarray | None = None, *,
-                       edges: Sequence[float] | None = None) -> dict[str, list[float]]:
+def score_distribution(
+    score: np.ndarray, y: np.ndarray | None = None, *, edges: Sequence[float] | None = None
+) -> dict[str, list[float]]:
     """Counts (and bad rates) of scores in bands; ``edges`` default to 20-point bands."""
     if edges is None:
         lo = float(np.floor(score.min() / 20.0) * 20.0) if len(score) else 0.0
         hi = float(np.ceil((score.max() + 1) / 20.0) * 20.0) if len(score) else 20.0
         edges = list(np.arange(lo, hi + 20.0, 20.0))
-    bands = np.clip(np.searchsorted(np.asarray(edges), score, side="right") - 1,
-                    0, len(edges) - 2)
+    bands = np.clip(np.searchsorted(np.asarray(edges), score, side="right") - 1, 0, len(edges) - 2)
     counts = np.bincount(bands, minlength=len(edges) - 1)
-    out: dict[str, list[float]] = {"edges": [float(e) for e in edges],
-                                   "counts": [float(c) for c in counts]}
+    out: dict[str, list[float]] = {
+        "edges": [float(e) for e in edges],
+        "counts": [float(c) for c in counts],
+    }
     if y is not None:
         bads = np.bincount(bands, weights=y, minlength=len(edges) - 1)
-        out["bad_rate"] = [float(b / c) if c else float("nan")
-                           for b, c in zip(bads, counts, strict=True)]
+        out["bad_rate"] = [
+            float(b / c) if c else float("nan") for b, c in zip(bads, counts, strict=True)
+        ]
     return out
 
 
@@ -126,8 +140,9 @@ def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def group_metrics(y: np.ndarray, pd: np.ndarray, groups: np.ndarray, *,
-                  approve_share: float = 0.6) -> dict[str, object]:
+def group_metrics(
+    y: np.ndarray, pd: np.ndarray, groups: np.ndarray, *, approve_share: float = 0.6
+) -> dict[str, object]:
     """Per-group rows, bad rate, AUC and approval rate; the lowest/highest approval ratio."""
     cutoff = float(np.quantile(pd, approve_share)) if len(pd) else 0.0
     approved = pd <= cutoff
@@ -137,9 +152,17 @@ def group_metrics(y: np.ndarray, pd: np.ndarray, groups: np.ndarray, *,
     per_group: dict[str, dict[str, float | int]] = {}
     for g in sorted(set(labels.tolist())):
         m = labels == g
-        per_group[g] = {"rows": int(m.sum()), "bad_rate": float(y[m].mean()),
-                        "auc": auc(y[m], pd[m]), "approval_rate": float(approved[m].mean())}
+        per_group[g] = {
+            "rows": int(m.sum()),
+            "bad_rate": float(y[m].mean()),
+            "auc": auc(y[m], pd[m]),
+            "approval_rate": float(approved[m].mean()),
+        }
     rates = [v["approval_rate"] for v in per_group.values() if v["rows"] > 0]
     ratio = min(rates) / max(rates) if rates and max(rates) > 0 else float("nan")
-    return {"approve_share": approve_share, "pd_cutoff": cutoff, "groups": per_group,
-            "approval_rate_ratio": ratio}
+    return {
+        "approve_share": approve_share,
+        "pd_cutoff": cutoff,
+        "groups": per_group,
+        "approval_rate_ratio": ratio,
+    }

@@ -57,10 +57,19 @@ class _Candidate:
 class GradientBoostedModel:
     """A scikit-learn style estimator over the encoded feature matrix."""
 
-    def __init__(self, specs: Sequence[ColumnSpec] = (), *, seed: int = 42,
-                 learning_rate: float = 0.1, leaves: Sequence[int] = LEAVES,
-                 max_rounds: int = 1000, patience: int = 50, budget: int = LEAF_BUDGET,
-                 tolerance: float = 1.0, threads: int = 0) -> None:
+    def __init__(
+        self,
+        specs: Sequence[ColumnSpec] = (),
+        *,
+        seed: int = 42,
+        learning_rate: float = 0.1,
+        leaves: Sequence[int] = LEAVES,
+        max_rounds: int = 1000,
+        patience: int = 50,
+        budget: int = LEAF_BUDGET,
+        tolerance: float = 1.0,
+        threads: int = 0,
+    ) -> None:
         self.specs = specs
         self.seed = seed
         self.learning_rate = learning_rate
@@ -78,10 +87,18 @@ class GradientBoostedModel:
     def _params(self, leaves: int, learning_rate: float) -> dict[str, object]:
         monotone = [s.monotone for s in self.specs]
         params: dict[str, object] = {
-            "objective": "binary", "learning_rate": learning_rate, "num_leaves": leaves,
-            "min_child_samples": 20, "feature_fraction": 0.9, "lambda_l2": 1.0,
-            "seed": self.seed, "deterministic": True, "force_col_wise": True,
-            "verbosity": -1, "num_threads": self._threads, "metric": "binary_logloss",
+            "objective": "binary",
+            "learning_rate": learning_rate,
+            "num_leaves": leaves,
+            "min_child_samples": 20,
+            "feature_fraction": 0.9,
+            "lambda_l2": 1.0,
+            "seed": self.seed,
+            "deterministic": True,
+            "force_col_wise": True,
+            "verbosity": -1,
+            "num_threads": self._threads,
+            "metric": "binary_logloss",
         }
         if any(monotone):
             params["monotone_constraints"] = monotone
@@ -91,22 +108,23 @@ class GradientBoostedModel:
         """Most rounds a tree size may use so the refitted model stays within the budget."""
         return max(1, min(self.max_rounds, int(self.budget / (leaves * REFIT_GROWTH))))
 
-    def fit(self, x: np.ndarray, y: np.ndarray, *,
-            valid: tuple[np.ndarray, np.ndarray] | None = None) -> GradientBoostedModel:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, *, valid: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> GradientBoostedModel:
         """Tune on ``valid`` (or an internal 20 % split of ``x``) and keep the chosen booster."""
         import lightgbm as lgb
 
         if valid is None:
             from sklearn.model_selection import train_test_split
 
-            x, xv, y, yv = train_test_split(x, y, test_size=0.2, stratify=y,
-                                            random_state=self.seed)
+            x, xv, y, yv = train_test_split(x, y, test_size=0.2, stratify=y, random_state=self.seed)
         else:
             xv, yv = valid
         self._use_threads(len(y))
         self._cats = [j for j, s in enumerate(self.specs) if s.role is ColumnRole.CATEGORICAL]
         tried = self._each_size(
-            lambda leaves: self._candidate(x, y, xv, yv, leaves, self.learning_rate), len(y))
+            lambda leaves: self._candidate(x, y, xv, yv, leaves, self.learning_rate), len(y)
+        )
         chosen = self._simplest_good(tried, yv)
         if chosen.capped:  # still improving at the size cap: learn faster instead
             faster = self._candidate(x, y, xv, yv, chosen.leaves, 2 * chosen.learning_rate)
@@ -121,8 +139,9 @@ class GradientBoostedModel:
         self.valid_auc_, self.num_leaves_ = chosen.auc, chosen.leaves
         self.learning_rate_, self.rounds_ = chosen.learning_rate, chosen.rounds
 
-    def cross_validate(self, x: np.ndarray, y: np.ndarray,
-                       folds: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    def cross_validate(
+        self, x: np.ndarray, y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]]
+    ) -> list[np.ndarray]:
         """Tune size and rounds on the mean of ``folds``; each fold's held-out log-odds.
 
         For small tables. Sets the tuned settings (``num_leaves_``, ``rounds_``,
@@ -133,7 +152,8 @@ class GradientBoostedModel:
         self._use_threads(len(y))
         self._cats = [j for j, s in enumerate(self.specs) if s.role is ColumnRole.CATEGORICAL]
         tried = self._each_size(
-            lambda leaves: self._fold_candidate(x, y, folds, leaves, self.learning_rate), len(y))
+            lambda leaves: self._fold_candidate(x, y, folds, leaves, self.learning_rate), len(y)
+        )
         chosen = self._simplest_good(tried, np.concatenate([y[val] for _, val in folds]))
         if chosen.capped:
             faster = self._fold_candidate(x, y, folds, chosen.leaves, 2 * chosen.learning_rate)
@@ -161,51 +181,109 @@ class GradientBoostedModel:
     def _dataset(self, x: np.ndarray, y: np.ndarray) -> lgb.Dataset:
         import lightgbm as lgb
 
-        return lgb.Dataset(x, label=y, categorical_feature=self._cats or "auto",
-                           free_raw_data=False, params={"verbosity": -1})
+        return lgb.Dataset(
+            x,
+            label=y,
+            categorical_feature=self._cats or "auto",
+            free_raw_data=False,
+            params={"verbosity": -1},
+        )
 
-    def _fold_candidate(self, x: np.ndarray, y: np.ndarray,
-                        folds: Sequence[tuple[np.ndarray, np.ndarray]], leaves: int,
-                        learning_rate: float) -> _Candidate:
+    def _fold_candidate(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        folds: Sequence[tuple[np.ndarray, np.ndarray]],
+        leaves: int,
+        learning_rate: float,
+    ) -> _Candidate:
         import lightgbm as lgb
 
         cap = self._cap(leaves)
-        params = {**self._params(leaves, learning_rate), "metric": ["binary_logloss", "auc"],
-                  "first_metric_only": True}
-        found = lgb.cv(params, self._dataset(x, y), cap, folds=list(folds), return_cvbooster=True,
-                       callbacks=[lgb.early_stopping(self.patience, verbose=False)])
+        params = {
+            **self._params(leaves, learning_rate),
+            "metric": ["binary_logloss", "auc"],
+            "first_metric_only": True,
+        }
+        found = lgb.cv(
+            params,
+            self._dataset(x, y),
+            cap,
+            folds=list(folds),
+            return_cvbooster=True,
+            callbacks=[lgb.early_stopping(self.patience, verbose=False)],
+        )
         areas, booster = found["valid auc-mean"], found["cvbooster"]
         assert isinstance(areas, list) and isinstance(booster, lgb.CVBooster)
         rounds = len(areas)  # the history ends at the best round
-        held = [np.asarray(b.predict(x[val], raw_score=True, num_iteration=rounds))
-                for b, (_, val) in zip(booster.boosters, folds, strict=True)]
-        return _Candidate(float(areas[-1]), leaves, learning_rate, rounds,
-                          capped=rounds > cap - self.patience, booster=booster,
-                          scores=np.concatenate(held))
+        held = [
+            np.asarray(b.predict(x[val], raw_score=True, num_iteration=rounds))
+            for b, (_, val) in zip(booster.boosters, folds, strict=True)
+        ]
+        return _Candidate(
+            float(areas[-1]),
+            leaves,
+            learning_rate,
+            rounds,
+            capped=rounds > cap - self.patience,
+            booster=booster,
+            scores=np.concatenate(held),
+        )
 
-    def _candidate(self, x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
-                   leaves: int, learning_rate: float) -> _Candidate:
+    def _candidate(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        xv: np.ndarray,
+        yv: np.ndarray,
+        leaves: int,
+        learning_rate: float,
+    ) -> _Candidate:
         import lightgbm as lgb
 
         cap = self._cap(leaves)
         train = self._dataset(x, y)  # its own data: datasets are not shared between threads
         val = lgb.Dataset(xv, label=yv, reference=train)
-        booster = lgb.train(self._params(leaves, learning_rate), train, cap, valid_sets=[val],
-                            callbacks=[lgb.early_stopping(self.patience, verbose=False)])
+        booster = lgb.train(
+            self._params(leaves, learning_rate),
+            train,
+            cap,
+            valid_sets=[val],
+            callbacks=[lgb.early_stopping(self.patience, verbose=False)],
+        )
         rounds = int(booster.best_iteration or cap)
         scores = np.asarray(booster.predict(xv, raw_score=True, num_iteration=rounds))
-        return _Candidate(auc(yv, scores), leaves, learning_rate, rounds,
-                          capped=rounds > cap - self.patience, booster=booster, scores=scores)
+        return _Candidate(
+            auc(yv, scores),
+            leaves,
+            learning_rate,
+            rounds,
+            capped=rounds > cap - self.patience,
+            booster=booster,
+            scores=scores,
+        )
 
     def _simplest_good(self, tried: Sequence[_Candidate], y: np.ndarray) -> _Candidate:
         """The fewest leaves among the sizes within ``tolerance`` standard errors of the best."""
         best = max(tried, key=lambda c: c.auc)
-        good = [c for c in tried if c is best or best.auc - c.auc
-                <= self.tolerance * auc_difference_se(y, best.scores, c.scores)]
+        good = [
+            c
+            for c in tried
+            if c is best
+            or best.auc - c.auc <= self.tolerance * auc_difference_se(y, best.scores, c.scores)
+        ]
         return min(good, key=lambda c: (c.leaves, c.size, -c.auc))
 
-    def refit_all(self, x: np.ndarray, y: np.ndarray, *, leaves: int, rounds: int,
-                  learning_rate: float | None = None, grow: bool = True) -> GradientBoostedModel:
+    def refit_all(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        leaves: int,
+        rounds: int,
+        learning_rate: float | None = None,
+        grow: bool = True,
+    ) -> GradientBoostedModel:
         """Train the tuned size on all training rows, with rounds scaled up to the sample.
 
         ``grow=False`` keeps the rounds as tuned (a sample as large as the tuning one).
@@ -218,8 +296,9 @@ class GradientBoostedModel:
         self.learning_rate_ = learning_rate or self.learning_rate
         grown = max(1, round(rounds * REFIT_GROWTH)) if grow else rounds
         self.rounds_ = min(grown, max(rounds, self.budget // leaves))
-        data = lgb.Dataset(x, label=y, categorical_feature=self._cats or "auto",
-                           params={"verbosity": -1})
+        data = lgb.Dataset(
+            x, label=y, categorical_feature=self._cats or "auto", params={"verbosity": -1}
+        )
         self.booster_ = lgb.train(self._params(leaves, self.learning_rate_), data, self.rounds_)
         return self
 
@@ -242,36 +321,44 @@ class GradientBoostedModel:
             return np.concatenate(list(pool.map(self._logit_part, np.array_split(x, parts))))
 
     def _logit_part(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.booster_.predict(x, raw_score=True, num_iteration=self.rounds_,
-                                                num_threads=1))
+        return np.asarray(
+            self.booster_.predict(x, raw_score=True, num_iteration=self.rounds_, num_threads=1)
+        )
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Tree SHAP log-odds contributions (rows × features), relative to the average."""
         threads = 1 if len(x) < 200 else 0
-        out = self.booster_.predict(x, pred_contrib=True, num_iteration=self.rounds_,
-                                    num_threads=threads)
+        out = self.booster_.predict(
+            x, pred_contrib=True, num_iteration=self.rounds_, num_threads=threads
+        )
         return np.asarray(out)[:, :-1]
 
     def explain_one(self, row: Sequence[float]) -> tuple[float, list[float]]:
         """Log-odds and per-feature contributions of one encoded row (one LightGBM call)."""
         matrix = np.asarray([row], dtype=np.float64)
-        out = self.booster_.predict(matrix, pred_contrib=True, num_iteration=self.rounds_,
-                                    num_threads=1)[0]
+        out = self.booster_.predict(
+            matrix, pred_contrib=True, num_iteration=self.rounds_, num_threads=1
+        )[0]
         return float(out.sum()), out[:-1].tolist()
 
     def logit_one(self, row: Sequence[float]) -> float:
         matrix = np.asarray([row], dtype=np.float64)
-        raw = self.booster_.predict(matrix, raw_score=True, num_iteration=self.rounds_,
-                                    num_threads=1)
+        raw = self.booster_.predict(
+            matrix, raw_score=True, num_iteration=self.rounds_, num_threads=1
+        )
         return float(raw[0])
 
     def model_text(self) -> str:
         return str(self.booster_.model_to_string(num_iteration=self.rounds_))
 
     def as_dict(self) -> dict[str, object]:
-        return {"num_leaves": self.num_leaves_, "rounds": self.rounds_,
-                "learning_rate": self.learning_rate_, "seed": self.seed,
-                "categorical": self._cats}
+        return {
+            "num_leaves": self.num_leaves_,
+            "rounds": self.rounds_,
+            "learning_rate": self.learning_rate_,
+            "seed": self.seed,
+            "categorical": self._cats,
+        }
 
     @classmethod
     def from_text(cls, text: str, d: Mapping[str, object]) -> GradientBoostedModel:

@@ -65,8 +65,7 @@ class HeldOut:
         return np.concatenate([getattr(g, field) for g in self.groups])
 
 
-def held_out(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str,
-             seed: int) -> HeldOut:
+def held_out(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str, seed: int) -> HeldOut:
     """Out-of-sample log-odds of each model of ``kind``, and the models refitted on all rows."""
     if len(y) >= SMALL_TABLE:
         return _split(x, y, schema, kind=kind, seed=seed)
@@ -78,17 +77,18 @@ def _tuner(schema: InputSchema, kind: str, seed: int) -> GradientBoostedModel:
     return GradientBoostedModel(schema.features, seed=seed, threads=1 if kind == "both" else 0)
 
 
-def _split(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str,
-           seed: int) -> HeldOut:
+def _split(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str, seed: int) -> HeldOut:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    fit, val = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
-                                random_state=seed)
+    fit, val = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
     fit, val = np.sort(fit), np.sort(val)
     zeros = np.zeros(len(val))
     with ThreadPoolExecutor(1) as pool:
-        trees = (pool.submit(_gbm_split, x, y, fit, val, _tuner(schema, kind, seed))
-                 if kind != "scorecard" else None)
+        trees = (
+            pool.submit(_gbm_split, x, y, fit, val, _tuner(schema, kind, seed))
+            if kind != "scorecard"
+            else None
+        )
         card, z_sc = None, zeros
         if kind != "gbm":
             part = Scorecard(schema.features).fit(x[fit], y[fit])
@@ -96,41 +96,51 @@ def _split(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str,
             card = _refit_card(part, x, y) if kind == "scorecard" else part.recounted(x, y)
         gbm, z_gbm = trees.result() if trees is not None else (None, zeros)
     chunks = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
-    groups = [Group(val[part], z_sc[part], z_gbm[part])
-              for _, part in chunks.split(val, y[val])]
+    groups = [Group(val[part], z_sc[part], z_gbm[part]) for _, part in chunks.split(val, y[val])]
     return HeldOut(groups, card, gbm)
 
 
-def _gbm_split(x: np.ndarray, y: np.ndarray, fit: np.ndarray, val: np.ndarray,
-               tuner: GradientBoostedModel) -> tuple[GradientBoostedModel, np.ndarray]:
+def _gbm_split(
+    x: np.ndarray, y: np.ndarray, fit: np.ndarray, val: np.ndarray, tuner: GradientBoostedModel
+) -> tuple[GradientBoostedModel, np.ndarray]:
     """Tune on ``fit`` with early stopping on ``val``; then the final trees on all rows."""
     tuned = tuner.fit(x[fit], y[fit], valid=(x[val], y[val]))
     return _final_gbm(tuned, x, y), tuned.logit(x[val])
 
 
-def _final_gbm(tuned: GradientBoostedModel, x: np.ndarray,
-               y: np.ndarray) -> GradientBoostedModel:
+def _final_gbm(tuned: GradientBoostedModel, x: np.ndarray, y: np.ndarray) -> GradientBoostedModel:
     """The tuned size refitted on all rows, read back from its text as a loaded model is.
 
     Threads as the tuning had them: one beside the scorecard, otherwise by table size.
     """
-    return GradientBoostedModel(tuned.specs, seed=tuned.seed, threads=tuned.threads).refit_all(
-        x, y, leaves=tuned.num_leaves_, rounds=tuned.rounds_,
-        learning_rate=tuned.learning_rate_).reloaded()
+    return (
+        GradientBoostedModel(tuned.specs, seed=tuned.seed, threads=tuned.threads)
+        .refit_all(
+            x, y, leaves=tuned.num_leaves_, rounds=tuned.rounds_, learning_rate=tuned.learning_rate_
+        )
+        .reloaded()
+    )
 
 
-def _cross_validated(x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str,
-                     seed: int) -> HeldOut:
+def _cross_validated(
+    x: np.ndarray, y: np.ndarray, schema: InputSchema, *, kind: str, seed: int
+) -> HeldOut:
     from sklearn.model_selection import StratifiedKFold
 
     folds = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed).split(x, y))
     zeros = [np.zeros(len(v)) for _, v in folds]
     with ThreadPoolExecutor(1) as pool:
-        trees = (pool.submit(_gbm_folds, x, y, folds, _tuner(schema, kind, seed))
-                 if kind != "scorecard" else None)
+        trees = (
+            pool.submit(_gbm_folds, x, y, folds, _tuner(schema, kind, seed))
+            if kind != "scorecard"
+            else None
+        )
         card = Scorecard(schema.features).fit(x, y) if kind != "gbm" else None
-        z_sc = [_refit_card(card, x[f], y[f]).logit(x[v]) for f, v in folds] \
-            if card is not None else zeros
+        z_sc = (
+            [_refit_card(card, x[f], y[f]).logit(x[v]) for f, v in folds]
+            if card is not None
+            else zeros
+        )
         gbm, z_gbm = trees.result() if trees is not None else (None, zeros)
     groups = [Group(v, s, g) for (_, v), s, g in zip(folds, z_sc, z_gbm, strict=True)]
     return HeldOut(groups, card, gbm)
@@ -141,8 +151,12 @@ def _refit_card(card: Scorecard, x: np.ndarray, y: np.ndarray) -> Scorecard:
     return Scorecard(card.specs, min_iv=card.min_iv, c=card.c_).fit(x, y)
 
 
-def _gbm_folds(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
-               tuner: GradientBoostedModel) -> tuple[GradientBoostedModel, list[np.ndarray]]:
+def _gbm_folds(
+    x: np.ndarray,
+    y: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    tuner: GradientBoostedModel,
+) -> tuple[GradientBoostedModel, list[np.ndarray]]:
     """Size and rounds tuned on the folds, each fold's held-out log-odds, the final trees."""
     out = tuner.cross_validate(x, y, folds)
     return _final_gbm(tuner, x, y), out
@@ -151,8 +165,9 @@ def _gbm_folds(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.nd
 def choose_weight(y: np.ndarray, groups: list[Group]) -> float:
     """The scorecard's share of the blend: 0.5, or 0 / 1 when one model clearly wins alone."""
     weights = (0.0, BLEND, 1.0)
-    areas = np.array([[ev.auc(y[g.rows], w * g.scorecard + (1 - w) * g.gbm) for w in weights]
-                      for g in groups])
+    areas = np.array(
+        [[ev.auc(y[g.rows], w * g.scorecard + (1 - w) * g.gbm) for w in weights] for g in groups]
+    )
     mean = areas.mean(axis=0)
     single = 0 if mean[0] >= mean[2] else 2  # the better model alone (ties: trees)
     gain = areas[:, single] - areas[:, 1]

@@ -41,11 +41,20 @@ class ScoreResult:
 class ScoringModel:
     """Scores tables and single applicants; saves to and loads from a model directory."""
 
-    def __init__(self, *, schema: InputSchema, kind: str, scorecard: Scorecard | None,
-                 gbm: GradientBoostedModel | None, blend_weight: float,
-                 calibrator: PlattCalibrator, scale: ScoreScale, book: ReasonBook,
-                 evaluation: Mapping[str, object] | None = None,
-                 training: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        schema: InputSchema,
+        kind: str,
+        scorecard: Scorecard | None,
+        gbm: GradientBoostedModel | None,
+        blend_weight: float,
+        calibrator: PlattCalibrator,
+        scale: ScoreScale,
+        book: ReasonBook,
+        evaluation: Mapping[str, object] | None = None,
+        training: Mapping[str, object] | None = None,
+    ) -> None:
         self.schema = schema
         self.kind = kind
         self.scorecard = scorecard
@@ -110,8 +119,9 @@ class ScoringModel:
         if reasons <= 0:
             return out
         parts = self.contributions(x)
-        found = [self._reasons(parts[i].tolist(), x[i].tolist(), None, reasons)
-                 for i in range(len(x))]
+        found = [
+            self._reasons(parts[i].tolist(), x[i].tolist(), None, reasons) for i in range(len(x))
+        ]
         for k in range(reasons):
             out[f"reason_{k + 1}"] = [r[k].code if len(r) > k else "" for r in found]
             out[f"reason_{k + 1}_text"] = [r[k].description if len(r) > k else "" for r in found]
@@ -144,8 +154,9 @@ class ScoringModel:
         found = self._reasons([p * slope for p in parts], row, slots, reasons)
         return ScoreResult(pd=pd_, score=self.scale.score_one(logit), reasons=found)
 
-    def _reasons(self, parts: list[float], row: list[float], slots: Mapping[int, int] | None,
-                 limit: int) -> tuple[ReasonCode, ...]:
+    def _reasons(
+        self, parts: list[float], row: list[float], slots: Mapping[int, int] | None, limit: int
+    ) -> tuple[ReasonCode, ...]:
         if limit <= 0:
             return ()
         top = sorted(range(len(parts)), key=parts.__getitem__, reverse=True)[:limit]
@@ -169,8 +180,11 @@ class ScoringModel:
         cached: dict[int, tuple[str, ...]] | None = getattr(self, "_labels", None)
         if cached is None:
             card = self.scorecard
-            cached = {} if card is None else {
-                b.index: b.labels(self._categories[b.index]) for b in card.bins_}
+            cached = (
+                {}
+                if card is None
+                else {b.index: b.labels(self._categories[b.index]) for b in card.bins_}
+            )
             self._labels = cached
         return cached
 
@@ -178,15 +192,21 @@ class ScoringModel:
 
     def to_files(self) -> dict[str, bytes]:
         body: dict[str, object] = {
-            "format": artifact.FORMAT, "kind": self.kind, "blend_weight": self.blend_weight,
-            "calibration": self.calibrator.as_dict(), "scale": self.scale.as_dict(),
-            "reasons": self.book.as_dict(), "training": self.training,
+            "format": artifact.FORMAT,
+            "kind": self.kind,
+            "blend_weight": self.blend_weight,
+            "calibration": self.calibrator.as_dict(),
+            "scale": self.scale.as_dict(),
+            "reasons": self.book.as_dict(),
+            "training": self.training,
             "scorecard": self.scorecard.as_dict() if self.scorecard is not None else None,
             "gbm": self.gbm.as_dict() if self.gbm is not None else None,
         }
-        files = {"model.json": artifact.dumps(body),
-                 "schema.json": artifact.dumps(self.schema.as_dict()),
-                 "evaluation.json": artifact.dumps(self.evaluation)}
+        files = {
+            "model.json": artifact.dumps(body),
+            "schema.json": artifact.dumps(self.schema.as_dict()),
+            "evaluation.json": artifact.dumps(self.evaluation),
+        }
         if self.gbm is not None:
             files["gbm.txt"] = self.gbm.model_text().encode("utf-8")
         return files
@@ -199,8 +219,9 @@ class ScoringModel:
     def points_table(self) -> list[dict[str, object]]:
         if self.scorecard is None:
             return []
-        cats = {s.name: s.categories for s in self.schema.features
-                if s.role is ColumnRole.CATEGORICAL}
+        cats = {
+            s.name: s.categories for s in self.schema.features if s.role is ColumnRole.CATEGORICAL
+        }
         return self.scorecard.points_table(self.scale, cats)
 
 
@@ -212,19 +233,30 @@ def load_model(path: str | Path) -> ScoringModel:
         schema = InputSchema.from_dict(json.loads(files["schema.json"]))
         evaluation = json.loads(files["evaluation.json"])
     except (KeyError, ValueError) as exc:
-        raise DataContractError(f"model directory is incomplete: {exc}", field="MODEL",
-                                value=str(path)) from None
+        raise DataContractError(
+            f"model directory is incomplete: {exc}", field="MODEL", value=str(path)
+        ) from None
     card = Scorecard.from_dict(body["scorecard"]) if body["scorecard"] else None
-    gbm = (GradientBoostedModel.from_text(files["gbm.txt"].decode("utf-8"), body["gbm"])
-           if body["gbm"] else None)
-    book = ReasonBook(body["reasons"]["features"],
-                      descriptions=dict(zip(body["reasons"]["features"],
-                                            body["reasons"]["names"], strict=True)))
+    gbm = (
+        GradientBoostedModel.from_text(files["gbm.txt"].decode("utf-8"), body["gbm"])
+        if body["gbm"]
+        else None
+    )
+    book = ReasonBook(
+        body["reasons"]["features"],
+        descriptions=dict(zip(body["reasons"]["features"], body["reasons"]["names"], strict=True)),
+    )
     model = ScoringModel(
-        schema=schema, kind=body["kind"], scorecard=card, gbm=gbm,
+        schema=schema,
+        kind=body["kind"],
+        scorecard=card,
+        gbm=gbm,
         blend_weight=float(body["blend_weight"]),
         calibrator=PlattCalibrator.from_dict(body["calibration"]),
-        scale=ScoreScale.from_dict(body["scale"]), book=book,
-        evaluation=evaluation, training=body["training"])
+        scale=ScoreScale.from_dict(body["scale"]),
+        book=book,
+        evaluation=evaluation,
+        training=body["training"],
+    )
     model._version = version
     return model

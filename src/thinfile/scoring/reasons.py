@@ -41,23 +41,27 @@ def readable_name(column: str) -> str:
 class ReasonBook:
     """Codes and readable names of a model's features, and the ranking of contributions."""
 
-    def __init__(self, features: Sequence[str], *,
-                 descriptions: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, features: Sequence[str], *, descriptions: Mapping[str, str] | None = None
+    ) -> None:
         names = dict(descriptions or {})
         self.features = tuple(features)
         self.codes = tuple(f"R{i + 1:02d}" for i in range(len(self.features)))
         self.names = tuple(names.get(f) or readable_name(f) for f in self.features)
 
-    def top(self, contributions: Sequence[float], values: Sequence[str], *,
-            limit: int) -> tuple[ReasonCode, ...]:
+    def top(
+        self, contributions: Sequence[float], values: Sequence[str], *, limit: int
+    ) -> tuple[ReasonCode, ...]:
         """The ``limit`` largest positive contributions, as reason codes."""
         if limit <= 0:
             return ()
-        ranked = sorted(((c, j) for j, c in enumerate(contributions) if c > 1e-12),
-                        reverse=True)[:limit]
+        ranked = sorted(((c, j) for j, c in enumerate(contributions) if c > 1e-12), reverse=True)[
+            :limit
+        ]
         return tuple(
-            ReasonCode(self.codes[j], self.features[j], f"{self.names[j]}: {values[j]}",
-                       round(c, 6))
+            ReasonCode(
+                self.codes[j], self.features[j], f"{self.names[j]}: {values[j]}", round(c, 6)
+            )
             for c, j in ranked
         )
 

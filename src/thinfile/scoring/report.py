@@ -25,9 +25,15 @@ from thinfile.scoring.model import ScoringModel
 __all__ = ["evaluate_frame", "render_report"]
 
 
-def evaluate_frame(model: ScoringModel, frame: pd.DataFrame, *, target: str,
-                   segment: str | None = None, protected: str | None = None,
-                   bad_value: object = None) -> dict[str, object]:
+def evaluate_frame(
+    model: ScoringModel,
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    segment: str | None = None,
+    protected: str | None = None,
+    bad_value: object = None,
+) -> dict[str, object]:
     """Every evaluation figure of ``model`` on a labelled table."""
     y = binary_target(frame, target, bad_value=bad_value)
     for name in (segment, protected):
@@ -38,8 +44,10 @@ def evaluate_frame(model: ScoringModel, frame: pd.DataFrame, *, target: str,
     edges = baseline.get("edges") if isinstance(baseline, dict) else None
     dist = ev.score_distribution(score, y, edges=edges if isinstance(edges, list) else None)
     out: dict[str, object] = {
-        "metrics": ev.metrics(y, pd_), "calibration": ev.calibration_by_decile(y, pd_),
-        "roc": ev.roc_points(y, pd_), "score_distribution": dist,
+        "metrics": ev.metrics(y, pd_),
+        "calibration": ev.calibration_by_decile(y, pd_),
+        "roc": ev.roc_points(y, pd_),
+        "score_distribution": dist,
         "training_distribution": baseline,
     }
     if isinstance(baseline, dict) and isinstance(baseline.get("counts"), list):
@@ -47,8 +55,10 @@ def evaluate_frame(model: ScoringModel, frame: pd.DataFrame, *, target: str,
     if segment:
         out["segment"] = {"column": segment, **ev.group_metrics(y, pd_, frame[segment].to_numpy())}
     if protected:
-        out["protected"] = {"column": protected,
-                            **ev.group_metrics(y, pd_, frame[protected].to_numpy())}
+        out["protected"] = {
+            "column": protected,
+            **ev.group_metrics(y, pd_, frame[protected].to_numpy()),
+        }
     return out
 
 
@@ -60,8 +70,9 @@ text-align:right}th{background:#f2f4f7}td:first-child,th:first-child{text-align:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_fmt(v))}</td>" for v in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(_fmt(v))}</td>" for v in r) + "</tr>" for r in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -75,20 +86,39 @@ def _charts(report: Mapping[str, object]) -> str:
     svgs = []
     roc = report.get("roc")
     if isinstance(roc, list):
-        svgs.append(line_chart([("model", [(p[0], p[1]) for p in roc])], title="ROC curve",
-                               x_label="false-positive rate", y_label="true-positive rate",
-                               diagonal=True))
+        svgs.append(
+            line_chart(
+                [("model", [(p[0], p[1]) for p in roc])],
+                title="ROC curve",
+                x_label="false-positive rate",
+                y_label="true-positive rate",
+                diagonal=True,
+            )
+        )
     cal = report.get("calibration")
     if isinstance(cal, list):
         pts = [(float(c["mean_pd"]), float(c["bad_rate"])) for c in cal]
-        svgs.append(line_chart([("observed vs predicted", pts)], title="Calibration by decile",
-                               x_label="mean predicted PD", y_label="observed bad rate",
-                               diagonal=True))
+        svgs.append(
+            line_chart(
+                [("observed vs predicted", pts)],
+                title="Calibration by decile",
+                x_label="mean predicted PD",
+                y_label="observed bad rate",
+                diagonal=True,
+            )
+        )
     dist = report.get("score_distribution")
     if isinstance(dist, dict):
         labels = [f"{e:g}" for e in dist["edges"][:-1]]
-        svgs.append(bar_chart(labels, dist["counts"], title="Score distribution",
-                              x_label="score band (lower edge)", y_label="applicants"))
+        svgs.append(
+            bar_chart(
+                labels,
+                dist["counts"],
+                title="Score distribution",
+                x_label="score band (lower edge)",
+                y_label="applicants",
+            )
+        )
     return '<div class="charts">' + "".join(svgs) + "</div>"
 
 
@@ -96,32 +126,49 @@ def _groups(title: str, block: object) -> str:
     if not isinstance(block, dict):
         return ""
     groups = block["groups"]
-    rows = [(g, v["rows"], v["bad_rate"], v["auc"], v["approval_rate"])
-            for g, v in groups.items()]
-    return (f"<h2>{escape(title)}: <code>{escape(str(block['column']))}</code></h2>"
-            f"<p>Approving the safest {block['approve_share']:.0%}; lowest/highest group "
-            f"approval-rate ratio: <b>{_fmt(block['approval_rate_ratio'])}</b> "
-            "(below 0.8 deserves a look).</p>"
-            + _table(("group", "rows", "bad rate", "AUC", "approval rate"), rows))
+    rows = [(g, v["rows"], v["bad_rate"], v["auc"], v["approval_rate"]) for g, v in groups.items()]
+    return (
+        f"<h2>{escape(title)}: <code>{escape(str(block['column']))}</code></h2>"
+        f"<p>Approving the safest {block['approve_share']:.0%}; lowest/highest group "
+        f"approval-rate ratio: <b>{_fmt(block['approval_rate_ratio'])}</b> "
+        "(below 0.8 deserves a look).</p>"
+        + _table(("group", "rows", "bad rate", "AUC", "approval rate"), rows)
+    )
 
 
 def _model_section(model: ScoringModel) -> str:
-    parts = [f"<p>Kind: <b>{escape(model.kind)}</b>; scorecard weight in the blend "
-             f"{model.blend_weight:.2f}; features: {len(model.feature_names)}; training rows: "
-             f"{model.training.get('rows')}.</p>"]
+    parts = [
+        f"<p>Kind: <b>{escape(model.kind)}</b>; scorecard weight in the blend "
+        f"{model.blend_weight:.2f}; features: {len(model.feature_names)}; training rows: "
+        f"{model.training.get('rows')}.</p>"
+    ]
     if model.gbm is not None:
-        parts.append(f"<p>Gradient boosting: {model.gbm.num_leaves_} leaves per tree, "
-                     f"{model.gbm.rounds_} trees.</p>")
+        parts.append(
+            f"<p>Gradient boosting: {model.gbm.num_leaves_} leaves per tree, "
+            f"{model.gbm.rounds_} trees.</p>"
+        )
     if model.scorecard is not None:
         card = model.scorecard
         iv = sorted(card.iv_.items(), key=lambda kv: -kv[1])[:20]
-        parts.append('<div class="charts">' + bar_chart(
-            [k[:10] for k, _ in iv], [v for _, v in iv], title="Information value",
-            x_label="feature", y_label="IV") + "</div>")
-        parts.append(f"<h2>Scorecard points (base {model.scale.base_score:g} at odds "
-                     f"{model.scale.base_odds:g}:1, {model.scale.pdo:g} points to double)</h2>")
-        rows = [(r["feature"], r["bin"], r["rows"], r["bad_rate"], r["woe"], r["points"])
-                for r in model.points_table()]
+        parts.append(
+            '<div class="charts">'
+            + bar_chart(
+                [k[:10] for k, _ in iv],
+                [v for _, v in iv],
+                title="Information value",
+                x_label="feature",
+                y_label="IV",
+            )
+            + "</div>"
+        )
+        parts.append(
+            f"<h2>Scorecard points (base {model.scale.base_score:g} at odds "
+            f"{model.scale.base_odds:g}:1, {model.scale.pdo:g} points to double)</h2>"
+        )
+        rows = [
+            (r["feature"], r["bin"], r["rows"], r["bad_rate"], r["woe"], r["points"])
+            for r in model.points_table()
+        ]
         parts.append(_table(("feature", "bin", "rows", "bad rate", "WoE", "points"), rows))
     return "".join(parts)
 
@@ -132,8 +179,11 @@ def render_report(model: ScoringModel, evaluation: Mapping[str, object] | None =
     metrics = report.get("metrics", {})
     rows = [(k, v) for k, v in metrics.items()] if isinstance(metrics, dict) else []
     cal = report.get("calibration")
-    cal_rows = [(c["decile"], c["rows"], c["mean_pd"], c["bad_rate"])
-                for c in cal] if isinstance(cal, list) else []
+    cal_rows = (
+        [(c["decile"], c["rows"], c["mean_pd"], c["bad_rate"]) for c in cal]
+        if isinstance(cal, list)
+        else []
+    )
     psi = report.get("psi")
     sections = [
         f"<h1>Scoring model report</h1><p>Model <code>{escape(model.version)}</code>, "
@@ -148,8 +198,9 @@ def render_report(model: ScoringModel, evaluation: Mapping[str, object] | None =
         _groups("By segment", report.get("segment")),
         _groups("By protected attribute", report.get("protected")),
     ]
-    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>thinfile model report</title><style>{CSS}</style></head><body>"
-            + "".join(sections) + "</body></html>")
-
-
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>thinfile model report</title><style>{CSS}</style></head><body>"
+        + "".join(sections)
+        + "</body></html>"
+    )

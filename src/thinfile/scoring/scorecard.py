@@ -29,8 +29,9 @@ CV_MAX_ROWS = 5_000  # above this, regularisation hardly matters: C = 1 (on HELO
 class Scorecard:
     """A scikit-learn style estimator over the encoded feature matrix."""
 
-    def __init__(self, specs: Sequence[ColumnSpec] = (), *, min_iv: float = 0.02,
-                 c: float | None = None) -> None:
+    def __init__(
+        self, specs: Sequence[ColumnSpec] = (), *, min_iv: float = 0.02, c: float | None = None
+    ) -> None:
         self.specs = specs
         self.min_iv = min_iv
         self.c = c
@@ -82,8 +83,12 @@ class Scorecard:
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Per-feature log-odds contribution relative to the training average (rows × bins_)."""
-        return np.column_stack([t[b.bins(x[:, b.index])] - m for b, t, m in
-                                zip(self.bins_, self._tables, self._means, strict=True)])
+        return np.column_stack(
+            [
+                t[b.bins(x[:, b.index])] - m
+                for b, t, m in zip(self.bins_, self._tables, self._means, strict=True)
+            ]
+        )
 
     def explain_one(self, row: Sequence[float]) -> tuple[float, list[float], list[int]]:
         """Log-odds, contributions and bin numbers for one encoded row, without numpy."""
@@ -97,33 +102,45 @@ class Scorecard:
             slots.append(slot)
         return total, parts, slots
 
-    def points_table(self, scale: ScoreScale,
-                     categories: Mapping[str, Sequence[str]]) -> list[dict[str, object]]:
+    def points_table(
+        self, scale: ScoreScale, categories: Mapping[str, Sequence[str]]
+    ) -> list[dict[str, object]]:
         """Each attribute's points: the scorecard a credit officer reads."""
         k = len(self.bins_)
         rows: list[dict[str, object]] = []
         for b, coef in zip(self.bins_, self.coef_, strict=True):
             labels = b.labels(categories.get(b.name, ()))
             for label, woe, (n, bad) in zip(labels, b.woe_table(), b.counts, strict=False):
-                rows.append({
-                    "feature": b.name, "bin": label, "rows": n,
-                    "bad_rate": bad / n if n else None, "woe": float(woe),
-                    "points": scale.attribute_points(float(coef * woe), self.intercept_, k),
-                })
+                rows.append(
+                    {
+                        "feature": b.name,
+                        "bin": label,
+                        "rows": n,
+                        "bad_rate": bad / n if n else None,
+                        "woe": float(woe),
+                        "points": scale.attribute_points(float(coef * woe), self.intercept_, k),
+                    }
+                )
         return rows
 
     def as_dict(self) -> dict[str, object]:
-        return {"min_iv": self.min_iv, "c": self.c_, "intercept": self.intercept_,
-                "coef": [float(c) for c in self.coef_],
-                "woe_means": [float(m) for m in self.woe_means_],
-                "iv": self.iv_, "bins": [b.as_dict() for b in self.bins_]}
+        return {
+            "min_iv": self.min_iv,
+            "c": self.c_,
+            "intercept": self.intercept_,
+            "coef": [float(c) for c in self.coef_],
+            "woe_means": [float(m) for m in self.woe_means_],
+            "iv": self.iv_,
+            "bins": [b.as_dict() for b in self.bins_],
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, object]) -> Scorecard:
         card = cls(min_iv=float(str(d["min_iv"])), c=float(str(d["c"])))
         card.c_ = float(str(d["c"]))
-        card.bins_ = tuple(FeatureBins.from_dict(b) for b in _list(d["bins"])
-                           if isinstance(b, dict))
+        card.bins_ = tuple(
+            FeatureBins.from_dict(b) for b in _list(d["bins"]) if isinstance(b, dict)
+        )
         card.coef_ = np.array(_list(d["coef"]), dtype=np.float64)
         card.woe_means_ = np.array(_list(d["woe_means"]), dtype=np.float64)
         card.intercept_ = float(str(d["intercept"]))
@@ -141,16 +158,16 @@ def _iv(b: FeatureBins) -> float:
     return b.iv
 
 
-def _logistic(woe: np.ndarray, y: np.ndarray,
-              c: float | None) -> tuple[np.ndarray, float, float]:
+def _logistic(woe: np.ndarray, y: np.ndarray, c: float | None) -> tuple[np.ndarray, float, float]:
     """Coefficients, intercept and the regularisation used (chosen by 5-fold CV if None)."""
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn")
         if c is None and len(y) <= CV_MAX_ROWS:
-            cv = LogisticRegressionCV(Cs=list(C_GRID), cv=5, scoring="neg_log_loss",
-                                      max_iter=1000).fit(woe, y)
+            cv = LogisticRegressionCV(
+                Cs=list(C_GRID), cv=5, scoring="neg_log_loss", max_iter=1000
+            ).fit(woe, y)
             c = float(cv.C_[0])
         c = 1.0 if c is None else c
         model = LogisticRegression(C=c, max_iter=1000).fit(woe, y)

@@ -65,15 +65,22 @@ def train_model(
     named in ``keep``.
     """
     if kind not in KINDS:
-        raise DataContractError(f"unknown model kind, use one of: {', '.join(KINDS)}",
-                                field="kind", value=kind)
+        raise DataContractError(
+            f"unknown model kind, use one of: {', '.join(KINDS)}", field="kind", value=kind
+        )
     step = progress or (lambda _: None)
     y = binary_target(frame, target, bad_value=bad_value)
     check_class_counts(y, target)
     side = [c for c in (segment, protected) if c]
-    schema = infer_schema(frame, target=target, id_col=id_col,
-                          exclude=[*exclude, *side], roles=roles,
-                          special_codes=special_codes, monotone=monotone)
+    schema = infer_schema(
+        frame,
+        target=target,
+        id_col=id_col,
+        exclude=[*exclude, *side],
+        roles=roles,
+        special_codes=special_codes,
+        monotone=monotone,
+    )
     step("encoding")
     x = encode_frame(frame, schema)
     check_leakage(x, y, schema, keep=keep)
@@ -82,18 +89,35 @@ def train_model(
         held = held_out(x, y, schema, kind=kind, seed=seed)
         step("blending and calibrating")
         weight, calibrator = _blend(y, held, kind)
-    model = ScoringModel(schema=schema, kind=kind, scorecard=held.card, gbm=held.gbm,
-                         blend_weight=weight,
-                         calibrator=calibrator, scale=scale or ScoreScale(),
-                         book=ReasonBook(schema.feature_names, descriptions=descriptions))
+    model = ScoringModel(
+        schema=schema,
+        kind=kind,
+        scorecard=held.card,
+        gbm=held.gbm,
+        blend_weight=weight,
+        calibrator=calibrator,
+        scale=scale or ScoreScale(),
+        book=ReasonBook(schema.feature_names, descriptions=descriptions),
+    )
     val = held.stacked("rows")
     raw = weight * held.stacked("scorecard") + (1 - weight) * held.stacked("gbm")
     _, train_scores = model.score_matrix(x)
     groups = {c: frame[c].to_numpy()[val] for c in side}
-    model.evaluation = validation_report(y[val], sigmoid(calibrator.logit(raw)), model.scale,
-                                         train_scores, groups=groups, protected=protected)
-    model.training = {"rows": len(y), "bad_rate": float(y.mean()), "seed": seed,
-                      "validation_rows": len(val), "target": target}
+    model.evaluation = validation_report(
+        y[val],
+        sigmoid(calibrator.logit(raw)),
+        model.scale,
+        train_scores,
+        groups=groups,
+        protected=protected,
+    )
+    model.training = {
+        "rows": len(y),
+        "bad_rate": float(y.mean()),
+        "seed": seed,
+        "validation_rows": len(val),
+        "target": target,
+    }
     return model
 
 
@@ -115,8 +139,9 @@ def _blend(y: np.ndarray, held: HeldOut, kind: str) -> tuple[float, PlattCalibra
     return weight, PlattCalibrator().fit(blended, y[rows])
 
 
-def check_leakage(x: np.ndarray, y: np.ndarray, schema: InputSchema, *,
-                  keep: Sequence[str] = ()) -> None:
+def check_leakage(
+    x: np.ndarray, y: np.ndarray, schema: InputSchema, *, keep: Sequence[str] = ()
+) -> None:
     """Refuse a feature that gives the outcome away, unless it is named in ``keep``.
 
     Two signs of a column known only after the outcome (or computed from it): alone it
@@ -125,8 +150,10 @@ def check_leakage(x: np.ndarray, y: np.ndarray, schema: InputSchema, *,
     shift within 0.25 log-odds) and ranking well (AUC >= 0.65), like a simulator's true PD or
     another model's output for the same target.
     """
-    remedy = ("exclude it (--exclude) if it is known only after the outcome, or keep it "
-              "deliberately (--keep)")
+    remedy = (
+        "exclude it (--exclude) if it is known only after the outcome, or keep it "
+        "deliberately (--keep)"
+    )
     for j, spec in enumerate(schema.features):
         col = x[:, j]
         known = ~np.isnan(col)
@@ -138,13 +165,17 @@ def check_leakage(x: np.ndarray, y: np.ndarray, schema: InputSchema, *,
         area = ev.auc(y_known, values)
         if max(area, 1 - area) > 0.995:
             raise DataContractError(
-                "this column predicts the target almost perfectly (leakage?)", field=spec.name,
-                remedy=remedy)
+                "this column predicts the target almost perfectly (leakage?)",
+                field=spec.name,
+                remedy=remedy,
+            )
         if spec.role is not ColumnRole.CATEGORICAL and _is_probability_of(values, y_known, area):
             raise DataContractError(
                 f"this column is already a calibrated probability of the target (AUC "
-                f"{area:.3f}): an outcome-time value or another model's PD?", field=spec.name,
-                remedy=remedy)
+                f"{area:.3f}): an outcome-time value or another model's PD?",
+                field=spec.name,
+                remedy=remedy,
+            )
 
 
 def _is_probability_of(values: np.ndarray, y: np.ndarray, area: float) -> bool:
@@ -159,15 +190,22 @@ def _is_probability_of(values: np.ndarray, y: np.ndarray, area: float) -> bool:
     return 0.8 <= platt.slope_ <= 1.25 and abs(platt.shift_) <= 0.25
 
 
-def validation_report(y: np.ndarray, pd_: np.ndarray, scale: ScoreScale,
-                      train_scores: np.ndarray, *, groups: Mapping[str, np.ndarray],
-                      protected: str | None) -> dict[str, object]:
+def validation_report(
+    y: np.ndarray,
+    pd_: np.ndarray,
+    scale: ScoreScale,
+    train_scores: np.ndarray,
+    *,
+    groups: Mapping[str, np.ndarray],
+    protected: str | None,
+) -> dict[str, object]:
     """Figures on the held-out rows, and the training score distribution (for PSI)."""
     logit = np.log(np.clip(pd_, 1e-15, 1 - 1e-15) / np.clip(1 - pd_, 1e-15, 1))
     scores = scale.score(logit)
     baseline = ev.score_distribution(train_scores)
     report: dict[str, object] = {
-        "metrics": ev.metrics(y, pd_), "calibration": ev.calibration_by_decile(y, pd_),
+        "metrics": ev.metrics(y, pd_),
+        "calibration": ev.calibration_by_decile(y, pd_),
         "roc": ev.roc_points(y, pd_),
         "score_distribution": ev.score_distribution(scores, y, edges=baseline["edges"]),
         "training_distribution": baseline,

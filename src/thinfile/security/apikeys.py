@@ -31,5 +31,6 @@ def hash_api_key(secret: str) -> str:
 
 def new_api_key() -> ApiKey:
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    return ApiKey(secret=secret, prefix=secret[: len(KEY_PREFIX) + _VISIBLE],
-                  digest=hash_api_key(secret))
+    return ApiKey(
+        secret=secret, prefix=secret[: len(KEY_PREFIX) + _VISIBLE], digest=hash_api_key(secret)
+    )

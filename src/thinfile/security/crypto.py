@@ -51,8 +51,10 @@ class PiiCipher:
         key_id, _, body = stored.partition(":")
         aead = self._aeads.get(key_id)
         if aead is None:
-            raise DecryptionError(f"no key with id {key_id!r} is configured",
-                                  remedy="add the retired key to THINFILE_PII_KEYS")
+            raise DecryptionError(
+                f"no key with id {key_id!r} is configured",
+                remedy="add the retired key to THINFILE_PII_KEYS",
+            )
         try:
             raw = base64.urlsafe_b64decode(body.encode())
             opened = aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
@@ -78,5 +80,8 @@ class PiiCipher:
 
 def pii_cipher(settings: Settings) -> PiiCipher:
     """The cipher configured by ``THINFILE_PII_KEYS``, ``_PII_ACTIVE_KEY_ID``, ``_LOOKUP_KEY``."""
-    return PiiCipher(settings.pii_key_bytes(), active_key_id=settings.pii_active_key_id,
-                     lookup_key=settings.lookup_key.get_secret_value().encode())
+    return PiiCipher(
+        settings.pii_key_bytes(),
+        active_key_id=settings.pii_active_key_id,
+        lookup_key=settings.lookup_key.get_secret_value().encode(),
+    )

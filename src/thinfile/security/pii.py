@@ -27,11 +27,17 @@ _PHONE_SHAPE = re.compile(r"1\d{10}")
 def normalize_id_number(text: str) -> str:
     value = text.strip().upper()
     if not _ID_SHAPE.fullmatch(value):
-        raise InvalidInputError("an ID number has 17 digits and a check digit or X",
-                                field="id_number", remedy="check the number on the ID card")
+        raise InvalidInputError(
+            "an ID number has 17 digits and a check digit or X",
+            field="id_number",
+            remedy="check the number on the ID card",
+        )
     if id_check_character(value[:17]) != value[17]:
-        raise InvalidInputError("the ID number's check digit does not match",
-                                field="id_number", remedy="check the number on the ID card")
+        raise InvalidInputError(
+            "the ID number's check digit does not match",
+            field="id_number",
+            remedy="check the number on the ID card",
+        )
     return value
 
 
@@ -39,11 +45,14 @@ def normalize_phone(text: str) -> str:
     digits = re.sub(r"[\s\-()]", "", text.strip())
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
             break
     if not _PHONE_SHAPE.fullmatch(digits):
-        raise InvalidInputError("a mobile number has 11 digits and starts with 1",
-                                field="phone", remedy="enter the number without extra digits")
+        raise InvalidInputError(
+            "a mobile number has 11 digits and starts with 1",
+            field="phone",
+            remedy="enter the number without extra digits",
+        )
     return digits
 
 
@@ -51,7 +60,7 @@ def _mask_middle(value: str, *, keep_start: int, keep_end: int) -> str:
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
     hidden = len(value) - keep_start - keep_end
-    return value[:keep_start] + "*" * hidden + value[len(value) - keep_end:]
+    return value[:keep_start] + "*" * hidden + value[len(value) - keep_end :]
 
 
 def mask_id_number(value: str) -> str:

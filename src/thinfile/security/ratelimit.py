@@ -22,8 +22,9 @@ _MAX_BUCKETS = 100_000
 class RateLimiter:
     """``hit(name, key)`` takes one token or raises :class:`RateLimitedError`."""
 
-    def __init__(self, specs: Mapping[str, RateSpec], *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, specs: Mapping[str, RateSpec], *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._specs = dict(specs)
         self._clock = clock
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}

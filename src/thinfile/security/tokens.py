@@ -50,8 +50,9 @@ class TokenSigner:
             self._verified.pop(token, None)
             raise _expired()
         try:
-            data, signed_at = self._serializer.loads(token, max_age=self.ttl_seconds,
-                                                     return_timestamp=True)
+            data, signed_at = self._serializer.loads(
+                token, max_age=self.ttl_seconds, return_timestamp=True
+            )
         except SignatureExpired:
             raise _expired() from None
         except BadSignature:

@@ -35,9 +35,18 @@ from thinfile.services.loans import open_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import ServicingProduct, standard_product
 
-__all__ = ["MIN_READING_SECONDS", "OFFER_DECLINED", "AcceptedOffer", "accept_in_unit",
-           "accept_offer", "accept_today", "decline_offer", "ensure_statement_read",
-           "offer_product", "seconds_read"]
+__all__ = [
+    "MIN_READING_SECONDS",
+    "OFFER_DECLINED",
+    "AcceptedOffer",
+    "accept_in_unit",
+    "accept_offer",
+    "accept_today",
+    "decline_offer",
+    "ensure_statement_read",
+    "offer_product",
+    "seconds_read",
+]
 
 
 MIN_READING_SECONDS = 10
@@ -59,9 +68,12 @@ class AcceptedOffer:
 def _offer_terms(offer: Mapping[str, object], on: date) -> LoanTerms:
     """The contract terms of a stored offer, starting on the acceptance date."""
     return LoanTerms(
-        principal=Money.of(str(offer["amount"])), annual_rate=Decimal(str(offer["annual_rate"])),
-        periods=int(str(offer["term_months"])), method=RepaymentMethod(str(offer["method"])),
-        start=on, monthly_fee_rate=Decimal(str(offer["monthly_fee_rate"])),
+        principal=Money.of(str(offer["amount"])),
+        annual_rate=Decimal(str(offer["annual_rate"])),
+        periods=int(str(offer["term_months"])),
+        method=RepaymentMethod(str(offer["method"])),
+        start=on,
+        monthly_fee_rate=Decimal(str(offer["monthly_fee_rate"])),
         upfront_fee=Money.of(str(offer["upfront_fee"])),
     )
 
@@ -78,8 +90,9 @@ def offer_product(offer: Mapping[str, object], terms: LoanTerms) -> ServicingPro
     return replace(product, defaults=DefaultTerms.from_dict(dict(disclosed)))
 
 
-def seconds_read(*, shown_at: datetime | None, claimed: float | None = None,
-                 now: datetime | None = None) -> float:
+def seconds_read(
+    *, shown_at: datetime | None, claimed: float | None = None, now: datetime | None = None
+) -> float:
     """How long the borrower has had the all-in cost statement: the time from ``shown_at``
     (a naive time is UTC) to ``now`` (default: the clock now), never less than 0 nor more than
     ``claimed`` (what the client reports); ``claimed`` alone when the moment shown is not
@@ -97,28 +110,32 @@ def ensure_statement_read(seconds: float) -> None:
     if seconds < MIN_READING_SECONDS:
         raise InvalidInputError(
             f"the cost statement must be read for at least {MIN_READING_SECONDS} seconds",
-            field="seconds_read", value=round(seconds, 1),
-            remedy="read the statement, then confirm again")
+            field="seconds_read",
+            value=round(seconds, 1),
+            remedy="read the statement, then confirm again",
+        )
 
 
-def _acceptable(row: Any, actor: Actor, offer: int,
-                seconds_read: float) -> dict[str, object]:
+def _acceptable(row: Any, actor: Actor, offer: int, seconds_read: float) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
     if row.status != "approved" or row.accepted_offer is not None:
-        raise ConflictError("this application has no open offer to accept",
-                            field="application_id", value=row.id)
+        raise ConflictError(
+            "this application has no open offer to accept", field="application_id", value=row.id
+        )
     ensure_statement_read(seconds_read)
     offers = json.loads(str(row.decision_json))["offers"]
     if not 0 <= offer < len(offers):
-        raise InvalidInputError(f"choose an offer from 0 to {len(offers) - 1}", field="offer",
-                                value=offer)
+        raise InvalidInputError(
+            f"choose an offer from 0 to {len(offers) - 1}", field="offer", value=offer
+        )
     chosen: dict[str, object] = offers[offer]
     return chosen
 
 
-def accept_in_unit(uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int,
-                   seconds_read: float, on: date) -> tuple[AcceptedOffer, AuditDraft]:
+def accept_in_unit(
+    uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int, seconds_read: float, on: date
+) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_offer` inside the caller's unit of work: the acceptance and its audit
     row, which the caller appends last before its one commit."""
     row = load_application(uow, application_id, lock=True)
@@ -128,34 +145,50 @@ def accept_in_unit(uow: UnitOfWork, application_id: str, *, actor: Actor, offer:
     if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
         limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
         line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
-    loan = open_in_unit(uow, terms, product=offer_product(chosen, terms),
-                        credit_line_id=line_id)
+    loan = open_in_unit(uow, terms, product=offer_product(chosen, terms), credit_line_id=line_id)
     if not uow.applications.update(
-            application_id, row.version, status="accepted", accepted_offer=offer,
-            statement_confirmed_at=now_utc(), loan_id=str(loan.loan_id),
-            credit_line_id=None if line_id is None else str(line_id)):
+        application_id,
+        row.version,
+        status="accepted",
+        accepted_offer=offer,
+        statement_confirmed_at=now_utc(),
+        loan_id=str(loan.loan_id),
+        credit_line_id=None if line_id is None else str(line_id),
+    ):
         raise ConflictError("the application changed meanwhile; reload and try again")
-    audit = AuditDraft(actor.label, "application.accept_offer", f"application:{application_id}",
-                       {"offer": offer, "loan": loan.loan_id,
-                        "statement_read_seconds": round(seconds_read, 1)})
+    audit = AuditDraft(
+        actor.label,
+        "application.accept_offer",
+        f"application:{application_id}",
+        {"offer": offer, "loan": loan.loan_id, "statement_read_seconds": round(seconds_read, 1)},
+    )
     return AcceptedOffer(application_id, loan.loan_id, line_id, terms), audit
 
 
-def accept_today(uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int,
-                 seconds_read: float) -> tuple[AcceptedOffer, AuditDraft]:
+def accept_today(
+    uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int, seconds_read: float
+) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_in_unit` on the current business date, read in the same transaction."""
-    return accept_in_unit(uow, application_id, actor=actor, offer=offer,
-                          seconds_read=seconds_read, on=business_date_in(uow))
+    return accept_in_unit(
+        uow,
+        application_id,
+        actor=actor,
+        offer=offer,
+        seconds_read=seconds_read,
+        on=business_date_in(uow),
+    )
 
 
-def accept_offer(engine: Engine, application_id: str, *, actor: Actor, offer: int,
-                 seconds_read: float, on: date) -> AcceptedOffer:
+def accept_offer(
+    engine: Engine, application_id: str, *, actor: Actor, offer: int, seconds_read: float, on: date
+) -> AcceptedOffer:
     """The borrower confirms the cost statement and accepts ``offer``: the loan is opened and
     disbursed (a revolving line is opened and the amount drawn) in the same unit of work, its
     audit row last."""
     with UnitOfWork(engine) as uow:
-        accepted, audit = accept_in_unit(uow, application_id, actor=actor, offer=offer,
-                                         seconds_read=seconds_read, on=on)
+        accepted, audit = accept_in_unit(
+            uow, application_id, actor=actor, offer=offer, seconds_read=seconds_read, on=on
+        )
         audit.append(uow)
         uow.commit()
     return accepted
@@ -166,15 +199,18 @@ def decline_offer(engine: Engine, application_id: str, *, actor: Actor) -> Appli
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id, lock=True)
         if row.user_id != actor.user_id:
-            raise NotFoundError("no such application", field="application_id",
-                                value=application_id)
+            raise NotFoundError("no such application", field="application_id", value=application_id)
         if row.status != "approved" or row.accepted_offer is not None:
-            raise ConflictError("this application has no open offer to decline",
-                                field="application_id", value=application_id)
+            raise ConflictError(
+                "this application has no open offer to decline",
+                field="application_id",
+                value=application_id,
+            )
         if not uow.applications.update(application_id, row.version, status=OFFER_DECLINED):
             raise ConflictError("the application changed meanwhile; reload and try again")
         row = load_application(uow, application_id)
-        record_audit(uow, actor.label, "application.decline_offer",
-                     f"application:{application_id}", {})
+        record_audit(
+            uow, actor.label, "application.decline_offer", f"application:{application_id}", {}
+        )
         uow.commit()
     return application_record(row, json.loads(str(row.decision_json)))

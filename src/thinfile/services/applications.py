@@ -120,27 +120,42 @@ def _consent_flags(facts: Any) -> dict[str, object]:
         purpose = Purpose.CREDIT_ASSESSMENT
         raise ConsentRequiredError(
             "the applicant has not consented to a credit assessment",
-            field="consent", value=f"{CREDIT_CONSENT.value}:{purpose.value}",
+            field="consent",
+            value=f"{CREDIT_CONSENT.value}:{purpose.value}",
             remedy="grant consent to the credit_report category for credit_assessment, "
-            "then apply again")
+            "then apply again",
+        )
     return {"consent_credit": True, "consent_alt_data": bool(facts.alt)}
 
 
 def _refuse(form: Mapping[str, object], *, consents_recorded: bool) -> None:
     for field in _PII:
         if field in form:
-            raise InvalidInputError(f"{field} comes from the applicant profile", field=field,
-                                    remedy="update the profile instead of the application form")
+            raise InvalidInputError(
+                f"{field} comes from the applicant profile",
+                field=field,
+                remedy="update the profile instead of the application form",
+            )
     for flag in _CONSENT_FLAGS if consents_recorded else ():
         if flag in form:
-            raise InvalidInputError(f"{flag} comes from the recorded consents", field=flag,
-                                    remedy="grant or revoke consent instead")
+            raise InvalidInputError(
+                f"{flag} comes from the recorded consents",
+                field=flag,
+                remedy="grant or revoke consent instead",
+            )
 
 
 def decide_in(
-    uow: UnitOfWork, cipher: PiiCipher, runtime: DecisionRuntime, *, actor: Actor,
-    applicant_id: str, form: Mapping[str, object], on: date | None = None,
-    consents_recorded: bool = True, at: datetime | None = None,
+    uow: UnitOfWork,
+    cipher: PiiCipher,
+    runtime: DecisionRuntime,
+    *,
+    actor: Actor,
+    applicant_id: str,
+    form: Mapping[str, object],
+    on: date | None = None,
+    consents_recorded: bool = True,
+    at: datetime | None = None,
 ) -> tuple[ApplicationRecord, AuditDraft]:
     """Decide and store one application in the caller's unit of work; the caller appends the
     returned audit row as the transaction's last write, then commits.
@@ -155,42 +170,77 @@ def decide_in(
     device = form.get("device_id")
     device_hash = cipher.lookup_hash("device", str(device)) if device else None
     facts = uow.applications.facts(
-        applicant_id, since_30d=now - timedelta(days=30), since_1d=now - timedelta(days=1),
-        device=device_hash, credit=_CREDIT_SCOPE, alt=_ALT_SCOPE)
+        applicant_id,
+        since_30d=now - timedelta(days=30),
+        since_1d=now - timedelta(days=1),
+        device=device_hash,
+        credit=_CREDIT_SCOPE,
+        alt=_ALT_SCOPE,
+    )
     if facts is None:
         raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
     if consents_recorded:
         form = {**form, **_consent_flags(facts)}
-    identity = {f: cipher.decrypt(str(getattr(facts, f"{f}_enc")),
-                                  context=f"applicant:{applicant_id}:{f}") for f in _PII}
+    identity = {
+        f: cipher.decrypt(str(getattr(facts, f"{f}_enc")), context=f"applicant:{applicant_id}:{f}")
+        for f in _PII
+    }
     app = parse_application({**form, **identity, "applicant_id": applicant_id})
-    history = History(applications_by_id_30d=int(str(facts.by_id)),
-                      applications_by_phone_30d=int(str(facts.by_phone)),
-                      applications_by_device_1d=int(str(facts.by_device)),
-                      deny_listed=bool(facts.denied))
+    history = History(
+        applications_by_id_30d=int(str(facts.by_id)),
+        applications_by_phone_30d=int(str(facts.by_phone)),
+        applications_by_device_1d=int(str(facts.by_device)),
+        deny_listed=bool(facts.denied),
+    )
     result = runtime.book.decide(app, model=runtime.model, on=on or now.date(), history=history)
-    hashes = {"id_number": str(facts.id_number_hash), "phone": str(facts.phone_hash),
-              "device": device_hash}
+    hashes = {
+        "id_number": str(facts.id_number_hash),
+        "phone": str(facts.phone_hash),
+        "device": device_hash,
+    }
     record = _store(uow, cipher, new_id(), applicant_id, actor, now, result, identity, hashes)
     decision = result.decision
-    return record, AuditDraft(actor.label, "application.decide", f"application:{record.id}",
-                              {"outcome": record.outcome, "policy": decision.policy_version,
-                               "model": decision.model_version, "arm": result.arm.value})
+    return record, AuditDraft(
+        actor.label,
+        "application.decide",
+        f"application:{record.id}",
+        {
+            "outcome": record.outcome,
+            "policy": decision.policy_version,
+            "model": decision.model_version,
+            "arm": result.arm.value,
+        },
+    )
 
 
 def apply_for_credit(
-    engine: Engine, cipher: PiiCipher, runtime: DecisionRuntime, *, actor: Actor,
-    applicant_id: str, form: Mapping[str, object], on: date | None = None,
-    consents_recorded: bool = True, at: datetime | None = None,
+    engine: Engine,
+    cipher: PiiCipher,
+    runtime: DecisionRuntime,
+    *,
+    actor: Actor,
+    applicant_id: str,
+    form: Mapping[str, object],
+    on: date | None = None,
+    consents_recorded: bool = True,
+    at: datetime | None = None,
 ) -> ApplicationRecord:
     """Check the applicant's consent, then decide and store the application, in one unit of
     work (:func:`decide_in`, as the API runs it): the consent flags come from the recorded
     consents, never from the form. Trusted callers loading a lender's history (the demo) pass
     ``consents_recorded=False``, the flags in ``form``, and ``at``, the moment it was made."""
     with UnitOfWork(engine) as uow:
-        record, audit = decide_in(uow, cipher, runtime, actor=actor,
-                                  applicant_id=applicant_id, form=form, on=on,
-                                  consents_recorded=consents_recorded, at=at)
+        record, audit = decide_in(
+            uow,
+            cipher,
+            runtime,
+            actor=actor,
+            applicant_id=applicant_id,
+            form=form,
+            on=on,
+            consents_recorded=consents_recorded,
+            at=at,
+        )
         audit.append(uow)
         uow.commit()
     return record
@@ -206,29 +256,61 @@ def _masked(decision: dict[str, object]) -> dict[str, object]:
     return {**decision, "inputs": inputs}
 
 
-def _store(uow: UnitOfWork, cipher: PiiCipher, application_id: str, applicant_id: str,
-           actor: Actor, now: datetime, result: ChallengerDecision, identity: Mapping[str, str],
-           hashes: Mapping[str, str | None]) -> ApplicationRecord:
+def _store(
+    uow: UnitOfWork,
+    cipher: PiiCipher,
+    application_id: str,
+    applicant_id: str,
+    actor: Actor,
+    now: datetime,
+    result: ChallengerDecision,
+    identity: Mapping[str, str],
+    hashes: Mapping[str, str | None],
+) -> ApplicationRecord:
     decision = result.decision
     full = result.as_dict()
     shadow = full.pop("shadow", None)
     app = decision.application
-    uow.applications.add(dict(
-        id=application_id, applicant_id=applicant_id, user_id=actor.user_id, submitted_at=now,
-        decided_on=decision.decided_on, status=STATUS[decision.outcome],
-        outcome=decision.outcome.value, purpose=app.purpose,
-        segment=app.segment, requested_amount=app.requested_amount,
-        grade=decision.grade, pd=repr(decision.pd), score=decision.score,
-        model_version=decision.model_version, policy_version=decision.policy_version,
-        arm=result.arm.value, id_number_hash=hashes["id_number"], phone_hash=hashes["phone"],
-        device_hash=hashes["device"], decision_json=json.dumps(_masked(full), ensure_ascii=False),
-        shadow_json=json.dumps(shadow) if shadow else None,
-        pii_enc=cipher.encrypt(json.dumps(dict(identity)), context=f"application:{application_id}"),
-        version=1,
-    ))
-    return ApplicationRecord(application_id, applicant_id, STATUS[decision.outcome],
-                             decision.outcome.value, now, full, None, None,
-                             schedules=tuple(o.schedule for o in decision.offers))
+    uow.applications.add(
+        dict(
+            id=application_id,
+            applicant_id=applicant_id,
+            user_id=actor.user_id,
+            submitted_at=now,
+            decided_on=decision.decided_on,
+            status=STATUS[decision.outcome],
+            outcome=decision.outcome.value,
+            purpose=app.purpose,
+            segment=app.segment,
+            requested_amount=app.requested_amount,
+            grade=decision.grade,
+            pd=repr(decision.pd),
+            score=decision.score,
+            model_version=decision.model_version,
+            policy_version=decision.policy_version,
+            arm=result.arm.value,
+            id_number_hash=hashes["id_number"],
+            phone_hash=hashes["phone"],
+            device_hash=hashes["device"],
+            decision_json=json.dumps(_masked(full), ensure_ascii=False),
+            shadow_json=json.dumps(shadow) if shadow else None,
+            pii_enc=cipher.encrypt(
+                json.dumps(dict(identity)), context=f"application:{application_id}"
+            ),
+            version=1,
+        )
+    )
+    return ApplicationRecord(
+        application_id,
+        applicant_id,
+        STATUS[decision.outcome],
+        decision.outcome.value,
+        now,
+        full,
+        None,
+        None,
+        schedules=tuple(o.schedule for o in decision.offers),
+    )
 
 
 def _unmasked(row: Any, cipher: PiiCipher) -> dict[str, object]:
@@ -240,8 +322,9 @@ def _unmasked(row: Any, cipher: PiiCipher) -> dict[str, object]:
     return decision
 
 
-def get_application(engine: Engine, cipher: PiiCipher, application_id: str, *,
-                    reveal: bool) -> ApplicationRecord:
+def get_application(
+    engine: Engine, cipher: PiiCipher, application_id: str, *, reveal: bool
+) -> ApplicationRecord:
     """One application; ``reveal`` opens the sealed personal data (owner or audited staff)."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id)
@@ -249,53 +332,78 @@ def get_application(engine: Engine, cipher: PiiCipher, application_id: str, *,
     return application_record(row, decision)
 
 
-def list_applications(engine: Engine, *, status: str | None = None, user_id: str | None = None,
-                      limit: int = 50) -> list[ApplicationRecord]:
+def list_applications(
+    engine: Engine, *, status: str | None = None, user_id: str | None = None, limit: int = 50
+) -> list[ApplicationRecord]:
     """Newest first, masked; filtered by status (the referral queue) or by owner."""
     with UnitOfWork(engine) as uow:
         rows = uow.applications.newest(status=status, user_id=user_id, limit=limit)
     return [application_record(r, json.loads(str(r.decision_json))) for r in rows]
 
 
-def review_referral(engine: Engine, application_id: str, *, actor: Actor, approve: bool,
-                    note: str) -> ApplicationRecord:
+def review_referral(
+    engine: Engine, application_id: str, *, actor: Actor, approve: bool, note: str
+) -> ApplicationRecord:
     """An underwriter's decision on a referred application."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id, lock=True)
         if row.status != "referred":
-            raise ConflictError(f"the application is {row.status}, not referred",
-                                field="application_id", value=application_id)
+            raise ConflictError(
+                f"the application is {row.status}, not referred",
+                field="application_id",
+                value=application_id,
+            )
         status = "approved" if approve else "declined"
-        if not uow.applications.update(application_id, row.version, status=status,
-                                       reviewed_by=actor.label, reviewed_at=now_utc(),
-                                       review_note=note[:500]):
+        if not uow.applications.update(
+            application_id,
+            row.version,
+            status=status,
+            reviewed_by=actor.label,
+            reviewed_at=now_utc(),
+            review_note=note[:500],
+        ):
             raise ConflictError("the application changed meanwhile; reload and try again")
         row = load_application(uow, application_id)
-        record_audit(uow, actor.label, "application.review", f"application:{application_id}",
-                     {"approve": approve})
+        record_audit(
+            uow,
+            actor.label,
+            "application.review",
+            f"application:{application_id}",
+            {"approve": approve},
+        )
         uow.commit()
     return application_record(row, json.loads(str(row.decision_json)))
 
 
-def replay_application(engine: Engine, cipher: PiiCipher, runtime: DecisionRuntime,
-                       application_id: str, *, actor: Actor) -> dict[str, object]:
+def replay_application(
+    engine: Engine,
+    cipher: PiiCipher,
+    runtime: DecisionRuntime,
+    application_id: str,
+    *,
+    actor: Actor,
+) -> dict[str, object]:
     """Decide a stored application again with its own policy and model; report any difference."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id)
-        record_audit(uow, actor.label, "application.replay",
-                     f"application:{application_id}", {})
+        record_audit(uow, actor.label, "application.replay", f"application:{application_id}", {})
         uow.commit()
     stored = _unmasked(row, cipher)
     policy = runtime.policy(str(row.policy_version), engine)
     again = replay(stored, policy=policy, model=runtime.model).as_dict()
     original = {k: v for k, v in stored.items() if k not in ("arm",)}
-    return {"identical": same_as_stored(again, original), "original_outcome": row.outcome,
-            "replayed_outcome": again["outcome"], "policy_version": row.policy_version,
-            "model_version": row.model_version}
+    return {
+        "identical": same_as_stored(again, original),
+        "original_outcome": row.outcome,
+        "replayed_outcome": again["outcome"],
+        "policy_version": row.policy_version,
+        "model_version": row.model_version,
+    }
 
 
-def add_to_deny_list(engine: Engine, cipher: PiiCipher, *, kind: str, value: str,
-                     reason: str, actor: Actor) -> None:
+def add_to_deny_list(
+    engine: Engine, cipher: PiiCipher, *, kind: str, value: str, reason: str, actor: Actor
+) -> None:
     """Deny future applications with this ID number or phone (stored as a keyed hash)."""
     if kind not in ("id_number", "phone"):
         raise InvalidInputError("kind must be id_number or phone", field="kind", value=kind)

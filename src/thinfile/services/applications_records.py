@@ -47,9 +47,14 @@ def load_application(uow: UnitOfWork, application_id: str, *, lock: bool = False
 
 def application_record(row: Any, decision: dict[str, object]) -> ApplicationRecord:
     return ApplicationRecord(
-        str(row.id), str(row.applicant_id), str(row.status), str(row.outcome),
-        as_utc(row.submitted_at), decision,
-        row.accepted_offer, row.loan_id,
+        str(row.id),
+        str(row.applicant_id),
+        str(row.status),
+        str(row.outcome),
+        as_utc(row.submitted_at),
+        decision,
+        row.accepted_offer,
+        row.loan_id,
         reviewed_by=row.reviewed_by,
         reviewed_at=None if row.reviewed_at is None else as_utc(row.reviewed_at),
         review_note=row.review_note,

@@ -47,8 +47,17 @@ from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.audit_repo import row_hash
 
-__all__ = ["CHAINS", "GENESIS_HASH", "AuditDraft", "AuditEntry", "AuditReport", "chain_of",
-           "genesis_hash", "record_audit", "verify_audit_chain"]
+__all__ = [
+    "CHAINS",
+    "GENESIS_HASH",
+    "AuditDraft",
+    "AuditEntry",
+    "AuditReport",
+    "chain_of",
+    "genesis_hash",
+    "record_audit",
+    "verify_audit_chain",
+]
 
 GENESIS_HASH = "0" * 64
 """The genesis of chain 1 (the log's original single chain); see :func:`genesis_hash`."""
@@ -96,23 +105,45 @@ class AuditReport:
         return not self.problems
 
 
-def record_audit(uow: UnitOfWork, actor: str, action: str, subject: str,
-                 details: Mapping[str, object] | None = None) -> AuditEntry:
+def record_audit(
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    subject: str,
+    details: Mapping[str, object] | None = None,
+) -> AuditEntry:
     """Append one row to the audit log in ``uow``'s transaction (the caller commits).
 
     Never put personal data in ``details``: name ids and amounts, not ID numbers or phones.
     Call it last in the transaction: from here to the commit, other audited writers of the
     same chain wait.
     """
-    body = json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"), default=str)
+    body = json.dumps(
+        dict(details or {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     actor, action, subject = actor[:100], action[:100], subject[:200]
     chain = chain_of(subject)
     occurred_at = now_utc().isoformat(timespec="microseconds")
-    done = uow.audit.append(chain=chain, occurred_at=occurred_at, actor=actor, action=action,
-                            subject=subject, details=body)
-    return AuditEntry(done.seq, chain, done.chain_seq, occurred_at, actor, action, subject, body,
-                      done.prev_hash, done.row_hash)
+    done = uow.audit.append(
+        chain=chain,
+        occurred_at=occurred_at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=body,
+    )
+    return AuditEntry(
+        done.seq,
+        chain,
+        done.chain_seq,
+        occurred_at,
+        actor,
+        action,
+        subject,
+        body,
+        done.prev_hash,
+        done.row_hash,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +165,18 @@ def _entries(uow: UnitOfWork) -> Iterator[AuditEntry]:
     while True:
         rows = uow.audit.rows_after(*after, limit=_BATCH)
         for row in rows:
-            yield AuditEntry(int(row.seq), int(row.chain), int(row.chain_seq), row.occurred_at,
-                             row.actor, row.action, row.subject, row.details, row.prev_hash,
-                             row.row_hash)
+            yield AuditEntry(
+                int(row.seq),
+                int(row.chain),
+                int(row.chain_seq),
+                row.occurred_at,
+                row.actor,
+                row.action,
+                row.subject,
+                row.details,
+                row.prev_hash,
+                row.row_hash,
+            )
         if len(rows) < _BATCH:
             return
         after = (int(rows[-1].chain), int(rows[-1].chain_seq))
@@ -145,13 +185,21 @@ def _entries(uow: UnitOfWork) -> Iterator[AuditEntry]:
 def _check_entry(entry: AuditEntry, expected_position: int, prev_hash: str) -> list[str]:
     problems = []
     if entry.chain_seq != expected_position:
-        problems.append(f"chain {entry.chain}: rows at positions {expected_position}.."
-                        f"{entry.chain_seq - 1} are missing (before row {entry.seq})")
+        problems.append(
+            f"chain {entry.chain}: rows at positions {expected_position}.."
+            f"{entry.chain_seq - 1} are missing (before row {entry.seq})"
+        )
     if entry.prev_hash != prev_hash:
-        problems.append(f"row {entry.seq} does not link to the row before it "
-                        f"(chain {entry.chain})")
-    recomputed = row_hash(entry.chain_seq, entry.occurred_at, entry.actor, entry.action,
-                          entry.subject, entry.details, entry.prev_hash)
+        problems.append(f"row {entry.seq} does not link to the row before it (chain {entry.chain})")
+    recomputed = row_hash(
+        entry.chain_seq,
+        entry.occurred_at,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        entry.details,
+        entry.prev_hash,
+    )
     if recomputed != entry.row_hash:
         problems.append(f"row {entry.seq} was edited (its hash does not match its content)")
     return problems
@@ -165,8 +213,7 @@ def verify_audit_chain(engine: Engine) -> AuditReport:
     with UnitOfWork(engine) as uow:
         for entry in _entries(uow):
             if entry.chain not in ends:
-                problems.append(f"row {entry.seq} names chain {entry.chain}, which does not "
-                                f"exist")
+                problems.append(f"row {entry.seq} names chain {entry.chain}, which does not exist")
                 continue
             position, prev_hash = ends[entry.chain]
             problems.extend(_check_entry(entry, position + 1, prev_hash))
@@ -177,7 +224,9 @@ def verify_audit_chain(engine: Engine) -> AuditReport:
         if chain not in heads:
             problems.append(f"the head of chain {chain} is missing")
         elif heads[chain] != (position, last_hash):
-            problems.append(f"chain {chain} ends at position {position} but its head records "
-                            f"position {heads[chain][0]}: the newest rows were deleted or "
-                            f"altered")
+            problems.append(
+                f"chain {chain} ends at position {position} but its head records "
+                f"position {heads[chain][0]}: the newest rows were deleted or "
+                f"altered"
+            )
     return AuditReport(rows_checked=checked, problems=tuple(problems))

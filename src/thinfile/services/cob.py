@@ -39,6 +39,7 @@ from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = ["STEPS", "CobReport", "StepDone", "run_cob"]
 
+
 @dataclass(frozen=True, slots=True)
 class CobReport:
     """What a run did: dates closed and, per step, rows touched and seconds taken."""
@@ -55,8 +56,9 @@ Step = Callable[[UnitOfWork, date, Params], int]
 
 def _post(uow: UnitOfWork, kind: str, x: date, builder: EntryBuilder) -> None:
     if not builder.is_empty():
-        uow.ledger.post([builder.build(kind, x, memo="close of business")], loan_id=None,
-                        cob_day=to_day(x))
+        uow.ledger.post(
+            [builder.build(kind, x, memo="close of business")], loan_id=None, cob_day=to_day(x)
+        )
 
 
 def _credit(uow: UnitOfWork, x: date, p: Params) -> int:
@@ -77,13 +79,17 @@ def _accrual(uow: UnitOfWork, x: date, p: Params) -> int:
     sums: dict[str, EntryBuilder] = {}
     for row in uow.cob.accrual_sums(p):
         b = sums.setdefault(row["currency"], EntryBuilder(row["currency"]))
-        b.move(debit=Account.INTEREST_RECEIVABLE, credit=Account.INTEREST_INCOME,
-               fen=int(row["interest"]))
+        b.move(
+            debit=Account.INTEREST_RECEIVABLE,
+            credit=Account.INTEREST_INCOME,
+            fen=int(row["interest"]),
+        )
         b.move(debit=Account.FEE_RECEIVABLE, credit=Account.FEE_INCOME, fen=int(row["fee"]))
     for row in uow.cob.subsidy_sums(p):
         b = sums.setdefault(row["currency"], EntryBuilder(row["currency"]))
-        b.move(debit=Account.DEFERRED_SUBSIDY, credit=Account.INTEREST_INCOME,
-               fen=int(row["subsidy"]))
+        b.move(
+            debit=Account.DEFERRED_SUBSIDY, credit=Account.INTEREST_INCOME, fen=int(row["subsidy"])
+        )
     touched = uow.cob.accrue(p)
     touched += uow.cob.recognize_subsidy(p)
     for builder in sums.values():
@@ -100,15 +106,15 @@ def _late_fee(uow: UnitOfWork, x: date, p: Params) -> int:
     sums: dict[str, EntryBuilder] = {}
     for row in fees:
         b = sums.setdefault(row["currency"], EntryBuilder(row["currency"]))
-        _charge(b, Account.FEE_RECEIVABLE, Account.FEE_INCOME, int(row["net"]),
-                int(row["gross"]))
+        _charge(b, Account.FEE_RECEIVABLE, Account.FEE_INCOME, int(row["net"]), int(row["gross"]))
     for builder in sums.values():
         _post(uow, "cob-late-fee", x, builder)
     return len(charged)
 
 
-def _charge(entry: EntryBuilder, receivable: Account, income: Account, net: int,
-            gross: int) -> None:
+def _charge(
+    entry: EntryBuilder, receivable: Account, income: Account, net: int, gross: int
+) -> None:
     """As ``thinfile.servicing.cob._book``: charged gross, the part above the all-in
     allowance relieved at once."""
     entry.debit(receivable, net).credit(income, gross).debit(Account.CAP_RELIEF, gross - net)
@@ -119,8 +125,13 @@ def _penalty(uow: UnitOfWork, x: date, p: Params) -> int:
     touched = uow.cob.charge_penalty(p)
     for row in sums:
         b = EntryBuilder(row["currency"])
-        _charge(b, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, int(row["net"]),
-                int(row["gross"]))
+        _charge(
+            b,
+            Account.PENALTY_RECEIVABLE,
+            Account.PENALTY_INCOME,
+            int(row["net"]),
+            int(row["gross"]),
+        )
         _post(uow, "cob-penalty", x, b)
     return touched
 
@@ -134,15 +145,27 @@ def _charge_off(uow: UnitOfWork, x: date, p: Params) -> int:
     touched = uow.cob.charge_off(p)
     for row in sums:
         b = EntryBuilder(row["currency"])
-        b.move(debit=Account.CHARGE_OFF_EXPENSE, credit=Account.LOANS_RECEIVABLE,
-               fen=int(row["co_principal"]))
-        b.move(debit=Account.INTEREST_INCOME, credit=Account.INTEREST_RECEIVABLE,
-               fen=int(row["co_interest"]))
+        b.move(
+            debit=Account.CHARGE_OFF_EXPENSE,
+            credit=Account.LOANS_RECEIVABLE,
+            fen=int(row["co_principal"]),
+        )
+        b.move(
+            debit=Account.INTEREST_INCOME,
+            credit=Account.INTEREST_RECEIVABLE,
+            fen=int(row["co_interest"]),
+        )
         b.move(debit=Account.FEE_INCOME, credit=Account.FEE_RECEIVABLE, fen=int(row["co_fee"]))
-        b.move(debit=Account.PENALTY_INCOME, credit=Account.PENALTY_RECEIVABLE,
-               fen=int(row["co_penalty"]))
-        b.move(debit=Account.DEFERRED_SUBSIDY, credit=Account.CHARGE_OFF_EXPENSE,
-               fen=int(row["subsidy"]))
+        b.move(
+            debit=Account.PENALTY_INCOME,
+            credit=Account.PENALTY_RECEIVABLE,
+            fen=int(row["co_penalty"]),
+        )
+        b.move(
+            debit=Account.DEFERRED_SUBSIDY,
+            credit=Account.CHARGE_OFF_EXPENSE,
+            fen=int(row["subsidy"]),
+        )
         _post(uow, "charge-off", x, b)
     return touched
 
@@ -154,18 +177,29 @@ def _advance(uow: UnitOfWork, x: date, p: Params) -> int:
 
 
 STEPS: tuple[tuple[str, Step], ...] = (
-    ("credit", _credit), ("due", _due), ("accrual", _accrual), ("late-fee", _late_fee),
-    ("penalty", _penalty), ("delinquency", _delinquency), ("charge-off", _charge_off),
+    ("credit", _credit),
+    ("due", _due),
+    ("accrual", _accrual),
+    ("late-fee", _late_fee),
+    ("penalty", _penalty),
+    ("delinquency", _delinquency),
+    ("charge-off", _charge_off),
     ("advance", _advance),
 )
 
 
-def _audit_day(uow: UnitOfWork, actor: str, x: date,
-               report: list[tuple[date, str, int, float]]) -> None:
+def _audit_day(
+    uow: UnitOfWork, actor: str, x: date, report: list[tuple[date, str, int, float]]
+) -> None:
     """The date's audit row, last in the transaction that finishes it."""
     steps = {name: rows for day, name, rows, _ in report if day == x}
-    record_audit(uow, actor, "cob.close_day", f"cob:{x.isoformat()}",
-                 {"business_day": x.isoformat(), "rows": steps})
+    record_audit(
+        uow,
+        actor,
+        "cob.close_day",
+        f"cob:{x.isoformat()}",
+        {"business_day": x.isoformat(), "rows": steps},
+    )
 
 
 def _open_day(engine: Engine, x: date) -> tuple[set[str], Params]:
@@ -177,17 +211,27 @@ def _open_day(engine: Engine, x: date) -> tuple[set[str], Params]:
         max_grace = uow.cob.max_grace()
         book = uow.cob.book_day()
         uow.commit()
-    return done, {"x": day, "prev": day - 1, "scale": RATE_SCALE, "max_grace": max_grace,
-                  "leap": int(calendar.isleap(x.year)),
-                  "lo": _EVER if book == day - 1 else day - 1}
+    return done, {
+        "x": day,
+        "prev": day - 1,
+        "scale": RATE_SCALE,
+        "max_grace": max_grace,
+        "leap": int(calendar.isleap(x.year)),
+        "lo": _EVER if book == day - 1 else day - 1,
+    }
 
 
 StepDone = Callable[[date, str], None]
 """Told each business date and step name once the step has committed (progress)."""
 
 
-def _run_day(engine: Engine, x: date, report: list[tuple[date, str, int, float]],
-             actor: str | None = None, after_step: StepDone | None = None) -> None:
+def _run_day(
+    engine: Engine,
+    x: date,
+    report: list[tuple[date, str, int, float]],
+    actor: str | None = None,
+    after_step: StepDone | None = None,
+) -> None:
     day = to_day(x)
     done, params = _open_day(engine, x)
     for name, step in STEPS:
@@ -219,8 +263,9 @@ def _first_day(engine: Engine) -> date | None:
     return from_day(min(days)) if days else None
 
 
-def run_cob(engine: Engine, through: date, *, actor: str | None = None,
-            after_step: StepDone | None = None) -> CobReport:
+def run_cob(
+    engine: Engine, through: date, *, actor: str | None = None, after_step: StepDone | None = None
+) -> CobReport:
     """Close every open business date up to ``through`` (catch-up included), in order.
 
     With ``actor`` each date closed is audited (``cob.close_day``) in the transaction that

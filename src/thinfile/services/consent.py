@@ -65,40 +65,72 @@ SENSITIVE_CATEGORIES = frozenset(
 
 def _record(row: Any) -> ConsentRecord:
     return ConsentRecord(
-        id=str(row.id), applicant_id=str(row.applicant_id), data_category=str(row.data_category),
-        purpose=str(row.purpose), is_sensitive=bool(row.is_sensitive),
-        is_separate=bool(row.is_separate), notice_version=str(row.notice_version),
+        id=str(row.id),
+        applicant_id=str(row.applicant_id),
+        data_category=str(row.data_category),
+        purpose=str(row.purpose),
+        is_sensitive=bool(row.is_sensitive),
+        is_separate=bool(row.is_separate),
+        notice_version=str(row.notice_version),
         granted_at=as_utc(row.granted_at),
         revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
     )
 
 
-def grant_consent(engine: Engine, *, applicant_id: str, category: DataCategory,
-                  purpose: Purpose, notice_version: str, separate: bool,
-                  actor: Actor) -> ConsentRecord:
+def grant_consent(
+    engine: Engine,
+    *,
+    applicant_id: str,
+    category: DataCategory,
+    purpose: Purpose,
+    notice_version: str,
+    separate: bool,
+    actor: Actor,
+) -> ConsentRecord:
     sensitive = category in SENSITIVE_CATEGORIES
     if sensitive and not separate:
         raise InvalidInputError(
             f"{category.value} is sensitive personal information and needs separate consent",
-            field="separate_consent", value=separate,
+            field="separate_consent",
+            value=separate,
             remedy="show the standalone notice for this category alone and send "
-            "separate_consent=true (PIPL art. 29)")
+            "separate_consent=true (PIPL art. 29)",
+        )
     consent_id = new_id()
     with UnitOfWork(engine) as uow:
-        uow.consents.add({
-            "id": consent_id, "applicant_id": applicant_id, "data_category": category.value,
-            "purpose": purpose.value, "is_sensitive": sensitive, "is_separate": separate,
-            "notice_version": notice_version, "granted_at": now_utc(), "revoked_at": None})
+        uow.consents.add(
+            {
+                "id": consent_id,
+                "applicant_id": applicant_id,
+                "data_category": category.value,
+                "purpose": purpose.value,
+                "is_sensitive": sensitive,
+                "is_separate": separate,
+                "notice_version": notice_version,
+                "granted_at": now_utc(),
+                "revoked_at": None,
+            }
+        )
         record = _record(uow.consents.get(consent_id))
-        record_audit(uow, actor.label, "consent.grant", f"applicant:{applicant_id}",
-                     {"consent_id": consent_id, "category": category.value,
-                      "purpose": purpose.value, "notice_version": notice_version})
+        record_audit(
+            uow,
+            actor.label,
+            "consent.grant",
+            f"applicant:{applicant_id}",
+            {
+                "consent_id": consent_id,
+                "category": category.value,
+                "purpose": purpose.value,
+                "notice_version": notice_version,
+            },
+        )
         uow.commit()
     return record
 
 
-def revoke_consent(engine: Engine, *, applicant_id: str, consent_id: str,
-                   actor: Actor) -> ConsentRecord:
+def revoke_consent(
+    engine: Engine, *, applicant_id: str, consent_id: str, actor: Actor
+) -> ConsentRecord:
     """Stamp ``revoked_at``; revoking twice keeps the first time."""
     with UnitOfWork(engine) as uow:
         row = uow.consents.get(consent_id, applicant_id=applicant_id)
@@ -109,29 +141,38 @@ def revoke_consent(engine: Engine, *, applicant_id: str, consent_id: str,
             revoked = now_utc()
             uow.consents.revoke(consent_id, at=revoked)
             record = replace(record, revoked_at=revoked)
-            record_audit(uow, actor.label, "consent.revoke", f"applicant:{applicant_id}",
-                         {"consent_id": consent_id, "category": row.data_category,
-                          "purpose": row.purpose})
+            record_audit(
+                uow,
+                actor.label,
+                "consent.revoke",
+                f"applicant:{applicant_id}",
+                {"consent_id": consent_id, "category": row.data_category, "purpose": row.purpose},
+            )
             uow.commit()
     return record
 
 
-def list_consents(engine: Engine, *, applicant_id: str,
-                  actor: Actor) -> list[ConsentRecord]:
+def list_consents(engine: Engine, *, applicant_id: str, actor: Actor) -> list[ConsentRecord]:
     """An applicant's consents, newest last; a staff member's look is audited."""
     with UnitOfWork(engine) as uow:
         rows = uow.consents.of_applicant(applicant_id)
         if not rows and not uow.applicants.exists(applicant_id):
             raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
         if actor.is_staff:
-            record_audit(uow, actor.label, "staff.view_consents",
-                         f"applicant:{applicant_id}", {"count": len(rows)})
+            record_audit(
+                uow,
+                actor.label,
+                "staff.view_consents",
+                f"applicant:{applicant_id}",
+                {"count": len(rows)},
+            )
             uow.commit()
     return [_record(row) for row in rows]
 
 
-def has_consent(uow: UnitOfWork, applicant_id: str, category: DataCategory,
-                purpose: Purpose) -> bool:
+def has_consent(
+    uow: UnitOfWork, applicant_id: str, category: DataCategory, purpose: Purpose
+) -> bool:
     """True when an unrevoked consent covers ``category`` for ``purpose``."""
     return uow.consents.is_given(applicant_id, category.value, purpose.value)
 

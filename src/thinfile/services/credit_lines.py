@@ -24,8 +24,17 @@ from thinfile.servicing import (
 )
 from thinfile.store.servicing_codec import to_day
 
-__all__ = ["LineView", "change_line_limit", "draw", "draw_audit", "draw_in_unit", "draw_today",
-           "get_line", "open_credit_line", "open_line_in_unit"]
+__all__ = [
+    "LineView",
+    "change_line_limit",
+    "draw",
+    "draw_audit",
+    "draw_in_unit",
+    "draw_today",
+    "get_line",
+    "open_credit_line",
+    "open_line_in_unit",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +44,14 @@ class LineView:
     available: Money
 
 
-def open_credit_line(engine: Engine, limit: Money, annual_rate: Decimal, on: date, *,
-                     product: ServicingProduct | None = None) -> LineView:
+def open_credit_line(
+    engine: Engine,
+    limit: Money,
+    annual_rate: Decimal,
+    on: date,
+    *,
+    product: ServicingProduct | None = None,
+) -> LineView:
     """Open a revolving line with a limit; draws are priced at ``annual_rate``."""
     with UnitOfWork(engine) as uow:
         view = open_line_in_unit(uow, limit, annual_rate, on, product=product)
@@ -44,13 +59,20 @@ def open_credit_line(engine: Engine, limit: Money, annual_rate: Decimal, on: dat
     return view
 
 
-def open_line_in_unit(uow: UnitOfWork, limit: Money, annual_rate: Decimal, on: date, *,
-                      product: ServicingProduct | None = None) -> LineView:
+def open_line_in_unit(
+    uow: UnitOfWork,
+    limit: Money,
+    annual_rate: Decimal,
+    on: date,
+    *,
+    product: ServicingProduct | None = None,
+) -> LineView:
     """Open a revolving line inside the caller's unit of work."""
     line = CreditLine(0, limit)
     check_draw(line, 0, Money(max(limit.fen, 1), limit.currency))  # validates the currency
-    line_id = uow.credit_lines.add(limit, annual_rate, to_day(on),
-                                   product=product or ServicingProduct())
+    line_id = uow.credit_lines.add(
+        limit, annual_rate, to_day(on), product=product or ServicingProduct()
+    )
     return LineView(CreditLine(line_id, limit), 0, limit)
 
 
@@ -61,8 +83,15 @@ def get_line(engine: Engine, line_id: int) -> LineView:
     return LineView(line, owed, line.available(owed))
 
 
-def draw_in_unit(uow: UnitOfWork, line_id: int, amount: Money, periods: int, on: date, *,
-                 method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT) -> LoanAccount:
+def draw_in_unit(
+    uow: UnitOfWork,
+    line_id: int,
+    amount: Money,
+    periods: int,
+    on: date,
+    *,
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+) -> LoanAccount:
     """:func:`draw` inside the caller's unit of work (the caller commits)."""
     stored = uow.credit_lines.get(line_id, lock=True)
     check_draw(stored.line, uow.credit_lines.outstanding_principal(line_id), amount)
@@ -72,31 +101,45 @@ def draw_in_unit(uow: UnitOfWork, line_id: int, amount: Money, periods: int, on:
 
 def draw_audit(actor: str, loan: LoanAccount) -> AuditDraft:
     """The audit row of a draw (``credit_line.draw``), to append last in its transaction."""
-    return AuditDraft(actor, "credit_line.draw", f"credit_line:{loan.credit_line_id}",
-                      {"loan": loan.loan_id, "amount_fen": loan.principal,
-                       "currency": loan.currency})
+    return AuditDraft(
+        actor,
+        "credit_line.draw",
+        f"credit_line:{loan.credit_line_id}",
+        {"loan": loan.loan_id, "amount_fen": loan.principal, "currency": loan.currency},
+    )
 
 
-def draw_today(uow: UnitOfWork, actor: str, line_id: int, amount: Money,
-               periods: int) -> tuple[LoanAccount, AuditDraft]:
+def draw_today(
+    uow: UnitOfWork, actor: str, line_id: int, amount: Money, periods: int
+) -> tuple[LoanAccount, AuditDraft]:
     """Draw in ``uow`` on the current business date (read in the same transaction); the new
     loan and its audit row, which the caller appends last."""
     loan = draw_in_unit(uow, line_id, amount, periods, business_date_in(uow))
     return loan, draw_audit(actor, loan)
 
 
-def draw(engine: Engine, line_id: int, amount: Money, periods: int, on: date, *,
-         method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
-         actor: str | None = None) -> LoanAccount:
+def draw(
+    engine: Engine,
+    line_id: int,
+    amount: Money,
+    periods: int,
+    on: date,
+    *,
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+    actor: str | None = None,
+) -> LoanAccount:
     """Draw on the line: a new installment loan, if the amount is available (支用). With
     ``actor``, audited as ``credit_line.draw`` in the same transaction."""
-    return in_own_unit(engine, lambda uow: draw_in_unit(uow, line_id, amount, periods, on,
-                                                        method=method),
-                       lambda loan: draw_audit(actor, loan) if actor else None)
+    return in_own_unit(
+        engine,
+        lambda uow: draw_in_unit(uow, line_id, amount, periods, on, method=method),
+        lambda loan: draw_audit(actor, loan) if actor else None,
+    )
 
 
-def change_line_limit(engine: Engine, line_id: int, new_limit: Money, reason: str,
-                      on: date) -> LineView:
+def change_line_limit(
+    engine: Engine, line_id: int, new_limit: Money, reason: str, on: date
+) -> LineView:
     """Change the limit, recording the old and new limit and the reason (调额)."""
     with UnitOfWork(engine) as uow:
         stored = uow.credit_lines.get(line_id, lock=True)

@@ -55,17 +55,44 @@ STAFF = (
     ("agent@demo.thinfile.local", Role.SERVICING_AGENT),
 )
 FORM_FIELDS = (
-    "segment", "months_in_city", "purpose", "requested_amount", "requested_term_months",
-    "city", "city_tier", "hukou_province", "is_local_hukou", "gender", "bureau_history_months",
-    "bureau_records", "bureau_delinquencies_24m", "platform_tenure_months",
-    "income_monthly_mean", "income_monthly_cv", "income_months_observed", "income_verified",
-    "rent_months_reported", "rent_on_time_ratio", "utility_months_reported",
-    "utility_on_time_ratio", "social_insurance_months", "ecommerce_months_active",
-    "ecommerce_monthly_spend", "device_tenure_months", "address_changes_24m",
-    "existing_debt_payment_monthly", "declared_monthly_income", "consent_alt_data",
+    "segment",
+    "months_in_city",
+    "purpose",
+    "requested_amount",
+    "requested_term_months",
+    "city",
+    "city_tier",
+    "hukou_province",
+    "is_local_hukou",
+    "gender",
+    "bureau_history_months",
+    "bureau_records",
+    "bureau_delinquencies_24m",
+    "platform_tenure_months",
+    "income_monthly_mean",
+    "income_monthly_cv",
+    "income_months_observed",
+    "income_verified",
+    "rent_months_reported",
+    "rent_on_time_ratio",
+    "utility_months_reported",
+    "utility_on_time_ratio",
+    "social_insurance_months",
+    "ecommerce_months_active",
+    "ecommerce_monthly_spend",
+    "device_tenure_months",
+    "address_changes_24m",
+    "existing_debt_payment_monthly",
+    "declared_monthly_income",
+    "consent_alt_data",
 )
-MONEY_FIELDS = {"requested_amount", "income_monthly_mean", "ecommerce_monthly_spend",
-                "existing_debt_payment_monthly", "declared_monthly_income"}
+MONEY_FIELDS = {
+    "requested_amount",
+    "income_monthly_mean",
+    "ecommerce_monthly_spend",
+    "existing_debt_payment_monthly",
+    "declared_monthly_income",
+}
 BEHAVIOURS = ("on time", "late", "prepays", "defaults")
 
 
@@ -103,58 +130,96 @@ def _form(record: Mapping[str, object]) -> dict[str, object]:
     return {**form, "birth_date": str(record["birth_date"])[:10], "consent_credit": True}
 
 
-def _borrower(engine: Engine, cipher: PiiCipher, hasher: PasswordHasher, n: int,
-              record: Mapping[str, object]) -> tuple[Actor, str, str]:
+def _borrower(
+    engine: Engine, cipher: PiiCipher, hasher: PasswordHasher, n: int, record: Mapping[str, object]
+) -> tuple[Actor, str, str]:
     email = f"borrower{n:02d}@demo.thinfile.local"
     user = identity.create_user(engine, hasher, email=email, password=DEMO_PASSWORD)
     actor = Actor(user.id, Role.BORROWER)
-    profile = identity.register_applicant(engine, cipher, actor=actor, name=str(record["name"]),
-                                          id_number=str(record["id_number"]),
-                                          phone=str(record["phone"]))
-    for category in (consent.DataCategory.IDENTITY, consent.DataCategory.CREDIT_REPORT,
-                     consent.DataCategory.GIG_PLATFORM_INCOME,
-                     consent.DataCategory.RENT_AND_UTILITIES):
-        consent.grant_consent(engine, actor=actor, applicant_id=profile.id, category=category,
-                              purpose=consent.Purpose.CREDIT_ASSESSMENT, separate=False,
-                              notice_version="demo-1")
+    profile = identity.register_applicant(
+        engine,
+        cipher,
+        actor=actor,
+        name=str(record["name"]),
+        id_number=str(record["id_number"]),
+        phone=str(record["phone"]),
+    )
+    for category in (
+        consent.DataCategory.IDENTITY,
+        consent.DataCategory.CREDIT_REPORT,
+        consent.DataCategory.GIG_PLATFORM_INCOME,
+        consent.DataCategory.RENT_AND_UTILITIES,
+    ):
+        consent.grant_consent(
+            engine,
+            actor=actor,
+            applicant_id=profile.id,
+            category=category,
+            purpose=consent.Purpose.CREDIT_ASSESSMENT,
+            separate=False,
+            notice_version="demo-1",
+        )
     return actor, profile.id, email
 
 
 def seed_lender(
-    engine: Engine, cipher: PiiCipher, hasher: PasswordHasher, *,
-    population: pd.DataFrame, model_dir: Path, load_model: Callable[[Path], Scorer],
-    model_version: str, borrowers: int, start: date, days: int, seed: int,
+    engine: Engine,
+    cipher: PiiCipher,
+    hasher: PasswordHasher,
+    *,
+    population: pd.DataFrame,
+    model_dir: Path,
+    load_model: Callable[[Path], Scorer],
+    model_version: str,
+    borrowers: int,
+    start: date,
+    days: int,
+    seed: int,
 ) -> DemoLender:
     """Staff, policy, model and ``borrowers`` borrowers (profiles, consent) who will apply on
     days spread over the year; the applications themselves happen in :func:`run_year`."""
-    admin = identity.create_user(engine, hasher, email=STAFF[0][0], password=DEMO_PASSWORD,
-                                 role=Role.ADMIN)
+    admin = identity.create_user(
+        engine, hasher, email=STAFF[0][0], password=DEMO_PASSWORD, role=Role.ADMIN
+    )
     admin_actor = Actor(admin.id, Role.ADMIN)
     staff = {Role.ADMIN: admin_actor}
     for email, role in STAFF[1:]:
-        user = identity.create_user(engine, hasher, email=email, password=DEMO_PASSWORD,
-                                    role=role, actor=admin_actor)
+        user = identity.create_user(
+            engine, hasher, email=email, password=DEMO_PASSWORD, role=role, actor=admin_actor
+        )
         staff[role] = Actor(user.id, role)
     register_policy_and_model(engine, model_version, model_dir, actor=admin_actor)
     lender = DemoLender(decision_runtime(engine, load_model), staff)
     rng = random.Random(seed)
     records: list[dict[str, object]] = population.head(borrowers).to_dict(  # type: ignore[assignment]
-        "records")
+        "records"
+    )
     spread = max(1, days - 75)
     for n, record in enumerate(records, start=1):
         actor, applicant_id, email = _borrower(engine, cipher, hasher, n, record)
         apply_on = start + timedelta(days=(n - 1) * spread // max(1, len(records)))
-        lender.borrowers.append(DemoBorrower(email, actor, applicant_id, _form(record), apply_on,
-                                             rng.choice(BEHAVIOURS)))
+        lender.borrowers.append(
+            DemoBorrower(
+                email, actor, applicant_id, _form(record), apply_on, rng.choice(BEHAVIOURS)
+            )
+        )
     return lender
 
 
-def _apply(engine: Engine, cipher: PiiCipher, lender: DemoLender,
-           borrower: DemoBorrower, day: date) -> None:
+def _apply(
+    engine: Engine, cipher: PiiCipher, lender: DemoLender, borrower: DemoBorrower, day: date
+) -> None:
     decided = apps.apply_for_credit(
-        engine, cipher, lender.runtime, actor=borrower.actor,
-        applicant_id=borrower.applicant_id, form=borrower.form, on=day,
-        consents_recorded=False, at=datetime.combine(day, time(10), tzinfo=UTC))
+        engine,
+        cipher,
+        lender.runtime,
+        actor=borrower.actor,
+        applicant_id=borrower.applicant_id,
+        form=borrower.form,
+        on=day,
+        consents_recorded=False,
+        at=datetime.combine(day, time(10), tzinfo=UTC),
+    )
     borrower.application_id, borrower.outcome = decided.id, decided.status
     if decided.status == "approved":
         _accept(engine, lender, borrower, day)
@@ -166,20 +231,33 @@ def _accept(engine: Engine, lender: DemoLender, borrower: DemoBorrower, day: dat
     taken = sum(1 for b in lender.borrowers if b.loan_id is not None)
     if taken < len(BEHAVIOURS):
         borrower.behaviour = BEHAVIOURS[taken]
-    accepted = apps.accept_offer(engine, borrower.application_id, actor=borrower.actor, offer=0,
-                                 seconds_read=apps.MIN_READING_SECONDS, on=day)
+    accepted = apps.accept_offer(
+        engine,
+        borrower.application_id,
+        actor=borrower.actor,
+        offer=0,
+        seconds_read=apps.MIN_READING_SECONDS,
+        on=day,
+    )
     borrower.loan_id, borrower.outcome = accepted.loan_id, "accepted"
 
 
 def _review(engine: Engine, lender: DemoLender, day: date) -> None:
     """The underwriter works referrals two days old, approving every other one."""
-    waiting = [b for b in lender.borrowers
-               if b.outcome == "referred" and b.apply_on <= day - timedelta(days=2)]
+    waiting = [
+        b
+        for b in lender.borrowers
+        if b.outcome == "referred" and b.apply_on <= day - timedelta(days=2)
+    ]
     for k, borrower in enumerate(waiting):
         assert borrower.application_id is not None
-        reviewed = apps.review_referral(engine, borrower.application_id,
-                                        actor=lender.staff[Role.UNDERWRITER],
-                                        approve=k % 2 == 0, note="income checked")
+        reviewed = apps.review_referral(
+            engine,
+            borrower.application_id,
+            actor=lender.staff[Role.UNDERWRITER],
+            approve=k % 2 == 0,
+            note="income checked",
+        )
         borrower.outcome = reviewed.status
         if reviewed.status == "approved":
             _accept(engine, lender, borrower, day)
@@ -203,20 +281,36 @@ def _pay_today(engine: Engine, borrower: DemoBorrower, day: date) -> None:
         if borrower.behaviour == "defaults" and row.n > 2:
             return
         if borrower.behaviour == "prepays" and row.n == 5:
-            prepay_loan(engine, borrower.loan_id, quote_payoff(engine, borrower.loan_id, day), day,
-                        idempotency_key=f"demo-{borrower.loan_id}-payoff",
-                        actor=borrower.actor.label)
+            prepay_loan(
+                engine,
+                borrower.loan_id,
+                quote_payoff(engine, borrower.loan_id, day),
+                day,
+                idempotency_key=f"demo-{borrower.loan_id}-payoff",
+                actor=borrower.actor.label,
+            )
             return
         owed = row.unpaid.total
         if owed > 0:
-            post_payment(engine, borrower.loan_id, Money(owed), day,
-                         idempotency_key=f"demo-{borrower.loan_id}-{row.n}",
-                         actor=borrower.actor.label)
+            post_payment(
+                engine,
+                borrower.loan_id,
+                Money(owed),
+                day,
+                idempotency_key=f"demo-{borrower.loan_id}-{row.n}",
+                actor=borrower.actor.label,
+            )
 
 
-def run_year(engine: Engine, cipher: PiiCipher, lender: DemoLender, *,
-             start: date, days: int,
-             progress: Callable[[date], None] = lambda _day: None) -> None:
+def run_year(
+    engine: Engine,
+    cipher: PiiCipher,
+    lender: DemoLender,
+    *,
+    start: date,
+    days: int,
+    progress: Callable[[date], None] = lambda _day: None,
+) -> None:
     """Each day: new applications, referral reviews, repayments, then close of business.
 
     Referrals of the last 60 days are left in the queue for the staff console.

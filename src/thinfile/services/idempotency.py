@@ -95,15 +95,25 @@ class DuplicateRequest(ConflictError):
 
 def _checked(row: HotRow | None, key: str, request_hash: str) -> StoredResponse:
     if row is None:
-        raise ConflictError("the idempotency key was released while checking it; retry",
-                            field="Idempotency-Key", value=key)
+        raise ConflictError(
+            "the idempotency key was released while checking it; retry",
+            field="Idempotency-Key",
+            value=key,
+        )
     if row.request_hash != request_hash:
-        raise ConflictError("this idempotency key was used for a different request",
-                            field="Idempotency-Key", value=key,
-                            remedy="use a new key for a new request")
+        raise ConflictError(
+            "this idempotency key was used for a different request",
+            field="Idempotency-Key",
+            value=key,
+            remedy="use a new key for a new request",
+        )
     if row.status_code is None:
-        raise ConflictError("a request with this idempotency key is still being processed",
-                            field="Idempotency-Key", value=key, remedy="retry in a moment")
+        raise ConflictError(
+            "a request with this idempotency key is still being processed",
+            field="Idempotency-Key",
+            value=key,
+            remedy="retry in a moment",
+        )
     return StoredResponse(int(str(row.status_code)), str(row.response_body))
 
 
@@ -118,15 +128,26 @@ def keep_in(uow: UnitOfWork, claim: IdempotencyClaim, *, status_code: int, body:
     """Store the response for ``claim`` in ``uow``. If a request with the same key committed
     meanwhile (this insert waits for it), raise :class:`DuplicateRequest` with its response:
     the caller rolls back and answers with that instead."""
-    if not uow.idempotency.keep(scope=claim.scope, key=claim.key,
-                                request_hash=claim.request_hash, status_code=status_code,
-                                body=body, created_at=now_utc()):
+    if not uow.idempotency.keep(
+        scope=claim.scope,
+        key=claim.key,
+        request_hash=claim.request_hash,
+        status_code=status_code,
+        body=body,
+        created_at=now_utc(),
+    ):
         row = uow.idempotency.find(claim.scope, claim.key)
         raise DuplicateRequest(_checked(row, claim.key, claim.request_hash))
 
 
-def run_once(engine: Engine, claim: IdempotencyClaim, work: Callable[[UnitOfWork], Done[T]], *,
-             render: Callable[[T], str], status_code: int = 200) -> Answer[T]:
+def run_once(
+    engine: Engine,
+    claim: IdempotencyClaim,
+    work: Callable[[UnitOfWork], Done[T]],
+    *,
+    render: Callable[[T], str],
+    status_code: int = 200,
+) -> Answer[T]:
     """Run ``work`` at most once per key, in one unit of work with the key, the response
     ``render`` makes of its result, and its audit row (appended last); commit once."""
     try:

@@ -54,26 +54,49 @@ _FIELDS = ("name", "id_number", "phone")
 
 
 def _user(row: Any) -> UserRecord:
-    return UserRecord(id=str(row.id), email=str(row.email), role=Role(str(row.role)),
-                      created_at=as_utc(row.created_at))
+    return UserRecord(
+        id=str(row.id),
+        email=str(row.email),
+        role=Role(str(row.role)),
+        created_at=as_utc(row.created_at),
+    )
 
 
-def create_user(engine: Engine, hasher: PasswordHasher, *, email: str, password: str,
-                role: Role = Role.BORROWER, actor: Actor | None = None) -> UserRecord:
+def create_user(
+    engine: Engine,
+    hasher: PasswordHasher,
+    *,
+    email: str,
+    password: str,
+    role: Role = Role.BORROWER,
+    actor: Actor | None = None,
+) -> UserRecord:
     """A new account; borrowers sign themselves up, staff and merchants are made by an admin."""
     email = email.strip().lower()
     password_hash = hasher.hash(password)
     with UnitOfWork(engine) as uow:
         if uow.users.has_email(email):
-            raise ConflictError("an account with this e-mail already exists", field="email",
-                                remedy="sign in, or use another e-mail address")
+            raise ConflictError(
+                "an account with this e-mail already exists",
+                field="email",
+                remedy="sign in, or use another e-mail address",
+            )
         user_id = new_id()
-        uow.users.add({"id": user_id, "email": email, "password_hash": password_hash,
-                       "role": role.value, "is_active": True, "created_at": now_utc()})
+        uow.users.add(
+            {
+                "id": user_id,
+                "email": email,
+                "password_hash": password_hash,
+                "role": role.value,
+                "is_active": True,
+                "created_at": now_utc(),
+            }
+        )
         user = _user(uow.users.get(user_id))
         if actor is not None:
-            record_audit(uow, actor.label, "staff.create_user", f"user:{user_id}",
-                         {"role": role.value})
+            record_audit(
+                uow, actor.label, "staff.create_user", f"user:{user_id}", {"role": role.value}
+            )
         uow.commit()
     return user
 
@@ -86,37 +109,52 @@ def get_user(engine: Engine, user_id: str) -> UserRecord:
     return _user(row)
 
 
-def sign_in(engine: Engine, hasher: PasswordHasher, *, email: str, password: str,
-            client: str) -> UserRecord:
+def sign_in(
+    engine: Engine, hasher: PasswordHasher, *, email: str, password: str, client: str
+) -> UserRecord:
     """The user whose password matches; every attempt, good or bad, is audited."""
     email = email.strip().lower()
     with UnitOfWork(engine) as uow:
         row = uow.users.active_by_email(email)
         ok = hasher.verify(row.password_hash if row else None, password)
         if ok and row is not None:
-            record_audit(uow, f"{row.role}:{row.id}", "auth.sign_in", f"user:{row.id}",
-                         {"client": client})
+            record_audit(
+                uow, f"{row.role}:{row.id}", "auth.sign_in", f"user:{row.id}", {"client": client}
+            )
             uow.commit()
             return _user(row)
         email_digest = hashlib.sha256(email.encode()).hexdigest()[:16]
-        record_audit(uow, "anonymous", "auth.sign_in_failed", f"email:{email_digest}",
-                     {"client": client})
+        record_audit(
+            uow, "anonymous", "auth.sign_in_failed", f"email:{email_digest}", {"client": client}
+        )
         uow.commit()
     raise AuthenticationError("the e-mail or password is wrong", remedy="check both and retry")
 
 
-def create_api_key(engine: Engine, *, user_id: str, name: str,
-                   actor: Actor) -> tuple[str, ApiKey]:
+def create_api_key(engine: Engine, *, user_id: str, name: str, actor: Actor) -> tuple[str, ApiKey]:
     """A new API key for ``user_id``; the secret is returned here and never stored."""
     key = new_api_key()
     key_id = new_id()
     with UnitOfWork(engine) as uow:
         if not uow.users.exists(user_id):
             raise NotFoundError("no such user", field="user_id", value=user_id)
-        uow.api_keys.add({"id": key_id, "user_id": user_id, "name": name, "prefix": key.prefix,
-                          "key_hash": key.digest, "created_at": now_utc()})
-        record_audit(uow, actor.label, "staff.create_api_key", f"api_key:{key_id}",
-                     {"user_id": user_id, "prefix": key.prefix})
+        uow.api_keys.add(
+            {
+                "id": key_id,
+                "user_id": user_id,
+                "name": name,
+                "prefix": key.prefix,
+                "key_hash": key.digest,
+                "created_at": now_utc(),
+            }
+        )
+        record_audit(
+            uow,
+            actor.label,
+            "staff.create_api_key",
+            f"api_key:{key_id}",
+            {"user_id": user_id, "prefix": key.prefix},
+        )
         uow.commit()
     return key_id, key
 
@@ -137,41 +175,67 @@ def authenticate_api_key(engine: Engine, secret: str) -> Actor:
     return Actor(user_id=str(row.id), role=Role(str(row.role)))
 
 
-def register_applicant(engine: Engine, cipher: PiiCipher, *, actor: Actor, name: str,
-                       id_number: str, phone: str) -> ApplicantRecord:
+def register_applicant(
+    engine: Engine, cipher: PiiCipher, *, actor: Actor, name: str, id_number: str, phone: str
+) -> ApplicantRecord:
     """The borrower's applicant profile, sealed at rest; one per account and per ID number."""
     id_number, phone, name = normalize_id_number(id_number), normalize_phone(phone), name.strip()
     applicant_id = new_id()
-    sealed = {f: cipher.encrypt(v, context=f"applicant:{applicant_id}:{f}")
-              for f, v in zip(_FIELDS, (name, id_number, phone), strict=True)}
+    sealed = {
+        f: cipher.encrypt(v, context=f"applicant:{applicant_id}:{f}")
+        for f, v in zip(_FIELDS, (name, id_number, phone), strict=True)
+    }
     id_hash = cipher.lookup_hash("id_number", id_number)
     with UnitOfWork(engine) as uow:
         if uow.applicants.has_user_or_id_number(actor.user_id, id_hash):
-            raise ConflictError("an applicant profile already exists for this account or ID",
-                                remedy="view the existing profile at /v1/me/applicant")
+            raise ConflictError(
+                "an applicant profile already exists for this account or ID",
+                remedy="view the existing profile at /v1/me/applicant",
+            )
         created = now_utc()
-        uow.applicants.add({
-            "id": applicant_id, "user_id": actor.user_id, "name_enc": sealed["name"],
-            "id_number_enc": sealed["id_number"], "phone_enc": sealed["phone"],
-            "id_number_hash": id_hash, "phone_hash": cipher.lookup_hash("phone", phone),
-            "key_id": cipher.active_key_id, "created_at": created})
+        uow.applicants.add(
+            {
+                "id": applicant_id,
+                "user_id": actor.user_id,
+                "name_enc": sealed["name"],
+                "id_number_enc": sealed["id_number"],
+                "phone_enc": sealed["phone"],
+                "id_number_hash": id_hash,
+                "phone_hash": cipher.lookup_hash("phone", phone),
+                "key_id": cipher.active_key_id,
+                "created_at": created,
+            }
+        )
         record_audit(uow, actor.label, "applicant.register", f"applicant:{applicant_id}", {})
         uow.commit()
     return ApplicantRecord(applicant_id, actor.user_id, name, id_number, phone, created, False)
 
 
 def _open(row: Any, cipher: PiiCipher, *, masked: bool) -> ApplicantRecord:
-    plain = {f: cipher.decrypt(str(getattr(row, f"{f}_enc")), context=f"applicant:{row.id}:{f}")
-             for f in _FIELDS}
+    plain = {
+        f: cipher.decrypt(str(getattr(row, f"{f}_enc")), context=f"applicant:{row.id}:{f}")
+        for f in _FIELDS
+    }
     if masked:
-        plain = {"name": mask_name(plain["name"]), "id_number": mask_id_number(plain["id_number"]),
-                 "phone": mask_phone(plain["phone"])}
-    return ApplicantRecord(str(row.id), str(row.user_id), plain["name"], plain["id_number"],
-                           plain["phone"], as_utc(row.created_at), masked)
+        plain = {
+            "name": mask_name(plain["name"]),
+            "id_number": mask_id_number(plain["id_number"]),
+            "phone": mask_phone(plain["phone"]),
+        }
+    return ApplicantRecord(
+        str(row.id),
+        str(row.user_id),
+        plain["name"],
+        plain["id_number"],
+        plain["phone"],
+        as_utc(row.created_at),
+        masked,
+    )
 
 
-def get_applicant(engine: Engine, cipher: PiiCipher, *, applicant_id: str,
-                  actor: Actor) -> ApplicantRecord:
+def get_applicant(
+    engine: Engine, cipher: PiiCipher, *, applicant_id: str, actor: Actor
+) -> ApplicantRecord:
     """The owner sees their own profile; staff see it masked, and the view is audited."""
     with UnitOfWork(engine) as uow:
         row = uow.applicants.get(applicant_id)
@@ -185,14 +249,20 @@ def get_applicant(engine: Engine, cipher: PiiCipher, *, applicant_id: str,
     return record
 
 
-def list_applicants(engine: Engine, cipher: PiiCipher, *, actor: Actor, limit: int,
-                    offset: int) -> list[ApplicantRecord]:
+def list_applicants(
+    engine: Engine, cipher: PiiCipher, *, actor: Actor, limit: int, offset: int
+) -> list[ApplicantRecord]:
     """A page of applicants for staff, masked; the listing is audited."""
     with UnitOfWork(engine) as uow:
         rows = uow.applicants.page(limit=limit, offset=offset)
         records = [_open(row, cipher, masked=True) for row in rows]
-        record_audit(uow, actor.label, "staff.list_applicants", "applicants",
-                     {"limit": limit, "offset": offset, "count": len(rows)})
+        record_audit(
+            uow,
+            actor.label,
+            "staff.list_applicants",
+            "applicants",
+            {"limit": limit, "offset": offset, "count": len(rows)},
+        )
         uow.commit()
     return records
 
@@ -206,6 +276,7 @@ def applicant_id_of_user(engine: Engine, user_id: str) -> str:
     with UnitOfWork(engine) as uow:
         found = uow.applicants.id_of_user(user_id)
     if found is None:
-        raise NotFoundError("you have no applicant profile yet",
-                            remedy="register one with POST /v1/applicants")
+        raise NotFoundError(
+            "you have no applicant profile yet", remedy="register one with POST /v1/applicants"
+        )
     return found

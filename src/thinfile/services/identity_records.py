@@ -19,6 +19,7 @@ __all__ = [
     "now_utc",
 ]
 
+
 def new_id() -> str:
     return uuid.uuid4().hex
 

@@ -51,12 +51,15 @@ def verify_ledger(engine: Engine) -> LedgerReport:
         balances = uow.ledger.general_ledger()
         expected = _expected(uow)
         negative = uow.ledger.out_of_range()
-    problems = [f"entries_balance: entry {r.entry_id} is off by {r.off} {r.currency}"
-                for r in unbalanced]
-    problems += [f"ledger_matches_accounts: {account} {currency}: ledger "
-                 f"{balances.get((account, currency), 0)}, accounts {amount}"
-                 for (account, currency), amount in sorted(expected.items())
-                 if balances.get((account, currency), 0) != amount]
+    problems = [
+        f"entries_balance: entry {r.entry_id} is off by {r.off} {r.currency}" for r in unbalanced
+    ]
+    problems += [
+        f"ledger_matches_accounts: {account} {currency}: ledger "
+        f"{balances.get((account, currency), 0)}, accounts {amount}"
+        for (account, currency), amount in sorted(expected.items())
+        if balances.get((account, currency), 0) != amount
+    ]
     if negative:
         problems.append(f"no_negative_balances: {negative} installment(s) out of range")
     return LedgerReport(balances, tuple(problems))

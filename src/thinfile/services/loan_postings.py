@@ -39,9 +39,21 @@ from thinfile.servicing.ledger import account_balances
 from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
 
-__all__ = ["ACTIONS", "Post", "Receipt", "catch_up", "check_business_day", "close_missed_days",
-           "in_own_unit", "persist", "post_today", "rebuild_opening", "receipt_audit",
-           "refuse_closed", "stored_events"]
+__all__ = [
+    "ACTIONS",
+    "Post",
+    "Receipt",
+    "catch_up",
+    "check_business_day",
+    "close_missed_days",
+    "in_own_unit",
+    "persist",
+    "post_today",
+    "rebuild_opening",
+    "receipt_audit",
+    "refuse_closed",
+    "stored_events",
+]
 
 T = TypeVar("T")
 
@@ -82,13 +94,24 @@ def receipt_audit(actor: str, receipt: Receipt, **details: object) -> AuditDraft
     replayed posting: nothing new was written). No personal data in ``details``."""
     if receipt.replayed:
         return None
-    return AuditDraft(actor, ACTIONS[receipt.kind], f"loan:{receipt.loan_id}",
-                      {"txn": receipt.txn_id, "amount_fen": receipt.amount,
-                       "currency": receipt.currency, **details})
+    return AuditDraft(
+        actor,
+        ACTIONS[receipt.kind],
+        f"loan:{receipt.loan_id}",
+        {
+            "txn": receipt.txn_id,
+            "amount_fen": receipt.amount,
+            "currency": receipt.currency,
+            **details,
+        },
+    )
 
 
-def in_own_unit(engine: Engine, work: Callable[[UnitOfWork], T],
-                audit: Callable[[T], AuditDraft | None] | None = None) -> T:
+def in_own_unit(
+    engine: Engine,
+    work: Callable[[UnitOfWork], T],
+    audit: Callable[[T], AuditDraft | None] | None = None,
+) -> T:
     """Run an in-unit use case in a unit of work of its own: ``work``, then the audit row
     ``audit`` makes of the result (appended last), then one commit."""
     with UnitOfWork(engine) as uow:
@@ -104,8 +127,9 @@ Post = Callable[[UnitOfWork, date], Receipt]
 """A posting's in-unit use case on a business date."""
 
 
-def post_today(uow: UnitOfWork, actor: str, post: Post,
-               **details: object) -> tuple[Receipt, AuditDraft | None]:
+def post_today(
+    uow: UnitOfWork, actor: str, post: Post, **details: object
+) -> tuple[Receipt, AuditDraft | None]:
     """Run ``post`` in ``uow`` on the current business date (read in the same transaction);
     the receipt and its audit row (``details`` added), which the caller appends last."""
     receipt = post(uow, business_date_in(uow))
@@ -123,10 +147,16 @@ def refuse_closed(on: date, blocked_day: int | None) -> None:
     if row is None:
         return
     if row >= to_day(on):
-        raise ConflictError(f"business date {on} is closed", field="on", value=on.isoformat(),
-                            remedy="post with the current business date")
-    raise ConflictError(f"close of business for {from_day(row)} has not finished",
-                        remedy="run `thinfile cob run` to finish it, then retry")
+        raise ConflictError(
+            f"business date {on} is closed",
+            field="on",
+            value=on.isoformat(),
+            remedy="post with the current business date",
+        )
+    raise ConflictError(
+        f"close of business for {from_day(row)} has not finished",
+        remedy="run `thinfile cob run` to finish it, then retry",
+    )
 
 
 def validate_posting(before: LoanAccount, after: Outcome) -> None:
@@ -135,17 +165,21 @@ def validate_posting(before: LoanAccount, after: Outcome) -> None:
     problems = entries_balance(after.entries) + no_negative_balances(after.loan)
     moved = account_balances(after.entries)
     view_before, view_after = balances_from_account(before), balances_from_account(after.loan)
-    problems += [f"{account}: ledger moved {moved.get(account, 0)}, account moved "
-                 f"{view_after[account] - view_before[account]}"
-                 for account in view_after
-                 if moved.get(account, 0) != view_after[account] - view_before[account]]
+    problems += [
+        f"{account}: ledger moved {moved.get(account, 0)}, account moved "
+        f"{view_after[account] - view_before[account]}"
+        for account in view_after
+        if moved.get(account, 0) != view_after[account] - view_before[account]
+    ]
     if problems:
-        raise InvariantViolation(f"loan {before.loan_id}: " + "; ".join(problems[:5]),
-                                 extra={"violations": problems})
+        raise InvariantViolation(
+            f"loan {before.loan_id}: " + "; ".join(problems[:5]), extra={"violations": problems}
+        )
 
 
-def persist(uow: UnitOfWork, stored: StoredLoan, done: Outcome, *,
-            txn: dict[str, Any] | None = None) -> int | None:
+def persist(
+    uow: UnitOfWork, stored: StoredLoan, done: Outcome, *, txn: dict[str, Any] | None = None
+) -> int | None:
     """Validate and write an outcome: loan, installments, entries, bucket moves, transaction."""
     validate_posting(stored.account, done)
     return uow.loans.write(stored, done, txn)
@@ -170,9 +204,15 @@ def rebuild_opening(stored: StoredLoan) -> Outcome:
     """The loan as it was opened, rebuilt from its stored terms (for replay)."""
     loan = stored.account
     terms = loan.schedule.terms
-    return open_loan(loan.loan_id, build_schedule(terms), loan.product,
-                     down_payment=stored.down_payment, subsidy=loan.subsidy,
-                     merchant=loan.merchant, credit_line_id=loan.credit_line_id)
+    return open_loan(
+        loan.loan_id,
+        build_schedule(terms),
+        loan.product,
+        down_payment=stored.down_payment,
+        subsidy=loan.subsidy,
+        merchant=loan.merchant,
+        credit_line_id=loan.credit_line_id,
+    )
 
 
 def stored_events(uow: UnitOfWork, loan_id: int) -> list[tuple[int, Event]]:
@@ -190,11 +230,14 @@ def _event(r: Any) -> Event:
 
 def paid_between(before: LoanAccount, after: LoanAccount) -> Components:
     """Components paid by a posting: the change in what the installments record as paid."""
+
     def total(loan: LoanAccount) -> Components:
         out = Components()
         for i in loan.installments:
             out += Components(i.principal_paid, i.interest_paid, i.fee_paid, i.penalty_paid)
         return out
+
     b, a = total(before), total(after)
-    return Components(a.principal - b.principal, a.interest - b.interest, a.fee - b.fee,
-                      a.penalty - b.penalty)
+    return Components(
+        a.principal - b.principal, a.interest - b.interest, a.fee - b.fee, a.penalty - b.penalty
+    )

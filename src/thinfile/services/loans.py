@@ -109,8 +109,15 @@ def open_and_disburse(
     becomes installment 0 and, with ``pay_down_payment``, is collected at once.
     """
     with UnitOfWork(engine) as uow:
-        loan = _open(uow, terms, product or standard_product(terms.method), down_payment, subsidy,
-                     merchant, credit_line_id)
+        loan = _open(
+            uow,
+            terms,
+            product or standard_product(terms.method),
+            down_payment,
+            subsidy,
+            merchant,
+            credit_line_id,
+        )
         if down_payment and pay_down_payment:
             from thinfile.services.payments import pay_in_unit
 
@@ -120,26 +127,50 @@ def open_and_disburse(
         return loan
 
 
-def open_in_unit(uow: UnitOfWork, terms: LoanTerms, *, product: ServicingProduct | None = None,
-                 credit_line_id: int | None = None) -> LoanAccount:
+def open_in_unit(
+    uow: UnitOfWork,
+    terms: LoanTerms,
+    *,
+    product: ServicingProduct | None = None,
+    credit_line_id: int | None = None,
+) -> LoanAccount:
     """Open and disburse inside the caller's unit of work (accepting an offer is one)."""
-    return _open(uow, terms, product or standard_product(terms.method), None, None, None,
-                 credit_line_id)
+    return _open(
+        uow, terms, product or standard_product(terms.method), None, None, None, credit_line_id
+    )
 
 
-def _open(uow: UnitOfWork, terms: LoanTerms, product: ServicingProduct,
-          down_payment: Money | None, subsidy: Money | None, merchant: str | None,
-          credit_line_id: int | None) -> LoanAccount:
+def _open(
+    uow: UnitOfWork,
+    terms: LoanTerms,
+    product: ServicingProduct,
+    down_payment: Money | None,
+    subsidy: Money | None,
+    merchant: str | None,
+    credit_line_id: int | None,
+) -> LoanAccount:
     check_business_day(uow, terms.start)
     down = down_payment.fen if down_payment else 0
-    opened = open_loan(0, build_schedule(terms), product, down_payment=down,
-                       subsidy=subsidy.fen if subsidy else 0, merchant=merchant,
-                       credit_line_id=credit_line_id)
+    opened = open_loan(
+        0,
+        build_schedule(terms),
+        product,
+        down_payment=down,
+        subsidy=subsidy.fen if subsidy else 0,
+        merchant=merchant,
+        credit_line_id=credit_line_id,
+    )
     loan_id = uow.loans.add(opened.loan, down_payment=down)
     loan = replace(opened.loan, loan_id=loan_id)
-    txn_id = uow.transactions.add({
-        "loan_id": loan_id, "kind": "disbursement", "day": to_day(terms.start),
-        "amount": loan.principal, "currency": loan.currency})
+    txn_id = uow.transactions.add(
+        {
+            "loan_id": loan_id,
+            "kind": "disbursement",
+            "day": to_day(terms.start),
+            "amount": loan.principal,
+            "currency": loan.currency,
+        }
+    )
     uow.ledger.post(opened.entries, loan_id=loan_id, txn_id=txn_id)
     return loan
 
@@ -149,8 +180,9 @@ def get_loan(engine: Engine, loan_id: int) -> LoanView:
     with UnitOfWork(engine) as uow:
         stored = uow.loans.get(loan_id)
         rows = uow.transactions.of_loan(loan_id)
-    views = tuple(TransactionView(r.id, r.kind, from_day(r.day), r.amount, r.reversed)
-                  for r in rows)
+    views = tuple(
+        TransactionView(r.id, r.kind, from_day(r.day), r.amount, r.reversed) for r in rows
+    )
     return LoanView(stored.account, stored.account.outstanding, views)
 
 
@@ -172,27 +204,61 @@ def _check_quote_date(account: LoanAccount, on: date) -> None:
     if not account.disbursed_on <= on <= last_due + _QUOTE_HORIZON:
         raise InvalidInputError(
             f"a payoff quote needs a date from {account.disbursed_on} to "
-            f"{last_due + _QUOTE_HORIZON}", field="on", value=on.isoformat(),
-            remedy="ask for a quote on a date while the loan is open")
+            f"{last_due + _QUOTE_HORIZON}",
+            field="on",
+            value=on.isoformat(),
+            remedy="ask for a quote on a date while the loan is open",
+        )
 
 
 Apply = Callable[[LoanAccount], Outcome]
 
 
-def _post_in_unit(uow: UnitOfWork, loan_id: int, on: date, kind: str, amount: int,
-                  currency: str | None, apply: Apply, mode: str | None = None) -> Receipt:
+def _post_in_unit(
+    uow: UnitOfWork,
+    loan_id: int,
+    on: date,
+    kind: str,
+    amount: int,
+    currency: str | None,
+    apply: Apply,
+    mode: str | None = None,
+) -> Receipt:
     stored: StoredLoan = catch_up(uow, uow.loans.get(loan_id, lock=True), on)
     done = apply(stored.account)
     paid = paid_between(stored.account, done.loan)
     overpayment = done.loan.credit - stored.account.credit
     currency = currency or done.loan.currency
-    txn_id = persist(uow, stored, done, txn={
-        "kind": kind, "day": to_day(on), "amount": amount, "currency": currency, "mode": mode,
-        "paid_principal": paid.principal, "paid_interest": paid.interest,
-        "paid_fee": paid.fee, "paid_penalty": paid.penalty, "overpayment": overpayment})
+    txn_id = persist(
+        uow,
+        stored,
+        done,
+        txn={
+            "kind": kind,
+            "day": to_day(on),
+            "amount": amount,
+            "currency": currency,
+            "mode": mode,
+            "paid_principal": paid.principal,
+            "paid_interest": paid.interest,
+            "paid_fee": paid.fee,
+            "paid_penalty": paid.penalty,
+            "overpayment": overpayment,
+        },
+    )
     assert txn_id is not None
-    return Receipt(txn_id, loan_id, kind, on, amount, currency, paid, overpayment,
-                   done.loan.status.value, waived=_waived(done))
+    return Receipt(
+        txn_id,
+        loan_id,
+        kind,
+        on,
+        amount,
+        currency,
+        paid,
+        overpayment,
+        done.loan.status.value,
+        waived=_waived(done),
+    )
 
 
 def _waived(done: Outcome) -> Components:
@@ -200,105 +266,164 @@ def _waived(done: Outcome) -> Components:
     fee-waiver account (none for other postings)."""
     waiver = [e for e in done.entries if e.amount_of(Account.FEE_WAIVERS)]
     moved = account_balances(waiver)
-    return Components(fee=-moved.get(Account.FEE_RECEIVABLE, 0),
-                      penalty=-moved.get(Account.PENALTY_RECEIVABLE, 0))
+    return Components(
+        fee=-moved.get(Account.FEE_RECEIVABLE, 0), penalty=-moved.get(Account.PENALTY_RECEIVABLE, 0)
+    )
 
 
 def _audited(actor: str | None, **details: object) -> Callable[[Receipt], AuditDraft | None]:
     return lambda receipt: receipt_audit(actor, receipt, **details) if actor else None
 
 
-def merchant_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money,
-                            on: date) -> Receipt:
+def merchant_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date) -> Receipt:
     """:func:`record_merchant_refund` inside the caller's unit of work (the caller commits)."""
-    return _post_in_unit(uow, loan_id, on, "merchant-refund", amount.fen, amount.currency,
-                         lambda loan: merchant_refund(loan, amount, on))
+    return _post_in_unit(
+        uow,
+        loan_id,
+        on,
+        "merchant-refund",
+        amount.fen,
+        amount.currency,
+        lambda loan: merchant_refund(loan, amount, on),
+    )
 
 
-def record_merchant_refund(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                           actor: str | None = None) -> Receipt:
+def record_merchant_refund(
+    engine: Engine, loan_id: int, amount: Money, on: date, *, actor: str | None = None
+) -> Receipt:
     """A merchant refund on a point-of-sale loan: principal cut, schedule re-amortized.
     With ``actor``, audited as ``loan.merchant_refund`` in the same transaction."""
-    return in_own_unit(engine, lambda uow: merchant_refund_in_unit(uow, loan_id, amount, on),
-                       _audited(actor))
+    return in_own_unit(
+        engine, lambda uow: merchant_refund_in_unit(uow, loan_id, amount, on), _audited(actor)
+    )
 
 
 def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
     """:func:`charge_off_loan` inside the caller's unit of work (the caller commits)."""
     reason = staff_reason(reason)
-    return _post_in_unit(uow, loan_id, on, "charge-off", 0, None,
-                         lambda loan: charge_off(loan, on, reason=reason))
+    return _post_in_unit(
+        uow, loan_id, on, "charge-off", 0, None, lambda loan: charge_off(loan, on, reason=reason)
+    )
 
 
-def charge_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str,
-                    actor: str | None = None) -> Receipt:
+def charge_off_loan(
+    engine: Engine, loan_id: int, on: date, *, reason: str, actor: str | None = None
+) -> Receipt:
     """Charge the loan off now (核销), e.g. for fraud or death, ahead of the days-past-due rule.
     With ``actor``, audited as ``loan.charge_off`` in the same transaction."""
     reason = staff_reason(reason)
-    return in_own_unit(engine, lambda uow: charge_off_in_unit(uow, loan_id, on, reason=reason),
-                       _audited(actor, reason=reason))
+    return in_own_unit(
+        engine,
+        lambda uow: charge_off_in_unit(uow, loan_id, on, reason=reason),
+        _audited(actor, reason=reason),
+    )
 
 
 def write_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
     """:func:`write_off_loan` inside the caller's unit of work (the caller commits)."""
     reason = staff_reason(reason)
-    return _post_in_unit(uow, loan_id, on, "write-off", 0, None,
-                         lambda loan: write_off(loan, on, reason=reason))
+    return _post_in_unit(
+        uow, loan_id, on, "write-off", 0, None, lambda loan: write_off(loan, on, reason=reason)
+    )
 
 
-def write_off_loan(engine: Engine, loan_id: int, on: date, *, reason: str,
-                   actor: str | None = None) -> Receipt:
+def write_off_loan(
+    engine: Engine, loan_id: int, on: date, *, reason: str, actor: str | None = None
+) -> Receipt:
     """Write the loan off and stop collecting (audited as ``loan.write_off`` with ``actor``)."""
     reason = staff_reason(reason)
-    return in_own_unit(engine, lambda uow: write_off_in_unit(uow, loan_id, on, reason=reason),
-                       _audited(actor, reason=reason))
+    return in_own_unit(
+        engine,
+        lambda uow: write_off_in_unit(uow, loan_id, on, reason=reason),
+        _audited(actor, reason=reason),
+    )
 
 
 def recovery_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date) -> Receipt:
     """:func:`record_recovery` inside the caller's unit of work (the caller commits)."""
-    return _post_in_unit(uow, loan_id, on, "recovery", amount.fen, amount.currency,
-                         lambda loan: recover(loan, amount, on))
+    return _post_in_unit(
+        uow,
+        loan_id,
+        on,
+        "recovery",
+        amount.fen,
+        amount.currency,
+        lambda loan: recover(loan, amount, on),
+    )
 
 
-def record_recovery(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                    actor: str | None = None) -> Receipt:
+def record_recovery(
+    engine: Engine, loan_id: int, amount: Money, on: date, *, actor: str | None = None
+) -> Receipt:
     """Money collected after charge-off (核销后收回); audited as ``loan.recovery`` with
     ``actor``."""
-    return in_own_unit(engine, lambda uow: recovery_in_unit(uow, loan_id, amount, on),
-                       _audited(actor))
+    return in_own_unit(
+        engine, lambda uow: recovery_in_unit(uow, loan_id, amount, on), _audited(actor)
+    )
 
 
-def overpayment_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money,
-                               on: date) -> Receipt:
+def overpayment_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date) -> Receipt:
     """:func:`refund_loan_overpayment` inside the caller's unit of work."""
-    return _post_in_unit(uow, loan_id, on, "overpayment-refund", amount.fen, amount.currency,
-                         lambda loan: refund_overpayment(loan, amount, on))
+    return _post_in_unit(
+        uow,
+        loan_id,
+        on,
+        "overpayment-refund",
+        amount.fen,
+        amount.currency,
+        lambda loan: refund_overpayment(loan, amount, on),
+    )
 
 
-def refund_loan_overpayment(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                            actor: str | None = None) -> Receipt:
+def refund_loan_overpayment(
+    engine: Engine, loan_id: int, amount: Money, on: date, *, actor: str | None = None
+) -> Receipt:
     """Pay overpayment held on the loan back to the borrower; audited as
     ``loan.overpayment_refund`` with ``actor``."""
-    return in_own_unit(engine, lambda uow: overpayment_refund_in_unit(uow, loan_id, amount, on),
-                       _audited(actor))
+    return in_own_unit(
+        engine, lambda uow: overpayment_refund_in_unit(uow, loan_id, amount, on), _audited(actor)
+    )
 
 
-def waive_fees_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, *,
-                       reason: str, target: WaiverTarget | None = None) -> Receipt:
+def waive_fees_in_unit(
+    uow: UnitOfWork,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    *,
+    reason: str,
+    target: WaiverTarget | None = None,
+) -> Receipt:
     """:func:`waive_loan_fees` inside the caller's unit of work (the caller commits)."""
     reason = staff_reason(reason)
-    return _post_in_unit(uow, loan_id, on, "fee-waiver", amount.fen, amount.currency,
-                         lambda loan: waive_fees(loan, amount, on, reason=reason,
-                                                 target=target),
-                         target.value if target else None)
+    return _post_in_unit(
+        uow,
+        loan_id,
+        on,
+        "fee-waiver",
+        amount.fen,
+        amount.currency,
+        lambda loan: waive_fees(loan, amount, on, reason=reason, target=target),
+        target.value if target else None,
+    )
 
 
-def waive_loan_fees(engine: Engine, loan_id: int, amount: Money, on: date, *, reason: str,
-                    target: WaiverTarget | None = None, actor: str | None = None) -> Receipt:
+def waive_loan_fees(
+    engine: Engine,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    *,
+    reason: str,
+    target: WaiverTarget | None = None,
+    actor: str | None = None,
+) -> Receipt:
     """Waive fees or penalty interest (费用减免): ``target`` ``fee``, ``penalty``, or ``None``
     for penalty first, then fees. The receipt's ``amount`` is what was waived. With
     ``actor``, audited as ``loan.fee_waiver`` in the same transaction."""
     reason = staff_reason(reason)
-    return in_own_unit(engine, lambda uow: waive_fees_in_unit(
-        uow, loan_id, amount, on, reason=reason, target=target),
-        _audited(actor, target=target.value if target else None, reason=reason))
+    return in_own_unit(
+        engine,
+        lambda uow: waive_fees_in_unit(uow, loan_id, amount, on, reason=reason, target=target),
+        _audited(actor, target=target.value if target else None, reason=reason),
+    )

@@ -55,12 +55,27 @@ from thinfile.servicing import (
 from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
 
-__all__ = ["PaymentPreview", "Reversal", "pay_in_unit", "post_payment", "prepay_in_unit",
-           "prepay_loan", "preview_payment", "reversal_audit", "reverse_in_unit",
-           "reverse_payment", "reverse_today"]
+__all__ = [
+    "PaymentPreview",
+    "Reversal",
+    "pay_in_unit",
+    "post_payment",
+    "prepay_in_unit",
+    "prepay_loan",
+    "preview_payment",
+    "reversal_audit",
+    "reverse_in_unit",
+    "reverse_payment",
+    "reverse_today",
+]
 
-_REVERSIBLE = {EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.MERCHANT_REFUND,
-               EventKind.RECOVERY, EventKind.FEE_WAIVER}
+_REVERSIBLE = {
+    EventKind.REPAYMENT,
+    EventKind.PREPAYMENT,
+    EventKind.MERCHANT_REFUND,
+    EventKind.RECOVERY,
+    EventKind.FEE_WAIVER,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +95,24 @@ class Reversal:
 
 def _receipt_of(row: Any, replayed: bool, status: str) -> Receipt:
     r = row._mapping
-    paid = Components(int(r["paid_principal"]), int(r["paid_interest"]),
-                      int(r["paid_fee"]), int(r["paid_penalty"]))
-    return Receipt(int(r["id"]), int(r["loan_id"]), str(r["kind"]),
-                   from_day(int(r["day"])), int(r["amount"]), str(r["currency"]),
-                   paid, int(r["overpayment"]), status, replayed)
+    paid = Components(
+        int(r["paid_principal"]),
+        int(r["paid_interest"]),
+        int(r["paid_fee"]),
+        int(r["paid_penalty"]),
+    )
+    return Receipt(
+        int(r["id"]),
+        int(r["loan_id"]),
+        str(r["kind"]),
+        from_day(int(r["day"])),
+        int(r["amount"]),
+        str(r["currency"]),
+        paid,
+        int(r["overpayment"]),
+        status,
+        replayed,
+    )
 
 
 def _existing(uow: UnitOfWork, key: str, loan_id: int, amount: Money) -> Receipt | None:
@@ -92,43 +120,85 @@ def _existing(uow: UnitOfWork, key: str, loan_id: int, amount: Money) -> Receipt
     if row is None:
         return None
     if row.loan_id != loan_id or row.amount != amount.fen or row.currency != amount.currency:
-        raise ConflictError("this idempotency key was used for a different payment",
-                            field="idempotency_key", value=key,
-                            remedy="use a new key for a new payment")
+        raise ConflictError(
+            "this idempotency key was used for a different payment",
+            field="idempotency_key",
+            value=key,
+            remedy="use a new key for a new payment",
+        )
     status = uow.loans.get(loan_id).account.status.value
     return _receipt_of(row, True, status)
 
 
-def _apply(uow: UnitOfWork, stored: StoredLoan, done: Outcome, kind: str, on: date,
-           amount: Money, key: str | None, mode: PrepaymentMode | None = None) -> Receipt:
+def _apply(
+    uow: UnitOfWork,
+    stored: StoredLoan,
+    done: Outcome,
+    kind: str,
+    on: date,
+    amount: Money,
+    key: str | None,
+    mode: PrepaymentMode | None = None,
+) -> Receipt:
     paid = paid_between(stored.account, done.loan)
     overpayment = done.loan.credit - stored.account.credit
-    txn_id = persist(uow, stored, done, txn={
-        "kind": kind, "day": to_day(on), "amount": amount.fen, "currency": amount.currency,
-        "idempotency_key": key, "mode": mode.value if mode else None,
-        "paid_principal": paid.principal, "paid_interest": paid.interest, "paid_fee": paid.fee,
-        "paid_penalty": paid.penalty, "overpayment": overpayment})
+    txn_id = persist(
+        uow,
+        stored,
+        done,
+        txn={
+            "kind": kind,
+            "day": to_day(on),
+            "amount": amount.fen,
+            "currency": amount.currency,
+            "idempotency_key": key,
+            "mode": mode.value if mode else None,
+            "paid_principal": paid.principal,
+            "paid_interest": paid.interest,
+            "paid_fee": paid.fee,
+            "paid_penalty": paid.penalty,
+            "overpayment": overpayment,
+        },
+    )
     assert txn_id is not None
-    return Receipt(txn_id, done.loan.loan_id, kind, on, amount.fen, amount.currency, paid,
-                   overpayment, done.loan.status.value)
+    return Receipt(
+        txn_id,
+        done.loan.loan_id,
+        kind,
+        on,
+        amount.fen,
+        amount.currency,
+        paid,
+        overpayment,
+        done.loan.status.value,
+    )
 
 
-def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date,
-                key: str | None) -> Receipt:
+def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, key: str | None) -> Receipt:
     """Post a repayment inside an open unit of work (the caller commits)."""
     if amount.fen <= 0:
         raise InvalidInputError("a payment must be positive", field="amount", value=str(amount))
     stored, gate = uow.loans.lock_for_posting(loan_id, to_day(on), key)
-    if gate.key_txn is not None and key is not None and (
-            first := _existing(uow, key, loan_id, amount)):
+    if (
+        gate.key_txn is not None
+        and key is not None
+        and (first := _existing(uow, key, loan_id, amount))
+    ):
         return first
     refuse_closed(on, gate.blocked_day)
     stored = close_missed_days(uow, stored, on)
     return _apply(uow, stored, pay(stored.account, amount, on), "repayment", on, amount, key)
 
 
-def post_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                 idempotency_key: str | None = None, actor: str | None = None) -> Receipt:
+def post_payment(
+    engine: Engine,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    *,
+    idempotency_key: str | None = None,
+    actor: str | None = None,
+) -> Receipt:
     """Post a repayment (还款) allocated by the product's waterfall.
 
     The same ``idempotency_key`` twice posts once: the second call returns the first
@@ -152,8 +222,15 @@ def post_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
         return first
 
 
-def prepay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, *,
-                   mode: PrepaymentMode | None = None, key: str | None = None) -> Receipt:
+def prepay_in_unit(
+    uow: UnitOfWork,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    *,
+    mode: PrepaymentMode | None = None,
+    key: str | None = None,
+) -> Receipt:
     """Post a prepayment inside an open unit of work (the caller commits)."""
     stored = uow.loans.get(loan_id, lock=True)
     if key and (first := _existing(uow, key, loan_id, amount)):
@@ -163,17 +240,26 @@ def prepay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, *,
     return _apply(uow, stored, done, "prepayment", on, amount, key, mode)
 
 
-def prepay_loan(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                mode: PrepaymentMode | None = None, idempotency_key: str | None = None,
-                actor: str | None = None) -> Receipt:
+def prepay_loan(
+    engine: Engine,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    *,
+    mode: PrepaymentMode | None = None,
+    idempotency_key: str | None = None,
+    actor: str | None = None,
+) -> Receipt:
     """Prepay (提前还款): dues first, then principal with re-amortization by ``mode``.
 
     Paying the payoff quote closes the loan with interest only for the days used. With
     ``actor``, audited as ``payment.prepay`` in the same transaction.
     """
-    return in_own_unit(engine, lambda uow: prepay_in_unit(
-        uow, loan_id, amount, on, mode=mode, key=idempotency_key),
-        lambda receipt: receipt_audit(actor, receipt) if actor else None)
+    return in_own_unit(
+        engine,
+        lambda uow: prepay_in_unit(uow, loan_id, amount, on, mode=mode, key=idempotency_key),
+        lambda receipt: receipt_audit(actor, receipt) if actor else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,26 +285,37 @@ class PaymentPreview:
     payoff_after: int
 
 
-def preview_payment(engine: Engine, loan_id: int, amount: Money, on: date, *,
-                    prepayment: bool = False,
-                    mode: PrepaymentMode | None = None) -> PaymentPreview:
+def preview_payment(
+    engine: Engine,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    *,
+    prepayment: bool = False,
+    mode: PrepaymentMode | None = None,
+) -> PaymentPreview:
     """What paying ``amount`` on ``on`` would do — by the same rule the payment itself
     follows; an amount the payment would refuse is refused here with the same error."""
     with UnitOfWork(engine) as uow:  # never committed: a preview writes nothing
         stored = catch_up(uow, uow.loans.get(loan_id, lock=True), on)
     before = stored.account
-    done = (prepay(before, amount, on, mode=mode) if prepayment
-            else pay(before, amount, on))
+    done = prepay(before, amount, on, mode=mode) if prepayment else pay(before, amount, on)
     after = done.loan
     refunded = sum(e.amount_of(Account.CASH) for e in done.entries[1:])
     upcoming = next((i for i in after.installments if i.unpaid.total and i.due >= on), None)
     return PaymentPreview(
-        loan_id, on, amount.fen, amount.currency, paid_between(before, after),
-        after.credit - before.credit if after.credit > before.credit else 0, -refunded,
-        after.status.value == "closed", upcoming.due if upcoming else None,
-        sum(i.unpaid.total for i in after.installments
-            if upcoming and i.due <= upcoming.due),
-        payoff_quote(after, on).fen if after.status.value == "active" else 0)
+        loan_id,
+        on,
+        amount.fen,
+        amount.currency,
+        paid_between(before, after),
+        after.credit - before.credit if after.credit > before.credit else 0,
+        -refunded,
+        after.status.value == "closed",
+        upcoming.due if upcoming else None,
+        sum(i.unpaid.total for i in after.installments if upcoming and i.due <= upcoming.due),
+        payoff_quote(after, on).fen if after.status.value == "active" else 0,
+    )
 
 
 def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:
@@ -226,52 +323,82 @@ def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:
     if head is None:
         raise NotFoundError(f"transaction {txn_id} has no journal entry", value=txn_id)
     lines = uow.ledger.lines_of(head.id)
-    entry = JournalEntry(head.kind, from_day(head.day), tuple(
-        JournalLine(Account(li.account), li.amount, li.currency) for li in lines), head.loan_id)
+    entry = JournalEntry(
+        head.kind,
+        from_day(head.day),
+        tuple(JournalLine(Account(li.account), li.amount, li.currency) for li in lines),
+        head.loan_id,
+    )
     return head.id, entry
 
 
-def reverse_in_unit(uow: UnitOfWork, txn_id: int, on: date, *, reason: str = "",
-                    loan_id: int | None = None) -> Reversal:
+def reverse_in_unit(
+    uow: UnitOfWork, txn_id: int, on: date, *, reason: str = "", loan_id: int | None = None
+) -> Reversal:
     """Reverse a payment inside an open unit of work (the caller commits); with ``loan_id``,
     only a payment of that loan."""
     row = uow.transactions.get(txn_id)
-    if (row is None or row.kind not in {k.value for k in _REVERSIBLE} or row.reversed
-            or loan_id not in (None, row.loan_id)):
+    if (
+        row is None
+        or row.kind not in {k.value for k in _REVERSIBLE}
+        or row.reversed
+        or loan_id not in (None, row.loan_id)
+    ):
         raise NotFoundError(f"no reversible payment {txn_id}", field="txn_id", value=txn_id)
     stored = catch_up(uow, uow.loans.get(row.loan_id, lock=True), on)
     events = stored_events(uow, row.loan_id)
     opening, through = rebuild_opening(stored), on - timedelta(days=1)
     before = replay(opening, [e for _, e in events], through)
     if before.loan != stored.account:
-        raise InvariantViolation(f"loan {row.loan_id} cannot be replayed to its stored "
-                                 "state; reverse it by hand", value=row.loan_id)
+        raise InvariantViolation(
+            f"loan {row.loan_id} cannot be replayed to its stored state; reverse it by hand",
+            value=row.loan_id,
+        )
     after = replay(opening, [e for t, e in events if t != txn_id], through)
     entry_id, entry = _booked_entry(uow, txn_id)
     booked = reversal_entries(before, after, entry, on)
     uow.loans.save(stored, after.loan)
-    new_id = uow.transactions.add({
-        "loan_id": row.loan_id, "kind": "reversal", "day": to_day(on), "amount": row.amount,
-        "currency": row.currency, "reversal_of": txn_id})
+    new_id = uow.transactions.add(
+        {
+            "loan_id": row.loan_id,
+            "kind": "reversal",
+            "day": to_day(on),
+            "amount": row.amount,
+            "currency": row.currency,
+            "reversal_of": txn_id,
+        }
+    )
     uow.transactions.mark_reversed(txn_id)
     ids = uow.ledger.post(booked, loan_id=row.loan_id, txn_id=new_id)
     uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
-    return Reversal(new_id, txn_id, after.loan.status.value, len(booked) > 1, row.loan_id, on,
-                    str(row.kind))
+    return Reversal(
+        new_id, txn_id, after.loan.status.value, len(booked) > 1, row.loan_id, on, str(row.kind)
+    )
 
 
 def reversal_audit(actor: str, done: Reversal, *, reason: str = "") -> AuditDraft:
     """The audit row of a reversal (``payment.reverse``, or ``loan.fee_waiver_reverse`` for a
     waiver), to append last in its transaction."""
-    action = ("loan.fee_waiver_reverse" if done.kind == EventKind.FEE_WAIVER.value
-              else "payment.reverse")
-    return AuditDraft(actor, action, f"loan:{done.loan_id}",
-                      {"txn": done.reversed_txn_id, "reversal_txn": done.txn_id,
-                       "on": done.on.isoformat(), "adjusted": done.adjusted, "reason": reason})
+    action = (
+        "loan.fee_waiver_reverse" if done.kind == EventKind.FEE_WAIVER.value else "payment.reverse"
+    )
+    return AuditDraft(
+        actor,
+        action,
+        f"loan:{done.loan_id}",
+        {
+            "txn": done.reversed_txn_id,
+            "reversal_txn": done.txn_id,
+            "on": done.on.isoformat(),
+            "adjusted": done.adjusted,
+            "reason": reason,
+        },
+    )
 
 
-def reverse_today(uow: UnitOfWork, actor: str, txn_id: int, *,
-                  reason: str = "") -> tuple[Reversal, AuditDraft]:
+def reverse_today(
+    uow: UnitOfWork, actor: str, txn_id: int, *, reason: str = ""
+) -> tuple[Reversal, AuditDraft]:
     """Reverse a payment in ``uow`` on the current business date (read in the same
     transaction); the reversal and its audit row, which the caller appends last."""
     reason = staff_reason(reason)
@@ -279,8 +406,15 @@ def reverse_today(uow: UnitOfWork, actor: str, txn_id: int, *,
     return done, reversal_audit(actor, done, reason=reason)
 
 
-def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "",
-                    loan_id: int | None = None, actor: str | None = None) -> Reversal:
+def reverse_payment(
+    engine: Engine,
+    txn_id: int,
+    on: date,
+    *,
+    reason: str = "",
+    loan_id: int | None = None,
+    actor: str | None = None,
+) -> Reversal:
     """Reverse a payment (or a fee waiver) by reverse-and-replay (冲正): the loan is rebuilt
     without it.
 
@@ -290,7 +424,8 @@ def reverse_payment(engine: Engine, txn_id: int, on: date, *, reason: str = "",
     the reason follows the staff rule (:func:`~thinfile.services.reasons.staff_reason`).
     """
     reason = staff_reason(reason) if actor else reason
-    return in_own_unit(engine, lambda uow: reverse_in_unit(uow, txn_id, on, reason=reason,
-                                                           loan_id=loan_id),
-                       lambda done: reversal_audit(actor, done, reason=reason) if actor
-                       else None)
+    return in_own_unit(
+        engine,
+        lambda uow: reverse_in_unit(uow, txn_id, on, reason=reason, loan_id=loan_id),
+        lambda done: reversal_audit(actor, done, reason=reason) if actor else None,
+    )

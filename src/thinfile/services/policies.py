@@ -79,15 +79,24 @@ class DecisionRuntime:
 def _register_policy(uow: UnitOfWork, policy: Policy, *, actor: Actor) -> PolicyVersion:
     existing = uow.policies.get(policy.version)
     if existing is not None:
-        return PolicyVersion(existing.version, existing.name, existing.status,
-                             Decimal(existing.share))
+        return PolicyVersion(
+            existing.version, existing.name, existing.status, Decimal(existing.share)
+        )
     status = "candidate" if uow.policies.has_active() else "active"
-    uow.policies.add({
-        "version": policy.version, "name": policy.name, "settings_json": policy.settings_json(),
-        "graph_json": policy.graph_json, "status": status, "share": "0",
-        "created_at": now_utc()})
-    record_audit(uow, actor.label, "policy.register", f"policy:{policy.version}",
-                 {"status": status})
+    uow.policies.add(
+        {
+            "version": policy.version,
+            "name": policy.name,
+            "settings_json": policy.settings_json(),
+            "graph_json": policy.graph_json,
+            "status": status,
+            "share": "0",
+            "created_at": now_utc(),
+        }
+    )
+    record_audit(
+        uow, actor.label, "policy.register", f"policy:{policy.version}", {"status": status}
+    )
     return PolicyVersion(policy.version, policy.name, status, Decimal(0))
 
 
@@ -131,17 +140,23 @@ def set_challenger(engine: Engine, version: str | None, share: str, *, actor: Ac
         if version is not None:
             _require(uow, version)
             uow.policies.make_challenger(version, str(fraction))
-        record_audit(uow, actor.label, "policy.challenger", f"policy:{version}",
-                     {"share": str(fraction)})
+        record_audit(
+            uow, actor.label, "policy.challenger", f"policy:{version}", {"share": str(fraction)}
+        )
         uow.commit()
 
 
 def _register_model(uow: UnitOfWork, version: str, path: Path, *, actor: Actor) -> None:
     if uow.models.exists(version):
         return
-    uow.models.add({"version": version, "path": str(path),
-                    "status": "candidate" if uow.models.has_active() else "active",
-                    "created_at": now_utc()})
+    uow.models.add(
+        {
+            "version": version,
+            "path": str(path),
+            "status": "candidate" if uow.models.has_active() else "active",
+            "created_at": now_utc(),
+        }
+    )
     record_audit(uow, actor.label, "model.register", f"model:{version}", {})
 
 
@@ -152,8 +167,9 @@ def register_model(engine: Engine, version: str, path: Path, *, actor: Actor) ->
         uow.commit()
 
 
-def register_policy_and_model(engine: Engine, version: str, path: Path, *, actor: Actor,
-                              policy: Policy | None = None) -> None:
+def register_policy_and_model(
+    engine: Engine, version: str, path: Path, *, actor: Actor, policy: Policy | None = None
+) -> None:
     """Register ``policy`` (default: the one shipped with thinfile) and the model artifact at
     ``path`` in one unit of work; each becomes active when nothing else is."""
     with UnitOfWork(engine) as uow:
@@ -183,11 +199,18 @@ def decision_runtime(engine: Engine, load_model: ModelLoader) -> DecisionRuntime
         model_row = uow.models.active()
     active = next((r for r in rows if r.status == "active"), None)
     if active is None or model_row is None:
-        raise NotFoundError("no active policy or model is registered", field="policy",
-                            remedy="run 'thinfile demo' or register a policy and a model")
+        raise NotFoundError(
+            "no active policy or model is registered",
+            field="policy",
+            remedy="run 'thinfile demo' or register a policy and a model",
+        )
     challenger = next((r for r in rows if r.status == "challenger"), None)
-    key = (active.version, challenger.version if challenger else "", challenger.share
-           if challenger else "0", model_row.version)
+    key = (
+        active.version,
+        challenger.version if challenger else "",
+        challenger.share if challenger else "0",
+        model_row.version,
+    )
     with _lock:
         cached = _cache.get(id(engine))
         if cached is not None and cached.key == key:
@@ -195,7 +218,8 @@ def decision_runtime(engine: Engine, load_model: ModelLoader) -> DecisionRuntime
         book = PolicyBook(
             policy_from_json(active.settings_json, active.graph_json),
             policy_from_json(challenger.settings_json, challenger.graph_json)
-            if challenger else None,
+            if challenger
+            else None,
             Decimal(challenger.share) if challenger else Decimal(0),
         )
         runtime = DecisionRuntime(book, load_model(Path(model_row.path)), key)
@@ -228,29 +252,43 @@ MAX_SIMULATION_ROWS = 500
 def synthetic_applications(n: int, *, seed: int) -> list[Mapping[str, object]]:
     """``n`` synthetic past applications (with known outcomes) from :mod:`thinfile.sim`."""
     if not 1 <= n <= MAX_SIMULATION_ROWS:
-        raise InvalidInputError(f"choose from 1 to {MAX_SIMULATION_ROWS} applicants",
-                                field="applicants", value=n)
+        raise InvalidInputError(
+            f"choose from 1 to {MAX_SIMULATION_ROWS} applicants", field="applicants", value=n
+        )
     from thinfile.sim import generate_applicants
 
     frame = generate_applicants(n, seed=seed)
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def simulate_policy(engine: Engine, runtime: DecisionRuntime,
-                    records: Sequence[Mapping[str, object]], *, version: str | None, on: date,
-                    actor: Actor) -> SimulationReport:
+def simulate_policy(
+    engine: Engine,
+    runtime: DecisionRuntime,
+    records: Sequence[Mapping[str, object]],
+    *,
+    version: str | None,
+    on: date,
+    actor: Actor,
+) -> SimulationReport:
     """What policy ``version`` (default: the active one) would do to ``records``, with the
     active model, compared with the active policy when it is another version."""
     if not 1 <= len(records) <= MAX_SIMULATION_ROWS:
-        raise InvalidInputError(f"simulate 1 to {MAX_SIMULATION_ROWS} applications",
-                                field="records", value=len(records))
+        raise InvalidInputError(
+            f"simulate 1 to {MAX_SIMULATION_ROWS} applications", field="records", value=len(records)
+        )
     champion = runtime.book.champion
-    candidate = champion if version in (None, champion.version) else runtime.policy(
-        str(version), engine)
+    candidate = (
+        champion if version in (None, champion.version) else runtime.policy(str(version), engine)
+    )
     baseline = None if candidate is champion else champion
     report = simulate(records, policy=candidate, model=runtime.model, on=on, baseline=baseline)
     with UnitOfWork(engine) as uow:
-        record_audit(uow, actor.label, "policy.simulate", f"policy:{candidate.version}",
-                     {"applications": len(records)})
+        record_audit(
+            uow,
+            actor.label,
+            "policy.simulate",
+            f"policy:{candidate.version}",
+            {"applications": len(records)},
+        )
         uow.commit()
     return report

@@ -29,6 +29,7 @@ __all__ = [
     "loan_journal",
 ]
 
+
 @dataclass(frozen=True, slots=True)
 class BookRow:
     """Loans of one status, bucket and currency: how many, and what they owe (fen)."""
@@ -92,16 +93,36 @@ def book_by_status_and_bucket(engine: Engine) -> list[BookRow]:
     """Counts and balances of the whole book, grouped by status, bucket and currency."""
     with UnitOfWork(engine) as uow:
         rows = uow.portfolio.book()
-    return [BookRow(r.status, r.bucket, r.currency, int(r.n), int(r.principal or 0),
-                    int(r.owed or 0), int(r.co or 0)) for r in rows]
+    return [
+        BookRow(
+            r.status,
+            r.bucket,
+            r.currency,
+            int(r.n),
+            int(r.principal or 0),
+            int(r.owed or 0),
+            int(r.co or 0),
+        )
+        for r in rows
+    ]
 
 
 def list_loans(engine: Engine, *, status: str | None = None, limit: int = 200) -> list[LoanRow]:
     """The newest loans first, optionally of one status."""
     with UnitOfWork(engine) as uow:
         rows = uow.portfolio.loans(status=status, limit=limit)
-    return [LoanRow(int(r.id), r.status, r.bucket, r.currency, int(r.principal), int(r.owed),
-                    from_day(int(r.disbursed_day))) for r in rows]
+    return [
+        LoanRow(
+            int(r.id),
+            r.status,
+            r.bucket,
+            r.currency,
+            int(r.principal),
+            int(r.owed),
+            from_day(int(r.disbursed_day)),
+        )
+        for r in rows
+    ]
 
 
 def loan_journal(engine: Engine, loan_id: int) -> list[JournalEntryView]:
@@ -118,11 +139,18 @@ def loan_journal(engine: Engine, loan_id: int) -> list[JournalEntryView]:
         head = entries.get(r.id)
         if head is None:
             entries[r.id] = JournalEntryView(
-                int(r.id), r.kind, from_day(int(r.day)), r.txn_id, r.reverses, r.memo or "",
-                (line,))
+                int(r.id), r.kind, from_day(int(r.day)), r.txn_id, r.reverses, r.memo or "", (line,)
+            )
         else:
-            entries[r.id] = JournalEntryView(head.entry_id, head.kind, head.on, head.txn_id,
-                                             head.reverses, head.memo, (*head.lines, line))
+            entries[r.id] = JournalEntryView(
+                head.entry_id,
+                head.kind,
+                head.on,
+                head.txn_id,
+                head.reverses,
+                head.memo,
+                (*head.lines, line),
+            )
     return list(entries.values())
 
 
@@ -130,5 +158,7 @@ def bucket_history_of(engine: Engine, loan_id: int) -> list[BucketMoveView]:
     """Every delinquency bucket move of one loan (逾期分档迁移), oldest first."""
     with UnitOfWork(engine) as uow:
         rows = uow.portfolio.bucket_moves_of(loan_id)
-    return [BucketMoveView(from_day(int(r.day)), r.from_bucket, r.to_bucket,
-                           int(r.days_past_due)) for r in rows]
+    return [
+        BucketMoveView(from_day(int(r.day)), r.from_bucket, r.to_bucket, int(r.days_past_due))
+        for r in rows
+    ]

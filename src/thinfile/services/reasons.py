@@ -23,11 +23,17 @@ def staff_reason(text: str) -> str:
     than :data:`REASON_MIN_CHARS` or longer than :data:`REASON_MAX_CHARS` characters."""
     reason = text.strip()
     if len(reason) < REASON_MIN_CHARS:
-        raise InvalidInputError(f"give a reason of at least {REASON_MIN_CHARS} characters",
-                                field="reason", value=reason,
-                                remedy="say why, in a few words")
+        raise InvalidInputError(
+            f"give a reason of at least {REASON_MIN_CHARS} characters",
+            field="reason",
+            value=reason,
+            remedy="say why, in a few words",
+        )
     if len(reason) > REASON_MAX_CHARS:
-        raise InvalidInputError(f"give a reason of at most {REASON_MAX_CHARS} characters",
-                                field="reason", value=reason[:40] + "…",
-                                remedy="shorten the reason")
+        raise InvalidInputError(
+            f"give a reason of at most {REASON_MAX_CHARS} characters",
+            field="reason",
+            value=reason[:40] + "…",
+            remedy="shorten the reason",
+        )
     return reason

@@ -85,8 +85,12 @@ class UnitOfWork:
         self.conn.commit()
         self._committed = True
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         try:
             if not self._committed:
                 self.conn.rollback()

@@ -49,8 +49,12 @@ class Components:
     penalty: int = 0
 
     def __add__(self, other: Components) -> Components:
-        return Components(self.principal + other.principal, self.interest + other.interest,
-                          self.fee + other.fee, self.penalty + other.penalty)
+        return Components(
+            self.principal + other.principal,
+            self.interest + other.interest,
+            self.fee + other.fee,
+            self.penalty + other.penalty,
+        )
 
     @property
     def total(self) -> int:
@@ -86,9 +90,12 @@ class InstallmentState:
 
     @property
     def unpaid(self) -> Components:
-        return Components(self.principal_due - self.principal_paid,
-                          self.interest_due - self.interest_paid,
-                          self.fee_due - self.fee_paid, self.penalty_due - self.penalty_paid)
+        return Components(
+            self.principal_due - self.principal_paid,
+            self.interest_due - self.interest_paid,
+            self.fee_due - self.fee_paid,
+            self.penalty_due - self.penalty_paid,
+        )
 
     @property
     def overdue_base(self) -> int:
@@ -160,8 +167,12 @@ class LoanAccount:
         total = Components()
         for i in self.installments:
             u = i.unpaid
-            total += Components(u.principal, i.interest_accrued - i.interest_paid,
-                                i.fee_accrued - i.fee_paid, u.penalty)
+            total += Components(
+                u.principal,
+                i.interest_accrued - i.interest_paid,
+                i.fee_accrued - i.fee_paid,
+                u.penalty,
+            )
         return total
 
     @property
@@ -188,7 +199,10 @@ class LoanAccount:
         if amount.currency != self.currency:
             raise CurrencyMismatchError(
                 f"loan {self.loan_id} is in {self.currency}, not {amount.currency}",
-                field=field, value=amount.currency, remedy=f"pay in {self.currency}")
+                field=field,
+                value=amount.currency,
+                remedy=f"pay in {self.currency}",
+            )
         if amount.fen <= 0:
             raise InvalidInputError(f"{field} must be positive", field=field, value=str(amount))
         return amount.fen
@@ -231,21 +245,36 @@ def open_loan(
     rates = [Decimal(0), *period_rates(terms, dates)]
     rows = [InstallmentState(0, start, start, down_payment, 0)] if down_payment else []
     starts = [start, *(i.due_date for i in schedule.installments[:-1])]
-    rows += [InstallmentState(i.n, s, i.due_date, i.principal, i.interest, i.fee)
-             for i, s in zip(schedule.installments, starts, strict=True)]
+    rows += [
+        InstallmentState(i.n, s, i.due_date, i.principal, i.interest, i.fee)
+        for i, s in zip(schedule.installments, starts, strict=True)
+    ]
     principal = terms.principal.fen + down_payment
     if subsidy < 0 or subsidy >= principal or down_payment < 0:
-        raise InvalidInputError("subsidy and down payment must be from 0 to below the principal",
-                                field="subsidy" if subsidy else "down_payment")
+        raise InvalidInputError(
+            "subsidy and down payment must be from 0 to below the principal",
+            field="subsidy" if subsidy else "down_payment",
+        )
     loan = LoanAccount(
-        loan_id, product, schedule, LoanStatus.ACTIVE, principal, start, tuple(rows),
-        tuple(rates), start - timedelta(days=1), subsidy=subsidy, merchant=merchant,
+        loan_id,
+        product,
+        schedule,
+        LoanStatus.ACTIVE,
+        principal,
+        start,
+        tuple(rows),
+        tuple(rates),
+        start - timedelta(days=1),
+        subsidy=subsidy,
+        merchant=merchant,
         credit_line_id=credit_line_id,
     )
     upfront = terms.upfront_fee.fen
-    entry = (EntryBuilder(loan.currency)
-             .debit(Account.LOANS_RECEIVABLE, principal)
-             .credit(Account.CASH, principal - upfront - subsidy)
-             .credit(Account.FEE_INCOME, upfront)
-             .credit(Account.DEFERRED_SUBSIDY, subsidy))
+    entry = (
+        EntryBuilder(loan.currency)
+        .debit(Account.LOANS_RECEIVABLE, principal)
+        .credit(Account.CASH, principal - upfront - subsidy)
+        .credit(Account.FEE_INCOME, upfront)
+        .credit(Account.DEFERRED_SUBSIDY, subsidy)
+    )
     return Outcome(loan, (entry.build("disbursement", start, loan_id=loan_id),))

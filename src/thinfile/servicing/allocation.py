@@ -57,8 +57,9 @@ _FIELDS = {c: (f"{c.value}_due", f"{c.value}_paid") for c in Component}
 _ACCRUED = {Component.INTEREST: "interest_accrued", Component.FEE: "fee_accrued"}
 
 
-def _pay_component(inst: InstallmentState, component: Component,
-                   amount: int) -> tuple[InstallmentState, int, int]:
+def _pay_component(
+    inst: InstallmentState, component: Component, amount: int
+) -> tuple[InstallmentState, int, int]:
     """Pay up to ``amount`` of one component; returns (row, paid, recognised now)."""
     due_field, paid_field = _FIELDS[component]
     paid_before = getattr(inst, paid_field)
@@ -87,9 +88,14 @@ def allocate(
     ``fallen_due_only`` leaves out rows whose due date is after ``on``.
     """
     out = list(rows)
-    timings = [None if fallen_due_only and row.due > on
-               else Timing.DUE if k == current else timing_of(row, on)
-               for k, row in enumerate(out)]
+    timings = [
+        None
+        if fallen_due_only and row.due > on
+        else Timing.DUE
+        if k == current
+        else timing_of(row, on)
+        for k, row in enumerate(out)
+    ]
     paid = dict.fromkeys(Component, 0)
     recognised = dict.fromkeys(Component, 0)
     left = amount
@@ -109,5 +115,6 @@ def allocate(
 
 
 def _components(by: dict[Component, int]) -> Components:
-    return Components(by[Component.PRINCIPAL], by[Component.INTEREST], by[Component.FEE],
-                      by[Component.PENALTY])
+    return Components(
+        by[Component.PRINCIPAL], by[Component.INTEREST], by[Component.FEE], by[Component.PENALTY]
+    )

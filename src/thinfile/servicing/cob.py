@@ -47,21 +47,27 @@ def _accrue(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder]:
         if i.start < x <= i.due:
             interest = max(i.interest_accrued, accrued_to(i.interest_due, i.start, i.due, x))
             fee = max(i.fee_accrued, accrued_to(i.fee_due, i.start, i.due, x))
-            entry.move(debit=Account.INTEREST_RECEIVABLE, credit=Account.INTEREST_INCOME,
-                       fen=interest - i.interest_accrued)
-            entry.move(debit=Account.FEE_RECEIVABLE, credit=Account.FEE_INCOME,
-                       fen=fee - i.fee_accrued)
+            entry.move(
+                debit=Account.INTEREST_RECEIVABLE,
+                credit=Account.INTEREST_INCOME,
+                fen=interest - i.interest_accrued,
+            )
+            entry.move(
+                debit=Account.FEE_RECEIVABLE, credit=Account.FEE_INCOME, fen=fee - i.fee_accrued
+            )
             i = replace(i, interest_accrued=interest, fee_accrued=fee)
         rows.append(i)
     end = loan.schedule.installments[-1].due_date
     subsidy = max(loan.subsidy_recognized, accrued_to(loan.subsidy, loan.disbursed_on, end, x))
-    entry.move(debit=Account.DEFERRED_SUBSIDY, credit=Account.INTEREST_INCOME,
-               fen=subsidy - loan.subsidy_recognized)
+    entry.move(
+        debit=Account.DEFERRED_SUBSIDY,
+        credit=Account.INTEREST_INCOME,
+        fen=subsidy - loan.subsidy_recognized,
+    )
     return replace(loan, installments=tuple(rows), subsidy_recognized=subsidy), entry
 
 
-def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder,
-                                                          EntryBuilder]:
+def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder, EntryBuilder]:
     """The day's all-in allowance, late fee and penalty for each overdue installment.
 
     Each is charged only within the installment's allowance not yet used; the part above it
@@ -76,21 +82,26 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
     for row in loan.installments:
         i = row
         if i.due < x and i.overdue_base > 0:
-            i = replace(i, default_allowance=i.default_allowance
-                        + daily_allowance(i.overdue_base, cap, basis))
+            i = replace(
+                i,
+                default_allowance=i.default_allowance + daily_allowance(i.overdue_base, cap, basis),
+            )
         if i.due + grace + timedelta(days=1) == x and i.arrears > 0 and d.late_fee:
             gross = min(d.late_fee, d.late_fee_cap - charged)
             fee = _within(i, gross)
             charged += fee
             _book(late, Account.FEE_RECEIVABLE, Account.FEE_INCOME, fee, gross)
-            i = replace(i, fee_due=i.fee_due + fee, fee_accrued=i.fee_accrued + fee,
-                        default_charged=i.default_charged + fee)
+            i = replace(
+                i,
+                fee_due=i.fee_due + fee,
+                fee_accrued=i.fee_accrued + fee,
+                default_charged=i.default_charged + fee,
+            )
         if i.due + grace < x and i.unpaid.principal > 0:
             gross = daily_penalty(i.unpaid.principal, rate, basis)
             day = _within(i, gross)
             _book(penalty, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, day, gross)
-            i = replace(i, penalty_due=i.penalty_due + day,
-                        default_charged=i.default_charged + day)
+            i = replace(i, penalty_due=i.penalty_due + day, default_charged=i.default_charged + day)
         rows.append(i)
     return replace(loan, installments=tuple(rows), late_fees_charged=charged), penalty, late
 
@@ -100,8 +111,7 @@ def _within(row: InstallmentState, gross: int) -> int:
     return max(0, min(gross, row.default_allowance - row.default_charged))
 
 
-def _book(entry: EntryBuilder, receivable: Account, income: Account, net: int,
-          gross: int) -> None:
+def _book(entry: EntryBuilder, receivable: Account, income: Account, net: int, gross: int) -> None:
     """Charge ``gross``; the part above ``net`` is not charged (all-in cap relief)."""
     entry.debit(receivable, net)
     entry.credit(income, gross)
@@ -111,29 +121,35 @@ def _book(entry: EntryBuilder, receivable: Account, income: Account, net: int,
 def close_day(loan: LoanAccount, x: date) -> Outcome:
     """Close business date ``x`` for one loan; the loan must be closed to the day before."""
     if loan.cob_date != x - timedelta(days=1):
-        raise ConflictError(f"loan {loan.loan_id} is closed to {loan.cob_date}, not to the day "
-                            f"before {x}", field="on", value=x.isoformat())
+        raise ConflictError(
+            f"loan {loan.loan_id} is closed to {loan.cob_date}, not to the day before {x}",
+            field="on",
+            value=x.isoformat(),
+        )
     if loan.status is not LoanStatus.ACTIVE:
         return Outcome(loan)
     credited = apply_held_credit(loan, x)
     if credited.loan.status is not LoanStatus.ACTIVE:
         return credited
     loan = credited.loan
-    if loan.overdue_since is None and any(i.due == x and i.arrears > 0
-                                          for i in loan.installments):
+    if loan.overdue_since is None and any(i.due == x and i.arrears > 0 for i in loan.installments):
         loan = replace(loan, overdue_since=x)
     loan, accrual = _accrue(loan, x)
     loan, penalty, late = _charge_arrears(loan, x)
     entries: list[JournalEntry] = [
         builder.build(kind, x, loan_id=loan.loan_id)
-        for kind, builder in (("cob-accrual", accrual), ("cob-late-fee", late),
-                              ("cob-penalty", penalty))
+        for kind, builder in (
+            ("cob-accrual", accrual),
+            ("cob-late-fee", late),
+            ("cob-penalty", penalty),
+        )
         if not builder.is_empty()
     ]
     dpd = loan.days_past_due(x)
     bucket = loan.product.bucket_for(dpd) if loan.overdue_since else CURRENT
-    moves = () if bucket == loan.bucket else (
-        BucketMove(loan.loan_id, x, loan.bucket, bucket, dpd),)
+    moves = (
+        () if bucket == loan.bucket else (BucketMove(loan.loan_id, x, loan.bucket, bucket, dpd),)
+    )
     loan = replace(loan, bucket=bucket, cob_date=x)
     done = credited.then(Outcome(loan, tuple(entries), moves))
     if loan.overdue_since and dpd >= loan.product.charge_off_days:

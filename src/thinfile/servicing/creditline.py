@@ -45,27 +45,36 @@ class LimitChange:
 def check_draw(line: CreditLine, outstanding_principal: int, amount: Money) -> None:
     """Refuse a draw above what is available, in another currency or on a frozen line."""
     if amount.currency != line.limit.currency:
-        raise CurrencyMismatchError(f"the line is in {line.limit.currency}", field="amount",
-                                    value=amount.currency)
+        raise CurrencyMismatchError(
+            f"the line is in {line.limit.currency}", field="amount", value=amount.currency
+        )
     if amount.fen <= 0:
         raise InvalidInputError("a draw must be positive", field="amount", value=str(amount))
     if line.status is not LineStatus.ACTIVE:
-        raise ConflictError(f"credit line {line.line_id} is {line.status}", field="line_id",
-                            value=line.line_id)
+        raise ConflictError(
+            f"credit line {line.line_id} is {line.status}", field="line_id", value=line.line_id
+        )
     available = line.available(outstanding_principal)
     if amount.fen > available.fen:
-        raise ConflictError(f"only {available} is available on credit line {line.line_id}",
-                            field="amount", value=str(amount),
-                            remedy="draw at most the available amount")
+        raise ConflictError(
+            f"only {available} is available on credit line {line.line_id}",
+            field="amount",
+            value=str(amount),
+            remedy="draw at most the available amount",
+        )
 
 
-def change_limit(line: CreditLine, new_limit: Money, reason: str,
-                 on: date) -> tuple[CreditLine, LimitChange]:
+def change_limit(
+    line: CreditLine, new_limit: Money, reason: str, on: date
+) -> tuple[CreditLine, LimitChange]:
     """A new limit with its recorded reason. Lowering below outstanding is allowed (no new
     draws until repaid), as lenders do on a limit review."""
     if new_limit.currency != line.limit.currency or new_limit.fen < 0:
-        raise InvalidInputError("the new limit must be a non-negative amount in the line's "
-                                "currency", field="limit", value=str(new_limit))
+        raise InvalidInputError(
+            "the new limit must be a non-negative amount in the line's currency",
+            field="limit",
+            value=str(new_limit),
+        )
     if not reason.strip():
         raise InvalidInputError("a limit change needs a reason", field="reason")
     change = LimitChange(line.line_id, on, line.limit.fen, new_limit.fen, reason.strip())

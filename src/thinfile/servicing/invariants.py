@@ -27,8 +27,11 @@ __all__ = [
 
 def entries_balance(entries: Iterable[JournalEntry]) -> list[str]:
     """Every journal entry sums to zero in each currency."""
-    return [f"{e.kind} on {e.on} is out of balance by {e.balance_by_currency()}"
-            for e in entries if not e.is_balanced()]
+    return [
+        f"{e.kind} on {e.on} is out of balance by {e.balance_by_currency()}"
+        for e in entries
+        if not e.is_balanced()
+    ]
 
 
 def balances_from_account(loan: LoanAccount) -> dict[Account, int]:
@@ -50,8 +53,11 @@ def ledger_matches_account(loan: LoanAccount, entries: Iterable[JournalEntry]) -
 
 
 def _compare(view: Mapping[Account, int], ledger: Mapping[Account, int]) -> list[str]:
-    return [f"{account}: ledger {ledger.get(account, 0)} ≠ account {amount}"
-            for account, amount in view.items() if ledger.get(account, 0) != amount]
+    return [
+        f"{account}: ledger {ledger.get(account, 0)} ≠ account {amount}"
+        for account, amount in view.items()
+        if ledger.get(account, 0) != amount
+    ]
 
 
 def no_negative_balances(loan: LoanAccount) -> list[str]:
@@ -77,8 +83,7 @@ def principal_is_conserved(loan: LoanAccount, entries: Iterable[JournalEntry]) -
 
     Repaid includes merchant refunds; lent is read from the disbursement entries.
     """
-    lent = sum(e.amount_of(Account.LOANS_RECEIVABLE) for e in entries
-               if e.kind == "disbursement")
+    lent = sum(e.amount_of(Account.LOANS_RECEIVABLE) for e in entries if e.kind == "disbursement")
     scheduled = sum(i.principal_due for i in loan.installments)
     repaid = sum(i.principal_paid for i in loan.installments)
     lost = loan.charged_off.principal
@@ -89,8 +94,10 @@ def principal_is_conserved(loan: LoanAccount, entries: Iterable[JournalEntry]) -
     if lost != expected_lost:
         out.append(f"charged off {lost}, expected {expected_lost}")
     if loan.principal != repaid + loan.outstanding.principal + lost:
-        out.append(f"{loan.principal} ≠ repaid {repaid} + outstanding "
-                   f"{loan.outstanding.principal} + charged off {lost}")
+        out.append(
+            f"{loan.principal} ≠ repaid {repaid} + outstanding "
+            f"{loan.outstanding.principal} + charged off {lost}"
+        )
     return out
 
 
@@ -106,8 +113,13 @@ VALIDATORS: dict[str, Validator] = {
 def check_loan(loan: LoanAccount, entries: Iterable[JournalEntry]) -> None:
     """Run every validator over a loan and its whole ledger; raise on any violation."""
     history = tuple(entries)
-    found = [f"{name}: {problem}" for name, validator in VALIDATORS.items()
-             for problem in validator(loan, history)]
+    found = [
+        f"{name}: {problem}"
+        for name, validator in VALIDATORS.items()
+        for problem in validator(loan, history)
+    ]
     if found:
-        raise InvariantViolation(f"loan {loan.loan_id} breaks {len(found)} invariant(s): "
-                                 + "; ".join(found[:5]), extra={"violations": found})
+        raise InvariantViolation(
+            f"loan {loan.loan_id} breaks {len(found)} invariant(s): " + "; ".join(found[:5]),
+            extra={"violations": found},
+        )

@@ -123,8 +123,9 @@ class EntryBuilder:
     def is_empty(self) -> bool:
         return not any(self._amounts.values())
 
-    def build(self, kind: str, on: date, *, loan_id: int | None = None,
-              memo: str = "") -> JournalEntry:
+    def build(
+        self, kind: str, on: date, *, loan_id: int | None = None, memo: str = ""
+    ) -> JournalEntry:
         lines = tuple(
             JournalLine(account, amount, self.currency)
             for account, amount in sorted(self._amounts.items())
@@ -148,8 +149,9 @@ def account_balances(entries: Iterable[JournalEntry]) -> dict[Account, int]:
     return dict(out)
 
 
-def difference(after: Mapping[Account, int], before: Mapping[Account, int],
-               currency: str) -> EntryBuilder:
+def difference(
+    after: Mapping[Account, int], before: Mapping[Account, int], currency: str
+) -> EntryBuilder:
     """An entry builder holding ``after − before`` per account (used by reverse-and-replay)."""
     builder = EntryBuilder(currency)
     for account in set(after) | set(before):

@@ -26,17 +26,21 @@ def charge_off(loan: LoanAccount, on: date, *, reason: str = "days past due") ->
         check_posting(loan, on)  # a manual charge-off; close of business charges off on its day
     lost = loan.outstanding
     rest = loan.subsidy - loan.subsidy_recognized
-    entry = (EntryBuilder(loan.currency)
-             .move(debit=Account.CHARGE_OFF_EXPENSE, credit=Account.LOANS_RECEIVABLE,
-                   fen=lost.principal)
-             .move(debit=Account.INTEREST_INCOME, credit=Account.INTEREST_RECEIVABLE,
-                   fen=lost.interest)
-             .move(debit=Account.FEE_INCOME, credit=Account.FEE_RECEIVABLE, fen=lost.fee)
-             .move(debit=Account.PENALTY_INCOME, credit=Account.PENALTY_RECEIVABLE,
-                   fen=lost.penalty)
-             .move(debit=Account.DEFERRED_SUBSIDY, credit=Account.CHARGE_OFF_EXPENSE, fen=rest))
-    loan = replace(loan, status=LoanStatus.CHARGED_OFF, charged_off=lost,
-                   subsidy_recognized=loan.subsidy, closed_on=on)
+    entry = (
+        EntryBuilder(loan.currency)
+        .move(debit=Account.CHARGE_OFF_EXPENSE, credit=Account.LOANS_RECEIVABLE, fen=lost.principal)
+        .move(debit=Account.INTEREST_INCOME, credit=Account.INTEREST_RECEIVABLE, fen=lost.interest)
+        .move(debit=Account.FEE_INCOME, credit=Account.FEE_RECEIVABLE, fen=lost.fee)
+        .move(debit=Account.PENALTY_INCOME, credit=Account.PENALTY_RECEIVABLE, fen=lost.penalty)
+        .move(debit=Account.DEFERRED_SUBSIDY, credit=Account.CHARGE_OFF_EXPENSE, fen=rest)
+    )
+    loan = replace(
+        loan,
+        status=LoanStatus.CHARGED_OFF,
+        charged_off=lost,
+        subsidy_recognized=loan.subsidy,
+        closed_on=on,
+    )
     return Outcome(loan, (entry.build("charge-off", on, loan_id=loan.loan_id, memo=reason),))
 
 
@@ -54,8 +58,7 @@ def recover(loan: LoanAccount, amount: Money, on: date) -> Outcome:
     """Money collected on a charged-off or written-off loan (recovery income)."""
     fen = loan.check_amount(amount)
     check_posting(loan, on, statuses=_LOST)
-    entry = EntryBuilder(loan.currency).move(debit=Account.CASH, credit=Account.RECOVERIES,
-                                             fen=fen)
+    entry = EntryBuilder(loan.currency).move(debit=Account.CASH, credit=Account.RECOVERIES, fen=fen)
     loan = replace(loan, recovered=loan.recovered + fen)
     return Outcome(loan, (entry.build("recovery", on, loan_id=loan.loan_id),))
 
@@ -66,9 +69,13 @@ def refund_overpayment(loan: LoanAccount, amount: Money, on: date) -> Outcome:
     check_posting(loan, on, statuses=tuple(LoanStatus))
     if fen > loan.credit:
         raise InvalidInputError(
-            f"only {loan.money(loan.credit)} of overpayment is held", field="amount",
-            value=str(amount), remedy="refund at most the overpayment held")
-    entry = EntryBuilder(loan.currency).move(debit=Account.OVERPAYMENT_LIABILITY,
-                                             credit=Account.CASH, fen=fen)
+            f"only {loan.money(loan.credit)} of overpayment is held",
+            field="amount",
+            value=str(amount),
+            remedy="refund at most the overpayment held",
+        )
+    entry = EntryBuilder(loan.currency).move(
+        debit=Account.OVERPAYMENT_LIABILITY, credit=Account.CASH, fen=fen
+    )
     loan = replace(loan, credit=loan.credit - fen)
     return Outcome(loan, (entry.build("overpayment-refund", on, loan_id=loan.loan_id),))

@@ -66,8 +66,9 @@ def pay(loan: LoanAccount, amount: Money, on: date) -> Outcome:
     return _receive(loan, fen, on, "repayment", None, hold=hold)
 
 
-def prepay(loan: LoanAccount, amount: Money, on: date, *,
-           mode: PrepaymentMode | None = None) -> Outcome:
+def prepay(
+    loan: LoanAccount, amount: Money, on: date, *, mode: PrepaymentMode | None = None
+) -> Outcome:
     """Pay ahead of schedule (提前还款): what is due, then principal cut at once and the rest
     re-amortized by ``mode`` (the product's when None). Overpayment held is used first."""
     fen = loan.check_amount(amount)
@@ -84,12 +85,22 @@ def apply_held_credit(loan: LoanAccount, on: date) -> Outcome:
     rows, alloc = allocate(loan.installments, loan.credit, on, rules, fallen_due_only=True)
     if not alloc.paid.total:
         return Outcome(loan)
-    entry = alloc.credit_paid(EntryBuilder(loan.currency).debit(
-        Account.OVERPAYMENT_LIABILITY, alloc.paid.total))
+    entry = alloc.credit_paid(
+        EntryBuilder(loan.currency).debit(Account.OVERPAYMENT_LIABILITY, alloc.paid.total)
+    )
     done, moves = refresh(replace(loan, installments=rows, credit=alloc.leftover), on, entry)
-    return Outcome(done, (entry.build("credit-applied", on, loan_id=loan.loan_id,
-                                      memo="overpayment held applied to what fell due"),),
-                   moves)
+    return Outcome(
+        done,
+        (
+            entry.build(
+                "credit-applied",
+                on,
+                loan_id=loan.loan_id,
+                memo="overpayment held applied to what fell due",
+            ),
+        ),
+        moves,
+    )
 
 
 def payoff_quote(loan: LoanAccount, on: date) -> Money:
@@ -106,37 +117,54 @@ def _payoff(loan: LoanAccount, on: date) -> int:
     return max(0, ceiling - _apply(loan, ceiling, on, None, hold=False).excess)
 
 
-def _receive(loan: LoanAccount, fen: int, on: date, kind: str, mode: PrepaymentMode | None,
-             *, hold: bool) -> Outcome:
+def _receive(
+    loan: LoanAccount, fen: int, on: date, kind: str, mode: PrepaymentMode | None, *, hold: bool
+) -> Outcome:
     applied = _apply(loan, fen, on, mode, hold=hold)
     rule = loan.product.beyond_payoff
     if applied.excess and rule is BeyondPayoff.REFUSE:
         payoff = loan.money(fen - applied.excess)
         raise InvalidInputError(
             f"{loan.money(fen)} is more than loan {loan.loan_id} can take on {on}: paying "
-            f"{payoff} closes it", field="amount", value=str(loan.money(fen)),
-            remedy=f"pay at most the payoff, {payoff}")
+            f"{payoff} closes it",
+            field="amount",
+            value=str(loan.money(fen)),
+            remedy=f"pay at most the payoff, {payoff}",
+        )
     entry = applied.entry.credit(Account.OVERPAYMENT_LIABILITY, applied.held + applied.excess)
     done = replace(loan, installments=applied.rows, credit=applied.held + applied.excess)
     done, moves = refresh(done, on, entry)
     entries = [entry.build(kind, on, loan_id=loan.loan_id)]
     if applied.excess and rule is BeyondPayoff.REFUND:
-        entries.append(EntryBuilder(loan.currency).move(
-            debit=Account.OVERPAYMENT_LIABILITY, credit=Account.CASH, fen=applied.excess,
-        ).build("overpayment-refund", on, loan_id=loan.loan_id,
-                memo="money beyond the payoff returned to the borrower"))
+        entries.append(
+            EntryBuilder(loan.currency)
+            .move(
+                debit=Account.OVERPAYMENT_LIABILITY,
+                credit=Account.CASH,
+                fen=applied.excess,
+            )
+            .build(
+                "overpayment-refund",
+                on,
+                loan_id=loan.loan_id,
+                memo="money beyond the payoff returned to the borrower",
+            )
+        )
         done = replace(done, credit=applied.held)
     return Outcome(done, tuple(entries), moves)
 
 
-def _apply(loan: LoanAccount, fen: int, on: date, mode: PrepaymentMode | None, *,
-           hold: bool) -> _Applied:
+def _apply(
+    loan: LoanAccount, fen: int, on: date, mode: PrepaymentMode | None, *, hold: bool
+) -> _Applied:
     """Apply ``fen`` of cash and any overpayment held: steps 1–3 of the module docstring."""
-    entry = (EntryBuilder(loan.currency).debit(Account.CASH, fen)
-             .debit(Account.OVERPAYMENT_LIABILITY, loan.credit))
+    entry = (
+        EntryBuilder(loan.currency)
+        .debit(Account.CASH, fen)
+        .debit(Account.OVERPAYMENT_LIABILITY, loan.credit)
+    )
     rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
-    rows, alloc = allocate(loan.installments, fen + loan.credit, on, rules,
-                           fallen_due_only=True)
+    rows, alloc = allocate(loan.installments, fen + loan.credit, on, rules, fallen_due_only=True)
     alloc.credit_paid(entry)
     left = alloc.leftover
     k = next((j for j, row in enumerate(rows) if row.due > on), None)
@@ -149,16 +177,24 @@ def _apply(loan: LoanAccount, fen: int, on: date, mode: PrepaymentMode | None, *
     return _Applied(after, entry.add(early), 0, excess)
 
 
-def _early(loan: LoanAccount, rows: tuple[InstallmentState, ...], k: int, money: int,
-           on: date, mode: PrepaymentMode, entry: EntryBuilder,
-           ) -> tuple[tuple[InstallmentState, ...], int]:
+def _early(
+    loan: LoanAccount,
+    rows: tuple[InstallmentState, ...],
+    k: int,
+    money: int,
+    on: date,
+    mode: PrepaymentMode,
+    entry: EntryBuilder,
+) -> tuple[tuple[InstallmentState, ...], int]:
     """Money paid before row ``k`` falls due; returns the rows and the money left over."""
     original = rows[k]
     cut = list(rows)
-    cut[k], freed = _restate(original, accrued_to(original.interest_due, original.start,
-                                                  original.due, on),
-                             accrued_to(original.fee_due, original.start, original.due, on),
-                             entry)
+    cut[k], freed = _restate(
+        original,
+        accrued_to(original.interest_due, original.start, original.due, on),
+        accrued_to(original.fee_due, original.start, original.due, on),
+        entry,
+    )
     entry.debit(Account.OVERPAYMENT_LIABILITY, freed)  # interest paid ahead, now money again
     money += freed
     if timing_of(original, on) is Timing.IN_ADVANCE:  # its period has not started: all principal
@@ -166,23 +202,26 @@ def _early(loan: LoanAccount, rows: tuple[InstallmentState, ...], k: int, money:
     due = [r for r in loan.product.allocation if r[0] is Timing.DUE]
     settled, alloc = allocate(cut, money, on, due, current=k)
     alloc.credit_paid(entry)
-    later = sum(row.unpaid.principal for row in settled[k + 1:])
+    later = sum(row.unpaid.principal for row in settled[k + 1 :])
     if alloc.leftover == 0:
         rest = rest_of_period(loan, settled[k], original, later, on)
-        return (*settled[:k], rest, *settled[k + 1:]), 0
+        return (*settled[:k], rest, *settled[k + 1 :]), 0
     money = alloc.leftover
     principal = _affordable_cut(loan, original, later, money, on)
-    reduced, _ = _cut_principal(loan, list(settled), (k, original), principal, on, mode, entry,
-                                spread=False)
+    reduced, _ = _cut_principal(
+        loan, list(settled), (k, original), principal, on, mode, entry, spread=False
+    )
     final, alloc = allocate(reduced, money - principal, on, due, current=k)
     alloc.credit_paid(entry)
     return final, alloc.leftover
 
 
-def _affordable_cut(loan: LoanAccount, original: InstallmentState, later: int, money: int,
-                    on: date) -> int:
+def _affordable_cut(
+    loan: LoanAccount, original: InstallmentState, later: int, money: int, on: date
+) -> int:
     """The most principal not yet due that ``money`` can cut while also paying the current
     installment's interest and fees for the rest of its period on what stays lent."""
+
     def needs(c: int) -> int:
         interest, fee = rest_cost(loan, original, later - c, on)
         return c + interest + fee
@@ -202,8 +241,9 @@ def _affordable_cut(loan: LoanAccount, original: InstallmentState, later: int, m
     return c
 
 
-def _restate(inst: InstallmentState, interest: int, fee: int,
-             entry: EntryBuilder) -> tuple[InstallmentState, int]:
+def _restate(
+    inst: InstallmentState, interest: int, fee: int, entry: EntryBuilder
+) -> tuple[InstallmentState, int]:
     """Cut a row's interest and fee to the given amounts; returns the row and money freed.
 
     Accruals above the new amounts are reversed; any part already paid is freed (booked to
@@ -221,15 +261,24 @@ def _restate(inst: InstallmentState, interest: int, fee: int,
         entry.credit(receivable, reversed_accrual - refunded)
         entry.credit(Account.OVERPAYMENT_LIABILITY, refunded)
         freed += refunded
-        inst = replace(inst, **{f"{name}_due": new_due, f"{name}_accrued": new_accrued,
-                                f"{name}_paid": new_paid})
+        inst = replace(
+            inst,
+            **{f"{name}_due": new_due, f"{name}_accrued": new_accrued, f"{name}_paid": new_paid},
+        )
     return inst, freed
 
 
-def _cut_principal(loan: LoanAccount, rows: list[InstallmentState],
-                   current: tuple[int, InstallmentState], money: int, on: date,
-                   mode: PrepaymentMode, entry: EntryBuilder, *, spread: bool,
-                   ) -> tuple[tuple[InstallmentState, ...], int]:
+def _cut_principal(
+    loan: LoanAccount,
+    rows: list[InstallmentState],
+    current: tuple[int, InstallmentState],
+    money: int,
+    on: date,
+    mode: PrepaymentMode,
+    entry: EntryBuilder,
+    *,
+    spread: bool,
+) -> tuple[tuple[InstallmentState, ...], int]:
     """Apply ``money`` to principal not yet due and re-amortize it.
 
     The current row records the principal cut (as paid), so principal due always sums to the
@@ -237,7 +286,7 @@ def _cut_principal(loan: LoanAccount, rows: list[InstallmentState],
     rather than paid first. Returns the rows and the money beyond all principal.
     """
     k, original = current
-    group = rows[k:] if spread else rows[k + 1:]
+    group = rows[k:] if spread else rows[k + 1 :]
     unpaid = sum(i.unpaid.principal for i in group)
     cut = min(money, unpaid)
     entry.credit(Account.LOANS_RECEIVABLE, cut)
@@ -247,8 +296,11 @@ def _cut_principal(loan: LoanAccount, rows: list[InstallmentState],
         part = rebuilt.pop(0).principal_due if rebuilt else 0
         cur = replace(rows[k], principal_due=part + moved, principal_paid=moved)
     else:
-        cur = replace(rows[k], principal_due=rows[k].principal_due + moved,
-                      principal_paid=rows[k].principal_paid + moved)
+        cur = replace(
+            rows[k],
+            principal_due=rows[k].principal_due + moved,
+            principal_paid=rows[k].principal_paid + moved,
+        )
     later = sum(i.principal_due for i in rebuilt)
     cur = rest_of_period(loan, cur, original, later, on)
     return (*rows[:k], cur, *rebuilt), money - cut
@@ -268,33 +320,53 @@ def merchant_refund(loan: LoanAccount, amount: Money, on: date) -> Outcome:
     if fen > financed:
         raise InvalidInputError(
             f"a refund of {loan.money(fen)} is more than the {loan.money(financed)} still "
-            f"financed by loan {loan.loan_id}", field="amount", value=str(loan.money(fen)),
-            remedy=f"refund at most {loan.money(financed)}")
-    entry = (EntryBuilder(loan.currency).debit(Account.CASH, fen)
-             .debit(Account.OVERPAYMENT_LIABILITY, loan.credit))
+            f"financed by loan {loan.loan_id}",
+            field="amount",
+            value=str(loan.money(fen)),
+            remedy=f"refund at most {loan.money(financed)}",
+        )
+    entry = (
+        EntryBuilder(loan.currency)
+        .debit(Account.CASH, fen)
+        .debit(Account.OVERPAYMENT_LIABILITY, loan.credit)
+    )
     k = next((j for j, row in enumerate(loan.installments) if row.due >= on), None)
     rows, funds = list(loan.installments), fen + loan.credit
     if k is not None:
         original = rows[k]
-        rows[k], freed = _restate(original, accrued_to(original.interest_due, original.start,
-                                                       original.due, on),
-                                  accrued_to(original.fee_due, original.start, original.due,
-                                             on), entry)
+        rows[k], freed = _restate(
+            original,
+            accrued_to(original.interest_due, original.start, original.due, on),
+            accrued_to(original.fee_due, original.start, original.due, on),
+            entry,
+        )
         entry.debit(Account.OVERPAYMENT_LIABILITY, freed)
         funds += freed
-    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE
-             and r != (Timing.DUE, Component.PRINCIPAL)]
+    rules = [
+        r
+        for r in loan.product.allocation
+        if r[0] is not Timing.IN_ADVANCE and r != (Timing.DUE, Component.PRINCIPAL)
+    ]
     settled, alloc = allocate(rows, funds, on, rules, current=k)
     alloc.credit_paid(entry)
     final, left = settled, alloc.leftover
     if k is not None and left == 0:  # nothing reaches principal: an ordinary payment of dues
         return _refund_of_dues(loan, fen, on)
     if k is not None:
-        final, left = _cut_principal(loan, list(settled), (k, original), left, on,
-                                     loan.product.prepayment_mode, entry, spread=True)
+        final, left = _cut_principal(
+            loan,
+            list(settled),
+            (k, original),
+            left,
+            on,
+            loan.product.prepayment_mode,
+            entry,
+            spread=True,
+        )
     entry.credit(Account.OVERPAYMENT_LIABILITY, left)
-    done = replace(loan, installments=tuple(final), credit=left,
-                   merchant_refunded=loan.merchant_refunded + fen)
+    done = replace(
+        loan, installments=tuple(final), credit=left, merchant_refunded=loan.merchant_refunded + fen
+    )
     done, moves = refresh(done, on, entry)
     return Outcome(done, (entry.build("merchant-refund", on, loan_id=loan.loan_id),), moves)
 
@@ -304,7 +376,11 @@ def _refund_of_dues(loan: LoanAccount, fen: int, on: date) -> Outcome:
     rows, alloc = allocate(loan.installments, fen, on, rules)
     entry = alloc.post(EntryBuilder(loan.currency), source=Account.CASH)
     entry.credit(Account.OVERPAYMENT_LIABILITY, alloc.leftover)
-    done = replace(loan, installments=rows, credit=loan.credit + alloc.leftover,
-                   merchant_refunded=loan.merchant_refunded + fen)
+    done = replace(
+        loan,
+        installments=rows,
+        credit=loan.credit + alloc.leftover,
+        merchant_refunded=loan.merchant_refunded + fen,
+    )
     done, moves = refresh(done, on, entry)
     return Outcome(done, (entry.build("merchant-refund", on, loan_id=loan.loan_id),), moves)

@@ -136,7 +136,9 @@ class ServicingProduct:
             raise InvalidInputError(
                 "the servicing product is not valid: "
                 + "; ".join(f"{p.field}: {p.message}" for p in problems),
-                field=problems[0].field, value=problems[0].value, problems=problems,
+                field=problems[0].field,
+                value=problems[0].value,
+                problems=problems,
             )
 
     @property
@@ -175,14 +177,17 @@ def _allocation_problems(rules: tuple[Rule, ...]) -> list[FieldProblem]:
         out.append(FieldProblem("allocation", "a rule appears twice", str(rules)))
     for timing, component in rules:
         if timing is Timing.IN_ADVANCE and component is not Component.PRINCIPAL:
-            out.append(FieldProblem(
-                "allocation", f"{component} cannot be collected in advance (民法典 art. 677)",
-                f"{timing}:{component}"))
+            out.append(
+                FieldProblem(
+                    "allocation",
+                    f"{component} cannot be collected in advance (民法典 art. 677)",
+                    f"{timing}:{component}",
+                )
+            )
     for timing in (Timing.PAST_DUE, Timing.DUE):
         missing = [c for c in _ORDER if (timing, c) not in rules]
         if missing:
-            out.append(FieldProblem("allocation", f"no {timing} rule for {missing[0]}",
-                                    str(rules)))
+            out.append(FieldProblem("allocation", f"no {timing} rule for {missing[0]}", str(rules)))
     return out
 
 
@@ -197,8 +202,9 @@ def _bucket_problems(buckets: tuple[DelinquencyRange, ...]) -> list[FieldProblem
     expected = 1
     for b in buckets:
         if b.min_days != expected or (b.max_days is not None and b.max_days < b.min_days):
-            return [FieldProblem("buckets", "ranges must start at 1 day and be contiguous",
-                                 b.label)]
+            return [
+                FieldProblem("buckets", "ranges must start at 1 day and be contiguous", b.label)
+            ]
         if b.max_days is None:
             return []
         expected = b.max_days + 1

@@ -22,15 +22,19 @@ from thinfile.servicing.product import PrepaymentMode
 __all__ = ["reamortize", "rest_cost", "rest_of_period"]
 
 
-def _principal_rule(loan: LoanAccount, future: Sequence[InstallmentState], balance: int,
-                    mode: PrepaymentMode) -> Callable[[int], int]:
+def _principal_rule(
+    loan: LoanAccount, future: Sequence[InstallmentState], balance: int, mode: PrepaymentMode
+) -> Callable[[int], int]:
     terms = loan.schedule.terms
     annuity = terms.method is RepaymentMethod.EQUAL_INSTALLMENT
     if mode is PrepaymentMode.SHORTEN_TERM:
         first = future[0]
         level = first.principal_due + first.interest_due
-        return (lambda interest: level - interest) if annuity else (
-            lambda _interest: first.principal_due)
+        return (
+            (lambda interest: level - interest)
+            if annuity
+            else (lambda _interest: first.principal_due)
+        )
     if annuity:
         rates = [loan.rates[i.n] for i in future]
         level = round_fen(level_installment(balance, rates), terms.level_rounding)
@@ -39,8 +43,9 @@ def _principal_rule(loan: LoanAccount, future: Sequence[InstallmentState], balan
     return lambda _interest: part
 
 
-def reamortize(loan: LoanAccount, future: Sequence[InstallmentState], balance: int,
-               mode: PrepaymentMode) -> tuple[InstallmentState, ...]:
+def reamortize(
+    loan: LoanAccount, future: Sequence[InstallmentState], balance: int, mode: PrepaymentMode
+) -> tuple[InstallmentState, ...]:
     """New unpaid rows for ``future`` repaying ``balance`` fen (rows may be dropped)."""
     rule = _principal_rule(loan, future, balance, mode)
     rounding = loan.schedule.terms.rounding
@@ -57,8 +62,9 @@ def reamortize(loan: LoanAccount, future: Sequence[InstallmentState], balance: i
     return tuple(rows)
 
 
-def rest_cost(loan: LoanAccount, original: InstallmentState, lent: int,
-              on: date) -> tuple[int, int]:
+def rest_cost(
+    loan: LoanAccount, original: InstallmentState, lent: int, on: date
+) -> tuple[int, int]:
     """Interest and fees for the rest of the current period (``on`` to its due date) when
     ``lent`` fen of principal stays outstanding: interest on what is lent, the period's
     scheduled fee for the days left (nothing once nothing is lent)."""
@@ -72,10 +78,14 @@ def rest_cost(loan: LoanAccount, original: InstallmentState, lent: int,
     return interest, fee
 
 
-def rest_of_period(loan: LoanAccount, cur: InstallmentState, original: InstallmentState,
-                   balance: int, on: date) -> InstallmentState:
+def rest_of_period(
+    loan: LoanAccount, cur: InstallmentState, original: InstallmentState, balance: int, on: date
+) -> InstallmentState:
     """Add interest and fees for the rest of the current period on what is still lent —
     never more, with the part already counted, than the period's original amounts."""
     interest, fee = rest_cost(loan, original, balance + cur.unpaid.principal, on)
-    return replace(cur, interest_due=min(cur.interest_due + interest, original.interest_due),
-                   fee_due=min(cur.fee_due + fee, original.fee_due))
+    return replace(
+        cur,
+        interest_due=min(cur.interest_due + interest, original.interest_due),
+        fee_due=min(cur.fee_due + fee, original.fee_due),
+    )

@@ -66,10 +66,10 @@ _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.CHARGE_OFF: lambda loan, e: charge_off(loan, e.on, reason="manual"),
     EventKind.WRITE_OFF: lambda loan, e: write_off(loan, e.on),
     EventKind.RECOVERY: lambda loan, e: recover(loan, _money(loan, e), e.on),
-    EventKind.OVERPAYMENT_REFUND: lambda loan, e: refund_overpayment(loan, _money(loan, e),
-                                                                     e.on),
-    EventKind.FEE_WAIVER: lambda loan, e: waive_fees(loan, _money(loan, e), e.on,
-                                                     reason="replayed", target=e.waive),
+    EventKind.OVERPAYMENT_REFUND: lambda loan, e: refund_overpayment(loan, _money(loan, e), e.on),
+    EventKind.FEE_WAIVER: lambda loan, e: waive_fees(
+        loan, _money(loan, e), e.on, reason="replayed", target=e.waive
+    ),
 }
 
 
@@ -87,8 +87,9 @@ def replay(opening: Outcome, events: Sequence[Event], through: date) -> Outcome:
     return done.then(close_through(done.loan, through))
 
 
-def reversal_entries(before: Outcome, after: Outcome, original: JournalEntry,
-                     on: date) -> tuple[JournalEntry, ...]:
+def reversal_entries(
+    before: Outcome, after: Outcome, original: JournalEntry, on: date
+) -> tuple[JournalEntry, ...]:
     """The exact reversal of ``original`` and the replay adjustment bringing the books to
     ``after``; the adjustment is left out when the replay changed nothing else."""
     if original.loan_id != before.loan.loan_id:
@@ -96,6 +97,9 @@ def reversal_entries(before: Outcome, after: Outcome, original: JournalEntry,
     undo = reversal_of(original, on)
     booked = account_balances((*before.entries, undo))
     adjust = difference(account_balances(after.entries), booked, before.loan.currency)
-    extra = () if adjust.is_empty() else (
-        adjust.build("replay-adjustment", on, loan_id=original.loan_id),)
+    extra = (
+        ()
+        if adjust.is_empty()
+        else (adjust.build("replay-adjustment", on, loan_id=original.loan_id),)
+    )
     return (undo, *extra)

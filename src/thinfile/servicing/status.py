@@ -13,39 +13,54 @@ from thinfile.servicing.product import CURRENT
 __all__ = ["check_posting", "refresh"]
 
 
-def check_posting(loan: LoanAccount, on: date, *, statuses: tuple[LoanStatus, ...] = (
-        LoanStatus.ACTIVE,)) -> None:
+def check_posting(
+    loan: LoanAccount, on: date, *, statuses: tuple[LoanStatus, ...] = (LoanStatus.ACTIVE,)
+) -> None:
     """Refuse a posting dated before disbursement, into a closed day, or on a settled loan."""
     if on < loan.disbursed_on:
         raise InvalidInputError(
-            f"{on} is before the loan was disbursed on {loan.disbursed_on}", field="on",
-            value=on.isoformat(), remedy="date the transaction on or after disbursement")
+            f"{on} is before the loan was disbursed on {loan.disbursed_on}",
+            field="on",
+            value=on.isoformat(),
+            remedy="date the transaction on or after disbursement",
+        )
     if on <= loan.cob_date:
         raise ConflictError(
-            f"business date {on} is already closed for loan {loan.loan_id}", field="on",
-            value=on.isoformat(), remedy="post with today's business date")
+            f"business date {on} is already closed for loan {loan.loan_id}",
+            field="on",
+            value=on.isoformat(),
+            remedy="post with today's business date",
+        )
     if loan.status is LoanStatus.ACTIVE and on != loan.cob_date + timedelta(days=1):
         raise ConflictError(
-            f"loan {loan.loan_id} is closed only to {loan.cob_date}", field="on",
-            value=on.isoformat(), remedy="close the business days before it first")
+            f"loan {loan.loan_id} is closed only to {loan.cob_date}",
+            field="on",
+            value=on.isoformat(),
+            remedy="close the business days before it first",
+        )
     if loan.status not in statuses:
-        raise ConflictError(f"loan {loan.loan_id} is {loan.status}", field="loan_id",
-                            value=loan.loan_id)
+        raise ConflictError(
+            f"loan {loan.loan_id} is {loan.status}", field="loan_id", value=loan.loan_id
+        )
 
 
-def refresh(loan: LoanAccount, on: date, entry: EntryBuilder) -> tuple[LoanAccount, tuple[
-        BucketMove, ...]]:
+def refresh(
+    loan: LoanAccount, on: date, entry: EntryBuilder
+) -> tuple[LoanAccount, tuple[BucketMove, ...]]:
     """Recompute arrears age, bucket and closure after money moved on ``on``."""
-    overdue = min((i.due for i in loan.installments
-                   if i.due <= loan.cob_date and i.arrears > 0), default=None)
+    overdue = min(
+        (i.due for i in loan.installments if i.due <= loan.cob_date and i.arrears > 0), default=None
+    )
     dpd = (loan.cob_date - overdue).days if overdue else 0
     bucket = loan.product.bucket_for(dpd) if overdue else CURRENT
-    moves = () if bucket == loan.bucket else (
-        BucketMove(loan.loan_id, on, loan.bucket, bucket, dpd),)
+    moves = (
+        () if bucket == loan.bucket else (BucketMove(loan.loan_id, on, loan.bucket, bucket, dpd),)
+    )
     loan = replace(loan, overdue_since=overdue, bucket=bucket)
     if loan.status is LoanStatus.ACTIVE and all(i.is_settled for i in loan.installments):
         rest = loan.subsidy - loan.subsidy_recognized
         entry.move(debit=Account.DEFERRED_SUBSIDY, credit=Account.INTEREST_INCOME, fen=rest)
-        loan = replace(loan, status=LoanStatus.CLOSED, closed_on=on,
-                       subsidy_recognized=loan.subsidy)
+        loan = replace(
+            loan, status=LoanStatus.CLOSED, closed_on=on, subsidy_recognized=loan.subsidy
+        )
     return loan, moves

@@ -42,8 +42,10 @@ class WaiverTarget(enum.StrEnum):
 DEFAULT_ORDER = (WaiverTarget.PENALTY, WaiverTarget.FEE)
 """Without a target a waiver forgives penalty interest first, then fees."""
 
-_RECEIVABLE = {WaiverTarget.FEE: Account.FEE_RECEIVABLE,
-               WaiverTarget.PENALTY: Account.PENALTY_RECEIVABLE}
+_RECEIVABLE = {
+    WaiverTarget.FEE: Account.FEE_RECEIVABLE,
+    WaiverTarget.PENALTY: Account.PENALTY_RECEIVABLE,
+}
 
 
 def _open(row: InstallmentState, target: WaiverTarget) -> int:
@@ -70,16 +72,22 @@ def waivable(loan: LoanAccount, target: WaiverTarget | None = None) -> int:
 def _check_reason(reason: str) -> str:
     text = reason.strip()
     if not text:
-        raise InvalidInputError("a waiver needs a reason", field="reason", value=reason,
-                                remedy="say why the fees are waived")
+        raise InvalidInputError(
+            "a waiver needs a reason",
+            field="reason",
+            value=reason,
+            remedy="say why the fees are waived",
+        )
     if len(text) > MAX_REASON:
-        raise InvalidInputError(f"a reason has at most {MAX_REASON} characters",
-                                field="reason", value=text[:40] + "…")
+        raise InvalidInputError(
+            f"a reason has at most {MAX_REASON} characters", field="reason", value=text[:40] + "…"
+        )
     return text
 
 
-def waive_fees(loan: LoanAccount, amount: Money, on: date, *, reason: str,
-               target: WaiverTarget | None = None) -> Outcome:
+def waive_fees(
+    loan: LoanAccount, amount: Money, on: date, *, reason: str, target: WaiverTarget | None = None
+) -> Outcome:
     """Waive ``amount`` of fees or penalty interest on ``on`` (oldest installment first).
 
     Raises :class:`InvalidInputError` naming ``amount`` when more is asked than is owed of
@@ -90,11 +98,17 @@ def waive_fees(loan: LoanAccount, amount: Money, on: date, *, reason: str,
     check_posting(loan, on)
     owed = waivable(loan, target)
     if fen > owed:
-        what = "fees and penalty interest" if target is None else (
-            "fees" if target is WaiverTarget.FEE else "penalty interest")
-        raise InvalidInputError(f"only {loan.money(owed)} of {what} is outstanding",
-                                field="amount", value=str(amount),
-                                remedy=f"waive at most {loan.money(owed)}")
+        what = (
+            "fees and penalty interest"
+            if target is None
+            else ("fees" if target is WaiverTarget.FEE else "penalty interest")
+        )
+        raise InvalidInputError(
+            f"only {loan.money(owed)} of {what} is outstanding",
+            field="amount",
+            value=str(amount),
+            remedy=f"waive at most {loan.money(owed)}",
+        )
     rows, entry, left = list(loan.installments), EntryBuilder(loan.currency), fen
     for kind in _order(target):
         for k, row in enumerate(rows):
@@ -104,5 +118,4 @@ def waive_fees(loan: LoanAccount, amount: Money, on: date, *, reason: str,
                 entry.move(debit=Account.FEE_WAIVERS, credit=_RECEIVABLE[kind], fen=take)
                 left -= take
     loan, moves = refresh(replace(loan, installments=tuple(rows)), on, entry)
-    return Outcome(loan, (entry.build("fee-waiver", on, loan_id=loan.loan_id, memo=why),),
-                   moves)
+    return Outcome(loan, (entry.build("fee-waiver", on, loan_id=loan.loan_id, memo=why),), moves)

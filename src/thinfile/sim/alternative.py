@@ -72,8 +72,9 @@ def consent(rng: np.random.Generator, discipline: Floats) -> Mask:
     return rng.random(discipline.shape[0]) < sigmoid(1.9 + 0.35 * discipline)
 
 
-def work_records(rng: np.random.Generator, seg: Ints, months_in_city: Ints, stability: Floats,
-                 consented: Mask) -> Columns:
+def work_records(
+    rng: np.random.Generator, seg: Ints, months_in_city: Ints, stability: Floats, consented: Mask
+) -> Columns:
     """Gig-platform tenure (0 when not on a platform) and social-insurance months (0 when not
     contributing, or when there is no consent to look)."""
     n = seg.shape[0]
@@ -89,16 +90,22 @@ def work_records(rng: np.random.Generator, seg: Ints, months_in_city: Ints, stab
     }
 
 
-def observed_income(rng: np.random.Generator, seg: Ints, consented: Mask, platform: Ints,
-                    insured: Ints, true_income: Floats, true_cv: Floats) -> Columns:
+def observed_income(
+    rng: np.random.Generator,
+    seg: Ints,
+    consented: Mask,
+    platform: Ints,
+    insured: Ints,
+    true_income: Floats,
+    true_cv: Floats,
+) -> Columns:
     """What the lender sees of income: the mean of up to 12 observed months (platform payouts,
     payroll or bank flows) with its volatility, or else the self-declared (申报) figure; and
     the monthly income every applicant declares on the application form, observed or not."""
     n = seg.shape[0]
     has_source = (platform > 0) | (insured > 0) | (rng.random(n) < 0.25)
     has_source |= (seg == _MICRO_SHOP) & (rng.random(n) < 0.6)
-    span = np.where(platform > 0, platform, np.where(insured > 0, insured,
-                                                     rng.integers(3, 13, n)))
+    span = np.where(platform > 0, platform, np.where(insured > 0, insured, rng.integers(3, 13, n)))
     months = np.where(consented & has_source, np.minimum(span, 12), 0).astype(np.int64)
     seen = true_income * np.exp(rng.normal(0.0, 0.06, n))
     declared = true_income * np.exp(rng.normal(0.12, 0.25, n))
@@ -113,16 +120,23 @@ def observed_income(rng: np.random.Generator, seg: Ints, consented: Mask, platfo
     }
 
 
-def payment_history(rng: np.random.Generator, consented: Mask, is_local: Mask,
-                    months_in_city: Ints, discipline: Floats) -> Columns:
+def payment_history(
+    rng: np.random.Generator,
+    consented: Mask,
+    is_local: Mask,
+    months_in_city: Ints,
+    discipline: Floats,
+) -> Columns:
     """Rent and utility/telecom payment records over up to 24 months: how many months were
     reported and the share paid on time (NaN when none were reported)."""
     n = consented.shape[0]
     window = np.minimum(months_in_city, 24)
     renter = ~is_local | (rng.random(n) < 0.2)
     out: Columns = {}
-    for kind, available, base, slope in (("rent", consented & renter, 0.55, 1.2),
-                                         ("utility", consented, 0.75, 0.9)):
+    for kind, available, base, slope in (
+        ("rent", consented & renter, 0.55, 1.2),
+        ("utility", consented, 0.75, 0.9),
+    ):
         reported = available & (rng.random(n) < base)
         months = np.where(reported, rng.integers(1, window + 1), 0).astype(np.int64)
         p_on_time = sigmoid(2.6 + (0.4 if kind == "utility" else 0.0) + slope * discipline)
@@ -134,8 +148,14 @@ def payment_history(rng: np.random.Generator, consented: Mask, is_local: Mask,
     return out
 
 
-def digital_footprint(rng: np.random.Generator, consented: Mask, age: Ints, stability: Floats,
-                      discipline: Floats, true_income: Floats) -> Columns:
+def digital_footprint(
+    rng: np.random.Generator,
+    consented: Mask,
+    age: Ints,
+    stability: Floats,
+    discipline: Floats,
+    true_income: Floats,
+) -> Columns:
     """E-commerce activity (months active of the last 24, mean monthly spend in fen), device
     tenure and address changes in the last 24 months."""
     n = consented.shape[0]

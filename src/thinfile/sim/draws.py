@@ -35,8 +35,7 @@ def streams(seed: int, names: Sequence[str]) -> dict[str, np.random.Generator]:
     generated does not shift the random numbers of the others.
     """
     children = np.random.SeedSequence(seed).spawn(len(names))
-    return {name: np.random.default_rng(child) for name, child in zip(names, children,
-                                                                      strict=True)}
+    return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
 
 def by_segment(codes: Ints, field: str) -> Floats:
@@ -45,15 +44,13 @@ def by_segment(codes: Ints, field: str) -> Floats:
     return table[codes]
 
 
-def weighted_choice(rng: np.random.Generator, weights: Sequence[float] | Floats,
-                    size: int) -> Ints:
+def weighted_choice(rng: np.random.Generator, weights: Sequence[float] | Floats, size: int) -> Ints:
     """``size`` indices drawn with the given relative weights."""
     p = np.asarray(weights, dtype=np.float64)
     return rng.choice(len(p), size=size, p=p / p.sum()).astype(np.int64)
 
 
-def lognormal(rng: np.random.Generator, median: Floats | float, sigma: float,
-              size: int) -> Floats:
+def lognormal(rng: np.random.Generator, median: Floats | float, sigma: float, size: int) -> Floats:
     """Log-normal draws with the given median (not mean)."""
     return np.asarray(median, dtype=np.float64) * np.exp(rng.normal(0.0, sigma, size))
 

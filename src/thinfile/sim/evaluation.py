@@ -32,17 +32,30 @@ __all__ = [
 ]
 
 BUREAU_FEATURES: tuple[str, ...] = (
-    "bureau_history_months", "bureau_records", "bureau_delinquencies_24m",
-    "existing_debt_payment_monthly", "requested_amount", "requested_term_months",
+    "bureau_history_months",
+    "bureau_records",
+    "bureau_delinquencies_24m",
+    "existing_debt_payment_monthly",
+    "requested_amount",
+    "requested_term_months",
 )
 """What a lender sees without alternative data: the bureau report and the application."""
 
 ALTERNATIVE_FEATURES: tuple[str, ...] = (
-    "platform_tenure_months", "income_monthly_mean", "income_monthly_cv",
-    "income_months_observed", "rent_months_reported", "rent_on_time_ratio",
-    "utility_months_reported", "utility_on_time_ratio", "social_insurance_months",
-    "ecommerce_months_active", "ecommerce_monthly_spend", "device_tenure_months",
-    "address_changes_24m", "months_in_city",
+    "platform_tenure_months",
+    "income_monthly_mean",
+    "income_monthly_cv",
+    "income_months_observed",
+    "rent_months_reported",
+    "rent_on_time_ratio",
+    "utility_months_reported",
+    "utility_on_time_ratio",
+    "social_insurance_months",
+    "ecommerce_months_active",
+    "ecommerce_monthly_spend",
+    "device_tenure_months",
+    "address_changes_24m",
+    "months_in_city",
 )
 """Alternative data added to the bureau features in the second model."""
 
@@ -80,8 +93,9 @@ def _design(applicants: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     return np.column_stack(parts)
 
 
-def _fit_auc(train: pd.DataFrame, test: pd.DataFrame, columns: tuple[str, ...],
-             mask: np.ndarray) -> tuple[float, float]:
+def _fit_auc(
+    train: pd.DataFrame, test: pd.DataFrame, columns: tuple[str, ...], mask: np.ndarray
+) -> tuple[float, float]:
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     model.fit(_design(train, columns), train["bad_12m"].to_numpy())
     scores = model.predict_proba(_design(test, columns))[:, 1]
@@ -89,27 +103,36 @@ def _fit_auc(train: pd.DataFrame, test: pd.DataFrame, columns: tuple[str, ...],
     return float(roc_auc_score(truth[mask], scores[mask])), float(roc_auc_score(truth, scores))
 
 
-def compare_information(applicants: pd.DataFrame, *, seed: int = 0,
-                        test_share: float = 0.3) -> InformationValue:
+def compare_information(
+    applicants: pd.DataFrame, *, seed: int = 0, test_share: float = 0.3
+) -> InformationValue:
     """Train both models on one split of ``applicants`` and score the other."""
-    train, test = train_test_split(applicants, test_size=test_share, random_state=seed,
-                                   stratify=applicants["bad_12m"])
+    train, test = train_test_split(
+        applicants, test_size=test_share, random_state=seed, stratify=applicants["bad_12m"]
+    )
     thin = is_thin_file(test).to_numpy()
     bureau_thin, bureau_all = _fit_auc(train, test, BUREAU_FEATURES, thin)
     both = BUREAU_FEATURES + ALTERNATIVE_FEATURES
     alt_thin, alt_all = _fit_auc(train, test, both, thin)
-    return InformationValue(bureau_thin, alt_thin, bureau_all, alt_all, float(thin.mean()),
-                            len(test))
+    return InformationValue(
+        bureau_thin, alt_thin, bureau_all, alt_all, float(thin.mean()), len(test)
+    )
 
 
 def segment_table(applicants: pd.DataFrame) -> pd.DataFrame:
     """Share, 12-month bad rate and mean true PD by segment, plus the whole population."""
     grouped = applicants.groupby("segment", sort=False).agg(
-        applicants=("bad_12m", "size"), bad_rate=("bad_12m", "mean"),
-        mean_true_pd=("true_pd", "mean"))
+        applicants=("bad_12m", "size"),
+        bad_rate=("bad_12m", "mean"),
+        mean_true_pd=("true_pd", "mean"),
+    )
     grouped["share"] = grouped["applicants"] / len(applicants)
-    grouped.loc["all"] = [len(applicants), applicants["bad_12m"].mean(),
-                          applicants["true_pd"].mean(), 1.0]
+    grouped.loc["all"] = [
+        len(applicants),
+        applicants["bad_12m"].mean(),
+        applicants["true_pd"].mean(),
+        1.0,
+    ]
     return grouped[["applicants", "share", "bad_rate", "mean_true_pd"]]
 
 
@@ -124,8 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     applicants = generate_applicants(args.n, seed=args.seed)
     print(segment_table(applicants).to_string(float_format=lambda v: f"{v:.4f}"))
     value = compare_information(applicants, seed=args.seed)
-    print(f"thin-file share of test rows: {value.thin_file_share:.3f} "
-          f"(test rows: {value.test_rows})")
+    print(
+        f"thin-file share of test rows: {value.thin_file_share:.3f} (test rows: {value.test_rows})"
+    )
     print(f"AUC thin-file, bureau only:          {value.thin_file_bureau_auc:.3f}")
     print(f"AUC thin-file, bureau + alternative: {value.thin_file_with_alternative_auc:.3f}")
     print(f"AUC everyone,  bureau only:          {value.all_bureau_auc:.3f}")

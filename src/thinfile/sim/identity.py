@@ -49,9 +49,54 @@ _ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
 _ZERO = ord("0")
 
 MOBILE_PREFIXES: tuple[int, ...] = (
-    130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 145, 147, 149, 150, 151, 152, 153,
-    155, 156, 157, 158, 159, 166, 172, 173, 175, 176, 177, 178, 180, 181, 182, 183, 184,
-    185, 186, 187, 188, 189, 190, 191, 192, 193, 195, 196, 197, 198, 199,
+    130,
+    131,
+    132,
+    133,
+    134,
+    135,
+    136,
+    137,
+    138,
+    139,
+    145,
+    147,
+    149,
+    150,
+    151,
+    152,
+    153,
+    155,
+    156,
+    157,
+    158,
+    159,
+    166,
+    172,
+    173,
+    175,
+    176,
+    177,
+    178,
+    180,
+    181,
+    182,
+    183,
+    184,
+    185,
+    186,
+    187,
+    188,
+    189,
+    190,
+    191,
+    192,
+    193,
+    195,
+    196,
+    197,
+    198,
+    199,
 )
 """Mainland mobile prefixes (号段) of China Mobile, Unicom, Telecom and Broadnet."""
 _PREFIX_SET = frozenset(MOBILE_PREFIXES)
@@ -68,8 +113,9 @@ _GIVEN_M = "伟强磊军勇杰涛斌超明刚平辉鹏飞鑫波宇浩凯健俊�
 # ── resident ID numbers ─────────────────────────────────────────────────────────────────
 
 
-def make_id_number(birth_date: date, gender: str, *, region_code: int = 110101,
-                   sequence: int = 0) -> str:
+def make_id_number(
+    birth_date: date, gender: str, *, region_code: int = 110101, sequence: int = 0
+) -> str:
     """One valid resident ID number.
 
     ``region_code`` is a six-digit division code whose first two digits are a province
@@ -81,11 +127,11 @@ def make_id_number(birth_date: date, gender: str, *, region_code: int = 110101,
     if gender not in ("F", "M"):
         raise InvalidInputError("gender must be 'F' or 'M'", field="gender", value=gender)
     if region_code // 10000 not in PROVINCES or not 0 <= region_code % 10000 <= 9999:
-        raise InvalidInputError("not a province-level division code", field="region_code",
-                                value=region_code)
+        raise InvalidInputError(
+            "not a province-level division code", field="region_code", value=region_code
+        )
     if not 0 <= sequence <= 499:
-        raise InvalidInputError("sequence must be from 0 to 499", field="sequence",
-                                value=sequence)
+        raise InvalidInputError("sequence must be from 0 to 499", field="sequence", value=sequence)
     code = 2 * sequence + (1 if gender == "M" else 0)
     first17 = f"{region_code:06d}{birth_date:%Y%m%d}{code:03d}"
     return first17 + id_check_character(first17)
@@ -117,8 +163,15 @@ def make_id_numbers(
     mdays = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
     codes = 2 * sequences + is_male.astype(np.int64)
     digits = np.concatenate(
-        [_digits(region_codes, 6), _digits(years, 4), _digits(months, 2), _digits(mdays, 2),
-         _digits(codes, 3)], axis=1)
+        [
+            _digits(region_codes, 6),
+            _digits(years, 4),
+            _digits(months, 2),
+            _digits(mdays, 2),
+            _digits(codes, 3),
+        ],
+        axis=1,
+    )
     check = _ID_CHECK_CODES[(digits @ ID_WEIGHTS) % 11]
     ascii_codes = np.concatenate([(digits + _ZERO).astype(np.uint8), check[:, None]], axis=1)
     return _ascii_rows_to_str(ascii_codes)
@@ -136,8 +189,9 @@ def are_valid_id_numbers(values: pd.Series) -> npt.NDArray[np.bool_]:
     right_check = _ID_CHECK_CODES[(digits @ ID_WEIGHTS) % 11] == codes[:, 17]
     provinces = digits[:, 0] * 10 + digits[:, 1]
     known = np.isin(provinces, np.array(sorted(PROVINCES)))
-    born = pd.to_datetime(pd.Series(good.astype("U18")).str.slice(6, 14), format="%Y%m%d",
-                          errors="coerce")
+    born = pd.to_datetime(
+        pd.Series(good.astype("U18")).str.slice(6, 14), format="%Y%m%d", errors="coerce"
+    )
     real_date = (born.notna() & (born.dt.year >= 1900)).to_numpy(dtype=bool)
     ok[ok] = right_check & known & real_date
     return ok
@@ -151,21 +205,28 @@ def make_phone(prefix: int, subscriber: int) -> str:
     if prefix not in _PREFIX_SET:
         raise InvalidInputError("not a mainland mobile prefix", field="prefix", value=prefix)
     if not 0 <= subscriber <= 99_999_999:
-        raise InvalidInputError("subscriber part must have at most 8 digits",
-                                field="subscriber", value=subscriber)
+        raise InvalidInputError(
+            "subscriber part must have at most 8 digits", field="subscriber", value=subscriber
+        )
     return f"{prefix}{subscriber:08d}"
 
 
 def is_valid_phone(s: object) -> bool:
     """True when ``s`` is eleven ASCII digits opening with a known mainland mobile prefix."""
-    return (isinstance(s, str) and len(s) == 11 and s.isascii() and s.isdigit()
-            and int(s[:3]) in _PREFIX_SET)
+    return (
+        isinstance(s, str)
+        and len(s) == 11
+        and s.isascii()
+        and s.isdigit()
+        and int(s[:3]) in _PREFIX_SET
+    )
 
 
 def make_phones(rng: np.random.Generator, size: int) -> npt.NDArray[np.str_]:
     """``size`` random valid mobile numbers (not guaranteed distinct)."""
-    prefixes = np.array(MOBILE_PREFIXES, dtype=np.int64)[rng.integers(0, len(MOBILE_PREFIXES),
-                                                                      size)]
+    prefixes = np.array(MOBILE_PREFIXES, dtype=np.int64)[
+        rng.integers(0, len(MOBILE_PREFIXES), size)
+    ]
     subscribers = rng.integers(0, 100_000_000, size, dtype=np.int64)
     digits = np.concatenate([_digits(prefixes, 3), _digits(subscribers, 8)], axis=1)
     return _ascii_rows_to_str((digits + _ZERO).astype(np.uint8))

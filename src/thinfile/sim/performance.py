@@ -39,11 +39,25 @@ __all__ = ["MAX_MONTHS", "PERFORMANCE_COLUMNS", "STATUSES", "simulate_performanc
 STATUSES: tuple[str, ...] = ("on_time", "late", "partial", "prepaid", "default", "closed")
 ON_TIME, LATE, PARTIAL, PREPAID, DEFAULT, CLOSED = range(6)
 PERFORMANCE_COLUMNS: tuple[str, ...] = (
-    "applicant_id", "loan_id", "month", "status", "days_past_due", "amount_due", "amount_paid",
-    "balance", "income_shock", "annual_rate_bps",
+    "applicant_id",
+    "loan_id",
+    "month",
+    "status",
+    "days_past_due",
+    "amount_due",
+    "amount_paid",
+    "balance",
+    "income_shock",
+    "annual_rate_bps",
 )
-REQUIRED_COLUMNS = ("applicant_id", "segment", "requested_amount", "requested_term_months",
-                    "true_pd", "bad_12m")
+REQUIRED_COLUMNS = (
+    "applicant_id",
+    "segment",
+    "requested_amount",
+    "requested_term_months",
+    "true_pd",
+    "bad_12m",
+)
 MAX_MONTHS = 120
 DEFAULT_DPD = 90
 _FIRST_MISS_WEIGHTS = np.array([4, 7, 9, 9, 8, 7, 5, 4, 3], dtype=np.float64)
@@ -108,16 +122,21 @@ def simulate_performance(
 
 def _check(applicants: pd.DataFrame, months: int, seed: int) -> None:
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
-        raise InvalidInputError(f"months must be from 1 to {MAX_MONTHS}", field="months",
-                                value=months)
+        raise InvalidInputError(
+            f"months must be from 1 to {MAX_MONTHS}", field="months", value=months
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInputError("the seed must be a non-negative whole number", field="seed",
-                                value=seed)
+        raise InvalidInputError(
+            "the seed must be a non-negative whole number", field="seed", value=seed
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in applicants.columns]
     if missing:
-        raise DataContractError(f"the applicants table lacks {', '.join(missing)}",
-                                field="applicants", value=", ".join(missing),
-                                remedy="pass a table made by thinfile synth applicants")
+        raise DataContractError(
+            f"the applicants table lacks {', '.join(missing)}",
+            field="applicants",
+            value=", ".join(missing),
+            remedy="pass a table made by thinfile synth applicants",
+        )
     _check_values(applicants)
 
 
@@ -134,13 +153,16 @@ def _check_values(applicants: pd.DataFrame) -> None:
     }
     for column, ok in checks.items():
         if not ok:
-            raise DataContractError(f"the applicants table has no rows or a bad {column}",
-                                    field=column,
-                                    remedy="pass a table made by thinfile synth applicants")
+            raise DataContractError(
+                f"the applicants table has no rows or a bad {column}",
+                field=column,
+                remedy="pass a table made by thinfile synth applicants",
+            )
 
 
-def _open_book(applicants: pd.DataFrame, months: int, rng: dict[str, np.random.Generator],
-               behaviour: Behaviour) -> _Book:
+def _open_book(
+    applicants: pd.DataFrame, months: int, rng: dict[str, np.random.Generator], behaviour: Behaviour
+) -> _Book:
     principal = applicants["requested_amount"].to_numpy(dtype=np.int64)
     term = applicants["requested_term_months"].to_numpy(dtype=np.int64)
     true_pd = applicants["true_pd"].to_numpy(dtype=np.float64)
@@ -154,13 +176,23 @@ def _open_book(applicants: pd.DataFrame, months: int, rng: dict[str, np.random.G
     first_miss = _first_missed_month(rng["plan"], bad, true_pd, term, shocks, behaviour)
     return _Book(
         schedules=build_schedules(principal, bps, term, width=width),
-        term=term, monthly_bps=bps, pd=true_pd, first_miss=first_miss, shocks=shocks,
+        term=term,
+        monthly_bps=bps,
+        pd=true_pd,
+        first_miss=first_miss,
+        shocks=shocks,
         days_since_due=rng["plan"].integers(1, 30, len(applicants)),
     )
 
 
-def _first_missed_month(rng: np.random.Generator, bad: Mask, true_pd: np.ndarray, term: Ints,
-                        shocks: Mask, behaviour: Behaviour) -> Ints:
+def _first_missed_month(
+    rng: np.random.Generator,
+    bad: Mask,
+    true_pd: np.ndarray,
+    term: Ints,
+    shocks: Mask,
+    behaviour: Behaviour,
+) -> Ints:
     """The month a defaulting borrower stops paying for good (0: never within the run).
 
     Bad borrowers stop in months 1–9 (never after their term), so they default by month 12;
@@ -171,12 +203,12 @@ def _first_missed_month(rng: np.random.Generator, bad: Mask, true_pd: np.ndarray
     cdf = np.cumsum(_FIRST_MISS_WEIGHTS)
     drawn = np.searchsorted(cdf, rng.random(n) * cdf[window - 1], side="right") + 1
     early = shocks[:, : len(_FIRST_MISS_WEIGHTS)] & (
-        np.arange(1, len(_FIRST_MISS_WEIGHTS) + 1) <= window[:, None])
+        np.arange(1, len(_FIRST_MISS_WEIGHTS) + 1) <= window[:, None]
+    )
     on_shock = early.any(axis=1) & (rng.random(n) < behaviour.first_miss_on_shock)
     first = np.where(on_shock, early.argmax(axis=1) + 1, drawn)
     late_month = 9 + rng.geometric(behaviour.late_hazard, n)
-    late = ~bad & (late_month <= term) & (
-        rng.random(n) < behaviour.late_default_per_pd * true_pd)
+    late = ~bad & (late_month <= term) & (rng.random(n) < behaviour.late_default_per_pd * true_pd)
     return np.where(bad, first, np.where(late, late_month, 0)).astype(np.int64)
 
 
@@ -188,38 +220,68 @@ def _paid_through(book: _Book, cum_paid: Ints, loans: Ints) -> Ints:
     return paid
 
 
-def _month(book: _Book, cum_paid: Ints, loans: Ints, month: int, rng: np.random.Generator,
-           behaviour: Behaviour) -> dict[str, np.ndarray]:
+def _month(
+    book: _Book,
+    cum_paid: Ints,
+    loans: Ints,
+    month: int,
+    rng: np.random.Generator,
+    behaviour: Behaviour,
+) -> dict[str, np.ndarray]:
     s = book.schedules
     col = min(month, s.width)
     amount_due = s.due[loans, col] - cum_paid[loans]
     oldest = _paid_through(book, cum_paid, loans) + 1
     delinquent = oldest < month
     shock = book.shocks[loans, month - 1]
-    choice = _choose(book, loans, month, rng, behaviour, delinquent=delinquent, shock=shock,
-                     oldest=oldest)
+    choice = _choose(
+        book, loans, month, rng, behaviour, delinquent=delinquent, shock=shock, oldest=oldest
+    )
     pct = rng.integers(20, 81, loans.size)
-    paid = np.select([choice == ON_TIME, choice == PARTIAL, choice == PREPAID],
-                     [amount_due, amount_due * pct // 100, amount_due], 0)
+    paid = np.select(
+        [choice == ON_TIME, choice == PARTIAL, choice == PREPAID],
+        [amount_due, amount_due * pct // 100, amount_due],
+        0,
+    )
     cum_paid[loans] += paid
     covered = _paid_through(book, cum_paid, loans)
     settled = covered >= book.term[loans]
     remaining = s.balance[loans, covered] - np.maximum(
-        0, cum_paid[loans] - s.due[loans, covered] - s.interest[loans, covered + 1])
+        0, cum_paid[loans] - s.due[loans, covered] - s.interest[loans, covered + 1]
+    )
     paid = np.where(choice == PREPAID, paid + remaining, paid)
     remaining = np.where(settled | (choice == PREPAID), 0, remaining)
-    dpd = np.where(settled | (covered + 1 > month), 0,
-                   30 * (month - covered - 1) + book.days_since_due[loans])
+    dpd = np.where(
+        settled | (covered + 1 > month), 0, 30 * (month - covered - 1) + book.days_since_due[loans]
+    )
     status = np.select(
         [choice == PREPAID, settled, dpd >= DEFAULT_DPD, paid == amount_due, paid == 0],
-        [PREPAID, CLOSED, DEFAULT, ON_TIME, LATE], PARTIAL)
-    return {"loan": loans, "month": np.full(loans.size, month), "status": status,
-            "days_past_due": dpd, "amount_due": amount_due, "amount_paid": paid,
-            "balance": remaining, "income_shock": shock}
+        [PREPAID, CLOSED, DEFAULT, ON_TIME, LATE],
+        PARTIAL,
+    )
+    return {
+        "loan": loans,
+        "month": np.full(loans.size, month),
+        "status": status,
+        "days_past_due": dpd,
+        "amount_due": amount_due,
+        "amount_paid": paid,
+        "balance": remaining,
+        "income_shock": shock,
+    }
 
 
-def _choose(book: _Book, loans: Ints, month: int, rng: np.random.Generator,
-            behaviour: Behaviour, *, delinquent: Mask, shock: Mask, oldest: Ints) -> Ints:
+def _choose(
+    book: _Book,
+    loans: Ints,
+    month: int,
+    rng: np.random.Generator,
+    behaviour: Behaviour,
+    *,
+    delinquent: Mask,
+    shock: Mask,
+    oldest: Ints,
+) -> Ints:
     """What each borrower does this month: pay in full, nothing, part, or everything off."""
     b = behaviour
     miss = (b.miss_base + b.miss_per_pd * book.pd[loans]) * np.where(shock, b.shock_multiplier, 1)
@@ -228,19 +290,20 @@ def _choose(book: _Book, loans: Ints, month: int, rng: np.random.Generator,
     can_prepay = (month < book.term[loans]) & (first == 0) & ~shock
     current = np.stack([miss, miss * b.partial_per_miss, np.where(can_prepay, b.prepay, 0.0)])
     stay = 1.0 - b.cure * np.where(shock, 0.6, 1.0) - b.partial_when_delinquent
-    behind = np.stack([stay, np.full(loans.size, b.partial_when_delinquent),
-                       np.zeros(loans.size)])
+    behind = np.stack([stay, np.full(loans.size, b.partial_when_delinquent), np.zeros(loans.size)])
     edges = np.cumsum(np.where(delinquent, behind, current), axis=0)
     u = rng.random(loans.size)
-    choice = np.select([u < edges[0], u < edges[1], u < edges[2]], [LATE, PARTIAL, PREPAID],
-                       ON_TIME)
+    choice = np.select(
+        [u < edges[0], u < edges[1], u < edges[2]], [LATE, PARTIAL, PREPAID], ON_TIME
+    )
     must_cure = (delinquent & (month - oldest >= 3)) | (month == first - 1)
     choice = np.where(must_cure, ON_TIME, choice)
     return np.where(on_path, LATE, choice)
 
 
-def _table(applicants: pd.DataFrame, book: _Book, chunks: list[dict[str, np.ndarray]]
-           ) -> pd.DataFrame:
+def _table(
+    applicants: pd.DataFrame, book: _Book, chunks: list[dict[str, np.ndarray]]
+) -> pd.DataFrame:
     rows = {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
     order = np.lexsort((rows["month"], rows["loan"]))
     rows = {key: values[order] for key, values in rows.items()}

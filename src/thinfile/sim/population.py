@@ -33,32 +33,89 @@ DEFAULT_AS_OF = date(2026, 1, 1)
 """The application date ages and histories are measured at, unless another is given."""
 MAX_APPLICANTS = 50_000_000
 
-GENERATION_STEPS: tuple[str, ...] = ("people", "bureau and alternative data", "outcomes",
-                                     "identities", "table")
+GENERATION_STEPS: tuple[str, ...] = (
+    "people",
+    "bureau and alternative data",
+    "outcomes",
+    "identities",
+    "table",
+)
 """The steps reported to ``on_step``, in order."""
 
 NOT_MODEL_INPUTS: tuple[str, ...] = (
-    "name", "id_number", "phone", "birth_date", "true_pd", "gender", "hukou_province", "city",
+    "name",
+    "id_number",
+    "phone",
+    "birth_date",
+    "true_pd",
+    "gender",
+    "hukou_province",
+    "city",
 )
 """Columns a model must never learn from: personal data, the synthetic ground truth and the
 protected or proxy attributes (kept for fairness reports only)."""
 
 APPLICANT_COLUMNS: tuple[str, ...] = (
-    "applicant_id", "name", "id_number", "phone", "birth_date", "age", "gender", "city",
-    "city_tier", "hukou_province", "is_local_hukou", "months_in_city", "segment", "purpose",
-    "requested_amount", "requested_term_months", "bureau_history_months", "bureau_records",
-    "bureau_delinquencies_24m", "platform_tenure_months", "income_monthly_mean",
-    "income_monthly_cv", "income_months_observed", "income_verified", "declared_monthly_income",
-    "rent_months_reported", "rent_on_time_ratio", "utility_months_reported",
-    "utility_on_time_ratio", "social_insurance_months", "ecommerce_months_active",
-    "ecommerce_monthly_spend", "device_tenure_months", "address_changes_24m",
-    "existing_debt_payment_monthly", "consent_alt_data", "true_pd", "bad_12m",
+    "applicant_id",
+    "name",
+    "id_number",
+    "phone",
+    "birth_date",
+    "age",
+    "gender",
+    "city",
+    "city_tier",
+    "hukou_province",
+    "is_local_hukou",
+    "months_in_city",
+    "segment",
+    "purpose",
+    "requested_amount",
+    "requested_term_months",
+    "bureau_history_months",
+    "bureau_records",
+    "bureau_delinquencies_24m",
+    "platform_tenure_months",
+    "income_monthly_mean",
+    "income_monthly_cv",
+    "income_months_observed",
+    "income_verified",
+    "declared_monthly_income",
+    "rent_months_reported",
+    "rent_on_time_ratio",
+    "utility_months_reported",
+    "utility_on_time_ratio",
+    "social_insurance_months",
+    "ecommerce_months_active",
+    "ecommerce_monthly_spend",
+    "device_tenure_months",
+    "address_changes_24m",
+    "existing_debt_payment_monthly",
+    "consent_alt_data",
+    "true_pd",
+    "bad_12m",
 )
 """The applicants table's columns, in order (documented in ``thinfile/sim/docs.md``)."""
 
-_STREAMS = ("segment", "people", "residence", "latent", "income", "bureau", "debt", "consent",
-            "work", "observed", "payments", "footprint", "request", "outcome", "names", "ids",
-            "phones")
+_STREAMS = (
+    "segment",
+    "people",
+    "residence",
+    "latent",
+    "income",
+    "bureau",
+    "debt",
+    "consent",
+    "work",
+    "observed",
+    "payments",
+    "footprint",
+    "request",
+    "outcome",
+    "names",
+    "ids",
+    "phones",
+)
 
 Columns = dict[str, np.ndarray]
 
@@ -94,11 +151,13 @@ def generate_applicants(
 
 def _check(n: int, seed: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_APPLICANTS:
-        raise InvalidInputError(f"the number of applicants must be from 1 to {MAX_APPLICANTS}",
-                                field="n", value=n)
+        raise InvalidInputError(
+            f"the number of applicants must be from 1 to {MAX_APPLICANTS}", field="n", value=n
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInputError("the seed must be a non-negative whole number", field="seed",
-                                value=seed)
+        raise InvalidInputError(
+            "the seed must be a non-negative whole number", field="seed", value=seed
+        )
 
 
 def _people(rng: dict[str, np.random.Generator], n: int, as_of: date) -> Columns:
@@ -117,29 +176,56 @@ def _data(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
     seg = c["segment_code"]
     out = alternative.bureau(rng["bureau"], seg, c["age"], c["discipline"])
     out["existing_debt_payment_monthly"] = alternative.existing_debt(
-        rng["debt"], out["bureau_records"], c["true_income_yuan"])
+        rng["debt"], out["bureau_records"], c["true_income_yuan"]
+    )
     consented = alternative.consent(rng["consent"], c["discipline"])
     out["consent_alt_data"] = consented
-    out.update(alternative.work_records(rng["work"], seg, c["months_in_city"], c["stability"],
-                                        consented))
-    out.update(alternative.observed_income(
-        rng["observed"], seg, consented, out["platform_tenure_months"],
-        out["social_insurance_months"], c["true_income_yuan"], c["true_income_cv"]))
-    out.update(alternative.payment_history(rng["payments"], consented, c["is_local_hukou"],
-                                           c["months_in_city"], c["discipline"]))
-    out.update(alternative.digital_footprint(rng["footprint"], consented, c["age"],
-                                             c["stability"], c["discipline"],
-                                             c["true_income_yuan"]))
+    out.update(
+        alternative.work_records(rng["work"], seg, c["months_in_city"], c["stability"], consented)
+    )
+    out.update(
+        alternative.observed_income(
+            rng["observed"],
+            seg,
+            consented,
+            out["platform_tenure_months"],
+            out["social_insurance_months"],
+            c["true_income_yuan"],
+            c["true_income_cv"],
+        )
+    )
+    out.update(
+        alternative.payment_history(
+            rng["payments"], consented, c["is_local_hukou"], c["months_in_city"], c["discipline"]
+        )
+    )
+    out.update(
+        alternative.digital_footprint(
+            rng["footprint"],
+            consented,
+            c["age"],
+            c["stability"],
+            c["discipline"],
+            c["true_income_yuan"],
+        )
+    )
     out.update(people.request(rng["request"], seg, c["true_income_yuan"]))
     return out
 
 
 def _outcomes(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
     true_pd = risk.true_default_probability(
-        c["segment_code"], discipline=c["discipline"], stability=c["stability"],
-        true_income=c["true_income_yuan"], true_cv=c["true_income_cv"],
-        debt_payment_fen=c["existing_debt_payment_monthly"], amount_fen=c["requested_amount"],
-        term_months=c["requested_term_months"], age=c["age"], is_local=c["is_local_hukou"])
+        c["segment_code"],
+        discipline=c["discipline"],
+        stability=c["stability"],
+        true_income=c["true_income_yuan"],
+        true_cv=c["true_income_cv"],
+        debt_payment_fen=c["existing_debt_payment_monthly"],
+        amount_fen=c["requested_amount"],
+        term_months=c["requested_term_months"],
+        age=c["age"],
+        is_local=c["is_local_hukou"],
+    )
     return {"true_pd": true_pd, "bad_12m": risk.default_outcome(rng["outcome"], true_pd)}
 
 
@@ -152,8 +238,9 @@ def _identities(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
         if not clash.any():
             break
         sequences[clash] = rng["ids"].integers(0, 500, int(clash.sum()))
-        ids[clash] = identity.make_id_numbers(c["birth_date"][clash], c["is_male"][clash],
-                                              c["region_code"][clash], sequences[clash])
+        ids[clash] = identity.make_id_numbers(
+            c["birth_date"][clash], c["is_male"][clash], c["region_code"][clash], sequences[clash]
+        )
     phones = identity.make_phones(rng["phones"], n)
     for _ in range(20):
         clash = _duplicated(phones)
@@ -181,7 +268,8 @@ def _table(c: Columns) -> pd.DataFrame:
     frame["city"] = pd.array(np.array([x.name for x in CITIES])[c["city_index"]], dtype="str")
     provinces = np.array([PROVINCES.get(code, "") for code in range(100)])
     frame["hukou_province"] = pd.array(provinces[c["hukou_province_code"]], dtype="str")
-    frame["segment"] = pd.array(np.array([s.name for s in SEGMENTS])[c["segment_code"]],
-                                dtype="str")
+    frame["segment"] = pd.array(
+        np.array([s.name for s in SEGMENTS])[c["segment_code"]], dtype="str"
+    )
     frame["purpose"] = pd.array(np.array(PURPOSES)[c["purpose_code"]], dtype="str")
     return pd.DataFrame({name: frame[name] for name in APPLICANT_COLUMNS})

@@ -15,8 +15,19 @@ from thinfile.errors import InvalidInputError
 __all__ = ["SUFFIXES", "read_table", "table_format", "write_table"]
 
 SUFFIXES = (".csv", ".parquet")
-_TEXT_COLUMNS = ("applicant_id", "loan_id", "name", "id_number", "phone", "gender", "city",
-                 "hukou_province", "segment", "purpose", "status")
+_TEXT_COLUMNS = (
+    "applicant_id",
+    "loan_id",
+    "name",
+    "id_number",
+    "phone",
+    "gender",
+    "city",
+    "hukou_province",
+    "segment",
+    "purpose",
+    "status",
+)
 _DATE_COLUMNS = ("birth_date",)
 
 
@@ -25,8 +36,11 @@ def table_format(path: Path, *, field: str = "path") -> str:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInputError(
-            f"{path.name!r} is neither .csv nor .parquet", field=field, value=str(path),
-            remedy="name the file with a .csv or .parquet suffix")
+            f"{path.name!r} is neither .csv nor .parquet",
+            field=field,
+            value=str(path),
+            remedy="name the file with a .csv or .parquet suffix",
+        )
     return suffix[1:]
 
 
@@ -46,10 +60,10 @@ def read_table(path: Path, *, field: str = "path") -> pd.DataFrame:
     if kind == "parquet":
         return pd.read_parquet(path)
     header = pd.read_csv(path, nrows=0).columns
-    frame = pd.read_csv(path, dtype={c: "str" for c in _TEXT_COLUMNS if c in header},
-                        encoding="utf-8")
+    frame = pd.read_csv(
+        path, dtype={c: "str" for c in _TEXT_COLUMNS if c in header}, encoding="utf-8"
+    )
     for column in _DATE_COLUMNS:
         if column in frame.columns:
-            frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype(
-                "datetime64[s]")
+            frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype("datetime64[s]")
     return frame

@@ -29,11 +29,18 @@ ConsentScope = tuple[tuple[str, ...], str]
 _WHEN = applications.c.submitted_at.type
 
 
-def _since(column: sa.Column[str], value: sa.ColumnElement[str], since: str) -> sa.ScalarSelect[
-        int]:
-    return sa.select(sa.func.count()).select_from(applications).where(
-        column == value, applications.c.submitted_at >= sa.bindparam(since, type_=_WHEN),
-    ).scalar_subquery()
+def _since(
+    column: sa.Column[str], value: sa.ColumnElement[str], since: str
+) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(applications)
+        .where(
+            column == value,
+            applications.c.submitted_at >= sa.bindparam(since, type_=_WHEN),
+        )
+        .scalar_subquery()
+    )
 
 
 def _consented(scope: ConsentScope) -> sa.Exists:
@@ -43,7 +50,9 @@ def _consented(scope: ConsentScope) -> sa.Exists:
         # One bound value per category: a list would be an "expanding" parameter, whose SQL
         # is rendered again on every execution of this hot statement.
         consents.c.data_category.in_([sa.literal(c) for c in categories]),
-        consents.c.purpose == purpose, consents.c.revoked_at.is_(None))
+        consents.c.purpose == purpose,
+        consents.c.revoked_at.is_(None),
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -55,19 +64,29 @@ def _facts(with_device: bool, credit: ConsentScope, alt: ConsentScope) -> Hot:
     listed: list[sa.ColumnElement[str]] = [applicants.c.id_number_hash, applicants.c.phone_hash]
     if with_device:
         listed.append(device)
-    by_device = (_since(applications.c.device_hash, device, "since_1d") if with_device
-                 else sa.literal(0))
-    return Hot(sa.select(
-        applicants.c.id, applicants.c.name_enc, applicants.c.id_number_enc,
-        applicants.c.phone_enc, applicants.c.id_number_hash, applicants.c.phone_hash,
-        _since(applications.c.id_number_hash, applicants.c.id_number_hash,
-               "since_30d").label("by_id"),
-        _since(applications.c.phone_hash, applicants.c.phone_hash, "since_30d").label("by_phone"),
-        by_device.label("by_device"),
-        sa.exists().where(deny_list.c.lookup_hash.in_(listed)).label("denied"),
-        _consented(credit).label("credit"),
-        _consented(alt).label("alt"),
-    ).where(applicants.c.id == sa.bindparam("applicant_id", type_=sa.String)))
+    by_device = (
+        _since(applications.c.device_hash, device, "since_1d") if with_device else sa.literal(0)
+    )
+    return Hot(
+        sa.select(
+            applicants.c.id,
+            applicants.c.name_enc,
+            applicants.c.id_number_enc,
+            applicants.c.phone_enc,
+            applicants.c.id_number_hash,
+            applicants.c.phone_hash,
+            _since(applications.c.id_number_hash, applicants.c.id_number_hash, "since_30d").label(
+                "by_id"
+            ),
+            _since(applications.c.phone_hash, applicants.c.phone_hash, "since_30d").label(
+                "by_phone"
+            ),
+            by_device.label("by_device"),
+            sa.exists().where(deny_list.c.lookup_hash.in_(listed)).label("denied"),
+            _consented(credit).label("credit"),
+            _consented(alt).label("alt"),
+        ).where(applicants.c.id == sa.bindparam("applicant_id", type_=sa.String))
+    )
 
 
 _INSERT = Hot(sa.insert(applications))  # built once: the values come as parameters
@@ -79,15 +98,29 @@ class ApplicationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def facts(self, applicant_id: str, *, since_30d: datetime, since_1d: datetime,
-              device: str | None, credit: ConsentScope, alt: ConsentScope) -> HotRow | None:
+    def facts(
+        self,
+        applicant_id: str,
+        *,
+        since_30d: datetime,
+        since_1d: datetime,
+        device: str | None,
+        credit: ConsentScope,
+        alt: ConsentScope,
+    ) -> HotRow | None:
         """What a decision reads about an applicant in one statement: ``*_enc`` and the
         ``*_hash`` columns of the profile, ``by_id`` / ``by_phone`` (applications since
         ``since_30d``), ``by_device`` (since ``since_1d``), ``denied``, and whether a consent
         covers ``credit`` and ``alt`` (``credit``, ``alt``). None for an unknown applicant."""
-        return _facts(device is not None, credit, alt).first(self.conn, {
-            "applicant_id": applicant_id, "since_30d": since_30d, "since_1d": since_1d,
-            "device": device})
+        return _facts(device is not None, credit, alt).first(
+            self.conn,
+            {
+                "applicant_id": applicant_id,
+                "since_30d": since_30d,
+                "since_1d": since_1d,
+                "device": device,
+            },
+        )
 
     def add(self, values: dict[str, Any]) -> None:
         """Insert a decided application (every column's value given)."""
@@ -97,8 +130,9 @@ class ApplicationRepository:
         query = sa.select(applications).where(applications.c.id == application_id)
         return self.conn.execute(query.with_for_update() if lock else query).first()
 
-    def newest(self, *, status: str | None = None, user_id: str | None = None,
-               limit: int) -> Sequence[StoredRow]:
+    def newest(
+        self, *, status: str | None = None, user_id: str | None = None, limit: int
+    ) -> Sequence[StoredRow]:
         """Newest first, optionally of one status or one user."""
         query = sa.select(applications).order_by(applications.c.submitted_at.desc()).limit(limit)
         if status:
@@ -110,9 +144,11 @@ class ApplicationRepository:
     def update(self, application_id: str, version: int, **values: Any) -> bool:
         """Change the application if it is still at ``version`` (and move it to the next
         version); False when someone changed it meanwhile."""
-        changed = self.conn.execute(sa.update(applications).where(
-            applications.c.id == application_id, applications.c.version == version).values(
-            **values, version=version + 1))
+        changed = self.conn.execute(
+            sa.update(applications)
+            .where(applications.c.id == application_id, applications.c.version == version)
+            .values(**values, version=version + 1)
+        )
         return changed.rowcount == 1
 
     def owner(self, application_id: str) -> str | None:
@@ -132,16 +168,20 @@ class ApplicationRepository:
 
     def loans_of_user(self, user_id: str) -> list[tuple[str, int]]:
         """(application id, loan id) of every loan opened by the user's offers, newest first."""
-        rows = self.conn.execute(sa.select(applications.c.id, applications.c.loan_id).where(
-            applications.c.user_id == user_id, applications.c.loan_id.is_not(None))
-            .order_by(applications.c.submitted_at.desc())).all()
+        rows = self.conn.execute(
+            sa.select(applications.c.id, applications.c.loan_id)
+            .where(applications.c.user_id == user_id, applications.c.loan_id.is_not(None))
+            .order_by(applications.c.submitted_at.desc())
+        ).all()
         return [(str(r.id), int(r.loan_id)) for r in rows]
 
     def lines_of_user(self, user_id: str) -> list[int]:
         """The credit lines opened by the user's offers, newest first."""
-        rows = self.conn.execute(sa.select(applications.c.credit_line_id).where(
-            applications.c.user_id == user_id, applications.c.credit_line_id.is_not(None))
-            .order_by(applications.c.submitted_at.desc())).all()
+        rows = self.conn.execute(
+            sa.select(applications.c.credit_line_id)
+            .where(applications.c.user_id == user_id, applications.c.credit_line_id.is_not(None))
+            .order_by(applications.c.submitted_at.desc())
+        ).all()
         return [int(r.credit_line_id) for r in rows]
 
 
@@ -154,5 +194,8 @@ class DenyListRepository:
     def put(self, lookup_hash: str, *, kind: str, reason: str, added_at: datetime) -> None:
         """List ``lookup_hash`` (replacing an earlier listing of it)."""
         self.conn.execute(sa.delete(deny_list).where(deny_list.c.lookup_hash == lookup_hash))
-        self.conn.execute(sa.insert(deny_list).values(lookup_hash=lookup_hash, kind=kind,
-                                                      reason=reason, added_at=added_at))
+        self.conn.execute(
+            sa.insert(deny_list).values(
+                lookup_hash=lookup_hash, kind=kind, reason=reason, added_at=added_at
+            )
+        )

@@ -29,10 +29,11 @@ Params = dict[str, int]
 """A step's parameters: ``x`` (the date closed), ``prev``, ``lo``, ``scale``, ``max_grace``,
 ``leap`` (see the module)."""
 
-_LOANS = ("SELECT id FROM servicing_loans WHERE status = 'active' "
-          "AND cob_day BETWEEN :lo AND :prev")
-_ARREARS = ("(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid "
-            "+ i.fee_due - i.fee_paid)")
+_LOANS = "SELECT id FROM servicing_loans WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev"
+_ARREARS = (
+    "(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid "
+    "+ i.fee_due - i.fee_paid)"
+)
 
 HELD_CREDIT = f"""
 SELECT l.id FROM servicing_loans l
@@ -52,8 +53,10 @@ WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day 
 
 
 def _target(amount: str) -> str:
-    return (f"CASE WHEN i.due_day <= :x THEN i.{amount}_due "
-            f"ELSE i.{amount}_due * (:x - i.start_day) / (i.due_day - i.start_day) END")
+    return (
+        f"CASE WHEN i.due_day <= :x THEN i.{amount}_due "
+        f"ELSE i.{amount}_due * (:x - i.start_day) / (i.due_day - i.start_day) END"
+    )
 
 
 def _raise_to(amount: str) -> str:
@@ -65,26 +68,28 @@ _ACCRUING = f"i.start_day < :x AND i.due_day >= :x AND i.loan_id IN ({_LOANS})"
 
 ACCRUAL_SUMS = f"""
 SELECT l.currency,
-       SUM({_raise_to('interest')} - i.interest_accrued) AS interest,
-       SUM({_raise_to('fee')} - i.fee_accrued) AS fee
+       SUM({_raise_to("interest")} - i.interest_accrued) AS interest,
+       SUM({_raise_to("fee")} - i.fee_accrued) AS fee
 FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
 WHERE {_ACCRUING}
-  AND ({_target('interest')} > i.interest_accrued OR {_target('fee')} > i.fee_accrued)
+  AND ({_target("interest")} > i.interest_accrued OR {_target("fee")} > i.fee_accrued)
 GROUP BY l.currency
 """
 
 ACCRUAL = f"""
 UPDATE servicing_installments AS i
-SET interest_accrued = {_raise_to('interest')}, fee_accrued = {_raise_to('fee')}
+SET interest_accrued = {_raise_to("interest")}, fee_accrued = {_raise_to("fee")}
 WHERE {_ACCRUING}
-  AND ({_target('interest')} > i.interest_accrued OR {_target('fee')} > i.fee_accrued)
+  AND ({_target("interest")} > i.interest_accrued OR {_target("fee")} > i.fee_accrued)
 """
 
 _SUBSIDY_TARGET = """CASE WHEN :x >= subsidy_end_day THEN subsidy
      WHEN :x <= disbursed_day THEN 0
      ELSE subsidy * (:x - disbursed_day) / (subsidy_end_day - disbursed_day) END"""
-_SUBSIDY_WHERE = (f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
-                  f"AND subsidy > subsidy_recognized AND {_SUBSIDY_TARGET} > subsidy_recognized")
+_SUBSIDY_WHERE = (
+    f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
+    f"AND subsidy > subsidy_recognized AND {_SUBSIDY_TARGET} > subsidy_recognized"
+)
 
 SUBSIDY_SUMS = f"""
 SELECT currency, SUM({_SUBSIDY_TARGET} - subsidy_recognized) AS subsidy
@@ -111,8 +116,10 @@ def _within(gross: str) -> str:
     return f"CASE WHEN {gross} < {_ROOM} THEN {gross} WHEN {_ROOM} > 0 THEN {_ROOM} ELSE 0 END"
 
 
-_LATE_FEE = ("CASE WHEN l.late_fee < l.late_fee_cap - l.late_fees_charged THEN l.late_fee "
-             "ELSE l.late_fee_cap - l.late_fees_charged END")
+_LATE_FEE = (
+    "CASE WHEN l.late_fee < l.late_fee_cap - l.late_fees_charged THEN l.late_fee "
+    "ELSE l.late_fee_cap - l.late_fees_charged END"
+)
 _LATE_WHERE = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.late_fee > 0
   AND l.late_fees_charged < l.late_fee_cap
   AND i.due_day BETWEEN :prev - :max_grace AND :prev
@@ -135,8 +142,10 @@ LATE_FEE_LOAN = """
 UPDATE servicing_loans SET late_fees_charged = late_fees_charged + :net WHERE id = :loan_id
 """
 
-_PENALTY = ("(2 * (i.principal_due - i.principal_paid) * l.penalty_rate_units "
-            f"+ {_BASIS} * :scale) / (2 * {_BASIS} * :scale)")
+_PENALTY = (
+    "(2 * (i.principal_due - i.principal_paid) * l.penalty_rate_units "
+    f"+ {_BASIS} * :scale) / (2 * {_BASIS} * :scale)"
+)
 _PENALTY_DUE = """l.overdue_since_day + l.grace_days < :x AND i.due_day + l.grace_days < :x
   AND i.principal_due > i.principal_paid"""
 _OVERDUE_ROWS = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
@@ -166,9 +175,11 @@ _NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESC
      AND :x - servicing_loans.overdue_since_day >= r.min_days
      AND (r.max_days IS NULL OR :x - servicing_loans.overdue_since_day <= r.max_days)),
   'CURRENT') END"""
-_BUCKET_WHERE = (f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
-                 f"AND (overdue_since_day IS NOT NULL OR bucket <> 'CURRENT') "
-                 f"AND bucket <> {_NEW_BUCKET}")
+_BUCKET_WHERE = (
+    f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
+    f"AND (overdue_since_day IS NOT NULL OR bucket <> 'CURRENT') "
+    f"AND bucket <> {_NEW_BUCKET}"
+)
 
 BUCKET_HISTORY = f"""
 INSERT INTO servicing_bucket_history (loan_id, day, from_bucket, to_bucket, days_past_due)
@@ -184,8 +195,10 @@ _CHARGE_OFF_WHERE = """status = 'active' AND cob_day BETWEEN :lo AND :prev
 
 
 def _owed(expr: str) -> str:
-    return (f"(SELECT COALESCE(SUM({expr}), 0) FROM servicing_installments i "
-            f"WHERE i.loan_id = servicing_loans.id)")
+    return (
+        f"(SELECT COALESCE(SUM({expr}), 0) FROM servicing_installments i "
+        f"WHERE i.loan_id = servicing_loans.id)"
+    )
 
 
 _OWED = {
@@ -216,8 +229,9 @@ FIRST_OPEN_DAY = "SELECT MIN(cob_day) + 1 FROM servicing_loans WHERE status = 'a
 BOOK_DAY = "SELECT MAX(business_day) FROM servicing_cob_runs WHERE status = 'done'"
 
 
-_LAST_CLOSED = Hot(sa.select(sa.func.max(cob_runs.c.business_day)).where(
-    cob_runs.c.status == "done"))
+_LAST_CLOSED = Hot(
+    sa.select(sa.func.max(cob_runs.c.business_day)).where(cob_runs.c.status == "done")
+)
 
 
 def _sums(conn: Connection, sql: str, params: Params) -> list[dict[str, Any]]:
@@ -245,8 +259,11 @@ class CobRepository:
     def blocked_day(self, day: int) -> int | None:
         """The newest business day that refuses a posting on ``day``: a run not yet finished,
         or a finished run on or after ``day``; None when postings are open."""
-        found = self.conn.execute(sa.select(sa.func.max(cob_runs.c.business_day)).where(
-            (cob_runs.c.status != "done") | (cob_runs.c.business_day >= day))).scalar()
+        found = self.conn.execute(
+            sa.select(sa.func.max(cob_runs.c.business_day)).where(
+                (cob_runs.c.status != "done") | (cob_runs.c.business_day >= day)
+            )
+        ).scalar()
         return None if found is None else int(found)
 
     # runs and steps
@@ -256,21 +273,26 @@ class CobRepository:
         locked until the commit: in-flight payments finish first, later ones see the run."""
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(sa.text("LOCK TABLE servicing_loans IN EXCLUSIVE MODE"))
-        exists = self.conn.execute(sa.select(cob_runs.c.status).where(
-            cob_runs.c.business_day == day)).scalar()
+        exists = self.conn.execute(
+            sa.select(cob_runs.c.status).where(cob_runs.c.business_day == day)
+        ).scalar()
         if exists is None:
             self.conn.execute(sa.insert(cob_runs).values(business_day=day, status="running"))
 
     def steps_done(self, day: int) -> set[str]:
-        return set(self.conn.execute(sa.select(cob_steps.c.step).where(
-            cob_steps.c.business_day == day)).scalars())
+        return set(
+            self.conn.execute(
+                sa.select(cob_steps.c.step).where(cob_steps.c.business_day == day)
+            ).scalars()
+        )
 
     def mark_step(self, day: int, step: str, rows: int) -> None:
         self.conn.execute(sa.insert(cob_steps).values(business_day=day, step=step, rows=rows))
 
     def finish_run(self, day: int) -> None:
-        self.conn.execute(sa.update(cob_runs).where(cob_runs.c.business_day == day)
-                          .values(status="done"))
+        self.conn.execute(
+            sa.update(cob_runs).where(cob_runs.c.business_day == day).values(status="done")
+        )
 
     def max_grace(self) -> int:
         """The longest grace period of any active loan (days)."""
@@ -282,8 +304,9 @@ class CobRepository:
         return None if day is None else int(day)
 
     def first_unfinished_day(self) -> int | None:
-        day = self.conn.execute(sa.select(sa.func.min(cob_runs.c.business_day)).where(
-            cob_runs.c.status != "done")).scalar()
+        day = self.conn.execute(
+            sa.select(sa.func.min(cob_runs.c.business_day)).where(cob_runs.c.status != "done")
+        ).scalar()
         return None if day is None else int(day)
 
     def first_open_day(self) -> int | None:

@@ -32,26 +32,39 @@ class ConsentRepository:
         return self.conn.execute(query).first()
 
     def revoke(self, consent_id: str, *, at: datetime) -> None:
-        self.conn.execute(sa.update(consents).where(consents.c.id == consent_id)
-                          .values(revoked_at=at))
+        self.conn.execute(
+            sa.update(consents).where(consents.c.id == consent_id).values(revoked_at=at)
+        )
 
     def of_applicant(self, applicant_id: str) -> Sequence[StoredRow]:
         """An applicant's consents, oldest first."""
-        return self.conn.execute(sa.select(consents).where(
-            consents.c.applicant_id == applicant_id)
-            .order_by(consents.c.granted_at, consents.c.id)).all()
+        return self.conn.execute(
+            sa.select(consents)
+            .where(consents.c.applicant_id == applicant_id)
+            .order_by(consents.c.granted_at, consents.c.id)
+        ).all()
 
     def is_given(self, applicant_id: str, category: str, purpose: str) -> bool:
         """True when an unrevoked consent covers ``category`` for ``purpose``."""
-        return self.conn.execute(sa.select(consents.c.id).where(
-            consents.c.applicant_id == applicant_id, consents.c.data_category == category,
-            consents.c.purpose == purpose, consents.c.revoked_at.is_(None)).limit(1)
-        ).first() is not None
+        return (
+            self.conn.execute(
+                sa.select(consents.c.id)
+                .where(
+                    consents.c.applicant_id == applicant_id,
+                    consents.c.data_category == category,
+                    consents.c.purpose == purpose,
+                    consents.c.revoked_at.is_(None),
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
 
     def owner(self, consent_id: str) -> str | None:
         """The user owning the applicant that gave ``consent_id``."""
         owner = self.conn.execute(
             sa.select(applicants.c.user_id)
             .join(consents, consents.c.applicant_id == applicants.c.id)
-            .where(consents.c.id == consent_id)).scalar()
+            .where(consents.c.id == consent_id)
+        ).scalar()
         return None if owner is None else str(owner)

@@ -32,14 +32,24 @@ class CreditLineRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, limit: Money, annual_rate: Decimal, opened: int, *,
-            product: ServicingProduct) -> int:
+    def add(
+        self, limit: Money, annual_rate: Decimal, opened: int, *, product: ServicingProduct
+    ) -> int:
         """Open an active line (``opened``: a day number); returns its id."""
-        return int(self.conn.execute(sa.insert(credit_lines).values(
-            currency=limit.currency, limit_amount=limit.fen, status=LineStatus.ACTIVE.value,
-            annual_rate=str(annual_rate), opened_day=opened,
-            product_json=product_to_json(product),
-        ).returning(credit_lines.c.id)).scalar_one())
+        return int(
+            self.conn.execute(
+                sa.insert(credit_lines)
+                .values(
+                    currency=limit.currency,
+                    limit_amount=limit.fen,
+                    status=LineStatus.ACTIVE.value,
+                    annual_rate=str(annual_rate),
+                    opened_day=opened,
+                    product_json=product_to_json(product),
+                )
+                .returning(credit_lines.c.id)
+            ).scalar_one()
+        )
 
     def get(self, line_id: int, *, lock: bool = False) -> StoredLine:
         query = sa.select(credit_lines).where(credit_lines.c.id == line_id)
@@ -47,23 +57,42 @@ class CreditLineRepository:
         if row is None:
             raise NotFoundError(f"no credit line {line_id}", field="line_id", value=line_id)
         r = row._mapping
-        line = CreditLine(int(r["id"]), Money(int(r["limit_amount"]), str(r["currency"])),
-                          LineStatus(str(r["status"])))
-        return StoredLine(line, Decimal(str(r["annual_rate"])),
-                          product_from_json(str(r["product_json"])))
+        line = CreditLine(
+            int(r["id"]),
+            Money(int(r["limit_amount"]), str(r["currency"])),
+            LineStatus(str(r["status"])),
+        )
+        return StoredLine(
+            line, Decimal(str(r["annual_rate"])), product_from_json(str(r["product_json"]))
+        )
 
     def outstanding_principal(self, line_id: int) -> int:
         """What the line's active and closed draws still owe in principal (fen)."""
-        return int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.sum(
-            installments.c.principal_due - installments.c.principal_paid), 0)).select_from(
-            installments.join(loans, loans.c.id == installments.c.loan_id)).where(
-            loans.c.credit_line_id == line_id, loans.c.status.in_(("active", "closed")))
-        ).scalar_one())
+        return int(
+            self.conn.execute(
+                sa.select(
+                    sa.func.coalesce(
+                        sa.func.sum(installments.c.principal_due - installments.c.principal_paid), 0
+                    )
+                )
+                .select_from(installments.join(loans, loans.c.id == installments.c.loan_id))
+                .where(loans.c.credit_line_id == line_id, loans.c.status.in_(("active", "closed")))
+            ).scalar_one()
+        )
 
     def change_limit(self, line_id: int, change: LimitChange) -> None:
         """Store the new limit and record the change (old and new limit, reason, day)."""
-        self.conn.execute(sa.update(credit_lines).where(credit_lines.c.id == line_id).values(
-            limit_amount=change.new_limit, version=credit_lines.c.version + 1))
-        self.conn.execute(sa.insert(limit_changes).values(
-            line_id=line_id, day=to_day(change.on), old_limit=change.old_limit,
-            new_limit=change.new_limit, reason=change.reason))
+        self.conn.execute(
+            sa.update(credit_lines)
+            .where(credit_lines.c.id == line_id)
+            .values(limit_amount=change.new_limit, version=credit_lines.c.version + 1)
+        )
+        self.conn.execute(
+            sa.insert(limit_changes).values(
+                line_id=line_id,
+                day=to_day(change.on),
+                old_limit=change.old_limit,
+                new_limit=change.new_limit,
+                reason=change.reason,
+            )
+        )

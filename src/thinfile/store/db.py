@@ -11,8 +11,15 @@ from sqlalchemy.pool import NullPool
 
 from thinfile.settings import DEFAULT_HOME, Settings
 
-__all__ = ["DEFAULT_HOME", "PING_AFTER_IDLE_SECONDS", "StoredRow", "database_url", "make_engine",
-           "metadata", "ping"]
+__all__ = [
+    "DEFAULT_HOME",
+    "PING_AFTER_IDLE_SECONDS",
+    "StoredRow",
+    "database_url",
+    "make_engine",
+    "metadata",
+    "ping",
+]
 
 PING_AFTER_IDLE_SECONDS = 2.0
 """A pooled PostgreSQL connection idle longer than this is pinged before it is handed out (a
@@ -60,8 +67,9 @@ def make_engine(url: str | None = None, *, pool_size: int = 10, **kwargs: Any) -
     target = make_url(url or database_url())
     if target.get_backend_name() == "sqlite":
         engine = create_engine(
-            target, poolclass=NullPool, connect_args={"timeout": 30, "check_same_thread": False,
-                                                      "isolation_level": None},
+            target,
+            poolclass=NullPool,
+            connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -88,8 +96,9 @@ def _ping_idle_connections(engine: Engine) -> None:
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
-            raise exc.DisconnectionError(f"an idle pooled connection was dropped: {error}") \
-                from error
+            raise exc.DisconnectionError(
+                f"an idle pooled connection was dropped: {error}"
+            ) from error
         if not alive:
             raise exc.DisconnectionError("an idle pooled connection did not answer a ping")
 

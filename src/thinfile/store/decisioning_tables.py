@@ -20,8 +20,9 @@ applications = sa.Table(
     "applications",
     metadata,
     sa.Column("id", sa.String(_ID), primary_key=True),
-    sa.Column("applicant_id", sa.String(_ID), sa.ForeignKey("applicants.id"), nullable=False,
-              index=True),
+    sa.Column(
+        "applicant_id", sa.String(_ID), sa.ForeignKey("applicants.id"), nullable=False, index=True
+    ),
     sa.Column("user_id", sa.String(_ID), nullable=False, index=True),
     sa.Column("submitted_at", _WHEN, nullable=False, index=True),
     sa.Column("decided_on", sa.Date, nullable=False),
@@ -52,8 +53,10 @@ applications = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     # Velocity checks count one person's (or device's) applications since a moment: the hash
     # and the time in one index keep that count to their own rows, whatever the book's size.
-    *(sa.Index(f"ix_applications_{column}_submitted_at", column, "submitted_at")
-      for column in ("id_number_hash", "phone_hash", "device_hash")),
+    *(
+        sa.Index(f"ix_applications_{column}_submitted_at", column, "submitted_at")
+        for column in ("id_number_hash", "phone_hash", "device_hash")
+    ),
 )
 
 deny_list = sa.Table(

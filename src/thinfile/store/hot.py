@@ -69,7 +69,8 @@ class Hot:
         rows = self.all(conn, params)
         if len(rows) != 1:
             raise (sa.exc.NoResultFound if not rows else sa.exc.MultipleResultsFound)(
-                "expected exactly one row")
+                "expected exactly one row"
+            )
         return rows[0]
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
@@ -95,8 +96,7 @@ class Hot:
             return self._plans[names]
 
 
-def _compile(statement: sa.Executable, dialect: Dialect,
-             names: frozenset[str]) -> _Plan | None:
+def _compile(statement: sa.Executable, dialect: Dialect, names: frozenset[str]) -> _Plan | None:
     clause = cast(sa.ClauseElement, statement)  # every executable statement is a clause
     compiled = clause.compile(dialect=dialect, column_keys=sorted(names))
     if not isinstance(compiled, SQLCompiler):
@@ -112,24 +112,33 @@ def _compile(statement: sa.Executable, dialect: Dialect,
     return _Plan(compiled)
 
 
-def on_driver(conn: Connection, sql: str, values: Mapping[str, Any] | Sequence[Any], *,
-              numbered: bool = False) -> Sequence[HotRow]:
+def on_driver(
+    conn: Connection, sql: str, values: Mapping[str, Any] | Sequence[Any], *, numbered: bool = False
+) -> Sequence[HotRow]:
     """Run ``sql`` on ``conn``'s psycopg connection, in the transaction ``conn`` began; its
     rows, if it returns any. ``numbered``: ``$1 …`` placeholders and a sequence of values
     (psycopg's raw cursor) instead of ``%(name)s`` and a mapping. Errors are raised as
     SQLAlchemy's, and a lost connection is invalidated as SQLAlchemy would."""
     driver: Any = conn.connection.driver_connection
-    cursor = (psycopg.RawCursor(driver, row_factory=namedtuple_row) if numbered
-              else driver.cursor(row_factory=namedtuple_row))
+    cursor = (
+        psycopg.RawCursor(driver, row_factory=namedtuple_row)
+        if numbered
+        else driver.cursor(row_factory=namedtuple_row)
+    )
     try:
         with cursor:
             cursor.execute(sql, values)
             return cursor.fetchall() if cursor.description is not None else ()
     except psycopg.Error as error:
         disconnected = conn.dialect.is_disconnect(cast(Any, error), driver, None)
-        wrapped = sa.exc.DBAPIError.instance(sql, values, error, psycopg.Error,
-                                             connection_invalidated=disconnected,
-                                             dialect=conn.dialect)
+        wrapped = sa.exc.DBAPIError.instance(
+            sql,
+            values,
+            error,
+            psycopg.Error,
+            connection_invalidated=disconnected,
+            dialect=conn.dialect,
+        )
         if disconnected:
             conn.invalidate(wrapped)
         raise wrapped from error

@@ -28,16 +28,21 @@ class UserRepository:
         return self.conn.execute(sa.select(users).where(users.c.id == user_id)).first()
 
     def exists(self, user_id: str) -> bool:
-        return self.conn.execute(
-            sa.select(users.c.id).where(users.c.id == user_id)).first() is not None
+        return (
+            self.conn.execute(sa.select(users.c.id).where(users.c.id == user_id)).first()
+            is not None
+        )
 
     def has_email(self, email: str) -> bool:
-        return self.conn.execute(
-            sa.select(users.c.id).where(users.c.email == email)).first() is not None
+        return (
+            self.conn.execute(sa.select(users.c.id).where(users.c.email == email)).first()
+            is not None
+        )
 
     def active_by_email(self, email: str) -> StoredRow | None:
         return self.conn.execute(
-            sa.select(users).where(users.c.email == email, users.c.is_active.is_(True))).first()
+            sa.select(users).where(users.c.email == email, users.c.is_active.is_(True))
+        ).first()
 
 
 class ApiKeyRepository:
@@ -52,16 +57,23 @@ class ApiKeyRepository:
     def revoke(self, key_id: str, *, at: datetime) -> bool:
         """Stamp an active key revoked; False when there is no such active key."""
         done = self.conn.execute(
-            sa.update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=at))
+            sa.update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
         return bool(done.rowcount)
 
     def holder(self, key_hash: str) -> StoredRow | None:
         """The active user (``id``, ``role``) holding the unrevoked key with ``key_hash``."""
         return self.conn.execute(
-            sa.select(users.c.id, users.c.role).join(api_keys, api_keys.c.user_id == users.c.id)
-            .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None),
-                   users.c.is_active.is_(True))).first()
+            sa.select(users.c.id, users.c.role)
+            .join(api_keys, api_keys.c.user_id == users.c.id)
+            .where(
+                api_keys.c.key_hash == key_hash,
+                api_keys.c.revoked_at.is_(None),
+                users.c.is_active.is_(True),
+            )
+        ).first()
 
 
 class ApplicantRepository:
@@ -75,40 +87,65 @@ class ApplicantRepository:
 
     def get(self, applicant_id: str) -> StoredRow | None:
         return self.conn.execute(
-            sa.select(applicants).where(applicants.c.id == applicant_id)).first()
+            sa.select(applicants).where(applicants.c.id == applicant_id)
+        ).first()
 
     def exists(self, applicant_id: str) -> bool:
-        return self.conn.execute(sa.select(applicants.c.id).where(
-            applicants.c.id == applicant_id)).first() is not None
+        return (
+            self.conn.execute(
+                sa.select(applicants.c.id).where(applicants.c.id == applicant_id)
+            ).first()
+            is not None
+        )
 
     def has_user_or_id_number(self, user_id: str, id_number_hash: str) -> bool:
         """Whether a profile exists for this account or this (hashed) ID number."""
-        return self.conn.execute(sa.select(applicants.c.id).where(
-            sa.or_(applicants.c.user_id == user_id,
-                   applicants.c.id_number_hash == id_number_hash))).first() is not None
+        return (
+            self.conn.execute(
+                sa.select(applicants.c.id).where(
+                    sa.or_(
+                        applicants.c.user_id == user_id,
+                        applicants.c.id_number_hash == id_number_hash,
+                    )
+                )
+            ).first()
+            is not None
+        )
 
     def page(self, *, limit: int, offset: int) -> Sequence[StoredRow]:
         """Oldest first."""
-        return self.conn.execute(sa.select(applicants).order_by(
-            applicants.c.created_at, applicants.c.id).limit(limit).offset(offset)).all()
+        return self.conn.execute(
+            sa.select(applicants)
+            .order_by(applicants.c.created_at, applicants.c.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
 
     def owner(self, applicant_id: str) -> str | None:
         owner = self.conn.execute(
-            sa.select(applicants.c.user_id).where(applicants.c.id == applicant_id)).scalar()
+            sa.select(applicants.c.user_id).where(applicants.c.id == applicant_id)
+        ).scalar()
         return None if owner is None else str(owner)
 
     def id_of_user(self, user_id: str) -> str | None:
         found = self.conn.execute(
-            sa.select(applicants.c.id).where(applicants.c.user_id == user_id)).scalar()
+            sa.select(applicants.c.id).where(applicants.c.user_id == user_id)
+        ).scalar()
         return None if found is None else str(found)
 
     def not_under_key(self, key_id: str, *, limit: int) -> Sequence[StoredRow]:
         """Up to ``limit`` profiles sealed under a key other than ``key_id``, by id."""
         return self.conn.execute(
-            sa.select(applicants).where(applicants.c.key_id != key_id)
-            .order_by(applicants.c.id).limit(limit)).all()
+            sa.select(applicants)
+            .where(applicants.c.key_id != key_id)
+            .order_by(applicants.c.id)
+            .limit(limit)
+        ).all()
 
     def reseal(self, applicant_id: str, *, key_id: str, sealed: dict[str, str]) -> None:
         """Store a profile's ciphertexts (``name_enc`` …) sealed again under ``key_id``."""
-        self.conn.execute(sa.update(applicants).where(applicants.c.id == applicant_id)
-                          .values(key_id=key_id, **sealed))
+        self.conn.execute(
+            sa.update(applicants)
+            .where(applicants.c.id == applicant_id)
+            .values(key_id=key_id, **sealed)
+        )

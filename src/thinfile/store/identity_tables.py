@@ -63,8 +63,9 @@ consents = sa.Table(
     "consents",
     metadata,
     sa.Column("id", sa.String(_ID), primary_key=True),
-    sa.Column("applicant_id", sa.String(_ID), sa.ForeignKey("applicants.id"), nullable=False,
-              index=True),
+    sa.Column(
+        "applicant_id", sa.String(_ID), sa.ForeignKey("applicants.id"), nullable=False, index=True
+    ),
     sa.Column("data_category", sa.String(40), nullable=False),
     sa.Column("purpose", sa.String(40), nullable=False),
     sa.Column("is_sensitive", sa.Boolean, nullable=False),
@@ -80,8 +81,12 @@ consents = sa.Table(
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("chain", sa.Integer, nullable=False),
     sa.Column("chain_seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
     sa.Column("occurred_at", sa.String(32), nullable=False),

@@ -30,34 +30,51 @@ class TransactionRepository:
 
     def add(self, values: dict[str, Any]) -> int:
         """Record a transaction; returns its id."""
-        return int(self.conn.execute(sa.insert(transactions).values(values)
-                                     .returning(transactions.c.id)).scalar_one())
+        return int(
+            self.conn.execute(
+                sa.insert(transactions).values(values).returning(transactions.c.id)
+            ).scalar_one()
+        )
 
     def get(self, txn_id: int) -> StoredRow | None:
-        return self.conn.execute(sa.select(transactions).where(
-            transactions.c.id == txn_id)).first()
+        return self.conn.execute(sa.select(transactions).where(transactions.c.id == txn_id)).first()
 
     def by_key(self, idempotency_key: str) -> StoredRow | None:
         """The transaction posted with ``idempotency_key``, if any."""
-        return self.conn.execute(sa.select(transactions).where(
-            transactions.c.idempotency_key == idempotency_key)).first()
+        return self.conn.execute(
+            sa.select(transactions).where(transactions.c.idempotency_key == idempotency_key)
+        ).first()
 
     def of_loan(self, loan_id: int) -> Sequence[StoredRow]:
         """``id``, ``kind``, ``day``, ``amount`` and ``reversed`` of each, in posting order."""
-        return self.conn.execute(sa.select(
-            transactions.c.id, transactions.c.kind, transactions.c.day, transactions.c.amount,
-            transactions.c.reversed).where(transactions.c.loan_id == loan_id)
-            .order_by(transactions.c.id)).all()
+        return self.conn.execute(
+            sa.select(
+                transactions.c.id,
+                transactions.c.kind,
+                transactions.c.day,
+                transactions.c.amount,
+                transactions.c.reversed,
+            )
+            .where(transactions.c.loan_id == loan_id)
+            .order_by(transactions.c.id)
+        ).all()
 
     def in_force(self, loan_id: int, kinds: Iterable[str]) -> Sequence[StoredRow]:
         """The loan's transactions of ``kinds`` not reversed, in posting order."""
-        return self.conn.execute(sa.select(transactions).where(
-            transactions.c.loan_id == loan_id, transactions.c.kind.in_(list(kinds)),
-            transactions.c.reversed.is_(False)).order_by(transactions.c.id)).all()
+        return self.conn.execute(
+            sa.select(transactions)
+            .where(
+                transactions.c.loan_id == loan_id,
+                transactions.c.kind.in_(list(kinds)),
+                transactions.c.reversed.is_(False),
+            )
+            .order_by(transactions.c.id)
+        ).all()
 
     def mark_reversed(self, txn_id: int) -> None:
-        self.conn.execute(sa.update(transactions).where(transactions.c.id == txn_id)
-                          .values(reversed=True))
+        self.conn.execute(
+            sa.update(transactions).where(transactions.c.id == txn_id).values(reversed=True)
+        )
 
 
 _UNBALANCED = """
@@ -99,24 +116,37 @@ class LedgerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def post(self, entries: Iterable[JournalEntry], *, loan_id: int | None,
-             txn_id: int | None = None, cob_day: int | None = None) -> list[int]:
+    def post(
+        self,
+        entries: Iterable[JournalEntry],
+        *,
+        loan_id: int | None,
+        txn_id: int | None = None,
+        cob_day: int | None = None,
+    ) -> list[int]:
         """Append entries and their lines; the new entry ids, in order."""
         return post_entries(self.conn, entries, loan_id=loan_id, txn_id=txn_id, cob_day=cob_day)
 
     def first_entry_of(self, txn_id: int) -> StoredRow | None:
         """The first journal entry a transaction booked."""
-        return self.conn.execute(sa.select(journal_entries).where(
-            journal_entries.c.txn_id == txn_id).order_by(journal_entries.c.id)).first()
+        return self.conn.execute(
+            sa.select(journal_entries)
+            .where(journal_entries.c.txn_id == txn_id)
+            .order_by(journal_entries.c.id)
+        ).first()
 
     def lines_of(self, entry_id: int) -> Sequence[StoredRow]:
-        return self.conn.execute(sa.select(journal_lines).where(
-            journal_lines.c.entry_id == entry_id)).all()
+        return self.conn.execute(
+            sa.select(journal_lines).where(journal_lines.c.entry_id == entry_id)
+        ).all()
 
     def mark_reversal(self, entry_id: int, *, reverses: int, memo: str) -> None:
         """Link entry ``entry_id`` to the entry it reverses."""
-        self.conn.execute(sa.update(journal_entries).where(journal_entries.c.id == entry_id)
-                          .values(reverses=reverses, memo=memo))
+        self.conn.execute(
+            sa.update(journal_entries)
+            .where(journal_entries.c.id == entry_id)
+            .values(reverses=reverses, memo=memo)
+        )
 
     def unbalanced(self) -> Sequence[StoredRow]:
         """``entry_id``, ``currency`` and ``off`` of every entry whose lines do not sum to 0."""
@@ -124,8 +154,10 @@ class LedgerRepository:
 
     def general_ledger(self) -> dict[tuple[str, str], int]:
         """The journal's balance per (account, currency)."""
-        return {(r.account, r.currency): int(r.balance)
-                for r in self.conn.execute(sa.text(_GENERAL_LEDGER))}
+        return {
+            (r.account, r.currency): int(r.balance)
+            for r in self.conn.execute(sa.text(_GENERAL_LEDGER))
+        }
 
     def sub_ledger(self) -> Sequence[sa.RowMapping]:
         """Per currency, what the open loans' installments owe: ``loans`` (principal),

@@ -29,10 +29,19 @@ def _per_loan() -> sa.Subquery:
     """Each loan's unpaid principal and everything on the books, from its installments."""
     i = installments.c
     principal = i.principal_due - i.principal_paid
-    owed = principal + (i.interest_accrued - i.interest_paid) + (i.fee_accrued - i.fee_paid) \
+    owed = (
+        principal
+        + (i.interest_accrued - i.interest_paid)
+        + (i.fee_accrued - i.fee_paid)
         + (i.penalty_due - i.penalty_paid)
-    return sa.select(i.loan_id, sa.func.sum(principal).label("principal"),
-                     sa.func.sum(owed).label("owed")).group_by(i.loan_id).subquery("owed")
+    )
+    return (
+        sa.select(
+            i.loan_id, sa.func.sum(principal).label("principal"), sa.func.sum(owed).label("owed")
+        )
+        .group_by(i.loan_id)
+        .subquery("owed")
+    )
 
 
 def _on_books(column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
@@ -50,24 +59,38 @@ class PortfolioQueries:
         books, ``co`` (charged-off principal)."""
         owed = _per_loan()
         return self.conn.execute(
-            sa.select(loans.c.status, loans.c.bucket, loans.c.currency,
-                      sa.func.count().label("n"),
-                      sa.func.sum(_on_books(owed.c.principal)).label("principal"),
-                      sa.func.sum(_on_books(owed.c.owed)).label("owed"),
-                      sa.func.sum(loans.c.co_principal).label("co"))
+            sa.select(
+                loans.c.status,
+                loans.c.bucket,
+                loans.c.currency,
+                sa.func.count().label("n"),
+                sa.func.sum(_on_books(owed.c.principal)).label("principal"),
+                sa.func.sum(_on_books(owed.c.owed)).label("owed"),
+                sa.func.sum(loans.c.co_principal).label("co"),
+            )
             .select_from(loans.outerjoin(owed, owed.c.loan_id == loans.c.id))
             .group_by(loans.c.status, loans.c.bucket, loans.c.currency)
-            .order_by(loans.c.status, loans.c.bucket, loans.c.currency)).all()
+            .order_by(loans.c.status, loans.c.bucket, loans.c.currency)
+        ).all()
 
     def loans(self, *, status: str | None, limit: int) -> Sequence[StoredRow]:
         """The newest loans first (``id``, ``status``, ``bucket``, ``currency``,
         ``principal``, ``disbursed_day``, ``owed``), optionally of one status."""
         owed = _per_loan()
-        query = (sa.select(loans.c.id, loans.c.status, loans.c.bucket, loans.c.currency,
-                           loans.c.principal, loans.c.disbursed_day,
-                           _on_books(owed.c.owed).label("owed"))
-                 .select_from(loans.outerjoin(owed, owed.c.loan_id == loans.c.id))
-                 .order_by(loans.c.id.desc()).limit(limit))
+        query = (
+            sa.select(
+                loans.c.id,
+                loans.c.status,
+                loans.c.bucket,
+                loans.c.currency,
+                loans.c.principal,
+                loans.c.disbursed_day,
+                _on_books(owed.c.owed).label("owed"),
+            )
+            .select_from(loans.outerjoin(owed, owed.c.loan_id == loans.c.id))
+            .order_by(loans.c.id.desc())
+            .limit(limit)
+        )
         if status:
             query = query.where(loans.c.status == status)
         return self.conn.execute(query).all()
@@ -76,14 +99,27 @@ class PortfolioQueries:
         """One row per journal line of the loan's entries, oldest entry first."""
         e, li = journal_entries.c, journal_lines.c
         return self.conn.execute(
-            sa.select(e.id, e.kind, e.day, e.txn_id, e.reverses, e.memo, li.account,
-                      li.currency, li.amount)
+            sa.select(
+                e.id,
+                e.kind,
+                e.day,
+                e.txn_id,
+                e.reverses,
+                e.memo,
+                li.account,
+                li.currency,
+                li.amount,
+            )
             .select_from(journal_entries.join(journal_lines, li.entry_id == e.id))
-            .where(e.loan_id == loan_id).order_by(e.id, li.id)).all()
+            .where(e.loan_id == loan_id)
+            .order_by(e.id, li.id)
+        ).all()
 
     def bucket_moves_of(self, loan_id: int) -> Sequence[StoredRow]:
         """The loan's delinquency bucket moves, oldest first."""
         b = bucket_history.c
         return self.conn.execute(
             sa.select(b.day, b.from_bucket, b.to_bucket, b.days_past_due)
-            .where(b.loan_id == loan_id).order_by(b.day, b.id)).all()
+            .where(b.loan_id == loan_id)
+            .order_by(b.day, b.id)
+        ).all()

@@ -21,29 +21,40 @@ class PolicyRepository:
         self.conn = conn
 
     def get(self, version: str) -> StoredRow | None:
-        return self.conn.execute(sa.select(policy_versions).where(
-            policy_versions.c.version == version)).first()
+        return self.conn.execute(
+            sa.select(policy_versions).where(policy_versions.c.version == version)
+        ).first()
 
     def exists(self, version: str) -> bool:
-        return self.conn.execute(sa.select(policy_versions.c.version).where(
-            policy_versions.c.version == version)).first() is not None
+        return (
+            self.conn.execute(
+                sa.select(policy_versions.c.version).where(policy_versions.c.version == version)
+            ).first()
+            is not None
+        )
 
     def has_active(self) -> bool:
-        return self.conn.execute(sa.select(policy_versions.c.version).where(
-            policy_versions.c.status == "active")).first() is not None
+        return (
+            self.conn.execute(
+                sa.select(policy_versions.c.version).where(policy_versions.c.status == "active")
+            ).first()
+            is not None
+        )
 
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(policy_versions).values(values))
 
     def all(self) -> Sequence[StoredRow]:
         """Oldest first."""
-        return self.conn.execute(sa.select(policy_versions).order_by(
-            policy_versions.c.created_at)).all()
+        return self.conn.execute(
+            sa.select(policy_versions).order_by(policy_versions.c.created_at)
+        ).all()
 
     def live(self) -> Sequence[StoredRow]:
         """The active policy and the challenger, if any."""
-        return self.conn.execute(sa.select(policy_versions).where(
-            policy_versions.c.status.in_(("active", "challenger")))).all()
+        return self.conn.execute(
+            sa.select(policy_versions).where(policy_versions.c.status.in_(("active", "challenger")))
+        ).all()
 
     def retire_active(self) -> None:
         self._set(policy_versions.c.status == "active", status="retired", share="0")
@@ -57,13 +68,16 @@ class PolicyRepository:
 
     def make_challenger(self, version: str, share: str) -> None:
         """``version`` becomes the challenger with ``share`` (never the active policy)."""
-        self._set(sa.and_(policy_versions.c.version == version,
-                          policy_versions.c.status != "active"), status="challenger",
-                  share=share)
+        self._set(
+            sa.and_(policy_versions.c.version == version, policy_versions.c.status != "active"),
+            status="challenger",
+            share=share,
+        )
 
     def _set(self, where: sa.ColumnElement[bool], *, status: str, share: str) -> None:
-        self.conn.execute(sa.update(policy_versions).where(where)
-                          .values(status=status, share=share))
+        self.conn.execute(
+            sa.update(policy_versions).where(where).values(status=status, share=share)
+        )
 
 
 class ModelRepository:
@@ -73,29 +87,47 @@ class ModelRepository:
         self.conn = conn
 
     def exists(self, version: str) -> bool:
-        return self.conn.execute(sa.select(model_versions.c.version).where(
-            model_versions.c.version == version)).first() is not None
+        return (
+            self.conn.execute(
+                sa.select(model_versions.c.version).where(model_versions.c.version == version)
+            ).first()
+            is not None
+        )
 
     def has_active(self) -> bool:
-        return self.conn.execute(sa.select(model_versions.c.version).where(
-            model_versions.c.status == "active")).first() is not None
+        return (
+            self.conn.execute(
+                sa.select(model_versions.c.version).where(model_versions.c.status == "active")
+            ).first()
+            is not None
+        )
 
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(model_versions).values(values))
 
     def active(self) -> StoredRow | None:
-        return self.conn.execute(sa.select(model_versions).where(
-            model_versions.c.status == "active")).first()
+        return self.conn.execute(
+            sa.select(model_versions).where(model_versions.c.status == "active")
+        ).first()
 
     def all(self) -> Sequence[StoredRow]:
         """``version`` and ``status`` of each, oldest first."""
-        return self.conn.execute(sa.select(model_versions.c.version, model_versions.c.status)
-                                 .order_by(model_versions.c.created_at)).all()
+        return self.conn.execute(
+            sa.select(model_versions.c.version, model_versions.c.status).order_by(
+                model_versions.c.created_at
+            )
+        ).all()
 
     def retire_active(self) -> None:
-        self.conn.execute(sa.update(model_versions).where(model_versions.c.status == "active")
-                          .values(status="retired"))
+        self.conn.execute(
+            sa.update(model_versions)
+            .where(model_versions.c.status == "active")
+            .values(status="retired")
+        )
 
     def activate(self, version: str) -> None:
-        self.conn.execute(sa.update(model_versions).where(model_versions.c.version == version)
-                          .values(status="active"))
+        self.conn.execute(
+            sa.update(model_versions)
+            .where(model_versions.c.version == version)
+            .values(status="active")
+        )

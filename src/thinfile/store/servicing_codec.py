@@ -58,33 +58,52 @@ def from_day(n: int) -> date:
 
 
 def terms_to_json(t: LoanTerms) -> str:
-    return json.dumps({
-        "principal": t.principal.fen, "currency": t.principal.currency,
-        "annual_rate": str(t.annual_rate), "periods": t.periods, "method": t.method.value,
-        "start": t.start.isoformat(), "first_due": t.first_due and t.first_due.isoformat(),
-        "frequency": t.frequency.value, "day_count": t.day_count.value,
-        "interest_basis": t.interest_basis.value, "grace_principal": t.grace_principal,
-        "grace_interest": t.grace_interest, "multiple_of": t.multiple_of,
-        "rounding": t.rounding.value,
-        "installment_rounding": t.installment_rounding and t.installment_rounding.value,
-        "monthly_fee_rate": str(t.monthly_fee_rate), "upfront_fee": t.upfront_fee.fen,
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "principal": t.principal.fen,
+            "currency": t.principal.currency,
+            "annual_rate": str(t.annual_rate),
+            "periods": t.periods,
+            "method": t.method.value,
+            "start": t.start.isoformat(),
+            "first_due": t.first_due and t.first_due.isoformat(),
+            "frequency": t.frequency.value,
+            "day_count": t.day_count.value,
+            "interest_basis": t.interest_basis.value,
+            "grace_principal": t.grace_principal,
+            "grace_interest": t.grace_interest,
+            "multiple_of": t.multiple_of,
+            "rounding": t.rounding.value,
+            "installment_rounding": t.installment_rounding and t.installment_rounding.value,
+            "monthly_fee_rate": str(t.monthly_fee_rate),
+            "upfront_fee": t.upfront_fee.fen,
+        },
+        sort_keys=True,
+    )
 
 
 def terms_from_json(text: str) -> LoanTerms:
     d: dict[str, Any] = json.loads(text)
     cur = d["currency"]
     return LoanTerms(
-        Money(d["principal"], cur), Decimal(d["annual_rate"]), d["periods"],
-        RepaymentMethod(d["method"]), date.fromisoformat(d["start"]),
+        Money(d["principal"], cur),
+        Decimal(d["annual_rate"]),
+        d["periods"],
+        RepaymentMethod(d["method"]),
+        date.fromisoformat(d["start"]),
         first_due=date.fromisoformat(d["first_due"]) if d["first_due"] else None,
-        frequency=Frequency(d["frequency"]), day_count=DayCount(d["day_count"]),
+        frequency=Frequency(d["frequency"]),
+        day_count=DayCount(d["day_count"]),
         interest_basis=InterestBasis(d["interest_basis"]),
-        grace_principal=d["grace_principal"], grace_interest=d["grace_interest"],
-        multiple_of=d["multiple_of"], rounding=Rounding(d["rounding"]),
+        grace_principal=d["grace_principal"],
+        grace_interest=d["grace_interest"],
+        multiple_of=d["multiple_of"],
+        rounding=Rounding(d["rounding"]),
         installment_rounding=Rounding(d["installment_rounding"])
-        if d["installment_rounding"] else None,
-        monthly_fee_rate=Decimal(d["monthly_fee_rate"]), upfront_fee=Money(d["upfront_fee"], cur),
+        if d["installment_rounding"]
+        else None,
+        monthly_fee_rate=Decimal(d["monthly_fee_rate"]),
+        upfront_fee=Money(d["upfront_fee"], cur),
     )
 
 
@@ -102,9 +121,19 @@ def product_from_json(text: str) -> ServicingProduct:
     """A product from its JSON; products stored before default terms were nested (flat
     ``grace_days`` … ``late_fee_cap``, an ``advance_target``) read as they were serviced."""
     d: dict[str, Any] = json.loads(text)
-    defaults = d.get("defaults") or {"all_in_cap": "0.24", **{
-        k: d[k] for k in ("grace_days", "penalty_uplift", "penalty_rate_cap", "late_fee",
-                          "late_fee_cap")}}
+    defaults = d.get("defaults") or {
+        "all_in_cap": "0.24",
+        **{
+            k: d[k]
+            for k in (
+                "grace_days",
+                "penalty_uplift",
+                "penalty_rate_cap",
+                "late_fee",
+                "late_fee_cap",
+            )
+        },
+    }
     return ServicingProduct(
         code=d["code"],
         allocation=tuple((Timing(t), Component(c)) for t, c in d["allocation"]),
@@ -112,8 +141,9 @@ def product_from_json(text: str) -> ServicingProduct:
         extra_payment=ExtraPayment(d.get("extra_payment", ExtraPayment.REDUCE_PRINCIPAL)),
         beyond_payoff=BeyondPayoff(d.get("beyond_payoff", BeyondPayoff.REFUSE)),
         defaults=DefaultTerms.from_dict(defaults),
-        buckets=tuple(DelinquencyRange(b["label"], b["min_days"], b["max_days"])
-                      for b in d["buckets"]),
+        buckets=tuple(
+            DelinquencyRange(b["label"], b["min_days"], b["max_days"]) for b in d["buckets"]
+        ),
         charge_off_days=d["charge_off_days"],
     )
 
@@ -133,12 +163,18 @@ def loan_values(loan: LoanAccount) -> dict[str, Any]:
     """The loan columns a posting or close of business may change."""
     co = loan.charged_off
     return {
-        "status": loan.status.value, "cob_day": to_day(loan.cob_date),
+        "status": loan.status.value,
+        "cob_day": to_day(loan.cob_date),
         "overdue_since_day": to_day(loan.overdue_since) if loan.overdue_since else None,
-        "bucket": loan.bucket, "late_fees_charged": loan.late_fees_charged,
-        "credit": loan.credit, "subsidy_recognized": loan.subsidy_recognized,
-        "co_principal": co.principal, "co_interest": co.interest, "co_fee": co.fee,
-        "co_penalty": co.penalty, "recovered": loan.recovered,
+        "bucket": loan.bucket,
+        "late_fees_charged": loan.late_fees_charged,
+        "credit": loan.credit,
+        "subsidy_recognized": loan.subsidy_recognized,
+        "co_principal": co.principal,
+        "co_interest": co.interest,
+        "co_fee": co.fee,
+        "co_penalty": co.penalty,
+        "recovered": loan.recovered,
         "merchant_refunded": loan.merchant_refunded,
         "closed_day": to_day(loan.closed_on) if loan.closed_on else None,
     }

@@ -60,7 +60,6 @@ from thinfile.store.servicing_tables import (
 __all__ = ["Gate", "LoanRepository", "StoredLoan", "post_entries"]
 
 
-
 @dataclass(frozen=True, slots=True)
 class StoredLoan:
     """A loan as loaded: the domain account, its version and the down payment it opened with."""
@@ -81,24 +80,40 @@ class Gate:
     """The transaction that already used the idempotency key, if any."""
 
 
-_BOOK_DAY = (sa.select(sa.func.max(cob_runs.c.business_day))
-             .where(cob_runs.c.status == "done").scalar_subquery())
+_BOOK_DAY = (
+    sa.select(sa.func.max(cob_runs.c.business_day))
+    .where(cob_runs.c.status == "done")
+    .scalar_subquery()
+)
 """The book's last finished business date: every active loan is closed at least to it."""
 
-_LOAD = (sa.select(loans, loan_terms.c.terms_json, loan_terms.c.product_json,
-                   loan_terms.c.rates_json, _BOOK_DAY.label("book_day"))
-         .select_from(loans.join(loan_terms, loan_terms.c.loan_id == loans.c.id))
-         .where(loans.c.id == sa.bindparam("loan_id")))
+_LOAD = (
+    sa.select(
+        loans,
+        loan_terms.c.terms_json,
+        loan_terms.c.product_json,
+        loan_terms.c.rates_json,
+        _BOOK_DAY.label("book_day"),
+    )
+    .select_from(loans.join(loan_terms, loan_terms.c.loan_id == loans.c.id))
+    .where(loans.c.id == sa.bindparam("loan_id"))
+)
 _LOAD_LOCKED = _LOAD.with_for_update(of=loans)
 _POSTING = _LOAD_LOCKED.add_columns(
-    sa.select(sa.func.max(cob_runs.c.business_day)).where(
-        (cob_runs.c.status != "done") | (cob_runs.c.business_day >= sa.bindparam("day")))
-    .scalar_subquery().label("blocked_day"),
-    sa.select(transactions.c.id).where(transactions.c.idempotency_key == sa.bindparam("key"))
-    .scalar_subquery().label("key_txn"))
-_INSTALLMENTS = Hot(sa.select(installments)
-                    .where(installments.c.loan_id == sa.bindparam("loan_id"))
-                    .order_by(installments.c.n))
+    sa.select(sa.func.max(cob_runs.c.business_day))
+    .where((cob_runs.c.status != "done") | (cob_runs.c.business_day >= sa.bindparam("day")))
+    .scalar_subquery()
+    .label("blocked_day"),
+    sa.select(transactions.c.id)
+    .where(transactions.c.idempotency_key == sa.bindparam("key"))
+    .scalar_subquery()
+    .label("key_txn"),
+)
+_INSTALLMENTS = Hot(
+    sa.select(installments)
+    .where(installments.c.loan_id == sa.bindparam("loan_id"))
+    .order_by(installments.c.n)
+)
 _HOT_LOADS = {False: Hot(_LOAD), True: Hot(_LOAD_LOCKED)}
 _HOT_POSTING = Hot(_POSTING)
 
@@ -108,8 +123,12 @@ def _row_of(i: InstallmentState, loan_id: int) -> dict[str, Any]:
 
 
 def _installment(row: Any) -> InstallmentState:
-    return InstallmentState(row.n, from_day(row.start_day), from_day(row.due_day),
-                            *(getattr(row, name) for name in AMOUNTS))
+    return InstallmentState(
+        row.n,
+        from_day(row.start_day),
+        from_day(row.due_day),
+        *(getattr(row, name) for name in AMOUNTS),
+    )
 
 
 class LoanRepository:
@@ -122,36 +141,59 @@ class LoanRepository:
         """Insert a new loan (its ``loan_id`` is ignored); returns the new id."""
         terms, product = loan.schedule.terms, loan.product
         values = loan_values(loan) | {
-            "product_code": product.code, "currency": loan.currency,
-            "principal": loan.principal, "down_payment": down_payment,
-            "disbursed_day": to_day(loan.disbursed_on), "subsidy": loan.subsidy,
+            "product_code": product.code,
+            "currency": loan.currency,
+            "principal": loan.principal,
+            "down_payment": down_payment,
+            "disbursed_day": to_day(loan.disbursed_on),
+            "subsidy": loan.subsidy,
             "subsidy_end_day": to_day(loan.schedule.installments[-1].due_date),
-            "merchant": loan.merchant, "credit_line_id": loan.credit_line_id,
+            "merchant": loan.merchant,
+            "credit_line_id": loan.credit_line_id,
             "grace_days": product.defaults.grace_days,
             "penalty_rate_units": loan.penalty_rate_units,
-            "day_basis": terms.day_count.basis, "leap_basis": leap_year_basis(terms.day_count),
+            "day_basis": terms.day_count.basis,
+            "leap_basis": leap_year_basis(terms.day_count),
             "all_in_cap_units": product.defaults.all_in_cap_units,
-            "late_fee": product.defaults.late_fee, "late_fee_cap": product.defaults.late_fee_cap,
+            "late_fee": product.defaults.late_fee,
+            "late_fee_cap": product.defaults.late_fee_cap,
             "charge_off_days": product.charge_off_days,
             "version": 1,
         }
-        loan_id = int(self.conn.execute(
-            sa.insert(loans).values(values).returning(loans.c.id)).scalar_one())
-        self.conn.execute(sa.insert(loan_terms).values(
-            loan_id=loan_id, terms_json=terms_to_json(terms), product_json=product_to_json(product),
-            rates_json=json.dumps([str(r) for r in loan.rates])))
-        self.conn.execute(sa.insert(installments),
-                          [_row_of(i, loan_id) for i in loan.installments])
+        loan_id = int(
+            self.conn.execute(sa.insert(loans).values(values).returning(loans.c.id)).scalar_one()
+        )
+        self.conn.execute(
+            sa.insert(loan_terms).values(
+                loan_id=loan_id,
+                terms_json=terms_to_json(terms),
+                product_json=product_to_json(product),
+                rates_json=json.dumps([str(r) for r in loan.rates]),
+            )
+        )
+        self.conn.execute(sa.insert(installments), [_row_of(i, loan_id) for i in loan.installments])
         self._ensure_buckets(product.code, loan)
         return loan_id
 
     def _ensure_buckets(self, code: str, loan: LoanAccount) -> None:
-        known = self.conn.execute(sa.select(sa.func.count()).select_from(bucket_ranges).where(
-            bucket_ranges.c.product_code == code)).scalar_one()
+        known = self.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(bucket_ranges)
+            .where(bucket_ranges.c.product_code == code)
+        ).scalar_one()
         if not known:
-            self.conn.execute(sa.insert(bucket_ranges), [
-                {"product_code": code, "label": b.label, "min_days": b.min_days,
-                 "max_days": b.max_days} for b in loan.product.buckets])
+            self.conn.execute(
+                sa.insert(bucket_ranges),
+                [
+                    {
+                        "product_code": code,
+                        "label": b.label,
+                        "min_days": b.min_days,
+                        "max_days": b.max_days,
+                    }
+                    for b in loan.product.buckets
+                ],
+            )
 
     def get(self, loan_id: int, *, lock: bool = False) -> StoredLoan:
         return self._load(_HOT_LOADS[lock], {"loan_id": loan_id})[0]
@@ -175,8 +217,9 @@ class LoanRepository:
         rows = _INSTALLMENTS.all(self.conn, {"loan_id": params["loan_id"]})
         return StoredLoan(_account(row, rows), row.version, row.down_payment), row
 
-    def write(self, before: StoredLoan, done: Outcome,
-              txn: dict[str, Any] | None = None) -> int | None:
+    def write(
+        self, before: StoredLoan, done: Outcome, txn: dict[str, Any] | None = None
+    ) -> int | None:
         """Store an outcome: loan, installments, bucket moves, transaction and entries.
 
         PostgreSQL writes it all with one statement when no installment was added or removed;
@@ -184,15 +227,21 @@ class LoanRepository:
         Returns the new transaction id, if ``txn`` was given.
         """
         rows_kept = [i.n for i in before.account.installments] == [
-            i.n for i in done.loan.installments]
+            i.n for i in done.loan.installments
+        ]
         if self.conn.dialect.name == "postgresql" and rows_kept:
             return write_outcome_pg(self.conn, before.account, before.version, done, txn)
         self.save(before, done.loan)
         self.record_moves(done.moves)
         txn_id = None
         if txn is not None:
-            txn_id = int(self.conn.execute(sa.insert(transactions).values(
-                loan_id=done.loan.loan_id, **txn).returning(transactions.c.id)).scalar_one())
+            txn_id = int(
+                self.conn.execute(
+                    sa.insert(transactions)
+                    .values(loan_id=done.loan.loan_id, **txn)
+                    .returning(transactions.c.id)
+                ).scalar_one()
+            )
         post_entries(self.conn, done.entries, loan_id=done.loan.loan_id, txn_id=txn_id)
         return txn_id
 
@@ -200,39 +249,64 @@ class LoanRepository:
         """Write ``after`` over ``before``: changed installments only, version checked."""
         loan_id = after.loan_id
         done = self.conn.execute(
-            sa.update(loans).where(loans.c.id == loan_id, loans.c.version == before.version)
-            .values(loan_values(after) | {"version": before.version + 1}))
+            sa.update(loans)
+            .where(loans.c.id == loan_id, loans.c.version == before.version)
+            .values(loan_values(after) | {"version": before.version + 1})
+        )
         if done.rowcount != 1:
-            raise ConflictError(f"loan {loan_id} was changed by someone else",
-                                field="loan_id", value=loan_id, remedy="retry")
+            raise ConflictError(
+                f"loan {loan_id} was changed by someone else",
+                field="loan_id",
+                value=loan_id,
+                remedy="retry",
+            )
         old = {i.n: i for i in before.account.installments}
         new = {i.n: i for i in after.installments}
         if gone := [n for n in old if n not in new]:
-            self.conn.execute(sa.delete(installments).where(
-                installments.c.loan_id == loan_id, installments.c.n.in_(gone)))
+            self.conn.execute(
+                sa.delete(installments).where(
+                    installments.c.loan_id == loan_id, installments.c.n.in_(gone)
+                )
+            )
         if added := [_row_of(i, loan_id) for n, i in new.items() if n not in old]:
             self.conn.execute(sa.insert(installments), added)
         for n, i in new.items():
             if n in old and old[n] != i:
-                self.conn.execute(sa.update(installments).where(
-                    installments.c.loan_id == loan_id, installments.c.n == n).values(
-                    {k: v for k, v in _row_of(i, loan_id).items() if k not in ("loan_id",
-                                                                               "n")}))
+                self.conn.execute(
+                    sa.update(installments)
+                    .where(installments.c.loan_id == loan_id, installments.c.n == n)
+                    .values(
+                        {k: v for k, v in _row_of(i, loan_id).items() if k not in ("loan_id", "n")}
+                    )
+                )
 
     def credit_line_of(self, loan_id: int) -> int | None:
         """The credit line ``loan_id`` was drawn from, if any (None for an unknown loan)."""
-        line = self.conn.execute(sa.select(loans.c.credit_line_id).where(
-            loans.c.id == loan_id)).scalar()
+        line = self.conn.execute(
+            sa.select(loans.c.credit_line_id).where(loans.c.id == loan_id)
+        ).scalar()
         return None if line is None else int(line)
 
     def drawn_from(self, line_ids: Sequence[int]) -> list[int]:
         """The loans drawn from any of ``line_ids``."""
-        return [int(i) for i in self.conn.execute(sa.select(loans.c.id).where(
-            loans.c.credit_line_id.in_(line_ids))).scalars()]
+        return [
+            int(i)
+            for i in self.conn.execute(
+                sa.select(loans.c.id).where(loans.c.credit_line_id.in_(line_ids))
+            ).scalars()
+        ]
 
     def record_moves(self, moves: Iterable[BucketMove]) -> None:
-        rows = [{"loan_id": m.loan_id, "day": to_day(m.on), "from_bucket": m.from_bucket,
-                 "to_bucket": m.to_bucket, "days_past_due": m.days_past_due} for m in moves]
+        rows = [
+            {
+                "loan_id": m.loan_id,
+                "day": to_day(m.on),
+                "from_bucket": m.from_bucket,
+                "to_bucket": m.to_bucket,
+                "days_past_due": m.days_past_due,
+            }
+            for m in moves
+        ]
         if rows:
             self.conn.execute(sa.insert(bucket_history), rows)
 
@@ -263,34 +337,68 @@ def _closed_to(row: Any) -> int:
 
 def _account(row: Any, rows: Sequence[Any]) -> LoanAccount:
     return LoanAccount(
-        loan_id=row.id, product=_product(row.product_json),
-        schedule=_schedule(row.terms_json), status=LoanStatus(row.status),
-        principal=row.principal, disbursed_on=from_day(row.disbursed_day),
+        loan_id=row.id,
+        product=_product(row.product_json),
+        schedule=_schedule(row.terms_json),
+        status=LoanStatus(row.status),
+        principal=row.principal,
+        disbursed_on=from_day(row.disbursed_day),
         installments=tuple(_installment(r) for r in rows),
-        rates=_rates(row.rates_json), cob_date=from_day(_closed_to(row)),
-        overdue_since=from_day(row.overdue_since_day) if row.overdue_since_day is not None
+        rates=_rates(row.rates_json),
+        cob_date=from_day(_closed_to(row)),
+        overdue_since=from_day(row.overdue_since_day)
+        if row.overdue_since_day is not None
         else None,
-        bucket=row.bucket, late_fees_charged=row.late_fees_charged, credit=row.credit,
-        subsidy=row.subsidy, subsidy_recognized=row.subsidy_recognized,
+        bucket=row.bucket,
+        late_fees_charged=row.late_fees_charged,
+        credit=row.credit,
+        subsidy=row.subsidy,
+        subsidy_recognized=row.subsidy_recognized,
         charged_off=Components(row.co_principal, row.co_interest, row.co_fee, row.co_penalty),
-        recovered=row.recovered, merchant_refunded=row.merchant_refunded,
+        recovered=row.recovered,
+        merchant_refunded=row.merchant_refunded,
         closed_on=from_day(row.closed_day) if row.closed_day is not None else None,
-        merchant=row.merchant, credit_line_id=row.credit_line_id,
+        merchant=row.merchant,
+        credit_line_id=row.credit_line_id,
     )
 
 
-def post_entries(conn: Connection, entries: Iterable[JournalEntry], *, loan_id: int | None,
-                 txn_id: int | None = None, cob_day: int | None = None) -> list[int]:
+def post_entries(
+    conn: Connection,
+    entries: Iterable[JournalEntry],
+    *,
+    loan_id: int | None,
+    txn_id: int | None = None,
+    cob_day: int | None = None,
+) -> list[int]:
     """Append journal entries and their lines; returns the new entry ids (in order)."""
     ids: list[int] = []
     lines: list[dict[str, Any]] = []
     for entry in entries:
-        entry_id = int(conn.execute(sa.insert(journal_entries).values(
-            kind=entry.kind, day=to_day(entry.on), loan_id=loan_id, txn_id=txn_id,
-            cob_day=cob_day, memo=entry.memo).returning(journal_entries.c.id)).scalar_one())
+        entry_id = int(
+            conn.execute(
+                sa.insert(journal_entries)
+                .values(
+                    kind=entry.kind,
+                    day=to_day(entry.on),
+                    loan_id=loan_id,
+                    txn_id=txn_id,
+                    cob_day=cob_day,
+                    memo=entry.memo,
+                )
+                .returning(journal_entries.c.id)
+            ).scalar_one()
+        )
         ids.append(entry_id)
-        lines += [{"entry_id": entry_id, "account": li.account.value,
-                   "currency": li.currency, "amount": li.amount} for li in entry.lines]
+        lines += [
+            {
+                "entry_id": entry_id,
+                "account": li.account.value,
+                "currency": li.currency,
+                "amount": li.amount,
+            }
+            for li in entry.lines
+        ]
     if lines:
         conn.execute(sa.insert(journal_lines), lines)
     return ids

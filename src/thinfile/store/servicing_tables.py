@@ -38,7 +38,8 @@ def _money(name: str) -> sa.Column[int]:
 
 
 credit_lines = sa.Table(
-    "servicing_credit_lines", metadata,
+    "servicing_credit_lines",
+    metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
     sa.Column("currency", sa.String(3), nullable=False),
     _money("limit_amount"),
@@ -50,10 +51,12 @@ credit_lines = sa.Table(
 )
 
 limit_changes = sa.Table(
-    "servicing_limit_changes", metadata,
+    "servicing_limit_changes",
+    metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
-    sa.Column("line_id", _BIG, sa.ForeignKey("servicing_credit_lines.id"), nullable=False,
-              index=True),
+    sa.Column(
+        "line_id", _BIG, sa.ForeignKey("servicing_credit_lines.id"), nullable=False, index=True
+    ),
     sa.Column("day", _DAY, nullable=False),
     _money("old_limit"),
     _money("new_limit"),
@@ -61,7 +64,8 @@ limit_changes = sa.Table(
 )
 
 loans = sa.Table(
-    "servicing_loans", metadata,
+    "servicing_loans",
+    metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
     sa.Column("product_code", sa.String(40), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
@@ -85,8 +89,13 @@ loans = sa.Table(
     _money("merchant_refunded"),
     sa.Column("closed_day", _DAY, nullable=True),
     sa.Column("merchant", sa.String(64), nullable=True),
-    sa.Column("credit_line_id", _BIG, sa.ForeignKey("servicing_credit_lines.id"),
-              nullable=True, index=True),
+    sa.Column(
+        "credit_line_id",
+        _BIG,
+        sa.ForeignKey("servicing_credit_lines.id"),
+        nullable=True,
+        index=True,
+    ),
     sa.Column("grace_days", sa.Integer, nullable=False),
     sa.Column("penalty_rate_units", _FEN, nullable=False),
     sa.Column("day_basis", sa.Integer, nullable=False),
@@ -102,7 +111,8 @@ loans = sa.Table(
 closed-to date; an active loan is closed at least to the book's last finished business date."""
 
 loan_terms = sa.Table(
-    "servicing_loan_terms", metadata,
+    "servicing_loan_terms",
+    metadata,
     sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), primary_key=True),
     sa.Column("terms_json", sa.Text, nullable=False),
     sa.Column("product_json", sa.Text, nullable=False),
@@ -111,19 +121,29 @@ loan_terms = sa.Table(
 """What never changes after opening: terms, product rules and period rates (JSON)."""
 
 installments = sa.Table(
-    "servicing_installments", metadata,
+    "servicing_installments",
+    metadata,
     sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), primary_key=True),
     sa.Column("n", sa.Integer, primary_key=True),
     sa.Column("start_day", _DAY, nullable=False),
     sa.Column("due_day", _DAY, nullable=False, index=True),
-    _money("principal_due"), _money("interest_due"), _money("fee_due"), _money("penalty_due"),
-    _money("principal_paid"), _money("interest_paid"), _money("fee_paid"),
-    _money("penalty_paid"), _money("interest_accrued"), _money("fee_accrued"),
-    _money("default_allowance"), _money("default_charged"),
+    _money("principal_due"),
+    _money("interest_due"),
+    _money("fee_due"),
+    _money("penalty_due"),
+    _money("principal_paid"),
+    _money("interest_paid"),
+    _money("fee_paid"),
+    _money("penalty_paid"),
+    _money("interest_accrued"),
+    _money("fee_accrued"),
+    _money("default_allowance"),
+    _money("default_charged"),
 )
 
 transactions = sa.Table(
-    "servicing_transactions", metadata,
+    "servicing_transactions",
+    metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
     sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), nullable=False, index=True),
     sa.Column("kind", sa.String(24), nullable=False),
@@ -135,12 +155,16 @@ transactions = sa.Table(
     sa.Column("entry_id", _BIG, nullable=True),
     sa.Column("reversed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("reversal_of", _BIG, nullable=True),
-    _money("paid_principal"), _money("paid_interest"), _money("paid_fee"),
-    _money("paid_penalty"), _money("overpayment"),
+    _money("paid_principal"),
+    _money("paid_interest"),
+    _money("paid_fee"),
+    _money("paid_penalty"),
+    _money("overpayment"),
 )
 
 journal_entries = sa.Table(
-    "servicing_journal_entries", metadata,
+    "servicing_journal_entries",
+    metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("day", _DAY, nullable=False),
@@ -152,17 +176,20 @@ journal_entries = sa.Table(
 )
 
 journal_lines = sa.Table(
-    "servicing_journal_lines", metadata,
+    "servicing_journal_lines",
+    metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
-    sa.Column("entry_id", _BIG, sa.ForeignKey("servicing_journal_entries.id"), nullable=False,
-              index=True),
+    sa.Column(
+        "entry_id", _BIG, sa.ForeignKey("servicing_journal_entries.id"), nullable=False, index=True
+    ),
     sa.Column("account", sa.String(40), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("amount", _FEN, nullable=False),
 )
 
 bucket_history = sa.Table(
-    "servicing_bucket_history", metadata,
+    "servicing_bucket_history",
+    metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
     sa.Column("loan_id", _BIG, nullable=False, index=True),
     sa.Column("day", _DAY, nullable=False),
@@ -172,7 +199,8 @@ bucket_history = sa.Table(
 )
 
 bucket_ranges = sa.Table(
-    "servicing_bucket_ranges", metadata,
+    "servicing_bucket_ranges",
+    metadata,
     sa.Column("product_code", sa.String(40), primary_key=True),
     sa.Column("label", sa.String(16), primary_key=True),
     sa.Column("min_days", sa.Integer, nullable=False),
@@ -180,13 +208,15 @@ bucket_ranges = sa.Table(
 )
 
 cob_runs = sa.Table(
-    "servicing_cob_runs", metadata,
+    "servicing_cob_runs",
+    metadata,
     sa.Column("business_day", _DAY, primary_key=True, autoincrement=False),
     sa.Column("status", sa.String(16), nullable=False),
 )
 
 cob_steps = sa.Table(
-    "servicing_cob_steps", metadata,
+    "servicing_cob_steps",
+    metadata,
     sa.Column("business_day", _DAY, primary_key=True, autoincrement=False),
     sa.Column("step", sa.String(24), primary_key=True),
     sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),

@@ -22,12 +22,24 @@ from thinfile.web.security import CookiePolicy, ReadingReceipts
 __all__ = ["PAGE_PREFIXES", "WebConfig", "install_web"]
 
 STATIC = TEMPLATES.parent / "static"
-PAGE_PREFIXES = ("/sign-in", "/sign-up", "/sign-out", "/language", "/profile", "/home",
-                 "/consent", "/apply", "/applications", "/loans", "/console")
+PAGE_PREFIXES = (
+    "/sign-in",
+    "/sign-up",
+    "/sign-out",
+    "/language",
+    "/profile",
+    "/home",
+    "/consent",
+    "/apply",
+    "/applications",
+    "/loans",
+    "/console",
+)
 
 
-def install_web(app: FastAPI, *, cookie_secure: bool | None = None,
-                load_model: ModelLoader | None = None) -> WebConfig:
+def install_web(
+    app: FastAPI, *, cookie_secure: bool | None = None, load_model: ModelLoader | None = None
+) -> WebConfig:
     """Serve the pages from ``app``. Cookies are ``Secure`` unless ``cookie_secure`` is False
     or, when it is None, the service runs in development mode (plain http://localhost)."""
     context: AppContext = app.state.context
@@ -41,8 +53,14 @@ def install_web(app: FastAPI, *, cookie_secure: bool | None = None,
         load_model=load_model or default_model_loader,
     )
     app.state.web = config
-    for router in (account.router, borrower.router, loans.router, staff.router,
-                   servicing.router, insight.router):
+    for router in (
+        account.router,
+        borrower.router,
+        loans.router,
+        staff.router,
+        servicing.router,
+        insight.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_page_errors(app, PAGE_PREFIXES)

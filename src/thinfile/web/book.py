@@ -15,7 +15,9 @@ from thinfile.web.forms import N_
 __all__ = ["BookCharts", "book_charts"]
 
 STATUS_NAMES: Mapping[str, str] = {
-    "active": N_("Repaying"), "closed": N_("Paid off"), "charged-off": N_("Charged off"),
+    "active": N_("Repaying"),
+    "closed": N_("Paid off"),
+    "charged-off": N_("Charged off"),
     "written-off": N_("Written off"),
 }
 CURRENT = "CURRENT"
@@ -55,8 +57,15 @@ def book_charts(rows: Iterable[BookRow], gettext: Callable[[str], str]) -> BookC
             owed_by_bucket[_label(name, r.currency)] += r.outstanding
     buckets = sorted(owed_by_bucket, key=_bucket_order)
     return BookCharts(
-        by_status=bar_chart(N_("Loans by status"), [
-            (s, n, f"{n} · {fen(owed_by_status[s])}") for s, n in sorted(count.items())]),
-        by_bucket=bar_chart(N_("Outstanding balance of loans being repaid, by delinquency bucket"),
-                            [(b, owed_by_bucket[b], fen(owed_by_bucket[b])) for b in buckets]),
-        rows=rows, loans=sum(count.values()), outstanding=sum(owed_by_status.values()))
+        by_status=bar_chart(
+            N_("Loans by status"),
+            [(s, n, f"{n} · {fen(owed_by_status[s])}") for s, n in sorted(count.items())],
+        ),
+        by_bucket=bar_chart(
+            N_("Outstanding balance of loans being repaid, by delinquency bucket"),
+            [(b, owed_by_bucket[b], fen(owed_by_bucket[b])) for b in buckets],
+        ),
+        rows=rows,
+        loans=sum(count.values()),
+        outstanding=sum(owed_by_status.values()),
+    )

@@ -80,9 +80,15 @@ def bar_chart(title: str, rows: Sequence[tuple[str, int, str]]) -> BarChart:
     top = max((value for _, value, _ in rows), default=0) or 1
     label_width = max((text_width(label) for label, _, _ in rows), default=0) + _PAD
     bars = tuple(
-        Bar(label, value, shown, i * (BAR_HEIGHT + _GAP),
-            max(1, value * _BAR_ROOM // top) if value else 0)
-        for i, (label, value, shown) in enumerate(rows))
+        Bar(
+            label,
+            value,
+            shown,
+            i * (BAR_HEIGHT + _GAP),
+            max(1, value * _BAR_ROOM // top) if value else 0,
+        )
+        for i, (label, value, shown) in enumerate(rows)
+    )
     right = max((b.length + _PAD + text_width(b.shown) for b in bars), default=_BAR_ROOM)
     height = max(1, len(bars)) * (BAR_HEIGHT + _GAP)
     return BarChart(title, bars, label_width + max(right, _BAR_ROOM) + _PAD, height, label_width)

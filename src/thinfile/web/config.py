@@ -34,8 +34,9 @@ def default_model_loader(path: Path) -> Scorer:
     try:
         scoring = importlib.import_module("thinfile.scoring")
     except ImportError:  # pragma: no cover - scoring ships with thinfile
-        raise NotFoundError("no scoring package is installed to load the active model",
-                            field="model") from None
+        raise NotFoundError(
+            "no scoring package is installed to load the active model", field="model"
+        ) from None
     return cast(Scorer, scoring.load_model(path))
 
 

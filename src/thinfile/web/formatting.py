@@ -66,6 +66,10 @@ def short_id(value: object) -> str:
 
 
 FILTERS: dict[str, Callable[..., str]] = {
-    "yuan": yuan, "fen": fen, "fen_plain": fen_plain, "percent": percent, "when": when,
+    "yuan": yuan,
+    "fen": fen,
+    "fen_plain": fen_plain,
+    "percent": percent,
+    "when": when,
     "short_id": short_id,
 }

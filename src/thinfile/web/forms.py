@@ -28,32 +28,51 @@ def N_(message: str) -> str:
 
 
 _INTEGER_FIELDS = ("requested_term_months", "months_in_city", "platform_tenure_months")
-_TEXT_FIELDS = ("purpose", "segment", "requested_amount", "declared_monthly_income",
-                "existing_debt_payment_monthly")
+_TEXT_FIELDS = (
+    "purpose",
+    "segment",
+    "requested_amount",
+    "declared_monthly_income",
+    "existing_debt_payment_monthly",
+)
 APPLICATION_FIELDS = _TEXT_FIELDS + _INTEGER_FIELDS
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^is required$"), N_("This is required.")),
     (re.compile(r"^must be a whole number$"), N_("Enter a whole number.")),
-    (re.compile(r"^must be from (?P<low>\d+) to (?P<high>\d+)$"),
-     N_("Enter a number from %(low)s to %(high)s.")),
-    (re.compile(r"^(is not a number|must be a non-negative amount.*|must be a yuan amount.*)$"),
-     N_("Enter an amount in yuan, such as 6000 or 6000.50.")),
+    (
+        re.compile(r"^must be from (?P<low>\d+) to (?P<high>\d+)$"),
+        N_("Enter a number from %(low)s to %(high)s."),
+    ),
+    (
+        re.compile(r"^(is not a number|must be a non-negative amount.*|must be a yuan amount.*)$"),
+        N_("Enter an amount in yuan, such as 6000 or 6000.50."),
+    ),
     (re.compile(r"^must be one of"), N_("Choose one of the options.")),
     (re.compile(r"at least (?P<low>\d+) characters?"), N_("Use at least %(low)s characters.")),
     (re.compile(r"at most (?P<high>\d+) characters?"), N_("Use at most %(high)s characters.")),
     (re.compile(r"should match pattern"), N_("Enter an e-mail address such as name@example.com.")),
     (re.compile(r"^reload the page and pay again$"), N_("Reload the page and pay again.")),
-    (re.compile(r"^the payoff amount has changed$"),
-     N_("The amount to repay has changed. Check the new amount and confirm again.")),
-    (re.compile(r"more than two decimal places"),
-     N_("Enter an amount in yuan, such as 6000 or 6000.50.")),
-    (re.compile(r"^must be from (?P<low>[0-9.,]+) to (?P<high>[0-9.,]+) yuan$"),
-     N_("Enter an amount from %(low)s to %(high)s yuan.")),
-    (re.compile(r"(is written with an exponent|is not a finite number|uses digits other than"
-                r" 0-9.*|has spaces or underscores inside it|has commas in the wrong places|"
-                r"is empty|is not a number|digits before the decimal point)$"),
-     N_("Write the amount in digits 0-9 only, such as 6000 or 6000.50.")),
+    (
+        re.compile(r"^the payoff amount has changed$"),
+        N_("The amount to repay has changed. Check the new amount and confirm again."),
+    ),
+    (
+        re.compile(r"more than two decimal places"),
+        N_("Enter an amount in yuan, such as 6000 or 6000.50."),
+    ),
+    (
+        re.compile(r"^must be from (?P<low>[0-9.,]+) to (?P<high>[0-9.,]+) yuan$"),
+        N_("Enter an amount from %(low)s to %(high)s yuan."),
+    ),
+    (
+        re.compile(
+            r"(is written with an exponent|is not a finite number|uses digits other than"
+            r" 0-9.*|has spaces or underscores inside it|has commas in the wrong places|"
+            r"is empty|is not a number|digits before the decimal point)$"
+        ),
+        N_("Write the amount in digits 0-9 only, such as 6000 or 6000.50."),
+    ),
 )
 
 
@@ -75,8 +94,10 @@ def field_messages(error: InvalidInputError, gettext: Gettext) -> dict[str, str]
 
 def invalid_from_pydantic(error: ValidationError) -> InvalidInputError:
     """A pydantic failure as the typed error (values are not echoed: they may be secrets)."""
-    problems = [FieldProblem(".".join(str(x) for x in e["loc"]) or "form", str(e["msg"]))
-                for e in error.errors()]
+    problems = [
+        FieldProblem(".".join(str(x) for x in e["loc"]) or "form", str(e["msg"]))
+        for e in error.errors()
+    ]
     return InvalidInputError("the form is not valid", problems=problems)
 
 

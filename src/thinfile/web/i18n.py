@@ -85,6 +85,7 @@ def choose_language(cookie: str | None, accept_language: str | None) -> str:
 
 def language(connection: HTTPConnection) -> Language:
     """The :class:`Language` of this request."""
-    code = choose_language(connection.cookies.get(LANG_COOKIE),
-                           connection.headers.get("accept-language"))
+    code = choose_language(
+        connection.cookies.get(LANG_COOKIE), connection.headers.get("accept-language")
+    )
     return LANGUAGES[code]

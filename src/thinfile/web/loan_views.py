@@ -20,8 +20,16 @@ from thinfile.services.business_date import current_business_date
 from thinfile.services.loans import LoanView, TransactionView
 from thinfile.servicing import InstallmentState, LoanStatus, close_through
 
-__all__ = ["LoanPage", "ScheduleRow", "as_of", "business_date", "loan_page", "new_payment_key",
-           "parse_amount", "payment_key"]
+__all__ = [
+    "LoanPage",
+    "ScheduleRow",
+    "as_of",
+    "business_date",
+    "loan_page",
+    "new_payment_key",
+    "parse_amount",
+    "payment_key",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +75,7 @@ class LoanPage:
         """What to pay now to be up to date: anything past due and the next installment."""
         if self.next_due is None:
             return 0
-        return self.past_due + (0 if self.next_due.due < self.on else
-                                self.next_due.unpaid.total)
+        return self.past_due + (0 if self.next_due.due < self.on else self.next_due.unpaid.total)
 
     @property
     def history(self) -> tuple[TransactionView, ...]:
@@ -88,9 +95,16 @@ def _state(row: InstallmentState, on: date, is_next: bool) -> str:
 
 def _row(row: InstallmentState, on: date, is_next: bool) -> ScheduleRow:
     paid = row.principal_paid + row.interest_paid + row.fee_paid + row.penalty_paid
-    return ScheduleRow(row.n, row.due, row.principal_due, row.interest_due + row.fee_due,
-                       row.penalty_due, row.principal_due + row.interest_due + row.fee_due
-                       + row.penalty_due, paid, _state(row, on, is_next))
+    return ScheduleRow(
+        row.n,
+        row.due,
+        row.principal_due,
+        row.interest_due + row.fee_due,
+        row.penalty_due,
+        row.principal_due + row.interest_due + row.fee_due + row.penalty_due,
+        paid,
+        _state(row, on, is_next),
+    )
 
 
 def as_of(view: LoanView, on: date) -> LoanView:
@@ -98,8 +112,11 @@ def as_of(view: LoanView, on: date) -> LoanView:
     for it are closed in memory (accrual, overdue, penalty), as a posting would; nothing is
     stored. A borrower then sees today's days late and balance, not last night's."""
     account = close_through(view.account, on - timedelta(days=1)).loan
-    return view if account == view.account else replace(
-        view, account=account, outstanding=account.outstanding)
+    return (
+        view
+        if account == view.account
+        else replace(view, account=account, outstanding=account.outstanding)
+    )
 
 
 def loan_page(view: LoanView, on: date, payoff: Money | None) -> LoanPage:
@@ -108,8 +125,9 @@ def loan_page(view: LoanView, on: date, payoff: Money | None) -> LoanPage:
     unsettled = [r for r in rows if not r.is_settled]
     next_due = unsettled[0] if unsettled else None
     past_due = sum(r.unpaid.total for r in rows if r.due < on and not r.is_settled)
-    return LoanPage(view, on, tuple(_row(r, on, r is next_due) for r in rows), next_due,
-                    past_due, payoff)
+    return LoanPage(
+        view, on, tuple(_row(r, on, r is next_due) for r in rows), next_due, past_due, payoff
+    )
 
 
 def business_date(engine: Engine) -> date:
@@ -135,6 +153,7 @@ def parse_amount(text: str, currency: str) -> Money:
     digits; commas only between groups of three digits)."""
     amount = Money.of(text.strip().removeprefix("¥").removeprefix("￥"), currency)
     if amount.fen <= 0:
-        raise InvalidInputError("must be a non-negative amount greater than zero",
-                                field="amount", value=text)
+        raise InvalidInputError(
+            "must be a non-negative amount greater than zero", field="amount", value=text
+        )
     return amount

@@ -37,28 +37,71 @@ class Notice:
 
 
 NOTICES: tuple[Notice, ...] = (
-    Notice(DataCategory.IDENTITY, Purpose.KYC, N_("Your name, ID number and phone"),
-           N_("We use them to confirm that you are you and to prevent fraud."), True),
-    Notice(DataCategory.CREDIT_REPORT, Purpose.CREDIT_ASSESSMENT, N_("Your credit report"),
-           N_("We look up your credit report at a licensed credit bureau to decide on your "
-              "application. Without it we cannot decide."), True),
-    Notice(DataCategory.GIG_PLATFORM_INCOME, Purpose.CREDIT_ASSESSMENT,
-           N_("Your income from work platforms"),
-           N_("Income records from delivery, ride-hail or other platforms help us see what you "
-              "can repay, even with little credit history."), False),
-    Notice(DataCategory.RENT_AND_UTILITIES, Purpose.CREDIT_ASSESSMENT,
-           N_("Your rent and utility payments"),
-           N_("Paying rent and bills on time counts in your favour."), False),
-    Notice(DataCategory.CONTACT, Purpose.LOAN_SERVICING, N_("Your phone number, for reminders"),
-           N_("We remind you before each due date."), False),
-    Notice(DataCategory.CONTACT, Purpose.MARKETING, N_("Your phone number, for offers"),
-           N_("We may tell you about new products. Say no and nothing else changes."), False),
-    Notice(DataCategory.BANK_ACCOUNT, Purpose.LOAN_SERVICING, N_("Your bank card"),
-           N_("Sensitive: we pay the loan into your bank card and collect installments from it. "
-              "We keep the card number encrypted and use it for nothing else."), False),
-    Notice(DataCategory.LOCATION, Purpose.KYC, N_("Your location when you apply"),
-           N_("Sensitive: we check where you apply from once, to prevent fraud. We do not "
-              "track you."), False),
+    Notice(
+        DataCategory.IDENTITY,
+        Purpose.KYC,
+        N_("Your name, ID number and phone"),
+        N_("We use them to confirm that you are you and to prevent fraud."),
+        True,
+    ),
+    Notice(
+        DataCategory.CREDIT_REPORT,
+        Purpose.CREDIT_ASSESSMENT,
+        N_("Your credit report"),
+        N_(
+            "We look up your credit report at a licensed credit bureau to decide on your "
+            "application. Without it we cannot decide."
+        ),
+        True,
+    ),
+    Notice(
+        DataCategory.GIG_PLATFORM_INCOME,
+        Purpose.CREDIT_ASSESSMENT,
+        N_("Your income from work platforms"),
+        N_(
+            "Income records from delivery, ride-hail or other platforms help us see what you "
+            "can repay, even with little credit history."
+        ),
+        False,
+    ),
+    Notice(
+        DataCategory.RENT_AND_UTILITIES,
+        Purpose.CREDIT_ASSESSMENT,
+        N_("Your rent and utility payments"),
+        N_("Paying rent and bills on time counts in your favour."),
+        False,
+    ),
+    Notice(
+        DataCategory.CONTACT,
+        Purpose.LOAN_SERVICING,
+        N_("Your phone number, for reminders"),
+        N_("We remind you before each due date."),
+        False,
+    ),
+    Notice(
+        DataCategory.CONTACT,
+        Purpose.MARKETING,
+        N_("Your phone number, for offers"),
+        N_("We may tell you about new products. Say no and nothing else changes."),
+        False,
+    ),
+    Notice(
+        DataCategory.BANK_ACCOUNT,
+        Purpose.LOAN_SERVICING,
+        N_("Your bank card"),
+        N_(
+            "Sensitive: we pay the loan into your bank card and collect installments from it. "
+            "We keep the card number encrypted and use it for nothing else."
+        ),
+        False,
+    ),
+    Notice(
+        DataCategory.LOCATION,
+        Purpose.KYC,
+        N_("Your location when you apply"),
+        N_("Sensitive: we check where you apply from once, to prevent fraud. We do not track you."),
+        False,
+    ),
 )
 
 

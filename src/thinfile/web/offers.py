@@ -64,8 +64,9 @@ def offer_view(decision: Mapping[str, object], index: int) -> OfferView:
     assert isinstance(offer, Mapping)
     schedule = build_schedule(_terms(offer))
     if str(Money(schedule.installments[0].total)) != str(offer["first_installment"]):
-        raise ConflictError("the offer's schedule cannot be rebuilt from its terms",
-                            field="offer", value=index)
+        raise ConflictError(
+            "the offer's schedule cannot be rebuilt from its terms", field="offer", value=index
+        )
     statement = offer["statement"]
     assert isinstance(statement, Mapping)
     return OfferView(index, offer, statement, schedule.installments)

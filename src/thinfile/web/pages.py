@@ -22,15 +22,22 @@ __all__ = ["environment", "redirect", "render", "security_headers"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 @functools.cache
 def environment() -> Environment:
     """The template environment: every value is HTML-escaped unless marked safe."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(FILTERS)
     env.globals["statement_text"] = statement_text
     return env
@@ -44,8 +51,14 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def render(request: Request, template: str, values: Mapping[str, object] | None = None, *,
-           status: int = 200, actor: Actor | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    values: Mapping[str, object] | None = None,
+    *,
+    status: int = 200,
+    actor: Actor | None = None,
+) -> HTMLResponse:
     """Render ``template`` in the request's language, with a CSRF field for its forms."""
     web = get_web(request)
     lang = language(request)
@@ -53,10 +66,21 @@ def render(request: Request, template: str, values: Mapping[str, object] | None 
     cookie = request.cookies.get(web.cookies.csrf_name)
     fresh = cookie is None
     cookie = cookie or new_csrf_cookie()
-    body = environment().get_template(template).render(
-        _=catalog.gettext, ngettext=catalog.ngettext, lang=lang, languages=LANGUAGES,
-        csrf_field=CSRF_FIELD, csrf_token=csrf_field_value(web.csrf_key, cookie),
-        actor=actor, path=request.url.path, **(values or {}))
+    body = (
+        environment()
+        .get_template(template)
+        .render(
+            _=catalog.gettext,
+            ngettext=catalog.ngettext,
+            lang=lang,
+            languages=LANGUAGES,
+            csrf_field=CSRF_FIELD,
+            csrf_token=csrf_field_value(web.csrf_key, cookie),
+            actor=actor,
+            path=request.url.path,
+            **(values or {}),
+        )
+    )
     response = HTMLResponse(body, status_code=status)
     if fresh:
         web.cookies.set_csrf(response, cookie)

@@ -24,8 +24,15 @@ from decimal import Decimal
 from thinfile.decisioning import PolicySettings
 from thinfile.loanmath import CapBasis
 
-__all__ = ["PRICE_CAPPED", "BeforeCap", "Repricing", "Review", "has_repricing", "repricings",
-           "review_of"]
+__all__ = [
+    "PRICE_CAPPED",
+    "BeforeCap",
+    "Repricing",
+    "Review",
+    "has_repricing",
+    "repricings",
+    "review_of",
+]
 
 PRICE_CAPPED = "PRICE_CAPPED"
 
@@ -84,11 +91,13 @@ def has_repricing(decision: Mapping[str, object]) -> bool:
     """Whether the decision re-priced any offer to the cap (so the page needs the policy)."""
     return any(_is_capped(o) for o in _offers(decision)) or any(
         isinstance(f, Mapping) and f.get("code") == PRICE_CAPPED
-        for f in _sequence(decision.get("findings")))
+        for f in _sequence(decision.get("findings"))
+    )
 
 
-def repricings(decision: Mapping[str, object],
-               settings: PolicySettings | None) -> tuple[Repricing, ...]:
+def repricings(
+    decision: Mapping[str, object], settings: PolicySettings | None
+) -> tuple[Repricing, ...]:
     """Each offer of ``decision`` that was re-priced to the cap.
 
     ``settings`` (the decision's policy version, None if it cannot be loaded) give the cap and
@@ -103,13 +112,22 @@ def repricings(decision: Mapping[str, object],
         nominal, effective = Decimal(str(rate["nominal"])), Decimal(str(rate["effective"]))
         before = _before_cap(offer.get("before_cap"))
         cap, basis = _cap_and_basis(before, settings)
-        out.append(Repricing(product=str(offer["product"]), nominal=nominal, effective=effective,
-                             cap=cap, basis=basis, before=before))
+        out.append(
+            Repricing(
+                product=str(offer["product"]),
+                nominal=nominal,
+                effective=effective,
+                cap=cap,
+                basis=basis,
+                before=before,
+            )
+        )
     return tuple(out)
 
 
-def _cap_and_basis(before: BeforeCap | None,
-                   settings: PolicySettings | None) -> tuple[Decimal | None, CapBasis | None]:
+def _cap_and_basis(
+    before: BeforeCap | None, settings: PolicySettings | None
+) -> tuple[Decimal | None, CapBasis | None]:
     """The cap and basis the decision recorded, else its policy version's, else unknown."""
     if before is not None:
         return before.cap, before.basis
@@ -122,9 +140,12 @@ def _before_cap(stored: object) -> BeforeCap | None:
     """The offer's ``before_cap`` as stored, or None if the decision predates it."""
     if not isinstance(stored, Mapping):
         return None
-    return BeforeCap(nominal=Decimal(str(stored["nominal"])),
-                     effective=Decimal(str(stored["effective"])),
-                     cap=Decimal(str(stored["cap"])), basis=CapBasis(str(stored["cap_basis"])))
+    return BeforeCap(
+        nominal=Decimal(str(stored["nominal"])),
+        effective=Decimal(str(stored["effective"])),
+        cap=Decimal(str(stored["cap"])),
+        basis=CapBasis(str(stored["cap_basis"])),
+    )
 
 
 def _is_capped(offer: Mapping[str, object]) -> bool:

@@ -49,20 +49,36 @@ class CookiePolicy:
         return f"__Host-{_CSRF_COOKIE}" if self.secure else _CSRF_COOKIE
 
     def set_session(self, response: Response, token: str) -> None:
-        response.set_cookie(self.session_name, token, max_age=self.session_ttl_seconds,
-                            path="/", secure=self.secure, httponly=True, samesite="lax")
+        response.set_cookie(
+            self.session_name,
+            token,
+            max_age=self.session_ttl_seconds,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
 
     def clear_session(self, response: Response) -> None:
-        response.delete_cookie(self.session_name, path="/", secure=self.secure, httponly=True,
-                               samesite="lax")
+        response.delete_cookie(
+            self.session_name, path="/", secure=self.secure, httponly=True, samesite="lax"
+        )
 
     def set_csrf(self, response: Response, value: str) -> None:
-        response.set_cookie(self.csrf_name, value, path="/", secure=self.secure, httponly=True,
-                            samesite="strict")
+        response.set_cookie(
+            self.csrf_name, value, path="/", secure=self.secure, httponly=True, samesite="strict"
+        )
 
     def set_preference(self, response: Response, name: str, value: str) -> None:
-        response.set_cookie(name, value, max_age=365 * 86_400, path="/", secure=self.secure,
-                            httponly=True, samesite="lax")
+        response.set_cookie(
+            name,
+            value,
+            max_age=365 * 86_400,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
 
 
 def _mac(key: bytes, value: str) -> str:
@@ -78,15 +94,21 @@ def csrf_field_value(key: bytes, cookie_value: str) -> str:
     return _mac(key, "csrf:" + cookie_value)
 
 
-def check_csrf(key: bytes, connection: HTTPConnection, policy: CookiePolicy,
-               submitted: str | None) -> None:
+def check_csrf(
+    key: bytes, connection: HTTPConnection, policy: CookiePolicy, submitted: str | None
+) -> None:
     """Refuse a form whose CSRF field does not match its cookie."""
     cookie = connection.cookies.get(policy.csrf_name)
-    if not cookie or not submitted or not hmac.compare_digest(
-            csrf_field_value(key, cookie), submitted):
+    if (
+        not cookie
+        or not submitted
+        or not hmac.compare_digest(csrf_field_value(key, cookie), submitted)
+    ):
         raise PermissionDeniedError(
             "this form has expired or did not come from this site",
-            field=CSRF_FIELD, remedy="reload the page and submit the form again")
+            field=CSRF_FIELD,
+            remedy="reload the page and submit the form again",
+        )
 
 
 class ReadingReceipts:
@@ -105,24 +127,30 @@ class ReadingReceipts:
         """The clock receipts are written by (milliseconds, UTC)."""
         return _moment(time.time_ns() // 1_000_000)
 
-    def issue(self, *, user_id: str, application_id: str, offer: int,
-              now_ms: int | None = None) -> str:
+    def issue(
+        self, *, user_id: str, application_id: str, offer: int, now_ms: int | None = None
+    ) -> str:
         shown = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-        return str(self._serializer.dumps(
-            {"u": user_id, "a": application_id, "o": offer, "t": shown}))
+        return str(
+            self._serializer.dumps({"u": user_id, "a": application_id, "o": offer, "t": shown})
+        )
 
-    def shown_at(self, receipt: str, *, user_id: str, application_id: str,
-                 offer: int) -> datetime:
+    def shown_at(self, receipt: str, *, user_id: str, application_id: str, offer: int) -> datetime:
         """When the statement was shown; refuses a receipt for anything else."""
         try:
             data = self._serializer.loads(receipt)
         except BadSignature:
             data = None
-        if not isinstance(data, dict) or (data.get("u"), data.get("a"), data.get("o")) != (
-                user_id, application_id, offer) or not isinstance(data.get("t"), int):
-            raise InvalidInputError("open the cost statement before confirming",
-                                    field="statement_receipt",
-                                    remedy="reload the offer page and read the statement")
+        if (
+            not isinstance(data, dict)
+            or (data.get("u"), data.get("a"), data.get("o")) != (user_id, application_id, offer)
+            or not isinstance(data.get("t"), int)
+        ):
+            raise InvalidInputError(
+                "open the cost statement before confirming",
+                field="statement_receipt",
+                remedy="reload the offer page and read the statement",
+            )
         return _moment(int(data["t"]))
 
 

@@ -23,33 +23,48 @@ from thinfile.servicing import WaiverTarget
 __all__ = ["charge_off", "merchant_refund", "reverse", "waive_fees"]
 
 
-def reverse(engine: Engine, loan_id: int, txn_id: int, *, actor: Actor, on: date,
-            reason: str) -> Reversal:
+def reverse(
+    engine: Engine, loan_id: int, txn_id: int, *, actor: Actor, on: date, reason: str
+) -> Reversal:
     """Reverse payment or fee waiver ``txn_id`` of ``loan_id`` (冲正), audited as
     ``payment.reverse`` (``loan.fee_waiver_reverse``)."""
-    return payments.reverse_payment(engine, txn_id, on, reason=reason,
-                                    loan_id=loan_id, actor=actor.label)
+    return payments.reverse_payment(
+        engine, txn_id, on, reason=reason, loan_id=loan_id, actor=actor.label
+    )
 
 
-def charge_off(engine: Engine, loan_id: int, *, actor: Actor, on: date,
-               reason: str) -> Receipt:
+def charge_off(engine: Engine, loan_id: int, *, actor: Actor, on: date, reason: str) -> Receipt:
     """Charge the loan off now (核销), audited as ``loan.charge_off``."""
-    return loans.charge_off_loan(engine, loan_id, on, reason=reason,
-                                 actor=actor.label)
+    return loans.charge_off_loan(engine, loan_id, on, reason=reason, actor=actor.label)
 
 
-def merchant_refund(engine: Engine, loan_id: int, amount: Money, *, actor: Actor,
-                    on: date) -> Receipt:
+def merchant_refund(
+    engine: Engine, loan_id: int, amount: Money, *, actor: Actor, on: date
+) -> Receipt:
     """Record a merchant's refund on the loan (商户退款), audited as ``loan.merchant_refund``."""
     return loans.record_merchant_refund(engine, loan_id, amount, on, actor=actor.label)
 
 
-def waive_fees(engine: Engine, loan_id: int, amount: Money, *, actor: Actor, on: date,
-               reason: str, kind: str = "") -> Receipt:
+def waive_fees(
+    engine: Engine,
+    loan_id: int,
+    amount: Money,
+    *,
+    actor: Actor,
+    on: date,
+    reason: str,
+    kind: str = "",
+) -> Receipt:
     """Waive fees or penalty interest (费用减免), audited as ``loan.fee_waiver``; ``kind``
     ``fee``, ``penalty`` or empty (penalty first, then fees)."""
     if kind not in ("", *WaiverTarget):
         raise InvalidInputError("choose fees or penalty interest", field="kind", value=kind)
-    return loans.waive_loan_fees(engine, loan_id, amount, on, reason=reason,
-                                 target=WaiverTarget(kind) if kind else None,
-                                 actor=actor.label)
+    return loans.waive_loan_fees(
+        engine,
+        loan_id,
+        amount,
+        on,
+        reason=reason,
+        target=WaiverTarget(kind) if kind else None,
+        actor=actor.label,
+    )

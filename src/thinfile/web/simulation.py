@@ -26,8 +26,11 @@ def synthetic_records(n: int, *, seed: int) -> list[Mapping[str, object]]:
     try:
         sim = importlib.import_module("thinfile.sim")
     except ImportError:  # pragma: no cover - thinfile.sim ships with thinfile
-        raise InvalidInputError("no synthetic population is available here", field="rows",
-                                remedy="upload a CSV of past applications instead") from None
+        raise InvalidInputError(
+            "no synthetic population is available here",
+            field="rows",
+            remedy="upload a CSV of past applications instead",
+        ) from None
     frame = sim.generate_applicants(n, seed=seed)
     records: list[Mapping[str, object]] = frame.to_dict("records")
     return records
@@ -52,9 +55,12 @@ def csv_records(data: bytes) -> list[Mapping[str, object]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInputError("the file is not UTF-8 text", field="file") from None
-    rows: list[Mapping[str, object]] = [{k: _cell(v or "") for k, v in row.items() if k}
-            for row in csv.DictReader(io.StringIO(text))]
+    rows: list[Mapping[str, object]] = [
+        {k: _cell(v or "") for k, v in row.items() if k}
+        for row in csv.DictReader(io.StringIO(text))
+    ]
     if not rows or len(rows) > MAX_ROWS:
-        raise InvalidInputError(f"the file needs 1 to {MAX_ROWS} rows", field="file",
-                                value=len(rows))
+        raise InvalidInputError(
+            f"the file needs 1 to {MAX_ROWS} rows", field="file", value=len(rows)
+        )
     return rows

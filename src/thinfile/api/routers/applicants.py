@@ -35,82 +35,146 @@ AnyCaller = Annotated[Actor, Depends(require_roles(*Role))]
 
 
 def applicant_public(record: ApplicantRecord) -> ApplicantPublic:
-    return ApplicantPublic(id=record.id, name=record.name, id_number=record.id_number,
-                           phone=record.phone, masked=record.is_masked,
-                           created_at=record.created_at)
+    return ApplicantPublic(
+        id=record.id,
+        name=record.name,
+        id_number=record.id_number,
+        phone=record.phone,
+        masked=record.is_masked,
+        created_at=record.created_at,
+    )
 
 
 def consent_public(record: ConsentRecord) -> ConsentPublic:
     return ConsentPublic(
-        id=record.id, applicant_id=record.applicant_id,
-        data_category=DataCategory(record.data_category), purpose=Purpose(record.purpose),
-        sensitive=record.is_sensitive, separate_consent=record.is_separate,
-        notice_version=record.notice_version, granted_at=record.granted_at,
-        revoked_at=record.revoked_at, active=record.is_active)
+        id=record.id,
+        applicant_id=record.applicant_id,
+        data_category=DataCategory(record.data_category),
+        purpose=Purpose(record.purpose),
+        sensitive=record.is_sensitive,
+        separate_consent=record.is_separate,
+        notice_version=record.notice_version,
+        granted_at=record.granted_at,
+        revoked_at=record.revoked_at,
+        active=record.is_active,
+    )
 
 
-@router.post("/applicants", status_code=201, response_model=ApplicantPublic,
-             dependencies=[LimitSignUp], summary="Register my applicant profile")
-def register_applicant(body: ApplicantCreate, borrower: Borrower,
-                       context: Context) -> ApplicantPublic:
-    return applicant_public(identity.register_applicant(
-        context.engine, context.cipher, actor=borrower, name=body.name,
-        id_number=body.id_number, phone=body.phone))
+@router.post(
+    "/applicants",
+    status_code=201,
+    response_model=ApplicantPublic,
+    dependencies=[LimitSignUp],
+    summary="Register my applicant profile",
+)
+def register_applicant(
+    body: ApplicantCreate, borrower: Borrower, context: Context
+) -> ApplicantPublic:
+    return applicant_public(
+        identity.register_applicant(
+            context.engine,
+            context.cipher,
+            actor=borrower,
+            name=body.name,
+            id_number=body.id_number,
+            phone=body.phone,
+        )
+    )
 
 
 @router.get("/me/applicant", response_model=ApplicantPublic, summary="My applicant profile")
 def my_applicant(borrower: Borrower, context: Context) -> ApplicantPublic:
     applicant_id = identity.applicant_id_of_user(context.engine, borrower.user_id)
-    return applicant_public(identity.get_applicant(context.engine, context.cipher,
-                                                   applicant_id=applicant_id, actor=borrower))
+    return applicant_public(
+        identity.get_applicant(
+            context.engine, context.cipher, applicant_id=applicant_id, actor=borrower
+        )
+    )
 
 
-@router.get("/applicants", response_model=list[ApplicantPublic],
-            summary="List applicants, masked (staff)")
-def list_applicants(staff: Staff, context: Context,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[ApplicantPublic]:
-    records = identity.list_applicants(context.engine, context.cipher, actor=staff,
-                                       limit=limit, offset=offset)
+@router.get(
+    "/applicants", response_model=list[ApplicantPublic], summary="List applicants, masked (staff)"
+)
+def list_applicants(
+    staff: Staff,
+    context: Context,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ApplicantPublic]:
+    records = identity.list_applicants(
+        context.engine, context.cipher, actor=staff, limit=limit, offset=offset
+    )
     return [applicant_public(r) for r in records]
 
 
-@router.get("/applicants/{applicant_id}", response_model=ApplicantPublic,
-            summary="One applicant: full for its owner, masked for staff")
+@router.get(
+    "/applicants/{applicant_id}",
+    response_model=ApplicantPublic,
+    summary="One applicant: full for its owner, masked for staff",
+)
 def get_applicant(applicant_id: str, caller: OwnerOrStaff, context: Context) -> ApplicantPublic:
-    return applicant_public(identity.get_applicant(context.engine, context.cipher,
-                                                   applicant_id=applicant_id, actor=caller))
+    return applicant_public(
+        identity.get_applicant(
+            context.engine, context.cipher, applicant_id=applicant_id, actor=caller
+        )
+    )
 
 
-@router.get("/consent-catalog", response_model=ConsentCatalogPublic,
-            summary="The data categories and purposes one can consent to")
+@router.get(
+    "/consent-catalog",
+    response_model=ConsentCatalogPublic,
+    summary="The data categories and purposes one can consent to",
+)
 def consent_catalog(_caller: AnyCaller) -> ConsentCatalogPublic:
-    return ConsentCatalogPublic(data_categories=list(DataCategory),
-                                sensitive_categories=sorted(SENSITIVE_CATEGORIES),
-                                purposes=list(Purpose))
+    return ConsentCatalogPublic(
+        data_categories=list(DataCategory),
+        sensitive_categories=sorted(SENSITIVE_CATEGORIES),
+        purposes=list(Purpose),
+    )
 
 
-@router.post("/applicants/{applicant_id}/consents", status_code=201,
-             response_model=ConsentPublic, summary="Record my consent to one use of one data")
-def grant_consent(applicant_id: str, body: ConsentCreate, owner: Owner,
-                  context: Context) -> ConsentPublic:
-    return consent_public(consent.grant_consent(
-        context.engine, applicant_id=applicant_id, category=body.data_category,
-        purpose=body.purpose, notice_version=body.notice_version,
-        separate=body.separate_consent, actor=owner))
+@router.post(
+    "/applicants/{applicant_id}/consents",
+    status_code=201,
+    response_model=ConsentPublic,
+    summary="Record my consent to one use of one data",
+)
+def grant_consent(
+    applicant_id: str, body: ConsentCreate, owner: Owner, context: Context
+) -> ConsentPublic:
+    return consent_public(
+        consent.grant_consent(
+            context.engine,
+            applicant_id=applicant_id,
+            category=body.data_category,
+            purpose=body.purpose,
+            notice_version=body.notice_version,
+            separate=body.separate_consent,
+            actor=owner,
+        )
+    )
 
 
-@router.get("/applicants/{applicant_id}/consents", response_model=list[ConsentPublic],
-            summary="Consents given by an applicant (owner or staff)")
-def list_consents(applicant_id: str, caller: OwnerOrStaff,
-                  context: Context) -> list[ConsentPublic]:
+@router.get(
+    "/applicants/{applicant_id}/consents",
+    response_model=list[ConsentPublic],
+    summary="Consents given by an applicant (owner or staff)",
+)
+def list_consents(applicant_id: str, caller: OwnerOrStaff, context: Context) -> list[ConsentPublic]:
     records = consent.list_consents(context.engine, applicant_id=applicant_id, actor=caller)
     return [consent_public(r) for r in records]
 
 
-@router.post("/applicants/{applicant_id}/consents/{consent_id}/revoke",
-             response_model=ConsentPublic, summary="Revoke my consent")
-def revoke_consent(applicant_id: str, consent_id: str, owner: Owner,
-                   context: Context) -> ConsentPublic:
-    return consent_public(consent.revoke_consent(
-        context.engine, applicant_id=applicant_id, consent_id=consent_id, actor=owner))
+@router.post(
+    "/applicants/{applicant_id}/consents/{consent_id}/revoke",
+    response_model=ConsentPublic,
+    summary="Revoke my consent",
+)
+def revoke_consent(
+    applicant_id: str, consent_id: str, owner: Owner, context: Context
+) -> ConsentPublic:
+    return consent_public(
+        consent.revoke_consent(
+            context.engine, applicant_id=applicant_id, consent_id=consent_id, actor=owner
+        )
+    )

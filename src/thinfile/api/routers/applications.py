@@ -39,63 +39,95 @@ OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
 Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
 
 
-@router.post("/applicants/{applicant_id}/applications", status_code=201,
-             response_model=ApplicationPublic, dependencies=[LimitApplications],
-             summary="Apply for credit: the decision, its reasons and offers come back at once")
-def apply(applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent,
-          runtime: Runtime) -> Response:
+@router.post(
+    "/applicants/{applicant_id}/applications",
+    status_code=201,
+    response_model=ApplicationPublic,
+    dependencies=[LimitApplications],
+    summary="Apply for credit: the decision, its reasons and offers come back at once",
+)
+def apply(
+    applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent, runtime: Runtime
+) -> Response:
     form = body.model_dump(exclude_none=True, mode="json")
     cipher = idem.context.cipher
-    answer = idem.answer(lambda uow: applications.decide_in(
-        uow, cipher, runtime, actor=owner, applicant_id=applicant_id, form=form),
-        render=application_public, status_code=201)
+    answer = idem.answer(
+        lambda uow: applications.decide_in(
+            uow, cipher, runtime, actor=owner, applicant_id=applicant_id, form=form
+        ),
+        render=application_public,
+        status_code=201,
+    )
     if answer.result is not None:  # a decision made and kept
         count_decision(answer.result.outcome)
     return answered(answer)
 
 
-@router.get("/me/applications", response_model=list[ApplicationPublic],
-            summary="My applications, newest first")
-def my_applications(borrower: Borrower, context: Context,
-                    limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[ApplicationPublic]:
-    records = applications.list_applications(context.engine, user_id=borrower.user_id,
-                                             limit=limit)
+@router.get(
+    "/me/applications",
+    response_model=list[ApplicationPublic],
+    summary="My applications, newest first",
+)
+def my_applications(
+    borrower: Borrower, context: Context, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[ApplicationPublic]:
+    records = applications.list_applications(context.engine, user_id=borrower.user_id, limit=limit)
     return [application_public(r) for r in records]
 
 
-@router.get("/applications/{application_id}", response_model=ApplicationPublic,
-            summary="A decision with its reasons and offers (schedule, annualized rate, "
-            "all-in cost statement)")
-def get_application(application_id: str, _caller: OwnerOrStaff,
-                    context: Context) -> ApplicationPublic:
-    return application_public(applications.get_application(
-        context.engine, context.cipher, application_id, reveal=False))
+@router.get(
+    "/applications/{application_id}",
+    response_model=ApplicationPublic,
+    summary="A decision with its reasons and offers (schedule, annualized rate, "
+    "all-in cost statement)",
+)
+def get_application(
+    application_id: str, _caller: OwnerOrStaff, context: Context
+) -> ApplicationPublic:
+    return application_public(
+        applications.get_application(context.engine, context.cipher, application_id, reveal=False)
+    )
 
 
-@router.post("/applications/{application_id}/acceptance", status_code=201,
-             response_model=AcceptancePublic,
-             summary="Accept an offer after reading its cost statement: the loan is opened "
-             "and disbursed")
-def accept_offer(application_id: str, body: AcceptanceCreate, owner: Owner,
-                 idem: Idempotent) -> Response:
+@router.post(
+    "/applications/{application_id}/acceptance",
+    status_code=201,
+    response_model=AcceptancePublic,
+    summary="Accept an offer after reading its cost statement: the loan is opened and disbursed",
+)
+def accept_offer(
+    application_id: str, body: AcceptanceCreate, owner: Owner, idem: Idempotent
+) -> Response:
     if not body.confirm:
-        raise InvalidInputError("confirm that you have read the cost statement",
-                                field="confirm", value=False)
+        raise InvalidInputError(
+            "confirm that you have read the cost statement", field="confirm", value=False
+        )
     seconds = seconds_read(shown_at=body.statement_shown_at, claimed=body.seconds_read)
 
     def public(accepted: AcceptedOffer) -> AcceptancePublic:
-        return AcceptancePublic(application_id=application_id, offer=body.offer,
-                                loan_id=accepted.loan_id,
-                                credit_line_id=accepted.credit_line_id,
-                                start=accepted.terms.start)
+        return AcceptancePublic(
+            application_id=application_id,
+            offer=body.offer,
+            loan_id=accepted.loan_id,
+            credit_line_id=accepted.credit_line_id,
+            start=accepted.terms.start,
+        )
 
-    return idem.once(lambda uow: applications.accept_today(
-        uow, application_id, actor=owner, offer=body.offer, seconds_read=seconds),
-        render=public, status_code=201)
+    return idem.once(
+        lambda uow: applications.accept_today(
+            uow, application_id, actor=owner, offer=body.offer, seconds_read=seconds
+        ),
+        render=public,
+        status_code=201,
+    )
 
 
-@router.post("/applications/{application_id}/decline", response_model=ApplicationPublic,
-             summary="Turn down the offers of an approved application")
+@router.post(
+    "/applications/{application_id}/decline",
+    response_model=ApplicationPublic,
+    summary="Turn down the offers of an approved application",
+)
 def decline_offer(application_id: str, owner: Owner, context: Context) -> ApplicationPublic:
-    return application_public(applications.decline_offer(context.engine, application_id,
-                                                         actor=owner))
+    return application_public(
+        applications.decline_offer(context.engine, application_id, actor=owner)
+    )

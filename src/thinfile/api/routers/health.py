@@ -23,17 +23,31 @@ def healthz() -> HealthPublic:
     return HealthPublic(status="ok")
 
 
-@router.get("/readyz", response_model=HealthPublic, summary="The database is reachable",
-            responses={503: {"model": ErrorBody, "description": "The database is unreachable"}})
+@router.get(
+    "/readyz",
+    response_model=HealthPublic,
+    summary="The database is reachable",
+    responses={503: {"model": ErrorBody, "description": "The database is unreachable"}},
+)
 def readyz(context: Context) -> HealthPublic | JSONResponse:
     if not database_is_reachable(context.engine):
-        return JSONResponse({"code": "not_ready", "message": "the database is unreachable",
-                             "details": {}}, status_code=503)
+        return JSONResponse(
+            {"code": "not_ready", "message": "the database is unreachable", "details": {}},
+            status_code=503,
+        )
     return HealthPublic(status="ready")
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                             "description": "Metrics in the Prometheus text format"}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Metrics in the Prometheus text format",
+        }
+    },
+)
 def metrics() -> Response:
     return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)

@@ -50,52 +50,82 @@ def my_loans(borrower: Borrower, context: Context) -> list[LoanSummaryPublic]:
     return [loan_summary(loans.get_loan(context.engine, i)) for i in ids[:100]]
 
 
-@router.get("/loans/{loan_id}", response_model=LoanPublic,
-            summary="A loan: schedule as serviced, balances and transactions")
+@router.get(
+    "/loans/{loan_id}",
+    response_model=LoanPublic,
+    summary="A loan: schedule as serviced, balances and transactions",
+)
 def get_loan(loan_id: LoanId, _caller: OwnerOrStaff, context: Context) -> LoanPublic:
     return loan_public(loans.get_loan(context.engine, loan_id))
 
 
-@router.get("/loans/{loan_id}/payoff", response_model=PayoffPublic,
-            summary="What pays the loan off on a date (default: the current business date)")
-def payoff_quote(loan_id: LoanId, _caller: OwnerOrStaff, context: Context,
-                 on: Annotated[date | None, Query(description="Payoff date")] = None,
-                 ) -> PayoffPublic:
+@router.get(
+    "/loans/{loan_id}/payoff",
+    response_model=PayoffPublic,
+    summary="What pays the loan off on a date (default: the current business date)",
+)
+def payoff_quote(
+    loan_id: LoanId,
+    _caller: OwnerOrStaff,
+    context: Context,
+    on: Annotated[date | None, Query(description="Payoff date")] = None,
+) -> PayoffPublic:
     day = on or current_business_date(context.engine)
     quote = loans.quote_payoff(context.engine, loan_id, day)
     return PayoffPublic(loan_id=loan_id, on=day, amount=money(quote.fen, quote.currency))
 
 
-@router.get("/loans/{loan_id}/payment-preview", response_model=PaymentPreviewPublic,
-            summary="What a payment would do before it is made: dues, interest cut, principal "
-                    "cut, what is held or refunded, what is owed next")
+@router.get(
+    "/loans/{loan_id}/payment-preview",
+    response_model=PaymentPreviewPublic,
+    summary="What a payment would do before it is made: dues, interest cut, principal "
+    "cut, what is held or refunded, what is owed next",
+)
 def preview_payment(
-    loan_id: LoanId, _caller: OwnerOrStaff, context: Context,
+    loan_id: LoanId,
+    _caller: OwnerOrStaff,
+    context: Context,
     amount: Annotated[str, Query(pattern=YUAN, description="Yuan the borrower would pay")],
     kind: Annotated[Literal["payment", "prepayment"], Query()] = "payment",
     mode: Annotated[Literal["reduce-installment", "shorten-term"] | None, Query()] = None,
 ) -> PaymentPreviewPublic:
-    return preview_public(payments.preview_payment(
-        context.engine, loan_id, Money.of(amount), current_business_date(context.engine),
-        prepayment=kind == "prepayment", mode=PrepaymentMode(mode) if mode else None))
+    return preview_public(
+        payments.preview_payment(
+            context.engine,
+            loan_id,
+            Money.of(amount),
+            current_business_date(context.engine),
+            prepayment=kind == "prepayment",
+            mode=PrepaymentMode(mode) if mode else None,
+        )
+    )
 
 
-@router.post("/loans/{loan_id}/payments", status_code=201, response_model=ReceiptPublic,
-             summary="Pay: allocated to what is due by the product's waterfall")
-def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner,
-                 idem: Idempotent) -> Response:
+@router.post(
+    "/loans/{loan_id}/payments",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Pay: allocated to what is due by the product's waterfall",
+)
+def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner, idem: Idempotent) -> Response:
     amount, key = Money.of(body.amount), posting_key(idem)
-    return posted(idem, owner, lambda uow, on: payments.pay_in_unit(uow, loan_id, amount, on,
-                                                                   key))
+    return posted(idem, owner, lambda uow, on: payments.pay_in_unit(uow, loan_id, amount, on, key))
 
 
-@router.post("/loans/{loan_id}/prepayments", status_code=201, response_model=ReceiptPublic,
-             summary="Prepay part of the principal, or pay the loan off")
+@router.post(
+    "/loans/{loan_id}/prepayments",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Prepay part of the principal, or pay the loan off",
+)
 def prepay(loan_id: LoanId, body: PrepaymentCreate, owner: Owner, idem: Idempotent) -> Response:
     amount, key = Money.of(body.amount), posting_key(idem)
     mode = PrepaymentMode(body.mode) if body.mode else None
-    return posted(idem, owner, lambda uow, on: payments.prepay_in_unit(uow, loan_id, amount, on,
-                                                                     mode=mode, key=key))
+    return posted(
+        idem,
+        owner,
+        lambda uow, on: payments.prepay_in_unit(uow, loan_id, amount, on, mode=mode, key=key),
+    )
 
 
 @router.get("/me/credit-lines", response_model=list[LinePublic], summary="My credit lines")
@@ -104,20 +134,29 @@ def my_lines(borrower: Borrower, context: Context) -> list[LinePublic]:
     return [line_public(credit_lines.get_line(context.engine, i)) for i in ids[:100]]
 
 
-@router.get("/credit-lines/{line_id}", response_model=LinePublic,
-            summary="A credit line: limit, outstanding principal, available")
+@router.get(
+    "/credit-lines/{line_id}",
+    response_model=LinePublic,
+    summary="A credit line: limit, outstanding principal, available",
+)
 def get_line(line_id: LineId, _caller: OwnerOrStaff, context: Context) -> LinePublic:
     return line_public(credit_lines.get_line(context.engine, line_id))
 
 
-@router.post("/credit-lines/{line_id}/draws", status_code=201, response_model=LoanSummaryPublic,
-             summary="Draw on a credit line: a new installment loan, disbursed at once")
+@router.post(
+    "/credit-lines/{line_id}/draws",
+    status_code=201,
+    response_model=LoanSummaryPublic,
+    summary="Draw on a credit line: a new installment loan, disbursed at once",
+)
 def draw(line_id: LineId, body: DrawCreate, owner: Owner, idem: Idempotent) -> Response:
     amount = Money.of(body.amount)
 
     def summary(loan: LoanAccount) -> LoanSummaryPublic:
         return loan_summary(loans.LoanView(loan, loan.outstanding, ()))
 
-    return idem.once(lambda uow: credit_lines.draw_today(uow, owner.label, line_id, amount,
-                                                         body.term_months),
-                     render=summary, status_code=201)
+    return idem.once(
+        lambda uow: credit_lines.draw_today(uow, owner.label, line_id, amount, body.term_months),
+        render=summary,
+        status_code=201,
+    )

@@ -25,33 +25,57 @@ router = APIRouter(prefix="/staff", tags=["staff"])
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 
 
-@router.post("/users", status_code=201, response_model=UserPublic,
-             summary="Create a staff, merchant or borrower account (admin)")
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserPublic,
+    summary="Create a staff, merchant or borrower account (admin)",
+)
 def create_user(body: StaffUserCreate, admin: Admin, context: Context) -> UserPublic:
-    user = identity.create_user(context.engine, context.hasher, email=body.email,
-                                password=body.password, role=body.role, actor=admin)
+    user = identity.create_user(
+        context.engine,
+        context.hasher,
+        email=body.email,
+        password=body.password,
+        role=body.role,
+        actor=admin,
+    )
     return user_public(user)
 
 
-@router.post("/api-keys", status_code=201, response_model=ApiKeyCreated,
-             summary="Issue an API key for an account (admin); the key is shown once")
+@router.post(
+    "/api-keys",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    summary="Issue an API key for an account (admin); the key is shown once",
+)
 def create_api_key(body: ApiKeyCreate, admin: Admin, context: Context) -> ApiKeyCreated:
-    key_id, key = identity.create_api_key(context.engine, user_id=body.user_id,
-                                          name=body.name, actor=admin)
-    return ApiKeyCreated(id=key_id, user_id=body.user_id, name=body.name, prefix=key.prefix,
-                         key=key.secret)
+    key_id, key = identity.create_api_key(
+        context.engine, user_id=body.user_id, name=body.name, actor=admin
+    )
+    return ApiKeyCreated(
+        id=key_id, user_id=body.user_id, name=body.name, prefix=key.prefix, key=key.secret
+    )
 
 
-@router.delete("/api-keys/{key_id}", status_code=204, response_class=Response,
-               summary="Revoke an API key (admin)")
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Revoke an API key (admin)",
+)
 def revoke_api_key(key_id: str, admin: Admin, context: Context) -> Response:
     identity.revoke_api_key(context.engine, key_id=key_id, actor=admin)
     return Response(status_code=204)
 
 
-@router.get("/audit/verify", response_model=AuditReportPublic,
-            summary="Check the audit log's hash chain (admin)")
+@router.get(
+    "/audit/verify",
+    response_model=AuditReportPublic,
+    summary="Check the audit log's hash chain (admin)",
+)
 def verify_audit(_admin: Admin, context: Context) -> AuditReportPublic:
     report = audit.verify_audit_chain(context.engine)
-    return AuditReportPublic(rows_checked=report.rows_checked, intact=report.is_intact,
-                             problems=list(report.problems))
+    return AuditReportPublic(
+        rows_checked=report.rows_checked, intact=report.is_intact, problems=list(report.problems)
+    )

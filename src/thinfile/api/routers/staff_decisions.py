@@ -41,10 +41,14 @@ def _policy_public(v: policies.PolicyVersion) -> PolicyPublic:
     return PolicyPublic(version=v.version, name=v.name, status=v.status, share=str(v.share))
 
 
-@router.get("/applications", response_model=list[ApplicationSummaryPublic],
-            summary="The application queue, newest first (status=referred: the referrals)")
+@router.get(
+    "/applications",
+    response_model=list[ApplicationSummaryPublic],
+    summary="The application queue, newest first (status=referred: the referrals)",
+)
 def application_queue(
-    _staff: Underwriter, context: Context,
+    _staff: Underwriter,
+    context: Context,
     status: Annotated[str | None, Query(pattern=STATUSES)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ApplicationSummaryPublic]:
@@ -52,20 +56,32 @@ def application_queue(
     return [application_summary(r) for r in records]
 
 
-@router.post("/applications/{application_id}/review", response_model=ApplicationPublic,
-             summary="Approve or decline a referred application")
-def review_referral(application_id: str, body: ReviewCreate, staff: Underwriter,
-                    context: Context) -> ApplicationPublic:
-    return application_public(applications.review_referral(
-        context.engine, application_id, actor=staff, approve=body.approve, note=body.note))
+@router.post(
+    "/applications/{application_id}/review",
+    response_model=ApplicationPublic,
+    summary="Approve or decline a referred application",
+)
+def review_referral(
+    application_id: str, body: ReviewCreate, staff: Underwriter, context: Context
+) -> ApplicationPublic:
+    return application_public(
+        applications.review_referral(
+            context.engine, application_id, actor=staff, approve=body.approve, note=body.note
+        )
+    )
 
 
-@router.post("/applications/{application_id}/replay", response_model=ReplayPublic,
-             summary="Decide a stored application again with its own policy and model")
-def replay(application_id: str, staff: Underwriter, runtime: Runtime,
-           context: Context) -> ReplayPublic:
-    result = applications.replay_application(context.engine, context.cipher, runtime,
-                                             application_id, actor=staff)
+@router.post(
+    "/applications/{application_id}/replay",
+    response_model=ReplayPublic,
+    summary="Decide a stored application again with its own policy and model",
+)
+def replay(
+    application_id: str, staff: Underwriter, runtime: Runtime, context: Context
+) -> ReplayPublic:
+    result = applications.replay_application(
+        context.engine, context.cipher, runtime, application_id, actor=staff
+    )
     return ReplayPublic.model_validate(result)
 
 
@@ -74,19 +90,27 @@ def list_policies(_staff: Underwriter, context: Context) -> list[PolicyPublic]:
     return [_policy_public(v) for v in policies.list_policies(context.engine)]
 
 
-@router.post("/policies/{version}/activate", status_code=204, response_class=Response,
-             summary="Make a policy version the active one (admin)")
-def activate_policy(version: Version, admin: Admin, context: Context,
-                    request: Request) -> Response:
+@router.post(
+    "/policies/{version}/activate",
+    status_code=204,
+    response_class=Response,
+    summary="Make a policy version the active one (admin)",
+)
+def activate_policy(version: Version, admin: Admin, context: Context, request: Request) -> Response:
     policies.activate_policy(context.engine, version, actor=admin)
     forget_runtime(request)
     return Response(status_code=204)
 
 
-@router.post("/policies/challenger", status_code=204, response_class=Response,
-             summary="Route a share of applicants to a challenger policy (admin)")
-def set_challenger(body: ChallengerCreate, admin: Admin, context: Context,
-                   request: Request) -> Response:
+@router.post(
+    "/policies/challenger",
+    status_code=204,
+    response_class=Response,
+    summary="Route a share of applicants to a challenger policy (admin)",
+)
+def set_challenger(
+    body: ChallengerCreate, admin: Admin, context: Context, request: Request
+) -> Response:
     policies.set_challenger(context.engine, body.version, body.share, actor=admin)
     forget_runtime(request)
     return Response(status_code=204)
@@ -94,35 +118,55 @@ def set_challenger(body: ChallengerCreate, admin: Admin, context: Context,
 
 @router.get("/models", response_model=list[ModelPublic], summary="Model versions")
 def list_models(_staff: Underwriter, context: Context) -> list[ModelPublic]:
-    return [ModelPublic(version=m.version, status=m.status)
-            for m in policies.list_models(context.engine)]
+    return [
+        ModelPublic(version=m.version, status=m.status)
+        for m in policies.list_models(context.engine)
+    ]
 
 
-@router.post("/models/{version}/activate", status_code=204, response_class=Response,
-             summary="Make a model version the active one (admin)")
-def activate_model(version: Version, admin: Admin, context: Context,
-                   request: Request) -> Response:
+@router.post(
+    "/models/{version}/activate",
+    status_code=204,
+    response_class=Response,
+    summary="Make a model version the active one (admin)",
+)
+def activate_model(version: Version, admin: Admin, context: Context, request: Request) -> Response:
     policies.activate_model(context.engine, version, actor=admin)
     forget_runtime(request)
     return Response(status_code=204)
 
 
-@router.post("/simulations", response_model=SimulationPublic,
-             summary="Simulate a policy on synthetic applicants with known outcomes")
-def simulate_synthetic(body: SimulationCreate, staff: Underwriter, runtime: Runtime,
-                       context: Context) -> SimulationPublic:
+@router.post(
+    "/simulations",
+    response_model=SimulationPublic,
+    summary="Simulate a policy on synthetic applicants with known outcomes",
+)
+def simulate_synthetic(
+    body: SimulationCreate, staff: Underwriter, runtime: Runtime, context: Context
+) -> SimulationPublic:
     records = policies.synthetic_applications(body.applicants, seed=body.seed)
-    report = policies.simulate_policy(context.engine, runtime, records,
-                                      version=body.policy_version, on=_day(body.on), actor=staff)
+    report = policies.simulate_policy(
+        context.engine, runtime, records, version=body.policy_version, on=_day(body.on), actor=staff
+    )
     return SimulationPublic(report=report.as_dict())
 
 
-@router.post("/simulations/csv", response_model=SimulationPublic,
-             summary="Simulate a policy on past applications posted as CSV")
-def simulate_csv(body: SimulationCsvCreate, staff: Underwriter, runtime: Runtime,
-                 context: Context) -> SimulationPublic:
-    report = policies.simulate_policy(context.engine, runtime, csv_applications(body.csv),
-                                      version=body.policy_version, on=_day(body.on), actor=staff)
+@router.post(
+    "/simulations/csv",
+    response_model=SimulationPublic,
+    summary="Simulate a policy on past applications posted as CSV",
+)
+def simulate_csv(
+    body: SimulationCsvCreate, staff: Underwriter, runtime: Runtime, context: Context
+) -> SimulationPublic:
+    report = policies.simulate_policy(
+        context.engine,
+        runtime,
+        csv_applications(body.csv),
+        version=body.policy_version,
+        on=_day(body.on),
+        actor=staff,
+    )
     return SimulationPublic(report=report.as_dict())
 
 

@@ -44,99 +44,162 @@ SERIAL_MAX = 2**31 - 1
 COB_HORIZON_DAYS = 400
 """How far past the current business date one COB request may close (a bound on its work)."""
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX)]
-TxnId = Annotated[int, Path(ge=1, le=SERIAL_MAX,
-                                 description="A payment's or a fee waiver's transaction number")]
-@router.post("/payments/{txn_id}/reversal", status_code=201, response_model=ReversalPublic,
-             summary="Reverse a payment or a fee waiver (reverse-and-replay)")
-def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent,
-                    idem: Idempotent) -> Response:
+TxnId = Annotated[
+    int, Path(ge=1, le=SERIAL_MAX, description="A payment's or a fee waiver's transaction number")
+]
+
+
+@router.post(
+    "/payments/{txn_id}/reversal",
+    status_code=201,
+    response_model=ReversalPublic,
+    summary="Reverse a payment or a fee waiver (reverse-and-replay)",
+)
+def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent, idem: Idempotent) -> Response:
     def public(done: Reversal) -> ReversalPublic:
-        return ReversalPublic(txn_id=done.txn_id, reversed_txn_id=done.reversed_txn_id,
-                              loan_status=done.status, adjusted=done.adjusted)
+        return ReversalPublic(
+            txn_id=done.txn_id,
+            reversed_txn_id=done.reversed_txn_id,
+            loan_status=done.status,
+            adjusted=done.adjusted,
+        )
 
-    return idem.once(lambda uow: payments.reverse_today(uow, agent.label, txn_id,
-                                                        reason=body.reason),
-                     render=public, status_code=201)
+    return idem.once(
+        lambda uow: payments.reverse_today(uow, agent.label, txn_id, reason=body.reason),
+        render=public,
+        status_code=201,
+    )
 
 
-@router.post("/loans/{loan_id}/merchant-refunds", status_code=201, response_model=ReceiptPublic,
-             summary="Record a merchant refund: principal cut, schedule re-amortized")
-def merchant_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
-                    idem: Idempotent) -> Response:
+@router.post(
+    "/loans/{loan_id}/merchant-refunds",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Record a merchant refund: principal cut, schedule re-amortized",
+)
+def merchant_refund(
+    loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent
+) -> Response:
     amount = Money.of(body.amount)
-    return posted(idem, agent, lambda uow, on: loans.merchant_refund_in_unit(
-        uow, loan_id, amount, on))
+    return posted(
+        idem, agent, lambda uow, on: loans.merchant_refund_in_unit(uow, loan_id, amount, on)
+    )
 
 
-@router.post("/loans/{loan_id}/overpayment-refunds", status_code=201,
-             response_model=ReceiptPublic, summary="Pay held overpayment back to the borrower")
-def overpayment_refund(loan_id: LoanId, body: AmountCreate, agent: Agent,
-                       idem: Idempotent) -> Response:
+@router.post(
+    "/loans/{loan_id}/overpayment-refunds",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Pay held overpayment back to the borrower",
+)
+def overpayment_refund(
+    loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent
+) -> Response:
     amount = Money.of(body.amount)
-    return posted(idem, agent, lambda uow, on: loans.overpayment_refund_in_unit(
-        uow, loan_id, amount, on))
+    return posted(
+        idem, agent, lambda uow, on: loans.overpayment_refund_in_unit(uow, loan_id, amount, on)
+    )
 
 
-@router.post("/loans/{loan_id}/charge-off", status_code=201, response_model=ReceiptPublic,
-             summary="Charge the loan off now (e.g. fraud or death)")
-def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
-               idem: Idempotent) -> Response:
-    return posted(idem, agent, lambda uow, on: loans.charge_off_in_unit(
-        uow, loan_id, on, reason=body.reason))
+@router.post(
+    "/loans/{loan_id}/charge-off",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Charge the loan off now (e.g. fraud or death)",
+)
+def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempotent) -> Response:
+    return posted(
+        idem, agent, lambda uow, on: loans.charge_off_in_unit(uow, loan_id, on, reason=body.reason)
+    )
 
 
-@router.post("/loans/{loan_id}/write-off", status_code=201, response_model=ReceiptPublic,
-             summary="Write the loan off and stop collecting")
-def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent,
-              idem: Idempotent) -> Response:
-    return posted(idem, agent, lambda uow, on: loans.write_off_in_unit(
-        uow, loan_id, on, reason=body.reason))
+@router.post(
+    "/loans/{loan_id}/write-off",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Write the loan off and stop collecting",
+)
+def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempotent) -> Response:
+    return posted(
+        idem, agent, lambda uow, on: loans.write_off_in_unit(uow, loan_id, on, reason=body.reason)
+    )
 
 
-@router.post("/loans/{loan_id}/recoveries", status_code=201, response_model=ReceiptPublic,
-             summary="Money collected after charge-off")
+@router.post(
+    "/loans/{loan_id}/recoveries",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Money collected after charge-off",
+)
 def recovery(loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent) -> Response:
     amount = Money.of(body.amount)
-    return posted(idem, agent, lambda uow, on: loans.recovery_in_unit(
-        uow, loan_id, amount, on))
+    return posted(idem, agent, lambda uow, on: loans.recovery_in_unit(uow, loan_id, amount, on))
 
 
 def _waiver_public(r: Receipt) -> WaiverPublic:
-    return WaiverPublic(txn_id=r.txn_id, loan_id=r.loan_id, on=r.on,
-                        amount=money(r.amount, r.currency),
-                        waived_fee=money(r.waived.fee, r.currency),
-                        waived_penalty=money(r.waived.penalty, r.currency),
-                        loan_status=r.status)
+    return WaiverPublic(
+        txn_id=r.txn_id,
+        loan_id=r.loan_id,
+        on=r.on,
+        amount=money(r.amount, r.currency),
+        waived_fee=money(r.waived.fee, r.currency),
+        waived_penalty=money(r.waived.penalty, r.currency),
+        loan_status=r.status,
+    )
 
 
-@router.post("/loans/{loan_id}/fee-waivers", status_code=201, response_model=WaiverPublic,
-             summary="Waive fees or penalty interest owed (费用减免), with a reason")
-def waive_fees(loan_id: LoanId, body: WaiverCreate, agent: Agent,
-               idem: Idempotent) -> Response:
+@router.post(
+    "/loans/{loan_id}/fee-waivers",
+    status_code=201,
+    response_model=WaiverPublic,
+    summary="Waive fees or penalty interest owed (费用减免), with a reason",
+)
+def waive_fees(loan_id: LoanId, body: WaiverCreate, agent: Agent, idem: Idempotent) -> Response:
     amount, target = Money.of(body.amount), WaiverTarget(body.kind) if body.kind else None
 
-    return idem.once(lambda uow: post_today(
-        uow, agent.label, lambda u, on: loans.waive_fees_in_unit(
-            u, loan_id, amount, on, reason=body.reason, target=target),
-        target=body.kind, reason=body.reason), render=_waiver_public, status_code=201)
+    return idem.once(
+        lambda uow: post_today(
+            uow,
+            agent.label,
+            lambda u, on: loans.waive_fees_in_unit(
+                u, loan_id, amount, on, reason=body.reason, target=target
+            ),
+            target=body.kind,
+            reason=body.reason,
+        ),
+        render=_waiver_public,
+        status_code=201,
+    )
 
 
-@router.post("/cob", response_model=CobPublic,
-             summary="Run close of business for every open date up to a date")
+@router.post(
+    "/cob",
+    response_model=CobPublic,
+    summary="Run close of business for every open date up to a date",
+)
 def run_cob(body: CobCreate, agent: Agent, context: Context) -> CobPublic:
     horizon = current_business_date(context.engine) + timedelta(days=COB_HORIZON_DAYS)
     if body.through > horizon:
-        raise InvalidInputError(f"close at most {COB_HORIZON_DAYS} days ahead, through "
-                                f"{horizon}", field="through", value=body.through.isoformat())
+        raise InvalidInputError(
+            f"close at most {COB_HORIZON_DAYS} days ahead, through {horizon}",
+            field="through",
+            value=body.through.isoformat(),
+        )
     report = cob.run_cob(context.engine, body.through, actor=agent.label)  # audited per date
-    return CobPublic(days=list(report.days),
-                     steps=[CobStepPublic(day=d, step=s, rows=r, seconds=round(t, 4))
-                            for d, s, r, t in report.steps],
-                     business_date=current_business_date(context.engine))
+    return CobPublic(
+        days=list(report.days),
+        steps=[
+            CobStepPublic(day=d, step=s, rows=r, seconds=round(t, 4)) for d, s, r, t in report.steps
+        ],
+        business_date=current_business_date(context.engine),
+    )
 
 
-@router.get("/ledger/verify", response_model=LedgerPublic,
-            summary="Check the ledger: entries balance, general ledger = loan accounts")
+@router.get(
+    "/ledger/verify",
+    response_model=LedgerPublic,
+    summary="Check the ledger: entries balance, general ledger = loan accounts",
+)
 def verify_ledger(_agent: Agent, context: Context) -> LedgerPublic:
     report = ledger.verify_ledger(context.engine)
     return LedgerPublic(ok=report.ok, problems=list(report.problems))

@@ -67,15 +67,21 @@ def sign_up(request: Request, form: Form, context: Context) -> Response:
     email = form.get("email", "")
     try:
         body = SignUp.model_validate({"email": email, "password": form.get("password", "")})
-        user = identity.create_user(context.engine, context.hasher, email=body.email,
-                                    password=body.password)
+        user = identity.create_user(
+            context.engine, context.hasher, email=body.email, password=body.password
+        )
     except ValidationError as error:
         errors = _form_errors(request, invalid_from_pydantic(error))
-        return render(request, "account/sign_up.html", {"errors": errors, "email": email},
-                      status=422)
+        return render(
+            request, "account/sign_up.html", {"errors": errors, "email": email}, status=422
+        )
     except ConflictError as error:
-        return render(request, "account/sign_up.html",
-                      {"errors": {"email": error.message}, "email": email}, status=409)
+        return render(
+            request,
+            "account/sign_up.html",
+            {"errors": {"email": error.message}, "email": email},
+            status=409,
+        )
     return _signed_in(request, context, user, "/profile")
 
 
@@ -92,11 +98,16 @@ def sign_in(request: Request, form: Form, context: Context) -> Response:
     context.limiter.hit("sign_in", f"email:{email.lower()}")
     try:
         body = SignIn.model_validate({"email": email, "password": form.get("password", "")})
-        user = identity.sign_in(context.engine, context.hasher, email=body.email,
-                                password=body.password, client=address)
+        user = identity.sign_in(
+            context.engine, context.hasher, email=body.email, password=body.password, client=address
+        )
     except (ValidationError, AuthenticationError):
-        return render(request, "account/sign_in.html",
-                      {"errors": {"form": "wrong"}, "email": email, "next": target}, status=401)
+        return render(
+            request,
+            "account/sign_in.html",
+            {"errors": {"form": "wrong"}, "email": email, "next": target},
+            status=401,
+        )
     return _signed_in(request, context, user, target)
 
 
@@ -121,29 +132,43 @@ def profile_page(request: Request, actor: Borrower, context: Context) -> Respons
     try:
         applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
     except NotFoundError:
-        return render(request, "account/profile.html", {"errors": {}, "fields": {}},
-                      actor=actor)
-    profile = identity.get_applicant(context.engine, context.cipher,
-                                     applicant_id=applicant_id, actor=actor)
+        return render(request, "account/profile.html", {"errors": {}, "fields": {}}, actor=actor)
+    profile = identity.get_applicant(
+        context.engine, context.cipher, applicant_id=applicant_id, actor=actor
+    )
     return render(request, "account/profile_done.html", {"profile": profile}, actor=actor)
 
 
 @router.post("/profile")
-def register_profile(request: Request, actor: Borrower, form: Form,
-                     context: Context) -> Response:
+def register_profile(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
     context.limiter.hit("sign_up", f"ip:{client_address(request)}")
     fields = {k: form.get(k, "") for k in ("name", "id_number", "phone")}
     try:
         body = ApplicantCreate.model_validate(fields)
-        identity.register_applicant(context.engine, context.cipher, actor=actor,
-                                    name=body.name, id_number=body.id_number, phone=body.phone)
+        identity.register_applicant(
+            context.engine,
+            context.cipher,
+            actor=actor,
+            name=body.name,
+            id_number=body.id_number,
+            phone=body.phone,
+        )
     except ValidationError as error:
         errors = _form_errors(request, invalid_from_pydantic(error))
-        return render(request, "account/profile.html", {"errors": errors, "fields": fields},
-                      actor=actor, status=422)
+        return render(
+            request,
+            "account/profile.html",
+            {"errors": errors, "fields": fields},
+            actor=actor,
+            status=422,
+        )
     except (InvalidInputError, ConflictError) as error:
         errors = {error.field or "form": error.message}
-        return render(request, "account/profile.html", {"errors": errors, "fields": fields},
-                      actor=actor, status=error.status)
+        return render(
+            request,
+            "account/profile.html",
+            {"errors": errors, "fields": fields},
+            actor=actor,
+            status=error.status,
+        )
     return redirect("/consent")
-

@@ -41,10 +41,12 @@ class Applicant:
 def _applicant(context: AppContext, actor: Actor) -> Applicant:
     """The borrower's own profile and consents; NotFoundError sends them to make a profile."""
     applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
-    profile = identity.get_applicant(context.engine, context.cipher,
-                                     applicant_id=applicant_id, actor=actor)
-    return Applicant(profile, consent.list_consents(context.engine, applicant_id=applicant_id,
-                                                    actor=actor))
+    profile = identity.get_applicant(
+        context.engine, context.cipher, applicant_id=applicant_id, actor=actor
+    )
+    return Applicant(
+        profile, consent.list_consents(context.engine, applicant_id=applicant_id, actor=actor)
+    )
 
 
 @router.get("/home")
@@ -60,9 +62,12 @@ def consent_page(request: Request, actor: Borrower, context: Context) -> Respons
     except NotFoundError:
         return redirect("/profile")
     active = {f"{c.data_category}:{c.purpose}": c for c in applicant.consents if c.is_active}
-    return render(request, "borrower/consent.html",
-                  {"notices": NOTICES, "active": active, "history": applicant.consents},
-                  actor=actor)
+    return render(
+        request,
+        "borrower/consent.html",
+        {"notices": NOTICES, "active": active, "history": applicant.consents},
+        actor=actor,
+    )
 
 
 @router.post("/consent")
@@ -76,26 +81,47 @@ def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Re
         separate = form.get(f"separate:{item.key}") == "yes"
         if item.is_sensitive and not separate:
             continue
-        consent.grant_consent(context.engine, applicant_id=applicant_id,
-                              category=item.category, purpose=item.purpose,
-                              notice_version=NOTICE_VERSION, separate=separate, actor=actor)
+        consent.grant_consent(
+            context.engine,
+            applicant_id=applicant_id,
+            category=item.category,
+            purpose=item.purpose,
+            notice_version=NOTICE_VERSION,
+            separate=separate,
+            actor=actor,
+        )
     return redirect("/consent?saved=1")
 
 
 @router.post("/consent/{consent_id}/revoke")
 def revoke(consent_id: str, actor: OwnerOrStaff, _form: Form, context: Context) -> Response:
     applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
-    consent.revoke_consent(context.engine, applicant_id=applicant_id, consent_id=consent_id,
-                           actor=actor)
+    consent.revoke_consent(
+        context.engine, applicant_id=applicant_id, consent_id=consent_id, actor=actor
+    )
     return redirect("/consent?revoked=1")
 
 
-def _apply_page(request: Request, actor: Actor, applicant: Applicant, *,
-                errors: dict[str, str], fields: dict[str, str], status: int = 200) -> Response:
-    return render(request, "borrower/apply.html", {
-        "errors": errors, "fields": fields,
-        "has_credit_consent": has_active(applicant.consents, CREDIT_CONSENT),
-    }, actor=actor, status=status)
+def _apply_page(
+    request: Request,
+    actor: Actor,
+    applicant: Applicant,
+    *,
+    errors: dict[str, str],
+    fields: dict[str, str],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "borrower/apply.html",
+        {
+            "errors": errors,
+            "fields": fields,
+            "has_credit_consent": has_active(applicant.consents, CREDIT_CONSENT),
+        },
+        actor=actor,
+        status=status,
+    )
 
 
 @router.get("/apply")
@@ -117,80 +143,130 @@ def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Re
     runtime = decision_runtime(context.engine, get_web(request).load_model)
     try:
         record = applications.apply_for_credit(
-            context.engine, context.cipher, runtime, actor=actor,
-            applicant_id=applicant.profile.id, form=data)
+            context.engine,
+            context.cipher,
+            runtime,
+            actor=actor,
+            applicant_id=applicant.profile.id,
+            form=data,
+        )
     except ConsentRequiredError as error:  # the page already says which consent is missing
-        return _apply_page(request, actor, applicant, errors={}, fields=dict(form),
-                           status=error.status)
+        return _apply_page(
+            request, actor, applicant, errors={}, fields=dict(form), status=error.status
+        )
     except InvalidInputError as error:
         errors = field_messages(error, translations(language(request).code).gettext)
-        return _apply_page(request, actor, applicant, errors=errors, fields=dict(form),
-                           status=422)
+        return _apply_page(request, actor, applicant, errors=errors, fields=dict(form), status=422)
     return redirect(f"/applications/{record.id}")
 
 
 @router.get("/applications/{application_id}")
-def decision_page(request: Request, application_id: str, actor: OwnerOrStaff,
-                  context: Context) -> Response:
-    record = applications.get_application(context.engine, context.cipher, application_id,
-                                          reveal=False)
+def decision_page(
+    request: Request, application_id: str, actor: OwnerOrStaff, context: Context
+) -> Response:
+    record = applications.get_application(
+        context.engine, context.cipher, application_id, reveal=False
+    )
     reasons_key = "reasons_zh" if language(request).code == "zh" else "reasons"
-    return render(request, "borrower/decision.html", {
-        "application": record, "decision": record.decision,
-        "reasons": record.decision.get(reasons_key) or [],
-    }, actor=actor)
+    return render(
+        request,
+        "borrower/decision.html",
+        {
+            "application": record,
+            "decision": record.decision,
+            "reasons": record.decision.get(reasons_key) or [],
+        },
+        actor=actor,
+    )
 
 
 @router.get("/applications/{application_id}/offers/{offer}")
-def offer_page(request: Request, application_id: str, offer: int, actor: OwnerOrStaff,
-               context: Context) -> Response:
+def offer_page(
+    request: Request, application_id: str, offer: int, actor: OwnerOrStaff, context: Context
+) -> Response:
     """The offer and its all-in cost statement; the moment it is shown is signed into the
     confirmation form, and the server refuses a confirmation before the reading pause."""
-    record = applications.get_application(context.engine, context.cipher, application_id,
-                                          reveal=False)
+    record = applications.get_application(
+        context.engine, context.cipher, application_id, reveal=False
+    )
     if record.status != "approved" or record.accepted_offer is not None:
         raise NotFoundError("this application has no open offer", field="application_id")
     view = offer_view(record.decision, offer)
-    receipt = get_web(request).receipts.issue(user_id=actor.user_id,
-                                              application_id=application_id, offer=offer)
-    return render(request, "borrower/offer.html", {
-        "application": record, "view": view, "receipt": receipt,
-        "min_seconds": MIN_READING_SECONDS, "errors": {},
-    }, actor=actor)
+    receipt = get_web(request).receipts.issue(
+        user_id=actor.user_id, application_id=application_id, offer=offer
+    )
+    return render(
+        request,
+        "borrower/offer.html",
+        {
+            "application": record,
+            "view": view,
+            "receipt": receipt,
+            "min_seconds": MIN_READING_SECONDS,
+            "errors": {},
+        },
+        actor=actor,
+    )
 
 
 @router.post("/applications/{application_id}/offers/{offer}/accept")
-def accept(request: Request, application_id: str, offer: int, actor: OwnerOrStaff, form: Form,
-           context: Context) -> Response:
+def accept(
+    request: Request,
+    application_id: str,
+    offer: int,
+    actor: OwnerOrStaff,
+    form: Form,
+    context: Context,
+) -> Response:
     """Accept an offer: only with the box ticked and after the statement's reading pause."""
     receipts = get_web(request).receipts
     gettext = translations(language(request).code).gettext
     try:
         if actor.role is not Role.BORROWER:
             raise InvalidInputError("only the applicant can accept an offer", field="confirm")
-        shown = receipts.shown_at(form.get("receipt", ""), user_id=actor.user_id,
-                                  application_id=application_id, offer=offer)
+        shown = receipts.shown_at(
+            form.get("receipt", ""),
+            user_id=actor.user_id,
+            application_id=application_id,
+            offer=offer,
+        )
         read = acceptance.seconds_read(shown_at=shown, now=receipts.now())
         acceptance.ensure_statement_read(read)
         if form.get("confirm") != "yes":
             raise InvalidInputError("tick the box to confirm", field="confirm")
     except InvalidInputError as error:
-        record = applications.get_application(context.engine, context.cipher, application_id,
-                                              reveal=False)
-        return render(request, "borrower/offer.html", {
-            "application": record, "view": offer_view(record.decision, offer),
-            "receipt": receipts.issue(user_id=actor.user_id, application_id=application_id,
-                                      offer=offer),
-            "min_seconds": MIN_READING_SECONDS,
-            "errors": {error.field or "form": _confirm_message(error, gettext)},
-        }, actor=actor, status=422)
-    applications.accept_offer(context.engine, application_id, actor=actor, offer=offer,
-                              seconds_read=read, on=business_date(context.engine))
+        record = applications.get_application(
+            context.engine, context.cipher, application_id, reveal=False
+        )
+        return render(
+            request,
+            "borrower/offer.html",
+            {
+                "application": record,
+                "view": offer_view(record.decision, offer),
+                "receipt": receipts.issue(
+                    user_id=actor.user_id, application_id=application_id, offer=offer
+                ),
+                "min_seconds": MIN_READING_SECONDS,
+                "errors": {error.field or "form": _confirm_message(error, gettext)},
+            },
+            actor=actor,
+            status=422,
+        )
+    applications.accept_offer(
+        context.engine,
+        application_id,
+        actor=actor,
+        offer=offer,
+        seconds_read=read,
+        on=business_date(context.engine),
+    )
     return redirect(f"/applications/{application_id}?accepted=1")
 
 
 def _confirm_message(error: InvalidInputError, gettext: Callable[[str], str]) -> str:
     if error.field in ("statement_receipt", "seconds_read"):
-        return gettext("Please read the cost statement for at least %(n)s seconds, then confirm.") \
-            % {"n": MIN_READING_SECONDS}
+        return gettext(
+            "Please read the cost statement for at least %(n)s seconds, then confirm."
+        ) % {"n": MIN_READING_SECONDS}
     return gettext("Tick the box to confirm that you have read the statement.")

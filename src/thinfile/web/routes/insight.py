@@ -33,19 +33,37 @@ from thinfile.web.simulation import csv_records, synthetic_records
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 Admin = Annotated[Actor, Depends(web_roles(Role.ADMIN))]
-APPLICATION_STATUS = {"approved": N_("Approved"), "referred": N_("Under review"),
-                      "declined": N_("Declined"), "accepted": N_("Accepted")}
+APPLICATION_STATUS = {
+    "approved": N_("Approved"),
+    "referred": N_("Under review"),
+    "declined": N_("Declined"),
+    "accepted": N_("Accepted"),
+}
 
 
-def _policies_page(request: Request, actor: Actor, context: AppContext, *,
-                   report: dict[str, object] | None = None, errors: dict[str, str] | None = None,
-                   status: int = 200) -> Response:
+def _policies_page(
+    request: Request,
+    actor: Actor,
+    context: AppContext,
+    *,
+    report: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     versions = list_policies(context.engine)
     challenger_share = sum((p.share for p in versions if p.status == "challenger"), Decimal(0))
-    return render(request, "staff/policies.html", {
-        "policies": versions, "active_share": 1 - challenger_share, "report": report,
-        "errors": errors or {},
-    }, actor=actor, status=status)
+    return render(
+        request,
+        "staff/policies.html",
+        {
+            "policies": versions,
+            "active_share": 1 - challenger_share,
+            "report": report,
+            "errors": errors or {},
+        },
+        actor=actor,
+        status=status,
+    )
 
 
 @router.get("/policies")
@@ -60,23 +78,31 @@ def challenger(actor: Admin, form: Form, context: Context) -> Response:
     return redirect("/console/policies?saved=1")
 
 
-def _run_simulation(web: WebConfig, context: AppContext, fields: dict[str, str],
-                    upload: bytes | None) -> dict[str, object]:
+def _run_simulation(
+    web: WebConfig, context: AppContext, fields: dict[str, str], upload: bytes | None
+) -> dict[str, object]:
     runtime = decision_runtime(context.engine, web.load_model)
-    records = csv_records(upload) if upload else synthetic_records(
-        int(fields.get("rows") or "500"), seed=int(fields.get("seed") or "7"))
-    candidate = runtime.policy(fields.get("version") or runtime.book.champion.version,
-                               context.engine)
-    baseline = runtime.book.champion if candidate.version != runtime.book.champion.version \
-        else None
-    report = simulate(records, policy=candidate, model=runtime.model, on=date.today(),
-                      baseline=baseline)
+    records = (
+        csv_records(upload)
+        if upload
+        else synthetic_records(
+            int(fields.get("rows") or "500"), seed=int(fields.get("seed") or "7")
+        )
+    )
+    candidate = runtime.policy(
+        fields.get("version") or runtime.book.champion.version, context.engine
+    )
+    baseline = runtime.book.champion if candidate.version != runtime.book.champion.version else None
+    report = simulate(
+        records, policy=candidate, model=runtime.model, on=date.today(), baseline=baseline
+    )
     return report.as_dict()
 
 
 @router.post("/policies/simulate")
-async def run_simulation(request: Request, actor: Underwriter, fields: Form,
-                         context: Context) -> Response:
+async def run_simulation(
+    request: Request, actor: Underwriter, fields: Form, context: Context
+) -> Response:
     """Run a candidate policy over a small synthetic file or an uploaded CSV; show the report."""
     upload = (await request.form()).get("file")
     data = await upload.read() if isinstance(upload, UploadFile) and upload.filename else None
@@ -84,8 +110,7 @@ async def run_simulation(request: Request, actor: Underwriter, fields: Form,
         report = await run_in_threadpool(_run_simulation, get_web(request), context, fields, data)
     except (InvalidInputError, ValueError) as error:
         message = error.message if isinstance(error, InvalidInputError) else str(error)
-        return _policies_page(request, actor, context, errors={"simulation": message},
-                              status=422)
+        return _policies_page(request, actor, context, errors={"simulation": message}, status=422)
     return _policies_page(request, actor, context, report=report)
 
 
@@ -96,15 +121,28 @@ def portfolio(request: Request, actor: Staff, context: Context) -> Response:
     gettext = translations(language(request).code).gettext
     rows = applications.list_applications(context.engine, limit=10_000)
     by_status = Counter(r.status for r in rows)
-    approvals = Counter(r.submitted_at.date().isoformat() for r in rows
-                        if r.outcome == "approve" or r.status == "approved")
-    status_chart = bar_chart(N_("Applications by status"), [
-        (gettext(APPLICATION_STATUS.get(s, s)), n, str(n)) for s, n in sorted(by_status.items())])
+    approvals = Counter(
+        r.submitted_at.date().isoformat()
+        for r in rows
+        if r.outcome == "approve" or r.status == "approved"
+    )
+    status_chart = bar_chart(
+        N_("Applications by status"),
+        [(gettext(APPLICATION_STATUS.get(s, s)), n, str(n)) for s, n in sorted(by_status.items())],
+    )
     days = sorted(approvals)[-30:]
-    approval_chart = bar_chart(N_("Approvals by day"), [(d, approvals[d], str(approvals[d]))
-                                                    for d in days])
+    approval_chart = bar_chart(
+        N_("Approvals by day"), [(d, approvals[d], str(approvals[d])) for d in days]
+    )
     book = book_charts(book_by_status_and_bucket(context.engine), gettext)
-    return render(request, "staff/portfolio.html", {
-        "status_chart": status_chart, "approval_chart": approval_chart, "total": len(rows),
-        "book": book,
-    }, actor=actor)
+    return render(
+        request,
+        "staff/portfolio.html",
+        {
+            "status_chart": status_chart,
+            "approval_chart": approval_chart,
+            "total": len(rows),
+            "book": book,
+        },
+        actor=actor,
+    )

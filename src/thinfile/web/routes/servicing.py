@@ -34,24 +34,43 @@ REVERSIBLE = frozenset({"repayment", "prepayment", "merchant-refund", "recovery"
 def loan_list(request: Request, actor: Staff, context: Context, status: str = "") -> Response:
     chosen = status if status in STATUSES else ""
     rows = portfolio.list_loans(context.engine, status=chosen or None)
-    return render(request, "staff/loans.html",
-                  {"rows": rows, "status": chosen, "statuses": STATUSES}, actor=actor)
+    return render(
+        request,
+        "staff/loans.html",
+        {"rows": rows, "status": chosen, "statuses": STATUSES},
+        actor=actor,
+    )
 
 
-def _detail(request: Request, actor: Actor, context: AppContext, loan_id: int, *,
-            errors: dict[str, str] | None = None, status: int = 200) -> Response:
+def _detail(
+    request: Request,
+    actor: Actor,
+    context: AppContext,
+    loan_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     on = business_date(context.engine)
     view = loans.get_loan(context.engine, loan_id)
     journal = portfolio.loan_journal(context.engine, loan_id)
-    return render(request, "staff/loan.html", {
-        "loan": loan_page(view, on, None), "journal": journal,
-        "balanced": all(e.is_balanced for e in journal),
-        "moves": portfolio.bucket_history_of(context.engine, loan_id),
-        "reversible": REVERSIBLE, "errors": errors or {},
-        "reason_chars": (REASON_MIN_CHARS, REASON_MAX_CHARS),
-        "may_act": actor.role in {Role.SERVICING_AGENT, Role.ADMIN},
-        "done": request.query_params.get("done", ""),
-    }, actor=actor, status=status)
+    return render(
+        request,
+        "staff/loan.html",
+        {
+            "loan": loan_page(view, on, None),
+            "journal": journal,
+            "balanced": all(e.is_balanced for e in journal),
+            "moves": portfolio.bucket_history_of(context.engine, loan_id),
+            "reversible": REVERSIBLE,
+            "errors": errors or {},
+            "reason_chars": (REASON_MIN_CHARS, REASON_MAX_CHARS),
+            "may_act": actor.role in {Role.SERVICING_AGENT, Role.ADMIN},
+            "done": request.query_params.get("done", ""),
+        },
+        actor=actor,
+        status=status,
+    )
 
 
 @router.get("/{loan_id}")
@@ -59,8 +78,15 @@ def loan(request: Request, loan_id: int, actor: Staff, context: Context) -> Resp
     return _detail(request, actor, context, loan_id)
 
 
-def _refused(request: Request, actor: Actor, context: AppContext, loan_id: int,
-             error: InvalidInputError, *, form_name: str = "") -> Response:
+def _refused(
+    request: Request,
+    actor: Actor,
+    context: AppContext,
+    loan_id: int,
+    error: InvalidInputError,
+    *,
+    form_name: str = "",
+) -> Response:
     errors = field_messages(error, translations(language(request).code).gettext)
     if form_name:  # the same field name in two forms: say which form it belongs to
         errors = {f"{form_name}-{k}": v for k, v in errors.items()}
@@ -68,54 +94,74 @@ def _refused(request: Request, actor: Actor, context: AppContext, loan_id: int,
 
 
 @router.post("/{loan_id}/reversals")
-def reverse(request: Request, loan_id: int, actor: Servicer, form: Form,
-            context: Context) -> Response:
+def reverse(
+    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+) -> Response:
     try:
         txn = form.get("txn_id", "")
         if not txn.isdigit():
             raise InvalidInputError("choose a payment", field="txn_id")
-        servicing_actions.reverse(context.engine, loan_id, int(txn),
-                                  actor=actor, on=business_date(context.engine),
-                                  reason=form.get("reason", ""))
+        servicing_actions.reverse(
+            context.engine,
+            loan_id,
+            int(txn),
+            actor=actor,
+            on=business_date(context.engine),
+            reason=form.get("reason", ""),
+        )
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error)
     return redirect(f"/console/loans/{loan_id}?done=reversed")
 
 
 @router.post("/{loan_id}/charge-off")
-def charge_off(request: Request, loan_id: int, actor: Servicer, form: Form,
-               context: Context) -> Response:
+def charge_off(
+    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+) -> Response:
     try:
-        servicing_actions.charge_off(context.engine, loan_id, actor=actor,
-                                     on=business_date(context.engine),
-                                     reason=form.get("reason", ""))
+        servicing_actions.charge_off(
+            context.engine,
+            loan_id,
+            actor=actor,
+            on=business_date(context.engine),
+            reason=form.get("reason", ""),
+        )
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error)
     return redirect(f"/console/loans/{loan_id}?done=charged-off")
 
 
 @router.post("/{loan_id}/merchant-refunds")
-def merchant_refund(request: Request, loan_id: int, actor: Servicer, form: Form,
-                    context: Context) -> Response:
+def merchant_refund(
+    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+) -> Response:
     try:
         currency = loans.get_loan(context.engine, loan_id).account.currency
         amount = parse_amount(form.get("amount", ""), currency)
-        servicing_actions.merchant_refund(context.engine, loan_id, amount, actor=actor,
-                                          on=business_date(context.engine))
+        servicing_actions.merchant_refund(
+            context.engine, loan_id, amount, actor=actor, on=business_date(context.engine)
+        )
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error)
     return redirect(f"/console/loans/{loan_id}?done=refunded")
 
 
 @router.post("/{loan_id}/fee-waivers")
-def waive_fees(request: Request, loan_id: int, actor: Servicer, form: Form,
-               context: Context) -> Response:
+def waive_fees(
+    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+) -> Response:
     try:
         currency = loans.get_loan(context.engine, loan_id).account.currency
         amount = parse_amount(form.get("amount", ""), currency)
-        servicing_actions.waive_fees(context.engine, loan_id, amount, actor=actor,
-                                     on=business_date(context.engine),
-                                     reason=form.get("reason", ""), kind=form.get("kind", ""))
+        servicing_actions.waive_fees(
+            context.engine,
+            loan_id,
+            amount,
+            actor=actor,
+            on=business_date(context.engine),
+            reason=form.get("reason", ""),
+            kind=form.get("kind", ""),
+        )
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error, form_name="waiver")
     return redirect(f"/console/loans/{loan_id}?done=waived")

@@ -24,13 +24,20 @@ STATUSES = ("referred", "approved", "declined", "accepted")
 def queue(request: Request, actor: Staff, context: Context, status: str = "referred") -> Response:
     chosen = status if status in STATUSES else ""
     rows = applications.list_applications(context.engine, status=chosen or None, limit=200)
-    return render(request, "staff/queue.html", {
-        "rows": rows, "reviews": {r.id: review_of(r) for r in rows}, "status": chosen,
-        "statuses": STATUSES}, actor=actor)
+    return render(
+        request,
+        "staff/queue.html",
+        {
+            "rows": rows,
+            "reviews": {r.id: review_of(r) for r in rows},
+            "status": chosen,
+            "statuses": STATUSES,
+        },
+        actor=actor,
+    )
 
 
-def _policy_settings(request: Request, context: AppContext,
-                     version: str) -> PolicySettings | None:
+def _policy_settings(request: Request, context: AppContext, version: str) -> PolicySettings | None:
     """The settings (cap, cap basis) of the policy version a decision used, if it is known."""
     try:
         runtime = decision_runtime(context.engine, get_web(request).load_model)
@@ -39,37 +46,56 @@ def _policy_settings(request: Request, context: AppContext,
         return None
 
 
-def _detail(request: Request, actor: Staff, context: Context, application_id: str,
-            replayed: dict[str, object] | None = None) -> Response:
-    record = applications.get_application(context.engine, context.cipher, application_id,
-                                          reveal=False)
+def _detail(
+    request: Request,
+    actor: Staff,
+    context: Context,
+    application_id: str,
+    replayed: dict[str, object] | None = None,
+) -> Response:
+    record = applications.get_application(
+        context.engine, context.cipher, application_id, reveal=False
+    )
     decision = record.decision
-    settings = _policy_settings(request, context, str(decision["policy_version"])) \
-        if has_repricing(decision) else None
-    return render(request, "staff/application.html", {
-        "a": record, "d": decision, "replayed": replayed, "review": review_of(record),
-        "repriced": repricings(decision, settings),
-    }, actor=actor)
+    settings = (
+        _policy_settings(request, context, str(decision["policy_version"]))
+        if has_repricing(decision)
+        else None
+    )
+    return render(
+        request,
+        "staff/application.html",
+        {
+            "a": record,
+            "d": decision,
+            "replayed": replayed,
+            "review": review_of(record),
+            "repriced": repricings(decision, settings),
+        },
+        actor=actor,
+    )
 
 
 @router.get("/applications/{application_id}")
-def application(request: Request, application_id: str, actor: Staff,
-                context: Context) -> Response:
+def application(request: Request, application_id: str, actor: Staff, context: Context) -> Response:
     return _detail(request, actor, context, application_id)
 
 
 @router.post("/applications/{application_id}/replay")
-def replay(request: Request, application_id: str, actor: Underwriter, _form: Form,
-           context: Context) -> Response:
+def replay(
+    request: Request, application_id: str, actor: Underwriter, _form: Form, context: Context
+) -> Response:
     runtime = decision_runtime(context.engine, get_web(request).load_model)
-    result = applications.replay_application(context.engine, context.cipher, runtime,
-                                             application_id, actor=actor)
+    result = applications.replay_application(
+        context.engine, context.cipher, runtime, application_id, actor=actor
+    )
     return _detail(request, actor, context, application_id, replayed=result)
 
 
 @router.post("/applications/{application_id}/review")
 def review(application_id: str, actor: Underwriter, form: Form, context: Context) -> Response:
     approve = form.get("decision") == "approve"
-    applications.review_referral(context.engine, application_id, actor=actor,
-                                 approve=approve, note=form.get("note", ""))
+    applications.review_referral(
+        context.engine, application_id, actor=actor, approve=approve, note=form.get("note", "")
+    )
     return redirect(f"/console/applications/{application_id}?reviewed=1")

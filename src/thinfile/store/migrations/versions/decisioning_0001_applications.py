@@ -21,8 +21,13 @@ def upgrade() -> None:
     op.create_table(
         "applications",
         sa.Column("id", sa.String(_ID), primary_key=True),
-        sa.Column("applicant_id", sa.String(_ID), sa.ForeignKey("applicants.id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "applicant_id",
+            sa.String(_ID),
+            sa.ForeignKey("applicants.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("user_id", sa.String(_ID), nullable=False, index=True),
         sa.Column("submitted_at", _WHEN, nullable=False, index=True),
         sa.Column("decided_on", sa.Date, nullable=False),

@@ -24,8 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table("applications") as batch:
         for column in _HASHES:
             batch.drop_index(f"ix_applications_{column}")
-            batch.create_index(f"ix_applications_{column}_submitted_at",
-                               [column, "submitted_at"])
+            batch.create_index(f"ix_applications_{column}_submitted_at", [column, "submitted_at"])
 
 
 def downgrade() -> None:

@@ -43,8 +43,7 @@ def upgrade() -> None:
     op.create_table(
         "api_keys",
         sa.Column("id", sa.String(_ID), primary_key=True),
-        sa.Column("user_id", sa.String(_ID), sa.ForeignKey("users.id"), nullable=False,
-                  index=True),
+        sa.Column("user_id", sa.String(_ID), sa.ForeignKey("users.id"), nullable=False, index=True),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("prefix", sa.String(16), nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
@@ -54,8 +53,9 @@ def upgrade() -> None:
     op.create_table(
         "applicants",
         sa.Column("id", sa.String(_ID), primary_key=True),
-        sa.Column("user_id", sa.String(_ID), sa.ForeignKey("users.id"), nullable=False,
-                  unique=True),
+        sa.Column(
+            "user_id", sa.String(_ID), sa.ForeignKey("users.id"), nullable=False, unique=True
+        ),
         sa.Column("name_enc", sa.Text, nullable=False),
         sa.Column("id_number_enc", sa.Text, nullable=False),
         sa.Column("phone_enc", sa.Text, nullable=False),
@@ -67,8 +67,13 @@ def upgrade() -> None:
     op.create_table(
         "consents",
         sa.Column("id", sa.String(_ID), primary_key=True),
-        sa.Column("applicant_id", sa.String(_ID), sa.ForeignKey("applicants.id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "applicant_id",
+            sa.String(_ID),
+            sa.ForeignKey("applicants.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("data_category", sa.String(40), nullable=False),
         sa.Column("purpose", sa.String(40), nullable=False),
         sa.Column("is_sensitive", sa.Boolean, nullable=False),
@@ -113,6 +118,13 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
-    for table in ("idempotency_keys", "audit_head", "audit_log", "consents", "applicants",
-                  "api_keys", "users"):
+    for table in (
+        "idempotency_keys",
+        "audit_head",
+        "audit_log",
+        "consents",
+        "applicants",
+        "api_keys",
+        "users",
+    ):
         op.drop_table(table)

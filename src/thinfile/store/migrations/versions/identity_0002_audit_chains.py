@@ -46,31 +46,45 @@ def upgrade() -> None:
     else:
         op.execute("DROP TRIGGER audit_log_no_update")
         op.execute("DROP TRIGGER audit_log_no_delete")
-    op.add_column("audit_log", sa.Column("chain", sa.Integer, nullable=False,
-                                         server_default="1"))
-    op.add_column("audit_log", sa.Column("chain_seq", sa.BigInteger().with_variant(
-        sa.Integer, "sqlite"), nullable=False, server_default="0"))
+    op.add_column("audit_log", sa.Column("chain", sa.Integer, nullable=False, server_default="1"))
+    op.add_column(
+        "audit_log",
+        sa.Column(
+            "chain_seq",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            nullable=False,
+            server_default="0",
+        ),
+    )
     op.execute("UPDATE audit_log SET chain_seq = seq")
-    op.create_index("ix_audit_log_chain_position", "audit_log", ["chain", "chain_seq"],
-                    unique=True)
+    op.create_index("ix_audit_log_chain_position", "audit_log", ["chain", "chain_seq"], unique=True)
     if postgres:
         op.execute("ALTER TABLE audit_log ALTER COLUMN chain DROP DEFAULT")
         op.execute("ALTER TABLE audit_log ALTER COLUMN chain_seq DROP DEFAULT")
         op.execute("CREATE SEQUENCE audit_log_seq_seq OWNED BY audit_log.seq")
-        op.execute("SELECT setval('audit_log_seq_seq', COALESCE(MAX(seq), 0) + 1, false) "
-                   "FROM audit_log")
-        op.execute("ALTER TABLE audit_log ALTER COLUMN seq "
-                   "SET DEFAULT nextval('audit_log_seq_seq')")
+        op.execute(
+            "SELECT setval('audit_log_seq_seq', COALESCE(MAX(seq), 0) + 1, false) FROM audit_log"
+        )
+        op.execute(
+            "ALTER TABLE audit_log ALTER COLUMN seq SET DEFAULT nextval('audit_log_seq_seq')"
+        )
         op.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
     else:  # ``seq INTEGER PRIMARY KEY`` is SQLite's rowid: it numbers new rows by itself.
         for statement in _SQLITE_GUARDS:
             op.execute(statement)
-    head = sa.table("audit_head", sa.column("id", sa.Integer),
-                    sa.column("last_seq", sa.BigInteger), sa.column("last_hash", sa.String))
-    op.bulk_insert(head, [{"id": k, "last_seq": 0, "last_hash": _genesis(k)}
-                          for k in range(2, CHAINS + 1)])
+    head = sa.table(
+        "audit_head",
+        sa.column("id", sa.Integer),
+        sa.column("last_seq", sa.BigInteger),
+        sa.column("last_hash", sa.String),
+    )
+    op.bulk_insert(
+        head, [{"id": k, "last_seq": 0, "last_hash": _genesis(k)} for k in range(2, CHAINS + 1)]
+    )
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the audit log's chains cannot be merged back into one chain "
-                              "without rewriting every hash; restore from a backup instead")
+    raise NotImplementedError(
+        "the audit log's chains cannot be merged back into one chain "
+        "without rewriting every hash; restore from a backup instead"
+    )

@@ -29,5 +29,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in _TABLES:
             op.execute(f"ALTER TABLE {table} RESET (fillfactor)")
-    op.create_index("ix_servicing_loans_status_cob_day", "servicing_loans",
-                    ["status", "cob_day"], unique=False)
+    op.create_index(
+        "ix_servicing_loans_status_cob_day", "servicing_loans", ["status", "cob_day"], unique=False
+    )

@@ -35,8 +35,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("loan_id", name=op.f("pk_servicing_loan_terms")),
     )
-    op.execute("INSERT INTO servicing_loan_terms (loan_id, terms_json, product_json, rates_json) "
-               "SELECT id, terms_json, product_json, rates_json FROM servicing_loans")
+    op.execute(
+        "INSERT INTO servicing_loan_terms (loan_id, terms_json, product_json, rates_json) "
+        "SELECT id, terms_json, product_json, rates_json FROM servicing_loans"
+    )
     for column in _COLUMNS:  # SQLite >= 3.35 and PostgreSQL both drop columns in place
         op.execute(f"ALTER TABLE servicing_loans DROP COLUMN {column}")
 
@@ -45,6 +47,8 @@ def downgrade() -> None:
     for column in _COLUMNS:
         op.add_column("servicing_loans", sa.Column(column, sa.Text(), nullable=True))
     for column in _COLUMNS:
-        op.execute(f"UPDATE servicing_loans SET {column} = (SELECT t.{column} FROM "
-                   "servicing_loan_terms t WHERE t.loan_id = servicing_loans.id)")
+        op.execute(
+            f"UPDATE servicing_loans SET {column} = (SELECT t.{column} FROM "
+            "servicing_loan_terms t WHERE t.loan_id = servicing_loans.id)"
+        )
     op.drop_table("servicing_loan_terms")

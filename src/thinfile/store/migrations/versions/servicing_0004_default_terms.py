@@ -24,7 +24,6 @@ branch_labels = None
 depends_on = None
 
 
-
 def _zero(name: str, kind: type[sa.Integer] = sa.BigInteger) -> sa.Column[int]:
     return sa.Column(name, kind(), server_default="0", nullable=False)
 
@@ -33,12 +32,16 @@ def upgrade() -> None:
     for column in ("default_allowance", "default_charged"):
         op.add_column("servicing_installments", _zero(column))
     op.add_column("servicing_loans", _zero("merchant_refunded"))
-    op.add_column("servicing_loans", sa.Column("all_in_cap_units", sa.BigInteger(),
-                                               server_default="24000000", nullable=False))
+    op.add_column(
+        "servicing_loans",
+        sa.Column("all_in_cap_units", sa.BigInteger(), server_default="24000000", nullable=False),
+    )
     op.add_column("servicing_loans", _zero("leap_basis", sa.Integer))
     op.execute("UPDATE servicing_loans SET leap_basis = day_basis")
-    op.execute("UPDATE servicing_loans SET leap_basis = 366 WHERE id IN (SELECT loan_id FROM "
-               "servicing_loan_terms WHERE terms_json LIKE '%\"day_count\": \"actual/actual\"%')")
+    op.execute(
+        "UPDATE servicing_loans SET leap_basis = 366 WHERE id IN (SELECT loan_id FROM "
+        'servicing_loan_terms WHERE terms_json LIKE \'%"day_count": "actual/actual"%\')'
+    )
 
 
 def downgrade() -> None:
