@@ -202,8 +202,8 @@ def decide(
         {
             "code": r.code,
             "feature": r.feature,
-            "contribution": round(float(r.contribution), 6),
-        }  # float-ok: weight
+            "contribution": round(float(r.contribution), 6),  # float-ok: weight
+        }
         for r in scored.reasons
     )
     result = policy.evaluate(

@@ -207,10 +207,8 @@ def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[
     score_frame = getattr(model, "score_frame", None)
     if score_frame is None:
         return [
-            _Score(float(s.pd), int(s.score))
-            for s in (  # float-ok: probabilities
-                model.score_one(model_record(a, on), reasons=0) for a in apps
-            )
+            _Score(float(s.pd), int(s.score))  # float-ok: probabilities
+            for s in (model.score_one(model_record(a, on), reasons=0) for a in apps)
         ]
     import pandas as pd
 
