@@ -44,6 +44,7 @@ from thinfile.servicing import (
     InvariantViolation,
     JournalEntry,
     JournalLine,
+    LoanStatus,
     Outcome,
     PrepaymentMode,
     pay,
@@ -311,10 +312,10 @@ def preview_payment(
         paid_between(before, after),
         after.credit - before.credit if after.credit > before.credit else 0,
         -refunded,
-        after.status.value == "closed",
+        after.status is LoanStatus.CLOSED,
         upcoming.due if upcoming else None,
         sum(i.unpaid.total for i in after.installments if upcoming and i.due <= upcoming.due),
-        payoff_quote(after, on).fen if after.status.value == "active" else 0,
+        payoff_quote(after, on).fen if after.status is LoanStatus.ACTIVE else 0,
     )
 
 
