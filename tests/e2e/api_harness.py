@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.support.decisioning import Reason, Score
 from thinfile.app import create_app
 from thinfile.http import AppContext
-from thinfile.security.pii import id_check_character
+from thinfile.resident_id import id_check_character
 from thinfile.security.roles import Role
 from thinfile.services import identity
 from thinfile.settings import Settings
@@ -39,6 +40,7 @@ __all__ = [
     "accept",
     "apply",
     "build_app",
+    "context_of",
     "id_number",
     "make_borrower",
     "make_staff",
@@ -189,8 +191,16 @@ def accept(
     )
 
 
+def context_of(client: TestClient) -> AppContext:
+    """The running app's context (its engine, hasher, settings)."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    context: AppContext = app.state.context
+    return context
+
+
 def make_staff(client: TestClient, role: Role) -> Party:
-    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    context = context_of(client)
     email = f"{role.value}{next(_serial)}@lender.example"
     user = identity.create_user(
         context.engine, context.hasher, email=email, password=PASSWORD, role=role

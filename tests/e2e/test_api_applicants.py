@@ -6,7 +6,7 @@ import base64
 
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
+from tests.e2e.api_harness import TestClient, context_of, make_borrower, quick_settings
 from thinfile.app import create_app
 from thinfile.security.crypto import pii_cipher
 from thinfile.services.identity_keys import reencrypt_personal_data
@@ -17,7 +17,7 @@ from thinfile.store import make_engine
 def _everything_stored(url: str) -> str:
     """Every cell of every table, as one string."""
     engine = make_engine(url)
-    chunks = []
+    chunks: list[str] = []
     with engine.connect() as connection:
         for table in sa.inspect(connection).get_table_names():
             rows = connection.execute(sa.text(f'SELECT * FROM "{table}"')).all()
@@ -102,7 +102,7 @@ def test_rotating_the_key_reencrypts_everything_and_old_data_stays_readable(api_
     )
     with TestClient(create_app(rotated)) as new_app:
         before = new_app.get("/v1/me/applicant", headers=alice.headers).json()
-        context = new_app.app.state.context
+        context = context_of(new_app)
         assert reencrypt_personal_data(context.engine, pii_cipher(rotated)) == 1
         assert reencrypt_personal_data(context.engine, pii_cipher(rotated)) == 0
     only_new = quick_settings(

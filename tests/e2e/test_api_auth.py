@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from httpx import Response
 
 from tests.e2e.api_harness import PASSWORD
 from thinfile.cli.app import main
@@ -102,7 +103,8 @@ def test_the_spec_declares_sign_in_exactly_where_an_anonymous_call_is_refused(ap
     them (401), and every operation documenting neither lets it past authentication."""
     spec = api.get("/openapi.json").json()
     assert set(spec["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
-    secured, open_ = [], []
+    secured: list[tuple[str, str, Response]] = []
+    open_: list[tuple[str, str, Response]] = []
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             url = path
@@ -127,5 +129,5 @@ def test_the_spec_declares_sign_in_exactly_where_an_anonymous_call_is_refused(ap
     }
 
 
-def operation_refused(reply) -> bool:
+def operation_refused(reply: Response) -> bool:
     return reply.status_code == 401 and reply.json()["code"] == "authentication_required"

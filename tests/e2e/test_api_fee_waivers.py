@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import Party, TestClient, accept, apply, make_staff
+from tests.e2e.api_harness import Party, TestClient, accept, apply, context_of, make_staff
 from thinfile.security.roles import Role
 
 FEE_OFFER, INTEREST_OFFER = 0, 1  # a fee-based installment loan, an interest-bearing one
@@ -29,7 +29,8 @@ def _waive(
 def _loan(api: TestClient, party: Party, loan_id: int) -> dict[str, Any]:
     reply = api.get(f"/v1/loans/{loan_id}", headers=party.headers)
     assert reply.status_code == 200, reply.text
-    return reply.json()
+    body: dict[str, Any] = reply.json()
+    return body
 
 
 def _late_loan(api: TestClient, world: Any, offer: int, days_late: int) -> tuple[int, Party]:
@@ -53,7 +54,7 @@ def _yuan(text: str) -> Decimal:
 
 
 def _audit_rows(api: TestClient) -> list[Any]:
-    engine = api.app.state.context.engine  # type: ignore[attr-defined]
+    engine = context_of(api).engine
     with engine.connect() as conn:
         return list(
             conn.execute(

@@ -14,6 +14,7 @@ from tests.e2e.api_harness import (
     TestClient,
     accept,
     apply,
+    context_of,
     id_number,
     make_borrower,
     phone_number,
@@ -21,7 +22,7 @@ from tests.e2e.api_harness import (
 
 
 def _count(api: TestClient, sql: str) -> int:
-    engine = api.app.state.context.engine  # type: ignore[attr-defined]
+    engine = context_of(api).engine
     with engine.connect() as conn:
         return int(conn.execute(sa.text(sql)).scalar_one())
 

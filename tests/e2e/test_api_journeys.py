@@ -217,7 +217,7 @@ def test_policies_models_and_simulations(api, world):
     )
     assert synthetic.status_code == 200, synthetic.text
     assert synthetic.json()["report"]["candidate"]["overall"]["applications"] == 40
-    example = SimulationCsvCreate.model_config["json_schema_extra"]["examples"][0]
+    example = SimulationCsvCreate.model_json_schema()["examples"][0]
     posted = api.post("/v1/staff/simulations/csv", headers=underwriter.headers, json=example)
     assert posted.status_code == 200, posted.text
     too_many = api.post(

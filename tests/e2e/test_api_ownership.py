@@ -40,7 +40,9 @@ def _alice_ids(api: TestClient, alice: Any) -> dict[str, str]:
     }
 
 
-def _operations(api: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
+def _operations(
+    api: TestClient,
+) -> tuple[list[tuple[str, str, dict[str, Any]]], dict[str, Any]]:
     spec = api.get("/openapi.json").json()
     return [
         (method.upper(), path, op)

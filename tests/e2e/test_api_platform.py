@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
+from tests.e2e.api_harness import TestClient, context_of, make_borrower, quick_settings
 from thinfile.api import Idempotent, count_decision, require_owner_or_role
 from thinfile.app import create_app
 from thinfile.errors import InvalidInputError
@@ -73,7 +73,7 @@ def money(api_settings):
 
 def _transfers(client: TestClient) -> int:
     """Transfers that took effect (committed their audit row)."""
-    with client.app.state.context.engine.connect() as conn:
+    with context_of(client).engine.connect() as conn:
         return int(
             conn.execute(
                 sa.text("SELECT count(*) FROM audit_log WHERE action = 'test.transfer'")

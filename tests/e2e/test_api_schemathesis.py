@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
 
 from tests.e2e.api_harness import (
     Party,
@@ -87,7 +88,7 @@ def _check_operation(operation: Any, borrower: Party, admin: Party, ids: dict[st
 def test_every_operation_honours_the_spec_and_never_fails_with_5xx(fuzzed):
     app, borrower, admin, ids = fuzzed
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) >= 40
     for operation in operations:
         _check_operation(operation, borrower, admin, ids)

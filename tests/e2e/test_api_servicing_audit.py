@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import Party, TestClient, accept, apply, make_staff
+from tests.e2e.api_harness import Party, TestClient, accept, apply, context_of, make_staff
 from thinfile.security.roles import Role
 from thinfile.services import cob
 from thinfile.services.audit import AuditDraft
@@ -34,7 +34,7 @@ def _fail(*_args: object, **_kwargs: object) -> None:
 
 
 def _rows(api: TestClient, sql: str, **params: object) -> list[Any]:
-    engine = api.app.state.context.engine  # type: ignore[attr-defined]
+    engine = context_of(api).engine
     with engine.connect() as conn:
         return list(conn.execute(sa.text(sql), params).all())
 
@@ -67,7 +67,8 @@ class Book:
     def loan(self, loan_id: int | None = None) -> dict[str, Any]:
         reply = self.api.get(f"/v1/loans/{loan_id or self.loan_id}", headers=self.agent.headers)
         assert reply.status_code == 200, reply.text
-        return reply.json()
+        body: dict[str, Any] = reply.json()
+        return body
 
 
 @pytest.fixture
@@ -93,7 +94,8 @@ class Case:
 def _pay(book: Book, amount: str, key: str) -> dict[str, Any]:
     reply = book.post(book.alice, f"/v1/loans/{book.loan_id}/payments", {"amount": amount}, key)
     assert reply.status_code == 201, reply.text
-    return reply.json()
+    body: dict[str, Any] = reply.json()
+    return body
 
 
 def _overpay(book: Book) -> None:

@@ -59,7 +59,7 @@ def _by_api(api: TestClient, agent: Party, loan_id: int, reason: str) -> bool:
         headers={**agent.headers, "Idempotency-Key": f"reason-{next(_keys):04d}"},
     )
     assert reply.status_code in (201, 422), reply.text
-    return reply.status_code == 201
+    return bool(reply.status_code == 201)
 
 
 def _by_console(api: TestClient, loan_id: int, reason: str) -> bool:
@@ -70,7 +70,7 @@ def _by_console(api: TestClient, loan_id: int, reason: str) -> bool:
         follow_redirects=False,
     )
     assert reply.status_code in (303, 422), reply.text
-    return reply.status_code == 303
+    return bool(reply.status_code == 303)
 
 
 def test_a_staff_reason_is_accepted_or_refused_alike_by_the_console_and_the_api(api):

@@ -226,7 +226,7 @@ def _applies_as_a_new_borrower(page, server: str, serial: int, *, months_in_city
     page.fill("#f-months_in_city", str(months_in_city))
     page.click("main button[type=submit]")
     page.wait_for_url("**/applications/*")
-    application_id = page.url.rsplit("/", 1)[1]
+    application_id: str = page.url.rsplit("/", 1)[1]
     page.click("form[action='/sign-out'] button")
     page.wait_for_url(f"{server}/")
     return application_id

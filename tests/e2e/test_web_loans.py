@@ -26,6 +26,7 @@ from tests.e2e.test_web_pages import (
     web_settings,
 )
 from tests.support.databases import fresh_database_url, require_postgres
+from tests.support.pages import found
 from thinfile.http import AppContext
 from thinfile.security.roles import Role
 from thinfile.services import cob, identity, loans
@@ -51,7 +52,7 @@ def accept_offer(client, monkeypatch) -> int:
     """Accept offer 0 after the reading pause; the loan id from My loans."""
     offer_url = f"{apply(client)}/offers/0"
     page = client.get(offer_url).text
-    receipt = re.search(r'name="receipt" value="([^"]+)"', page).group(1)
+    receipt = found(r'name="receipt" value="([^"]+)"', page)
     later = time.time_ns() + 11 * 1_000_000_000
     monkeypatch.setattr(time, "time_ns", lambda: later)
     done = client.post(
@@ -61,11 +62,11 @@ def accept_offer(client, monkeypatch) -> int:
     )
     assert done.status_code == 303, done.text
     mine = client.get("/loans").text
-    return int(re.search(r'href="/loans/(\d+)"', mine).group(1))
+    return int(found(r'href="/loans/(\d+)"', mine))
 
 
 def balance(page: str) -> str:
-    return re.search(r'class="balance">([^<]+)<', page).group(1)
+    return found(r'class="balance">([^<]+)<', page)
 
 
 def pay_form(page: str, form: str = "payments") -> dict[str, str]:
@@ -281,7 +282,7 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(cl
     page = client.get(f"/console/loans/{loan_id}").text
     assert 'class="entry unbalanced"' not in page and page.count('class="entry"') >= 2
     assert "Every entry balances" in page or "每一笔分录借贷相等" in page
-    txn = re.search(r'name="txn_id" value="(\d+)"', page).group(1)
+    txn = found(r'name="txn_id" value="(\d+)"', page)
     reply = client.post(
         f"/console/loans/{loan_id}/reversals",
         data={"csrf_token": csrf(page), "txn_id": txn, "reason": "bounced"},

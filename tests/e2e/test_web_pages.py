@@ -9,12 +9,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.support.decisioning import Reason, Score
+from tests.support.pages import found
 from thinfile.app import create_app
 from thinfile.http import AppContext
-from thinfile.security.pii import id_check_character
+from thinfile.resident_id import id_check_character
 from thinfile.security.roles import Role
 from thinfile.services import identity
 from thinfile.services.identity_records import SYSTEM
@@ -60,7 +62,7 @@ def web_settings(tmp_path: Path) -> Settings:
     )
 
 
-def build_app(tmp_path: Path, *, secure: bool = False, settings: Settings | None = None):
+def build_app(tmp_path: Path, *, secure: bool = False, settings: Settings | None = None) -> FastAPI:
     app = create_app(settings or web_settings(tmp_path))
     web: WebConfig = app.state.web
     app.state.web = dataclasses.replace(
@@ -143,7 +145,7 @@ APPLICATION = {
 def apply(client: TestClient, **changes: str) -> str:
     reply = post(client, "/apply", {**APPLICATION, **changes}, form_page="/apply")
     assert reply.status_code == 303, reply.text
-    return reply.headers["location"]
+    return str(reply.headers["location"])
 
 
 def test_a_borrower_applies_and_sees_the_offer_with_the_annualized_rate_first(client):
@@ -162,7 +164,7 @@ def test_a_borrower_applies_and_sees_the_offer_with_the_annualized_rate_first(cl
         "Credit line you can draw on",
     }
     assert names and set(names) <= known
-    offer = client.get(re.search(r'href="(/applications/\w+/offers/0)"', decision).group(1))
+    offer = client.get(found(r'href="(/applications/\w+/offers/0)"', decision))
     page = offer.text
     apr = page.index('class="apr"')
     assert apr < page.index('class="small"'), "the annualized rate comes before any monthly rate"
@@ -184,7 +186,7 @@ def test_an_early_confirmation_is_refused_and_a_later_one_recorded(client, monke
     location = apply(client)
     offer_url = f"{location}/offers/0"
     page = client.get(offer_url).text
-    receipt = re.search(r'name="receipt" value="([^"]+)"', page).group(1)
+    receipt = found(r'name="receipt" value="([^"]+)"', page)
     early = client.post(
         f"{offer_url}/accept",
         data={"csrf_token": csrf(page), "receipt": receipt, "confirm": "yes"},

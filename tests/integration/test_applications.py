@@ -6,6 +6,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -72,10 +73,10 @@ def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pi
             ensure_ascii=False,
         )
     assert id_number() not in raw and "13800138000" not in raw and "王小明" not in raw
-    opened = apps.get_application(db, cipher, record.id, reveal=True)
-    assert opened.decision["inputs"]["application"]["id_number"] == id_number()
-    masked = apps.get_application(db, cipher, record.id, reveal=False)
-    assert masked.decision["inputs"]["application"]["phone"] != "13800138000"
+    opened: dict[str, Any] = apps.get_application(db, cipher, record.id, reveal=True).decision
+    assert opened["inputs"]["application"]["id_number"] == id_number()
+    masked: dict[str, Any] = apps.get_application(db, cipher, record.id, reveal=False).decision
+    assert masked["inputs"]["application"]["phone"] != "13800138000"
 
 
 def test_a_stored_decision_replays_identically(world):
@@ -112,8 +113,8 @@ def test_velocity_counts_earlier_applications_of_the_same_person(world):
         for _ in range(5)
     ]
     assert outcomes == ["approved"] * 4 + ["declined"]
-    last = apps.list_applications(db, user_id=actor.user_id, limit=1)[0]
-    assert "KO_VELOCITY_ID" in last.decision["reason_codes"]
+    last: dict[str, Any] = apps.list_applications(db, user_id=actor.user_id, limit=1)[0].decision
+    assert "KO_VELOCITY_ID" in last["reason_codes"]
 
 
 def test_a_deny_listed_phone_is_knocked_out(world):
@@ -132,7 +133,8 @@ def test_a_deny_listed_phone_is_knocked_out(world):
         consents_recorded=False,
     )
     assert record.status == "declined"
-    assert "KO_DENY_LIST" in record.decision["reason_codes"]
+    declined: dict[str, Any] = record.decision
+    assert "KO_DENY_LIST" in declined["reason_codes"]
 
 
 def test_a_referral_is_reviewed_once(world):
@@ -224,6 +226,7 @@ def test_the_runtime_follows_the_registry_and_its_challenger(world, tmp_path):
     register_policy(db, candidate, actor=STAFF)
     set_challenger(db, candidate.version, "0.25", actor=STAFF)
     second = decision_runtime(db, lambda _path: ChosenPD())
+    assert second.book.challenger is not None
     assert second.book.challenger.version == candidate.version
     assert second.book.share == Decimal("0.25")
     assert {p.status for p in list_policies(db)} == {"active", "challenger"}
@@ -255,7 +258,8 @@ def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(worl
         engine, record.id, actor=actor, offer=0, seconds_read=12, on=DECIDED_ON
     )
     view = get_loan(engine, accepted.loan_id)
-    offer = record.decision["offers"][0]
+    decision: dict[str, Any] = record.decision
+    offer = decision["offers"][0]
     assert view.account.principal == int(Decimal(offer["amount"]) * 100)
     assert apps.loans_of_user(engine, actor.user_id) == [(record.id, accepted.loan_id)]
     assert owners_of(engine, [(apps.owner_of_loan, str(accepted.loan_id))]) == [actor.user_id]
@@ -304,14 +308,14 @@ def test_a_revolving_line_offer_opens_the_line_and_draws_on_it(world, engine):
         on=DECIDED_ON,
         consents_recorded=False,
     )
-    index = next(
-        i for i, o in enumerate(record.decision["offers"]) if o["product"] == "revolving_line"
-    )
+    offers: list[dict[str, Any]] = dict[str, Any](record.decision)["offers"]
+    index = next(i for i, o in enumerate(offers) if o["product"] == "revolving_line")
     accepted = apps.accept_offer(
         engine, record.id, actor=actor, offer=index, seconds_read=15, on=DECIDED_ON
     )
+    assert accepted.credit_line_id is not None
     line = get_line(engine, accepted.credit_line_id)
-    offer = record.decision["offers"][index]
+    offer = offers[index]
     assert line.line.limit.fen == int(Decimal(offer["credit_limit"]) * 100)
     assert line.outstanding_principal == int(Decimal(offer["amount"]) * 100)
 

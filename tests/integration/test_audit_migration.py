@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import command
 
@@ -16,7 +18,7 @@ def _old_style_rows(conn: sa.Connection, n: int) -> None:
     """Rows as the one-chain log wrote them: position = seq, linked from the zero genesis."""
     prev = "0" * 64
     for seq in range(1, n + 1):
-        row = {
+        row: dict[str, Any] = {
             "seq": seq,
             "occurred_at": f"2026-01-0{seq}T00:00:00.000000+00:00",
             "actor": "system",

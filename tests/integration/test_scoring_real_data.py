@@ -60,6 +60,7 @@ def test_heloc_special_codes_get_their_own_weight_of_evidence() -> None:
     specials = {c: (-9.0, -8.0, -7.0) for c in frame.columns if c != "bad"}
     model = train_model(train, target="bad", kind="scorecard", special_codes=specials)
     assert auc(test["bad"].to_numpy(), model.score_frame(test)["pd"].to_numpy()) >= 0.785
+    assert model.scorecard is not None
     delinquency = next(b for b in model.scorecard.bins_ if b.name == "MSinceMostRecentDelq")
     assert len(delinquency.woe_special) == 3
     assert len(set(delinquency.woe_special)) == 3

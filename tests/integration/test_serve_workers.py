@@ -151,6 +151,7 @@ def test_a_worker_that_dies_is_started_again_and_one_that_cannot_start_stops_the
     try:
         _wait_healthy(port)
         first = pool.running[0]
+        assert first.pid is not None
         os.kill(first.pid, signal.SIGKILL)
         first.join(timeout=10)
         monkeypatch.setattr(serve, "WORKER_START_SECONDS", 0.0)
@@ -158,7 +159,9 @@ def test_a_worker_that_dies_is_started_again_and_one_that_cannot_start_stops_the
         assert pool.running[0] is not first
         _wait_healthy(port)
         monkeypatch.setattr(serve, "WORKER_START_SECONDS", 3600.0)
-        os.kill(pool.running[0].pid, signal.SIGKILL)
+        replacement = pool.running[0].pid
+        assert replacement is not None
+        os.kill(replacement, signal.SIGKILL)
         pool.running[0].join(timeout=10)
         assert not pool.replace_dead()  # "died while starting": the service gives up
     finally:

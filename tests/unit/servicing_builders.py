@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.money import Money
@@ -18,9 +19,9 @@ def loan_terms(
     periods: int = 12,
     method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
     start: date = START,
-    **kw: object,
+    **kw: Any,
 ) -> LoanTerms:
-    return LoanTerms(Money.of(principal), Decimal(rate), periods, method, start, **kw)  # type: ignore[arg-type]
+    return LoanTerms(Money.of(principal), Decimal(rate), periods, method, start, **kw)
 
 
 def opened(
@@ -32,7 +33,7 @@ def opened(
     loan_id: int = 1,
     down_payment: int = 0,
     subsidy: int = 0,
-    **kw: object,
+    **kw: Any,
 ) -> Outcome:
     schedule = build_schedule(loan_terms(principal, rate, periods, **kw))
     return open_loan(
@@ -40,5 +41,5 @@ def opened(
     )
 
 
-def a_loan(*args: object, **kw: object) -> LoanAccount:
-    return opened(*args, **kw).loan  # type: ignore[arg-type]
+def a_loan(*args: Any, **kw: Any) -> LoanAccount:
+    return opened(*args, **kw).loan

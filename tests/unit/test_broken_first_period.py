@@ -253,5 +253,5 @@ def test_periods_between_counts_whole_periods_and_the_actual_fraction(end, frequ
 
 
 def test_months_from_the_31st_clamp_as_due_dates_do():
-    assert periods_between(date(2026, 1, 31), date(2026, 2, 28), Frequency.MONTHLY) == (1, 0)
+    assert periods_between(date(2026, 1, 31), date(2026, 2, 28), Frequency.MONTHLY) == (1, D(0))
     assert periods_between(date(2026, 1, 31), date(2026, 3, 5), Frequency.MONTHLY) == (1, D(5) / 31)

@@ -3,6 +3,7 @@ import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,7 +176,7 @@ def test_a_decision_stored_without_the_rate_before_the_cap_still_replays(greedy)
     stored = json.loads(json.dumps(d.as_dict()))
     for offer in stored["offers"]:
         del offer["before_cap"]
-    again = replay(stored, policy=greedy, model=model).as_dict()
+    again: dict[str, Any] = replay(stored, policy=greedy, model=model).as_dict()
     assert again == d.as_dict()
     assert same_as_stored(again, stored)  # the key the stored form lacks is no difference
     assert not same_as_stored(again, {**stored, "score": int(stored["score"]) + 1})
@@ -230,8 +231,9 @@ def test_policy_book_records_both_arms(policy, tmp_path):
     book = PolicyBook(policy, load_policy(folder), Decimal(1))
     result = book.decide(parse_application(application()), model=ChosenPD(), on=DECIDED_ON)
     assert result.arm is Arm.CHALLENGER
+    assert result.shadow is not None
     assert len(result.decision.offers) == 1 and len(result.shadow.offers) > 1
-    assert result.as_dict()["shadow"]["policy_version"] == policy.version
+    assert result.shadow.as_dict()["policy_version"] == policy.version
 
 
 def test_policy_version_is_a_content_hash(policy, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,13 +116,16 @@ def _applications(n: int):
 
 
 def test_the_fen_tables_decide_exactly_as_the_yuan_tables_did(in_fen, in_yuan):
-    compared = set()
+    compared: set[str] = set()
     for app, pd in _applications(400):
         model = ChosenPD(pd)
-        history = History(applications_by_id_30d=4) if app.applicant_id.endswith("7") else None
-        kwargs = {"history": history} if history else {}
-        new = decide(app, policy=in_fen, model=model, on=DECIDED_ON, **kwargs).as_dict()
-        old = decide(app, policy=in_yuan, model=model, on=DECIDED_ON, **kwargs).as_dict()
+        history = History(applications_by_id_30d=4) if app.applicant_id.endswith("7") else History()
+        new: dict[str, Any] = decide(
+            app, policy=in_fen, model=model, on=DECIDED_ON, history=history
+        ).as_dict()
+        old: dict[str, Any] = decide(
+            app, policy=in_yuan, model=model, on=DECIDED_ON, history=history
+        ).as_dict()
         assert new.pop("policy_version") != old.pop("policy_version")
         assert new == old
         compared.update(new["reason_codes"])

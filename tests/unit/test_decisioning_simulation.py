@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -7,7 +8,9 @@ from thinfile.decisioning import load_policy, parse_application, simulate
 from thinfile.decisioning.report import render_simulation_html
 
 
-def record(n: int, *, bad: int | None, segment="delivery_rider", history=0, **extra) -> dict:
+def record(
+    n: int, *, bad: int | None, segment="delivery_rider", history=0, **extra
+) -> dict[str, Any]:
     app = parse_application(
         application(
             applicant_id=f"A{n}",
@@ -40,7 +43,7 @@ PDS = {"A1": 0.01, "A2": 0.012, "A3": 0.04, "A4": 0.07, "A5": 0.5, "A6": 0.01}
 
 def test_simulation_figures_match_a_hand_computation(small_file):
     policy = load_policy()
-    report = simulate(
+    report: dict[str, Any] = simulate(
         small_file, policy=policy, model=ChosenPD(by_applicant=PDS), on=date(2026, 11, 25)
     ).as_dict()
     overall = report["candidate"]["overall"]

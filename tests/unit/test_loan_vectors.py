@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ START = date(2024, 1, 1)
 
 
 @pytest.fixture(scope="module")
-def vectors() -> dict[str, dict]:
+def vectors() -> dict[str, dict[str, Any]]:
     data = json.loads(shared_path("vectors", "loan-vectors.json").read_text())
     return {v["id"].split("-")[0]: v for v in data}
 

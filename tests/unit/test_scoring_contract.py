@@ -23,7 +23,7 @@ def applicants(n: int = 400, seed: int = 1) -> pd.DataFrame:
             "income": income,
             "tenure_months": rng.integers(0, 60, n),
             "has_rent_record": rng.random(n) < 0.5,
-            "platform": rng.choice(["meituan", "didi", "eleme", None], n),
+            "platform": rng.choice(np.array(["meituan", "didi", "eleme", None], dtype=object), n),
             "bad_12m": (rng.random(n) < 0.3).astype(int),
         }
     )
@@ -82,7 +82,8 @@ def test_batch_and_single_encoding_agree() -> None:
     matrix = encode_frame(frame, schema)
     encoder = RecordEncoder(schema)
     for i, record in enumerate(frame.head(50).to_dict("records")):
-        np.testing.assert_array_equal(np.array(encoder.encode(record)), matrix[i])
+        encoded = encoder.encode({str(key): value for key, value in record.items()})
+        np.testing.assert_array_equal(np.asarray(encoded, dtype=float), matrix[i])
 
 
 def test_text_in_a_numeric_column_is_named_when_scoring() -> None:

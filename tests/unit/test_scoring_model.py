@@ -161,14 +161,16 @@ def test_the_german_scorecard_points_add_up_to_the_score() -> None:
     frame = german()
     model = train_model(frame.head(700), target="bad", kind="scorecard")
     table = pd.DataFrame(model.points_table())
-    assert set(table["feature"]) == {b.name for b in model.scorecard.bins_}
-    record = frame.iloc[800].to_dict()
+    scorecard = model.scorecard
+    assert scorecard is not None
+    assert set(table["feature"]) == {b.name for b in scorecard.bins_}
+    record = {str(key): value for key, value in frame.iloc[800].to_dict().items()}
     result = model.score_one(record, reasons=4)
     total = 0.0
-    for b in model.scorecard.bins_:
+    for b in scorecard.bins_:
         slot = b.bin_of(model._encoder.encode(record)[b.index])
         total += table[table["feature"] == b.name]["points"].iloc[slot]
-    assert abs(total - result.score) <= 0.05 * len(model.scorecard.bins_) + 1
+    assert abs(total - result.score) <= 0.05 * len(scorecard.bins_) + 1
     assert (
         auc(frame["bad"].to_numpy()[700:], model.score_frame(frame.iloc[700:])["pd"].to_numpy())
         > 0.72

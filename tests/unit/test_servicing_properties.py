@@ -20,6 +20,7 @@ from thinfile.loanmath import DefaultTerms, RepaymentMethod
 from thinfile.servicing import (
     Event,
     EventKind,
+    JournalEntry,
     LoanStatus,
     PrepaymentMode,
     ServicingProduct,
@@ -131,8 +132,9 @@ class History:
 
     def __init__(self, opening) -> None:
         self.opening, self.loan, self.through = opening, opening.loan, opening.loan.cob_date
-        self.books, self.events = list(opening.entries), []
-        self.reversible: list[tuple[int, object]] = []  # (event index, its booked entry)
+        self.books = list(opening.entries)
+        self.events: list[Event] = []
+        self.reversible: list[tuple[int, JournalEntry]] = []  # (event index, its booked entry)
         self.applied: list[str] = []
         self.refused: list[str] = []
 

@@ -153,9 +153,11 @@ def test_there_is_one_settings_class():
 
 
 def test_the_environment_check_sees_a_read():
-    assert _reads_environment(ast.parse('os.environ.get("THINFILE_HOME", "var")').body[0].value)
-    assert _reads_environment(ast.parse('os.environ["THINFILE_HOME"]').body[0].value)
-    assert not _reads_environment(ast.parse('os.environ["X"] = "1"').body[0].targets[0])
+    assert _reads_environment(ast.parse('os.environ.get("THINFILE_HOME", "var")', mode="eval").body)
+    assert _reads_environment(ast.parse('os.environ["THINFILE_HOME"]', mode="eval").body)
+    assignment = ast.parse('os.environ["X"] = "1"').body[0]
+    assert isinstance(assignment, ast.Assign)
+    assert not _reads_environment(assignment.targets[0])
 
 
 _IMPORT_EVERYTHING_OFFLINE = textwrap.dedent("""

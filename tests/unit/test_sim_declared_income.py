@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,12 @@ def table() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def unobserved(table) -> list[dict[str, object]]:
+def unobserved(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Applicants with no income months observed (no platform, payroll or bank flows)."""
-    rows = table[table["income_months_observed"] == 0].to_dict("records")
+    rows = [
+        {str(key): value for key, value in row.items()}
+        for row in table[table["income_months_observed"] == 0].to_dict("records")
+    ]
     assert len(rows) > 150
     return rows
 
@@ -47,7 +51,7 @@ def test_every_applicant_carries_the_income_it_declared_in_whole_fen(table):
     assert (table.loc[~unseen, "income_monthly_mean"] != declared[~unseen]).mean() > 0.9
 
 
-def _declared_after_haircut(row: dict[str, object], haircut: Decimal) -> int:
+def _declared_after_haircut(row: dict[str, Any], haircut: Decimal) -> int:
     """The declared income less the policy's haircut, rounded down to the fen."""
     exact = Decimal(int(row["declared_monthly_income"])) * (1 - haircut)
     return int(exact.to_integral_value(rounding=ROUND_FLOOR))
@@ -75,7 +79,7 @@ def test_applicants_with_no_observed_income_are_assessed_on_their_declared_incom
 
 def test_a_simulation_approves_applicants_whose_declared_income_affords_the_loan(unobserved):
     policy = load_policy()
-    report = simulate(unobserved, policy=policy, model=LOW_PD, on=ON).as_dict()
+    report: dict[str, Any] = simulate(unobserved, policy=policy, model=LOW_PD, on=ON).as_dict()
     direct = [
         decide(application_from_record(row), policy=policy, model=LOW_PD, on=ON)
         for row in unobserved

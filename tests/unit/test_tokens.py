@@ -18,7 +18,7 @@ def test_a_remembered_token_is_refused_once_it_expires(monkeypatch):
     assert signer.verify(token) == TokenClaims("u1", Role.BORROWER)
     assert signer.verify(token).user_id == "u1"  # from memory this time
     later = time.time() + 62
-    monkeypatch.setattr(token_module.time, "time", lambda: later)
+    monkeypatch.setattr(f"{token_module.__name__}.time.time", lambda: later)
     with pytest.raises(AuthenticationError, match="expired"):
         signer.verify(token)
     with pytest.raises(AuthenticationError, match="expired"):
