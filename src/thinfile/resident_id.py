@@ -59,7 +59,7 @@ MOBILE_SEGMENTS: dict[str, str] = {
     "145": "data",
     "147": "data",
     "149": "data",
-    **{f"15{d}": "voice" for d in "01235789"},
+    **{f"15{d}": "voice" for d in "012356789"},
     **{f"16{d}": "voice" for d in "2567"},
     **{f"17{d}": "voice" for d in "01235678"},
     "1740": "satellite",
