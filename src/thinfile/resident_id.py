@@ -154,21 +154,26 @@ def validate_id_number(text: str, *, field: str = "id_number", on: date | None =
 
 
 def validate_birth_date(
-    born: date, *, on: date, field: str = "birth_date", whose: str = "the applicant"
+    born: date,
+    *,
+    on: date,
+    field: str = "birth_date",
+    minimum_age: int | None = MIN_BORROWER_AGE,
+    whose: str = "the applicant",
 ) -> date:
-    """``born``, refused unless from :data:`EARLIEST_BIRTH_DATE` to ``on`` and at least
-    :data:`MIN_BORROWER_AGE` years before ``on``."""
+    """``born``, refused unless from :data:`EARLIEST_BIRTH_DATE` to ``on`` and (unless
+    ``minimum_age`` is None) at least ``minimum_age`` years before ``on``."""
     if not EARLIEST_BIRTH_DATE <= born <= on:
         raise InvalidBirthDateError(
             f"a birth date must be from {EARLIEST_BIRTH_DATE.isoformat()} to today",
             field=field,
             remedy="enter the birth date as YYYY-MM-DD, as on the ID card",
         )
-    if age_on(born, on) < MIN_BORROWER_AGE:
+    if minimum_age is not None and age_on(born, on) < minimum_age:
         raise UnderageError(
-            f"{whose} is younger than {MIN_BORROWER_AGE}",
+            f"{whose} is younger than {minimum_age}",
             field=field,
-            remedy=f"only people aged {MIN_BORROWER_AGE} or over can borrow",
+            remedy=f"only people aged {minimum_age} or over can borrow",
         )
     return born
 

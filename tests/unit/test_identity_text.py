@@ -284,6 +284,13 @@ def test_impossible_birth_dates_are_refused(born: date) -> None:
     assert refused.value.field == "birth_date"
 
 
+def test_without_a_minimum_age_only_impossible_dates_are_refused() -> None:
+    child = date(TODAY.year - 11, 6, 1)
+    assert validate_birth_date(child, on=TODAY, minimum_age=None) == child
+    with pytest.raises(InvalidBirthDateError):
+        validate_birth_date(date(1, 1, 1), on=TODAY, minimum_age=None)
+
+
 def test_a_birth_date_after_today_is_refused() -> None:
     with pytest.raises(InvalidBirthDateError):
         validate_birth_date(TODAY + timedelta(days=1), on=TODAY)

@@ -165,9 +165,12 @@ def decide_in(
     recorded consents, never from the form, and an applicant without an active
     credit-assessment consent to their credit report is refused (:class:`ConsentRequiredError`).
     ``at`` is the submission moment when it is not now (loading a lender's history).
-    A birth date no adult applicant can have (before 1900, after the decision day, or younger
-    than :data:`~thinfile.resident_id.MIN_BORROWER_AGE`) is refused where it is entered,
-    before anything is decided or written.
+    A birth date no applicant can have (before 1900, or after the decision day) is refused
+    where it is entered, before anything is decided or written. Being under
+    :data:`~thinfile.resident_id.MIN_BORROWER_AGE` on the decision day is the policy's
+    knock-out (``KO_AGE_MIN``), a recorded decision: the profile already refused an ID number
+    of someone under that age today, and a birth date that differs from the ID's is
+    ``KO_ID_BIRTH_MISMATCH``.
     """
     _refuse(form, consents_recorded=consents_recorded)
     now = at or now_utc()
@@ -191,7 +194,7 @@ def decide_in(
     }
     app = parse_application({**form, **identity, "applicant_id": applicant_id})
     day = on or now.date()
-    validate_birth_date(app.birth_date, on=day)
+    validate_birth_date(app.birth_date, on=day, minimum_age=None)
     history = History(
         applications_by_id_30d=int(str(facts.by_id)),
         applications_by_phone_30d=int(str(facts.by_phone)),
