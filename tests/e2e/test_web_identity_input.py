@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from httpx import Response
 
+from tests.e2e.api_harness import TestClient
 from tests.e2e.test_web_pages import (
     APPLICATION,
     PASSWORD,
-    TestClient,
     build_app,
     csrf,
     id_number,
@@ -39,7 +39,7 @@ def pages(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def _context(client: TestClient) -> AppContext:
-    context: AppContext = client.app.state.context
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
     return context
 
 
@@ -50,7 +50,8 @@ def _sign_up(client: TestClient, serial: int) -> None:
 
 def _profile(client: TestClient, **fields: str) -> Response:
     data = {"name": "王小明", "id_number": id_number(700), "phone": "13912340700", **fields}
-    return post(client, "/profile", data, form_page="/profile")
+    reply: Response = post(client, "/profile", data, form_page="/profile")
+    return reply
 
 
 def _shown(page: str, field: str) -> str:
