@@ -12,6 +12,12 @@ Hierarchy::
     │   ├── MoneyTypeError           money_type               422
     │   ├── CurrencyMismatchError    currency_mismatch        422
     │   ├── DataContractError        data_contract            422
+    │   ├── NonAsciiTextError        non_ascii_text           422
+    │   ├── InvalidIdNumberError     invalid_id_number        422
+    │   ├── InvalidMobileError       invalid_mobile           422
+    │   ├── InvalidNameError         invalid_name             422
+    │   ├── InvalidBirthDateError    invalid_birth_date       422
+    │   │   └── UnderageError        under_minimum_age        422
     │   └── PayloadTooLargeError     payload_too_large        413
     ├── RateCapExceededError         rate_cap_exceeded        422
     ├── NoSolutionError              no_solution              422
@@ -43,16 +49,22 @@ __all__ = [
     "DataContractError",
     "DecryptionError",
     "FieldProblem",
+    "InvalidBirthDateError",
+    "InvalidIdNumberError",
     "InvalidInputError",
+    "InvalidMobileError",
+    "InvalidNameError",
     "InvariantViolation",
     "MoneyTypeError",
     "NoSolutionError",
+    "NonAsciiTextError",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateCapExceededError",
     "RateLimitedError",
     "ThinfileError",
+    "UnderageError",
 ]
 
 
@@ -154,6 +166,43 @@ class DataContractError(InvalidInputError):
     """A training or scoring table breaks its data contract (wrong column, type, target)."""
 
     code = "data_contract"
+
+
+class NonAsciiTextError(InvalidInputError):
+    """An identifier that still holds characters other than ASCII once normalised (NFKC):
+    digits of another script (Arabic-Indic ``١٠٠``, Devanagari), letters that only look alike."""
+
+    code = "non_ascii_text"
+
+
+class InvalidIdNumberError(InvalidInputError):
+    """Not a resident ID number: wrong length, a wrong check character, or no real birth date."""
+
+    code = "invalid_id_number"
+
+
+class InvalidMobileError(InvalidInputError):
+    """Not a mainland mobile number: wrong length, or a number segment (号段) never assigned."""
+
+    code = "invalid_mobile"
+
+
+class InvalidNameError(InvalidInputError):
+    """A person's name that is empty, or holds control or invisible formatting characters."""
+
+    code = "invalid_name"
+
+
+class InvalidBirthDateError(InvalidInputError):
+    """A birth date no living applicant can have: before 1900, or after today."""
+
+    code = "invalid_birth_date"
+
+
+class UnderageError(InvalidBirthDateError):
+    """The person is younger than the minimum age to borrow."""
+
+    code = "under_minimum_age"
 
 
 class PayloadTooLargeError(InvalidInputError):

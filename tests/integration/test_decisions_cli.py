@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +52,31 @@ def test_decide_lists_every_bad_field_on_one_line(capsys, tmp_path, model_dir):
     assert code == 2
     assert "requested_amount" in err and "segment" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_decide_reads_full_width_digits_as_the_digits_and_knocks_out_other_scripts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model_dir: Path
+) -> None:
+    decisions = {}
+    for name, digits in (
+        ("ascii", "0123456789"),
+        ("wide", "０１２３４５６７８９"),
+        ("arabic", "٠١٢٣٤٥٦٧٨٩"),
+    ):
+        spell = str.maketrans("0123456789", digits)
+        path = tmp_path / f"{name}.json"
+        typed = application()
+        typed.update(id_number=str(typed["id_number"]).translate(spell))
+        path.write_text(json.dumps(typed), encoding="utf-8")
+        code, out, err = run(
+            capsys, "decide", str(path), "--model", str(model_dir), "--on", "2026-11-25", "--json"
+        )
+        assert code == 0, err
+        decisions[name] = json.loads(out)
+    assert decisions["wide"] == decisions["ascii"]
+    assert decisions["ascii"]["inputs"]["application"]["id_number"].isascii()
+    assert decisions["arabic"]["outcome"] == "decline"
+    assert "KO_ID_INVALID" in decisions["arabic"]["reason_codes"]
 
 
 def test_decide_without_a_model_says_how_to_get_one(capsys, tmp_path):

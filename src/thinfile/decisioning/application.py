@@ -23,6 +23,8 @@ from typing import Any, get_type_hints
 
 from thinfile.errors import FieldProblem, InvalidInputError
 from thinfile.money import FEN_PER_YUAN, Money, format_yuan
+from thinfile.resident_id import age_on
+from thinfile.text import normalize
 
 __all__ = [
     "FIELD_TYPES",
@@ -69,6 +71,13 @@ def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Bad("must be a non-empty string")
     return value.strip()
+
+
+def _identifier(value: object) -> str:
+    """An ID number or phone in the one normal form (:func:`thinfile.text.normalize`: NFKC), so
+    full-width digits are the digits they stand for; what is still not ASCII is then not a
+    valid number to the identity checks, which knock the application out."""
+    return normalize(_text(value))
 
 
 def _int_in(low: int, high: int) -> Parser:
@@ -168,8 +177,8 @@ def _choice(options: tuple[str, ...]) -> Parser:
 
 REQUIRED: dict[str, Parser] = {
     "applicant_id": _text,
-    "id_number": _text,
-    "phone": _text,
+    "id_number": _identifier,
+    "phone": _identifier,
     "birth_date": _day,
     "segment": _choice(SEGMENTS),
     "months_in_city": _int_in(0, 900),
@@ -294,8 +303,7 @@ class Application:
         return _build(parsed)
 
     def age_on(self, day: date) -> int:
-        born = self.birth_date
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.birth_date, day)
 
     def as_record(self) -> dict[str, Value]:
         """The given fields (money in fen, dates as ``date``), in the field table's order:

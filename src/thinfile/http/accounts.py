@@ -2,12 +2,16 @@
 
 The API reads them as JSON bodies (they appear in its OpenAPI spec); the pages read the same
 fields from a form and validate them with the same models, so an e-mail address, a password or
-an ID number is accepted or refused alike by both.
+an ID number is accepted or refused alike by both. The models check only sizes: what an ID
+number, a phone or a name may be is the service's rule (:mod:`thinfile.resident_id`,
+:mod:`thinfile.text`), so the command line holds it too.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from thinfile.text import NAME_MAX_LENGTH
 
 __all__ = ["EMAIL", "ApplicantCreate", "SignIn", "SignUp"]
 
@@ -49,6 +53,20 @@ class ApplicantCreate(_In):
         }
     )
 
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(pattern=r"^\d{17}[\dXx]$", description="居民身份证号码, 18 characters")
-    phone: str = Field(pattern=r"^[+\d][\d \-]{9,18}$", description="Mainland mobile number")
+    name: str = Field(
+        min_length=1,
+        max_length=NAME_MAX_LENGTH,
+        description="As on the ID card; no control or invisible formatting characters",
+    )
+    id_number: str = Field(
+        min_length=1,
+        max_length=40,
+        description="居民身份证号码: 17 digits and a check digit or X (full-width digits are read "
+        "as the same digits; digits of other scripts are refused)",
+    )
+    phone: str = Field(
+        min_length=1,
+        max_length=40,
+        description="Mainland mobile number in an assigned segment (号段), such as 13812345678; "
+        "+86, spaces and dashes are allowed",
+    )

@@ -1,16 +1,20 @@
 """Personal identifiers: normalize, validate and mask them (no I/O).
 
 Resident identity numbers (居民身份证号码) follow GB 11643-1999: 17 digits and a check
-character (0-9 or X) computed with ISO 7064 MOD 11-2. Mobile numbers are 11 digits starting with 1;
-a ``+86``/``86`` country prefix, spaces and dashes are accepted and removed.
+character (0-9 or X) computed with ISO 7064 MOD 11-2. Mobile numbers are 11 digits in an
+assigned mainland segment; a ``+86``/``86`` country prefix, spaces and dashes are accepted and
+removed. Both are read by :mod:`thinfile.resident_id` (NFKC, then ASCII only: full-width digits
+are the same number, other scripts' digits are refused), the one definition; these names are
+kept for the services that already use them.
 """
 
 from __future__ import annotations
 
-import re
-
-from thinfile.errors import InvalidInputError
-from thinfile.resident_id import id_check_character
+from thinfile.resident_id import (
+    id_check_character,  # noqa: F401 (tests import it from here)
+    validate_id_number,
+    validate_mobile,
+)
 
 __all__ = [
     "mask_id_number",
@@ -20,40 +24,15 @@ __all__ = [
     "normalize_phone",
 ]
 
-_ID_SHAPE = re.compile(r"\d{17}[\dX]")
-_PHONE_SHAPE = re.compile(r"1\d{10}")
-
 
 def normalize_id_number(text: str) -> str:
-    value = text.strip().upper()
-    if not _ID_SHAPE.fullmatch(value):
-        raise InvalidInputError(
-            "an ID number has 17 digits and a check digit or X",
-            field="id_number",
-            remedy="check the number on the ID card",
-        )
-    if id_check_character(value[:17]) != value[17]:
-        raise InvalidInputError(
-            "the ID number's check digit does not match",
-            field="id_number",
-            remedy="check the number on the ID card",
-        )
-    return value
+    """The ID number in normal form (see :func:`thinfile.resident_id.validate_id_number`)."""
+    return validate_id_number(text)
 
 
 def normalize_phone(text: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", text.strip())
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
-            digits = digits[len(prefix) :]
-            break
-    if not _PHONE_SHAPE.fullmatch(digits):
-        raise InvalidInputError(
-            "a mobile number has 11 digits and starts with 1",
-            field="phone",
-            remedy="enter the number without extra digits",
-        )
-    return digits
+    """The 11-digit mobile number (see :func:`thinfile.resident_id.validate_mobile`)."""
+    return validate_mobile(text)
 
 
 def _mask_middle(value: str, *, keep_start: int, keep_end: int) -> str:

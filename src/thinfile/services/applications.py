@@ -35,6 +35,7 @@ from thinfile.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from thinfile.resident_id import validate_birth_date
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import (
     mask_id_number,
@@ -164,6 +165,12 @@ def decide_in(
     recorded consents, never from the form, and an applicant without an active
     credit-assessment consent to their credit report is refused (:class:`ConsentRequiredError`).
     ``at`` is the submission moment when it is not now (loading a lender's history).
+    A birth date no applicant can have (before 1900, or after the decision day) is refused
+    where it is entered, before anything is decided or written. Being under
+    :data:`~thinfile.resident_id.MIN_BORROWER_AGE` on the decision day is the policy's
+    knock-out (``KO_AGE_MIN``), a recorded decision: the profile already refused an ID number
+    of someone under that age today, and a birth date that differs from the ID's is
+    ``KO_ID_BIRTH_MISMATCH``.
     """
     _refuse(form, consents_recorded=consents_recorded)
     now = at or now_utc()
@@ -186,13 +193,15 @@ def decide_in(
         for f in _PII
     }
     app = parse_application({**form, **identity, "applicant_id": applicant_id})
+    day = on or now.date()
+    validate_birth_date(app.birth_date, on=day, minimum_age=None)
     history = History(
         applications_by_id_30d=int(str(facts.by_id)),
         applications_by_phone_30d=int(str(facts.by_phone)),
         applications_by_device_1d=int(str(facts.by_device)),
         deny_listed=bool(facts.denied),
     )
-    result = runtime.book.decide(app, model=runtime.model, on=on or now.date(), history=history)
+    result = runtime.book.decide(app, model=runtime.model, on=day, history=history)
     hashes = {
         "id_number": str(facts.id_number_hash),
         "phone": str(facts.phone_hash),

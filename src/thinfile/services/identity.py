@@ -9,21 +9,17 @@ staff see it masked, and every staff view is written to the audit log.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import AuthenticationError, ConflictError, NotFoundError
+from thinfile.resident_id import validate_id_number, validate_mobile
 from thinfile.security.apikeys import ApiKey, hash_api_key, new_api_key
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
-from thinfile.security.pii import (
-    mask_id_number,
-    mask_name,
-    mask_phone,
-    normalize_id_number,
-    normalize_phone,
-)
+from thinfile.security.pii import mask_id_number, mask_name, mask_phone
 from thinfile.security.roles import Role
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import (
@@ -35,6 +31,7 @@ from thinfile.services.identity_records import (
     now_utc,
 )
 from thinfile.services.uow import UnitOfWork
+from thinfile.text import person_name
 
 __all__ = [
     "applicant_id_of_user",
@@ -176,10 +173,26 @@ def authenticate_api_key(engine: Engine, secret: str) -> Actor:
 
 
 def register_applicant(
-    engine: Engine, cipher: PiiCipher, *, actor: Actor, name: str, id_number: str, phone: str
+    engine: Engine,
+    cipher: PiiCipher,
+    *,
+    actor: Actor,
+    name: str,
+    id_number: str,
+    phone: str,
+    on: date | None = None,
 ) -> ApplicantRecord:
-    """The borrower's applicant profile, sealed at rest; one per account and per ID number."""
-    id_number, phone, name = normalize_id_number(id_number), normalize_phone(phone), name.strip()
+    """The borrower's applicant profile, sealed at rest; one per account and per ID number.
+
+    Name, ID number and phone are read as typed anywhere (API, pages, command line): NFKC, then
+    ASCII only for the numbers, so a full-width ID number is the same person and finds the same
+    profile and deny-list entry. The ID's holder must be at least ``MIN_BORROWER_AGE`` on ``on``
+    (default today). Bad input raises a typed :class:`~thinfile.errors.InvalidInputError`
+    naming the field, before anything is written."""
+    today = on or now_utc().date()
+    name = person_name(name)
+    id_number = validate_id_number(id_number, on=today)
+    phone = validate_mobile(phone)
     applicant_id = new_id()
     sealed = {
         f: cipher.encrypt(v, context=f"applicant:{applicant_id}:{f}")

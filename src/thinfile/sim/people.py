@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 
+from thinfile.resident_id import MIN_BORROWER_AGE
 from thinfile.sim.draws import (
     Floats,
     Ints,
@@ -27,7 +28,7 @@ __all__ = ["completed_years", "demographics", "request", "residence", "segments"
 
 Columns = dict[str, np.ndarray]
 
-MIN_AGE, MAX_AGE = 18, 60
+MIN_AGE, MAX_AGE = MIN_BORROWER_AGE, 60
 _DAYS_PER_YEAR = 365.2425
 MIN_AMOUNT_YUAN, MAX_AMOUNT_YUAN = 1_000, 200_000
 

@@ -73,6 +73,44 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         N_("Write the amount in digits 0-9 only, such as 6000 or 6000.50."),
     ),
+    # identity: what thinfile.resident_id and thinfile.text say about a profile
+    (
+        re.compile(r"^an ID number is written with the digits 0-9 and X only$"),
+        N_("Write the ID number with the digits 0-9 and X only."),
+    ),
+    (
+        re.compile(r"^an ID number has 17 digits and a check digit or X$"),
+        N_("Enter the 18 characters of the ID number: 17 digits and a last digit or X."),
+    ),
+    (
+        re.compile(r"^the ID number('s check digit does not match| does not hold a real birth)"),
+        N_("The ID number is not right. Check it against the ID card."),
+    ),
+    (
+        re.compile(r"^a birth date must be from [0-9-]+ to today$"),
+        N_("Enter a real birth date, not in the future."),
+    ),
+    (re.compile(r" is younger than (?P<age>\d+)$"), N_("You must be at least %(age)s to borrow.")),
+    (
+        re.compile(r"^a mobile number is written with the digits 0-9 only$"),
+        N_("Write the mobile number with the digits 0-9 only."),
+    ),
+    (
+        re.compile(r"^a mobile number has 11 digits and starts with 1$"),
+        N_("Enter an 11-digit mobile number, such as 13812345678."),
+    ),
+    (
+        re.compile(r"^the number is not in a mainland mobile number segment"),
+        N_("This is not a mainland mobile number. Check the first digits."),
+    ),
+    (
+        re.compile(r"^a name cannot contain control or invisible formatting characters$"),
+        N_("Remove the invisible or control characters from the name."),
+    ),
+    (
+        re.compile(r"^a name (cannot be empty|must contain letters or Chinese characters)$"),
+        N_("Enter the name as it is written on the ID card."),
+    ),
 )
 
 

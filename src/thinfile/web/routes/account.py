@@ -162,7 +162,15 @@ def register_profile(request: Request, actor: Borrower, form: Form, context: Con
             actor=actor,
             status=422,
         )
-    except (InvalidInputError, ConflictError) as error:
+    except InvalidInputError as error:
+        return render(
+            request,
+            "account/profile.html",
+            {"errors": _form_errors(request, error), "fields": fields},
+            actor=actor,
+            status=error.status,
+        )
+    except ConflictError as error:
         errors = {error.field or "form": error.message}
         return render(
             request,

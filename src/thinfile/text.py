@@ -1,0 +1,81 @@
+"""Text people type: the one normaliser for identifiers and names (no I/O).
+
+Every identifier typed into thinfile — an ID number, a mobile number — from the API, the pages
+or the command line goes through :func:`ascii_text` before it is validated, stored or hashed
+for a lookup: Unicode NFKC first, then ASCII only. NFKC folds the forms a Chinese keyboard
+produces (full-width ``１１０１０５…`` and ``Ｘ``, ideographic spaces) to the ASCII a person
+meant, so a number typed either way is the same number and finds the same profile and the same
+deny-list entry. What NFKC leaves non-ASCII (Arabic-Indic ``١٠٠``, Devanagari digits, Cyrillic
+look-alike letters) is refused with :class:`~thinfile.errors.NonAsciiTextError`, never read as
+a number: ``int()`` and ``re``'s ``\\d`` would read it, and a second spelling of one number is a
+second identity.
+
+Names go through :func:`person_name`: NFKC, then refused when empty, without a letter, or holding
+control or invisible formatting characters (a zero-width space, NUL, BEL, a right-to-left
+override), which make one name look like another or like none.
+
+Amounts of money are not read here: :mod:`thinfile.money` refuses every non-ASCII digit
+outright, because an amount has no check digit to confirm what a folded character meant (NFKC
+turns ``10²`` into ``102``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from thinfile.errors import InvalidNameError, NonAsciiTextError
+
+__all__ = ["NAME_MAX_LENGTH", "ascii_text", "normalize", "person_name"]
+
+NAME_MAX_LENGTH = 50
+"""The longest name accepted, in characters (after normalising)."""
+
+_REFUSED_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories a name may not hold: control (NUL, BEL, …), format (zero-width space and
+joiners, bidirectional overrides, soft hyphen), lone surrogates, line and paragraph separators.
+Private-use (Co) and unassigned (Cn) code points are kept: rare characters in names (生僻字) are
+still often typed in a private-use area, or come from a newer Unicode than this Python's."""
+_NAME_DOTS = str.maketrans(dict.fromkeys("•‧∙⋅・", "·"))
+"""Dots people type for the separator of a transliterated name (``买买提·艾力``); the ID card
+uses the middle dot U+00B7."""
+
+
+def normalize(text: str) -> str:
+    """``text`` in Unicode NFKC with surrounding whitespace removed: the one normal form."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def ascii_text(text: str, *, field: str, message: str, remedy: str) -> str:
+    """``text`` normalised (:func:`normalize`), refused unless it is then plain ASCII.
+
+    >>> ascii_text("１３８ ００１３ ８０００", field="phone", message="", remedy="")
+    '138 0013 8000'
+    """
+    value = normalize(text)
+    if not value.isascii():
+        raise NonAsciiTextError(message, field=field, remedy=remedy)
+    return value
+
+
+def person_name(text: str, *, field: str = "name") -> str:
+    """A person's name, normalised; refused when empty, without any letter, longer than
+    :data:`NAME_MAX_LENGTH`, or holding a character of :data:`_REFUSED_IN_NAMES`."""
+    name = normalize(text).translate(_NAME_DOTS)
+    remedy = "enter the name as it is written on the ID card"
+    if any(unicodedata.category(c) in _REFUSED_IN_NAMES for c in name):
+        raise InvalidNameError(
+            "a name cannot contain control or invisible formatting characters",
+            field=field,
+            remedy=remedy,
+        )
+    if not name:
+        raise InvalidNameError("a name cannot be empty", field=field, remedy=remedy)
+    if not any(unicodedata.category(c).startswith("L") for c in name):
+        raise InvalidNameError(
+            "a name must contain letters or Chinese characters", field=field, remedy=remedy
+        )
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidNameError(
+            f"a name has at most {NAME_MAX_LENGTH} characters", field=field, remedy=remedy
+        )
+    return name
