@@ -9,6 +9,7 @@ staff see it masked, and every staff view is written to the audit log.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -24,7 +25,7 @@ from thinfile.security.pii import (
     normalize_id_number,
     normalize_phone,
 )
-from thinfile.security.roles import Role
+from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import (
     Actor,
@@ -48,6 +49,7 @@ __all__ = [
     "register_applicant",
     "revoke_api_key",
     "sign_in",
+    "staff_names",
 ]
 
 _FIELDS = ("name", "id_number", "phone")
@@ -107,6 +109,20 @@ def get_user(engine: Engine, user_id: str) -> UserRecord:
     if row is None:
         raise NotFoundError("no such user", field="user_id", value=user_id)
     return _user(row)
+
+
+def staff_names(engine: Engine, labels: Iterable[str]) -> dict[str, str]:
+    """The e-mail address of each staff member named by an audit label (``role:user_id``, as
+    a review records its reviewer), for pages that show who did something. A label that
+    names no staff account (a borrower, a deleted user, ``system``) is left out."""
+    names: dict[str, str] = {}
+    with UnitOfWork(engine) as uow:
+        for label in set(labels):
+            _role, _, user_id = label.partition(":")
+            row = uow.users.get(user_id) if user_id else None
+            if row is not None and Role(str(row.role)) in STAFF_ROLES:
+                names[label] = str(row.email)
+    return names
 
 
 def sign_in(

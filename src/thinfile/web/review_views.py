@@ -169,15 +169,18 @@ class Review:
     note: str
 
 
-def review_of(record: object) -> Review | None:
+def review_of(record: object, names: Mapping[str, str] | None = None) -> Review | None:
     """The review stored with an application, or None if it was never reviewed.
 
-    The application table keeps ``reviewed_by``, ``reviewed_at`` and ``review_note``, and the
-    service's ``ApplicationRecord`` carries them (None until a referral is reviewed).
+    The application table keeps ``reviewed_by`` (the reviewer's audit label, ``role:id``),
+    ``reviewed_at`` and ``review_note``, and the service's ``ApplicationRecord`` carries them
+    (None until a referral is reviewed). ``names`` maps labels to the staff member's name
+    (``services.identity.staff_names``): people read names, not ids.
     """
     reviewer = getattr(record, "reviewed_by", None)
     if not reviewer:
         return None
     at = getattr(record, "reviewed_at", None)
     note = getattr(record, "review_note", None)
-    return Review(str(reviewer), at if isinstance(at, datetime) else None, str(note or ""))
+    name = (names or {}).get(str(reviewer), str(reviewer))
+    return Review(name, at if isinstance(at, datetime) else None, str(note or ""))

@@ -8,7 +8,8 @@ from starlette.responses import Response
 from thinfile.decisioning import PolicySettings
 from thinfile.errors import NotFoundError
 from thinfile.http import AppContext, Context
-from thinfile.services import applications
+from thinfile.security.roles import UNDERWRITING_ROLES
+from thinfile.services import applications, identity
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
@@ -24,12 +25,13 @@ STATUSES = ("referred", "approved", "declined", "accepted")
 def queue(request: Request, actor: Staff, context: Context, status: str = "referred") -> Response:
     chosen = status if status in STATUSES else ""
     rows = applications.list_applications(context.engine, status=chosen or None, limit=200)
+    names = identity.staff_names(context.engine, (r.reviewed_by for r in rows if r.reviewed_by))
     return render(
         request,
         "staff/queue.html",
         {
             "rows": rows,
-            "reviews": {r.id: review_of(r) for r in rows},
+            "reviews": {r.id: review_of(r, names) for r in rows},
             "status": chosen,
             "statuses": STATUSES,
         },
@@ -69,8 +71,11 @@ def _detail(
             "a": record,
             "d": decision,
             "replayed": replayed,
-            "review": review_of(record),
+            "review": review_of(
+                record, identity.staff_names(context.engine, [record.reviewed_by or ""])
+            ),
             "repriced": repricings(decision, settings),
+            "may_review": actor.role in UNDERWRITING_ROLES,
         },
         actor=actor,
     )
