@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Reason", "explain", "feature_label"]
+__all__ = ["Reason", "catalogued", "explain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,6 @@ def explain(code: str, feature: str | None = None) -> Reason:
     return Reason(code, _CATALOG["RISK_GRADE"].en, _CATALOG["RISK_GRADE"].zh)
 
 
-def feature_label(feature: str) -> tuple[str, str]:
-    """The words (English, Chinese) for a model input in a reason; a generic phrase for an
-    input without its own label."""
-    return _FEATURES.get(feature, _OTHER)
+def catalogued(code: str) -> Reason | None:
+    """The words for a reason or finding code the catalogue knows, else None."""
+    return _CATALOG.get(code)

@@ -16,25 +16,45 @@ value on the pages).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from thinfile.decisioning import PolicySettings
+from thinfile.decisioning.reasons import catalogued
 from thinfile.loanmath import CapBasis
+from thinfile.web.forms import N_
 
 __all__ = [
+    "FINDING_WORDS",
     "PRICE_CAPPED",
     "BeforeCap",
     "Repricing",
     "Review",
+    "finding_words",
     "has_repricing",
     "repricings",
     "review_of",
 ]
 
 PRICE_CAPPED = "PRICE_CAPPED"
+FINDING_WORDS = {
+    PRICE_CAPPED: N_("An offer was re-priced down to the rate cap."),
+    "PRODUCT_NOT_AFFORDABLE": N_("A product was left out: its installment is not affordable."),
+}
+"""Findings the reason catalogue does not word for borrowers."""
+
+
+def finding_words(code: str, language: str, gettext: Callable[[str], str]) -> str | None:
+    """A finding in the reader's language, or None when only the policy's own text names it
+    (a code the lender's policy invented)."""
+    if code in FINDING_WORDS:
+        return gettext(FINDING_WORDS[code])
+    reason = catalogued(code)
+    if reason is None:
+        return None
+    return reason.zh if language == "zh" else reason.en
 
 
 def _compared(basis: CapBasis | None, nominal: Decimal, effective: Decimal) -> CapBasis | None:

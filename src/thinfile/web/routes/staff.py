@@ -13,8 +13,9 @@ from thinfile.services import applications, identity
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
+from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
-from thinfile.web.review_views import has_repricing, repricings, review_of
+from thinfile.web.review_views import finding_words, has_repricing, repricings, review_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -64,6 +65,8 @@ def _detail(
         if has_repricing(decision)
         else None
     )
+    code = language(request).code
+    catalog = translations(code)
     return render(
         request,
         "staff/application.html",
@@ -76,6 +79,8 @@ def _detail(
             ),
             "repriced": repricings(decision, settings),
             "may_review": actor.role in UNDERWRITING_ROLES,
+            "reasons": decision.get(f"reasons_{code}" if code == "zh" else "reasons") or [],
+            "finding_words": lambda c: finding_words(str(c), code, catalog.gettext),
         },
         actor=actor,
     )
