@@ -79,7 +79,7 @@ def _detail(
             ),
             "repriced": repricings(decision, settings),
             "may_review": actor.role in UNDERWRITING_ROLES,
-            "reasons": decision.get(f"reasons_{code}" if code == "zh" else "reasons") or [],
+            "reasons": decision.get("reasons_zh" if code == "zh" else "reasons") or [],
             "finding_words": lambda c: finding_words(str(c), code, catalog.gettext),
         },
         actor=actor,
