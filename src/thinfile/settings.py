@@ -26,6 +26,7 @@ variable                           what it sets                                 
 ``THINFILE_ARGON2_MEMORY_KIB``     password hashing memory                            65536
 ``THINFILE_MAX_BODY_BYTES``        largest request body                               65536
 ``THINFILE_RATE_LIMITS``           JSON map: limit name → ``COUNT/SECONDS``           see below
+``THINFILE_DISPLAY_TIMEZONE``      the zone people read times in (stored in UTC)      Asia/Shanghai
 =================================  =================================================  =========
 
 Example::
@@ -46,6 +47,7 @@ import binascii
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +76,7 @@ DEV_PII_KEY = base64.b64encode(b"thinfile-dev-pii-key-32-bytes!!!").decode()
 MIN_SECRET_LENGTH = 32
 AES_KEY_BYTES = 32
 
+DEFAULT_DISPLAY_TIMEZONE = "Asia/Shanghai"
 DEFAULT_RATE_LIMITS = {
     "sign_in": "10/60",
     "sign_up": "20/3600",
@@ -135,6 +138,17 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65_536, ge=8)
     max_body_bytes: int = Field(default=65_536, ge=1_024)
     rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    display_timezone: str = DEFAULT_DISPLAY_TIMEZONE
+    """The IANA zone in which pages and commands show times to people; storage stays UTC."""
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _zone_exists(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a time zone such as Asia/Shanghai") from None
+        return name
 
     @field_validator("pii_keys")
     @classmethod
@@ -194,6 +208,11 @@ class Settings(BaseSettings):
 
     def pii_key_bytes(self) -> dict[str, bytes]:
         return {kid: _decode_key(key.get_secret_value()) for kid, key in self.pii_keys.items()}
+
+    @property
+    def display_zone(self) -> ZoneInfo:
+        """:attr:`display_timezone` as a zone."""
+        return ZoneInfo(self.display_timezone)
 
     def rate_spec(self, name: str) -> RateSpec:
         return RateSpec.parse(self.rate_limits[name])

@@ -360,23 +360,33 @@ def _print_summary(console: Console, s: dict[str, object], seconds: float) -> No
     console.print(table)
 
 
+def banner(console: Console, base: str, url: str, borrower: str) -> None:
+    """Where to go and how to sign in. A line is never wrapped by the console (a narrow
+    terminal folds it for the eye only), so an address or the password copies whole."""
+    from thinfile.services.demo import DEMO_PASSWORD, STAFF
+
+    def say(line: str) -> None:
+        console.print(line, soft_wrap=True, highlight=False)
+
+    console.print(f"\n[bold]thinfile is serving the demo lender[/bold] (database {url})")
+    say(f"  borrower pages   {base}/")
+    say(f"  staff console    {base}/console")
+    say(f"  API docs         {base}/docs")
+    say(f"  password of every demo account: {DEMO_PASSWORD}")
+    say(f"  a borrower with a loan: {borrower}")
+    for email, role in STAFF:
+        say(f"  {role.value}: {email}")
+    say("  press Ctrl+C to stop")
+
+
 def _serve(console: Console, url: str, folder: Path, host: str, port: int, borrower: str) -> None:
     import uvicorn
 
     from thinfile.app import create_app
-    from thinfile.services.demo import DEMO_PASSWORD, STAFF
     from thinfile.settings import Settings
 
     os.environ["THINFILE_HOME"] = str(folder)
-    base = f"http://{host}:{port}"
-    console.print(f"\n[bold]thinfile is serving the demo lender[/bold] (database {url})")
-    console.print(f"  borrower pages   {base}/")
-    console.print(f"  staff console    {base}/console")
-    console.print(f"  API docs         {base}/docs")
-    console.print(f"  sign in as a borrower with a loan: {borrower} / {DEMO_PASSWORD}")
-    for email, role in STAFF:
-        console.print(f"  sign in as {role.value}: {email} / {DEMO_PASSWORD}")
-    console.print("  press Ctrl+C to stop")
+    banner(console, f"http://{host}:{port}", url, borrower)
     sys.stdout.flush()
     uvicorn.run(
         create_app(Settings(database_url=url)),

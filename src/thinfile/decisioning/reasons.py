@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Reason", "explain"]
+__all__ = ["Reason", "catalogued", "explain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,21 @@ _FEATURES = {
     "requested_amount": ("the amount requested", "申请金额"),
     "requested_term_months": ("the term requested", "申请期限"),
     "age": ("your age", "年龄"),
+    "declared_monthly_income": ("the monthly income you declared", "您申报的月收入"),
+    "income_verified": ("whether your income could be verified", "收入是否已核实"),
+    "segment": ("the kind of work you do", "您的职业类型"),
+    "occupation": ("the kind of work you do", "您的职业类型"),
+    "purpose": ("what the loan is for", "借款用途"),
+    "city": ("the city you live in", "所在城市"),
+    "city_tier": ("the city you live in", "所在城市"),
+    "hukou_province": ("where your household is registered", "户籍所在地"),
+    "is_local_hukou": ("where your household is registered", "户籍所在地"),
+    "gender": ("personal details", "个人信息"),
+    "birth_date": ("your age", "年龄"),
+    "consent_alt_data": ("which records you let us see", "您授权查询的记录"),
 }
+_OTHER = ("other information", "其他信息")
+"""Said for a feature without a label of its own: never the raw column name."""
 
 
 def explain(code: str, feature: str | None = None) -> Reason:
@@ -156,10 +170,15 @@ def explain(code: str, feature: str | None = None) -> Reason:
     if code in _CATALOG:
         return _CATALOG[code]
     if feature:
-        en, zh = _FEATURES.get(feature, (feature.replace("_", " "), feature))
+        en, zh = _FEATURES.get(feature, _OTHER)
         return Reason(
             code,
             f"Our assessment weighed {en} against this application.",
             f"评估中{zh}对本次申请产生了不利影响。",
         )
-    return Reason(code, code.replace("_", " ").capitalize() + ".", code)
+    return Reason(code, _CATALOG["RISK_GRADE"].en, _CATALOG["RISK_GRADE"].zh)
+
+
+def catalogued(code: str) -> Reason | None:
+    """The words for a reason or finding code the catalogue knows, else None."""
+    return _CATALOG.get(code)

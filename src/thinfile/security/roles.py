@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["STAFF_ROLES", "Role"]
+__all__ = ["POLICY_ROLES", "SERVICING_ROLES", "STAFF_ROLES", "UNDERWRITING_ROLES", "Role"]
 
 
 class Role(StrEnum):
@@ -18,3 +18,9 @@ class Role(StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.UNDERWRITER, Role.SERVICING_AGENT, Role.ADMIN})
+UNDERWRITING_ROLES = frozenset({Role.UNDERWRITER, Role.ADMIN})
+"""Who may review a referral, replay a decision and run a policy simulation."""
+SERVICING_ROLES = frozenset({Role.SERVICING_AGENT, Role.ADMIN})
+"""Who may post to a loan: reverse, charge off, refund, waive."""
+POLICY_ROLES = frozenset({Role.ADMIN})
+"""Who may change which policy decides: the challenger and its share."""

@@ -9,18 +9,25 @@ staff see it masked, and every staff view is written to the audit log.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import AuthenticationError, ConflictError, NotFoundError
+from thinfile.errors import (
+    AuthenticationError,
+    ConflictError,
+    FieldProblem,
+    InvalidInputError,
+    NotFoundError,
+)
 from thinfile.resident_id import validate_id_number, validate_mobile
 from thinfile.security.apikeys import ApiKey, hash_api_key, new_api_key
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.pii import mask_id_number, mask_name, mask_phone
-from thinfile.security.roles import Role
+from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import (
     Actor,
@@ -45,6 +52,7 @@ __all__ = [
     "register_applicant",
     "revoke_api_key",
     "sign_in",
+    "staff_names",
 ]
 
 _FIELDS = ("name", "id_number", "phone")
@@ -104,6 +112,20 @@ def get_user(engine: Engine, user_id: str) -> UserRecord:
     if row is None:
         raise NotFoundError("no such user", field="user_id", value=user_id)
     return _user(row)
+
+
+def staff_names(engine: Engine, labels: Iterable[str]) -> dict[str, str]:
+    """The e-mail address of each staff member named by an audit label (``role:user_id``, as
+    a review records its reviewer), for pages that show who did something. A label that
+    names no staff account (a borrower, a deleted user, ``system``) is left out."""
+    names: dict[str, str] = {}
+    with UnitOfWork(engine) as uow:
+        for label in set(labels):
+            _role, _, user_id = label.partition(":")
+            row = uow.users.get(user_id) if user_id else None
+            if row is not None and Role(str(row.role)) in STAFF_ROLES:
+                names[label] = str(row.email)
+    return names
 
 
 def sign_in(
@@ -172,6 +194,33 @@ def authenticate_api_key(engine: Engine, secret: str) -> Actor:
     return Actor(user_id=str(row.id), role=Role(str(row.role)))
 
 
+def _profile_fields(name: str, id_number: str, phone: str, today: date) -> tuple[str, str, str]:
+    """The three fields as stored; every bad one is reported at once, not the first alone."""
+    checks = (
+        ("name", name, person_name),
+        ("id_number", id_number, lambda text: validate_id_number(text, on=today)),
+        ("phone", phone, validate_mobile),
+    )
+    read: list[str] = []
+    refused: list[tuple[str, InvalidInputError]] = []
+    for field, text, check in checks:
+        try:
+            read.append(check(text))
+        except InvalidInputError as error:
+            refused.append((field, error))
+    if len(refused) == 1:
+        raise refused[0][1]
+    if refused:
+        raise InvalidInputError(
+            "the profile is not valid",
+            problems=[
+                FieldProblem(error.field or field, error.message) for field, error in refused
+            ],
+            remedy="correct each field named and send the profile again",
+        )
+    return read[0], read[1], read[2]
+
+
 def register_applicant(
     engine: Engine,
     cipher: PiiCipher,
@@ -189,10 +238,7 @@ def register_applicant(
     profile and deny-list entry. The ID's holder must be at least ``MIN_BORROWER_AGE`` on ``on``
     (default today). Bad input raises a typed :class:`~thinfile.errors.InvalidInputError`
     naming the field, before anything is written."""
-    today = on or now_utc().date()
-    name = person_name(name)
-    id_number = validate_id_number(id_number, on=today)
-    phone = validate_mobile(phone)
+    name, id_number, phone = _profile_fields(name, id_number, phone, on or now_utc().date())
     applicant_id = new_id()
     sealed = {
         f: cipher.encrypt(v, context=f"applicant:{applicant_id}:{f}")

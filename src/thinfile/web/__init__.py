@@ -51,6 +51,7 @@ def install_web(
         csrf_key=derive_key(secret, "csrf"),
         receipts=ReadingReceipts(secret),
         load_model=load_model or default_model_loader,
+        display_zone=settings.display_zone,
     )
     app.state.web = config
     for router in (

@@ -16,7 +16,13 @@ from fastapi import Depends, Request
 
 from thinfile.errors import AuthenticationError, PermissionDeniedError, ThinfileError
 from thinfile.http import Context, actor_of_token, ensure_owner_or_role, path_ids
-from thinfile.security.roles import STAFF_ROLES, Role
+from thinfile.security.roles import (
+    POLICY_ROLES,
+    SERVICING_ROLES,
+    STAFF_ROLES,
+    UNDERWRITING_ROLES,
+    Role,
+)
 from thinfile.services.identity_records import Actor
 from thinfile.web.config import get_web
 from thinfile.web.security import CSRF_FIELD, check_csrf
@@ -27,6 +33,8 @@ __all__ = [
     "MaybeSignedIn",
     "OwnerOrStaff",
     "OwningBorrower",
+    "PolicyAdmin",
+    "Servicer",
     "SignedIn",
     "Staff",
     "Underwriter",
@@ -93,7 +101,9 @@ async def checked_form(request: Request) -> dict[str, str]:
 
 Borrower = Annotated[Actor, Depends(web_roles(Role.BORROWER))]
 Staff = Annotated[Actor, Depends(web_roles(*STAFF_ROLES))]
-Underwriter = Annotated[Actor, Depends(web_roles(Role.UNDERWRITER, Role.ADMIN))]
+Underwriter = Annotated[Actor, Depends(web_roles(*UNDERWRITING_ROLES))]
+Servicer = Annotated[Actor, Depends(web_roles(*SERVICING_ROLES))]
+PolicyAdmin = Annotated[Actor, Depends(web_roles(*POLICY_ROLES))]
 OwnerOrStaff = Annotated[Actor, Depends(owner_or_staff)]
 OwningBorrower = Annotated[Actor, Depends(owning_borrower)]
 Form = Annotated[dict[str, str], Depends(checked_form)]

@@ -53,7 +53,11 @@ def book_charts(rows: Iterable[BookRow], gettext: Callable[[str], str]) -> BookC
         count[status] += r.loans
         owed_by_status[status] += r.outstanding
         if r.status == "active":
-            name = gettext(N_("Up to date")) if r.bucket == CURRENT else r.bucket
+            name = (
+                gettext(N_("Up to date"))
+                if r.bucket == CURRENT
+                else gettext(N_("Overdue (%(bucket)s)")) % {"bucket": r.bucket}
+            )
             owed_by_bucket[_label(name, r.currency)] += r.outstanding
     buckets = sorted(owed_by_bucket, key=_bucket_order)
     return BookCharts(

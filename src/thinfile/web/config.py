@@ -10,6 +10,7 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from starlette.requests import HTTPConnection
 
@@ -21,12 +22,17 @@ from thinfile.web.security import CookiePolicy, ReadingReceipts
 __all__ = ["WebConfig", "default_model_loader", "get_web"]
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
 @dataclass(frozen=True, slots=True)
 class WebConfig:
     cookies: CookiePolicy
     csrf_key: bytes
     receipts: ReadingReceipts
     load_model: ModelLoader
+    display_zone: ZoneInfo = SHANGHAI
+    """The zone pages show times in (``Settings.display_timezone``)."""
 
 
 def default_model_loader(path: Path) -> Scorer:

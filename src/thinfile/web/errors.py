@@ -13,10 +13,13 @@ from urllib.parse import quote
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from thinfile.errors import AuthenticationError, NotFoundError, ThinfileError
+from thinfile.web.access import optional_actor
+from thinfile.web.i18n import language, translations
+from thinfile.web.messages import page_message
 from thinfile.web.pages import redirect, render
 
 __all__ = ["install_page_errors"]
@@ -33,7 +36,20 @@ def error_page(request: Request, error: ThinfileError) -> Response:
     if isinstance(error, AuthenticationError):
         target = request.url.path if request.method == "GET" else "/"
         return redirect(f"/sign-in?next={quote(target)}")
-    return render(request, "error.html", {"error": error}, status=error.status)
+    gettext = translations(language(request).code).gettext
+    return render(
+        request,
+        "error.html",
+        {"error": error, "message": page_message(error, gettext)},
+        status=error.status,
+        actor=optional_actor(request, request.app.state.context),  # their menu, not sign-in
+    )
+
+
+async def on_disconnect(request: Request, exc: Exception) -> Response:
+    """The reader left before sending the whole form (a double click, a closed tab): nobody
+    is there to answer, and nothing was done, so no traceback in the log either."""
+    return Response(status_code=400)
 
 
 def install_page_errors(app: FastAPI, prefixes: Collection[str]) -> None:
@@ -52,4 +68,5 @@ def install_page_errors(app: FastAPI, prefixes: Collection[str]) -> None:
         return error_page(request, NotFoundError("there is no such page"))
 
     app.add_exception_handler(ThinfileError, on_typed)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(HTTPException, on_http)

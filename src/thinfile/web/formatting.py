@@ -1,10 +1,15 @@
-"""Template filters: money in yuan, rates in percent, dates — never through a float."""
+"""Template filters: money in yuan, rates in percent, dates — never through a float — and
+moments in the reader's time zone (``THINFILE_DISPLAY_TIMEZONE``; stored in UTC)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from thinfile.money import Money
 
@@ -53,12 +58,29 @@ def percent(value: object, digits: int = 2) -> str:
     return f"{(rate * 100).quantize(Decimal(1).scaleb(-digits)):.{digits}f}%"
 
 
-def when(value: object) -> str:
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """A stored moment (UTC; naive means UTC) as the wall-clock time in ``zone``."""
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(zone)
+
+
+def when(value: object, zone: tzinfo = UTC) -> str:
+    """A moment as ``2026-12-03 17:12`` in ``zone`` (the reader's, from the settings); a
+    date (a business date, a due date) as it is: it names a day, not a moment."""
+    if isinstance(value, str) and len(value) > len("2026-12-03"):  # a moment, not a day
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return in_zone(value, zone).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)[:16].replace("T", " ")
+
+
+@pass_context
+def _when_shown(context: Context, value: object) -> str:
+    zone = context.get("display_zone")
+    return when(value, zone if isinstance(zone, tzinfo) else UTC)
 
 
 def short_id(value: object) -> str:
@@ -70,6 +92,6 @@ FILTERS: dict[str, Callable[..., str]] = {
     "fen": fen,
     "fen_plain": fen_plain,
     "percent": percent,
-    "when": when,
+    "when": _when_shown,
     "short_id": short_id,
 }

@@ -51,7 +51,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^must be one of"), N_("Choose one of the options.")),
     (re.compile(r"at least (?P<low>\d+) characters?"), N_("Use at least %(low)s characters.")),
     (re.compile(r"at most (?P<high>\d+) characters?"), N_("Use at most %(high)s characters.")),
-    (re.compile(r"should match pattern"), N_("Enter an e-mail address such as name@example.com.")),
+    (
+        re.compile(r"^an ID number has|^the ID number's check digit"),
+        N_("Enter the 18-character number on your resident identity card."),
+    ),
+    (
+        re.compile(r"^a mobile number has|^not a mainland mobile prefix"),
+        N_("Enter a mainland mobile number: 11 digits starting with 1."),
+    ),
     (re.compile(r"^reload the page and pay again$"), N_("Reload the page and pay again.")),
     (
         re.compile(r"^the payoff amount has changed$"),
@@ -111,15 +118,34 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^a name (cannot be empty|must contain letters or Chinese characters)$"),
         N_("Enter the name as it is written on the ID card."),
     ),
+    (re.compile(r"^choose a payment$"), N_("Choose a payment.")),
+    (re.compile(r"^choose fees or penalty interest$"), N_("Choose fees or penalty interest.")),
+    (re.compile(r"^share must be from 0 to 1$"), N_("Enter a share from 0 to 1, such as 0.1.")),
+    (
+        re.compile(r"(from|needs) (?P<low>\d+) to (?P<high>\d+) (applicants|rows|applications)$"),
+        N_("Use from %(low)s to %(high)s applicants."),
+    ),
+    (re.compile(r"not UTF-8 text"), N_("Upload a CSV file saved as UTF-8 text.")),
 )
 
 
-def _localize(message: str, gettext: Gettext) -> str:
+_FORMATS = {  # a field's pattern error: say what the field looks like, not the pattern
+    "email": N_("Enter an e-mail address such as name@example.com."),
+    "id_number": N_("Enter the 18-character number on your resident identity card."),
+    "phone": N_("Enter a mainland mobile number: 11 digits starting with 1."),
+}
+UNKNOWN_PROBLEM = N_("Check this value and try again.")
+"""Said for a problem whose wording the pages do not know: never the raw English text."""
+
+
+def _localize(message: str, gettext: Gettext, field: str = "") -> str:
+    if "should match pattern" in message:
+        return gettext(_FORMATS.get(field.rsplit(".", 1)[-1], UNKNOWN_PROBLEM))
     for pattern, text in _PATTERNS:
         found = pattern.search(message)
         if found:
             return gettext(text) % found.groupdict() if found.groupdict() else gettext(text)
-    return message
+    return gettext(UNKNOWN_PROBLEM)
 
 
 def field_messages(error: InvalidInputError, gettext: Gettext) -> dict[str, str]:
@@ -127,7 +153,7 @@ def field_messages(error: InvalidInputError, gettext: Gettext) -> dict[str, str]
     problems = list(error.problems)
     if error.field and not problems:
         problems = [FieldProblem(error.field, error.message)]
-    return {p.field: _localize(p.message, gettext) for p in problems}
+    return {p.field: _localize(p.message, gettext, p.field) for p in problems}
 
 
 def invalid_from_pydantic(error: ValidationError) -> InvalidInputError:

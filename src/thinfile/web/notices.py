@@ -7,14 +7,14 @@ asked for separately, each with its own notice (art. 29, 单独同意).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from thinfile.services.consent import SENSITIVE_CATEGORIES, DataCategory, Purpose
 from thinfile.services.identity_records import ConsentRecord
 from thinfile.web.forms import N_
 
-__all__ = ["NOTICES", "NOTICE_VERSION", "Notice", "has_active", "notice"]
+__all__ = ["NOTICES", "NOTICE_VERSION", "Notice", "consent_title", "has_active", "notice"]
 
 NOTICE_VERSION = "web-2026-01"
 
@@ -112,3 +112,37 @@ def notice(key: str) -> Notice | None:
 def has_active(consents: Iterable[ConsentRecord], *keys: str) -> bool:
     """True when any unrevoked consent covers one of ``category:purpose`` ``keys``."""
     return any(c.is_active and f"{c.data_category}:{c.purpose}" in keys for c in consents)
+
+
+CATEGORY_NAMES = {
+    DataCategory.IDENTITY: N_("Your name, ID number and phone"),
+    DataCategory.CONTACT: N_("Your phone number"),
+    DataCategory.EMPLOYMENT: N_("Your employment details"),
+    DataCategory.GIG_PLATFORM_INCOME: N_("Your income from work platforms"),
+    DataCategory.RENT_AND_UTILITIES: N_("Your rent and utility payments"),
+    DataCategory.CREDIT_REPORT: N_("Your credit report"),
+    DataCategory.BANK_ACCOUNT: N_("Your bank card"),
+    DataCategory.LOCATION: N_("Your location"),
+    DataCategory.BIOMETRIC: N_("Your face or fingerprint"),
+}
+PURPOSE_NAMES = {
+    Purpose.KYC: N_("to confirm who you are"),
+    Purpose.CREDIT_ASSESSMENT: N_("to decide on your application"),
+    Purpose.LOAN_SERVICING: N_("to service your loan"),
+    Purpose.MARKETING: N_("for offers"),
+}
+
+
+def consent_title(key: str, gettext: Callable[[str], str]) -> str:
+    """The words for a consent ``category:purpose``: its notice's title, else its data and
+    use named in words (a consent given through the API may have no notice on this page)."""
+    found = notice(key)
+    if found is not None:
+        return gettext(found.title)
+    category, _, purpose = key.partition(":")
+    data = {c.value: n for c, n in CATEGORY_NAMES.items()}.get(category)
+    use = {p.value: n for p, n in PURPOSE_NAMES.items()}.get(purpose)
+    return gettext("%(data)s, %(use)s") % {
+        "data": gettext(data or N_("Your data")),
+        "use": gettext(use or N_("for another use")),
+    }

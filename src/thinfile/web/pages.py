@@ -78,6 +78,7 @@ def render(
             csrf_token=csrf_field_value(web.csrf_key, cookie),
             actor=actor,
             path=request.url.path,
+            display_zone=web.display_zone,
             **(values or {}),
         )
     )

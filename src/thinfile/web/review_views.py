@@ -16,25 +16,45 @@ value on the pages).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from thinfile.decisioning import PolicySettings
+from thinfile.decisioning.reasons import catalogued
 from thinfile.loanmath import CapBasis
+from thinfile.web.forms import N_
 
 __all__ = [
+    "FINDING_WORDS",
     "PRICE_CAPPED",
     "BeforeCap",
     "Repricing",
     "Review",
+    "finding_words",
     "has_repricing",
     "repricings",
     "review_of",
 ]
 
 PRICE_CAPPED = "PRICE_CAPPED"
+FINDING_WORDS = {
+    PRICE_CAPPED: N_("An offer was re-priced down to the rate cap."),
+    "PRODUCT_NOT_AFFORDABLE": N_("A product was left out: its installment is not affordable."),
+}
+"""Findings the reason catalogue does not word for borrowers."""
+
+
+def finding_words(code: str, language: str, gettext: Callable[[str], str]) -> str | None:
+    """A finding in the reader's language, or None when only the policy's own text names it
+    (a code the lender's policy invented)."""
+    if code in FINDING_WORDS:
+        return gettext(FINDING_WORDS[code])
+    reason = catalogued(code)
+    if reason is None:
+        return None
+    return reason.zh if language == "zh" else reason.en
 
 
 def _compared(basis: CapBasis | None, nominal: Decimal, effective: Decimal) -> CapBasis | None:
@@ -169,15 +189,18 @@ class Review:
     note: str
 
 
-def review_of(record: object) -> Review | None:
+def review_of(record: object, names: Mapping[str, str] | None = None) -> Review | None:
     """The review stored with an application, or None if it was never reviewed.
 
-    The application table keeps ``reviewed_by``, ``reviewed_at`` and ``review_note``, and the
-    service's ``ApplicationRecord`` carries them (None until a referral is reviewed).
+    The application table keeps ``reviewed_by`` (the reviewer's audit label, ``role:id``),
+    ``reviewed_at`` and ``review_note``, and the service's ``ApplicationRecord`` carries them
+    (None until a referral is reviewed). ``names`` maps labels to the staff member's name
+    (``services.identity.staff_names``): people read names, not ids.
     """
     reviewer = getattr(record, "reviewed_by", None)
     if not reviewer:
         return None
     at = getattr(record, "reviewed_at", None)
     note = getattr(record, "review_note", None)
-    return Review(str(reviewer), at if isinstance(at, datetime) else None, str(note or ""))
+    name = (names or {}).get(str(reviewer), str(reviewer))
+    return Review(name, at if isinstance(at, datetime) else None, str(note or ""))

@@ -11,6 +11,7 @@ from thinfile.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    ThinfileError,
 )
 from thinfile.http import Context, client_address
 from thinfile.http.accounts import ApplicantCreate, SignIn, SignUp
@@ -22,6 +23,7 @@ from thinfile.web.access import Borrower, Form, MaybeSignedIn
 from thinfile.web.config import get_web
 from thinfile.web.forms import field_messages, invalid_from_pydantic
 from thinfile.web.i18n import LANG_COOKIE, LANGUAGES, language, translations
+from thinfile.web.messages import page_message
 from thinfile.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,6 +42,10 @@ def _home_of(role: Role) -> str:
 
 def _form_errors(request: Request, error: InvalidInputError) -> dict[str, str]:
     return field_messages(error, translations(language(request).code).gettext)
+
+
+def _said(request: Request, error: ThinfileError) -> str:
+    return page_message(error, translations(language(request).code).gettext)
 
 
 def _signed_in(request: Request, context: Context, user: UserRecord, target: str) -> Response:
@@ -79,7 +85,7 @@ def sign_up(request: Request, form: Form, context: Context) -> Response:
         return render(
             request,
             "account/sign_up.html",
-            {"errors": {"email": error.message}, "email": email},
+            {"errors": {"email": _said(request, error)}, "email": email},
             status=409,
         )
     return _signed_in(request, context, user, "/profile")
@@ -171,7 +177,7 @@ def register_profile(request: Request, actor: Borrower, form: Form, context: Con
             status=error.status,
         )
     except ConflictError as error:
-        errors = {error.field or "form": error.message}
+        errors = {error.field or "form": _said(request, error)}
         return render(
             request,
             "account/profile.html",

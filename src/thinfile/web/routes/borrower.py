@@ -21,7 +21,7 @@ from thinfile.web.config import get_web
 from thinfile.web.forms import application_form, field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date
-from thinfile.web.notices import NOTICE_VERSION, NOTICES, has_active, notice
+from thinfile.web.notices import NOTICE_VERSION, NOTICES, consent_title, has_active, notice
 from thinfile.web.offers import offer_view
 from thinfile.web.pages import redirect, render
 
@@ -65,7 +65,12 @@ def consent_page(request: Request, actor: Borrower, context: Context) -> Respons
     return render(
         request,
         "borrower/consent.html",
-        {"notices": NOTICES, "active": active, "history": applicant.consents},
+        {
+            "notices": NOTICES,
+            "active": active,
+            "history": applicant.consents,
+            "consent_title": consent_title,
+        },
         actor=actor,
     )
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -16,23 +15,24 @@ from starlette.responses import Response
 from thinfile.decisioning import simulate
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
-from thinfile.security.roles import Role
+from thinfile.security.roles import POLICY_ROLES, UNDERWRITING_ROLES
 from thinfile.services import applications
 from thinfile.services.identity_records import Actor
 from thinfile.services.policies import decision_runtime, list_policies, set_challenger
 from thinfile.services.portfolio import book_by_status_and_bucket
-from thinfile.web.access import Form, Staff, Underwriter, web_roles
+from thinfile.web.access import Form, PolicyAdmin, Staff, Underwriter
 from thinfile.web.book import book_charts
 from thinfile.web.charts import bar_chart
 from thinfile.web.config import WebConfig, get_web
+from thinfile.web.formatting import in_zone
 from thinfile.web.forms import N_
 from thinfile.web.i18n import language, translations
+from thinfile.web.messages import page_message
 from thinfile.web.pages import redirect, render
 from thinfile.web.simulation import csv_records, synthetic_records
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-Admin = Annotated[Actor, Depends(web_roles(Role.ADMIN))]
 APPLICATION_STATUS = {
     "approved": N_("Approved"),
     "referred": N_("Under review"),
@@ -60,6 +60,8 @@ def _policies_page(
             "active_share": 1 - challenger_share,
             "report": report,
             "errors": errors or {},
+            "may_split": actor.role in POLICY_ROLES,
+            "may_simulate": actor.role in UNDERWRITING_ROLES,
         },
         actor=actor,
         status=status,
@@ -72,7 +74,7 @@ def policies(request: Request, actor: Staff, context: Context) -> Response:
 
 
 @router.post("/policies/challenger")
-def challenger(actor: Admin, form: Form, context: Context) -> Response:
+def challenger(actor: PolicyAdmin, form: Form, context: Context) -> Response:
     version = form.get("version") or None
     set_challenger(context.engine, version, form.get("share", "0") or "0", actor=actor)
     return redirect("/console/policies?saved=1")
@@ -109,7 +111,8 @@ async def run_simulation(
     try:
         report = await run_in_threadpool(_run_simulation, get_web(request), context, fields, data)
     except (InvalidInputError, ValueError) as error:
-        message = error.message if isinstance(error, InvalidInputError) else str(error)
+        typed = error if isinstance(error, InvalidInputError) else InvalidInputError(str(error))
+        message = page_message(typed, translations(language(request).code).gettext)
         return _policies_page(request, actor, context, errors={"simulation": message}, status=422)
     return _policies_page(request, actor, context, report=report)
 
@@ -122,7 +125,7 @@ def portfolio(request: Request, actor: Staff, context: Context) -> Response:
     rows = applications.list_applications(context.engine, limit=10_000)
     by_status = Counter(r.status for r in rows)
     approvals = Counter(
-        r.submitted_at.date().isoformat()
+        in_zone(r.submitted_at, get_web(request).display_zone).date().isoformat()
         for r in rows
         if r.outcome == "approve" or r.status == "approved"
     )

@@ -4,20 +4,18 @@ waive fees — for servicing agents and admins, each audited in the posting's tr
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
-from thinfile.security.roles import Role
+from thinfile.security.roles import SERVICING_ROLES
 from thinfile.services import loans, portfolio
 from thinfile.services.identity_records import Actor
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing import LoanStatus
 from thinfile.web import servicing_actions
-from thinfile.web.access import Form, Staff, web_roles
+from thinfile.web.access import Form, Servicer, Staff
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date, loan_page, parse_amount
@@ -25,7 +23,6 @@ from thinfile.web.pages import redirect, render
 
 router = APIRouter(prefix="/console/loans", include_in_schema=False)
 
-Servicer = Annotated[Actor, Depends(web_roles(Role.SERVICING_AGENT, Role.ADMIN))]
 STATUSES = tuple(s.value for s in LoanStatus)
 REVERSIBLE = frozenset({"repayment", "prepayment", "merchant-refund", "recovery", "fee-waiver"})
 
@@ -65,7 +62,7 @@ def _detail(
             "reversible": REVERSIBLE,
             "errors": errors or {},
             "reason_chars": (REASON_MIN_CHARS, REASON_MAX_CHARS),
-            "may_act": actor.role in {Role.SERVICING_AGENT, Role.ADMIN},
+            "may_act": actor.role in SERVICING_ROLES,
             "done": request.query_params.get("done", ""),
         },
         actor=actor,

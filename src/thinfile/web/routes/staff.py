@@ -8,12 +8,14 @@ from starlette.responses import Response
 from thinfile.decisioning import PolicySettings
 from thinfile.errors import NotFoundError
 from thinfile.http import AppContext, Context
-from thinfile.services import applications
+from thinfile.security.roles import UNDERWRITING_ROLES
+from thinfile.services import applications, identity
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
+from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
-from thinfile.web.review_views import has_repricing, repricings, review_of
+from thinfile.web.review_views import finding_words, has_repricing, repricings, review_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -24,12 +26,13 @@ STATUSES = ("referred", "approved", "declined", "accepted")
 def queue(request: Request, actor: Staff, context: Context, status: str = "referred") -> Response:
     chosen = status if status in STATUSES else ""
     rows = applications.list_applications(context.engine, status=chosen or None, limit=200)
+    names = identity.staff_names(context.engine, (r.reviewed_by for r in rows if r.reviewed_by))
     return render(
         request,
         "staff/queue.html",
         {
             "rows": rows,
-            "reviews": {r.id: review_of(r) for r in rows},
+            "reviews": {r.id: review_of(r, names) for r in rows},
             "status": chosen,
             "statuses": STATUSES,
         },
@@ -62,6 +65,8 @@ def _detail(
         if has_repricing(decision)
         else None
     )
+    code = language(request).code
+    catalog = translations(code)
     return render(
         request,
         "staff/application.html",
@@ -69,8 +74,13 @@ def _detail(
             "a": record,
             "d": decision,
             "replayed": replayed,
-            "review": review_of(record),
+            "review": review_of(
+                record, identity.staff_names(context.engine, [record.reviewed_by or ""])
+            ),
             "repriced": repricings(decision, settings),
+            "may_review": actor.role in UNDERWRITING_ROLES,
+            "reasons": decision.get("reasons_zh" if code == "zh" else "reasons") or [],
+            "finding_words": lambda c: finding_words(str(c), code, catalog.gettext),
         },
         actor=actor,
     )
