@@ -179,36 +179,26 @@ def _share(text: str | None, option: str) -> Decimal | None:
 
 def print_segments(report: SimulationReport, console: Console) -> None:
     """The candidate's approval and bad rates by occupation, with the flags."""
-    data = report.as_dict()
-    candidate = data["candidate"]
+    candidate = report.as_dict()["candidate"]
     assert isinstance(candidate, dict)
     target = report.target_bad_rate
     table = Table(
-        title=f"By occupation: flagged below {report.min_segment_share:.0%} of the overall "
-        "approval rate" + (f" or above a {target:.2%} bad rate" if target is not None else "")
+        title=f"By occupation. FLAG LOW: approval rate below {report.min_segment_share:.0%} "
+        "of the overall approval rate"
+        + (f"; FLAG BAD: bad rate of approvals above {target:.2%}" if target is not None else "")
     )
-    for col in (
-        "occupation",
-        "applications",
-        "approval rate",
-        "share of average",
-        "bad rate",
-        "flag",
-    ):
-        table.add_column(col, justify="left" if col in ("occupation", "flag") else "right")
+    table.add_column("occupation", no_wrap=True)
+    for col in ("n", "approved", "vs all", "bad rate"):
+        table.add_column(col, justify="right")
+    table.add_column("flag", no_wrap=True)
     for name, row in candidate["by_segment"].items():
-        bad = (
-            row["realised_bad_rate"]
-            if row["realised_bad_rate"] is not None
-            else row["expected_bad_rate"]
-        )
-        share = row["approval_share_of_average"]
+        bad = row["realised_bad_rate"]
         table.add_row(
             name,
             str(row["applications"]),
             _percent(row["approval_rate"]),
-            _percent(share),
-            _percent(bad),
+            _percent(row["approval_share_of_average"]),
+            _percent(row["expected_bad_rate"] if bad is None else bad),
             _flags(row),
         )
     console.print(table)
@@ -219,15 +209,12 @@ def _percent(value: object) -> str:
 
 
 def _flags(row: dict[str, object]) -> str:
-    words = [
-        text
-        for key, text in (
-            ("below_min_share", "FLAG: approval below minimum share"),
-            ("above_target_bad_rate", "FLAG: bad rate above target"),
-        )
+    kinds = [
+        word
+        for key, word in (("below_min_share", "LOW"), ("above_target_bad_rate", "BAD"))
         if row.get(key)
     ]
-    return "; ".join(words)
+    return "FLAG " + "+".join(kinds) if kinds else ""
 
 
 @policy_app.command("register")

@@ -194,7 +194,6 @@ def _segment_row(
     """One occupation's figures with its share of the overall approval rate and its flags."""
     average = Decimal(str(overall["approval_rate"]))
     rate = Decimal(str(row["approval_rate"]))
-    share = round(rate / average, 6) if average else None
     below = average > 0 and rate < min_share * average
     bad = (
         row["realised_bad_rate"]
@@ -204,11 +203,18 @@ def _segment_row(
     above = target is not None and bad is not None and Decimal(str(bad)) > target
     return {
         **row,
-        "approval_share_of_average": None if share is None else str(share),
+        "approval_share_of_average": _ratio(row["approval_rate"], overall["approval_rate"]),
         "below_min_share": below,
         "above_target_bad_rate": above,
         "flagged": below or above,
     }
+
+
+def _ratio(part: object, whole: object) -> float | None:
+    """``part / whole`` of two rates as the report gives them (6 decimals), None for 0."""
+    if not isinstance(part, float | int) or not isinstance(whole, float | int) or not whole:
+        return None
+    return round(part / whole, 6)
 
 
 @dataclass
