@@ -1,5 +1,6 @@
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_worker_processes_give_the_same_report(small_file):
     assert two.as_dict() == one.as_dict()
 
 
-def _occupations() -> tuple[list[dict], dict[str, float]]:
+def _occupations() -> tuple[list[dict[str, object]], dict[str, float]]:
     """Four riders, all approved (one goes bad); four factory workers, one approved."""
     rows = [record(10 + k, bad=int(k == 0)) for k in range(4)]
     rows += [record(20 + k, bad=0, segment="factory_worker") for k in range(4)]
@@ -112,7 +113,7 @@ def test_an_occupation_approved_below_the_minimum_share_of_the_average_is_flagge
     policy = load_policy()
     assert policy.settings.min_segment_share == Decimal("0.8")
     report = simulate(rows, policy=policy, model=ChosenPD(by_applicant=pds), on=date(2026, 11, 25))
-    data = report.as_dict()
+    data: dict[str, Any] = report.as_dict()
     assert data["min_segment_share"] == "0.8" and data["target_bad_rate"] == "0.08"
     by_segment = data["candidate"]["by_segment"]
     # overall 5 of 8 approved; factory workers 1 of 4: 0.25 / 0.625 = 0.4 of the average
@@ -131,7 +132,7 @@ def test_an_occupation_approved_below_the_minimum_share_of_the_average_is_flagge
 
 def test_the_minimum_share_can_be_set_for_one_simulation() -> None:
     rows, pds = _occupations()
-    report = simulate(
+    report: dict[str, Any] = simulate(
         rows,
         policy=load_policy(),
         model=ChosenPD(by_applicant=pds),
