@@ -286,3 +286,12 @@ def test_a_stored_decision_that_gave_the_occupation_as_a_reason_no_longer_shows_
 
 def test_every_occupation_on_the_form_has_a_generator_segment() -> None:
     assert set(FORM_SEGMENTS) == {s.name for s in SEGMENTS}
+
+
+def test_every_reason_a_borrower_may_be_given_reads_in_plain_words() -> None:
+    from thinfile.decisioning.reasons import BORROWER_REASON_FEATURES, explain
+
+    for feature in BORROWER_REASON_FEATURES:
+        reason = explain("R01", feature)
+        assert "_" not in reason.en and feature not in reason.zh, feature
+        assert not any(word in reason.en.lower() for word in OCCUPATION_WORDS), feature

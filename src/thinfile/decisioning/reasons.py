@@ -148,12 +148,14 @@ _FEATURES = {
     "requested_amount": ("the amount requested", "申请金额"),
     "requested_term_months": ("the term requested", "申请期限"),
     "age": ("your age", "年龄"),
+    "declared_monthly_income": ("the income you declared", "您申报的收入"),
 }
 
 
 BORROWER_REASON_FEATURES: frozenset[str] = frozenset(
     {
         "income_monthly_mean",
+        "declared_monthly_income",
         "income_monthly_cv",
         "income_months_observed",
         "platform_tenure_months",
