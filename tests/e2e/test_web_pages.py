@@ -329,3 +329,17 @@ def test_the_underwriter_approves_a_referral_from_the_queue(client):
 def test_a_borrower_cannot_open_the_console(client):
     borrower(client, 7)
     assert client.get("/console").status_code == 403
+
+
+def test_the_simulation_report_shows_each_occupations_share_and_the_flag_rule(
+    client: TestClient,
+) -> None:
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    token = csrf(client.get("/console/policies").text)
+    reply = client.post("/console/policies/simulate", data={"csrf_token": token, "rows": "120"})
+    assert reply.status_code == 200
+    page = reply.text
+    assert "某职业的批准率低于总体批准率的80%" in page and "坏账率高于8.00%" in page
+    assert "占总体批准率的比例" in page and '<th scope="col">标记</th>' in page
+    rider = page[page.index("delivery_rider") :].split("</tr>")[0]
+    assert re.search(r"<td>\d+%</td>", rider)  # the rider's share of the overall approval rate

@@ -113,6 +113,30 @@ def test_policy_simulate_writes_a_report_and_prints_json(capsys, tmp_path, model
     assert "thin-file" in out.read_text()
 
 
+def test_policy_simulate_prints_occupations_and_flags_those_below_the_minimum_share(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model_dir: Path
+) -> None:
+    data = tmp_path / "past.parquet"
+    generate_applicants(600, seed=9).to_parquet(data)
+    out = tmp_path / "report.html"
+    args = ["policy", "simulate", "--policy", str(DEFAULT_POLICY_DIR), "--model", str(model_dir)]
+    args += ["--data", str(data), "--out", str(out), "--workers", "1"]
+    code, printed, _ = run(capsys, *args, "--min-segment-share", "1")
+    assert code == 0
+    words = " ".join(printed.split())
+    assert "FLAG LOW: approval rate below 100% of the overall approval rate" in words
+    flagged = [line for line in printed.splitlines() if "FLAG LOW" in line]
+    assert any("micro_shop_owner" in line for line in flagged)
+    html = out.read_text()
+    assert "below 100% of the overall approval rate" in html and "Flagged:" in html
+    code, printed, _ = run(capsys, *args, "--min-segment-share", "0", "--json")
+    report = json.loads(printed)
+    assert report["min_segment_share"] == "0"
+    assert not any(r["below_min_share"] for r in report["candidate"]["by_segment"].values())
+    code, _, err = run(capsys, *args, "--min-segment-share", "1.5")
+    assert code == 2 and "--min-segment-share" in err
+
+
 def test_policy_register_activates_or_routes_a_share_to_a_challenger(capsys, tmp_path, monkeypatch):
     import shutil
 

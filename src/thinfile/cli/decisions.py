@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from thinfile.cli.options import option_date
 from thinfile.decisioning import (
     Decision,
+    SimulationReport,
     load_policy,
     parse_application,
     simulate,
@@ -127,8 +129,17 @@ def simulate_command(
         typer.Option(help="Column with the known outcome (1 = bad), for the realised bad rate."),
     ] = "bad_12m",
     as_json: Annotated[bool, typer.Option("--json", help="Also print the report as JSON.")] = False,
+    min_segment_share: Annotated[
+        str | None,
+        typer.Option(
+            help="Flag an occupation approved at less than this share (0–1) of the overall "
+            "approval rate (default: the policy's, else 0.8)."
+        ),
+    ] = None,
 ) -> None:
-    """Run a candidate policy over past applications and report what it would do."""
+    """Run a candidate policy over past applications and report what it would do, overall
+    and by occupation (with the occupations below the minimum share flagged)."""
+    share = _share(min_segment_share, "--min-segment-share")
     records = read_records(data)
     report = simulate(
         records,
@@ -138,16 +149,72 @@ def simulate_command(
         workers=workers,
         outcome=outcome,
         baseline=load_policy(baseline_policy) if baseline_policy else None,
+        min_segment_share=share,
     )
     out.write_text(render_simulation_html(report), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
+        print_segments(report, Console())
         overall = report.candidate.overall.as_dict()
         Console().print(
             f"approval rate {float(overall['approval_rate']):.2%} over "  # type: ignore[arg-type]
             f"{overall['applications']} applications; report written to {out}"
         )
+
+
+def _share(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        share = Decimal(text.strip())
+    except ArithmeticError:
+        share = Decimal("NaN")
+    if not share.is_finite() or not 0 <= share <= 1:
+        raise InvalidInputError(
+            "must be a share from 0 to 1", field=option, value=text, remedy="for example 0.8"
+        )
+    return share
+
+
+def print_segments(report: SimulationReport, console: Console) -> None:
+    """The candidate's approval and bad rates by occupation, with the flags."""
+    candidate = report.as_dict()["candidate"]
+    assert isinstance(candidate, dict)
+    target = report.target_bad_rate
+    table = Table(
+        title=f"By occupation. FLAG LOW: approval rate below {report.min_segment_share:.0%} "
+        "of the overall approval rate"
+        + (f"; FLAG BAD: bad rate of approvals above {target:.2%}" if target is not None else "")
+    )
+    table.add_column("occupation", no_wrap=True)
+    for col in ("n", "approved", "vs all", "bad rate"):
+        table.add_column(col, justify="right")
+    table.add_column("flag", no_wrap=True)
+    for name, row in candidate["by_segment"].items():
+        bad = row["realised_bad_rate"]
+        table.add_row(
+            name,
+            str(row["applications"]),
+            _percent(row["approval_rate"]),
+            _percent(row["approval_share_of_average"]),
+            _percent(row["expected_bad_rate"] if bad is None else bad),
+            _flags(row),
+        )
+    console.print(table)
+
+
+def _percent(value: object) -> str:
+    return "—" if value is None else f"{Decimal(str(value)):.1%}"
+
+
+def _flags(row: dict[str, object]) -> str:
+    kinds = [
+        word
+        for key, word in (("below_min_share", "LOW"), ("above_target_bad_rate", "BAD"))
+        if row.get(key)
+    ]
+    return "FLAG " + "+".join(kinds) if kinds else ""
 
 
 @policy_app.command("register")

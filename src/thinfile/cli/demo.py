@@ -189,6 +189,7 @@ def _train(
             id_col="applicant_id",
             exclude=list(NOT_MODEL_INPUTS),
             seed=seed,
+            segment="segment",  # monitored by occupation, never scored on it
         )
         bar.update(task, advance=1)
     holdout = frame.iloc[cut:]

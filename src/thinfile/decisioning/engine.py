@@ -32,7 +32,7 @@ from thinfile.decisioning.pricing import (
     assess_affordability,
     price_offer,
 )
-from thinfile.decisioning.reasons import explain
+from thinfile.decisioning.reasons import explain, is_borrower_reason
 from thinfile.money import Rounding, round_fen
 
 __all__ = ["Decision", "Finding", "Outcome", "Scorer", "decide"]
@@ -105,6 +105,8 @@ class Decision:
             feature = next(
                 (str(r["feature"]) for r in self.model_reasons if r["code"] == code), None
             )
+            if feature is not None and not is_borrower_reason(feature):
+                continue  # stored before such reasons were set aside: never shown
             reason = explain(code, feature)
             text, advice = (
                 (reason.zh, reason.advice_zh) if language == "zh" else (reason.en, reason.advice_en)
@@ -136,9 +138,19 @@ class Decision:
 
 
 def model_record(app: Application, on: date) -> dict[str, object]:
-    """The inputs the scoring model sees: the application's fields plus age at decision."""
+    """The inputs the scoring model sees: the application's fields plus age at decision.
+
+    The model's income input ``income_monthly_mean`` is, as in the tables it learns from
+    (``thinfile/sim/docs.md``), the mean of the observed months or, when no month was
+    observed, the income the applicant declared. An applicant who only declared an income
+    (the borrower form asks for nothing more) is therefore scored on that figure, not as one
+    with no income at all; affordability still reads the two fields apart, with their own
+    haircuts (:func:`~thinfile.decisioning.pricing.assess_affordability`)."""
     record: dict[str, object] = dict(app.as_record())
     record["age"] = app.age_on(on)
+    declared, observed = app.declared_monthly_income, app.income_months_observed
+    if app.income_monthly_mean is None and not observed and declared is not None:
+        record["income_monthly_mean"] = declared
     return record
 
 
@@ -224,7 +236,7 @@ def decide(
     knockouts = _findings(result, "knockouts", "knockout")
     if knockouts:
         return _decline(base, None, knockouts, [f.code for f in knockouts])
-    model_codes = [str(r["code"]) for r in model_reasons]
+    model_codes = [str(r["code"]) for r in model_reasons if is_borrower_reason(str(r["feature"]))]
     if not grade["lendable"]:
         finding = Finding("RISK_GRADE", "score", f"grade {grade['name']} is not lendable")
         return _decline(base, None, [finding], ["RISK_GRADE", *model_codes[:3]])

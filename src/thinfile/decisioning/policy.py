@@ -67,6 +67,12 @@ class PolicySettings:
     amount_step: int = 10000
     """Offered amounts are rounded down to this many fen (100 yuan)."""
     max_offers: int = 3
+    min_segment_share: Decimal | None = None
+    """A simulation flags an occupation whose approval rate is below this share of the
+    overall approval rate (None: :data:`~thinfile.decisioning.simulate.MIN_SEGMENT_SHARE`)."""
+    target_bad_rate: Decimal | None = None
+    """The 12-month bad rate of approved loans the policy is built to stay under; a
+    simulation flags an occupation above it (None: no target)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicySettings:
@@ -80,6 +86,8 @@ class PolicySettings:
                 declared_income_haircut=Decimal(str(data.get("declared_income_haircut", "0.40"))),
                 amount_step=int(data.get("amount_step", 10000)),
                 max_offers=int(data.get("max_offers", 3)),
+                min_segment_share=_share(data.get("min_segment_share"), "min_segment_share"),
+                target_bad_rate=_share(data.get("target_bad_rate"), "target_bad_rate"),
             )
         except (KeyError, ValueError, ArithmeticError) as exc:
             raise InvalidInputError(
@@ -87,6 +95,16 @@ class PolicySettings:
                 field="policy.json",
                 remedy="compare it with the default policy",
             ) from None
+
+
+def _share(value: object, name: str) -> Decimal | None:
+    """An optional share from 0 to 1 of ``policy.json``, written as text (``"0.8"``)."""
+    if value is None:
+        return None
+    share = Decimal(str(value))
+    if not 0 <= share <= 1:
+        raise ValueError(f"{name} must be from 0 to 1")
+    return share
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,24 +157,25 @@ class Policy:
         return GraphMoney(in_fen=self.format_version != YUAN_FORMAT_VERSION)
 
     def settings_json(self) -> str:
+        """``policy.json`` as text; the optional targets only when set, so a policy written
+        without them keeps its content (and version) when stored and read back."""
         s = self.settings
-        return (
-            json.dumps(
-                {
-                    "format_version": self.format_version,
-                    "name": s.name,
-                    "cap": str(s.cap),
-                    "cap_basis": s.cap_basis.value,
-                    "income_haircut": str(s.income_haircut),
-                    "volatility_haircut": str(s.volatility_haircut),
-                    "declared_income_haircut": str(s.declared_income_haircut),
-                    "amount_step": s.amount_step,
-                    "max_offers": s.max_offers,
-                },
-                indent=1,
-            )
-            + "\n"
-        )
+        data: dict[str, object] = {
+            "format_version": self.format_version,
+            "name": s.name,
+            "cap": str(s.cap),
+            "cap_basis": s.cap_basis.value,
+            "income_haircut": str(s.income_haircut),
+            "volatility_haircut": str(s.volatility_haircut),
+            "declared_income_haircut": str(s.declared_income_haircut),
+            "amount_step": s.amount_step,
+            "max_offers": s.max_offers,
+        }
+        for key in ("min_segment_share", "target_bad_rate"):
+            value = getattr(s, key)
+            if value is not None:
+                data[key] = str(value)
+        return json.dumps(data, indent=1) + "\n"
 
     def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:
         """Run the decision graph on ``context`` and return its result object."""

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Reason", "catalogued", "explain"]
+__all__ = [
+    "BORROWER_REASON_FEATURES",
+    "Reason",
+    "catalogued",
+    "explain",
+    "is_borrower_reason",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +169,43 @@ _FEATURES = {
 }
 _OTHER = ("other information", "其他信息")
 """Said for a feature without a label of its own: never the raw column name."""
+
+
+BORROWER_REASON_FEATURES: frozenset[str] = frozenset(
+    {
+        "income_monthly_mean",
+        "declared_monthly_income",
+        "income_monthly_cv",
+        "income_months_observed",
+        "platform_tenure_months",
+        "rent_on_time_ratio",
+        "rent_months_reported",
+        "utility_on_time_ratio",
+        "utility_months_reported",
+        "social_insurance_months",
+        "bureau_history_months",
+        "bureau_delinquencies_24m",
+        "bureau_records",
+        "months_in_city",
+        "device_tenure_months",
+        "address_changes_24m",
+        "existing_debt_payment_monthly",
+        "ecommerce_months_active",
+        "ecommerce_monthly_spend",
+        "requested_amount",
+        "requested_term_months",
+    }
+)
+"""The model inputs a borrower may be given as a reason: what they earn and how steadily, how
+they have paid (rent, bills, credit), how long they have stayed (city, platform, phone,
+address), what they owe and what they ask for — things the borrower can show more of or
+change. Who the borrower is (occupation, age, sex, hukou, city) is never a reason shown to
+them; nor is any input not listed here, such as a column of a lender's own model."""
+
+
+def is_borrower_reason(feature: str) -> bool:
+    """Whether a model reason about ``feature`` may be shown to the borrower."""
+    return feature in BORROWER_REASON_FEATURES
 
 
 def explain(code: str, feature: str | None = None) -> Reason:

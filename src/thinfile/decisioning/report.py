@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from html import escape
 
-from thinfile.decisioning.simulate import ArmSummary, SimulationReport, Tally
+from thinfile.decisioning.simulate import SimulationReport
 
 __all__ = ["render_simulation_html"]
 
@@ -50,26 +50,83 @@ def _table(title: str, rows: dict[str, dict[str, object]]) -> str:
     return f"<h2>{escape(title)}</h2><table><tr><th></th>{head}</tr>{body}</table>"
 
 
-def _arm(label: str, arm: ArmSummary) -> str:
+_CLASS_FLAGGED = " class='flagged'"
+
+
+def _flag(row: Mapping[str, object]) -> str:
+    words = [
+        text
+        for key, text in (
+            ("below_min_share", "approval below the minimum share"),
+            ("above_target_bad_rate", "bad rate above target"),
+        )
+        if row.get(key)
+    ]
+    return "⚑ " + "; ".join(words) if words else ""
+
+
+def _segments(rows: Mapping[str, Mapping[str, object]]) -> str:
+    """The by-occupation table: the usual columns, the share of the overall approval rate
+    and the flag."""
+    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in _COLUMNS)
+    body = "".join(
+        f"<tr{_CLASS_FLAGGED if row.get('flagged') else ''}><th scope='row'>{escape(name)}</th>"
+        + "".join(f"<td>{_cell(c, row.get(c))}</td>" for c in _COLUMNS)
+        + f"<td>{_cell('approval_rate', row.get('approval_share_of_average'))}</td>"
+        + f"<td>{escape(_flag(row))}</td></tr>"
+        for name, row in rows.items()
+    )
+    return (
+        f"<h2>By occupation</h2><table><tr><th></th>{head}"
+        f"<th>share of average approval</th><th>flag</th></tr>{body}</table>"
+    )
+
+
+def _checks(report: SimulationReport) -> str:
+    target = report.target_bad_rate
+    return (
+        "<p class='checks'>An occupation is flagged when its approval rate is below "
+        f"{report.min_segment_share:.0%} of the overall approval rate"
+        + (f", or its bad rate of approvals above {target:.2%}" if target is not None else "")
+        + ".</p>"
+    )
+
+
+def _arm(label: str, arm: Mapping[str, object]) -> str:
+    version, overall, by_file, by_segment = (
+        arm["policy_version"],
+        arm["overall"],
+        arm["by_file"],
+        arm["by_segment"],
+    )
+    assert isinstance(overall, dict) and isinstance(by_file, dict)
+    assert isinstance(by_segment, dict)
+    flagged = arm.get("flagged_segments") or []
+    assert isinstance(flagged, list)
+    note = (
+        f"<p class='flagged'>Flagged: {escape(', '.join(map(str, flagged)))}.</p>"
+        if flagged
+        else ""
+    )
     return "".join(
         [
-            f"<h1>{escape(label)} — policy {escape(arm.policy_version)}</h1>",
-            _table("Overall", {"all": arm.overall.as_dict()}),
-            _table("Thin-file vs thick-file", _rows(arm.by_file)),
-            _table("By occupation", _rows(arm.by_segment)),
+            f"<h1>{escape(label)} — policy {escape(str(version))}</h1>",
+            _table("Overall", {"all": overall}),
+            _table("Thin-file vs thick-file", by_file),
+            _segments(by_segment),
+            note,
         ]
     )
 
 
-def _rows(tallies: Mapping[str, Tally]) -> dict[str, dict[str, object]]:
-    return {name: tally.as_dict() for name, tally in sorted(tallies.items())}
-
-
 def render_simulation_html(report: SimulationReport) -> str:
-    sections = [_arm("Candidate", report.candidate)]
+    data = report.as_dict()
+    candidate, baseline = data["candidate"], data["baseline"]
+    assert isinstance(candidate, dict)
+    sections = [_checks(report), _arm("Candidate", candidate)]
     change = report.change()
-    if report.baseline is not None and change is not None:
-        sections.append(_arm("Baseline", report.baseline))
+    if isinstance(baseline, dict) and change is not None:
+        sections.append(_arm("Baseline", baseline))
         sections.insert(
             0,
             (
@@ -83,6 +140,7 @@ def render_simulation_html(report: SimulationReport) -> str:
         "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
         "th,td{border:1px solid #bbb;padding:.3rem .6rem;text-align:right}"
         "th[scope=row]{text-align:left}"
+        "tr.flagged td,p.flagged{color:#8a1c00;font-weight:600}"
     )
     return (
         f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Policy simulation"

@@ -5,6 +5,11 @@ expected bad rate (mean PD of approvals), the realised bad rate where outcomes e
 average price, approvals by segment (thin-file vs thick-file, occupation) and the change from
 a baseline policy — the figures a lender reads before shipping a policy change.
 
+Each occupation is checked against the whole: it is flagged when its approval rate falls below
+``min_segment_share`` of the overall approval rate, or its bad rate of approvals (realised
+where outcomes exist, else expected) rises above the policy's ``target_bad_rate``. Occupation
+is never a model input nor a reason given to a borrower; here it is only counted.
+
 Scores come from the model in one vectorised batch when it offers ``score_frame``; the
 decisions then run in worker processes (``workers``), each with its own compiled policy.
 """
@@ -23,9 +28,11 @@ from typing import Any
 from thinfile.decisioning.application import FIELD_TYPES, Application
 from thinfile.decisioning.engine import Outcome, Scorer, decide, model_record
 from thinfile.decisioning.policy import Policy, policy_from_json
+from thinfile.errors import InvalidInputError
 from thinfile.money import Rounding, format_yuan, round_fen
 
 __all__ = [
+    "MIN_SEGMENT_SHARE",
     "THIN_FILE_MONTHS",
     "ArmSummary",
     "SimulationReport",
@@ -37,6 +44,11 @@ __all__ = [
 
 THIN_FILE_MONTHS = 12
 """Applicants with less bureau history than this count as thin-file."""
+
+MIN_SEGMENT_SHARE = Decimal("0.8")
+"""An occupation approved at less than this share of the overall approval rate is flagged,
+unless the policy (``min_segment_share``) or the caller sets another share (the four-fifths
+rule of thumb of adverse-impact checks)."""
 
 _PARALLEL_FROM = 4000
 """Below this many applications, worker processes cost more than they save."""
@@ -149,20 +161,71 @@ class ArmSummary:
         self.overall.add(row)
         self.outcomes.append(row.outcome)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(
+        self, *, min_share: Decimal = MIN_SEGMENT_SHARE, target: Decimal | None = None
+    ) -> dict[str, object]:
         return {
             "policy_version": self.policy_version,
             "overall": self.overall.as_dict(),
             "by_file": {k: v.as_dict() for k, v in sorted(self.by_file.items())},
-            "by_segment": {k: v.as_dict() for k, v in sorted(self.by_segment.items())},
+            "by_segment": {
+                k: _segment_row(v.as_dict(), self.overall.as_dict(), min_share, target)
+                for k, v in sorted(self.by_segment.items())
+            },
+            "flagged_segments": self.flagged_segments(min_share=min_share, target=target),
         }
+
+    def flagged_segments(
+        self, *, min_share: Decimal = MIN_SEGMENT_SHARE, target: Decimal | None = None
+    ) -> list[str]:
+        """The occupations below ``min_share`` of the overall approval rate or above the
+        ``target`` bad rate, by name."""
+        overall = self.overall.as_dict()
+        return [
+            name
+            for name, tally in sorted(self.by_segment.items())
+            if _segment_row(tally.as_dict(), overall, min_share, target)["flagged"]
+        ]
+
+
+def _segment_row(
+    row: dict[str, object], overall: dict[str, object], min_share: Decimal, target: Decimal | None
+) -> dict[str, object]:
+    """One occupation's figures with its share of the overall approval rate and its flags."""
+    average = Decimal(str(overall["approval_rate"]))
+    rate = Decimal(str(row["approval_rate"]))
+    below = average > 0 and rate < min_share * average
+    bad = (
+        row["realised_bad_rate"]
+        if row["realised_bad_rate"] is not None
+        else row["expected_bad_rate"]
+    )
+    above = target is not None and bad is not None and Decimal(str(bad)) > target
+    return {
+        **row,
+        "approval_share_of_average": _ratio(row["approval_rate"], overall["approval_rate"]),
+        "below_min_share": below,
+        "above_target_bad_rate": above,
+        "flagged": below or above,
+    }
+
+
+def _ratio(part: object, whole: object) -> float | None:
+    """``part / whole`` of two rates as the report gives them (6 decimals), None for 0."""
+    if not isinstance(part, float | int) or not isinstance(whole, float | int) or not whole:
+        return None
+    return round(part / whole, 6)
 
 
 @dataclass
 class SimulationReport:
+    """What a policy would do, with the share and target its occupations are checked by."""
+
     model_version: str
     candidate: ArmSummary
     baseline: ArmSummary | None
+    min_segment_share: Decimal = MIN_SEGMENT_SHARE
+    target_bad_rate: Decimal | None = None
 
     def change(self) -> dict[str, object] | None:
         if self.baseline is None:
@@ -177,11 +240,16 @@ class SimulationReport:
             "swap_out": sum(1 for n, o in pairs if n != "approve" and o == "approve"),
         }
 
+    def _arm(self, arm: ArmSummary) -> dict[str, object]:
+        return arm.as_dict(min_share=self.min_segment_share, target=self.target_bad_rate)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "model_version": self.model_version,
-            "candidate": self.candidate.as_dict(),
-            "baseline": self.baseline.as_dict() if self.baseline else None,
+            "min_segment_share": str(self.min_segment_share),
+            "target_bad_rate": None if self.target_bad_rate is None else str(self.target_bad_rate),
+            "candidate": self._arm(self.candidate),
+            "baseline": self._arm(self.baseline) if self.baseline else None,
             "change": self.change(),
         }
 
@@ -283,12 +351,16 @@ def simulate(
     outcome: str = "bad_12m",
     workers: int = 1,
     parallel_from: int = _PARALLEL_FROM,
+    min_segment_share: Decimal | None = None,
 ) -> SimulationReport:
     """Decide every record with ``policy`` (and ``baseline``) and summarise the results.
 
     With ``workers`` > 1 and at least ``parallel_from`` records, decisions run in that many
-    processes; the report is the same either way.
+    processes; the report is the same either way. Occupations are flagged below
+    ``min_segment_share`` of the overall approval rate (default: the policy's, else
+    :data:`MIN_SEGMENT_SHARE`) and above the policy's ``target_bad_rate``.
     """
+    share = _min_share(min_segment_share, policy)
     rows: list[Any] = list(records)
     apps = [application_from_record(r) for r in rows]
     bads = [_outcome(r, outcome) for r in rows]
@@ -300,4 +372,17 @@ def simulate(
         old = _summary(
             baseline.version, _run(baseline, model.version, on, items, workers, parallel_from), bads
         )
-    return SimulationReport(model.version, candidate, old)
+    return SimulationReport(model.version, candidate, old, share, policy.settings.target_bad_rate)
+
+
+def _min_share(given: Decimal | None, policy: Policy) -> Decimal:
+    share = given if given is not None else policy.settings.min_segment_share
+    share = MIN_SEGMENT_SHARE if share is None else share
+    if not 0 <= share <= 1:
+        raise InvalidInputError(
+            "the minimum segment share must be from 0 to 1",
+            field="min_segment_share",
+            value=str(share),
+            remedy="give a share such as 0.8 (four fifths of the average approval rate)",
+        )
+    return share
