@@ -46,6 +46,7 @@ __all__ = [
     "catch_up",
     "check_business_day",
     "close_missed_days",
+    "event_of",
     "in_own_unit",
     "persist",
     "post_today",
@@ -218,10 +219,12 @@ def rebuild_opening(stored: StoredLoan) -> Outcome:
 def stored_events(uow: UnitOfWork, loan_id: int) -> list[tuple[int, Event]]:
     """The loan's events still in force, in posting order, with their transaction ids."""
     rows = uow.transactions.in_force(loan_id, [k.value for k in EventKind])
-    return [(r.id, _event(r)) for r in rows]
+    return [(r.id, event_of(r)) for r in rows]
 
 
-def _event(r: Any) -> Event:
+def event_of(r: Any) -> Event:
+    """The business event a stored transaction row (``kind``, ``day``, ``amount``, ``mode``)
+    posted."""
     kind = EventKind(r.kind)
     mode = PrepaymentMode(r.mode) if r.mode and kind is EventKind.PREPAYMENT else None
     waive = WaiverTarget(r.mode) if r.mode and kind is EventKind.FEE_WAIVER else None
