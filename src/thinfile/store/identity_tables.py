@@ -96,6 +96,8 @@ audit_log = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("row_hash", sa.String(64), nullable=False),
+    # The audit key that sealed the row (HMAC); NULL for rows from before keyed chains.
+    sa.Column("key_id", sa.String(64), nullable=True),
     sa.Index("ix_audit_log_chain_position", "chain", "chain_seq", unique=True),
 )
 
