@@ -55,6 +55,7 @@ from sqlalchemy.engine import Engine
 
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.audit_repo import UnkeyedEnd
 from thinfile.store.hot import HotRow
 
 __all__ = [
@@ -195,7 +196,7 @@ class _Walk:
     ends: dict[int, tuple[int, str]] = field(
         default_factory=lambda: {k: (0, genesis_hash(k)) for k in range(1, CHAINS + 1)}
     )
-    keyed: set[int] = field(default_factory=set)
+    unkeyed_ends: dict[int, UnkeyedEnd | None] = field(default_factory=dict)
     saved_found: dict[int, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     checked: int = 0
@@ -216,14 +217,16 @@ def _check_row(walk: _Walk, uow: UnitOfWork, row: HotRow) -> None:
     if row.prev_hash != prev_hash:
         walk.problems.append(f"row {seq} does not link to the row before it (chain {chain})")
     expected = uow.audit.expected_hash(row)
+    end = walk.unkeyed_ends.get(chain)
     if row.key_id is None:
         walk.unkeyed += 1
-        if chain in walk.keyed:
+        if end is None or chain_seq > end.position:
             walk.problems.append(
-                f"row {seq} is unkeyed after keyed rows in chain {chain}: it was rewritten"
+                f"row {seq} is unkeyed but chain {chain}'s unkeyed rows end at position "
+                f"{end.position if end else 0}: it was rewritten"
             )
-    else:
-        walk.keyed.add(chain)
+    if end is not None and chain_seq == end.position and row.row_hash != end.digest:
+        walk.problems.append(f"row {seq}, the last unkeyed row of chain {chain}, was rewritten")
     if row.key_id is not None and expected is None:
         walk.problems.append(
             f"row {seq} was sealed with key {row.key_id!r}, which is not configured "
@@ -238,6 +241,12 @@ def _check_row(walk: _Walk, uow: UnitOfWork, row: HotRow) -> None:
 
 
 def _check_heads(walk: _Walk, heads: Heads) -> None:
+    for chain, end in sorted(walk.unkeyed_ends.items()):
+        if end is None or not end.sealed:
+            walk.problems.append(
+                f"chain {chain}: the sealed record of where its unkeyed rows end is missing "
+                "or forged"
+            )
     for chain, (position, last_hash) in walk.ends.items():
         if chain not in heads:
             walk.problems.append(f"the head of chain {chain} is missing")
@@ -273,6 +282,7 @@ def verify_audit_chain(engine: Engine, *, against: Heads | None = None) -> Audit
     unknown = sorted(set(walk.against) - set(walk.ends))
     walk.problems += [f"a saved head names chain {c}, which does not exist" for c in unknown]
     with UnitOfWork(engine) as uow:
+        walk.unkeyed_ends = uow.audit.unkeyed_ends()
         after = (0, 0)
         while True:
             rows = uow.audit.rows_after(*after, limit=_BATCH)

@@ -25,7 +25,15 @@ from thinfile.store.audit_keys import keys_of
 from thinfile.store.hot import Hot, HotRow
 from thinfile.store.identity_tables import audit_head, audit_log
 
-__all__ = ["AppendedRow", "AuditRepository", "canonical_tail", "row_hash", "sealed_hash"]
+__all__ = [
+    "AppendedRow",
+    "AuditRepository",
+    "UnkeyedEnd",
+    "canonical_tail",
+    "row_hash",
+    "sealed_hash",
+    "unkeyed_seal",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,22 @@ def sealed_hash(
         separators=(",", ":"),
     )
     return keys.seal(key_id, canonical)
+
+
+def unkeyed_seal(keys: AuditKeys, key_id: str, chain: int, position: int, digest: str) -> str:
+    """The seal on where a chain's unkeyed rows end: HMAC-SHA256 under audit key ``key_id``
+    of ``["unkeyed-through", chain, position, digest]`` as compact JSON."""
+    return keys.seal(key_id, json.dumps(["unkeyed-through", chain, position, digest]))
+
+
+@dataclass(frozen=True, slots=True)
+class UnkeyedEnd:
+    """Where a chain's unkeyed rows end (``position``, the ``digest`` there) and whether the
+    record of it carries a valid seal (``sealed``)."""
+
+    position: int
+    digest: str
+    sealed: bool
 
 
 _ADVANCE = Hot(
@@ -202,6 +226,23 @@ class AuditRepository:
             .order_by(audit_log.c.chain, audit_log.c.chain_seq)
             .limit(limit)
         ).all()
+
+    def unkeyed_ends(self) -> dict[int, UnkeyedEnd | None]:
+        """Per chain, where its unkeyed rows end (``None`` when the head records nothing)."""
+        out: dict[int, UnkeyedEnd | None] = {}
+        for h in self.conn.execute(sa.select(audit_head)):
+            if h.unkeyed_through is None or h.unkeyed_hash is None:
+                out[int(h.id)] = None
+                continue
+            position, digest = int(h.unkeyed_through), str(h.unkeyed_hash)
+            key_id = h.unkeyed_key_id
+            sealed = (
+                key_id is not None
+                and self.keys.has(key_id)
+                and unkeyed_seal(self.keys, key_id, int(h.id), position, digest) == h.unkeyed_seal
+            )
+            out[int(h.id)] = UnkeyedEnd(position, digest, sealed)
+        return out
 
     def heads(self) -> dict[int, tuple[int, str]]:
         """Each chain's head: its newest position and hash."""
