@@ -180,6 +180,6 @@ def test_a_repayment_raised_after_booking_is_caught_naming_loan_and_entry(
             {"t": txn},
         )
     problems = verify_ledger(engine).problems
-    assert any(
-        f"loan {ids[0]}, transaction {txn}: entry {entry} books" in p for p in problems
-    ), problems
+    assert any(f"loan {ids[0]}, transaction {txn}: entry {entry} books" in p for p in problems), (
+        problems
+    )

@@ -33,7 +33,11 @@ def error_page(request: Request, error: ThinfileError) -> Response:
     if isinstance(error, AuthenticationError):
         target = request.url.path if request.method == "GET" else "/"
         return redirect(f"/sign-in?next={quote(target)}")
-    return render(request, "error.html", {"error": error}, status=error.status)
+    response = render(request, "error.html", {"error": error}, status=error.status)
+    retry = error.extra.get("retry_after_seconds")
+    if retry is not None:  # close of business running: the browser may retry, and so may people
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 def install_page_errors(app: FastAPI, prefixes: Collection[str]) -> None:
