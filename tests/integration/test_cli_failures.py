@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import uuid
 from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from tests.integration.servicing_helpers import open_book
+from tests.support.databases import POSTGRES_URL, fresh_database_url
 from tests.support.environment import REPO
 from thinfile.money import Money
 from thinfile.services.audit import record_audit
@@ -128,3 +131,48 @@ def test_close_of_business_without_its_database_prints_one_line_and_exits_3(
     done = _thinfile(nowhere, tmp_path, "cob", "run", "--date", "2025-02-01")
     assert done.returncode == 3
     assert "the database connection failed" in _one_clear_line(done)
+
+
+def test_close_of_business_that_loses_its_connection_says_so_and_resumes(
+    tmp_path: Path,
+) -> None:
+    for url in fresh_database_url("postgresql", tmp_path):
+        name = f"thinfile-cob-{uuid.uuid4().hex[:12]}"
+        tagged = f"{url}&application_name={name}"
+        engine = make_engine(url)
+        upgrade(engine)
+        open_book(engine, 6)
+        engine.dispose()
+        env = {
+            **os.environ,
+            "THINFILE_DATABASE_URL": tagged,
+            "THINFILE_HOME": str(tmp_path),
+            "PYTHONPATH": str(REPO / "src"),
+        }
+        argv = [sys.executable, "-m", "thinfile", "cob", "run", "--date", "2025-04-30"]
+        run = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                closing = sa.text("SELECT count(*) FROM servicing_cob_runs WHERE status = 'done'")
+                with make_engine(url).connect() as book:
+                    while run.poll() is None and not book.execute(closing).scalar():
+                        time.sleep(0.05)
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = :n"
+                    ),
+                    {"n": name},
+                )
+        finally:
+            admin.dispose()
+        out, err = run.communicate(timeout=300)
+        done = subprocess.CompletedProcess(argv, run.returncode, out, err)
+        assert done.returncode == 3, (out, err)
+        assert "the database connection failed" in _one_clear_line(done)
+        again = _thinfile(tagged, tmp_path, "cob", "run", "--date", "2025-04-30")
+        assert again.returncode == 0, again.stderr
+        assert _thinfile(url, tmp_path, "ledger", "verify").returncode == 0
