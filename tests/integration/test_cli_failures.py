@@ -103,7 +103,7 @@ def test_audit_verify_against_saved_heads_exits_1_after_the_chain_was_cut_back(
     saved.write_text(head.stdout)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TRIGGER audit_log_no_delete"))
-        newest = conn.execute(sa.text("SELECT * FROM audit_log ORDER BY seq DESC")).first()
+        newest = conn.execute(sa.text("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1")).one()
         before = conn.execute(
             sa.text("SELECT row_hash FROM audit_log WHERE chain = :c AND chain_seq = :n"),
             {"c": newest.chain, "n": newest.chain_seq - 1},
