@@ -4,6 +4,7 @@ loan rebooked from its transactions)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
 from thinfile.services.payments import post_payment
 from thinfile.services.uow import UnitOfWork
+from thinfile.settings import DEV_PII_KEY, Settings
+from thinfile.store import make_engine, upgrade
 from thinfile.store.audit_repo import row_hash
 
 SUBJECT = "loan:7"
@@ -183,3 +186,37 @@ def test_a_repayment_raised_after_booking_is_caught_naming_loan_and_entry(
     assert any(f"loan {ids[0]}, transaction {txn}: entry {entry} books" in p for p in problems), (
         problems
     )
+
+
+def test_audit_keys_rotate_and_rows_keep_the_key_that_sealed_them(database_url: str) -> None:
+    old = Settings.model_validate({"database_url": database_url})
+    rotated = Settings.model_validate(
+        {
+            "database_url": database_url,
+            "pii_keys": {"dev": DEV_PII_KEY, "k2": base64.b64encode(b"k" * 32).decode()},
+            "pii_active_key_id": "k2",
+        }
+    )
+    retired_dropped = Settings.model_validate(
+        {
+            "database_url": database_url,
+            "pii_keys": {"k2": base64.b64encode(b"k" * 32).decode()},
+            "pii_active_key_id": "k2",
+        }
+    )
+    engines = [make_engine(database_url, settings=s) for s in (old, rotated, retired_dropped)]
+    try:
+        upgrade(engines[0])
+        for engine in engines[:2]:
+            with UnitOfWork(engine) as uow:
+                record_audit(uow, "system", "consent.grant", SUBJECT, {})
+                uow.commit()
+        with engines[0].connect() as conn:
+            key_ids = conn.execute(sa.text("SELECT key_id FROM audit_log ORDER BY seq")).all()
+        assert [k for (k,) in key_ids] == ["dev", "k2"]
+        assert verify_audit_chain(engines[1]).is_intact
+        problems = verify_audit_chain(engines[2]).problems
+        assert any("sealed with key 'dev', which is not configured" in p for p in problems)
+    finally:
+        for engine in engines:
+            engine.dispose()
