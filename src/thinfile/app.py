@@ -23,6 +23,7 @@ from thinfile.api.limits import BodySizeLimitMiddleware
 from thinfile.api.metrics import MetricsMiddleware
 from thinfile.api.runtime import register_models, scoring_model_loader
 from thinfile.http import OWNED_RESOURCES, OwnedResource, Ownership, build_context
+from thinfile.http.retry import RetryOnDisconnect
 from thinfile.services.policies import ModelLoader
 from thinfile.settings import Settings
 from thinfile.store.migrate import upgrade
@@ -72,6 +73,7 @@ def create_app(
     app.state.model_loader = load_model or scoring_model_loader
     install_api(app, extra_routers=extra_routers)
     install_web(app, load_model=load_model)
+    app.add_middleware(RetryOnDisconnect)  # inside the body limit: it buffers the body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     return app

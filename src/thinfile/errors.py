@@ -23,7 +23,9 @@ Hierarchy::
     ├── NoSolutionError              no_solution              422
     ├── NotFoundError                not_found                404
     ├── ConflictError                conflict                 409
-    │   └── DuplicateRequest         duplicate_request        409  (services.idempotency)
+    │   ├── DuplicateRequest         duplicate_request        409  (services.idempotency)
+    │   ├── BusinessDateClosedError  business_date_closed     409
+    │   └── CloseOfBusinessRunning   close_of_business_running 503 (Retry-After)
     ├── PermissionDeniedError        permission_denied        403
     │   └── ConsentRequiredError     consent_required         403
     ├── AuthenticationError          authentication_required  401
@@ -43,6 +45,8 @@ from typing import ClassVar
 
 __all__ = [
     "AuthenticationError",
+    "BusinessDateClosedError",
+    "CloseOfBusinessRunning",
     "ConflictError",
     "ConsentRequiredError",
     "CurrencyMismatchError",
@@ -236,6 +240,21 @@ class ConflictError(ThinfileError):
 
     code = "conflict"
     status = 409
+
+
+class BusinessDateClosedError(ConflictError):
+    """A posting into a business date close of business has finished: post on the current
+    business date (``details.current_business_date``) instead."""
+
+    code = "business_date_closed"
+
+
+class CloseOfBusinessRunning(ConflictError):
+    """Close of business is closing a date, so postings wait: retry after
+    ``details.retry_after_seconds`` (the API also sends ``Retry-After``)."""
+
+    code = "close_of_business_running"
+    status = 503
 
 
 class PermissionDeniedError(ThinfileError):

@@ -285,7 +285,9 @@ def test_close_of_business_audits_each_date_in_the_transaction_that_closes_it(bo
     assert _audits(api, "cob.close_day") == []
     assert _count(api, "SELECT count(*) FROM servicing_cob_runs WHERE status = 'done'") == 0
     refused = _pay_refused(book)
-    assert refused.status_code == 409  # the unfinished date refuses postings until resumed
+    # the unfinished date refuses postings until resumed, saying when to retry
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
+    assert refused.json()["code"] == "close_of_business_running"
 
     closed = api.post("/v1/staff/cob", headers=agent.headers, json={"through": through})
     assert closed.status_code == 200, closed.text

@@ -22,6 +22,8 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "thinfile.errors": [
         "AuthenticationError",
+        "BusinessDateClosedError",
+        "CloseOfBusinessRunning",
         "ConflictError",
         "ConsentRequiredError",
         "CurrencyMismatchError",

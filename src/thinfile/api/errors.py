@@ -9,6 +9,7 @@ logged and answered with ``internal_error`` (500).
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException
 
 from thinfile.api.models_applications import YUAN, YUAN_HINT
@@ -75,12 +76,20 @@ def render(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def retry_after(exc: ThinfileError) -> dict[str, str] | None:
+    """The ``Retry-After`` header of an error that says when to retry (rate limited, close of
+    business running), in whole seconds; ``None`` for the others."""
+    retry = exc.extra.get("retry_after_seconds")
+    if retry is None and isinstance(exc, RateLimitedError):
+        retry = 1
+    if retry is None:
+        return None
+    return {"Retry-After": str(max(1, round(float(str(retry)))))}  # float-ok: seconds
+
+
 async def _thinfile_error(_request: Request, exc: Exception) -> JSONResponse:
     exc = cast(ThinfileError, exc)
-    headers = None
-    if isinstance(exc, RateLimitedError):
-        retry = exc.extra.get("retry_after_seconds", 1)
-        headers = {"Retry-After": str(max(1, round(float(str(retry)))))}  # float-ok: seconds
+    headers = retry_after(exc)
     if exc.status >= 500:
         log.error("%s: %s", exc.code, exc.message)
     return render(exc.status, exc.code, exc.message, exc.details(), headers)
@@ -135,7 +144,12 @@ async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
+    if isinstance(exc, DBAPIError):  # the server's DETAIL can quote values (a lookup hash)
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unhandled database error (%s: %s)\n%s", type(exc).__name__, reason, where)
+    else:
+        log.exception("unhandled error", exc_info=exc)
     return render(500, "internal_error", "internal server error; it has been logged")
 
 

@@ -1,7 +1,10 @@
 """The ``thinfile`` command: one Typer app; each command group lives in its own module.
 
 Errors never reach the user as tracebacks: a :class:`ThinfileError` or a usage mistake
-prints one line on standard error and exits with code 2.
+prints one line on standard error and exits with code 2; a database that cannot be reached (or
+drops the connection) prints one line and exits with code 3. A command that fails exits
+non-zero: Click, run with ``standalone_mode=False``, *returns* the code of a ``typer.Exit``
+instead of exiting with it, so :func:`main` exits with whatever code it returns.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from thinfile.cli import decisions, demo, model, quote, serve, synth
 from thinfile.cli import servicing as servicing_cli
@@ -38,15 +42,27 @@ model.register(app)
 decisions.register(app)
 
 USAGE_ERROR = 2
+DATABASE_UNAVAILABLE = 3
+
+
+def _database_error(exc: DBAPIError) -> str:
+    """One line about a database failure: never the statement or its parameters."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    if exc.connection_invalidated or "connect" in reason.lower() or "closed" in reason.lower():
+        return f"the database connection failed ({reason}); check that the database is up and retry"
+    return f"the database refused the work ({reason})"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except ThinfileError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
+    except DBAPIError as exc:
+        print(f"error: {_database_error(exc)}", file=sys.stderr)
+        sys.exit(DATABASE_UNAVAILABLE)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -60,3 +76,5 @@ def main(argv: list[str] | None = None) -> None:
         formatter = getattr(exc, "format_message", None)
         print(f"error: {formatter() if formatter else exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
+    if isinstance(code, int) and code:  # a ``typer.Exit(n)``, returned rather than raised
+        sys.exit(code)

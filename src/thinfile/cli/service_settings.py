@@ -17,7 +17,7 @@ __all__ = ["load_settings", "open_database"]
 def open_database(settings: Settings) -> Iterator[Engine]:
     """The configured database, brought to the newest schema first (the services open their
     own units of work on it)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings=settings)
     try:
         upgrade(engine)
         yield engine

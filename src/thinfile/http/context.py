@@ -53,7 +53,7 @@ class AppContext:
 
 def build_context(settings: Settings, *, ownership: Ownership | None = None) -> AppContext:
     """Make the engine (it connects lazily) and the security tools from ``settings``."""
-    engine = make_engine(settings.database_url, pool_size=POOL_SIZE)
+    engine = make_engine(settings.database_url, pool_size=POOL_SIZE, settings=settings)
     return AppContext(
         settings=settings,
         engine=engine,

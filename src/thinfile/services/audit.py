@@ -7,6 +7,16 @@ deleting any row breaks its chain; each chain's ``audit_head`` row remembers its
 position and hash, so deleting the newest rows is caught too. Database triggers refuse
 ``UPDATE`` and ``DELETE`` on ``audit_log``.
 
+A row's hash is keyed (HMAC-SHA256 under an audit key the database never holds, see
+:mod:`thinfile.store.audit_repo`), so someone who can write the database cannot edit a row and
+recompute the chain. They can still delete the newest rows of a chain and move its head back
+to an earlier row: against that, an operator saves the heads outside the database
+(:func:`audit_heads`, ``thinfile audit head``) and verifies against them later
+(``thinfile audit verify --against FILE``): a saved head no longer in its chain, or a chain
+now shorter than a saved head, is reported. Rows from before keyed chains are verified by
+the original unkeyed rule and counted as ``unkeyed``; an unkeyed row after a keyed one in its
+chain is a rewrite.
+
 Write with :func:`record_audit` inside the unit of work of the action it records, so the
 action and its audit row commit (or roll back) together::
 
@@ -38,14 +48,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.audit_repo import row_hash
+from thinfile.store.audit_repo import UnkeyedEnd
+from thinfile.store.hot import HotRow
 
 __all__ = [
     "CHAINS",
@@ -53,6 +64,8 @@ __all__ = [
     "AuditDraft",
     "AuditEntry",
     "AuditReport",
+    "Heads",
+    "audit_heads",
     "chain_of",
     "genesis_hash",
     "record_audit",
@@ -91,14 +104,18 @@ class AuditEntry:
     details: str
     prev_hash: str
     row_hash: str
+    key_id: str | None = None
+    """The audit key that sealed the row; ``None`` for a row from before keyed chains."""
 
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """The result of checking the chains: ``problems`` is empty when nothing was altered."""
+    """The result of checking the chains: ``problems`` is empty when nothing was altered;
+    ``unkeyed`` counts the rows from before keyed chains (verified by the unkeyed rule)."""
 
     rows_checked: int
     problems: tuple[str, ...]
+    unkeyed: int = 0
 
     @property
     def is_intact(self) -> bool:
@@ -143,6 +160,7 @@ def record_audit(
         body,
         done.prev_hash,
         done.row_hash,
+        uow.audit.keys.active_key_id,
     )
 
 
@@ -159,74 +177,121 @@ class AuditDraft:
         return record_audit(uow, self.actor, self.action, self.subject, self.details)
 
 
-def _entries(uow: UnitOfWork) -> Iterator[AuditEntry]:
-    """Every row, chain by chain, in chain order."""
-    after = (0, 0)
-    while True:
-        rows = uow.audit.rows_after(*after, limit=_BATCH)
-        for row in rows:
-            yield AuditEntry(
-                int(row.seq),
-                int(row.chain),
-                int(row.chain_seq),
-                row.occurred_at,
-                row.actor,
-                row.action,
-                row.subject,
-                row.details,
-                row.prev_hash,
-                row.row_hash,
-            )
-        if len(rows) < _BATCH:
-            return
-        after = (int(rows[-1].chain), int(rows[-1].chain_seq))
+Heads = dict[int, tuple[int, str]]
+"""Per chain, a head: its position and the hash of the row there."""
 
 
-def _check_entry(entry: AuditEntry, expected_position: int, prev_hash: str) -> list[str]:
-    problems = []
-    if entry.chain_seq != expected_position:
-        problems.append(
-            f"chain {entry.chain}: rows at positions {expected_position}.."
-            f"{entry.chain_seq - 1} are missing (before row {entry.seq})"
-        )
-    if entry.prev_hash != prev_hash:
-        problems.append(f"row {entry.seq} does not link to the row before it (chain {entry.chain})")
-    recomputed = row_hash(
-        entry.chain_seq,
-        entry.occurred_at,
-        entry.actor,
-        entry.action,
-        entry.subject,
-        entry.details,
-        entry.prev_hash,
-    )
-    if recomputed != entry.row_hash:
-        problems.append(f"row {entry.seq} was edited (its hash does not match its content)")
-    return problems
-
-
-def verify_audit_chain(engine: Engine) -> AuditReport:
-    """Walk every chain and report every broken link, edited row and missing row."""
-    problems: list[str] = []
-    checked = 0
-    ends = {k: (0, genesis_hash(k)) for k in range(1, CHAINS + 1)}
+def audit_heads(engine: Engine) -> Heads:
+    """Each chain's current head (position, hash): save them outside the database and verify
+    against them later (:func:`verify_audit_chain`'s ``against``)."""
     with UnitOfWork(engine) as uow:
-        for entry in _entries(uow):
-            if entry.chain not in ends:
-                problems.append(f"row {entry.seq} names chain {entry.chain}, which does not exist")
-                continue
-            position, prev_hash = ends[entry.chain]
-            problems.extend(_check_entry(entry, position + 1, prev_hash))
-            checked += 1
-            ends[entry.chain] = (entry.chain_seq, entry.row_hash)
-        heads = uow.audit.heads()
-    for chain, (position, last_hash) in ends.items():
-        if chain not in heads:
-            problems.append(f"the head of chain {chain} is missing")
-        elif heads[chain] != (position, last_hash):
-            problems.append(
-                f"chain {chain} ends at position {position} but its head records "
-                f"position {heads[chain][0]}: the newest rows were deleted or "
-                f"altered"
+        return uow.audit.heads()
+
+
+@dataclass
+class _Walk:
+    """What the walk over the rows has seen so far."""
+
+    against: Heads
+    ends: dict[int, tuple[int, str]] = field(
+        default_factory=lambda: {k: (0, genesis_hash(k)) for k in range(1, CHAINS + 1)}
+    )
+    unkeyed_ends: dict[int, UnkeyedEnd | None] = field(default_factory=dict)
+    saved_found: dict[int, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    checked: int = 0
+    unkeyed: int = 0
+
+
+def _check_row(walk: _Walk, uow: UnitOfWork, row: HotRow) -> None:
+    seq, chain, chain_seq = int(row.seq), int(row.chain), int(row.chain_seq)
+    if chain not in walk.ends:
+        walk.problems.append(f"row {seq} names chain {chain}, which does not exist")
+        return
+    position, prev_hash = walk.ends[chain]
+    if chain_seq != position + 1:
+        walk.problems.append(
+            f"chain {chain}: rows at positions {position + 1}..{chain_seq - 1} are missing "
+            f"(before row {seq})"
+        )
+    if row.prev_hash != prev_hash:
+        walk.problems.append(f"row {seq} does not link to the row before it (chain {chain})")
+    expected = uow.audit.expected_hash(row)
+    end = walk.unkeyed_ends.get(chain)
+    if row.key_id is None:
+        walk.unkeyed += 1
+        if end is None or chain_seq > end.position:
+            walk.problems.append(
+                f"row {seq} is unkeyed but chain {chain}'s unkeyed rows end at position "
+                f"{end.position if end else 0}: it was rewritten"
             )
-    return AuditReport(rows_checked=checked, problems=tuple(problems))
+    if end is not None and chain_seq == end.position and row.row_hash != end.digest:
+        walk.problems.append(f"row {seq}, the last unkeyed row of chain {chain}, was rewritten")
+    if row.key_id is not None and expected is None:
+        walk.problems.append(
+            f"row {seq} was sealed with key {row.key_id!r}, which is not configured "
+            "(add the retired key to THINFILE_PII_KEYS to verify it)"
+        )
+    elif expected != row.row_hash:
+        walk.problems.append(f"row {seq} was edited (its hash does not match its content)")
+    if walk.against.get(chain, (-1, ""))[0] == chain_seq:
+        walk.saved_found[chain] = str(row.row_hash)
+    walk.checked += 1
+    walk.ends[chain] = (chain_seq, str(row.row_hash))
+
+
+def _check_heads(walk: _Walk, heads: Heads) -> None:
+    for chain, end in sorted(walk.unkeyed_ends.items()):
+        if end is None or not end.sealed:
+            walk.problems.append(
+                f"chain {chain}: the sealed record of where its unkeyed rows end is missing "
+                "or forged"
+            )
+    for chain, (position, last_hash) in walk.ends.items():
+        if chain not in heads:
+            walk.problems.append(f"the head of chain {chain} is missing")
+        elif heads[chain] != (position, last_hash):
+            walk.problems.append(
+                f"chain {chain} ends at position {position} but its head records "
+                f"position {heads[chain][0]}: the newest rows were deleted or altered"
+            )
+
+
+def _check_saved(walk: _Walk) -> None:
+    """Each head saved outside the database must still be in its chain, at its position."""
+    for chain, (position, saved_hash) in sorted(walk.against.items()):
+        end = walk.ends.get(chain, (0, ""))[0]
+        found = genesis_hash(chain) if position == 0 else walk.saved_found.get(chain)
+        if end < position:
+            walk.problems.append(
+                f"chain {chain} was cut back: it ends at position {end}, but a saved head "
+                f"records position {position}"
+            )
+        elif found != saved_hash:
+            walk.problems.append(
+                f"chain {chain}: the saved head at position {position} is no longer in the "
+                "chain (its rows were rewritten)"
+            )
+
+
+def verify_audit_chain(engine: Engine, *, against: Heads | None = None) -> AuditReport:
+    """Walk every chain and report every broken link, edited row and missing row; with
+    ``against`` (heads saved earlier by :func:`audit_heads`), also every saved head that is no
+    longer in its chain."""
+    walk = _Walk(dict(against or {}))
+    unknown = sorted(set(walk.against) - set(walk.ends))
+    walk.problems += [f"a saved head names chain {c}, which does not exist" for c in unknown]
+    with UnitOfWork(engine) as uow:
+        walk.unkeyed_ends = uow.audit.unkeyed_ends()
+        after = (0, 0)
+        while True:
+            rows = uow.audit.rows_after(*after, limit=_BATCH)
+            for row in rows:
+                _check_row(walk, uow, row)
+            if len(rows) < _BATCH:
+                break
+            after = (int(rows[-1].chain), int(rows[-1].chain_seq))
+        heads = uow.audit.heads()
+    _check_heads(walk, heads)
+    _check_saved(walk)
+    return AuditReport(walk.checked, tuple(walk.problems), walk.unkeyed)

@@ -29,6 +29,7 @@ from thinfile.security.passwords import PasswordHasher
 from thinfile.security.pii import mask_id_number, mask_name, mask_phone
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services.audit import record_audit
+from thinfile.services.conflicts import duplicate_is_conflict
 from thinfile.services.identity_records import (
     Actor,
     ApplicantRecord,
@@ -58,6 +59,21 @@ __all__ = [
 _FIELDS = ("name", "id_number", "phone")
 
 
+def _email_taken() -> ConflictError:
+    return ConflictError(
+        "an account with this e-mail already exists",
+        field="email",
+        remedy="sign in, or use another e-mail address",
+    )
+
+
+def _already_registered() -> ConflictError:
+    return ConflictError(
+        "an applicant profile already exists for this account or ID",
+        remedy="view the existing profile at /v1/me/applicant",
+    )
+
+
 def _user(row: Any) -> UserRecord:
     return UserRecord(
         id=str(row.id),
@@ -79,13 +95,9 @@ def create_user(
     """A new account; borrowers sign themselves up, staff and merchants are made by an admin."""
     email = email.strip().lower()
     password_hash = hasher.hash(password)
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine) as uow, duplicate_is_conflict(_email_taken):
         if uow.users.has_email(email):
-            raise ConflictError(
-                "an account with this e-mail already exists",
-                field="email",
-                remedy="sign in, or use another e-mail address",
-            )
+            raise _email_taken()
         user_id = new_id()
         uow.users.add(
             {
@@ -245,12 +257,9 @@ def register_applicant(
         for f, v in zip(_FIELDS, (name, id_number, phone), strict=True)
     }
     id_hash = cipher.lookup_hash("id_number", id_number)
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine) as uow, duplicate_is_conflict(_already_registered):
         if uow.applicants.has_user_or_id_number(actor.user_id, id_hash):
-            raise ConflictError(
-                "an applicant profile already exists for this account or ID",
-                remedy="view the existing profile at /v1/me/applicant",
-            )
+            raise _already_registered()
         created = now_utc()
         uow.applicants.add(
             {

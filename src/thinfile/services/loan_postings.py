@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import ConflictError
+from thinfile.errors import BusinessDateClosedError, CloseOfBusinessRunning
 from thinfile.loanmath import build_schedule
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
@@ -41,11 +41,13 @@ from thinfile.store.servicing_repo import StoredLoan
 
 __all__ = [
     "ACTIONS",
+    "COB_RETRY_SECONDS",
     "Post",
     "Receipt",
     "catch_up",
     "check_business_day",
     "close_missed_days",
+    "event_of",
     "in_own_unit",
     "persist",
     "post_today",
@@ -136,26 +138,39 @@ def post_today(
     return receipt, receipt_audit(actor, receipt, **details)
 
 
+COB_RETRY_SECONDS = 60
+"""How long an API client waits before retrying a posting refused while close of business
+runs (its ``Retry-After``); a date's steps take seconds to minutes."""
+
+
 def check_business_day(uow: UnitOfWork, on: date) -> None:
     """Refuse postings while close of business runs, or into a date it has closed."""
-    refuse_closed(on, uow.cob.blocked_day(to_day(on)))
+    blocked = uow.cob.blocked_day(to_day(on))
+    running = blocked is not None and uow.cob.is_running(blocked)
+    refuse_closed(on, blocked, running=running)
 
 
-def refuse_closed(on: date, blocked_day: int | None) -> None:
-    """Raise when ``blocked_day`` (see :class:`Gate`) refuses a posting on ``on``."""
+def refuse_closed(on: date, blocked_day: int | None, *, running: bool | None = None) -> None:
+    """Raise when ``blocked_day`` (see :class:`Gate`) refuses a posting on ``on``: a
+    :class:`CloseOfBusinessRunning` (503, retry after :data:`COB_RETRY_SECONDS`) while the run
+    of ``blocked_day`` has not finished, a :class:`BusinessDateClosedError` (409) for a date
+    it finished. ``running`` is whether that run is unfinished, when the caller knows; a
+    blocking run before ``on`` is always unfinished."""
     row = blocked_day
     if row is None:
         return
-    if row >= to_day(on):
-        raise ConflictError(
-            f"business date {on} is closed",
-            field="on",
-            value=on.isoformat(),
-            remedy="post with the current business date",
+    if row < to_day(on) or running:
+        raise CloseOfBusinessRunning(
+            f"close of business for {from_day(row)} is running; postings wait until it finishes",
+            remedy=f"retry in {COB_RETRY_SECONDS} seconds",
+            extra={"retry_after_seconds": COB_RETRY_SECONDS, "closing": from_day(row).isoformat()},
         )
-    raise ConflictError(
-        f"close of business for {from_day(row)} has not finished",
-        remedy="run `thinfile cob run` to finish it, then retry",
+    raise BusinessDateClosedError(
+        f"business date {on} is closed",
+        field="on",
+        value=on.isoformat(),
+        remedy=f"post on the current business date, {from_day(row + 1)}",
+        extra={"current_business_date": from_day(row + 1).isoformat()},
     )
 
 
@@ -218,10 +233,12 @@ def rebuild_opening(stored: StoredLoan) -> Outcome:
 def stored_events(uow: UnitOfWork, loan_id: int) -> list[tuple[int, Event]]:
     """The loan's events still in force, in posting order, with their transaction ids."""
     rows = uow.transactions.in_force(loan_id, [k.value for k in EventKind])
-    return [(r.id, _event(r)) for r in rows]
+    return [(r.id, event_of(r)) for r in rows]
 
 
-def _event(r: Any) -> Event:
+def event_of(r: Any) -> Event:
+    """The business event a stored transaction row (``kind``, ``day``, ``amount``, ``mode``)
+    posted."""
     kind = EventKind(r.kind)
     mode = PrepaymentMode(r.mode) if r.mode and kind is EventKind.PREPAYMENT else None
     waive = WaiverTarget(r.mode) if r.mode and kind is EventKind.FEE_WAIVER else None

@@ -26,13 +26,13 @@ from thinfile.services.business_date import business_date_in
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
+    check_business_day,
     close_missed_days,
     in_own_unit,
     paid_between,
     persist,
     rebuild_opening,
     receipt_audit,
-    refuse_closed,
     stored_events,
 )
 from thinfile.services.reasons import staff_reason
@@ -186,7 +186,8 @@ def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, key: str
         and (first := _existing(uow, key, loan_id, amount))
     ):
         return first
-    refuse_closed(on, gate.blocked_day)
+    if gate.blocked_day is not None:  # rare: read whether its run is still running
+        check_business_day(uow, on)
     stored = close_missed_days(uow, stored, on)
     return _apply(uow, stored, pay(stored.account, amount, on), "repayment", on, amount, key)
 

@@ -1,8 +1,12 @@
 """The audit log's rows and chain heads: append one row, walk the chains, read the heads.
 
-The row format is fixed here, beside the SQL that writes it: a row's hash is SHA-256 of
-``[chain_seq, occurred_at, actor, action, subject, details, prev_hash]`` as compact JSON
-(:func:`row_hash`); on PostgreSQL the database computes the same text in the append statement.
+The row format is fixed here, beside the SQL that writes it. A row is sealed with a key the
+database never sees: its hash is HMAC-SHA256, under the audit key its ``key_id`` names, of
+``[2, chain, chain_seq, occurred_at, actor, action, subject, details, prev_hash, key_id]`` as
+compact JSON (:func:`sealed_hash`; keys: :mod:`thinfile.security.audit_keys`). Rows written
+before keys were used have no ``key_id``; their hash is the original unkeyed SHA-256 of
+``[chain_seq, occurred_at, actor, action, subject, details, prev_hash]`` (:func:`row_hash`),
+and they stay protected by the keyed rows after them, which seal their hash as ``prev_hash``.
 Which chain a row goes to, and what a broken chain means, is ``thinfile.services.audit``'s.
 """
 
@@ -16,10 +20,20 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.security.audit_keys import AuditKeys
+from thinfile.store.audit_keys import keys_of
 from thinfile.store.hot import Hot, HotRow
 from thinfile.store.identity_tables import audit_head, audit_log
 
-__all__ = ["AppendedRow", "AuditRepository", "canonical_tail", "row_hash"]
+__all__ = [
+    "AppendedRow",
+    "AuditRepository",
+    "UnkeyedEnd",
+    "canonical_tail",
+    "row_hash",
+    "sealed_hash",
+    "unkeyed_seal",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,43 +72,68 @@ def row_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_APPEND_PG = Hot(
-    sa.text("""
-WITH head AS (
-    SELECT last_seq + 1 AS chain_seq, last_hash AS prev_hash
-    FROM audit_head WHERE id = :chain FOR UPDATE
-), hashed AS (
-    SELECT chain_seq, prev_hash,
-           encode(sha256(convert_to('[' || chain_seq || ',' || :tail || ',"' || prev_hash
-                                    || '"]', 'UTF8')), 'hex') AS row_hash
-    FROM head
-), appended AS (
-    INSERT INTO audit_log (chain, chain_seq, occurred_at, actor, action, subject, details,
-                           prev_hash, row_hash)
-    SELECT :chain, chain_seq, :occurred_at, :actor, :action, :subject, :details, prev_hash,
-           row_hash
-    FROM hashed
-    RETURNING seq, chain_seq, prev_hash, row_hash
+def sealed_hash(
+    keys: AuditKeys,
+    key_id: str,
+    chain: int,
+    chain_seq: int,
+    occurred_at: str,
+    actor: str,
+    action: str,
+    subject: str,
+    details: str,
+    prev_hash: str,
+) -> str:
+    """A keyed row's hash: HMAC-SHA256 under audit key ``key_id`` of ``[2, chain, chain_seq,
+    occurred_at, actor, action, subject, details, prev_hash, key_id]`` as compact JSON."""
+    canonical = json.dumps(
+        [2, chain, chain_seq, occurred_at, actor, action, subject, details, prev_hash, key_id],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return keys.seal(key_id, canonical)
+
+
+def unkeyed_seal(keys: AuditKeys, key_id: str, chain: int, position: int, digest: str) -> str:
+    """The seal on where a chain's unkeyed rows end: HMAC-SHA256 under audit key ``key_id``
+    of ``["unkeyed-through", chain, position, digest]`` as compact JSON."""
+    return keys.seal(key_id, json.dumps(["unkeyed-through", chain, position, digest]))
+
+
+@dataclass(frozen=True, slots=True)
+class UnkeyedEnd:
+    """Where a chain's unkeyed rows end (``position``, the ``digest`` there) and whether the
+    record of it carries a valid seal (``sealed``)."""
+
+    position: int
+    digest: str
+    sealed: bool
+
+
+_ADVANCE = Hot(
+    sa.text(
+        "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = :chain "
+        "RETURNING last_seq, last_hash"
+    )
 )
-UPDATE audit_head SET last_seq = appended.chain_seq, last_hash = appended.row_hash
-FROM appended WHERE audit_head.id = :chain
-RETURNING appended.seq, appended.chain_seq, appended.prev_hash, appended.row_hash
+"""Lock the chain's head and take the next position: from here to the commit, other appends
+to the chain wait."""
+_COLUMNS = (
+    "chain, chain_seq, occurred_at, actor, action, subject, details, prev_hash, row_hash, key_id"
+)
+_VALUES = ", ".join(f":{name.strip()}" for name in _COLUMNS.split(","))
+_APPEND_PG = Hot(
+    sa.text(f"""
+WITH appended AS (
+    INSERT INTO audit_log ({_COLUMNS}) VALUES ({_VALUES}) RETURNING seq
+)
+UPDATE audit_head SET last_hash = :row_hash FROM appended WHERE audit_head.id = :chain
+RETURNING appended.seq
 """)
 )
-"""PostgreSQL: lock the chain's head, hash, insert and advance the head in one round trip, so
-the head is held for one statement and the commit."""
-_ADVANCE = (
-    sa.update(audit_head)
-    .where(audit_head.c.id == sa.bindparam("chain"))
-    .values(last_seq=audit_head.c.last_seq + 1)
-    .returning(audit_head.c.last_seq, audit_head.c.last_hash)
-)
-_APPEND = sa.insert(audit_log).returning(audit_log.c.seq)
-_LINK = (
-    sa.update(audit_head)
-    .where(audit_head.c.id == sa.bindparam("chain"))
-    .values(last_hash=sa.bindparam("new_hash", type_=sa.String))
-)
+"""PostgreSQL: insert the sealed row and advance the head's hash in one round trip."""
+_APPEND = Hot(sa.text(f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({_VALUES}) RETURNING seq"))
+_LINK = Hot(sa.text("UPDATE audit_head SET last_hash = :row_hash WHERE id = :chain"))
 
 
 class AuditRepository:
@@ -102,49 +141,79 @@ class AuditRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.keys = keys_of(conn.engine)
 
     def append(
         self, *, chain: int, occurred_at: str, actor: str, action: str, subject: str, details: str
     ) -> AppendedRow:
-        """Append one row to ``chain``; from here to the commit the chain's head is locked.
+        """Append one row to ``chain``, sealed with the active audit key; from here to the
+        commit the chain's head is locked.
 
-        On PostgreSQL one statement (lock the head, hash, insert, advance the head, all in the
-        database); on SQLite, which has one writer at a time anyway, three."""
-        if self.conn.dialect.name == "postgresql":
-            done = _APPEND_PG.one(
-                self.conn,
-                {
-                    "chain": chain,
-                    "tail": canonical_tail(occurred_at, actor, action, subject, details),
-                    "occurred_at": occurred_at,
-                    "actor": actor,
-                    "action": action,
-                    "subject": subject,
-                    "details": details,
-                },
-            )
-            return AppendedRow(
-                int(done.seq), int(done.chain_seq), str(done.prev_hash), str(done.row_hash)
-            )
-        head = self.conn.execute(_ADVANCE, {"chain": chain}).one()  # the head is locked here
+        The key never reaches the database, so the row is sealed here, between taking the
+        head (its position and the hash to link to) and writing the row: two round trips on
+        PostgreSQL (take the head; insert and advance it), three on SQLite, which has one
+        writer at a time anyway."""
+        head = _ADVANCE.one(self.conn, {"chain": chain})
         position, prev_hash = int(head.last_seq), str(head.last_hash)
-        new_hash = row_hash(position, occurred_at, actor, action, subject, details, prev_hash)
-        seq = self.conn.execute(
-            _APPEND,
-            {
-                "chain": chain,
-                "chain_seq": position,
-                "occurred_at": occurred_at,
-                "actor": actor,
-                "action": action,
-                "subject": subject,
-                "details": details,
-                "prev_hash": prev_hash,
-                "row_hash": new_hash,
-            },
-        ).scalar_one()
-        self.conn.execute(_LINK, {"chain": chain, "new_hash": new_hash})
+        key_id = self.keys.active_key_id
+        new_hash = sealed_hash(
+            self.keys,
+            key_id,
+            chain,
+            position,
+            occurred_at,
+            actor,
+            action,
+            subject,
+            details,
+            prev_hash,
+        )
+        row = {
+            "chain": chain,
+            "chain_seq": position,
+            "occurred_at": occurred_at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details": details,
+            "prev_hash": prev_hash,
+            "row_hash": new_hash,
+            "key_id": key_id,
+        }
+        if self.conn.dialect.name == "postgresql":
+            seq = _APPEND_PG.scalar(self.conn, row)
+        else:
+            seq = _APPEND.scalar(self.conn, row)
+            _LINK.run(self.conn, {"chain": chain, "row_hash": new_hash})
         return AppendedRow(int(seq), position, prev_hash, new_hash)
+
+    def expected_hash(self, row: HotRow) -> str | None:
+        """What a stored row's hash must be: by the keyed rule for a row that names its key
+        (``None`` when that key is not configured), else by the original unkeyed rule."""
+        if row.key_id is None:
+            return row_hash(
+                row.chain_seq,
+                row.occurred_at,
+                row.actor,
+                row.action,
+                row.subject,
+                row.details,
+                row.prev_hash,
+            )
+        if not self.keys.has(row.key_id):
+            return None
+        return sealed_hash(
+            self.keys,
+            row.key_id,
+            row.chain,
+            row.chain_seq,
+            row.occurred_at,
+            row.actor,
+            row.action,
+            row.subject,
+            row.details,
+            row.prev_hash,
+        )
 
     def rows_after(self, chain: int, chain_seq: int, *, limit: int) -> Sequence[HotRow]:
         """Up to ``limit`` rows after position ``chain_seq`` of ``chain``, chain by chain in
@@ -157,6 +226,23 @@ class AuditRepository:
             .order_by(audit_log.c.chain, audit_log.c.chain_seq)
             .limit(limit)
         ).all()
+
+    def unkeyed_ends(self) -> dict[int, UnkeyedEnd | None]:
+        """Per chain, where its unkeyed rows end (``None`` when the head records nothing)."""
+        out: dict[int, UnkeyedEnd | None] = {}
+        for h in self.conn.execute(sa.select(audit_head)):
+            if h.unkeyed_through is None or h.unkeyed_hash is None:
+                out[int(h.id)] = None
+                continue
+            position, digest = int(h.unkeyed_through), str(h.unkeyed_hash)
+            key_id = h.unkeyed_key_id
+            sealed = (
+                key_id is not None
+                and self.keys.has(key_id)
+                and unkeyed_seal(self.keys, key_id, int(h.id), position, digest) == h.unkeyed_seal
+            )
+            out[int(h.id)] = UnkeyedEnd(position, digest, sealed)
+        return out
 
     def heads(self) -> dict[int, tuple[int, str]]:
         """Each chain's head: its newest position and hash."""

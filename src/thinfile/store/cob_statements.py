@@ -266,6 +266,13 @@ class CobRepository:
         ).scalar()
         return None if found is None else int(found)
 
+    def is_running(self, day: int) -> bool:
+        """Whether the run of business day ``day`` exists and has not finished."""
+        status = self.conn.execute(
+            sa.select(cob_runs.c.status).where(cob_runs.c.business_day == day)
+        ).scalar()
+        return status is not None and status != "done"
+
     # runs and steps
 
     def open_run(self, day: int) -> None:

@@ -9,7 +9,9 @@ from sqlalchemy import MetaData, Row, create_engine, event, exc, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from thinfile.security.audit_keys import audit_keys
 from thinfile.settings import DEFAULT_HOME, Settings
+from thinfile.store.audit_keys import bind_audit_keys
 
 __all__ = [
     "DEFAULT_HOME",
@@ -62,9 +64,20 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None, *, pool_size: int = 10, **kwargs: Any) -> Engine:
-    """An engine for ``url`` (default: :func:`database_url`) with per-backend settings."""
+def make_engine(
+    url: str | None = None,
+    *,
+    pool_size: int = 10,
+    settings: Settings | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for ``url`` (default: :func:`database_url`) with per-backend settings.
+
+    Its audit rows are sealed with the audit keys of ``settings`` (default: ``THINFILE_*``),
+    which never go to the database. Statements' parameters are never shown in errors or logs
+    (``hide_parameters``): they hold ciphertexts and lookup hashes of personal data."""
     target = make_url(url or database_url())
+    kwargs.setdefault("hide_parameters", True)
     if target.get_backend_name() == "sqlite":
         engine = create_engine(
             target,
@@ -74,9 +87,10 @@ def make_engine(url: str | None = None, *, pool_size: int = 10, **kwargs: Any) -
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    engine = create_engine(target, pool_size=pool_size, max_overflow=pool_size, **kwargs)
-    _ping_idle_connections(engine)
+    else:
+        engine = create_engine(target, pool_size=pool_size, max_overflow=pool_size, **kwargs)
+        _ping_idle_connections(engine)
+    bind_audit_keys(engine, audit_keys(settings or Settings.from_environment()))
     return engine
 
 

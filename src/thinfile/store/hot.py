@@ -136,6 +136,7 @@ def on_driver(
             values,
             error,
             psycopg.Error,
+            hide_parameters=True,  # they hold ciphertexts and lookup hashes
             connection_invalidated=disconnected,
             dialect=conn.dialect,
         )

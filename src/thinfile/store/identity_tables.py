@@ -96,6 +96,8 @@ audit_log = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("row_hash", sa.String(64), nullable=False),
+    # The audit key that sealed the row (HMAC); NULL for rows from before keyed chains.
+    sa.Column("key_id", sa.String(64), nullable=True),
     sa.Index("ix_audit_log_chain_position", "chain", "chain_seq", unique=True),
 )
 
@@ -107,6 +109,12 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("last_seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
     sa.Column("last_hash", sa.String(64), nullable=False),
+    # Where the chain's unkeyed rows (from before keyed chains) end, and that position's hash,
+    # sealed with an audit key: no later row may be unkeyed.
+    sa.Column("unkeyed_through", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=True),
+    sa.Column("unkeyed_hash", sa.String(64), nullable=True),
+    sa.Column("unkeyed_seal", sa.String(64), nullable=True),
+    sa.Column("unkeyed_key_id", sa.String(64), nullable=True),
 )
 
 idempotency_keys = sa.Table(

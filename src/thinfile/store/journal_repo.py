@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from thinfile.servicing import JournalEntry
 from thinfile.store.db import StoredRow
 from thinfile.store.servicing_repo import post_entries
-from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
+from thinfile.store.servicing_tables import journal_entries, journal_lines, loans, transactions
 
 __all__ = ["LedgerRepository", "TransactionRepository"]
 
@@ -54,6 +54,22 @@ class TransactionRepository:
                 transactions.c.day,
                 transactions.c.amount,
                 transactions.c.reversed,
+            )
+            .where(transactions.c.loan_id == loan_id)
+            .order_by(transactions.c.id)
+        ).all()
+
+    def history_of(self, loan_id: int) -> Sequence[StoredRow]:
+        """Every transaction of the loan, reversed or not, in posting order: ``id``, ``kind``,
+        ``day``, ``amount``, ``mode`` and ``reversal_of``."""
+        return self.conn.execute(
+            sa.select(
+                transactions.c.id,
+                transactions.c.kind,
+                transactions.c.day,
+                transactions.c.amount,
+                transactions.c.mode,
+                transactions.c.reversal_of,
             )
             .where(transactions.c.loan_id == loan_id)
             .order_by(transactions.c.id)
@@ -110,6 +126,22 @@ SELECT COUNT(*) FROM servicing_installments WHERE principal_paid > principal_due
 """
 
 
+_LINES = (
+    sa.select(
+        journal_entries.c.txn_id,
+        journal_entries.c.loan_id,
+        journal_lines.c.entry_id,
+        journal_entries.c.kind,
+        journal_entries.c.day,
+        journal_lines.c.account,
+        journal_lines.c.currency,
+        journal_lines.c.amount,
+    )
+    .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+    .order_by(journal_lines.c.entry_id, journal_lines.c.id)
+)
+
+
 class LedgerRepository:
     """Journal entries and their lines on one connection."""
 
@@ -147,6 +179,26 @@ class LedgerRepository:
             .where(journal_entries.c.id == entry_id)
             .values(reverses=reverses, memo=memo)
         )
+
+    def loan_ids(self) -> list[int]:
+        """Every loan's id, in order."""
+        return [
+            int(i) for i in self.conn.execute(sa.select(loans.c.id).order_by(loans.c.id)).scalars()
+        ]
+
+    def posted_lines_of(self, loan_id: int) -> Sequence[StoredRow]:
+        """The lines of the loan's entries booked by a transaction: ``txn_id``, ``entry_id``,
+        ``kind``, ``day``, ``account``, ``currency``, ``amount``, in booking order."""
+        return self.conn.execute(
+            _LINES.where(
+                journal_entries.c.loan_id == loan_id, journal_entries.c.txn_id.is_not(None)
+            )
+        ).all()
+
+    def closing_lines(self) -> Sequence[StoredRow]:
+        """The lines of every entry booked without a transaction (close of business, for one
+        loan or the whole book): as :meth:`posted_lines_of`, plus ``loan_id``."""
+        return self.conn.execute(_LINES.where(journal_entries.c.txn_id.is_(None))).all()
 
     def unbalanced(self) -> Sequence[StoredRow]:
         """``entry_id``, ``currency`` and ``off`` of every entry whose lines do not sum to 0."""

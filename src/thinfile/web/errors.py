@@ -37,13 +37,17 @@ def error_page(request: Request, error: ThinfileError) -> Response:
         target = request.url.path if request.method == "GET" else "/"
         return redirect(f"/sign-in?next={quote(target)}")
     gettext = translations(language(request).code).gettext
-    return render(
+    response = render(
         request,
         "error.html",
         {"error": error, "message": page_message(error, gettext)},
         status=error.status,
         actor=optional_actor(request, request.app.state.context),  # their menu, not sign-in
     )
+    retry = error.extra.get("retry_after_seconds")
+    if retry is not None:  # close of business running: the browser may retry, and so may people
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 async def on_disconnect(request: Request, exc: Exception) -> Response:

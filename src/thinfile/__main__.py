@@ -1,0 +1,5 @@
+"""``python -m thinfile``: the ``thinfile`` command."""
+
+from thinfile.cli.app import main
+
+main()

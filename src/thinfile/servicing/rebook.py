@@ -1,0 +1,97 @@
+"""Rebooking (重算分录): a loan's journal recomputed from its transactions by the posting rules.
+
+The journal is derived data: each transaction (disbursement, repayment, prepayment, refund,
+waiver, reversal …) books what the posting rules make of it on the loan as it stood, and close
+of business books what closing each day makes of the loan. :func:`rebook` walks a loan's
+transactions in posting order, exactly as the use cases posted them, and returns the entries
+each transaction should have booked and the close-of-business entries the days between them
+should have booked. Comparing them with the stored journal line by line catches a line
+relabelled (interest income booked as fee income) or a transaction edited after it was booked
+(a repayment's amount raised), which balanced entries alone cannot show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from thinfile.servicing.account import LoanAccount, Outcome
+from thinfile.servicing.cob import close_through
+from thinfile.servicing.ledger import JournalEntry
+from thinfile.servicing.replay import Event, apply_event, replay, reversal_entries
+
+__all__ = ["Posting", "Rebooked", "rebook"]
+
+DISBURSEMENT = "disbursement"
+REVERSAL = "reversal"
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """A stored transaction: its id, and either an ``event`` (payments, refunds, waivers …),
+    the disbursement (``kind`` ``disbursement``) or a reversal of ``reversal_of``."""
+
+    txn_id: int
+    kind: str
+    on: date
+    event: Event | None = None
+    reversal_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rebooked:
+    """What the loan's journal should hold: per transaction id its entries, in order; the
+    entries close of business books between transactions (no transaction of their own); the
+    loan at the end; and the transactions the rules do not know (``unknown``)."""
+
+    by_txn: dict[int, tuple[JournalEntry, ...]]
+    closing: tuple[JournalEntry, ...]
+    loan: LoanAccount
+    unknown: tuple[int, ...] = ()
+
+
+def _reverse(
+    opening: Outcome,
+    events: list[tuple[int, Event]],
+    posting: Posting,
+    original: JournalEntry | None,
+) -> tuple[tuple[JournalEntry, ...], Outcome]:
+    """The entries of a reversal, as ``reverse_in_unit`` books them, and the loan after it."""
+    through = posting.on - timedelta(days=1)
+    before = replay(opening, [e for _, e in events], through)
+    after = replay(opening, [e for t, e in events if t != posting.reversal_of], through)
+    if original is None:
+        return (), after
+    return reversal_entries(before, after, original, posting.on), after
+
+
+def rebook(opening: Outcome, postings: Sequence[Posting], through: date) -> Rebooked:
+    """Walk ``postings`` (in posting order) from ``opening``; close the days to ``through``."""
+    by_txn: dict[int, tuple[JournalEntry, ...]] = {}
+    closing: list[JournalEntry] = []
+    unknown: list[int] = []
+    events: list[tuple[int, Event]] = []
+    loan = opening.loan
+    for posting in postings:
+        if posting.kind == DISBURSEMENT:
+            by_txn[posting.txn_id] = opening.entries
+            continue
+        if posting.event is None and posting.kind != REVERSAL:
+            unknown.append(posting.txn_id)
+            continue
+        closed = close_through(loan, posting.on - timedelta(days=1))
+        closing.extend(closed.entries)
+        if posting.event is not None:
+            done = apply_event(closed.loan, posting.event)
+            by_txn[posting.txn_id] = done.entries
+            events.append((posting.txn_id, posting.event))
+        else:
+            original = by_txn.get(posting.reversal_of or 0, ())
+            entries, done = _reverse(opening, events, posting, original[0] if original else None)
+            by_txn[posting.txn_id] = entries
+            events = [(t, e) for t, e in events if t != posting.reversal_of]
+        loan = done.loan
+    closed = close_through(loan, through)
+    closing.extend(closed.entries)
+    return Rebooked(by_txn, tuple(closing), closed.loan, tuple(unknown))
