@@ -21,7 +21,6 @@ PUBLIC = {
     ("POST", "/v1/auth/sign-in"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
-    ("GET", "/metrics"),
 }
 STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version"}
 LINE_OFFER = 2

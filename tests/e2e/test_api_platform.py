@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from tests.e2e.api_harness import TestClient, make_borrower, quick_settings
+from tests.e2e.api_harness import TestClient, make_borrower, make_staff, quick_settings
 from thinfile.api import Idempotent, count_decision, require_owner_or_role
 from thinfile.app import create_app
 from thinfile.errors import InvalidInputError
+from thinfile.security.roles import Role
 from thinfile.services.audit import AuditDraft
 from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
@@ -194,10 +195,21 @@ def test_health_readiness_and_metrics(api):
     count_decision("approved")
     api.get("/healthz")
     assert api.get("/readyz").json() == {"status": "ready"}
-    text = api.get("/metrics").text
+    text = api.get("/metrics", headers=make_staff(api, Role.ADMIN).headers).text
     assert 'thinfile_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert "thinfile_http_request_seconds_bucket" in text
     assert 'thinfile_decisions_total{outcome="approved"}' in text
+
+
+def test_metrics_are_refused_to_anyone_but_an_admin(api: TestClient) -> None:
+    """The metrics name every route and count decisions by outcome: not for the public."""
+    assert api.get("/metrics").status_code == 401
+    borrower = make_borrower(api, with_profile=False)
+    assert api.get("/metrics", headers=borrower.headers).status_code == 403
+    for role in (Role.UNDERWRITER, Role.SERVICING_AGENT):
+        assert api.get("/metrics", headers=make_staff(api, role).headers).status_code == 403
+    admin = api.get("/metrics", headers=make_staff(api, Role.ADMIN).headers)
+    assert admin.status_code == 200 and "thinfile_http_requests_total" in admin.text
 
 
 def test_readiness_fails_with_503_when_the_database_is_unreachable(tmp_path):
