@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Annotated
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
 
 import pytest
 import sqlalchemy as sa
@@ -243,3 +245,34 @@ def test_bad_settings_are_refused_at_build_time():
         Settings(pii_active_key_id="missing")
     with pytest.raises(ValueError, match="COUNT/SECONDS"):
         Settings(rate_limits={"sign_in": "lots"})
+
+
+def _route_methods(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, set[str]]]:
+    """(path template, methods) of every route of the app, pages and API, through included
+    routers."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _route_methods(included.routes, prefix + route.include_context.prefix)
+        elif getattr(route, "methods", None):
+            yield prefix + route.path, set(route.methods)
+
+
+def test_a_405_names_every_method_its_path_serves(api: TestClient) -> None:
+    """Where a path has several routes (a page and its form, a list and a create), a method
+    none of them serves is refused with an Allow header naming all of theirs."""
+    served: dict[str, set[str]] = {}
+    for template, methods in _route_methods(api.app.routes):  # type: ignore[attr-defined]
+        served.setdefault(template, set()).update(methods)
+    wrong = []
+    for template, methods in sorted(served.items()):
+        probe = next(m for m in ("DELETE", "PATCH", "PUT") if m not in methods)
+        path = re.sub(r"{[^}]+}", "0" * 32, template)
+        reply = api.request(probe, path)
+        if reply.status_code != 405:
+            continue  # a mount (static files) or a route shadowed by a longer one
+        allow = {m.strip() for m in reply.headers["allow"].split(",")}
+        if not methods <= allow:
+            wrong.append((template, sorted(methods), sorted(allow)))
+    assert len(served) > 60
+    assert wrong == []
