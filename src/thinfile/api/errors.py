@@ -100,6 +100,8 @@ def _message(error: Mapping[str, Any]) -> str:
     context = error.get("ctx") or {}
     if error.get("type") == "string_pattern_mismatch" and context.get("pattern") == YUAN:
         return YUAN_HINT
+    if error.get("type") == "bool_type":
+        return "must be true or false (a JSON boolean; not 0, 1 or a string)"
     return str(error.get("msg", "invalid"))
 
 

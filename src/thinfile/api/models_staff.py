@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.api.models_applications import YUAN
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
@@ -64,7 +64,7 @@ class ReviewCreate(_In):
         }
     )
 
-    approve: bool
+    approve: StrictBool
     note: str = Field(min_length=1, max_length=500)
 
 
