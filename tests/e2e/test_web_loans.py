@@ -500,3 +500,61 @@ def test_pay_now_above_the_payoff_is_refused_beside_the_field_with_the_payoff(cl
     assert [t.kind for t in loans.get_loan(engine_of(client), loan_id).transactions] == [
         "disbursement"
     ]
+
+
+def _language_form_next(page: str) -> str:
+    form = re.search(r'<form method="post" action="/language".*?</form>', page, re.S)
+    assert form, "no language switch"
+    return re.search(r'name="next" value="([^"]*)"', form.group(0)).group(1)
+
+
+def test_switching_language_after_a_refused_payment_returns_to_the_loan_page(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refused form is shown at its POST-only address; the language switch on it must
+    come back to the loan's page, never to that address (a 405 in JSON)."""
+    borrower(client, 36)
+    loan_id = accept_offer(client, monkeypatch)
+    form = pay_form(client.get(f"/loans/{loan_id}").text)
+    refused = client.post(
+        form["url"],
+        data={"csrf_token": form["csrf_token"], "amount": "lots", "idempotency_key": "x"},
+        headers={"Referer": f"http://127.0.0.1/loans/{loan_id}"},
+    )
+    assert refused.status_code == 422
+    back = _language_form_next(refused.text)
+    assert back == f"/loans/{loan_id}"
+    switched = client.post(
+        "/language",
+        data={"csrf_token": form["csrf_token"], "lang": "en", "next": back},
+        follow_redirects=True,
+    )
+    assert switched.status_code == 200 and '<html lang="en">' in switched.text
+    assert str(switched.url).endswith(f"/loans/{loan_id}")
+
+
+@pytest.mark.parametrize(
+    ("asked", "referer", "lands"),
+    [
+        ("/loans/{id}/payments", "http://127.0.0.1/loans/{id}", "/loans/{id}"),
+        ("/loans/{id}/payments", "", "/"),
+        ("/sign-out", "https://evil.example/loans/{id}", "/"),
+        ("//evil.example/", "http://127.0.0.1/loans/{id}/prepayments", "/"),
+        ("/loans?x=1", "", "/loans?x=1"),
+    ],
+)
+def test_the_language_switch_returns_only_to_a_page_served_with_get(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, asked: str, referer: str, lands: str
+) -> None:
+    borrower(client, 37)
+    loan_id = str(accept_offer(client, monkeypatch))
+    headers = {"Referer": referer.format(id=loan_id)} if referer else {}
+    token = csrf(client.get("/loans").text)
+    reply = client.post(
+        "/language",
+        data={"csrf_token": token, "lang": "en", "next": asked.format(id=loan_id)},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    assert reply.headers["location"] == lands.format(id=loan_id)
