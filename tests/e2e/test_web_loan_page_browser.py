@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from tests.e2e.test_web_browser import (
     _accept_for_the_borrower,
     _applies_as_a_new_borrower,
+    _fits_a_phone,
     _shot,
     app,
     browser,
@@ -65,4 +66,60 @@ def test_switching_language_on_a_refused_payment_shows_the_loan_page_again(
     assert page.get_attribute("html", "lang") == HTML_LANG[other]
     assert page.locator("#pay-button").count() == 1  # the page, not an error in JSON
     _shot(page, f"{lang}-language-after-refusal")
+    context.close()
+
+
+def _fen(shown: str) -> int:
+    return int(shown.split(maxsplit=1)[0].replace("¥", "").replace(",", "").replace(".", ""))
+
+
+def _plan(page: Any) -> list[dict[str, str]]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('table.plan tbody tr')].map(tr => ({
+            state: tr.className, agreed: tr.querySelector('.key').textContent,
+            paid: tr.querySelector('.paid').textContent,
+            remaining: tr.querySelector('.remaining').textContent}))"""
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_loan_page_shows_what_each_payment_did_and_keeps_the_agreed_schedule(
+    app: FastAPI, server: str, browser: Any, lang: str
+) -> None:
+    """Paying exactly the installment due on the day the loan opens, then repaying the rest:
+    each payment is listed with its split and the installments it went to, and the schedule
+    agreed at opening keeps its twelve rows with paid and remaining on each, also once the
+    loan is repaid."""
+    context, page = _borrower_on_their_loan(
+        app, server, browser, lang, 700 if lang == "zh" else 800
+    )
+    due = page.input_value("#f-pay-amount")
+    page.click("#pay-button")
+    page.wait_for_url("**paid=*")
+    rows = _plan(page)
+    assert len(rows) == 12
+    first, second = rows[0], rows[1]
+    assert _fen(first["paid"]) == _fen(first["agreed"]) == _fen(due)
+    assert "recalculated" in first["state"] or page.locator(".plan .recalculated").count() >= 1
+    assert _fen(second["paid"]) == 0 and "part-paid" not in second["state"]
+    receipts = page.locator("ol.receipts li.receipt")
+    assert receipts.count() == 1
+    receipt = receipts.first
+    assert _fen(receipt.locator(".principal").inner_text()) + _fen(
+        receipt.locator(".interest").inner_text()
+    ) + _fen(receipt.locator(".fees").inner_text()) == _fen(due)
+    assert "1" in receipt.locator(".went-to").inner_text()
+    _fits_a_phone(page, columns=6)
+    _shot(page, f"{lang}-paid-the-installment-early")
+    page.click("form[action$='/prepayments'].actions button")
+    page.wait_for_url("**paid=*")
+    rows = _plan(page)
+    assert len(rows) == 12  # the agreed schedule, not one folded row
+    assert all(_fen(r["remaining"]) == 0 for r in rows)
+    assert all("row-paid" in r["state"] for r in rows)
+    assert page.locator("ol.receipts li.receipt").count() == 2
+    went_to = page.locator("ol.receipts li.receipt").first.locator(".went-to").inner_text()
+    assert "12" in went_to
+    _fits_a_phone(page, columns=6)
+    _shot(page, f"{lang}-repaid-schedule")
     context.close()

@@ -28,7 +28,7 @@ from tests.e2e.test_web_pages import (
 from tests.support.databases import fresh_database_url, require_postgres
 from thinfile.http import AppContext
 from thinfile.security.roles import Role
-from thinfile.services import cob, identity, loans
+from thinfile.services import cob, identity, loan_receipts, loans
 from thinfile.services.audit import AuditDraft
 from thinfile.store.identity_tables import audit_log
 from thinfile.store.servicing_tables import transactions
@@ -558,3 +558,27 @@ def test_the_language_switch_returns_only_to_a_page_served_with_get(
     )
     assert reply.status_code == 303
     assert reply.headers["location"] == lands.format(id=loan_id)
+
+
+def test_each_payment_is_accounted_for_on_the_installments_it_went_to(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receipts replayed from the loan's opening add up: every fen of each payment is
+    paid on an installment, held or returned, and the payoff reaches every open one."""
+    borrower(client, 38)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    form = pay_form(page)
+    fields = {k: form[k] for k in ("csrf_token", "amount", "idempotency_key")}
+    assert client.post(form["url"], data=fields, follow_redirects=False).status_code == 303
+    payoff = pay_form(client.get(f"/loans/{loan_id}").text, "prepayments")
+    fields = {k: payoff[k] for k in ("csrf_token", "amount", "idempotency_key", "whole")}
+    assert client.post(payoff["url"], data=fields, follow_redirects=False).status_code == 303
+    receipts = loan_receipts.payment_receipts(engine_of(client), loan_id)
+    assert [r.kind for r in receipts] == ["repayment", "prepayment"]
+    for receipt in receipts:
+        assert receipt.paid.total + receipt.held + receipt.returned == receipt.amount
+        assert sum(i.paid.total for i in receipt.installments) == receipt.paid.total
+    assert [i.n for i in receipts[1].installments] == list(range(1, 13))
+    assert receipts[1].closed and not receipts[0].closed
+    assert loans.get_loan(engine_of(client), loan_id).outstanding.total == 0
