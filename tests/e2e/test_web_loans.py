@@ -582,3 +582,46 @@ def test_each_payment_is_accounted_for_on_the_installments_it_went_to(
     assert [i.n for i in receipts[1].installments] == list(range(1, 13))
     assert receipts[1].closed and not receipts[0].closed
     assert loans.get_loan(engine_of(client), loan_id).outstanding.total == 0
+
+
+def test_a_console_write_off_needs_a_second_servicing_agent(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console holds the API's rule: one agent requests the write-off of a current loan,
+    cannot approve it themselves, and another agent's approval posts it."""
+    borrower(client, 39)
+    loan_id = accept_offer(client, monkeypatch)
+    staff_user(client, "maker@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/loans/{loan_id}").text
+    asked = client.post(
+        f"/console/loans/{loan_id}/write-off-requests",
+        data={"csrf_token": csrf(page), "reason": "borrower deceased"},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303, asked.text
+    page = client.get(f"/console/loans/{loan_id}").text
+    assert 'id="approve-write-off"' not in page  # not for the one who asked
+    assert 'id="write-off-request"' in page
+    with engine_of(client).connect() as conn:
+        request_id = conn.execute(
+            sa.text("SELECT id FROM servicing_write_off_requests WHERE loan_id = :l"),
+            {"l": loan_id},
+        ).scalar_one()
+    own = client.post(
+        f"/console/loans/{loan_id}/write-off-requests/{request_id}/approval",
+        data={"csrf_token": csrf(page)},
+        follow_redirects=False,
+    )
+    assert own.status_code == 403
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
+    staff_user(client, "checker@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/loans/{loan_id}").text
+    assert 'id="approve-write-off"' in page
+    approved = client.post(
+        f"/console/loans/{loan_id}/write-off-requests/{request_id}/approval",
+        data={"csrf_token": csrf(page)},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303, approved.text
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "written-off"
+    assert {"loan.write_off_request", "loan.write_off"} <= set(actions(client))

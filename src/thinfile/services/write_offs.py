@@ -33,6 +33,7 @@ __all__ = [
     "WriteOffRequest",
     "approve_write_off",
     "approve_write_off_in_unit",
+    "pending_write_off",
     "request_write_off",
 ]
 
@@ -104,15 +105,22 @@ def request_write_off(
     return request
 
 
+def pending_write_off(engine: Engine, loan_id: int) -> WriteOffRequest | None:
+    """The loan's write-off request waiting for approval, if any."""
+    with UnitOfWork(engine) as uow:
+        row = uow.write_off_requests.pending_of_loan(loan_id)
+    return None if row is None else _request(row)
+
+
 def approve_write_off_in_unit(
-    uow: UnitOfWork, request_id: int, on: date, *, approver: Actor
+    uow: UnitOfWork, request_id: int, on: date, *, approver: Actor, loan_id: int | None = None
 ) -> Receipt:
     """Approve pending request ``request_id`` and post its write-off, inside the caller's
     unit of work (the caller appends the audit row and commits). The approver must hold an
     approver role and be someone other than the requester."""
     _check_role(approver)
     row = uow.write_off_requests.get(request_id, lock=True)
-    if row is None:
+    if row is None or (loan_id is not None and int(row.loan_id) != loan_id):
         raise NotFoundError("no such write-off request", field="request_id", value=request_id)
     request = _request(row)
     if request.status != "pending":
@@ -135,12 +143,14 @@ def approve_write_off_in_unit(
     return receipt
 
 
-def approve_write_off(engine: Engine, request_id: int, *, approver: Actor) -> Receipt:
+def approve_write_off(
+    engine: Engine, request_id: int, *, approver: Actor, loan_id: int | None = None
+) -> Receipt:
     """:func:`approve_write_off_in_unit` in a unit of work of its own, on the current
     business date, audited as ``loan.write_off`` by the approver."""
     with UnitOfWork(engine) as uow:
         on = business_date_in(uow)
-        receipt = approve_write_off_in_unit(uow, request_id, on, approver=approver)
+        receipt = approve_write_off_in_unit(uow, request_id, on, approver=approver, loan_id=loan_id)
         record_audit(
             uow,
             approver.label,
