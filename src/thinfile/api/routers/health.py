@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from thinfile.api.deps import require_roles
-from thinfile.api.errors import ErrorBody
+from thinfile.api.errors import ERROR_RESPONSES, ErrorBody
 from thinfile.api.metrics import CONTENT_TYPE_LATEST, render_metrics
 from thinfile.http import Context
 from thinfile.security.roles import Role
@@ -53,7 +53,9 @@ def readyz(context: Context) -> HealthPublic | JSONResponse:
         200: {
             "content": {"text/plain": {"schema": {"type": "string"}}},
             "description": "Metrics in the Prometheus text format",
-        }
+        },
+        401: ERROR_RESPONSES[401],
+        403: ERROR_RESPONSES[403],
     },
 )
 def metrics() -> Response:
