@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from tests.e2e.api_harness import TestClient, context_of, make_borrower, quick_settings
 from thinfile.app import create_app
@@ -12,6 +18,7 @@ from thinfile.security.crypto import pii_cipher
 from thinfile.services.identity_keys import reencrypt_personal_data
 from thinfile.settings import DEV_PII_KEY
 from thinfile.store import make_engine
+from thinfile.store.identity_tables import consents
 
 
 def _everything_stored(url: str) -> str:
@@ -113,3 +120,85 @@ def test_rotating_the_key_reencrypts_everything_and_old_data_stays_readable(api_
     assert before == after and after["id_number"] == alice.id_number
     stored = _everything_stored(api_settings.database_url)
     assert "dev:" not in stored and "k2:" in stored
+
+
+def _active_consents(api: TestClient, applicant_id: str, category: str) -> int:
+    engine = api.app.state.context.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(consents)
+                .where(
+                    consents.c.applicant_id == applicant_id,
+                    consents.c.data_category == category,
+                    consents.c.revoked_at.is_(None),
+                )
+            ).scalar_one()
+        )
+
+
+def test_ten_identical_concurrent_consents_store_one_active_record(api: TestClient) -> None:
+    alice = make_borrower(api)
+    url = f"/v1/applicants/{alice.applicant_id}/consents"
+    ask = {"data_category": "employment", "purpose": "credit_assessment", "notice_version": "v1"}
+    start = threading.Barrier(10)
+
+    def grant(_: int) -> Any:
+        start.wait()
+        return api.post(url, headers=alice.headers, json=ask)
+
+    with ThreadPoolExecutor(10) as pool:
+        replies = list(pool.map(grant, range(10)))
+    assert {r.status_code for r in replies} == {201}, [r.text for r in replies]
+    assert len({r.json()["id"] for r in replies}) == 1
+    assert _active_consents(api, alice.applicant_id, "employment") == 1
+
+
+def test_the_database_refuses_a_second_active_consent_for_the_same_use(api: TestClient) -> None:
+    alice = make_borrower(api)
+    engine = api.app.state.context.engine  # type: ignore[attr-defined]
+    row = {
+        "id": "d" * 32,
+        "applicant_id": alice.applicant_id,
+        "data_category": "gig_platform_income",
+        "purpose": "credit_assessment",
+        "is_sensitive": False,
+        "is_separate": False,
+        "notice_version": "v1",
+        "granted_at": datetime.now(UTC),
+        "revoked_at": None,
+    }
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(sa.insert(consents).values(row))
+    with engine.begin() as conn:  # beside a revoked one it is fine
+        conn.execute(sa.insert(consents).values({**row, "revoked_at": datetime.now(UTC)}))
+
+
+def test_a_consent_on_a_newer_notice_supersedes_the_active_one(api: TestClient) -> None:
+    alice = make_borrower(api)
+    url = f"/v1/applicants/{alice.applicant_id}/consents"
+    ask = {"data_category": "gig_platform_income", "purpose": "credit_assessment"}
+    renewed = api.post(url, headers=alice.headers, json={**ask, "notice_version": "v2"})
+    assert renewed.status_code == 201 and renewed.json()["id"] != alice.consent_id
+    listed = {c["id"]: c["active"] for c in api.get(url, headers=alice.headers).json()}
+    assert listed[alice.consent_id] is False and listed[renewed.json()["id"]] is True
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "true", None])
+def test_separate_consent_must_be_a_json_boolean(api: TestClient, value: object) -> None:
+    alice = make_borrower(api)
+    reply = api.post(
+        f"/v1/applicants/{alice.applicant_id}/consents",
+        headers=alice.headers,
+        json={
+            "data_category": "bank_account",
+            "purpose": "loan_servicing",
+            "notice_version": "v2",
+            "separate_consent": value,
+        },
+    )
+    assert reply.status_code == 422, reply.text
+    problems = reply.json()["details"]["problems"]
+    assert [p["field"] for p in problems] == ["separate_consent"]
+    assert "true or false" in problems[0]["message"]

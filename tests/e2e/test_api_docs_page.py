@@ -1,8 +1,16 @@
 """The API reference page works offline: every asset it needs is served by thinfile."""
 
 import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
 
 from tests.e2e.api_harness import TestClient
+from tests.e2e.test_web_browser import _free_port, browser
 from thinfile.app import create_app
 from thinfile.settings import Settings
 
@@ -17,3 +25,54 @@ def test_docs_page_loads_swagger_ui_from_the_app_not_a_cdn(tmp_path):
         for source in sources:
             assert client.get(source).status_code == 200, source
         assert "cdn" not in page.text.lower()
+
+
+def test_docs_page_sends_a_content_security_policy_of_this_origin_only(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'd.sqlite'}"))
+    with TestClient(app) as client:
+        policy = client.get("/docs").headers.get("content-security-policy", "")
+    directives = dict(d.strip().partition(" ")[::2] for d in policy.split(";") if d.strip())
+    assert directives.get("default-src") == "'none'", policy
+    assert directives["script-src"] == "'self'"  # no inline script, no eval, no CDN
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in policy and "http" not in policy
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_swagger_ui_runs_under_its_policy_in_a_real_browser(
+    tmp_path: Path, browser: Any, lang: str
+) -> None:
+    """Swagger UI starts, fetches the spec and styles itself, and the browser reports no
+    blocked resource."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'd.sqlite'}"))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive()
+            time.sleep(0.05)
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740}, locale="zh-CN" if lang == "zh" else "en-GB"
+        )
+        page = context.new_page()
+        violations: list[str] = []
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+        )
+        page.goto(f"http://127.0.0.1:{port}/docs")
+        page.wait_for_selector("#swagger-ui .swagger-ui svg", state="attached", timeout=20_000)
+        page.wait_for_load_state("networkidle")
+        assert "Failed to load API definition" not in page.content()
+        styled = page.evaluate("getComputedStyle(document.querySelector('.swagger-ui')).fontFamily")
+        assert "sans-serif" in styled  # swagger-ui.css applied
+        assert violations == []
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+__all__ = ["browser"]  # the Chromium fixture, shared with the page tests

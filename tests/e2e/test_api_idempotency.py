@@ -17,8 +17,10 @@ from tests.e2e.api_harness import (
     context_of,
     id_number,
     make_borrower,
+    make_staff,
     phone_number,
 )
+from thinfile.security.roles import Role
 
 
 def _count(api: TestClient, sql: str) -> int:
@@ -96,7 +98,7 @@ def test_concurrent_payments_with_one_key_post_once_and_answer_alike(api, world)
 
 def _decisions(api: TestClient, outcome: str) -> float:
     """The ``thinfile_decisions_total`` counter for ``outcome`` on /metrics."""
-    text = api.get("/metrics").text
+    text = api.get("/metrics", headers=make_staff(api, Role.ADMIN).headers).text
     label = f'thinfile_decisions_total{{outcome="{outcome}"}} '
     return sum(
         float(line.removeprefix(label)) for line in text.splitlines() if line.startswith(label)

@@ -21,9 +21,8 @@ PUBLIC = {
     ("POST", "/v1/auth/sign-in"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
-    ("GET", "/metrics"),
 }
-STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version"}
+STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version", "request_id"}
 LINE_OFFER = 2
 
 
@@ -92,6 +91,7 @@ def test_no_borrower_reaches_another_borrowers_data_on_any_route(api, world):
         "key_id": "0" * 32,
         "txn_id": "1",
         "version": "0" * 8,
+        "request_id": "1",
     }
     operations, spec = _operations(api)
     assert len(operations) >= 10

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Annotated
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from tests.e2e.api_harness import TestClient, context_of, make_borrower, quick_settings
+from tests.e2e.api_harness import (
+    TestClient,
+    context_of,
+    make_borrower,
+    make_staff,
+    quick_settings,
+)
 from thinfile.api import Idempotent, count_decision, require_owner_or_role
 from thinfile.app import create_app
 from thinfile.errors import InvalidInputError
+from thinfile.security.roles import Role
 from thinfile.services.audit import AuditDraft
 from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
@@ -194,10 +203,21 @@ def test_health_readiness_and_metrics(api):
     count_decision("approved")
     api.get("/healthz")
     assert api.get("/readyz").json() == {"status": "ready"}
-    text = api.get("/metrics").text
+    text = api.get("/metrics", headers=make_staff(api, Role.ADMIN).headers).text
     assert 'thinfile_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert "thinfile_http_request_seconds_bucket" in text
     assert 'thinfile_decisions_total{outcome="approved"}' in text
+
+
+def test_metrics_are_refused_to_anyone_but_an_admin(api: TestClient) -> None:
+    """The metrics name every route and count decisions by outcome: not for the public."""
+    assert api.get("/metrics").status_code == 401
+    borrower = make_borrower(api, with_profile=False)
+    assert api.get("/metrics", headers=borrower.headers).status_code == 403
+    for role in (Role.UNDERWRITER, Role.SERVICING_AGENT):
+        assert api.get("/metrics", headers=make_staff(api, role).headers).status_code == 403
+    admin = api.get("/metrics", headers=make_staff(api, Role.ADMIN).headers)
+    assert admin.status_code == 200 and "thinfile_http_requests_total" in admin.text
 
 
 def test_readiness_fails_with_503_when_the_database_is_unreachable(tmp_path):
@@ -231,3 +251,34 @@ def test_bad_settings_are_refused_at_build_time():
         Settings(pii_active_key_id="missing")
     with pytest.raises(ValueError, match="COUNT/SECONDS"):
         Settings(rate_limits={"sign_in": "lots"})
+
+
+def _route_methods(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, set[str]]]:
+    """(path template, methods) of every route of the app, pages and API, through included
+    routers."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _route_methods(included.routes, prefix + route.include_context.prefix)
+        elif getattr(route, "methods", None):
+            yield prefix + route.path, set(route.methods)
+
+
+def test_a_405_names_every_method_its_path_serves(api: TestClient) -> None:
+    """Where a path has several routes (a page and its form, a list and a create), a method
+    none of them serves is refused with an Allow header naming all of theirs."""
+    served: dict[str, set[str]] = {}
+    for template, methods in _route_methods(api.app.routes):  # type: ignore[attr-defined]
+        served.setdefault(template, set()).update(methods)
+    wrong = []
+    for template, methods in sorted(served.items()):
+        probe = next(m for m in ("DELETE", "PATCH", "PUT") if m not in methods)
+        path = re.sub(r"{[^}]+}", "0" * 32, template)
+        reply = api.request(probe, path)
+        if reply.status_code != 405:
+            continue  # a mount (static files) or a route shadowed by a longer one
+        allow = {m.strip() for m in reply.headers["allow"].split(",")}
+        if not methods <= allow:
+            wrong.append((template, sorted(methods), sorted(allow)))
+    assert len(served) > 60
+    assert wrong == []

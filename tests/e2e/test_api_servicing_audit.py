@@ -60,6 +60,7 @@ class Book:
     agent: Party
     loan_id: int
     line_id: int
+    write_off_request: int = 0
 
     def post(self, party: Party, path: str, body: dict[str, Any], key: str) -> Any:
         return self.api.post(path, headers={**party.headers, "Idempotency-Key": key}, json=body)
@@ -110,6 +111,18 @@ def _overpay(book: Book) -> None:
         "setup-overpay-2",
     )
     assert reply.status_code == 201 and reply.json()["overpayment"] == "10.00", reply.text
+
+
+def _request_write_off(book: Book) -> None:
+    """Another servicing agent asks to write the current loan off (below the threshold)."""
+    maker = make_staff(book.api, Role.SERVICING_AGENT)
+    reply = book.api.post(
+        f"/v1/staff/loans/{book.loan_id}/write-off-requests",
+        headers=maker.headers,
+        json={"reason": "borrower deceased, estate empty"},
+    )
+    assert reply.status_code == 201, reply.text
+    book.write_off_request = reply.json()["id"]
 
 
 def _charge_off(book: Book) -> None:
@@ -193,12 +206,13 @@ CASES = {
         {"reason": "fraud confirmed"},
         _txn("charge-off"),
     ),
-    "write-off": Case(
+    "write-off approval": Case(
         "loan.write_off",
         False,
-        lambda b: f"/v1/staff/loans/{b.loan_id}/write-off",
-        {"reason": "uncollectable"},
+        lambda b: f"/v1/staff/write-off-requests/{b.write_off_request}/approval",
+        {},
         _txn("write-off"),
+        _request_write_off,
     ),
     "recovery": Case(
         "loan.recovery",
@@ -305,3 +319,47 @@ def _pay_refused(book: Book) -> Any:
     return book.post(
         book.alice, f"/v1/loans/{book.loan_id}/payments", {"amount": "1.00"}, "pay-during-cob"
     )
+
+
+def test_one_agent_alone_may_not_write_off_a_current_loan(book: Book) -> None:
+    """Below the charge-off days past due a write-off needs a second staff member: the
+    direct route refuses, the requester may not approve their own request, nor may an
+    underwriter; another servicing agent's approval posts it, and both are audited."""
+    api, agent = book.api, book.agent
+    alone = book.post(
+        agent,
+        f"/v1/staff/loans/{book.loan_id}/write-off",
+        {"reason": "uncollectable"},
+        "write-off-alone",
+    )
+    assert alone.status_code == 403, alone.text
+    assert book.loan()["status"] == "active"
+    asked = api.post(
+        f"/v1/staff/loans/{book.loan_id}/write-off-requests",
+        headers=agent.headers,
+        json={"reason": "uncollectable"},
+    )
+    assert asked.status_code == 201 and asked.json()["status"] == "pending", asked.text
+    again = api.post(
+        f"/v1/staff/loans/{book.loan_id}/write-off-requests",
+        headers=agent.headers,
+        json={"reason": "uncollectable"},
+    )
+    assert again.status_code == 409
+    approval = f"/v1/staff/write-off-requests/{asked.json()['id']}/approval"
+    own = book.post(agent, approval, {}, "write-off-own")
+    assert own.status_code == 403 and book.loan()["status"] == "active", own.text
+    underwriter = make_staff(api, Role.UNDERWRITER)
+    assert book.post(underwriter, approval, {}, "write-off-underwriter").status_code == 403
+    checker = make_staff(api, Role.SERVICING_AGENT)
+    approved = book.post(checker, approval, {}, "write-off-checker")
+    assert approved.status_code == 201, approved.text
+    assert book.loan()["status"] == "written-off"
+    assert (
+        book.post(make_staff(api, Role.ADMIN), approval, {}, "write-off-twice").status_code == 409
+    )
+    (requested,) = _audits(api, "loan.write_off_request")
+    (written,) = _audits(api, "loan.write_off")
+    assert requested.actor == f"servicing_agent:{agent.user_id}"
+    assert written.actor == f"servicing_agent:{checker.user_id}"
+    assert json.loads(written.details)["request"] == asked.json()["id"]

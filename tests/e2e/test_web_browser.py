@@ -152,7 +152,7 @@ def _pays_one_installment(page) -> None:
     assert before == "¥6,000.00"
     page.click(".loan-card a.button")
     page.wait_for_url("**/loans/*")
-    _fits_a_phone(page, columns=5)
+    _fits_a_phone(page, columns=6)
     page.click("#pay-button")
     page.wait_for_url("**paid=*")
     after = page.locator(".offer .balance").inner_text()

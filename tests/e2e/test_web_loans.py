@@ -29,7 +29,7 @@ from tests.support.databases import fresh_database_url, require_postgres
 from tests.support.pages import found
 from thinfile.http import AppContext
 from thinfile.security.roles import Role
-from thinfile.services import cob, identity, loans
+from thinfile.services import cob, identity, loan_receipts, loans
 from thinfile.services.audit import AuditDraft
 from thinfile.store.identity_tables import audit_log
 from thinfile.store.servicing_tables import transactions
@@ -501,3 +501,128 @@ def test_pay_now_above_the_payoff_is_refused_beside_the_field_with_the_payoff(cl
     assert [t.kind for t in loans.get_loan(engine_of(client), loan_id).transactions] == [
         "disbursement"
     ]
+
+
+def _language_form_next(page: str) -> str:
+    form = re.search(r'<form method="post" action="/language".*?</form>', page, re.S)
+    assert form, "no language switch"
+    return found(r'name="next" value="([^"]*)"', form.group(0))
+
+
+def test_switching_language_after_a_refused_payment_returns_to_the_loan_page(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refused form is shown at its POST-only address; the language switch on it must
+    come back to the loan's page, never to that address (a 405 in JSON)."""
+    borrower(client, 36)
+    loan_id = accept_offer(client, monkeypatch)
+    form = pay_form(client.get(f"/loans/{loan_id}").text)
+    refused = client.post(
+        form["url"],
+        data={"csrf_token": form["csrf_token"], "amount": "lots", "idempotency_key": "x"},
+        headers={"Referer": f"http://127.0.0.1/loans/{loan_id}"},
+    )
+    assert refused.status_code == 422
+    back = _language_form_next(refused.text)
+    assert back == f"/loans/{loan_id}"
+    switched = client.post(
+        "/language",
+        data={"csrf_token": form["csrf_token"], "lang": "en", "next": back},
+        follow_redirects=True,
+    )
+    assert switched.status_code == 200 and '<html lang="en">' in switched.text
+    assert str(switched.url).endswith(f"/loans/{loan_id}")
+
+
+@pytest.mark.parametrize(
+    ("asked", "referer", "lands"),
+    [
+        ("/loans/{id}/payments", "http://127.0.0.1/loans/{id}", "/loans/{id}"),
+        ("/loans/{id}/payments", "", "/"),
+        ("/sign-out", "https://evil.example/loans/{id}", "/"),
+        ("//evil.example/", "http://127.0.0.1/loans/{id}/prepayments", "/"),
+        ("/loans?x=1", "", "/loans?x=1"),
+    ],
+)
+def test_the_language_switch_returns_only_to_a_page_served_with_get(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, asked: str, referer: str, lands: str
+) -> None:
+    borrower(client, 37)
+    loan_id = str(accept_offer(client, monkeypatch))
+    headers = {"Referer": referer.format(id=loan_id)} if referer else {}
+    token = csrf(client.get("/loans").text)
+    reply = client.post(
+        "/language",
+        data={"csrf_token": token, "lang": "en", "next": asked.format(id=loan_id)},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    assert reply.headers["location"] == lands.format(id=loan_id)
+
+
+def test_each_payment_is_accounted_for_on_the_installments_it_went_to(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receipts replayed from the loan's opening add up: every fen of each payment is
+    paid on an installment, held or returned, and the payoff reaches every open one."""
+    borrower(client, 38)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    form = pay_form(page)
+    fields = {k: form[k] for k in ("csrf_token", "amount", "idempotency_key")}
+    assert client.post(form["url"], data=fields, follow_redirects=False).status_code == 303
+    payoff = pay_form(client.get(f"/loans/{loan_id}").text, "prepayments")
+    fields = {k: payoff[k] for k in ("csrf_token", "amount", "idempotency_key", "whole")}
+    assert client.post(payoff["url"], data=fields, follow_redirects=False).status_code == 303
+    receipts = loan_receipts.payment_receipts(engine_of(client), loan_id)
+    assert [r.kind for r in receipts] == ["repayment", "prepayment"]
+    for receipt in receipts:
+        assert receipt.paid.total + receipt.held + receipt.returned == receipt.amount
+        assert sum(i.paid.total for i in receipt.installments) == receipt.paid.total
+    assert [i.n for i in receipts[1].installments] == list(range(1, 13))
+    assert receipts[1].closed and not receipts[0].closed
+    assert loans.get_loan(engine_of(client), loan_id).outstanding.total == 0
+
+
+def test_a_console_write_off_needs_a_second_servicing_agent(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console holds the API's rule: one agent requests the write-off of a current loan,
+    cannot approve it themselves, and another agent's approval posts it."""
+    borrower(client, 39)
+    loan_id = accept_offer(client, monkeypatch)
+    staff_user(client, "maker@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/loans/{loan_id}").text
+    asked = client.post(
+        f"/console/loans/{loan_id}/write-off-requests",
+        data={"csrf_token": csrf(page), "reason": "borrower deceased"},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303, asked.text
+    page = client.get(f"/console/loans/{loan_id}").text
+    assert 'id="approve-write-off"' not in page  # not for the one who asked
+    assert 'id="write-off-request"' in page
+    with engine_of(client).connect() as conn:
+        request_id = conn.execute(
+            sa.text("SELECT id FROM servicing_write_off_requests WHERE loan_id = :l"),
+            {"l": loan_id},
+        ).scalar_one()
+    own = client.post(
+        f"/console/loans/{loan_id}/write-off-requests/{request_id}/approval",
+        data={"csrf_token": csrf(page)},
+        follow_redirects=False,
+    )
+    assert own.status_code == 403
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
+    staff_user(client, "checker@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/loans/{loan_id}").text
+    assert 'id="approve-write-off"' in page
+    approved = client.post(
+        f"/console/loans/{loan_id}/write-off-requests/{request_id}/approval",
+        data={"csrf_token": csrf(page)},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303, approved.text
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "written-off"
+    assert {"loan.write_off_request", "loan.write_off"} <= set(actions(client))

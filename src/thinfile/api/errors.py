@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from thinfile.api.models_applications import YUAN, YUAN_HINT
 from thinfile.errors import (
@@ -108,6 +109,8 @@ def _message(error: Mapping[str, Any]) -> str:
     context = error.get("ctx") or {}
     if error.get("type") == "string_pattern_mismatch" and context.get("pattern") == YUAN:
         return YUAN_HINT
+    if error.get("type") == "bool_type":
+        return "must be true or false (a JSON boolean; not 0, 1 or a string)"
     return str(error.get("msg", "invalid"))
 
 
@@ -123,13 +126,36 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return render(error.status, error.code, error.message, error.details())
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path.
+
+    Starlette answers a 405 with the ``Allow`` of the first route whose path matched; where a
+    path has several routes (a page's GET and its form's POST, an API's list and create) that
+    names only one of them. Asking every route, once per method, names them all.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(HTTPException, exc)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = {404: "no such endpoint", 405: "this method is not allowed here"}.get(
         exc.status_code, str(exc.detail)
     )
-    return render(exc.status_code, code, message, {}, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return render(exc.status_code, code, message, {}, headers)
 
 
 async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:

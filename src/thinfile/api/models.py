@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.http.accounts import ApplicantCreate, SignIn, SignUp
 from thinfile.security.roles import Role
@@ -113,7 +113,7 @@ class ConsentCreate(_In):
     notice_version: str = Field(
         min_length=1, max_length=40, description="Version of the notice the applicant was shown"
     )
-    separate_consent: bool = Field(
+    separate_consent: StrictBool = Field(
         default=False,
         description="True when this sensitive category was consented to on its own notice "
         "(PIPL art. 29); required for bank_account, location and biometric",

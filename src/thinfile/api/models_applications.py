@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.decisioning.application import (
     MAX_MONTHLY_YUAN,
@@ -185,7 +185,7 @@ class AcceptanceCreate(BaseModel):
     )
 
     offer: int = Field(ge=0, le=20, description="The offer's index")
-    confirm: bool = Field(description="Must be true: I have read the cost statement")
+    confirm: StrictBool = Field(description="Must be true: I have read the cost statement")
     seconds_read: float = Field(ge=0, le=86_400, description="Seconds the statement was on screen")
     statement_shown_at: datetime | None = Field(
         default=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.api.models_applications import YUAN
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
@@ -29,6 +29,7 @@ __all__ = [
     "SimulationPublic",
     "WaiverCreate",
     "WaiverPublic",
+    "WriteOffRequestPublic",
 ]
 
 
@@ -64,7 +65,7 @@ class ReviewCreate(_In):
         }
     )
 
-    approve: bool
+    approve: StrictBool
     note: str = Field(min_length=1, max_length=500)
 
 
@@ -228,3 +229,16 @@ class SimulationPublic(BaseModel):
         description="Approval, expected and realised bad rates, "
         "price and segment tables; change from the active policy"
     )
+
+
+class WriteOffRequestPublic(BaseModel):
+    """A write-off waiting for (or given) a second staff member's approval."""
+
+    id: int
+    loan_id: int
+    reason: str
+    requested_by: str = Field(description="The requesting staff member's user id")
+    requested_on: date
+    status: Literal["pending", "approved"]
+    decided_by: str | None = Field(description="The approving staff member's user id")
+    txn_id: int | None = Field(description="The write-off's transaction, once approved")

@@ -38,7 +38,8 @@ Actions in use: ``auth.sign_in``, ``auth.sign_in_failed``, ``staff.create_user``
 ``consent.grant``, ``consent.revoke``, ``pii.reencrypt``; servicing, each in the posting's
 own transaction: ``payment.post``, ``payment.prepay``, ``payment.reverse``,
 ``credit_line.draw``, ``loan.merchant_refund``, ``loan.overpayment_refund``,
-``loan.charge_off``, ``loan.write_off``, ``loan.recovery``, ``loan.fee_waiver``,
+``loan.charge_off``, ``loan.write_off`` (below the charge-off threshold only after a
+``loan.write_off_request`` by someone else), ``loan.recovery``, ``loan.fee_waiver``,
 ``loan.fee_waiver_reverse`` (see ``services.loan_postings.ACTIONS``) and ``cob.close_day``
 (one per business date closed).
 Decisions and policies: ``application.decide``, ``policy.*`` and the like.

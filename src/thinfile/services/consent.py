@@ -4,19 +4,23 @@ PIPL art. 14 wants consent informed, voluntary and explicit; art. 29 wants **sep
 consent** (单独同意) for sensitive personal information (art. 28: financial accounts, location
 tracks, biometrics). Every record covers exactly one data category and one purpose; for a
 sensitive category the client must confirm it showed a standalone notice (``separate=True``).
-Revoking keeps the record and stamps ``revoked_at``. Other use cases ask :func:`has_consent`
-inside their own unit of work before using a category of data for a purpose.
+Granting is idempotent: at most one active record per applicant, category and purpose (a
+partial unique index holds it even under concurrent requests); a grant on a newer notice
+supersedes the active one. Revoking keeps the record and stamps ``revoked_at``. Other use
+cases ask :func:`has_consent` inside their own unit of work before using a category of data
+for a purpose.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
-from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import (
     Actor,
@@ -96,17 +100,58 @@ def grant_consent(
             remedy="show the standalone notice for this category alone and send "
             "separate_consent=true (PIPL art. 29)",
         )
-    consent_id = new_id()
+    grant = _Grant(applicant_id, category, purpose, notice_version, separate, sensitive)
+    for _attempt in range(_ATTEMPTS):
+        try:
+            return _grant_once(engine, grant, actor)
+        except IntegrityError:  # the same consent was granted concurrently: read it back
+            continue
+    raise ConflictError(
+        "this consent is being changed by another request",
+        field="data_category",
+        value=category.value,
+        remedy="try again",
+    )
+
+
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    applicant_id: str
+    category: DataCategory
+    purpose: Purpose
+    notice_version: str
+    separate: bool
+    sensitive: bool
+
+
+def _grant_once(engine: Engine, grant: _Grant, actor: Actor) -> ConsentRecord:
+    """One attempt: the active consent when it already says the same, else a new record
+    (superseding an active one given on another notice). The database's one-active index
+    turns a concurrent duplicate into an ``IntegrityError``, and the caller tries again."""
+    category, purpose = grant.category.value, grant.purpose.value
     with UnitOfWork(engine) as uow:
+        current = uow.consents.active(grant.applicant_id, category, purpose)
+        if current is not None:
+            record = _record(current)
+            if (record.notice_version, record.is_separate) == (
+                grant.notice_version,
+                grant.separate,
+            ):
+                return record  # granting again changes nothing
+            uow.consents.revoke(record.id, at=now_utc())
+        consent_id = new_id()
         uow.consents.add(
             {
                 "id": consent_id,
-                "applicant_id": applicant_id,
-                "data_category": category.value,
-                "purpose": purpose.value,
-                "is_sensitive": sensitive,
-                "is_separate": separate,
-                "notice_version": notice_version,
+                "applicant_id": grant.applicant_id,
+                "data_category": category,
+                "purpose": purpose,
+                "is_sensitive": grant.sensitive,
+                "is_separate": grant.separate,
+                "notice_version": grant.notice_version,
                 "granted_at": now_utc(),
                 "revoked_at": None,
             }
@@ -116,12 +161,13 @@ def grant_consent(
             uow,
             actor.label,
             "consent.grant",
-            f"applicant:{applicant_id}",
+            f"applicant:{grant.applicant_id}",
             {
                 "consent_id": consent_id,
-                "category": category.value,
-                "purpose": purpose.value,
-                "notice_version": notice_version,
+                "category": category,
+                "purpose": purpose,
+                "notice_version": grant.notice_version,
+                "supersedes": None if current is None else str(current.id),
             },
         )
         uow.commit()

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import InvalidInputError
+from thinfile.errors import InvalidInputError, PermissionDeniedError
 from thinfile.loanmath import LoanTerms, build_schedule
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
@@ -57,7 +57,9 @@ __all__ = [
     "TransactionView",
     "charge_off_in_unit",
     "charge_off_loan",
+    "check_write_off_alone",
     "get_loan",
+    "may_write_off_alone",
     "merchant_refund_in_unit",
     "open_and_disburse",
     "open_in_unit",
@@ -319,18 +321,49 @@ def charge_off_loan(
     )
 
 
-def write_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
-    """:func:`write_off_loan` inside the caller's unit of work (the caller commits)."""
+def write_off_in_unit(
+    uow: UnitOfWork, loan_id: int, on: date, *, reason: str, approved: bool = False
+) -> Receipt:
+    """:func:`write_off_loan` inside the caller's unit of work (the caller commits).
+
+    One staff member alone may write off only a loan at least the product's charge-off days
+    past due (``ServicingProduct.charge_off_days``); below that the write-off needs a second
+    staff member's approval (:mod:`thinfile.services.write_offs`, which passes
+    ``approved=True``)."""
     reason = staff_reason(reason)
-    return _post_in_unit(
-        uow, loan_id, on, "write-off", 0, None, lambda loan: write_off(loan, on, reason=reason)
-    )
+
+    def apply(loan: LoanAccount) -> Outcome:
+        if not approved:
+            check_write_off_alone(loan, on)
+        return write_off(loan, on, reason=reason)
+
+    return _post_in_unit(uow, loan_id, on, "write-off", 0, None, apply)
+
+
+def may_write_off_alone(loan: LoanAccount, on: date) -> bool:
+    """Whether one staff member may write ``loan`` off on ``on``: it is at least the
+    product's charge-off days past due."""
+    return loan.days_past_due(on) >= loan.product.charge_off_days
+
+
+def check_write_off_alone(loan: LoanAccount, on: date) -> None:
+    """Refuse a write-off by one staff member below the charge-off threshold."""
+    if not may_write_off_alone(loan, on):
+        raise PermissionDeniedError(
+            f"loan {loan.loan_id} is {loan.days_past_due(on)} days past due; below "
+            f"{loan.product.charge_off_days} a write-off needs a second staff member's approval",
+            field="loan_id",
+            value=loan.loan_id,
+            remedy="request the write-off (POST /v1/staff/loans/{loan_id}/write-off-requests) "
+            "and have another servicing agent or admin approve it",
+        )
 
 
 def write_off_loan(
     engine: Engine, loan_id: int, on: date, *, reason: str, actor: str | None = None
 ) -> Receipt:
-    """Write the loan off and stop collecting (audited as ``loan.write_off`` with ``actor``)."""
+    """Write the loan off and stop collecting (audited as ``loan.write_off`` with ``actor``);
+    only at the charge-off threshold (see :func:`write_off_in_unit`)."""
     reason = staff_reason(reason)
     return in_own_unit(
         engine,

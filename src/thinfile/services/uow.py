@@ -34,6 +34,7 @@ from thinfile.store.journal_repo import LedgerRepository, TransactionRepository
 from thinfile.store.portfolio_queries import PortfolioQueries
 from thinfile.store.registry_repo import ModelRepository, PolicyRepository
 from thinfile.store.servicing_repo import LoanRepository
+from thinfile.store.write_off_requests_repo import WriteOffRequestRepository
 
 __all__ = ["UnitOfWork"]
 
@@ -122,3 +123,4 @@ class UnitOfWork:
     ledger = _Repository(LedgerRepository)
     cob = _Repository(CobRepository)
     portfolio = _Repository(PortfolioQueries)
+    write_off_requests = _Repository(WriteOffRequestRepository)

@@ -31,6 +31,17 @@ class ConsentRepository:
             query = query.where(consents.c.applicant_id == applicant_id)
         return self.conn.execute(query).first()
 
+    def active(self, applicant_id: str, category: str, purpose: str) -> StoredRow | None:
+        """The unrevoked consent covering ``category`` for ``purpose`` (at most one)."""
+        return self.conn.execute(
+            sa.select(consents).where(
+                consents.c.applicant_id == applicant_id,
+                consents.c.data_category == category,
+                consents.c.purpose == purpose,
+                consents.c.revoked_at.is_(None),
+            )
+        ).first()
+
     def revoke(self, consent_id: str, *, at: datetime) -> None:
         self.conn.execute(
             sa.update(consents).where(consents.c.id == consent_id).values(revoked_at=at)

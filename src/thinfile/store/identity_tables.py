@@ -74,6 +74,17 @@ consents = sa.Table(
     sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
+# One active consent per applicant, data category and purpose (a grant repeated, even
+# concurrently, finds the first); revoked records are kept beside it.
+sa.Index(
+    "uq_consents_one_active",
+    consents.c.applicant_id,
+    consents.c.data_category,
+    consents.c.purpose,
+    unique=True,
+    sqlite_where=consents.c.revoked_at.is_(None),
+    postgresql_where=consents.c.revoked_at.is_(None),
+)
 
 # Append-only: a trigger refuses UPDATE and DELETE. Sixteen hash chains: each row carries the
 # hash of the row before it in its chain (``chain``, position ``chain_seq``); ``seq`` numbers

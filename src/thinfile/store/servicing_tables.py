@@ -26,6 +26,7 @@ __all__ = [
     "loan_terms",
     "loans",
     "transactions",
+    "write_off_requests",
 ]
 
 _BIG = sa.BigInteger().with_variant(sa.Integer, "sqlite")
@@ -160,6 +161,22 @@ transactions = sa.Table(
     _money("paid_fee"),
     _money("paid_penalty"),
     _money("overpayment"),
+)
+
+# A write-off below the charge-off threshold (days past due) needs a second staff member:
+# one requests it, another approves it, and only the approval posts it (maker-checker).
+write_off_requests = sa.Table(
+    "servicing_write_off_requests",
+    metadata,
+    sa.Column("id", _BIG, primary_key=True, autoincrement=True),
+    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), nullable=False, index=True),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("requested_by", sa.String(32), nullable=False),
+    sa.Column("requested_day", _DAY, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("decided_by", sa.String(32), nullable=True),
+    sa.Column("decided_day", _DAY, nullable=True),
+    sa.Column("txn_id", _BIG, nullable=True),
 )
 
 journal_entries = sa.Table(

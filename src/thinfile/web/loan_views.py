@@ -17,11 +17,13 @@ from sqlalchemy.engine import Engine
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.services.business_date import current_business_date
+from thinfile.services.loan_receipts import PaymentReceipt
 from thinfile.services.loans import LoanView, TransactionView
 from thinfile.servicing import InstallmentState, LoanStatus, close_through
 
 __all__ = [
     "LoanPage",
+    "PlanRow",
     "ScheduleRow",
     "as_of",
     "business_date",
@@ -46,6 +48,27 @@ class ScheduleRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanRow:
+    """One installment of the schedule agreed at opening, with what was paid against it and
+    what it still needs now (less when an early repayment re-amortized the rest)."""
+
+    n: int
+    due: date
+    scheduled: int
+    paid: int
+    remaining: int
+    state: str
+    """``paid``, ``overdue``, ``part-paid``, ``due``, ``upcoming``, or ``repaid-early`` (no
+    longer needed: the loan was repaid before it)."""
+
+    @property
+    def is_recalculated(self) -> bool:
+        """The amount it needs changed after the loan was opened (an early repayment of
+        principal re-amortized it)."""
+        return self.state != "repaid-early" and self.paid + self.remaining != self.scheduled
+
+
+@dataclass(frozen=True, slots=True)
 class LoanPage:
     view: LoanView
     on: date
@@ -53,6 +76,8 @@ class LoanPage:
     next_due: InstallmentState | None
     past_due: int
     payoff: Money | None
+    receipts: tuple[PaymentReceipt, ...] = ()
+    plan: tuple[PlanRow, ...] = ()
 
     @property
     def loan_id(self) -> int:
@@ -119,15 +144,56 @@ def as_of(view: LoanView, on: date) -> LoanView:
     )
 
 
-def loan_page(view: LoanView, on: date, payoff: Money | None) -> LoanPage:
-    """The page of ``view`` on business date ``on``; ``payoff`` is today's quote, if open."""
+def loan_page(
+    view: LoanView,
+    on: date,
+    payoff: Money | None,
+    receipts: tuple[PaymentReceipt, ...] = (),
+) -> LoanPage:
+    """The page of ``view`` on business date ``on``; ``payoff`` is today's quote, if open;
+    ``receipts`` what each payment did (:mod:`thinfile.services.loan_receipts`)."""
     rows = view.account.installments
     unsettled = [r for r in rows if not r.is_settled]
     next_due = unsettled[0] if unsettled else None
     past_due = sum(r.unpaid.total for r in rows if r.due < on and not r.is_settled)
     return LoanPage(
-        view, on, tuple(_row(r, on, r is next_due) for r in rows), next_due, past_due, payoff
+        view,
+        on,
+        tuple(_row(r, on, r is next_due) for r in rows),
+        next_due,
+        past_due,
+        payoff,
+        receipts,
+        _plan(view, on, next_due, receipts),
     )
+
+
+def _plan(
+    view: LoanView,
+    on: date,
+    next_due: InstallmentState | None,
+    receipts: tuple[PaymentReceipt, ...],
+) -> tuple[PlanRow, ...]:
+    """The schedule agreed at opening, row by row. While the installments are the loan's own
+    (not folded by a payoff), each row reads paid and remaining from its installment; an
+    installment a payoff folded away or a shorter term dropped was paid what the receipts say
+    and needs nothing more."""
+    account = view.account
+    current = {row.n: row for row in account.installments}
+    folded = account.status is not LoanStatus.ACTIVE and len(current) < len(
+        account.schedule.installments
+    )
+    plan = []
+    for agreed in account.schedule.installments:
+        row = None if folded else current.get(agreed.n)
+        if row is not None:
+            paid = row.principal_paid + row.interest_paid + row.fee_paid + row.penalty_paid
+            remaining, state = row.unpaid.total, _state(row, on, row is next_due)
+        else:
+            paid = sum(i.paid.total for r in receipts for i in r.installments if i.n == agreed.n)
+            remaining, state = 0, "paid" if paid else "repaid-early"
+        plan.append(PlanRow(agreed.n, agreed.due_date, agreed.total, paid, remaining, state))
+    return tuple(plan)
 
 
 def business_date(engine: Engine) -> date:

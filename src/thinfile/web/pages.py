@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from thinfile.services.identity_records import Actor
 from thinfile.web.config import get_web
@@ -18,7 +20,15 @@ from thinfile.web.i18n import LANGUAGES, language, translations
 from thinfile.web.security import CSRF_FIELD, csrf_field_value, new_csrf_cookie
 from thinfile.web.statement_text import statement_text
 
-__all__ = ["environment", "redirect", "render", "security_headers"]
+__all__ = [
+    "environment",
+    "is_page_to_return_to",
+    "page_path",
+    "redirect",
+    "render",
+    "same_site_referer",
+    "security_headers",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -77,7 +87,7 @@ def render(
             csrf_field=CSRF_FIELD,
             csrf_token=csrf_field_value(web.csrf_key, cookie),
             actor=actor,
-            path=request.url.path,
+            path=page_path(request),
             display_zone=web.display_zone,
             **(values or {}),
         )
@@ -87,6 +97,33 @@ def render(
         web.cookies.set_csrf(response, cookie)
     security_headers(response)
     return response
+
+
+def page_path(request: Request) -> str:
+    """The page a reader is on, to come back to (after switching language): this request's
+    path and query when it was a GET; after a POST shown again with its errors, the page the
+    form was on (the same-site ``Referer``), never the POST-only address."""
+    if request.method in ("GET", "HEAD"):
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    return same_site_referer(request) or "/"
+
+
+def same_site_referer(request: Request) -> str | None:
+    """The path and query of the ``Referer`` when it is a page of this site, else None."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if not referer.path.startswith("/") or referer.netloc != request.url.netloc:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def is_page_to_return_to(request: Request, target: str) -> bool:
+    """Whether ``target`` is a path of this site (never ``//host``, a full URL or a
+    backslash trick) that the app serves with GET."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    scope = {**request.scope, "method": "GET", "path": urlsplit(target).path, "query_string": b""}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -14,13 +14,20 @@ from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
-from thinfile.services import loans, payments
+from thinfile.services import loans, payments, write_offs
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import Receipt
 from thinfile.services.payments import Reversal
 from thinfile.servicing import WaiverTarget
 
-__all__ = ["charge_off", "merchant_refund", "reverse", "waive_fees"]
+__all__ = [
+    "approve_write_off",
+    "charge_off",
+    "merchant_refund",
+    "request_write_off",
+    "reverse",
+    "waive_fees",
+]
 
 
 def reverse(
@@ -36,6 +43,20 @@ def reverse(
 def charge_off(engine: Engine, loan_id: int, *, actor: Actor, on: date, reason: str) -> Receipt:
     """Charge the loan off now (核销), audited as ``loan.charge_off``."""
     return loans.charge_off_loan(engine, loan_id, on, reason=reason, actor=actor.label)
+
+
+def request_write_off(
+    engine: Engine, loan_id: int, *, actor: Actor, reason: str
+) -> write_offs.WriteOffRequest:
+    """Ask another staff member to approve writing the loan off (below the charge-off days
+    past due one may not do it alone), audited as ``loan.write_off_request``."""
+    return write_offs.request_write_off(engine, loan_id, reason=reason, actor=actor)
+
+
+def approve_write_off(engine: Engine, loan_id: int, request_id: int, *, actor: Actor) -> Receipt:
+    """Approve another staff member's write-off request of ``loan_id``: the write-off is
+    posted, audited as ``loan.write_off`` by the approver."""
+    return write_offs.approve_write_off(engine, request_id, approver=actor, loan_id=loan_id)
 
 
 def merchant_refund(

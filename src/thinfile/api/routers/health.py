@@ -1,14 +1,20 @@
-"""Liveness, readiness and metrics (outside /v1: infrastructure, not product)."""
+"""Liveness, readiness and metrics (outside /v1: infrastructure, not product).
+
+``/healthz`` and ``/readyz`` are open, for load balancers; ``/metrics`` names every route and
+counts every decision by outcome, so only an admin (by token or API key) may read it.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from thinfile.api.errors import ErrorBody
+from thinfile.api.deps import require_roles
+from thinfile.api.errors import ERROR_RESPONSES, ErrorBody
 from thinfile.api.metrics import CONTENT_TYPE_LATEST, render_metrics
 from thinfile.http import Context
+from thinfile.security.roles import Role
 from thinfile.services.health import database_is_reachable
 
 router = APIRouter(tags=["health"])
@@ -40,13 +46,16 @@ def readyz(context: Context) -> HealthPublic | JSONResponse:
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics",
+    summary="Prometheus metrics (admins only)",
     response_class=Response,
+    dependencies=[Depends(require_roles(Role.ADMIN))],
     responses={
         200: {
             "content": {"text/plain": {"schema": {"type": "string"}}},
             "description": "Metrics in the Prometheus text format",
-        }
+        },
+        401: ERROR_RESPONSES[401],
+        403: ERROR_RESPONSES[403],
     },
 )
 def metrics() -> Response:

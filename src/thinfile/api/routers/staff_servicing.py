@@ -5,6 +5,7 @@ audit row (appended last), so nothing is half-written."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from thinfile.api.audited import posted
 from thinfile.api.deps import require_roles
 from thinfile.api.idempotency import Idempotent
-from thinfile.api.mappers import money
+from thinfile.api.mappers import money, receipt_public
 from thinfile.api.models_loans import ReceiptPublic
 from thinfile.api.models_staff import (
     AmountCreate,
@@ -25,12 +26,13 @@ from thinfile.api.models_staff import (
     ReversalPublic,
     WaiverCreate,
     WaiverPublic,
+    WriteOffRequestPublic,
 )
 from thinfile.errors import InvalidInputError
 from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services import cob, ledger, loans, payments
+from thinfile.services import cob, ledger, loans, payments, write_offs
 from thinfile.services.business_date import current_business_date
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import Receipt, post_today
@@ -44,6 +46,7 @@ SERIAL_MAX = 2**31 - 1
 COB_HORIZON_DAYS = 400
 """How far past the current business date one COB request may close (a bound on its work)."""
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX)]
+RequestId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A write-off request's number")]
 TxnId = Annotated[
     int, Path(ge=1, le=SERIAL_MAX, description="A payment's or a fee waiver's transaction number")
 ]
@@ -117,11 +120,47 @@ def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempote
     "/loans/{loan_id}/write-off",
     status_code=201,
     response_model=ReceiptPublic,
-    summary="Write the loan off and stop collecting",
+    summary="Write the loan off and stop collecting (at the charge-off days past due; "
+    "below them, request it for a second staff member's approval)",
 )
 def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempotent) -> Response:
     return posted(
         idem, agent, lambda uow, on: loans.write_off_in_unit(uow, loan_id, on, reason=body.reason)
+    )
+
+
+@router.post(
+    "/loans/{loan_id}/write-off-requests",
+    status_code=201,
+    response_model=WriteOffRequestPublic,
+    summary="Request a write-off below the charge-off threshold for another staff member to "
+    "approve",
+)
+def request_write_off(
+    loan_id: LoanId, body: ReasonCreate, agent: Agent, context: Context
+) -> WriteOffRequestPublic:
+    done = write_offs.request_write_off(context.engine, loan_id, reason=body.reason, actor=agent)
+    return WriteOffRequestPublic(**asdict(done))
+
+
+@router.post(
+    "/write-off-requests/{request_id}/approval",
+    status_code=201,
+    response_model=ReceiptPublic,
+    summary="Approve another staff member's write-off request: the write-off is posted",
+)
+def approve_write_off(request_id: RequestId, agent: Agent, idem: Idempotent) -> Response:
+    return idem.once(
+        lambda uow: post_today(
+            uow,
+            agent.label,
+            lambda unit, on: write_offs.approve_write_off_in_unit(
+                unit, request_id, on, approver=agent
+            ),
+            request=request_id,
+        ),
+        render=receipt_public,
+        status_code=201,
     )
 
 

@@ -24,7 +24,7 @@ from thinfile.web.config import get_web
 from thinfile.web.forms import field_messages, invalid_from_pydantic
 from thinfile.web.i18n import LANG_COOKIE, LANGUAGES, language, translations
 from thinfile.web.messages import page_message
-from thinfile.web.pages import redirect, render
+from thinfile.web.pages import is_page_to_return_to, redirect, render, same_site_referer
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,6 +34,16 @@ def _safe_next(target: str | None, fallback: str) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return fallback
+
+
+def _page_to_return_to(request: Request, asked: str | None) -> str:
+    """Where the language switch returns: the page asked for, else the one the switch was
+    clicked on (``Referer``), when it is a page of this site served with GET; else home.
+    Never a POST-only address (a form's), which a redirect would answer with 405."""
+    for target in (asked, same_site_referer(request)):
+        if target and is_page_to_return_to(request, target):
+            return target
+    return "/"
 
 
 def _home_of(role: Role) -> str:
@@ -127,7 +137,7 @@ def sign_out(request: Request, _form: Form) -> Response:
 @router.post("/language")
 def choose_language(request: Request, form: Form) -> Response:
     code = form.get("lang", "")
-    response = redirect(_safe_next(form.get("next"), "/"))
+    response = redirect(_page_to_return_to(request, form.get("next")))
     if code in LANGUAGES:
         get_web(request).cookies.set_preference(response, LANG_COOKIE, code)
     return response

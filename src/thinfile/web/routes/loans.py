@@ -12,7 +12,7 @@ from starlette.responses import Response
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.money import Money
-from thinfile.services import applications, loans, payments
+from thinfile.services import applications, loan_receipts, loans, payments
 from thinfile.services.identity_records import Actor
 from thinfile.servicing import LoanStatus, PrepaymentMode
 from thinfile.web.access import Borrower, Form, OwnerOrStaff, OwningBorrower
@@ -65,7 +65,9 @@ def _loan(
         request,
         "borrower/loan.html",
         {
-            "loan": loan_page(view, on, payoff),
+            "loan": loan_page(
+                view, on, payoff, loan_receipts.payment_receipts(context.engine, loan_id)
+            ),
             "modes": MODES,
             "errors": errors or {},
             "fields": fields or {},

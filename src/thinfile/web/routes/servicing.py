@@ -1,6 +1,7 @@
 """The console's loans: the list, one loan (balances, schedule, transactions, journal entries,
 bucket history) and the servicing actions — reverse a payment, charge off, merchant refund,
-waive fees — for servicing agents and admins, each audited in the posting's transaction."""
+waive fees, request and approve a write-off — for servicing agents and admins, each audited
+in the posting's transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.responses import Response
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.security.roles import SERVICING_ROLES
-from thinfile.services import loans, portfolio
+from thinfile.services import loans, portfolio, write_offs
 from thinfile.services.identity_records import Actor
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing import LoanStatus
@@ -64,6 +65,7 @@ def _detail(
             "reason_chars": (REASON_MIN_CHARS, REASON_MAX_CHARS),
             "may_act": actor.role in SERVICING_ROLES,
             "done": request.query_params.get("done", ""),
+            "write_off_request": write_offs.pending_write_off(context.engine, loan_id),
         },
         actor=actor,
         status=status,
@@ -126,6 +128,29 @@ def charge_off(
     except InvalidInputError as error:
         return _refused(request, actor, context, loan_id, error)
     return redirect(f"/console/loans/{loan_id}?done=charged-off")
+
+
+@router.post("/{loan_id}/write-off-requests")
+def request_write_off(
+    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+) -> Response:
+    """Ask for a write-off; another servicing agent or admin approves it."""
+    try:
+        servicing_actions.request_write_off(
+            context.engine, loan_id, actor=actor, reason=form.get("reason", "")
+        )
+    except InvalidInputError as error:
+        return _refused(request, actor, context, loan_id, error, form_name="write-off")
+    return redirect(f"/console/loans/{loan_id}?done=write-off-requested")
+
+
+@router.post("/{loan_id}/write-off-requests/{request_id}/approval")
+def approve_write_off(
+    loan_id: int, request_id: int, actor: Servicer, _form: Form, context: Context
+) -> Response:
+    """Approve another staff member's write-off request: the write-off is posted."""
+    servicing_actions.approve_write_off(context.engine, loan_id, request_id, actor=actor)
+    return redirect(f"/console/loans/{loan_id}?done=written-off")
 
 
 @router.post("/{loan_id}/merchant-refunds")
