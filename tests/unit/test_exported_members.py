@@ -37,6 +37,9 @@ EXPORTS: dict[str, list[str]] = {
         "PermissionDeniedError",
         "RateCapExceededError",
         "RateLimitedError",
+        "RealNameMismatchError",
+        "RealNameRequiredError",
+        "SmsCodeRejectedError",
         "ThinfileError",
     ],
     "thinfile.loanmath": [

@@ -70,6 +70,7 @@ from thinfile.services.ownership import (
     owner_of_loan,
 )
 from thinfile.services.policies import DecisionRuntime
+from thinfile.services.real_name import ensure_real_name
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.applications_repo import ConsentScope
 
@@ -163,6 +164,8 @@ def decide_in(
     With ``consents_recorded`` (the default) the consent flags come from the applicant's
     recorded consents, never from the form, and an applicant without an active
     credit-assessment consent to their credit report is refused (:class:`ConsentRequiredError`).
+    A first application needs the applicant's real name verified (``RealNameRequiredError``,
+    :func:`thinfile.services.real_name.ensure_real_name`).
     ``at`` is the submission moment when it is not now (loading a lender's history).
     """
     _refuse(form, consents_recorded=consents_recorded)
@@ -179,6 +182,7 @@ def decide_in(
     )
     if facts is None:
         raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
+    ensure_real_name(uow, applicant_id)
     if consents_recorded:
         form = {**form, **_consent_flags(facts)}
     identity = {

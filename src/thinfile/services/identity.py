@@ -33,6 +33,7 @@ from thinfile.services.identity_records import (
     as_utc,
     new_id,
     now_utc,
+    shown_email,
 )
 from thinfile.services.uow import UnitOfWork
 
@@ -56,7 +57,7 @@ _FIELDS = ("name", "id_number", "phone")
 def _user(row: Any) -> UserRecord:
     return UserRecord(
         id=str(row.id),
-        email=str(row.email),
+        email=shown_email(str(row.email)),
         role=Role(str(row.role)),
         created_at=as_utc(row.created_at),
     )
