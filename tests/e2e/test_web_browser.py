@@ -116,7 +116,7 @@ def test_a_borrower_signs_up_applies_reads_the_statement_and_confirms(server, br
     page.check("#c-credit_report\\:credit_assessment")
     _shot(page, f"{lang}-consent")
     page.click("main form[action='/consent'] button[type=submit]")
-    page.goto(f"{server}/apply")
+    _verifies_the_real_name(page, server)
     page.select_option("#f-purpose", "phone_purchase")
     page.fill("#f-requested_amount", "6000")
     page.select_option("#f-requested_term_months", "12")
@@ -141,6 +141,13 @@ def test_a_borrower_signs_up_applies_reads_the_statement_and_confirms(server, br
     _shot(page, f"{lang}-accepted")
     _pays_one_installment(page)
     context.close()
+
+
+def _verifies_the_real_name(page, server: str) -> None:
+    """The step before a first application (实名认证, the sandbox provider); ends on /apply."""
+    page.goto(f"{server}/real-name")
+    page.click("main form[action='/real-name'] button[type=submit]")
+    page.wait_for_url("**/apply")
 
 
 def _pays_one_installment(page) -> None:
@@ -217,7 +224,7 @@ def _applies_as_a_new_borrower(page, server: str, serial: int, *, months_in_city
     page.click("main button[type=submit]")
     page.check("#c-credit_report\\:credit_assessment")
     page.click("main form[action='/consent'] button[type=submit]")
-    page.goto(f"{server}/apply")
+    _verifies_the_real_name(page, server)
     page.select_option("#f-purpose", "vehicle")
     page.fill("#f-requested_amount", "6000")
     page.select_option("#f-requested_term_months", "12")

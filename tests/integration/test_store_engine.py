@@ -8,10 +8,10 @@ from thinfile.store import (  # the table modules declare the tables in db.metad
     db,
     decisioning_tables,  # noqa: F401
     identity_tables,  # noqa: F401
-    verification_tables,  # noqa: F401
     make_engine,
     servicing_tables,  # noqa: F401
     upgrade,
+    verification_tables,  # noqa: F401
 )
 
 

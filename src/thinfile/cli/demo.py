@@ -219,12 +219,13 @@ def _seed(
 
     console.print(
         f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
-        f"{borrowers} borrowers with profiles and consent"
+        f"{borrowers} borrowers with profiles, consent and verified real names"
     )
     return seed_lender(
         context.engine,
         context.cipher,
         context.hasher,
+        verifier=context.real_name,
         population=frame,
         model_dir=model_dir,
         load_model=load_model,

@@ -182,9 +182,9 @@ def decide_in(
     )
     if facts is None:
         raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
-    ensure_real_name(uow, applicant_id)
     if consents_recorded:
         form = {**form, **_consent_flags(facts)}
+    ensure_real_name(uow, applicant_id)
     identity = {
         f: cipher.decrypt(str(getattr(facts, f"{f}_enc")), context=f"applicant:{applicant_id}:{f}")
         for f in _PII

@@ -27,7 +27,13 @@ from thinfile.services.identity_records import Actor, as_utc, now_utc
 from thinfile.services.ports import RealNameVerifier
 from thinfile.services.uow import UnitOfWork
 
-__all__ = ["RealNameStatus", "ensure_real_name", "real_name_status", "verify_real_name"]
+__all__ = [
+    "RealNameStatus",
+    "ensure_real_name",
+    "may_apply",
+    "real_name_status",
+    "verify_real_name",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,12 @@ def verify_real_name(
         record_audit(uow, actor.label, "applicant.real_name_verified", subject, details)
         uow.commit()
     return verified
+
+
+def may_apply(engine: Engine, *, applicant_id: str) -> bool:
+    """Whether the applicant may apply as far as real-name verification goes."""
+    with UnitOfWork(engine) as uow:
+        return uow.real_names.may_apply(applicant_id)
 
 
 def ensure_real_name(uow: UnitOfWork, applicant_id: str) -> None:
