@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from tests.e2e.api_harness import TestClient
 from tests.e2e.test_web_pages import (
     APPLICATION,
-    TestClient,
     build_app,
     csrf,
     id_number,
@@ -41,7 +41,7 @@ def _code_page(client: TestClient, phone: str) -> str:
 def _sandbox_code(page: str) -> str:
     found = re.search(r'id="sandbox-code">(\d{6})<', page)
     assert found, "the code page shows no sandbox code"
-    return found.group(1)
+    return str(found.group(1))
 
 
 def _signs_up_by_phone(client: TestClient, phone: str) -> None:
