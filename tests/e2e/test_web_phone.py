@@ -35,7 +35,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _code_page(client: TestClient, phone: str) -> str:
     reply = post(client, "/sign-in/phone", {"phone": phone}, form_page="/sign-in/phone")
     assert reply.status_code == 200, reply.text
-    return reply.text
+    return str(reply.text)
 
 
 def _sandbox_code(page: str) -> str:
