@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.support.cli import run
 from tests.support.decisioning import id_number
 from thinfile.adapters import SandboxRealNameVerifier, SandboxSmsSender
 from thinfile.errors import (
@@ -20,12 +22,14 @@ from thinfile.errors import (
     RealNameRequiredError,
     SmsCodeRejectedError,
 )
-from thinfile.security.crypto import PiiCipher
+from thinfile.security.crypto import PiiCipher, pii_cipher
 from thinfile.security.otp import CodePolicy
 from thinfile.security.roles import Role
 from thinfile.services import identity, phone_sign_in, real_name
 from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
+from thinfile.settings import Settings
+from thinfile.store import make_engine, upgrade
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 POLICY = CodePolicy()
@@ -210,3 +214,20 @@ def test_only_the_owner_verifies_a_profile(engine: Engine, cipher: PiiCipher) ->
         )
     with pytest.raises(NotFoundError):
         real_name.real_name_status(engine, applicant_id="0" * 32, actor=stranger)
+
+
+def test_the_command_line_shows_the_sandbox_inbox(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("THINFILE_DATABASE_URL", url)
+    settings = Settings()
+    engine = make_engine(url)
+    upgrade(engine)
+    cipher = pii_cipher(settings)
+    code = _send(engine, cipher, SandboxSmsSender(engine, cipher))
+    engine.dispose()
+    status, out, _err = run(capsys, "users", "sms-inbox", "--phone", PHONE)
+    assert status == 0 and "138****8000" in out and code in out
+    status, out, _err = run(capsys, "users", "sms-inbox", "--phone", "13900000000")
+    assert status == 0 and out.strip() == "no messages"

@@ -83,7 +83,12 @@ def _code_page(
     return render(
         request,
         CODE_PAGE,
-        {"phone": phone, "errors": errors, "sandbox": _sandbox_message(context, phone)},
+        {
+            "phone": phone,
+            "errors": errors,
+            "sandbox": _sandbox_message(context, phone),
+            "minutes": max(1, context.codes.ttl_seconds // 60),
+        },
         status=status,
     )
 
