@@ -375,6 +375,9 @@ def _serve(console: Console, url: str, folder: Path, host: str, port: int, borro
     console.print(f"  staff console    {base}/console")
     console.print(f"  API docs         {base}/docs")
     console.print(f"  sign in as a borrower with a loan: {borrower} / {DEMO_PASSWORD}")
+    console.print(
+        f"  or sign up by phone at {base}/sign-in/phone (sandbox SMS inbox: {base}/sandbox/sms)"
+    )
     for email, role in STAFF:
         console.print(f"  sign in as {role.value}: {email} / {DEMO_PASSWORD}")
     console.print("  press Ctrl+C to stop")
