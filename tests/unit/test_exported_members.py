@@ -232,6 +232,14 @@ EXPORTS: dict[str, list[str]] = {
         "get_context",
         "path_ids",
     ],
+    "thinfile.adapters": [
+        "MISMATCH_MARKERS",
+        "SandboxMessage",
+        "SandboxRealNameVerifier",
+        "SandboxSmsSender",
+        "real_name_verifier",
+        "sms_sender",
+    ],
     "thinfile.store": [
         "database_url",
         "make_engine",
