@@ -25,6 +25,7 @@ from thinfile.errors import (
 )
 from thinfile.http import AppContext, Context, client_address
 from thinfile.http.phone_accounts import SmsCodeRequest, SmsSignIn
+from thinfile.security.pii import mask_id_number
 from thinfile.security.tokens import TokenClaims
 from thinfile.services import identity, phone_sign_in, real_name
 from thinfile.web.access import Borrower, Form
@@ -170,7 +171,12 @@ def _real_name_page(
         context.engine, context.cipher, applicant_id=applicant_id, actor=actor
     )
     status_now = real_name.real_name_status(context.engine, applicant_id=applicant_id, actor=actor)
-    values = {"profile": profile, "status": status_now, "error": error}
+    values = {
+        "name": profile.name,
+        "id_number": mask_id_number(profile.id_number),
+        "status": status_now,
+        "error": error,
+    }
     return render(request, "account/real_name.html", values, actor=actor, status=status)
 
 
