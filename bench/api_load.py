@@ -200,7 +200,7 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
     """``n`` borrowers with a profile and consents: (token, applicant id, birth date)."""
     from thinfile.http import build_context
     from thinfile.security.tokens import TokenClaims
-    from thinfile.services import consent, identity
+    from thinfile.services import consent, identity, real_name
     from thinfile.services.consent import DataCategory, Purpose
     from thinfile.services.identity_records import Actor
     from thinfile.settings import Settings
@@ -234,6 +234,9 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
                 separate=False,
                 actor=actor,
             )
+        real_name.verify_real_name(
+            engine, context.cipher, context.real_name, applicant_id=profile.id, actor=actor
+        )
         token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
         out.append((token, profile.id, born.isoformat()))
     engine.dispose()

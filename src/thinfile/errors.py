@@ -27,8 +27,11 @@ Hierarchy::
     │   ├── BusinessDateClosedError  business_date_closed     409
     │   └── CloseOfBusinessRunning   close_of_business_running 503 (Retry-After)
     ├── PermissionDeniedError        permission_denied        403
-    │   └── ConsentRequiredError     consent_required         403
+    │   ├── ConsentRequiredError     consent_required         403
+    │   └── RealNameRequiredError    real_name_required       403
     ├── AuthenticationError          authentication_required  401
+    │   └── SmsCodeRejectedError     sms_code_rejected        401
+    ├── RealNameMismatchError        real_name_mismatch       422
     ├── RateLimitedError             rate_limited             429
     ├── InvariantViolation           invariant_violation      500
     └── DecryptionError              decryption_failed        500
@@ -67,6 +70,9 @@ __all__ = [
     "PermissionDeniedError",
     "RateCapExceededError",
     "RateLimitedError",
+    "RealNameMismatchError",
+    "RealNameRequiredError",
+    "SmsCodeRejectedError",
     "ThinfileError",
     "UnderageError",
 ]
@@ -268,9 +274,28 @@ class ConsentRequiredError(PermissionDeniedError):
     code = "consent_required"
 
 
+class RealNameRequiredError(PermissionDeniedError):
+    """The borrower has not passed real-name verification (实名认证) before a first application."""
+
+    code = "real_name_required"
+
+
+class RealNameMismatchError(ThinfileError):
+    """The identity provider says the name and the ID number do not belong together."""
+
+    code = "real_name_mismatch"
+    status = 422
+
+
 class AuthenticationError(ThinfileError):
     code = "authentication_required"
     status = 401
+
+
+class SmsCodeRejectedError(AuthenticationError):
+    """A one-time SMS code that is wrong, expired, used or spent on too many tries."""
+
+    code = "sms_code_rejected"
 
 
 class RateLimitedError(ThinfileError):

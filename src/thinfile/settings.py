@@ -29,6 +29,12 @@ variable                           what it sets                                 
 ``THINFILE_DISPLAY_TIMEZONE``      the zone people read times in (stored in UTC)      Asia/Shanghai
 =================================  =================================================  =========
 
+Phone sign-in and real-name verification (实名认证): ``THINFILE_SMS_PROVIDER`` and
+``THINFILE_REAL_NAME_PROVIDER`` choose the adapters (``sandbox``, the default);
+``THINFILE_SMS_CODE_TTL_SECONDS`` (300), ``_SMS_CODE_MAX_ATTEMPTS`` (5 wrong tries spend a
+code), ``_SMS_CODE_RESEND_SECONDS`` (60), ``_SMS_CODES_PER_PHONE`` and
+``_SMS_CODES_PER_CLIENT`` (codes per hour, 5 and 20) set the one-time code's rules.
+
 Example::
 
     THINFILE_ENV=production
@@ -149,6 +155,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{name!r} is not a time zone such as Asia/Shanghai") from None
         return name
+
+    sms_provider: Literal["sandbox"] = "sandbox"
+    """Who delivers SMS. ``sandbox`` keeps every message in a table; in development mode the
+    pages show it (``/sandbox/sms``)."""
+    sms_code_ttl_seconds: int = Field(default=300, ge=30, le=3_600)
+    sms_code_max_attempts: int = Field(default=5, ge=1, le=20)
+    sms_code_resend_seconds: int = Field(default=60, ge=0, le=3_600)
+    sms_codes_per_phone: int = Field(default=5, ge=1, le=1_000)
+    """One-time codes sent to one phone within an hour."""
+    sms_codes_per_client: int = Field(default=20, ge=1, le=100_000)
+    """One-time codes asked for from one client address within an hour."""
+    real_name_provider: Literal["sandbox"] = "sandbox"
+    """Who checks a name against an ID number (实名认证); ``sandbox`` follows fixed rules."""
 
     @field_validator("pii_keys")
     @classmethod

@@ -119,7 +119,11 @@ def _sign_in(client: TestClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {reply.json()['access_token']}"}
 
 
-def make_borrower(client: TestClient, *, with_profile: bool = True) -> Party:
+def make_borrower(
+    client: TestClient, *, with_profile: bool = True, verify_real_name: bool = True
+) -> Party:
+    """A borrower signed in by e-mail; with a profile, the two consents and (through the
+    sandbox identity provider) a verified real name, unless told otherwise."""
     n = next(_serial)
     email = f"borrower{n}@example.com"
     reply = client.post("/v1/auth/sign-up", json={"email": email, "password": PASSWORD})
@@ -153,6 +157,9 @@ def make_borrower(client: TestClient, *, with_profile: bool = True) -> Party:
         },
     )
     assert credit.status_code == 201, credit.text
+    if verify_real_name:
+        verified = client.post(f"/v1/applicants/{applicant_id}/real-name", headers=headers)
+        assert verified.status_code == 200, verified.text
     return Party(user_id, email, headers, applicant_id, consent.json()["id"], name, idn, phone)
 
 

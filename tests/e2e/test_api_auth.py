@@ -125,6 +125,8 @@ def test_the_spec_declares_sign_in_exactly_where_an_anonymous_call_is_refused(ap
         "get /readyz",
         "post /v1/auth/sign-up",
         "post /v1/auth/sign-in",
+        "post /v1/auth/sms-codes",
+        "post /v1/auth/sms-sign-in",
     }
 
 

@@ -69,6 +69,10 @@ def test_a_refused_application_writes_nothing_and_leaves_its_key_free(api):
             "notice_version": "v1",
         },
     )
+    unverified = _apply(api, carol, applicant_id, "apply-refused-1")
+    assert unverified.status_code == 403 and unverified.json()["code"] == "real_name_required"
+    assert _count(api, "SELECT count(*) FROM idempotency_keys") == 0
+    api.post(f"/v1/applicants/{applicant_id}/real-name", headers=carol.headers)
     assert _apply(api, carol, applicant_id, "apply-refused-1").status_code == 201
 
 

@@ -49,7 +49,8 @@ def _codes(application: dict[str, Any]) -> list[str]:
     return [str(reason["code"]) for reason in application["reasons"]]
 
 
-def _consent(api: TestClient, party: Party, applicant_id: str) -> Party:
+def _ready_to_apply(api: TestClient, party: Party, applicant_id: str) -> Party:
+    """Consents to the data an application reads, and the (sandbox) real-name check."""
     for category in ("gig_platform_income", "credit_report"):
         reply = api.post(
             f"/v1/applicants/{applicant_id}/consents",
@@ -61,6 +62,8 @@ def _consent(api: TestClient, party: Party, applicant_id: str) -> Party:
             },
         )
         assert reply.status_code == 201, reply.text
+    verified = api.post(f"/v1/applicants/{applicant_id}/real-name", headers=party.headers)
+    assert verified.status_code in (200, 201), verified.text
     return Party(party.user_id, party.email, party.headers, applicant_id)
 
 
@@ -74,7 +77,7 @@ def test_a_deny_listed_person_re_registering_in_full_width_digits_is_still_refus
     profile = _profile(api, mallory, id_number=listed.translate(WIDE), phone="13912340901")
     assert profile.status_code == 201, profile.text
     assert api.get("/v1/me/applicant", headers=mallory.headers).json()["id_number"] == listed
-    mallory = replace(_consent(api, mallory, profile.json()["id"]), id_number=listed)
+    mallory = replace(_ready_to_apply(api, mallory, profile.json()["id"]), id_number=listed)
     decided = apply(api, mallory)
     assert decided.status_code == 201, decided.text
     assert decided.json()["status"] == "declined" and decided.json()["offers"] == []
@@ -89,7 +92,7 @@ def test_a_deny_listed_phone_typed_in_full_width_digits_is_the_same_phone(
     mallory = make_borrower(api, with_profile=False)
     profile = _profile(api, mallory, id_number=id_number(902), phone="1３９12340902")
     assert profile.status_code == 201, profile.text
-    mallory = replace(_consent(api, mallory, profile.json()["id"]), id_number=id_number(902))
+    mallory = replace(_ready_to_apply(api, mallory, profile.json()["id"]), id_number=id_number(902))
     decided = apply(api, mallory)
     assert decided.json()["status"] == "declined"
     assert "KO_DENY_LIST" in _codes(decided.json())

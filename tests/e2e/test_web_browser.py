@@ -116,7 +116,7 @@ def test_a_borrower_signs_up_applies_reads_the_statement_and_confirms(server, br
     page.check("#c-credit_report\\:credit_assessment")
     _shot(page, f"{lang}-consent")
     page.click("main form[action='/consent'] button[type=submit]")
-    page.goto(f"{server}/apply")
+    _verifies_the_real_name(page, server)
     page.select_option("#f-purpose", "phone_purchase")
     page.fill("#f-requested_amount", "6000")
     page.select_option("#f-requested_term_months", "12")
@@ -141,6 +141,13 @@ def test_a_borrower_signs_up_applies_reads_the_statement_and_confirms(server, br
     _shot(page, f"{lang}-accepted")
     _pays_one_installment(page)
     context.close()
+
+
+def _verifies_the_real_name(page, server: str) -> None:
+    """The step before a first application (实名认证, the sandbox provider); ends on /apply."""
+    page.goto(f"{server}/real-name")
+    page.click("main form[action='/real-name'] button[type=submit]")
+    page.wait_for_url("**/apply")
 
 
 def _pays_one_installment(page) -> None:
@@ -217,7 +224,7 @@ def _applies_as_a_new_borrower(page, server: str, serial: int, *, months_in_city
     page.click("main button[type=submit]")
     page.check("#c-credit_report\\:credit_assessment")
     page.click("main form[action='/consent'] button[type=submit]")
-    page.goto(f"{server}/apply")
+    _verifies_the_real_name(page, server)
     page.select_option("#f-purpose", "vehicle")
     page.fill("#f-requested_amount", "6000")
     page.select_option("#f-requested_term_months", "12")
@@ -427,4 +434,48 @@ def test_the_underwriters_note_is_shown_with_who_wrote_it_and_when(server, brows
     _the_note_is_shown_escaped_with_who_and_when(page, server)
     page.goto(f"{server}/console/applications/{application_id}")
     _shot(page, f"{lang}-review-note")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_borrower_signs_in_by_phone_and_verifies_the_real_name_on_a_phone_screen(
+    server: str, browser: object, lang: str
+) -> None:
+    """Phone number, the sandbox's code, a new account, profile and consent, the real-name
+    step the apply page asks for — each page at 360 px, in Chinese and English."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 360, "height": 740}, locale="zh-CN" if lang == "zh" else "en-GB"
+    )
+    page = context.new_page()
+    serial = 500 if lang == "zh" else 600
+    page.goto(f"{server}/sign-in")
+    page.click("#phone-sign-in")
+    page.wait_for_url("**/sign-in/phone")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    page.fill("#f-phone", f"1370000{serial:04d}")
+    page.click("main form[action='/sign-in/phone'] button[type=submit]")
+    code = page.locator("#sandbox-code").inner_text()
+    assert len(code) == 6 and code.isdigit()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    _shot(page, f"{lang}-phone-code")
+    page.fill("#f-code", code)
+    page.click("main form[action='/sign-in/phone/code'] button[type=submit]")
+    page.wait_for_url("**/profile")
+    page.fill("#f-name", "周八" if lang == "zh" else "Zhou Ba")
+    page.fill("#f-id_number", id_number(serial))
+    page.fill("#f-phone", f"1370000{serial:04d}")
+    page.click("main button[type=submit]")
+    page.check("#c-credit_report\\:credit_assessment")
+    page.click("main form[action='/consent'] button[type=submit]")
+    page.goto(f"{server}/apply")
+    needed = page.locator("#real-name-needed")
+    expected = "首次申请前请先完成实名认证" if lang == "zh" else "Verify your real name before"
+    assert expected in needed.inner_text()
+    needed.locator("a[href='/real-name']").click()
+    page.wait_for_url("**/real-name")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    _shot(page, f"{lang}-real-name")
+    page.click("main form[action='/real-name'] button[type=submit]")
+    page.wait_for_url("**/apply")
+    assert page.locator("#real-name-needed").count() == 0
     context.close()

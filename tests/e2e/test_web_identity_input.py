@@ -54,6 +54,19 @@ def _profile(client: TestClient, **fields: str) -> Response:
     return reply
 
 
+def _ready_to_apply(client: TestClient) -> None:
+    """The consents an application reads, then the (sandbox) real-name check."""
+    consent = post(
+        client,
+        "/consent",
+        {"grant:identity:kyc": "yes", "grant:credit_report:credit_assessment": "yes"},
+        form_page="/consent",
+    )
+    assert consent.status_code == 303
+    verified = post(client, "/real-name", {}, form_page="/real-name")
+    assert verified.status_code == 303, verified.text
+
+
 def _shown(page: str, field: str) -> str:
     found = re.search(rf'id="e-{field}">([^<]+)<', page)
     assert found, f"no message beside {field}"
@@ -71,13 +84,7 @@ def test_a_deny_listed_person_re_registering_in_full_width_digits_is_declined(
     _sign_up(pages, 701)
     reply = _profile(pages, id_number=listed.translate(WIDE), phone="13912340701")
     assert reply.status_code == 303, reply.text
-    consent = post(
-        pages,
-        "/consent",
-        {"grant:identity:kyc": "yes", "grant:credit_report:credit_assessment": "yes"},
-        form_page="/consent",
-    )
-    assert consent.status_code == 303
+    _ready_to_apply(pages)
     applied = post(pages, "/apply", APPLICATION, form_page="/apply")
     assert applied.status_code == 303, applied.text
     decision = pages.get(applied.headers["location"], headers={"Accept-Language": "en"}).text
@@ -148,12 +155,7 @@ def test_money_in_other_digits_is_refused_in_the_pages_as_in_the_api(
 ) -> None:
     _sign_up(pages, 704)
     assert _profile(pages, id_number=id_number(704)).status_code == 303
-    post(
-        pages,
-        "/consent",
-        {"grant:identity:kyc": "yes", "grant:credit_report:credit_assessment": "yes"},
-        form_page="/consent",
-    )
+    _ready_to_apply(pages)
     reply = post(pages, "/apply", {**APPLICATION, "requested_amount": amount}, form_page="/apply")
     assert reply.status_code == 422
     assert "以元为单位的金额" in _shown(reply.text, "requested_amount")

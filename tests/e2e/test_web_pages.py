@@ -111,7 +111,8 @@ def post(client: TestClient, url: str, data: dict[str, str], *, form_page: str =
 
 
 def borrower(client: TestClient, serial: int) -> None:
-    """Sign up, register the profile and give the consents needed to apply."""
+    """Sign up, register the profile, give the consents and verify the real name (the
+    sandbox identity provider): all a first application needs."""
     reply = post(client, "/sign-up", {"email": f"b{serial}@example.com", "password": PASSWORD})
     assert reply.status_code == 303, reply.text
     reply = post(
@@ -128,6 +129,8 @@ def borrower(client: TestClient, serial: int) -> None:
         form_page="/consent",
     )
     assert reply.status_code == 303
+    reply = post(client, "/real-name", {}, form_page="/real-name")
+    assert reply.status_code == 303 and reply.headers["location"] == "/apply"
 
 
 APPLICATION = {

@@ -12,13 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.decisioning import DECIDED_ON, ChosenPD, application, id_number
+from thinfile.adapters import SandboxRealNameVerifier
 from thinfile.decisioning import PolicyBook, load_policy
 from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
 from thinfile.services import applications as apps
-from thinfile.services import identity
+from thinfile.services import identity, real_name
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import owners_of
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
@@ -36,6 +37,9 @@ def world(engine):
     actor = Actor(user.id, Role.BORROWER)
     profile = identity.register_applicant(
         engine, cipher, actor=actor, name="王小明", id_number=id_number(), phone="13800138000"
+    )
+    real_name.verify_real_name(
+        engine, cipher, SandboxRealNameVerifier(), applicant_id=profile.id, actor=actor
     )
     ensure_default_policy(engine, actor=STAFF)
     return engine, cipher, actor, profile.id

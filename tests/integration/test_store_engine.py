@@ -11,6 +11,7 @@ from thinfile.store import (  # the table modules declare the tables in db.metad
     make_engine,
     servicing_tables,  # noqa: F401
     upgrade,
+    verification_tables,  # noqa: F401
 )
 
 

@@ -22,6 +22,7 @@ from thinfile.api.routers import (
     auth,
     health,
     loans,
+    phone,
     staff,
     staff_decisions,
     staff_servicing,
@@ -35,6 +36,7 @@ API_PREFIX = "/v1"
 # To add one: write thinfile/api/routers/<noun>.py with `router = APIRouter(...)` and add it.
 V1_ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
+    phone.router,
     applicants.router,
     applications.router,
     loans.router,

@@ -56,7 +56,7 @@ class StaffUserCreate(SignUp):
 
 class UserPublic(BaseModel):
     id: str
-    email: str
+    email: str | None
     role: Role
     created_at: datetime
 

@@ -220,12 +220,13 @@ def _seed(
 
     console.print(
         f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
-        f"{borrowers} borrowers with profiles and consent"
+        f"{borrowers} borrowers with profiles, consent and verified real names"
     )
     return seed_lender(
         context.engine,
         context.cipher,
         context.hasher,
+        verifier=context.real_name,
         population=frame,
         model_dir=model_dir,
         load_model=load_model,
@@ -375,6 +376,7 @@ def banner(console: Console, base: str, url: str, borrower: str) -> None:
     say(f"  API docs         {base}/docs")
     say(f"  password of every demo account: {DEMO_PASSWORD}")
     say(f"  a borrower with a loan: {borrower}")
+    say(f"  or sign up by phone at {base}/sign-in/phone (sandbox SMS inbox: {base}/sandbox/sms)")
     for email, role in STAFF:
         say(f"  {role.value}: {email}")
     say("  press Ctrl+C to stop")

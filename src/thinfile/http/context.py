@@ -10,11 +10,14 @@ from fastapi import Depends
 from sqlalchemy.engine import Engine
 from starlette.requests import HTTPConnection
 
+from thinfile.adapters import real_name_verifier, sms_sender
 from thinfile.http.ownership import Ownership
 from thinfile.security.crypto import PiiCipher, pii_cipher
+from thinfile.security.otp import CodePolicy
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.ratelimit import RateLimiter
 from thinfile.security.tokens import TokenSigner
+from thinfile.services.ports import RealNameVerifier, SmsSender
 from thinfile.settings import Settings
 from thinfile.store.db import make_engine
 
@@ -48,16 +51,21 @@ class AppContext:
     hasher: PasswordHasher
     tokens: TokenSigner
     limiter: RateLimiter
+    sms: SmsSender
+    real_name: RealNameVerifier
+    codes: CodePolicy
+    """The rules of one-time SMS sign-in codes (``THINFILE_SMS_CODE*``)."""
     ownership: Ownership = field(default_factory=lambda: Ownership({}))
 
 
 def build_context(settings: Settings, *, ownership: Ownership | None = None) -> AppContext:
     """Make the engine (it connects lazily) and the security tools from ``settings``."""
     engine = make_engine(settings.database_url, pool_size=POOL_SIZE, settings=settings)
+    cipher = pii_cipher(settings)
     return AppContext(
         settings=settings,
         engine=engine,
-        cipher=pii_cipher(settings),
+        cipher=cipher,
         hasher=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
         ),
@@ -65,6 +73,15 @@ def build_context(settings: Settings, *, ownership: Ownership | None = None) -> 
             settings.token_secret.get_secret_value(), ttl_seconds=settings.token_ttl_seconds
         ),
         limiter=RateLimiter({name: settings.rate_spec(name) for name in settings.rate_limits}),
+        sms=sms_sender(settings, engine, cipher),
+        real_name=real_name_verifier(settings),
+        codes=CodePolicy(
+            ttl_seconds=settings.sms_code_ttl_seconds,
+            max_attempts=settings.sms_code_max_attempts,
+            resend_seconds=settings.sms_code_resend_seconds,
+            per_phone=settings.sms_codes_per_phone,
+            per_client=settings.sms_codes_per_client,
+        ),
         ownership=ownership or Ownership({}),
     )
 

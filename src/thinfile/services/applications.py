@@ -71,6 +71,7 @@ from thinfile.services.ownership import (
     owner_of_loan,
 )
 from thinfile.services.policies import DecisionRuntime
+from thinfile.services.real_name import ensure_real_name
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.applications_repo import ConsentScope
 
@@ -164,6 +165,8 @@ def decide_in(
     With ``consents_recorded`` (the default) the consent flags come from the applicant's
     recorded consents, never from the form, and an applicant without an active
     credit-assessment consent to their credit report is refused (:class:`ConsentRequiredError`).
+    A first application needs the applicant's real name verified (``RealNameRequiredError``,
+    :func:`thinfile.services.real_name.ensure_real_name`).
     ``at`` is the submission moment when it is not now (loading a lender's history).
     A birth date no applicant can have (before 1900, or after the decision day) is refused
     where it is entered, before anything is decided or written. Being under
@@ -188,6 +191,7 @@ def decide_in(
         raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
     if consents_recorded:
         form = {**form, **_consent_flags(facts)}
+    ensure_real_name(uow, applicant_id)
     identity = {
         f: cipher.decrypt(str(getattr(facts, f"{f}_enc")), context=f"applicant:{applicant_id}:{f}")
         for f in _PII

@@ -36,6 +36,8 @@ from thinfile.services.policies import (
     decision_runtime,
     register_policy_and_model,
 )
+from thinfile.services.ports import RealNameVerifier
+from thinfile.services.real_name import verify_real_name
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -131,7 +133,12 @@ def _form(record: Mapping[str, object]) -> dict[str, object]:
 
 
 def _borrower(
-    engine: Engine, cipher: PiiCipher, hasher: PasswordHasher, n: int, record: Mapping[str, object]
+    engine: Engine,
+    cipher: PiiCipher,
+    hasher: PasswordHasher,
+    verifier: RealNameVerifier,
+    n: int,
+    record: Mapping[str, object],
 ) -> tuple[Actor, str, str]:
     email = f"borrower{n:02d}@demo.thinfile.local"
     user = identity.create_user(engine, hasher, email=email, password=DEMO_PASSWORD)
@@ -159,6 +166,7 @@ def _borrower(
             separate=False,
             notice_version="demo-1",
         )
+    verify_real_name(engine, cipher, verifier, applicant_id=profile.id, actor=actor)
     return actor, profile.id, email
 
 
@@ -167,6 +175,7 @@ def seed_lender(
     cipher: PiiCipher,
     hasher: PasswordHasher,
     *,
+    verifier: RealNameVerifier,
     population: pd.DataFrame,
     model_dir: Path,
     load_model: Callable[[Path], Scorer],
@@ -176,7 +185,8 @@ def seed_lender(
     days: int,
     seed: int,
 ) -> DemoLender:
-    """Staff, policy, model and ``borrowers`` borrowers (profiles, consent) who will apply on
+    """Staff, policy, model and ``borrowers`` borrowers (profiles, consent, real names
+    verified by ``verifier``, the sandbox in the demo) who will apply on
     days spread over the year; the applications themselves happen in :func:`run_year`."""
     admin = identity.create_user(
         engine, hasher, email=STAFF[0][0], password=DEMO_PASSWORD, role=Role.ADMIN
@@ -196,7 +206,7 @@ def seed_lender(
     )
     spread = max(1, days - 75)
     for n, record in enumerate(records, start=1):
-        actor, applicant_id, email = _borrower(engine, cipher, hasher, n, record)
+        actor, applicant_id, email = _borrower(engine, cipher, hasher, verifier, n, record)
         apply_on = start + timedelta(days=(n - 1) * spread // max(1, len(records)))
         lender.borrowers.append(
             DemoBorrower(

@@ -37,6 +37,7 @@ from thinfile.services.identity_records import (
     as_utc,
     new_id,
     now_utc,
+    shown_email,
 )
 from thinfile.services.uow import UnitOfWork
 from thinfile.text import person_name
@@ -77,7 +78,7 @@ def _already_registered() -> ConflictError:
 def _user(row: Any) -> UserRecord:
     return UserRecord(
         id=str(row.id),
-        email=str(row.email),
+        email=shown_email(str(row.email)),
         role=Role(str(row.role)),
         created_at=as_utc(row.created_at),
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from thinfile.security.roles import STAFF_ROLES, Role
 
 __all__ = [
+    "PHONE_ACCOUNT_DOMAIN",
     "SYSTEM",
     "Actor",
     "ApplicantRecord",
@@ -17,7 +18,18 @@ __all__ = [
     "as_utc",
     "new_id",
     "now_utc",
+    "shown_email",
 ]
+
+PHONE_ACCOUNT_DOMAIN = "@phone.invalid"
+"""An account opened by phone has no e-mail address; its e-mail column (required since the
+first schema) holds ``<user id>@phone.invalid`` — a reserved domain that never receives mail —
+and the account is shown without an e-mail."""
+
+
+def shown_email(stored: str) -> str | None:
+    """The account's e-mail address, or None for an account opened by phone."""
+    return None if stored.endswith(PHONE_ACCOUNT_DOMAIN) else stored
 
 
 def new_id() -> str:
@@ -55,7 +67,7 @@ SYSTEM = Actor(user_id="system", role=Role.ADMIN)
 @dataclass(frozen=True, slots=True)
 class UserRecord:
     id: str
-    email: str
+    email: str | None
     role: Role
     created_at: datetime
 

@@ -34,6 +34,11 @@ from thinfile.store.journal_repo import LedgerRepository, TransactionRepository
 from thinfile.store.portfolio_queries import PortfolioQueries
 from thinfile.store.registry_repo import ModelRepository, PolicyRepository
 from thinfile.store.servicing_repo import LoanRepository
+from thinfile.store.verification_repo import (
+    RealNameRepository,
+    SmsCodeRepository,
+    UserPhoneRepository,
+)
 from thinfile.store.write_off_requests_repo import WriteOffRequestRepository
 
 __all__ = ["UnitOfWork"]
@@ -117,6 +122,9 @@ class UnitOfWork:
     consents = _Repository(ConsentRepository)
     audit = _Repository(AuditRepository)
     idempotency = _Repository(IdempotencyRepository)
+    sms_codes = _Repository(SmsCodeRepository)
+    user_phones = _Repository(UserPhoneRepository)
+    real_names = _Repository(RealNameRepository)
     # servicing (``loans`` is made when the unit opens: nearly every use case needs it)
     credit_lines = _Repository(CreditLineRepository)
     transactions = _Repository(TransactionRepository)

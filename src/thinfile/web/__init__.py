@@ -16,7 +16,7 @@ from thinfile.services.policies import ModelLoader
 from thinfile.web.config import WebConfig, default_model_loader, derive_key
 from thinfile.web.errors import install_page_errors
 from thinfile.web.pages import TEMPLATES
-from thinfile.web.routes import account, borrower, insight, loans, servicing, staff
+from thinfile.web.routes import account, borrower, insight, loans, phone, servicing, staff
 from thinfile.web.security import CookiePolicy, ReadingReceipts
 
 __all__ = ["PAGE_PREFIXES", "WebConfig", "install_web"]
@@ -34,6 +34,8 @@ PAGE_PREFIXES = (
     "/applications",
     "/loans",
     "/console",
+    "/real-name",
+    "/sandbox",
 )
 
 
@@ -56,6 +58,7 @@ def install_web(
     app.state.web = config
     for router in (
         account.router,
+        phone.router,
         borrower.router,
         loans.router,
         staff.router,

@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import ConsentRequiredError, InvalidInputError, NotFoundError
+from thinfile.errors import (
+    ConsentRequiredError,
+    InvalidInputError,
+    NotFoundError,
+    RealNameRequiredError,
+)
 from thinfile.http import AppContext, Context, client_address
 from thinfile.security.roles import Role
-from thinfile.services import acceptance, applications, consent, identity
+from thinfile.services import acceptance, applications, consent, identity, real_name
 from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.consent import Purpose
 from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
@@ -36,6 +41,8 @@ page says so before the borrower fills the form."""
 class Applicant:
     profile: ApplicantRecord
     consents: list[ConsentRecord]
+    may_apply: bool = True
+    """Real name verified (or applied before); else the apply page sends them to verify."""
 
 
 def _applicant(context: AppContext, actor: Actor) -> Applicant:
@@ -45,7 +52,9 @@ def _applicant(context: AppContext, actor: Actor) -> Applicant:
         context.engine, context.cipher, applicant_id=applicant_id, actor=actor
     )
     return Applicant(
-        profile, consent.list_consents(context.engine, applicant_id=applicant_id, actor=actor)
+        profile,
+        consent.list_consents(context.engine, applicant_id=applicant_id, actor=actor),
+        real_name.may_apply(context.engine, applicant_id=applicant_id),
     )
 
 
@@ -123,6 +132,7 @@ def _apply_page(
             "errors": errors,
             "fields": fields,
             "has_credit_consent": has_active(applicant.consents, CREDIT_CONSENT),
+            "has_real_name": applicant.may_apply,
         },
         actor=actor,
         status=status,
@@ -155,7 +165,7 @@ def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Re
             applicant_id=applicant.profile.id,
             form=data,
         )
-    except ConsentRequiredError as error:  # the page already says which consent is missing
+    except (ConsentRequiredError, RealNameRequiredError) as error:  # the page says which
         return _apply_page(
             request, actor, applicant, errors={}, fields=dict(form), status=error.status
         )

@@ -1,0 +1,18 @@
+"""Adapters of the outside providers the services' ports describe (:mod:`thinfile.services.ports`).
+
+Settings choose them (:func:`sms_sender`, :func:`real_name_verifier`); the sandboxes are real
+adapters with documented, deterministic rules, used by the demo and the tests. See ``docs.md``.
+"""
+
+from thinfile.adapters.providers import real_name_verifier, sms_sender
+from thinfile.adapters.sandbox_real_name import MISMATCH_MARKERS, SandboxRealNameVerifier
+from thinfile.adapters.sandbox_sms import SandboxMessage, SandboxSmsSender
+
+__all__ = [
+    "MISMATCH_MARKERS",
+    "SandboxMessage",
+    "SandboxRealNameVerifier",
+    "SandboxSmsSender",
+    "real_name_verifier",
+    "sms_sender",
+]

@@ -1,0 +1,25 @@
+"""API models of phone sign-in and real-name verification (实名认证)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from thinfile.http.phone_accounts import SmsCodeRequest, SmsSignIn
+
+__all__ = ["RealNamePublic", "SmsCodeRequest", "SmsCodeSentPublic", "SmsSignIn"]
+
+
+class SmsCodeSentPublic(BaseModel):
+    phone: str = Field(description="The number the code went to, masked")
+    expires_in: int = Field(description="Seconds the code works")
+    resend_after: int = Field(description="Seconds before another code may be asked for")
+
+
+class RealNamePublic(BaseModel):
+    applicant_id: str
+    verified: bool
+    provider: str | None = None
+    reference: str | None = Field(default=None, description="The provider's id of the check")
+    verified_at: datetime | None = None

@@ -1,0 +1,212 @@
+"""Borrowers sign up and sign in with a mobile number and a one-time SMS code.
+
+``request_sign_in_code`` sends a code (the rules are :mod:`thinfile.security.otp`: rate limits
+per phone and per client, five-minute life, five wrong tries, single use); the code is stored
+only as its keyed hash. ``sign_in_with_code`` checks a code against the newest one sent to the
+phone and hands back the account the phone signs in with, opening a borrower account the first
+time. Every try, good or bad, is audited; a refused try is counted and committed before the
+error is raised. Staff keep signing in with an e-mail address and a password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from thinfile.errors import AuthenticationError
+from thinfile.security.crypto import PiiCipher
+from thinfile.security.otp import (
+    WINDOW,
+    CodePolicy,
+    CodeVerdict,
+    IssuedCode,
+    check_code,
+    code_digest,
+    ensure_may_send,
+    new_code,
+    reject,
+)
+from thinfile.security.pii import mask_phone, normalize_phone
+from thinfile.security.roles import Role
+from thinfile.services.audit import record_audit
+from thinfile.services.identity_records import (
+    PHONE_ACCOUNT_DOMAIN,
+    UserRecord,
+    as_utc,
+    new_id,
+    now_utc,
+    shown_email,
+)
+from thinfile.services.ports import SmsSender, SmsTemplate
+from thinfile.services.uow import UnitOfWork
+
+__all__ = [
+    "CodeSent",
+    "PhoneSignIn",
+    "phone_number",
+    "request_sign_in_code",
+    "sign_in_with_code",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSent:
+    delivery_id: str
+    phone_masked: str
+    expires_in: int
+    """Seconds the code works."""
+    resend_after: int
+    """Seconds before another code may be sent to the phone."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneSignIn:
+    user: UserRecord
+    is_new_account: bool
+
+
+def phone_number(text: str) -> str:
+    """The one place phone sign-in validates and normalizes a number."""
+    return normalize_phone(text)
+
+
+def request_sign_in_code(
+    engine: Engine,
+    cipher: PiiCipher,
+    sms: SmsSender,
+    *,
+    phone: str,
+    client: str,
+    policy: CodePolicy,
+    now: datetime | None = None,
+) -> CodeSent:
+    """Send a new sign-in code to ``phone``, unless the phone or the client has had its share
+    (:class:`~thinfile.errors.RateLimitedError`). The code is committed, then sent."""
+    phone = phone_number(phone)
+    now = now or now_utc()
+    phone_hash = cipher.lookup_hash("phone", phone)
+    client_hash = cipher.lookup_hash("client", client)
+    code = new_code()
+    with UnitOfWork(engine) as uow:
+        to_phone, from_client = uow.sms_codes.sent_since(
+            phone_hash=phone_hash, client_hash=client_hash, since=now - WINDOW
+        )
+        ensure_may_send(
+            to_phone=[as_utc(t) for t in to_phone],
+            from_client=[as_utc(t) for t in from_client],
+            now=now,
+            policy=policy,
+        )
+        uow.sms_codes.add(
+            {
+                "id": new_id(),
+                "phone_hash": phone_hash,
+                "client_hash": client_hash,
+                "code_hash": code_digest(cipher, phone_hash=phone_hash, code=code),
+                "sent_at": now,
+                "expires_at": now + timedelta(seconds=policy.ttl_seconds),
+                "attempts": 0,
+                "used_at": None,
+            }
+        )
+        record_audit(
+            uow, "anonymous", "auth.sms_code_sent", _subject(phone_hash), {"client": client}
+        )
+        uow.commit()
+    minutes = str(max(1, policy.ttl_seconds // 60))
+    delivery = sms.send(phone, SmsTemplate.SIGN_IN_CODE, {"code": code, "minutes": minutes})
+    return CodeSent(delivery, mask_phone(phone), policy.ttl_seconds, policy.resend_seconds)
+
+
+def sign_in_with_code(
+    engine: Engine,
+    cipher: PiiCipher,
+    *,
+    phone: str,
+    code: str,
+    client: str,
+    policy: CodePolicy,
+    now: datetime | None = None,
+) -> PhoneSignIn:
+    """The borrower account ``phone`` signs in with (opened now if there is none), when
+    ``code`` is the newest code sent to it, unexpired, unused and within its tries;
+    :class:`~thinfile.errors.SmsCodeRejectedError` otherwise."""
+    phone = phone_number(phone)
+    now = now or now_utc()
+    phone_hash = cipher.lookup_hash("phone", phone)
+    digest = code_digest(cipher, phone_hash=phone_hash, code=code)
+    with UnitOfWork(engine) as uow:
+        row = uow.sms_codes.newest(phone_hash, lock=True)
+        issued = None if row is None else _issued(row)
+        verdict = check_code(issued, digest, now=now, policy=policy)
+        if verdict is CodeVerdict.ACCEPTED and issued is not None:
+            if uow.sms_codes.use(issued.id, at=now):
+                signed_in = _account(uow, phone_hash, now)
+                user = signed_in.user
+                record_audit(
+                    uow,
+                    f"{user.role.value}:{user.id}",
+                    "auth.sms_sign_in",
+                    f"user:{user.id}",
+                    {"client": client, "new_account": signed_in.is_new_account},
+                )
+                uow.commit()
+                return signed_in
+            verdict = CodeVerdict.USED
+        if issued is not None and verdict in (CodeVerdict.WRONG, CodeVerdict.EXHAUSTED):
+            uow.sms_codes.count_attempt(issued.id)
+        record_audit(
+            uow,
+            "anonymous",
+            "auth.sms_sign_in_failed",
+            _subject(phone_hash),
+            {"client": client, "reason": verdict.value},
+        )
+        uow.commit()
+    tries = 0 if issued is None else policy.max_attempts - issued.attempts - 1
+    raise reject(verdict, tries_left=max(0, tries) if verdict is CodeVerdict.WRONG else 0)
+
+
+def _subject(phone_hash: str) -> str:
+    return f"phone:{phone_hash[:16]}"
+
+
+def _issued(row: Any) -> IssuedCode:
+    return IssuedCode(
+        id=str(row.id),
+        code_hash=str(row.code_hash),
+        sent_at=as_utc(row.sent_at),
+        expires_at=as_utc(row.expires_at),
+        attempts=int(row.attempts),
+        used_at=None if row.used_at is None else as_utc(row.used_at),
+    )
+
+
+def _account(uow: UnitOfWork, phone_hash: str, now: datetime) -> PhoneSignIn:
+    user_id = uow.user_phones.user_of(phone_hash)
+    if user_id is None:
+        user_id = new_id()
+        uow.users.add(
+            {
+                "id": user_id,
+                "email": f"{user_id}{PHONE_ACCOUNT_DOMAIN}",
+                "password_hash": None,
+                "role": Role.BORROWER.value,
+                "is_active": True,
+                "created_at": now,
+            }
+        )
+        uow.user_phones.add(phone_hash=phone_hash, user_id=user_id, at=now)
+        return PhoneSignIn(UserRecord(user_id, None, Role.BORROWER, now), True)
+    row = uow.users.get(user_id)
+    if row is None or not row.is_active:
+        raise AuthenticationError(
+            "this account is closed", field="phone", remedy="contact the lender"
+        )
+    user = UserRecord(
+        str(row.id), shown_email(str(row.email)), Role(str(row.role)), as_utc(row.created_at)
+    )
+    return PhoneSignIn(user, False)

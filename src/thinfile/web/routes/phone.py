@@ -1,0 +1,208 @@
+"""Borrowers sign in with a mobile number and an SMS code, and verify their real name.
+
+``/sign-in/phone`` asks for the number and sends a code; ``/sign-in/phone/code`` takes the
+code and signs in (opening a borrower account the first time). In development mode with the
+sandbox SMS provider the code page shows the sandbox's message, and ``/sandbox/sms`` lists
+what the sandbox "delivered". ``/real-name`` is the step before a first application.
+Each handler parses the form, calls one service and renders; the rules are the services'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from thinfile.adapters import SandboxMessage, SandboxSmsSender
+from thinfile.errors import (
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    RealNameMismatchError,
+    SmsCodeRejectedError,
+)
+from thinfile.http import AppContext, Context, client_address
+from thinfile.http.phone_accounts import SmsCodeRequest, SmsSignIn
+from thinfile.security.pii import mask_id_number
+from thinfile.security.tokens import TokenClaims
+from thinfile.services import identity, phone_sign_in, real_name
+from thinfile.web.access import Borrower, Form
+from thinfile.web.config import get_web
+from thinfile.web.i18n import language, translations
+from thinfile.web.pages import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+PHONE_PAGE = "account/sign_in_phone.html"
+CODE_PAGE = "account/sign_in_code.html"
+
+
+def _gettext(request: Request) -> Callable[[str], str]:
+    return translations(language(request).code).gettext
+
+
+def _sandbox(context: AppContext) -> SandboxSmsSender | None:
+    """The sandbox SMS provider, when the pages may show its messages (development only)."""
+    sms = context.sms
+    if context.settings.is_development and isinstance(sms, SandboxSmsSender):
+        return sms
+    return None
+
+
+def _sandbox_message(context: AppContext, phone: str) -> SandboxMessage | None:
+    sandbox = _sandbox(context)
+    found = sandbox.inbox(phone, limit=1) if sandbox else []
+    return found[0] if found else None
+
+
+def _refusal(request: Request, error: InvalidInputError | RateLimitedError) -> str:
+    _ = _gettext(request)
+    if isinstance(error, RateLimitedError):
+        wait = error.extra.get("retry_after_seconds", "")
+        return _("Too many codes were asked for. Try again in %(n)s seconds.") % {"n": wait}
+    return _("Enter an 11-digit mainland mobile number.")
+
+
+def _code_refusal(request: Request, error: SmsCodeRejectedError) -> str:
+    _ = _gettext(request)
+    reason = error.extra.get("reason")
+    if reason == "wrong":
+        left = error.extra.get("tries_left", 0)
+        return _("The code is wrong. %(n)s tries left.") % {"n": left}
+    return {
+        "exhausted": _("This code was tried too many times. Ask for a new code."),
+        "expired": _("This code has expired. Ask for a new code."),
+        "used": _("This code has already been used. Ask for a new code."),
+    }.get(str(reason), _("No code was sent to this number. Ask for a code first."))
+
+
+def _code_page(
+    request: Request, context: AppContext, phone: str, *, errors: dict[str, str], status: int
+) -> Response:
+    return render(
+        request,
+        CODE_PAGE,
+        {
+            "phone": phone,
+            "errors": errors,
+            "sandbox": _sandbox_message(context, phone),
+            "minutes": max(1, context.codes.ttl_seconds // 60),
+        },
+        status=status,
+    )
+
+
+@router.get("/sign-in/phone")
+def phone_page(request: Request) -> Response:
+    return render(request, PHONE_PAGE, {"errors": {}, "phone": ""})
+
+
+@router.post("/sign-in/phone")
+def send_code(request: Request, form: Form, context: Context) -> Response:
+    phone = form.get("phone", "").strip()
+    try:
+        body = SmsCodeRequest.model_validate({"phone": phone})
+        phone_sign_in.request_sign_in_code(
+            context.engine,
+            context.cipher,
+            context.sms,
+            phone=body.phone,
+            client=client_address(request),
+            policy=context.codes,
+        )
+    except ValidationError:
+        error = InvalidInputError("not a mobile number", field="phone")
+        return render(
+            request,
+            PHONE_PAGE,
+            {"errors": {"phone": _refusal(request, error)}, "phone": phone},
+            status=422,
+        )
+    except (InvalidInputError, RateLimitedError) as error:
+        errors = {"phone": _refusal(request, error)}
+        return render(request, PHONE_PAGE, {"errors": errors, "phone": phone}, status=error.status)
+    return _code_page(request, context, phone, errors={}, status=200)
+
+
+@router.post("/sign-in/phone/code")
+def sign_in_with_code(request: Request, form: Form, context: Context) -> Response:
+    phone, code = form.get("phone", "").strip(), form.get("code", "").strip()
+    address = client_address(request)
+    context.limiter.hit("sign_in", f"ip:{address}")
+    try:
+        body = SmsSignIn.model_validate({"phone": phone, "code": code})
+        signed_in = phone_sign_in.sign_in_with_code(
+            context.engine,
+            context.cipher,
+            phone=body.phone,
+            code=body.code,
+            client=address,
+            policy=context.codes,
+        )
+    except (ValidationError, InvalidInputError):
+        errors = {"code": _gettext(request)("Enter the six digits from the SMS.")}
+        return _code_page(request, context, phone, errors=errors, status=422)
+    except SmsCodeRejectedError as error:
+        errors = {"code": _code_refusal(request, error)}
+        return _code_page(request, context, phone, errors=errors, status=error.status)
+    user = signed_in.user
+    response = redirect("/profile" if signed_in.is_new_account else "/home")
+    token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
+    get_web(request).cookies.set_session(response, token)
+    return response
+
+
+@router.get("/sandbox/sms")
+def sandbox_inbox(request: Request, context: Context) -> Response:
+    """What the sandbox SMS provider "delivered" (development mode only)."""
+    sandbox = _sandbox(context)
+    if sandbox is None:
+        raise NotFoundError("there is no sandbox inbox here")
+    return render(request, "account/sandbox_sms.html", {"messages": sandbox.inbox(limit=20)})
+
+
+def _real_name_page(
+    request: Request, actor: Borrower, context: AppContext, *, error: str = "", status: int = 200
+) -> Response:
+    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+    profile = identity.get_applicant(
+        context.engine, context.cipher, applicant_id=applicant_id, actor=actor
+    )
+    status_now = real_name.real_name_status(context.engine, applicant_id=applicant_id, actor=actor)
+    values = {
+        "name": profile.name,
+        "id_number": mask_id_number(profile.id_number),
+        "status": status_now,
+        "error": error,
+    }
+    return render(request, "account/real_name.html", values, actor=actor, status=status)
+
+
+@router.get("/real-name")
+def real_name_page(request: Request, actor: Borrower, context: Context) -> Response:
+    try:
+        return _real_name_page(request, actor, context)
+    except NotFoundError:
+        return redirect("/profile")
+
+
+@router.post("/real-name")
+def verify_real_name(request: Request, actor: Borrower, _form: Form, context: Context) -> Response:
+    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+    try:
+        real_name.verify_real_name(
+            context.engine,
+            context.cipher,
+            context.real_name,
+            applicant_id=applicant_id,
+            actor=actor,
+        )
+    except RealNameMismatchError as error:
+        message = _gettext(request)(
+            "The identity check says your name and ID number do not match. "
+            "Check them against your ID card."
+        )
+        return _real_name_page(request, actor, context, error=message, status=error.status)
+    return redirect("/apply")

@@ -1,0 +1,233 @@
+"""Phone sign-in and real-name verification as use cases, on SQLite and PostgreSQL, with the
+sandbox adapters and a clock the test moves."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.support.cli import run
+from tests.support.decisioning import id_number
+from thinfile.adapters import SandboxRealNameVerifier, SandboxSmsSender
+from thinfile.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RealNameMismatchError,
+    RealNameRequiredError,
+    SmsCodeRejectedError,
+)
+from thinfile.security.crypto import PiiCipher, pii_cipher
+from thinfile.security.otp import CodePolicy
+from thinfile.security.roles import Role
+from thinfile.services import identity, phone_sign_in, real_name
+from thinfile.services.identity_records import Actor
+from thinfile.services.uow import UnitOfWork
+from thinfile.settings import Settings
+from thinfile.store import make_engine, upgrade
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+POLICY = CodePolicy()
+PHONE = "13800138000"
+
+
+@pytest.fixture
+def cipher() -> PiiCipher:
+    return PiiCipher({"k1": os.urandom(32)}, active_key_id="k1", lookup_key=b"L" * 32)
+
+
+@pytest.fixture
+def sms(engine: Engine, cipher: PiiCipher) -> SandboxSmsSender:
+    return SandboxSmsSender(engine, cipher)
+
+
+def _send(
+    engine: Engine,
+    cipher: PiiCipher,
+    sms: SandboxSmsSender,
+    *,
+    at: datetime = T0,
+    phone: str = PHONE,
+    client: str = "10.0.0.1",
+) -> str:
+    phone_sign_in.request_sign_in_code(
+        engine, cipher, sms, phone=phone, client=client, policy=POLICY, now=at
+    )
+    return sms.inbox(phone, limit=1)[0].params["code"]
+
+
+def _sign_in(
+    engine: Engine, cipher: PiiCipher, code: str, *, at: datetime, phone: str = PHONE
+) -> phone_sign_in.PhoneSignIn:
+    return phone_sign_in.sign_in_with_code(
+        engine, cipher, phone=phone, code=code, client="10.0.0.1", policy=POLICY, now=at
+    )
+
+
+def _rows(engine: Engine, sql: str) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
+
+
+def test_a_code_opens_a_borrower_account_once_and_then_signs_in_to_it(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    code = _send(engine, cipher, sms)
+    first = _sign_in(engine, cipher, code, at=T0 + timedelta(minutes=1))
+    assert first.is_new_account and first.user.role is Role.BORROWER and first.user.email is None
+    assert identity.get_user(engine, first.user.id).email is None
+    later = _send(engine, cipher, sms, at=T0 + timedelta(minutes=2), phone="+86 138 0013 8000")
+    again = _sign_in(engine, cipher, later, at=T0 + timedelta(minutes=3))
+    assert not again.is_new_account and again.user.id == first.user.id
+    actions = [a for (a,) in _rows(engine, "SELECT action FROM audit_log ORDER BY seq")]
+    assert actions == ["auth.sms_code_sent", "auth.sms_sign_in"] * 2
+
+
+def test_no_code_is_stored_in_plain_text(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    code = _send(engine, cipher, sms)
+    stored = _rows(engine, "SELECT * FROM sms_codes") + _rows(engine, "SELECT * FROM audit_log")
+    assert code not in repr(stored) and PHONE not in repr(stored)
+
+
+def test_a_code_is_refused_after_five_minutes(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    code = _send(engine, cipher, sms)
+    with pytest.raises(SmsCodeRejectedError) as refused:
+        _sign_in(engine, cipher, code, at=T0 + timedelta(minutes=5))
+    assert refused.value.extra["reason"] == "expired"
+    assert _rows(engine, "SELECT count(*) FROM users") == [(0,)]
+
+
+def test_five_wrong_tries_spend_the_code_and_each_try_is_counted(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    code = _send(engine, cipher, sms)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    left = []
+    for n in range(5):
+        with pytest.raises(SmsCodeRejectedError) as refused:
+            _sign_in(engine, cipher, wrong, at=T0 + timedelta(seconds=10 + n))
+        left.append(refused.value.extra["tries_left"])
+    assert left == [4, 3, 2, 1, 0]
+    assert _rows(engine, "SELECT attempts FROM sms_codes") == [(5,)]
+    with pytest.raises(SmsCodeRejectedError) as late:
+        _sign_in(engine, cipher, code, at=T0 + timedelta(seconds=30))
+    assert late.value.extra["reason"] == "exhausted"
+
+
+def test_a_code_is_used_once_and_a_newer_code_replaces_an_older_one(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    old = _send(engine, cipher, sms)
+    new = _send(engine, cipher, sms, at=T0 + timedelta(minutes=1))
+    if old != new:  # one chance in a million they are the same digits
+        with pytest.raises(SmsCodeRejectedError):
+            _sign_in(engine, cipher, old, at=T0 + timedelta(minutes=2))
+    _sign_in(engine, cipher, new, at=T0 + timedelta(minutes=2))
+    with pytest.raises(SmsCodeRejectedError) as reused:
+        _sign_in(engine, cipher, new, at=T0 + timedelta(minutes=2, seconds=5))
+    assert reused.value.extra["reason"] == "used"
+
+
+def test_codes_are_limited_per_phone_and_per_client_address(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    for minute in range(0, 5):
+        _send(engine, cipher, sms, at=T0 + timedelta(minutes=minute * 2))
+    with pytest.raises(RateLimitedError):
+        _send(engine, cipher, sms, at=T0 + timedelta(minutes=20))
+    assert len(sms.inbox(PHONE)) == 5  # the refused code was neither stored nor sent
+    _send(engine, cipher, sms, at=T0 + timedelta(minutes=61))  # the first left the hour
+    for n in range(15):  # with minutes 2, 4, 6, 8 and 61: twenty within the hour
+        _send(engine, cipher, sms, at=T0 + timedelta(minutes=62), phone=f"1390000{n:04d}")
+    with pytest.raises(RateLimitedError):  # the twenty-first from 10.0.0.1
+        _send(engine, cipher, sms, at=T0 + timedelta(minutes=62), phone="13900009999")
+    _send(engine, cipher, sms, at=T0 + timedelta(minutes=62), phone="13900009999", client="b")
+
+
+def _applicant(engine: Engine, cipher: PiiCipher, name: str) -> tuple[Actor, str]:
+    user = _sign_in_new(engine, cipher)
+    actor = Actor(user, Role.BORROWER)
+    profile = identity.register_applicant(
+        engine, cipher, actor=actor, name=name, id_number=id_number(), phone="13700137000"
+    )
+    return actor, profile.id
+
+
+def _sign_in_new(engine: Engine, cipher: PiiCipher) -> str:
+    sms = SandboxSmsSender(engine, cipher)
+    code = _send(engine, cipher, sms, phone="13700137000")
+    return _sign_in(engine, cipher, code, at=T0 + timedelta(seconds=5), phone="13700137000").user.id
+
+
+def test_real_name_verification_is_stored_once_and_audited(
+    engine: Engine, cipher: PiiCipher
+) -> None:
+    actor, applicant_id = _applicant(engine, cipher, "王小明")
+    assert not real_name.real_name_status(
+        engine, applicant_id=applicant_id, actor=actor
+    ).is_verified
+    with UnitOfWork(engine) as uow, pytest.raises(RealNameRequiredError) as refused:
+        real_name.ensure_real_name(uow, applicant_id)
+    assert applicant_id in str(refused.value.remedy)
+    verifier = SandboxRealNameVerifier()
+    done = real_name.verify_real_name(
+        engine, cipher, verifier, applicant_id=applicant_id, actor=actor
+    )
+    again = real_name.verify_real_name(
+        engine, cipher, verifier, applicant_id=applicant_id, actor=actor
+    )
+    assert done.is_verified and again.reference == done.reference
+    with UnitOfWork(engine) as uow:
+        real_name.ensure_real_name(uow, applicant_id)
+    audited = _rows(engine, "SELECT action, subject FROM audit_log WHERE action LIKE 'applicant.%'")
+    assert audited == [
+        ("applicant.register", f"applicant:{applicant_id}"),
+        ("applicant.real_name_verified", f"applicant:{applicant_id}"),
+    ]
+
+
+def test_a_mismatch_is_refused_audited_and_not_stored(engine: Engine, cipher: PiiCipher) -> None:
+    actor, applicant_id = _applicant(engine, cipher, "李不符")
+    with pytest.raises(RealNameMismatchError):
+        real_name.verify_real_name(
+            engine, cipher, SandboxRealNameVerifier(), applicant_id=applicant_id, actor=actor
+        )
+    assert _rows(engine, "SELECT count(*) FROM real_name_verifications") == [(0,)]
+    assert ("applicant.real_name_mismatch",) in _rows(engine, "SELECT action FROM audit_log")
+
+
+def test_only_the_owner_verifies_a_profile(engine: Engine, cipher: PiiCipher) -> None:
+    _actor, applicant_id = _applicant(engine, cipher, "王小明")
+    stranger = Actor("someone-else", Role.BORROWER)
+    with pytest.raises(PermissionDeniedError):
+        real_name.verify_real_name(
+            engine, cipher, SandboxRealNameVerifier(), applicant_id=applicant_id, actor=stranger
+        )
+    with pytest.raises(NotFoundError):
+        real_name.real_name_status(engine, applicant_id="0" * 32, actor=stranger)
+
+
+def test_the_command_line_shows_the_sandbox_inbox(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("THINFILE_DATABASE_URL", url)
+    settings = Settings()
+    engine = make_engine(url)
+    upgrade(engine)
+    cipher = pii_cipher(settings)
+    code = _send(engine, cipher, SandboxSmsSender(engine, cipher))
+    engine.dispose()
+    status, out, _err = run(capsys, "users", "sms-inbox", "--phone", PHONE)
+    assert status == 0 and "138****8000" in out and code in out
+    status, out, _err = run(capsys, "users", "sms-inbox", "--phone", "13900000000")
+    assert status == 0 and out.strip() == "no messages"
