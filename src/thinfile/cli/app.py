@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from thinfile.cli import decisions, demo, model, quote, serve, synth
+from thinfile.cli import checkout, decisions, demo, model, quote, serve, synth
 from thinfile.cli import servicing as servicing_cli
 from thinfile.errors import ThinfileError
 
@@ -36,6 +36,7 @@ synth.register(app)
 servicing_cli.register(app)
 model.register(app)
 decisions.register(app)
+checkout.register(app)
 
 USAGE_ERROR = 2
 
