@@ -28,7 +28,9 @@ input field, with ``extra["part"]`` naming the part of the code that is wrong.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from thinfile.errors import InvalidCreditCodeError
 from thinfile.text import ascii_text
@@ -53,7 +55,7 @@ CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _ORGANISATION_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 """GB 11714-1997 weights of the organisation code's eight body characters."""
 
-REGISTRATION_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
+_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
     "1": (
         "机构编制 establishment office",
         {"1": "机关", "2": "事业单位", "3": "群众团体", "9": "其他"},
@@ -95,6 +97,9 @@ REGISTRATION_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "Y": ("其他 other", {"1": "其他"}),
 }
+REGISTRATION_AUTHORITIES: Mapping[str, tuple[str, Mapping[str, str]]] = MappingProxyType(
+    {code: (name, MappingProxyType(kinds)) for code, (name, kinds) in _AUTHORITIES.items()}
+)
 """Registration authority (登记管理部门代码) → (its name, organisation types it registers).
 
 GB 32100-2015 Table 1 assigns 1, 5, 9 and Y; the national code centre has since assigned 2,
