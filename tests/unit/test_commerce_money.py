@@ -28,7 +28,7 @@ from thinfile.commerce import (
     recognise_income,
 )
 from thinfile.errors import InvalidInputError, InvalidMerchantContractError
-from thinfile.loanmath import build_schedule
+from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.money import Money
 
 START = date(2026, 1, 1)
@@ -214,13 +214,12 @@ def test_no_subsidy_and_no_fee_recognises_nothing_at_a_zero_rate() -> None:
 
 
 def test_a_schedule_with_a_broken_first_period_is_not_recognised_per_period() -> None:
-    plan = borrower_plan(_yuan("1200"), TermPricing(3, Decimal("0.02")), start=START)
     broken = build_schedule(
-        plan.schedule.terms.__class__(
+        LoanTerms(
             principal=_yuan("1200"),
             annual_rate=Decimal(0),
             periods=3,
-            method=plan.schedule.terms.method,
+            method=RepaymentMethod.ZERO_INTEREST,
             start=START,
             first_due=date(2026, 2, 15),
         )
