@@ -139,3 +139,37 @@ def test_bad_input_gets_one_line_naming_the_option_and_exit_code_2(
     assert option in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err + out
+
+
+def test_a_fee_plan_discloses_its_annualized_rate_and_recognises_fees_with_the_subsidy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "checkout",
+        "quote",
+        "--price",
+        "10000",
+        "--periods",
+        "12",
+        "--merchant-subsidy",
+        "2%",
+        "--monthly-fee-rate",
+        "0.6%",
+        "--start",
+        "2026-01-01",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["borrower"]["installments"][0]["total"] == "893.33"
+    assert data["borrower"]["annualized_rate"]["nominal"].startswith("0.1303")
+    assert data["merchant"] == {"settlement": "9800.00", "subsidy": "200.00", "coupon": "0.00"}
+    rows = data["lender"]["income_recognition"]
+    assert sum(Decimal(r["amount"]) for r in rows) == Decimal("920.00")  # subsidy + 720 fees
+
+
+def test_the_purchase_date_defaults_to_today(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "checkout", "quote", "--price", "600", "--periods", "3", "--json")
+    assert code == 0
+    assert len(json.loads(out)["borrower"]["installments"]) == 3
