@@ -18,6 +18,8 @@ Hierarchy::
     │   ├── InvalidNameError         invalid_name             422
     │   ├── InvalidBirthDateError    invalid_birth_date       422
     │   │   └── UnderageError        under_minimum_age        422
+    │   ├── InvalidCreditCodeError   invalid_credit_code      422
+    │   ├── InvalidMerchantContractError  invalid_merchant_contract  422
     │   └── PayloadTooLargeError     payload_too_large        413
     ├── RateCapExceededError         rate_cap_exceeded        422
     ├── NoSolutionError              no_solution              422
@@ -57,8 +59,10 @@ __all__ = [
     "DecryptionError",
     "FieldProblem",
     "InvalidBirthDateError",
+    "InvalidCreditCodeError",
     "InvalidIdNumberError",
     "InvalidInputError",
+    "InvalidMerchantContractError",
     "InvalidMobileError",
     "InvalidNameError",
     "InvariantViolation",
@@ -213,6 +217,22 @@ class UnderageError(InvalidBirthDateError):
     """The person is younger than the minimum age to borrow."""
 
     code = "under_minimum_age"
+
+
+class InvalidCreditCodeError(InvalidInputError):
+    """Not a unified social credit code (统一社会信用代码, GB 32100-2015): wrong length or
+    characters, an unknown registration authority or organisation type, no administrative
+    division, or a check character (the organisation code's or the code's own) that does not
+    match. ``extra["part"]`` names the part of the code that is wrong."""
+
+    code = "invalid_credit_code"
+
+
+class InvalidMerchantContractError(InvalidInputError):
+    """Merchant contract terms that cannot be used: a rate outside [0, 1), a term not offered,
+    a settlement cycle out of range. ``problems`` lists every bad term."""
+
+    code = "invalid_merchant_contract"
 
 
 class PayloadTooLargeError(InvalidInputError):

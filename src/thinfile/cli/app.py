@@ -14,7 +14,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from thinfile.cli import decisions, demo, model, quote, serve, synth
+from thinfile.cli import checkout, decisions, demo, model, quote, serve, synth
 from thinfile.cli import servicing as servicing_cli
 from thinfile.errors import ThinfileError
 
@@ -40,6 +40,7 @@ synth.register(app)
 servicing_cli.register(app)
 model.register(app)
 decisions.register(app)
+checkout.register(app)
 
 USAGE_ERROR = 2
 DATABASE_UNAVAILABLE = 3

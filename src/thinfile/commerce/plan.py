@@ -1,0 +1,78 @@
+"""The borrower's installment plan (分期方案) for a financed purchase, built by loanmath.
+
+An interest-free plan (免息) is :data:`RepaymentMethod.ZERO_INTEREST`; a plan whose borrower
+pays a fee is :data:`RepaymentMethod.FEE_INSTALLMENT`. Either way the financed amount is split
+into equal principal parts rounded to the fen with the contract's mode, the last installment
+absorbing the remainder (DOMAIN §1.5, §1.7: 10,000 in 3 is 3,333.33 + 3,333.33 + 3,333.34),
+and a fee-based plan adds ``monthly fee rate × financed`` to every installment. The annualized
+rate and the all-in cost statement come from :mod:`thinfile.loanmath` on the same schedule:
+0.00% when the borrower pays no fee, whatever the merchant's subsidy (the borrower does not
+pay it, DOMAIN §11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from thinfile.commerce.contract import TermPricing
+from thinfile.loanmath import (
+    AnnualizedRate,
+    CostStatement,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    annualized_rate,
+    build_schedule,
+    cost_statement,
+    standard_default_terms,
+)
+from thinfile.money import Money, Rounding
+
+__all__ = ["BorrowerPlan", "borrower_plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class BorrowerPlan:
+    """What the borrower repays, its annualized rate and the statement shown before signing."""
+
+    schedule: Schedule
+    annualized: AnnualizedRate
+    statement: CostStatement
+
+    @property
+    def is_interest_free(self) -> bool:
+        return self.schedule.terms.method is RepaymentMethod.ZERO_INTEREST
+
+
+def borrower_plan(
+    financed: Money,
+    pricing: TermPricing,
+    *,
+    start: date,
+    rounding: Rounding = Rounding.HALF_UP,
+    lender: str = "thinfile demo lender",
+) -> BorrowerPlan:
+    """The monthly plan for ``financed`` on ``pricing``, the first installment one month after
+    ``start`` (the purchase date)."""
+    method = (
+        RepaymentMethod.ZERO_INTEREST
+        if pricing.is_interest_free
+        else RepaymentMethod.FEE_INSTALLMENT
+    )
+    terms = LoanTerms(
+        principal=financed,
+        annual_rate=Decimal(0),
+        periods=pricing.periods,
+        method=method,
+        start=start,
+        rounding=rounding,
+        monthly_fee_rate=pricing.monthly_fee_rate,
+    )
+    schedule = build_schedule(terms)
+    rate = annualized_rate(schedule)
+    statement = cost_statement(
+        schedule, annualized=rate, default_terms=standard_default_terms(method), lender=lender
+    )
+    return BorrowerPlan(schedule, rate, statement)

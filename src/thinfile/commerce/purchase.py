@@ -1,0 +1,119 @@
+"""The money of a financed purchase (DOMAIN §6.1, §11): who pays whom, to the fen.
+
+A borrower buys at ``price``, perhaps with a coupon (满减券) taking ``coupon`` off::
+
+    financed            = price − coupon                  the borrower's loan (the receivable)
+    subsidy             = subsidy rate(term) × financed   rounded once, with the contract's mode
+    merchant settlement = price − subsidy − merchant-funded coupon
+    net investment      = financed − subsidy              what the loan really cost the lender
+    marketing expense   = lender-funded coupon            the lender's, not the loan's
+
+so ``settlement + subsidy + merchant coupon = price`` and ``settlement = net investment +
+marketing expense`` always hold: every fen of the price is paid by someone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from thinfile.commerce.contract import TermPricing
+from thinfile.errors import InvalidInputError
+from thinfile.money import Money, Rounding
+
+__all__ = ["Coupon", "CouponFunder", "PurchaseMoney", "purchase_money"]
+
+
+class CouponFunder(enum.StrEnum):
+    """Who bears a coupon's amount."""
+
+    MERCHANT = "merchant"
+    """商户出资: the merchant's settlement is reduced by it."""
+    LENDER = "lender"
+    """平台出资: a marketing expense of the lender."""
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    """An amount off the price (满减), and who funds it."""
+
+    amount: Money
+    funded_by: CouponFunder
+
+    def __post_init__(self) -> None:
+        if self.amount.fen < 0:
+            raise InvalidInputError(
+                "a coupon cannot be negative", field="coupon", value=str(self.amount)
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseMoney:
+    """Every amount of one financed purchase (see the module's identities)."""
+
+    price: Money
+    coupon: Money
+    coupon_funded_by: CouponFunder | None
+    financed: Money
+    subsidy: Money
+    merchant_settlement: Money
+
+    @property
+    def merchant_coupon(self) -> Money:
+        """The part of the coupon the merchant bears (reduces its settlement)."""
+        if self.coupon_funded_by is CouponFunder.MERCHANT:
+            return self.coupon
+        return Money.zero(self.price.currency)
+
+    @property
+    def marketing_expense(self) -> Money:
+        """The part of the coupon the lender bears."""
+        if self.coupon_funded_by is CouponFunder.LENDER:
+            return self.coupon
+        return Money.zero(self.price.currency)
+
+    @property
+    def receivable(self) -> Money:
+        """What the borrower owes the lender in principal: the financed amount."""
+        return self.financed
+
+    @property
+    def net_investment(self) -> Money:
+        """The lender's net investment in the loan: financed − subsidy."""
+        return self.financed - self.subsidy
+
+
+def purchase_money(
+    price: Money,
+    pricing: TermPricing,
+    *,
+    coupon: Coupon | None = None,
+    rounding: Rounding = Rounding.HALF_UP,
+    field: str = "price",
+) -> PurchaseMoney:
+    """The money of buying at ``price`` on the term ``pricing``, after ``coupon``.
+
+    Refused when the price is not positive, or the coupon would leave nothing to finance.
+    """
+    if price.fen <= 0:
+        raise InvalidInputError("the price must be positive", field=field, value=str(price))
+    off = coupon.amount if coupon is not None else Money.zero(price.currency)
+    if off >= price:
+        raise InvalidInputError(
+            "the coupon must be less than the price",
+            field="coupon",
+            value=str(off),
+            remedy=f"a coupon on a price of {price} takes off less than {price}",
+        )
+    financed = price - off
+    subsidy = financed.times(pricing.subsidy_rate, rounding)
+    funder = coupon.funded_by if coupon is not None and off.fen else None
+    merchant_coupon = off if funder is CouponFunder.MERCHANT else Money.zero(price.currency)
+    return PurchaseMoney(
+        price=price,
+        coupon=off,
+        coupon_funded_by=funder,
+        financed=financed,
+        subsidy=subsidy,
+        merchant_settlement=price - subsidy - merchant_coupon,
+    )
