@@ -24,6 +24,7 @@ from thinfile.loanmath import DefaultTerms, LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.applications_records import (
     ApplicationRecord,
+    ApplicationStatus,
     application_record,
     load_application,
 )
@@ -53,7 +54,7 @@ MIN_READING_SECONDS = 10
 """The forced reading time of the all-in cost statement before an offer can be accepted."""
 
 
-OFFER_DECLINED = "offer_declined"
+OFFER_DECLINED = ApplicationStatus.OFFER_DECLINED
 """Status of an approved application whose offers the applicant turned down."""
 
 
@@ -119,7 +120,7 @@ def ensure_statement_read(seconds: float) -> None:
 def _acceptable(row: Any, actor: Actor, offer: int, seconds_read: float) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
-    if row.status != "approved" or row.accepted_offer is not None:
+    if row.status != ApplicationStatus.APPROVED or row.accepted_offer is not None:
         raise ConflictError(
             "this application has no open offer to accept", field="application_id", value=row.id
         )
@@ -149,7 +150,7 @@ def accept_in_unit(
     if not uow.applications.update(
         application_id,
         row.version,
-        status="accepted",
+        status=ApplicationStatus.ACCEPTED.value,
         accepted_offer=offer,
         statement_confirmed_at=now_utc(),
         loan_id=str(loan.loan_id),
@@ -200,13 +201,13 @@ def decline_offer(engine: Engine, application_id: str, *, actor: Actor) -> Appli
         row = load_application(uow, application_id, lock=True)
         if row.user_id != actor.user_id:
             raise NotFoundError("no such application", field="application_id", value=application_id)
-        if row.status != "approved" or row.accepted_offer is not None:
+        if row.status != ApplicationStatus.APPROVED or row.accepted_offer is not None:
             raise ConflictError(
                 "this application has no open offer to decline",
                 field="application_id",
                 value=application_id,
             )
-        if not uow.applications.update(application_id, row.version, status=OFFER_DECLINED):
+        if not uow.applications.update(application_id, row.version, status=OFFER_DECLINED.value):
             raise ConflictError("the application changed meanwhile; reload and try again")
         row = load_application(uow, application_id)
         record_audit(

@@ -54,6 +54,7 @@ from thinfile.services.acceptance import (
 from thinfile.services.applications_records import (
     STATUS,
     ApplicationRecord,
+    ApplicationStatus,
     application_record,
     load_application,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "OFFER_DECLINED",
     "AcceptedOffer",
     "ApplicationRecord",
+    "ApplicationStatus",
     "ConsentRequiredError",
     "accept_offer",
     "accept_today",
@@ -278,7 +280,7 @@ def _store(
             user_id=actor.user_id,
             submitted_at=now,
             decided_on=decision.decided_on,
-            status=STATUS[decision.outcome],
+            status=STATUS[decision.outcome].value,
             outcome=decision.outcome.value,
             purpose=app.purpose,
             segment=app.segment,
@@ -304,7 +306,7 @@ def _store(
         application_id,
         applicant_id,
         STATUS[decision.outcome],
-        decision.outcome.value,
+        decision.outcome,
         now,
         full,
         None,
@@ -347,17 +349,17 @@ def review_referral(
     """An underwriter's decision on a referred application."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id, lock=True)
-        if row.status != "referred":
+        if row.status != ApplicationStatus.REFERRED:
             raise ConflictError(
                 f"the application is {row.status}, not referred",
                 field="application_id",
                 value=application_id,
             )
-        status = "approved" if approve else "declined"
+        status = ApplicationStatus.APPROVED if approve else ApplicationStatus.DECLINED
         if not uow.applications.update(
             application_id,
             row.version,
-            status=status,
+            status=status.value,
             reviewed_by=actor.label,
             reviewed_at=now_utc(),
             review_note=note[:500],

@@ -189,7 +189,9 @@ def offer_page(
     record = applications.get_application(
         context.engine, context.cipher, application_id, reveal=False
     )
-    if record.status != "approved" or record.accepted_offer is not None:
+    if record.status is not applications.ApplicationStatus.APPROVED or (
+        record.accepted_offer is not None
+    ):
         raise NotFoundError("this application has no open offer", field="application_id")
     view = offer_view(record.decision, offer)
     receipt = get_web(request).receipts.issue(

@@ -17,7 +17,12 @@ from thinfile.web.review_views import has_repricing, repricings, review_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-STATUSES = ("referred", "approved", "declined", "accepted")
+STATUSES = (
+    applications.ApplicationStatus.REFERRED,
+    applications.ApplicationStatus.APPROVED,
+    applications.ApplicationStatus.DECLINED,
+    applications.ApplicationStatus.ACCEPTED,
+)
 
 
 @router.get("")
