@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -35,6 +34,7 @@ from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.loans import open_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import ServicingProduct, standard_product
+from thinfile.store.applications_repo import StoredApplication
 
 __all__ = [
     "MIN_READING_SECONDS",
@@ -117,7 +117,9 @@ def ensure_statement_read(seconds: float) -> None:
         )
 
 
-def _acceptable(row: Any, actor: Actor, offer: int, seconds_read: float) -> dict[str, object]:
+def _acceptable(
+    row: StoredApplication, actor: Actor, offer: int, seconds_read: float
+) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
     if row.status != ApplicationStatus.APPROVED or row.accepted_offer is not None:
@@ -125,7 +127,7 @@ def _acceptable(row: Any, actor: Actor, offer: int, seconds_read: float) -> dict
             "this application has no open offer to accept", field="application_id", value=row.id
         )
     ensure_statement_read(seconds_read)
-    offers = json.loads(str(row.decision_json))["offers"]
+    offers = json.loads(row.decision_json)["offers"]
     if not 0 <= offer < len(offers):
         raise InvalidInputError(
             f"choose an offer from 0 to {len(offers) - 1}", field="offer", value=offer
@@ -214,4 +216,4 @@ def decline_offer(engine: Engine, application_id: str, *, actor: Actor) -> Appli
             uow, actor.label, "application.decline_offer", f"application:{application_id}", {}
         )
         uow.commit()
-    return application_record(row, json.loads(str(row.decision_json)))
+    return application_record(row, json.loads(row.decision_json))

@@ -72,7 +72,7 @@ from thinfile.services.ownership import (
 )
 from thinfile.services.policies import DecisionRuntime
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.applications_repo import ConsentScope
+from thinfile.store.applications_repo import ConsentScope, StoredApplication
 
 __all__ = [
     "ALT_DATA_CONSENTS",
@@ -315,12 +315,10 @@ def _store(
     )
 
 
-def _unmasked(row: Any, cipher: PiiCipher) -> dict[str, object]:
-    decision: dict[str, object] = json.loads(str(row.decision_json))
-    identity = json.loads(cipher.decrypt(str(row.pii_enc), context=f"application:{row.id}"))
-    inputs = decision["inputs"]
-    assert isinstance(inputs, dict)
-    inputs["application"].update(identity)
+def _unmasked(row: StoredApplication, cipher: PiiCipher) -> dict[str, object]:
+    decision: dict[str, Any] = json.loads(row.decision_json)
+    identity = json.loads(cipher.decrypt(row.pii_enc, context=f"application:{row.id}"))
+    decision["inputs"]["application"].update(identity)
     return decision
 
 
@@ -330,7 +328,7 @@ def get_application(
     """One application; ``reveal`` opens the sealed personal data (owner or audited staff)."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id)
-    decision = _unmasked(row, cipher) if reveal else json.loads(str(row.decision_json))
+    decision = _unmasked(row, cipher) if reveal else json.loads(row.decision_json)
     return application_record(row, decision)
 
 
@@ -340,7 +338,7 @@ def list_applications(
     """Newest first, masked; filtered by status (the referral queue) or by owner."""
     with UnitOfWork(engine) as uow:
         rows = uow.applications.newest(status=status, user_id=user_id, limit=limit)
-    return [application_record(r, json.loads(str(r.decision_json))) for r in rows]
+    return [application_record(r, json.loads(r.decision_json)) for r in rows]
 
 
 def review_referral(
@@ -374,7 +372,7 @@ def review_referral(
             {"approve": approve},
         )
         uow.commit()
-    return application_record(row, json.loads(str(row.decision_json)))
+    return application_record(row, json.loads(row.decision_json))
 
 
 def replay_application(
@@ -391,7 +389,7 @@ def replay_application(
         record_audit(uow, actor.label, "application.replay", f"application:{application_id}", {})
         uow.commit()
     stored = _unmasked(row, cipher)
-    policy = runtime.policy(str(row.policy_version), engine)
+    policy = runtime.policy(row.policy_version, engine)
     again = replay(stored, policy=policy, model=runtime.model).as_dict()
     original = {k: v for k, v in stored.items() if k not in ("arm",)}
     return {

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from thinfile.decisioning import Outcome
 from thinfile.errors import NotFoundError
 from thinfile.loanmath import Schedule
 from thinfile.services.identity_records import as_utc
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.applications_repo import StoredApplication
 
 __all__ = [
     "STATUS",
@@ -62,7 +62,9 @@ class ApplicationRecord:
     record rebuilds them from each offer's terms); never stored."""
 
 
-def load_application(uow: UnitOfWork, application_id: str, *, lock: bool = False) -> Any:
+def load_application(
+    uow: UnitOfWork, application_id: str, *, lock: bool = False
+) -> StoredApplication:
     """The stored application (locked with ``lock``); 404 when there is none."""
     row = uow.applications.get(application_id, lock=lock)
     if row is None:
@@ -70,10 +72,10 @@ def load_application(uow: UnitOfWork, application_id: str, *, lock: bool = False
     return row
 
 
-def application_record(row: Any, decision: dict[str, object]) -> ApplicationRecord:
+def application_record(row: StoredApplication, decision: dict[str, object]) -> ApplicationRecord:
     return ApplicationRecord(
-        str(row.id),
-        str(row.applicant_id),
+        row.id,
+        row.applicant_id,
         ApplicationStatus(row.status),
         Outcome(row.outcome),
         as_utc(row.submitted_at),

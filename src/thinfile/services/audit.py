@@ -45,7 +45,7 @@ from sqlalchemy.engine import Engine
 
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.audit_repo import row_hash
+from thinfile.store.audit_repo import AuditRow, row_hash
 
 __all__ = [
     "CHAINS",
@@ -79,18 +79,8 @@ def chain_of(subject: str) -> int:
     return int.from_bytes(digest[:4], "big") % CHAINS + 1
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    seq: int
-    chain: int
-    chain_seq: int
-    occurred_at: str
-    actor: str
-    action: str
-    subject: str
-    details: str
-    prev_hash: str
-    row_hash: str
+AuditEntry = AuditRow
+"""One row of the audit log, as appended and as read back (the store's record)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,22 +154,10 @@ def _entries(uow: UnitOfWork) -> Iterator[AuditEntry]:
     after = (0, 0)
     while True:
         rows = uow.audit.rows_after(*after, limit=_BATCH)
-        for row in rows:
-            yield AuditEntry(
-                int(row.seq),
-                int(row.chain),
-                int(row.chain_seq),
-                row.occurred_at,
-                row.actor,
-                row.action,
-                row.subject,
-                row.details,
-                row.prev_hash,
-                row.row_hash,
-            )
+        yield from rows
         if len(rows) < _BATCH:
             return
-        after = (int(rows[-1].chain), int(rows[-1].chain_seq))
+        after = (rows[-1].chain, rows[-1].chain_seq)
 
 
 def _check_entry(entry: AuditEntry, expected_position: int, prev_hash: str) -> list[str]:

@@ -10,16 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from thinfile.store.hot import Hot, HotRow
+from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import audit_head, audit_log
 
-__all__ = ["AppendedRow", "AuditRepository", "canonical_tail", "row_hash"]
+__all__ = ["AppendedRow", "AuditRepository", "AuditRow", "canonical_tail", "row_hash"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One row of the audit log: its number in the log, its chain and position there, what
+    was done, by whom, to what (``details`` as compact JSON), its link and its own hash."""
+
+    seq: int
+    chain: int
+    chain_seq: int
+    occurred_at: str
+    actor: str
+    action: str
+    subject: str
+    details: str
+    prev_hash: str
+    row_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +106,7 @@ _ADVANCE = (
     .returning(audit_head.c.last_seq, audit_head.c.last_hash)
 )
 _APPEND = sa.insert(audit_log).returning(audit_log.c.seq)
+_ROWS = sa.select(*(audit_log.c[name] for name in AuditRow.__dataclass_fields__))
 _LINK = (
     sa.update(audit_head)
     .where(audit_head.c.id == sa.bindparam("chain"))
@@ -146,17 +163,17 @@ class AuditRepository:
         self.conn.execute(_LINK, {"chain": chain, "new_hash": new_hash})
         return AppendedRow(int(seq), position, prev_hash, new_hash)
 
-    def rows_after(self, chain: int, chain_seq: int, *, limit: int) -> Sequence[HotRow]:
+    def rows_after(self, chain: int, chain_seq: int, *, limit: int) -> list[AuditRow]:
         """Up to ``limit`` rows after position ``chain_seq`` of ``chain``, chain by chain in
         chain order (the next chains follow)."""
-        return self.conn.execute(
-            sa.select(audit_log)
-            .where(
+        rows = self.conn.execute(
+            _ROWS.where(
                 sa.tuple_(audit_log.c.chain, audit_log.c.chain_seq) > sa.tuple_(chain, chain_seq)
             )
             .order_by(audit_log.c.chain, audit_log.c.chain_seq)
             .limit(limit)
-        ).all()
+        )
+        return [AuditRow(*r) for r in rows]
 
     def heads(self) -> dict[int, tuple[int, str]]:
         """Each chain's head: its newest position and hash."""
