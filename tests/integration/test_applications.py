@@ -21,6 +21,7 @@ from thinfile.services import identity
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import owners_of
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
+from thinfile.services.reasons import REVIEW_NOTE_MAX_CHARS
 from thinfile.store import applications_repo
 from thinfile.store.decisioning_tables import applications
 
@@ -68,7 +69,7 @@ def submit(world, rt=None, **fields):
     )
 
 
-def accept(world, record, *, offer=0, seconds_read=12, actor=None):
+def accept(world, record, *, offer=0, seconds_read=12, confirmed=True, actor=None):
     db, _cipher, owner, _applicant_id = world
     return apps.accept_offer(
         db,
@@ -76,6 +77,7 @@ def accept(world, record, *, offer=0, seconds_read=12, actor=None):
         actor=actor or owner,
         offer=offer,
         seconds_read=seconds_read,
+        confirmed=confirmed,
         on=DECIDED_ON,
     )
 
@@ -127,6 +129,31 @@ def test_a_deny_listed_phone_is_knocked_out(world):
     record = submit(world)
     assert record.status == "declined"
     assert "KO_DENY_LIST" in record.decision["reason_codes"]
+
+
+@pytest.mark.parametrize(
+    ("note", "kept"),
+    [
+        pytest.param("", None, id="empty"),
+        pytest.param("   ", None, id="spaces only"),
+        pytest.param("x" * (REVIEW_NOTE_MAX_CHARS + 1), None, id="too long"),
+        pytest.param("  income verified  ", "income verified", id="stripped"),
+        pytest.param("x" * REVIEW_NOTE_MAX_CHARS, "x" * REVIEW_NOTE_MAX_CHARS, id="longest"),
+    ],
+)
+def test_a_review_needs_a_note_for_the_file(world, note, kept):
+    """Approving or declining a referral records a note of 1 to 500 characters (stripped);
+    a refused note leaves the application waiting in the queue."""
+    db, *_ = world
+    record = submit(world, runtime(0.10))
+    if kept is None:
+        with pytest.raises(InvalidInputError) as err:
+            apps.review_referral(db, record.id, actor=STAFF, approve=False, note=note)
+        assert err.value.field == "note"
+        assert [r.id for r in apps.list_applications(db, status="referred")] == [record.id]
+        return
+    reviewed = apps.review_referral(db, record.id, actor=STAFF, approve=False, note=note)
+    assert reviewed.status == "declined" and reviewed.review_note == kept
 
 
 def test_a_referral_is_reviewed_once(world):
@@ -220,6 +247,7 @@ def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(worl
     ("changes", "error", "field"),
     [
         pytest.param({"seconds_read": 2}, InvalidInputError, "seconds_read", id="read too briefly"),
+        pytest.param({"confirmed": False}, InvalidInputError, "confirm", id="not confirmed"),
         pytest.param(
             {"actor": INTRUDER, "seconds_read": 30}, NotFoundError, "application_id", id="not mine"
         ),

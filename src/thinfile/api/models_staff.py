@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from thinfile.api.models_applications import YUAN
-from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
+from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS, REVIEW_NOTE_MAX_CHARS
 
 __all__ = [
     "AmountCreate",
@@ -65,7 +65,10 @@ class ReviewCreate(_In):
     )
 
     approve: bool
-    note: str = Field(min_length=1, max_length=500)
+    note: str = Field(
+        description=f"A note for the file: 1 to {REVIEW_NOTE_MAX_CHARS} characters, "
+        "surrounding spaces aside"
+    )
 
 
 class ReplayPublic(BaseModel):

@@ -44,6 +44,7 @@ __all__ = [
     "accept_offer",
     "accept_today",
     "decline_offer",
+    "ensure_confirmed",
     "ensure_statement_read",
     "offer_product",
     "seconds_read",
@@ -117,8 +118,22 @@ def ensure_statement_read(seconds: float) -> None:
         )
 
 
+def ensure_confirmed(*, confirmed: bool, seconds_read: float) -> None:
+    """The borrower's confirmation of the all-in cost statement, the one rule of every
+    surface: read for at least :data:`MIN_READING_SECONDS` (field ``seconds_read``), then
+    confirmed — the page's ticked box, the API's ``confirm: true`` (field ``confirm``)."""
+    ensure_statement_read(seconds_read)
+    if not confirmed:
+        raise InvalidInputError(
+            "confirm that you have read the cost statement",
+            field="confirm",
+            value=False,
+            remedy="tick the box (confirm: true) to say you have read it, then accept again",
+        )
+
+
 def _acceptable(
-    row: StoredApplication, actor: Actor, offer: int, seconds_read: float
+    row: StoredApplication, actor: Actor, offer: int, seconds_read: float, confirmed: bool
 ) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
@@ -126,7 +141,7 @@ def _acceptable(
         raise ConflictError(
             "this application has no open offer to accept", field="application_id", value=row.id
         )
-    ensure_statement_read(seconds_read)
+    ensure_confirmed(confirmed=confirmed, seconds_read=seconds_read)
     offers = json.loads(row.decision_json)["offers"]
     if not 0 <= offer < len(offers):
         raise InvalidInputError(
@@ -137,12 +152,19 @@ def _acceptable(
 
 
 def accept_in_unit(
-    uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int, seconds_read: float, on: date
+    uow: UnitOfWork,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    seconds_read: float,
+    confirmed: bool,
+    on: date,
 ) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_offer` inside the caller's unit of work: the acceptance and its audit
     row, which the caller appends last before its one commit."""
     row = load_application(uow, application_id, lock=True)
-    chosen = _acceptable(row, actor, offer, seconds_read)
+    chosen = _acceptable(row, actor, offer, seconds_read, confirmed)
     terms = _offer_terms(chosen, on)
     line_id = None
     if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
@@ -169,7 +191,13 @@ def accept_in_unit(
 
 
 def accept_today(
-    uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int, seconds_read: float
+    uow: UnitOfWork,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    seconds_read: float,
+    confirmed: bool,
 ) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_in_unit` on the current business date, read in the same transaction."""
     return accept_in_unit(
@@ -178,19 +206,33 @@ def accept_today(
         actor=actor,
         offer=offer,
         seconds_read=seconds_read,
+        confirmed=confirmed,
         on=business_date_in(uow),
     )
 
 
 def accept_offer(
-    engine: Engine, application_id: str, *, actor: Actor, offer: int, seconds_read: float, on: date
+    engine: Engine,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    seconds_read: float,
+    confirmed: bool,
+    on: date,
 ) -> AcceptedOffer:
-    """The borrower confirms the cost statement and accepts ``offer``: the loan is opened and
-    disbursed (a revolving line is opened and the amount drawn) in the same unit of work, its
-    audit row last."""
+    """The borrower confirms the cost statement (:func:`ensure_confirmed`) and accepts
+    ``offer``: the loan is opened and disbursed (a revolving line is opened and the amount
+    drawn) in the same unit of work, its audit row last."""
     with UnitOfWork(engine) as uow:
         accepted, audit = accept_in_unit(
-            uow, application_id, actor=actor, offer=offer, seconds_read=seconds_read, on=on
+            uow,
+            application_id,
+            actor=actor,
+            offer=offer,
+            seconds_read=seconds_read,
+            confirmed=confirmed,
+            on=on,
         )
         audit.append(uow)
         uow.commit()

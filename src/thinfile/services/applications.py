@@ -71,6 +71,7 @@ from thinfile.services.ownership import (
     owner_of_loan,
 )
 from thinfile.services.policies import DecisionRuntime
+from thinfile.services.reasons import review_note
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.applications_repo import ConsentScope, StoredApplication
 
@@ -344,7 +345,9 @@ def list_applications(
 def review_referral(
     engine: Engine, application_id: str, *, actor: Actor, approve: bool, note: str
 ) -> ApplicationRecord:
-    """An underwriter's decision on a referred application."""
+    """An underwriter's decision on a referred application, with a note for the file
+    (:func:`~thinfile.services.reasons.review_note`)."""
+    note = review_note(note)
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id, lock=True)
         if row.status != ApplicationStatus.REFERRED:
@@ -360,7 +363,7 @@ def review_referral(
             status=status.value,
             reviewed_by=actor.label,
             reviewed_at=now_utc(),
-            review_note=note[:500],
+            review_note=note,
         ):
             raise ConflictError("the application changed meanwhile; reload and try again")
         row = load_application(uow, application_id)

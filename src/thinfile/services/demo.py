@@ -238,6 +238,7 @@ def _accept(engine: Engine, lender: DemoLender, borrower: DemoBorrower, day: dat
         actor=borrower.actor,
         offer=0,
         seconds_read=apps.MIN_READING_SECONDS,
+        confirmed=True,
         on=day,
     )
     borrower.loan_id, borrower.outcome = accepted.loan_id, apps.ApplicationStatus.ACCEPTED

@@ -233,9 +233,8 @@ def accept(
             offer=offer,
         )
         read = acceptance.seconds_read(shown_at=shown, now=receipts.now())
-        acceptance.ensure_statement_read(read)
-        if form.get("confirm") != "yes":
-            raise InvalidInputError("tick the box to confirm", field="confirm")
+        confirmed = form.get("confirm") == "yes"
+        acceptance.ensure_confirmed(confirmed=confirmed, seconds_read=read)
     except InvalidInputError as error:
         record = applications.get_application(
             context.engine, context.cipher, application_id, reveal=False
@@ -261,6 +260,7 @@ def accept(
         actor=actor,
         offer=offer,
         seconds_read=read,
+        confirmed=confirmed,
         on=business_date(context.engine),
     )
     return redirect(f"/applications/{application_id}?accepted=1")
