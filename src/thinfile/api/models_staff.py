@@ -66,8 +66,10 @@ class ReviewCreate(_In):
 
     approve: bool
     note: str = Field(
-        description=f"A note for the file: 1 to {REVIEW_NOTE_MAX_CHARS} characters, "
-        "surrounding spaces aside"
+        min_length=1,
+        max_length=REVIEW_NOTE_MAX_CHARS,
+        description=f"A note for the file, 1 to {REVIEW_NOTE_MAX_CHARS} characters once "
+        "stripped (kept on the application and shown in the console; the console asks the same)",
     )
 
 
