@@ -7,8 +7,10 @@ the instructions the process executes instead, the same from run to run within a
 
 The app runs in this process on PostgreSQL (a fresh database), called through ASGI with the
 requests ``bench/api_load.py`` sends (no sockets, no HTTP parsing: the service's own work),
-after a warm-up; only the measured requests are counted (collection is switched on and off
-around them). Each phase runs in its own valgrind process:
+after a warm-up (then ``gc.collect(); gc.freeze()``, so the warm-up's objects are not walked
+again by a collection that falls among the measured requests); only the measured requests
+are counted (callgrind's collection is switched on and off around them).
+Each phase runs in its own valgrind process:
 
 1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit);
 2. payments — ``POST /v1/loans/{id}/payments`` on loans opened by accepting offers.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -149,6 +152,10 @@ async def measure(phase: str, url: str, requests: int) -> None:
     statuses: dict[int, int] = {}
     for raw in jobs[:WARM_UP]:
         await client.call(raw)
+    # What the warm-up left behind is collected once and frozen out of later collections, so
+    # a full collection's walk over it does not land in one measured request and not another.
+    gc.collect()
+    gc.freeze()
     collect(True)
     for raw in jobs[WARM_UP : WARM_UP + requests]:
         status = await client.call(raw)

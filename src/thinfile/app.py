@@ -21,10 +21,10 @@ from starlette.concurrency import run_in_threadpool
 from thinfile.api import API_DESCRIPTION, install_api
 from thinfile.api.limits import BodySizeLimitMiddleware
 from thinfile.api.metrics import MetricsMiddleware
-from thinfile.api.runtime import register_models, scoring_model_loader
+from thinfile.api.runtime import register_models
 from thinfile.http import OWNED_RESOURCES, OwnedResource, Ownership, build_context
 from thinfile.http.retry import RetryOnDisconnect
-from thinfile.services.policies import ModelLoader
+from thinfile.services.policies import ModelLoader, scoring_model_loader
 from thinfile.settings import Settings
 from thinfile.store.migrate import upgrade
 from thinfile.web import install_web
@@ -72,7 +72,7 @@ def create_app(
     app.state.context = context
     app.state.model_loader = load_model or scoring_model_loader
     install_api(app, extra_routers=extra_routers)
-    install_web(app, load_model=load_model)
+    install_web(app, load_model=app.state.model_loader)
     app.add_middleware(RetryOnDisconnect)  # inside the body limit: it buffers the body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

@@ -1,6 +1,7 @@
 """The pages and the API enforce the same rules, because the rules live in the services: a staff
-reason is accepted or refused alike by the console and the API, and an applicant without the
-credit-assessment consent is refused by both — on SQLite and PostgreSQL, on one app."""
+reason and an underwriter's review note are accepted or refused alike by the console and the
+API, and an applicant without the credit-assessment consent is refused by both — on SQLite and
+PostgreSQL, on one app."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.e2e.api_harness import (
     PASSWORD,
+    REFER_MONTHS,
     Party,
     TestClient,
     accept,
@@ -19,8 +21,11 @@ from tests.e2e.api_harness import (
     make_borrower,
     make_staff,
 )
+from thinfile.app import create_app
 from thinfile.security.roles import Role
-from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
+from thinfile.services.policies import scoring_model_loader
+from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS, REVIEW_NOTE_MAX_CHARS
+from thinfile.settings import Settings
 
 _keys = count(1)
 
@@ -136,3 +141,66 @@ def test_an_applicant_without_credit_consent_is_refused_by_the_page_and_the_api(
     )
     assert by_page.status_code == 403 and 'href="/consent"' in by_page.text
     assert _applications(api, unconsenting) == []  # neither stored a decision
+
+
+NOTES_KEPT = ["ok", "  income verified by platform statement  ", "x" * REVIEW_NOTE_MAX_CHARS]
+NOTES_REFUSED = ["", "   ", "x" * (REVIEW_NOTE_MAX_CHARS + 1)]
+
+
+def _referral(api: TestClient) -> str:
+    referred = apply(api, make_borrower(api), months_in_city=REFER_MONTHS).json()
+    assert referred["status"] == "referred", referred
+    return str(referred["id"])
+
+
+def _review_by_api(api: TestClient, underwriter: Party, application_id: str, note: str) -> bool:
+    reply = api.post(
+        f"/v1/staff/applications/{application_id}/review",
+        json={"approve": True, "note": note},
+        headers=underwriter.headers,
+    )
+    assert reply.status_code in (200, 422), reply.text
+    return bool(reply.status_code == 200)
+
+
+def _review_by_console(api: TestClient, application_id: str, note: str) -> bool:
+    page = api.get(f"/console/applications/{application_id}").text
+    reply = api.post(
+        f"/console/applications/{application_id}/review",
+        data={"csrf_token": _csrf(page), "decision": "approve", "note": note},
+        follow_redirects=False,
+    )
+    assert reply.status_code in (303, 422), reply.text
+    return bool(reply.status_code == 303)
+
+
+def test_a_review_note_is_accepted_or_refused_alike_by_the_console_and_the_api(
+    api: TestClient,
+) -> None:
+    """An underwriter's note for the file is 1 to 500 characters, surrounding spaces aside,
+    whether the referral is approved in the console or over the API."""
+    underwriter = make_staff(api, Role.UNDERWRITER)
+    _page_sign_in(api, underwriter)
+    waiting = _referral(api)
+    refused = {
+        note: (
+            _review_by_api(api, underwriter, waiting, note),
+            _review_by_console(api, waiting, note),
+        )
+        for note in NOTES_REFUSED
+    }
+    kept = {
+        note: (
+            _review_by_api(api, underwriter, _referral(api), note),
+            _review_by_console(api, _referral(api), note),
+        )
+        for note in NOTES_KEPT
+    }
+    assert refused == dict.fromkeys(NOTES_REFUSED, (False, False))
+    assert kept == dict.fromkeys(NOTES_KEPT, (True, True))
+
+
+def test_the_pages_and_the_api_load_models_with_one_loader(api_settings: Settings) -> None:
+    """A model the console simulates with is loaded as the API's decisions load it."""
+    app = create_app(api_settings)
+    assert app.state.web.load_model is app.state.model_loader is scoring_model_loader

@@ -208,6 +208,7 @@ def _accept_for_the_borrower(app: FastAPI, application_id: str) -> None:
         actor=Actor(user_id, Role.BORROWER),
         offer=0,
         seconds_read=MIN_READING_SECONDS,
+        confirmed=True,
         on=date.today(),
     )
 

@@ -128,6 +128,7 @@ def _a_reviewed_referral_and_a_loan(client: TestClient) -> tuple[str, str, str]:
         actor=Actor(user.id, Role.BORROWER),
         offer=0,
         seconds_read=MIN_READING_SECONDS,
+        confirmed=True,
         on=date.today(),
     )
     sign_in(client, "uw@lender.example")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from tests.support.decisioning import DECIDED_ON, ChosenPD, application, id_number
 from thinfile.adapters import SandboxRealNameVerifier
 from thinfile.decisioning import PolicyBook, load_policy
-from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, ThinfileError
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
@@ -23,10 +24,12 @@ from thinfile.services import identity, real_name
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import owners_of
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
+from thinfile.services.reasons import REVIEW_NOTE_MAX_CHARS
 from thinfile.store import applications_repo
 from thinfile.store.decisioning_tables import applications
 
 STAFF = Actor("staff-1", Role.UNDERWRITER)
+INTRUDER = Actor("intruder", Role.BORROWER)
 
 
 @pytest.fixture
@@ -57,18 +60,42 @@ def runtime(pd=0.01):
     return DecisionRuntime(PolicyBook(policy), ChosenPD(pd), ("test",))
 
 
-def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pii(world, engine):
+def submit(world, rt=None, **fields):
+    """The world's applicant applies with the standard form (``fields`` changed)."""
     db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(
+    return apps.apply_for_credit(
         db,
         cipher,
-        runtime(),
+        rt or runtime(),
         actor=actor,
         applicant_id=applicant_id,
-        form=form(),
+        form={**form(), **fields},
         on=DECIDED_ON,
         consents_recorded=False,
     )
+
+
+def accept(world, record, *, offer=0, seconds_read=12, confirmed=True, actor=None):
+    db, _cipher, owner, _applicant_id = world
+    return apps.accept_offer(
+        db,
+        record.id,
+        actor=actor or owner,
+        offer=offer,
+        seconds_read=seconds_read,
+        confirmed=confirmed,
+        on=DECIDED_ON,
+    )
+
+
+def loans_written(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM servicing_loans")).scalar_one())
+
+
+def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pii(world, engine):
+    db, cipher, *_ = world
+    record = submit(world)
     assert record.status == "approved" and record.decision["offers"]
     with engine.connect() as conn:
         raw = json.dumps(
@@ -84,75 +111,61 @@ def test_an_approved_application_is_stored_with_its_decision_and_no_plaintext_pi
 
 
 def test_a_stored_decision_replays_identically(world):
-    db, cipher, actor, applicant_id = world
+    db, cipher, *_ = world
     rt = runtime(0.04)
-    record = apps.apply_for_credit(
-        db,
-        cipher,
-        rt,
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
+    record = submit(world, rt)
     result = apps.replay_application(db, cipher, rt, record.id, actor=STAFF)
     assert result["identical"] is True and result["replayed_outcome"] == record.outcome
 
 
 def test_velocity_counts_earlier_applications_of_the_same_person(world):
-    db, cipher, actor, applicant_id = world
+    db, _cipher, actor, _applicant_id = world
     rt = runtime()
-    outcomes = [
-        apps.apply_for_credit(
-            db,
-            cipher,
-            rt,
-            actor=actor,
-            applicant_id=applicant_id,
-            form=form(),
-            on=DECIDED_ON,
-            consents_recorded=False,
-        ).status
-        for _ in range(5)
-    ]
+    outcomes = [submit(world, rt).status for _ in range(5)]
     assert outcomes == ["approved"] * 4 + ["declined"]
     last: dict[str, Any] = apps.list_applications(db, user_id=actor.user_id, limit=1)[0].decision
     assert "KO_VELOCITY_ID" in last["reason_codes"]
 
 
 def test_a_deny_listed_phone_is_knocked_out(world):
-    db, cipher, actor, applicant_id = world
+    db, cipher, *_ = world
     apps.add_to_deny_list(
         db, cipher, kind="phone", value="138 0013 8000", reason="fraud", actor=STAFF
     )
-    record = apps.apply_for_credit(
-        db,
-        cipher,
-        runtime(),
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
+    record = submit(world)
     assert record.status == "declined"
     declined: dict[str, Any] = record.decision
     assert "KO_DENY_LIST" in declined["reason_codes"]
 
 
+@pytest.mark.parametrize(
+    ("note", "kept"),
+    [
+        pytest.param("", None, id="empty"),
+        pytest.param("   ", None, id="spaces only"),
+        pytest.param("x" * (REVIEW_NOTE_MAX_CHARS + 1), None, id="too long"),
+        pytest.param("  income verified  ", "income verified", id="stripped"),
+        pytest.param("x" * REVIEW_NOTE_MAX_CHARS, "x" * REVIEW_NOTE_MAX_CHARS, id="longest"),
+    ],
+)
+def test_a_review_needs_a_note_for_the_file(world, note, kept):
+    """Approving or declining a referral records a note of 1 to 500 characters (stripped);
+    a refused note leaves the application waiting in the queue."""
+    db, *_ = world
+    record = submit(world, runtime(0.10))
+    if kept is None:
+        with pytest.raises(InvalidInputError) as err:
+            apps.review_referral(db, record.id, actor=STAFF, approve=False, note=note)
+        assert err.value.field == "note"
+        assert [r.id for r in apps.list_applications(db, status="referred")] == [record.id]
+        return
+    reviewed = apps.review_referral(db, record.id, actor=STAFF, approve=False, note=note)
+    assert reviewed.status == "declined" and reviewed.review_note == kept
+
+
 def test_a_referral_is_reviewed_once(world):
-    db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(
-        db,
-        cipher,
-        runtime(0.10),
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
+    db, *_ = world
+    record = submit(world, runtime(0.10))
     assert record.status == "referred"
     queue = apps.list_applications(db, status="referred")
     assert [r.id for r in queue] == [record.id]
@@ -162,36 +175,18 @@ def test_a_referral_is_reviewed_once(world):
         apps.review_referral(db, record.id, actor=STAFF, approve=False, note="again")
 
 
-def test_identity_fields_cannot_be_overridden_by_the_form(world):
-    db, cipher, actor, applicant_id = world
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        pytest.param({"phone": "1"}, "phone", id="identity field overridden by the form"),
+        pytest.param({"requested_amount": "-5"}, None, id="bad form field"),
+    ],
+)
+def test_a_refused_form_writes_nothing(world, fields, field):
+    db, *_ = world
     with pytest.raises(InvalidInputError) as err:
-        apps.apply_for_credit(
-            db,
-            cipher,
-            runtime(),
-            actor=actor,
-            applicant_id=applicant_id,
-            form={**form(), "phone": "1"},
-            on=DECIDED_ON,
-            consents_recorded=False,
-        )
-    assert err.value.field == "phone"
-    assert apps.list_applications(db) == []
-
-
-def test_bad_form_fields_write_nothing(world):
-    db, cipher, actor, applicant_id = world
-    with pytest.raises(InvalidInputError):
-        apps.apply_for_credit(
-            db,
-            cipher,
-            runtime(),
-            actor=actor,
-            applicant_id=applicant_id,
-            form=form(requested_amount="-5"),
-            on=DECIDED_ON,
-            consents_recorded=False,
-        )
+        submit(world, **fields)
+    assert err.value.field == field
     assert apps.list_applications(db) == []
 
 
@@ -244,23 +239,9 @@ def test_the_runtime_follows_the_registry_and_its_challenger(world, tmp_path):
 def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(world, engine):
     from thinfile.services.loans import get_loan
 
-    db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(
-        db,
-        cipher,
-        runtime(),
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
-    with pytest.raises(InvalidInputError) as err:
-        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=2, on=DECIDED_ON)
-    assert err.value.field == "seconds_read"
-    accepted = apps.accept_offer(
-        engine, record.id, actor=actor, offer=0, seconds_read=12, on=DECIDED_ON
-    )
+    _db, _cipher, actor, _applicant_id = world
+    record = submit(world)
+    accepted = accept(world, record)
     view = get_loan(engine, accepted.loan_id)
     decision: dict[str, Any] = record.decision
     offer = decision["offers"][0]
@@ -268,55 +249,34 @@ def test_accepting_an_offer_opens_and_disburses_the_loan_in_one_transaction(worl
     assert apps.loans_of_user(engine, actor.user_id) == [(record.id, accepted.loan_id)]
     assert owners_of(engine, [(apps.owner_of_loan, str(accepted.loan_id))]) == [actor.user_id]
     with pytest.raises(ConflictError):
-        apps.accept_offer(engine, record.id, actor=actor, offer=0, seconds_read=12, on=DECIDED_ON)
+        accept(world, record)
 
 
-def test_someone_else_cannot_accept_my_offer_and_nothing_is_written(world, engine):
-    db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(
-        db,
-        cipher,
-        runtime(),
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
-    from thinfile.errors import NotFoundError
-
-    with pytest.raises(NotFoundError):
-        apps.accept_offer(
-            engine,
-            record.id,
-            actor=Actor("intruder", Role.BORROWER),
-            offer=0,
-            seconds_read=30,
-            on=DECIDED_ON,
-        )
-    with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM servicing_loans")).scalar_one() == 0
+@pytest.mark.parametrize(
+    ("changes", "error", "field"),
+    [
+        pytest.param({"seconds_read": 2}, InvalidInputError, "seconds_read", id="read too briefly"),
+        pytest.param({"confirmed": False}, InvalidInputError, "confirm", id="not confirmed"),
+        pytest.param(
+            {"actor": INTRUDER, "seconds_read": 30}, NotFoundError, "application_id", id="not mine"
+        ),
+    ],
+)
+def test_a_refused_acceptance_writes_nothing(world, engine, changes, error, field):
+    record = submit(world)
+    with pytest.raises(error) as err:
+        accept(world, record, **changes)
+    assert isinstance(err.value, ThinfileError) and err.value.field == field
+    assert loans_written(engine) == 0
 
 
 def test_a_revolving_line_offer_opens_the_line_and_draws_on_it(world, engine):
     from thinfile.services.credit_lines import get_line
 
-    db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(
-        db,
-        cipher,
-        runtime(),
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
+    record = submit(world)
     offers: list[dict[str, Any]] = dict[str, Any](record.decision)["offers"]
     index = next(i for i, o in enumerate(offers) if o["product"] == "revolving_line")
-    accepted = apps.accept_offer(
-        engine, record.id, actor=actor, offer=index, seconds_read=15, on=DECIDED_ON
-    )
+    accepted = accept(world, record, offer=index, seconds_read=15)
     assert accepted.credit_line_id is not None
     line = get_line(engine, accepted.credit_line_id)
     offer = offers[index]
@@ -325,24 +285,9 @@ def test_a_revolving_line_offer_opens_the_line_and_draws_on_it(world, engine):
 
 
 def test_a_payoff_quote_outside_the_loans_life_is_a_typed_error(world, engine):
-    from datetime import date
-
     from thinfile.services.loans import quote_payoff
 
-    db, cipher, actor, applicant_id = world
-    record = apps.apply_for_credit(
-        db,
-        cipher,
-        runtime(),
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
-    loan = apps.accept_offer(
-        engine, record.id, actor=actor, offer=0, seconds_read=12, on=DECIDED_ON
-    ).loan_id
+    loan = accept(world, submit(world)).loan_id
     assert quote_payoff(engine, loan, DECIDED_ON).fen > 0
     for day in (date(1, 1, 1), date(9999, 12, 31)):
         with pytest.raises(InvalidInputError) as err:
@@ -375,18 +320,8 @@ def _plan(conn, statement, params) -> str:
 def test_velocity_counts_read_one_persons_recent_applications_not_the_books(world, engine):
     """With many recent applications of other people, counting this person's reads their own
     rows through the (hash, submitted_at) index, not the whole window of the book."""
-    db, cipher, actor, applicant_id = world
-    rt = runtime()
-    apps.apply_for_credit(
-        db,
-        cipher,
-        rt,
-        actor=actor,
-        applicant_id=applicant_id,
-        form=form(),
-        on=DECIDED_ON,
-        consents_recorded=False,
-    )
+    applicant_id = world[3]
+    submit(world)
     with engine.begin() as conn:
         row = dict(conn.execute(sa.select(applications)).mappings().one())
         others = [

@@ -37,7 +37,7 @@ def test_priced_schedules_give_the_same_response_as_rebuilt_ones(pd, amount, ter
         "app-1",
         "A0000000001",
         STATUS[decision.outcome],
-        decision.outcome.value,
+        decision.outcome,
         datetime(2026, 11, 25, tzinfo=UTC),
         decision.as_dict(),
         None,

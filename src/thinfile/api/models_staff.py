@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.api.models_applications import YUAN
-from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
+from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS, REVIEW_NOTE_MAX_CHARS
 
 __all__ = [
     "AmountCreate",
@@ -66,7 +66,12 @@ class ReviewCreate(_In):
     )
 
     approve: StrictBool
-    note: str = Field(min_length=1, max_length=500)
+    note: str = Field(
+        min_length=1,
+        max_length=REVIEW_NOTE_MAX_CHARS,
+        description=f"A note for the file, 1 to {REVIEW_NOTE_MAX_CHARS} characters once "
+        "stripped (kept on the application and shown in the console; the console asks the same)",
+    )
 
 
 class ReplayPublic(BaseModel):

@@ -2,8 +2,9 @@
 
 Routes that decide take ``runtime: Runtime``; it reads the policy and model registry through
 :func:`thinfile.services.policies.decision_runtime` (cached there until the registry
-changes). Models are loaded with ``app.state.model_loader`` — ``thinfile.scoring.load_model``
-unless ``create_app(load_model=…)`` says otherwise (tests pass a deterministic scorer).
+changes). Models are loaded with ``app.state.model_loader`` — the pages' loader too:
+:func:`thinfile.services.policies.scoring_model_loader` unless ``create_app(load_model=…)``
+says otherwise (tests pass a deterministic scorer).
 
 With ``THINFILE_MODEL_DIR`` set, start-up registers the shipped policy (active when none is)
 and that model directory (active when no model is); later versions are activated over
@@ -12,16 +13,14 @@ and that model directory (active when no model is); later versions are activated
 
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from thinfile.decisioning import Scorer
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, get_context
 from thinfile.services.identity_records import SYSTEM
@@ -39,14 +38,7 @@ __all__ = [
     "get_runtime",
     "register_models",
     "runtime_dependency",
-    "scoring_model_loader",
 ]
-
-
-def scoring_model_loader(path: Path) -> Scorer:
-    """Load a model directory with :mod:`thinfile.scoring` (imported on first use)."""
-    scoring = importlib.import_module("thinfile.scoring")
-    return cast(Scorer, scoring.load_model(path))
 
 
 def get_model_loader(connection: HTTPConnection) -> ModelLoader:

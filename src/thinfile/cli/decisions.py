@@ -156,10 +156,10 @@ def simulate_command(
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print_segments(report, Console())
-        overall = report.candidate.overall.as_dict()
+        overall = report.candidate.overall
         Console().print(
-            f"approval rate {float(overall['approval_rate']):.2%} over "  # type: ignore[arg-type]
-            f"{overall['applications']} applications; report written to {out}"
+            f"approval rate {overall.approval_rate:.2%} over "
+            f"{overall.applications} applications; report written to {out}"
         )
 
 

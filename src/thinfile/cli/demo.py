@@ -17,11 +17,11 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,6 +36,28 @@ if TYPE_CHECKING:
 
     from thinfile.http import AppContext
     from thinfile.services.demo import DemoLender
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What the demo's year came to, for the closing table."""
+
+    applications: int
+    approved: int
+    """Approved (after review) or accepted."""
+    outcomes: dict[str, int]
+    borrower_to_show: str
+    loans: int
+    loans_by_status: dict[str, int]
+    outstanding_by_bucket: dict[str, int]
+    model: dict[str, float]
+    simulation: dict[str, Any]
+    ledger_ok: bool
+    ledger_problems: list[str]
+    audit_rows: int
+    audit_problems: list[str]
+    database: str
+    home: str
 
 
 def register(app: typer.Typer) -> None:
@@ -110,15 +132,15 @@ def demo(
             population=population or (4000 if smoke else 20000),
         )
         _print_summary(console, summary, time.perf_counter() - started)
-        if not summary["ledger_ok"]:
+        if not summary.ledger_ok:
             console.print("[red]the ledger does not verify[/red]")
             raise typer.Exit(1)
-        if summary["audit_problems"]:
+        if summary.audit_problems:
             console.print("[red]the audit log does not verify[/red]")
             raise typer.Exit(1)
         if smoke:
             return
-        _serve(console, url, folder, host, port, str(summary["borrower_to_show"]))
+        _serve(console, url, folder, host, port, summary.borrower_to_show)
 
 
 def _journey(
@@ -130,7 +152,7 @@ def _journey(
     seed: int,
     borrowers: int,
     population: int,
-) -> dict[str, object]:
+) -> _Summary:
     from thinfile.http import build_context
     from thinfile.services.audit import verify_audit_chain
     from thinfile.services.ledger import verify_ledger
@@ -151,17 +173,17 @@ def _journey(
     audit = verify_audit_chain(context.engine)
     summary = _summarise(context.engine, lender)
     context.engine.dispose()
-    return {
+    return _Summary(
         **summary,
-        "model": metrics,
-        "simulation": simulation,
-        "ledger_ok": ledger.ok,
-        "ledger_problems": ledger.problems,
-        "audit_rows": audit.rows_checked,
-        "audit_problems": list(audit.problems),
-        "database": url,
-        "home": str(folder),
-    }
+        model=metrics,
+        simulation=simulation,
+        ledger_ok=ledger.ok,
+        ledger_problems=list(ledger.problems),
+        audit_rows=audit.rows_checked,
+        audit_problems=list(audit.problems),
+        database=url,
+        home=str(folder),
+    )
 
 
 def _train(
@@ -288,7 +310,8 @@ def _simulate_change(
     return report.as_dict()
 
 
-def _summarise(engine: Engine, lender: DemoLender) -> dict[str, object]:
+def _summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
+    from thinfile.services.applications_records import ApplicationStatus
     from thinfile.services.loans import get_loan
 
     outcomes = lender.counts()
@@ -303,8 +326,10 @@ def _summarise(engine: Engine, lender: DemoLender) -> dict[str, object]:
     shown = [b.email for b in lender.borrowers if b.loan_id is not None][:1] or [
         b.email for b in lender.borrowers
     ][:1]
+    taken = (ApplicationStatus.ACCEPTED, ApplicationStatus.APPROVED)
     return {
         "applications": sum(outcomes.values()),
+        "approved": sum(n for outcome, n in outcomes.items() if outcome in taken),
         "outcomes": dict(outcomes),
         "borrower_to_show": shown[0] if shown else "",
         "loans": sum(by_status.values()),
@@ -313,28 +338,22 @@ def _summarise(engine: Engine, lender: DemoLender) -> dict[str, object]:
     }
 
 
-def _print_summary(console: Console, s: dict[str, object], seconds: float) -> None:
-    outcomes = s["outcomes"]
-    assert isinstance(outcomes, dict)
-    applications = int(str(s["applications"]))
-    approved = sum(v for k, v in outcomes.items() if k in ("accepted", "approved"))
+def _print_summary(console: Console, s: _Summary, seconds: float) -> None:
+    outcomes, applications, approved = s.outcomes, s.applications, s.approved
     table = Table(title="[bold]6/6[/bold] thinfile demo summary")
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("applications", str(applications))
     table.add_row("approval rate (after review)", f"{approved / max(applications, 1):.0%}")
     table.add_row("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
-    table.add_row("loans", str(s["loans"]))
+    table.add_row("loans", str(s.loans))
     table.add_row(
         "loans by status",
-        ", ".join(
-            f"{k} {v}"
-            for k, v in sorted(dict(s["loans_by_status"]).items())  # type: ignore[call-overload]
-        ),
+        ", ".join(f"{k} {v}" for k, v in sorted(s.loans_by_status.items())),
     )
-    for bucket, fen in sorted(dict(s["outstanding_by_bucket"]).items()):  # type: ignore[call-overload]
+    for bucket, fen in sorted(s.outstanding_by_bucket.items()):
         table.add_row(f"outstanding principal, {bucket}", str(Money(int(fen))))
-    simulation = dict(s["simulation"])  # type: ignore[call-overload]
+    simulation = s.simulation
     change = simulation.get("change") or {}
     rates = [
         simulation[arm]["overall"]["average_annualized_rate"] for arm in ("baseline", "candidate")
@@ -348,15 +367,12 @@ def _print_summary(console: Console, s: dict[str, object], seconds: float) -> No
     )
     table.add_row(
         "ledger check",
-        "balanced" if s["ledger_ok"] else "FAILED: " + "; ".join(s["ledger_problems"][:3]),  # type: ignore[index]
+        "balanced" if s.ledger_ok else "FAILED: " + "; ".join(s.ledger_problems[:3]),
     )
-    problems = s["audit_problems"]
-    assert isinstance(problems, list)
+    problems = s.audit_problems
     table.add_row(
         "audit log",
-        f"intact, {s['audit_rows']} rows"
-        if not problems
-        else "ALTERED: " + "; ".join(problems[:3]),
+        f"intact, {s.audit_rows} rows" if not problems else "ALTERED: " + "; ".join(problems[:3]),
     )
     table.add_row("took", f"{seconds:.0f} s")
     console.print(table)

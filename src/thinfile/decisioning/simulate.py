@@ -126,12 +126,18 @@ class Tally:
             self.with_outcome += 1
             self.bads += row.bad
 
+    @property
+    def approval_rate(self) -> float:
+        """Approved over applications, to six places (0 with no applications)."""
+        n = self.applications
+        return round(self.approved / n, 6) if n else 0.0
+
     def as_dict(self) -> dict[str, object]:
         n, a = self.applications, self.approved
         return {
             "applications": n,
             "approved": a,
-            "approval_rate": round(a / n, 6) if n else 0.0,
+            "approval_rate": self.approval_rate,
             "referral_rate": round(self.referred / n, 6) if n else 0.0,
             "expected_bad_rate": round(self.pd_sum / a, 6) if a else None,
             "realised_bad_rate": round(self.bads / self.with_outcome, 6)

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -24,6 +23,7 @@ from thinfile.loanmath import DefaultTerms, LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.applications_records import (
     ApplicationRecord,
+    ApplicationStatus,
     application_record,
     load_application,
 )
@@ -34,6 +34,7 @@ from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.loans import open_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import ServicingProduct, standard_product
+from thinfile.store.applications_repo import StoredApplication
 
 __all__ = [
     "MIN_READING_SECONDS",
@@ -43,6 +44,7 @@ __all__ = [
     "accept_offer",
     "accept_today",
     "decline_offer",
+    "ensure_confirmed",
     "ensure_statement_read",
     "offer_product",
     "seconds_read",
@@ -53,7 +55,7 @@ MIN_READING_SECONDS = 10
 """The forced reading time of the all-in cost statement before an offer can be accepted."""
 
 
-OFFER_DECLINED = "offer_declined"
+OFFER_DECLINED = ApplicationStatus.OFFER_DECLINED
 """Status of an approved application whose offers the applicant turned down."""
 
 
@@ -116,15 +118,31 @@ def ensure_statement_read(seconds: float) -> None:
         )
 
 
-def _acceptable(row: Any, actor: Actor, offer: int, seconds_read: float) -> dict[str, object]:
+def ensure_confirmed(*, confirmed: bool, seconds_read: float) -> None:
+    """The borrower's confirmation of the all-in cost statement, the one rule of every
+    surface: read for at least :data:`MIN_READING_SECONDS` (field ``seconds_read``), then
+    confirmed — the page's ticked box, the API's ``confirm: true`` (field ``confirm``)."""
+    ensure_statement_read(seconds_read)
+    if not confirmed:
+        raise InvalidInputError(
+            "confirm that you have read the cost statement",
+            field="confirm",
+            value=False,
+            remedy="tick the box (confirm: true) to say you have read it, then accept again",
+        )
+
+
+def _acceptable(
+    row: StoredApplication, actor: Actor, offer: int, seconds_read: float, confirmed: bool
+) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
-    if row.status != "approved" or row.accepted_offer is not None:
+    if row.status != ApplicationStatus.APPROVED or row.accepted_offer is not None:
         raise ConflictError(
             "this application has no open offer to accept", field="application_id", value=row.id
         )
-    ensure_statement_read(seconds_read)
-    offers = json.loads(str(row.decision_json))["offers"]
+    ensure_confirmed(confirmed=confirmed, seconds_read=seconds_read)
+    offers = json.loads(row.decision_json)["offers"]
     if not 0 <= offer < len(offers):
         raise InvalidInputError(
             f"choose an offer from 0 to {len(offers) - 1}", field="offer", value=offer
@@ -134,12 +152,19 @@ def _acceptable(row: Any, actor: Actor, offer: int, seconds_read: float) -> dict
 
 
 def accept_in_unit(
-    uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int, seconds_read: float, on: date
+    uow: UnitOfWork,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    seconds_read: float,
+    confirmed: bool,
+    on: date,
 ) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_offer` inside the caller's unit of work: the acceptance and its audit
     row, which the caller appends last before its one commit."""
     row = load_application(uow, application_id, lock=True)
-    chosen = _acceptable(row, actor, offer, seconds_read)
+    chosen = _acceptable(row, actor, offer, seconds_read, confirmed)
     terms = _offer_terms(chosen, on)
     line_id = None
     if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
@@ -149,7 +174,7 @@ def accept_in_unit(
     if not uow.applications.update(
         application_id,
         row.version,
-        status="accepted",
+        status=ApplicationStatus.ACCEPTED.value,
         accepted_offer=offer,
         statement_confirmed_at=now_utc(),
         loan_id=str(loan.loan_id),
@@ -166,7 +191,13 @@ def accept_in_unit(
 
 
 def accept_today(
-    uow: UnitOfWork, application_id: str, *, actor: Actor, offer: int, seconds_read: float
+    uow: UnitOfWork,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    seconds_read: float,
+    confirmed: bool,
 ) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_in_unit` on the current business date, read in the same transaction."""
     return accept_in_unit(
@@ -175,19 +206,33 @@ def accept_today(
         actor=actor,
         offer=offer,
         seconds_read=seconds_read,
+        confirmed=confirmed,
         on=business_date_in(uow),
     )
 
 
 def accept_offer(
-    engine: Engine, application_id: str, *, actor: Actor, offer: int, seconds_read: float, on: date
+    engine: Engine,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    seconds_read: float,
+    confirmed: bool,
+    on: date,
 ) -> AcceptedOffer:
-    """The borrower confirms the cost statement and accepts ``offer``: the loan is opened and
-    disbursed (a revolving line is opened and the amount drawn) in the same unit of work, its
-    audit row last."""
+    """The borrower confirms the cost statement (:func:`ensure_confirmed`) and accepts
+    ``offer``: the loan is opened and disbursed (a revolving line is opened and the amount
+    drawn) in the same unit of work, its audit row last."""
     with UnitOfWork(engine) as uow:
         accepted, audit = accept_in_unit(
-            uow, application_id, actor=actor, offer=offer, seconds_read=seconds_read, on=on
+            uow,
+            application_id,
+            actor=actor,
+            offer=offer,
+            seconds_read=seconds_read,
+            confirmed=confirmed,
+            on=on,
         )
         audit.append(uow)
         uow.commit()
@@ -200,17 +245,17 @@ def decline_offer(engine: Engine, application_id: str, *, actor: Actor) -> Appli
         row = load_application(uow, application_id, lock=True)
         if row.user_id != actor.user_id:
             raise NotFoundError("no such application", field="application_id", value=application_id)
-        if row.status != "approved" or row.accepted_offer is not None:
+        if row.status != ApplicationStatus.APPROVED or row.accepted_offer is not None:
             raise ConflictError(
                 "this application has no open offer to decline",
                 field="application_id",
                 value=application_id,
             )
-        if not uow.applications.update(application_id, row.version, status=OFFER_DECLINED):
+        if not uow.applications.update(application_id, row.version, status=OFFER_DECLINED.value):
             raise ConflictError("the application changed meanwhile; reload and try again")
         row = load_application(uow, application_id)
         record_audit(
             uow, actor.label, "application.decline_offer", f"application:{application_id}", {}
         )
         uow.commit()
-    return application_record(row, json.loads(str(row.decision_json)))
+    return application_record(row, json.loads(row.decision_json))

@@ -55,6 +55,7 @@ from thinfile.services.acceptance import (
 from thinfile.services.applications_records import (
     STATUS,
     ApplicationRecord,
+    ApplicationStatus,
     application_record,
     load_application,
 )
@@ -72,8 +73,9 @@ from thinfile.services.ownership import (
 )
 from thinfile.services.policies import DecisionRuntime
 from thinfile.services.real_name import ensure_real_name
+from thinfile.services.reasons import review_note
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.applications_repo import ConsentScope
+from thinfile.store.applications_repo import ConsentScope, StoredApplication
 
 __all__ = [
     "ALT_DATA_CONSENTS",
@@ -82,6 +84,7 @@ __all__ = [
     "OFFER_DECLINED",
     "AcceptedOffer",
     "ApplicationRecord",
+    "ApplicationStatus",
     "ConsentRequiredError",
     "accept_offer",
     "accept_today",
@@ -291,7 +294,7 @@ def _store(
             user_id=actor.user_id,
             submitted_at=now,
             decided_on=decision.decided_on,
-            status=STATUS[decision.outcome],
+            status=STATUS[decision.outcome].value,
             outcome=decision.outcome.value,
             purpose=app.purpose,
             segment=app.segment,
@@ -317,7 +320,7 @@ def _store(
         application_id,
         applicant_id,
         STATUS[decision.outcome],
-        decision.outcome.value,
+        decision.outcome,
         now,
         full,
         None,
@@ -326,12 +329,10 @@ def _store(
     )
 
 
-def _unmasked(row: Any, cipher: PiiCipher) -> dict[str, object]:
-    decision: dict[str, object] = json.loads(str(row.decision_json))
-    identity = json.loads(cipher.decrypt(str(row.pii_enc), context=f"application:{row.id}"))
-    inputs = decision["inputs"]
-    assert isinstance(inputs, dict)
-    inputs["application"].update(identity)
+def _unmasked(row: StoredApplication, cipher: PiiCipher) -> dict[str, object]:
+    decision: dict[str, Any] = json.loads(row.decision_json)
+    identity = json.loads(cipher.decrypt(row.pii_enc, context=f"application:{row.id}"))
+    decision["inputs"]["application"].update(identity)
     return decision
 
 
@@ -341,7 +342,7 @@ def get_application(
     """One application; ``reveal`` opens the sealed personal data (owner or audited staff)."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id)
-    decision = _unmasked(row, cipher) if reveal else json.loads(str(row.decision_json))
+    decision = _unmasked(row, cipher) if reveal else json.loads(row.decision_json)
     return application_record(row, decision)
 
 
@@ -351,29 +352,31 @@ def list_applications(
     """Newest first, masked; filtered by status (the referral queue) or by owner."""
     with UnitOfWork(engine) as uow:
         rows = uow.applications.newest(status=status, user_id=user_id, limit=limit)
-    return [application_record(r, json.loads(str(r.decision_json))) for r in rows]
+    return [application_record(r, json.loads(r.decision_json)) for r in rows]
 
 
 def review_referral(
     engine: Engine, application_id: str, *, actor: Actor, approve: bool, note: str
 ) -> ApplicationRecord:
-    """An underwriter's decision on a referred application."""
+    """An underwriter's decision on a referred application, with a note for the file
+    (:func:`~thinfile.services.reasons.review_note`)."""
+    note = review_note(note)
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id, lock=True)
-        if row.status != "referred":
+        if row.status != ApplicationStatus.REFERRED:
             raise ConflictError(
                 f"the application is {row.status}, not referred",
                 field="application_id",
                 value=application_id,
             )
-        status = "approved" if approve else "declined"
+        status = ApplicationStatus.APPROVED if approve else ApplicationStatus.DECLINED
         if not uow.applications.update(
             application_id,
             row.version,
-            status=status,
+            status=status.value,
             reviewed_by=actor.label,
             reviewed_at=now_utc(),
-            review_note=note[:500],
+            review_note=note,
         ):
             raise ConflictError("the application changed meanwhile; reload and try again")
         row = load_application(uow, application_id)
@@ -385,7 +388,7 @@ def review_referral(
             {"approve": approve},
         )
         uow.commit()
-    return application_record(row, json.loads(str(row.decision_json)))
+    return application_record(row, json.loads(row.decision_json))
 
 
 def replay_application(
@@ -402,7 +405,7 @@ def replay_application(
         record_audit(uow, actor.label, "application.replay", f"application:{application_id}", {})
         uow.commit()
     stored = _unmasked(row, cipher)
-    policy = runtime.policy(str(row.policy_version), engine)
+    policy = runtime.policy(row.policy_version, engine)
     again = replay(stored, policy=policy, model=runtime.model).as_dict()
     original = {k: v for k, v in stored.items() if k not in ("arm",)}
     return {

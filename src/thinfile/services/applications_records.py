@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from thinfile.decisioning import Outcome
 from thinfile.errors import NotFoundError
 from thinfile.loanmath import Schedule
 from thinfile.services.identity_records import as_utc
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.applications_repo import StoredApplication
 
-__all__ = ["STATUS", "ApplicationRecord", "application_record", "load_application"]
+__all__ = [
+    "STATUS",
+    "ApplicationRecord",
+    "ApplicationStatus",
+    "application_record",
+    "load_application",
+]
 
-STATUS = {Outcome.APPROVE: "approved", Outcome.REFER: "referred", Outcome.DECLINE: "declined"}
+
+class ApplicationStatus(enum.StrEnum):
+    """Where an application stands; stored as the value."""
+
+    APPROVED = "approved"
+    REFERRED = "referred"
+    """Waiting for an underwriter (人工审核)."""
+    DECLINED = "declined"
+    ACCEPTED = "accepted"
+    """An offer was accepted: a loan (and any credit line) is open."""
+    OFFER_DECLINED = "offer_declined"
+    """The applicant turned every offer down."""
+
+
+STATUS = {
+    Outcome.APPROVE: ApplicationStatus.APPROVED,
+    Outcome.REFER: ApplicationStatus.REFERRED,
+    Outcome.DECLINE: ApplicationStatus.DECLINED,
+}
 """The application's status right after its decision."""
 
 
@@ -22,8 +47,8 @@ STATUS = {Outcome.APPROVE: "approved", Outcome.REFER: "referred", Outcome.DECLIN
 class ApplicationRecord:
     id: str
     applicant_id: str
-    status: str
-    outcome: str
+    status: ApplicationStatus
+    outcome: Outcome
     submitted_at: datetime
     decision: dict[str, object]
     accepted_offer: int | None
@@ -37,7 +62,9 @@ class ApplicationRecord:
     record rebuilds them from each offer's terms); never stored."""
 
 
-def load_application(uow: UnitOfWork, application_id: str, *, lock: bool = False) -> Any:
+def load_application(
+    uow: UnitOfWork, application_id: str, *, lock: bool = False
+) -> StoredApplication:
     """The stored application (locked with ``lock``); 404 when there is none."""
     row = uow.applications.get(application_id, lock=lock)
     if row is None:
@@ -45,12 +72,12 @@ def load_application(uow: UnitOfWork, application_id: str, *, lock: bool = False
     return row
 
 
-def application_record(row: Any, decision: dict[str, object]) -> ApplicationRecord:
+def application_record(row: StoredApplication, decision: dict[str, object]) -> ApplicationRecord:
     return ApplicationRecord(
-        str(row.id),
-        str(row.applicant_id),
-        str(row.status),
-        str(row.outcome),
+        row.id,
+        row.applicant_id,
+        ApplicationStatus(row.status),
+        Outcome(row.outcome),
         as_utc(row.submitted_at),
         decision,
         row.accepted_offer,

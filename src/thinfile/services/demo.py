@@ -38,6 +38,7 @@ from thinfile.services.policies import (
 )
 from thinfile.services.ports import RealNameVerifier
 from thinfile.services.real_name import verify_real_name
+from thinfile.servicing import LoanStatus
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -231,7 +232,7 @@ def _apply(
         at=datetime.combine(day, time(10), tzinfo=UTC),
     )
     borrower.application_id, borrower.outcome = decided.id, decided.status
-    if decided.status == "approved":
+    if decided.status is apps.ApplicationStatus.APPROVED:
         _accept(engine, lender, borrower, day)
 
 
@@ -247,9 +248,10 @@ def _accept(engine: Engine, lender: DemoLender, borrower: DemoBorrower, day: dat
         actor=borrower.actor,
         offer=0,
         seconds_read=apps.MIN_READING_SECONDS,
+        confirmed=True,
         on=day,
     )
-    borrower.loan_id, borrower.outcome = accepted.loan_id, "accepted"
+    borrower.loan_id, borrower.outcome = accepted.loan_id, apps.ApplicationStatus.ACCEPTED
 
 
 def _review(engine: Engine, lender: DemoLender, day: date) -> None:
@@ -257,7 +259,7 @@ def _review(engine: Engine, lender: DemoLender, day: date) -> None:
     waiting = [
         b
         for b in lender.borrowers
-        if b.outcome == "referred" and b.apply_on <= day - timedelta(days=2)
+        if b.outcome == apps.ApplicationStatus.REFERRED and b.apply_on <= day - timedelta(days=2)
     ]
     for k, borrower in enumerate(waiting):
         assert borrower.application_id is not None
@@ -269,7 +271,7 @@ def _review(engine: Engine, lender: DemoLender, day: date) -> None:
             note="income checked",
         )
         borrower.outcome = reviewed.status
-        if reviewed.status == "approved":
+        if reviewed.status is apps.ApplicationStatus.APPROVED:
             _accept(engine, lender, borrower, day)
 
 
@@ -282,7 +284,7 @@ def _pay_today(engine: Engine, borrower: DemoBorrower, day: date) -> None:
     """Pay whatever this borrower's behaviour says is paid today."""
     assert borrower.loan_id is not None
     view = get_loan(engine, borrower.loan_id)
-    if view.account.status.value != "active":
+    if view.account.status is not LoanStatus.ACTIVE:
         return
     delay = {"on time": 0, "late": 12, "prepays": 0, "defaults": 0}[borrower.behaviour]
     for row in view.account.installments:

@@ -38,7 +38,7 @@ from thinfile.errors import ConflictError, ThinfileError
 from thinfile.services.audit import AuditDraft
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.hot import HotRow
+from thinfile.store.idempotency_repo import StoredKey
 
 __all__ = [
     "Answer",
@@ -93,7 +93,7 @@ class DuplicateRequest(ConflictError):
         self.stored = stored
 
 
-def _checked(row: HotRow | None, key: str, request_hash: str) -> StoredResponse:
+def _checked(row: StoredKey | None, key: str, request_hash: str) -> StoredResponse:
     if row is None:
         raise ConflictError(
             "the idempotency key was released while checking it; retry",
@@ -107,14 +107,14 @@ def _checked(row: HotRow | None, key: str, request_hash: str) -> StoredResponse:
             value=key,
             remedy="use a new key for a new request",
         )
-    if row.status_code is None:
+    if row.status_code is None or row.response_body is None:
         raise ConflictError(
             "a request with this idempotency key is still being processed",
             field="Idempotency-Key",
             value=key,
             remedy="retry in a moment",
         )
-    return StoredResponse(int(str(row.status_code)), str(row.response_body))
+    return StoredResponse(row.status_code, row.response_body)
 
 
 def stored_in(uow: UnitOfWork, claim: IdempotencyClaim) -> StoredResponse | None:

@@ -27,6 +27,7 @@ from thinfile.servicing import (
     EventKind,
     InvariantViolation,
     LoanAccount,
+    LoanStatus,
     Outcome,
     PrepaymentMode,
     WaiverTarget,
@@ -60,14 +61,14 @@ __all__ = [
 T = TypeVar("T")
 
 ACTIONS = {
-    "repayment": "payment.post",
-    "prepayment": "payment.prepay",
-    "merchant-refund": "loan.merchant_refund",
-    "overpayment-refund": "loan.overpayment_refund",
-    "charge-off": "loan.charge_off",
-    "write-off": "loan.write_off",
-    "recovery": "loan.recovery",
-    "fee-waiver": "loan.fee_waiver",
+    EventKind.REPAYMENT: "payment.post",
+    EventKind.PREPAYMENT: "payment.prepay",
+    EventKind.MERCHANT_REFUND: "loan.merchant_refund",
+    EventKind.OVERPAYMENT_REFUND: "loan.overpayment_refund",
+    EventKind.CHARGE_OFF: "loan.charge_off",
+    EventKind.WRITE_OFF: "loan.write_off",
+    EventKind.RECOVERY: "loan.recovery",
+    EventKind.FEE_WAIVER: "loan.fee_waiver",
 }
 """The audit action of each kind of posting (one name, whichever surface posts it)."""
 
@@ -78,13 +79,13 @@ class Receipt:
 
     txn_id: int
     loan_id: int
-    kind: str
+    kind: EventKind
     on: date
     amount: int
     currency: str
     paid: Components
     overpayment: int
-    status: str
+    status: LoanStatus
     replayed: bool = False
     """True when an idempotency key matched an earlier posting (nothing new was written)."""
     waived: Components = field(default_factory=Components)

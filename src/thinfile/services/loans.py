@@ -34,6 +34,7 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Account,
     Components,
+    EventKind,
     LoanAccount,
     Outcome,
     ServicingProduct,
@@ -220,7 +221,7 @@ def _post_in_unit(
     uow: UnitOfWork,
     loan_id: int,
     on: date,
-    kind: str,
+    kind: EventKind,
     amount: int,
     currency: str | None,
     apply: Apply,
@@ -258,7 +259,7 @@ def _post_in_unit(
         currency,
         paid,
         overpayment,
-        done.loan.status.value,
+        done.loan.status,
         waived=_waived(done),
     )
 
@@ -283,7 +284,7 @@ def merchant_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: da
         uow,
         loan_id,
         on,
-        "merchant-refund",
+        EventKind.MERCHANT_REFUND,
         amount.fen,
         amount.currency,
         lambda loan: merchant_refund(loan, amount, on),
@@ -304,7 +305,13 @@ def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) 
     """:func:`charge_off_loan` inside the caller's unit of work (the caller commits)."""
     reason = staff_reason(reason)
     return _post_in_unit(
-        uow, loan_id, on, "charge-off", 0, None, lambda loan: charge_off(loan, on, reason=reason)
+        uow,
+        loan_id,
+        on,
+        EventKind.CHARGE_OFF,
+        0,
+        None,
+        lambda loan: charge_off(loan, on, reason=reason),
     )
 
 
@@ -337,7 +344,7 @@ def write_off_in_unit(
             check_write_off_alone(loan, on)
         return write_off(loan, on, reason=reason)
 
-    return _post_in_unit(uow, loan_id, on, "write-off", 0, None, apply)
+    return _post_in_unit(uow, loan_id, on, EventKind.WRITE_OFF, 0, None, apply)
 
 
 def may_write_off_alone(loan: LoanAccount, on: date) -> bool:
@@ -378,7 +385,7 @@ def recovery_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date) -> 
         uow,
         loan_id,
         on,
-        "recovery",
+        EventKind.RECOVERY,
         amount.fen,
         amount.currency,
         lambda loan: recover(loan, amount, on),
@@ -401,7 +408,7 @@ def overpayment_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on:
         uow,
         loan_id,
         on,
-        "overpayment-refund",
+        EventKind.OVERPAYMENT_REFUND,
         amount.fen,
         amount.currency,
         lambda loan: refund_overpayment(loan, amount, on),
@@ -433,7 +440,7 @@ def waive_fees_in_unit(
         uow,
         loan_id,
         on,
-        "fee-waiver",
+        EventKind.FEE_WAIVER,
         amount.fen,
         amount.currency,
         lambda loan: waive_fees(loan, amount, on, reason=reason, target=target),

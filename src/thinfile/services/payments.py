@@ -57,6 +57,7 @@ from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
 
 __all__ = [
+    "REVERSIBLE",
     "PaymentPreview",
     "Reversal",
     "pay_in_unit",
@@ -70,13 +71,16 @@ __all__ = [
     "reverse_today",
 ]
 
-_REVERSIBLE = {
-    EventKind.REPAYMENT,
-    EventKind.PREPAYMENT,
-    EventKind.MERCHANT_REFUND,
-    EventKind.RECOVERY,
-    EventKind.FEE_WAIVER,
-}
+REVERSIBLE: frozenset[EventKind] = frozenset(
+    {
+        EventKind.REPAYMENT,
+        EventKind.PREPAYMENT,
+        EventKind.MERCHANT_REFUND,
+        EventKind.RECOVERY,
+        EventKind.FEE_WAIVER,
+    }
+)
+"""The kinds of posting a reversal may undo."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +89,16 @@ class Reversal:
 
     txn_id: int
     reversed_txn_id: int
-    status: str
+    status: LoanStatus
     adjusted: bool
     """True when replaying the later history changed more than the reversed payment."""
     loan_id: int
     on: date
-    kind: str = EventKind.REPAYMENT.value
+    kind: EventKind = EventKind.REPAYMENT
     """What was reversed: a payment's kind, or ``fee-waiver``."""
 
 
-def _receipt_of(row: Any, replayed: bool, status: str) -> Receipt:
+def _receipt_of(row: Any, replayed: bool, status: LoanStatus) -> Receipt:
     r = row._mapping
     paid = Components(
         int(r["paid_principal"]),
@@ -105,7 +109,7 @@ def _receipt_of(row: Any, replayed: bool, status: str) -> Receipt:
     return Receipt(
         int(r["id"]),
         int(r["loan_id"]),
-        str(r["kind"]),
+        EventKind(r["kind"]),
         from_day(int(r["day"])),
         int(r["amount"]),
         str(r["currency"]),
@@ -127,7 +131,7 @@ def _existing(uow: UnitOfWork, key: str, loan_id: int, amount: Money) -> Receipt
             value=key,
             remedy="use a new key for a new payment",
         )
-    status = uow.loans.get(loan_id).account.status.value
+    status = uow.loans.get(loan_id).account.status
     return _receipt_of(row, True, status)
 
 
@@ -135,7 +139,7 @@ def _apply(
     uow: UnitOfWork,
     stored: StoredLoan,
     done: Outcome,
-    kind: str,
+    kind: EventKind,
     on: date,
     amount: Money,
     key: str | None,
@@ -171,7 +175,7 @@ def _apply(
         amount.currency,
         paid,
         overpayment,
-        done.loan.status.value,
+        done.loan.status,
     )
 
 
@@ -189,7 +193,9 @@ def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, key: str
     if gate.blocked_day is not None:  # rare: read whether its run is still running
         check_business_day(uow, on)
     stored = close_missed_days(uow, stored, on)
-    return _apply(uow, stored, pay(stored.account, amount, on), "repayment", on, amount, key)
+    return _apply(
+        uow, stored, pay(stored.account, amount, on), EventKind.REPAYMENT, on, amount, key
+    )
 
 
 def post_payment(
@@ -239,7 +245,7 @@ def prepay_in_unit(
         return first
     stored = catch_up(uow, stored, on)
     done = prepay(stored.account, amount, on, mode=mode)
-    return _apply(uow, stored, done, "prepayment", on, amount, key, mode)
+    return _apply(uow, stored, done, EventKind.PREPAYMENT, on, amount, key, mode)
 
 
 def prepay_loan(
@@ -342,7 +348,7 @@ def reverse_in_unit(
     row = uow.transactions.get(txn_id)
     if (
         row is None
-        or row.kind not in {k.value for k in _REVERSIBLE}
+        or row.kind not in REVERSIBLE
         or row.reversed
         or loan_id not in (None, row.loan_id)
     ):
@@ -374,16 +380,14 @@ def reverse_in_unit(
     ids = uow.ledger.post(booked, loan_id=row.loan_id, txn_id=new_id)
     uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
     return Reversal(
-        new_id, txn_id, after.loan.status.value, len(booked) > 1, row.loan_id, on, str(row.kind)
+        new_id, txn_id, after.loan.status, len(booked) > 1, row.loan_id, on, EventKind(row.kind)
     )
 
 
 def reversal_audit(actor: str, done: Reversal, *, reason: str = "") -> AuditDraft:
     """The audit row of a reversal (``payment.reverse``, or ``loan.fee_waiver_reverse`` for a
     waiver), to append last in its transaction."""
-    action = (
-        "loan.fee_waiver_reverse" if done.kind == EventKind.FEE_WAIVER.value else "payment.reverse"
-    )
+    action = "loan.fee_waiver_reverse" if done.kind is EventKind.FEE_WAIVER else "payment.reverse"
     return AuditDraft(
         actor,
         action,

@@ -7,12 +7,14 @@ the :class:`PolicyBook` and model that decisions use, cached by the versions it 
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy.engine import Engine
 
@@ -40,12 +42,20 @@ __all__ = [
     "register_model",
     "register_policy",
     "register_policy_and_model",
+    "scoring_model_loader",
     "set_challenger",
     "simulate_policy",
     "synthetic_applications",
 ]
 
 ModelLoader = Callable[[Path], Scorer]
+
+
+def scoring_model_loader(path: Path) -> Scorer:
+    """The one way the API and the pages load a model directory: :mod:`thinfile.scoring`
+    (imported on first use, so that starting the app does not import the training stack)."""
+    scoring = importlib.import_module("thinfile.scoring")
+    return cast(Scorer, scoring.load_model(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import LoanStatus
 from thinfile.store.servicing_codec import from_day
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 class BookRow:
     """Loans of one status, bucket and currency: how many, and what they owe (fen)."""
 
-    status: str
+    status: LoanStatus
     bucket: str
     currency: str
     loans: int
@@ -46,7 +47,7 @@ class BookRow:
 @dataclass(frozen=True, slots=True)
 class LoanRow:
     loan_id: int
-    status: str
+    status: LoanStatus
     bucket: str
     currency: str
     principal: int
@@ -95,7 +96,7 @@ def book_by_status_and_bucket(engine: Engine) -> list[BookRow]:
         rows = uow.portfolio.book()
     return [
         BookRow(
-            r.status,
+            LoanStatus(r.status),
             r.bucket,
             r.currency,
             int(r.n),
@@ -114,7 +115,7 @@ def list_loans(engine: Engine, *, status: str | None = None, limit: int = 200) -
     return [
         LoanRow(
             int(r.id),
-            r.status,
+            LoanStatus(r.status),
             r.bucket,
             r.currency,
             int(r.principal),

@@ -6,16 +6,28 @@ log. Whether it comes from the API or the console, the reason is stripped of sur
 spaces and must then be :data:`REASON_MIN_CHARS` to :data:`REASON_MAX_CHARS` characters: the
 stricter bound of each interface as they were (the console asked for at least 3 characters,
 the API for at most 200).
+
+An underwriter's review of a referral (人工审核) records a note for the file, approval or
+decline alike: the rationale for overriding or confirming the policy's referral is what an
+audit, a complaint or a model review reads later. It is stripped and must then be 1 to
+:data:`REVIEW_NOTE_MAX_CHARS` characters (:func:`review_note`).
 """
 
 from __future__ import annotations
 
 from thinfile.errors import InvalidInputError
 
-__all__ = ["REASON_MAX_CHARS", "REASON_MIN_CHARS", "staff_reason"]
+__all__ = [
+    "REASON_MAX_CHARS",
+    "REASON_MIN_CHARS",
+    "REVIEW_NOTE_MAX_CHARS",
+    "review_note",
+    "staff_reason",
+]
 
 REASON_MIN_CHARS = 3
 REASON_MAX_CHARS = 200
+REVIEW_NOTE_MAX_CHARS = 500
 
 
 def staff_reason(text: str) -> str:
@@ -37,3 +49,24 @@ def staff_reason(text: str) -> str:
             remedy="shorten the reason",
         )
     return reason
+
+
+def review_note(text: str) -> str:
+    """``text`` stripped, or :class:`InvalidInputError` (field ``note``) when it is empty or
+    longer than :data:`REVIEW_NOTE_MAX_CHARS` characters."""
+    note = text.strip()
+    if not note:
+        raise InvalidInputError(
+            "give a note for the file",
+            field="note",
+            value=note,
+            remedy="say what the review found, in a few words",
+        )
+    if len(note) > REVIEW_NOTE_MAX_CHARS:
+        raise InvalidInputError(
+            f"give a note of at most {REVIEW_NOTE_MAX_CHARS} characters",
+            field="note",
+            value=note[:40] + "…",
+            remedy="shorten the note",
+        )
+    return note

@@ -9,7 +9,7 @@ says whether the version still matched.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from thinfile.store.decisioning_tables import applications, deny_list
 from thinfile.store.hot import Hot, HotRow
 from thinfile.store.identity_tables import applicants, consents
 
-__all__ = ["ApplicationRepository", "ConsentScope", "DenyListRepository"]
+__all__ = ["ApplicationRepository", "ConsentScope", "DenyListRepository", "StoredApplication"]
 
 ConsentScope = tuple[tuple[str, ...], str]
 """Data categories (any of them) and the purpose a consent must cover, as stored values."""
@@ -92,6 +92,36 @@ def _facts(with_device: bool, credit: ConsentScope, alt: ConsentScope) -> Hot:
 _INSERT = Hot(sa.insert(applications))  # built once: the values come as parameters
 
 
+@dataclass(frozen=True, slots=True)
+class StoredApplication:
+    """An application as stored: where it stands, its decision (masked JSON) and its sealed
+    identity (``pii_enc``), and its ``version`` for a checked update."""
+
+    id: str
+    applicant_id: str
+    user_id: str
+    submitted_at: datetime
+    status: str
+    outcome: str
+    model_version: str
+    policy_version: str
+    decision_json: str
+    pii_enc: str
+    accepted_offer: int | None
+    loan_id: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+    version: int
+
+
+_STORED = sa.select(*(applications.c[name] for name in StoredApplication.__dataclass_fields__))
+
+
+def _stored(row: StoredRow) -> StoredApplication:
+    return StoredApplication(*row)
+
+
 class ApplicationRepository:
     """Applications on one connection; who owns an application, a loan or a line by it."""
 
@@ -126,20 +156,21 @@ class ApplicationRepository:
         """Insert a decided application (every column's value given)."""
         _INSERT.run(self.conn, values)
 
-    def get(self, application_id: str, *, lock: bool = False) -> StoredRow | None:
-        query = sa.select(applications).where(applications.c.id == application_id)
-        return self.conn.execute(query.with_for_update() if lock else query).first()
+    def get(self, application_id: str, *, lock: bool = False) -> StoredApplication | None:
+        query = _STORED.where(applications.c.id == application_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        return None if row is None else _stored(row)
 
     def newest(
         self, *, status: str | None = None, user_id: str | None = None, limit: int
-    ) -> Sequence[StoredRow]:
+    ) -> list[StoredApplication]:
         """Newest first, optionally of one status or one user."""
-        query = sa.select(applications).order_by(applications.c.submitted_at.desc()).limit(limit)
+        query = _STORED.order_by(applications.c.submitted_at.desc()).limit(limit)
         if status:
             query = query.where(applications.c.status == status)
         if user_id:
             query = query.where(applications.c.user_id == user_id)
-        return self.conn.execute(query).all()
+        return [_stored(r) for r in self.conn.execute(query)]
 
     def update(self, application_id: str, version: int, **values: Any) -> bool:
         """Change the application if it is still at ``version`` (and move it to the next

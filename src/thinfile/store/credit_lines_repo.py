@@ -10,11 +10,14 @@ from sqlalchemy.engine import Connection
 
 from thinfile.errors import NotFoundError
 from thinfile.money import Money
-from thinfile.servicing import CreditLine, LimitChange, LineStatus, ServicingProduct
+from thinfile.servicing import CreditLine, LimitChange, LineStatus, LoanStatus, ServicingProduct
 from thinfile.store.servicing_codec import product_from_json, product_to_json, to_day
 from thinfile.store.servicing_tables import credit_lines, installments, limit_changes, loans
 
 __all__ = ["CreditLineRepository", "StoredLine"]
+
+_DRAWN = (LoanStatus.ACTIVE.value, LoanStatus.CLOSED.value)
+"""The statuses of a line's draws whose principal counts against the line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,7 @@ class CreditLineRepository:
                     )
                 )
                 .select_from(installments.join(loans, loans.c.id == installments.c.loan_id))
-                .where(loans.c.credit_line_id == line_id, loans.c.status.in_(("active", "closed")))
+                .where(loans.c.credit_line_id == line_id, loans.c.status.in_(_DRAWN))
             ).scalar_one()
         )
 

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from thinfile.store.hot import Hot, HotRow
+from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import idempotency_keys
 
-__all__ = ["IdempotencyRepository"]
+__all__ = ["IdempotencyRepository", "StoredKey"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """What is stored under an idempotency key: the request's fingerprint and its response
+    (``status_code`` None while the first request is still being processed)."""
+
+    request_hash: str
+    status_code: int | None
+    response_body: str | None
+
 
 _LOOKUP = Hot(
-    sa.select(idempotency_keys).where(
+    sa.select(
+        idempotency_keys.c.request_hash,
+        idempotency_keys.c.status_code,
+        idempotency_keys.c.response_body,
+    ).where(
         idempotency_keys.c.scope == sa.bindparam("k_scope", type_=sa.String),
         idempotency_keys.c.key == sa.bindparam("k_key", type_=sa.String),
     )
@@ -35,10 +51,10 @@ class IdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def find(self, scope: str, key: str) -> HotRow | None:
-        """The row stored under ``key`` (``request_hash``, ``status_code``,
-        ``response_body``), or None."""
-        return _LOOKUP.first(self.conn, {"k_scope": scope, "k_key": key})
+    def find(self, scope: str, key: str) -> StoredKey | None:
+        """What is stored under ``key``, or None."""
+        row = _LOOKUP.first(self.conn, {"k_scope": scope, "k_key": key})
+        return None if row is None else StoredKey(*row)
 
     def keep(
         self,

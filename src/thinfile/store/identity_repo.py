@@ -2,17 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from thinfile.store.db import StoredRow
 from thinfile.store.identity_tables import api_keys, applicants, users
 
-__all__ = ["ApiKeyRepository", "ApplicantRepository", "UserRepository"]
+__all__ = [
+    "ApiKeyRepository",
+    "ApplicantRepository",
+    "KeyHolder",
+    "StoredApplicant",
+    "StoredUser",
+    "UserRepository",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    """An account as stored (``password_hash`` None for an account that signs in otherwise)."""
+
+    id: str
+    email: str
+    password_hash: str | None
+    role: str
+    is_active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHolder:
+    """The active user holding an API key."""
+
+    id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredApplicant:
+    """An applicant profile: name, ID number and phone sealed (``*_enc``, under ``key_id``)
+    and looked up by keyed hashes."""
+
+    id: str
+    user_id: str
+    name_enc: str
+    id_number_enc: str
+    phone_enc: str
+    id_number_hash: str
+    phone_hash: str
+    key_id: str
+    created_at: datetime
+
+
+_USER = sa.select(*(users.c[n] for n in StoredUser.__dataclass_fields__))
+_APPLICANT = sa.select(*(applicants.c[n] for n in StoredApplicant.__dataclass_fields__))
 
 
 class UserRepository:
@@ -24,8 +70,9 @@ class UserRepository:
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(users).values(values))
 
-    def get(self, user_id: str) -> StoredRow | None:
-        return self.conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    def get(self, user_id: str) -> StoredUser | None:
+        row = self.conn.execute(_USER.where(users.c.id == user_id)).first()
+        return None if row is None else StoredUser(*row)
 
     def exists(self, user_id: str) -> bool:
         return (
@@ -39,10 +86,11 @@ class UserRepository:
             is not None
         )
 
-    def active_by_email(self, email: str) -> StoredRow | None:
-        return self.conn.execute(
-            sa.select(users).where(users.c.email == email, users.c.is_active.is_(True))
+    def active_by_email(self, email: str) -> StoredUser | None:
+        row = self.conn.execute(
+            _USER.where(users.c.email == email, users.c.is_active.is_(True))
         ).first()
+        return None if row is None else StoredUser(*row)
 
 
 class ApiKeyRepository:
@@ -63,9 +111,9 @@ class ApiKeyRepository:
         )
         return bool(done.rowcount)
 
-    def holder(self, key_hash: str) -> StoredRow | None:
-        """The active user (``id``, ``role``) holding the unrevoked key with ``key_hash``."""
-        return self.conn.execute(
+    def holder(self, key_hash: str) -> KeyHolder | None:
+        """The active user holding the unrevoked key with ``key_hash``."""
+        row = self.conn.execute(
             sa.select(users.c.id, users.c.role)
             .join(api_keys, api_keys.c.user_id == users.c.id)
             .where(
@@ -74,6 +122,7 @@ class ApiKeyRepository:
                 users.c.is_active.is_(True),
             )
         ).first()
+        return None if row is None else KeyHolder(*row)
 
 
 class ApplicantRepository:
@@ -85,10 +134,9 @@ class ApplicantRepository:
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(applicants).values(values))
 
-    def get(self, applicant_id: str) -> StoredRow | None:
-        return self.conn.execute(
-            sa.select(applicants).where(applicants.c.id == applicant_id)
-        ).first()
+    def get(self, applicant_id: str) -> StoredApplicant | None:
+        row = self.conn.execute(_APPLICANT.where(applicants.c.id == applicant_id)).first()
+        return None if row is None else StoredApplicant(*row)
 
     def exists(self, applicant_id: str) -> bool:
         return (
@@ -112,14 +160,14 @@ class ApplicantRepository:
             is not None
         )
 
-    def page(self, *, limit: int, offset: int) -> Sequence[StoredRow]:
+    def page(self, *, limit: int, offset: int) -> list[StoredApplicant]:
         """Oldest first."""
-        return self.conn.execute(
-            sa.select(applicants)
-            .order_by(applicants.c.created_at, applicants.c.id)
+        rows = self.conn.execute(
+            _APPLICANT.order_by(applicants.c.created_at, applicants.c.id)
             .limit(limit)
             .offset(offset)
-        ).all()
+        )
+        return [StoredApplicant(*r) for r in rows]
 
     def owner(self, applicant_id: str) -> str | None:
         owner = self.conn.execute(
@@ -133,14 +181,12 @@ class ApplicantRepository:
         ).scalar()
         return None if found is None else str(found)
 
-    def not_under_key(self, key_id: str, *, limit: int) -> Sequence[StoredRow]:
+    def not_under_key(self, key_id: str, *, limit: int) -> list[StoredApplicant]:
         """Up to ``limit`` profiles sealed under a key other than ``key_id``, by id."""
-        return self.conn.execute(
-            sa.select(applicants)
-            .where(applicants.c.key_id != key_id)
-            .order_by(applicants.c.id)
-            .limit(limit)
-        ).all()
+        rows = self.conn.execute(
+            _APPLICANT.where(applicants.c.key_id != key_id).order_by(applicants.c.id).limit(limit)
+        )
+        return [StoredApplicant(*r) for r in rows]
 
     def reseal(self, applicant_id: str, *, key_id: str, sealed: dict[str, str]) -> None:
         """Store a profile's ciphertexts (``name_enc`` …) sealed again under ``key_id``."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.servicing import LoanStatus
 from thinfile.store.db import StoredRow
 from thinfile.store.servicing_tables import (
     bucket_history,
@@ -22,7 +23,7 @@ from thinfile.store.servicing_tables import (
 
 __all__ = ["PortfolioQueries"]
 
-_WRITTEN_DOWN = ("charged-off", "written-off")
+_WRITTEN_DOWN = (LoanStatus.CHARGED_OFF.value, LoanStatus.WRITTEN_OFF.value)
 
 
 def _per_loan() -> sa.Subquery:

@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from thinfile.store.db import StoredRow
 from thinfile.store.decisioning_tables import model_versions, policy_versions
 
-__all__ = ["ModelRepository", "PolicyRepository"]
+__all__ = ["ModelRepository", "PolicyRepository", "StoredModel", "StoredPolicy"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """A registered policy version: its settings and decision graph as stored JSON, its
+    ``status`` (active, challenger, candidate, retired) and its ``share`` of traffic (a
+    decimal string)."""
+
+    version: str
+    name: str
+    status: str
+    share: str
+    settings_json: str
+    graph_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """A registered model version; the artifact stays on disk at ``path``."""
+
+    version: str
+    status: str
+    path: str
+
+
+_POLICY = sa.select(*(policy_versions.c[n] for n in StoredPolicy.__dataclass_fields__))
+_MODEL = sa.select(*(model_versions.c[n] for n in StoredModel.__dataclass_fields__))
 
 
 class PolicyRepository:
@@ -20,10 +46,9 @@ class PolicyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def get(self, version: str) -> StoredRow | None:
-        return self.conn.execute(
-            sa.select(policy_versions).where(policy_versions.c.version == version)
-        ).first()
+    def get(self, version: str) -> StoredPolicy | None:
+        row = self.conn.execute(_POLICY.where(policy_versions.c.version == version)).first()
+        return None if row is None else StoredPolicy(*row)
 
     def exists(self, version: str) -> bool:
         return (
@@ -44,17 +69,17 @@ class PolicyRepository:
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(policy_versions).values(values))
 
-    def all(self) -> Sequence[StoredRow]:
+    def all(self) -> list[StoredPolicy]:
         """Oldest first."""
-        return self.conn.execute(
-            sa.select(policy_versions).order_by(policy_versions.c.created_at)
-        ).all()
+        rows = self.conn.execute(_POLICY.order_by(policy_versions.c.created_at))
+        return [StoredPolicy(*r) for r in rows]
 
-    def live(self) -> Sequence[StoredRow]:
+    def live(self) -> list[StoredPolicy]:
         """The active policy and the challenger, if any."""
-        return self.conn.execute(
-            sa.select(policy_versions).where(policy_versions.c.status.in_(("active", "challenger")))
-        ).all()
+        rows = self.conn.execute(
+            _POLICY.where(policy_versions.c.status.in_(("active", "challenger")))
+        )
+        return [StoredPolicy(*r) for r in rows]
 
     def retire_active(self) -> None:
         self._set(policy_versions.c.status == "active", status="retired", share="0")
@@ -105,18 +130,14 @@ class ModelRepository:
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(model_versions).values(values))
 
-    def active(self) -> StoredRow | None:
-        return self.conn.execute(
-            sa.select(model_versions).where(model_versions.c.status == "active")
-        ).first()
+    def active(self) -> StoredModel | None:
+        row = self.conn.execute(_MODEL.where(model_versions.c.status == "active")).first()
+        return None if row is None else StoredModel(*row)
 
-    def all(self) -> Sequence[StoredRow]:
-        """``version`` and ``status`` of each, oldest first."""
-        return self.conn.execute(
-            sa.select(model_versions.c.version, model_versions.c.status).order_by(
-                model_versions.c.created_at
-            )
-        ).all()
+    def all(self) -> list[StoredModel]:
+        """Oldest first."""
+        rows = self.conn.execute(_MODEL.order_by(model_versions.c.created_at))
+        return [StoredModel(*r) for r in rows]
 
     def retire_active(self) -> None:
         self.conn.execute(

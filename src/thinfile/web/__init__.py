@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from thinfile.http import AppContext
-from thinfile.services.policies import ModelLoader
-from thinfile.web.config import WebConfig, default_model_loader, derive_key
+from thinfile.services.policies import ModelLoader, scoring_model_loader
+from thinfile.web.config import WebConfig, derive_key
 from thinfile.web.errors import install_page_errors
 from thinfile.web.pages import TEMPLATES
 from thinfile.web.routes import account, borrower, insight, loans, phone, servicing, staff
@@ -52,7 +52,7 @@ def install_web(
         cookies=CookiePolicy(secure=secure, session_ttl_seconds=context.tokens.ttl_seconds),
         csrf_key=derive_key(secret, "csrf"),
         receipts=ReadingReceipts(secret),
-        load_model=load_model or default_model_loader,
+        load_model=load_model or scoring_model_loader,
         display_zone=settings.display_zone,
     )
     app.state.web = config

@@ -8,17 +8,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from thinfile.services.portfolio import BookRow
+from thinfile.servicing import LoanStatus
 from thinfile.web.charts import BarChart, bar_chart
 from thinfile.web.formatting import fen
 from thinfile.web.forms import N_
 
 __all__ = ["BookCharts", "book_charts"]
 
-STATUS_NAMES: Mapping[str, str] = {
-    "active": N_("Repaying"),
-    "closed": N_("Paid off"),
-    "charged-off": N_("Charged off"),
-    "written-off": N_("Written off"),
+STATUS_NAMES: Mapping[LoanStatus, str] = {
+    LoanStatus.ACTIVE: N_("Repaying"),
+    LoanStatus.CLOSED: N_("Paid off"),
+    LoanStatus.CHARGED_OFF: N_("Charged off"),
+    LoanStatus.WRITTEN_OFF: N_("Written off"),
 }
 CURRENT = "CURRENT"
 
@@ -52,7 +53,7 @@ def book_charts(rows: Iterable[BookRow], gettext: Callable[[str], str]) -> BookC
         status = _label(gettext(STATUS_NAMES.get(r.status, r.status)), r.currency)
         count[status] += r.loans
         owed_by_status[status] += r.outstanding
-        if r.status == "active":
+        if r.status is LoanStatus.ACTIVE:
             name = (
                 gettext(N_("Up to date"))
                 if r.bucket == CURRENT

@@ -24,7 +24,6 @@ from thinfile.api.models_applications import (
 )
 from thinfile.api.ratelimits import LimitApplications
 from thinfile.api.runtime import Runtime
-from thinfile.errors import InvalidInputError
 from thinfile.http import Context
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications
@@ -98,10 +97,6 @@ def get_application(
 def accept_offer(
     application_id: str, body: AcceptanceCreate, owner: Owner, idem: Idempotent
 ) -> Response:
-    if not body.confirm:
-        raise InvalidInputError(
-            "confirm that you have read the cost statement", field="confirm", value=False
-        )
     seconds = seconds_read(shown_at=body.statement_shown_at, claimed=body.seconds_read)
 
     def public(accepted: AcceptedOffer) -> AcceptancePublic:
@@ -115,7 +110,12 @@ def accept_offer(
 
     return idem.once(
         lambda uow: applications.accept_today(
-            uow, application_id, actor=owner, offer=body.offer, seconds_read=seconds
+            uow,
+            application_id,
+            actor=owner,
+            offer=body.offer,
+            seconds_read=seconds,
+            confirmed=body.confirm,
         ),
         render=public,
         status_code=201,

@@ -27,6 +27,7 @@ from thinfile.api.simulation_csv import csv_applications
 from thinfile.http import Context
 from thinfile.security.roles import Role
 from thinfile.services import applications, policies
+from thinfile.services.applications import ApplicationStatus
 from thinfile.services.identity_records import Actor, now_utc
 
 router = APIRouter(prefix="/staff", tags=["staff: decisions"])
@@ -34,7 +35,7 @@ router = APIRouter(prefix="/staff", tags=["staff: decisions"])
 Underwriter = Annotated[Actor, Depends(require_roles(Role.UNDERWRITER, Role.ADMIN))]
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 Version = Annotated[str, Path(min_length=1, max_length=80, description="A version id")]
-STATUSES = "^(approved|referred|declined|accepted|offer_declined)$"
+STATUSES = f"^({'|'.join(ApplicationStatus)})$"
 
 
 def _policy_public(v: policies.PolicyVersion) -> PolicyPublic:

@@ -204,7 +204,9 @@ def offer_page(
     record = applications.get_application(
         context.engine, context.cipher, application_id, reveal=False
     )
-    if record.status != "approved" or record.accepted_offer is not None:
+    if record.status is not applications.ApplicationStatus.APPROVED or (
+        record.accepted_offer is not None
+    ):
         raise NotFoundError("this application has no open offer", field="application_id")
     view = offer_view(record.decision, offer)
     receipt = get_web(request).receipts.issue(
@@ -246,9 +248,8 @@ def accept(
             offer=offer,
         )
         read = acceptance.seconds_read(shown_at=shown, now=receipts.now())
-        acceptance.ensure_statement_read(read)
-        if form.get("confirm") != "yes":
-            raise InvalidInputError("tick the box to confirm", field="confirm")
+        confirmed = form.get("confirm") == "yes"
+        acceptance.ensure_confirmed(confirmed=confirmed, seconds_read=read)
     except InvalidInputError as error:
         record = applications.get_application(
             context.engine, context.cipher, application_id, reveal=False
@@ -274,6 +275,7 @@ def accept(
         actor=actor,
         offer=offer,
         seconds_read=read,
+        confirmed=confirmed,
         on=business_date(context.engine),
     )
     return redirect(f"/applications/{application_id}?accepted=1")

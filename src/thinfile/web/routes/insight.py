@@ -12,11 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from thinfile.decisioning import simulate
+from thinfile.decisioning import Outcome, simulate
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.security.roles import POLICY_ROLES, UNDERWRITING_ROLES
 from thinfile.services import applications
+from thinfile.services.applications import ApplicationStatus
 from thinfile.services.identity_records import Actor
 from thinfile.services.policies import decision_runtime, list_policies, set_challenger
 from thinfile.services.portfolio import book_by_status_and_bucket
@@ -34,10 +35,10 @@ from thinfile.web.simulation import csv_records, synthetic_records
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 APPLICATION_STATUS = {
-    "approved": N_("Approved"),
-    "referred": N_("Under review"),
-    "declined": N_("Declined"),
-    "accepted": N_("Accepted"),
+    ApplicationStatus.APPROVED: N_("Approved"),
+    ApplicationStatus.REFERRED: N_("Under review"),
+    ApplicationStatus.DECLINED: N_("Declined"),
+    ApplicationStatus.ACCEPTED: N_("Accepted"),
 }
 
 
@@ -127,7 +128,7 @@ def portfolio(request: Request, actor: Staff, context: Context) -> Response:
     approvals = Counter(
         in_zone(r.submitted_at, get_web(request).display_zone).date().isoformat()
         for r in rows
-        if r.outcome == "approve" or r.status == "approved"
+        if r.outcome is Outcome.APPROVE or r.status is ApplicationStatus.APPROVED
     )
     status_chart = bar_chart(
         N_("Applications by status"),

@@ -19,7 +19,12 @@ from thinfile.web.review_views import finding_words, has_repricing, repricings, 
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-STATUSES = ("referred", "approved", "declined", "accepted")
+STATUSES = (
+    applications.ApplicationStatus.REFERRED,
+    applications.ApplicationStatus.APPROVED,
+    applications.ApplicationStatus.DECLINED,
+    applications.ApplicationStatus.ACCEPTED,
+)
 
 
 @router.get("")
