@@ -227,6 +227,9 @@ EXPORTS: dict[str, list[str]] = {
         "context_dependency",
         "ensure_owner_or_role",
         "get_context",
+        "limit_applications",
+        "limit_sign_in",
+        "limit_sign_up",
         "path_ids",
     ],
     "thinfile.store": [

@@ -70,8 +70,8 @@ _PRINCIPAL = "thinfile.principal"
 
 @authenticating
 async def current_principal(request: Request) -> Actor:
-    """The caller, authenticated by token (a signature check, no database) or API key; once
-    per request, however many dependencies ask."""
+    """The caller, authenticated by token (a signature check and the account's token version)
+    or API key; once per request, however many dependencies ask."""
     known: Actor | None = request.scope.get(_PRINCIPAL)  # the scope is this request's own
     if known is None:
         known = await _authenticate(request)
@@ -84,7 +84,7 @@ async def _authenticate(request: Request) -> Actor:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
-        return actor_of_token(context, token)
+        return await run_in_threadpool(actor_of_token, context, token)
     api_key = request.headers.get("x-api-key")
     if api_key:
         return await run_in_threadpool(identity.authenticate_api_key, context.engine, api_key)

@@ -10,6 +10,7 @@ from thinfile.http.context import (
     context_dependency,
     get_context,
 )
+from thinfile.http.limits import limit_applications, limit_sign_in, limit_sign_up
 from thinfile.http.ownership import (
     OWNED_RESOURCES,
     OwnedResource,
@@ -32,5 +33,8 @@ __all__ = [
     "context_dependency",
     "ensure_owner_or_role",
     "get_context",
+    "limit_applications",
+    "limit_sign_in",
+    "limit_sign_up",
     "path_ids",
 ]

@@ -8,8 +8,13 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import ConsentRequiredError, InvalidInputError, NotFoundError
-from thinfile.http import AppContext, Context, client_address
+from thinfile.errors import (
+    ConsentRequiredError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+)
+from thinfile.http import AppContext, Context, limit_applications
 from thinfile.security.roles import Role
 from thinfile.services import acceptance, applications, consent, identity
 from thinfile.services.acceptance import MIN_READING_SECONDS
@@ -18,7 +23,7 @@ from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRe
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Borrower, Form, OwnerOrStaff
 from thinfile.web.config import get_web
-from thinfile.web.forms import application_form, field_messages
+from thinfile.web.forms import application_form, field_messages, retry_minutes
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date
 from thinfile.web.notices import NOTICE_VERSION, NOTICES, has_active, notice
@@ -110,6 +115,7 @@ def _apply_page(
     errors: dict[str, str],
     fields: dict[str, str],
     status: int = 200,
+    retry_minutes: int | None = None,
 ) -> Response:
     return render(
         request,
@@ -118,6 +124,7 @@ def _apply_page(
             "errors": errors,
             "fields": fields,
             "has_credit_consent": has_active(applicant.consents, CREDIT_CONSENT),
+            "retry_minutes": retry_minutes,
         },
         actor=actor,
         status=status,
@@ -136,9 +143,23 @@ def apply_page(request: Request, actor: Borrower, context: Context) -> Response:
 @router.post("/apply")
 def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
     """Decide at once: parse the form, call the application use case the API calls (the
-    consent flags come from the recorded consents), show the decision."""
-    context.limiter.hit("applications", f"ip:{client_address(request)}")
+    consent flags come from the recorded consents), show the decision. Over the limit, the
+    form comes back as the borrower filled it, with when to send it again."""
     applicant = _applicant(context, actor)
+    try:
+        limit_applications(
+            context, request, user_id=actor.user_id, applicant_id=applicant.profile.id
+        )
+    except RateLimitedError as error:
+        return _apply_page(
+            request,
+            actor,
+            applicant,
+            errors={},
+            fields=_kept(form),
+            status=error.status,
+            retry_minutes=retry_minutes(error),
+        )
     data = application_form(form, id_number=applicant.profile.id_number)
     runtime = decision_runtime(context.engine, get_web(request).load_model)
     try:
@@ -158,6 +179,11 @@ def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Re
         errors = field_messages(error, translations(language(request).code).gettext)
         return _apply_page(request, actor, applicant, errors=errors, fields=dict(form), status=422)
     return redirect(f"/applications/{record.id}")
+
+
+def _kept(form: dict[str, str]) -> dict[str, str]:
+    """The borrower's answers, to fill the form again (never the CSRF token)."""
+    return {k: v for k, v in form.items() if k != "csrf_token"}
 
 
 @router.get("/applications/{application_id}")
