@@ -22,7 +22,13 @@ from thinfile.api import API_DESCRIPTION, install_api
 from thinfile.api.limits import BodySizeLimitMiddleware
 from thinfile.api.metrics import MetricsMiddleware
 from thinfile.api.runtime import register_models, scoring_model_loader
-from thinfile.http import OWNED_RESOURCES, OwnedResource, Ownership, build_context
+from thinfile.http import (
+    OWNED_RESOURCES,
+    OwnedResource,
+    Ownership,
+    TokenCheckReset,
+    build_context,
+)
 from thinfile.services.policies import ModelLoader
 from thinfile.settings import Settings
 from thinfile.store.migrate import upgrade
@@ -74,4 +80,5 @@ def create_app(
     install_web(app, load_model=load_model)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(TokenCheckReset)
     return app

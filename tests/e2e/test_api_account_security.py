@@ -52,6 +52,22 @@ def test_a_deactivated_accounts_token_is_refused_at_once(api: TestClient, world:
     assert api.get("/v1/auth/me", headers=world.bob.headers).status_code == 200
 
 
+def test_a_token_stops_as_soon_as_its_account_is_inactive(api: TestClient, world: World) -> None:
+    with _context(api).engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE users SET is_active = :no WHERE id = :id"),
+            {"no": False, "id": world.alice.user_id},
+        )
+    me = api.get("/v1/auth/me", headers=world.alice.headers)
+    mine = api.get("/v1/me/applications", headers=world.alice.headers)
+    applied = apply(api, world.alice)
+    with _context(api).engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM applications")).scalar_one()
+    assert me.status_code == mine.status_code == applied.status_code == 401
+    assert stored == 0
+    assert apply(api, world.bob).status_code == 201
+
+
 def test_changing_the_password_revokes_every_earlier_token(api: TestClient, world: World) -> None:
     new_password = "a brand new passphrase"
     changed = api.post(

@@ -221,6 +221,8 @@ EXPORTS: dict[str, list[str]] = {
         "OwnedResource",
         "Ownership",
         "POOL_SIZE",
+        "TokenCheckReset",
+        "actor_of_bearer",
         "actor_of_token",
         "build_context",
         "client_address",

@@ -18,7 +18,12 @@ from thinfile.http.ownership import (
     ensure_owner_or_role,
     path_ids,
 )
-from thinfile.http.principal import actor_of_token, client_address
+from thinfile.http.principal import (
+    TokenCheckReset,
+    actor_of_bearer,
+    actor_of_token,
+    client_address,
+)
 
 __all__ = [
     "OWNED_RESOURCES",
@@ -27,6 +32,8 @@ __all__ = [
     "Context",
     "OwnedResource",
     "Ownership",
+    "TokenCheckReset",
+    "actor_of_bearer",
     "actor_of_token",
     "build_context",
     "client_address",

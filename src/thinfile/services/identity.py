@@ -35,7 +35,7 @@ from thinfile.services.identity_records import (
     new_id,
     now_utc,
 )
-from thinfile.services.uow import UnitOfWork
+from thinfile.services.uow import UnitOfWork, defer_token_check
 
 __all__ = [
     "applicant_id_of_user",
@@ -171,14 +171,18 @@ def sign_in(
     raise AuthenticationError("the e-mail or password is wrong", remedy="check both and retry")
 
 
-def holder_of_token(engine: Engine, claims: TokenClaims) -> Actor:
+def holder_of_token(engine: Engine, claims: TokenClaims, *, deferred: bool = False) -> Actor:
     """The caller a validly signed token speaks for, if its account still honours it: the
     account is active and its token version is the token's (deactivation and a password
-    change raise it); :class:`AuthenticationError` otherwise."""
-    with UnitOfWork(engine) as uow:
-        version = uow.users.token_version(claims.user_id)
-    if version != claims.version:
-        raise AuthenticationError("the access token has been revoked", remedy="sign in again")
+    change raise it); :class:`AuthenticationError` otherwise.
+
+    ``deferred``: check in the first unit of work the request opens anyway (see
+    :mod:`thinfile.services.uow`) rather than in one of its own.
+    """
+    defer_token_check(claims.user_id, claims.version)
+    if not deferred:
+        with UnitOfWork(engine):
+            pass  # the unit checks the token as it opens
     return Actor(user_id=claims.user_id, role=claims.role)
 
 
