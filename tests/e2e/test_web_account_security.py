@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from tests.e2e.api_harness import TestClient
 from tests.e2e.test_web_browser import browser, server
 from tests.e2e.test_web_pages import (
     PASSWORD,
-    TestClient,
     build_app,
     id_number,
     post,
@@ -38,7 +38,8 @@ def app(tmp_path: Path) -> FastAPI:
         "sign_up": "1000/60",
         "applications": "1/3600",
     }
-    return build_app(tmp_path, settings=web_settings(tmp_path, rate_limits=limits))
+    limited: FastAPI = build_app(tmp_path, settings=web_settings(tmp_path, rate_limits=limits))
+    return limited
 
 
 def _fill_application(page: Any) -> None:

@@ -7,7 +7,7 @@ import pytest
 from argon2 import extract_parameters
 from sqlalchemy.engine import Engine
 
-from tests.unit.test_passwords import CountingHasher
+from tests.support.passwords import CountingHasher
 from thinfile.errors import AuthenticationError
 from thinfile.security.passwords import PasswordHasher
 from thinfile.services import identity
