@@ -22,7 +22,13 @@ from thinfile.api import API_DESCRIPTION, install_api
 from thinfile.api.limits import BodySizeLimitMiddleware
 from thinfile.api.metrics import MetricsMiddleware
 from thinfile.api.runtime import register_models
-from thinfile.http import OWNED_RESOURCES, OwnedResource, Ownership, build_context
+from thinfile.http import (
+    OWNED_RESOURCES,
+    OwnedResource,
+    Ownership,
+    TokenCheckReset,
+    build_context,
+)
 from thinfile.http.retry import RetryOnDisconnect
 from thinfile.services.policies import ModelLoader, scoring_model_loader
 from thinfile.settings import Settings
@@ -76,4 +82,5 @@ def create_app(
     app.add_middleware(RetryOnDisconnect)  # inside the body limit: it buffers the body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(TokenCheckReset)
     return app

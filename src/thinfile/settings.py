@@ -27,6 +27,8 @@ variable                           what it sets                                 
 ``THINFILE_MAX_BODY_BYTES``        largest request body                               65536
 ``THINFILE_RATE_LIMITS``           JSON map: limit name → ``COUNT/SECONDS``           see below
 ``THINFILE_DISPLAY_TIMEZONE``      the zone people read times in (stored in UTC)      Asia/Shanghai
+``THINFILE_TRUSTED_PROXIES``       JSON list of proxy addresses/CIDRs whose            none
+                                   ``X-Forwarded-For`` names the client
 =================================  =================================================  =========
 
 Phone sign-in and real-name verification (实名认证): ``THINFILE_SMS_PROVIDER`` and
@@ -44,12 +46,20 @@ Example::
     THINFILE_PII_ACTIVE_KEY_ID=2025-01
     THINFILE_LOOKUP_KEY=<at least 32 random characters>
     THINFILE_RATE_LIMITS='{"sign_in": "10/60", "applications": "20/3600"}'
+    THINFILE_TRUSTED_PROXIES='["10.0.0.0/8"]'
+
+Rate limits (token buckets per process): ``sign_in`` per account and client address (one
+address's failures never lock the owner out elsewhere), ``sign_in_address`` per address over
+all accounts (against password spraying), ``sign_up`` per address, ``applications`` per
+applicant and per account, ``applications_address`` a generous per-address ceiling (a lender
+behind a carrier NAT or a load balancer sees many borrowers at one address).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -85,8 +95,10 @@ AES_KEY_BYTES = 32
 DEFAULT_DISPLAY_TIMEZONE = "Asia/Shanghai"
 DEFAULT_RATE_LIMITS = {
     "sign_in": "10/60",
+    "sign_in_address": "100/60",
     "sign_up": "20/3600",
     "applications": "20/3600",
+    "applications_address": "1000/3600",
 }
 
 
@@ -169,6 +181,10 @@ class Settings(BaseSettings):
     real_name_provider: Literal["sandbox"] = "sandbox"
     """Who checks a name against an ID number (实名认证); ``sandbox`` follows fixed rules."""
 
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (``10.0.0.0/8``) of the proxies in front of the service: only a
+    request arriving from one of them has its client read from ``X-Forwarded-For``."""
+
     @field_validator("pii_keys")
     @classmethod
     def _keys_are_aes256(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
@@ -187,6 +203,16 @@ class Settings(BaseSettings):
         for text in limits.values():
             RateSpec.parse(text)
         return {**DEFAULT_RATE_LIMITS, **limits}
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        for text in proxies:
+            try:
+                ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{text!r} is not an address or network") from None
+        return tuple(text.strip() for text in proxies)
 
     @model_validator(mode="after")
     def _active_key_exists(self) -> Settings:

@@ -83,7 +83,12 @@ def quick_settings(url: str, **overrides: object) -> Settings:
         "database_url": url,
         "argon2_time_cost": 1,
         "argon2_memory_kib": 8,
-        "rate_limits": {"sign_in": "1000/60", "sign_up": "1000/60", "applications": "1000/60"},
+        "rate_limits": {
+            "sign_in": "1000/60",
+            "sign_in_address": "1000/60",
+            "sign_up": "1000/60",
+            "applications": "1000/60",
+        },
     }
     values.update(overrides)
     return Settings.model_validate(values)
@@ -127,8 +132,9 @@ def make_borrower(
     n = next(_serial)
     email = f"borrower{n}@example.com"
     reply = client.post("/v1/auth/sign-up", json={"email": email, "password": PASSWORD})
-    assert reply.status_code == 201, reply.text
-    user_id, headers = reply.json()["id"], _sign_in(client, email)
+    assert reply.status_code == 202, reply.text
+    headers = _sign_in(client, email)
+    user_id = client.get("/v1/auth/me", headers=headers).json()["id"]
     if not with_profile:
         return Party(user_id, email, headers)
     name, idn, phone = f"测试{n}号", id_number(n), phone_number(n)

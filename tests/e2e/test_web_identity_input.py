@@ -44,7 +44,11 @@ def _context(client: TestClient) -> AppContext:
 
 
 def _sign_up(client: TestClient, serial: int) -> None:
-    reply = post(client, "/sign-up", {"email": f"p{serial}@example.com", "password": PASSWORD})
+    """A new account, signed in."""
+    email = f"p{serial}@example.com"
+    reply = post(client, "/sign-up", {"email": email, "password": PASSWORD})
+    assert reply.status_code == 303, reply.text
+    reply = post(client, "/sign-in", {"email": email, "password": PASSWORD})
     assert reply.status_code == 303, reply.text
 
 

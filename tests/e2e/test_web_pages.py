@@ -51,14 +51,20 @@ class MonthsInCityScorer:
         )
 
 
-def web_settings(tmp_path: Path) -> Settings:
+def web_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings.model_validate(
         {
             "database_url": f"sqlite:///{tmp_path / 'web.sqlite'}",
             "argon2_time_cost": 1,
             "argon2_memory_kib": 8,
-            "rate_limits": {"sign_in": "1000/60", "sign_up": "1000/60", "applications": "1000/60"},
+            "rate_limits": {
+                "sign_in": "1000/60",
+                "sign_in_address": "1000/60",
+                "sign_up": "1000/60",
+                "applications": "1000/60",
+            },
         }
+        | overrides
     )
 
 
@@ -111,9 +117,12 @@ def post(client: TestClient, url: str, data: dict[str, str], *, form_page: str =
 
 
 def borrower(client: TestClient, serial: int) -> None:
-    """Sign up, register the profile, give the consents and verify the real name (the
-    sandbox identity provider): all a first application needs."""
-    reply = post(client, "/sign-up", {"email": f"b{serial}@example.com", "password": PASSWORD})
+    """Sign up, sign in, register the profile, give the consents and verify the real name
+    (the sandbox identity provider): all a first application needs."""
+    email = f"b{serial}@example.com"
+    reply = post(client, "/sign-up", {"email": email, "password": PASSWORD})
+    assert reply.status_code == 303, reply.text
+    reply = post(client, "/sign-in", {"email": email, "password": PASSWORD})
     assert reply.status_code == 303, reply.text
     reply = post(
         client,

@@ -214,6 +214,7 @@ def test_an_error_page_keeps_the_signed_in_readers_menu(client: TestClient) -> N
 
 def test_a_phone_in_the_wrong_format_is_named_as_a_phone_in_chinese(client: TestClient) -> None:
     post(client, "/sign-up", {"email": "p34@example.com", "password": PASSWORD})
+    post(client, "/sign-in", {"email": "p34@example.com", "password": PASSWORD})
     reply = post(
         client,
         "/profile",

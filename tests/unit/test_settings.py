@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 import thinfile
 from thinfile.errors import InvalidInputError
@@ -192,3 +193,11 @@ def test_nothing_connects_at_import_time():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout) > 150
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = Settings(trusted_proxies=("10.0.0.0/8", " 192.0.2.7 ", "2001:db8::/32"))
+    assert settings.trusted_proxies == ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32")
+    assert Settings().trusted_proxies == ()
+    with pytest.raises(ValidationError, match="not an address or network"):
+        Settings(trusted_proxies=("the load balancer",))

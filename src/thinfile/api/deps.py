@@ -19,7 +19,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from thinfile.errors import AuthenticationError, PermissionDeniedError
-from thinfile.http import actor_of_token, ensure_owner_or_role, get_context, path_ids
+from thinfile.http import actor_of_bearer, ensure_owner_or_role, get_context, path_ids
 from thinfile.security.roles import Role
 from thinfile.services import identity
 from thinfile.services.identity_records import Actor
@@ -70,8 +70,9 @@ _PRINCIPAL = "thinfile.principal"
 
 @authenticating
 async def current_principal(request: Request) -> Actor:
-    """The caller, authenticated by token (a signature check, no database) or API key; once
-    per request, however many dependencies ask."""
+    """The caller, authenticated by token (a signature check now, the account's token version
+    in the request's first unit of work) or API key; once per request, however many
+    dependencies ask."""
     known: Actor | None = request.scope.get(_PRINCIPAL)  # the scope is this request's own
     if known is None:
         known = await _authenticate(request)
@@ -84,7 +85,7 @@ async def _authenticate(request: Request) -> Actor:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
-        return actor_of_token(context, token)
+        return actor_of_bearer(context, token)
     api_key = request.headers.get("x-api-key")
     if api_key:
         return await run_in_threadpool(identity.authenticate_api_key, context.engine, api_key)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from thinfile.http.accounts import ApplicantCreate, SignIn, SignUp
+from thinfile.http.accounts import ApplicantCreate, PasswordChange, SignIn, SignUp
 from thinfile.security.roles import Role
 from thinfile.services.consent import DataCategory, Purpose
 
@@ -24,8 +24,10 @@ __all__ = [
     "ConsentCatalogPublic",
     "ConsentCreate",
     "ConsentPublic",
+    "PasswordChange",
     "SignIn",
     "SignUp",
+    "SignUpAccepted",
     "StaffUserCreate",
     "TokenPublic",
     "UserPublic",
@@ -52,6 +54,15 @@ class StaffUserCreate(SignUp):
     )
 
     role: Role
+
+
+class SignUpAccepted(BaseModel):
+    """The one answer to a sign-up, whether or not the address already had an account."""
+
+    message: str = Field(
+        description="What to do next: sign in with the password chosen, or with the existing "
+        "account's own password"
+    )
 
 
 class UserPublic(BaseModel):

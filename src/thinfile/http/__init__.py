@@ -10,6 +10,7 @@ from thinfile.http.context import (
     context_dependency,
     get_context,
 )
+from thinfile.http.limits import limit_applications, limit_sign_in, limit_sign_up
 from thinfile.http.ownership import (
     OWNED_RESOURCES,
     OwnedResource,
@@ -17,7 +18,12 @@ from thinfile.http.ownership import (
     ensure_owner_or_role,
     path_ids,
 )
-from thinfile.http.principal import actor_of_token, client_address
+from thinfile.http.principal import (
+    TokenCheckReset,
+    actor_of_bearer,
+    actor_of_token,
+    client_address,
+)
 
 __all__ = [
     "OWNED_RESOURCES",
@@ -26,11 +32,16 @@ __all__ = [
     "Context",
     "OwnedResource",
     "Ownership",
+    "TokenCheckReset",
+    "actor_of_bearer",
     "actor_of_token",
     "build_context",
     "client_address",
     "context_dependency",
     "ensure_owner_or_role",
     "get_context",
+    "limit_applications",
+    "limit_sign_in",
+    "limit_sign_up",
     "path_ids",
 ]

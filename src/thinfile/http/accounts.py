@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from thinfile.text import NAME_MAX_LENGTH
 
-__all__ = ["EMAIL", "ApplicantCreate", "SignIn", "SignUp"]
+__all__ = ["EMAIL", "ApplicantCreate", "PasswordChange", "SignIn", "SignUp"]
 
 EMAIL = r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(\.[A-Za-z0-9\-]{1,63})+$"
 
@@ -42,6 +42,19 @@ class SignIn(_In):
 
     email: str = Field(max_length=254, pattern=EMAIL)
     password: str = Field(min_length=1, max_length=128)
+
+
+class PasswordChange(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"current_password": "correct horse battery", "new_password": "staple lamp river"}
+            ]
+        }
+    )
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=10, max_length=128)
 
 
 class ApplicantCreate(_In):

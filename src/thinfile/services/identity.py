@@ -28,6 +28,7 @@ from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.pii import mask_id_number, mask_name, mask_phone
 from thinfile.security.roles import STAFF_ROLES, Role
+from thinfile.security.tokens import TokenClaims
 from thinfile.services.audit import record_audit
 from thinfile.services.conflicts import duplicate_is_conflict
 from thinfile.services.identity_records import (
@@ -39,21 +40,25 @@ from thinfile.services.identity_records import (
     now_utc,
     shown_email,
 )
-from thinfile.services.uow import UnitOfWork
+from thinfile.services.uow import UnitOfWork, defer_token_check
 from thinfile.text import person_name
 
 __all__ = [
     "applicant_id_of_user",
     "authenticate_api_key",
+    "change_password",
     "create_api_key",
     "create_user",
+    "deactivate_user",
     "get_applicant",
     "get_user",
+    "holder_of_token",
     "list_applicants",
     "owner_of_applicant",
     "register_applicant",
     "revoke_api_key",
     "sign_in",
+    "sign_up",
     "staff_names",
 ]
 
@@ -81,6 +86,7 @@ def _user(row: Any) -> UserRecord:
         email=shown_email(str(row.email)),
         role=Role(str(row.role)),
         created_at=as_utc(row.created_at),
+        token_version=int(row.token_version),
     )
 
 
@@ -119,6 +125,32 @@ def create_user(
     return user
 
 
+def sign_up(engine: Engine, hasher: PasswordHasher, *, email: str, password: str) -> bool:
+    """A borrower opens an account; False, and nothing changed, when the e-mail is taken.
+
+    Callers answer both cases alike (the account is ready, or the address already had one
+    whose owner signs in with their own password), so that sign-up does not tell a stranger
+    which addresses hold accounts. The password is hashed either way.
+    """
+    email = email.strip().lower()
+    password_hash = hasher.hash(password)
+    with UnitOfWork(engine) as uow:
+        if uow.users.has_email(email):
+            return False
+        uow.users.add(
+            {
+                "id": new_id(),
+                "email": email,
+                "password_hash": password_hash,
+                "role": Role.BORROWER.value,
+                "is_active": True,
+                "created_at": now_utc(),
+            }
+        )
+        uow.commit()
+    return True
+
+
 def get_user(engine: Engine, user_id: str) -> UserRecord:
     with UnitOfWork(engine) as uow:
         row = uow.users.get(user_id)
@@ -144,12 +176,20 @@ def staff_names(engine: Engine, labels: Iterable[str]) -> dict[str, str]:
 def sign_in(
     engine: Engine, hasher: PasswordHasher, *, email: str, password: str, client: str
 ) -> UserRecord:
-    """The user whose password matches; every attempt, good or bad, is audited."""
+    """The user whose password matches; every attempt, good or bad, is audited.
+
+    An unknown address costs the same hash verification as a known one (see
+    :meth:`PasswordHasher.verify`), and a hash made with weaker parameters than today's is
+    replaced on a successful sign-in.
+    """
     email = email.strip().lower()
     with UnitOfWork(engine) as uow:
         row = uow.users.active_by_email(email)
-        ok = hasher.verify(row.password_hash if row else None, password)
+        stored = row.password_hash if row else None
+        ok = hasher.verify(stored, password)
         if ok and row is not None:
+            if stored and hasher.needs_rehash(stored):
+                uow.users.set_password(row.id, hasher.hash(password), revoke_tokens=False)
             record_audit(
                 uow, f"{row.role}:{row.id}", "auth.sign_in", f"user:{row.id}", {"client": client}
             )
@@ -161,6 +201,56 @@ def sign_in(
         )
         uow.commit()
     raise AuthenticationError("the e-mail or password is wrong", remedy="check both and retry")
+
+
+def holder_of_token(engine: Engine, claims: TokenClaims, *, deferred: bool = False) -> Actor:
+    """The caller a validly signed token speaks for, if its account still honours it: the
+    account is active and its token version is the token's (deactivation and a password
+    change raise it); :class:`AuthenticationError` otherwise.
+
+    ``deferred``: check in the first unit of work the request opens anyway (see
+    :mod:`thinfile.services.uow`) rather than in one of its own.
+    """
+    defer_token_check(claims.user_id, claims.version)
+    if not deferred:
+        with UnitOfWork(engine):
+            pass  # the unit checks the token as it opens
+    return Actor(user_id=claims.user_id, role=claims.role)
+
+
+def deactivate_user(engine: Engine, *, user_id: str, actor: Actor) -> None:
+    """Close an account: it can no longer sign in, and its tokens are refused at once."""
+    with UnitOfWork(engine) as uow:
+        if not uow.users.deactivate(user_id):
+            raise NotFoundError("no such active user", field="user_id", value=user_id)
+        record_audit(uow, actor.label, "staff.deactivate_user", f"user:{user_id}", {})
+        uow.commit()
+
+
+def change_password(
+    engine: Engine,
+    hasher: PasswordHasher,
+    *,
+    user_id: str,
+    current_password: str,
+    new_password: str,
+) -> UserRecord:
+    """Replace the caller's password after checking the current one; every token issued
+    before is refused from now on (the caller signs in with the returned record's version)."""
+    new_hash = hasher.hash(new_password)
+    with UnitOfWork(engine) as uow:
+        row = uow.users.get(user_id)
+        active = row is not None and bool(row.is_active)
+        stored = row.password_hash if row is not None and active else None
+        if not hasher.verify(stored, current_password) or row is None:
+            raise AuthenticationError(
+                "the current password is wrong", field="current_password", remedy="retry"
+            )
+        uow.users.set_password(user_id, new_hash, revoke_tokens=True)
+        record_audit(uow, f"{row.role}:{user_id}", "auth.change_password", f"user:{user_id}", {})
+        user = _user(uow.users.get(user_id))
+        uow.commit()
+    return user
 
 
 def create_api_key(engine: Engine, *, user_id: str, name: str, actor: Actor) -> tuple[str, ApiKey]:

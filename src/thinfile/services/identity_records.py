@@ -70,6 +70,8 @@ class UserRecord:
     email: str | None
     role: Role
     created_at: datetime
+    token_version: int = 0
+    """Tokens for this account carry it (:class:`~thinfile.security.tokens.TokenClaims`)."""
 
 
 @dataclass(frozen=True, slots=True)

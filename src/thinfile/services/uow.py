@@ -12,16 +12,25 @@ Leaving the block without ``commit`` rolls everything back, so a use case that r
 nothing, and a read-only use case simply never commits. The repositories (``uow.loans``,
 ``uow.applications`` …) run their statements on the unit's connection and never commit;
 each is made the first time a use case asks for it.
+
+A request carrying an access token checks, in the first unit of work it opens, that the
+token's account is active and still at the token's version (:func:`defer_token_check`): one
+indexed read on a connection the request takes anyway, instead of a connection and a
+transaction of its own. A revoked token then stops at once, before any use case reads or
+writes a row for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Generic, TypeVar, overload
 
 from sqlalchemy.engine import Connection, Engine
 
+from thinfile.errors import AuthenticationError
 from thinfile.store.applications_repo import ApplicationRepository, DenyListRepository
 from thinfile.store.audit_repo import AuditRepository
 from thinfile.store.cob_statements import CobRepository
@@ -41,9 +50,40 @@ from thinfile.store.verification_repo import (
 )
 from thinfile.store.write_off_requests_repo import WriteOffRequestRepository
 
-__all__ = ["UnitOfWork"]
+__all__ = ["TokenCheck", "UnitOfWork", "defer_token_check", "token_check_scope"]
 
 R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class TokenCheck:
+    """A token's account and version, checked by the first unit of work of its request."""
+
+    user_id: str
+    version: int
+    done: bool = False
+
+
+_TOKEN_CHECK: ContextVar[TokenCheck | None] = ContextVar("thinfile_token_check", default=None)
+
+
+def token_check_scope() -> ContextVar[TokenCheck | None]:
+    """The context variable holding the request's pending check (reset per request)."""
+    return _TOKEN_CHECK
+
+
+def defer_token_check(user_id: str, version: int) -> TokenCheck:
+    """Have the next unit of work opened in this context check the token (once)."""
+    check = TokenCheck(user_id, version)
+    _TOKEN_CHECK.set(check)
+    return check
+
+
+def check_token_on(uow: UnitOfWork, check: TokenCheck) -> None:
+    """Refuse a token whose account is inactive or has raised its version since."""
+    check.done = True
+    if uow.users.token_version(check.user_id) != check.version:
+        raise AuthenticationError("the access token has been revoked", remedy="sign in again")
 
 
 class _Repository(Generic[R]):
@@ -85,6 +125,14 @@ class UnitOfWork:
         self.conn = self.engine.connect()
         self.conn.begin()
         self.loans = LoanRepository(self.conn)
+        check = _TOKEN_CHECK.get()
+        if check is not None and not check.done:
+            try:
+                check_token_on(self, check)
+            except BaseException:
+                self.conn.rollback()
+                self.conn.close()
+                raise
         return self
 
     def commit(self) -> None:

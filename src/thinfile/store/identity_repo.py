@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.store.hot import Hot
 from thinfile.store.identity_tables import api_keys, applicants, users
 
 __all__ = [
@@ -31,6 +32,8 @@ class StoredUser:
     role: str
     is_active: bool
     created_at: datetime
+    token_version: int
+    """Raised when the account is deactivated or its password changed: older tokens stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,13 @@ class StoredApplicant:
 
 _USER = sa.select(*(users.c[n] for n in StoredUser.__dataclass_fields__))
 _APPLICANT = sa.select(*(applicants.c[n] for n in StoredApplicant.__dataclass_fields__))
+
+_TOKEN_VERSION = Hot(
+    sa.select(users.c.token_version).where(
+        users.c.id == sa.bindparam("user_id"), users.c.is_active.is_(True)
+    )
+)
+"""Read on every authenticated request: the version an active account's tokens must carry."""
 
 
 class UserRepository:
@@ -91,6 +101,27 @@ class UserRepository:
             _USER.where(users.c.email == email, users.c.is_active.is_(True))
         ).first()
         return None if row is None else StoredUser(*row)
+
+    def token_version(self, user_id: str) -> int | None:
+        """The token version of an active account; None when it is inactive or unknown."""
+        found = _TOKEN_VERSION.scalar(self.conn, {"user_id": user_id})
+        return None if found is None else int(found)
+
+    def deactivate(self, user_id: str) -> bool:
+        """Close an active account and revoke its tokens; False when there is none."""
+        done = self.conn.execute(
+            sa.update(users)
+            .where(users.c.id == user_id, users.c.is_active.is_(True))
+            .values(is_active=False, token_version=users.c.token_version + 1)
+        )
+        return bool(done.rowcount)
+
+    def set_password(self, user_id: str, password_hash: str, *, revoke_tokens: bool) -> None:
+        """Store a new hash; ``revoke_tokens`` for a new password (not for a re-hash)."""
+        values: dict[str, Any] = {"password_hash": password_hash}
+        if revoke_tokens:
+            values["token_version"] = users.c.token_version + 1
+        self.conn.execute(sa.update(users).where(users.c.id == user_id).values(values))
 
 
 class ApiKeyRepository:

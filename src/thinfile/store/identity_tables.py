@@ -31,6 +31,8 @@ users = sa.Table(
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Raised on deactivation and password change; tokens carrying an older one are refused.
+    sa.Column("token_version", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 api_keys = sa.Table(

@@ -10,13 +10,14 @@ from datetime import date
 from pydantic import ValidationError
 
 from thinfile.decisioning.checks import id_birth_date
-from thinfile.errors import FieldProblem, InvalidInputError
+from thinfile.errors import FieldProblem, InvalidInputError, RateLimitedError
 
 __all__ = [
     "APPLICATION_FIELDS",
     "application_form",
     "field_messages",
     "invalid_from_pydantic",
+    "retry_minutes",
 ]
 
 Gettext = Callable[[str], str]
@@ -186,3 +187,10 @@ def application_form(fields: Mapping[str, str], *, id_number: str) -> dict[str, 
     if born is not None:
         form["birth_date"] = born.isoformat()
     return form
+
+
+def retry_minutes(error: RateLimitedError) -> int:
+    """Whole minutes (at least one) until a rate-limited form may be sent again."""
+    seconds = error.extra.get("retry_after_seconds", 60)
+    whole = int(seconds) if isinstance(seconds, int | float) else 60
+    return max(1, -(-whole // 60))

@@ -1,49 +1,86 @@
-"""Sign up, sign in, and who am I."""
+"""Sign up, sign in, change the password, and who am I."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
 from thinfile.api.deps import Principal
-from thinfile.api.models import SignIn, SignUp, TokenPublic, UserPublic
+from thinfile.api.models import (
+    PasswordChange,
+    SignIn,
+    SignUp,
+    SignUpAccepted,
+    TokenPublic,
+    UserPublic,
+)
 from thinfile.api.ratelimits import LimitSignUp
-from thinfile.http import Context, client_address
+from thinfile.http import Context, client_address, limit_sign_in
+from thinfile.http.context import AppContext
 from thinfile.security.tokens import TokenClaims
 from thinfile.services import identity
 from thinfile.services.identity_records import UserRecord
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+SIGN_UP_ANSWER = (
+    "sign-up received: if this address had no account, it has one now and you can sign in "
+    "with the password you chose; if it already had one, sign in with that account's password"
+)
+
 
 def user_public(user: UserRecord) -> UserPublic:
     return UserPublic(id=user.id, email=user.email, role=user.role, created_at=user.created_at)
 
 
+def _token(context: AppContext, user: UserRecord) -> TokenPublic:
+    claims = TokenClaims(user_id=user.id, role=user.role, version=user.token_version)
+    return TokenPublic(
+        access_token=context.tokens.issue(claims),
+        expires_in=context.tokens.ttl_seconds,
+        role=user.role,
+    )
+
+
 @router.post(
     "/sign-up",
-    status_code=201,
-    response_model=UserPublic,
+    status_code=202,
+    response_model=SignUpAccepted,
     dependencies=[LimitSignUp],
-    summary="Open a borrower account",
+    summary="Open a borrower account (the answer is the same whether or not the address "
+    "already has one)",
 )
-def sign_up(body: SignUp, context: Context) -> UserPublic:
-    return user_public(
-        identity.create_user(
-            context.engine, context.hasher, email=body.email, password=body.password
-        )
-    )
+def sign_up(body: SignUp, context: Context) -> SignUpAccepted:
+    identity.sign_up(context.engine, context.hasher, email=body.email, password=body.password)
+    return SignUpAccepted(message=SIGN_UP_ANSWER)
 
 
 @router.post("/sign-in", response_model=TokenPublic, summary="Get a short-lived access token")
 def sign_in(body: SignIn, request: Request, context: Context) -> TokenPublic:
-    address = client_address(request)
-    context.limiter.hit("sign_in", f"ip:{address}")
-    context.limiter.hit("sign_in", f"email:{body.email.lower()}")
+    limit_sign_in(context, request, body.email)
     user = identity.sign_in(
-        context.engine, context.hasher, email=body.email, password=body.password, client=address
+        context.engine,
+        context.hasher,
+        email=body.email,
+        password=body.password,
+        client=client_address(request),
     )
-    token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
-    return TokenPublic(access_token=token, expires_in=context.tokens.ttl_seconds, role=user.role)
+    return _token(context, user)
+
+
+@router.post(
+    "/password",
+    response_model=TokenPublic,
+    summary="Change my password: every earlier token stops working; a new one comes back",
+)
+def change_password(body: PasswordChange, principal: Principal, context: Context) -> TokenPublic:
+    user = identity.change_password(
+        context.engine,
+        context.hasher,
+        user_id=principal.user_id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    return _token(context, user)
 
 
 @router.get("/me", response_model=UserPublic, summary="The signed-in account")

@@ -44,6 +44,17 @@ def create_user(body: StaffUserCreate, admin: Admin, context: Context) -> UserPu
 
 
 @router.post(
+    "/users/{user_id}/deactivate",
+    status_code=204,
+    response_class=Response,
+    summary="Deactivate an account (admin): it cannot sign in, and its tokens stop at once",
+)
+def deactivate_user(user_id: str, admin: Admin, context: Context) -> Response:
+    identity.deactivate_user(context.engine, user_id=user_id, actor=admin)
+    return Response(status_code=204)
+
+
+@router.post(
     "/api-keys",
     status_code=201,
     response_model=ApiKeyCreated,

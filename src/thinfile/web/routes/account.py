@@ -11,9 +11,10 @@ from thinfile.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    RateLimitedError,
     ThinfileError,
 )
-from thinfile.http import Context, client_address
+from thinfile.http import Context, client_address, limit_sign_in, limit_sign_up
 from thinfile.http.accounts import ApplicantCreate, SignIn, SignUp
 from thinfile.security.roles import Role
 from thinfile.security.tokens import TokenClaims
@@ -21,7 +22,7 @@ from thinfile.services import identity
 from thinfile.services.identity_records import UserRecord
 from thinfile.web.access import Borrower, Form, MaybeSignedIn
 from thinfile.web.config import get_web
-from thinfile.web.forms import field_messages, invalid_from_pydantic
+from thinfile.web.forms import field_messages, invalid_from_pydantic, retry_minutes
 from thinfile.web.i18n import LANG_COOKIE, LANGUAGES, language, translations
 from thinfile.web.messages import page_message
 from thinfile.web.pages import is_page_to_return_to, redirect, render, same_site_referer
@@ -60,7 +61,8 @@ def _said(request: Request, error: ThinfileError) -> str:
 
 def _signed_in(request: Request, context: Context, user: UserRecord, target: str) -> Response:
     response = redirect(_safe_next(target, _home_of(user.role)))
-    token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
+    claims = TokenClaims(user_id=user.id, role=user.role, version=user.token_version)
+    token = context.tokens.issue(claims)
     get_web(request).cookies.set_session(response, token)
     return response
 
@@ -79,50 +81,51 @@ def sign_up_page(request: Request) -> Response:
 
 @router.post("/sign-up")
 def sign_up(request: Request, form: Form, context: Context) -> Response:
-    context.limiter.hit("sign_up", f"ip:{client_address(request)}")
+    """A new address gets its account; a taken one is left alone. Both get the same answer
+    (sign in next), so the page never tells a stranger which addresses hold accounts."""
+    limit_sign_up(context, request)
     email = form.get("email", "")
     try:
         body = SignUp.model_validate({"email": email, "password": form.get("password", "")})
-        user = identity.create_user(
-            context.engine, context.hasher, email=body.email, password=body.password
-        )
     except ValidationError as error:
         errors = _form_errors(request, invalid_from_pydantic(error))
         return render(
             request, "account/sign_up.html", {"errors": errors, "email": email}, status=422
         )
-    except ConflictError as error:
-        return render(
-            request,
-            "account/sign_up.html",
-            {"errors": {"email": _said(request, error)}, "email": email},
-            status=409,
-        )
-    return _signed_in(request, context, user, "/profile")
+    identity.sign_up(context.engine, context.hasher, email=body.email, password=body.password)
+    return redirect("/sign-in?signed_up=1&next=/profile")
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "") -> Response:
-    return render(request, "account/sign_in.html", {"errors": {}, "email": "", "next": next})
+def sign_in_page(request: Request, next: str = "", signed_up: str = "") -> Response:
+    return render(
+        request,
+        "account/sign_in.html",
+        {"errors": {}, "email": "", "next": next, "signed_up": bool(signed_up)},
+    )
 
 
 @router.post("/sign-in")
 def sign_in(request: Request, form: Form, context: Context) -> Response:
     email, target = form.get("email", "").strip(), form.get("next", "")
-    address = client_address(request)
-    context.limiter.hit("sign_in", f"ip:{address}")
-    context.limiter.hit("sign_in", f"email:{email.lower()}")
+    page: dict[str, object] = {"email": email, "next": target}
+    try:
+        limit_sign_in(context, request, email)
+    except RateLimitedError as error:
+        page |= {"errors": {"form": "limited"}, "retry_minutes": retry_minutes(error)}
+        return render(request, "account/sign_in.html", page, status=error.status)
     try:
         body = SignIn.model_validate({"email": email, "password": form.get("password", "")})
         user = identity.sign_in(
-            context.engine, context.hasher, email=body.email, password=body.password, client=address
+            context.engine,
+            context.hasher,
+            email=body.email,
+            password=body.password,
+            client=client_address(request),
         )
     except (ValidationError, AuthenticationError):
         return render(
-            request,
-            "account/sign_in.html",
-            {"errors": {"form": "wrong"}, "email": email, "next": target},
-            status=401,
+            request, "account/sign_in.html", page | {"errors": {"form": "wrong"}}, status=401
         )
     return _signed_in(request, context, user, target)
 
@@ -157,7 +160,7 @@ def profile_page(request: Request, actor: Borrower, context: Context) -> Respons
 
 @router.post("/profile")
 def register_profile(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
-    context.limiter.hit("sign_up", f"ip:{client_address(request)}")
+    limit_sign_up(context, request)
     fields = {k: form.get(k, "") for k in ("name", "id_number", "phone")}
     try:
         body = ApplicantCreate.model_validate(fields)

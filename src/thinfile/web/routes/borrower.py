@@ -12,9 +12,10 @@ from thinfile.errors import (
     ConsentRequiredError,
     InvalidInputError,
     NotFoundError,
+    RateLimitedError,
     RealNameRequiredError,
 )
-from thinfile.http import AppContext, Context, client_address
+from thinfile.http import AppContext, Context, limit_applications
 from thinfile.security.roles import Role
 from thinfile.services import acceptance, applications, consent, identity, real_name
 from thinfile.services.acceptance import MIN_READING_SECONDS
@@ -23,7 +24,7 @@ from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRe
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Borrower, Form, OwnerOrStaff
 from thinfile.web.config import get_web
-from thinfile.web.forms import application_form, field_messages
+from thinfile.web.forms import application_form, field_messages, retry_minutes
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date
 from thinfile.web.notices import NOTICE_VERSION, NOTICES, consent_title, has_active, notice
@@ -124,6 +125,7 @@ def _apply_page(
     errors: dict[str, str],
     fields: dict[str, str],
     status: int = 200,
+    retry_minutes: int | None = None,
 ) -> Response:
     return render(
         request,
@@ -133,6 +135,7 @@ def _apply_page(
             "fields": fields,
             "has_credit_consent": has_active(applicant.consents, CREDIT_CONSENT),
             "has_real_name": applicant.may_apply,
+            "retry_minutes": retry_minutes,
         },
         actor=actor,
         status=status,
@@ -151,9 +154,23 @@ def apply_page(request: Request, actor: Borrower, context: Context) -> Response:
 @router.post("/apply")
 def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
     """Decide at once: parse the form, call the application use case the API calls (the
-    consent flags come from the recorded consents), show the decision."""
-    context.limiter.hit("applications", f"ip:{client_address(request)}")
+    consent flags come from the recorded consents), show the decision. Over the limit, the
+    form comes back as the borrower filled it, with when to send it again."""
     applicant = _applicant(context, actor)
+    try:
+        limit_applications(
+            context, request, user_id=actor.user_id, applicant_id=applicant.profile.id
+        )
+    except RateLimitedError as error:
+        return _apply_page(
+            request,
+            actor,
+            applicant,
+            errors={},
+            fields=_kept(form),
+            status=error.status,
+            retry_minutes=retry_minutes(error),
+        )
     data = application_form(form, id_number=applicant.profile.id_number)
     runtime = decision_runtime(context.engine, get_web(request).load_model)
     try:
@@ -173,6 +190,11 @@ def apply(request: Request, actor: Borrower, form: Form, context: Context) -> Re
         errors = field_messages(error, translations(language(request).code).gettext)
         return _apply_page(request, actor, applicant, errors=errors, fields=dict(form), status=422)
     return redirect(f"/applications/{record.id}")
+
+
+def _kept(form: dict[str, str]) -> dict[str, str]:
+    """The borrower's answers, to fill the form again (never the CSRF token)."""
+    return {k: v for k, v in form.items() if k != "csrf_token"}
 
 
 @router.get("/applications/{application_id}")
