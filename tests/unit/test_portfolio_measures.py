@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.unit.portfolio_books import loan_months, small_book
 from thinfile.errors import DataContractError
 from thinfile.portfolio import (
     BUCKETS,
-    LOAN_MONTH_COLUMNS,
     backtest_by_grade,
     check_loan_months,
     fairness_table,
@@ -26,30 +26,9 @@ from thinfile.sim import generate_applicants, simulate_performance
 Z95 = 1.959963984540054
 
 
-def loan_months(rows: list[tuple[str, str, int, str, int, int, int]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(LOAN_MONTH_COLUMNS))
-
-
 @pytest.fixture
 def book() -> pd.DataFrame:
-    """Three loans in 2026-01 (A goes bad, B prepays in month 2, C slips and cures and slips
-    again) and a one-loan vintage 2026-02 (D, 31 days past due in its second month)."""
-    return loan_months(
-        [
-            ("A", "2026-01", 1, "on_time", 0, 900, 1000),
-            ("A", "2026-01", 2, "late", 35, 900, 1000),
-            ("A", "2026-01", 3, "late", 65, 900, 1000),
-            ("A", "2026-01", 4, "default", 95, 900, 1000),
-            ("B", "2026-01", 1, "on_time", 0, 2800, 3000),
-            ("B", "2026-01", 2, "prepaid", 0, 0, 3000),
-            ("C", "2026-01", 1, "late", 10, 2000, 2000),
-            ("C", "2026-01", 2, "on_time", 0, 1700, 2000),
-            ("C", "2026-01", 3, "on_time", 0, 1500, 2000),
-            ("C", "2026-01", 4, "late", 40, 1500, 2000),
-            ("D", "2026-02", 1, "on_time", 0, 450, 500),
-            ("D", "2026-02", 2, "late", 31, 450, 500),
-        ]
-    )
+    return small_book()
 
 
 def test_vintage_curves_count_every_loan_originated_including_ones_closed_early(

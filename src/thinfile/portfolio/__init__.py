@@ -16,6 +16,7 @@ from thinfile.portfolio.buckets import BUCKETS, bucket_of, is_default
 from thinfile.portfolio.drift import ACT, SHARE_FLOOR, WATCH, Stability, csi, psi, stability_flag
 from thinfile.portfolio.fairness import FAIRNESS_COLUMNS, FOUR_FIFTHS, fairness_table
 from thinfile.portfolio.loan_months import LOAN_MONTH_COLUMNS, OPTIONAL_COLUMNS, check_loan_months
+from thinfile.portfolio.report import PROTECTED_ATTRIBUTES, build_report, rate_text
 from thinfile.portfolio.roll_rates import RollRates, roll_rates
 from thinfile.portfolio.vintage import VINTAGE_COLUMNS, vintage_curves, vintage_events
 
@@ -27,6 +28,7 @@ __all__ = [
     "FOUR_FIFTHS",
     "LOAN_MONTH_COLUMNS",
     "OPTIONAL_COLUMNS",
+    "PROTECTED_ATTRIBUTES",
     "SHARE_FLOOR",
     "VINTAGE_COLUMNS",
     "WATCH",
@@ -35,12 +37,14 @@ __all__ = [
     "Stability",
     "backtest_by_grade",
     "bucket_of",
+    "build_report",
     "check_loan_months",
     "csi",
     "fairness_table",
     "is_default",
     "psi",
     "ranking",
+    "rate_text",
     "roll_rates",
     "stability_flag",
     "vintage_curves",
