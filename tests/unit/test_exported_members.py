@@ -280,6 +280,7 @@ EXPORTS: dict[str, list[str]] = {
         "psi",
         "ranking",
         "rate_text",
+        "rates_from_counts",
         "roll_rates",
         "stability_flag",
         "vintage_curves",

@@ -12,6 +12,7 @@ from thinfile.errors import InvalidInputError
 from thinfile.portfolio import build_report
 from thinfile.services.portfolio_report import render_portfolio_report
 from thinfile.sim import read_table
+from thinfile.store.portfolio_parquet import parquet_roll_rates, parquet_vintage_curves
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +37,10 @@ def report(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Write the HTML portfolio report (and print it as JSON with --json)."""
+    """Write the HTML portfolio report (and print it as JSON with --json).
+
+    A Parquet loan-month file is measured in DuckDB, column by column; a CSV one in pandas.
+    """
     target = Path(out)
     if target.suffix.lower() not in {".html", ".htm"} or not target.parent.is_dir():
         raise InvalidInputError(
@@ -55,8 +59,16 @@ def report(
             ("--decisions", decisions),
         )
     }
+    book = Path(loan_months)
+    if book.suffix.lower() == ".parquet":  # columnar, without loading the table into pandas
+        frame = None
+        curves, rolls = parquet_vintage_curves(book), parquet_roll_rates(book)
+    else:
+        frame, curves, rolls = read_table(book, field="--loan-months"), None, None
     result = build_report(
-        read_table(Path(loan_months), field="--loan-months"),
+        frame,
+        curves=curves,
+        rolls=rolls,
         scores_baseline=tables["--scores-baseline"],
         scores_current=tables["--scores-current"],
         decisions=tables["--decisions"],

@@ -17,7 +17,7 @@ from thinfile.portfolio.drift import ACT, SHARE_FLOOR, WATCH, Stability, csi, ps
 from thinfile.portfolio.fairness import FAIRNESS_COLUMNS, FOUR_FIFTHS, fairness_table
 from thinfile.portfolio.loan_months import LOAN_MONTH_COLUMNS, OPTIONAL_COLUMNS, check_loan_months
 from thinfile.portfolio.report import PROTECTED_ATTRIBUTES, build_report, rate_text
-from thinfile.portfolio.roll_rates import RollRates, roll_rates
+from thinfile.portfolio.roll_rates import RollRates, rates_from_counts, roll_rates
 from thinfile.portfolio.vintage import VINTAGE_COLUMNS, vintage_curves, vintage_events
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "psi",
     "ranking",
     "rate_text",
+    "rates_from_counts",
     "roll_rates",
     "stability_flag",
     "vintage_curves",

@@ -24,6 +24,7 @@ import math
 
 import pandas as pd
 
+from thinfile.errors import DataContractError
 from thinfile.portfolio.backtest import backtest_by_grade
 from thinfile.portfolio.drift import Stability, csi, psi
 from thinfile.portfolio.fairness import fairness_table
@@ -44,6 +45,7 @@ THIN_FILE_RECORDS = 2
 _NOT_FEATURES = frozenset({"score", "grade", "pd", "bad", "applicant_id", "loan_id"})
 
 Json = dict[str, object]
+_REMEDY = "pass a loan-month table: thinfile portfolio export or thinfile synth performance"
 
 
 def rate_text(value: object) -> str | None:
@@ -54,7 +56,7 @@ def rate_text(value: object) -> str | None:
 
 
 def build_report(
-    loan_months: pd.DataFrame,
+    loan_months: pd.DataFrame | None,
     *,
     scores_baseline: pd.DataFrame | None = None,
     scores_current: pd.DataFrame | None = None,
@@ -62,9 +64,15 @@ def build_report(
     curves: pd.DataFrame | None = None,
     rolls: RollRates | None = None,
 ) -> Json:
-    """Every measure of the report; ``curves`` and ``rolls`` when computed elsewhere (DuckDB)."""
-    curves = vintage_curves(loan_months) if curves is None else curves
-    rolls = roll_rates(loan_months) if rolls is None else rolls
+    """Every measure of the report; ``curves`` and ``rolls`` when computed elsewhere (DuckDB),
+    and then ``loan_months`` may be None."""
+    if curves is None or rolls is None:
+        if loan_months is None:
+            raise DataContractError(
+                "the report needs the loan-month table", field="loan_months", remedy=_REMEDY
+            )
+        curves = vintage_curves(loan_months) if curves is None else curves
+        rolls = roll_rates(loan_months) if rolls is None else rolls
     return {
         "vintages": _vintages(curves),
         "roll_rates": {

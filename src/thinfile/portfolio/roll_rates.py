@@ -17,7 +17,7 @@ import pandas as pd
 from thinfile.portfolio.buckets import BUCKETS, bucket_of
 from thinfile.portfolio.loan_months import check_loan_months
 
-__all__ = ["RollRates", "roll_rates"]
+__all__ = ["RollRates", "rates_from_counts", "roll_rates"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,15 @@ def roll_rates(loan_months: pd.DataFrame) -> RollRates:
     )
     later = states.assign(mob=states["mob"] - 1)
     pairs = states.merge(later, on=["loan_id", "mob"], suffixes=("_from", "_to"))
-    grid = pd.crosstab(pairs["bucket_from"], pairs["bucket_to"])
+    return rates_from_counts(pairs.assign(n=1))
+
+
+def rates_from_counts(pairs: pd.DataFrame) -> RollRates:
+    """The matrix from ``bucket_from``, ``bucket_to`` (codes into :data:`BUCKETS`) and ``n``
+    (loans making that move): the one place counts become rates, for every engine."""
+    grid = pairs.pivot_table(
+        index="bucket_from", columns="bucket_to", values="n", aggfunc="sum", fill_value=0
+    )
     codes = range(len(BUCKETS))
     counts = grid.reindex(index=codes, columns=codes, fill_value=0).astype("int64")
     counts.index = pd.Index(BUCKETS, name="from")
