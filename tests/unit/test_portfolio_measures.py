@@ -200,3 +200,10 @@ def test_a_synthetic_book_is_a_loan_month_table_with_a_curve_per_vintage() -> No
     assert curves.groupby("vintage")["mob"].max().tolist() == [8, 7, 6]
     assert (curves["ever_90"] == curves["default_cum"]).all()
     assert curves.groupby("vintage")["ever_30"].apply(lambda s: s.is_monotonic_increasing).all()
+
+
+def test_a_grade_with_no_bads_has_an_interval_from_zero() -> None:
+    outcomes = pd.DataFrame({"grade": ["A"] * 5, "pd": [0.1] * 5, "bad": [0] * 5})
+    row = backtest_by_grade(outcomes).iloc[0]
+    assert row["low"] == 0.0 and row["high"] == pytest.approx(wilson(0, 5)[1])
+    assert not row["alert"]

@@ -69,7 +69,7 @@ def _row(name: str, group: pd.DataFrame, pd_column: str, bad: str) -> dict[str, 
     bads = int(group[bad].sum())
     interval = binomtest(bads, loans).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
     predicted = np.float64(group[pd_column].mean()).item()
-    low, high = interval.low.item(), interval.high.item()
+    low, high = np.float64(interval.low).item(), np.float64(interval.high).item()
     return {
         "grade": name,
         "loans": loans,
