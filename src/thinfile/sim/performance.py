@@ -155,12 +155,18 @@ class _Vintages:
     offsets: Ints
     months: int
 
-    def labels(self, loans: Ints) -> np.ndarray:
-        index = self.first + self.offsets[loans]
-        years, months = np.divmod(index, 12)
-        return np.char.add(
-            np.char.add(years.astype(str), "-"), np.char.zfill((months + 1).astype(str), 2)
+    def labels(self, loans: Ints) -> pd.Series:
+        """``YYYY-MM`` of each loan's vintage (formatted once per vintage, then indexed)."""
+        months = self.first + np.arange(int(self.offsets.max(initial=0)) + 1)
+        return _text(
+            [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months.tolist()], self.offsets[loans]
         )
+
+
+def _text(names: list[str], codes: Ints) -> pd.Series:
+    """``names[codes]`` as a text column, built from the few names rather than row by row."""
+    categories = pd.Index(names, dtype="str")
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories)).astype("str")
 
 
 def _check_vintages(originations_over: int, first_vintage: str, months: int) -> int:
@@ -379,12 +385,13 @@ def _table(
     loans = rows.pop("loan")
     ids = applicants["applicant_id"].to_numpy(dtype=str)
     principal = applicants["requested_amount"].to_numpy(dtype=np.int64)
-    segments = applicants["segment"].to_numpy(dtype=str)
+    names = [seg.name for seg in SEGMENTS]
+    segments = pd.Categorical(applicants["segment"], categories=names).codes.astype(np.int64)
     frame = {
         "applicant_id": pd.array(ids[loans], dtype="str"),
         "loan_id": pd.array(serial_ids("L", 1, len(applicants))[loans], dtype="str"),
-        "vintage": pd.array(vintages.labels(loans), dtype="str"),
-        "segment": pd.array(segments[loans], dtype="str"),
+        "vintage": vintages.labels(loans),
+        "segment": _text(names, segments[loans]),
         "month": rows["month"].astype(np.int64),
         "status": pd.array(np.array(STATUSES)[rows["status"]], dtype="str"),
         "days_past_due": rows["days_past_due"].astype(np.int64),
