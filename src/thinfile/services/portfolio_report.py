@@ -187,8 +187,8 @@ def _intervals(rows: Sequence[Json]) -> str:
             f'stroke="#222"><title>predicted {row["predicted_pd"]}</title></rect>'
         )
     parts.append(
-        f'<text x="{left}" y="12" font-size="10">interval: realised bad rate (95%); '
-        "dot: realised; square: predicted PD</text></svg>"
+        f'<text x="{left}" y="12" font-size="10">line: 95% interval; dot: realised; '
+        "square: predicted</text></svg>"
     )
     return "\n".join(parts)
 
