@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -61,6 +63,18 @@ def test_the_same_command_twice_writes_the_same_table(capsys, tmp_path):
         (["performance", "--applicants", "missing.parquet"], "--applicants"),
         (["performance", "--applicants", "a.parquet", "--months", "0"], "--months"),
         (["performance", "--applicants", "a.parquet", "--months", "x"], "--months"),
+        (
+            [
+                "performance",
+                "--applicants",
+                "a.parquet",
+                "--months",
+                "6",
+                "--originations-over",
+                "7",
+            ],
+            "--originations-over",
+        ),
     ],
 )
 def test_bad_options_get_one_line_naming_the_option_and_exit_code_2(capsys, argv, option):
@@ -76,3 +90,27 @@ def test_an_applicants_file_without_the_contract_columns_is_refused(capsys, tmp_
     pd.DataFrame({"x": [1]}).to_csv(path, index=False)
     code, _, err = run(capsys, "synth", "performance", "--applicants", str(path))
     assert code == 2 and "lacks" in err
+
+
+def test_synth_performance_originates_over_many_months(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    people = tmp_path / "applicants.parquet"
+    run(capsys, "synth", "applicants", "--n", "500", "--seed", "7", "--out", str(people))
+    book = tmp_path / "book.parquet"
+    code, out, _ = run(
+        capsys,
+        "synth",
+        "performance",
+        "--applicants",
+        str(people),
+        "--months",
+        "12",
+        "--originations-over",
+        "4",
+        "--out",
+        str(book),
+    )
+    assert code == 0 and "in 4 vintages" in out
+    rows = pd.read_parquet(book)
+    assert sorted(set(rows["vintage"])) == ["2026-01", "2026-02", "2026-03", "2026-04"]

@@ -155,3 +155,48 @@ def test_bad_arguments_are_refused(applicants):
         simulate_performance(applicants.drop(columns="true_pd"), months=6, seed=1)
     with pytest.raises(DataContractError):
         simulate_performance(applicants.head(0), months=6, seed=1)
+
+
+def test_one_origination_month_puts_every_loan_in_the_first_vintage(performance) -> None:
+    assert set(performance["vintage"]) == {"2026-01"}
+    assert (performance.groupby("loan_id")["principal"].nunique() == 1).all()
+
+
+def test_originations_over_months_spread_vintages_and_leave_later_ones_younger(
+    applicants: pd.DataFrame,
+) -> None:
+    few = applicants.head(3000)
+    book = simulate_performance(
+        few, months=12, seed=4, originations_over=6, first_vintage="2025-10"
+    )
+    assert sorted(set(book["vintage"])) == [
+        "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03",
+    ]  # fmt: skip
+    offset = {"2025-10": 0, "2025-11": 1, "2025-12": 2, "2026-01": 3, "2026-02": 4, "2026-03": 5}
+    assert (book["month"] <= 12 - book["vintage"].map(offset)).all()
+    assert book.groupby("vintage")["month"].max().to_dict()["2026-03"] == 7
+    assert book["loan_id"].nunique() == 3000
+    principal = book.groupby("applicant_id")["principal"].first()
+    lent = few.set_index("applicant_id")["requested_amount"]
+    assert (principal == lent.loc[principal.index]).all()
+    single = simulate_performance(few, months=12, seed=4)
+    mine = book[book["vintage"] == "2025-10"].drop(columns="vintage").reset_index(drop=True)
+    theirs = single[single["loan_id"].isin(mine["loan_id"])].drop(columns="vintage")
+    pd.testing.assert_frame_equal(mine, theirs.reset_index(drop=True))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"originations_over": 0}, "originations_over"),
+        ({"originations_over": 7}, "originations_over"),
+        ({"first_vintage": "2026-13"}, "first_vintage"),
+        ({"first_vintage": "202601"}, "first_vintage"),
+    ],
+)
+def test_impossible_origination_windows_are_refused(
+    applicants: pd.DataFrame, kwargs: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidInputError) as err:
+        simulate_performance(applicants.head(10), months=6, seed=1, **kwargs)  # type: ignore[arg-type]
+    assert err.value.field == field

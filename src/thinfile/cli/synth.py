@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from thinfile.errors import InvalidInputError
 from thinfile.sim import (
+    DEFAULT_FIRST_VINTAGE,
     GENERATION_STEPS,
     MAX_APPLICANTS,
     MAX_MONTHS,
@@ -100,12 +101,23 @@ def performance(
     ],
     months: Annotated[str, typer.Option(help="Months on book to simulate.")] = "18",
     seed: Annotated[str, typer.Option(help="Random seed for the behaviour.")] = "7",
+    originations_over: Annotated[
+        str,
+        typer.Option(
+            "--originations-over",
+            help="Months over which the loans are originated (one vintage each).",
+        ),
+    ] = "1",
+    first_vintage: Annotated[
+        str, typer.Option("--first-vintage", help="Origination month of the first vintage.")
+    ] = DEFAULT_FIRST_VINTAGE,
     out: Annotated[str, typer.Option(help="Output file, .parquet or .csv.")] = (
         "performance.parquet"
     ),
 ) -> None:
     """Simulate month-by-month repayment of one loan per applicant."""
     horizon = _whole(months, "--months", 1, MAX_MONTHS)
+    spread = _whole(originations_over, "--originations-over", 1, horizon)
     chosen_seed = _whole(seed, "--seed", 0, 2**63 - 1)
     path = _output(out)
     frame = read_table(Path(applicants_file), field="--applicants")
@@ -116,12 +128,15 @@ def performance(
             months=horizon,
             seed=chosen_seed,
             on_month=lambda _m: progress.update(task, advance=1),
+            originations_over=spread,
+            first_vintage=first_vintage,
         )
         progress.update(task, description="writing")
         write_table(rows, path)
         progress.update(task, advance=1)
     defaults = rows.loc[rows["status"] == "default", "loan_id"].nunique()
     typer.echo(
-        f"wrote {len(rows)} monthly rows for {len(frame)} loans to {path} "
+        f"wrote {len(rows)} monthly rows for {len(frame)} loans in "
+        f"{rows['vintage'].nunique()} vintages to {path} "
         f"({defaults / len(frame):.2%} defaulted within {horizon} months)"
     )

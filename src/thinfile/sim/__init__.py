@@ -12,6 +12,7 @@ See ``docs.md`` beside this file for the schemas, the segments and the calibrati
 
 from thinfile.sim.installments import build_schedules, price_monthly_bps
 from thinfile.sim.performance import (
+    DEFAULT_FIRST_VINTAGE,
     MAX_MONTHS,
     PERFORMANCE_COLUMNS,
     STATUSES,
@@ -32,6 +33,7 @@ from thinfile.sim.tables import read_table, write_table
 __all__ = [
     "APPLICANT_COLUMNS",
     "DEFAULT_AS_OF",
+    "DEFAULT_FIRST_VINTAGE",
     "GENERATION_STEPS",
     "MAX_APPLICANTS",
     "MAX_MONTHS",

@@ -9,6 +9,11 @@ one row, a snapshot taken after that month's due date:
   principal; ``balance`` is the principal still owed after the payment.
 - ``days_past_due`` counts from the oldest unpaid due date: 1–29 with one installment missed,
   30–59 with two, 60–89 with three, 90 or more is a default (逾期90天以上).
+- ``vintage`` is the origination month (``YYYY-MM``) and ``principal`` the amount lent (fen).
+  With ``originations_over`` N > 1 the loans are spread over N consecutive vintages from
+  ``first_vintage`` and the book is observed for ``months`` calendar months, so a loan
+  originated k months after the first has ``months - k`` rows at most (later vintages are
+  younger, as in a live book).
 - ``status``: ``on_time`` (paid all that was due), ``late`` (paid nothing), ``partial``,
   ``prepaid`` (paid everything off early), ``closed`` (final installment paid) or ``default``.
   The last three end the loan: it has no later rows.
@@ -22,6 +27,7 @@ month 12, so vintage curves rise, then flatten.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,19 +40,28 @@ from thinfile.sim.identity import serial_ids
 from thinfile.sim.installments import Schedules, build_schedules, price_monthly_bps
 from thinfile.sim.segments import SEGMENTS
 
-__all__ = ["MAX_MONTHS", "PERFORMANCE_COLUMNS", "STATUSES", "simulate_performance"]
+__all__ = [
+    "DEFAULT_FIRST_VINTAGE",
+    "MAX_MONTHS",
+    "PERFORMANCE_COLUMNS",
+    "STATUSES",
+    "simulate_performance",
+]
 
 STATUSES: tuple[str, ...] = ("on_time", "late", "partial", "prepaid", "default", "closed")
 ON_TIME, LATE, PARTIAL, PREPAID, DEFAULT, CLOSED = range(6)
 PERFORMANCE_COLUMNS: tuple[str, ...] = (
     "applicant_id",
     "loan_id",
+    "vintage",
+    "segment",
     "month",
     "status",
     "days_past_due",
     "amount_due",
     "amount_paid",
     "balance",
+    "principal",
     "income_shock",
     "annual_rate_bps",
 )
@@ -59,6 +74,9 @@ REQUIRED_COLUMNS = (
     "bad_12m",
 )
 MAX_MONTHS = 120
+DEFAULT_FIRST_VINTAGE = "2026-01"
+"""The origination month of the first vintage: the month of the applicants' ``DEFAULT_AS_OF``."""
+_VINTAGE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 DEFAULT_DPD = 90
 _FIRST_MISS_WEIGHTS = np.array([4, 7, 9, 9, 8, 7, 5, 4, 3], dtype=np.float64)
 """Relative hazard of a bad borrower's first missed installment in months 1–9."""
@@ -100,10 +118,17 @@ def simulate_performance(
     seed: int,
     behaviour: Behaviour = Behaviour(),
     on_month: Callable[[int], None] | None = None,
+    originations_over: int = 1,
+    first_vintage: str = DEFAULT_FIRST_VINTAGE,
 ) -> pd.DataFrame:
-    """Monthly repayment rows for one loan per applicant over ``months`` months on book."""
+    """Monthly repayment rows for one loan per applicant over ``months`` months on book.
+
+    ``originations_over`` spreads the loans over that many monthly vintages from
+    ``first_vintage`` (1, the default, originates every loan in ``first_vintage``).
+    """
     _check(applicants, months, seed)
-    rng = streams(seed, ("shocks", "plan", "behaviour"))
+    first = _check_vintages(originations_over, first_vintage, months)
+    rng = streams(seed, ("shocks", "plan", "behaviour", "originations"))
     book = _open_book(applicants, months, rng, behaviour)
     n = len(applicants)
     cum_paid = np.zeros(n, dtype=np.int64)
@@ -117,7 +142,52 @@ def simulate_performance(
             chunks.append(rows)
         if on_month is not None:
             on_month(month)
-    return _table(applicants, book, chunks)
+    offsets = rng["originations"].integers(0, originations_over, n).astype(np.int64)
+    return _table(applicants, book, chunks, _Vintages(first, offsets, months))
+
+
+@dataclass(frozen=True, slots=True)
+class _Vintages:
+    """When each loan was originated: months after the first vintage, and the window."""
+
+    first: int
+    """The first vintage as a month count (year × 12 + month − 1)."""
+    offsets: Ints
+    months: int
+
+    def labels(self, loans: Ints) -> pd.Series:
+        """``YYYY-MM`` of each loan's vintage (formatted once per vintage, then indexed)."""
+        months = self.first + np.arange(int(self.offsets.max(initial=0)) + 1)
+        return _text(
+            [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months.tolist()], self.offsets[loans]
+        )
+
+
+def _text(names: list[str], codes: Ints) -> pd.Series:
+    """``names[codes]`` as a text column, built from the few names rather than row by row."""
+    categories = pd.Index(names, dtype="str")
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories)).astype("str")
+
+
+def _check_vintages(originations_over: int, first_vintage: str, months: int) -> int:
+    if (
+        isinstance(originations_over, bool)
+        or not isinstance(originations_over, int)
+        or not 1 <= originations_over <= months
+    ):
+        raise InvalidInputError(
+            f"loans can be originated over 1 to {months} months (the months simulated)",
+            field="originations_over",
+            value=originations_over,
+        )
+    match = _VINTAGE.match(first_vintage) if isinstance(first_vintage, str) else None
+    if match is None:
+        raise InvalidInputError(
+            "the first vintage must be a month written YYYY-MM",
+            field="first_vintage",
+            value=first_vintage,
+        )
+    return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 
 def _check(applicants: pd.DataFrame, months: int, seed: int) -> None:
@@ -302,22 +372,33 @@ def _choose(
 
 
 def _table(
-    applicants: pd.DataFrame, book: _Book, chunks: list[dict[str, np.ndarray]]
+    applicants: pd.DataFrame,
+    book: _Book,
+    chunks: list[dict[str, np.ndarray]],
+    vintages: _Vintages,
 ) -> pd.DataFrame:
     rows = {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+    observed = rows["month"] <= vintages.months - vintages.offsets[rows["loan"]]
     order = np.lexsort((rows["month"], rows["loan"]))
+    order = order[observed[order]]
     rows = {key: values[order] for key, values in rows.items()}
     loans = rows.pop("loan")
     ids = applicants["applicant_id"].to_numpy(dtype=str)
+    principal = applicants["requested_amount"].to_numpy(dtype=np.int64)
+    names = [seg.name for seg in SEGMENTS]
+    segments = pd.Categorical(applicants["segment"], categories=names).codes.astype(np.int64)
     frame = {
         "applicant_id": pd.array(ids[loans], dtype="str"),
         "loan_id": pd.array(serial_ids("L", 1, len(applicants))[loans], dtype="str"),
+        "vintage": vintages.labels(loans),
+        "segment": _text(names, segments[loans]),
         "month": rows["month"].astype(np.int64),
         "status": pd.array(np.array(STATUSES)[rows["status"]], dtype="str"),
         "days_past_due": rows["days_past_due"].astype(np.int64),
         "amount_due": rows["amount_due"].astype(np.int64),
         "amount_paid": rows["amount_paid"].astype(np.int64),
         "balance": rows["balance"].astype(np.int64),
+        "principal": principal[loans],
         "income_shock": rows["income_shock"].astype(bool),
         "annual_rate_bps": (book.monthly_bps[loans] * 12).astype(np.int64),
     }

@@ -1,0 +1,41 @@
+"""The DuckDB path over Parquet gives the pandas path's vintage curves and roll rates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.unit.portfolio_books import small_book
+from thinfile.errors import DataContractError
+from thinfile.portfolio import roll_rates, vintage_curves
+from thinfile.sim import generate_applicants, simulate_performance
+from thinfile.store.portfolio_parquet import parquet_roll_rates, parquet_vintage_curves
+
+
+def books() -> list[pd.DataFrame]:
+    people = generate_applicants(1500, seed=9)
+    synthetic = simulate_performance(people, months=10, seed=9, originations_over=4)
+    return [small_book(), synthetic]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["hand-made", "synthetic"])
+def test_duckdb_and_pandas_agree_on_vintage_curves_and_roll_rates(
+    tmp_path: Path, which: int
+) -> None:
+    table = books()[which]
+    path = tmp_path / "book.parquet"
+    table.to_parquet(path)
+    pd.testing.assert_frame_equal(parquet_vintage_curves(path), vintage_curves(table))
+    columnar, frame = parquet_roll_rates(path), roll_rates(table)
+    pd.testing.assert_frame_equal(columnar.counts, frame.counts)
+    pd.testing.assert_frame_equal(columnar.rates, frame.rates)
+
+
+def test_a_parquet_file_without_the_contract_columns_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.parquet"
+    small_book().drop(columns="principal").to_parquet(path)
+    with pytest.raises(DataContractError) as err:
+        parquet_vintage_curves(path)
+    assert "principal" in err.value.message
