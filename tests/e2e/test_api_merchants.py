@@ -19,7 +19,7 @@ from thinfile.settings import Settings
 _serial = itertools.count(1)
 ACCOUNT = "6222 0212 3456 7891 234"
 ACCOUNT_DIGITS = ACCOUNT.replace(" ", "")
-CONTRACT = {
+CONTRACT: dict[str, Any] = {
     "terms": [
         {"periods": 3, "subsidy_rate": "2%"},
         {"periods": 12, "subsidy_rate": "7.5%", "monthly_fee_rate": "0"},
@@ -220,6 +220,7 @@ def test_the_raw_database_holds_no_settlement_account_number_or_contact_phone(
     api: TestClient, world: World, api_settings: Settings
 ) -> None:
     merchant = onboard(api, world.admin).json()
+    assert api_settings.database_url is not None
     stored = _everything_stored(api_settings.database_url)
     assert merchant["id"] in stored  # the dump really covers the merchants table
     for secret in (ACCOUNT_DIGITS, ACCOUNT_DIGITS[4:-4], "13812345678"):

@@ -13,9 +13,10 @@ cipher before they reach a table; every record this module returns shows them ma
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -55,6 +56,7 @@ __all__ = [
     "MerchantDraft",
     "MerchantRecord",
     "TermDraft",
+    "activate",
     "activate_in_unit",
     "add_user_in_unit",
     "current_contract",
@@ -62,10 +64,14 @@ __all__ = [
     "issue_api_key",
     "list_merchants",
     "merchant_of_user",
+    "onboard",
     "onboard_in_unit",
     "set_contract_in_unit",
+    "suspend",
     "suspend_in_unit",
 ]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,3 +423,30 @@ def merchant_of_user(engine: Engine, actor: Actor) -> tuple[MerchantRecord, Cont
         merchant = _in(uow, merchant_id)
         row = uow.merchants.contract(merchant_id, merchant.contract_version)
     return merchant, None if row is None else _contract(row)
+
+
+def _own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:
+    """Run an in-unit form in a unit of its own (the console's forms carry no idempotency
+    key): the work, its audit row last, one commit."""
+    with UnitOfWork(engine) as uow:
+        result, audit = work(uow)
+        audit.append(uow)
+        uow.commit()
+    return result
+
+
+def onboard(
+    engine: Engine, cipher: PiiCipher, actor: Actor, draft: MerchantDraft
+) -> MerchantRecord:
+    """:func:`onboard_in_unit` in a unit of its own."""
+    return _own_unit(engine, lambda uow: onboard_in_unit(uow, cipher, actor, draft))
+
+
+def activate(engine: Engine, actor: Actor, merchant_id: str) -> MerchantRecord:
+    """:func:`activate_in_unit` in a unit of its own."""
+    return _own_unit(engine, lambda uow: activate_in_unit(uow, actor, merchant_id))
+
+
+def suspend(engine: Engine, actor: Actor, merchant_id: str) -> MerchantRecord:
+    """:func:`suspend_in_unit` in a unit of its own."""
+    return _own_unit(engine, lambda uow: suspend_in_unit(uow, actor, merchant_id))
