@@ -238,3 +238,20 @@ def test_a_bad_account_or_phone_is_refused_with_the_field_named(
 def test_staff_accounts_of_any_role_onboard(api: TestClient) -> None:
     agent = make_staff(api, Role.SERVICING_AGENT)
     assert onboard(api, agent).status_code == 201
+
+
+def test_a_merchant_path_admits_the_merchants_own_users_and_staff_only(
+    api: TestClient, world: World
+) -> None:
+    first = onboard(api, world.admin).json()
+    second = onboard(api, world.admin).json()
+    user = merchant_user(api, world.admin, first["id"])
+    colleague = merchant_user(api, world.admin, first["id"])
+    for caller in (user, colleague, world.underwriter):
+        own = api.get(f"/v1/merchants/{first['id']}", headers=caller.headers)
+        assert own.status_code == 200 and own.json()["merchant"]["id"] == first["id"]
+    for caller in (user, world.alice):
+        other = api.get(f"/v1/merchants/{second['id']}", headers=caller.headers)
+        assert other.status_code == 404 and second["credit_code"] not in other.text
+    unknown = api.get("/v1/merchants/" + "0" * 32, headers=user.headers)
+    assert unknown.status_code == 404

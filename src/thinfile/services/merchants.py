@@ -69,6 +69,7 @@ __all__ = [
     "set_contract_in_unit",
     "suspend",
     "suspend_in_unit",
+    "users_of_merchant",
 ]
 
 T = TypeVar("T")
@@ -351,6 +352,13 @@ def add_user_in_unit(
         actor.label, "merchant.add_user", f"merchant:{merchant_id}", {"user_id": user_id}
     )
     return uow.merchants.user_ids(merchant_id), audit
+
+
+def users_of_merchant(uow: UnitOfWork, merchant_id: str) -> frozenset[str] | None:
+    """The users acting for ``merchant_id`` (its owners), or None when there is no merchant."""
+    if uow.merchants.get(merchant_id) is None:
+        return None
+    return frozenset(uow.merchants.user_ids(merchant_id))
 
 
 def issue_api_key(

@@ -149,7 +149,7 @@ class MerchantRepository:
             )
             .order_by(merchant_contract_terms.c.periods)
         )
-        return StoredContract(*row, terms=tuple(StoredTerm(*t) for t in terms))
+        return StoredContract(**row._mapping, terms=tuple(StoredTerm(*t) for t in terms))
 
     # users
     def add_user(self, values: dict[str, Any]) -> None:

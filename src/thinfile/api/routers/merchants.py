@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from thinfile.api.deps import require_roles
+from thinfile.api.deps import require_owner_or_role, require_roles
 from thinfile.api.idempotency import Idempotent
 from thinfile.api.models_merchants import (
     MerchantApiKeyCreate,
@@ -38,6 +38,7 @@ MerchantId = Annotated[str, Path(min_length=1, max_length=32, description="A mer
 Staff = Annotated[Actor, Depends(require_roles(*STAFF_ROLES))]
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 MerchantUser = Annotated[Actor, Depends(require_roles(Role.MERCHANT))]
+MerchantOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
 _STAFF = "/staff/merchants"
 
 
@@ -202,6 +203,22 @@ def issue_api_key(
 )
 def my_merchant(caller: MerchantUser, context: Context) -> MerchantMePublic:
     merchant, contract = merchants.merchant_of_user(context.engine, caller)
+    return MerchantMePublic(
+        merchant=merchant_public(merchant),
+        contract=None if contract is None else contract_public(contract),
+    )
+
+
+@router.get(
+    "/merchants/{merchant_id}",
+    response_model=MerchantMePublic,
+    summary="A merchant and its current contract (its own users, or staff)",
+)
+def merchant_for_its_users(
+    merchant_id: MerchantId, _caller: MerchantOrStaff, context: Context
+) -> MerchantMePublic:
+    merchant = merchants.get_merchant(context.engine, merchant_id)
+    contract = merchants.current_contract(context.engine, merchant_id)
     return MerchantMePublic(
         merchant=merchant_public(merchant),
         contract=None if contract is None else contract_public(contract),
