@@ -15,6 +15,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.e2e.test_api_merchants import ACCOUNT, ACCOUNT_DIGITS, CONTRACT, credit_code
 from tests.e2e.test_web_pages import PASSWORD, borrower, build_app, post, seed
+from tests.e2e.test_web_words_and_roles import english_words
 from tests.support.pages import found
 from thinfile.commerce import UnearnedSubsidy
 from thinfile.http import AppContext
@@ -110,3 +111,15 @@ def test_a_borrower_cannot_open_the_merchant_pages(tmp_path: Path) -> None:
         borrower(client, 41)
         for path in ("/console/merchants", "/console/merchants/new"):
             assert client.get(path, follow_redirects=False).status_code == 403
+
+
+def test_the_merchant_pages_read_in_chinese(staff: TestClient) -> None:
+    location = str(_onboard(staff).headers["location"])
+    refused = _onboard(staff, credit_code="91440300708461136X").text
+    pages = {
+        page: english_words(staff.get(page).text)
+        for page in ("/console/merchants", "/console/merchants/new", location)
+    }
+    pages["refused form"] = english_words(refused)
+    left = {page: sorted(words) for page, words in pages.items() if words}
+    assert left == {}
