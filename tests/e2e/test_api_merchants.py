@@ -4,6 +4,8 @@ merchant; a merchant user sees its own merchant and no other; nothing sensitive 
 from __future__ import annotations
 
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -255,3 +257,21 @@ def test_a_merchant_path_admits_the_merchants_own_users_and_staff_only(
         assert other.status_code == 404 and second["credit_code"] not in other.text
     unknown = api.get("/v1/merchants/" + "0" * 32, headers=user.headers)
     assert unknown.status_code == 404
+
+
+def test_eight_concurrent_onboardings_of_one_credit_code_make_one_merchant(
+    api: TestClient, world: World
+) -> None:
+    code = credit_code(777)
+    start = threading.Barrier(8)
+
+    def attempt(_: int) -> Any:
+        start.wait()
+        return onboard(api, world.admin, code=code)
+
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(attempt, range(8)))
+    codes = sorted(r.status_code for r in replies)
+    assert codes == [201] + [409] * 7, [r.text for r in replies]
+    assert {r.json()["code"] for r in replies if r.status_code == 409} == {"merchant_exists"}
+    assert len(api.get("/v1/staff/merchants", headers=world.admin.headers).json()) == 1
