@@ -20,6 +20,7 @@ Hierarchy::
     │   │   └── UnderageError        under_minimum_age        422
     │   ├── InvalidCreditCodeError   invalid_credit_code      422
     │   ├── InvalidMerchantContractError  invalid_merchant_contract  422
+    │   ├── InvalidSettlementAccountError  invalid_settlement_account  422
     │   └── PayloadTooLargeError     payload_too_large        413
     ├── RateCapExceededError         rate_cap_exceeded        422
     ├── NoSolutionError              no_solution              422
@@ -27,6 +28,8 @@ Hierarchy::
     ├── ConflictError                conflict                 409
     │   ├── DuplicateRequest         duplicate_request        409  (services.idempotency)
     │   ├── BusinessDateClosedError  business_date_closed     409
+    │   ├── MerchantExistsError      merchant_exists          409
+    │   ├── MerchantStatusError      merchant_status          409
     │   └── CloseOfBusinessRunning   close_of_business_running 503 (Retry-After)
     ├── PermissionDeniedError        permission_denied        403
     │   ├── ConsentRequiredError     consent_required         403
@@ -65,7 +68,10 @@ __all__ = [
     "InvalidMerchantContractError",
     "InvalidMobileError",
     "InvalidNameError",
+    "InvalidSettlementAccountError",
     "InvariantViolation",
+    "MerchantExistsError",
+    "MerchantStatusError",
     "MoneyTypeError",
     "NoSolutionError",
     "NonAsciiTextError",
@@ -235,6 +241,12 @@ class InvalidMerchantContractError(InvalidInputError):
     code = "invalid_merchant_contract"
 
 
+class InvalidSettlementAccountError(InvalidInputError):
+    """A merchant's settlement account number that is not 8 to 30 digits."""
+
+    code = "invalid_settlement_account"
+
+
 class PayloadTooLargeError(InvalidInputError):
     """The request body is larger than ``THINFILE_MAX_BODY_BYTES``."""
 
@@ -273,6 +285,18 @@ class BusinessDateClosedError(ConflictError):
     business date (``details.current_business_date``) instead."""
 
     code = "business_date_closed"
+
+
+class MerchantExistsError(ConflictError):
+    """A merchant with this unified social credit code is onboarded already."""
+
+    code = "merchant_exists"
+
+
+class MerchantStatusError(ConflictError):
+    """A merchant's status does not allow this (activation without a contract)."""
+
+    code = "merchant_status"
 
 
 class CloseOfBusinessRunning(ConflictError):

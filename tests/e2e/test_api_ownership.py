@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from tests.e2e.api_harness import TestClient, accept, apply
+from tests.e2e.test_api_merchants import merchant_user, onboard
 
 PUBLIC = {
     ("POST", "/v1/auth/sign-up"),
@@ -22,7 +23,7 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 }
-STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version", "request_id"}
+STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version", "request_id", "merchant_id"}
 LINE_OFFER = 2
 
 
@@ -83,16 +84,9 @@ def _secrets_of(party: Any) -> list[str]:
     ]
 
 
-def test_no_borrower_reaches_another_borrowers_data_on_any_route(api, world):
-    alice, bob = world.alice, world.bob
-    ids = {
-        **_alice_ids(api, alice),
-        "user_id": alice.user_id,
-        "key_id": "0" * 32,
-        "txn_id": "1",
-        "version": "0" * 8,
-        "request_id": "1",
-    }
+def _walk(api: TestClient, caller: Any, ids: dict[str, str], secrets: list[str]) -> int:
+    """Call every operation as ``caller`` with another party's ids: refused where the path
+    names one, and no response showing any of ``secrets``; the number of calls made."""
     operations, spec = _operations(api)
     assert len(operations) >= 10
     checked = 0
@@ -103,17 +97,48 @@ def test_no_borrower_reaches_another_borrowers_data_on_any_route(api, world):
         unknown = [p for p in params if p not in ids]
         assert not unknown, f"{method} {template}: add {unknown} to the ids of this test"
         path = template.format(**{p: ids[p] for p in params})
-        reply = _call(api, method, path, _example_body(op, spec, ids), bob.headers)
+        reply = _call(api, method, path, _example_body(op, spec, ids), caller.headers)
         label = f"{method} {template} -> {reply.status_code} {reply.text[:200]}"
         assert reply.status_code < 500, label
         if params:
             assert reply.status_code in (403, 404), label
         elif reply.status_code < 300:
             text = reply.text
-            leaked = [s for s in _secrets_of(alice) if s and s in text]
-            assert not leaked, f"{label}: shows Alice's {leaked}"
+            leaked = [s for s in secrets if s and s in text]
+            assert not leaked, f"{label}: shows another party's {leaked}"
         checked += 1
-    assert checked >= 8
+    return checked
+
+
+def _all_ids(api: TestClient, world: Any) -> dict[str, str]:
+    alice = world.alice
+    merchant = onboard(api, world.admin).json()
+    return {
+        **_alice_ids(api, alice),
+        "user_id": alice.user_id,
+        "key_id": "0" * 32,
+        "txn_id": "1",
+        "version": "0" * 8,
+        "request_id": "1",
+        "merchant_id": merchant["id"],
+        "merchant_credit_code": merchant["credit_code"],
+    }
+
+
+def test_no_borrower_reaches_another_borrowers_data_on_any_route(api, world):
+    alice, bob = world.alice, world.bob
+    ids = _all_ids(api, world)
+    assert _walk(api, bob, ids, [*_secrets_of(alice), ids["merchant_credit_code"]]) >= 8
+    _alice_is_untouched(api, alice)
+
+
+def test_no_merchant_user_reaches_a_borrower_or_another_merchant_on_any_route(api, world):
+    alice = world.alice
+    ids = _all_ids(api, world)
+    own = onboard(api, world.admin).json()
+    user = merchant_user(api, world.admin, own["id"])
+    secrets = [*_secrets_of(alice), ids["merchant_id"], ids["merchant_credit_code"]]
+    assert _walk(api, user, ids, secrets) >= 8
     _alice_is_untouched(api, alice)
 
 

@@ -5,6 +5,7 @@ from alembic.migration import MigrationContext
 
 from tests.support.databases import POSTGRES_URL, require_postgres
 from thinfile.store import (  # the table modules declare the tables in db.metadata
+    commerce_tables,  # noqa: F401
     db,
     decisioning_tables,  # noqa: F401
     identity_tables,  # noqa: F401

@@ -22,6 +22,7 @@ from thinfile.api.routers import (
     auth,
     health,
     loans,
+    merchants,
     phone,
     staff,
     staff_decisions,
@@ -43,6 +44,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     staff.router,
     staff_decisions.router,
     staff_servicing.router,
+    merchants.router,
 )
 
 API_DESCRIPTION = """\

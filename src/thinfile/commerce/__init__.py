@@ -29,6 +29,13 @@ from thinfile.commerce.credit_code import (
     parse_credit_code,
     validate_credit_code,
 )
+from thinfile.commerce.merchant import (
+    MerchantCategory,
+    MerchantStatus,
+    activated,
+    mask_account_number,
+    settlement_account_number,
+)
 from thinfile.commerce.plan import BorrowerPlan, borrower_plan
 from thinfile.commerce.purchase import Coupon, CouponFunder, PurchaseMoney, purchase_money
 from thinfile.commerce.quote import CheckoutQuote, quote_checkout
@@ -46,19 +53,24 @@ __all__ = [
     "CouponFunder",
     "CreditCode",
     "IncomeRecognition",
+    "MerchantCategory",
     "MerchantContract",
+    "MerchantStatus",
     "PurchaseMoney",
     "RecognitionPeriod",
     "TermPricing",
     "UnearnedSubsidy",
+    "activated",
     "borrower_plan",
     "credit_code_check_character",
     "is_valid_credit_code",
+    "mask_account_number",
     "organisation_code_check_character",
     "parse_credit_code",
     "purchase_money",
     "quote_checkout",
     "recognise_income",
+    "settlement_account_number",
     "term_problems",
     "validate_credit_code",
 ]

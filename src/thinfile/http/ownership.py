@@ -1,7 +1,8 @@
 """Who owns what a path names: the one ownership check of the pages and the API.
 
 A request naming an owned resource (``{applicant_id}``, ``{consent_id}``,
-``{application_id}``, ``{loan_id}``, ``{line_id}``) is admitted when every one of them is the
+``{application_id}``, ``{loan_id}``, ``{line_id}``, ``{merchant_id}`` — shared by the merchant's
+users) is admitted when every one of them is the
 caller's, or the caller holds one of the roles the route allows. Anything not theirs looks
 exactly like something that does not exist (404), so a borrower cannot even learn that another
 borrower's id is valid. A ``*_id`` that is not an owned resource fails closed (403).
@@ -23,9 +24,9 @@ from starlette.requests import HTTPConnection
 
 from thinfile.errors import NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
-from thinfile.services import consent, identity, ownership
+from thinfile.services import consent, identity, merchants, ownership
 from thinfile.services.identity_records import Actor
-from thinfile.services.ownership import OwnerResolver
+from thinfile.services.ownership import OwnerResolver, Owners, is_owned_by
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -37,9 +38,10 @@ __all__ = ["OWNED_RESOURCES", "OwnedResource", "Ownership", "ensure_owner_or_rol
 
 @dataclass(frozen=True, slots=True)
 class OwnedResource:
-    """A kind of resource a user owns: ``owner_of(uow, id)`` is its owner's user id, or None
-    when there is no such resource. ``stable``: once it exists its owner never changes (ids
-    are never reused), so each process remembers the owners it has found."""
+    """A kind of resource a user owns: ``owner_of(uow, id)`` is its owner's user id (or the
+    ids of the users sharing it), or None when there is no such resource. ``stable``: once
+    it exists its owner never changes (ids are never reused), so each process remembers the
+    owners it has found."""
 
     owner_of: OwnerResolver
     stable: bool = True
@@ -52,6 +54,8 @@ OWNED_RESOURCES: Mapping[str, OwnedResource] = MappingProxyType(
         "application_id": OwnedResource(ownership.owner_of_application),
         "loan_id": OwnedResource(ownership.owner_of_any_loan),
         "line_id": OwnedResource(ownership.owner_of_line),
+        # shared by the merchant's users; a user may be added later, so never remembered
+        "merchant_id": OwnedResource(merchants.users_of_merchant, stable=False),
     }
 )
 """Every path parameter naming a resource a user owns, with the lookup of its owner."""
@@ -61,13 +65,13 @@ class _OwnerMemo:
     """Owners of stable resources as this process has found them (bounded)."""
 
     def __init__(self, capacity: int) -> None:
-        self._owners: dict[tuple[str, str], str] = {}
+        self._owners: dict[tuple[str, str], Owners] = {}
         self._capacity = capacity
 
-    def get(self, resource: tuple[str, str]) -> str | None:
+    def get(self, resource: tuple[str, str]) -> Owners | None:
         return self._owners.get(resource)
 
-    def remember(self, resource: tuple[str, str], owner: str) -> None:
+    def remember(self, resource: tuple[str, str], owner: Owners) -> None:
         if len(self._owners) >= self._capacity:
             self._owners.clear()
         self._owners[resource] = owner
@@ -94,7 +98,8 @@ class Ownership:
     def is_known_owner(self, principal: Actor, resources: Mapping[str, str]) -> bool:
         """True when every resource is owned and remembered as the caller's (no I/O)."""
         return all(
-            name in self._resources and self._memo.get((name, value)) == principal.user_id
+            name in self._resources
+            and is_owned_by(self._memo.get((name, value)), principal.user_id)
             for name, value in resources.items()
         )
 
@@ -113,7 +118,7 @@ class Ownership:
             owner = self._memo.get((name, value))
             if owner is None:
                 unknown[name] = value
-            elif owner != principal.user_id:
+            elif not is_owned_by(owner, principal.user_id):
                 raise _not_found(name, value)
         if not unknown:
             return
@@ -124,7 +129,7 @@ class Ownership:
         for (name, value), owner in zip(asked, owners, strict=True):
             if owner is not None and self._resources[name].stable:
                 self._memo.remember((name, value), owner)
-            if owner != principal.user_id:
+            if not is_owned_by(owner, principal.user_id):
                 raise _not_found(name, value)
 
 

@@ -18,6 +18,8 @@ from thinfile.services.uow import UnitOfWork
 
 __all__ = [
     "OwnerResolver",
+    "Owners",
+    "is_owned_by",
     "lines_of_user",
     "loan_ids_of_user",
     "loans_of_user",
@@ -28,9 +30,11 @@ __all__ = [
     "owners_of",
 ]
 
-OwnerResolver = Callable[[UnitOfWork, str], str | None]
-"""Given a unit of work and a resource id, the user id that owns it — or None if there is
-none."""
+Owners = str | frozenset[str]
+"""Who owns a resource: one user id, or the ids of the users who share it (a merchant's)."""
+OwnerResolver = Callable[[UnitOfWork, str], Owners | None]
+"""Given a unit of work and a resource id, the user id that owns it (or the user ids sharing
+it) — or None if there is none."""
 
 _MAX_SERIAL = 2**31 - 1
 
@@ -39,7 +43,14 @@ def _serial(value: str) -> int | None:
     return int(value) if value.isdigit() and 0 < int(value) <= _MAX_SERIAL else None
 
 
-def owners_of(engine: Engine, lookups: Sequence[tuple[OwnerResolver, str]]) -> list[str | None]:
+def is_owned_by(owners: Owners | None, user_id: str) -> bool:
+    """Whether ``user_id`` is the owner, or one of the owners."""
+    return (
+        owners == user_id if isinstance(owners, str) else owners is not None and user_id in owners
+    )
+
+
+def owners_of(engine: Engine, lookups: Sequence[tuple[OwnerResolver, str]]) -> list[Owners | None]:
     """The owner of each (resolver, resource id), in order, read in one unit of work."""
     with UnitOfWork(engine) as uow:
         return [resolve(uow, value) for resolve, value in lookups]

@@ -16,7 +16,16 @@ from thinfile.services.policies import ModelLoader, scoring_model_loader
 from thinfile.web.config import WebConfig, derive_key
 from thinfile.web.errors import install_page_errors
 from thinfile.web.pages import TEMPLATES
-from thinfile.web.routes import account, borrower, insight, loans, phone, servicing, staff
+from thinfile.web.routes import (
+    account,
+    borrower,
+    insight,
+    loans,
+    merchants,
+    phone,
+    servicing,
+    staff,
+)
 from thinfile.web.security import CookiePolicy, ReadingReceipts
 
 __all__ = ["PAGE_PREFIXES", "WebConfig", "install_web"]
@@ -64,6 +73,7 @@ def install_web(
         staff.router,
         servicing.router,
         insight.router,
+        merchants.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
