@@ -355,3 +355,26 @@ def test_the_simulation_report_shows_each_occupations_share_and_the_flag_rule(
     assert "占总体批准率的比例" in page and '<th scope="col">标记</th>' in page
     rider = page[page.index("delivery_rider") :].split("</tr>")[0]
     assert re.search(r"<td>\d+%</td>", rider)  # the rider's share of the overall approval rate
+
+
+def test_a_simulation_csv_with_ids_and_phones_of_digits_only_is_simulated(
+    client: TestClient,
+) -> None:
+    """ID numbers and phones written as digits only are text, not numbers: each row passes
+    the same validation as a real application."""
+    ids = [n for n in (id_number(s) for s in range(40)) if n.isdigit()][:3]
+    rows = "".join(
+        f"1995-03-{int(n[12:14]):02d},delivery_rider,24,phone_purchase,600000,12,{n},1390000{i:04d},0\n"
+        for i, n in enumerate(ids)
+    )
+    header = "birth_date,segment,months_in_city,purpose,requested_amount,requested_term_months,"
+    data = (header + "id_number,phone,bad_12m\n" + rows).encode()
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    token = csrf(client.get("/console/policies").text)
+    reply = client.post(
+        "/console/policies/simulate",
+        data={"csrf_token": token},
+        files={"file": ("past.csv", data, "text/csv")},
+    )
+    assert reply.status_code == 200, reply.text
+    assert "delivery_rider" in reply.text
