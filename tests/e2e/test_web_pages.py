@@ -378,3 +378,29 @@ def test_a_simulation_csv_with_ids_and_phones_of_digits_only_is_simulated(
     )
     assert reply.status_code == 200, reply.text
     assert "delivery_rider" in reply.text
+
+
+@pytest.mark.parametrize("note", ["", "   \n  "])
+def test_a_review_without_a_note_is_refused_beside_the_note_field(
+    client: TestClient, note: str
+) -> None:
+    """The refusal is said beside the note field in the reader's language, with what was
+    typed kept, and nothing is reviewed."""
+    borrower(client, 8)
+    application_id = apply(client, months_in_city=str(REFER_MONTHS)).rsplit("/", 1)[1]
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    detail = client.get(f"/console/applications/{application_id}").text
+    reply = client.post(
+        f"/console/applications/{application_id}/review",
+        data={"csrf_token": csrf(detail), "decision": "approve", "note": note},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 422
+    error = re.search(r'<p class="error" id="e-note">([^<]*)</p>', reply.text)
+    assert error and error.group(1) == "请为档案写一条备注：用几句话说明审核发现了什么。"
+    textarea = re.search(r'<textarea id="f-note"[^>]*>([^<]*)</textarea>', reply.text)
+    assert textarea and textarea.group(1) == note
+    assert 'aria-describedby="e-note"' in reply.text
+    assert "give a note" not in reply.text
+    assert f'action="/console/applications/{application_id}/review"' in reply.text  # still referred

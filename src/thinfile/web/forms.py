@@ -127,6 +127,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("Use from %(low)s to %(high)s applicants."),
     ),
     (re.compile(r"not UTF-8 text"), N_("Upload a CSV file saved as UTF-8 text.")),
+    (
+        re.compile(r"^give a note for the file$"),
+        N_("Write a note for the file: what the review found, in a few words."),
+    ),
 )
 
 
