@@ -404,3 +404,21 @@ def test_a_review_without_a_note_is_refused_beside_the_note_field(
     assert 'aria-describedby="e-note"' in reply.text
     assert "give a note" not in reply.text
     assert f'action="/console/applications/{application_id}/review"' in reply.text  # still referred
+
+
+def test_the_staff_application_page_names_its_inputs_in_the_readers_language(
+    client: TestClient,
+) -> None:
+    borrower(client, 9)
+    application_id = apply(client).rsplit("/", 1)[1]
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    page = client.get(f"/console/applications/{application_id}").text
+    inputs = page[page.index('id="inputs-heading"') :].split("</table>")[0]
+    rows = dict(re.findall(r'<th scope="row">([^<]*?) ?<span[^>]*>([a-z_0-9]+)</span>', inputs))
+    assert rows["月收入（元）"] == "declared_monthly_income"  # the form's own label
+    assert rows["在本市居住的月数"] == "months_in_city"
+    assert rows["身份证号"] == "id_number"
+    post(client, "/language", {"lang": "en", "next": "/console"}, form_page="/console")
+    english = client.get(f"/console/applications/{application_id}").text
+    assert "Monthly income (yuan) <span" in english

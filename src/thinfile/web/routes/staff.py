@@ -13,7 +13,7 @@ from thinfile.services import applications, identity
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
-from thinfile.web.forms import field_messages
+from thinfile.web.forms import FIELD_LABELS, field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
 from thinfile.web.review_views import finding_words, has_repricing, repricings, review_of
@@ -91,6 +91,9 @@ def _detail(
             "may_review": actor.role in UNDERWRITING_ROLES,
             "reasons": decision.get("reasons_zh" if code == "zh" else "reasons") or [],
             "finding_words": lambda c: finding_words(str(c), code, catalog.gettext),
+            "input_label": lambda k: (
+                catalog.gettext(FIELD_LABELS[k]) if k in FIELD_LABELS else None
+            ),
             "errors": errors or {},
             "note": note,
         },
