@@ -4,8 +4,8 @@ Nothing is fetched from a CDN: the Swagger UI script and style ship inside thinf
 version and licence are in the README beside them) and are served by the app itself under
 ``/docs-assets``. Swagger UI 5 renders the OpenAPI 3.1 document FastAPI writes. The page
 carries no inline script, so its Content-Security-Policy allows scripts, styles, images and
-fetches from this origin only
-(plus ``data:`` images, which Swagger UI's stylesheet uses for its icons).
+fetches from this origin only (plus ``data:`` images, which Swagger UI's stylesheet uses for its
+icons).
 """
 
 from __future__ import annotations
