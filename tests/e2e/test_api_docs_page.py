@@ -44,8 +44,8 @@ def test_docs_page_sends_a_content_security_policy_of_this_origin_only(tmp_path:
 def test_swagger_ui_runs_under_its_policy_in_a_real_browser(
     tmp_path: Path, browser: Any, lang: str
 ) -> None:
-    """Swagger UI starts, fetches the spec and styles itself, and the browser reports no
-    blocked resource."""
+    """Swagger UI starts, fetches the OpenAPI 3.1 spec, lists the operations with their
+    summaries and styles itself, and the browser reports no blocked or failed resource."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'd.sqlite'}"))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -60,13 +60,24 @@ def test_swagger_ui_runs_under_its_policy_in_a_real_browser(
         )
         page = context.new_page()
         violations: list[str] = []
+        failed: list[str] = []
         page.on(
             "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
         )
+        page.on("requestfailed", lambda r: failed.append(r.url))
         page.goto(f"http://127.0.0.1:{port}/docs")
         page.wait_for_selector("#swagger-ui .swagger-ui svg", state="attached", timeout=20_000)
         page.wait_for_load_state("networkidle")
         assert "Failed to load API definition" not in page.content()
+        assert "Unable to render this definition" not in page.content()
+        apply = page.locator(".opblock-post").filter(
+            has=page.locator(
+                '.opblock-summary-path[data-path="/v1/applicants/{applicant_id}/applications"]'
+            )
+        )
+        apply.first.wait_for(state="visible", timeout=20_000)  # the operations are listed
+        assert "Apply for credit" in apply.first.locator(".opblock-summary").inner_text()
+        assert failed == []
         styled = page.evaluate("getComputedStyle(document.querySelector('.swagger-ui')).fontFamily")
         assert "sans-serif" in styled  # swagger-ui.css applied
         assert violations == []

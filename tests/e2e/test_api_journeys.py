@@ -7,11 +7,14 @@ from __future__ import annotations
 from tests.e2e.api_harness import (
     DECLINE_MONTHS,
     REFER_MONTHS,
+    TestClient,
+    World,
     accept,
     apply,
     make_borrower,
     make_staff,
 )
+from tests.support.decisioning import id_number
 from thinfile.api.models_staff import SimulationCsvCreate
 from thinfile.security.roles import Role
 
@@ -224,3 +227,22 @@ def test_policies_models_and_simulations(api, world):
         "/v1/staff/simulations", headers=underwriter.headers, json={"applicants": 100_000}
     )
     assert too_many.status_code == 422
+
+
+def test_a_simulation_csv_with_ids_and_phones_of_digits_only_is_simulated(
+    api: TestClient, world: World
+) -> None:
+    """ID numbers and phones of digits only stay text: every row is simulated."""
+    ids = [n for n in (id_number(seq=f"{s:03d}") for s in range(40)) if n.isdigit()][:3]
+    rows = "".join(
+        f"1990-03-07,delivery_rider,24,phone_purchase,600000,12,{n},1390000{i:04d},0\n"
+        for i, n in enumerate(ids)
+    )
+    header = "birth_date,segment,months_in_city,purpose,requested_amount,requested_term_months,"
+    posted = api.post(
+        "/v1/staff/simulations/csv",
+        headers=world.underwriter.headers,
+        json={"csv": header + "id_number,phone,bad_12m\n" + rows},
+    )
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["report"]["candidate"]["overall"]["applications"] == len(ids) == 3

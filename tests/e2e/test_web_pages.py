@@ -355,3 +355,70 @@ def test_the_simulation_report_shows_each_occupations_share_and_the_flag_rule(
     assert "占总体批准率的比例" in page and '<th scope="col">标记</th>' in page
     rider = page[page.index("delivery_rider") :].split("</tr>")[0]
     assert re.search(r"<td>\d+%</td>", rider)  # the rider's share of the overall approval rate
+
+
+def test_a_simulation_csv_with_ids_and_phones_of_digits_only_is_simulated(
+    client: TestClient,
+) -> None:
+    """ID numbers and phones written as digits only are text, not numbers: each row passes
+    the same validation as a real application."""
+    ids = [n for n in (id_number(s) for s in range(40)) if n.isdigit()][:3]
+    rows = "".join(
+        f"1995-03-{int(n[12:14]):02d},delivery_rider,24,phone_purchase,600000,12,{n},1390000{i:04d},0\n"
+        for i, n in enumerate(ids)
+    )
+    header = "birth_date,segment,months_in_city,purpose,requested_amount,requested_term_months,"
+    data = (header + "id_number,phone,bad_12m\n" + rows).encode()
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    token = csrf(client.get("/console/policies").text)
+    reply = client.post(
+        "/console/policies/simulate",
+        data={"csrf_token": token},
+        files={"file": ("past.csv", data, "text/csv")},
+    )
+    assert reply.status_code == 200, reply.text
+    assert "delivery_rider" in reply.text
+
+
+@pytest.mark.parametrize("note", ["", "   \n  "])
+def test_a_review_without_a_note_is_refused_beside_the_note_field(
+    client: TestClient, note: str
+) -> None:
+    """The refusal is said beside the note field in the reader's language, with what was
+    typed kept, and nothing is reviewed."""
+    borrower(client, 8)
+    application_id = apply(client, months_in_city=str(REFER_MONTHS)).rsplit("/", 1)[1]
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    detail = client.get(f"/console/applications/{application_id}").text
+    reply = client.post(
+        f"/console/applications/{application_id}/review",
+        data={"csrf_token": csrf(detail), "decision": "approve", "note": note},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 422
+    error = re.search(r'<p class="error" id="e-note">([^<]*)</p>', reply.text)
+    assert error and error.group(1) == "请为档案写一条备注：用几句话说明审核发现了什么。"
+    textarea = re.search(r'<textarea id="f-note"[^>]*>([^<]*)</textarea>', reply.text)
+    assert textarea and textarea.group(1) == note
+    assert 'aria-describedby="e-note"' in reply.text
+    assert "give a note" not in reply.text
+    assert f'action="/console/applications/{application_id}/review"' in reply.text  # still referred
+
+
+def test_the_staff_application_page_names_its_inputs_in_the_readers_language(
+    client: TestClient,
+) -> None:
+    borrower(client, 9)
+    application_id = apply(client).rsplit("/", 1)[1]
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    page = client.get(f"/console/applications/{application_id}").text
+    inputs = page[page.index('id="inputs-heading"') :].split("</table>")[0]
+    rows = dict(re.findall(r'<th scope="row">([^<]*?) ?<span[^>]*>([a-z_0-9]+)</span>', inputs))
+    assert rows["月收入（元）"] == "declared_monthly_income"  # the form's own label
+    assert rows["在本市居住的月数"] == "months_in_city"
+    assert rows["身份证号"] == "id_number"
+    post(client, "/language", {"lang": "en", "next": "/console"}, form_page="/console")
+    english = client.get(f"/console/applications/{application_id}").text
+    assert "Monthly income (yuan) <span" in english

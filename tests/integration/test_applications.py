@@ -349,3 +349,23 @@ def test_velocity_counts_read_one_persons_recent_applications_not_the_books(worl
     for column in ("id_number_hash", "phone_hash", "device_hash"):
         assert f"ix_applications_{column}_submitted_at" in plan
     assert "ix_applications_submitted_at" not in plan
+
+
+def test_a_device_id_typed_full_width_is_the_same_device(world: Any, engine: Engine) -> None:
+    """A device id written with full-width characters hashes as the ASCII it stands for, so
+    the device velocity rule counts one device, not two."""
+    submit(world, device_id="PX-7731A")
+    submit(world, device_id="ＰＸ－７７３１Ａ")
+    with engine.connect() as conn:
+        hashes = conn.execute(sa.select(applications.c.device_hash)).scalars().all()
+    assert len(hashes) == 2 and hashes[0] is not None and len(set(hashes)) == 1
+
+
+def test_a_device_id_outside_ascii_is_refused_before_anything_is_written(
+    world: Any, engine: Engine
+) -> None:
+    with pytest.raises(ThinfileError) as refused:
+        submit(world, device_id="PX-٧٧٣١")
+    assert refused.value.field == "device_id"
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(applications)).scalar() == 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -178,3 +179,41 @@ def test_close_of_business_that_loses_its_connection_says_so_and_resumes(
         again = _thinfile(tagged, tmp_path, "cob", "run", "--date", "2025-04-30")
         assert again.returncode == 0, again.stderr
         assert _thinfile(url, tmp_path, "ledger", "verify").returncode == 0
+
+
+def test_serve_with_workers_on_a_taken_port_exits_2_with_one_line(
+    database_url: str, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _thinfile(database_url, tmp_path, "serve", "--workers", "2", "--port", str(port))
+    assert done.returncode == 2
+    assert "cannot listen on" in _one_clear_line(done) and "--port" in done.stderr
+
+
+def test_serve_with_workers_and_an_unreachable_database_exits_3_with_one_line(
+    tmp_path: Path,
+) -> None:
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/thinfile"
+    done = _thinfile(unreachable, tmp_path, "serve", "--workers", "2", "--port", "1")
+    assert done.returncode == 3
+    assert "database connection failed" in _one_clear_line(done)
+
+
+def test_demo_smoke_with_a_home_that_cannot_be_written_exits_2_with_one_line(
+    tmp_path: Path,
+) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    done = _thinfile(
+        f"sqlite:///{tmp_path / 'unused.sqlite'}",
+        tmp_path,
+        "demo",
+        "--smoke",
+        "--home",
+        str(a_file / "home"),
+    )
+    assert done.returncode == 2
+    assert "cannot write in" in _one_clear_line(done)

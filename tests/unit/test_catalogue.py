@@ -17,8 +17,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import thinfile.errors as errors_module
+from thinfile.decisioning.application import FIELD_TYPES
 from thinfile.errors import FieldProblem, InvalidInputError, ThinfileError
-from thinfile.web.forms import field_messages
+from thinfile.web.forms import FIELD_LABELS, field_messages
 from thinfile.web.i18n import translations
 from thinfile.web.messages import page_message
 
@@ -137,3 +138,10 @@ def test_a_phone_or_id_number_in_the_wrong_format_is_not_called_an_e_mail_addres
     assert "e-mail" in said["email"]
     assert "mobile" in said["phone"] and "e-mail" not in said["phone"]
     assert "identity card" in said["id_number"] and "e-mail" not in said["id_number"]
+
+
+def test_every_application_field_has_a_label_for_the_staff_page() -> None:
+    """The staff application page names each input in words: no field is left as a code."""
+    assert set(FIELD_TYPES) <= set(FIELD_LABELS)
+    gettext = translations("zh").gettext
+    assert all(_has_chinese(gettext(label)) for label in FIELD_LABELS.values())

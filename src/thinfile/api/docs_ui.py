@@ -1,24 +1,28 @@
-"""The interactive API reference at ``/docs``, served from the swagger-ui-bundle package.
+"""The interactive API reference at ``/docs``: Swagger UI 5, vendored in ``api/static/swagger-ui``.
 
-Nothing is fetched from a CDN: the Swagger UI script and style ship with the package and are
-served by the app itself under ``/docs-assets``. The page carries no inline script, so its
-Content-Security-Policy allows scripts, styles, images and fetches from this origin only
-(plus ``data:`` images, which Swagger UI's stylesheet uses for its icons).
+Nothing is fetched from a CDN: the Swagger UI script and style ship inside thinfile (their
+version and licence are in the README beside them) and are served by the app itself under
+``/docs-assets``. Swagger UI 5 renders the OpenAPI 3.1 document FastAPI writes. The page
+carries no inline script, so its Content-Security-Policy allows scripts, styles, images and
+fetches from this origin only (plus ``data:`` images, which Swagger UI's stylesheet uses for its
+icons).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 __all__ = ["DOCS_CSP", "install_docs"]
 
 ASSETS = "/docs-assets"
 STARTER = "/docs-start.js"
+SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
+"""The vendored Swagger UI files (``swagger-ui-dist``, Apache-2.0)."""
 
 DOCS_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -33,7 +37,6 @@ _PAGE = f"""<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
-<link rel="icon" href="{ASSETS}/favicon-32x32.png">
 <title>thinfile API</title>
 </head>
 <body>
@@ -64,7 +67,7 @@ def _starter(openapi_url: str) -> str:
 
 def install_docs(app: FastAPI) -> None:
     """Serve ``/docs`` (Swagger UI) from files installed with thinfile."""
-    app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount(ASSETS, StaticFiles(directory=SWAGGER_UI), name="docs-assets")
     starter = _starter(app.openapi_url or "/openapi.json")
 
     @app.get("/docs", include_in_schema=False)

@@ -11,9 +11,10 @@ import csv
 import io
 import re
 from collections.abc import Mapping
+from datetime import date
 
 from thinfile.decisioning import parse_application
-from thinfile.decisioning.application import MONEY_FIELDS
+from thinfile.decisioning.application import FIELD_TYPES, MONEY_FIELDS
 from thinfile.errors import InvalidInputError, ThinfileError
 from thinfile.money import format_yuan
 from thinfile.services.policies import MAX_SIMULATION_ROWS
@@ -22,18 +23,8 @@ __all__ = ["MONEY_FIELDS", "csv_applications"]
 
 OUTCOME = "bad_12m"
 _IGNORED = {"name", "age", "true_pd"}
-_TEXT = {
-    "applicant_id",
-    "id_number",
-    "phone",
-    "birth_date",
-    "segment",
-    "purpose",
-    "gender",
-    "city",
-    "hukou_province",
-    "device_id",
-}
+_TEXT = frozenset(name for name, kind in FIELD_TYPES.items() if kind in (str, date))
+"""The columns read as text (an ID number or a phone of digits only is still text)."""
 
 
 def _cell(text: str) -> object:

@@ -67,7 +67,13 @@ def register(app: typer.Typer) -> None:
 @contextmanager
 def _home(smoke: bool, home: Path | None) -> Iterator[Path]:
     if home is not None:
-        home.mkdir(parents=True, exist_ok=True)
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=home).close()  # writable, or refused here
+        except OSError as error:
+            raise typer.BadParameter(
+                f"cannot write in {home}: {error.strerror}", param_hint="--home"
+            ) from None
         yield home
     elif smoke:
         with tempfile.TemporaryDirectory(prefix="thinfile-smoke-") as folder:

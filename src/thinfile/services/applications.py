@@ -76,6 +76,7 @@ from thinfile.services.real_name import ensure_real_name
 from thinfile.services.reasons import review_note
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.applications_repo import ConsentScope, StoredApplication
+from thinfile.text import ascii_text
 
 __all__ = [
     "ALT_DATA_CONSENTS",
@@ -181,6 +182,12 @@ def decide_in(
     _refuse(form, consents_recorded=consents_recorded)
     now = at or now_utc()
     device = form.get("device_id")
+    device = device and ascii_text(
+        str(device),
+        field="device_id",
+        message="a device id is written in plain ASCII characters only",
+        remedy="send the device id the app reports, in ASCII",
+    )
     device_hash = cipher.lookup_hash("device", str(device)) if device else None
     facts = uow.applications.facts(
         applicant_id,

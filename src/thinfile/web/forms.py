@@ -14,6 +14,7 @@ from thinfile.errors import FieldProblem, InvalidInputError, RateLimitedError
 
 __all__ = [
     "APPLICATION_FIELDS",
+    "FIELD_LABELS",
     "application_form",
     "field_messages",
     "invalid_from_pydantic",
@@ -37,6 +38,49 @@ _TEXT_FIELDS = (
     "existing_debt_payment_monthly",
 )
 APPLICATION_FIELDS = _TEXT_FIELDS + _INTEGER_FIELDS
+FIELD_LABELS: dict[str, str] = {
+    # the application form's own labels (borrower/apply.html), the same words
+    "requested_amount": N_("Amount (yuan)"),
+    "declared_monthly_income": N_("Monthly income (yuan)"),
+    "existing_debt_payment_monthly": N_("Monthly repayments on other loans (yuan)"),
+    "months_in_city": N_("Months living in this city"),
+    "platform_tenure_months": N_("Months working on your platform or job"),
+    "name": N_("Name"),
+    # the other fields of an application (thinfile.decisioning.application)
+    "applicant_id": N_("Applicant ID"),
+    "id_number": N_("ID number"),
+    "phone": N_("Mobile number"),
+    "birth_date": N_("Date of birth"),
+    "gender": N_("Gender"),
+    "segment": N_("Work"),
+    "purpose": N_("Purpose"),
+    "requested_term_months": N_("Term (months)"),
+    "consent_credit": N_("Consent to a credit report check"),
+    "consent_alt_data": N_("Consent to alternative data"),
+    "city": N_("City"),
+    "city_tier": N_("City tier"),
+    "hukou_province": N_("Province of household registration"),
+    "is_local_hukou": N_("Household registered in this city"),
+    "device_id": N_("Device ID"),
+    "device_tenure_months": N_("Months using this phone"),
+    "bureau_history_months": N_("Credit history (months)"),
+    "bureau_records": N_("Accounts on the credit report"),
+    "bureau_delinquencies_24m": N_("Late payments on the credit report, last 24 months"),
+    "income_monthly_mean": N_("Observed monthly income (yuan)"),
+    "income_monthly_cv": N_("Income variability (coefficient of variation)"),
+    "income_months_observed": N_("Months of income observed"),
+    "income_verified": N_("Income verified"),
+    "rent_months_reported": N_("Months of rent reported"),
+    "rent_on_time_ratio": N_("Share of rent paid on time"),
+    "utility_months_reported": N_("Months of utility bills reported"),
+    "utility_on_time_ratio": N_("Share of utility bills paid on time"),
+    "social_insurance_months": N_("Months of social insurance"),
+    "ecommerce_months_active": N_("Months of online shopping"),
+    "ecommerce_monthly_spend": N_("Monthly online spending (yuan)"),
+    "address_changes_24m": N_("Address changes, last 24 months"),
+}
+"""Each application field's label (to be translated when shown): the staff application page
+names its inputs with these, the field code beside them as a hint."""
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^is required$"), N_("This is required.")),
@@ -127,6 +171,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("Use from %(low)s to %(high)s applicants."),
     ),
     (re.compile(r"not UTF-8 text"), N_("Upload a CSV file saved as UTF-8 text.")),
+    (
+        re.compile(r"^give a note for the file$"),
+        N_("Write a note for the file: what the review found, in a few words."),
+    ),
 )
 
 

@@ -108,7 +108,10 @@ async def run_simulation(
 ) -> Response:
     """Run a candidate policy over a small synthetic file or an uploaded CSV; show the report."""
     upload = (await request.form()).get("file")
-    data = await upload.read() if isinstance(upload, UploadFile) and upload.filename else None
+    data = None
+    if isinstance(upload, UploadFile):
+        data = await upload.read() if upload.filename else None
+        await upload.close()
     try:
         report = await run_in_threadpool(_run_simulation, get_web(request), context, fields, data)
     except (InvalidInputError, ValueError) as error:

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from thinfile.decisioning import PolicySettings
-from thinfile.errors import NotFoundError
+from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.http import AppContext, Context
 from thinfile.security.roles import UNDERWRITING_ROLES
 from thinfile.services import applications, identity
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
+from thinfile.web.forms import FIELD_LABELS, field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
 from thinfile.web.review_views import finding_words, has_repricing, repricings, review_of
@@ -60,6 +61,10 @@ def _detail(
     context: Context,
     application_id: str,
     replayed: dict[str, object] | None = None,
+    *,
+    errors: dict[str, str] | None = None,
+    note: str = "",
+    status: int = 200,
 ) -> Response:
     record = applications.get_application(
         context.engine, context.cipher, application_id, reveal=False
@@ -86,8 +91,14 @@ def _detail(
             "may_review": actor.role in UNDERWRITING_ROLES,
             "reasons": decision.get("reasons_zh" if code == "zh" else "reasons") or [],
             "finding_words": lambda c: finding_words(str(c), code, catalog.gettext),
+            "input_label": lambda k: (
+                catalog.gettext(FIELD_LABELS[k]) if k in FIELD_LABELS else None
+            ),
+            "errors": errors or {},
+            "note": note,
         },
         actor=actor,
+        status=status,
     )
 
 
@@ -108,9 +119,22 @@ def replay(
 
 
 @router.post("/applications/{application_id}/review")
-def review(application_id: str, actor: Underwriter, form: Form, context: Context) -> Response:
+def review(
+    request: Request, application_id: str, actor: Underwriter, form: Form, context: Context
+) -> Response:
+    """Approve or decline a referral; a refused note is said beside the note field, in the
+    reader's language, with what was typed kept."""
     approve = form.get("decision") == "approve"
-    applications.review_referral(
-        context.engine, application_id, actor=actor, approve=approve, note=form.get("note", "")
-    )
+    note = form.get("note", "")
+    try:
+        applications.review_referral(
+            context.engine, application_id, actor=actor, approve=approve, note=note
+        )
+    except InvalidInputError as error:
+        if error.field != "note":
+            raise
+        errors = field_messages(error, translations(language(request).code).gettext)
+        return _detail(
+            request, actor, context, application_id, errors=errors, note=note, status=422
+        )
     return redirect(f"/console/applications/{application_id}?reviewed=1")
