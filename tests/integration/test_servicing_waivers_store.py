@@ -16,7 +16,8 @@ from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
 from thinfile.services.loan_adjustments import waive_loan_fees
 from thinfile.services.loans import get_loan, open_and_disburse
-from thinfile.services.payments import post_payment, reverse_payment
+from thinfile.services.payment_reversals import reverse_payment
+from thinfile.services.payments import post_payment
 from thinfile.servicing import WaiverTarget
 
 STRICT = PRODUCTS[1]  # no grace, a 15.00 late fee

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
-from thinfile.services import loan_adjustments, payments, write_offs
+from thinfile.services import loan_adjustments, payment_reversals, write_offs
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import Receipt
-from thinfile.services.payments import Reversal
+from thinfile.services.payment_reversals import Reversal
 from thinfile.servicing import WaiverTarget
 
 __all__ = [
@@ -35,7 +35,7 @@ def reverse(
 ) -> Reversal:
     """Reverse payment or fee waiver ``txn_id`` of ``loan_id`` (冲正), audited as
     ``payment.reverse`` (``loan.fee_waiver_reverse``)."""
-    return payments.reverse_payment(
+    return payment_reversals.reverse_payment(
         engine, txn_id, on, reason=reason, loan_id=loan_id, actor=actor.label
     )
 

@@ -32,11 +32,11 @@ from thinfile.errors import InvalidInputError
 from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services import cob, ledger, loan_adjustments, payments, write_offs
+from thinfile.services import cob, ledger, loan_adjustments, payment_reversals, write_offs
 from thinfile.services.business_date import current_business_date
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import Receipt, post_today
-from thinfile.services.payments import Reversal
+from thinfile.services.payment_reversals import Reversal
 from thinfile.servicing import WaiverTarget
 
 router = APIRouter(prefix="/staff", tags=["staff: servicing"])
@@ -68,7 +68,7 @@ def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent, idem: Idemp
         )
 
     return idem.once(
-        lambda uow: payments.reverse_today(uow, agent.label, txn_id, reason=body.reason),
+        lambda uow: payment_reversals.reverse_today(uow, agent.label, txn_id, reason=body.reason),
         render=public,
         status_code=201,
     )
