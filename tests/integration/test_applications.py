@@ -19,8 +19,8 @@ from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, Thi
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
+from thinfile.services import applicants, identity, real_name
 from thinfile.services import applications as apps
-from thinfile.services import identity, real_name
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import owners_of
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
@@ -38,7 +38,7 @@ def world(engine):
     hasher = PasswordHasher(time_cost=1, memory_kib=8)
     user = identity.create_user(engine, hasher, email="rider@example.com", password="pw-123456!")
     actor = Actor(user.id, Role.BORROWER)
-    profile = identity.register_applicant(
+    profile = applicants.register_applicant(
         engine, cipher, actor=actor, name="王小明", id_number=id_number(), phone="13800138000"
     )
     real_name.verify_real_name(
