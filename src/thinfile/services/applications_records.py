@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from thinfile.decisioning import Outcome
 from thinfile.errors import NotFoundError
 from thinfile.loanmath import Schedule
+from thinfile.security.crypto import PiiCipher
 from thinfile.services.identity_records import as_utc
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.applications_repo import StoredApplication
@@ -19,6 +22,7 @@ __all__ = [
     "ApplicationStatus",
     "application_record",
     "load_application",
+    "unmasked_decision",
 ]
 
 
@@ -86,3 +90,11 @@ def application_record(row: StoredApplication, decision: dict[str, object]) -> A
         reviewed_at=None if row.reviewed_at is None else as_utc(row.reviewed_at),
         review_note=row.review_note,
     )
+
+
+def unmasked_decision(row: StoredApplication, cipher: PiiCipher) -> dict[str, object]:
+    """The stored decision with the sealed personal data opened back into its inputs."""
+    decision: dict[str, Any] = json.loads(row.decision_json)
+    identity = json.loads(cipher.decrypt(row.pii_enc, context=f"application:{row.id}"))
+    decision["inputs"]["application"].update(identity)
+    return decision

@@ -25,7 +25,7 @@ from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
-from thinfile.services import applicants, consent, identity
+from thinfile.services import applicants, application_reviews, consent, identity
 from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import Actor
@@ -263,7 +263,7 @@ def _review(engine: Engine, lender: DemoLender, day: date) -> None:
     ]
     for k, borrower in enumerate(waiting):
         assert borrower.application_id is not None
-        reviewed = apps.review_referral(
+        reviewed = application_reviews.review_referral(
             engine,
             borrower.application_id,
             actor=lender.staff[Role.UNDERWRITER],

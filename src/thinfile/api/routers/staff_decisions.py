@@ -26,7 +26,7 @@ from thinfile.api.runtime import Runtime, forget_runtime
 from thinfile.api.simulation_csv import csv_applications
 from thinfile.http import Context
 from thinfile.security.roles import Role
-from thinfile.services import applications, policies
+from thinfile.services import application_reviews, applications, policies
 from thinfile.services.applications import ApplicationStatus
 from thinfile.services.identity_records import Actor, now_utc
 
@@ -66,7 +66,7 @@ def review_referral(
     application_id: str, body: ReviewCreate, staff: Underwriter, context: Context
 ) -> ApplicationPublic:
     return application_public(
-        applications.review_referral(
+        application_reviews.review_referral(
             context.engine, application_id, actor=staff, approve=body.approve, note=body.note
         )
     )
@@ -80,7 +80,7 @@ def review_referral(
 def replay(
     application_id: str, staff: Underwriter, runtime: Runtime, context: Context
 ) -> ReplayPublic:
-    result = applications.replay_application(
+    result = application_reviews.replay_application(
         context.engine, context.cipher, runtime, application_id, actor=staff
     )
     return ReplayPublic.model_validate(result)
