@@ -39,7 +39,7 @@ STATUSES = f"^({'|'.join(ApplicationStatus)})$"
 
 
 def _policy_public(v: policies.PolicyVersion) -> PolicyPublic:
-    return PolicyPublic(version=v.version, name=v.name, status=v.status, share=str(v.share))
+    return PolicyPublic(version=v.version, name=v.name, status=v.status.value, share=str(v.share))
 
 
 @router.get(
@@ -120,7 +120,7 @@ def set_challenger(
 @router.get("/models", response_model=list[ModelPublic], summary="Model versions")
 def list_models(_staff: Underwriter, context: Context) -> list[ModelPublic]:
     return [
-        ModelPublic(version=m.version, status=m.status)
+        ModelPublic(version=m.version, status=m.status.value)
         for m in policies.list_models(context.engine)
     ]
 
