@@ -200,7 +200,7 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
     """``n`` borrowers with a profile and consents: (token, applicant id, birth date)."""
     from thinfile.http import build_context
     from thinfile.security.tokens import TokenClaims
-    from thinfile.services import consent, identity, real_name
+    from thinfile.services import applicants, consent, identity, real_name
     from thinfile.services.consent import DataCategory, Purpose
     from thinfile.services.identity_records import Actor
     from thinfile.settings import Settings
@@ -216,7 +216,7 @@ def seed(url: str, n: int) -> list[tuple[str, str, str]]:
         )
         actor = Actor(user.id, user.role)
         born = date(1980 + i % 20, 1 + i % 12, 1 + i % 28)
-        profile = identity.register_applicant(
+        profile = applicants.register_applicant(
             engine,
             context.cipher,
             actor=actor,

@@ -21,7 +21,7 @@ from tests.e2e.api_harness import (
 from thinfile.http import AppContext
 from thinfile.resident_id import id_check_character
 from thinfile.security.roles import Role
-from thinfile.services import applications as apps
+from thinfile.services import application_reviews
 from thinfile.services.identity_records import Actor
 
 WIDE = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -30,7 +30,7 @@ ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 def _deny(api: TestClient, admin: Party, *, kind: str, value: str) -> None:
     context: AppContext = api.app.state.context  # type: ignore[attr-defined]
-    apps.add_to_deny_list(
+    application_reviews.add_to_deny_list(
         context.engine,
         context.cipher,
         kind=kind,

@@ -23,7 +23,7 @@ from tests.e2e.test_web_pages import (
 )
 from thinfile.http import AppContext
 from thinfile.resident_id import id_check_character
-from thinfile.services import applications as apps
+from thinfile.services import application_reviews
 from thinfile.services.identity_records import SYSTEM
 
 WIDE = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -82,7 +82,7 @@ def test_a_deny_listed_person_re_registering_in_full_width_digits_is_declined(
 ) -> None:
     listed = id_number(701)
     context = _context(pages)
-    apps.add_to_deny_list(
+    application_reviews.add_to_deny_list(
         context.engine, context.cipher, kind="id_number", value=listed, reason="fraud", actor=SYSTEM
     )
     _sign_up(pages, 701)

@@ -30,7 +30,7 @@ from tests.e2e.test_web_pages import (
 )
 from thinfile.http import AppContext
 from thinfile.security.roles import Role
-from thinfile.services import consent, identity
+from thinfile.services import applicants, consent, identity
 from thinfile.services.applications import MIN_READING_SECONDS, accept_offer
 from thinfile.services.consent import DataCategory, Purpose
 from thinfile.services.identity_records import Actor
@@ -238,7 +238,7 @@ def test_a_consent_without_its_own_notice_is_named_in_words(
     user = identity.sign_in(
         context.engine, context.hasher, email="b35@example.com", password=PASSWORD, client="t"
     )
-    applicant_id = identity.applicant_id_of_user(context.engine, user.id)
+    applicant_id = applicants.applicant_id_of_user(context.engine, user.id)
     consent.grant_consent(
         context.engine,
         applicant_id=applicant_id,
@@ -261,7 +261,7 @@ def test_times_are_shown_in_the_display_zone_and_stored_in_utc(
     user = identity.sign_in(
         context.engine, context.hasher, email="b36@example.com", password=PASSWORD, client="t"
     )
-    applicant_id = identity.applicant_id_of_user(context.engine, user.id)
+    applicant_id = applicants.applicant_id_of_user(context.engine, user.id)
     records = consent.list_consents(
         context.engine, applicant_id=applicant_id, actor=Actor(user.id, Role.BORROWER)
     )
@@ -282,7 +282,7 @@ def test_the_display_zone_is_a_setting(tmp_path: Path) -> None:
         user = identity.sign_in(
             context.engine, context.hasher, email="b37@example.com", password=PASSWORD, client="t"
         )
-        applicant_id = identity.applicant_id_of_user(context.engine, user.id)
+        applicant_id = applicants.applicant_id_of_user(context.engine, user.id)
         granted = consent.list_consents(
             context.engine, applicant_id=applicant_id, actor=Actor(user.id, Role.BORROWER)
         )[0].granted_at

@@ -19,8 +19,8 @@ from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, Thi
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
+from thinfile.services import applicants, application_reviews, identity, real_name
 from thinfile.services import applications as apps
-from thinfile.services import identity, real_name
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import owners_of
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy, register_model
@@ -38,7 +38,7 @@ def world(engine):
     hasher = PasswordHasher(time_cost=1, memory_kib=8)
     user = identity.create_user(engine, hasher, email="rider@example.com", password="pw-123456!")
     actor = Actor(user.id, Role.BORROWER)
-    profile = identity.register_applicant(
+    profile = applicants.register_applicant(
         engine, cipher, actor=actor, name="王小明", id_number=id_number(), phone="13800138000"
     )
     real_name.verify_real_name(
@@ -114,7 +114,7 @@ def test_a_stored_decision_replays_identically(world):
     db, cipher, *_ = world
     rt = runtime(0.04)
     record = submit(world, rt)
-    result = apps.replay_application(db, cipher, rt, record.id, actor=STAFF)
+    result = application_reviews.replay_application(db, cipher, rt, record.id, actor=STAFF)
     assert result["identical"] is True and result["replayed_outcome"] == record.outcome
 
 
@@ -129,7 +129,7 @@ def test_velocity_counts_earlier_applications_of_the_same_person(world):
 
 def test_a_deny_listed_phone_is_knocked_out(world):
     db, cipher, *_ = world
-    apps.add_to_deny_list(
+    application_reviews.add_to_deny_list(
         db, cipher, kind="phone", value="138 0013 8000", reason="fraud", actor=STAFF
     )
     record = submit(world)
@@ -155,11 +155,15 @@ def test_a_review_needs_a_note_for_the_file(world, note, kept):
     record = submit(world, runtime(0.10))
     if kept is None:
         with pytest.raises(InvalidInputError) as err:
-            apps.review_referral(db, record.id, actor=STAFF, approve=False, note=note)
+            application_reviews.review_referral(
+                db, record.id, actor=STAFF, approve=False, note=note
+            )
         assert err.value.field == "note"
         assert [r.id for r in apps.list_applications(db, status="referred")] == [record.id]
         return
-    reviewed = apps.review_referral(db, record.id, actor=STAFF, approve=False, note=note)
+    reviewed = application_reviews.review_referral(
+        db, record.id, actor=STAFF, approve=False, note=note
+    )
     assert reviewed.status == "declined" and reviewed.review_note == kept
 
 
@@ -169,10 +173,12 @@ def test_a_referral_is_reviewed_once(world):
     assert record.status == "referred"
     queue = apps.list_applications(db, status="referred")
     assert [r.id for r in queue] == [record.id]
-    reviewed = apps.review_referral(db, record.id, actor=STAFF, approve=True, note="ok")
+    reviewed = application_reviews.review_referral(
+        db, record.id, actor=STAFF, approve=True, note="ok"
+    )
     assert reviewed.status == "approved"
     with pytest.raises(ConflictError):
-        apps.review_referral(db, record.id, actor=STAFF, approve=False, note="again")
+        application_reviews.review_referral(db, record.id, actor=STAFF, approve=False, note="again")
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from thinfile.errors import (
 from thinfile.security.crypto import PiiCipher, pii_cipher
 from thinfile.security.otp import CodePolicy
 from thinfile.security.roles import Role
-from thinfile.services import identity, phone_sign_in, real_name
+from thinfile.services import applicants, identity, phone_sign_in, real_name
 from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
 from thinfile.settings import Settings
@@ -156,7 +156,7 @@ def test_codes_are_limited_per_phone_and_per_client_address(
 def _applicant(engine: Engine, cipher: PiiCipher, name: str) -> tuple[Actor, str]:
     user = _sign_in_new(engine, cipher)
     actor = Actor(user, Role.BORROWER)
-    profile = identity.register_applicant(
+    profile = applicants.register_applicant(
         engine, cipher, actor=actor, name=name, id_number=id_number(), phone="13700137000"
     )
     return actor, profile.id

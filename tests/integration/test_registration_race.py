@@ -15,7 +15,8 @@ from thinfile.errors import ConflictError
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
-from thinfile.services.identity import create_user, register_applicant
+from thinfile.services.applicants import register_applicant
+from thinfile.services.identity import create_user
 from thinfile.services.identity_records import Actor, new_id, now_utc
 
 ID_NUMBER = "11010519491231002X"

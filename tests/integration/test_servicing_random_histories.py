@@ -18,13 +18,10 @@ from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.money import Money
 from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
-from thinfile.services.loans import (
-    charge_off_loan,
-    get_loan,
-    open_and_disburse,
-    record_merchant_refund,
-)
-from thinfile.services.payments import post_payment, prepay_loan, reverse_payment
+from thinfile.services.loan_adjustments import charge_off_loan, record_merchant_refund
+from thinfile.services.loans import get_loan, open_and_disburse
+from thinfile.services.payment_reversals import reverse_payment
+from thinfile.services.payments import post_payment, prepay_loan
 from thinfile.servicing import PrepaymentMode
 
 ACTIONS = ["pay", "pay", "prepay", "refund", "reverse", "cob", "cob", "charge-off"]

@@ -16,13 +16,10 @@ from thinfile.money import Money
 from thinfile.services.cob import run_cob
 from thinfile.services.credit_lines import change_line_limit, draw, get_line, open_credit_line
 from thinfile.services.ledger import verify_ledger
-from thinfile.services.loans import (
-    get_loan,
-    open_and_disburse,
-    quote_payoff,
-    record_merchant_refund,
-)
-from thinfile.services.payments import post_payment, prepay_loan, reverse_payment
+from thinfile.services.loan_adjustments import record_merchant_refund
+from thinfile.services.loans import get_loan, open_and_disburse, quote_payoff
+from thinfile.services.payment_reversals import reverse_payment
+from thinfile.services.payments import post_payment, prepay_loan
 from thinfile.servicing import LoanStatus, PrepaymentMode
 
 

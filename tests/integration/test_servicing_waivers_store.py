@@ -14,8 +14,10 @@ from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
-from thinfile.services.loans import get_loan, open_and_disburse, waive_loan_fees
-from thinfile.services.payments import post_payment, reverse_payment
+from thinfile.services.loan_adjustments import waive_loan_fees
+from thinfile.services.loans import get_loan, open_and_disburse
+from thinfile.services.payment_reversals import reverse_payment
+from thinfile.services.payments import post_payment
 from thinfile.servicing import WaiverTarget
 
 STRICT = PRODUCTS[1]  # no grace, a 15.00 late fee

@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from thinfile.cli.demo import banner
+from thinfile.cli.demo_summary import banner
 from thinfile.services.demo import DEMO_PASSWORD, STAFF
 
 

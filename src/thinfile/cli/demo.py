@@ -14,50 +14,25 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from thinfile.money import Money
+from thinfile.cli.demo_summary import DemoSummary, banner, print_summary, summarise
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy.engine import Engine
 
     from thinfile.http import AppContext
     from thinfile.services.demo import DemoLender
-
-
-@dataclass(frozen=True, slots=True)
-class _Summary:
-    """What the demo's year came to, for the closing table."""
-
-    applications: int
-    approved: int
-    """Approved (after review) or accepted."""
-    outcomes: dict[str, int]
-    borrower_to_show: str
-    loans: int
-    loans_by_status: dict[str, int]
-    outstanding_by_bucket: dict[str, int]
-    model: dict[str, float]
-    simulation: dict[str, Any]
-    ledger_ok: bool
-    ledger_problems: list[str]
-    audit_rows: int
-    audit_problems: list[str]
-    database: str
-    home: str
 
 
 def register(app: typer.Typer) -> None:
@@ -137,7 +112,7 @@ def demo(
             borrowers=borrowers,
             population=population or (4000 if smoke else 20000),
         )
-        _print_summary(console, summary, time.perf_counter() - started)
+        print_summary(console, summary, time.perf_counter() - started)
         if not summary.ledger_ok:
             console.print("[red]the ledger does not verify[/red]")
             raise typer.Exit(1)
@@ -158,7 +133,7 @@ def _journey(
     seed: int,
     borrowers: int,
     population: int,
-) -> _Summary:
+) -> DemoSummary:
     from thinfile.http import build_context
     from thinfile.services.audit import verify_audit_chain
     from thinfile.services.ledger import verify_ledger
@@ -177,9 +152,9 @@ def _journey(
     simulation = _simulate_change(console, folder, frame, model_dir, start)
     ledger = verify_ledger(context.engine)
     audit = verify_audit_chain(context.engine)
-    summary = _summarise(context.engine, lender)
+    summary = summarise(context.engine, lender)
     context.engine.dispose()
-    return _Summary(
+    return DemoSummary(
         **summary,
         model=metrics,
         simulation=simulation,
@@ -314,94 +289,6 @@ def _simulate_change(
     (folder / "reports").mkdir(exist_ok=True)
     (folder / "reports" / "policy-simulation.html").write_text(render_simulation_html(report))
     return report.as_dict()
-
-
-def _summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
-    from thinfile.services.applications_records import ApplicationStatus
-    from thinfile.services.loans import get_loan
-
-    outcomes = lender.counts()
-    by_bucket: Counter[str] = Counter()
-    by_status: Counter[str] = Counter()
-    for borrower in lender.borrowers:
-        if borrower.loan_id is None:
-            continue
-        view = get_loan(engine, borrower.loan_id)
-        by_status[view.account.status.value] += 1
-        by_bucket[view.account.bucket] += view.outstanding.principal
-    shown = [b.email for b in lender.borrowers if b.loan_id is not None][:1] or [
-        b.email for b in lender.borrowers
-    ][:1]
-    taken = (ApplicationStatus.ACCEPTED, ApplicationStatus.APPROVED)
-    return {
-        "applications": sum(outcomes.values()),
-        "approved": sum(n for outcome, n in outcomes.items() if outcome in taken),
-        "outcomes": dict(outcomes),
-        "borrower_to_show": shown[0] if shown else "",
-        "loans": sum(by_status.values()),
-        "loans_by_status": dict(by_status),
-        "outstanding_by_bucket": dict(by_bucket),
-    }
-
-
-def _print_summary(console: Console, s: _Summary, seconds: float) -> None:
-    outcomes, applications, approved = s.outcomes, s.applications, s.approved
-    table = Table(title="[bold]6/6[/bold] thinfile demo summary")
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    table.add_row("applications", str(applications))
-    table.add_row("approval rate (after review)", f"{approved / max(applications, 1):.0%}")
-    table.add_row("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
-    table.add_row("loans", str(s.loans))
-    table.add_row(
-        "loans by status",
-        ", ".join(f"{k} {v}" for k, v in sorted(s.loans_by_status.items())),
-    )
-    for bucket, fen in sorted(s.outstanding_by_bucket.items()):
-        table.add_row(f"outstanding principal, {bucket}", str(Money(int(fen))))
-    simulation = s.simulation
-    change = simulation.get("change") or {}
-    rates = [
-        simulation[arm]["overall"]["average_annualized_rate"] for arm in ("baseline", "candidate")
-    ]
-    table.add_row(
-        "policy change (20% cap): approval rate", f"{change.get('approval_rate', 0):+.2%}"
-    )
-    table.add_row(
-        "policy change (20% cap): average annualized rate",
-        " → ".join(f"{float(r):.2%}" for r in rates if r is not None),
-    )
-    table.add_row(
-        "ledger check",
-        "balanced" if s.ledger_ok else "FAILED: " + "; ".join(s.ledger_problems[:3]),
-    )
-    problems = s.audit_problems
-    table.add_row(
-        "audit log",
-        f"intact, {s.audit_rows} rows" if not problems else "ALTERED: " + "; ".join(problems[:3]),
-    )
-    table.add_row("took", f"{seconds:.0f} s")
-    console.print(table)
-
-
-def banner(console: Console, base: str, url: str, borrower: str) -> None:
-    """Where to go and how to sign in. A line is never wrapped by the console (a narrow
-    terminal folds it for the eye only), so an address or the password copies whole."""
-    from thinfile.services.demo import DEMO_PASSWORD, STAFF
-
-    def say(line: str) -> None:
-        console.print(line, soft_wrap=True, highlight=False)
-
-    console.print(f"\n[bold]thinfile is serving the demo lender[/bold] (database {url})")
-    say(f"  borrower pages   {base}/")
-    say(f"  staff console    {base}/console")
-    say(f"  API docs         {base}/docs")
-    say(f"  password of every demo account: {DEMO_PASSWORD}")
-    say(f"  a borrower with a loan: {borrower}")
-    say(f"  or sign up by phone at {base}/sign-in/phone (sandbox SMS inbox: {base}/sandbox/sms)")
-    for email, role in STAFF:
-        say(f"  {role.value}: {email}")
-    say("  press Ctrl+C to stop")
 
 
 def _serve(console: Console, url: str, folder: Path, host: str, port: int, borrower: str) -> None:

@@ -12,7 +12,14 @@ runs a candidate policy over past applications.
 """
 
 from thinfile.decisioning.application import Application, parse_application
-from thinfile.decisioning.challenger import Arm, ChallengerDecision, PolicyBook, assign_arm
+from thinfile.decisioning.challenger import (
+    Arm,
+    ChallengerDecision,
+    ModelStatus,
+    PolicyBook,
+    PolicyStatus,
+    assign_arm,
+)
 from thinfile.decisioning.checks import History, is_valid_id_number, is_valid_phone
 from thinfile.decisioning.engine import Decision, Finding, Outcome, Scorer, decide
 from thinfile.decisioning.policy import DEFAULT_POLICY_DIR, Policy, PolicySettings, load_policy
@@ -29,11 +36,13 @@ __all__ = [
     "Decision",
     "Finding",
     "History",
+    "ModelStatus",
     "Offer",
     "Outcome",
     "Policy",
     "PolicyBook",
     "PolicySettings",
+    "PolicyStatus",
     "Scorer",
     "SimulationReport",
     "application_from_record",

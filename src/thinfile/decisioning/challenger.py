@@ -19,7 +19,14 @@ from thinfile.decisioning.engine import Decision, Scorer, decide
 from thinfile.decisioning.policy import Policy
 from thinfile.errors import InvalidInputError
 
-__all__ = ["Arm", "ChallengerDecision", "PolicyBook", "assign_arm"]
+__all__ = [
+    "Arm",
+    "ChallengerDecision",
+    "ModelStatus",
+    "PolicyBook",
+    "PolicyStatus",
+    "assign_arm",
+]
 
 _SCALE = 2**64
 
@@ -27,6 +34,27 @@ _SCALE = 2**64
 class Arm(enum.StrEnum):
     CHAMPION = "champion"
     CHALLENGER = "challenger"
+
+
+class PolicyStatus(enum.StrEnum):
+    """Where a registered policy version stands; stored as the value.
+
+    One version is active (the champion), at most one is the challenger with a share of
+    applicants; a registered version waits as a candidate; an active one replaced is retired.
+    """
+
+    ACTIVE = "active"
+    CANDIDATE = "candidate"
+    CHALLENGER = "challenger"
+    RETIRED = "retired"
+
+
+class ModelStatus(enum.StrEnum):
+    """Where a registered model version stands; stored as the value (one is active)."""
+
+    ACTIVE = "active"
+    CANDIDATE = "candidate"
+    RETIRED = "retired"
 
 
 def assign_arm(applicant_key: str, share: Decimal, *, salt: str = "thinfile") -> Arm:

@@ -24,7 +24,7 @@ from starlette.requests import HTTPConnection
 
 from thinfile.errors import NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
-from thinfile.services import consent, identity, merchants, ownership
+from thinfile.services import applicants, consent, merchants, ownership
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import OwnerResolver, Owners, is_owned_by
 
@@ -49,7 +49,7 @@ class OwnedResource:
 
 OWNED_RESOURCES: Mapping[str, OwnedResource] = MappingProxyType(
     {
-        "applicant_id": OwnedResource(identity.owner_of_applicant),
+        "applicant_id": OwnedResource(applicants.owner_of_applicant),
         "consent_id": OwnedResource(consent.owner_of_consent),
         "application_id": OwnedResource(ownership.owner_of_application),
         "loan_id": OwnedResource(ownership.owner_of_any_loan),

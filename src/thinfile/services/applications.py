@@ -1,4 +1,4 @@
-"""Apply for credit: decide and store an application, read it, review referrals, replay.
+"""Apply for credit: decide and store an application, read it back.
 
 ``apply_for_credit`` is one unit of work: one statement reads the applicant's profile, their
 consents, the lender's history for them (velocity counts, deny list — ``uow.applications``);
@@ -8,7 +8,9 @@ last. ``decide_in`` is the same use case inside a caller's unit of work, returni
 row for the caller to append last (the API runs it with its idempotency key,
 ``services.idempotency.run_once``).
 
-Accepting and declining offers live in :mod:`thinfile.services.acceptance`, the owner
+Staff work on stored applications (reviewing referrals, replaying a decision, the deny
+list) lives in :mod:`thinfile.services.application_reviews`. Accepting and declining offers
+live in :mod:`thinfile.services.acceptance`, the owner
 resolvers and a user's loans and lines in :mod:`thinfile.services.ownership`; their names are
 importable from here too.
 """
@@ -26,11 +28,8 @@ from thinfile.decisioning import (
     ChallengerDecision,
     History,
     parse_application,
-    replay,
-    same_as_stored,
 )
 from thinfile.errors import (
-    ConflictError,
     ConsentRequiredError,
     InvalidInputError,
     NotFoundError,
@@ -41,8 +40,6 @@ from thinfile.security.pii import (
     mask_id_number,
     mask_name,
     mask_phone,
-    normalize_id_number,
-    normalize_phone,
 )
 from thinfile.services.acceptance import (
     MIN_READING_SECONDS,
@@ -58,8 +55,9 @@ from thinfile.services.applications_records import (
     ApplicationStatus,
     application_record,
     load_application,
+    unmasked_decision,
 )
-from thinfile.services.audit import AuditDraft, record_audit
+from thinfile.services.audit import AuditDraft
 from thinfile.services.consent import DataCategory, Purpose
 from thinfile.services.identity_records import Actor, new_id, now_utc
 from thinfile.services.ownership import (
@@ -73,9 +71,8 @@ from thinfile.services.ownership import (
 )
 from thinfile.services.policies import DecisionRuntime
 from thinfile.services.real_name import ensure_real_name
-from thinfile.services.reasons import review_note
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.applications_repo import ConsentScope, StoredApplication
+from thinfile.store.applications_repo import ConsentScope
 from thinfile.text import ascii_text
 
 __all__ = [
@@ -89,7 +86,6 @@ __all__ = [
     "ConsentRequiredError",
     "accept_offer",
     "accept_today",
-    "add_to_deny_list",
     "apply_for_credit",
     "decide_in",
     "decline_offer",
@@ -102,8 +98,6 @@ __all__ = [
     "owner_of_application",
     "owner_of_line",
     "owner_of_loan",
-    "replay_application",
-    "review_referral",
 ]
 
 _PII = ("name", "id_number", "phone")
@@ -336,20 +330,13 @@ def _store(
     )
 
 
-def _unmasked(row: StoredApplication, cipher: PiiCipher) -> dict[str, object]:
-    decision: dict[str, Any] = json.loads(row.decision_json)
-    identity = json.loads(cipher.decrypt(row.pii_enc, context=f"application:{row.id}"))
-    decision["inputs"]["application"].update(identity)
-    return decision
-
-
 def get_application(
     engine: Engine, cipher: PiiCipher, application_id: str, *, reveal: bool
 ) -> ApplicationRecord:
     """One application; ``reveal`` opens the sealed personal data (owner or audited staff)."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id)
-    decision = _unmasked(row, cipher) if reveal else json.loads(row.decision_json)
+    decision = unmasked_decision(row, cipher) if reveal else json.loads(row.decision_json)
     return application_record(row, decision)
 
 
@@ -360,79 +347,3 @@ def list_applications(
     with UnitOfWork(engine) as uow:
         rows = uow.applications.newest(status=status, user_id=user_id, limit=limit)
     return [application_record(r, json.loads(r.decision_json)) for r in rows]
-
-
-def review_referral(
-    engine: Engine, application_id: str, *, actor: Actor, approve: bool, note: str
-) -> ApplicationRecord:
-    """An underwriter's decision on a referred application, with a note for the file
-    (:func:`~thinfile.services.reasons.review_note`)."""
-    note = review_note(note)
-    with UnitOfWork(engine) as uow:
-        row = load_application(uow, application_id, lock=True)
-        if row.status != ApplicationStatus.REFERRED:
-            raise ConflictError(
-                f"the application is {row.status}, not referred",
-                field="application_id",
-                value=application_id,
-            )
-        status = ApplicationStatus.APPROVED if approve else ApplicationStatus.DECLINED
-        if not uow.applications.update(
-            application_id,
-            row.version,
-            status=status.value,
-            reviewed_by=actor.label,
-            reviewed_at=now_utc(),
-            review_note=note,
-        ):
-            raise ConflictError("the application changed meanwhile; reload and try again")
-        row = load_application(uow, application_id)
-        record_audit(
-            uow,
-            actor.label,
-            "application.review",
-            f"application:{application_id}",
-            {"approve": approve},
-        )
-        uow.commit()
-    return application_record(row, json.loads(row.decision_json))
-
-
-def replay_application(
-    engine: Engine,
-    cipher: PiiCipher,
-    runtime: DecisionRuntime,
-    application_id: str,
-    *,
-    actor: Actor,
-) -> dict[str, object]:
-    """Decide a stored application again with its own policy and model; report any difference."""
-    with UnitOfWork(engine) as uow:
-        row = load_application(uow, application_id)
-        record_audit(uow, actor.label, "application.replay", f"application:{application_id}", {})
-        uow.commit()
-    stored = _unmasked(row, cipher)
-    policy = runtime.policy(row.policy_version, engine)
-    again = replay(stored, policy=policy, model=runtime.model).as_dict()
-    original = {k: v for k, v in stored.items() if k not in ("arm",)}
-    return {
-        "identical": same_as_stored(again, original),
-        "original_outcome": row.outcome,
-        "replayed_outcome": again["outcome"],
-        "policy_version": row.policy_version,
-        "model_version": row.model_version,
-    }
-
-
-def add_to_deny_list(
-    engine: Engine, cipher: PiiCipher, *, kind: str, value: str, reason: str, actor: Actor
-) -> None:
-    """Deny future applications with this ID number or phone (stored as a keyed hash)."""
-    if kind not in ("id_number", "phone"):
-        raise InvalidInputError("kind must be id_number or phone", field="kind", value=kind)
-    normalized = normalize_id_number(value) if kind == "id_number" else normalize_phone(value)
-    digest = cipher.lookup_hash(kind, normalized)
-    with UnitOfWork(engine) as uow:
-        uow.deny_list.put(digest, kind=kind, reason=reason[:200], added_at=now_utc())
-        record_audit(uow, actor.label, "deny_list.add", f"deny_list:{kind}", {})
-        uow.commit()

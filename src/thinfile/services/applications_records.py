@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NotRequired, TypedDict, cast
 
 from thinfile.decisioning import Outcome
 from thinfile.errors import NotFoundError
 from thinfile.loanmath import Schedule
+from thinfile.security.crypto import PiiCipher
 from thinfile.services.identity_records import as_utc
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.applications_repo import StoredApplication
@@ -17,8 +21,11 @@ __all__ = [
     "STATUS",
     "ApplicationRecord",
     "ApplicationStatus",
+    "StoredOffer",
     "application_record",
     "load_application",
+    "offers_of",
+    "unmasked_decision",
 ]
 
 
@@ -86,3 +93,43 @@ def application_record(row: StoredApplication, decision: dict[str, object]) -> A
         reviewed_at=None if row.reviewed_at is None else as_utc(row.reviewed_at),
         review_note=row.review_note,
     )
+
+
+def unmasked_decision(row: StoredApplication, cipher: PiiCipher) -> dict[str, object]:
+    """The stored decision with the sealed personal data opened back into its inputs."""
+    decision: dict[str, Any] = json.loads(row.decision_json)
+    identity = json.loads(cipher.decrypt(row.pii_enc, context=f"application:{row.id}"))
+    decision["inputs"]["application"].update(identity)
+    return decision
+
+
+class StoredOffer(TypedDict):
+    """An offer as stored with its decision (``decisioning.Offer.as_dict``): amounts and rates
+    as text, the annualized rate (``nominal``, ``effective`` …) and the cost statement."""
+
+    product: str
+    method: str
+    amount: str
+    term_months: int
+    annual_rate: str
+    monthly_fee_rate: str
+    upfront_fee: str
+    first_installment: str
+    total_repaid: str
+    total_cost: str
+    annualized_rate: dict[str, str]
+    credit_limit: str | None
+    capped_to_legal_limit: bool
+    start: str
+    statement: dict[str, object]
+    before_cap: NotRequired[dict[str, str]]
+    """Only on an offer re-priced to the cap."""
+
+
+def offers_of(decision: Mapping[str, object]) -> tuple[StoredOffer, ...]:
+    """The offers of a stored decision, typed once here where the decision JSON is read
+    (none when it has none)."""
+    offers = decision.get("offers")
+    if not isinstance(offers, list):
+        return ()
+    return tuple(cast(StoredOffer, o) for o in offers if isinstance(o, dict))

@@ -25,8 +25,8 @@ from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
+from thinfile.services import applicants, application_reviews, consent, identity
 from thinfile.services import applications as apps
-from thinfile.services import consent, identity
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import Actor
 from thinfile.services.loans import get_loan, quote_payoff
@@ -144,7 +144,7 @@ def _borrower(
     email = f"borrower{n:02d}@demo.thinfile.local"
     user = identity.create_user(engine, hasher, email=email, password=DEMO_PASSWORD)
     actor = Actor(user.id, Role.BORROWER)
-    profile = identity.register_applicant(
+    profile = applicants.register_applicant(
         engine,
         cipher,
         actor=actor,
@@ -263,7 +263,7 @@ def _review(engine: Engine, lender: DemoLender, day: date) -> None:
     ]
     for k, borrower in enumerate(waiting):
         assert borrower.application_id is not None
-        reviewed = apps.review_referral(
+        reviewed = application_reviews.review_referral(
             engine,
             borrower.application_id,
             actor=lender.staff[Role.UNDERWRITER],

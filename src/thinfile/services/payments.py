@@ -1,28 +1,27 @@
-"""Payment use cases: post a repayment (idempotent), prepay, reverse a payment.
+"""Payment use cases: post a repayment (idempotent), prepay, preview what a payment would do.
 
 A payment locks its loan (``SELECT … FOR UPDATE``; SQLite serialises writers), so concurrent
 payments on one loan apply one after another and never double-allocate. An idempotency key
 makes a retried request return the first result without posting again.
 
-Each use case has an in-unit form (``pay_in_unit``, ``prepay_in_unit``, ``reverse_in_unit``)
+Each use case has an in-unit form (``pay_in_unit``, ``prepay_in_unit``)
 for a caller that owns the transaction (the API appends its idempotent response and audit row
 to it), and an engine-level wrapper that commits on its own; given ``actor``, the wrapper
-appends the audit row last, in the same transaction.
+appends the audit row last, in the same transaction. Reversing a payment is in
+:mod:`thinfile.services.payment_reversals`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.money import Money
-from thinfile.services.audit import AuditDraft
-from thinfile.services.business_date import business_date_in
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
@@ -31,71 +30,31 @@ from thinfile.services.loan_postings import (
     in_own_unit,
     paid_between,
     persist,
-    rebuild_opening,
     receipt_audit,
-    stored_events,
 )
-from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Account,
     Components,
     EventKind,
-    InvariantViolation,
-    JournalEntry,
-    JournalLine,
     LoanStatus,
     Outcome,
     PrepaymentMode,
     pay,
     payoff_quote,
     prepay,
-    replay,
-    reversal_entries,
 )
 from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
 
 __all__ = [
-    "REVERSIBLE",
     "PaymentPreview",
-    "Reversal",
     "pay_in_unit",
     "post_payment",
     "prepay_in_unit",
     "prepay_loan",
     "preview_payment",
-    "reversal_audit",
-    "reverse_in_unit",
-    "reverse_payment",
-    "reverse_today",
 ]
-
-REVERSIBLE: frozenset[EventKind] = frozenset(
-    {
-        EventKind.REPAYMENT,
-        EventKind.PREPAYMENT,
-        EventKind.MERCHANT_REFUND,
-        EventKind.RECOVERY,
-        EventKind.FEE_WAIVER,
-    }
-)
-"""The kinds of posting a reversal may undo."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reversal:
-    """A reversed payment: the reversal transaction and the loan status after replay."""
-
-    txn_id: int
-    reversed_txn_id: int
-    status: LoanStatus
-    adjusted: bool
-    """True when replaying the later history changed more than the reversed payment."""
-    loan_id: int
-    on: date
-    kind: EventKind = EventKind.REPAYMENT
-    """What was reversed: a payment's kind, or ``fee-waiver``."""
 
 
 def _receipt_of(row: Any, replayed: bool, status: LoanStatus) -> Receipt:
@@ -323,115 +282,4 @@ def preview_payment(
         upcoming.due if upcoming else None,
         sum(i.unpaid.total for i in after.installments if upcoming and i.due <= upcoming.due),
         payoff_quote(after, on).fen if after.status is LoanStatus.ACTIVE else 0,
-    )
-
-
-def _booked_entry(uow: UnitOfWork, txn_id: int) -> tuple[int, JournalEntry]:
-    head = uow.ledger.first_entry_of(txn_id)
-    if head is None:
-        raise NotFoundError(f"transaction {txn_id} has no journal entry", value=txn_id)
-    lines = uow.ledger.lines_of(head.id)
-    entry = JournalEntry(
-        head.kind,
-        from_day(head.day),
-        tuple(JournalLine(Account(li.account), li.amount, li.currency) for li in lines),
-        head.loan_id,
-    )
-    return head.id, entry
-
-
-def reverse_in_unit(
-    uow: UnitOfWork, txn_id: int, on: date, *, reason: str = "", loan_id: int | None = None
-) -> Reversal:
-    """Reverse a payment inside an open unit of work (the caller commits); with ``loan_id``,
-    only a payment of that loan."""
-    row = uow.transactions.get(txn_id)
-    if (
-        row is None
-        or row.kind not in REVERSIBLE
-        or row.reversed
-        or loan_id not in (None, row.loan_id)
-    ):
-        raise NotFoundError(f"no reversible payment {txn_id}", field="txn_id", value=txn_id)
-    stored = catch_up(uow, uow.loans.get(row.loan_id, lock=True), on)
-    events = stored_events(uow, row.loan_id)
-    opening, through = rebuild_opening(stored), on - timedelta(days=1)
-    before = replay(opening, [e for _, e in events], through)
-    if before.loan != stored.account:
-        raise InvariantViolation(
-            f"loan {row.loan_id} cannot be replayed to its stored state; reverse it by hand",
-            value=row.loan_id,
-        )
-    after = replay(opening, [e for t, e in events if t != txn_id], through)
-    entry_id, entry = _booked_entry(uow, txn_id)
-    booked = reversal_entries(before, after, entry, on)
-    uow.loans.save(stored, after.loan)
-    new_id = uow.transactions.add(
-        {
-            "loan_id": row.loan_id,
-            "kind": "reversal",
-            "day": to_day(on),
-            "amount": row.amount,
-            "currency": row.currency,
-            "reversal_of": txn_id,
-        }
-    )
-    uow.transactions.mark_reversed(txn_id)
-    ids = uow.ledger.post(booked, loan_id=row.loan_id, txn_id=new_id)
-    uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
-    return Reversal(
-        new_id, txn_id, after.loan.status, len(booked) > 1, row.loan_id, on, EventKind(row.kind)
-    )
-
-
-def reversal_audit(actor: str, done: Reversal, *, reason: str = "") -> AuditDraft:
-    """The audit row of a reversal (``payment.reverse``, or ``loan.fee_waiver_reverse`` for a
-    waiver), to append last in its transaction."""
-    action = "loan.fee_waiver_reverse" if done.kind is EventKind.FEE_WAIVER else "payment.reverse"
-    return AuditDraft(
-        actor,
-        action,
-        f"loan:{done.loan_id}",
-        {
-            "txn": done.reversed_txn_id,
-            "reversal_txn": done.txn_id,
-            "on": done.on.isoformat(),
-            "adjusted": done.adjusted,
-            "reason": reason,
-        },
-    )
-
-
-def reverse_today(
-    uow: UnitOfWork, actor: str, txn_id: int, *, reason: str = ""
-) -> tuple[Reversal, AuditDraft]:
-    """Reverse a payment in ``uow`` on the current business date (read in the same
-    transaction); the reversal and its audit row, which the caller appends last."""
-    reason = staff_reason(reason)
-    done = reverse_in_unit(uow, txn_id, business_date_in(uow), reason=reason)
-    return done, reversal_audit(actor, done, reason=reason)
-
-
-def reverse_payment(
-    engine: Engine,
-    txn_id: int,
-    on: date,
-    *,
-    reason: str = "",
-    loan_id: int | None = None,
-    actor: str | None = None,
-) -> Reversal:
-    """Reverse a payment (or a fee waiver) by reverse-and-replay (冲正): the loan is rebuilt
-    without it.
-
-    The ledger gets the exact reversal of the payment's entry plus, when later history
-    changes (penalty, allocation of later payments), one adjustment entry. With ``actor``,
-    audited as ``payment.reverse`` (``loan.fee_waiver_reverse``) in the same transaction, and
-    the reason follows the staff rule (:func:`~thinfile.services.reasons.staff_reason`).
-    """
-    reason = staff_reason(reason) if actor else reason
-    return in_own_unit(
-        engine,
-        lambda uow: reverse_in_unit(uow, txn_id, on, reason=reason, loan_id=loan_id),
-        lambda done: reversal_audit(actor, done, reason=reason) if actor else None,
     )

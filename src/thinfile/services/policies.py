@@ -18,7 +18,15 @@ from typing import cast
 
 from sqlalchemy.engine import Engine
 
-from thinfile.decisioning import Policy, PolicyBook, Scorer, load_policy, simulate
+from thinfile.decisioning import (
+    ModelStatus,
+    Policy,
+    PolicyBook,
+    PolicyStatus,
+    Scorer,
+    load_policy,
+    simulate,
+)
 from thinfile.decisioning.policy import policy_from_json
 from thinfile.decisioning.simulate import SimulationReport
 from thinfile.errors import InvalidInputError, NotFoundError
@@ -62,7 +70,7 @@ def scoring_model_loader(path: Path) -> Scorer:
 class PolicyVersion:
     version: str
     name: str
-    status: str
+    status: PolicyStatus
     share: Decimal
 
 
@@ -90,22 +98,22 @@ def _register_policy(uow: UnitOfWork, policy: Policy, *, actor: Actor) -> Policy
     existing = uow.policies.get(policy.version)
     if existing is not None:
         return PolicyVersion(
-            existing.version, existing.name, existing.status, Decimal(existing.share)
+            existing.version, existing.name, PolicyStatus(existing.status), Decimal(existing.share)
         )
-    status = "candidate" if uow.policies.has_active() else "active"
+    status = PolicyStatus.CANDIDATE if uow.policies.has_active() else PolicyStatus.ACTIVE
     uow.policies.add(
         {
             "version": policy.version,
             "name": policy.name,
             "settings_json": policy.settings_json(),
             "graph_json": policy.graph_json,
-            "status": status,
+            "status": status.value,
             "share": "0",
             "created_at": now_utc(),
         }
     )
     record_audit(
-        uow, actor.label, "policy.register", f"policy:{policy.version}", {"status": status}
+        uow, actor.label, "policy.register", f"policy:{policy.version}", {"status": status.value}
     )
     return PolicyVersion(policy.version, policy.name, status, Decimal(0))
 
@@ -121,7 +129,9 @@ def register_policy(engine: Engine, policy: Policy, *, actor: Actor) -> PolicyVe
 def list_policies(engine: Engine) -> list[PolicyVersion]:
     with UnitOfWork(engine) as uow:
         rows = uow.policies.all()
-    return [PolicyVersion(r.version, r.name, r.status, Decimal(r.share)) for r in rows]
+    return [
+        PolicyVersion(r.version, r.name, PolicyStatus(r.status), Decimal(r.share)) for r in rows
+    ]
 
 
 def _require(uow: UnitOfWork, version: str) -> None:
@@ -163,7 +173,9 @@ def _register_model(uow: UnitOfWork, version: str, path: Path, *, actor: Actor) 
         {
             "version": version,
             "path": str(path),
-            "status": "candidate" if uow.models.has_active() else "active",
+            "status": (
+                ModelStatus.CANDIDATE if uow.models.has_active() else ModelStatus.ACTIVE
+            ).value,
             "created_at": now_utc(),
         }
     )
@@ -207,14 +219,14 @@ def decision_runtime(engine: Engine, load_model: ModelLoader) -> DecisionRuntime
     with UnitOfWork(engine) as uow:
         rows = uow.policies.live()
         model_row = uow.models.active()
-    active = next((r for r in rows if r.status == "active"), None)
+    active = next((r for r in rows if r.status == PolicyStatus.ACTIVE), None)
     if active is None or model_row is None:
         raise NotFoundError(
             "no active policy or model is registered",
             field="policy",
             remedy="run 'thinfile demo' or register a policy and a model",
         )
-    challenger = next((r for r in rows if r.status == "challenger"), None)
+    challenger = next((r for r in rows if r.status == PolicyStatus.CHALLENGER), None)
     key = (
         active.version,
         challenger.version if challenger else "",
@@ -245,14 +257,14 @@ def ensure_default_policy(engine: Engine, *, actor: Actor) -> PolicyVersion:
 @dataclass(frozen=True, slots=True)
 class ModelVersion:
     version: str
-    status: str
+    status: ModelStatus
 
 
 def list_models(engine: Engine) -> list[ModelVersion]:
     """Every registered model version, oldest first (paths stay server-side)."""
     with UnitOfWork(engine) as uow:
         rows = uow.models.all()
-    return [ModelVersion(r.version, r.status) for r in rows]
+    return [ModelVersion(r.version, ModelStatus(r.status)) for r in rows]
 
 
 MAX_SIMULATION_ROWS = 500

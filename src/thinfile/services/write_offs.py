@@ -2,7 +2,7 @@
 another (maker-checker, 双人复核).
 
 A loan at least the product's charge-off days past due may be written off by one servicing
-agent or admin (:func:`thinfile.services.loans.write_off_in_unit`). Below that, one staff
+agent or admin (:func:`thinfile.services.loan_adjustments.write_off_in_unit`). Below that, one staff
 member requests it (:func:`request_write_off`, audited ``loan.write_off_request``) and a
 different one, a servicing agent or an admin, approves it (:func:`approve_write_off_in_unit`):
 only the approval posts the write-off, audited ``loan.write_off`` by the approver with the
@@ -22,8 +22,8 @@ from thinfile.security.roles import Role
 from thinfile.services.audit import record_audit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.identity_records import Actor
+from thinfile.services.loan_adjustments import write_off_in_unit
 from thinfile.services.loan_postings import Receipt
-from thinfile.services.loans import write_off_in_unit
 from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import from_day, to_day

@@ -16,10 +16,51 @@ from sqlalchemy.engine import Connection
 
 from thinfile.servicing import JournalEntry
 from thinfile.store.db import StoredRow
-from thinfile.store.servicing_repo import post_entries
+from thinfile.store.servicing_codec import to_day
 from thinfile.store.servicing_tables import journal_entries, journal_lines, loans, transactions
 
-__all__ = ["LedgerRepository", "TransactionRepository"]
+__all__ = ["LedgerRepository", "TransactionRepository", "post_entries"]
+
+
+def post_entries(
+    conn: Connection,
+    entries: Iterable[JournalEntry],
+    *,
+    loan_id: int | None,
+    txn_id: int | None = None,
+    cob_day: int | None = None,
+) -> list[int]:
+    """Append journal entries and their lines; returns the new entry ids (in order)."""
+    ids: list[int] = []
+    lines: list[dict[str, Any]] = []
+    for entry in entries:
+        entry_id = int(
+            conn.execute(
+                sa.insert(journal_entries)
+                .values(
+                    kind=entry.kind,
+                    day=to_day(entry.on),
+                    loan_id=loan_id,
+                    txn_id=txn_id,
+                    cob_day=cob_day,
+                    memo=entry.memo,
+                )
+                .returning(journal_entries.c.id)
+            ).scalar_one()
+        )
+        ids.append(entry_id)
+        lines += [
+            {
+                "entry_id": entry_id,
+                "account": li.account.value,
+                "currency": li.currency,
+                "amount": li.amount,
+            }
+            for li in entry.lines
+        ]
+    if lines:
+        conn.execute(sa.insert(journal_lines), lines)
+    return ids
 
 
 class TransactionRepository:

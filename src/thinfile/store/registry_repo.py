@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.decisioning import ModelStatus, PolicyStatus
 from thinfile.store.decisioning_tables import model_versions, policy_versions
 
 __all__ = ["ModelRepository", "PolicyRepository", "StoredModel", "StoredPolicy"]
@@ -61,7 +62,9 @@ class PolicyRepository:
     def has_active(self) -> bool:
         return (
             self.conn.execute(
-                sa.select(policy_versions.c.version).where(policy_versions.c.status == "active")
+                sa.select(policy_versions.c.version).where(
+                    policy_versions.c.status == PolicyStatus.ACTIVE.value
+                )
             ).first()
             is not None
         )
@@ -77,25 +80,40 @@ class PolicyRepository:
     def live(self) -> list[StoredPolicy]:
         """The active policy and the challenger, if any."""
         rows = self.conn.execute(
-            _POLICY.where(policy_versions.c.status.in_(("active", "challenger")))
+            _POLICY.where(
+                policy_versions.c.status.in_(
+                    (PolicyStatus.ACTIVE.value, PolicyStatus.CHALLENGER.value)
+                )
+            )
         )
         return [StoredPolicy(*r) for r in rows]
 
     def retire_active(self) -> None:
-        self._set(policy_versions.c.status == "active", status="retired", share="0")
+        self._set(
+            policy_versions.c.status == PolicyStatus.ACTIVE.value,
+            status=PolicyStatus.RETIRED.value,
+            share="0",
+        )
 
     def activate(self, version: str) -> None:
-        self._set(policy_versions.c.version == version, status="active", share="0")
+        self._set(policy_versions.c.version == version, status=PolicyStatus.ACTIVE.value, share="0")
 
     def demote_challenger(self) -> None:
         """The challenger, if any, back to candidate with no share of traffic."""
-        self._set(policy_versions.c.status == "challenger", status="candidate", share="0")
+        self._set(
+            policy_versions.c.status == PolicyStatus.CHALLENGER.value,
+            status=PolicyStatus.CANDIDATE.value,
+            share="0",
+        )
 
     def make_challenger(self, version: str, share: str) -> None:
         """``version`` becomes the challenger with ``share`` (never the active policy)."""
         self._set(
-            sa.and_(policy_versions.c.version == version, policy_versions.c.status != "active"),
-            status="challenger",
+            sa.and_(
+                policy_versions.c.version == version,
+                policy_versions.c.status != PolicyStatus.ACTIVE.value,
+            ),
+            status=PolicyStatus.CHALLENGER.value,
             share=share,
         )
 
@@ -122,7 +140,9 @@ class ModelRepository:
     def has_active(self) -> bool:
         return (
             self.conn.execute(
-                sa.select(model_versions.c.version).where(model_versions.c.status == "active")
+                sa.select(model_versions.c.version).where(
+                    model_versions.c.status == ModelStatus.ACTIVE.value
+                )
             ).first()
             is not None
         )
@@ -131,7 +151,9 @@ class ModelRepository:
         self.conn.execute(sa.insert(model_versions).values(values))
 
     def active(self) -> StoredModel | None:
-        row = self.conn.execute(_MODEL.where(model_versions.c.status == "active")).first()
+        row = self.conn.execute(
+            _MODEL.where(model_versions.c.status == ModelStatus.ACTIVE.value)
+        ).first()
         return None if row is None else StoredModel(*row)
 
     def all(self) -> list[StoredModel]:
@@ -142,13 +164,13 @@ class ModelRepository:
     def retire_active(self) -> None:
         self.conn.execute(
             sa.update(model_versions)
-            .where(model_versions.c.status == "active")
-            .values(status="retired")
+            .where(model_versions.c.status == ModelStatus.ACTIVE.value)
+            .values(status=ModelStatus.RETIRED.value)
         )
 
     def activate(self, version: str) -> None:
         self.conn.execute(
             sa.update(model_versions)
             .where(model_versions.c.version == version)
-            .values(status="active")
+            .values(status=ModelStatus.ACTIVE.value)
         )

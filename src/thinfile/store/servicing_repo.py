@@ -1,4 +1,4 @@
-"""Repositories for servicing: load and save loans, post journal entries, record events.
+"""The loan repository: load and save loans with their installments, record bucket moves.
 
 Repositories run statements on the unit of work's connection and never commit.
 ``LoanRepository.get(…, lock=True)`` and ``lock_for_posting`` take the row lock (``SELECT …
@@ -26,13 +26,13 @@ from thinfile.servicing import (
     BucketMove,
     Components,
     InstallmentState,
-    JournalEntry,
     LoanAccount,
     LoanStatus,
     Outcome,
     ServicingProduct,
 )
 from thinfile.store.hot import Hot
+from thinfile.store.journal_repo import post_entries
 from thinfile.store.servicing_batch import write_outcome_pg
 from thinfile.store.servicing_codec import (
     AMOUNTS,
@@ -50,14 +50,12 @@ from thinfile.store.servicing_tables import (
     bucket_ranges,
     cob_runs,
     installments,
-    journal_entries,
-    journal_lines,
     loan_terms,
     loans,
     transactions,
 )
 
-__all__ = ["Gate", "LoanRepository", "StoredLoan", "post_entries"]
+__all__ = ["Gate", "LoanRepository", "StoredLoan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,44 +359,3 @@ def _account(row: Any, rows: Sequence[Any]) -> LoanAccount:
         merchant=row.merchant,
         credit_line_id=row.credit_line_id,
     )
-
-
-def post_entries(
-    conn: Connection,
-    entries: Iterable[JournalEntry],
-    *,
-    loan_id: int | None,
-    txn_id: int | None = None,
-    cob_day: int | None = None,
-) -> list[int]:
-    """Append journal entries and their lines; returns the new entry ids (in order)."""
-    ids: list[int] = []
-    lines: list[dict[str, Any]] = []
-    for entry in entries:
-        entry_id = int(
-            conn.execute(
-                sa.insert(journal_entries)
-                .values(
-                    kind=entry.kind,
-                    day=to_day(entry.on),
-                    loan_id=loan_id,
-                    txn_id=txn_id,
-                    cob_day=cob_day,
-                    memo=entry.memo,
-                )
-                .returning(journal_entries.c.id)
-            ).scalar_one()
-        )
-        ids.append(entry_id)
-        lines += [
-            {
-                "entry_id": entry_id,
-                "account": li.account.value,
-                "currency": li.currency,
-                "amount": li.amount,
-            }
-            for li in entry.lines
-        ]
-    if lines:
-        conn.execute(sa.insert(journal_lines), lines)
-    return ids

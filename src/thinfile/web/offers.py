@@ -8,7 +8,7 @@ from the one that was priced.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,6 +17,7 @@ from thinfile.errors import ConflictError, NotFoundError
 from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.loanmath.schedule import Installment
 from thinfile.money import Money
+from thinfile.services.applications_records import StoredOffer, offers_of
 
 __all__ = ["OfferView", "offer_view"]
 
@@ -24,15 +25,13 @@ __all__ = ["OfferView", "offer_view"]
 @dataclass(frozen=True, slots=True)
 class OfferView:
     index: int
-    offer: Mapping[str, object]
+    offer: StoredOffer
     statement: Mapping[str, object]
     installments: tuple[Installment, ...]
 
     @property
     def rate(self) -> Mapping[str, str]:
-        rate = self.offer["annualized_rate"]
-        assert isinstance(rate, Mapping)
-        return rate
+        return self.offer["annualized_rate"]
 
     @property
     def monthly_figure(self) -> tuple[str, str]:
@@ -43,7 +42,7 @@ class OfferView:
         return "interest", str(Decimal(str(self.offer.get("annual_rate", "0"))) / 12)
 
 
-def _terms(offer: Mapping[str, object]) -> LoanTerms:
+def _terms(offer: StoredOffer) -> LoanTerms:
     return LoanTerms(
         principal=Money.of(str(offer["amount"])),
         annual_rate=Decimal(str(offer["annual_rate"])),
@@ -57,16 +56,13 @@ def _terms(offer: Mapping[str, object]) -> LoanTerms:
 
 def offer_view(decision: Mapping[str, object], index: int) -> OfferView:
     """Offer ``index`` (0-based) of a stored decision, with its full schedule."""
-    offers = decision.get("offers")
-    if not isinstance(offers, Sequence) or not 0 <= index < len(offers):
+    offers = offers_of(decision)
+    if not 0 <= index < len(offers):
         raise NotFoundError("no such offer", field="offer", value=index)
     offer = offers[index]
-    assert isinstance(offer, Mapping)
     schedule = build_schedule(_terms(offer))
     if str(Money(schedule.installments[0].total)) != str(offer["first_installment"]):
         raise ConflictError(
             "the offer's schedule cannot be rebuilt from its terms", field="offer", value=index
         )
-    statement = offer["statement"]
-    assert isinstance(statement, Mapping)
-    return OfferView(index, offer, statement, schedule.installments)
+    return OfferView(index, offer, offer["statement"], schedule.installments)

@@ -24,6 +24,7 @@ from decimal import Decimal
 from thinfile.decisioning import PolicySettings
 from thinfile.decisioning.reasons import catalogued
 from thinfile.loanmath import CapBasis
+from thinfile.services.applications_records import StoredOffer, offers_of
 from thinfile.web.forms import N_
 
 __all__ = [
@@ -128,7 +129,6 @@ def repricings(
         if not _is_capped(offer):
             continue
         rate = offer["annualized_rate"]
-        assert isinstance(rate, Mapping)
         nominal, effective = Decimal(str(rate["nominal"])), Decimal(str(rate["effective"]))
         before = _before_cap(offer.get("before_cap"))
         cap, basis = _cap_and_basis(before, settings)
@@ -156,9 +156,9 @@ def _cap_and_basis(
     return None, None
 
 
-def _before_cap(stored: object) -> BeforeCap | None:
+def _before_cap(stored: Mapping[str, str] | None) -> BeforeCap | None:
     """The offer's ``before_cap`` as stored, or None if the decision predates it."""
-    if not isinstance(stored, Mapping):
+    if stored is None:
         return None
     return BeforeCap(
         nominal=Decimal(str(stored["nominal"])),
@@ -168,7 +168,7 @@ def _before_cap(stored: object) -> BeforeCap | None:
     )
 
 
-def _is_capped(offer: Mapping[str, object]) -> bool:
+def _is_capped(offer: StoredOffer) -> bool:
     return bool(offer.get("capped_to_legal_limit"))
 
 
@@ -176,8 +176,8 @@ def _sequence(value: object) -> Sequence[object]:
     return value if isinstance(value, Sequence) and not isinstance(value, str) else ()
 
 
-def _offers(decision: Mapping[str, object]) -> list[Mapping[str, object]]:
-    return [o for o in _sequence(decision.get("offers")) if isinstance(o, Mapping)]
+def _offers(decision: Mapping[str, object]) -> tuple[StoredOffer, ...]:
+    return offers_of(decision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
-from thinfile.services import loans, payments, write_offs
+from thinfile.services import loan_adjustments, payment_reversals, write_offs
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import Receipt
-from thinfile.services.payments import Reversal
+from thinfile.services.payment_reversals import Reversal
 from thinfile.servicing import WaiverTarget
 
 __all__ = [
@@ -35,14 +35,14 @@ def reverse(
 ) -> Reversal:
     """Reverse payment or fee waiver ``txn_id`` of ``loan_id`` (冲正), audited as
     ``payment.reverse`` (``loan.fee_waiver_reverse``)."""
-    return payments.reverse_payment(
+    return payment_reversals.reverse_payment(
         engine, txn_id, on, reason=reason, loan_id=loan_id, actor=actor.label
     )
 
 
 def charge_off(engine: Engine, loan_id: int, *, actor: Actor, on: date, reason: str) -> Receipt:
     """Charge the loan off now (核销), audited as ``loan.charge_off``."""
-    return loans.charge_off_loan(engine, loan_id, on, reason=reason, actor=actor.label)
+    return loan_adjustments.charge_off_loan(engine, loan_id, on, reason=reason, actor=actor.label)
 
 
 def request_write_off(
@@ -63,7 +63,7 @@ def merchant_refund(
     engine: Engine, loan_id: int, amount: Money, *, actor: Actor, on: date
 ) -> Receipt:
     """Record a merchant's refund on the loan (商户退款), audited as ``loan.merchant_refund``."""
-    return loans.record_merchant_refund(engine, loan_id, amount, on, actor=actor.label)
+    return loan_adjustments.record_merchant_refund(engine, loan_id, amount, on, actor=actor.label)
 
 
 def waive_fees(
@@ -80,7 +80,7 @@ def waive_fees(
     ``fee``, ``penalty`` or empty (penalty first, then fees)."""
     if kind not in ("", *WaiverTarget):
         raise InvalidInputError("choose fees or penalty interest", field="kind", value=kind)
-    return loans.waive_loan_fees(
+    return loan_adjustments.waive_loan_fees(
         engine,
         loan_id,
         amount,

@@ -21,7 +21,7 @@ from thinfile.api.models import (
 from thinfile.api.ratelimits import LimitSignUp
 from thinfile.http import Context
 from thinfile.security.roles import STAFF_ROLES, Role
-from thinfile.services import consent, identity
+from thinfile.services import applicants, consent
 from thinfile.services.consent import SENSITIVE_CATEGORIES, DataCategory, Purpose
 from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
 
@@ -71,7 +71,7 @@ def register_applicant(
     body: ApplicantCreate, borrower: Borrower, context: Context
 ) -> ApplicantPublic:
     return applicant_public(
-        identity.register_applicant(
+        applicants.register_applicant(
             context.engine,
             context.cipher,
             actor=borrower,
@@ -84,9 +84,9 @@ def register_applicant(
 
 @router.get("/me/applicant", response_model=ApplicantPublic, summary="My applicant profile")
 def my_applicant(borrower: Borrower, context: Context) -> ApplicantPublic:
-    applicant_id = identity.applicant_id_of_user(context.engine, borrower.user_id)
+    applicant_id = applicants.applicant_id_of_user(context.engine, borrower.user_id)
     return applicant_public(
-        identity.get_applicant(
+        applicants.get_applicant(
             context.engine, context.cipher, applicant_id=applicant_id, actor=borrower
         )
     )
@@ -101,7 +101,7 @@ def list_applicants(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ApplicantPublic]:
-    records = identity.list_applicants(
+    records = applicants.list_applicants(
         context.engine, context.cipher, actor=staff, limit=limit, offset=offset
     )
     return [applicant_public(r) for r in records]
@@ -114,7 +114,7 @@ def list_applicants(
 )
 def get_applicant(applicant_id: str, caller: OwnerOrStaff, context: Context) -> ApplicantPublic:
     return applicant_public(
-        identity.get_applicant(
+        applicants.get_applicant(
             context.engine, context.cipher, applicant_id=applicant_id, actor=caller
         )
     )

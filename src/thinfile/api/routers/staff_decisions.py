@@ -26,7 +26,7 @@ from thinfile.api.runtime import Runtime, forget_runtime
 from thinfile.api.simulation_csv import csv_applications
 from thinfile.http import Context
 from thinfile.security.roles import Role
-from thinfile.services import applications, policies
+from thinfile.services import application_reviews, applications, policies
 from thinfile.services.applications import ApplicationStatus
 from thinfile.services.identity_records import Actor, now_utc
 
@@ -39,7 +39,7 @@ STATUSES = f"^({'|'.join(ApplicationStatus)})$"
 
 
 def _policy_public(v: policies.PolicyVersion) -> PolicyPublic:
-    return PolicyPublic(version=v.version, name=v.name, status=v.status, share=str(v.share))
+    return PolicyPublic(version=v.version, name=v.name, status=v.status.value, share=str(v.share))
 
 
 @router.get(
@@ -66,7 +66,7 @@ def review_referral(
     application_id: str, body: ReviewCreate, staff: Underwriter, context: Context
 ) -> ApplicationPublic:
     return application_public(
-        applications.review_referral(
+        application_reviews.review_referral(
             context.engine, application_id, actor=staff, approve=body.approve, note=body.note
         )
     )
@@ -80,7 +80,7 @@ def review_referral(
 def replay(
     application_id: str, staff: Underwriter, runtime: Runtime, context: Context
 ) -> ReplayPublic:
-    result = applications.replay_application(
+    result = application_reviews.replay_application(
         context.engine, context.cipher, runtime, application_id, actor=staff
     )
     return ReplayPublic.model_validate(result)
@@ -120,7 +120,7 @@ def set_challenger(
 @router.get("/models", response_model=list[ModelPublic], summary="Model versions")
 def list_models(_staff: Underwriter, context: Context) -> list[ModelPublic]:
     return [
-        ModelPublic(version=m.version, status=m.status)
+        ModelPublic(version=m.version, status=m.status.value)
         for m in policies.list_models(context.engine)
     ]
 

@@ -32,11 +32,11 @@ from thinfile.errors import InvalidInputError
 from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services import cob, ledger, loans, payments, write_offs
+from thinfile.services import cob, ledger, loan_adjustments, payment_reversals, write_offs
 from thinfile.services.business_date import current_business_date
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import Receipt, post_today
-from thinfile.services.payments import Reversal
+from thinfile.services.payment_reversals import Reversal
 from thinfile.servicing import WaiverTarget
 
 router = APIRouter(prefix="/staff", tags=["staff: servicing"])
@@ -68,7 +68,7 @@ def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent, idem: Idemp
         )
 
     return idem.once(
-        lambda uow: payments.reverse_today(uow, agent.label, txn_id, reason=body.reason),
+        lambda uow: payment_reversals.reverse_today(uow, agent.label, txn_id, reason=body.reason),
         render=public,
         status_code=201,
     )
@@ -85,7 +85,9 @@ def merchant_refund(
 ) -> Response:
     amount = Money.of(body.amount)
     return posted(
-        idem, agent, lambda uow, on: loans.merchant_refund_in_unit(uow, loan_id, amount, on)
+        idem,
+        agent,
+        lambda uow, on: loan_adjustments.merchant_refund_in_unit(uow, loan_id, amount, on),
     )
 
 
@@ -100,7 +102,9 @@ def overpayment_refund(
 ) -> Response:
     amount = Money.of(body.amount)
     return posted(
-        idem, agent, lambda uow, on: loans.overpayment_refund_in_unit(uow, loan_id, amount, on)
+        idem,
+        agent,
+        lambda uow, on: loan_adjustments.overpayment_refund_in_unit(uow, loan_id, amount, on),
     )
 
 
@@ -112,7 +116,9 @@ def overpayment_refund(
 )
 def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempotent) -> Response:
     return posted(
-        idem, agent, lambda uow, on: loans.charge_off_in_unit(uow, loan_id, on, reason=body.reason)
+        idem,
+        agent,
+        lambda uow, on: loan_adjustments.charge_off_in_unit(uow, loan_id, on, reason=body.reason),
     )
 
 
@@ -125,7 +131,9 @@ def charge_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempote
 )
 def write_off(loan_id: LoanId, body: ReasonCreate, agent: Agent, idem: Idempotent) -> Response:
     return posted(
-        idem, agent, lambda uow, on: loans.write_off_in_unit(uow, loan_id, on, reason=body.reason)
+        idem,
+        agent,
+        lambda uow, on: loan_adjustments.write_off_in_unit(uow, loan_id, on, reason=body.reason),
     )
 
 
@@ -172,7 +180,9 @@ def approve_write_off(request_id: RequestId, agent: Agent, idem: Idempotent) -> 
 )
 def recovery(loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent) -> Response:
     amount = Money.of(body.amount)
-    return posted(idem, agent, lambda uow, on: loans.recovery_in_unit(uow, loan_id, amount, on))
+    return posted(
+        idem, agent, lambda uow, on: loan_adjustments.recovery_in_unit(uow, loan_id, amount, on)
+    )
 
 
 def _waiver_public(r: Receipt) -> WaiverPublic:
@@ -200,7 +210,7 @@ def waive_fees(loan_id: LoanId, body: WaiverCreate, agent: Agent, idem: Idempote
         lambda uow: post_today(
             uow,
             agent.label,
-            lambda u, on: loans.waive_fees_in_unit(
+            lambda u, on: loan_adjustments.waive_fees_in_unit(
                 u, loan_id, amount, on, reason=body.reason, target=target
             ),
             target=body.kind,

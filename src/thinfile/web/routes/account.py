@@ -18,7 +18,7 @@ from thinfile.http import Context, client_address, limit_sign_in, limit_sign_up
 from thinfile.http.accounts import ApplicantCreate, SignIn, SignUp
 from thinfile.security.roles import Role
 from thinfile.security.tokens import TokenClaims
-from thinfile.services import identity
+from thinfile.services import applicants, identity
 from thinfile.services.identity_records import UserRecord
 from thinfile.web.access import Borrower, Form, MaybeSignedIn
 from thinfile.web.config import get_web
@@ -149,10 +149,10 @@ def choose_language(request: Request, form: Form) -> Response:
 @router.get("/profile")
 def profile_page(request: Request, actor: Borrower, context: Context) -> Response:
     try:
-        applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+        applicant_id = applicants.applicant_id_of_user(context.engine, actor.user_id)
     except NotFoundError:
         return render(request, "account/profile.html", {"errors": {}, "fields": {}}, actor=actor)
-    profile = identity.get_applicant(
+    profile = applicants.get_applicant(
         context.engine, context.cipher, applicant_id=applicant_id, actor=actor
     )
     return render(request, "account/profile_done.html", {"profile": profile}, actor=actor)
@@ -164,7 +164,7 @@ def register_profile(request: Request, actor: Borrower, form: Form, context: Con
     fields = {k: form.get(k, "") for k in ("name", "id_number", "phone")}
     try:
         body = ApplicantCreate.model_validate(fields)
-        identity.register_applicant(
+        applicants.register_applicant(
             context.engine,
             context.cipher,
             actor=actor,

@@ -17,7 +17,7 @@ from thinfile.errors import (
 )
 from thinfile.http import AppContext, Context, limit_applications
 from thinfile.security.roles import Role
-from thinfile.services import acceptance, applications, consent, identity, real_name
+from thinfile.services import acceptance, applicants, applications, consent, real_name
 from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.consent import Purpose
 from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
@@ -48,8 +48,8 @@ class Applicant:
 
 def _applicant(context: AppContext, actor: Actor) -> Applicant:
     """The borrower's own profile and consents; NotFoundError sends them to make a profile."""
-    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
-    profile = identity.get_applicant(
+    applicant_id = applicants.applicant_id_of_user(context.engine, actor.user_id)
+    profile = applicants.get_applicant(
         context.engine, context.cipher, applicant_id=applicant_id, actor=actor
     )
     return Applicant(
@@ -88,7 +88,7 @@ def consent_page(request: Request, actor: Borrower, context: Context) -> Respons
 @router.post("/consent")
 def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
     """Grant each ticked consent; a sensitive one only with its own separate confirmation."""
-    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+    applicant_id = applicants.applicant_id_of_user(context.engine, actor.user_id)
     for key in form:
         item = notice(key.removeprefix("grant:")) if key.startswith("grant:") else None
         if item is None:
@@ -110,7 +110,7 @@ def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Re
 
 @router.post("/consent/{consent_id}/revoke")
 def revoke(consent_id: str, actor: OwnerOrStaff, _form: Form, context: Context) -> Response:
-    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+    applicant_id = applicants.applicant_id_of_user(context.engine, actor.user_id)
     consent.revoke_consent(
         context.engine, applicant_id=applicant_id, consent_id=consent_id, actor=actor
     )

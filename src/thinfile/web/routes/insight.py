@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from thinfile.decisioning import Outcome, simulate
+from thinfile.decisioning import Outcome, PolicyStatus, simulate
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.security.roles import POLICY_ROLES, UNDERWRITING_ROLES
@@ -52,7 +52,9 @@ def _policies_page(
     status: int = 200,
 ) -> Response:
     versions = list_policies(context.engine)
-    challenger_share = sum((p.share for p in versions if p.status == "challenger"), Decimal(0))
+    challenger_share = sum(
+        (p.share for p in versions if p.status is PolicyStatus.CHALLENGER), Decimal(0)
+    )
     return render(
         request,
         "staff/policies.html",

@@ -27,7 +27,7 @@ from thinfile.http import AppContext, Context, client_address
 from thinfile.http.phone_accounts import SmsCodeRequest, SmsSignIn
 from thinfile.security.pii import mask_id_number
 from thinfile.security.tokens import TokenClaims
-from thinfile.services import identity, phone_sign_in, real_name
+from thinfile.services import applicants, phone_sign_in, real_name
 from thinfile.web.access import Borrower, Form
 from thinfile.web.config import get_web
 from thinfile.web.i18n import language, translations
@@ -166,8 +166,8 @@ def sandbox_inbox(request: Request, context: Context) -> Response:
 def _real_name_page(
     request: Request, actor: Borrower, context: AppContext, *, error: str = "", status: int = 200
 ) -> Response:
-    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
-    profile = identity.get_applicant(
+    applicant_id = applicants.applicant_id_of_user(context.engine, actor.user_id)
+    profile = applicants.get_applicant(
         context.engine, context.cipher, applicant_id=applicant_id, actor=actor
     )
     status_now = real_name.real_name_status(context.engine, applicant_id=applicant_id, actor=actor)
@@ -190,7 +190,7 @@ def real_name_page(request: Request, actor: Borrower, context: Context) -> Respo
 
 @router.post("/real-name")
 def verify_real_name(request: Request, actor: Borrower, _form: Form, context: Context) -> Response:
-    applicant_id = identity.applicant_id_of_user(context.engine, actor.user_id)
+    applicant_id = applicants.applicant_id_of_user(context.engine, actor.user_id)
     try:
         real_name.verify_real_name(
             context.engine,

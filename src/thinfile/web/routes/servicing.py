@@ -11,7 +11,7 @@ from starlette.responses import Response
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.security.roles import SERVICING_ROLES
-from thinfile.services import loans, payments, portfolio, write_offs
+from thinfile.services import loans, payment_reversals, portfolio, write_offs
 from thinfile.services.identity_records import Actor
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing import LoanStatus
@@ -59,7 +59,7 @@ def _detail(
             "journal": journal,
             "balanced": all(e.is_balanced for e in journal),
             "moves": portfolio.bucket_history_of(context.engine, loan_id),
-            "reversible": payments.REVERSIBLE,
+            "reversible": payment_reversals.REVERSIBLE,
             "errors": errors or {},
             "reason_chars": (REASON_MIN_CHARS, REASON_MAX_CHARS),
             "may_act": actor.role in SERVICING_ROLES,

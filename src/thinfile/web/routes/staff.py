@@ -9,7 +9,7 @@ from thinfile.decisioning import PolicySettings
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.http import AppContext, Context
 from thinfile.security.roles import UNDERWRITING_ROLES
-from thinfile.services import applications, identity
+from thinfile.services import application_reviews, applications, identity
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
@@ -112,7 +112,7 @@ def replay(
     request: Request, application_id: str, actor: Underwriter, _form: Form, context: Context
 ) -> Response:
     runtime = decision_runtime(context.engine, get_web(request).load_model)
-    result = applications.replay_application(
+    result = application_reviews.replay_application(
         context.engine, context.cipher, runtime, application_id, actor=actor
     )
     return _detail(request, actor, context, application_id, replayed=result)
@@ -127,7 +127,7 @@ def review(
     approve = form.get("decision") == "approve"
     note = form.get("note", "")
     try:
-        applications.review_referral(
+        application_reviews.review_referral(
             context.engine, application_id, actor=actor, approve=approve, note=note
         )
     except InvalidInputError as error:
