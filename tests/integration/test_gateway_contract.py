@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -20,13 +16,11 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.support.environment import REPO
+from tests.support.gateway import GATEWAY_KEY, card_with_prefix, free_port, start_sandbox, stop
 from thinfile.adapters.gateway_signature import SIGNATURE_HEADER, sign
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
-from thinfile.bank_card import is_luhn_valid
 from thinfile.errors import (
     CardVerificationFailedError,
     NotificationRejectedError,
@@ -42,24 +36,12 @@ from thinfile.services.gateway_port import (
 )
 from thinfile.services.ports import PaymentGateway
 
-KEY = b"contract-test-gateway-key-of-32-bytes-or-more"
+KEY = GATEWAY_KEY
 NAME, ID_NUMBER, PHONE = "张三", "11010519491231002X", "13800138000"
 CST = timedelta(hours=8)
 
 
-def card_with_prefix(prefix: str, length: int = 19) -> str:
-    """The first card number of ``length`` digits starting with ``prefix`` that passes Luhn."""
-    body = prefix + "1" * (length - 1 - len(prefix))
-    return next(body + d for d in "0123456789" if is_luhn_valid(body + d))
-
-
 GOOD_CARD = card_with_prefix("622202")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -113,46 +95,6 @@ def receiver() -> Iterator[Receiver]:
     yield kept
     server.shutdown()
     server.server_close()
-
-
-def start_sandbox(tmp: Path, notify_url: str, *options: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "THINFILE_HOME": str(tmp),
-        "THINFILE_PAYMENT_GATEWAY_KEY": KEY.decode(),
-        "PYTHONPATH": str(REPO / "src"),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "thinfile",
-            "gateway",
-            "serve",
-            "--port",
-            str(port),
-            "--notify-url",
-            notify_url,
-            *options,
-        ],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + 60
-    while time.monotonic() < end:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("the sandbox gateway did not start")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module", params=["sandbox"])
@@ -434,7 +376,7 @@ def test_late_notifications_arrive_out_of_order_each_once(
 
 
 def test_a_gateway_that_does_not_answer_is_unavailable_not_a_refusal() -> None:
-    client = SandboxGatewayClient(f"http://127.0.0.1:{_free_port()}", KEY, timeout=2)
+    client = SandboxGatewayClient(f"http://127.0.0.1:{free_port()}", KEY, timeout=2)
     with pytest.raises(PaymentGatewayUnavailableError):
         client.debit("agr_x", 100, _id())
     client.close()

@@ -40,6 +40,7 @@ from thinfile.store.db import ping
 from thinfile.store.idempotency_repo import IdempotencyRepository
 from thinfile.store.identity_repo import ApiKeyRepository, ApplicantRepository, UserRepository
 from thinfile.store.journal_repo import LedgerRepository, TransactionRepository
+from thinfile.store.payment_cards_repo import PaymentCardRepository
 from thinfile.store.portfolio_queries import PortfolioQueries
 from thinfile.store.registry_repo import ModelRepository, PolicyRepository
 from thinfile.store.servicing_repo import LoanRepository
@@ -180,3 +181,4 @@ class UnitOfWork:
     cob = _Repository(CobRepository)
     portfolio = _Repository(PortfolioQueries)
     write_off_requests = _Repository(WriteOffRequestRepository)
+    payment_cards = _Repository(PaymentCardRepository)
