@@ -289,7 +289,8 @@ class Settings(BaseSettings):
             raise InvalidInputError(
                 "default or weak secrets are refused outside development mode",
                 problems=problems,
-                remedy="set THINFILE_TOKEN_SECRET, THINFILE_LOOKUP_KEY and THINFILE_PII_KEYS "
+                remedy="set THINFILE_TOKEN_SECRET, THINFILE_LOOKUP_KEY, THINFILE_PII_KEYS and "
+                "THINFILE_PAYMENT_GATEWAY_KEY "
                 "to fresh random values, or THINFILE_ENV=development on a laptop",
             )
         return self

@@ -52,10 +52,11 @@ class SandboxGatewayClient:
     ) -> None:
         self._key = key
         self._tolerance = tolerance_seconds
-        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._base_url, self._timeout = base_url, timeout
 
     def close(self) -> None:
-        self._http.close()
+        """Nothing to release: each call opens and closes its own connection, so an app
+        holding the adapter needs no shutdown step."""
 
     def _call(
         self, method: str, path: str, payload: Mapping[str, object] | None = None
@@ -66,7 +67,8 @@ class SandboxGatewayClient:
             SIGNATURE_HEADER: sign(self._key, body, at=datetime.now(UTC)),
         }
         try:
-            response = self._http.request(method, path, content=body, headers=headers)
+            with httpx.Client(base_url=self._base_url, timeout=self._timeout) as http:
+                response = http.request(method, path, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise PaymentGatewayUnavailableError(
                 f"the payment gateway did not answer ({type(exc).__name__})",

@@ -23,7 +23,7 @@ from starlette.requests import HTTPConnection
 
 from thinfile.errors import NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
-from thinfile.services import consent, identity, ownership
+from thinfile.services import cards, consent, identity, ownership
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import OwnerResolver
 
@@ -52,6 +52,7 @@ OWNED_RESOURCES: Mapping[str, OwnedResource] = MappingProxyType(
         "application_id": OwnedResource(ownership.owner_of_application),
         "loan_id": OwnedResource(ownership.owner_of_any_loan),
         "line_id": OwnedResource(ownership.owner_of_line),
+        "card_id": OwnedResource(cards.owner_of_card),
     }
 )
 """Every path parameter naming a resource a user owns, with the lookup of its owner."""

@@ -36,6 +36,7 @@ __all__ = [
     "CardView",
     "confirm_card_binding",
     "list_cards",
+    "owner_of_card",
     "set_default_card",
     "start_card_binding",
     "unbind_card",
@@ -66,6 +67,12 @@ class BindingStarted:
 def _view(card: StoredCard) -> CardView:
     assert card.bank_name is not None and card.bound_at is not None
     return CardView(card.id, card.bank_name, card.last_four, card.is_default, card.bound_at)
+
+
+def owner_of_card(uow: UnitOfWork, card_id: str) -> str | None:
+    """The user who bound (or is binding) ``card_id``; the ownership table's lookup."""
+    card = uow.payment_cards.get(card_id)
+    return None if card is None else card.user_id
 
 
 def _owned(uow: UnitOfWork, card_id: str, actor: Actor, *, status: str) -> StoredCard:

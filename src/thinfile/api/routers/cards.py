@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from thinfile.api.deps import require_roles
+from thinfile.api.deps import require_owner_or_role, require_roles
 from thinfile.api.models_cards import (
     CardBindingConfirm,
     CardBindingRequest,
@@ -24,6 +24,7 @@ from thinfile.services.identity_records import Actor
 router = APIRouter(tags=["cards"])
 
 Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
+Owner = Annotated[Actor, Depends(require_owner_or_role())]
 CardId = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="A card's id")]
 
 
@@ -72,7 +73,7 @@ def start_binding(
     summary="Finish binding the card with the bank's SMS code",
 )
 def confirm_binding(
-    card_id: CardId, body: CardBindingConfirm, borrower: Borrower, context: Context
+    card_id: CardId, body: CardBindingConfirm, borrower: Owner, context: Context
 ) -> CardPublic:
     return card_public(
         cards.confirm_card_binding(
@@ -86,10 +87,10 @@ def confirm_binding(
     response_model=CardPublic,
     summary="Take repayments from this card",
 )
-def make_default(card_id: CardId, borrower: Borrower, context: Context) -> CardPublic:
+def make_default(card_id: CardId, borrower: Owner, context: Context) -> CardPublic:
     return card_public(cards.set_default_card(context.engine, actor=borrower, card_id=card_id))
 
 
 @router.delete("/me/cards/{card_id}", status_code=204, summary="Unbind the card")
-def unbind(card_id: CardId, borrower: Borrower, context: Context) -> None:
+def unbind(card_id: CardId, borrower: Owner, context: Context) -> None:
     cards.unbind_card(context.engine, context.gateway, actor=borrower, card_id=card_id)
