@@ -16,7 +16,7 @@ from thinfile.services.policies import ModelLoader, scoring_model_loader
 from thinfile.web.config import WebConfig, derive_key
 from thinfile.web.errors import install_page_errors
 from thinfile.web.pages import TEMPLATES
-from thinfile.web.routes import account, borrower, insight, loans, phone, servicing, staff
+from thinfile.web.routes import account, borrower, cards, insight, loans, phone, servicing, staff
 from thinfile.web.security import CookiePolicy, ReadingReceipts
 
 __all__ = ["PAGE_PREFIXES", "WebConfig", "install_web"]
@@ -35,6 +35,7 @@ PAGE_PREFIXES = (
     "/loans",
     "/console",
     "/real-name",
+    "/cards",
     "/sandbox",
 )
 
@@ -59,6 +60,7 @@ def install_web(
     for router in (
         account.router,
         phone.router,
+        cards.router,
         borrower.router,
         loans.router,
         staff.router,
