@@ -350,7 +350,7 @@ def test_late_notifications_arrive_out_of_order_each_once(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     process, url = start_sandbox(
-        tmp_path, receiver.url, "--seed", "7", "--late-rate", "0.5", "--late-seconds", "1.5"
+        tmp_path, receiver.url, "--seed", "7", "--late-rate", "0.5", "--late-seconds", "3"
     )
     gateway = SandboxGatewayClient(url, KEY)
     try:
