@@ -21,6 +21,7 @@ Hierarchy::
     │   ├── InvalidCreditCodeError   invalid_credit_code      422
     │   ├── InvalidMerchantContractError  invalid_merchant_contract  422
     │   ├── InvalidSettlementAccountError  invalid_settlement_account  422
+    │   ├── InvalidCardNumberError   invalid_card_number      422
     │   └── PayloadTooLargeError     payload_too_large        413
     ├── RateCapExceededError         rate_cap_exceeded        422
     ├── NoSolutionError              no_solution              422
@@ -35,8 +36,11 @@ Hierarchy::
     │   ├── ConsentRequiredError     consent_required         403
     │   └── RealNameRequiredError    real_name_required       403
     ├── AuthenticationError          authentication_required  401
-    │   └── SmsCodeRejectedError     sms_code_rejected        401
+    │   ├── SmsCodeRejectedError     sms_code_rejected        401
+    │   └── NotificationRejectedError  notification_rejected  401
     ├── RealNameMismatchError        real_name_mismatch       422
+    ├── CardVerificationFailedError  card_verification_failed 422
+    ├── PaymentGatewayUnavailableError  payment_gateway_unavailable  503
     ├── RateLimitedError             rate_limited             429
     ├── InvariantViolation           invariant_violation      500
     └── DecryptionError              decryption_failed        500
@@ -54,6 +58,7 @@ from typing import ClassVar
 __all__ = [
     "AuthenticationError",
     "BusinessDateClosedError",
+    "CardVerificationFailedError",
     "CloseOfBusinessRunning",
     "ConflictError",
     "ConsentRequiredError",
@@ -62,6 +67,7 @@ __all__ = [
     "DecryptionError",
     "FieldProblem",
     "InvalidBirthDateError",
+    "InvalidCardNumberError",
     "InvalidCreditCodeError",
     "InvalidIdNumberError",
     "InvalidInputError",
@@ -76,7 +82,9 @@ __all__ = [
     "NoSolutionError",
     "NonAsciiTextError",
     "NotFoundError",
+    "NotificationRejectedError",
     "PayloadTooLargeError",
+    "PaymentGatewayUnavailableError",
     "PermissionDeniedError",
     "RateCapExceededError",
     "RateLimitedError",
@@ -247,6 +255,12 @@ class InvalidSettlementAccountError(InvalidInputError):
     code = "invalid_settlement_account"
 
 
+class InvalidCardNumberError(InvalidInputError):
+    """A bank card number that is not 16 to 19 digits passing the Luhn check."""
+
+    code = "invalid_card_number"
+
+
 class PayloadTooLargeError(InvalidInputError):
     """The request body is larger than ``THINFILE_MAX_BODY_BYTES``."""
 
@@ -331,6 +345,21 @@ class RealNameMismatchError(ThinfileError):
     status = 422
 
 
+class CardVerificationFailedError(ThinfileError):
+    """The payment gateway refused to bind a card: the four elements (name, ID number, card
+    number, reserved phone) do not match the bank's records, or the SMS code was wrong."""
+
+    code = "card_verification_failed"
+    status = 422
+
+
+class PaymentGatewayUnavailableError(ThinfileError):
+    """The payment gateway could not be reached or gave no usable answer; nothing was bound."""
+
+    code = "payment_gateway_unavailable"
+    status = 503
+
+
 class AuthenticationError(ThinfileError):
     code = "authentication_required"
     status = 401
@@ -340,6 +369,12 @@ class SmsCodeRejectedError(AuthenticationError):
     """A one-time SMS code that is wrong, expired, used or spent on too many tries."""
 
     code = "sms_code_rejected"
+
+
+class NotificationRejectedError(AuthenticationError):
+    """A payment notification whose signature, timestamp or body does not hold up."""
+
+    code = "notification_rejected"
 
 
 class RateLimitedError(ThinfileError):

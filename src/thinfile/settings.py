@@ -37,6 +37,11 @@ Phone sign-in and real-name verification (实名认证): ``THINFILE_SMS_PROVIDER
 code), ``_SMS_CODE_RESEND_SECONDS`` (60), ``_SMS_CODES_PER_PHONE`` and
 ``_SMS_CODES_PER_CLIENT`` (codes per hour, 5 and 20) set the one-time code's rules.
 
+Payment gateway: ``THINFILE_PAYMENT_GATEWAY_PROVIDER`` (``sandbox``), ``_URL`` (where it
+listens), ``_KEY`` (the shared key signing requests and notifications; refused at its
+development value in production) and ``THINFILE_PAYMENT_NOTIFICATION_TOLERANCE_SECONDS`` (300:
+how old a notification's signed timestamp may be).
+
 Example::
 
     THINFILE_ENV=production
@@ -87,6 +92,7 @@ DEFAULT_HOME = Path("var")
 
 # Development-only secrets: public by definition, refused in production.
 DEV_TOKEN_SECRET = "thinfile-development-token-secret-do-not-use"
+DEV_GATEWAY_KEY = "thinfile-development-gateway-key-do-not-use"
 DEV_LOOKUP_KEY = "thinfile-development-lookup-key-do-not-use"
 DEV_PII_KEY = base64.b64encode(b"thinfile-dev-pii-key-32-bytes!!!").decode()
 MIN_SECRET_LENGTH = 32
@@ -181,6 +187,11 @@ class Settings(BaseSettings):
     real_name_provider: Literal["sandbox"] = "sandbox"
     """Who checks a name against an ID number (实名认证); ``sandbox`` follows fixed rules."""
 
+    payment_gateway_provider: Literal["sandbox"] = "sandbox"
+    payment_gateway_url: str = "http://127.0.0.1:8790"
+    payment_gateway_key: SecretStr = SecretStr(DEV_GATEWAY_KEY)
+    payment_notification_tolerance_seconds: int = Field(default=300, ge=5, le=3_600)
+
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (``10.0.0.0/8``) of the proxies in front of the service: only a
     request arriving from one of them has its client read from ``X-Forwarded-For``."""
@@ -269,6 +280,7 @@ class Settings(BaseSettings):
         problems = [
             *_weak_secret("token_secret", self.token_secret, DEV_TOKEN_SECRET),
             *_weak_secret("lookup_key", self.lookup_key, DEV_LOOKUP_KEY),
+            *_weak_secret("payment_gateway_key", self.payment_gateway_key, DEV_GATEWAY_KEY),
         ]
         for key_id, key in self.pii_keys.items():
             if key.get_secret_value() == DEV_PII_KEY:
@@ -277,7 +289,8 @@ class Settings(BaseSettings):
             raise InvalidInputError(
                 "default or weak secrets are refused outside development mode",
                 problems=problems,
-                remedy="set THINFILE_TOKEN_SECRET, THINFILE_LOOKUP_KEY and THINFILE_PII_KEYS "
+                remedy="set THINFILE_TOKEN_SECRET, THINFILE_LOOKUP_KEY, THINFILE_PII_KEYS and "
+                "THINFILE_PAYMENT_GATEWAY_KEY "
                 "to fresh random values, or THINFILE_ENV=development on a laptop",
             )
         return self

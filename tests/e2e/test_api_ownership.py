@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from tests.e2e.api_harness import TestClient, accept, apply
+import pytest
+
+from tests.e2e.api_harness import TestClient, accept, apply, quick_settings
 from tests.e2e.test_api_merchants import merchant_user, onboard
+from tests.support.gateway import GATEWAY_KEY, card_with_prefix, start_sandbox, stop
+from thinfile.settings import Settings
 
 PUBLIC = {
     ("POST", "/v1/auth/sign-up"),
@@ -27,11 +32,42 @@ STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version", "request_id", "merchant_id"}
 LINE_OFFER = 2
 
 
+@pytest.fixture(scope="module")
+def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = start_sandbox(tmp_path_factory.mktemp("gateway"))
+    yield url
+    stop(process)
+
+
+@pytest.fixture
+def api_settings(database_url: str, gateway_url: str) -> Settings:
+    return quick_settings(
+        database_url, payment_gateway_url=gateway_url, payment_gateway_key=GATEWAY_KEY.decode()
+    )
+
+
+def _bound_card(api: TestClient, party: Any) -> str:
+    started = api.post(
+        "/v1/me/cards",
+        headers=party.headers,
+        json={"card_number": card_with_prefix("622588"), "phone": party.phone},
+    ).json()
+    confirmed = api.post(
+        f"/v1/me/cards/{started['card_id']}/confirm",
+        headers=party.headers,
+        json={"sms_code": started["sandbox_sms_code"]},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    return str(started["card_id"])
+
+
 def _alice_ids(api: TestClient, alice: Any) -> dict[str, str]:
-    """Alice's ids of every kind: profile, consent, an application with a loan and a line."""
+    """Alice's ids of every kind: profile, consent, an application with a loan and a line,
+    a bound card."""
     application = apply(api, alice).json()
     accepted = accept(api, alice, application["id"], LINE_OFFER).json()
     return {
+        "card_id": _bound_card(api, alice),
         "applicant_id": alice.applicant_id,
         "consent_id": alice.consent_id,
         "application_id": application["id"],

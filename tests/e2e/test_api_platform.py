@@ -232,7 +232,7 @@ def test_production_refuses_the_development_secrets(monkeypatch):
     with pytest.raises(InvalidInputError) as refused:
         create_app()
     fields = {p.field for p in refused.value.problems}
-    assert fields == {"token_secret", "lookup_key", "pii_keys.dev"}
+    assert fields == {"token_secret", "lookup_key", "payment_gateway_key", "pii_keys.dev"}
 
 
 def test_production_starts_with_real_secrets_and_nothing_connects_before_start(monkeypatch):
@@ -240,6 +240,7 @@ def test_production_starts_with_real_secrets_and_nothing_connects_before_start(m
     monkeypatch.setenv("THINFILE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     monkeypatch.setenv("THINFILE_TOKEN_SECRET", "t" * 40)
     monkeypatch.setenv("THINFILE_LOOKUP_KEY", "l" * 40)
+    monkeypatch.setenv("THINFILE_PAYMENT_GATEWAY_KEY", "g" * 40)
     monkeypatch.setenv("THINFILE_PII_KEYS", '{"k1": "' + "a" * 43 + '="}')
     monkeypatch.setenv("THINFILE_PII_ACTIVE_KEY_ID", "k1")
     app = create_app()  # an unreachable database is fine until the app starts

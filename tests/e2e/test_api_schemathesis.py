@@ -26,6 +26,7 @@ from tests.e2e.api_harness import (
     make_staff,
     quick_settings,
 )
+from tests.support.gateway import GATEWAY_KEY, start_sandbox, stop
 from thinfile.security.roles import Role
 
 with warnings.catch_warnings():
@@ -43,12 +44,24 @@ LINE_OFFER = 2
 BUSINESS_RULES = [positive_data_acceptance]
 
 
+@pytest.fixture(scope="module")
+def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sandbox payment gateway the card routes talk to."""
+    process, url = start_sandbox(tmp_path_factory.mktemp("gateway"))
+    yield url
+    stop(process)
+
+
 @pytest.fixture
-def fuzzed(database_url: str, tmp_path: Any) -> Iterator[tuple[Any, Party, Party, dict[str, str]]]:
+def fuzzed(
+    database_url: str, tmp_path: Any, gateway_url: str
+) -> Iterator[tuple[Any, Party, Party, dict[str, str]]]:
     app = build_app(
         quick_settings(
             database_url,
             rate_limits={"sign_in": "100000/1", "sign_up": "100000/1", "applications": "100000/1"},
+            payment_gateway_url=gateway_url,
+            payment_gateway_key=GATEWAY_KEY.decode(),
         ),
         tmp_path,
     )

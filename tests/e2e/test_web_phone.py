@@ -134,6 +134,7 @@ def test_outside_development_there_is_no_sandbox_inbox_nor_code_on_the_page(
             "env": "production",
             "token_secret": secret,
             "lookup_key": secret,
+            "payment_gateway_key": secret,
             "pii_keys": {"k1": key},
             "pii_active_key_id": "k1",
         }

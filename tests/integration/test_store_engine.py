@@ -10,6 +10,7 @@ from thinfile.store import (  # the table modules declare the tables in db.metad
     decisioning_tables,  # noqa: F401
     identity_tables,  # noqa: F401
     make_engine,
+    payment_tables,  # noqa: F401
     servicing_tables,  # noqa: F401
     upgrade,
     verification_tables,  # noqa: F401

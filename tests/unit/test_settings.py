@@ -97,6 +97,7 @@ def test_starting_in_production_refuses_the_development_secrets(monkeypatch):
     assert {p.field for p in refused.value.problems} == {
         "token_secret",
         "lookup_key",
+        "payment_gateway_key",
         "pii_keys.dev",
     }
 
@@ -105,6 +106,7 @@ def test_starting_in_production_with_real_secrets_succeeds(monkeypatch):
     monkeypatch.setenv("THINFILE_ENV", "production")
     monkeypatch.setenv("THINFILE_TOKEN_SECRET", "t" * 40)
     monkeypatch.setenv("THINFILE_LOOKUP_KEY", "l" * 40)
+    monkeypatch.setenv("THINFILE_PAYMENT_GATEWAY_KEY", "g" * 40)
     monkeypatch.setenv("THINFILE_PII_KEYS", '{"k1": "' + "a" * 43 + '="}')
     monkeypatch.setenv("THINFILE_PII_ACTIVE_KEY_ID", "k1")
     assert load_settings().env == "production"

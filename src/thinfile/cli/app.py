@@ -14,7 +14,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from thinfile.cli import checkout, decisions, demo, model, portfolio, quote, serve, synth
+from thinfile.cli import checkout, decisions, demo, gateway, model, portfolio, quote, serve, synth
 from thinfile.cli import servicing as servicing_cli
 from thinfile.errors import ThinfileError
 
@@ -42,6 +42,7 @@ model.register(app)
 decisions.register(app)
 checkout.register(app)
 portfolio.register(app)
+gateway.register(app)
 
 USAGE_ERROR = 2
 DATABASE_UNAVAILABLE = 3

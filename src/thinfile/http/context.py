@@ -10,14 +10,14 @@ from fastapi import Depends
 from sqlalchemy.engine import Engine
 from starlette.requests import HTTPConnection
 
-from thinfile.adapters import real_name_verifier, sms_sender
+from thinfile.adapters import payment_gateway, real_name_verifier, sms_sender
 from thinfile.http.ownership import Ownership
 from thinfile.security.crypto import PiiCipher, pii_cipher
 from thinfile.security.otp import CodePolicy
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.ratelimit import RateLimiter
 from thinfile.security.tokens import TokenSigner
-from thinfile.services.ports import RealNameVerifier, SmsSender
+from thinfile.services.ports import PaymentGateway, RealNameVerifier, SmsSender
 from thinfile.settings import Settings
 from thinfile.store.db import make_engine
 
@@ -55,6 +55,7 @@ class AppContext:
     real_name: RealNameVerifier
     codes: CodePolicy
     """The rules of one-time SMS sign-in codes (``THINFILE_SMS_CODE*``)."""
+    gateway: PaymentGateway
     ownership: Ownership = field(default_factory=lambda: Ownership({}))
 
 
@@ -82,6 +83,7 @@ def build_context(settings: Settings, *, ownership: Ownership | None = None) -> 
             per_phone=settings.sms_codes_per_phone,
             per_client=settings.sms_codes_per_client,
         ),
+        gateway=payment_gateway(settings),
         ownership=ownership or Ownership({}),
     )
 

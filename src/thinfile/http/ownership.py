@@ -24,7 +24,7 @@ from starlette.requests import HTTPConnection
 
 from thinfile.errors import NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
-from thinfile.services import applicants, consent, merchants, ownership
+from thinfile.services import applicants, cards, consent, merchants, ownership
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import OwnerResolver, Owners, is_owned_by
 
@@ -56,6 +56,7 @@ OWNED_RESOURCES: Mapping[str, OwnedResource] = MappingProxyType(
         "line_id": OwnedResource(ownership.owner_of_line),
         # shared by the merchant's users; a user may be added later, so never remembered
         "merchant_id": OwnedResource(merchants.users_of_merchant, stable=False),
+        "card_id": OwnedResource(cards.owner_of_card),
     }
 )
 """Every path parameter naming a resource a user owns, with the lookup of its owner."""

@@ -1,9 +1,11 @@
 """The outside providers the use cases need, as small protocols (ports).
 
 Adapters live in :mod:`thinfile.adapters` and are chosen by settings
-(``THINFILE_SMS_PROVIDER``, ``THINFILE_REAL_NAME_PROVIDER``); the sandboxes are real adapters
-with fixed rules, not mocks. Every adapter passes the same contract tests
-(``tests/integration/test_provider_ports.py``).
+(``THINFILE_SMS_PROVIDER``, ``THINFILE_REAL_NAME_PROVIDER``, ``THINFILE_PAYMENT_GATEWAY_PROVIDER``);
+the sandboxes are real adapters with fixed rules, not mocks. Every adapter passes the same
+contract tests (``tests/integration/test_provider_ports.py``,
+``tests/integration/test_gateway_contract.py``). The payment gateway's types live in
+:mod:`thinfile.services.gateway_port`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-__all__ = ["RealNameAnswer", "RealNameVerifier", "SmsSender", "SmsTemplate"]
+from thinfile.services.gateway_port import PaymentGateway
+
+__all__ = ["PaymentGateway", "RealNameAnswer", "RealNameVerifier", "SmsSender", "SmsTemplate"]
 
 
 class SmsTemplate(StrEnum):

@@ -41,6 +41,7 @@ from thinfile.store.idempotency_repo import IdempotencyRepository
 from thinfile.store.identity_repo import ApiKeyRepository, ApplicantRepository, UserRepository
 from thinfile.store.journal_repo import LedgerRepository, TransactionRepository
 from thinfile.store.merchants_repo import MerchantRepository
+from thinfile.store.payment_cards_repo import PaymentCardRepository
 from thinfile.store.portfolio_queries import PortfolioQueries
 from thinfile.store.registry_repo import ModelRepository, PolicyRepository
 from thinfile.store.servicing_repo import LoanRepository
@@ -183,3 +184,5 @@ class UnitOfWork:
     write_off_requests = _Repository(WriteOffRequestRepository)
     # commerce
     merchants = _Repository(MerchantRepository)
+    # payment rails
+    payment_cards = _Repository(PaymentCardRepository)

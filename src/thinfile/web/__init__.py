@@ -19,6 +19,7 @@ from thinfile.web.pages import TEMPLATES
 from thinfile.web.routes import (
     account,
     borrower,
+    cards,
     insight,
     loans,
     merchants,
@@ -44,6 +45,7 @@ PAGE_PREFIXES = (
     "/loans",
     "/console",
     "/real-name",
+    "/cards",
     "/sandbox",
 )
 
@@ -68,6 +70,7 @@ def install_web(
     for router in (
         account.router,
         phone.router,
+        cards.router,
         borrower.router,
         loans.router,
         staff.router,
