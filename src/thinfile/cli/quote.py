@@ -34,18 +34,7 @@ def quote_json(schedule: Schedule, rate: AnnualizedRate | None = None) -> dict[s
     """The quote as the JSON object ``thinfile quote --json`` prints."""
     rate = rate or annualized_rate(schedule)
     return {
-        "installments": [
-            {
-                "n": i.n,
-                "due_date": i.due_date.isoformat(),
-                "principal": format_yuan(i.principal),
-                "interest": format_yuan(i.interest),
-                "fee": format_yuan(i.fee),
-                "total": format_yuan(i.total),
-                "balance": format_yuan(i.balance),
-            }
-            for i in schedule.installments
-        ],
+        "installments": [i.as_dict() for i in schedule.installments],
         "total_principal": format_yuan(schedule.total_principal),
         "total_interest": format_yuan(schedule.total_interest),
         "total_fees": format_yuan(schedule.total_fees),

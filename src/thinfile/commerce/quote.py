@@ -30,18 +30,7 @@ class CheckoutQuote:
         return {
             "borrower": {
                 "financed": format_yuan(self.money.financed.fen),
-                "installments": [
-                    {
-                        "n": i.n,
-                        "due_date": i.due_date.isoformat(),
-                        "principal": format_yuan(i.principal),
-                        "interest": format_yuan(i.interest),
-                        "fee": format_yuan(i.fee),
-                        "total": format_yuan(i.total),
-                        "balance": format_yuan(i.balance),
-                    }
-                    for i in schedule.installments
-                ],
+                "installments": [i.as_dict() for i in schedule.installments],
                 "annualized_rate": self.plan.annualized.as_dict(),
                 "statement": self.plan.statement.as_dict(),
             },

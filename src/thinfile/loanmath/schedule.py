@@ -15,7 +15,7 @@ from decimal import Decimal
 from thinfile.loanmath.calendar import due_dates, regular_first_due
 from thinfile.loanmath.daycount import year_fraction
 from thinfile.loanmath.terms import InterestBasis, LoanTerms, RepaymentMethod
-from thinfile.money import Money, Rounding, round_fen
+from thinfile.money import Money, Rounding, format_yuan, round_fen
 
 __all__ = [
     "Installment",
@@ -41,6 +41,18 @@ class Installment:
     fee: int
     total: int
     balance: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The installment as JSON-ready data: amounts as yuan strings, the date ISO."""
+        return {
+            "n": self.n,
+            "due_date": self.due_date.isoformat(),
+            "principal": format_yuan(self.principal),
+            "interest": format_yuan(self.interest),
+            "fee": format_yuan(self.fee),
+            "total": format_yuan(self.total),
+            "balance": format_yuan(self.balance),
+        }
 
 
 @dataclass(frozen=True, slots=True)
