@@ -22,6 +22,7 @@ from thinfile.http import AppContext
 from thinfile.services import merchants
 from thinfile.services.idempotency import IdempotencyClaim, run_once
 from thinfile.services.identity_records import SYSTEM
+from thinfile.services.merchant_records import TermDraft
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -79,7 +80,7 @@ def test_staff_activate_a_merchant_with_a_contract_and_suspend_it(staff: TestCli
     location = str(_onboard(staff).headers["location"])
     merchant_id = found(r"/console/merchants/(\w+)", location)
     context: AppContext = staff.app.state.context  # type: ignore[attr-defined]
-    terms = [merchants.TermDraft(t["periods"], t["subsidy_rate"]) for t in CONTRACT["terms"]]
+    terms = [TermDraft(t["periods"], t["subsidy_rate"]) for t in CONTRACT["terms"]]
     run_once(
         context.engine,
         IdempotencyClaim("test", "contract-1", "x"),

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce import (
-    MerchantCategory,
     MerchantContract,
     MerchantStatus,
     TermPricing,
@@ -37,25 +35,29 @@ from thinfile.errors import (
     MerchantExistsError,
     NotFoundError,
 )
-from thinfile.money import Rounding, parse_rate
+from thinfile.money import parse_rate
 from thinfile.resident_id import validate_mobile
-from thinfile.security.apikeys import ApiKey, new_api_key
+from thinfile.security.apikeys import new_api_key
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import mask_phone
 from thinfile.security.roles import Role
 from thinfile.services.audit import AuditDraft, record_audit
 from thinfile.services.conflicts import duplicate_is_conflict
-from thinfile.services.identity_records import Actor, as_utc, new_id, now_utc
+from thinfile.services.identity_records import Actor, new_id, now_utc
+from thinfile.services.merchant_records import (
+    ContractRecord,
+    MerchantApiKey,
+    MerchantDraft,
+    MerchantRecord,
+    TermDraft,
+    contract_record,
+    merchant_record,
+)
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.merchants_repo import StoredContract, StoredMerchant, StoredTerm
+from thinfile.store.merchants_repo import StoredMerchant, StoredTerm
 from thinfile.text import normalize, person_name
 
 __all__ = [
-    "ContractRecord",
-    "MerchantApiKey",
-    "MerchantDraft",
-    "MerchantRecord",
-    "TermDraft",
     "activate",
     "activate_in_unit",
     "add_user_in_unit",
@@ -75,100 +77,6 @@ __all__ = [
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class MerchantDraft:
-    """A merchant as staff typed it, before validation."""
-
-    legal_name: str
-    credit_code: str
-    category: MerchantCategory
-    settlement_bank: str
-    settlement_account: str
-    contact_name: str
-    contact_phone: str
-
-
-@dataclass(frozen=True, slots=True)
-class MerchantRecord:
-    """A merchant as staff and its users see it: the account number and phone masked."""
-
-    id: str
-    legal_name: str
-    credit_code: str
-    category: MerchantCategory
-    status: MerchantStatus
-    settlement_bank: str
-    settlement_account: str
-    contact_name: str
-    contact_phone: str
-    contract_version: int
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TermDraft:
-    """One term as typed: periods and two rates (``"7.5%"`` or ``"0.075"``)."""
-
-    periods: int
-    subsidy_rate: str
-    monthly_fee_rate: str = "0"
-
-
-@dataclass(frozen=True, slots=True)
-class ContractRecord:
-    """One version of a merchant's contract."""
-
-    merchant_id: str
-    version: int
-    contract: MerchantContract
-    effective_from: date
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class MerchantApiKey:
-    """A key issued to a merchant user: ``key.secret`` is shown once and never stored."""
-
-    id: str
-    merchant_id: str
-    user_id: str
-    name: str
-    key: ApiKey
-
-
-def _record(row: StoredMerchant, contract_version: int) -> MerchantRecord:
-    return MerchantRecord(
-        id=row.id,
-        legal_name=row.legal_name,
-        credit_code=row.credit_code,
-        category=MerchantCategory(row.category),
-        status=MerchantStatus(row.status),
-        settlement_bank=row.settlement_bank,
-        settlement_account=row.settlement_account_masked,
-        contact_name=row.contact_name,
-        contact_phone=row.contact_phone_masked,
-        contract_version=contract_version,
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
-    )
-
-
-def _contract(row: StoredContract) -> ContractRecord:
-    contract = MerchantContract(
-        tuple(
-            TermPricing(t.periods, parse_rate(t.subsidy_rate), parse_rate(t.monthly_fee_rate))
-            for t in row.terms
-        ),
-        unearned_subsidy=UnearnedSubsidy(row.unearned_subsidy),
-        settlement_days=row.settlement_days,
-        rounding=Rounding(row.rounding),
-    )
-    return ContractRecord(
-        row.merchant_id, row.version, contract, row.effective_from, as_utc(row.created_at)
-    )
-
-
 def _existing(uow: UnitOfWork, merchant_id: str, *, lock: bool = False) -> StoredMerchant:
     row = uow.merchants.get(merchant_id, lock=lock)
     if row is None:
@@ -177,7 +85,7 @@ def _existing(uow: UnitOfWork, merchant_id: str, *, lock: bool = False) -> Store
 
 
 def _in(uow: UnitOfWork, merchant_id: str) -> MerchantRecord:
-    return _record(_existing(uow, merchant_id), uow.merchants.latest_version(merchant_id))
+    return merchant_record(_existing(uow, merchant_id), uow.merchants.latest_version(merchant_id))
 
 
 def _exists(credit_code: str) -> MerchantExistsError:
@@ -409,7 +317,7 @@ def list_merchants(
         rows = uow.merchants.page(
             limit=limit, offset=offset, status=None if status is None else status.value
         )
-        return [_record(row, uow.merchants.latest_version(row.id)) for row in rows]
+        return [merchant_record(row, uow.merchants.latest_version(row.id)) for row in rows]
 
 
 def current_contract(engine: Engine, merchant_id: str) -> ContractRecord | None:
@@ -417,7 +325,7 @@ def current_contract(engine: Engine, merchant_id: str) -> ContractRecord | None:
     with UnitOfWork(engine) as uow:
         _existing(uow, merchant_id)
         row = uow.merchants.contract(merchant_id, uow.merchants.latest_version(merchant_id))
-    return None if row is None else _contract(row)
+    return None if row is None else contract_record(row)
 
 
 def merchant_of_user(engine: Engine, actor: Actor) -> tuple[MerchantRecord, ContractRecord | None]:
@@ -430,7 +338,7 @@ def merchant_of_user(engine: Engine, actor: Actor) -> tuple[MerchantRecord, Cont
             )
         merchant = _in(uow, merchant_id)
         row = uow.merchants.contract(merchant_id, merchant.contract_version)
-    return merchant, None if row is None else _contract(row)
+    return merchant, None if row is None else contract_record(row)
 
 
 def _own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:

@@ -30,7 +30,12 @@ from thinfile.http import Context
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import merchants
 from thinfile.services.identity_records import Actor
-from thinfile.services.merchants import ContractRecord, MerchantDraft, MerchantRecord, TermDraft
+from thinfile.services.merchant_records import (
+    ContractRecord,
+    MerchantDraft,
+    MerchantRecord,
+    TermDraft,
+)
 
 router = APIRouter(tags=["merchants"])
 

@@ -11,7 +11,7 @@ from thinfile.errors import InvalidInputError
 from thinfile.http import Context
 from thinfile.services import merchants
 from thinfile.services.identity_records import Actor
-from thinfile.services.merchants import MerchantDraft
+from thinfile.services.merchant_records import MerchantDraft
 from thinfile.web.access import Form, Staff
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
