@@ -165,7 +165,7 @@ def _rebook_book(uow: UnitOfWork) -> list[str]:
     closing: Closing = {}
     for loan_id in uow.ledger.loan_ids():
         stored = uow.loans.get(loan_id)
-        postings = [_posting(r) for r in uow.transactions.history_of(loan_id)]
+        postings = [_posting(r) for r in uow.transactions.of_loan(loan_id)]
         rebooked = rebook(rebuild_opening(stored), postings, stored.account.cob_date)
         _add_closing(closing, rebooked.closing)
         booked = _stored_entries(uow.ledger.posted_lines_of(loan_id))

@@ -87,22 +87,8 @@ class TransactionRepository:
         ).first()
 
     def of_loan(self, loan_id: int) -> Sequence[StoredRow]:
-        """``id``, ``kind``, ``day``, ``amount`` and ``reversed`` of each, in posting order."""
-        return self.conn.execute(
-            sa.select(
-                transactions.c.id,
-                transactions.c.kind,
-                transactions.c.day,
-                transactions.c.amount,
-                transactions.c.reversed,
-            )
-            .where(transactions.c.loan_id == loan_id)
-            .order_by(transactions.c.id)
-        ).all()
-
-    def history_of(self, loan_id: int) -> Sequence[StoredRow]:
         """Every transaction of the loan, reversed or not, in posting order: ``id``, ``kind``,
-        ``day``, ``amount``, ``mode`` and ``reversal_of``."""
+        ``day``, ``amount``, ``mode``, ``reversed`` and ``reversal_of``."""
         return self.conn.execute(
             sa.select(
                 transactions.c.id,
@@ -110,6 +96,7 @@ class TransactionRepository:
                 transactions.c.day,
                 transactions.c.amount,
                 transactions.c.mode,
+                transactions.c.reversed,
                 transactions.c.reversal_of,
             )
             .where(transactions.c.loan_id == loan_id)
