@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit services bench clean
+.PHONY: demo test lint typecheck unit services bench bench-spark clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/api/client-generator.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -r tests/api/client-generator.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -39,6 +40,10 @@ services:
 
 bench: $(STAMP)
 	$(BIN)/python bench/loanmath_bench.py
+
+# Local engine against Spark local[2]: policy simulation and batch scoring (needs Java).
+bench-spark: $(STAMP) services
+	$(BIN)/python bench/bench_spark.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

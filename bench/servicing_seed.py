@@ -2,7 +2,10 @@
 
 Loans of 10,000–15,000 yuan over 12 monthly (30-day) periods, disbursed over the past
 eleven months; past installments are paid except on about 8% of loans, which are 1–89 days
-past due. PostgreSQL uses ``generate_series``; SQLite a recursive CTE.
+past due. A share of the loans (``subsidised``, 30% by default: ids ending 0–2 of every ten)
+carry a 7.5% merchant subsidy with its effective-interest plan (``servicing_subsidy_periods``,
+one row per period, from ``servicing.plan_subsidy`` on the same rows), recognised to the day
+before the business date. PostgreSQL uses ``generate_series``; SQLite a recursive CTE.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
-from thinfile.servicing import ServicingProduct
+from thinfile.servicing import InstallmentState, ServicingProduct, plan_subsidy
 from thinfile.store.servicing_codec import product_to_json, terms_to_json, to_day
 
 RATE_UNITS = ServicingProduct().penalty_rate_units(Decimal("0.18"))
@@ -32,8 +35,17 @@ def _numbers(engine: Engine, n: int) -> str:
     )
 
 
-def seed(engine: Engine, n: int, business_day: date) -> None:
-    """``n`` active loans closed to the day before ``business_day``."""
+def seed(
+    engine: Engine,
+    n: int,
+    business_day: date,
+    *,
+    subsidised: float = 0.3,
+    due_today: bool = False,
+) -> None:
+    """``n`` active loans closed to the day before ``business_day``; the ``subsidised`` share
+    (in tenths) carries a merchant subsidy. With ``due_today`` every loan was disbursed a whole
+    number of periods (1–11) before ``business_day``, so each has an installment due that day."""
     d = to_day(business_day)
     terms = LoanTerms(
         Money.of("12000"), Decimal("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT, date(2025, 1, 1)
@@ -41,6 +53,8 @@ def seed(engine: Engine, n: int, business_day: date) -> None:
     product = ServicingProduct()
     nums = _numbers(engine, n)
     age = "(CAST(g AS BIGINT) * 7919 % 330)"  # days since disbursement, 0..329
+    if due_today:
+        age = "(30 * (CAST(g AS BIGINT) * 7919 % 11 + 1))"  # 30..330, whole periods
     loans_sql = f"""
     INSERT INTO servicing_loans (id, product_code, currency, status, principal, down_payment,
       disbursed_day, cob_day, overdue_since_day, bucket, subsidy_end_day, grace_days,
@@ -66,6 +80,85 @@ def seed(engine: Engine, n: int, business_day: date) -> None:
             },
         )
     _seed_installments(engine, d)
+    tenths = round(subsidised * 10)
+    if tenths:
+        _seed_subsidies(engine, d, tenths)
+        _analyze(engine, "servicing_loans", "servicing_subsidy_periods")
+
+
+def _analyze(engine: Engine, *tables: str) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+
+
+SUBSIDY_PER_MILLE = 75
+"""7.5% of the principal."""
+
+
+def _plan_rows() -> list[dict[str, int]]:
+    """Each principal variant's plan (50 of them, ``id % 50``), periods as offsets in days."""
+    out = []
+    for variant in range(50):
+        principal = 1_000_000 + variant * 10_000
+        part = principal // 12
+        rows = [
+            InstallmentState(
+                k,
+                date(2025, 1, 1),
+                date(2025, 1, 2),
+                part if k < 12 else principal - 11 * part,
+                (principal - (k - 1) * part) * 15 // 1000,
+            )
+            for k in range(1, 13)
+        ]
+        subsidy = principal * SUBSIDY_PER_MILLE // 1000
+        for p in plan_subsidy(rows, subsidy):
+            out.append({"v": variant, "n": p.n, "amount": p.amount, "before": p.before})
+    return out
+
+
+def _seed_subsidies(engine: Engine, d: int, tenths: int) -> None:
+    """Subsidies on loans whose id ends in 0 … ``tenths`` − 1, their plans, and what the plans
+    recognised by the day before ``d`` (set-based: the 600 plan rows joined to the loans)."""
+    values = ", ".join(f"({r['v']}, {r['n']}, {r['amount']}, {r['before']})" for r in _plan_rows())
+    chosen = f"l.id % 10 < {tenths}"
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"UPDATE servicing_loans SET subsidy = principal * {SUBSIDY_PER_MILLE} / 1000 "
+                f"WHERE id % 10 < {tenths}"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO servicing_subsidy_periods (loan_id, n, start_day, due_day, amount,"
+                " recognized_before) SELECT l.id, t.n, l.disbursed_day + 30 * (t.n - 1),"
+                " l.disbursed_day + 30 * t.n, t.amount, t.before FROM servicing_loans l"
+                f" JOIN (VALUES {values}) AS t(v, n, amount, before) ON t.v = l.id % 50"
+                f" WHERE {chosen}"
+                if engine.dialect.name == "postgresql"
+                else "INSERT INTO servicing_subsidy_periods (loan_id, n, start_day, due_day,"
+                " amount, recognized_before) SELECT l.id, t.column2, l.disbursed_day + 30 *"
+                " (t.column2 - 1), l.disbursed_day + 30 * t.column2, t.column3, t.column4 FROM"
+                f" servicing_loans l JOIN (VALUES {values}) AS t ON t.column1 = l.id % 50"
+                f" WHERE {chosen}"
+            )
+        )
+        conn.execute(
+            sa.text(
+                f"""UPDATE servicing_loans SET subsidy_recognized = COALESCE(
+                  (SELECT p.recognized_before + p.amount * ({d - 1} - p.start_day)
+                          / (p.due_day - p.start_day)
+                   FROM servicing_subsidy_periods p WHERE p.loan_id = servicing_loans.id
+                     AND p.start_day < {d - 1} AND p.due_day >= {d - 1}), 0)
+                WHERE subsidy > 0"""
+            )
+        )
 
 
 def _seed_installments(engine: Engine, d: int) -> None:

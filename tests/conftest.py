@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.databases import fresh_database_url
 
+pytest_plugins = ["tests.support.gateway_fixtures"]
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:

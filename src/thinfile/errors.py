@@ -22,6 +22,9 @@ Hierarchy::
     │   ├── InvalidMerchantContractError  invalid_merchant_contract  422
     │   ├── InvalidSettlementAccountError  invalid_settlement_account  422
     │   ├── InvalidCardNumberError   invalid_card_number      422
+    │   ├── InvalidCampaignError     invalid_campaign         422
+    │   ├── InvalidCouponError       invalid_coupon           422
+    │   ├── InvalidSalesFeedError    invalid_sales_feed       422
     │   └── PayloadTooLargeError     payload_too_large        413
     ├── RateCapExceededError         rate_cap_exceeded        422
     ├── NoSolutionError              no_solution              422
@@ -31,16 +34,28 @@ Hierarchy::
     │   ├── BusinessDateClosedError  business_date_closed     409
     │   ├── MerchantExistsError      merchant_exists          409
     │   ├── MerchantStatusError      merchant_status          409
+    │   ├── CheckoutStateError       checkout_state           409
+    │   ├── CampaignUnavailableError  campaign_unavailable    409
+    │   ├── CampaignBudgetExhaustedError  campaign_budget_exhausted  409
+    │   ├── CouponUnavailableError   coupon_unavailable       409
+    │   ├── CouponBudgetExhaustedError  coupon_budget_exhausted  409
+    │   ├── ProgrammeBudgetExhaustedError  programme_budget_exhausted  409
+    │   ├── SalesDayConflictError    sales_day_conflict       409
+    │   ├── TermsMismatchError       terms_mismatch           409
     │   └── CloseOfBusinessRunning   close_of_business_running 503 (Retry-After)
     ├── PermissionDeniedError        permission_denied        403
     │   ├── ConsentRequiredError     consent_required         403
+    │   ├── ConductRuleBrokenError   conduct_rule_broken      403
     │   └── RealNameRequiredError    real_name_required       403
     ├── AuthenticationError          authentication_required  401
     │   ├── SmsCodeRejectedError     sms_code_rejected        401
     │   └── NotificationRejectedError  notification_rejected  401
+    │       └── NotificationReplayedError  notification_replayed  401
     ├── RealNameMismatchError        real_name_mismatch       422
     ├── CardVerificationFailedError  card_verification_failed 422
     ├── PaymentGatewayUnavailableError  payment_gateway_unavailable  503
+    ├── ChannelError             notification_channel_failed  503  (services.notification_ports)
+    ├── DocumentFontMissingError     document_font_missing    503
     ├── RateLimitedError             rate_limited             429
     ├── InvariantViolation           invariant_violation      500
     └── DecryptionError              decryption_failed        500
@@ -58,22 +73,32 @@ from typing import ClassVar
 __all__ = [
     "AuthenticationError",
     "BusinessDateClosedError",
+    "CampaignBudgetExhaustedError",
+    "CampaignUnavailableError",
     "CardVerificationFailedError",
+    "CheckoutStateError",
     "CloseOfBusinessRunning",
+    "ConductRuleBrokenError",
     "ConflictError",
     "ConsentRequiredError",
+    "CouponBudgetExhaustedError",
+    "CouponUnavailableError",
     "CurrencyMismatchError",
     "DataContractError",
     "DecryptionError",
+    "DocumentFontMissingError",
     "FieldProblem",
     "InvalidBirthDateError",
+    "InvalidCampaignError",
     "InvalidCardNumberError",
+    "InvalidCouponError",
     "InvalidCreditCodeError",
     "InvalidIdNumberError",
     "InvalidInputError",
     "InvalidMerchantContractError",
     "InvalidMobileError",
     "InvalidNameError",
+    "InvalidSalesFeedError",
     "InvalidSettlementAccountError",
     "InvariantViolation",
     "MerchantExistsError",
@@ -83,14 +108,19 @@ __all__ = [
     "NonAsciiTextError",
     "NotFoundError",
     "NotificationRejectedError",
+    "NotificationReplayedError",
     "PayloadTooLargeError",
     "PaymentGatewayUnavailableError",
     "PermissionDeniedError",
+    "ProgrammeBudgetExhaustedError",
     "RateCapExceededError",
     "RateLimitedError",
     "RealNameMismatchError",
     "RealNameRequiredError",
+    "RowProblem",
+    "SalesDayConflictError",
     "SmsCodeRejectedError",
+    "TermsMismatchError",
     "ThinfileError",
     "UnderageError",
 ]
@@ -111,6 +141,26 @@ class FieldProblem:
 
     def __repr__(self) -> str:
         return f"FieldProblem({self.field!r}, {self.message!r})"
+
+
+class RowProblem(FieldProblem):
+    """One bad field of one row of a file: the row's number (1 is the first row after the
+    header), the field, what was wrong and what to do about it."""
+
+    __slots__ = ("remedy", "row")
+
+    def __init__(
+        self, row: int, field: str, message: str, value: object = None, *, remedy: str = ""
+    ) -> None:
+        super().__init__(field, message, value)
+        self.row = row
+        self.remedy = remedy
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, **super().as_dict(), "remedy": self.remedy}
+
+    def __repr__(self) -> str:
+        return f"RowProblem({self.row}, {self.field!r}, {self.message!r})"
 
 
 def _printable(value: object) -> object:
@@ -261,6 +311,29 @@ class InvalidCardNumberError(InvalidInputError):
     code = "invalid_card_number"
 
 
+class InvalidCampaignError(InvalidInputError):
+    """A campaign that cannot run: its window ends before it starts, a term not allowed, a
+    minimum above the maximum, a warning threshold above the budget. ``problems`` lists every
+    bad field."""
+
+    code = "invalid_campaign"
+
+
+class InvalidCouponError(InvalidInputError):
+    """A coupon that cannot be used as defined: nothing off, a threshold not above the amount
+    off, a budget below one coupon, a window that ends before it starts."""
+
+    code = "invalid_coupon"
+
+
+class InvalidSalesFeedError(InvalidInputError):
+    """A merchant-sales file or upload that cannot be loaded: a wrong header, no rows, or rows
+    with bad values. ``problems`` holds a :class:`RowProblem` for every bad field of every row
+    (row number, field, what to do); nothing of the file was stored."""
+
+    code = "invalid_sales_feed"
+
+
 class PayloadTooLargeError(InvalidInputError):
     """The request body is larger than ``THINFILE_MAX_BODY_BYTES``."""
 
@@ -313,6 +386,60 @@ class MerchantStatusError(ConflictError):
     code = "merchant_status"
 
 
+class CheckoutStateError(ConflictError):
+    """A checkout session's state does not allow this (capturing an expired session …)."""
+
+    code = "checkout_state"
+
+
+class CampaignUnavailableError(ConflictError):
+    """The campaign offers nothing now: paused, ended, or outside its window."""
+
+    code = "campaign_unavailable"
+
+
+class CampaignBudgetExhaustedError(ConflictError):
+    """The campaign's budget left is less than this purchase's subsidy: its plan is no longer
+    offered (offer the plans without it)."""
+
+    code = "campaign_budget_exhausted"
+
+
+class CouponUnavailableError(ConflictError):
+    """The coupon cannot be used on this order: used already, expired, below its threshold, not
+    accepted by the merchant, or the borrower holds as many as allowed."""
+
+    code = "coupon_unavailable"
+
+
+class CouponBudgetExhaustedError(ConflictError):
+    """The coupon's budget cannot cover one more issued coupon."""
+
+    code = "coupon_budget_exhausted"
+
+
+class ProgrammeBudgetExhaustedError(ConflictError):
+    """A preferential programme's budget cannot pay one more loan's discount: the offer is
+    quoted again at the standard price (reason ``PROGRAMME_BUDGET_EXHAUSTED``)."""
+
+    code = "programme_budget_exhausted"
+
+
+class SalesDayConflictError(ConflictError):
+    """A sales day (and channel) already stored with other figures: stored days are never
+    overwritten. ``problems`` names every conflicting row; nothing of the file was stored."""
+
+    code = "sales_day_conflict"
+
+
+class TermsMismatchError(ConflictError):
+    """Terms asked for differ from those a decision approved (a working-capital line is
+    opened only with the approved limit and daily rate): ``field`` names the first that
+    differs, ``value`` what was asked, the remedy what was approved."""
+
+    code = "terms_mismatch"
+
+
 class CloseOfBusinessRunning(ConflictError):
     """Close of business is closing a date, so postings wait: retry after
     ``details.retry_after_seconds`` (the API also sends ``Retry-After``)."""
@@ -324,6 +451,13 @@ class CloseOfBusinessRunning(ConflictError):
 class PermissionDeniedError(ThinfileError):
     code = "permission_denied"
     status = 403
+
+
+class ConductRuleBrokenError(PermissionDeniedError):
+    """A collection contact would break a conduct rule (催收行为规范); ``value`` names the rule.
+    The attempt is refused and recorded as refused."""
+
+    code = "conduct_rule_broken"
 
 
 class ConsentRequiredError(PermissionDeniedError):
@@ -360,6 +494,14 @@ class PaymentGatewayUnavailableError(ThinfileError):
     status = 503
 
 
+class DocumentFontMissingError(ThinfileError):
+    """A PDF document needs a font with Chinese characters and none is installed; the remedy
+    names the package to install (or the setting naming a font file)."""
+
+    code = "document_font_missing"
+    status = 503
+
+
 class AuthenticationError(ThinfileError):
     code = "authentication_required"
     status = 401
@@ -375,6 +517,13 @@ class NotificationRejectedError(AuthenticationError):
     """A payment notification whose signature, timestamp or body does not hold up."""
 
     code = "notification_rejected"
+
+
+class NotificationReplayedError(NotificationRejectedError):
+    """A notification delivery received before, byte for byte with its signature: a replay
+    of a captured request, refused (a provider's own retry is signed afresh)."""
+
+    code = "notification_replayed"
 
 
 class RateLimitedError(ThinfileError):

@@ -27,6 +27,8 @@ variable                           what it sets                                 
 ``THINFILE_MAX_BODY_BYTES``        largest request body                               65536
 ``THINFILE_RATE_LIMITS``           JSON map: limit name → ``COUNT/SECONDS``           see below
 ``THINFILE_DISPLAY_TIMEZONE``      the zone people read times in (stored in UTC)      Asia/Shanghai
+``THINFILE_LENDER_NAME``           the lender named in contracts and certificates     demo name
+``THINFILE_DOCUMENT_FONT``         CJK font file for PDF documents                    Noto CJK
 ``THINFILE_TRUSTED_PROXIES``       JSON list of proxy addresses/CIDRs whose            none
                                    ``X-Forwarded-For`` names the client
 =================================  =================================================  =========
@@ -66,6 +68,7 @@ import base64
 import binascii
 import ipaddress
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -77,6 +80,7 @@ from thinfile.errors import FieldProblem, InvalidInputError
 
 __all__ = [
     "DEFAULT_HOME",
+    "DEFAULT_LENDER_NAME",
     "DEV_LOOKUP_KEY",
     "DEV_PII_KEY",
     "DEV_TOKEN_SECRET",
@@ -93,12 +97,14 @@ DEFAULT_HOME = Path("var")
 # Development-only secrets: public by definition, refused in production.
 DEV_TOKEN_SECRET = "thinfile-development-token-secret-do-not-use"
 DEV_GATEWAY_KEY = "thinfile-development-gateway-key-do-not-use"
+MAX_AUTO_DEBIT_RETRIES = 10
 DEV_LOOKUP_KEY = "thinfile-development-lookup-key-do-not-use"
 DEV_PII_KEY = base64.b64encode(b"thinfile-dev-pii-key-32-bytes!!!").decode()
 MIN_SECRET_LENGTH = 32
 AES_KEY_BYTES = 32
 
 DEFAULT_DISPLAY_TIMEZONE = "Asia/Shanghai"
+DEFAULT_LENDER_NAME = "thinfile demo lender"
 DEFAULT_RATE_LIMITS = {
     "sign_in": "10/60",
     "sign_in_address": "100/60",
@@ -184,6 +190,8 @@ class Settings(BaseSettings):
     """One-time codes sent to one phone within an hour."""
     sms_codes_per_client: int = Field(default=20, ge=1, le=100_000)
     """One-time codes asked for from one client address within an hour."""
+    checkout_session_minutes: int = Field(default=30, ge=1, le=10_080)
+    """How long a merchant's checkout session stays open for the borrower to confirm."""
     real_name_provider: Literal["sandbox"] = "sandbox"
     """Who checks a name against an ID number (实名认证); ``sandbox`` follows fixed rules."""
 
@@ -191,10 +199,41 @@ class Settings(BaseSettings):
     payment_gateway_url: str = "http://127.0.0.1:8790"
     payment_gateway_key: SecretStr = SecretStr(DEV_GATEWAY_KEY)
     payment_notification_tolerance_seconds: int = Field(default=300, ge=5, le=3_600)
+    auto_debit_retry_days: tuple[int, ...] = (1, 3, 7)
+    """Days past due on which close of business asks the gateway again for what an auto-debit
+    could not collect (``THINFILE_AUTO_DEBIT_RETRY_DAYS='[1, 3, 7]'``): increasing, 1–365, at
+    most 10 (each failed debit costs the borrower a bank message; lenders keep retries few)."""
+
+    smtp_host: str = "127.0.0.1"
+    """The mail server borrower e-mails are handed to (the demo's local mailbox by default:
+    ``thinfile notifications mailbox``)."""
+    smtp_port: int = Field(default=8025, ge=1, le=65_535)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str = Field(default="thinfile <no-reply@thinfile.local>", min_length=3)
+    """The From of borrower e-mails; its domain ends every Message-ID."""
+    notice_sms_provider: Literal["sandbox"] = "sandbox"
+    """Who delivers notification SMS; ``sandbox`` keeps them in ``notification_sandbox_sms``."""
+
+    lender_name: str = Field(default=DEFAULT_LENDER_NAME, min_length=1, max_length=120)
+    """The lender (贷款人) named as a party in the loan contracts and on the certificates."""
+    document_font: Path | None = None
+    """A TrueType/OpenType font file with CJK glyphs for PDF documents; unset: Noto Sans CJK
+    from Debian's ``fonts-noto-cjk`` (``thinfile.documents.FONT_CANDIDATES``)."""
 
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (``10.0.0.0/8``) of the proxies in front of the service: only a
     request arriving from one of them has its client read from ``X-Forwarded-For``."""
+
+    @field_validator("auto_debit_retry_days")
+    @classmethod
+    def _retry_days_increase(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if len(days) > MAX_AUTO_DEBIT_RETRIES:
+            raise ValueError(f"at most {MAX_AUTO_DEBIT_RETRIES} retry days")
+        if any(not 1 <= d <= 365 for d in days):
+            raise ValueError("each retry day is a number of days past due from 1 to 365")
+        if any(b <= a for a, b in pairwise(days)):
+            raise ValueError("retry days must increase, each once, e.g. [1, 3, 7]")
+        return days
 
     @field_validator("pii_keys")
     @classmethod

@@ -227,3 +227,14 @@ class World:
     bob: Party
     admin: Party
     underwriter: Party
+
+
+def is_replay_of(again: Any, first: Any) -> bool:
+    """``again`` replays ``first``: the header says so, and the body is the first one with a
+    receipt's ``replayed`` saying what the header says."""
+    body = again.json()
+    if again.headers.get("Idempotent-Replayed") != "true":
+        return False
+    if isinstance(body, dict) and "replayed" in body:
+        return body["replayed"] is True and {**body, "replayed": False} == first.json()
+    return bool(body == first.json())

@@ -13,14 +13,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.e2e.api_harness import TestClient, accept, apply, quick_settings
+from tests.e2e.api_harness import TestClient, accept, apply, context_of, make_staff, quick_settings
+from tests.e2e.test_api_checkout import create, shop
 from tests.e2e.test_api_merchants import merchant_user, onboard
+from tests.e2e.test_api_notifications import _deliver
 from tests.support.gateway import GATEWAY_KEY, card_with_prefix, start_sandbox, stop
+from thinfile.commerce.webhooks import WebhookEventType
+from thinfile.money import Money
+from thinfile.security.roles import Role
+from thinfile.services.business_date import business_date_in
+from thinfile.services.uow import UnitOfWork
+from thinfile.services.webhooks import enqueue_merchant_event_in_unit
+from thinfile.services.working_capital import open_working_capital_line
 from thinfile.settings import Settings
+from thinfile.store.servicing_codec import to_day
 
 PUBLIC = {
     ("POST", "/v1/auth/sign-up"),
@@ -28,8 +39,20 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 }
-STAFF_ONLY_PARAMS = {"key_id", "txn_id", "version", "request_id", "merchant_id"}
+STAFF_ONLY_PARAMS = {
+    "key_id",
+    "txn_id",
+    "version",
+    "request_id",
+    "merchant_id",
+    "webhook_event_id",
+    "campaign_id",
+    "coupon_id",
+    "batch_id",
+}
 LINE_OFFER = 2
+OTHER_ROLES = ("/v1/staff", "/v1/checkout/")
+"""Routes of staff and of merchants (a checkout session's merchant side): not Alice's."""
 
 
 @pytest.fixture(scope="module")
@@ -61,19 +84,108 @@ def _bound_card(api: TestClient, party: Any) -> str:
     return str(started["card_id"])
 
 
+def _alice_session(api: TestClient, alice: Any) -> str:
+    """A merchant's checkout session whose plans Alice opened (so it is hers)."""
+    merchant = shop(api, make_staff(api, Role.ADMIN))
+    session = create(api, merchant).json()
+    plans = api.get(f"/v1/me/checkout/{session['id']}/plans", headers=alice.headers)
+    assert plans.status_code == 200, plans.text
+    return str(session["id"])
+
+
 def _alice_ids(api: TestClient, alice: Any) -> dict[str, str]:
     """Alice's ids of every kind: profile, consent, an application with a loan and a line,
-    a bound card."""
+    a bound card, a payment from it (pending: this sandbox sends no notification), a checkout
+    session."""
     application = apply(api, alice).json()
     accepted = accept(api, alice, application["id"], LINE_OFFER).json()
+    card_id = _bound_card(api, alice)
+    intent = api.post(
+        f"/v1/me/loans/{accepted['loan_id']}/payment-intents",
+        headers={**alice.headers, "Idempotency-Key": "ownership-intent-1"},
+        json={"kind": "payment", "amount": "100.00"},
+    )
+    assert intent.status_code == 201, intent.text
+    sales = api.post(  # so her own sales upload reaches the feed's rules, not the consent check
+        f"/v1/applicants/{alice.applicant_id}/consents",
+        headers=alice.headers,
+        json={
+            "data_category": "merchant_sales",
+            "purpose": "credit_assessment",
+            "notice_version": "v1",
+        },
+    )
+    assert sales.status_code in (200, 201), sales.text
     return {
-        "card_id": _bound_card(api, alice),
+        "session_id": _alice_session(api, alice),
+        "card_id": card_id,
+        "intent_id": intent.json()["id"],
         "applicant_id": alice.applicant_id,
         "consent_id": alice.consent_id,
         "application_id": application["id"],
         "loan_id": str(accepted["loan_id"]),
         "line_id": str(accepted["credit_line_id"]),
+        "offer": _limit_offer(api, int(accepted["credit_line_id"])),
+        "wc_line_id": str(_working_capital_line(api, alice)),
+        "month": "2028-01",  # a statement's month: the line it names is the owned id
+        "message_id": _first_message(api, alice),
     }
+
+
+def _first_message(api: TestClient, alice: Any) -> str:
+    """One of Alice's messages (signing the contract sent her one), delivered in-app."""
+    _deliver(api)
+    inbox = api.get("/v1/me/messages", headers=alice.headers)
+    assert inbox.status_code == 200, inbox.text
+    body = inbox.json()
+    messages = body["messages"] if isinstance(body, dict) else body
+    assert messages, body
+    return str(messages[0]["id"])
+
+
+def _working_capital_line(api: TestClient, alice: Any) -> int:
+    """A working-capital line of Alice's (opened as a decision would open it)."""
+    line = open_working_capital_line(
+        context_of(api).engine, alice.user_id, limit=Money.of("1000"), daily_rate=Decimal("0.0004")
+    )
+    return line.line_id
+
+
+def _limit_offer(api: TestClient, line_id: int) -> str:
+    """A pending limit offer on ``line_id`` (as a review makes one): 100 yuan more."""
+    with UnitOfWork(context_of(api).engine) as uow:
+        limit = uow.credit_lines.get(line_id).line.limit.fen
+        day = to_day(business_date_in(uow))
+        common = {"line_id": line_id, "old_limit": limit, "new_limit": limit + 10_000}
+        (decision,) = uow.limit_decisions.add_decisions(
+            [
+                {
+                    **common,
+                    "day": day,
+                    "kind": "review",
+                    "arm": "champion",
+                    "policy_version": "test",
+                    "model_version": "test",
+                    "action": "increase",
+                    "reason_codes": "INCREASE_GOOD_REPAYMENT",
+                    "inputs_json": "{}",
+                }
+            ]
+        )
+        uow.limit_decisions.add_offers(
+            [
+                {
+                    **common,
+                    "decision_id": decision,
+                    "offered_day": day,
+                    "expires_day": day + 30,
+                    "status": "pending",
+                }
+            ]
+        )
+        offer = uow.limit_decisions.offers_of(line_id)[0].id
+        uow.commit()
+    return str(offer)
 
 
 def _operations(
@@ -146,6 +258,15 @@ def _walk(api: TestClient, caller: Any, ids: dict[str, str], secrets: list[str])
     return checked
 
 
+def _merchant_event(api: TestClient, merchant_id: str) -> str:
+    with UnitOfWork(context_of(api).engine) as uow:
+        event_id = enqueue_merchant_event_in_unit(
+            uow, merchant_id, WebhookEventType.CHECKOUT_CAPTURED, {"order_id": "A-1"}
+        )
+        uow.commit()
+    return event_id
+
+
 def _all_ids(api: TestClient, world: Any) -> dict[str, str]:
     alice = world.alice
     merchant = onboard(api, world.admin).json()
@@ -158,6 +279,16 @@ def _all_ids(api: TestClient, world: Any) -> dict[str, str]:
         "request_id": "1",
         "merchant_id": merchant["id"],
         "merchant_credit_code": merchant["credit_code"],
+        "webhook_event_id": _merchant_event(api, merchant["id"]),
+        "campaign_id": "0" * 32,
+        "coupon_id": "0" * 32,
+        "batch_id": "0" * 32,
+        "dispute_id": "0" * 32,
+        "day": "2026-01-01",
+        "n": "1",
+        "case_id": "1",
+        "plan_id": "1",
+        "code": "acme",
     }
 
 
@@ -181,7 +312,7 @@ def test_no_merchant_user_reaches_a_borrower_or_another_merchant_on_any_route(ap
 def _alice_is_untouched(api: TestClient, alice: Any) -> None:
     consents = api.get(f"/v1/applicants/{alice.applicant_id}/consents", headers=alice.headers)
     assert consents.status_code == 200
-    assert [c["active"] for c in consents.json()] == [True, True]
+    assert [c["active"] for c in consents.json()] == [True, True, True]
     loans = api.get("/v1/me/loans", headers=alice.headers).json()
     assert [loan["outstanding"] for loan in loans] == [loan["principal"] for loan in loans]
 
@@ -193,7 +324,7 @@ def test_the_owner_passes_the_same_check_so_the_refusals_above_are_about_ownersh
     owner_routes = 0
     for method, template, op in operations:
         params = re.findall(r"{(\w+)}", template)
-        if not params or set(params) & STAFF_ONLY_PARAMS or template.startswith("/v1/staff"):
+        if not params or set(params) & STAFF_ONLY_PARAMS or template.startswith(OTHER_ROLES):
             continue
         path = template.format(**{p: ids[p] for p in params})
         reply = _call(api, method, path, _example_body(op, spec, ids), alice.headers)

@@ -3,12 +3,20 @@ SMS outbox, signed in, real name verified, then an application — and the refus
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import FORM, TestClient, id_number, make_borrower, quick_settings
+from tests.e2e.api_harness import (
+    FORM,
+    TestClient,
+    build_app,
+    id_number,
+    make_borrower,
+    quick_settings,
+)
 from thinfile.adapters import SandboxSmsSender
 from thinfile.http import AppContext
 from thinfile.settings import Settings
@@ -175,3 +183,23 @@ def test_a_number_that_is_not_a_mobile_number_is_refused(api: TestClient) -> Non
     assert reply.status_code == 422 and reply.json()["details"]["field"] == "phone"
     nothing = api.post("/v1/auth/sms-sign-in", json={"phone": "13901010006", "code": "12345"})
     assert nothing.status_code == 422
+
+
+def test_wrong_codes_lock_that_phone_from_that_address_and_no_other_phone(
+    database_url: str, tmp_path: Path
+) -> None:
+    """SMS sign-in counts failures per phone and address, as password sign-in does per
+    account: guessing one phone's code never locks a neighbour behind the same address out."""
+    settings = quick_settings(
+        database_url, sms_code_resend_seconds=0, rate_limits={"sign_in": "3/60"}
+    )
+    with TestClient(build_app(settings, tmp_path)) as client:
+        target, neighbour = "13901010011", "13901010012"
+        client.post("/v1/auth/sms-codes", json={"phone": target})
+        guesses = [
+            client.post("/v1/auth/sms-sign-in", json={"phone": target, "code": "000000"})
+            for _ in range(4)
+        ]
+        assert [r.status_code for r in guesses][-1] == 429, guesses[-1].text
+        assert all(r.status_code in (401, 429) for r in guesses)
+        assert _signed_in(client, neighbour)["Authorization"].startswith("Bearer ")

@@ -35,8 +35,16 @@ with warnings.catch_warnings():
     from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 EXAMPLES_PER_OPERATION = 30
-SLOW_OPERATIONS = {"/v1/staff/cob": 5, "/v1/staff/simulations": 5, "/v1/staff/simulations/csv": 10}
-"""Operations whose work grows with the input (dates closed, applicants simulated)."""
+SLOW_OPERATIONS = {
+    "/v1/staff/cob": 5,
+    "/v1/staff/simulations": 5,
+    "/v1/staff/simulations/csv": 10,
+    "/v1/loans/{loan_id}/contract.pdf": 3,
+    "/v1/loans/{loan_id}/repayment-plan.pdf": 3,
+    "/v1/loans/{loan_id}/settlement-certificate.pdf": 3,
+}
+"""Operations whose work grows with the input (dates closed, applicants simulated), and the
+PDFs (about a second each to lay out, whatever the input)."""
 LINE_OFFER = 2
 # Every check runs except "schema-valid data is accepted": some rules cannot be written in
 # JSON Schema (an ID number's check digit, separate consent for sensitive data), so a

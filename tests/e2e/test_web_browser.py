@@ -6,8 +6,6 @@ elsewhere they skip with a message (install it with `apt-get install -y chromium
 
 from __future__ import annotations
 
-import json
-import shutil
 import socket
 import threading
 import time
@@ -21,8 +19,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from tests.e2e.test_web_pages import PASSWORD, build_app, id_number, seed
+from tests.support.decisioning import table_priced_policy
 from tests.support.environment import REPO, in_ci
-from thinfile.decisioning import DEFAULT_POLICY_DIR, load_policy
+from thinfile.decisioning import load_policy
 from thinfile.http import AppContext
 from thinfile.security.roles import Role
 from thinfile.services.applications import MIN_READING_SECONDS, accept_offer
@@ -336,14 +335,9 @@ def test_every_chart_label_and_value_lies_inside_its_picture(browser, lang):
 
 def _activate_a_policy_priced_above_the_cap(app: FastAPI, tmp_path: Path) -> None:
     """The shipped policy with every grade priced at 36% a year and 3% a month, so each offer
-    must be re-priced down to the 24% cap."""
-    folder = tmp_path / "greedy"
-    shutil.copytree(DEFAULT_POLICY_DIR, folder)
-    graph = json.loads((folder / "decision.json").read_text())
-    grade = next(n for n in graph["nodes"] if n["id"] == "grade")
-    for rule in grade["content"]["rules"]:
-        rule["rate"], rule["fee"] = '"0.36"', '"0.03"'
-    (folder / "decision.json").write_text(json.dumps(graph))
+    must be re-priced down to the 24% cap (priced from the grade table, as before the
+    build-up)."""
+    folder = table_priced_policy(tmp_path / "greedy", rate="0.36", fee="0.03")
     context: AppContext = app.state.context
     version = register_policy(context.engine, load_policy(folder), actor=SYSTEM).version
     activate_policy(context.engine, version, actor=SYSTEM)

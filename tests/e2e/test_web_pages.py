@@ -338,6 +338,33 @@ def test_the_underwriter_approves_a_referral_from_the_queue(client):
         assert client.get(page).status_code == 200
 
 
+def test_staff_see_the_price_build_up_and_the_borrower_does_not(client):
+    borrower(client, 9)
+    location = apply(client, months_in_city="24")
+    mine = client.get(location).text
+    assert "build-up" not in mine and "Cost of funds" not in mine and "资金成本" not in mine
+    offer = client.get(found(r'href="(/applications/\w+/offers/0)"', mine)).text
+    assert "价格构成" not in offer and "资金成本" not in offer
+    said = found(r'<p class="programme">([^<]+)</p>', offer)
+    assert said.startswith("新市民首贷优惠：年化利率为 ") and "优惠前为" in said
+    application_id = location.rsplit("/", 1)[1]
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    zh = client.get(f"/console/applications/{application_id}").text
+    assert "价格构成" in zh and "资金成本" in zh and "预期损失" in zh and "目标利润" in zh
+    sections = re.findall(r'<section class="build-up" data-product="(\w+)">', zh)
+    assert sections and len(sections) == len(set(sections))
+    points = re.findall(r'<td class="points">([0-9.]+)</td>', zh)
+    assert len(points) == 7 * len(sections)  # six parts and the required return
+    first = [float(p) for p in points[:7]]
+    assert abs(sum(first[:6]) - first[6]) < 0.011  # the parts add up to the return shown
+    en = client.get(
+        f"/console/applications/{application_id}", headers={"Accept-Language": "en"}
+    ).text
+    assert "Price build-up" in en and "Operating cost per loan" in en
+    assert "A preferential programme discounted the offer&#39;s price." in en
+
+
 def test_a_borrower_cannot_open_the_console(client):
     borrower(client, 7)
     assert client.get("/console").status_code == 403
@@ -355,6 +382,8 @@ def test_the_simulation_report_shows_each_occupations_share_and_the_flag_rule(
     assert "占总体批准率的比例" in page and '<th scope="col">标记</th>' in page
     rider = page[page.index("delivery_rider") :].split("</tr>")[0]
     assert re.search(r"<td>\d+%</td>", rider)  # the rider's share of the overall approval rate
+    assert "平均复利年化利率" in page and "处于利率上限的占比" in page and "预期利润（元）" in page
+    assert re.search(r'<td class="margin">-?[0-9]+\.[0-9]{2}</td>', rider)  # its expected margin
 
 
 def test_a_simulation_csv_with_ids_and_phones_of_digits_only_is_simulated(

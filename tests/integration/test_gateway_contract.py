@@ -242,6 +242,28 @@ def test_a_repeated_request_id_gets_the_first_answer_and_no_second_debit(
     assert gateway.debit(card.agreement_token, 20_051, other) == refused
 
 
+def test_a_status_query_tells_a_debits_final_word_and_knows_no_unsent_one(
+    gateway: PaymentGateway, card: BoundCard, receiver: Receiver
+) -> None:
+    paid, late_failure = _id(), _id()
+    answer = gateway.debit(card.agreement_token, 20_000, paid)
+    gateway.debit(card.agreement_token, 20_055, late_failure)
+    receiver.wait_for(gateway, paid)
+    receiver.wait_for(gateway, late_failure)
+    report = gateway.debit_status(paid)
+    assert report is not None and report.gateway_txn_id == answer.gateway_txn_id
+    assert (report.request_id, report.status, report.amount_fen, report.failure) == (
+        paid,
+        TransactionStatus.SUCCEEDED,
+        20_000,
+        None,
+    )
+    failed = gateway.debit_status(late_failure)
+    assert failed is not None and failed.status is TransactionStatus.FAILED
+    assert failed.failure is DebitFailure.INSUFFICIENT_FUNDS
+    assert gateway.debit_status(_id()) is None
+
+
 def test_a_debit_on_an_unbound_agreement_fails(gateway: PaymentGateway) -> None:
     bound = bind(gateway)
     gateway.unbind(bound.agreement_token)

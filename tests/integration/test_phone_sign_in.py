@@ -4,6 +4,7 @@ sandbox adapters and a clock the test moves."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -231,3 +232,25 @@ def test_the_command_line_shows_the_sandbox_inbox(
     assert status == 0 and "138****8000" in out and code in out
     status, out, _err = run(capsys, "users", "sms-inbox", "--phone", "13900000000")
     assert status == 0 and out.strip() == "no messages"
+
+
+def test_requests_at_once_never_send_more_codes_than_the_phone_may_have(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    """Twelve requests for one phone at the same moment, each from its own client: exactly
+    ``per_phone`` codes go out and the rest are refused, however the requests interleave."""
+    policy = CodePolicy(resend_seconds=0)
+
+    def ask(n: int) -> str:
+        try:
+            phone_sign_in.request_sign_in_code(
+                engine, cipher, sms, phone=PHONE, client=f"10.0.1.{n}", policy=policy, now=T0
+            )
+        except RateLimitedError:
+            return "refused"
+        return "sent"
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(ask, range(12)))
+    assert answers.count("sent") == policy.per_phone, answers
+    assert len(sms.inbox(PHONE, limit=50)) == policy.per_phone

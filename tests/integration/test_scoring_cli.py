@@ -83,6 +83,15 @@ def test_train_evaluate_score_and_report(german_csv: Path, tmp_path: Path, capsy
     assert list(table.columns[:5]) == ["id", "pd", "score", "reason_1", "reason_1_text"]
     assert table["id"].iloc[0] == "L0000"
 
+    quick = tmp_path / "quick.csv"
+    scoring = ["model", "score", str(model), str(german_csv), "--out", str(quick)]
+    code, _, _ = run([*scoring, "--reasons", "2", "--reasons-method", "points"], capsys)
+    fast = pd.read_csv(quick)
+    assert code == 0 and fast[["id", "pd", "score"]].equals(table[["id", "pd", "score"]])
+    assert fast["reason_1"].notna().any() and fast["reason_1"].str.fullmatch(r"R\d\d").any()
+    code, _, err = run([*scoring, "--reasons-method", "shap"], capsys)
+    assert code == 2 and "--reasons-method" in err
+
     report = tmp_path / "report.html"
     code, _, _ = run(["model", "report", str(model), "--out", str(report)], capsys)
     html = report.read_text()

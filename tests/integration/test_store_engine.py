@@ -5,15 +5,28 @@ from alembic.migration import MigrationContext
 
 from tests.support.databases import POSTGRES_URL, require_postgres
 from thinfile.store import (  # the table modules declare the tables in db.metadata
+    campaign_tables,  # noqa: F401
+    checkout_tables,  # noqa: F401
+    collections_tables,  # noqa: F401
     commerce_tables,  # noqa: F401
     db,
     decisioning_tables,  # noqa: F401
+    dispute_tables,  # noqa: F401
+    document_tables,  # noqa: F401
     identity_tables,  # noqa: F401
+    limits_tables,  # noqa: F401
     make_engine,
+    notification_tables,  # noqa: F401
     payment_tables,  # noqa: F401
+    promotion_tables,  # noqa: F401
+    reconciliation_tables,  # noqa: F401
+    sales_tables,  # noqa: F401
     servicing_tables,  # noqa: F401
+    settlement_tables,  # noqa: F401
     upgrade,
     verification_tables,  # noqa: F401
+    webhook_tables,  # noqa: F401
+    working_capital_tables,  # noqa: F401
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
-def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+def fresh_database_url(backend: str, tmp_path: Path) -> Generator[str, None, None]:
     """A URL to an empty database of ``backend``; cleaned up after the test."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'thinfile.sqlite'}"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from thinfile.decisioning.checks import id_check_character
+from thinfile.decisioning.policy import DEFAULT_POLICY_DIR
 
 DECIDED_ON = date(2026, 11, 25)
 
@@ -72,3 +76,24 @@ class ChosenPD:
                 Reason("R_TENURE", "platform_tenure_months", "tenure", 0.2),
             )[:reasons],
         )
+
+
+def table_priced_policy(folder: Path, *, rate: str, fee: str) -> Path:
+    """The shipped policy priced the way policies were before the build-up: every grade at
+    ``rate`` a year (``fee`` a month for point-of-sale installments), no ``pricing``, no
+    programmes. Written to ``folder``, which is returned."""
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    settings = json.loads((folder / "policy.json").read_text())
+    settings.pop("pricing")
+    settings.pop("programmes")
+    (folder / "policy.json").write_text(json.dumps(settings))
+    graph = json.loads((folder / "decision.json").read_text())
+    grade = next(n for n in graph["nodes"] if n["id"] == "grade")
+    grade["content"]["outputs"] += [
+        {"id": "rate", "name": "Annual rate", "field": "grade.annual_rate"},
+        {"id": "fee", "name": "POS monthly fee rate", "field": "grade.monthly_fee_rate"},
+    ]
+    for rule in grade["content"]["rules"]:
+        rule["rate"], rule["fee"] = f'"{rate}"', f'"{fee}"'
+    (folder / "decision.json").write_text(json.dumps(graph))
+    return folder

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.decisioning import DECIDED_ON, ChosenPD, application, id_number
+from tests.support.decisioning import (
+    DECIDED_ON,
+    ChosenPD,
+    application,
+    id_number,
+    table_priced_policy,
+)
 from thinfile.decisioning import (
     Arm,
     History,
@@ -119,15 +125,10 @@ def test_declared_income_counts_after_a_heavier_haircut(policy):
 
 @pytest.fixture(scope="module")
 def greedy(tmp_path_factory):
-    """The shipped policy with every grade priced at 36% a year and 3% a month."""
+    """The shipped policy priced from a grade table (as before the build-up) with every
+    grade at 36% a year and 3% a month."""
     folder = tmp_path_factory.mktemp("policies") / "greedy"
-    shutil.copytree(DEFAULT_POLICY_DIR, folder)
-    graph = json.loads((folder / "decision.json").read_text())
-    grade = next(n for n in graph["nodes"] if n["id"] == "grade")
-    for rule in grade["content"]["rules"]:
-        rule["rate"], rule["fee"] = '"0.36"', '"0.03"'
-    (folder / "decision.json").write_text(json.dumps(graph))
-    return load_policy(folder)
+    return load_policy(table_priced_policy(folder, rate="0.36", fee="0.03"))
 
 
 def test_no_offer_is_ever_made_above_the_cap_even_when_the_table_asks_for_more(greedy):

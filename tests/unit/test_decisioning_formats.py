@@ -33,15 +33,31 @@ def in_fen():
 
 @pytest.fixture(scope="module")
 def in_fen_same_rules(in_fen):
-    """The shipped fen tables with the rules the yuan tables had: since then a thin file with
-    verified income is no longer referred for a large amount (#16)."""
+    """The shipped fen tables with the rules and prices the yuan tables had: since then a thin
+    file with verified income is no longer referred for a large amount (#16), and offers are
+    priced by the build-up instead of the grade table's rates (#25)."""
     graph = json.loads(in_fen.graph_json)
+    yuan = json.loads((FORMAT_1 / "decision.json").read_text())
+    old_grade = next(n for n in yuan["nodes"] if n["id"] == "grade")["content"]
+    priced = {r["_id"]: (r["rate"], r["fee"]) for r in old_grade["rules"]}
+    old_products = next(n for n in yuan["nodes"] if n["id"] == "products")["content"]["rules"]
+    adjustments = {r["_id"]: r["adj"] for r in old_products}
     for node in graph["nodes"]:
+        if node["id"] == "grade":
+            node["content"]["outputs"] += [
+                o for o in old_grade["outputs"] if o["id"] in ("rate", "fee")
+            ]
         for rule in node.get("content", {}).get("rules", []):
             if rule.get("_id") == "referrals-2":
                 rule["inc"] = ""
                 rule["msg"] = '"no bureau history and more than 30,000 yuan"'
-    return policy_from_json(in_fen.settings_json(), json.dumps(graph))
+            if rule.get("_id") in priced:
+                rule["rate"], rule["fee"] = priced[rule["_id"]]
+            if rule.get("_id") in adjustments:
+                rule["adj"] = adjustments[rule["_id"]]
+    settings = json.loads(in_fen.settings_json())
+    del settings["pricing"], settings["programmes"]
+    return policy_from_json(json.dumps(settings), json.dumps(graph))
 
 
 @pytest.fixture(scope="module")

@@ -82,10 +82,22 @@ def test_simulation_reports_the_change_from_a_baseline(small_file, tmp_path):
         model=ChosenPD(by_applicant=PDS),
         on=date(2026, 11, 25),
     )
-    change = report.as_dict()["change"]
-    assert change == {"approval_rate": round(2 / 6 - 4 / 6, 6), "swap_in": 0, "swap_out": 2}
+    data: dict[str, Any] = report.as_dict()
+    change = data["change"]
+    assert {k: change[k] for k in ("approval_rate", "swap_in", "swap_out")} == {
+        "approval_rate": round(2 / 6 - 4 / 6, 6),
+        "swap_in": 0,
+        "swap_out": 2,
+    }
+    new, old = data["candidate"]["overall"], data["baseline"]["overall"]
+    for key in ("expected_interest", "expected_fees", "expected_loss", "expected_margin"):
+        assert Decimal(change[key]) == Decimal(new[key]) - Decimal(old[key]), key
+    # the two grade-C and D approvals dropped were the dearest: the mean rate falls
+    assert Decimal(change["average_annualized_rate"]) < 0
+    assert Decimal(change["expected_loss"]) < 0
     html = render_simulation_html(report)
     assert "Change from baseline" in html and "thin-file" in html and "<script" not in html
+    assert "mean annualized rate -" in html and "By grade" in html
     import re
 
     assert re.search(r"<td>\d+\.\d{2}%</td>", html)

@@ -16,7 +16,9 @@ from thinfile.portfolio import (
     check_loan_months,
     fairness_table,
     psi,
+    psi_by_window,
     ranking,
+    ranking_by_vintage,
     roll_rates,
     stability_flag,
     vintage_curves,
@@ -207,3 +209,82 @@ def test_a_grade_with_no_bads_has_an_interval_from_zero() -> None:
     row = backtest_by_grade(outcomes).iloc[0]
     assert row["low"] == 0.0 and row["high"] == pytest.approx(wilson(0, 5)[1])
     assert not row["alert"]
+
+
+def _pairs_auc(scores: list[float], bads: list[int]) -> float:
+    """The share of (bad, good) pairs in which the bad scores higher; ties count a half."""
+    bad = [s for s, b in zip(scores, bads, strict=True) if b]
+    good = [s for s, b in zip(scores, bads, strict=True) if not b]
+    wins = sum(1.0 if x > y else 0.5 if x == y else 0.0 for x in bad for y in good)
+    return wins / (len(bad) * len(good))
+
+
+def _ks_by_hand(scores: list[float], bads: list[int]) -> float:
+    """The largest gap between the cumulative score shares of bads and goods."""
+    bad = sorted(s for s, b in zip(scores, bads, strict=True) if b)
+    good = sorted(s for s, b in zip(scores, bads, strict=True) if not b)
+    return max(
+        abs(sum(v <= cut for v in bad) / len(bad) - sum(v <= cut for v in good) / len(good))
+        for cut in sorted(set(scores))
+    )
+
+
+def test_ranking_by_vintage_counts_pairs_within_each_vintage_and_over_all() -> None:
+    table = pd.DataFrame(
+        {
+            "vintage": ["2026-01"] * 5 + ["2026-02"] * 4 + ["2026-03"] * 2,
+            "score": [0.9, 0.2, 0.6, 0.4, 0.6, 0.3, 0.7, 0.1, 0.5, 0.2, 0.3],
+            "bad": [1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0],
+        }
+    )
+    result = ranking_by_vintage(table).set_index("vintage")
+    assert list(result.index) == ["2026-01", "2026-02", "2026-03", "all"]
+    for vintage, rows in [*table.groupby("vintage"), ("all", table)]:
+        scores, bads = list(rows["score"]), list(rows["bad"])
+        found = result.loc[vintage]
+        assert found["loans"] == len(rows) and found["bads"] == sum(bads)
+        if sum(bads) == 0:  # 2026-03 had no bad loan: nothing to rank
+            assert math.isnan(found["auc"]) and math.isnan(found["ks"])
+            continue
+        assert found["auc"] == pytest.approx(_pairs_auc(scores, bads))
+        assert found["gini"] == pytest.approx(2 * _pairs_auc(scores, bads) - 1)
+        assert found["ks"] == pytest.approx(_ks_by_hand(scores, bads))
+    assert result.loc["2026-01", "auc"] == pytest.approx(5.5 / 6)  # the 0.6 tie counts a half
+
+
+def test_ranking_without_vintages_is_one_overall_row_and_refuses_a_missing_column() -> None:
+    table = pd.DataFrame({"score": [0.1, 0.8, 0.4], "bad": [0, 1, 0]})
+    result = ranking_by_vintage(table)
+    assert list(result["vintage"]) == ["all"] and result["auc"].item() == 1.0
+    with pytest.raises(DataContractError) as refused:
+        ranking_by_vintage(table.drop(columns="score"))
+    assert refused.value.field == "outcomes"
+
+
+def test_psi_by_week_and_month_measures_each_window_against_the_one_baseline() -> None:
+    baseline = pd.Series(["a", "a", "b", "b"], dtype="str")
+    current = pd.DataFrame(
+        {
+            "decided_on": ["2026-02-02", "2026-02-08", "2026-02-09", "2026-03-01", None],
+            "score": ["a", "b", "b", "a", "b"],
+        }
+    )
+
+    def by_hand(values: list[str]) -> float:
+        shares = {k: max(values.count(k) / len(values), 0.0001) for k in ("a", "b")}
+        return sum((shares[k] - 0.5) * math.log(shares[k] / 0.5) for k in shares)
+
+    weeks = psi_by_window(baseline, current, on="decided_on", window="week")
+    # 2026-02-02 (Mon) and 02-08 (Sun) share ISO week 6; 02-09 opens week 7; 03-01 is week 9
+    assert list(weeks["window"]) == ["2026-W06", "2026-W07", "2026-W09"]
+    assert list(weeks["rows"]) == [2, 1, 1]
+    assert weeks["psi"].tolist() == pytest.approx(
+        [by_hand(["a", "b"]), by_hand(["b"]), by_hand(["a"])]
+    )
+    months = psi_by_window(baseline, current, on="decided_on", window="month")
+    assert list(months["window"]) == ["2026-02", "2026-03"] and list(months["rows"]) == [3, 1]
+    assert months["psi"].iloc[0] == pytest.approx(by_hand(["a", "b", "b"]))
+    assert list(months["flag"]) == [stability_flag(v) for v in months["psi"]]
+    with pytest.raises(DataContractError) as refused:
+        psi_by_window(baseline, current, on="decided_on", window="day")
+    assert refused.value.field == "window"

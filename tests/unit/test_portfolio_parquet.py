@@ -9,9 +9,13 @@ import pytest
 
 from tests.unit.portfolio_books import small_book
 from thinfile.errors import DataContractError
-from thinfile.portfolio import roll_rates, vintage_curves
+from thinfile.portfolio import forward_by_month, roll_rates, vintage_curves
 from thinfile.sim import generate_applicants, simulate_performance
-from thinfile.store.portfolio_parquet import parquet_roll_rates, parquet_vintage_curves
+from thinfile.store.portfolio_parquet import (
+    parquet_forward_by_month,
+    parquet_roll_rates,
+    parquet_vintage_curves,
+)
 
 
 def books() -> list[pd.DataFrame]:
@@ -31,6 +35,7 @@ def test_duckdb_and_pandas_agree_on_vintage_curves_and_roll_rates(
     columnar, frame = parquet_roll_rates(path), roll_rates(table)
     pd.testing.assert_frame_equal(columnar.counts, frame.counts)
     pd.testing.assert_frame_equal(columnar.rates, frame.rates)
+    pd.testing.assert_frame_equal(parquet_forward_by_month(path), forward_by_month(table))
 
 
 def test_a_parquet_file_without_the_contract_columns_is_refused(tmp_path: Path) -> None:

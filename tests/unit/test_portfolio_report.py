@@ -25,6 +25,8 @@ def scores() -> tuple[pd.DataFrame, pd.DataFrame]:
             "grade": ["A"] * 10,
             "pd": [0.05] * 10,
             "bad": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+            "vintage": ["2026-01"] * 5 + ["2026-02"] * 5,
+            "decided_on": ["2026-02-02"] * 5 + ["2026-03-03"] * 5,
         }
     )
     return baseline, current
@@ -42,7 +44,10 @@ def test_the_report_gives_every_measure_with_rates_as_decimal_strings() -> None:
     report = build_report(
         small_book(), scores_baseline=baseline, scores_current=current, decisions=decisions
     )
-    assert set(report) == {"vintages", "roll_rates", "psi", "backtest", "fairness", "inclusion"}
+    assert set(report) == {
+        "vintages", "roll_rates", "psi", "psi_windows", "backtest", "ranking", "fairness",
+        "inclusion", "roll_trend", "alerts", "alert_thresholds",
+    }  # fmt: skip
     vintages = report["vintages"]
     assert isinstance(vintages, list)
     assert vintages[3] == {
@@ -59,6 +64,19 @@ def test_the_report_gives_every_measure_with_rates_as_decimal_strings() -> None:
     assert isinstance(backtest, list)
     assert backtest[0]["grade"] == "A" and backtest[0]["bad_rate"] == "0.300000"
     assert backtest[0]["alert"] is True
+    # the three bads all score 1.0 beside two goods at 1.0 and five at 10.0: of 21 pairs none
+    # ranks a bad above a good and 6 are ties, so AUC = 3/21; 2026-02 has no bad to rank
+    assert report["ranking"] == [
+        {"vintage": "2026-01", "loans": 5, "bads": 3, "auc": "0.500000", "gini": "0.000000",
+         "ks": "0.000000"},
+        {"vintage": "2026-02", "loans": 5, "bads": 0, "auc": None, "gini": None, "ks": None},
+        {"vintage": "all", "loans": 10, "bads": 3, "auc": "0.142857", "gini": "-0.714286",
+         "ks": "0.714286"},
+    ]  # fmt: skip
+    windows = report["psi_windows"]
+    assert isinstance(windows, dict)
+    assert [(w["window"], w["rows"]) for w in windows["week"]] == [("2026-W06", 5), ("2026-W10", 5)]
+    assert [w["window"] for w in windows["month"]] == ["2026-02", "2026-03"]
     fairness = report["fairness"]
     assert isinstance(fairness, list)
     assert [(r["group"], r["impact_ratio"]) for r in fairness] == [
@@ -81,7 +99,9 @@ def test_the_report_page_draws_every_chart_inline_and_loads_nothing() -> None:
     page = render_portfolio_report(
         build_report(small_book(), scores_baseline=baseline, scores_current=current)
     )
-    assert page.count("<svg") == 5  # two vintage charts, the heat-map, PSI, the back-test
+    # two vintage charts, the heat-map, PSI, PSI by week and by month, the back-test
+    assert page.count("<svg") == 7
+    assert "Ranking by vintage" in page and "<td>0.142857</td>" in page
     assert "<script" not in page
     assert not re.search(r'(?:src|href)="https?:', page)
     assert "max-width:100%" in page

@@ -229,6 +229,33 @@ def test_the_statement_default_costs_equal_what_servicing_charges(
     assert f"after {product.defaults.grace_days} grace days" in penalty_line or not rate_shown
 
 
+@pytest.mark.parametrize("start", [date(2027, 11, 20), date(2028, 11, 25), date(2028, 2, 1)])
+@pytest.mark.parametrize("day_count", [DayCount.ACTUAL_ACTUAL, DayCount.ACTUAL_365])
+def test_examples_across_a_new_year_into_and_out_of_a_leap_year_are_what_servicing_charges(
+    start: date, day_count: DayCount
+) -> None:
+    """A late installment's 100 days cross a new year: the year basis changes on 1 January
+    under actual/actual, and the statement's examples still equal close of business."""
+    terms = LoanTerms(
+        Money.of("300000"),
+        D("0.2399"),
+        12,
+        RepaymentMethod.EQUAL_INSTALLMENT,
+        start,
+        day_count=day_count,
+    )
+    schedule = build_schedule(terms)
+    defaults = DefaultTerms(grace_days=2, late_fee=1500, late_fee_cap=4500)
+    statement = cost_statement(schedule, default_terms=defaults)
+    loan = open_loan(1, schedule, ServicingProduct(defaults=defaults)).loan
+    due = loan.installments[0].due
+    for example in statement.default_examples:
+        late = through(loan, due + timedelta(days=example.days_late)).installments[0]
+        assert example.penalty == late.penalty_due, example
+        assert example.total == late.default_charged, example
+    assert statement.default_examples[-1].penalty > 0
+
+
 def test_no_statement_discloses_a_penalty_above_24_percent():
     for method, rate, fee in SHAPES:
         terms = LoanTerms(Money.of("5000"), D(rate), 6, method, START, monthly_fee_rate=D(fee))

@@ -20,7 +20,12 @@ from thinfile.store.db import database_url
 SRC = Path(thinfile.__file__).parent
 README = SRC.parents[1] / "README.md"
 
-ENVIRONMENT_READS_ALLOWED: dict[str, str] = {}
+ENVIRONMENT_READS_ALLOWED: dict[str, str] = {
+    "thinfile/spark/session.py": (
+        "Spark's own variables (PYSPARK_PYTHON, SPARK_LOCAL_IP) are set for the JVM and its"
+        " Python workers when unset; they are Spark's settings, not thinfile's"
+    ),
+}
 """Modules that may still read the environment themselves, and why."""
 
 
@@ -65,6 +70,8 @@ def test_every_variable_the_readme_documents_is_a_field_of_the_one_settings_obje
         ("THINFILE_THREADS", "12", "threads", 12),
         ("THINFILE_MIGRATE_ON_START", "false", "migrate_on_start", False),
         ("THINFILE_MAX_BODY_BYTES", "4096", "max_body_bytes", 4096),
+        ("THINFILE_AUTO_DEBIT_RETRY_DAYS", "[2, 5]", "auto_debit_retry_days", (2, 5)),
+        ("THINFILE_AUTO_DEBIT_RETRY_DAYS", "[]", "auto_debit_retry_days", ()),
     ],
 )
 def test_each_variable_sets_its_field(monkeypatch, variable, value, field, expected):
@@ -203,3 +210,39 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
     assert Settings().trusted_proxies == ()
     with pytest.raises(ValidationError, match="not an address or network"):
         Settings(trusted_proxies=("the load balancer",))
+
+
+def test_auto_debit_retries_default_to_days_1_3_7_as_close_of_business_does():
+    from thinfile.services.cob import AUTO_DEBIT_RETRY_DAYS
+
+    assert Settings.from_environment().auto_debit_retry_days == AUTO_DEBIT_RETRY_DAYS == (1, 3, 7)
+
+
+@pytest.mark.parametrize("days", ["[3, 1]", "[1, 1]", "[0]", "[366]", "[1,2,3,4,5,6,7,8,9,10,11]"])
+def test_a_retry_schedule_that_does_not_increase_within_a_year_is_refused(monkeypatch, days):
+    monkeypatch.setenv("THINFILE_AUTO_DEBIT_RETRY_DAYS", days)
+    with pytest.raises(InvalidInputError) as refused:
+        load_settings()
+    assert {p.field for p in refused.value.problems} == {"THINFILE_AUTO_DEBIT_RETRY_DAYS"}
+
+
+def test_close_of_business_from_the_command_line_reads_the_retry_days(tmp_path):
+    """``thinfile cob run`` takes its retry schedule from the settings: a bad one stops it
+    before it touches the database, naming the variable."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(SRC.parent),
+        "THINFILE_HOME": str(tmp_path),
+        "THINFILE_AUTO_DEBIT_RETRY_DAYS": "[7, 3]",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "thinfile", "cob", "run", "--date", "2026-01-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "THINFILE_AUTO_DEBIT_RETRY_DAYS" in done.stderr
+    assert not (tmp_path / "thinfile.sqlite").exists()

@@ -28,6 +28,7 @@ from thinfile.services.gateway_port import (
     DebitFailure,
     PaymentNotification,
     TransactionKind,
+    TransactionReport,
     TransactionStatus,
 )
 
@@ -59,7 +60,12 @@ class SandboxGatewayClient:
         holding the adapter needs no shutdown step."""
 
     def _call(
-        self, method: str, path: str, payload: Mapping[str, object] | None = None
+        self,
+        method: str,
+        path: str,
+        payload: Mapping[str, object] | None = None,
+        *,
+        accept: tuple[int, ...] = (200, 422),
     ) -> httpx.Response:
         body = b"" if payload is None else json.dumps(payload).encode()
         headers = {
@@ -74,7 +80,7 @@ class SandboxGatewayClient:
                 f"the payment gateway did not answer ({type(exc).__name__})",
                 remedy="try again in a minute",
             ) from None
-        if response.status_code not in (200, 422):
+        if response.status_code not in accept:
             raise PaymentGatewayUnavailableError(
                 f"the payment gateway answered {response.status_code}",
                 remedy="try again in a minute",
@@ -145,6 +151,20 @@ class SandboxGatewayClient:
             "request_id": request_id,
         }
         return self._answer(self._call("POST", "/v1/debits", payload))
+
+    def debit_status(self, request_id: str) -> TransactionReport | None:
+        response = self._call("GET", f"/v1/debits/{request_id}", accept=(200, 404))
+        if response.status_code == 404:
+            return None
+        data = response.json()
+        failure = data.get("failure")
+        return TransactionReport(
+            gateway_txn_id=str(data["gateway_txn_id"]),
+            request_id=str(data["request_id"]),
+            status=TransactionStatus(data["status"]),
+            amount_fen=int(data["amount_fen"]),
+            failure=None if failure is None else DebitFailure(failure),
+        )
 
     def refund(self, gateway_txn_id: str, amount_fen: int, request_id: str) -> DebitAnswer:
         payload = {

@@ -20,15 +20,31 @@ from thinfile.api.routers import (
     applicants,
     applications,
     auth,
+    campaigns,
     cards,
+    checkout,
+    disputes,
+    documents,
     health,
+    interest_coupons,
+    limits,
     loans,
+    merchant_settlements,
+    merchant_webhooks,
     merchants,
+    notifications,
+    payment_intents,
     phone,
+    reconciliations,
+    sales,
     staff,
+    staff_collections,
     staff_decisions,
+    staff_journal,
     staff_servicing,
+    working_capital,
 )
+from thinfile.api.rules import describe_operations
 
 __all__ = ["API_DESCRIPTION", "API_PREFIX", "V1_ROUTERS", "document_security", "install_api"]
 
@@ -42,17 +58,33 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     applicants.router,
     applications.router,
     loans.router,
+    documents.router,
+    limits.router,
     cards.router,
+    payment_intents.router,
     staff.router,
     staff_decisions.router,
     staff_servicing.router,
+    staff_collections.router,
+    staff_journal.router,
     merchants.router,
+    merchant_webhooks.router,
+    merchant_settlements.router,
+    checkout.router,
+    campaigns.router,
+    interest_coupons.router,
+    disputes.router,
+    reconciliations.router,
+    sales.router,
+    notifications.router,
+    working_capital.router,
 )
 
 API_DESCRIPTION = """\
 thinfile's HTTP API: accounts, applicant profiles and consent, applications and decisions,
 offers with their all-in cost statements, loans, credit lines and payments, and the staff's
-queue, servicing, close of business, policies, models and simulations. Errors are always
+queue, servicing, close of business, policies, models and simulations; merchants and
+their checkout sessions (authorize, capture, void, refund). Errors are always
 `{"code", "message", "details"}`.
 
 Borrowers and staff sign in at `POST /v1/auth/sign-in` and send `Authorization: Bearer
@@ -92,10 +124,14 @@ def document_security(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = generate()
-            spec.setdefault("components", {})["securitySchemes"] = {
-                name: scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
-                for name, scheme in schemes.items()
-            }
+            describe_operations(spec, routers, prefix=API_PREFIX)
+            declared = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+            declared.update(  # beside schemes routes declare themselves (a gateway signature)
+                {
+                    name: scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+                    for name, scheme in schemes.items()
+                }
+            )
             app.openapi_schema = spec
         return app.openapi_schema
 

@@ -33,6 +33,7 @@ __all__ = [
     "require_owner_or_role",
     "require_roles",
     "requires_sign_in",
+    "roles_of",
 ]
 
 # The dependencies below are ``async``: FastAPI runs a plain ``def`` dependency in the thread
@@ -63,6 +64,16 @@ def authenticating(dependency: F) -> F:
 def requires_sign_in(call: Callable[..., object] | None) -> bool:
     """Whether ``call`` is a dependency that authenticates the caller."""
     return call in _AUTHENTICATING
+
+
+_ADMITS: dict[Callable[..., object], tuple[frozenset[Role], bool]] = {}
+"""The roles each role-checking dependency admits, and whether it admits the owner too."""
+
+
+def roles_of(call: Callable[..., object] | None) -> tuple[frozenset[Role], bool] | None:
+    """The roles ``call`` admits and whether it admits the owner of the path's resources;
+    ``None`` when ``call`` checks no role (the operation descriptions say so)."""
+    return _ADMITS.get(call) if call is not None else None
 
 
 _PRINCIPAL = "thinfile.principal"
@@ -111,6 +122,7 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Actor]]:
             )
         return principal
 
+    _ADMITS[dependency] = (allowed, False)
     return dependency
 
 
@@ -132,4 +144,5 @@ def require_owner_or_role(*roles: Role) -> Callable[[Request], Awaitable[Actor]]
             await run_in_threadpool(ensure_owner_or_role, context, principal, named, allowed)
         return principal
 
+    _ADMITS[dependency] = (allowed, True)
     return dependency

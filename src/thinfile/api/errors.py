@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -29,18 +30,103 @@ from thinfile.errors import (
     RateLimitedError,
     ThinfileError,
 )
+from thinfile.security.roles import Role
 
-__all__ = ["ERROR_RESPONSES", "ErrorBody", "PayloadTooLargeError", "install_error_handlers"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "RETRY_AFTER_HEADER",
+    "ErrorBody",
+    "ErrorDetails",
+    "FieldProblemPublic",
+    "PayloadTooLargeError",
+    "install_error_handlers",
+]
 
 log = logging.getLogger("thinfile.api")
+
+
+Printable = str | int | bool | None
+"""A value as an error repeats it (other values are sent as their text)."""
+
+
+class FieldProblemPublic(BaseModel):
+    """One bad field of a request."""
+
+    field: str = Field(examples=["requested_amount"], description="Dotted path of the field")
+    message: str = Field(description="What is wrong with it")
+    value: Printable = Field(
+        default=None, description="The value refused, when it is safe to repeat"
+    )
+
+
+class ErrorDetails(BaseModel):
+    """What an error knows beyond its message. Every key is optional: each error sends
+    those that apply (a test keeps this list equal to the keys thinfile raises)."""
+
+    field: str | None = Field(default=None, description="The field that caused the error")
+    value: Printable = Field(default=None, description="The value refused, when safe to repeat")
+    remedy: str | None = Field(default=None, description="What to do about it")
+    problems: list[FieldProblemPublic] | None = Field(
+        default=None, description="invalid_input: one entry per bad field"
+    )
+    allowed_roles: list[Role] | None = Field(
+        default=None, description="permission_denied: the roles that may do this"
+    )
+    retry_after_seconds: float | None = Field(
+        default=None, description="rate_limited, close_of_business_running: as Retry-After"
+    )
+    limit: str | None = Field(default=None, description="rate_limited: which limit")
+    closing: date | None = Field(
+        default=None, description="close_of_business_running: the date being closed"
+    )
+    current_business_date: date | None = Field(
+        default=None, description="business_date_closed: the date open for postings"
+    )
+    violations: list[str] | None = Field(
+        default=None, description="invariant_violation: what did not hold"
+    )
+    reason: str | None = Field(default=None, description="Why a provider refused")
+    tries_left: int | None = Field(default=None, description="sms_code_rejected")
+    reference: str | None = Field(default=None, description="The provider's reference")
+    budget: str | None = Field(default=None, description="coupon_budget_exhausted: yuan")
+    issued: str | None = Field(default=None, description="coupon_budget_exhausted: yuan")
+    spent: str | None = Field(
+        default=None,
+        description="coupon_budget_exhausted: yuan an interest coupon batch's coupons took",
+    )
+    remaining: str | None = Field(default=None, description="campaign_budget_exhausted: yuan")
+    reason_codes: list[str] | None = Field(default=None, description="Limit request refusals")
+    ask_again_from: date | None = Field(default=None, description="Limit request refusals")
+    owed_fen: int | None = Field(default=None, description="Payment intents: owed, in fen")
+    in_flight_fen: int | None = Field(
+        default=None, description="Payment intents: already in flight, in fen"
+    )
+    row: int | None = Field(default=None, description="Simulation CSV: the bad row")
+    problem: ErrorDetails | None = Field(
+        default=None, description="Simulation CSV: the bad row's own error details"
+    )
+    part: str | None = Field(default=None, description="invalid_credit_code: the wrong part")
+    annualized: str | None = Field(default=None, description="rate_cap_exceeded: measured")
+    cap: str | None = Field(default=None, description="rate_cap_exceeded: the cap")
+    basis: str | None = Field(default=None, description="rate_cap_exceeded: the cap's basis")
+    rule: str | None = Field(default=None, description="conduct_rule_broken: the first rule")
+    rules: list[str] | None = Field(
+        default=None, description="conduct_rule_broken: every rule the attempt broke"
+    )
+    problem_count: int | None = Field(
+        default=None, description="invalid_sales_feed: how many rows are wrong"
+    )
+    conflict_count: int | None = Field(
+        default=None, description="sales_day_conflict: how many stored days differ"
+    )
 
 
 class ErrorBody(BaseModel):
     """Every error response."""
 
-    code: str = Field(examples=["not_found"])
+    code: str = Field(examples=["not_found"], description="Stable, never changes once published")
     message: str = Field(examples=["no such applicant"])
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: ErrorDetails = Field(default_factory=ErrorDetails)
 
 
 _DESCRIPTIONS = {
@@ -53,9 +139,17 @@ _DESCRIPTIONS = {
     422: "Invalid input",
     429: "Too many requests",
 }
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+"""The header of a 429 (and of a 503 while close of business runs)."""
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in _DESCRIPTIONS.items()
 }
+ERROR_RESPONSES[429]["headers"] = RETRY_AFTER_HEADER
 
 _HTTP_CODES = {
     404: "not_found",

@@ -17,6 +17,7 @@ caller plus the route, so two borrowers never collide.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -41,8 +42,26 @@ T = TypeVar("T")
 def answered(answer: Answer[T]) -> Response:
     """The HTTP response to an idempotent request's answer (a replay carries
     :data:`REPLAYED`)."""
-    headers = {REPLAYED: "true"} if answer.replayed else None
-    return Response(answer.body, status_code=answer.status_code, media_type=_JSON, headers=headers)
+    if not answer.replayed:
+        return Response(answer.body, status_code=answer.status_code, media_type=_JSON)
+    return Response(
+        _marked_replayed(answer.body),
+        status_code=answer.status_code,
+        media_type=_JSON,
+        headers={REPLAYED: "true"},
+    )
+
+
+def _marked_replayed(body: str) -> str:
+    """The stored body with its ``replayed`` field (a receipt's) saying what the header says:
+    the body was stored when the work took effect, so it says ``false``."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(parsed, dict) or parsed.get("replayed") is not False:
+        return body
+    return json.dumps({**parsed, "replayed": True}, ensure_ascii=False, separators=(",", ":"))
 
 
 class IdempotentRequest:

@@ -7,9 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from thinfile.api.enums import TransactionKind
 from thinfile.api.models_applications import (
     AnnualizedRatePublic,
     ApplicationPublic,
+    CostStatementPublic,
     InstallmentPublic,
     OfferPublic,
     ReasonPublic,
@@ -86,7 +88,7 @@ def _offer(index: int, offer: Mapping[str, Any], schedule: Schedule | None) -> O
             periodic_irr=rate["periodic_irr"],
             periods_per_year=rate["periods_per_year"],
         ),
-        statement=dict(offer["statement"]),
+        statement=CostStatementPublic.model_validate(offer["statement"]),
         schedule=[
             InstallmentPublic(
                 n=i.n,
@@ -187,7 +189,7 @@ def loan_summary(view: LoanView) -> LoanSummaryPublic:
     a = view.account
     return LoanSummaryPublic(
         id=a.loan_id,
-        status=a.status.value,
+        status=a.status,
         currency=a.currency,
         principal=money(a.principal, a.currency),
         disbursed_on=a.disbursed_on,
@@ -221,7 +223,11 @@ def loan_public(view: LoanView) -> LoanPublic:
         ],
         transactions=[
             TransactionPublic(
-                id=t.txn_id, kind=t.kind, on=t.on, amount=money(t.amount, cur), reversed=t.reversed
+                id=t.txn_id,
+                kind=TransactionKind(t.kind),
+                on=t.on,
+                amount=money(t.amount, cur),
+                reversed=t.reversed,
             )
             for t in view.transactions
         ],
@@ -247,7 +253,7 @@ def line_public(view: LineView) -> LinePublic:
     cur = line.limit.currency
     return LinePublic(
         id=line.line_id,
-        status=line.status.value,
+        status=line.status,
         currency=cur,
         limit=money(line.limit.fen, cur),
         outstanding_principal=money(view.outstanding_principal, cur),

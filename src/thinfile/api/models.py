@@ -24,7 +24,9 @@ __all__ = [
     "ConsentCatalogPublic",
     "ConsentCreate",
     "ConsentPublic",
+    "ConsentUsePublic",
     "PasswordChange",
+    "PurposeRulePublic",
     "SignIn",
     "SignUp",
     "SignUpAccepted",
@@ -144,10 +146,34 @@ class ConsentPublic(BaseModel):
     active: bool
 
 
+class ConsentUsePublic(BaseModel):
+    """One operation that reads a consent: which, and what happens without it."""
+
+    operation: str = Field(examples=["POST /v1/applicants/{applicant_id}/applications"])
+    data_categories: list[DataCategory] = Field(description="Consent to any one of these")
+    required: bool = Field(
+        description="true: refused with 403 consent_required without it; false: optional"
+    )
+    effect: str = Field(description="What the consent lets the operation do")
+
+
+class PurposeRulePublic(BaseModel):
+    """What a purpose means and which operations need a consent for it."""
+
+    purpose: Purpose
+    meaning: str
+    uses: list[ConsentUsePublic]
+
+
 class ConsentCatalogPublic(BaseModel):
     data_categories: list[DataCategory]
-    sensitive_categories: list[DataCategory]
+    sensitive_categories: list[DataCategory] = Field(
+        description="Consent to these needs separate_consent: true (PIPL art. 29)"
+    )
     purposes: list[Purpose]
+    rules: list[PurposeRulePublic] = Field(
+        description="Per purpose: what it means and what each operation requires"
+    )
 
 
 class AuditReportPublic(BaseModel):

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
-
-from thinfile.decisioning.application import (
-    MAX_MONTHLY_YUAN,
-    MAX_REQUESTED_YUAN,
-    PURPOSES,
-    SEGMENTS,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    model_serializer,
 )
+
+from thinfile.api.enums import Gender, LoanPurpose, Segment
+from thinfile.decisioning.application import MAX_MONTHLY_YUAN, MAX_REQUESTED_YUAN
+from thinfile.decisioning.engine import Outcome
+from thinfile.loanmath.terms import RepaymentMethod
+from thinfile.services.acceptance import MIN_READING_SECONDS
+from thinfile.services.applications_records import ApplicationStatus
 
 __all__ = [
     "YUAN",
@@ -22,9 +29,17 @@ __all__ = [
     "AnnualizedRatePublic",
     "ApplicationCreate",
     "ApplicationPublic",
+    "ApplicationStatus",
+    "ChargeItemPublic",
+    "CostStatementPublic",
+    "DefaultCostPublic",
+    "DefaultExamplePublic",
+    "DefaultTermsPublic",
     "InstallmentPublic",
     "OfferPublic",
+    "Outcome",
     "ReasonPublic",
+    "StatementRatePublic",
 ]
 
 YUAN = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
@@ -36,10 +51,6 @@ YUAN_HINT = (
     "exponents (1e12), signs, NaN, infinity and full-width digits are refused"
 )
 """What a request is told when a yuan field does not match :data:`YUAN`."""
-
-
-def _one_of(options: tuple[str, ...]) -> str:
-    return "^(" + "|".join(options) + ")$"
 
 
 def _months(description: str = "") -> Any:
@@ -80,15 +91,15 @@ class ApplicationCreate(BaseModel):
     )
 
     birth_date: date
-    segment: str = Field(pattern=_one_of(SEGMENTS), description="Occupation segment")
+    segment: Segment = Field(description="Occupation segment")
     months_in_city: int = Field(ge=0, le=900)
-    purpose: str = Field(pattern=_one_of(PURPOSES))
+    purpose: LoanPurpose
     requested_amount: str = Field(
         pattern=YUAN,
         description=(f'Yuan, e.g. "6000.00": more than 0, at most {MAX_REQUESTED_YUAN:,}'),
     )
     requested_term_months: int = Field(ge=1, le=60)
-    gender: str | None = Field(default=None, pattern="^(F|M)$")
+    gender: Gender | None = None
     city: str | None = Field(default=None, min_length=1, max_length=40)
     city_tier: int | None = Field(default=None, ge=1, le=4)
     hukou_province: str | None = Field(default=None, min_length=1, max_length=40)
@@ -138,10 +149,107 @@ class InstallmentPublic(BaseModel):
     balance: str = Field(description="Principal left after this installment")
 
 
+YUAN_OUT = r"^-?[0-9]+\.[0-9]{2}$"
+"""A yuan amount the API answers with: digits, a point and two decimals (``"6000.00"``)."""
+DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+"""A rate or ratio as decimal text (``"0.2399"``): never a float."""
+
+
+def _yuan_out(description: str) -> Any:
+    return Field(pattern=YUAN_OUT, description=description)
+
+
+class ChargeItemPublic(BaseModel):
+    """One charge of the loan: who collects it, by what standard, when, and how much."""
+
+    name: str = Field(description="The charge, in English (interest, fee …)")
+    name_zh: str = Field(description="The charge, in Chinese")
+    collector: str = Field(description="Who collects it (the lender, or a named third party)")
+    standard: str = Field(description="How it is computed (rate and base)")
+    when: str = Field(description="When it is paid")
+    amount: str = _yuan_out("Total over the loan, yuan")
+
+
+class StatementRatePublic(BaseModel):
+    """The annualized all-in cost (IRR method) of the loan under normal repayment."""
+
+    periodic_irr: str = Field(pattern=DECIMAL, description="IRR of one period, a fraction")
+    nominal: str = Field(pattern=DECIMAL, description="periodic IRR × periods a year")
+    effective: str = Field(pattern=DECIMAL, description="(1 + periodic IRR)^periods − 1")
+    xirr: str = Field(pattern=DECIMAL, description="Annualized on the actual dates (XIRR)")
+    periods_per_year: str = Field(pattern=DECIMAL)
+    first_period: str | None = Field(
+        default=None,
+        pattern=DECIMAL,
+        description="Length of a broken first period, in periods; absent when it is regular",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_regular_first_period(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if isinstance(out, dict) and out.get("first_period") is None:
+            out.pop("first_period", None)
+        return out
+
+
+class DefaultCostPublic(BaseModel):
+    """A cost of paying late (违约成本), disclosed before signing."""
+
+    name: str
+    name_zh: str
+    standard: str = Field(description="How it is charged, with its cap")
+
+
+class DefaultTermsPublic(BaseModel):
+    """The servicing product's default terms the default costs disclose."""
+
+    grace_days: int = Field(ge=0, description="Days late before anything is charged")
+    penalty_uplift: str = Field(
+        pattern=DECIMAL, description="Penalty rate = contract rate × (1 + uplift)"
+    )
+    penalty_rate: str | None = Field(
+        pattern=DECIMAL, description="A fixed annual penalty rate replacing the uplift, if any"
+    )
+    penalty_rate_cap: str = Field(pattern=DECIMAL, description="Cap of the annual penalty rate")
+    late_fee: int = Field(ge=0, description="Late fee per overdue installment, in fen")
+    late_fee_cap: int = Field(ge=0, description="Cap of late fees, in fen")
+    all_in_cap: str = Field(pattern=DECIMAL, description="Cap of the annualized all-in cost")
+
+
+class DefaultExamplePublic(BaseModel):
+    """What the first installment costs when paid this many days late."""
+
+    days_late: int
+    penalty: str = _yuan_out("Penalty interest, yuan")
+    late_fee: str = _yuan_out("Late fee, yuan")
+    total: str = _yuan_out("Penalty and late fee, yuan")
+    not_charged: str = _yuan_out("What the caps keep from being charged, yuan")
+
+
+class CostStatementPublic(BaseModel):
+    """The all-in cost statement (综合融资成本明示表) the borrower reads before accepting."""
+
+    lender: str
+    currency: str = Field(description="ISO 4217 code (CNY)")
+    principal: str = _yuan_out("Principal, yuan")
+    net_disbursed: str = _yuan_out("What reaches the borrower after upfront fees, yuan")
+    periods: int
+    method: RepaymentMethod
+    items: list[ChargeItemPublic]
+    total_cost: str = _yuan_out("Every charge over the loan, yuan")
+    annualized_rate: StatementRatePublic
+    default_costs: list[DefaultCostPublic]
+    default_terms: DefaultTermsPublic
+    default_examples: list[DefaultExamplePublic]
+
+
 class OfferPublic(BaseModel):
     index: int = Field(description="Send this to accept the offer")
-    product: str
-    method: str
+    product: str = Field(
+        description="The product's code, named by the policy (e.g. consumer_installment, "
+        "pos_installment, revolving_line)"
+    )
+    method: RepaymentMethod
     amount: str
     term_months: int
     annual_rate: str
@@ -152,7 +260,7 @@ class OfferPublic(BaseModel):
     total_cost: str
     credit_limit: str | None
     annualized_rate: AnnualizedRatePublic
-    statement: dict[str, Any] = Field(
+    statement: CostStatementPublic = Field(
         description="The all-in cost statement the borrower must read and confirm"
     )
     schedule: list[InstallmentPublic]
@@ -161,11 +269,11 @@ class OfferPublic(BaseModel):
 class ApplicationPublic(BaseModel):
     id: str
     applicant_id: str
-    status: str = Field(description="approved, referred, declined, accepted or offer_declined")
-    outcome: str = Field(description="The decision: approve, refer or decline")
+    status: ApplicationStatus = Field(description="Where the application stands")
+    outcome: Outcome = Field(description="The decision")
     submitted_at: datetime
     decided_on: date
-    grade: str
+    grade: str = Field(description="Risk grade, named by the policy (e.g. A to E)")
     score: int
     reasons: list[ReasonPublic]
     reasons_zh: list[ReasonPublic]
@@ -177,7 +285,8 @@ class ApplicationPublic(BaseModel):
 
 
 class AcceptanceCreate(BaseModel):
-    """The borrower's confirmation that they read the all-in cost statement of one offer."""
+    """The borrower's confirmation that they read the all-in cost statement of one offer,
+    for at least the reading pause (``seconds_read`` ≥ 10)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -186,11 +295,32 @@ class AcceptanceCreate(BaseModel):
 
     offer: int = Field(ge=0, le=20, description="The offer's index")
     confirm: StrictBool = Field(description="Must be true: I have read the cost statement")
-    seconds_read: float = Field(ge=0, le=86_400, description="Seconds the statement was on screen")
+    seconds_read: float = Field(
+        ge=0,
+        le=86_400,
+        description=f"Seconds the statement was on screen: at least {MIN_READING_SECONDS} "
+        "(the reading pause); less is refused with 422 invalid_input, details.field "
+        "seconds_read. The schema admits 0 so that the refusal names the rule.",
+    )
     statement_shown_at: datetime | None = Field(
         default=None,
         description="When the statement was shown; when given, the time read "
-        "is at most the time since then",
+        f"is at most the time since then (so it must be {MIN_READING_SECONDS} seconds ago "
+        "or more)",
+    )
+    language: Literal["zh", "en"] = Field(
+        default="zh", description="The language of the loan contract signed with the acceptance"
+    )
+    coupon_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="One of my interest coupons (GET /v1/me/interest-coupons), taken off as "
+        "GET /v1/applications/{application_id}/price showed it; at most one per offer",
+    )
+    standard_price: StrictBool = Field(
+        default=False,
+        description="Accept at the price before the offer's programme: needed once the "
+        "programme's budget is spent (the price shows reason PROGRAMME_BUDGET_EXHAUSTED)",
     )
 
 
@@ -200,3 +330,6 @@ class AcceptancePublic(BaseModel):
     loan_id: int
     credit_line_id: int | None
     start: date = Field(description="The business date the loan was opened and disbursed")
+    contract_sha256: str | None = Field(
+        default=None, description="SHA-256 of the loan contract signed with the acceptance"
+    )

@@ -10,7 +10,12 @@ __all__ = ["CardBindingConfirm", "CardBindingRequest", "CardBindingStartedPublic
 
 
 class CardBindingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"card_number": "6222 0212 3456 7890 128", "phone": "13812345678"}]
+        },
+    )
 
     card_number: str = Field(
         min_length=16, max_length=23, description="16 to 19 digits; spaces allowed; never stored"
@@ -27,7 +32,9 @@ class CardBindingStartedPublic(BaseModel):
 
 
 class CardBindingConfirm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"sms_code": "042917"}]}
+    )
 
     sms_code: str = Field(min_length=4, max_length=8)
 

@@ -7,7 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from thinfile.api.enums import TransactionKind
 from thinfile.api.models_applications import YUAN
+from thinfile.servicing.account import LoanStatus
+from thinfile.servicing.creditline import LineStatus
+from thinfile.servicing.replay import EventKind
 
 __all__ = [
     "BalancesPublic",
@@ -71,7 +75,7 @@ class LoanInstallmentPublic(BaseModel):
 
 class TransactionPublic(BaseModel):
     id: int
-    kind: str
+    kind: TransactionKind
     on: date
     amount: str
     reversed: bool
@@ -79,8 +83,8 @@ class TransactionPublic(BaseModel):
 
 class LoanSummaryPublic(BaseModel):
     id: int
-    status: str
-    currency: str
+    status: LoanStatus
+    currency: str = Field(description="ISO 4217 code (CNY)")
     principal: str
     disbursed_on: date
     outstanding: str = Field(description="Everything owed now (principal, interest, fees)")
@@ -88,7 +92,10 @@ class LoanSummaryPublic(BaseModel):
 
 
 class LoanPublic(LoanSummaryPublic):
-    bucket: str = Field(description="Delinquency bucket")
+    bucket: str = Field(
+        description="Delinquency bucket, named by the loan's servicing product: CURRENT, "
+        "then by days past due M1 (1-30), M2, M3, M4, M5, M6+ (151 and more) by default"
+    )
     overdue_since: date | None
     closed_on: date | None
     last_closed_date: date = Field(description="The last business date closed for the loan")
@@ -130,19 +137,22 @@ class PaymentPreviewPublic(BaseModel):
 class ReceiptPublic(BaseModel):
     txn_id: int
     loan_id: int
-    kind: str
+    kind: EventKind
     on: date
     amount: str
     paid: BalancesPublic
     overpayment: str
-    loan_status: str
-    replayed: bool
+    loan_status: LoanStatus
+    replayed: bool = Field(
+        description="True when this is the replay of an earlier request with the same "
+        "Idempotency-Key (the response then carries Idempotent-Replayed: true)"
+    )
 
 
 class LinePublic(BaseModel):
     id: int
-    status: str
-    currency: str
+    status: LineStatus
+    currency: str = Field(description="ISO 4217 code (CNY)")
     limit: str
     outstanding_principal: str
     available: str

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from thinfile.commerce import ALLOWED_TERMS, MAX_SETTLEMENT_DAYS, MerchantCategory, MerchantStatus
 from thinfile.commerce import UnearnedSubsidy as UnearnedSubsidyPolicy
+from thinfile.money import Rounding
 
 __all__ = [
     "MerchantApiKeyCreate",
@@ -125,7 +126,7 @@ class MerchantContractPublic(BaseModel):
     terms: list[TermPricingPublic]
     unearned_subsidy: UnearnedSubsidyPolicy
     settlement_days: int
-    rounding: str
+    rounding: Rounding
     effective_from: date
     created_at: datetime
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.api.models_applications import YUAN
+from thinfile.decisioning.challenger import ModelStatus, PolicyStatus
+from thinfile.decisioning.engine import Outcome
+from thinfile.services.applications_records import ApplicationStatus
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS, REVIEW_NOTE_MAX_CHARS
+from thinfile.servicing.account import LoanStatus
 
 __all__ = [
     "AmountCreate",
@@ -27,6 +31,7 @@ __all__ = [
     "SimulationCreate",
     "SimulationCsvCreate",
     "SimulationPublic",
+    "SimulationReportPublic",
     "WaiverCreate",
     "WaiverPublic",
     "WriteOffRequestPublic",
@@ -48,9 +53,9 @@ class ApplicationSummaryPublic(BaseModel):
 
     id: str
     applicant_id: str
-    status: str
-    outcome: str
-    grade: str
+    status: ApplicationStatus
+    outcome: Outcome
+    grade: str = Field(description="Risk grade, named by the policy")
     score: int
     requested_amount: str
     reason_codes: list[str]
@@ -76,8 +81,8 @@ class ReviewCreate(_In):
 
 class ReplayPublic(BaseModel):
     identical: bool = Field(description="True when the stored decision is reproduced exactly")
-    original_outcome: str
-    replayed_outcome: str
+    original_outcome: Outcome
+    replayed_outcome: Outcome
     policy_version: str
     model_version: str
 
@@ -129,13 +134,13 @@ class WaiverPublic(BaseModel):
     amount: str = Field(description="Yuan waived in all")
     waived_fee: str
     waived_penalty: str
-    loan_status: str
+    loan_status: LoanStatus
 
 
 class ReversalPublic(BaseModel):
     txn_id: int
     reversed_txn_id: int
-    loan_status: str
+    loan_status: LoanStatus
     adjusted: bool = Field(
         description="True when replaying later history changed more than the reversed payment"
     )
@@ -168,7 +173,7 @@ class LedgerPublic(BaseModel):
 class PolicyPublic(BaseModel):
     version: str
     name: str
-    status: str = Field(description="active, challenger, candidate or retired")
+    status: PolicyStatus
     share: str = Field(description="Share of applicants routed to it (challenger only)")
 
 
@@ -183,7 +188,7 @@ class ChallengerCreate(_In):
 
 class ModelPublic(BaseModel):
     version: str
-    status: str
+    status: ModelStatus
 
 
 class SimulationCreate(_In):
@@ -229,8 +234,96 @@ class SimulationCsvCreate(_In):
     on: date | None = None
 
 
+_RATE = Field(description="A fraction to six places; null where nobody was approved")
+_YUAN_OR_NONE = Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", description="Yuan; null where none")
+
+
+class RateDistributionPublic(BaseModel):
+    """Nearest-rank percentiles of the nominal annualized rate, and counts by rate band."""
+
+    p10: str
+    p50: str
+    p90: str
+    bands: dict[str, int] = Field(description="Approved applications by rate band")
+
+
+class TallyPublic(BaseModel):
+    """Counts, rates and expected economics of one group of simulated decisions."""
+
+    applications: int
+    approved: int
+    approval_rate: float
+    referral_rate: float
+    expected_bad_rate: float | None = _RATE
+    realised_bad_rate: float | None = Field(
+        description="Bad rate among approved with a known outcome; null without outcomes"
+    )
+    average_annualized_rate: str | None = _RATE
+    average_amount: str | None = _YUAN_OR_NONE
+    average_effective_rate: str | None = _RATE
+    rate_distribution: RateDistributionPublic | None
+    share_at_cap: float | None = _RATE
+    expected_interest: str | None = _YUAN_OR_NONE
+    expected_fees: str | None = _YUAN_OR_NONE
+    expected_loss: str | None = _YUAN_OR_NONE
+    expected_margin: str | None = _YUAN_OR_NONE
+    expected_margin_points: str | None = Field(
+        description="Expected margin a year, in percentage points of the amount lent"
+    )
+    with_programme: int = Field(description="Approvals under a pricing programme")
+
+
+class SegmentTallyPublic(TallyPublic):
+    """One occupation's figures, with its share of the overall approval rate and its flags."""
+
+    approval_share_of_average: float | None
+    below_min_share: bool
+    above_target_bad_rate: bool
+    mostly_at_cap: bool
+    negative_margin: bool
+    programme_margin: bool
+    flagged: bool
+
+
+class SimulationArmPublic(BaseModel):
+    """What one policy decided over the simulated applications."""
+
+    policy_version: str
+    overall: TallyPublic
+    by_file: dict[str, TallyPublic] = Field(description="thin-file and thick-file")
+    by_grade: dict[str, TallyPublic]
+    by_segment: dict[str, SegmentTallyPublic]
+    flagged_segments: list[str]
+
+
+class SimulationChangePublic(BaseModel):
+    """The candidate's change from the baseline (rates as fractions, money in yuan)."""
+
+    approval_rate: float
+    swap_in: int = Field(description="Approved by the candidate, not by the baseline")
+    swap_out: int = Field(description="Approved by the baseline, not by the candidate")
+    average_annualized_rate: str | None
+    average_effective_rate: str | None
+    share_at_cap: str | None
+    expected_interest: str | None
+    expected_fees: str | None
+    expected_loss: str | None
+    expected_margin: str | None
+
+
+class SimulationReportPublic(BaseModel):
+    model_version: str
+    min_segment_share: str
+    target_bad_rate: str | None
+    candidate: SimulationArmPublic
+    baseline: SimulationArmPublic | None = Field(
+        description="The active policy, when the candidate is another one"
+    )
+    change: SimulationChangePublic | None
+
+
 class SimulationPublic(BaseModel):
-    report: dict[str, Any] = Field(
+    report: SimulationReportPublic = Field(
         description="Approval, expected and realised bad rates, "
         "price and segment tables; change from the active policy"
     )

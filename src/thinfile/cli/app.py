@@ -9,12 +9,28 @@ instead of exiting with it, so :func:`main` exits with whatever code it returns.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from thinfile.cli import checkout, decisions, demo, gateway, model, portfolio, quote, serve, synth
+from thinfile.cli import (
+    checkout,
+    decisions,
+    demo,
+    gateway,
+    limits,
+    merchants,
+    model,
+    notifications,
+    payments,
+    portfolio,
+    quote,
+    sales,
+    serve,
+    synth,
+)
 from thinfile.cli import servicing as servicing_cli
 from thinfile.errors import ThinfileError
 
@@ -43,6 +59,11 @@ decisions.register(app)
 checkout.register(app)
 portfolio.register(app)
 gateway.register(app)
+merchants.register(app)
+limits.register(app)
+payments.register(app)
+sales.register(app)
+notifications.register(app)
 
 USAGE_ERROR = 2
 DATABASE_UNAVAILABLE = 3
@@ -56,8 +77,19 @@ def _database_error(exc: DBAPIError) -> str:
     return f"the database refused the work ({reason})"
 
 
+def quiet_driver_cleanup() -> None:
+    """Keep the driver's clean-up warnings off standard error.
+
+    When a connection drops in the middle of a batch, psycopg logs a warning about the pipeline
+    it could not close *while* the real error propagates; that error is what the user is told, in
+    one line. The warning would print a second, rawer account of the same failure.
+    """
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
+    quiet_driver_cleanup()
     try:
         code = app(args=argv, standalone_mode=False)
     except ThinfileError as exc:

@@ -12,6 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from thinfile.cli.engines import (
+    Engine,
+    EngineOption,
+    MasterOption,
+    choose_engine,
+    local_path,
+    spark,
+)
 from thinfile.cli.options import option_date
 from thinfile.decisioning import (
     Decision,
@@ -25,6 +33,7 @@ from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.scoring import ScoringModel, load_model, read_table
 from thinfile.settings import Settings
+from thinfile.spark.session import DEFAULT_MASTER
 
 policy_app = typer.Typer(help="Decision policies: simulate before you ship.", no_args_is_help=True)
 
@@ -39,7 +48,7 @@ def default_model_dir() -> Path:
     return home / "models" / "default"
 
 
-def _load_model(path: Path | None) -> ScoringModel:
+def _model_dir(path: Path | None) -> Path:
     folder = path or default_model_dir()
     if not folder.exists():
         raise InvalidInputError(
@@ -47,7 +56,11 @@ def _load_model(path: Path | None) -> ScoringModel:
             field="--model",
             remedy="train one with 'thinfile model train' or run 'make demo' first",
         )
-    return load_model(folder)
+    return folder
+
+
+def _load_model(path: Path | None) -> ScoringModel:
+    return load_model(_model_dir(path))
 
 
 def _read_json(path: Path, option: str) -> object:
@@ -118,7 +131,10 @@ def decide_command(
 @policy_app.command("simulate")
 def simulate_command(
     policy: Annotated[Path, typer.Option(help="Candidate policy folder.")],
-    data: Annotated[Path, typer.Option(help="Past applications (CSV or Parquet).")],
+    data: Annotated[
+        str,
+        typer.Option(help="Past applications (CSV or Parquet; a Parquet path or URI with Spark)."),
+    ],
     out: Annotated[Path, typer.Option(help="HTML report to write.")],
     model: Annotated[Path | None, typer.Option(help="Model folder.")] = None,
     baseline_policy: Annotated[Path | None, typer.Option(help="Baseline policy folder.")] = None,
@@ -136,21 +152,39 @@ def simulate_command(
             "approval rate (default: the policy's, else 0.8)."
         ),
     ] = None,
+    engine: EngineOption = "local",
+    spark_master: MasterOption = DEFAULT_MASTER,
 ) -> None:
     """Run a candidate policy over past applications and report what it would do, overall
     and by occupation (with the occupations below the minimum share flagged)."""
     share = _share(min_segment_share, "--min-segment-share")
-    records = read_records(data)
-    report = simulate(
-        records,
-        policy=load_policy(policy),
-        model=_load_model(model),
-        on=option_date(on, "--on"),
-        workers=workers,
-        outcome=outcome,
-        baseline=load_policy(baseline_policy) if baseline_policy else None,
-        min_segment_share=share,
-    )
+    day = option_date(on, "--on")
+    baseline = load_policy(baseline_policy) if baseline_policy else None
+    if choose_engine(engine) is Engine.SPARK:
+        from thinfile.spark.simulate import simulate_parquet
+
+        with spark(spark_master) as session:
+            report = simulate_parquet(
+                session,
+                data,
+                policy=load_policy(policy),
+                model_dir=_model_dir(model),
+                on=day,
+                baseline=baseline,
+                outcome=outcome,
+                min_segment_share=share,
+            )
+    else:
+        report = simulate(
+            read_records(local_path(data, "--data")),
+            policy=load_policy(policy),
+            model=_load_model(model),
+            on=day,
+            workers=workers,
+            outcome=outcome,
+            baseline=baseline,
+            min_segment_share=share,
+        )
     out.write_text(render_simulation_html(report), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -186,9 +220,11 @@ def print_segments(report: SimulationReport, console: Console) -> None:
         title=f"By occupation. FLAG LOW: approval rate below {report.min_segment_share:.0%} "
         "of the overall approval rate"
         + (f"; FLAG BAD: bad rate of approvals above {target:.2%}" if target is not None else "")
+        + "; FLAG CAP: most approvals at the cap; FLAG LOSS: expected margin below zero outside "
+        "a programme"
     )
     table.add_column("occupation", no_wrap=True)
-    for col in ("n", "approved", "vs all", "bad rate"):
+    for col in ("n", "approved", "vs all", "bad rate", "mean APR", "at cap", "margin (yuan)"):
         table.add_column(col, justify="right")
     table.add_column("flag", no_wrap=True)
     for name, row in candidate["by_segment"].items():
@@ -199,6 +235,9 @@ def print_segments(report: SimulationReport, console: Console) -> None:
             _percent(row["approval_rate"]),
             _percent(row["approval_share_of_average"]),
             _percent(row["expected_bad_rate"] if bad is None else bad),
+            _percent(row["average_annualized_rate"]),
+            _percent(row["share_at_cap"]),
+            str(row["expected_margin"] or "—"),
             _flags(row),
         )
     console.print(table)
@@ -211,7 +250,12 @@ def _percent(value: object) -> str:
 def _flags(row: dict[str, object]) -> str:
     kinds = [
         word
-        for key, word in (("below_min_share", "LOW"), ("above_target_bad_rate", "BAD"))
+        for key, word in (
+            ("below_min_share", "LOW"),
+            ("above_target_bad_rate", "BAD"),
+            ("mostly_at_cap", "CAP"),
+            ("negative_margin", "LOSS"),
+        )
         if row.get(key)
     ]
     return "FLAG " + "+".join(kinds) if kinds else ""

@@ -119,6 +119,15 @@ def demo(
         if summary.audit_problems:
             console.print("[red]the audit log does not verify[/red]")
             raise typer.Exit(1)
+        if summary.promotion_problems or not (
+            summary.promotions["programme_loans"] and summary.promotions["coupon_example"]
+        ):
+            console.print("[red]no programme or coupon loan, or one the ledger does not tie[/red]")
+            raise typer.Exit(1)
+        story = summary.limits
+        if not (story.get("increases_accepted") and story.get("late_payer_frozen")):
+            console.print("[red]the credit lines' year did not grow a limit and freeze one[/red]")
+            raise typer.Exit(1)
         if smoke:
             return
         _serve(console, url, folder, host, port, summary.borrower_to_show)
@@ -137,6 +146,7 @@ def _journey(
     from thinfile.http import build_context
     from thinfile.services.audit import verify_audit_chain
     from thinfile.services.ledger import verify_ledger
+    from thinfile.services.promotions import check_promotions
     from thinfile.settings import Settings
     from thinfile.store import upgrade
 
@@ -152,6 +162,7 @@ def _journey(
     simulation = _simulate_change(console, folder, frame, model_dir, start)
     ledger = verify_ledger(context.engine)
     audit = verify_audit_chain(context.engine)
+    promotion_problems = check_promotions(context.engine)
     summary = summarise(context.engine, lender)
     context.engine.dispose()
     return DemoSummary(
@@ -162,6 +173,7 @@ def _journey(
         ledger_problems=list(ledger.problems),
         audit_rows=audit.rows_checked,
         audit_problems=list(audit.problems),
+        promotion_problems=promotion_problems,
         database=url,
         home=str(folder),
     )

@@ -39,6 +39,30 @@ class DemoSummary:
     audit_problems: list[str]
     database: str
     home: str
+    promotions: dict[str, Any]
+    """The borrowers priced under a programme, with a coupon, or back at the standard price."""
+    promotion_problems: list[str]
+    limits: dict[str, Any]
+    """The three credit lines' story: the shop owner's limit at the start and now, the
+    offers declined, whether the late payer's line is frozen."""
+
+
+def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
+    from thinfile.services.limits import line_limits
+
+    story = lender.limits
+    if story is None:
+        return {}
+    owner, freezer = line_limits(engine, story.shop_owner), line_limits(engine, story.freezer)
+    return {
+        "shop_owner_opening": str(
+            Money(min((h.old_limit for h in owner.history), default=owner.limit))
+        ),
+        "shop_owner_limit": str(Money(owner.limit)),
+        "increases_accepted": len(story.accepted),
+        "increases_declined": len(story.declined),
+        "late_payer_frozen": freezer.status == "frozen",
+    }
 
 
 def summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
@@ -59,7 +83,25 @@ def summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         b.email for b in lender.borrowers
     ][:1]
     taken = (ApplicationStatus.ACCEPTED, ApplicationStatus.APPROVED)
+    with_loan = [b for b in lender.borrowers if b.loan_id is not None]
+    programme = [b for b in with_loan if b.programme]
+    coupon = [b for b in with_loan if b.coupon_value]
+    promotions = {
+        "programme_loans": len(programme),
+        "programme_example": (
+            f"{programme[0].email}: {programme[0].programme}" if programme else None
+        ),
+        "standard_price_fallbacks": sum(1 for b in with_loan if b.price_reasons),
+        "coupon_example": (
+            f"{coupon[0].email}: {Money(coupon[0].coupon_value)} yuan off, annualized "
+            + " → ".join(coupon[0].annualized or ())
+            if coupon
+            else None
+        ),
+    }
     return {
+        "limits": _limit_story(engine, lender),
+        "promotions": promotions,
         "applications": sum(outcomes.values()),
         "approved": sum(n for outcome, n in outcomes.items() if outcome in taken),
         "outcomes": dict(outcomes),
@@ -97,6 +139,31 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
     table.add_row(
         "policy change (20% cap): average annualized rate",
         " → ".join(f"{float(r):.2%}" for r in rates if r is not None),
+    )
+    margin = change.get("expected_margin")
+    if margin is not None:
+        table.add_row("policy change (20% cap): expected margin", f"{Money.of(margin)} yuan")
+    promotions = s.promotions
+    table.add_row(
+        "loans under a programme (budget spent: standard price)",
+        f"{promotions['programme_loans']} ({promotions['standard_price_fallbacks']})",
+    )
+    table.add_row("  e.g.", str(promotions["programme_example"] or "none"))
+    table.add_row("interest coupon", str(promotions["coupon_example"] or "none"))
+    story = s.limits
+    if story:
+        table.add_row(
+            "credit lines (额度)",
+            f"shop owner {story['shop_owner_opening']} → {story['shop_owner_limit']} yuan "
+            f"({story['increases_accepted']} increases accepted); "
+            f"{story['increases_declined']} declined; late payer "
+            + ("frozen" if story["late_payer_frozen"] else "not frozen"),
+        )
+    table.add_row(
+        "promotions check",
+        "tied to the ledger"
+        if not s.promotion_problems
+        else "FAILED: " + "; ".join(s.promotion_problems[:3]),
     )
     table.add_row(
         "ledger check",

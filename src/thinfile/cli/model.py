@@ -12,10 +12,20 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from thinfile.cli.engines import (
+    Engine,
+    EngineOption,
+    MasterOption,
+    choose_engine,
+    local_path,
+    spark,
+)
 from thinfile.errors import InvalidInputError
 from thinfile.scoring import KINDS, load_model, read_table, train_model
 from thinfile.scoring.batch import score_file
+from thinfile.scoring.reason_table import ReasonMethod
 from thinfile.scoring.report import evaluate_frame, render_report
+from thinfile.spark.session import DEFAULT_MASTER
 
 sub = typer.Typer(help="Train, evaluate, explain and score credit models.", no_args_is_help=True)
 
@@ -132,6 +142,75 @@ def train(
     )
 
 
+def _months(text: str) -> list[int]:
+    try:
+        return [int(v) for v in _names(text)]
+    except ValueError:
+        raise InvalidInputError(
+            "review months are whole months on book", field="--review-months", value=text
+        ) from None
+
+
+@sub.command("train-behaviour")
+def train_behaviour(
+    performance: Annotated[
+        Path, typer.Argument(help="Performance table (thinfile synth performance).")
+    ],
+    applicants: Annotated[Path, typer.Option(help="The applicants the loans were made to.")],
+    application_model: Annotated[
+        Path, typer.Option(help="The application model's directory (the score at origination).")
+    ],
+    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    horizon: Annotated[int, typer.Option(help="Months after a review a default counts.")] = 6,
+    review_months: Annotated[
+        str, typer.Option(help="Months on book reviewed: 3,6,9,12.")
+    ] = "3,6,9,12",
+    kind: Annotated[str, typer.Option(help="scorecard|gbm|both")] = "both",
+    seed: Annotated[int, typer.Option(help="Seed of the borrower split and trees.")] = 42,
+    held_out: Annotated[
+        float, typer.Option(help="Share of borrowers held out for the comparison.")
+    ] = 0.3,
+) -> None:
+    """Train a behaviour model on a performance table's line months (the features the limit
+    review reads) and compare it with the application score alone on held-out borrowers."""
+    from thinfile.scoring.behaviour_model import (
+        behaviour_table,
+        train_behaviour_model,
+        with_application_score,
+    )
+
+    if kind not in KINDS:
+        raise InvalidInputError(f"use one of: {', '.join(KINDS)}", field="--kind", value=kind)
+    application = load_model(application_model)
+    with _progress("reading") as bar:
+        task = bar.add_task("behaviour features at each review", total=None)
+        table = behaviour_table(
+            read_table(performance), review_months=_months(review_months), horizon=horizon
+        )
+        table = with_application_score(table, read_table(applicants), application)
+
+        def step(text: str) -> None:
+            bar.update(task, description=text)
+
+        model = train_behaviour_model(
+            table,
+            application_version=application.version,
+            kind=kind,
+            seed=seed,
+            test_share=held_out,
+            horizon=horizon,
+            progress=step,
+        )
+        version = model.save(out)
+    c = model.evaluation["behaviour_comparison"]
+    assert isinstance(c, dict)
+    typer.echo(
+        f"behaviour model {version} written to {out}; on {c['rows']} held-out reviews AUC "
+        f"{c['behaviour']['auc']:.4f} against {c['application']['auc']:.4f} for the "
+        f"application score alone ({c['auc_gain']:+.4f} ± {c['auc_gain_se']:.4f})"
+    )
+
+
 @sub.command("evaluate")
 def evaluate(
     model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
@@ -167,24 +246,53 @@ def evaluate(
 @sub.command("score")
 def score(
     model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet to score.")],
-    out: Annotated[Path, typer.Option(help="CSV of id, pd, score and reasons.")],
+    data: Annotated[
+        str, typer.Argument(help="CSV or Parquet to score (Parquet path or URI with Spark).")
+    ],
+    out: Annotated[
+        str,
+        typer.Option(
+            help="CSV (or .parquet) of id, pd, score and reasons; a Parquet folder or URI with "
+            "--engine spark."
+        ),
+    ],
     reasons: Annotated[int, typer.Option(help="Reason codes per row.")] = 4,
+    reasons_method: Annotated[
+        ReasonMethod,
+        typer.Option(
+            "--reasons-method",
+            help="exact: the model's own contributions (tree SHAP for trees); points: the "
+            "scorecard's points by bin, many times faster, for whole-book runs.",
+        ),
+    ] = ReasonMethod.EXACT,
     chunk_rows: Annotated[int, typer.Option(help="Rows per chunk.")] = 100_000,
+    engine: EngineOption = "local",
+    spark_master: MasterOption = DEFAULT_MASTER,
 ) -> None:
     """Score a file in chunks, with reason codes."""
     if reasons < 0 or chunk_rows < 1:
         raise InvalidInputError("must not be negative", field="--reasons", value=reasons)
+    if choose_engine(engine) is Engine.SPARK:
+        from thinfile.spark.scoring import score_parquet
+
+        with spark(spark_master) as session:
+            rows = score_parquet(
+                session, model_dir, data, out, reasons=reasons, method=reasons_method
+            )
+        typer.echo(f"{rows} rows scored on Spark into {out}")
+        return
+    source, target = local_path(data, "DATA"), local_path(out, "--out")
     model = load_model(model_dir)
     with _progress("scoring") as bar:
         task = bar.add_task("scoring", total=None)
         rows = score_file(
             model,
-            data,
-            out,
+            source,
+            target,
             reasons=reasons,
             chunk_rows=chunk_rows,
             progress=lambda n: bar.update(task, advance=n),
+            method=reasons_method,
         )
     typer.echo(f"{rows} rows scored with model {model.version} into {out}")
 

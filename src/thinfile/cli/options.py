@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TypeVar
 
 from thinfile.errors import InvalidInputError
@@ -38,4 +39,22 @@ def option_choice(text: str, option: str, kind: type[E]) -> E:
         choices = ", ".join(m.value for m in kind)
         raise InvalidInputError(
             f"{text!r} is not one of: {choices}", field=option, value=text
+        ) from None
+
+
+def read_input_file(path: Path, option: str) -> bytes:
+    """The bytes of a file the user named, or an error naming the option."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(
+            f"{path} does not exist", field=option, value=str(path), remedy="check the path"
+        ) from None
+    except IsADirectoryError:
+        raise InvalidInputError(
+            f"{path} is a folder", field=option, value=str(path), remedy="name the file"
+        ) from None
+    except OSError as exc:
+        raise InvalidInputError(
+            f"{path} cannot be read ({exc.strerror})", field=option, value=str(path)
         ) from None

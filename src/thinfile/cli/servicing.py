@@ -16,6 +16,7 @@ from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import SYSTEM
 from thinfile.services.ledger import verify_ledger
 from thinfile.services.loans import get_loan
+from thinfile.settings import load_settings
 from thinfile.store import make_engine, upgrade
 
 cob_app = typer.Typer(help="Close of business (日终批处理).", no_args_is_help=True)
@@ -43,9 +44,10 @@ def cob_run(
 ) -> None:
     """Close business dates up to --date: accrual, due and overdue, penalty, buckets, charge-off."""
     through = option_date(date_text, "--date")
+    retry_days = load_settings().auto_debit_retry_days
     engine = _engine()
     try:
-        report = run_cob(engine, through, actor=SYSTEM.label)
+        report = run_cob(engine, through, actor=SYSTEM.label, retry_days=retry_days)
     finally:
         engine.dispose()
     console = Console()
@@ -56,7 +58,8 @@ def cob_run(
 
 @ledger_app.command("verify")
 def ledger_verify() -> None:
-    """Check that every entry balances and the ledger equals the loan accounts."""
+    """Check that every entry balances and the ledger equals the loan accounts (the deferred
+    merchant subsidy equals what the loans have not recognised); exit 1 naming each problem."""
     report = verify_ledger(_engine())
     console = Console()
     for (account, currency), balance in sorted(report.balances.items()):
@@ -65,7 +68,10 @@ def ledger_verify() -> None:
         console.print(f"problem: {problem}")
     if not report.ok:
         raise typer.Exit(1)
-    console.print("ledger verified: every entry balances and matches the loan accounts")
+    console.print(
+        "ledger verified: every entry balances and matches the loan accounts, "
+        "the deferred subsidy included"
+    )
 
 
 @loan_app.command("show")

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from thinfile.cli.engines import Engine, EngineOption, MasterOption, choose_engine, spark
+from thinfile.cli.options import option_date
 from thinfile.errors import InvalidInputError
 from thinfile.sim import (
     DEFAULT_FIRST_VINTAGE,
@@ -20,7 +22,10 @@ from thinfile.sim import (
     simulate_performance,
     write_table,
 )
+from thinfile.sim.population import BLOCK_ROWS, generate_blocked
+from thinfile.sim.sales import MAX_DAYS, simulate_sales
 from thinfile.sim.tables import table_format
+from thinfile.spark.session import DEFAULT_MASTER
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +34,7 @@ def register(app: typer.Typer) -> None:
     )
     synth.command("applicants")(applicants)
     synth.command("performance")(performance)
+    synth.command("sales")(sales)
     app.add_typer(synth, name="synth")
 
 
@@ -72,20 +78,55 @@ def applicants(
     seed: Annotated[str, typer.Option(help="Random seed: the same seed gives the same rows.")] = (
         "7"
     ),
-    out: Annotated[str, typer.Option(help="Output file, .parquet or .csv.")] = (
-        "applicants.parquet"
-    ),
+    out: Annotated[
+        str,
+        typer.Option(help="Output file, .parquet or .csv; a Parquet folder or URI with Spark."),
+    ] = "applicants.parquet",
+    block_rows: Annotated[
+        str | None,
+        typer.Option(
+            "--block-rows",
+            help="Generate in blocks of this many rows, each from its own seed (the rule Spark "
+            f"uses, default {BLOCK_ROWS} there): the same rows on either engine.",
+        ),
+    ] = None,
+    partitions: Annotated[
+        str | None,
+        typer.Option(help="Spark partitions (default one per block); never changes the rows."),
+    ] = None,
+    engine: EngineOption = "local",
+    spark_master: MasterOption = DEFAULT_MASTER,
 ) -> None:
     """Generate synthetic new-citizen applicants with alternative data and a known outcome."""
     count = _whole(n, "--n", 1, MAX_APPLICANTS)
     chosen_seed = _whole(seed, "--seed", 0, 2**63 - 1)
+    block = None if block_rows is None else _whole(block_rows, "--block-rows", 1, MAX_APPLICANTS)
+    if choose_engine(engine) is Engine.SPARK:
+        from thinfile.spark.synth import write_applicants
+
+        slices = None if partitions is None else _whole(partitions, "--partitions", 1, 100_000)
+        with spark(spark_master) as session:
+            write_applicants(
+                session,
+                count,
+                out,
+                seed=chosen_seed,
+                block_rows=block or BLOCK_ROWS,
+                partitions=slices,
+            )
+        typer.echo(f"wrote {count} applicants on Spark to {out}")
+        return
     path = _output(out)
     with _progress() as progress:
         task = progress.add_task("applicants", total=len(GENERATION_STEPS) + 1)
-        frame = generate_applicants(
-            count,
-            seed=chosen_seed,
-            on_step=lambda step: progress.update(task, advance=1, description=step),
+        frame = (
+            generate_applicants(
+                count,
+                seed=chosen_seed,
+                on_step=lambda step: progress.update(task, advance=1, description=step),
+            )
+            if block is None
+            else generate_blocked(count, seed=chosen_seed, block_rows=block)
         )
         progress.update(task, description="writing")
         write_table(frame, path)
@@ -139,4 +180,29 @@ def performance(
         f"wrote {len(rows)} monthly rows for {len(frame)} loans in "
         f"{rows['vintage'].nunique()} vintages to {path} "
         f"({defaults / len(frame):.2%} defaulted within {horizon} months)"
+    )
+
+
+def sales(
+    applicants_file: Annotated[
+        str, typer.Option("--applicants", help="Applicants file written by 'synth applicants'.")
+    ],
+    days: Annotated[str, typer.Option(help="Days of sales before --as-of.")] = "365",
+    seed: Annotated[str, typer.Option(help="Random seed for the sales.")] = "7",
+    as_of: Annotated[str, typer.Option("--as-of", help="The day after the last sales day.")] = (
+        "2026-01-01"
+    ),
+    out: Annotated[str, typer.Option(help="Output file, .parquet or .csv.")] = "sales.parquet",
+) -> None:
+    """Simulate daily sales of shop owners and platform earnings of riders and drivers
+    (amounts in fen), consistent with each applicant's risk."""
+    span = _whole(days, "--days", 1, MAX_DAYS)
+    chosen_seed = _whole(seed, "--seed", 0, 2**63 - 1)
+    day = option_date(as_of, "--as-of")
+    path = _output(out)
+    frame = read_table(Path(applicants_file), field="--applicants")
+    rows = simulate_sales(frame, days=span, seed=chosen_seed, as_of=day)
+    write_table(rows, path)
+    typer.echo(
+        f"wrote {len(rows)} daily rows for {rows['applicant_id'].nunique()} businesses to {path}"
     )

@@ -8,8 +8,36 @@ Data flow::
     financed ──borrower_plan──► BorrowerPlan (loanmath schedule, annualized rate, statement)
     schedule, net investment ──recognise_income──► IncomeRecognition (effective-interest method)
     all three ──quote_checkout──► CheckoutQuote
+    order lines, total ──check_order──► a session's amount; CheckoutAmounts ──authorize,
+        capture, void, refund──► the next state (refusals name the field)
+    Campaign.covers(merchant, order, day) + budget ──campaign_subsidy──► CampaignSubsidy
+    CouponRules.refusal(order, merchant, day) ──.coupon──► Coupon (into purchase_money)
+    captures, refunds of a date ──settlement_of──► MerchantSettlement ──settlement_csv──► file
 """
 
+from thinfile.commerce.campaign import (
+    MAX_CAMPAIGN_DAYS,
+    MAX_CAMPAIGN_MERCHANTS,
+    BudgetState,
+    Campaign,
+    CampaignStatus,
+    CampaignSubsidy,
+    budget_state,
+    campaign_subsidy,
+)
+from thinfile.commerce.checkout import (
+    MAX_LINES,
+    MAX_ORDER_TOTAL,
+    MAX_QUANTITY,
+    CheckoutAmounts,
+    CheckoutStatus,
+    OrderLine,
+    allowed_terms,
+    check_order,
+    redirect_url,
+    split_refund,
+    status_at,
+)
 from thinfile.commerce.contract import (
     ALLOWED_TERMS,
     MAX_SETTLEMENT_DAYS,
@@ -17,6 +45,14 @@ from thinfile.commerce.contract import (
     TermPricing,
     UnearnedSubsidy,
     term_problems,
+)
+from thinfile.commerce.coupon_rules import (
+    MAX_COUPON_DAYS,
+    MAX_PER_BORROWER,
+    BorrowerCouponStatus,
+    CouponRules,
+    CouponStatus,
+    status_after_return,
 )
 from thinfile.commerce.credit_code import (
     CREDIT_CODE_ALPHABET,
@@ -40,28 +76,61 @@ from thinfile.commerce.plan import BorrowerPlan, borrower_plan
 from thinfile.commerce.purchase import Coupon, CouponFunder, PurchaseMoney, purchase_money
 from thinfile.commerce.quote import CheckoutQuote, quote_checkout
 from thinfile.commerce.recognition import IncomeRecognition, RecognitionPeriod, recognise_income
+from thinfile.commerce.settlement import (
+    SETTLEMENT_CSV_HEADER,
+    MerchantSettlement,
+    SettlementLine,
+    SettlementLineKind,
+    settlement_csv,
+    settlement_of,
+)
 
 __all__ = [
     "ALLOWED_TERMS",
     "CREDIT_CODE_ALPHABET",
     "CREDIT_CODE_WEIGHTS",
+    "MAX_CAMPAIGN_DAYS",
+    "MAX_CAMPAIGN_MERCHANTS",
+    "MAX_COUPON_DAYS",
+    "MAX_LINES",
+    "MAX_ORDER_TOTAL",
+    "MAX_PER_BORROWER",
+    "MAX_QUANTITY",
     "MAX_SETTLEMENT_DAYS",
     "REGISTRATION_AUTHORITIES",
+    "SETTLEMENT_CSV_HEADER",
+    "BorrowerCouponStatus",
     "BorrowerPlan",
+    "BudgetState",
+    "Campaign",
+    "CampaignStatus",
+    "CampaignSubsidy",
+    "CheckoutAmounts",
     "CheckoutQuote",
+    "CheckoutStatus",
     "Coupon",
     "CouponFunder",
+    "CouponRules",
+    "CouponStatus",
     "CreditCode",
     "IncomeRecognition",
     "MerchantCategory",
     "MerchantContract",
+    "MerchantSettlement",
     "MerchantStatus",
+    "OrderLine",
     "PurchaseMoney",
     "RecognitionPeriod",
+    "SettlementLine",
+    "SettlementLineKind",
     "TermPricing",
     "UnearnedSubsidy",
     "activated",
+    "allowed_terms",
     "borrower_plan",
+    "budget_state",
+    "campaign_subsidy",
+    "check_order",
     "credit_code_check_character",
     "is_valid_credit_code",
     "mask_account_number",
@@ -70,7 +139,13 @@ __all__ = [
     "purchase_money",
     "quote_checkout",
     "recognise_income",
+    "redirect_url",
     "settlement_account_number",
+    "settlement_csv",
+    "settlement_of",
+    "split_refund",
+    "status_after_return",
+    "status_at",
     "term_problems",
     "validate_credit_code",
 ]

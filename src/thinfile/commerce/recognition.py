@@ -24,8 +24,8 @@ from datetime import date
 from decimal import Decimal
 
 from thinfile.errors import InvalidInputError
-from thinfile.loanmath import Schedule, periodic_irr
-from thinfile.money import Money, Rounding, round_fen
+from thinfile.loanmath import Schedule, effective_interest_income
+from thinfile.money import Money, Rounding
 
 __all__ = ["IncomeRecognition", "RecognitionPeriod", "recognise_income"]
 
@@ -82,13 +82,10 @@ def recognise_income(
             field="net_investment",
             value=str(net_investment),
         )
-    rate = periodic_irr([-net_investment.fen, *totals]) if deferred else Decimal(0)
+    earned = effective_interest_income(net_investment.fen, totals, rounding=rounding)
     rows: list[RecognitionPeriod] = []
     carrying, remaining = net_investment.fen, deferred
-    last = len(totals) - 1
-    for k, inst in enumerate(schedule.installments):
-        income = remaining if k == last else min(round_fen(rate * carrying, rounding), remaining)
-        income = max(income, 0)
+    for inst, income in zip(schedule.installments, earned.incomes, strict=True):
         remaining -= income
         closing = carrying + income - inst.total
         rows.append(
@@ -98,7 +95,7 @@ def recognise_income(
         )
         carrying = closing
     return IncomeRecognition(
-        effective_rate=rate,
+        effective_rate=earned.rate,
         net_investment=net_investment,
         deferred_income=Money(deferred, net_investment.currency),
         periods=tuple(rows),

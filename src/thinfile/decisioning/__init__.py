@@ -5,7 +5,8 @@ Data flow::
     raw JSON ─parse_application─► Application ─┐
     lender history ─► History ─────────────────┼─ decide(policy, model, on) ─► Decision
     Policy (GoRules JDM graph via zen-engine) ─┤      knockouts → score → grade → affordability
-    Scorer (thinfile.scoring model) ───────────┘      → limit → price under cap → offers
+    Scorer (thinfile.scoring model) ───────────┘      → limit → price build-up under the
+                                                         cap → programme → offers
 
 ``PolicyBook`` adds a challenger arm; ``replay`` re-runs a stored decision; ``simulate``
 runs a candidate policy over past applications.

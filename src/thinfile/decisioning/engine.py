@@ -7,6 +7,7 @@ replay a decision exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from thinfile.decisioning.application import Application
+from thinfile.decisioning.buildup import BuildUp
 from thinfile.decisioning.checks import (
     NO_HISTORY,
     Checks,
@@ -33,9 +35,14 @@ from thinfile.decisioning.pricing import (
     price_offer,
 )
 from thinfile.decisioning.reasons import explain, is_borrower_reason
+from thinfile.decisioning.risk_pricing import PricedOut, price_by_build_up
 from thinfile.money import Rounding, round_fen
 
-__all__ = ["Decision", "Finding", "Outcome", "Scorer", "decide"]
+__all__ = ["NO_PRICE_UNDER_CAP", "Decision", "Finding", "Outcome", "Scorer", "decide"]
+
+NO_PRICE_UNDER_CAP = "NO_PRICE_UNDER_CAP"
+"""A product (and, when none is left, the decision) declined because no price under the cap
+earns the target return of the price build-up."""
 
 
 class ReasonLike(Protocol):
@@ -97,6 +104,9 @@ class Decision:
     model_version: str
     policy_version: str
     model_reasons: tuple[dict[str, object], ...] = field(default=())
+    price_build_up: tuple[BuildUp, ...] = field(default=())
+    """How each product's price was built (policies with ``pricing``): the offers', and
+    those priced out. Stored as ``price_build_up`` for staff; absent when empty."""
 
     def borrower_reasons(self, language: str = "en") -> list[dict[str, str]]:
         """Plain-word reasons (and what to do) for the borrower, in ``en`` or ``zh``."""
@@ -115,6 +125,12 @@ class Decision:
         return out
 
     def as_dict(self) -> dict[str, object]:
+        stored = self._as_dict()
+        if self.price_build_up:
+            stored["price_build_up"] = [b.as_dict() for b in self.price_build_up]
+        return stored
+
+    def _as_dict(self) -> dict[str, object]:
         return {
             "outcome": self.outcome.value,
             "decided_on": self.decided_on.isoformat(),
@@ -244,18 +260,26 @@ def decide(
     if room.max_installment <= 0:
         finding = Finding("AFFORDABILITY", "affordability", "no room for a new installment")
         return _decline(base, room, [finding], ["AFFORDABILITY"])
-    offers, notes = _offers(app, result, room, policy, on, lender)
+    pd = float(scored.pd)  # float-ok: a probability
+    offers, notes, built = _offers(app, result, room, policy, on, lender, pd)
+    base = dataclasses.replace(base, price_build_up=built)
     if not offers:
-        return _decline(
-            base,
-            room,
-            [*notes, Finding("NO_PRODUCT", "product", "no product fits affordably")],
-            ["NO_PRODUCT", "AFFORDABILITY"],
-        )
+        return _decline(base, room, *_no_offer(notes))
     referrals = _findings(result, "referrals", "referral")
     outcome = Outcome.REFER if referrals else Outcome.APPROVE
     codes = [f.code for f in referrals] + (["REFER"] if referrals else [])
     return base.decision(outcome, room, offers, [*referrals, *notes], codes)
+
+
+def _no_offer(notes: list[Finding]) -> tuple[list[Finding], list[str]]:
+    """The findings and reason codes of a decline for want of an offer: no price under the
+    cap meets the return (a reason of its own), or no product fits affordably."""
+    priced_out = any(f.code == NO_PRICE_UNDER_CAP for f in notes)
+    unaffordable = any(f.code == "PRODUCT_NOT_AFFORDABLE" for f in notes)
+    if priced_out:
+        return notes, [NO_PRICE_UNDER_CAP, *(["AFFORDABILITY"] if unaffordable else [])]
+    finding = Finding("NO_PRODUCT", "product", "no product fits affordably")
+    return [*notes, finding], ["NO_PRODUCT", "AFFORDABILITY"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +295,7 @@ class _Common:
     model_reasons: tuple[dict[str, object], ...]
     model_version: str
     policy_version: str
+    price_build_up: tuple[BuildUp, ...] = ()
 
     def decision(
         self,
@@ -295,6 +320,7 @@ class _Common:
             model_version=self.model_version,
             policy_version=self.policy_version,
             model_reasons=self.model_reasons,
+            price_build_up=self.price_build_up,
         )
 
 
@@ -311,40 +337,112 @@ def _offers(
     policy: Policy,
     on: date,
     lender: str,
-) -> tuple[tuple[Offer, ...], list[Finding]]:
+    pd: float,
+) -> tuple[tuple[Offer, ...], list[Finding], tuple[BuildUp, ...]]:
     grade = result["grade"]
     limit = min(
         round_fen(room.income * Decimal(str(grade["income_multiple"])), Rounding.DOWN),
         policy.money.from_graph(grade, "max_limit"),
     )
-    base = Price(
-        Decimal(str(grade["annual_rate"])), Decimal(str(grade["monthly_fee_rate"])), Decimal(0)
-    )
     offers: list[Offer] = []
     notes: list[Finding] = []
+    built: list[BuildUp] = []
     for row in result.get("products") or []:
         rule = ProductRule.from_policy(row, policy.money)
-        offer = price_offer(
+        offer = _price(rule, app, grade, limit, room, policy, on, lender, pd)
+        if isinstance(offer, PricedOut):
+            built.append(offer.build_up)
+            notes.append(_priced_out(offer, policy))
+            continue
+        if offer is None:
+            notes.append(Finding("PRODUCT_NOT_AFFORDABLE", "product", rule.code))
+            continue
+        notes.extend(_pricing_notes(offer, policy))
+        offers.append(offer)
+    offers.sort(key=lambda o: (-o.fit, o.annualized.nominal, o.total_cost))
+    kept = tuple(offers[: policy.settings.max_offers])
+    built.extend(o.build_up for o in kept if o.build_up is not None)
+    return kept, notes, tuple(built)
+
+
+def _price(
+    rule: ProductRule,
+    app: Application,
+    grade: Mapping[str, Any],
+    limit: int,
+    room: Affordability,
+    policy: Policy,
+    on: date,
+    lender: str,
+    pd: float,
+) -> Offer | PricedOut | None:
+    """The product's offer: by the build-up when the policy has one, else from the grade
+    table (policies written before it)."""
+    if policy.settings.pricing is not None:
+        return price_by_build_up(
             rule,
             app,
-            base=base,
+            pd=pd,
             limit=limit,
             room=room.max_installment,
             settings=policy.settings,
             start=on,
             lender=lender,
         )
-        if offer is None:
-            notes.append(Finding("PRODUCT_NOT_AFFORDABLE", "product", rule.code))
-            continue
-        if offer.capped:
-            notes.append(
-                Finding(
-                    "PRICE_CAPPED",
-                    "pricing",
-                    f"{rule.code} re-priced to the {policy.settings.cap:.0%} cap",
-                )
+    base = Price(
+        Decimal(str(grade["annual_rate"])), Decimal(str(grade["monthly_fee_rate"])), Decimal(0)
+    )
+    return price_offer(
+        rule,
+        app,
+        base=base,
+        limit=limit,
+        room=room.max_installment,
+        settings=policy.settings,
+        start=on,
+        lender=lender,
+    )
+
+
+def _priced_out(out: PricedOut, policy: Policy) -> Finding:
+    b = out.build_up.as_dict()
+    return Finding(
+        NO_PRICE_UNDER_CAP,
+        "pricing",
+        f"{out.product}: no price up to the {policy.settings.cap:.0%} cap earns the target "
+        f"return ({b['required_points']} points asked)",
+    )
+
+
+def _pricing_notes(offer: Offer, policy: Policy) -> list[Finding]:
+    notes = []
+    if offer.capped:
+        notes.append(
+            Finding(
+                "PRICE_CAPPED",
+                "pricing",
+                f"{offer.product} re-priced to the {policy.settings.cap:.0%} cap",
             )
-        offers.append(offer)
-    offers.sort(key=lambda o: (-o.fit, o.annualized.nominal, o.total_cost))
-    return tuple(offers[: policy.settings.max_offers]), notes
+        )
+    if offer.build_up is not None:
+        b = offer.build_up.as_dict()
+        parts = " + ".join(f"{p.name} {p.as_dict()['points']}" for p in offer.build_up.parts)
+        notes.append(
+            Finding(
+                "PRICE_BUILD_UP",
+                "pricing",
+                f"{offer.product}: {parts} = {b['required_points']} points; "
+                f"{b['price_kind']} {b['solved']} (rounded {b['rounding']})",
+            )
+        )
+    if offer.programme is not None:
+        p = offer.programme
+        notes.append(
+            Finding(
+                "PROGRAMME",
+                "pricing",
+                f"{offer.product}: programme {p.programme.code} −{p.programme.discount_bps} bp, "
+                f"{p.price_kind} {p.price_before} → {p.price_after}",
+            )
+        )
+    return notes

@@ -24,6 +24,8 @@ from typing import Any
 
 import zen
 
+from thinfile.decisioning.buildup import PricingParameters
+from thinfile.decisioning.programmes import Programme, programmes_from_json
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import DEFAULT_CAP, CapBasis
 from thinfile.money import Money
@@ -73,6 +75,12 @@ class PolicySettings:
     target_bad_rate: Decimal | None = None
     """The 12-month bad rate of approved loans the policy is built to stay under; a
     simulation flags an occupation above it (None: no target)."""
+    pricing: PricingParameters | None = None
+    """The price build-up's parameters (:mod:`~thinfile.decisioning.buildup`); None: offers
+    are priced from the grade table, as policies written before the build-up were."""
+    programmes: tuple[Programme, ...] = ()
+    """Preferential programmes (:mod:`~thinfile.decisioning.programmes`); they need
+    ``pricing``."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicySettings:
@@ -88,6 +96,8 @@ class PolicySettings:
                 max_offers=int(data.get("max_offers", 3)),
                 min_segment_share=_share(data.get("min_segment_share"), "min_segment_share"),
                 target_bad_rate=_share(data.get("target_bad_rate"), "target_bad_rate"),
+                pricing=_pricing(data),
+                programmes=_programmes(data),
             )
         except (KeyError, ValueError, ArithmeticError) as exc:
             raise InvalidInputError(
@@ -95,6 +105,24 @@ class PolicySettings:
                 field="policy.json",
                 remedy="compare it with the default policy",
             ) from None
+
+
+def _pricing(data: Mapping[str, Any]) -> PricingParameters | None:
+    if "pricing" not in data:
+        return None
+    return PricingParameters.from_json(data["pricing"])
+
+
+def _programmes(data: Mapping[str, Any]) -> tuple[Programme, ...]:
+    if "programmes" not in data:
+        return ()
+    if "pricing" not in data:
+        raise InvalidInputError(
+            "policy.json has programmes but no pricing to discount",
+            field="programmes",
+            remedy='add a "pricing" object (the price build-up) or remove the programmes',
+        )
+    return programmes_from_json(data["programmes"])
 
 
 def _share(value: object, name: str) -> Decimal | None:
@@ -175,6 +203,10 @@ class Policy:
             value = getattr(s, key)
             if value is not None:
                 data[key] = str(value)
+        if s.pricing is not None:
+            data["pricing"] = s.pricing.as_json()
+        if s.programmes:
+            data["programmes"] = [p.as_json() for p in s.programmes]
         return json.dumps(data, indent=1) + "\n"
 
     def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:

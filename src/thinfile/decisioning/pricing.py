@@ -15,7 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from thinfile.decisioning.application import Application
+from thinfile.decisioning.buildup import BuildUp
 from thinfile.decisioning.policy import GraphMoney, PolicySettings
+from thinfile.decisioning.programmes import ProgrammeUse
 from thinfile.loanmath import (
     AnnualizedRate,
     CapBasis,
@@ -34,9 +36,12 @@ from thinfile.money import Money, Rounding, round_fen
 __all__ = [
     "Affordability",
     "Offer",
+    "Price",
     "ProductRule",
     "RateBeforeCap",
     "assess_affordability",
+    "is_fee_based",
+    "loan_terms",
     "price_offer",
 ]
 
@@ -150,6 +155,11 @@ class Offer:
     credit_limit: int | None
     before_cap: RateBeforeCap | None
     """The rate before re-pricing to the cap; None when the offer was priced under it."""
+    build_up: BuildUp | None = None
+    """How the price was built (a policy with ``pricing``); stored with the decision for
+    staff (``price_build_up``), never on the offer the borrower sees."""
+    programme: ProgrammeUse | None = None
+    """The preferential programme the offer took, with its price before and after."""
 
     @property
     def capped(self) -> bool:
@@ -191,6 +201,8 @@ class Offer:
         }
         if self.before_cap is not None:
             stored["before_cap"] = self.before_cap.as_dict()
+        if self.programme is not None:
+            stored["programme"] = self.programme.as_dict()
         return stored
 
 
@@ -209,8 +221,14 @@ class Price:
         )
 
 
-def _terms(rule: ProductRule, amount: int, term: int, price: Price, start: date) -> LoanTerms:
-    fee_based = rule.method in (RepaymentMethod.FEE_INSTALLMENT, RepaymentMethod.ZERO_INTEREST)
+def is_fee_based(method: RepaymentMethod) -> bool:
+    """Whether the product's price is a monthly fee rate (分期手续费), not an interest rate."""
+    return method in (RepaymentMethod.FEE_INSTALLMENT, RepaymentMethod.ZERO_INTEREST)
+
+
+def loan_terms(rule: ProductRule, amount: int, term: int, price: Price, start: date) -> LoanTerms:
+    """The terms of ``amount`` over ``term`` months of ``rule`` at ``price``."""
+    fee_based = is_fee_based(rule.method)
     return LoanTerms(
         principal=Money(amount),
         annual_rate=Decimal(0) if fee_based else price.annual_rate,
@@ -225,13 +243,13 @@ def _terms(rule: ProductRule, amount: int, term: int, price: Price, start: date)
 def _affordable_schedule(
     rule: ProductRule, amount: int, term: int, price: Price, start: date, room: int, step: int
 ) -> Schedule | None:
-    schedule = build_schedule(_terms(rule, amount, term, price, start))
+    schedule = build_schedule(loan_terms(rule, amount, term, price, start))
     peak = max(i.total for i in schedule.installments)
     if peak > room:
         amount = (amount * room // peak) // step * step
         if amount < rule.min_amount:
             return None
-        schedule = build_schedule(_terms(rule, amount, term, price, start))
+        schedule = build_schedule(loan_terms(rule, amount, term, price, start))
     return schedule
 
 
@@ -302,7 +320,7 @@ def _largest_price_under_cap(
     factor, best = Decimal(1), None
     for _ in range(_CAP_SEARCH_STEPS):
         factor = factor * settings.cap / measured * Decimal("0.99999")
-        candidate = build_schedule(_terms(rule, amount, term, price.scaled(factor), start))
+        candidate = build_schedule(loan_terms(rule, amount, term, price.scaled(factor), start))
         rate = annualized_rate(candidate)
         measured = cap_measure(rate, settings.cap_basis)
         if measured <= settings.cap:

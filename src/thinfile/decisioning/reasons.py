@@ -106,6 +106,13 @@ _CATALOG = {
             "可尝试较小金额或其他期限。",
         ),
         Reason(
+            "NO_PRICE_UNDER_CAP",
+            "No price within the legal rate limit covers the cost and risk of this loan.",
+            "在法定利率上限以内，没有能覆盖本笔贷款成本和风险的价格。",
+            "Adding rent, utility or platform income records can lower the assessed risk.",
+            "补充房租、水电缴费或平台收入记录可降低风险评估。",
+        ),
+        Reason(
             "REF_HIGH_RISK_LARGE",
             "The amount needs an underwriter's review at your grade.",
             "以您目前的评级，该金额需人工审核。",

@@ -13,10 +13,10 @@ from thinfile.errors import ConflictError, InvalidInputError
 
 __all__ = ["LATER_KEYS", "replay", "same_as_stored"]
 
-LATER_KEYS: frozenset[str] = frozenset({"before_cap"})
+LATER_KEYS: frozenset[str] = frozenset({"before_cap", "price_build_up", "programme"})
 """Keys a decision's stored form gained after decisions were first stored (an offer's rate
-before it was re-priced to the cap). A decision stored before a key existed replays without a
-difference when only such keys are new."""
+before it was re-priced to the cap, the price build-up, an offer's programme). A decision
+stored before a key existed replays without a difference when only such keys are new."""
 
 
 def _older_form(again: object, stored: object) -> object:

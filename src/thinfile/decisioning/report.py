@@ -18,7 +18,15 @@ _COLUMNS = (
     "expected_bad_rate",
     "realised_bad_rate",
     "average_annualized_rate",
+    "average_effective_rate",
+    "share_at_cap",
     "average_amount",
+    "expected_interest",
+    "expected_fees",
+    "expected_loss",
+    "expected_margin",
+    "expected_margin_points",
+    "with_programme",
 )
 
 
@@ -28,6 +36,8 @@ _RATES = {
     "expected_bad_rate",
     "realised_bad_rate",
     "average_annualized_rate",
+    "average_effective_rate",
+    "share_at_cap",
 }
 
 
@@ -59,6 +69,9 @@ def _flag(row: Mapping[str, object]) -> str:
         for key, text in (
             ("below_min_share", "approval below the minimum share"),
             ("above_target_bad_rate", "bad rate above target"),
+            ("mostly_at_cap", "most approvals at the cap"),
+            ("negative_margin", "expected margin below zero"),
+            ("programme_margin", "margin below zero under a preferential programme"),
         )
         if row.get(key)
     ]
@@ -82,13 +95,74 @@ def _segments(rows: Mapping[str, Mapping[str, object]]) -> str:
     )
 
 
+def _mapping(value: object) -> dict[str, dict[str, object]]:
+    return value if isinstance(value, dict) else {}
+
+
+def _distribution(*groups: Mapping[str, object]) -> str:
+    """Counts of approved offers by band of the nominal annualized rate, with percentiles."""
+    rows: list[tuple[str, Mapping[str, object]]] = []
+    for name, group in zip(("all", "file", "grade", "occupation"), groups, strict=True):
+        items = [("all", group)] if name == "all" else list(group.items())
+        for label, row in items:
+            dist = row.get("rate_distribution") if isinstance(row, Mapping) else None
+            if isinstance(dist, Mapping):
+                rows.append((str(label), dist))
+    if not rows:
+        return ""
+    bands = rows[0][1]["bands"]
+    assert isinstance(bands, Mapping)
+    head = (
+        "".join(f"<th>{escape(str(b))}</th>" for b in bands)
+        + "<th>p10</th><th>p50</th><th>p90</th>"
+    )
+    body = ""
+    for label, dist in rows:
+        counts = dist["bands"]
+        assert isinstance(counts, Mapping)
+        body += f"<tr><th scope='row'>{escape(label)}</th>"
+        body += "".join(f"<td>{counts[b]}</td>" for b in bands)
+        body += "".join(f"<td>{_cell('share_at_cap', dist[p])}</td>" for p in ("p10", "p50", "p90"))
+        body += "</tr>"
+    return (
+        "<h2>Annualized rates of approved offers (nominal, IRR × 12)</h2>"
+        f"<table><tr><th></th>{head}</tr>{body}</table>"
+    )
+
+
+def _change(change: Mapping[str, object]) -> str:
+    def points(key: str) -> str:
+        value = change.get(key)
+        points = None if value is None else Decimal(str(value)) * 100  # not money: points
+        return "—" if points is None else f"{points:+.2f} points"
+
+    def yuan(key: str) -> str:
+        value = change.get(key)
+        return "—" if value is None else f"{Decimal(str(value)):+,.2f} yuan"
+
+    return (
+        "<p class='change'>Change from baseline: approval rate "
+        f"{Decimal(str(change['approval_rate'])):+.2%}, swapped in {change['swap_in']}, "
+        f"swapped out {change['swap_out']}; mean annualized rate "
+        f"{points('average_annualized_rate')} (compounded "
+        f"{points('average_effective_rate')}), share at the cap "
+        f"{points('share_at_cap')}; expected interest {yuan('expected_interest')}, fees "
+        f"{yuan('expected_fees')}, loss {yuan('expected_loss')}, margin "
+        f"{yuan('expected_margin')}.</p>"
+    )
+
+
 def _checks(report: SimulationReport) -> str:
     target = report.target_bad_rate
     return (
         "<p class='checks'>An occupation is flagged when its approval rate is below "
         f"{report.min_segment_share:.0%} of the overall approval rate"
         + (f", or its bad rate of approvals above {target:.2%}" if target is not None else "")
-        + ".</p>"
+        + "; or most of its approvals sit at the cap (within half a point), or its expected "
+        "margin is below zero without a preferential programme to explain it. Expected figures: "
+        "interest and fees if every borrower pays as scheduled; loss = PD × LGD a year over the "
+        "balance; margin = revenue less cost of funds, loss, operating cost and capital charge, "
+        "all measured with one set of pricing parameters for every policy compared.</p>"
     )
 
 
@@ -113,7 +187,9 @@ def _arm(label: str, arm: Mapping[str, object]) -> str:
             f"<h1>{escape(label)} — policy {escape(str(version))}</h1>",
             _table("Overall", {"all": overall}),
             _table("Thin-file vs thick-file", by_file),
+            _table("By grade", _mapping(arm.get("by_grade"))),
             _segments(by_segment),
+            _distribution(overall, by_file, _mapping(arm.get("by_grade")), by_segment),
             note,
         ]
     )
@@ -127,14 +203,7 @@ def render_simulation_html(report: SimulationReport) -> str:
     change = report.change()
     if isinstance(baseline, dict) and change is not None:
         sections.append(_arm("Baseline", baseline))
-        sections.insert(
-            0,
-            (
-                "<p class='change'>Change from baseline: approval rate "
-                f"{Decimal(str(change['approval_rate'])):+.2%}, swapped in {change['swap_in']}, "
-                f"swapped out {change['swap_out']}.</p>"
-            ),
-        )
+        sections.insert(0, _change(change))
     style = (
         "body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#111}"
         "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"

@@ -2,12 +2,16 @@
 
 For each past application it runs the real decision and reports the approval rate, the
 expected bad rate (mean PD of approvals), the realised bad rate where outcomes exist, the
-average price, approvals by segment (thin-file vs thick-file, occupation) and the change from
-a baseline policy — the figures a lender reads before shipping a policy change.
+average price, the economics of the approved offers (:mod:`thinfile.decisioning.economics`:
+annualized rates and their distribution, share at the cap, expected interest, fees, loss and
+margin), by segment (thin-file vs thick-file, grade, occupation) and the change from a
+baseline policy — the figures a lender reads before shipping a policy change.
 
 Each occupation is checked against the whole: it is flagged when its approval rate falls below
 ``min_segment_share`` of the overall approval rate, or its bad rate of approvals (realised
-where outcomes exist, else expected) rises above the policy's ``target_bad_rate``. Occupation
+where outcomes exist, else expected) rises above the policy's ``target_bad_rate``, when more
+than :data:`MOSTLY_AT_CAP` of its approvals sit at the cap, or when its expected margin is
+below zero and no preferential programme explains it (``programme_margin``). Occupation
 is never a model input nor a reason given to a borrower; here it is only counted.
 
 Scores come from the model in one vectorised batch when it offers ``score_frame``; the
@@ -16,6 +20,7 @@ decisions then run in worker processes (``workers``), each with its own compiled
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -26,19 +31,33 @@ from multiprocessing import get_context
 from typing import Any
 
 from thinfile.decisioning.application import FIELD_TYPES, Application
+from thinfile.decisioning.buildup import PricingParameters
+from thinfile.decisioning.economics import (
+    EconomicsTally,
+    OfferEconomics,
+    economics_change,
+    offer_economics,
+)
 from thinfile.decisioning.engine import Outcome, Scorer, decide, model_record
-from thinfile.decisioning.policy import Policy, policy_from_json
+from thinfile.decisioning.policy import Policy, load_policy, policy_from_json
 from thinfile.errors import InvalidInputError
+from thinfile.loanmath import DEFAULT_CAP
 from thinfile.money import Rounding, format_yuan, round_fen
 
 __all__ = [
     "MIN_SEGMENT_SHARE",
+    "MOSTLY_AT_CAP",
+    "ROW_FIELDS",
     "THIN_FILE_MONTHS",
     "ArmSummary",
+    "DecidedRows",
     "SimulationReport",
     "Tally",
     "application_from_record",
+    "decide_records",
+    "economics_lens",
     "plain_value",
+    "report_from_rows",
     "simulate",
 ]
 
@@ -49,6 +68,9 @@ MIN_SEGMENT_SHARE = Decimal("0.8")
 """An occupation approved at less than this share of the overall approval rate is flagged,
 unless the policy (``min_segment_share``) or the caller sets another share (the four-fifths
 rule of thumb of adverse-impact checks)."""
+
+MOSTLY_AT_CAP = 0.5
+"""An occupation with more than this share of its approved offers at the cap is flagged."""
 
 _PARALLEL_FROM = 4000
 """Below this many applications, worker processes cost more than they save."""
@@ -98,6 +120,8 @@ class _Row:
     bad: int | None
     thin: bool
     segment: str
+    grade: str = ""
+    economics: OfferEconomics | None = None
 
 
 @dataclass
@@ -112,6 +136,8 @@ class Tally:
     with_outcome: int = 0
     rate_sum: Decimal = Decimal(0)
     amount_sum: int = 0
+    cap: Decimal = DEFAULT_CAP
+    economics: EconomicsTally = field(default_factory=EconomicsTally)
 
     def add(self, row: _Row) -> None:
         self.applications += 1
@@ -122,6 +148,8 @@ class Tally:
         self.pd_sum += row.pd
         self.rate_sum += row.rate or Decimal(0)
         self.amount_sum += row.amount
+        if row.economics is not None:
+            self.economics.add(row.economics)
         if row.bad is not None:
             self.with_outcome += 1
             self.bads += row.bad
@@ -149,21 +177,29 @@ class Tally:
             )
             if a
             else None,
+            **self.economics.as_dict(self.cap),
         }
 
 
 @dataclass
 class ArmSummary:
     policy_version: str
+    cap: Decimal = DEFAULT_CAP
     overall: Tally = field(default_factory=Tally)
     by_file: dict[str, Tally] = field(default_factory=dict)
     by_segment: dict[str, Tally] = field(default_factory=dict)
+    by_grade: dict[str, Tally] = field(default_factory=dict)
     outcomes: list[str] = field(default_factory=list)
 
     def add(self, row: _Row) -> None:
         thin = "thin-file" if row.thin else "thick-file"
-        for table, key in ((self.by_file, thin), (self.by_segment, row.segment)):
-            table.setdefault(key, Tally()).add(row)
+        for table, key in (
+            (self.by_file, thin),
+            (self.by_segment, row.segment),
+            (self.by_grade, row.grade or "—"),
+        ):
+            table.setdefault(key, Tally(cap=self.cap)).add(row)
+        self.overall.cap = self.cap
         self.overall.add(row)
         self.outcomes.append(row.outcome)
 
@@ -174,6 +210,7 @@ class ArmSummary:
             "policy_version": self.policy_version,
             "overall": self.overall.as_dict(),
             "by_file": {k: v.as_dict() for k, v in sorted(self.by_file.items())},
+            "by_grade": {k: v.as_dict() for k, v in sorted(self.by_grade.items())},
             "by_segment": {
                 k: _segment_row(v.as_dict(), self.overall.as_dict(), min_share, target)
                 for k, v in sorted(self.by_segment.items())
@@ -207,12 +244,20 @@ def _segment_row(
         else row["expected_bad_rate"]
     )
     above = target is not None and bad is not None and Decimal(str(bad)) > target
+    at_cap = row.get("share_at_cap")
+    mostly_at_cap = isinstance(at_cap, float | int) and at_cap > MOSTLY_AT_CAP
+    margin = row.get("expected_margin")
+    losing = margin is not None and Decimal(str(margin)) < 0
+    programme = losing and bool(row.get("with_programme"))
     return {
         **row,
         "approval_share_of_average": _ratio(row["approval_rate"], overall["approval_rate"]),
         "below_min_share": below,
         "above_target_bad_rate": above,
-        "flagged": below or above,
+        "mostly_at_cap": mostly_at_cap,
+        "negative_margin": losing and not programme,
+        "programme_margin": programme,
+        "flagged": below or above or mostly_at_cap or (losing and not programme),
     }
 
 
@@ -244,6 +289,7 @@ class SimulationReport:
             ),
             "swap_in": sum(1 for n, o in pairs if n == "approve" and o != "approve"),
             "swap_out": sum(1 for n, o in pairs if n != "approve" and o == "approve"),
+            **economics_change(new.as_dict(), old.as_dict()),
         }
 
     def _arm(self, arm: ArmSummary) -> dict[str, object]:
@@ -293,13 +339,14 @@ def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[
     ]
 
 
-Job = tuple[str, str, str, date, list[tuple[Application, _Score]]]
+Job = tuple[str, str, str, date, PricingParameters, list[tuple[Application, _Score]]]
 
 
 def _decide_rows(job: Job) -> list[_Row]:
-    settings_json, graph_json, model_version, on, items = job
+    settings_json, graph_json, model_version, on, lens, items = job
     policy = policy_from_json(settings_json, graph_json)
     model = _Versioned(model_version)
+    cap, basis = policy.settings.cap, policy.settings.cap_basis
     rows = []
     for app, scored in items:
         d = decide(app, policy=policy, model=model, on=on, scored=scored)
@@ -313,6 +360,8 @@ def _decide_rows(job: Job) -> list[_Row]:
                 None,
                 (app.bureau_history_months or 0) < THIN_FILE_MONTHS,
                 app.segment,
+                d.grade,
+                offer_economics(offer, d.pd, lens, cap=cap, basis=basis) if offer else None,
             )
         )
     return rows
@@ -325,8 +374,9 @@ def _run(
     items: list[tuple[Application, _Score]],
     workers: int,
     parallel_from: int,
+    lens: PricingParameters,
 ) -> list[_Row]:
-    texts = (policy.settings_json(), policy.graph_json, model_version, on)
+    texts = (policy.settings_json(), policy.graph_json, model_version, on, lens)
     if workers <= 1 or len(items) < parallel_from:
         return _decide_rows((*texts, items))
     size = math.ceil(len(items) / workers)
@@ -335,11 +385,22 @@ def _run(
         return [row for chunk in pool.map(_decide_rows, jobs) for row in chunk]
 
 
-def _summary(version: str, rows: list[_Row], bads: list[int | None]) -> ArmSummary:
-    arm = ArmSummary(version)
+def _summary(policy: Policy, rows: list[_Row], bads: list[int | None]) -> ArmSummary:
+    arm = ArmSummary(policy.version, policy.settings.cap)
     for row, bad in zip(rows, bads, strict=True):
-        arm.add(_Row(row.outcome, row.pd, row.rate, row.amount, bad, row.thin, row.segment))
+        arm.add(dataclasses.replace(row, bad=bad))
     return arm
+
+
+def economics_lens(policy: Policy, baseline: Policy | None) -> PricingParameters:
+    """The pricing parameters every arm's economics are measured with: the candidate's, else
+    the baseline's, else the shipped policy's."""
+    for p in (policy, baseline):
+        if p is not None and p.settings.pricing is not None:
+            return p.settings.pricing
+    shipped = load_policy().settings.pricing
+    assert shipped is not None, "the shipped policy has pricing"
+    return shipped
 
 
 def _outcome(record: Mapping[str, object], column: str) -> int | None:
@@ -367,18 +428,175 @@ def simulate(
     :data:`MIN_SEGMENT_SHARE`) and above the policy's ``target_bad_rate``.
     """
     share = _min_share(min_segment_share, policy)
+    decided = decide_records(
+        records,
+        policy=policy,
+        model=model,
+        on=on,
+        baseline=baseline,
+        outcome=outcome,
+        workers=workers,
+        parallel_from=parallel_from,
+    )
+    return report_from_rows(decided, policy=policy, baseline=baseline, model=model, share=share)
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedRows:
+    """The decisions of a run of applications, reduced to what a report counts, in input
+    order: the candidate's, the baseline's (or None) and each application's known outcome."""
+
+    candidate: list[_Row]
+    baseline: list[_Row] | None
+    bads: list[int | None]
+
+    def records(self) -> list[dict[str, object]]:
+        """One plain record per application (Decimals as text, so nothing is rounded):
+        the form in which decisions made elsewhere (Spark executors) come back."""
+        olds: list[_Row | None] = list(self.baseline) if self.baseline is not None else []
+        olds += [None] * (len(self.candidate) - len(olds))
+        return [
+            {**_row_record("c_", new), **_row_record("b_", old), "bad": bad}
+            for new, old, bad in zip(self.candidate, olds, self.bads, strict=True)
+        ]
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[Mapping[str, object]], *, with_baseline: bool
+    ) -> DecidedRows:
+        """The inverse of :meth:`records`."""
+        new: list[_Row] = []
+        old: list[_Row] = []
+        bads: list[int | None] = []
+        for record in records:
+            new.append(_row_from_record("c_", record))
+            if with_baseline:
+                old.append(_row_from_record("b_", record))
+            bad = plain_value(record.get("bad"))
+            bads.append(None if bad is None else int(bad))  # type: ignore[call-overload]
+        return cls(new, old if with_baseline else None, bads)
+
+
+ROW_FIELDS: tuple[tuple[str, str], ...] = (
+    ("outcome", "string"),
+    ("pd", "double"),
+    ("rate", "string"),
+    ("amount", "long"),
+    ("thin", "boolean"),
+    ("segment", "string"),
+    ("grade", "string"),
+    ("e_nominal", "string"),
+    ("e_effective", "string"),
+    ("e_at_cap", "boolean"),
+    ("e_interest", "long"),
+    ("e_fees", "long"),
+    ("e_loss", "string"),
+    ("e_costs", "string"),
+    ("e_years", "string"),
+    ("e_programme", "string"),
+)
+"""The columns of one arm in :meth:`DecidedRows.records` (after its prefix ``c_`` or ``b_``),
+with their types in Spark's DDL; then ``bad`` (long)."""
+
+
+def _row_record(prefix: str, row: _Row | None) -> dict[str, object]:
+    if row is None:
+        return {prefix + name: None for name, _type in ROW_FIELDS}
+    e = row.economics
+    values: dict[str, object] = {
+        "outcome": row.outcome,
+        "pd": row.pd,
+        "rate": None if row.rate is None else str(row.rate),
+        "amount": row.amount,
+        "thin": row.thin,
+        "segment": row.segment,
+        "grade": row.grade,
+        "e_nominal": None if e is None else str(e.nominal),
+        "e_effective": None if e is None else str(e.effective),
+        "e_at_cap": None if e is None else e.at_cap,
+        "e_interest": None if e is None else e.interest,
+        "e_fees": None if e is None else e.fees,
+        "e_loss": None if e is None else str(e.loss),
+        "e_costs": None if e is None else str(e.costs),
+        "e_years": None if e is None else str(e.years),
+        "e_programme": None if e is None else e.programme,
+    }
+    return {prefix + k: v for k, v in values.items()}
+
+
+def _row_from_record(prefix: str, record: Mapping[str, object]) -> _Row:
+    def get(name: str) -> Any:
+        return plain_value(record.get(prefix + name))
+
+    economics = None
+    if get("e_nominal") is not None:
+        economics = OfferEconomics(
+            nominal=Decimal(get("e_nominal")),
+            effective=Decimal(get("e_effective")),
+            at_cap=bool(get("e_at_cap")),
+            interest=int(get("e_interest")),
+            fees=int(get("e_fees")),
+            loss=Decimal(get("e_loss")),
+            costs=Decimal(get("e_costs")),
+            years=Decimal(get("e_years")),
+            programme=get("e_programme"),
+        )
+    rate = get("rate")
+    return _Row(
+        str(get("outcome")),
+        float(get("pd")),  # float-ok: probability
+        None if rate is None else Decimal(rate),
+        int(get("amount")),
+        None,
+        bool(get("thin")),
+        str(get("segment")),
+        str(get("grade") or ""),
+        economics,
+    )
+
+
+def decide_records(
+    records: Iterable[Mapping[str, object]],
+    *,
+    policy: Policy,
+    model: Scorer,
+    on: date,
+    baseline: Policy | None = None,
+    outcome: str = "bad_12m",
+    workers: int = 1,
+    parallel_from: int = _PARALLEL_FROM,
+) -> DecidedRows:
+    """Score and decide every record with ``policy`` (and ``baseline``): the work of
+    :func:`simulate` before the counting, which a partition of a larger run can do alone."""
     rows: list[Any] = list(records)
     apps = [application_from_record(r) for r in rows]
     bads = [_outcome(r, outcome) for r in rows]
     items = list(zip(apps, _batch_scores(model, apps, on), strict=True))
-    rows_new = _run(policy, model.version, on, items, workers, parallel_from)
-    candidate = _summary(policy.version, rows_new, bads)
+    lens = economics_lens(policy, baseline)
+    new = _run(policy, model.version, on, items, workers, parallel_from, lens)
+    old = (
+        _run(baseline, model.version, on, items, workers, parallel_from, lens)
+        if baseline is not None
+        else None
+    )
+    return DecidedRows(new, old, bads)
+
+
+def report_from_rows(
+    decided: DecidedRows,
+    *,
+    policy: Policy,
+    baseline: Policy | None,
+    model: Scorer,
+    share: Decimal | None = None,
+) -> SimulationReport:
+    """The report of decisions counted in input order (the same report whoever decided)."""
+    chosen = _min_share(share, policy)
+    candidate = _summary(policy, decided.candidate, decided.bads)
     old = None
-    if baseline is not None:
-        old = _summary(
-            baseline.version, _run(baseline, model.version, on, items, workers, parallel_from), bads
-        )
-    return SimulationReport(model.version, candidate, old, share, policy.settings.target_bad_rate)
+    if baseline is not None and decided.baseline is not None:
+        old = _summary(baseline, decided.baseline, decided.bads)
+    return SimulationReport(model.version, candidate, old, chosen, policy.settings.target_bad_rate)
 
 
 def _min_share(given: Decimal | None, policy: Policy) -> Decimal:

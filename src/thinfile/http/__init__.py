@@ -24,6 +24,7 @@ from thinfile.http.principal import (
     actor_of_token,
     client_address,
 )
+from thinfile.http.signing import signing_of
 
 __all__ = [
     "OWNED_RESOURCES",
@@ -44,4 +45,5 @@ __all__ = [
     "limit_sign_in",
     "limit_sign_up",
     "path_ids",
+    "signing_of",
 ]

@@ -1,8 +1,9 @@
 """Who owns what a path names: the one ownership check of the pages and the API.
 
 A request naming an owned resource (``{applicant_id}``, ``{consent_id}``,
-``{application_id}``, ``{loan_id}``, ``{line_id}``, ``{merchant_id}`` — shared by the merchant's
-users) is admitted when every one of them is the
+``{application_id}``, ``{loan_id}``, ``{line_id}``, ``{card_id}``, ``{intent_id}``,
+``{merchant_id}`` and ``{webhook_event_id}`` — shared by the merchant's users) is admitted
+when every one of them is the
 caller's, or the caller holds one of the roles the route allows. Anything not theirs looks
 exactly like something that does not exist (404), so a borrower cannot even learn that another
 borrower's id is valid. A ``*_id`` that is not an owned resource fails closed (403).
@@ -24,7 +25,15 @@ from starlette.requests import HTTPConnection
 
 from thinfile.errors import NotFoundError, PermissionDeniedError
 from thinfile.security.roles import Role
-from thinfile.services import applicants, cards, consent, merchants, ownership
+from thinfile.services import (
+    applicants,
+    cards,
+    consent,
+    merchants,
+    ownership,
+    payment_intents,
+    webhooks,
+)
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import OwnerResolver, Owners, is_owned_by
 
@@ -57,6 +66,9 @@ OWNED_RESOURCES: Mapping[str, OwnedResource] = MappingProxyType(
         # shared by the merchant's users; a user may be added later, so never remembered
         "merchant_id": OwnedResource(merchants.users_of_merchant, stable=False),
         "card_id": OwnedResource(cards.owner_of_card),
+        "intent_id": OwnedResource(payment_intents.owner_of_intent),
+        # the users of the event's merchant; never remembered, as for merchant_id
+        "webhook_event_id": OwnedResource(webhooks.users_of_webhook_event, stable=False),
     }
 )
 """Every path parameter naming a resource a user owns, with the lookup of its owner."""

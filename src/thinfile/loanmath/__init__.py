@@ -26,6 +26,7 @@ from thinfile.loanmath.defaults import (
     year_basis,
 )
 from thinfile.loanmath.disclosure import ChargeItem, CostStatement, DefaultCost, cost_statement
+from thinfile.loanmath.effective_interest import EffectiveIncome, effective_interest_income
 from thinfile.loanmath.irr import broken_period_irr, periodic_irr, xirr
 from thinfile.loanmath.schedule import (
     Installment,
@@ -48,6 +49,7 @@ __all__ = [
     "DefaultCharges",
     "DefaultCost",
     "DefaultTerms",
+    "EffectiveIncome",
     "Frequency",
     "Installment",
     "InterestBasis",
@@ -67,6 +69,7 @@ __all__ = [
     "days_between",
     "default_charges",
     "due_dates",
+    "effective_interest_income",
     "leap_year_basis",
     "level_installment",
     "period_rates",

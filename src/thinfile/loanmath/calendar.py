@@ -10,6 +10,7 @@ import calendar as _calendar
 import enum
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from thinfile.errors import InvalidInputError
 
@@ -87,6 +88,21 @@ def due_dates(
     start: date, periods: int, frequency: Frequency, first_due: date | None
 ) -> list[date]:
     """The ``periods`` due dates of a loan disbursed on ``start``."""
+    return list(_due_dates(start, periods, frequency, first_due))
+
+
+@lru_cache(maxsize=4096)
+def _due_dates(
+    start: date, periods: int, frequency: Frequency, first_due: date | None
+) -> tuple[date, ...]:
+    """The calendar is the same for every amount and price tried on one day: a decision's
+    price search and a day's decisions build it once."""
+    return tuple(_calendar_of(start, periods, frequency, first_due))
+
+
+def _calendar_of(
+    start: date, periods: int, frequency: Frequency, first_due: date | None
+) -> list[date]:
     first = first_due or regular_first_due(start, frequency)
     step = frequency.days
     if step is None:

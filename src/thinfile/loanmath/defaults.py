@@ -25,6 +25,7 @@ divides by 366 on a day of a leap year (:func:`year_basis`).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -43,6 +44,7 @@ __all__ = [
     "daily_allowance",
     "daily_penalty",
     "default_charges",
+    "default_examples",
     "leap_year_basis",
     "standard_default_terms",
     "year_basis",
@@ -203,21 +205,59 @@ def default_charges(
 ) -> DefaultCharges:
     """Day by day, what an installment of ``principal`` and ``interest`` left wholly unpaid
     costs after ``days_late`` days: exactly what close of business charges it."""
+    return default_examples(
+        terms,
+        contract_rate=contract_rate,
+        principal=principal,
+        interest=interest,
+        due=due,
+        days=(days_late,),
+        day_count=day_count,
+        late_fees_before=late_fees_before,
+    )[0]
+
+
+def default_examples(
+    terms: DefaultTerms,
+    *,
+    contract_rate: Decimal,
+    principal: int,
+    interest: int,
+    due: date,
+    days: Sequence[int],
+    day_count: DayCount,
+    late_fees_before: int = 0,
+) -> tuple[DefaultCharges, ...]:
+    """:func:`default_charges` after each of ``days`` days late, in one walk through the days.
+
+    A day's allowance and gross penalty depend only on its year's basis, so they are worked
+    out once a year rather than once a day; the walk itself stays day by day because the
+    all-in cap truncates each day's allowance to the fen.
+    """
     rate, cap = terms.penalty_rate_units(contract_rate), terms.all_in_cap_units
+    wanted = set(days)
+    found: dict[int, DefaultCharges] = {k: DefaultCharges(k, 0, 0, 0) for k in wanted if k <= 0}
     allowance = charged = penalty = fee = relieved = 0
-    for k in range(1, days_late + 1):
-        x = due + timedelta(days=k)
-        basis = year_basis(day_count, x)
-        allowance += daily_allowance(principal + interest, cap, basis)
+    year, next_year_at, a_day, gross_a_day = due.year - 1, 0, 0, 0
+    for k in range(1, max(wanted, default=0) + 1):
+        if k >= next_year_at:  # the first day, or the first day of a new year
+            year = (due + timedelta(days=k)).year
+            next_year_at = (date(year + 1, 1, 1) - due).days
+            basis = year_basis(day_count, date(year, 1, 1))
+            a_day = daily_allowance(principal + interest, cap, basis)
+            gross_a_day = daily_penalty(principal, rate, basis)
+        allowance += a_day
         if k == terms.grace_days + 1:
             gross = min(terms.late_fee, terms.late_fee_cap - late_fees_before)
             net = max(0, min(gross, allowance - charged))
             fee, charged, relieved = net, charged + net, relieved + gross - net
         if k > terms.grace_days and principal > 0:
-            gross = daily_penalty(principal, rate, basis)
-            net = max(0, min(gross, allowance - charged))
-            penalty, charged, relieved = penalty + net, charged + net, relieved + gross - net
-    return DefaultCharges(days_late, penalty, fee, relieved)
+            net = max(0, min(gross_a_day, allowance - charged))
+            penalty, charged = penalty + net, charged + net
+            relieved += gross_a_day - net
+        if k in wanted:
+            found[k] = DefaultCharges(k, penalty, fee, relieved)
+    return tuple(found[k] for k in days)
 
 
 FEE_PLAN_PENALTY_RATE = Decimal("0.18")

@@ -15,7 +15,7 @@ from thinfile.loanmath.defaults import (
     DISCLOSED_DAYS_LATE,
     DefaultCharges,
     DefaultTerms,
-    default_charges,
+    default_examples,
 )
 from thinfile.loanmath.schedule import Schedule
 from thinfile.money import format_yuan
@@ -181,17 +181,14 @@ def cost_statement(
             )
         )
     first = schedule.installments[0]
-    examples = tuple(
-        default_charges(
-            default_terms,
-            contract_rate=terms.annual_rate,
-            principal=first.principal,
-            interest=first.interest,
-            due=first.due_date,
-            days_late=days,
-            day_count=terms.day_count,
-        )
-        for days in DISCLOSED_DAYS_LATE
+    examples = default_examples(
+        default_terms,
+        contract_rate=terms.annual_rate,
+        principal=first.principal,
+        interest=first.interest,
+        due=first.due_date,
+        days=DISCLOSED_DAYS_LATE,
+        day_count=terms.day_count,
     )
     return CostStatement(
         lender=lender,

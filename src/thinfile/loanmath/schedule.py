@@ -8,7 +8,7 @@ principal lent. Amounts in :class:`Installment` are integers in fen.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -174,7 +174,22 @@ def build_schedule(terms: LoanTerms) -> Schedule:
     dates = due_dates(terms.start, terms.periods, terms.frequency, terms.first_due)
     rates = period_rates(terms, dates)
     builder = _BUILDERS[terms.method]
-    return Schedule(terms, tuple(builder(terms, dates, rates)))
+    rows = tuple(builder(terms, dates, rates))
+    if terms.charge_relief:
+        rows = tuple(_relieved(i, cut) for i, cut in zip(rows, terms.charge_relief, strict=True))
+    return Schedule(terms, rows)
+
+
+def _relieved(inst: Installment, cut: int) -> Installment:
+    """``inst`` with ``cut`` fen taken off its interest, then its fee (never below zero)."""
+    from_interest = min(cut, inst.interest)
+    from_fee = min(cut - from_interest, inst.fee)
+    return replace(
+        inst,
+        interest=inst.interest - from_interest,
+        fee=inst.fee - from_fee,
+        total=inst.total - from_interest - from_fee,
+    )
 
 
 PrincipalRule = Callable[[int, int], int]

@@ -68,6 +68,9 @@ class LoanTerms:
     installment_rounding: Rounding | None = None
     monthly_fee_rate: Decimal = Decimal(0)
     upfront_fee: Money = field(default_factory=Money.zero)
+    charge_relief: tuple[int, ...] = ()
+    """fen taken off each installment's interest, then its fee, in order (an interest coupon,
+    ``decisioning.interest_coupons``); never more than the installment charges. Empty: none."""
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -95,7 +98,27 @@ def _problems(t: LoanTerms) -> list[FieldProblem]:
             *principal_problems,
             FieldProblem("periods", f"must be a whole number from 1 to {MAX_PERIODS}", t.periods),
         ]
-    return principal_problems + _rate_problems(t) + _schedule_problems(t) + _fee_problems(t)
+    return (
+        principal_problems
+        + _rate_problems(t)
+        + _schedule_problems(t)
+        + _fee_problems(t)
+        + _relief_problems(t)
+    )
+
+
+def _relief_problems(t: LoanTerms) -> list[FieldProblem]:
+    relief = t.charge_relief
+    if not relief:
+        return []
+    whole = all(isinstance(f, int) and not isinstance(f, bool) and f >= 0 for f in relief)
+    if len(relief) != t.periods or not whole:
+        return [
+            FieldProblem(
+                "charge_relief", "must be one amount of 0 fen or more per period", len(relief)
+            )
+        ]
+    return []
 
 
 def _rate_problems(t: LoanTerms) -> list[FieldProblem]:

@@ -18,7 +18,15 @@ from sklearn.metrics import roc_auc_score
 
 from thinfile.errors import DataContractError
 
-__all__ = ["BACKTEST_COLUMNS", "CONFIDENCE", "Ranking", "backtest_by_grade", "ranking"]
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "CONFIDENCE",
+    "RANKING_COLUMNS",
+    "Ranking",
+    "backtest_by_grade",
+    "ranking",
+    "ranking_by_vintage",
+]
 
 CONFIDENCE = 0.95
 BACKTEST_COLUMNS: tuple[str, ...] = (
@@ -31,6 +39,7 @@ BACKTEST_COLUMNS: tuple[str, ...] = (
     "high",
     "alert",
 )
+RANKING_COLUMNS: tuple[str, ...] = ("vintage", "loans", "bads", "auc", "gini", "ks")
 OVERALL = "all"
 
 
@@ -62,6 +71,46 @@ def ranking(scores: pd.Series, bad: pd.Series) -> Ranking:
     auc = np.float64(roc_auc_score(is_bad, values)).item()
     ks = ks_2samp(values[is_bad], values[~is_bad]).statistic.item()
     return Ranking(auc=auc, gini=2 * auc - 1, ks=ks)
+
+
+def ranking_by_vintage(
+    outcomes: pd.DataFrame, *, score: str = "score", bad: str = "bad", vintage: str = "vintage"
+) -> pd.DataFrame:
+    """:data:`RANKING_COLUMNS`: AUC, Gini and KS on matured outcomes per vintage (sorted) and a
+    last row ``all``; without a ``vintage`` column only the ``all`` row. A vintage whose loans
+    are all good (or all bad) cannot be ranked: its measures are NaN."""
+    _require_ranking(outcomes, score, bad)
+    groups = list(outcomes.groupby(vintage)) if vintage in outcomes.columns else []
+    rows = [_ranked(str(v), group, score, bad) for v, group in groups]
+    rows.append(_ranked(OVERALL, outcomes, score, bad))
+    return pd.DataFrame(rows, columns=list(RANKING_COLUMNS))
+
+
+def _ranked(name: str, group: pd.DataFrame, score: str, bad: str) -> dict[str, object]:
+    measures = ranking(group[score], group[bad])
+    return {
+        "vintage": name,
+        "loans": len(group),
+        "bads": int(group[bad].sum()),
+        "auc": measures.auc,
+        "gini": measures.gini,
+        "ks": measures.ks,
+    }
+
+
+def _require_ranking(table: pd.DataFrame, score: str, bad: str) -> None:
+    missing = [c for c in (score, bad) if c not in table.columns]
+    if missing:
+        raise DataContractError(
+            f"the outcomes table lacks {', '.join(missing)}",
+            field="outcomes",
+            value=", ".join(missing),
+            remedy="pass one row per matured loan with its score and 0/1 bad",
+        )
+    if not table[bad].isin([0, 1]).all():
+        raise DataContractError(
+            "the bad flag must be 0 or 1", field=bad, remedy="mark each loan 1 if bad"
+        )
 
 
 def _row(name: str, group: pd.DataFrame, pd_column: str, bad: str) -> dict[str, object]:

@@ -6,7 +6,9 @@ edges that are distinct; bins are right-closed, the first open below, the last o
 categorical one (text, boolean, category) has a bin per category seen in either sample, and
 missing values are a bin of their own in both cases. Each share is floored at 0.0001 so an empty
 bin counts without dividing by zero. Below 0.10 is ``stable``, 0.10 to 0.25 ``watch``, above
-0.25 ``act``. CSI is the same figure for one feature.
+0.25 ``act``. CSI is the same figure for one feature. Monitoring reads the score's PSI per
+calendar week (ISO, ``2026-W05``) and per month (``2026-05``) of the current sample's dates,
+each window against the same baseline.
 """
 
 from __future__ import annotations
@@ -20,12 +22,24 @@ import pandas as pd
 
 from thinfile.errors import DataContractError
 
-__all__ = ["ACT", "SHARE_FLOOR", "WATCH", "Stability", "csi", "psi", "stability_flag"]
+__all__ = [
+    "ACT",
+    "SHARE_FLOOR",
+    "WATCH",
+    "WINDOWS",
+    "Stability",
+    "csi",
+    "psi",
+    "psi_by_window",
+    "stability_flag",
+]
 
 SHARE_FLOOR = 0.0001
 WATCH = 0.10
 ACT = 0.25
 MISSING = "(missing)"
+WINDOWS: dict[str, str] = {"week": "W-SUN", "month": "M"}
+"""The monitoring windows and their pandas periods (ISO weeks end on Sunday)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +115,45 @@ def _by_decile(baseline: pd.Series, current: pd.Series) -> tuple[pd.Series, pd.S
         return pd.Series(tally, index=labels, dtype=np.float64)
 
     return counts(baseline), counts(current)
+
+
+def psi_by_window(
+    baseline: pd.Series, current: pd.DataFrame, *, on: str, value: str = "score", window: str
+) -> pd.DataFrame:
+    """The PSI of ``current[value]`` against ``baseline`` per ``window`` (``week`` or
+    ``month``) of the dates in ``current[on]``, oldest first: columns ``window`` (its label),
+    ``rows``, ``psi``, ``flag``. Rows without a date belong to no window."""
+    if window not in WINDOWS:
+        raise DataContractError(
+            f"no window {window!r}",
+            field="window",
+            value=window,
+            remedy=f"choose one of {', '.join(WINDOWS)}",
+        )
+    if on not in current.columns or value not in current.columns:
+        raise DataContractError(
+            f"the current table lacks {on if on not in current.columns else value}",
+            field="current",
+            remedy=f"pass the current scores with a {value!r} and a {on!r} date column",
+        )
+    dated = current[[on, value]].dropna(subset=[on])
+    periods = pd.to_datetime(dated[on]).dt.to_period(WINDOWS[window])
+    rows = []
+    for period, group in dated.groupby(periods, sort=True):
+        found = psi(baseline, group[value])
+        rows.append(
+            {
+                "window": _label(period, window),
+                "rows": len(group),
+                "psi": found.value,
+                "flag": found.flag,
+            }
+        )
+    return pd.DataFrame(rows, columns=["window", "rows", "psi", "flag"])
+
+
+def _label(period: pd.Period, window: str) -> str:
+    if window == "month":
+        return f"{period.year:04d}-{period.month:02d}"
+    year, week, _ = period.start_time.isocalendar()
+    return f"{year:04d}-W{week:02d}"

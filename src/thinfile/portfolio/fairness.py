@@ -19,7 +19,31 @@ from scipy.stats import norm
 
 from thinfile.errors import DataContractError
 
-__all__ = ["FAIRNESS_COLUMNS", "FOUR_FIFTHS", "SIGNIFICANCE", "fairness_table"]
+__all__ = [
+    "AGE_BANDS",
+    "FAIRNESS_COLUMNS",
+    "FOUR_FIFTHS",
+    "SIGNIFICANCE",
+    "age_band",
+    "fairness_table",
+]
+
+AGE_BANDS: tuple[tuple[int, str], ...] = (
+    (25, "18-24"),
+    (35, "25-34"),
+    (45, "35-44"),
+    (55, "45-54"),
+)
+"""Upper bounds (exclusive) of the age bands; 55 and over is ``55+``."""
+
+
+def age_band(years: int) -> str:
+    """The age band of an age in whole years (18-24, 25-34, 35-44, 45-54, 55+)."""
+    for upper, name in AGE_BANDS:
+        if years < upper:
+            return name
+    return "55+"
+
 
 FOUR_FIFTHS = 0.8
 SIGNIFICANCE = 0.05
@@ -54,7 +78,9 @@ def fairness_table(
             remedy="pass one row per application with approved as true or false",
         )
     frames = [
-        _one_attribute(decisions, a, approved, bad) for a in attributes if a in decisions.columns
+        _one_attribute(decisions, a, approved, bad)
+        for a in attributes
+        if a in decisions.columns and len(decisions)
     ]
     if not frames:
         return pd.DataFrame(columns=list(FAIRNESS_COLUMNS))

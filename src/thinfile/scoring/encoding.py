@@ -68,6 +68,10 @@ def _encode_column(col: pd.Series, spec: ColumnSpec) -> np.ndarray:
 
 
 def _encode_categories(col: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    if isinstance(col.dtype, pd.StringDtype):  # text: look up each distinct value once
+        seen, distinct = pd.factorize(col)
+        found = pd.Index(list(categories)).get_indexer(distinct).astype(np.float64)
+        return np.append(found, np.nan)[seen]  # -1 (missing) picks the appended NaN
     missing = col.isna().to_numpy()
     labels = col.astype(object).where(~missing, "").map(str)
     codes = pd.Index(list(categories)).get_indexer(pd.Index(labels)).astype(np.float64)

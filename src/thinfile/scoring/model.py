@@ -23,10 +23,16 @@ from thinfile.scoring.calibration import PlattCalibrator, ScoreScale, sigmoid
 from thinfile.scoring.contract import ColumnRole, InputSchema
 from thinfile.scoring.encoding import RecordEncoder, encode_frame
 from thinfile.scoring.gbm import GradientBoostedModel
+from thinfile.scoring.reason_table import (
+    ReasonMethod,
+    Wording,
+    point_contributions,
+    reason_cells,
+)
 from thinfile.scoring.reasons import ReasonBook, ReasonCode, describe_value
 from thinfile.scoring.scorecard import Scorecard
 
-__all__ = ["ScoreResult", "ScoringModel", "load_model"]
+__all__ = ["ScoreResult", "ScoringModel", "load_model", "model_from_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,19 +87,22 @@ class ScoringModel:
 
     # ---- batch ---------------------------------------------------------------------------
 
-    def raw_logit(self, x: np.ndarray) -> np.ndarray:
-        """Uncalibrated blended log-odds of the encoded matrix."""
+    def raw_logit(self, x: np.ndarray, *, card_logit: np.ndarray | None = None) -> np.ndarray:
+        """Uncalibrated blended log-odds of the encoded matrix (``card_logit``: the scorecard's
+        log-odds of ``x`` when already known)."""
         w = self.blend_weight
         out = np.zeros(len(x))
         if self.scorecard is not None and w > 0:
-            out += w * self.scorecard.logit(x)
+            out += w * (self.scorecard.logit(x) if card_logit is None else card_logit)
         if self.gbm is not None and w < 1:
             out += (1 - w) * self.gbm.logit(x)
         return out
 
-    def score_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def score_matrix(
+        self, x: np.ndarray, *, card_logit: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """PD and integer score of each row of the encoded matrix."""
-        logit = self.calibrator.logit(self.raw_logit(x))
+        logit = self.calibrator.logit(self.raw_logit(x, card_logit=card_logit))
         return sigmoid(logit), self.scale.score(logit)
 
     def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -111,21 +120,33 @@ class ScoringModel:
             out += (1 - w) * self.gbm.contributions(x)
         return out * self.calibrator.slope_
 
-    def explain_frame(self, frame: pd.DataFrame, *, reasons: int = 4) -> pd.DataFrame:
-        """``pd``, ``score`` and ``reason_1..k`` (code), ``reason_k_text`` for every row."""
+    def explain_frame(
+        self, frame: pd.DataFrame, *, reasons: int = 4, method: ReasonMethod = ReasonMethod.EXACT
+    ) -> pd.DataFrame:
+        """``pd``, ``score`` and ``reason_1..k`` (code), ``reason_k_text`` for every row.
+
+        ``method`` chooses the contributions reasons are ranked by (see
+        :mod:`thinfile.scoring.reason_table`); the scores do not depend on it.
+        """
         x = encode_frame(frame, self.schema)
-        pd_, score = self.score_matrix(x)
-        out = pd.DataFrame({"pd": pd_, "score": score}, index=frame.index)
+        card = self.scorecard
+        slots = card.slots(x) if card is not None else None
+        card_logit = card.logit_of_slots(slots) if card is not None and slots is not None else None
+        pd_, score = self.score_matrix(x, card_logit=card_logit)
         if reasons <= 0:
-            return out
-        parts = self.contributions(x)
-        found = [
-            self._reasons(parts[i].tolist(), x[i].tolist(), None, reasons) for i in range(len(x))
-        ]
+            return pd.DataFrame({"pd": pd_, "score": score}, index=frame.index)
+        if ReasonMethod(method) is ReasonMethod.POINTS:
+            parts = point_contributions(card, slots, x.shape)
+        else:
+            parts = self.contributions(x)
+        cells = reason_cells(parts, x, reasons, self._wording(), slots)
+        columns: dict[str, pd.Series] = {}
         for k in range(reasons):
-            out[f"reason_{k + 1}"] = [r[k].code if len(r) > k else "" for r in found]
-            out[f"reason_{k + 1}_text"] = [r[k].description if len(r) > k else "" for r in found]
-        return out
+            columns[f"reason_{k + 1}"] = cells.code_column(k)
+            columns[f"reason_{k + 1}_text"] = cells.text_column(k)
+        table = pd.DataFrame({"pd": pd_, "score": score, **columns})
+        table.index = frame.index
+        return table
 
     # ---- one applicant -------------------------------------------------------------------
 
@@ -171,6 +192,22 @@ class ScoringModel:
     def _slot(self, j: int, value: float) -> int | None:
         bins = self._bins_by_index().get(j)
         return bins.bin_of(value) if bins is not None else None
+
+    def _wording(self) -> Wording:
+        cached: Wording | None = getattr(self, "_words", None)
+        if cached is None:
+            width, card = len(self.feature_names), self.scorecard
+            column = np.full(width, -1, dtype=np.intp)
+            labels: list[tuple[str, ...]] = [()] * width
+            if card is not None:
+                for k, b in enumerate(card.bins_):
+                    column[b.index] = k
+                    labels[b.index] = self._bin_labels()[b.index]
+            cached = Wording(
+                self.book, column, tuple(labels), tuple(tuple(c) for c in self._categories)
+            )
+            self._words = cached
+        return cached
 
     def _bins_by_index(self) -> dict[int, FeatureBins]:
         card = self.scorecard
@@ -228,13 +265,25 @@ class ScoringModel:
 def load_model(path: str | Path) -> ScoringModel:
     """Load a model directory written by :meth:`ScoringModel.save`, checking its hashes."""
     version, files = artifact.read_artifact(path)
+    return model_from_files(files, version=version, source=str(path))
+
+
+def model_from_files(
+    files: Mapping[str, bytes], *, version: str, source: str = "MODEL"
+) -> ScoringModel:
+    """The model of a directory's files (as :func:`load_model` read them), checked against
+    ``version``: how a model travels as its JSON and text artifact, e.g. to Spark executors."""
+    if artifact.content_version(files) != version:
+        raise DataContractError(
+            "model version does not match its files", field="MODEL", value=version
+        )
     try:
         body = json.loads(files["model.json"])
         schema = InputSchema.from_dict(json.loads(files["schema.json"]))
         evaluation = json.loads(files["evaluation.json"])
     except (KeyError, ValueError) as exc:
         raise DataContractError(
-            f"model directory is incomplete: {exc}", field="MODEL", value=str(path)
+            f"model directory is incomplete: {exc}", field="MODEL", value=source
         ) from None
     card = Scorecard.from_dict(body["scorecard"]) if body["scorecard"] else None
     gbm = (

@@ -173,6 +173,53 @@ def _model_section(model: ScoringModel) -> str:
     return "".join(parts)
 
 
+def _behaviour_section(block: object) -> str:
+    """What behaviour adds: the behaviour model against the application score alone."""
+    if not isinstance(block, dict):
+        return ""
+    b, a = block["behaviour"], block["application"]
+    rows = [
+        (name, b[key], a[key], b[key] - a[key])
+        for name, key in (("AUC", "auc"), ("KS", "ks"), ("Gini", "gini"), ("Brier", "brier"))
+    ]
+    mob = [
+        (
+            m["months_on_book"],
+            m["rows"],
+            m["bad_rate"],
+            m["behaviour_mean_pd"],
+            m["application_mean_pd"],
+            m["behaviour_auc"],
+            m["application_auc"],
+        )
+        for m in block["by_months_on_book"]
+    ]
+    gain, se = float(block["auc_gain"]), float(block["auc_gain_se"])
+    return (
+        "<h2>What behaviour adds</h2>"
+        f"<p>On {block['rows']} reviews of {block['borrowers']} borrowers held out of training "
+        f"(bad rate {_fmt(block['bad_rate'])}), the behaviour model ranks defaults with AUC "
+        f"<b>{_fmt(b['auc'])}</b> against <b>{_fmt(a['auc'])}</b> for the application score "
+        f"alone: <b>{gain:+.4f}</b> (standard error {_fmt(se)}, DeLong), KS "
+        f"{float(block['ks_gain']):+.4f}. The application score alone is calibrated to the "
+        "same outcome on the training borrowers.</p>"
+        + _table(("metric", "behaviour", "application alone", "difference"), rows)
+        + "<h3>Calibration by months on book</h3>"
+        + _table(
+            (
+                "months on book",
+                "rows",
+                "bad rate",
+                "behaviour mean PD",
+                "application mean PD",
+                "behaviour AUC",
+                "application AUC",
+            ),
+            mob,
+        )
+    )
+
+
 def render_report(model: ScoringModel, evaluation: Mapping[str, object] | None = None) -> str:
     """The HTML report; figures from ``evaluation`` or those stored at training."""
     report = evaluation if evaluation is not None else model.evaluation
@@ -189,6 +236,7 @@ def render_report(model: ScoringModel, evaluation: Mapping[str, object] | None =
         f"<h1>Scoring model report</h1><p>Model <code>{escape(model.version)}</code>, "
         f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>",
         _model_section(model),
+        _behaviour_section(model.evaluation.get("behaviour_comparison")),
         "<h2>Held-out performance</h2>" if evaluation is None else "<h2>Performance</h2>",
         _table(("metric", "value"), rows),
         f"<p>PSI against training: {_fmt(psi)}</p>" if psi is not None else "",

@@ -76,19 +76,38 @@ class Scorecard:
 
     def logit(self, x: np.ndarray) -> np.ndarray:
         """Log-odds of bad for each row of the encoded matrix."""
-        out = np.full(len(x), self.intercept_)
-        for b, table in zip(self.bins_, self._tables, strict=True):
-            out += table[b.bins(x[:, b.index])]
-        return out
+        return self.logit_of_slots(self.slots(x))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Per-feature log-odds contribution relative to the training average (rows × bins_)."""
-        return np.column_stack(
-            [
-                t[b.bins(x[:, b.index])] - m
-                for b, t, m in zip(self.bins_, self._tables, self._means, strict=True)
-            ]
-        )
+        return self.contributions_of_slots(self.slots(x))
+
+    def slots(self, x: np.ndarray) -> np.ndarray:
+        """Rows × bins_: each input's bin in :meth:`FeatureBins.woe_table` order (the last slot
+        of a table is an unknown category), found once for the score and its reasons."""
+        out = np.empty((len(x), len(self.bins_)), dtype=np.intp, order="F")
+        for k, b in enumerate(self.bins_):
+            out[:, k] = b.bins(x[:, b.index])
+        return out
+
+    def logit_of_slots(self, slots: np.ndarray) -> np.ndarray:
+        out = np.full(len(slots), self.intercept_)
+        for k, table in enumerate(self._tables):
+            out += table[slots[:, k]]
+        return out
+
+    def contributions_of_slots(
+        self, slots: np.ndarray, out: np.ndarray | None = None, *, by_input: bool = False
+    ) -> np.ndarray:
+        """Contributions of the bins in ``slots``: rows × bins_, or with ``by_input`` into
+        ``out``'s column of each bin's input (rows × the model's inputs)."""
+        if out is None:
+            out = np.empty(slots.shape)
+        for k, (b, table, mean) in enumerate(
+            zip(self.bins_, self._tables, self._means, strict=True)
+        ):
+            np.subtract(table[slots[:, k]], mean, out=out[:, b.index if by_input else k])
+        return out
 
     def explain_one(self, row: Sequence[float]) -> tuple[float, list[float], list[int]]:
         """Log-odds, contributions and bin numbers for one encoded row, without numpy."""

@@ -18,7 +18,12 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ProgrammeBudgetExhaustedError,
+)
 from thinfile.loanmath import DefaultTerms, LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.applications_records import (
@@ -30,8 +35,15 @@ from thinfile.services.applications_records import (
 from thinfile.services.audit import AuditDraft, record_audit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.credit_lines import open_line_in_unit
+from thinfile.services.documents import Signing, sign_contract_in_unit
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.loans import open_in_unit
+from thinfile.services.promotions import (
+    PROGRAMME_BUDGET_EXHAUSTED,
+    OfferPrice,
+    book_promotions_in_unit,
+    price_offer_in_unit,
+)
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import ServicingProduct, standard_product
 from thinfile.store.applications_repo import StoredApplication
@@ -40,6 +52,7 @@ __all__ = [
     "MIN_READING_SECONDS",
     "OFFER_DECLINED",
     "AcceptedOffer",
+    "Signing",
     "accept_in_unit",
     "accept_offer",
     "accept_today",
@@ -47,6 +60,8 @@ __all__ = [
     "ensure_confirmed",
     "ensure_statement_read",
     "offer_product",
+    "quote_offer",
+    "quote_today",
     "seconds_read",
 ]
 
@@ -65,6 +80,8 @@ class AcceptedOffer:
     loan_id: int
     credit_line_id: int | None
     terms: LoanTerms
+    contract_sha256: str | None = None
+    """The SHA-256 of the contract signed with the acceptance (None: none was signed)."""
 
 
 def _offer_terms(offer: Mapping[str, object], on: date) -> LoanTerms:
@@ -132,16 +149,13 @@ def ensure_confirmed(*, confirmed: bool, seconds_read: float) -> None:
         )
 
 
-def _acceptable(
-    row: StoredApplication, actor: Actor, offer: int, seconds_read: float, confirmed: bool
-) -> dict[str, object]:
+def _open_offer(row: StoredApplication, actor: Actor, offer: int) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
     if row.status != ApplicationStatus.APPROVED or row.accepted_offer is not None:
         raise ConflictError(
             "this application has no open offer to accept", field="application_id", value=row.id
         )
-    ensure_confirmed(confirmed=confirmed, seconds_read=seconds_read)
     offers = json.loads(row.decision_json)["offers"]
     if not 0 <= offer < len(offers):
         raise InvalidInputError(
@@ -149,6 +163,70 @@ def _acceptable(
         )
     chosen: dict[str, object] = offers[offer]
     return chosen
+
+
+def _acceptable(
+    row: StoredApplication, actor: Actor, offer: int, seconds_read: float, confirmed: bool
+) -> dict[str, object]:
+    chosen = _open_offer(row, actor, offer)
+    ensure_confirmed(confirmed=confirmed, seconds_read=seconds_read)
+    return chosen
+
+
+def _priced(
+    uow: UnitOfWork,
+    row: StoredApplication,
+    chosen: Mapping[str, object],
+    on: date,
+    coupon_id: str | None,
+    standard_price: bool,
+) -> OfferPrice:
+    terms = _offer_terms(chosen, on)
+    return price_offer_in_unit(
+        uow,
+        chosen,
+        terms,
+        borrower_id=row.user_id,
+        coupon_id=coupon_id,
+        standard_price=standard_price,
+        default_terms=offer_product(chosen, terms).defaults,
+    )
+
+
+def quote_offer(
+    engine: Engine,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    on: date,
+    coupon_id: str | None = None,
+    standard_price: bool = False,
+) -> OfferPrice:
+    """What accepting ``offer`` on ``on`` would sign for — with the interest coupon
+    ``coupon_id`` taken off, at the standard price when its programme's budget is spent
+    (reason ``PROGRAMME_BUDGET_EXHAUSTED``) or ``standard_price`` is asked: the schedule,
+    annualized rate and cost statement the borrower reads before accepting. Writes nothing."""
+    with UnitOfWork(engine) as uow:
+        row = load_application(uow, application_id)
+        chosen = _open_offer(row, actor, offer)
+        return _priced(uow, row, chosen, on, coupon_id, standard_price)
+
+
+def quote_today(
+    engine: Engine,
+    application_id: str,
+    *,
+    actor: Actor,
+    offer: int,
+    coupon_id: str | None = None,
+    standard_price: bool = False,
+) -> OfferPrice:
+    """:func:`quote_offer` on the current business date, read in the same transaction."""
+    with UnitOfWork(engine) as uow:
+        row = load_application(uow, application_id)
+        chosen = _open_offer(row, actor, offer)
+        return _priced(uow, row, chosen, business_date_in(uow), coupon_id, standard_price)
 
 
 def accept_in_unit(
@@ -160,34 +238,75 @@ def accept_in_unit(
     seconds_read: float,
     confirmed: bool,
     on: date,
+    signing: Signing | None = None,
+    coupon_id: str | None = None,
+    standard_price: bool = False,
 ) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_offer` inside the caller's unit of work: the acceptance and its audit
-    row, which the caller appends last before its one commit."""
+    row, which the caller appends last before its one commit. With ``signing`` the borrower
+    signs the loan contract in the same unit (``services.documents``); ``coupon_id`` and
+    ``standard_price`` price the offer as :func:`quote_offer` did."""
     row = load_application(uow, application_id, lock=True)
     chosen = _acceptable(row, actor, offer, seconds_read, confirmed)
-    terms = _offer_terms(chosen, on)
+    price = _priced(uow, row, chosen, on, coupon_id, standard_price)
+    if price.reasons and not standard_price:
+        programme = chosen.get("programme")
+        raise ProgrammeBudgetExhaustedError(
+            "the programme's budget cannot pay this loan's discount",
+            field="programme",
+            value=programme.get("code") if isinstance(programme, Mapping) else None,
+            remedy="read the offer again at the standard price and accept that",
+            extra={"reason": PROGRAMME_BUDGET_EXHAUSTED},
+        )
+    terms = price.terms
     line_id = None
     if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
         limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
         line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
-    loan = open_in_unit(uow, terms, product=offer_product(chosen, terms), credit_line_id=line_id)
+    loan = open_in_unit(
+        uow,
+        terms,
+        product=offer_product(chosen, terms),
+        credit_line_id=line_id,
+        schedule=price.schedule,
+        subsidy=Money(price.coupon_value) if price.coupon_value else None,
+    )
+    book_promotions_in_unit(uow, price, application_id=application_id, loan_id=loan.loan_id, on=on)
+    now = now_utc()
     if not uow.applications.update(
         application_id,
         row.version,
         status=ApplicationStatus.ACCEPTED.value,
         accepted_offer=offer,
-        statement_confirmed_at=now_utc(),
+        statement_confirmed_at=now,
         loan_id=str(loan.loan_id),
         credit_line_id=None if line_id is None else str(line_id),
     ):
         raise ConflictError("the application changed meanwhile; reload and try again")
+    digest = None
+    if signing is not None:
+        digest = sign_contract_in_unit(
+            uow, signing, loan=loan, application_id=application_id, user_id=row.user_id, at=now
+        ).sha256
+    details: dict[str, object] = {
+        "offer": offer,
+        "loan": loan.loan_id,
+        "statement_read_seconds": round(seconds_read, 1),
+    }
+    if digest is not None:
+        details["contract_sha256"] = digest
+    if price.programme is not None:
+        details["programme"] = price.programme
+        details["programme_discount"] = str(Money(price.programme_discount))
+    if price.reasons:
+        details["price_reasons"] = list(price.reasons)
+    if price.coupon_id is not None:
+        details["interest_coupon"] = price.coupon_id
+        details["coupon_value"] = str(Money(price.coupon_value))
     audit = AuditDraft(
-        actor.label,
-        "application.accept_offer",
-        f"application:{application_id}",
-        {"offer": offer, "loan": loan.loan_id, "statement_read_seconds": round(seconds_read, 1)},
+        actor.label, "application.accept_offer", f"application:{application_id}", details
     )
-    return AcceptedOffer(application_id, loan.loan_id, line_id, terms), audit
+    return AcceptedOffer(application_id, loan.loan_id, line_id, terms, digest), audit
 
 
 def accept_today(
@@ -198,6 +317,9 @@ def accept_today(
     offer: int,
     seconds_read: float,
     confirmed: bool,
+    signing: Signing | None = None,
+    coupon_id: str | None = None,
+    standard_price: bool = False,
 ) -> tuple[AcceptedOffer, AuditDraft]:
     """:func:`accept_in_unit` on the current business date, read in the same transaction."""
     return accept_in_unit(
@@ -208,6 +330,9 @@ def accept_today(
         seconds_read=seconds_read,
         confirmed=confirmed,
         on=business_date_in(uow),
+        signing=signing,
+        coupon_id=coupon_id,
+        standard_price=standard_price,
     )
 
 
@@ -220,10 +345,17 @@ def accept_offer(
     seconds_read: float,
     confirmed: bool,
     on: date,
+    signing: Signing | None = None,
+    coupon_id: str | None = None,
+    standard_price: bool = False,
 ) -> AcceptedOffer:
     """The borrower confirms the cost statement (:func:`ensure_confirmed`) and accepts
     ``offer``: the loan is opened and disbursed (a revolving line is opened and the amount
-    drawn) in the same unit of work, its audit row last."""
+    drawn) and, with ``signing``, the loan contract signed, in the same unit of work, its
+    audit row last (naming the contract's SHA-256). With ``coupon_id`` the interest coupon
+    is redeemed and taken off; an offer under a programme whose budget is spent is refused
+    (:class:`~thinfile.errors.ProgrammeBudgetExhaustedError`) unless ``standard_price``
+    accepts it at the standard price (:func:`quote_offer` shows both)."""
     with UnitOfWork(engine) as uow:
         accepted, audit = accept_in_unit(
             uow,
@@ -233,6 +365,9 @@ def accept_offer(
             seconds_read=seconds_read,
             confirmed=confirmed,
             on=on,
+            signing=signing,
+            coupon_id=coupon_id,
+            standard_price=standard_price,
         )
         audit.append(uow)
         uow.commit()

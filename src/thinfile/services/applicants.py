@@ -25,6 +25,7 @@ from thinfile.text import person_name
 __all__ = [
     "applicant_id_of_user",
     "get_applicant",
+    "identity_of_user",
     "list_applicants",
     "owner_of_applicant",
     "register_applicant",
@@ -182,3 +183,10 @@ def applicant_id_of_user(engine: Engine, user_id: str) -> str:
             "you have no applicant profile yet", remedy="register one with POST /v1/applicants"
         )
     return found
+
+
+def identity_of_user(uow: UnitOfWork, cipher: PiiCipher, user_id: str) -> ApplicantRecord | None:
+    """Inside the caller's unit of work: the user's profile opened (name, ID number, phone),
+    or None when they have none. For documents that name their borrower (the contract)."""
+    row = uow.applicants.of_user(user_id)
+    return None if row is None else _open(row, cipher, masked=False)

@@ -48,6 +48,8 @@ from thinfile.services.acceptance import (
     accept_offer,
     accept_today,
     decline_offer,
+    quote_offer,
+    quote_today,
 )
 from thinfile.services.applications_records import (
     STATUS,
@@ -98,6 +100,8 @@ __all__ = [
     "owner_of_application",
     "owner_of_line",
     "owner_of_loan",
+    "quote_offer",
+    "quote_today",
 ]
 
 _PII = ("name", "id_number", "phone")

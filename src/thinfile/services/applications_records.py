@@ -124,6 +124,9 @@ class StoredOffer(TypedDict):
     statement: dict[str, object]
     before_cap: NotRequired[dict[str, str]]
     """Only on an offer re-priced to the cap."""
+    programme: NotRequired[dict[str, object]]
+    """Only on an offer a preferential programme discounted: its code, names, discount and
+    the price and annualized rate before and after."""
 
 
 def offers_of(decision: Mapping[str, object]) -> tuple[StoredOffer, ...]:

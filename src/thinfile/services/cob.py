@@ -2,13 +2,21 @@
 
 ``run_cob(engine, through)`` closes every business date from the first one some active loan
 has not closed up to ``through``, in order. Each date runs its steps — held credit applied,
-due, accrual, late fee (with the day's all-in allowance),
-penalty, delinquency, charge-off, advance (marks the date finished; loans closed to the day
-before follow the book without a write) — each as one SQL statement group over all loans
-(``uow.cob``, :mod:`thinfile.store.cob_statements`), in a unit of work of its own committed
-together with its step marker in ``servicing_cob_steps``. A killed run resumes at the
-first step without a marker; a finished date is never run again. While a date is open (its
-run row says ``running``), payments are refused, so nothing moves under the batch.
+due, auto-debit (代扣: queued debit intents for what falls due today, or is past due on a
+retry day — ``thinfile.services.auto_debit`` sends them), accrual, late fee (with the
+day's all-in allowance), penalty, delinquency, charge-off, month-end (on a month's last
+day, every loan's row of the loan-month table), limits
+(behaviour snapshots at month-end, temporary limits ending, the month-end limit review:
+``limit_reviews``), working-capital (the day's interest, period checks and delinquency
+of working-capital lines), cases (collection cases follow the buckets: ``collections``),
+promises (promises to pay kept or broken: ``collection_contacts``), reminders (the next
+day's before-due reminders and overdue notices into the notification outbox:
+``reminders``), advance (marks the date finished; loans closed to the day before follow
+the book without a write) — each as one SQL statement group over all loans (``uow.cob``,
+:mod:`thinfile.store.cob_statements`), in a unit of work of its own committed together
+with its step marker in ``servicing_cob_steps``. A killed run resumes at the first step
+without a marker; a finished date is never run again. While a date is open (its run row
+says ``running``), payments are refused, so nothing moves under the batch.
 
 **Audit.** ``run_cob(engine, through, actor="…")`` appends one ``cob.close_day`` row per date
 closed, naming the actor, inside the transaction of that date's last step (``advance``, which
@@ -22,22 +30,32 @@ nightly batch from the command line) nothing is audited.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath.defaults import RATE_SCALE
 from thinfile.services.audit import record_audit
+from thinfile.services.collection_contacts import settle_promises_in_unit
+from thinfile.services.collections import follow_cases_in_unit
+from thinfile.services.identity_records import now_utc
+from thinfile.services.limit_reviews import close_of_business_step
+from thinfile.services.notifications import notify_settlement_ready_in_unit
+from thinfile.services.reminders import reminders_step
 from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import Account, EntryBuilder, apply_held_credit
+from thinfile.servicing import Account, EntryBuilder, LoanStatus, apply_held_credit
+from thinfile.servicing.wc_terms import CHARGE_OFF_DAYS
 from thinfile.store.cob_statements import Params
 from thinfile.store.servicing_codec import from_day, to_day
 
-__all__ = ["STEPS", "CobReport", "StepDone", "run_cob"]
+__all__ = ["AUTO_DEBIT_RETRY_DAYS", "STEPS", "CobReport", "StepDone", "run_cob"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +66,8 @@ class CobReport:
     steps: tuple[tuple[date, str, int, float], ...]
 
 
+LIMIT_STEP_ON = True
+"""The switch of the ``limits`` step (on by default; off, the night skips limit management)."""
 _EVER = -(2**31)
 """A day number before any loan: with the book closed to ``x − 1``, every active loan whose
 own date is not later is closed to ``x − 1`` as well."""
@@ -67,12 +87,32 @@ def _credit(uow: UnitOfWork, x: date, p: Params) -> int:
     ids = uow.cob.loans_holding_credit(p)
     for loan_id in ids:
         stored = uow.loans.get(loan_id, lock=True)
-        uow.loans.write(stored, apply_held_credit(stored.account, x))
+        done = apply_held_credit(stored.account, x)
+        uow.loans.write(stored, done)
+        closed = done.loan.status is LoanStatus.CLOSED
+        if closed and stored.account.status is not LoanStatus.CLOSED:
+            notify_settlement_ready_in_unit(uow, loan_id)
     return len(ids)
 
 
 def _due(uow: UnitOfWork, x: date, p: Params) -> int:
     return uow.cob.mark_due(p)
+
+
+AUTO_DEBIT_RETRY_DAYS: tuple[int, ...] = (1, 3, 7)
+"""Days past due on which the ``auto-debit`` step retries what is past due (the default of
+``run_cob``'s ``retry_days``)."""
+_AUTO_DEBIT_HASH = hashlib.sha256(b"auto-debit").hexdigest()
+
+
+def _auto_debit(
+    uow: UnitOfWork, x: date, p: Params, *, retry_days: tuple[int, ...] = AUTO_DEBIT_RETRY_DAYS
+) -> int:
+    """Queue the day's auto-debits (代扣), one statement: see ``thinfile.services.auto_debit``."""
+    nonce = uuid.uuid4().hex[:8]
+    return uow.cob.queue_auto_debits(
+        p, retry_days=retry_days, nonce=nonce, request_hash=_AUTO_DEBIT_HASH, at=now_utc()
+    )
 
 
 def _accrual(uow: UnitOfWork, x: date, p: Params) -> int:
@@ -170,6 +210,63 @@ def _charge_off(uow: UnitOfWork, x: date, p: Params) -> int:
     return touched
 
 
+def _month_end(uow: UnitOfWork, x: date, p: Params) -> int:
+    """On the last day of a month, every loan's month-end row (the loan-month table)."""
+    if (x + timedelta(days=1)).day != 1:
+        return 0
+    return uow.cob.snapshot_month_end(p, to_day(x.replace(day=1)))
+
+
+def _limits(uow: UnitOfWork, x: date, p: Params) -> int:
+    """Limit management's part of the night (``limit_reviews.close_of_business_step``):
+    behaviour snapshots at month-end, temporary limits ending, the month-end review."""
+    return close_of_business_step(uow, x) if LIMIT_STEP_ON else 0
+
+
+def _working_capital(uow: UnitOfWork, x: date, p: Params) -> int:
+    """Working-capital lines (``servicing.working_capital``), each closed to ``x`` once: the
+    day's interest on what is drawn, the period checks (near breach, cure, breach with its
+    shortfall installment, the next period) and the oldest unmet obligation
+    (:mod:`thinfile.store.working_capital_cob`); one accrual entry per currency. Lines
+    ``CHARGE_OFF_DAYS`` past due are then charged off, one entry per currency."""
+    params = {"x": p["x"], "prev": p["prev"], "scale": RATE_SCALE}
+    wc = uow.working_capital.cob
+    for currency, fen in wc.accrual_sums(params).items():
+        builder = EntryBuilder(currency).move(
+            debit=Account.WC_INTEREST_RECEIVABLE, credit=Account.INTEREST_INCOME, fen=fen
+        )
+        _post(uow, "wc-accrual", x, builder)
+    closed = wc.close(params)
+    for currency, (principal, interest) in wc.charge_off(
+        {**params, "charge_off_days": CHARGE_OFF_DAYS}
+    ).items():
+        builder = (
+            EntryBuilder(currency)
+            .move(debit=Account.CHARGE_OFF_EXPENSE, credit=Account.WC_RECEIVABLE, fen=principal)
+            .move(
+                debit=Account.INTEREST_INCOME, credit=Account.WC_INTEREST_RECEIVABLE, fen=interest
+            )
+        )
+        _post(uow, "wc-charge-off", x, builder)
+    return closed
+
+
+def _cases(uow: UnitOfWork, x: date, p: Params) -> int:
+    """Collection cases follow the buckets (``collections.follow_cases_in_unit``)."""
+    return follow_cases_in_unit(uow, x)
+
+
+def _promises(uow: UnitOfWork, x: date, p: Params) -> int:
+    """Promises to pay kept or broken (``collection_contacts.settle_promises_in_unit``)."""
+    return settle_promises_in_unit(uow, x)
+
+
+def _reminders(uow: UnitOfWork, x: date, p: Params) -> int:
+    """Before-due reminders and overdue notices for the next day, into the outbox
+    (``thinfile.services.reminders``)."""
+    return reminders_step(uow, x)
+
+
 def _advance(uow: UnitOfWork, x: date, p: Params) -> int:
     """Finish the date: the book is now closed to ``x``, and so is every active loan that
     was closed to ``x − 1`` (no loan row is rewritten)."""
@@ -179,11 +276,18 @@ def _advance(uow: UnitOfWork, x: date, p: Params) -> int:
 STEPS: tuple[tuple[str, Step], ...] = (
     ("credit", _credit),
     ("due", _due),
+    ("auto-debit", _auto_debit),
     ("accrual", _accrual),
     ("late-fee", _late_fee),
     ("penalty", _penalty),
     ("delinquency", _delinquency),
     ("charge-off", _charge_off),
+    ("month-end", _month_end),
+    ("limits", _limits),
+    ("working-capital", _working_capital),
+    ("cases", _cases),
+    ("promises", _promises),
+    ("reminders", _reminders),
     ("advance", _advance),
 )
 
@@ -231,15 +335,17 @@ def _run_day(
     report: list[tuple[date, str, int, float]],
     actor: str | None = None,
     after_step: StepDone | None = None,
+    retry_days: tuple[int, ...] = AUTO_DEBIT_RETRY_DAYS,
 ) -> None:
     day = to_day(x)
     done, params = _open_day(engine, x)
     for name, step in STEPS:
         if name in done:
             continue
+        run: Step = partial(_auto_debit, retry_days=retry_days) if name == "auto-debit" else step
         began = time.perf_counter()
         with UnitOfWork(engine) as uow:  # one transaction per step, with its marker
-            rows = step(uow, x, params)
+            rows = run(uow, x, params)
             uow.cob.mark_step(day, name, rows)
             report.append((x, name, rows, time.perf_counter() - began))
             if actor and name == "advance":  # the date is finished: audit it, last
@@ -256,27 +362,40 @@ def _first_day(engine: Engine) -> date | None:
     with UnitOfWork(engine) as uow:
         running = uow.cob.first_unfinished_day()
         first = uow.cob.first_open_day()
+        lines = uow.working_capital.cob.first_open_day()
         book = uow.cob.book_day()
-    if first is not None and book is not None:  # active loans are closed at least to the book
-        first = max(first, book + 1)
-    days = [d for d in (running, first) if d is not None]
+    if book is not None:  # active loans and lines are closed at least to the book
+        first, lines = (None if d is None else max(d, book + 1) for d in (first, lines))
+    days = [d for d in (running, first, lines) if d is not None]
     return from_day(min(days)) if days else None
 
 
 def run_cob(
-    engine: Engine, through: date, *, actor: str | None = None, after_step: StepDone | None = None
+    engine: Engine,
+    through: date,
+    *,
+    actor: str | None = None,
+    after_step: StepDone | None = None,
+    retry_days: tuple[int, ...] = AUTO_DEBIT_RETRY_DAYS,
 ) -> CobReport:
     """Close every open business date up to ``through`` (catch-up included), in order.
 
     With ``actor`` each date closed is audited (``cob.close_day``) in the transaction that
-    finishes it; ``after_step(date, step)`` is told each step once it has committed."""
+    finishes it; ``after_step(date, step)`` is told each step once it has committed;
+    ``retry_days`` are the days past due on which ``auto-debit`` retries past-due amounts."""
     if not isinstance(through, date):
         raise InvalidInputError("the business date must be a date", field="date")
+    if any(not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= 365 for d in retry_days):
+        raise InvalidInputError(
+            "retry days are whole days past due from 1 to 365",
+            field="retry_days",
+            value=str(retry_days),
+        )
     report: list[tuple[date, str, int, float]] = []
     days: list[date] = []
     x = _first_day(engine)
     while x is not None and x <= through:
-        _run_day(engine, x, report, actor, after_step)
+        _run_day(engine, x, report, actor, after_step, tuple(retry_days))
         days.append(x)
         x += timedelta(days=1)
     return CobReport(tuple(days), tuple(report))

@@ -48,6 +48,7 @@ class DataCategory(StrEnum):
     CONTACT = "contact"
     EMPLOYMENT = "employment"
     GIG_PLATFORM_INCOME = "gig_platform_income"
+    MERCHANT_SALES = "merchant_sales"
     RENT_AND_UTILITIES = "rent_and_utilities"
     CREDIT_REPORT = "credit_report"
     BANK_ACCOUNT = "bank_account"

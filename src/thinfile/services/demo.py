@@ -5,6 +5,9 @@ borrowers (with profiles and consent). ``run_year`` then replays a year day by d
 apply on days spread over the year and go through the real journey — decision, underwriter
 review, acceptance after reading the cost statement, disbursement — and pay on time, late,
 early or not at all, as their behaviour says, with close of business every night.
+
+The lender's preferential programmes each get a small budget and one borrower an interest
+coupon (:mod:`thinfile.services.demo_promotions`).
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ from thinfile.security.roles import Role
 from thinfile.services import applicants, application_reviews, consent, identity
 from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
+from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
+from thinfile.services.demo_promotions import accept_priced, fund_programmes
+from thinfile.services.documents import Signing
 from thinfile.services.identity_records import Actor
 from thinfile.services.loans import get_loan, quote_payoff
+from thinfile.services.mall_seed import seed_mall
 from thinfile.services.payments import post_payment, prepay_loan
 from thinfile.services.policies import (
     DecisionRuntime,
@@ -39,6 +46,7 @@ from thinfile.services.policies import (
 from thinfile.services.ports import RealNameVerifier
 from thinfile.services.real_name import verify_real_name
 from thinfile.servicing import LoanStatus
+from thinfile.settings import DEFAULT_LENDER_NAME
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -110,6 +118,15 @@ class DemoBorrower:
     application_id: str | None = None
     outcome: str = "not yet applied"
     loan_id: int | None = None
+    programme: str | None = None
+    """The programme whose price the loan took (None: the standard price)."""
+    price_reasons: tuple[str, ...] = ()
+    """Why the loan took the standard price (``PROGRAMME_BUDGET_EXHAUSTED``)."""
+    coupon_id: str | None = None
+    coupon_value: int = 0
+    """fen the interest coupon took off the loan's interest."""
+    annualized: tuple[str, str] | None = None
+    """The annualized rate before and after the coupon (percent text)."""
 
 
 @dataclass
@@ -117,6 +134,9 @@ class DemoLender:
     runtime: DecisionRuntime
     staff: dict[Role, Actor]
     borrowers: list[DemoBorrower] = field(default_factory=list)
+    limits: LimitStory | None = None
+    """Three credit lines through the year: one grows with on-time repayment, one declines an
+    increase, one is frozen after going past due."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -201,6 +221,8 @@ def seed_lender(
         staff[role] = Actor(user.id, role)
     register_policy_and_model(engine, model_version, model_dir, actor=admin_actor)
     lender = DemoLender(decision_runtime(engine, load_model), staff)
+    fund_programmes(engine, lender)
+    seed_mall(engine, cipher, admin_actor, on=start)
     rng = random.Random(seed)
     records: list[dict[str, object]] = population.head(borrowers).to_dict(  # type: ignore[assignment]
         "records"
@@ -233,28 +255,24 @@ def _apply(
     )
     borrower.application_id, borrower.outcome = decided.id, decided.status
     if decided.status is apps.ApplicationStatus.APPROVED:
-        _accept(engine, lender, borrower, day)
+        _accept(engine, cipher, lender, borrower, day)
 
 
-def _accept(engine: Engine, lender: DemoLender, borrower: DemoBorrower, day: date) -> None:
-    """The borrower reads the statement and accepts offer 0; every behaviour appears early."""
-    assert borrower.application_id is not None
+def _accept(
+    engine: Engine, cipher: PiiCipher, lender: DemoLender, borrower: DemoBorrower, day: date
+) -> None:
+    """The borrower reads the statement and accepts offer 0 (with a coupon or at the standard
+    price, as :func:`thinfile.services.demo_promotions.accept_priced` says); every behaviour
+    appears early."""
     taken = sum(1 for b in lender.borrowers if b.loan_id is not None)
     if taken < len(BEHAVIOURS):
         borrower.behaviour = BEHAVIOURS[taken]
-    accepted = apps.accept_offer(
-        engine,
-        borrower.application_id,
-        actor=borrower.actor,
-        offer=0,
-        seconds_read=apps.MIN_READING_SECONDS,
-        confirmed=True,
-        on=day,
-    )
-    borrower.loan_id, borrower.outcome = accepted.loan_id, apps.ApplicationStatus.ACCEPTED
+    signing = Signing(cipher, DEFAULT_LENDER_NAME, ip="127.0.0.1", device="thinfile demo")
+    borrower.loan_id = accept_priced(engine, lender, borrower, day, signing)
+    borrower.outcome = apps.ApplicationStatus.ACCEPTED
 
 
-def _review(engine: Engine, lender: DemoLender, day: date) -> None:
+def _review(engine: Engine, cipher: PiiCipher, lender: DemoLender, day: date) -> None:
     """The underwriter works referrals two days old, approving every other one."""
     waiting = [
         b
@@ -272,7 +290,7 @@ def _review(engine: Engine, lender: DemoLender, day: date) -> None:
         )
         borrower.outcome = reviewed.status
         if reviewed.status is apps.ApplicationStatus.APPROVED:
-            _accept(engine, lender, borrower, day)
+            _accept(engine, cipher, lender, borrower, day)
 
 
 def _days(start: date, days: int) -> Iterator[date]:
@@ -327,14 +345,16 @@ def run_year(
 
     Referrals of the last 60 days are left in the queue for the staff console.
     """
+    lender.limits = open_limit_story(engine, start)
     for day in _days(start, days):
         for borrower in lender.borrowers:
             if borrower.apply_on == day:
                 _apply(engine, cipher, lender, borrower, day)
         if day < start + timedelta(days=days - 60):
-            _review(engine, lender, day)
+            _review(engine, cipher, lender, day)
         for borrower in lender.borrowers:
             if borrower.loan_id is not None:
                 _pay_today(engine, borrower, day)
+        limit_story_day(engine, lender.limits, day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)

@@ -18,7 +18,10 @@ The lender's side of a licensed payment provider (DOMAIN.md §15):
    duplicated and out of order: :meth:`PaymentGateway.parse_notification` checks the signature
    and the timestamp and returns the notification; the caller acts on each gateway transaction
    id once.
-5. **Reconciliation** (对账单): :meth:`PaymentGateway.reconciliation_file` is the provider's CSV
+5. **Status query** (查询): :meth:`PaymentGateway.debit_status` asks what became of the debit
+   sent under a ``request_id`` — for a debit whose answer was lost (a timeout) or whose
+   notification is late; ``None`` when the provider never received it (safe to send again).
+6. **Reconciliation** (对账单): :meth:`PaymentGateway.reconciliation_file` is the provider's CSV
    of the transactions it completed on a date (China Standard Time), columns
    :data:`RECONCILIATION_COLUMNS`.
 
@@ -43,6 +46,7 @@ __all__ = [
     "PaymentGateway",
     "PaymentNotification",
     "TransactionKind",
+    "TransactionReport",
     "TransactionStatus",
 ]
 
@@ -149,6 +153,18 @@ class PaymentNotification:
     """One per notification; every retry or duplicate delivery repeats it."""
 
 
+@dataclass(frozen=True, slots=True)
+class TransactionReport:
+    """The provider's answer to a status query: what it knows of one transaction now."""
+
+    gateway_txn_id: str
+    request_id: str
+    status: TransactionStatus
+    """:attr:`TransactionStatus.ACCEPTED` while not final, else succeeded or failed."""
+    amount_fen: int
+    failure: DebitFailure | None
+
+
 class PaymentGateway(Protocol):
     """A payment provider taking agreement payments from bank cards."""
 
@@ -175,6 +191,11 @@ class PaymentGateway(Protocol):
     def debit(self, agreement_token: str, amount_fen: int, request_id: str) -> DebitAnswer:
         """Ask to take ``amount_fen`` from the card; a repeated ``request_id`` gets the first
         answer again."""
+        ...
+
+    def debit_status(self, request_id: str) -> TransactionReport | None:
+        """What became of the debit asked under ``request_id``; ``None`` when the provider
+        never received it."""
         ...
 
     def refund(self, gateway_txn_id: str, amount_fen: int, request_id: str) -> DebitAnswer:

@@ -10,6 +10,12 @@ from its transactions (:func:`thinfile.servicing.rebook.rebook`, the same postin
 use cases run) and compares line by line: each transaction's entries with what it should have
 booked, naming the loan, transaction and entry; and close of business's entries, per step,
 day and currency, with the sum of what closing those days makes of every loan.
+
+The deferred merchant subsidy has its own check (``deferred_subsidy_matches_loans``): the
+journal's deferred balance equals the subsidy the loans have not yet recognised, and each
+loan's recognised amount lies between nothing and its subsidy (all of it once the loan is
+closed, charged off or written off). Working-capital lines have theirs
+(``working_capital_matches_lines``): their receivables equal what their draws owe.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from thinfile.money import format_yuan
 from thinfile.services.loan_postings import event_of, rebuild_opening
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import Account, EventKind, JournalEntry
@@ -53,8 +60,48 @@ def _expected(uow: UnitOfWork) -> dict[tuple[str, str], int]:
         out[(Account.PENALTY_RECEIVABLE.value, cur)] = int(r["penalty"])
     for r in uow.ledger.liabilities():
         out[(Account.OVERPAYMENT_LIABILITY.value, r["currency"])] = -int(r["credit"])
-        out[(Account.DEFERRED_SUBSIDY.value, r["currency"])] = -int(r["deferred"])
     return out
+
+
+def _working_capital(uow: UnitOfWork, balances: dict[tuple[str, str], int]) -> list[str]:
+    """``working_capital_matches_lines``: per currency, the journal's working-capital
+    principal and interest receivable equal what the lines' draws owe."""
+    owed = uow.working_capital.sub_ledger()
+    accounts = (Account.WC_RECEIVABLE.value, Account.WC_INTEREST_RECEIVABLE.value)
+    currencies = sorted(set(owed) | {c for a, c in balances if a in accounts})
+    problems = []
+    for currency in currencies:
+        for account, amount in zip(accounts, owed.get(currency, (0, 0)), strict=True):
+            booked = balances.get((account, currency), 0)
+            if booked != amount:
+                problems.append(
+                    f"working_capital_matches_lines: {account} {currency}: ledger "
+                    f"{format_yuan(booked)}, the lines' draws owe {format_yuan(amount)}"
+                )
+    return problems
+
+
+def _deferred_subsidy(uow: UnitOfWork, balances: dict[tuple[str, str], int]) -> list[str]:
+    """``deferred_subsidy_matches_loans``: the journal's deferred-subsidy balance (a credit)
+    equals the subsidy the loans have not yet recognised, per currency; and no loan has
+    recognised less than nothing or more than its subsidy, or keeps any deferred once it is
+    closed, charged off or written off."""
+    account = Account.DEFERRED_SUBSIDY.value
+    unrecognised = {str(r["currency"]): int(r["deferred"]) for r in uow.ledger.liabilities()}
+    currencies = sorted(set(unrecognised) | {c for a, c in balances if a == account})
+    problems = [
+        f"deferred_subsidy_matches_loans: {currency}: the journal holds "
+        f"{format_yuan(-balances.get((account, currency), 0))} of deferred subsidy, the loans "
+        f"have {format_yuan(unrecognised.get(currency, 0))} not yet recognised"
+        for currency in currencies
+        if -balances.get((account, currency), 0) != unrecognised.get(currency, 0)
+    ]
+    problems += [
+        f"deferred_subsidy_matches_loans: loan {r.id} ({r.status}) has recognised "
+        f"{format_yuan(int(r.subsidy_recognized))} of a {format_yuan(int(r.subsidy))} subsidy"
+        for r in uow.ledger.subsidy_out_of_range()
+    ]
+    return problems
 
 
 Lines = tuple[tuple[str, str, int], ...]
@@ -166,7 +213,8 @@ def _rebook_book(uow: UnitOfWork) -> list[str]:
     for loan_id in uow.ledger.loan_ids():
         stored = uow.loans.get(loan_id)
         postings = [_posting(r) for r in uow.transactions.of_loan(loan_id)]
-        rebooked = rebook(rebuild_opening(stored), postings, stored.account.cob_date)
+        held = uow.disputes.held_of_loan(loan_id)
+        rebooked = rebook(rebuild_opening(stored), postings, stored.account.cob_date, held)
         _add_closing(closing, rebooked.closing)
         booked = _stored_entries(uow.ledger.posted_lines_of(loan_id))
         problems += _compare_postings(loan_id, rebooked, booked)
@@ -183,6 +231,8 @@ def verify_ledger(engine: Engine, *, rebook: bool = True) -> LedgerReport:
         balances = uow.ledger.general_ledger()
         expected = _expected(uow)
         negative = uow.ledger.out_of_range()
+        deferred = _deferred_subsidy(uow, balances)
+        deferred += _working_capital(uow, balances)
         rebooked = _rebook_book(uow) if rebook else []
     problems = [
         f"entries_balance: entry {r.entry_id} is off by {r.off} {r.currency}" for r in unbalanced
@@ -195,5 +245,6 @@ def verify_ledger(engine: Engine, *, rebook: bool = True) -> LedgerReport:
     ]
     if negative:
         problems.append(f"no_negative_balances: {negative} installment(s) out of range")
+    problems += deferred
     problems += rebooked
     return LedgerReport(balances, tuple(problems))

@@ -34,6 +34,7 @@ from thinfile.servicing import (
     EventKind,
     LoanAccount,
     Outcome,
+    SubsidyOnRefund,
     WaiverTarget,
     account_balances,
     charge_off,
@@ -128,8 +129,17 @@ def _audited(actor: str | None, **details: object) -> Callable[[Receipt], AuditD
     return lambda receipt: receipt_audit(actor, receipt, **details) if actor else None
 
 
-def merchant_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date) -> Receipt:
-    """:func:`record_merchant_refund` inside the caller's unit of work (the caller commits)."""
+def merchant_refund_in_unit(
+    uow: UnitOfWork,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    *,
+    unearned: SubsidyOnRefund | None = None,
+) -> Receipt:
+    """:func:`record_merchant_refund` inside the caller's unit of work (the caller commits).
+    ``unearned`` (a checkout's refund) unwinds the subsidy as the merchant contract says and
+    is stored as the transaction's ``mode``, so a replay does the same."""
     return _post_in_unit(
         uow,
         loan_id,
@@ -137,7 +147,8 @@ def merchant_refund_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: da
         EventKind.MERCHANT_REFUND,
         amount.fen,
         amount.currency,
-        lambda loan: merchant_refund(loan, amount, on),
+        lambda loan: merchant_refund(loan, amount, on, unearned=unearned),
+        unearned.value if unearned else None,
     )
 
 

@@ -20,6 +20,7 @@ from thinfile.errors import BusinessDateClosedError, CloseOfBusinessRunning
 from thinfile.loanmath import build_schedule
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
+from thinfile.services.notifications import notify_settlement_ready_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Components,
@@ -30,6 +31,7 @@ from thinfile.servicing import (
     LoanStatus,
     Outcome,
     PrepaymentMode,
+    SubsidyOnRefund,
     WaiverTarget,
     balances_from_account,
     close_through,
@@ -69,6 +71,9 @@ ACTIONS = {
     EventKind.WRITE_OFF: "loan.write_off",
     EventKind.RECOVERY: "loan.recovery",
     EventKind.FEE_WAIVER: "loan.fee_waiver",
+    EventKind.PAYMENT_HOLIDAY: "loan.payment_holiday",
+    EventKind.RE_AGE: "loan.re_age",
+    EventKind.TERM_EXTENSION: "loan.term_extension",
 }
 """The audit action of each kind of posting (one name, whichever surface posts it)."""
 
@@ -196,9 +201,13 @@ def validate_posting(before: LoanAccount, after: Outcome) -> None:
 def persist(
     uow: UnitOfWork, stored: StoredLoan, done: Outcome, *, txn: dict[str, Any] | None = None
 ) -> int | None:
-    """Validate and write an outcome: loan, installments, entries, bucket moves, transaction."""
+    """Validate and write an outcome: loan, installments, entries, bucket moves, transaction;
+    a loan it repays in full tells its borrower the settlement certificate is ready."""
     validate_posting(stored.account, done)
-    return uow.loans.write(stored, done, txn)
+    txn_id = uow.loans.write(stored, done, txn)
+    if stored.account.status is not LoanStatus.CLOSED and done.loan.status is LoanStatus.CLOSED:
+        notify_settlement_ready_in_unit(uow, done.loan.loan_id)
+    return txn_id
 
 
 def catch_up(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
@@ -209,7 +218,8 @@ def catch_up(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
 
 def close_missed_days(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
     """:func:`catch_up` once the business date was checked."""
-    done = close_through(stored.account, on - timedelta(days=1))
+    held = uow.disputes.held_of_loan(stored.account.loan_id)
+    done = close_through(stored.account, on - timedelta(days=1), held)
     if done.loan == stored.account:
         return stored
     persist(uow, stored, done)
@@ -217,7 +227,8 @@ def close_missed_days(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLo
 
 
 def rebuild_opening(stored: StoredLoan) -> Outcome:
-    """The loan as it was opened, rebuilt from its stored terms (for replay)."""
+    """The loan as it was opened, rebuilt from its stored terms (for replay); a subsidised
+    loan stored without a plan was opened before plans and keeps its straight line."""
     loan = stored.account
     terms = loan.schedule.terms
     return open_loan(
@@ -228,6 +239,7 @@ def rebuild_opening(stored: StoredLoan) -> Outcome:
         subsidy=loan.subsidy,
         merchant=loan.merchant,
         credit_line_id=loan.credit_line_id,
+        effective_interest=bool(loan.subsidy_plan) or not loan.subsidy,
     )
 
 
@@ -243,7 +255,8 @@ def event_of(r: Any) -> Event:
     kind = EventKind(r.kind)
     mode = PrepaymentMode(r.mode) if r.mode and kind is EventKind.PREPAYMENT else None
     waive = WaiverTarget(r.mode) if r.mode and kind is EventKind.FEE_WAIVER else None
-    return Event(kind, from_day(r.day), r.amount, mode, waive)
+    unearned = SubsidyOnRefund(r.mode) if r.mode and kind is EventKind.MERCHANT_REFUND else None
+    return Event(kind, from_day(r.day), r.amount, mode, waive, unearned)
 
 
 def paid_between(before: LoanAccount, after: LoanAccount) -> Components:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
-from thinfile.loanmath import LoanTerms, build_schedule
+from thinfile.loanmath import LoanTerms, Schedule, build_schedule
 from thinfile.money import Money
 from thinfile.services.loan_postings import catch_up, check_business_day
 from thinfile.services.uow import UnitOfWork
@@ -99,10 +99,23 @@ def open_in_unit(
     *,
     product: ServicingProduct | None = None,
     credit_line_id: int | None = None,
+    subsidy: Money | None = None,
+    merchant: str | None = None,
+    schedule: Schedule | None = None,
 ) -> LoanAccount:
-    """Open and disburse inside the caller's unit of work (accepting an offer is one)."""
+    """Open and disburse inside the caller's unit of work (accepting an offer is one; a
+    checkout capture passes the merchant's ``subsidy`` and ``merchant``). ``schedule`` is
+    the plan the borrower pays when it is not ``build_schedule(terms)`` (an interest coupon
+    took interest off some installments; the lender's coupon is then the ``subsidy``)."""
     return _open(
-        uow, terms, product or standard_product(terms.method), None, None, None, credit_line_id
+        uow,
+        terms,
+        product or standard_product(terms.method),
+        None,
+        subsidy,
+        merchant,
+        credit_line_id,
+        schedule,
     )
 
 
@@ -114,12 +127,13 @@ def _open(
     subsidy: Money | None,
     merchant: str | None,
     credit_line_id: int | None,
+    schedule: Schedule | None = None,
 ) -> LoanAccount:
     check_business_day(uow, terms.start)
     down = down_payment.fen if down_payment else 0
     opened = open_loan(
         0,
-        build_schedule(terms),
+        schedule or build_schedule(terms),
         product,
         down_payment=down,
         subsidy=subsidy.fen if subsidy else 0,

@@ -103,13 +103,14 @@ def reverse_in_unit(
     stored = catch_up(uow, uow.loans.get(row.loan_id, lock=True), on)
     events = stored_events(uow, row.loan_id)
     opening, through = rebuild_opening(stored), on - timedelta(days=1)
-    before = replay(opening, [e for _, e in events], through)
+    held = uow.disputes.held_of_loan(row.loan_id)
+    before = replay(opening, [e for _, e in events], through, held)
     if before.loan != stored.account:
         raise InvariantViolation(
             f"loan {row.loan_id} cannot be replayed to its stored state; reverse it by hand",
             value=row.loan_id,
         )
-    after = replay(opening, [e for t, e in events if t != txn_id], through)
+    after = replay(opening, [e for t, e in events if t != txn_id], through, held)
     entry_id, entry = _booked_entry(uow, txn_id)
     booked = reversal_entries(before, after, entry, on)
     uow.loans.save(stored, after.loan)

@@ -32,6 +32,7 @@ from thinfile.services.loan_postings import (
     persist,
     receipt_audit,
 )
+from thinfile.services.notifications import notify_payment_received_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Account,
@@ -125,6 +126,7 @@ def _apply(
         },
     )
     assert txn_id is not None
+    notify_payment_received_in_unit(uow, done.loan.loan_id, txn_id, amount)
     return Receipt(
         txn_id,
         done.loan.loan_id,

@@ -1,6 +1,9 @@
 """Read-only views of the loan book for the staff console: the book by status and delinquency
 bucket, the list of loans, one loan's journal and bucket history.
 
+``loan_months`` is the book's loan-month table (the input of every portfolio measure, see
+:mod:`thinfile.portfolio.loan_months`), read from the month-end rows close of business writes.
+
 Everything here reads; nothing writes. The book is summed in SQL (one grouped query), so it
 costs the same for ten loans or a million. Balances are integer fen, as on the loan accounts:
 what is still on the books (principal, interest and fees accrued, penalty), zero once a loan
@@ -12,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
+from thinfile.portfolio import check_loan_months
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LoanStatus
 from thinfile.store.servicing_codec import from_day
@@ -28,6 +33,7 @@ __all__ = [
     "bucket_history_of",
     "list_loans",
     "loan_journal",
+    "loan_months",
 ]
 
 
@@ -133,6 +139,7 @@ def loan_journal(engine: Engine, loan_id: int) -> list[JournalEntryView]:
     carry no loan and are checked by :func:`thinfile.services.ledger.verify_ledger` instead.
     """
     with UnitOfWork(engine) as uow:
+        uow.loans.get(loan_id)  # no such loan: NotFoundError, not an empty journal
         rows = uow.portfolio.journal_of(loan_id)
     entries: dict[int, JournalEntryView] = {}
     for r in rows:
@@ -163,3 +170,49 @@ def bucket_history_of(engine: Engine, loan_id: int) -> list[BucketMoveView]:
         BucketMoveView(from_day(int(r.day)), r.from_bucket, r.to_bucket, int(r.days_past_due))
         for r in rows
     ]
+
+
+def _month_status(status: str, days_past_due: int, closed_day: int | None, last_due: int) -> str:
+    """A servicing status as the loan-month table names it (see ``portfolio.buckets``)."""
+    if status == LoanStatus.ACTIVE:
+        return "late" if days_past_due > 0 else "current"
+    if status == LoanStatus.CLOSED:
+        return "prepaid" if closed_day is not None and closed_day < last_due else "closed"
+    return status.replace("-", "_")  # charged_off, written_off: default statuses
+
+
+def _months_on_book(disbursed: date, month_end: date) -> int:
+    return (month_end.year - disbursed.year) * 12 + month_end.month - disbursed.month + 1
+
+
+def loan_months(engine: Engine) -> pd.DataFrame:
+    """The book's loan-month table: one row per loan per month-end close of business has
+    passed since the loan was disbursed, up to the month it ended (``product`` beside).
+
+    A month-end row is written by close of business on the month's last day; a book closed
+    before the month-end rows existed has none for those months."""
+    with UnitOfWork(engine) as uow:
+        rows = uow.portfolio.month_ends()
+    records = []
+    for r in rows:
+        disbursed, month_end = from_day(r.disbursed_day), from_day(r.month_end_day)
+        records.append(
+            {
+                "loan_id": str(r.loan_id),
+                "vintage": f"{disbursed.year:04d}-{disbursed.month:02d}",
+                "mob": _months_on_book(disbursed, month_end),
+                "status": _month_status(
+                    r.status, int(r.days_past_due), r.closed_day, int(r.last_due_day)
+                ),
+                "days_past_due": int(r.days_past_due),
+                "balance": int(r.principal_balance),
+                "principal": int(r.principal),
+                "product": r.product_code,
+            }
+        )
+    columns = [
+        "loan_id", "vintage", "mob", "status", "days_past_due", "balance", "principal", "product",
+    ]  # fmt: skip
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    whole = ("mob", "days_past_due", "balance", "principal")
+    return check_loan_months(frame.astype({c: "int64" for c in whole}))

@@ -33,23 +33,40 @@ from sqlalchemy.engine import Connection, Engine
 from thinfile.errors import AuthenticationError
 from thinfile.store.applications_repo import ApplicationRepository, DenyListRepository
 from thinfile.store.audit_repo import AuditRepository
+from thinfile.store.campaigns_repo import CampaignRepository
+from thinfile.store.checkout_repo import CheckoutRepository
 from thinfile.store.cob_statements import CobRepository
+from thinfile.store.collections_repo import CollectionsRepository
 from thinfile.store.consents_repo import ConsentRepository
+from thinfile.store.coupons_repo import CouponRepository
 from thinfile.store.credit_lines_repo import CreditLineRepository
 from thinfile.store.db import ping
+from thinfile.store.disputes_repo import DisputeRepository
+from thinfile.store.documents_repo import DocumentRepository
 from thinfile.store.idempotency_repo import IdempotencyRepository
 from thinfile.store.identity_repo import ApiKeyRepository, ApplicantRepository, UserRepository
 from thinfile.store.journal_repo import LedgerRepository, TransactionRepository
+from thinfile.store.limit_decisions_repo import LimitDecisionRepository
+from thinfile.store.limits_repo import LimitRepository
 from thinfile.store.merchants_repo import MerchantRepository
+from thinfile.store.notifications_repo import NotificationRepository
 from thinfile.store.payment_cards_repo import PaymentCardRepository
+from thinfile.store.payment_intents_repo import PaymentIntentRepository
 from thinfile.store.portfolio_queries import PortfolioQueries
+from thinfile.store.products_repo import ProductRepository
+from thinfile.store.promotions_repo import PromotionRepository
+from thinfile.store.reconciliation_repo import ReconciliationRepository
 from thinfile.store.registry_repo import ModelRepository, PolicyRepository
+from thinfile.store.sales_repo import SalesRepository
 from thinfile.store.servicing_repo import LoanRepository
+from thinfile.store.settlements_repo import SettlementRepository
 from thinfile.store.verification_repo import (
     RealNameRepository,
     SmsCodeRepository,
     UserPhoneRepository,
 )
+from thinfile.store.webhooks_repo import WebhookRepository
+from thinfile.store.working_capital_repo import WorkingCapitalRepository
 from thinfile.store.write_off_requests_repo import WriteOffRequestRepository
 
 __all__ = ["TokenCheck", "UnitOfWork", "defer_token_check", "token_check_scope"]
@@ -182,7 +199,29 @@ class UnitOfWork:
     cob = _Repository(CobRepository)
     portfolio = _Repository(PortfolioQueries)
     write_off_requests = _Repository(WriteOffRequestRepository)
+    collections = _Repository(CollectionsRepository)
+    working_capital = _Repository(WorkingCapitalRepository)
+    # limit management
+    limits = _Repository(LimitRepository)
+    limit_decisions = _Repository(LimitDecisionRepository)
+    # preferential programmes' budgets and interest coupons
+    promotions = _Repository(PromotionRepository)
     # commerce
     merchants = _Repository(MerchantRepository)
+    webhooks = _Repository(WebhookRepository)
+    checkouts = _Repository(CheckoutRepository)
+    campaigns = _Repository(CampaignRepository)
+    coupons = _Repository(CouponRepository)
+    settlements = _Repository(SettlementRepository)
+    disputes = _Repository(DisputeRepository)
+    products = _Repository(ProductRepository)
     # payment rails
     payment_cards = _Repository(PaymentCardRepository)
+    # the borrower's signed documents
+    documents = _Repository(DocumentRepository)
+    payment_intents = _Repository(PaymentIntentRepository)
+    reconciliations = _Repository(ReconciliationRepository)
+    # the merchant-sales feed and working-capital decisions
+    sales = _Repository(SalesRepository)
+    # borrower communications
+    notifications = _Repository(NotificationRepository)

@@ -57,7 +57,15 @@ from thinfile.servicing.product import (
     Timing,
     standard_product,
 )
+from thinfile.servicing.purchase_refund import SubsidyOnRefund
 from thinfile.servicing.replay import Event, EventKind, apply_event, replay, reversal_entries
+from thinfile.servicing.subsidy import (
+    SubsidyPeriod,
+    plan_subsidy,
+    recognition_end,
+    recognized_by,
+    replan_after_prepayment,
+)
 from thinfile.servicing.waiver import WaiverTarget, waivable, waive_fees
 
 __all__ = [
@@ -86,6 +94,8 @@ __all__ = [
     "Outcome",
     "PrepaymentMode",
     "ServicingProduct",
+    "SubsidyOnRefund",
+    "SubsidyPeriod",
     "Timing",
     "WaiverTarget",
     "account_balances",
@@ -106,9 +116,13 @@ __all__ = [
     "open_loan",
     "pay",
     "payoff_quote",
+    "plan_subsidy",
     "prepay",
+    "recognition_end",
+    "recognized_by",
     "recover",
     "refund_overpayment",
+    "replan_after_prepayment",
     "replay",
     "reversal_entries",
     "reversal_of",

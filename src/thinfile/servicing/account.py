@@ -17,6 +17,7 @@ from thinfile.loanmath import Schedule, due_dates, period_rates, year_basis
 from thinfile.money import Money
 from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.product import CURRENT, ServicingProduct
+from thinfile.servicing.subsidy_plan import SubsidyPeriod, plan_subsidy
 
 __all__ = [
     "BucketMove",
@@ -148,6 +149,9 @@ class LoanAccount:
     credit: int = 0
     subsidy: int = 0
     subsidy_recognized: int = 0
+    subsidy_plan: tuple[SubsidyPeriod, ...] = ()
+    """How the subsidy is recognised, period by period (``servicing.subsidy``); empty for
+    loans opened before plans, which recognise it on a straight line."""
     charged_off: Components = field(default_factory=Components)
     recovered: int = 0
     merchant_refunded: int = 0
@@ -232,12 +236,15 @@ def open_loan(
     subsidy: int = 0,
     merchant: str | None = None,
     credit_line_id: int | None = None,
+    effective_interest: bool = True,
 ) -> Outcome:
     """Open and disburse a loan from its schedule (放款).
 
     ``schedule`` is built on the financed amount; ``down_payment`` (首付, fen) becomes
     installment 0, due on the disbursement day. The borrower receives the principal less any
-    upfront fee; a merchant ``subsidy`` (贴息) is held as deferred income and recognised daily.
+    upfront fee; a merchant ``subsidy`` (贴息, below the financed amount) is held as deferred
+    income and recognised daily by its plan (``servicing.subsidy``: the effective-interest
+    method; ``effective_interest=False`` only rebuilds loans opened before plans).
     """
     terms = schedule.terms
     start = terms.start
@@ -250,11 +257,12 @@ def open_loan(
         for i, s in zip(schedule.installments, starts, strict=True)
     ]
     principal = terms.principal.fen + down_payment
-    if subsidy < 0 or subsidy >= principal or down_payment < 0:
+    if subsidy < 0 or subsidy >= terms.principal.fen or down_payment < 0:
         raise InvalidInputError(
-            "subsidy and down payment must be from 0 to below the principal",
+            "subsidy and down payment must be from 0 to below the amount financed",
             field="subsidy" if subsidy else "down_payment",
         )
+    plan = plan_subsidy(rows, subsidy, rounding=terms.rounding) if effective_interest else ()
     loan = LoanAccount(
         loan_id,
         product,
@@ -266,6 +274,7 @@ def open_loan(
         tuple(rates),
         start - timedelta(days=1),
         subsidy=subsidy,
+        subsidy_plan=plan,
         merchant=merchant,
         credit_line_id=credit_line_id,
     )

@@ -5,7 +5,8 @@ For business date ``x`` the steps run in this order, each with its own journal e
 0. **credit** — overpayment held (products that hold extra money) pays what has fallen due;
 1. **due** — an installment falling due on ``x`` unpaid starts the arrears clock;
 2. **accrual** — interest and scheduled fees earned to the end of ``x`` (straight line), and
-   the merchant subsidy recognised day by day;
+   the merchant subsidy recognised by its effective-interest plan, linear by days within each
+   period (``servicing.subsidy``);
 3. **penalty** — each overdue installment earns a day of all-in allowance; a late fee (capped
    per loan) on the first day past grace and a day of penalty interest on principal overdue
    beyond the grace days, each charged only within the allowance not yet used (the rest is
@@ -35,8 +36,20 @@ from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.lifecycle import charge_off
 from thinfile.servicing.payments import apply_held_credit
 from thinfile.servicing.product import CURRENT
+from thinfile.servicing.subsidy import recognized_by
 
-__all__ = ["close_day", "close_through"]
+__all__ = ["Held", "close_day", "close_through", "is_held"]
+
+Held = tuple[tuple[date, date | None], ...]
+"""Spans ``(first, end)`` of business dates (``end`` excluded, None: still going) on which a
+loan's default steps are held — its purchase is under an open dispute: no late fee, no
+penalty (nor the day's all-in allowance), no bucket move and no charge-off; the date an
+installment falls due is still recorded and interest still accrues."""
+
+
+def is_held(held: Held, x: date) -> bool:
+    """Whether business date ``x`` lies in a span of ``held``."""
+    return any(first <= x and (end is None or x < end) for first, end in held)
 
 
 def _accrue(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder]:
@@ -57,8 +70,7 @@ def _accrue(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder]:
             )
             i = replace(i, interest_accrued=interest, fee_accrued=fee)
         rows.append(i)
-    end = loan.schedule.installments[-1].due_date
-    subsidy = max(loan.subsidy_recognized, accrued_to(loan.subsidy, loan.disbursed_on, end, x))
+    subsidy = recognized_by(loan, x)
     entry.move(
         debit=Account.DEFERRED_SUBSIDY,
         credit=Account.INTEREST_INCOME,
@@ -118,8 +130,9 @@ def _book(entry: EntryBuilder, receivable: Account, income: Account, net: int, g
     entry.debit(Account.CAP_RELIEF, gross - net)
 
 
-def close_day(loan: LoanAccount, x: date) -> Outcome:
-    """Close business date ``x`` for one loan; the loan must be closed to the day before."""
+def close_day(loan: LoanAccount, x: date, held: Held = ()) -> Outcome:
+    """Close business date ``x`` for one loan; the loan must be closed to the day before.
+    On a date in ``held`` the default steps (penalty, delinquency, charge-off) pass it by."""
     if loan.cob_date != x - timedelta(days=1):
         raise ConflictError(
             f"loan {loan.loan_id} is closed to {loan.cob_date}, not to the day before {x}",
@@ -135,7 +148,11 @@ def close_day(loan: LoanAccount, x: date) -> Outcome:
     if loan.overdue_since is None and any(i.due == x and i.arrears > 0 for i in loan.installments):
         loan = replace(loan, overdue_since=x)
     loan, accrual = _accrue(loan, x)
-    loan, penalty, late = _charge_arrears(loan, x)
+    holding = is_held(held, x)
+    if holding:
+        penalty, late = EntryBuilder(loan.currency), EntryBuilder(loan.currency)
+    else:
+        loan, penalty, late = _charge_arrears(loan, x)
     entries: list[JournalEntry] = [
         builder.build(kind, x, loan_id=loan.loan_id)
         for kind, builder in (
@@ -147,19 +164,22 @@ def close_day(loan: LoanAccount, x: date) -> Outcome:
     ]
     dpd = loan.days_past_due(x)
     bucket = loan.product.bucket_for(dpd) if loan.overdue_since else CURRENT
+    if holding:
+        bucket = loan.bucket
     moves = (
         () if bucket == loan.bucket else (BucketMove(loan.loan_id, x, loan.bucket, bucket, dpd),)
     )
     loan = replace(loan, bucket=bucket, cob_date=x)
     done = credited.then(Outcome(loan, tuple(entries), moves))
-    if loan.overdue_since and dpd >= loan.product.charge_off_days:
+    if loan.overdue_since and dpd >= loan.product.charge_off_days and not holding:
         done = done.then(charge_off(loan, x))
     return done
 
 
-def close_through(loan: LoanAccount, through: date) -> Outcome:
-    """Close every business date after the loan's last one up to ``through`` (catch-up)."""
+def close_through(loan: LoanAccount, through: date, held: Held = ()) -> Outcome:
+    """Close every business date after the loan's last one up to ``through`` (catch-up),
+    holding the default steps on the dates of ``held``."""
     done = Outcome(loan)
     while done.loan.status is LoanStatus.ACTIVE and done.loan.cob_date < through:
-        done = done.then(close_day(done.loan, done.loan.cob_date + timedelta(days=1)))
+        done = done.then(close_day(done.loan, done.loan.cob_date + timedelta(days=1), held))
     return done

@@ -20,6 +20,8 @@ class LineStatus(enum.StrEnum):
     ACTIVE = "active"
     FROZEN = "frozen"
     CLOSED = "closed"
+    CHARGED_OFF = "charged-off"
+    """A working-capital line charged off (核销) after ``wc_terms.CHARGE_OFF_DAYS`` past due."""
 
 
 @dataclass(frozen=True, slots=True)

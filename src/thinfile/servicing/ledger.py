@@ -49,6 +49,14 @@ class Account(enum.StrEnum):
     """核销后收回: money collected after charge-off (income)."""
     FEE_WAIVERS = "fee_waivers"
     """费用减免: fees and penalty interest forgiven (contra-income, see ``waiver``)."""
+    MARKETING_EXPENSE = "marketing_expense"
+    """营销费用: a lender-funded coupon (平台出资满减券) paid to the merchant on top of the
+    financed amount at a checkout capture (expense; no loan's receivable)."""
+    WC_RECEIVABLE = "working_capital_receivable"
+    """流动资金贷款本金: principal drawn on working-capital lines and not yet repaid (asset;
+    ``servicing.working_capital``)."""
+    WC_INTEREST_RECEIVABLE = "working_capital_interest_receivable"
+    """流动资金应收利息: daily interest accrued on working-capital draws, not yet paid (asset)."""
     CAP_RELIEF = "all_in_cap_relief"
     """综合成本上限减免: late fees and penalty interest not charged because interest, penalty
     and fees on an overdue amount would pass the all-in cap (contra-income)."""

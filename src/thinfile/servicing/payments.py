@@ -12,7 +12,8 @@ Money received on a date is applied the same way whichever path it arrives by (:
 3. **Principal not yet due** — by ``ServicingProduct.extra_payment``: cut at once and the rest
    of the schedule re-amortized by ``prepayment_mode`` (interest is then owed only on the
    principal actually outstanding), or held as overpayment (溢缴款) and applied as amounts fall
-   due. Money enough to pay everything off closes the loan either way.
+   due. Money enough to pay everything off closes the loan either way. A re-amortization
+   re-plans the merchant subsidy still deferred (``subsidy.replan_after_prepayment``).
 4. **Beyond the payoff** — refused (default), refunded at once, or held
    (``ServicingProduct.beyond_payoff``).
 
@@ -41,8 +42,10 @@ from thinfile.servicing.product import (
     PrepaymentMode,
     Timing,
 )
+from thinfile.servicing.purchase_refund import SubsidyOnRefund, rebate_costs, unwind_subsidy
 from thinfile.servicing.reamortize import reamortize, rest_cost, rest_of_period
 from thinfile.servicing.status import check_posting, refresh
+from thinfile.servicing.subsidy import replan_after_prepayment
 
 __all__ = ["apply_held_credit", "merchant_refund", "pay", "payoff_quote", "prepay"]
 
@@ -133,6 +136,7 @@ def _receive(
         )
     entry = applied.entry.credit(Account.OVERPAYMENT_LIABILITY, applied.held + applied.excess)
     done = replace(loan, installments=applied.rows, credit=applied.held + applied.excess)
+    done = replan_after_prepayment(loan, done, on, entry)
     done, moves = refresh(done, on, entry)
     entries = [entry.build(kind, on, loan_id=loan.loan_id)]
     if applied.excess and rule is BeyondPayoff.REFUND:
@@ -306,16 +310,35 @@ def _cut_principal(
     return (*rows[:k], cur, *rebuilt), money - cut
 
 
-def merchant_refund(loan: LoanAccount, amount: Money, on: date) -> Outcome:
+def merchant_refund(
+    loan: LoanAccount, amount: Money, on: date, *, unearned: SubsidyOnRefund | None = None
+) -> Outcome:
     """A merchant's refund on a point-of-sale loan (商户退款): reduces principal, re-amortizes.
 
     Past-due amounts and the current period's interest for the days used are settled first;
     the rest cuts principal, the current installment's included. A refund above the amount
     still financed (principal less earlier refunds) is refused; what it leaves after every
     principal is cut is the borrower's money, held as overpayment for refund.
+
+    With ``unearned`` (a checkout refund, :mod:`thinfile.servicing.purchase_refund`), the
+    deferred subsidy tied to the refunded principal is unwound first as it says, and once the
+    whole amount financed is refunded the interest and fees paid are held for the borrower too.
+
+    A purchase the borrower has already repaid (the loan ``closed``) can still be refunded: the
+    merchant's money is the borrower's, held as overpayment for the caller to pay back, and a
+    refund of the whole amount financed gives back the interest and fees paid as well.
     """
     fen = loan.check_amount(amount)
-    check_posting(loan, on)
+    check_posting(loan, on, statuses=(LoanStatus.ACTIVE, LoanStatus.CLOSED))
+    refund = _refund_of_repaid if loan.status is LoanStatus.CLOSED else _merchant_refund
+    if unearned is None:
+        return refund(loan, fen, on)
+    unwound = unwind_subsidy(loan, fen, on, unearned)
+    done = unwound.then(refund(unwound.loan, fen, on))
+    return done.then(rebate_costs(done.loan, on))
+
+
+def _check_financed(loan: LoanAccount, fen: int) -> None:
     financed = loan.principal - loan.merchant_refunded
     if fen > financed:
         raise InvalidInputError(
@@ -325,6 +348,20 @@ def merchant_refund(loan: LoanAccount, amount: Money, on: date) -> Outcome:
             value=str(loan.money(fen)),
             remedy=f"refund at most {loan.money(financed)}",
         )
+
+
+def _refund_of_repaid(loan: LoanAccount, fen: int, on: date) -> Outcome:
+    """The merchant's refund of a repaid purchase: all of it is the borrower's (溢缴款)."""
+    _check_financed(loan, fen)
+    entry = EntryBuilder(loan.currency).move(
+        debit=Account.CASH, credit=Account.OVERPAYMENT_LIABILITY, fen=fen
+    )
+    done = replace(loan, credit=loan.credit + fen, merchant_refunded=loan.merchant_refunded + fen)
+    return Outcome(done, (entry.build("merchant-refund", on, loan_id=loan.loan_id),))
+
+
+def _merchant_refund(loan: LoanAccount, fen: int, on: date) -> Outcome:
+    _check_financed(loan, fen)
     entry = (
         EntryBuilder(loan.currency)
         .debit(Account.CASH, fen)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from thinfile.servicing.account import LoanAccount, Outcome
-from thinfile.servicing.cob import close_through
+from thinfile.servicing.cob import Held, close_through
 from thinfile.servicing.ledger import JournalEntry
 from thinfile.servicing.replay import Event, apply_event, replay, reversal_entries
 
@@ -56,18 +56,22 @@ def _reverse(
     events: list[tuple[int, Event]],
     posting: Posting,
     original: JournalEntry | None,
+    held: Held,
 ) -> tuple[tuple[JournalEntry, ...], Outcome]:
     """The entries of a reversal, as ``reverse_in_unit`` books them, and the loan after it."""
     through = posting.on - timedelta(days=1)
-    before = replay(opening, [e for _, e in events], through)
-    after = replay(opening, [e for t, e in events if t != posting.reversal_of], through)
+    before = replay(opening, [e for _, e in events], through, held)
+    after = replay(opening, [e for t, e in events if t != posting.reversal_of], through, held)
     if original is None:
         return (), after
     return reversal_entries(before, after, original, posting.on), after
 
 
-def rebook(opening: Outcome, postings: Sequence[Posting], through: date) -> Rebooked:
-    """Walk ``postings`` (in posting order) from ``opening``; close the days to ``through``."""
+def rebook(
+    opening: Outcome, postings: Sequence[Posting], through: date, held: Held = ()
+) -> Rebooked:
+    """Walk ``postings`` (in posting order) from ``opening``; close the days to ``through``
+    (default steps held on the dates of ``held``)."""
     by_txn: dict[int, tuple[JournalEntry, ...]] = {}
     closing: list[JournalEntry] = []
     unknown: list[int] = []
@@ -80,18 +84,19 @@ def rebook(opening: Outcome, postings: Sequence[Posting], through: date) -> Rebo
         if posting.event is None and posting.kind != REVERSAL:
             unknown.append(posting.txn_id)
             continue
-        closed = close_through(loan, posting.on - timedelta(days=1))
+        closed = close_through(loan, posting.on - timedelta(days=1), held)
         closing.extend(closed.entries)
         if posting.event is not None:
-            done = apply_event(closed.loan, posting.event)
+            done = apply_event(closed.loan, posting.event, held)
             by_txn[posting.txn_id] = done.entries
             events.append((posting.txn_id, posting.event))
         else:
             original = by_txn.get(posting.reversal_of or 0, ())
-            entries, done = _reverse(opening, events, posting, original[0] if original else None)
+            first = original[0] if original else None
+            entries, done = _reverse(opening, events, posting, first, held)
             by_txn[posting.txn_id] = entries
             events = [(t, e) for t, e in events if t != posting.reversal_of]
         loan = done.loan
-    closed = close_through(loan, through)
+    closed = close_through(loan, through, held)
     closing.extend(closed.entries)
     return Rebooked(by_txn, tuple(closing), closed.loan, tuple(unknown))

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.servicing.account import LoanAccount, Outcome
-from thinfile.servicing.cob import close_through
+from thinfile.servicing.cob import Held, close_through
 from thinfile.servicing.ledger import (
     JournalEntry,
     account_balances,
@@ -27,6 +27,8 @@ from thinfile.servicing.ledger import (
 from thinfile.servicing.lifecycle import charge_off, recover, refund_overpayment, write_off
 from thinfile.servicing.payments import merchant_refund, pay, prepay
 from thinfile.servicing.product import PrepaymentMode
+from thinfile.servicing.purchase_refund import SubsidyOnRefund
+from thinfile.servicing.reschedule import payment_holiday, re_age, term_extension
 from thinfile.servicing.waiver import WaiverTarget, waive_fees
 
 __all__ = ["Event", "EventKind", "apply_event", "replay", "reversal_entries"]
@@ -41,18 +43,25 @@ class EventKind(enum.StrEnum):
     RECOVERY = "recovery"
     OVERPAYMENT_REFUND = "overpayment-refund"
     FEE_WAIVER = "fee-waiver"
+    PAYMENT_HOLIDAY = "payment-holiday"
+    """``amount`` is the holiday's months (no money moves)."""
+    RE_AGE = "re-age"
+    TERM_EXTENSION = "term-extension"
+    """``amount`` is the months added (no money moves)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """A posted business event, in fen; ``mode`` only for prepayments, ``waive`` only for
-    fee waivers (``None``: penalty first, then fees)."""
+    fee waivers (``None``: penalty first, then fees), ``unearned`` only for merchant refunds."""
 
     kind: EventKind
     on: date
     amount: int = 0
     mode: PrepaymentMode | None = None
     waive: WaiverTarget | None = None
+    unearned: SubsidyOnRefund | None = None
+    """Only for a checkout's merchant refund: what it does with the unearned subsidy."""
 
 
 def _money(loan: LoanAccount, e: Event) -> Money:
@@ -62,7 +71,9 @@ def _money(loan: LoanAccount, e: Event) -> Money:
 _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.REPAYMENT: lambda loan, e: pay(loan, _money(loan, e), e.on),
     EventKind.PREPAYMENT: lambda loan, e: prepay(loan, _money(loan, e), e.on, mode=e.mode),
-    EventKind.MERCHANT_REFUND: lambda loan, e: merchant_refund(loan, _money(loan, e), e.on),
+    EventKind.MERCHANT_REFUND: lambda loan, e: merchant_refund(
+        loan, _money(loan, e), e.on, unearned=e.unearned
+    ),
     EventKind.CHARGE_OFF: lambda loan, e: charge_off(loan, e.on, reason="manual"),
     EventKind.WRITE_OFF: lambda loan, e: write_off(loan, e.on),
     EventKind.RECOVERY: lambda loan, e: recover(loan, _money(loan, e), e.on),
@@ -70,21 +81,25 @@ _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.FEE_WAIVER: lambda loan, e: waive_fees(
         loan, _money(loan, e), e.on, reason="replayed", target=e.waive
     ),
+    EventKind.PAYMENT_HOLIDAY: lambda loan, e: payment_holiday(loan, e.on, e.amount),
+    EventKind.RE_AGE: lambda loan, e: re_age(loan, e.on),
+    EventKind.TERM_EXTENSION: lambda loan, e: term_extension(loan, e.on, e.amount),
 }
 
 
-def apply_event(loan: LoanAccount, event: Event) -> Outcome:
-    """Close the loan's days up to the event's date, then post the event."""
-    done = close_through(loan, event.on - timedelta(days=1))
+def apply_event(loan: LoanAccount, event: Event, held: Held = ()) -> Outcome:
+    """Close the loan's days up to the event's date (default steps held on the dates of
+    ``held``), then post the event."""
+    done = close_through(loan, event.on - timedelta(days=1), held)
     return done.then(_HANDLERS[event.kind](done.loan, event))
 
 
-def replay(opening: Outcome, events: Sequence[Event], through: date) -> Outcome:
+def replay(opening: Outcome, events: Sequence[Event], through: date, held: Held = ()) -> Outcome:
     """The loan after ``events`` in order, with every business date to ``through`` closed."""
     done = opening
     for event in events:
-        done = done.then(apply_event(done.loan, event))
-    return done.then(close_through(done.loan, through))
+        done = done.then(apply_event(done.loan, event, held))
+    return done.then(close_through(done.loan, through, held))
 
 
 def reversal_entries(

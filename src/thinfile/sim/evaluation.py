@@ -27,6 +27,7 @@ __all__ = [
     "BUREAU_FEATURES",
     "InformationValue",
     "compare_information",
+    "inclusion_decisions",
     "is_thin_file",
     "segment_table",
 ]
@@ -93,12 +94,18 @@ def _design(applicants: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     return np.column_stack(parts)
 
 
+def _fit_predict(train: pd.DataFrame, test: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """The held-out PDs of a logistic regression on ``columns`` fitted on ``train``."""
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(_design(train, columns), train["bad_12m"].to_numpy())
+    pd_: np.ndarray = model.predict_proba(_design(test, columns))[:, 1]
+    return pd_
+
+
 def _fit_auc(
     train: pd.DataFrame, test: pd.DataFrame, columns: tuple[str, ...], mask: np.ndarray
 ) -> tuple[float, float]:
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    model.fit(_design(train, columns), train["bad_12m"].to_numpy())
-    scores = model.predict_proba(_design(test, columns))[:, 1]
+    scores = _fit_predict(train, test, columns)
     truth = test["bad_12m"].to_numpy()
     return float(roc_auc_score(truth[mask], scores[mask])), float(roc_auc_score(truth, scores))
 
@@ -116,6 +123,35 @@ def compare_information(
     alt_thin, alt_all = _fit_auc(train, test, both, thin)
     return InformationValue(
         bureau_thin, alt_thin, bureau_all, alt_all, float(thin.mean()), len(test)
+    )
+
+
+def inclusion_decisions(
+    applicants: pd.DataFrame,
+    *,
+    seed: int = 0,
+    test_share: float = 0.3,
+    approve_share: float = 0.6,
+) -> pd.DataFrame:
+    """The held-out applicants as a decisions table for the inclusion measure
+    (``thinfile.portfolio.inclusion``): the bureau-plus-alternative model approves the
+    ``approve_share`` it rates safest (``approved``, its ``pd``); ``bureau_score`` is what a
+    bureau-only model says, 1000 × (1 − its PD), higher is better; ``bureau_records``;
+    ``bad`` the 12-month outcome and ``true_pd`` the generator's own PD."""
+    train, test = train_test_split(
+        applicants, test_size=test_share, random_state=seed, stratify=applicants["bad_12m"]
+    )
+    full = _fit_predict(train, test, BUREAU_FEATURES + ALTERNATIVE_FEATURES)
+    bureau = _fit_predict(train, test, BUREAU_FEATURES)
+    return pd.DataFrame(
+        {
+            "approved": full <= np.quantile(full, approve_share),
+            "bureau_records": test["bureau_records"].to_numpy(),
+            "bureau_score": np.round(1000 * (1 - bureau)),
+            "pd": full,
+            "bad": test["bad_12m"].to_numpy(),
+            "true_pd": test["true_pd"].to_numpy(),
+        }
     )
 
 

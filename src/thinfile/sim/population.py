@@ -23,10 +23,14 @@ from thinfile.sim.segments import PURPOSES, SEGMENTS
 
 __all__ = [
     "APPLICANT_COLUMNS",
+    "BLOCK_ROWS",
     "DEFAULT_AS_OF",
     "GENERATION_STEPS",
     "MAX_APPLICANTS",
+    "block_count",
     "generate_applicants",
+    "generate_block",
+    "generate_blocked",
 ]
 
 DEFAULT_AS_OF = date(2026, 1, 1)
@@ -141,15 +145,85 @@ def generate_applicants(
     :data:`GENERATION_STEPS` as that step finishes (for progress bars).
     """
     _check(n, seed)
+    return _generate(streams(seed, _STREAMS), n, as_of, on_step, first_id=1)
+
+
+BLOCK_ROWS = 100_000
+"""Rows per block of a population generated in blocks (:func:`generate_block`)."""
+_BLOCK_KEY = 0x424C4F43  # "BLOC": keeps block seeds apart from the streams of one pass
+
+
+def block_count(n: int, block_rows: int = BLOCK_ROWS) -> int:
+    """How many blocks ``n`` applicants make."""
+    return -(-n // block_rows)
+
+
+def generate_block(
+    n: int,
+    block: int,
+    *,
+    seed: int,
+    block_rows: int = BLOCK_ROWS,
+    as_of: date = DEFAULT_AS_OF,
+) -> pd.DataFrame:
+    """Block ``block`` of a population of ``n`` applicants generated in blocks.
+
+    The partitioning rule, the same on one machine and on Spark: applicants are numbered from
+    1 and cut into blocks of ``block_rows`` (the last one shorter); block *k* holds applicants
+    ``k·block_rows + 1`` onwards and draws from its own generators, derived from ``seed`` and
+    *k* alone (``SeedSequence(seed, spawn_key=(BLOC, k))``). A block is therefore the same
+    whichever process generates it and however blocks are grouped into partitions, and the
+    population is its blocks in order. It is not :func:`generate_applicants`'s population for
+    the same seed (that is one pass with one set of generators). Identity numbers and phones
+    are unique within a block, not checked across blocks.
+    """
+    _check(n, seed)
+    if isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
+        raise InvalidInputError(
+            "rows per block must be a positive whole number", field="block_rows", value=block_rows
+        )
+    if not 0 <= block < block_count(n, block_rows):
+        raise InvalidInputError(
+            f"the population has {block_count(n, block_rows)} blocks", field="block", value=block
+        )
+    start = block * block_rows
+    size = min(block_rows, n - start)
+    root = np.random.SeedSequence(seed, spawn_key=(_BLOCK_KEY, block))
+    children = root.spawn(len(_STREAMS))
+    rng = {
+        name: np.random.default_rng(child) for name, child in zip(_STREAMS, children, strict=True)
+    }
+    return _generate(rng, size, as_of, None, first_id=start + 1)
+
+
+def generate_blocked(
+    n: int, *, seed: int, block_rows: int = BLOCK_ROWS, as_of: date = DEFAULT_AS_OF
+) -> pd.DataFrame:
+    """The whole population of :func:`generate_block`'s rule, its blocks in order."""
+    _check(n, seed)
+    blocks = [
+        generate_block(n, k, seed=seed, block_rows=block_rows, as_of=as_of)
+        for k in range(block_count(n, block_rows))
+    ]
+    return pd.concat(blocks, ignore_index=True)
+
+
+def _generate(
+    rng: dict[str, np.random.Generator],
+    n: int,
+    as_of: date,
+    on_step: Callable[[str], None] | None,
+    *,
+    first_id: int,
+) -> pd.DataFrame:
     report = on_step or (lambda _step: None)
-    rng = streams(seed, _STREAMS)
     cols = _people(rng, n, as_of)
     report(GENERATION_STEPS[0])
     cols.update(_data(rng, cols))
     report(GENERATION_STEPS[1])
     cols.update(_outcomes(rng, cols))
     report(GENERATION_STEPS[2])
-    cols.update(_identities(rng, cols))
+    cols.update(_identities(rng, cols, first_id))
     report(GENERATION_STEPS[3])
     frame = _table(cols)
     report(GENERATION_STEPS[4])
@@ -236,7 +310,7 @@ def _outcomes(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
     return {"true_pd": true_pd, "bad_12m": risk.default_outcome(rng["outcome"], true_pd)}
 
 
-def _identities(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
+def _identities(rng: dict[str, np.random.Generator], c: Columns, first_id: int) -> Columns:
     n = c["age"].shape[0]
     sequences: Ints = np.asarray(rng["ids"].integers(0, 500, size=n), dtype=np.int64)
     ids = identity.make_id_numbers(c["birth_date"], c["is_male"], c["region_code"], sequences)
@@ -255,7 +329,7 @@ def _identities(rng: dict[str, np.random.Generator], c: Columns) -> Columns:
             break
         phones[clash] = identity.make_phones(rng["phones"], int(clash.sum()))
     return {
-        "applicant_id": identity.serial_ids("A", 1, n),
+        "applicant_id": identity.serial_ids("A", first_id, n),
         "name": identity.make_names(rng["names"], c["is_male"]),
         "id_number": ids,
         "phone": phones,

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from thinfile.store.hot import Hot
 from thinfile.store.servicing_tables import cob_runs, cob_steps
 
-__all__ = ["CobRepository", "Params"]
+__all__ = ["AUTO_DEBIT_PREFIX", "CobRepository", "Params"]
 
 Params = dict[str, int]
 """A step's parameters: ``x`` (the date closed), ``prev``, ``lo``, ``scale``, ``max_grace``,
@@ -34,6 +34,17 @@ _ARREARS = (
     "(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid "
     "+ i.fee_due - i.fee_paid)"
 )
+
+
+def _undisputed(loan_id: str) -> str:
+    """The loan is no purchase under a dispute open on ``:x`` (``store.dispute_tables``):
+    the late-fee, penalty, delinquency and charge-off steps pass such loans by."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM checkout_disputes d JOIN checkout_captures c "
+        f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} AND d.opened_day <= :x "
+        "AND (d.resolved_day IS NULL OR d.resolved_day > :x))"
+    )
+
 
 HELD_CREDIT = f"""
 SELECT l.id FROM servicing_loans l
@@ -83,9 +94,17 @@ WHERE {_ACCRUING}
   AND ({_target("interest")} > i.interest_accrued OR {_target("fee")} > i.fee_accrued)
 """
 
-_SUBSIDY_TARGET = """CASE WHEN :x >= subsidy_end_day THEN subsidy
+_PLAN_TARGET = """(SELECT p.recognized_before
+        + p.amount * (:x - p.start_day) / (p.due_day - p.start_day)
+     FROM servicing_subsidy_periods p
+     WHERE p.loan_id = servicing_loans.id AND p.start_day < :x AND p.due_day >= :x)"""
+"""What the loan's effective-interest plan has recognised by the end of ``:x``: the period
+holding ``:x``, linear by days within it (``servicing.subsidy.recognized_by``)."""
+_SUBSIDY_TARGET = f"""CASE WHEN :x >= subsidy_end_day THEN subsidy
      WHEN :x <= disbursed_day THEN 0
-     ELSE subsidy * (:x - disbursed_day) / (subsidy_end_day - disbursed_day) END"""
+     ELSE COALESCE({_PLAN_TARGET},
+       subsidy * (:x - disbursed_day) / (subsidy_end_day - disbursed_day)) END"""
+"""A loan without plan rows was opened before plans: the straight line of its time."""
 _SUBSIDY_WHERE = (
     f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
     f"AND subsidy > subsidy_recognized AND {_SUBSIDY_TARGET} > subsidy_recognized"
@@ -123,7 +142,7 @@ _LATE_FEE = (
 _LATE_WHERE = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.late_fee > 0
   AND l.late_fees_charged < l.late_fee_cap
   AND i.due_day BETWEEN :prev - :max_grace AND :prev
-  AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0"""
+  AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0 AND {_undisputed("l.id")}"""
 
 LATE_FEES = f"""
 SELECT i.loan_id, i.n, l.currency, {_LATE_FEE} AS gross, {_within(_LATE_FEE)} AS net
@@ -149,7 +168,8 @@ _PENALTY = (
 _PENALTY_DUE = """l.overdue_since_day + l.grace_days < :x AND i.due_day + l.grace_days < :x
   AND i.principal_due > i.principal_paid"""
 _OVERDUE_ROWS = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
-  AND l.overdue_since_day IS NOT NULL AND i.due_day < :x AND {_OVERDUE_BASE} > 0"""
+  AND l.overdue_since_day IS NOT NULL AND i.due_day < :x AND {_OVERDUE_BASE} > 0
+  AND {_undisputed("l.id")}"""
 _DAY_PENALTY = f"CASE WHEN {_PENALTY_DUE} THEN {_within(_PENALTY)} ELSE 0 END"
 
 PENALTY_SUMS = f"""
@@ -178,7 +198,7 @@ _NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESC
 _BUCKET_WHERE = (
     f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
     f"AND (overdue_since_day IS NOT NULL OR bucket <> 'CURRENT') "
-    f"AND bucket <> {_NEW_BUCKET}"
+    f"AND bucket <> {_NEW_BUCKET} AND {_undisputed('servicing_loans.id')}"
 )
 
 BUCKET_HISTORY = f"""
@@ -190,8 +210,9 @@ FROM servicing_loans WHERE {_BUCKET_WHERE}
 
 BUCKET = f"UPDATE servicing_loans SET bucket = {_NEW_BUCKET} WHERE {_BUCKET_WHERE}"
 
-_CHARGE_OFF_WHERE = """status = 'active' AND cob_day BETWEEN :lo AND :prev
-  AND overdue_since_day IS NOT NULL AND :x - overdue_since_day >= charge_off_days"""
+_CHARGE_OFF_WHERE = f"""status = 'active' AND cob_day BETWEEN :lo AND :prev
+  AND overdue_since_day IS NOT NULL AND :x - overdue_since_day >= charge_off_days
+  AND {_undisputed("servicing_loans.id")}"""
 
 
 def _owed(expr: str) -> str:
@@ -219,6 +240,60 @@ UPDATE servicing_loans SET status = 'charged-off', closed_day = :x, cob_day = :x
   subsidy_recognized = subsidy, {", ".join(f"{name} = {expr}" for name, expr in _OWED.items())}
 WHERE {_CHARGE_OFF_WHERE}
 """
+
+MONTH_END = f"""
+INSERT INTO servicing_month_ends
+  (loan_id, month_end_day, status, days_past_due, principal_balance)
+SELECT id, :x, status,
+       CASE WHEN status = 'active' AND overdue_since_day IS NOT NULL
+            THEN :x - overdue_since_day ELSE 0 END,
+       {_owed("i.principal_due - i.principal_paid")}
+FROM servicing_loans
+WHERE disbursed_day <= :x AND (status = 'active' OR closed_day >= :month_start)
+"""
+
+AUTO_DEBIT_PREFIX = "auto-debit:"
+"""The idempotency keys of the intents close of business queues: ``auto-debit:<day>:<loan>``."""
+_OWED_BY_X = f"{_ARREARS} + i.penalty_due - i.penalty_paid"
+_AUTO_DEBIT_CARDS = """(SELECT k.loan_id, MIN(c2.id) AS card_id
+   FROM (SELECT l2.id AS loan_id, a.user_id FROM servicing_loans l2
+         JOIN applications a ON a.loan_id = CAST(l2.id AS VARCHAR(32))
+         WHERE l2.status = 'active'
+         UNION ALL
+         SELECT l2.id, a.user_id FROM servicing_loans l2
+         JOIN applications a ON a.credit_line_id = CAST(l2.credit_line_id AS VARCHAR(32))
+         WHERE l2.status = 'active' AND l2.credit_line_id IS NOT NULL) k
+   JOIN payment_cards c2 ON c2.user_id = k.user_id
+   WHERE c2.is_default AND c2.status = 'active' AND c2.agreement_token IS NOT NULL
+   GROUP BY k.loan_id)"""
+"""Each active loan's borrower's default card with an active agreement (协议支付), if any: the
+borrower by the loan's application, or by its credit line's. A join over the whole book, not a
+lookup per loan (a per-loan subquery with ``OR`` scanned every application for every loan)."""
+
+AUTO_DEBIT = f"""
+INSERT INTO payment_intents (id, loan_id, user_id, card_id, kind, mode, amount, currency, status,
+  failure, idempotency_key, request_hash, gateway_txn_id, txn_id, created_at, settled_at)
+SELECT :nonce || 'd' || CAST(:x AS VARCHAR(12)) || 'l' || CAST(l.id AS VARCHAR(20)), l.id,
+       c.user_id, c.id, 'payment', NULL, d.owed - l.credit, l.currency, 'created', NULL,
+       '{AUTO_DEBIT_PREFIX}' || CAST(:x AS VARCHAR(12)) || ':' || CAST(l.id AS VARCHAR(20)),
+       :request_hash, NULL, NULL, :at, NULL
+FROM servicing_loans l
+JOIN (SELECT i.loan_id, SUM({_OWED_BY_X}) AS owed,
+             MAX(CASE WHEN i.due_day = :x AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_today
+      FROM servicing_installments i WHERE i.due_day <= :x GROUP BY i.loan_id) d
+  ON d.loan_id = l.id
+JOIN {_AUTO_DEBIT_CARDS} dc ON dc.loan_id = l.id
+JOIN payment_cards c ON c.id = dc.card_id
+WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.credit > 0
+  AND (d.due_today = 1
+       OR (l.overdue_since_day IS NOT NULL AND :x - l.overdue_since_day IN :retry))
+  AND NOT EXISTS (SELECT 1 FROM payment_intents p
+                  WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
+"""
+"""Queue one auto-debit intent (``created``) per active loan whose borrower has a default card
+with an agreement and that has something due today, or past due on a retry day (days past due
+in ``:retry``), for what has fallen due and is unpaid (less overpayment held): never more than
+owed; none while another intent of the loan is unsettled."""
 
 ADVANCE = "UPDATE servicing_cob_runs SET status = 'done' WHERE business_day = :x"
 
@@ -373,6 +448,20 @@ class CobRepository:
 
     def charge_off(self, p: Params) -> int:
         return _change(self.conn, CHARGE_OFF, p)
+
+    def snapshot_month_end(self, p: Params, month_start: int) -> int:
+        """Write every loan's month-end row (day ``x`` ends its month): the loans on the
+        book and those that ended since ``month_start``."""
+        return _change(self.conn, MONTH_END, {**p, "month_start": month_start})
+
+    def queue_auto_debits(
+        self, p: Params, *, retry_days: tuple[int, ...], nonce: str, request_hash: str, at: object
+    ) -> int:
+        """Insert the day's auto-debit intents (``AUTO_DEBIT``); ``nonce`` starts their ids."""
+        statement = sa.text(AUTO_DEBIT).bindparams(sa.bindparam("retry", expanding=True))
+        params = {**p, "retry": list(retry_days), "nonce": nonce}
+        params |= {"request_hash": request_hash, "at": at}
+        return int(self.conn.execute(statement, params).rowcount)
 
     def advance(self, p: Params) -> int:
         """Mark the date finished: the book is closed to it."""

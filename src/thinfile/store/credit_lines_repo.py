@@ -83,19 +83,24 @@ class CreditLineRepository:
             ).scalar_one()
         )
 
-    def change_limit(self, line_id: int, change: LimitChange) -> None:
-        """Store the new limit and record the change (old and new limit, reason, day)."""
+    def change_limit(self, line_id: int, change: LimitChange) -> int:
+        """Store the new limit and record the change (old and new limit, reason, day); the
+        change's id."""
         self.conn.execute(
             sa.update(credit_lines)
             .where(credit_lines.c.id == line_id)
             .values(limit_amount=change.new_limit, version=credit_lines.c.version + 1)
         )
-        self.conn.execute(
-            sa.insert(limit_changes).values(
-                line_id=line_id,
-                day=to_day(change.on),
-                old_limit=change.old_limit,
-                new_limit=change.new_limit,
-                reason=change.reason,
-            )
+        return int(
+            self.conn.execute(
+                sa.insert(limit_changes)
+                .values(
+                    line_id=line_id,
+                    day=to_day(change.on),
+                    old_limit=change.old_limit,
+                    new_limit=change.new_limit,
+                    reason=change.reason,
+                )
+                .returning(limit_changes.c.id)
+            ).scalar_one()
         )

@@ -169,6 +169,11 @@ class ApplicantRepository:
         row = self.conn.execute(_APPLICANT.where(applicants.c.id == applicant_id)).first()
         return None if row is None else StoredApplicant(*row)
 
+    def of_user(self, user_id: str) -> StoredApplicant | None:
+        """The profile of account ``user_id`` (one statement; a user has at most one)."""
+        row = self.conn.execute(_APPLICANT.where(applicants.c.user_id == user_id)).first()
+        return None if row is None else StoredApplicant(*row)
+
     def exists(self, applicant_id: str) -> bool:
         return (
             self.conn.execute(

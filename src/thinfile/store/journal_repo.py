@@ -15,11 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from thinfile.servicing import JournalEntry
+from thinfile.servicing.working_capital import WORKING_CAPITAL_KINDS
 from thinfile.store.db import StoredRow
 from thinfile.store.servicing_codec import to_day
 from thinfile.store.servicing_tables import journal_entries, journal_lines, loans, transactions
 
-__all__ = ["LedgerRepository", "TransactionRepository", "post_entries"]
+__all__ = ["BOOK_ONLY_KINDS", "LedgerRepository", "TransactionRepository", "post_entries"]
+
+BOOK_ONLY_KINDS = ("marketing-expense", *WORKING_CAPITAL_KINDS)
+"""Entry kinds the lender books outside any loan (not rebooked from a loan's postings);
+working-capital lines' entries are checked against their own sub-ledger instead."""
 
 
 def post_entries(
@@ -146,6 +151,13 @@ SELECT currency, SUM(credit) AS credit, SUM(subsidy - subsidy_recognized) AS def
 FROM servicing_loans GROUP BY currency
 """
 
+_SUBSIDY_OUT_OF_RANGE = """
+SELECT id, status, subsidy, subsidy_recognized FROM servicing_loans
+WHERE subsidy_recognized < 0 OR subsidy_recognized > subsidy
+   OR (status <> 'active' AND subsidy_recognized <> subsidy)
+ORDER BY id
+"""
+
 _OUT_OF_RANGE = """
 SELECT COUNT(*) FROM servicing_installments WHERE principal_paid > principal_due
   OR interest_paid > interest_accrued OR interest_accrued > interest_due
@@ -225,8 +237,15 @@ class LedgerRepository:
 
     def closing_lines(self) -> Sequence[StoredRow]:
         """The lines of every entry booked without a transaction (close of business, for one
-        loan or the whole book): as :meth:`posted_lines_of`, plus ``loan_id``."""
-        return self.conn.execute(_LINES.where(journal_entries.c.txn_id.is_(None))).all()
+        loan or the whole book): as :meth:`posted_lines_of`, plus ``loan_id``. Entries of
+        ``book_only_kinds`` (the lender's own, no loan's, e.g. a checkout's marketing expense)
+        are left out: no loan's postings rebook them."""
+        return self.conn.execute(
+            _LINES.where(
+                journal_entries.c.txn_id.is_(None),
+                journal_entries.c.kind.not_in(BOOK_ONLY_KINDS),
+            )
+        ).all()
 
     def unbalanced(self) -> Sequence[StoredRow]:
         """``entry_id``, ``currency`` and ``off`` of every entry whose lines do not sum to 0."""
@@ -248,6 +267,11 @@ class LedgerRepository:
         """Per currency, overpayment held (``credit``) and subsidy not yet recognized
         (``deferred``)."""
         return self.conn.execute(sa.text(_LIABILITIES)).mappings().all()
+
+    def subsidy_out_of_range(self) -> Sequence[StoredRow]:
+        """Loans (``id``, ``status``, ``subsidy``, ``subsidy_recognized``) that recognised
+        less than nothing or more than their subsidy, or keep some deferred once finished."""
+        return self.conn.execute(sa.text(_SUBSIDY_OUT_OF_RANGE)).all()
 
     def out_of_range(self) -> int:
         """How many installments record more paid than owed, or a negative amount."""

@@ -17,17 +17,26 @@ from thinfile.portfolio import (
     LOAN_MONTH_COLUMNS,
     VINTAGE_COLUMNS,
     RollRates,
+    forward_from_counts,
     rates_from_counts,
 )
 from thinfile.portfolio.buckets import DEFAULT_STATUSES, ENDED_STATUSES
 
-__all__ = ["parquet_roll_rates", "parquet_vintage_curves"]
+__all__ = [
+    "BOOK_REMEDY",
+    "DEFAULT_SQL",
+    "FORWARD_SQL",
+    "ROLLS_SQL",
+    "parquet_forward_by_month",
+    "parquet_roll_rates",
+    "parquet_vintage_curves",
+]
 
-_DEFAULT = (
+DEFAULT_SQL = (
     f"(status IN ({', '.join(repr(s) for s in sorted(DEFAULT_STATUSES))}) OR days_past_due >= 90)"
 )
 _ENDED = f"status IN ({', '.join(repr(s) for s in sorted(ENDED_STATUSES))})"
-_REMEDY = "pass a loan-month table: thinfile portfolio export or thinfile synth performance"
+BOOK_REMEDY = "pass a loan-month table: thinfile portfolio export or thinfile synth performance"
 
 _VINTAGES = f"""
 WITH loans AS (
@@ -36,7 +45,7 @@ WITH loans AS (
     coalesce(min(mob) FILTER (WHERE days_past_due >= 30), 0) AS ever_30,
     coalesce(min(mob) FILTER (WHERE days_past_due >= 60), 0) AS ever_60,
     coalesce(min(mob) FILTER (WHERE days_past_due >= 90), 0) AS ever_90,
-    coalesce(min(mob) FILTER (WHERE {_DEFAULT}), 0) AS default_cum
+    coalesce(min(mob) FILTER (WHERE {DEFAULT_SQL}), 0) AS default_cum
   FROM book GROUP BY loan_id
 ), sizes AS (
   SELECT vintage, count(*) AS loans, sum(principal) AS principal, max(last_mob) AS horizon
@@ -77,17 +86,41 @@ WINDOW w AS (PARTITION BY vintage ORDER BY mob)
 ORDER BY vintage, mob
 """
 
-_ROLLS = f"""
+# ROLLS_SQL and FORWARD_SQL read the view ``book`` in DuckDB and in Spark SQL alike.
+ROLLS_SQL = f"""
 WITH states AS (
   SELECT loan_id, mob, CASE
-    WHEN {_ENDED} THEN 5 WHEN {_DEFAULT} THEN 4 WHEN days_past_due >= 60 THEN 3
+    WHEN {_ENDED} THEN 5 WHEN {DEFAULT_SQL} THEN 4 WHEN days_past_due >= 60 THEN 3
     WHEN days_past_due >= 30 THEN 2 WHEN days_past_due >= 1 THEN 1 ELSE 0 END AS bucket
   FROM book
 )
 SELECT a.bucket AS bucket_from, b.bucket AS bucket_to, count(*) AS n
 FROM states a JOIN states b ON b.loan_id = a.loan_id AND b.mob = a.mob + 1
-GROUP BY ALL
+GROUP BY a.bucket, b.bucket
 """
+
+FORWARD_SQL = f"""
+WITH states AS (
+  SELECT loan_id, mob,
+    CAST(substr(vintage, 1, 4) AS BIGINT) * 12 + CAST(substr(vintage, 6, 2) AS BIGINT) - 1
+      + mob - 1 AS month,
+    CASE
+    WHEN {_ENDED} THEN 5 WHEN {DEFAULT_SQL} THEN 4 WHEN days_past_due >= 60 THEN 3
+    WHEN days_past_due >= 30 THEN 2 WHEN days_past_due >= 1 THEN 1 ELSE 0 END AS bucket
+  FROM book
+)
+SELECT b.month AS month, a.bucket AS bucket_from, b.bucket AS bucket_to, count(*) AS n
+FROM states a JOIN states b ON b.loan_id = a.loan_id AND b.mob = a.mob + 1
+WHERE a.bucket < 4
+GROUP BY b.month, a.bucket, b.bucket
+"""
+
+
+def parquet_forward_by_month(path: Path) -> pd.DataFrame:
+    """``thinfile.portfolio.forward_by_month`` of the loan-month Parquet file at ``path``."""
+    with _book(path) as con:
+        pairs = con.execute(FORWARD_SQL).df()
+    return forward_from_counts(pairs)
 
 
 def parquet_vintage_curves(path: Path) -> pd.DataFrame:
@@ -102,7 +135,7 @@ def parquet_vintage_curves(path: Path) -> pd.DataFrame:
 def parquet_roll_rates(path: Path) -> RollRates:
     """``thinfile.portfolio.roll_rates`` of the loan-month Parquet file at ``path``."""
     with _book(path) as con:
-        pairs = con.execute(_ROLLS).df()
+        pairs = con.execute(ROLLS_SQL).df()
     return rates_from_counts(pairs)
 
 
@@ -122,7 +155,7 @@ def _book(path: Path) -> duckdb.DuckDBPyConnection:
         raise DataContractError(
             f"the loan-month table lacks {', '.join(missing or ['mob'])}",
             field="loan_months",
-            remedy=_REMEDY,
+            remedy=BOOK_REMEDY,
         )
     columns = [c if c != "mob" else mob for c in LOAN_MONTH_COLUMNS]
     con.execute(f"CREATE VIEW book AS SELECT {', '.join(columns)} FROM raw")

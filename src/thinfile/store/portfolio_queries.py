@@ -13,12 +13,14 @@ from sqlalchemy.engine import Connection
 
 from thinfile.servicing import LoanStatus
 from thinfile.store.db import StoredRow
+from thinfile.store.decisioning_tables import applications
 from thinfile.store.servicing_tables import (
     bucket_history,
     installments,
     journal_entries,
     journal_lines,
     loans,
+    month_ends,
 )
 
 __all__ = ["PortfolioQueries"]
@@ -124,3 +126,54 @@ class PortfolioQueries:
             .where(b.loan_id == loan_id)
             .order_by(b.day, b.id)
         ).all()
+
+    def month_ends(self) -> Sequence[StoredRow]:
+        """Every loan's month-end rows in loan and month order, beside what the loan-month
+        table needs of the loan: ``principal``, ``disbursed_day``, ``product_code``,
+        ``closed_day`` and ``last_due_day`` (its schedule's last due date)."""
+        m = month_ends.c
+        last_due = (
+            sa.select(installments.c.loan_id, sa.func.max(installments.c.due_day).label("day"))
+            .group_by(installments.c.loan_id)
+            .subquery("last_due")
+        )
+        query = (
+            sa.select(
+                m.loan_id,
+                m.month_end_day,
+                m.status,
+                m.days_past_due,
+                m.principal_balance,
+                loans.c.principal,
+                loans.c.disbursed_day,
+                loans.c.product_code,
+                loans.c.closed_day,
+                last_due.c.day.label("last_due_day"),
+            )
+            .join(loans, loans.c.id == m.loan_id)
+            .join(last_due, last_due.c.loan_id == m.loan_id)
+            .order_by(m.loan_id, m.month_end_day)
+        )
+        return self.conn.execute(query).all()
+
+    def decisions(self, *, limit: int) -> Sequence[StoredRow]:
+        """The newest ``limit`` applications with what monitoring reads of them: ``id``,
+        ``decided_on``, ``status``, ``segment``, ``grade``, ``pd``, ``score``, ``loan_id`` and
+        ``decision_json`` (inputs masked as stored)."""
+        a = applications.c
+        query = (
+            sa.select(
+                a.id,
+                a.decided_on,
+                a.status,
+                a.segment,
+                a.grade,
+                a.pd,
+                a.score,
+                a.loan_id,
+                a.decision_json,
+            )
+            .order_by(a.submitted_at.desc(), a.id)
+            .limit(limit)
+        )
+        return self.conn.execute(query).all()

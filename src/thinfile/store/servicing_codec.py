@@ -58,8 +58,10 @@ def from_day(n: int) -> date:
 
 
 def terms_to_json(t: LoanTerms) -> str:
+    relief = {"charge_relief": list(t.charge_relief)} if t.charge_relief else {}
     return json.dumps(
-        {
+        relief
+        | {
             "principal": t.principal.fen,
             "currency": t.principal.currency,
             "annual_rate": str(t.annual_rate),
@@ -104,6 +106,7 @@ def terms_from_json(text: str) -> LoanTerms:
         else None,
         monthly_fee_rate=Decimal(d["monthly_fee_rate"]),
         upfront_fee=Money(d["upfront_fee"], cur),
+        charge_relief=tuple(d.get("charge_relief", ())),
     )
 
 

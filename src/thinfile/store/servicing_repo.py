@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,8 @@ from thinfile.servicing import (
     LoanStatus,
     Outcome,
     ServicingProduct,
+    SubsidyPeriod,
+    recognition_end,
 )
 from thinfile.store.hot import Hot
 from thinfile.store.journal_repo import post_entries
@@ -52,6 +54,7 @@ from thinfile.store.servicing_tables import (
     installments,
     loan_terms,
     loans,
+    subsidy_periods,
     transactions,
 )
 
@@ -112,6 +115,11 @@ _INSTALLMENTS = Hot(
     .where(installments.c.loan_id == sa.bindparam("loan_id"))
     .order_by(installments.c.n)
 )
+_PLAN = Hot(
+    sa.select(subsidy_periods)
+    .where(subsidy_periods.c.loan_id == sa.bindparam("loan_id"))
+    .order_by(subsidy_periods.c.n)
+)
 _HOT_LOADS = {False: Hot(_LOAD), True: Hot(_LOAD_LOCKED)}
 _HOT_POSTING = Hot(_POSTING)
 
@@ -145,7 +153,7 @@ class LoanRepository:
             "down_payment": down_payment,
             "disbursed_day": to_day(loan.disbursed_on),
             "subsidy": loan.subsidy,
-            "subsidy_end_day": to_day(loan.schedule.installments[-1].due_date),
+            "subsidy_end_day": to_day(recognition_end(loan)),
             "merchant": loan.merchant,
             "credit_line_id": loan.credit_line_id,
             "grace_days": product.defaults.grace_days,
@@ -170,8 +178,47 @@ class LoanRepository:
             )
         )
         self.conn.execute(sa.insert(installments), [_row_of(i, loan_id) for i in loan.installments])
+        self._insert_plan(loan_id, loan.subsidy_plan)
         self._ensure_buckets(product.code, loan)
         return loan_id
+
+    def _insert_plan(self, loan_id: int, plan: Sequence[SubsidyPeriod]) -> None:
+        if plan:
+            self.conn.execute(
+                sa.insert(subsidy_periods),
+                [
+                    {
+                        "loan_id": loan_id,
+                        "n": p.n,
+                        "start_day": to_day(p.start),
+                        "due_day": to_day(p.due),
+                        "amount": p.amount,
+                        "recognized_before": p.before,
+                    }
+                    for p in plan
+                ],
+            )
+
+    def _replace_plan(self, loan: LoanAccount) -> None:
+        """A re-planned subsidy: the new periods, and the day recognition ends."""
+        self.conn.execute(
+            sa.delete(subsidy_periods).where(subsidy_periods.c.loan_id == loan.loan_id)
+        )
+        self._insert_plan(loan.loan_id, loan.subsidy_plan)
+        self.conn.execute(
+            sa.update(loans)
+            .where(loans.c.id == loan.loan_id)
+            .values(subsidy_end_day=to_day(recognition_end(loan)))
+        )
+
+    def _plan_of(self, loan_id: int) -> tuple[SubsidyPeriod, ...]:
+        rows = _PLAN.all(self.conn, {"loan_id": loan_id})
+        return tuple(
+            SubsidyPeriod(
+                r.n, from_day(r.start_day), from_day(r.due_day), r.amount, r.recognized_before
+            )
+            for r in rows
+        )
 
     def _ensure_buckets(self, code: str, loan: LoanAccount) -> None:
         known = self.conn.execute(
@@ -213,7 +260,10 @@ class LoanRepository:
             loan_id = params["loan_id"]
             raise NotFoundError(f"no loan {loan_id}", field="loan_id", value=loan_id)
         rows = _INSTALLMENTS.all(self.conn, {"loan_id": params["loan_id"]})
-        return StoredLoan(_account(row, rows), row.version, row.down_payment), row
+        account = _account(row, rows)
+        if row.subsidy:  # only subsidised loans have a plan to read
+            account = replace(account, subsidy_plan=self._plan_of(account.loan_id))
+        return StoredLoan(account, row.version, row.down_payment), row
 
     def write(
         self, before: StoredLoan, done: Outcome, txn: dict[str, Any] | None = None
@@ -228,6 +278,8 @@ class LoanRepository:
             i.n for i in done.loan.installments
         ]
         if self.conn.dialect.name == "postgresql" and rows_kept:
+            if done.loan.subsidy_plan != before.account.subsidy_plan:
+                self._replace_plan(done.loan)
             return write_outcome_pg(self.conn, before.account, before.version, done, txn)
         self.save(before, done.loan)
         self.record_moves(done.moves)
@@ -244,7 +296,8 @@ class LoanRepository:
         return txn_id
 
     def save(self, before: StoredLoan, after: LoanAccount) -> None:
-        """Write ``after`` over ``before``: changed installments only, version checked."""
+        """Write ``after`` over ``before``: changed installments only (and a re-planned
+        subsidy), version checked."""
         loan_id = after.loan_id
         done = self.conn.execute(
             sa.update(loans)
@@ -257,6 +310,14 @@ class LoanRepository:
                 field="loan_id",
                 value=loan_id,
                 remedy="retry",
+            )
+        if after.subsidy_plan != before.account.subsidy_plan:
+            self._replace_plan(after)
+        if after.rates != before.account.rates:  # a term extension added periods
+            self.conn.execute(
+                sa.update(loan_terms)
+                .where(loan_terms.c.loan_id == loan_id)
+                .values(rates_json=json.dumps([str(r) for r in after.rates]))
             )
         old = {i.n: i for i in before.account.installments}
         new = {i.n: i for i in after.installments}

@@ -25,6 +25,7 @@ __all__ = [
     "limit_changes",
     "loan_terms",
     "loans",
+    "subsidy_periods",
     "transactions",
     "write_off_requests",
 ]
@@ -142,6 +143,21 @@ installments = sa.Table(
     _money("default_charged"),
 )
 
+subsidy_periods = sa.Table(
+    "servicing_subsidy_periods",
+    metadata,
+    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), primary_key=True),
+    sa.Column("n", sa.Integer, primary_key=True),
+    sa.Column("start_day", _DAY, nullable=False),
+    sa.Column("due_day", _DAY, nullable=False),
+    _money("amount"),
+    _money("recognized_before"),
+)
+"""A subsidised loan's recognition plan (``servicing.subsidy``): ``amount`` fen recognised
+linearly by days over ``(start_day, due_day]`` after ``recognized_before``. Written when the
+loan opens and when a prepayment re-plans it; close of business reads it by date. Loans
+opened before plans have no rows and keep the straight line."""
+
 transactions = sa.Table(
     "servicing_transactions",
     metadata,
@@ -214,6 +230,19 @@ bucket_history = sa.Table(
     sa.Column("to_bucket", sa.String(16), nullable=False),
     sa.Column("days_past_due", sa.Integer, nullable=False),
 )
+
+month_ends = sa.Table(
+    "servicing_month_ends",
+    metadata,
+    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), primary_key=True),
+    sa.Column("month_end_day", _DAY, primary_key=True, autoincrement=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("days_past_due", sa.Integer, nullable=False),
+    _money("principal_balance"),
+)
+"""A loan as it stood at a month-end (月末快照), written by close of business on the last day
+of each month: every loan on the book that day, and every loan that ended during the month —
+the rows of the loan-month table ``thinfile portfolio export`` writes."""
 
 bucket_ranges = sa.Table(
     "servicing_bucket_ranges",

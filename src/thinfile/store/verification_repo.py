@@ -46,7 +46,18 @@ class SmsCodeRepository:
     def sent_since(
         self, *, phone_hash: str, client_hash: str, since: datetime
     ) -> tuple[list[datetime], list[datetime]]:
-        """When codes were sent to the phone, and asked for by the client, since ``since``."""
+        """When codes were sent to the phone, and asked for by the client, since ``since``.
+
+        The phone and the client are locked first, to the end of the transaction, so two
+        requests at once cannot both count the same history and both send: PostgreSQL takes
+        transaction advisory locks (in a fixed order, so two requests never wait on each
+        other); SQLite already serialises writers with ``BEGIN IMMEDIATE``."""
+        if self.conn.dialect.name == "postgresql":
+            for key in sorted({f"sms:phone:{phone_hash}", f"sms:client:{client_hash}"}):
+                self.conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": key},
+                )
         rows = self.conn.execute(
             sa.select(sms_codes.c.phone_hash, sms_codes.c.client_hash, sms_codes.c.sent_at).where(
                 sms_codes.c.sent_at >= since,

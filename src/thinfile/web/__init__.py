@@ -20,12 +20,23 @@ from thinfile.web.routes import (
     account,
     borrower,
     cards,
+    checkout,
+    collections,
+    documents,
     insight,
+    limits,
     loans,
+    mall,
+    merchant_portal,
     merchants,
+    messages,
+    monitoring,
     phone,
+    reconciliations,
     servicing,
     staff,
+    staff_limits,
+    working_capital,
 )
 from thinfile.web.security import CookiePolicy, ReadingReceipts
 
@@ -43,10 +54,16 @@ PAGE_PREFIXES = (
     "/apply",
     "/applications",
     "/loans",
+    "/lines",
     "/console",
     "/real-name",
     "/cards",
+    "/messages",
     "/sandbox",
+    "/mall",
+    "/checkout",
+    "/merchant",
+    "/working-capital",
 )
 
 
@@ -73,10 +90,21 @@ def install_web(
         cards.router,
         borrower.router,
         loans.router,
+        limits.router,
+        documents.router,
         staff.router,
         servicing.router,
+        staff_limits.router,
         insight.router,
+        monitoring.router,
         merchants.router,
+        mall.router,
+        checkout.router,
+        merchant_portal.router,
+        reconciliations.router,
+        messages.router,
+        working_capital.router,
+        collections.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from thinfile.errors import AuthenticationError, PermissionDeniedError, ThinfileError
 from thinfile.http import Context, actor_of_token, ensure_owner_or_role, path_ids
 from thinfile.security.roles import (
+    COLLECTION_ROLES,
     POLICY_ROLES,
     SERVICING_ROLES,
     STAFF_ROLES,
@@ -29,8 +30,10 @@ from thinfile.web.security import CSRF_FIELD, check_csrf
 
 __all__ = [
     "Borrower",
+    "Collector",
     "Form",
     "MaybeSignedIn",
+    "MerchantUser",
     "OwnerOrStaff",
     "OwningBorrower",
     "PolicyAdmin",
@@ -103,7 +106,9 @@ Borrower = Annotated[Actor, Depends(web_roles(Role.BORROWER))]
 Staff = Annotated[Actor, Depends(web_roles(*STAFF_ROLES))]
 Underwriter = Annotated[Actor, Depends(web_roles(*UNDERWRITING_ROLES))]
 Servicer = Annotated[Actor, Depends(web_roles(*SERVICING_ROLES))]
+Collector = Annotated[Actor, Depends(web_roles(*COLLECTION_ROLES))]
 PolicyAdmin = Annotated[Actor, Depends(web_roles(*POLICY_ROLES))]
+MerchantUser = Annotated[Actor, Depends(web_roles(Role.MERCHANT))]
 OwnerOrStaff = Annotated[Actor, Depends(owner_or_staff)]
 OwningBorrower = Annotated[Actor, Depends(owning_borrower)]
 Form = Annotated[dict[str, str], Depends(checked_form)]

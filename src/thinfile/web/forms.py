@@ -110,6 +110,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("The amount to repay has changed. Check the new amount and confirm again."),
     ),
     (
+        re.compile(r"is more than you owe: at most (?P<most>[0-9.,]+)$"),
+        N_("That is more than you owe: pay at most %(most)s yuan."),
+    ),
+    (
         re.compile(r"more than two decimal places"),
         N_("Enter an amount in yuan, such as 6000 or 6000.50."),
     ),

@@ -119,6 +119,7 @@ CATEGORY_NAMES = {
     DataCategory.CONTACT: N_("Your phone number"),
     DataCategory.EMPLOYMENT: N_("Your employment details"),
     DataCategory.GIG_PLATFORM_INCOME: N_("Your income from work platforms"),
+    DataCategory.MERCHANT_SALES: N_("Your business's daily sales"),
     DataCategory.RENT_AND_UTILITIES: N_("Your rent and utility payments"),
     DataCategory.CREDIT_REPORT: N_("Your credit report"),
     DataCategory.BANK_ACCOUNT: N_("Your bank card"),

@@ -43,6 +43,8 @@ PRICE_CAPPED = "PRICE_CAPPED"
 FINDING_WORDS = {
     PRICE_CAPPED: N_("An offer was re-priced down to the rate cap."),
     "PRODUCT_NOT_AFFORDABLE": N_("A product was left out: its installment is not affordable."),
+    "PRICE_BUILD_UP": N_("The offer's price was built from its parts: see the price build-up."),
+    "PROGRAMME": N_("A preferential programme discounted the offer's price."),
 }
 """Findings the reason catalogue does not word for borrowers."""
 

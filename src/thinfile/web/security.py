@@ -116,7 +116,9 @@ class ReadingReceipts:
 
     How long it has been read, and whether that is long enough, is the acceptance service's
     rule (:func:`thinfile.services.acceptance.seconds_read`); a receipt only proves the moment
-    shown, to this user, for this offer of this application.
+    shown, to this user, for this offer of this application — at this price (``price``: the
+    interest coupon and standard price the statement was shown with), so the statement
+    confirmed is the one signed.
     """
 
     def __init__(self, secret: str) -> None:
@@ -128,14 +130,23 @@ class ReadingReceipts:
         return _moment(time.time_ns() // 1_000_000)
 
     def issue(
-        self, *, user_id: str, application_id: str, offer: int, now_ms: int | None = None
+        self,
+        *,
+        user_id: str,
+        application_id: str,
+        offer: int,
+        now_ms: int | None = None,
+        price: str = "",
     ) -> str:
         shown = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-        return str(
-            self._serializer.dumps({"u": user_id, "a": application_id, "o": offer, "t": shown})
-        )
+        data: dict[str, object] = {"u": user_id, "a": application_id, "o": offer, "t": shown}
+        if price:
+            data["p"] = price
+        return str(self._serializer.dumps(data))
 
-    def shown_at(self, receipt: str, *, user_id: str, application_id: str, offer: int) -> datetime:
+    def shown_at(
+        self, receipt: str, *, user_id: str, application_id: str, offer: int, price: str = ""
+    ) -> datetime:
         """When the statement was shown; refuses a receipt for anything else."""
         try:
             data = self._serializer.loads(receipt)
@@ -144,6 +155,7 @@ class ReadingReceipts:
         if (
             not isinstance(data, dict)
             or (data.get("u"), data.get("a"), data.get("o")) != (user_id, application_id, offer)
+            or data.get("p", "") != price
             or not isinstance(data.get("t"), int)
         ):
             raise InvalidInputError(

@@ -11,6 +11,8 @@ Every request carries the :mod:`~thinfile.adapters.gateway_signature` header ove
 ``POST /v1/agreements/{token}/unbind`` ends the agreement
 ``POST /v1/debits``                    ``agreement_token``, ``amount_fen``, ``request_id`` →
                                        ``status`` (accepted/failed), ``gateway_txn_id``, ``failure``
+``GET /v1/debits/{request_id}``        the debit's ``gateway_txn_id``, ``request_id``, final
+                                       ``status``, ``amount_fen``, ``failure``; or 404
 ``POST /v1/refunds``                   ``gateway_txn_id``, ``amount_fen``, ``request_id`` → same
 ``GET /v1/reconciliation/{YYYY-MM-DD}`` the CSV of transactions completed that day (CST)
 ``GET /healthz``                       ``ok`` (unsigned)
@@ -177,6 +179,27 @@ class _Gateway:
             TransactionKind.DEBIT, body, lambda db, amount: self._debit_failure(db, body, amount)
         )
 
+    async def debit_status(self, request: Request) -> Response:
+        """A status query: the debit's final status is known to the gateway before its
+        notification goes out."""
+        await self.body(request)
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM transactions WHERE kind = 'debit' AND request_id = ?",
+                (request.path_params["request_id"],),
+            ).fetchone()
+        if row is None:
+            return JSONResponse({"error": "no such debit"}, status_code=404)
+        return JSONResponse(
+            {
+                "gateway_txn_id": row["id"],
+                "request_id": row["request_id"],
+                "status": row["status"],
+                "amount_fen": row["amount_fen"],
+                "failure": row["failure"],
+            }
+        )
+
     async def refund(self, request: Request) -> Response:
         body = await self.body(request)
         return self._transact(
@@ -301,6 +324,7 @@ def create_gateway_app(config: GatewayConfig) -> Starlette:
             Route("/v1/bindings/{binding_id}/confirm", gateway.confirm_binding, methods=["POST"]),
             Route("/v1/agreements/{token}/unbind", gateway.unbind, methods=["POST"]),
             Route("/v1/debits", gateway.debit, methods=["POST"]),
+            Route("/v1/debits/{request_id}", gateway.debit_status, methods=["GET"]),
             Route("/v1/refunds", gateway.refund, methods=["POST"]),
             Route("/v1/reconciliation/{day}", gateway.reconciliation, methods=["GET"]),
         ],

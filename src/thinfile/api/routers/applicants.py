@@ -17,11 +17,14 @@ from thinfile.api.models import (
     ConsentCatalogPublic,
     ConsentCreate,
     ConsentPublic,
+    ConsentUsePublic,
+    PurposeRulePublic,
 )
 from thinfile.api.ratelimits import LimitSignUp
 from thinfile.http import Context
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applicants, consent
+from thinfile.services.applications import ALT_DATA_CONSENTS, CREDIT_CONSENT
 from thinfile.services.consent import SENSITIVE_CATEGORIES, DataCategory, Purpose
 from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
 
@@ -32,6 +35,42 @@ Staff = Annotated[Actor, Depends(require_roles(*STAFF_ROLES))]
 OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
 Owner = Annotated[Actor, Depends(require_owner_or_role())]
 AnyCaller = Annotated[Actor, Depends(require_roles(*Role))]
+
+
+_APPLY = "POST /v1/applicants/{applicant_id}/applications"
+CONSENT_RULES = [
+    PurposeRulePublic(
+        purpose=Purpose.CREDIT_ASSESSMENT,
+        meaning="Deciding whether to lend, how much and at what price",
+        uses=[
+            ConsentUsePublic(
+                operation=_APPLY,
+                data_categories=[CREDIT_CONSENT],
+                required=True,
+                effect="the application may be decided at all (the credit report is read)",
+            ),
+            ConsentUsePublic(
+                operation=_APPLY,
+                data_categories=list(ALT_DATA_CONSENTS),
+                required=False,
+                effect="the decision may use alternative data (platform income, rent and "
+                "utility payments); without it they are ignored",
+            ),
+        ],
+    ),
+    PurposeRulePublic(
+        purpose=Purpose.KYC,
+        meaning="Confirming who the applicant is (real-name verification)",
+        uses=[],
+    ),
+    PurposeRulePublic(
+        purpose=Purpose.LOAN_SERVICING,
+        meaning="Servicing a loan: reminders, collection, payments",
+        uses=[],
+    ),
+    PurposeRulePublic(purpose=Purpose.MARKETING, meaning="Offers and promotions", uses=[]),
+]
+"""What each purpose requires, as the consent catalogue states it."""
 
 
 def applicant_public(record: ApplicantRecord) -> ApplicantPublic:
@@ -70,6 +109,10 @@ def consent_public(record: ConsentRecord) -> ConsentPublic:
 def register_applicant(
     body: ApplicantCreate, borrower: Borrower, context: Context
 ) -> ApplicantPublic:
+    """Register my applicant profile (one per account): name, resident ID number (18 characters,
+    GB 11643 check character: the 18th is computed from the first 17, so a test number needs a
+    valid one) and mainland mobile number. Identifiers are encrypted at rest and masked for
+    staff."""
     return applicant_public(
         applicants.register_applicant(
             context.engine,
@@ -126,10 +169,16 @@ def get_applicant(applicant_id: str, caller: OwnerOrStaff, context: Context) -> 
     summary="The data categories and purposes one can consent to",
 )
 def consent_catalog(_caller: AnyCaller) -> ConsentCatalogPublic:
+    """Consent is recorded per data category and purpose
+    (`POST /v1/applicants/{applicant_id}/consents`); `rules` says which operation needs which.
+    To apply, an applicant needs an active consent to `credit_report` for `credit_assessment`
+    (otherwise 403 `consent_required`); consent to `gig_platform_income` or
+    `rent_and_utilities` for `credit_assessment` lets the decision use alternative data."""
     return ConsentCatalogPublic(
         data_categories=list(DataCategory),
         sensitive_categories=sorted(SENSITIVE_CATEGORIES),
         purposes=list(Purpose),
+        rules=CONSENT_RULES,
     )
 
 
@@ -142,6 +191,9 @@ def consent_catalog(_caller: AnyCaller) -> ConsentCatalogPublic:
 def grant_consent(
     applicant_id: str, body: ConsentCreate, owner: Owner, context: Context
 ) -> ConsentPublic:
+    """Record my consent to one data category for one purpose, with the version of the notice I
+    was shown. Sensitive categories (see the catalogue) need `separate_consent: true`. `GET
+    /v1/consent-catalog` says which operation needs which consent."""
     return consent_public(
         consent.grant_consent(
             context.engine,
@@ -173,6 +225,7 @@ def list_consents(applicant_id: str, caller: OwnerOrStaff, context: Context) -> 
 def revoke_consent(
     applicant_id: str, consent_id: str, owner: Owner, context: Context
 ) -> ConsentPublic:
+    """Revoke one of my consents; what already happened stays, nothing new uses it."""
     return consent_public(
         consent.revoke_consent(
             context.engine, applicant_id=applicant_id, consent_id=consent_id, actor=owner

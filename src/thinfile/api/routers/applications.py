@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from thinfile.api.deps import require_owner_or_role, require_roles
 from thinfile.api.idempotency import Idempotent, answered
@@ -24,7 +24,7 @@ from thinfile.api.models_applications import (
 )
 from thinfile.api.ratelimits import LimitApplications
 from thinfile.api.runtime import Runtime
-from thinfile.http import Context
+from thinfile.http import Context, signing_of
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications
 from thinfile.services.acceptance import seconds_read
@@ -48,6 +48,15 @@ Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
 def apply(
     applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent, runtime: Runtime
 ) -> Response:
+    """Submit the application form for my applicant profile; the decision (approve, refer or
+    decline) comes back at once with its reasons and, when approved, its offers, each with its
+    schedule, annualized rate and all-in cost statement.
+
+    **Consents**: an active consent to `credit_report` for `credit_assessment` is required
+    (403 `consent_required` otherwise); consent to `gig_platform_income` or
+    `rent_and_utilities` for `credit_assessment` lets the decision use alternative data. A
+    first application needs a verified real name
+    (`POST /v1/applicants/{applicant_id}/real-name`; 403 `real_name_required` otherwise)."""
     form = body.model_dump(exclude_none=True, mode="json")
     cipher = idem.context.cipher
     answer = idem.answer(
@@ -83,6 +92,8 @@ def my_applications(
 def get_application(
     application_id: str, _caller: OwnerOrStaff, context: Context
 ) -> ApplicationPublic:
+    """The decision with its reasons and offers. Each offer carries the all-in cost statement the
+    borrower must read before accepting it."""
     return application_public(
         applications.get_application(context.engine, context.cipher, application_id, reveal=False)
     )
@@ -95,9 +106,26 @@ def get_application(
     summary="Accept an offer after reading its cost statement: the loan is opened and disbursed",
 )
 def accept_offer(
-    application_id: str, body: AcceptanceCreate, owner: Owner, idem: Idempotent
+    application_id: str, body: AcceptanceCreate, owner: Owner, idem: Idempotent, request: Request
 ) -> Response:
+    """Accept one offer of an approved application: the loan (or credit line) is opened and
+    disbursed on the current business date, and the loan contract is signed, in one
+    transaction.
+
+    **Reading pause**: the borrower must have had the offer's all-in cost statement for at
+    least 10 seconds: send `seconds_read` ≥ 10 (and, if known, `statement_shown_at`, the time
+    the statement was shown, at least 10 seconds ago). Less is refused with 422
+    `invalid_input`, `details.field` = `seconds_read`; `confirm` must be `true`. An
+    application is accepted once: a second acceptance is a 409.
+
+    **Price**: read it first at `GET /v1/applications/{application_id}/price`. With
+    `coupon_id` the interest coupon is redeemed and the loan opened on the schedule it
+    leaves (409 `coupon_unavailable` when used, void or out of its validity,
+    `coupon_budget_exhausted` when its batch's budget cannot pay it). An offer under a
+    programme whose budget is spent is refused with 409 `programme_budget_exhausted` unless
+    `standard_price` is `true`."""
     seconds = seconds_read(shown_at=body.statement_shown_at, claimed=body.seconds_read)
+    signing = signing_of(request, language=body.language)
 
     def public(accepted: AcceptedOffer) -> AcceptancePublic:
         return AcceptancePublic(
@@ -106,6 +134,7 @@ def accept_offer(
             loan_id=accepted.loan_id,
             credit_line_id=accepted.credit_line_id,
             start=accepted.terms.start,
+            contract_sha256=accepted.contract_sha256,
         )
 
     return idem.once(
@@ -116,6 +145,9 @@ def accept_offer(
             offer=body.offer,
             seconds_read=seconds,
             confirmed=body.confirm,
+            signing=signing,
+            coupon_id=body.coupon_id,
+            standard_price=body.standard_price,
         ),
         render=public,
         status_code=201,
@@ -128,6 +160,7 @@ def accept_offer(
     summary="Turn down the offers of an approved application",
 )
 def decline_offer(application_id: str, owner: Owner, context: Context) -> ApplicationPublic:
+    """Turn down every offer of an approved application; it cannot be accepted afterwards."""
     return application_public(
         applications.decline_offer(context.engine, application_id, actor=owner)
     )

@@ -50,12 +50,18 @@ def _token(context: AppContext, user: UserRecord) -> TokenPublic:
     "already has one)",
 )
 def sign_up(body: SignUp, context: Context) -> SignUpAccepted:
+    """Create a borrower account. The answer is the same whether or not the address already had
+    an account (no account enumeration); then sign in. Staff accounts are made by an admin
+    (`POST /v1/staff/users`)."""
     identity.sign_up(context.engine, context.hasher, email=body.email, password=body.password)
     return SignUpAccepted(message=SIGN_UP_ANSWER)
 
 
 @router.post("/sign-in", response_model=TokenPublic, summary="Get a short-lived access token")
 def sign_in(body: SignIn, request: Request, context: Context) -> TokenPublic:
+    """Exchange e-mail and password for a bearer token (`access_token`, valid `expires_in`
+    seconds); send it as `Authorization: Bearer <token>`. Attempts are rate limited per
+    account and per client address: over the limit, 429 `rate_limited` with `Retry-After`."""
     limit_sign_in(context, request, body.email)
     user = identity.sign_in(
         context.engine,
@@ -73,6 +79,7 @@ def sign_in(body: SignIn, request: Request, context: Context) -> TokenPublic:
     summary="Change my password: every earlier token stops working; a new one comes back",
 )
 def change_password(body: PasswordChange, principal: Principal, context: Context) -> TokenPublic:
+    """Change my password; every token issued before is revoked and a new one is returned."""
     user = identity.change_password(
         context.engine,
         context.hasher,

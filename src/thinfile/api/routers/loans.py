@@ -56,6 +56,8 @@ def my_loans(borrower: Borrower, context: Context) -> list[LoanSummaryPublic]:
     summary="A loan: schedule as serviced, balances and transactions",
 )
 def get_loan(loan_id: LoanId, _caller: OwnerOrStaff, context: Context) -> LoanPublic:
+    """The loan as serviced: status, delinquency bucket, balances, the installments with what is
+    due and paid, and the transactions."""
     return loan_public(loans.get_loan(context.engine, loan_id))
 
 
@@ -70,6 +72,8 @@ def payoff_quote(
     context: Context,
     on: Annotated[date | None, Query(description="Payoff date")] = None,
 ) -> PayoffPublic:
+    """What pays the loan off on a date: dues, interest for the days used, all principal. Nothing
+    is written. Send this amount to `POST /v1/loans/{loan_id}/prepayments` to close the loan."""
     day = on or current_business_date(context.engine)
     quote = loans.quote_payoff(context.engine, loan_id, day)
     return PayoffPublic(loan_id=loan_id, on=day, amount=money(quote.fen, quote.currency))
@@ -108,6 +112,9 @@ def preview_payment(
     summary="Pay: allocated to what is due by the product's waterfall",
 )
 def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner, idem: Idempotent) -> Response:
+    """Pay an amount in yuan; it is allocated to what is due by the product's waterfall, on the
+    current business date. While close of business runs, 503 `close_of_business_running` with
+    `Retry-After`."""
     amount, key = Money.of(body.amount), posting_key(idem)
     return posted(idem, owner, lambda uow, on: payments.pay_in_unit(uow, loan_id, amount, on, key))
 
@@ -119,6 +126,8 @@ def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner, idem: Idemp
     summary="Prepay part of the principal, or pay the loan off",
 )
 def prepay(loan_id: LoanId, body: PrepaymentCreate, owner: Owner, idem: Idempotent) -> Response:
+    """Prepay part of the principal (`mode` says how the schedule re-amortizes), or pay the loan
+    off with the payoff quote. While close of business runs, 503 with `Retry-After`."""
     amount, key = Money.of(body.amount), posting_key(idem)
     mode = PrepaymentMode(body.mode) if body.mode else None
     return posted(
@@ -150,6 +159,8 @@ def get_line(line_id: LineId, _caller: OwnerOrStaff, context: Context) -> LinePu
     summary="Draw on a credit line: a new installment loan, disbursed at once",
 )
 def draw(line_id: LineId, body: DrawCreate, owner: Owner, idem: Idempotent) -> Response:
+    """Draw on my credit line: a new installment loan, disbursed at once, within the line's
+    available amount."""
     amount = Money.of(body.amount)
 
     def summary(loan: LoanAccount) -> LoanSummaryPublic:

@@ -80,7 +80,7 @@ def contract_public(record: ContractRecord) -> MerchantContractPublic:
         ],
         unearned_subsidy=contract.unearned_subsidy,
         settlement_days=contract.settlement_days,
-        rounding=contract.rounding.value,
+        rounding=contract.rounding,
         effective_from=record.effective_from,
         created_at=record.created_at,
     )

@@ -11,6 +11,7 @@ from thinfile.api.deps import require_owner_or_role
 from thinfile.api.models import TokenPublic
 from thinfile.api.models_phone import RealNamePublic, SmsCodeRequest, SmsCodeSentPublic, SmsSignIn
 from thinfile.http import Context, client_address
+from thinfile.http.limits import limit_sign_in
 from thinfile.security.roles import STAFF_ROLES
 from thinfile.security.tokens import TokenClaims
 from thinfile.services import phone_sign_in, real_name
@@ -52,7 +53,7 @@ def send_sign_in_code(
 )
 def sign_in_with_code(body: SmsSignIn, request: Request, context: Context) -> TokenPublic:
     address = client_address(request)
-    context.limiter.hit("sign_in", f"ip:{address}")
+    limit_sign_in(context, request, f"phone:{body.phone}")
     user = phone_sign_in.sign_in_with_code(
         context.engine,
         context.cipher,

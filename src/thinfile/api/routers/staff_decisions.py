@@ -21,6 +21,7 @@ from thinfile.api.models_staff import (
     SimulationCreate,
     SimulationCsvCreate,
     SimulationPublic,
+    SimulationReportPublic,
 )
 from thinfile.api.runtime import Runtime, forget_runtime
 from thinfile.api.simulation_csv import csv_applications
@@ -35,11 +36,10 @@ router = APIRouter(prefix="/staff", tags=["staff: decisions"])
 Underwriter = Annotated[Actor, Depends(require_roles(Role.UNDERWRITER, Role.ADMIN))]
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 Version = Annotated[str, Path(min_length=1, max_length=80, description="A version id")]
-STATUSES = f"^({'|'.join(ApplicationStatus)})$"
 
 
 def _policy_public(v: policies.PolicyVersion) -> PolicyPublic:
-    return PolicyPublic(version=v.version, name=v.name, status=v.status.value, share=str(v.share))
+    return PolicyPublic(version=v.version, name=v.name, status=v.status, share=str(v.share))
 
 
 @router.get(
@@ -50,7 +50,7 @@ def _policy_public(v: policies.PolicyVersion) -> PolicyPublic:
 def application_queue(
     _staff: Underwriter,
     context: Context,
-    status: Annotated[str | None, Query(pattern=STATUSES)] = None,
+    status: Annotated[ApplicationStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ApplicationSummaryPublic]:
     records = applications.list_applications(context.engine, status=status, limit=limit)
@@ -120,7 +120,7 @@ def set_challenger(
 @router.get("/models", response_model=list[ModelPublic], summary="Model versions")
 def list_models(_staff: Underwriter, context: Context) -> list[ModelPublic]:
     return [
-        ModelPublic(version=m.version, status=m.status.value)
+        ModelPublic(version=m.version, status=m.status)
         for m in policies.list_models(context.engine)
     ]
 
@@ -149,7 +149,7 @@ def simulate_synthetic(
     report = policies.simulate_policy(
         context.engine, runtime, records, version=body.policy_version, on=_day(body.on), actor=staff
     )
-    return SimulationPublic(report=report.as_dict())
+    return SimulationPublic(report=SimulationReportPublic.model_validate(report.as_dict()))
 
 
 @router.post(
@@ -168,7 +168,7 @@ def simulate_csv(
         on=_day(body.on),
         actor=staff,
     )
-    return SimulationPublic(report=report.as_dict())
+    return SimulationPublic(report=SimulationReportPublic.model_validate(report.as_dict()))
 
 
 def _day(on: date | None) -> date:

@@ -234,7 +234,8 @@ def run_cob(body: CobCreate, agent: Agent, context: Context) -> CobPublic:
             field="through",
             value=body.through.isoformat(),
         )
-    report = cob.run_cob(context.engine, body.through, actor=agent.label)  # audited per date
+    retry_days = context.settings.auto_debit_retry_days
+    report = cob.run_cob(context.engine, body.through, actor=agent.label, retry_days=retry_days)
     return CobPublic(
         days=list(report.days),
         steps=[

@@ -48,6 +48,10 @@ def _page_to_return_to(request: Request, asked: str | None) -> str:
 
 
 def _home_of(role: Role) -> str:
+    if role is Role.MERCHANT:
+        return "/merchant"
+    if role is Role.COLLECTOR:
+        return "/console/collections"
     return "/home" if role is Role.BORROWER else "/console"
 
 

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from thinfile.decisioning.interest_coupons import InterestCouponTerms
 from thinfile.errors import (
     ConsentRequiredError,
+    CouponBudgetExhaustedError,
+    CouponUnavailableError,
     InvalidInputError,
     NotFoundError,
+    ProgrammeBudgetExhaustedError,
     RateLimitedError,
     RealNameRequiredError,
 )
-from thinfile.http import AppContext, Context, limit_applications
+from thinfile.http import AppContext, Context, limit_applications, signing_of
 from thinfile.security.roles import Role
-from thinfile.services import acceptance, applicants, applications, consent, real_name
+from thinfile.services import (
+    acceptance,
+    applicants,
+    applications,
+    consent,
+    promotions,
+    real_name,
+)
 from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.consent import Purpose
 from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRecord
@@ -28,7 +40,7 @@ from thinfile.web.forms import application_form, field_messages, retry_minutes
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date
 from thinfile.web.notices import NOTICE_VERSION, NOTICES, consent_title, has_active, notice
-from thinfile.web.offers import offer_view
+from thinfile.web.offers import OfferView, offer_view, priced_view
 from thinfile.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -217,12 +229,36 @@ def decision_page(
     )
 
 
-@router.get("/applications/{application_id}/offers/{offer}")
-def offer_page(
-    request: Request, application_id: str, offer: int, actor: OwnerOrStaff, context: Context
-) -> Response:
-    """The offer and its all-in cost statement; the moment it is shown is signed into the
-    confirmation form, and the server refuses a confirmation before the reading pause."""
+@dataclass(frozen=True, slots=True)
+class PriceChoice:
+    """The interest coupon the borrower chose and whether the standard price is asked."""
+
+    coupon_id: str | None = None
+    standard: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the reading receipt binds: the statement confirmed is the one signed."""
+        if self.coupon_id is None and not self.standard:
+            return ""
+        return f"{self.coupon_id or ''}|{'standard' if self.standard else ''}"
+
+
+_REFUSED_PRICE = (CouponUnavailableError, CouponBudgetExhaustedError, NotFoundError)
+
+
+def _offer_context(
+    request: Request,
+    context: AppContext,
+    actor: Actor,
+    application_id: str,
+    offer: int,
+    choice: PriceChoice,
+    errors: dict[str, str],
+) -> dict[str, object]:
+    """The offer page's figures: for its borrower, as accepting it today signs it (the
+    coupon chosen taken off, or left off with the reason when it cannot be used; the
+    standard price once the programme's budget is spent); for staff, as decided."""
     record = applications.get_application(
         context.engine, context.cipher, application_id, reveal=False
     )
@@ -230,22 +266,74 @@ def offer_page(
         record.accepted_offer is not None
     ):
         raise NotFoundError("this application has no open offer", field="application_id")
-    view = offer_view(record.decision, offer)
+    view: OfferView = offer_view(record.decision, offer)
+    coupons: list[object] = []
+    if actor.role is Role.BORROWER:  # OwnerOrStaff: their own application
+        gettext = translations(language(request).code).gettext
+        try:
+            price = _quote(context, actor, application_id, offer, choice)
+        except _REFUSED_PRICE:
+            errors = {**errors, "coupon_id": gettext("This coupon cannot be used on this offer.")}
+            choice = PriceChoice(None, choice.standard)
+            price = _quote(context, actor, application_id, offer, choice)
+        if price.reasons:
+            choice = PriceChoice(choice.coupon_id, True)
+        view = priced_view(record.decision, offer, price)
+        today = business_date(context.engine)
+        zh = language(request).code == "zh"
+        coupons = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "words": terms.describe_zh() if zh else terms.describe(),
+                "valid_to": c.valid_to,
+            }
+            for c in promotions.my_interest_coupons(context.engine, actor=actor)
+            if c.status == "issued" and c.valid_from <= today <= c.valid_to
+            for terms in [InterestCouponTerms.from_dict(json.loads(c.terms_json))]
+        ]
     receipt = get_web(request).receipts.issue(
-        user_id=actor.user_id, application_id=application_id, offer=offer
+        user_id=actor.user_id, application_id=application_id, offer=offer, price=choice.key
     )
-    return render(
-        request,
-        "borrower/offer.html",
-        {
-            "application": record,
-            "view": view,
-            "receipt": receipt,
-            "min_seconds": MIN_READING_SECONDS,
-            "errors": {},
-        },
+    return {
+        "application": record,
+        "view": view,
+        "receipt": receipt,
+        "min_seconds": MIN_READING_SECONDS,
+        "errors": errors,
+        "choice": choice,
+        "coupons": coupons,
+    }
+
+
+def _quote(
+    context: AppContext, actor: Actor, application_id: str, offer: int, choice: PriceChoice
+) -> promotions.OfferPrice:
+    return applications.quote_today(
+        context.engine,
+        application_id,
         actor=actor,
+        offer=offer,
+        coupon_id=choice.coupon_id,
+        standard_price=choice.standard,
     )
+
+
+def _choice(values: dict[str, str]) -> PriceChoice:
+    coupon = (values.get("coupon_id") or "").strip()
+    return PriceChoice(coupon or None, values.get("standard") == "yes")
+
+
+@router.get("/applications/{application_id}/offers/{offer}")
+def offer_page(
+    request: Request, application_id: str, offer: int, actor: OwnerOrStaff, context: Context
+) -> Response:
+    """The offer and its all-in cost statement, at today's price with the interest coupon
+    chosen (``?coupon_id=``); the moment it is shown, and the price, are signed into the
+    confirmation form, and the server refuses a confirmation before the reading pause."""
+    choice = _choice(dict(request.query_params))
+    page = _offer_context(request, context, actor, application_id, offer, choice, {})
+    return render(request, "borrower/offer.html", page, actor=actor)
 
 
 @router.post("/applications/{application_id}/offers/{offer}/accept")
@@ -257,9 +345,11 @@ def accept(
     form: Form,
     context: Context,
 ) -> Response:
-    """Accept an offer: only with the box ticked and after the statement's reading pause."""
+    """Accept an offer: only with the box ticked and after the statement's reading pause, at
+    the price the statement was shown with."""
     receipts = get_web(request).receipts
     gettext = translations(language(request).code).gettext
+    choice = _choice(dict(form))
     try:
         if actor.role is not Role.BORROWER:
             raise InvalidInputError("only the applicant can accept an offer", field="confirm")
@@ -268,38 +358,37 @@ def accept(
             user_id=actor.user_id,
             application_id=application_id,
             offer=offer,
+            price=choice.key,
         )
         read = acceptance.seconds_read(shown_at=shown, now=receipts.now())
         confirmed = form.get("confirm") == "yes"
         acceptance.ensure_confirmed(confirmed=confirmed, seconds_read=read)
     except InvalidInputError as error:
-        record = applications.get_application(
-            context.engine, context.cipher, application_id, reveal=False
-        )
-        return render(
-            request,
-            "borrower/offer.html",
-            {
-                "application": record,
-                "view": offer_view(record.decision, offer),
-                "receipt": receipts.issue(
-                    user_id=actor.user_id, application_id=application_id, offer=offer
-                ),
-                "min_seconds": MIN_READING_SECONDS,
-                "errors": {error.field or "form": _confirm_message(error, gettext)},
-            },
+        errors = {error.field or "form": _confirm_message(error, gettext)}
+        page = _offer_context(request, context, actor, application_id, offer, choice, errors)
+        return render(request, "borrower/offer.html", page, actor=actor, status=422)
+    try:
+        applications.accept_offer(
+            context.engine,
+            application_id,
             actor=actor,
-            status=422,
+            offer=offer,
+            seconds_read=read,
+            confirmed=confirmed,
+            on=business_date(context.engine),
+            signing=signing_of(request, language="en" if language(request).code == "en" else "zh"),
+            coupon_id=choice.coupon_id,
+            standard_price=choice.standard,
         )
-    applications.accept_offer(
-        context.engine,
-        application_id,
-        actor=actor,
-        offer=offer,
-        seconds_read=read,
-        confirmed=confirmed,
-        on=business_date(context.engine),
-    )
+    except (ProgrammeBudgetExhaustedError, *_REFUSED_PRICE) as error:
+        # the price changed since it was read: show the new one to be read again
+        if isinstance(error, NotFoundError) and error.field != "coupon_id":
+            raise
+        if isinstance(error, ProgrammeBudgetExhaustedError):
+            choice = PriceChoice(choice.coupon_id, True)
+        errors = {"form": gettext("The price has changed. Please read the statement again.")}
+        page = _offer_context(request, context, actor, application_id, offer, choice, errors)
+        return render(request, "borrower/offer.html", page, actor=actor, status=409)
     return redirect(f"/applications/{application_id}?accepted=1")
 
 

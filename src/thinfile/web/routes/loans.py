@@ -1,19 +1,33 @@
 """My loans: the borrower's loans, one loan with its schedule and history, pay now, the payoff
 quote and prepayment. Only the borrower who accepted the offer sees a loan (``{loan_id}`` is an
-owned resource); staff may look, only the borrower pays."""
+owned resource); staff may look, only the borrower pays.
+
+A borrower with a bound bank card pays from it: pay now, repay everything and repay part each
+create a payment intent (:mod:`thinfile.services.payment_intents`) and the page shows it
+pending, succeeded, or failed with the bank's reason (``?intent=<id>``). Without a card the
+payment is recorded as typed, as before cards existed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.money import Money
-from thinfile.services import applications, loan_receipts, loans, payments
+from thinfile.services import (
+    applications,
+    cards,
+    loan_receipts,
+    loans,
+    payment_intents,
+    payment_settlement,
+    payments,
+)
 from thinfile.services.identity_records import Actor
+from thinfile.services.payment_intents import IntentKind, IntentRequest, IntentView
 from thinfile.servicing import LoanStatus, PrepaymentMode
 from thinfile.web.access import Borrower, Form, OwnerOrStaff, OwningBorrower
 from thinfile.web.forms import field_messages
@@ -26,11 +40,14 @@ from thinfile.web.loan_views import (
     parse_amount,
     payment_key,
 )
+from thinfile.web.messages import page_message
 from thinfile.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 MODES = tuple(m.value for m in PrepaymentMode)
+QUERY_AFTER = timedelta(seconds=15)
+"""How long a card payment may wait for the bank's notification before the page asks."""
 
 
 @router.get("/loans")
@@ -53,8 +70,15 @@ def _loan(
     fields: dict[str, str] | None = None,
     status: int = 200,
     preview: payments.PaymentPreview | None = None,
+    intent: IntentView | None = None,
 ) -> Response:
     on = business_date(context.engine)
+    is_borrower = actor.role.value == "borrower"
+    card = (
+        next((c for c in cards.list_cards(context.engine, actor=actor) if c.is_default), None)
+        if is_borrower
+        else None
+    )
     view = as_of(loans.get_loan(context.engine, loan_id), on)
     payoff = (
         loans.quote_payoff(context.engine, loan_id, on)
@@ -75,6 +99,9 @@ def _loan(
             "prepay_key": new_payment_key(loan_id),
             "paid": "paid" in request.query_params,
             "preview": preview,
+            "card": card,
+            "intent": intent,
+            "intents": payment_intents.list_payment_intents(context.engine, loan_id)[:10],
         },
         actor=actor,
         status=status,
@@ -83,7 +110,15 @@ def _loan(
 
 @router.get("/loans/{loan_id}")
 def loan(request: Request, loan_id: int, actor: OwnerOrStaff, context: Context) -> Response:
-    return _loan(request, actor, context, loan_id)
+    intent_id = request.query_params.get("intent", "")
+    intent = (
+        payment_settlement.check_payment_intent(
+            context.engine, context.gateway, loan_id, intent_id, query_after=QUERY_AFTER
+        )
+        if intent_id
+        else None
+    )
+    return _loan(request, actor, context, loan_id, intent=intent)
 
 
 def _refused(
@@ -91,11 +126,15 @@ def _refused(
     actor: Actor,
     context: AppContext,
     loan_id: int,
-    error: InvalidInputError,
+    error: InvalidInputError | ConflictError,
     form: dict[str, str],
     name: str,
 ) -> Response:
-    messages = field_messages(error, translations(language(request).code).gettext)
+    gettext = translations(language(request).code).gettext
+    if isinstance(error, ConflictError):
+        conflict = {name: page_message(error, gettext)}
+        return _loan(request, actor, context, loan_id, errors=conflict, fields=form, status=409)
+    messages = field_messages(error, gettext)
     errors = {f"{name}-{k}" if k == "amount" else name: v for k, v in messages.items()}
     return _loan(request, actor, context, loan_id, errors=errors, fields=form, status=422)
 
@@ -115,6 +154,9 @@ def pay(
             )
             return _loan(request, actor, context, loan_id, fields=form, preview=preview)
         key = payment_key(form.get("idempotency_key", ""), loan_id)
+        if _has_card(context, actor):
+            request_ = IntentRequest(loan_id, IntentKind.PAYMENT, amount, key)
+            return _sent(context, actor, request_)
         receipt = payments.post_payment(
             context.engine,
             loan_id,
@@ -123,9 +165,21 @@ def pay(
             idempotency_key=key,
             actor=actor.label,
         )
-    except InvalidInputError as error:
+    except (InvalidInputError, ConflictError) as error:
         return _refused(request, actor, context, loan_id, error, form, "pay")
     return redirect(f"/loans/{loan_id}?paid={receipt.txn_id}")
+
+
+def _has_card(context: AppContext, actor: Actor) -> bool:
+    return any(c.is_default for c in cards.list_cards(context.engine, actor=actor))
+
+
+def _sent(context: AppContext, actor: Actor, request: IntentRequest) -> Response:
+    """Create the card payment (a repeated form finds the first) and show how it stands."""
+    intent = payment_intents.create_payment_intent(
+        context.engine, context.gateway, actor=actor, request=request
+    )
+    return redirect(f"/loans/{request.loan_id}?intent={intent.id}")
 
 
 def _check_quote(context: AppContext, loan_id: int, amount: Money, on: date) -> None:
@@ -146,9 +200,14 @@ def prepay(
     try:
         key = payment_key(form.get("idempotency_key", ""), loan_id)
         amount = parse_amount(form.get("amount", ""), view.account.currency)
-        if form.get("whole") == "all":
-            _check_quote(context, loan_id, amount, on)
+        whole = form.get("whole") == "all"
         mode = form.get("mode", "")
+        if _has_card(context, actor):
+            kind = IntentKind.PAYOFF if whole else IntentKind.PREPAYMENT
+            chosen = PrepaymentMode(mode) if mode in MODES and not whole else None
+            return _sent(context, actor, IntentRequest(loan_id, kind, amount, key, chosen))
+        if whole:
+            _check_quote(context, loan_id, amount, on)
         receipt = payments.prepay_loan(
             context.engine,
             loan_id,
@@ -158,6 +217,6 @@ def prepay(
             mode=PrepaymentMode(mode) if mode in MODES else None,
             actor=actor.label,
         )
-    except InvalidInputError as error:
+    except (InvalidInputError, ConflictError) as error:
         return _refused(request, actor, context, loan_id, error, form, "prepay")
     return redirect(f"/loans/{loan_id}?paid={receipt.txn_id}")

@@ -24,6 +24,7 @@ from thinfile.errors import (
     SmsCodeRejectedError,
 )
 from thinfile.http import AppContext, Context, client_address
+from thinfile.http.limits import limit_sign_in
 from thinfile.http.phone_accounts import SmsCodeRequest, SmsSignIn
 from thinfile.security.pii import mask_id_number
 from thinfile.security.tokens import TokenClaims
@@ -130,7 +131,7 @@ def send_code(request: Request, form: Form, context: Context) -> Response:
 def sign_in_with_code(request: Request, form: Form, context: Context) -> Response:
     phone, code = form.get("phone", "").strip(), form.get("code", "").strip()
     address = client_address(request)
-    context.limiter.hit("sign_in", f"ip:{address}")
+    limit_sign_in(context, request, f"phone:{phone}")
     try:
         body = SmsSignIn.model_validate({"phone": phone, "code": code})
         signed_in = phone_sign_in.sign_in_with_code(

@@ -11,12 +11,14 @@ from thinfile.http import AppContext, Context
 from thinfile.security.roles import UNDERWRITING_ROLES
 from thinfile.services import application_reviews, applications, identity
 from thinfile.services.policies import decision_runtime
+from thinfile.services.portfolio_monitor import recent_alerts
 from thinfile.web.access import Form, Staff, Underwriter
 from thinfile.web.config import get_web
 from thinfile.web.forms import FIELD_LABELS, field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
 from thinfile.web.review_views import finding_words, has_repricing, repricings, review_of
+from thinfile.web.routes.monitoring import training_distribution
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -41,6 +43,9 @@ def queue(request: Request, actor: Staff, context: Context, status: str = "refer
             "reviews": {r.id: review_of(r, names) for r in rows},
             "status": chosen,
             "statuses": STATUSES,
+            "alerts": recent_alerts(
+                context.engine, training_distribution=training_distribution(request, context)
+            ),
         },
         actor=actor,
     )

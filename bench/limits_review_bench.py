@@ -1,0 +1,125 @@
+"""The nightly limit review over a large book on PostgreSQL (target: 1,000,000 lines < 60 s).
+
+Usage: ``.venv/bin/python bench/limits_review_bench.py [--lines N] [--batch B]``.
+
+Seeds the servicing book set-based (``servicing_seed``: one loan per line, 8% past due), opens
+one credit line per loan, records an income for nine lines in ten and eleven month-end
+behaviour snapshots per line (as close of business would have taken them), then times
+``review_limits`` on the book's business date — the day's snapshot, features in SQL, the graph
+per line, the decisions, offers, limit moves and notices — and a second run of the same date.
+Prints the figures with the load average before and after (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servicing_seed import seed
+from thinfile.services.limit_reviews import review_limits
+from thinfile.store import make_engine, upgrade
+from thinfile.store.servicing_codec import to_day
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DAY = date(2025, 3, 31)
+
+
+def _month_ends(before: date, count: int) -> list[int]:
+    ends, first = [], before.replace(day=1)
+    for _ in range(count):
+        last = first - timedelta(days=1)
+        ends.append(to_day(last))
+        first = last.replace(day=1)
+    return ends
+
+
+def seed_lines(engine: sa.Engine, n: int) -> None:
+    """One line per seeded loan; incomes; eleven month-end snapshots per line."""
+    ends = ", ".join(f"({e})" for e in _month_ends(DAY, 11))
+    statements = [
+        """INSERT INTO servicing_credit_lines (id, currency, limit_amount, status, annual_rate,
+             product_json, opened_day, version)
+           SELECT id, 'CNY', principal * 6 / 5 / 10000 * 10000, 'active', '0.18', '{}',
+             disbursed_day, 1 FROM servicing_loans""",
+        "UPDATE servicing_loans SET credit_line_id = id",
+        """INSERT INTO limit_line_incomes (line_id, income, source, day)
+           SELECT id, 500000 + (id % 40) * 50000, 'bench', disbursed_day
+           FROM servicing_loans WHERE id % 10 <> 0""",
+        f"""INSERT INTO limit_line_months (line_id, day, month_end, opened_day, limit_amount,
+             balance, days_past_due, worst_dpd, amount_due, amount_paid, drawn, prepaid)
+           SELECT c.id, e.day, 1, c.opened_day, c.limit_amount,
+             l.principal - l.principal * ((e.day - c.opened_day) / 30) / 12,
+             CASE WHEN c.id % 100 < 3 AND e.day > {to_day(DAY)} - 60 THEN 5 ELSE 0 END,
+             CASE WHEN c.id % 100 < 5 AND e.day > {to_day(DAY)} - 100 THEN 12 ELSE 0 END,
+             l.principal / 12 + l.principal * 15 / 1000,
+             CASE WHEN c.id % 100 < 5 THEN 0 ELSE l.principal / 12 + l.principal * 15 / 1000 END,
+             CASE WHEN e.day - c.opened_day < 31 THEN l.principal ELSE 0 END, 0
+           FROM servicing_credit_lines c JOIN servicing_loans l ON l.id = c.id
+           CROSS JOIN (VALUES {ends}) AS e(day)
+           WHERE e.day >= c.opened_day""",
+        "SELECT setval(pg_get_serial_sequence('servicing_credit_lines', 'id'), "
+        "(SELECT MAX(id) FROM servicing_credit_lines))",
+    ]
+    with engine.begin() as conn:
+        for sql in statements:
+            conn.execute(sa.text(sql))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("servicing_credit_lines", "servicing_loans", "limit_line_months"):
+            conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
+
+
+def bench(url: str, n: int, batch: int) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    began = time.perf_counter()
+    seed(engine, n, DAY)
+    seed_lines(engine, n)
+    print(f"seeded {n:,} lines in {time.perf_counter() - began:.1f} s; load {os.getloadavg()}")
+    load_before = os.getloadavg()
+    began = time.perf_counter()
+    report = review_limits(engine, DAY, batch_lines=batch)
+    took = time.perf_counter() - began
+    load_after = os.getloadavg()
+    counts = Counter({k: v for k, v in report.counts.items()})
+    print(
+        f"review of {report.decided:,} lines on {DAY}: {took:.1f} s "
+        f"({report.decided / took:,.0f} lines/s), batch {batch:,}"
+    )
+    for key, count in sorted(counts.items()):
+        print(f"  {key:<24} {count:>10,}")
+    print(f"  load average before {load_before}, after {load_after}; {os.cpu_count()} CPUs")
+    began = time.perf_counter()
+    again = review_limits(engine, DAY, batch_lines=batch)
+    print(
+        f"  re-run of the same date: {again.decided} decided, {time.perf_counter() - began:.1f} s"
+    )
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=20_000)
+    args = parser.parse_args()
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS limits_bench CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA limits_bench"))
+    try:
+        bench(f"{PG}?options=-csearch_path%3Dlimits_bench", args.lines, args.batch)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text("DROP SCHEMA limits_bench CASCADE"))
+
+
+if __name__ == "__main__":
+    main()

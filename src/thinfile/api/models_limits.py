@@ -1,0 +1,133 @@
+"""API models of credit limits: the borrower's limit, offers, requests; staff changes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from thinfile.api.models_applications import YUAN
+from thinfile.decisioning.limits import LimitAction, LimitArm
+from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
+from thinfile.servicing.creditline import LineStatus
+
+__all__ = [
+    "LimitAnswerPublic",
+    "LimitChangeCreate",
+    "LimitChangePublic",
+    "LimitDecisionPublic",
+    "LimitFeaturesPublic",
+    "LimitHistoryPublic",
+    "LimitOfferPublic",
+    "LimitPublic",
+    "ReasonWords",
+    "StaffLimitPublic",
+]
+
+
+class ReasonWords(BaseModel):
+    code: str
+    text: str
+    text_zh: str
+
+
+class LimitOfferPublic(BaseModel):
+    id: int
+    old_limit: str
+    new_limit: str
+    offered_on: date
+    expires_on: date
+    reasons: list[ReasonWords]
+
+
+class LimitHistoryPublic(BaseModel):
+    on: date
+    old_limit: str
+    new_limit: str
+    reasons: list[ReasonWords]
+
+
+class LimitPublic(BaseModel):
+    """A credit line's limit as its borrower sees it (yuan text)."""
+
+    line_id: int
+    status: LineStatus
+    currency: str = Field(description="ISO 4217 code (CNY)")
+    limit: str
+    used: str
+    available: str
+    next_review: date
+    offers: list[LimitOfferPublic]
+    history: list[LimitHistoryPublic]
+
+
+class LimitAnswerPublic(BaseModel):
+    """The instant answer to a request for a higher limit."""
+
+    decision_id: int
+    outcome: Literal["offered"] | LimitAction = Field(
+        description="offered: a higher limit to accept (offer_id); otherwise the action taken"
+    )
+    limit: str
+    offered_limit: str | None
+    offer_id: int | None
+    reasons: list[ReasonWords]
+
+
+class LimitChangeCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"limit": "8000.00", "reason": "income verified again"}]},
+    )
+
+    limit: str = Field(pattern=YUAN, description="The new limit in yuan")
+    reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS)
+    until: date | None = Field(
+        default=None,
+        description="For a temporary limit: the date it ends (the limit before it returns)",
+    )
+
+
+class LimitFeaturesPublic(BaseModel):
+    months_on_book: int
+    current_dpd: int
+    worst_dpd_12m: int
+    delinquent_months_3m: int
+    delinquent_months_6m: int
+    delinquent_months_12m: int
+    on_time_share_bps: int | None
+    utilization_bps: int | None
+    utilization_avg_bps: int | None
+    payment_to_due_bps: int | None
+    drawn_12m: str
+    repaid_12m: str
+    prepaid_12m: str
+
+
+class LimitDecisionPublic(BaseModel):
+    id: int
+    on: date
+    kind: str = Field(description="What made the decision: review, request, …")
+    arm: LimitArm
+    action: LimitAction
+    old_limit: str
+    new_limit: str
+    reason_codes: list[str]
+    policy_version: str
+    model_version: str
+
+
+class StaffLimitPublic(BaseModel):
+    limit: LimitPublic
+    history_notes: list[str | None]
+    features: LimitFeaturesPublic | None
+    decisions: list[LimitDecisionPublic]
+    pending_change_request: int | None
+
+
+class LimitChangePublic(BaseModel):
+    applied: bool
+    request_id: int | None
+    limit: LimitPublic

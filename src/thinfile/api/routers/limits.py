@@ -1,0 +1,212 @@
+"""Credit limits (额度): the borrower's limit with its history and reasons, offered increases
+to accept or decline, a request for more; staff's view of a line's decisions and behaviour,
+changes with a reason (maker-checker above the policy's threshold) and their approval."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from thinfile.api.deps import require_owner_or_role, require_roles
+from thinfile.api.mappers import money
+from thinfile.api.models_limits import (
+    LimitAnswerPublic,
+    LimitChangeCreate,
+    LimitChangePublic,
+    LimitDecisionPublic,
+    LimitFeaturesPublic,
+    LimitHistoryPublic,
+    LimitOfferPublic,
+    LimitPublic,
+    ReasonWords,
+    StaffLimitPublic,
+)
+from thinfile.decisioning.limit_reasons import explain_limit
+from thinfile.decisioning.limits import LimitAction, LimitArm
+from thinfile.http import Context
+from thinfile.money import Money
+from thinfile.security.roles import STAFF_ROLES, Role
+from thinfile.services import limit_changes, limits
+from thinfile.services.identity_records import Actor
+from thinfile.servicing.creditline import LineStatus
+
+router = APIRouter(tags=["credit limits"])
+
+SERIAL_MAX = 2**31 - 1
+LineId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A credit line's number")]
+OfferNo = Annotated[
+    int,
+    Path(ge=1, le=SERIAL_MAX, description="A limit offer's number (on the line in the path)"),
+]
+RequestId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A limit change request's number")]
+Owner = Annotated[Actor, Depends(require_owner_or_role())]
+OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
+Agent = Annotated[Actor, Depends(require_roles(Role.SERVICING_AGENT, Role.ADMIN))]
+Staff = Annotated[Actor, Depends(require_roles(*STAFF_ROLES))]
+
+
+def _words(codes: tuple[str, ...]) -> list[ReasonWords]:
+    return [
+        ReasonWords(code=c, text=explain_limit(c).en, text_zh=explain_limit(c).zh) for c in codes
+    ]
+
+
+def _public(view: limits.LimitOverview) -> LimitPublic:
+    cur = view.currency
+    return LimitPublic(
+        line_id=view.line_id,
+        status=LineStatus(view.status),
+        currency=cur,
+        limit=money(view.limit, cur),
+        used=money(view.used, cur),
+        available=money(view.available, cur),
+        next_review=view.next_review,
+        offers=[
+            LimitOfferPublic(
+                id=o.offer_id,
+                old_limit=money(o.old_limit, cur),
+                new_limit=money(o.new_limit, cur),
+                offered_on=o.offered_on,
+                expires_on=o.expires_on,
+                reasons=_words(o.reason_codes),
+            )
+            for o in view.offers
+        ],
+        history=[
+            LimitHistoryPublic(
+                on=h.on,
+                old_limit=money(h.old_limit, cur),
+                new_limit=money(h.new_limit, cur),
+                reasons=_words(h.reason_codes),
+            )
+            for h in view.history
+        ],
+    )
+
+
+@router.get(
+    "/credit-lines/{line_id}/limit",
+    response_model=LimitPublic,
+    summary="A line's limit, used and available, the next review, offers and the history of "
+    "changes with their reasons",
+)
+def get_limit(line_id: LineId, _caller: OwnerOrStaff, context: Context) -> LimitPublic:
+    return _public(limits.line_limits(context.engine, line_id))
+
+
+@router.post(
+    "/credit-lines/{line_id}/limit-offers/{offer}/acceptance",
+    response_model=LimitPublic,
+    summary="Accept an offered increase: the limit changes now",
+)
+def accept_offer(line_id: LineId, offer: OfferNo, owner: Owner, context: Context) -> LimitPublic:
+    return _public(limits.accept_limit_offer(context.engine, line_id, offer, actor=owner))
+
+
+@router.post(
+    "/credit-lines/{line_id}/limit-offers/{offer}/refusal",
+    response_model=LimitPublic,
+    summary="Decline an offered increase: the limit stays",
+)
+def decline_offer(line_id: LineId, offer: OfferNo, owner: Owner, context: Context) -> LimitPublic:
+    return _public(limits.decline_limit_offer(context.engine, line_id, offer, actor=owner))
+
+
+@router.post(
+    "/credit-lines/{line_id}/limit-requests",
+    status_code=201,
+    response_model=LimitAnswerPublic,
+    summary="Ask for a higher limit: an instant answer with its reasons (once per 30 days)",
+)
+def request_increase(line_id: LineId, owner: Owner, context: Context) -> LimitAnswerPublic:
+    answer = limits.request_limit_increase(context.engine, line_id, actor=owner)
+    offered = answer.offer_id is not None
+    return LimitAnswerPublic(
+        decision_id=answer.decision_id,
+        outcome="offered" if offered else LimitAction(answer.action),
+        limit=money(answer.old_limit),
+        offered_limit=money(answer.new_limit) if offered else None,
+        offer_id=answer.offer_id,
+        reasons=_words(answer.reason_codes),
+    )
+
+
+@router.get(
+    "/staff/credit-lines/{line_id}/limit",
+    response_model=StaffLimitPublic,
+    summary="Staff: a line's limit history, behaviour features and limit decisions",
+)
+def staff_view(line_id: LineId, _staff: Staff, context: Context) -> StaffLimitPublic:
+    view = limit_changes.staff_line_view(context.engine, line_id)
+    f = view.features
+    cur = view.overview.currency
+    return StaffLimitPublic(
+        limit=_public(view.overview),
+        history_notes=[h.note for h in view.overview.history],
+        features=None
+        if f is None
+        else LimitFeaturesPublic(
+            months_on_book=f.months_on_book,
+            current_dpd=f.current_dpd,
+            worst_dpd_12m=f.worst_dpd_12m,
+            delinquent_months_3m=f.delinquent_months_3m,
+            delinquent_months_6m=f.delinquent_months_6m,
+            delinquent_months_12m=f.delinquent_months_12m,
+            on_time_share_bps=f.on_time_share_bps,
+            utilization_bps=f.utilization_bps,
+            utilization_avg_bps=f.utilization_avg_bps,
+            payment_to_due_bps=f.payment_to_due_bps,
+            drawn_12m=money(f.drawn_12m, cur),
+            repaid_12m=money(f.repaid_12m, cur),
+            prepaid_12m=money(f.prepaid_12m, cur),
+        ),
+        decisions=[
+            LimitDecisionPublic(
+                id=d.decision_id,
+                on=d.on,
+                kind=d.kind,
+                arm=LimitArm(d.arm),
+                action=LimitAction(d.action),
+                old_limit=money(d.old_limit, cur),
+                new_limit=money(d.new_limit, cur),
+                reason_codes=list(d.reason_codes),
+                policy_version=d.policy_version,
+                model_version=d.model_version,
+            )
+            for d in view.decisions
+        ],
+        pending_change_request=view.pending_change,
+    )
+
+
+@router.post(
+    "/staff/credit-lines/{line_id}/limit-changes",
+    status_code=201,
+    response_model=LimitChangePublic,
+    summary="Staff: change a limit with a reason (a temporary one with `until`); above the "
+    "policy's threshold it waits for a second staff member",
+)
+def change_limit(
+    line_id: LineId, body: LimitChangeCreate, agent: Agent, context: Context
+) -> LimitChangePublic:
+    done = limit_changes.change_limit_by_staff(
+        context.engine,
+        line_id,
+        Money.of(body.limit),
+        reason=body.reason,
+        actor=agent,
+        until=body.until,
+    )
+    return LimitChangePublic(
+        applied=done.applied, request_id=done.request_id, limit=_public(done.overview)
+    )
+
+
+@router.post(
+    "/staff/limit-change-requests/{request_id}/approval",
+    response_model=LimitPublic,
+    summary="Staff: approve another staff member's limit change (maker-checker)",
+)
+def approve_change(request_id: RequestId, agent: Agent, context: Context) -> LimitPublic:
+    return _public(limit_changes.approve_limit_change(context.engine, request_id, approver=agent))

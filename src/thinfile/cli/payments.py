@@ -1,0 +1,91 @@
+"""``thinfile payments send-debits``: send the auto-debits close of business queued;
+``thinfile payments reconcile``: the gateway's file of a date against the books."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from thinfile.adapters.providers import payment_gateway
+from thinfile.cli.options import option_date, read_input_file
+from thinfile.cli.service_settings import load_settings
+from thinfile.money import format_yuan
+from thinfile.services.auto_debit import MAX_BATCH, send_queued_debits
+from thinfile.services.identity_records import SYSTEM
+from thinfile.services.reconciliation import BREAKS, reconcile_payments
+from thinfile.store import make_engine, upgrade
+
+__all__ = ["register"]
+
+payments_app = typer.Typer(help="Card payments (协议支付).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(payments_app, name="payments")
+
+
+@payments_app.command("send-debits")
+def send_debits(
+    batch: Annotated[
+        int, typer.Option(min=1, max=MAX_BATCH, help="The most queued debits to send.")
+    ] = 500,
+) -> None:
+    """Send the auto-debits (代扣) close of business queued; results post on notification."""
+    settings = load_settings()
+    engine = make_engine()
+    try:
+        upgrade(engine)
+        report = send_queued_debits(engine, payment_gateway(settings), batch=batch)
+    finally:
+        engine.dispose()
+    console = Console()
+    for intent in report.sent:
+        console.print(
+            f"{intent.id} loan {intent.loan_id} {format_yuan(intent.amount.fen)} "
+            f"{intent.status.value}"
+        )
+    console.print(f"sent {len(report.sent)}, closed without a debit {len(report.cancelled)}")
+
+
+@payments_app.command("reconcile")
+def reconcile(
+    date_text: Annotated[str, typer.Option("--date", help="The date to reconcile (YYYY-MM-DD).")],
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="The gateway's reconciliation file (CSV) of that date; without it, fetched "
+            "from the gateway.",
+        ),
+    ] = None,
+) -> None:
+    """Compare the gateway's file of a date with the books (对账): post what was paid but not
+    posted, flag every other break; exit 1 while a break of the date is open."""
+    day = option_date(date_text, "--date")
+    settings = load_settings()
+    data = read_input_file(file, "--file") if file is not None else None
+    engine = make_engine()
+    try:
+        upgrade(engine)
+        if data is None:
+            data = payment_gateway(settings).reconciliation_file(day)
+        done = reconcile_payments(engine, day, data, actor=SYSTEM.label)
+    finally:
+        engine.dispose()
+    console = Console()
+    for item in done.run.items:
+        if item.outcome in BREAKS:
+            state = f"resolved: {item.resolution}" if item.resolved_at else "open"
+            console.print(
+                f"break {item.n} {item.outcome} txn {item.gateway_txn_id} request "
+                f"{item.request_id} loan {item.loan_id} ({state})",
+                markup=False,
+            )
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(done.counts.items())) or "no transactions"
+    again = "" if done.made else " (reconciled before: read back)"
+    console.print(f"{day}: {counts}; open breaks {len(done.open_breaks)}{again}", markup=False)
+    if done.open_breaks:
+        raise typer.Exit(1)

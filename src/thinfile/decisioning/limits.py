@@ -1,0 +1,269 @@
+"""Limit decisions (调额决策): increase offers, decreases, freezes, from one limit policy.
+
+``decide_limit`` is a pure function of a line's :class:`LimitInputs` (its behaviour
+features, status, days since the last increase, a temporary limit in force, the borrower's
+current income and the line's rate) and one :class:`~thinfile.decisioning.limit_policy.
+LimitPolicy`; storing the inputs and the policy version is enough to replay it.
+
+The graph grades the behaviour, names a risk action and lists what stops an increase. The
+rules no policy can loosen are here, in code: a line past due is never offered more; a new
+limit is never above the programme's ceiling nor above what the borrower's current income
+can repay (:func:`affordable_limit`: equal installments over the policy's term within the
+grade's debt-service ratio).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from thinfile.decisioning.limit_policy import LimitPolicy
+from thinfile.decisioning.limit_reasons import limit_reasons
+
+__all__ = [
+    "MODEL_VERSION",
+    "LimitAction",
+    "LimitArm",
+    "LimitDecision",
+    "LimitInputs",
+    "affordable_limit",
+    "assign_limit_arm",
+    "decide_limit",
+]
+
+MODEL_VERSION = "behaviour-grade-rules-1"
+"""The behaviour grade is the policy's rule table until a behaviour model is trained."""
+_SCALE = 2**64
+_Make = Callable[..., "LimitDecision"]
+"""Builds one line's decision: action, new limit, reason codes, bounds."""
+
+
+class LimitAction(enum.StrEnum):
+    NONE = "none"
+    INCREASE = "increase"
+    """An offer: the limit changes only when the borrower accepts."""
+    HELD_OUT = "held_out"
+    """An increase the policy would offer, withheld from a control-group line."""
+    DECREASE = "decrease"
+    FREEZE = "freeze"
+    UNFREEZE = "unfreeze"
+
+
+class LimitArm(enum.StrEnum):
+    CHAMPION = "champion"
+    CHALLENGER = "challenger"
+    CONTROL = "control"
+
+
+def assign_limit_arm(line_id: int, control_share: Decimal, challenger_share: Decimal) -> LimitArm:
+    """The line's arm, by a deterministic hash of its id: the same line always meets the same
+    arm, and a larger share keeps every line already in it."""
+    digest = hashlib.sha256(f"thinfile-limits:{line_id}".encode()).digest()
+    u = Decimal(int.from_bytes(digest[:8], "big")) / _SCALE
+    if u < control_share:
+        return LimitArm.CONTROL
+    if u < control_share + challenger_share:
+        return LimitArm.CHALLENGER
+    return LimitArm.CHAMPION
+
+
+@dataclass(frozen=True, slots=True)
+class LimitInputs:
+    """Everything a limit decision reads (stored with it, so it replays)."""
+
+    line_id: int
+    kind: str
+    """``review`` (the nightly review) or ``request`` (the borrower asked)."""
+    status: str
+    limit_fen: int
+    behaviour: Mapping[str, int | None]
+    annual_rate: Decimal
+    income_fen: int | None = None
+    days_since_increase: int | None = None
+    temporary: bool = False
+
+    @property
+    def balance_fen(self) -> int:
+        return int(self.behaviour.get("balance_fen") or 0)
+
+    @property
+    def current_dpd(self) -> int:
+        return int(self.behaviour.get("current_dpd") or 0)
+
+    def context(self) -> dict[str, object]:
+        """What the graph reads."""
+        return {
+            "kind": self.kind,
+            "line": {
+                "status": self.status,
+                "limit_fen": self.limit_fen,
+                "days_since_increase": self.days_since_increase,
+                "temporary": self.temporary,
+            },
+            "behaviour": dict(self.behaviour),
+        }
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "line_id": self.line_id,
+            "kind": self.kind,
+            "status": self.status,
+            "limit_fen": self.limit_fen,
+            "behaviour": dict(self.behaviour),
+            "annual_rate": str(self.annual_rate),
+            "income_fen": self.income_fen,
+            "days_since_increase": self.days_since_increase,
+            "temporary": self.temporary,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LimitInputs:
+        return cls(
+            line_id=int(data["line_id"]),
+            kind=str(data["kind"]),
+            status=str(data["status"]),
+            limit_fen=int(data["limit_fen"]),
+            behaviour=dict(data["behaviour"]),
+            annual_rate=Decimal(str(data["annual_rate"])),
+            income_fen=None if data.get("income_fen") is None else int(data["income_fen"]),
+            days_since_increase=(
+                None
+                if data.get("days_since_increase") is None
+                else int(data["days_since_increase"])
+            ),
+            temporary=bool(data.get("temporary")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LimitDecision:
+    action: LimitAction
+    old_limit: int
+    new_limit: int
+    reason_codes: tuple[str, ...]
+    grade: str
+    policy_version: str
+    model_version: str = MODEL_VERSION
+    details: Mapping[str, int] = field(default_factory=dict)
+    """The bounds behind an increase: ``target``, ``affordable``, ``ceiling`` (fen)."""
+
+    def reasons(self, language: str = "en") -> list[dict[str, str]]:
+        return limit_reasons(self.reason_codes, language)
+
+    def held_out(self) -> LimitDecision:
+        """This increase withheld (a control-group line): no offer, the limit unchanged."""
+        return LimitDecision(
+            LimitAction.HELD_OUT,
+            self.old_limit,
+            self.old_limit,
+            (*self.reason_codes, "CONTROL_GROUP"),
+            self.grade,
+            self.policy_version,
+            self.model_version,
+            {**self.details, "would_offer": self.new_limit},
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _annuity_factor(annual_rate: Decimal, months: int) -> Decimal:
+    """Principal repaid by one fen a month over ``months`` equal installments."""
+    r = annual_rate / 12
+    if r <= 0:
+        return Decimal(months)
+    return (1 - (1 + r) ** -months) / r
+
+
+def affordable_limit(income_fen: int, max_dsr: Decimal, annual_rate: Decimal, months: int) -> int:
+    """The largest limit whose full draw, repaid in ``months`` equal installments at
+    ``annual_rate``, costs at most ``max_dsr`` of the monthly income (fen, rounded down)."""
+    if income_fen <= 0 or months <= 0:
+        return 0
+    room = Decimal(income_fen) * max_dsr
+    return int((room * _annuity_factor(annual_rate, months)).to_integral_value(ROUND_FLOOR))
+
+
+def _down(fen: Decimal | int, step: int) -> int:
+    return int(Decimal(fen).to_integral_value(ROUND_FLOOR)) // step * step
+
+
+def _up(fen: int, step: int) -> int:
+    return -(-fen // step) * step
+
+
+def decide_limit(inputs: LimitInputs, policy: LimitPolicy) -> LimitDecision:
+    """The limit decision for one line under ``policy``."""
+    result = policy.evaluate(inputs.context())
+    grade = result.get("grade") or {}
+    name = str(grade.get("name", ""))
+
+    def decision(action: LimitAction, new: int, codes: list[str], **details: int) -> LimitDecision:
+        return LimitDecision(
+            action, inputs.limit_fen, new, tuple(codes), name, policy.version, details=details
+        )
+
+    risk = result.get("risk")
+    if isinstance(risk, dict) and risk.get("action"):
+        return _risk_action(inputs, policy, risk, decision)
+    blockers = [str(b["code"]) for b in result.get("blockers") or []]
+    if inputs.current_dpd > 0 and "PAST_DUE_NOW" not in blockers:
+        blockers.append("PAST_DUE_NOW")  # never more credit to a line past due, whatever the graph
+    if blockers:
+        return decision(LimitAction.NONE, inputs.limit_fen, blockers)
+    if inputs.income_fen is None:
+        return decision(LimitAction.NONE, inputs.limit_fen, ["INCOME_UNKNOWN"])
+    return _increase(inputs, policy, grade, decision)
+
+
+def _risk_action(
+    inputs: LimitInputs, policy: LimitPolicy, risk: Mapping[str, Any], decision: _Make
+) -> LimitDecision:
+    action, code, limit = str(risk["action"]), str(risk["code"]), inputs.limit_fen
+    if action == "freeze" and inputs.status == "active":
+        return decision(LimitAction.FREEZE, limit, [code])
+    if action == "unfreeze" and inputs.status == "frozen":
+        return decision(LimitAction.UNFREEZE, limit, [code])
+    if action == "decrease" and inputs.status == "active":
+        step = policy.settings.step_fen
+        kept = _down(Decimal(limit) * Decimal(str(risk["factor"])), step)
+        new = min(limit, max(_up(inputs.balance_fen, step), kept))
+        if new < limit:
+            return decision(LimitAction.DECREASE, new, [code])
+    return decision(LimitAction.NONE, limit, [code])
+
+
+def _increase(
+    inputs: LimitInputs, policy: LimitPolicy, grade: Mapping[str, Any], decision: _Make
+) -> LimitDecision:
+    s, limit = policy.settings, inputs.limit_fen
+    target = _down(Decimal(limit) * Decimal(str(grade.get("step", "1"))), s.step_fen)
+    affordable = _down(
+        affordable_limit(
+            inputs.income_fen or 0,
+            Decimal(str(grade.get("max_dsr", "0"))),
+            inputs.annual_rate,
+            s.affordability_term_months,
+        ),
+        s.step_fen,
+    )
+    new = min(target, s.ceiling_fen, affordable)
+    bounds = {"target": target, "affordable": affordable, "ceiling": s.ceiling_fen}
+    if new <= limit:
+        code = (
+            "AT_CEILING"
+            if s.ceiling_fen <= limit
+            else "AFFORDABILITY"
+            if affordable <= limit
+            else "BEHAVIOUR_GRADE"
+        )
+        return decision(LimitAction.NONE, limit, [code], **bounds)
+    codes = ["INCREASE_GOOD_REPAYMENT"]
+    if new == affordable < target:
+        codes.append("CAPPED_AFFORDABILITY")
+    if new == s.ceiling_fen < target:
+        codes.append("CAPPED_CEILING")
+    return decision(LimitAction.INCREASE, new, codes, **bounds)

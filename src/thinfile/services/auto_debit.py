@@ -1,0 +1,121 @@
+"""Auto-debit (代扣, DOMAIN.md §15): what close of business queues, sent to the gateway.
+
+Close of business's ``auto-debit`` step (:mod:`thinfile.services.cob`, one statement over
+every loan) queues a payment intent (``created``, kind ``payment``, idempotency key
+``auto-debit:<day>:<loan>``) for each active loan whose borrower has a default bound card with
+an agreement and that has something due today, or past due on a retry day (days past due in
+``run_cob``'s ``retry_days``, 1, 3 and 7 by default): for what has fallen due and is
+unpaid, never more, and never while another intent of the loan is unsettled. A failed debit
+(insufficient funds …) settles ``failed`` and the next retry day queues a new one.
+
+:func:`send_queued_debits` (``thinfile payments send-debits``, outside close of business)
+sends them: under the loan's row lock each amount is checked again against what the loan owes
+now less what its other unsettled intents take (a borrower may have paid at the counter since);
+an amount above it is lowered, one with nothing left to take is closed ``failed`` without a
+debit. The debit then goes as a borrower's card payment does
+(:func:`~thinfile.services.payment_intents.send_debit`), and its result posts through the same
+signed notification (:mod:`thinfile.services.payment_notifications`), once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from thinfile.errors import CloseOfBusinessRunning, InvalidInputError, ThinfileError
+from thinfile.services.audit import record_audit
+from thinfile.services.identity_records import now_utc
+from thinfile.services.payment_intents import (
+    IntentStatus,
+    IntentView,
+    borrower_label,
+    intent_view,
+    owed_today,
+    send_debit,
+)
+from thinfile.services.ports import PaymentGateway
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import LoanStatus
+from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
+from thinfile.store.payment_intents_repo import StoredIntent
+
+__all__ = ["MAX_BATCH", "SendReport", "send_queued_debits"]
+
+log = logging.getLogger("thinfile.payments")
+
+MAX_BATCH = 10_000
+"""The most queued debits one call sends."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendReport:
+    """What one sending did: the intents sent (as they stand after the gateway's synchronous
+    answer) and those closed without a debit (nothing left to take)."""
+
+    sent: tuple[IntentView, ...]
+    cancelled: tuple[str, ...]
+
+
+def _checked(engine: Engine, intent: StoredIntent) -> StoredIntent | None:
+    """The intent to send, its amount within what the loan owes now less what its other
+    unsettled intents take; None when nothing is left (the intent is closed ``failed``)."""
+    with UnitOfWork(engine) as uow:
+        active = uow.loans.get(intent.loan_id, lock=True).account.status is LoanStatus.ACTIVE
+        current = uow.payment_intents.get(intent.id, lock=True)
+        if current is None or current.status != IntentStatus.CREATED:
+            return None
+        room = 0
+        if active:
+            owed, in_flight = owed_today(uow, intent.loan_id)
+            room = owed.fen - (in_flight - current.amount)
+        if room >= current.amount:
+            return current
+        subject = f"loan:{current.loan_id}"
+        if room <= 0:
+            uow.payment_intents.update(
+                current.id, status=IntentStatus.FAILED.value, settled_at=now_utc()
+            )
+            details = {"intent": current.id, "amount_fen": current.amount}
+            record_audit(uow, borrower_label(current), "auto_debit.cancelled", subject, details)
+            uow.commit()
+            return None
+        uow.payment_intents.update(current.id, amount=room)
+        details = {"intent": current.id, "from_fen": current.amount, "to_fen": room}
+        record_audit(uow, borrower_label(current), "auto_debit.lowered", subject, details)
+        uow.commit()
+        lowered = uow.payment_intents.get(current.id)
+    assert lowered is not None
+    return lowered
+
+
+def send_queued_debits(engine: Engine, gateway: PaymentGateway, *, batch: int = 500) -> SendReport:
+    """Send up to ``batch`` queued auto-debits, the oldest first (see the module docstring).
+
+    One refused intent (its loan closed meanwhile …) does not stop the rest; close of business
+    running stops the sending (what is left goes on the next call)."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise InvalidInputError(
+            f"the batch is a whole number from 1 to {MAX_BATCH}",
+            field="batch",
+            value=str(batch),
+        )
+    with UnitOfWork(engine) as uow:
+        queued = uow.payment_intents.queued(AUTO_DEBIT_PREFIX, limit=batch)
+    sent: list[IntentView] = []
+    cancelled: list[str] = []
+    for intent in queued:
+        try:
+            checked = _checked(engine, intent)
+        except CloseOfBusinessRunning:
+            log.info("close of business is running: auto-debits wait for the next sending")
+            break
+        except ThinfileError as error:
+            log.warning("auto-debit %s was not sent: %s", intent.id, error.code)
+            continue
+        if checked is None:
+            cancelled.append(intent.id)
+            continue
+        sent.append(intent_view(send_debit(engine, gateway, checked)))
+    return SendReport(tuple(sent), tuple(cancelled))

@@ -1,0 +1,405 @@
+"""Checkout sessions, the merchant's side (收银台): create, read, capture, void, refund.
+
+Each state change has an in-unit form (``…_in_unit(uow, actor, …) -> (result, AuditDraft)``)
+that :func:`thinfile.services.idempotency.run_once` runs with the request's idempotency key,
+so the change, its loan postings, the stored response and the audit row commit together: a
+repeat replays the first answer and posts nothing. A merchant reaches only its own sessions
+(another's look exactly like none). The rules are the domain's
+(:mod:`thinfile.commerce.checkout`); the money of a capture and a refund is servicing's:
+
+* **capture** books the borrower's loan for the amount captured on the business date, on the
+  plan the borrower confirmed (interest-free, or the fee plan), with the merchant's subsidy =
+  the contract's rate for the term × the amount (held as deferred income) and ``merchant`` set;
+  a session authorized on a credit line draws on it (what is available is checked again).
+* **refund** is shared over the captures, newest first; on each loan it is a merchant refund
+  that cuts the schedule from the last installment backwards, unwinds the unearned subsidy as
+  the contract says, and returns to the borrower what they paid beyond the new total (and,
+  when everything is refunded, the interest and fees they paid).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from thinfile.commerce import (
+    CheckoutAmounts,
+    CheckoutStatus,
+    CouponFunder,
+    MerchantStatus,
+    OrderLine,
+    allowed_terms,
+    borrower_plan,
+    check_order,
+    purchase_money,
+    redirect_url,
+    split_refund,
+)
+from thinfile.commerce.webhooks import WebhookEventType
+from thinfile.errors import (
+    CheckoutStateError,
+    ConflictError,
+    InvalidInputError,
+    MerchantStatusError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from thinfile.money import Money
+from thinfile.services.audit import AuditDraft
+from thinfile.services.business_date import business_date_in
+from thinfile.services.campaigns import release_campaign_budget_in_unit
+from thinfile.services.checkout_records import (
+    CheckoutDraft,
+    CheckoutRecord,
+    amounts_of,
+    checkout_event_in_unit,
+    checkout_record,
+    contract_of,
+    load_session,
+    pricing_of,
+)
+from thinfile.services.conflicts import duplicate_is_conflict
+from thinfile.services.coupons import order_coupon_in_unit, return_coupon_in_unit
+from thinfile.services.identity_records import Actor, new_id, now_utc
+from thinfile.services.loan_adjustments import merchant_refund_in_unit, overpayment_refund_in_unit
+from thinfile.services.loan_postings import catch_up
+from thinfile.services.loans import open_in_unit
+from thinfile.services.merchant_records import contract_record
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import (
+    Account,
+    EntryBuilder,
+    LoanStatus,
+    PrepaymentMode,
+    SubsidyOnRefund,
+    check_draw,
+    standard_product,
+)
+from thinfile.servicing.purchase_refund import unearned_share
+from thinfile.store.checkout_repo import StoredCheckout, StoredRefundPart
+
+__all__ = [
+    "capture_in_unit",
+    "create_for_merchant_in_unit",
+    "create_in_unit",
+    "get_for_merchant",
+    "refund_in_unit",
+    "refund_session_in_unit",
+    "void_in_unit",
+]
+
+
+def _merchant_of(uow: UnitOfWork, actor: Actor) -> str:
+    merchant_id = uow.merchants.merchant_of_user(actor.user_id)
+    if merchant_id is None:
+        raise PermissionDeniedError(
+            "this account acts for no merchant", remedy="ask staff to add it to a merchant"
+        )
+    return merchant_id
+
+
+def _own(uow: UnitOfWork, actor: Actor, session_id: str, *, lock: bool = False) -> StoredCheckout:
+    """The caller's merchant's session; another merchant's looks like none."""
+    merchant_id = _merchant_of(uow, actor)
+    row = load_session(uow, session_id, lock=lock)
+    if row.merchant_id != merchant_id:
+        raise NotFoundError("no such checkout session", field="session_id", value=session_id)
+    return row
+
+
+def _order_id(text: str) -> str:
+    if not (1 <= len(text) <= 64 and text.isascii() and text.isprintable() and " " not in text):
+        raise InvalidInputError(
+            "merchant_order_id must be 1 to 64 ASCII characters without spaces",
+            field="merchant_order_id",
+            value=text[:80],
+        )
+    return text
+
+
+def _lines(draft: CheckoutDraft) -> list[OrderLine]:
+    return [
+        OrderLine(
+            line.name.strip(),
+            line.sku.strip(),
+            line.quantity,
+            Money.of(line.unit_price, field=f"lines[{i}].unit_price"),
+        )
+        for i, line in enumerate(draft.lines)
+    ]
+
+
+def _taken(order_id: str) -> ConflictError:
+    return ConflictError(
+        "this merchant order id has a checkout session already",
+        field="merchant_order_id",
+        value=order_id,
+        remedy="use the order's own id once; read the session you made for it",
+    )
+
+
+def create_in_unit(
+    uow: UnitOfWork, actor: Actor, draft: CheckoutDraft, *, expires_in: timedelta
+) -> tuple[CheckoutRecord, AuditDraft]:
+    """A new open session for the caller's merchant (active, with a contract), expiring
+    ``expires_in`` from now."""
+    merchant_id = _merchant_of(uow, actor)
+    return create_for_merchant_in_unit(uow, actor, merchant_id, draft, expires_in=expires_in)
+
+
+def create_for_merchant_in_unit(
+    uow: UnitOfWork, actor: Actor, merchant_id: str, draft: CheckoutDraft, *, expires_in: timedelta
+) -> tuple[CheckoutRecord, AuditDraft]:
+    """:func:`create_in_unit` for ``merchant_id``, which the caller has chosen: the
+    merchant's own user, or the lender's mall selling the merchant's product."""
+    merchant = uow.merchants.get(merchant_id)
+    version = uow.merchants.latest_version(merchant_id)
+    if merchant is None or merchant.status != MerchantStatus.ACTIVE.value or version == 0:
+        raise MerchantStatusError(
+            "only an active merchant with a contract can sell on installments",
+            field="merchant_id",
+            value=merchant_id,
+        )
+    order_id = _order_id(draft.merchant_order_id)
+    lines = _lines(draft)
+    total = check_order(lines, Money.of(draft.total, field="total"))
+    stored = uow.merchants.contract(merchant_id, version)
+    assert stored is not None
+    terms = allowed_terms(draft.allowed_terms, contract_record(stored).contract)
+    success = redirect_url(draft.success_url, "success_url")
+    cancel = redirect_url(draft.cancel_url, "cancel_url")
+    session_id, at = new_id(), now_utc()
+    with duplicate_is_conflict(lambda: _taken(order_id)):
+        if uow.checkouts.has_order(merchant_id, order_id):
+            raise _taken(order_id)
+        uow.checkouts.add(
+            {
+                "id": session_id,
+                "merchant_id": merchant_id,
+                "merchant_order_id": order_id,
+                "contract_version": version,
+                "currency": total.currency,
+                "total": total.fen,
+                "allowed_terms": ",".join(str(t) for t in terms),
+                "success_url": success,
+                "cancel_url": cancel,
+                "status": CheckoutStatus.OPEN.value,
+                "expires_at": at + expires_in,
+                "created_at": at,
+                "updated_at": at,
+            },
+            [
+                {
+                    "n": n,
+                    "name": line.name,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price.fen,
+                }
+                for n, line in enumerate(lines, start=1)
+            ],
+        )
+    audit = AuditDraft(
+        actor.label,
+        "checkout.create",
+        f"checkout:{session_id}",
+        {"merchant": merchant_id, "total_fen": total.fen, "terms": list(terms)},
+    )
+    return checkout_record(uow, load_session(uow, session_id)), audit
+
+
+def get_for_merchant(engine: Engine, actor: Actor, session_id: str) -> CheckoutRecord:
+    with UnitOfWork(engine) as uow:
+        return checkout_record(uow, _own(uow, actor, session_id))
+
+
+def _save(uow: UnitOfWork, row: StoredCheckout, state: CheckoutAmounts) -> None:
+    uow.checkouts.update(
+        row.id,
+        status=state.status.value,
+        authorized=state.authorized.fen,
+        captured=state.captured.fen,
+        refunded=state.refunded.fen,
+        voided=state.voided.fen,
+        updated_at=now_utc(),
+    )
+
+
+def _audit(actor: Actor, action: str, row: StoredCheckout, **details: object) -> AuditDraft:
+    return AuditDraft(actor.label, action, f"checkout:{row.id}", details)
+
+
+def capture_in_unit(
+    uow: UnitOfWork, actor: Actor, session_id: str, amount: Money
+) -> tuple[CheckoutRecord, AuditDraft]:
+    """Capture ``amount`` of the authorization: the borrower's loan for it is booked today."""
+    row = _own(uow, actor, session_id, lock=True)
+    record = checkout_record(uow, row)
+    state = amounts_of(row, record.status).capture(amount)
+    pricing, _ = pricing_of(row)
+    contract = contract_of(uow, row)
+    on = business_date_in(uow)
+    # the coupon comes off the first capture: its price is the amount captured + the coupon
+    used = order_coupon_in_unit(uow, row.id) if not record.captures else None
+    coupon = used.coupon if used is not None else None
+    price = amount + coupon.amount if coupon is not None else amount
+    money = purchase_money(price, pricing, coupon=coupon, rounding=contract.rounding)
+    assert money.financed == amount
+    terms = borrower_plan(amount, pricing, start=on, rounding=contract.rounding).schedule.terms
+    if row.credit_line_id is not None:
+        line = uow.credit_lines.get(row.credit_line_id, lock=True)
+        check_draw(line.line, uow.credit_lines.outstanding_principal(row.credit_line_id), amount)
+    # a refund cuts the schedule from the last installment backwards (keeps the installment)
+    product = replace(standard_product(terms.method), prepayment_mode=PrepaymentMode.SHORTEN_TERM)
+    loan = open_in_unit(
+        uow,
+        terms,
+        product=product,
+        credit_line_id=row.credit_line_id,
+        subsidy=money.subsidy,
+        merchant=row.merchant_id,
+    )
+    uow.checkouts.add_capture(
+        {
+            "id": new_id(),
+            "session_id": row.id,
+            "n": len(record.captures) + 1,
+            "amount": amount.fen,
+            "subsidy": money.subsidy.fen,
+            "loan_id": loan.loan_id,
+            "captured_on": on,
+            "created_at": now_utc(),
+        }
+    )
+    _save(uow, row, state)
+    checkout_event_in_unit(
+        uow, row.id, WebhookEventType.CHECKOUT_CAPTURED, amount=str(amount), loan_id=loan.loan_id
+    )
+    if money.marketing_expense.fen:
+        entry = EntryBuilder(row.currency).move(
+            debit=Account.MARKETING_EXPENSE, credit=Account.CASH, fen=money.marketing_expense.fen
+        )
+        uow.ledger.post(
+            [entry.build("marketing-expense", on, memo=f"checkout:{row.id}")], loan_id=None
+        )
+    audit = _audit(
+        actor,
+        "checkout.capture",
+        row,
+        amount_fen=amount.fen,
+        loan=loan.loan_id,
+        coupon_fen=money.coupon.fen,
+        merchant_settlement_fen=money.merchant_settlement.fen,
+    )
+    return checkout_record(uow, load_session(uow, row.id)), audit
+
+
+def _give_back(uow: UnitOfWork, row: StoredCheckout, *, refunded: bool) -> None:
+    """A void before any capture, or a full refund (``refunded``): the campaign's budget the
+    session still holds goes back, and its coupon is returned (usable again within its
+    window). A lender-funded coupon the capture paid as marketing expense comes back with it:
+    the merchant's settlement takes it back (a ``coupon-return`` line)."""
+    use = uow.campaigns.use(row.id)
+    if use is not None and use.amount_fen > use.released_fen:
+        held = Money(use.amount_fen - use.released_fen, row.currency)
+        release_campaign_budget_in_unit(uow, row.id, held)
+    used = order_coupon_in_unit(uow, row.id)
+    if used is None:
+        return
+    on = business_date_in(uow)
+    return_coupon_in_unit(uow, used.borrower_coupon_id, row.id, on)
+    if refunded and used.coupon.funded_by is CouponFunder.LENDER and used.coupon.amount.fen:
+        entry = EntryBuilder(row.currency).move(
+            debit=Account.CASH, credit=Account.MARKETING_EXPENSE, fen=used.coupon.amount.fen
+        )
+        uow.ledger.post(
+            [entry.build("marketing-expense", on, memo=f"checkout:{row.id}:returned")],
+            loan_id=None,
+        )
+
+
+def void_in_unit(
+    uow: UnitOfWork, actor: Actor, session_id: str
+) -> tuple[CheckoutRecord, AuditDraft]:
+    """Void what is not captured; the session ends."""
+    row = _own(uow, actor, session_id, lock=True)
+    record = checkout_record(uow, row)
+    state = amounts_of(row, record.status).void()
+    if not record.captures:
+        _give_back(uow, row, refunded=False)
+    _save(uow, row, state)
+    checkout_event_in_unit(uow, row.id, WebhookEventType.CHECKOUT_VOIDED)
+    audit = _audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
+    return checkout_record(uow, load_session(uow, row.id)), audit
+
+
+def refund_in_unit(
+    uow: UnitOfWork, actor: Actor, session_id: str, amount: Money, *, reference: str | None
+) -> tuple[CheckoutRecord, AuditDraft]:
+    """Refund ``amount`` of what was captured (never more in total), newest capture first."""
+    return refund_session_in_unit(
+        uow, actor, _own(uow, actor, session_id, lock=True), amount, reference=reference
+    )
+
+
+def refund_session_in_unit(
+    uow: UnitOfWork, actor: Actor, row: StoredCheckout, amount: Money, *, reference: str | None
+) -> tuple[CheckoutRecord, AuditDraft]:
+    """:func:`refund_in_unit` of a session the caller has already checked and locked (a
+    merchant's own, or staff resolving a dispute: ``services.disputes``)."""
+    record = checkout_record(uow, row)
+    state = amounts_of(row, record.status).refund(amount)
+    _, policy = pricing_of(row)
+    unearned = SubsidyOnRefund(policy.value)
+    on = business_date_in(uow)
+    open_parts = [
+        (i, Money(c.amount - c.refunded, row.currency)) for i, c in enumerate(record.captures)
+    ]
+    parts = []
+    for i, part in split_refund(open_parts, amount):
+        capture = record.captures[i]
+        stored = catch_up(uow, uow.loans.get(capture.loan_id, lock=True), on)
+        if stored.account.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
+            raise CheckoutStateError(
+                f"the loan of capture {capture.n} is {stored.account.status.value}: a refund "
+                "can no longer reduce what the borrower owes on it",
+                field="amount",
+                value=str(amount),
+                remedy="refund the borrower outside checkout, through collections",
+            )
+        share = unearned_share(stored.account, part.fen)
+        merchant_refund_in_unit(uow, capture.loan_id, part, on, unearned=unearned)
+        held = uow.loans.get(capture.loan_id).account.credit
+        if held:
+            overpayment_refund_in_unit(uow, capture.loan_id, Money(held, row.currency), on)
+        uow.checkouts.add_to_capture_refunded(capture.id, part.fen)
+        parts.append(StoredRefundPart(capture.id, capture.loan_id, part.fen, share, held))
+    uow.checkouts.add_refund(
+        {
+            "id": new_id(),
+            "session_id": row.id,
+            "n": len(record.refunds) + 1,
+            "amount": amount.fen,
+            "reference": reference,
+            "refunded_on": on,
+            "created_at": now_utc(),
+        },
+        parts,
+    )
+    if state.refunded == state.captured:
+        _give_back(uow, row, refunded=True)
+    _save(uow, row, state)
+    checkout_event_in_unit(
+        uow, row.id, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference
+    )
+    audit = _audit(
+        actor,
+        "checkout.refund",
+        row,
+        amount_fen=amount.fen,
+        loans=json.dumps([p.loan_id for p in parts]),
+    )
+    return checkout_record(uow, load_session(uow, row.id)), audit

@@ -1,0 +1,391 @@
+"""Contacts and promises to pay on a collection case, under the conduct rules.
+
+:func:`log_contact` checks every attempt against :mod:`thinfile.collections.conduct` inside a
+unit of work that locks the number's count of unanswered calls for the borrower's local day
+(``collection_call_counts``), so two collectors calling at once cannot make a seventh call. An
+attempt that breaks a rule raises :class:`~thinfile.errors.ConductRuleBrokenError` and is
+stored as ``refused`` (with the rule) in a unit of work of its own, so the refusal survives
+the rollback of the attempt. An agency acts through the same function, naming itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from thinfile.collections import (
+    Channel,
+    ContactAttempt,
+    ContactOutcome,
+    ContactRecord,
+    History,
+    Party,
+    PromiseStatus,
+    Purpose,
+    Script,
+    check_conduct,
+    check_promise,
+    is_unreachable,
+    local_time,
+)
+from thinfile.errors import ConductRuleBrokenError, ConflictError, InvalidInputError
+from thinfile.money import Money
+from thinfile.security.crypto import PiiCipher
+from thinfile.security.pii import mask_name, mask_phone, normalize_phone
+from thinfile.services.audit import record_audit
+from thinfile.services.business_date import business_date_in
+from thinfile.services.collections import check_collector, member_agency_in, open_case_in
+from thinfile.services.identity_records import Actor
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.servicing_codec import from_day, to_day
+
+__all__ = [
+    "SCRIPTS",
+    "ContactRequest",
+    "LoggedContact",
+    "PromiseRecord",
+    "contacts_of_case",
+    "log_contact",
+    "promises_of_case",
+    "record_promise",
+    "register_party",
+    "settle_promises_in_unit",
+]
+
+SCRIPTS = {
+    s.code: s
+    for s in (
+        Script("first-contact", discloses_debt=True),
+        Script("overdue-reminder", discloses_debt=True),
+        Script("hardship-offer", discloses_debt=True),
+        Script("locate-borrower", discloses_debt=False),
+    )
+}
+"""The approved scripts (话术): only these may be used; ``locate-borrower`` never speaks of
+the debt and is the only one for a third party."""
+REASON_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRequest:
+    """A contact as a collector asks to log it; ``at`` is set by the server (now)."""
+
+    channel: Channel
+    party: Party
+    phone: str
+    purpose: Purpose
+    script: str
+    reason: str
+    outcome: ContactOutcome
+    at: datetime
+    consented_out_of_hours: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedContact:
+    contact_id: int
+    case_id: int
+    at: datetime
+    channel: str
+    party: str
+    number_masked: str
+    outcome: str | None
+    script: str
+    reason: str
+    actor: str
+    agency: str | None
+    status: str
+    rule: str | None
+
+
+def register_party(
+    engine: Engine,
+    loan_id: int,
+    party: Party,
+    *,
+    phone: str,
+    name: str,
+    cipher: PiiCipher,
+    actor: Actor,
+) -> int:
+    """Register the borrower's or the emergency contact's number for a loan (never another
+    third party): only a number registered here counts as the emergency contact's."""
+    check_collector(actor)
+    if Party(party) is Party.OTHER:
+        raise InvalidInputError("only the borrower or the emergency contact", field="party")
+    number = normalize_phone(phone)
+    if not name.strip():
+        raise InvalidInputError("a party needs a name", field="name")
+    with UnitOfWork(engine) as uow:
+        uow.loans.get(loan_id, lock=True)  # the loan exists; one registration at a time
+        digest = cipher.lookup_hash("phone", number)
+        if any(
+            p.party == Party(party).value and p.number_hash == digest
+            for p in uow.collections.parties_of(loan_id)
+        ):
+            raise ConflictError("the number is already registered for this party", field="phone")
+        party_id = uow.collections.add_party(
+            {
+                "loan_id": loan_id,
+                "party": Party(party).value,
+                "number_hash": digest,
+                "number_masked": mask_phone(number),
+                "name_masked": mask_name(name.strip()),
+            }
+        )
+        record_audit(uow, actor.label, "collection.party_add", f"loan:{loan_id}", {"party": party})
+        uow.commit()
+    return party_id
+
+
+def _script(code: str) -> Script:
+    script = SCRIPTS.get(code)
+    if script is None:
+        raise InvalidInputError(
+            "not an approved script", field="script", value=code, remedy=f"one of {sorted(SCRIPTS)}"
+        )
+    return script
+
+
+def _row(
+    case_id: int,
+    request: ContactRequest,
+    number: str,
+    digest: str,
+    actor: Actor,
+    agency: str | None,
+) -> dict[str, object]:
+    return {
+        "case_id": case_id,
+        "at": request.at,
+        "channel": request.channel.value,
+        "party": request.party.value,
+        "purpose": request.purpose.value,
+        "number_hash": digest,
+        "number_masked": mask_phone(number),
+        "script": request.script,
+        "reason": request.reason.strip()[:REASON_MAX],
+        "actor": actor.label,
+        "agency": agency,
+    }
+
+
+def _history(uow: UnitOfWork, row: Any, request: ContactRequest, digest: str, day: int) -> History:
+    case_id, loan_id = int(row.id), int(row.loan_id)
+    earlier = tuple(
+        ContactRecord(
+            Party(c.party), Channel(c.channel), c.at, ContactOutcome(c.outcome), c.number_hash
+        )
+        for c in uow.collections.contacts_of(case_id)
+        if c.status == "made"
+    )
+    registered = any(
+        p.party == request.party.value and p.number_hash == digest
+        for p in uow.collections.parties_of(loan_id)
+    )
+    phone = request.channel is Channel.PHONE
+    unanswered = uow.collections.lock_unanswered(digest, day) if phone else 0
+    return History(unanswered, is_unreachable(earlier), registered)
+
+
+def log_contact(
+    engine: Engine,
+    case_id: int,
+    request: ContactRequest,
+    *,
+    cipher: PiiCipher,
+    actor: Actor,
+    agency: str | None = None,
+) -> LoggedContact:
+    """Log one contact attempt on an open case, refused (and stored as refused) when it
+    breaks a conduct rule. ``agency``: the agency holding the case acts."""
+    check_collector(actor)
+    script = _script(request.script)
+    number = normalize_phone(request.phone)
+    digest = cipher.lookup_hash("phone", number)
+    if len(request.reason) > REASON_MAX:
+        raise InvalidInputError(f"a reason is at most {REASON_MAX} characters", field="reason")
+    try:
+        with UnitOfWork(engine) as uow:
+            agency = agency or member_agency_in(uow, actor)
+            row = open_case_in(uow, case_id, agency=agency, actor=actor)
+            local = local_time(request.at, str(row.time_zone))
+            day = to_day(local.date())
+            attempt = ContactAttempt(
+                request.channel,
+                request.party,
+                request.at,
+                request.purpose,
+                script,
+                request.reason,
+                str(row.time_zone),
+                request.consented_out_of_hours,
+            )
+            check_conduct(attempt, _history(uow, row, request, digest, day))
+            values = _row(case_id, request, number, digest, actor, agency)
+            values |= {"local_day": day, "outcome": request.outcome.value, "status": "made"}
+            contact_id = uow.collections.add_contact(values)
+            if request.channel is Channel.PHONE and request.outcome.is_failed:
+                uow.collections.count_unanswered(digest, day)
+            record_audit(
+                uow,
+                actor.label,
+                "collection.contact",
+                f"case:{case_id}",
+                {"contact": contact_id, "agency": agency},
+            )
+            uow.commit()
+    except ConductRuleBrokenError as refused:
+        _log_refusal(engine, case_id, request, number, digest, actor, agency, str(refused.value))
+        raise
+    return LoggedContact(
+        contact_id,
+        case_id,
+        request.at,
+        request.channel.value,
+        request.party.value,
+        mask_phone(number),
+        request.outcome.value,
+        request.script,
+        values["reason"],  # type: ignore[arg-type]
+        actor.label,
+        agency,
+        "made",
+        None,
+    )
+
+
+def _log_refusal(
+    engine: Engine,
+    case_id: int,
+    request: ContactRequest,
+    number: str,
+    digest: str,
+    actor: Actor,
+    agency: str | None,
+    rule: str,
+) -> None:
+    with UnitOfWork(engine) as uow:
+        row = uow.collections.case(case_id)
+        zone = str(row.time_zone) if row is not None else "Asia/Shanghai"
+        values = _row(case_id, request, number, digest, actor, agency)
+        values |= {
+            "local_day": to_day(local_time(request.at, zone).date()),
+            "outcome": None,
+            "status": "refused",
+            "rule": rule,
+        }
+        contact_id = uow.collections.add_contact(values)
+        record_audit(
+            uow,
+            actor.label,
+            "collection.contact_refused",
+            f"case:{case_id}",
+            {"contact": contact_id, "rule": rule, "agency": agency},
+        )
+        uow.commit()
+
+
+def contacts_of_case(engine: Engine, case_id: int) -> list[LoggedContact]:
+    with UnitOfWork(engine) as uow:
+        rows = uow.collections.contacts_of(case_id)
+    return [
+        LoggedContact(
+            int(c.id),
+            int(c.case_id),
+            c.at,
+            str(c.channel),
+            str(c.party),
+            str(c.number_masked),
+            c.outcome,
+            str(c.script),
+            str(c.reason),
+            str(c.actor),
+            c.agency,
+            str(c.status),
+            c.rule,
+        )
+        for c in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseRecord:
+    promise_id: int
+    case_id: int
+    loan_id: int
+    amount: Money
+    made_on: date
+    due: date
+    status: PromiseStatus
+    paid: Money
+
+
+def _promise(r: Any) -> PromiseRecord:
+    return PromiseRecord(
+        int(r.id),
+        int(r.case_id),
+        int(r.loan_id),
+        Money(int(r.amount), str(r.currency)),
+        from_day(int(r.made_day)),
+        from_day(int(r.due_day)),
+        PromiseStatus(r.status),
+        Money(int(r.paid), str(r.currency)),
+    )
+
+
+def record_promise(
+    engine: Engine,
+    case_id: int,
+    amount: Money,
+    due: date,
+    *,
+    actor: Actor,
+    agency: str | None = None,
+) -> PromiseRecord:
+    """A promise to pay ``amount`` by ``due`` (today to 30 days ahead) on an open case."""
+    check_collector(actor)
+    with UnitOfWork(engine) as uow:
+        agency = agency or member_agency_in(uow, actor)
+        row = open_case_in(uow, case_id, agency=agency, actor=actor)
+        loan = uow.loans.get(int(row.loan_id)).account
+        if amount.currency != loan.currency:
+            raise InvalidInputError("the promise is in the loan's currency", field="amount")
+        today = business_date_in(uow)
+        check_promise(amount.fen, due, today)
+        promise_id = uow.collections.add_promise(
+            {
+                "case_id": case_id,
+                "loan_id": loan.loan_id,
+                "amount": amount.fen,
+                "currency": amount.currency,
+                "made_day": to_day(today),
+                "due_day": to_day(due),
+                "status": PromiseStatus.PENDING.value,
+                "actor": actor.label,
+            }
+        )
+        record = _promise(uow.collections.promises_of(case_id)[-1])
+        record_audit(
+            uow,
+            actor.label,
+            "collection.promise",
+            f"case:{case_id}",
+            {"promise": promise_id, "amount_fen": amount.fen},
+        )
+        uow.commit()
+    return record
+
+
+def promises_of_case(engine: Engine, case_id: int) -> list[PromiseRecord]:
+    with UnitOfWork(engine) as uow:
+        return [_promise(r) for r in uow.collections.promises_of(case_id)]
+
+
+def settle_promises_in_unit(uow: UnitOfWork, x: date) -> int:
+    """Close of business step ``promises`` for business date ``x``: kept or broken from the
+    payments actually received (set-based, idempotent per date)."""
+    return uow.collections.settle_promises(to_day(x))

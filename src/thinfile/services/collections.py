@@ -1,0 +1,303 @@
+"""Collection cases (催收案件): opened and followed by close of business from the loans'
+delinquency buckets, worked from worklists by strategy and bucket, assigned to collectors,
+given to and recalled from outsourced agencies (agencies see a redacted case).
+
+Close of business runs :func:`follow_cases_in_unit` (step ``cases``): every active delinquent
+loan without a case gets one — its strategy from its bucket (M1 reminders and self-service,
+M2 and later an agent queue) and its reminder arm (champion, challenger or control, by a hash
+of the loan id) — open cases follow their loan's bucket, cured or closed loans' cases close and
+a loan delinquent again reopens its case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from thinfile.collections import (
+    DEFAULT_TIME_ZONE,
+    AgencyCaseView,
+    Arm,
+    CaseFacts,
+    CaseResult,
+    Rates,
+    Strategy,
+    assign_arm,
+    collection_rates,
+    promise_kept_rate,
+    redact_for_agency,
+    strategy_for,
+)
+from thinfile.collections.strategy import AGENT_BUCKETS
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from thinfile.security.roles import COLLECTION_ROLES, SERVICING_ROLES, Role
+from thinfile.services.audit import record_audit
+from thinfile.services.business_date import business_date_in
+from thinfile.services.identity_records import Actor
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.servicing_codec import from_day, to_day
+
+__all__ = [
+    "CONTROL_SHARE",
+    "REMINDER_ARMS",
+    "REMINDER_SALT",
+    "CaseSummary",
+    "Measures",
+    "add_agency",
+    "agency_case",
+    "assign_agency",
+    "assign_case",
+    "case_facts_in",
+    "check_collector",
+    "collection_measures",
+    "follow_cases_in_unit",
+    "member_agency_in",
+    "open_case_in",
+    "recall_agency",
+    "worklist",
+]
+
+REMINDER_ARMS = (Arm("champion", Decimal("0.5")), Arm("challenger", Decimal("0.5")))
+"""The reminder strategies competing (the champion first)."""
+CONTROL_SHARE = Decimal("0.1")
+"""The share of cases in the control group (no extra reminder)."""
+REMINDER_SALT = "reminders-1"
+"""Changing the salt starts a new experiment (every loan drawn again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    case_id: int
+    loan_id: int
+    bucket: str
+    strategy: str
+    arm: str
+    days_past_due: int
+    assignee: str | None
+    agency: str | None
+    opened_on: date
+
+
+def check_collector(actor: Actor, roles: frozenset[Role] = COLLECTION_ROLES) -> None:
+    if actor.role not in roles:
+        raise PermissionDeniedError(
+            f"a {actor.role.value} may not work collection cases",
+            extra={"allowed_roles": sorted(r.value for r in roles)},
+        )
+
+
+def follow_cases_in_unit(uow: UnitOfWork, x: date) -> int:
+    """Close of business step ``cases`` for business date ``x`` (set-based; a second run of
+    the same date finds nothing to do)."""
+    day = to_day(x)
+    new = [
+        {
+            "loan_id": int(r.id),
+            "status": "open",
+            "bucket": str(r.bucket),
+            "entry_bucket": str(r.bucket),
+            "strategy": strategy_for(str(r.bucket)).value,
+            "arm": assign_arm(int(r.id), REMINDER_ARMS, control=CONTROL_SHARE, salt=REMINDER_SALT),
+            "time_zone": DEFAULT_TIME_ZONE,
+            "opened_day": day,
+        }
+        for r in uow.collections.delinquent_without_case()
+    ]
+    return uow.collections.add_cases(new) + uow.collections.follow_buckets(day, AGENT_BUCKETS)
+
+
+def _summary(r: Any, book: int | None) -> CaseSummary:
+    since = r.overdue_since_day
+    closed = int(r.cob_day) if book is None else max(int(r.cob_day), book)
+    return CaseSummary(
+        case_id=int(r.id),
+        loan_id=int(r.loan_id),
+        bucket=str(r.bucket),
+        strategy=str(r.strategy),
+        arm=str(r.arm),
+        days_past_due=0 if since is None else closed - int(since),
+        assignee=r.assignee,
+        agency=r.agency,
+        opened_on=from_day(int(r.opened_day)),
+    )
+
+
+def worklist(
+    engine: Engine,
+    *,
+    strategy: Strategy | None = None,
+    bucket: str | None = None,
+    assignee: str | None = None,
+    agency: str | None = None,
+    limit: int = 100,
+) -> list[CaseSummary]:
+    """Open cases, most days past due first, filtered by strategy, bucket, assignee, agency."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInputError("limit is from 1 to 1000", field="limit", value=limit)
+    filters = {
+        "strategy": None if strategy is None else Strategy(strategy).value,
+        "bucket": bucket,
+        "assignee": assignee,
+        "agency": agency,
+    }
+    with UnitOfWork(engine) as uow:
+        book = uow.cob.book_day()
+        return [_summary(r, book) for r in uow.collections.worklist(filters, limit)]
+
+
+def member_agency_in(uow: UnitOfWork, actor: Actor) -> str | None:
+    """The agency a collector signs in for (``collection_agency_users``); None in-house."""
+    if actor.role is not Role.COLLECTOR:
+        return None
+    return uow.collections.agency_of_user(actor.user_id)
+
+
+def open_case_in(
+    uow: UnitOfWork, case_id: int, *, agency: str | None = None, actor: Actor | None = None
+) -> Any:
+    """The open case ``case_id``, locked; with ``agency``, only a case that agency holds.
+    With ``actor``, a case placed elsewhere than the actor's own agency does not exist."""
+    row = uow.collections.case(case_id, lock=True)
+    member = None if actor is None else member_agency_in(uow, actor)
+    if row is None or (member is not None and row.agency != member):
+        raise NotFoundError("no such collection case", field="case_id", value=case_id)
+    if row.status != "open":
+        raise ConflictError(f"collection case {case_id} is closed", field="case_id", value=case_id)
+    if agency is not None and row.agency != agency:
+        raise PermissionDeniedError(
+            "the case is not assigned to this agency", field="case_id", value=case_id
+        )
+    return row
+
+
+def assign_case(engine: Engine, case_id: int, assignee: str | None, *, actor: Actor) -> None:
+    """Give an agent-queue case to a collector (``None``: back to the queue)."""
+    check_collector(actor, SERVICING_ROLES)
+    with UnitOfWork(engine) as uow:
+        row = open_case_in(uow, case_id)
+        if row.agency is not None:
+            raise ConflictError(
+                "the case is with an agency",
+                field="case_id",
+                value=case_id,
+                remedy="recall it from the agency first",
+            )
+        if assignee is not None and uow.users.get(assignee) is None:
+            raise NotFoundError("no such user", field="assignee", value=assignee)
+        uow.collections.update_case(case_id, assignee=assignee)
+        action = "collection.assign" if assignee else "collection.unassign"
+        record_audit(uow, actor.label, action, f"case:{case_id}", {"assignee": assignee})
+        uow.commit()
+
+
+def add_agency(engine: Engine, code: str, name: str, *, actor: Actor) -> None:
+    """Put an agency on the published white list (委外机构名单)."""
+    check_collector(actor, frozenset({Role.ADMIN}))
+    if not code.strip() or len(code) > 40 or not name.strip():
+        raise InvalidInputError("an agency needs a code (≤ 40) and a name", field="code")
+    with UnitOfWork(engine) as uow:
+        if uow.collections.agency(code) is not None:
+            raise ConflictError("the agency is already listed", field="code", value=code)
+        uow.collections.add_agency(code, name.strip())
+        record_audit(uow, actor.label, "collection.agency_add", f"agency:{code}", {})
+        uow.commit()
+
+
+def assign_agency(engine: Engine, case_id: int, agency: str, *, actor: Actor) -> None:
+    """Give a case to a white-listed agency (its strategy becomes ``agency``)."""
+    check_collector(actor, SERVICING_ROLES)
+    with UnitOfWork(engine) as uow:
+        row = open_case_in(uow, case_id)
+        listed = uow.collections.agency(agency)
+        if listed is None or not listed.active:
+            raise NotFoundError("no such listed agency", field="agency", value=agency)
+        if row.agency is not None:
+            raise ConflictError("the case is already with an agency", field="case_id")
+        on = to_day(business_date_in(uow))
+        uow.collections.assign_agency(case_id, agency, on, actor.label)
+        uow.collections.update_case(
+            case_id, agency=agency, assignee=None, strategy=Strategy.AGENCY.value
+        )
+        record_audit(
+            uow, actor.label, "collection.agency_assign", f"case:{case_id}", {"agency": agency}
+        )
+        uow.commit()
+
+
+def recall_agency(engine: Engine, case_id: int, *, actor: Actor) -> None:
+    """Take a case back from its agency (back to its bucket's strategy)."""
+    check_collector(actor, SERVICING_ROLES)
+    with UnitOfWork(engine) as uow:
+        row = open_case_in(uow, case_id)
+        if row.agency is None:
+            raise ConflictError("the case is not with an agency", field="case_id")
+        uow.collections.recall_agency(case_id, to_day(business_date_in(uow)))
+        uow.collections.update_case(
+            case_id, agency=None, strategy=strategy_for(str(row.bucket)).value
+        )
+        record_audit(
+            uow, actor.label, "collection.agency_recall", f"case:{case_id}", {"agency": row.agency}
+        )
+        uow.commit()
+
+
+def case_facts_in(uow: UnitOfWork, row: Any) -> CaseFacts:
+    """Everything staff see of a case (names and numbers masked)."""
+    stored = uow.loans.get(int(row.loan_id))
+    loan = stored.account
+    book = uow.cob.book_day()
+    on = loan.cob_date if book is None else max(loan.cob_date, from_day(book))
+    overdue = sum(i.arrears for i in loan.installments if i.due <= on)
+    parties = uow.collections.parties_of(int(row.loan_id))
+    borrower = [p for p in parties if p.party == "borrower"]
+    return CaseFacts(
+        case_id=int(row.id),
+        loan_id=loan.loan_id,
+        bucket=str(row.bucket),
+        days_past_due=loan.days_past_due(on),
+        overdue_fen=overdue,
+        outstanding_fen=loan.outstanding.total,
+        currency=loan.currency,
+        borrower_name_masked=str(borrower[0].name_masked) if borrower else "",
+        id_number_masked="",
+        numbers_masked=tuple((str(p.party), str(p.number_masked)) for p in parties),
+        assignee=row.assignee,
+        agency=row.agency,
+    )
+
+
+def agency_case(engine: Engine, case_id: int, *, agency: str) -> AgencyCaseView:
+    """The case as ``agency`` may see it (only while it holds the case)."""
+    with UnitOfWork(engine) as uow:
+        row = uow.collections.case(case_id)
+        if row is None or row.agency != agency:
+            raise NotFoundError("no such case for this agency", field="case_id", value=case_id)
+        return redact_for_agency(case_facts_in(uow, row))
+
+
+def _later(status: str, bucket: str) -> str:
+    return bucket if status == "active" else status
+
+
+@dataclass(frozen=True, slots=True)
+class Measures:
+    rates: dict[tuple[str, str], Rates]
+    promise_kept: dict[tuple[str, str], Decimal]
+
+
+def collection_measures(engine: Engine) -> Measures:
+    """Cure and roll-forward rates of every case (the bucket it opened in, its strategy now,
+    against its loan's bucket now) and promise-kept rates, by strategy and bucket."""
+    with UnitOfWork(engine) as uow:
+        cases = uow.collections.case_rows()
+        promises = uow.collections.promise_rows()
+    results = [
+        CaseResult(str(c.strategy), str(c.entry_bucket), _later(str(c.ls), str(c.loan_bucket)))
+        for c in cases
+    ]
+    kept = promise_kept_rate([(str(s), str(b), str(st)) for s, b, st in promises])
+    return Measures(collection_rates(results), kept)

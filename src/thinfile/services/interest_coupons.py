@@ -1,0 +1,429 @@
+"""Interest-coupon batches (券批次): staff define a coupon once and issue it — to one borrower,
+or by a campaign to every borrower of a segment.
+
+A batch holds the coupon's terms (:mod:`thinfile.decisioning.interest_coupons`), its validity
+(both days included), how many of it one borrower may be given, and its budget: the most its
+redeemed coupons may take off loans in all (the lender's marketing expense). The acceptance
+that redeems one adds its value to the batch by one conditional ``UPDATE``
+(``services.promotions``), so the budget is never overspent; once it is spent the batch
+issues no more.
+
+* :func:`issue_batch_coupon_in_unit` — staff give one borrower one coupon. The batch's row is
+  written first (``issued + 1``, only while active and not spent), which holds its lock to
+  the end of the unit, then the borrower's coupons of the batch are counted: never more than
+  the limit, whatever runs at the same time. A ``reference`` makes it idempotent.
+* :func:`issue_to_segment_in_unit` — a campaign gives one coupon to every borrower who applied
+  as ``segment`` (with ``first_loan_only``: who has no loan yet), once per borrower and
+  ``reference``; a borrower at the limit is skipped, and issuing stops when the batch is
+  spent or ended. The result counts each.
+
+Changes come in an in-unit form returning the audit row for the caller to append last, as
+:func:`thinfile.services.idempotency.run_once` runs them under a request's key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+
+from thinfile.decisioning.application import SEGMENTS
+from thinfile.decisioning.interest_coupons import (
+    MAX_PER_BORROWER,
+    CouponBatchStatus,
+    InterestCouponStatus,
+    InterestCouponTerms,
+)
+from thinfile.errors import (
+    CouponBudgetExhaustedError,
+    CouponUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from thinfile.money import Money
+from thinfile.security.roles import Role
+from thinfile.services.audit import AuditDraft
+from thinfile.services.business_date import business_date_in
+from thinfile.services.identity_records import Actor, new_id, now_utc
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.promotions_repo import StoredCouponBatch, StoredInterestCoupon
+
+__all__ = [
+    "CouponBatchDraft",
+    "SegmentIssue",
+    "batch_terms",
+    "create_coupon_batch",
+    "create_coupon_batch_in_unit",
+    "end_coupon_batch_in_unit",
+    "get_coupon_batch",
+    "issue_batch_coupon",
+    "issue_batch_coupon_in_unit",
+    "issue_to_segment",
+    "issue_to_segment_in_unit",
+    "list_coupon_batches",
+]
+
+T = TypeVar("T")
+_STAFF = (Role.ADMIN, Role.UNDERWRITER)
+_MAX_REFERENCE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CouponBatchDraft:
+    """A batch as staff write it."""
+
+    name: str
+    terms: InterestCouponTerms
+    valid_from: date
+    valid_to: date
+    per_borrower_limit: int
+    budget: Money
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentIssue:
+    """What a campaign's issue to a segment did."""
+
+    batch_id: str
+    segment: str
+    reference: str
+    issued: int
+    """borrowers given a coupon now"""
+    already: int
+    """borrowers given one by this reference before"""
+    at_limit: int
+    """borrowers who hold as many of the batch as allowed"""
+    not_issued: int
+    """borrowers left without one because the batch was spent or ended meanwhile"""
+
+
+def batch_terms(batch: StoredCouponBatch) -> InterestCouponTerms:
+    return InterestCouponTerms.from_dict(json.loads(batch.terms_json))
+
+
+def _staff(actor: Actor) -> None:
+    if actor.role not in _STAFF:
+        raise PermissionDeniedError("only staff define and issue interest coupons")
+
+
+def _checked(draft: CouponBatchDraft) -> None:
+    if not draft.name.strip() or len(draft.name) > 200:
+        raise InvalidInputError(
+            "a coupon's name has 1 to 200 characters", field="name", value=draft.name
+        )
+    if draft.valid_to < draft.valid_from:
+        raise InvalidInputError(
+            "a coupon is valid to a day on or after it starts",
+            field="valid_to",
+            value=draft.valid_to.isoformat(),
+            remedy="give a valid_to on or after valid_from",
+        )
+    if not 1 <= draft.per_borrower_limit <= MAX_PER_BORROWER:
+        raise InvalidInputError(
+            f"a borrower may be given 1 to {MAX_PER_BORROWER} of one coupon",
+            field="per_borrower_limit",
+            value=draft.per_borrower_limit,
+        )
+    if draft.budget.fen <= 0:
+        raise InvalidInputError(
+            "a coupon's budget is above 0", field="budget", value=str(draft.budget)
+        )
+
+
+def create_coupon_batch_in_unit(
+    uow: UnitOfWork, actor: Actor, draft: CouponBatchDraft
+) -> tuple[StoredCouponBatch, AuditDraft]:
+    """A new batch, active."""
+    _staff(actor)
+    _checked(draft)
+    batch_id = new_id()
+    uow.promotions.add_batch(
+        {
+            "id": batch_id,
+            "name": draft.name.strip(),
+            "terms_json": json.dumps(draft.terms.as_dict()),
+            "valid_from": draft.valid_from,
+            "valid_to": draft.valid_to,
+            "per_borrower_limit": draft.per_borrower_limit,
+            "budget_fen": draft.budget.fen,
+            "spent_fen": 0,
+            "issued": 0,
+            "status": CouponBatchStatus.ACTIVE.value,
+            "created_at": now_utc(),
+            "created_by": actor.label,
+        }
+    )
+    audit = AuditDraft(
+        actor.label,
+        "interest_coupon_batch.create",
+        f"interest_coupon_batch:{batch_id}",
+        {
+            "terms": draft.terms.as_dict(),
+            "per_borrower_limit": draft.per_borrower_limit,
+            "budget": str(draft.budget),
+        },
+    )
+    return _batch(uow, batch_id), audit
+
+
+def _batch(uow: UnitOfWork, batch_id: str) -> StoredCouponBatch:
+    batch = uow.promotions.batch(batch_id)
+    if batch is None:
+        raise NotFoundError("no such coupon batch", field="batch_id", value=batch_id)
+    return batch
+
+
+def end_coupon_batch_in_unit(
+    uow: UnitOfWork, actor: Actor, batch_id: str
+) -> tuple[StoredCouponBatch, AuditDraft]:
+    """The batch issues no more coupons (those issued stay usable in their validity)."""
+    _staff(actor)
+    _batch(uow, batch_id)
+    uow.promotions.set_batch_status(batch_id, CouponBatchStatus.ENDED.value)
+    audit = AuditDraft(
+        actor.label, "interest_coupon_batch.end", f"interest_coupon_batch:{batch_id}", {}
+    )
+    return _batch(uow, batch_id), audit
+
+
+def _reference(reference: str | None) -> str | None:
+    if reference is None:
+        return None
+    reference = reference.strip()
+    if not reference or len(reference) > _MAX_REFERENCE:
+        raise InvalidInputError(
+            f"a reference has 1 to {_MAX_REFERENCE} characters",
+            field="reference",
+            value=reference,
+        )
+    return reference
+
+
+def _borrower(uow: UnitOfWork, borrower_id: str) -> None:
+    user = uow.users.get(borrower_id)
+    if user is None or not user.is_active or user.role != Role.BORROWER.value:
+        raise NotFoundError(
+            "no such active borrower account", field="borrower_id", value=borrower_id
+        )
+
+
+def _issue(
+    uow: UnitOfWork,
+    issued_by: str,
+    batch: StoredCouponBatch,
+    borrower_id: str,
+    reference: str | None,
+    on: date,
+) -> tuple[StoredInterestCoupon, bool]:
+    """One coupon of ``batch`` to the borrower; it and whether it was issued now."""
+    if reference is not None and (
+        held := uow.promotions.issued_under(batch.id, borrower_id, reference)
+    ):
+        return held, False
+    if on > batch.valid_to:
+        raise CouponUnavailableError(
+            f"the coupon expired on {batch.valid_to}", field="batch_id", value=batch.id
+        )
+    if not uow.promotions.claim_batch(batch.id, active=CouponBatchStatus.ACTIVE.value):
+        now = _batch(uow, batch.id)
+        if now.status != CouponBatchStatus.ACTIVE.value:
+            raise CouponUnavailableError(
+                "the coupon is no longer issued", field="batch_id", value=batch.id
+            )
+        raise CouponBudgetExhaustedError(
+            "the coupon's budget is spent",
+            field="batch_id",
+            value=batch.id,
+            extra={"budget": str(Money(now.budget_fen)), "spent": str(Money(now.spent_fen))},
+        )
+    # the claim holds the batch's lock: nothing below can change before this commits
+    if reference is not None and (
+        held := uow.promotions.issued_under(batch.id, borrower_id, reference)
+    ):  # the same issue, committed while this one waited for the lock
+        uow.promotions.claim_batch_undo(batch.id)
+        return held, False
+    if uow.promotions.held_of_batch(batch.id, borrower_id) >= batch.per_borrower_limit:
+        uow.promotions.claim_batch_undo(batch.id)
+        raise CouponUnavailableError(
+            f"a borrower may be given {batch.per_borrower_limit} of this coupon",
+            field="borrower_id",
+            value=borrower_id,
+            remedy="issue another coupon batch",
+        )
+    coupon_id = new_id()
+    uow.promotions.add_coupon(
+        {
+            "id": coupon_id,
+            "borrower_id": borrower_id,
+            "name": batch.name,
+            "terms_json": batch.terms_json,
+            "valid_from": batch.valid_from,
+            "valid_to": batch.valid_to,
+            "status": InterestCouponStatus.ISSUED.value,
+            "issued_by": issued_by,
+            "issued_at": now_utc(),
+            "batch_id": batch.id,
+            "issue_reference": reference,
+        }
+    )
+    coupon = uow.promotions.coupon(coupon_id)
+    assert coupon is not None
+    return coupon, True
+
+
+def issue_batch_coupon_in_unit(
+    uow: UnitOfWork,
+    actor: Actor,
+    batch_id: str,
+    borrower_id: str,
+    *,
+    reference: str | None = None,
+    on: date | None = None,
+) -> tuple[StoredInterestCoupon, AuditDraft]:
+    """Staff give the borrower one coupon of the batch on ``on`` (default: the business
+    date). Refused when the batch has ended or expired or the borrower holds the limit
+    (:class:`CouponUnavailableError`), or its budget is spent
+    (:class:`CouponBudgetExhaustedError`). The same ``reference`` again returns the coupon it
+    gave."""
+    _staff(actor)
+    reference = _reference(reference)
+    batch = _batch(uow, batch_id)
+    _borrower(uow, borrower_id)
+    coupon, now = _issue(
+        uow, actor.label, batch, borrower_id, reference, on or business_date_in(uow)
+    )
+    action = "interest_coupon.issue" if now else "interest_coupon.issue_replayed"
+    details = {"borrower": borrower_id, "batch": batch_id, "coupon": coupon.id}
+    return coupon, AuditDraft(actor.label, action, f"interest_coupon:{coupon.id}", details)
+
+
+def issue_to_segment_in_unit(
+    uow: UnitOfWork,
+    actor: Actor,
+    batch_id: str,
+    *,
+    segment: str,
+    reference: str,
+    first_loan_only: bool = False,
+    on: date | None = None,
+) -> tuple[SegmentIssue, AuditDraft]:
+    """A campaign gives one coupon of the batch to every borrower who applied as ``segment``
+    (with ``first_loan_only``: who has no loan yet), once per borrower and ``reference``."""
+    _staff(actor)
+    if segment not in SEGMENTS:
+        raise InvalidInputError(
+            "no such segment", field="segment", value=segment, remedy=", ".join(SEGMENTS)
+        )
+    checked = _reference(reference)
+    assert checked is not None
+    batch = _batch(uow, batch_id)
+    day = on or business_date_in(uow)
+    issued = already = at_limit = left = 0
+    label = f"campaign:{checked}"
+    for borrower_id in uow.promotions.borrowers_in_segment(
+        segment, first_loan_only=first_loan_only
+    ):
+        if left:
+            left += 1
+            continue
+        user = uow.users.get(borrower_id)
+        if user is None or not user.is_active or user.role != Role.BORROWER.value:
+            continue
+        try:
+            _, now = _issue(uow, label, batch, borrower_id, checked, day)
+        except (CouponUnavailableError, CouponBudgetExhaustedError) as refused:
+            if refused.field == "borrower_id":
+                at_limit += 1
+            else:
+                left += 1
+            continue
+        issued += now
+        already += not now
+    result = SegmentIssue(batch_id, segment, checked, issued, already, at_limit, left)
+    audit = AuditDraft(
+        actor.label,
+        "interest_coupon_batch.issue_segment",
+        f"interest_coupon_batch:{batch_id}",
+        {
+            "segment": segment,
+            "reference": checked,
+            "first_loan_only": first_loan_only,
+            "issued": issued,
+            "already": already,
+            "at_limit": at_limit,
+            "not_issued": left,
+        },
+    )
+    return result, audit
+
+
+def _own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:
+    with UnitOfWork(engine) as uow:
+        result, audit = work(uow)
+        audit.append(uow)
+        uow.commit()
+    return result
+
+
+def create_coupon_batch(engine: Engine, actor: Actor, draft: CouponBatchDraft) -> StoredCouponBatch:
+    """:func:`create_coupon_batch_in_unit` in a unit of its own."""
+    return _own_unit(engine, lambda uow: create_coupon_batch_in_unit(uow, actor, draft))
+
+
+def issue_batch_coupon(
+    engine: Engine,
+    actor: Actor,
+    batch_id: str,
+    borrower_id: str,
+    *,
+    reference: str | None = None,
+    on: date | None = None,
+) -> StoredInterestCoupon:
+    """:func:`issue_batch_coupon_in_unit` in a unit of its own."""
+    return _own_unit(
+        engine,
+        lambda uow: issue_batch_coupon_in_unit(
+            uow, actor, batch_id, borrower_id, reference=reference, on=on
+        ),
+    )
+
+
+def issue_to_segment(
+    engine: Engine,
+    actor: Actor,
+    batch_id: str,
+    *,
+    segment: str,
+    reference: str,
+    first_loan_only: bool = False,
+    on: date | None = None,
+) -> SegmentIssue:
+    """:func:`issue_to_segment_in_unit` in a unit of its own."""
+    return _own_unit(
+        engine,
+        lambda uow: issue_to_segment_in_unit(
+            uow,
+            actor,
+            batch_id,
+            segment=segment,
+            reference=reference,
+            first_loan_only=first_loan_only,
+            on=on,
+        ),
+    )
+
+
+def get_coupon_batch(engine: Engine, batch_id: str) -> StoredCouponBatch:
+    with UnitOfWork(engine) as uow:
+        return _batch(uow, batch_id)
+
+
+def list_coupon_batches(engine: Engine, *, limit: int, offset: int) -> list[StoredCouponBatch]:
+    """A page of batches, newest first."""
+    with UnitOfWork(engine) as uow:
+        return uow.promotions.batches(limit=limit, offset=offset)

@@ -1,0 +1,272 @@
+"""Staff changes of a credit limit, with maker-checker above a threshold (双人复核), and the
+staff view of a line's limit decisions and behaviour.
+
+A servicing agent or an admin may change a limit with a reason, permanently or until an end
+date (a temporary limit: the night of its end date puts the limit before it back). A change
+larger than the live policy's ``manual_approval_above_fen`` only records a request; a
+different servicing agent or admin approves it, and only the approval moves the limit — the
+pattern of write-off requests (``services.write_offs``). No change ever raises a line past
+due or above the programme's ceiling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from thinfile.money import Money
+from thinfile.scoring.behaviour import BehaviourFeatures
+from thinfile.services.audit import record_audit
+from thinfile.services.business_date import business_date_in
+from thinfile.services.identity_records import Actor
+from thinfile.services.limit_features import snapshot_in
+from thinfile.services.limit_policies import limit_book_in
+from thinfile.services.limits import LimitOverview, overview_in
+from thinfile.services.notifications import notify_limit_changed_in_unit
+from thinfile.services.reasons import staff_reason
+from thinfile.services.uow import UnitOfWork
+from thinfile.services.write_offs import APPROVER_ROLES
+from thinfile.servicing import change_limit
+from thinfile.store.credit_lines_repo import StoredLine
+from thinfile.store.servicing_codec import from_day, to_day
+
+__all__ = [
+    "LimitDecisionView",
+    "StaffLimitChange",
+    "StaffLineView",
+    "approve_limit_change",
+    "change_limit_by_staff",
+    "staff_line_view",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLimitChange:
+    """``applied`` at once, or waiting as request ``request_id`` for a second staff member."""
+
+    applied: bool
+    request_id: int | None
+    overview: LimitOverview
+
+
+@dataclass(frozen=True, slots=True)
+class LimitDecisionView:
+    decision_id: int
+    on: date
+    kind: str
+    arm: str
+    action: str
+    old_limit: int
+    new_limit: int
+    reason_codes: tuple[str, ...]
+    policy_version: str
+    model_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLineView:
+    overview: LimitOverview
+    features: BehaviourFeatures | None
+    decisions: tuple[LimitDecisionView, ...]
+    pending_change: int | None
+
+
+def _check_role(actor: Actor) -> None:
+    if actor.role not in APPROVER_ROLES:
+        raise PermissionDeniedError(
+            f"a {actor.role.value} may not change a credit limit",
+            extra={"allowed_roles": sorted(r.value for r in APPROVER_ROLES)},
+        )
+
+
+def _check_new(
+    uow: UnitOfWork, stored: StoredLine, new: Money, on: date, until: date | None
+) -> int:
+    """The new limit in fen, refused when it breaks a rule no staff member may break."""
+    line = stored.line
+    if new.currency != line.limit.currency or new.fen < 0:
+        raise InvalidInputError(
+            "the new limit must be a non-negative amount in the line's currency",
+            field="limit",
+            value=str(new),
+        )
+    ceiling = limit_book_in(uow).champion.settings.ceiling_fen
+    if new.fen > max(ceiling, line.limit.fen):
+        raise InvalidInputError(
+            f"the programme's ceiling is {Money(ceiling, new.currency)}",
+            field="limit",
+            value=str(new),
+            remedy="give a limit within the ceiling",
+        )
+    if new.fen > line.limit.fen and uow.limit_decisions.worst_dpd_now(line.line_id, to_day(on)):
+        raise ConflictError(
+            "a repayment on this line is past due: its limit cannot be raised",
+            field="limit",
+            value=str(new),
+        )
+    if until is not None and until <= on:
+        raise InvalidInputError(
+            "a temporary limit ends after the current business date",
+            field="until",
+            value=until.isoformat(),
+        )
+    return new.fen
+
+
+def _apply(
+    uow: UnitOfWork, stored: StoredLine, new: int, reason: str, on: date, until: date | None
+) -> None:
+    line = stored.line
+    if until is not None:
+        uow.limit_decisions.add_temporary(
+            {
+                "line_id": line.line_id,
+                "base_limit": line.limit.fen,
+                "temporary_limit": new,
+                "start_day": to_day(on),
+                "end_day": to_day(until),
+                "status": "active",
+            }
+        )
+    new_limit = Money(new, line.limit.currency)
+    _, change = change_limit(line, new_limit, reason, on)
+    change_id = uow.credit_lines.change_limit(line.line_id, change)
+    notify_limit_changed_in_unit(uow, line.line_id, line.limit, new_limit, str(change_id))
+
+
+def change_limit_by_staff(
+    engine: Engine,
+    line_id: int,
+    new_limit: Money,
+    *,
+    reason: str,
+    actor: Actor,
+    until: date | None = None,
+) -> StaffLimitChange:
+    """Change the limit now, or (above the threshold) ask a second staff member to approve."""
+    _check_role(actor)
+    reason = staff_reason(reason)
+    with UnitOfWork(engine) as uow:
+        on = business_date_in(uow)
+        stored = uow.credit_lines.get(line_id, lock=True)
+        new = _check_new(uow, stored, new_limit, on, until)
+        if uow.limit_decisions.pending_change_of(line_id) is not None:
+            raise ConflictError(
+                f"credit line {line_id} already has a limit change waiting for approval",
+                field="line_id",
+                value=line_id,
+                remedy="have another staff member approve the pending change",
+            )
+        threshold = limit_book_in(uow).champion.settings.manual_approval_above_fen
+        details = {"old_limit": stored.line.limit.fen, "new_limit": new, "reason": reason}
+        if abs(new - stored.line.limit.fen) > threshold:
+            request_id = uow.limit_decisions.add_change_request(
+                {
+                    "line_id": line_id,
+                    "new_limit": new,
+                    "end_day": None if until is None else to_day(until),
+                    "reason": reason,
+                    "requested_by": actor.user_id,
+                    "requested_day": to_day(on),
+                    "status": "pending",
+                }
+            )
+            record_audit(
+                uow,
+                actor.label,
+                "credit_line.limit_change_request",
+                f"credit_line:{line_id}",
+                {**details, "request": request_id},
+            )
+            view = overview_in(uow, line_id)
+            uow.commit()
+            return StaffLimitChange(False, request_id, view)
+        _apply(uow, stored, new, reason, on, until)
+        record_audit(
+            uow, actor.label, "credit_line.limit_change", f"credit_line:{line_id}", details
+        )
+        view = overview_in(uow, line_id)
+        uow.commit()
+    return StaffLimitChange(True, None, view)
+
+
+def approve_limit_change(
+    engine: Engine, request_id: int, *, approver: Actor, line_id: int | None = None
+) -> LimitOverview:
+    """Approve a pending staff change: someone other than who asked; the rules checked again.
+    With ``line_id`` (a page of that line), a request of another line is not found."""
+    _check_role(approver)
+    with UnitOfWork(engine) as uow:
+        on = business_date_in(uow)
+        row = uow.limit_decisions.change_request(request_id, lock=True)
+        if row is None or (line_id is not None and int(row.line_id) != line_id):
+            raise NotFoundError(
+                "no such limit change request", field="request_id", value=request_id
+            )
+        if row.status != "pending":
+            raise ConflictError(
+                f"limit change request {request_id} is already {row.status}",
+                field="request_id",
+                value=request_id,
+            )
+        if row.requested_by == approver.user_id:
+            raise PermissionDeniedError(
+                "the limit change must be approved by someone other than who requested it",
+                field="request_id",
+                value=request_id,
+                remedy="ask another servicing agent or admin to approve it",
+            )
+        line_id = int(row.line_id)
+        stored = uow.credit_lines.get(line_id, lock=True)
+        currency = stored.line.limit.currency
+        until = None if row.end_day is None else from_day(int(row.end_day))
+        new = _check_new(uow, stored, Money(int(row.new_limit), currency), on, until)
+        _apply(uow, stored, new, str(row.reason), on, until)
+        uow.limit_decisions.approve_change(request_id, by=approver.user_id, day=to_day(on))
+        record_audit(
+            uow,
+            approver.label,
+            "credit_line.limit_change",
+            f"credit_line:{line_id}",
+            {"request": request_id, "old_limit": stored.line.limit.fen, "new_limit": new},
+        )
+        view = overview_in(uow, line_id)
+        uow.commit()
+    return view
+
+
+def staff_line_view(engine: Engine, line_id: int) -> StaffLineView:
+    """The line's limit, its behaviour on the current business date, its decisions."""
+    with UnitOfWork(engine) as uow:
+        on = business_date_in(uow)
+        day = to_day(on)
+        uow.credit_lines.get(line_id)
+        snapshot_in(uow, on, line_id=line_id)
+        sums = uow.limits.feature_sums(day, first=line_id, last=line_id)
+        decisions = tuple(
+            LimitDecisionView(
+                int(d.id),
+                from_day(int(d.day)),
+                str(d.kind),
+                str(d.arm),
+                str(d.action),
+                int(d.old_limit),
+                int(d.new_limit),
+                tuple(str(d.reason_codes).split(",")),
+                str(d.policy_version),
+                str(d.model_version),
+            )
+            for d in uow.limit_decisions.decisions_of(line_id)
+        )
+        pending = uow.limit_decisions.pending_change_of(line_id)
+        view = StaffLineView(
+            overview_in(uow, line_id),
+            BehaviourFeatures.from_sums(sums[0], day) if sums else None,
+            decisions,
+            None if pending is None else int(pending.id),
+        )
+        uow.commit()  # the day's snapshot of the line, kept for the night's review
+    return view

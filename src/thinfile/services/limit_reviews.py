@@ -1,0 +1,338 @@
+"""Limit reviews (额度复审): every open line decided by the limit policy, set-based.
+
+``review_limits(engine, on)`` snapshots every open line's behaviour on ``on``, then reviews
+the lines in batches of ids: one aggregate statement for the batch's features, one for what
+else the policy reads (status, limit, rate, income, last increase, temporary limit), the graph
+for each line, then the batch's decisions, offers, limit moves and notices written with one
+statement each and committed. A line decided once on a date is never decided again that date
+(``limit_decisions.review_day`` is unique per line), so a run killed midway resumes, and a
+second run of the same date changes nothing.
+
+Each line meets one arm by a deterministic hash of its id (``assign_limit_arm``): the control
+group (the champion's ``control_share``) gets no automatic increase — its would-be offers are
+recorded as ``held_out`` — but is decreased and frozen like every other line; a challenger
+policy, when one is set, decides its share of the rest. Increases become offers that change
+the limit only when the borrower accepts (``limits.accept_limit_offer``); decreases, freezes
+and unfreezes move the line at once, with a notice the borrower reads.
+
+``close_of_business_step(uow, x)`` is close of business's ``limits`` step: temporary limits
+ending on ``x``, and at month-end the snapshot and the review, inside the step's unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from thinfile.decisioning.limits import (
+    LimitAction,
+    LimitArm,
+    LimitDecision,
+    LimitInputs,
+    assign_limit_arm,
+    decide_limit,
+)
+from thinfile.errors import InvalidInputError
+from thinfile.money import Money
+from thinfile.scoring.behaviour import BehaviourFeatures
+from thinfile.services.audit import record_audit
+from thinfile.services.limit_features import backfill_incomes_in, is_month_end, snapshot_in
+from thinfile.services.limit_policies import LimitBook, limit_book_in
+from thinfile.services.notifications import (
+    notify_limit_changed_in_unit,
+    notify_limit_frozen_in_unit,
+)
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.servicing_codec import to_day
+
+__all__ = [
+    "ReviewReport",
+    "close_of_business_step",
+    "decide_lines_in",
+    "end_temporary_limits_in",
+    "review_limits",
+]
+
+BATCH_LINES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewReport:
+    """What a review did: decisions by ``arm:action``, lines decided by this run, seconds."""
+
+    on: date
+    decided: int
+    counts: Mapping[str, int]
+    seconds: float
+
+
+def _arm(book: LimitBook, line_id: int) -> LimitArm:
+    share = book.share if book.challenger is not None else Decimal(0)
+    return assign_limit_arm(line_id, book.champion.settings.control_share, share)
+
+
+def _inputs(
+    kind: str, facts: Mapping[str, Any], features: BehaviourFeatures, day: int
+) -> LimitInputs:
+    last = facts["last_increase"]
+    return LimitInputs(
+        line_id=int(facts["line_id"]),
+        kind=kind,
+        status=str(facts["status"]),
+        limit_fen=int(facts["limit_amount"]),
+        behaviour=features.as_context(),
+        annual_rate=Decimal(str(facts["annual_rate"])),
+        income_fen=None if facts["income"] is None else int(facts["income"]),
+        days_since_increase=None if last is None else day - int(last),
+        temporary=facts["temporary"] is not None,
+    )
+
+
+def decide_lines_in(
+    uow: UnitOfWork,
+    book: LimitBook,
+    day: int,
+    first: int,
+    last: int,
+    *,
+    kind: str = "review",
+) -> list[tuple[int, LimitDecision]]:
+    """Decide the lines ``first`` to ``last`` snapshotted on ``day`` and write the decisions
+    and what follows them (the caller commits); ``(decision id, decision)`` per line."""
+    review = kind == "review"
+    open_lines = uow.limit_decisions.line_facts(day, first, last, unreviewed=review)
+    if not open_lines:
+        return []
+    sums = {int(r["line_id"]): r for r in uow.limits.feature_sums(day, first=first, last=last)}
+    rows: list[dict[str, object]] = []
+    decided: list[LimitDecision] = []
+    for facts in open_lines:
+        line_id = int(facts["line_id"])
+        if line_id not in sums:
+            continue  # no snapshot on the day: opened later
+        inputs = _inputs(kind, facts, BehaviourFeatures.from_sums(sums[line_id], day), day)
+        arm = _arm(book, line_id)
+        policy = (
+            book.challenger if arm is LimitArm.CHALLENGER and book.challenger else book.champion
+        )
+        decision = decide_limit(inputs, policy)
+        if review and arm is LimitArm.CONTROL and decision.action is LimitAction.INCREASE:
+            decision = decision.held_out()
+        decided.append(decision)
+        rows.append(
+            {
+                "line_id": line_id,
+                "day": day,
+                "review_day": day if review else None,
+                "kind": kind,
+                "arm": arm.value,
+                "policy_version": decision.policy_version,
+                "model_version": decision.model_version,
+                "action": decision.action.value,
+                "old_limit": decision.old_limit,
+                "new_limit": decision.new_limit,
+                "reason_codes": ",".join(decision.reason_codes),
+                "inputs_json": json.dumps(inputs.as_json(), separators=(",", ":")),
+            }
+        )
+    ids = uow.limit_decisions.add_decisions(rows)
+    pairs = list(zip(ids, decided, strict=True))
+    _follow(
+        uow,
+        book,
+        day,
+        [(i, d, int(str(r["line_id"]))) for (i, d), r in zip(pairs, rows, strict=True)],
+    )
+    return pairs
+
+
+_MOVES = {
+    LimitAction.DECREASE: ("active", "decrease"),
+    LimitAction.FREEZE: ("frozen", "freeze"),
+    LimitAction.UNFREEZE: ("active", "unfreeze"),
+}
+
+
+def _follow(
+    uow: UnitOfWork, book: LimitBook, day: int, done: list[tuple[int, LimitDecision, int]]
+) -> None:
+    """Offers for increases; limit moves and notices for decreases, freezes, unfreezes."""
+    offers, moves, notices = [], [], []
+    for decision_id, d, line_id in done:
+        if d.action is LimitAction.INCREASE:
+            offers.append(
+                {
+                    "line_id": line_id,
+                    "decision_id": decision_id,
+                    "old_limit": d.old_limit,
+                    "new_limit": d.new_limit,
+                    "offered_day": day,
+                    "expires_day": day + book.champion.settings.offer_days,
+                    "status": "pending",
+                }
+            )
+        elif d.action in _MOVES:
+            status, notice = _MOVES[d.action]
+            reason = ",".join(d.reason_codes)
+            moves.append(
+                {
+                    "line_id": line_id,
+                    "limit": d.new_limit,
+                    "status": status,
+                    "day": day,
+                    "old_limit": d.old_limit,
+                    "reason": reason,
+                }
+            )
+            notices.append(
+                {
+                    "line_id": line_id,
+                    "decision_id": decision_id,
+                    "day": day,
+                    "kind": notice,
+                    "old_limit": d.old_limit,
+                    "new_limit": d.new_limit,
+                    "reason_codes": reason,
+                }
+            )
+    uow.limit_decisions.supersede_offers([int(str(o["line_id"])) for o in offers], day)
+    uow.limit_decisions.add_offers(offers)
+    uow.limit_decisions.move_limits(moves)
+    uow.limit_decisions.add_notices(notices)
+    _tell_borrowers(uow, moves, f"review:{day}")
+
+
+def _tell_borrowers(uow: UnitOfWork, moves: list[dict[str, Any]], change: str) -> None:
+    """Each line's borrower hears of its move, in the move's transaction: ``limit_frozen``
+    for a freeze, ``limit_changed`` when the amount moved (once per line and change)."""
+    for m in moves:
+        line_id, new = int(m["line_id"]), Money(int(m["limit"]), "CNY")
+        if m["status"] == "frozen":
+            notify_limit_frozen_in_unit(uow, line_id, new, change)
+        else:
+            notify_limit_changed_in_unit(
+                uow, line_id, Money(int(m["old_limit"]), "CNY"), new, change
+            )
+
+
+def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
+    """Temporary limits whose end date has come go back to the limit before them (if staff
+    have not moved the line since), with a notice; how many ended."""
+    day = to_day(on)
+    ended = uow.limit_decisions.temporary_ending(day)
+    moves, notices = [], []
+    for t in ended:
+        uow.limit_decisions.end_temporary(int(t.id))
+        line = uow.credit_lines.get(int(t.line_id), lock=True).line
+        if line.limit.fen != int(t.temporary_limit):
+            continue
+        move = {
+            "line_id": int(t.line_id),
+            "limit": int(t.base_limit),
+            "status": line.status.value,
+            "day": day,
+            "old_limit": line.limit.fen,
+            "reason": "TEMPORARY_ENDED",
+        }
+        moves.append(move)
+        notices.append(
+            {
+                "line_id": int(t.line_id),
+                "decision_id": None,
+                "day": day,
+                "kind": "temporary_end",
+                "old_limit": line.limit.fen,
+                "new_limit": int(t.base_limit),
+                "reason_codes": "TEMPORARY_ENDED",
+            }
+        )
+    uow.limit_decisions.move_limits(moves)
+    uow.limit_decisions.add_notices(notices)
+    _tell_borrowers(uow, moves, f"temporary-end:{day}")
+    return len(ended)
+
+
+def _prepare(uow: UnitOfWork, on: date) -> LimitBook:
+    """The run's row, the day's snapshot, expired offers and ended temporary limits."""
+    day = to_day(on)
+    uow.limit_decisions.open_run(day)
+    backfill_incomes_in(uow, on)
+    snapshot_in(uow, on)
+    uow.limit_decisions.expire_offers(day)
+    end_temporary_limits_in(uow, on)
+    return limit_book_in(uow)
+
+
+def _ranges(uow: UnitOfWork, batch: int) -> list[tuple[int, int]]:
+    bounds = uow.limit_decisions.line_bounds()
+    if bounds is None:
+        return []
+    low, high = bounds
+    return [(a, min(a + batch - 1, high)) for a in range(low, high + 1, batch)]
+
+
+def review_limits(
+    engine: Engine,
+    on: date,
+    *,
+    actor: str | None = None,
+    batch_lines: int = BATCH_LINES,
+    after_batch: Callable[[int, int], None] | None = None,
+) -> ReviewReport:
+    """Review every open line on ``on`` (idempotent per date; resumes a killed run). With
+    ``actor`` the finished run is audited (``limits.review``) with its counts."""
+    if not isinstance(on, date):
+        raise InvalidInputError("the review date must be a date", field="on")
+    if batch_lines < 1:
+        raise InvalidInputError("a batch holds at least one line", field="batch_lines")
+    began, day, decided = time.perf_counter(), to_day(on), 0
+    with UnitOfWork(engine) as uow:
+        run = uow.limit_decisions.run(day)
+        if run is not None and run.status == "done":  # reviewed already: nothing to do
+            counts = json.loads(run.counts_json)
+            return ReviewReport(on, 0, counts, time.perf_counter() - began)
+        book = _prepare(uow, on)
+        ranges = _ranges(uow, batch_lines)
+        uow.commit()
+    for first, last in ranges:
+        with UnitOfWork(engine) as uow:
+            decided += len(decide_lines_in(uow, book, day, first, last))
+            uow.commit()
+        if after_batch is not None:
+            after_batch(last, decided)
+    with UnitOfWork(engine) as uow:
+        counts = uow.limit_decisions.reviewed_counts(day)
+        run = uow.limit_decisions.run(day)
+        if run is not None and run.status != "done":
+            uow.limit_decisions.finish_run(day, counts)
+            if actor:
+                record_audit(
+                    uow,
+                    actor,
+                    "limits.review",
+                    f"limits:{on.isoformat()}",
+                    {"decided": decided, "counts": counts},
+                )
+        uow.commit()
+    return ReviewReport(on, decided, counts, time.perf_counter() - began)
+
+
+def close_of_business_step(uow: UnitOfWork, x: date) -> int:
+    """Limit management for business date ``x`` inside close of business's unit of work:
+    temporary limits ending; at month-end the snapshot and the review of every line."""
+    touched = end_temporary_limits_in(uow, x)
+    if not is_month_end(x):
+        return touched
+    book = _prepare(uow, x)
+    day = to_day(x)
+    for first, last in _ranges(uow, BATCH_LINES):
+        touched += len(decide_lines_in(uow, book, day, first, last))
+    uow.limit_decisions.finish_run(day, uow.limit_decisions.reviewed_counts(day))
+    return touched

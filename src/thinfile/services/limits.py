@@ -1,0 +1,311 @@
+"""A borrower's credit limit (额度): what they see, offers they accept or decline, increases
+they ask for; and the replay of any limit decision.
+
+A line belongs to the user who accepted the offer that opened it (``ownership.owner_of_line``),
+checked by the interfaces before these run. An offered increase changes the limit only when
+accepted, and only while the line is open, nothing is past due and the offer stands; a
+borrower may ask for an increase once per the policy's request interval (30 days by default:
+repeated asks in a short window are a bust-out signal), and the answer comes at once from the
+same policy as the nightly review, with its reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.engine import Engine
+
+from thinfile.decisioning.limit_reasons import limit_reasons
+from thinfile.decisioning.limits import LimitDecision, LimitInputs, decide_limit
+from thinfile.errors import ConflictError, NotFoundError
+from thinfile.money import Money
+from thinfile.services.audit import record_audit
+from thinfile.services.business_date import business_date_in
+from thinfile.services.identity_records import Actor
+from thinfile.services.limit_features import backfill_incomes_in, snapshot_in
+from thinfile.services.limit_policies import limit_book_in, limit_policy_by_version
+from thinfile.services.limit_reviews import decide_lines_in
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import LineStatus, change_limit
+from thinfile.store.db import StoredRow
+from thinfile.store.servicing_codec import from_day, to_day
+
+__all__ = [
+    "LimitAnswer",
+    "LimitHistoryEntry",
+    "LimitOffer",
+    "LimitOverview",
+    "Replayed",
+    "accept_limit_offer",
+    "decline_limit_offer",
+    "line_limits",
+    "next_review",
+    "replay_limit_decision",
+    "request_limit_increase",
+]
+
+_CODES = re.compile(r"^[A-Z0-9_]+(,[A-Z0-9_]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class LimitHistoryEntry:
+    on: date
+    old_limit: int
+    new_limit: int
+    reason_codes: tuple[str, ...]
+    note: str | None
+    """A staff member's own words (staff pages only)."""
+
+    def reasons(self, language: str = "en") -> list[dict[str, str]]:
+        return limit_reasons(self.reason_codes, language)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOffer:
+    offer_id: int
+    old_limit: int
+    new_limit: int
+    offered_on: date
+    expires_on: date
+    status: str
+    reason_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOverview:
+    line_id: int
+    currency: str
+    status: str
+    limit: int
+    used: int
+    available: int
+    next_review: date
+    offers: tuple[LimitOffer, ...]
+    history: tuple[LimitHistoryEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LimitAnswer:
+    """The instant answer to a borrower's request."""
+
+    decision_id: int
+    action: str
+    old_limit: int
+    new_limit: int
+    offer_id: int | None
+    reason_codes: tuple[str, ...]
+
+    def reasons(self, language: str = "en") -> list[dict[str, str]]:
+        return limit_reasons(self.reason_codes, language)
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    decision_id: int
+    stored_action: str
+    stored_new_limit: int
+    replayed: LimitDecision
+
+    @property
+    def same(self) -> bool:
+        return (self.stored_action, self.stored_new_limit) == (
+            self.replayed.action.value,
+            self.replayed.new_limit,
+        )
+
+
+def next_review(on: date) -> date:
+    """The next month-end on or after ``on`` (close of business reviews every line then)."""
+    first_next = (on.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first_next - timedelta(days=1)
+
+
+def _entry(r: StoredRow) -> LimitHistoryEntry:
+    text = str(r.reason)
+    codes = tuple(text.split(",")) if _CODES.match(text) else ("MANUAL",)
+    return LimitHistoryEntry(
+        from_day(r.day),
+        int(r.old_limit),
+        int(r.new_limit),
+        codes,
+        None if _CODES.match(text) else text,
+    )
+
+
+def _offer(r: StoredRow, codes: dict[int, tuple[str, ...]]) -> LimitOffer:
+    return LimitOffer(
+        int(r.id),
+        int(r.old_limit),
+        int(r.new_limit),
+        from_day(r.offered_day),
+        from_day(r.expires_day),
+        str(r.status),
+        codes.get(int(r.decision_id), ()),
+    )
+
+
+def overview_in(uow: UnitOfWork, line_id: int, *, today: date | None = None) -> LimitOverview:
+    """The line's limit as its borrower sees it, read in ``uow`` (on ``today``'s business
+    date: the real day unless a replayed book names its own)."""
+    stored = uow.credit_lines.get(line_id)
+    owed = uow.credit_lines.outstanding_principal(line_id)
+    on = business_date_in(uow, today=today)
+    offers = uow.limit_decisions.offers_of(line_id)
+    codes = {
+        int(d.id): tuple(str(d.reason_codes).split(","))
+        for d in uow.limit_decisions.decisions_of(line_id)
+    }
+    line = stored.line
+    return LimitOverview(
+        line_id=line_id,
+        currency=line.limit.currency,
+        status=line.status.value,
+        limit=line.limit.fen,
+        used=owed,
+        available=line.available(owed).fen if line.status is LineStatus.ACTIVE else 0,
+        next_review=next_review(on),
+        offers=tuple(
+            _offer(o, codes)
+            for o in offers
+            if o.status == "pending" and int(o.expires_day) >= to_day(on)
+        ),
+        history=tuple(_entry(r) for r in uow.limit_decisions.history_of(line_id)),
+    )
+
+
+def line_limits(engine: Engine, line_id: int, *, today: date | None = None) -> LimitOverview:
+    with UnitOfWork(engine) as uow:
+        return overview_in(uow, line_id, today=today)
+
+
+def _pending_offer(uow: UnitOfWork, line_id: int, offer_id: int, day: int) -> StoredRow:
+    offer = uow.limit_decisions.offer(offer_id, lock=True)
+    if offer is None or int(offer.line_id) != line_id:
+        raise NotFoundError("no such limit offer", field="offer_id", value=offer_id)
+    if offer.status != "pending" or int(offer.expires_day) < day:
+        status = "expired" if offer.status == "pending" else offer.status
+        raise ConflictError(f"limit offer {offer_id} is {status}", field="offer_id", value=offer_id)
+    return offer
+
+
+def accept_limit_offer(
+    engine: Engine, line_id: int, offer_id: int, *, actor: Actor, today: date | None = None
+) -> LimitOverview:
+    """Accept an offered increase: the limit moves now (audited)."""
+    with UnitOfWork(engine) as uow:
+        on = business_date_in(uow, today=today)
+        day = to_day(on)
+        stored = uow.credit_lines.get(line_id, lock=True)
+        offer = _pending_offer(uow, line_id, offer_id, day)
+        if stored.line.status is not LineStatus.ACTIVE:
+            raise ConflictError(
+                f"credit line {line_id} is {stored.line.status}", field="line_id", value=line_id
+            )
+        if uow.limit_decisions.worst_dpd_now(line_id, day) > 0:
+            raise ConflictError(
+                "a repayment on this line is past due",
+                field="line_id",
+                value=line_id,
+                remedy="repay what is past due, then accept the offer",
+            )
+        ceiling = limit_book_in(uow).champion.settings.ceiling_fen
+        new = min(int(offer.new_limit), ceiling)
+        currency = stored.line.limit.currency
+        _, change = change_limit(stored.line, Money(new, currency), "OFFER_ACCEPTED", on)
+        uow.credit_lines.change_limit(line_id, change)
+        uow.limit_decisions.decide_offer(offer_id, "accepted", day)
+        record_audit(
+            uow,
+            actor.label,
+            "credit_line.limit_offer_accepted",
+            f"credit_line:{line_id}",
+            {"offer": offer_id, "old_limit": change.old_limit, "new_limit": change.new_limit},
+        )
+        view = overview_in(uow, line_id, today=today)
+        uow.commit()
+    return view
+
+
+def decline_limit_offer(
+    engine: Engine, line_id: int, offer_id: int, *, actor: Actor, today: date | None = None
+) -> LimitOverview:
+    """Decline an offered increase: the limit stays (audited)."""
+    with UnitOfWork(engine) as uow:
+        day = to_day(business_date_in(uow, today=today))
+        uow.credit_lines.get(line_id, lock=True)
+        _pending_offer(uow, line_id, offer_id, day)
+        uow.limit_decisions.decide_offer(offer_id, "declined", day)
+        record_audit(
+            uow,
+            actor.label,
+            "credit_line.limit_offer_declined",
+            f"credit_line:{line_id}",
+            {"offer": offer_id},
+        )
+        view = overview_in(uow, line_id, today=today)
+        uow.commit()
+    return view
+
+
+def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> LimitAnswer:
+    """The borrower asks for more: decided at once by the live policy on today's behaviour;
+    an increase comes back as an offer to accept. At most one request per interval."""
+    with UnitOfWork(engine) as uow:
+        on = business_date_in(uow)
+        day = to_day(on)
+        uow.credit_lines.get(line_id, lock=True)
+        book = limit_book_in(uow)
+        interval = book.champion.settings.request_interval_days
+        recent = uow.limit_decisions.decisions_of(line_id, kind="request", since=day - interval + 1)
+        if recent:
+            again = from_day(int(recent[0].day) + interval)
+            raise ConflictError(
+                f"an increase was asked for on {from_day(int(recent[0].day))}",
+                field="line_id",
+                value=line_id,
+                remedy=f"ask again from {again.isoformat()}",
+                extra={"reason_codes": ["RECENT_REQUEST"], "ask_again_from": again.isoformat()},
+            )
+        backfill_incomes_in(uow, on)
+        snapshot_in(uow, on, line_id=line_id)
+        pairs = decide_lines_in(uow, book, day, line_id, line_id, kind="request")
+        if not pairs:
+            raise ConflictError(
+                f"credit line {line_id} is not open", field="line_id", value=line_id
+            )
+        decision_id, decision = pairs[0]
+        offers = [
+            o for o in uow.limit_decisions.offers_of(line_id) if int(o.decision_id) == decision_id
+        ]
+        record_audit(
+            uow,
+            actor.label,
+            "credit_line.limit_request",
+            f"credit_line:{line_id}",
+            {"decision": decision_id, "action": decision.action.value},
+        )
+        uow.commit()
+    return LimitAnswer(
+        decision_id,
+        decision.action.value,
+        decision.old_limit,
+        decision.new_limit,
+        int(offers[0].id) if offers else None,
+        decision.reason_codes,
+    )
+
+
+def replay_limit_decision(engine: Engine, decision_id: int) -> Replayed:
+    """Decide a stored limit decision again from its stored inputs and policy version."""
+    with UnitOfWork(engine) as uow:
+        row = uow.limit_decisions.decision(decision_id)
+        if row is None:
+            raise NotFoundError("no such limit decision", field="decision_id", value=decision_id)
+        policy = limit_policy_by_version(uow, str(row.policy_version))
+    replayed = decide_limit(LimitInputs.from_json(json.loads(row.inputs_json)), policy)
+    if row.action == "held_out":
+        replayed = replayed.held_out()
+    return Replayed(decision_id, str(row.action), int(row.new_limit), replayed)

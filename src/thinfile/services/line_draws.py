@@ -1,0 +1,117 @@
+"""A draw from a credit line as the borrower agrees to it (支用): the quote first — the schedule,
+the annualized rate and the all-in cost statement of exactly the loan the draw would open —
+then the draw itself, refused when the line changed since the quote was shown.
+
+The quote prices the draw as :func:`thinfile.services.credit_lines.draw_in_unit` opens it (the
+line's rate, equal installments, from the current business date) and states the default
+terms of the line's servicing product, the terms close of business charges. The draw carries
+the available amount the borrower saw: when it no longer matches (a second submit of the same
+form, another draw, a limit change in between) nothing is drawn and the borrower sees the line
+again, so one confirmation opens at most one loan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from thinfile.decisioning.pricing import Offer
+from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule, cost_statement
+from thinfile.loanmath.annualized import annualized_rate
+from thinfile.money import Money
+from thinfile.services.business_date import business_date_in
+from thinfile.services.credit_lines import draw_audit, draw_in_unit
+from thinfile.services.identity_records import Actor
+from thinfile.services.loan_postings import in_own_unit
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import LoanAccount, check_draw
+
+__all__ = ["DRAW_TERMS", "DrawQuote", "draw_from_line", "quote_draw"]
+
+DRAW_TERMS = (3, 6, 12)
+"""The terms a borrower chooses from when drawing on a line (months)."""
+
+PRODUCT = "revolving_line_draw"
+
+
+@dataclass(frozen=True, slots=True)
+class DrawQuote:
+    """What a draw would be today: the loan's offer as an application offer is stored
+    (``decisioning.Offer.as_dict``: amounts, annualized rate, cost statement) and the
+    available amount it was quoted against."""
+
+    line_id: int
+    offer: Offer
+    available: Money
+
+    def as_stored(self) -> dict[str, object]:
+        return self.offer.as_dict()
+
+
+def _check_term(periods: int) -> None:
+    if periods not in DRAW_TERMS:
+        raise InvalidInputError(
+            f"the term must be one of {', '.join(str(t) for t in DRAW_TERMS)} months",
+            field="term_months",
+            value=periods,
+            remedy="choose one of the terms offered",
+        )
+
+
+def quote_draw(
+    engine: Engine, line_id: int, amount: Money, periods: int, *, lender: str
+) -> DrawQuote:
+    """The draw of ``amount`` over ``periods`` months as it would open today; writes
+    nothing. Refused as the draw itself would be (frozen line, more than available)."""
+    _check_term(periods)
+    with UnitOfWork(engine) as uow:
+        stored = uow.credit_lines.get(line_id)
+        owed = uow.credit_lines.outstanding_principal(line_id)
+        on = business_date_in(uow)
+    check_draw(stored.line, owed, amount)
+    terms = LoanTerms(amount, stored.annual_rate, periods, RepaymentMethod.EQUAL_INSTALLMENT, on)
+    schedule = build_schedule(terms)
+    rate = annualized_rate(schedule)
+    statement = cost_statement(
+        schedule, default_terms=stored.product.defaults, lender=lender, annualized=rate
+    )
+    offer = Offer(PRODUCT, 0, schedule, rate, statement, None, None)
+    return DrawQuote(line_id, offer, stored.line.available(owed))
+
+
+def draw_from_line(
+    engine: Engine,
+    line_id: int,
+    amount: Money,
+    periods: int,
+    *,
+    seen_available: Money,
+    confirmed: bool,
+    actor: Actor,
+) -> LoanAccount:
+    """Draw as quoted: a new loan, audited (``credit_line.draw``), only once the borrower
+    confirmed reading the statement and while the line's available amount is still
+    ``seen_available``."""
+    _check_term(periods)
+    if not confirmed:
+        raise InvalidInputError(
+            "confirm that you have read the cost statement",
+            field="confirm",
+            remedy="tick the box, then draw",
+        )
+
+    def work(uow: UnitOfWork) -> LoanAccount:
+        stored = uow.credit_lines.get(line_id, lock=True)
+        available = stored.line.available(uow.credit_lines.outstanding_principal(line_id))
+        if available != seen_available:
+            raise ConflictError(
+                f"the line changed since the draw was shown: {available} is available now",
+                field="available",
+                value=str(seen_available),
+                remedy="look at the draw again and confirm it",
+            )
+        return draw_in_unit(uow, line_id, amount, periods, business_date_in(uow))
+
+    return in_own_unit(engine, work, lambda loan: draw_audit(actor.label, loan))

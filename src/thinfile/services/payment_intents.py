@@ -1,0 +1,345 @@
+"""Payment intents (支付意图): a borrower's payment taken from a bound card through the
+:class:`~thinfile.services.ports.PaymentGateway`, posted to the ledger once the gateway
+confirms it (DOMAIN.md §15).
+
+The life of an intent::
+
+    create ─► created ─► debit sent ─► pending ─► succeeded (posted once, txn_id)
+                              │                └► failed (the gateway's DebitFailure)
+                              └► failed at once (insufficient funds, card frozen, limit …)
+
+1. **Create** (:func:`create_payment_intent`): the borrower's ``Idempotency-Key`` is unique per
+   borrower, so a second create with it finds the first intent (``replayed``) and never a second
+   debit; a key reused for another payment is a 409. The amount is checked under the loan's
+   row lock against what the loan owes today (the payoff quote, 提前结清金额) less what other
+   unsettled intents of the loan are already taking: never more than owed. A payoff takes the
+   quote itself. The card is the one chosen or the borrower's default.
+2. **Send**: the debit goes to the gateway under the intent's id as its ``request_id`` (the
+   gateway's own idempotency key), outside any transaction. An answer lost on the way (a
+   timeout) leaves the intent ``pending`` without a gateway transaction id; a status query
+   (:mod:`thinfile.services.payment_settlement`) finds what became of it, or
+   sends it again under the same ``request_id`` when the gateway never received it.
+3. **Settle** (:mod:`thinfile.services.payment_settlement`, on the signed notification —
+   :mod:`thinfile.services.payment_notifications` — or a status query): a success is posted
+   once through the payments' own in-unit functions, a failure keeps the gateway's reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from thinfile.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PaymentGatewayUnavailableError,
+)
+from thinfile.money import Money
+from thinfile.security.roles import Role
+from thinfile.services.audit import record_audit
+from thinfile.services.business_date import business_date_in
+from thinfile.services.gateway_port import DebitAnswer, DebitFailure, TransactionStatus
+from thinfile.services.identity_records import Actor, now_utc
+from thinfile.services.loan_postings import check_business_day
+from thinfile.services.ports import PaymentGateway
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import LoanStatus, PrepaymentMode, close_through, payoff_quote
+from thinfile.store.payment_intents_repo import StoredIntent
+
+__all__ = [
+    "IntentKind",
+    "IntentRequest",
+    "IntentStatus",
+    "IntentView",
+    "borrower_label",
+    "create_payment_intent",
+    "get_payment_intent",
+    "intent_view",
+    "list_payment_intents",
+    "owed_today",
+    "owner_of_intent",
+    "send_debit",
+]
+
+log = logging.getLogger("thinfile.payments")
+
+
+class IntentKind(StrEnum):
+    PAYMENT = "payment"
+    """Pay now (还款): the payments' waterfall."""
+    PAYOFF = "payoff"
+    """Repay everything (提前结清): the payoff quote, as a prepayment."""
+    PREPAYMENT = "prepayment"
+    """Repay part early (部分提前还款), re-amortized by the mode."""
+
+
+class IntentStatus(StrEnum):
+    CREATED = "created"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRequest:
+    """What a borrower asks: ``amount`` None for a payoff (the quote is taken)."""
+
+    loan_id: int
+    kind: IntentKind
+    amount: Money | None
+    idempotency_key: str
+    mode: PrepaymentMode | None = None
+    card_id: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        text = f"{self.loan_id}|{self.kind}|{self.amount}|{self.mode}|{self.card_id}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IntentView:
+    """An intent as its borrower sees it."""
+
+    id: str
+    loan_id: int
+    kind: IntentKind
+    mode: PrepaymentMode | None
+    amount: Money
+    status: IntentStatus
+    failure: DebitFailure | None
+    card_id: str
+    gateway_txn_id: str | None
+    txn_id: int | None
+    created_at: datetime
+    settled_at: datetime | None
+    replayed: bool = False
+
+
+def intent_view(intent: StoredIntent, *, replayed: bool = False) -> IntentView:
+    return IntentView(
+        id=intent.id,
+        loan_id=intent.loan_id,
+        kind=IntentKind(intent.kind),
+        mode=PrepaymentMode(intent.mode) if intent.mode else None,
+        amount=Money(intent.amount, intent.currency),
+        status=IntentStatus(intent.status),
+        failure=DebitFailure(intent.failure) if intent.failure else None,
+        card_id=intent.card_id,
+        gateway_txn_id=intent.gateway_txn_id,
+        txn_id=intent.txn_id,
+        created_at=intent.created_at,
+        settled_at=intent.settled_at,
+        replayed=replayed,
+    )
+
+
+def owner_of_intent(uow: UnitOfWork, intent_id: str) -> str | None:
+    """The borrower who created ``intent_id``; the ownership table's lookup."""
+    intent = uow.payment_intents.get(intent_id)
+    return None if intent is None else intent.user_id
+
+
+def owed_today(uow: UnitOfWork, loan_id: int) -> tuple[Money, int]:
+    """Under the loan's row lock: what closes it on the business date (its own missed days
+    closed in memory, nothing written), and the fen its unsettled intents are taking."""
+    stored = uow.loans.get(loan_id, lock=True)
+    if stored.account.status is not LoanStatus.ACTIVE:
+        raise ConflictError(
+            f"loan {loan_id} is {stored.account.status.value}: nothing is owed",
+            field="loan_id",
+            value=loan_id,
+        )
+    on = business_date_in(uow)
+    check_business_day(uow, on)
+    held = uow.disputes.held_of_loan(loan_id)
+    account = close_through(stored.account, on - timedelta(days=1), held).loan
+    return payoff_quote(account, on), uow.payment_intents.in_flight(loan_id)
+
+
+def _amount(request: IntentRequest, owed: Money, in_flight: int) -> Money:
+    """The amount to take: a payoff's is the quote; never more than owed less in flight."""
+    room = owed.fen - in_flight
+    if request.kind is IntentKind.PAYOFF:
+        if in_flight:
+            raise ConflictError(
+                "a payment of this loan is still pending",
+                field="kind",
+                remedy="wait for it to finish, then pay off what is left",
+            )
+        if request.amount is not None and request.amount != owed:
+            raise InvalidInputError(
+                "the payoff amount has changed",
+                field="amount",
+                value=str(request.amount),
+                remedy=f"pay off with {owed}",
+            )
+        return owed
+    amount = request.amount
+    if amount is None or amount.fen <= 0:
+        raise InvalidInputError("a payment must be positive", field="amount", value=str(amount))
+    if amount.currency != owed.currency or amount.fen > room:
+        most = Money(max(room, 0), owed.currency)
+        raise InvalidInputError(
+            f"{amount} is more than you owe: at most {most}",
+            field="amount",
+            value=str(amount),
+            remedy=f"pay at most {most} (the payoff is {owed})",
+            extra={"owed_fen": owed.fen, "in_flight_fen": in_flight},
+        )
+    return amount
+
+
+def _card_id(uow: UnitOfWork, actor: Actor, card_id: str | None) -> str:
+    cards = uow.payment_cards.of_user(actor.user_id)
+    chosen = next((c for c in cards if (c.id == card_id if card_id else c.is_default)), None)
+    if chosen is None:
+        raise ConflictError(
+            "no bound card to pay from" if not card_id else "no such card",
+            field="card_id",
+            value=card_id,
+            remedy="bind a bank card first (GET /v1/me/cards, or the cards page)",
+        )
+    return chosen.id
+
+
+def _replay(intent: StoredIntent, request: IntentRequest) -> StoredIntent:
+    if intent.request_hash != request.fingerprint or intent.loan_id != request.loan_id:
+        raise ConflictError(
+            "this idempotency key was used for a different payment",
+            field="Idempotency-Key",
+            value=request.idempotency_key,
+            remedy="use a new key for a new payment",
+        )
+    return intent
+
+
+def _created(engine: Engine, actor: Actor, request: IntentRequest) -> tuple[StoredIntent, bool]:
+    """The intent stored under the borrower's key: the first one (True) or a new one."""
+    try:
+        with UnitOfWork(engine) as uow:
+            first = uow.payment_intents.by_key(actor.user_id, request.idempotency_key)
+            if first is not None:
+                return _replay(first, request), True
+            intent = _new_intent(uow, actor, request)
+            uow.payment_intents.add(intent)  # a concurrent insert of the key waits, then fails
+            details = {"intent": intent.id, "kind": intent.kind, "amount_fen": intent.amount}
+            subject = f"loan:{request.loan_id}"
+            record_audit(uow, actor.label, "payment_intent.create", subject, details)
+            uow.commit()
+            return intent, False
+    except IntegrityError:  # the same key committed concurrently: answer with its intent
+        pass
+    with UnitOfWork(engine) as uow:
+        first = uow.payment_intents.by_key(actor.user_id, request.idempotency_key)
+        if first is None:
+            raise ConflictError("the payment could not be created", remedy="retry")
+        return _replay(first, request), True
+
+
+def _new_intent(uow: UnitOfWork, actor: Actor, request: IntentRequest) -> StoredIntent:
+    card_id = _card_id(uow, actor, request.card_id)
+    owed, in_flight = owed_today(uow, request.loan_id)
+    amount = _amount(request, owed, in_flight)
+    return StoredIntent(
+        id=uuid.uuid4().hex,
+        loan_id=request.loan_id,
+        user_id=actor.user_id,
+        card_id=card_id,
+        kind=request.kind.value,
+        mode=request.mode.value if request.mode else None,
+        amount=amount.fen,
+        currency=amount.currency,
+        status=IntentStatus.CREATED.value,
+        failure=None,
+        idempotency_key=request.idempotency_key,
+        request_hash=request.fingerprint,
+        gateway_txn_id=None,
+        txn_id=None,
+        created_at=now_utc(),
+        settled_at=None,
+    )
+
+
+def create_payment_intent(
+    engine: Engine, gateway: PaymentGateway, *, actor: Actor, request: IntentRequest
+) -> IntentView:
+    """Create the intent (or find the one under the borrower's key) and send its debit.
+
+    An intent created but never sent (the process stopped in between) is sent by its replay;
+    the gateway takes one debit per ``request_id`` however often it is asked.
+    """
+    intent, replayed = _created(engine, actor, request)
+    if intent.status == IntentStatus.CREATED:
+        intent = send_debit(engine, gateway, intent)
+    return intent_view(intent, replayed=replayed)
+
+
+def send_debit(engine: Engine, gateway: PaymentGateway, intent: StoredIntent) -> StoredIntent:
+    """Send the intent's debit under its id (the gateway's ``request_id``) and record the
+    synchronous answer; an unanswered request leaves it ``pending`` for a status query."""
+    with UnitOfWork(engine) as uow:
+        card = uow.payment_cards.get(intent.card_id)
+    assert card is not None
+    try:
+        if card.agreement_token is None or card.status != "active":
+            answer = DebitAnswer(TransactionStatus.FAILED, None, DebitFailure.AGREEMENT_INVALID)
+        else:
+            answer = gateway.debit(card.agreement_token, intent.amount, intent.id)
+    except PaymentGatewayUnavailableError:
+        answer = None  # unknown: a status query will tell
+    return _record_answer(engine, intent.id, answer)
+
+
+def _record_answer(engine: Engine, intent_id: str, answer: DebitAnswer | None) -> StoredIntent:
+    """The gateway's synchronous answer; a notification that came first is kept."""
+    with UnitOfWork(engine) as uow:
+        intent = uow.payment_intents.get(intent_id, lock=True)
+        assert intent is not None
+        if intent.status != IntentStatus.CREATED:
+            return intent
+        values: dict[str, object] = {"status": IntentStatus.PENDING.value}
+        if answer is not None:
+            values["gateway_txn_id"] = answer.gateway_txn_id
+            if answer.status is TransactionStatus.FAILED:
+                failure = answer.failure or DebitFailure.TIMEOUT
+                values.update(status="failed", failure=failure.value, settled_at=now_utc())
+                record_audit(
+                    uow,
+                    borrower_label(intent),
+                    "payment_intent.failed",
+                    f"loan:{intent.loan_id}",
+                    {"intent": intent.id, "failure": failure.value},
+                )
+        uow.payment_intents.update(intent_id, **values)
+        uow.commit()
+        stored = uow.payment_intents.get(intent_id)
+    assert stored is not None
+    return stored
+
+
+def borrower_label(intent: StoredIntent) -> str:
+    return Actor(intent.user_id, Role.BORROWER).label
+
+
+def get_payment_intent(engine: Engine, loan_id: int, intent_id: str) -> IntentView:
+    """One intent of ``loan_id`` (another loan's is not found)."""
+    with UnitOfWork(engine) as uow:
+        intent = uow.payment_intents.get(intent_id)
+    if intent is None or intent.loan_id != loan_id:
+        raise NotFoundError("no such payment", field="intent_id", value=intent_id)
+    return intent_view(intent)
+
+
+def list_payment_intents(engine: Engine, loan_id: int) -> list[IntentView]:
+    """The loan's intents, the newest first (at most 100)."""
+    with UnitOfWork(engine) as uow:
+        return [intent_view(i) for i in uow.payment_intents.of_loan(loan_id)]

@@ -1,0 +1,288 @@
+"""Settling a payment intent on the gateway's word (DOMAIN.md §15): its signed notification
+(:mod:`thinfile.services.payment_notifications`) or a status query.
+
+Under the intent's row lock a success posts through
+:func:`~thinfile.services.payments.pay_in_unit` (pay now) or
+:func:`~thinfile.services.payments.prepay_in_unit` (payoff, part prepayment) with the servicing
+idempotency key ``intent:<id>``, so the allocation rules are the payments' own and the ledger
+takes the money once, whatever number of notifications and queries arrive.
+
+The gateway's word on a transaction is final (``adapters/docs.md``): notifications come late,
+twice or out of order, but never change their status. If two words disagree anyway, the money
+wins: a success after a failure is posted (the card was debited; the intent becomes succeeded),
+a failure after a success changes nothing (a posting is corrected only by a reversal, by staff,
+after reconciliation); both are logged as ``conflict``. A word whose amount differs from the
+intent's is not posted (``mismatch``), for reconciliation to resolve; a success the loan refuses
+(repaid in full meanwhile) is kept ``succeeded`` without a posting (``unposted``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy.engine import Engine
+
+from thinfile.errors import (
+    BusinessDateClosedError,
+    CloseOfBusinessRunning,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PaymentGatewayUnavailableError,
+    ThinfileError,
+)
+from thinfile.money import Money
+from thinfile.services.audit import record_audit
+from thinfile.services.business_date import business_date_in
+from thinfile.services.gateway_port import DebitFailure, TransactionStatus
+from thinfile.services.identity_records import now_utc
+from thinfile.services.loan_postings import Receipt, receipt_audit
+from thinfile.services.notifications import notify_auto_debit_failed_in_unit
+from thinfile.services.payment_intents import (
+    IntentKind,
+    IntentStatus,
+    IntentView,
+    borrower_label,
+    get_payment_intent,
+    intent_view,
+    send_debit,
+)
+from thinfile.services.payments import pay_in_unit, prepay_in_unit
+from thinfile.services.ports import PaymentGateway
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import PrepaymentMode
+from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
+from thinfile.store.payment_intents_repo import StoredIntent
+
+__all__ = [
+    "GatewayWord",
+    "Keep",
+    "Settlement",
+    "check_payment_intent",
+    "refresh_payment_intent",
+    "settle_in_unit",
+    "settle_payment_intent",
+    "settle_stale_intents",
+]
+
+log = logging.getLogger("thinfile.payments")
+
+
+class Settlement(StrEnum):
+    """What one word of the gateway (a notification or a status query) did to an intent."""
+
+    POSTED = "posted"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+    """The intent had this final status already: nothing written."""
+    CONFLICT = "conflict"
+    """The word disagrees with the intent's final status (see the module docstring)."""
+    MISMATCH = "mismatch"
+    """The amount is not the intent's: nothing posted, left for reconciliation."""
+    UNPOSTED = "unposted"
+    """The card was debited but the loan refused the posting: left for reconciliation."""
+    PENDING = "pending"
+    """A status query found the debit not final yet."""
+    UNKNOWN = "unknown"
+    """No intent has this id: nothing written (acknowledged, logged)."""
+
+
+def _post(uow: UnitOfWork, intent: StoredIntent) -> Receipt:
+    amount, key = Money(intent.amount, intent.currency), f"intent:{intent.id}"
+    on = business_date_in(uow)
+    if intent.kind == IntentKind.PAYMENT:
+        return pay_in_unit(uow, intent.loan_id, amount, on, key)
+    mode = PrepaymentMode(intent.mode) if intent.mode else None
+    return prepay_in_unit(uow, intent.loan_id, amount, on, mode=mode, key=key)
+
+
+def _post_success(
+    uow: UnitOfWork, intent: StoredIntent, gateway_txn_id: str, *, may_post: bool
+) -> Settlement:
+    receipt = _post(uow, intent) if may_post else None
+    uow.payment_intents.update(
+        intent.id,
+        status=IntentStatus.SUCCEEDED.value,
+        failure=None,
+        gateway_txn_id=gateway_txn_id,
+        txn_id=None if receipt is None else receipt.txn_id,
+        settled_at=now_utc(),
+    )
+    if receipt is None:
+        return Settlement.UNPOSTED
+    details = {"intent": intent.id, "gateway_txn": gateway_txn_id}
+    if draft := receipt_audit(borrower_label(intent), receipt, **details):
+        draft.append(uow)
+    return Settlement.POSTED
+
+
+def _fail(
+    uow: UnitOfWork, intent: StoredIntent, gateway_txn_id: str, failure: DebitFailure | None
+) -> Settlement:
+    reason = (failure or DebitFailure.TIMEOUT).value
+    uow.payment_intents.update(
+        intent.id,
+        status=IntentStatus.FAILED.value,
+        failure=reason,
+        gateway_txn_id=gateway_txn_id,
+        settled_at=now_utc(),
+    )
+    record_audit(
+        uow,
+        borrower_label(intent),
+        "payment_intent.failed",
+        f"loan:{intent.loan_id}",
+        {"intent": intent.id, "failure": reason, "gateway_txn": gateway_txn_id},
+    )
+    if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):
+        notify_auto_debit_failed_in_unit(
+            uow,
+            intent.user_id,
+            intent.loan_id,
+            intent.id,
+            Money(intent.amount, intent.currency),
+            reason,
+        )
+    return Settlement.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayWord:
+    """The gateway's word on one debit: from a notification or a status query."""
+
+    gateway_txn_id: str
+    status: TransactionStatus
+    amount_fen: int
+    failure: DebitFailure | None = None
+
+
+def settle_in_unit(
+    uow: UnitOfWork, intent_id: str, word: GatewayWord, *, may_post: bool = True
+) -> Settlement:
+    """Apply the gateway's final word on the debit of ``intent_id`` (locked here; the
+    caller commits): post a success once, record a failure with its reason. A posting the
+    loan refuses raises; ``may_post=False`` records the success without posting."""
+    intent = uow.payment_intents.get(intent_id, lock=True)
+    if intent is None:
+        log.warning("a word on %s, which is no payment intent", word.gateway_txn_id)
+        return Settlement.UNKNOWN
+    if word.status is TransactionStatus.ACCEPTED:
+        return Settlement.PENDING
+    if word.amount_fen != intent.amount or intent.gateway_txn_id not in (
+        None,
+        word.gateway_txn_id,
+    ):
+        log.error("intent %s: the gateway's word does not match it", intent.id)
+        return Settlement.MISMATCH
+    succeeded = word.status is TransactionStatus.SUCCEEDED
+    if intent.status == IntentStatus.SUCCEEDED:
+        if not succeeded:
+            log.error("intent %s: a failure after its success is ignored", intent.id)
+        return Settlement.DUPLICATE if succeeded else Settlement.CONFLICT
+    if intent.status == IntentStatus.FAILED:
+        if not succeeded:
+            return Settlement.DUPLICATE
+        log.error("intent %s: a success after its failure is posted", intent.id)
+        _post_success(uow, intent, word.gateway_txn_id, may_post=may_post)
+        return Settlement.CONFLICT
+    if succeeded:
+        return _post_success(uow, intent, word.gateway_txn_id, may_post=may_post)
+    return _fail(uow, intent, word.gateway_txn_id, word.failure)
+
+
+Keep = Callable[[UnitOfWork, Settlement], None]
+"""Work to add last to a settlement's unit of work (the notification's replay-store row)."""
+
+
+def settle_payment_intent(
+    engine: Engine, intent_id: str, word: GatewayWord, *, keep: Keep | None = None
+) -> Settlement:
+    """:func:`settle_in_unit` in a unit of work of its own, ``keep`` last, one commit.
+
+    A success the loan refuses to take (repaid in full meanwhile, say) rolls back and is
+    recorded in a second unit of work as succeeded but ``unposted`` — the card was debited,
+    so reconciliation returns the money; close of business running (503), or the date closed
+    since it was read (409), is raised for the gateway to retry later.
+    """
+    try:
+        with UnitOfWork(engine) as uow:
+            done = settle_in_unit(uow, intent_id, word)
+            if keep is not None:
+                keep(uow, done)
+            uow.commit()
+            return done
+    except (InvalidInputError, ConflictError, NotFoundError) as refused:
+        if isinstance(refused, (CloseOfBusinessRunning, BusinessDateClosedError)):
+            raise  # the date moved on or is being closed: the gateway's retry posts it
+        log.error("intent %s was paid but not posted: %s", intent_id, refused.code)
+    with UnitOfWork(engine) as uow:
+        done = settle_in_unit(uow, intent_id, word, may_post=False)
+        if keep is not None:
+            keep(uow, done)
+        uow.commit()
+        return done
+
+
+def refresh_payment_intent(engine: Engine, gateway: PaymentGateway, intent_id: str) -> IntentView:
+    """Ask the gateway what became of an unsettled intent's debit (a status query) and apply
+    its answer; one it never received is sent again under the same ``request_id``."""
+    with UnitOfWork(engine) as uow:
+        intent = uow.payment_intents.get(intent_id)
+    if intent is None:
+        raise NotFoundError("no such payment", field="intent_id", value=intent_id)
+    if intent.status == IntentStatus.CREATED:
+        return intent_view(send_debit(engine, gateway, intent))
+    if intent.status != IntentStatus.PENDING:
+        return intent_view(intent)
+    report = gateway.debit_status(intent.id)
+    if report is None:
+        _reset(engine, intent.id)
+        return intent_view(send_debit(engine, gateway, intent))
+    word = GatewayWord(report.gateway_txn_id, report.status, report.amount_fen, report.failure)
+    settle_payment_intent(engine, intent.id, word)
+    return get_payment_intent(engine, intent.loan_id, intent.id)
+
+
+def _reset(engine: Engine, intent_id: str) -> None:
+    """A pending intent the gateway never received goes back to ``created`` to be sent."""
+    with UnitOfWork(engine) as uow:
+        intent = uow.payment_intents.get(intent_id, lock=True)
+        if intent is not None and intent.status == IntentStatus.PENDING:
+            uow.payment_intents.update(intent_id, status=IntentStatus.CREATED.value)
+            uow.commit()
+
+
+def settle_stale_intents(
+    engine: Engine, gateway: PaymentGateway, *, older_than: timedelta, limit: int = 500
+) -> list[IntentView]:
+    """:func:`refresh_payment_intent` for each intent unsettled for longer than
+    ``older_than`` (its notification late or lost); one failing query does not stop the rest."""
+    with UnitOfWork(engine) as uow:
+        ids = uow.payment_intents.unsettled(before=now_utc() - older_than, limit=limit)
+    done = []
+    for intent_id in ids:
+        try:
+            done.append(refresh_payment_intent(engine, gateway, intent_id))
+        except ThinfileError as error:
+            log.warning("intent %s could not be refreshed: %s", intent_id, error.code)
+    return done
+
+
+def check_payment_intent(
+    engine: Engine, gateway: PaymentGateway, loan_id: int, intent_id: str, *, query_after: timedelta
+) -> IntentView:
+    """:func:`get_payment_intent`, asking the gateway (:func:`refresh_payment_intent`) when
+    it has been unsettled for longer than ``query_after``; an unreachable gateway leaves it
+    as it is."""
+    intent = get_payment_intent(engine, loan_id, intent_id)
+    unsettled = intent.status in (IntentStatus.CREATED, IntentStatus.PENDING)
+    if not unsettled or now_utc() - intent.created_at < query_after:
+        return intent
+    try:
+        return refresh_payment_intent(engine, gateway, intent_id)
+    except PaymentGatewayUnavailableError:
+        return intent

@@ -1,0 +1,64 @@
+"""Close of business's ``reminders`` step: the before-due reminders and overdue notices of
+the next day, set-based (one ``INSERT … SELECT`` per kind over every loan) and idempotent per
+date.
+
+Closing business date ``x`` writes what the borrowers should read on ``d = x + 1``:
+``due_soon`` for installments due on ``d + 3`` (D−3), ``due_today`` for those due on ``d``
+(D0), and the overdue notice of each loan whose arrears began ``n`` days before ``d`` for
+``n`` in 1, 7, 15, 30 (D+1 … D+30) — each only when something is unpaid, and only for a loan
+with a borrower. Every message gets its deliveries at once (its kind's channels, in-app only
+for a borrower who chose it, except the notices the law requires); the worker sends them from
+08:00 in the borrower's zone (quiet hours). A message's key (kind, loan, due date) makes a
+second run of the date, or a resumed one, write nothing again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from thinfile.comms import KINDS, OVERDUE_DAYS, REMINDER_DAYS_BEFORE, MessageKind
+from thinfile.services.identity_records import now_utc
+from thinfile.services.uow import UnitOfWork
+from thinfile.store.notifications_repo import ChannelRule
+from thinfile.store.servicing_codec import to_day
+
+__all__ = ["REMINDERS_ON", "reminders_step"]
+
+REMINDERS_ON = True
+"""The switch of the ``reminders`` step (off, the night writes no reminder)."""
+
+_RULES = tuple(
+    ChannelRule(kind.value, channel.value, rule.legally_required)
+    for kind, rule in KINDS.items()
+    if not rule.marketing
+    for channel in rule.channels
+)
+
+
+def reminders_step(uow: UnitOfWork, x: date) -> int:
+    """Write the reminders and notices for the day after ``x``; how many messages."""
+    if not REMINDERS_ON:
+        return 0
+    day, at = to_day(x), now_utc()
+    d = day + 1
+    repo = uow.notifications
+    repo.plan_for_batch()
+    written = repo.add_before_due(
+        x=day,
+        target=d + REMINDER_DAYS_BEFORE,
+        kind=MessageKind.DUE_SOON.value,
+        required=KINDS[MessageKind.DUE_SOON].legally_required,
+        at=at,
+    )
+    written += repo.add_before_due(
+        x=day,
+        target=d,
+        kind=MessageKind.DUE_TODAY.value,
+        required=KINDS[MessageKind.DUE_TODAY].legally_required,
+        at=at,
+    )
+    written += repo.add_overdue(
+        x=day, d=d, since=[d - n for n in OVERDUE_DAYS], required=True, at=at
+    )
+    repo.add_cob_deliveries(x=day, rules=_RULES, at=at)
+    return written

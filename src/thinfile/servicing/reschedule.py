@@ -1,0 +1,226 @@
+"""Rescheduling for borrowers in hardship (纾困): a payment holiday, a term extension and a
+re-age.
+
+Neither moves money: what is owed stays owed (the receivables and the income already earned
+are untouched, so the journal entry is empty), only when it falls due changes, and no new
+interest or fee is added — the borrower's cost can only fall, so it stays within the cap.
+
+- :func:`payment_holiday` — every installment not yet due on ``on`` falls due ``months``
+  months later; the current period keeps its start (it becomes longer, its interest the same).
+- :func:`term_extension` (延长期限) — the principal not yet due is re-planned over the
+  installments not yet due plus ``months`` new monthly ones, so each installment is smaller.
+  The current period keeps its interest (already accruing); every later period's interest is
+  the contract's period rate on the balance then left, rounded as the contract rounds, the
+  last row taking what is left. Only interest of periods not yet started changes: nothing is
+  recognised yet, so the ledger does not move now; the borrower pays the contract's own rate
+  for the longer term, so the annualized rate stays the contract's and within the cap.
+- :func:`re_age` (restructure, 重组) — the arrears (principal, interest and fees past due,
+  with what of them has been earned) are spread evenly over the installments not yet due, so
+  the loan is current again; penalty already charged stays on its installment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from thinfile.errors import InvalidInputError
+from thinfile.loanmath import Frequency, InterestBasis, RepaymentMethod, level_installment
+from thinfile.loanmath.calendar import add_months
+from thinfile.loanmath.daycount import year_fraction
+from thinfile.money import round_fen
+from thinfile.servicing.account import InstallmentState, LoanAccount, Outcome
+from thinfile.servicing.ledger import EntryBuilder
+from thinfile.servicing.status import check_posting, refresh
+
+__all__ = [
+    "MAX_EXTENSION_MONTHS",
+    "check_extendable",
+    "payment_holiday",
+    "re_age",
+    "term_extension",
+]
+
+MAX_EXTENSION_MONTHS = 12
+
+
+def _future(loan: LoanAccount, on: date) -> list[InstallmentState]:
+    rows = [i for i in loan.installments if i.due > on]
+    if not rows:
+        raise InvalidInputError(
+            "nothing is left to fall due: the loan cannot be rescheduled",
+            field="loan_id",
+            value=loan.loan_id,
+        )
+    if loan.subsidy:
+        raise InvalidInputError(
+            "a subsidised loan keeps its schedule (its subsidy plan follows it)",
+            field="loan_id",
+            value=loan.loan_id,
+        )
+    return rows
+
+
+def _done(loan: LoanAccount, on: date) -> Outcome:
+    """The rescheduled loan with its arrears age and bucket recomputed; no entry (nothing
+    owed changes: the ledger does not move)."""
+    entry = EntryBuilder(loan.currency)
+    loan, moves = refresh(loan, on, entry)
+    assert entry.is_empty()
+    return Outcome(loan, (), moves)
+
+
+def payment_holiday(loan: LoanAccount, on: date, months: int) -> Outcome:
+    """Move every installment not yet due ``months`` months later (1 to 12)."""
+    check_posting(loan, on)
+    if isinstance(months, bool) or not 1 <= months <= 12:
+        raise InvalidInputError("a holiday is 1 to 12 months", field="months", value=months)
+    first = _future(loan, on)[0].n
+    rows = tuple(
+        i
+        if i.due <= on
+        else replace(
+            i,
+            start=i.start if i.n == first else add_months(i.start, months),
+            due=add_months(i.due, months),
+        )
+        for i in loan.installments
+    )
+    return _done(replace(loan, installments=rows), on)
+
+
+def _spread(total: int, parts: int) -> list[int]:
+    """``total`` fen in ``parts`` equal shares, the first ones a fen larger."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if k < extra else 0) for k in range(parts)]
+
+
+def re_age(loan: LoanAccount, on: date) -> Outcome:
+    """Spread the arrears over the installments not yet due; the loan is current again."""
+    check_posting(loan, on)
+    future = _future(loan, on)
+    past = [i for i in loan.installments if i.due <= on and i.arrears > 0]
+    if not past:
+        raise InvalidInputError("the loan has no arrears to re-age", field="loan_id")
+    u = [i.unpaid for i in past]
+    earned = sum(i.interest_accrued - i.interest_paid for i in past)
+    fee_earned = sum(i.fee_accrued - i.fee_paid for i in past)
+    shares = {
+        name: dict(zip([i.n for i in future], _spread(total, len(future)), strict=True))
+        for name, total in (
+            ("principal", sum(x.principal for x in u)),
+            ("interest", sum(x.interest for x in u)),
+            ("fee", sum(x.fee for x in u)),
+            ("earned", earned),
+            ("fee_earned", fee_earned),
+        )
+    }
+
+    def moved(i: InstallmentState) -> InstallmentState:
+        if i in past:  # settled at what was paid: its arrears move on
+            return replace(
+                i,
+                principal_due=i.principal_paid,
+                interest_due=i.interest_paid,
+                fee_due=i.fee_paid,
+                interest_accrued=i.interest_paid,
+                fee_accrued=i.fee_paid,
+            )
+        if i.due <= on:
+            return i
+        return replace(
+            i,
+            principal_due=i.principal_due + shares["principal"][i.n],
+            interest_due=i.interest_due + shares["interest"][i.n],
+            fee_due=i.fee_due + shares["fee"][i.n],
+            interest_accrued=i.interest_accrued + shares["earned"][i.n],
+            fee_accrued=i.fee_accrued + shares["fee_earned"][i.n],
+        )
+
+    rows = [moved(i) for i in loan.installments]
+    return _done(replace(loan, installments=tuple(rows)), on)
+
+
+_EXTENDABLE = (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL)
+
+
+def _check_extendable(loan: LoanAccount, future: list[InstallmentState], months: int) -> None:
+    terms = loan.schedule.terms
+    if isinstance(months, bool) or not 1 <= months <= MAX_EXTENSION_MONTHS:
+        raise InvalidInputError(
+            f"an extension is 1 to {MAX_EXTENSION_MONTHS} months", field="months", value=months
+        )
+    if terms.frequency is not Frequency.MONTHLY or terms.method not in _EXTENDABLE:
+        raise InvalidInputError(
+            "only a monthly equal-installment or equal-principal loan can be extended",
+            field="kind",
+            value="term_extension",
+            remedy="offer a payment holiday or a restructure instead",
+        )
+    later = future[1:]
+    if any(i.fee_due or i.penalty_due for i in future) or any(
+        i.principal_paid or i.interest_paid for i in later
+    ):
+        raise InvalidInputError(
+            "installments not yet due carry fees or were paid in advance: the loan cannot be"
+            " re-planned",
+            field="kind",
+            value="term_extension",
+            remedy="offer a payment holiday or a restructure instead",
+        )
+
+
+def check_extendable(loan: LoanAccount, on: date, months: int) -> None:
+    """Refuse now an extension :func:`term_extension` would refuse on ``on``."""
+    _check_extendable(loan, _future(loan, on), months)
+
+
+def _new_rate(loan: LoanAccount, start: date, due: date) -> Decimal:
+    terms = loan.schedule.terms
+    if terms.interest_basis is InterestBasis.DAILY:
+        return terms.annual_rate * year_fraction(start, due, terms.day_count)
+    return terms.annual_rate / 12
+
+
+def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
+    """Re-plan the principal not yet due over the installments not yet due and ``months``
+    new monthly ones (1 to :data:`MAX_EXTENSION_MONTHS`)."""
+    check_posting(loan, on)
+    future = _future(loan, on)
+    _check_extendable(loan, future, months)
+    terms = loan.schedule.terms
+    last = loan.installments[-1]
+    assert last.n == len(loan.rates) - 1
+    anchor = (terms.first_due or terms.start).day
+    dues = [add_months(last.due, k, day=anchor) for k in range(1, months + 1)]
+    starts = [last.due, *dues[:-1]]
+    added = [
+        InstallmentState(last.n + k + 1, s, d, 0, 0)
+        for k, (s, d) in enumerate(zip(starts, dues, strict=True))
+    ]
+    rates = (*loan.rates, *(_new_rate(loan, s, d) for s, d in zip(starts, dues, strict=True)))
+    plan = [*future, *added]
+    balance = sum(i.principal_due - i.principal_paid for i in future)
+    if terms.method is RepaymentMethod.EQUAL_INSTALLMENT:
+        level = round_fen(
+            level_installment(balance, [rates[i.n] for i in plan]), terms.level_rounding
+        )
+    else:
+        part = round_fen(Decimal(balance) / len(plan), terms.level_rounding)
+    current, left, rows = plan[0], balance, {}
+    for idx, row in enumerate(plan):
+        interest = (
+            row.interest_due if row is current else round_fen(left * rates[row.n], terms.rounding)
+        )
+        if idx == len(plan) - 1:
+            share = left
+        elif terms.method is RepaymentMethod.EQUAL_INSTALLMENT:
+            share = min(left, max(0, level - interest))
+        else:
+            share = min(left, part)
+        rows[row.n] = replace(row, principal_due=row.principal_paid + share, interest_due=interest)
+        left -= share
+    kept = tuple(rows.get(i.n, i) for i in loan.installments)
+    new = tuple(rows[i.n] for i in added)
+    return _done(replace(loan, installments=kept + new, rates=rates), on)

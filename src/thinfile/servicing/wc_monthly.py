@@ -1,0 +1,176 @@
+"""A working-capital line's monthly statement (月度对账单): what was drawn, what was repaid
+(interest and principal), the interest of each day and the fees — none, repaying early is free.
+
+The statement is made by replaying the line from its opening through its postings
+(:class:`LineEvent`, in the order they were booked) and every close of business
+(:func:`~thinfile.servicing.working_capital.close_day`) — the same functions that serviced it,
+so each day's interest is the one charged that night, to the fen. A month not yet closed to
+its last day is a partial statement (``complete`` is false), through the last closed day. The
+replay runs on to the line's last closed day and must end with the stored line's draws, to the
+fen, or the statement is refused (:class:`~thinfile.errors.InvariantViolation`) rather than
+shown wrong.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from thinfile.errors import InvalidInputError, InvariantViolation
+from thinfile.money import Money
+from thinfile.servicing.working_capital import (
+    WorkingCapitalLine,
+    close_day,
+    draw,
+    open_line,
+    repay,
+)
+
+__all__ = [
+    "DayInterest",
+    "LineEvent",
+    "MonthlyStatement",
+    "Posting",
+    "PostingKind",
+    "month_statement",
+]
+
+
+class PostingKind(enum.StrEnum):
+    DRAW = "draw"
+    REPAYMENT = "repayment"
+    SALES = "sales"
+    """A share of a day's collected sales (sales-linked lines)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineEvent:
+    """A booked posting: ``kind`` is ``draw``, ``repayment`` or ``sales`` (a draw carries its
+    id and final maturity in days)."""
+
+    kind: str
+    on: date
+    amount: int
+    draw_id: int | None = None
+    term_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    on: date
+    kind: str
+    amount: int
+    paid_interest: int = 0
+    paid_principal: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DayInterest:
+    """The interest a day's close charged, on what was drawn at that close."""
+
+    on: date
+    drawn: int
+    interest: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyStatement:
+    line_id: int
+    currency: str
+    month: date
+    through: date
+    complete: bool
+    opening_owed: int
+    closing_owed: int
+    closing_drawn: int
+    draws: tuple[Posting, ...]
+    repayments: tuple[Posting, ...]
+    days: tuple[DayInterest, ...]
+    fees: int = 0
+
+    @property
+    def drawn_total(self) -> int:
+        return sum(p.amount for p in self.draws)
+
+    @property
+    def repaid_total(self) -> int:
+        return sum(p.amount for p in self.repayments)
+
+    @property
+    def interest_total(self) -> int:
+        return sum(d.interest for d in self.days)
+
+
+def _apply(line: WorkingCapitalLine, e: LineEvent) -> tuple[WorkingCapitalLine, Posting]:
+    money = Money(e.amount, line.currency)
+    if e.kind == "draw":
+        if e.draw_id is None or e.term_days is None:
+            raise InvalidInputError("a draw needs its id and term", field="draw_id")
+        done = draw(line, e.draw_id, money, e.on, term_days=e.term_days)
+    else:
+        done = repay(line, money, e.on, field="sales" if e.kind == "sales" else "amount")
+    return done.line, Posting(e.on, e.kind, e.amount, done.paid_interest, done.paid_principal)
+
+
+def month_statement(
+    line: WorkingCapitalLine, events: Sequence[LineEvent], month: date
+) -> MonthlyStatement:
+    """The statement of ``month`` (any day of it) for ``line`` (as stored: its terms, opening
+    day and last closed day), replayed from ``events``, oldest first."""
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    if first > line.cob_date or last < line.opened_on:
+        raise InvalidInputError(
+            f"working-capital line {line.line_id} has no closed day in {first:%Y-%m}",
+            field="month",
+            value=f"{first:%Y-%m}",
+            remedy=f"ask for a month from {line.opened_on:%Y-%m} to {line.cob_date:%Y-%m}",
+        )
+    through = min(last, line.cob_date)
+    replay = open_line(line.line_id, line.owner, line.terms, line.opened_on)
+    by_day: dict[date, list[LineEvent]] = {}
+    for e in events:
+        by_day.setdefault(e.on, []).append(e)
+    opening = 0
+    closing = (0, 0)
+    draws: list[Posting] = []
+    repayments: list[Posting] = []
+    days: list[DayInterest] = []
+    day = line.opened_on
+    while day <= line.cob_date:
+        if day == first:
+            opening = replay.owed
+        for e in by_day.get(day, ()):
+            replay, posting = _apply(replay, e)
+            if first <= day <= through:
+                (draws if e.kind == "draw" else repayments).append(posting)
+        accrued_before = replay.interest_owed + sum(d.interest_paid for d in replay.draws)
+        drawn = replay.drawn
+        replay = close_day(replay, day).line
+        if first <= day <= through:
+            charged = replay.interest_owed + sum(d.interest_paid for d in replay.draws)
+            days.append(DayInterest(day, drawn, charged - accrued_before))
+        if day == through:
+            closing = (replay.owed, replay.drawn)
+        day += timedelta(days=1)
+    if replay.draws != line.draws:
+        raise InvariantViolation(
+            f"working-capital line {line.line_id}: its postings replayed do not give its draws",
+            field="line_id",
+            value=line.line_id,
+        )
+    return MonthlyStatement(
+        line.line_id,
+        line.currency,
+        first,
+        through,
+        through == last,
+        opening,
+        *closing,
+        tuple(draws),
+        tuple(repayments),
+        tuple(days),
+    )

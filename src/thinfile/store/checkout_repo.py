@@ -1,0 +1,255 @@
+"""Checkout sessions, their lines, captures and refunds on one connection (never commits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from thinfile.store.checkout_tables import (
+    checkout_captures,
+    checkout_lines,
+    checkout_refund_parts,
+    checkout_refunds,
+    checkout_sessions,
+)
+
+__all__ = [
+    "CheckoutRepository",
+    "StoredCapture",
+    "StoredCheckout",
+    "StoredLine",
+    "StoredRefund",
+    "StoredRefundPart",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckout:
+    """A session row: money in fen, the chosen term's rates as decimal text."""
+
+    id: str
+    merchant_id: str
+    merchant_order_id: str
+    contract_version: int
+    currency: str
+    total: int
+    allowed_terms: str
+    success_url: str
+    cancel_url: str
+    status: str
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    borrower_user_id: str | None
+    plans_shown_at: datetime | None
+    periods: int | None
+    subsidy_rate: str | None
+    monthly_fee_rate: str | None
+    unearned_subsidy: str | None
+    application_id: str | None
+    credit_line_id: int | None
+    decline_reasons: str | None
+    confirmed_at: datetime | None
+    authorized: int
+    captured: int
+    refunded: int
+    voided: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    n: int
+    name: str
+    sku: str
+    quantity: int
+    unit_price: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCapture:
+    id: str
+    session_id: str
+    n: int
+    amount: int
+    subsidy: int
+    refunded: int
+    loan_id: int
+    captured_on: date
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRefundPart:
+    capture_id: str
+    loan_id: int
+    amount: int
+    subsidy_unwound: int
+    returned_to_borrower: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRefund:
+    id: str
+    session_id: str
+    n: int
+    amount: int
+    reference: str | None
+    refunded_on: date
+    created_at: datetime
+    parts: tuple[StoredRefundPart, ...] = ()
+
+
+def _select(table: sa.Table, cls: Any) -> sa.Select[Any]:
+    names = [n for n in cls.__dataclass_fields__ if n != "parts"]
+    return sa.select(*(table.c[n] for n in names))
+
+
+_SESSION = _select(checkout_sessions, StoredCheckout)
+_LINE = _select(checkout_lines, StoredLine)
+_CAPTURE = _select(checkout_captures, StoredCapture)
+_REFUND = _select(checkout_refunds, StoredRefund)
+_PART = _select(checkout_refund_parts, StoredRefundPart)
+
+
+def _aware(value: Any) -> Any:
+    """A time as UTC-aware (SQLite hands back naive times)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class CheckoutRepository:
+    """Checkout sessions and what happened to them; never commits."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, values: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        self.conn.execute(sa.insert(checkout_sessions).values(values))
+        self.conn.execute(
+            sa.insert(checkout_lines), [{"session_id": values["id"], **line} for line in lines]
+        )
+
+    def get(self, session_id: str, *, lock: bool = False) -> StoredCheckout | None:
+        query = _SESSION.where(checkout_sessions.c.id == session_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        return None if row is None else StoredCheckout(*(_aware(v) for v in row))
+
+    def has_order(self, merchant_id: str, merchant_order_id: str) -> bool:
+        found = self.conn.execute(
+            sa.select(checkout_sessions.c.id).where(
+                checkout_sessions.c.merchant_id == merchant_id,
+                checkout_sessions.c.merchant_order_id == merchant_order_id,
+            )
+        ).first()
+        return found is not None
+
+    def update(self, session_id: str, **values: Any) -> None:
+        self.conn.execute(
+            sa.update(checkout_sessions).where(checkout_sessions.c.id == session_id).values(values)
+        )
+
+    def claim(self, session_id: str, user_id: str, *, at: datetime) -> bool:
+        """Make ``user_id`` the session's borrower unless another is; whether it is theirs.
+        The first time, the plans are shown now."""
+        self.conn.execute(
+            sa.update(checkout_sessions)
+            .where(
+                checkout_sessions.c.id == session_id,
+                checkout_sessions.c.borrower_user_id.is_(None),
+            )
+            .values(borrower_user_id=user_id, plans_shown_at=at)
+        )
+        owner = self.conn.execute(
+            sa.select(checkout_sessions.c.borrower_user_id).where(
+                checkout_sessions.c.id == session_id
+            )
+        ).scalar()
+        return owner == user_id
+
+    def reserved_on_line(self, line_id: int, *, statuses: tuple[str, ...]) -> int:
+        """What sessions authorized on the line (in ``statuses``) may still capture, in fen."""
+        c = checkout_sessions.c
+        found = self.conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(c.authorized - c.captured - c.voided), 0)).where(
+                c.credit_line_id == line_id, c.status.in_(statuses)
+            )
+        ).scalar()
+        return int(found or 0)
+
+    def lines(self, session_id: str) -> list[StoredLine]:
+        rows = self.conn.execute(
+            _LINE.where(checkout_lines.c.session_id == session_id).order_by(checkout_lines.c.n)
+        )
+        return [StoredLine(*r) for r in rows]
+
+    # captures
+    def captures(self, session_id: str) -> list[StoredCapture]:
+        rows = self.conn.execute(
+            _CAPTURE.where(checkout_captures.c.session_id == session_id).order_by(
+                checkout_captures.c.n
+            )
+        )
+        return [StoredCapture(*r) for r in rows]
+
+    def add_capture(self, values: dict[str, Any]) -> None:
+        self.conn.execute(sa.insert(checkout_captures).values(values))
+
+    def add_to_capture_refunded(self, capture_id: str, fen: int) -> None:
+        self.conn.execute(
+            sa.update(checkout_captures)
+            .where(checkout_captures.c.id == capture_id)
+            .values(refunded=checkout_captures.c.refunded + fen)
+        )
+
+    # refunds
+    def add_refund(self, values: dict[str, Any], parts: list[StoredRefundPart]) -> None:
+        self.conn.execute(sa.insert(checkout_refunds).values(values))
+        self.conn.execute(
+            sa.insert(checkout_refund_parts),
+            [
+                {
+                    "refund_id": values["id"],
+                    "capture_id": p.capture_id,
+                    "loan_id": p.loan_id,
+                    "amount": p.amount,
+                    "subsidy_unwound": p.subsidy_unwound,
+                    "returned_to_borrower": p.returned_to_borrower,
+                }
+                for p in parts
+            ],
+        )
+
+    def refunds(self, session_id: str) -> list[StoredRefund]:
+        rows = list(
+            self.conn.execute(
+                _REFUND.where(checkout_refunds.c.session_id == session_id).order_by(
+                    checkout_refunds.c.n
+                )
+            )
+        )
+        if not rows:
+            return []
+        parts: dict[str, list[StoredRefundPart]] = {}
+        found = self.conn.execute(
+            sa.select(checkout_refund_parts.c.refund_id, *_PART.selected_columns)
+            .join(checkout_captures, checkout_captures.c.id == checkout_refund_parts.c.capture_id)
+            .where(checkout_refund_parts.c.refund_id.in_([r.id for r in rows]))
+            .order_by(checkout_captures.c.n.desc())  # as applied: the newest capture first
+        )
+        for refund_id, *rest in found:
+            parts.setdefault(refund_id, []).append(StoredRefundPart(*rest))
+        return [StoredRefund(**r._mapping, parts=tuple(parts.get(r.id, ()))) for r in rows]
+
+    def of_merchant(self, merchant_id: str, *, limit: int = 100) -> list[StoredCheckout]:
+        """The merchant's sessions, newest first."""
+        rows = self.conn.execute(
+            _SESSION.where(checkout_sessions.c.merchant_id == merchant_id)
+            .order_by(checkout_sessions.c.created_at.desc(), checkout_sessions.c.id)
+            .limit(limit)
+        )
+        return [StoredCheckout(*(_aware(v) for v in row)) for row in rows]

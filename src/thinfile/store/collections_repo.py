@@ -1,0 +1,314 @@
+"""The collections repository: cases kept in step with delinquency buckets, parties,
+contacts, call counts, promises, hardship plans and agencies. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from thinfile.store.collections_tables import (
+    agencies,
+    agency_assignments,
+    agency_users,
+    call_counts,
+    cases,
+    contacts,
+    hardship_plans,
+    notes,
+    parties,
+    promises,
+)
+from thinfile.store.db import StoredRow
+from thinfile.store.servicing_tables import loans, transactions
+
+__all__ = ["CollectionsRepository"]
+
+_PAID_KINDS = ("repayment", "prepayment")
+
+
+class CollectionsRepository:
+    """Collections rows on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # cases ---------------------------------------------------------------------------------
+
+    def delinquent_without_case(self) -> list[StoredRow]:
+        """Active delinquent loans that never had a case: ``id, bucket``."""
+        return list(
+            self.conn.execute(
+                sa.select(loans.c.id, loans.c.bucket)
+                .where(
+                    loans.c.status == "active",
+                    loans.c.bucket != "CURRENT",
+                    ~sa.exists().where(cases.c.loan_id == loans.c.id),
+                )
+                .order_by(loans.c.id)
+            )
+        )
+
+    def add_cases(self, rows: list[dict[str, Any]]) -> int:
+        if rows:
+            self.conn.execute(sa.insert(cases), rows)
+        return len(rows)
+
+    def follow_buckets(self, day: int, agent_buckets: frozenset[str]) -> int:
+        """Open cases follow their loan's bucket (and strategy, unless with an agency);
+        closed cases of loans delinquent again reopen; cases of loans cured or closed close."""
+        bucket = sa.select(loans.c.bucket).where(loans.c.id == cases.c.loan_id).scalar_subquery()
+        active = sa.exists().where(loans.c.id == cases.c.loan_id, loans.c.status == "active")
+        delinquent = sa.exists().where(
+            loans.c.id == cases.c.loan_id, loans.c.status == "active", loans.c.bucket != "CURRENT"
+        )
+        strategy = sa.case(
+            (cases.c.agency.is_not(None), "agency"),
+            (bucket.in_(sorted(agent_buckets)), "agent"),
+            else_="self_service",
+        )
+        touched = self.conn.execute(
+            sa.update(cases)
+            .where(cases.c.status == "closed", delinquent)
+            .values(
+                status="open",
+                bucket=bucket,
+                entry_bucket=bucket,
+                strategy=strategy,
+                opened_day=day,
+                closed_day=None,
+                assignee=None,
+                agency=None,
+                version=cases.c.version + 1,
+            )
+        ).rowcount
+        touched += self.conn.execute(
+            sa.update(cases)
+            .where(cases.c.status == "open", delinquent, cases.c.bucket != bucket)
+            .values(bucket=bucket, strategy=strategy, version=cases.c.version + 1)
+        ).rowcount
+        touched += self.conn.execute(
+            sa.update(cases)
+            .where(cases.c.status == "open", sa.or_(~active, ~delinquent))
+            .values(status="closed", closed_day=day, version=cases.c.version + 1)
+        ).rowcount
+        return int(touched)
+
+    def case(self, case_id: int, *, lock: bool = False) -> StoredRow | None:
+        query = sa.select(cases).where(cases.c.id == case_id)
+        return self.conn.execute(query.with_for_update() if lock else query).first()
+
+    def case_of_loan(self, loan_id: int) -> StoredRow | None:
+        return self.conn.execute(sa.select(cases).where(cases.c.loan_id == loan_id)).first()
+
+    def worklist(self, filters: Mapping[str, object], limit: int) -> list[StoredRow]:
+        """Open cases, most days past due first (oldest ``overdue_since_day``)."""
+        query = (
+            sa.select(cases, loans.c.overdue_since_day, loans.c.cob_day, loans.c.currency)
+            .join(loans, loans.c.id == cases.c.loan_id)
+            .where(cases.c.status == "open")
+        )
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(cases.c[name] == value)
+        query = query.order_by(loans.c.overdue_since_day, cases.c.id).limit(limit)
+        return list(self.conn.execute(query))
+
+    def update_case(self, case_id: int, **values: object) -> None:
+        self.conn.execute(
+            sa.update(cases)
+            .where(cases.c.id == case_id)
+            .values(**values, version=cases.c.version + 1)
+        )
+
+    def case_rows(self) -> list[StoredRow]:
+        """Every case with its loan's bucket and status today (for the measures)."""
+        return list(
+            self.conn.execute(
+                sa.select(cases, loans.c.bucket.label("loan_bucket"), loans.c.status.label("ls"))
+                .join(loans, loans.c.id == cases.c.loan_id)
+                .order_by(cases.c.id)
+            )
+        )
+
+    # parties and contacts ------------------------------------------------------------------
+
+    def add_party(self, row: dict[str, Any]) -> int:
+        inserted = self.conn.execute(sa.insert(parties).values(**row).returning(parties.c.id))
+        return int(inserted.scalar_one())
+
+    def parties_of(self, loan_id: int) -> list[StoredRow]:
+        return list(
+            self.conn.execute(
+                sa.select(parties).where(parties.c.loan_id == loan_id).order_by(parties.c.id)
+            )
+        )
+
+    def add_contact(self, row: dict[str, Any]) -> int:
+        inserted = self.conn.execute(sa.insert(contacts).values(**row).returning(contacts.c.id))
+        return int(inserted.scalar_one())
+
+    def contacts_of(self, case_id: int) -> list[StoredRow]:
+        return list(
+            self.conn.execute(
+                sa.select(contacts).where(contacts.c.case_id == case_id).order_by(contacts.c.id)
+            )
+        )
+
+    def lock_unanswered(self, number_hash: str, local_day: int) -> int:
+        """The unanswered calls to a number on a local day, its row locked until commit."""
+        key = {"number_hash": number_hash, "local_day": local_day}
+        dialect: Callable[..., Any] = (
+            postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        )
+        self.conn.execute(dialect(call_counts).values(**key).on_conflict_do_nothing())
+        row = self.conn.execute(
+            sa.select(call_counts.c.unanswered)
+            .where(call_counts.c.number_hash == number_hash, call_counts.c.local_day == local_day)
+            .with_for_update()
+        ).scalar_one()
+        return int(row)
+
+    def count_unanswered(self, number_hash: str, local_day: int) -> None:
+        self.conn.execute(
+            sa.update(call_counts)
+            .where(call_counts.c.number_hash == number_hash, call_counts.c.local_day == local_day)
+            .values(unanswered=call_counts.c.unanswered + 1)
+        )
+
+    # promises ------------------------------------------------------------------------------
+
+    def add_promise(self, row: dict[str, Any]) -> int:
+        inserted = self.conn.execute(sa.insert(promises).values(**row).returning(promises.c.id))
+        return int(inserted.scalar_one())
+
+    def promises_of(self, case_id: int) -> list[StoredRow]:
+        return list(
+            self.conn.execute(
+                sa.select(promises).where(promises.c.case_id == case_id).order_by(promises.c.id)
+            )
+        )
+
+    def settle_promises(self, day: int) -> int:
+        """Close of business for ``day``: each pending promise counts what its loan received
+        from the day it was made to its date (no later than ``day``); kept once that reaches
+        the amount, broken once its date is closed without it. Set-based; a second run of the
+        same day changes nothing it has not already changed."""
+        paid = (
+            sa.select(sa.func.coalesce(sa.func.sum(transactions.c.amount), 0))
+            .where(
+                transactions.c.loan_id == promises.c.loan_id,
+                transactions.c.kind.in_(_PAID_KINDS),
+                transactions.c.reversed == sa.false(),
+                transactions.c.day >= promises.c.made_day,
+                transactions.c.day <= promises.c.due_day,
+                transactions.c.day <= day,
+            )
+            .scalar_subquery()
+        )
+        pending = promises.c.status == "pending"
+        self.conn.execute(sa.update(promises).where(pending).values(paid=paid))
+        kept = self.conn.execute(
+            sa.update(promises)
+            .where(pending, promises.c.paid >= promises.c.amount)
+            .values(status="kept", settled_day=day)
+        ).rowcount
+        broken = self.conn.execute(
+            sa.update(promises)
+            .where(pending, promises.c.due_day <= day)
+            .values(status="broken", settled_day=day)
+        ).rowcount
+        return int(kept) + int(broken)
+
+    def promise_rows(self) -> list[StoredRow]:
+        """``strategy, bucket, status`` of every promise (the case's at the time of reading)."""
+        return list(
+            self.conn.execute(
+                sa.select(cases.c.strategy, cases.c.bucket, promises.c.status).join(
+                    cases, cases.c.id == promises.c.case_id
+                )
+            )
+        )
+
+    # hardship ------------------------------------------------------------------------------
+
+    def add_plan(self, row: dict[str, Any]) -> int:
+        inserted = self.conn.execute(
+            sa.insert(hardship_plans).values(**row).returning(hardship_plans.c.id)
+        )
+        return int(inserted.scalar_one())
+
+    def plan(self, plan_id: int, *, lock: bool = False) -> StoredRow | None:
+        query = sa.select(hardship_plans).where(hardship_plans.c.id == plan_id)
+        return self.conn.execute(query.with_for_update() if lock else query).first()
+
+    def plans_of(self, loan_id: int) -> list[StoredRow]:
+        return list(
+            self.conn.execute(
+                sa.select(hardship_plans)
+                .where(hardship_plans.c.loan_id == loan_id)
+                .order_by(hardship_plans.c.id)
+            )
+        )
+
+    def approve_plan(self, plan_id: int, *, by: str, day: int, txn_id: int | None) -> None:
+        self.conn.execute(
+            sa.update(hardship_plans)
+            .where(hardship_plans.c.id == plan_id)
+            .values(status="approved", approved_by=by, approved_day=day, txn_id=txn_id)
+        )
+
+    # agencies ------------------------------------------------------------------------------
+
+    def add_agency(self, code: str, name: str) -> None:
+        self.conn.execute(sa.insert(agencies).values(code=code, name=name, active=True))
+
+    def agency_of_user(self, user_id: str) -> str | None:
+        return self.conn.execute(
+            sa.select(agency_users.c.agency).where(agency_users.c.user_id == user_id)
+        ).scalar_one_or_none()
+
+    def add_agency_user(self, user_id: str, agency: str) -> None:
+        self.conn.execute(sa.insert(agency_users).values(user_id=user_id, agency=agency))
+
+    def add_note(self, case_id: int, author: str, at: datetime, text: str) -> int:
+        return int(
+            self.conn.execute(
+                sa.insert(notes)
+                .values(case_id=case_id, author=author, at=at, text=text)
+                .returning(notes.c.id)
+            ).scalar_one()
+        )
+
+    def notes_of(self, case_id: int) -> list[StoredRow]:
+        return list(
+            self.conn.execute(
+                sa.select(notes).where(notes.c.case_id == case_id).order_by(notes.c.id)
+            )
+        )
+
+    def agency(self, code: str) -> StoredRow | None:
+        return self.conn.execute(sa.select(agencies).where(agencies.c.code == code)).first()
+
+    def assign_agency(self, case_id: int, agency: str, day: int, actor: str) -> None:
+        self.conn.execute(
+            sa.insert(agency_assignments).values(
+                case_id=case_id, agency=agency, assigned_day=day, actor=actor
+            )
+        )
+
+    def recall_agency(self, case_id: int, day: int) -> int:
+        return int(
+            self.conn.execute(
+                sa.update(agency_assignments)
+                .where(
+                    agency_assignments.c.case_id == case_id,
+                    agency_assignments.c.recalled_day.is_(None),
+                )
+                .values(recalled_day=day)
+            ).rowcount
+        )

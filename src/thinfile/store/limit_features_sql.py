@@ -1,0 +1,105 @@
+"""The behaviour snapshot and feature aggregation of ``thinfile.scoring.behaviour`` in SQL.
+
+Portable SQL (SQLite and PostgreSQL): integer day numbers, derived tables grouped by line
+joined to the lines (one pass over loans, installments, transactions and bucket history
+each, so a review of a million lines is a few hash joins, not a million sub-queries).
+Parameters: ``:d`` the snapshot or review day, ``:ms`` the first day of its month,
+``:month_end`` 1 when ``:d`` is the last day of its month.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FEATURE_SUMS", "SNAPSHOT", "snapshot_sql"]
+
+_DRAWN = "('active', 'closed')"
+_PAST_DUE = "('active', 'charged-off')"
+
+SNAPSHOT = f"""
+INSERT INTO limit_line_months (line_id, day, month_end, opened_day, limit_amount, balance,
+  days_past_due, worst_dpd, amount_due, amount_paid, drawn, prepaid)
+SELECT c.id, :d, :month_end, c.opened_day, c.limit_amount,
+  COALESCE(o.balance, 0), COALESCE(p.dpd, 0),
+  CASE WHEN COALESCE(h.worst, 0) > COALESCE(p.dpd, 0) THEN h.worst ELSE COALESCE(p.dpd, 0) END,
+  COALESCE(o.due, 0), COALESCE(t.paid, 0), COALESCE(dr.drawn, 0), COALESCE(t.prepaid, 0)
+FROM servicing_credit_lines c
+LEFT JOIN (
+  SELECT l.credit_line_id AS line_id,
+    SUM(CASE WHEN l.status IN {_DRAWN} THEN i.principal_due - i.principal_paid ELSE 0 END)
+      AS balance,
+    SUM(CASE WHEN i.due_day BETWEEN :ms AND :d
+             THEN i.principal_due + i.interest_due + i.fee_due ELSE 0 END) AS due
+  FROM servicing_loans l JOIN servicing_installments i ON i.loan_id = l.id
+  WHERE l.credit_line_id IS NOT NULL AND l.disbursed_day <= :d {{only_l}}
+  GROUP BY l.credit_line_id) o ON o.line_id = c.id
+LEFT JOIN (
+  SELECT credit_line_id AS line_id, MAX(:d - overdue_since_day) AS dpd
+  FROM servicing_loans
+  WHERE credit_line_id IS NOT NULL AND status IN {_PAST_DUE}
+    AND overdue_since_day IS NOT NULL AND overdue_since_day <= :d {{only}}
+  GROUP BY credit_line_id) p ON p.line_id = c.id
+LEFT JOIN (
+  SELECT l.credit_line_id AS line_id, MAX(b.days_past_due) AS worst
+  FROM servicing_bucket_history b JOIN servicing_loans l ON l.id = b.loan_id
+  WHERE l.credit_line_id IS NOT NULL AND b.day BETWEEN :ms AND :d {{only_l}}
+  GROUP BY l.credit_line_id) h ON h.line_id = c.id
+LEFT JOIN (
+  SELECT l.credit_line_id AS line_id,
+    SUM(x.paid_principal + x.paid_interest + x.paid_fee + x.paid_penalty) AS paid,
+    SUM(CASE WHEN x.kind = 'prepayment'
+             THEN x.paid_principal + x.paid_interest + x.paid_fee + x.paid_penalty
+             ELSE 0 END) AS prepaid
+  FROM servicing_transactions x JOIN servicing_loans l ON l.id = x.loan_id
+  WHERE l.credit_line_id IS NOT NULL AND x.kind IN ('repayment', 'prepayment')
+    AND x.reversed = false AND x.day BETWEEN :ms AND :d {{only_l}}
+  GROUP BY l.credit_line_id) t ON t.line_id = c.id
+LEFT JOIN (
+  SELECT credit_line_id AS line_id, SUM(principal) AS drawn
+  FROM servicing_loans
+  WHERE credit_line_id IS NOT NULL AND disbursed_day BETWEEN :ms AND :d {{only}}
+  GROUP BY credit_line_id) dr ON dr.line_id = c.id
+WHERE c.status IN ('active', 'frozen') AND c.opened_day <= :d {{only_c}}
+  AND NOT EXISTS (SELECT 1 FROM limit_line_months m WHERE m.line_id = c.id AND m.day = :d)
+"""
+"""One snapshot per open line on ``:d`` (a line snapshotted on ``:d`` already keeps it);
+``{only…}`` narrow it to line ``:line`` (:func:`snapshot_sql`)."""
+
+
+def snapshot_sql(*, one_line: bool) -> str:
+    """The snapshot of every open line, or of line ``:line`` only."""
+    if not one_line:
+        return SNAPSHOT.format(only="", only_l="", only_c="")
+    return SNAPSHOT.format(
+        only="AND credit_line_id = :line",
+        only_l="AND l.credit_line_id = :line",
+        only_c="AND c.id = :line",
+    )
+
+
+FEATURE_SUMS = """
+SELECT m.line_id,
+  MAX(m.opened_day) AS opened_day,
+  COUNT(*) AS months_observed,
+  SUM(CASE WHEN m.amount_due > 0 THEN 1 ELSE 0 END) AS due_months,
+  SUM(CASE WHEN m.amount_due > 0 AND m.worst_dpd = 0 THEN 1 ELSE 0 END) AS on_time_months,
+  MAX(m.worst_dpd) AS worst_dpd_12m,
+  MAX(CASE WHEN m.day = :d THEN m.days_past_due ELSE 0 END) AS current_dpd,
+  SUM(CASE WHEN m.worst_dpd > 0 AND m.day > :d - 92 THEN 1 ELSE 0 END) AS delinquent_3m,
+  SUM(CASE WHEN m.worst_dpd > 0 AND m.day > :d - 183 THEN 1 ELSE 0 END) AS delinquent_6m,
+  SUM(CASE WHEN m.worst_dpd > 0 THEN 1 ELSE 0 END) AS delinquent_12m,
+  MAX(CASE WHEN m.day = :d THEN m.limit_amount ELSE 0 END) AS limit_fen,
+  MAX(CASE WHEN m.day = :d THEN m.balance ELSE 0 END) AS balance_fen,
+  SUM(m.balance) AS balance_sum,
+  SUM(m.limit_amount) AS limit_sum,
+  SUM(m.amount_due) AS due_sum,
+  SUM(m.amount_paid) AS paid_sum,
+  SUM(m.drawn) AS drawn_sum,
+  SUM(m.prepaid) AS prepaid_sum
+FROM limit_line_months m
+WHERE m.day > :d - 365 AND m.day <= :d AND (m.month_end = 1 OR m.day = :d)
+  {lines}
+GROUP BY m.line_id
+HAVING MAX(CASE WHEN m.day = :d THEN 1 ELSE 0 END) = 1
+ORDER BY m.line_id
+"""
+"""The aggregates of ``thinfile.scoring.behaviour.SUM_COLUMNS`` per line snapshotted on
+``:d``; ``{lines}`` narrows it (``AND m.line_id IN (…)`` or a range), or is empty."""

@@ -1,0 +1,91 @@
+"""Limit management on one connection: behaviour snapshots and their aggregates, incomes.
+
+The review's statements are set-based (``limit_features_sql``); the decisions, offers,
+notices and requests are in :mod:`thinfile.store.limit_decisions_repo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from thinfile.store.decisioning_tables import applications
+from thinfile.store.limit_features_sql import FEATURE_SUMS, snapshot_sql
+from thinfile.store.limits_tables import limit_line_incomes, limit_line_months
+
+__all__ = ["LimitRepository"]
+
+
+class LimitRepository:
+    """Behaviour snapshots, feature aggregates and incomes of credit lines (``uow.limits``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def snapshot(
+        self, day: int, month_start: int, *, month_end: bool, line_id: int | None = None
+    ) -> int:
+        """One line-month row per open line on ``day`` (or line ``line_id`` only), kept if
+        taken already; rows added."""
+        params = {"d": day, "ms": month_start, "month_end": int(month_end), "line": line_id}
+        sql = snapshot_sql(one_line=line_id is not None)
+        return int(self.conn.execute(sa.text(sql), params).rowcount)
+
+    def feature_sums(
+        self, day: int, *, first: int | None = None, last: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The behaviour aggregates of each line snapshotted on ``day`` (ids ``first`` to
+        ``last`` when given), sorted by line."""
+        lines = "" if first is None else "AND m.line_id BETWEEN :first AND :last"
+        params = {"d": day, "first": first, "last": last}
+        rows = self.conn.execute(sa.text(FEATURE_SUMS.format(lines=lines)), params).mappings()
+        return [dict(r) for r in rows]
+
+    def line_months(self, line_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """The line-month table as stored (every line, or ``line_ids``), by line and day."""
+        query = sa.select(limit_line_months).order_by(
+            limit_line_months.c.line_id, limit_line_months.c.day
+        )
+        if line_ids is not None:
+            query = query.where(limit_line_months.c.line_id.in_(list(line_ids)))
+        return [dict(r) for r in self.conn.execute(query).mappings()]
+
+    def set_income(self, line_id: int, income: int, source: str, day: int) -> None:
+        """The borrower's current monthly income behind ``line_id`` (replaces the last one)."""
+        self.conn.execute(
+            sa.delete(limit_line_incomes).where(limit_line_incomes.c.line_id == line_id)
+        )
+        self.conn.execute(
+            sa.insert(limit_line_incomes).values(
+                line_id=line_id, income=income, source=source, day=day
+            )
+        )
+
+    def lines_without_income(self) -> list[tuple[int, str]]:
+        """(line id, stored decision JSON) of lines opened from an application whose income
+        was never recorded here."""
+        line = sa.cast(applications.c.credit_line_id, limit_line_incomes.c.line_id.type)
+        recorded = sa.select(limit_line_incomes.c.line_id).where(
+            limit_line_incomes.c.line_id == line
+        )
+        rows = self.conn.execute(
+            sa.select(line, applications.c.decision_json).where(
+                applications.c.credit_line_id.is_not(None), ~recorded.exists()
+            )
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def incomes(self, line_ids: Iterable[int]) -> dict[int, int]:
+        """The recorded monthly income (fen) of each of ``line_ids`` that has one."""
+        ids = list(line_ids)
+        if not ids:
+            return {}
+        rows = self.conn.execute(
+            sa.select(limit_line_incomes.c.line_id, limit_line_incomes.c.income).where(
+                limit_line_incomes.c.line_id.in_(ids)
+            )
+        )
+        return {int(r[0]): int(r[1]) for r in rows}

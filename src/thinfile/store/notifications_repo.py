@@ -1,0 +1,482 @@
+"""Borrower communications: messages, the delivery outbox, choices, daily counts, and the
+set-based reminders of close of business."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from thinfile.store.notification_tables import (
+    notification_day_counts,
+    notification_deliveries,
+    notification_preferences,
+    notification_sandbox_sms,
+    notifications,
+)
+
+__all__ = [
+    "ChannelRule",
+    "NotificationRepository",
+    "StoredDelivery",
+    "StoredMessage",
+    "StoredPreferences",
+]
+
+_PENDING = "pending"
+_N = notifications.c
+_D = notification_deliveries.c
+_P = notification_preferences.c
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPreferences:
+    user_id: str
+    language: str
+    time_zone: str
+    in_app_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One message with one of its deliveries (what a worker holds, staff and borrowers read)."""
+
+    notification_id: int
+    channel: str
+    user_id: str
+    kind: str
+    loan_id: int | None
+    ref_day: int | None
+    amount_fen: int | None
+    currency: str | None
+    params: str
+    legally_required: bool
+    created_at: datetime
+    read_at: datetime | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    counted_day: int | None
+    deferred: str | None
+    last_error: str | None
+    provider_ref: str | None
+    language: str | None
+    subject: str | None
+    body: str | None
+    delivered_at: datetime | None
+
+
+StoredDelivery = StoredMessage
+
+_MESSAGE_COLUMNS = (
+    _N.id,
+    _D.channel,
+    _N.user_id,
+    _N.kind,
+    _N.loan_id,
+    _N.ref_day,
+    _N.amount_fen,
+    _N.currency,
+    _N.params,
+    _N.legally_required,
+    _N.created_at,
+    _N.read_at,
+    _D.status,
+    _D.attempts,
+    _D.next_attempt_at,
+    _D.counted_day,
+    _D.deferred,
+    _D.last_error,
+    _D.provider_ref,
+    _D.language,
+    _D.subject,
+    _D.body,
+    _D.delivered_at,
+)
+_MESSAGES = sa.select(*_MESSAGE_COLUMNS).select_from(
+    notification_deliveries.join(notifications, _N.id == _D.notification_id)
+)
+
+
+def _message(row: Any) -> StoredMessage:
+    values = list(row)
+    for index in (10, 11, 14, 22):
+        values[index] = _utc(values[index])
+    values[0] = int(values[0])
+    values[9] = bool(values[9])
+    return StoredMessage(*values)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRule:
+    """A kind's channel, and whether the borrower's in-app-only choice leaves it on."""
+
+    kind: str
+    channel: str
+    legally_required: bool
+
+
+def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can skip or update on a conflict, in the connection's dialect."""
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+# close of business: the owner of a loan (opened by an offer, or drawn from an owned line)
+_OWNER = """COALESCE(
+  (SELECT MIN(a.user_id) FROM applications a WHERE a.loan_id = CAST(l.id AS VARCHAR(32))),
+  (SELECT MIN(a.user_id) FROM applications a
+   WHERE l.credit_line_id IS NOT NULL
+     AND a.credit_line_id = CAST(l.credit_line_id AS VARCHAR(32))))"""
+_KEY = (
+    "{kind} || CAST(:loan_tag AS VARCHAR(8)) || CAST(l.id AS VARCHAR(20))"
+    " || CAST(:sep AS VARCHAR(1)) || CAST({day} AS VARCHAR(12))"
+)
+_SEPARATORS = {"loan_tag": ":loan:", "sep": ":"}
+"""Bound, not written in the SQL: a colon in the statement's text would start a parameter."""
+_UNPAID = (
+    "i.principal_due + i.interest_due + i.fee_due + i.penalty_due"
+    " - i.principal_paid - i.interest_paid - i.fee_paid - i.penalty_paid"
+)
+
+_BEFORE_DUE_KEY = _KEY.format(kind="CAST(:kind AS VARCHAR(32))", day="i.due_day")
+_BEFORE_DUE = f"""
+INSERT INTO notifications (user_id, kind, loan_id, ref_day, dedupe_key, amount_fen, currency,
+  params, legally_required, cob_day, created_at)
+SELECT r.user_id, CAST(:kind AS VARCHAR(32)), r.loan_id, r.due_day, r.dedupe_key, r.owed,
+       r.currency, '{{}}', :required, :x, :at
+FROM (SELECT {_OWNER} AS user_id, l.id AS loan_id, i.due_day AS due_day, l.currency AS currency,
+             SUM({_UNPAID}) AS owed, {_BEFORE_DUE_KEY} AS dedupe_key
+      FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
+      WHERE i.due_day = :target AND l.status = 'active'
+      GROUP BY l.id, i.due_day, l.currency, l.credit_line_id) r
+WHERE r.user_id IS NOT NULL AND r.owed > 0
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+"""The D−3 or D0 reminder of every active loan with something unpaid due on ``:target``."""
+
+_OVERDUE = f"""
+INSERT INTO notifications (user_id, kind, loan_id, ref_day, dedupe_key, amount_fen, currency,
+  params, legally_required, cob_day, created_at)
+SELECT r.user_id, r.kind, r.loan_id, r.since, r.dedupe_key, r.owed, r.currency, '{{}}',
+       :required, :x, :at
+FROM (SELECT k.*, k.kind || CAST(:loan_tag AS VARCHAR(8)) || CAST(k.loan_id AS VARCHAR(20))
+               || CAST(:sep AS VARCHAR(1)) || CAST(k.since AS VARCHAR(12)) AS dedupe_key
+      FROM (SELECT {_OWNER} AS user_id, l.id AS loan_id, l.overdue_since_day AS since,
+                   l.currency AS currency,
+                   'overdue_' || CAST(:d - l.overdue_since_day AS VARCHAR(4)) AS kind,
+                   (SELECT SUM({_UNPAID}) FROM servicing_installments i
+                    WHERE i.loan_id = l.id AND i.due_day <= :x) AS owed
+            FROM servicing_loans l
+            WHERE l.status = 'active' AND l.overdue_since_day IN :since) k) r
+WHERE r.user_id IS NOT NULL AND r.owed > 0
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+"""The overdue notice (D+1, D+7 …) of every active loan overdue since one of ``:since``."""
+
+
+def _rules_sql(rules: Sequence[ChannelRule]) -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{r.kind}' AS kind, '{r.channel}' AS channel,"
+        f" {1 if r.legally_required or r.channel == 'in_app' else 0} AS keeps"
+        for r in rules
+    )
+
+
+_COB_DELIVERIES = """
+INSERT INTO notification_deliveries (notification_id, channel, user_id, status, attempts,
+  next_attempt_at, created_at)
+SELECT n.id, r.channel, n.user_id, 'pending', 0, :at, :at
+FROM notifications n
+JOIN ({rules}) r ON r.kind = n.kind
+LEFT JOIN notification_preferences p ON p.user_id = n.user_id
+WHERE n.cob_day = :x AND (r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only = :false)
+  AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id)
+"""
+"""Every delivery of the messages close of business wrote for ``:x`` (a message that has any
+delivery has them all: they are written together)."""
+
+
+class NotificationRepository:
+    """Messages, deliveries, choices and counts on one connection; never commits."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # messages
+    def add(self, values: dict[str, Any]) -> int | None:
+        """A new message; None when its ``dedupe_key`` is taken (written before)."""
+        insert = _insert(self.conn, notifications).values(values)
+        found = self.conn.execute(
+            insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_N.id)
+        ).scalar()
+        return None if found is None else int(found)
+
+    def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(sa.insert(notification_deliveries), list(rows))
+
+    # choices
+    def preferences(self, user_id: str) -> StoredPreferences | None:
+        row = self.conn.execute(
+            sa.select(_P.user_id, _P.language, _P.time_zone, _P.in_app_only).where(
+                _P.user_id == user_id
+            )
+        ).first()
+        return None if row is None else StoredPreferences(*row)
+
+    def set_preferences(self, values: dict[str, Any]) -> None:
+        insert = _insert(self.conn, notification_preferences).values(values)
+        changes = {k: v for k, v in values.items() if k != "user_id"}
+        self.conn.execute(insert.on_conflict_do_update(index_elements=["user_id"], set_=changes))
+
+    def preferences_of(self, user_ids: Sequence[str]) -> dict[str, StoredPreferences]:
+        rows = self.conn.execute(
+            sa.select(_P.user_id, _P.language, _P.time_zone, _P.in_app_only).where(
+                _P.user_id.in_(sorted(set(user_ids)))
+            )
+        )
+        return {str(r.user_id): StoredPreferences(*r) for r in rows}
+
+    # the worker
+    def claim_due(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        claim: str,
+        lease_until: datetime,
+        channels: Sequence[str],
+    ) -> list[StoredMessage]:
+        """Take up to ``limit`` pending deliveries due at ``now`` for one worker: each gets
+        ``claim`` and a lease to ``lease_until`` (PostgreSQL skips rows another worker holds,
+        ``FOR UPDATE SKIP LOCKED``; SQLite's writers are serialised)."""
+        due = self.conn.execute(
+            sa.select(_D.notification_id, _D.channel)
+            .where(_D.status == _PENDING, _D.next_attempt_at <= now, _D.channel.in_(list(channels)))
+            .order_by(_D.next_attempt_at, _D.notification_id, _D.channel)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not due:
+            return []
+        keys = [(int(n), str(c)) for n, c in due]
+        where = sa.tuple_(_D.notification_id, _D.channel).in_(keys)
+        self.conn.execute(
+            sa.update(notification_deliveries)
+            .where(where)
+            .values(claim=claim, next_attempt_at=lease_until)
+        )
+        rows = self.conn.execute(_MESSAGES.where(where).order_by(_D.notification_id, _D.channel))
+        return [_message(r) for r in rows]
+
+    def release(
+        self, notification_id: int, channel: str, *, claim: str, values: dict[str, Any]
+    ) -> bool:
+        """Set what became of a claimed delivery (delivered, retry, failed, deferred, skipped)
+        and drop the claim; False when the claim was lost (its lease ran out and another worker
+        took it)."""
+        done = self.conn.execute(
+            sa.update(notification_deliveries)
+            .where(
+                _D.notification_id == notification_id,
+                _D.channel == channel,
+                _D.claim == claim,
+            )
+            .values({**values, "claim": None})
+        )
+        return done.rowcount == 1
+
+    def count(self, notification_id: int, channel: str, *, claim: str, day: int) -> None:
+        """Note that a claimed delivery holds a place in the count of local date ``day``."""
+        self.conn.execute(
+            sa.update(notification_deliveries)
+            .where(
+                _D.notification_id == notification_id,
+                _D.channel == channel,
+                _D.claim == claim,
+            )
+            .values(counted_day=day)
+        )
+
+    def store_in_app(self, notification_id: int, *, subject: str, body: str, language: str) -> None:
+        """The words of an in-app message, as the message centre shows them."""
+        self.conn.execute(
+            sa.update(notification_deliveries)
+            .where(_D.notification_id == notification_id, _D.channel == "in_app")
+            .values(subject=subject, body=body, language=language)
+        )
+
+    def reserve(self, user_id: str, channel: str, local_day: int, cap: int) -> bool:
+        """Take one of the day's ``cap`` places of ``user_id`` on ``channel``; False when they
+        are all taken. The row's lock makes concurrent workers wait and count again."""
+        insert = _insert(self.conn, notification_day_counts).values(
+            user_id=user_id, channel=channel, local_day=local_day, sent=0
+        )
+        self.conn.execute(insert.on_conflict_do_nothing())
+        c = notification_day_counts.c
+        taken = self.conn.execute(
+            sa.update(notification_day_counts)
+            .where(
+                c.user_id == user_id,
+                c.channel == channel,
+                c.local_day == local_day,
+                c.sent < cap,
+            )
+            .values(sent=c.sent + 1)
+        )
+        return taken.rowcount == 1
+
+    def sent_on(self, user_id: str, channel: str, local_day: int) -> int:
+        c = notification_day_counts.c
+        found = self.conn.execute(
+            sa.select(c.sent).where(
+                c.user_id == user_id, c.channel == channel, c.local_day == local_day
+            )
+        ).scalar()
+        return int(found or 0)
+
+    # reading
+    def message(self, notification_id: int, channel: str) -> StoredMessage | None:
+        row = self.conn.execute(
+            _MESSAGES.where(_D.notification_id == notification_id, _D.channel == channel)
+        ).first()
+        return None if row is None else _message(row)
+
+    def inbox(self, user_id: str, *, limit: int, offset: int) -> list[StoredMessage]:
+        """The user's delivered in-app messages, newest first."""
+        rows = self.conn.execute(
+            _MESSAGES.where(_D.user_id == user_id, _D.channel == "in_app", _D.status == "delivered")
+            .order_by(_D.delivered_at.desc(), _N.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_message(r) for r in rows]
+
+    def unread(self, user_id: str) -> int:
+        found = self.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(notification_deliveries.join(notifications, _N.id == _D.notification_id))
+            .where(
+                _D.user_id == user_id,
+                _D.channel == "in_app",
+                _D.status == "delivered",
+                _N.read_at.is_(None),
+            )
+        ).scalar()
+        return int(found or 0)
+
+    def mark_read(self, user_id: str, notification_id: int, at: datetime) -> bool:
+        """Mark the user's delivered in-app message read (once; a second time changes
+        nothing); False when the user has no such message."""
+        mine = self.message(notification_id, "in_app")
+        if mine is None or mine.user_id != user_id or mine.status != "delivered":
+            return False
+        self.conn.execute(
+            sa.update(notifications)
+            .where(_N.id == notification_id, _N.read_at.is_(None))
+            .values(read_at=at)
+        )
+        return True
+
+    def page(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        status: str | None = None,
+        channel: str | None = None,
+        user_id: str | None = None,
+        loan_id: int | None = None,
+    ) -> list[StoredMessage]:
+        """Deliveries for staff, newest first, filtered."""
+        query = _MESSAGES
+        if status is not None:
+            query = query.where(_D.status == status)
+        if channel is not None:
+            query = query.where(_D.channel == channel)
+        if user_id is not None:
+            query = query.where(_D.user_id == user_id)
+        if loan_id is not None:
+            query = query.where(_N.loan_id == loan_id)
+        rows = self.conn.execute(
+            query.order_by(_N.created_at.desc(), _N.id.desc(), _D.channel)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_message(r) for r in rows]
+
+    def status_counts(self) -> dict[tuple[str, str], int]:
+        rows = self.conn.execute(
+            sa.select(_D.channel, _D.status, sa.func.count()).group_by(_D.channel, _D.status)
+        )
+        return {(str(c), str(s)): int(n) for c, s, n in rows}
+
+    # close of business
+    def plan_for_batch(self) -> None:
+        """PostgreSQL: no JIT for this transaction. The reminder statements touch a few
+        thousand rows through indexes; their estimated cost (a correlated owner lookup per
+        row) would have every one compiled first, which costs more than it saves."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.text("SET LOCAL jit = off"))
+
+    def add_before_due(
+        self, *, x: int, target: int, kind: str, required: bool, at: datetime
+    ) -> int:
+        done = self.conn.execute(
+            sa.text(_BEFORE_DUE),
+            {"x": x, "target": target, "kind": kind, "required": required, "at": at} | _SEPARATORS,
+        )
+        return int(done.rowcount)
+
+    def add_overdue(
+        self, *, x: int, d: int, since: Sequence[int], required: bool, at: datetime
+    ) -> int:
+        statement = sa.text(_OVERDUE).bindparams(sa.bindparam("since", expanding=True))
+        done = self.conn.execute(
+            statement,
+            {"x": x, "d": d, "since": list(since), "required": required, "at": at} | _SEPARATORS,
+        )
+        return int(done.rowcount)
+
+    def add_cob_deliveries(self, *, x: int, rules: Sequence[ChannelRule], at: datetime) -> int:
+        done = self.conn.execute(
+            sa.text(_COB_DELIVERIES.format(rules=_rules_sql(rules))),
+            {"x": x, "at": at, "false": False},
+        )
+        return int(done.rowcount)
+
+    # the sandbox SMS provider
+    def sandbox_sms_add(self, values: dict[str, Any]) -> str:
+        """Keep one SMS under its ``reference`` (the same reference again is the same
+        message); the provider's id of it."""
+        insert = _insert(self.conn, notification_sandbox_sms).values(values)
+        self.conn.execute(insert.on_conflict_do_nothing(index_elements=["reference"]))
+        c = notification_sandbox_sms.c
+        found = self.conn.execute(
+            sa.select(c.provider_id).where(c.reference == values["reference"])
+        ).scalar()
+        return str(found)
+
+    def sandbox_sms(self, *, phone_hash: str | None = None, limit: int = 100) -> list[Any]:
+        c = notification_sandbox_sms.c
+        query = sa.select(notification_sandbox_sms)
+        if phone_hash is not None:
+            query = query.where(c.phone_hash == phone_hash)
+        return list(self.conn.execute(query.order_by(c.received_at.desc()).limit(limit)))
+
+    def sandbox_sms_report(self, provider_id: str, status: str, at: datetime) -> None:
+        c = notification_sandbox_sms.c
+        self.conn.execute(
+            sa.update(notification_sandbox_sms)
+            .where(c.provider_id == provider_id)
+            .values(status=status, reported_at=at)
+        )

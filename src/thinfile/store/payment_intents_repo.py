@@ -1,0 +1,177 @@
+"""Payment intents and the replay store of gateway notifications, on one connection
+(tables ``payment_intents`` and ``payment_notifications``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from thinfile.store.payment_tables import payment_intents, payment_notifications
+
+__all__ = ["PaymentIntentRepository", "StoredIntent"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIntent:
+    id: str
+    loan_id: int
+    user_id: str
+    card_id: str
+    kind: str
+    mode: str | None
+    amount: int
+    currency: str
+    status: str
+    failure: str | None
+    idempotency_key: str
+    request_hash: str
+    gateway_txn_id: str | None
+    txn_id: int | None
+    created_at: datetime
+    settled_at: datetime | None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _intent(row: sa.Row[tuple[object, ...]]) -> StoredIntent:
+    m = row._mapping
+    created = _utc(m["created_at"])
+    assert created is not None
+    return StoredIntent(
+        id=m["id"],
+        loan_id=int(m["loan_id"]),
+        user_id=m["user_id"],
+        card_id=m["card_id"],
+        kind=m["kind"],
+        mode=m["mode"],
+        amount=int(m["amount"]),
+        currency=m["currency"],
+        status=m["status"],
+        failure=m["failure"],
+        idempotency_key=m["idempotency_key"],
+        request_hash=m["request_hash"],
+        gateway_txn_id=m["gateway_txn_id"],
+        txn_id=None if m["txn_id"] is None else int(m["txn_id"]),
+        created_at=created,
+        settled_at=_utc(m["settled_at"]),
+    )
+
+
+_KEEP_DELIVERY = {
+    name: dialect.insert(payment_notifications)
+    .on_conflict_do_nothing()
+    .returning(payment_notifications.c.signature_digest)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+UNSETTLED = ("created", "pending")
+
+
+class PaymentIntentRepository:
+    """Intents: added ``created``, then sent (``pending``) and settled; never deleted."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, intent: StoredIntent) -> None:
+        self.conn.execute(
+            sa.insert(payment_intents).values(
+                {
+                    name: getattr(intent, name)
+                    for name in StoredIntent.__dataclass_fields__
+                    if name in payment_intents.c
+                }
+            )
+        )
+
+    def get(self, intent_id: str, *, lock: bool = False) -> StoredIntent | None:
+        query = sa.select(payment_intents).where(payment_intents.c.id == intent_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return None if row is None else _intent(row)
+
+    def by_key(self, user_id: str, key: str) -> StoredIntent | None:
+        row = self.conn.execute(
+            sa.select(payment_intents).where(
+                payment_intents.c.user_id == user_id, payment_intents.c.idempotency_key == key
+            )
+        ).first()
+        return None if row is None else _intent(row)
+
+    def of_loan(self, loan_id: int, *, limit: int = 100) -> list[StoredIntent]:
+        """The loan's intents, the newest first."""
+        query = (
+            sa.select(payment_intents)
+            .where(payment_intents.c.loan_id == loan_id)
+            .order_by(payment_intents.c.created_at.desc(), payment_intents.c.id)
+            .limit(limit)
+        )
+        return [_intent(row) for row in self.conn.execute(query)]
+
+    def in_flight(self, loan_id: int) -> int:
+        """Fen of the loan's intents not yet settled (created or pending)."""
+        total = self.conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(payment_intents.c.amount), 0)).where(
+                payment_intents.c.loan_id == loan_id, payment_intents.c.status.in_(UNSETTLED)
+            )
+        ).scalar_one()
+        return int(total)
+
+    def unsettled(self, *, before: datetime, limit: int = 500) -> list[str]:
+        """Ids of intents created before ``before`` still waiting for the gateway's word."""
+        query = (
+            sa.select(payment_intents.c.id)
+            .where(payment_intents.c.status.in_(UNSETTLED), payment_intents.c.created_at < before)
+            .order_by(payment_intents.c.created_at)
+            .limit(limit)
+        )
+        return [str(i) for i in self.conn.execute(query).scalars()]
+
+    def queued(self, key_prefix: str, *, limit: int) -> list[StoredIntent]:
+        """Intents still ``created`` whose idempotency key starts with ``key_prefix`` (close of
+        business's auto-debits), the oldest first."""
+        query = (
+            sa.select(payment_intents)
+            .where(
+                payment_intents.c.status == "created",
+                payment_intents.c.idempotency_key.startswith(key_prefix, autoescape=True),
+            )
+            .order_by(payment_intents.c.created_at, payment_intents.c.id)
+            .limit(limit)
+        )
+        return [_intent(row) for row in self.conn.execute(query)]
+
+    def update(self, intent_id: str, **values: object) -> None:
+        """Set ``status``, ``failure``, ``gateway_txn_id``, ``txn_id`` or ``settled_at``."""
+        self.conn.execute(
+            sa.update(payment_intents).where(payment_intents.c.id == intent_id).values(**values)
+        )
+
+    def keep_delivery(
+        self,
+        *,
+        signature_digest: str,
+        notification_id: str,
+        gateway_txn_id: str,
+        outcome: str,
+        at: datetime,
+    ) -> bool:
+        """Record one notification delivery; False when this very delivery (its signature)
+        was received before — a replay. A concurrent insert of it waits for the first."""
+        inserted = self.conn.execute(
+            _KEEP_DELIVERY[self.conn.dialect.name],
+            {
+                "signature_digest": signature_digest,
+                "notification_id": notification_id,
+                "gateway_txn_id": gateway_txn_id,
+                "outcome": outcome,
+                "received_at": at,
+            },
+        ).first()
+        return inserted is not None

@@ -1,0 +1,155 @@
+"""The console's collections (催收): the case queue and a case's page — schedule, payments,
+contacts, notes, promises, hardship plans proposed and approved, assignment to an agent.
+Collectors, servicing agents and admins; an agency's collectors see only their agency's cases
+(the service decides: any other case is "not found")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from thinfile.collections import HardshipKind, Strategy
+from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.http import Context
+from thinfile.security.roles import SERVICING_ROLES
+from thinfile.services import collection_contacts, collection_hardship, collection_views
+from thinfile.services import collections as cases
+from thinfile.services.identity_records import Actor
+from thinfile.web.access import Collector, Form, Servicer
+from thinfile.web.forms import field_messages
+from thinfile.web.i18n import language, translations
+from thinfile.web.loan_views import parse_amount
+from thinfile.web.pages import redirect, render
+
+router = APIRouter(prefix="/console/collections", include_in_schema=False)
+
+STRATEGIES = tuple(s.value for s in Strategy)
+KINDS = tuple(k.value for k in HardshipKind)
+
+
+@router.get("")
+def queue(
+    request: Request, actor: Collector, context: Context, strategy: str = "", bucket: str = ""
+) -> Response:
+    chosen = strategy if strategy in STRATEGIES else ""
+    rows = collection_views.case_queue(
+        context.engine, actor, strategy=Strategy(chosen) if chosen else None,
+        bucket=bucket[:16] or None,
+    )  # fmt: skip
+    return render(
+        request,
+        "staff/cases.html",
+        {"rows": rows, "strategy": chosen, "strategies": STRATEGIES, "bucket": bucket[:16]},
+        actor=actor,
+    )
+
+
+def _page(
+    request: Request,
+    actor: Actor,
+    context: Context,
+    case_id: int,
+    *,
+    error: InvalidInputError | ConflictError | None = None,
+) -> Response:
+    view = collection_views.case_view(context.engine, case_id, actor=actor)
+    errors: dict[str, str] = {}
+    if isinstance(error, InvalidInputError):
+        errors = field_messages(error, translations(language(request).code).gettext)
+    elif error is not None:
+        errors = {"form": error.message}
+    return render(
+        request,
+        "staff/case.html",
+        {
+            "case": view,
+            "kinds": KINDS,
+            "errors": errors,
+            "may_approve": actor.role in SERVICING_ROLES,
+            "me": actor.user_id,
+            "done": request.query_params.get("done", ""),
+        },
+        actor=actor,
+        status=422 if error is not None else 200,
+    )
+
+
+@router.get("/{case_id}")
+def case_page(request: Request, case_id: int, actor: Collector, context: Context) -> Response:
+    return _page(request, actor, context, case_id)
+
+
+@router.post("/{case_id}/notes")
+def note(
+    request: Request, case_id: int, actor: Collector, form: Form, context: Context
+) -> Response:
+    try:
+        collection_views.add_note(context.engine, case_id, form.get("text", ""), actor=actor)
+    except (InvalidInputError, ConflictError) as error:
+        return _page(request, actor, context, case_id, error=error)
+    return redirect(f"/console/collections/{case_id}?done=noted")
+
+
+@router.post("/{case_id}/promises")
+def promise(
+    request: Request, case_id: int, actor: Collector, form: Form, context: Context
+) -> Response:
+    try:
+        due = _date(form.get("due", ""))
+        amount = parse_amount(form.get("amount", ""), "CNY")
+        collection_contacts.record_promise(context.engine, case_id, amount, due, actor=actor)
+    except (InvalidInputError, ConflictError) as error:
+        return _page(request, actor, context, case_id, error=error)
+    return redirect(f"/console/collections/{case_id}?done=promised")
+
+
+@router.post("/{case_id}/assignee")
+def assign(
+    request: Request, case_id: int, actor: Servicer, form: Form, context: Context
+) -> Response:
+    try:
+        who = form.get("assignee", "").strip() or None
+        cases.assign_case(context.engine, case_id, who, actor=actor)
+    except (InvalidInputError, ConflictError) as error:
+        return _page(request, actor, context, case_id, error=error)
+    return redirect(f"/console/collections/{case_id}?done=assigned")
+
+
+@router.post("/{case_id}/hardship-plans")
+def propose(
+    request: Request, case_id: int, actor: Collector, form: Form, context: Context
+) -> Response:
+    try:
+        kind = form.get("kind", "")
+        if kind not in KINDS:
+            raise InvalidInputError("choose a hardship plan", field="kind", value=kind)
+        months, amount = form.get("months", "").strip(), form.get("amount", "").strip()
+        loan_id = collection_views.case_view(context.engine, case_id, actor=actor).facts.loan_id
+        collection_hardship.propose_plan(
+            context.engine, loan_id, HardshipKind(kind), reason=form.get("reason", ""),
+            actor=actor, months=int(months) if months.isdigit() else None,
+            amount=parse_amount(amount, "CNY") if amount else None,
+        )  # fmt: skip
+    except (InvalidInputError, ConflictError) as error:
+        return _page(request, actor, context, case_id, error=error)
+    return redirect(f"/console/collections/{case_id}?done=proposed")
+
+
+@router.post("/{case_id}/hardship-plans/{plan_id}/approval")
+def approve(
+    request: Request, case_id: int, plan_id: int, actor: Servicer, _form: Form, context: Context
+) -> Response:
+    try:
+        collection_views.approve_plan_of_case(context.engine, case_id, plan_id, actor=actor)
+    except (InvalidInputError, ConflictError) as error:
+        return _page(request, actor, context, case_id, error=error)
+    return redirect(f"/console/collections/{case_id}?done=approved")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInputError("a date like 2025-01-31", field="due", value=text[:20]) from None

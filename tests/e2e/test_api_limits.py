@@ -1,0 +1,104 @@
+"""The credit-limit routes: the borrower's limit and requests (owned like loans), staff's view
+and changes with maker-checker above the threshold."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.e2e.api_harness import accept, apply, make_staff
+from thinfile.security.roles import Role
+
+LINE_OFFER = 2  # consumption offers: pos installment, consumer installment, revolving line
+
+
+def _line(api, party) -> int:
+    application = apply(api, party).json()
+    assert application["offers"][LINE_OFFER]["product"] == "revolving_line"
+    return int(accept(api, party, application["id"], LINE_OFFER).json()["credit_line_id"])
+
+
+def test_a_borrower_sees_the_limit_and_asks_for_more_once_a_month(api, world):
+    alice, bob = world.alice, world.bob
+    line_id = _line(api, alice)
+    mine = api.get(f"/v1/credit-lines/{line_id}/limit", headers=alice.headers)
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    line = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
+    assert (body["limit"], body["available"], body["status"]) == (
+        line["limit"],
+        line["available"],
+        "active",
+    )
+    assert body["next_review"] >= body["history"][0]["on"] if body["history"] else True
+    # another borrower cannot see it, ask for it or accept offers on it
+    assert api.get(f"/v1/credit-lines/{line_id}/limit", headers=bob.headers).status_code == 404
+    asked = api.post(f"/v1/credit-lines/{line_id}/limit-requests", headers=bob.headers)
+    assert asked.status_code == 404
+    answer = api.post(f"/v1/credit-lines/{line_id}/limit-requests", headers=alice.headers)
+    assert answer.status_code == 201, answer.text
+    # a line opened today is too young for more, and the answer says why, in both languages
+    reply = answer.json()
+    assert reply["outcome"] == "none" and reply["offer_id"] is None
+    codes = {r["code"] for r in reply["reasons"]}
+    assert "MOB_UNDER_3" in codes and all(r["text"] and r["text_zh"] for r in reply["reasons"])
+    again = api.post(f"/v1/credit-lines/{line_id}/limit-requests", headers=alice.headers)
+    assert again.status_code == 409 and "RECENT_REQUEST" in again.text
+    missing = api.post(
+        f"/v1/credit-lines/{line_id}/limit-offers/999/acceptance", headers=alice.headers
+    )
+    assert missing.status_code == 404
+
+
+def test_staff_change_a_limit_and_a_large_change_needs_a_second_person(api, world):
+    alice, admin = world.alice, world.admin
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    line_id = _line(api, alice)
+    before = api.get(f"/v1/credit-lines/{line_id}/limit", headers=alice.headers).json()
+    assert api.get(
+        f"/v1/staff/credit-lines/{line_id}/limit", headers=alice.headers
+    ).status_code in (
+        403,
+        404,
+    )
+    limit = Decimal(before["limit"])
+    lower, higher = limit - 1000, (limit + 6000 if limit <= 24_000 else limit - 6000)
+    small = api.post(
+        f"/v1/staff/credit-lines/{line_id}/limit-changes",
+        headers=agent.headers,
+        json={"limit": f"{lower:.2f}", "reason": "asked to lower the limit"},
+    )
+    assert small.status_code == 201, small.text
+    assert small.json()["applied"] is True and small.json()["limit"]["limit"] == f"{lower:.2f}"
+    large = api.post(
+        f"/v1/staff/credit-lines/{line_id}/limit-changes",
+        headers=agent.headers,
+        json={"limit": f"{higher:.2f}", "reason": "income verified again"},
+    )
+    assert large.status_code == 201 and large.json()["applied"] is False
+    request_id = large.json()["request_id"]
+    same = api.post(f"/v1/staff/limit-change-requests/{request_id}/approval", headers=agent.headers)
+    assert same.status_code == 403
+    underwriter = api.post(
+        f"/v1/staff/limit-change-requests/{request_id}/approval",
+        headers=world.underwriter.headers,
+    )
+    assert underwriter.status_code == 403
+    approved = api.post(
+        f"/v1/staff/limit-change-requests/{request_id}/approval", headers=admin.headers
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["limit"] == f"{higher:.2f}"
+    above = api.post(
+        f"/v1/staff/credit-lines/{line_id}/limit-changes",
+        headers=agent.headers,
+        json={"limit": "30000.01", "reason": "beyond the ceiling"},
+    )
+    assert above.status_code == 422
+    staff = api.get(f"/v1/staff/credit-lines/{line_id}/limit", headers=admin.headers).json()
+    assert staff["features"]["months_on_book"] == 0
+    assert [h["new_limit"] for h in staff["limit"]["history"]][:2] == [
+        f"{higher:.2f}",
+        f"{lower:.2f}",
+    ]
+    assert staff["history_notes"][:2] == ["income verified again", "asked to lower the limit"]
+    assert before["limit"] != staff["limit"]["limit"]

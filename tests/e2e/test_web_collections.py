@@ -1,0 +1,170 @@
+"""The console's collection pages over HTTP on both databases: the queue, a case's page with
+its schedule, payments, notes, promises and hardship plans, a term extension proposed by a
+collector and approved by an agent (not by its proposer), assignment to an agent, and an
+agency's collector who sees only the cases placed with the agency."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Generator, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from starlette.exceptions import StarletteDeprecationWarning
+
+from tests.e2e.test_web_pages import PASSWORD, build_app, csrf, post, web_settings
+from tests.integration.collections_helpers import delinquent_loans
+from tests.support.databases import fresh_database_url, require_postgres
+from thinfile.http import AppContext
+from thinfile.security.roles import Role
+from thinfile.services import business_date, collection_views, collections, identity
+from thinfile.services.identity_records import Actor
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+M1_DAY = date(2025, 1, 10)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def client(request, tmp_path: Path, monkeypatch) -> Iterator[TestClient]:
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 1, 1, tzinfo=UTC))
+    settings = web_settings(tmp_path)
+    url: Generator[str, None, None] | None = None
+    if request.param == "postgresql":
+        require_postgres()
+        url = fresh_database_url("postgresql", tmp_path)  # the schema lives while url does
+        settings = settings.model_copy(update={"database_url": next(url)})
+    app = build_app(tmp_path, settings=settings)
+    try:
+        with TestClient(app, base_url="http://127.0.0.1") as test_client:
+            yield test_client
+    finally:
+        if url is not None:
+            url.close()
+
+
+def staff(client: TestClient, name: str, role: Role) -> str:
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    user = identity.create_user(
+        context.engine, context.hasher, email=f"{name}@lender.example", password=PASSWORD,
+        role=role,
+    )  # fmt: skip
+    return user.id
+
+
+def sign_in(client: TestClient, name: str) -> None:
+    client.cookies.clear()
+    reply = post(client, "/sign-in", {"email": f"{name}@lender.example", "password": PASSWORD})
+    assert reply.status_code == 303, reply.text
+
+
+def act(client: TestClient, page_url: str, url: str, data: dict[str, str]):
+    token = csrf(client.get(page_url).text)
+    return client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def schedule_rows(page: str) -> int:
+    table = re.search(r'<table id="schedule">.*?</table>', page, re.S)
+    assert table
+    return len(re.findall(r"<tr><td>\d+</td>", table.group(0)))
+
+
+@pytest.fixture
+def book(client: TestClient):
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    engine = context.engine
+    ids = {
+        "collector": staff(client, "collector", Role.COLLECTOR),
+        "agent": staff(client, "agent", Role.SERVICING_AGENT),
+        "admin": staff(client, "admin", Role.ADMIN),
+        "acme": staff(client, "acme", Role.COLLECTOR),
+    }
+    loans = delinquent_loans(engine, M1_DAY, "3000", "4000")
+    admin = Actor(ids["admin"], Role.ADMIN)
+    collections.add_agency(engine, "acme", "Acme collections", actor=admin)
+    collection_views.add_agency_user(engine, "acme", ids["acme"], actor=admin)
+    cases = {c.loan_id: c.case_id for c in collections.worklist(engine)}
+    return engine, ids, [cases[loan] for loan in loans]
+
+
+def test_a_collector_works_a_case_and_an_agent_approves_the_extension(client, book):
+    engine, ids, (case_id, other) = book
+    sign_in(client, "collector")
+    queue = client.get("/console/collections")
+    assert queue.status_code == 200
+    assert f'href="/console/collections/{case_id}"' in queue.text
+    assert f'href="/console/collections/{other}"' in queue.text
+    url = f"/console/collections/{case_id}"
+    page = client.get(url)
+    assert page.status_code == 200 and 'id="schedule"' in page.text
+    before = schedule_rows(page.text)
+    assert before == 6
+    noted = act(client, url, f"{url}/notes", {"text": "borrower said wages come on the 20th"})
+    assert noted.status_code == 303
+    assert "wages come on the 20th" in client.get(url).text
+    empty = act(client, url, f"{url}/notes", {"text": "   "})
+    assert empty.status_code == 422 and 'id="error-summary"' in empty.text
+    proposed = act(
+        client, url, f"{url}/hardship-plans",
+        {"kind": "term_extension", "months": "3", "reason": "shifts cut to half"},
+    )  # fmt: skip
+    assert proposed.status_code == 303, proposed.text
+    page = client.get(url).text
+    assert "shifts cut to half" in page and 'id="approve-' not in page  # a collector cannot
+    assert schedule_rows(page) == before  # nothing moves before approval
+    plan_id = _plan_id(engine)
+    refused = act(client, url, f"{url}/hardship-plans/{plan_id}/approval", {})
+    assert refused.status_code == 403
+
+    sign_in(client, "agent")
+    page = client.get(url).text
+    assert f'id="approve-{plan_id}"' in page
+    approved = act(client, url, f"{url}/hardship-plans/{plan_id}/approval", {})
+    assert approved.status_code == 303, approved.text
+    page = client.get(url).text
+    assert schedule_rows(page) == before + 3
+    assigned = act(client, url, f"{url}/assignee", {"assignee": ids["collector"]})
+    assert assigned.status_code == 303, assigned.text
+    assert f'<dd id="assignee">{ids["collector"]}</dd>' in client.get(url).text
+    chinese = client.get(url, headers={"Accept-Language": "zh-CN"}).text
+    english = client.get(url, headers={"Accept-Language": "en"}).text
+    assert f"催收案件 {case_id}" in chinese and "延长期限" in chinese
+    assert f"Collection case {case_id}" in english and "Term extension" in english
+
+
+def _plan_id(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT MAX(id) FROM collection_hardship_plans")).scalar())
+
+
+def test_an_agency_collector_sees_only_the_agencys_cases(client, book):
+    engine, ids, (placed, kept) = book
+    collections.assign_agency(
+        engine, placed, "acme", actor=Actor(ids["agent"], Role.SERVICING_AGENT)
+    )
+    sign_in(client, "acme")
+    queue = client.get("/console/collections").text
+    assert f'href="/console/collections/{placed}"' in queue
+    assert f'href="/console/collections/{kept}"' not in queue
+    assert client.get(f"/console/collections/{kept}").status_code == 404
+    own = client.get(f"/console/collections/{placed}")
+    assert own.status_code == 200
+    assert 'id="plan-form"' not in own.text and 'id="payments"' not in own.text
+    note = act(
+        client, f"/console/collections/{placed}", f"/console/collections/{kept}/notes",
+        {"text": "trying a foreign case"},
+    )  # fmt: skip
+    assert note.status_code == 404
+
+
+def test_an_unknown_case_is_not_found_and_a_borrower_cannot_open_the_queue(client, book):
+    sign_in(client, "collector")
+    assert client.get("/console/collections/999999").status_code == 404
+    staff(client, "someone", Role.BORROWER)
+    sign_in(client, "someone")
+    assert client.get("/console/collections").status_code == 403

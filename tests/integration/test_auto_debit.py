@@ -1,0 +1,318 @@
+"""Auto-debit (代扣) on SQLite and PostgreSQL against the sandbox gateway running as a real local
+HTTP service: close of business queues one intent for what falls due (or is past due on a
+retry day), never more than owed, none while another is unsettled; the sender submits them and
+the gateway's signed notification — delivered over HTTP to a receiver in this process — posts
+each success once. The expected amounts are read from the installment rows and the schedule is
+checked against an annuity computed here."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.integration.test_cards import bind, borrower
+from tests.support.gateway import card_with_prefix
+from tests.support.gateway_fixtures import Target
+from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
+from thinfile.errors import InvalidInputError
+from thinfile.loanmath import LoanTerms, RepaymentMethod
+from thinfile.money import Money
+from thinfile.security.crypto import PiiCipher
+from thinfile.services import ledger, loans, payments
+from thinfile.services.auto_debit import send_queued_debits
+from thinfile.services.business_date import current_business_date
+from thinfile.services.cob import run_cob
+from thinfile.services.identity_records import Actor
+from thinfile.services.payment_intents import (
+    IntentKind,
+    IntentRequest,
+    IntentStatus,
+    create_payment_intent,
+)
+from thinfile.store.payment_tables import payment_intents
+from thinfile.store.servicing_tables import installments, transactions
+
+CARD = card_with_prefix("622588")
+PRINCIPAL_FEN = 300_000
+EPOCH = date(1970, 1, 1)
+
+
+@dataclass
+class Book:
+    engine: Engine
+    actor: Actor
+    loan_id: int
+    opened: date
+
+
+def _own(engine: Engine, actor: Actor, loan_id: int) -> None:
+    """Record that the borrower's accepted offer opened the loan (as acceptance does)."""
+    with engine.begin() as conn:
+        applicant = conn.execute(
+            sa.text("SELECT id FROM applicants WHERE user_id = :u"), {"u": actor.user_id}
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO applications (id, applicant_id, user_id, submitted_at, decided_on,"
+                " status, outcome, purpose, segment, requested_amount, grade, pd, score,"
+                " model_version, policy_version, arm, id_number_hash, phone_hash,"
+                " decision_json, pii_enc, loan_id, version) VALUES (:id, :a, :u, :at, :on,"
+                " 'accepted', 'approve', 'consumption', 'thin', 300000, 'B', '0.05', 600,"
+                " 'm', 'p', 'champion', :h, :h, '{}', 'x', :loan, 1)"
+            ),
+            {
+                "id": uuid.uuid4().hex,
+                "a": applicant,
+                "u": actor.user_id,
+                "at": datetime.now(UTC),
+                "on": date(2026, 1, 1),
+                "h": uuid.uuid4().hex,
+                "loan": str(loan_id),
+            },
+        )
+
+
+def _book(
+    engine: Engine, cipher: PiiCipher, gateway: SandboxGatewayClient, phone: str, *, card: bool
+) -> Book:
+    actor = borrower(engine, cipher, phone)
+    if card:
+        bind(engine, cipher, gateway, actor, CARD)
+    on = current_business_date(engine)
+    terms = LoanTerms(
+        Money(PRINCIPAL_FEN), Decimal("0.18"), 6, RepaymentMethod.EQUAL_INSTALLMENT, on
+    )
+    loan = loans.open_and_disburse(engine, terms)
+    _own(engine, actor, loan.loan_id)
+    return Book(engine, actor, loan.loan_id, on)
+
+
+@pytest.fixture
+def book(
+    engine: Engine, cipher: PiiCipher, notifying: SandboxGatewayClient, target: Target
+) -> Iterator[Book]:
+    target.engine, target.gateway = engine, notifying
+    yield _book(engine, cipher, notifying, "13700137300", card=True)
+    target.engine = target.gateway = None
+
+
+def due_days(book: Book) -> list[date]:
+    with book.engine.connect() as conn:
+        days = conn.execute(
+            sa.select(installments.c.due_day)
+            .where(installments.c.loan_id == book.loan_id)
+            .order_by(installments.c.n)
+        ).scalars()
+        return [EPOCH + timedelta(days=int(d)) for d in days]
+
+
+def unpaid_fallen_due(book: Book, on: date) -> int:
+    """The oracle: what the installment rows say has fallen due by ``on`` and is unpaid."""
+    with book.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(installments).where(
+                installments.c.loan_id == book.loan_id,
+                installments.c.due_day <= (on - EPOCH).days,
+            )
+        ).mappings()
+        return sum(
+            int(r[f"{part}_due"]) - int(r[f"{part}_paid"])
+            for r in rows
+            for part in ("principal", "interest", "fee", "penalty")
+        )
+
+
+def held_credit(book: Book) -> int:
+    with book.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("SELECT credit FROM servicing_loans WHERE id = :i"), {"i": book.loan_id}
+            ).scalar_one()
+        )
+
+
+def intents(book: Book) -> list[dict[str, object]]:
+    with book.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(payment_intents)
+            .where(payment_intents.c.loan_id == book.loan_id)
+            .order_by(payment_intents.c.created_at, payment_intents.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def postings(engine: Engine, loan_id: int) -> list[tuple[int, str | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(transactions.c.amount, transactions.c.idempotency_key)
+            .where(transactions.c.loan_id == loan_id, transactions.c.kind == "repayment")
+            .order_by(transactions.c.id)
+        )
+        return [(int(a), k) for a, k in rows]
+
+
+def final(book: Book, intent_id: str) -> str:
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        with book.engine.connect() as conn:
+            status = conn.execute(
+                sa.select(payment_intents.c.status).where(payment_intents.c.id == intent_id)
+            ).scalar_one()
+        if status in ("succeeded", "failed"):
+            return str(status)
+        time.sleep(0.05)
+    raise AssertionError(f"intent {intent_id} was not settled")
+
+
+def annuity_fen(principal: int, yearly: Decimal, n: int) -> int:
+    r = yearly / 12
+    level = Decimal(principal) * r * (1 + r) ** n / ((1 + r) ** n - 1)
+    return int(level.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def test_the_due_day_queues_one_intent_of_the_amount_due_and_its_notification_posts_once(
+    book: Book, notifying: SandboxGatewayClient
+) -> None:
+    first = due_days(book)[0]
+    run_cob(book.engine, first - timedelta(days=1))
+    assert intents(book) == []  # nothing falls due before the due day
+    run_cob(book.engine, first)
+    run_cob(book.engine, first)  # the date is closed: never a second queue
+    queued = intents(book)
+    assert len(queued) == 1
+    amount = int(str(queued[0]["amount"]))
+    assert amount == unpaid_fallen_due(book, first)
+    assert abs(amount - annuity_fen(PRINCIPAL_FEN, Decimal("0.18"), 6)) <= 200
+    assert queued[0]["status"] == "created" and queued[0]["kind"] == "payment"
+    assert amount <= loans.quote_payoff(book.engine, book.loan_id, first + timedelta(days=1)).fen
+    report = send_queued_debits(book.engine, notifying)
+    assert [v.id for v in report.sent] == [queued[0]["id"]] and report.cancelled == ()
+    assert final(book, str(queued[0]["id"])) == "succeeded"
+    time.sleep(0.5)  # duplicates of the notification arrive: still one posting
+    assert postings(book.engine, book.loan_id) == [(amount, f"intent:{queued[0]['id']}")]
+    assert send_queued_debits(book.engine, notifying).sent == ()  # nothing queued is sent again
+    run_cob(book.engine, first + timedelta(days=3))  # retry days, but nothing is past due
+    assert len(intents(book)) == 1
+    assert ledger.verify_ledger(book.engine).ok
+
+
+def test_insufficient_funds_fails_and_the_next_retry_day_retries_what_is_past_due(
+    engine: Engine,
+    cipher: PiiCipher,
+    notifying: SandboxGatewayClient,
+    target: Target,
+) -> None:
+    target.engine, target.gateway = engine, notifying
+    book = _book(engine, cipher, notifying, "13700137700", card=False)
+    first = due_days(book)[0]
+    run_cob(engine, first)
+    assert intents(book) == []  # no card with an agreement: nothing queued
+    on = first + timedelta(days=1)
+    left = unpaid_fallen_due(book, first)
+    for _ in range(3):  # paid at the counter until ¥x.51 is left: the sandbox's insufficient funds
+        if left % 100 == 51:
+            break
+        payments.post_payment(engine, book.loan_id, Money((left % 100 - 51) % 100), on)
+        left = unpaid_fallen_due(book, on) - held_credit(book)
+    assert left % 100 == 51
+    bind(engine, cipher, notifying, book.actor, CARD)
+    run_cob(engine, on)  # retry day 1
+    (retried,) = intents(book)
+    assert int(str(retried["amount"])) == left
+    send_queued_debits(engine, notifying)
+    assert final(book, str(retried["id"])) == "failed"
+    assert intents(book)[0]["failure"] == "insufficient_funds"
+    assert postings(engine, book.loan_id)[-1][1] is None  # only the counter's
+    run_cob(engine, first + timedelta(days=2))  # not a retry day
+    assert len(intents(book)) == 1
+    before = unpaid_fallen_due(book, first) - held_credit(book)
+    run_cob(engine, first + timedelta(days=3))  # retry day 3: what is past due, again
+    third = intents(book)[1]
+    assert int(str(third["amount"])) == before
+    assert before <= unpaid_fallen_due(book, first) - held_credit(book)  # never above owed
+    send_queued_debits(engine, notifying)
+    assert final(book, str(third["id"])) == ("failed" if before % 100 == 51 else "succeeded")
+    if before % 100 == 51:  # a fen paid at the counter: the day-7 retry goes through
+        run_cob(engine, first + timedelta(days=6))
+        assert len(intents(book)) == 2  # days 4 to 6 are no retry days
+        expected = unpaid_fallen_due(book, first) - held_credit(book)
+        if 51 <= expected % 100 <= 55:  # the sandbox's failure cents: pay a few at the counter
+            cents = Money(expected % 100 - 50)
+            payments.post_payment(engine, book.loan_id, cents, first + timedelta(days=7))
+            expected = unpaid_fallen_due(book, first) - held_credit(book)
+        run_cob(engine, first + timedelta(days=7))
+        seventh = intents(book)[2]
+        amount = int(str(seventh["amount"]))
+        assert amount == expected
+        payoff = loans.quote_payoff(engine, book.loan_id, first + timedelta(days=8))
+        assert amount <= payoff.fen
+        send_queued_debits(engine, notifying)
+        assert final(book, str(seventh["id"])) == "succeeded"
+        time.sleep(0.5)  # duplicated notifications arrive: still one posting
+        posted = postings(engine, book.loan_id)
+        assert posted[-1] == (amount, f"intent:{seventh['id']}")
+        assert [k for _, k in posted].count(f"intent:{seventh['id']}") == 1
+        # only the penalty of day 7, charged after the step queued the debit, is left
+        assert 0 <= unpaid_fallen_due(book, first) < 100
+    assert ledger.verify_ledger(engine).ok
+    target.engine = target.gateway = None
+
+
+def test_a_pending_intent_blocks_another_and_no_card_no_intent(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    book = _book(engine, cipher, silent, "13700137400", card=True)
+    cardless = _book(engine, cipher, silent, "13700137500", card=False)
+    first = due_days(book)[0]
+    assert due_days(cardless)[0] == first
+    run_cob(engine, first - timedelta(days=1))
+    request = IntentRequest(book.loan_id, IntentKind.PAYMENT, Money(100), uuid.uuid4().hex)
+    mine = create_payment_intent(engine, silent, actor=book.actor, request=request)
+    assert mine.status is IntentStatus.PENDING  # the silent gateway never says more
+    run_cob(engine, first + timedelta(days=1))
+    assert [i["id"] for i in intents(book)] == [mine.id]
+    assert intents(cardless) == []
+
+
+def test_a_queued_debit_above_what_is_owed_now_is_lowered_before_it_is_sent(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """The borrower paid part at the counter after close of business queued the debit."""
+    book = _book(engine, cipher, silent, "13700137600", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first)
+    (queued,) = intents(book)
+    amount = int(str(queued["amount"]))
+    on = first + timedelta(days=1)
+    payoff = loans.quote_payoff(engine, book.loan_id, on).fen
+    payments.post_payment(engine, book.loan_id, Money(payoff - 1_000), on)  # most of it
+    left = loans.quote_payoff(engine, book.loan_id, on).fen  # what closes the loan now
+    assert 0 < left < amount
+    report = send_queued_debits(engine, silent, batch=5)
+    assert len(report.sent) == 1 and report.sent[0].amount == Money(left)
+    report_gateway = silent.debit_status(str(queued["id"]))
+    assert report_gateway is not None and report_gateway.amount_fen == left
+
+
+@pytest.mark.parametrize("batch", [0, -1, 10_001, True])
+def test_a_batch_outside_its_range_is_refused(
+    engine: Engine, silent: SandboxGatewayClient, batch: int
+) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        send_queued_debits(engine, silent, batch=batch)
+    assert refused.value.field == "batch"
+
+
+@pytest.mark.parametrize("days", [(0,), (-1,), (366,), (True,)])
+def test_a_retry_schedule_outside_its_range_is_refused(engine: Engine, days: tuple[int]) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        run_cob(engine, date(2026, 1, 1), retry_days=days)
+    assert refused.value.field == "retry_days"

@@ -1,0 +1,119 @@
+"""Staff limit changes on the book: a temporary limit ends on its date with a notice; a
+line past due is never raised; maker-checker above the threshold."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from thinfile.money import Money
+from thinfile.security.roles import Role
+from thinfile.services import business_date
+from thinfile.services.cob import run_cob
+from thinfile.services.credit_lines import draw, open_credit_line
+from thinfile.services.identity_records import Actor
+from thinfile.services.limit_changes import approve_limit_change, change_limit_by_staff
+from thinfile.services.limits import line_limits
+from thinfile.services.uow import UnitOfWork
+from thinfile.store import make_engine, upgrade
+
+AGENT = Actor("agent-1", Role.SERVICING_AGENT)
+OTHER = Actor("agent-2", Role.SERVICING_AGENT)
+START = date(2025, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def _book_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The business date follows the book (the day after the last closed date), not the clock."""
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 1, 1, tzinfo=UTC))
+
+
+def test_a_temporary_limit_ends_on_its_date_and_the_borrower_is_told(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    draw(engine, line, Money.of("1000"), 6, START)
+    run_cob(engine, date(2025, 1, 10))  # the business date is now 11 January 2025
+    done = change_limit_by_staff(
+        engine,
+        line,
+        Money.of("8000"),
+        reason="spring festival stock",
+        actor=AGENT,
+        until=date(2025, 1, 20),
+    )
+    assert done.applied and done.overview.limit == 800_000
+    run_cob(engine, date(2025, 1, 19))
+    assert line_limits(engine, line).limit == 800_000
+    run_cob(engine, date(2025, 1, 20))
+    after = line_limits(engine, line)
+    assert after.limit == 500_000 and after.history[0].reason_codes == ("TEMPORARY_ENDED",)
+    assert after.history[1].reason_codes == ("MANUAL",)
+    with engine.connect() as conn:
+        notices = conn.execute(sa.text("SELECT kind, new_limit FROM limit_notices")).all()
+    assert [tuple(n) for n in notices] == [("temporary_end", 500_000)]
+    with pytest.raises(InvalidInputError):
+        change_limit_by_staff(
+            engine,
+            line,
+            Money.of("6000"),
+            reason="ends in the past",
+            actor=AGENT,
+            until=date(2025, 1, 2),
+        )
+    engine.dispose()
+
+
+def test_a_line_past_due_is_never_raised_and_big_changes_need_two_people(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    draw(engine, line, Money.of("3000"), 6, START)
+    run_cob(engine, date(2025, 2, 5))  # the first installment (1 February) is unpaid
+    with pytest.raises(ConflictError):
+        change_limit_by_staff(engine, line, Money.of("5100"), reason="goodwill", actor=AGENT)
+    lowered = change_limit_by_staff(
+        engine, line, Money.of("4000"), reason="past due, lowered", actor=AGENT
+    )
+    assert lowered.applied and lowered.overview.limit == 400_000
+    with pytest.raises(InvalidInputError):
+        change_limit_by_staff(engine, line, Money.of("30000.01"), reason="too much", actor=AGENT)
+    underwriter = Actor("u-1", Role.UNDERWRITER)
+    with pytest.raises(PermissionDeniedError):
+        change_limit_by_staff(engine, line, Money.of("100"), reason="not mine", actor=underwriter)
+    engine.dispose()
+
+
+def test_a_change_above_the_threshold_waits_for_someone_else(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    asked = change_limit_by_staff(
+        engine, line, Money.of("20000"), reason="income verified again", actor=AGENT
+    )
+    assert not asked.applied and asked.overview.limit == 500_000
+    assert asked.request_id is not None
+    with pytest.raises(PermissionDeniedError):
+        approve_limit_change(engine, asked.request_id, approver=AGENT)
+    with pytest.raises(ConflictError):
+        change_limit_by_staff(engine, line, Money.of("5100"), reason="another one", actor=OTHER)
+    view = approve_limit_change(engine, asked.request_id, approver=OTHER)
+    assert view.limit == 2_000_000
+    with pytest.raises(ConflictError):
+        approve_limit_change(engine, asked.request_id, approver=OTHER)
+    engine.dispose()
+
+
+def test_a_review_never_overwrites_a_limit_changed_since_it_was_read(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    stale = {"line_id": line, "limit": 250_000, "status": "active", "day": 1, "reason": "X"}
+    with UnitOfWork(engine) as uow, pytest.raises(ConflictError):
+        uow.limit_decisions.move_limits([{**stale, "old_limit": 400_000}])
+    assert line_limits(engine, line).limit == 500_000 and line_limits(engine, line).history == ()
+    engine.dispose()

@@ -1,0 +1,128 @@
+"""A draw quoted before it is confirmed: the quote is exactly the loan the draw opens, one
+confirmation opens one loan, an unconfirmed or stale draw opens none; a staff approval named
+for one line never approves another line's request; the limit-policy versions are listed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from thinfile.decisioning import PolicyStatus
+from thinfile.decisioning.limit_policy import load_limit_policy
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.money import Money
+from thinfile.security.roles import Role
+from thinfile.services import business_date
+from thinfile.services.credit_lines import open_credit_line
+from thinfile.services.identity_records import Actor
+from thinfile.services.limit_changes import approve_limit_change, change_limit_by_staff
+from thinfile.services.limit_policies import limit_policy_versions
+from thinfile.services.limits import line_limits
+from thinfile.services.line_draws import draw_from_line, quote_draw
+from thinfile.services.loans import get_loan
+from thinfile.store import make_engine, upgrade
+
+BORROWER = Actor("u1", Role.BORROWER)
+AGENT = Actor("agent-1", Role.SERVICING_AGENT)
+ADMIN = Actor("admin-1", Role.ADMIN)
+START = date(2025, 1, 1)
+LENDER = "thinfile demo lender"
+
+
+@pytest.fixture(autouse=True)
+def _book_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _installment(principal: int, annual: Decimal, months: int) -> int:
+    r = Fraction(annual) / 12
+    return int(Fraction(principal) * r / (1 - (1 + r) ** -months) + Fraction(1, 2))
+
+
+def test_the_quote_is_the_loan_the_draw_opens_and_a_draw_happens_once(engine):
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    quote = quote_draw(engine, line, Money.of("1200"), 6, lender=LENDER)
+    stored = quote.as_stored()
+    assert stored["first_installment"] == str(Money(_installment(120_000, Decimal("0.18"), 6)))
+    assert quote.available == Money.of("5000")
+    assert str(stored["statement"]["lender"]) == LENDER  # type: ignore[index]
+    with pytest.raises(InvalidInputError):
+        quote_draw(engine, line, Money.of("1200"), 7, lender=LENDER)
+    with pytest.raises(ConflictError):
+        quote_draw(engine, line, Money.of("5000.01"), 6, lender=LENDER)
+    with pytest.raises(InvalidInputError):
+        draw_from_line(
+            engine,
+            line,
+            Money.of("1200"),
+            6,
+            seen_available=quote.available,
+            confirmed=False,
+            actor=BORROWER,
+        )
+    loan = draw_from_line(
+        engine,
+        line,
+        Money.of("1200"),
+        6,
+        seen_available=quote.available,
+        confirmed=True,
+        actor=BORROWER,
+    )
+    opened = get_loan(engine, loan.loan_id).account
+    assert opened.credit_line_id == line and opened.principal == 120_000
+    first = opened.installments[0]
+    assert str(Money(first.principal_due + first.interest_due + first.fee_due)) == str(
+        stored["first_installment"]
+    )
+    with pytest.raises(ConflictError, match="changed since"):
+        draw_from_line(
+            engine,
+            line,
+            Money.of("1200"),
+            6,
+            seen_available=quote.available,
+            confirmed=True,
+            actor=BORROWER,
+        )
+    assert line_limits(engine, line).used == 120_000
+
+
+def test_an_approval_named_for_a_line_approves_only_that_lines_request(engine):
+    one, two = (
+        open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+        for _ in range(2)
+    )
+    waiting = change_limit_by_staff(
+        engine, one, Money.of("12000"), reason="income verified again", actor=AGENT
+    )
+    assert not waiting.applied and waiting.request_id is not None
+    with pytest.raises(NotFoundError):
+        approve_limit_change(engine, waiting.request_id, approver=ADMIN, line_id=two)
+    assert line_limits(engine, one).limit == 500_000
+    approve_limit_change(engine, waiting.request_id, approver=ADMIN, line_id=one)
+    assert line_limits(engine, one).limit == 1_200_000
+
+
+def test_the_limit_policy_versions_list_the_shipped_default_as_active(engine):
+    (only,) = limit_policy_versions(engine)
+    default = load_limit_policy()
+    assert (only.version, only.status, only.ceiling_fen) == (
+        default.version,
+        PolicyStatus.ACTIVE,
+        3_000_000,
+    )
+    assert only.manual_approval_above_fen == default.settings.manual_approval_above_fen

@@ -1,0 +1,44 @@
+"""The console's monitoring report from the live book, on SQLite and PostgreSQL: the same
+measures as the report of the exported loan-month table, within the filters."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tests.integration.test_portfolio_export import book  # noqa: F401 - the fixture
+from thinfile.portfolio import build_report
+from thinfile.services.portfolio import loan_months
+from thinfile.services.portfolio_monitor import (
+    MonitorFilters,
+    filtered_loan_months,
+    live_report,
+)
+from thinfile.store import make_engine
+
+
+def test_the_live_report_is_the_report_of_the_exported_table(
+    book: tuple[str, dict[str, int]],  # noqa: F811
+) -> None:
+    url, _ = book
+    engine = make_engine(url)
+    try:
+        exported = loan_months(engine)
+        live = live_report(engine)
+        only_feb = live_report(engine, filters=MonitorFilters(vintage_from="2025-02"))
+        table = filtered_loan_months(engine, MonitorFilters(vintage_to="2025-01"))
+        other_product = filtered_loan_months(engine, MonitorFilters(product="none"))
+    finally:
+        engine.dispose()
+    expected = build_report(exported)
+    for key in ("vintages", "roll_rates", "roll_trend", "alerts"):
+        assert live[key] == expected[key], key
+    # no application was decided: nothing to back-test, rank or compare by group
+    assert live["backtest"] == [] and live["fairness"] == []
+    vintages = only_feb["vintages"]
+    assert isinstance(vintages, list) and {r["vintage"] for r in vintages} == {"2025-02"}
+    assert set(table["vintage"]) == {"2025-01"} and len(table) == 4 + 2  # A: 4 months, B: 2
+    assert other_product.empty
+    pd.testing.assert_frame_equal(
+        table.drop(columns=["segment", "grade"]),
+        exported[exported["vintage"] == "2025-01"].reset_index(drop=True),
+    )

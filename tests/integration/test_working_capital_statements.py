@@ -1,0 +1,108 @@
+"""A working-capital line's monthly statement, on SQLite and PostgreSQL, against a
+day-by-day calculation written here (not the servicing code): every day's interest in
+February 2028 (29 days) to the fen, with a second draw and an early repayment inside it, the
+month's draws and repayments, no fee, opening and closing balances; a month still open is
+partial; another borrower's line is not found."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.money import Money
+from thinfile.services import business_date
+from thinfile.services import working_capital as wc
+from thinfile.services.cob import run_cob
+from thinfile.services.working_capital_statements import monthly_statement
+
+OPENED = date(2028, 1, 25)
+RATE = Decimal("0.00035")
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> date:
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2028, 1, 25, tzinfo=UTC))
+    return OPENED
+
+
+def _half_up(x: Decimal) -> int:
+    return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def oracle(
+    draws: dict[date, int], repaid: dict[date, int], last: date
+) -> dict[date, tuple[int, int, int]]:
+    """Per day: (principal drawn at the close, the close's interest, all owed after it).
+    Each draw earns its own principal × rate, half up, at each close from the day it is
+    made; a repayment pays all unpaid interest first, then principal, oldest draw first."""
+    principal: list[int] = []
+    interest_unpaid = 0
+    out = {}
+    day = OPENED
+    while day <= last:
+        if day in draws:
+            principal.append(draws[day])
+        if day in repaid:
+            left = repaid[day]
+            take = min(left, interest_unpaid)
+            interest_unpaid -= take
+            left -= take
+            for i, p in enumerate(principal):
+                cut = min(p, left)
+                principal[i] -= cut
+                left -= cut
+        charged = sum(_half_up(Decimal(p) * RATE) for p in principal if p)
+        interest_unpaid += charged
+        out[day] = (sum(principal), charged, sum(principal) + interest_unpaid)
+        day += timedelta(days=1)
+    return out
+
+
+def test_a_month_statement_has_each_days_interest_to_the_fen_and_no_fee(engine, opened):
+    line = wc.open_working_capital_line(engine, "shop-5", limit=Money.of("50000"), daily_rate=RATE)
+    wc.draw_on_line(engine, "shop-5", line.line_id, Money.of("12345.67"), term_days=90)
+    run_cob(engine, date(2028, 2, 10))
+    wc.draw_on_line(engine, "shop-5", line.line_id, Money.of("3000.01"), term_days=180)
+    run_cob(engine, date(2028, 2, 19))
+    wc.repay_line(engine, "shop-5", line.line_id, Money.of("5000"))
+    run_cob(engine, date(2028, 3, 2))
+    expected = oracle(
+        {OPENED: 1234567, date(2028, 2, 11): 300001}, {date(2028, 2, 20): 500000}, date(2028, 3, 2)
+    )
+
+    feb = monthly_statement(engine, line.line_id, date(2028, 2, 14), owner="shop-5")
+    assert (feb.month, feb.through, feb.complete) == (date(2028, 2, 1), date(2028, 2, 29), True)
+    assert [d.on for d in feb.days] == [date(2028, 2, k) for k in range(1, 30)]
+    assert [(d.drawn, d.interest) for d in feb.days] == [
+        expected[date(2028, 2, k)][:2] for k in range(1, 30)
+    ]
+    assert feb.interest_total == sum(expected[date(2028, 2, k)][1] for k in range(1, 30))
+    assert [(p.on, p.amount) for p in feb.draws] == [(date(2028, 2, 11), 300001)]
+    assert [(p.on, p.amount) for p in feb.repayments] == [(date(2028, 2, 20), 500000)]
+    paid = feb.repayments[0]
+    assert paid.paid_interest + paid.paid_principal == 500000
+    assert paid.paid_interest == sum(v[1] for d, v in expected.items() if d < date(2028, 2, 20))
+    assert feb.fees == 0
+    assert feb.opening_owed == expected[date(2028, 1, 31)][2]
+    assert feb.closing_owed == expected[date(2028, 2, 29)][2]
+    assert feb.closing_drawn == expected[date(2028, 2, 29)][0]
+
+    jan = monthly_statement(engine, line.line_id, date(2028, 1, 1))
+    assert [d.on for d in jan.days] == [OPENED + timedelta(days=k) for k in range(7)]
+    assert jan.opening_owed == 0 and jan.closing_owed == feb.opening_owed
+    assert [(p.on, p.amount) for p in jan.draws] == [(OPENED, 1234567)]
+
+    march = monthly_statement(engine, line.line_id, date(2028, 3, 1))
+    assert (march.complete, march.through, len(march.days)) == (False, date(2028, 3, 2), 2)
+    assert march.opening_owed == feb.closing_owed
+    assert calendar.isleap(2028)
+
+    with pytest.raises(NotFoundError):
+        monthly_statement(engine, line.line_id, date(2028, 2, 1), owner="shop-6")
+    with pytest.raises(InvalidInputError) as later:
+        monthly_statement(engine, line.line_id, date(2028, 4, 1))
+    assert later.value.field == "month"

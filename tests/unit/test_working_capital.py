@@ -1,0 +1,295 @@
+"""Working-capital lines in the pure domain: daily interest to the fen against a day-by-day
+calculation written here, free early repayment, the allocation order, sales-linked repayment,
+the period checks (near breach, cure, breach and its installment), hostile inputs and the cost
+statement."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from thinfile.errors import (
+    ConflictError,
+    CurrencyMismatchError,
+    InvalidInputError,
+    RateCapExceededError,
+)
+from thinfile.money import Money
+from thinfile.servicing.ledger import Account, JournalEntry, account_balances
+from thinfile.servicing.wc_statement import draw_statement
+from thinfile.servicing.working_capital import (
+    PeriodStatus,
+    RepaymentMode,
+    WorkingCapitalLine,
+    WorkingCapitalTerms,
+    close_day,
+    draw,
+    open_line,
+    repay,
+    sales_repayment,
+)
+
+RATE = Decimal("0.00035")
+OPENED = date(2028, 1, 25)
+
+
+def yuan(text: str) -> Money:
+    return Money.of(text)
+
+
+def terms(**overrides: object) -> WorkingCapitalTerms:
+    values: dict[str, object] = {"limit": yuan("50000"), "daily_rate": RATE}
+    values.update(overrides)
+    return WorkingCapitalTerms(**values)  # type: ignore[arg-type]
+
+
+def a_line(**overrides: object) -> WorkingCapitalLine:
+    return open_line(7, "owner-1", terms(**overrides), OPENED)
+
+
+def close_through(
+    line: WorkingCapitalLine, last: date
+) -> tuple[WorkingCapitalLine, list[JournalEntry]]:
+    entries: list[JournalEntry] = []
+    x = line.cob_date + timedelta(days=1)
+    while x <= last:
+        done = close_day(line, x)
+        line, entries = done.line, entries + list(done.entries)
+        x += timedelta(days=1)
+    return line, entries
+
+
+def oracle_interest(
+    principal_fen: int, rate: Decimal, events: dict[date, int], first: date, last: date
+) -> int:
+    """Day by day, independently: at each day's close, principal × rate rounded half up to
+    the fen; ``events`` repay principal (fen) during a day, before its close."""
+    owed, total, day = principal_fen, 0, first
+    while day <= last:
+        owed -= events.get(day, 0)
+        total += int((Decimal(owed) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        day += timedelta(days=1)
+    return total
+
+
+def test_daily_interest_matches_a_day_by_day_calculation_across_month_ends_and_29_february():
+    line = draw(a_line(), 0, yuan("12345.67"), OPENED, term_days=90).line
+    line, entries = close_through(line, date(2028, 2, 27))
+    # interest first: pay exactly the interest plus 1,000.01 of principal, on 28 February
+    paid_interest = line.interest_owed
+    line = repay(line, Money(paid_interest + 100001, "CNY"), date(2028, 2, 28)).line
+    line, more = close_through(line, date(2028, 3, 31))
+    expected = oracle_interest(
+        1234567, RATE, {date(2028, 2, 28): 100001}, OPENED, date(2028, 3, 31)
+    )
+    assert line.draws[0].interest_accrued == expected
+    assert line.draws[0].principal_outstanding == 1234567 - 100001
+    # the leap day is charged like any other (actual days): 1,134,566 × 0.00035 = 397.0981
+    assert line.draws[0].interest_accrued - paid_interest == oracle_interest(
+        1134566, RATE, {}, date(2028, 2, 28), date(2028, 3, 31)
+    )
+    books = account_balances(entries + more)
+    assert books[Account.INTEREST_INCOME] == -expected
+
+
+def test_repaying_early_charges_no_fee_and_stops_interest():
+    line = draw(a_line(), 0, yuan("10000"), OPENED, term_days=180).line
+    line, _ = close_through(line, OPENED + timedelta(days=9))
+    assert line.interest_owed == 10 * 350  # 10 nights of 3.50
+    payoff = line.owed
+    assert payoff == 1000000 + 3500
+    done = repay(line, Money(payoff, "CNY"), OPENED + timedelta(days=10))
+    assert (done.paid_interest, done.paid_principal) == (3500, 1000000)
+    after, entries = close_through(done.line, OPENED + timedelta(days=60))
+    assert after.owed == 0 and entries == []
+    assert after.draws[0].interest_accrued == 3500
+
+
+def test_a_draw_repaid_the_day_it_is_made_costs_nothing():
+    line = draw(a_line(), 0, yuan("800"), OPENED, term_days=90).line
+    line = repay(line, yuan("800"), OPENED).line
+    line, _ = close_through(line, OPENED + timedelta(days=3))
+    assert line.draws[0].interest_accrued == 0
+
+
+def test_a_repayment_pays_all_interest_first_then_principal_oldest_draw_first():
+    line = draw(a_line(), 0, yuan("1000"), OPENED, term_days=90).line
+    line, _ = close_through(line, OPENED + timedelta(days=1))
+    line = draw(line, 2, yuan("2000"), OPENED + timedelta(days=2), term_days=180).line
+    line, _ = close_through(line, OPENED + timedelta(days=4))
+    first, second = line.draws
+    assert (first.interest_outstanding, second.interest_outstanding) == (5 * 35, 3 * 70)
+    done = repay(line, yuan("1100"), OPENED + timedelta(days=5))
+    split = {p.draw_id: (p.interest, p.principal) for p in done.paid}
+    interest = 5 * 35 + 3 * 70
+    assert split[first.draw_id] == (175, 100000)
+    assert split[second.draw_id] == (210, 110000 - interest - 100000)
+
+
+def test_a_sales_linked_line_takes_its_share_of_each_days_sales_and_counts_it_to_the_period():
+    line = a_line(mode=RepaymentMode.SALES, sales_share=Decimal("0.12"))
+    line = draw(line, 0, yuan("3000"), OPENED, term_days=90).line
+    line, _ = close_through(line, OPENED)
+    share = sales_repayment(line, yuan("1234.57"), OPENED + timedelta(days=1))
+    assert share == 14815  # 123,457 × 0.12 = 14,814.84 → 14,815 fen
+    done = repay(line, Money(share, "CNY"), OPENED + timedelta(days=1))
+    assert (done.paid_interest, done.paid_principal) == (105, share - 105)
+    assert done.line.periods[0].repaid == share
+    # never more than is owed, and nothing from a day without sales
+    assert sales_repayment(done.line, yuan("999999"), OPENED) == done.line.owed
+    assert sales_repayment(done.line, yuan("0"), OPENED) == 0
+
+
+def test_sales_cannot_be_negative_or_feed_a_line_that_is_not_sales_linked():
+    sales_line = a_line(mode=RepaymentMode.SALES, sales_share=Decimal("0.1"))
+    with pytest.raises(InvalidInputError) as negative:
+        sales_repayment(sales_line, yuan("-1"), OPENED)
+    assert negative.value.field == "sales"
+    with pytest.raises(ConflictError) as wrong_mode:
+        sales_repayment(a_line(), yuan("100"), OPENED)
+    assert wrong_mode.value.field == "line_id"
+    with pytest.raises(CurrencyMismatchError):
+        sales_repayment(sales_line, Money.of("1", "USD"), OPENED)
+
+
+def test_a_slow_period_is_flagged_near_breach_then_cured_by_repayment():
+    line = a_line(mode=RepaymentMode.SALES, sales_share=Decimal("0.1"))
+    line = draw(line, 0, yuan("6000"), OPENED, term_days=180).line
+    period = line.periods[0]
+    assert period.minimum == 60000  # 10% of the draw within the period
+    line, _ = close_through(line, period.end - timedelta(days=21))
+    assert line.periods[0].status is PeriodStatus.OPEN  # 21 days left: not yet watched
+    line, _ = close_through(line, period.end - timedelta(days=20))
+    flagged = line.periods[0]
+    assert flagged.status is PeriodStatus.NEAR_BREACH
+    assert flagged.flagged_on == period.end - timedelta(days=20)
+    line = repay(line, yuan("450"), period.end - timedelta(days=19)).line
+    line, _ = close_through(line, period.end - timedelta(days=19))
+    assert line.periods[0].status is PeriodStatus.OPEN  # cured: 450 ≥ 41/60 of 600
+    assert line.periods[0].flagged_on == flagged.flagged_on  # the flag stays in history
+    line = repay(line, yuan("150"), period.end - timedelta(days=5)).line
+    line, _ = close_through(line, period.end)
+    assert line.periods[0].status is PeriodStatus.MET and line.shortfalls == ()
+    tenth = (Decimal("0.1") * line.drawn).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert line.periods[1].minimum == int(tenth)
+
+
+def test_a_breach_makes_the_shortfall_an_installment_and_ages_from_the_oldest_unmet():
+    line = draw(a_line(), 0, yuan("6000"), OPENED, term_days=180).line
+    end = line.periods[0].end
+    line = repay(line, yuan("100"), OPENED + timedelta(days=3)).line
+    line, _ = close_through(line, end)
+    breached = line.periods[0]
+    assert breached.status is PeriodStatus.BREACH and breached.shortfall == 50000
+    (installment,) = line.shortfalls
+    assert (installment.amount, installment.due) == (50000, end + timedelta(days=10))
+    line, _ = close_through(line, installment.due)
+    assert line.overdue_since is None  # due today, not yet past due
+    line, _ = close_through(line, installment.due + timedelta(days=4))
+    assert line.days_past_due(installment.due + timedelta(days=4)) == 4
+    with pytest.raises(ConflictError) as blocked:
+        draw(line, 0, yuan("1"), installment.due + timedelta(days=5), term_days=90)
+    assert blocked.value.field == "line_id"
+    # the installment is met first, then the period
+    line = repay(line, yuan("520"), installment.due + timedelta(days=5)).line
+    assert line.shortfalls[0].unpaid == 0
+    current = line.period_on(installment.due + timedelta(days=5))
+    assert current is not None and current.repaid == 2000
+    line, _ = close_through(line, installment.due + timedelta(days=5))
+    assert line.overdue_since is None
+
+
+def test_a_draw_past_its_final_maturity_is_past_due_from_that_date():
+    line = draw(a_line(minimum_share=Decimal(0)), 0, yuan("100"), OPENED, term_days=90).line
+    maturity = OPENED + timedelta(days=90)
+    line, _ = close_through(line, maturity + timedelta(days=3))
+    assert line.overdue_since == maturity
+    assert line.days_past_due(maturity + timedelta(days=3)) == 3
+
+
+@pytest.mark.parametrize(
+    ("amount", "term", "field", "error"),
+    [
+        ("50000.01", 90, "amount", ConflictError),
+        ("0", 90, "amount", InvalidInputError),
+        ("-5", 90, "amount", InvalidInputError),
+        ("10", 30, "term_days", InvalidInputError),
+        ("10", 365, "term_days", InvalidInputError),
+    ],
+)
+def test_hostile_draws_are_refused_naming_the_field(amount, term, field, error):
+    with pytest.raises(error) as refused:
+        draw(a_line(), 0, yuan(amount), OPENED, term_days=term)
+    assert refused.value.field == field
+
+
+def test_repaying_more_than_is_owed_or_nothing_is_refused():
+    line = draw(a_line(), 0, yuan("10"), OPENED, term_days=90).line
+    for amount in ("10.01", "0"):
+        with pytest.raises(InvalidInputError) as refused:
+            repay(line, yuan(amount), OPENED)
+        assert refused.value.field == "amount"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "error"),
+    [
+        ({"daily_rate": Decimal("0.0007")}, "daily_rate", RateCapExceededError),  # 25.55%
+        ({"daily_rate": Decimal("0.0006")}, "daily_rate", RateCapExceededError),  # EAR 24.5%
+        ({"daily_rate": Decimal("0.000123456")}, "daily_rate", InvalidInputError),
+        ({"daily_rate": Decimal("0")}, "daily_rate", InvalidInputError),
+        ({"limit": yuan("0")}, "limit", InvalidInputError),
+        ({"mode": RepaymentMode.SALES}, "sales_share", InvalidInputError),
+        ({"sales_share": Decimal("0.1")}, "sales_share", InvalidInputError),
+        (
+            {"mode": RepaymentMode.SALES, "sales_share": Decimal("1.5")},
+            "sales_share",
+            InvalidInputError,
+        ),
+    ],
+)
+def test_unusable_terms_are_refused_naming_the_field(overrides, field, error):
+    with pytest.raises(error) as refused:
+        a_line(**overrides)
+    assert refused.value.field == field
+
+
+def test_the_disclosed_rates_of_a_daily_rate():
+    t = terms(daily_rate=Decimal("0.0005"))
+    assert t.nominal_annual == Decimal("0.1825")  # the PBOC's own example (DOMAIN §1.8)
+    assert abs(t.effective_annual - Decimal("0.20016")) < Decimal("0.00001")
+
+
+def test_a_draw_kept_to_maturity_costs_its_days_of_interest_at_the_stated_rate():
+    statement = draw_statement(terms(), yuan("10000"), OPENED, term_days=90)
+    path = statement.expected
+    assert path.interest == 90 * 350 and statement.prepayment_fee == 0
+    assert path.repaid_on == OPENED + timedelta(days=90)
+    # independently: one payment after 90 days → daily IRR = (1 + I/P)^(1/90) − 1
+    daily = (1 + 31500 / 1000000) ** (1 / 90) - 1
+    assert abs(float(path.annualized) - daily * 365) < 1e-9
+    assert abs(float(path.effective) - ((1 + 31500 / 1000000) ** (365 / 90) - 1)) < 1e-9
+    assert path.annualized < statement.nominal_annual < statement.cap
+
+
+def test_a_sales_linked_draw_states_an_expected_path_and_checks_a_slow_one():
+    t = terms(mode=RepaymentMode.SALES, sales_share=Decimal("0.1"), daily_rate=Decimal("0.0005"))
+    statement = draw_statement(
+        t, yuan("10000"), OPENED, term_days=180, expected_daily_sales=yuan("2000")
+    )
+    fast, slow = statement.expected, statement.slow
+    assert slow is not None
+    assert "2000.00 a day" in fast.basis and "500.00 a day" in slow.basis
+    assert fast.repaid_on < slow.repaid_on <= OPENED + timedelta(days=180)
+    assert fast.interest < slow.interest
+    # with daily interest, slower repayment costs more in total but not more per year
+    assert abs(fast.annualized - slow.annualized) < Decimal("0.001")
+    assert max(slow.annualized, slow.effective) <= t.cap
+    total = sum(r.total for r in fast.repayments)
+    assert total == 1000000 + fast.interest
+    assert all(r.total == 20000 for r in fast.repayments[:-1])
+    with pytest.raises(InvalidInputError) as missing:
+        draw_statement(t, yuan("10000"), OPENED, term_days=180)
+    assert missing.value.field == "expected_daily_sales"
