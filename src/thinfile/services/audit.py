@@ -49,8 +49,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -69,6 +70,7 @@ __all__ = [
     "audit_heads",
     "chain_of",
     "genesis_hash",
+    "in_own_unit",
     "record_audit",
     "verify_audit_chain",
 ]
@@ -78,6 +80,7 @@ GENESIS_HASH = "0" * 64
 CHAINS = 16
 """How many chains the log has (the migration ``identity_0002`` creates their heads)."""
 _BATCH = 1_000
+T = TypeVar("T")
 
 
 def genesis_hash(chain: int) -> str:
@@ -176,6 +179,17 @@ class AuditDraft:
 
     def append(self, uow: UnitOfWork) -> AuditEntry:
         return record_audit(uow, self.actor, self.action, self.subject, self.details)
+
+
+def in_own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:
+    """Run the in-unit form of a use case in a unit of its own (for callers without an
+    idempotency key of their own, such as the console's forms): the work, its audit row
+    last, one commit."""
+    with UnitOfWork(engine) as uow:
+        result, audit = work(uow)
+        audit.append(uow)
+        uow.commit()
+    return result
 
 
 Heads = dict[int, tuple[int, str]]

@@ -18,9 +18,7 @@ A refusal writes nothing, so the checkout may catch it and carry on in the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -38,7 +36,7 @@ from thinfile.errors import (
     NotFoundError,
 )
 from thinfile.money import Money, format_yuan, parse_rate
-from thinfile.services.audit import AuditDraft
+from thinfile.services.audit import AuditDraft, in_own_unit
 from thinfile.services.campaign_records import (
     BudgetReservation,
     CampaignDraft,
@@ -65,8 +63,6 @@ __all__ = [
     "set_campaign_status",
     "set_campaign_status_in_unit",
 ]
-
-T = TypeVar("T")
 
 
 def _stored(uow: UnitOfWork, campaign_id: str, *, lock: bool = False) -> StoredCampaign:
@@ -303,24 +299,16 @@ def release_campaign_budget_in_unit(
     return budget_reservation(_use(uow, reference), _stored(uow, use.campaign_id))
 
 
-def _own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:
-    with UnitOfWork(engine) as uow:
-        result, audit = work(uow)
-        audit.append(uow)
-        uow.commit()
-    return result
-
-
 def create_campaign(engine: Engine, actor: Actor, draft: CampaignDraft) -> CampaignRecord:
     """:func:`create_campaign_in_unit` in a unit of its own."""
-    return _own_unit(engine, lambda uow: create_campaign_in_unit(uow, actor, draft))
+    return in_own_unit(engine, lambda uow: create_campaign_in_unit(uow, actor, draft))
 
 
 def set_campaign_status(
     engine: Engine, actor: Actor, campaign_id: str, status: CampaignStatus
 ) -> CampaignRecord:
     """:func:`set_campaign_status_in_unit` in a unit of its own."""
-    return _own_unit(
+    return in_own_unit(
         engine, lambda uow: set_campaign_status_in_unit(uow, actor, campaign_id, status)
     )
 

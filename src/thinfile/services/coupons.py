@@ -20,9 +20,7 @@ writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -42,7 +40,7 @@ from thinfile.errors import (
 )
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services.audit import AuditDraft
+from thinfile.services.audit import AuditDraft, in_own_unit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.campaign_records import (
     CouponDraft,
@@ -75,8 +73,6 @@ __all__ = [
     "set_coupon_status_in_unit",
     "usable_coupons_in_unit",
 ]
-
-T = TypeVar("T")
 
 
 def _coupon(uow: UnitOfWork, coupon_id: str, *, lock: bool = False) -> StoredCoupon:
@@ -428,17 +424,9 @@ def return_coupon_in_unit(
     return CouponReturn(coupon_id, order_reference, status)
 
 
-def _own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:
-    with UnitOfWork(engine) as uow:
-        result, audit = work(uow)
-        audit.append(uow)
-        uow.commit()
-    return result
-
-
 def create_coupon(engine: Engine, actor: Actor, draft: CouponDraft) -> CouponRecord:
     """:func:`create_coupon_in_unit` in a unit of its own."""
-    return _own_unit(engine, lambda uow: create_coupon_in_unit(uow, actor, draft))
+    return in_own_unit(engine, lambda uow: create_coupon_in_unit(uow, actor, draft))
 
 
 def issue_coupon(
@@ -451,7 +439,7 @@ def issue_coupon(
     reference: str | None = None,
 ) -> HeldCoupon:
     """:func:`issue_coupon_in_unit` in a unit of its own."""
-    return _own_unit(
+    return in_own_unit(
         engine,
         lambda uow: issue_coupon_in_unit(
             uow, actor, coupon_id, borrower_id, on=on, reference=reference

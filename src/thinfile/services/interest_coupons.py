@@ -24,10 +24,8 @@ Changes come in an in-unit form returning the audit row for the caller to append
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -47,7 +45,7 @@ from thinfile.errors import (
 )
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services.audit import AuditDraft
+from thinfile.services.audit import AuditDraft, in_own_unit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.identity_records import Actor, new_id, now_utc
 from thinfile.services.uow import UnitOfWork
@@ -68,7 +66,6 @@ __all__ = [
     "list_coupon_batches",
 ]
 
-T = TypeVar("T")
 _STAFF = (Role.ADMIN, Role.UNDERWRITER)
 _MAX_REFERENCE = 100
 
@@ -362,17 +359,9 @@ def issue_to_segment_in_unit(
     return result, audit
 
 
-def _own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:
-    with UnitOfWork(engine) as uow:
-        result, audit = work(uow)
-        audit.append(uow)
-        uow.commit()
-    return result
-
-
 def create_coupon_batch(engine: Engine, actor: Actor, draft: CouponBatchDraft) -> StoredCouponBatch:
     """:func:`create_coupon_batch_in_unit` in a unit of its own."""
-    return _own_unit(engine, lambda uow: create_coupon_batch_in_unit(uow, actor, draft))
+    return in_own_unit(engine, lambda uow: create_coupon_batch_in_unit(uow, actor, draft))
 
 
 def issue_batch_coupon(
@@ -385,7 +374,7 @@ def issue_batch_coupon(
     on: date | None = None,
 ) -> StoredInterestCoupon:
     """:func:`issue_batch_coupon_in_unit` in a unit of its own."""
-    return _own_unit(
+    return in_own_unit(
         engine,
         lambda uow: issue_batch_coupon_in_unit(
             uow, actor, batch_id, borrower_id, reference=reference, on=on
@@ -404,7 +393,7 @@ def issue_to_segment(
     on: date | None = None,
 ) -> SegmentIssue:
     """:func:`issue_to_segment_in_unit` in a unit of its own."""
-    return _own_unit(
+    return in_own_unit(
         engine,
         lambda uow: issue_to_segment_in_unit(
             uow,

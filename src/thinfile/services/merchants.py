@@ -13,9 +13,8 @@ cipher before they reach a table; every record this module returns shows them ma
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -41,7 +40,7 @@ from thinfile.security.apikeys import new_api_key
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import mask_phone
 from thinfile.security.roles import Role
-from thinfile.services.audit import AuditDraft, record_audit
+from thinfile.services.audit import AuditDraft, in_own_unit, record_audit
 from thinfile.services.conflicts import duplicate_is_conflict
 from thinfile.services.identity_records import Actor, new_id, now_utc
 from thinfile.services.merchant_records import (
@@ -73,8 +72,6 @@ __all__ = [
     "suspend_in_unit",
     "users_of_merchant",
 ]
-
-T = TypeVar("T")
 
 
 def _existing(uow: UnitOfWork, merchant_id: str, *, lock: bool = False) -> StoredMerchant:
@@ -341,28 +338,18 @@ def merchant_of_user(engine: Engine, actor: Actor) -> tuple[MerchantRecord, Cont
     return merchant, None if row is None else contract_record(row)
 
 
-def _own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:
-    """Run an in-unit form in a unit of its own (the console's forms carry no idempotency
-    key): the work, its audit row last, one commit."""
-    with UnitOfWork(engine) as uow:
-        result, audit = work(uow)
-        audit.append(uow)
-        uow.commit()
-    return result
-
-
 def onboard(
     engine: Engine, cipher: PiiCipher, actor: Actor, draft: MerchantDraft
 ) -> MerchantRecord:
     """:func:`onboard_in_unit` in a unit of its own."""
-    return _own_unit(engine, lambda uow: onboard_in_unit(uow, cipher, actor, draft))
+    return in_own_unit(engine, lambda uow: onboard_in_unit(uow, cipher, actor, draft))
 
 
 def activate(engine: Engine, actor: Actor, merchant_id: str) -> MerchantRecord:
     """:func:`activate_in_unit` in a unit of its own."""
-    return _own_unit(engine, lambda uow: activate_in_unit(uow, actor, merchant_id))
+    return in_own_unit(engine, lambda uow: activate_in_unit(uow, actor, merchant_id))
 
 
 def suspend(engine: Engine, actor: Actor, merchant_id: str) -> MerchantRecord:
     """:func:`suspend_in_unit` in a unit of its own."""
-    return _own_unit(engine, lambda uow: suspend_in_unit(uow, actor, merchant_id))
+    return in_own_unit(engine, lambda uow: suspend_in_unit(uow, actor, merchant_id))

@@ -4,8 +4,9 @@ field, and the security headers every page carries."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -28,6 +29,7 @@ __all__ = [
     "render",
     "same_site_referer",
     "security_headers",
+    "submit",
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -129,3 +131,23 @@ def is_page_to_return_to(request: Request, target: str) -> bool:
 def redirect(url: str) -> RedirectResponse:
     """After a successful form: see other (303), so a reload never re-submits."""
     return RedirectResponse(url, status_code=303)
+
+
+Refusal = TypeVar("Refusal", bound=Exception)
+
+
+def submit(
+    work: Callable[[], object],
+    *,
+    done: str,
+    refused: Callable[[Refusal], Response],
+    catch: tuple[type[Refusal], ...],
+) -> Response:
+    """A form's post: run its use case, then :func:`redirect` to ``done`` (post, redirect,
+    get), or, when the use case refuses with one of ``catch``, the page again from
+    ``refused`` with the refusal beside its field; nothing was written then."""
+    try:
+        work()
+    except catch as error:
+        return refused(error)
+    return redirect(done)

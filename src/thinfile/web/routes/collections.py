@@ -5,14 +5,15 @@ Collectors, servicing agents and admins; an agency's collectors see only their a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from thinfile.collections import HardshipKind, Strategy
-from thinfile.errors import ConflictError, InvalidInputError
-from thinfile.http import Context
+from thinfile.errors import ConflictError, InvalidInputError, ThinfileError
+from thinfile.http import AppContext, Context
 from thinfile.security.roles import SERVICING_ROLES
 from thinfile.services import collection_contacts, collection_hardship, collection_views
 from thinfile.services import collections as cases
@@ -21,7 +22,7 @@ from thinfile.web.access import Collector, Form, Servicer
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import parse_amount
-from thinfile.web.pages import redirect, render
+from thinfile.web.pages import render, submit
 
 router = APIRouter(prefix="/console/collections", include_in_schema=False)
 
@@ -49,10 +50,10 @@ def queue(
 def _page(
     request: Request,
     actor: Actor,
-    context: Context,
+    context: AppContext,
     case_id: int,
     *,
-    error: InvalidInputError | ConflictError | None = None,
+    error: ThinfileError | None = None,
 ) -> Response:
     view = collection_views.case_view(context.engine, case_id, actor=actor)
     errors: dict[str, str] = {}
@@ -81,47 +82,64 @@ def case_page(request: Request, case_id: int, actor: Collector, context: Context
     return _page(request, actor, context, case_id)
 
 
+_REFUSALS = (InvalidInputError, ConflictError)
+
+
+def _submit(
+    request: Request,
+    actor: Actor,
+    context: AppContext,
+    case_id: int,
+    work: Callable[[], object],
+    done: str,
+) -> Response:
+    """Run a case form's use case; back to the case with ``done`` or with the refusal."""
+    return submit(
+        work,
+        done=f"/console/collections/{case_id}?done={done}",
+        refused=lambda error: _page(request, actor, context, case_id, error=error),
+        catch=_REFUSALS,
+    )
+
+
 @router.post("/{case_id}/notes")
 def note(
     request: Request, case_id: int, actor: Collector, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         collection_views.add_note(context.engine, case_id, form.get("text", ""), actor=actor)
-    except (InvalidInputError, ConflictError) as error:
-        return _page(request, actor, context, case_id, error=error)
-    return redirect(f"/console/collections/{case_id}?done=noted")
+
+    return _submit(request, actor, context, case_id, work, "noted")
 
 
 @router.post("/{case_id}/promises")
 def promise(
     request: Request, case_id: int, actor: Collector, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         due = _date(form.get("due", ""))
         amount = parse_amount(form.get("amount", ""), "CNY")
         collection_contacts.record_promise(context.engine, case_id, amount, due, actor=actor)
-    except (InvalidInputError, ConflictError) as error:
-        return _page(request, actor, context, case_id, error=error)
-    return redirect(f"/console/collections/{case_id}?done=promised")
+
+    return _submit(request, actor, context, case_id, work, "promised")
 
 
 @router.post("/{case_id}/assignee")
 def assign(
     request: Request, case_id: int, actor: Servicer, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         who = form.get("assignee", "").strip() or None
         cases.assign_case(context.engine, case_id, who, actor=actor)
-    except (InvalidInputError, ConflictError) as error:
-        return _page(request, actor, context, case_id, error=error)
-    return redirect(f"/console/collections/{case_id}?done=assigned")
+
+    return _submit(request, actor, context, case_id, work, "assigned")
 
 
 @router.post("/{case_id}/hardship-plans")
 def propose(
     request: Request, case_id: int, actor: Collector, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         kind = form.get("kind", "")
         if kind not in KINDS:
             raise InvalidInputError("choose a hardship plan", field="kind", value=kind)
@@ -132,20 +150,18 @@ def propose(
             actor=actor, months=int(months) if months.isdigit() else None,
             amount=parse_amount(amount, "CNY") if amount else None,
         )  # fmt: skip
-    except (InvalidInputError, ConflictError) as error:
-        return _page(request, actor, context, case_id, error=error)
-    return redirect(f"/console/collections/{case_id}?done=proposed")
+
+    return _submit(request, actor, context, case_id, work, "proposed")
 
 
 @router.post("/{case_id}/hardship-plans/{plan_id}/approval")
 def approve(
     request: Request, case_id: int, plan_id: int, actor: Servicer, _form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         collection_views.approve_plan_of_case(context.engine, case_id, plan_id, actor=actor)
-    except (InvalidInputError, ConflictError) as error:
-        return _page(request, actor, context, case_id, error=error)
-    return redirect(f"/console/collections/{case_id}?done=approved")
+
+    return _submit(request, actor, context, case_id, work, "approved")
 
 
 def _date(text: str) -> date:

@@ -5,6 +5,8 @@ in the posting's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -20,7 +22,7 @@ from thinfile.web.access import Form, Servicer, Staff
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date, loan_page, parse_amount
-from thinfile.web.pages import redirect, render
+from thinfile.web.pages import redirect, render, submit
 
 router = APIRouter(prefix="/console/loans", include_in_schema=False)
 
@@ -91,11 +93,32 @@ def _refused(
     return _detail(request, actor, context, loan_id, errors=errors, status=422)
 
 
+def _submit(
+    request: Request,
+    actor: Actor,
+    context: AppContext,
+    loan_id: int,
+    work: Callable[[], object],
+    done: str,
+    *,
+    form_name: str = "",
+) -> Response:
+    """Run a servicing form's use case; back to the loan with ``done`` or with the refusal."""
+    return submit(
+        work,
+        done=f"/console/loans/{loan_id}?done={done}",
+        refused=lambda error: _refused(
+            request, actor, context, loan_id, error, form_name=form_name
+        ),
+        catch=(InvalidInputError,),
+    )
+
+
 @router.post("/{loan_id}/reversals")
 def reverse(
     request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         txn = form.get("txn_id", "")
         if not txn.isdigit():
             raise InvalidInputError("choose a payment", field="txn_id")
@@ -107,16 +130,15 @@ def reverse(
             on=business_date(context.engine),
             reason=form.get("reason", ""),
         )
-    except InvalidInputError as error:
-        return _refused(request, actor, context, loan_id, error)
-    return redirect(f"/console/loans/{loan_id}?done=reversed")
+
+    return _submit(request, actor, context, loan_id, work, "reversed")
 
 
 @router.post("/{loan_id}/charge-off")
 def charge_off(
     request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         servicing_actions.charge_off(
             context.engine,
             loan_id,
@@ -124,9 +146,8 @@ def charge_off(
             on=business_date(context.engine),
             reason=form.get("reason", ""),
         )
-    except InvalidInputError as error:
-        return _refused(request, actor, context, loan_id, error)
-    return redirect(f"/console/loans/{loan_id}?done=charged-off")
+
+    return _submit(request, actor, context, loan_id, work, "charged-off")
 
 
 @router.post("/{loan_id}/write-off-requests")
@@ -134,13 +155,15 @@ def request_write_off(
     request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
 ) -> Response:
     """Ask for a write-off; another servicing agent or admin approves it."""
-    try:
+
+    def work() -> None:
         servicing_actions.request_write_off(
             context.engine, loan_id, actor=actor, reason=form.get("reason", "")
         )
-    except InvalidInputError as error:
-        return _refused(request, actor, context, loan_id, error, form_name="write-off")
-    return redirect(f"/console/loans/{loan_id}?done=write-off-requested")
+
+    return _submit(
+        request, actor, context, loan_id, work, "write-off-requested", form_name="write-off"
+    )
 
 
 @router.post("/{loan_id}/write-off-requests/{request_id}/approval")
@@ -156,22 +179,21 @@ def approve_write_off(
 def merchant_refund(
     request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         currency = loans.get_loan(context.engine, loan_id).account.currency
         amount = parse_amount(form.get("amount", ""), currency)
         servicing_actions.merchant_refund(
             context.engine, loan_id, amount, actor=actor, on=business_date(context.engine)
         )
-    except InvalidInputError as error:
-        return _refused(request, actor, context, loan_id, error)
-    return redirect(f"/console/loans/{loan_id}?done=refunded")
+
+    return _submit(request, actor, context, loan_id, work, "refunded")
 
 
 @router.post("/{loan_id}/fee-waivers")
 def waive_fees(
     request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
 ) -> Response:
-    try:
+    def work() -> None:
         currency = loans.get_loan(context.engine, loan_id).account.currency
         amount = parse_amount(form.get("amount", ""), currency)
         servicing_actions.waive_fees(
@@ -183,6 +205,5 @@ def waive_fees(
             reason=form.get("reason", ""),
             kind=form.get("kind", ""),
         )
-    except InvalidInputError as error:
-        return _refused(request, actor, context, loan_id, error, form_name="waiver")
-    return redirect(f"/console/loans/{loan_id}?done=waived")
+
+    return _submit(request, actor, context, loan_id, work, "waived", form_name="waiver")
