@@ -99,9 +99,8 @@ def _book(
 def book(
     engine: Engine, cipher: PiiCipher, notifying: SandboxGatewayClient, target: Target
 ) -> Iterator[Book]:
-    target.engine, target.gateway = engine, notifying
-    yield _book(engine, cipher, notifying, "13700137300", card=True)
-    target.engine = target.gateway = None
+    with target.serving(engine, notifying):
+        yield _book(engine, cipher, notifying, "13700137300", card=True)
 
 
 def due_days(book: Book) -> list[date]:
@@ -210,60 +209,60 @@ def test_insufficient_funds_fails_and_the_next_retry_day_retries_what_is_past_du
     notifying: SandboxGatewayClient,
     target: Target,
 ) -> None:
-    target.engine, target.gateway = engine, notifying
-    book = _book(engine, cipher, notifying, "13700137700", card=False)
-    first = due_days(book)[0]
-    run_cob(engine, first)
-    assert intents(book) == []  # no card with an agreement: nothing queued
-    on = first + timedelta(days=1)
-    left = unpaid_fallen_due(book, first)
-    for _ in range(3):  # paid at the counter until ¥x.51 is left: the sandbox's insufficient funds
-        if left % 100 == 51:
-            break
-        payments.post_payment(engine, book.loan_id, Money((left % 100 - 51) % 100), on)
-        left = unpaid_fallen_due(book, on) - held_credit(book)
-    assert left % 100 == 51
-    bind(engine, cipher, notifying, book.actor, CARD)
-    run_cob(engine, on)  # retry day 1
-    (retried,) = intents(book)
-    assert int(str(retried["amount"])) == left
-    send_queued_debits(engine, notifying)
-    assert final(book, str(retried["id"])) == "failed"
-    assert intents(book)[0]["failure"] == "insufficient_funds"
-    assert postings(engine, book.loan_id)[-1][1] is None  # only the counter's
-    run_cob(engine, first + timedelta(days=2))  # not a retry day
-    assert len(intents(book)) == 1
-    before = unpaid_fallen_due(book, first) - held_credit(book)
-    run_cob(engine, first + timedelta(days=3))  # retry day 3: what is past due, again
-    third = intents(book)[1]
-    assert int(str(third["amount"])) == before
-    assert before <= unpaid_fallen_due(book, first) - held_credit(book)  # never above owed
-    send_queued_debits(engine, notifying)
-    assert final(book, str(third["id"])) == ("failed" if before % 100 == 51 else "succeeded")
-    if before % 100 == 51:  # a fen paid at the counter: the day-7 retry goes through
-        run_cob(engine, first + timedelta(days=6))
-        assert len(intents(book)) == 2  # days 4 to 6 are no retry days
-        expected = unpaid_fallen_due(book, first) - held_credit(book)
-        if 51 <= expected % 100 <= 55:  # the sandbox's failure cents: pay a few at the counter
-            cents = Money(expected % 100 - 50)
-            payments.post_payment(engine, book.loan_id, cents, first + timedelta(days=7))
-            expected = unpaid_fallen_due(book, first) - held_credit(book)
-        run_cob(engine, first + timedelta(days=7))
-        seventh = intents(book)[2]
-        amount = int(str(seventh["amount"]))
-        assert amount == expected
-        payoff = loans.quote_payoff(engine, book.loan_id, first + timedelta(days=8))
-        assert amount <= payoff.fen
+    with target.serving(engine, notifying):
+        book = _book(engine, cipher, notifying, "13700137700", card=False)
+        first = due_days(book)[0]
+        run_cob(engine, first)
+        assert intents(book) == []  # no card with an agreement: nothing queued
+        on = first + timedelta(days=1)
+        left = unpaid_fallen_due(book, first)
+        # paid at the counter until ¥x.51 is left: the sandbox's insufficient funds
+        for _ in range(3):
+            if left % 100 == 51:
+                break
+            payments.post_payment(engine, book.loan_id, Money((left % 100 - 51) % 100), on)
+            left = unpaid_fallen_due(book, on) - held_credit(book)
+        assert left % 100 == 51
+        bind(engine, cipher, notifying, book.actor, CARD)
+        run_cob(engine, on)  # retry day 1
+        (retried,) = intents(book)
+        assert int(str(retried["amount"])) == left
         send_queued_debits(engine, notifying)
-        assert final(book, str(seventh["id"])) == "succeeded"
-        time.sleep(0.5)  # duplicated notifications arrive: still one posting
-        posted = postings(engine, book.loan_id)
-        assert posted[-1] == (amount, f"intent:{seventh['id']}")
-        assert [k for _, k in posted].count(f"intent:{seventh['id']}") == 1
-        # only the penalty of day 7, charged after the step queued the debit, is left
-        assert 0 <= unpaid_fallen_due(book, first) < 100
-    assert ledger.verify_ledger(engine).ok
-    target.engine = target.gateway = None
+        assert final(book, str(retried["id"])) == "failed"
+        assert intents(book)[0]["failure"] == "insufficient_funds"
+        assert postings(engine, book.loan_id)[-1][1] is None  # only the counter's
+        run_cob(engine, first + timedelta(days=2))  # not a retry day
+        assert len(intents(book)) == 1
+        before = unpaid_fallen_due(book, first) - held_credit(book)
+        run_cob(engine, first + timedelta(days=3))  # retry day 3: what is past due, again
+        third = intents(book)[1]
+        assert int(str(third["amount"])) == before
+        assert before <= unpaid_fallen_due(book, first) - held_credit(book)  # never above owed
+        send_queued_debits(engine, notifying)
+        assert final(book, str(third["id"])) == ("failed" if before % 100 == 51 else "succeeded")
+        if before % 100 == 51:  # a fen paid at the counter: the day-7 retry goes through
+            run_cob(engine, first + timedelta(days=6))
+            assert len(intents(book)) == 2  # days 4 to 6 are no retry days
+            expected = unpaid_fallen_due(book, first) - held_credit(book)
+            if 51 <= expected % 100 <= 55:  # the sandbox's failure cents: pay a few at the counter
+                cents = Money(expected % 100 - 50)
+                payments.post_payment(engine, book.loan_id, cents, first + timedelta(days=7))
+                expected = unpaid_fallen_due(book, first) - held_credit(book)
+            run_cob(engine, first + timedelta(days=7))
+            seventh = intents(book)[2]
+            amount = int(str(seventh["amount"]))
+            assert amount == expected
+            payoff = loans.quote_payoff(engine, book.loan_id, first + timedelta(days=8))
+            assert amount <= payoff.fen
+            send_queued_debits(engine, notifying)
+            assert final(book, str(seventh["id"])) == "succeeded"
+            time.sleep(0.5)  # duplicated notifications arrive: still one posting
+            posted = postings(engine, book.loan_id)
+            assert posted[-1] == (amount, f"intent:{seventh['id']}")
+            assert [k for _, k in posted].count(f"intent:{seventh['id']}") == 1
+            # only the penalty of day 7, charged after the step queued the debit, is left
+            assert 0 <= unpaid_fallen_due(book, first) < 100
+        assert ledger.verify_ledger(engine).ok
 
 
 def test_a_pending_intent_blocks_another_and_no_card_no_intent(

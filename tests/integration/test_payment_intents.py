@@ -80,9 +80,8 @@ def _book(engine: Engine, cipher: PiiCipher, gateway: SandboxGatewayClient, phon
 def book(
     engine: Engine, cipher: PiiCipher, notifying: SandboxGatewayClient, target: Target
 ) -> Iterator[Book]:
-    target.engine, target.gateway = engine, notifying
-    yield _book(engine, cipher, notifying, "13700137100")
-    target.engine = target.gateway = None
+    with target.serving(engine, notifying):
+        yield _book(engine, cipher, notifying, "13700137100")
 
 
 @pytest.fixture

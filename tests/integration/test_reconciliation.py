@@ -68,9 +68,8 @@ def told(
     engine: Engine, cipher: PiiCipher, notifying: SandboxGatewayClient, target: Target
 ) -> Iterator[Book]:
     """A borrower whose gateway notifies the lender."""
-    target.engine, target.gateway = engine, notifying
-    yield _book(engine, cipher, notifying, f"137{uuid.uuid4().int % 10**8:08d}")
-    target.engine = target.gateway = None
+    with target.serving(engine, notifying):
+        yield _book(engine, cipher, notifying, f"137{uuid.uuid4().int % 10**8:08d}")
 
 
 def stored_runs(engine: Engine) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,11 +29,44 @@ __all__ = ["Target", "cipher", "notifying", "receiver_url", "silent", "target"]
 @dataclass
 class Target:
     """Where the receiver hands what arrives: the test's engine and adapter (503 while
-    unset, so the sandbox retries), and the outcome of each delivery."""
+    unset, so the sandbox retries), and the outcome of each delivery.
+
+    A test sets them for its duration with :meth:`serving`, which waits on leaving for the
+    deliveries still being handled: the test's engine is disposed next, and a late duplicate
+    that took it after the disposal would open a new pool nobody closes."""
 
     engine: Engine | None = None
     gateway: SandboxGatewayClient | None = None
     outcomes: list[str] = field(default_factory=list)
+    _changes: threading.Condition = field(default_factory=threading.Condition)
+    _handling: int = 0
+
+    @contextmanager
+    def serving(self, engine: Engine, gateway: SandboxGatewayClient) -> Iterator[None]:
+        with self._changes:
+            self.engine, self.gateway = engine, gateway
+        try:
+            yield
+        finally:
+            with self._changes:
+                self.engine = self.gateway = None
+                assert self._changes.wait_for(lambda: self._handling == 0, timeout=60)
+
+    @contextmanager
+    def taken(self) -> Iterator[tuple[Engine, SandboxGatewayClient] | None]:
+        """The engine and adapter for one delivery (None while unset), held until it ends."""
+        with self._changes:
+            if self.engine is None or self.gateway is None:
+                pair = None
+            else:
+                pair, self._handling = (self.engine, self.gateway), self._handling + 1
+        try:
+            yield pair
+        finally:
+            if pair is not None:
+                with self._changes:
+                    self._handling -= 1
+                    self._changes.notify_all()
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +82,20 @@ def receiver_url(target: Target) -> Iterator[str]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             status = 200
-            if target.engine is None or target.gateway is None:
-                status = 503
-            else:
-                try:
-                    done = receive_notification(
-                        target.engine,
-                        target.gateway,
-                        headers=dict(self.headers.items()),
-                        body=body,
-                        now=datetime.now(UTC),
-                    )
-                    target.outcomes.append(done.outcome)
-                except ThinfileError as error:
-                    status = error.status
+            with target.taken() as pair:
+                if pair is None:
+                    status = 503
+                else:
+                    try:
+                        done = receive_notification(
+                            *pair,
+                            headers=dict(self.headers.items()),
+                            body=body,
+                            now=datetime.now(UTC),
+                        )
+                        target.outcomes.append(done.outcome)
+                    except ThinfileError as error:
+                        status = error.status
             self.send_response(status)
             self.end_headers()
 
