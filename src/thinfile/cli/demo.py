@@ -11,28 +11,41 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from thinfile.cli.demo_summary import DemoSummary, banner, print_summary, summarise
+from thinfile.cli.demo_summary import (
+    DemoSummary,
+    banner,
+    print_summary,
+    story_problems,
+    summarise,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from thinfile.adapters.local_mailbox import LocalMailbox
     from thinfile.http import AppContext
     from thinfile.services.demo import DemoLender
+
+
+_CST = ZoneInfo("Asia/Shanghai")
 
 
 def register(app: typer.Typer) -> None:
@@ -128,6 +141,9 @@ def demo(
         if not (story.get("increases_accepted") and story.get("late_payer_frozen")):
             console.print("[red]the credit lines' year did not grow a limit and freeze one[/red]")
             raise typer.Exit(1)
+        if problems := story_problems(summary):
+            console.print(f"[red]{'; '.join(problems)}[/red]")
+            raise typer.Exit(1)
         if smoke:
             return
         _serve(console, url, folder, host, port, summary.borrower_to_show)
@@ -151,14 +167,20 @@ def _journey(
     from thinfile.store import upgrade
 
     frame, model_dir, version, metrics = _train(console, folder, population, seed, smoke)
-    settings = Settings(
-        database_url=url, argon2_time_cost=1 if smoke else 2, argon2_memory_kib=8192
-    )
-    context = build_context(settings)
-    upgrade(context.engine)
-    start = date.today() - timedelta(days=365)
-    lender = _seed(console, context, frame, model_dir, version, borrowers, start, seed)
-    _year(console, context, lender, start)
+    with _mailbox(folder) as mailbox:
+        settings = Settings(
+            database_url=url,
+            argon2_time_cost=1 if smoke else 2,
+            argon2_memory_kib=8192,
+            smtp_port=mailbox.port,
+        )
+        context = build_context(settings)
+        upgrade(context.engine)
+        start = date.today() - timedelta(days=365)
+        lender = _seed(console, context, frame, model_dir, version, borrowers, start, seed)
+        postman = _Postman(context)
+        _year(console, context, lender, start, postman)
+        messages = postman.summary(mailbox)
     simulation = _simulate_change(console, folder, frame, model_dir, start)
     ledger = verify_ledger(context.engine)
     audit = verify_audit_chain(context.engine)
@@ -174,6 +196,7 @@ def _journey(
         audit_rows=audit.rows_checked,
         audit_problems=list(audit.problems),
         promotion_problems=promotion_problems,
+        messages=messages,
         database=url,
         home=str(folder),
     )
@@ -253,7 +276,72 @@ def _seed(
     )
 
 
-def _year(console: Console, context: AppContext, lender: DemoLender, start: date) -> None:
+@contextmanager
+def _mailbox(folder: Path) -> Iterator[LocalMailbox]:
+    """The local mail server the year's borrower e-mails go to (``<home>/mailbox``)."""
+    from thinfile.adapters.local_mailbox import LocalMailbox
+
+    with socket.socket() as probe:  # a free port for this run
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    box = LocalMailbox(folder / "mailbox", port=port).start()
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+class _Postman:
+    """The notification worker of the replayed year: each morning at 10:00 (China Standard
+    Time) it delivers what the night before wrote, under the contact rules of that morning
+    (quiet hours, daily caps); at the end of the year, once more at the real time, for the
+    notices of payments and limits, which are due from when they were written."""
+
+    def __init__(self, context: AppContext) -> None:
+        from thinfile.adapters.providers import notification_channels
+        from thinfile.services.notification_delivery import DeliveryReport
+
+        self.context = context
+        self.channels = notification_channels(context.settings, context.engine, context.cipher)
+        self.report = DeliveryReport()
+
+    def _rounds(self, clock: Callable[[], datetime]) -> None:
+        from thinfile.cli.notifications import PageCatalog
+        from thinfile.services.notification_delivery import deliver_due_notifications
+
+        for _ in range(100):
+            done = deliver_due_notifications(
+                self.context.engine,
+                self.channels,
+                PageCatalog(),
+                self.context.cipher,
+                batch=200,
+                clock=clock,
+            )
+            self.report += done
+            if done.claimed == 0:
+                return
+
+    def morning_after(self, day: date) -> None:
+        morning = datetime.combine(day + timedelta(days=1), clock_time(10), tzinfo=_CST)
+        self._rounds(lambda: morning)
+
+    def summary(self, mailbox: LocalMailbox) -> dict[str, Any]:
+        from thinfile.services.notifications import delivery_counts
+
+        self._rounds(lambda: datetime.now(UTC))
+        counts = delivery_counts(self.context.engine)
+        return {
+            "delivered": {c: n.get("delivered", 0) for c, n in counts.items()},
+            "waiting": sum(n.get("pending", 0) for n in counts.values()),
+            "emails_in_mailbox": len(mailbox.messages()),
+            "mailbox": str(mailbox.folder),
+        }
+
+
+def _year(
+    console: Console, context: AppContext, lender: DemoLender, start: date, postman: _Postman
+) -> None:
     from thinfile.services.demo import run_year
 
     days = (date.today() - start).days
@@ -263,13 +351,18 @@ def _year(console: Console, context: AppContext, lender: DemoLender, start: date
     )
     with _progress(console) as bar:
         task = bar.add_task("business days", total=days)
+
+        def step(day: date) -> None:
+            postman.morning_after(day)
+            bar.update(task, advance=1)
+
         run_year(
             context.engine,
             context.cipher,
             lender,
             start=start,
             days=days,
-            progress=lambda _day: bar.update(task, advance=1),
+            progress=step,
         )
 
 

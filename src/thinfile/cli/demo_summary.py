@@ -45,6 +45,10 @@ class DemoSummary:
     limits: dict[str, Any]
     """The three credit lines' story: the shop owner's limit at the start and now, the
     offers declined, whether the late payer's line is frozen."""
+    collections: dict[str, Any]
+    """The collector's year: contacts, the promises kept and broken, the plan granted."""
+    messages: dict[str, Any]
+    """Deliveries by channel, the e-mails in the local mailbox and where it is."""
 
 
 def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
@@ -99,8 +103,13 @@ def summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
             else None
         ),
     }
+    from thinfile.services.demo_collections import story_outcome
+
     return {
         "limits": _limit_story(engine, lender),
+        "collections": {}
+        if lender.collections is None
+        else story_outcome(engine, lender.collections),
         "promotions": promotions,
         "applications": sum(outcomes.values()),
         "approved": sum(n for outcome, n in outcomes.items() if outcome in taken),
@@ -159,6 +168,18 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
             f"{story['increases_declined']} declined; late payer "
             + ("frozen" if story["late_payer_frozen"] else "not frozen"),
         )
+    cases = s.collections
+    table.add_row(
+        "collections (催收)",
+        f"{cases.get('contacts', 0)} calls; promise {cases.get('kept_promise')} and "
+        f"{cases.get('broken_promise')}; hardship plan: {cases.get('hardship_plan') or 'none'}",
+    )
+    sent = s.messages.get("delivered", {})
+    table.add_row(
+        "messages delivered",
+        ", ".join(f"{channel} {n}" for channel, n in sorted(sent.items()))
+        + f"; {s.messages.get('emails_in_mailbox', 0)} e-mails in {s.messages.get('mailbox')}",
+    )
     table.add_row(
         "promotions check",
         "tied to the ledger"
@@ -176,6 +197,19 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
     )
     table.add_row("took", f"{seconds:.0f} s")
     console.print(table)
+
+
+def story_problems(s: DemoSummary) -> list[str]:
+    """What the smoke run requires of the collections year and the messages."""
+    cases, sent = s.collections, s.messages.get("delivered", {})
+    problems = []
+    if cases.get("kept_promise") != "kept" or cases.get("broken_promise") != "broken":
+        problems.append("the collector's year did not see a promise kept and one broken")
+    if not cases.get("hardship_plan"):
+        problems.append("no hardship plan was granted")
+    if not (sent.get("in_app") and sent.get("email") and s.messages.get("emails_in_mailbox")):
+        problems.append("no reminder reached the message centre and the mailbox")
+    return problems
 
 
 def banner(console: Console, base: str, url: str, borrower: str) -> None:

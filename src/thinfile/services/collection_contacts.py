@@ -345,8 +345,11 @@ def record_promise(
     *,
     actor: Actor,
     agency: str | None = None,
+    today: date | None = None,
 ) -> PromiseRecord:
-    """A promise to pay ``amount`` by ``due`` (today to 30 days ahead) on an open case."""
+    """A promise to pay ``amount`` by ``due`` (today to 30 days ahead) on an open case.
+    ``today`` (default: the clock's) only matters to a replay of past days: the promise is
+    made on the open business date, never before."""
     check_collector(actor)
     with UnitOfWork(engine) as uow:
         agency = agency or member_agency_in(uow, actor)
@@ -354,7 +357,7 @@ def record_promise(
         loan = uow.loans.get(int(row.loan_id)).account
         if amount.currency != loan.currency:
             raise InvalidInputError("the promise is in the loan's currency", field="amount")
-        today = business_date_in(uow)
+        today = business_date_in(uow, today=today)
         check_promise(amount.fen, due, today)
         promise_id = uow.collections.add_promise(
             {

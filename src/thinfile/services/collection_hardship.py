@@ -116,8 +116,10 @@ def propose_plan(
     actor: Actor,
     months: int | None = None,
     amount: Money | None = None,
+    today: date | None = None,
 ) -> HardshipPlan:
-    """Propose a hardship plan for ``loan_id`` (audited ``collection.hardship_propose``)."""
+    """Propose a hardship plan for ``loan_id`` (audited ``collection.hardship_propose``) on
+    the open business date (``today``: the clock's date unless a replay of past days says)."""
     check_collector(actor)
     kind = HardshipKind(kind)
     reason = staff_reason(reason)
@@ -126,7 +128,7 @@ def propose_plan(
         raise InvalidInputError("only a settlement takes an amount", field="amount")
     with UnitOfWork(engine) as uow:
         loan = uow.loans.get(loan_id, lock=True).account
-        on = business_date_in(uow)
+        on = business_date_in(uow, today=today)
         if amount is not None:
             settlement_split(loan.check_amount(amount), loan.outstanding.total)
         if kind is HardshipKind.RESTRUCTURE:
@@ -177,9 +179,12 @@ def _settle(uow: UnitOfWork, plan: HardshipPlan, on: date) -> int:
     return receipt.txn_id
 
 
-def approve_plan(engine: Engine, plan_id: int, *, approver: Actor) -> HardshipPlan:
-    """Approve a proposed plan and post it (audited ``collection.hardship_approve``); the
-    approver is a servicing agent or admin other than the proposer."""
+def approve_plan(
+    engine: Engine, plan_id: int, *, approver: Actor, today: date | None = None
+) -> HardshipPlan:
+    """Approve a proposed plan and post it (audited ``collection.hardship_approve``) on the
+    open business date (``today`` as in :func:`propose_plan`); the approver is a servicing
+    agent or admin other than the proposer."""
     check_collector(approver, SERVICING_ROLES)
     with UnitOfWork(engine) as uow:
         row = uow.collections.plan(plan_id, lock=True)
@@ -191,7 +196,7 @@ def approve_plan(engine: Engine, plan_id: int, *, approver: Actor) -> HardshipPl
                 f"hardship plan {plan_id} is already {plan.status.value}", field="plan_id"
             )
         check_approver(plan.proposed_by, approver.user_id)
-        on = business_date_in(uow)
+        on = business_date_in(uow, today=today)
         txn_id = _post(uow, plan, on)
         uow.collections.approve_plan(plan_id, by=approver.user_id, day=to_day(on), txn_id=txn_id)
         approved = _plan(uow.collections.plan(plan_id))

@@ -7,7 +7,9 @@ review, acceptance after reading the cost statement, disbursement — and pay on
 early or not at all, as their behaviour says, with close of business every night.
 
 The lender's preferential programmes each get a small budget and one borrower an interest
-coupon (:mod:`thinfile.services.demo_promotions`).
+coupon (:mod:`thinfile.services.demo_promotions`); three credit lines live through the year
+(:mod:`thinfile.services.demo_limits`), and a collector works the cases of the borrowers who
+pay late or stop paying (:mod:`thinfile.services.demo_collections`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from thinfile.security.roles import Role
 from thinfile.services import applicants, application_reviews, consent, identity
 from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
+from thinfile.services.demo_collections import CollectionsStory, Debtor, collections_story_day
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
 from thinfile.services.demo_promotions import accept_priced, fund_programmes
 from thinfile.services.documents import Signing
@@ -64,6 +67,7 @@ STAFF = (
     ("admin@demo.thinfile.local", Role.ADMIN),
     ("underwriter@demo.thinfile.local", Role.UNDERWRITER),
     ("agent@demo.thinfile.local", Role.SERVICING_AGENT),
+    ("collector@demo.thinfile.local", Role.COLLECTOR),
 )
 FORM_FIELDS = (
     "segment",
@@ -115,6 +119,7 @@ class DemoBorrower:
     form: dict[str, object]
     apply_on: date
     behaviour: str
+    phone: str = ""
     application_id: str | None = None
     outcome: str = "not yet applied"
     loan_id: int | None = None
@@ -137,6 +142,8 @@ class DemoLender:
     limits: LimitStory | None = None
     """Three credit lines through the year: one grows with on-time repayment, one declines an
     increase, one is frozen after going past due."""
+    collections: CollectionsStory | None = None
+    """The collector's year: a promise kept, a promise broken, a restructure granted."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -233,7 +240,13 @@ def seed_lender(
         apply_on = start + timedelta(days=(n - 1) * spread // max(1, len(records)))
         lender.borrowers.append(
             DemoBorrower(
-                email, actor, applicant_id, _form(record), apply_on, rng.choice(BEHAVIOURS)
+                email,
+                actor,
+                applicant_id,
+                _form(record),
+                apply_on,
+                rng.choice(BEHAVIOURS),
+                phone=str(record["phone"]),
             )
         )
     return lender
@@ -332,6 +345,14 @@ def _pay_today(engine: Engine, borrower: DemoBorrower, day: date) -> None:
             )
 
 
+def _debtors(lender: DemoLender) -> dict[int, Debtor]:
+    return {
+        b.loan_id: Debtor(b.loan_id, b.behaviour, b.phone)
+        for b in lender.borrowers
+        if b.loan_id is not None
+    }
+
+
 def run_year(
     engine: Engine,
     cipher: PiiCipher,
@@ -341,11 +362,15 @@ def run_year(
     days: int,
     progress: Callable[[date], None] = lambda _day: None,
 ) -> None:
-    """Each day: new applications, referral reviews, repayments, then close of business.
+    """Each day: new applications, referral reviews, repayments, the limit and collections
+    stories, then close of business; ``progress`` after each close.
 
     Referrals of the last 60 days are left in the queue for the staff console.
     """
     lender.limits = open_limit_story(engine, start)
+    lender.collections = CollectionsStory(
+        lender.staff[Role.COLLECTOR], lender.staff[Role.SERVICING_AGENT], cipher
+    )
     for day in _days(start, days):
         for borrower in lender.borrowers:
             if borrower.apply_on == day:
@@ -356,5 +381,6 @@ def run_year(
             if borrower.loan_id is not None:
                 _pay_today(engine, borrower, day)
         limit_story_day(engine, lender.limits, day)
+        collections_story_day(engine, lender.collections, _debtors(lender), day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)

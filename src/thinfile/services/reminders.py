@@ -7,16 +7,18 @@ Closing business date ``x`` writes what the borrowers should read on ``d = x + 1
 (D0), and the overdue notice of each loan whose arrears began ``n`` days before ``d`` for
 ``n`` in 1, 7, 15, 30 (D+1 … D+30) — each only when something is unpaid, and only for a loan
 with a borrower. Every message gets its deliveries at once (its kind's channels, in-app only
-for a borrower who chose it, except the notices the law requires); the worker sends them from
-08:00 in the borrower's zone (quiet hours). A message's key (kind, loan, due date) makes a
+for a borrower who chose it, except the notices the law requires), due from the end of ``x``
+in the lender's zone (or from now, when the night closes ``x`` before it ends); the worker
+sends them from 08:00 in the borrower's zone (quiet hours). A replayed year (the demo) thus
+delivers each night's reminders on its own morning. A message's key (kind, loan, due date) makes a
 second run of the date, or a resumed one, write nothing again.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from thinfile.comms import KINDS, OVERDUE_DAYS, REMINDER_DAYS_BEFORE, MessageKind
+from thinfile.comms import KINDS, OVERDUE_DAYS, REMINDER_DAYS_BEFORE, MessageKind, zone_of
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.notifications_repo import ChannelRule
@@ -60,5 +62,8 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
     written += repo.add_overdue(
         x=day, d=d, since=[d - n for n in OVERDUE_DAYS], required=True, at=at
     )
-    repo.add_cob_deliveries(x=day, rules=_RULES, at=at)
+    end_of_x = datetime.combine(x + timedelta(days=1), time(0), tzinfo=zone_of(None)).astimezone(
+        UTC
+    )
+    repo.add_cob_deliveries(x=day, rules=_RULES, at=at, due=min(at, end_of_x))
     return written

@@ -194,7 +194,7 @@ def _rules_sql(rules: Sequence[ChannelRule]) -> str:
 _COB_DELIVERIES = """
 INSERT INTO notification_deliveries (notification_id, channel, user_id, status, attempts,
   next_attempt_at, created_at)
-SELECT n.id, r.channel, n.user_id, 'pending', 0, :at, :at
+SELECT n.id, r.channel, n.user_id, 'pending', 0, :due, :at
 FROM notifications n
 JOIN ({rules}) r ON r.kind = n.kind
 LEFT JOIN notification_preferences p ON p.user_id = n.user_id
@@ -447,10 +447,13 @@ class NotificationRepository:
         )
         return int(done.rowcount)
 
-    def add_cob_deliveries(self, *, x: int, rules: Sequence[ChannelRule], at: datetime) -> int:
+    def add_cob_deliveries(
+        self, *, x: int, rules: Sequence[ChannelRule], at: datetime, due: datetime
+    ) -> int:
+        """The deliveries of the messages written for ``x``, made at ``at``, due from ``due``."""
         done = self.conn.execute(
             sa.text(_COB_DELIVERIES.format(rules=_rules_sql(rules))),
-            {"x": x, "at": at, "false": False},
+            {"x": x, "at": at, "due": due, "false": False},
         )
         return int(done.rowcount)
 
