@@ -128,6 +128,13 @@ def demo(
         if not (story.get("increases_accepted") and story.get("late_payer_frozen")):
             console.print("[red]the credit lines' year did not grow a limit and freeze one[/red]")
             raise typer.Exit(1)
+        wc = summary.working_capital
+        if not wc or wc["problems"]:
+            console.print(
+                "[red]the working-capital line had no draw, early repayment or cured near "
+                "breach, or does not tie[/red]"
+            )
+            raise typer.Exit(1)
         if smoke:
             return
         _serve(console, url, folder, host, port, summary.borrower_to_show)

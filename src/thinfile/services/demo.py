@@ -33,6 +33,11 @@ from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
 from thinfile.services.demo_promotions import accept_priced, fund_programmes
+from thinfile.services.demo_working_capital import (
+    WorkingCapitalStory,
+    open_working_capital_story,
+    working_capital_story_day,
+)
 from thinfile.services.documents import Signing
 from thinfile.services.identity_records import Actor
 from thinfile.services.loans import get_loan, quote_payoff
@@ -137,6 +142,9 @@ class DemoLender:
     limits: LimitStory | None = None
     """Three credit lines through the year: one grows with on-time repayment, one declines an
     increase, one is frozen after going past due."""
+    working_capital: WorkingCapitalStory | None = None
+    """A shop owner's sales-linked working-capital line: a draw, an early repayment, a slow
+    month's near breach, cured."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -346,6 +354,7 @@ def run_year(
     Referrals of the last 60 days are left in the queue for the staff console.
     """
     lender.limits = open_limit_story(engine, start)
+    lender.working_capital = open_working_capital_story(engine, cipher, start)
     for day in _days(start, days):
         for borrower in lender.borrowers:
             if borrower.apply_on == day:
@@ -356,5 +365,6 @@ def run_year(
             if borrower.loan_id is not None:
                 _pay_today(engine, borrower, day)
         limit_story_day(engine, lender.limits, day)
+        working_capital_story_day(engine, lender.working_capital, day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)
