@@ -191,3 +191,15 @@ def test_the_shop_owner_draws_repays_early_and_cures_a_slow_months_near_breach(e
     # and it ties: statements replay to the draws, the journal to the lines
     assert check_working_capital_story(engine, story) == []
     assert verify_ledger(engine).ok
+
+
+def test_the_check_says_what_has_not_happened_yet(engine):
+    """After the first night only the draw has happened: the demo's check names the rest."""
+    cipher = PiiCipher({"k1": os.urandom(32)}, active_key_id="k1", lookup_key=b"L" * 32)
+    story = open_working_capital_story(engine, cipher, START)
+    run_cob(engine, START)
+    assert story.drawn > 0
+    assert check_working_capital_story(engine, story) == [
+        "no early repayment",
+        "no period was shown near breach",
+    ]
