@@ -163,6 +163,17 @@ def test_the_sql_step_and_the_domain_agree_on_interest_periods_breaches_and_deli
     assert report.ok, report.problems
 
 
+def test_the_next_periods_minimum_is_half_up_to_the_fen_on_every_backend(engine, opened):
+    """A tenth of 12,345.63 yuan is 1,234.563: each period's minimum is 1,234.56. (PostgreSQL
+    sums BIGINT into NUMERIC, whose division does not truncate: it once made it 1,234.57.)"""
+    line = wc.open_working_capital_line(
+        engine, "shop-9", limit=yuan("20000"), daily_rate=Decimal("0.0002")
+    )
+    wc.draw_on_line(engine, "shop-9", line.line_id, yuan("12345.63"), term_days=180)
+    run_cob(engine, OPENED + timedelta(days=59))
+    assert [p.minimum for p in stored(engine, line.line_id).periods] == [123456, 123456]
+
+
 def test_a_night_already_closed_is_never_charged_again(engine, opened):
     line = wc.open_working_capital_line(
         engine, "shop-1", limit=yuan("100"), daily_rate=Decimal("0.0005")

@@ -144,6 +144,13 @@ def demo(
         if problems := story_problems(summary):
             console.print(f"[red]{'; '.join(problems)}[/red]")
             raise typer.Exit(1)
+        wc = summary.working_capital
+        if not wc or wc["problems"]:
+            console.print(
+                "[red]the working-capital line had no draw, early repayment or cured near "
+                "breach, or does not tie[/red]"
+            )
+            raise typer.Exit(1)
         if smoke:
             return
         _serve(console, url, folder, host, port, summary.borrower_to_show)

@@ -49,6 +49,9 @@ class DemoSummary:
     """The collector's year: contacts, the promises kept and broken, the plan granted."""
     messages: dict[str, Any]
     """Deliveries by channel, the e-mails in the local mailbox and where it is."""
+    working_capital: dict[str, Any]
+    """The shop owner's working-capital line: what was drawn and repaid, when the slow month's
+    near breach was shown and cured, and what does not tie (``problems``)."""
 
 
 def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
@@ -66,6 +69,25 @@ def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         "increases_accepted": len(story.accepted),
         "increases_declined": len(story.declined),
         "late_payer_frozen": freezer.status == "frozen",
+    }
+
+
+def _working_capital_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
+    from thinfile.services.demo_working_capital import check_working_capital_story
+
+    story = lender.working_capital
+    if story is None:
+        return {}
+    return {
+        "limit": str(Money(story.limit)),
+        "drawn": str(Money(story.drawn)),
+        "early_repayment": str(Money(story.early_repayment)),
+        "early_on": story.early_on,
+        "from_sales": str(Money(story.collected)),
+        "near_breach_on": story.near_breach_on,
+        "cured_on": story.cured_on,
+        "paid_off_on": story.paid_off_on,
+        "problems": check_working_capital_story(engine, story),
     }
 
 
@@ -110,6 +132,7 @@ def summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         "collections": {}
         if lender.collections is None
         else story_outcome(engine, lender.collections),
+        "working_capital": _working_capital_story(engine, lender),
         "promotions": promotions,
         "applications": sum(outcomes.values()),
         "approved": sum(n for outcome, n in outcomes.items() if outcome in taken),
@@ -180,6 +203,20 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
         ", ".join(f"{channel} {n}" for channel, n in sorted(sent.items()))
         + f"; {s.messages.get('emails_in_mailbox', 0)} e-mails in {s.messages.get('mailbox')}",
     )
+    wc = s.working_capital
+    if wc:
+        table.add_row(
+            "working capital (微乐贷)",
+            f"shop owner's line of {wc['limit']} yuan: drew {wc['drawn']}, repaid "
+            f"{wc['early_repayment']} early on {wc['early_on']}, {wc['from_sales']} from sales; "
+            f"slow month near breach {wc['near_breach_on']}, cured {wc['cured_on']}; "
+            f"paid off {wc['paid_off_on'] or 'not yet'}; "
+            + (
+                "ties to the ledger"
+                if not wc["problems"]
+                else "FAILED: " + "; ".join(wc["problems"][:3])
+            ),
+        )
     table.add_row(
         "promotions check",
         "tied to the ledger"

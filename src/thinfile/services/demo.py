@@ -36,6 +36,11 @@ from thinfile.services.cob import run_cob
 from thinfile.services.demo_collections import CollectionsStory, Debtor, collections_story_day
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
 from thinfile.services.demo_promotions import accept_priced, fund_programmes
+from thinfile.services.demo_working_capital import (
+    WorkingCapitalStory,
+    open_working_capital_story,
+    working_capital_story_day,
+)
 from thinfile.services.documents import Signing
 from thinfile.services.identity_records import Actor
 from thinfile.services.loans import get_loan, quote_payoff
@@ -144,6 +149,9 @@ class DemoLender:
     increase, one is frozen after going past due."""
     collections: CollectionsStory | None = None
     """The collector's year: a promise kept, a promise broken, a restructure granted."""
+    working_capital: WorkingCapitalStory | None = None
+    """A shop owner's sales-linked working-capital line: a draw, an early repayment, a slow
+    month's near breach, cured."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -371,6 +379,7 @@ def run_year(
     lender.collections = CollectionsStory(
         lender.staff[Role.COLLECTOR], lender.staff[Role.SERVICING_AGENT], cipher
     )
+    lender.working_capital = open_working_capital_story(engine, cipher, start)
     for day in _days(start, days):
         for borrower in lender.borrowers:
             if borrower.apply_on == day:
@@ -382,5 +391,6 @@ def run_year(
                 _pay_today(engine, borrower, day)
         limit_story_day(engine, lender.limits, day)
         collections_story_day(engine, lender.collections, _debtors(lender), day)
+        working_capital_story_day(engine, lender.working_capital, day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)

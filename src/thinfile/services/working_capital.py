@@ -125,9 +125,11 @@ def open_line_in_unit(
     mode: RepaymentMode = RepaymentMode.MINIMUM,
     sales_share: Decimal = Decimal(0),
     minimum_share: Decimal = Decimal("0.1"),
+    today: date | None = None,
 ) -> WorkingCapitalLine:
-    """Open a line for ``owner`` on the current business date (the decision calls this)."""
-    on = business_date_in(uow)
+    """Open a line for ``owner`` on the current business date (the decision calls this;
+    ``today``: the day the caller lives in, as for :func:`business_date_in`)."""
+    on = business_date_in(uow, today=today)
     check_business_day(uow, on)  # a line opened mid-run would miss that night's close
     terms = WorkingCapitalTerms(
         limit, daily_rate, RepaymentMode(mode), sales_share=sales_share, minimum_share=minimum_share
@@ -247,12 +249,13 @@ def draw_in_unit(
     term_days: int,
     key: str | None = None,
     expected_daily_sales: Money | None = None,
+    today: date | None = None,
 ) -> WcReceipt:
     """Draw on the current business date, with the draw's cost statement."""
     replayed = _replay(uow, key, line_id, "draw", amount)
     if replayed is not None:
         return replayed
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     stored = _owned(uow, line_id, owner, lock=True)
     done = draw(stored[0], 0, amount, on, term_days=term_days)
@@ -316,22 +319,30 @@ def preview_draw(
 
 
 def repay_in_unit(
-    uow: UnitOfWork, owner: str | None, line_id: int, amount: Money, *, key: str | None = None
+    uow: UnitOfWork,
+    owner: str | None,
+    line_id: int,
+    amount: Money,
+    *,
+    key: str | None = None,
+    today: date | None = None,
 ) -> WcReceipt:
     """Repay on the current business date: interest then principal, oldest draw first."""
     replayed = _replay(uow, key, line_id, "repayment", amount)
     if replayed is not None:
         return replayed
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     stored = _owned(uow, line_id, owner, lock=True)
     return _book(uow, stored, repay(stored[0], amount, on), "repayment", on, amount, key)
 
 
-def record_sales_in_unit(uow: UnitOfWork, line_id: int, sales: Money, day: date) -> SalesRecord:
+def record_sales_in_unit(
+    uow: UnitOfWork, line_id: int, sales: Money, day: date, *, today: date | None = None
+) -> SalesRecord:
     """Record ``day``'s sales collected by the acquiring partner; a sales-linked line
     repays its share of them on the current business date. One record per line and day."""
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     if day > on:
         raise InvalidInputError(
@@ -378,10 +389,13 @@ def draw_on_line(
     term_days: int,
     key: str | None = None,
     actor: str | None = None,
+    today: date | None = None,
 ) -> WcReceipt:
     """:func:`draw_in_unit` in a unit of work of its own."""
     with UnitOfWork(engine) as uow:
-        receipt = draw_in_unit(uow, owner, line_id, amount, term_days=term_days, key=key)
+        receipt = draw_in_unit(
+            uow, owner, line_id, amount, term_days=term_days, key=key, today=today
+        )
         _audit(uow, actor, receipt)
         uow.commit()
     return receipt
@@ -395,19 +409,22 @@ def repay_line(
     *,
     key: str | None = None,
     actor: str | None = None,
+    today: date | None = None,
 ) -> WcReceipt:
     """:func:`repay_in_unit` in a unit of work of its own."""
     with UnitOfWork(engine) as uow:
-        receipt = repay_in_unit(uow, owner, line_id, amount, key=key)
+        receipt = repay_in_unit(uow, owner, line_id, amount, key=key, today=today)
         _audit(uow, actor, receipt)
         uow.commit()
     return receipt
 
 
-def record_sales(engine: Engine, line_id: int, sales: Money, day: date) -> SalesRecord:
+def record_sales(
+    engine: Engine, line_id: int, sales: Money, day: date, *, today: date | None = None
+) -> SalesRecord:
     """:func:`record_sales_in_unit` in a unit of work of its own."""
     with UnitOfWork(engine) as uow:
-        record = record_sales_in_unit(uow, line_id, sales, day)
+        record = record_sales_in_unit(uow, line_id, sales, day, today=today)
         uow.commit()
     return record
 
@@ -418,11 +435,13 @@ def _audit(uow: UnitOfWork, actor: str | None, receipt: WcReceipt) -> None:
         draft.append(uow)
 
 
-def get_line(engine: Engine, line_id: int, *, owner: str | None = None) -> LineView:
+def get_line(
+    engine: Engine, line_id: int, *, owner: str | None = None, today: date | None = None
+) -> LineView:
     """A line as of the current business date; ``owner`` limits it to its borrower."""
     with UnitOfWork(engine) as uow:
         line, _ = _owned(uow, line_id, owner)
-        return LineView(line, business_date_in(uow))
+        return LineView(line, business_date_in(uow, today=today))
 
 
 def lines_of_owner(engine: Engine, owner: str) -> list[LineView]:

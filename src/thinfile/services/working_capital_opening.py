@@ -16,6 +16,7 @@ The borrower chooses how to repay: ``minimum`` (whenever, at least each period's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.engine import Engine
@@ -77,10 +78,12 @@ def open_from_decision_in_unit(
     limit: Money,
     daily_rate: Decimal,
     mode: RepaymentMode = RepaymentMode.MINIMUM,
+    today: date | None = None,
 ) -> OpenedLine:
     """Open ``owner``'s line with the terms of their approved decision ``decision_id``,
-    which ``limit`` and ``daily_rate`` must repeat exactly."""
-    on = business_date_in(uow)
+    which ``limit`` and ``daily_rate`` must repeat exactly (``today``: as for
+    :func:`~thinfile.services.business_date.business_date_in`)."""
+    on = business_date_in(uow, today=today)
     terms = approved_terms_in(uow, decision_id, on)
     if uow.applicants.owner(terms.applicant_id) != owner:
         raise NotFoundError(
@@ -105,6 +108,7 @@ def open_from_decision_in_unit(
         mode=mode,
         sales_share=SALES_SHARE if mode is RepaymentMode.SALES else Decimal(0),
         minimum_share=MINIMUM_SHARE,
+        today=on,
     )
     uow.working_capital.add_transaction(
         {
@@ -157,11 +161,12 @@ def open_from_decision(
     daily_rate: Decimal,
     mode: RepaymentMode = RepaymentMode.MINIMUM,
     actor: str | None = None,
+    today: date | None = None,
 ) -> OpenedLine:
     """:func:`open_from_decision_in_unit` in a unit of work of its own (audited)."""
     with UnitOfWork(engine) as uow:
         opened = open_from_decision_in_unit(
-            uow, owner, decision_id, limit=limit, daily_rate=daily_rate, mode=mode
+            uow, owner, decision_id, limit=limit, daily_rate=daily_rate, mode=mode, today=today
         )
         opening_audit(actor or owner, opened).append(uow)
         uow.commit()

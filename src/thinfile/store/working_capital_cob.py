@@ -7,7 +7,9 @@ date. As for loans, a line follows the book without a write: it is closed to the
 ``cob_day`` and the book's last finished date (``WorkingCapitalRepository.get``), so no row is
 rewritten just to say the night has passed. Each statement repeats
 ``thinfile.servicing.working_capital.close_day`` to the fen (a test runs both): integer
-arithmetic only, half up as ``(a·u·2 + S) ÷ (2·S)`` for units ``u`` of 1/S.
+arithmetic only, half up as ``(a·u·2 + S) ÷ (2·S)`` for units ``u`` of 1/S. A ``SUM`` in such
+a formula is cast to ``BIGINT`` first: PostgreSQL sums ``BIGINT`` into ``NUMERIC``, whose
+division does not truncate (a period minimum came out a fen high).
 """
 
 from __future__ import annotations
@@ -84,9 +86,9 @@ WHERE {_ENDING} AND p.status = 'breach'
 NEXT_PERIODS = f"""
 INSERT INTO wc_periods (line_id, n, start_day, end_day, minimum, repaid, status, shortfall)
 SELECT p.line_id, p.n + 1, :x + 1, :x + l.period_days,
-       ((SELECT COALESCE(SUM(d.principal - d.principal_paid), 0)
-         FROM wc_draws d WHERE d.line_id = p.line_id) * l.minimum_share_units * 2 + :scale)
-         / (2 * :scale),
+       (CAST((SELECT COALESCE(SUM(d.principal - d.principal_paid), 0)
+         FROM wc_draws d WHERE d.line_id = p.line_id) AS BIGINT)
+         * l.minimum_share_units * 2 + :scale) / (2 * :scale),
        0, 'open', 0
 FROM wc_periods p JOIN wc_lines l ON l.id = p.line_id
 WHERE {_ENDING}
