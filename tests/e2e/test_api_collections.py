@@ -155,3 +155,57 @@ def test_an_agency_user_sees_only_the_cases_placed_with_the_agency(api, clock):
     in_house = make_staff(api, Role.COLLECTOR)
     both = api.get(f"{base}/worklist", headers=in_house.headers).json()
     assert sorted(c["case_id"] for c in both) == sorted([mine, foreign])
+
+
+def test_in_house_staff_keep_notes_on_a_case_and_an_agency_neither_writes_nor_reads_them(
+    api, clock
+):
+    engine = context_of(api).engine
+    placed, kept = delinquent_loans(engine, M1_DAY, "3000", "4000")
+    admin = make_staff(api, Role.ADMIN)
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    collector = make_staff(api, Role.COLLECTOR)
+    agency_user = make_staff(api, Role.COLLECTOR)
+    base = "/v1/staff/collections"
+    api.post(f"{base}/agencies", headers=admin.headers, json={"code": "acme", "name": "Acme"})
+    api.post(
+        f"{base}/agencies/acme/users", headers=admin.headers, json={"user_id": agency_user.user_id}
+    )
+    cases = {
+        c["loan_id"]: c["case_id"]
+        for c in api.get(f"{base}/worklist", headers=agent.headers).json()
+    }
+    mine, ours = cases[placed], cases[kept]
+    api.put(f"{base}/cases/{mine}/agency", headers=agent.headers, json={"code": "acme"})
+
+    text = "  Shop closed for renovation until the 20th; call after 14:00  "
+    made = api.post(f"{base}/cases/{ours}/notes", headers=collector.headers, json={"text": text})
+    assert made.status_code == 201, made.text
+    note = made.json()
+    assert note["text"] == text.strip() and note["author"] == collector.user_id
+    assert note["at"].endswith(("Z", "+00:00"))
+    second = api.post(f"{base}/cases/{ours}/notes", headers=agent.headers, json={"text": "ok"})
+    assert second.status_code == 201, second.text
+    seen = api.get(f"{base}/cases/{ours}", headers=collector.headers).json()
+    assert [n["text"] for n in seen["notes"]] == [text.strip(), "ok"]
+    assert [n["note_id"] for n in seen["notes"]] == [note["note_id"], second.json()["note_id"]]
+
+    for bad in ({"text": ""}, {"text": "   "}, {"text": "x" * 1001}, {"text": 5}, {}):
+        refused = api.post(f"{base}/cases/{ours}/notes", headers=collector.headers, json=bad)
+        assert refused.status_code == 422, (bad, refused.text)
+    unknown = api.post(f"{base}/cases/{10**6}/notes", headers=collector.headers, json={"text": "a"})
+    assert unknown.status_code == 404
+    # an agency's collector: no notes on the agency's own case, none shown, others not found
+    on_placed = api.post(
+        f"{base}/cases/{mine}/notes", headers=agency_user.headers, json={"text": "a"}
+    )
+    assert on_placed.status_code == 404, on_placed.text
+    foreign = api.post(
+        f"{base}/cases/{ours}/notes", headers=agency_user.headers, json={"text": "a"}
+    )
+    assert foreign.status_code == 404
+    api.post(f"{base}/cases/{mine}/notes", headers=collector.headers, json={"text": "in-house"})
+    assert api.get(f"{base}/cases/{mine}", headers=agency_user.headers).json()["notes"] == []
+    assert [
+        n["text"] for n in api.get(f"{base}/cases/{mine}", headers=agent.headers).json()["notes"]
+    ] == ["in-house"]

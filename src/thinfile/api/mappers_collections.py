@@ -11,18 +11,21 @@ from thinfile.api.models_collections import (
     ContactPublic,
     HardshipPlanPublic,
     MeasurePublic,
+    NotePublic,
     PromisePublic,
 )
 from thinfile.collections import ContactOutcome
 from thinfile.services.collection_contacts import LoggedContact, PromiseRecord
 from thinfile.services.collection_hardship import HardshipPlan
-from thinfile.services.collection_views import CaseView
+from thinfile.services.collection_views import CaseNote, CaseView
 from thinfile.services.collections import CaseSummary, Measures
+from thinfile.services.identity_records import as_utc
 
 __all__ = [
     "case_public",
     "contact_public",
     "measures_public",
+    "note_public",
     "plan_public",
     "promise_public",
     "summary_public",
@@ -109,7 +112,12 @@ def case_public(v: CaseView) -> CasePublic:
         contacts=[contact_public(c) for c in v.contacts],
         promises=[promise_public(p) for p in v.promises],
         plans=[plan_public(p) for p in v.plans],
+        notes=[note_public(n) for n in v.notes],
     )
+
+
+def note_public(n: CaseNote) -> NotePublic:
+    return NotePublic(note_id=n.note_id, author=n.author, at=as_utc(n.at), text=n.text)
 
 
 def measures_public(m: Measures) -> list[MeasurePublic]:

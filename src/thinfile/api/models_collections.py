@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.api.models_applications import YUAN
 from thinfile.collections import ContactOutcome, HardshipKind, HardshipStatus, PromiseStatus
+from thinfile.services.collection_views import NOTE_MAX_CHARS
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "ContactPublic",
     "HardshipPlanPublic",
     "MeasurePublic",
+    "NoteCreate",
+    "NotePublic",
     "PartyCreate",
     "PlanCreate",
     "PromiseCreate",
@@ -90,6 +93,22 @@ class ContactPublic(BaseModel):
     agency: str | None
     status: Literal["made", "refused"] = Field(description="refused: a conduct rule said no")
     rule: str | None
+
+
+class NoteCreate(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"text": "Borrower's shop closed for renovation"}]},
+    )
+    text: str = Field(min_length=1, max_length=NOTE_MAX_CHARS)
+
+
+class NotePublic(BaseModel):
+    note_id: int
+    author: str = Field(description="The staff user who wrote it")
+    at: datetime
+    text: str
 
 
 class PromiseCreate(_In):
@@ -199,6 +218,9 @@ class CasePublic(BaseModel):
     contacts: list[ContactPublic]
     promises: list[PromisePublic]
     plans: list[HardshipPlanPublic]
+    notes: list[NotePublic] = Field(
+        description="In-house staff's notes, oldest first (an agency's collectors see none)"
+    )
 
 
 class MeasurePublic(BaseModel):

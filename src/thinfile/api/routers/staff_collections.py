@@ -13,6 +13,7 @@ from thinfile.api.mappers_collections import (
     case_public,
     contact_public,
     measures_public,
+    note_public,
     plan_public,
     promise_public,
     summary_public,
@@ -27,6 +28,8 @@ from thinfile.api.models_collections import (
     ContactPublic,
     HardshipPlanPublic,
     MeasurePublic,
+    NoteCreate,
+    NotePublic,
     PartyCreate,
     PlanCreate,
     PromiseCreate,
@@ -112,6 +115,21 @@ def record_promise(
         context.engine, case_id, Money.of(body.amount), body.due, actor=collector
     )
     return promise_public(promise)
+
+
+@router.post(
+    "/cases/{case_id}/notes",
+    status_code=201,
+    response_model=NotePublic,
+    summary="Add a note to a case",
+    description="In-house staff only: a case an agency holds is not found for its notes.",
+)
+def add_note(
+    case_id: CaseId, body: NoteCreate, collector: Collector, context: Context
+) -> NotePublic:
+    return note_public(
+        collection_views.add_note(context.engine, case_id, body.text, actor=collector)
+    )
 
 
 @router.put("/cases/{case_id}/assignee", status_code=204, summary="Assign or unassign a case")
