@@ -15,8 +15,11 @@ def test_the_password_and_every_address_stay_on_one_line_on_a_narrow_terminal() 
     out = io.StringIO()
     console = Console(file=out, width=30, force_terminal=False, color_system=None)
     borrower = "borrower07@demo.thinfile.local"
-    banner(console, "http://127.0.0.1:8000", "sqlite:///var/demo/thinfile.sqlite", borrower)
+    mailbox = "/home/someone/thinfile/var/mailbox"
+    banner(
+        console, "http://127.0.0.1:8000", "sqlite:///var/demo/thinfile.sqlite", borrower, mailbox
+    )
     lines = out.getvalue().splitlines()
-    for text in (DEMO_PASSWORD, borrower, *(email for email, _role in STAFF)):
+    for text in (DEMO_PASSWORD, borrower, mailbox, *(email for email, _role in STAFF)):
         assert any(text in line for line in lines), f"{text!r} is broken across lines"
     assert any("http://127.0.0.1:8000/console" in line for line in lines)

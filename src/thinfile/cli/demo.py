@@ -410,7 +410,7 @@ def _serve(console: Console, url: str, folder: Path, host: str, port: int, borro
     from thinfile.settings import Settings
 
     os.environ["THINFILE_HOME"] = str(folder)
-    banner(console, f"http://{host}:{port}", url, borrower)
+    banner(console, f"http://{host}:{port}", url, borrower, str(folder / "mailbox"))
     sys.stdout.flush()
     uvicorn.run(
         create_app(Settings(database_url=url)),

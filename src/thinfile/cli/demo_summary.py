@@ -249,7 +249,7 @@ def story_problems(s: DemoSummary) -> list[str]:
     return problems
 
 
-def banner(console: Console, base: str, url: str, borrower: str) -> None:
+def banner(console: Console, base: str, url: str, borrower: str, mailbox: str = "") -> None:
     """Where to go and how to sign in. A line is never wrapped by the console (a narrow
     terminal folds it for the eye only), so an address or the password copies whole."""
     from thinfile.services.demo import DEMO_PASSWORD, STAFF
@@ -266,4 +266,6 @@ def banner(console: Console, base: str, url: str, borrower: str) -> None:
     say(f"  or sign up by phone at {base}/sign-in/phone (sandbox SMS inbox: {base}/sandbox/sms)")
     for email, role in STAFF:
         say(f"  {role.value}: {email}")
+    if mailbox:
+        say(f"  the year's e-mails to borrowers: {mailbox}")
     say("  press Ctrl+C to stop")
