@@ -7,7 +7,9 @@ review, acceptance after reading the cost statement, disbursement — and pay on
 early or not at all, as their behaviour says, with close of business every night.
 
 The lender's preferential programmes each get a small budget and one borrower an interest
-coupon (:mod:`thinfile.services.demo_promotions`).
+coupon (:mod:`thinfile.services.demo_promotions`). Three borrowers pay by bank card through the
+sandbox payment gateway — auto-debit, retries, a card payment — and every day is reconciled
+against the gateway's file (:mod:`thinfile.services.demo_payments`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from thinfile.services import applicants, application_reviews, consent, identity
 from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
+from thinfile.services.demo_payments import PaymentsStory, payments_story_day
 from thinfile.services.demo_promotions import accept_priced, fund_programmes
 from thinfile.services.documents import Signing
 from thinfile.services.identity_records import Actor
@@ -137,6 +140,9 @@ class DemoLender:
     limits: LimitStory | None = None
     """Three credit lines through the year: one grows with on-time repayment, one declines an
     increase, one is frozen after going past due."""
+    payments: PaymentsStory | None = None
+    """Card payers, auto-debit and daily reconciliation against the sandbox gateway (set by
+    ``thinfile demo`` before :func:`run_year`, which has no gateway of its own)."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -356,5 +362,6 @@ def run_year(
             if borrower.loan_id is not None:
                 _pay_today(engine, borrower, day)
         limit_story_day(engine, lender.limits, day)
+        payments_story_day(engine, cipher, lender.payments, lender.borrowers, day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)
