@@ -15,8 +15,11 @@ def test_the_password_and_every_address_stay_on_one_line_on_a_narrow_terminal() 
     out = io.StringIO()
     console = Console(file=out, width=30, force_terminal=False, color_system=None)
     borrower = "borrower07@demo.thinfile.local"
-    banner(console, "http://127.0.0.1:8000", "sqlite:///var/demo/thinfile.sqlite", borrower)
+    gateway, day = "http://127.0.0.1:45123", "2026-05-26"
+    base = "http://127.0.0.1:8000"
+    banner(console, base, "sqlite:///var/demo/thinfile.sqlite", borrower, gateway, day)
     lines = out.getvalue().splitlines()
-    for text in (DEMO_PASSWORD, borrower, *(email for email, _role in STAFF)):
+    shown = (DEMO_PASSWORD, borrower, gateway, f"{base}/console/reconciliations/{day}")
+    for text in (*shown, *(email for email, _role in STAFF)):
         assert any(text in line for line in lines), f"{text!r} is broken across lines"
     assert any("http://127.0.0.1:8000/console" in line for line in lines)

@@ -135,7 +135,8 @@ def demo(
             raise typer.Exit(1)
         if smoke:
             return
-        _serve(console, url, folder, host, port, summary.borrower_to_show)
+        shown = summary.borrower_to_show, summary.payments.get("break_day")
+        _serve(console, url, folder, host, port, *shown)
 
 
 def _payments_problem(story: dict[str, object]) -> str | None:
@@ -356,7 +357,15 @@ def _simulate_change(
     return report.as_dict()
 
 
-def _serve(console: Console, url: str, folder: Path, host: str, port: int, borrower: str) -> None:
+def _serve(
+    console: Console,
+    url: str,
+    folder: Path,
+    host: str,
+    port: int,
+    borrower: str,
+    break_day: str | None = None,
+) -> None:
     """Serve the lender, the sandbox gateway beside it on the year's books (a free port),
     notifying the lender's endpoint, so the pages' card payments go through."""
     import uvicorn
@@ -378,7 +387,7 @@ def _serve(console: Console, url: str, folder: Path, host: str, port: int, borro
         tolerance_seconds=settings.payment_notification_tolerance_seconds,
     )
     with LocalGateway(config) as gateway:
-        banner(console, f"http://{host}:{port}", url, borrower, gateway.url)
+        banner(console, f"http://{host}:{port}", url, borrower, gateway.url, break_day)
         sys.stdout.flush()
         uvicorn.run(
             create_app(Settings(database_url=url, payment_gateway_url=gateway.url)),

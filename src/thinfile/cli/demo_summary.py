@@ -110,6 +110,7 @@ def _payments_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         "breaks": breaks,
         "breaks_open": open_breaks,
         "breaks_resolved": [f"{d} #{n} {outcome}" for d, n, outcome in story.resolved],
+        "break_day": str(story.resolved[0][0]) if story.resolved else None,
     }
 
 
@@ -246,7 +247,12 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
 
 
 def banner(
-    console: Console, base: str, url: str, borrower: str, gateway: str | None = None
+    console: Console,
+    base: str,
+    url: str,
+    borrower: str,
+    gateway: str | None = None,
+    break_day: str | None = None,
 ) -> None:
     """Where to go and how to sign in. A line is never wrapped by the console (a narrow
     terminal folds it for the eye only), so an address or the password copies whole."""
@@ -266,4 +272,6 @@ def banner(
         say(f"  {role.value}: {email}")
     if gateway:
         say(f"  sandbox payment gateway {gateway} (card binding, debits, the daily files)")
+    if break_day:
+        say(f"  a resolved reconciliation break: {base}/console/reconciliations/{break_day}")
     say("  press Ctrl+C to stop")
