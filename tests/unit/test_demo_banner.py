@@ -15,11 +15,12 @@ def test_the_password_and_every_address_stay_on_one_line_on_a_narrow_terminal() 
     out = io.StringIO()
     console = Console(file=out, width=30, force_terminal=False, color_system=None)
     borrower = "borrower07@demo.thinfile.local"
-    mailbox = "/home/someone/thinfile/var/mailbox"
-    banner(
-        console, "http://127.0.0.1:8000", "sqlite:///var/demo/thinfile.sqlite", borrower, mailbox
-    )
+    gateway, day = "http://127.0.0.1:45123", "2026-05-26"
+    base, mailbox = "http://127.0.0.1:8000", "/home/someone/thinfile/var/mailbox"
+    url = "sqlite:///var/demo/thinfile.sqlite"
+    banner(console, base, url, borrower, gateway, day, mailbox)
     lines = out.getvalue().splitlines()
-    for text in (DEMO_PASSWORD, borrower, mailbox, *(email for email, _role in STAFF)):
+    shown = (DEMO_PASSWORD, borrower, gateway, f"{base}/console/reconciliations/{day}", mailbox)
+    for text in (*shown, *(email for email, _role in STAFF)):
         assert any(text in line for line in lines), f"{text!r} is broken across lines"
     assert any("http://127.0.0.1:8000/console" in line for line in lines)

@@ -2,8 +2,10 @@
 
 Generate a synthetic population, train the default model, install the default policy, seed a
 demo lender (staff, borrowers who apply and take loans), replay a year of repayments with
-close of business every night, simulate a policy change, verify the ledger — then serve the
-borrower pages, the staff console and the API. ``--smoke`` runs the same journey without a
+close of business every night (card payers' auto-debits through the sandbox payment gateway,
+run in this process, and each day reconciled against its file), simulate a policy change,
+verify the ledger — then serve the borrower pages, the staff console and the API, the sandbox
+gateway beside them. ``--smoke`` runs the same journey without a
 server, in a temporary folder, and exits non-zero if any step fails or the ledger is off.
 """
 
@@ -151,9 +153,28 @@ def demo(
                 "breach, or does not tie[/red]"
             )
             raise typer.Exit(1)
+        if problem := _payments_problem(summary.payments):
+            console.print(f"[red]the card payments' year: {problem}[/red]")
+            raise typer.Exit(1)
         if smoke:
             return
-        _serve(console, url, folder, host, port, summary.borrower_to_show)
+        shown = summary.borrower_to_show, summary.payments.get("break_day")
+        _serve(console, url, folder, host, port, *shown)
+
+
+def _payments_problem(story: dict[str, object]) -> str | None:
+    """What the payments story lacks: every replayed day reconciled, each clean or its breaks
+    resolved; auto-debits collected, some failed and retried; the card payment; a break."""
+    checks = {
+        "a replayed day was not reconciled": not story.get("days_unreconciled", 1),
+        "a reconciliation break is still open": not story.get("breaks_open", 1),
+        "no auto-debit was sent": bool(story.get("debits")),
+        "no auto-debit failed": bool(story.get("debits_failed")),
+        "no failed debit was retried": bool(story.get("retries")),
+        "no card payment succeeded": str(story.get("card_payment", "")).endswith("succeeded"),
+        "no break was resolved": bool(story.get("breaks_resolved")),
+    }
+    return next((problem for problem, ok in checks.items() if not ok), None)
 
 
 def _journey(
@@ -186,7 +207,8 @@ def _journey(
         start = date.today() - timedelta(days=365)
         lender = _seed(console, context, frame, model_dir, version, borrowers, start, seed)
         postman = _Postman(context)
-        _year(console, context, lender, start, postman)
+        with _payments(context, folder, lender, seed):
+            _year(console, context, lender, start, postman)
         messages = postman.summary(mailbox)
     simulation = _simulate_change(console, folder, frame, model_dir, start)
     ledger = verify_ledger(context.engine)
@@ -207,6 +229,38 @@ def _journey(
         database=url,
         home=str(folder),
     )
+
+
+@contextmanager
+def _payments(context: AppContext, folder: Path, lender: DemoLender, seed: int) -> Iterator[None]:
+    """The sandbox gateway in this process while the year is replayed, its books in
+    ``gateway.sqlite`` (an earlier demo's replaced), its clock the replay's, its notifications
+    (some sent twice) posted on the replayed date by a receiver here; both stopped after."""
+    from thinfile.adapters.sandbox_gateway import Delivery, GatewayConfig
+    from thinfile.adapters.sandbox_gateway.local import LocalGateway, ReplayReceiver
+    from thinfile.security.roles import Role
+    from thinfile.services.demo_payments import PaymentsStory, ReplayClock
+
+    store = folder / "gateway.sqlite"
+    store.unlink(missing_ok=True)
+    settings = context.settings
+    key = settings.payment_gateway_key.get_secret_value().encode()
+    clock = ReplayClock()
+    with ReplayReceiver(
+        context.engine, key, today=lambda: clock.day, holding=lambda: clock.holding
+    ) as receiver:
+        delivery = Delivery(notify_url=receiver.url, seed=seed, duplicate_rate=0.2)
+        config = GatewayConfig(
+            store,
+            key,
+            delivery,
+            tolerance_seconds=settings.payment_notification_tolerance_seconds,
+            clock=clock.now,
+        )
+        with LocalGateway(config) as gateway:
+            agent = lender.staff[Role.SERVICING_AGENT]
+            lender.payments = PaymentsStory(gateway.client, clock, agent)
+            yield
 
 
 def _train(
@@ -403,19 +457,43 @@ def _simulate_change(
     return report.as_dict()
 
 
-def _serve(console: Console, url: str, folder: Path, host: str, port: int, borrower: str) -> None:
+def _serve(
+    console: Console,
+    url: str,
+    folder: Path,
+    host: str,
+    port: int,
+    borrower: str,
+    break_day: str | None = None,
+) -> None:
+    """Serve the lender, the sandbox gateway beside it on the year's books (a free port),
+    notifying the lender's endpoint, so the pages' card payments go through."""
     import uvicorn
 
+    from thinfile.adapters.sandbox_gateway import Delivery, GatewayConfig
+    from thinfile.adapters.sandbox_gateway.local import LocalGateway
     from thinfile.app import create_app
     from thinfile.settings import Settings
 
     os.environ["THINFILE_HOME"] = str(folder)
-    banner(console, f"http://{host}:{port}", url, borrower, str(folder / "mailbox"))
-    sys.stdout.flush()
-    uvicorn.run(
-        create_app(Settings(database_url=url)),
-        host=host,
-        port=port,
-        log_level="warning",
-        server_header=False,
+    settings = Settings(database_url=url)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    delivery = Delivery(notify_url=f"http://{local}:{port}/v1/gateway/notifications")
+    key = settings.payment_gateway_key.get_secret_value().encode()
+    config = GatewayConfig(
+        folder / "gateway.sqlite",
+        key,
+        delivery,
+        tolerance_seconds=settings.payment_notification_tolerance_seconds,
     )
+    with LocalGateway(config) as gateway:
+        mailbox = str(folder / "mailbox")
+        banner(console, f"http://{host}:{port}", url, borrower, gateway.url, break_day, mailbox)
+        sys.stdout.flush()
+        uvicorn.run(
+            create_app(Settings(database_url=url, payment_gateway_url=gateway.url)),
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+        )

@@ -52,6 +52,9 @@ class DemoSummary:
     working_capital: dict[str, Any]
     """The shop owner's working-capital line: what was drawn and repaid, when the slow month's
     near breach was shown and cured, and what does not tie (``problems``)."""
+    payments: dict[str, Any]
+    """The card payers' story: cards bound, auto-debits sent, failed and retried, the card
+    payment, and the daily reconciliation (days reconciled, breaks, those still open)."""
 
 
 def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
@@ -88,6 +91,52 @@ def _working_capital_story(engine: Engine, lender: DemoLender) -> dict[str, Any]
         "cured_on": story.cured_on,
         "paid_off_on": story.paid_off_on,
         "problems": check_working_capital_story(engine, story),
+    }
+
+
+def _payments_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from thinfile.errors import NotFoundError
+    from thinfile.services.payment_intents import list_payment_intents
+    from thinfile.services.reconciliation import BREAKS, reconciliation_of
+
+    story = lender.payments
+    if story is None or not story.days:
+        return {}
+    breaks = open_breaks = clean = unreconciled = 0
+    day = story.days[0]
+    while day <= story.days[-1]:
+        try:
+            items = reconciliation_of(engine, day).run.items
+        except NotFoundError:
+            unreconciled += 1
+            items = ()
+        flagged = [i for i in items if i.outcome in BREAKS]
+        breaks += len(flagged)
+        open_breaks += sum(1 for i in flagged if i.resolved_at is None)
+        clean += not flagged
+        day += timedelta(days=1)
+    card = story.payers[0].borrower.loan_id if story.payers else None
+    paid = (
+        [i for i in list_payment_intents(engine, card) if i.id == story.card_payment]
+        if card
+        else []
+    )
+    return {
+        "cards": [f"{p.borrower.email} ({p.bank}): {p.role}" for p in story.payers],
+        "debits": len(story.debits),
+        "debits_failed": sum(1 for s in story.debits.values() if s == "failed"),
+        "retries": len(story.retries),
+        "retries_collected": sum(1 for i in story.retries if story.debits[i] == "succeeded"),
+        "card_payment": f"{paid[0].amount} {paid[0].status.value}" if paid else None,
+        "days_reconciled": len(story.days),
+        "days_unreconciled": unreconciled,
+        "days_clean": clean,
+        "breaks": breaks,
+        "breaks_open": open_breaks,
+        "breaks_resolved": [f"{d} #{n} {outcome}" for d, n, outcome in story.resolved],
+        "break_day": str(story.resolved[0][0]) if story.resolved else None,
     }
 
 
@@ -133,6 +182,7 @@ def summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         if lender.collections is None
         else story_outcome(engine, lender.collections),
         "working_capital": _working_capital_story(engine, lender),
+        "payments": _payments_story(engine, lender),
         "promotions": promotions,
         "applications": sum(outcomes.values()),
         "approved": sum(n for outcome, n in outcomes.items() if outcome in taken),
@@ -217,6 +267,24 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
                 else "FAILED: " + "; ".join(wc["problems"][:3])
             ),
         )
+    pay = s.payments
+    if pay:
+        table.add_row(
+            "card payments (代扣)",
+            f"{len(pay['cards'])} cards bound; {pay['debits']} auto-debits, "
+            f"{pay['debits_failed']} failed, {pay['retries']} retries "
+            f"({pay['retries_collected']} collected); card payment {pay['card_payment']}",
+        )
+        table.add_row(
+            "reconciliation (对账)",
+            f"{pay['days_reconciled']} days, {pay['days_clean']} clean; "
+            f"{pay['breaks']} breaks, {pay['breaks_open']} open"
+            + (
+                f" (resolved: {', '.join(pay['breaks_resolved'])})"
+                if pay["breaks_resolved"]
+                else ""
+            ),
+        )
     table.add_row(
         "promotions check",
         "tied to the ledger"
@@ -249,7 +317,15 @@ def story_problems(s: DemoSummary) -> list[str]:
     return problems
 
 
-def banner(console: Console, base: str, url: str, borrower: str, mailbox: str = "") -> None:
+def banner(
+    console: Console,
+    base: str,
+    url: str,
+    borrower: str,
+    gateway: str | None = None,
+    break_day: str | None = None,
+    mailbox: str = "",
+) -> None:
     """Where to go and how to sign in. A line is never wrapped by the console (a narrow
     terminal folds it for the eye only), so an address or the password copies whole."""
     from thinfile.services.demo import DEMO_PASSWORD, STAFF
@@ -268,4 +344,8 @@ def banner(console: Console, base: str, url: str, borrower: str, mailbox: str = 
         say(f"  {role.value}: {email}")
     if mailbox:
         say(f"  the year's e-mails to borrowers: {mailbox}")
+    if gateway:
+        say(f"  sandbox payment gateway {gateway} (card binding, debits, the daily files)")
+    if break_day:
+        say(f"  a resolved reconciliation break: {base}/console/reconciliations/{break_day}")
     say("  press Ctrl+C to stop")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.engine import Engine
 
@@ -58,7 +59,7 @@ class SendReport:
     cancelled: tuple[str, ...]
 
 
-def _checked(engine: Engine, intent: StoredIntent) -> StoredIntent | None:
+def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> StoredIntent | None:
     """The intent to send, its amount within what the loan owes now less what its other
     unsettled intents take; None when nothing is left (the intent is closed ``failed``)."""
     with UnitOfWork(engine) as uow:
@@ -68,7 +69,7 @@ def _checked(engine: Engine, intent: StoredIntent) -> StoredIntent | None:
             return None
         room = 0
         if active:
-            owed, in_flight = owed_today(uow, intent.loan_id)
+            owed, in_flight = owed_today(uow, intent.loan_id, today=today)
             room = owed.fen - (in_flight - current.amount)
         if room >= current.amount:
             return current
@@ -90,11 +91,15 @@ def _checked(engine: Engine, intent: StoredIntent) -> StoredIntent | None:
     return lowered
 
 
-def send_queued_debits(engine: Engine, gateway: PaymentGateway, *, batch: int = 500) -> SendReport:
+def send_queued_debits(
+    engine: Engine, gateway: PaymentGateway, *, batch: int = 500, today: date | None = None
+) -> SendReport:
     """Send up to ``batch`` queued auto-debits, the oldest first (see the module docstring).
 
     One refused intent (its loan closed meanwhile …) does not stop the rest; close of business
-    running stops the sending (what is left goes on the next call)."""
+    running stops the sending (what is left goes on the next call). ``today`` is the business
+    date's day when it is not the wall clock's (a replay, as in
+    :func:`~thinfile.services.payment_intents.owed_today`)."""
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
         raise InvalidInputError(
             f"the batch is a whole number from 1 to {MAX_BATCH}",
@@ -107,7 +112,7 @@ def send_queued_debits(engine: Engine, gateway: PaymentGateway, *, batch: int = 
     cancelled: list[str] = []
     for intent in queued:
         try:
-            checked = _checked(engine, intent)
+            checked = _checked(engine, intent, today)
         except CloseOfBusinessRunning:
             log.info("close of business is running: auto-debits wait for the next sending")
             break

@@ -10,6 +10,9 @@ The lender's preferential programmes each get a small budget and one borrower an
 coupon (:mod:`thinfile.services.demo_promotions`); three credit lines live through the year
 (:mod:`thinfile.services.demo_limits`), and a collector works the cases of the borrowers who
 pay late or stop paying (:mod:`thinfile.services.demo_collections`).
+coupon (:mod:`thinfile.services.demo_promotions`). Three borrowers pay by bank card through the
+sandbox payment gateway — auto-debit, retries, a card payment — and every day is reconciled
+against the gateway's file (:mod:`thinfile.services.demo_payments`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
 from thinfile.services.demo_collections import CollectionsStory, Debtor, collections_story_day
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
+from thinfile.services.demo_payments import PaymentsStory, payments_story_day
 from thinfile.services.demo_promotions import accept_priced, fund_programmes
 from thinfile.services.demo_working_capital import (
     WorkingCapitalStory,
@@ -152,6 +156,9 @@ class DemoLender:
     working_capital: WorkingCapitalStory | None = None
     """A shop owner's sales-linked working-capital line: a draw, an early repayment, a slow
     month's near breach, cured."""
+    payments: PaymentsStory | None = None
+    """Card payers, auto-debit and daily reconciliation against the sandbox gateway (set by
+    ``thinfile demo`` before :func:`run_year`, which has no gateway of its own)."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -392,5 +399,6 @@ def run_year(
         limit_story_day(engine, lender.limits, day)
         collections_story_day(engine, lender.collections, _debtors(lender), day)
         working_capital_story_day(engine, lender.working_capital, day)
+        payments_story_day(engine, cipher, lender.payments, lender.borrowers, day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)

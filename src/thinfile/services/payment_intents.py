@@ -30,7 +30,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
@@ -148,9 +148,11 @@ def owner_of_intent(uow: UnitOfWork, intent_id: str) -> str | None:
     return None if intent is None else intent.user_id
 
 
-def owed_today(uow: UnitOfWork, loan_id: int) -> tuple[Money, int]:
+def owed_today(uow: UnitOfWork, loan_id: int, *, today: date | None = None) -> tuple[Money, int]:
     """Under the loan's row lock: what closes it on the business date (its own missed days
-    closed in memory, nothing written), and the fen its unsettled intents are taking."""
+    closed in memory, nothing written), and the fen its unsettled intents are taking.
+    ``today`` is the caller's date when it is not the wall clock's (a replay): see
+    :func:`~thinfile.services.business_date.business_date_in`."""
     stored = uow.loans.get(loan_id, lock=True)
     if stored.account.status is not LoanStatus.ACTIVE:
         raise ConflictError(
@@ -158,7 +160,7 @@ def owed_today(uow: UnitOfWork, loan_id: int) -> tuple[Money, int]:
             field="loan_id",
             value=loan_id,
         )
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     held = uow.disputes.held_of_loan(loan_id)
     account = close_through(stored.account, on - timedelta(days=1), held).loan
@@ -222,14 +224,16 @@ def _replay(intent: StoredIntent, request: IntentRequest) -> StoredIntent:
     return intent
 
 
-def _created(engine: Engine, actor: Actor, request: IntentRequest) -> tuple[StoredIntent, bool]:
+def _created(
+    engine: Engine, actor: Actor, request: IntentRequest, today: date | None
+) -> tuple[StoredIntent, bool]:
     """The intent stored under the borrower's key: the first one (True) or a new one."""
     try:
         with UnitOfWork(engine) as uow:
             first = uow.payment_intents.by_key(actor.user_id, request.idempotency_key)
             if first is not None:
                 return _replay(first, request), True
-            intent = _new_intent(uow, actor, request)
+            intent = _new_intent(uow, actor, request, today)
             uow.payment_intents.add(intent)  # a concurrent insert of the key waits, then fails
             details = {"intent": intent.id, "kind": intent.kind, "amount_fen": intent.amount}
             subject = f"loan:{request.loan_id}"
@@ -245,9 +249,11 @@ def _created(engine: Engine, actor: Actor, request: IntentRequest) -> tuple[Stor
         return _replay(first, request), True
 
 
-def _new_intent(uow: UnitOfWork, actor: Actor, request: IntentRequest) -> StoredIntent:
+def _new_intent(
+    uow: UnitOfWork, actor: Actor, request: IntentRequest, today: date | None
+) -> StoredIntent:
     card_id = _card_id(uow, actor, request.card_id)
-    owed, in_flight = owed_today(uow, request.loan_id)
+    owed, in_flight = owed_today(uow, request.loan_id, today=today)
     amount = _amount(request, owed, in_flight)
     return StoredIntent(
         id=uuid.uuid4().hex,
@@ -270,14 +276,20 @@ def _new_intent(uow: UnitOfWork, actor: Actor, request: IntentRequest) -> Stored
 
 
 def create_payment_intent(
-    engine: Engine, gateway: PaymentGateway, *, actor: Actor, request: IntentRequest
+    engine: Engine,
+    gateway: PaymentGateway,
+    *,
+    actor: Actor,
+    request: IntentRequest,
+    today: date | None = None,
 ) -> IntentView:
     """Create the intent (or find the one under the borrower's key) and send its debit.
 
     An intent created but never sent (the process stopped in between) is sent by its replay;
-    the gateway takes one debit per ``request_id`` however often it is asked.
+    the gateway takes one debit per ``request_id`` however often it is asked. ``today`` as in
+    :func:`owed_today`.
     """
-    intent, replayed = _created(engine, actor, request)
+    intent, replayed = _created(engine, actor, request, today)
     if intent.status == IntentStatus.CREATED:
         intent = send_debit(engine, gateway, intent)
     return intent_view(intent, replayed=replayed)

@@ -29,7 +29,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
@@ -70,8 +70,11 @@ def receive_notification(
     headers: Mapping[str, str],
     body: bytes,
     now: datetime,
+    today: date | None = None,
 ) -> NotificationReceipt:
-    """Verify, keep and act on one notification delivery (see the module docstring)."""
+    """Verify, keep and act on one notification delivery (see the module docstring); a
+    success posts on the business date (``today``: a replay's day, see
+    :func:`~thinfile.services.payment_settlement.settle_in_unit`)."""
     notification = gateway.parse_notification(headers, body, now=now)
     digest = _digest(headers)
 
@@ -97,7 +100,9 @@ def receive_notification(
             notification.amount_fen,
             notification.failure,
         )
-        outcome = settle_payment_intent(engine, notification.request_id, word, keep=keep).value
+        outcome = settle_payment_intent(
+            engine, notification.request_id, word, keep=keep, today=today
+        ).value
     else:
         outcome = UNKNOWN
         with UnitOfWork(engine) as uow:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
@@ -91,9 +91,9 @@ class Settlement(StrEnum):
     """No intent has this id: nothing written (acknowledged, logged)."""
 
 
-def _post(uow: UnitOfWork, intent: StoredIntent) -> Receipt:
+def _post(uow: UnitOfWork, intent: StoredIntent, today: date | None) -> Receipt:
     amount, key = Money(intent.amount, intent.currency), f"intent:{intent.id}"
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     if intent.kind == IntentKind.PAYMENT:
         return pay_in_unit(uow, intent.loan_id, amount, on, key)
     mode = PrepaymentMode(intent.mode) if intent.mode else None
@@ -101,9 +101,14 @@ def _post(uow: UnitOfWork, intent: StoredIntent) -> Receipt:
 
 
 def _post_success(
-    uow: UnitOfWork, intent: StoredIntent, gateway_txn_id: str, *, may_post: bool
+    uow: UnitOfWork,
+    intent: StoredIntent,
+    gateway_txn_id: str,
+    *,
+    may_post: bool,
+    today: date | None = None,
 ) -> Settlement:
-    receipt = _post(uow, intent) if may_post else None
+    receipt = _post(uow, intent, today) if may_post else None
     uow.payment_intents.update(
         intent.id,
         status=IntentStatus.SUCCEEDED.value,
@@ -161,11 +166,18 @@ class GatewayWord:
 
 
 def settle_in_unit(
-    uow: UnitOfWork, intent_id: str, word: GatewayWord, *, may_post: bool = True
+    uow: UnitOfWork,
+    intent_id: str,
+    word: GatewayWord,
+    *,
+    may_post: bool = True,
+    today: date | None = None,
 ) -> Settlement:
     """Apply the gateway's final word on the debit of ``intent_id`` (locked here; the
     caller commits): post a success once, record a failure with its reason. A posting the
-    loan refuses raises; ``may_post=False`` records the success without posting."""
+    loan refuses raises; ``may_post=False`` records the success without posting. A success
+    posts on the business date (``today``: the caller's day when it is not the wall clock's,
+    a replay's)."""
     intent = uow.payment_intents.get(intent_id, lock=True)
     if intent is None:
         log.warning("a word on %s, which is no payment intent", word.gateway_txn_id)
@@ -187,10 +199,10 @@ def settle_in_unit(
         if not succeeded:
             return Settlement.DUPLICATE
         log.error("intent %s: a success after its failure is posted", intent.id)
-        _post_success(uow, intent, word.gateway_txn_id, may_post=may_post)
+        _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
         return Settlement.CONFLICT
     if succeeded:
-        return _post_success(uow, intent, word.gateway_txn_id, may_post=may_post)
+        return _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
     return _fail(uow, intent, word.gateway_txn_id, word.failure)
 
 
@@ -199,7 +211,12 @@ Keep = Callable[[UnitOfWork, Settlement], None]
 
 
 def settle_payment_intent(
-    engine: Engine, intent_id: str, word: GatewayWord, *, keep: Keep | None = None
+    engine: Engine,
+    intent_id: str,
+    word: GatewayWord,
+    *,
+    keep: Keep | None = None,
+    today: date | None = None,
 ) -> Settlement:
     """:func:`settle_in_unit` in a unit of work of its own, ``keep`` last, one commit.
 
@@ -210,7 +227,7 @@ def settle_payment_intent(
     """
     try:
         with UnitOfWork(engine) as uow:
-            done = settle_in_unit(uow, intent_id, word)
+            done = settle_in_unit(uow, intent_id, word, today=today)
             if keep is not None:
                 keep(uow, done)
             uow.commit()

@@ -150,7 +150,9 @@ _SETTLED = {
 }
 
 
-def _outcome(engine: Engine, row: FileRow, intent: StoredIntent) -> tuple[ReconOutcome, str]:
+def _outcome(
+    engine: Engine, row: FileRow, intent: StoredIntent, today: date | None
+) -> tuple[ReconOutcome, str]:
     """What the file row says of ``intent`` and the intent's status after it: settled on the
     file's word when the books are behind it."""
     if row.amount_fen != intent.amount or intent.gateway_txn_id not in (None, row.gateway_txn_id):
@@ -164,14 +166,14 @@ def _outcome(engine: Engine, row: FileRow, intent: StoredIntent) -> tuple[ReconO
     if intent.status == "failed" and not succeeded:
         return ReconOutcome.MATCHED, intent.status
     word = GatewayWord(row.gateway_txn_id, row.status, row.amount_fen, row.failure)
-    settled = settle_payment_intent(engine, intent.id, word)
+    settled = settle_payment_intent(engine, intent.id, word, today=today)
     with UnitOfWork(engine) as uow:
         after = uow.payment_intents.get(intent.id)
     status = after.status if after is not None else intent.status
     return _SETTLED.get(settled, ReconOutcome.AMOUNT_MISMATCH), status
 
 
-def _compare(engine: Engine, n: int, row: FileRow) -> StoredReconItem:
+def _compare(engine: Engine, n: int, row: FileRow, today: date | None) -> StoredReconItem:
     """One file row against its intent (a refund is no intent's: ``unknown``)."""
     intent = None
     if row.kind is TransactionKind.DEBIT:
@@ -179,7 +181,7 @@ def _compare(engine: Engine, n: int, row: FileRow) -> StoredReconItem:
             intent = uow.payment_intents.get(row.request_id)
     if intent is None:
         return _item(n, ReconOutcome.UNKNOWN, row)
-    outcome, status = _outcome(engine, row, intent)
+    outcome, status = _outcome(engine, row, intent, today)
     return _item(
         n, outcome, row, book_status=status, book_amount=intent.amount, loan_id=intent.loan_id
     )
@@ -203,8 +205,12 @@ def _another_file(day: date) -> ConflictError:
     )
 
 
-def reconcile_payments(engine: Engine, day: date, data: bytes, *, actor: str) -> Reconciliation:
-    """Reconcile ``day`` against the gateway's file ``data`` (see the module docstring)."""
+def reconcile_payments(
+    engine: Engine, day: date, data: bytes, *, actor: str, today: date | None = None
+) -> Reconciliation:
+    """Reconcile ``day`` against the gateway's file ``data`` (see the module docstring); what
+    it posts on the file's word goes on the business date (``today``: a replay's day, see
+    :func:`~thinfile.services.payment_settlement.settle_in_unit`)."""
     rows = parse_reconciliation_file(data, day)
     digest = hashlib.sha256(data).hexdigest()
     with UnitOfWork(engine) as uow:
@@ -213,7 +219,7 @@ def reconcile_payments(engine: Engine, day: date, data: bytes, *, actor: str) ->
         if stored.file_sha256 != digest:
             raise _another_file(day)
         return Reconciliation(stored, made=False)
-    items = [_compare(engine, n, row) for n, row in enumerate(rows, start=1)]
+    items = [_compare(engine, n, row, today) for n, row in enumerate(rows, start=1)]
     listed = {r.gateway_txn_id for r in rows}
     start, end = day_window(day)
     with UnitOfWork(engine) as uow:

@@ -30,7 +30,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -62,12 +62,20 @@ CST = timedelta(hours=8)
 MAX_BODY_BYTES = 16_384
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
     database: Path
     key: bytes
     delivery: Delivery = field(default_factory=Delivery)
     tolerance_seconds: int = 300
+    clock: Callable[[], datetime] = _utc_now
+    """When a transaction completes (its ``completed_at``, so the date of the reconciliation
+    file listing it): the wall clock, or a replay's clock in the demo (signatures always take
+    the wall clock)."""
 
 
 def _refused(refusal: str) -> JSONResponse:
@@ -254,7 +262,7 @@ class _Gateway:
                 "status": "failed" if failure or later else "succeeded",
                 "failure": (failure or later),
                 "original_txn_id": None if is_debit else body.get("gateway_txn_id"),
-                "completed_at": datetime.now(UTC).isoformat(),
+                "completed_at": self.config.clock().astimezone(UTC).isoformat(),
             }
             self._record(db, fields)
             if failure is None:
