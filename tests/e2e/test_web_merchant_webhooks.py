@@ -104,8 +104,8 @@ def _stored(context: AppContext, event_id: str) -> tuple[StoredEvent, list[Store
 def _rows(page: str) -> list[tuple[str, str, str, str]]:
     """(event id, state, attempts, last answer) of each row of the list, top to bottom."""
     found = re.findall(
-        r'<tr data-event="(evt_\w+)" data-state="(\w+)">.*?class="attempts">(\d+)</td>\s*'
-        r'<td[^>]*class="answer">(.*?)</td>',
+        r'<tr data-event="(evt_\w+)" data-state="(\w+)">.*?class="attempts detail">(\d+)</td>\s*'
+        r'<td[^>]*class="answer detail">(.*?)</td>',
         page,
         re.S,
     )
