@@ -169,7 +169,9 @@ def test_a_shop_reads_its_own_deliveries_and_replays_a_failed_one(
         assert again.status_code == 303  # the same form twice queues once
         event, attempts = _stored(context, failed)
         assert (event.status, event.attempts, event.tries, len(attempts)) == ("pending", 2, 0, 2)
-        assert 'data-state="pending"' in client.get(one).text
+        queued = client.get(one).text
+        assert 'data-state="pending"' in queued and 'id="queued"' in queued
+        assert 'id="replay-button"' not in queued  # a pending event has nothing to replay
         _deliver(context, QUICK)
         event, attempts = _stored(context, failed)
         assert (event.status, event.attempts) == ("delivered", 3)

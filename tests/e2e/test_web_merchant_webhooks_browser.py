@@ -53,12 +53,14 @@ def test_a_shop_replays_a_failed_event_and_voids_an_order_on_a_phone(
     with receiving(receiver):
         _endpoint(context, bikes.merchant_id, receiver.url)
         buyer = TestClient(app, base_url="http://127.0.0.1")  # the running app, no new lifespan
-        borrower(buyer, 311)
-        session_id = _buy(buyer, bikes.product_ids[0])
-        assert buyer.get(f"/checkout/{session_id}/plans/12").status_code == 200
-        read_for(app, session_id)
-        assert _confirm(buyer, session_id).status_code == 303
-        buyer.close()
+        try:
+            borrower(buyer, 311)
+            session_id = _buy(buyer, bikes.product_ids[0])
+            assert buyer.get(f"/checkout/{session_id}/plans/12").status_code == 200
+            read_for(app, session_id)
+            assert _confirm(buyer, session_id).status_code == 303
+        finally:
+            buyer.close()
         _deliver(context, QUICK)  # 500, 500: the checkout.authorized event failed
         with UnitOfWork(context.engine) as uow:
             (event,) = uow.webhooks.page(bikes.merchant_id, limit=5, offset=0)
