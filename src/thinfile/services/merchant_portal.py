@@ -1,10 +1,12 @@
 """The merchant portal's reads and actions: a merchant user sees only its own merchant's
-orders (checkout sessions), settlements and their files, and the campaigns that name it;
-capture and refund are the checkout service's, run once per form key
+orders (checkout sessions), settlements and their files, the campaigns that name it and its
+webhook deliveries; capture, void and refund are the checkout service's and a replay the
+webhook service's (the same the API runs), each run once per form key
 (:func:`thinfile.services.idempotency.run_once`), so a double submit posts once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,8 +14,9 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce.settlement import settlement_csv
+from thinfile.commerce.webhooks import WebhookEventStatus
 from thinfile.money import Money
-from thinfile.services import checkout
+from thinfile.services import checkout, webhooks
 from thinfile.services.audit import AuditDraft
 from thinfile.services.campaign_records import CampaignRecord, campaign_record
 from thinfile.services.checkout_records import CheckoutRecord, checkout_record
@@ -28,15 +31,27 @@ from thinfile.services.settlements import (
     settlements_for_merchant,
 )
 from thinfile.services.uow import UnitOfWork
+from thinfile.services.webhook_records import (
+    WebhookAttemptRecord,
+    WebhookEventDetail,
+    WebhookEventRecord,
+    attempt_record,
+)
 
 __all__ = [
+    "Delivery",
+    "DeliveryLog",
     "Portal",
     "campaigns_of",
     "capture",
+    "delivery",
     "orders",
     "refund",
+    "replay",
     "settlement_file",
     "settlements",
+    "void",
+    "webhook_deliveries",
 ]
 
 
@@ -80,6 +95,18 @@ def capture(
     )
 
 
+def void(engine: Engine, actor: Actor, session_id: str, *, key: str) -> CheckoutRecord:
+    """Void what the caller's merchant's session has authorized and not captured (once per
+    ``key``); refused (a conflict) when nothing is left to void."""
+    return _once(
+        engine,
+        actor,
+        key,
+        f"void:{session_id}",
+        lambda uow: checkout.void_in_unit(uow, actor, session_id),
+    )
+
+
 def refund(
     engine: Engine, actor: Actor, session_id: str, amount: Money, *, key: str
 ) -> CheckoutRecord:
@@ -111,3 +138,74 @@ def campaigns_of(engine: Engine, actor: Actor) -> list[CampaignRecord]:
     with UnitOfWork(engine) as uow:
         rows = uow.campaigns.page(limit=200, offset=0, status=None, warning_only=False)
     return [c for c in (campaign_record(r) for r in rows) if merchant.id in c.campaign.merchant_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One webhook event as the portal lists it: where its delivery stands (``state``:
+    ``pending``, ``retrying`` — pending after a failed try of this round —, ``delivered``,
+    ``failed`` or ``skipped``), the order it is about (when it is about one) and its newest
+    attempt."""
+
+    event: WebhookEventRecord
+    state: str
+    session_id: str | None
+    order_id: str | None
+    last: WebhookAttemptRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLog:
+    merchant: MerchantRecord
+    deliveries: list[Delivery]
+
+
+def _delivery(event: WebhookEventRecord, body: str, last: WebhookAttemptRecord | None) -> Delivery:
+    data = json.loads(body).get("data", {})
+    session_id = data.get("session_id")
+    order_id = data.get("merchant_order_id") or data.get("order_id")
+    state = event.status.value
+    if event.status is WebhookEventStatus.PENDING and last is not None and last.outcome == "retry":
+        state = "retrying"
+    return Delivery(
+        event,
+        state,
+        session_id if isinstance(session_id, str) else None,
+        order_id if isinstance(order_id, str) else None,
+        last,
+    )
+
+
+def webhook_deliveries(engine: Engine, actor: Actor, *, limit: int = 100) -> DeliveryLog:
+    """The caller's merchant's webhook events, newest first, each with its newest attempt."""
+    merchant, _ = merchant_of_user(engine, actor)
+    events = webhooks.list_events(engine, merchant.id, limit=limit, offset=0)
+    ids = [e.id for e in events]
+    with UnitOfWork(engine) as uow:
+        bodies = uow.webhooks.bodies(ids)
+        newest = {i: attempt_record(a) for i, a in uow.webhooks.last_attempts(ids).items()}
+    found = [_delivery(e, bodies[e.id], newest.get(e.id)) for e in events]
+    return DeliveryLog(merchant, found)
+
+
+def delivery(engine: Engine, actor: Actor, event_id: str) -> tuple[Delivery, WebhookEventDetail]:
+    """One of the caller's merchant's events with its body and every attempt; another
+    merchant's event is not found."""
+    merchant, _ = merchant_of_user(engine, actor)
+    detail = webhooks.get_event(engine, merchant.id, event_id)
+    last = detail.attempts[-1] if detail.attempts else None
+    return _delivery(detail.event, detail.body, last), detail
+
+
+def replay(engine: Engine, actor: Actor, event_id: str, *, key: str) -> WebhookEventRecord:
+    """Queue one of the caller's merchant's events again, as the API's replay does (once per
+    ``key``)."""
+    merchant, _ = merchant_of_user(engine, actor)
+    claim = IdempotencyClaim(f"web:{actor.user_id}:replay:{event_id}", key, "replay")
+    run_once(
+        engine,
+        claim,
+        lambda uow: webhooks.replay_in_unit(uow, actor, merchant.id, event_id),
+        render=lambda r: r.id,
+    )
+    return delivery(engine, actor, event_id)[0].event

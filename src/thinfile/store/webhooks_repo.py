@@ -140,6 +140,29 @@ class WebhookRepository:
         )
         return [StoredEvent(*r) for r in rows]
 
+    def bodies(self, event_ids: Collection[str]) -> dict[str, str]:
+        """The bodies of ``event_ids`` by event id."""
+        rows = self.conn.execute(sa.select(_E.id, _E.body).where(_E.id.in_(sorted(event_ids))))
+        return {str(i): str(b) for i, b in rows}
+
+    def last_attempts(self, event_ids: Collection[str]) -> dict[str, StoredAttempt]:
+        """The newest attempt of each of ``event_ids`` that has one."""
+        a = merchant_webhook_attempts.c
+        newest = (
+            sa.select(a.event_id, sa.func.max(a.number).label("number"))
+            .where(a.event_id.in_(sorted(event_ids)))
+            .group_by(a.event_id)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            _ATTEMPT.join_from(
+                merchant_webhook_attempts,
+                newest,
+                sa.and_(a.event_id == newest.c.event_id, a.number == newest.c.number),
+            )
+        )
+        return {str(r.event_id): StoredAttempt(*r) for r in rows}
+
     def users_of_event_merchant(self, event_id: str) -> frozenset[str] | None:
         """The users of the merchant an event belongs to; None when there is no such event."""
         merchant_id = self.conn.execute(sa.select(_E.merchant_id).where(_E.id == event_id)).scalar()
