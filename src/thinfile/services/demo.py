@@ -35,6 +35,7 @@ from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
 from thinfile.services.demo_collections import CollectionsStory, Debtor, collections_story_day
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
+from thinfile.services.demo_mall import MallStory, mall_story_day
 from thinfile.services.demo_promotions import accept_priced, fund_programmes
 from thinfile.services.demo_working_capital import (
     WorkingCapitalStory,
@@ -152,6 +153,8 @@ class DemoLender:
     working_capital: WorkingCapitalStory | None = None
     """A shop owner's sales-linked working-capital line: a draw, an early repayment, a slow
     month's near breach, cured."""
+    mall: MallStory | None = None
+    """Mall purchases on installments: refunds in full and in part, a dispute, a campaign spent."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -392,5 +395,6 @@ def run_year(
         limit_story_day(engine, lender.limits, day)
         collections_story_day(engine, lender.collections, _debtors(lender), day)
         working_capital_story_day(engine, lender.working_capital, day)
+        mall_story_day(engine, cipher, lender, day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)
