@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -55,6 +55,9 @@ class DemoSummary:
     payments: dict[str, Any]
     """The card payers' story: cards bound, auto-debits sent, failed and retried, the card
     payment, and the daily reconciliation (days reconciled, breaks, those still open)."""
+    mall: dict[str, Any] = field(default_factory=dict)
+    """The mall's purchases, refunds, dispute and spent campaign, and what did not happen or
+    does not tie to the ledger (``problems``)."""
 
 
 def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
@@ -140,6 +143,29 @@ def _payments_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
     }
 
 
+def _mall_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
+    from thinfile.services.demo_mall import check_mall_story
+
+    story = lender.mall
+    if story is None:
+        return {}
+    refunds = [r for r in (story.partial_refund, story.full_refund) if r is not None]
+    return {
+        "purchases": len(story.purchases),
+        "declined": story.declined,
+        "refunds": ", ".join(f"{Money(r.amount)} on {r.on}" for r in refunds) or "none",
+        "dispute": (
+            f"refunded {Money(story.dispute_refund.amount)} on {story.dispute_refund.on}"
+            if story.dispute_refund is not None
+            else "none"
+        ),
+        "campaign_spent_on": story.exhausted_on,
+        "settlements": story.settlements,
+        "settled_days": story.settled_days,
+        "problems": check_mall_story(engine, story),
+    }
+
+
 def summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
     """The demo lender's applications, loans and outstanding principal by bucket."""
     from thinfile.services.applications_records import ApplicationStatus
@@ -183,6 +209,7 @@ def summarise(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         else story_outcome(engine, lender.collections),
         "working_capital": _working_capital_story(engine, lender),
         "payments": _payments_story(engine, lender),
+        "mall": _mall_story(engine, lender),
         "promotions": promotions,
         "applications": sum(outcomes.values()),
         "approved": sum(n for outcome, n in outcomes.items() if outcome in taken),
@@ -285,6 +312,20 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
                 else ""
             ),
         )
+    mall = s.mall
+    if mall:
+        table.add_row(
+            "mall (分期商城)",
+            f"{mall['purchases']} purchases ({mall['declined']} declined); refunds "
+            f"{mall['refunds']}; dispute {mall['dispute']}; campaign spent, next purchase "
+            f"without it on {mall['campaign_spent_on']}; {mall['settlements']} settlements "
+            f"over {mall['settled_days']} days: "
+            + (
+                "tie to the ledger"
+                if not mall["problems"]
+                else "FAILED: " + "; ".join(mall["problems"][:3])
+            ),
+        )
     table.add_row(
         "promotions check",
         "tied to the ledger"
@@ -305,7 +346,7 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
 
 
 def story_problems(s: DemoSummary) -> list[str]:
-    """What the smoke run requires of the collections year and the messages."""
+    """What the smoke run requires of the collections year, the messages and the mall."""
     cases, sent = s.collections, s.messages.get("delivered", {})
     problems = []
     if cases.get("kept_promise") != "kept" or cases.get("broken_promise") != "broken":
@@ -314,6 +355,9 @@ def story_problems(s: DemoSummary) -> list[str]:
         problems.append("no hardship plan was granted")
     if not (sent.get("in_app") and sent.get("email") and s.messages.get("emails_in_mailbox")):
         problems.append("no reminder reached the message centre and the mailbox")
+    if not s.mall:
+        problems.append("the mall's story did not run")
+    problems += [f"mall: {p}" for p in s.mall.get("problems", [])]
     return problems
 
 

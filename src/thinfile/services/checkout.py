@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -233,15 +233,16 @@ def _audit(actor: Actor, action: str, row: StoredCheckout, **details: object) ->
 
 
 def capture_in_unit(
-    uow: UnitOfWork, actor: Actor, session_id: str, amount: Money
+    uow: UnitOfWork, actor: Actor, session_id: str, amount: Money, *, today: date | None = None
 ) -> tuple[CheckoutRecord, AuditDraft]:
-    """Capture ``amount`` of the authorization: the borrower's loan for it is booked today."""
+    """Capture ``amount`` of the authorization: the borrower's loan for it is booked on the
+    current business date (``today``: as the clock's date, for a replayed day)."""
     row = _own(uow, actor, session_id, lock=True)
     record = checkout_record(uow, row)
     state = amounts_of(row, record.status).capture(amount)
     pricing, _ = pricing_of(row)
     contract = contract_of(uow, row)
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     # the coupon comes off the first capture: its price is the amount captured + the coupon
     used = order_coupon_in_unit(uow, row.id) if not record.captures else None
     coupon = used.coupon if used is not None else None
@@ -297,7 +298,9 @@ def capture_in_unit(
     return checkout_record(uow, load_session(uow, row.id)), audit
 
 
-def _give_back(uow: UnitOfWork, row: StoredCheckout, *, refunded: bool) -> None:
+def _give_back(
+    uow: UnitOfWork, row: StoredCheckout, *, refunded: bool, today: date | None = None
+) -> None:
     """A void before any capture, or a full refund (``refunded``): the campaign's budget the
     session still holds goes back, and its coupon is returned (usable again within its
     window). A lender-funded coupon the capture paid as marketing expense comes back with it:
@@ -309,7 +312,7 @@ def _give_back(uow: UnitOfWork, row: StoredCheckout, *, refunded: bool) -> None:
     used = order_coupon_in_unit(uow, row.id)
     if used is None:
         return
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     return_coupon_in_unit(uow, used.borrower_coupon_id, row.id, on)
     if refunded and used.coupon.funded_by is CouponFunder.LENDER and used.coupon.amount.fen:
         entry = EntryBuilder(row.currency).move(
@@ -337,24 +340,42 @@ def void_in_unit(
 
 
 def refund_in_unit(
-    uow: UnitOfWork, actor: Actor, session_id: str, amount: Money, *, reference: str | None
+    uow: UnitOfWork,
+    actor: Actor,
+    session_id: str,
+    amount: Money,
+    *,
+    reference: str | None,
+    today: date | None = None,
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """Refund ``amount`` of what was captured (never more in total), newest capture first."""
     return refund_session_in_unit(
-        uow, actor, _own(uow, actor, session_id, lock=True), amount, reference=reference
+        uow,
+        actor,
+        _own(uow, actor, session_id, lock=True),
+        amount,
+        reference=reference,
+        today=today,
     )
 
 
 def refund_session_in_unit(
-    uow: UnitOfWork, actor: Actor, row: StoredCheckout, amount: Money, *, reference: str | None
+    uow: UnitOfWork,
+    actor: Actor,
+    row: StoredCheckout,
+    amount: Money,
+    *,
+    reference: str | None,
+    today: date | None = None,
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """:func:`refund_in_unit` of a session the caller has already checked and locked (a
-    merchant's own, or staff resolving a dispute: ``services.disputes``)."""
+    merchant's own, or staff resolving a dispute: ``services.disputes``); booked on the
+    current business date (``today``: as the clock's date, for a replayed day)."""
     record = checkout_record(uow, row)
     state = amounts_of(row, record.status).refund(amount)
     _, policy = pricing_of(row)
     unearned = SubsidyOnRefund(policy.value)
-    on = business_date_in(uow)
+    on = business_date_in(uow, today=today)
     open_parts = [
         (i, Money(c.amount - c.refunded, row.currency)) for i, c in enumerate(record.captures)
     ]
@@ -390,7 +411,7 @@ def refund_session_in_unit(
         parts,
     )
     if state.refunded == state.captured:
-        _give_back(uow, row, refunded=True)
+        _give_back(uow, row, refunded=True, today=today)
     _save(uow, row, state)
     checkout_event_in_unit(
         uow, row.id, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference

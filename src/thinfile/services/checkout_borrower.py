@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.engine import Engine
@@ -93,12 +93,14 @@ def _mine(uow: UnitOfWork, actor: Actor, session_id: str, *, lock: bool = False)
     return row
 
 
-def _plan(record: CheckoutRecord, pricing: TermPricing, uow: UnitOfWork) -> PlanRecord:
+def _plan(
+    record: CheckoutRecord, pricing: TermPricing, uow: UnitOfWork, today: date | None
+) -> PlanRecord:
     contract = contract_of(uow, record.row)
     quote = quote_checkout(
         record.money(record.row.total),
         pricing,
-        start=business_date_in(uow),
+        start=business_date_in(uow, today=today),
         rounding=contract.rounding,
     )
     schedule, statement = quote.plan.schedule, quote.plan.statement
@@ -117,25 +119,28 @@ def _plan(record: CheckoutRecord, pricing: TermPricing, uow: UnitOfWork) -> Plan
 
 
 def plans_for_borrower(
-    engine: Engine, actor: Actor, session_id: str
+    engine: Engine, actor: Actor, session_id: str, *, today: date | None = None
 ) -> tuple[CheckoutRecord, list[PlanRecord]]:
-    """The session and one plan per allowed term; the first look makes it the caller's."""
+    """The session and one plan per allowed term, priced from the current business date
+    (``today``: as the clock's date, for a replayed day); the first look makes it the
+    caller's."""
     with UnitOfWork(engine) as uow:
         record = checkout_record(uow, _mine(uow, actor, session_id))
         contract = contract_of(uow, record.row)
-        plans = [_plan(record, contract.pricing(t), uow) for t in record.allowed_terms]
+        plans = [_plan(record, contract.pricing(t), uow, today) for t in record.allowed_terms]
         uow.commit()
     return record, plans
 
 
 def promotions_for_borrower(
-    engine: Engine, actor: Actor, session_id: str
+    engine: Engine, actor: Actor, session_id: str, *, today: date | None = None
 ) -> tuple[list[CampaignPlan], list[HeldCoupon]]:
     """The campaigns' interest-free plans on the session's order (only while a campaign's
-    budget covers the subsidy) and the borrower's coupons the order admits."""
+    budget covers the subsidy) and the borrower's coupons the order admits, on the current
+    business date (``today``: as the clock's date, for a replayed day)."""
     with UnitOfWork(engine) as uow:
         row = _mine(uow, actor, session_id)
-        on = business_date_in(uow)
+        on = business_date_in(uow, today=today)
         total = Money(row.total, row.currency)
         offered = set(int(t) for t in row.allowed_terms.split(","))
         plans = [
@@ -156,10 +161,11 @@ def _promotions(
     coupon_id: str | None,
     campaign_id: str | None,
     rounding: Rounding,
+    on: date,
 ) -> Money:
     """Redeem the coupon and reserve the campaign's budget for the subsidy (reference: the
-    session id), in the confirmation's unit; the financed amount (price − coupon)."""
-    on = business_date_in(uow)
+    session id), in the confirmation's unit, on business date ``on``; the financed amount
+    (price − coupon)."""
     price = Money(row.total, row.currency)
     coupon: Coupon | None = None
     if coupon_id is not None:
@@ -226,6 +232,7 @@ def _apply(
     row: StoredCheckout,
     form: Mapping[str, object],
     financed: Money,
+    on: date,
 ) -> tuple[str, int | None, list[str]]:
     """A new application for the order: its id, the purchase line (None when not approved
     for the amount) and the reason codes."""
@@ -251,7 +258,7 @@ def _apply(
         "requested_term_months": row.periods,
     }
     record, audit = decide_in(
-        uow, cipher, runtime, actor=actor, applicant_id=applicant_id, form=asked
+        uow, cipher, runtime, actor=actor, applicant_id=applicant_id, form=asked, on=on
     )
     audit.append(uow)  # the decision's own audit row; the confirmation's goes last
     decision = record.decision
@@ -263,7 +270,6 @@ def _apply(
     if record.status is not ApplicationStatus.APPROVED or not enough:
         return record.id, None, reasons or ["NOT_APPROVED_FOR_AMOUNT"]
     offer = enough[0]
-    on = business_date_in(uow)
     line = open_line_in_unit(uow, financed, Decimal(str(offer["annual_rate"])), on).line.line_id
     stored = uow.applications.get(record.id)
     if stored is None or not uow.applications.update(
@@ -292,9 +298,11 @@ def confirm_in_unit(
     now: datetime | None = None,
     coupon_id: str | None = None,
     campaign_id: str | None = None,
+    today: date | None = None,
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """The borrower confirms the plan of ``periods`` after its cost statement: authorized (on
-    a line with room, or a new approved application) or declined with reasons."""
+    a line with room, or a new approved application) or declined with reasons, on the
+    current business date (``today``: as the clock's date, for a replayed day)."""
     row = _mine(uow, actor, session_id, lock=True)
     record = checkout_record(uow, row, now=now)
     if record.status is not CheckoutStatus.OPEN:
@@ -324,12 +332,13 @@ def confirm_in_unit(
     )
     row = load_session(uow, row.id)
     amounts = amounts_of(row, record.status)
-    financed = _promotions(uow, actor, row, pricing, coupon_id, campaign_id, contract.rounding)
+    on = business_date_in(uow, today=today)
+    financed = _promotions(uow, actor, row, pricing, coupon_id, campaign_id, contract.rounding, on)
     line = _line_with_room(uow, actor.user_id, financed)
     application: str | None = None
     reasons: list[str] = []
     if line is None:
-        application, line, reasons = _apply(uow, cipher, runtime, actor, row, form, financed)
+        application, line, reasons = _apply(uow, cipher, runtime, actor, row, form, financed, on)
     extra: dict[str, object]
     if line is None:
         state, extra = amounts.decline(), {"decline_reasons": json.dumps(reasons)}

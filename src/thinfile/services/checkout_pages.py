@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
@@ -55,7 +56,7 @@ class Choice:
 
 
 def _with_coupon(
-    uow: UnitOfWork, record: CheckoutRecord, periods: int, coupon: Coupon
+    uow: UnitOfWork, record: CheckoutRecord, periods: int, coupon: Coupon, today: date | None
 ) -> PlanRecord:
     """The plan of ``periods`` on the price less ``coupon`` (what the borrower finances)."""
     contract = contract_of(uow, record.row)
@@ -63,7 +64,7 @@ def _with_coupon(
     quote = quote_checkout(
         record.money(record.row.total),
         pricing,
-        start=business_date_in(uow),
+        start=business_date_in(uow, today=today),
         coupon=coupon,
         rounding=contract.rounding,
     )
@@ -83,20 +84,28 @@ def _with_coupon(
 
 
 def checkout_page(
-    engine: Engine, actor: Actor, session_id: str, *, coupon_id: str = ""
+    engine: Engine,
+    actor: Actor,
+    session_id: str,
+    *,
+    coupon_id: str = "",
+    today: date | None = None,
 ) -> CheckoutPage:
     """The session (made the caller's on the first look, which starts the reading time),
     with everything the plans page shows; with ``coupon_id`` (one of the borrower's usable
-    coupons) the plans are of the price less the coupon."""
-    record, plans = checkout_borrower.plans_for_borrower(engine, actor, session_id)
-    offers, coupons = checkout_borrower.promotions_for_borrower(engine, actor, session_id)
+    coupons) the plans are of the price less the coupon. ``today``: as the clock's date (a
+    replayed day)."""
+    record, plans = checkout_borrower.plans_for_borrower(engine, actor, session_id, today=today)
+    offers, coupons = checkout_borrower.promotions_for_borrower(
+        engine, actor, session_id, today=today
+    )
     held = next((c for c in coupons if c.id == coupon_id), None)
     with UnitOfWork(engine) as uow:
         merchant = uow.merchants.get(record.row.merchant_id)
         lines = uow.applications.lines_of_user(actor.user_id)
         if held is not None:
             coupon = Coupon(held.rules.amount_off, held.rules.funded_by)
-            plans = [_with_coupon(uow, record, p.periods, coupon) for p in plans]
+            plans = [_with_coupon(uow, record, p.periods, coupon, today) for p in plans]
     name = merchant.legal_name if merchant is not None else ""
     return CheckoutPage(record, name, plans, offers, coupons, bool(lines), held)
 
@@ -111,9 +120,13 @@ def confirm(
     form: Mapping[str, object],
     *,
     key: str,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> CheckoutRecord:
     """Confirm ``choice`` after the cost statement: authorized or declined at once; the same
-    ``key`` again answers with the session as it stands and changes nothing."""
+    ``key`` again answers with the session as it stands and changes nothing. ``today``: as
+    the clock's date (a replayed day); ``now``: the moment of confirming, when it is not the
+    clock's (the reading time runs from the plans' first showing to it)."""
     with UnitOfWork(engine) as uow:
         applicant_id = uow.applicants.id_of_user(actor.user_id)
     if applicant_id is not None:  # the application's birth date is the ID number's
@@ -136,6 +149,8 @@ def confirm(
             form=form,
             coupon_id=choice.coupon_id,
             campaign_id=choice.campaign_id,
+            today=today,
+            now=now,
         ),
         render=lambda r: r.row.id,
     )

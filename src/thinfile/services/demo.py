@@ -38,6 +38,7 @@ from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
 from thinfile.services.demo_collections import CollectionsStory, Debtor, collections_story_day
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
+from thinfile.services.demo_mall import MallStory, mall_story_day
 from thinfile.services.demo_payments import PaymentsStory, payments_story_day
 from thinfile.services.demo_promotions import accept_priced, fund_programmes
 from thinfile.services.demo_working_capital import (
@@ -159,6 +160,8 @@ class DemoLender:
     payments: PaymentsStory | None = None
     """Card payers, auto-debit and daily reconciliation against the sandbox gateway (set by
     ``thinfile demo`` before :func:`run_year`, which has no gateway of its own)."""
+    mall: MallStory | None = None
+    """Mall purchases on installments: refunds in full and in part, a dispute, a campaign spent."""
 
     def counts(self) -> Counter[str]:
         return Counter(b.outcome for b in self.borrowers)
@@ -400,5 +403,6 @@ def run_year(
         collections_story_day(engine, lender.collections, _debtors(lender), day)
         working_capital_story_day(engine, lender.working_capital, day)
         payments_story_day(engine, cipher, lender.payments, lender.borrowers, day)
+        mall_story_day(engine, cipher, lender, day)
         run_cob(engine, day, actor=lender.staff[Role.ADMIN].label)
         progress(day)

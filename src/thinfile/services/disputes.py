@@ -124,9 +124,10 @@ def _reason(text: str) -> str:
 
 
 def open_in_unit(
-    uow: UnitOfWork, actor: Actor, session_id: str, reason: str
+    uow: UnitOfWork, actor: Actor, session_id: str, reason: str, *, today: date | None = None
 ) -> tuple[DisputeRecord, AuditDraft]:
-    """Open the caller's dispute of their purchase ``session_id`` (captured, not all refunded).
+    """Open the caller's dispute of their purchase ``session_id`` (captured, not all refunded)
+    on the current business date (``today``: as the clock's date, for a replayed day).
     Another borrower's session looks like none."""
     text = _reason(reason)
     row = load_session(uow, session_id, lock=True)
@@ -155,7 +156,7 @@ def open_in_unit(
             "merchant_id": row.merchant_id,
             "reason": text,
             "status": DisputeStatus.OPEN.value,
-            "opened_on": business_date_in(uow),
+            "opened_on": business_date_in(uow, today=today),
             "opened_at": now_utc(),
         }
     )
@@ -173,9 +174,16 @@ def open_in_unit(
 
 
 def resolve_in_unit(
-    uow: UnitOfWork, actor: Actor, dispute_id: str, outcome: str, reason: str
+    uow: UnitOfWork,
+    actor: Actor,
+    dispute_id: str,
+    outcome: str,
+    reason: str,
+    *,
+    today: date | None = None,
 ) -> tuple[DisputeRecord, AuditDraft]:
-    """Resolve an open dispute: ``refund`` (the captured remainder) or ``reject``."""
+    """Resolve an open dispute: ``refund`` (the captured remainder) or ``reject``, on the
+    current business date (``today``: as the clock's date, for a replayed day)."""
     try:
         chosen = DisputeOutcome(outcome)
     except ValueError:
@@ -199,7 +207,12 @@ def resolve_in_unit(
         refunded = row.captured - row.refunded
         if refunded > 0:
             _, refund_audit = refund_session_in_unit(
-                uow, actor, row, Money(refunded, row.currency), reference=f"dispute:{dispute_id}"
+                uow,
+                actor,
+                row,
+                Money(refunded, row.currency),
+                reference=f"dispute:{dispute_id}",
+                today=today,
             )
             refund_audit.append(uow)
     status = DisputeStatus.REFUNDED if chosen is DisputeOutcome.REFUND else DisputeStatus.REJECTED
@@ -207,7 +220,7 @@ def resolve_in_unit(
         dispute_id,
         {
             "status": status.value,
-            "resolved_on": business_date_in(uow),
+            "resolved_on": business_date_in(uow, today=today),
             "resolved_at": now_utc(),
             "resolved_by": actor.label,
             "staff_reason": text,

@@ -83,15 +83,22 @@ def _once(
 
 
 def capture(
-    engine: Engine, actor: Actor, session_id: str, amount: Money, *, key: str
+    engine: Engine,
+    actor: Actor,
+    session_id: str,
+    amount: Money,
+    *,
+    key: str,
+    today: date | None = None,
 ) -> CheckoutRecord:
-    """Capture ``amount`` of the caller's merchant's session (once per ``key``)."""
+    """Capture ``amount`` of the caller's merchant's session (once per ``key``); ``today``
+    as the clock's date (a replayed day)."""
     return _once(
         engine,
         actor,
         key,
         f"capture:{session_id}:{amount.fen}",
-        lambda uow: checkout.capture_in_unit(uow, actor, session_id, amount),
+        lambda uow: checkout.capture_in_unit(uow, actor, session_id, amount, today=today),
     )
 
 
@@ -108,15 +115,24 @@ def void(engine: Engine, actor: Actor, session_id: str, *, key: str) -> Checkout
 
 
 def refund(
-    engine: Engine, actor: Actor, session_id: str, amount: Money, *, key: str
+    engine: Engine,
+    actor: Actor,
+    session_id: str,
+    amount: Money,
+    *,
+    key: str,
+    today: date | None = None,
 ) -> CheckoutRecord:
-    """Refund ``amount`` of what the caller's merchant captured (once per ``key``)."""
+    """Refund ``amount`` of what the caller's merchant captured (once per ``key``);
+    ``today`` as the clock's date (a replayed day)."""
     return _once(
         engine,
         actor,
         key,
         f"refund:{session_id}:{amount.fen}",
-        lambda uow: checkout.refund_in_unit(uow, actor, session_id, amount, reference=key[-32:]),
+        lambda uow: checkout.refund_in_unit(
+            uow, actor, session_id, amount, reference=key[-32:], today=today
+        ),
     )
 
 
