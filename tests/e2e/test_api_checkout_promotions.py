@@ -14,6 +14,7 @@ from typing import Any
 from tests.e2e.api_harness import Party, TestClient, World, context_of
 from tests.e2e.test_api_campaigns import _campaign, _coupon
 from tests.e2e.test_api_checkout import (
+    PURCHASE_FORM,
     confirm,
     create,
     key,
@@ -250,3 +251,31 @@ def test_hostile_coupons_and_campaigns_are_refused_and_write_nothing(
     ]
     done = confirm(api, world.alice, session)
     assert done.status_code == 200 and done.json()["authorized"] == "12000.00", done.text
+
+
+def test_a_declined_confirmation_keeps_neither_the_coupon_nor_the_campaign_budget(
+    api: TestClient, world: World
+) -> None:
+    merchant = shop(api, world.admin)
+    merchant_id = merchant_id_of(api, merchant)
+    campaign = staff_post(api, world.admin, "/v1/staff/campaigns", _campaign(merchant_id))
+    held = held_coupon(api, world)
+    session, _plans = opened(api, world, merchant)
+    form = {**PURCHASE_FORM, "months_in_city": 1}  # the test model declines
+    done = confirm(
+        api, world.alice, session, coupon_id=held, campaign_id=campaign["id"], application=form
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "declined" and done.json()["decline_reasons"]
+    # nothing is held by the declined session: the whole budget and the coupon are back
+    after = campaign_of(api, world, campaign["id"])
+    assert (after["spent"], after["remaining"]) == ("0.00", yuan(100_000))
+    mine = api.get("/v1/me/coupons", headers=world.alice.headers).json()
+    assert [c["id"] for c in mine] == [held]
+    # and both serve the next order in full: 7.5% of (price − coupon) reserved again
+    second, plans = opened(api, world, merchant)
+    assert [c["id"] for c in plans["coupons"]] == [held]
+    again = confirm(api, world.alice, second, coupon_id=held, campaign_id=campaign["id"])
+    assert again.status_code == 200 and again.json()["status"] == "authorized", again.text
+    assert campaign_of(api, world, campaign["id"])["spent"] == yuan(subsidy_on(PRICE - OFF))
+    ledger_ok(api)

@@ -86,6 +86,7 @@ __all__ = [
     "create_for_merchant_in_unit",
     "create_in_unit",
     "get_for_merchant",
+    "give_back_promotions_in_unit",
     "refund_in_unit",
     "refund_session_in_unit",
     "void_in_unit",
@@ -298,13 +299,14 @@ def capture_in_unit(
     return checkout_record(uow, load_session(uow, row.id)), audit
 
 
-def _give_back(
+def give_back_promotions_in_unit(
     uow: UnitOfWork, row: StoredCheckout, *, refunded: bool, today: date | None = None
 ) -> None:
-    """A void before any capture, or a full refund (``refunded``): the campaign's budget the
-    session still holds goes back, and its coupon is returned (usable again within its
-    window). A lender-funded coupon the capture paid as marketing expense comes back with it:
-    the merchant's settlement takes it back (a ``coupon-return`` line)."""
+    """A void before any capture, a declined confirmation, or a full refund (``refunded``):
+    the campaign's budget the session still holds goes back, and its coupon is returned
+    (usable again within its window). A lender-funded coupon the capture paid as marketing
+    expense comes back with it: the merchant's settlement takes it back (a ``coupon-return``
+    line)."""
     use = uow.campaigns.use(row.id)
     if use is not None and use.amount_fen > use.released_fen:
         held = Money(use.amount_fen - use.released_fen, row.currency)
@@ -332,7 +334,7 @@ def void_in_unit(
     record = checkout_record(uow, row)
     state = amounts_of(row, record.status).void()
     if not record.captures:
-        _give_back(uow, row, refunded=False)
+        give_back_promotions_in_unit(uow, row, refunded=False)
     _save(uow, row, state)
     checkout_event_in_unit(uow, row.id, WebhookEventType.CHECKOUT_VOIDED)
     audit = _audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
@@ -411,7 +413,7 @@ def refund_session_in_unit(
         parts,
     )
     if state.refunded == state.captured:
-        _give_back(uow, row, refunded=True, today=today)
+        give_back_promotions_in_unit(uow, row, refunded=True, today=today)
     _save(uow, row, state)
     checkout_event_in_unit(
         uow, row.id, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference

@@ -49,6 +49,7 @@ from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.campaign_records import CampaignPlan, HeldCoupon, campaign_record
 from thinfile.services.campaigns import campaign_plans_for, reserve_campaign_budget_in_unit
+from thinfile.services.checkout import give_back_promotions_in_unit
 from thinfile.services.checkout_records import (
     CheckoutRecord,
     PlanRecord,
@@ -340,7 +341,8 @@ def confirm_in_unit(
     if line is None:
         application, line, reasons = _apply(uow, cipher, runtime, actor, row, form, financed, on)
     extra: dict[str, object]
-    if line is None:
+    if line is None:  # declined: the coupon and the campaign's budget are not kept
+        give_back_promotions_in_unit(uow, row, refunded=False, today=today)
         state, extra = amounts.decline(), {"decline_reasons": json.dumps(reasons)}
     else:
         state = amounts.authorize(financed)
