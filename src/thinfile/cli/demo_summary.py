@@ -345,8 +345,24 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
     console.print(table)
 
 
+def _payments_problem(story: dict[str, object]) -> str | None:
+    """What the payments story lacks: every replayed day reconciled, each clean or its breaks
+    resolved; auto-debits collected, some failed and retried; the card payment; a break."""
+    checks = {
+        "a replayed day was not reconciled": not story.get("days_unreconciled", 1),
+        "a reconciliation break is still open": not story.get("breaks_open", 1),
+        "no auto-debit was sent": bool(story.get("debits")),
+        "no auto-debit failed": bool(story.get("debits_failed")),
+        "no failed debit was retried": bool(story.get("retries")),
+        "no card payment succeeded": str(story.get("card_payment", "")).endswith("succeeded"),
+        "no break was resolved": bool(story.get("breaks_resolved")),
+    }
+    return next((problem for problem, ok in checks.items() if not ok), None)
+
+
 def story_problems(s: DemoSummary) -> list[str]:
-    """What the smoke run requires of the collections year, the messages and the mall."""
+    """What the smoke run requires of the collections year, the messages, the mall, the
+    working-capital line and the card payers."""
     cases, sent = s.collections, s.messages.get("delivered", {})
     problems = []
     if cases.get("kept_promise") != "kept" or cases.get("broken_promise") != "broken":
@@ -358,6 +374,14 @@ def story_problems(s: DemoSummary) -> list[str]:
     if not s.mall:
         problems.append("the mall's story did not run")
     problems += [f"mall: {p}" for p in s.mall.get("problems", [])]
+    wc = s.working_capital
+    if not wc or wc["problems"]:
+        problems.append(
+            "the working-capital line had no draw, early repayment or cured near breach, "
+            "or does not tie"
+        )
+    if problem := _payments_problem(s.payments):
+        problems.append(f"the card payments' year: {problem}")
     return problems
 
 
