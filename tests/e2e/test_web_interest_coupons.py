@@ -5,6 +5,7 @@ and accepts it."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -144,3 +145,26 @@ def test_a_spent_programme_budget_shows_and_accepts_the_standard_price(client, m
         follow_redirects=False,
     )
     assert done.status_code == 303, done.text
+
+
+def _listed_total_costs(page: str) -> list[int]:
+    """Each offer's total cost as the decision page lists it."""
+    return [
+        Money.of(text.replace("¥", "").replace(",", "")).fen
+        for text in re.findall(r"<dt>(?:Total cost|总息费)</dt><dd>([^<]+)</dd>", page)
+    ]
+
+
+def test_the_decision_page_lists_the_price_the_offer_page_gives_once_the_budget_is_spent(
+    client,
+):
+    borrower(client, 43)
+    location = apply(client)
+    before = _listed_total_costs(client.get(location).text)
+    assert before and before[0] == _total_cost(client.get(f"{location}/offers/0").text)
+    for programme in load_policy().settings.programmes:
+        promotions.set_programme_budget(engine_of(client), programme.code, Money(0), actor=STAFF)
+    listed = _listed_total_costs(client.get(location).text)
+    offered = [_total_cost(client.get(f"{location}/offers/{i}").text) for i in range(len(listed))]
+    assert listed == offered
+    assert listed[0] > before[0]

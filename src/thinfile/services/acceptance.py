@@ -61,6 +61,7 @@ __all__ = [
     "ensure_statement_read",
     "offer_product",
     "quote_offer",
+    "quote_offers_today",
     "quote_today",
     "seconds_read",
 ]
@@ -227,6 +228,19 @@ def quote_today(
         row = load_application(uow, application_id)
         chosen = _open_offer(row, actor, offer)
         return _priced(uow, row, chosen, business_date_in(uow), coupon_id, standard_price)
+
+
+def quote_offers_today(engine: Engine, application_id: str, *, actor: Actor) -> list[OfferPrice]:
+    """Every open offer priced as :func:`quote_today` prices it without a coupon, in one
+    transaction: what the decision page lists, so it never names a price (a programme's,
+    say, once its budget is spent) that the offer page and acceptance would not give."""
+    with UnitOfWork(engine) as uow:
+        row = load_application(uow, application_id)
+        on = business_date_in(uow)
+        count = len(json.loads(row.decision_json)["offers"])
+        return [
+            _priced(uow, row, _open_offer(row, actor, i), on, None, False) for i in range(count)
+        ]
 
 
 def accept_in_unit(

@@ -49,6 +49,7 @@ from thinfile.services.acceptance import (
     accept_today,
     decline_offer,
     quote_offer,
+    quote_offers_today,
     quote_today,
 )
 from thinfile.services.applications_records import (
@@ -101,6 +102,7 @@ __all__ = [
     "owner_of_line",
     "owner_of_loan",
     "quote_offer",
+    "quote_offers_today",
     "quote_today",
 ]
 

@@ -217,12 +217,21 @@ def decision_page(
         context.engine, context.cipher, application_id, reveal=False
     )
     reasons_key = "reasons_zh" if language(request).code == "zh" else "reasons"
+    offers = record.decision.get("offers") or []
+    if (
+        actor.role is Role.BORROWER
+        and record.status is applications.ApplicationStatus.APPROVED
+        and record.accepted_offer is None
+    ):  # the prices accepting signs today, as each offer's page shows them
+        prices = applications.quote_offers_today(context.engine, application_id, actor=actor)
+        offers = [priced_view(record.decision, i, p).offer for i, p in enumerate(prices)]
     return render(
         request,
         "borrower/decision.html",
         {
             "application": record,
             "decision": record.decision,
+            "offers": offers,
             "reasons": record.decision.get(reasons_key) or [],
         },
         actor=actor,
