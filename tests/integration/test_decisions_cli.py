@@ -162,3 +162,24 @@ def test_policy_register_activates_or_routes_a_share_to_a_challenger(capsys, tmp
         ).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("active", "0"), ("challenger", "0.25")]
+
+
+def test_an_unedited_copy_of_the_active_policy_is_refused_as_its_challenger(
+    capsys, tmp_path, monkeypatch
+):
+    import shutil
+
+    monkeypatch.setenv("THINFILE_DATABASE_URL", f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    assert run(capsys, "policy", "register", str(DEFAULT_POLICY_DIR))[0] == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(DEFAULT_POLICY_DIR, copy)
+    code, out, err = run(capsys, "policy", "register", str(copy), "--challenger", "0.1")
+    assert code != 0 and "challenger at" not in out
+    assert "active policy" in err and "change the challenger" in err
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT status, share FROM policy_versions")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("active", "0")]

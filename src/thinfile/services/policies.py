@@ -29,7 +29,7 @@ from thinfile.decisioning import (
 )
 from thinfile.decisioning.policy import policy_from_json
 from thinfile.decisioning.simulate import SimulationReport
-from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.money import parse_rate
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import Actor, now_utc
@@ -151,14 +151,27 @@ def activate_policy(engine: Engine, version: str, *, actor: Actor) -> None:
 
 def set_challenger(engine: Engine, version: str | None, share: str, *, actor: Actor) -> None:
     """Route ``share`` (0–1, or a percentage such as ``"25%"``) of applicants to challenger
-    ``version`` (None removes it). ``NaN``, infinity and exponents are refused."""
+    ``version`` (None removes it). ``NaN``, infinity and exponents are refused, and so is
+    the active policy (its unedited copy registers as the same version)."""
     fraction = parse_rate(share, field="share")
     if not 0 <= fraction <= 1:
         raise InvalidInputError("share must be from 0 to 1", field="share", value=share)
     with UnitOfWork(engine) as uow:
         uow.policies.demote_challenger()
         if version is not None:
-            _require(uow, version)
+            stored = uow.policies.get(version)
+            if stored is None:
+                raise NotFoundError(
+                    f"policy {version} is not registered", field="version", value=version
+                )
+            if stored.status == PolicyStatus.ACTIVE.value:
+                raise ConflictError(
+                    f"policy {version} is the active policy and cannot also be its challenger",
+                    field="version",
+                    value=version,
+                    remedy="change the challenger's rules or settings (a copy of the active "
+                    "policy has the same version) and register that",
+                )
             uow.policies.make_challenger(version, str(fraction))
         record_audit(
             uow, actor.label, "policy.challenger", f"policy:{version}", {"share": str(fraction)}
