@@ -44,8 +44,9 @@ def _scores(shift: float, *, rows: int = 1000) -> pd.DataFrame:
 
 def test_the_shipped_thresholds_are_the_documented_ones() -> None:
     t = load_thresholds()
-    assert t.version == "portfolio-alerts/1"
+    assert t.version == "portfolio-alerts/2"
     assert (t.psi_amber, t.psi_red) == (Decimal("0.10"), Decimal("0.25"))
+    assert t.psi_min_rows == 500
     assert (t.impact_amber, t.impact_red) == (Decimal("0.90"), Decimal("0.80"))
     assert t.ratio_red == (Decimal("0.67"), Decimal("1.50")) and t.min_loans == 100
 
@@ -70,6 +71,22 @@ def test_a_small_shift_is_amber_and_none_is_quiet() -> None:
     value = Decimal(drift["score"]["value"])
     assert Decimal("0.10") < value <= Decimal("0.25")
     assert _levels(small, "psi")["score"] == "amber"
+
+
+def test_weeks_of_too_few_scores_raise_no_psi_alert(tmp_path: Path) -> None:
+    """200 scores a window drawn from the baseline itself: no window is drifting, yet each
+    one's PSI wanders; below ``min_rows`` none is alerted, while the whole period's still is."""
+    baseline = _scores(0.0, rows=20_000).drop(columns="decided_on")
+    current = _scores(60.0, rows=400)
+    report = build_report(small_book(), scores_baseline=baseline, scores_current=current)
+    windows = report["psi_windows"]
+    assert isinstance(windows, dict) and {r["rows"] for r in windows["week"]} == {200}
+    levels = _levels(report, "psi")
+    assert levels["score"] == "red" and not any(s.startswith("score 2026") for s in levels)
+    counted = load_thresholds(_write_thresholds(tmp_path / "t.json", psi__min_rows=None))
+    assert counted.psi_min_rows == 0
+    subjects = {a.subject for a in evaluate_alerts(report, counted)}
+    assert {"score 2026-W10", "score 2026-04"} <= subjects
 
 
 def _rolling_book() -> pd.DataFrame:
@@ -160,6 +177,8 @@ def _write_thresholds(path: Path, **changes: object) -> Path:
         ({"psi__red": None}, "psi.red"),
         ({"psi__red": "lots"}, "psi.red"),
         ({"psi__red": "0.05"}, "psi.red"),
+        ({"psi__min_rows": "2.5"}, "psi.min_rows"),
+        ({"psi__min_rows": "-1"}, "psi.min_rows"),
         ({"observed_to_predicted__red": ["1.5", "0.67"]}, "observed_to_predicted.red"),
         ({"impact_ratio__amber": True}, "impact_ratio.amber"),
     ],
@@ -196,7 +215,7 @@ def test_the_alerts_command_exits_4_on_red_so_a_scheduler_can_page(
     assert printed.splitlines()[0].startswith("RED   psi")
     code, printed, _ = run(capsys, "portfolio", "alerts", *_files(tmp_path, 0.0), "--json")
     assert code == 0
-    assert json.loads(printed) == {"thresholds": "portfolio-alerts/1", "alerts": []}
+    assert json.loads(printed) == {"thresholds": "portfolio-alerts/2", "alerts": []}
 
 
 def test_amber_alone_exits_0_and_looser_thresholds_silence_red(
@@ -207,7 +226,7 @@ def test_amber_alone_exits_0_and_looser_thresholds_silence_red(
     loose = _write_thresholds(tmp_path / "loose.json", psi__amber="5", psi__red="9")
     argv = [*_files(tmp_path, 60.0), "--thresholds", str(loose)]
     code, printed, _ = run(capsys, "portfolio", "alerts", *argv)
-    assert code == 0 and printed.strip() == "0 alerts (portfolio-alerts/1)"
+    assert code == 0 and printed.strip() == "0 alerts (portfolio-alerts/2)"
 
 
 def test_a_broken_thresholds_file_is_one_line_naming_the_key(

@@ -5,7 +5,9 @@ is the default; ``thinfile portfolio alerts --thresholds FILE`` reads another), 
 (read as ``Decimal``), so a change of threshold is a reviewed change of a file:
 
 - ``psi``: the score's PSI, each feature's CSI and each week's and month's score PSI above
-  ``amber`` / ``red`` (0.10 / 0.25, DOMAIN §14);
+  ``amber`` / ``red`` (0.10 / 0.25, DOMAIN §14); a week or month of fewer than ``min_rows``
+  scores raises none (optional, 0 when absent): over ten bins, a few hundred scores drawn
+  from the baseline itself give a PSI near the amber line by chance alone;
 - ``roll_rate_rise_points``: a bucket's forward roll rate in the latest month up on the month
   before by more than ``amber`` / ``red`` percentage points;
 - ``observed_to_predicted``: a grade's (or the whole book's) realised bad rate ÷ its mean
@@ -51,6 +53,7 @@ class Thresholds:
     version: str
     psi_amber: Decimal
     psi_red: Decimal
+    psi_min_rows: int
     roll_amber_points: Decimal
     roll_red_points: Decimal
     ratio_amber: tuple[Decimal, Decimal]
@@ -105,6 +108,18 @@ def _number(content: Mapping[str, object], path: str, source: Path) -> Decimal:
     return number
 
 
+def _whole(content: Mapping[str, object], path: str, source: Path) -> int:
+    """An optional whole number (0 when absent)."""
+    section, _, name = path.partition(".")
+    outer = content.get(section)
+    if not isinstance(outer, Mapping) or name not in outer:
+        return 0
+    number = _number(content, path, source)
+    if number != number.to_integral_value():
+        raise _problem(path, "must be a whole number", source)
+    return int(number)
+
+
 def _band(content: Mapping[str, object], path: str, source: Path) -> tuple[Decimal, Decimal]:
     section, _, name = path.partition(".")
     outer = content.get(section)
@@ -133,6 +148,7 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
         version=content["version"],
         psi_amber=_number(content, "psi.amber", source),
         psi_red=_number(content, "psi.red", source),
+        psi_min_rows=_whole(content, "psi.min_rows", source),
         roll_amber_points=_number(content, "roll_rate_rise_points.amber", source),
         roll_red_points=_number(content, "roll_rate_rise_points.red", source),
         ratio_amber=_band(content, "observed_to_predicted.amber", source),
@@ -193,6 +209,9 @@ def _psi_alerts(report: Mapping[str, object], t: Thresholds) -> list[Alert]:
     windows = report.get("psi_windows")
     for kind in ("week", "month"):
         for row in _rows(windows.get(kind) if isinstance(windows, Mapping) else None):
+            rows = row.get("rows")
+            if isinstance(rows, int) and rows < t.psi_min_rows:
+                continue  # too few scores for their PSI to mean drift
             found += _above(f"score {row.get('window')}", _rate(row.get("psi")), t)
     return found
 
