@@ -361,10 +361,12 @@ def _payments_problem(story: dict[str, object]) -> str | None:
 
 
 def story_problems(s: DemoSummary) -> list[str]:
-    """What the smoke run requires of the collections year, the messages, the mall, the
-    working-capital line and the card payers."""
+    """What the smoke run requires of the underwriter's queue, the collections year, the
+    messages, the mall, the working-capital line and the card payers."""
     cases, sent = s.collections, s.messages.get("delivered", {})
     problems = []
+    if not s.outcomes.get("referred"):
+        problems.append("no referral was left in the underwriter's queue")
     if cases.get("kept_promise") != "kept" or cases.get("broken_promise") != "broken":
         problems.append("the collector's year did not see a promise kept and one broken")
     if not cases.get("hardship_plan"):

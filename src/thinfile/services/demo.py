@@ -303,12 +303,17 @@ def _accept(
     borrower.outcome = apps.ApplicationStatus.ACCEPTED
 
 
-def _review(engine: Engine, cipher: PiiCipher, lender: DemoLender, day: date) -> None:
-    """The underwriter works referrals two days old, approving every other one."""
+def _review(
+    engine: Engine, cipher: PiiCipher, lender: DemoLender, day: date, queue_from: date
+) -> None:
+    """The underwriter works referrals two days old, approving every other one; those
+    applied for from ``queue_from`` on stay in the queue for the staff console."""
     waiting = [
         b
         for b in lender.borrowers
-        if b.outcome == apps.ApplicationStatus.REFERRED and b.apply_on <= day - timedelta(days=2)
+        if b.outcome == apps.ApplicationStatus.REFERRED
+        and b.apply_on <= day - timedelta(days=2)
+        and b.apply_on < queue_from
     ]
     for k, borrower in enumerate(waiting):
         assert borrower.application_id is not None
@@ -383,8 +388,11 @@ def run_year(
     """Each day: new applications, referral reviews, repayments, the limit and collections
     stories, then close of business; ``progress`` after each close.
 
-    Referrals of the last 60 days are left in the queue for the staff console.
+    Referrals of the last 30 days of applications are left in the queue for the staff
+    console.
     """
+    last = max((b.apply_on for b in lender.borrowers), default=start)
+    queue_from = last - timedelta(days=30)
     lender.limits = open_limit_story(engine, start)
     lender.collections = CollectionsStory(
         lender.staff[Role.COLLECTOR], lender.staff[Role.SERVICING_AGENT], cipher
@@ -394,8 +402,7 @@ def run_year(
         for borrower in lender.borrowers:
             if borrower.apply_on == day:
                 _apply(engine, cipher, lender, borrower, day)
-        if day < start + timedelta(days=days - 60):
-            _review(engine, cipher, lender, day)
+        _review(engine, cipher, lender, day, queue_from)
         for borrower in lender.borrowers:
             if borrower.loan_id is not None:
                 _pay_today(engine, borrower, day)
