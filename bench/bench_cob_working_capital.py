@@ -1,17 +1,21 @@
 """Close of business over many working-capital lines (SQLite by default, or PostgreSQL).
 
 Usage: ``.venv/bin/python bench/bench_cob_working_capital.py [--lines N] [--days D]
-[--postgres]``. Seeds N lines (a tenth sales-linked), each with one draw and an open 60-day
-period whose end falls on a spread of dates (so each night ends about 1/60 of the periods),
+[--loans L] [--postgres]``. Seeds N lines (a tenth sales-linked), each with one draw and an
+open 60-day period whose end falls on a spread of dates (so each night ends about 1/60 of the
+periods),
 closes D business dates and prints seconds and lines per second for each date and the
 working-capital step, then re-runs the last date (nothing to do) and verifies the ledger's
-working-capital balances. Not part of ``make test``.
+working-capital balances. With ``--loans L`` the book also holds ``servicing_seed``'s L
+active 12-month installment loans (the close of business benchmark's book), so a night closes
+both. Not part of ``make test``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -20,6 +24,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servicing_seed import seed as seed_loans
 from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
 from thinfile.store import make_engine, upgrade
@@ -120,14 +127,16 @@ def seed(engine: sa.Engine, n: int) -> None:
             conn.execute(sa.text("ANALYZE"))
 
 
-def bench(url: str, n: int, days: int) -> None:
+def bench(url: str, n: int, days: int, loans: int = 0) -> None:
     engine = make_engine(url)
     upgrade(engine)
     began = time.perf_counter()
+    if loans:
+        seed_loans(engine, loans, DAY)
     seed(engine, n)
     print(
-        f"{engine.dialect.name}: {n:,} working-capital lines seeded in "
-        f"{time.perf_counter() - began:.1f} s"
+        f"{engine.dialect.name}: {n:,} working-capital lines and {loans:,} installment loans "
+        f"seeded in {time.perf_counter() - began:.1f} s (load {os.getloadavg()[0]:.1f})"
     )
     last = DAY + timedelta(days=days - 1)
     began = time.perf_counter()
@@ -141,6 +150,8 @@ def bench(url: str, n: int, days: int) -> None:
             f"  {day}: whole night {whole:6.2f} s; working-capital step {wc_rows:,} lines in "
             f"{wc_sec:6.2f} s = {wc_rows / wc_sec:,.0f} lines/s"
         )
+        if loans:
+            print("    " + ", ".join(f"{s} {sec:.1f} s" for s, _, sec in steps if sec >= 0.5))
     print(
         f"  {days} dates in {total:.1f} s = {n * days / total:,.0f} line-days/s "
         f"(load {os.getloadavg()[0]:.1f})"
@@ -163,6 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--loans", type=int, default=0)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     if args.postgres:  # in a schema of its own, dropped afterwards
@@ -171,14 +183,14 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         try:
-            bench(f"{PG}?options=-csearch_path%3D{schema}", args.lines, args.days)
+            bench(f"{PG}?options=-csearch_path%3D{schema}", args.lines, args.days, args.loans)
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
         return
     with tempfile.TemporaryDirectory() as tmp:
-        bench(f"sqlite:///{Path(tmp) / 'wc.sqlite'}", args.lines, args.days)
+        bench(f"sqlite:///{Path(tmp) / 'wc.sqlite'}", args.lines, args.days, args.loans)
 
 
 if __name__ == "__main__":
