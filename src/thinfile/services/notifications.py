@@ -165,10 +165,11 @@ def _owner(uow: UnitOfWork, loan_id: int) -> str | None:
 
 
 def notify_payment_received_in_unit(
-    uow: UnitOfWork, loan_id: int, txn_id: int, amount: Money
+    uow: UnitOfWork, loan_id: int, txn_id: int, amount: Money, *, borrower: str | None = None
 ) -> int | None:
-    """``payment_received`` for the loan's borrower (none for a loan nobody owns)."""
-    user_id = _owner(uow, loan_id)
+    """``payment_received`` for the loan's borrower — ``borrower`` when the caller knows it,
+    else looked up (none for a loan nobody owns)."""
+    user_id = borrower or _owner(uow, loan_id)
     if user_id is None:
         return None
     return enqueue_notification_in_unit(

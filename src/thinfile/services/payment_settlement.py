@@ -94,10 +94,11 @@ class Settlement(StrEnum):
 def _post(uow: UnitOfWork, intent: StoredIntent, today: date | None) -> Receipt:
     amount, key = Money(intent.amount, intent.currency), f"intent:{intent.id}"
     on = business_date_in(uow, today=today)
+    owner = intent.user_id  # the borrower who paid (or whose agreement was debited)
     if intent.kind == IntentKind.PAYMENT:
-        return pay_in_unit(uow, intent.loan_id, amount, on, key)
+        return pay_in_unit(uow, intent.loan_id, amount, on, key, borrower=owner)
     mode = PrepaymentMode(intent.mode) if intent.mode else None
-    return prepay_in_unit(uow, intent.loan_id, amount, on, mode=mode, key=key)
+    return prepay_in_unit(uow, intent.loan_id, amount, on, mode=mode, key=key, borrower=owner)
 
 
 def _post_success(

@@ -104,6 +104,7 @@ def _apply(
     amount: Money,
     key: str | None,
     mode: PrepaymentMode | None = None,
+    borrower: str | None = None,
 ) -> Receipt:
     paid = paid_between(stored.account, done.loan)
     overpayment = done.loan.credit - stored.account.credit
@@ -126,7 +127,7 @@ def _apply(
         },
     )
     assert txn_id is not None
-    notify_payment_received_in_unit(uow, done.loan.loan_id, txn_id, amount)
+    notify_payment_received_in_unit(uow, done.loan.loan_id, txn_id, amount, borrower=borrower)
     return Receipt(
         txn_id,
         done.loan.loan_id,
@@ -140,8 +141,18 @@ def _apply(
     )
 
 
-def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, key: str | None) -> Receipt:
-    """Post a repayment inside an open unit of work (the caller commits)."""
+def pay_in_unit(
+    uow: UnitOfWork,
+    loan_id: int,
+    amount: Money,
+    on: date,
+    key: str | None,
+    *,
+    borrower: str | None = None,
+) -> Receipt:
+    """Post a repayment inside an open unit of work (the caller commits); ``borrower``, the
+    loan's owner when the caller knows it already (a payment intent carries it), spares
+    looking them up for the "payment received" message."""
     if amount.fen <= 0:
         raise InvalidInputError("a payment must be positive", field="amount", value=str(amount))
     stored, gate = uow.loans.lock_for_posting(loan_id, to_day(on), key)
@@ -154,9 +165,8 @@ def pay_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date, key: str
     if gate.blocked_day is not None:  # rare: read whether its run is still running
         check_business_day(uow, on)
     stored = close_missed_days(uow, stored, on)
-    return _apply(
-        uow, stored, pay(stored.account, amount, on), EventKind.REPAYMENT, on, amount, key
-    )
+    done = pay(stored.account, amount, on)
+    return _apply(uow, stored, done, EventKind.REPAYMENT, on, amount, key, borrower=borrower)
 
 
 def post_payment(
@@ -199,14 +209,16 @@ def prepay_in_unit(
     *,
     mode: PrepaymentMode | None = None,
     key: str | None = None,
+    borrower: str | None = None,
 ) -> Receipt:
-    """Post a prepayment inside an open unit of work (the caller commits)."""
+    """Post a prepayment inside an open unit of work (the caller commits); ``borrower`` as
+    for :func:`pay_in_unit`."""
     stored = uow.loans.get(loan_id, lock=True)
     if key and (first := _existing(uow, key, loan_id, amount)):
         return first
     stored = catch_up(uow, stored, on)
     done = prepay(stored.account, amount, on, mode=mode)
-    return _apply(uow, stored, done, EventKind.PREPAYMENT, on, amount, key, mode)
+    return _apply(uow, stored, done, EventKind.PREPAYMENT, on, amount, key, mode, borrower)
 
 
 def prepay_loan(
