@@ -75,6 +75,7 @@ def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         "increases_accepted": len(story.accepted),
         "increases_declined": len(story.declined),
         "late_payer_frozen": freezer.status == "frozen",
+        "lines": [story.shop_owner, story.decliner, story.freezer],
     }
 
 
@@ -266,7 +267,9 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
             f"shop owner {story['shop_owner_opening']} → {story['shop_owner_limit']} yuan "
             f"({story['increases_accepted']} increases accepted); "
             f"{story['increases_declined']} declined; late payer "
-            + ("frozen" if story["late_payer_frozen"] else "not frozen"),
+            + ("frozen" if story["late_payer_frozen"] else "not frozen")
+            + "; staff see them at "
+            + ", ".join(f"/console/lines/{n}" for n in story.get("lines", [])),
         )
     cases = s.collections
     table.add_row(
