@@ -65,6 +65,8 @@ class InterestCouponStatus(enum.StrEnum):
     REDEEMED = "redeemed"
     """taken off the loan of an accepted offer"""
     VOID = "void"
+    EXPIRED = "expired"
+    """never used, and its validity has ended (close of business of its last day)"""
 
 
 class CouponBatchStatus(enum.StrEnum):

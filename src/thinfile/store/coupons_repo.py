@@ -143,6 +143,34 @@ class CouponRepository:
         )
         return done.rowcount == 1
 
+    def expire_through(self, last_day: date, *, issued: str, expired: str) -> int:
+        """Close of business: every borrower's coupon still ``issued`` whose coupon's window
+        ended on or before ``last_day`` becomes ``expired``, and its face value is given back
+        to its coupon's budget (``issued_fen``): two set-based statements, the give-back
+        first (it counts the rows the second changes). The number of coupons expired; run
+        again, nothing."""
+        ended = sa.select(coupons.c.id).where(coupons.c.valid_to <= last_day)
+        held = borrower_coupons.c
+        waiting = (
+            sa.select(sa.func.count())
+            .where(held.coupon_id == coupons.c.id, held.status == issued)
+            .scalar_subquery()
+        )
+        self.conn.execute(
+            sa.update(coupons)
+            .where(
+                coupons.c.valid_to <= last_day,
+                sa.exists().where(held.coupon_id == coupons.c.id, held.status == issued),
+            )
+            .values(issued_fen=coupons.c.issued_fen - coupons.c.amount_off_fen * waiting)
+        )
+        done = self.conn.execute(
+            sa.update(borrower_coupons)
+            .where(held.status == issued, held.coupon_id.in_(ended))
+            .values(status=expired)
+        )
+        return int(done.rowcount)
+
     def add_redeemed(self, coupon_id: str, amount_fen: int) -> None:
         """Count ``amount_fen`` more (or, negative, less) as redeemed."""
         self.conn.execute(

@@ -204,6 +204,19 @@ class PromotionRepository:
             ).rowcount
         )
 
+    def expire_coupons_through(self, last_day: date) -> int:
+        """Close of business: every interest coupon still ``issued`` whose validity ended on or
+        before ``last_day`` becomes ``expired`` (one statement; a batch reserves no budget at
+        issue, so nothing is given back). The number expired; run again, nothing."""
+        c = interest_coupons.c
+        return int(
+            self.conn.execute(
+                sa.update(interest_coupons)
+                .where(c.status == "issued", c.valid_to <= last_day)
+                .values(status="expired")
+            ).rowcount
+        )
+
     def coupon_postings(self) -> dict[str, int]:
         """Marketing expense booked per interest coupon (``interest-coupon:<id>`` memos)."""
         rows = self.conn.execute(
