@@ -3,7 +3,8 @@ or by a campaign to every borrower of a segment.
 
 A batch holds the coupon's terms (:mod:`thinfile.decisioning.interest_coupons`), its validity
 (both days included), how many of it one borrower may be given, and its budget: the most its
-redeemed coupons may take off loans in all (the lender's marketing expense). The acceptance
+redeemed coupons may take off loans in all (the lender's cost, booked as the batch's
+``cost_booking`` says: marketing expense by default, or reduced interest income). The acceptance
 that redeems one adds its value to the batch by one conditional ``UPDATE``
 (``services.promotions``), so the budget is never overspent; once it is spent the batch
 issues no more.
@@ -33,6 +34,7 @@ from thinfile.decisioning.application import SEGMENTS
 from thinfile.decisioning.interest_coupons import (
     MAX_PER_BORROWER,
     CouponBatchStatus,
+    CouponCostBooking,
     InterestCouponStatus,
     InterestCouponTerms,
 )
@@ -80,6 +82,9 @@ class CouponBatchDraft:
     valid_to: date
     per_borrower_limit: int
     budget: Money
+    cost_booking: CouponCostBooking = CouponCostBooking.MARKETING_EXPENSE
+    """How a redeemed coupon's value is booked (marketing expense, or reduced interest
+    income)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,13 @@ def _checked(draft: CouponBatchDraft) -> None:
             field="per_borrower_limit",
             value=draft.per_borrower_limit,
         )
+    if draft.cost_booking not in set(CouponCostBooking):
+        raise InvalidInputError(
+            "no such way of booking a coupon's cost",
+            field="cost_booking",
+            value=str(draft.cost_booking),
+            remedy=", ".join(CouponCostBooking),
+        )
     if draft.budget.fen <= 0:
         raise InvalidInputError(
             "a coupon's budget is above 0", field="budget", value=str(draft.budget)
@@ -153,6 +165,7 @@ def create_coupon_batch_in_unit(
             "status": CouponBatchStatus.ACTIVE.value,
             "created_at": now_utc(),
             "created_by": actor.label,
+            "cost_booking": CouponCostBooking(draft.cost_booking).value,
         }
     )
     audit = AuditDraft(
@@ -163,6 +176,7 @@ def create_coupon_batch_in_unit(
             "terms": draft.terms.as_dict(),
             "per_borrower_limit": draft.per_borrower_limit,
             "budget": str(draft.budget),
+            "cost_booking": CouponCostBooking(draft.cost_booking).value,
         },
     )
     return _batch(uow, batch_id), audit

@@ -36,7 +36,11 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
-from thinfile.decisioning.interest_coupons import InterestCouponTerms, with_coupon
+from thinfile.decisioning.interest_coupons import (
+    CouponCostBooking,
+    InterestCouponTerms,
+    with_coupon,
+)
 from thinfile.errors import (
     CouponBudgetExhaustedError,
     CouponUnavailableError,
@@ -113,6 +117,16 @@ class OfferPrice:
     offered_programme: Mapping[str, object] | None = None
     """The programme the decision offered the price under, as the offer stores it (its
     price before and after)."""
+    coupon_booking: CouponCostBooking = CouponCostBooking.MARKETING_EXPENSE
+    """How the coupon's value is booked (its batch's ``cost_booking``)."""
+
+    @property
+    def deferred_coupon(self) -> int:
+        """fen the loan holds as deferred income for the coupon: its value when it is booked
+        as marketing expense, 0 when as reduced interest income."""
+        if self.coupon_booking is CouponCostBooking.MARKETING_EXPENSE:
+            return self.coupon_value
+        return 0
 
     @property
     def standard_price(self) -> bool:
@@ -209,7 +223,7 @@ def price_offer_in_unit(
             schedule = build_schedule(terms)
         else:
             code = str(programme["code"])
-    value = 0
+    value, booking = 0, CouponCostBooking.MARKETING_EXPENSE
     if coupon_id is not None:
         coupon = _usable_coupon(uow, coupon_id, borrower_id, terms.start)
         schedule, value = with_coupon(
@@ -226,6 +240,8 @@ def price_offer_in_unit(
             batch = uow.promotions.batch(coupon.batch_id)
             if batch is not None and batch.spent_fen + value > batch.budget_fen:
                 raise _batch_spent(coupon_id)
+            if batch is not None:
+                booking = CouponCostBooking(batch.cost_booking)
     lender = _lender(offer)
     rate = annualized_rate(schedule)
     statement = cost_statement(
@@ -245,6 +261,7 @@ def price_offer_in_unit(
         value,
         tuple(reasons),
         programme if isinstance(programme, Mapping) else None,
+        booking,
     )
 
 
@@ -263,8 +280,9 @@ def book_promotions_in_unit(
     """In the unit that opened ``loan_id`` at ``price``: take the programme's discount from
     its budget (refused: :class:`ProgrammeBudgetExhaustedError`, the caller's unit rolls
     back), redeem the coupon (used already: :class:`CouponUnavailableError`; its batch's
-    budget spent: :class:`CouponBudgetExhaustedError`) and book its
-    cost as marketing expense (the loan's disbursement holds it as deferred income)."""
+    budget spent: :class:`CouponBudgetExhaustedError`) and book its cost as marketing
+    expense (the loan's disbursement holds it as deferred income) — or, when its batch books
+    it as reduced interest income, nothing: the loan's lower interest is the cost."""
     at = now_utc()
     if price.programme is not None:
         budget = uow.promotions.budget(price.programme)
@@ -303,6 +321,8 @@ def book_promotions_in_unit(
     batch = None if redeemed is None else redeemed.batch_id
     if batch is not None and not uow.promotions.spend_batch(batch, price.coupon_value):
         raise _batch_spent(price.coupon_id)
+    if price.coupon_booking is CouponCostBooking.REDUCED_INTEREST_INCOME:
+        return
     entry = EntryBuilder(price.terms.principal.currency).move(
         debit=Account.MARKETING_EXPENSE, credit=Account.CASH, fen=price.coupon_value
     )
@@ -406,16 +426,23 @@ def my_interest_coupons(engine: Engine, *, actor: Actor) -> list[StoredInterestC
 def check_promotions(engine: Engine) -> list[str]:
     """Every problem between the promotions and the ledger (none: an empty list): each
     redeemed coupon's value booked once as marketing expense and held by its loan as
-    deferred income, and each budgeted programme's spent sum what its loans took, within
+    deferred income (a coupon whose batch books it as reduced interest income: neither), and
+    each budgeted programme's spent sum what its loans took, within
     its budget."""
     problems = []
     with UnitOfWork(engine) as uow:
         posted = uow.promotions.coupon_postings()
+        reduced = {
+            b.id
+            for b in uow.promotions.all_batches()
+            if b.cost_booking == CouponCostBooking.REDUCED_INTEREST_INCOME.value
+        }
         for coupon in uow.promotions.redeemed_coupons():
             assert coupon.loan_id is not None
             loan = uow.loans.get(coupon.loan_id).account
             booked = posted.pop(coupon.id, None)
-            if booked != coupon.value_fen or loan.subsidy != coupon.value_fen:
+            expensed = None if coupon.batch_id in reduced else coupon.value_fen
+            if booked != expensed or loan.subsidy != (expensed or 0):
                 problems.append(
                     f"interest coupon {coupon.id}: value {coupon.value_fen}, marketing expense "
                     f"booked {booked}, loan {coupon.loan_id} defers {loan.subsidy}"

@@ -86,6 +86,7 @@ class StoredCouponBatch:
     status: str
     created_at: datetime
     created_by: str
+    cost_booking: str = "marketing_expense"
 
 
 def _columns(table: sa.Table, record: type) -> list[sa.Column[Any]]:
@@ -218,7 +219,8 @@ class PromotionRepository:
         )
 
     def coupon_postings(self) -> dict[str, int]:
-        """Marketing expense booked per interest coupon (``interest-coupon:<id>`` memos)."""
+        """Marketing expense booked per interest coupon (``interest-coupon:<id>`` memos; none
+        for a coupon whose batch books it as reduced interest income)."""
         rows = self.conn.execute(
             sa.select(journal_entries.c.memo, sa.func.sum(journal_lines.c.amount))
             .join(journal_lines, journal_lines.c.entry_id == journal_entries.c.id)
