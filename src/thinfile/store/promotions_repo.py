@@ -328,6 +328,21 @@ class PromotionRepository:
         ).all()
         return {str(batch): int(total) for batch, total in rows}
 
+    def batch_coupon_counts(self, batch_ids: list[str]) -> dict[str, dict[str, int]]:
+        """How many coupons of each batch are in each status (issued, redeemed, expired…)."""
+        if not batch_ids:
+            return {}
+        c = interest_coupons.c
+        rows = self.conn.execute(
+            sa.select(c.batch_id, c.status, sa.func.count())
+            .where(c.batch_id.in_(batch_ids))
+            .group_by(c.batch_id, c.status)
+        ).all()
+        out: dict[str, dict[str, int]] = {}
+        for batch, status, count in rows:
+            out.setdefault(str(batch), {})[str(status)] = int(count)
+        return out
+
     def all_batches(self) -> list[StoredCouponBatch]:
         rows = self.conn.execute(_BATCH.order_by(interest_coupon_batches.c.id)).all()
         return [StoredCouponBatch(*r) for r in rows]
