@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.exceptions import StarletteDeprecationWarning
 
@@ -140,3 +141,34 @@ def test_borrowers_and_servicing_agents_cannot_open_the_batch_page(tmp_path: Pat
         assert signed.status_code == 303
         assert client.get(PAGE, follow_redirects=False).status_code == 403
         assert "/console/coupon-batches" not in client.get("/console/loans").text
+
+
+def test_a_borrower_reads_an_expired_coupon_as_expired_in_both_languages(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        seed(app, tmp_path)
+        borrower(client, 62)
+        context: AppContext = app.state.context
+        engine = context.engine
+        with UnitOfWork(engine) as uow:
+            user_id = uow.users.active_by_email("b62@example.com")
+        assert user_id is not None
+        held = batches.issue_batch_coupon(engine, ADMIN, _batch(engine), user_id.id)
+        used = batches.issue_batch_coupon(engine, ADMIN, _batch(engine), user_id.id)
+        with engine.begin() as conn:  # as close of business leaves them
+            conn.execute(
+                sa.text("UPDATE interest_coupons SET status = 'expired' WHERE id = :i"),
+                {"i": held.id},
+            )
+            conn.execute(
+                sa.text("UPDATE interest_coupons SET status = 'redeemed' WHERE id = :i"),
+                {"i": used.id},
+            )
+        en = client.get("/coupons", headers={"Accept-Language": "en"}).text
+        zh = client.get("/coupons", headers={"Accept-Language": "zh"}).text
+        for page, expired, redeemed in ((en, "Expired", "Already used"), (zh, "已过期", "已使用")):
+            mine = page[page.index(f'id="coupon-{held.id}"') :].split("</li>")[0]
+            theirs = page[page.index(f'id="coupon-{used.id}"') :].split("</li>")[0]
+            assert f">{expired}</span>" in mine and f">{redeemed}</span>" in theirs
+        assert "前3期利息8折" in zh and english_words(zh) == set()
+        assert client.get("/console/coupon-batches", follow_redirects=False).status_code == 403

@@ -37,6 +37,7 @@ from thinfile.web.routes import (
     servicing,
     staff,
     staff_limits,
+    wallet,
     working_capital,
 )
 from thinfile.web.security import CookiePolicy, ReadingReceipts
@@ -65,6 +66,7 @@ PAGE_PREFIXES = (
     "/checkout",
     "/merchant",
     "/working-capital",
+    "/coupons",
 )
 
 
@@ -107,6 +109,7 @@ def install_web(
         messages.router,
         working_capital.router,
         collections.router,
+        wallet.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
