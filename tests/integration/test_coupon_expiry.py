@@ -87,12 +87,13 @@ def test_coupons_expire_at_the_close_of_their_last_day_and_only_once(world):
     )
     spent = coupons.issue_coupon(engine, STAFF, checkout.id, other.user_id, on=DECIDED_ON)
     unused = coupons.issue_coupon(engine, STAFF, checkout.id, other.user_id, on=DECIDED_ON)
+    theirs = coupons.issue_coupon(engine, STAFF, checkout.id, borrower.user_id, on=DECIDED_ON)
     with UnitOfWork(engine) as uow:
         coupons.redeem_coupon_in_unit(
             uow, spent.id, other.user_id, "order-1", Money.of("1200"), DECIDED_ON
         )
         uow.commit()
-    assert coupons.get_coupon(engine, checkout.id).issued == Money.of("200")
+    assert coupons.get_coupon(engine, checkout.id).issued == Money.of("300")
 
     # closed through D − 1: on D both coupons are still usable
     run_cob(engine, D - timedelta(days=1))
@@ -109,13 +110,15 @@ def test_coupons_expire_at_the_close_of_their_last_day_and_only_once(world):
     # D closed: the unused coupons of both kinds are expired, the rest untouched
     report = run_cob(engine, D)
     assert report.days == (D,)
-    assert [rows for day, name, rows, _ in report.steps if name == "coupons"] == [2]
+    assert [rows for day, name, rows, _ in report.steps if name == "coupons"] == [3]
     assert _interest_status(engine, kept.id) == "expired"
     assert _interest_status(engine, used.id) == "redeemed"
     assert _interest_status(engine, beyond.id) == "issued"
     assert _checkout_status(engine, unused.id) == "expired"
+    assert _checkout_status(engine, theirs.id) == "expired"
     assert _checkout_status(engine, spent.id) == "redeemed"
-    # the expired coupon's 100 yuan is back in the budget: 200 reserved − 100 = the one used
+    # the two expired coupons' 100 yuan each are back in the budget: 300 reserved − 200 =
+    # the one used
     after = coupons.get_coupon(engine, checkout.id)
     assert (after.issued, after.redeemed) == (Money.of("100"), Money.of("100"))
     listed = {c.id: c.status for c in promotions.my_interest_coupons(engine, actor=other)}
