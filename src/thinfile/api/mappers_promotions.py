@@ -48,6 +48,7 @@ def batch_public(batch: StoredCouponBatch) -> CouponBatchPublic:
         remaining=format_yuan(batch.budget_fen - batch.spent_fen),
         issued=batch.issued,
         status=batch.status,  # type: ignore[arg-type]
+        cost_booking=batch.cost_booking,  # type: ignore[arg-type]
         created_at=as_utc(batch.created_at),
         created_by=batch.created_by,
     )

@@ -22,6 +22,7 @@ from thinfile.decisioning.interest_coupons import (
     MOST_FREE_DAYS,
     MOST_PERIODS,
     CouponBatchStatus,
+    CouponCostBooking,
     CouponKind,
     InterestCouponStatus,
 )
@@ -92,6 +93,11 @@ class CouponBatchCreate(_In):
     budget: str = Field(
         pattern=YUAN, description="Yuan its redeemed coupons may take off loans in all"
     )
+    cost_booking: CouponCostBooking = Field(
+        default=CouponCostBooking.MARKETING_EXPENSE,
+        description="How a redeemed coupon's value is booked: marketing expense (deferred "
+        "by the loan as income) or reduced interest income (nothing booked)",
+    )
 
 
 class CouponBatchPublic(BaseModel):
@@ -109,6 +115,7 @@ class CouponBatchPublic(BaseModel):
     remaining: str = Field(pattern=YUAN_OUT)
     issued: int = Field(description="Coupons given to borrowers")
     status: CouponBatchStatus
+    cost_booking: CouponCostBooking
     created_at: datetime
     created_by: str
 

@@ -8,7 +8,9 @@ Staff define a coupon: ``amount_off`` taken off an order of at least ``threshold
 coupon a borrower holds can be used.
 
 A borrower's coupon is ``issued`` (usable inside its window), ``redeemed`` (used by one
-order) or ``void`` (given back after it expired: never usable again).
+order), ``void`` (given back after it expired: never usable again) or ``expired`` (never used;
+close of business of its window's last day gives its face value back to the budget,
+``services.coupon_expiry``).
 
 **Returns.** An order that is cancelled (voided before any capture) or fully refunded gives
 its coupon back (:func:`status_after_return`): ``issued`` again when the day of the return is
@@ -57,6 +59,8 @@ class BorrowerCouponStatus(enum.StrEnum):
     REDEEMED = "redeemed"
     VOID = "void"
     """Given back by a cancelled or refunded order after it expired: never usable again."""
+    EXPIRED = "expired"
+    """Never used, and its window has ended (close of business of its last day)."""
 
 
 def _problems(rules: CouponRules) -> list[FieldProblem]:

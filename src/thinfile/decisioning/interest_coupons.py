@@ -44,6 +44,7 @@ from thinfile.money import Money, Rounding, format_yuan, round_fen
 __all__ = [
     "MAX_PER_BORROWER",
     "CouponBatchStatus",
+    "CouponCostBooking",
     "CouponKind",
     "InterestCouponStatus",
     "InterestCouponTerms",
@@ -65,6 +66,8 @@ class InterestCouponStatus(enum.StrEnum):
     REDEEMED = "redeemed"
     """taken off the loan of an accepted offer"""
     VOID = "void"
+    EXPIRED = "expired"
+    """never used, and its validity has ended (close of business of its last day)"""
 
 
 class CouponBatchStatus(enum.StrEnum):
@@ -74,6 +77,18 @@ class CouponBatchStatus(enum.StrEnum):
     """issues coupons"""
     ENDED = "ended"
     """issues no more; those issued stay usable in their validity"""
+
+
+class CouponCostBooking(enum.StrEnum):
+    """How the lender books what a batch's redeemed coupon takes off a loan."""
+
+    MARKETING_EXPENSE = "marketing_expense"
+    """营销费用: the coupon's value is expensed when the loan opens and held by the loan as
+    deferred income, recognised as interest income by the effective-interest method: the
+    loan earns its contract rate, the campaign's cost shows as marketing expense."""
+    REDUCED_INTEREST_INCOME = "reduced_interest_income"
+    """让利 priced into the loan: nothing is booked for the coupon; the loan's contractual
+    interest is what the borrower pays, so its interest income is simply lower."""
 
 
 class CouponKind(enum.StrEnum):

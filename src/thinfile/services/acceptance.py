@@ -283,7 +283,7 @@ def accept_in_unit(
         product=offer_product(chosen, terms),
         credit_line_id=line_id,
         schedule=price.schedule,
-        subsidy=Money(price.coupon_value) if price.coupon_value else None,
+        subsidy=Money(price.deferred_coupon) if price.deferred_coupon else None,
     )
     book_promotions_in_unit(uow, price, application_id=application_id, loan_id=loan.loan_id, on=on)
     now = now_utc()

@@ -11,7 +11,8 @@ day, every loan's row of the loan-month table), limits
 of working-capital lines), cases (collection cases follow the buckets: ``collections``),
 promises (promises to pay kept or broken: ``collection_contacts``), reminders (the next
 day's before-due reminders and overdue notices into the notification outbox:
-``reminders``), advance (marks the date finished; loans closed to the day before follow
+``reminders``), coupons (coupons of both kinds whose window ended that day expire:
+``coupon_expiry``), advance (marks the date finished; loans closed to the day before follow
 the book without a write) — each as one SQL statement group over all loans (``uow.cob``,
 :mod:`thinfile.store.cob_statements`), in a unit of work of its own committed together
 with its step marker in ``servicing_cob_steps``. A killed run resumes at the first step
@@ -45,6 +46,7 @@ from thinfile.loanmath.defaults import RATE_SCALE
 from thinfile.services.audit import record_audit
 from thinfile.services.collection_contacts import settle_promises_in_unit
 from thinfile.services.collections import follow_cases_in_unit
+from thinfile.services.coupon_expiry import expire_coupons_step
 from thinfile.services.identity_records import now_utc
 from thinfile.services.limit_reviews import close_of_business_step
 from thinfile.services.notifications import notify_settlement_ready_in_unit
@@ -288,6 +290,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("cases", _cases),
     ("promises", _promises),
     ("reminders", _reminders),
+    ("coupons", expire_coupons_step),
     ("advance", _advance),
 )
 

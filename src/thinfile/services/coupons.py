@@ -6,13 +6,10 @@ refunded.
   a conditional ``UPDATE`` and checks the borrower's limit: never more issued than the budget
   pays for, never more held than the limit, whatever runs at the same time. An issue
   ``reference`` makes issuing idempotent (a campaign rewarding an order names the order).
-* :func:`redeem_coupon_in_unit` — one conditional ``UPDATE … WHERE status = 'issued'``: of
-  concurrent checkouts exactly one uses the coupon, the others get
-  :class:`~thinfile.errors.CouponUnavailableError`; the same order again gets its
-  redemption back (``replayed``).
-* :func:`return_coupon_in_unit` — the rule of :func:`thinfile.commerce.status_after_return`:
-  usable again inside its window, void once expired (never revived); a second return of the
-  same order changes nothing. Partial refunds do not return a coupon.
+* Redeeming and giving back (:func:`redeem_coupon_in_unit`, :func:`return_coupon_in_unit`,
+  :func:`order_coupon_in_unit`) live in :mod:`thinfile.services.coupon_redemptions` and are
+  re-exported here; close of business expires unused coupons after their window
+  (:mod:`thinfile.services.coupon_expiry`).
 
 The checkout's forms write no audit row (the checkout's own event records them); a refusal
 writes nothing.
@@ -26,16 +23,13 @@ from sqlalchemy.engine import Engine
 
 from thinfile.commerce import (
     BorrowerCouponStatus,
-    Coupon,
     CouponRules,
     CouponStatus,
-    status_after_return,
 )
 from thinfile.errors import (
     ConflictError,
     CouponBudgetExhaustedError,
     CouponUnavailableError,
-    InvalidInputError,
     NotFoundError,
 )
 from thinfile.money import Money
@@ -45,8 +39,6 @@ from thinfile.services.business_date import business_date_in
 from thinfile.services.campaign_records import (
     CouponDraft,
     CouponRecord,
-    CouponRedemption,
-    CouponReturn,
     HeldCoupon,
     coupon_record,
     coupon_rules,
@@ -54,9 +46,16 @@ from thinfile.services.campaign_records import (
     purchase_amount,
     purchase_reference,
 )
+from thinfile.services.coupon_redemptions import (
+    order_coupon_in_unit,
+    redeem_coupon_in_unit,
+    return_coupon_in_unit,
+)
+from thinfile.services.coupon_rows import coupon_row as _coupon
+from thinfile.services.coupon_rows import held_row as _held
 from thinfile.services.identity_records import Actor, new_id, now_utc
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.coupons_repo import StoredBorrowerCoupon, StoredCoupon
+from thinfile.store.coupons_repo import StoredCoupon
 
 __all__ = [
     "create_coupon",
@@ -73,13 +72,6 @@ __all__ = [
     "set_coupon_status_in_unit",
     "usable_coupons_in_unit",
 ]
-
-
-def _coupon(uow: UnitOfWork, coupon_id: str, *, lock: bool = False) -> StoredCoupon:
-    row = uow.coupons.get(coupon_id, lock=lock)
-    if row is None:
-        raise NotFoundError("no such coupon", field="coupon_id", value=coupon_id)
-    return row
 
 
 def coupon_rules_from(draft: CouponDraft) -> CouponRules:
@@ -269,13 +261,6 @@ def issue_campaign_coupons_in_unit(
     return given
 
 
-def _held(uow: UnitOfWork, held_id: str) -> StoredBorrowerCoupon:
-    row = uow.coupons.held(held_id)
-    if row is None:
-        raise NotFoundError("no such coupon of the borrower", field="coupon_id", value=held_id)
-    return row
-
-
 def usable_coupons_in_unit(
     uow: UnitOfWork,
     borrower_id: str,
@@ -307,121 +292,6 @@ def usable_coupons_in_unit(
             continue
         out.append(held_coupon(row, these))
     return out
-
-
-def _redeemed(held: StoredBorrowerCoupon, rules: CouponRules, reference: str) -> CouponRedemption:
-    return CouponRedemption(held.id, held.coupon_id, reference, rules.coupon, replayed=True)
-
-
-def redeem_coupon_in_unit(
-    uow: UnitOfWork,
-    coupon_id: str,
-    borrower_id: str,
-    order_reference: str,
-    order_amount: Money,
-    on: date,
-    *,
-    merchant_id: str | None = None,
-) -> CouponRedemption:
-    """Use the borrower's coupon ``coupon_id`` (a :class:`HeldCoupon`'s id) on the order
-    ``order_reference`` of ``order_amount`` at ``merchant_id`` on ``on``, in the caller's
-    unit of work. At most once: of concurrent redemptions one wins and the others get
-    :class:`CouponUnavailableError`; the same order again returns its redemption
-    (``replayed``). Another borrower's coupon is not found. A refusal writes nothing."""
-    order_reference = purchase_reference(order_reference, field="order_reference")
-    order_amount = purchase_amount(order_amount, field="order_amount")
-    held = uow.coupons.held(coupon_id)
-    if held is None or held.borrower_id != borrower_id:
-        raise NotFoundError("no such coupon of the borrower", field="coupon_id", value=coupon_id)
-    rules = coupon_rules(_coupon(uow, held.coupon_id))
-    before = uow.coupons.redemption(coupon_id, order_reference)
-    if before is not None:
-        return _redemption_again(held, rules, before.returned_on, order_reference)
-    why = rules.refusal(order_amount, merchant_id, on)
-    if why is not None:
-        raise CouponUnavailableError(why, field="coupon_id", value=coupon_id)
-    if not uow.coupons.redeem(
-        coupon_id,
-        borrower_id,
-        order_reference,
-        issued=BorrowerCouponStatus.ISSUED.value,
-        redeemed=BorrowerCouponStatus.REDEEMED.value,
-    ):
-        won = uow.coupons.redemption(coupon_id, order_reference)  # the same order, concurrently
-        if won is not None:
-            return _redemption_again(held, rules, won.returned_on, order_reference)
-        raise CouponUnavailableError(
-            "the coupon has been used already", field="coupon_id", value=coupon_id
-        )
-    uow.coupons.add_redemption(
-        {
-            "borrower_coupon_id": coupon_id,
-            "order_reference": order_reference,
-            "amount_fen": rules.amount_off.fen,
-            "order_amount_fen": order_amount.fen,
-            "merchant_id": merchant_id,
-            "redeemed_on": on,
-            "returned_on": None,
-            "created_at": now_utc(),
-        }
-    )
-    uow.coupons.add_redeemed(held.coupon_id, rules.amount_off.fen)
-    return CouponRedemption(coupon_id, held.coupon_id, order_reference, rules.coupon)
-
-
-def _redemption_again(
-    held: StoredBorrowerCoupon, rules: CouponRules, returned_on: date | None, reference: str
-) -> CouponRedemption:
-    if returned_on is not None:
-        raise CouponUnavailableError(
-            f"this order gave the coupon back on {returned_on}",
-            field="order_reference",
-            value=reference,
-        )
-    return _redeemed(held, rules, reference)
-
-
-def order_coupon_in_unit(uow: UnitOfWork, order_reference: str) -> CouponRedemption | None:
-    """The coupon the order ``order_reference`` uses now (None when none, or given back):
-    the checkout's capture takes its amount off the price."""
-    found = uow.coupons.redemption_of_order(order_reference)
-    if found is None:
-        return None
-    held = _held(uow, found.borrower_coupon_id)
-    rules = coupon_rules(_coupon(uow, held.coupon_id))
-    coupon = Coupon(Money(found.amount_fen, rules.coupon.amount.currency), rules.coupon.funded_by)
-    return CouponRedemption(held.id, held.coupon_id, order_reference, coupon, replayed=True)
-
-
-def return_coupon_in_unit(
-    uow: UnitOfWork, coupon_id: str, order_reference: str, on: date
-) -> CouponReturn:
-    """The order ``order_reference`` was cancelled or fully refunded on ``on``: give its
-    coupon back — usable again while inside its window, void once expired (an expired coupon
-    is not revived). Returning twice changes nothing (``replayed``)."""
-    order_reference = purchase_reference(order_reference, field="order_reference")
-    held = _held(uow, coupon_id)
-    rules = coupon_rules(_coupon(uow, held.coupon_id))
-    redemption = uow.coupons.redemption(coupon_id, order_reference)
-    if redemption is None:
-        raise NotFoundError(
-            "this order did not use this coupon", field="order_reference", value=order_reference
-        )
-    if not uow.coupons.mark_returned(coupon_id, order_reference, on):
-        now = BorrowerCouponStatus(_held(uow, coupon_id).status)
-        return CouponReturn(coupon_id, order_reference, now, replayed=True)
-    status = status_after_return(rules, on)
-    if not uow.coupons.give_back(
-        coupon_id,
-        order_reference,
-        redeemed=BorrowerCouponStatus.REDEEMED.value,
-        status=status.value,
-    ):
-        raise InvalidInputError(
-            "the coupon is not held by this order", field="order_reference", value=order_reference
-        )
-    uow.coupons.add_redeemed(held.coupon_id, -redemption.amount_fen)
-    return CouponReturn(coupon_id, order_reference, status)
 
 
 def create_coupon(engine: Engine, actor: Actor, draft: CouponDraft) -> CouponRecord:

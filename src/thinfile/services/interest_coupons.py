@@ -3,15 +3,17 @@ or by a campaign to every borrower of a segment.
 
 A batch holds the coupon's terms (:mod:`thinfile.decisioning.interest_coupons`), its validity
 (both days included), how many of it one borrower may be given, and its budget: the most its
-redeemed coupons may take off loans in all (the lender's marketing expense). The acceptance
+redeemed coupons may take off loans in all (the lender's cost, booked as the batch's
+``cost_booking`` says: marketing expense by default, or reduced interest income). The acceptance
 that redeems one adds its value to the batch by one conditional ``UPDATE``
 (``services.promotions``), so the budget is never overspent; once it is spent the batch
 issues no more.
 
-* :func:`issue_batch_coupon_in_unit` — staff give one borrower one coupon. The batch's row is
-  written first (``issued + 1``, only while active and not spent), which holds its lock to
-  the end of the unit, then the borrower's coupons of the batch are counted: never more than
-  the limit, whatever runs at the same time. A ``reference`` makes it idempotent.
+* :func:`issue_batch_coupon_in_unit` — staff give one borrower one coupon
+  (:mod:`thinfile.services.interest_coupon_issuing`: the batch's row is written first,
+  which holds its lock to the end of the unit, then the borrower's coupons of the batch are
+  counted: never more than the limit, whatever runs at the same time). A ``reference``
+  makes it idempotent.
 * :func:`issue_to_segment_in_unit` — a campaign gives one coupon to every borrower who applied
   as ``segment`` (with ``first_loan_only``: who has no loan yet), once per borrower and
   ``reference``; a borrower at the limit is skipped, and issuing stops when the batch is
@@ -33,21 +35,24 @@ from thinfile.decisioning.application import SEGMENTS
 from thinfile.decisioning.interest_coupons import (
     MAX_PER_BORROWER,
     CouponBatchStatus,
-    InterestCouponStatus,
+    CouponCostBooking,
     InterestCouponTerms,
 )
 from thinfile.errors import (
     CouponBudgetExhaustedError,
     CouponUnavailableError,
     InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
 )
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services.audit import AuditDraft, in_own_unit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.identity_records import Actor, new_id, now_utc
+from thinfile.services.interest_coupon_issuing import active_borrower as _borrower
+from thinfile.services.interest_coupon_issuing import batch_row as _batch
+from thinfile.services.interest_coupon_issuing import checked_reference as _reference
+from thinfile.services.interest_coupon_issuing import issue_one as _issue
+from thinfile.services.interest_coupon_issuing import staff_only as _staff
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.promotions_repo import StoredCouponBatch, StoredInterestCoupon
 
@@ -66,9 +71,6 @@ __all__ = [
     "list_coupon_batches",
 ]
 
-_STAFF = (Role.ADMIN, Role.UNDERWRITER)
-_MAX_REFERENCE = 100
-
 
 @dataclass(frozen=True, slots=True)
 class CouponBatchDraft:
@@ -80,6 +82,9 @@ class CouponBatchDraft:
     valid_to: date
     per_borrower_limit: int
     budget: Money
+    cost_booking: CouponCostBooking = CouponCostBooking.MARKETING_EXPENSE
+    """How a redeemed coupon's value is booked (marketing expense, or reduced interest
+    income)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +108,6 @@ def batch_terms(batch: StoredCouponBatch) -> InterestCouponTerms:
     return InterestCouponTerms.from_dict(json.loads(batch.terms_json))
 
 
-def _staff(actor: Actor) -> None:
-    if actor.role not in _STAFF:
-        raise PermissionDeniedError("only staff define and issue interest coupons")
-
-
 def _checked(draft: CouponBatchDraft) -> None:
     if not draft.name.strip() or len(draft.name) > 200:
         raise InvalidInputError(
@@ -125,6 +125,13 @@ def _checked(draft: CouponBatchDraft) -> None:
             f"a borrower may be given 1 to {MAX_PER_BORROWER} of one coupon",
             field="per_borrower_limit",
             value=draft.per_borrower_limit,
+        )
+    if draft.cost_booking not in set(CouponCostBooking):
+        raise InvalidInputError(
+            "no such way of booking a coupon's cost",
+            field="cost_booking",
+            value=str(draft.cost_booking),
+            remedy=", ".join(CouponCostBooking),
         )
     if draft.budget.fen <= 0:
         raise InvalidInputError(
@@ -153,6 +160,7 @@ def create_coupon_batch_in_unit(
             "status": CouponBatchStatus.ACTIVE.value,
             "created_at": now_utc(),
             "created_by": actor.label,
+            "cost_booking": CouponCostBooking(draft.cost_booking).value,
         }
     )
     audit = AuditDraft(
@@ -163,16 +171,10 @@ def create_coupon_batch_in_unit(
             "terms": draft.terms.as_dict(),
             "per_borrower_limit": draft.per_borrower_limit,
             "budget": str(draft.budget),
+            "cost_booking": CouponCostBooking(draft.cost_booking).value,
         },
     )
     return _batch(uow, batch_id), audit
-
-
-def _batch(uow: UnitOfWork, batch_id: str) -> StoredCouponBatch:
-    batch = uow.promotions.batch(batch_id)
-    if batch is None:
-        raise NotFoundError("no such coupon batch", field="batch_id", value=batch_id)
-    return batch
 
 
 def end_coupon_batch_in_unit(
@@ -186,91 +188,6 @@ def end_coupon_batch_in_unit(
         actor.label, "interest_coupon_batch.end", f"interest_coupon_batch:{batch_id}", {}
     )
     return _batch(uow, batch_id), audit
-
-
-def _reference(reference: str | None) -> str | None:
-    if reference is None:
-        return None
-    reference = reference.strip()
-    if not reference or len(reference) > _MAX_REFERENCE:
-        raise InvalidInputError(
-            f"a reference has 1 to {_MAX_REFERENCE} characters",
-            field="reference",
-            value=reference,
-        )
-    return reference
-
-
-def _borrower(uow: UnitOfWork, borrower_id: str) -> None:
-    user = uow.users.get(borrower_id)
-    if user is None or not user.is_active or user.role != Role.BORROWER.value:
-        raise NotFoundError(
-            "no such active borrower account", field="borrower_id", value=borrower_id
-        )
-
-
-def _issue(
-    uow: UnitOfWork,
-    issued_by: str,
-    batch: StoredCouponBatch,
-    borrower_id: str,
-    reference: str | None,
-    on: date,
-) -> tuple[StoredInterestCoupon, bool]:
-    """One coupon of ``batch`` to the borrower; it and whether it was issued now."""
-    if reference is not None and (
-        held := uow.promotions.issued_under(batch.id, borrower_id, reference)
-    ):
-        return held, False
-    if on > batch.valid_to:
-        raise CouponUnavailableError(
-            f"the coupon expired on {batch.valid_to}", field="batch_id", value=batch.id
-        )
-    if not uow.promotions.claim_batch(batch.id, active=CouponBatchStatus.ACTIVE.value):
-        now = _batch(uow, batch.id)
-        if now.status != CouponBatchStatus.ACTIVE.value:
-            raise CouponUnavailableError(
-                "the coupon is no longer issued", field="batch_id", value=batch.id
-            )
-        raise CouponBudgetExhaustedError(
-            "the coupon's budget is spent",
-            field="batch_id",
-            value=batch.id,
-            extra={"budget": str(Money(now.budget_fen)), "spent": str(Money(now.spent_fen))},
-        )
-    # the claim holds the batch's lock: nothing below can change before this commits
-    if reference is not None and (
-        held := uow.promotions.issued_under(batch.id, borrower_id, reference)
-    ):  # the same issue, committed while this one waited for the lock
-        uow.promotions.claim_batch_undo(batch.id)
-        return held, False
-    if uow.promotions.held_of_batch(batch.id, borrower_id) >= batch.per_borrower_limit:
-        uow.promotions.claim_batch_undo(batch.id)
-        raise CouponUnavailableError(
-            f"a borrower may be given {batch.per_borrower_limit} of this coupon",
-            field="borrower_id",
-            value=borrower_id,
-            remedy="issue another coupon batch",
-        )
-    coupon_id = new_id()
-    uow.promotions.add_coupon(
-        {
-            "id": coupon_id,
-            "borrower_id": borrower_id,
-            "name": batch.name,
-            "terms_json": batch.terms_json,
-            "valid_from": batch.valid_from,
-            "valid_to": batch.valid_to,
-            "status": InterestCouponStatus.ISSUED.value,
-            "issued_by": issued_by,
-            "issued_at": now_utc(),
-            "batch_id": batch.id,
-            "issue_reference": reference,
-        }
-    )
-    coupon = uow.promotions.coupon(coupon_id)
-    assert coupon is not None
-    return coupon, True
 
 
 def issue_batch_coupon_in_unit(

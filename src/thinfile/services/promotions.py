@@ -36,7 +36,11 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
-from thinfile.decisioning.interest_coupons import InterestCouponTerms, with_coupon
+from thinfile.decisioning.interest_coupons import (
+    CouponCostBooking,
+    InterestCouponTerms,
+    with_coupon,
+)
 from thinfile.errors import (
     CouponBudgetExhaustedError,
     CouponUnavailableError,
@@ -59,6 +63,7 @@ from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import Actor, new_id, now_utc
+from thinfile.services.promotion_checks import check_promotions
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing.ledger import Account, EntryBuilder
 from thinfile.store.promotions_repo import (
@@ -113,6 +118,16 @@ class OfferPrice:
     offered_programme: Mapping[str, object] | None = None
     """The programme the decision offered the price under, as the offer stores it (its
     price before and after)."""
+    coupon_booking: CouponCostBooking = CouponCostBooking.MARKETING_EXPENSE
+    """How the coupon's value is booked (its batch's ``cost_booking``)."""
+
+    @property
+    def deferred_coupon(self) -> int:
+        """fen the loan holds as deferred income for the coupon: its value when it is booked
+        as marketing expense, 0 when as reduced interest income."""
+        if self.coupon_booking is CouponCostBooking.MARKETING_EXPENSE:
+            return self.coupon_value
+        return 0
 
     @property
     def standard_price(self) -> bool:
@@ -209,7 +224,7 @@ def price_offer_in_unit(
             schedule = build_schedule(terms)
         else:
             code = str(programme["code"])
-    value = 0
+    value, booking = 0, CouponCostBooking.MARKETING_EXPENSE
     if coupon_id is not None:
         coupon = _usable_coupon(uow, coupon_id, borrower_id, terms.start)
         schedule, value = with_coupon(
@@ -226,6 +241,8 @@ def price_offer_in_unit(
             batch = uow.promotions.batch(coupon.batch_id)
             if batch is not None and batch.spent_fen + value > batch.budget_fen:
                 raise _batch_spent(coupon_id)
+            if batch is not None:
+                booking = CouponCostBooking(batch.cost_booking)
     lender = _lender(offer)
     rate = annualized_rate(schedule)
     statement = cost_statement(
@@ -245,6 +262,7 @@ def price_offer_in_unit(
         value,
         tuple(reasons),
         programme if isinstance(programme, Mapping) else None,
+        booking,
     )
 
 
@@ -263,8 +281,9 @@ def book_promotions_in_unit(
     """In the unit that opened ``loan_id`` at ``price``: take the programme's discount from
     its budget (refused: :class:`ProgrammeBudgetExhaustedError`, the caller's unit rolls
     back), redeem the coupon (used already: :class:`CouponUnavailableError`; its batch's
-    budget spent: :class:`CouponBudgetExhaustedError`) and book its
-    cost as marketing expense (the loan's disbursement holds it as deferred income)."""
+    budget spent: :class:`CouponBudgetExhaustedError`) and book its cost as marketing
+    expense (the loan's disbursement holds it as deferred income) — or, when its batch books
+    it as reduced interest income, nothing: the loan's lower interest is the cost."""
     at = now_utc()
     if price.programme is not None:
         budget = uow.promotions.budget(price.programme)
@@ -303,6 +322,8 @@ def book_promotions_in_unit(
     batch = None if redeemed is None else redeemed.batch_id
     if batch is not None and not uow.promotions.spend_batch(batch, price.coupon_value):
         raise _batch_spent(price.coupon_id)
+    if price.coupon_booking is CouponCostBooking.REDUCED_INTEREST_INCOME:
+        return
     entry = EntryBuilder(price.terms.principal.currency).move(
         debit=Account.MARKETING_EXPENSE, credit=Account.CASH, fen=price.coupon_value
     )
@@ -401,42 +422,3 @@ def issue_interest_coupon(
 def my_interest_coupons(engine: Engine, *, actor: Actor) -> list[StoredInterestCoupon]:
     with UnitOfWork(engine) as uow:
         return uow.promotions.coupons_of(actor.user_id)
-
-
-def check_promotions(engine: Engine) -> list[str]:
-    """Every problem between the promotions and the ledger (none: an empty list): each
-    redeemed coupon's value booked once as marketing expense and held by its loan as
-    deferred income, and each budgeted programme's spent sum what its loans took, within
-    its budget."""
-    problems = []
-    with UnitOfWork(engine) as uow:
-        posted = uow.promotions.coupon_postings()
-        for coupon in uow.promotions.redeemed_coupons():
-            assert coupon.loan_id is not None
-            loan = uow.loans.get(coupon.loan_id).account
-            booked = posted.pop(coupon.id, None)
-            if booked != coupon.value_fen or loan.subsidy != coupon.value_fen:
-                problems.append(
-                    f"interest coupon {coupon.id}: value {coupon.value_fen}, marketing expense "
-                    f"booked {booked}, loan {coupon.loan_id} defers {loan.subsidy}"
-                )
-        problems += [f"marketing expense for no redeemed coupon: {c}" for c in posted]
-        taken = uow.promotions.spent_by_programme()
-        for budget in uow.promotions.budgets():
-            if (
-                budget.spent_fen != taken.get(budget.code, 0)
-                or budget.spent_fen > budget.budget_fen
-            ):
-                problems.append(
-                    f"programme {budget.code}: spent {budget.spent_fen} of {budget.budget_fen}, "
-                    f"its loans took {taken.get(budget.code, 0)}"
-                )
-        redeemed = uow.promotions.spent_by_batch()
-        for batch in uow.promotions.all_batches():
-            took = redeemed.get(batch.id, 0)
-            if batch.spent_fen != took or batch.spent_fen > batch.budget_fen:
-                problems.append(
-                    f"interest coupon batch {batch.id}: spent {batch.spent_fen} of "
-                    f"{batch.budget_fen}, its redeemed coupons took {took}"
-                )
-    return problems

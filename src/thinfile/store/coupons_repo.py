@@ -9,6 +9,7 @@ changes the row, the others find it redeemed.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -142,6 +143,33 @@ class CouponRepository:
             .values(issued_fen=after)
         )
         return done.rowcount == 1
+
+    def expire_through(self, last_day: date, *, issued: str, expired: str) -> int:
+        """Close of business: every borrower's coupon still ``issued`` whose coupon's window
+        ended on or before ``last_day`` becomes ``expired`` (one statement, returning the
+        coupons it changed), and the face value of exactly those goes back to their coupon's
+        budget (``issued_fen``, one statement per coupon). The number expired; run again,
+        nothing."""
+        held = borrower_coupons.c
+        ended = sa.select(coupons.c.id).where(coupons.c.valid_to <= last_day)
+        changed = self.conn.execute(
+            sa.update(borrower_coupons)
+            .where(held.status == issued, held.coupon_id.in_(ended))
+            .values(status=expired)
+            .returning(held.coupon_id)
+        ).all()
+        per_coupon = Counter(str(coupon_id) for (coupon_id,) in changed)
+        if per_coupon:
+            self.conn.execute(
+                sa.update(coupons)
+                .where(coupons.c.id == sa.bindparam("expired_coupon"))
+                .values(
+                    issued_fen=coupons.c.issued_fen
+                    - coupons.c.amount_off_fen * sa.bindparam("expired_count")
+                ),
+                [{"expired_coupon": c, "expired_count": n} for c, n in per_coupon.items()],
+            )
+        return len(changed)
 
     def add_redeemed(self, coupon_id: str, amount_fen: int) -> None:
         """Count ``amount_fen`` more (or, negative, less) as redeemed."""

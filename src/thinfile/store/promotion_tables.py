@@ -95,6 +95,7 @@ interest_coupon_batches = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", _WHEN, nullable=False),
     sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("cost_booking", sa.String(24), nullable=False, server_default="marketing_expense"),
     sa.CheckConstraint(
         "spent_fen >= 0 AND spent_fen <= budget_fen", name="coupon_batch_spent_within_budget"
     ),
@@ -102,4 +103,5 @@ interest_coupon_batches = sa.Table(
 )
 """A coupon as staff define it once and issue many times (券批次): its redeemed coupons'
 value is kept beside its budget, within it by the CHECK constraint; ``issued`` counts the
-coupons it gave."""
+coupons it gave; ``cost_booking`` (migration ``decisioning_0008_coupon_booking``) how the
+lender books a redeemed coupon's value: ``marketing_expense`` or ``reduced_interest_income``."""

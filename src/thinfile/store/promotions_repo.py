@@ -86,6 +86,7 @@ class StoredCouponBatch:
     status: str
     created_at: datetime
     created_by: str
+    cost_booking: str = "marketing_expense"
 
 
 def _columns(table: sa.Table, record: type) -> list[sa.Column[Any]]:
@@ -204,8 +205,22 @@ class PromotionRepository:
             ).rowcount
         )
 
+    def expire_coupons_through(self, last_day: date) -> int:
+        """Close of business: every interest coupon still ``issued`` whose validity ended on or
+        before ``last_day`` becomes ``expired`` (one statement; a batch reserves no budget at
+        issue, so nothing is given back). The number expired; run again, nothing."""
+        c = interest_coupons.c
+        return int(
+            self.conn.execute(
+                sa.update(interest_coupons)
+                .where(c.status == "issued", c.valid_to <= last_day)
+                .values(status="expired")
+            ).rowcount
+        )
+
     def coupon_postings(self) -> dict[str, int]:
-        """Marketing expense booked per interest coupon (``interest-coupon:<id>`` memos)."""
+        """Marketing expense booked per interest coupon (``interest-coupon:<id>`` memos; none
+        for a coupon whose batch books it as reduced interest income)."""
         rows = self.conn.execute(
             sa.select(journal_entries.c.memo, sa.func.sum(journal_lines.c.amount))
             .join(journal_lines, journal_lines.c.entry_id == journal_entries.c.id)
@@ -312,6 +327,21 @@ class PromotionRepository:
             .group_by(c.batch_id)
         ).all()
         return {str(batch): int(total) for batch, total in rows}
+
+    def batch_coupon_counts(self, batch_ids: list[str]) -> dict[str, dict[str, int]]:
+        """How many coupons of each batch are in each status (issued, redeemed, expired…)."""
+        if not batch_ids:
+            return {}
+        c = interest_coupons.c
+        rows = self.conn.execute(
+            sa.select(c.batch_id, c.status, sa.func.count())
+            .where(c.batch_id.in_(batch_ids))
+            .group_by(c.batch_id, c.status)
+        ).all()
+        out: dict[str, dict[str, int]] = {}
+        for batch, status, count in rows:
+            out.setdefault(str(batch), {})[str(status)] = int(count)
+        return out
 
     def all_batches(self) -> list[StoredCouponBatch]:
         rows = self.conn.execute(_BATCH.order_by(interest_coupon_batches.c.id)).all()

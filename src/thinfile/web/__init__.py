@@ -22,6 +22,7 @@ from thinfile.web.routes import (
     cards,
     checkout,
     collections,
+    coupon_batches,
     documents,
     insight,
     limits,
@@ -36,6 +37,7 @@ from thinfile.web.routes import (
     servicing,
     staff,
     staff_limits,
+    wallet,
     working_capital,
 )
 from thinfile.web.security import CookiePolicy, ReadingReceipts
@@ -64,6 +66,7 @@ PAGE_PREFIXES = (
     "/checkout",
     "/merchant",
     "/working-capital",
+    "/coupons",
 )
 
 
@@ -98,6 +101,7 @@ def install_web(
         insight.router,
         monitoring.router,
         merchants.router,
+        coupon_batches.router,
         mall.router,
         checkout.router,
         merchant_portal.router,
@@ -105,6 +109,7 @@ def install_web(
         messages.router,
         working_capital.router,
         collections.router,
+        wallet.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -55,7 +55,8 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 )
 def create_batch(body: CouponBatchCreate, staff: Staff, idem: Idempotent) -> Response:
     """The budget caps what the batch's redeemed coupons take off loans in all (the lender's
-    marketing expense); once spent, its coupons are refused and it issues no more."""
+    cost: marketing expense, or reduced interest income as ``cost_booking`` says); once
+    spent, its coupons are refused and it issues no more."""
     draft = batches.CouponBatchDraft(
         name=body.name,
         terms=InterestCouponTerms.from_dict(body.terms.model_dump(exclude_none=True)),
@@ -63,6 +64,7 @@ def create_batch(body: CouponBatchCreate, staff: Staff, idem: Idempotent) -> Res
         valid_to=body.valid_to,
         per_borrower_limit=body.per_borrower_limit,
         budget=Money.of(body.budget, field="budget"),
+        cost_booking=body.cost_booking,
     )
     return idem.once(
         lambda uow: batches.create_coupon_batch_in_unit(uow, staff, draft),
