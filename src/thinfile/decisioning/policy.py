@@ -211,8 +211,8 @@ class Policy:
 
     def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:
         """Run the decision graph on ``context`` and return its result object."""
-        response = self._engine.evaluate(_GRAPH_KEY, dict(context))
-        result: dict[str, Any] = response["result"]
+        given = context if type(context) is dict else dict(context)  # zen takes a dict
+        result: dict[str, Any] = self._engine.evaluate(_GRAPH_KEY, given)["result"]
         return result
 
     @property
