@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from thinfile.cli.options import option_choice, option_date, option_money, option_rate
+from thinfile.cli.options import make_console, option_choice, option_date, option_money, option_rate
 from thinfile.cli.quote import print_quote
 from thinfile.commerce import (
     ALLOWED_TERMS,
@@ -108,7 +108,7 @@ def quote(
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
-        print_checkout_quote(result, Console())
+        print_checkout_quote(result, make_console())
 
 
 def print_checkout_quote(result: CheckoutQuote, console: Console) -> None:

@@ -20,7 +20,7 @@ from thinfile.cli.engines import (
     local_path,
     spark,
 )
-from thinfile.cli.options import option_date
+from thinfile.cli.options import make_console, option_date
 from thinfile.decisioning import (
     Decision,
     SimulationReport,
@@ -125,7 +125,7 @@ def decide_command(
     if as_json:
         typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False))
     else:
-        print_decision(decision, Console())
+        print_decision(decision, make_console())
 
 
 @policy_app.command("simulate")
@@ -189,9 +189,9 @@ def simulate_command(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        print_segments(report, Console())
+        print_segments(report, make_console())
         overall = report.candidate.overall
-        Console().print(
+        make_console().print(
             f"approval rate {overall.approval_rate:.2%} over "
             f"{overall.applications} applications; report written to {out}"
         )

@@ -38,6 +38,7 @@ from thinfile.cli.demo_summary import (
     story_problems,
     summarise,
 )
+from thinfile.cli.options import make_console
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,7 +111,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
 ) -> None:
     """Run the whole lender: population, model, policy, borrowers, a year of loans, server."""
-    console = Console()
+    console = make_console()
     started = time.perf_counter()
     with _home(smoke, home) as folder:
         from thinfile.settings import Settings

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from thinfile.cli.options import option_date
+from thinfile.cli.options import make_console, option_date
 from thinfile.decisioning.limit_policy import load_limit_policy
 from thinfile.errors import InvalidInputError
 from thinfile.services.identity_records import SYSTEM
@@ -41,7 +40,7 @@ def review(
     on = option_date(on_text, "--on")
     engine = make_engine()
     upgrade(engine)
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     try:
         report = review_limits(
             engine,
@@ -137,7 +136,7 @@ def simulate(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, sort_keys=True))
         return
-    console = Console()
+    console = make_console()
     last = report.candidate.by_month[-1]
     loss = report.candidate.loss
     console.print(

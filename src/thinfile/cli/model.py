@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from thinfile.cli.engines import (
@@ -20,6 +19,7 @@ from thinfile.cli.engines import (
     local_path,
     spark,
 )
+from thinfile.cli.options import make_console
 from thinfile.errors import InvalidInputError
 from thinfile.scoring import KINDS, load_model, read_table, train_model
 from thinfile.scoring.batch import score_file
@@ -71,7 +71,7 @@ def _codes(text: str | None) -> list[float]:
 @contextmanager
 def _progress(description: str) -> Iterator[Progress]:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=make_console(stderr=True), transient=True) as bar:
         yield bar
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
+
+from rich.console import Console
 
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money, parse_rate
@@ -58,3 +61,16 @@ def read_input_file(path: Path, option: str) -> bytes:
         raise InvalidInputError(
             f"{path} cannot be read ({exc.strerror})", field=option, value=str(path)
         ) from None
+
+
+PIPED_WIDTH = 200
+"""Columns of a table written to a file or a pipe (a terminal's own width otherwise)."""
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The command's console: the terminal's width, or ``PIPED_WIDTH`` (or ``COLUMNS``) when
+    the output goes to a file or a pipe, so a table read there is not cut at 80 columns."""
+    found = Console(stderr=stderr)
+    if found.is_terminal or os.environ.get("COLUMNS"):
+        return found
+    return Console(stderr=stderr, width=PIPED_WIDTH)

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from thinfile.adapters.providers import payment_gateway
-from thinfile.cli.options import option_date, read_input_file
+from thinfile.cli.options import make_console, option_date, read_input_file
 from thinfile.cli.service_settings import load_settings
 from thinfile.money import format_yuan
 from thinfile.services.auto_debit import MAX_BATCH, send_queued_debits
@@ -41,7 +40,7 @@ def send_debits(
         report = send_queued_debits(engine, payment_gateway(settings), batch=batch)
     finally:
         engine.dispose()
-    console = Console()
+    console = make_console()
     for intent in report.sent:
         console.print(
             f"{intent.id} loan {intent.loan_id} {format_yuan(intent.amount.fen)} "
@@ -75,7 +74,7 @@ def reconcile(
         done = reconcile_payments(engine, day, data, actor=SYSTEM.label)
     finally:
         engine.dispose()
-    console = Console()
+    console = make_console()
     for item in done.run.items:
         if item.outcome in BREAKS:
             state = f"resolved: {item.resolution}" if item.resolved_at else "open"

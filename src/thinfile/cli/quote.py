@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from thinfile.cli.options import option_choice, option_date, option_money, option_rate
+from thinfile.cli.options import make_console, option_choice, option_date, option_money, option_rate
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import (
     AnnualizedRate,
@@ -171,4 +171,4 @@ def quote(
     if as_json:
         typer.echo(json.dumps(quote_json(schedule, rate), ensure_ascii=False))
     else:
-        print_quote(schedule, Console(), rate)
+        print_quote(schedule, make_console(), rate)

@@ -6,11 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from thinfile.cli.options import option_date
+from thinfile.cli.options import make_console, option_date
 from thinfile.money import format_yuan
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import SYSTEM
@@ -50,7 +49,7 @@ def cob_run(
         report = run_cob(engine, through, actor=SYSTEM.label, retry_days=retry_days)
     finally:
         engine.dispose()
-    console = Console()
+    console = make_console()
     for day, step, rows, seconds in report.steps:
         console.print(f"{day} {step:<12} {rows:>10} rows {seconds:8.3f} s")
     console.print(f"closed {len(report.days)} business date(s) through {through}")
@@ -61,7 +60,7 @@ def ledger_verify() -> None:
     """Check that every entry balances and the ledger equals the loan accounts (the deferred
     merchant subsidy equals what the loans have not recognised); exit 1 naming each problem."""
     report = verify_ledger(_engine())
-    console = Console()
+    console = make_console()
     for (account, currency), balance in sorted(report.balances.items()):
         console.print(f"{account:<26} {currency} {format_yuan(balance):>18}")
     for problem in report.problems:
@@ -115,4 +114,4 @@ def loan_show(
                 for v in (i.principal_due, i.interest_due, i.fee_due, i.penalty_due, paid)
             ),
         )
-    Console().print(table)
+    make_console().print(table)

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from thinfile.cli.engines import Engine, EngineOption, MasterOption, choose_engine, spark
-from thinfile.cli.options import option_date
+from thinfile.cli.options import make_console, option_date
 from thinfile.errors import InvalidInputError
 from thinfile.sim import (
     DEFAULT_FIRST_VINTAGE,
@@ -61,7 +60,7 @@ def _output(text: str, option: str = "--out") -> Path:
 
 
 def _progress() -> Progress:
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
