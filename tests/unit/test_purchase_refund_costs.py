@@ -128,6 +128,22 @@ def test_after_a_partial_refund_the_borrower_pays_the_fee_plan_on_the_smaller_am
     assert on > START
 
 
+def test_a_refund_on_a_due_date_cuts_principal_only_and_leaves_that_days_fee_due() -> None:
+    done = _pay_on_due_dates(_open(FINANCED, 6, "0.005"), 2, 100_000 + FEE)
+    on = done.loan.installments[2].due
+    done = done.then(close_through(done.loan, on - timedelta(days=1)))
+    out = done.then(merchant_refund(done.loan, Money(REFUND), on, unearned=SubsidyOnRefund.KEEP))
+    unpaid = [
+        (i.principal_due - i.principal_paid, i.fee_due - i.fee_paid) for i in out.loan.installments
+    ]
+    # 4,000 outstanding less the 2,000 refunded: two installments of 1,000 + 20 left
+    assert unpaid == [(0, 0), (0, 0), (100_000, 2_000), (100_000, 2_000)]
+    assert out.loan.credit == 2_000
+    check_loan(out.loan, out.entries)
+    paid = out.then(pay(out.loan, Money(100_000 + 2_000 - 2_000), on))  # the 20 held pays too
+    assert paid.loan.installments[2].is_settled
+
+
 def test_several_partial_refunds_and_a_last_one_give_back_every_fee_paid() -> None:
     done = _pay_on_due_dates(_open(FINANCED, 6, "0.005"), 3, 100_000 + FEE)
     on = done.loan.installments[2].due + timedelta(days=1)
