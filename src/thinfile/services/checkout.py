@@ -13,8 +13,8 @@ repeat replays the first answer and posts nothing. A merchant reaches only its o
   a session authorized on a credit line draws on it (what is available is checked again).
 * **refund** is shared over the captures, newest first; on each loan it is a merchant refund
   that cuts the schedule from the last installment backwards, unwinds the unearned subsidy as
-  the contract says, and returns to the borrower what they paid beyond the new total (and,
-  when everything is refunded, the interest and fees they paid).
+  the contract says (re-planning the rest), re-prices the fee plan on what stays financed and
+  returns what the borrower paid beyond the new total and in fees on the refunded share.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
@@ -42,7 +43,7 @@ from thinfile.servicing.product import (
     PrepaymentMode,
     Timing,
 )
-from thinfile.servicing.purchase_refund import SubsidyOnRefund, rebate_costs, unwind_subsidy
+from thinfile.servicing.purchase_refund import SubsidyOnRefund, refund_purchase
 from thinfile.servicing.reamortize import reamortize, rest_cost, rest_of_period
 from thinfile.servicing.status import check_posting, refresh
 from thinfile.servicing.subsidy import replan_after_prepayment
@@ -315,14 +316,16 @@ def merchant_refund(
 ) -> Outcome:
     """A merchant's refund on a point-of-sale loan (商户退款): reduces principal, re-amortizes.
 
-    Past-due amounts and the current period's interest for the days used are settled first;
-    the rest cuts principal, the current installment's included. A refund above the amount
-    still financed (principal less earlier refunds) is refused; what it leaves after every
-    principal is cut is the borrower's money, held as overpayment for refund.
+    Past-due amounts and the current period's interest (and, but for a checkout's refund, fee)
+    for the days used are settled first; the rest cuts principal, the current installment's
+    included. A refund above the amount still financed (principal less earlier refunds) is
+    refused; what it leaves after every principal is cut is the borrower's, held as overpayment.
 
-    With ``unearned`` (a checkout refund, :mod:`thinfile.servicing.purchase_refund`), the
-    deferred subsidy tied to the refunded principal is unwound first as it says, and once the
-    whole amount financed is refunded the interest and fees paid are held for the borrower too.
+    With ``unearned`` (a checkout refund, :func:`purchase_refund.refund_purchase`), the
+    subsidy tied to the refunded principal is unwound as it says; each installment's fee loses
+    the refunded share of the amount financed (what was paid of it held for the borrower); a
+    refund of the whole amount financed gives back the interest paid too; the subsidy still
+    deferred is planned over the schedule left.
 
     A purchase the borrower has already repaid (the loan ``closed``) can still be refunded: the
     merchant's money is the borrower's, held as overpayment for the caller to pay back, and a
@@ -330,12 +333,11 @@ def merchant_refund(
     """
     fen = loan.check_amount(amount)
     check_posting(loan, on, statuses=(LoanStatus.ACTIVE, LoanStatus.CLOSED))
-    refund = _refund_of_repaid if loan.status is LoanStatus.CLOSED else _merchant_refund
+    closed = loan.status is LoanStatus.CLOSED
     if unearned is None:
-        return refund(loan, fen, on)
-    unwound = unwind_subsidy(loan, fen, on, unearned)
-    done = unwound.then(refund(unwound.loan, fen, on))
-    return done.then(rebate_costs(done.loan, on))
+        return (_refund_of_repaid if closed else _merchant_refund)(loan, fen, on)
+    cut = _refund_of_repaid if closed else partial(_merchant_refund, repriced=True)
+    return refund_purchase(loan, fen, on, unearned, cut)
 
 
 def _check_financed(loan: LoanAccount, fen: int) -> None:
@@ -360,7 +362,7 @@ def _refund_of_repaid(loan: LoanAccount, fen: int, on: date) -> Outcome:
     return Outcome(done, (entry.build("merchant-refund", on, loan_id=loan.loan_id),))
 
 
-def _merchant_refund(loan: LoanAccount, fen: int, on: date) -> Outcome:
+def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = False) -> Outcome:
     _check_financed(loan, fen)
     entry = (
         EntryBuilder(loan.currency)
@@ -379,11 +381,12 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date) -> Outcome:
         )
         entry.debit(Account.OVERPAYMENT_LIABILITY, freed)
         funds += freed
-    rules = [
-        r
-        for r in loan.product.allocation
-        if r[0] is not Timing.IN_ADVANCE and r != (Timing.DUE, Component.PRINCIPAL)
-    ]
+    # a checkout's refund leaves the current installment's fee due on its due date: the fee
+    # plan is re-priced on what stays financed (``rebate_fees``) and the refund cuts principal
+    skip = {(Timing.DUE, Component.PRINCIPAL)} | (
+        {(Timing.DUE, Component.FEE)} if repriced else set()
+    )
+    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE and r not in skip]
     settled, alloc = allocate(rows, funds, on, rules, current=k)
     alloc.credit_paid(entry)
     final, left = settled, alloc.leftover

@@ -2,9 +2,11 @@
 
 A merchant's refund (商户退款) on a loan that carries a merchant subsidy (贴息) also unwinds the
 part of the subsidy not yet recognised that belongs to the refunded principal, as the merchant
-contract says (:class:`SubsidyOnRefund`), and, when the whole purchase is refunded, gives the
-borrower back the interest and fees they paid on it (held as overpayment, for the caller to
-return). :func:`thinfile.servicing.merchant_refund` applies both when it is given a policy.
+contract says (:class:`SubsidyOnRefund`), gives the borrower back the fees they paid on the
+refunded principal (and, when the whole purchase is refunded, the interest and fees they paid),
+held as overpayment for the caller to return, and plans the subsidy still deferred over the
+schedule the refund left. :func:`thinfile.servicing.merchant_refund` does all three when it is
+given a policy.
 
 The unearned share is ``deferred × refunded principal ÷ principal outstanding`` (all of it when
 the refund reaches every fen outstanding), rounded half-up to the fen once::
@@ -14,20 +16,47 @@ the refund reaches every fen outstanding), rounded half-up to the fen once::
 
 ``LoanAccount.subsidy_recognized`` counts the subsidy no longer deferred either way, so the
 deferred balance stays ``subsidy − subsidy_recognized``.
+
+**Fees on a partial refund** (分期手续费, DOMAIN §1.5: a fee per period on the amount
+financed). A refund of ``R`` fen of the ``F`` still financed re-prices the fee plan as if the
+purchase had been ``R`` smaller from the start: every installment's fee — those already paid,
+the current one and those to come — loses ``fee × R ÷ F``, rounded half-up to the fen once per
+installment. What was paid beyond the new fee is the borrower's (Dr fee income, Cr overpayment);
+what was accrued beyond it is reversed; later fees are charged on what remains financed. Several
+partial refunds compose (each on the fee left and the amount then financed), and a refund of
+all of it gives back every fee, as before. So the borrower's cash flows after the refund are the
+fee plan on the smaller amount, whose annualized rate never exceeds the one disclosed at signing
+(the schedule is cut from the last installment backwards, which only shortens it).
+
+**The subsidy still deferred** is planned again over the installments left, from the posting
+date, by the effective-interest method (``subsidy_plan.plan_subsidy``, as a prepayment that
+re-amortizes does): the deferred balance reaches zero on the new last due date and no day
+recognises a negative amount.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from thinfile.money import Rounding, round_fen
-from thinfile.servicing.account import LoanAccount, Outcome
+from thinfile.servicing.account import InstallmentState, LoanAccount, LoanStatus, Outcome
 from thinfile.servicing.ledger import Account, EntryBuilder
+from thinfile.servicing.status import refresh
+from thinfile.servicing.subsidy_plan import plan_subsidy
 
-__all__ = ["SubsidyOnRefund", "rebate_costs", "unearned_share", "unwind_subsidy"]
+__all__ = [
+    "SubsidyOnRefund",
+    "rebate_costs",
+    "rebate_fees",
+    "refund_purchase",
+    "replan_after_refund",
+    "unearned_share",
+    "unwind_subsidy",
+]
 
 
 class SubsidyOnRefund(enum.StrEnum):
@@ -59,6 +88,61 @@ def unwind_subsidy(loan: LoanAccount, fen: int, on: date, policy: SubsidyOnRefun
     return Outcome(done, (entry.build("subsidy-unwind", on, loan_id=loan.loan_id),))
 
 
+def _fee_cut(row: InstallmentState, fen: int, financed: int) -> tuple[InstallmentState, int, int]:
+    """``row`` with its fee cut by its share of refunding ``fen`` of ``financed``; returns the
+    row, the accrual reversed and the fee paid that is now the borrower's."""
+    share = Decimal(row.fee_due) * min(fen, financed) / financed
+    cut = min(row.fee_due, round_fen(share, Rounding.HALF_UP))
+    new_fee = row.fee_due - cut
+    accrued, paid = min(row.fee_accrued, new_fee), min(row.fee_paid, new_fee)
+    done = replace(row, fee_due=new_fee, fee_accrued=accrued, fee_paid=paid)
+    return done, row.fee_accrued - accrued, row.fee_paid - paid
+
+
+def rebate_fees(loan: LoanAccount, fen: int, financed: int, on: date) -> Outcome:
+    """A refund of ``fen`` of the ``financed`` fen still financed before it: each
+    installment's fee cut by its share (see the module docstring); the fee paid beyond the new
+    fee held as overpayment (溢缴款) for the caller to return."""
+    if fen <= 0 or not any(r.fee_due for r in loan.installments):
+        return Outcome(loan)
+    rows, reversed_accrual, freed = [], 0, 0
+    for row in loan.installments:
+        new, reversed_part, freed_part = _fee_cut(row, fen, financed) if row.n > 0 else (row, 0, 0)
+        rows.append(new)
+        reversed_accrual += reversed_part
+        freed += freed_part
+    entry = (
+        EntryBuilder(loan.currency)
+        .debit(Account.FEE_INCOME, reversed_accrual)
+        .credit(Account.FEE_RECEIVABLE, reversed_accrual - freed)
+        .credit(Account.OVERPAYMENT_LIABILITY, freed)
+    )
+    done = replace(loan, installments=tuple(rows), credit=loan.credit + freed)
+    done, moves = refresh(done, on, entry) if done.status is LoanStatus.ACTIVE else (done, ())
+    if entry.is_empty():
+        return Outcome(done, (), moves)
+    memo = "fees on the refunded principal given back"
+    built = entry.build("cost-rebate", on, loan_id=loan.loan_id, memo=memo)
+    return Outcome(done, (built,), moves)
+
+
+def replan_after_refund(loan: LoanAccount, on: date) -> LoanAccount:
+    """The subsidy still deferred after a refund posted on ``on``, planned over the
+    installments left (from the day after the last business date closed)."""
+    deferred = loan.subsidy - loan.subsidy_recognized
+    rows = [r for r in loan.installments if r.due > on and not r.is_settled]
+    if not loan.subsidy_plan or deferred <= 0 or loan.status is not LoanStatus.ACTIVE or not rows:
+        return loan
+    plan = plan_subsidy(
+        [r for r in loan.installments if r.due > on],
+        deferred,
+        first_start=loan.cob_date,
+        before=loan.subsidy_recognized,
+        rounding=loan.schedule.terms.rounding,
+    )
+    return replace(loan, subsidy_plan=plan)
+
+
 def rebate_costs(loan: LoanAccount, on: date) -> Outcome:
     """When every fen financed has been refunded, the interest and fees the borrower paid go
     back to them: held as overpayment (溢缴款) for the caller to return."""
@@ -76,3 +160,22 @@ def rebate_costs(loan: LoanAccount, on: date) -> Outcome:
     )
     done = replace(loan, credit=loan.credit + interest + fee)
     return Outcome(done, (entry.build("cost-rebate", on, loan_id=loan.loan_id),))
+
+
+def refund_purchase(
+    loan: LoanAccount,
+    fen: int,
+    on: date,
+    unearned: SubsidyOnRefund,
+    cut: Callable[[LoanAccount, int, date], Outcome],
+) -> Outcome:
+    """A checkout's refund of ``fen`` on ``on``: the subsidy tied to it unwound as
+    ``unearned`` says, the principal ``cut`` (the merchant refund proper), the fees re-priced
+    and, for the whole amount financed, the interest paid given back; then the subsidy still
+    deferred planned over what is left."""
+    financed = loan.principal - loan.merchant_refunded
+    done = unwind_subsidy(loan, fen, on, unearned)
+    done = done.then(cut(done.loan, fen, on))
+    done = done.then(rebate_fees(done.loan, fen, financed, on))
+    done = done.then(rebate_costs(done.loan, on))
+    return Outcome(replan_after_refund(done.loan, on), done.entries, done.moves)

@@ -29,8 +29,9 @@ installment period, fixed when the loan is opened:
   it; the rest is planned again over the new schedule from the posting date by the same
   method (a new effective rate solved on the remaining installments, the current, shortened
   period counted as one period). Paying the current installment early without changing the
-  later ones changes nothing. A merchant refund does not re-plan here: unwinding the unearned
-  subsidy is the merchant contract's rule.
+  later ones changes nothing. A checkout's refund unwinds the unearned share as the merchant
+  contract says and plans the rest over the schedule it left by the same method
+  (``purchase_refund.replan_after_refund``).
 
 Loans opened before plans existed have none (``subsidy_plan == ()``) and keep the straight
 line of their time: ``subsidy × days since disbursement ÷ days to maturity``.
