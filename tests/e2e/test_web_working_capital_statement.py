@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+import thinfile.services.cob as cob_step
+import thinfile.servicing.working_capital as wc_domain
 from tests.e2e.api_harness import TestClient
 from tests.e2e.test_web_pages import PASSWORD, borrower, post
 from tests.e2e.test_web_working_capital import _context, client
@@ -206,3 +208,54 @@ def test_another_borrower_gets_not_found_and_staff_see_the_statement(
     )
     assert download.status_code == 200
     assert download.text.splitlines()[1].startswith("2028-01-25,draw,10000.00")
+
+
+def test_a_charged_off_line_takes_repayments_as_recoveries_on_the_pages(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cob_step, "CHARGE_OFF_DAYS", 5)
+    monkeypatch.setattr(wc_domain, "CHARGE_OFF_DAYS", 5)
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2028, 1, 25, tzinfo=UTC))
+    borrower(client, 524)
+    engine = _context(client).engine
+    with UnitOfWork(engine) as uow:
+        user = uow.users.active_by_email("b524@example.com")
+        assert user is not None
+    line = wc.open_working_capital_line(
+        engine, user.id, limit=Money.of("1000"), daily_rate=Decimal("0.0005")
+    )
+    wc.open_working_capital_line(
+        engine, "keeps-the-book-open", limit=Money.of("1"), daily_rate=RATE
+    )
+    wc.draw_on_line(engine, user.id, line.line_id, Money.of("1000"), term_days=90)
+    charged_off_on = OPENED + timedelta(days=74)  # the day-69 shortfall, 5 days past due
+    run_cob(engine, charged_off_on)
+    owed = 100_000 + 50 * 75  # 1,000.00 × 0.0005 = 0.50 a night, 75 nights
+    url = f"/working-capital/{line.line_id}"
+    page = client.get(url).text
+    assert 'id="charged-off"' in page and 'id="draw-button"' not in page
+    assert re.search(rf'<dd id="wc-owed">{re.escape(_yuan(owed))}</dd>', page)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert key is not None
+    paid = post(
+        client,
+        f"{url}/repayments",
+        {"amount": "300", "idempotency_key": key.group(1)},
+        form_page=url,
+    )
+    assert paid.status_code == 303, paid.text
+    page = client.get(url, headers={"Accept-Language": "en"}).text
+    assert f'<dd id="wc-recovered">{_yuan(30_000)}</dd>' in page
+    assert f'<dd id="wc-owed">{_yuan(owed - 30_000)}</dd>' in page
+    run_cob(engine, charged_off_on + timedelta(days=2))
+    statement = client.get(f"{url}/statement", params={"month": "2028-04"}).text
+    assert _facts(statement)["recovered"] == _yuan(30_000)
+    assert _facts(statement)["closing"] == _yuan(owed - 30_000)  # nothing accrued since
+    assert ("recovery", _yuan(30_000), _yuan(50 * 75), _yuan(30_000 - 50 * 75)) == _rows(statement)[
+        -1
+    ][:4]
+    reply = post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    assert reply.status_code == 303
+    staff = client.get(f"/console/working-capital/{line.line_id}").text
+    assert 'class="status-charged-off"' in staff and "核销后收回" in staff
+    assert f'<dd id="wc-recovered">{_yuan(30_000)}</dd>' in staff

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from thinfile.errors import InvalidInputError, InvariantViolation
 from thinfile.money import Money
+from thinfile.servicing.wc_recovery import recover
 from thinfile.servicing.working_capital import (
     Period,
     Shortfall,
@@ -34,6 +35,7 @@ from thinfile.servicing.working_capital import (
 )
 
 __all__ = [
+    "RECOVERIES",
     "DayInterest",
     "LineEvent",
     "MonthlyStatement",
@@ -49,12 +51,19 @@ class PostingKind(enum.StrEnum):
     REPAYMENT = "repayment"
     SALES = "sales"
     """A share of a day's collected sales (sales-linked lines)."""
+    RECOVERY = "recovery"
+    """A repayment on a charged-off line (``servicing.wc_recovery``)."""
+    SALES_RECOVERY = "sales-recovery"
+    """A share of a day's sales collected on a charged-off line."""
+
+
+RECOVERIES = (PostingKind.RECOVERY.value, PostingKind.SALES_RECOVERY.value)
 
 
 @dataclass(frozen=True, slots=True)
 class LineEvent:
-    """A booked posting: ``kind`` is ``draw``, ``repayment`` or ``sales`` (a draw carries its
-    id and final maturity in days)."""
+    """A booked posting: ``kind`` is a :class:`PostingKind` (a draw carries its id and final
+    maturity in days)."""
 
     kind: str
     on: date
@@ -137,6 +146,11 @@ class MonthlyStatement:
         return sum(p.amount for p in self.repayments)
 
     @property
+    def recovered_total(self) -> int:
+        """Paid after the line was charged off (counted in ``repaid_total`` too)."""
+        return sum(p.amount for p in self.repayments if p.kind in RECOVERIES)
+
+    @property
     def interest_total(self) -> int:
         return sum(d.interest for d in self.days)
 
@@ -147,6 +161,8 @@ def _apply(line: WorkingCapitalLine, e: LineEvent) -> tuple[WorkingCapitalLine, 
         if e.draw_id is None or e.term_days is None:
             raise InvalidInputError("a draw needs its id and term", field="draw_id")
         done = draw(line, e.draw_id, money, e.on, term_days=e.term_days)
+    elif e.kind in RECOVERIES:
+        done = recover(line, money, e.on, field="sales" if e.kind == "sales-recovery" else "amount")
     else:
         done = repay(line, money, e.on, field="sales" if e.kind == "sales" else "amount")
     return done.line, Posting(e.on, e.kind, e.amount, done.paid_interest, done.paid_principal)
