@@ -247,7 +247,11 @@ def statement_public(s: DrawCostStatement) -> WcStatementPublic:
     )
 
 
-_RECEIPT_KINDS: dict[str, Literal["draw", "repayment"]] = {"draw": "draw", "repayment": "repayment"}
+_RECEIPT_KINDS: dict[str, Literal["draw", "repayment", "recovery"]] = {
+    "draw": "draw",
+    "repayment": "repayment",
+    "recovery": "recovery",
+}
 
 
 def receipt_public(r: WcReceipt) -> WcReceiptPublic:
