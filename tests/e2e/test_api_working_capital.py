@@ -1,18 +1,27 @@
 """Working-capital lines over HTTP (``/v1/me/working-capital-lines``), on SQLite and
 PostgreSQL: the borrower previews a draw's cost statement, draws, repays early with no fee,
-replays by key; another borrower's line is not found; bad input names its field; staff read."""
+replays by key; another borrower's line is not found; bad input names its field; staff read;
+a charged-off line's repayment is a recovery, shown on the month's statement."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+import thinfile.services.cob as cob_step
+import thinfile.servicing.working_capital as wc_domain
 from tests.e2e.api_harness import Party, TestClient, World, context_of, is_replay_of
 from thinfile.money import Money
+from thinfile.services import business_date
 from thinfile.services import working_capital as wc
+from thinfile.services.cob import run_cob
 from thinfile.servicing.working_capital import RepaymentMode
 
 _keys = iter(range(1, 10_000))
+RATE = Decimal("0.0004")
 
 
 def _post(
@@ -110,3 +119,34 @@ def test_a_statement_without_an_amount_names_the_field(api: TestClient, world: W
         f"/v1/me/working-capital-lines/{line_id}/draw-statement", headers=world.alice.headers
     )
     assert reply.status_code == 422 and reply.json()["details"]["field"] == "amount"
+
+
+def test_a_charged_off_lines_repayment_is_a_recovery_on_its_statement(
+    api: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2028, 1, 25, tzinfo=UTC))
+    monkeypatch.setattr(cob_step, "CHARGE_OFF_DAYS", 5)
+    monkeypatch.setattr(wc_domain, "CHARGE_OFF_DAYS", 5)
+    engine = context_of(api).engine
+    line_id = _open(api, world.alice)
+    wc.open_working_capital_line(engine, "keeps-book-open", limit=Money.of("1"), daily_rate=RATE)
+    wc.draw_on_line(engine, world.alice.user_id, line_id, Money.of("1000"), term_days=90)
+    charged_off_on = date(2028, 1, 25) + timedelta(days=74)  # the day-69 shortfall + 5
+    run_cob(engine, charged_off_on)
+    path = f"/v1/me/working-capital-lines/{line_id}"
+    line = api.get(path, headers=world.alice.headers).json()
+    owed = 100_000 + 40 * 75  # 1,000.00 × 0.0004 = 0.40 a night, 75 nights
+    assert line["status"] == "charged-off" and line["payoff"] == f"{owed / 100:.2f}"
+    paid = _post(api, world.alice, f"/{line_id}/repayments", {"amount": "100.00"})
+    assert paid.status_code == 201, paid.text
+    assert (paid.json()["kind"], paid.json()["paid_interest"]) == ("recovery", "30.00")
+    over = _post(api, world.alice, f"/{line_id}/repayments", {"amount": f"{owed / 100:.2f}"})
+    assert over.status_code == 422 and over.json()["details"]["field"] == "amount"
+    run_cob(engine, charged_off_on + timedelta(days=1))
+    month = f"{path}/statements/2028-04"
+    statement = api.get(month, headers=world.alice.headers).json()
+    assert statement["recovered_total"] == statement["repaid_total"] == "100.00"
+    assert statement["closing_owed"] == f"{(owed - 10_000) / 100:.2f}"  # nothing accrued since
+    assert statement["daily_rate"] == "0.0004"
+    assert [r["kind"] for r in statement["repayments"]] == ["recovery"]
+    assert api.get(month, headers=world.bob.headers).status_code == 404

@@ -1,6 +1,6 @@
 """A working-capital line left unpaid is charged off by close of business on the night its
 oldest unmet obligation is ``CHARGE_OFF_DAYS`` past due — on SQLite and PostgreSQL, agreeing
-with the domain's ``close_day``, with the ledger balanced and the line taking no more postings.
+with the domain's ``close_day``, with the ledger balanced and the line taking no more draws.
 
 The stored test runs with the threshold lowered to :data:`THRESHOLD` days (the SQL takes it as
 a parameter) so that it closes 75 nights, not 250; the domain test keeps the product's own."""
@@ -96,8 +96,8 @@ def test_an_unpaid_line_is_charged_off_from_its_oldest_unmet_minimum(engine, ope
     assert report.balances.get(("working_capital_interest_receivable", "CNY"), 0) == 0
     assert report.balances[("charge_off_expense", "CNY")] == 500000
     with pytest.raises(ConflictError) as refused:
-        wc.repay_line(engine, "shop-9", line.line_id, Money.of("10"))
-    assert refused.value.field == "line_id"
+        wc.draw_on_line(engine, "shop-9", line.line_id, Money.of("10"), term_days=90)
+    assert refused.value.field == "line_id"  # repaying is a recovery: test_working_capital_recovery
     run_cob(engine, tonight + timedelta(days=3))
     with UnitOfWork(engine) as uow:
         later = uow.working_capital.get(line.line_id)[0]

@@ -2,16 +2,19 @@
 day-by-day calculation written here (not the servicing code): every day's interest in
 February 2028 (29 days) to the fen, with a second draw and an early repayment inside it, the
 month's draws and repayments, no fee, opening and closing balances; a month still open is
-partial; another borrower's line is not found."""
+partial; another borrower's line is not found; ``thinfile sales statement`` prints it (JSON or
+CSV rows) with the same figures."""
 
 from __future__ import annotations
 
 import calendar
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from tests.support.cli import run
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.money import Money
 from thinfile.services import business_date
@@ -106,3 +109,32 @@ def test_a_month_statement_has_each_days_interest_to_the_fen_and_no_fee(engine, 
     with pytest.raises(InvalidInputError) as later:
         monthly_statement(engine, line.line_id, date(2028, 4, 1))
     assert later.value.field == "month"
+
+
+def test_the_command_prints_a_months_statement_and_its_rows(engine, opened, capsys, monkeypatch):
+    monkeypatch.setenv(
+        "THINFILE_DATABASE_URL", str(engine.url.render_as_string(hide_password=False))
+    )
+    line = wc.open_working_capital_line(engine, "shop-7", limit=Money.of("9000"), daily_rate=RATE)
+    wc.draw_on_line(engine, "shop-7", line.line_id, Money.of("8888.88"), term_days=90)
+    run_cob(engine, date(2028, 2, 2))
+    expected = oracle({OPENED: 888888}, {}, date(2028, 2, 2))
+    code, out, _err = run(
+        capsys, "sales", "statement", "--line", str(line.line_id), "--month", "2028-01"
+    )
+    assert code == 0, _err
+    shown = json.loads(out)
+    jan = [v for d, v in expected.items() if d.month == 1]
+    assert shown["interest"] == f"{sum(v[1] for v in jan) / 100:.2f}"
+    assert shown["closing_owed"] == f"{jan[-1][2] / 100:.2f}" and shown["fees"] == "0.00"
+    assert shown["period"]["minimum"] == "888.89"  # 10% of 8,888.88, half up
+    assert shown["minimum_due"] == "888.89" and shown["complete"] is True
+    code, out, _err = run(capsys, "sales", "statement", "--line", str(line.line_id), "--csv")
+    rows = out.splitlines()
+    assert code == 0 and rows[0] == "date,event,amount,interest_paid,principal_paid,owed_after"
+    feb = [(d, v) for d, v in expected.items() if d.month == 2]
+    assert rows[1:] == [
+        f"{d.isoformat()},interest,{v[1] / 100:.2f},0.00,0.00,{v[2] / 100:.2f}" for d, v in feb
+    ]
+    code, _out, err = run(capsys, "sales", "statement", "--line", str(line.line_id), "--month", "x")
+    assert code == 2 and "month" in err

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from thinfile.api.models_applications import YUAN
 from thinfile.money import format_yuan
 from thinfile.services.working_capital import LineView, WcReceipt
+from thinfile.servicing.creditline import LineStatus
 from thinfile.servicing.wc_monthly import MonthlyStatement, Posting, PostingKind
 from thinfile.servicing.wc_statement import DrawCostStatement, RepaymentPath
 from thinfile.servicing.wc_terms import RepaymentMode
@@ -104,6 +105,8 @@ class WcLinePublic(BaseModel):
     line_id: int
     currency: str
     mode: RepaymentMode
+    status: LineStatus
+    """``charged-off``: no draws, no interest; repayments are recoveries."""
     limit: str
     drawn: str
     available: str
@@ -146,7 +149,8 @@ class WcStatementPublic(BaseModel):
 class WcReceiptPublic(BaseModel):
     txn_id: int
     line_id: int
-    kind: Literal["draw", "repayment"]
+    kind: Literal["draw", "repayment", "recovery"]
+    """``recovery``: a repayment on a charged-off line (booked as recovery income)."""
     on: date
     amount: str
     currency: str
@@ -167,6 +171,7 @@ def line_public(view: LineView) -> WcLinePublic:
         line_id=line.line_id,
         currency=line.currency,
         mode=terms.mode,
+        status=line.status,
         limit=format_yuan(terms.limit.fen),
         drawn=format_yuan(line.drawn),
         available=format_yuan(line.available),
@@ -242,7 +247,11 @@ def statement_public(s: DrawCostStatement) -> WcStatementPublic:
     )
 
 
-_RECEIPT_KINDS: dict[str, Literal["draw", "repayment"]] = {"draw": "draw", "repayment": "repayment"}
+_RECEIPT_KINDS: dict[str, Literal["draw", "repayment", "recovery"]] = {
+    "draw": "draw",
+    "repayment": "repayment",
+    "recovery": "recovery",
+}
 
 
 def receipt_public(r: WcReceipt) -> WcReceiptPublic:
@@ -288,6 +297,13 @@ class WcMonthlyStatementPublic(BaseModel):
     repaid_total: str
     interest_total: str
     fees: str = Field(description="Always 0.00: no fee, repaying early is free")
+    recovered_total: str = Field(description="Paid this month after the line was charged off")
+    minimum_due: str = Field(
+        description="The running period's unmet minimum and unpaid shortfalls at ``through``"
+    )
+    daily_rate: str = Field(
+        description="Each night: principal drawn × daily rate, half up to the fen, actual days"
+    )
     draws: list[WcPostingPublic]
     repayments: list[WcPostingPublic]
     days: list[WcDayInterestPublic]
@@ -316,6 +332,9 @@ def monthly_public(s: MonthlyStatement) -> WcMonthlyStatementPublic:
         repaid_total=format_yuan(s.repaid_total),
         interest_total=format_yuan(s.interest_total),
         fees=format_yuan(s.fees),
+        recovered_total=format_yuan(s.recovered_total),
+        minimum_due=format_yuan(s.minimum_due),
+        daily_rate=str(s.daily_rate),
         draws=[posting(p) for p in s.draws],
         repayments=[posting(p) for p in s.repayments],
         days=[

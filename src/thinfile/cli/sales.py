@@ -1,5 +1,7 @@
 """``thinfile sales ingest FILE --applicant ID``: load a business's daily sales file (CSV);
-``thinfile sales decide --applicant ID``: a working-capital decision from the stored sales.
+``thinfile sales decide --applicant ID``: a working-capital decision from the stored sales;
+``thinfile sales statement --line ID --month YYYY-MM [--csv]``: a working-capital line's
+monthly statement (JSON, or its rows as CSV).
 
 A bad file exits with status 2 and one line per bad row and field (what to do included);
 nothing of it is stored. Loading the same file again changes nothing.
@@ -16,12 +18,14 @@ import typer
 from thinfile.cli.options import option_date
 from thinfile.decisioning.working_capital_reasons import explain_working_capital
 from thinfile.errors import InvalidInputError, ThinfileError
+from thinfile.money import format_yuan
 from thinfile.services.identity_records import SYSTEM
 from thinfile.services.sales_feed import ingest_sales_csv
 from thinfile.services.working_capital_decisions import decide_working_capital
+from thinfile.services.working_capital_statements import statement_csv, statement_of_month
 from thinfile.store import make_engine, upgrade
 
-__all__ = ["decide", "ingest", "register"]
+__all__ = ["decide", "ingest", "register", "statement"]
 
 MAX_FILE_BYTES = 4_000_000
 
@@ -33,6 +37,7 @@ def register(app: typer.Typer) -> None:
     )
     group.command("ingest")(ingest)
     group.command("decide")(decide)
+    group.command("statement")(statement)
     app.add_typer(group, name="sales")
 
 
@@ -116,6 +121,54 @@ def decide(
                 ],
             },
             ensure_ascii=False,
+            sort_keys=True,
+        )
+    )
+
+
+def statement(
+    line_id: Annotated[int, typer.Option("--line", help="The working-capital line's id.")],
+    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM (default: latest).")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
+) -> None:
+    """A working-capital line's monthly statement: balances, interest, minimum still due."""
+    engine = make_engine()
+    upgrade(engine)
+    try:
+        s = statement_of_month(engine, line_id, month).statement
+    finally:
+        engine.dispose()
+    if as_csv:
+        typer.echo(statement_csv(s), nl=False)
+        return
+    period = s.period
+    typer.echo(
+        json.dumps(
+            {
+                "line_id": s.line_id,
+                "month": f"{s.month:%Y-%m}",
+                "through": s.through.isoformat(),
+                "complete": s.complete,
+                "opening_owed": format_yuan(s.opening_owed),
+                "drawn": format_yuan(s.drawn_total),
+                "repaid": format_yuan(s.repaid_total),
+                "recovered": format_yuan(s.recovered_total),
+                "interest": format_yuan(s.interest_total),
+                "fees": format_yuan(s.fees),
+                "closing_owed": format_yuan(s.closing_owed),
+                "minimum_due": format_yuan(s.minimum_due),
+                "period": None
+                if period is None
+                else {
+                    "n": period.n,
+                    "end": period.end.isoformat(),
+                    "minimum": format_yuan(period.minimum),
+                    "repaid": format_yuan(period.repaid),
+                    "status": period.status.value,
+                },
+                "daily_rate": str(s.daily_rate),
+                "day_count": "actual days; each night principal x daily rate, half up to the fen",
+            },
             sort_keys=True,
         )
     )

@@ -5,7 +5,8 @@ Each is one unit of work: the line is locked, changed by the pure domain
 committed once (the ``*_in_unit`` forms run inside a caller's unit, as the API's idempotent
 requests do; the engine-level forms commit on their own). Postings go on the current business
 date and are refused while close of business runs. A borrower reaches only their own lines:
-another's line is "not found", exactly like a line that does not exist.
+another's line is "not found", exactly like a line that does not exist. On a charged-off line a
+repayment or a share of sales is booked as a recovery (``servicing.wc_recovery``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.loan_postings import check_business_day
 from thinfile.services.uow import UnitOfWork
+from thinfile.servicing.creditline import LineStatus
+from thinfile.servicing.wc_recovery import recover
 from thinfile.servicing.wc_statement import DrawCostStatement, draw_statement
 from thinfile.servicing.working_capital import (
     LineOutcome,
@@ -102,6 +105,10 @@ class SalesRecord:
     receipt: WcReceipt | None
 
 
+SALES_ACTOR = "system:acquiring"
+"""Who the audit log names for a share of sales collected on a charged-off line."""
+
+
 def _owned(
     uow: UnitOfWork, line_id: int, owner: str | None, *, lock: bool = False
 ) -> tuple[WorkingCapitalLine, int]:
@@ -172,12 +179,13 @@ def open_working_capital_line(
 def _replay(
     uow: UnitOfWork, key: str | None, line_id: int, kind: str, amount: Money
 ) -> WcReceipt | None:
+    """The posting stored under ``key`` (a repayment's may be a recovery), or none."""
     row = uow.working_capital.transaction_by_key(key) if key else None
     if row is None:
         return None
     if (
         row.line_id != line_id
-        or row.kind != kind
+        or row.kind not in (kind, "recovery" if kind == "repayment" else kind)
         or row.amount != amount.fen
         or row.currency != amount.currency
     ):
@@ -190,7 +198,7 @@ def _replay(
     return WcReceipt(
         int(row.id),
         line_id,
-        kind,
+        str(row.kind),
         from_day(int(row.day)),
         amount,
         int(row.paid_interest),
@@ -327,21 +335,27 @@ def repay_in_unit(
     key: str | None = None,
     today: date | None = None,
 ) -> WcReceipt:
-    """Repay on the current business date: interest then principal, oldest draw first."""
+    """Repay on the current business date: interest then principal, oldest draw first; on a
+    charged-off line, a recovery (kind ``recovery``, ``servicing.wc_recovery``)."""
     replayed = _replay(uow, key, line_id, "repayment", amount)
     if replayed is not None:
         return replayed
     on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     stored = _owned(uow, line_id, owner, lock=True)
-    return _book(uow, stored, repay(stored[0], amount, on), "repayment", on, amount, key)
+    if stored[0].status is LineStatus.CHARGED_OFF:
+        done, kind = recover(stored[0], amount, on), "recovery"
+    else:
+        done, kind = repay(stored[0], amount, on), "repayment"
+    return _book(uow, stored, done, kind, on, amount, key)
 
 
 def record_sales_in_unit(
     uow: UnitOfWork, line_id: int, sales: Money, day: date, *, today: date | None = None
 ) -> SalesRecord:
     """Record ``day``'s sales collected by the acquiring partner; a sales-linked line
-    repays its share of them on the current business date. One record per line and day."""
+    repays its share of them on the current business date (a charged-off line: as a recovery,
+    kind ``sales-recovery``, audited as :data:`SALES_ACTOR`). One record per line and day."""
     on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     if day > on:
@@ -359,9 +373,15 @@ def record_sales_in_unit(
     receipt = None
     if share > 0:
         taken = Money(share, sales.currency)
-        receipt = _book(
-            uow, stored, repay(stored[0], taken, on, field="sales"), "sales", on, taken, None
-        )
+        if stored[0].status is LineStatus.CHARGED_OFF:
+            done, kind = recover(stored[0], taken, on, field="sales"), "sales-recovery"
+        else:
+            done, kind = repay(stored[0], taken, on, field="sales"), "sales"
+        receipt = _book(uow, stored, done, kind, on, taken, None)
+        if kind == "sales-recovery":
+            draft = receipt_audit(SALES_ACTOR, receipt)
+            assert draft is not None
+            draft.append(uow)
     uow.working_capital.add_sales(
         line_id, to_day(day), sales.fen, share, None if receipt is None else receipt.txn_id
     )

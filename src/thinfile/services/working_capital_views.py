@@ -47,6 +47,8 @@ class LinePage:
     applicant_id: str | None
     sales: tuple[SalesDay, ...]
     decisions: tuple[StoredWorkingCapitalDecision, ...]
+    recovered: int = 0
+    """Paid after the line was charged off (核销后收回)."""
 
 
 def _by_day(rows: list[DailySales]) -> tuple[SalesDay, ...]:
@@ -69,9 +71,10 @@ def line_page(engine: Engine, line_id: int, *, actor: Actor) -> LinePage:
     view = get_line(engine, line_id, owner=owner)
     with UnitOfWork(engine) as uow:
         applicant_id = uow.applicants.id_of_user(view.line.owner)
+        recovered = uow.working_capital.recovered(line_id)
     if applicant_id is None:
-        return LinePage(view, None, (), ())
+        return LinePage(view, None, (), (), recovered)
     since = view.today - timedelta(days=CHART_DAYS)
     rows = sales_feed.sales_history(engine, applicant_id, since=since, actor=actor)
     decisions = working_capital_decisions(engine, applicant_id)
-    return LinePage(view, applicant_id, _by_day(rows), tuple(decisions[:5]))
+    return LinePage(view, applicant_id, _by_day(rows), tuple(decisions[:5]), recovered)

@@ -24,7 +24,8 @@ from the oldest unmet obligation — an unpaid shortfall installment, or a draw 
 maturity.
 
 A line whose oldest unmet obligation is :data:`CHARGE_OFF_DAYS` days past due is charged off
-that night (:func:`charge_off`).
+that night (:func:`charge_off`); what the borrower pays afterwards is a recovery
+(``servicing.wc_recovery``).
 
 Amounts are integer fen; rates are ``Decimal`` held to 1e-8 (``loanmath.defaults.RATE_SCALE``),
 so the set-based close of business in SQL repeats every figure to the fen.
@@ -72,7 +73,13 @@ __all__ = [
     "sales_repayment",
 ]
 
-WORKING_CAPITAL_KINDS = ("wc-draw", "wc-repayment", "wc-accrual", "wc-charge-off")
+WORKING_CAPITAL_KINDS = (
+    "wc-draw",
+    "wc-repayment",
+    "wc-accrual",
+    "wc-charge-off",
+    "wc-recovery",
+)
 """The journal entry kinds of working-capital lines (booked without a loan)."""
 
 

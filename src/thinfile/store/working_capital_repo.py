@@ -313,6 +313,17 @@ class WorkingCapitalRepository:
             )
         )
 
+    def recovered(self, line_id: int) -> int:
+        """What the line's borrower paid after it was charged off (recoveries)."""
+        return int(
+            self.conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(wc_transactions.c.amount), 0)).where(
+                    wc_transactions.c.line_id == line_id,
+                    wc_transactions.c.kind.in_(("recovery", "sales-recovery")),
+                )
+            ).scalar_one()
+        )
+
     def sub_ledger(self) -> dict[str, tuple[int, int]]:
         """Per currency, principal and interest the draws owe (for ledger verification);
         charged-off lines are off the books."""

@@ -4,7 +4,9 @@
 limit, drawn, available, today's interest, the period's repayment progress against its
 minimum — with the draw and repay forms and the business's sales (a chart, a table, and a CSV
 upload). ``/console/working-capital/{line_id}`` shows staff the line beside its business's
-sales chart and decisions. Another borrower's line is "not found", as in the API."""
+sales chart and decisions, and the line's monthly statement (``?month=YYYY-MM``).
+``/working-capital/{line_id}/statement`` is the borrower's monthly statement; both download it
+as CSV (``…/statement.csv``). Another borrower's line is "not found", as in the API."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from thinfile.http import AppContext, Context
 from thinfile.money import format_yuan
 from thinfile.services import sales_feed
 from thinfile.services import working_capital as wc
+from thinfile.services import working_capital_statements as statements
 from thinfile.services.identity_records import Actor
 from thinfile.services.working_capital_views import LinePage, line_page
 from thinfile.servicing.wc_terms import TERM_DAYS
@@ -51,6 +54,14 @@ def _show(
 ) -> Response:
     page = line_page(context.engine, line_id, actor=actor)
     view = page.view
+    staff = {}
+    if actor.is_staff:
+        month = request.query_params.get("month")
+        staff = _statement_context(
+            statements.statement_of_month(context.engine, line_id, month),
+            f"/console/working-capital/{line_id}",
+            f"/console/working-capital/{line_id}/statement.csv",
+        )
     return render(
         request,
         "borrower/working_capital.html" if not actor.is_staff else "staff/working_capital.html",
@@ -66,6 +77,7 @@ def _show(
             "draw_key": new_payment_key(_KEY_BASE + line_id),
             "repay_key": new_payment_key(_KEY_BASE + line_id),
             "done": request.query_params.get("done", ""),
+            **staff,
         },
         actor=actor,
         status=status,
@@ -93,6 +105,22 @@ def _refused(
     )
 
 
+def _statement_context(
+    sp: statements.StatementPage, action: str, csv_path: str
+) -> dict[str, object]:
+    """What ``wc_statement.html`` needs: the statement, where the month form goes, the CSV."""
+    return {"sp": sp, "statement_action": action, "csv_href": f"{csv_path}?month={sp.month_text}"}
+
+
+def _csv(sp: statements.StatementPage) -> Response:
+    name = f"wc-line-{sp.line.line_id}-statement-{sp.month_text}.csv"
+    return Response(
+        statements.statement_csv(sp.statement),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get("/working-capital")
 def my_lines(request: Request, actor: Borrower, context: Context) -> Response:
     views = wc.lines_of_owner(context.engine, actor.user_id)
@@ -102,6 +130,23 @@ def my_lines(request: Request, actor: Borrower, context: Context) -> Response:
 @router.get("/working-capital/{line_id}")
 def my_line(request: Request, line_id: int, actor: Borrower, context: Context) -> Response:
     return _show(request, actor, context, line_id)
+
+
+@router.get("/working-capital/{line_id}/statement")
+def my_statement(
+    request: Request, line_id: int, actor: Borrower, context: Context, month: str | None = None
+) -> Response:
+    sp = statements.statement_of_month(context.engine, line_id, month, owner=actor.user_id)
+    base = f"/working-capital/{line_id}/statement"
+    page = _statement_context(sp, base, f"{base}.csv")
+    return render(request, "borrower/working_capital_statement.html", page, actor=actor)
+
+
+@router.get("/working-capital/{line_id}/statement.csv")
+def my_statement_csv(
+    line_id: int, actor: Borrower, context: Context, month: str | None = None
+) -> Response:
+    return _csv(statements.statement_of_month(context.engine, line_id, month, owner=actor.user_id))
 
 
 @router.post("/working-capital/{line_id}/draws")
@@ -159,3 +204,10 @@ def upload_sales(
 @router.get("/console/working-capital/{line_id}")
 def staff_line(request: Request, line_id: int, actor: Staff, context: Context) -> Response:
     return _show(request, actor, context, line_id)
+
+
+@router.get("/console/working-capital/{line_id}/statement.csv")
+def staff_statement_csv(
+    line_id: int, _actor: Staff, context: Context, month: str | None = None
+) -> Response:
+    return _csv(statements.statement_of_month(context.engine, line_id, month))
