@@ -130,7 +130,16 @@ def test_a_collector_works_a_case_and_an_agent_approves_the_extension(client, bo
     assert schedule_rows(page) == before + 3
     assigned = act(client, url, f"{url}/assignee", {"assignee": ids["collector"]})
     assert assigned.status_code == 303, assigned.text
-    assert f'<dd id="assignee">{ids["collector"]}</dd>' in client.get(url).text
+    page = client.get(url).text
+    assert '<dd id="assignee">collector@lender.example</dd>' in page, re.findall(
+        r"(?:assignee|proposed-by|approved-by)\W+[^<]*", page
+    )  # people, not user ids
+    assert '<td class="proposed-by">collector@lender.example</td>' in page
+    assert '<span class="approved-by">agent@lender.example</span>' in page
+    assert "· collector@lender.example</span> borrower said wages" in page
+    assert ids["agent"] not in page and page.count(ids["collector"]) == 1  # the form's value
+    queue = client.get("/console/collections").text
+    assert "collector@lender.example" in queue and ids["collector"] not in queue
     chinese = client.get(url, headers={"Accept-Language": "zh-CN"}).text
     english = client.get(url, headers={"Accept-Language": "en"}).text
     assert f"催收案件 {case_id}" in chinese and "延长期限" in chinese
