@@ -60,7 +60,7 @@ def _page(
     *,
     error: ThinfileError | None = None,
 ) -> Response:
-    view = collection_views.case_view(context.engine, case_id, actor=actor)
+    view = collection_views.case_view(context.engine, case_id, actor=actor, cipher=context.cipher)
     errors: dict[str, str] = {}
     if isinstance(error, InvalidInputError):
         errors = field_messages(error, translations(language(request).code).gettext)
