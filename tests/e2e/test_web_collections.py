@@ -16,11 +16,19 @@ import sqlalchemy as sa
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.e2e.test_web_pages import PASSWORD, build_app, csrf, post, web_settings
-from tests.integration.collections_helpers import delinquent_loans
+from tests.integration.collections_helpers import at_local, call, delinquent_loans
 from tests.support.databases import fresh_database_url, require_postgres
+from thinfile.errors import ConductRuleBrokenError
 from thinfile.http import AppContext
 from thinfile.security.roles import Role
-from thinfile.services import applicants, business_date, collection_views, collections, identity
+from thinfile.services import (
+    applicants,
+    business_date,
+    collection_contacts,
+    collection_views,
+    collections,
+    identity,
+)
 from thinfile.services.identity_records import Actor
 from thinfile.store import decisioning_tables
 
@@ -250,3 +258,26 @@ def _loan_of(engine, case_id: int) -> int:
                 sa.text("SELECT loan_id FROM collection_cases WHERE id = :c"), {"c": case_id}
             ).scalar()
         )
+
+
+def test_contacts_read_in_words_in_both_languages(client, book):
+    engine, ids, (case_id, _other) = book
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    collector = Actor(ids["collector"], Role.COLLECTOR)
+    collection_contacts.log_contact(
+        engine, case_id, call(at_local(M1_DAY, 10)), cipher=context.cipher, actor=collector
+    )
+    with pytest.raises(ConductRuleBrokenError):  # 23:00 local: refused, and kept as refused
+        collection_contacts.log_contact(
+            engine, case_id, call(at_local(M1_DAY, 23)), cipher=context.cipher, actor=collector
+        )
+    sign_in(client, "collector")
+    url = f"/console/collections/{case_id}"
+    zh = client.get(url, headers={"Accept-Language": "zh-CN"}).text
+    contacts = zh[zh.index('id="contacts"') :].split("</table>")[0]
+    assert '<td class="channel">电话</td><td class="outcome">未接听</td>' in contacts
+    assert "不在允许联系的时段" in contacts
+    assert "unanswered" not in contacts and "contact_window" not in contacts
+    en = client.get(url, headers={"Accept-Language": "en"}).text
+    assert '<td class="channel">Phone call</td><td class="outcome">Not answered</td>' in en
+    assert "Outside the hours for contact" in en
