@@ -262,7 +262,7 @@ def _loan_of(engine, case_id: int) -> int:
 
 def test_contacts_read_in_words_in_both_languages(client, book):
     engine, ids, (case_id, _other) = book
-    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    context: AppContext = client.app.state.context
     collector = Actor(ids["collector"], Role.COLLECTOR)
     collection_contacts.log_contact(
         engine, case_id, call(at_local(M1_DAY, 10)), cipher=context.cipher, actor=collector
