@@ -70,3 +70,18 @@ def test_each_message_shows_its_own_time_and_reads_in_the_pages_language(client)
     assert "Payment received" in en and "We received your payment of 1234.56 yuan for loan 7" in en
     assert "Repayment due today" in en and "falls due today (2026-03-10)" in en
     assert "还款已到账" not in en and 'lang="zh-Hans">' not in en.split("<main", 1)[1]
+
+
+def test_the_console_names_a_messages_kind_in_words(client) -> None:
+    context: AppContext = client.app.state.context
+    user = staff(client, "reader", Role.BORROWER)
+    _message(
+        context, user, 1, kind="payment_received", created=DELIVERED, cob_day=None,
+        subject="还款已到账", body="已收到您的还款。",
+    )  # fmt: skip
+    staff(client, "agent", Role.SERVICING_AGENT)
+    sign_in(client, "agent")
+    zh = client.get("/console/notifications", headers={"Accept-Language": "zh-CN"}).text
+    assert '<td class="kind">还款已到账 <code class="small">payment_received</code></td>' in zh
+    en = client.get("/console/notifications", headers={"Accept-Language": "en"}).text
+    assert '<td class="kind">Payment received <code' in en
