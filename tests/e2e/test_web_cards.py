@@ -91,3 +91,14 @@ def test_a_card_the_bank_does_not_verify_is_refused_with_what_to_do(client: Test
         form_page="/cards",
     )
     assert bad_number.status_code == 422 and "请检查卡号和手机号" in bad_number.text
+
+
+def test_binding_a_bound_card_again_is_refused_and_keeps_one_binding(client: TestClient) -> None:
+    phone = _verified_borrower(client, 403)
+    _bind(client, CARD, phone)
+    spaced = f"{CARD[:4]} {CARD[4:8]} {CARD[8:]}"  # the same card, typed another way
+    again = post(client, "/cards", {"card_number": spaced, "phone": phone}, form_page="/cards")
+    assert again.status_code == 409 and "这张卡已绑定" in again.text
+    assert 'id="sandbox-code"' not in again.text  # no code texted for it
+    page = client.get("/cards", headers={"Accept-Language": "en"}).text
+    assert page.count(CARD[-4:]) == 1 and "Default card" in page

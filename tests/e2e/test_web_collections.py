@@ -16,12 +16,21 @@ import sqlalchemy as sa
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.e2e.test_web_pages import PASSWORD, build_app, csrf, post, web_settings
-from tests.integration.collections_helpers import delinquent_loans
+from tests.integration.collections_helpers import at_local, call, delinquent_loans
 from tests.support.databases import fresh_database_url, require_postgres
+from thinfile.errors import ConductRuleBrokenError
 from thinfile.http import AppContext
 from thinfile.security.roles import Role
-from thinfile.services import business_date, collection_views, collections, identity
+from thinfile.services import (
+    applicants,
+    business_date,
+    collection_contacts,
+    collection_views,
+    collections,
+    identity,
+)
 from thinfile.services.identity_records import Actor
+from thinfile.store import decisioning_tables
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -130,7 +139,16 @@ def test_a_collector_works_a_case_and_an_agent_approves_the_extension(client, bo
     assert schedule_rows(page) == before + 3
     assigned = act(client, url, f"{url}/assignee", {"assignee": ids["collector"]})
     assert assigned.status_code == 303, assigned.text
-    assert f'<dd id="assignee">{ids["collector"]}</dd>' in client.get(url).text
+    page = client.get(url).text
+    assert '<dd id="assignee">collector@lender.example</dd>' in page, re.findall(
+        r"(?:assignee|proposed-by|approved-by)\W+[^<]*", page
+    )  # people, not user ids
+    assert '<td class="proposed-by">collector@lender.example</td>' in page
+    assert '<span class="approved-by">agent@lender.example</span>' in page
+    assert "· collector@lender.example</span> borrower said wages" in page
+    assert ids["agent"] not in page and page.count(ids["collector"]) == 1  # the form's value
+    queue = client.get("/console/collections").text
+    assert "collector@lender.example" in queue and ids["collector"] not in queue
     chinese = client.get(url, headers={"Accept-Language": "zh-CN"}).text
     english = client.get(url, headers={"Accept-Language": "en"}).text
     assert f"催收案件 {case_id}" in chinese and "延长期限" in chinese
@@ -168,3 +186,98 @@ def test_an_unknown_case_is_not_found_and_a_borrower_cannot_open_the_queue(clien
     staff(client, "someone", Role.BORROWER)
     sign_in(client, "someone")
     assert client.get("/console/collections").status_code == 403
+
+
+def _owned_by_a_borrower(client: TestClient, loan_id: int) -> None:
+    """Loan ``loan_id`` opened by an application of 王小明 (phone 13912345678)."""
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    user = staff(client, "wang", Role.BORROWER)
+    profile = applicants.register_applicant(
+        context.engine, context.cipher, actor=Actor(user, Role.BORROWER), name="王小明",
+        id_number="110101199003071233", phone="13912345678", on=date(2025, 1, 1),
+    )  # fmt: skip
+    with context.engine.begin() as conn:
+        conn.execute(
+            sa.insert(decisioning_tables.applications).values(
+                id="app-of-wang", applicant_id=profile.id, user_id=user,
+                submitted_at=datetime(2025, 1, 1, tzinfo=UTC), decided_on=date(2025, 1, 1),
+                status="accepted", outcome="approve", purpose="phone", segment="gig",
+                requested_amount=300000, grade="B", pd="0.05", score=600, model_version="m",
+                policy_version="p", arm="champion", id_number_hash="x", phone_hash="y",
+                decision_json="{}", pii_enc="", loan_id=str(loan_id), version=1,
+            )
+        )  # fmt: skip
+
+
+def _audited_reads(client: TestClient) -> list[str]:
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    with context.engine.connect() as conn:
+        return [
+            str(r.actor)
+            for r in conn.execute(
+                sa.text("SELECT actor FROM audit_log WHERE action = 'collection.view_borrower'")
+            )
+        ]
+
+
+def test_an_in_house_collector_reads_the_borrowers_name_and_phone_to_call(client, book):
+    engine, ids, (case_id, _other) = book
+    _owned_by_a_borrower(client, _loan_of(engine, case_id))
+    sign_in(client, "collector")
+    page = client.get(f"/console/collections/{case_id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert '<dd id="borrower-name">王小明</dd>' in page.text
+    assert '<a href="tel:13912345678">13912345678</a>' in page.text
+    assert _audited_reads(client) == [f"collector:{ids['collector']}"]
+    sign_in(client, "agent")  # an agent approves plans; they do not dial: masked
+    page = client.get(f"/console/collections/{case_id}", headers={"Accept-Language": "zh-CN"})
+    assert '<dd id="borrower-name">王**</dd>' in page.text and "139****5678" in page.text
+    assert "13912345678" not in page.text and "手机号" in page.text
+
+
+def test_an_agency_collector_reads_the_borrower_masked(client, book):
+    engine, ids, (case_id, _other) = book
+    _owned_by_a_borrower(client, _loan_of(engine, case_id))
+    collections.assign_agency(
+        engine, case_id, "acme", actor=Actor(ids["agent"], Role.SERVICING_AGENT)
+    )
+    sign_in(client, "acme")
+    page = client.get(f"/console/collections/{case_id}")
+    assert page.status_code == 200
+    assert '<dd id="borrower-name">王**</dd>' in page.text
+    assert '<dd id="borrower-phone" class="mono">139****5678</dd>' in page.text
+    assert "13912345678" not in page.text and "小明" not in page.text
+    assert "110101" not in page.text  # never the ID number
+    assert _audited_reads(client) == [f"collector:{ids['acme']}"]
+
+
+def _loan_of(engine, case_id: int) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("SELECT loan_id FROM collection_cases WHERE id = :c"), {"c": case_id}
+            ).scalar()
+        )
+
+
+def test_contacts_read_in_words_in_both_languages(client, book):
+    engine, ids, (case_id, _other) = book
+    context: AppContext = client.app.state.context
+    collector = Actor(ids["collector"], Role.COLLECTOR)
+    collection_contacts.log_contact(
+        engine, case_id, call(at_local(M1_DAY, 10)), cipher=context.cipher, actor=collector
+    )
+    with pytest.raises(ConductRuleBrokenError):  # 23:00 local: refused, and kept as refused
+        collection_contacts.log_contact(
+            engine, case_id, call(at_local(M1_DAY, 23)), cipher=context.cipher, actor=collector
+        )
+    sign_in(client, "collector")
+    url = f"/console/collections/{case_id}"
+    zh = client.get(url, headers={"Accept-Language": "zh-CN"}).text
+    contacts = zh[zh.index('id="contacts"') :].split("</table>")[0]
+    assert '<td class="channel">电话</td><td class="outcome">未接听</td>' in contacts
+    assert "不在允许联系的时段" in contacts
+    assert "unanswered" not in contacts and "contact_window" not in contacts
+    en = client.get(url, headers={"Accept-Language": "en"}).text
+    assert '<td class="channel">Phone call</td><td class="outcome">Not answered</td>' in en
+    assert "Outside the hours for contact" in en

@@ -626,3 +626,29 @@ def test_a_console_write_off_needs_a_second_servicing_agent(
     assert approved.status_code == 303, approved.text
     assert loans.get_loan(engine_of(client), loan_id).account.status.value == "written-off"
     assert {"loan.write_off_request", "loan.write_off"} <= set(actions(client))
+
+
+def test_the_loan_page_tells_owed_so_far_from_the_payoff_and_fees_from_penalty(client, monkeypatch):
+    """The balance and the payoff differ and the page says why; a preview puts the product's
+    fee under fees — a loan paid on time owes no penalty."""
+    borrower(client, 43)
+    loan_id = accept_offer(client, monkeypatch)
+    engine = engine_of(client)
+    cob.run_cob(engine, loans.get_loan(engine, loan_id).account.disbursed_on + timedelta(days=5))
+    english = {"Accept-Language": "en"}
+    page = client.get(f"/loans/{loan_id}", headers=english).text
+    payoff = pay_form(page, "prepayments")["amount"]
+    hint = found(r'<p class="hint" id="balance-vs-payoff">([^<]+)</p>', page)
+    assert "Owed so far" in page and "installments still to come is not in it" in hint
+    assert f"¥{int(payoff.split('.')[0]):,}.{payoff.split('.')[1]}" in hint  # the payoff, named
+    chinese = client.get(f"/loans/{loan_id}", headers={"Accept-Language": "zh-CN"}).text
+    assert "目前欠款" in chinese and "提前结清金额" in chinese
+    form = pay_form(page)
+    data = {"csrf_token": form["csrf_token"], "idempotency_key": form["idempotency_key"]}
+    shown = client.post(
+        form["url"], data={**data, "amount": payoff, "action": "preview"}, headers=english
+    )
+    assert shown.status_code == 200, shown.text
+    preview = shown.text[shown.text.index('id="pay-preview"') :].split("</div>")[0]
+    assert "<dt>Fees</dt>" in preview and 'id="preview-fees"' in preview
+    assert "Penalty" not in preview  # nothing late: no penalty, and the fee is not called one

@@ -380,6 +380,7 @@ def test_the_simulation_report_shows_each_occupations_share_and_the_flag_rule(
     page = reply.text
     assert "某职业的批准率低于总体批准率的80%" in page and "坏账率高于8.00%" in page
     assert "占总体批准率的比例" in page and '<th scope="col">标记</th>' in page
+    assert '<th scope="row">外卖骑手 <span class="small mono" translate="no">delivery_rider' in page
     rider = page[page.index("delivery_rider") :].split("</tr>")[0]
     assert re.search(r"<td>\d+%</td>", rider)  # the rider's share of the overall approval rate
     assert "平均复利年化利率" in page and "处于利率上限的占比" in page and "预期利润（元）" in page
@@ -435,6 +436,9 @@ def test_a_review_without_a_note_is_refused_beside_the_note_field(
     assert f'action="/console/applications/{application_id}/review"' in reply.text  # still referred
 
 
+INPUT_VALUE = r'<span[^>]*>([a-z_0-9]+)</span></th><td class="mono">([^<]*)</td>'
+
+
 def test_the_staff_application_page_names_its_inputs_in_the_readers_language(
     client: TestClient,
 ) -> None:
@@ -448,6 +452,13 @@ def test_the_staff_application_page_names_its_inputs_in_the_readers_language(
     assert rows["月收入（元）"] == "declared_monthly_income"  # the form's own label
     assert rows["在本市居住的月数"] == "months_in_city"
     assert rows["身份证号"] == "id_number"
+    values = dict(re.findall(INPUT_VALUE, inputs))
+    assert values["segment"] == "外卖骑手" and values["purpose"] == "买手机"  # codes in words
+    policies = client.get("/console/policies").text
+    assert "新市民默认策略" in policies and "new-citizen default" not in policies
     post(client, "/language", {"lang": "en", "next": "/console"}, form_page="/console")
     english = client.get(f"/console/applications/{application_id}").text
     assert "Monthly income (yuan) <span" in english
+    values = dict(re.findall(INPUT_VALUE, english))
+    assert values["segment"] == "Delivery rider" and values["purpose"] == "A phone"
+    assert "New-citizen default policy" in client.get("/console/policies").text

@@ -72,6 +72,8 @@ def test_an_agent_resolves_a_break_with_a_reason(console: tuple[TestClient, AppC
     assert "Open breaks: 0" in after.text and '<form method="post" action="/console/rec' not in (
         after.text
     )
+    resolver = '<span class="resolved-by">agent@lender.example</span>'
+    assert resolver in after.text and "servicing_agent:" not in after.text  # a person, not an id
 
 
 def test_an_underwriter_reads_but_cannot_resolve(

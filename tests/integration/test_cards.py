@@ -202,3 +202,33 @@ def test_another_borrower_cannot_confirm_default_or_unbind_my_card(
     with pytest.raises(NotFoundError):
         cards.unbind_card(engine, gateway, actor=theirs, card_id=card.id)
     assert cards.list_cards(engine, actor=theirs) == []
+
+
+def test_a_card_is_bound_once_and_may_be_bound_again_after_unbinding(
+    engine: Engine, cipher: PiiCipher, gateway: SandboxGatewayClient
+) -> None:
+    actor = borrower(engine, cipher, "13700137000")
+    first = bind(engine, cipher, gateway, actor, CARD)
+    with pytest.raises(ConflictError) as refused:
+        bind(engine, cipher, gateway, actor, f"{CARD[:4]} {CARD[4:]}")
+    assert refused.value.field == "card_number" and refused.value.status == 409
+    assert cards.list_cards(engine, actor=actor) == [first]
+    # two bindings of the card started side by side: the second confirmation is refused
+    started = [
+        cards.start_card_binding(
+            engine, cipher, gateway, actor=actor, card_number=OTHER_CARD, phone="13700137000"
+        )
+        for _ in range(2)
+    ]
+    codes = [(s.card_id, str(s.sandbox_sms_code)) for s in started]
+    cards.confirm_card_binding(
+        engine, gateway, actor=actor, card_id=codes[0][0], sms_code=codes[0][1]
+    )
+    with pytest.raises(ConflictError):
+        cards.confirm_card_binding(
+            engine, gateway, actor=actor, card_id=codes[1][0], sms_code=codes[1][1]
+        )
+    assert len(cards.list_cards(engine, actor=actor)) == 2
+    cards.unbind_card(engine, gateway, actor=actor, card_id=first.id)
+    again = bind(engine, cipher, gateway, actor, CARD)
+    assert again.last_four == CARD[-4:] and len(cards.list_cards(engine, actor=actor)) == 2

@@ -113,6 +113,17 @@ def _refused(
     uow.commit()
 
 
+def _not_bound_yet(uow: UnitOfWork, actor: Actor, card_hash: str) -> None:
+    bound = uow.payment_cards.active_with_hash(actor.user_id, card_hash)
+    if bound is not None:
+        raise ConflictError(
+            "this card is bound already",
+            field="card_number",
+            value=bound.id,
+            remedy="use the card you bound, or unbind it before binding it again",
+        )
+
+
 def start_card_binding(
     engine: Engine,
     cipher: PiiCipher,
@@ -122,11 +133,15 @@ def start_card_binding(
     card_number: str,
     phone: str,
 ) -> BindingStarted:
-    """Send the four elements to the gateway, which texts a code to the reserved phone."""
+    """Send the four elements to the gateway, which texts a code to the reserved phone. A card
+    the borrower has bound already is refused (:class:`ConflictError` naming the card): it
+    is bound once, and the existing binding stays as it is."""
     digits, phone = parse_card_number(card_number), phone_number(phone)
     card_id = uuid.uuid4().hex
+    card_hash = cipher.lookup_hash("card_number", digits)
     with UnitOfWork(engine) as uow:
         name, id_number = _holder(uow, cipher, actor)
+        _not_bound_yet(uow, actor, card_hash)
         subject = f"card:{card_id}"
         try:
             challenge = gateway.start_binding(
@@ -142,6 +157,7 @@ def start_card_binding(
             binding_id=challenge.binding_id,
             last_four=last_four(digits),
             at=now_utc(),
+            card_hash=card_hash,
         )
         record_audit(uow, actor.label, "card.binding_started", subject, {"last_four": digits[-4:]})
         uow.commit()
@@ -161,6 +177,9 @@ def confirm_card_binding(
             _refused(uow, actor, "card.binding_refused", subject, refused)
             raise
         has_default = any(c.is_default for c in uow.payment_cards.of_user(actor.user_id, lock=True))
+        card_hash = uow.payment_cards.hash_of(card_id)
+        if card_hash is not None:  # two bindings of one card started side by side
+            _not_bound_yet(uow, actor, card_hash)
         uow.payment_cards.activate(
             card_id,
             agreement_token=bound.agreement_token,

@@ -9,6 +9,11 @@
   (``collections.agency``): the borrower's masked name and numbers, the overdue amount and
   installments, their agency's own contacts and the promises — no ID number, no third
   party's number, no payments, no hardship plans, no in-house notes.
+* The borrower to call (:class:`BorrowerContact`), read from their applicant profile through
+  the PII cipher when the caller passes it: an in-house collector, who dials, reads the name
+  and phone in full; anyone else (a servicing agent, an admin, an agency) reads them masked.
+  Every read of the profile is audited (``collection.view_borrower``), as staff reads of a
+  profile are.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from sqlalchemy.engine import Engine
 
 from thinfile.collections import CaseFacts, Strategy
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.security.crypto import PiiCipher
+from thinfile.security.pii import mask_name, mask_phone
 from thinfile.security.roles import Role
+from thinfile.services.applicants import identity_of_user
 from thinfile.services.audit import record_audit
 from thinfile.services.collection_contacts import (
     LoggedContact,
@@ -44,7 +52,9 @@ from thinfile.servicing import InstallmentState
 from thinfile.store.servicing_codec import from_day
 
 __all__ = [
+    "DIALLING_ROLES",
     "NOTE_MAX_CHARS",
+    "BorrowerContact",
     "CaseNote",
     "CaseView",
     "add_agency_user",
@@ -57,6 +67,18 @@ __all__ = [
 ]
 
 NOTE_MAX_CHARS = 1000
+DIALLING_ROLES = frozenset({Role.COLLECTOR})
+"""In-house, these roles call borrowers from the case page: they read the number in full."""
+
+
+@dataclass(frozen=True, slots=True)
+class BorrowerContact:
+    """The borrower of a case as the caller may see them (``revealed``: name and phone in
+    full; otherwise both masked)."""
+
+    name: str
+    phone: str
+    revealed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +103,8 @@ class CaseView:
     notes: tuple[CaseNote, ...] = ()
     for_agency: str | None = None
     """The agency the view was cut for (None: in-house staff see everything)."""
+    borrower: BorrowerContact | None = None
+    """The borrower's name and phone (None: no cipher was given, or no profile)."""
 
 
 def agency_of(uow: UnitOfWork, actor: Actor) -> str | None:
@@ -109,9 +133,30 @@ def _cut(facts: CaseFacts, agency: str) -> CaseFacts:
     )
 
 
-def case_view(engine: Engine, case_id: int, *, actor: Actor | None = None) -> CaseView:
+def _borrower_in(
+    uow: UnitOfWork, cipher: PiiCipher, case_id: int, loan_id: int, actor: Actor | None,
+    agency: str | None,
+) -> BorrowerContact | None:  # fmt: skip
+    user_id = uow.applications.owner_of_loan(str(loan_id))
+    profile = None if user_id is None else identity_of_user(uow, cipher, user_id)
+    if profile is None:
+        return None
+    reveal = agency is None and actor is not None and actor.role in DIALLING_ROLES
+    if actor is not None:
+        record_audit(
+            uow, actor.label, "collection.view_borrower", f"case:{case_id}",
+            {"revealed": reveal, "agency": agency},
+        )  # fmt: skip
+    if reveal:
+        return BorrowerContact(profile.name, profile.phone, True)
+    return BorrowerContact(mask_name(profile.name), mask_phone(profile.phone), False)
+
+
+def case_view(
+    engine: Engine, case_id: int, *, actor: Actor | None = None, cipher: PiiCipher | None = None
+) -> CaseView:
     """Everything about case ``case_id`` the caller may see (``actor`` None: a trusted
-    caller inside thinfile)."""
+    caller inside thinfile); with ``cipher``, the borrower to call as well."""
     with UnitOfWork(engine) as uow:
         if actor is None:
             row, agency = uow.collections.case(case_id), None
@@ -127,6 +172,10 @@ def case_view(engine: Engine, case_id: int, *, actor: Actor | None = None) -> Ca
             CaseNote(int(n.id), str(n.author), n.at, str(n.text))
             for n in uow.collections.notes_of(case_id)
         )
+        borrower = None
+        if cipher is not None:
+            borrower = _borrower_in(uow, cipher, case_id, facts.loan_id, actor, agency)
+            uow.commit()
     schedule = tuple(i for i in stored.account.installments if i.n > 0 or i.principal_due)
     payments = tuple(
         TransactionView(r.id, r.kind, from_day(r.day), r.amount, r.reversed) for r in txns
@@ -145,11 +194,13 @@ def case_view(engine: Engine, case_id: int, *, actor: Actor | None = None) -> Ca
             (),
             tuple(i for i in schedule if i.arrears > 0 and on is not None and i.due <= on),
             for_agency=agency,
+            borrower=borrower,
         )
     plans = tuple(plans_of_loan(engine, facts.loan_id))
     return CaseView(
-        facts, status, strategy, arm, contacts, promises, plans, schedule, payments, notes
-    )
+        facts, status, strategy, arm, contacts, promises, plans, schedule, payments, notes,
+        borrower=borrower,
+    )  # fmt: skip
 
 
 def case_queue(

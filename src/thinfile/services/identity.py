@@ -21,7 +21,7 @@ from thinfile.errors import (
 )
 from thinfile.security.apikeys import ApiKey, hash_api_key, new_api_key
 from thinfile.security.passwords import PasswordHasher
-from thinfile.security.roles import STAFF_ROLES, Role
+from thinfile.security.roles import COLLECTION_ROLES, STAFF_ROLES, Role
 from thinfile.security.tokens import TokenClaims
 from thinfile.services.audit import record_audit
 from thinfile.services.conflicts import duplicate_is_conflict
@@ -139,14 +139,15 @@ def get_user(engine: Engine, user_id: str) -> UserRecord:
 
 def staff_names(engine: Engine, labels: Iterable[str]) -> dict[str, str]:
     """The e-mail address of each staff member named by an audit label (``role:user_id``, as
-    a review records its reviewer), for pages that show who did something. A label that
-    names no staff account (a borrower, a deleted user, ``system``) is left out."""
+    a review records its reviewer) or by a bare user id (as a hardship plan records who
+    proposed it), for pages that show who did something. A value that names no staff
+    account (a borrower, a deleted user, ``system``) is left out."""
     names: dict[str, str] = {}
     with UnitOfWork(engine) as uow:
         for label in set(labels):
-            _role, _, user_id = label.partition(":")
+            user_id = label.partition(":")[2] if ":" in label else label
             row = uow.users.get(user_id) if user_id else None
-            if row is not None and Role(str(row.role)) in STAFF_ROLES:
+            if row is not None and Role(str(row.role)) in STAFF_ROLES | COLLECTION_ROLES:
                 names[label] = str(row.email)
     return names
 

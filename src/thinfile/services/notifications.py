@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -49,6 +49,7 @@ __all__ = [
     "delivery_counts",
     "enqueue_notification_in_unit",
     "get_preferences",
+    "inbox_message",
     "list_deliveries",
     "list_messages",
     "mark_message_read",
@@ -339,9 +340,23 @@ class InboxMessage:
     loan_id: int | None
     delivered_at: datetime
     read_at: datetime | None
+    sent_at: datetime | None = None
+    """When the message was written for the borrower: the close of business that wrote it
+    ended its business date then (never later, however late the close ran), any other
+    message at its own ``created_at`` — not when the in-app delivery was made."""
 
 
-def _inbox(message: StoredMessage) -> InboxMessage:
+def sent_at(message: StoredMessage) -> datetime:
+    """The message's own time (:attr:`InboxMessage.sent_at`)."""
+    if message.cob_day is None:
+        return message.created_at
+    day = from_day(message.cob_day) + timedelta(days=1)
+    end = datetime.combine(day, time(0), tzinfo=zone_of(None)).astimezone(UTC)
+    return min(message.created_at, end)
+
+
+def inbox_message(message: StoredMessage) -> InboxMessage:
+    """A delivered in-app message as its reader sees it."""
     assert message.delivered_at is not None
     return InboxMessage(
         message.notification_id,
@@ -352,6 +367,7 @@ def _inbox(message: StoredMessage) -> InboxMessage:
         message.loan_id,
         message.delivered_at,
         message.read_at,
+        sent_at(message),
     )
 
 
@@ -359,7 +375,7 @@ def list_messages(engine: Engine, user_id: str, *, limit: int, offset: int) -> l
     """The user's in-app messages, newest first."""
     with UnitOfWork(engine) as uow:
         rows = uow.notifications.inbox(user_id, limit=limit, offset=offset)
-    return [_inbox(r) for r in rows]
+    return [inbox_message(r) for r in rows]
 
 
 def unread_count(engine: Engine, user_id: str) -> int:
@@ -375,7 +391,7 @@ def mark_message_read(engine: Engine, user_id: str, message_id: int) -> InboxMes
         found = uow.notifications.message(message_id, Channel.IN_APP.value)
         uow.commit()
     assert found is not None
-    return _inbox(found)
+    return inbox_message(found)
 
 
 # what staff see

@@ -73,6 +73,9 @@ class StoredMessage:
     subject: str | None
     body: str | None
     delivered_at: datetime | None
+    cob_day: int | None = None
+    """The business date whose close of business wrote the message (None: written by an
+    event, such as a payment, at ``created_at``)."""
 
 
 StoredDelivery = StoredMessage
@@ -101,6 +104,7 @@ _MESSAGE_COLUMNS = (
     _D.subject,
     _D.body,
     _D.delivered_at,
+    _N.cob_day,
 )
 _MESSAGES = sa.select(*_MESSAGE_COLUMNS).select_from(
     notification_deliveries.join(notifications, _N.id == _D.notification_id)

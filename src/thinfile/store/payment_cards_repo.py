@@ -66,10 +66,12 @@ class PaymentCardRepository:
         binding_id: str,
         last_four: str,
         at: datetime,
+        card_hash: str | None = None,
     ) -> None:
         self.conn.execute(
             sa.insert(payment_cards).values(
                 id=card_id,
+                card_hash=card_hash,
                 user_id=user_id,
                 provider=provider,
                 binding_id=binding_id,
@@ -86,6 +88,23 @@ class PaymentCardRepository:
             query = query.with_for_update()
         row = self.conn.execute(query).first()
         return None if row is None else _card(row)
+
+    def active_with_hash(self, user_id: str, card_hash: str) -> StoredCard | None:
+        """The user's active card with this card number's hash, if they bound it already."""
+        row = self.conn.execute(
+            sa.select(payment_cards).where(
+                payment_cards.c.user_id == user_id,
+                payment_cards.c.card_hash == card_hash,
+                payment_cards.c.status == "active",
+            )
+        ).first()
+        return None if row is None else _card(row)
+
+    def hash_of(self, card_id: str) -> str | None:
+        found = self.conn.execute(
+            sa.select(payment_cards.c.card_hash).where(payment_cards.c.id == card_id)
+        ).scalar()
+        return None if found is None else str(found)
 
     def of_user(self, user_id: str, *, lock: bool = False) -> list[StoredCard]:
         """The user's active cards, the newest first."""

@@ -41,6 +41,9 @@ payment_cards = sa.Table(
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("bound_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("unbound_at", sa.DateTime(timezone=True), nullable=True),
+    # A keyed hash of the card number (PiiCipher.lookup_hash): one card, one binding per user.
+    # None on cards bound before it was kept.
+    sa.Column("card_hash", sa.String(64), nullable=True, index=True),
 )
 
 payment_intents = sa.Table(

@@ -29,6 +29,9 @@ KNOWN: dict[str, str] = {
     ),
     "sign in first": N_("Sign in to see this page."),
     "there is no such page": N_("There is no such page."),
+    "this card is bound already": N_(
+        "This card is bound already: you can pay from it. To bind it again, unbind it first."
+    ),
     "a vintage is a month written YYYY-MM": N_(
         "A vintage is a month written YYYY-MM, such as 2025-01."
     ),

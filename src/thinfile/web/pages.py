@@ -18,6 +18,7 @@ from thinfile.services.identity_records import Actor
 from thinfile.web.config import get_web
 from thinfile.web.formatting import FILTERS
 from thinfile.web.i18n import LANGUAGES, language, translations
+from thinfile.web.menus import console_menu
 from thinfile.web.security import CSRF_FIELD, csrf_field_value, new_csrf_cookie
 from thinfile.web.statement_text import statement_text
 
@@ -89,6 +90,7 @@ def render(
             csrf_field=CSRF_FIELD,
             csrf_token=csrf_field_value(web.csrf_key, cookie),
             actor=actor,
+            console_menu=console_menu(actor),
             path=page_path(request),
             display_zone=web.display_zone,
             **(values or {}),

@@ -6,12 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import CardVerificationFailedError, InvalidInputError
+from thinfile.errors import CardVerificationFailedError, ConflictError, InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.services import cards
 from thinfile.services.identity_records import Actor
 from thinfile.web.access import Borrower, Form, OwningBorrower
 from thinfile.web.i18n import language, translations
+from thinfile.web.messages import page_message
 from thinfile.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -66,6 +67,9 @@ def start_binding(request: Request, actor: Borrower, form: Form, context: Contex
         )
     except (InvalidInputError, CardVerificationFailedError) as error:
         return _page(request, actor, context, error=_refusal(request, error), status=error.status)
+    except ConflictError as bound:  # the card is bound already: said, the binding kept
+        said = page_message(bound, translations(language(request).code).gettext)
+        return _page(request, actor, context, error=said, status=bound.status)
     return _page(request, actor, context, pending=pending)
 
 

@@ -23,6 +23,7 @@ from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import parse_amount
 from thinfile.web.pages import render, submit
+from thinfile.web.people import staff_namer
 
 router = APIRouter(prefix="/console/collections", include_in_schema=False)
 
@@ -39,12 +40,16 @@ def queue(
         context.engine, actor, strategy=Strategy(chosen) if chosen else None,
         bucket=bucket[:16] or None,
     )  # fmt: skip
+    who = staff_namer(context.engine, (r.assignee for r in rows))
     return render(
         request,
         "staff/cases.html",
-        {"rows": rows, "strategy": chosen, "strategies": STRATEGIES, "bucket": bucket[:16]},
+        {
+            "rows": rows, "strategy": chosen, "strategies": STRATEGIES, "bucket": bucket[:16],
+            "who": who,
+        },
         actor=actor,
-    )
+    )  # fmt: skip
 
 
 def _page(
@@ -55,12 +60,14 @@ def _page(
     *,
     error: ThinfileError | None = None,
 ) -> Response:
-    view = collection_views.case_view(context.engine, case_id, actor=actor)
+    view = collection_views.case_view(context.engine, case_id, actor=actor, cipher=context.cipher)
     errors: dict[str, str] = {}
     if isinstance(error, InvalidInputError):
         errors = field_messages(error, translations(language(request).code).gettext)
     elif error is not None:
         errors = {"form": error.message}
+    people = [view.facts.assignee, *(n.author for n in view.notes)]
+    people += [who for p in view.plans for who in (p.proposed_by, p.approved_by)]
     return render(
         request,
         "staff/case.html",
@@ -70,6 +77,7 @@ def _page(
             "errors": errors,
             "may_approve": actor.role in SERVICING_ROLES,
             "me": actor.user_id,
+            "who": staff_namer(context.engine, people),
             "done": request.query_params.get("done", ""),
         },
         actor=actor,

@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from thinfile.errors import InvalidInputError
 from thinfile.http import Context
-from thinfile.services import notifications
+from thinfile.services import message_centre, notifications
 from thinfile.web.access import Borrower, Form, Staff
-from thinfile.web.i18n import LANGUAGES
+from thinfile.web.i18n import LANGUAGES, language, translations
 from thinfile.web.pages import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -23,9 +23,11 @@ _PAGE = 50
 
 @router.get("/messages")
 def messages_page(request: Request, actor: Borrower, context: Context) -> Response:
-    engine, user = context.engine, actor.user_id
+    engine, user, code = context.engine, actor.user_id, language(request).code
     values = {
-        "messages": notifications.list_messages(engine, user, limit=_PAGE, offset=0),
+        "messages": message_centre.messages_in_language(
+            engine, user, language=code, gettext=translations(code).gettext, limit=_PAGE, offset=0
+        ),
         "unread": notifications.unread_count(engine, user),
     }
     return render(request, MESSAGES_PAGE, values, actor=actor)

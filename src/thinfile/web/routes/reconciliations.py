@@ -22,6 +22,7 @@ from thinfile.web.access import Form, Servicer, Staff
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
+from thinfile.web.people import staff_namer
 
 router = APIRouter(prefix="/console/reconciliations", include_in_schema=False)
 
@@ -57,6 +58,7 @@ def _report(
         "may_act": actor.role in SERVICING_ROLES,
         "errors": errors or {},
         "resolved": "resolved" in request.query_params,
+        "who": staff_namer(context.engine, (i.resolved_by for i in done.run.items)),
     }
     return render(request, "staff/reconciliation.html", values, actor=actor, status=status)
 
