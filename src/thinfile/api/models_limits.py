@@ -116,7 +116,9 @@ class LimitDecisionPublic(BaseModel):
     new_limit: str
     reason_codes: list[str]
     policy_version: str
-    model_version: str
+    model_version: str | None = Field(
+        description="The behaviour model that graded the line; null: the policy's rules did"
+    )
 
 
 class StaffLimitPublic(BaseModel):

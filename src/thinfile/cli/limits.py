@@ -65,7 +65,8 @@ def review(
 def replay(
     decision_id: Annotated[int, typer.Argument(min=1, help="A limit decision's number.")],
 ) -> None:
-    """Decide a stored limit decision again from its inputs and policy version."""
+    """Decide a stored limit decision again from its inputs, policy version and behaviour
+    model version (null when the policy's rules graded the line)."""
     engine = make_engine()
     upgrade(engine)
     try:
@@ -80,6 +81,9 @@ def replay(
                 "stored": {"action": result.stored_action, "new_limit": result.stored_new_limit},
                 "replayed": {"action": d.action.value, "new_limit": d.new_limit},
                 "reason_codes": list(d.reason_codes),
+                "policy_version": d.policy_version,
+                "model_version": d.model_version,
+                "pd": d.pd,
                 "same": result.same,
             },
             sort_keys=True,

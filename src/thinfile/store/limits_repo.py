@@ -89,3 +89,14 @@ class LimitRepository:
             )
         )
         return {int(r[0]): int(r[1]) for r in rows}
+
+    def application_scores(self, first: int, last: int) -> dict[int, int]:
+        """The score of the application that opened each line ``first`` to ``last`` (lines
+        opened otherwise have none): the behaviour model's application-score input."""
+        line = sa.cast(applications.c.credit_line_id, limit_line_incomes.c.line_id.type)
+        rows = self.conn.execute(
+            sa.select(line, sa.func.max(applications.c.score))
+            .where(applications.c.credit_line_id.is_not(None), line.between(first, last))
+            .group_by(line)
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
