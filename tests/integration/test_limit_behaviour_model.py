@@ -19,12 +19,13 @@ from thinfile.decisioning.limit_policy import DEFAULT_LIMIT_POLICY_DIR
 from thinfile.money import Money
 from thinfile.scoring.behaviour_model import behaviour_table, train_behaviour_model
 from thinfile.scoring.model import ScoringModel
+from thinfile.security.roles import Role
 from thinfile.services import business_date
-from thinfile.services.identity_records import SYSTEM
+from thinfile.services.identity_records import SYSTEM, Actor
 from thinfile.services.limit_features import record_line_income
 from thinfile.services.limit_policies import activate_limit_policy, register_limit_policy
 from thinfile.services.limit_reviews import review_limits
-from thinfile.services.limits import replay_limit_decision
+from thinfile.services.limits import replay_limit_decision, request_limit_increase
 from thinfile.services.policies import register_model
 from thinfile.sim import generate_applicants, simulate_performance
 from thinfile.store import make_engine, upgrade
@@ -125,6 +126,12 @@ def test_a_pd_the_policy_grades_d_gets_no_increase_and_the_reasons_say_why(
     assert len(model_words) == len(shown) >= 1
     assert all(t.startswith("Our assessment weighed ") for t in model_words)
     assert all(w["text"].startswith("评估中") for w in replayed.replayed.reasons("zh")[1:])
+    # a borrower who asks is answered the same way, with the model's reasons
+    answer = request_limit_increase(engine, book.good, actor=Actor("u1", Role.BORROWER))
+    assert answer.action == "none" and "BEHAVIOUR_GRADE" in answer.reason_codes
+    assert answer.model_reasons and any(
+        r["text"].startswith("Our assessment weighed ") for r in answer.reasons("en")
+    )
     engine.dispose()
 
 

@@ -73,7 +73,10 @@ class LimitAnswerPublic(BaseModel):
     limit: str
     offered_limit: str | None
     offer_id: int | None
-    reasons: list[ReasonWords]
+    reasons: list[ReasonWords] = Field(
+        description="Why, in plain words; when the behaviour grade stopped the increase, what "
+        "the behaviour model weighed against the line follows (its codes R01…)"
+    )
 
 
 class LimitChangeCreate(BaseModel):

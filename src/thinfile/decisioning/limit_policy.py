@@ -57,6 +57,9 @@ class LimitPolicySettings:
     """Lines held out of automatic increases (a deterministic hash of the line id)."""
     manual_approval_above_fen: int = 500_000
     """A staff change of the limit by more than this needs a second staff member."""
+    income_haircut: Decimal = Decimal("0.10")
+    """Taken off the monthly platform earnings of the sales feed when they refresh a line's
+    income (the decision policy's haircut on observed income)."""
     behaviour_grades: tuple[tuple[str, Decimal | None], ...] = ()
     """The behaviour model's PD → grade table (``behaviour_pd_grades``): each grade with the
     PD it is below, the last one for any PD. Empty: the graph grades every line by its rules."""
@@ -81,6 +84,7 @@ class LimitPolicySettings:
                 request_interval_days=_whole(data, "request_interval_days", 30),
                 control_share=Decimal(str(data.get("control_share", "0.05"))),
                 manual_approval_above_fen=_whole(data, "manual_approval_above_fen", 500_000),
+                income_haircut=Decimal(str(data.get("income_haircut", "0.10"))),
                 behaviour_grades=_pd_grades(data.get("behaviour_pd_grades") or []),
             )
         except (KeyError, ValueError, ArithmeticError) as exc:
@@ -89,9 +93,13 @@ class LimitPolicySettings:
                 field="policy.json",
                 remedy="compare it with the default limit policy",
             ) from None
-        if not 0 <= settings.control_share < 1 or settings.step_fen < 1:
+        if (
+            not 0 <= settings.control_share < 1
+            or settings.step_fen < 1
+            or not 0 <= settings.income_haircut < 1
+        ):
             raise InvalidInputError(
-                "control_share must be from 0 to below 1 and step_fen positive",
+                "control_share and income_haircut must be from 0 to below 1 and step_fen positive",
                 field="policy.json",
             )
         return settings
@@ -108,6 +116,7 @@ class LimitPolicySettings:
             "request_interval_days": self.request_interval_days,
             "control_share": str(self.control_share),
             "manual_approval_above_fen": self.manual_approval_above_fen,
+            "income_haircut": str(self.income_haircut),
             "behaviour_pd_grades": [
                 {"grade": name} if below is None else {"grade": name, "pd_below": str(below)}
                 for name, below in self.behaviour_grades

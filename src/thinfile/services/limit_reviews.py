@@ -53,7 +53,12 @@ from thinfile.services.behaviour_scores import (
     model_reasons_json,
     score_lines,
 )
-from thinfile.services.limit_features import backfill_incomes_in, is_month_end, snapshot_in
+from thinfile.services.limit_features import (
+    backfill_incomes_in,
+    is_month_end,
+    refresh_incomes_in,
+    snapshot_in,
+)
 from thinfile.services.limit_policies import LimitBook, limit_book_in
 from thinfile.services.notifications import (
     notify_limit_changed_in_unit,
@@ -288,14 +293,17 @@ def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
 
 
 def _prepare(uow: UnitOfWork, on: date) -> LimitBook:
-    """The run's row, the day's snapshot, expired offers and ended temporary limits."""
+    """The run's row, incomes (backfilled from applications, refreshed from newer platform
+    earnings), the day's snapshot, expired offers and ended temporary limits."""
     day = to_day(on)
     uow.limit_decisions.open_run(day)
+    book = limit_book_in(uow)
     backfill_incomes_in(uow, on)
+    refresh_incomes_in(uow, on, haircut=book.champion.settings.income_haircut)
     snapshot_in(uow, on)
     uow.limit_decisions.expire_offers(day)
     end_temporary_limits_in(uow, on)
-    return limit_book_in(uow)
+    return book
 
 
 def _ranges(uow: UnitOfWork, batch: int) -> list[tuple[int, int]]:
