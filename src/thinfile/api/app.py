@@ -41,6 +41,7 @@ from thinfile.api.routers import (
     staff_collections,
     staff_decisions,
     staff_journal,
+    staff_limit_policies,
     staff_servicing,
     working_capital,
 )
@@ -64,6 +65,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     payment_intents.router,
     staff.router,
     staff_decisions.router,
+    staff_limit_policies.router,
     staff_servicing.router,
     staff_collections.router,
     staff_journal.router,

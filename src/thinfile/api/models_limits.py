@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from thinfile.api.models_applications import YUAN
+from thinfile.decisioning.challenger import PolicyStatus
 from thinfile.decisioning.limits import LimitAction, LimitArm
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing.creditline import LineStatus
@@ -72,7 +73,10 @@ class LimitAnswerPublic(BaseModel):
     limit: str
     offered_limit: str | None
     offer_id: int | None
-    reasons: list[ReasonWords]
+    reasons: list[ReasonWords] = Field(
+        description="Why, in plain words; when the behaviour grade stopped the increase, what "
+        "the behaviour model weighed against the line follows (its codes R01…)"
+    )
 
 
 class LimitChangeCreate(BaseModel):
@@ -116,7 +120,9 @@ class LimitDecisionPublic(BaseModel):
     new_limit: str
     reason_codes: list[str]
     policy_version: str
-    model_version: str
+    model_version: str | None = Field(
+        description="The behaviour model that graded the line; null: the policy's rules did"
+    )
 
 
 class StaffLimitPublic(BaseModel):
@@ -131,3 +137,56 @@ class LimitChangePublic(BaseModel):
     applied: bool
     request_id: int | None
     limit: LimitPublic
+
+
+class LimitPolicyPublic(BaseModel):
+    version: str = Field(description="limits-sha256:…, the hash of the policy's content")
+    name: str
+    status: PolicyStatus
+    share: str = Field(description="The challenger's share of the lines outside the control group")
+    registered_at: datetime
+    ceiling: str = Field(description="The programme's largest limit, yuan")
+    control_share: str = Field(description="Lines held out of automatic increases")
+    request_interval_days: int
+    manual_approval_above: str = Field(
+        description="A staff change larger than this (yuan) needs a second staff member"
+    )
+
+
+class LimitPolicyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "policy_json": '{"format_version": 1, "name": "new-citizen limits"}',
+                    "decision_json": '{"contentType": "application/vnd.gorules.decision"}',
+                }
+            ]
+        },
+    )
+
+    policy_json: str = Field(
+        min_length=2, max_length=20_000, description="The text of the folder's policy.json"
+    )
+    decision_json: str = Field(
+        min_length=2,
+        max_length=500_000,
+        description="The text of the folder's decision.json (a GoRules graph)",
+    )
+
+
+class LimitChallengerCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"version": "limits-sha256:0123456789abcdef", "share": "0.2"}]
+        },
+    )
+
+    version: str = Field(min_length=1, max_length=80, description="A registered limit policy")
+    share: str = Field(
+        pattern=r"^0(\.\d{1,4})?$",
+        description="Its share of the lines outside the control group, 0 to 0.5",
+    )

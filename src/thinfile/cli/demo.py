@@ -1,6 +1,7 @@
 """``thinfile demo``: the whole lender in one command.
 
-Generate a synthetic population, train the default model, install the default policy, seed a
+Generate a synthetic population, train the default model and the behaviour model the limit
+reviews grade lines with (``demo_behaviour``), install the default policy, seed a
 demo lender (staff, borrowers who apply and take loans), replay a year of repayments with
 close of business every night (card payers' auto-debits through the sandbox payment gateway,
 run in this process, and each day reconciled against its file), simulate a policy change,
@@ -31,6 +32,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from thinfile.cli.demo_behaviour import train_demo_behaviour_model
 from thinfile.cli.demo_summary import (
     DemoSummary,
     banner,
@@ -171,6 +173,7 @@ def _journey(
     from thinfile.store import upgrade
 
     frame, model_dir, version, metrics = _train(console, folder, population, seed, smoke)
+    behaviour = train_demo_behaviour_model(console, folder, frame, model_dir, seed)
     with _mailbox(folder) as mailbox:
         settings = Settings(
             database_url=url,
@@ -181,7 +184,9 @@ def _journey(
         context = build_context(settings)
         upgrade(context.engine)
         start = date.today() - timedelta(days=365)
-        lender = _seed(console, context, frame, model_dir, version, borrowers, start, seed)
+        lender = _seed(
+            console, context, frame, (version, model_dir), behaviour, borrowers, start, seed
+        )
         postman = _Postman(context)
         with _payments(context, folder, lender, seed):
             _year(console, context, lender, start, postman)
@@ -284,8 +289,8 @@ def _seed(
     console: Console,
     context: AppContext,
     frame: pd.DataFrame,
-    model_dir: Path,
-    version: str,
+    model: tuple[str, Path],
+    behaviour: tuple[str, Path],
     borrowers: int,
     start: date,
     seed: int,
@@ -294,7 +299,7 @@ def _seed(
     from thinfile.services.demo import seed_lender
 
     console.print(
-        f"[bold]3/6[/bold] seeding the demo lender: staff, policy, model and "
+        f"[bold]3/6[/bold] seeding the demo lender: staff, policy, models and "
         f"{borrowers} borrowers with profiles, consent and verified real names"
     )
     return seed_lender(
@@ -303,9 +308,10 @@ def _seed(
         context.hasher,
         verifier=context.real_name,
         population=frame,
-        model_dir=model_dir,
+        model_dir=model[1],
         load_model=load_model,
-        model_version=version,
+        model_version=model[0],
+        behaviour_model=behaviour,
         borrowers=borrowers,
         start=start,
         days=(date.today() - start).days,

@@ -1,12 +1,13 @@
-"""``thinfile limits review --on DATE``, ``thinfile limits replay DECISION`` and
-``thinfile limits simulate``."""
+"""``thinfile limits review --on DATE``, ``thinfile limits replay DECISION``,
+``thinfile limits simulate`` and ``thinfile limits policy register DIR [--activate |
+--challenger SHARE]`` / ``thinfile limits policy list``."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +18,11 @@ from thinfile.services.identity_records import SYSTEM
 from thinfile.services.limit_reviews import review_limits
 from thinfile.services.limits import replay_limit_decision
 from thinfile.store import make_engine, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from thinfile.services.limit_policies import LimitPolicyVersion
 
 limits_app = typer.Typer(
     help="Credit limits (额度): reviews, their decisions and policy simulations.",
@@ -64,7 +70,8 @@ def review(
 def replay(
     decision_id: Annotated[int, typer.Argument(min=1, help="A limit decision's number.")],
 ) -> None:
-    """Decide a stored limit decision again from its inputs and policy version."""
+    """Decide a stored limit decision again from its inputs, policy version and behaviour
+    model version (null when the policy's rules graded the line)."""
     engine = make_engine()
     upgrade(engine)
     try:
@@ -79,6 +86,9 @@ def replay(
                 "stored": {"action": result.stored_action, "new_limit": result.stored_new_limit},
                 "replayed": {"action": d.action.value, "new_limit": d.new_limit},
                 "reason_codes": list(d.reason_codes),
+                "policy_version": d.policy_version,
+                "model_version": d.model_version,
+                "pd": d.pd,
                 "same": result.same,
             },
             sort_keys=True,
@@ -145,3 +155,88 @@ def simulate(
         f"{loss['increased']['loss_rate']}, control {loss['control']['loss_rate']}; "
         f"report written to {out}"
     )
+
+
+limit_policy_app = typer.Typer(
+    help="Limit policies: register a version, activate it or make it the challenger.",
+    no_args_is_help=True,
+)
+limits_app.add_typer(limit_policy_app, name="policy")
+
+
+@limit_policy_app.command("register")
+def register_policy(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Limit policy folder.")],
+    activate: Annotated[bool, typer.Option(help="Make it the active (champion) policy.")] = False,
+    challenger: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SHARE", help="Route this share (0 to 0.5) of the lines to it as challenger."
+        ),
+    ] = None,
+) -> None:
+    """Register a limit policy version (its content is its version), then optionally
+    activate it or make it the challenger; every change is audited."""
+    from thinfile.money import parse_rate
+    from thinfile.services.limit_policies import (
+        activate_limit_policy,
+        register_limit_policy,
+        set_limit_challenger,
+    )
+
+    if activate and challenger is not None:
+        raise InvalidInputError(
+            "a policy is either activated or made the challenger",
+            field="--challenger",
+            remedy="give --activate or --challenger, not both",
+        )
+    share = None if challenger is None else parse_rate(challenger, field="--challenger")
+    engine = make_engine()
+    upgrade(engine)
+    try:
+        version = register_limit_policy(engine, folder, actor=SYSTEM)
+        if activate:
+            activate_limit_policy(engine, version, actor=SYSTEM)
+        elif share is not None:
+            set_limit_challenger(engine, version, share, actor=SYSTEM)
+        status = next(v.status for v in _versions(engine) if v.version == version)
+    finally:
+        engine.dispose()
+    typer.echo(f"limit policy {version}: {status}")
+
+
+def _versions(engine: Engine) -> list[LimitPolicyVersion]:
+    from thinfile.services.limit_policies import limit_policy_versions
+
+    return limit_policy_versions(engine)
+
+
+@limit_policy_app.command("list")
+def list_policies(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every registered limit policy, newest first, with its status and challenger share."""
+    engine = make_engine()
+    upgrade(engine)
+    try:
+        versions = _versions(engine)
+    finally:
+        engine.dispose()
+    rows = [
+        {
+            "version": v.version,
+            "name": v.name,
+            "status": v.status.value,
+            "share": str(v.share),
+            "ceiling_fen": v.ceiling_fen,
+            "control_share": str(v.control_share),
+            "registered_at": v.registered_at.isoformat(),
+        }
+        for v in versions
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, sort_keys=True))
+        return
+    for r in rows:
+        share = f" {r['share']}" if r["status"] == "challenger" else ""
+        typer.echo(f"{r['version']}  {r['status']}{share}  {r['name']}")

@@ -2,9 +2,11 @@
 its settings, versioned by the SHA-256 of both files' canonical JSON.
 
 ``decision.json`` grades the line's behaviour (the step and the debt-service ratio of each
-grade), names a risk action (freeze, unfreeze, decrease with the share of the limit kept) and
+grade; by the behaviour model's grade, ``model.grade``, when one scored the line, else by its
+rules), names a risk action (freeze, unfreeze, decrease with the share of the limit kept) and
 collects what stops an increase; ``policy.json`` holds the programme's ceiling, the rounding
-step, the affordability term, how long an offer stands, the intervals between increases and
+step, the affordability term, the behaviour model's PD → grade table
+(``behaviour_pd_grades``), how long an offer stands, the intervals between increases and
 between borrower requests, the control group's share and the staff change above which a
 second staff member must approve (maker-checker). Money is whole fen.
 """
@@ -55,6 +57,19 @@ class LimitPolicySettings:
     """Lines held out of automatic increases (a deterministic hash of the line id)."""
     manual_approval_above_fen: int = 500_000
     """A staff change of the limit by more than this needs a second staff member."""
+    income_haircut: Decimal = Decimal("0.10")
+    """Taken off the monthly platform earnings of the sales feed when they refresh a line's
+    income (the decision policy's haircut on observed income)."""
+    behaviour_grades: tuple[tuple[str, Decimal | None], ...] = ()
+    """The behaviour model's PD → grade table (``behaviour_pd_grades``): each grade with the
+    PD it is below, the last one for any PD. Empty: the graph grades every line by its rules."""
+
+    def grade_for_pd(self, pd: Decimal) -> str | None:
+        """The grade of a behaviour PD (None when the policy has no PD table)."""
+        for name, below in self.behaviour_grades:
+            if below is None or pd < below:
+                return name
+        return None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LimitPolicySettings:
@@ -69,6 +84,8 @@ class LimitPolicySettings:
                 request_interval_days=_whole(data, "request_interval_days", 30),
                 control_share=Decimal(str(data.get("control_share", "0.05"))),
                 manual_approval_above_fen=_whole(data, "manual_approval_above_fen", 500_000),
+                income_haircut=Decimal(str(data.get("income_haircut", "0.10"))),
+                behaviour_grades=_pd_grades(data.get("behaviour_pd_grades") or []),
             )
         except (KeyError, ValueError, ArithmeticError) as exc:
             raise InvalidInputError(
@@ -76,9 +93,13 @@ class LimitPolicySettings:
                 field="policy.json",
                 remedy="compare it with the default limit policy",
             ) from None
-        if not 0 <= settings.control_share < 1 or settings.step_fen < 1:
+        if (
+            not 0 <= settings.control_share < 1
+            or settings.step_fen < 1
+            or not 0 <= settings.income_haircut < 1
+        ):
             raise InvalidInputError(
-                "control_share must be from 0 to below 1 and step_fen positive",
+                "control_share and income_haircut must be from 0 to below 1 and step_fen positive",
                 field="policy.json",
             )
         return settings
@@ -95,7 +116,32 @@ class LimitPolicySettings:
             "request_interval_days": self.request_interval_days,
             "control_share": str(self.control_share),
             "manual_approval_above_fen": self.manual_approval_above_fen,
+            "income_haircut": str(self.income_haircut),
+            "behaviour_pd_grades": [
+                {"grade": name} if below is None else {"grade": name, "pd_below": str(below)}
+                for name, below in self.behaviour_grades
+            ],
         }
+
+
+def _pd_grades(rows: object) -> tuple[tuple[str, Decimal | None], ...]:
+    """``[{"grade": "A", "pd_below": "0.03"}, …, {"grade": "D"}]``: PD bounds rising from 0
+    to 1, the last grade without one (it takes every PD above the others)."""
+    if not isinstance(rows, list):
+        raise ValueError("behaviour_pd_grades must be a list")
+    grades: list[tuple[str, Decimal | None]] = []
+    for n, row in enumerate(rows):
+        if not isinstance(row, dict) or not str(row.get("grade") or ""):
+            raise ValueError("each behaviour_pd_grades row names a grade")
+        last = n == len(rows) - 1
+        if last != ("pd_below" not in row):
+            raise ValueError("every behaviour grade but the last has a pd_below")
+        below = None if last else Decimal(str(row["pd_below"]))
+        floor = grades[-1][1] if grades else Decimal(0)
+        if below is not None and not (floor is not None and floor < below <= 1):
+            raise ValueError("behaviour_pd_grades' pd_below must rise from above 0 to 1")
+        grades.append((str(row["grade"]), below))
+    return tuple(grades)
 
 
 def _whole(data: Mapping[str, Any], key: str, default: int) -> int:

@@ -6,9 +6,16 @@ a request; staff see the codes. An unknown code is shown as itself, never hidden
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["LimitReason", "explain_limit", "limit_reasons"]
+__all__ = [
+    "BEHAVIOUR_REASON_FEATURES",
+    "LimitReason",
+    "behaviour_reasons",
+    "explain_limit",
+    "limit_reasons",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +137,39 @@ def limit_reasons(codes: tuple[str, ...] | list[str], language: str = "en") -> l
         {"code": c, "text": explain_limit(c).zh if language == "zh" else explain_limit(c).en}
         for c in codes
     ]
+
+
+BEHAVIOUR_REASON_FEATURES: dict[str, tuple[str, str]] = {
+    "months_on_book": ("how long you have had the line", "额度开通时长"),
+    "current_dpd": ("a repayment past due now", "当前逾期"),
+    "worst_dpd_12m": ("late repayments in the last year", "近一年的逾期"),
+    "delinquent_months_3m": ("late repayments in the last three months", "近三个月的逾期"),
+    "delinquent_months_6m": ("late repayments in the last six months", "近六个月的逾期"),
+    "delinquent_months_12m": ("late repayments in the last year", "近一年的逾期"),
+    "on_time_share_bps": ("how often you repaid on time", "按时还款的比例"),
+    "utilization_bps": ("how much of your limit you use now", "当前额度使用率"),
+    "utilization_avg_bps": ("how much of your limit you have used", "平均额度使用率"),
+    "payment_to_due_bps": ("how much of what fell due you repaid", "已还金额占应还金额的比例"),
+}
+"""The behaviour model's inputs a borrower may be given as a reason: their own repayment and
+use of the line. The application score (the lender's own model) is never one."""
+
+
+def behaviour_reasons(
+    reasons: tuple[Mapping[str, object], ...] | list[Mapping[str, object]], language: str = "en"
+) -> list[dict[str, str]]:
+    """``[{"code", "text"}]`` for a behaviour model's reasons (``{"code", "feature", …}``),
+    in ``en`` or ``zh``, leaving out inputs a borrower is not given as a reason."""
+    out = []
+    for r in reasons:
+        words = BEHAVIOUR_REASON_FEATURES.get(str(r.get("feature")))
+        if words is None:
+            continue
+        en, zh = words
+        text = (
+            f"评估中{zh}对提高额度产生了不利影响。"
+            if language == "zh"
+            else f"Our assessment weighed {en} against a higher limit."
+        )
+        out.append({"code": str(r.get("code")), "text": text})
+    return out

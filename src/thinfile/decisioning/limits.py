@@ -2,10 +2,13 @@
 
 ``decide_limit`` is a pure function of a line's :class:`LimitInputs` (its behaviour
 features, status, days since the last increase, a temporary limit in force, the borrower's
-current income and the line's rate) and one :class:`~thinfile.decisioning.limit_policy.
-LimitPolicy`; storing the inputs and the policy version is enough to replay it.
+current income and the line's rate), one :class:`~thinfile.decisioning.limit_policy.
+LimitPolicy` and, when a behaviour model is registered, the line's :class:`BehaviourScore`
+(the model's PD of the same inputs); storing the inputs, the policy version and the model
+version is enough to replay it.
 
-The graph grades the behaviour, names a risk action and lists what stops an increase. The
+The graph grades the behaviour (the policy's PD → grade table grades a scored line, its rule
+table a line no model scored), names a risk action and lists what stops an increase. The
 rules no policy can loosen are here, in code: a line past due is never offered more; a new
 limit is never above the programme's ceiling nor above what the borrower's current income
 can repay (:func:`affordable_limit`: equal installments over the policy's term within the
@@ -23,10 +26,10 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from thinfile.decisioning.limit_policy import LimitPolicy
-from thinfile.decisioning.limit_reasons import limit_reasons
+from thinfile.decisioning.limit_reasons import behaviour_reasons, limit_reasons
 
 __all__ = [
-    "MODEL_VERSION",
+    "BehaviourScore",
     "LimitAction",
     "LimitArm",
     "LimitDecision",
@@ -36,8 +39,6 @@ __all__ = [
     "decide_limit",
 ]
 
-MODEL_VERSION = "behaviour-grade-rules-1"
-"""The behaviour grade is the policy's rule table until a behaviour model is trained."""
 _SCALE = 2**64
 _Make = Callable[..., "LimitDecision"]
 """Builds one line's decision: action, new limit, reason codes, bounds."""
@@ -86,6 +87,8 @@ class LimitInputs:
     income_fen: int | None = None
     days_since_increase: int | None = None
     temporary: bool = False
+    application_score: int | None = None
+    """The score of the application that opened the line (a behaviour model input)."""
 
     @property
     def balance_fen(self) -> int:
@@ -119,7 +122,12 @@ class LimitInputs:
             "income_fen": self.income_fen,
             "days_since_increase": self.days_since_increase,
             "temporary": self.temporary,
+            "application_score": self.application_score,
         }
+
+    def model_record(self) -> dict[str, object]:
+        """What a behaviour model reads: the behaviour features and the application score."""
+        return {**self.behaviour, "application_score": self.application_score}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LimitInputs:
@@ -137,7 +145,21 @@ class LimitInputs:
                 else int(data["days_since_increase"])
             ),
             temporary=bool(data.get("temporary")),
+            application_score=(
+                None if data.get("application_score") is None else int(data["application_score"])
+            ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourScore:
+    """A behaviour model's view of one line: its version, the probability of default (a
+    decimal string of six places, as stored) and the top reasons that raised it
+    (``{"code", "feature", "contribution"}``)."""
+
+    model_version: str
+    pd: str
+    reasons: tuple[Mapping[str, object], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +170,24 @@ class LimitDecision:
     reason_codes: tuple[str, ...]
     grade: str
     policy_version: str
-    model_version: str = MODEL_VERSION
+    model_version: str | None = None
+    """The behaviour model that graded the line; None: the policy's rules graded it."""
     details: Mapping[str, int] = field(default_factory=dict)
     """The bounds behind an increase: ``target``, ``affordable``, ``ceiling`` (fen)."""
+    pd: str | None = None
+    model_reasons: tuple[Mapping[str, object], ...] = ()
 
     def reasons(self, language: str = "en") -> list[dict[str, str]]:
-        return limit_reasons(self.reason_codes, language)
+        """The decision's reasons in plain words; when the behaviour grade stopped an
+        increase, followed by what the model weighed against the line."""
+        words = limit_reasons(self.reason_codes, language)
+        if "BEHAVIOUR_GRADE" in self.reason_codes:
+            words += self.model_reason_words(language)
+        return words
+
+    def model_reason_words(self, language: str = "en") -> list[dict[str, str]]:
+        """The behaviour model's reasons a borrower may be given, in plain words."""
+        return behaviour_reasons(self.model_reasons, language)
 
     def held_out(self) -> LimitDecision:
         """This increase withheld (a control-group line): no offer, the limit unchanged."""
@@ -166,6 +200,8 @@ class LimitDecision:
             self.policy_version,
             self.model_version,
             {**self.details, "would_offer": self.new_limit},
+            self.pd,
+            self.model_reasons,
         )
 
 
@@ -195,15 +231,30 @@ def _up(fen: int, step: int) -> int:
     return -(-fen // step) * step
 
 
-def decide_limit(inputs: LimitInputs, policy: LimitPolicy) -> LimitDecision:
-    """The limit decision for one line under ``policy``."""
-    result = policy.evaluate(inputs.context())
+def decide_limit(
+    inputs: LimitInputs, policy: LimitPolicy, score: BehaviourScore | None = None
+) -> LimitDecision:
+    """The limit decision for one line under ``policy``: graded by ``score`` through the
+    policy's PD → grade table when a behaviour model scored the line, else by the rules."""
+    context = inputs.context()
+    model_grade = None if score is None else policy.settings.grade_for_pd(Decimal(score.pd))
+    context["model"] = {"grade": model_grade}
+    result = policy.evaluate(context)
     grade = result.get("grade") or {}
     name = str(grade.get("name", ""))
 
     def decision(action: LimitAction, new: int, codes: list[str], **details: int) -> LimitDecision:
         return LimitDecision(
-            action, inputs.limit_fen, new, tuple(codes), name, policy.version, details=details
+            action,
+            inputs.limit_fen,
+            new,
+            tuple(codes),
+            name,
+            policy.version,
+            None if score is None else score.model_version,
+            details,
+            None if score is None else score.pd,
+            () if score is None else score.reasons,
         )
 
     risk = result.get("risk")

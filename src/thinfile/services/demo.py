@@ -54,6 +54,7 @@ from thinfile.services.payments import post_payment, prepay_loan
 from thinfile.services.policies import (
     DecisionRuntime,
     decision_runtime,
+    register_model,
     register_policy_and_model,
 )
 from thinfile.services.ports import RealNameVerifier
@@ -230,8 +231,10 @@ def seed_lender(
     start: date,
     days: int,
     seed: int,
+    behaviour_model: tuple[str, Path] | None = None,
 ) -> DemoLender:
-    """Staff, policy, model and ``borrowers`` borrowers (profiles, consent, real names
+    """Staff, policy, model (and the behaviour model ``(version, directory)`` the limit
+    reviews score lines with, when given) and ``borrowers`` borrowers (profiles, consent, real names
     verified by ``verifier``, the sandbox in the demo) who will apply on
     days spread over the year; the applications themselves happen in :func:`run_year`."""
     admin = identity.create_user(
@@ -245,6 +248,8 @@ def seed_lender(
         )
         staff[role] = Actor(user.id, role)
     register_policy_and_model(engine, model_version, model_dir, actor=admin_actor)
+    if behaviour_model is not None:
+        register_model(engine, *behaviour_model, actor=admin_actor, kind="behaviour")
     lender = DemoLender(decision_runtime(engine, load_model), staff)
     fund_programmes(engine, lender)
     seed_mall(engine, cipher, admin_actor, on=start)

@@ -63,7 +63,8 @@ class LimitDecisionView:
     new_limit: int
     reason_codes: tuple[str, ...]
     policy_version: str
-    model_version: str
+    model_version: str | None
+    """The behaviour model that graded the line (None: the policy's rules did)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +258,7 @@ def staff_line_view(engine: Engine, line_id: int) -> StaffLineView:
                 int(d.new_limit),
                 tuple(str(d.reason_codes).split(",")),
                 str(d.policy_version),
-                str(d.model_version),
+                None if d.model_version is None else str(d.model_version),
             )
             for d in uow.limit_decisions.decisions_of(line_id)
         )

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
-from thinfile.money import Money
+from thinfile.money import Money, Rounding, round_fen
 from thinfile.scoring.behaviour import LINE_MONTH_COLUMNS, BehaviourFeatures
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import to_day
@@ -28,6 +29,7 @@ __all__ = [
     "export_line_months",
     "is_month_end",
     "record_line_income",
+    "refresh_incomes_in",
     "snapshot_in",
     "snapshot_lines",
 ]
@@ -71,16 +73,46 @@ def export_line_months(engine: Engine) -> pd.DataFrame:
 
 def backfill_incomes_in(uow: UnitOfWork, on: date) -> int:
     """Lines opened from an application take the income its decision assessed (after
-    haircuts) until a fresher one is recorded; how many were filled in."""
+    haircuts), dated the day it was decided, until a fresher one is recorded; how many were
+    filled in."""
     filled = 0
-    for line_id, decision_json in uow.limits.lines_without_income():
+    for line_id, decision_json, decided_on in uow.limits.lines_without_income():
         affordability = json.loads(decision_json).get("affordability") or {}
         income = affordability.get("income")
         if isinstance(income, int) and income >= 0:
             source = f"application: {affordability.get('source') or 'assessed'}"
-            uow.limits.set_income(line_id, income, source, to_day(on))
+            uow.limits.set_income(line_id, income, source, to_day(min(decided_on, on)))
             filled += 1
     return filled
+
+
+FEED_DAYS = 90
+"""Platform earnings are read over this many days ending on the review date, and only from a
+feed that covers them all (three months observed, as an application's income)."""
+
+
+def refresh_incomes_in(uow: UnitOfWork, on: date, *, haircut: Decimal) -> int:
+    """Lines whose borrower's platform earnings in the sales feed (with an active consent
+    to their use for a credit assessment) are newer than the line's recorded income take the
+    feed's monthly figure after ``haircut``: the 90 days to ``on``, a third of their net,
+    rounded down; its day is the feed's last. How many were refreshed. Merchant turnover is
+    not income and is left to the working-capital line."""
+    since = on - timedelta(days=FEED_DAYS - 1)
+    refreshed = 0
+    for row in uow.limits.platform_earnings(since, on):
+        first, last = _as_date(row["first_day"]), _as_date(row["last_day"])
+        recorded = row["income_day"]
+        if first > since or (recorded is not None and to_day(last) <= int(recorded)):
+            continue  # under three months of feed, or nothing newer than the recorded income
+        monthly = Decimal(int(row["earned"] or 0)) / 3 * (1 - haircut)
+        income = max(0, round_fen(monthly, Rounding.DOWN))
+        uow.limits.set_income(int(row["line_id"]), income, "platform income", to_day(last))
+        refreshed += 1
+    return refreshed
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def record_line_income(

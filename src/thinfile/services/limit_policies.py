@@ -20,10 +20,11 @@ from thinfile.decisioning.limit_policy import (
     limit_policy_from_json,
     load_limit_policy,
 )
-from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import Actor, as_utc, now_utc
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.db import StoredRow
 
 __all__ = [
     "LimitBook",
@@ -33,6 +34,7 @@ __all__ = [
     "limit_policy_by_version",
     "limit_policy_versions",
     "register_limit_policy",
+    "register_limit_policy_text",
     "set_limit_challenger",
 ]
 
@@ -116,7 +118,22 @@ def limit_policy_by_version(uow: UnitOfWork, version: str) -> LimitPolicy:
 def register_limit_policy(engine: Engine, folder: Path | str, *, actor: Actor) -> str:
     """Register the limit policy in ``folder`` (a candidate, or active if none is); its
     version. Registering the same content twice changes nothing."""
-    policy = load_limit_policy(folder)
+    return _register(engine, load_limit_policy(folder), actor=actor)
+
+
+def register_limit_policy_text(
+    engine: Engine, settings_text: str, graph_text: str, *, actor: Actor
+) -> LimitPolicyVersion:
+    """:func:`register_limit_policy` from the text of ``policy.json`` and ``decision.json``
+    (what the API receives); the registered version as staff list it."""
+    version = _register(engine, limit_policy_from_json(settings_text, graph_text), actor=actor)
+    with UnitOfWork(engine) as uow:
+        row = uow.limit_decisions.policy(version)
+    assert row is not None  # registered just now, never deleted
+    return _as_version(row)
+
+
+def _register(engine: Engine, policy: LimitPolicy, *, actor: Actor) -> str:
     with UnitOfWork(engine) as uow:
         if uow.limit_decisions.policy(policy.version) is None:
             has_active = uow.limit_decisions.policy_with_status(PolicyStatus.ACTIVE.value)
@@ -135,7 +152,12 @@ def register_limit_policy(engine: Engine, folder: Path | str, *, actor: Actor) -
 
 def _require(uow: UnitOfWork, version: str) -> None:
     if uow.limit_decisions.policy(version) is None:
-        raise NotFoundError(f"limit policy {version} is not registered", field="version")
+        raise NotFoundError(
+            f"limit policy {version} is not registered",
+            field="version",
+            value=version,
+            remedy="list the registered versions with 'thinfile limits policy list'",
+        )
 
 
 def activate_limit_policy(engine: Engine, version: str, *, actor: Actor) -> None:
@@ -149,11 +171,23 @@ def activate_limit_policy(engine: Engine, version: str, *, actor: Actor) -> None
 
 
 def set_limit_challenger(engine: Engine, version: str, share: Decimal, *, actor: Actor) -> None:
-    """Route ``share`` (0 to 0.5) of the lines outside the control group to ``version``."""
-    if not Decimal(0) <= share <= Decimal("0.5"):
-        raise InvalidInputError("the challenger share must be from 0 to 0.5", field="share")
+    """Route ``share`` (0 to 0.5) of the lines outside the control group to ``version``;
+    the active version (an unedited copy of it registers as the same version) is refused."""
+    if not share.is_finite() or not Decimal(0) <= share <= Decimal("0.5"):
+        raise InvalidInputError(
+            "the challenger share must be from 0 to 0.5", field="share", value=str(share)
+        )
     with UnitOfWork(engine) as uow:
         _require(uow, version)
+        stored = uow.limit_decisions.policy(version)
+        if stored is not None and stored.status == PolicyStatus.ACTIVE.value:
+            raise ConflictError(
+                f"limit policy {version} is the active policy and cannot also be its challenger",
+                field="version",
+                value=version,
+                remedy="change the challenger's rules or settings (a copy of the active "
+                "policy has the same version) and register that",
+            )
         uow.limit_decisions.demote(PolicyStatus.CHALLENGER.value, PolicyStatus.CANDIDATE.value)
         uow.limit_decisions.set_policy_status(version, PolicyStatus.CHALLENGER.value, str(share))
         record_audit(
@@ -173,20 +207,19 @@ def limit_policy_versions(engine: Engine) -> list[LimitPolicyVersion]:
         limit_book_in(uow)
         rows = uow.limit_decisions.policies()
         uow.commit()
-    versions = []
-    for row in reversed(rows):
-        settings = _compiled(row.settings_json, row.graph_json, row.version).settings
-        versions.append(
-            LimitPolicyVersion(
-                str(row.version),
-                str(row.name),
-                PolicyStatus(row.status),
-                Decimal(row.share),
-                as_utc(row.created_at),
-                settings.ceiling_fen,
-                settings.control_share,
-                settings.request_interval_days,
-                settings.manual_approval_above_fen,
-            )
-        )
-    return versions
+    return [_as_version(row) for row in reversed(rows)]
+
+
+def _as_version(row: StoredRow) -> LimitPolicyVersion:
+    settings = _compiled(row.settings_json, row.graph_json, row.version).settings
+    return LimitPolicyVersion(
+        str(row.version),
+        str(row.name),
+        PolicyStatus(row.status),
+        Decimal(row.share),
+        as_utc(row.created_at),
+        settings.ceiling_fen,
+        settings.control_share,
+        settings.request_interval_days,
+        settings.manual_approval_above_fen,
+    )

@@ -8,6 +8,11 @@ statement each and committed. A line decided once on a date is never decided aga
 (``limit_decisions.review_day`` is unique per line), so a run killed midway resumes, and a
 second run of the same date changes nothing.
 
+When a behaviour model is registered (``services.behaviour_scores``), the batch's lines are
+scored by it in one call and the policy grades each from its PD; every decision records the
+model's version, PD and top reasons beside the policy version. Without one the policy's rules
+grade the line and the decision's model version is empty.
+
 Each line meets one arm by a deterministic hash of its id (``assign_limit_arm``): the control
 group (the champion's ``control_share``) gets no automatic increase — its would-be offers are
 recorded as ``held_out`` — but is decreased and frozen like every other line; a challenger
@@ -43,7 +48,17 @@ from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.scoring.behaviour import BehaviourFeatures
 from thinfile.services.audit import record_audit
-from thinfile.services.limit_features import backfill_incomes_in, is_month_end, snapshot_in
+from thinfile.services.behaviour_scores import (
+    active_behaviour_model_in,
+    model_reasons_json,
+    score_lines,
+)
+from thinfile.services.limit_features import (
+    backfill_incomes_in,
+    is_month_end,
+    refresh_incomes_in,
+    snapshot_in,
+)
 from thinfile.services.limit_policies import LimitBook, limit_book_in
 from thinfile.services.notifications import (
     notify_limit_changed_in_unit,
@@ -79,7 +94,11 @@ def _arm(book: LimitBook, line_id: int) -> LimitArm:
 
 
 def _inputs(
-    kind: str, facts: Mapping[str, Any], features: BehaviourFeatures, day: int
+    kind: str,
+    facts: Mapping[str, Any],
+    features: BehaviourFeatures,
+    day: int,
+    application_score: int | None = None,
 ) -> LimitInputs:
     last = facts["last_increase"]
     return LimitInputs(
@@ -92,6 +111,7 @@ def _inputs(
         income_fen=None if facts["income"] is None else int(facts["income"]),
         days_since_increase=None if last is None else day - int(last),
         temporary=facts["temporary"] is not None,
+        application_score=application_score,
     )
 
 
@@ -111,18 +131,29 @@ def decide_lines_in(
     if not open_lines:
         return []
     sums = {int(r["line_id"]): r for r in uow.limits.feature_sums(day, first=first, last=last)}
+    model = active_behaviour_model_in(uow)
+    app_scores = uow.limits.application_scores(first, last) if model is not None else {}
+    lines = [
+        _inputs(
+            kind,
+            facts,
+            BehaviourFeatures.from_sums(sums[int(facts["line_id"])], day),
+            day,
+            app_scores.get(int(facts["line_id"])),
+        )
+        for facts in open_lines
+        if int(facts["line_id"]) in sums  # no snapshot on the day: opened later
+    ]
+    scores = score_lines(model, lines) if model is not None else [None] * len(lines)
     rows: list[dict[str, object]] = []
     decided: list[LimitDecision] = []
-    for facts in open_lines:
-        line_id = int(facts["line_id"])
-        if line_id not in sums:
-            continue  # no snapshot on the day: opened later
-        inputs = _inputs(kind, facts, BehaviourFeatures.from_sums(sums[line_id], day), day)
+    for inputs, score in zip(lines, scores, strict=True):
+        line_id = inputs.line_id
         arm = _arm(book, line_id)
         policy = (
             book.challenger if arm is LimitArm.CHALLENGER and book.challenger else book.champion
         )
-        decision = decide_limit(inputs, policy)
+        decision = decide_limit(inputs, policy, score)
         if review and arm is LimitArm.CONTROL and decision.action is LimitAction.INCREASE:
             decision = decision.held_out()
         decided.append(decision)
@@ -140,6 +171,8 @@ def decide_lines_in(
                 "new_limit": decision.new_limit,
                 "reason_codes": ",".join(decision.reason_codes),
                 "inputs_json": json.dumps(inputs.as_json(), separators=(",", ":")),
+                "pd": decision.pd,
+                "model_reasons": model_reasons_json(decision.model_reasons),
             }
         )
     ids = uow.limit_decisions.add_decisions(rows)
@@ -260,14 +293,17 @@ def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
 
 
 def _prepare(uow: UnitOfWork, on: date) -> LimitBook:
-    """The run's row, the day's snapshot, expired offers and ended temporary limits."""
+    """The run's row, incomes (backfilled from applications, refreshed from newer platform
+    earnings), the day's snapshot, expired offers and ended temporary limits."""
     day = to_day(on)
     uow.limit_decisions.open_run(day)
+    book = limit_book_in(uow)
     backfill_incomes_in(uow, on)
+    refresh_incomes_in(uow, on, haircut=book.champion.settings.income_haircut)
     snapshot_in(uow, on)
     uow.limit_decisions.expire_offers(day)
     end_temporary_limits_in(uow, on)
-    return limit_book_in(uow)
+    return book
 
 
 def _ranges(uow: UnitOfWork, batch: int) -> list[tuple[int, int]]:

@@ -13,19 +13,25 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
-from thinfile.decisioning.limit_reasons import limit_reasons
+from thinfile.decisioning.limit_reasons import behaviour_reasons, limit_reasons
 from thinfile.decisioning.limits import LimitDecision, LimitInputs, decide_limit
 from thinfile.errors import ConflictError, NotFoundError
 from thinfile.money import Money
 from thinfile.services.audit import record_audit
+from thinfile.services.behaviour_scores import behaviour_model_by_version_in, score_lines
 from thinfile.services.business_date import business_date_in
 from thinfile.services.identity_records import Actor
-from thinfile.services.limit_features import backfill_incomes_in, snapshot_in
+from thinfile.services.limit_features import (
+    backfill_incomes_in,
+    refresh_incomes_in,
+    snapshot_in,
+)
 from thinfile.services.limit_policies import limit_book_in, limit_policy_by_version
 from thinfile.services.limit_reviews import decide_lines_in
 from thinfile.services.uow import UnitOfWork
@@ -97,9 +103,16 @@ class LimitAnswer:
     new_limit: int
     offer_id: int | None
     reason_codes: tuple[str, ...]
+    model_reasons: tuple[Mapping[str, object], ...] = ()
+    """The behaviour model's top reasons (empty when no model graded the line)."""
 
     def reasons(self, language: str = "en") -> list[dict[str, str]]:
-        return limit_reasons(self.reason_codes, language)
+        """The answer in plain words; when the behaviour grade stopped the increase, followed
+        by what the model weighed against the line."""
+        words = limit_reasons(self.reason_codes, language)
+        if "BEHAVIOUR_GRADE" in self.reason_codes:
+            words += behaviour_reasons(self.model_reasons, language)
+        return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +121,23 @@ class Replayed:
     stored_action: str
     stored_new_limit: int
     replayed: LimitDecision
+    stored_pd: str | None = None
+    stored_reason_codes: tuple[str, ...] = ()
 
     @property
     def same(self) -> bool:
-        return (self.stored_action, self.stored_new_limit) == (
+        """The replay took the same action to the same limit for the same reasons, with the
+        same behaviour PD (both empty when no model graded the line)."""
+        return (
+            self.stored_action,
+            self.stored_new_limit,
+            self.stored_pd,
+            self.stored_reason_codes,
+        ) == (
             self.replayed.action.value,
             self.replayed.new_limit,
+            self.replayed.pd,
+            self.replayed.reason_codes,
         )
 
 
@@ -270,6 +294,7 @@ def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> Lim
                 extra={"reason_codes": ["RECENT_REQUEST"], "ask_again_from": again.isoformat()},
             )
         backfill_incomes_in(uow, on)
+        refresh_incomes_in(uow, on, haircut=book.champion.settings.income_haircut)
         snapshot_in(uow, on, line_id=line_id)
         pairs = decide_lines_in(uow, book, day, line_id, line_id, kind="request")
         if not pairs:
@@ -295,17 +320,33 @@ def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> Lim
         decision.new_limit,
         int(offers[0].id) if offers else None,
         decision.reason_codes,
+        decision.model_reasons,
     )
 
 
 def replay_limit_decision(engine: Engine, decision_id: int) -> Replayed:
-    """Decide a stored limit decision again from its stored inputs and policy version."""
+    """Decide a stored limit decision again from its stored inputs, policy version and (when
+    a behaviour model graded it) model version, rescoring the stored inputs."""
     with UnitOfWork(engine) as uow:
         row = uow.limit_decisions.decision(decision_id)
         if row is None:
             raise NotFoundError("no such limit decision", field="decision_id", value=decision_id)
         policy = limit_policy_by_version(uow, str(row.policy_version))
-    replayed = decide_limit(LimitInputs.from_json(json.loads(row.inputs_json)), policy)
+        model = (
+            None
+            if row.model_version is None
+            else behaviour_model_by_version_in(uow, str(row.model_version))
+        )
+    inputs = LimitInputs.from_json(json.loads(row.inputs_json))
+    score = None if model is None else score_lines(model, [inputs])[0]
+    replayed = decide_limit(inputs, policy, score)
     if row.action == "held_out":
         replayed = replayed.held_out()
-    return Replayed(decision_id, str(row.action), int(row.new_limit), replayed)
+    return Replayed(
+        decision_id,
+        str(row.action),
+        int(row.new_limit),
+        replayed,
+        None if row.pd is None else str(row.pd),
+        tuple(str(row.reason_codes).split(",")),
+    )

@@ -34,6 +34,7 @@ from thinfile.money import parse_rate
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.registry_repo import MODEL_KINDS
 
 __all__ = [
     "MAX_SIMULATION_ROWS",
@@ -179,26 +180,43 @@ def set_challenger(engine: Engine, version: str | None, share: str, *, actor: Ac
         uow.commit()
 
 
-def _register_model(uow: UnitOfWork, version: str, path: Path, *, actor: Actor) -> None:
-    if uow.models.exists(version):
+def _register_model(
+    uow: UnitOfWork, version: str, path: Path, *, actor: Actor, kind: str = "application"
+) -> None:
+    if kind not in MODEL_KINDS:
+        raise InvalidInputError(
+            f"a model is one of: {', '.join(MODEL_KINDS)}", field="kind", value=kind
+        )
+    stored = uow.models.get(version)
+    if stored is not None:
+        if stored.kind != kind:
+            raise ConflictError(
+                f"model {version} is registered as the {stored.kind} model",
+                field="version",
+                value=version,
+            )
         return
     uow.models.add(
         {
             "version": version,
             "path": str(path),
+            "kind": kind,
             "status": (
-                ModelStatus.CANDIDATE if uow.models.has_active() else ModelStatus.ACTIVE
+                ModelStatus.CANDIDATE if uow.models.has_active(kind) else ModelStatus.ACTIVE
             ).value,
             "created_at": now_utc(),
         }
     )
-    record_audit(uow, actor.label, "model.register", f"model:{version}", {})
+    record_audit(uow, actor.label, "model.register", f"model:{version}", {"kind": kind})
 
 
-def register_model(engine: Engine, version: str, path: Path, *, actor: Actor) -> None:
-    """Record a model artifact; the first one registered becomes active."""
+def register_model(
+    engine: Engine, version: str, path: Path, *, actor: Actor, kind: str = "application"
+) -> None:
+    """Record a model artifact of ``kind`` (``application`` or ``behaviour``); the first one
+    of its kind registered becomes active."""
     with UnitOfWork(engine) as uow:
-        _register_model(uow, version, path, actor=actor)
+        _register_model(uow, version, path, actor=actor, kind=kind)
         uow.commit()
 
 
@@ -214,10 +232,12 @@ def register_policy_and_model(
 
 
 def activate_model(engine: Engine, version: str, *, actor: Actor) -> None:
+    """Make ``version`` the active model of its kind; the one before is retired."""
     with UnitOfWork(engine) as uow:
-        if not uow.models.exists(version):
+        stored = uow.models.get(version)
+        if stored is None:
             raise NotFoundError(f"model {version} is not registered", field="version")
-        uow.models.retire_active()
+        uow.models.retire_active(stored.kind)
         uow.models.activate(version)
         record_audit(uow, actor.label, "model.activate", f"model:{version}", {})
         uow.commit()

@@ -87,4 +87,7 @@ model_versions = sa.Table(
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("created_at", _WHEN, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="application"),
 )
+"""Model artifacts by ``kind``: ``application`` (the decision's score) or ``behaviour`` (the
+limit review's); one of each kind is active."""

@@ -7,14 +7,17 @@ notices and requests are in :mod:`thinfile.store.limit_decisions_repo`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from thinfile.store.decisioning_tables import applications
+from thinfile.store.identity_tables import consents
 from thinfile.store.limit_features_sql import FEATURE_SUMS, snapshot_sql
 from thinfile.store.limits_tables import limit_line_incomes, limit_line_months
+from thinfile.store.sales_tables import sales_days
 
 __all__ = ["LimitRepository"]
 
@@ -64,19 +67,19 @@ class LimitRepository:
             )
         )
 
-    def lines_without_income(self) -> list[tuple[int, str]]:
-        """(line id, stored decision JSON) of lines opened from an application whose income
-        was never recorded here."""
+    def lines_without_income(self) -> list[tuple[int, str, date]]:
+        """(line id, stored decision JSON, the day it was decided) of lines opened from an
+        application whose income was never recorded here."""
         line = sa.cast(applications.c.credit_line_id, limit_line_incomes.c.line_id.type)
         recorded = sa.select(limit_line_incomes.c.line_id).where(
             limit_line_incomes.c.line_id == line
         )
         rows = self.conn.execute(
-            sa.select(line, applications.c.decision_json).where(
+            sa.select(line, applications.c.decision_json, applications.c.decided_on).where(
                 applications.c.credit_line_id.is_not(None), ~recorded.exists()
             )
         )
-        return [(int(r[0]), str(r[1])) for r in rows]
+        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
     def incomes(self, line_ids: Iterable[int]) -> dict[int, int]:
         """The recorded monthly income (fen) of each of ``line_ids`` that has one."""
@@ -89,3 +92,49 @@ class LimitRepository:
             )
         )
         return {int(r[0]): int(r[1]) for r in rows}
+
+    def application_scores(self, first: int, last: int) -> dict[int, int]:
+        """The score of the application that opened each line ``first`` to ``last`` (lines
+        opened otherwise have none): the behaviour model's application-score input."""
+        line = sa.cast(applications.c.credit_line_id, limit_line_incomes.c.line_id.type)
+        rows = self.conn.execute(
+            sa.select(line, sa.func.max(applications.c.score))
+            .where(applications.c.credit_line_id.is_not(None), line.between(first, last))
+            .group_by(line)
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def platform_earnings(self, since: date, on: date) -> list[dict[str, Any]]:
+        """Per line opened from an application whose applicant has platform earnings in the
+        sales feed (经营流水, channel ``platform``) and an active consent to their use for a
+        credit assessment: ``line_id``, ``earned`` (net fen from ``since`` to ``on``),
+        ``first_day`` and ``last_day`` of the feed up to ``on``, and the line's recorded
+        income ``income_day`` (None when none is)."""
+        line = sa.cast(applications.c.credit_line_id, limit_line_incomes.c.line_id.type)
+        net = sales_days.c.gross_sales - sales_days.c.refunds
+        consented = sa.select(consents.c.id).where(
+            consents.c.applicant_id == applications.c.applicant_id,
+            consents.c.data_category == "gig_platform_income",
+            consents.c.purpose == "credit_assessment",
+            consents.c.revoked_at.is_(None),
+        )
+        query = (
+            sa.select(
+                line.label("line_id"),
+                sa.func.sum(sa.case((sales_days.c.day >= since, net), else_=0)).label("earned"),
+                sa.func.min(sales_days.c.day).label("first_day"),
+                sa.func.max(sales_days.c.day).label("last_day"),
+                sa.func.max(limit_line_incomes.c.day).label("income_day"),
+            )
+            .select_from(applications)
+            .join(sales_days, sales_days.c.applicant_id == applications.c.applicant_id)
+            .outerjoin(limit_line_incomes, limit_line_incomes.c.line_id == line)
+            .where(
+                applications.c.credit_line_id.is_not(None),
+                sales_days.c.channel == "platform",
+                sales_days.c.day <= on,
+                consented.exists(),
+            )
+            .group_by(line)
+        )
+        return [dict(r) for r in self.conn.execute(query).mappings()]

@@ -85,16 +85,19 @@ limit_decisions = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("arm", sa.String(16), nullable=False),
     sa.Column("policy_version", sa.String(80), nullable=False),
-    sa.Column("model_version", sa.String(80), nullable=False),
+    sa.Column("model_version", sa.String(80), nullable=True),
     sa.Column("action", sa.String(16), nullable=False),
     _fen("old_limit"),
     _fen("new_limit"),
     sa.Column("reason_codes", sa.String(400), nullable=False),
     sa.Column("inputs_json", sa.Text, nullable=False),
+    sa.Column("pd", sa.String(24), nullable=True),
+    sa.Column("model_reasons", sa.Text, nullable=True),
     sa.UniqueConstraint("line_id", "review_day", name="uq_limit_decisions_line_review"),
 )
 """Every limit decision with its inputs and versions (replayable); ``review_day`` is set for
-the nightly review only, so a line is reviewed once per date."""
+the nightly review only, so a line is reviewed once per date. ``model_version``, ``pd`` and
+``model_reasons`` (JSON) are the behaviour model's, empty when none was registered."""
 
 limit_offers = sa.Table(
     "limit_offers",

@@ -11,7 +11,11 @@ from sqlalchemy.engine import Connection
 from thinfile.decisioning import ModelStatus, PolicyStatus
 from thinfile.store.decisioning_tables import model_versions, policy_versions
 
-__all__ = ["ModelRepository", "PolicyRepository", "StoredModel", "StoredPolicy"]
+__all__ = ["MODEL_KINDS", "ModelRepository", "PolicyRepository", "StoredModel", "StoredPolicy"]
+
+MODEL_KINDS = ("application", "behaviour")
+"""The application model scores applications; the behaviour model scores credit lines in the
+limit review. One model of each kind is active."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +34,13 @@ class StoredPolicy:
 
 @dataclass(frozen=True, slots=True)
 class StoredModel:
-    """A registered model version; the artifact stays on disk at ``path``."""
+    """A registered model version; the artifact stays on disk at ``path``. ``kind`` is
+    ``application`` or ``behaviour`` (:data:`MODEL_KINDS`)."""
 
     version: str
     status: str
     path: str
+    kind: str = "application"
 
 
 _POLICY = sa.select(*(policy_versions.c[n] for n in StoredPolicy.__dataclass_fields__))
@@ -124,47 +130,48 @@ class PolicyRepository:
 
 
 class ModelRepository:
-    """Model versions on one connection (the artifact stays on disk at ``path``)."""
+    """Model versions on one connection (the artifact stays on disk at ``path``); status is
+    kept per ``kind``: one active application model and one active behaviour model."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def exists(self, version: str) -> bool:
-        return (
-            self.conn.execute(
-                sa.select(model_versions.c.version).where(model_versions.c.version == version)
-            ).first()
-            is not None
-        )
+        return self.get(version) is not None
 
-    def has_active(self) -> bool:
-        return (
-            self.conn.execute(
-                sa.select(model_versions.c.version).where(
-                    model_versions.c.status == ModelStatus.ACTIVE.value
-                )
-            ).first()
-            is not None
-        )
+    def get(self, version: str) -> StoredModel | None:
+        row = self.conn.execute(_MODEL.where(model_versions.c.version == version)).first()
+        return None if row is None else StoredModel(*row)
+
+    def has_active(self, kind: str = "application") -> bool:
+        return self.active(kind) is not None
 
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(model_versions).values(values))
 
-    def active(self) -> StoredModel | None:
+    def active(self, kind: str = "application") -> StoredModel | None:
         row = self.conn.execute(
-            _MODEL.where(model_versions.c.status == ModelStatus.ACTIVE.value)
+            _MODEL.where(
+                model_versions.c.status == ModelStatus.ACTIVE.value,
+                model_versions.c.kind == kind,
+            )
         ).first()
         return None if row is None else StoredModel(*row)
 
-    def all(self) -> list[StoredModel]:
+    def all(self, kind: str = "application") -> list[StoredModel]:
         """Oldest first."""
-        rows = self.conn.execute(_MODEL.order_by(model_versions.c.created_at))
+        rows = self.conn.execute(
+            _MODEL.where(model_versions.c.kind == kind).order_by(model_versions.c.created_at)
+        )
         return [StoredModel(*r) for r in rows]
 
-    def retire_active(self) -> None:
+    def retire_active(self, kind: str = "application") -> None:
         self.conn.execute(
             sa.update(model_versions)
-            .where(model_versions.c.status == ModelStatus.ACTIVE.value)
+            .where(
+                model_versions.c.status == ModelStatus.ACTIVE.value,
+                model_versions.c.kind == kind,
+            )
             .values(status=ModelStatus.RETIRED.value)
         )
 

@@ -128,7 +128,10 @@ def request_increase(line_id: LineId, owner: Owner, context: Context) -> LimitAn
         limit=money(answer.old_limit),
         offered_limit=money(answer.new_limit) if offered else None,
         offer_id=answer.offer_id,
-        reasons=_words(answer.reason_codes),
+        reasons=[
+            ReasonWords(code=en["code"], text=en["text"], text_zh=zh["text"])
+            for en, zh in zip(answer.reasons("en"), answer.reasons("zh"), strict=True)
+        ],
     )
 
 

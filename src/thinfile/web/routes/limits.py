@@ -68,6 +68,7 @@ def _line(
             "view": limits.line_limits(context.engine, line_id),
             "reasons": reasons_in(language(request).code),
             "answer": answer,
+            "answer_reasons": answer.reasons(language(request).code) if answer else [],
             "errors": errors or {},
             "fields": fields or {},
             "terms": line_draws.DRAW_TERMS,

@@ -1,0 +1,133 @@
+"""The review's affordability reads the borrower's newest consented income: platform earnings
+in the sales feed newer than the line's recorded income replace it (90 days, a third of their
+net, less the policy's 10% haircut); an older feed, a short one or a revoked consent does not."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from tests.integration.limits_book import REVIEW, build_book
+from tests.integration.notification_helpers import borrower, new_cipher, with_loan
+from thinfile.money import Money
+from thinfile.services import business_date, consent
+from thinfile.services.consent import DataCategory, Purpose
+from thinfile.services.limit_features import record_line_income
+from thinfile.services.limit_reviews import review_limits
+from thinfile.services.sales_feed import ingest_sales
+from thinfile.store.servicing_codec import to_day
+
+DAILY = 400  # yuan of platform earnings a day
+
+
+def _earnings(last: date, days: int) -> list[dict[str, object]]:
+    return [
+        {
+            "date": (last - timedelta(days=n)).isoformat(),
+            "gross_sales": str(DAILY),
+            "transactions": 12,
+            "channel": "platform",
+        }
+        for n in range(days)
+    ]
+
+
+def _income(engine, line: int) -> tuple[int, str, int]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT income, source, day FROM limit_line_incomes WHERE line_id = :l"),
+            {"l": line},
+        ).one()
+    return int(row[0]), str(row[1]), int(row[2])
+
+
+def test_newer_platform_earnings_refresh_the_income_an_increase_must_be_affordable_on(
+    engine, monkeypatch
+):
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
+    who = with_loan(borrower(engine, new_cipher()))
+    book = build_book(engine)
+    with engine.begin() as conn:  # the borrower's accepted offer opened the good line
+        conn.execute(
+            sa.text("UPDATE applications SET credit_line_id = :line WHERE user_id = :user"),
+            {"line": str(book.good), "user": who.actor.user_id},
+        )
+    consent.grant_consent(
+        engine,
+        applicant_id=who.applicant_id,
+        category=DataCategory.GIG_PLATFORM_INCOME,
+        purpose=Purpose.CREDIT_ASSESSMENT,
+        notice_version="v1",
+        separate=False,
+        actor=who.actor,
+    )
+    last = REVIEW - timedelta(days=2)
+    record_line_income(engine, book.good, Money.of("2000"), last - timedelta(days=1), source="x")
+    ingest_sales(
+        engine, _earnings(last, 100), applicant_id=who.applicant_id, actor=who.actor, today=REVIEW
+    )
+    review_limits(engine, REVIEW)
+    # 90 days to the review: 88 of them earned (the last two are not in the feed yet)
+    net_fen = 88 * DAILY * 100
+    expected = net_fen * 9 // 30  # a third, less 10%, rounded down
+    assert _income(engine, book.good) == (expected, "platform income", to_day(last))
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT action, new_limit, inputs_json FROM limit_decisions "
+                "WHERE line_id = :l AND review_day = :d"
+            ),
+            {"l": book.good, "d": to_day(REVIEW)},
+        ).one()
+    assert f'"income_fen":{expected}' in row.inputs_json
+    # doubled in full: on the old 2,000 yuan affordability would have capped it at 9,800
+    assert row.action == "increase" and row.new_limit == 1_000_000
+    # a figure recorded after the feed's last day stays until the feed has a newer day
+    record_line_income(engine, book.good, Money.of("3000"), REVIEW, source="verified")
+    review_limits(engine, date(2025, 5, 31))
+    assert _income(engine, book.good)[:2] == (300_000, "verified")
+    engine.dispose()
+
+
+def test_a_short_feed_or_a_revoked_consent_leaves_the_income_as_it_was(engine, monkeypatch):
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
+    who = with_loan(borrower(engine, new_cipher()))
+    book = build_book(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE applications SET credit_line_id = :line WHERE user_id = :user"),
+            {"line": str(book.good), "user": who.actor.user_id},
+        )
+    granted = consent.grant_consent(
+        engine,
+        applicant_id=who.applicant_id,
+        category=DataCategory.GIG_PLATFORM_INCOME,
+        purpose=Purpose.CREDIT_ASSESSMENT,
+        notice_version="v1",
+        separate=False,
+        actor=who.actor,
+    )
+    record_line_income(engine, book.good, Money.of("2000"), date(2025, 1, 1), source="x")
+    ingest_sales(
+        engine,
+        _earnings(REVIEW - timedelta(days=1), 60),
+        applicant_id=who.applicant_id,
+        actor=who.actor,
+        today=REVIEW,
+    )
+    review_limits(engine, REVIEW)
+    assert _income(engine, book.good)[:2] == (200_000, "x")  # 60 days of feed: too short
+    ingest_sales(
+        engine,
+        _earnings(REVIEW - timedelta(days=61), 40),
+        applicant_id=who.applicant_id,
+        actor=who.actor,
+        today=REVIEW,
+    )
+    consent.revoke_consent(
+        engine, applicant_id=who.applicant_id, consent_id=granted.id, actor=who.actor
+    )
+    review_limits(engine, date(2025, 5, 31))
+    assert _income(engine, book.good)[:2] == (200_000, "x")  # the consent was revoked
+    engine.dispose()
