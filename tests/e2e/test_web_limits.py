@@ -313,3 +313,18 @@ def test_staff_see_a_line_change_its_limit_with_a_second_person_above_the_thresh
     assert policies.status_code == 200
     assert load_limit_policy().version[:24] in policies.text
     assert "Active (champion)" in policies.text
+
+
+def test_staff_read_a_lines_decisions_in_words_in_both_languages(client, monkeypatch):
+    line_id = open_line(client, monkeypatch, 46)
+    asked = post(client, f"/lines/{line_id}/limit-requests", {}, form_page=f"/lines/{line_id}")
+    assert asked.status_code == 200
+    _staff(client, "agent@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/lines/{line_id}").text
+    words = r"<td>Borrower(?:'|&#39;)s request</td><td>(Champion|Challenger|Control group)</td>"
+    assert re.search(words, page)
+    assert "<td>request</td>" not in page
+    post(client, "/language", {"lang": "zh", "next": f"/console/lines/{line_id}"})
+    zh = client.get(f"/console/lines/{line_id}").text
+    assert re.search(r"<td>借款人申请</td><td>(冠军策略|挑战者策略|对照组)</td>", zh)
+    assert "<td>request</td>" not in zh
