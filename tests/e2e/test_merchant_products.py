@@ -13,10 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
 from tests.e2e.mall_harness import interest_free, sign_in, yuan
-from tests.e2e.products_harness import Shops, shops
+from tests.e2e.products_harness import Shops, context_of, shops
 from tests.e2e.test_web_pages import csrf
+from tests.e2e.test_web_words_and_roles import english_words
+from thinfile.services import mall_products
 
 _serial = itertools.count(1)
 
@@ -37,6 +40,10 @@ def _post(world: Shops, url: str, data: dict[str, str], lang: str = "en") -> htt
     return reply
 
 
+def engine_of(world: Shops) -> Engine:
+    return context_of(world.client).engine
+
+
 def _idem() -> dict[str, str]:
     return {"Idempotency-Key": f"products-test-{next(_serial):06d}"}
 
@@ -52,6 +59,13 @@ def test_a_shop_adds_reprices_and_takes_off_sale_on_its_page(world: Shops, lang:
     each = interest_free(240_000, 12)[0]  # 2400 yuan in 12 interest-free installments
     assert each == 20_000 and yuan(each) in row and "12" in row
     assert ("在售" if lang == "zh" else "On sale") in row
+    if lang == "zh":
+        names = {
+            w
+            for p in mall_products.mine(engine_of(world), world.bikes.actor)
+            for w in p.name.split()
+        }
+        assert english_words(page) <= names, english_words(page) - names
     product_id = re.search(r'id="product-([0-9a-z]+)"[^<]*<th scope="row">折叠电动车', page)
     assert product_id is not None
     pid = product_id.group(1)
