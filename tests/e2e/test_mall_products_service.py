@@ -1,11 +1,12 @@
 """Product management by a merchant's own users, on SQLite and PostgreSQL: a shop lists,
 adds and re-prices only its own products (another shop's is not found), bad input is refused
 naming its field with nothing written, a product taken off sale leaves the catalogue and its
-page while the orders made before stay as they were, and a repeat writes nothing."""
+page while an order made before stays as it was, and a repeat writes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from tests.e2e.products_harness import Shops, context_of, shops
 from thinfile.commerce import MerchantCategory
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.money import Money
-from thinfile.services import mall, mall_products
+from thinfile.services import checkout, mall, mall_products
+from thinfile.services.identity_records import SYSTEM
 from thinfile.services.uow import UnitOfWork
 
 
@@ -121,3 +123,17 @@ def test_a_repeat_writes_nothing_more(world: Shops) -> None:
     mall_products.change_mine(engine, actor, first.id, key="c2", price=Money(17_900))
     mall_products.change_mine(engine, actor, first.id, key="c3", on_sale=True)
     assert _count(world, "audit_log") == audits + 1
+
+
+def test_an_order_made_before_stays_as_it_was_after_off_sale(world: Shops) -> None:
+    engine = context_of(world.client).engine
+    product_id = world.bikes.seeded.product_ids[0]
+    price = mall.product_page(engine, product_id).product.price
+    session_id = mall.buy(
+        engine, SYSTEM, product_id, site="https://mall.example/", expires_in=timedelta(hours=1)
+    )
+    before = checkout.get_for_merchant(engine, world.bikes.actor, session_id).row
+    mall_products.change_mine(engine, world.bikes.actor, product_id, key="x", on_sale=False)
+    mall_products.change_mine(engine, world.bikes.actor, product_id, key="y", price=Money(1))
+    after = checkout.get_for_merchant(engine, world.bikes.actor, session_id).row
+    assert (after.total, after.status) == (before.total, before.status) == (price, "open")
