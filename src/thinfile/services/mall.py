@@ -40,6 +40,7 @@ __all__ = [
     "add_product_in_unit",
     "buy",
     "catalogue",
+    "plans_in_unit",
     "product_page",
 ]
 
@@ -142,6 +143,11 @@ def _plans(uow: UnitOfWork, product: StoredProduct, on: date) -> tuple[MallPlan,
             )
         )
     return tuple(plans)
+
+
+def plans_in_unit(uow: UnitOfWork, product: StoredProduct) -> MallItem:
+    """A product, on sale or not, with its plans priced today (a merchant's own list)."""
+    return MallItem(product, _plans(uow, product, business_date_in(uow)))
 
 
 def catalogue(engine: Engine, *, category: MerchantCategory | None = None) -> list[MallItem]:

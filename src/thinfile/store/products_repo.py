@@ -58,3 +58,17 @@ class ProductRepository:
             .limit(limit)
         )
         return [_stored(r) for r in rows]
+
+    def of_merchant(self, merchant_id: str, *, limit: int = 500) -> list[StoredProduct]:
+        """Every product of one merchant, on sale or not, by name."""
+        rows = self.conn.execute(
+            _PRODUCT.where(mall_products.c.merchant_id == merchant_id)
+            .order_by(mall_products.c.name, mall_products.c.id)
+            .limit(limit)
+        )
+        return [_stored(r) for r in rows]
+
+    def update(self, product_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(
+            sa.update(mall_products).where(mall_products.c.id == product_id).values(values)
+        )
