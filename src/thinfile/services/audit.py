@@ -50,7 +50,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -170,15 +170,32 @@ def record_audit(
 
 @dataclass(frozen=True, slots=True)
 class AuditDraft:
-    """An audit row to append later in the same transaction (see :func:`record_audit`)."""
+    """An audit row to append later in the same transaction (see :func:`record_audit`),
+    with the ``others`` of that transaction (:meth:`along_with`)."""
 
     actor: str
     action: str
     subject: str
     details: Mapping[str, object] = field(default_factory=dict)
+    others: tuple[AuditDraft, ...] = ()
+    """Rows appended together with this one, all in the order of their chains: two
+    transactions that each write to two chains then lock the chains' heads in the same order,
+    never in opposite orders (a deadlock, which PostgreSQL ends by failing one of them)."""
+
+    def along_with(self, *others: AuditDraft) -> AuditDraft:
+        """This row and ``others`` (appended first when they share its chain)."""
+        return replace(self, others=(*self.others, *others))
 
     def append(self, uow: UnitOfWork) -> AuditEntry:
-        return record_audit(uow, self.actor, self.action, self.subject, self.details)
+        """Append this row and its ``others`` by chain number; this row's entry."""
+        rows = sorted((*self.others, self), key=lambda d: chain_of(d.subject))  # stable
+        mine: AuditEntry | None = None
+        for draft in rows:
+            entry = record_audit(uow, draft.actor, draft.action, draft.subject, draft.details)
+            if draft is self:
+                mine = entry
+        assert mine is not None
+        return mine
 
 
 def in_own_unit(engine: Engine, work: Callable[[UnitOfWork], tuple[T, AuditDraft]]) -> T:

@@ -234,9 +234,10 @@ def _apply(
     form: Mapping[str, object],
     financed: Money,
     on: date,
-) -> tuple[str, int | None, list[str]]:
+) -> tuple[str, int | None, list[str], AuditDraft]:
     """A new application for the order: its id, the purchase line (None when not approved
-    for the amount) and the reason codes."""
+    for the amount), the reason codes and the decision's audit row (appended with the
+    confirmation's: see :class:`AuditDraft`)."""
     applicant_id = uow.applicants.id_of_user(actor.user_id)
     if applicant_id is None:
         raise NotFoundError(
@@ -260,8 +261,7 @@ def _apply(
     }
     record, audit = decide_in(
         uow, cipher, runtime, actor=actor, applicant_id=applicant_id, form=asked, on=on
-    )
-    audit.append(uow)  # the decision's own audit row; the confirmation's goes last
+    )  # the decision's own audit row is appended with the confirmation's, last
     decision = record.decision
     codes = decision.get("reason_codes")
     reasons = [str(c) for c in codes] if isinstance(codes, list) else []
@@ -269,7 +269,7 @@ def _apply(
     offers: list[Mapping[str, object]] = found if isinstance(found, list) else []
     enough = [o for o in offers if Money.of(str(o["amount"])).fen >= financed.fen]
     if record.status is not ApplicationStatus.APPROVED or not enough:
-        return record.id, None, reasons or ["NOT_APPROVED_FOR_AMOUNT"]
+        return record.id, None, reasons or ["NOT_APPROVED_FOR_AMOUNT"], audit
     offer = enough[0]
     line = open_line_in_unit(uow, financed, Decimal(str(offer["annual_rate"])), on).line.line_id
     stored = uow.applications.get(record.id)
@@ -282,7 +282,7 @@ def _apply(
         credit_line_id=str(line),
     ):
         raise CheckoutStateError("the application changed meanwhile; confirm again")
-    return record.id, line, reasons
+    return record.id, line, reasons, audit
 
 
 def confirm_in_unit(
@@ -338,8 +338,12 @@ def confirm_in_unit(
     line = _line_with_room(uow, actor.user_id, financed)
     application: str | None = None
     reasons: list[str] = []
+    decided: tuple[AuditDraft, ...] = ()
     if line is None:
-        application, line, reasons = _apply(uow, cipher, runtime, actor, row, form, financed, on)
+        application, line, reasons, drafted = _apply(
+            uow, cipher, runtime, actor, row, form, financed, on
+        )
+        decided = (drafted,)
     extra: dict[str, object]
     if line is None:  # declined: the coupon and the campaign's budget are not kept
         give_back_promotions_in_unit(uow, row, refunded=False, today=today)
@@ -369,5 +373,5 @@ def confirm_in_unit(
             "campaign": campaign_id,
             "financed_fen": financed.fen,
         },
-    )
+    ).along_with(*decided)
     return checkout_record(uow, load_session(uow, row.id), now=now), audit
