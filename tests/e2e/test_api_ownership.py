@@ -51,8 +51,9 @@ STAFF_ONLY_PARAMS = {
     "batch_id",
 }
 LINE_OFFER = 2
-OTHER_ROLES = ("/v1/staff", "/v1/checkout/")
-"""Routes of staff and of merchants (a checkout session's merchant side): not Alice's."""
+OTHER_ROLES = ("/v1/staff", "/v1/checkout/", "/v1/merchant/")
+"""Routes of staff and of merchants (a checkout session's merchant side, a merchant's
+products): not Alice's."""
 
 
 @pytest.fixture(scope="module")
@@ -267,6 +268,18 @@ def _merchant_event(api: TestClient, merchant_id: str) -> str:
     return event_id
 
 
+def _product_of(api: TestClient, admin: Any, merchant_id: str) -> str:
+    """A product on sale, added by an account of ``merchant_id``."""
+    seller = merchant_user(api, admin, merchant_id)
+    reply = api.post(
+        "/v1/merchant/products",
+        headers={**seller.headers, "Idempotency-Key": f"ownership-{seller.user_id}"},
+        json={"name": "Delivery e-bike", "category": "e-bikes", "price": "3999.00"},
+    )
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["id"])
+
+
 def _all_ids(api: TestClient, world: Any) -> dict[str, str]:
     alice = world.alice
     merchant = onboard(api, world.admin).json()
@@ -280,6 +293,7 @@ def _all_ids(api: TestClient, world: Any) -> dict[str, str]:
         "merchant_id": merchant["id"],
         "merchant_credit_code": merchant["credit_code"],
         "webhook_event_id": _merchant_event(api, merchant["id"]),
+        "product_id": _product_of(api, world.admin, merchant["id"]),
         "campaign_id": "0" * 32,
         "coupon_id": "0" * 32,
         "batch_id": "0" * 32,

@@ -1,9 +1,12 @@
 """A purchase the borrower has already repaid can still be refunded by the merchant, on SQLite
-and PostgreSQL: a partial refund pays the borrower back what the merchant returned; the refund
-of the rest pays back the interest and fees too, so the borrower ends where they started —
-checked against the cash the borrower paid and got back, summed here from the transactions."""
+and PostgreSQL: a partial refund pays the borrower back what the merchant returned and the fees
+paid on it; the refund of the rest pays back the interest and fees too, so the borrower ends
+where they started — checked against the cash the borrower paid and got back, summed here
+from the transactions."""
 
 from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
@@ -55,7 +58,12 @@ def test_a_repaid_purchase_refunded_in_two_parts_leaves_the_borrower_whole(
     part = post(api, merchant, session, "refunds", amount="2000.00")
     assert part.status_code == 201, part.text
     paid, back = _cash_of_borrower(api, loan_id)
-    assert back == 200_000  # the merchant's money, straight back to the borrower
+    # the merchant's money straight back, and the fees paid on the refunded sixth of the
+    # purchase: each month's fee (the first month's 6,000, then the days of the second)
+    # re-priced as if the purchase had been 2,000 smaller, rounded half-up per month
+    fees = [6_000, paid - 1_200_000 - 6_000]
+    on_share = [int((Decimal(f) / 6).quantize(Decimal(1), ROUND_HALF_UP)) for f in fees]
+    assert back == 200_000 + sum(on_share)
     ledger_ok(api)
 
     too_much = post(api, merchant, session, "refunds", amount="10000.01")

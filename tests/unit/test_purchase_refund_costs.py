@@ -248,6 +248,31 @@ def test_the_new_plan_ends_on_the_new_last_due_date() -> None:
     assert sum(p.amount for p in plan) == SUBSIDY - refunded.loan.subsidy_recognized
 
 
+@pytest.mark.parametrize(
+    "event",
+    [
+        Event(EventKind.MERCHANT_REFUND, START, 240_000, unearned=SubsidyOnRefund.KEEP),
+        Event(EventKind.PREPAYMENT, START, 240_000, PrepaymentMode.SHORTEN_TERM),
+    ],
+    ids=["refund", "prepayment"],
+)
+def test_a_plan_made_again_on_the_day_of_purchase_earns_nothing_that_day(event: Event) -> None:
+    """A refund or a prepayment the day the loan was opened, before any close of business:
+    the new plan starts on the disbursement date, so the first close of business recognises
+    nothing that day, as for a loan left alone (the first day earns no interest)."""
+    alone = close_through(_open(PRICE, 12, "0", SUBSIDY).loan, START)
+    assert alone.loan.subsidy_recognized == 0
+    opened = _open(PRICE, 12, "0", SUBSIDY)
+    done = replay(opened, [event], START - timedelta(days=1))
+    assert done.loan.subsidy_plan[0].start == START
+    before = done.loan.subsidy_recognized
+    closed = done.then(close_through(done.loan, START))
+    assert closed.loan.subsidy_recognized == before
+    after_day = closed.then(close_through(closed.loan, START + timedelta(days=1)))
+    assert after_day.loan.subsidy_recognized > before  # and the next day does
+    check_loan(after_day.loan, after_day.entries)
+
+
 # 3. a refund reversed ------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-import os
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +71,7 @@ def make_console(*, stderr: bool = False) -> Console:
     """The command's console: the terminal's width, or ``PIPED_WIDTH`` (or ``COLUMNS``) when
     the output goes to a file or a pipe, so a table read there is not cut at 80 columns."""
     found = Console(stderr=stderr)
-    if found.is_terminal or os.environ.get("COLUMNS"):
+    if found.is_terminal:
         return found
-    return Console(stderr=stderr, width=PIPED_WIDTH)
+    # the standard library's terminal size: COLUMNS when set, else the fallback for a pipe
+    return Console(stderr=stderr, width=shutil.get_terminal_size((PIPED_WIDTH, 24)).columns)

@@ -84,7 +84,8 @@ def score_lines(model: ScoringModel, inputs: Sequence[LimitInputs]) -> list[Beha
             for c in codes
             if isinstance(c[n], str) and c[n] in by_code
         )
-        pd_text = str(Decimal(repr(float(pds[n]))).quantize(Decimal("0.000001")))
+        default = Decimal(repr(float(pds[n])))  # not money: a probability of default
+        pd_text = str(default.quantize(Decimal("0.000001")))
         scores.append(BehaviourScore(model.version, pd_text, reasons))
     return scores
 

@@ -136,7 +136,8 @@ def replan_after_refund(loan: LoanAccount, on: date) -> LoanAccount:
     plan = plan_subsidy(
         [r for r in loan.installments if r.due > on],
         deferred,
-        first_start=loan.cob_date,
+        # a loan no close of business has reached yet starts on its disbursement date
+        first_start=max(loan.cob_date, loan.disbursed_on),
         before=loan.subsidy_recognized,
         rounding=loan.schedule.terms.rounding,
     )

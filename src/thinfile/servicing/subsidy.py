@@ -127,7 +127,8 @@ def replan_after_prepayment(
     plan = plan_subsidy(
         [r for r in after.installments if r.due > on],
         after.subsidy - recognized,
-        first_start=after.cob_date,
+        # a loan no close of business has reached yet starts on its disbursement date
+        first_start=max(after.cob_date, after.disbursed_on),
         before=recognized,
         rounding=after.schedule.terms.rounding,
     )
