@@ -184,6 +184,13 @@ class LoanAccount:
         return self.installments[-1].due
 
     @property
+    def replan_start(self) -> date:
+        """Where a plan made again now (the subsidy's, after a prepayment or a refund) starts:
+        the last business date closed, or the disbursement date for a loan no close of
+        business has reached yet (its first day earns nothing)."""
+        return max(self.cob_date, self.disbursed_on)
+
+    @property
     def penalty_rate_units(self) -> int:
         return self.product.penalty_rate_units(self.schedule.terms.annual_rate)
 

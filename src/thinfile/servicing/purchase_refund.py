@@ -136,8 +136,7 @@ def replan_after_refund(loan: LoanAccount, on: date) -> LoanAccount:
     plan = plan_subsidy(
         [r for r in loan.installments if r.due > on],
         deferred,
-        # a loan no close of business has reached yet starts on its disbursement date
-        first_start=max(loan.cob_date, loan.disbursed_on),
+        first_start=loan.replan_start,
         before=loan.subsidy_recognized,
         rounding=loan.schedule.terms.rounding,
     )

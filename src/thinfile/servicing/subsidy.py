@@ -127,8 +127,7 @@ def replan_after_prepayment(
     plan = plan_subsidy(
         [r for r in after.installments if r.due > on],
         after.subsidy - recognized,
-        # a loan no close of business has reached yet starts on its disbursement date
-        first_start=max(after.cob_date, after.disbursed_on),
+        first_start=after.replan_start,
         before=recognized,
         rounding=after.schedule.terms.rounding,
     )
