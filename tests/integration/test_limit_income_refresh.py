@@ -5,6 +5,7 @@ net, less the policy's 10% haircut); an older feed, a short one or a revoked con
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,18 +43,18 @@ def _income(engine, line: int) -> tuple[int, str, int]:
     return int(row[0]), str(row[1]), int(row[2])
 
 
-def test_newer_platform_earnings_refresh_the_income_an_increase_must_be_affordable_on(
-    engine, monkeypatch
-):
+def _borrower_of_the_good_line(engine, monkeypatch) -> tuple[Any, Any, Any]:
+    """A borrower whose accepted offer opened the book's good line, with their consent to
+    read gig-platform income for credit assessment (returned, to revoke)."""
     monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
     who = with_loan(borrower(engine, new_cipher()))
     book = build_book(engine)
-    with engine.begin() as conn:  # the borrower's accepted offer opened the good line
+    with engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE applications SET credit_line_id = :line WHERE user_id = :user"),
             {"line": str(book.good), "user": who.actor.user_id},
         )
-    consent.grant_consent(
+    granted = consent.grant_consent(
         engine,
         applicant_id=who.applicant_id,
         category=DataCategory.GIG_PLATFORM_INCOME,
@@ -62,6 +63,13 @@ def test_newer_platform_earnings_refresh_the_income_an_increase_must_be_affordab
         separate=False,
         actor=who.actor,
     )
+    return who, book, granted
+
+
+def test_newer_platform_earnings_refresh_the_income_an_increase_must_be_affordable_on(
+    engine, monkeypatch
+):
+    who, book, _ = _borrower_of_the_good_line(engine, monkeypatch)
     last = REVIEW - timedelta(days=2)
     record_line_income(engine, book.good, Money.of("2000"), last - timedelta(days=1), source="x")
     ingest_sales(
@@ -91,23 +99,7 @@ def test_newer_platform_earnings_refresh_the_income_an_increase_must_be_affordab
 
 
 def test_a_short_feed_or_a_revoked_consent_leaves_the_income_as_it_was(engine, monkeypatch):
-    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
-    who = with_loan(borrower(engine, new_cipher()))
-    book = build_book(engine)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE applications SET credit_line_id = :line WHERE user_id = :user"),
-            {"line": str(book.good), "user": who.actor.user_id},
-        )
-    granted = consent.grant_consent(
-        engine,
-        applicant_id=who.applicant_id,
-        category=DataCategory.GIG_PLATFORM_INCOME,
-        purpose=Purpose.CREDIT_ASSESSMENT,
-        notice_version="v1",
-        separate=False,
-        actor=who.actor,
-    )
+    who, book, granted = _borrower_of_the_good_line(engine, monkeypatch)
     record_line_income(engine, book.good, Money.of("2000"), date(2025, 1, 1), source="x")
     ingest_sales(
         engine,
