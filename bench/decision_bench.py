@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import time
 from datetime import date
@@ -26,6 +27,15 @@ from thinfile.scoring import load_model, train_model
 from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
 
 ON = date(2026, 11, 25)
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and of its finished children."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -102,18 +112,22 @@ def main() -> None:
         f"(load {' '.join(f'{x:.1f}' for x in os.getloadavg())})"
     )
     if args.simulate:
+        cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         report = simulate(
             records[: args.simulate], policy=policy, model=model, on=ON, workers=args.workers
         )
         elapsed = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
         overall = report.candidate.overall.as_dict()
         print(
             f"simulation of {args.simulate} applications with {args.workers} workers: "
             f"{elapsed:.1f} s "
             f"(target < 60 s); approval rate {overall['approval_rate']}, "
             f"expected bad {overall['expected_bad_rate']}, "
-            f"realised bad {overall['realised_bad_rate']}"
+            f"realised bad {overall['realised_bad_rate']}; "
+            f"{cpu:.1f} CPU-seconds ({cpu / args.simulate * 1000:.3f} per 1,000 applications, "
+            f"this process and its workers); load {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
         )
 
 

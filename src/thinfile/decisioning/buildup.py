@@ -254,6 +254,20 @@ class BuildUp:
     def meets_target(self) -> bool:
         return self.revenue >= self.required
 
+    @property
+    def required_points(self) -> str:
+        """The required return a year on the balance, in percentage points."""
+        return _points(self.required / self.years) if self.years else "0.00"
+
+    def summary(self) -> str:
+        """One line for staff: each part's points, their sum, and the price solved for."""
+        parts = " + ".join(f"{p.name} {_points(p.rate)}" for p in self.parts)
+        solved = None if self.solved is None else str(self.solved)
+        return (
+            f"{self.product}: {parts} = {self.required_points} points; "
+            f"{self.price_kind} {solved} (rounded up to a multiple of {self.step})"
+        )
+
     def as_dict(self) -> dict[str, object]:
         years = self.years
         return {
@@ -262,7 +276,7 @@ class BuildUp:
             "lgd": str(self.lgd),
             "balance_yuan_years": format_yuan(round_fen(years, Rounding.HALF_UP)),
             "parts": [p.as_dict() for p in self.parts],
-            "required_points": _points(self.required / years) if years else "0.00",
+            "required_points": self.required_points,
             "required_yuan": format_yuan(round_fen(self.required, Rounding.HALF_UP)),
             "price_kind": self.price_kind,
             "step": str(self.step),
@@ -283,13 +297,16 @@ def lowest_price(
     step: Decimal,
     ceiling: Decimal,
     hint: Decimal,
+    estimate: Decimal | None = None,
 ) -> tuple[Decimal, Schedule] | None:
     """The lowest price ``k × step`` (0 ≤ price ≤ ``ceiling``) whose schedule earns its parts.
 
     Revenue grows with the price far faster than the balance-driven parts do, so the test
-    "earns its parts" is monotone in the price; the search starts from the price that would
-    earn them if revenue were proportional to price (one schedule at ``hint``) and bisects the
-    grid from there. None when even the ceiling does not earn them.
+    "earns its parts" is monotone in the price; the search starts from ``estimate`` (see
+    :mod:`thinfile.decisioning.price_estimate`), else from the price that would earn them if
+    revenue were proportional to price (one schedule at ``hint``), and bisects the grid from
+    there. Where it starts changes how many schedules are built, never the price found. None
+    when even the ceiling does not earn them.
     """
     top = int((ceiling / step).to_integral_value(rounding=ROUND_FLOOR))
     seen: dict[int, tuple[bool, Schedule]] = {}
@@ -300,9 +317,12 @@ def lowest_price(
             seen[k] = (revenue(s) >= required(parts_of(s)), s)
         return seen[k][0]
 
-    first = schedule_at(hint)
-    paid = revenue(first)
-    guess = hint * required(parts_of(first)) / paid if paid else hint
+    if estimate is not None:
+        guess = estimate
+    else:
+        first = schedule_at(hint)
+        paid = revenue(first)
+        guess = hint * required(parts_of(first)) / paid if paid else hint
     k = min(top, max(0, int((guess / step).to_integral_value(rounding=ROUND_CEILING))))
     low, high = -1, None
     if earns(k):

@@ -217,12 +217,18 @@ def decide(
     history: History = NO_HISTORY,
     lender: str = "thinfile demo lender",
     scored: ScoreLike | None = None,
+    first_offer_only: bool = False,
 ) -> Decision:
     """Decide ``app`` on date ``on`` with ``policy`` and ``model``.
 
     ``scored`` passes a score the model already computed in a batch (simulation); the
     decision is then the same as if ``decide`` had scored the application itself, with
     the reasons that ``scored`` carries.
+
+    ``first_offer_only`` (a simulation, which counts the best offer alone) prices products
+    by fit, best first, and stops after the first fit with an offer: the outcome, the
+    reason codes of a decline and the first offer are those of the full decision; the
+    offers of lower fits and their notes are left out.
     """
     if scored is None:
         scored = model.score_one(model_record(app, on), reasons=4)
@@ -261,7 +267,7 @@ def decide(
         finding = Finding("AFFORDABILITY", "affordability", "no room for a new installment")
         return _decline(base, room, [finding], ["AFFORDABILITY"])
     pd = float(scored.pd)  # float-ok: a probability
-    offers, notes, built = _offers(app, result, room, policy, on, lender, pd)
+    offers, notes, built = _offers(app, result, room, policy, on, lender, pd, first_offer_only)
     base = dataclasses.replace(base, price_build_up=built)
     if not offers:
         return _decline(base, room, *_no_offer(notes))
@@ -338,6 +344,7 @@ def _offers(
     on: date,
     lender: str,
     pd: float,
+    first_offer_only: bool = False,
 ) -> tuple[tuple[Offer, ...], list[Finding], tuple[BuildUp, ...]]:
     grade = result["grade"]
     limit = min(
@@ -347,8 +354,12 @@ def _offers(
     offers: list[Offer] = []
     notes: list[Finding] = []
     built: list[BuildUp] = []
-    for row in result.get("products") or []:
-        rule = ProductRule.from_policy(row, policy.money)
+    rules = [ProductRule.from_policy(row, policy.money) for row in result.get("products") or []]
+    if first_offer_only:
+        rules.sort(key=lambda r: -r.fit)  # stable: the graph's order within a fit
+    for rule in rules:
+        if first_offer_only and offers and rule.fit < offers[-1].fit:
+            break
         offer = _price(rule, app, grade, limit, room, policy, on, lender, pd)
         if isinstance(offer, PricedOut):
             built.append(offer.build_up)
@@ -405,12 +416,11 @@ def _price(
 
 
 def _priced_out(out: PricedOut, policy: Policy) -> Finding:
-    b = out.build_up.as_dict()
     return Finding(
         NO_PRICE_UNDER_CAP,
         "pricing",
         f"{out.product}: no price up to the {policy.settings.cap:.0%} cap earns the target "
-        f"return ({b['required_points']} points asked)",
+        f"return ({out.build_up.required_points} points asked)",
     )
 
 
@@ -425,16 +435,7 @@ def _pricing_notes(offer: Offer, policy: Policy) -> list[Finding]:
             )
         )
     if offer.build_up is not None:
-        b = offer.build_up.as_dict()
-        parts = " + ".join(f"{p.name} {p.as_dict()['points']}" for p in offer.build_up.parts)
-        notes.append(
-            Finding(
-                "PRICE_BUILD_UP",
-                "pricing",
-                f"{offer.product}: {parts} = {b['required_points']} points; "
-                f"{b['price_kind']} {b['solved']} (rounded {b['rounding']})",
-            )
-        )
+        notes.append(Finding("PRICE_BUILD_UP", "pricing", offer.build_up.summary()))
     if offer.programme is not None:
         p = offer.programme
         notes.append(

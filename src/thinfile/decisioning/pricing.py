@@ -22,6 +22,7 @@ from thinfile.loanmath import (
     AnnualizedRate,
     CapBasis,
     CostStatement,
+    DefaultTerms,
     LoanTerms,
     RepaymentMethod,
     Schedule,
@@ -35,6 +36,7 @@ from thinfile.money import Money, Rounding, round_fen
 
 __all__ = [
     "Affordability",
+    "Disclosure",
     "Offer",
     "Price",
     "ProductRule",
@@ -47,6 +49,19 @@ __all__ = [
 
 _CAP_SEARCH_STEPS = 8
 _CAP_TOLERANCE = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """What an offer's cost statement needs beyond its schedule and rate."""
+
+    lender: str
+    default_terms: DefaultTerms
+
+    @classmethod
+    def standard(cls, method: RepaymentMethod, lender: str) -> Disclosure:
+        """The lender's statement under the standard default terms of ``method``."""
+        return cls(lender, standard_default_terms(method))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +166,8 @@ class Offer:
     fit: int
     schedule: Schedule
     annualized: AnnualizedRate
-    statement: CostStatement
+    disclosure: Disclosure
+    """Who lends and the default terms: the cost statement is drawn from these on demand."""
     credit_limit: int | None
     before_cap: RateBeforeCap | None
     """The rate before re-pricing to the cap; None when the offer was priced under it."""
@@ -160,6 +176,17 @@ class Offer:
     staff (``price_build_up``), never on the offer the borrower sees."""
     programme: ProgrammeUse | None = None
     """The preferential programme the offer took, with its price before and after."""
+
+    @property
+    def statement(self) -> CostStatement:
+        """The all-in cost statement of the offer's schedule, built when asked for: a
+        decision stores it, a simulation that only counts offers never needs it."""
+        return cost_statement(
+            self.schedule,
+            lender=self.disclosure.lender,
+            annualized=self.annualized,
+            default_terms=self.disclosure.default_terms,
+        )
 
     @property
     def capped(self) -> bool:
@@ -291,12 +318,7 @@ def price_offer(
         rule.fit,
         schedule,
         rate,
-        cost_statement(
-            schedule,
-            lender=lender,
-            annualized=rate,
-            default_terms=standard_default_terms(rule.method),
-        ),
+        Disclosure.standard(rule.method, lender),
         limit if rule.code == "revolving_line" else None,
         before_cap,
     )

@@ -28,17 +28,25 @@ from thinfile.decisioning.buildup import (
     revenue,
 )
 from thinfile.decisioning.policy import PolicySettings
-from thinfile.decisioning.pricing import Offer, Price, ProductRule, is_fee_based, loan_terms
+from thinfile.decisioning.price_estimate import estimate_price
+from thinfile.decisioning.pricing import (
+    Disclosure,
+    Offer,
+    Price,
+    ProductRule,
+    is_fee_based,
+    loan_terms,
+)
 from thinfile.decisioning.programmes import ProgrammeUse, programme_for
 from thinfile.loanmath import (
     AnnualizedRate,
+    LoanTerms,
     Schedule,
     annualized_rate,
     build_schedule,
     cap_measure,
-    cost_statement,
-    standard_default_terms,
 )
+from thinfile.money import Rounding, round_fen
 
 __all__ = ["PricedOut", "price_by_build_up"]
 
@@ -83,23 +91,46 @@ class _Pricing:
         monthly fee on the original principal the cap over twelve."""
         return self.settings.cap / _MONTHS if self.fee_based else self.settings.cap
 
-    def schedule(self, amount: int, price: Decimal, *, waive_fee: bool = False) -> Schedule:
+    def terms(self, amount: int, price: Decimal, *, waive_fee: bool = False) -> LoanTerms:
         fee_rate = Decimal(0) if waive_fee else self.rule.upfront_fee_rate
         as_price = (
             Price(Decimal(0), price, fee_rate)
             if self.fee_based
             else Price(price, Decimal(0), fee_rate)
         )
-        return build_schedule(loan_terms(self.rule, amount, self.term, as_price, self.start))
+        return loan_terms(self.rule, amount, self.term, as_price, self.start)
+
+    def schedule(self, amount: int, price: Decimal, *, waive_fee: bool = False) -> Schedule:
+        return build_schedule(self.terms(amount, price, waive_fee=waive_fee))
 
     def parts(self, schedule: Schedule) -> tuple[Part, ...]:
         return build_up(schedule, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
 
-    def hint(self) -> Decimal:
+    def yearly(self) -> Decimal:
+        """The parts' rates a year on the balance (all but the per-loan cost)."""
         p = self.params
         annual = p.cost_of_funds + self.pd * p.lgd + p.operating_cost_rate + p.capital_charge
-        annual += p.target_margin + self.rule.rate_adjustment
+        return annual + p.target_margin + self.rule.rate_adjustment
+
+    def hint(self) -> Decimal:
+        annual = self.yearly()
         return min(self.ceiling, annual / 2 / _MONTHS if self.fee_based else annual)
+
+    def estimate(self, amount: int) -> Decimal | None:
+        """Where the exact search starts (:mod:`thinfile.decisioning.price_estimate`), for
+        the terms :func:`loan_terms` makes: monthly, a level rate, no grace."""
+        return estimate_price(
+            self.rule.method,
+            principal=amount,
+            periods=self.term,
+            per_year=_MONTHS,
+            upfront_fee=round_fen(amount * self.rule.upfront_fee_rate, Rounding.HALF_UP),
+            fee_based=self.fee_based,
+            yearly=self.yearly(),
+            per_loan=self.params.operating_cost_per_loan,
+            ceiling=self.ceiling,
+            tolerance=self.step / 100,
+        )
 
     def record(
         self, schedule: Schedule, solved: Decimal | None, offered: Decimal | None
@@ -131,6 +162,7 @@ def _solve(pricing: _Pricing, amount: int) -> _Solved | PricedOut:
         step=pricing.step,
         ceiling=pricing.ceiling,
         hint=pricing.hint(),
+        estimate=pricing.estimate(amount),
     )
     if found is None:
         at_ceiling = pricing.schedule(amount, pricing.ceiling)
@@ -205,12 +237,7 @@ def price_by_build_up(
         rule.fit,
         schedule,
         rate,
-        cost_statement(
-            schedule,
-            lender=lender,
-            annualized=rate,
-            default_terms=standard_default_terms(rule.method),
-        ),
+        Disclosure.standard(rule.method, lender),
         limit if rule.code == "revolving_line" else None,
         None,
         build_up=pricing.record(schedule, price, offered),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,6 +74,8 @@ MOSTLY_AT_CAP = 0.5
 
 _PARALLEL_FROM = 4000
 """Below this many applications, worker processes cost more than they save."""
+_CHUNK = 5000
+"""Applications sent to a worker at a time."""
 
 
 def plain_value(value: object) -> object:
@@ -339,6 +341,9 @@ def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[
     ]
 
 
+_Texts = tuple[str, str, str, date, PricingParameters]
+"""What a worker needs besides the applications: the policy's JSON, the model's version,
+the decision date and the economics lens."""
 Job = tuple[str, str, str, date, PricingParameters, list[tuple[Application, _Score]]]
 
 
@@ -349,7 +354,7 @@ def _decide_rows(job: Job) -> list[_Row]:
     cap, basis = policy.settings.cap, policy.settings.cap_basis
     rows = []
     for app, scored in items:
-        d = decide(app, policy=policy, model=model, on=on, scored=scored)
+        d = decide(app, policy=policy, model=model, on=on, scored=scored, first_offer_only=True)
         offer = d.offers[0] if d.offers else None
         rows.append(
             _Row(
@@ -367,22 +372,35 @@ def _decide_rows(job: Job) -> list[_Row]:
     return rows
 
 
-def _run(
-    policy: Policy,
-    model_version: str,
+def _texts(policy: Policy, model_version: str, on: date, lens: PricingParameters) -> _Texts:
+    return (policy.settings_json(), policy.graph_json, model_version, on, lens)
+
+
+def _scored(
+    records: Sequence[Mapping[str, object]], model: Scorer, on: date
+) -> list[tuple[Application, _Score]]:
+    apps = [application_from_record(r) for r in records]
+    return list(zip(apps, _batch_scores(model, apps, on), strict=True))
+
+
+def _in_workers(
+    records: Sequence[Mapping[str, object]],
+    arms: list[_Texts],
+    model: Scorer,
     on: date,
-    items: list[tuple[Application, _Score]],
     workers: int,
-    parallel_from: int,
-    lens: PricingParameters,
-) -> list[_Row]:
-    texts = (policy.settings_json(), policy.graph_json, model_version, on, lens)
-    if workers <= 1 or len(items) < parallel_from:
-        return _decide_rows((*texts, items))
-    size = math.ceil(len(items) / workers)
-    jobs: list[Job] = [(*texts, items[k : k + size]) for k in range(0, len(items), size)]
+) -> list[list[_Row]]:
+    """Every arm's rows, decided in ``workers`` processes chunk by chunk: this process reads
+    and scores the next chunk while the workers decide the ones before (scores are per row,
+    so a chunk scores as it would in the whole batch)."""
+    size = min(_CHUNK, math.ceil(len(records) / workers))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        return [row for chunk in pool.map(_decide_rows, jobs) for row in chunk]
+        pending: list[list[Future[list[_Row]]]] = [[] for _ in arms]
+        for k in range(0, len(records), size):
+            items = _scored(records[k : k + size], model, on)
+            for texts, futures in zip(arms, pending, strict=True):
+                futures.append(pool.submit(_decide_rows, (*texts, items)))
+        return [[row for f in futures for row in f.result()] for futures in pending]
 
 
 def _summary(policy: Policy, rows: list[_Row], bads: list[int | None]) -> ArmSummary:
@@ -569,16 +587,15 @@ def decide_records(
     """Score and decide every record with ``policy`` (and ``baseline``): the work of
     :func:`simulate` before the counting, which a partition of a larger run can do alone."""
     rows: list[Any] = list(records)
-    apps = [application_from_record(r) for r in rows]
     bads = [_outcome(r, outcome) for r in rows]
-    items = list(zip(apps, _batch_scores(model, apps, on), strict=True))
     lens = economics_lens(policy, baseline)
-    new = _run(policy, model.version, on, items, workers, parallel_from, lens)
-    old = (
-        _run(baseline, model.version, on, items, workers, parallel_from, lens)
-        if baseline is not None
-        else None
-    )
+    arms = [_texts(p, model.version, on, lens) for p in (policy, baseline) if p is not None]
+    if workers <= 1 or len(rows) < parallel_from:
+        items = _scored(rows, model, on)
+        decided = [_decide_rows((*texts, items)) for texts in arms]
+    else:
+        decided = _in_workers(rows, arms, model, on, workers)
+    new, old = decided[0], (decided[1] if baseline is not None else None)
     return DecidedRows(new, old, bads)
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from thinfile.decisioning.pricing import Offer
+from thinfile.decisioning.pricing import Disclosure, Offer
 from thinfile.errors import ConflictError, InvalidInputError
-from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule, cost_statement
+from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.loanmath.annualized import annualized_rate
 from thinfile.money import Money
 from thinfile.services.business_date import business_date_in
@@ -74,10 +74,9 @@ def quote_draw(
     terms = LoanTerms(amount, stored.annual_rate, periods, RepaymentMethod.EQUAL_INSTALLMENT, on)
     schedule = build_schedule(terms)
     rate = annualized_rate(schedule)
-    statement = cost_statement(
-        schedule, default_terms=stored.product.defaults, lender=lender, annualized=rate
+    offer = Offer(
+        PRODUCT, 0, schedule, rate, Disclosure(lender, stored.product.defaults), None, None
     )
-    offer = Offer(PRODUCT, 0, schedule, rate, statement, None, None)
     return DrawQuote(line_id, offer, stored.line.available(owed))
 
 
