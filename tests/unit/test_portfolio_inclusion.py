@@ -3,8 +3,10 @@ in Chinese."""
 
 from __future__ import annotations
 
+import html
 import math
 import re
+from html import escape
 
 import pandas as pd
 import pytest
@@ -18,7 +20,13 @@ from thinfile.portfolio import (
     inclusion,
 )
 from thinfile.services.portfolio_report import render_portfolio_report
-from thinfile.services.portfolio_sections import COLUMN_LABELS, SECTIONS, VALUE_LABELS
+from thinfile.services.portfolio_sections import (
+    COLUMN_LABELS,
+    RETRAIN_FOR_BASELINE,
+    SECTIONS,
+    VALUE_LABELS,
+    report_sections,
+)
 from thinfile.web.i18n import translations
 
 NAN = math.nan
@@ -82,6 +90,40 @@ def test_a_model_riskier_than_every_bureau_file_leaves_the_baseline_approving_no
     table.loc[0, "pd"] = 0.01  # the model approves only a, at 1%: no thick file is that safe
     assert cutoff_at_same_expected_loss(table) == math.inf
     assert inclusion(table).table["approvals"].iloc[3:].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("en", "1 thin-file applicants approved by the model would be declined by the "
+               "bureau-only policy, which approves nobody at the model's expected loss"),
+        ("zh", "模型批准的 1 名薄征信申请人会被仅用征信的策略拒绝；"
+               "在模型的预期损失下，该策略不批准任何人"),
+    ],
+)  # fmt: skip
+def test_a_baseline_approving_nobody_is_said_so_not_given_a_cutoff(
+    lang: str, sentence: str
+) -> None:
+    table = decisions().assign(approved=[True, False, False, False, False, False, False, False])
+    table.loc[0, "pd"] = 0.01
+    report = build_report(small_book(), decisions=table)
+    assert report["inclusion"]["baseline"]["cutoff"] is None  # type: ignore[index]
+    section = next(s for s in report_sections(report, translations(lang).gettext)
+                   if s.key == "inclusion")  # fmt: skip
+    assert sentence in html.unescape(section.html) and "at least –" not in section.html
+
+
+def test_a_live_report_whose_model_has_no_baseline_asks_to_retrain_it() -> None:
+    report = build_report(small_book(), decisions=decisions().drop(columns="bureau_score"))
+    report["inclusion"]["needs_bureau_baseline"] = True  # type: ignore[index]
+    for lang in ("en", "zh"):
+        gettext = translations(lang).gettext
+        section = next(s for s in report_sections(report, gettext) if s.key == "inclusion")
+        assert escape(gettext(RETRAIN_FOR_BASELINE)) in section.html
+        assert gettext("thin file") in section.html
+    plain = build_report(small_book(), decisions=decisions().drop(columns="bureau_score"))
+    section = next(s for s in report_sections(plain, str) if s.key == "inclusion")
+    assert 'class="note"' not in section.html  # a file report without scores: no note
 
 
 def test_a_decisions_table_without_bureau_scores_is_refused_naming_the_column() -> None:

@@ -13,7 +13,8 @@ Shape (``thinfile portfolio report --json``)::
                    "bad_rate", "impact_ratio", "four_fifths", "z", "p_value", "significant"}],
      "inclusion": {"thin_file": {...}, "thick_file": {...},
                    "baseline": {"cutoff", "cutoff_rule", "included", ..., "policies": [...]}}
-                  or {},
+                  or {}  (the console's live report adds "needs_bureau_baseline": true when
+                  the active model has no bureau-only baseline),
      "roll_trend": [{"month", "bucket", "loans", "rolled", "rate"}],
      "alerts": [{"level", "measure", "subject", "value", "limit"}],
      "alert_thresholds": "portfolio-alerts/2"}

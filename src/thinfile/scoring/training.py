@@ -7,6 +7,8 @@ Data flow::
       same regularisation) and GBM (tuned size, rounds scaled up) refitted on 100 %, the trees
       and the scorecard side by side
         ─► blend weight and Platt calibration on the held-out rows ─► ScoringModel
+    frame (bureau fields only) ─► ``bureau_baseline``: a bureau-only logistic regression on
+      all rows, stored in the evaluation for the inclusion comparison of the live book
 
 Everything is learned from the rows given; figures on the held-out rows go to the report.
 """
@@ -21,6 +23,7 @@ import pandas as pd
 
 from thinfile.errors import DataContractError
 from thinfile.scoring import evaluation as ev
+from thinfile.scoring.bureau_baseline import EVALUATION_KEY, fit_bureau_baseline, has_bureau_fields
 from thinfile.scoring.calibration import PlattCalibrator, ScoreScale, sigmoid
 from thinfile.scoring.contract import (
     ColumnRole,
@@ -89,6 +92,7 @@ def train_model(
         held = held_out(x, y, schema, kind=kind, seed=seed)
         step("blending and calibrating")
         weight, calibrator = _blend(y, held, kind)
+        bureau = fit_bureau_baseline(frame, y) if has_bureau_fields(frame) else None
     model = ScoringModel(
         schema=schema,
         kind=kind,
@@ -111,6 +115,8 @@ def train_model(
         groups=groups,
         protected=protected,
     )
+    if bureau is not None:
+        model.evaluation[EVALUATION_KEY] = bureau.as_dict()
     model.training = {
         "rows": len(y),
         "bad_rate": float(y.mean()),

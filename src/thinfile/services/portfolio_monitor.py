@@ -9,12 +9,19 @@ database instead of files.
   defaulting; unknown before) — the back-test and ranking read those;
 - baseline scores: the model's training score distribution (counts per score band, stored in
   the model's evaluation), each training row placed at its band's middle;
-- decisions: approved or not, and the lawfully held attributes the application carries —
-  gender, age band at the decision, local hukou — with bureau records (thin files).
+- decisions: approved or not, the model's PD, and the lawfully held attributes the
+  application carries — gender, age band at the decision, local hukou — with bureau records
+  (thin files) and the bureau score.
 
-No bureau score is stored with an application, so the bureau-only baseline of the inclusion
-measure needs the exported tables (``thinfile portfolio report --decisions``); the console shows
-thin- and thick-file approvals and bad rates. Everything here reads; nothing writes.
+The bureau score is not stored with an application: it is computed here from the bureau
+fields the application carries (history months, records, delinquencies; none given is a
+征信白户) by the active model's bureau-only baseline (``evaluation["bureau_baseline"]``,
+:mod:`thinfile.scoring.bureau_baseline`), ``round(1000 × (1 − PD_bureau))``. With it the
+``inclusion`` section compares the model's approvals with a bureau-only policy cut off at the
+same expected loss, as the file report does. A model trained before baselines were stored has
+none: the section then shows thin- and thick-file approvals and bad rates, and the report's
+``inclusion`` carries ``needs_bureau_baseline`` (retrain the model to get the comparison).
+Everything here reads; nothing writes.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from sqlalchemy.engine import Engine
 
 from thinfile.portfolio import Thresholds, build_report, is_default
 from thinfile.portfolio.fairness import age_band
+from thinfile.scoring.bureau_baseline import BureauBaseline
 from thinfile.services.portfolio import loan_months
 from thinfile.services.uow import UnitOfWork
 
@@ -75,12 +83,16 @@ class MonitorFilters:
         return kept
 
 
-def _decisions_frame(engine: Engine) -> pd.DataFrame:
+def _decisions_frame(engine: Engine, bureau: BureauBaseline | None = None) -> pd.DataFrame:
+    """The newest applications, one row each; with ``bureau``, their ``bureau_score``."""
     with UnitOfWork(engine) as uow:
         rows = uow.portfolio.decisions(limit=_DECISIONS)
-    records = []
+    fields = bureau.features if bureau is not None else ()
+    records: list[dict[str, object]] = []
+    bureau_fields: list[dict[str, object]] = []
     for r in rows:
         application = json.loads(r.decision_json).get("inputs", {}).get("application", {})
+        bureau_fields.append({name: application.get(name) for name in fields})
         decided = (
             r.decided_on if isinstance(r.decided_on, date) else date.fromisoformat(r.decided_on)
         )
@@ -107,7 +119,10 @@ def _decisions_frame(engine: Engine) -> pd.DataFrame:
         ],
     )  # fmt: skip
     # no bureau record given is a 征信白户: no records at all
-    return frame.assign(bureau_records=frame["bureau_records"].fillna(0).astype("int64"))
+    frame = frame.assign(bureau_records=frame["bureau_records"].fillna(0).astype("int64"))
+    if bureau is not None:
+        frame["bureau_score"] = bureau.scores(pd.DataFrame(bureau_fields, columns=list(fields)))
+    return frame
 
 
 def _age_band(birth: object, on: date) -> str | None:
@@ -167,13 +182,17 @@ def live_report(
     *,
     filters: MonitorFilters | None = None,
     training_distribution: Mapping[str, object] | None = None,
+    bureau_baseline: object = None,
     thresholds: Thresholds | None = None,
 ) -> dict[str, object]:
     """The portfolio report of the live book (the shape of ``build_report``), within
-    ``filters``; drift only when the model's ``training_distribution`` is given."""
+    ``filters``; drift only when the model's ``training_distribution`` is given, and the
+    comparison with a bureau-only policy only with the model's ``bureau_baseline`` (its
+    ``evaluation["bureau_baseline"]``; a malformed one raises ``DataContractError``)."""
     filters = filters or MonitorFilters()
+    bureau = None if bureau_baseline is None else BureauBaseline.from_dict(bureau_baseline)
     book = filtered_loan_months(engine, filters)
-    decisions = _decisions_frame(engine)
+    decisions = _decisions_frame(engine, bureau)
     outcomes = _outcomes(book)
     current = decisions.merge(outcomes, on="loan_id", how="left")
     if filters.product or filters.vintage_from or filters.vintage_to:
@@ -181,13 +200,17 @@ def live_report(
     current = current[filters.keep(current.drop(columns=["vintage"]))]
     baseline = _baseline(training_distribution)
     scores = current[["score", "grade", "pd", "bad", "vintage", "decided_on"]]
-    return build_report(
+    report = build_report(
         book,
         scores_baseline=baseline,
         scores_current=scores,
         decisions=current.drop(columns=["score"]),
         thresholds=thresholds,
     )
+    inclusion = report.get("inclusion")
+    if bureau is None and isinstance(inclusion, dict):
+        inclusion["needs_bureau_baseline"] = True  # the model has none: retrain it
+    return report
 
 
 _recent: weakref.WeakKeyDictionary[Engine, tuple[float, list[dict[str, str]]]] = (

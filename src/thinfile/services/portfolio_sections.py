@@ -18,7 +18,14 @@ from html import escape
 from thinfile.portfolio import ACT, BUCKETS, WATCH
 from thinfile.scoring.charts import line_chart
 
-__all__ = ["COLUMN_LABELS", "SECTIONS", "Gettext", "Section", "report_sections"]
+__all__ = [
+    "COLUMN_LABELS",
+    "RETRAIN_FOR_BASELINE",
+    "SECTIONS",
+    "Gettext",
+    "Section",
+    "report_sections",
+]
 
 Json = Mapping[str, object]
 Gettext = Callable[[str], str]
@@ -108,6 +115,14 @@ VALUE_LABELS: dict[str, str] = {
     "closed": _n("closed"),
 }
 """Words of the tables' cells that are translated (the rest are figures or names)."""
+
+
+RETRAIN_FOR_BASELINE = _n(
+    "The active model carries no bureau-only baseline, so only thin- and thick-file approvals "
+    "are shown. Retrain the model to compare its approvals with a bureau-only policy."
+)
+"""The note of the live report when the active model was trained before bureau baselines
+were stored (its ``inclusion`` carries ``needs_bureau_baseline``)."""
 
 
 def report_sections(report: Json, gettext: Gettext) -> list[Section]:
@@ -349,23 +364,41 @@ def _inclusion(inclusion: Json, _: Gettext) -> str:
             for name in ("thin_file", "thick_file")
             if name in inclusion
         ]
-        return _table(by_file, _, empty=_("No decisions with bureau records given."))
+        table = _table(by_file, _, empty=_("No decisions with bureau records given."))
+        if not inclusion.get("needs_bureau_baseline"):
+            return table
+        return f'<p class="note">{escape(_(RETRAIN_FOR_BASELINE))}</p>{table}'
+    table = _table(_rows(baseline, "policies"), _, empty="")
+    return f'<p class="inclusion">{escape(_summary(baseline, _))}</p>{table}'
+
+
+def _summary(baseline: Json, _: Gettext) -> str:
+    """The sentence above the table: how many thin files only the model approves, and the
+    bureau-only policy's cut-off (none when no bureau file is as safe as the model's
+    approvals: it then approves nobody)."""
+    figures = {
+        "included": baseline.get("included"),
+        "expected": baseline.get("included_expected_bad_rate") or "–",
+        "observed": baseline.get("included_observed_bad_rate") or "–",
+    }
     cutoff = baseline.get("cutoff")
+    if cutoff is None:
+        return (
+            _(
+                "%(included)s thin-file applicants approved by the model would be declined by the "
+                "bureau-only policy, which approves nobody at the model's expected loss (no bureau "
+                "score is as safe as the model's approvals); their expected bad rate %(expected)s, "
+                "observed %(observed)s."
+            )
+            % figures
+        )
     rule = (
         _("chosen at the model's expected loss")
         if baseline.get("cutoff_rule") == "same_expected_loss"
         else _("given")
     )
-    summary = _(
+    return _(
         "%(included)s thin-file applicants approved by the model would be declined by the "
         "bureau-only policy (bureau score at least %(cutoff)s, %(rule)s); their expected bad "
         "rate %(expected)s, observed %(observed)s."
-    ) % {
-        "included": baseline.get("included"),
-        "cutoff": "–" if cutoff is None else cutoff,
-        "rule": rule,
-        "expected": baseline.get("included_expected_bad_rate") or "–",
-        "observed": baseline.get("included_observed_bad_rate") or "–",
-    }
-    table = _table(_rows(baseline, "policies"), _, empty="")
-    return f'<p class="inclusion">{escape(summary)}</p>{table}'
+    ) % {**figures, "cutoff": cutoff, "rule": rule}

@@ -1,6 +1,7 @@
 """The console's portfolio monitoring: vintage curves, roll rates, drift, back-test, fairness,
-inclusion and alerts of the live book as server-drawn SVG (no script), with filters and the
-loan-month table to download as CSV or Parquet."""
+inclusion (against the active model's bureau-only baseline) and alerts of the live book as
+server-drawn SVG (no script), with filters and the loan-month table to download as CSV or
+Parquet."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.responses import Response
 
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.http import AppContext, Context
+from thinfile.scoring.bureau_baseline import EVALUATION_KEY as BUREAU_KEY
 from thinfile.services.policies import decision_runtime
 from thinfile.services.portfolio_monitor import MonitorFilters, filtered_loan_months, live_report
 from thinfile.services.portfolio_sections import report_sections
@@ -34,14 +36,19 @@ def filters_of(product: str, segment: str, start: str, end: str) -> MonitorFilte
     return MonitorFilters(product or None, segment or None, start or None, end or None)
 
 
-def training_distribution(request: Request, context: AppContext) -> dict[str, object] | None:
-    """The active model's training score bands (the drift baseline), if a model is active."""
+def model_evaluation(request: Request, context: AppContext) -> dict[str, object]:
+    """The active model's stored evaluation; empty when no model is active (or it has none)."""
     try:
         runtime = decision_runtime(context.engine, get_web(request).load_model)
     except NotFoundError:
-        return None
+        return {}
     evaluation = getattr(runtime.model, "evaluation", None)
-    found = evaluation.get("training_distribution") if isinstance(evaluation, dict) else None
+    return evaluation if isinstance(evaluation, dict) else {}
+
+
+def training_distribution(request: Request, context: AppContext) -> dict[str, object] | None:
+    """The active model's training score bands (the drift baseline), if a model is active."""
+    found = model_evaluation(request, context).get("training_distribution")
     return found if isinstance(found, dict) else None
 
 
@@ -56,10 +63,13 @@ def monitoring(
     end: str = "",
 ) -> Response:
     chosen = filters_of(product, segment, start, end)
+    evaluation = model_evaluation(request, context)
+    distribution, bureau = evaluation.get("training_distribution"), evaluation.get(BUREAU_KEY)
     report = live_report(
         context.engine,
         filters=chosen,
-        training_distribution=training_distribution(request, context),
+        training_distribution=distribution if isinstance(distribution, dict) else None,
+        bureau_baseline=bureau,
     )
     gettext = translations(language(request).code).gettext
     sections = [(s.key, s.title, Markup(s.html)) for s in report_sections(report, gettext)]
