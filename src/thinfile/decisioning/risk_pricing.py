@@ -129,7 +129,7 @@ class _Pricing:
             yearly=self.yearly(),
             per_loan=self.params.operating_cost_per_loan,
             ceiling=self.ceiling,
-            tolerance=self.step / 100,
+            tolerance=self.step / 100,  # not money: a hundredth of the price grid
         )
 
     def record(
