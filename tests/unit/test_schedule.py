@@ -249,3 +249,34 @@ def test_the_irr_of_exact_annuity_flows_is_the_periodic_rate_to_1e_12(rate, peri
     monthly = rate / 12
     payment = annuity_payment(D(10000), monthly, periods)
     assert abs(periodic_irr([D(-10000)] + [payment] * periods) - monthly) < D("1e-12")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate=st.decimals(D("0"), D("0.5"), places=4),
+    periods=st.integers(1, 60),
+    guess=st.decimals(D("-0.5"), D("2"), places=4),
+)
+def test_a_guess_changes_how_the_irr_is_found_never_the_rate(rate, periods, guess):
+    """A loan's rounded flows have one root: any guess finds the rate the bracket search
+    finds, to the last digit kept."""
+    from thinfile.loanmath import periodic_irr
+
+    terms = LoanTerms(
+        Money(1_234_567), rate, periods, RepaymentMethod.EQUAL_INSTALLMENT, date(2024, 1, 1)
+    )
+    flows = build_schedule(terms).period_cash_flows()
+    if not any(flows[1:]) or sum(flows) == 0:
+        return
+    assert periodic_irr(flows, guess=guess) == periodic_irr(flows)
+
+
+def test_flows_with_several_roots_ignore_the_guess():
+    """−100, +230, −132 has the roots 10% and 20%: a guess at either finds what the bracket
+    search finds."""
+    from thinfile.loanmath import periodic_irr
+
+    flows = [D(-100), D(230), D(-132)]
+    found = periodic_irr(flows)
+    assert min(abs(found - D("0.1")), abs(found - D("0.2"))) < D("1e-20")
+    assert periodic_irr(flows, guess=D("0.1")) == found == periodic_irr(flows, guess=D("0.2"))

@@ -87,7 +87,8 @@ def annualized_rate(schedule: Schedule) -> AnnualizedRate:
         zero = Decimal(0)
         return AnnualizedRate(zero, per_year, zero, zero, zero, length)
     if whole == 1 and fraction == 0:
-        rate = periodic_irr(flows)
+        terms = schedule.terms  # a flat fee per period costs about twice its rate
+        rate = periodic_irr(flows, guess=terms.annual_rate / per_year + 2 * terms.monthly_fee_rate)
     else:
         rate = broken_period_irr(flows, whole=whole, fraction=fraction)
     effective = (1 + rate) ** per_year - 1

@@ -126,16 +126,19 @@ def _periodic_fn(flows: Sequence[float]) -> Fn:
     return fn
 
 
-def periodic_irr(flows: Sequence[int | Decimal]) -> Decimal:
+def periodic_irr(flows: Sequence[int | Decimal], *, guess: Decimal | None = None) -> Decimal:
     """The rate per period ``r`` at which ``Σ flows[t] / (1+r)^t = 0``.
 
     Flows are equally spaced; ``flows[0]`` is at time 0. Where odd flows have several
-    roots, the one nearest zero is returned.
+    roots, the one nearest zero is returned. A ``guess`` (such as the loan's own rate per
+    period) saves the bracket search when the flows are a loan's — one outflow, then only
+    inflows, so a single root; the result is the same.
     """
     _check_signs(flows)
     as_float = [float(v) for v in flows]  # float-ok: search only
-    guess = _solve(_periodic_fn(as_float))
-    return _polish_periodic(flows, guess)
+    single_root = flows[0] < 0 and all(v >= 0 for v in flows[1:])
+    start = float(guess) if guess is not None and single_root else None  # float-ok: search only
+    return _polish_periodic(flows, _solve(_periodic_fn(as_float), start))
 
 
 def _decimal_npv(flows: Sequence[int | Decimal], rate: Decimal) -> tuple[Decimal, Decimal]:
