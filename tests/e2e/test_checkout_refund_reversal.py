@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import Party, TestClient, World, context_of
+from tests.e2e.api_harness import Party, TestClient, World, context_of, make_staff
 from tests.e2e.test_api_checkout import (
     confirm,
     create,
@@ -27,7 +27,9 @@ from tests.e2e.test_api_checkout import (
     read_for,
     shop,
 )
+from tests.e2e.test_merchant_settlement import _bought_with_coupon
 from thinfile.commerce.settlement import settlement_csv
+from thinfile.security.roles import Role
 from thinfile.services import loans, payments
 from thinfile.services.business_date import current_business_date
 from thinfile.services.cob import run_cob
@@ -299,4 +301,54 @@ def test_the_merchant_is_paid_a_reversed_refund_back_on_the_reversals_settlement
         f"{returned / 100:.2f}",
         f"{(300_000 - returned) / 100:.2f}",
     ]
+    ledger_ok(api)
+
+
+def test_a_full_refund_that_gave_the_coupon_back_is_not_reversed(
+    api: TestClient, world: World
+) -> None:
+    """A partial refund keeps the coupon and reverses; the full refund gave the coupon back
+    to the borrower (and the lender its marketing money), so its reversal is refused naming
+    the coupon, and nothing is written."""
+    merchant = shop(api, world.admin)
+    session = _bought_with_coupon(api, world, merchant)
+    assert post(api, merchant, session, "refunds", amount="1900.00").status_code == 201
+    done = _reverse(api, merchant, session, 1)
+    assert done.status_code == 200 and done.json()["refunded"] == "0.00", done.text
+    assert post(api, merchant, session, "refunds", amount="11900.00").status_code == 201
+    loan_id = int(done.json()["captures"][0]["loan_id"])
+    before = _account(api, loan_id), _ledger_of(api, loan_id)
+    refused = _reverse(api, merchant, session, 2)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["details"]["field"] == "coupon" and refused.json()["details"]["remedy"]
+    assert (_account(api, loan_id), _ledger_of(api, loan_id)) == before
+    read = api.get(f"/v1/checkout/sessions/{session}", headers=merchant.headers).json()
+    assert read["refunded"] == "11900.00" and read["refunds"][1]["reversed_on"] is None
+    ledger_ok(api)
+
+
+def test_staff_reverse_any_merchants_refund_and_each_reversal_is_audited(
+    api: TestClient, world: World
+) -> None:
+    merchant = shop(api, world.admin)
+    session, _ = _captured(api, world.alice, merchant, "3000.00")
+    assert post(api, merchant, session, "refunds", amount="500.00").status_code == 201
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    path = f"/v1/staff/checkout/sessions/{session}/refunds/1/reversal"
+    body = {"reason": "merchant asked: wrong order"}
+    alice = api.post(path, headers={**world.alice.headers, **key()}, json=body)
+    assert alice.status_code == 403, alice.text
+    done = api.post(path, headers={**agent.headers, **key()}, json=body)
+    assert done.status_code == 200 and done.json()["refunded"] == "0.00", done.text
+    assert post(api, merchant, session, "refunds", amount="700.00").status_code == 201
+    assert _reverse(api, merchant, session, 2).status_code == 200
+    with context_of(api).engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT actor, subject FROM audit_log WHERE action = 'checkout.refund_reversed'"
+                " ORDER BY seq"
+            )
+        ).all()
+    assert [r[1] for r in rows] == [f"checkout:{session}"] * 2
+    assert rows[0][0] != rows[1][0]  # staff, then the merchant
     ledger_ok(api)

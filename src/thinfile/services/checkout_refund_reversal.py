@@ -50,7 +50,11 @@ from thinfile.servicing import EventKind
 from thinfile.store.checkout_repo import StoredCheckout, StoredRefund, StoredRefundPart
 from thinfile.store.servicing_codec import to_day
 
-__all__ = ["reverse_refund_in_unit", "reverse_session_refund_in_unit"]
+__all__ = [
+    "reverse_refund_by_staff_in_unit",
+    "reverse_refund_in_unit",
+    "reverse_session_refund_in_unit",
+]
 
 
 def _own(uow: UnitOfWork, actor: Actor, session_id: str) -> StoredCheckout:
@@ -194,4 +198,18 @@ def reverse_refund_in_unit(
     """The merchant's own session's refund ``refund_n`` reversed (another merchant's session
     looks like none); see the module for the rules."""
     row = _own(uow, actor, session_id)
+    return reverse_session_refund_in_unit(uow, actor, row, refund_n, reason=reason, today=today)
+
+
+def reverse_refund_by_staff_in_unit(
+    uow: UnitOfWork,
+    actor: Actor,
+    session_id: str,
+    refund_n: int,
+    *,
+    reason: str,
+    today: date | None = None,
+) -> tuple[CheckoutRecord, AuditDraft]:
+    """Staff reverse refund ``refund_n`` of any merchant's session (the same rules)."""
+    row = load_session(uow, session_id, lock=True)
     return reverse_session_refund_in_unit(uow, actor, row, refund_n, reason=reason, today=today)
