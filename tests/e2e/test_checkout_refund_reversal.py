@@ -352,3 +352,27 @@ def test_staff_reverse_any_merchants_refund_and_each_reversal_is_audited(
     assert [r[1] for r in rows] == [f"checkout:{session}"] * 2
     assert rows[0][0] != rows[1][0]  # staff, then the merchant
     ledger_ok(api)
+
+
+def test_a_refund_that_resolved_a_dispute_is_not_the_merchants_to_reverse(
+    api: TestClient, world: World
+) -> None:
+    merchant = shop(api, world.admin)
+    session, _ = _captured(api, world.alice, merchant, "3000.00")
+    assert post(api, merchant, session, "refunds", amount="500.00").status_code == 201
+    with context_of(api).engine.begin() as conn:  # as disputes.resolve_in_unit stores it
+        conn.execute(
+            sa.text("UPDATE checkout_refunds SET reference = 'dispute:d1' WHERE session_id = :s"),
+            {"s": session},
+        )
+    refused = _reverse(api, merchant, session, 1)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["details"]["field"] == "refund_n"
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    done = api.post(
+        f"/v1/staff/checkout/sessions/{session}/refunds/1/reversal",
+        headers={**agent.headers, **key()},
+        json={"reason": "dispute reopened: merchant shipped"},
+    )
+    assert done.status_code == 200, done.text
+    ledger_ok(api)

@@ -22,6 +22,9 @@ The rules (each refusal is typed, names the field and writes nothing):
   campaign budget; taking them again is not done here, so the reversal of a refund that
   left the session fully refunded with promotions given back is refused (ConflictError
   naming ``coupon`` or ``campaign``).
+* **A dispute's refund is staff's.** A refund made resolving a borrower's dispute (reference
+  ``dispute:<id>``) is not the merchant's to undo: the merchant is refused
+  (:class:`~thinfile.errors.PermissionDeniedError`, ``refund_n``); staff may reverse it.
 * **Once.** A refund already reversed is refused (ConflictError, ``refund_n``); a repeat of
   the same request under its ``Idempotency-Key`` replays the first answer
   (:func:`thinfile.services.idempotency.run_once`), like every other money call.
@@ -55,6 +58,9 @@ __all__ = [
     "reverse_refund_in_unit",
     "reverse_session_refund_in_unit",
 ]
+
+_DISPUTE = "dispute:"
+"""The reference of a refund that resolved a dispute (``services.disputes``)."""
 
 
 def _own(uow: UnitOfWork, actor: Actor, session_id: str) -> StoredCheckout:
@@ -198,6 +204,14 @@ def reverse_refund_in_unit(
     """The merchant's own session's refund ``refund_n`` reversed (another merchant's session
     looks like none); see the module for the rules."""
     row = _own(uow, actor, session_id)
+    refund = next((r for r in uow.checkouts.refunds(row.id) if r.n == refund_n), None)
+    if refund is not None and (refund.reference or "").startswith(_DISPUTE):
+        raise PermissionDeniedError(
+            f"refund {refund_n} resolved the borrower's dispute {refund.reference}",
+            field="refund_n",
+            value=refund_n,
+            remedy="ask staff to review the dispute",
+        )
     return reverse_session_refund_in_unit(uow, actor, row, refund_n, reason=reason, today=today)
 
 
