@@ -6,7 +6,9 @@ reverse-and-replay (:func:`thinfile.services.payment_reversals.reverse_in_unit`)
 schedule, the balances, the subsidy still deferred and the ledger are those of the purchase
 never refunded; the capture's refunded amount, the session's refunded total and the refund
 (stamped ``reversed_on``) follow; the merchant is told (``checkout.refund_reversed``) and the
-change is audited (``checkout.refund_reversed``).
+change is audited (``checkout.refund_reversed``). The merchant's daily settlement pays the
+refund back, less the unearned subsidy it had returned, on the reversal's business date (a
+``refund-reversal`` line per part: :mod:`thinfile.services.settlements`).
 
 The rules (each refusal is typed, names the field and writes nothing):
 
