@@ -300,6 +300,7 @@ def _all_ids(api: TestClient, world: Any) -> dict[str, str]:
         "dispute_id": "0" * 32,
         "day": "2026-01-01",
         "n": "1",
+        "refund_n": "1",
         "case_id": "1",
         "plan_id": "1",
         "code": "acme",

@@ -73,6 +73,7 @@ def checkout_public(record: CheckoutRecord) -> CheckoutPublic:
                 amount=format_yuan(r.amount),
                 reference=r.reference,
                 refunded_on=r.refunded_on,
+                reversed_on=r.reversed_on,
                 parts=[
                     RefundPartPublic(
                         loan_id=p.loan_id,

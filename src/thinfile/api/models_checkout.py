@@ -80,6 +80,14 @@ class RefundCreate(_In):
     reference: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+class RefundReversalCreate(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "refunded the wrong order"}]}
+    )
+
+    reason: str = Field(min_length=3, max_length=200, description="Why the refund is undone")
+
+
 class PurchaseApplication(ApplicationCreate):
     """The application form of a purchase: the amount, term and purpose come from the order
     (anything sent for them is replaced)."""
@@ -140,6 +148,9 @@ class RefundPublic(BaseModel):
     amount: str
     reference: str | None
     refunded_on: date
+    reversed_on: date | None = Field(
+        default=None, description="When the refund was reversed (merchant error); null in force"
+    )
     parts: list[RefundPartPublic]
 
 

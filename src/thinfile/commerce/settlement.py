@@ -7,6 +7,10 @@ cycle (T+1 by default). Each becomes one :class:`SettlementLine` seen from the m
 * a **refund** (one line per loan it reduced) takes its amount back, less the unearned subsidy
   returned to the merchant when the contract says so (退还商户), zero when the lender keeps it.
 
+* a **refund-reversal** (a refund made in error and reversed, one line per loan it reduced)
+  pays the refund's amount back on the business date of the reversal, less the unearned
+  subsidy returned to the merchant for it, which the merchant owes again;
+
 * a **coupon** line pays the merchant a lender-funded coupon (平台出资满减券) the borrower
   used on the session's first capture: the borrower financed price − coupon, the lender pays
   the coupon from its marketing budget, so the merchant still receives the price less its
@@ -18,7 +22,8 @@ A merchant-funded coupon (商户出资) needs no line: the capture is the financ
 merchant's settlement is already reduced by it.
 
 ``net`` of a line is ``amount − subsidy``; the settlement's net payable is
-captured − refunds − subsidies + subsidy returned + lender-funded coupons (net of returns).
+captured − refunds − subsidies + subsidy returned + lender-funded coupons (net of returns),
+where refunds and subsidy returned are net of the refunds reversed that day.
 The settlement file is CSV: a header, one row per line (amounts in yuan, two decimals, signed),
 and a total row whose amounts are the columns' sums.
 """
@@ -57,6 +62,7 @@ SETTLEMENT_CSV_HEADER = (
 class SettlementLineKind(enum.StrEnum):
     CAPTURE = "capture"
     REFUND = "refund"
+    REFUND_REVERSAL = "refund-reversal"
     COUPON = "coupon"
     COUPON_RETURN = "coupon-return"
 
@@ -121,6 +127,28 @@ class SettlementLine:
         )
 
     @classmethod
+    def refund_reversal(
+        cls,
+        business_date: date,
+        session_id: str,
+        order_id: str,
+        loan_id: int,
+        *,
+        amount: Money,
+        subsidy_returned: Money,
+    ) -> SettlementLine:
+        """A refund's part reversed: the opposite of its refund line."""
+        return cls(
+            SettlementLineKind.REFUND_REVERSAL,
+            business_date,
+            session_id,
+            order_id,
+            loan_id,
+            amount,
+            subsidy_returned,
+        )
+
+    @classmethod
     def lender_coupon(
         cls,
         business_date: date,
@@ -161,7 +189,8 @@ def settlement_of(
     """The totals of ``lines`` (all of one merchant and currency)."""
     zero = Money(0, currency)
     captures = [x for x in lines if x.kind is SettlementLineKind.CAPTURE]
-    refunds = [x for x in lines if x.kind is SettlementLineKind.REFUND]
+    refund_kinds = (SettlementLineKind.REFUND, SettlementLineKind.REFUND_REVERSAL)
+    refunds = [x for x in lines if x.kind in refund_kinds]
     captured = sum((x.amount for x in captures), zero)
     subsidy = sum((x.subsidy for x in captures), zero)
     refunded = -sum((x.amount for x in refunds), zero)

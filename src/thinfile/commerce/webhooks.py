@@ -61,6 +61,7 @@ class WebhookEventType(StrEnum):
     CHECKOUT_CAPTURED = "checkout.captured"
     CHECKOUT_VOIDED = "checkout.voided"
     CHECKOUT_REFUNDED = "checkout.refunded"
+    CHECKOUT_REFUND_REVERSED = "checkout.refund_reversed"
     CHECKOUT_EXPIRED = "checkout.expired"
     DISPUTE_OPENED = "dispute.opened"
     DISPUTE_RESOLVED = "dispute.resolved"

@@ -73,7 +73,12 @@ def _line(item: SettlingItem) -> SettlementLine:
             on, session, order, item.loan_id, amount=money, subsidy=subsidy
         )
     returned = item.subsidy if (item.unearned_subsidy or _RETURNED) == _RETURNED else 0
-    return SettlementLine.refund(
+    line = (
+        SettlementLine.refund_reversal
+        if item.kind == SettlementLineKind.REFUND_REVERSAL
+        else SettlementLine.refund
+    )
+    return line(
         on,
         session,
         order,

@@ -100,6 +100,8 @@ class StoredRefund:
     reference: str | None
     refunded_on: date
     created_at: datetime
+    reversed_on: date | None = None
+    """The business date the refund was reversed on (merchant error), None while in force."""
     parts: tuple[StoredRefundPart, ...] = ()
 
 
@@ -223,6 +225,15 @@ class CheckoutRepository:
                 for p in parts
             ],
         )
+
+    def mark_refund_reversed(self, refund_id: str, on: date) -> bool:
+        """Mark the refund reversed on ``on``; False when it already was (nothing written)."""
+        done = self.conn.execute(
+            sa.update(checkout_refunds)
+            .where(checkout_refunds.c.id == refund_id, checkout_refunds.c.reversed_on.is_(None))
+            .values(reversed_on=on)
+        )
+        return done.rowcount == 1
 
     def refunds(self, session_id: str) -> list[StoredRefund]:
         rows = list(

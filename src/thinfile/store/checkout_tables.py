@@ -112,6 +112,7 @@ checkout_refunds = sa.Table(
     sa.Column("reference", sa.String(64), nullable=True),
     sa.Column("refunded_on", sa.Date, nullable=False),
     sa.Column("created_at", _WHEN, nullable=False),
+    sa.Column("reversed_on", sa.Date, nullable=True),
     sa.UniqueConstraint("session_id", "n"),
 )
 

@@ -274,6 +274,16 @@ class CouponRepository:
         ).first()
         return None if row is None else StoredRedemption(*row)
 
+    def returned_of_order(self, order_reference: str) -> StoredRedemption | None:
+        """A redemption the order gave back, if any."""
+        row = self.conn.execute(
+            _REDEMPTION.where(
+                coupon_redemptions.c.order_reference == order_reference,
+                coupon_redemptions.c.returned_on.is_not(None),
+            )
+        ).first()
+        return None if row is None else StoredRedemption(*row)
+
     def mark_returned(self, borrower_coupon_id: str, order_reference: str, on: date) -> bool:
         """Stamp the redemption returned; False when it was returned already."""
         done = self.conn.execute(

@@ -46,7 +46,7 @@ class SettlingItem:
     kind: str
 
 
-_KIND_ORDER = {"capture": 0, "coupon": 1, "refund": 2, "coupon-return": 3}
+_KIND_ORDER = {"capture": 0, "coupon": 1, "refund": 2, "coupon-return": 3, "refund-reversal": 4}
 _LENDER_FUNDED = "lender"  # thinfile.commerce.CouponFunder.LENDER
 
 
@@ -105,7 +105,8 @@ class SettlementRepository:
         return 1 if found is None else int(found)
 
     def items_settling_on(self, on: date) -> list[SettlingItem]:
-        """Captures and refund parts whose business date + their contract's cycle is ``on``,
+        """Captures, refund parts and reversed refund parts (on the business date of the
+        reversal) whose business date + their contract's cycle is ``on``,
         by merchant, business date, session order id and capture/refund order."""
         since = on - timedelta(days=_LONGEST_CYCLE)
         captures = (
@@ -127,7 +128,17 @@ class SettlementRepository:
             .join(_C, _C.c.id == p.c.capture_id)
             .where(r.c.refunded_on.between(since, on))
         )
-        queries = (captures, refunds, *self._lender_coupons(since, on))
+        reversals = (
+            sa.select(_S.c.merchant_id, r.c.reversed_on, _CYCLE, *_SESSION_COLS)
+            .add_columns(p.c.loan_id, p.c.amount, p.c.subsidy_unwound, _C.c.n, r.c.id)
+            .add_columns(sa.literal("refund-reversal"))
+            .join(_S, _S.c.id == r.c.session_id)
+            .join(merchant_contracts, _CONTRACT)
+            .join(p, p.c.refund_id == r.c.id)
+            .join(_C, _C.c.id == p.c.capture_id)
+            .where(r.c.reversed_on.between(since, on))
+        )
+        queries = (captures, refunds, reversals, *self._lender_coupons(since, on))
         items = [SettlingItem(*row) for q in queries for row in self.conn.execute(q)]
         due = [i for i in items if i.business_date + timedelta(days=i.settlement_days) == on]
         return sorted(

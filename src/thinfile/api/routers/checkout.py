@@ -23,13 +23,14 @@ from thinfile.api.models_checkout import (
     CheckoutPlansPublic,
     CheckoutPublic,
     RefundCreate,
+    RefundReversalCreate,
 )
 from thinfile.api.routers.campaigns import held_public
 from thinfile.api.runtime import Runtime
 from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services import checkout, checkout_borrower
+from thinfile.services import checkout, checkout_borrower, checkout_refund_reversal
 from thinfile.services.checkout_records import CheckoutDraft, LineDraft
 from thinfile.services.identity_records import Actor
 
@@ -100,6 +101,26 @@ def refund(
         ),
         render=checkout_public,
         status_code=201,
+    )
+
+
+@router.post(
+    _ONE + "/refunds/{refund_n}/reversal",
+    response_model=CheckoutPublic,
+    summary="Reverse a refund made in error: the borrower owes it again, the merchant is paid",
+)
+def reverse_refund(
+    session_id: SessionId,
+    refund_n: Annotated[int, Path(ge=1, description="The refund's number in the session")],
+    body: RefundReversalCreate,
+    merchant: Merchant,
+    idem: Idempotent,
+) -> Response:
+    return idem.once(
+        lambda uow: checkout_refund_reversal.reverse_refund_in_unit(
+            uow, merchant, session_id, refund_n, reason=body.reason
+        ),
+        render=checkout_public,
     )
 
 

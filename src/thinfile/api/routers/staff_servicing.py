@@ -15,6 +15,8 @@ from thinfile.api.audited import posted
 from thinfile.api.deps import require_roles
 from thinfile.api.idempotency import Idempotent
 from thinfile.api.mappers import money, receipt_public
+from thinfile.api.mappers_checkout import checkout_public
+from thinfile.api.models_checkout import CheckoutPublic
 from thinfile.api.models_loans import ReceiptPublic
 from thinfile.api.models_staff import (
     AmountCreate,
@@ -32,7 +34,14 @@ from thinfile.errors import InvalidInputError
 from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services import cob, ledger, loan_adjustments, payment_reversals, write_offs
+from thinfile.services import (
+    checkout_refund_reversal,
+    cob,
+    ledger,
+    loan_adjustments,
+    payment_reversals,
+    write_offs,
+)
 from thinfile.services.business_date import current_business_date
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import Receipt, post_today
@@ -71,6 +80,26 @@ def reverse_payment(txn_id: TxnId, body: ReasonCreate, agent: Agent, idem: Idemp
         lambda uow: payment_reversals.reverse_today(uow, agent.label, txn_id, reason=body.reason),
         render=public,
         status_code=201,
+    )
+
+
+@router.post(
+    "/checkout/sessions/{session_id}/refunds/{refund_n}/reversal",
+    response_model=CheckoutPublic,
+    summary="Reverse a merchant's checkout refund made in error (any merchant's session)",
+)
+def reverse_checkout_refund(
+    session_id: Annotated[str, Path(min_length=1, max_length=32, description="A session")],
+    refund_n: Annotated[int, Path(ge=1, le=SERIAL_MAX, description="The refund's number")],
+    body: ReasonCreate,
+    agent: Agent,
+    idem: Idempotent,
+) -> Response:
+    return idem.once(
+        lambda uow: checkout_refund_reversal.reverse_refund_by_staff_in_unit(
+            uow, agent, session_id, refund_n, reason=body.reason
+        ),
+        render=checkout_public,
     )
 
 
