@@ -3,7 +3,6 @@ statements — and in chunks across workers; none of that may change what it cou
 
 from __future__ import annotations
 
-import importlib
 import zlib
 from collections.abc import Mapping
 from datetime import date
@@ -12,14 +11,11 @@ from typing import Any
 import pytest
 
 from tests.support.decisioning import Reason, Score
-from thinfile.decisioning import decide, load_policy, simulate
+from thinfile.decisioning import decide, load_policy, simulate, simulate_rows
 from thinfile.decisioning.simulate import application_from_record
 from thinfile.sim import generate_applicants
 
 ON = date(2026, 11, 25)
-simulation = importlib.import_module(
-    "thinfile.decisioning.simulate"
-)  # the module, not its function
 
 
 class SpreadPD:
@@ -59,7 +55,7 @@ def test_the_first_offer_only_is_the_full_decisions_first_offer(records):
 
 
 def test_chunks_in_workers_count_what_one_process_counts(records, monkeypatch):
-    monkeypatch.setattr(simulation, "_CHUNK", 70)  # six chunks per arm, of unequal sizes
+    monkeypatch.setattr(simulate_rows, "_CHUNK", 70)  # six chunks per arm, of unequal sizes
     policy, model = load_policy(), SpreadPD()
     one = simulate(records, policy=policy, baseline=policy, model=model, on=ON)
     two = simulate(

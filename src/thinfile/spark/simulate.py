@@ -1,7 +1,7 @@
 """``thinfile policy simulate --engine spark``: the decisions of a policy simulation on Spark.
 
 Each partition scores and decides its applications with
-:func:`thinfile.decisioning.simulate.decide_records` — the model rebuilt from its artifact,
+:func:`thinfile.decisioning.simulate_rows.decide_records` — the model rebuilt from its artifact,
 the policy compiled from its JSON in that worker — and returns one compact row per
 application. The driver counts those rows in input order (file, then row within the file)
 with :func:`thinfile.decisioning.simulate.report_from_rows`, the counting of the local
