@@ -45,6 +45,7 @@ __all__ = [
     "is_fee_based",
     "loan_terms",
     "price_offer",
+    "upfront_fee",
 ]
 
 _CAP_SEARCH_STEPS = 8
@@ -253,6 +254,11 @@ def is_fee_based(method: RepaymentMethod) -> bool:
     return method in (RepaymentMethod.FEE_INSTALLMENT, RepaymentMethod.ZERO_INTEREST)
 
 
+def upfront_fee(amount: int, rate: Decimal) -> int:
+    """The fee taken at disbursement: ``rate`` of the amount, half-up to the fen."""
+    return round_fen(amount * rate, Rounding.HALF_UP)
+
+
 def loan_terms(rule: ProductRule, amount: int, term: int, price: Price, start: date) -> LoanTerms:
     """The terms of ``amount`` over ``term`` months of ``rule`` at ``price``."""
     fee_based = is_fee_based(rule.method)
@@ -263,7 +269,7 @@ def loan_terms(rule: ProductRule, amount: int, term: int, price: Price, start: d
         method=rule.method,
         start=start,
         monthly_fee_rate=price.monthly_fee_rate if fee_based else Decimal(0),
-        upfront_fee=Money(round_fen(amount * price.upfront_fee_rate, Rounding.HALF_UP)),
+        upfront_fee=Money(upfront_fee(amount, price.upfront_fee_rate)),
     )
 
 

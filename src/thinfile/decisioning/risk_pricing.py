@@ -36,6 +36,7 @@ from thinfile.decisioning.pricing import (
     ProductRule,
     is_fee_based,
     loan_terms,
+    upfront_fee,
 )
 from thinfile.decisioning.programmes import ProgrammeUse, programme_for
 from thinfile.loanmath import (
@@ -46,7 +47,6 @@ from thinfile.loanmath import (
     build_schedule,
     cap_measure,
 )
-from thinfile.money import Rounding, round_fen
 
 __all__ = ["PricedOut", "price_by_build_up"]
 
@@ -124,7 +124,7 @@ class _Pricing:
             principal=amount,
             periods=self.term,
             per_year=_MONTHS,
-            upfront_fee=round_fen(amount * self.rule.upfront_fee_rate, Rounding.HALF_UP),
+            upfront_fee=upfront_fee(amount, self.rule.upfront_fee_rate),
             fee_based=self.fee_based,
             yearly=self.yearly(),
             per_loan=self.params.operating_cost_per_loan,
