@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,18 +31,30 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def prepare(folder: Path, rows: int) -> None:
-    """Applicants (the largest size asked for) and a model trained on 8,000 of them."""
+    """Applicants (the largest size asked for), written a block of 100,000 at a time (one
+    Parquet row group each, so Spark can split the file), and a model trained on 8,000."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from thinfile.scoring import train_model
-    from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
+    from thinfile.sim import NOT_MODEL_INPUTS
+    from thinfile.sim.population import BLOCK_ROWS, block_count, generate_block
 
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / f"ready-{rows}"
     if marker.exists():
         return
-    frame = generate_applicants(rows, seed=7)
-    frame.to_parquet(folder / "all.parquet")
+    writer = None
+    for k in range(block_count(rows, BLOCK_ROWS)):
+        table = pa.Table.from_pandas(generate_block(rows, k, seed=7), preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(folder / "all.parquet", table.schema)
+            first = table.slice(0, 8_000).to_pandas()
+        writer.write_table(table, row_group_size=BLOCK_ROWS)
+    assert writer is not None
+    writer.close()
     model = train_model(
-        frame.iloc[:8_000],
+        first,
         target="bad_12m",
         kind="both",
         id_col="applicant_id",
@@ -54,11 +67,22 @@ def prepare(folder: Path, rows: int) -> None:
 
 
 def slice_of(folder: Path, rows: int) -> Path:
-    import pandas as pd
+    """The first ``rows`` applicants, in row groups of 100,000."""
+    import pyarrow.parquet as pq
 
     path = folder / f"rows-{rows}.parquet"
-    if not path.exists():
-        pd.read_parquet(folder / "all.parquet").head(rows).to_parquet(path)
+    if path.exists():
+        return path
+    source = pq.ParquetFile(folder / "all.parquet")
+    if source.metadata.num_rows == rows:
+        return folder / "all.parquet"
+    with pq.ParquetWriter(path, source.schema_arrow) as writer:
+        left = rows
+        for batch in source.iter_batches(batch_size=100_000):
+            if left <= 0:
+                break
+            writer.write_batch(batch.slice(0, left))
+            left -= batch.num_rows
     return path
 
 
@@ -94,12 +118,11 @@ def one(engine: str, job: str, rows: int, folder: Path) -> dict[str, float]:
                 session, str(data), policy=load_policy(), model_dir=folder / "model", on=ON
             )
         else:
-            import pandas as pd
-
+            from thinfile.cli.decisions import stream_records
             from thinfile.scoring import load_model
 
             simulate(
-                pd.read_parquet(data).to_dict("records"),  # type: ignore[arg-type]
+                stream_records(data),  # a batch at a time, as the command reads it
                 policy=load_policy(),
                 model=load_model(folder / "model"),
                 on=ON,
@@ -138,18 +161,40 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU-seconds (user + system) so far of ``pid`` and each of its descendants, by pid:
+    sampled, so processes that end between samples count up to their last sample."""
+    tree, seen, todo = _children(), {}, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            seen[current] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+        todo.extend(tree.get(current, []))
+    return seen
+
+
 def measure(engine: str, job: str, rows: int, folder: Path) -> dict[str, float]:
     command = [sys.executable, __file__, "--one", engine, job, str(rows), "--folder", str(folder)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = 0
+    peak, cpu = 0, {}
     while child.poll() is None:
         peak = max(peak, tree_rss(child.pid))
+        cpu.update(tree_cpu(child.pid))
         time.sleep(0.1)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = child.stdout.read() if child.stdout else ""
     if child.returncode != 0:
         raise SystemExit(f"{engine} {job} {rows} failed (exit {child.returncode})")
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     result["peak_mib"] = peak / 2**20
+    waited = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    result["cpu"] = max(waited, sum(cpu.values()))
     return result
 
 
@@ -159,6 +204,7 @@ def main() -> None:
     parser.add_argument("--simulate", default="5000,10000,20000")
     parser.add_argument("--folder", default="/tmp/thinfile-bench-spark")
     parser.add_argument("--one", nargs=3, metavar=("ENGINE", "JOB", "ROWS"))
+    parser.add_argument("--engines", default="local,spark")
     args = parser.parse_args()
     folder = Path(args.folder)
     if args.one:
@@ -176,17 +222,19 @@ def main() -> None:
     )
     print(
         "| job | rows | engine | wall s | of which session start s | s per 1,000 rows "
-        "| peak RSS MiB (process tree) |"
+        "| CPU s | CPU s per 1,000 | peak RSS MiB (process tree) | load before → after |"
     )
-    print("|---|---:|---|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for job, counts in sizes.items():
         for rows in counts:
-            for engine in ("local", "spark"):
+            for engine in args.engines.split(","):
+                load = os.getloadavg()[0]
                 r = measure(engine, job, rows, folder)
                 print(
                     f"| {job} | {rows:,} | {engine} | {r['wall']:.1f} | "
                     f"{r['session']:.1f} | {r['wall'] / rows * 1000:.3f} | "
-                    f"{r['peak_mib']:.0f} |",
+                    f"{r['cpu']:.1f} | {r['cpu'] / rows * 1000:.3f} | "
+                    f"{r['peak_mib']:.0f} | {load:.1f} → {os.getloadavg()[0]:.1f} |",
                     flush=True,
                 )
 

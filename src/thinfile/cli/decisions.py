@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +34,7 @@ from thinfile.decisioning.report import render_simulation_html
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.scoring import ScoringModel, load_model, read_table
+from thinfile.scoring.contract import iter_table
 from thinfile.settings import Settings
 from thinfile.spark.session import DEFAULT_MASTER
 
@@ -72,6 +75,27 @@ def _read_json(path: Path, option: str) -> object:
         raise InvalidInputError(
             f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})", field=option
         ) from None
+
+
+def stream_records(path: Path) -> Iterable[dict[str, object]]:
+    """Rows of a CSV or Parquet file as plain dictionaries; a Parquet file is read a batch at
+    a time as the rows are used, so a simulation holds a few batches, not the file."""
+    if not path.name.endswith((".parquet", ".pq")):
+        return read_records(path)
+    batches = iter_table(path)
+    try:
+        first = next(batches, None)
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            exc.message, field="--data", value=str(path), remedy=exc.remedy
+        ) from None
+    if first is None:
+        return []
+    frames = itertools.chain([first], batches)
+    return itertools.chain.from_iterable(
+        frame.to_dict("records")  # type: ignore[misc]
+        for frame in frames
+    )
 
 
 def read_records(path: Path) -> list[dict[str, object]]:
@@ -176,7 +200,7 @@ def simulate_command(
             )
     else:
         report = simulate(
-            read_records(local_path(data, "--data")),
+            stream_records(local_path(data, "--data")),
             policy=load_policy(policy),
             model=_load_model(model),
             on=day,

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
+from typing import Any
 
 from thinfile.decisioning.buildup import PricingParameters, balance_years
 from thinfile.decisioning.pricing import Offer
@@ -27,6 +29,7 @@ from thinfile.money import Rounding, format_yuan, round_fen
 
 __all__ = [
     "AT_CAP_WITHIN",
+    "EXACT",
     "RATE_BANDS",
     "EconomicsTally",
     "OfferEconomics",
@@ -40,6 +43,9 @@ RATE_BANDS = (Decimal("0.10"), Decimal("0.14"), Decimal("0.18"), Decimal("0.20")
 """Upper bounds of the bands of nominal annualized rates counted in a report; the last band
 runs from 22% to the cap."""
 _PLACES = Decimal("0.000001")
+EXACT = Context(prec=120, traps=[Inexact])
+"""The context sums of rates and fen are added in: wide enough for any book, and a sum that
+would round raises instead, so sums do not depend on the order of addition."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +102,13 @@ def _band_names(cap: Decimal) -> list[str]:
 
 @dataclass
 class EconomicsTally:
-    """Sums over the approved offers of one group."""
+    """Sums over the approved offers of one group: exact (:data:`EXACT`), so tallies of parts
+    merge to the tally of the whole in any order. The nominal rates are counted by their value
+    to the report's six places and their band (placed by the exact rate): the percentiles of
+    rounded rates are the rounded percentiles, and a long run keeps a few thousand counts,
+    not one rate per offer."""
 
-    nominals: list[Decimal] = field(default_factory=list)
+    nominals: Counter[tuple[Decimal, int]] = field(default_factory=Counter)
     effective_sum: Decimal = Decimal(0)
     at_cap: int = 0
     interest: int = 0
@@ -109,37 +119,95 @@ class EconomicsTally:
     programmes: int = 0
 
     def add(self, e: OfferEconomics) -> None:
-        self.nominals.append(e.nominal)
-        self.effective_sum += e.effective
+        band = sum(1 for edge in RATE_BANDS if e.nominal >= edge)
+        self.nominals[e.nominal.quantize(_PLACES), band] += 1
+        add = EXACT.add
+        self.effective_sum = add(self.effective_sum, e.effective)
         self.at_cap += e.at_cap
         self.interest += e.interest
         self.fees += e.fees
-        self.loss += e.loss
-        self.margin += e.margin
-        self.years += e.years
+        self.loss = add(self.loss, e.loss)
+        self.margin = add(self.margin, e.margin)
+        self.years = add(self.years, e.years)
         self.programmes += e.programme is not None
 
-    def _percentile(self, ordered: list[Decimal], share: Decimal) -> str:
-        k = max(0, math.ceil(share * len(ordered)) - 1)
-        return str(ordered[k].quantize(_PLACES))
+    def merge(self, other: EconomicsTally) -> None:
+        self.nominals.update(other.nominals)
+        add = EXACT.add
+        self.effective_sum = add(self.effective_sum, other.effective_sum)
+        self.at_cap += other.at_cap
+        self.interest += other.interest
+        self.fees += other.fees
+        self.loss = add(self.loss, other.loss)
+        self.margin = add(self.margin, other.margin)
+        self.years = add(self.years, other.years)
+        self.programmes += other.programmes
+
+    @property
+    def offers(self) -> int:
+        return sum(self.nominals.values())
+
+    def _percentile(
+        self, ordered: list[tuple[tuple[Decimal, int], int]], n: int, share: Decimal
+    ) -> str:
+        """The nearest-rank percentile of the rates counted in ``ordered`` (ascending)."""
+        rank, seen = max(1, math.ceil(share * n)), 0
+        for (rate, _band), count in ordered:
+            seen += count
+            if seen >= rank:
+                return str(rate)
+        raise AssertionError("a percentile of no rates")
 
     def distribution(self, cap: Decimal) -> dict[str, object]:
         """Nearest-rank percentiles and counts by band of the nominal annualized rate."""
-        ordered = sorted(self.nominals)
+        ordered = sorted(self.nominals.items())
+        n = sum(count for _key, count in ordered)
         names = _band_names(cap)
         counts = dict.fromkeys(names, 0)
-        for rate in ordered:
-            k = sum(1 for edge in RATE_BANDS if rate >= edge)
-            counts[names[k]] += 1
+        for (_rate, band), count in ordered:
+            counts[names[band]] += count
         return {
-            "p10": self._percentile(ordered, Decimal("0.1")),
-            "p50": self._percentile(ordered, Decimal("0.5")),
-            "p90": self._percentile(ordered, Decimal("0.9")),
+            "p10": self._percentile(ordered, n, Decimal("0.1")),
+            "p50": self._percentile(ordered, n, Decimal("0.5")),
+            "p90": self._percentile(ordered, n, Decimal("0.9")),
             "bands": counts,
         }
 
+    def state(self) -> dict[str, object]:
+        """Plain JSON values: integers, and Decimals as text."""
+        return {
+            "nominals": [
+                [str(rate), band, count] for (rate, band), count in sorted(self.nominals.items())
+            ],
+            "effective_sum": str(self.effective_sum),
+            "at_cap": self.at_cap,
+            "interest": self.interest,
+            "fees": self.fees,
+            "loss": str(self.loss),
+            "margin": str(self.margin),
+            "years": str(self.years),
+            "programmes": self.programmes,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> EconomicsTally:
+        nominals: Counter[tuple[Decimal, int]] = Counter()
+        for rate, band, count in state["nominals"]:
+            nominals[Decimal(rate), int(band)] += int(count)
+        return cls(
+            nominals=nominals,
+            effective_sum=Decimal(state["effective_sum"]),
+            at_cap=int(state["at_cap"]),
+            interest=int(state["interest"]),
+            fees=int(state["fees"]),
+            loss=Decimal(state["loss"]),
+            margin=Decimal(state["margin"]),
+            years=Decimal(state["years"]),
+            programmes=int(state["programmes"]),
+        )
+
     def as_dict(self, cap: Decimal) -> dict[str, object]:
-        n = len(self.nominals)
+        n = self.offers
         if not n:
             return {
                 "average_effective_rate": None,

@@ -1,6 +1,7 @@
 """The decisions of a policy simulation, reduced to what its report counts
-(:class:`DecisionRow`), made in this process or in worker processes, and carried as plain
-records when they are made elsewhere (Spark executors, :mod:`thinfile.spark.simulate`).
+(:class:`~thinfile.decisioning.simulate_counts.DecisionRow`) and counted chunk by chunk
+(:func:`count_records`), in this process or in worker processes; a Spark partition counts its
+own rows the same way (:mod:`thinfile.spark.simulate`) and the parts merge exactly.
 
 Scores come from the model in one vectorised batch per chunk when it offers ``score_frame``
 (a row's score does not depend on its neighbours); the decisions then run in worker processes
@@ -11,29 +12,28 @@ A simulation counts each application's outcome and its best offer, so each is de
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from multiprocessing import get_context
-from typing import Any
 
 from thinfile.decisioning.application import FIELD_TYPES, Application
 from thinfile.decisioning.buildup import PricingParameters
-from thinfile.decisioning.economics import OfferEconomics, offer_economics
+from thinfile.decisioning.economics import offer_economics
 from thinfile.decisioning.engine import Scorer, decide, model_record
 from thinfile.decisioning.policy import Policy, load_policy, policy_from_json
+from thinfile.decisioning.simulate_counts import Counts, DecisionRow
 
 __all__ = [
     "PARALLEL_FROM",
-    "ROW_FIELDS",
     "THIN_FILE_MONTHS",
-    "DecidedRows",
-    "DecisionRow",
     "application_from_record",
-    "decide_records",
+    "count_records",
     "economics_lens",
     "plain_value",
 ]
@@ -81,21 +81,6 @@ def application_from_record(record: Mapping[str, object]) -> Application:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionRow:
-    """One simulated decision, reduced to what the report counts."""
-
-    outcome: str
-    pd: float
-    rate: Decimal | None
-    amount: int
-    bad: int | None
-    thin: bool
-    segment: str
-    grade: str = ""
-    economics: OfferEconomics | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _Score:
     pd: float
     score: int
@@ -131,11 +116,14 @@ def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[
 _Texts = tuple[str, str, str, date, PricingParameters]
 """What a worker needs besides the applications: the policy's JSON, the model's version,
 the decision date and the economics lens."""
-Job = tuple[str, str, str, date, PricingParameters, list[tuple[Application, _Score]]]
+_Arm = tuple[str, Decimal]
+"""An arm's policy version and cap, which its summary is counted with."""
+_Job = tuple[list[_Texts], list[_Arm], list[tuple[Application, _Score]], list[int | None]]
+"""A chunk's work: every arm's texts and key, the scored applications and their outcomes."""
 
 
-def _decide_rows(job: Job) -> list[DecisionRow]:
-    settings_json, graph_json, model_version, on, lens, items = job
+def _decide_arm(texts: _Texts, items: list[tuple[Application, _Score]]) -> list[DecisionRow]:
+    settings_json, graph_json, model_version, on, lens = texts
     policy = policy_from_json(settings_json, graph_json)
     model = _Versioned(model_version)
     cap, basis = policy.settings.cap, policy.settings.cap_basis
@@ -149,7 +137,6 @@ def _decide_rows(job: Job) -> list[DecisionRow]:
                 d.pd,
                 offer.annualized.nominal if offer else None,
                 offer.amount if offer else 0,
-                None,
                 (app.bureau_history_months or 0) < THIN_FILE_MONTHS,
                 app.segment,
                 d.grade,
@@ -157,6 +144,17 @@ def _decide_rows(job: Job) -> list[DecisionRow]:
             )
         )
     return rows
+
+
+def _count_chunk(job: _Job) -> Counts:
+    """Decide a chunk with every arm and count it (in a worker, or in this process)."""
+    arms, keys, items, bads = job
+    decided = [_decide_arm(texts, items) for texts in arms]
+    counts = Counts.empty(keys)
+    olds: list[DecisionRow | None] = list(decided[1]) if len(decided) > 1 else [None] * len(bads)
+    for new, old, bad in zip(decided[0], olds, bads, strict=True):
+        counts.add(new, old, bad)
+    return counts
 
 
 def _texts(policy: Policy, model_version: str, on: date, lens: PricingParameters) -> _Texts:
@@ -170,24 +168,57 @@ def _scored(
     return list(zip(apps, _batch_scores(model, apps, on), strict=True))
 
 
-def _in_workers(
-    records: Sequence[Mapping[str, object]],
-    arms: list[_Texts],
+def count_records(
+    records: Iterable[Mapping[str, object]],
+    *,
+    policy: Policy,
     model: Scorer,
     on: date,
-    workers: int,
-) -> list[list[DecisionRow]]:
-    """Every arm's rows, decided in ``workers`` processes chunk by chunk: this process reads
-    and scores the next chunk while the workers decide the ones before (scores are per row,
-    so a chunk scores as it would in the whole batch)."""
-    size = min(_CHUNK, math.ceil(len(records) / workers))
+    baseline: Policy | None = None,
+    outcome: str = "bad_12m",
+    workers: int = 1,
+    parallel_from: int = PARALLEL_FROM,
+) -> Counts:
+    """Score, decide and count every record with ``policy`` (and ``baseline``), reading
+    ``records`` a chunk at a time, so a run of any length holds a few chunks, not the run.
+
+    With ``workers`` > 1 and at least ``parallel_from`` records, chunks are decided and
+    counted in that many processes while this one reads and scores the next (scores are per
+    row, so a chunk scores as it would in the whole batch); at most two chunks per worker are
+    in flight. The counts are exact, so they are the same however the run was split.
+    """
+    lens = economics_lens(policy, baseline)
+    chosen = [p for p in (policy, baseline) if p is not None]
+    arms = [_texts(p, model.version, on, lens) for p in chosen]
+    keys = [(p.version, p.settings.cap) for p in chosen]
+    stream = iter(records)
+    head = list(itertools.islice(stream, max(parallel_from, workers * _CHUNK)))
+    counts = Counts.empty(keys)
+
+    def job(chunk: list[Mapping[str, object]]) -> _Job:
+        return arms, keys, _scored(chunk, model, on), [_outcome(r, outcome) for r in chunk]
+
+    if workers <= 1 or len(head) < parallel_from:
+        for chunk in _chunks(itertools.chain(head, stream), _CHUNK):
+            counts.merge(_count_chunk(job(chunk)))
+        return counts
+    size = min(_CHUNK, math.ceil(len(head) / workers))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        pending: list[list[Future[list[DecisionRow]]]] = [[] for _ in arms]
-        for k in range(0, len(records), size):
-            items = _scored(records[k : k + size], model, on)
-            for texts, futures in zip(arms, pending, strict=True):
-                futures.append(pool.submit(_decide_rows, (*texts, items)))
-        return [[row for f in futures for row in f.result()] for futures in pending]
+        pending: deque[Future[Counts]] = deque()
+        for chunk in _chunks(itertools.chain(head, stream), size):
+            pending.append(pool.submit(_count_chunk, job(chunk)))
+            while len(pending) > 2 * workers:
+                counts.merge(pending.popleft().result())
+        while pending:
+            counts.merge(pending.popleft().result())
+    return counts
+
+
+def _chunks(
+    records: Iterator[Mapping[str, object]], size: int
+) -> Iterator[list[Mapping[str, object]]]:
+    while chunk := list(itertools.islice(records, size)):
+        yield chunk
 
 
 def economics_lens(policy: Policy, baseline: Policy | None) -> PricingParameters:
@@ -204,143 +235,3 @@ def economics_lens(policy: Policy, baseline: Policy | None) -> PricingParameters
 def _outcome(record: Mapping[str, object], column: str) -> int | None:
     raw = plain_value(record.get(column))
     return int(raw) if isinstance(raw, (int, float, bool)) else None
-
-
-@dataclass(frozen=True, slots=True)
-class DecidedRows:
-    """The decisions of a run of applications, reduced to what a report counts, in input
-    order: the candidate's, the baseline's (or None) and each application's known outcome."""
-
-    candidate: list[DecisionRow]
-    baseline: list[DecisionRow] | None
-    bads: list[int | None]
-
-    def records(self) -> list[dict[str, object]]:
-        """One plain record per application (Decimals as text, so nothing is rounded):
-        the form in which decisions made elsewhere (Spark executors) come back."""
-        olds: list[DecisionRow | None] = list(self.baseline) if self.baseline is not None else []
-        olds += [None] * (len(self.candidate) - len(olds))
-        return [
-            {**_row_record("c_", new), **_row_record("b_", old), "bad": bad}
-            for new, old, bad in zip(self.candidate, olds, self.bads, strict=True)
-        ]
-
-    @classmethod
-    def from_records(
-        cls, records: Iterable[Mapping[str, object]], *, with_baseline: bool
-    ) -> DecidedRows:
-        """The inverse of :meth:`records`."""
-        new: list[DecisionRow] = []
-        old: list[DecisionRow] = []
-        bads: list[int | None] = []
-        for record in records:
-            new.append(_row_from_record("c_", record))
-            if with_baseline:
-                old.append(_row_from_record("b_", record))
-            bad = plain_value(record.get("bad"))
-            bads.append(None if bad is None else int(bad))  # type: ignore[call-overload]
-        return cls(new, old if with_baseline else None, bads)
-
-
-ROW_FIELDS: tuple[tuple[str, str], ...] = (
-    ("outcome", "string"),
-    ("pd", "double"),
-    ("rate", "string"),
-    ("amount", "long"),
-    ("thin", "boolean"),
-    ("segment", "string"),
-    ("grade", "string"),
-    ("e_nominal", "string"),
-    ("e_effective", "string"),
-    ("e_at_cap", "boolean"),
-    ("e_interest", "long"),
-    ("e_fees", "long"),
-    ("e_loss", "string"),
-    ("e_costs", "string"),
-    ("e_years", "string"),
-    ("e_programme", "string"),
-)
-"""The columns of one arm in :meth:`DecidedRows.records` (after its prefix ``c_`` or ``b_``),
-with their types in Spark's DDL; then ``bad`` (long)."""
-
-
-def _row_record(prefix: str, row: DecisionRow | None) -> dict[str, object]:
-    if row is None:
-        return {prefix + name: None for name, _type in ROW_FIELDS}
-    e = row.economics
-    values: dict[str, object] = {
-        "outcome": row.outcome,
-        "pd": row.pd,
-        "rate": None if row.rate is None else str(row.rate),
-        "amount": row.amount,
-        "thin": row.thin,
-        "segment": row.segment,
-        "grade": row.grade,
-        "e_nominal": None if e is None else str(e.nominal),
-        "e_effective": None if e is None else str(e.effective),
-        "e_at_cap": None if e is None else e.at_cap,
-        "e_interest": None if e is None else e.interest,
-        "e_fees": None if e is None else e.fees,
-        "e_loss": None if e is None else str(e.loss),
-        "e_costs": None if e is None else str(e.costs),
-        "e_years": None if e is None else str(e.years),
-        "e_programme": None if e is None else e.programme,
-    }
-    return {prefix + k: v for k, v in values.items()}
-
-
-def _row_from_record(prefix: str, record: Mapping[str, object]) -> DecisionRow:
-    def get(name: str) -> Any:
-        return plain_value(record.get(prefix + name))
-
-    economics = None
-    if get("e_nominal") is not None:
-        economics = OfferEconomics(
-            nominal=Decimal(get("e_nominal")),
-            effective=Decimal(get("e_effective")),
-            at_cap=bool(get("e_at_cap")),
-            interest=int(get("e_interest")),
-            fees=int(get("e_fees")),
-            loss=Decimal(get("e_loss")),
-            costs=Decimal(get("e_costs")),
-            years=Decimal(get("e_years")),
-            programme=get("e_programme"),
-        )
-    rate = get("rate")
-    return DecisionRow(
-        str(get("outcome")),
-        float(get("pd")),  # float-ok: probability
-        None if rate is None else Decimal(rate),
-        int(get("amount")),
-        None,
-        bool(get("thin")),
-        str(get("segment")),
-        str(get("grade") or ""),
-        economics,
-    )
-
-
-def decide_records(
-    records: Iterable[Mapping[str, object]],
-    *,
-    policy: Policy,
-    model: Scorer,
-    on: date,
-    baseline: Policy | None = None,
-    outcome: str = "bad_12m",
-    workers: int = 1,
-    parallel_from: int = PARALLEL_FROM,
-) -> DecidedRows:
-    """Score and decide every record with ``policy`` (and ``baseline``): the work of
-    :func:`simulate` before the counting, which a partition of a larger run can do alone."""
-    rows: list[Any] = list(records)
-    bads = [_outcome(r, outcome) for r in rows]
-    lens = economics_lens(policy, baseline)
-    arms = [_texts(p, model.version, on, lens) for p in (policy, baseline) if p is not None]
-    if workers <= 1 or len(rows) < parallel_from:
-        items = _scored(rows, model, on)
-        decided = [_decide_rows((*texts, items)) for texts in arms]
-    else:
-        decided = _in_workers(rows, arms, model, on, workers)
-    new, old = decided[0], (decided[1] if baseline is not None else None)
-    return DecidedRows(new, old, bads)

@@ -12,17 +12,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["FILE", "ROW", "arrow_frames", "read_parquet", "write_parquet"]
-
-FILE = "_thinfile_file"
-ROW = "_thinfile_row"
-"""Columns naming each input row's file and position in it: Spark reads a file's parts in
-any order, and the reports that add floating-point numbers count rows in input order."""
+__all__ = ["arrow_frames", "read_parquet", "write_parquet"]
 
 
-def read_parquet(
-    spark: SparkSession, uri: str, *, field: str, positions: bool = False
-) -> DataFrame:
+def read_parquet(spark: SparkSession, uri: str, *, field: str) -> DataFrame:
     """The Parquet file or folder at ``uri`` (a path or any Hadoop-compatible URI)."""
     from pyspark.errors import AnalysisException
 
@@ -35,25 +28,16 @@ def read_parquet(
             value=uri,
             remedy="give a Parquet file or folder, a local path or a URI such as s3a://…",
         ) from None
-    if positions:
-        from pyspark.sql import functions as F
-
-        frame = frame.select(
-            "*",
-            F.col("_metadata.file_path").alias(FILE),
-            F.col("_metadata.row_index").alias(ROW),
-        )
     return frame
 
 
 def arrow_frames(
-    batches: Iterator[pa.RecordBatch], *, drop: tuple[str, ...] = ()
+    batches: Iterator[pa.RecordBatch],
 ) -> Iterator[tuple[pa.RecordBatch, pd.DataFrame]]:
     """Each Arrow batch with its pandas frame, converted by PyArrow as the local reader does
-    (``thinfile.scoring.contract.iter_table``), without the columns in ``drop``."""
+    (``thinfile.scoring.contract.iter_table``)."""
     for batch in batches:
-        keep = [name for name in batch.schema.names if name not in drop]
-        yield batch, batch.select(keep).to_pandas()
+        yield batch, batch.to_pandas()
 
 
 def write_parquet(frame: DataFrame, uri: str) -> None:

@@ -1,16 +1,17 @@
 """``thinfile policy simulate --engine spark``: the decisions of a policy simulation on Spark.
 
-Each partition scores and decides its applications with
-:func:`thinfile.decisioning.simulate_rows.decide_records` — the model rebuilt from its artifact,
-the policy compiled from its JSON in that worker — and returns one compact row per
-application. The driver counts those rows in input order (file, then row within the file)
-with :func:`thinfile.decisioning.simulate.report_from_rows`, the counting of the local
-path, so sums of probabilities are added in the same order and the report is identical.
-The driver holds the compact rows (about 200 bytes each), not the applications.
+Each partition scores, decides and counts its applications with
+:func:`thinfile.decisioning.simulate_rows.count_records` — the model rebuilt from its artifact,
+the policy compiled from its JSON in that worker — and returns one row: its counts as JSON
+(:meth:`~thinfile.decisioning.simulate_counts.Counts.state`). The driver merges those counts;
+every sum in them is exact, so the merged counts, and the report, are the local engine's
+whatever the partitioning. The driver holds one small JSON text per partition, never the
+applications or their decisions, so the run's length is bounded by the cluster, not the driver.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -19,15 +20,14 @@ from typing import TYPE_CHECKING
 
 from thinfile.decisioning.policy import Policy, policy_from_json
 from thinfile.decisioning.simulate import (
-    ROW_FIELDS,
-    DecidedRows,
+    Counts,
     SimulationReport,
-    decide_records,
-    report_from_rows,
+    count_records,
+    report_from_counts,
 )
 from thinfile.scoring import artifact
 from thinfile.scoring.model import model_from_files
-from thinfile.spark.frames import FILE, ROW, arrow_frames, read_parquet
+from thinfile.spark.frames import arrow_frames, read_parquet
 from thinfile.spark.scoring import worker_model
 
 if TYPE_CHECKING:
@@ -35,13 +35,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 __all__ = ["simulate_parquet"]
-
-
-def _schema(with_baseline: bool) -> str:
-    arms = ("c_", "b_") if with_baseline else ("c_",)
-    columns = [f"{FILE} string", f"{ROW} long"]
-    columns += [f"{arm}{name} {kind}" for arm in arms for name, kind in ROW_FIELDS]
-    return ", ".join([*columns, "bad long"])
 
 
 def simulate_parquet(
@@ -58,49 +51,41 @@ def simulate_parquet(
     """:func:`thinfile.decisioning.simulate` over the Parquet applications at ``data``."""
     version, files = artifact.read_artifact(model_dir)
     model = model_from_files(files, version=version, source=str(model_dir))
-    frame = read_parquet(spark, data, field="--data", positions=True)
+    # Deciding costs far more than moving a row: spread the rows evenly over twice the
+    # cluster's cores whatever the file's row groups (one large row group is one task).
+    frame = read_parquet(spark, data, field="--data").repartition(
+        2 * spark.sparkContext.defaultParallelism
+    )
     texts = (policy.settings_json(), policy.graph_json)
     old_texts = (baseline.settings_json(), baseline.graph_json) if baseline else None
     shipped = spark.sparkContext.broadcast((version, dict(files)))
-    from pyspark.sql.types import StructType
 
-    schema = StructType.fromDDL(_schema(baseline is not None))  # parsed by the driver's JVM
-    assert isinstance(schema, StructType)
-
-    def decide_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def count_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
-        from pyspark.sql.pandas.types import to_arrow_schema
 
-        target = to_arrow_schema(schema)
         scorer = worker_model(*shipped.value)
         candidate = policy_from_json(*texts)
         old = policy_from_json(*old_texts) if old_texts is not None else None
-        for batch, chunk in arrow_frames(batches, drop=(FILE, ROW)):
-            decided = decide_records(
-                chunk.to_dict("records"),  # type: ignore[arg-type]
-                policy=candidate,
-                model=scorer,
-                on=on,
-                baseline=old,
-                outcome=outcome,
+        arms = [(p.version, p.settings.cap) for p in (candidate, old) if p is not None]
+        counts = Counts.empty(arms)
+        for _batch, chunk in arrow_frames(batches):
+            counts.merge(
+                count_records(
+                    chunk.to_dict("records"),  # type: ignore[arg-type]
+                    policy=candidate,
+                    model=scorer,
+                    on=on,
+                    baseline=old,
+                    outcome=outcome,
+                )
             )
-            columns: dict[str, list[object]] = {
-                FILE: batch.column(FILE).to_pylist(),
-                ROW: batch.column(ROW).to_pylist(),
-            }
-            for record in decided.records():
-                for name in target.names[2:]:
-                    columns.setdefault(name, []).append(record[name])
-            yield pa.RecordBatch.from_pydict(
-                {name: columns.get(name, []) for name in target.names}, schema=target
-            )
+        yield pa.RecordBatch.from_pydict({"counts": [json.dumps(counts.state())]})
 
-    rows = (
-        frame.mapInArrow(decide_batches, schema)
-        .toArrow()
-        .sort_by([(FILE, "ascending"), (ROW, "ascending")])
-    )
-    decided = DecidedRows.from_records(rows.to_pylist(), with_baseline=baseline is not None)
-    return report_from_rows(
-        decided, policy=policy, baseline=baseline, model=model, share=min_segment_share
+    parts = frame.mapInArrow(count_partition, "counts string").toArrow()
+    arms = [(p.version, p.settings.cap) for p in (policy, baseline) if p is not None]
+    counts = Counts.empty(arms)
+    for text in parts.column("counts").to_pylist():
+        counts.merge(Counts.from_state(json.loads(text)))
+    return report_from_counts(
+        counts, policy=policy, model_version=model.version, share=min_segment_share
     )
