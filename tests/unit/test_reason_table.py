@@ -132,3 +132,28 @@ def test_empty_tables_more_reasons_than_inputs_and_the_index_survive(
     width = len(blended.feature_names)
     assert (table[[f"reason_{k}" for k in range(width + 1, 10)]] == "").all().all()
     assert table["reason_1"].dtype == pd.StringDtype(na_value=np.nan)
+
+
+def test_a_large_frame_explained_in_parts_on_threads_is_the_frame_explained_whole(
+    blended: ScoringModel, applicants: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Points reasons of a large frame are worked out in one part per core; every row's
+    answer, and the frame's index and order, are those of the frame in one piece."""
+    from thinfile.scoring import model as model_module
+
+    shuffled = applicants.sample(frac=1.0, random_state=5)  # an index out of order
+    whole = blended.explain_frame(shuffled, method=ReasonMethod.POINTS)
+    monkeypatch.setattr(model_module, "PREDICT_THREADS", 3)
+    monkeypatch.setattr(model_module, "EXPLAIN_PART_ROWS", 700)
+    calls: list[int] = []
+    explain = type(blended)._explain
+
+    def counted(self: ScoringModel, frame: pd.DataFrame, reasons: int, method: ReasonMethod):
+        calls.append(len(frame))
+        return explain(self, frame, reasons, method)
+
+    monkeypatch.setattr(type(blended), "_explain", counted)
+    parted = blended.explain_frame(shuffled, method=ReasonMethod.POINTS)
+    assert calls == [1000, 1000, 1000]
+    pd.testing.assert_frame_equal(parted, whole)
+    assert list(parted.index) == list(shuffled.index)
