@@ -60,6 +60,7 @@ __all__ = [
     "list_campaigns",
     "release_campaign_budget_in_unit",
     "reserve_campaign_budget_in_unit",
+    "retake_campaign_budget_in_unit",
     "set_campaign_status",
     "set_campaign_status_in_unit",
 ]
@@ -297,6 +298,33 @@ def release_campaign_budget_in_unit(
         )
     uow.campaigns.release(use.campaign_id, amount.fen, at=at)
     return budget_reservation(_use(uow, reference), _stored(uow, use.campaign_id))
+
+
+def retake_campaign_budget_in_unit(uow: UnitOfWork, reference: str) -> Money | None:
+    """Take back into the purchase ``reference``'s reservation what it released (a refund
+    reversed in error): the purchase is subsidised again, so its campaign carries the subsidy
+    again, whatever the campaign's status now, but never beyond its budget — then refused
+    (:class:`CampaignBudgetExhaustedError`, nothing written; raising the budget first lets the
+    reversal through). Returns the amount taken, None when nothing had been released."""
+    reference = purchase_reference(reference)
+    use = uow.campaigns.use(reference)
+    if use is None or not use.released_fen:
+        return None
+    row = _stored(uow, use.campaign_id)
+    amount = Money(use.released_fen)
+    at = now_utc()
+    if not uow.campaigns.reserve(use.campaign_id, amount.fen, active=None, at=at):
+        left = Money(row.budget_fen - row.spent_fen)
+        raise CampaignBudgetExhaustedError(
+            f"the campaign's budget has {left} left, less than the {amount} of subsidy the "
+            "refund gave back",
+            field="campaign",
+            value=use.campaign_id,
+            remedy=f"raise the campaign's budget by at least {amount - left}, then reverse again",
+        )
+    if not uow.campaigns.unrelease_use(reference, amount.fen, at=at):
+        raise AssertionError("this unit read the reservation's release; it cannot have moved")
+    return amount
 
 
 def create_campaign(engine: Engine, actor: Actor, draft: CampaignDraft) -> CampaignRecord:

@@ -20,10 +20,15 @@ The rules (each refusal is typed, names the field and writes nothing):
   money left the lender; reversing would make the borrower owe it again without telling
   them. The reversal is refused (:class:`~thinfile.errors.ConflictError`); the remedy is a
   new purchase for what the merchant meant to keep, or collections for the money paid out.
-* **Promotions given back stay given back.** A full refund returned the session's coupon and
-  campaign budget; taking them again is not done here, so the reversal of a refund that
-  left the session fully refunded with promotions given back is refused (ConflictError
-  naming ``coupon`` or ``campaign``).
+* **Promotions given back are taken again.** A full refund returned the session's coupon and
+  the campaign budget its subsidy held; reversing it takes both again
+  (:func:`~thinfile.services.coupon_redemptions.retake_coupon_in_unit`,
+  :func:`~thinfile.services.campaigns.retake_campaign_budget_in_unit`). Refused, writing
+  nothing, when that cannot be done honestly: the borrower has used the coupon on another
+  order since, its window was closed since, or the lender funded it (its marketing money
+  went back through the merchant's settlement) — ``CouponUnavailableError`` naming
+  ``coupon`` — or the campaign's budget no longer holds the subsidy
+  (``CampaignBudgetExhaustedError`` naming ``campaign``; raise the budget, then reverse).
 * **A dispute's refund is staff's.** A refund made resolving a borrower's dispute (reference
   ``dispute:<id>``) is not the merchant's to undo: the merchant is refused
   (:class:`~thinfile.errors.PermissionDeniedError`, ``refund_n``); staff may reverse it.
@@ -41,12 +46,14 @@ from thinfile.errors import ConflictError, NotFoundError, PermissionDeniedError
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
+from thinfile.services.campaigns import retake_campaign_budget_in_unit
 from thinfile.services.checkout_records import (
     CheckoutRecord,
     checkout_event_in_unit,
     checkout_record,
     load_session,
 )
+from thinfile.services.coupon_redemptions import retake_coupon_in_unit
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.payment_reversals import reverse_in_unit
 from thinfile.services.reasons import staff_reason
@@ -109,24 +116,11 @@ def _refund(uow: UnitOfWork, row: StoredCheckout, n: int) -> StoredRefund:
     return found
 
 
-def _promotions_kept(uow: UnitOfWork, row: StoredCheckout, refund: StoredRefund) -> None:
+def _promotions_taken_again(uow: UnitOfWork, row: StoredCheckout) -> None:
     if row.refunded != row.captured:
         return  # no full refund in force: nothing was given back
-    if uow.coupons.returned_of_order(row.id) is not None:
-        raise ConflictError(
-            "the full refund gave the borrower's coupon back; it cannot be taken again here",
-            field="coupon",
-            value=refund.n,
-            remedy="leave the refund in force and start a new checkout for the order",
-        )
-    use = uow.campaigns.use(row.id)
-    if use is not None and use.released_fen:
-        raise ConflictError(
-            "the full refund gave the campaign's budget back; it cannot be taken again here",
-            field="campaign",
-            value=refund.n,
-            remedy="leave the refund in force and start a new checkout for the order",
-        )
+    retake_coupon_in_unit(uow, row.id)
+    retake_campaign_budget_in_unit(uow, row.id)
 
 
 def _merchant_refund_txn(uow: UnitOfWork, part: StoredRefundPart, on: date) -> int:
@@ -160,7 +154,7 @@ def reverse_session_refund_in_unit(
     on the current business date (``today``: as the clock's date, for a replayed day)."""
     reason = staff_reason(reason)
     refund = _refund(uow, row, refund_n)
-    _promotions_kept(uow, row, refund)
+    _promotions_taken_again(uow, row)
     on = business_date_in(uow, today=today)
     txns = []
     for part in refund.parts:

@@ -8,6 +8,8 @@ unit of work (re-exported by :mod:`thinfile.services.coupons`).
 * :func:`return_coupon_in_unit` — the rule of :func:`thinfile.commerce.status_after_return`:
   usable again inside its window, void once expired (never revived); a second return of the
   same order changes nothing. Partial refunds do not return a coupon.
+* :func:`retake_coupon_in_unit` — a reversed full refund: the order holds its coupon again,
+  unless the borrower used it elsewhere meanwhile or its window was closed since.
 * :func:`order_coupon_in_unit` — the coupon an order uses now.
 """
 
@@ -18,6 +20,7 @@ from datetime import date
 from thinfile.commerce import (
     BorrowerCouponStatus,
     Coupon,
+    CouponFunder,
     CouponRules,
     status_after_return,
 )
@@ -36,7 +39,12 @@ from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.coupons_repo import StoredBorrowerCoupon
 
-__all__ = ["order_coupon_in_unit", "redeem_coupon_in_unit", "return_coupon_in_unit"]
+__all__ = [
+    "order_coupon_in_unit",
+    "redeem_coupon_in_unit",
+    "retake_coupon_in_unit",
+    "return_coupon_in_unit",
+]
 
 
 def _redeemed(held: StoredBorrowerCoupon, rules: CouponRules, reference: str) -> CouponRedemption:
@@ -152,3 +160,45 @@ def return_coupon_in_unit(
         )
     uow.coupons.add_redeemed(held.coupon_id, -redemption.amount_fen)
     return CouponReturn(coupon_id, order_reference, status)
+
+
+def retake_coupon_in_unit(uow: UnitOfWork, order_reference: str) -> CouponRedemption | None:
+    """The order ``order_reference`` gave its coupon back (a full refund) and the refund is
+    reversed: the order holds the coupon again, as redeemed. Possible while the borrower has
+    not used it on another order and its window has not been closed since (given back as
+    usable, or void); otherwise refused (:class:`CouponUnavailableError` naming ``coupon``,
+    nothing written). Returns the redemption, None when the order gave no coupon back."""
+    order_reference = purchase_reference(order_reference, field="order_reference")
+    found = uow.coupons.returned_of_order(order_reference)
+    if found is None:
+        return None
+    held = _held(uow, found.borrower_coupon_id)
+    rules = coupon_rules(_coupon(uow, held.coupon_id))
+    if rules.coupon.funded_by is CouponFunder.LENDER:
+        raise CouponUnavailableError(
+            "the lender-funded coupon the refund gave back was taken back from the merchant's "
+            "settlement; it is not taken again here",
+            field="coupon",
+            value=held.id,
+            remedy="leave the refund in force and start a new checkout for the order",
+        )
+    if not uow.coupons.take_again(
+        held.id,
+        order_reference,
+        redeemable=(BorrowerCouponStatus.ISSUED.value, BorrowerCouponStatus.VOID.value),
+        redeemed=BorrowerCouponStatus.REDEEMED.value,
+    ):
+        now = _held(uow, held.id).status
+        raise CouponUnavailableError(
+            "the coupon the refund gave back has since been used on another order"
+            if now == BorrowerCouponStatus.REDEEMED.value
+            else f"the coupon the refund gave back is {now} now",
+            field="coupon",
+            value=held.id,
+            remedy="leave the refund in force and start a new checkout for the order",
+        )
+    if not uow.coupons.unmark_returned(held.id, order_reference):
+        raise AssertionError("this unit read the redemption's return; it cannot have moved")
+    uow.coupons.add_redeemed(held.coupon_id, found.amount_fen)
+    coupon = Coupon(Money(found.amount_fen, rules.coupon.amount.currency), rules.coupon.funded_by)
+    return CouponRedemption(held.id, held.coupon_id, order_reference, coupon)

@@ -156,16 +156,19 @@ class CampaignRepository:
         )
 
     # the budget
-    def reserve(self, campaign_id: str, amount_fen: int, *, active: str, at: datetime) -> bool:
-        """Add ``amount_fen`` to what the campaign has spent if it is ``active`` and the budget
-        holds it; stamps ``warned_at`` the first time the warning threshold is reached. One
-        conditional statement: False when it changed nothing."""
+    def reserve(
+        self, campaign_id: str, amount_fen: int, *, active: str | None, at: datetime
+    ) -> bool:
+        """Add ``amount_fen`` to what the campaign has spent if it is ``active`` (any status
+        when None) and the budget holds it; stamps ``warned_at`` the first time the warning
+        threshold is reached. One conditional statement: False when it changed nothing."""
         after = campaigns.c.spent_fen + amount_fen
+        status = sa.true() if active is None else campaigns.c.status == active
         done = self.conn.execute(
             sa.update(campaigns)
             .where(
                 campaigns.c.id == campaign_id,
-                campaigns.c.status == active,
+                status,
                 after <= campaigns.c.budget_fen,
             )
             .values(
@@ -216,6 +219,17 @@ class CampaignRepository:
     def use(self, reference: str) -> StoredBudgetUse | None:
         row = self.conn.execute(_USE.where(campaign_budget_uses.c.reference == reference)).first()
         return None if row is None else StoredBudgetUse(*row)
+
+    def unrelease_use(self, reference: str, amount_fen: int, *, at: datetime) -> bool:
+        """Mark ``amount_fen`` of what the reservation released as held again (a reversed
+        refund), never more than it released; False when that would be too much."""
+        after = campaign_budget_uses.c.released_fen - amount_fen
+        done = self.conn.execute(
+            sa.update(campaign_budget_uses)
+            .where(campaign_budget_uses.c.reference == reference, after >= 0)
+            .values(released_fen=after, updated_at=at)
+        )
+        return done.rowcount == 1
 
     def release_use(self, reference: str, amount_fen: int, *, at: datetime) -> bool:
         """Mark ``amount_fen`` more of the reservation released, never beyond what it reserved;

@@ -251,6 +251,40 @@ class CouponRepository:
         )
         return done.rowcount == 1
 
+    def take_again(
+        self,
+        borrower_coupon_id: str,
+        order_reference: str,
+        *,
+        redeemable: tuple[str, ...],
+        redeemed: str,
+    ) -> bool:
+        """The order takes back the coupon it gave back, if the coupon is still in one of the
+        ``redeemable`` statuses (not used on another order since): one conditional statement."""
+        done = self.conn.execute(
+            sa.update(borrower_coupons)
+            .where(
+                borrower_coupons.c.id == borrower_coupon_id,
+                borrower_coupons.c.status.in_(redeemable),
+                borrower_coupons.c.order_reference.is_(None),
+            )
+            .values(status=redeemed, order_reference=order_reference)
+        )
+        return done.rowcount == 1
+
+    def unmark_returned(self, borrower_coupon_id: str, order_reference: str) -> bool:
+        """Clear the redemption's return (the order holds the coupon again)."""
+        done = self.conn.execute(
+            sa.update(coupon_redemptions)
+            .where(
+                coupon_redemptions.c.borrower_coupon_id == borrower_coupon_id,
+                coupon_redemptions.c.order_reference == order_reference,
+                coupon_redemptions.c.returned_on.is_not(None),
+            )
+            .values(returned_on=None)
+        )
+        return done.rowcount == 1
+
     # redemptions
     def add_redemption(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(coupon_redemptions).values(values))
