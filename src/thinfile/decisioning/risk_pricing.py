@@ -25,6 +25,7 @@ from thinfile.decisioning.buildup import (
     balance_years,
     build_up,
     lowest_price,
+    required_of,
     revenue,
 )
 from thinfile.decisioning.policy import PolicySettings
@@ -46,6 +47,7 @@ from thinfile.loanmath import (
     annualized_rate,
     build_schedule,
     cap_measure,
+    schedule_totals,
 )
 
 __all__ = ["PricedOut", "price_by_build_up"]
@@ -102,6 +104,15 @@ class _Pricing:
 
     def schedule(self, amount: int, price: Decimal, *, waive_fee: bool = False) -> Schedule:
         return build_schedule(self.terms(amount, price, waive_fee=waive_fee))
+
+    def earns(self, amount: int, price: Decimal) -> bool:
+        """Whether the schedule at ``price`` earns its parts (``revenue ≥ required``), from
+        its totals (:func:`~thinfile.loanmath.schedule_totals`) without building it."""
+        terms = self.terms(amount, price)
+        totals = schedule_totals(terms)
+        years = Decimal(totals.opening_balances) / terms.frequency.periods_per_year
+        needed = required_of(years, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
+        return totals.interest + totals.fees >= needed
 
     def parts(self, schedule: Schedule) -> tuple[Part, ...]:
         return build_up(schedule, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
@@ -163,6 +174,7 @@ def _solve(pricing: _Pricing, amount: int) -> _Solved | PricedOut:
         ceiling=pricing.ceiling,
         hint=pricing.hint(),
         estimate=pricing.estimate(amount),
+        earns_at=lambda price: pricing.earns(amount, price),
     )
     if found is None:
         at_ceiling = pricing.schedule(amount, pricing.ceiling)

@@ -31,11 +31,13 @@ from thinfile.loanmath.irr import broken_period_irr, periodic_irr, xirr
 from thinfile.loanmath.schedule import (
     Installment,
     Schedule,
+    ScheduleTotals,
     annuity_payment,
     annuity_split,
     build_schedule,
     level_installment,
     period_rates,
+    schedule_totals,
 )
 from thinfile.loanmath.terms import InterestBasis, LoanTerms, RepaymentMethod
 
@@ -56,6 +58,7 @@ __all__ = [
     "LoanTerms",
     "RepaymentMethod",
     "Schedule",
+    "ScheduleTotals",
     "add_months",
     "annualize_daily_rate",
     "annualized_rate",
@@ -75,6 +78,7 @@ __all__ = [
     "period_rates",
     "periodic_irr",
     "periods_between",
+    "schedule_totals",
     "standard_default_terms",
     "xirr",
     "year_basis",

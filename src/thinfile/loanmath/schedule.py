@@ -20,11 +20,13 @@ from thinfile.money import Money, Rounding, format_yuan, round_fen
 __all__ = [
     "Installment",
     "Schedule",
+    "ScheduleTotals",
     "annuity_payment",
     "annuity_split",
     "build_schedule",
     "level_installment",
     "period_rates",
+    "schedule_totals",
 ]
 
 _ONE = Decimal(1)
@@ -173,11 +175,70 @@ def build_schedule(terms: LoanTerms) -> Schedule:
     """The repayment schedule for ``terms``."""
     dates = due_dates(terms.start, terms.periods, terms.frequency, terms.first_due)
     rates = period_rates(terms, dates)
-    builder = _BUILDERS[terms.method]
-    rows = tuple(builder(terms, dates, rates))
+    plan = _plan(terms, rates)
+    if plan is None:
+        rows = tuple(_bullet(terms, dates, rates))
+    elif terms.grace_interest or terms.grace_principal:
+        rows = tuple(_amortize(terms, dates, rates, plan[0], interest_on_original=plan[1]))
+    else:
+        rows = tuple(_amortize_regular(terms, dates, rates, *plan))
     if terms.charge_relief:
         rows = tuple(_relieved(i, cut) for i, cut in zip(rows, terms.charge_relief, strict=True))
     return Schedule(terms, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTotals:
+    """What :func:`build_schedule`'s schedule adds up to, in fen, without its rows: for a
+    search that compares totals and keeps one schedule."""
+
+    interest: int
+    fees: int
+    """Per-installment fees plus the upfront fee (:attr:`Schedule.total_fees`)."""
+    opening_balances: int
+    """Each period's opening principal, summed (fen-periods)."""
+    peak: int
+    """The largest installment."""
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> ScheduleTotals:
+        opening = schedule.terms.principal.fen + sum(i.balance for i in schedule.installments)
+        return cls(
+            schedule.total_interest,
+            schedule.total_fees,
+            opening - schedule.installments[-1].balance,
+            max(i.total for i in schedule.installments),
+        )
+
+
+def schedule_totals(terms: LoanTerms) -> ScheduleTotals:
+    """``ScheduleTotals.of(build_schedule(terms))``, computed without building the rows for a
+    loan without grace, interest relief or a single bullet payment."""
+    dates = due_dates(terms.start, terms.periods, terms.frequency, terms.first_due)
+    rates = period_rates(terms, dates)
+    plan = _plan(terms, rates)
+    if plan is None or terms.grace_interest or terms.grace_principal or terms.charge_relief:
+        return ScheduleTotals.of(build_schedule(terms))
+    principal_part, interest_on_original = plan
+    principal = balance = terms.principal.fen
+    mode = terms.rounding
+    fee = round_fen(principal * terms.monthly_fee_rate, mode)
+    decimal_mode, last = mode.decimal_mode, len(rates) - 1
+    interest_total = opening = peak = 0
+    for k, rate in enumerate(rates):
+        owed = (principal if interest_on_original else balance) * rate
+        interest = int(owed.quantize(_ONE, rounding=decimal_mode))
+        opening += balance
+        if k == last:
+            part = balance
+        else:
+            part = principal_part(k, interest)
+            part = balance if part > balance else (part if part > 0 else 0)
+        balance -= part
+        interest_total += interest
+        total = part + interest + fee
+        peak = total if total > peak else peak
+    return ScheduleTotals(interest_total, fee * len(rates) + terms.upfront_fee.fen, opening, peak)
 
 
 def _relieved(inst: Installment, cut: int) -> Installment:
@@ -229,6 +290,34 @@ def _amortize(
     return rows
 
 
+def _amortize_regular(
+    terms: LoanTerms,
+    dates: Sequence[date],
+    rates: Sequence[Decimal],
+    principal_part: PrincipalRule,
+    interest_on_original: bool,
+) -> list[Installment]:
+    """:func:`_amortize` for a loan without grace: the same rows, each amount rounded as
+    :func:`round_fen` rounds it (``quantize`` to the fen in the terms' mode), with less work
+    per period."""
+    principal = balance = terms.principal.fen
+    mode = terms.rounding
+    fee = round_fen(principal * terms.monthly_fee_rate, mode)
+    decimal_mode, last = mode.decimal_mode, len(dates) - 1
+    rows: list[Installment] = []
+    for k, due in enumerate(dates):
+        owed = (principal if interest_on_original else balance) * rates[k]
+        interest = int(owed.quantize(_ONE, rounding=decimal_mode))
+        if k == last:
+            part = balance
+        else:
+            part = principal_part(k, interest)
+            part = balance if part > balance else (part if part > 0 else 0)
+        balance -= part
+        rows.append(Installment(k + 1, due, part, interest, fee, part + interest + fee, balance))
+    return rows
+
+
 def _level_principal(terms: LoanTerms) -> int:
     amortizing = terms.periods - terms.grace_principal
     exact = Decimal(terms.principal.fen) / amortizing
@@ -237,33 +326,35 @@ def _level_principal(terms: LoanTerms) -> int:
     return round_fen(exact, terms.level_rounding)
 
 
-def _equal_installment(
-    terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]
-) -> list[Installment]:
+def _level_installment(terms: LoanTerms, rates: Sequence[Decimal]) -> int:
     exact = level_installment(terms.principal.fen, rates[terms.grace_principal :])
     if terms.multiple_of > 1:
-        level = round_fen(exact, Rounding.UP, multiple=terms.multiple_of)
-    else:
-        level = round_fen(exact, terms.level_rounding)
-    return _amortize(terms, dates, rates, lambda _k, interest: level - interest)
+        return round_fen(exact, Rounding.UP, multiple=terms.multiple_of)
+    return round_fen(exact, terms.level_rounding)
 
 
-def _equal_principal(
-    terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]
-) -> list[Installment]:
-    part = _level_principal(terms)
-    return _amortize(terms, dates, rates, lambda _k, _i: part)
+_LEVEL_PRINCIPAL = frozenset(
+    {
+        RepaymentMethod.EQUAL_PRINCIPAL,
+        RepaymentMethod.FEE_INSTALLMENT,
+        RepaymentMethod.ZERO_INTEREST,
+    }
+)
 
 
-def _flat(terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]) -> list[Installment]:
-    part = _level_principal(terms)
-    return _amortize(terms, dates, rates, lambda _k, _i: part, interest_on_original=True)
-
-
-def _interest_only(
-    terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]
-) -> list[Installment]:
-    return _amortize(terms, dates, rates, lambda _k, _i: 0)
+def _plan(terms: LoanTerms, rates: Sequence[Decimal]) -> tuple[PrincipalRule, bool] | None:
+    """How each period's principal part is found, and whether interest is charged on the
+    original principal (a flat loan); None for a bullet loan, which has one payment."""
+    method = terms.method
+    if method is RepaymentMethod.EQUAL_INSTALLMENT:
+        level = _level_installment(terms, rates)
+        return (lambda _k, interest: level - interest), False
+    if method in _LEVEL_PRINCIPAL or method is RepaymentMethod.FLAT:
+        part = _level_principal(terms)
+        return (lambda _k, _i: part), method is RepaymentMethod.FLAT
+    if method is RepaymentMethod.INTEREST_ONLY:
+        return (lambda _k, _i: 0), False
+    return None
 
 
 def _bullet(terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]) -> list[Installment]:
@@ -272,14 +363,3 @@ def _bullet(terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]) -
     fee = round_fen(principal * terms.monthly_fee_rate * terms.periods, terms.rounding)
     total = principal + interest + fee
     return [Installment(terms.periods, dates[-1], principal, interest, fee, total, 0)]
-
-
-_BUILDERS = {
-    RepaymentMethod.EQUAL_INSTALLMENT: _equal_installment,
-    RepaymentMethod.EQUAL_PRINCIPAL: _equal_principal,
-    RepaymentMethod.INTEREST_ONLY: _interest_only,
-    RepaymentMethod.BULLET: _bullet,
-    RepaymentMethod.FLAT: _flat,
-    RepaymentMethod.FEE_INSTALLMENT: _equal_principal,
-    RepaymentMethod.ZERO_INTEREST: _equal_principal,
-}
