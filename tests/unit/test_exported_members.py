@@ -125,6 +125,7 @@ EXPORTS: dict[str, list[str]] = {
         "effective_interest_income",
         "leap_year_basis",
         "level_installment",
+        "monthly_totals",
         "period_rates",
         "periodic_irr",
         "periods_between",

@@ -25,6 +25,7 @@ from thinfile.loanmath import (
     ScheduleTotals,
     build_schedule,
     due_dates,
+    monthly_totals,
     period_rates,
     schedule_totals,
 )
@@ -140,3 +141,38 @@ def test_a_twelve_month_loan_at_a_rate_in_thirds_of_a_basis_point_rounds_ties_as
         Money(590_000), Decimal("0.1174"), 12, RepaymentMethod.EQUAL_INSTALLMENT, START
     )
     assert list(build_schedule(terms).installments) == _by_the_general_loop(terms)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.sampled_from(list(RepaymentMethod)),
+    st.integers(1, 10**9),
+    st.integers(0, 360_000),
+    st.integers(1, 60),
+    st.integers(0, 20_000),
+    st.integers(0, 10**6),
+)
+def test_the_monthly_totals_are_those_of_the_terms_a_product_is_priced_on(
+    method, principal, rate, periods, fee, upfront
+):
+    annual = Decimal(0) if method is RepaymentMethod.ZERO_INTEREST else Decimal(rate) / 10**6
+    fee_rate, upfront = Decimal(fee) / 10**6, min(upfront, principal - 1)
+    terms = LoanTerms(
+        Money(principal),
+        annual,
+        periods,
+        method,
+        START,
+        monthly_fee_rate=fee_rate,
+        upfront_fee=Money(upfront),
+    )
+    got = monthly_totals(
+        method,
+        principal,
+        annual,
+        periods,
+        monthly_fee_rate=fee_rate,
+        upfront_fee=upfront,
+        start=START,
+    )
+    assert got == schedule_totals(terms) == ScheduleTotals.of(build_schedule(terms))

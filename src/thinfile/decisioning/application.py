@@ -287,10 +287,13 @@ class Application:
         problems: list[FieldProblem] = []
         parsed: dict[str, Value] = {}
         for name, raw in values.items():
-            if name not in FIELD_TYPES:
+            kind = FIELD_TYPES.get(name)
+            if kind is None:
                 problems.append(FieldProblem(name, "is not a known field"))
+            elif type(raw) is kind:  # already the field's type: its parser would return it
+                parsed[name] = raw  # type: ignore[assignment]
             elif raw is not None:
-                _parse_into(parsed, problems, name, _AS_TYPE[FIELD_TYPES[name]], raw)
+                _parse_into(parsed, problems, name, _AS_TYPE[kind], raw)
         problems.extend(
             FieldProblem(name, "is required")
             for name in REQUIRED

@@ -47,7 +47,7 @@ from thinfile.loanmath import (
     annualized_rate,
     build_schedule,
     cap_measure,
-    schedule_totals,
+    monthly_totals,
 )
 
 __all__ = ["PricedOut", "price_by_build_up"]
@@ -107,10 +107,18 @@ class _Pricing:
 
     def earns(self, amount: int, price: Decimal) -> bool:
         """Whether the schedule at ``price`` earns its parts (``revenue ≥ required``), from
-        its totals (:func:`~thinfile.loanmath.schedule_totals`) without building it."""
-        terms = self.terms(amount, price)
-        totals = schedule_totals(terms)
-        years = Decimal(totals.opening_balances) / terms.frequency.periods_per_year
+        its totals (:func:`~thinfile.loanmath.monthly_totals`) without building it."""
+        fee_based = self.fee_based
+        totals = monthly_totals(  # the totals of self.schedule(amount, price)
+            self.rule.method,
+            amount,
+            Decimal(0) if fee_based else price,
+            self.term,
+            monthly_fee_rate=price if fee_based else Decimal(0),
+            upfront_fee=upfront_fee(amount, self.rule.upfront_fee_rate),
+            start=self.start,
+        )
+        years = Decimal(totals.opening_balances) / _MONTHS
         needed = required_of(years, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
         return totals.interest + totals.fees >= needed
 

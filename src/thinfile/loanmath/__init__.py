@@ -31,15 +31,14 @@ from thinfile.loanmath.irr import broken_period_irr, periodic_irr, xirr
 from thinfile.loanmath.schedule import (
     Installment,
     Schedule,
-    ScheduleTotals,
     annuity_payment,
     annuity_split,
     build_schedule,
     level_installment,
     period_rates,
-    schedule_totals,
 )
 from thinfile.loanmath.terms import InterestBasis, LoanTerms, RepaymentMethod
+from thinfile.loanmath.totals import ScheduleTotals, monthly_totals, schedule_totals
 
 __all__ = [
     "DEFAULT_CAP",
@@ -75,6 +74,7 @@ __all__ = [
     "effective_interest_income",
     "leap_year_basis",
     "level_installment",
+    "monthly_totals",
     "period_rates",
     "periodic_irr",
     "periods_between",

@@ -20,13 +20,11 @@ from thinfile.money import Money, Rounding, format_yuan, round_fen
 __all__ = [
     "Installment",
     "Schedule",
-    "ScheduleTotals",
     "annuity_payment",
     "annuity_split",
     "build_schedule",
     "level_installment",
     "period_rates",
-    "schedule_totals",
 ]
 
 _ONE = Decimal(1)
@@ -187,60 +185,6 @@ def build_schedule(terms: LoanTerms) -> Schedule:
     return Schedule(terms, rows)
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleTotals:
-    """What :func:`build_schedule`'s schedule adds up to, in fen, without its rows: for a
-    search that compares totals and keeps one schedule."""
-
-    interest: int
-    fees: int
-    """Per-installment fees plus the upfront fee (:attr:`Schedule.total_fees`)."""
-    opening_balances: int
-    """Each period's opening principal, summed (fen-periods)."""
-    peak: int
-    """The largest installment."""
-
-    @classmethod
-    def of(cls, schedule: Schedule) -> ScheduleTotals:
-        opening = schedule.terms.principal.fen + sum(i.balance for i in schedule.installments)
-        return cls(
-            schedule.total_interest,
-            schedule.total_fees,
-            opening - schedule.installments[-1].balance,
-            max(i.total for i in schedule.installments),
-        )
-
-
-def schedule_totals(terms: LoanTerms) -> ScheduleTotals:
-    """``ScheduleTotals.of(build_schedule(terms))``, computed without building the rows for a
-    loan without grace, interest relief or a single bullet payment."""
-    dates = due_dates(terms.start, terms.periods, terms.frequency, terms.first_due)
-    rates = period_rates(terms, dates)
-    plan = _plan(terms, rates)
-    if plan is None or terms.grace_interest or terms.grace_principal or terms.charge_relief:
-        return ScheduleTotals.of(build_schedule(terms))
-    principal_part, interest_on_original = plan
-    principal = balance = terms.principal.fen
-    mode = terms.rounding
-    fee = round_fen(principal * terms.monthly_fee_rate, mode)
-    decimal_mode, last = mode.decimal_mode, len(rates) - 1
-    interest_total = opening = peak = 0
-    for k, rate in enumerate(rates):
-        owed = (principal if interest_on_original else balance) * rate
-        interest = int(owed.quantize(_ONE, rounding=decimal_mode))
-        opening += balance
-        if k == last:
-            part = balance
-        else:
-            part = principal_part(k, interest)
-            part = balance if part > balance else (part if part > 0 else 0)
-        balance -= part
-        interest_total += interest
-        total = part + interest + fee
-        peak = total if total > peak else peak
-    return ScheduleTotals(interest_total, fee * len(rates) + terms.upfront_fee.fen, opening, peak)
-
-
 def _relieved(inst: Installment, cut: int) -> Installment:
     """``inst`` with ``cut`` fen taken off its interest, then its fee (never below zero)."""
     from_interest = min(cut, inst.interest)
@@ -318,19 +262,20 @@ def _amortize_regular(
     return rows
 
 
-def _level_principal(terms: LoanTerms) -> int:
-    amortizing = terms.periods - terms.grace_principal
-    exact = Decimal(terms.principal.fen) / amortizing
-    if terms.multiple_of > 1:
-        return round_fen(exact, Rounding.UP, multiple=terms.multiple_of)
-    return round_fen(exact, terms.level_rounding)
+def _level_principal(principal: int, periods: int, *, multiple_of: int, rounding: Rounding) -> int:
+    exact = Decimal(principal) / periods
+    if multiple_of > 1:
+        return round_fen(exact, Rounding.UP, multiple=multiple_of)
+    return round_fen(exact, rounding)
 
 
-def _level_installment(terms: LoanTerms, rates: Sequence[Decimal]) -> int:
-    exact = level_installment(terms.principal.fen, rates[terms.grace_principal :])
-    if terms.multiple_of > 1:
-        return round_fen(exact, Rounding.UP, multiple=terms.multiple_of)
-    return round_fen(exact, terms.level_rounding)
+def _level_installment(
+    principal: int, rates: Sequence[Decimal], *, multiple_of: int, rounding: Rounding
+) -> int:
+    exact = level_installment(principal, rates)
+    if multiple_of > 1:
+        return round_fen(exact, Rounding.UP, multiple=multiple_of)
+    return round_fen(exact, rounding)
 
 
 _LEVEL_PRINCIPAL = frozenset(
@@ -345,12 +290,34 @@ _LEVEL_PRINCIPAL = frozenset(
 def _plan(terms: LoanTerms, rates: Sequence[Decimal]) -> tuple[PrincipalRule, bool] | None:
     """How each period's principal part is found, and whether interest is charged on the
     original principal (a flat loan); None for a bullet loan, which has one payment."""
-    method = terms.method
+    return principal_plan(
+        terms.method,
+        terms.principal.fen,
+        rates[terms.grace_principal :],
+        multiple_of=terms.multiple_of,
+        rounding=terms.level_rounding,
+    )
+
+
+def principal_plan(
+    method: RepaymentMethod,
+    principal: int,
+    amortizing: Sequence[Decimal],
+    *,
+    multiple_of: int = 1,
+    rounding: Rounding,
+) -> tuple[PrincipalRule, bool] | None:
+    """:func:`_plan` from the principal and the rates of the periods that amortize (after
+    any principal grace), the level rounded with ``rounding`` or up to ``multiple_of``."""
     if method is RepaymentMethod.EQUAL_INSTALLMENT:
-        level = _level_installment(terms, rates)
+        level = _level_installment(
+            principal, amortizing, multiple_of=multiple_of, rounding=rounding
+        )
         return (lambda _k, interest: level - interest), False
     if method in _LEVEL_PRINCIPAL or method is RepaymentMethod.FLAT:
-        part = _level_principal(terms)
+        part = _level_principal(
+            principal, len(amortizing), multiple_of=multiple_of, rounding=rounding
+        )
         return (lambda _k, _i: part), method is RepaymentMethod.FLAT
     if method is RepaymentMethod.INTEREST_ONLY:
         return (lambda _k, _i: 0), False
