@@ -89,3 +89,18 @@ def test_values_missing_a_required_field_or_carrying_an_unknown_one_are_refused(
         "purpose": "is required",
         "shoe_size": "is not a known field",
     }
+
+
+def test_values_already_of_their_fields_type_are_kept_as_the_parsers_would_return_them():
+    from thinfile.decisioning.application import _AS_TYPE
+    from thinfile.sim import generate_applicants
+
+    records: list[dict[str, object]] = generate_applicants(300, seed=3).to_dict("records")  # type: ignore[assignment]
+    for record in records:
+        app = application_from_record(record)
+        values = app.as_record()
+        parsed = {name: _AS_TYPE[FIELD_TYPES[name]](raw) for name, raw in values.items()}
+        again = Application.from_values(values)
+        assert again == Application(**parsed)  # type: ignore[arg-type]
+        for name, value in parsed.items():
+            assert type(getattr(again, name)) is type(value), name

@@ -22,15 +22,29 @@ from tests.unit.test_price_build_up import (
     oracle_fee_plan,
     oracle_parts,
 )
-from thinfile.decisioning.buildup import build_up, lowest_price
+from thinfile.decisioning.buildup import (
+    balance_years,
+    build_up,
+    lowest_price,
+    required,
+    required_of,
+)
 from thinfile.decisioning.price_estimate import estimate_price
 from thinfile.decisioning.pricing import Price, loan_terms
-from thinfile.loanmath import RepaymentMethod, Schedule, build_schedule
+from thinfile.loanmath import RepaymentMethod, Schedule, build_schedule, schedule_totals
 
 CAP = Decimal("0.24")
 
 
-def _search(method: RepaymentMethod, amount: int, n: int, pd: Decimal, *, estimated: bool):
+def _search(
+    method: RepaymentMethod,
+    amount: int,
+    n: int,
+    pd: Decimal,
+    *,
+    estimated: bool,
+    from_totals: bool = False,
+):
     fee_based = method is RepaymentMethod.FEE_INSTALLMENT
     rule = _rule(method)
     built: list[Schedule] = []
@@ -68,6 +82,18 @@ def _search(method: RepaymentMethod, amount: int, n: int, pd: Decimal, *, estima
         if estimated
         else None
     )
+
+    def earns_at(price: Decimal) -> bool:
+        p = (
+            Price(Decimal(0), price, Decimal(0))
+            if fee_based
+            else Price(price, Decimal(0), Decimal(0))
+        )
+        totals = schedule_totals(loan_terms(rule, amount, n, p, DECIDED_ON))
+        years = Decimal(totals.opening_balances) / 12
+        needed = required_of(years, PARAMS, pd=pd, adjustment=Decimal(0))
+        return totals.interest + totals.fees >= needed
+
     found = lowest_price(
         schedule_at,
         lambda s: build_up(s, PARAMS, pd=pd, adjustment=Decimal(0)),
@@ -75,6 +101,7 @@ def _search(method: RepaymentMethod, amount: int, n: int, pd: Decimal, *, estima
         ceiling=ceiling,
         hint=Decimal("0.1") / (12 if fee_based else 1),
         estimate=estimate,
+        earns_at=earns_at if from_totals else None,
     )
     return found, len(built), estimate
 
@@ -111,6 +138,26 @@ def test_the_estimated_start_finds_the_lowest_earning_price(method, amount, n, p
     assert _earns(loan(price), pd)
     assert price == 0 or not _earns(loan(price - STEP), pd)
     assert schedule.total_interest + schedule.total_fees == loan(price).revenue
+
+
+@pytest.mark.parametrize(("method", "amount", "n", "pd"), CASES)
+def test_a_search_on_totals_finds_the_same_price_and_schedule_building_one(method, amount, n, pd):
+    found, built, _ = _search(method, amount, n, pd, estimated=True, from_totals=True)
+    old, _, _ = _search(method, amount, n, pd, estimated=True)
+    assert found == old
+    assert built == (0 if found is None else 1)
+
+
+@pytest.mark.parametrize(("method", "amount", "n", "pd"), CASES)
+def test_the_required_return_from_balance_years_is_the_sum_of_the_parts(method, amount, n, pd):
+    for price in (Decimal("0.0123"), Decimal("0.2"), Decimal("0.0041")):
+        p = Price(price, Decimal(0), Decimal(0))
+        schedule = build_schedule(loan_terms(_rule(method), amount, n, p, DECIDED_ON))
+        adjustment = Decimal("0.0125")
+        parts = build_up(schedule, PARAMS, pd=pd, adjustment=adjustment)
+        expected = required(parts)
+        got = required_of(balance_years(schedule), PARAMS, pd=pd, adjustment=adjustment)
+        assert str(got) == str(expected)
 
 
 def test_the_estimate_saves_schedules_and_lands_within_a_step():

@@ -287,10 +287,13 @@ class Application:
         problems: list[FieldProblem] = []
         parsed: dict[str, Value] = {}
         for name, raw in values.items():
-            if name not in FIELD_TYPES:
+            kind = FIELD_TYPES.get(name)
+            if kind is None:
                 problems.append(FieldProblem(name, "is not a known field"))
+            elif type(raw) is kind:  # already the field's type: its parser would return it
+                parsed[name] = raw  # type: ignore[assignment]
             elif raw is not None:
-                _parse_into(parsed, problems, name, _AS_TYPE[FIELD_TYPES[name]], raw)
+                _parse_into(parsed, problems, name, _AS_TYPE[kind], raw)
         problems.extend(
             FieldProblem(name, "is required")
             for name in REQUIRED
@@ -308,11 +311,7 @@ class Application:
     def as_record(self) -> dict[str, Value]:
         """The given fields (money in fen, dates as ``date``), in the field table's order:
         what the scoring model reads. Fields left out are absent, not ``None``."""
-        return {
-            f.name: value
-            for f in dataclasses.fields(self)
-            if (value := getattr(self, f.name)) is not None
-        }
+        return {name: value for name in _FIELD_NAMES if (value := getattr(self, name)) is not None}
 
     def as_json(self) -> dict[str, object]:
         """The application as JSON-ready data: dates as ISO text, money back in yuan text."""
@@ -325,6 +324,11 @@ class Application:
             else:
                 out[key] = value
         return out
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Application))
+"""The record's fields in the field table's order (``dataclasses.fields`` once, not per
+record)."""
 
 
 def _whole(value: object) -> int:

@@ -48,6 +48,7 @@ __all__ = [
     "balance_years",
     "build_up",
     "lowest_price",
+    "required_of",
     "revenue",
 ]
 
@@ -190,6 +191,20 @@ def revenue(schedule: Schedule) -> int:
     return schedule.total_interest + schedule.total_fees
 
 
+def required_of(
+    years: Decimal, params: PricingParameters, *, pd: Decimal, adjustment: Decimal
+) -> Decimal:
+    """``required(build_up(schedule, ...))`` from the schedule's balance-years alone: the
+    same amounts, added in the same order."""
+    total = Decimal(0)
+    total += years * params.cost_of_funds
+    total += years * (pd * params.lgd)
+    total += years * params.operating_cost_rate
+    total += Decimal(params.operating_cost_per_loan)
+    total += years * params.capital_charge
+    return total + years * (params.target_margin + adjustment)
+
+
 def build_up(
     schedule: Schedule, params: PricingParameters, *, pd: Decimal, adjustment: Decimal
 ) -> tuple[Part, ...]:
@@ -298,6 +313,7 @@ def lowest_price(
     ceiling: Decimal,
     hint: Decimal,
     estimate: Decimal | None = None,
+    earns_at: Callable[[Decimal], bool] | None = None,
 ) -> tuple[Decimal, Schedule] | None:
     """The lowest price ``k × step`` (0 ≤ price ≤ ``ceiling``) whose schedule earns its parts.
 
@@ -307,14 +323,18 @@ def lowest_price(
     revenue were proportional to price (one schedule at ``hint``), and bisects the grid from
     there. Where it starts changes how many schedules are built, never the price found. None
     when even the ceiling does not earn them.
+
+    ``earns_at`` (a price → whether its schedule earns its parts, answered from the
+    schedule's totals without building it) lets the search build one schedule, the one found;
+    it must answer as ``schedule_at`` and ``parts_of`` would.
     """
     top = int((ceiling / step).to_integral_value(rounding=ROUND_FLOOR))
-    seen: dict[int, tuple[bool, Schedule]] = {}
+    seen: dict[int, tuple[bool, Schedule | None]] = {}
+    test = _grid_test(schedule_at, parts_of, earns_at)
 
     def earns(k: int) -> bool:
         if k not in seen:
-            s = schedule_at(step * k)
-            seen[k] = (revenue(s) >= required(parts_of(s)), s)
+            seen[k] = test(step * k)
         return seen[k][0]
 
     if estimate is not None:
@@ -343,4 +363,21 @@ def lowest_price(
             high = mid
         else:
             low = mid
-    return step * high, seen[high][1]
+    found = seen[high][1]
+    return step * high, schedule_at(step * high) if found is None else found
+
+
+def _grid_test(
+    schedule_at: Callable[[Decimal], Schedule],
+    parts_of: Callable[[Schedule], tuple[Part, ...]],
+    earns_at: Callable[[Decimal], bool] | None,
+) -> Callable[[Decimal], tuple[bool, Schedule | None]]:
+    """Whether a price earns its parts, with its schedule when one was built for the test."""
+    if earns_at is not None:
+        return lambda price: (earns_at(price), None)
+
+    def test(price: Decimal) -> tuple[bool, Schedule | None]:
+        s = schedule_at(price)
+        return revenue(s) >= required(parts_of(s)), s
+
+    return test

@@ -7,7 +7,6 @@ replay a decision exactly.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -268,7 +267,7 @@ def decide(
         return _decline(base, room, [finding], ["AFFORDABILITY"])
     pd = float(scored.pd)  # float-ok: a probability
     offers, notes, built = _offers(app, result, room, policy, on, lender, pd, first_offer_only)
-    base = dataclasses.replace(base, price_build_up=built)
+    base = base.with_build_up(built)
     if not offers:
         return _decline(base, room, *_no_offer(notes))
     referrals = _findings(result, "referrals", "referral")
@@ -302,6 +301,22 @@ class _Common:
     model_version: str
     policy_version: str
     price_build_up: tuple[BuildUp, ...] = ()
+
+    def with_build_up(self, built: tuple[BuildUp, ...]) -> _Common:
+        """These parts with the price build-ups (``dataclasses.replace``, field by field:
+        a decision is made for every application of a simulation)."""
+        return _Common(
+            self.application,
+            self.history,
+            self.decided_on,
+            self.pd,
+            self.score,
+            self.grade,
+            self.model_reasons,
+            self.model_version,
+            self.policy_version,
+            built,
+        )
 
     def decision(
         self,

@@ -25,6 +25,7 @@ from thinfile.decisioning.buildup import (
     balance_years,
     build_up,
     lowest_price,
+    required_of,
     revenue,
 )
 from thinfile.decisioning.policy import PolicySettings
@@ -46,6 +47,7 @@ from thinfile.loanmath import (
     annualized_rate,
     build_schedule,
     cap_measure,
+    monthly_totals,
 )
 
 __all__ = ["PricedOut", "price_by_build_up"]
@@ -103,6 +105,24 @@ class _Pricing:
     def schedule(self, amount: int, price: Decimal, *, waive_fee: bool = False) -> Schedule:
         return build_schedule(self.terms(amount, price, waive_fee=waive_fee))
 
+    def earns(self, amount: int, price: Decimal, upfront: int) -> bool:
+        """Whether the schedule at ``price`` earns its parts (``revenue ≥ required``), from
+        its totals (:func:`~thinfile.loanmath.monthly_totals`) without building it;
+        ``upfront`` is the amount's upfront fee (:func:`upfront_fee`)."""
+        fee_based = self.fee_based
+        totals = monthly_totals(  # the totals of self.schedule(amount, price)
+            self.rule.method,
+            amount,
+            Decimal(0) if fee_based else price,
+            self.term,
+            monthly_fee_rate=price if fee_based else Decimal(0),
+            upfront_fee=upfront,
+            start=self.start,
+        )
+        years = Decimal(totals.opening_balances) / _MONTHS
+        needed = required_of(years, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
+        return totals.interest + totals.fees >= needed
+
     def parts(self, schedule: Schedule) -> tuple[Part, ...]:
         return build_up(schedule, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
 
@@ -156,6 +176,7 @@ _Solved = tuple[Decimal, Schedule, AnnualizedRate]
 
 
 def _solve(pricing: _Pricing, amount: int) -> _Solved | PricedOut:
+    upfront = upfront_fee(amount, pricing.rule.upfront_fee_rate)
     found = lowest_price(
         lambda price: pricing.schedule(amount, price),
         pricing.parts,
@@ -163,6 +184,7 @@ def _solve(pricing: _Pricing, amount: int) -> _Solved | PricedOut:
         ceiling=pricing.ceiling,
         hint=pricing.hint(),
         estimate=pricing.estimate(amount),
+        earns_at=lambda price: pricing.earns(amount, price, upfront),
     )
     if found is None:
         at_ceiling = pricing.schedule(amount, pricing.ceiling)

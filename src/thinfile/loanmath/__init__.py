@@ -38,6 +38,7 @@ from thinfile.loanmath.schedule import (
     period_rates,
 )
 from thinfile.loanmath.terms import InterestBasis, LoanTerms, RepaymentMethod
+from thinfile.loanmath.totals import ScheduleTotals, monthly_totals, schedule_totals
 
 __all__ = [
     "DEFAULT_CAP",
@@ -56,6 +57,7 @@ __all__ = [
     "LoanTerms",
     "RepaymentMethod",
     "Schedule",
+    "ScheduleTotals",
     "add_months",
     "annualize_daily_rate",
     "annualized_rate",
@@ -72,9 +74,11 @@ __all__ = [
     "effective_interest_income",
     "leap_year_basis",
     "level_installment",
+    "monthly_totals",
     "period_rates",
     "periodic_irr",
     "periods_between",
+    "schedule_totals",
     "standard_default_terms",
     "xirr",
     "year_basis",

@@ -138,7 +138,10 @@ def periodic_irr(flows: Sequence[int | Decimal], *, guess: Decimal | None = None
     as_float = [float(v) for v in flows]  # float-ok: search only
     single_root = flows[0] < 0 and all(v >= 0 for v in flows[1:])
     start = float(guess) if guess is not None and single_root else None  # float-ok: search only
-    return _polish_periodic(flows, _solve(_periodic_fn(as_float), start))
+    found = _solve(_periodic_fn(as_float), start)
+    if single_root:
+        return _polish_loan(flows, found)
+    return _polish_periodic(flows, found)
 
 
 def _decimal_npv(flows: Sequence[int | Decimal], rate: Decimal) -> tuple[Decimal, Decimal]:
@@ -166,6 +169,46 @@ def _polish(fn: Callable[[Decimal], tuple[Decimal, Decimal]], guess: float) -> D
 
 def _polish_periodic(flows: Sequence[int | Decimal], guess: float) -> Decimal:
     return _polish(lambda rate: _decimal_npv(flows, rate), guess)
+
+
+_DIGITS = Decimal("1e-24")
+_HALF_DIGIT = Decimal("5e-25")
+_NOISE = Decimal("1e-30")
+"""More than the 34-digit arithmetic of a Newton step can be off by, for any loan's flows."""
+
+
+def _polish_loan(flows: Sequence[int | Decimal], guess: float) -> Decimal:
+    """:func:`_polish_periodic` for a loan's flows (one outflow, then only inflows), leaving
+    out the second Newton step when it cannot change the 24 digits returned.
+
+    After one step from ``r0`` the error of ``r1`` is ``f''(ξ)/(2f'(r0))·e0²`` (Newton's
+    error), the first step being ``e0`` to first order; with every flow after the first ≥ 0
+    and the last at period ``n``, ``|f''/f'| ≤ (n+1)/(1+r)``, so ``|r1 − r*|`` is well under
+    ``(n+1)·step²/(1+r)``, and the second step would land within noise of ``r*``. When ``r1``
+    is farther than twice that (and the noise) from a point halfway between two 24-digit
+    values, both steps round to the same value.
+    """
+    with localcontext() as ctx:
+        ctx.prec = 34
+        rate = Decimal(repr(guess))
+        value, derivative = _decimal_npv(flows, rate)
+        if derivative != 0:
+            step = value / derivative
+            rate -= step
+            if not _is_settled(rate, step, len(flows)):
+                value, derivative = _decimal_npv(flows, rate)
+                if derivative != 0:
+                    rate -= value / derivative
+    return +rate.quantize(_DIGITS)
+
+
+def _is_settled(rate: Decimal, step: Decimal, flows: int) -> bool:
+    """Whether a Newton step of ``step`` that reached ``rate`` leaves it (and the root) in the
+    same 24-digit rounding, by the bound in :func:`_polish_loan`."""
+    if rate <= -1:
+        return False
+    bound = flows * step * step / (1 + rate) + _NOISE
+    return _HALF_DIGIT - abs(rate - rate.quantize(_DIGITS)) > 2 * bound
 
 
 def _broken_fn(flows: Sequence[float], whole: int, fraction: float) -> Fn:

@@ -173,8 +173,13 @@ def build_schedule(terms: LoanTerms) -> Schedule:
     """The repayment schedule for ``terms``."""
     dates = due_dates(terms.start, terms.periods, terms.frequency, terms.first_due)
     rates = period_rates(terms, dates)
-    builder = _BUILDERS[terms.method]
-    rows = tuple(builder(terms, dates, rates))
+    plan = _plan(terms, rates)
+    if plan is None:
+        rows = tuple(_bullet(terms, dates, rates))
+    elif terms.grace_interest or terms.grace_principal:
+        rows = tuple(_amortize(terms, dates, rates, plan[0], interest_on_original=plan[1]))
+    else:
+        rows = tuple(_amortize_regular(terms, dates, rates, *plan))
     if terms.charge_relief:
         rows = tuple(_relieved(i, cut) for i, cut in zip(rows, terms.charge_relief, strict=True))
     return Schedule(terms, rows)
@@ -229,41 +234,94 @@ def _amortize(
     return rows
 
 
-def _level_principal(terms: LoanTerms) -> int:
-    amortizing = terms.periods - terms.grace_principal
-    exact = Decimal(terms.principal.fen) / amortizing
-    if terms.multiple_of > 1:
-        return round_fen(exact, Rounding.UP, multiple=terms.multiple_of)
-    return round_fen(exact, terms.level_rounding)
-
-
-def _equal_installment(
-    terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]
+def _amortize_regular(
+    terms: LoanTerms,
+    dates: Sequence[date],
+    rates: Sequence[Decimal],
+    principal_part: PrincipalRule,
+    interest_on_original: bool,
 ) -> list[Installment]:
-    exact = level_installment(terms.principal.fen, rates[terms.grace_principal :])
-    if terms.multiple_of > 1:
-        level = round_fen(exact, Rounding.UP, multiple=terms.multiple_of)
-    else:
-        level = round_fen(exact, terms.level_rounding)
-    return _amortize(terms, dates, rates, lambda _k, interest: level - interest)
+    """:func:`_amortize` for a loan without grace: the same rows, each amount rounded as
+    :func:`round_fen` rounds it (``quantize`` to the fen in the terms' mode), with less work
+    per period."""
+    principal = balance = terms.principal.fen
+    mode = terms.rounding
+    fee = round_fen(principal * terms.monthly_fee_rate, mode)
+    decimal_mode, last = mode.decimal_mode, len(dates) - 1
+    rows: list[Installment] = []
+    for k, due in enumerate(dates):
+        owed = (principal if interest_on_original else balance) * rates[k]
+        interest = int(owed.quantize(_ONE, rounding=decimal_mode))
+        if k == last:
+            part = balance
+        else:
+            part = principal_part(k, interest)
+            part = balance if part > balance else (part if part > 0 else 0)
+        balance -= part
+        rows.append(Installment(k + 1, due, part, interest, fee, part + interest + fee, balance))
+    return rows
 
 
-def _equal_principal(
-    terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]
-) -> list[Installment]:
-    part = _level_principal(terms)
-    return _amortize(terms, dates, rates, lambda _k, _i: part)
+def _level_principal(principal: int, periods: int, *, multiple_of: int, rounding: Rounding) -> int:
+    exact = Decimal(principal) / periods
+    if multiple_of > 1:
+        return round_fen(exact, Rounding.UP, multiple=multiple_of)
+    return round_fen(exact, rounding)
 
 
-def _flat(terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]) -> list[Installment]:
-    part = _level_principal(terms)
-    return _amortize(terms, dates, rates, lambda _k, _i: part, interest_on_original=True)
+def _level_installment(
+    principal: int, rates: Sequence[Decimal], *, multiple_of: int, rounding: Rounding
+) -> int:
+    exact = level_installment(principal, rates)
+    if multiple_of > 1:
+        return round_fen(exact, Rounding.UP, multiple=multiple_of)
+    return round_fen(exact, rounding)
 
 
-def _interest_only(
-    terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]
-) -> list[Installment]:
-    return _amortize(terms, dates, rates, lambda _k, _i: 0)
+_LEVEL_PRINCIPAL = frozenset(
+    {
+        RepaymentMethod.EQUAL_PRINCIPAL,
+        RepaymentMethod.FEE_INSTALLMENT,
+        RepaymentMethod.ZERO_INTEREST,
+    }
+)
+
+
+def _plan(terms: LoanTerms, rates: Sequence[Decimal]) -> tuple[PrincipalRule, bool] | None:
+    """How each period's principal part is found, and whether interest is charged on the
+    original principal (a flat loan); None for a bullet loan, which has one payment."""
+    return principal_plan(
+        terms.method,
+        terms.principal.fen,
+        rates[terms.grace_principal :],
+        multiple_of=terms.multiple_of,
+        rounding=terms.level_rounding,
+    )
+
+
+def principal_plan(
+    method: RepaymentMethod,
+    principal: int,
+    amortizing: Sequence[Decimal],
+    *,
+    multiple_of: int = 1,
+    rounding: Rounding,
+) -> tuple[PrincipalRule, bool] | None:
+    """:func:`_plan` from the principal and the rates of the periods that amortize (after
+    any principal grace), the level rounded with ``rounding`` or up to ``multiple_of``."""
+    if method is RepaymentMethod.EQUAL_INSTALLMENT:
+        level = _level_installment(
+            principal, amortizing, multiple_of=multiple_of, rounding=rounding
+        )
+        return (lambda _k, interest: level - interest), False
+    if method in _LEVEL_PRINCIPAL or method is RepaymentMethod.FLAT:
+        part = _level_principal(
+            principal, len(amortizing), multiple_of=multiple_of, rounding=rounding
+        )
+        return (lambda _k, _i: part), method is RepaymentMethod.FLAT
+    if method is RepaymentMethod.INTEREST_ONLY:
+        return (lambda _k, _i: 0), False
+    return None
 
 
 def _bullet(terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]) -> list[Installment]:
@@ -272,14 +330,3 @@ def _bullet(terms: LoanTerms, dates: Sequence[date], rates: Sequence[Decimal]) -
     fee = round_fen(principal * terms.monthly_fee_rate * terms.periods, terms.rounding)
     total = principal + interest + fee
     return [Installment(terms.periods, dates[-1], principal, interest, fee, total, 0)]
-
-
-_BUILDERS = {
-    RepaymentMethod.EQUAL_INSTALLMENT: _equal_installment,
-    RepaymentMethod.EQUAL_PRINCIPAL: _equal_principal,
-    RepaymentMethod.INTEREST_ONLY: _interest_only,
-    RepaymentMethod.BULLET: _bullet,
-    RepaymentMethod.FLAT: _flat,
-    RepaymentMethod.FEE_INSTALLMENT: _equal_principal,
-    RepaymentMethod.ZERO_INTEREST: _equal_principal,
-}
