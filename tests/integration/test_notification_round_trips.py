@@ -26,10 +26,10 @@ def quiet_book(engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient) 
     return _book(engine, cipher, silent, "13700137300")
 
 
-def test_a_posted_notification_is_nine_statements_and_a_duplicate_two(
+def test_a_posted_notification_is_eight_statements_and_a_duplicate_two(
     quiet_book: Book, silent: SandboxGatewayClient, backend: str, monkeypatch: Any
 ) -> None:
-    """Intent (locked), business date, loan (locked, with the posting gate), installments,
+    """Intent (locked), loan (locked, with the posting gate and the business date), installments,
     the posting's combined write, the borrower's message, the intent's row with the
     delivery, the audit head, the audit row; a duplicate: the intent and the delivery.
     (BEGIN and COMMIT go besides.)"""
@@ -51,5 +51,5 @@ def test_a_posted_notification_is_nine_statements_and_a_duplicate_two(
     posted = list(sent)
     sent.clear()
     assert deliver(quiet_book, silent, body, seconds_ago=1) == "duplicate"
-    assert len(posted) == 9, posted
+    assert len(posted) == 8, posted
     assert sent == ["SELECT", "INSERT"]

@@ -51,7 +51,7 @@ from thinfile.services.payment_intents import (
     intent_view,
     send_debit,
 )
-from thinfile.services.payments import pay_in_unit, prepay_in_unit
+from thinfile.services.payments import pay_on_business_date_in_unit, prepay_in_unit
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import PrepaymentMode
@@ -94,10 +94,13 @@ class Settlement(StrEnum):
 
 def _post(uow: UnitOfWork, intent: StoredIntent, today: date | None) -> Receipt:
     amount, key = Money(intent.amount, intent.currency), f"intent:{intent.id}"
-    on = business_date_in(uow, today=today)
     owner = intent.user_id  # the borrower who paid (or whose agreement was debited)
-    if intent.kind == IntentKind.PAYMENT:
-        return pay_in_unit(uow, intent.loan_id, amount, on, key, borrower=owner)
+    if intent.kind == IntentKind.PAYMENT:  # the business date read with the loan's lock
+        day = today or now_utc().date()
+        return pay_on_business_date_in_unit(
+            uow, intent.loan_id, amount, key, today=day, borrower=owner
+        )
+    on = business_date_in(uow, today=today)
     mode = PrepaymentMode(intent.mode) if intent.mode else None
     return prepay_in_unit(uow, intent.loan_id, amount, on, mode=mode, key=key, borrower=owner)
 
