@@ -492,6 +492,7 @@ EXPORTS: dict[str, list[str]] = {
         "RenderedMessage",
         "TEMPLATES",
         "Template",
+        "channel_choices",
         "channels_for",
         "contact_time",
         "dedupe_key",

@@ -119,12 +119,16 @@ def channels_for(
 ) -> tuple[Channel, ...]:
     """The channels a message of ``kind`` goes by for this borrower: none for marketing without
     consent; in-app only when chosen, unless the law requires the notice."""
-    rule = KINDS[kind]
-    if rule.marketing and not marketing_consent:
+    if KINDS[kind].marketing and not marketing_consent:
         return ()
-    if preferences.in_app_only and not rule.legally_required:
-        return tuple(c for c in rule.channels if c is Channel.IN_APP)
-    return rule.channels
+    return tuple(c for c, kept in channel_choices(kind) if kept or not preferences.in_app_only)
+
+
+def channel_choices(kind: MessageKind) -> tuple[tuple[Channel, bool], ...]:
+    """Each channel of ``kind`` and whether it stays for a borrower who chose in-app only:
+    the in-app channel, and every channel of a notice the law requires."""
+    rule = KINDS[kind]
+    return tuple((c, rule.legally_required or c is Channel.IN_APP) for c in rule.channels)
 
 
 def dedupe_key(kind: MessageKind, subject: str, day: int | None = None) -> str:

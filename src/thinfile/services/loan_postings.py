@@ -217,9 +217,13 @@ def catch_up(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
 
 
 def close_missed_days(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
-    """:func:`catch_up` once the business date was checked."""
-    held = uow.disputes.held_of_loan(stored.account.loan_id)
-    done = close_through(stored.account, on - timedelta(days=1), held)
+    """:func:`catch_up` once the business date was checked. A loan already closed to the day
+    before ``on`` (or no longer active) has no day to close: its disputes are not read."""
+    through, loan = on - timedelta(days=1), stored.account
+    if loan.status is not LoanStatus.ACTIVE or loan.cob_date >= through:
+        return stored  # what close_through would find: nothing to close
+    held = uow.disputes.held_of_loan(loan.loan_id)
+    done = close_through(loan, through, held)
     if done.loan == stored.account:
         return stored
     persist(uow, stored, done)

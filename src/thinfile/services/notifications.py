@@ -27,6 +27,7 @@ from thinfile.comms import (
     Channel,
     MessageKind,
     Preferences,
+    channel_choices,
     channels_for,
     dedupe_key,
     zone_of,
@@ -122,26 +123,29 @@ def enqueue_notification_in_unit(
         raise InvalidInputError("unknown message kind", field="kind", value=str(kind))
     values = _checked_params(params or {})
     rule = KINDS[kind]
-    consent = marketing_consent_in(uow, user_id) if rule.marketing else False
-    channels = channels_for(kind, preferences_in(uow, user_id), marketing_consent=consent)
-    if not channels:
+    if rule.marketing and not marketing_consent_in(uow, user_id):
         return None
     at = now_utc()
-    notification_id = uow.notifications.add(
-        {
-            "user_id": user_id,
-            "kind": kind.value,
-            "loan_id": loan_id,
-            "ref_day": day,
-            "dedupe_key": dedupe_key(kind, subject, day),
-            "amount_fen": None if amount is None else amount.fen,
-            "currency": None if amount is None else amount.currency,
-            "params": json.dumps(values, sort_keys=True, ensure_ascii=False),
-            "legally_required": rule.legally_required,
-            "cob_day": None,
-            "created_at": at,
-        }
-    )
+    message = {
+        "user_id": user_id,
+        "kind": kind.value,
+        "loan_id": loan_id,
+        "ref_day": day,
+        "dedupe_key": dedupe_key(kind, subject, day),
+        "amount_fen": None if amount is None else amount.fen,
+        "currency": None if amount is None else amount.currency,
+        "params": json.dumps(values, sort_keys=True, ensure_ascii=False),
+        "legally_required": rule.legally_required,
+        "cob_day": None,
+        "created_at": at,
+    }
+    if uow.notifications.writes_message_at_once:  # the choice applied in the statement
+        choices = [(c.value, kept) for c, kept in channel_choices(kind)]
+        return uow.notifications.add_with_deliveries(message, choices) if choices else None
+    channels = channels_for(kind, preferences_in(uow, user_id), marketing_consent=True)
+    if not channels:
+        return None
+    notification_id = uow.notifications.add(message)
     if notification_id is None:
         return None
     uow.notifications.add_deliveries(

@@ -7,8 +7,9 @@ authentication. :func:`receive_notification`
 1. has the adapter verify the signature and its timestamp (within the tolerance) and parse the
    body (:meth:`~thinfile.services.ports.PaymentGateway.parse_notification`), else
    :class:`~thinfile.errors.NotificationRejectedError` (401);
-2. keeps the delivery in the replay store (last in the transaction, with what it did), keyed
-   by a digest of its signature header: the same
+2. keeps the delivery in the replay store (with what it did, written together with the
+   intent's settled row: one statement on PostgreSQL), keyed by a digest of its signature
+   header: the same
    bytes with the same signature twice are a replay of a captured request, refused with
    :class:`~thinfile.errors.NotificationReplayedError` (401). A provider's own retry or
    duplicate is signed again at its own time, so it is a new delivery of the same
@@ -33,9 +34,13 @@ from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import NotificationReplayedError
 from thinfile.services.gateway_port import TransactionKind
-from thinfile.services.payment_settlement import GatewayWord, settle_payment_intent
+from thinfile.services.payment_settlement import (
+    Delivery,
+    GatewayWord,
+    keep_delivery_in_unit,
+    settle_payment_intent,
+)
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
 
@@ -76,23 +81,9 @@ def receive_notification(
     success posts on the business date (``today``: a replay's day, see
     :func:`~thinfile.services.payment_settlement.settle_in_unit`)."""
     notification = gateway.parse_notification(headers, body, now=now)
-    digest = _digest(headers)
-
-    def keep(uow: UnitOfWork, outcome: str) -> None:
-        if not uow.payment_intents.keep_delivery(
-            signature_digest=digest,
-            notification_id=notification.notification_id,
-            gateway_txn_id=notification.gateway_txn_id,
-            outcome=outcome,
-            at=now,
-        ):
-            raise NotificationReplayedError(
-                "this notification was received before",
-                field="notification_id",
-                value=notification.notification_id,
-                remedy="a provider's retry is signed again at its own time",
-            )
-
+    delivery = Delivery(
+        _digest(headers), notification.notification_id, notification.gateway_txn_id, now
+    )
     if notification.kind is TransactionKind.DEBIT:
         word = GatewayWord(
             notification.gateway_txn_id,
@@ -101,12 +92,12 @@ def receive_notification(
             notification.failure,
         )
         outcome = settle_payment_intent(
-            engine, notification.request_id, word, keep=keep, today=today
+            engine, notification.request_id, word, delivery=delivery, today=today
         ).value
     else:
         outcome = UNKNOWN
         with UnitOfWork(engine) as uow:
-            keep(uow, outcome)
+            keep_delivery_in_unit(uow, delivery, outcome)
             uow.commit()
     if outcome == UNKNOWN:
         log.warning(

@@ -19,9 +19,8 @@ intent's is not posted (``mismatch``), for reconciliation to resolve; a success 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
@@ -32,11 +31,12 @@ from thinfile.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    NotificationReplayedError,
     PaymentGatewayUnavailableError,
     ThinfileError,
 )
 from thinfile.money import Money
-from thinfile.services.audit import record_audit
+from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.gateway_port import DebitFailure, TransactionStatus
 from thinfile.services.identity_records import now_utc
@@ -51,7 +51,7 @@ from thinfile.services.payment_intents import (
     intent_view,
     send_debit,
 )
-from thinfile.services.payments import pay_in_unit, prepay_in_unit
+from thinfile.services.payments import pay_on_business_date_in_unit, prepay_in_unit
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import PrepaymentMode
@@ -59,10 +59,11 @@ from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
 
 __all__ = [
+    "Delivery",
     "GatewayWord",
-    "Keep",
     "Settlement",
     "check_payment_intent",
+    "keep_delivery_in_unit",
     "refresh_payment_intent",
     "settle_in_unit",
     "settle_payment_intent",
@@ -93,12 +94,24 @@ class Settlement(StrEnum):
 
 def _post(uow: UnitOfWork, intent: StoredIntent, today: date | None) -> Receipt:
     amount, key = Money(intent.amount, intent.currency), f"intent:{intent.id}"
-    on = business_date_in(uow, today=today)
     owner = intent.user_id  # the borrower who paid (or whose agreement was debited)
-    if intent.kind == IntentKind.PAYMENT:
-        return pay_in_unit(uow, intent.loan_id, amount, on, key, borrower=owner)
+    if intent.kind == IntentKind.PAYMENT:  # the business date read with the loan's lock
+        day = today or now_utc().date()
+        return pay_on_business_date_in_unit(
+            uow, intent.loan_id, amount, key, today=day, borrower=owner
+        )
+    on = business_date_in(uow, today=today)
     mode = PrepaymentMode(intent.mode) if intent.mode else None
     return prepay_in_unit(uow, intent.loan_id, amount, on, mode=mode, key=key, borrower=owner)
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """What settling decided to write: the intent's settled columns, and its audit row
+    (appended last, after the intent's row and the notification's delivery)."""
+
+    values: dict[str, object]
+    audit: AuditDraft | None
 
 
 def _post_success(
@@ -108,37 +121,35 @@ def _post_success(
     *,
     may_post: bool,
     today: date | None = None,
-) -> Settlement:
+) -> tuple[Settlement, _Change]:
     receipt = _post(uow, intent, today) if may_post else None
-    uow.payment_intents.update(
-        intent.id,
-        status=IntentStatus.SUCCEEDED.value,
-        failure=None,
-        gateway_txn_id=gateway_txn_id,
-        txn_id=None if receipt is None else receipt.txn_id,
-        settled_at=now_utc(),
-    )
+    values: dict[str, object] = {
+        "status": IntentStatus.SUCCEEDED.value,
+        "failure": None,
+        "gateway_txn_id": gateway_txn_id,
+        "txn_id": None if receipt is None else receipt.txn_id,
+        "settled_at": now_utc(),
+    }
     if receipt is None:
-        return Settlement.UNPOSTED
+        return Settlement.UNPOSTED, _Change(values, None)
     details = {"intent": intent.id, "gateway_txn": gateway_txn_id}
-    if draft := receipt_audit(borrower_label(intent), receipt, **details):
-        draft.append(uow)
-    return Settlement.POSTED
+    return Settlement.POSTED, _Change(
+        values, receipt_audit(borrower_label(intent), receipt, **details)
+    )
 
 
 def _fail(
     uow: UnitOfWork, intent: StoredIntent, gateway_txn_id: str, failure: DebitFailure | None
-) -> Settlement:
+) -> tuple[Settlement, _Change]:
     reason = (failure or DebitFailure.TIMEOUT).value
-    uow.payment_intents.update(
-        intent.id,
-        status=IntentStatus.FAILED.value,
-        failure=reason,
-        gateway_txn_id=gateway_txn_id,
-        settled_at=now_utc(),
-    )
-    record_audit(
-        uow,
+    values: dict[str, object] = {
+        "status": IntentStatus.FAILED.value,
+        "failure": reason,
+        "gateway_txn_id": gateway_txn_id,
+        "txn_id": intent.txn_id,
+        "settled_at": now_utc(),
+    }
+    audit = AuditDraft(
         borrower_label(intent),
         "payment_intent.failed",
         f"loan:{intent.loan_id}",
@@ -153,7 +164,7 @@ def _fail(
             Money(intent.amount, intent.currency),
             reason,
         )
-    return Settlement.FAILED
+    return Settlement.FAILED, _Change(values, audit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +177,75 @@ class GatewayWord:
     failure: DebitFailure | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A notification delivery, kept in the replay store with what it did (its outcome), in
+    the settlement's transaction (:mod:`thinfile.services.payment_notifications`)."""
+
+    signature_digest: str
+    notification_id: str
+    gateway_txn_id: str
+    at: datetime
+
+    def row(self, outcome: str) -> dict[str, object]:
+        return {
+            "signature_digest": self.signature_digest,
+            "notification_id": self.notification_id,
+            "gateway_txn_id": self.gateway_txn_id,
+            "outcome": outcome,
+            "received_at": self.at,
+        }
+
+
+def _replayed(delivery: Delivery) -> NotificationReplayedError:
+    return NotificationReplayedError(
+        "this notification was received before",
+        field="notification_id",
+        value=delivery.notification_id,
+        remedy="a provider's retry is signed again at its own time",
+    )
+
+
+def keep_delivery_in_unit(uow: UnitOfWork, delivery: Delivery, outcome: str) -> None:
+    """Keep a delivery that settled nothing (an unknown transaction); a replay of one kept
+    before raises :class:`~thinfile.errors.NotificationReplayedError`."""
+    if not uow.payment_intents.keep_delivery(
+        signature_digest=delivery.signature_digest,
+        notification_id=delivery.notification_id,
+        gateway_txn_id=delivery.gateway_txn_id,
+        outcome=outcome,
+        at=delivery.at,
+    ):
+        raise _replayed(delivery)
+
+
+def _decide(
+    uow: UnitOfWork, intent: StoredIntent, word: GatewayWord, *, may_post: bool, today: date | None
+) -> tuple[Settlement, _Change | None]:
+    if word.status is TransactionStatus.ACCEPTED:
+        return Settlement.PENDING, None
+    if word.amount_fen != intent.amount or intent.gateway_txn_id not in (
+        None,
+        word.gateway_txn_id,
+    ):
+        log.error("intent %s: the gateway's word does not match it", intent.id)
+        return Settlement.MISMATCH, None
+    succeeded = word.status is TransactionStatus.SUCCEEDED
+    if intent.status == IntentStatus.SUCCEEDED:
+        if not succeeded:
+            log.error("intent %s: a failure after its success is ignored", intent.id)
+        return (Settlement.DUPLICATE if succeeded else Settlement.CONFLICT), None
+    if intent.status == IntentStatus.FAILED:
+        if not succeeded:
+            return Settlement.DUPLICATE, None
+        log.error("intent %s: a success after its failure is posted", intent.id)
+        _, change = _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
+        return Settlement.CONFLICT, change
+    if succeeded:
+        return _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
+    return _fail(uow, intent, word.gateway_txn_id, word.failure)
+
+
 def settle_in_unit(
     uow: UnitOfWork,
     intent_id: str,
@@ -173,42 +253,33 @@ def settle_in_unit(
     *,
     may_post: bool = True,
     today: date | None = None,
+    delivery: Delivery | None = None,
 ) -> Settlement:
     """Apply the gateway's final word on the debit of ``intent_id`` (locked here; the
     caller commits): post a success once, record a failure with its reason. A posting the
     loan refuses raises; ``may_post=False`` records the success without posting. A success
     posts on the business date (``today``: the caller's day when it is not the wall clock's,
-    a replay's)."""
+    a replay's). A notification's ``delivery`` is kept with the outcome, written together
+    with the intent's row (one statement on PostgreSQL); the audit row comes last. A
+    delivery kept before raises :class:`~thinfile.errors.NotificationReplayedError`."""
     intent = uow.payment_intents.get(intent_id, lock=True)
     if intent is None:
         log.warning("a word on %s, which is no payment intent", word.gateway_txn_id)
-        return Settlement.UNKNOWN
-    if word.status is TransactionStatus.ACCEPTED:
-        return Settlement.PENDING
-    if word.amount_fen != intent.amount or intent.gateway_txn_id not in (
-        None,
-        word.gateway_txn_id,
-    ):
-        log.error("intent %s: the gateway's word does not match it", intent.id)
-        return Settlement.MISMATCH
-    succeeded = word.status is TransactionStatus.SUCCEEDED
-    if intent.status == IntentStatus.SUCCEEDED:
-        if not succeeded:
-            log.error("intent %s: a failure after its success is ignored", intent.id)
-        return Settlement.DUPLICATE if succeeded else Settlement.CONFLICT
-    if intent.status == IntentStatus.FAILED:
-        if not succeeded:
-            return Settlement.DUPLICATE
-        log.error("intent %s: a success after its failure is posted", intent.id)
-        _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
-        return Settlement.CONFLICT
-    if succeeded:
-        return _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
-    return _fail(uow, intent, word.gateway_txn_id, word.failure)
-
-
-Keep = Callable[[UnitOfWork, Settlement], None]
-"""Work to add last to a settlement's unit of work (the notification's replay-store row)."""
+        done, change = Settlement.UNKNOWN, None
+    else:
+        done, change = _decide(uow, intent, word, may_post=may_post, today=today)
+    if change is None and delivery is None:
+        return done
+    kept = uow.payment_intents.write_settlement(
+        intent_id,
+        values=None if change is None else change.values,
+        delivery=None if delivery is None else delivery.row(done.value),
+    )
+    if delivery is not None and not kept:
+        raise _replayed(delivery)
+    if change is not None and change.audit is not None:
+        change.audit.append(uow)
+    return done
 
 
 def settle_payment_intent(
@@ -216,10 +287,10 @@ def settle_payment_intent(
     intent_id: str,
     word: GatewayWord,
     *,
-    keep: Keep | None = None,
+    delivery: Delivery | None = None,
     today: date | None = None,
 ) -> Settlement:
-    """:func:`settle_in_unit` in a unit of work of its own, ``keep`` last, one commit.
+    """:func:`settle_in_unit` in a unit of work of its own, one commit.
 
     A success the loan refuses to take (repaid in full meanwhile, say) rolls back and is
     recorded in a second unit of work as succeeded but ``unposted`` — the card was debited,
@@ -228,9 +299,7 @@ def settle_payment_intent(
     """
     try:
         with UnitOfWork(engine) as uow:
-            done = settle_in_unit(uow, intent_id, word, today=today)
-            if keep is not None:
-                keep(uow, done)
+            done = settle_in_unit(uow, intent_id, word, today=today, delivery=delivery)
             uow.commit()
             return done
     except (InvalidInputError, ConflictError, NotFoundError) as refused:
@@ -238,9 +307,7 @@ def settle_payment_intent(
             raise  # the date moved on or is being closed: the gateway's retry posts it
         log.error("intent %s was paid but not posted: %s", intent_id, refused.code)
     with UnitOfWork(engine) as uow:
-        done = settle_in_unit(uow, intent_id, word, may_post=False)
-        if keep is not None:
-            keep(uow, done)
+        done = settle_in_unit(uow, intent_id, word, may_post=False, delivery=delivery)
         uow.commit()
         return done
 

@@ -46,11 +46,12 @@ from thinfile.servicing import (
     prepay,
 )
 from thinfile.store.servicing_codec import from_day, to_day
-from thinfile.store.servicing_repo import StoredLoan
+from thinfile.store.servicing_repo import Gate, StoredLoan
 
 __all__ = [
     "PaymentPreview",
     "pay_in_unit",
+    "pay_on_business_date_in_unit",
     "post_payment",
     "prepay_in_unit",
     "prepay_loan",
@@ -153,9 +154,47 @@ def pay_in_unit(
     """Post a repayment inside an open unit of work (the caller commits); ``borrower``, the
     loan's owner when the caller knows it already (a payment intent carries it), spares
     looking them up for the "payment received" message."""
+    _check_positive(amount)
+    stored, gate = uow.loans.lock_for_posting(loan_id, to_day(on), key)
+    return _pay_locked(uow, stored, gate, amount, on, key, borrower)
+
+
+def pay_on_business_date_in_unit(
+    uow: UnitOfWork,
+    loan_id: int,
+    amount: Money,
+    key: str | None,
+    *,
+    today: date,
+    borrower: str | None = None,
+) -> Receipt:
+    """:func:`pay_in_unit` on the current business date for ``today``
+    (:func:`~thinfile.services.business_date.business_date_in`: ``today``, or the day after
+    the last closed date when that is later), read in the statement that locks the loan
+    instead of in one of its own. The posting gate is read for ``today``; when the business
+    date is later, close of business has closed ``today``, the gate says so, and the date
+    is checked again as :func:`pay_in_unit` checks a blocked one."""
+    _check_positive(amount)
+    stored, gate = uow.loans.lock_for_posting(loan_id, to_day(today), key)
+    on = today if gate.book_day is None else max(today, from_day(gate.book_day + 1))
+    return _pay_locked(uow, stored, gate, amount, on, key, borrower)
+
+
+def _check_positive(amount: Money) -> None:
     if amount.fen <= 0:
         raise InvalidInputError("a payment must be positive", field="amount", value=str(amount))
-    stored, gate = uow.loans.lock_for_posting(loan_id, to_day(on), key)
+
+
+def _pay_locked(
+    uow: UnitOfWork,
+    stored: StoredLoan,
+    gate: Gate,
+    amount: Money,
+    on: date,
+    key: str | None,
+    borrower: str | None,
+) -> Receipt:
+    loan_id = stored.account.loan_id
     if (
         gate.key_txn is not None
         and key is not None

@@ -19,6 +19,7 @@ from thinfile.store.notification_tables import (
     notification_sandbox_sms,
     notifications,
 )
+from thinfile.store.outbox_pg import add_message_pg
 
 __all__ = [
     "ChannelRule",
@@ -223,6 +224,18 @@ class NotificationRepository:
             insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_N.id)
         ).scalar()
         return None if found is None else int(found)
+
+    @property
+    def writes_message_at_once(self) -> bool:
+        """Whether :meth:`add_with_deliveries` is one statement (PostgreSQL)."""
+        return self.conn.dialect.name == "postgresql"
+
+    def add_with_deliveries(
+        self, values: dict[str, Any], channels: Sequence[tuple[str, bool]]
+    ) -> int | None:
+        """PostgreSQL: a new message and its deliveries in one statement, the borrower's
+        in-app-only choice applied there (:func:`~thinfile.store.outbox_pg.add_message_pg`)."""
+        return add_message_pg(self.conn, values, channels)
 
     def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from thinfile.store.hot import Hot, on_driver
 from thinfile.store.payment_tables import payment_intents, payment_notifications
 
 __all__ = ["PaymentIntentRepository", "StoredIntent"]
@@ -39,8 +42,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _intent(row: sa.Row[tuple[object, ...]]) -> StoredIntent:
-    m = row._mapping
+def _intent(row: Any) -> StoredIntent:
+    m = row._asdict() if hasattr(row, "_asdict") else row._mapping
     created = _utc(m["created_at"])
     assert created is not None
     return StoredIntent(
@@ -64,11 +67,31 @@ def _intent(row: sa.Row[tuple[object, ...]]) -> StoredIntent:
 
 
 _KEEP_DELIVERY = {
-    name: dialect.insert(payment_notifications)
-    .on_conflict_do_nothing()
-    .returning(payment_notifications.c.signature_digest)
+    name: Hot(
+        dialect.insert(payment_notifications)
+        .on_conflict_do_nothing()
+        .returning(payment_notifications.c.signature_digest)
+    )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_BY_ID = sa.select(payment_intents).where(payment_intents.c.id == sa.bindparam("intent_id"))
+_GET = {False: Hot(_BY_ID), True: Hot(_BY_ID.with_for_update())}
+_UPDATE = Hot(sa.update(payment_intents).where(payment_intents.c.id == sa.bindparam("intent_id")))
+"""The values set are the parameters other than ``intent_id`` (compiled once per set)."""
+_SETTLED = ("status", "failure", "gateway_txn_id", "txn_id", "settled_at")
+"""The columns a settlement sets (:meth:`PaymentIntentRepository.write_settlement`)."""
+_DELIVERY = ("signature_digest", "notification_id", "gateway_txn_id", "outcome", "received_at")
+_SETTLE_AND_KEEP_PG = f"""
+WITH settled AS (
+  UPDATE payment_intents SET status = %(status)s::text, failure = %(failure)s::text,
+    gateway_txn_id = %(gateway_txn_id)s::text, txn_id = %(txn_id)s::bigint,
+    settled_at = %(settled_at)s::timestamptz
+  WHERE id = %(intent_id)s::text
+)
+INSERT INTO payment_notifications ({", ".join(_DELIVERY)})
+VALUES ({", ".join(f"%(d_{c})s" for c in _DELIVERY)})
+ON CONFLICT DO NOTHING RETURNING signature_digest"""
+"""PostgreSQL: the intent's settlement and the notification's delivery in one round trip."""
 UNSETTLED = ("created", "pending")
 
 
@@ -90,10 +113,7 @@ class PaymentIntentRepository:
         )
 
     def get(self, intent_id: str, *, lock: bool = False) -> StoredIntent | None:
-        query = sa.select(payment_intents).where(payment_intents.c.id == intent_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        row = _GET[lock].first(self.conn, {"intent_id": intent_id})
         return None if row is None else _intent(row)
 
     def by_key(self, user_id: str, key: str) -> StoredIntent | None:
@@ -149,8 +169,35 @@ class PaymentIntentRepository:
 
     def update(self, intent_id: str, **values: object) -> None:
         """Set ``status``, ``failure``, ``gateway_txn_id``, ``txn_id`` or ``settled_at``."""
-        self.conn.execute(
-            sa.update(payment_intents).where(payment_intents.c.id == intent_id).values(**values)
+        if "intent_id" in values or not values:
+            raise ValueError("set intent columns by name")
+        _UPDATE.run(self.conn, {**values, "intent_id": intent_id})
+
+    def write_settlement(
+        self,
+        intent_id: str,
+        *,
+        values: Mapping[str, object] | None,
+        delivery: Mapping[str, object] | None,
+    ) -> bool:
+        """Set what settling decided (``values``: every column of :data:`_SETTLED`; None
+        when nothing changes) and keep ``delivery`` (the :meth:`keep_delivery` arguments, if
+        a notification brought the word); False when that delivery was kept before (a
+        replay). PostgreSQL writes both in one statement."""
+        if values is not None and set(values) != set(_SETTLED):
+            raise ValueError(f"a settlement sets exactly {_SETTLED}")
+        if values is not None and delivery is not None and self.conn.dialect.name == "postgresql":
+            params = {**values, "intent_id": intent_id}
+            params.update({f"d_{c}": delivery[c] for c in _DELIVERY})
+            return bool(on_driver(self.conn, _SETTLE_AND_KEEP_PG, params))
+        if values is not None:
+            self.update(intent_id, **values)
+        return delivery is None or self.keep_delivery(
+            signature_digest=str(delivery["signature_digest"]),
+            notification_id=str(delivery["notification_id"]),
+            gateway_txn_id=str(delivery["gateway_txn_id"]),
+            outcome=str(delivery["outcome"]),
+            at=cast(datetime, delivery["received_at"]),
         )
 
     def keep_delivery(
@@ -164,8 +211,8 @@ class PaymentIntentRepository:
     ) -> bool:
         """Record one notification delivery; False when this very delivery (its signature)
         was received before — a replay. A concurrent insert of it waits for the first."""
-        inserted = self.conn.execute(
-            _KEEP_DELIVERY[self.conn.dialect.name],
+        inserted = _KEEP_DELIVERY[self.conn.dialect.name].first(
+            self.conn,
             {
                 "signature_digest": signature_digest,
                 "notification_id": notification_id,
@@ -173,5 +220,5 @@ class PaymentIntentRepository:
                 "outcome": outcome,
                 "received_at": at,
             },
-        ).first()
+        )
         return inserted is not None

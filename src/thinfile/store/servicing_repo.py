@@ -79,6 +79,8 @@ class Gate:
     finished, or a finished run on or after that day. None when postings are open."""
     key_txn: int | None
     """The transaction that already used the idempotency key, if any."""
+    book_day: int | None = None
+    """The last business day close of business finished (None before the first close)."""
 
 
 _BOOK_DAY = (
@@ -252,7 +254,7 @@ class LoanRepository:
         refuses the second insert and the caller returns the first receipt.
         """
         stored, row = self._load(_HOT_POSTING, {"loan_id": loan_id, "day": day, "key": key})
-        return stored, Gate(row.blocked_day, row.key_txn)
+        return stored, Gate(row.blocked_day, row.key_txn, row.book_day)
 
     def _load(self, query: Hot, params: dict[str, Any]) -> tuple[StoredLoan, Any]:
         row = query.first(self.conn, params)
