@@ -14,10 +14,9 @@ from thinfile.services import notifications as notes
 from thinfile.services.uow import UnitOfWork
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # the one-statement write is PostgreSQL's
 @pytest.mark.parametrize("in_app_only", [False, True])
 def test_one_statement_leaves_the_channels_the_rule_leaves(engine, backend, in_app_only):
-    if backend != "postgresql":
-        pytest.skip("the one-statement write is PostgreSQL's")
     who = borrower(engine, new_cipher())
     user_id = who.actor.user_id
     notes.set_preferences(
