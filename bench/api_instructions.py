@@ -20,10 +20,10 @@ Two clocks are stopped in the measured process: the runtime cache's one-second r
 some fifty times slower, and on a loaded machine slower still, so either could fire among the
 measured requests of one run and not another — a registry read or a ping counted by chance.
 
-Run: ``.venv/bin/python bench/api_instructions.py [--requests 200] [--keep DIR]`` (a few
-minutes a phase; needs ``valgrind``; ``--keep`` leaves each phase's callgrind file there for
-``callgrind_annotate --inclusive=yes``). Compare two versions with this one script and
-``PYTHONPATH=<checkout>/src``.
+Run: ``.venv/bin/python bench/api_instructions.py [--requests 200] [--phases payments]
+[--keep DIR]`` (a few minutes a phase; needs ``valgrind``; ``--keep`` leaves each phase's
+callgrind file there for ``callgrind_annotate --inclusive=yes``). Compare two versions with
+this one script and ``PYTHONPATH=<checkout>/src``.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def outer(args: argparse.Namespace) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "model"
         api_load.train(model)
-        for phase in PHASES:
+        for phase in args.phases:
             url, drop = api_load.fresh_database()
             try:
                 api_load.prepare(url, model)
@@ -252,6 +252,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="measured, per phase")
     parser.add_argument("--keep", help="a directory to leave the callgrind files in")
+    parser.add_argument("--phases", nargs="+", choices=PHASES, default=PHASES, help="which")
     parser.add_argument("--inner", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
