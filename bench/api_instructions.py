@@ -15,8 +15,15 @@ Each phase runs in its own valgrind process:
 1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit);
 2. payments — ``POST /v1/loans/{id}/payments`` on loans opened by accepting offers.
 
-Run: ``.venv/bin/python bench/api_instructions.py [--requests 200]`` (about a minute a phase;
-needs ``valgrind``). Compare two versions by running it in each checkout.
+Two clocks are stopped in the measured process: the runtime cache's one-second refresh
+(``api/runtime.py``) and the pool's idle ping (``store/db.py``). Under valgrind a request runs
+some fifty times slower, and on a loaded machine slower still, so either could fire among the
+measured requests of one run and not another — a registry read or a ping counted by chance.
+
+Run: ``.venv/bin/python bench/api_instructions.py [--requests 200] [--phases payments]
+[--keep DIR]`` (a few minutes a phase; needs ``valgrind``; ``--keep`` leaves each phase's
+callgrind file there for ``callgrind_annotate --inclusive=yes``). Compare two versions with
+this one script and ``PYTHONPATH=<checkout>/src``.
 """
 
 from __future__ import annotations
@@ -136,10 +143,20 @@ async def open_loans(client: InProcess, people: list[tuple[str, str, str]]) -> l
     return [api_load.payment(t, loan, k) for k in range(1000) for t, loan in loans]
 
 
+def stop_clocks() -> None:
+    """No registry re-read and no idle ping by chance inside the measured window."""
+    from thinfile.api import runtime
+    from thinfile.store import db
+
+    runtime.RUNTIME_TTL_SECONDS = 1e9
+    db.PING_AFTER_IDLE_SECONDS = 1e9
+
+
 async def measure(phase: str, url: str, requests: int) -> None:
     from thinfile.app import create_app
     from thinfile.settings import Settings
 
+    stop_clocks()
     client = InProcess(
         create_app(Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8))
     )
@@ -188,7 +205,7 @@ def outer(args: argparse.Namespace) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "model"
         api_load.train(model)
-        for phase in PHASES:
+        for phase in args.phases:
             url, drop = api_load.fresh_database()
             try:
                 api_load.prepare(url, model)
@@ -216,6 +233,9 @@ def outer(args: argparse.Namespace) -> list[str]:
                     stderr=subprocess.DEVNULL,
                 )
                 count = instructions(out)
+                if args.keep:
+                    Path(args.keep).mkdir(parents=True, exist_ok=True)
+                    shutil.copy(out, Path(args.keep) / out.name)
             finally:
                 drop()
             line = (
@@ -231,6 +251,8 @@ def outer(args: argparse.Namespace) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="measured, per phase")
+    parser.add_argument("--keep", help="a directory to leave the callgrind files in")
+    parser.add_argument("--phases", nargs="+", choices=PHASES, default=PHASES, help="which")
     parser.add_argument("--inner", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)

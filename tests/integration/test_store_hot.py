@@ -14,6 +14,7 @@ from thinfile.store import (
     applications_repo,
     audit_repo,
     cob_statements,
+    disputes_repo,
     idempotency_repo,
     make_engine,
     servicing_repo,
@@ -67,6 +68,19 @@ def test_a_driver_error_is_sqlalchemys_error_and_the_transaction_rolls_back(engi
         assert conn.execute(sa.select(sa.func.count()).select_from(idempotency_keys)).scalar() == 1
 
 
+def test_statements_after_a_driver_error_run_in_a_fresh_transaction(engine):
+    """The cursor a connection keeps for its hot statements survives an error: the next
+    transaction on the connection runs on it as before."""
+    with engine.connect() as conn:
+        with conn.begin():
+            _INSERT.run(conn, _ROW)
+        with pytest.raises(sa.exc.IntegrityError), conn.begin():
+            _INSERT.run(conn, _ROW)
+        with conn.begin():
+            assert _BY_KEY.one(conn, {"k": "key-0001"}).status_code == 201
+            assert _BY_KEY.first(conn, {"k": "missing"}) is None
+
+
 def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
     expanding = Hot(
         sa.select(idempotency_keys.c.key).where(
@@ -96,6 +110,8 @@ def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
         (servicing_repo._HOT_POSTING, {"loan_id", "day", "key"}),
         (servicing_repo._HOT_LOADS[True], {"loan_id"}),
         (servicing_repo._INSTALLMENTS, {"loan_id"}),
+        (applications_repo._OWNER_OF["loan_id"], {"value"}),
+        (disputes_repo._HELD_OF_LOAN, {"loan_id"}),
     ],
     ids=[
         "facts",
@@ -107,6 +123,8 @@ def test_an_expanding_parameter_still_runs_through_sqlalchemy(engine):
         "posting-lock",
         "loan",
         "installments",
+        "loan-owner",
+        "loan-disputes",
     ],
 )
 def test_every_submission_and_payment_statement_takes_the_driver_path_on_postgresql(hot, names):

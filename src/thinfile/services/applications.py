@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Engine
 
@@ -73,7 +73,7 @@ from thinfile.services.ownership import (
     owner_of_loan,
 )
 from thinfile.services.policies import DecisionRuntime
-from thinfile.services.real_name import ensure_real_name
+from thinfile.services.real_name import refuse_unverified
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.applications_repo import ConsentScope
 from thinfile.text import ascii_text
@@ -170,7 +170,7 @@ def decide_in(
     recorded consents, never from the form, and an applicant without an active
     credit-assessment consent to their credit report is refused (:class:`ConsentRequiredError`).
     A first application needs the applicant's real name verified (``RealNameRequiredError``,
-    :func:`thinfile.services.real_name.ensure_real_name`).
+    :func:`thinfile.services.real_name.ensure_real_name`, read with the facts).
     ``at`` is the submission moment when it is not now (loading a lender's history).
     A birth date no applicant can have (before 1900, or after the decision day) is refused
     where it is entered, before anything is decided or written. Being under
@@ -201,7 +201,7 @@ def decide_in(
         raise NotFoundError("no such applicant", field="applicant_id", value=applicant_id)
     if consents_recorded:
         form = {**form, **_consent_flags(facts)}
-    ensure_real_name(uow, applicant_id)
+    refuse_unverified(applicant_id, may_apply=bool(facts.may_apply))
     identity = {
         f: cipher.decrypt(str(getattr(facts, f"{f}_enc")), context=f"applicant:{applicant_id}:{f}")
         for f in _PII
@@ -270,13 +270,15 @@ def apply_for_credit(
 
 
 def _masked(decision: dict[str, object]) -> dict[str, object]:
-    inputs = json.loads(json.dumps(decision["inputs"]))
-    app = inputs["application"]
+    """The decision to store: its inputs' identity masked (copies: ``decision`` is the
+    response's)."""
+    inputs = cast(dict[str, object], decision["inputs"])
+    app = {**cast(dict[str, object], inputs["application"])}
     app["id_number"] = mask_id_number(str(app["id_number"]))
     app["phone"] = mask_phone(str(app["phone"]))
     if "name" in app:
         app["name"] = mask_name(str(app["name"]))
-    return {**decision, "inputs": inputs}
+    return {**decision, "inputs": {**inputs, "application": app}}
 
 
 def _store(

@@ -32,6 +32,7 @@ __all__ = [
     "ensure_real_name",
     "may_apply",
     "real_name_status",
+    "refuse_unverified",
     "verify_real_name",
 ]
 
@@ -126,7 +127,12 @@ def may_apply(engine: Engine, *, applicant_id: str) -> bool:
 
 def ensure_real_name(uow: UnitOfWork, applicant_id: str) -> None:
     """Refuse a first application of an applicant whose real name is not verified."""
-    if not uow.real_names.may_apply(applicant_id):
+    refuse_unverified(applicant_id, may_apply=uow.real_names.may_apply(applicant_id))
+
+
+def refuse_unverified(applicant_id: str, *, may_apply: bool) -> None:
+    """:func:`ensure_real_name` where the rule was read already (with the applicant's facts)."""
+    if not may_apply:
         raise RealNameRequiredError(
             "verify your real name before your first application",
             field="applicant_id",

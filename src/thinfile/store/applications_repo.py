@@ -1,9 +1,9 @@
 """Applications with their stored decisions, the facts a decision reads, and the deny list.
 
 ``ApplicationRepository.facts`` is the one statement a submission reads (the applicant's sealed
-profile, their consents, the velocity counts and the deny list); it and the insert are
-:class:`~thinfile.store.hot.Hot`. Changes to an application are version-checked: ``update``
-says whether the version still matched.
+profile, their consents, the velocity counts, the deny list and the real-name rule); it, the
+insert and the owner look-ups are :class:`~thinfile.store.hot.Hot`. Changes to an application
+are version-checked: ``update`` says whether the version still matched.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from thinfile.store.db import StoredRow
 from thinfile.store.decisioning_tables import applications, deny_list
 from thinfile.store.hot import Hot, HotRow
 from thinfile.store.identity_tables import applicants, consents
+from thinfile.store.verification_tables import real_name_verifications
 
 __all__ = ["ApplicationRepository", "ConsentScope", "DenyListRepository", "StoredApplication"]
 
@@ -55,10 +56,19 @@ def _consented(scope: ConsentScope) -> sa.Exists:
     )
 
 
+def _may_apply() -> sa.ColumnElement[bool]:
+    """Verified by real name, or applied before verification was asked for (the same rule as
+    ``RealNameRepository.may_apply``)."""
+    verified = sa.exists().where(real_name_verifications.c.applicant_id == applicants.c.id)
+    applied = sa.exists().where(applications.c.applicant_id == applicants.c.id)
+    return sa.or_(verified, applied)
+
+
 @functools.lru_cache(maxsize=16)
 def _facts(with_device: bool, credit: ConsentScope, alt: ConsentScope) -> Hot:
-    """One statement: the sealed profile, the consents, the velocity counts and the deny list
-    (hashes of ID number and phone as stored with the profile). Built once per shape, run with
+    """One statement: the sealed profile, the consents, the velocity counts, the deny list
+    (hashes of ID number and phone as stored with the profile) and whether the real-name rule
+    lets the applicant apply. Built once per shape, run with
     ``applicant_id``, ``since_30d``, ``since_1d`` and ``device``."""
     device = sa.bindparam("device", type_=sa.String)
     listed: list[sa.ColumnElement[str]] = [applicants.c.id_number_hash, applicants.c.phone_hash]
@@ -85,11 +95,21 @@ def _facts(with_device: bool, credit: ConsentScope, alt: ConsentScope) -> Hot:
             sa.exists().where(deny_list.c.lookup_hash.in_(listed)).label("denied"),
             _consented(credit).label("credit"),
             _consented(alt).label("alt"),
+            _may_apply().label("may_apply"),
         ).where(applicants.c.id == sa.bindparam("applicant_id", type_=sa.String))
     )
 
 
 _INSERT = Hot(sa.insert(applications))  # built once: the values come as parameters
+_OWNER_OF = {
+    column: Hot(
+        sa.select(applications.c.user_id).where(
+            applications.c[column] == sa.bindparam("value", type_=applications.c[column].type)
+        )
+    )
+    for column in ("id", "loan_id", "credit_line_id")
+}
+"""Whose application (by its id), loan or credit line it is: a payment asks every time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +160,9 @@ class ApplicationRepository:
     ) -> HotRow | None:
         """What a decision reads about an applicant in one statement: ``*_enc`` and the
         ``*_hash`` columns of the profile, ``by_id`` / ``by_phone`` (applications since
-        ``since_30d``), ``by_device`` (since ``since_1d``), ``denied``, and whether a consent
-        covers ``credit`` and ``alt`` (``credit``, ``alt``). None for an unknown applicant."""
+        ``since_30d``), ``by_device`` (since ``since_1d``), ``denied``, whether a consent
+        covers ``credit`` and ``alt`` (``credit``, ``alt``), and ``may_apply`` (real name
+        verified, or applied before). None for an unknown applicant."""
         return _facts(device is not None, credit, alt).first(
             self.conn,
             {
@@ -183,18 +204,18 @@ class ApplicationRepository:
         return changed.rowcount == 1
 
     def owner(self, application_id: str) -> str | None:
-        return self._user_where(applications.c.id == application_id)
+        return self._user_where(_OWNER_OF["id"], application_id)
 
     def owner_of_loan(self, loan_id: str) -> str | None:
         """The user whose accepted offer opened ``loan_id``."""
-        return self._user_where(applications.c.loan_id == loan_id)
+        return self._user_where(_OWNER_OF["loan_id"], loan_id)
 
     def owner_of_line(self, line_id: str) -> str | None:
         """The user whose accepted offer opened credit line ``line_id``."""
-        return self._user_where(applications.c.credit_line_id == line_id)
+        return self._user_where(_OWNER_OF["credit_line_id"], line_id)
 
-    def _user_where(self, condition: sa.ColumnElement[bool]) -> str | None:
-        row = self.conn.execute(sa.select(applications.c.user_id).where(condition)).first()
+    def _user_where(self, query: Hot, value: str) -> str | None:
+        row = query.first(self.conn, {"value": value})
         return None if row is None else str(row.user_id)
 
     def loans_of_user(self, user_id: str) -> list[tuple[str, int]]:

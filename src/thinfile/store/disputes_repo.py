@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from thinfile.store.checkout_tables import checkout_captures
 from thinfile.store.dispute_tables import checkout_disputes
+from thinfile.store.hot import Hot
 from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = ["DisputeRepository", "StoredDispute"]
@@ -47,6 +48,18 @@ def _stored(row: Any) -> StoredDispute:
     return StoredDispute(**values)
 
 
+_HELD_OF_LOAN = Hot(
+    sa.select(checkout_disputes.c.opened_day, checkout_disputes.c.resolved_day)
+    .join(checkout_captures, checkout_captures.c.session_id == checkout_disputes.c.session_id)
+    .where(
+        checkout_captures.c.loan_id
+        == sa.bindparam("loan_id", type_=checkout_captures.c.loan_id.type)
+    )
+    .order_by(checkout_disputes.c.opened_day)
+)
+"""Read by every posting that closes missed days (a payment's first of the day)."""
+
+
 class DisputeRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -60,15 +73,7 @@ class DisputeRepository:
     def held_of_loan(self, loan_id: int) -> tuple[tuple[date, date | None], ...]:
         """The spans of business dates on which the loan's purchase was under dispute:
         ``(opened_on, resolved_on)``, the end excluded, None while open."""
-        rows = self.conn.execute(
-            sa.select(checkout_disputes.c.opened_day, checkout_disputes.c.resolved_day)
-            .join(
-                checkout_captures,
-                checkout_captures.c.session_id == checkout_disputes.c.session_id,
-            )
-            .where(checkout_captures.c.loan_id == loan_id)
-            .order_by(checkout_disputes.c.opened_day)
-        )
+        rows = _HELD_OF_LOAN.all(self.conn, {"loan_id": loan_id})
         return tuple((from_day(a), None if b is None else from_day(b)) for a, b in rows)
 
     def get(self, dispute_id: str, *, lock: bool = False) -> StoredDispute | None:

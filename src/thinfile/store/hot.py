@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -112,6 +113,28 @@ def _compile(statement: sa.Executable, dialect: Dialect, names: frozenset[str]) 
     return _Plan(compiled)
 
 
+_ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+
+
+def _has_rows(result: Any) -> bool:
+    """Whether the statement returned a result set: what ``cursor.description is not None``
+    says, without building a description of every column."""
+    return bool(result) and bool(result.nfields or result.status in _ROWS)
+
+
+def _cursor(conn: Connection, driver: Any, *, numbered: bool) -> Any:
+    """A cursor on the driver connection, kept with the pooled connection (``info``) and
+    reused by its later statements: one connection serves one thread at a time, and a cursor
+    made for every statement cost more than many of these statements' own work."""
+    info = conn.connection.info
+    key = "thinfile_raw_cursor" if numbered else "thinfile_cursor"
+    cursor = info.get(key)
+    if cursor is None or cursor.closed or cursor.connection is not driver:
+        make = psycopg.RawCursor if numbered else psycopg.Cursor
+        cursor = info[key] = make(driver, row_factory=namedtuple_row)
+    return cursor
+
+
 def on_driver(
     conn: Connection, sql: str, values: Mapping[str, Any] | Sequence[Any], *, numbered: bool = False
 ) -> Sequence[HotRow]:
@@ -120,15 +143,10 @@ def on_driver(
     (psycopg's raw cursor) instead of ``%(name)s`` and a mapping. Errors are raised as
     SQLAlchemy's, and a lost connection is invalidated as SQLAlchemy would."""
     driver: Any = conn.connection.driver_connection
-    cursor = (
-        psycopg.RawCursor(driver, row_factory=namedtuple_row)
-        if numbered
-        else driver.cursor(row_factory=namedtuple_row)
-    )
+    cursor = _cursor(conn, driver, numbered=numbered)
     try:
-        with cursor:
-            cursor.execute(sql, values)
-            return cursor.fetchall() if cursor.description is not None else ()
+        cursor.execute(sql, values)
+        return cursor.fetchall() if _has_rows(cursor.pgresult) else ()
     except psycopg.Error as error:
         disconnected = conn.dialect.is_disconnect(cast(Any, error), driver, None)
         wrapped = sa.exc.DBAPIError.instance(
