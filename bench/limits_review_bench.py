@@ -1,19 +1,28 @@
 """The nightly limit review over a large book on PostgreSQL (target: 1,000,000 lines < 60 s).
 
-Usage: ``.venv/bin/python bench/limits_review_bench.py [--lines N] [--batch B]``.
+Usage: ``.venv/bin/python bench/limits_review_bench.py [--lines N] [--batch B] [--keep]
+[--profile FILE]``.
 
 Seeds the servicing book set-based (``servicing_seed``: one loan per line, 8% past due), opens
 one credit line per loan, records an income for nine lines in ten and eleven month-end
 behaviour snapshots per line (as close of business would have taken them), then times
 ``review_limits`` on the book's business date — the day's snapshot, features in SQL, the graph
 per line, the decisions, offers, limit moves and notices — and a second run of the same date.
-Prints the figures with the load average before and after (the machine is shared).
+Prints the figures with the load average before and after (the machine is shared), the
+CPU-seconds of this process (and its children) and of every PostgreSQL process on the machine
+over the review (others' queries included, when the machine is shared).
+
+``--keep`` keeps the schema seeded: a later run with the same ``--lines`` undoes the last
+review (its decisions, offers, notices, limit moves and the day's snapshot) instead of seeding
+again. ``--profile FILE`` writes a cProfile of the review to ``FILE``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import resource
 import sys
 import time
 from collections import Counter
@@ -77,17 +86,84 @@ def seed_lines(engine: sa.Engine, n: int) -> None:
             conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
 
 
-def bench(url: str, n: int, batch: int) -> None:
+UNDO = [
+    "TRUNCATE limit_decisions, limit_offers, limit_notices, limit_review_runs, "
+    "servicing_limit_changes",
+    f"DELETE FROM limit_line_months WHERE day = {to_day(DAY)}",
+    """UPDATE servicing_credit_lines c SET limit_amount = l.principal * 6 / 5 / 10000 * 10000,
+         status = 'active', version = 1
+       FROM servicing_loans l WHERE l.id = c.id""",
+]
+"""What a review of ``DAY`` wrote on the seeded book, undone (no line has an owner to
+notify, no income to backfill)."""
+
+
+def _seeded(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT COUNT(*) FROM servicing_credit_lines")).scalar())
+
+
+def _undo(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        for sql in UNDO:
+            conn.execute(sa.text(sql))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("servicing_credit_lines", "limit_line_months"):
+            conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
+
+
+def _cpu_seconds() -> float:
+    """CPU-seconds of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _postgres_cpu_seconds() -> float | None:
+    """CPU-seconds used so far by every PostgreSQL process alive (None: /proc unreadable)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    try:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat.split(") ", 1)
+            if name.endswith("(postgres"):
+                fields = rest.split()
+                total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    return total / ticks
+
+
+def bench(url: str, n: int, batch: int, profile: str | None) -> None:
     engine = make_engine(url)
     upgrade(engine)
     began = time.perf_counter()
-    seed(engine, n, DAY)
-    seed_lines(engine, n)
-    print(f"seeded {n:,} lines in {time.perf_counter() - began:.1f} s; load {os.getloadavg()}")
+    if _seeded(engine) == n:
+        _undo(engine)
+        print(f"reused the seeded {n:,} lines; load {os.getloadavg()}")
+    else:
+        seed(engine, n, DAY)
+        seed_lines(engine, n)
+        print(f"seeded {n:,} lines in {time.perf_counter() - began:.1f} s; load {os.getloadavg()}")
     load_before = os.getloadavg()
+    cpu, pg_cpu = _cpu_seconds(), _postgres_cpu_seconds()
+    profiler = cProfile.Profile() if profile else None
     began = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     report = review_limits(engine, DAY, batch_lines=batch)
     took = time.perf_counter() - began
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
+    cpu = _cpu_seconds() - cpu
+    pg_after = _postgres_cpu_seconds()
+    pg = None if pg_cpu is None or pg_after is None else pg_after - pg_cpu
     load_after = os.getloadavg()
     counts = Counter({k: v for k, v in report.counts.items()})
     print(
@@ -97,6 +173,8 @@ def bench(url: str, n: int, batch: int) -> None:
     for key, count in sorted(counts.items()):
         print(f"  {key:<24} {count:>10,}")
     print(f"  load average before {load_before}, after {load_after}; {os.cpu_count()} CPUs")
+    pg_text = "unknown" if pg is None else f"{pg:.1f}"
+    print(f"  CPU-seconds: this process {cpu:.1f}, PostgreSQL (all its processes) {pg_text}")
     began = time.perf_counter()
     again = review_limits(engine, DAY, batch_lines=batch)
     print(
@@ -109,16 +187,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--keep", action="store_true", help="keep (and reuse) the seeded book")
+    parser.add_argument("--profile", help="write a cProfile of the review to this file")
     args = parser.parse_args()
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS limits_bench CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA limits_bench"))
+        if not args.keep:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS limits_bench CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS limits_bench"))
     try:
-        bench(f"{PG}?options=-csearch_path%3Dlimits_bench", args.lines, args.batch)
+        url = f"{PG}?options=-csearch_path%3Dlimits_bench"
+        bench(url, args.lines, args.batch, args.profile)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("DROP SCHEMA limits_bench CASCADE"))
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(sa.text("DROP SCHEMA limits_bench CASCADE"))
 
 
 if __name__ == "__main__":
