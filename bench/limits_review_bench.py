@@ -1,7 +1,7 @@
 """The nightly limit review over a large book on PostgreSQL (target: 1,000,000 lines < 60 s).
 
-Usage: ``.venv/bin/python bench/limits_review_bench.py [--lines N] [--batch B] [--keep]
-[--profile FILE]``.
+Usage: ``.venv/bin/python bench/limits_review_bench.py [--lines N] [--batch B] [--workers W]
+[--keep] [--profile FILE]``.
 
 Seeds the servicing book set-based (``servicing_seed``: one loan per line, 8% past due), opens
 one credit line per loan, records an income for nine lines in ten and eleven month-end
@@ -9,12 +9,13 @@ behaviour snapshots per line (as close of business would have taken them), then 
 ``review_limits`` on the book's business date — the day's snapshot, features in SQL, the graph
 per line, the decisions, offers, limit moves and notices — and a second run of the same date.
 Prints the figures with the load average before and after (the machine is shared), the
-CPU-seconds of this process (and its children) and of every PostgreSQL process on the machine
-over the review (others' queries included, when the machine is shared).
+CPU-seconds of this process (and its worker processes) and of the PostgreSQL backends that
+served the review (``BackendCpu``).
 
-``--keep`` keeps the schema seeded: a later run with the same ``--lines`` undoes the last
-review (its decisions, offers, notices, limit moves and the day's snapshot) instead of seeding
-again. ``--profile FILE`` writes a cProfile of the review to ``FILE``.
+``--keep`` keeps the schema seeded (``limits_bench_<lines>``): a later run with the same
+``--lines`` undoes the last review (its decisions, offers, notices, limit moves and the
+day's snapshot) instead of seeding again. ``--profile FILE`` writes a cProfile of the review
+to ``FILE``; ``--workers W`` decides the batches in W processes (1: the parent alone).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import cProfile
 import os
 import resource
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -119,27 +121,59 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _postgres_cpu_seconds() -> float | None:
-    """CPU-seconds used so far by every PostgreSQL process alive (None: /proc unreadable)."""
-    ticks, total = os.sysconf("SC_CLK_TCK"), 0
-    try:
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-            except OSError:
-                continue
-            name, rest = stat.split(") ", 1)
-            if name.endswith("(postgres"):
-                fields = rest.split()
-                total += int(fields[11]) + int(fields[12])
-    except OSError:
-        return None
-    return total / ticks
+def _proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench(url: str, n: int, batch: int, profile: str | None) -> None:
+class BackendCpu:
+    """CPU-seconds of the PostgreSQL backends serving this benchmark (``application_name``
+    ``limits_bench``), sampled from /proc every 0.2 s while the review runs: a backend's last
+    sample counts, so the work of its final 0.2 s may be missed. Others' queries on the shared
+    server are not counted."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[float, float]] = {}  # pid -> (first, last) sample
+        self._stop = threading.Event()
+        self._admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        with self._admin.connect() as conn:
+            pids = conn.execute(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = 'limits_bench'")
+            ).scalars()
+            for pid in pids:
+                try:
+                    now = _proc_cpu_seconds(int(pid))
+                except OSError:
+                    continue
+                first = self.seen.get(int(pid), (now, now))[0]
+                self.seen[int(pid)] = (first, now)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def __enter__(self) -> BackendCpu:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self._admin.dispose()
+
+    @property
+    def seconds(self) -> float | None:
+        if not Path("/proc/self/stat").exists():
+            return None
+        return sum(last - first for first, last in self.seen.values())
+
+
+def bench(url: str, n: int, batch: int, profile: str | None, workers: int) -> None:
     engine = make_engine(url)
     upgrade(engine)
     began = time.perf_counter()
@@ -151,30 +185,34 @@ def bench(url: str, n: int, batch: int, profile: str | None) -> None:
         seed_lines(engine, n)
         print(f"seeded {n:,} lines in {time.perf_counter() - began:.1f} s; load {os.getloadavg()}")
     load_before = os.getloadavg()
-    cpu, pg_cpu = _cpu_seconds(), _postgres_cpu_seconds()
+    cpu = _cpu_seconds()
     profiler = cProfile.Profile() if profile else None
-    began = time.perf_counter()
-    if profiler is not None:
-        profiler.enable()
-    report = review_limits(engine, DAY, batch_lines=batch)
-    took = time.perf_counter() - began
-    if profiler is not None:
-        profiler.disable()
-        profiler.dump_stats(str(profile))
-    cpu = _cpu_seconds() - cpu
-    pg_after = _postgres_cpu_seconds()
-    pg = None if pg_cpu is None or pg_after is None else pg_after - pg_cpu
+    engine.dispose()  # the review's backends are new, so all their CPU is the review's
+    with BackendCpu() as backends:
+        began = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        options = {"workers": workers} if workers > 1 else {}  # an older review has no workers
+        report = review_limits(engine, DAY, batch_lines=batch, **options)
+        took = time.perf_counter() - began
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
+        cpu = _cpu_seconds() - cpu
+    pg = backends.seconds
     load_after = os.getloadavg()
     counts = Counter({k: v for k, v in report.counts.items()})
     print(
         f"review of {report.decided:,} lines on {DAY}: {took:.1f} s "
-        f"({report.decided / took:,.0f} lines/s), batch {batch:,}"
+        f"({report.decided / took:,.0f} lines/s), batch {batch:,}, {workers} process(es)"
     )
     for key, count in sorted(counts.items()):
         print(f"  {key:<24} {count:>10,}")
     print(f"  load average before {load_before}, after {load_after}; {os.cpu_count()} CPUs")
     pg_text = "unknown" if pg is None else f"{pg:.1f}"
-    print(f"  CPU-seconds: this process {cpu:.1f}, PostgreSQL (all its processes) {pg_text}")
+    print(
+        f"  CPU-seconds: this process and its workers {cpu:.1f}, its PostgreSQL backends {pg_text}"
+    )
     began = time.perf_counter()
     again = review_limits(engine, DAY, batch_lines=batch)
     print(
@@ -189,19 +227,21 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the seeded book")
     parser.add_argument("--profile", help="write a cProfile of the review to this file")
+    parser.add_argument("--workers", type=int, default=2, help="processes deciding batches")
     args = parser.parse_args()
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    schema = f"limits_bench_{args.lines}" if args.keep else "limits_bench"
     with admin.connect() as conn:
         if not args.keep:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS limits_bench CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS limits_bench"))
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
     try:
-        url = f"{PG}?options=-csearch_path%3Dlimits_bench"
-        bench(url, args.lines, args.batch, args.profile)
+        url = f"{PG}?options=-csearch_path%3D{schema}&application_name=limits_bench"
+        bench(url, args.lines, args.batch, args.profile, args.workers)
     finally:
         if not args.keep:
             with admin.connect() as conn:
-                conn.execute(sa.text("DROP SCHEMA limits_bench CASCADE"))
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 of a few thousand varied lines (past due, frozen, above the ceiling, no income, temporary
 limits, recent increases, lines opened after the date, pending offers superseded), two
 reviews a fortnight apart leave the same decisions, offers, limit moves, limit history,
-notices and run counts on both databases, whatever the batch size."""
+notices and run counts on both databases, whatever the batch size, in one process or two."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.databases import fresh_database_url
-from thinfile.services import limit_reviews
+from thinfile.services import limit_review_batch
 from thinfile.services.limit_reviews import decide_lines_in, review_limits
 from thinfile.store import make_engine, upgrade
 from thinfile.store.limits_tables import (
@@ -145,12 +145,12 @@ def written(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         return {k: [tuple(r) for r in conn.execute(sa.text(q))] for k, q in WRITTEN.items()}
 
 
-def two_reviews(url: str, batch: int) -> dict[str, list[tuple[Any, ...]]]:
+def two_reviews(url: str, batch: int, workers: int = 1) -> dict[str, list[tuple[Any, ...]]]:
     engine = make_engine(url)
     upgrade(engine)
     seed_book(engine)
-    review_limits(engine, FIRST, batch_lines=batch)
-    review_limits(engine, SECOND, batch_lines=batch)
+    review_limits(engine, FIRST, batch_lines=batch, workers=workers)
+    review_limits(engine, SECOND, batch_lines=batch, workers=workers)
     state = written(engine)
     engine.dispose()
     return state
@@ -159,10 +159,10 @@ def two_reviews(url: str, batch: int) -> dict[str, list[tuple[Any, ...]]]:
 def test_the_column_wise_review_writes_what_the_line_by_line_review_writes(
     database_url, second_url, monkeypatch
 ):
-    batched = two_reviews(database_url, 700)
+    batched = two_reviews(database_url, 700, workers=2)  # two processes on PostgreSQL
     with monkeypatch.context() as patch:
         patch.setattr(
-            limit_reviews,
+            limit_review_batch,
             "decide_batch_in",
             lambda uow, book, day, first, last: len(decide_lines_in(uow, book, day, first, last)),
         )

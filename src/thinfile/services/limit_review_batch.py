@@ -12,12 +12,15 @@ test holds this one to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.engine import Engine
 
 from thinfile.decisioning.limit_batch import LimitBatch, decide_limit_columns
 from thinfile.decisioning.limit_columns import LimitColumns, assign_limit_arms, inputs_json
@@ -36,7 +39,7 @@ from thinfile.services.notifications import (
 )
 from thinfile.services.uow import UnitOfWork
 
-__all__ = ["decide_batch_in", "review_columns", "tell_borrowers"]
+__all__ = ["decide_batch_in", "review_batches", "review_columns", "tell_borrowers"]
 
 _MOVES = {
     LimitAction.DECREASE.value: ("active", "decrease"),
@@ -211,3 +214,60 @@ def tell_borrowers(uow: UnitOfWork, moves: Sequence[Mapping[str, Any]], change: 
             notify_limit_changed_in_unit(
                 uow, line_id, Money(int(m["old_limit"]), "CNY"), new, change
             )
+
+
+_WORKER: dict[str, Any] = {}
+"""A worker process's engine and limit book (set once when it starts)."""
+
+
+def _start_worker(engine: Engine, book: LimitBook) -> None:
+    engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    _WORKER.update(engine=engine, book=book)
+
+
+def _review_batch(day: int, first: int, last: int) -> tuple[int, int]:
+    with UnitOfWork(_WORKER["engine"]) as uow:
+        decided = decide_batch_in(uow, _WORKER["book"], day, first, last)
+        uow.commit()
+    return last, decided
+
+
+def review_batches(
+    engine: Engine,
+    book: LimitBook,
+    day: int,
+    ranges: Sequence[tuple[int, int]],
+    *,
+    workers: int = 1,
+    after_batch: Callable[[int, int], None] | None = None,
+) -> int:
+    """Review each range of line ids in a transaction of its own; with ``workers`` > 1 on
+    PostgreSQL, in that many processes at once (forked, so each starts with the book
+    loaded). How many lines were decided; ``after_batch(last id, decided so far)`` after
+    each batch, in the order they finish."""
+    decided = 0
+    forked = "fork" in multiprocessing.get_all_start_methods()
+    if workers < 2 or len(ranges) < 2 or engine.dialect.name != "postgresql" or not forked:
+        for first, last in ranges:
+            decided += _in_unit(engine, book, day, first, last)
+            if after_batch is not None:
+                after_batch(last, decided)
+        return decided
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(engine, book)
+    ) as pool:
+        futures = [pool.submit(_review_batch, day, first, last) for first, last in ranges]
+        for future in as_completed(futures):
+            last, count = future.result()
+            decided += count
+            if after_batch is not None:
+                after_batch(last, decided)
+    return decided
+
+
+def _in_unit(engine: Engine, book: LimitBook, day: int, first: int, last: int) -> int:
+    with UnitOfWork(engine) as uow:
+        decided = decide_batch_in(uow, book, day, first, last)
+        uow.commit()
+    return decided

@@ -5,10 +5,11 @@ the lines in batches of ids, column by column (``limit_review_batch``): one stat
 the batch's feature aggregates beside what else the policy reads (status, limit, rate,
 income, last increase, temporary limit), the graph runs once per distinct combination of
 the fields it reads, then the batch's decisions, offers, limit moves and notices are written
-with one statement each and committed. ``decide_lines_in`` decides line by line — a
-borrower's request, and the reference the column-wise path is tested against. A line decided once on a date is never decided again that date
-(``limit_decisions.review_day`` is unique per line), so a run killed midway resumes, and a
-second run of the same date changes nothing.
+with one statement each and committed; with ``workers`` > 1 (PostgreSQL) the batches run in
+that many processes. ``decide_lines_in`` decides line by line — a borrower's request, and
+the reference the column-wise path is tested against. A line decided once on a date is
+never decided again that date (``limit_decisions.review_day`` is unique per line), so a run
+killed midway resumes, and a second run of the same date changes nothing.
 
 When a behaviour model is registered (``services.behaviour_scores``), the batch's lines are
 scored by it in one call and the policy grades each from its PD; every decision records the
@@ -61,7 +62,7 @@ from thinfile.services.limit_features import (
     snapshot_in,
 )
 from thinfile.services.limit_policies import LimitBook, limit_book_in
-from thinfile.services.limit_review_batch import decide_batch_in, tell_borrowers
+from thinfile.services.limit_review_batch import decide_batch_in, review_batches, tell_borrowers
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import to_day
 
@@ -306,13 +307,17 @@ def review_limits(
     actor: str | None = None,
     batch_lines: int = BATCH_LINES,
     after_batch: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> ReviewReport:
     """Review every open line on ``on`` (idempotent per date; resumes a killed run). With
-    ``actor`` the finished run is audited (``limits.review``) with its counts."""
+    ``actor`` the finished run is audited (``limits.review``) with its counts. With
+    ``workers`` > 1 on PostgreSQL the batches run in that many processes at once."""
     if not isinstance(on, date):
         raise InvalidInputError("the review date must be a date", field="on")
     if batch_lines < 1:
         raise InvalidInputError("a batch holds at least one line", field="batch_lines")
+    if workers < 1:
+        raise InvalidInputError("a review runs in at least one process", field="workers")
     began, day, decided = time.perf_counter(), to_day(on), 0
     with UnitOfWork(engine) as uow:
         run = uow.limit_decisions.run(day)
@@ -322,12 +327,7 @@ def review_limits(
         book = _prepare(uow, on)
         ranges = _ranges(uow, batch_lines)
         uow.commit()
-    for first, last in ranges:
-        with UnitOfWork(engine) as uow:
-            decided += decide_batch_in(uow, book, day, first, last)
-            uow.commit()
-        if after_batch is not None:
-            after_batch(last, decided)
+    decided = review_batches(engine, book, day, ranges, workers=workers, after_batch=after_batch)
     with UnitOfWork(engine) as uow:
         counts = uow.limit_decisions.reviewed_counts(day)
         run = uow.limit_decisions.run(day)
