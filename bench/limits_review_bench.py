@@ -193,7 +193,14 @@ def bench(url: str, n: int, batch: int, profile: str | None, workers: int) -> No
         if profiler is not None:
             profiler.enable()
         options = {"workers": workers} if workers > 1 else {}  # an older review has no workers
-        report = review_limits(engine, DAY, batch_lines=batch, **options)
+        batches: list[float] = []
+        report = review_limits(
+            engine,
+            DAY,
+            batch_lines=batch,
+            after_batch=lambda last, done: batches.append(time.perf_counter() - began),
+            **options,
+        )
         took = time.perf_counter() - began
         if profiler is not None:
             profiler.disable()
@@ -206,6 +213,11 @@ def bench(url: str, n: int, batch: int, profile: str | None, workers: int) -> No
         f"review of {report.decided:,} lines on {DAY}: {took:.1f} s "
         f"({report.decided / took:,.0f} lines/s), batch {batch:,}, {workers} process(es)"
     )
+    if batches:
+        print(
+            f"  first batch done {batches[0]:.1f} s after the start (the snapshot and the run's"
+            f" preparation come first), the last {batches[-1]:.1f} s"
+        )
     for key, count in sorted(counts.items()):
         print(f"  {key:<24} {count:>10,}")
     print(f"  load average before {load_before}, after {load_after}; {os.cpu_count()} CPUs")
