@@ -39,6 +39,10 @@ def review(
     on_text: Annotated[str, typer.Option("--on", help="The review date (YYYY-MM-DD).")],
     batch: Annotated[int, typer.Option("--batch", min=1, help="Lines per transaction.")] = 20_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, help="Processes deciding batches at once (PostgreSQL)."),
+    ] = 2,
 ) -> None:
     """Review every open credit line on --on: offers for increases, decreases and freezes
     with a notice, nothing automatic for the control group. Running a date twice changes
@@ -53,6 +57,7 @@ def review(
             on,
             actor=SYSTEM.label,
             batch_lines=batch,
+            workers=workers,
             after_batch=lambda last, done: console.print(f"lines to {last}: {done} decided"),
         )
     finally:

@@ -57,6 +57,7 @@ __all__ = [
     "BehaviourFeatures",
     "behaviour_features",
     "behaviour_sums",
+    "feature_columns",
     "line_months_from_performance",
 ]
 
@@ -159,6 +160,57 @@ class BehaviourFeatures:
 
 
 _FEATURE_NAMES = tuple(f.name for f in fields(BehaviourFeatures) if f.name != "line_id")
+_RATIOS = {
+    "on_time_share_bps": ("on_time_months", "due_months"),
+    "utilization_bps": ("balance_fen", "limit_fen"),
+    "utilization_avg_bps": ("balance_sum", "limit_sum"),
+    "payment_to_due_bps": ("paid_sum", "due_sum"),
+}
+_COPIED = {
+    "months_observed": "months_observed",
+    "current_dpd": "current_dpd",
+    "worst_dpd_12m": "worst_dpd_12m",
+    "delinquent_months_3m": "delinquent_3m",
+    "delinquent_months_6m": "delinquent_6m",
+    "delinquent_months_12m": "delinquent_12m",
+    "drawn_12m": "drawn_sum",
+    "repaid_12m": "paid_sum",
+    "prepaid_12m": "prepaid_sum",
+    "limit_fen": "limit_fen",
+    "balance_fen": "balance_fen",
+}
+
+
+def feature_columns(
+    sums: Mapping[str, np.ndarray], on_day: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """:meth:`BehaviourFeatures.from_sums` of many lines at once: the aggregates of
+    :data:`SUM_COLUMNS` as int64 arrays (0 for a missing sum, as ``from_sums`` reads None) to
+    each feature's int64 array and its mask (False where the feature is None), in the order
+    of :meth:`BehaviourFeatures.as_context`. Whole basis points by floor division, as there;
+    a numerator too large for int64 is divided as Python integers."""
+    values: dict[str, np.ndarray] = {}
+    known: dict[str, np.ndarray] = {}
+    for name in _FEATURE_NAMES:
+        if name == "months_on_book":
+            value = np.maximum(0, on_day - sums["opened_day"]) // MONTH_DAYS
+            values[name], known[name] = value, np.ones(len(value), dtype=np.bool_)
+        elif name in _RATIOS:
+            top, bottom = (sums[c] for c in _RATIOS[name])
+            values[name], known[name] = _ratio_column(top, bottom)
+        else:
+            values[name] = sums[_COPIED[name]]
+            known[name] = np.ones(len(values[name]), dtype=np.bool_)
+    return values, known
+
+
+def _ratio_column(top: np.ndarray, bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    known = bottom > 0
+    divisor = np.where(known, bottom, 1)
+    if len(top) and int(np.abs(top).max()) > np.iinfo(np.int64).max // BPS:
+        exact = top.astype(object) * BPS // divisor.astype(object)  # Python integers
+        return np.where(known, exact, 0).astype(np.int64), known
+    return np.where(known, top * BPS // divisor, 0), known
 
 
 def _whole(value: object) -> int:

@@ -1,12 +1,15 @@
 """Limit reviews (额度复审): every open line decided by the limit policy, set-based.
 
 ``review_limits(engine, on)`` snapshots every open line's behaviour on ``on``, then reviews
-the lines in batches of ids: one aggregate statement for the batch's features, one for what
-else the policy reads (status, limit, rate, income, last increase, temporary limit), the graph
-for each line, then the batch's decisions, offers, limit moves and notices written with one
-statement each and committed. A line decided once on a date is never decided again that date
-(``limit_decisions.review_day`` is unique per line), so a run killed midway resumes, and a
-second run of the same date changes nothing.
+the lines in batches of ids, column by column (``limit_review_batch``): one statement reads
+the batch's feature aggregates beside what else the policy reads (status, limit, rate,
+income, last increase, temporary limit), the graph runs once per distinct combination of
+the fields it reads, then the batch's decisions, offers, limit moves and notices are written
+with one statement each and committed; with ``workers`` > 1 (PostgreSQL) the batches run in
+that many processes. ``decide_lines_in`` decides line by line — a borrower's request, and
+the reference the column-wise path is tested against. A line decided once on a date is
+never decided again that date (``limit_decisions.review_day`` is unique per line), so a run
+killed midway resumes, and a second run of the same date changes nothing.
 
 When a behaviour model is registered (``services.behaviour_scores``), the batch's lines are
 scored by it in one call and the policy grades each from its PD; every decision records the
@@ -45,7 +48,6 @@ from thinfile.decisioning.limits import (
     decide_limit,
 )
 from thinfile.errors import InvalidInputError
-from thinfile.money import Money
 from thinfile.scoring.behaviour import BehaviourFeatures
 from thinfile.services.audit import record_audit
 from thinfile.services.behaviour_scores import (
@@ -60,10 +62,7 @@ from thinfile.services.limit_features import (
     snapshot_in,
 )
 from thinfile.services.limit_policies import LimitBook, limit_book_in
-from thinfile.services.notifications import (
-    notify_limit_changed_in_unit,
-    notify_limit_frozen_in_unit,
-)
+from thinfile.services.limit_review_batch import decide_batch_in, review_batches, tell_borrowers
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import to_day
 
@@ -239,20 +238,7 @@ def _follow(
     uow.limit_decisions.add_offers(offers)
     uow.limit_decisions.move_limits(moves)
     uow.limit_decisions.add_notices(notices)
-    _tell_borrowers(uow, moves, f"review:{day}")
-
-
-def _tell_borrowers(uow: UnitOfWork, moves: list[dict[str, Any]], change: str) -> None:
-    """Each line's borrower hears of its move, in the move's transaction: ``limit_frozen``
-    for a freeze, ``limit_changed`` when the amount moved (once per line and change)."""
-    for m in moves:
-        line_id, new = int(m["line_id"]), Money(int(m["limit"]), "CNY")
-        if m["status"] == "frozen":
-            notify_limit_frozen_in_unit(uow, line_id, new, change)
-        else:
-            notify_limit_changed_in_unit(
-                uow, line_id, Money(int(m["old_limit"]), "CNY"), new, change
-            )
+    tell_borrowers(uow, moves, f"review:{day}")
 
 
 def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
@@ -288,7 +274,7 @@ def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
         )
     uow.limit_decisions.move_limits(moves)
     uow.limit_decisions.add_notices(notices)
-    _tell_borrowers(uow, moves, f"temporary-end:{day}")
+    tell_borrowers(uow, moves, f"temporary-end:{day}")
     return len(ended)
 
 
@@ -321,13 +307,17 @@ def review_limits(
     actor: str | None = None,
     batch_lines: int = BATCH_LINES,
     after_batch: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> ReviewReport:
     """Review every open line on ``on`` (idempotent per date; resumes a killed run). With
-    ``actor`` the finished run is audited (``limits.review``) with its counts."""
+    ``actor`` the finished run is audited (``limits.review``) with its counts. With
+    ``workers`` > 1 on PostgreSQL the batches run in that many processes at once."""
     if not isinstance(on, date):
         raise InvalidInputError("the review date must be a date", field="on")
     if batch_lines < 1:
         raise InvalidInputError("a batch holds at least one line", field="batch_lines")
+    if workers < 1:
+        raise InvalidInputError("a review runs in at least one process", field="workers")
     began, day, decided = time.perf_counter(), to_day(on), 0
     with UnitOfWork(engine) as uow:
         run = uow.limit_decisions.run(day)
@@ -337,12 +327,7 @@ def review_limits(
         book = _prepare(uow, on)
         ranges = _ranges(uow, batch_lines)
         uow.commit()
-    for first, last in ranges:
-        with UnitOfWork(engine) as uow:
-            decided += len(decide_lines_in(uow, book, day, first, last))
-            uow.commit()
-        if after_batch is not None:
-            after_batch(last, decided)
+    decided = review_batches(engine, book, day, ranges, workers=workers, after_batch=after_batch)
     with UnitOfWork(engine) as uow:
         counts = uow.limit_decisions.reviewed_counts(day)
         run = uow.limit_decisions.run(day)
@@ -369,6 +354,6 @@ def close_of_business_step(uow: UnitOfWork, x: date) -> int:
     book = _prepare(uow, x)
     day = to_day(x)
     for first, last in _ranges(uow, BATCH_LINES):
-        touched += len(decide_lines_in(uow, book, day, first, last))
+        touched += decide_batch_in(uow, book, day, first, last)
     uow.limit_decisions.finish_run(day, uow.limit_decisions.reviewed_counts(day))
     return touched

@@ -9,6 +9,7 @@ are version-checked: ``update`` says whether the version still matched.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -213,6 +214,21 @@ class ApplicationRepository:
     def owner_of_line(self, line_id: str) -> str | None:
         """The user whose accepted offer opened credit line ``line_id``."""
         return self._user_where(_OWNER_OF["credit_line_id"], line_id)
+
+    def owners_of_lines(self, line_ids: Sequence[int]) -> dict[int, str]:
+        """The user whose accepted offer opened each of ``line_ids`` that has one."""
+        if not line_ids:
+            return {}
+        keys = [str(i) for i in line_ids]
+        rows = self.conn.execute(
+            sa.select(applications.c.credit_line_id, applications.c.user_id).where(
+                applications.c.credit_line_id.in_(keys)
+            )
+        )
+        owners: dict[int, str] = {}
+        for line, user in rows:
+            owners.setdefault(int(line), str(user))
+        return owners
 
     def _user_where(self, query: Hot, value: str) -> str | None:
         row = query.first(self.conn, {"value": value})

@@ -12,11 +12,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from thinfile.errors import ConflictError
 from thinfile.store.db import StoredRow
+from thinfile.store.limit_features_sql import (
+    LINE_FACTS,
+    OFFERS_FROM_REVIEW,
+    SUPERSEDE_FOR_REVIEW,
+    UNREVIEWED,
+)
+from thinfile.store.limit_review_columns import copy_columns, review_lines
 from thinfile.store.limits_tables import (
     limit_change_requests,
     limit_decisions,
@@ -29,27 +37,6 @@ from thinfile.store.limits_tables import (
 from thinfile.store.servicing_tables import credit_lines, limit_changes, loans
 
 __all__ = ["LimitDecisionRepository"]
-
-LINE_FACTS = """
-SELECT c.id AS line_id, c.status, c.limit_amount, c.annual_rate, inc.income,
-  inc_up.last_increase, tmp.line_id AS temporary
-FROM servicing_credit_lines c
-LEFT JOIN limit_line_incomes inc ON inc.line_id = c.id
-LEFT JOIN (SELECT line_id, MAX(day) AS last_increase FROM servicing_limit_changes
-           WHERE new_limit > old_limit AND line_id BETWEEN :first AND :last
-           GROUP BY line_id) inc_up ON inc_up.line_id = c.id
-LEFT JOIN (SELECT DISTINCT line_id FROM limit_temporary
-           WHERE status = 'active' AND line_id BETWEEN :first AND :last) tmp
-  ON tmp.line_id = c.id
-WHERE c.id BETWEEN :first AND :last AND c.status IN ('active', 'frozen')
-  {unreviewed}
-ORDER BY c.id
-"""
-"""What a decision reads of each line besides its behaviour (``{unreviewed}``: only lines
-the review of ``:d`` has not decided yet)."""
-_UNREVIEWED = (
-    "AND NOT EXISTS (SELECT 1 FROM limit_decisions r WHERE r.line_id = c.id AND r.review_day = :d)"
-)
 
 
 class LimitDecisionRepository:
@@ -104,9 +91,43 @@ class LimitDecisionRepository:
     ) -> list[dict[str, Any]]:
         """Status, limit, rate, income, last increase day and temporary limit of the open
         lines ``first`` to ``last`` (not yet reviewed on ``day`` when ``unreviewed``)."""
-        sql = LINE_FACTS.format(unreviewed=_UNREVIEWED if unreviewed else "")
+        sql = LINE_FACTS.format(unreviewed=UNREVIEWED if unreviewed else "")
         params = {"d": day, "first": first, "last": last}
         return [dict(r) for r in self.conn.execute(sa.text(sql), params).mappings()]
+
+    def review_lines(
+        self, day: int, first: int, last: int, *, unreviewed: bool = True
+    ) -> pd.DataFrame:
+        """A review batch column by column: :meth:`line_facts` beside each line's behaviour
+        aggregates (``thinfile.scoring.behaviour.SUM_COLUMNS``), lines with a snapshot on
+        ``day`` only, sorted by line."""
+        return review_lines(self.conn, day, first, last, unreviewed=unreviewed)
+
+    def add_review_decisions(self, columns: Mapping[str, object], n: int) -> None:
+        """Insert ``n`` decisions of a review given column by column (their ids from the
+        sequence, in the order given): ``COPY`` on PostgreSQL."""
+        copy_columns(self.conn, limit_decisions, columns, n)
+
+    def offer_review_increases(self, day: int, first: int, last: int, expires_day: int) -> None:
+        """An offer for each increase the review of ``day`` decided for lines ``first`` to
+        ``last`` (by line), superseding the line's pending offer; set-based."""
+        params = {"d": day, "first": first, "last": last, "expires": expires_day}
+        self.conn.execute(sa.text(SUPERSEDE_FOR_REVIEW), params)
+        self.conn.execute(sa.text(OFFERS_FROM_REVIEW), params)
+
+    def review_decision_ids(
+        self, day: int, first: int, last: int, actions: Sequence[str]
+    ) -> dict[int, int]:
+        """The id of each review decision of ``day`` for lines ``first`` to ``last`` whose
+        action is one of ``actions`` (line → decision)."""
+        rows = self.conn.execute(
+            sa.select(limit_decisions.c.line_id, limit_decisions.c.id).where(
+                limit_decisions.c.review_day == day,
+                limit_decisions.c.line_id.between(first, last),
+                limit_decisions.c.action.in_(list(actions)),
+            )
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
 
     def run(self, day: int) -> StoredRow | None:
         return self.conn.execute(

@@ -9,7 +9,18 @@ Parameters: ``:d`` the snapshot or review day, ``:ms`` the first day of its mont
 
 from __future__ import annotations
 
-__all__ = ["FEATURE_SUMS", "SNAPSHOT", "snapshot_sql"]
+__all__ = [
+    "FEATURE_SUMS",
+    "FEATURE_SUMS_UNORDERED",
+    "LINE_FACTS",
+    "LINE_FACTS_UNORDERED",
+    "OFFERS_FROM_REVIEW",
+    "REVIEW_LINES",
+    "SNAPSHOT",
+    "SUPERSEDE_FOR_REVIEW",
+    "UNREVIEWED",
+    "snapshot_sql",
+]
 
 _DRAWN = "('active', 'closed')"
 _PAST_DUE = "('active', 'charged-off')"
@@ -75,7 +86,7 @@ def snapshot_sql(*, one_line: bool) -> str:
     )
 
 
-FEATURE_SUMS = """
+FEATURE_SUMS_UNORDERED = """
 SELECT m.line_id,
   MAX(m.opened_day) AS opened_day,
   COUNT(*) AS months_observed,
@@ -99,7 +110,67 @@ WHERE m.day > :d - 365 AND m.day <= :d AND (m.month_end = 1 OR m.day = :d)
   {lines}
 GROUP BY m.line_id
 HAVING MAX(CASE WHEN m.day = :d THEN 1 ELSE 0 END) = 1
-ORDER BY m.line_id
 """
+FEATURE_SUMS = FEATURE_SUMS_UNORDERED + "ORDER BY m.line_id\n"
 """The aggregates of ``thinfile.scoring.behaviour.SUM_COLUMNS`` per line snapshotted on
 ``:d``; ``{lines}`` narrows it (``AND m.line_id IN (…)`` or a range), or is empty."""
+
+
+LINE_FACTS_UNORDERED = """
+SELECT c.id AS line_id, c.status, c.limit_amount, c.annual_rate, inc.income,
+  inc_up.last_increase, tmp.line_id AS temporary
+FROM servicing_credit_lines c
+LEFT JOIN limit_line_incomes inc ON inc.line_id = c.id
+LEFT JOIN (SELECT line_id, MAX(day) AS last_increase FROM servicing_limit_changes
+           WHERE new_limit > old_limit AND line_id BETWEEN :first AND :last
+           GROUP BY line_id) inc_up ON inc_up.line_id = c.id
+LEFT JOIN (SELECT DISTINCT line_id FROM limit_temporary
+           WHERE status = 'active' AND line_id BETWEEN :first AND :last) tmp
+  ON tmp.line_id = c.id
+WHERE c.id BETWEEN :first AND :last AND c.status IN ('active', 'frozen')
+  {unreviewed}
+"""
+LINE_FACTS = LINE_FACTS_UNORDERED + "ORDER BY c.id\n"
+"""What a decision reads of each line besides its behaviour (``{unreviewed}``: only lines
+the review of ``:d`` has not decided yet)."""
+UNREVIEWED = (
+    "AND NOT EXISTS (SELECT 1 FROM limit_decisions r WHERE r.line_id = c.id AND r.review_day = :d)"
+)
+
+
+REVIEW_LINES = f"""
+SELECT f.line_id, f.status, f.limit_amount, f.annual_rate, f.income, f.last_increase,
+  CASE WHEN f.temporary IS NULL THEN 0 ELSE 1 END AS temporary,
+  s.opened_day, s.months_observed, s.due_months, s.on_time_months, s.worst_dpd_12m,
+  s.current_dpd, s.delinquent_3m, s.delinquent_6m, s.delinquent_12m, s.limit_fen,
+  s.balance_fen, s.balance_sum, s.limit_sum, s.due_sum, s.paid_sum, s.drawn_sum, s.prepaid_sum
+FROM ({LINE_FACTS_UNORDERED}) f
+JOIN ({FEATURE_SUMS_UNORDERED}) s ON s.line_id = f.line_id
+ORDER BY f.line_id
+"""
+"""A review batch in one statement: what a decision reads of each open line (``LINE_FACTS``)
+beside its behaviour aggregates (``FEATURE_SUMS``), lines without a snapshot on ``:d`` left
+out; ``{unreviewed}`` and ``{lines}`` as there."""
+
+_NOT_OFFERED = """NOT EXISTS (SELECT 1 FROM limit_offers o
+  WHERE o.line_id = d.line_id AND o.decision_id = d.id)"""
+_INCREASED = f"""SELECT d.line_id FROM limit_decisions d
+  WHERE d.review_day = :d AND d.line_id BETWEEN :first AND :last AND d.action = 'increase'
+    AND {_NOT_OFFERED}"""
+SUPERSEDE_FOR_REVIEW = f"""
+UPDATE limit_offers SET status = 'superseded', decided_day = :d
+WHERE status = 'pending' AND line_id IN ({_INCREASED})
+"""
+"""A line offered an increase by the review of ``:d`` (not offered yet) loses its pending
+offer."""
+OFFERS_FROM_REVIEW = f"""
+INSERT INTO limit_offers (line_id, decision_id, old_limit, new_limit, offered_day,
+  expires_day, status)
+SELECT d.line_id, d.id, d.old_limit, d.new_limit, :d, :expires, 'pending'
+FROM limit_decisions d
+WHERE d.review_day = :d AND d.line_id BETWEEN :first AND :last AND d.action = 'increase'
+  AND {_NOT_OFFERED}
+ORDER BY d.line_id
+"""
+"""The offer of each increase the review of ``:d`` decided for lines ``:first`` to ``:last``
+that has none yet (a run resumed with other batches meets decisions offered before)."""
