@@ -161,7 +161,7 @@ class EconomicsTally:
     def distribution(self, cap: Decimal) -> dict[str, object]:
         """Nearest-rank percentiles and counts by band of the nominal annualized rate."""
         ordered = sorted(self.nominals.items())
-        n = sum(count for _key, count in ordered)
+        n = self.offers
         names = _band_names(cap)
         counts = dict.fromkeys(names, 0)
         for (_rate, band), count in ordered:
