@@ -256,8 +256,8 @@ async def drive(
     confirmations (first due to last answered) and how many orders fell due.
 
     An order is created and its plans opened when it falls due; its confirmation falls due
-    READ_SECONDS later (the borrower reads the cost statement: the server refuses a
-    confirmation sooner). Every request is sent by the next free connection when it falls
+    READ_SECONDS after the plans were shown (the borrower reads the cost statement: the
+    server refuses a confirmation sooner). Every request is sent by the next free connection when it falls
     due, the earliest due first; create and confirmation latencies count from their due
     times, so a server that falls behind is charged for the wait."""
     tally = Tally()
@@ -282,7 +282,9 @@ async def drive(
         tally.plans.append(shown - created)
         tally.count("plans", status, body)
         if status == 200:
-            heapq.heappush(pending, (due + READ_SECONDS, serial, session, shown - due))
+            # the reading pause runs from when the statement was shown (the server refuses a
+            # confirmation sooner), not from when the order fell due
+            heapq.heappush(pending, (shown + READ_SECONDS, serial, session, shown - due))
 
     async def confirm(
         conn: Connection,

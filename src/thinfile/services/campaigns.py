@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from thinfile.commerce import (
     Campaign,
     CampaignStatus,
+    MerchantContract,
     MerchantStatus,
     campaign_subsidy,
 )
@@ -152,22 +153,32 @@ def set_campaign_status_in_unit(
 
 
 def campaign_plans_for(
-    uow: UnitOfWork, merchant_id: str, order_amount: Money, on: date
+    uow: UnitOfWork,
+    merchant_id: str,
+    order_amount: Money,
+    on: date,
+    *,
+    known: tuple[int, MerchantContract] | None = None,
 ) -> list[CampaignPlan]:
     """The interest-free plans campaigns offer on ``merchant_id``'s order of ``order_amount``
     on ``on``: active campaigns naming the merchant, running that day, admitting the amount,
     for each of their terms the merchant's contract prices, whose budget left pays the subsidy
     on the whole order amount. Ordered by campaign (oldest first), then term. An inactive
-    merchant, or one without a contract, is offered nothing."""
+    merchant, or one without a contract, is offered nothing. ``known``: a version of the
+    merchant's contract the caller has read (contract versions never change), used when it is
+    still the latest."""
     order_amount = purchase_amount(order_amount, field="order_amount")
     merchant = uow.merchants.get(merchant_id)
     version = uow.merchants.latest_version(merchant_id) if merchant is not None else 0
     if merchant is None or merchant.status != MerchantStatus.ACTIVE.value or version == 0:
         return []
-    stored = uow.merchants.contract(merchant_id, version)
-    if stored is None:
-        return []
-    contract = contract_record(stored).contract
+    if known is not None and known[0] == version:
+        contract = known[1]
+    else:
+        stored = uow.merchants.contract(merchant_id, version)
+        if stored is None:
+            return []
+        contract = contract_record(stored).contract
     offered = set(contract.offered_terms)
     plans: list[CampaignPlan] = []
     for row in uow.campaigns.running_for(merchant_id, on, CampaignStatus.ACTIVE.value):

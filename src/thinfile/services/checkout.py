@@ -60,6 +60,7 @@ from thinfile.services.checkout_records import (
     contract_of,
     load_session,
     pricing_of,
+    save_session,
 )
 from thinfile.services.conflicts import duplicate_is_conflict
 from thinfile.services.coupons import order_coupon_in_unit, return_coupon_in_unit
@@ -79,7 +80,7 @@ from thinfile.servicing import (
     standard_product,
 )
 from thinfile.servicing.purchase_refund import unearned_share
-from thinfile.store.checkout_repo import StoredCheckout, StoredRefundPart
+from thinfile.store.checkout_repo import StoredCheckout, StoredLine, StoredRefundPart
 
 __all__ = [
     "capture_in_unit",
@@ -173,10 +174,14 @@ def create_for_merchant_in_unit(
     success = redirect_url(draft.success_url, "success_url")
     cancel = redirect_url(draft.cancel_url, "cancel_url")
     session_id, at = new_id(), now_utc()
+    stored_lines = tuple(
+        StoredLine(n, line.name, line.sku, line.quantity, line.unit_price.fen)
+        for n, line in enumerate(lines, start=1)
+    )
     with duplicate_is_conflict(lambda: _taken(order_id)):
         if uow.checkouts.has_order(merchant_id, order_id):
             raise _taken(order_id)
-        uow.checkouts.add(
+        row = uow.checkouts.add(
             {
                 "id": session_id,
                 "merchant_id": merchant_id,
@@ -192,16 +197,7 @@ def create_for_merchant_in_unit(
                 "created_at": at,
                 "updated_at": at,
             },
-            [
-                {
-                    "n": n,
-                    "name": line.name,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price.fen,
-                }
-                for n, line in enumerate(lines, start=1)
-            ],
+            stored_lines,
         )
     audit = AuditDraft(
         actor.label,
@@ -209,7 +205,7 @@ def create_for_merchant_in_unit(
         f"checkout:{session_id}",
         {"merchant": merchant_id, "total_fen": total.fen, "terms": list(terms)},
     )
-    return checkout_record(uow, load_session(uow, session_id)), audit
+    return checkout_record(uow, row, lines=stored_lines), audit
 
 
 def get_for_merchant(engine: Engine, actor: Actor, session_id: str) -> CheckoutRecord:
@@ -217,8 +213,10 @@ def get_for_merchant(engine: Engine, actor: Actor, session_id: str) -> CheckoutR
         return checkout_record(uow, _own(uow, actor, session_id))
 
 
-def _save(uow: UnitOfWork, row: StoredCheckout, state: CheckoutAmounts) -> None:
-    uow.checkouts.update(
+def _save(uow: UnitOfWork, row: StoredCheckout, state: CheckoutAmounts) -> StoredCheckout:
+    """Write the session's new amounts and status; its row as it now stands."""
+    return save_session(
+        uow,
         row.id,
         status=state.status.value,
         authorized=state.authorized.fen,
@@ -276,9 +274,9 @@ def capture_in_unit(
             "created_at": now_utc(),
         }
     )
-    _save(uow, row, state)
+    saved = _save(uow, row, state)
     checkout_event_in_unit(
-        uow, row.id, WebhookEventType.CHECKOUT_CAPTURED, amount=str(amount), loan_id=loan.loan_id
+        uow, saved, WebhookEventType.CHECKOUT_CAPTURED, amount=str(amount), loan_id=loan.loan_id
     )
     if money.marketing_expense.fen:
         entry = EntryBuilder(row.currency).move(
@@ -296,7 +294,7 @@ def capture_in_unit(
         coupon_fen=money.coupon.fen,
         merchant_settlement_fen=money.merchant_settlement.fen,
     )
-    return checkout_record(uow, load_session(uow, row.id)), audit
+    return checkout_record(uow, saved, lines=record.lines), audit
 
 
 def give_back_promotions_in_unit(
@@ -335,10 +333,10 @@ def void_in_unit(
     state = amounts_of(row, record.status).void()
     if not record.captures:
         give_back_promotions_in_unit(uow, row, refunded=False)
-    _save(uow, row, state)
-    checkout_event_in_unit(uow, row.id, WebhookEventType.CHECKOUT_VOIDED)
+    saved = _save(uow, row, state)
+    checkout_event_in_unit(uow, saved, WebhookEventType.CHECKOUT_VOIDED)
     audit = _audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
-    return checkout_record(uow, load_session(uow, row.id)), audit
+    return checkout_record(uow, saved, lines=record.lines), audit
 
 
 def refund_in_unit(
@@ -414,9 +412,9 @@ def refund_session_in_unit(
     )
     if state.refunded == state.captured:
         give_back_promotions_in_unit(uow, row, refunded=True, today=today)
-    _save(uow, row, state)
+    saved = _save(uow, row, state)
     checkout_event_in_unit(
-        uow, row.id, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference
+        uow, saved, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference
     )
     audit = _audit(
         actor,
@@ -425,4 +423,4 @@ def refund_session_in_unit(
         amount_fen=amount.fen,
         loans=json.dumps([p.loan_id for p in parts]),
     )
-    return checkout_record(uow, load_session(uow, row.id)), audit
+    return checkout_record(uow, saved, lines=record.lines), audit

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ from thinfile.commerce import (
     CheckoutStatus,
     Coupon,
     MerchantCategory,
+    MerchantContract,
     TermPricing,
     purchase_money,
     quote_checkout,
@@ -58,6 +60,7 @@ from thinfile.services.checkout_records import (
     checkout_record,
     contract_of,
     load_session,
+    save_session,
 )
 from thinfile.services.coupons import redeem_coupon_in_unit, usable_coupons_in_unit
 from thinfile.services.credit_lines import open_line_in_unit
@@ -69,10 +72,11 @@ from thinfile.store.checkout_repo import StoredCheckout
 
 __all__ = [
     "PURPOSES",
+    "BorrowerPlans",
+    "borrower_plans",
     "confirm_in_unit",
     "get_for_borrower",
-    "plans_for_borrower",
-    "promotions_for_borrower",
+    "plans_in_unit",
 ]
 
 PURPOSES: Mapping[str, str] = {
@@ -87,22 +91,19 @@ PURPOSES: Mapping[str, str] = {
 def _mine(uow: UnitOfWork, actor: Actor, session_id: str, *, lock: bool = False) -> StoredCheckout:
     """The session, made the caller's if no borrower has it yet; another's looks like none."""
     row = load_session(uow, session_id, lock=lock)
-    if row.borrower_user_id is None and uow.checkouts.claim(row.id, actor.user_id, at=now_utc()):
-        return load_session(uow, session_id, lock=lock)
+    if row.borrower_user_id is None:
+        claimed = uow.checkouts.claim(row.id, actor.user_id, at=now_utc())
+        row = claimed or load_session(uow, session_id, lock=lock)  # None: another was first
     if row.borrower_user_id != actor.user_id:
         raise NotFoundError("no such checkout session", field="session_id", value=session_id)
     return row
 
 
 def _plan(
-    record: CheckoutRecord, pricing: TermPricing, uow: UnitOfWork, today: date | None
+    record: CheckoutRecord, pricing: TermPricing, contract: MerchantContract, start: date
 ) -> PlanRecord:
-    contract = contract_of(uow, record.row)
     quote = quote_checkout(
-        record.money(record.row.total),
-        pricing,
-        start=business_date_in(uow, today=today),
-        rounding=contract.rounding,
+        record.money(record.row.total), pricing, start=start, rounding=contract.rounding
     )
     schedule, statement = quote.plan.schedule, quote.plan.statement
     cost = statement.total_cost
@@ -119,39 +120,52 @@ def _plan(
     )
 
 
-def plans_for_borrower(
-    engine: Engine, actor: Actor, session_id: str, *, today: date | None = None
-) -> tuple[CheckoutRecord, list[PlanRecord]]:
-    """The session and one plan per allowed term, priced from the current business date
-    (``today``: as the clock's date, for a replayed day); the first look makes it the
-    caller's."""
-    with UnitOfWork(engine) as uow:
-        record = checkout_record(uow, _mine(uow, actor, session_id))
-        contract = contract_of(uow, record.row)
-        plans = [_plan(record, contract.pricing(t), uow, today) for t in record.allowed_terms]
-        uow.commit()
-    return record, plans
+@dataclass(frozen=True, slots=True)
+class BorrowerPlans:
+    """What the borrower is shown for an order: the session, one plan per allowed term, the
+    campaigns' interest-free plans and the borrower's coupons the order admits."""
+
+    session: CheckoutRecord
+    plans: list[PlanRecord]
+    campaign_plans: list[CampaignPlan]
+    coupons: list[HeldCoupon]
 
 
-def promotions_for_borrower(
-    engine: Engine, actor: Actor, session_id: str, *, today: date | None = None
-) -> tuple[list[CampaignPlan], list[HeldCoupon]]:
-    """The campaigns' interest-free plans on the session's order (only while a campaign's
-    budget covers the subsidy) and the borrower's coupons the order admits, on the current
-    business date (``today``: as the clock's date, for a replayed day)."""
-    with UnitOfWork(engine) as uow:
-        row = _mine(uow, actor, session_id)
-        on = business_date_in(uow, today=today)
-        total = Money(row.total, row.currency)
-        offered = set(int(t) for t in row.allowed_terms.split(","))
-        plans = [
-            p for p in campaign_plans_for(uow, row.merchant_id, total, on) if p.periods in offered
-        ]
-        coupons = usable_coupons_in_unit(
-            uow, actor.user_id, on=on, order_amount=total, merchant_id=row.merchant_id
+def plans_in_unit(
+    uow: UnitOfWork, actor: Actor, session_id: str, *, today: date | None = None
+) -> BorrowerPlans:
+    """The session (the first look makes it the caller's: the caller commits) and one plan
+    per allowed term, priced from the current business date (``today``: as the clock's date,
+    for a replayed day); the campaigns' plans on the order, of the session's terms and only
+    while a campaign's budget covers the subsidy; the borrower's coupons the order admits."""
+    record = checkout_record(uow, _mine(uow, actor, session_id))
+    row = record.row
+    contract = contract_of(uow, row)
+    on = business_date_in(uow, today=today)
+    plans = [_plan(record, contract.pricing(t), contract, on) for t in record.allowed_terms]
+    total = Money(row.total, row.currency)
+    offered = set(record.allowed_terms)
+    campaign_plans = [
+        p
+        for p in campaign_plans_for(
+            uow, row.merchant_id, total, on, known=(row.contract_version, contract)
         )
+        if p.periods in offered
+    ]
+    coupons = usable_coupons_in_unit(
+        uow, actor.user_id, on=on, order_amount=total, merchant_id=row.merchant_id
+    )
+    return BorrowerPlans(record, plans, campaign_plans, coupons)
+
+
+def borrower_plans(
+    engine: Engine, actor: Actor, session_id: str, *, today: date | None = None
+) -> BorrowerPlans:
+    """:func:`plans_in_unit` in a unit of work of its own, committed (the claim)."""
+    with UnitOfWork(engine) as uow:
+        found = plans_in_unit(uow, actor, session_id, today=today)
         uow.commit()
-    return plans, coupons
+    return found
 
 
 def _promotions(
@@ -323,7 +337,8 @@ def confirm_in_unit(
     ensure_confirmed(confirmed=confirmed, seconds_read=seconds)
     contract = contract_of(uow, row)
     pricing = contract.pricing(periods)
-    uow.checkouts.update(
+    row = save_session(
+        uow,
         row.id,
         periods=periods,
         subsidy_rate=str(pricing.subsidy_rate),
@@ -331,7 +346,6 @@ def confirm_in_unit(
         unearned_subsidy=contract.unearned_subsidy.value,
         confirmed_at=now_utc(),
     )
-    row = load_session(uow, row.id)
     amounts = amounts_of(row, record.status)
     on = business_date_in(uow, today=today)
     financed = _promotions(uow, actor, row, pricing, coupon_id, campaign_id, contract.rounding, on)
@@ -351,7 +365,8 @@ def confirm_in_unit(
     else:
         state = amounts.authorize(financed)
         extra = {"credit_line_id": line}
-    uow.checkouts.update(
+    saved = save_session(
+        uow,
         row.id,
         status=state.status.value,
         authorized=state.authorized.fen,
@@ -360,7 +375,7 @@ def confirm_in_unit(
         **extra,
     )
     if line is not None:
-        checkout_event_in_unit(uow, row.id, WebhookEventType.CHECKOUT_AUTHORIZED)
+        checkout_event_in_unit(uow, saved, WebhookEventType.CHECKOUT_AUTHORIZED)
     audit = AuditDraft(
         actor.label,
         f"checkout.{'authorize' if line else 'decline'}",
@@ -374,4 +389,4 @@ def confirm_in_unit(
             "financed_fen": financed.fen,
         },
     ).along_with(*decided)
-    return checkout_record(uow, load_session(uow, row.id), now=now), audit
+    return checkout_record(uow, saved, now=now, lines=record.lines), audit

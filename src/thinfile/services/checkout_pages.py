@@ -95,19 +95,18 @@ def checkout_page(
     with everything the plans page shows; with ``coupon_id`` (one of the borrower's usable
     coupons) the plans are of the price less the coupon. ``today``: as the clock's date (a
     replayed day)."""
-    record, plans = checkout_borrower.plans_for_borrower(engine, actor, session_id, today=today)
-    offers, coupons = checkout_borrower.promotions_for_borrower(
-        engine, actor, session_id, today=today
-    )
-    held = next((c for c in coupons if c.id == coupon_id), None)
     with UnitOfWork(engine) as uow:
+        found = checkout_borrower.plans_in_unit(uow, actor, session_id, today=today)
+        record, plans = found.session, found.plans
+        held = next((c for c in found.coupons if c.id == coupon_id), None)
         merchant = uow.merchants.get(record.row.merchant_id)
         lines = uow.applications.lines_of_user(actor.user_id)
         if held is not None:
             coupon = Coupon(held.rules.amount_off, held.rules.funded_by)
             plans = [_with_coupon(uow, record, p.periods, coupon, today) for p in plans]
+        uow.commit()  # the first look made the session the caller's
     name = merchant.legal_name if merchant is not None else ""
-    return CheckoutPage(record, name, plans, offers, coupons, bool(lines), held)
+    return CheckoutPage(record, name, plans, found.campaign_plans, found.coupons, bool(lines), held)
 
 
 def confirm(

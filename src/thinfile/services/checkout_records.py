@@ -40,6 +40,7 @@ __all__ = [
     "contract_of",
     "load_session",
     "pricing_of",
+    "save_session",
 ]
 
 
@@ -111,16 +112,34 @@ def load_session(uow: UnitOfWork, session_id: str, *, lock: bool = False) -> Sto
     return row
 
 
+def save_session(uow: UnitOfWork, session_id: str, **values: object) -> StoredCheckout:
+    """Write ``values`` to the session; its row as it now stands (read in the same
+    statement)."""
+    row = uow.checkouts.update(session_id, **values)
+    if row is None:
+        raise NotFoundError("no such checkout session", field="session_id", value=session_id)
+    return row
+
+
 def checkout_record(
-    uow: UnitOfWork, row: StoredCheckout, *, now: datetime | None = None
+    uow: UnitOfWork,
+    row: StoredCheckout,
+    *,
+    now: datetime | None = None,
+    lines: tuple[StoredLine, ...] | None = None,
 ) -> CheckoutRecord:
+    """The session of ``row`` with its lines (``lines``: already read — an order's lines
+    never change), captures and refunds. A session with nothing captured has neither
+    (``captured`` only grows, by each capture's positive amount, and a refund needs a
+    capture), so they are read only once something was."""
     status = status_at(CheckoutStatus(row.status), row.expires_at, now or now_utc())
+    captured = row.captured > 0
     return CheckoutRecord(
         row,
         status,
-        tuple(uow.checkouts.lines(row.id)),
-        tuple(uow.checkouts.captures(row.id)),
-        tuple(uow.checkouts.refunds(row.id)),
+        tuple(uow.checkouts.lines(row.id)) if lines is None else lines,
+        tuple(uow.checkouts.captures(row.id)) if captured else (),
+        tuple(uow.checkouts.refunds(row.id)) if captured else (),
     )
 
 
@@ -152,13 +171,13 @@ def pricing_of(row: StoredCheckout) -> tuple[TermPricing, UnearnedSubsidy]:
 
 
 def checkout_event_in_unit(
-    uow: UnitOfWork, session_id: str, event_type: WebhookEventType, **data: object
+    uow: UnitOfWork, row: StoredCheckout, event_type: WebhookEventType, **data: object
 ) -> str:
     """Tell the session's merchant what just happened to it (``checkout.authorized``,
     ``.captured``, ``.voided``, ``.refunded``), in the unit of work that made the change, so
     the event exists exactly when the change does. The body carries the session as it now
-    stands (amounts as decimal strings) and ``data`` (the action's own amount, its loan)."""
-    row = load_session(uow, session_id)
+    stands (``row``, as the change left it: amounts as decimal strings) and ``data`` (the
+    action's own amount, its loan)."""
     money = {
         name: str(Money(getattr(row, name), row.currency))
         for name in ("total", "authorized", "captured", "refunded", "voided")

@@ -52,6 +52,7 @@ from thinfile.services.checkout_records import (
     checkout_event_in_unit,
     checkout_record,
     load_session,
+    save_session,
 )
 from thinfile.services.coupon_redemptions import retake_coupon_in_unit
 from thinfile.services.identity_records import Actor, now_utc
@@ -164,10 +165,10 @@ def reverse_session_refund_in_unit(
         txns.append(done.txn_id)
     if not uow.checkouts.mark_refund_reversed(refund.id, on):
         raise ConflictError("the refund was reversed meanwhile", field="refund_n", value=refund_n)
-    uow.checkouts.update(row.id, refunded=row.refunded - refund.amount, updated_at=now_utc())
+    saved = save_session(uow, row.id, refunded=row.refunded - refund.amount, updated_at=now_utc())
     checkout_event_in_unit(
         uow,
-        row.id,
+        saved,
         WebhookEventType.CHECKOUT_REFUND_REVERSED,
         refund_n=refund_n,
         amount=str(Money(refund.amount, row.currency)),
@@ -185,7 +186,7 @@ def reverse_session_refund_in_unit(
             "reason": reason,
         },
     )
-    return checkout_record(uow, load_session(uow, row.id)), audit
+    return checkout_record(uow, saved), audit
 
 
 def reverse_refund_in_unit(

@@ -137,9 +137,9 @@ def enqueue_merchant_event_in_unit(
             value=str(event_type),
             remedy="use a thinfile.commerce.webhooks.WebhookEventType",
         ) from None
-    endpoint = uow.webhooks.endpoint(merchant_id)
-    if endpoint is None:
-        _merchant_must_exist(uow, merchant_id)
+    exists, endpoint = uow.webhooks.merchant_endpoint(merchant_id)
+    if not exists:
+        raise NotFoundError("no such merchant", field="merchant_id", value=merchant_id)
     event_id, at = new_event_id(), now_utc()
     body = event_body(event_id, kind, merchant_id=merchant_id, created=at, data=payload)
     pending = is_subscribed(endpoint, kind.value)

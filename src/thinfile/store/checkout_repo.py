@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -130,11 +131,26 @@ class CheckoutRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, values: dict[str, Any], lines: list[dict[str, Any]]) -> None:
-        self.conn.execute(sa.insert(checkout_sessions).values(values))
+    def add(self, values: dict[str, Any], lines: Sequence[StoredLine]) -> StoredCheckout:
+        """Insert the session and its lines; the session's row as stored (defaults filled)."""
+        row = self.conn.execute(
+            sa.insert(checkout_sessions).values(values).returning(*_SESSION.selected_columns)
+        ).one()
         self.conn.execute(
-            sa.insert(checkout_lines), [{"session_id": values["id"], **line} for line in lines]
+            sa.insert(checkout_lines),
+            [
+                {
+                    "session_id": values["id"],
+                    "n": line.n,
+                    "name": line.name,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                }
+                for line in lines
+            ],
         )
+        return StoredCheckout(*(_aware(v) for v in row))
 
     def get(self, session_id: str, *, lock: bool = False) -> StoredCheckout | None:
         query = _SESSION.where(checkout_sessions.c.id == session_id)
@@ -150,28 +166,31 @@ class CheckoutRepository:
         ).first()
         return found is not None
 
-    def update(self, session_id: str, **values: Any) -> None:
-        self.conn.execute(
-            sa.update(checkout_sessions).where(checkout_sessions.c.id == session_id).values(values)
-        )
+    def update(self, session_id: str, **values: Any) -> StoredCheckout | None:
+        """Write ``values``; the session's row as it now stands (None: no such session), read
+        in the same statement."""
+        row = self.conn.execute(
+            sa.update(checkout_sessions)
+            .where(checkout_sessions.c.id == session_id)
+            .values(values)
+            .returning(*_SESSION.selected_columns)
+        ).first()
+        return None if row is None else StoredCheckout(*(_aware(v) for v in row))
 
-    def claim(self, session_id: str, user_id: str, *, at: datetime) -> bool:
-        """Make ``user_id`` the session's borrower unless another is; whether it is theirs.
-        The first time, the plans are shown now."""
-        self.conn.execute(
+    def claim(self, session_id: str, user_id: str, *, at: datetime) -> StoredCheckout | None:
+        """Make ``user_id`` the borrower of a session that has none, the plans shown now: the
+        session's row as it now stands, or None when it already had a borrower (or is no
+        session). One statement: the row is claimed and read together."""
+        row = self.conn.execute(
             sa.update(checkout_sessions)
             .where(
                 checkout_sessions.c.id == session_id,
                 checkout_sessions.c.borrower_user_id.is_(None),
             )
             .values(borrower_user_id=user_id, plans_shown_at=at)
-        )
-        owner = self.conn.execute(
-            sa.select(checkout_sessions.c.borrower_user_id).where(
-                checkout_sessions.c.id == session_id
-            )
-        ).scalar()
-        return owner == user_id
+            .returning(*_SESSION.selected_columns)
+        ).first()
+        return None if row is None else StoredCheckout(*(_aware(v) for v in row))
 
     def reserved_on_line(self, line_id: int, *, statuses: tuple[str, ...]) -> int:
         """What sessions authorized on the line (in ``statuses``) may still capture, in fen."""

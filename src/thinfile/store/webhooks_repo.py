@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from thinfile.store.commerce_tables import merchant_users
+from thinfile.store.commerce_tables import merchant_users, merchants
 from thinfile.store.webhook_tables import (
     merchant_webhook_attempts,
     merchant_webhook_endpoints,
@@ -86,6 +86,24 @@ class WebhookRepository:
         query = _ENDPOINT.where(merchant_webhook_endpoints.c.merchant_id == merchant_id)
         row = self.conn.execute(query.with_for_update() if lock else query).first()
         return None if row is None else StoredEndpoint(*row)
+
+    def merchant_endpoint(self, merchant_id: str) -> tuple[bool, StoredEndpoint | None]:
+        """Whether the merchant exists, and its endpoint (None: it has none), in one
+        statement."""
+        row = self.conn.execute(
+            sa.select(merchants.c.id, *_ENDPOINT.selected_columns)
+            .select_from(
+                merchants.outerjoin(
+                    merchant_webhook_endpoints,
+                    merchant_webhook_endpoints.c.merchant_id == merchants.c.id,
+                )
+            )
+            .where(merchants.c.id == merchant_id)
+        ).first()
+        if row is None:
+            return False, None
+        _, *endpoint = row
+        return True, None if endpoint[0] is None else StoredEndpoint(*endpoint)
 
     def endpoints(self, merchant_ids: Collection[str]) -> dict[str, StoredEndpoint]:
         rows = self.conn.execute(

@@ -135,15 +135,12 @@ def my_session(session_id: SessionId, borrower: Borrower, context: Context) -> C
     summary="The plans for an order: installments, annualized rate, cost, who pays what",
 )
 def plans(session_id: SessionId, borrower: Borrower, context: Context) -> CheckoutPlansPublic:
-    record, found = checkout_borrower.plans_for_borrower(context.engine, borrower, session_id)
-    offers, coupons = checkout_borrower.promotions_for_borrower(
-        context.engine, borrower, session_id
-    )
+    found = checkout_borrower.borrower_plans(context.engine, borrower, session_id)
     return CheckoutPlansPublic(
-        session=checkout_public(record),
-        plans=[plan_public(p) for p in found],
-        campaign_plans=[campaign_plan_public(p) for p in offers],
-        coupons=[held_public(c) for c in coupons],
+        session=checkout_public(found.session),
+        plans=[plan_public(p) for p in found.plans],
+        campaign_plans=[campaign_plan_public(p) for p in found.campaign_plans],
+        coupons=[held_public(c) for c in found.coupons],
     )
 
 
