@@ -136,6 +136,14 @@ class StoredApplication:
     version: int
 
 
+_LINES_OF_USER = Hot(
+    sa.select(applications.c.credit_line_id)
+    .where(
+        applications.c.user_id == sa.bindparam("user_id"),
+        applications.c.credit_line_id.is_not(None),
+    )
+    .order_by(applications.c.submitted_at.desc())
+)  # every checkout confirmation looks for a line with room
 _STORED = sa.select(*(applications.c[name] for name in StoredApplication.__dataclass_fields__))
 
 
@@ -245,11 +253,7 @@ class ApplicationRepository:
 
     def lines_of_user(self, user_id: str) -> list[int]:
         """The credit lines opened by the user's offers, newest first."""
-        rows = self.conn.execute(
-            sa.select(applications.c.credit_line_id)
-            .where(applications.c.user_id == user_id, applications.c.credit_line_id.is_not(None))
-            .order_by(applications.c.submitted_at.desc())
-        ).all()
+        rows = _LINES_OF_USER.all(self.conn, {"user_id": user_id})
         return [int(r.credit_line_id) for r in rows]
 
 

@@ -17,6 +17,7 @@ from thinfile.store.checkout_tables import (
     checkout_refunds,
     checkout_sessions,
 )
+from thinfile.store.hot import Hot
 
 __all__ = [
     "CheckoutRepository",
@@ -116,6 +117,32 @@ _LINE = _select(checkout_lines, StoredLine)
 _CAPTURE = _select(checkout_captures, StoredCapture)
 _REFUND = _select(checkout_refunds, StoredRefund)
 _PART = _select(checkout_refund_parts, StoredRefundPart)
+_S = checkout_sessions.c
+_BY_ID = _SESSION.where(_S.id == sa.bindparam("session_id"))
+# the statements every checkout runs (create, plans, confirmation): built once, run on the
+# driver on PostgreSQL (store.hot)
+_GET = {False: Hot(_BY_ID), True: Hot(_BY_ID.with_for_update())}
+_LINES = Hot(
+    _LINE.where(checkout_lines.c.session_id == sa.bindparam("session_id")).order_by(
+        checkout_lines.c.n
+    )
+)
+_HAS_ORDER = Hot(
+    sa.select(_S.id).where(
+        _S.merchant_id == sa.bindparam("merchant_id"),
+        _S.merchant_order_id == sa.bindparam("merchant_order_id"),
+    )
+)
+_UPDATE = Hot(
+    sa.update(checkout_sessions)
+    .where(_S.id == sa.bindparam("session_id"))
+    .returning(*_SESSION.selected_columns)
+)  # the values come as parameters: compiled once per set of columns written
+_CLAIM = Hot(
+    sa.update(checkout_sessions)
+    .where(_S.id == sa.bindparam("session_id"), _S.borrower_user_id.is_(None))
+    .returning(*_SESSION.selected_columns)
+)
 
 
 def _aware(value: Any) -> Any:
@@ -153,43 +180,28 @@ class CheckoutRepository:
         return StoredCheckout(*(_aware(v) for v in row))
 
     def get(self, session_id: str, *, lock: bool = False) -> StoredCheckout | None:
-        query = _SESSION.where(checkout_sessions.c.id == session_id)
-        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        row = _GET[lock].first(self.conn, {"session_id": session_id})
         return None if row is None else StoredCheckout(*(_aware(v) for v in row))
 
     def has_order(self, merchant_id: str, merchant_order_id: str) -> bool:
-        found = self.conn.execute(
-            sa.select(checkout_sessions.c.id).where(
-                checkout_sessions.c.merchant_id == merchant_id,
-                checkout_sessions.c.merchant_order_id == merchant_order_id,
-            )
-        ).first()
+        found = _HAS_ORDER.first(
+            self.conn, {"merchant_id": merchant_id, "merchant_order_id": merchant_order_id}
+        )
         return found is not None
 
     def update(self, session_id: str, **values: Any) -> StoredCheckout | None:
         """Write ``values``; the session's row as it now stands (None: no such session), read
         in the same statement."""
-        row = self.conn.execute(
-            sa.update(checkout_sessions)
-            .where(checkout_sessions.c.id == session_id)
-            .values(values)
-            .returning(*_SESSION.selected_columns)
-        ).first()
+        row = _UPDATE.first(self.conn, {**values, "session_id": session_id})
         return None if row is None else StoredCheckout(*(_aware(v) for v in row))
 
     def claim(self, session_id: str, user_id: str, *, at: datetime) -> StoredCheckout | None:
         """Make ``user_id`` the borrower of a session that has none, the plans shown now: the
         session's row as it now stands, or None when it already had a borrower (or is no
         session). One statement: the row is claimed and read together."""
-        row = self.conn.execute(
-            sa.update(checkout_sessions)
-            .where(
-                checkout_sessions.c.id == session_id,
-                checkout_sessions.c.borrower_user_id.is_(None),
-            )
-            .values(borrower_user_id=user_id, plans_shown_at=at)
-            .returning(*_SESSION.selected_columns)
-        ).first()
+        row = _CLAIM.first(
+            self.conn, {"borrower_user_id": user_id, "plans_shown_at": at, "session_id": session_id}
+        )
         return None if row is None else StoredCheckout(*(_aware(v) for v in row))
 
     def reserved_on_line(self, line_id: int, *, statuses: tuple[str, ...]) -> int:
@@ -203,10 +215,7 @@ class CheckoutRepository:
         return int(found or 0)
 
     def lines(self, session_id: str) -> list[StoredLine]:
-        rows = self.conn.execute(
-            _LINE.where(checkout_lines.c.session_id == session_id).order_by(checkout_lines.c.n)
-        )
-        return [StoredLine(*r) for r in rows]
+        return [StoredLine(*r) for r in _LINES.all(self.conn, {"session_id": session_id})]
 
     # captures
     def captures(self, session_id: str) -> list[StoredCapture]:

@@ -63,6 +63,18 @@ class StoredApplicant:
 _USER = sa.select(*(users.c[n] for n in StoredUser.__dataclass_fields__))
 _APPLICANT = sa.select(*(applicants.c[n] for n in StoredApplicant.__dataclass_fields__))
 
+_KEY_HOLDER = Hot(
+    sa.select(users.c.id, users.c.role)
+    .join(api_keys, api_keys.c.user_id == users.c.id)
+    .where(
+        api_keys.c.key_hash == sa.bindparam("key_hash"),
+        api_keys.c.revoked_at.is_(None),
+        users.c.is_active.is_(True),
+    )
+)  # every merchant API call authenticates with it
+_APPLICANT_OF_USER = Hot(
+    sa.select(applicants.c.id).where(applicants.c.user_id == sa.bindparam("user_id"))
+)
 _TOKEN_VERSION = Hot(
     sa.select(users.c.token_version).where(
         users.c.id == sa.bindparam("user_id"), users.c.is_active.is_(True)
@@ -144,15 +156,7 @@ class ApiKeyRepository:
 
     def holder(self, key_hash: str) -> KeyHolder | None:
         """The active user holding the unrevoked key with ``key_hash``."""
-        row = self.conn.execute(
-            sa.select(users.c.id, users.c.role)
-            .join(api_keys, api_keys.c.user_id == users.c.id)
-            .where(
-                api_keys.c.key_hash == key_hash,
-                api_keys.c.revoked_at.is_(None),
-                users.c.is_active.is_(True),
-            )
-        ).first()
+        row = _KEY_HOLDER.first(self.conn, {"key_hash": key_hash})
         return None if row is None else KeyHolder(*row)
 
 
@@ -212,9 +216,7 @@ class ApplicantRepository:
         return None if owner is None else str(owner)
 
     def id_of_user(self, user_id: str) -> str | None:
-        found = self.conn.execute(
-            sa.select(applicants.c.id).where(applicants.c.user_id == user_id)
-        ).scalar()
+        found = _APPLICANT_OF_USER.scalar(self.conn, {"user_id": user_id})
         return None if found is None else str(found)
 
     def not_under_key(self, key_id: str, *, limit: int) -> list[StoredApplicant]:

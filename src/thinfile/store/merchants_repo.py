@@ -15,6 +15,7 @@ from thinfile.store.commerce_tables import (
     merchant_users,
     merchants,
 )
+from thinfile.store.hot import Hot
 
 __all__ = ["MerchantRepository", "StoredContract", "StoredMerchant", "StoredTerm"]
 
@@ -65,6 +66,37 @@ class StoredContract:
 _MERCHANT = sa.select(*(merchants.c[n] for n in StoredMerchant.__dataclass_fields__))
 _CONTRACT_COLUMNS = [n for n in StoredContract.__dataclass_fields__ if n != "terms"]
 _CONTRACT = sa.select(*(merchant_contracts.c[n] for n in _CONTRACT_COLUMNS))
+_T = merchant_contract_terms.c
+# what every checkout reads (store.hot): built once, run on the driver on PostgreSQL
+_BY_ID = _MERCHANT.where(merchants.c.id == sa.bindparam("merchant_id"))
+_GET = {False: Hot(_BY_ID), True: Hot(_BY_ID.with_for_update())}
+_LATEST = Hot(
+    sa.select(sa.func.max(merchant_contracts.c.version)).where(
+        merchant_contracts.c.merchant_id == sa.bindparam("merchant_id")
+    )
+)
+_WITH_TERMS = Hot(
+    sa.select(*_CONTRACT.selected_columns, _T.periods, _T.subsidy_rate, _T.monthly_fee_rate)
+    .select_from(
+        merchant_contracts.outerjoin(
+            merchant_contract_terms,
+            sa.and_(
+                _T.merchant_id == merchant_contracts.c.merchant_id,
+                _T.version == merchant_contracts.c.version,
+            ),
+        )
+    )
+    .where(
+        merchant_contracts.c.merchant_id == sa.bindparam("merchant_id"),
+        merchant_contracts.c.version == sa.bindparam("version"),
+    )
+    .order_by(_T.periods)
+)  # the contract on each row, one row per term
+_OF_USER = Hot(
+    sa.select(merchant_users.c.merchant_id).where(
+        merchant_users.c.user_id == sa.bindparam("user_id")
+    )
+)
 
 
 class MerchantRepository:
@@ -77,8 +109,7 @@ class MerchantRepository:
         self.conn.execute(sa.insert(merchants).values(values))
 
     def get(self, merchant_id: str, *, lock: bool = False) -> StoredMerchant | None:
-        query = _MERCHANT.where(merchants.c.id == merchant_id)
-        row = self.conn.execute(query.with_for_update() if lock else query).first()
+        row = _GET[lock].first(self.conn, {"merchant_id": merchant_id})
         return None if row is None else StoredMerchant(*row)
 
     def has_credit_code(self, credit_code: str) -> bool:
@@ -105,11 +136,7 @@ class MerchantRepository:
     # contracts
     def latest_version(self, merchant_id: str) -> int:
         """The newest contract version of the merchant; 0 when it has none."""
-        found = self.conn.execute(
-            sa.select(sa.func.max(merchant_contracts.c.version)).where(
-                merchant_contracts.c.merchant_id == merchant_id
-            )
-        ).scalar()
+        found = _LATEST.scalar(self.conn, {"merchant_id": merchant_id})
         return 0 if found is None else int(found)
 
     def add_contract(self, values: dict[str, Any], terms: list[StoredTerm]) -> None:
@@ -129,36 +156,21 @@ class MerchantRepository:
         )
 
     def contract(self, merchant_id: str, version: int) -> StoredContract | None:
-        row = self.conn.execute(
-            _CONTRACT.where(
-                merchant_contracts.c.merchant_id == merchant_id,
-                merchant_contracts.c.version == version,
-            )
-        ).first()
-        if row is None:
+        """Version ``version`` of the merchant's contract with its terms (one statement)."""
+        rows = _WITH_TERMS.all(self.conn, {"merchant_id": merchant_id, "version": version})
+        if not rows:
             return None
-        terms = self.conn.execute(
-            sa.select(
-                merchant_contract_terms.c.periods,
-                merchant_contract_terms.c.subsidy_rate,
-                merchant_contract_terms.c.monthly_fee_rate,
-            )
-            .where(
-                merchant_contract_terms.c.merchant_id == merchant_id,
-                merchant_contract_terms.c.version == version,
-            )
-            .order_by(merchant_contract_terms.c.periods)
-        )
-        return StoredContract(**row._mapping, terms=tuple(StoredTerm(*t) for t in terms))
+        width = len(_CONTRACT_COLUMNS)
+        first = tuple(rows[0])[:width]
+        terms = tuple(StoredTerm(*tuple(r)[width:]) for r in rows if tuple(r)[width] is not None)
+        return StoredContract(**dict(zip(_CONTRACT_COLUMNS, first, strict=True)), terms=terms)
 
     # users
     def add_user(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(merchant_users).values(values))
 
     def merchant_of_user(self, user_id: str) -> str | None:
-        found = self.conn.execute(
-            sa.select(merchant_users.c.merchant_id).where(merchant_users.c.user_id == user_id)
-        ).scalar()
+        found = _OF_USER.scalar(self.conn, {"user_id": user_id})
         return None if found is None else str(found)
 
     def user_ids(self, merchant_id: str) -> list[str]:

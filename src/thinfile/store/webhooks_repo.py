@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from thinfile.store.commerce_tables import merchant_users, merchants
+from thinfile.store.hot import Hot
 from thinfile.store.webhook_tables import (
     merchant_webhook_attempts,
     merchant_webhook_endpoints,
@@ -71,6 +72,16 @@ _E = merchant_webhook_events.c
 _ENDPOINT = sa.select(
     *(merchant_webhook_endpoints.c[n] for n in StoredEndpoint.__dataclass_fields__)
 )
+_MERCHANT_ENDPOINT = Hot(
+    sa.select(merchants.c.id, *_ENDPOINT.selected_columns)
+    .select_from(
+        merchants.outerjoin(
+            merchant_webhook_endpoints,
+            merchant_webhook_endpoints.c.merchant_id == merchants.c.id,
+        )
+    )
+    .where(merchants.c.id == sa.bindparam("merchant_id"))
+)  # every merchant event reads it (store.hot)
 _EVENT = sa.select(*(_E[n] for n in StoredEvent.__dataclass_fields__))
 _ATTEMPT = sa.select(*(merchant_webhook_attempts.c[n] for n in StoredAttempt.__dataclass_fields__))
 
@@ -90,16 +101,7 @@ class WebhookRepository:
     def merchant_endpoint(self, merchant_id: str) -> tuple[bool, StoredEndpoint | None]:
         """Whether the merchant exists, and its endpoint (None: it has none), in one
         statement."""
-        row = self.conn.execute(
-            sa.select(merchants.c.id, *_ENDPOINT.selected_columns)
-            .select_from(
-                merchants.outerjoin(
-                    merchant_webhook_endpoints,
-                    merchant_webhook_endpoints.c.merchant_id == merchants.c.id,
-                )
-            )
-            .where(merchants.c.id == merchant_id)
-        ).first()
+        row = _MERCHANT_ENDPOINT.first(self.conn, {"merchant_id": merchant_id})
         if row is None:
             return False, None
         _, *endpoint = row
