@@ -257,9 +257,9 @@ async def drive(
 
     An order is created and its plans opened when it falls due; its confirmation falls due
     READ_SECONDS after the plans were shown (the borrower reads the cost statement: the
-    server refuses a confirmation sooner). Every request is sent by the next free connection when it falls
-    due, the earliest due first; create and confirmation latencies count from their due
-    times, so a server that falls behind is charged for the wait."""
+    server refuses a confirmation sooner). Every request is sent by the next free connection
+    when it falls due, the earliest due first; create and confirmation latencies count from
+    their due times, so a server that falls behind is charged for the wait."""
     tally = Tally()
     due_count = int(rate * seconds)
     began = time.perf_counter()

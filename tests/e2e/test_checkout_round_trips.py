@@ -98,12 +98,13 @@ def test_a_checkout_reads_each_thing_once(
     # terms, the business date, the merchant and its latest version (for the campaigns), the
     # campaigns, the borrower's coupons
     assert len(plans) <= 10, plans
-    # the session's and the merchant's statements are prepared once and run on the driver
-    assert "SELECT campaigns" in slow, slow  # (the others still go through SQLAlchemy)
-    assert not [n for n in slow if n.split()[-1].startswith(("checkout_", "merchant"))], slow
+    # the session's, the merchant's and the promotions' statements are prepared once and run
+    # on the driver
+    hot = ("checkout_", "merchant", "campaigns", "borrower_coupons")
+    assert not [n for n in slow if n.split()[-1].startswith(hot)], slow
 
     read_for(api, session)
-    with counted(monkeypatch) as sent:
+    with counted(monkeypatch) as sent, through_sqlalchemy(context_of(api).engine) as slow:
         done = confirm(api, world.alice, session)
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "authorized", done.json()
@@ -117,3 +118,5 @@ def test_a_checkout_reads_each_thing_once(
         confirmed
     )  # with merchants
     assert len(confirmed) <= 24, confirmed
+    assert "INSERT servicing_credit_lines" in slow, slow  # (some still go through SQLAlchemy)
+    assert not [n for n in slow if n.split()[-1].startswith(hot)], slow

@@ -24,6 +24,7 @@ from thinfile.store.campaign_tables import (
     campaign_terms,
     campaigns,
 )
+from thinfile.store.hot import Hot
 
 __all__ = ["CampaignRepository", "StoredBudgetUse", "StoredCampaign"]
 
@@ -63,6 +64,16 @@ class StoredBudgetUse:
 
 _COLUMNS = [n for n in StoredCampaign.__dataclass_fields__ if n not in ("merchant_ids", "terms")]
 _CAMPAIGN = sa.select(*(campaigns.c[n] for n in _COLUMNS))
+_RUNNING_FOR = Hot(
+    _CAMPAIGN.join(campaign_merchants, campaign_merchants.c.campaign_id == campaigns.c.id)
+    .where(
+        campaign_merchants.c.merchant_id == sa.bindparam("merchant_id"),
+        campaigns.c.status == sa.bindparam("status"),
+        campaigns.c.starts_on <= sa.bindparam("on"),
+        campaigns.c.ends_on >= sa.bindparam("on"),
+    )
+    .order_by(campaigns.c.created_at, campaigns.c.id)
+)  # every checkout's plans look for campaigns (store.hot)
 _USE = sa.select(*(campaign_budget_uses.c[n] for n in StoredBudgetUse.__dataclass_fields__))
 _INSERT_USE = {
     name: dialect.insert(campaign_budget_uses)
@@ -111,7 +122,7 @@ class CampaignRepository:
             terms[cid].append(int(periods))
         return [
             StoredCampaign(
-                **row._mapping, merchant_ids=tuple(merchants[row.id]), terms=tuple(terms[row.id])
+                **row._asdict(), merchant_ids=tuple(merchants[row.id]), terms=tuple(terms[row.id])
             )
             for row in rows
         ]
@@ -136,17 +147,8 @@ class CampaignRepository:
 
     def running_for(self, merchant_id: str, on: date, status: str) -> list[StoredCampaign]:
         """The campaigns of ``status`` naming the merchant whose window holds ``on``."""
-        query = (
-            _CAMPAIGN.join(campaign_merchants, campaign_merchants.c.campaign_id == campaigns.c.id)
-            .where(
-                campaign_merchants.c.merchant_id == merchant_id,
-                campaigns.c.status == status,
-                campaigns.c.starts_on <= on,
-                campaigns.c.ends_on >= on,
-            )
-            .order_by(campaigns.c.created_at, campaigns.c.id)
-        )
-        return self._complete(list(self.conn.execute(query)))
+        rows = _RUNNING_FOR.all(self.conn, {"merchant_id": merchant_id, "status": status, "on": on})
+        return self._complete(list(rows))
 
     def set_status(self, campaign_id: str, status: str, *, at: datetime) -> None:
         self.conn.execute(

@@ -23,6 +23,7 @@ from thinfile.store.campaign_tables import (
     coupon_redemptions,
     coupons,
 )
+from thinfile.store.hot import Hot
 
 __all__ = ["CouponRepository", "StoredBorrowerCoupon", "StoredCoupon", "StoredRedemption"]
 
@@ -77,6 +78,11 @@ class StoredRedemption:
 _COUPON_COLUMNS = [n for n in StoredCoupon.__dataclass_fields__ if n != "merchant_ids"]
 _COUPON = sa.select(*(coupons.c[n] for n in _COUPON_COLUMNS))
 _HELD = sa.select(*(borrower_coupons.c[n] for n in StoredBorrowerCoupon.__dataclass_fields__))
+_HELD_BY_QUERY = _HELD.where(
+    borrower_coupons.c.borrower_id == sa.bindparam("borrower_id")
+).order_by(borrower_coupons.c.issued_at, borrower_coupons.c.id)
+_HELD_BY = Hot(_HELD_BY_QUERY)  # every checkout's plans list the borrower's coupons (store.hot)
+_HELD_BY_STATUS = Hot(_HELD_BY_QUERY.where(borrower_coupons.c.status == sa.bindparam("status")))
 _REDEMPTION = sa.select(*(coupon_redemptions.c[n] for n in StoredRedemption.__dataclass_fields__))
 
 
@@ -207,12 +213,11 @@ class CouponRepository:
 
     def held_by(self, borrower_id: str, *, status: str | None = None) -> list[StoredBorrowerCoupon]:
         """The borrower's coupons, oldest first, optionally of one status."""
-        query = _HELD.where(borrower_coupons.c.borrower_id == borrower_id).order_by(
-            borrower_coupons.c.issued_at, borrower_coupons.c.id
-        )
-        if status is not None:
-            query = query.where(borrower_coupons.c.status == status)
-        return [StoredBorrowerCoupon(*r) for r in self.conn.execute(query)]
+        if status is None:
+            rows = _HELD_BY.all(self.conn, {"borrower_id": borrower_id})
+        else:
+            rows = _HELD_BY_STATUS.all(self.conn, {"borrower_id": borrower_id, "status": status})
+        return [StoredBorrowerCoupon(*r) for r in rows]
 
     def redeem(
         self,

@@ -82,6 +82,7 @@ _MERCHANT_ENDPOINT = Hot(
     )
     .where(merchants.c.id == sa.bindparam("merchant_id"))
 )  # every merchant event reads it (store.hot)
+_ADD_EVENT = Hot(sa.insert(merchant_webhook_events))  # the values come as parameters
 _EVENT = sa.select(*(_E[n] for n in StoredEvent.__dataclass_fields__))
 _ATTEMPT = sa.select(*(merchant_webhook_attempts.c[n] for n in StoredAttempt.__dataclass_fields__))
 
@@ -125,7 +126,7 @@ class WebhookRepository:
 
     # events
     def add_event(self, values: dict[str, Any]) -> None:
-        self.conn.execute(sa.insert(merchant_webhook_events).values(values))
+        _ADD_EVENT.run(self.conn, values)
 
     def event(
         self, event_id: str, *, merchant_id: str | None = None, lock: bool = False
