@@ -20,7 +20,6 @@ from thinfile.services.loan_adjustments import record_merchant_refund
 from thinfile.services.loans import get_loan, open_and_disburse, quote_payoff
 from thinfile.services.payment_reversals import reverse_payment
 from thinfile.services.payments import post_payment, prepay_loan
-from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LoanStatus, PrepaymentMode
 
 
@@ -131,32 +130,3 @@ def test_a_credit_line_draws_up_to_its_limit_and_records_limit_changes(engine):
     raised = change_line_limit(engine, line.line.line_id, Money.of("8000"), "limit review", START)
     assert raised.available == Money.of("5000")
     assert verify_ledger(engine).ok
-
-
-@pytest.mark.parametrize("backend", ["postgresql"])  # the fold is PostgreSQL's
-def test_a_loan_loaded_with_its_installments_in_one_statement_is_the_loan_loaded_in_two(
-    engine, backend
-):
-    """On PostgreSQL a load reads the installments as a JSON array inside the loan's own
-    statement: the account, its version and the posting gate are exactly those of the loan
-    read with its installments apart, after payments moved the installments' columns."""
-    loan_ids = open_book(engine, 3)
-    run_cob(engine, date(2025, 2, 1))
-    post_payment(engine, loan_ids[0], Money.of("400"), date(2025, 2, 2))
-    prepay_loan(engine, loan_ids[1], Money.of("1234.56"), date(2025, 2, 2))
-    with UnitOfWork(engine) as uow:
-        assert uow.loans._folded
-        for k, loan_id in enumerate(loan_ids):
-            folded = uow.loans.get(loan_id)
-            gated = uow.loans.lock_for_posting(loan_id, 20_000, f"probe-{loan_id}")
-            uow.loans._folded = False
-            apart = uow.loans.get(loan_id)
-            gated_apart = uow.loans.lock_for_posting(loan_id, 20_000, f"probe-{loan_id}")
-            uow.loans._folded = True
-            assert folded == apart
-            assert gated == gated_apart
-            numbers = [i.n for i in folded.account.installments]
-            assert numbers == sorted(set(numbers)) and numbers[-1] == 3 + k  # in order
-            assert any(i.principal_paid for i in folded.account.installments) == (
-                loan_id != loan_ids[2]
-            )

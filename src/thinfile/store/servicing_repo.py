@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from thinfile.errors import ConflictError, NotFoundError
@@ -126,35 +124,10 @@ _PLAN = Hot(
 )
 _HOT_LOADS = {False: Hot(_LOAD), True: Hot(_LOAD_LOCKED)}
 _HOT_POSTING = Hot(_POSTING)
-_INSTALLMENT_COLUMNS = ("n", "start_day", "due_day", *AMOUNTS)
-_WITH_INSTALLMENTS = (
-    sa.select(
-        sa.func.json_agg(
-            aggregate_order_by(
-                sa.func.json_build_array(*(installments.c[n] for n in _INSTALLMENT_COLUMNS)),
-                installments.c.n,
-            )
-        )
-    )
-    .where(installments.c.loan_id == loans.c.id)
-    .scalar_subquery()
-    .label("installments_json")
-)
-"""PostgreSQL: the loan's installments in the loan's own statement, one JSON array of rows
-(integers only: days and fen), so a load is one round trip instead of two."""
-_PG_LOADS = {
-    False: Hot(_LOAD.add_columns(_WITH_INSTALLMENTS)),
-    True: Hot(_LOAD_LOCKED.add_columns(_WITH_INSTALLMENTS)),
-}
-_PG_POSTING = Hot(_POSTING.add_columns(_WITH_INSTALLMENTS))
 
 
 def _row_of(i: InstallmentState, loan_id: int) -> dict[str, Any]:
     return installment_values(i) | {"loan_id": loan_id}
-
-
-_Listed = namedtuple("_Listed", _INSTALLMENT_COLUMNS)  # type: ignore[misc]
-"""An installment row read from the loan's JSON array, by column name like a table row."""
 
 
 def _installment(row: Any) -> InstallmentState:
@@ -171,8 +144,6 @@ class LoanRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._folded = conn.dialect.name == "postgresql"
-        """Whether a load reads the installments in the loan's statement (PostgreSQL)."""
 
     def add(self, loan: LoanAccount, *, down_payment: int = 0) -> int:
         """Insert a new loan (its ``loan_id`` is ignored); returns the new id."""
@@ -272,8 +243,7 @@ class LoanRepository:
             )
 
     def get(self, loan_id: int, *, lock: bool = False) -> StoredLoan:
-        loads = _PG_LOADS if self._folded else _HOT_LOADS
-        return self._load(loads[lock], {"loan_id": loan_id})[0]
+        return self._load(_HOT_LOADS[lock], {"loan_id": loan_id})[0]
 
     def lock_for_posting(self, loan_id: int, day: int, key: str | None) -> tuple[StoredLoan, Gate]:
         """Lock and load the loan, and in the same statement read what a posting checks.
@@ -283,8 +253,7 @@ class LoanRepository:
         committed by a posting that held the row lock may be missed; the unique key then
         refuses the second insert and the caller returns the first receipt.
         """
-        posting = _PG_POSTING if self._folded else _HOT_POSTING
-        stored, row = self._load(posting, {"loan_id": loan_id, "day": day, "key": key})
+        stored, row = self._load(_HOT_POSTING, {"loan_id": loan_id, "day": day, "key": key})
         return stored, Gate(row.blocked_day, row.key_txn, row.book_day)
 
     def _load(self, query: Hot, params: dict[str, Any]) -> tuple[StoredLoan, Any]:
@@ -292,11 +261,7 @@ class LoanRepository:
         if row is None:
             loan_id = params["loan_id"]
             raise NotFoundError(f"no loan {loan_id}", field="loan_id", value=loan_id)
-        if self._folded:  # the installments came with the loan, as [n, start, due, …] rows
-            listed = row.installments_json or ()
-            rows: Sequence[Any] = [_Listed(*values) for values in listed]
-        else:
-            rows = _INSTALLMENTS.all(self.conn, {"loan_id": params["loan_id"]})
+        rows = _INSTALLMENTS.all(self.conn, {"loan_id": params["loan_id"]})
         account = _account(row, rows)
         if row.subsidy:  # only subsidised loans have a plan to read
             account = replace(account, subsidy_plan=self._plan_of(account.loan_id))
