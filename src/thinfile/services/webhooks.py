@@ -96,9 +96,13 @@ def open_secrets(cipher: PiiCipher, row: StoredEndpoint, *, now: datetime) -> li
     return keys
 
 
+def _no_merchant(merchant_id: str) -> NotFoundError:
+    return NotFoundError("no such merchant", field="merchant_id", value=merchant_id)
+
+
 def _merchant_must_exist(uow: UnitOfWork, merchant_id: str) -> None:
     if uow.merchants.get(merchant_id) is None:
-        raise NotFoundError("no such merchant", field="merchant_id", value=merchant_id)
+        raise _no_merchant(merchant_id)
 
 
 def _no_endpoint(merchant_id: str) -> NotFoundError:
@@ -139,7 +143,7 @@ def enqueue_merchant_event_in_unit(
         ) from None
     exists, endpoint = uow.webhooks.merchant_endpoint(merchant_id)
     if not exists:
-        raise NotFoundError("no such merchant", field="merchant_id", value=merchant_id)
+        raise _no_merchant(merchant_id)
     event_id, at = new_event_id(), now_utc()
     body = event_body(event_id, kind, merchant_id=merchant_id, created=at, data=payload)
     pending = is_subscribed(endpoint, kind.value)

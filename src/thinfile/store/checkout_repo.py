@@ -152,6 +152,11 @@ def _aware(value: Any) -> Any:
     return value
 
 
+def _session(row: Any) -> StoredCheckout:
+    """A session row as read (times made UTC-aware)."""
+    return StoredCheckout(*(_aware(v) for v in row))
+
+
 class CheckoutRepository:
     """Checkout sessions and what happened to them; never commits."""
 
@@ -177,11 +182,11 @@ class CheckoutRepository:
                 for line in lines
             ],
         )
-        return StoredCheckout(*(_aware(v) for v in row))
+        return _session(row)
 
     def get(self, session_id: str, *, lock: bool = False) -> StoredCheckout | None:
         row = _GET[lock].first(self.conn, {"session_id": session_id})
-        return None if row is None else StoredCheckout(*(_aware(v) for v in row))
+        return None if row is None else _session(row)
 
     def has_order(self, merchant_id: str, merchant_order_id: str) -> bool:
         found = _HAS_ORDER.first(
@@ -193,7 +198,7 @@ class CheckoutRepository:
         """Write ``values``; the session's row as it now stands (None: no such session), read
         in the same statement."""
         row = _UPDATE.first(self.conn, {**values, "session_id": session_id})
-        return None if row is None else StoredCheckout(*(_aware(v) for v in row))
+        return None if row is None else _session(row)
 
     def claim(self, session_id: str, user_id: str, *, at: datetime) -> StoredCheckout | None:
         """Make ``user_id`` the borrower of a session that has none, the plans shown now: the
@@ -202,7 +207,7 @@ class CheckoutRepository:
         row = _CLAIM.first(
             self.conn, {"borrower_user_id": user_id, "plans_shown_at": at, "session_id": session_id}
         )
-        return None if row is None else StoredCheckout(*(_aware(v) for v in row))
+        return None if row is None else _session(row)
 
     def reserved_on_line(self, line_id: int, *, statuses: tuple[str, ...]) -> int:
         """What sessions authorized on the line (in ``statuses``) may still capture, in fen."""
@@ -291,4 +296,4 @@ class CheckoutRepository:
             .order_by(checkout_sessions.c.created_at.desc(), checkout_sessions.c.id)
             .limit(limit)
         )
-        return [StoredCheckout(*(_aware(v) for v in row)) for row in rows]
+        return [_session(row) for row in rows]
