@@ -13,6 +13,7 @@ already in normal form (ASCII digits only) and return a bool, as the decision en
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import date
 
@@ -92,7 +93,9 @@ _SATELLITE_SUBSCRIBER_DIGIT = frozenset("012345")
 
 def id_check_character(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits."""
-    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(ID_WEIGHTS):
+        raise ValueError(f"the check character is of 17 digits, not {len(first17)}")
+    return ID_CHECK[sum(map(operator.mul, map(int, first17), ID_WEIGHTS)) % 11]
 
 
 def id_birth_date(number: str) -> date | None:

@@ -206,11 +206,17 @@ def required_of(
 
 
 def build_up(
-    schedule: Schedule, params: PricingParameters, *, pd: Decimal, adjustment: Decimal
+    schedule: Schedule,
+    params: PricingParameters,
+    *,
+    pd: Decimal,
+    adjustment: Decimal,
+    years: Decimal | None = None,
 ) -> tuple[Part, ...]:
     """The parts of the return ``schedule`` must earn; ``adjustment`` (the product's rate
-    adjustment) is added to the target margin."""
-    years = balance_years(schedule)
+    adjustment) is added to the target margin; ``years`` is the schedule's
+    :func:`balance_years` when the caller has it."""
+    years = balance_years(schedule) if years is None else years
     per_loan = Decimal(params.operating_cost_per_loan)
     rates = (
         params.cost_of_funds,

@@ -73,7 +73,8 @@ def offer_economics(
 ) -> OfferEconomics:
     """The expected economics of ``offer`` to a borrower with probability of default ``pd``."""
     schedule = offer.schedule
-    years = balance_years(schedule)
+    built = offer.build_up  # of this schedule, when the price was built up
+    years = balance_years(schedule) if built is None else built.years
     loss = years * Decimal(str(round(pd, 6))) * params.lgd
     yearly = params.cost_of_funds + params.operating_cost_rate + params.capital_charge
     costs = years * yearly + params.operating_cost_per_loan + loss

@@ -13,7 +13,7 @@ price and annualized rate before and after.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
@@ -74,24 +74,27 @@ class _Pricing:
     pd: Decimal
     term: int
     start: date
+    fee_based: bool = field(init=False)
+    """Whether the price is a monthly fee rate (:func:`is_fee_based`), not an annual rate."""
+    step: Decimal = field(init=False)
+    """The price grid's step."""
+    ceiling: Decimal = field(init=False)
+    """No price above this can be under the cap: the cap itself as an annual rate, as a
+    monthly fee on the original principal the cap over twelve."""
 
-    @property
-    def fee_based(self) -> bool:
-        return is_fee_based(self.rule.method)
+    def __post_init__(self) -> None:
+        # Asked for at every price tried: worked out once.
+        fee_based = is_fee_based(self.rule.method)
+        cap = self.settings.cap
+        object.__setattr__(self, "fee_based", fee_based)
+        object.__setattr__(
+            self, "step", self.params.fee_step if fee_based else self.params.rate_step
+        )
+        object.__setattr__(self, "ceiling", cap / _MONTHS if fee_based else cap)
 
     @property
     def price_kind(self) -> str:
         return "monthly_fee_rate" if self.fee_based else "annual_rate"
-
-    @property
-    def step(self) -> Decimal:
-        return self.params.fee_step if self.fee_based else self.params.rate_step
-
-    @property
-    def ceiling(self) -> Decimal:
-        """No price above this can be under the cap: the cap itself as an annual rate, as a
-        monthly fee on the original principal the cap over twelve."""
-        return self.settings.cap / _MONTHS if self.fee_based else self.settings.cap
 
     def terms(self, amount: int, price: Decimal, *, waive_fee: bool = False) -> LoanTerms:
         fee_rate = Decimal(0) if waive_fee else self.rule.upfront_fee_rate
@@ -155,12 +158,15 @@ class _Pricing:
     def record(
         self, schedule: Schedule, solved: Decimal | None, offered: Decimal | None
     ) -> BuildUp:
+        years = balance_years(schedule)
         return BuildUp(
             product=self.rule.code,
             pd=self.pd,
             lgd=self.params.lgd,
-            years=balance_years(schedule),
-            parts=self.parts(schedule),
+            years=years,
+            parts=build_up(
+                schedule, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment, years=years
+            ),
             price_kind=self.price_kind,
             step=self.step,
             solved=solved,

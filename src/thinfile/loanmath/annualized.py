@@ -14,7 +14,8 @@ real dates; a regular schedule's figures are the plain periodic IRR's.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from thinfile.errors import RateCapExceededError
@@ -44,10 +45,21 @@ class AnnualizedRate:
     """Periodic IRR × periods per year: the figure Chinese disclosure shows (IRR 法)."""
     effective: Decimal
     """(1 + periodic IRR)^periods per year − 1: the compounded effective annual rate."""
-    xirr: Decimal
-    """The annual rate on the actual dates with actual days / 365."""
     first_period: Decimal = Decimal(1)
     """The first period's length in periods on the calendar: 1 unless it is broken."""
+    dated_flows: tuple[tuple[date, int], ...] = ()
+    """The borrower's flows on their dates (disbursed net, then each installment), which
+    :attr:`xirr` is found from; none when nothing is owed (an XIRR of 0)."""
+    _xirr: list[Decimal] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def xirr(self) -> Decimal:
+        """The annual rate on the actual dates with actual days / 365, found when first asked
+        for: a disclosure shows it, a policy simulation pricing thousands of offers does not."""
+        if not self._xirr:
+            flows = self.dated_flows
+            self._xirr.append(xirr(flows, guess=self.effective) if flows else Decimal(0))
+        return self._xirr[0]
 
     @property
     def is_broken_first_period(self) -> bool:
@@ -85,7 +97,7 @@ def annualized_rate(schedule: Schedule) -> AnnualizedRate:
     length = whole + fraction
     if not any(flows[1:]) or sum(flows) == 0:
         zero = Decimal(0)
-        return AnnualizedRate(zero, per_year, zero, zero, zero, length)
+        return AnnualizedRate(zero, per_year, zero, zero, length)
     if whole == 1 and fraction == 0:
         terms = schedule.terms  # a flat fee per period costs about twice its rate
         rate = periodic_irr(flows, guess=terms.annual_rate / per_year + 2 * terms.monthly_fee_rate)
@@ -97,8 +109,8 @@ def annualized_rate(schedule: Schedule) -> AnnualizedRate:
         periods_per_year=per_year,
         nominal=rate * per_year,
         effective=effective,
-        xirr=xirr(schedule.dated_cash_flows(), guess=effective),
         first_period=length,
+        dated_flows=tuple(schedule.dated_cash_flows()),
     )
 
 
