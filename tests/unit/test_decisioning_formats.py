@@ -195,3 +195,27 @@ def test_an_unknown_policy_format_is_refused(in_fen):
         settings["format_version"] = form
         with pytest.raises(InvalidInputError, match="format_version"):
             policy_from_json(json.dumps(settings), in_fen.graph_json)
+
+
+def test_a_product_row_read_once_still_refuses_the_same_row_with_a_float_amount():
+    from thinfile.decisioning.engine import _rule_of
+
+    money = GraphMoney(in_fen=True)
+    row = {
+        "code": "consumer_installment",
+        "method": "equal-installment",
+        "min_amount_fen": 100000,
+        "max_amount_fen": 8000000,
+        "min_term": 3,
+        "max_term": 36,
+        "fit": 1,
+        "rate_adjustment": "0",
+        "upfront_fee_rate": "0",
+    }
+    first = _rule_of(row, money)
+    assert _rule_of(dict(row), money) is first  # the same row is read once
+    assert first.max_amount == 8000000 and first.min_term == 3
+    with pytest.raises(InvalidInputError, match="max_amount_fen"):  # 8000000.0 == 8000000
+        _rule_of({**row, "max_amount_fen": 8000000.0}, money)
+    tagged = _rule_of({**row, "tags": ["rent"]}, money)  # a list: read, not remembered
+    assert tagged == first

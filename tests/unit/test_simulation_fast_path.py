@@ -50,6 +50,10 @@ def test_the_first_offer_only_is_the_full_decisions_first_offer(records):
             continue
         assert fast.offers[0].as_dict() == full.offers[0].as_dict(), app.applicant_id
         assert fast.offers[0].build_up == full.offers[0].build_up
+        assert fast.reason_codes == full.reason_codes
+        staff_notes = {"PRICE_BUILD_UP", "PRICE_CAPPED", "PROGRAMME"}
+        assert any(f.code == "PRICE_BUILD_UP" for f in full.findings)
+        assert not any(f.code in staff_notes for f in fast.findings)  # not written for a count
         fewer += len(fast.offers) < len(full.offers)
     assert fewer > 20  # the shortcut is taken: lower-fit products were left unpriced
 

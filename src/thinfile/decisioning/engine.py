@@ -8,6 +8,7 @@ replay a decision exactly.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -227,7 +228,9 @@ def decide(
     ``first_offer_only`` (a simulation, which counts the best offer alone) prices products
     by fit, best first, and stops after the first fit with an offer: the outcome, the
     reason codes of a decline and the first offer are those of the full decision; the
-    offers of lower fits and their notes are left out.
+    offers of lower fits are left out, and so are the staff's notes on how an offer was
+    priced (``PRICE_BUILD_UP``, ``PRICE_CAPPED``, ``PROGRAMME``; the offer keeps its
+    build-up record).
     """
     if scored is None:
         scored = model.score_one(model_record(app, on), reasons=4)
@@ -369,7 +372,8 @@ def _offers(
     offers: list[Offer] = []
     notes: list[Finding] = []
     built: list[BuildUp] = []
-    rules = [ProductRule.from_policy(row, policy.money) for row in result.get("products") or []]
+    money = policy.money
+    rules = [_rule_of(row, money) for row in result.get("products") or []]
     if first_offer_only:
         rules.sort(key=lambda r: -r.fit)  # stable: the graph's order within a fit
     for rule in rules:
@@ -383,12 +387,29 @@ def _offers(
         if offer is None:
             notes.append(Finding("PRODUCT_NOT_AFFORDABLE", "product", rule.code))
             continue
-        notes.extend(_pricing_notes(offer, policy))
+        if not first_offer_only:  # staff read these with a stored decision; a count does not
+            notes.extend(_pricing_notes(offer, policy))
         offers.append(offer)
     offers.sort(key=lambda o: (-o.fit, o.annualized.nominal, o.total_cost))
     kept = tuple(offers[: policy.settings.max_offers])
     built.extend(o.build_up for o in kept if o.build_up is not None)
     return kept, notes, tuple(built)
+
+
+def _rule_of(row: Mapping[str, Any], money: GraphMoney) -> ProductRule:
+    """A row of the policy's product table as its rule: a graph returns the same few rows
+    for thousands of applications, so each is read once (a row holding a list or an object
+    is read every time; a bad row is refused every time, as errors are not cached)."""
+    items = tuple((k, type(v), v) for k, v in row.items())  # 1 and 1.0 are not one row
+    try:
+        return _cached_rule(items, money)
+    except TypeError:  # unhashable: a value that is a list or an object
+        return ProductRule.from_policy(row, money)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_rule(items: tuple[tuple[str, type, Any], ...], money: GraphMoney) -> ProductRule:
+    return ProductRule.from_policy({k: v for k, _, v in items}, money)
 
 
 def _price(
