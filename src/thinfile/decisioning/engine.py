@@ -400,7 +400,8 @@ def _rule_of(row: Mapping[str, Any], money: GraphMoney) -> ProductRule:
     """A row of the policy's product table as its rule: a graph returns the same few rows
     for thousands of applications, so each is read once (a row holding a list or an object
     is read every time; a bad row is refused every time, as errors are not cached)."""
-    items = tuple((k, type(v), v) for k, v in row.items())  # 1 and 1.0 are not one row
+    values = row.values()
+    items = tuple(zip(row.keys(), map(type, values), values, strict=True))  # 1, 1.0: two rows
     try:
         return _cached_rule(items, money)
     except TypeError:  # unhashable: a value that is a list or an object

@@ -8,6 +8,7 @@ annualized rate it had before re-pricing, with the cap and the basis it was chec
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -61,8 +62,14 @@ class Disclosure:
 
     @classmethod
     def standard(cls, method: RepaymentMethod, lender: str) -> Disclosure:
-        """The lender's statement under the standard default terms of ``method``."""
-        return cls(lender, standard_default_terms(method))
+        """The lender's statement under the standard default terms of ``method`` (one value
+        per method and lender: both parts are frozen)."""
+        return _standard_disclosure(method, lender)
+
+
+@functools.lru_cache(maxsize=64)
+def _standard_disclosure(method: RepaymentMethod, lender: str) -> Disclosure:
+    return Disclosure(lender, standard_default_terms(method))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ principal lent. Amounts in :class:`Installment` are integers in fen.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from thinfile.loanmath.calendar import due_dates, regular_first_due
 from thinfile.loanmath.daycount import year_fraction
@@ -30,9 +31,12 @@ __all__ = [
 _ONE = Decimal(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Installment:
-    """One scheduled repayment. Amounts are integer fen; ``balance`` is principal left after it."""
+class Installment(NamedTuple):
+    """One scheduled repayment. Amounts are integer fen; ``balance`` is principal left after it.
+
+    A named tuple, not a frozen dataclass: a policy simulation builds millions of them, and a
+    tuple is made in a fifth of the time a frozen dataclass's field-by-field ``__init__`` takes.
+    """
 
     n: int
     due_date: date
@@ -189,8 +193,7 @@ def _relieved(inst: Installment, cut: int) -> Installment:
     """``inst`` with ``cut`` fen taken off its interest, then its fee (never below zero)."""
     from_interest = min(cut, inst.interest)
     from_fee = min(cut - from_interest, inst.fee)
-    return replace(
-        inst,
+    return inst._replace(
         interest=inst.interest - from_interest,
         fee=inst.fee - from_fee,
         total=inst.total - from_interest - from_fee,
