@@ -57,7 +57,7 @@ from sqlalchemy.engine import Engine
 
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.audit_repo import UnkeyedEnd
+from thinfile.store.audit_repo import TakenHead, UnkeyedEnd
 from thinfile.store.hot import HotRow
 
 __all__ = [
@@ -132,12 +132,16 @@ def record_audit(
     action: str,
     subject: str,
     details: Mapping[str, object] | None = None,
+    *,
+    taken: TakenHead | None = None,
 ) -> AuditEntry:
     """Append one row to the audit log in ``uow``'s transaction (the caller commits).
 
     Never put personal data in ``details``: name ids and amounts, not ID numbers or phones.
     Call it last in the transaction: from here to the commit, other audited writers of the
-    same chain wait.
+    same chain wait. ``taken``: the chain's head, when the transaction's previous statement
+    took it (a repository's write that ends with ``TAKE_HEAD_PG``; the chain is
+    :func:`chain_of` the subject).
     """
     body = json.dumps(
         dict(details or {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
@@ -152,6 +156,7 @@ def record_audit(
         action=action,
         subject=subject,
         details=body,
+        taken=taken,
     )
     return AuditEntry(
         done.seq,
@@ -186,8 +191,20 @@ class AuditDraft:
         """This row and ``others`` (appended first when they share its chain)."""
         return replace(self, others=(*self.others, *others))
 
-    def append(self, uow: UnitOfWork) -> AuditEntry:
-        """Append this row and its ``others`` by chain number; this row's entry."""
+    @property
+    def chain(self) -> int | None:
+        """The one chain this row goes to; None when it is appended with ``others``."""
+        return None if self.others else chain_of(self.subject)
+
+    def append(self, uow: UnitOfWork, *, taken: TakenHead | None = None) -> AuditEntry:
+        """Append this row and its ``others`` by chain number; this row's entry. ``taken``:
+        the head of :attr:`chain`, taken by the transaction's previous statement."""
+        if taken is not None:
+            if self.others:
+                raise ValueError("a head taken ahead serves a row appended alone")
+            return record_audit(
+                uow, self.actor, self.action, self.subject, self.details, taken=taken
+            )
         rows = sorted((*self.others, self), key=lambda d: chain_of(d.subject))  # stable
         mine: AuditEntry | None = None
         for draft in rows:

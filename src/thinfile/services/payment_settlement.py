@@ -270,15 +270,17 @@ def settle_in_unit(
         done, change = _decide(uow, intent, word, may_post=may_post, today=today)
     if change is None and delivery is None:
         return done
-    kept = uow.payment_intents.write_settlement(
+    audit = None if change is None else change.audit
+    kept, taken = uow.payment_intents.write_settlement(  # the audit row's head taken with it
         intent_id,
         values=None if change is None else change.values,
         delivery=None if delivery is None else delivery.row(done.value),
+        audit_chain=None if audit is None else audit.chain,
     )
     if delivery is not None and not kept:
         raise _replayed(delivery)
-    if change is not None and change.audit is not None:
-        change.audit.append(uow)
+    if audit is not None:
+        audit.append(uow, taken=taken)
     return done
 
 

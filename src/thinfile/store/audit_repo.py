@@ -26,8 +26,10 @@ from thinfile.store.hot import Hot, HotRow
 from thinfile.store.identity_tables import audit_head, audit_log
 
 __all__ = [
+    "TAKE_HEAD_PG",
     "AppendedRow",
     "AuditRepository",
+    "TakenHead",
     "UnkeyedEnd",
     "canonical_tail",
     "row_hash",
@@ -110,6 +112,14 @@ class UnkeyedEnd:
     sealed: bool
 
 
+TAKE_HEAD_PG = (
+    "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = %(audit_chain)s::int "
+    "RETURNING last_seq, last_hash"
+)
+"""PostgreSQL: lock a chain's head and take its next position, as a common table expression
+of another statement (``WITH head AS (…)``; the parameter ``audit_chain`` names the chain), so
+the last write of a transaction can take the head in its own round trip; the caller passes
+the :class:`TakenHead` to :meth:`AuditRepository.append`."""
 _ADVANCE = Hot(
     sa.text(
         "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = :chain "
@@ -118,6 +128,18 @@ _ADVANCE = Hot(
 )
 """Lock the chain's head and take the next position: from here to the commit, other appends
 to the chain wait."""
+
+
+@dataclass(frozen=True, slots=True)
+class TakenHead:
+    """A chain's head taken by another statement of this transaction (:data:`TAKE_HEAD_PG`):
+    the position the next row of ``chain`` gets and the hash it links to."""
+
+    chain: int
+    position: int
+    prev_hash: str
+
+
 _COLUMNS = (
     "chain, chain_seq, occurred_at, actor, action, subject, details, prev_hash, row_hash, key_id"
 )
@@ -144,7 +166,15 @@ class AuditRepository:
         self.keys = keys_of(conn.engine)
 
     def append(
-        self, *, chain: int, occurred_at: str, actor: str, action: str, subject: str, details: str
+        self,
+        *,
+        chain: int,
+        occurred_at: str,
+        actor: str,
+        action: str,
+        subject: str,
+        details: str,
+        taken: TakenHead | None = None,
     ) -> AppendedRow:
         """Append one row to ``chain``, sealed with the active audit key; from here to the
         commit the chain's head is locked.
@@ -152,9 +182,15 @@ class AuditRepository:
         The key never reaches the database, so the row is sealed here, between taking the
         head (its position and the hash to link to) and writing the row: two round trips on
         PostgreSQL (take the head; insert and advance it), three on SQLite, which has one
-        writer at a time anyway."""
-        head = _ADVANCE.one(self.conn, {"chain": chain})
-        position, prev_hash = int(head.last_seq), str(head.last_hash)
+        writer at a time anyway. ``taken``: the head, already taken by the transaction's
+        previous statement (:data:`TAKE_HEAD_PG`), which saves the first round trip."""
+        if taken is not None:
+            if taken.chain != chain:
+                raise ValueError(f"the head taken is chain {taken.chain}'s, not {chain}'s")
+            position, prev_hash = taken.position, taken.prev_hash
+        else:
+            head = _ADVANCE.one(self.conn, {"chain": chain})
+            position, prev_hash = int(head.last_seq), str(head.last_hash)
         key_id = self.keys.active_key_id
         new_hash = sealed_hash(
             self.keys,

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from thinfile.store.audit_repo import TAKE_HEAD_PG, TakenHead
 from thinfile.store.hot import Hot, on_driver
 from thinfile.store.payment_tables import payment_intents, payment_notifications
 
@@ -92,6 +93,21 @@ INSERT INTO payment_notifications ({", ".join(_DELIVERY)})
 VALUES ({", ".join(f"%(d_{c})s" for c in _DELIVERY)})
 ON CONFLICT DO NOTHING RETURNING signature_digest"""
 """PostgreSQL: the intent's settlement and the notification's delivery in one round trip."""
+_SETTLE_KEEP_AND_TAKE_HEAD_PG = f"""
+WITH settled AS (
+  UPDATE payment_intents SET status = %(status)s::text, failure = %(failure)s::text,
+    gateway_txn_id = %(gateway_txn_id)s::text, txn_id = %(txn_id)s::bigint,
+    settled_at = %(settled_at)s::timestamptz
+  WHERE id = %(intent_id)s::text
+), kept AS (
+  INSERT INTO payment_notifications ({", ".join(_DELIVERY)})
+  VALUES ({", ".join(f"%(d_{c})s" for c in _DELIVERY)})
+  ON CONFLICT DO NOTHING RETURNING signature_digest
+), head AS ({TAKE_HEAD_PG})
+SELECT (SELECT signature_digest FROM kept) AS kept, head.last_seq, head.last_hash FROM head"""
+"""PostgreSQL: the same, and the audit chain's head taken for the row appended next (the
+transaction's last write), in one round trip. A replayed delivery rolls the whole
+transaction back, the head's advance with it."""
 UNSETTLED = ("created", "pending")
 
 
@@ -179,17 +195,28 @@ class PaymentIntentRepository:
         *,
         values: Mapping[str, object] | None,
         delivery: Mapping[str, object] | None,
-    ) -> bool:
+        audit_chain: int | None = None,
+    ) -> tuple[bool, TakenHead | None]:
         """Set what settling decided (``values``: every column of :data:`_SETTLED`; None
         when nothing changes) and keep ``delivery`` (the :meth:`keep_delivery` arguments, if
         a notification brought the word); False when that delivery was kept before (a
-        replay). PostgreSQL writes both in one statement."""
+        replay). PostgreSQL writes both in one statement, and with ``audit_chain`` (the chain
+        of the audit row the transaction appends next, and last) takes that chain's head in
+        the same statement: the head comes back for :meth:`AuditRepository.append`, else
+        None."""
         if values is not None and set(values) != set(_SETTLED):
             raise ValueError(f"a settlement sets exactly {_SETTLED}")
         if values is not None and delivery is not None and self.conn.dialect.name == "postgresql":
             params = {**values, "intent_id": intent_id}
             params.update({f"d_{c}": delivery[c] for c in _DELIVERY})
-            return bool(on_driver(self.conn, _SETTLE_AND_KEEP_PG, params))
+            if audit_chain is None:
+                return bool(on_driver(self.conn, _SETTLE_AND_KEEP_PG, params)), None
+            params["audit_chain"] = audit_chain
+            rows = on_driver(self.conn, _SETTLE_KEEP_AND_TAKE_HEAD_PG, params)
+            if len(rows) != 1:  # the migrations create every chain's head
+                raise LookupError(f"audit chain {audit_chain} has no head row")
+            kept, position, prev_hash = rows[0]
+            return kept is not None, TakenHead(audit_chain, int(position), str(prev_hash))
         if values is not None:
             self.update(intent_id, **values)
         return delivery is None or self.keep_delivery(
@@ -198,7 +225,7 @@ class PaymentIntentRepository:
             gateway_txn_id=str(delivery["gateway_txn_id"]),
             outcome=str(delivery["outcome"]),
             at=cast(datetime, delivery["received_at"]),
-        )
+        ), None
 
     def keep_delivery(
         self,
