@@ -34,6 +34,7 @@ __all__ = [
     "canonical_tail",
     "row_hash",
     "sealed_hash",
+    "taken_head",
     "unkeyed_seal",
 ]
 
@@ -112,14 +113,12 @@ class UnkeyedEnd:
     sealed: bool
 
 
-TAKE_HEAD_PG = (
-    "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = %(audit_chain)s::int "
-    "RETURNING last_seq, last_hash"
-)
+TAKE_HEAD_PG = "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = %(audit_chain)s::int"
 """PostgreSQL: lock a chain's head and take its next position, as a common table expression
-of another statement (``WITH head AS (…)``; the parameter ``audit_chain`` names the chain), so
-the last write of a transaction can take the head in its own round trip; the caller passes
-the :class:`TakenHead` to :meth:`AuditRepository.append`."""
+of another statement (``WITH head AS (… RETURNING last_seq, last_hash)``; the parameter
+``audit_chain`` names the chain; the caller may add ``AND …`` conditions before the
+``RETURNING``), so the last write of a transaction can take the head in its own round trip;
+the caller passes the :class:`TakenHead` to :meth:`AuditRepository.append`."""
 _ADVANCE = Hot(
     sa.text(
         "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = :chain "
@@ -138,6 +137,19 @@ class TakenHead:
     chain: int
     position: int
     prev_hash: str
+
+
+def taken_head(
+    chain: int, written: bool, position: object, prev_hash: object
+) -> tuple[bool, TakenHead | None]:
+    """What a write that took ``chain``'s head on condition of its own row returned: whether
+    its row was ``written`` and, if so, the head (which the migrations create for every
+    chain, so a written row without one is a broken database)."""
+    if not written:
+        return False, None
+    if position is None or prev_hash is None:
+        raise LookupError(f"audit chain {chain} has no head row")
+    return True, TakenHead(chain, int(str(position)), str(prev_hash))
 
 
 _COLUMNS = (

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from thinfile.store.hot import Hot
+from thinfile.store.audit_repo import TAKE_HEAD_PG, TakenHead, taken_head
+from thinfile.store.hot import Hot, on_driver
 from thinfile.store.identity_tables import idempotency_keys
 
 __all__ = ["IdempotencyRepository", "StoredKey"]
@@ -43,6 +44,19 @@ _KEEP = {
     )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+
+
+_KEEP_AND_TAKE_HEAD_PG = f"""
+WITH kept AS (
+  INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body, created_at)
+  VALUES (%(scope)s::text, %(key)s::text, %(request_hash)s::text, %(status_code)s::int,
+    %(response_body)s::text, %(created_at)s::timestamptz)
+  ON CONFLICT DO NOTHING RETURNING scope
+), head AS ({TAKE_HEAD_PG} AND EXISTS (SELECT FROM kept) RETURNING last_seq, last_hash)
+SELECT (SELECT scope FROM kept), (SELECT last_seq FROM head), (SELECT last_hash FROM head)"""
+"""PostgreSQL: keep the response and take the audit chain's head for the row appended next,
+in one round trip; the head only once the key is kept (its condition reads ``kept``), so an
+insert that waits for a concurrent holder of the key holds no chain's lock meanwhile."""
 
 
 class IdempotencyRepository:
@@ -80,3 +94,32 @@ class IdempotencyRepository:
             },
         )
         return inserted is not None
+
+    def keep_taking_head(
+        self,
+        *,
+        scope: str,
+        key: str,
+        request_hash: str,
+        status_code: int,
+        body: str,
+        created_at: datetime,
+        audit_chain: int,
+    ) -> tuple[bool, TakenHead | None]:
+        """:meth:`keep`, and when the key was kept, the head of ``audit_chain`` (the chain of
+        the audit row the transaction appends next, and last) taken in the same statement on
+        PostgreSQL; None on SQLite, where statements cost no round trip."""
+        values = {
+            "scope": scope,
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "response_body": body,
+            "created_at": created_at,
+        }
+        if self.conn.dialect.name != "postgresql":
+            return _KEEP[self.conn.dialect.name].first(self.conn, values) is not None, None
+        ((kept, position, prev_hash),) = on_driver(
+            self.conn, _KEEP_AND_TAKE_HEAD_PG, {**values, "audit_chain": audit_chain}
+        )
+        return taken_head(audit_chain, kept is not None, position, prev_hash)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from thinfile.store.audit_repo import TAKE_HEAD_PG, TakenHead
+from thinfile.store.audit_repo import TAKE_HEAD_PG, TakenHead, taken_head
 from thinfile.store.hot import Hot, on_driver
 from thinfile.store.payment_tables import payment_intents, payment_notifications
 
@@ -103,11 +103,13 @@ WITH settled AS (
   INSERT INTO payment_notifications ({", ".join(_DELIVERY)})
   VALUES ({", ".join(f"%(d_{c})s" for c in _DELIVERY)})
   ON CONFLICT DO NOTHING RETURNING signature_digest
-), head AS ({TAKE_HEAD_PG})
-SELECT (SELECT signature_digest FROM kept) AS kept, head.last_seq, head.last_hash FROM head"""
+), head AS ({TAKE_HEAD_PG} AND EXISTS (SELECT FROM kept) RETURNING last_seq, last_hash)
+SELECT (SELECT signature_digest FROM kept), (SELECT last_seq FROM head),
+  (SELECT last_hash FROM head)"""
 """PostgreSQL: the same, and the audit chain's head taken for the row appended next (the
-transaction's last write), in one round trip. A replayed delivery rolls the whole
-transaction back, the head's advance with it."""
+transaction's last write), in one round trip. The head is taken only once the delivery is
+kept (its condition reads ``kept``, so the insert runs first): a replayed delivery takes no
+head, and an insert waiting for another transaction never holds a chain's lock meanwhile."""
 UNSETTLED = ("created", "pending")
 
 
@@ -212,11 +214,10 @@ class PaymentIntentRepository:
             if audit_chain is None:
                 return bool(on_driver(self.conn, _SETTLE_AND_KEEP_PG, params)), None
             params["audit_chain"] = audit_chain
-            rows = on_driver(self.conn, _SETTLE_KEEP_AND_TAKE_HEAD_PG, params)
-            if len(rows) != 1:  # the migrations create every chain's head
-                raise LookupError(f"audit chain {audit_chain} has no head row")
-            kept, position, prev_hash = rows[0]
-            return kept is not None, TakenHead(audit_chain, int(position), str(prev_hash))
+            ((kept, position, prev_hash),) = on_driver(
+                self.conn, _SETTLE_KEEP_AND_TAKE_HEAD_PG, params
+            )
+            return taken_head(audit_chain, kept is not None, position, prev_hash)
         if values is not None:
             self.update(intent_id, **values)
         return delivery is None or self.keep_delivery(
