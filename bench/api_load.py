@@ -110,7 +110,10 @@ def serve(url: str, model_dir: Path, workers: int) -> subprocess.Popen[bytes]:
         **os.environ,
         "THINFILE_DATABASE_URL": url,
         "THINFILE_MODEL_DIR": str(model_dir),
-        "THINFILE_RATE_LIMITS": '{"applications": "1000000/1", "sign_in": "100000/1"}',
+        "THINFILE_RATE_LIMITS": (
+            '{"applications": "1000000/1", "applications_address": "1000000/1",'
+            ' "sign_in": "100000/1"}'
+        ),
         "THINFILE_ARGON2_TIME_COST": "1",
         "THINFILE_ARGON2_MEMORY_KIB": "8",
     }
@@ -488,7 +491,9 @@ def main() -> None:
         "(latency counted from when each request was due)",
     )
     args = parser.parse_args()
-    os.environ.setdefault("THINFILE_RATE_LIMITS", '{"applications": "1000000/1"}')
+    os.environ.setdefault(
+        "THINFILE_RATE_LIMITS", '{"applications": "1000000/1", "applications_address": "1000000/1"}'
+    )
     for line in run(args):
         print(line)
 
