@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, NoReturn, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,7 @@ from thinfile.errors import ConflictError, ThinfileError
 from thinfile.services.audit import AuditDraft
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.audit_repo import TakenHead
 from thinfile.store.idempotency_repo import StoredKey
 
 __all__ = [
@@ -124,48 +125,32 @@ def stored_in(uow: UnitOfWork, claim: IdempotencyClaim) -> StoredResponse | None
     return None if row is None else _checked(row, claim.key, claim.request_hash)
 
 
-def keep_in(uow: UnitOfWork, claim: IdempotencyClaim, *, status_code: int, body: str) -> None:
+def keep_in(
+    uow: UnitOfWork,
+    claim: IdempotencyClaim,
+    *,
+    status_code: int,
+    body: str,
+    audit_chain: int | None = None,
+) -> TakenHead | None:
     """Store the response for ``claim`` in ``uow``. If a request with the same key committed
     meanwhile (this insert waits for it), raise :class:`DuplicateRequest` with its response:
-    the caller rolls back and answers with that instead."""
-    if not uow.idempotency.keep(
+    the caller rolls back and answers with that instead. ``audit_chain``: the chain of the
+    audit row appended next; on PostgreSQL the key's own statement takes its head, returned
+    for :meth:`AuditDraft.append` (one round trip fewer for every audited keyed request)."""
+    kept, taken = uow.idempotency.keep(
         scope=claim.scope,
         key=claim.key,
         request_hash=claim.request_hash,
         status_code=status_code,
         body=body,
         created_at=now_utc(),
-    ):
-        _duplicate(uow, claim)
-
-
-def _keep_with_audit(
-    uow: UnitOfWork, claim: IdempotencyClaim, *, status_code: int, body: str, audit: AuditDraft
-) -> None:
-    """:func:`keep_in`, then ``audit`` appended: on PostgreSQL its chain's head is taken by
-    the key's own statement, one round trip fewer for every audited idempotent request."""
-    chain = audit.chain
-    if chain is None:  # rows for several chains: each head is taken as it is appended
-        keep_in(uow, claim, status_code=status_code, body=body)
-        audit.append(uow)
-        return
-    kept, taken = uow.idempotency.keep_taking_head(
-        scope=claim.scope,
-        key=claim.key,
-        request_hash=claim.request_hash,
-        status_code=status_code,
-        body=body,
-        created_at=now_utc(),
-        audit_chain=chain,
+        audit_chain=audit_chain,
     )
     if not kept:
-        _duplicate(uow, claim)
-    audit.append(uow, taken=taken)  # last: the audit chain's lock is held briefly
-
-
-def _duplicate(uow: UnitOfWork, claim: IdempotencyClaim) -> NoReturn:
-    row = uow.idempotency.find(claim.scope, claim.key)
-    raise DuplicateRequest(_checked(row, claim.key, claim.request_hash))
+        row = uow.idempotency.find(claim.scope, claim.key)
+        raise DuplicateRequest(_checked(row, claim.key, claim.request_hash))
+    return taken
 
 
 def run_once(
@@ -182,10 +167,10 @@ def run_once(
         with UnitOfWork(engine) as uow:
             result, audit = work(uow)
             body = render(result)
-            if audit is None:
-                keep_in(uow, claim, status_code=status_code, body=body)
-            else:
-                _keep_with_audit(uow, claim, status_code=status_code, body=body, audit=audit)
+            chain = None if audit is None else audit.chain  # None: rows for several chains
+            taken = keep_in(uow, claim, status_code=status_code, body=body, audit_chain=chain)
+            if audit is not None:
+                audit.append(uow, taken=taken)  # last: the audit chain's lock is held briefly
             uow.commit()
     except DuplicateRequest as first:
         return _replayed(first.stored)

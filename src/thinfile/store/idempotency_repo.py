@@ -79,36 +79,13 @@ class IdempotencyRepository:
         status_code: int,
         body: str,
         created_at: datetime,
-    ) -> bool:
-        """Store a response under ``key``; False when the key is taken (the insert waits for a
-        concurrent transaction holding it to finish)."""
-        inserted = _KEEP[self.conn.dialect.name].first(
-            self.conn,
-            {
-                "scope": scope,
-                "key": key,
-                "request_hash": request_hash,
-                "status_code": status_code,
-                "response_body": body,
-                "created_at": created_at,
-            },
-        )
-        return inserted is not None
-
-    def keep_taking_head(
-        self,
-        *,
-        scope: str,
-        key: str,
-        request_hash: str,
-        status_code: int,
-        body: str,
-        created_at: datetime,
-        audit_chain: int,
+        audit_chain: int | None = None,
     ) -> tuple[bool, TakenHead | None]:
-        """:meth:`keep`, and when the key was kept, the head of ``audit_chain`` (the chain of
-        the audit row the transaction appends next, and last) taken in the same statement on
-        PostgreSQL; None on SQLite, where statements cost no round trip."""
+        """Store a response under ``key``; False when the key is taken (the insert waits for a
+        concurrent transaction holding it to finish). With ``audit_chain`` (the chain of the
+        audit row the transaction appends next, and last), PostgreSQL also takes that chain's
+        head in the same statement once the key is kept, and returns it; else None (SQLite's
+        statements cost no round trip)."""
         values = {
             "scope": scope,
             "key": key,
@@ -117,7 +94,7 @@ class IdempotencyRepository:
             "response_body": body,
             "created_at": created_at,
         }
-        if self.conn.dialect.name != "postgresql":
+        if audit_chain is None or self.conn.dialect.name != "postgresql":
             return _KEEP[self.conn.dialect.name].first(self.conn, values) is not None, None
         ((kept, position, prev_hash),) = on_driver(
             self.conn, _KEEP_AND_TAKE_HEAD_PG, {**values, "audit_chain": audit_chain}

@@ -82,27 +82,20 @@ _UPDATE = Hot(sa.update(payment_intents).where(payment_intents.c.id == sa.bindpa
 _SETTLED = ("status", "failure", "gateway_txn_id", "txn_id", "settled_at")
 """The columns a settlement sets (:meth:`PaymentIntentRepository.write_settlement`)."""
 _DELIVERY = ("signature_digest", "notification_id", "gateway_txn_id", "outcome", "received_at")
-_SETTLE_AND_KEEP_PG = f"""
-WITH settled AS (
+_SETTLE_PG = """
   UPDATE payment_intents SET status = %(status)s::text, failure = %(failure)s::text,
     gateway_txn_id = %(gateway_txn_id)s::text, txn_id = %(txn_id)s::bigint,
     settled_at = %(settled_at)s::timestamptz
-  WHERE id = %(intent_id)s::text
-)
-INSERT INTO payment_notifications ({", ".join(_DELIVERY)})
-VALUES ({", ".join(f"%(d_{c})s" for c in _DELIVERY)})
-ON CONFLICT DO NOTHING RETURNING signature_digest"""
-"""PostgreSQL: the intent's settlement and the notification's delivery in one round trip."""
-_SETTLE_KEEP_AND_TAKE_HEAD_PG = f"""
-WITH settled AS (
-  UPDATE payment_intents SET status = %(status)s::text, failure = %(failure)s::text,
-    gateway_txn_id = %(gateway_txn_id)s::text, txn_id = %(txn_id)s::bigint,
-    settled_at = %(settled_at)s::timestamptz
-  WHERE id = %(intent_id)s::text
-), kept AS (
+  WHERE id = %(intent_id)s::text"""
+_KEEP_DELIVERY_PG = f"""
   INSERT INTO payment_notifications ({", ".join(_DELIVERY)})
   VALUES ({", ".join(f"%(d_{c})s" for c in _DELIVERY)})
-  ON CONFLICT DO NOTHING RETURNING signature_digest
+  ON CONFLICT DO NOTHING RETURNING signature_digest"""
+_SETTLE_AND_KEEP_PG = f"WITH settled AS ({_SETTLE_PG}\n){_KEEP_DELIVERY_PG}"
+"""PostgreSQL: the intent's settlement and the notification's delivery in one round trip."""
+_SETTLE_KEEP_AND_TAKE_HEAD_PG = f"""
+WITH settled AS ({_SETTLE_PG}
+), kept AS ({_KEEP_DELIVERY_PG}
 ), head AS ({TAKE_HEAD_PG} AND EXISTS (SELECT FROM kept) RETURNING last_seq, last_hash)
 SELECT (SELECT signature_digest FROM kept), (SELECT last_seq FROM head),
   (SELECT last_hash FROM head)"""
