@@ -199,16 +199,14 @@ class AuditDraft:
     def append(self, uow: UnitOfWork, *, taken: TakenHead | None = None) -> AuditEntry:
         """Append this row and its ``others`` by chain number; this row's entry. ``taken``:
         the head of :attr:`chain`, taken by the transaction's previous statement."""
-        if taken is not None:
-            if self.others:
-                raise ValueError("a head taken ahead serves a row appended alone")
-            return record_audit(
-                uow, self.actor, self.action, self.subject, self.details, taken=taken
-            )
+        if taken is not None and self.others:
+            raise ValueError("a head taken ahead serves a row appended alone")
         rows = sorted((*self.others, self), key=lambda d: chain_of(d.subject))  # stable
         mine: AuditEntry | None = None
         for draft in rows:
-            entry = record_audit(uow, draft.actor, draft.action, draft.subject, draft.details)
+            entry = record_audit(
+                uow, draft.actor, draft.action, draft.subject, draft.details, taken=taken
+            )
             if draft is self:
                 mine = entry
         assert mine is not None
