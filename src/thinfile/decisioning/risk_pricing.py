@@ -126,8 +126,11 @@ class _Pricing:
         needed = required_of(years, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
         return totals.interest + totals.fees >= needed
 
-    def parts(self, schedule: Schedule) -> tuple[Part, ...]:
-        return build_up(schedule, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
+    def parts(self, schedule: Schedule, *, years: Decimal | None = None) -> tuple[Part, ...]:
+        """The parts ``schedule`` must earn (``years``: its balance-years, when known)."""
+        return build_up(
+            schedule, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment, years=years
+        )
 
     def yearly(self) -> Decimal:
         """The parts' rates a year on the balance (all but the per-loan cost)."""
@@ -164,9 +167,7 @@ class _Pricing:
             pd=self.pd,
             lgd=self.params.lgd,
             years=years,
-            parts=build_up(
-                schedule, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment, years=years
-            ),
+            parts=self.parts(schedule, years=years),
             price_kind=self.price_kind,
             step=self.step,
             solved=solved,
