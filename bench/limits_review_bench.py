@@ -6,7 +6,7 @@ Usage: ``.venv/bin/python bench/limits_review_bench.py [--lines N] [--batch B] [
 Seeds the servicing book set-based (``servicing_seed``: one loan per line, 8% past due), opens
 one credit line per loan, records an income for nine lines in ten and eleven month-end
 behaviour snapshots per line (as close of business would have taken them), then times
-``review_limits`` on the book's business date — the day's snapshot, features in SQL, the graph
+``review_limits`` on the book's business date — each batch's snapshot, features in SQL, the graph
 per line, the decisions, offers, limit moves and notices — and a second run of the same date.
 Prints the figures with the load average before and after (the machine is shared), the
 CPU-seconds of this process (and its worker processes) and of the PostgreSQL backends that
@@ -215,8 +215,8 @@ def bench(url: str, n: int, batch: int, profile: str | None, workers: int) -> No
     )
     if batches:
         print(
-            f"  first batch done {batches[0]:.1f} s after the start (the snapshot and the run's"
-            f" preparation come first), the last {batches[-1]:.1f} s"
+            f"  first batch done {batches[0]:.1f} s after the start (the run's preparation"
+            f" first; each batch takes its lines' snapshot), the last {batches[-1]:.1f} s"
         )
     for key, count in sorted(counts.items()):
         print(f"  {key:<24} {count:>10,}")

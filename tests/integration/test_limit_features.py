@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from tests.integration.limits_book import OPENED, REVIEW, build_book
 from thinfile.scoring.behaviour import behaviour_features
-from thinfile.services.limit_features import behaviour_on, export_line_months, snapshot_lines
+from thinfile.services.limit_features import (
+    behaviour_on,
+    export_line_months,
+    snapshot_in,
+    snapshot_lines,
+)
+from thinfile.services.uow import UnitOfWork
 from thinfile.store import make_engine, upgrade
+from thinfile.store.limits_tables import limit_line_months
 from thinfile.store.servicing_codec import to_day
 
 
@@ -59,4 +68,39 @@ def test_taking_a_snapshot_twice_adds_nothing(database_url):
     first = snapshot_lines(engine, date(2025, 2, 10))
     assert first == 7
     assert snapshot_lines(engine, date(2025, 2, 10)) == 0
+    engine.dispose()
+
+
+def _rows_on(engine, day: int) -> list[tuple]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.select(limit_line_months)
+                .where(limit_line_months.c.day == day)
+                .order_by(limit_line_months.c.line_id)
+            )
+        ]
+
+
+def test_a_review_batch_snapshots_its_lines_as_the_whole_book_snapshot_does(database_url):
+    """A review batch takes its own lines' snapshot (a range of ids, read by key on
+    PostgreSQL): the rows are the whole-book snapshot's rows of those lines."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    build_book(engine)
+    day = to_day(REVIEW)
+    assert snapshot_lines(engine, REVIEW) == 7
+    whole = _rows_on(engine, day)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(limit_line_months).where(limit_line_months.c.day == day))
+    ids = [row[0] for row in whole]
+    with UnitOfWork(engine) as uow:
+        added = [
+            snapshot_in(uow, REVIEW, lines=(a, a + 2)) for a in range(min(ids), max(ids) + 1, 3)
+        ]
+        again = snapshot_in(uow, REVIEW, lines=(min(ids), max(ids)))
+        uow.commit()
+    assert sum(added) == 7 and max(added) <= 3 and again == 0
+    assert _rows_on(engine, day) == whole
     engine.dispose()

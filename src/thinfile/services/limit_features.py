@@ -39,11 +39,21 @@ def is_month_end(on: date) -> bool:
     return (on + timedelta(days=1)).day == 1
 
 
-def snapshot_in(uow: UnitOfWork, on: date, *, line_id: int | None = None) -> int:
-    """Snapshot every open line (or ``line_id`` only) on ``on`` inside the caller's unit of
-    work; rows added."""
+def snapshot_in(
+    uow: UnitOfWork,
+    on: date,
+    *,
+    line_id: int | None = None,
+    lines: tuple[int, int] | None = None,
+) -> int:
+    """Snapshot every open line (or ``line_id`` only, or the lines ``lines[0]`` to
+    ``lines[1]``) on ``on`` inside the caller's unit of work; rows added."""
     return uow.limits.snapshot(
-        to_day(on), to_day(on.replace(day=1)), month_end=is_month_end(on), line_id=line_id
+        to_day(on),
+        to_day(on.replace(day=1)),
+        month_end=is_month_end(on),
+        line_id=line_id,
+        lines=lines,
     )
 
 

@@ -32,14 +32,22 @@ from thinfile.services.behaviour_scores import (
     model_reasons_json,
     score_lines,
 )
+from thinfile.services.limit_features import snapshot_in
 from thinfile.services.limit_policies import LimitBook
 from thinfile.services.notifications import (
     notify_limit_changed_in_unit,
     notify_limit_frozen_in_unit,
 )
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.servicing_codec import from_day
 
-__all__ = ["decide_batch_in", "review_batches", "review_columns", "tell_borrowers"]
+__all__ = [
+    "decide_batch_in",
+    "review_batch_in",
+    "review_batches",
+    "review_columns",
+    "tell_borrowers",
+]
 
 _MOVES = {
     LimitAction.DECREASE.value: ("active", "decrease"),
@@ -225,9 +233,17 @@ def _start_worker(engine: Engine, book: LimitBook) -> None:
     _WORKER.update(engine=engine, book=book)
 
 
+def review_batch_in(uow: UnitOfWork, book: LimitBook, day: int, first: int, last: int) -> int:
+    """Snapshot the lines ``first`` to ``last`` on ``day`` (those not snapshotted yet), then
+    :func:`decide_batch_in` them: the snapshot is the batch's, so the batches of a review
+    take theirs in parallel, each reading its own lines' loans and installments by key."""
+    snapshot_in(uow, from_day(day), lines=(first, last))
+    return decide_batch_in(uow, book, day, first, last)
+
+
 def _review_batch(day: int, first: int, last: int) -> tuple[int, int]:
     with UnitOfWork(_WORKER["engine"]) as uow:
-        decided = decide_batch_in(uow, _WORKER["book"], day, first, last)
+        decided = review_batch_in(uow, _WORKER["book"], day, first, last)
         uow.commit()
     return last, decided
 
@@ -268,6 +284,6 @@ def review_batches(
 
 def _in_unit(engine: Engine, book: LimitBook, day: int, first: int, last: int) -> int:
     with UnitOfWork(engine) as uow:
-        decided = decide_batch_in(uow, book, day, first, last)
+        decided = review_batch_in(uow, book, day, first, last)
         uow.commit()
     return decided

@@ -1,15 +1,16 @@
 """Limit reviews (额度复审): every open line decided by the limit policy, set-based.
 
-``review_limits(engine, on)`` snapshots every open line's behaviour on ``on``, then reviews
-the lines in batches of ids, column by column (``limit_review_batch``): one statement reads
-the batch's feature aggregates beside what else the policy reads (status, limit, rate,
-income, last increase, temporary limit), the graph runs once per distinct combination of
-the fields it reads, then the batch's decisions, offers, limit moves and notices are written
-with one statement each and committed; with ``workers`` > 1 (PostgreSQL) the batches run in
-that many processes. ``decide_lines_in`` decides line by line — a borrower's request, and
-the reference the column-wise path is tested against. A line decided once on a date is
-never decided again that date (``limit_decisions.review_day`` is unique per line), so a run
-killed midway resumes, and a second run of the same date changes nothing.
+``review_limits(engine, on)`` reviews the open lines in batches of ids, column by column
+(``limit_review_batch``): each batch first snapshots its lines' behaviour on ``on``, then one
+statement reads the batch's feature aggregates beside what else the policy reads (status,
+limit, rate, income, last increase, temporary limit), the graph runs once per distinct
+combination of the fields it reads, then the batch's decisions, offers, limit moves and
+notices are written with one statement each and committed; with ``workers`` > 1
+(PostgreSQL) the batches run in that many processes. ``decide_lines_in`` decides line by
+line — a borrower's request, and the reference the column-wise path is tested against. A
+line decided once on a date is never decided again that date (``limit_decisions.review_day``
+is unique per line), so a run killed midway resumes, and a second run of the same date
+changes nothing.
 
 When a behaviour model is registered (``services.behaviour_scores``), the batch's lines are
 scored by it in one call and the policy grades each from its PD; every decision records the
@@ -59,10 +60,9 @@ from thinfile.services.limit_features import (
     backfill_incomes_in,
     is_month_end,
     refresh_incomes_in,
-    snapshot_in,
 )
 from thinfile.services.limit_policies import LimitBook, limit_book_in
-from thinfile.services.limit_review_batch import decide_batch_in, review_batches, tell_borrowers
+from thinfile.services.limit_review_batch import review_batch_in, review_batches, tell_borrowers
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import to_day
 
@@ -280,13 +280,14 @@ def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
 
 def _prepare(uow: UnitOfWork, on: date) -> LimitBook:
     """The run's row, incomes (backfilled from applications, refreshed from newer platform
-    earnings), the day's snapshot, expired offers and ended temporary limits."""
+    earnings), expired offers and ended temporary limits. Each batch then takes its lines'
+    snapshot of the day (``review_batch_in``), after the temporary limits ending that day
+    have ended, as close of business does."""
     day = to_day(on)
     uow.limit_decisions.open_run(day)
     book = limit_book_in(uow)
     backfill_incomes_in(uow, on)
     refresh_incomes_in(uow, on, haircut=book.champion.settings.income_haircut)
-    snapshot_in(uow, on)
     uow.limit_decisions.expire_offers(day)
     end_temporary_limits_in(uow, on)
     return book
@@ -354,6 +355,6 @@ def close_of_business_step(uow: UnitOfWork, x: date) -> int:
     book = _prepare(uow, x)
     day = to_day(x)
     for first, last in _ranges(uow, BATCH_LINES):
-        touched += decide_batch_in(uow, book, day, first, last)
+        touched += review_batch_in(uow, book, day, first, last)
     uow.limit_decisions.finish_run(day, uow.limit_decisions.reviewed_counts(day))
     return touched

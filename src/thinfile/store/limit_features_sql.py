@@ -72,18 +72,25 @@ WHERE c.status IN ('active', 'frozen') AND c.opened_day <= :d {{only_c}}
   AND NOT EXISTS (SELECT 1 FROM limit_line_months m WHERE m.line_id = c.id AND m.day = :d)
 """
 """One snapshot per open line on ``:d`` (a line snapshotted on ``:d`` already keeps it);
-``{only…}`` narrow it to line ``:line`` (:func:`snapshot_sql`)."""
+``{only…}`` narrow it to line ``:line`` or to a range of lines (:func:`snapshot_sql`)."""
 
 
-def snapshot_sql(*, one_line: bool) -> str:
-    """The snapshot of every open line, or of line ``:line`` only."""
-    if not one_line:
-        return SNAPSHOT.format(only="", only_l="", only_c="")
-    return SNAPSHOT.format(
-        only="AND credit_line_id = :line",
-        only_l="AND l.credit_line_id = :line",
-        only_c="AND c.id = :line",
-    )
+def snapshot_sql(*, one_line: bool = False, ranged: bool = False) -> str:
+    """The snapshot of every open line, of line ``:line`` only, or (``ranged``) of the lines
+    ``:first`` to ``:last`` — a review batch's."""
+    if one_line:
+        return SNAPSHOT.format(
+            only="AND credit_line_id = :line",
+            only_l="AND l.credit_line_id = :line",
+            only_c="AND c.id = :line",
+        )
+    if ranged:
+        return SNAPSHOT.format(
+            only="AND credit_line_id BETWEEN :first AND :last",
+            only_l="AND l.credit_line_id BETWEEN :first AND :last",
+            only_c="AND c.id BETWEEN :first AND :last",
+        )
+    return SNAPSHOT.format(only="", only_l="", only_c="")
 
 
 FEATURE_SUMS_UNORDERED = """
