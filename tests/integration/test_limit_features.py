@@ -71,7 +71,7 @@ def test_taking_a_snapshot_twice_adds_nothing(database_url):
     engine.dispose()
 
 
-def _rows_on(engine, day: int) -> list[tuple]:
+def _rows_on(engine: sa.Engine, day: int) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
         return [
             tuple(r)
