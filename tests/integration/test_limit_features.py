@@ -94,7 +94,7 @@ def test_a_review_batch_snapshots_its_lines_as_the_whole_book_snapshot_does(data
     whole = _rows_on(engine, day)
     with engine.begin() as conn:
         conn.execute(sa.delete(limit_line_months).where(limit_line_months.c.day == day))
-    ids = [row[0] for row in whole]
+    ids = [int(str(row[0])) for row in whole]
     with UnitOfWork(engine) as uow:
         added = [
             snapshot_in(uow, REVIEW, lines=(a, a + 2)) for a in range(min(ids), max(ids) + 1, 3)
