@@ -70,6 +70,13 @@ _ADMITS: dict[Callable[..., object], tuple[frozenset[Role], bool]] = {}
 """The roles each role-checking dependency admits, and whether it admits the owner too."""
 
 
+def admits_as(dependency: F, check: Callable[..., object]) -> F:
+    """Record that ``dependency`` admits whom ``check`` admits (it runs ``check`` first and
+    returns its caller), so the operation descriptions say so."""
+    _ADMITS[dependency] = _ADMITS[check]
+    return dependency
+
+
 def roles_of(call: Callable[..., object] | None) -> tuple[frozenset[Role], bool] | None:
     """The roles ``call`` admits and whether it admits the owner of the path's resources;
     ``None`` when ``call`` checks no role (the operation descriptions say so)."""

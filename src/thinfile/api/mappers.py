@@ -9,12 +9,7 @@ from typing import Any
 
 from thinfile.api.enums import TransactionKind
 from thinfile.api.models_applications import (
-    AnnualizedRatePublic,
     ApplicationPublic,
-    CostStatementPublic,
-    InstallmentPublic,
-    OfferPublic,
-    ReasonPublic,
 )
 from thinfile.api.models_loans import (
     BalancesPublic,
@@ -65,80 +60,85 @@ def _terms(offer: Mapping[str, Any]) -> LoanTerms:
     )
 
 
-def _offer(index: int, offer: Mapping[str, Any], schedule: Schedule | None) -> OfferPublic:
-    """An offer with its schedule (``schedule``: the one priced with it, if at hand)."""
+def _offer(index: int, offer: Mapping[str, Any], schedule: Schedule | None) -> dict[str, Any]:
+    """An offer with its schedule (``schedule``: the one priced with it, if at hand), as the
+    fields of :class:`OfferPublic`."""
     schedule = schedule or build_schedule(_terms(offer))
     rate = offer["annualized_rate"]
-    return OfferPublic(
-        index=index,
-        product=offer["product"],
-        method=offer["method"],
-        amount=offer["amount"],
-        term_months=offer["term_months"],
-        annual_rate=offer["annual_rate"],
-        monthly_fee_rate=offer["monthly_fee_rate"],
-        upfront_fee=offer["upfront_fee"],
-        first_installment=offer["first_installment"],
-        total_repaid=offer["total_repaid"],
-        total_cost=offer["total_cost"],
-        credit_limit=None if offer.get("credit_limit") is None else str(offer["credit_limit"]),
-        annualized_rate=AnnualizedRatePublic(
-            nominal=rate["nominal"],
-            effective=rate["effective"],
-            periodic_irr=rate["periodic_irr"],
-            periods_per_year=rate["periods_per_year"],
-        ),
-        statement=CostStatementPublic.model_validate(offer["statement"]),
-        schedule=[
-            InstallmentPublic(
-                n=i.n,
-                due_date=i.due_date,
-                principal=money(i.principal),
-                interest=money(i.interest),
-                fee=money(i.fee),
-                total=money(i.total),
-                balance=money(i.balance),
-            )
+    return {
+        "index": index,
+        "product": offer["product"],
+        "method": offer["method"],
+        "amount": offer["amount"],
+        "term_months": offer["term_months"],
+        "annual_rate": offer["annual_rate"],
+        "monthly_fee_rate": offer["monthly_fee_rate"],
+        "upfront_fee": offer["upfront_fee"],
+        "first_installment": offer["first_installment"],
+        "total_repaid": offer["total_repaid"],
+        "total_cost": offer["total_cost"],
+        "credit_limit": None if offer.get("credit_limit") is None else str(offer["credit_limit"]),
+        "annualized_rate": {
+            "nominal": rate["nominal"],
+            "effective": rate["effective"],
+            "periodic_irr": rate["periodic_irr"],
+            "periods_per_year": rate["periods_per_year"],
+        },
+        "statement": offer["statement"],
+        "schedule": [
+            {
+                "n": i.n,
+                "due_date": i.due_date,
+                "principal": format_yuan(i.principal),
+                "interest": format_yuan(i.interest),
+                "fee": format_yuan(i.fee),
+                "total": format_yuan(i.total),
+                "balance": format_yuan(i.balance),
+            }
             for i in schedule.installments
         ],
-    )
+    }
 
 
-def _reasons(items: object) -> list[ReasonPublic]:
+def _reasons(items: object) -> list[dict[str, str]]:
     if not isinstance(items, Sequence):
         return []
     return [
-        ReasonPublic(
-            code=str(r.get("code", "")),
-            text=str(r.get("text", "")),
-            advice=str(r.get("advice") or ""),
-        )
+        {
+            "code": str(r.get("code", "")),
+            "text": str(r.get("text", "")),
+            "advice": str(r.get("advice") or ""),
+        }
         for r in items
         if isinstance(r, Mapping)
     ]
 
 
 def application_public(record: ApplicationRecord) -> ApplicationPublic:
+    """The application as the API answers it: the fields gathered as plain data, then
+    validated once as the whole model (its offers, schedules and reasons included)."""
     d: Mapping[str, Any] = record.decision
-    return ApplicationPublic(
-        id=record.id,
-        applicant_id=record.applicant_id,
-        status=record.status,
-        outcome=record.outcome,
-        submitted_at=record.submitted_at,
-        decided_on=date.fromisoformat(str(d["decided_on"])),
-        grade=str(d["grade"]),
-        score=int(d["score"]),
-        reasons=_reasons(d.get("reasons")),
-        reasons_zh=_reasons(d.get("reasons_zh")),
-        offers=[
-            _offer(i, o, record.schedules[i] if i < len(record.schedules) else None)
-            for i, o in enumerate(d.get("offers") or [])
-        ],
-        accepted_offer=record.accepted_offer,
-        loan_id=None if record.loan_id is None else int(record.loan_id),
-        policy_version=str(d["policy_version"]),
-        model_version=str(d["model_version"]),
+    return ApplicationPublic.model_validate(
+        {
+            "id": record.id,
+            "applicant_id": record.applicant_id,
+            "status": record.status,
+            "outcome": record.outcome,
+            "submitted_at": record.submitted_at,
+            "decided_on": date.fromisoformat(str(d["decided_on"])),
+            "grade": str(d["grade"]),
+            "score": int(d["score"]),
+            "reasons": _reasons(d.get("reasons")),
+            "reasons_zh": _reasons(d.get("reasons_zh")),
+            "offers": [
+                _offer(i, o, record.schedules[i] if i < len(record.schedules) else None)
+                for i, o in enumerate(d.get("offers") or [])
+            ],
+            "accepted_offer": record.accepted_offer,
+            "loan_id": None if record.loan_id is None else int(record.loan_id),
+            "policy_version": str(d["policy_version"]),
+            "model_version": str(d["model_version"]),
+        }
     )
 
 

@@ -22,7 +22,7 @@ from thinfile.api.models_applications import (
     ApplicationCreate,
     ApplicationPublic,
 )
-from thinfile.api.ratelimits import LimitApplications
+from thinfile.api.ratelimits import ApplyingOwner
 from thinfile.api.runtime import Runtime
 from thinfile.http import Context, signing_of
 from thinfile.security.roles import STAFF_ROLES, Role
@@ -42,11 +42,14 @@ Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
     "/applicants/{applicant_id}/applications",
     status_code=201,
     response_model=ApplicationPublic,
-    dependencies=[LimitApplications],
     summary="Apply for credit: the decision, its reasons and offers come back at once",
 )
 def apply(
-    applicant_id: str, body: ApplicationCreate, owner: Owner, idem: Idempotent, runtime: Runtime
+    applicant_id: str,
+    body: ApplicationCreate,
+    owner: ApplyingOwner,
+    idem: Idempotent,
+    runtime: Runtime,
 ) -> Response:
     """Submit the application form for my applicant profile; the decision (approve, refer or
     decline) comes back at once with its reasons and, when approved, its offers, each with its
