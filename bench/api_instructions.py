@@ -12,7 +12,9 @@ again by a collection that falls among the measured requests); only the measured
 are counted (callgrind's collection is switched on and off around them).
 Each phase runs in its own valgrind process:
 
-1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit);
+1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit),
+   at most four per borrower (a fifth within 30 days is a velocity knockout, a cheaper
+   request: ``api_load.APPLICATIONS_PER_BORROWER``); the line counts the outcomes;
 2. payments — ``POST /v1/loans/{id}/payments`` on loans opened by accepting offers.
 
 Two clocks are stopped in the measured process: the runtime cache's one-second refresh
@@ -152,7 +154,7 @@ def stop_clocks() -> None:
     db.PING_AFTER_IDLE_SECONDS = 1e9
 
 
-async def measure(phase: str, url: str, requests: int) -> None:
+async def measure(phase: str, url: str, requests: int, outcomes: Path | None = None) -> None:
     from thinfile.app import create_app
     from thinfile.settings import Settings
 
@@ -161,12 +163,15 @@ async def measure(phase: str, url: str, requests: int) -> None:
         create_app(Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8))
     )
     lifespan = await client.start()
-    people = api_load.seed(url, BORROWERS)
+    submissions = WARM_UP + requests if phase == "submissions" else 0
+    people = api_load.seed(
+        url, max(BORROWERS, -(-submissions // api_load.APPLICATIONS_PER_BORROWER))
+    )
     per = -(-(WARM_UP + requests) // len(people))
     jobs = [api_load.submission(t, a, b, k) for k in range(per) for t, a, b in people]
     if phase == "payments":
         jobs = await open_loans(client, people)
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     for raw in jobs[:WARM_UP]:
         await client.call(raw)
     # What the warm-up left behind is collected once and frozen out of later collections, so
@@ -177,15 +182,21 @@ async def measure(phase: str, url: str, requests: int) -> None:
     for raw in jobs[WARM_UP : WARM_UP + requests]:
         status = await client.call(raw)
         statuses[status] = statuses.get(status, 0) + 1
+        decided = api_load.OUTCOME.search(client.body)
+        if decided is not None:
+            outcome = decided.group(1).decode()
+            statuses[outcome] = statuses.get(outcome, 0) + 1
     collect(False)
-    if set(statuses) != {201}:
+    if {k for k in statuses if isinstance(k, int)} != {201}:
         raise SystemExit(f"{phase}: unexpected statuses {statuses}")
+    if outcomes is not None:
+        outcomes.write_text(json.dumps({str(k): v for k, v in statuses.items()}))
     lifespan.cancel()
 
 
 def inner(args: argparse.Namespace) -> None:
     os.environ["THINFILE_MODEL_DIR"] = args.model
-    asyncio.run(measure(args.inner, args.url, args.requests))
+    asyncio.run(measure(args.inner, args.url, args.requests, Path(args.outcomes)))
 
 
 def instructions(out: Path) -> int:
@@ -228,12 +239,15 @@ def outer(args: argparse.Namespace) -> list[str]:
                         str(model),
                         "--requests",
                         str(args.requests),
+                        "--outcomes",
+                        str(out.with_suffix(".json")),
                     ],
                     check=True,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
                 count = instructions(out)
+                mix = json.loads(out.with_suffix(".json").read_text())
                 if args.keep:
                     Path(args.keep).mkdir(parents=True, exist_ok=True)
                     shutil.copy(out, Path(args.keep) / out.name)
@@ -241,7 +255,7 @@ def outer(args: argparse.Namespace) -> list[str]:
                 drop()
             line = (
                 f"{phase}: {count / args.requests / 1e6:.2f} million instructions a "
-                f"request ({args.requests} requests after {WARM_UP} to warm up; "
+                f"request ({args.requests} requests after {WARM_UP} to warm up: {mix}; "
                 f"{time.perf_counter() - began:.0f} s)"
             )
             print(line, flush=True)
@@ -257,6 +271,7 @@ def main() -> None:
     parser.add_argument("--inner", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--outcomes", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
         inner(args)

@@ -6,7 +6,10 @@ services, then drives the API from this process with 32 concurrent keep-alive co
 loopback (raw HTTP/1.1 over asyncio streams, requests prebuilt: the client shares the two cores
 with the server and PostgreSQL, so it is kept as cheap as it can be):
 
-1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit);
+1. submissions — ``POST /v1/applicants/{id}/applications`` (store + full decision + audit),
+   at most four per borrower (more borrowers are seeded than ``--borrowers`` when needed): a
+   fifth within 30 days is a velocity knockout, a cheaper request than a decision with offers;
+   each line counts the outcomes;
 2. payments — ``POST /v1/loans/{id}/payments`` on loans opened by accepting offers.
 
 Each phase is bounded in count and time and repeated ``--runs`` times; the server and the database
@@ -22,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -41,6 +45,22 @@ ADMIN_URL = os.environ.get(
 PORT = int(os.environ.get("THINFILE_BENCH_PORT", "8791"))
 CONCURRENCY = 32
 WARM_UP = 1000
+OUTCOME = re.compile(rb'"outcome":"([a-z_]+)"')
+"""A submission's decision in its answer (approve, refer, decline)."""
+APPLICATIONS_PER_BORROWER = 4
+"""The most submissions sent per borrower: the default policy knocks out a fifth application
+by the same ID within 30 days (``vid > 3``), and a knockout is a cheaper request than a
+decision with offers, so more would measure velocity declines instead of decisions."""
+
+
+def borrowers_needed(args: argparse.Namespace) -> int:
+    """``args.borrowers``, or more: enough that none of those sending the submissions sends
+    more than :data:`APPLICATIONS_PER_BORROWER`, beside the ``args.loans`` opening loans."""
+    phases_run = int(args.runs) * (1 if args.rate is None else 2)
+    submissions = WARM_UP + int(args.requests) * phases_run
+    return max(int(args.borrowers), -(-submissions // APPLICATIONS_PER_BORROWER) + int(args.loans))
+
+
 """Submissions sent before anything is measured (a service in production is warm)."""
 FORM = {
     "segment": "delivery_rider",
@@ -277,9 +297,11 @@ async def drive(
     jobs: list[bytes],
     seconds: float,
     rate: float | None = None,
-) -> tuple[list[float], dict[int, int], float]:
+) -> tuple[list[float], dict[int | str, int], float]:
     """Send ``jobs`` over CONCURRENCY connections (``THINFILE_BENCH_CONCURRENCY`` to compare
-    the CPU a request costs without contention); latencies (s), status counts, wall time.
+    the CPU a request costs without contention); latencies (s), status counts (and, for
+    submissions, counts by outcome: a decline does less work than an approval with offers),
+    wall time.
 
     Without ``rate`` each connection sends its next request as soon as the last one is answered
     (a closed loop: it finds the most the service can do). With ``rate`` requests are due at
@@ -288,7 +310,7 @@ async def drive(
     falls behind is charged for the wait too (no coordinated omission).
     """
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     queue = list(reversed(jobs))
     stop = time.monotonic() + seconds
     began = time.perf_counter()
@@ -311,6 +333,10 @@ async def drive(
                 status, body = await exchange(reader, writer, raw)
                 latencies.append(time.perf_counter() - due)
                 statuses[status] = statuses.get(status, 0) + 1
+                decided = OUTCOME.search(body) if status == 201 else None
+                if decided is not None:  # a submission: its decision, the work it took
+                    outcome = decided.group(1).decode()
+                    statuses[outcome] = statuses.get(outcome, 0) + 1
                 if status >= 400 and statuses[status] == 1:
                     print(f"first {status}: {body[:300]!r}", flush=True)
         finally:
@@ -331,7 +357,7 @@ def measured(
     server: list[int],
     backends: list[int],
     rate: float | None = None,
-) -> tuple[list[float], dict[int, int], float, dict[str, float]]:
+) -> tuple[list[float], dict[int | str, int], float, dict[str, float]]:
     """:func:`drive` with the CPU seconds of client, server and database backends."""
     before = (time.process_time(), cpu_of(server), cpu_of(backends))
     latencies, statuses, wall = asyncio.run(drive(jobs, seconds, rate))
@@ -343,7 +369,11 @@ def measured(
 
 
 def figures(
-    name: str, latencies: list[float], statuses: dict[int, int], wall: float, cpu: dict[str, float]
+    name: str,
+    latencies: list[float],
+    statuses: dict[int | str, int],
+    wall: float,
+    cpu: dict[str, float],
 ) -> str:
     ordered = sorted(latencies)
 
@@ -401,13 +431,16 @@ def open_loans(people: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
 def phases(
     args: argparse.Namespace, url: str, server: list[int], people: list[tuple[str, str, str]]
 ) -> list[str]:
-    """Warm up, then ``args.runs`` rounds of submissions and of payments."""
+    """Warm up, then ``args.runs`` rounds of submissions and of payments. The last
+    ``args.loans`` borrowers open the loans payments go to; the others send the submissions,
+    none more than :data:`APPLICATIONS_PER_BORROWER` (see :func:`borrowers_needed`)."""
     phases_run = args.runs * (1 if args.rate is None else 2)
-    per = -(-(args.requests * phases_run + WARM_UP) // len(people))
-    jobs = [submission(t, a, b, k) for k in range(per) for t, a, b in people]
+    applying, paying = people[: -args.loans], people[-args.loans :]
+    per = -(-(args.requests * phases_run + WARM_UP) // len(applying))
+    jobs = [submission(t, a, b, k) for k in range(per) for t, a, b in applying]
     asyncio.run(drive(jobs[:WARM_UP], 20))  # warm-up: caches, connections, pools
     jobs = jobs[WARM_UP:]
-    loans = open_loans(people[: args.loans])
+    loans = open_loans(paying)
     per = -(-args.requests * phases_run // len(loans))
     pays = [payment(t, loan, k) for k in range(per) for t, loan in loans]
     lines = []
@@ -463,8 +496,10 @@ def run(args: argparse.Namespace) -> list[str]:
             prepare(url, model_dir)
             server = serve(url, model_dir, args.workers)
             wait_ready(time.monotonic() + 60)
-            people = seed(url, args.borrowers)
-            print(f"seeded {len(people)} borrowers; warming up", flush=True)
+            began = time.perf_counter()
+            people = seed(url, borrowers_needed(args))
+            took = time.perf_counter() - began
+            print(f"seeded {len(people)} borrowers in {took:.0f} s; warming up", flush=True)
             lines = phases(args, url, group_pids(server.pid), people)
             lines.append(audit_check(url))
             return lines
