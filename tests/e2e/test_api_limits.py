@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy_financial as npf
+
 from tests.e2e.api_harness import accept, apply, make_staff
 from thinfile.security.roles import Role
 
@@ -102,3 +104,67 @@ def test_staff_change_a_limit_and_a_large_change_needs_a_second_person(api, worl
     ]
     assert staff["history_notes"][:2] == ["income verified again", "asked to lower the limit"]
     assert before["limit"] != staff["limit"]["limit"]
+
+
+def _key(name: str) -> dict[str, str]:
+    return {"Idempotency-Key": f"quoted-draw-{name}"}
+
+
+def test_a_borrower_draws_as_quoted_after_reading_the_cost_statement(api, world):
+    alice, bob = world.alice, world.bob
+    line_id = _line(api, alice)
+    line = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
+    quote_url = f"/v1/credit-lines/{line_id}/draw-quote"
+    asked = {"amount": "1200.00", "term_months": 6}
+    quoted = api.get(quote_url, params=asked, headers=alice.headers)
+    assert quoted.status_code == 200, quoted.text
+    quote = quoted.json()
+    offer, schedule = quote["offer"], quote["offer"]["schedule"]
+    assert (quote["line_id"], quote["available"], quote["terms"]) == (
+        line_id,
+        line["available"],
+        [3, 6, 12],
+    )
+    # the figures, checked from the schedule itself: principal, totals, cost, and the
+    # annualized rate as numpy-financial's IRR of the borrower's cash flows × 12
+    assert len(schedule) == 6 and offer["amount"] == "1200.00"
+    assert sum(Decimal(i["principal"]) for i in schedule) == Decimal("1200.00")
+    repaid = sum(Decimal(i["total"]) for i in schedule)
+    assert Decimal(offer["total_repaid"]) == repaid
+    assert Decimal(offer["total_cost"]) == repaid - Decimal("1200.00")
+    assert offer["statement"]["total_cost"] == offer["total_cost"]
+    irr = npf.irr([-1200.0] + [float(i["total"]) for i in schedule])
+    assert abs(Decimal(offer["annualized_rate"]["nominal"]) - Decimal(repr(irr * 12))) < Decimal(
+        "0.000001"
+    )
+    # another borrower can neither quote nor draw on the line
+    assert api.get(quote_url, params=asked, headers=bob.headers).status_code == 404
+    draws_url = f"/v1/credit-lines/{line_id}/quoted-draws"
+    body = {**asked, "available": quote["available"], "confirm": True}
+    stranger = api.post(draws_url, headers={**bob.headers, **_key("bob")}, json=body)
+    assert stranger.status_code == 404
+    # more than available is refused at the quote, as the draw would be
+    too_much = {"amount": "9999999.00", "term_months": 6}
+    assert api.get(quote_url, params=too_much, headers=alice.headers).status_code == 409
+    # not confirmed, or quoted against another available amount: nothing is drawn
+    unread = api.post(
+        draws_url, headers={**alice.headers, **_key("unread")}, json={**body, "confirm": False}
+    )
+    assert unread.status_code == 422 and unread.json()["details"]["field"] == "confirm"
+    stale = api.post(
+        draws_url, headers={**alice.headers, **_key("stale")}, json={**body, "available": "1.00"}
+    )
+    assert stale.status_code == 409 and stale.json()["details"]["field"] == "available"
+    unchanged = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
+    assert unchanged["available"] == line["available"]
+    # drawn as quoted: the loan's installments are the quote's, and a repeat draws nothing more
+    drawn = api.post(draws_url, headers={**alice.headers, **_key("ok")}, json=body)
+    assert drawn.status_code == 201, drawn.text
+    loan = api.get(f"/v1/loans/{drawn.json()['id']}", headers=alice.headers).json()
+    assert [(i["due_date"], i["due"]["total"]) for i in loan["installments"]] == [
+        (i["due_date"], i["total"]) for i in schedule
+    ]
+    again = api.post(draws_url, headers={**alice.headers, **_key("ok")}, json=body)
+    assert again.status_code == 201 and again.json()["id"] == drawn.json()["id"]
+    after = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
+    assert Decimal(after["available"]) == Decimal(line["available"]) - Decimal("1200.00")

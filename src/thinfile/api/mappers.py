@@ -11,6 +11,7 @@ from thinfile.api.enums import TransactionKind
 from thinfile.api.models_applications import (
     ApplicationPublic,
 )
+from thinfile.api.models_limits import DrawQuotePublic
 from thinfile.api.models_loans import (
     BalancesPublic,
     LinePublic,
@@ -26,18 +27,21 @@ from thinfile.loanmath import LoanTerms, RepaymentMethod, Schedule, build_schedu
 from thinfile.money import Money, format_yuan
 from thinfile.services.applications import ApplicationRecord
 from thinfile.services.credit_lines import LineView
+from thinfile.services.line_draws import DrawQuote
 from thinfile.services.loan_postings import Receipt
 from thinfile.services.loans import LoanView
 from thinfile.services.payments import PaymentPreview
-from thinfile.servicing import Components
+from thinfile.servicing import Components, LoanAccount
 
 __all__ = [
     "application_public",
     "application_summary",
+    "draw_quote_public",
     "line_public",
     "loan_public",
     "loan_summary",
     "money",
+    "new_loan_summary",
     "preview_public",
     "receipt_public",
 ]
@@ -142,6 +146,19 @@ def application_public(record: ApplicationRecord) -> ApplicationPublic:
     )
 
 
+def draw_quote_public(quote: DrawQuote, terms: Sequence[int]) -> DrawQuotePublic:
+    """A draw's quote: the loan it would open, as an application's offer is answered."""
+    return DrawQuotePublic.model_validate(
+        {
+            "line_id": quote.line_id,
+            "currency": quote.available.currency,
+            "available": format_yuan(quote.available.fen),
+            "terms": list(terms),
+            "offer": _offer(0, quote.as_stored(), quote.offer.schedule),
+        }
+    )
+
+
 def application_summary(record: ApplicationRecord) -> ApplicationSummaryPublic:
     d: Mapping[str, Any] = record.decision
     inputs = d.get("inputs", {}).get("application", {})
@@ -183,6 +200,11 @@ def preview_public(p: PaymentPreview) -> PaymentPreviewPublic:
         next_amount=money(p.next_amount, cur),
         payoff_after=money(p.payoff_after, cur),
     )
+
+
+def new_loan_summary(loan: LoanAccount) -> LoanSummaryPublic:
+    """A loan just opened (a draw): its summary, nothing paid yet."""
+    return loan_summary(LoanView(loan, loan.outstanding, ()))
 
 
 def loan_summary(view: LoanView) -> LoanSummaryPublic:

@@ -7,13 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from thinfile.api.models_applications import YUAN
+from thinfile.api.models_applications import YUAN, OfferPublic
 from thinfile.decisioning.challenger import PolicyStatus
 from thinfile.decisioning.limits import LimitAction, LimitArm
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing.creditline import LineStatus
 
 __all__ = [
+    "DrawQuotePublic",
     "LimitAnswerPublic",
     "LimitChangeCreate",
     "LimitChangePublic",
@@ -22,6 +23,7 @@ __all__ = [
     "LimitHistoryPublic",
     "LimitOfferPublic",
     "LimitPublic",
+    "QuotedDrawCreate",
     "ReasonWords",
     "StaffLimitPublic",
 ]
@@ -190,3 +192,38 @@ class LimitChallengerCreate(BaseModel):
         pattern=r"^0(\.\d{1,4})?$",
         description="Its share of the lines outside the control group, 0 to 0.5",
     )
+
+
+class DrawQuotePublic(BaseModel):
+    """A draw as it would open today, before the borrower confirms it (支用前的费用明示)."""
+
+    line_id: int
+    currency: str
+    available: str = Field(
+        description="The line's available amount this quote was made against: send it back "
+        "with the draw, which is refused (409) if the line changed since"
+    )
+    terms: list[int] = Field(description="The terms (months) a draw may have")
+    offer: OfferPublic = Field(
+        description="The loan the draw would open: its schedule, annualized rate and all-in "
+        "cost statement, to show the borrower before the draw"
+    )
+
+
+class QuotedDrawCreate(BaseModel):
+    """The borrower's draw as quoted, once they have read its cost statement."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"amount": "500.00", "term_months": 3, "available": "6000.00", "confirm": True}
+            ]
+        },
+    )
+
+    amount: str = Field(pattern=YUAN, description="Yuan drawn")
+    term_months: int = Field(ge=1, le=36, description="One of the quote's terms")
+    available: str = Field(pattern=YUAN, description="The quote's available amount")
+    confirm: bool = Field(description="true once the borrower has read the cost statement")

@@ -21,6 +21,7 @@ from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.loanmath.annualized import annualized_rate
 from thinfile.money import Money
+from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.credit_lines import draw_audit, draw_in_unit
 from thinfile.services.identity_records import Actor
@@ -28,7 +29,7 @@ from thinfile.services.loan_postings import in_own_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LoanAccount, check_draw
 
-__all__ = ["DRAW_TERMS", "DrawQuote", "draw_from_line", "quote_draw"]
+__all__ = ["DRAW_TERMS", "DrawQuote", "draw_as_quoted_in", "draw_from_line", "quote_draw"]
 
 DRAW_TERMS = (3, 6, 12)
 """The terms a borrower chooses from when drawing on a line (months)."""
@@ -80,6 +81,48 @@ def quote_draw(
     return DrawQuote(line_id, offer, stored.line.available(owed))
 
 
+def _check_confirmed(periods: int, confirmed: bool) -> None:
+    _check_term(periods)
+    if not confirmed:
+        raise InvalidInputError(
+            "confirm that you have read the cost statement",
+            field="confirm",
+            remedy="tick the box, then draw",
+        )
+
+
+def _draw_seen(
+    uow: UnitOfWork, line_id: int, amount: Money, periods: int, seen_available: Money
+) -> LoanAccount:
+    stored = uow.credit_lines.get(line_id, lock=True)
+    available = stored.line.available(uow.credit_lines.outstanding_principal(line_id))
+    if available != seen_available:
+        raise ConflictError(
+            f"the line changed since the draw was shown: {available} is available now",
+            field="available",
+            value=str(seen_available),
+            remedy="look at the draw again and confirm it",
+        )
+    return draw_in_unit(uow, line_id, amount, periods, business_date_in(uow))
+
+
+def draw_as_quoted_in(
+    uow: UnitOfWork,
+    line_id: int,
+    amount: Money,
+    periods: int,
+    *,
+    seen_available: Money,
+    confirmed: bool,
+    actor: Actor,
+) -> tuple[LoanAccount, AuditDraft]:
+    """:func:`draw_from_line` inside the caller's unit of work (the API's, under an
+    idempotency key): the new loan and its audit row, which the caller appends last."""
+    _check_confirmed(periods, confirmed)
+    loan = _draw_seen(uow, line_id, amount, periods, seen_available)
+    return loan, draw_audit(actor.label, loan)
+
+
 def draw_from_line(
     engine: Engine,
     line_id: int,
@@ -93,24 +136,9 @@ def draw_from_line(
     """Draw as quoted: a new loan, audited (``credit_line.draw``), only once the borrower
     confirmed reading the statement and while the line's available amount is still
     ``seen_available``."""
-    _check_term(periods)
-    if not confirmed:
-        raise InvalidInputError(
-            "confirm that you have read the cost statement",
-            field="confirm",
-            remedy="tick the box, then draw",
-        )
-
-    def work(uow: UnitOfWork) -> LoanAccount:
-        stored = uow.credit_lines.get(line_id, lock=True)
-        available = stored.line.available(uow.credit_lines.outstanding_principal(line_id))
-        if available != seen_available:
-            raise ConflictError(
-                f"the line changed since the draw was shown: {available} is available now",
-                field="available",
-                value=str(seen_available),
-                remedy="look at the draw again and confirm it",
-            )
-        return draw_in_unit(uow, line_id, amount, periods, business_date_in(uow))
-
-    return in_own_unit(engine, work, lambda loan: draw_audit(actor.label, loan))
+    _check_confirmed(periods, confirmed)
+    return in_own_unit(
+        engine,
+        lambda uow: _draw_seen(uow, line_id, amount, periods, seen_available),
+        lambda loan: draw_audit(actor.label, loan),
+    )

@@ -1,16 +1,20 @@
 """Credit limits (额度): the borrower's limit with its history and reasons, offered increases
-to accept or decline, a request for more; staff's view of a line's decisions and behaviour,
+to accept or decline, a request for more, a draw quoted with its cost statement and drawn as
+quoted; staff's view of a line's decisions and behaviour,
 changes with a reason (maker-checker above the policy's threshold) and their approval."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from thinfile.api.deps import require_owner_or_role, require_roles
-from thinfile.api.mappers import money
+from thinfile.api.idempotency import Idempotent
+from thinfile.api.mappers import draw_quote_public, money, new_loan_summary
+from thinfile.api.models_applications import YUAN
 from thinfile.api.models_limits import (
+    DrawQuotePublic,
     LimitAnswerPublic,
     LimitChangeCreate,
     LimitChangePublic,
@@ -19,15 +23,17 @@ from thinfile.api.models_limits import (
     LimitHistoryPublic,
     LimitOfferPublic,
     LimitPublic,
+    QuotedDrawCreate,
     ReasonWords,
     StaffLimitPublic,
 )
+from thinfile.api.models_loans import LoanSummaryPublic
 from thinfile.decisioning.limit_reasons import explain_limit
 from thinfile.decisioning.limits import LimitAction, LimitArm
 from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
-from thinfile.services import limit_changes, limits
+from thinfile.services import limit_changes, limits, line_draws
 from thinfile.services.identity_records import Actor
 from thinfile.servicing.creditline import LineStatus
 
@@ -40,6 +46,8 @@ OfferNo = Annotated[
     Path(ge=1, le=SERIAL_MAX, description="A limit offer's number (on the line in the path)"),
 ]
 RequestId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A limit change request's number")]
+DrawAmount = Annotated[str, Query(pattern=YUAN, description="Yuan to draw")]
+DrawTerm = Annotated[int, Query(ge=1, le=36, description="Months (one of the quote's terms)")]
 Owner = Annotated[Actor, Depends(require_owner_or_role())]
 OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
 Agent = Annotated[Actor, Depends(require_roles(Role.SERVICING_AGENT, Role.ADMIN))]
@@ -82,6 +90,57 @@ def _public(view: limits.LimitOverview) -> LimitPublic:
             )
             for h in view.history
         ],
+    )
+
+
+@router.get(
+    "/credit-lines/{line_id}/draw-quote",
+    response_model=DrawQuotePublic,
+    summary="What a draw would be: its schedule, annualized rate and all-in cost statement",
+)
+def quote_draw(
+    line_id: LineId,
+    amount: DrawAmount,
+    term_months: DrawTerm,
+    _caller: OwnerOrStaff,
+    context: Context,
+) -> DrawQuotePublic:
+    """The loan a draw of `amount` over `term_months` would open today, priced as the draw
+    opens it (the line's rate, equal installments, from the current business date), with the
+    all-in cost statement and the default terms of the line's servicing product. Writes
+    nothing; refused as the draw would be (a frozen line: 409; more than available: 409)."""
+    lender = context.settings.lender_name
+    quote = line_draws.quote_draw(
+        context.engine, line_id, Money.of(amount), term_months, lender=lender
+    )
+    return draw_quote_public(quote, line_draws.DRAW_TERMS)
+
+
+@router.post(
+    "/credit-lines/{line_id}/quoted-draws",
+    status_code=201,
+    response_model=LoanSummaryPublic,
+    summary="Draw as quoted, after reading its cost statement: a new loan, disbursed at once",
+)
+def draw_as_quoted(
+    line_id: LineId, body: QuotedDrawCreate, owner: Owner, idem: Idempotent
+) -> Response:
+    """Draw what `GET /v1/credit-lines/{line_id}/draw-quote` quoted, with `confirm: true`
+    (422 `confirm` otherwise) and the quote's `available`: if the line changed since (another
+    draw, a limit change), nothing is drawn (409 `available`) and the borrower looks again."""
+    seen = Money.of(body.available, field="available")
+    return idem.once(
+        lambda uow: line_draws.draw_as_quoted_in(
+            uow,
+            line_id,
+            Money.of(body.amount),
+            body.term_months,
+            seen_available=seen,
+            confirmed=body.confirm,
+            actor=owner,
+        ),
+        render=new_loan_summary,
+        status_code=201,
     )
 
 

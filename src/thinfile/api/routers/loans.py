@@ -13,7 +13,14 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from thinfile.api.audited import posted, posting_key
 from thinfile.api.deps import require_owner_or_role, require_roles
 from thinfile.api.idempotency import Idempotent
-from thinfile.api.mappers import line_public, loan_public, loan_summary, money, preview_public
+from thinfile.api.mappers import (
+    line_public,
+    loan_public,
+    loan_summary,
+    money,
+    new_loan_summary,
+    preview_public,
+)
 from thinfile.api.models_applications import YUAN
 from thinfile.api.models_loans import (
     DrawCreate,
@@ -32,7 +39,7 @@ from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications, credit_lines, loans, payments
 from thinfile.services.business_date import current_business_date
 from thinfile.services.identity_records import Actor
-from thinfile.servicing import LoanAccount, PrepaymentMode
+from thinfile.servicing import PrepaymentMode
 
 router = APIRouter(tags=["loans"])
 
@@ -160,14 +167,13 @@ def get_line(line_id: LineId, _caller: OwnerOrStaff, context: Context) -> LinePu
 )
 def draw(line_id: LineId, body: DrawCreate, owner: Owner, idem: Idempotent) -> Response:
     """Draw on my credit line: a new installment loan, disbursed at once, within the line's
-    available amount."""
+    available amount. To show the borrower the draw's schedule, annualized rate and cost
+    statement first (as a borrower's app should), quote it with `GET
+    /v1/credit-lines/{line_id}/draw-quote` and draw it with `POST
+    /v1/credit-lines/{line_id}/quoted-draws`."""
     amount = Money.of(body.amount)
-
-    def summary(loan: LoanAccount) -> LoanSummaryPublic:
-        return loan_summary(loans.LoanView(loan, loan.outstanding, ()))
-
     return idem.once(
         lambda uow: credit_lines.draw_today(uow, owner.label, line_id, amount, body.term_months),
-        render=summary,
+        render=new_loan_summary,
         status_code=201,
     )
