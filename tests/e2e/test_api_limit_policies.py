@@ -4,6 +4,7 @@ register, activate and set the challenger; the active version is never its own c
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from thinfile.decisioning.limit_policy import DEFAULT_LIMIT_POLICY_DIR
 
@@ -70,3 +71,50 @@ def test_admins_register_activate_and_set_a_challenger_and_others_may_not(api, w
     bad["policy_json"] = json.dumps({"format_version": 2})
     invalid = api.post(URL, headers=admin.headers, json=bad)
     assert invalid.status_code == 422 and "policy.json" in invalid.text
+
+
+def test_underwriters_simulate_a_registered_version_against_a_baseline(api, world):
+    admin, underwriter, alice = world.admin, world.underwriter, world.alice
+    sims = f"{URL}/simulations"
+    body = {"applicants": 300, "seed": 3, "months": 12}
+    assert api.post(sims, headers=alice.headers, json=body).status_code == 403
+    alone = api.post(sims, headers=underwriter.headers, json=body)
+    assert alone.status_code == 200, alone.text
+    report = alone.json()
+    (default,) = api.get(URL, headers=underwriter.headers).json()
+    assert report["lines"] > 0 and report["months"] == 12 and report["take_up"] == "0.8"
+    assert [m["month"] for m in report["candidate"]["by_month"]] == list(range(1, 13))
+    assert report["baseline"] is None and report["change"] is None
+    # the same book again gives the same figures (the seed makes it)
+    assert api.post(sims, headers=underwriter.headers, json=body).json() == report
+    # a lower ceiling against the active policy: fewer lines at the top band, the change shown
+    lower = api.post(URL, headers=admin.headers, json=_files(1_000_000)).json()
+    compared = api.post(
+        sims,
+        headers=underwriter.headers,
+        json={**body, "policy_version": lower["version"], "baseline_version": default["version"]},
+    )
+    assert compared.status_code == 200, compared.text
+    both = compared.json()
+    assert len(both["change"]["by_month"]) == 12
+    last_candidate = both["candidate"]["by_month"][-1]
+    last_baseline = both["baseline"]["by_month"][-1]
+    assert Decimal(last_candidate["average_limit"]) <= Decimal(last_baseline["average_limit"])
+    assert Decimal(both["change"]["by_month"][-1]["average_limit"]) == Decimal(
+        last_candidate["average_limit"]
+    ) - Decimal(last_baseline["average_limit"])
+    assert both["candidate"]["ceiling"] == "10000.00"
+    # a policy against itself changes nothing
+    itself = api.post(
+        sims, headers=underwriter.headers, json={**body, "baseline_version": default["version"]}
+    ).json()
+    assert all(Decimal(m["average_limit"]) == 0 for m in itself["change"]["by_month"])
+    losses = itself["change"]["loss_rate"].values()
+    assert all(v is None or Decimal(v) == 0 for v in losses)
+    # bounds and unknown versions: clear errors, nothing run
+    tiny = api.post(sims, headers=underwriter.headers, json={**body, "applicants": 50})
+    assert tiny.status_code == 422 and "applicants" in tiny.text
+    unknown = api.post(
+        sims, headers=underwriter.headers, json={**body, "policy_version": "limits-sha256:none"}
+    )
+    assert unknown.status_code == 404 and unknown.json()["details"]["field"] == "policy_version"

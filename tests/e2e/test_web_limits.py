@@ -328,3 +328,31 @@ def test_staff_read_a_lines_decisions_in_words_in_both_languages(client, monkeyp
     zh = client.get(f"/console/lines/{line_id}").text
     assert re.search(r"<td>借款人申请</td><td>(冠军策略|挑战者策略|对照组)</td>", zh)
     assert "<td>request</td>" not in zh
+
+
+def test_underwriters_simulate_a_limit_policy_from_the_console(client):
+    url, page = "/console/limit-policies/simulations", "/console/limit-policies"
+    _staff(client, "agent-sim@lender.example", Role.SERVICING_AGENT)
+    assert 'id="simulate-form"' not in client.get(page).text  # looking is for any staff
+    assert post(client, url, {"applicants": "200"}, form_page=page).status_code == 403
+    _staff(client, "underwriter-sim@lender.example", Role.UNDERWRITER)
+    shown_page = client.get(page).text
+    assert 'id="simulate-form"' in shown_page
+    version = load_limit_policy().version
+    report = post(
+        client,
+        url,
+        {"applicants": "200", "seed": "5", "policy_version": "", "baseline_version": version},
+        form_page=page,
+    )
+    assert report.status_code == 200, report.text[:300]
+    assert "Limit policy simulation" in report.text and "Baseline" in report.text
+    assert "200 lines" in report.text or " lines over 18 months" in report.text
+    # what to change, on the same page, in the reader's words; nothing run
+    tiny = post(client, url, {"applicants": "20", "seed": "5"}, form_page=page)
+    assert tiny.status_code == 422 and 'id="error-summary"' in tiny.text
+    assert 'value="20"' in tiny.text
+    words = post(client, url, {"applicants": "many"}, form_page=page)
+    assert words.status_code == 422 and 'id="simulate-form"' in words.text
+    unknown = post(client, url, {"applicants": "200", "policy_version": "nope"}, form_page=page)
+    assert unknown.status_code == 404 and 'id="error-summary"' in unknown.text

@@ -23,6 +23,8 @@ __all__ = [
     "LimitHistoryPublic",
     "LimitOfferPublic",
     "LimitPublic",
+    "LimitSimulationCreate",
+    "LimitSimulationPublic",
     "QuotedDrawCreate",
     "ReasonWords",
     "StaffLimitPublic",
@@ -227,3 +229,116 @@ class QuotedDrawCreate(BaseModel):
     term_months: int = Field(ge=1, le=36, description="One of the quote's terms")
     available: str = Field(pattern=YUAN, description="The quote's available amount")
     confirm: bool = Field(description="true once the borrower has read the cost statement")
+
+
+class LimitSimulationCreate(BaseModel):
+    """A limit-policy simulation over a synthetic book made from ``seed``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "applicants": 1000,
+                    "seed": 7,
+                    "policy_version": None,
+                    "baseline_version": "limits-sha256:0123456789abcdef",
+                }
+            ]
+        },
+    )
+
+    applicants: int = Field(
+        default=1000, ge=100, le=5000, description="Synthetic applicants in the book"
+    )
+    seed: int = Field(default=7, ge=0, le=2**31 - 1, description="Makes the same book again")
+    policy_version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="A registered version; the active one when absent",
+    )
+    baseline_version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="A registered version to compare with",
+    )
+    months: int = Field(default=18, ge=1, le=36, description="Months on book")
+    take_up: str = Field(
+        default="0.8",
+        pattern=r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$",
+        description="Share of offered increases borrowers accept, 0 to 1",
+    )
+
+
+class LimitMonthPublic(BaseModel):
+    """The simulated lines at one month on book (of the whole book or one segment)."""
+
+    month: int
+    lines: int = Field(description="Lines on the book that month")
+    band_shares: dict[str, str | None] = Field(
+        description="Share of the lines in each limit band, by the band's label (yuan)"
+    )
+    at_ceiling_share: str | None = Field(description="Share of the lines at the ceiling")
+    average_limit: str | None = Field(description="Average limit, yuan")
+    utilization: str | None = Field(description="Balance over limit, all lines together")
+    decisions: dict[str, int] = Field(description="Limit decisions that month, by action")
+
+
+class LimitLossGroupPublic(BaseModel):
+    """Lines raised (or held back in the control group) and what they lost afterwards."""
+
+    lines: int
+    balance_at_entry: str = Field(description="Their balance at the (would-be) increase, yuan")
+    charged_off: str = Field(description="Charged off after it, yuan")
+    defaulted_lines: int
+    loss_rate: str | None = Field(description="Charged off over the balance at entry")
+
+
+class LimitLossPublic(BaseModel):
+    increased: LimitLossGroupPublic
+    control: LimitLossGroupPublic
+
+
+class LimitRunPublic(BaseModel):
+    """One policy's run over the book."""
+
+    policy_version: str
+    ceiling: str = Field(description="The policy's ceiling, yuan")
+    by_month: list[LimitMonthPublic]
+    by_segment: dict[str, list[LimitMonthPublic]] = Field(description="By applicant segment")
+    loss: LimitLossPublic
+
+
+class LimitChangeMonthPublic(BaseModel):
+    """Candidate minus baseline at one month on book."""
+
+    month: int
+    at_ceiling_share: str | None
+    average_limit: str | None = Field(description="Yuan")
+    utilization: str | None
+
+
+class LimitChangePublicLoss(BaseModel):
+    increased: str | None = Field(description="Loss rate of raised lines, candidate − baseline")
+    control: str | None = Field(description="Loss rate of control lines, candidate − baseline")
+
+
+class LimitSimulationChangePublic(BaseModel):
+    by_month: list[LimitChangeMonthPublic]
+    loss_rate: LimitChangePublicLoss
+
+
+class LimitSimulationPublic(BaseModel):
+    """A limit policy's run (and a baseline's, with the change between them) over months on
+    book of a synthetic book, as ``thinfile limits simulate`` reports it."""
+
+    lines: int = Field(description="Lines simulated")
+    left_out_above_ceiling: int = Field(description="Loans above the ceiling, left out")
+    months: int
+    take_up: str = Field(description="Share of offered increases borrowers accept")
+    candidate: LimitRunPublic
+    baseline: LimitRunPublic | None
+    change: LimitSimulationChangePublic | None

@@ -1,6 +1,7 @@
 """Staff work on limit policies (额度策略): the registered versions, registering one from its
-two files, making one the champion or the challenger — each route one call of
-``services.limit_policies``, with the role checks of the decision-policy routes."""
+two files, making one the champion or the challenger, simulating one against another over a
+synthetic book — each route one call of ``services.limit_policies`` (or
+``limit_policy_simulations``), with the role checks of the decision-policy routes."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from thinfile.api.deps import require_roles
 from thinfile.api.mappers import money
+from thinfile.api.mappers_limits import limit_simulation_public
 from thinfile.api.models_limits import (
     LimitChallengerCreate,
     LimitPolicyCreate,
     LimitPolicyPublic,
+    LimitSimulationCreate,
+    LimitSimulationPublic,
 )
 from thinfile.http import Context
 from thinfile.security.roles import Role
-from thinfile.services import limit_policies
+from thinfile.services import limit_policies, limit_policy_simulations
 from thinfile.services.identity_records import Actor
 
 router = APIRouter(prefix="/staff/limit-policies", tags=["staff: limit policies"])
@@ -87,3 +91,26 @@ def set_limit_challenger(body: LimitChallengerCreate, admin: Admin, context: Con
         context.engine, body.version, Decimal(body.share), actor=admin
     )
     return Response(status_code=204)
+
+
+@router.post(
+    "/simulations",
+    response_model=LimitSimulationPublic,
+    summary="Simulate a limit policy (and a baseline) over months on book of a synthetic book",
+)
+def simulate_limit_policy(
+    body: LimitSimulationCreate, staff: Underwriter, context: Context
+) -> LimitSimulationPublic:
+    """Runs inside the request (100 to 5,000 applicants); a larger book: `thinfile limits
+    simulate` from files. Audited (`limits.simulate`)."""
+    report = limit_policy_simulations.simulate_limit_versions(
+        context.engine,
+        applicants=body.applicants,
+        seed=body.seed,
+        actor=staff,
+        version=body.policy_version,
+        baseline=body.baseline_version,
+        months=body.months,
+        take_up=Decimal(body.take_up),
+    )
+    return limit_simulation_public(report)

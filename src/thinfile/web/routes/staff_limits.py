@@ -1,8 +1,9 @@
 """The console's credit limits: a line's limit with the history of changes (staff's own words
 included), its behaviour features and limit decisions; a change with a reason — above the
 live policy's threshold it waits for a second servicing agent or admin (maker-checker) — and
-its approval; the registered limit-policy versions. Any staff member looks; servicing agents
-and admins act, as the API allows."""
+its approval; the registered limit-policy versions, and a simulation of one against another
+over a synthetic book (underwriters and admins). Any staff member looks; servicing agents and
+admins act, as the API allows."""
 
 from __future__ import annotations
 
@@ -10,18 +11,25 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
-from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from thinfile.http import AppContext, Context
 from thinfile.money import Money
-from thinfile.services import limit_changes, limit_policies
+from thinfile.security.roles import UNDERWRITING_ROLES
+from thinfile.services import limit_changes, limit_policies, limit_policy_simulations
 from thinfile.services.identity_records import Actor
+from thinfile.services.limit_policy_simulations import (
+    MAX_SIMULATED_APPLICANTS,
+    MIN_SIMULATED_APPLICANTS,
+)
+from thinfile.services.limit_simulation_report import render_limit_simulation_html
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.services.write_offs import APPROVER_ROLES
-from thinfile.web.access import Form, Staff, web_roles
+from thinfile.web.access import Form, Staff, Underwriter, web_roles
 from thinfile.web.i18n import language, translations
 from thinfile.web.limit_views import limit_message
+from thinfile.web.messages import page_message
 from thinfile.web.pages import redirect, render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -113,7 +121,52 @@ def approve(
     return redirect(f"/console/lines/{line_id}?done=approved")
 
 
+def _policies_page(
+    request: Request,
+    actor: Actor,
+    context: AppContext,
+    *,
+    fields: dict[str, str] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    values = {
+        "versions": limit_policies.limit_policy_versions(context.engine),
+        "may_simulate": actor.role in UNDERWRITING_ROLES,
+        "fields": fields or {},
+        "error": error,
+        "bounds": (MIN_SIMULATED_APPLICANTS, MAX_SIMULATED_APPLICANTS),
+    }
+    return render(request, "staff/limit_policies.html", values, actor=actor, status=status)
+
+
 @router.get("/limit-policies")
 def policies(request: Request, actor: Staff, context: Context) -> Response:
-    versions = limit_policies.limit_policy_versions(context.engine)
-    return render(request, "staff/limit_policies.html", {"versions": versions}, actor=actor)
+    return _policies_page(request, actor, context)
+
+
+def _whole(form: dict[str, str], field: str, default: int) -> int:
+    text = form.get(field, "").strip() or str(default)
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise InvalidInputError("a whole number is needed", field=field, value=text[:20])
+    return int(text)
+
+
+@router.post("/limit-policies/simulations")
+def simulate(request: Request, actor: Underwriter, form: Form, context: Context) -> Response:
+    """A limit policy (and a baseline) over a synthetic book: the report page, or the
+    policies page again saying what to change."""
+    try:
+        report = limit_policy_simulations.simulate_limit_versions(
+            context.engine,
+            applicants=_whole(form, "applicants", 1000),
+            seed=_whole(form, "seed", 7),
+            actor=actor,
+            version=form.get("policy_version") or None,
+            baseline=form.get("baseline_version") or None,
+        )
+    except (InvalidInputError, NotFoundError) as error:
+        message = page_message(error, translations(language(request).code).gettext)
+        code = 404 if isinstance(error, NotFoundError) else 422
+        return _policies_page(request, actor, context, fields=form, error=message, status=code)
+    return HTMLResponse(render_limit_simulation_html(report))
