@@ -105,6 +105,18 @@ def test_a_change_above_the_threshold_waits_for_someone_else(database_url):
     assert view.limit == 2_000_000
     with pytest.raises(ConflictError):
         approve_limit_change(engine, asked.request_id, approver=OTHER)
+    # the request by one person and the change by the other are audited; refusals are not
+    with engine.connect() as conn:
+        acts = conn.execute(
+            sa.text(
+                "SELECT actor, action, subject FROM audit_log "
+                "WHERE action LIKE 'credit_line.limit%' ORDER BY seq"
+            )
+        ).all()
+    assert [tuple(a) for a in acts] == [
+        (AGENT.label, "credit_line.limit_change_request", f"credit_line:{line}"),
+        (OTHER.label, "credit_line.limit_change", f"credit_line:{line}"),
+    ]
     engine.dispose()
 
 

@@ -6,9 +6,12 @@ notices and run counts on both databases, whatever the batch size, in one proces
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,16 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.databases import fresh_database_url
+from thinfile.decisioning.limit_policy import DEFAULT_LIMIT_POLICY_DIR, load_limit_policy
+from thinfile.decisioning.limits import LimitArm, assign_limit_arm
 from thinfile.services import limit_review_batch
+from thinfile.services.identity_records import SYSTEM
+from thinfile.services.limit_policies import (
+    activate_limit_policy,
+    register_limit_policy,
+    register_limit_policy_text,
+    set_limit_challenger,
+)
 from thinfile.services.limit_reviews import decide_lines_in, review_limits
 from thinfile.store import make_engine, upgrade
 from thinfile.store.limits_tables import (
@@ -29,6 +41,7 @@ from thinfile.store.servicing_tables import credit_lines, limit_changes
 
 FIRST, SECOND = date(2025, 4, 30), date(2025, 5, 15)
 LINES = 2_500
+CHALLENGER_CEILING, CHALLENGER_SHARE = 2_500_000, Decimal("0.3")
 WRITTEN = {
     "decisions": "SELECT line_id, day, review_day, kind, arm, policy_version, model_version, "
     "action, old_limit, new_limit, reason_codes, inputs_json, pd, model_reasons "
@@ -145,10 +158,26 @@ def written(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         return {k: [tuple(r) for r in conn.execute(sa.text(q))] for k, q in WRITTEN.items()}
 
 
-def two_reviews(url: str, batch: int, workers: int = 1) -> dict[str, list[tuple[Any, ...]]]:
+def with_challenger(engine: sa.Engine) -> str:
+    """The shipped policy with a 25,000-yuan ceiling as the challenger of 30 % of the lines."""
+    shipped = register_limit_policy(engine, DEFAULT_LIMIT_POLICY_DIR, actor=SYSTEM)
+    activate_limit_policy(engine, shipped, actor=SYSTEM)
+    settings = json.loads((DEFAULT_LIMIT_POLICY_DIR / "policy.json").read_text("utf-8"))
+    settings["ceiling_fen"] = CHALLENGER_CEILING
+    graph = (DEFAULT_LIMIT_POLICY_DIR / "decision.json").read_text("utf-8")
+    made = register_limit_policy_text(engine, json.dumps(settings), graph, actor=SYSTEM)
+    set_limit_challenger(engine, made.version, CHALLENGER_SHARE, actor=SYSTEM)
+    return made.version
+
+
+def two_reviews(
+    url: str, batch: int, workers: int = 1, *, challenger: bool = False
+) -> dict[str, list[tuple[Any, ...]]]:
     engine = make_engine(url)
     upgrade(engine)
     seed_book(engine)
+    if challenger:
+        with_challenger(engine)
     review_limits(engine, FIRST, batch_lines=batch, workers=workers)
     review_limits(engine, SECOND, batch_lines=batch, workers=workers)
     state = written(engine)
@@ -173,3 +202,43 @@ def test_the_column_wise_review_writes_what_the_line_by_line_review_writes(
     assert any(r[7] == "superseded" for r in batched["offers"])
     for table, rows in line_by_line.items():
         assert batched[table] == rows, table
+
+
+def test_a_challenger_decides_its_share_of_the_lines_and_the_control_group_is_held_out(
+    database_url, second_url, monkeypatch
+):
+    batched = two_reviews(database_url, 700, workers=2, challenger=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            limit_review_batch,
+            "decide_batch_in",
+            lambda uow, book, day, first, last: len(decide_lines_in(uow, book, day, first, last)),
+        )
+        line_by_line = two_reviews(second_url, 1_000, challenger=True)
+    assert batched == line_by_line
+    champion = load_limit_policy()
+    control_share = champion.settings.control_share
+    arms: dict[str, int] = {}
+    for row in batched["decisions"]:
+        line_id, kind, arm, version, action, new = row[0], row[3], row[4], row[5], row[7], row[9]
+        if kind != "review":
+            continue
+        expected = assign_limit_arm(int(line_id), control_share, CHALLENGER_SHARE)
+        assert arm == expected.value, line_id
+        arms[arm] = arms.get(arm, 0) + 1
+        if arm == LimitArm.CHALLENGER.value:
+            assert version != champion.version
+            assert action != "increase" or int(new) <= CHALLENGER_CEILING
+        else:
+            assert version == champion.version
+        if arm == LimitArm.CONTROL.value:
+            assert action != "increase"
+    outside = arms["champion"] + arms["challenger"]
+    assert abs(Fraction(arms["challenger"], outside) - Fraction(3, 10)) < Fraction(1, 20)
+    assert arms["control"] > 0 and any(
+        r[7] == "held_out" and r[4] == "control" for r in batched["decisions"]
+    )
+    challenger_raised = [
+        int(r[9]) for r in batched["decisions"] if r[4] == "challenger" and r[7] == "increase"
+    ]
+    assert challenger_raised and max(challenger_raised) <= CHALLENGER_CEILING

@@ -139,6 +139,20 @@ def test_the_review_offers_freezes_holds_out_and_runs_once_per_date(database_url
     )
     with pytest.raises(ConflictError, match="asked for"):
         request_limit_increase(engine, book.idle, actor=BORROWER)
+    # each of the borrower's acts is in the audit log, once, under the line; refused ones not
+    with engine.connect() as conn:
+        acts = conn.execute(
+            sa.text(
+                "SELECT action, subject FROM audit_log WHERE actor = :who "
+                "AND action LIKE 'credit_line.limit%' ORDER BY seq"
+            ),
+            {"who": BORROWER.label},
+        ).all()
+    assert [tuple(a) for a in acts] == [
+        ("credit_line.limit_offer_accepted", f"credit_line:{book.good}"),
+        ("credit_line.limit_offer_declined", f"credit_line:{twin}"),
+        ("credit_line.limit_request", f"credit_line:{book.idle}"),
+    ]
     engine.dispose()
 
 
