@@ -16,6 +16,7 @@ from thinfile.services import business_date, consent
 from thinfile.services.consent import DataCategory, Purpose
 from thinfile.services.limit_features import record_line_income
 from thinfile.services.limit_reviews import review_limits
+from thinfile.services.limits import request_limit_increase
 from thinfile.services.sales_feed import ingest_sales
 from thinfile.store.servicing_codec import to_day
 
@@ -122,4 +123,41 @@ def test_a_short_feed_or_a_revoked_consent_leaves_the_income_as_it_was(engine, m
     )
     review_limits(engine, date(2025, 5, 31))
     assert _income(engine, book.good)[:2] == (200_000, "x")  # the consent was revoked
+    engine.dispose()
+
+
+def test_a_borrowers_request_reads_fresh_earnings_for_that_line_and_no_other(engine, monkeypatch):
+    who, book, _ = _borrower_of_the_good_line(engine, monkeypatch)
+    other = with_loan(borrower(engine, new_cipher(), phone="13800138001"))
+    twin = book.twins[0]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE applications SET credit_line_id = :line WHERE user_id = :user"),
+            {"line": str(twin), "user": other.actor.user_id},
+        )
+    consent.grant_consent(
+        engine,
+        applicant_id=other.applicant_id,
+        category=DataCategory.GIG_PLATFORM_INCOME,
+        purpose=Purpose.CREDIT_ASSESSMENT,
+        notice_version="v1",
+        separate=False,
+        actor=other.actor,
+    )
+    last = REVIEW - timedelta(days=2)
+    for line in (book.good, twin):
+        record_line_income(engine, line, Money.of("2000"), last - timedelta(days=1), source="x")
+    for person in (who, other):
+        ingest_sales(
+            engine,
+            _earnings(last, 100),
+            applicant_id=person.applicant_id,
+            actor=person.actor,
+            today=REVIEW,
+        )
+    request_limit_increase(engine, book.good, actor=who.actor)
+    # the 90 days to the business date (16 May, one day after the review date): 87 earned
+    expected = 87 * DAILY * 100 * 9 // 30
+    assert _income(engine, book.good) == (expected, "platform income", to_day(last))
+    assert _income(engine, twin)[:2] == (200_000, "x")  # another borrower's line: untouched
     engine.dispose()

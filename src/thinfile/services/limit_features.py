@@ -81,17 +81,17 @@ def export_line_months(engine: Engine) -> pd.DataFrame:
     return frame.astype({c: "int64" for c in LINE_MONTH_COLUMNS})
 
 
-def backfill_incomes_in(uow: UnitOfWork, on: date) -> int:
-    """Lines opened from an application take the income its decision assessed (after
-    haircuts), dated the day it was decided, until a fresher one is recorded; how many were
-    filled in."""
+def backfill_incomes_in(uow: UnitOfWork, on: date, *, line_id: int | None = None) -> int:
+    """Lines opened from an application (line ``line_id`` only, if given) take the income its
+    decision assessed (after haircuts), dated the day it was decided, until a fresher one is
+    recorded; how many were filled in."""
     filled = 0
-    for line_id, decision_json, decided_on in uow.limits.lines_without_income():
+    for line, decision_json, decided_on in uow.limits.lines_without_income(line_id):
         affordability = json.loads(decision_json).get("affordability") or {}
         income = affordability.get("income")
         if isinstance(income, int) and income >= 0:
             source = f"application: {affordability.get('source') or 'assessed'}"
-            uow.limits.set_income(line_id, income, source, to_day(min(decided_on, on)))
+            uow.limits.set_income(line, income, source, to_day(min(decided_on, on)))
             filled += 1
     return filled
 
@@ -101,15 +101,17 @@ FEED_DAYS = 90
 feed that covers them all (three months observed, as an application's income)."""
 
 
-def refresh_incomes_in(uow: UnitOfWork, on: date, *, haircut: Decimal) -> int:
-    """Lines whose borrower's platform earnings in the sales feed (with an active consent
-    to their use for a credit assessment) are newer than the line's recorded income take the
-    feed's monthly figure after ``haircut``: the 90 days to ``on``, a third of their net,
-    rounded down; its day is the feed's last. How many were refreshed. Merchant turnover is
-    not income and is left to the working-capital line."""
+def refresh_incomes_in(
+    uow: UnitOfWork, on: date, *, haircut: Decimal, line_id: int | None = None
+) -> int:
+    """Lines (line ``line_id`` only, if given) whose borrower's platform earnings in the sales
+    feed (with an active consent to their use for a credit assessment) are newer than the
+    line's recorded income take the feed's monthly figure after ``haircut``: the 90 days to
+    ``on``, a third of their net, rounded down; its day is the feed's last. How many were
+    refreshed. Merchant turnover is not income and is left to the working-capital line."""
     since = on - timedelta(days=FEED_DAYS - 1)
     refreshed = 0
-    for row in uow.limits.platform_earnings(since, on):
+    for row in uow.limits.platform_earnings(since, on, line_id):
         first, last = _as_date(row["first_day"]), _as_date(row["last_day"])
         recorded = row["income_day"]
         if first > since or (recorded is not None and to_day(last) <= int(recorded)):

@@ -293,8 +293,9 @@ def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> Lim
                 remedy=f"ask again from {again.isoformat()}",
                 extra={"reason_codes": ["RECENT_REQUEST"], "ask_again_from": again.isoformat()},
             )
-        backfill_incomes_in(uow, on)
-        refresh_incomes_in(uow, on, haircut=book.champion.settings.income_haircut)
+        haircut = book.champion.settings.income_haircut
+        backfill_incomes_in(uow, on, line_id=line_id)  # this line's, not the book's
+        refresh_incomes_in(uow, on, haircut=haircut, line_id=line_id)
         snapshot_in(uow, on, line_id=line_id)
         pairs = decide_lines_in(uow, book, day, line_id, line_id, kind="request")
         if not pairs:

@@ -22,6 +22,13 @@ from thinfile.store.sales_tables import sales_days
 __all__ = ["LimitRepository"]
 
 
+def _opened_line(line_id: int | None) -> sa.ColumnElement[bool]:
+    """Applications that opened a line (the line ``line_id``, if given: its key's text)."""
+    if line_id is None:
+        return applications.c.credit_line_id.is_not(None)
+    return applications.c.credit_line_id == str(line_id)
+
+
 class LimitRepository:
     """Behaviour snapshots, feature aggregates and incomes of credit lines (``uow.limits``)."""
 
@@ -87,16 +94,17 @@ class LimitRepository:
             )
         )
 
-    def lines_without_income(self) -> list[tuple[int, str, date]]:
+    def lines_without_income(self, line_id: int | None = None) -> list[tuple[int, str, date]]:
         """(line id, stored decision JSON, the day it was decided) of lines opened from an
-        application whose income was never recorded here."""
+        application whose income was never recorded here (of line ``line_id`` only, if
+        given)."""
         line = sa.cast(applications.c.credit_line_id, limit_line_incomes.c.line_id.type)
         recorded = sa.select(limit_line_incomes.c.line_id).where(
             limit_line_incomes.c.line_id == line
         )
         rows = self.conn.execute(
             sa.select(line, applications.c.decision_json, applications.c.decided_on).where(
-                applications.c.credit_line_id.is_not(None), ~recorded.exists()
+                _opened_line(line_id), ~recorded.exists()
             )
         )
         return [(int(r[0]), str(r[1]), r[2]) for r in rows]
@@ -124,12 +132,14 @@ class LimitRepository:
         )
         return {int(r[0]): int(r[1]) for r in rows}
 
-    def platform_earnings(self, since: date, on: date) -> list[dict[str, Any]]:
-        """Per line opened from an application whose applicant has platform earnings in the
-        sales feed (经营流水, channel ``platform``) and an active consent to their use for a
-        credit assessment: ``line_id``, ``earned`` (net fen from ``since`` to ``on``),
-        ``first_day`` and ``last_day`` of the feed up to ``on``, and the line's recorded
-        income ``income_day`` (None when none is)."""
+    def platform_earnings(
+        self, since: date, on: date, line_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Per line opened from an application (line ``line_id`` only, if given) whose
+        applicant has platform earnings in the sales feed (经营流水, channel ``platform``) and
+        an active consent to their use for a credit assessment: ``line_id``, ``earned`` (net
+        fen from ``since`` to ``on``), ``first_day`` and ``last_day`` of the feed up to
+        ``on``, and the line's recorded income ``income_day`` (None when none is)."""
         line = sa.cast(applications.c.credit_line_id, limit_line_incomes.c.line_id.type)
         net = sales_days.c.gross_sales - sales_days.c.refunds
         consented = sa.select(consents.c.id).where(
@@ -150,7 +160,7 @@ class LimitRepository:
             .join(sales_days, sales_days.c.applicant_id == applications.c.applicant_id)
             .outerjoin(limit_line_incomes, limit_line_incomes.c.line_id == line)
             .where(
-                applications.c.credit_line_id.is_not(None),
+                _opened_line(line_id),
                 sales_days.c.channel == "platform",
                 sales_days.c.day <= on,
                 consented.exists(),
