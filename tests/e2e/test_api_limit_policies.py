@@ -118,3 +118,16 @@ def test_underwriters_simulate_a_registered_version_against_a_baseline(api, worl
         sims, headers=underwriter.headers, json={**body, "policy_version": "limits-sha256:none"}
     )
     assert unknown.status_code == 404 and unknown.json()["details"]["field"] == "policy_version"
+
+
+def test_the_live_book_by_arm_is_for_underwriters_and_empty_before_a_review(api, world):
+    arms = f"{URL}/arms"
+    assert (
+        api.get(arms, params={"review_on": "2025-04-30"}, headers=world.alice.headers).status_code
+        == 403
+    )
+    none = api.get(arms, params={"review_on": "2025-04-30"}, headers=world.underwriter.headers)
+    assert none.status_code == 200, none.text
+    assert none.json() == {"review_on": "2025-04-30", "observed_on": None, "arms": []}
+    bad = api.get(arms, params={"review_on": "30/04/2025"}, headers=world.underwriter.headers)
+    assert bad.status_code == 422

@@ -23,6 +23,7 @@ from thinfile.decisioning.limit_policy import DEFAULT_LIMIT_POLICY_DIR, load_lim
 from thinfile.decisioning.limits import LimitArm, assign_limit_arm
 from thinfile.services import limit_review_batch
 from thinfile.services.identity_records import SYSTEM
+from thinfile.services.limit_arms import arm_outcomes
 from thinfile.services.limit_policies import (
     activate_limit_policy,
     register_limit_policy,
@@ -36,7 +37,7 @@ from thinfile.store.limits_tables import (
     limit_line_months,
     limit_temporary,
 )
-from thinfile.store.servicing_codec import to_day
+from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_tables import credit_lines, limit_changes
 
 FIRST, SECOND = date(2025, 4, 30), date(2025, 5, 15)
@@ -242,3 +243,83 @@ def test_a_challenger_decides_its_share_of_the_lines_and_the_control_group_is_he
         int(r[9]) for r in batched["decisions"] if r[4] == "challenger" and r[7] == "increase"
     ]
     assert challenger_raised and max(challenger_raised) <= CHALLENGER_CEILING
+
+
+def test_the_live_book_by_arm_counts_what_the_tables_hold(database_url):
+    """The by-arm figures after a review, against the same figures computed here from the
+    rows the review wrote and the latest snapshot."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    seed_book(engine)
+    with_challenger(engine)
+    review_limits(engine, FIRST, batch_lines=700)
+    outcomes = arm_outcomes(engine, FIRST)
+    with engine.connect() as conn:
+        decided = conn.execute(
+            sa.text(
+                "SELECT d.line_id, d.arm, d.action, o.status FROM limit_decisions d "
+                "LEFT JOIN limit_offers o ON o.decision_id = d.id "
+                "WHERE d.kind = 'review' AND d.review_day = :r"
+            ),
+            {"r": to_day(FIRST)},
+        ).all()
+        at = conn.execute(sa.text("SELECT MAX(day) FROM limit_line_months")).scalar()
+        snap = {
+            int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
+            for r in conn.execute(
+                sa.text(
+                    "SELECT line_id, limit_amount, balance, days_past_due "
+                    "FROM limit_line_months WHERE day = :d"
+                ),
+                {"d": at},
+            )
+        }
+    assert at is not None and outcomes.observed_on == from_day(int(at)) == SECOND
+    expected: dict[str, dict[str, int]] = {}
+    for line_id, arm, action, status in decided:
+        e = expected.setdefault(
+            arm,
+            dict.fromkeys(
+                (
+                    "lines",
+                    "offered",
+                    "accepted",
+                    "held",
+                    "reduced",
+                    "seen",
+                    "limit",
+                    "balance",
+                    "late",
+                ),
+                0,
+            ),
+        )
+        e["lines"] += 1
+        e["offered"] += action == "increase"
+        e["accepted"] += status == "accepted"
+        e["held"] += action == "held_out"
+        e["reduced"] += action in ("decrease", "freeze")
+        if int(line_id) in snap:
+            limit, balance, dpd = snap[int(line_id)]
+            e["seen"] += 1
+            e["limit"] += limit
+            e["balance"] += balance
+            e["late"] += dpd >= 30
+    assert {a.arm for a in outcomes.arms} == {"champion", "challenger", "control"}
+    for a in outcomes.arms:
+        e = expected[a.arm]
+        assert (a.lines, a.offered, a.accepted, a.held_out, a.reduced, a.observed) == (
+            e["lines"],
+            e["offered"],
+            e["accepted"],
+            e["held"],
+            e["reduced"],
+            e["seen"],
+        )
+        assert a.average_limit_fen == e["limit"] // e["seen"]
+        assert a.utilization == (Decimal(e["balance"]) / e["limit"]).quantize(Decimal("0.0001"))
+        assert a.past_due_30_share == (Decimal(e["late"]) / e["seen"]).quantize(Decimal("0.0001"))
+    control = next(a for a in outcomes.arms if a.arm == "control")
+    assert control.offered == 0 and control.held_out > 0
+    assert arm_outcomes(engine, date(2025, 4, 29)).arms == ()  # no review that day
+    engine.dispose()

@@ -1,16 +1,17 @@
-"""A limit-policy simulation as the API answers it: amounts in yuan text, as everywhere in
-the API (the simulation counts fen)."""
+"""A limit-policy simulation and the live book by arm as the API answers them: amounts in
+yuan text, as everywhere in the API (the services count fen)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from thinfile.api.models_limits import LimitSimulationPublic
+from thinfile.api.models_limits import ArmOutcomesPublic, LimitSimulationPublic
 from thinfile.money import format_yuan
+from thinfile.services.limit_arms import ArmOutcomes
 from thinfile.services.limit_simulation import LimitSimulation
 
-__all__ = ["limit_simulation_public"]
+__all__ = ["arm_outcomes_public", "limit_simulation_public"]
 
 
 def _yuan(fen: object) -> str | None:
@@ -52,5 +53,31 @@ def limit_simulation_public(report: LimitSimulation) -> LimitSimulationPublic:
             "change": None
             if change is None
             else {**change, "by_month": [_month(m) for m in change["by_month"]]},
+        }
+    )
+
+
+def arm_outcomes_public(outcomes: ArmOutcomes) -> ArmOutcomesPublic:
+    return ArmOutcomesPublic.model_validate(
+        {
+            "review_on": outcomes.review_on,
+            "observed_on": outcomes.observed_on,
+            "arms": [
+                {
+                    "arm": a.arm,
+                    "lines": a.lines,
+                    "offered": a.offered,
+                    "accepted": a.accepted,
+                    "held_out": a.held_out,
+                    "reduced": a.reduced,
+                    "observed": a.observed,
+                    "average_limit": _yuan(a.average_limit_fen),
+                    "utilization": None if a.utilization is None else str(a.utilization),
+                    "past_due_30_share": None
+                    if a.past_due_30_share is None
+                    else str(a.past_due_30_share),
+                }
+                for a in outcomes.arms
+            ],
         }
     )

@@ -14,6 +14,8 @@ from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing.creditline import LineStatus
 
 __all__ = [
+    "ArmOutcomePublic",
+    "ArmOutcomesPublic",
     "DrawQuotePublic",
     "LimitAnswerPublic",
     "LimitChangeCreate",
@@ -342,3 +344,24 @@ class LimitSimulationPublic(BaseModel):
     candidate: LimitRunPublic
     baseline: LimitRunPublic | None
     change: LimitSimulationChangePublic | None
+
+
+class ArmOutcomePublic(BaseModel):
+    """One arm's lines after a review: what it did, and how they stand at the snapshot."""
+
+    arm: LimitArm
+    lines: int = Field(description="Lines the review decided in this arm")
+    offered: int = Field(description="Increases offered")
+    accepted: int = Field(description="Of which accepted by the borrower")
+    held_out: int = Field(description="Would-be increases held back (the control group)")
+    reduced: int = Field(description="Decreases and freezes")
+    observed: int = Field(description="Lines in the snapshot the figures below are of")
+    average_limit: str | None = Field(description="Yuan")
+    utilization: str | None = Field(description="Balance over limit, the arm's lines together")
+    past_due_30_share: str | None = Field(description="Share of lines 30+ days past due")
+
+
+class ArmOutcomesPublic(BaseModel):
+    review_on: date
+    observed_on: date | None = Field(description="The snapshot's day (none taken yet: null)")
+    arms: list[ArmOutcomePublic]

@@ -21,6 +21,25 @@ from thinfile.store.sales_tables import sales_days
 
 __all__ = ["LimitRepository"]
 
+ARM_OUTCOMES = """
+SELECT d.arm,
+  COUNT(*) AS lines,
+  SUM(CASE WHEN d.action = 'increase' THEN 1 ELSE 0 END) AS offered,
+  SUM(CASE WHEN o.status = 'accepted' THEN 1 ELSE 0 END) AS accepted,
+  SUM(CASE WHEN d.action = 'held_out' THEN 1 ELSE 0 END) AS held_out,
+  SUM(CASE WHEN d.action IN ('decrease', 'freeze') THEN 1 ELSE 0 END) AS reduced,
+  COUNT(m.line_id) AS observed,
+  COALESCE(SUM(m.limit_amount), 0) AS limit_sum,
+  COALESCE(SUM(m.balance), 0) AS balance_sum,
+  SUM(CASE WHEN m.days_past_due >= 30 THEN 1 ELSE 0 END) AS past_due_30
+FROM limit_decisions d
+LEFT JOIN limit_offers o ON o.decision_id = d.id
+LEFT JOIN limit_line_months m ON m.line_id = d.line_id AND m.day = :at
+WHERE d.kind = 'review' AND d.review_day = :r
+GROUP BY d.arm
+ORDER BY d.arm
+"""
+
 
 def _opened_line(line_id: int | None) -> sa.ColumnElement[bool]:
     """Applications that opened a line (the line ``line_id``, if given: its key's text)."""
@@ -168,3 +187,16 @@ class LimitRepository:
             .group_by(line)
         )
         return [dict(r) for r in self.conn.execute(query).mappings()]
+
+    def arm_outcomes(self, review_day: int) -> tuple[int | None, list[dict[str, Any]]]:
+        """The lines reviewed on ``review_day`` by arm — what the review did to them, and how
+        they stand at the latest snapshot since (its day, or None when there is none yet):
+        lines, increases offered and accepted, would-be increases held out, decreases and
+        freezes; snapshotted lines, their limits, balances, and lines 30+ days past due."""
+        at = self.conn.execute(
+            sa.text("SELECT MAX(day) FROM limit_line_months WHERE day >= :r"), {"r": review_day}
+        ).scalar()
+        rows = self.conn.execute(
+            sa.text(ARM_OUTCOMES), {"r": review_day, "at": -1 if at is None else int(at)}
+        ).mappings()
+        return (None if at is None else int(at)), [dict(r) for r in rows]

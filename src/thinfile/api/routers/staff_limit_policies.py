@@ -5,15 +5,17 @@ synthetic book — each route one call of ``services.limit_policies`` (or
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from thinfile.api.deps import require_roles
 from thinfile.api.mappers import money
-from thinfile.api.mappers_limits import limit_simulation_public
+from thinfile.api.mappers_limits import arm_outcomes_public, limit_simulation_public
 from thinfile.api.models_limits import (
+    ArmOutcomesPublic,
     LimitChallengerCreate,
     LimitPolicyCreate,
     LimitPolicyPublic,
@@ -22,7 +24,7 @@ from thinfile.api.models_limits import (
 )
 from thinfile.http import Context
 from thinfile.security.roles import Role
-from thinfile.services import limit_policies, limit_policy_simulations
+from thinfile.services import limit_arms, limit_policies, limit_policy_simulations
 from thinfile.services.identity_records import Actor
 
 router = APIRouter(prefix="/staff/limit-policies", tags=["staff: limit policies"])
@@ -114,3 +116,20 @@ def simulate_limit_policy(
         take_up=Decimal(body.take_up),
     )
     return limit_simulation_public(report)
+
+
+@router.get(
+    "/arms",
+    response_model=ArmOutcomesPublic,
+    summary="The live book by arm after a review: champion, challenger and control side by side",
+)
+def arm_outcomes(
+    review_on: Annotated[date, Query(description="The review's business date")],
+    _staff: Underwriter,
+    context: Context,
+) -> ArmOutcomesPublic:
+    """For the lines the review on `review_on` decided, by the arm each met: increases offered
+    and accepted, the control group's would-be increases held out, decreases and freezes; and
+    at the latest behaviour snapshot since, each arm's average limit, utilization and share of
+    lines 30+ days past due — the measured effect of the strategy."""
+    return arm_outcomes_public(limit_arms.arm_outcomes(context.engine, review_on))
