@@ -81,31 +81,6 @@ def quote_draw(
     return DrawQuote(line_id, offer, stored.line.available(owed))
 
 
-def _check_confirmed(periods: int, confirmed: bool) -> None:
-    _check_term(periods)
-    if not confirmed:
-        raise InvalidInputError(
-            "confirm that you have read the cost statement",
-            field="confirm",
-            remedy="tick the box, then draw",
-        )
-
-
-def _draw_seen(
-    uow: UnitOfWork, line_id: int, amount: Money, periods: int, seen_available: Money
-) -> LoanAccount:
-    stored = uow.credit_lines.get(line_id, lock=True)
-    available = stored.line.available(uow.credit_lines.outstanding_principal(line_id))
-    if available != seen_available:
-        raise ConflictError(
-            f"the line changed since the draw was shown: {available} is available now",
-            field="available",
-            value=str(seen_available),
-            remedy="look at the draw again and confirm it",
-        )
-    return draw_in_unit(uow, line_id, amount, periods, business_date_in(uow))
-
-
 def draw_as_quoted_in(
     uow: UnitOfWork,
     line_id: int,
@@ -116,10 +91,27 @@ def draw_as_quoted_in(
     confirmed: bool,
     actor: Actor,
 ) -> tuple[LoanAccount, AuditDraft]:
-    """:func:`draw_from_line` inside the caller's unit of work (the API's, under an
-    idempotency key): the new loan and its audit row, which the caller appends last."""
-    _check_confirmed(periods, confirmed)
-    loan = _draw_seen(uow, line_id, amount, periods, seen_available)
+    """Draw as quoted in the caller's unit of work: a new loan and its audit row
+    (``credit_line.draw``, which the caller appends last), only once the borrower confirmed
+    reading the statement and while the line's available amount is still
+    ``seen_available``."""
+    _check_term(periods)
+    if not confirmed:
+        raise InvalidInputError(
+            "confirm that you have read the cost statement",
+            field="confirm",
+            remedy="tick the box, then draw",
+        )
+    stored = uow.credit_lines.get(line_id, lock=True)
+    available = stored.line.available(uow.credit_lines.outstanding_principal(line_id))
+    if available != seen_available:
+        raise ConflictError(
+            f"the line changed since the draw was shown: {available} is available now",
+            field="available",
+            value=str(seen_available),
+            remedy="look at the draw again and confirm it",
+        )
+    loan = draw_in_unit(uow, line_id, amount, periods, business_date_in(uow))
     return loan, draw_audit(actor.label, loan)
 
 
@@ -133,12 +125,18 @@ def draw_from_line(
     confirmed: bool,
     actor: Actor,
 ) -> LoanAccount:
-    """Draw as quoted: a new loan, audited (``credit_line.draw``), only once the borrower
-    confirmed reading the statement and while the line's available amount is still
-    ``seen_available``."""
-    _check_confirmed(periods, confirmed)
-    return in_own_unit(
+    """:func:`draw_as_quoted_in` in a unit of work of its own (the borrower's page)."""
+    loan, _ = in_own_unit(
         engine,
-        lambda uow: _draw_seen(uow, line_id, amount, periods, seen_available),
-        lambda loan: draw_audit(actor.label, loan),
+        lambda uow: draw_as_quoted_in(
+            uow,
+            line_id,
+            amount,
+            periods,
+            seen_available=seen_available,
+            confirmed=confirmed,
+            actor=actor,
+        ),
+        lambda done: done[1],
     )
+    return loan
