@@ -41,6 +41,7 @@ __all__ = [
     "loan_public",
     "loan_summary",
     "money",
+    "money_or_none",
     "new_loan_summary",
     "preview_public",
     "receipt_public",
@@ -50,6 +51,11 @@ __all__ = [
 def money(fen: int, currency: str = "CNY") -> str:
     """Fen as yuan text (``currency`` is named by the enclosing object, not in the amount)."""
     return format_yuan(fen)
+
+
+def money_or_none(fen: int | None) -> str | None:
+    """:func:`money`, or None for an amount not known."""
+    return None if fen is None else format_yuan(fen)
 
 
 def _terms(offer: Mapping[str, Any]) -> LoanTerms:

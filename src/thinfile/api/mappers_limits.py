@@ -6,27 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from thinfile.api.mappers import money_or_none
 from thinfile.api.models_limits import ArmOutcomesPublic, LimitSimulationPublic
-from thinfile.money import format_yuan
 from thinfile.services.limit_arms import ArmOutcomes
 from thinfile.services.limit_simulation import LimitSimulation
 
 __all__ = ["arm_outcomes_public", "limit_simulation_public"]
 
 
-def _yuan(fen: object) -> str | None:
-    return None if fen is None else format_yuan(int(str(fen)))
-
-
 def _month(m: Mapping[str, Any]) -> dict[str, object]:
-    return {**m, "average_limit": _yuan(m["average_limit_fen"])}
+    return {**m, "average_limit": money_or_none(m["average_limit_fen"])}
 
 
 def _group(g: Mapping[str, Any]) -> dict[str, object]:
     return {
         **g,
-        "balance_at_entry": _yuan(g["balance_at_entry_fen"]),
-        "charged_off": _yuan(g["charged_off_fen"]),
+        "balance_at_entry": money_or_none(g["balance_at_entry_fen"]),
+        "charged_off": money_or_none(g["charged_off_fen"]),
     }
 
 
@@ -35,7 +31,7 @@ def _run(run: Mapping[str, Any] | None) -> dict[str, object] | None:
         return None
     return {
         "policy_version": run["policy_version"],
-        "ceiling": _yuan(run["ceiling_fen"]),
+        "ceiling": money_or_none(run["ceiling_fen"]),
         "by_month": [_month(m) for m in run["by_month"]],
         "by_segment": {k: [_month(m) for m in v] for k, v in run["by_segment"].items()},
         "loss": {k: _group(g) for k, g in run["loss"].items()},
@@ -71,7 +67,7 @@ def arm_outcomes_public(outcomes: ArmOutcomes) -> ArmOutcomesPublic:
                     "held_out": a.held_out,
                     "reduced": a.reduced,
                     "observed": a.observed,
-                    "average_limit": _yuan(a.average_limit_fen),
+                    "average_limit": money_or_none(a.average_limit_fen),
                     "utilization": None if a.utilization is None else str(a.utilization),
                     "past_due_30_share": None
                     if a.past_due_30_share is None

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from thinfile.api.models_applications import YUAN, OfferPublic
 from thinfile.decisioning.challenger import PolicyStatus
 from thinfile.decisioning.limits import LimitAction, LimitArm
+from thinfile.services.limit_policy_simulations import (
+    MAX_SIMULATED_APPLICANTS,
+    MIN_SIMULATED_APPLICANTS,
+)
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing.creditline import LineStatus
 
@@ -252,7 +256,10 @@ class LimitSimulationCreate(BaseModel):
     )
 
     applicants: int = Field(
-        default=1000, ge=100, le=5000, description="Synthetic applicants in the book"
+        default=1000,
+        ge=MIN_SIMULATED_APPLICANTS,
+        le=MAX_SIMULATED_APPLICANTS,
+        description="Synthetic applicants in the book",
     )
     seed: int = Field(default=7, ge=0, le=2**31 - 1, description="Makes the same book again")
     policy_version: str | None = Field(

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path
 
 from thinfile.api.deps import require_roles
+from thinfile.api.mappers import money_or_none
 from thinfile.api.models_reconciliation import (
     ReconciliationItemPublic,
     ReconciliationPublic,
@@ -16,7 +17,6 @@ from thinfile.api.models_reconciliation import (
     ResolutionCreate,
 )
 from thinfile.http import Context
-from thinfile.money import format_yuan
 from thinfile.security.roles import Role
 from thinfile.services.identity_records import Actor
 from thinfile.services.payment_intents import IntentStatus
@@ -40,10 +40,6 @@ _FINAL: dict[str, Literal["succeeded", "failed"]] = {"succeeded": "succeeded", "
 Day = Annotated[date, Path(description="The reconciled date (China Standard Time).")]
 
 
-def _yuan(fen: int | None) -> str | None:
-    return None if fen is None else format_yuan(fen)
-
-
 def _item(i: StoredReconItem) -> ReconciliationItemPublic:
     return ReconciliationItemPublic(
         n=i.n,
@@ -53,9 +49,9 @@ def _item(i: StoredReconItem) -> ReconciliationItemPublic:
         request_id=i.request_id,
         kind=_KINDS[i.kind],
         file_status=None if i.file_status is None else _FINAL[i.file_status],
-        file_amount=_yuan(i.file_amount),
+        file_amount=money_or_none(i.file_amount),
         book_status=None if i.book_status is None else IntentStatus(i.book_status),
-        book_amount=_yuan(i.book_amount),
+        book_amount=money_or_none(i.book_amount),
         loan_id=i.loan_id,
         resolution=i.resolution,
         resolved_by=i.resolved_by,
