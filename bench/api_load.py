@@ -47,6 +47,18 @@ CONCURRENCY = 32
 WARM_UP = 1000
 OUTCOME = re.compile(rb'"outcome":"([a-z_]+)"')
 """A submission's decision in its answer (approve, refer, decline)."""
+
+
+def count(statuses: dict[int | str, int], status: int, body: bytes) -> None:
+    """Count an answer by status and, for a submission answered 201, by its decision (a
+    decline is less work than an approval with offers)."""
+    statuses[status] = statuses.get(status, 0) + 1
+    decided = OUTCOME.search(body) if status == 201 else None
+    if decided is not None:
+        outcome = decided.group(1).decode()
+        statuses[outcome] = statuses.get(outcome, 0) + 1
+
+
 APPLICATIONS_PER_BORROWER = 4
 """The most submissions sent per borrower: the default policy knocks out a fifth application
 by the same ID within 30 days (``vid > 3``), and a knockout is a cheaper request than a
@@ -332,11 +344,7 @@ async def drive(
                         await asyncio.sleep(wait)
                 status, body = await exchange(reader, writer, raw)
                 latencies.append(time.perf_counter() - due)
-                statuses[status] = statuses.get(status, 0) + 1
-                decided = OUTCOME.search(body) if status == 201 else None
-                if decided is not None:  # a submission: its decision, the work it took
-                    outcome = decided.group(1).decode()
-                    statuses[outcome] = statuses.get(outcome, 0) + 1
+                count(statuses, status, body)
                 if status >= 400 and statuses[status] == 1:
                     print(f"first {status}: {body[:300]!r}", flush=True)
         finally:
