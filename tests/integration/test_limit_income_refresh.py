@@ -50,12 +50,18 @@ def _borrower_of_the_good_line(engine, monkeypatch) -> tuple[Any, Any, Any]:
     monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
     who = with_loan(borrower(engine, new_cipher()))
     book = build_book(engine)
+    return who, book, _owning(engine, who, book.good)
+
+
+def _owning(engine, who, line: int) -> Any:
+    """``who``'s application opened ``line``, and ``who`` consents to the reading of their
+    gig-platform income for credit assessment (the consent, to revoke)."""
     with engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE applications SET credit_line_id = :line WHERE user_id = :user"),
-            {"line": str(book.good), "user": who.actor.user_id},
+            {"line": str(line), "user": who.actor.user_id},
         )
-    granted = consent.grant_consent(
+    return consent.grant_consent(
         engine,
         applicant_id=who.applicant_id,
         category=DataCategory.GIG_PLATFORM_INCOME,
@@ -64,7 +70,6 @@ def _borrower_of_the_good_line(engine, monkeypatch) -> tuple[Any, Any, Any]:
         separate=False,
         actor=who.actor,
     )
-    return who, book, granted
 
 
 def test_newer_platform_earnings_refresh_the_income_an_increase_must_be_affordable_on(
@@ -130,20 +135,7 @@ def test_a_borrowers_request_reads_fresh_earnings_for_that_line_and_no_other(eng
     who, book, _ = _borrower_of_the_good_line(engine, monkeypatch)
     other = with_loan(borrower(engine, new_cipher(), phone="13800138001"))
     twin = book.twins[0]
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE applications SET credit_line_id = :line WHERE user_id = :user"),
-            {"line": str(twin), "user": other.actor.user_id},
-        )
-    consent.grant_consent(
-        engine,
-        applicant_id=other.applicant_id,
-        category=DataCategory.GIG_PLATFORM_INCOME,
-        purpose=Purpose.CREDIT_ASSESSMENT,
-        notice_version="v1",
-        separate=False,
-        actor=other.actor,
-    )
+    _owning(engine, other, twin)
     last = REVIEW - timedelta(days=2)
     for line in (book.good, twin):
         record_line_income(engine, line, Money.of("2000"), last - timedelta(days=1), source="x")
