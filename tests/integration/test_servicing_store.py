@@ -130,3 +130,44 @@ def test_a_credit_line_draws_up_to_its_limit_and_records_limit_changes(engine):
     raised = change_line_limit(engine, line.line.line_id, Money.of("8000"), "limit review", START)
     assert raised.available == Money.of("5000")
     assert verify_ledger(engine).ok
+
+
+def test_the_verifier_finds_a_reference_kept_without_a_foreign_key_that_resolves_nowhere(engine):
+    """Payment intents, month-end rows and deliveries carry their references without
+    foreign-key triggers (written by the million at night): the verifier checks them."""
+    from thinfile.services.identity_records import now_utc
+    from thinfile.store.notification_tables import notification_deliveries
+    from thinfile.store.payment_tables import payment_intents
+    from thinfile.store.servicing_tables import month_ends
+
+    [loan_id] = open_book(engine, 1)
+    run_cob(engine, date(2025, 1, 31))  # a month-end: the loan's snapshot row
+    assert verify_ledger(engine).ok
+    at = now_utc()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(payment_intents).values(
+                id="ghost-intent", loan_id=loan_id, user_id="nobody", card_id="no-card",
+                kind="payment", amount=100, currency="CNY", status="created",
+                idempotency_key="k", request_hash="h", created_at=at,
+            )
+        )  # fmt: skip
+        conn.execute(
+            sa.insert(notification_deliveries).values(
+                notification_id=987654, channel="sms", user_id="nobody", status="pending",
+                attempts=0, created_at=at,
+            )
+        )  # fmt: skip
+        conn.execute(
+            sa.insert(month_ends).values(
+                loan_id=loan_id + 1000, month_end_day=20119, status="active", days_past_due=0,
+                principal_balance=0,
+            )
+        )  # fmt: skip
+    problems = verify_ledger(engine).problems
+    assert sorted(p.split(" name ")[0] for p in problems) == [
+        "references_resolve: 1 row(s) of notification_deliveries.notification_id",
+        "references_resolve: 1 row(s) of payment_intents.card_id",
+        "references_resolve: 1 row(s) of payment_intents.user_id",
+        "references_resolve: 1 row(s) of servicing_month_ends.loan_id",
+    ]

@@ -231,6 +231,7 @@ def verify_ledger(engine: Engine, *, rebook: bool = True) -> LedgerReport:
         balances = uow.ledger.general_ledger()
         expected = _expected(uow)
         negative = uow.ledger.out_of_range()
+        dangling = uow.ledger.unresolved_references()
         deferred = _deferred_subsidy(uow, balances)
         deferred += _working_capital(uow, balances)
         rebooked = _rebook_book(uow) if rebook else []
@@ -245,6 +246,10 @@ def verify_ledger(engine: Engine, *, rebook: bool = True) -> LedgerReport:
     ]
     if negative:
         problems.append(f"no_negative_balances: {negative} installment(s) out of range")
+    problems += [
+        f"references_resolve: {n} row(s) of {name} name a row that does not exist"
+        for name, n in dangling.items()
+    ]
     problems += deferred
     problems += rebooked
     return LedgerReport(balances, tuple(problems))

@@ -23,7 +23,10 @@ from sqlalchemy.engine import Connection
 from thinfile.store.hot import Hot
 from thinfile.store.servicing_tables import cob_runs, cob_steps
 
-__all__ = ["AUTO_DEBIT_PREFIX", "CobRepository", "Params"]
+__all__ = ["AUTO_DEBIT_PREFIX", "BATCH_WORK_MEM", "CobRepository", "Params"]
+
+BATCH_WORK_MEM = "256MB"
+"""PostgreSQL's ``work_mem`` for a step of close of business (see ``plan_for_batch``)."""
 
 Params = dict[str, int]
 """A step's parameters: ``x`` (the date closed), ``prev``, ``lo``, ``scale``, ``max_grace``,
@@ -323,6 +326,13 @@ class CobRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def plan_for_batch(self) -> None:
+        """PostgreSQL: room for the step's hash tables in memory (this transaction only).
+        A step groups the whole book's installments by loan; at the server's default
+        ``work_mem`` (4 MB) the grouping of a million loans spilled 585 MB to disk."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
 
     # what postings ask
 

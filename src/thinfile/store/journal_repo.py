@@ -158,6 +158,30 @@ WHERE subsidy_recognized < 0 OR subsidy_recognized > subsidy
 ORDER BY id
 """
 
+
+def _dangling(table: str, column: str, target: str) -> str:
+    return (
+        f"SELECT COUNT(*) FROM {table} t WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {target} r WHERE r.id = t.{column})"
+    )
+
+
+_REFERENCES = (
+    ("payment_intents.loan_id", _dangling("payment_intents", "loan_id", "servicing_loans")),
+    ("payment_intents.user_id", _dangling("payment_intents", "user_id", "users")),
+    ("payment_intents.card_id", _dangling("payment_intents", "card_id", "payment_cards")),
+    (
+        "servicing_month_ends.loan_id",
+        _dangling("servicing_month_ends", "loan_id", "servicing_loans"),
+    ),
+    (
+        "notification_deliveries.notification_id",
+        _dangling("notification_deliveries", "notification_id", "notifications"),
+    ),
+)
+"""The references written without a foreign-key trigger, each as (name, count of rows whose
+target is missing)."""
+
 _OUT_OF_RANGE = """
 SELECT COUNT(*) FROM servicing_installments WHERE principal_paid > principal_due
   OR interest_paid > interest_accrued OR interest_accrued > interest_due
@@ -272,6 +296,12 @@ class LedgerRepository:
         """Loans (``id``, ``status``, ``subsidy``, ``subsidy_recognized``) that recognised
         less than nothing or more than their subsidy, or keep some deferred once finished."""
         return self.conn.execute(sa.text(_SUBSIDY_OUT_OF_RANGE)).all()
+
+    def unresolved_references(self) -> dict[str, int]:
+        """Per reference kept without a foreign-key trigger (migrations servicing_0014 and
+        comms_0002), how many rows name a row that does not exist; only those above zero."""
+        found = {name: self.conn.execute(sa.text(sql)).scalar_one() for name, sql in _REFERENCES}
+        return {name: int(n) for name, n in found.items() if n}
 
     def out_of_range(self) -> int:
         """How many installments record more paid than owed, or a negative amount."""

@@ -54,7 +54,8 @@ notifications = sa.Table(
 notification_deliveries = sa.Table(
     "notification_deliveries",
     metadata,
-    sa.Column("notification_id", _BIG, sa.ForeignKey("notifications.id"), primary_key=True),
+    # no foreign-key trigger (migration comms_0002): written by the million each night
+    sa.Column("notification_id", _BIG, primary_key=True, autoincrement=False),
     sa.Column("channel", sa.String(8), primary_key=True),
     sa.Column("user_id", sa.String(_ID), nullable=False),
     sa.Column("status", sa.String(12), nullable=False),

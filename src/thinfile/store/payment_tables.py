@@ -50,9 +50,11 @@ payment_intents = sa.Table(
     "payment_intents",
     metadata,
     sa.Column("id", sa.String(_ID), primary_key=True),
-    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), nullable=False, index=True),
-    sa.Column("user_id", sa.String(_ID), sa.ForeignKey("users.id"), nullable=False),
-    sa.Column("card_id", sa.String(_ID), sa.ForeignKey("payment_cards.id"), nullable=False),
+    # loan, borrower and card without foreign-key triggers (migration servicing_0014): close of
+    # business writes a million of these a night; `ledger verify` checks they resolve.
+    sa.Column("loan_id", _BIG, nullable=False, index=True),
+    sa.Column("user_id", sa.String(_ID), nullable=False),
+    sa.Column("card_id", sa.String(_ID), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("mode", sa.String(24), nullable=True),
     sa.Column("amount", _BIG, nullable=False),

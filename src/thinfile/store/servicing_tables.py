@@ -234,7 +234,8 @@ bucket_history = sa.Table(
 month_ends = sa.Table(
     "servicing_month_ends",
     metadata,
-    sa.Column("loan_id", _BIG, sa.ForeignKey("servicing_loans.id"), primary_key=True),
+    # no foreign-key trigger (migration servicing_0014): a row per loan every month-end
+    sa.Column("loan_id", _BIG, primary_key=True, autoincrement=False),
     sa.Column("month_end_day", _DAY, primary_key=True, autoincrement=False, index=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("days_past_due", sa.Integer, nullable=False),
