@@ -489,6 +489,29 @@ def test_close_of_business_writes_reminders_and_notices_once_per_date(engine):
     assert kinds.count("due_soon") == 3 and kinds.count("overdue_1") == 3
 
 
+def test_close_of_business_keeps_a_reminder_in_the_app_for_who_chose_it_but_not_a_notice(
+    engine,
+):
+    """The night's messages get their deliveries with the borrower's choice applied (on
+    PostgreSQL in the statement that writes the messages)."""
+    cipher = new_cipher()
+    who = with_loan(borrower(engine, cipher))
+    notes.set_preferences(
+        engine,
+        who.actor,
+        who.actor.user_id,
+        language="zh",
+        time_zone="Asia/Shanghai",
+        in_app_only=True,
+    )
+    due = date(1970, 1, 1) + timedelta(days=_due_days(engine, who.loan_id)[0])
+    run_cob(engine, due - timedelta(days=4))
+    assert [r.channel for r in deliveries(engine, **{"n.kind": "due_soon"})] == ["in_app"]
+    run_cob(engine, due)
+    notice = deliveries(engine, **{"n.kind": "overdue_1"})
+    assert sorted(r.channel for r in notice) == ["email", "in_app", "sms"]
+
+
 def test_reminders_render_with_the_amount_and_due_date(engine, mailbox):  # noqa: F811
     cipher = new_cipher()
     who = with_loan(borrower(engine, cipher))

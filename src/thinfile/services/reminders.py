@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from thinfile.comms import KINDS, OVERDUE_DAYS, REMINDER_DAYS_BEFORE, MessageKind, zone_of
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.notifications_repo import ChannelRule
+from thinfile.store.notifications_repo import ChannelRule, CobOutbox
 from thinfile.store.servicing_codec import to_day
 
 __all__ = ["REMINDERS_ON", "reminders_step"]
@@ -42,6 +42,10 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
     if not REMINDERS_ON:
         return 0
     day, at = to_day(x), now_utc()
+    end_of_x = datetime.combine(x + timedelta(days=1), time(0), tzinfo=zone_of(None)).astimezone(
+        UTC
+    )
+    outbox = CobOutbox(_RULES, due=min(at, end_of_x))
     d = day + 1
     repo = uow.notifications
     repo.plan_for_batch()
@@ -51,6 +55,7 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
         kind=MessageKind.DUE_SOON.value,
         required=KINDS[MessageKind.DUE_SOON].legally_required,
         at=at,
+        outbox=outbox,
     )
     written += repo.add_before_due(
         x=day,
@@ -58,12 +63,10 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
         kind=MessageKind.DUE_TODAY.value,
         required=KINDS[MessageKind.DUE_TODAY].legally_required,
         at=at,
+        outbox=outbox,
     )
     written += repo.add_overdue(
-        x=day, d=d, since=[d - n for n in OVERDUE_DAYS], required=True, at=at
+        x=day, d=d, since=[d - n for n in OVERDUE_DAYS], required=True, at=at, outbox=outbox
     )
-    end_of_x = datetime.combine(x + timedelta(days=1), time(0), tzinfo=zone_of(None)).astimezone(
-        UTC
-    )
-    repo.add_cob_deliveries(x=day, rules=_RULES, at=at, due=min(at, end_of_x))
+    repo.add_cob_deliveries(x=day, outbox=outbox, at=at)
     return written

@@ -23,6 +23,7 @@ from thinfile.store.outbox_pg import add_message_pg
 
 __all__ = [
     "ChannelRule",
+    "CobOutbox",
     "NotificationRepository",
     "StoredDelivery",
     "StoredMessage",
@@ -152,6 +153,11 @@ _UNPAID = (
     " - i.principal_paid - i.interest_paid - i.fee_paid - i.penalty_paid"
 )
 
+_FENCE = "/*fence*/"
+"""Where PostgreSQL takes ``OFFSET 0``: a subquery with an offset keeps the outer filter on
+its owner outside, so the owner lookup runs once per loan (pushed into the grouping, the
+planner evaluated it twice: for the filter and for the row)."""
+
 _BEFORE_DUE_KEY = _KEY.format(kind="CAST(:kind AS VARCHAR(32))", day="i.due_day")
 _BEFORE_DUE = f"""
 INSERT INTO notifications (user_id, kind, loan_id, ref_day, dedupe_key, amount_fen, currency,
@@ -162,7 +168,7 @@ FROM (SELECT {_OWNER} AS user_id, l.id AS loan_id, i.due_day AS due_day, l.curre
              SUM({_UNPAID}) AS owed, {_BEFORE_DUE_KEY} AS dedupe_key
       FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
       WHERE i.due_day = :target AND l.status = 'active'
-      GROUP BY l.id, i.due_day, l.currency, l.credit_line_id) r
+      GROUP BY l.id, i.due_day, l.currency, l.credit_line_id {_FENCE}) r
 WHERE r.user_id IS NOT NULL AND r.owed > 0
 ON CONFLICT (dedupe_key) DO NOTHING
 """
@@ -182,7 +188,7 @@ FROM (SELECT l.id AS loan_id, l.overdue_since_day AS since, l.currency AS curren
       JOIN servicing_installments i ON i.loan_id = l.id AND i.due_day <= :x
       WHERE l.status = 'active' AND l.overdue_since_day IN :since
       GROUP BY l.id, l.overdue_since_day, l.currency, l.credit_line_id
-      HAVING SUM({_UNPAID}) > 0) g
+      HAVING SUM({_UNPAID}) > 0 {_FENCE}) g
 WHERE g.user_id IS NOT NULL
 ON CONFLICT (dedupe_key) DO NOTHING
 """
@@ -212,6 +218,32 @@ WHERE n.cob_day = :x AND (r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only 
 """
 """Every delivery of the messages close of business wrote for ``:x`` (a message that has any
 delivery has them all: they are written together)."""
+
+_WITH_DELIVERIES = """
+WITH m AS ({messages} RETURNING id, kind, user_id),
+d AS (
+  INSERT INTO notification_deliveries (notification_id, channel, user_id, status, attempts,
+    next_attempt_at, created_at)
+  SELECT m.id, r.channel, m.user_id, 'pending', 0, :due, :at
+  FROM m JOIN ({rules}) r ON r.kind = m.kind
+  LEFT JOIN notification_preferences p ON p.user_id = m.user_id
+  WHERE r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only = :false
+  RETURNING 1)
+SELECT COUNT(*) FROM m
+"""
+"""PostgreSQL: a statement writing messages (``{messages}``) and, from the rows it returns,
+their deliveries — without looking the night's messages up again and probing each for a
+delivery (2,852,919 probes for 950,973 notices). A data-modifying ``WITH`` runs to the end
+whether or not the main query reads it; the count is of messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class CobOutbox:
+    """How close of business's messages are delivered: the channel rules of their kinds and
+    when their deliveries are first due."""
+
+    rules: Sequence[ChannelRule]
+    due: datetime
 
 
 class NotificationRepository:
@@ -450,31 +482,53 @@ class NotificationRepository:
             self.conn.execute(sa.text("SET LOCAL jit = off"))
 
     def add_before_due(
-        self, *, x: int, target: int, kind: str, required: bool, at: datetime
+        self, *, x: int, target: int, kind: str, required: bool, at: datetime, outbox: CobOutbox
     ) -> int:
-        done = self.conn.execute(
-            sa.text(_BEFORE_DUE),
-            {"x": x, "target": target, "kind": kind, "required": required, "at": at} | _SEPARATORS,
+        return self._add_cob(
+            _BEFORE_DUE,
+            {"x": x, "target": target, "kind": kind, "required": required, "at": at},
+            outbox,
         )
-        return int(done.rowcount)
 
     def add_overdue(
-        self, *, x: int, d: int, since: Sequence[int], required: bool, at: datetime
+        self,
+        *,
+        x: int,
+        d: int,
+        since: Sequence[int],
+        required: bool,
+        at: datetime,
+        outbox: CobOutbox,
     ) -> int:
-        statement = sa.text(_OVERDUE).bindparams(sa.bindparam("since", expanding=True))
-        done = self.conn.execute(
-            statement,
-            {"x": x, "d": d, "since": list(since), "required": required, "at": at} | _SEPARATORS,
-        )
+        params = {"x": x, "d": d, "since": list(since), "required": required, "at": at}
+        return self._add_cob(_OVERDUE, params, outbox, expanding="since")
+
+    def _add_cob(
+        self, sql: str, params: dict[str, Any], outbox: CobOutbox, expanding: str | None = None
+    ) -> int:
+        """Messages of close of business; how many were written. PostgreSQL writes their
+        deliveries in the same statement (the messages it returns, joined to the channel
+        rules), so :meth:`add_cob_deliveries` has nothing left to find."""
+        if self.writes_message_at_once:
+            messages = sql.replace(_FENCE, "OFFSET 0")
+            sql = _WITH_DELIVERIES.format(messages=messages, rules=_rules_sql(outbox.rules))
+            params = params | {"due": outbox.due, "false": False}
+        statement = sa.text(sql)
+        if expanding is not None:
+            statement = statement.bindparams(sa.bindparam(expanding, expanding=True))
+        done = self.conn.execute(statement, params | _SEPARATORS)
+        if self.writes_message_at_once:
+            return int(done.scalar_one())
         return int(done.rowcount)
 
-    def add_cob_deliveries(
-        self, *, x: int, rules: Sequence[ChannelRule], at: datetime, due: datetime
-    ) -> int:
-        """The deliveries of the messages written for ``x``, made at ``at``, due from ``due``."""
+    def add_cob_deliveries(self, *, x: int, outbox: CobOutbox, at: datetime) -> int:
+        """The deliveries of the messages written for ``x``, made at ``at``, due from
+        ``outbox.due`` (none left to write on PostgreSQL: see :meth:`_add_cob`)."""
+        if self.writes_message_at_once:
+            return 0
         done = self.conn.execute(
-            sa.text(_COB_DELIVERIES.format(rules=_rules_sql(rules))),
-            {"x": x, "at": at, "due": due, "false": False},
+            sa.text(_COB_DELIVERIES.format(rules=_rules_sql(outbox.rules))),
+            {"x": x, "at": at, "due": outbox.due, "false": False},
         )
         return int(done.rowcount)
 
