@@ -81,6 +81,17 @@ def _borrowers(engine: sa.Engine) -> None:
         conn.execute(sa.text("VACUUM ANALYZE servicing_installments"))
 
 
+def _server(engine: sa.Engine) -> str:
+    """The server settings the figures depend on (the close's steps set their own work_mem)."""
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SHOW server_version")).scalar_one()
+        shown = [
+            f"{name} {conn.execute(sa.text(f'SHOW {name}')).scalar_one()}"
+            for name in ("shared_buffers", "max_wal_size", "work_mem")
+        ]
+    return f"PostgreSQL {version.split()[0]}: " + ", ".join(shown)
+
+
 def _owed_before(engine: sa.Engine) -> None:
     """What each loan owes on the date before the close (fallen due and unpaid, penalty
     included, less overpayment held), summed independently of the auto-debit statement and
@@ -142,12 +153,13 @@ def main() -> None:
             f"{args.loans:,} loans, {due:,} installments due {DAY}, each borrower with an"
             f" agreement; seeded in {seeded:.1f} s; load average {_load()}"
         )
+        print(f"  {_server(engine)}")
         _owed_before(engine)
         began = time.perf_counter()
         report = run_cob(engine, DAY)
         total = time.perf_counter() - began
-        for _day, step, rows, seconds in report.steps:
-            print(f"  {step:<12} {rows:>10,} rows {seconds:8.2f} s")
+        for _day, step, rows, seconds in report.steps:  # lanes overlap on PostgreSQL
+            print(f"  {step:<15} {rows:>10,} rows {seconds:8.2f} s")
         print(f"  COB total {total:.1f} s; load average after {_load()}")
         auto = next(s for s in report.steps if s[1] == "auto-debit")
         per = auto[3] / max(auto[2], 1)
