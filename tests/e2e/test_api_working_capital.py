@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import thinfile.services.cob as cob_step
+import thinfile.services.cob_steps as cob_step
 import thinfile.servicing.working_capital as wc_domain
 from tests.e2e.api_harness import Party, TestClient, World, context_of, is_replay_of
 from thinfile.money import Money

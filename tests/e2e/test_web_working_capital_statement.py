@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-import thinfile.services.cob as cob_step
+import thinfile.services.cob_steps as cob_step
 import thinfile.servicing.working_capital as wc_domain
 from tests.e2e.api_harness import TestClient
 from tests.e2e.test_web_pages import PASSWORD, borrower, post

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-import thinfile.services.cob as cob_step
+import thinfile.services.cob_steps as cob_step
 import thinfile.servicing.working_capital as wc_domain
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
