@@ -137,6 +137,52 @@ def test_a_run_killed_midway_resumes_to_the_same_result(database_url, backend, t
         pass
 
 
+def test_a_step_failing_beside_another_resumes_to_the_same_result(
+    database_url, backend, tmp_path, monkeypatch
+):
+    """Accrual fails on 2025-02-10 while auto-debit runs beside it (PostgreSQL's lanes): the
+    run stops with the failure, what committed keeps its marker, and the next run finishes the
+    date to the same book as a run that never failed."""
+    import thinfile.services.cob as cob
+
+    clean_urls = fresh_database_url(backend, tmp_path / "clean")
+    (tmp_path / "clean").mkdir()
+    clean, _ = a_book(next(clean_urls))
+    run_cob(clean, THROUGH)
+    expected = snapshot(clean)
+    clean.dispose()
+
+    engine, _ = a_book(database_url)
+    steps = dict(cob.STEPS)
+
+    def failing(uow, x, p):
+        if x == date(2025, 2, 10):
+            raise RuntimeError("accrual failed")
+        return steps["accrual"](uow, x, p)
+
+    monkeypatch.setattr(
+        cob, "STEPS", tuple((n, failing if n == "accrual" else f) for n, f in cob.STEPS)
+    )
+    try:
+        run_cob(engine, THROUGH)
+    except RuntimeError as error:
+        assert str(error) == "accrual failed"
+    else:
+        raise AssertionError("the failing step did not stop the run")
+    marker = sa.text("SELECT step FROM servicing_cob_steps WHERE business_day = :d")
+    with engine.connect() as conn:
+        marked = {r.step for r in conn.execute(marker, {"d": to_day(date(2025, 2, 10))})}
+    assert "accrual" not in marked and "penalty" not in marked
+    assert {"credit", "due", "auto-debit"} <= marked  # the lane beside it finished
+    monkeypatch.undo()
+    run_cob(engine, THROUGH)
+    assert snapshot(engine) == expected
+    assert verify_ledger(engine).ok
+    engine.dispose()
+    for _ in clean_urls:  # drop the clean schema
+        pass
+
+
 def test_a_loan_closed_ahead_of_the_book_waits_for_it(database_url):
     engine, ids = a_book(database_url)  # the book is closed to 2025-02-03
     post_payment(engine, ids[1], Money.of("50"), date(2025, 2, 7))  # closes 4, 5, 6 inline
