@@ -450,6 +450,11 @@ def _due_days(engine, loan_id):
         ]
 
 
+def _first_due(engine, loan_id) -> date:
+    """The loan's first due date."""
+    return date(1970, 1, 1) + timedelta(days=_due_days(engine, loan_id)[0])
+
+
 def test_close_of_business_writes_reminders_and_notices_once_per_date(engine):
     cipher = new_cipher()
     who = with_loan(borrower(engine, cipher))
@@ -504,7 +509,7 @@ def test_close_of_business_keeps_a_reminder_in_the_app_for_who_chose_it_but_not_
         time_zone="Asia/Shanghai",
         in_app_only=True,
     )
-    due = date(1970, 1, 1) + timedelta(days=_due_days(engine, who.loan_id)[0])
+    due = _first_due(engine, who.loan_id)
     run_cob(engine, due - timedelta(days=4))
     assert [r.channel for r in deliveries(engine, **{"n.kind": "due_soon"})] == ["in_app"]
     run_cob(engine, due)
@@ -523,7 +528,7 @@ def test_reminders_render_with_the_amount_and_due_date(engine, mailbox):  # noqa
         time_zone="Asia/Shanghai",
         in_app_only=False,
     )
-    due = date(1970, 1, 1) + timedelta(days=_due_days(engine, who.loan_id)[0])
+    due = _first_due(engine, who.loan_id)
     run_cob(engine, due - timedelta(days=4))
     run(engine, cipher, mailbox)
     soon = [m for m in mailbox.messages() if str(m["Subject"]) == "Repayment due in 3 days"]

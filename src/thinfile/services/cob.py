@@ -192,9 +192,10 @@ def _run_lanes(
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="cob-lane") as pool:
         futures = [pool.submit(lane, names) for names in lanes if names]
         wait(futures)
-    failures = [f.exception() for f in futures if f.exception() is not None]
-    if failures:
-        raise failures[0]  # type: ignore[misc]
+    for future in futures:
+        failure = future.exception()
+        if failure is not None:
+            raise failure
     return [r for f in futures for r in f.result()]
 
 
