@@ -31,6 +31,7 @@ OPEN_STRINGS_ALLOWED = {
     "OfferPublic.product": "a policy names its own products",
     "ApplicationPublic.grade": "a policy names its own grades",
     "ApplicationSummaryPublic.grade": "a policy names its own grades",
+    "ErrorDetails.grade": "a limit policy names its own grades",
     "CobStepPublic.step": "close of business is a list of steps that grows between releases",
     "LimitDecisionPublic.kind": "what made a limit decision: reviews and notices grow",
     "JournalEntryPublic.kind": "what posted a journal entry: postings and close-of-business "

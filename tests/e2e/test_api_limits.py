@@ -71,10 +71,16 @@ def test_staff_change_a_limit_and_a_large_change_needs_a_second_person(api, worl
     )
     assert small.status_code == 201, small.text
     assert small.json()["applied"] is True and small.json()["limit"]["limit"] == f"{lower:.2f}"
+    change = {"limit": f"{higher:.2f}", "reason": "income verified again"}
+    unaffordable = api.post(
+        f"/v1/staff/credit-lines/{line_id}/limit-changes", headers=agent.headers, json=change
+    )  # the application's income repays less than 6,000 yuan more
+    assert unaffordable.status_code == 422, unaffordable.text
+    assert unaffordable.json()["details"]["field"] == "limit"
     large = api.post(
         f"/v1/staff/credit-lines/{line_id}/limit-changes",
         headers=agent.headers,
-        json={"limit": f"{higher:.2f}", "reason": "income verified again"},
+        json={**change, "verified_income": "20000.00"},
     )
     assert large.status_code == 201 and large.json()["applied"] is False
     request_id = large.json()["request_id"]

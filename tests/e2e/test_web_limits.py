@@ -290,7 +290,11 @@ def test_staff_see_a_line_change_its_limit_with_a_second_person_above_the_thresh
     assert "asked to lower it" in page and shown(page, "limit") == yuan(lower)
 
     higher = lower + 600_000  # above the default policy's 5,000 yuan
-    large = post(client, url, {"limit": f"{higher / 100:.2f}", "reason": "income checked again"})
+    change = {"limit": f"{higher / 100:.2f}", "reason": "income checked again"}
+    unaffordable = post(client, url, change)  # more than the application's income repays
+    assert unaffordable.status_code == 422 and "repays a limit of at most ¥" in unaffordable.text
+    assert line_row(client, line_id)[0] == lower
+    large = post(client, url, {**change, "verified_income": "20000"})
     assert large.headers["location"].endswith("done=requested")
     assert line_row(client, line_id)[0] == lower
     page = client.get(f"/console/lines/{line_id}").text

@@ -1,5 +1,6 @@
 """Staff limit changes on the book: a temporary limit ends on its date with a notice; a
-line past due is never raised; maker-checker above the threshold."""
+line past due is never raised; maker-checker above the threshold; no increase beyond what
+the borrower's recorded income repays."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_a_temporary_limit_ends_on_its_date_and_the_borrower_is_told(database_ur
         reason="spring festival stock",
         actor=AGENT,
         until=date(2025, 1, 20),
+        verified_income=Money.of("6000"),
     )
     assert done.applied and done.overview.limit == 800_000
     run_cob(engine, date(2025, 1, 19))
@@ -93,7 +95,12 @@ def test_a_change_above_the_threshold_waits_for_someone_else(database_url):
     upgrade(engine)
     line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
     asked = change_limit_by_staff(
-        engine, line, Money.of("20000"), reason="income verified again", actor=AGENT
+        engine,
+        line,
+        Money.of("20000"),
+        reason="income verified again",
+        actor=AGENT,
+        verified_income=Money.of("6000"),
     )
     assert not asked.applied and asked.overview.limit == 500_000
     assert asked.request_id is not None
@@ -128,4 +135,78 @@ def test_a_review_never_overwrites_a_limit_changed_since_it_was_read(database_ur
     with UnitOfWork(engine) as uow, pytest.raises(ConflictError):
         uow.limit_decisions.move_limits([{**stale, "old_limit": 400_000}])
     assert line_limits(engine, line).limit == 500_000 and line_limits(engine, line).history == ()
+    engine.dispose()
+
+
+def _repayable(income_yuan: int, dsr: str, annual_rate: str, months: int) -> int:
+    """The largest limit (fen, in whole 100-yuan steps) whose draw, repaid in ``months`` equal
+    installments at ``annual_rate``, costs ``dsr`` of the income: the annuity's present value,
+    computed here by summing each month's discounted payment."""
+    monthly = Decimal(annual_rate) / 12
+    payment = Decimal(income_yuan * 100) * Decimal(dsr)
+    present = sum(payment / (1 + monthly) ** k for k in range(1, months + 1))
+    return int(present) // 10_000 * 10_000
+
+
+def _income_rows(engine: sa.Engine) -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT income, source FROM limit_line_incomes")).all()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def test_staff_never_raise_a_limit_beyond_what_the_income_repays(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    draw(engine, line, Money.of("1000"), 6, START)
+    run_cob(engine, date(2025, 1, 10))
+    # no income recorded: no increase, whatever the amount; a decrease needs none
+    with pytest.raises(ConflictError) as unknown:
+        change_limit_by_staff(engine, line, Money.of("5100"), reason="goodwill", actor=AGENT)
+    assert unknown.value.field == "verified_income"
+    lowered = change_limit_by_staff(engine, line, Money.of("4500"), reason="asked", actor=AGENT)
+    assert lowered.applied and lowered.overview.limit == 450_000
+    # a line of ten days with no payment yet is grade B by the shipped rules: 40% of income,
+    # twelve months at the line's 18%
+    most = _repayable(3000, "0.40", "0.18", 12)
+    assert most == 1_300_000  # 3,000 × 0.4 × 10.9075… = 13,089 → 13,000 yuan
+    with pytest.raises(InvalidInputError) as over:
+        change_limit_by_staff(
+            engine,
+            line,
+            Money(most + 10_000),
+            reason="more stock",
+            actor=AGENT,
+            verified_income=Money.of("3000"),
+        )
+    assert over.value.field == "limit" and "at most 13000.00" in str(over.value)
+    assert _income_rows(engine) == []  # a refused change records nothing, the income included
+    done = change_limit_by_staff(
+        engine,
+        line,
+        Money(most),
+        reason="more stock",
+        actor=AGENT,
+        until=date(2025, 1, 20),
+        verified_income=Money.of("3000"),
+    )
+    assert not done.applied  # 4,500 → 13,000 is above the 5,000 threshold: a second person
+    assert _income_rows(engine) == [(300_000, "staff verified")]
+    # the income verified again, lower, before the approval: the approval checks again
+    with UnitOfWork(engine) as uow:
+        uow.limits.set_income(line, 200_000, "staff verified", 0)
+        uow.commit()
+    assert done.request_id is not None
+    with pytest.raises(InvalidInputError):
+        approve_limit_change(engine, done.request_id, approver=OTHER)
+    assert line_limits(engine, line).limit == 450_000
+    with pytest.raises(InvalidInputError):  # not a positive amount in the line's currency
+        change_limit_by_staff(
+            engine,
+            line,
+            Money.of("4600"),
+            reason="typo",
+            actor=OTHER,
+            verified_income=Money.of("0"),
+        )
     engine.dispose()

@@ -107,7 +107,12 @@ def test_an_approval_named_for_a_line_approves_only_that_lines_request(engine):
         for _ in range(2)
     )
     waiting = change_limit_by_staff(
-        engine, one, Money.of("12000"), reason="income verified again", actor=AGENT
+        engine,
+        one,
+        Money.of("12000"),
+        reason="income verified again",
+        actor=AGENT,
+        verified_income=Money.of("6000"),
     )
     assert not waiting.applied and waiting.request_id is not None
     with pytest.raises(NotFoundError):

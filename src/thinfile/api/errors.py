@@ -97,6 +97,12 @@ class ErrorDetails(BaseModel):
     remaining: str | None = Field(default=None, description="campaign_budget_exhausted: yuan")
     reason_codes: list[str] | None = Field(default=None, description="Limit request refusals")
     ask_again_from: date | None = Field(default=None, description="Limit request refusals")
+    affordable: str | None = Field(
+        default=None, description="A staff increase beyond affordability: the most, yuan"
+    )
+    grade: str | None = Field(
+        default=None, description="The line's behaviour grade it was measured at"
+    )
     owed_fen: int | None = Field(default=None, description="Payment intents: owed, in fen")
     in_flight_fen: int | None = Field(
         default=None, description="Payment intents: already in flight, in fen"

@@ -102,6 +102,12 @@ class LimitChangeCreate(BaseModel):
         default=None,
         description="For a temporary limit: the date it ends (the limit before it returns)",
     )
+    verified_income: str | None = Field(
+        default=None,
+        pattern=YUAN,
+        description="The borrower's monthly income in yuan the staff member verified, recorded "
+        "with the change; an increase is bounded by what the recorded income repays",
+    )
 
 
 class LimitFeaturesPublic(BaseModel):

@@ -34,9 +34,11 @@ __all__ = [
     "LimitArm",
     "LimitDecision",
     "LimitInputs",
+    "StaffBound",
     "affordable_limit",
     "assign_limit_arm",
     "decide_limit",
+    "staff_bound",
 ]
 
 _SCALE = 2**64
@@ -231,15 +233,63 @@ def _up(fen: int, step: int) -> int:
     return -(-fen // step) * step
 
 
+def _graded(
+    inputs: LimitInputs, policy: LimitPolicy, score: BehaviourScore | None
+) -> Mapping[str, Any]:
+    """The graph's answer for the line: its grade (from the model's PD when a behaviour
+    model scored it), risk action and blockers."""
+    context = inputs.context()
+    model_grade = None if score is None else policy.settings.grade_for_pd(Decimal(score.pd))
+    context["model"] = {"grade": model_grade}
+    return policy.evaluate(context)
+
+
+def _affordable(inputs: LimitInputs, policy: LimitPolicy, grade: Mapping[str, Any]) -> int:
+    """The largest limit, in steps, the line's income repays within the grade's DSR."""
+    s = policy.settings
+    return _down(
+        affordable_limit(
+            inputs.income_fen or 0,
+            Decimal(str(grade.get("max_dsr", "0"))),
+            inputs.annual_rate,
+            s.affordability_term_months,
+        ),
+        s.step_fen,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StaffBound:
+    """The most a staff member may raise a line to: what the borrower's recorded income
+    repays at the line's grade today (``affordable``, fen; None when no income is recorded),
+    and the grade and debt-service ratio it was measured with."""
+
+    affordable: int | None
+    grade: str
+    max_dsr: Decimal
+    income_fen: int | None
+
+
+def staff_bound(
+    inputs: LimitInputs, policy: LimitPolicy, score: BehaviourScore | None = None
+) -> StaffBound:
+    """The affordability bound of a staff increase: the same measure the policy's own
+    increases are capped by (:func:`affordable_limit` at the grade the graph gives the
+    line's behaviour today). A staff member may lift what the policy only advises against
+    (a recent increase, low use, a grade too weak for an automatic offer) but not what the
+    borrower can repay."""
+    grade = _graded(inputs, policy, score).get("grade") or {}
+    max_dsr = Decimal(str(grade.get("max_dsr", "0")))
+    affordable = None if inputs.income_fen is None else _affordable(inputs, policy, grade)
+    return StaffBound(affordable, str(grade.get("name", "")), max_dsr, inputs.income_fen)
+
+
 def decide_limit(
     inputs: LimitInputs, policy: LimitPolicy, score: BehaviourScore | None = None
 ) -> LimitDecision:
     """The limit decision for one line under ``policy``: graded by ``score`` through the
     policy's PD → grade table when a behaviour model scored the line, else by the rules."""
-    context = inputs.context()
-    model_grade = None if score is None else policy.settings.grade_for_pd(Decimal(score.pd))
-    context["model"] = {"grade": model_grade}
-    result = policy.evaluate(context)
+    result = _graded(inputs, policy, score)
     grade = result.get("grade") or {}
     name = str(grade.get("name", ""))
 
@@ -292,15 +342,7 @@ def _increase(
 ) -> LimitDecision:
     s, limit = policy.settings, inputs.limit_fen
     target = _down(Decimal(limit) * Decimal(str(grade.get("step", "1"))), s.step_fen)
-    affordable = _down(
-        affordable_limit(
-            inputs.income_fen or 0,
-            Decimal(str(grade.get("max_dsr", "0"))),
-            inputs.annual_rate,
-            s.affordability_term_months,
-        ),
-        s.step_fen,
-    )
+    affordable = _affordable(inputs, policy, grade)
     new = min(target, s.ceiling_fen, affordable)
     bounds = {"target": target, "affordable": affordable, "ceiling": s.ceiling_fen}
     if new <= limit:

@@ -6,7 +6,10 @@ date (a temporary limit: the night of its end date puts the limit before it back
 larger than the live policy's ``manual_approval_above_fen`` only records a request; a
 different servicing agent or admin approves it, and only the approval moves the limit — the
 pattern of write-off requests (``services.write_offs``). No change ever raises a line past
-due or above the programme's ceiling.
+due or above the programme's ceiling, and no increase goes beyond what the borrower's
+recorded income repays at the line's grade today (``limit_reviews.staff_bound_in``: the
+measure the policy's own increases are capped by); a staff member who has verified a newer
+income gives it with the change, and it is recorded in the same unit of work.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from thinfile.services.business_date import business_date_in
 from thinfile.services.identity_records import Actor
 from thinfile.services.limit_features import snapshot_in
 from thinfile.services.limit_policies import limit_book_in
+from thinfile.services.limit_reviews import staff_bound_in
 from thinfile.services.limits import LimitOverview, overview_in
 from thinfile.services.notifications import notify_limit_changed_in_unit
 from thinfile.services.reasons import staff_reason
@@ -114,7 +118,44 @@ def _check_new(
             field="until",
             value=until.isoformat(),
         )
+    if new.fen > line.limit.fen:
+        _check_affordable(uow, line.line_id, new, on)
     return new.fen
+
+
+def _check_affordable(uow: UnitOfWork, line_id: int, new: Money, on: date) -> None:
+    """Refuse an increase beyond what the borrower's recorded income repays."""
+    bound = staff_bound_in(uow, limit_book_in(uow), on, line_id)
+    if bound.affordable is None or bound.income_fen is None:
+        raise ConflictError(
+            "the borrower's monthly income is not recorded: a limit cannot be raised without it",
+            field="verified_income",
+            value=None,
+            remedy="give the monthly income you verified (payslips, bank or platform "
+            "statements) with the change",
+        )
+    if new.fen > bound.affordable:
+        income, most = Money(bound.income_fen, new.currency), Money(bound.affordable, new.currency)
+        raise InvalidInputError(
+            f"the borrower's income of {income} a month repays a limit of at most {most} "
+            f"(grade {bound.grade or '-'}: {bound.max_dsr:.0%} of income)",
+            field="limit",
+            value=str(new),
+            remedy=f"give a limit of at most {most}, or a newer verified income",
+            extra={"affordable": str(most.yuan), "grade": bound.grade},
+        )
+
+
+def _record_income(uow: UnitOfWork, stored: StoredLine, income: Money | None, on: date) -> None:
+    if income is None:
+        return
+    if income.fen <= 0 or income.currency != stored.line.limit.currency:
+        raise InvalidInputError(
+            "a verified income is a positive monthly amount in yuan",
+            field="verified_income",
+            value=str(income),
+        )
+    uow.limits.set_income(stored.line.line_id, income.fen, "staff verified", to_day(on))
 
 
 def _apply(
@@ -146,13 +187,16 @@ def change_limit_by_staff(
     reason: str,
     actor: Actor,
     until: date | None = None,
+    verified_income: Money | None = None,
 ) -> StaffLimitChange:
-    """Change the limit now, or (above the threshold) ask a second staff member to approve."""
+    """Change the limit now, or (above the threshold) ask a second staff member to approve;
+    ``verified_income`` (a monthly amount the staff member verified) is recorded first."""
     _check_role(actor)
     reason = staff_reason(reason)
     with UnitOfWork(engine) as uow:
         on = business_date_in(uow)
         stored = uow.credit_lines.get(line_id, lock=True)
+        _record_income(uow, stored, verified_income, on)
         new = _check_new(uow, stored, new_limit, on, until)
         if uow.limit_decisions.pending_change_of(line_id) is not None:
             raise ConflictError(
@@ -162,7 +206,13 @@ def change_limit_by_staff(
                 remedy="have another staff member approve the pending change",
             )
         threshold = limit_book_in(uow).champion.settings.manual_approval_above_fen
-        details = {"old_limit": stored.line.limit.fen, "new_limit": new, "reason": reason}
+        details: dict[str, object] = {
+            "old_limit": stored.line.limit.fen,
+            "new_limit": new,
+            "reason": reason,
+        }
+        if verified_income is not None:
+            details["verified_income"] = verified_income.fen
         if abs(new - stored.line.limit.fen) > threshold:
             request_id = uow.limit_decisions.add_change_request(
                 {

@@ -41,12 +41,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from thinfile.decisioning.limits import (
+    BehaviourScore,
     LimitAction,
     LimitArm,
     LimitDecision,
     LimitInputs,
+    StaffBound,
     assign_limit_arm,
     decide_limit,
+    staff_bound,
 )
 from thinfile.errors import InvalidInputError
 from thinfile.scoring.behaviour import BehaviourFeatures
@@ -60,6 +63,7 @@ from thinfile.services.limit_features import (
     backfill_incomes_in,
     is_month_end,
     refresh_incomes_in,
+    snapshot_in,
 )
 from thinfile.services.limit_policies import LimitBook, limit_book_in
 from thinfile.services.limit_review_batch import review_batch_in, review_batches, tell_borrowers
@@ -72,6 +76,7 @@ __all__ = [
     "decide_lines_in",
     "end_temporary_limits_in",
     "review_limits",
+    "staff_bound_in",
 ]
 
 BATCH_LINES = 20_000
@@ -114,21 +119,15 @@ def _inputs(
     )
 
 
-def decide_lines_in(
-    uow: UnitOfWork,
-    book: LimitBook,
-    day: int,
-    first: int,
-    last: int,
-    *,
-    kind: str = "review",
-) -> list[tuple[int, LimitDecision]]:
-    """Decide the lines ``first`` to ``last`` snapshotted on ``day`` and write the decisions
-    and what follows them (the caller commits); ``(decision id, decision)`` per line."""
-    review = kind == "review"
-    open_lines = uow.limit_decisions.line_facts(day, first, last, unreviewed=review)
+def _lines_in(
+    uow: UnitOfWork, day: int, first: int, last: int, *, kind: str, unreviewed: bool
+) -> tuple[list[LimitInputs], list[BehaviourScore | None]]:
+    """The inputs of the open lines ``first`` to ``last`` snapshotted on ``day`` (not yet
+    reviewed that day when ``unreviewed``), and the behaviour model's score of each (None
+    without a model)."""
+    open_lines = uow.limit_decisions.line_facts(day, first, last, unreviewed=unreviewed)
     if not open_lines:
-        return []
+        return [], []
     sums = {int(r["line_id"]): r for r in uow.limits.feature_sums(day, first=first, last=last)}
     model = active_behaviour_model_in(uow)
     app_scores = uow.limits.application_scores(first, last) if model is not None else {}
@@ -143,7 +142,44 @@ def decide_lines_in(
         for facts in open_lines
         if int(facts["line_id"]) in sums  # no snapshot on the day: opened later
     ]
-    scores = score_lines(model, lines) if model is not None else [None] * len(lines)
+    scores: list[BehaviourScore | None] = (
+        list(score_lines(model, lines)) if model is not None else [None] * len(lines)
+    )
+    return lines, scores
+
+
+def staff_bound_in(uow: UnitOfWork, book: LimitBook, on: date, line_id: int) -> StaffBound:
+    """How far staff may raise ``line_id`` on ``on`` (:func:`~thinfile.decisioning.limits.
+    staff_bound`), measured as a borrower's request would be: the line's income backfilled
+    and refreshed, its behaviour snapshotted, graded by the policy of its arm."""
+    haircut = book.champion.settings.income_haircut
+    backfill_incomes_in(uow, on, line_id=line_id)
+    refresh_incomes_in(uow, on, haircut=haircut, line_id=line_id)
+    snapshot_in(uow, on, line_id=line_id)
+    day = to_day(on)
+    lines, scores = _lines_in(uow, day, line_id, line_id, kind="request", unreviewed=False)
+    if not lines:
+        return StaffBound(None, "", Decimal(0), None)
+    arm = _arm(book, line_id)
+    policy = book.challenger if arm is LimitArm.CHALLENGER and book.challenger else book.champion
+    return staff_bound(lines[0], policy, scores[0])
+
+
+def decide_lines_in(
+    uow: UnitOfWork,
+    book: LimitBook,
+    day: int,
+    first: int,
+    last: int,
+    *,
+    kind: str = "review",
+) -> list[tuple[int, LimitDecision]]:
+    """Decide the lines ``first`` to ``last`` snapshotted on ``day`` and write the decisions
+    and what follows them (the caller commits); ``(decision id, decision)`` per line."""
+    review = kind == "review"
+    lines, scores = _lines_in(uow, day, first, last, kind=kind, unreviewed=review)
+    if not lines:
+        return []
     rows: list[dict[str, object]] = []
     decided: list[LimitDecision] = []
     for inputs, score in zip(lines, scores, strict=True):

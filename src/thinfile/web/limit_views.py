@@ -8,6 +8,7 @@ from collections.abc import Callable
 from thinfile.decisioning.limit_reasons import limit_reasons
 from thinfile.errors import ConflictError, InvalidInputError, ThinfileError
 from thinfile.services.line_draws import DrawQuote
+from thinfile.web.formatting import yuan
 from thinfile.web.forms import N_
 from thinfile.web.messages import page_message
 from thinfile.web.offers import OfferView, stored_offer_view
@@ -23,6 +24,13 @@ LINE_CHANGED = N_("Your line changed since you saw this draw. Check it and confi
 NOT_OPEN = N_("This line is not open for new draws or increases.")
 CONFIRM = N_("Tick the box to confirm that you have read the statement.")
 OFFER_GONE = N_("This offer is no longer open: it was accepted, declined or has expired.")
+OVER_AFFORDABLE = N_(
+    "The borrower's recorded income repays a limit of at most %(most)s (grade %(grade)s). "
+    "Give a lower limit, or a newer income you verified."
+)
+INCOME_UNKNOWN = N_(
+    "The borrower's monthly income is not recorded. Give the income you verified with the change."
+)
 
 
 def reasons_in(language: str) -> Callable[[tuple[str, ...]], list[dict[str, str]]]:
@@ -36,20 +44,32 @@ def draw_view(quote: DrawQuote) -> OfferView:
 
 
 def limit_message(error: ThinfileError, gettext: Gettext, *, available: str = "") -> str:
-    """What the limit page says about a refused request, acceptance or draw."""
+    """What the limit page says about a refused request, acceptance, draw or staff change."""
     if isinstance(error, InvalidInputError) and error.field == "confirm":
         return gettext(CONFIRM)
+    if isinstance(error, InvalidInputError) and "affordable" in error.extra:
+        most, grade = yuan(str(error.extra["affordable"])), error.extra.get("grade") or "-"
+        return gettext(OVER_AFFORDABLE) % {"most": most, "grade": grade}
     if isinstance(error, ConflictError):
-        if "ask_again_from" in error.extra:
-            return gettext(RECENT_REQUEST) % {"day": error.extra["ask_again_from"]}
-        if "past due" in error.message:
-            return gettext(PAST_DUE)
-        if error.field == "available":
-            return gettext(LINE_CHANGED)
-        if error.field == "amount" and available:
-            return gettext(OVER_AVAILABLE) % {"available": available}
-        if error.field == "offer_id":
-            return gettext(OFFER_GONE)
-        if error.field == "line_id":
-            return gettext(NOT_OPEN)
+        said = _conflict_message(error, gettext, available)
+        if said is not None:
+            return said
     return page_message(error, gettext)
+
+
+def _conflict_message(error: ConflictError, gettext: Gettext, available: str) -> str | None:
+    if error.field == "verified_income":
+        return gettext(INCOME_UNKNOWN)
+    if "ask_again_from" in error.extra:
+        return gettext(RECENT_REQUEST) % {"day": error.extra["ask_again_from"]}
+    if "past due" in error.message:
+        return gettext(PAST_DUE)
+    if error.field == "available":
+        return gettext(LINE_CHANGED)
+    if error.field == "amount" and available:
+        return gettext(OVER_AVAILABLE) % {"available": available}
+    if error.field == "offer_id":
+        return gettext(OFFER_GONE)
+    if error.field == "line_id":
+        return gettext(NOT_OPEN)
+    return None

@@ -259,6 +259,7 @@ def change_limit(
         reason=body.reason,
         actor=agent,
         until=body.until,
+        verified_income=_income(body.verified_income),
     )
     return LimitChangePublic(
         applied=done.applied, request_id=done.request_id, limit=_public(done.overview)
@@ -272,3 +273,7 @@ def change_limit(
 )
 def approve_change(request_id: RequestId, agent: Agent, context: Context) -> LimitPublic:
     return _public(limit_changes.approve_limit_change(context.engine, request_id, approver=agent))
+
+
+def _income(yuan: str | None) -> Money | None:
+    return None if yuan is None else Money.of(yuan, field="verified_income")

@@ -101,10 +101,15 @@ def change(request: Request, line_id: int, actor: Agent, form: Form, context: Co
             reason=form.get("reason", ""),
             actor=actor,
             until=_until(form.get("until", "")),
+            verified_income=_income(form.get("verified_income", "")),
         )
     except (InvalidInputError, ConflictError, PermissionDeniedError) as error:
         return _refused(request, actor, context, line_id, error, form)
     return redirect(f"/console/lines/{line_id}?done={'changed' if done.applied else 'requested'}")
+
+
+def _income(text: str) -> Money | None:
+    return Money.of(text.strip(), field="verified_income") if text.strip() else None
 
 
 @router.post("/lines/{line_id}/limit-change-requests/{request_id}/approval")
