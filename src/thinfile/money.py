@@ -307,11 +307,11 @@ def parse_rate(text: str | Decimal | int, *, field: str = "rate") -> Decimal:
         value = _to_decimal(text, field, "12% or 0.12", grammar=_RATE_TEXT)
         if value > 1:
             raise InvalidInputError(
-                f"{field} {text} is above 100%",
+                f"the rate {text} is above 100%",
                 field=field,
                 value=text,
                 remedy="write a percentage with % (e.g. 12%) or a fraction (e.g. 0.12)",
             )
     if value < 0:
-        raise InvalidInputError(f"{field} cannot be negative", field=field, value=text)
+        raise InvalidInputError("a rate cannot be negative", field=field, value=text)
     return value

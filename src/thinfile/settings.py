@@ -67,6 +67,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -134,6 +135,10 @@ class RateSpec:
         return spec
 
 
+_STORE_URL = re.compile(r"^(sqlite|postgresql)(\+[a-z0-9]+)?://", re.IGNORECASE)
+"""The stores thinfile runs on: SQLite (embedded) and PostgreSQL (production)."""
+
+
 class Settings(BaseSettings):
     """Everything thinfile needs to run; build it once at start-up (:func:`load_settings`).
 
@@ -170,6 +175,16 @@ class Settings(BaseSettings):
     rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     display_timezone: str = DEFAULT_DISPLAY_TIMEZONE
     """The IANA zone in which pages and commands show times to people; storage stays UTC."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_store_url(cls, url: str | None) -> str | None:
+        if url is not None and not _STORE_URL.match(url):
+            raise ValueError(  # the URL itself is not repeated: it may hold a password
+                "not a database URL thinfile can use: give sqlite:///path/to/file.db or "
+                "postgresql+psycopg://user:password@host:5432/database"
+            )
+        return url
 
     @field_validator("display_timezone")
     @classmethod

@@ -134,6 +134,17 @@ def test_close_of_business_without_its_database_prints_one_line_and_exits_3(
     assert "the database connection failed" in _one_clear_line(done)
 
 
+def test_a_date_that_has_not_begun_is_neither_closed_nor_reconciled(tmp_path: Path) -> None:
+    """A slip of the year (9999 for 2025) would close millions of empty dates; a future day
+    has no gateway file. Both are refused before the database is touched."""
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    for argv in (("cob", "run"), ("payments", "reconcile")):
+        done = _thinfile(url, tmp_path, *argv, "--date", "9999-12-31")
+        assert done.returncode == 2, done.stderr
+        assert "--date: 9999-12-31 has not begun yet" in _one_clear_line(done)
+    assert not (tmp_path / "never.db").exists()
+
+
 def test_close_of_business_that_loses_its_connection_says_so_and_resumes(
     tmp_path: Path,
 ) -> None:

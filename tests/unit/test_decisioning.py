@@ -68,6 +68,8 @@ def test_a_good_thin_file_rider_is_approved_with_up_to_three_priced_offers(polic
             "KO_ID_INVALID",
         ),
         ({"birth_date": "1990-03-08"}, History(), "KO_ID_BIRTH_MISMATCH"),
+        ({"phone": "12345"}, History(), "KO_PHONE_INVALID"),
+        ({"phone": "12345678901"}, History(), "KO_PHONE_INVALID"),  # no mainland 12x prefix
         ({}, History(deny_listed=True), "KO_DENY_LIST"),
         ({}, History(applications_by_id_30d=4), "KO_VELOCITY_ID"),
         ({}, History(applications_by_phone_30d=4), "KO_VELOCITY_PHONE"),

@@ -175,3 +175,44 @@ def test_the_german_scorecard_points_add_up_to_the_score() -> None:
         auc(frame["bad"].to_numpy()[700:], model.score_frame(frame.iloc[700:])["pd"].to_numpy())
         > 0.72
     )
+
+
+def test_bin_labels_read_as_numbers_people_write():
+    """Edges of money in fen and of ratios read plainly: no exponent, thousands grouped."""
+    from thinfile.scoring.binning import FeatureBins
+
+    bins = FeatureBins(
+        name="requested_amount",
+        index=0,
+        categorical=False,
+        splits=(2_095_000.0, 6_305_000.5, 12_000_000.0),
+        groups=(),
+        special_codes=(-9.0,),
+        woe=(0.1, 0.0, -0.1, -0.2),
+        woe_special=(0.0,),
+        woe_missing=0.0,
+        counts=((1, 0), (1, 0), (1, 0), (1, 0), (1, 0), (1, 0)),
+        iv=0.1,
+    )
+    assert bins.labels() == (
+        "< 2,095,000",
+        "[2,095,000, 6,305,000.5)",
+        "[6,305,000.5, 12,000,000)",
+        ">= 12,000,000",
+        "special -9",
+        "missing",
+    )
+    ratio = FeatureBins(
+        "utility_on_time_ratio",
+        1,
+        False,
+        (0.8377,),
+        (),
+        (),
+        (0.1, -0.1),
+        (),
+        0.0,
+        ((1, 0),) * 3,
+        0.1,
+    )
+    assert ratio.labels() == ("< 0.8377", ">= 0.8377", "missing")

@@ -97,6 +97,27 @@ def test_a_bad_variable_is_one_readable_error_naming_it(monkeypatch):
     }
 
 
+@pytest.mark.parametrize(
+    "url", ["garbage", "mysql://lender:s3cret@db/thinfile", "sqlite:/no-slashes.db", ""]
+)
+def test_a_database_url_of_no_store_thinfile_runs_on_is_refused_without_repeating_it(
+    monkeypatch, url
+):
+    monkeypatch.setenv("THINFILE_DATABASE_URL", url)
+    with pytest.raises(InvalidInputError) as refused:
+        load_settings()
+    assert [p.field for p in refused.value.problems] == ["THINFILE_DATABASE_URL"]
+    assert "s3cret" not in str(refused.value.details())
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///var/thinfile.db", "postgresql+psycopg://postgres@127.0.0.1:5432/test"]
+)
+def test_the_two_stores_urls_are_taken(monkeypatch, url):
+    monkeypatch.setenv("THINFILE_DATABASE_URL", url)
+    assert load_settings().database_url == url
+
+
 def test_starting_in_production_refuses_the_development_secrets(monkeypatch):
     monkeypatch.setenv("THINFILE_ENV", "production")
     with pytest.raises(InvalidInputError) as refused:

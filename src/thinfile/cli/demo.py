@@ -6,8 +6,9 @@ demo lender (staff, borrowers who apply and take loans), replay a year of repaym
 close of business every night (card payers' auto-debits through the sandbox payment gateway,
 run in this process, and each day reconciled against its file), simulate a policy change,
 verify the ledger — then serve the borrower pages, the staff console and the API, the sandbox
-gateway beside them. ``--smoke`` runs the same journey without a
-server, in a temporary folder, and exits non-zero if any step fails or the ledger is off.
+gateway beside them. ``--smoke`` runs the same journey — the same population, model and
+year — without a server, in a temporary folder, and exits non-zero if any step fails or the
+ledger is off.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def demo(
             smoke=smoke,
             seed=seed,
             borrowers=borrowers,
-            population=population or (4000 if smoke else 20000),
+            population=population or 20000,
         )
         print_summary(console, summary, time.perf_counter() - started)
         if not summary.ledger_ok:
@@ -172,7 +173,7 @@ def _journey(
     from thinfile.settings import Settings
     from thinfile.store import upgrade
 
-    frame, model_dir, version, metrics = _train(console, folder, population, seed, smoke)
+    frame, model_dir, version, metrics = _train(console, folder, population, seed)
     behaviour = train_demo_behaviour_model(console, folder, frame, model_dir, seed)
     with _mailbox(folder) as mailbox:
         settings = Settings(
@@ -245,7 +246,7 @@ def _payments(context: AppContext, folder: Path, lender: DemoLender, seed: int) 
 
 
 def _train(
-    console: Console, folder: Path, n: int, seed: int, smoke: bool
+    console: Console, folder: Path, n: int, seed: int
 ) -> tuple[pd.DataFrame, Path, str, dict[str, float]]:
     from thinfile.scoring import train_model
     from thinfile.scoring.evaluation import metrics
@@ -255,7 +256,7 @@ def _train(
     frame = generate_applicants(n, seed=seed)
     (folder / "data").mkdir(exist_ok=True)
     frame.to_parquet(folder / "data" / "applicants.parquet")
-    kind = "gbm" if smoke else "both"
+    kind = "both"
     console.print(
         f"[bold]2/6[/bold] training the default model ({kind}) on 80%, evaluating on the other 20%"
     )
@@ -382,6 +383,22 @@ class _Postman:
         }
 
 
+@contextmanager
+def _payments_log(console: Console) -> Iterator[None]:
+    """The payments log (``thinfile.payments``) on the console, marked as a log, while the
+    year runs; other loggers as they were."""
+    import logging
+
+    logger = logging.getLogger("thinfile.payments")
+    handler = logging.StreamHandler(console.file)
+    handler.setFormatter(logging.Formatter("    payments log, %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _year(
     console: Console, context: AppContext, lender: DemoLender, start: date, postman: _Postman
 ) -> None:
@@ -390,9 +407,12 @@ def _year(
     days = (date.today() - start).days
     console.print(
         f"[bold]4/6[/bold] a year from {start}: applications, decisions, reviews, "
-        f"loans, repayments and nightly close of business ({days} business dates)"
+        f"loans, repayments and nightly close of business ({days} business dates)\n"
+        "    the payments log below shows the year's planted breaks (a debit landing on a loan "
+        "repaid meanwhile, a notification of no transaction of ours); each day's "
+        "reconciliation flags them and the servicing agent resolves them"
     )
-    with _progress(console) as bar:
+    with _progress(console) as bar, _payments_log(console):
         task = bar.add_task("business days", total=days)
 
         def step(day: date) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import shutil
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
@@ -30,6 +31,20 @@ def option_date(text: str, option: str) -> date:
         raise InvalidInputError(
             f"{text!r} is not a date", field=option, value=text, remedy="write it as YYYY-MM-DD"
         ) from None
+
+
+def not_after_today(day: date, option: str, zone: str) -> date:
+    """``day``, refused when it has not begun yet in the lender's time zone ``zone``: a
+    business date is closed, and a gateway's day reconciled, once it has begun."""
+    today = datetime.now(ZoneInfo(zone)).date()
+    if day > today:
+        raise InvalidInputError(
+            f"{day} has not begun yet (today is {today} in {zone})",
+            field=option,
+            value=day.isoformat(),
+            remedy=f"give {today} or an earlier date",
+        )
+    return day
 
 
 E = TypeVar("E", bound=enum.StrEnum)

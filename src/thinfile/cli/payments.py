@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from thinfile.adapters.providers import payment_gateway
-from thinfile.cli.options import make_console, option_date, read_input_file
+from thinfile.cli.options import make_console, not_after_today, option_date, read_input_file
 from thinfile.cli.service_settings import load_settings
 from thinfile.money import format_yuan
 from thinfile.services.auto_debit import MAX_BATCH, send_queued_debits
@@ -63,8 +63,8 @@ def reconcile(
 ) -> None:
     """Compare the gateway's file of a date with the books (对账): post what was paid but not
     posted, flag every other break; exit 1 while a break of the date is open."""
-    day = option_date(date_text, "--date")
     settings = load_settings()
+    day = not_after_today(option_date(date_text, "--date"), "--date", settings.display_timezone)
     data = read_input_file(file, "--file") if file is not None else None
     engine = make_engine()
     try:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from thinfile.cli.options import make_console, option_date
+from thinfile.cli.options import make_console, not_after_today, option_date
 from thinfile.money import format_yuan
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import SYSTEM
@@ -42,8 +42,9 @@ def cob_run(
     ],
 ) -> None:
     """Close business dates up to --date: accrual, due and overdue, penalty, buckets, charge-off."""
-    through = option_date(date_text, "--date")
-    retry_days = load_settings().auto_debit_retry_days
+    settings = load_settings()
+    through = not_after_today(option_date(date_text, "--date"), "--date", settings.display_timezone)
+    retry_days = settings.auto_debit_retry_days
     engine = _engine()
     try:
         report = run_cob(engine, through, actor=SYSTEM.label, retry_days=retry_days)

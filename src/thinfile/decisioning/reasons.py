@@ -50,6 +50,13 @@ _CATALOG = {
             "请更正出生日期后重新申请。",
         ),
         Reason(
+            "KO_PHONE_INVALID",
+            "The mobile number is not a valid mainland China number.",
+            "手机号码不是有效的中国大陆手机号。",
+            "Check the mobile number and apply again.",
+            "请核对手机号码后重新申请。",
+        ),
+        Reason(
             "KO_DENY_LIST",
             "We cannot offer credit to this applicant at present.",
             "目前无法向该申请人提供贷款。",

@@ -140,7 +140,8 @@ def _list(value: object) -> list[object]:
 
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    """A bin edge as people read it: ``2,095,000`` and ``0.8377``, never ``2.095e+06``."""
+    return f"{x:,.12g}"
 
 
 def _interval(lo: float, hi: float) -> str:

@@ -36,6 +36,7 @@ from thinfile.security.roles import Role
 from thinfile.services import applicants, application_reviews, consent, identity
 from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
+from thinfile.services.demo_cast import with_a_referral
 from thinfile.services.demo_collections import CollectionsStory, Debtor, collections_story_day
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
 from thinfile.services.demo_mall import MallStory, mall_story_day
@@ -120,6 +121,8 @@ MONEY_FIELDS = {
     "declared_monthly_income",
 }
 BEHAVIOURS = ("on time", "late", "prepays", "defaults")
+SPARE_APPLICANTS = 2000
+"""Applicants after the cast the year's referral may be found among."""
 
 
 @dataclass
@@ -254,10 +257,11 @@ def seed_lender(
     fund_programmes(engine, lender)
     seed_mall(engine, cipher, admin_actor, on=start)
     rng = random.Random(seed)
-    records: list[dict[str, object]] = population.head(borrowers).to_dict(  # type: ignore[assignment]
-        "records"
-    )
     spread = max(1, days - 75)
+    last_day = start + timedelta(days=(borrowers - 1) * spread // max(1, borrowers))
+    rows = population.head(borrowers + SPARE_APPLICANTS).to_dict("records")
+    people: list[dict[str, object]] = rows  # type: ignore[assignment]
+    records = with_a_referral(people[:borrowers], people[borrowers:], lender.runtime, last_day)
     for n, record in enumerate(records, start=1):
         actor, applicant_id, email = _borrower(engine, cipher, hasher, verifier, n, record)
         apply_on = start + timedelta(days=(n - 1) * spread // max(1, len(records)))
