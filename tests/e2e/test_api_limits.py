@@ -157,6 +157,10 @@ def test_a_borrower_draws_as_quoted_after_reading_the_cost_statement(api, world)
         draws_url, headers={**alice.headers, **_key("unread")}, json={**body, "confirm": False}
     )
     assert unread.status_code == 422 and unread.json()["details"]["field"] == "confirm"
+    hasty = api.post(
+        draws_url, headers={**alice.headers, **_key("hasty")}, json={**body, "seconds_read": 4}
+    )
+    assert hasty.status_code == 422 and hasty.json()["details"]["field"] == "seconds_read"
     stale = api.post(
         draws_url, headers={**alice.headers, **_key("stale")}, json={**body, "available": "1.00"}
     )
@@ -164,13 +168,14 @@ def test_a_borrower_draws_as_quoted_after_reading_the_cost_statement(api, world)
     unchanged = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
     assert unchanged["available"] == line["available"]
     # drawn as quoted: the loan's installments are the quote's, and a repeat draws nothing more
-    drawn = api.post(draws_url, headers={**alice.headers, **_key("ok")}, json=body)
+    read = {**body, "seconds_read": 12.5}  # without it, as /v1 clients draw, also accepted
+    drawn = api.post(draws_url, headers={**alice.headers, **_key("ok")}, json=read)
     assert drawn.status_code == 201, drawn.text
     loan = api.get(f"/v1/loans/{drawn.json()['id']}", headers=alice.headers).json()
     assert [(i["due_date"], i["due"]["total"]) for i in loan["installments"]] == [
         (i["due_date"], i["total"]) for i in schedule
     ]
-    again = api.post(draws_url, headers={**alice.headers, **_key("ok")}, json=body)
+    again = api.post(draws_url, headers={**alice.headers, **_key("ok")}, json=read)
     assert again.status_code == 201 and again.json()["id"] == drawn.json()["id"]
     after = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
     assert Decimal(after["available"]) == Decimal(line["available"]) - Decimal("1200.00")

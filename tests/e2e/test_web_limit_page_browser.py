@@ -150,8 +150,9 @@ def test_a_borrower_sees_the_line_asks_for_more_accepts_the_offer_and_draws(
     assert _fen(rows.nth(0).locator("td.key").inner_text()) == first
     _fits_a_phone(page, columns=6)
     _shot(page, f"limit-draw-{lang}")
+    assert page.locator("#confirm-draw").is_disabled()  # the reading pause
     page.check("#f-confirm")
-    page.click("#confirm-draw")
+    page.click("#confirm-draw")  # waits until the pause is over and the button enabled
     page.wait_for_url("**/loans/*")
     assert _stored(app, line_id)[2] == used + 100_000
     page.goto(f"{server}/lines/{line_id}")

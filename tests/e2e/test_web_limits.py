@@ -243,9 +243,27 @@ def test_a_draw_shows_its_cost_and_opens_one_loan(client, monkeypatch):
         "amount": "1000.00",
         "term_months": "6",
         "available": found(r'name="available" value="([^"]+)"', quote.text),
+        "receipt": found(r'name="receipt" value="([^"]+)"', quote.text),
     }
+    assert 'id="reading-note"' in quote.text
+    hasty = post(
+        client, f"/lines/{line_id}/draws", form | {"confirm": "yes"}, form_page=f"/lines/{line_id}"
+    )  # at once: the statement was not read for the pause
+    assert hasty.status_code == 422 and "at least 10 seconds" in hasty.text
+    other = client.get(f"/lines/{line_id}/draw?amount=900&term_months=6").text
+    later = time.time_ns() + 11 * 1_000_000_000
+    monkeypatch.setattr(time, "time_ns", lambda: later)
+    swapped = form | {"receipt": found(r'name="receipt" value="([^"]+)"', other)}
+    mismatched = post(  # a receipt of another amount does not confirm this one
+        client,
+        f"/lines/{line_id}/draws",
+        swapped | {"confirm": "yes"},
+        form_page=f"/lines/{line_id}",
+    )
+    assert mismatched.status_code == 422 and "at least 10 seconds" in mismatched.text
     unconfirmed = post(client, f"/lines/{line_id}/draws", form, form_page=f"/lines/{line_id}")
     assert unconfirmed.status_code == 422 and "Tick the box" in unconfirmed.text
+    assert drawn(client, line_id) == before
     done = post(
         client, f"/lines/{line_id}/draws", form | {"confirm": "yes"}, form_page=f"/lines/{line_id}"
     )

@@ -63,16 +63,20 @@ def test_the_quote_is_the_loan_the_draw_opens_and_a_draw_happens_once(engine):
         quote_draw(engine, line, Money.of("1200"), 7, lender=LENDER)
     with pytest.raises(ConflictError):
         quote_draw(engine, line, Money.of("5000.01"), 6, lender=LENDER)
-    with pytest.raises(InvalidInputError):
-        draw_from_line(
-            engine,
-            line,
-            Money.of("1200"),
-            6,
-            seen_available=quote.available,
-            confirmed=False,
-            actor=BORROWER,
-        )
+    for confirmed, seconds, field in ((False, 12.0, "confirm"), (True, 9.9, "seconds_read")):
+        with pytest.raises(InvalidInputError) as refused:
+            draw_from_line(
+                engine,
+                line,
+                Money.of("1200"),
+                6,
+                seen_available=quote.available,
+                confirmed=confirmed,
+                seconds_read=seconds,
+                actor=BORROWER,
+            )
+        assert refused.value.field == field
+    assert line_limits(engine, line).used == 0  # nothing drawn by a refused confirmation
     loan = draw_from_line(
         engine,
         line,
@@ -80,6 +84,7 @@ def test_the_quote_is_the_loan_the_draw_opens_and_a_draw_happens_once(engine):
         6,
         seen_available=quote.available,
         confirmed=True,
+        seconds_read=10.0,
         actor=BORROWER,
     )
     opened = get_loan(engine, loan.loan_id).account
@@ -96,6 +101,7 @@ def test_the_quote_is_the_loan_the_draw_opens_and_a_draw_happens_once(engine):
             6,
             seen_available=quote.available,
             confirmed=True,
+            seconds_read=30.0,
             actor=BORROWER,
         )
     assert line_limits(engine, line).used == 120_000

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from thinfile.api.models_applications import YUAN, OfferPublic
 from thinfile.decisioning.challenger import PolicyStatus
 from thinfile.decisioning.limits import LimitAction, LimitArm
+from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.limit_policy_simulations import (
     MAX_SIMULATED_APPLICANTS,
     MIN_SIMULATED_APPLICANTS,
@@ -232,7 +233,13 @@ class QuotedDrawCreate(BaseModel):
         str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
-                {"amount": "500.00", "term_months": 3, "available": "6000.00", "confirm": True}
+                {
+                    "amount": "500.00",
+                    "term_months": 3,
+                    "available": "6000.00",
+                    "confirm": True,
+                    "seconds_read": 15.0,
+                }
             ]
         },
     )
@@ -241,6 +248,20 @@ class QuotedDrawCreate(BaseModel):
     term_months: int = Field(ge=1, le=36, description="One of the quote's terms")
     available: str = Field(pattern=YUAN, description="The quote's available amount")
     confirm: bool = Field(description="true once the borrower has read the cost statement")
+    seconds_read: float | None = Field(
+        default=None,
+        ge=0,
+        le=86_400,
+        description=f"Seconds the quote's statement was on screen: when given, at least "
+        f"{MIN_READING_SECONDS} (the reading pause of an offer's acceptance), else 422 "
+        "invalid_input, details.field seconds_read. Optional within /v1 only: send it; "
+        "/v2 will require it",
+    )
+    statement_shown_at: datetime | None = Field(
+        default=None,
+        description="When the statement was shown; with seconds_read, the time read is at "
+        "most the time since then",
+    )
 
 
 class LimitSimulationCreate(BaseModel):

@@ -7,7 +7,10 @@ line's rate, equal installments, from the current business date) and states the 
 terms of the line's servicing product, the terms close of business charges. The draw carries
 the available amount the borrower saw: when it no longer matches (a second submit of the same
 form, another draw, a limit change in between) nothing is drawn and the borrower sees the line
-again, so one confirmation opens at most one loan.
+again, so one confirmation opens at most one loan. Like an offer's acceptance, a draw is
+confirmed only after the statement has been read for ``MIN_READING_SECONDS``
+(:func:`~thinfile.services.acceptance.ensure_confirmed`): the borrower's page measures it from
+a signed moment shown; an API client states it (``seconds_read``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.loanmath.annualized import annualized_rate
 from thinfile.money import Money
+from thinfile.services.acceptance import ensure_confirmed
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.credit_lines import draw_audit, draw_in_unit
@@ -90,13 +94,17 @@ def draw_as_quoted_in(
     seen_available: Money,
     confirmed: bool,
     actor: Actor,
+    seconds_read: float | None = None,
 ) -> tuple[LoanAccount, AuditDraft]:
     """Draw as quoted in the caller's unit of work: a new loan and its audit row
     (``credit_line.draw``, which the caller appends last), only once the borrower confirmed
-    reading the statement and while the line's available amount is still
-    ``seen_available``."""
+    reading the statement — for at least ``MIN_READING_SECONDS`` when ``seconds_read`` is
+    known (None: an API client of ``/v1`` that does not state it) — and while the line's
+    available amount is still ``seen_available``."""
     _check_term(periods)
-    if not confirmed:
+    if seconds_read is not None:
+        ensure_confirmed(confirmed=confirmed, seconds_read=seconds_read)
+    elif not confirmed:
         raise InvalidInputError(
             "confirm that you have read the cost statement",
             field="confirm",
@@ -123,6 +131,7 @@ def draw_from_line(
     *,
     seen_available: Money,
     confirmed: bool,
+    seconds_read: float,
     actor: Actor,
 ) -> LoanAccount:
     """:func:`draw_as_quoted_in` in a unit of work of its own (the borrower's page)."""
@@ -136,6 +145,7 @@ def draw_from_line(
             seen_available=seen_available,
             confirmed=confirmed,
             actor=actor,
+            seconds_read=seconds_read,
         ),
         lambda done: done[1],
     )

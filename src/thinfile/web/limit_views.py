@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from thinfile.decisioning.limit_reasons import limit_reasons
 from thinfile.errors import ConflictError, InvalidInputError, ThinfileError
+from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.line_draws import DrawQuote
 from thinfile.web.formatting import yuan
 from thinfile.web.forms import N_
@@ -23,6 +24,8 @@ OVER_AVAILABLE = N_("This is more than is available on your line. Draw at most %
 LINE_CHANGED = N_("Your line changed since you saw this draw. Check it and confirm again.")
 NOT_OPEN = N_("This line is not open for new draws or increases.")
 CONFIRM = N_("Tick the box to confirm that you have read the statement.")
+READ_FIRST = N_("Please read the cost statement for at least %(n)s seconds, then confirm.")
+_UNREAD = ("statement_receipt", "seconds_read")
 OFFER_GONE = N_("This offer is no longer open: it was accepted, declined or has expired.")
 OVER_AFFORDABLE = N_(
     "The borrower's recorded income repays a limit of at most %(most)s (grade %(grade)s). "
@@ -47,6 +50,11 @@ def limit_message(error: ThinfileError, gettext: Gettext, *, available: str = ""
     """What the limit page says about a refused request, acceptance, draw or staff change."""
     if isinstance(error, InvalidInputError) and error.field == "confirm":
         return gettext(CONFIRM)
+    if isinstance(error, InvalidInputError) and error.field in (
+        "statement_receipt",
+        "seconds_read",
+    ):
+        return gettext(READ_FIRST) % {"n": MIN_READING_SECONDS}
     if isinstance(error, InvalidInputError) and "affordable" in error.extra:
         most, grade = yuan(str(error.extra["affordable"])), error.extra.get("grade") or "-"
         return gettext(OVER_AFFORDABLE) % {"most": most, "grade": grade}

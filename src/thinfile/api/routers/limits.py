@@ -34,6 +34,7 @@ from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import limit_changes, limits, line_draws
+from thinfile.services.acceptance import seconds_read
 from thinfile.services.identity_records import Actor
 from thinfile.servicing.creditline import LineStatus
 
@@ -126,9 +127,15 @@ def draw_as_quoted(
     line_id: LineId, body: QuotedDrawCreate, owner: Owner, idem: Idempotent
 ) -> Response:
     """Draw what `GET /v1/credit-lines/{line_id}/draw-quote` quoted, with `confirm: true`
-    (422 `confirm` otherwise) and the quote's `available`: if the line changed since (another
+    (422 `confirm` otherwise), `seconds_read` (at least the reading pause; 422
+    `seconds_read` otherwise) and the quote's `available`: if the line changed since (another
     draw, a limit change), nothing is drawn (409 `available`) and the borrower looks again."""
     seen = Money.of(body.available, field="available")
+    seconds = (
+        None
+        if body.seconds_read is None
+        else seconds_read(shown_at=body.statement_shown_at, claimed=body.seconds_read)
+    )
     return idem.once(
         lambda uow: line_draws.draw_as_quoted_in(
             uow,
@@ -138,6 +145,7 @@ def draw_as_quoted(
             seen_available=seen,
             confirmed=body.confirm,
             actor=owner,
+            seconds_read=seconds,
         ),
         render=new_loan_summary,
         status_code=201,

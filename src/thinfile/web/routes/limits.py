@@ -9,17 +9,22 @@ loans); staff may look, only the borrower acts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from thinfile.decisioning.pricing import Offer
 from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services import applications, limits, line_draws
+from thinfile.services import acceptance, applications, limits, line_draws
+from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.identity_records import Actor
 from thinfile.services.limits import LimitAnswer
 from thinfile.web.access import Borrower, Form, OwnerOrStaff, OwningBorrower
+from thinfile.web.config import get_web
 from thinfile.web.formatting import fen
 from thinfile.web.i18n import language, translations
 from thinfile.web.limit_views import draw_view, limit_message, reasons_in
@@ -143,14 +148,48 @@ def _draw_page(
         message = {"draw": _message(request, error, available)}
         code = 409 if isinstance(error, ConflictError) else 422
         return _line(request, actor, context, line_id, errors=message, fields=form, status=code)
+    is_borrower = actor.role is Role.BORROWER
+    receipt = (
+        get_web(request).receipts.issue(**_receipt_of(actor, line_id, quote.offer))
+        if is_borrower
+        else ""
+    )
     values = {
         "line_id": line_id,
         "view": draw_view(quote),
         "quote": quote,
         "errors": errors or {},
-        "is_borrower": actor.role is Role.BORROWER,
+        "is_borrower": is_borrower,
+        "receipt": receipt,
+        "min_seconds": MIN_READING_SECONDS,
     }
     return render(request, "borrower/draw.html", values, actor=actor, status=status)
+
+
+def _receipt_of(actor: Actor, line_id: int, offer: Offer) -> dict[str, Any]:
+    """What a draw's reading receipt binds: this borrower, this line, this term and amount."""
+    terms = offer.schedule.terms
+    return {
+        "user_id": actor.user_id,
+        "application_id": f"line:{line_id}",
+        "offer": terms.periods,
+        "price": str(terms.principal.fen),
+    }
+
+
+def _seconds_read(request: Request, actor: Actor, line_id: int, form: dict[str, str]) -> float:
+    """How long the draw's statement has been shown, from the form's signed receipt, which
+    names the amount and term drawn (a receipt of another draw is refused)."""
+    receipts = get_web(request).receipts
+    amount = parse_amount(form.get("amount", ""), "CNY")
+    shown = receipts.shown_at(
+        form.get("receipt", ""),
+        user_id=actor.user_id,
+        application_id=f"line:{line_id}",
+        offer=_term(form),
+        price=str(amount.fen),
+    )
+    return acceptance.seconds_read(shown_at=shown, now=receipts.now())
 
 
 @router.get("/{line_id}/draw")
@@ -172,6 +211,7 @@ def draw(
             _term(form),
             seen_available=Money.of(form.get("available", "")),
             confirmed=form.get("confirm") == "yes",
+            seconds_read=_seconds_read(request, actor, line_id, form),
             actor=actor,
         )
     except (InvalidInputError, ConflictError) as error:

@@ -1,9 +1,11 @@
 /* Progressive enhancement only: every page works without this file.
-   The confirm button of an offer waits for the reading pause (the server enforces it too). */
+   The confirm button of an offer, a draw or a purchase waits for the reading pause (the
+   server enforces it too). */
 (function () {
   "use strict";
   var note = document.getElementById("reading-note");
-  var button = document.getElementById("confirm-button");
+  var reading = note && note.closest("form");
+  var button = reading && reading.querySelector("button[type=submit]");
   if (note && button) {
     var left = parseInt(note.getAttribute("data-wait"), 10) || 0;
     var waiting = note.getAttribute("data-waiting") || "";
