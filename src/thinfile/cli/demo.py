@@ -4,9 +4,9 @@ Generate a synthetic population, train the default model and the behaviour model
 reviews grade lines with (``demo_behaviour``), install the default policy, seed a
 demo lender (staff, borrowers who apply and take loans), replay a year of repayments with
 close of business every night (card payers' auto-debits through the sandbox payment gateway,
-run in this process, and each day reconciled against its file), simulate a policy change,
-verify the ledger — then serve the borrower pages, the staff console and the API, the sandbox
-gateway beside them. ``--smoke`` runs the same journey — the same population, model and
+run in this process — ``demo_services`` — and each day reconciled against its file), simulate
+a policy change, verify the ledger — then serve the borrower pages, the staff console and the
+API, the sandbox gateway beside them. ``--smoke`` runs the same journey — the same population, model and
 year — without a server, in a temporary folder, and exits non-zero if any step fails or the
 ledger is off.
 """
@@ -15,25 +15,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from thinfile.cli.demo_behaviour import train_demo_behaviour_model
+from thinfile.cli.demo_services import Postman, local_mailbox, payments_in_process, payments_log
 from thinfile.cli.demo_summary import (
     DemoSummary,
     banner,
@@ -46,12 +44,8 @@ from thinfile.cli.options import make_console
 if TYPE_CHECKING:
     import pandas as pd
 
-    from thinfile.adapters.local_mailbox import LocalMailbox
     from thinfile.http import AppContext
     from thinfile.services.demo import DemoLender
-
-
-_CST = ZoneInfo("Asia/Shanghai")
 
 
 def register(app: typer.Typer) -> None:
@@ -175,7 +169,7 @@ def _journey(
 
     frame, model_dir, version, metrics = _train(console, folder, population, seed)
     behaviour = train_demo_behaviour_model(console, folder, frame, model_dir, seed)
-    with _mailbox(folder) as mailbox:
+    with local_mailbox(folder) as mailbox:
         settings = Settings(
             database_url=url,
             argon2_time_cost=1 if smoke else 2,
@@ -188,8 +182,8 @@ def _journey(
         lender = _seed(
             console, context, frame, (version, model_dir), behaviour, borrowers, start, seed
         )
-        postman = _Postman(context)
-        with _payments(context, folder, lender, seed):
+        postman = Postman(context)
+        with payments_in_process(context, folder, lender, seed):
             _year(console, context, lender, start, postman)
         messages = postman.summary(mailbox)
     simulation = _simulate_change(console, folder, frame, model_dir, start)
@@ -211,38 +205,6 @@ def _journey(
         database=url,
         home=str(folder),
     )
-
-
-@contextmanager
-def _payments(context: AppContext, folder: Path, lender: DemoLender, seed: int) -> Iterator[None]:
-    """The sandbox gateway in this process while the year is replayed, its books in
-    ``gateway.sqlite`` (an earlier demo's replaced), its clock the replay's, its notifications
-    (some sent twice) posted on the replayed date by a receiver here; both stopped after."""
-    from thinfile.adapters.sandbox_gateway import Delivery, GatewayConfig
-    from thinfile.adapters.sandbox_gateway.local import LocalGateway, ReplayReceiver
-    from thinfile.security.roles import Role
-    from thinfile.services.demo_payments import PaymentsStory, ReplayClock
-
-    store = folder / "gateway.sqlite"
-    store.unlink(missing_ok=True)
-    settings = context.settings
-    key = settings.payment_gateway_key.get_secret_value().encode()
-    clock = ReplayClock()
-    with ReplayReceiver(
-        context.engine, key, today=lambda: clock.day, holding=lambda: clock.holding
-    ) as receiver:
-        delivery = Delivery(notify_url=receiver.url, seed=seed, duplicate_rate=0.2)
-        config = GatewayConfig(
-            store,
-            key,
-            delivery,
-            tolerance_seconds=settings.payment_notification_tolerance_seconds,
-            clock=clock.now,
-        )
-        with LocalGateway(config) as gateway:
-            agent = lender.staff[Role.SERVICING_AGENT]
-            lender.payments = PaymentsStory(gateway.client, clock, agent)
-            yield
 
 
 def _train(
@@ -320,87 +282,8 @@ def _seed(
     )
 
 
-@contextmanager
-def _mailbox(folder: Path) -> Iterator[LocalMailbox]:
-    """The local mail server the year's borrower e-mails go to (``<home>/mailbox``)."""
-    from thinfile.adapters.local_mailbox import LocalMailbox
-
-    with socket.socket() as probe:  # a free port for this run
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    box = LocalMailbox(folder / "mailbox", port=port).start()
-    try:
-        yield box
-    finally:
-        box.stop()
-
-
-class _Postman:
-    """The notification worker of the replayed year: each morning at 10:00 (China Standard
-    Time) it delivers what the night before wrote, under the contact rules of that morning
-    (quiet hours, daily caps); at the end of the year, once more at the real time, for the
-    notices of payments and limits, which are due from when they were written."""
-
-    def __init__(self, context: AppContext) -> None:
-        from thinfile.adapters.providers import notification_channels
-        from thinfile.services.notification_delivery import DeliveryReport
-
-        self.context = context
-        self.channels = notification_channels(context.settings, context.engine, context.cipher)
-        self.report = DeliveryReport()
-
-    def _rounds(self, clock: Callable[[], datetime]) -> None:
-        from thinfile.cli.notifications import PageCatalog
-        from thinfile.services.notification_delivery import deliver_due_notifications
-
-        for _ in range(100):
-            done = deliver_due_notifications(
-                self.context.engine,
-                self.channels,
-                PageCatalog(),
-                self.context.cipher,
-                batch=200,
-                clock=clock,
-            )
-            self.report += done
-            if done.claimed == 0:
-                return
-
-    def morning_after(self, day: date) -> None:
-        morning = datetime.combine(day + timedelta(days=1), clock_time(10), tzinfo=_CST)
-        self._rounds(lambda: morning)
-
-    def summary(self, mailbox: LocalMailbox) -> dict[str, Any]:
-        from thinfile.services.notifications import delivery_counts
-
-        self._rounds(lambda: datetime.now(UTC))
-        counts = delivery_counts(self.context.engine)
-        return {
-            "delivered": {c: n.get("delivered", 0) for c, n in counts.items()},
-            "waiting": sum(n.get("pending", 0) for n in counts.values()),
-            "emails_in_mailbox": len(mailbox.messages()),
-            "mailbox": str(mailbox.folder),
-        }
-
-
-@contextmanager
-def _payments_log(console: Console) -> Iterator[None]:
-    """The payments log (``thinfile.payments``) on the console, marked as a log, while the
-    year runs; other loggers as they were."""
-    import logging
-
-    logger = logging.getLogger("thinfile.payments")
-    handler = logging.StreamHandler(console.file)
-    handler.setFormatter(logging.Formatter("    payments log, %(levelname)s: %(message)s"))
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-
-
 def _year(
-    console: Console, context: AppContext, lender: DemoLender, start: date, postman: _Postman
+    console: Console, context: AppContext, lender: DemoLender, start: date, postman: Postman
 ) -> None:
     from thinfile.services.demo import run_year
 
@@ -412,7 +295,7 @@ def _year(
         "repaid meanwhile, a notification of no transaction of ours); each day's "
         "reconciliation flags them and the servicing agent resolves them"
     )
-    with _progress(console) as bar, _payments_log(console):
+    with _progress(console) as bar, payments_log(console):
         task = bar.add_task("business days", total=days)
 
         def step(day: date) -> None:
