@@ -4,6 +4,7 @@ cross the shipped thresholds; ``thinfile portfolio alerts`` exits 4 when one is 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -212,7 +213,8 @@ def test_the_alerts_command_exits_4_on_red_so_a_scheduler_can_page(
 ) -> None:
     code, printed, _ = run(capsys, "portfolio", "alerts", *_files(tmp_path, 60.0))
     assert code == 4
-    assert printed.splitlines()[0].startswith("RED   psi")
+    first = printed.splitlines()[0]
+    assert first.startswith("RED   psi") and re.search(r": PSI \d+\.\d\d \(limit 0\.25\)$", first)
     code, printed, _ = run(capsys, "portfolio", "alerts", *_files(tmp_path, 0.0), "--json")
     assert code == 0
     assert json.loads(printed) == {"thresholds": "portfolio-alerts/2", "alerts": []}

@@ -6,9 +6,9 @@ demo lender (staff, borrowers who apply and take loans), replay a year of repaym
 close of business every night (card payers' auto-debits through the sandbox payment gateway,
 run in this process — ``demo_services`` — and each day reconciled against its file), simulate
 a policy change, verify the ledger — then serve the borrower pages, the staff console and the
-API, the sandbox gateway beside them. ``--smoke`` runs the same journey — the same population, model and
-year — without a server, in a temporary folder, and exits non-zero if any step fails or the
-ledger is off.
+API, the sandbox gateway beside them. ``--smoke`` runs the same journey — the same
+population, model and year — without a server, in a temporary folder, and exits non-zero if
+any step fails or the ledger is off.
 """
 
 from __future__ import annotations

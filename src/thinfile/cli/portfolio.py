@@ -5,6 +5,7 @@ alerts`` (the measures past their thresholds; exit code 4 when one is red)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -147,13 +148,27 @@ def alerts(
         typer.echo(json.dumps({"thresholds": result["alert_thresholds"], "alerts": found}))
     else:
         for a in found:
-            typer.echo(
-                f"{a['level'].upper():5} {a['measure']:9} {a['subject']}: {a['value']} "
-                f"(limit {a['limit']})"
-            )
+            typer.echo(f"{a['level'].upper():5} {a['measure']:9} {a['subject']}: {_said(a)}")
         typer.echo(f"{len(found)} alerts ({result['alert_thresholds']})")
     if any(a["level"] == RED for a in found):
         raise typer.Exit(RED_ALERT)
+
+
+_SAID = {
+    "psi": "PSI {value} (limit {limit})",
+    "roll_rate": "up {value} percentage points on the month before (limit {limit})",
+    "backtest": "observed / predicted bad rate {value} (limits {limit})",
+    "fairness": "approval-rate impact ratio {value} (limit {limit})",
+}
+
+
+def _said(alert: dict[str, str]) -> str:
+    """An alert's figure in words with its unit, rounded for reading (the JSON keeps it all)."""
+    value = alert["value"]
+    with contextlib.suppress(ArithmeticError):
+        value = f"{Decimal(value):.2f}"
+    words = _SAID.get(alert["measure"], "{value} (limit {limit})")
+    return words.format(value=value, limit=alert["limit"])
 
 
 def _inputs(
