@@ -28,6 +28,7 @@ from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
 from thinfile.services import applicants, documents, identity, real_name
 from thinfile.services import applications as apps
+from thinfile.services import notifications as notes
 from thinfile.services.identity_records import Actor
 from thinfile.services.notification_delivery import Channels
 from thinfile.services.policies import ensure_default_policy
@@ -88,6 +89,25 @@ def borrower(engine: Engine, cipher: PiiCipher, *, phone: str = "13800138000") -
         engine, cipher, SandboxRealNameVerifier(), applicant_id=profile.id, actor=actor
     )
     return Borrower(engine, cipher, actor, profile.id, email, phone)
+
+
+def choose(
+    who: Borrower,
+    *,
+    language: str = "zh",
+    time_zone: str = "Asia/Shanghai",
+    in_app_only: bool = False,
+) -> Borrower:
+    """``who`` with their own choices of language, time zone and channels made."""
+    notes.set_preferences(
+        who.engine,
+        who.actor,
+        who.actor.user_id,
+        language=language,
+        time_zone=time_zone,
+        in_app_only=in_app_only,
+    )
+    return who
 
 
 def with_loan(who: Borrower, *, language: Literal["zh", "en"] = "zh") -> Borrower:

@@ -20,6 +20,7 @@ from tests.integration.notification_helpers import (
     at,
     borrower,
     channels,
+    choose,
     mailbox,  # noqa: F401 - fixture
     new_cipher,
     utc,
@@ -94,14 +95,7 @@ def test_signing_and_paying_write_their_messages_in_the_same_transaction(engine)
 def test_the_worker_delivers_each_channel_in_the_borrowers_language(engine, mailbox):  # noqa: F811
     cipher = new_cipher()
     who = with_loan(borrower(engine, cipher))
-    notes.set_preferences(
-        engine,
-        who.actor,
-        who.actor.user_id,
-        language="en",
-        time_zone="Asia/Hong_Kong",
-        in_app_only=False,
-    )
+    choose(who, language="en", time_zone="Asia/Hong_Kong")
     enqueue(
         engine,
         who.actor.user_id,
@@ -176,14 +170,7 @@ def test_quiet_hours_defer_email_and_sms_to_eight_in_the_borrowers_zone(engine, 
 def test_early_morning_waits_for_eight_the_same_day(engine, mailbox):  # noqa: F811
     cipher = new_cipher()
     who = borrower(engine, cipher)
-    notes.set_preferences(
-        engine,
-        who.actor,
-        who.actor.user_id,
-        language="zh",
-        time_zone="America/New_York",
-        in_app_only=False,
-    )
+    choose(who, time_zone="America/New_York")
     enqueue(
         engine,
         who.actor.user_id,
@@ -234,14 +221,7 @@ def test_a_daily_cap_defers_the_rest_to_the_next_morning(engine, mailbox):  # no
 def test_in_app_only_keeps_service_messages_in_the_app_but_not_legal_notices(engine):
     cipher = new_cipher()
     who = borrower(engine, cipher)
-    notes.set_preferences(
-        engine,
-        who.actor,
-        who.actor.user_id,
-        language="zh",
-        time_zone="Asia/Shanghai",
-        in_app_only=True,
-    )
+    choose(who, in_app_only=True)
     enqueue(
         engine,
         who.actor.user_id,
@@ -280,14 +260,7 @@ def test_a_choice_made_after_a_message_was_written_still_holds(engine, mailbox):
         loan_id=1,
         amount=Money.of("10"),
     )
-    notes.set_preferences(
-        engine,
-        who.actor,
-        who.actor.user_id,
-        language="zh",
-        time_zone="Asia/Shanghai",
-        in_app_only=True,
-    )
+    choose(who, in_app_only=True)
     report = run(engine, cipher, mailbox)
     assert (report.delivered, report.skipped) == (1, 1)
     sms = next(r for r in deliveries(engine) if r.channel == "sms")
@@ -501,14 +474,7 @@ def test_close_of_business_keeps_a_reminder_in_the_app_for_who_chose_it_but_not_
     PostgreSQL in the statement that writes the messages)."""
     cipher = new_cipher()
     who = with_loan(borrower(engine, cipher))
-    notes.set_preferences(
-        engine,
-        who.actor,
-        who.actor.user_id,
-        language="zh",
-        time_zone="Asia/Shanghai",
-        in_app_only=True,
-    )
+    choose(who, in_app_only=True)
     due = _first_due(engine, who.loan_id)
     run_cob(engine, due - timedelta(days=4))
     assert [r.channel for r in deliveries(engine, **{"n.kind": "due_soon"})] == ["in_app"]
@@ -520,14 +486,7 @@ def test_close_of_business_keeps_a_reminder_in_the_app_for_who_chose_it_but_not_
 def test_reminders_render_with_the_amount_and_due_date(engine, mailbox):  # noqa: F811
     cipher = new_cipher()
     who = with_loan(borrower(engine, cipher))
-    notes.set_preferences(
-        engine,
-        who.actor,
-        who.actor.user_id,
-        language="en",
-        time_zone="Asia/Shanghai",
-        in_app_only=False,
-    )
+    choose(who, language="en")
     due = _first_due(engine, who.loan_id)
     run_cob(engine, due - timedelta(days=4))
     run(engine, cipher, mailbox)
