@@ -47,9 +47,10 @@ from thinfile.decisioning.limits import (
     assign_limit_arm,
     decide_limit,
 )
-from thinfile.errors import DataContractError, InvalidInputError
+from thinfile.errors import InvalidInputError
 from thinfile.money import format_yuan
 from thinfile.scoring.behaviour import LINE_MONTH_COLUMNS, BehaviourFeatures, behaviour_sums
+from thinfile.services.limit_simulation_book import SimulatedBook, simulated_book
 
 __all__ = [
     "DEFAULT_BANDS_FEN",
@@ -64,9 +65,6 @@ DEFAULT_BANDS_FEN: tuple[int, ...] = (500_000, 1_000_000, 2_000_000)
 """Lower edges of the limit bands above the first (5,000, 10,000, 20,000 yuan); the ceiling
 is a band of its own."""
 MONTH_DAYS = 30
-_ENDED = ("prepaid", "closed", "default")
-_PERFORMANCE = ("applicant_id", "loan_id", "segment", "month", "status", "days_past_due")
-_MONEY = ("amount_due", "amount_paid", "balance", "principal", "annual_rate_bps")
 _Q = Decimal("0.0001")
 _SCALE = 2**64
 
@@ -154,90 +152,6 @@ class RunResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Book:
-    """The lines and their loans' monthly rows as line × month matrices (column 0 unused)."""
-
-    lines: np.ndarray
-    segments: np.ndarray
-    principal: np.ndarray
-    income: np.ndarray
-    rate: list[Decimal]
-    present: np.ndarray
-    status: np.ndarray
-    dpd: np.ndarray
-    due: np.ndarray
-    paid: np.ndarray
-    balance: np.ndarray
-
-
-def _line_number(loan_id: str) -> int:
-    digits = "".join(ch for ch in loan_id if ch.isdigit())
-    if not digits:
-        raise DataContractError("a loan id has no number", field="loan_id", value=loan_id)
-    return int(digits)
-
-
-def _check(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataContractError(
-            f"the {name} table lacks {', '.join(missing)}",
-            field=name,
-            value=", ".join(missing),
-            remedy=f"pass a table made by thinfile synth {name}",
-        )
-
-
-def _book(applicants: pd.DataFrame, performance: pd.DataFrame, months: int, ceiling: int) -> _Book:
-    _check(performance, (*_PERFORMANCE, *_MONEY), "performance")
-    _check(applicants, ("applicant_id", "income_monthly_mean"), "applicants")
-    p = performance[performance["month"].between(1, months)]
-    p = p[(p["principal"] > 0) & (p["principal"] <= ceiling)]
-    if p.empty:
-        raise DataContractError(
-            "the performance table has no loans from 1 fen up to the policy's ceiling",
-            field="performance",
-        )
-    loans = p.drop_duplicates("loan_id").sort_values("loan_id")
-    income = applicants.set_index(applicants["applicant_id"].astype(str))["income_monthly_mean"]
-    person = loans["applicant_id"].astype(str)
-    if not person.isin(income.index).all():
-        raise DataContractError(
-            "a borrower of the performance table is not in the applicants table",
-            field="applicant_id",
-            value=str(person[~person.isin(income.index)].iloc[0]),
-            remedy="pass the applicants table the performance was simulated from",
-        )
-    row = pd.Series(np.arange(len(loans)), index=loans["loan_id"].astype(str).to_numpy())
-    i = row.loc[p["loan_id"].astype(str)].to_numpy()
-    k = p["month"].to_numpy(dtype=np.int64)
-    shape = (len(loans), months + 1)
-
-    def matrix(values: pd.Series, fill: int = 0) -> np.ndarray:
-        out = np.full(shape, fill, dtype=np.int64)
-        out[i, k] = values.to_numpy(dtype=np.int64)
-        return out
-
-    status_codes = p["status"].map({s: n for n, s in enumerate(_ENDED, start=1)}).fillna(0)
-    rates = {b: Decimal(int(b)) / 10_000 for b in loans["annual_rate_bps"].unique()}
-    present = np.zeros(shape, dtype=bool)
-    present[i, k] = True
-    return _Book(
-        lines=np.array([_line_number(x) for x in loans["loan_id"].astype(str)], dtype=np.int64),
-        segments=loans["segment"].astype(str).to_numpy(),
-        principal=loans["principal"].to_numpy(dtype=np.int64),
-        income=income.loc[person].to_numpy(dtype=np.int64),
-        rate=[rates[b] for b in loans["annual_rate_bps"]],
-        present=present,
-        status=matrix(status_codes.astype(np.int64)),
-        dpd=matrix(p["days_past_due"]),
-        due=matrix(p["amount_due"]),
-        paid=matrix(p["amount_paid"]),
-        balance=matrix(p["balance"]),
-    )
-
-
 @dataclass(slots=True)
 class _State:
     """Where each line stands during a run."""
@@ -252,7 +166,7 @@ class _State:
     entry_balance: np.ndarray
 
 
-def _snapshot(book: _Book, state: _State, k: int, rows: np.ndarray) -> pd.DataFrame:
+def _snapshot(book: SimulatedBook, state: _State, k: int, rows: np.ndarray) -> pd.DataFrame:
     """The month-k snapshot of ``rows`` (lines), money scaled by the highest limit."""
     scale_num, scale_den = state.peak[rows], book.principal[rows]
 
@@ -283,7 +197,7 @@ def _snapshot(book: _Book, state: _State, k: int, rows: np.ndarray) -> pd.DataFr
 
 class _Run:
     def __init__(
-        self, book: _Book, policy: LimitPolicy, take_up: Decimal, bands: Sequence[int]
+        self, book: SimulatedBook, policy: LimitPolicy, take_up: Decimal, bands: Sequence[int]
     ) -> None:
         self.book, self.policy, self.take_up = book, policy, take_up
         self.edges = np.array(bands, dtype=np.int64)
@@ -439,7 +353,7 @@ def simulate_limit_policy(
     ``programme_ceiling_fen`` (default: the policy's ceiling)."""
     _check_options(months, take_up, bands_fen, policy)
     ceiling = programme_ceiling_fen or policy.settings.ceiling_fen
-    book = _book(applicants, performance, months, ceiling)
+    book = simulated_book(applicants, performance, months, ceiling)
     run = _Run(book, policy, take_up, bands_fen)
     labels = _labels(bands_fen, policy.settings.ceiling_fen)
     by_month: list[dict[str, object]] = []
