@@ -1,5 +1,5 @@
 """Borrower communications: messages, the delivery outbox, choices, daily counts, and the
-set-based reminders of close of business."""
+set-based reminders of close of business (their statements: ``notification_cob_sql``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from thinfile.store.notification_cob_sql import (
+    BEFORE_DUE,
+    COB_DELIVERIES,
+    FENCE,
+    OVERDUE,
+    SEPARATORS,
+    WITH_DELIVERIES,
+    ChannelRule,
+    CobOutbox,
+    rules_sql,
+)
 from thinfile.store.notification_tables import (
     notification_day_counts,
     notification_deliveries,
@@ -122,128 +133,9 @@ def _message(row: Any) -> StoredMessage:
     return StoredMessage(*values)
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelRule:
-    """A kind's channel, and whether the borrower's in-app-only choice leaves it on."""
-
-    kind: str
-    channel: str
-    legally_required: bool
-
-
 def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can skip or update on a conflict, in the connection's dialect."""
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-
-
-# close of business: the owner of a loan (opened by an offer, or drawn from an owned line)
-_OWNER = """COALESCE(
-  (SELECT MIN(a.user_id) FROM applications a WHERE a.loan_id = CAST(l.id AS VARCHAR(32))),
-  (SELECT MIN(a.user_id) FROM applications a
-   WHERE l.credit_line_id IS NOT NULL
-     AND a.credit_line_id = CAST(l.credit_line_id AS VARCHAR(32))))"""
-_KEY = (
-    "{kind} || CAST(:loan_tag AS VARCHAR(8)) || CAST(l.id AS VARCHAR(20))"
-    " || CAST(:sep AS VARCHAR(1)) || CAST({day} AS VARCHAR(12))"
-)
-_SEPARATORS = {"loan_tag": ":loan:", "sep": ":"}
-"""Bound, not written in the SQL: a colon in the statement's text would start a parameter."""
-_UNPAID = (
-    "i.principal_due + i.interest_due + i.fee_due + i.penalty_due"
-    " - i.principal_paid - i.interest_paid - i.fee_paid - i.penalty_paid"
-)
-
-_FENCE = "/*fence*/"
-"""Where PostgreSQL takes ``OFFSET 0``: a subquery with an offset keeps the outer filter on
-its owner outside, so the owner lookup runs once per loan (pushed into the grouping, the
-planner evaluated it twice: for the filter and for the row)."""
-
-_BEFORE_DUE_KEY = _KEY.format(kind="CAST(:kind AS VARCHAR(32))", day="i.due_day")
-_BEFORE_DUE = f"""
-INSERT INTO notifications (user_id, kind, loan_id, ref_day, dedupe_key, amount_fen, currency,
-  params, legally_required, cob_day, created_at)
-SELECT r.user_id, CAST(:kind AS VARCHAR(32)), r.loan_id, r.due_day, r.dedupe_key, r.owed,
-       r.currency, '{{}}', :required, :x, :at
-FROM (SELECT {_OWNER} AS user_id, l.id AS loan_id, i.due_day AS due_day, l.currency AS currency,
-             SUM({_UNPAID}) AS owed, {_BEFORE_DUE_KEY} AS dedupe_key
-      FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
-      WHERE i.due_day = :target AND l.status = 'active'
-      GROUP BY l.id, i.due_day, l.currency, l.credit_line_id {_FENCE}) r
-WHERE r.user_id IS NOT NULL AND r.owed > 0
-ON CONFLICT (dedupe_key) DO NOTHING
-"""
-"""The D−3 or D0 reminder of every active loan with something unpaid due on ``:target``."""
-
-_OVERDUE_KIND = "'overdue_' || CAST(:d - g.since AS VARCHAR(4))"
-_OVERDUE = f"""
-INSERT INTO notifications (user_id, kind, loan_id, ref_day, dedupe_key, amount_fen, currency,
-  params, legally_required, cob_day, created_at)
-SELECT g.user_id, {_OVERDUE_KIND}, g.loan_id, g.since,
-       {_OVERDUE_KIND} || CAST(:loan_tag AS VARCHAR(8)) || CAST(g.loan_id AS VARCHAR(20))
-         || CAST(:sep AS VARCHAR(1)) || CAST(g.since AS VARCHAR(12)),
-       g.owed, g.currency, '{{}}', :required, :x, :at
-FROM (SELECT l.id AS loan_id, l.overdue_since_day AS since, l.currency AS currency,
-             {_OWNER} AS user_id, SUM({_UNPAID}) AS owed
-      FROM servicing_loans l
-      JOIN servicing_installments i ON i.loan_id = l.id AND i.due_day <= :x
-      WHERE l.status = 'active' AND l.overdue_since_day IN :since
-      GROUP BY l.id, l.overdue_since_day, l.currency, l.credit_line_id
-      HAVING SUM({_UNPAID}) > 0 {_FENCE}) g
-WHERE g.user_id IS NOT NULL
-ON CONFLICT (dedupe_key) DO NOTHING
-"""
-"""The overdue notice (D+1, D+7 …) of every active loan overdue since one of ``:since``: what
-it owes summed by a join grouped by loan (as a subquery per loan the planner evaluated the
-sum twice, once for the filter and once for the row: two thirds of the step at 950,000
-notices), its owner looked up once per loan."""
-
-
-def _rules_sql(rules: Sequence[ChannelRule]) -> str:
-    return " UNION ALL ".join(
-        f"SELECT '{r.kind}' AS kind, '{r.channel}' AS channel,"
-        f" {1 if r.legally_required or r.channel == 'in_app' else 0} AS keeps"
-        for r in rules
-    )
-
-
-_COB_DELIVERIES = """
-INSERT INTO notification_deliveries (notification_id, channel, user_id, status, attempts,
-  next_attempt_at, created_at)
-SELECT n.id, r.channel, n.user_id, 'pending', 0, :due, :at
-FROM notifications n
-JOIN ({rules}) r ON r.kind = n.kind
-LEFT JOIN notification_preferences p ON p.user_id = n.user_id
-WHERE n.cob_day = :x AND (r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only = :false)
-  AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id)
-"""
-"""Every delivery of the messages close of business wrote for ``:x`` (a message that has any
-delivery has them all: they are written together)."""
-
-_WITH_DELIVERIES = """
-WITH m AS ({messages} RETURNING id, kind, user_id),
-d AS (
-  INSERT INTO notification_deliveries (notification_id, channel, user_id, status, attempts,
-    next_attempt_at, created_at)
-  SELECT m.id, r.channel, m.user_id, 'pending', 0, :due, :at
-  FROM m JOIN ({rules}) r ON r.kind = m.kind
-  LEFT JOIN notification_preferences p ON p.user_id = m.user_id
-  WHERE r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only = :false
-  RETURNING 1)
-SELECT COUNT(*) FROM m
-"""
-"""PostgreSQL: a statement writing messages (``{messages}``) and, from the rows it returns,
-their deliveries — without looking the night's messages up again and probing each for a
-delivery (2,852,919 probes for 950,973 notices). A data-modifying ``WITH`` runs to the end
-whether or not the main query reads it; the count is of messages."""
-
-
-@dataclass(frozen=True, slots=True)
-class CobOutbox:
-    """How close of business's messages are delivered: the channel rules of their kinds and
-    when their deliveries are first due."""
-
-    rules: Sequence[ChannelRule]
-    due: datetime
 
 
 class NotificationRepository:
@@ -485,7 +377,7 @@ class NotificationRepository:
         self, *, x: int, target: int, kind: str, required: bool, at: datetime, outbox: CobOutbox
     ) -> int:
         return self._add_cob(
-            _BEFORE_DUE,
+            BEFORE_DUE,
             {"x": x, "target": target, "kind": kind, "required": required, "at": at},
             outbox,
         )
@@ -501,7 +393,7 @@ class NotificationRepository:
         outbox: CobOutbox,
     ) -> int:
         params = {"x": x, "d": d, "since": list(since), "required": required, "at": at}
-        return self._add_cob(_OVERDUE, params, outbox, expanding="since")
+        return self._add_cob(OVERDUE, params, outbox, expanding="since")
 
     def _add_cob(
         self, sql: str, params: dict[str, Any], outbox: CobOutbox, expanding: str | None = None
@@ -510,13 +402,13 @@ class NotificationRepository:
         deliveries in the same statement (the messages it returns, joined to the channel
         rules), so :meth:`add_cob_deliveries` has nothing left to find."""
         if self.writes_message_at_once:
-            messages = sql.replace(_FENCE, "OFFSET 0")
-            sql = _WITH_DELIVERIES.format(messages=messages, rules=_rules_sql(outbox.rules))
+            messages = sql.replace(FENCE, "OFFSET 0")
+            sql = WITH_DELIVERIES.format(messages=messages, rules=rules_sql(outbox.rules))
             params = params | {"due": outbox.due, "false": False}
         statement = sa.text(sql)
         if expanding is not None:
             statement = statement.bindparams(sa.bindparam(expanding, expanding=True))
-        done = self.conn.execute(statement, params | _SEPARATORS)
+        done = self.conn.execute(statement, params | SEPARATORS)
         if self.writes_message_at_once:
             return int(done.scalar_one())
         return int(done.rowcount)
@@ -527,7 +419,7 @@ class NotificationRepository:
         if self.writes_message_at_once:
             return 0
         done = self.conn.execute(
-            sa.text(_COB_DELIVERIES.format(rules=_rules_sql(outbox.rules))),
+            sa.text(COB_DELIVERIES.format(rules=rules_sql(outbox.rules))),
             {"x": x, "at": at, "due": outbox.due, "false": False},
         )
         return int(done.rowcount)
