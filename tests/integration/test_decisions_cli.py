@@ -154,7 +154,12 @@ def test_policy_register_activates_or_routes_a_share_to_a_challenger(capsys, tmp
     code, out, _ = run(capsys, "policy", "register", str(candidate), "--challenger", "0.25")
     assert code == 0 and "challenger at 0.25" in out
     code, _, err = run(capsys, "policy", "register", str(candidate), "--challenger", "2")
-    assert code == 2 and "share" in err
+    assert code == 2 and "--challenger" in err
+    other = tmp_path / "other"
+    shutil.copytree(candidate, other)
+    (other / "policy.json").write_text(json.dumps({**settings, "max_offers": 2}))
+    code, _, err = run(capsys, "policy", "register", str(other), "--challenger", "5")
+    assert code == 2 and "--challenger" in err  # refused before anything is registered
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(

@@ -22,7 +22,7 @@ from thinfile.cli.engines import (
     local_path,
     spark,
 )
-from thinfile.cli.options import make_console, option_date
+from thinfile.cli.options import make_console, option_date, option_rate
 from thinfile.decisioning import (
     Decision,
     SimulationReport,
@@ -300,6 +300,8 @@ def register_command(
     from thinfile.services.identity_records import SYSTEM
     from thinfile.services.policies import activate_policy, register_policy, set_challenger
 
+    if challenger is not None:
+        option_rate(challenger, "--challenger")  # refused here, before anything is registered
     loaded = load_policy(policy)
     with open_database(load_settings()) as engine:
         version = register_policy(engine, loaded, actor=SYSTEM)
