@@ -214,6 +214,11 @@ class Settings(BaseSettings):
     payment_gateway_url: str = "http://127.0.0.1:8790"
     payment_gateway_key: SecretStr = SecretStr(DEV_GATEWAY_KEY)
     payment_notification_tolerance_seconds: int = Field(default=300, ge=5, le=3_600)
+    record_borrower_payments: bool | None = None
+    """Whether a borrower's own "pay now" with no bound card is recorded as money received
+    (the sandbox's cash: demos and page tests). Unset: only in development. Outside it, a
+    borrower's money comes through the card gateway (payment intents) and only staff record
+    money received otherwise (a bank transfer): see :attr:`records_borrower_payments`."""
     auto_debit_retry_days: tuple[int, ...] = (1, 3, 7)
     """Days past due on which close of business asks the gateway again for what an auto-debit
     could not collect (``THINFILE_AUTO_DEBIT_RETRY_DAYS='[1, 3, 7]'``): increasing, 1–365, at
@@ -306,6 +311,13 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def records_borrower_payments(self) -> bool:
+        """:attr:`record_borrower_payments`, by default true only in development."""
+        if self.record_borrower_payments is None:
+            return self.is_development
+        return self.record_borrower_payments
 
     @property
     def sqlite_file(self) -> Path:

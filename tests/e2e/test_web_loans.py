@@ -652,3 +652,27 @@ def test_the_loan_page_tells_owed_so_far_from_the_payoff_and_fees_from_penalty(c
     preview = shown.text[shown.text.index('id="pay-preview"') :].split("</div>")[0]
     assert "<dt>Fees</dt>" in preview and 'id="preview-fees"' in preview
     assert "Penalty" not in preview  # nothing late: no penalty, and the fee is not called one
+
+
+def test_without_a_card_a_borrower_is_sent_to_bind_one_where_the_server_records_no_cash(
+    tmp_path, monkeypatch
+):
+    """Outside development a borrower's own "Pay now" never records money that did not come
+    through the card gateway: with no card bound the page says to bind one, nothing posts."""
+    settings = web_settings(tmp_path, record_borrower_payments=False)
+    app = build_app(tmp_path, settings=settings)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        seed(app, tmp_path)
+        borrower(client, 36)
+        loan_id = accept_offer(client, monkeypatch)
+        page = client.get(f"/loans/{loan_id}").text
+        for name in ("payments", "prepayments"):
+            form = pay_form(page, name)
+            reply = client.post(form["url"], data={k: v for k, v in form.items() if k != "url"})
+            assert reply.status_code == 403, reply.text
+            assert "请先在“银行卡”页面绑定银行卡" in reply.text  # the page is in Chinese
+        with engine_of(client).connect() as conn:
+            kinds = conn.execute(
+                sa.select(transactions.c.kind).where(transactions.c.loan_id == loan_id)
+            ).scalars()
+            assert list(kinds) == ["disbursement"]

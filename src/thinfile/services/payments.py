@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from thinfile.money import Money
+from thinfile.security.roles import Role
+from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
@@ -50,6 +52,7 @@ from thinfile.store.servicing_repo import Gate, StoredLoan
 
 __all__ = [
     "PaymentPreview",
+    "ensure_may_record",
     "pay_in_unit",
     "pay_on_business_date_in_unit",
     "post_payment",
@@ -57,6 +60,21 @@ __all__ = [
     "prepay_loan",
     "preview_payment",
 ]
+
+
+def ensure_may_record(actor: Actor, *, borrowers_may: bool) -> None:
+    """Who may record money as received without it coming through the card gateway: staff
+    (a bank transfer or cash they saw arrive), and a borrower only where ``borrowers_may``
+    (the settings' ``records_borrower_payments``: the sandbox's cash of a development
+    server). Otherwise a borrower's payment is a card payment (a payment intent), posted when
+    the gateway's signed notification says the money moved."""
+    if actor.role is Role.BORROWER and not borrowers_may:
+        raise PermissionDeniedError(
+            "a borrower's payment comes from a bound bank card through the payment gateway",
+            field="card",
+            remedy="bind a bank card, then pay from it (POST /v1/me/loans/{loan_id}/"
+            "payment-intents, or Pay now on the loan page)",
+        )
 
 
 def _receipt_of(row: Any, replayed: bool, status: LoanStatus) -> Receipt:

@@ -28,6 +28,9 @@ KNOWN: dict[str, str] = {
         "The application changed meanwhile. Reload the page and try again."
     ),
     "sign in first": N_("Sign in to see this page."),
+    "a borrower's payment comes from a bound bank card through the payment gateway": N_(
+        "Payments come from your bank card. Bind a card on the Bank cards page, then pay."
+    ),
     "there is no such page": N_("There is no such page."),
     "this card is bound already": N_(
         "This card is bound already: you can pay from it. To bind it again, unbind it first."

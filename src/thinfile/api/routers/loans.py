@@ -48,6 +48,8 @@ LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A loan's number")
 LineId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A credit line's number")]
 Owner = Annotated[Actor, Depends(require_owner_or_role())]
 OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
+Payer = Annotated[Actor, Depends(require_owner_or_role(Role.SERVICING_AGENT, Role.ADMIN))]
+"""Who may record money received on a loan: its borrower, a servicing agent, an admin."""
 Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
 
 
@@ -118,12 +120,18 @@ def preview_payment(
     response_model=ReceiptPublic,
     summary="Pay: allocated to what is due by the product's waterfall",
 )
-def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner, idem: Idempotent) -> Response:
-    """Pay an amount in yuan; it is allocated to what is due by the product's waterfall, on the
-    current business date. While close of business runs, 503 `close_of_business_running` with
-    `Retry-After`."""
+def make_payment(
+    loan_id: LoanId, body: PaymentCreate, payer: Payer, idem: Idempotent, context: Context
+) -> Response:
+    """Record money received, in yuan; it is allocated to what is due by the product's
+    waterfall, on the current business date. Staff record what arrived outside the card rail
+    (a bank transfer); a borrower's own call is refused (403, `details.field` = `card`) unless
+    the server records borrowers' payments (`THINFILE_RECORD_BORROWER_PAYMENTS`, development
+    only by default) — a borrower pays by card: `POST /v1/me/loans/{loan_id}/payment-intents`.
+    While close of business runs, 503 `close_of_business_running` with `Retry-After`."""
+    payments.ensure_may_record(payer, borrowers_may=context.settings.records_borrower_payments)
     amount, key = Money.of(body.amount), posting_key(idem)
-    return posted(idem, owner, lambda uow, on: payments.pay_in_unit(uow, loan_id, amount, on, key))
+    return posted(idem, payer, lambda uow, on: payments.pay_in_unit(uow, loan_id, amount, on, key))
 
 
 @router.post(
@@ -132,14 +140,18 @@ def make_payment(loan_id: LoanId, body: PaymentCreate, owner: Owner, idem: Idemp
     response_model=ReceiptPublic,
     summary="Prepay part of the principal, or pay the loan off",
 )
-def prepay(loan_id: LoanId, body: PrepaymentCreate, owner: Owner, idem: Idempotent) -> Response:
-    """Prepay part of the principal (`mode` says how the schedule re-amortizes), or pay the loan
-    off with the payoff quote. While close of business runs, 503 with `Retry-After`."""
+def prepay(
+    loan_id: LoanId, body: PrepaymentCreate, payer: Payer, idem: Idempotent, context: Context
+) -> Response:
+    """Record a prepayment of part of the principal (`mode` says how the schedule
+    re-amortizes), or the loan paid off with the payoff quote; who may call as for
+    `POST /v1/loans/{loan_id}/payments`. While close of business runs, 503 with `Retry-After`."""
+    payments.ensure_may_record(payer, borrowers_may=context.settings.records_borrower_payments)
     amount, key = Money.of(body.amount), posting_key(idem)
     mode = PrepaymentMode(body.mode) if body.mode else None
     return posted(
         idem,
-        owner,
+        payer,
         lambda uow, on: payments.prepay_in_unit(uow, loan_id, amount, on, mode=mode, key=key),
     )
 

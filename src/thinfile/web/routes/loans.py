@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from thinfile.http import AppContext, Context
 from thinfile.money import Money
 from thinfile.services import (
@@ -126,14 +126,16 @@ def _refused(
     actor: Actor,
     context: AppContext,
     loan_id: int,
-    error: InvalidInputError | ConflictError,
+    error: InvalidInputError | ConflictError | PermissionDeniedError,
     form: dict[str, str],
     name: str,
 ) -> Response:
     gettext = translations(language(request).code).gettext
-    if isinstance(error, ConflictError):
-        conflict = {name: page_message(error, gettext)}
-        return _loan(request, actor, context, loan_id, errors=conflict, fields=form, status=409)
+    if isinstance(error, (ConflictError, PermissionDeniedError)):
+        said = {name: page_message(error, gettext)}
+        return _loan(
+            request, actor, context, loan_id, errors=said, fields=form, status=error.status
+        )
     messages = field_messages(error, gettext)
     errors = {f"{name}-{k}" if k == "amount" else name: v for k, v in messages.items()}
     return _loan(request, actor, context, loan_id, errors=errors, fields=form, status=422)
@@ -157,6 +159,7 @@ def pay(
         if _has_card(context, actor):
             request_ = IntentRequest(loan_id, IntentKind.PAYMENT, amount, key)
             return _sent(context, actor, request_)
+        payments.ensure_may_record(actor, borrowers_may=context.settings.records_borrower_payments)
         receipt = payments.post_payment(
             context.engine,
             loan_id,
@@ -165,7 +168,7 @@ def pay(
             idempotency_key=key,
             actor=actor.label,
         )
-    except (InvalidInputError, ConflictError) as error:
+    except (InvalidInputError, ConflictError, PermissionDeniedError) as error:
         return _refused(request, actor, context, loan_id, error, form, "pay")
     return redirect(f"/loans/{loan_id}?paid={receipt.txn_id}")
 
@@ -206,6 +209,7 @@ def prepay(
             kind = IntentKind.PAYOFF if whole else IntentKind.PREPAYMENT
             chosen = PrepaymentMode(mode) if mode in MODES and not whole else None
             return _sent(context, actor, IntentRequest(loan_id, kind, amount, key, chosen))
+        payments.ensure_may_record(actor, borrowers_may=context.settings.records_borrower_payments)
         if whole:
             _check_quote(context, loan_id, amount, on)
         receipt = payments.prepay_loan(
@@ -217,6 +221,6 @@ def prepay(
             mode=PrepaymentMode(mode) if mode in MODES else None,
             actor=actor.label,
         )
-    except (InvalidInputError, ConflictError) as error:
+    except (InvalidInputError, ConflictError, PermissionDeniedError) as error:
         return _refused(request, actor, context, loan_id, error, form, "prepay")
     return redirect(f"/loans/{loan_id}?paid={receipt.txn_id}")
