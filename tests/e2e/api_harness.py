@@ -127,7 +127,7 @@ def _sign_in(client: TestClient, email: str) -> dict[str, str]:
 def make_borrower(
     client: TestClient, *, with_profile: bool = True, verify_real_name: bool = True
 ) -> Party:
-    """A borrower signed in by e-mail; with a profile, the two consents and (through the
+    """A borrower signed in by e-mail; with a profile, the three consents and (through the
     sandbox identity provider) a verified real name, unless told otherwise."""
     n = next(_serial)
     email = f"borrower{n}@example.com"
@@ -163,6 +163,17 @@ def make_borrower(
         },
     )
     assert credit.status_code == 201, credit.text
+    card = client.post(  # the bank card repayments come from: sensitive, separate consent
+        f"/v1/applicants/{applicant_id}/consents",
+        headers=headers,
+        json={
+            "data_category": "bank_account",
+            "purpose": "loan_servicing",
+            "notice_version": "v1",
+            "separate_consent": True,
+        },
+    )
+    assert card.status_code == 201, card.text
     if verify_real_name:
         verified = client.post(f"/v1/applicants/{applicant_id}/real-name", headers=headers)
         assert verified.status_code == 200, verified.text

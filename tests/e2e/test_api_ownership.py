@@ -327,7 +327,7 @@ def test_no_merchant_user_reaches_a_borrower_or_another_merchant_on_any_route(ap
 def _alice_is_untouched(api: TestClient, alice: Any) -> None:
     consents = api.get(f"/v1/applicants/{alice.applicant_id}/consents", headers=alice.headers)
     assert consents.status_code == 200
-    assert [c["active"] for c in consents.json()] == [True, True, True]
+    assert [c["active"] for c in consents.json()] == [True, True, True, True]
     loans = api.get("/v1/me/loans", headers=alice.headers).json()
     assert [loan["outstanding"] for loan in loans] == [loan["principal"] for loan in loans]
 

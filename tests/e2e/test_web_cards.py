@@ -36,12 +36,38 @@ def client(tmp_path: Path, gateway_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def _verified_borrower(client: TestClient, serial: int) -> str:
+_CARD_CONSENT = {
+    "grant:bank_account:loan_servicing": "yes",
+    "separate:bank_account:loan_servicing": "yes",
+}
+
+
+def _verified_borrower(client: TestClient, serial: int, *, card_consent: bool = True) -> str:
     phone = f"1390000{serial:04d}"
     _signs_up_by_phone(client, phone)
     _profile_and_consent(client, "钱七", serial)
+    if card_consent:
+        assert post(client, "/consent", _CARD_CONSENT, form_page="/consent").status_code == 303
     assert post(client, "/real-name", {}, form_page="/real-name").status_code == 303
     return phone
+
+
+def test_a_card_needs_its_separate_consent_and_a_half_ticked_consent_saves_nothing(
+    client: TestClient,
+) -> None:
+    phone = _verified_borrower(client, 409, card_consent=False)
+    refused = post(client, "/cards", {"card_number": CARD, "phone": phone}, form_page="/cards")
+    assert refused.status_code == 403 and "绑定银行卡前需要单独授权" in refused.text
+    assert CARD[-4:] not in client.get("/cards").text
+    half = {"grant:bank_account:loan_servicing": "yes"}  # the separate tick left out
+    said = post(client, "/consent", half, form_page="/consent")
+    assert said.status_code == 422 and "未保存任何内容" in said.text
+    assert "我的授权" in said.text
+    saved = post(client, "/consent", _CARD_CONSENT, form_page="/consent")
+    assert saved.status_code == 303 and saved.headers["location"] == "/consent?saved=1"
+    assert 'id="saved"' in client.get("/consent?saved=1").text
+    _bind(client, CARD, phone)
+    assert CARD[-4:] in client.get("/cards").text
 
 
 def _bind(client: TestClient, card: str, phone: str) -> None:

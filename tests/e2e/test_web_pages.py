@@ -134,7 +134,12 @@ def borrower(client: TestClient, serial: int) -> None:
     reply = post(
         client,
         "/consent",
-        {"grant:identity:kyc": "yes", "grant:credit_report:credit_assessment": "yes"},
+        {
+            "grant:identity:kyc": "yes",
+            "grant:credit_report:credit_assessment": "yes",
+            "grant:bank_account:loan_servicing": "yes",  # sensitive: its separate tick too
+            "separate:bank_account:loan_servicing": "yes",
+        },
         form_page="/consent",
     )
     assert reply.status_code == 303

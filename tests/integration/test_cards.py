@@ -20,13 +20,14 @@ from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
 from thinfile.errors import (
     CardVerificationFailedError,
     ConflictError,
+    ConsentRequiredError,
     InvalidCardNumberError,
     NotFoundError,
     RealNameRequiredError,
 )
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.roles import Role
-from thinfile.services import applicants, cards, real_name
+from thinfile.services import applicants, cards, consent, real_name
 from thinfile.services.cards import CardView
 from thinfile.services.gateway_port import DebitFailure, TransactionStatus
 from thinfile.services.identity_records import Actor
@@ -49,13 +50,25 @@ def cipher() -> PiiCipher:
     return PiiCipher({"k1": os.urandom(32)}, active_key_id="k1", lookup_key=b"L" * 32)
 
 
-def borrower(engine: Engine, cipher: PiiCipher, phone: str, *, verified: bool = True) -> Actor:
+def borrower(
+    engine: Engine, cipher: PiiCipher, phone: str, *, verified: bool = True, consented: bool = True
+) -> Actor:
     code = _send(engine, cipher, SandboxSmsSender(engine, cipher), phone=phone)
     user = _sign_in(engine, cipher, code, at=T0 + timedelta(seconds=5), phone=phone).user.id
     actor = Actor(user, Role.BORROWER)
     profile = applicants.register_applicant(
         engine, cipher, actor=actor, name="王小明", id_number=id_number(seq=phone[-3:]), phone=phone
     )
+    if consented:
+        consent.grant_consent(
+            engine,
+            applicant_id=profile.id,
+            category=consent.DataCategory.BANK_ACCOUNT,
+            purpose=consent.Purpose.LOAN_SERVICING,
+            notice_version="v1",
+            separate=True,
+            actor=actor,
+        )
     if verified:
         real_name.verify_real_name(
             engine, cipher, SandboxRealNameVerifier(), applicant_id=profile.id, actor=actor
@@ -115,6 +128,19 @@ def test_binding_needs_a_verified_real_name_and_a_card_number(
         bind(engine, cipher, gateway, unverified, CARD)
     with pytest.raises(InvalidCardNumberError):
         bind(engine, cipher, gateway, unverified, CARD[:-1] + str((int(CARD[-1]) + 1) % 10))
+
+
+def test_binding_needs_the_separate_consent_a_bank_card_is_given(
+    engine: Engine, cipher: PiiCipher, gateway: SandboxGatewayClient
+) -> None:
+    """A bank card is sensitive personal information (PIPL art. 29): no separate consent to
+    its use for repayments, no binding — nothing reaches the gateway, nothing is kept."""
+    unconsented = borrower(engine, cipher, "13700137009", consented=False)
+    with pytest.raises(ConsentRequiredError) as refused:
+        bind(engine, cipher, gateway, unconsented, CARD)
+    assert refused.value.value == "bank_account:loan_servicing"
+    assert cards.list_cards(engine, actor=unconsented) == []
+    assert CARD[-4:] not in everything_stored(engine)
 
 
 def test_a_refused_binding_is_audited_and_keeps_no_card(

@@ -20,11 +20,13 @@ from thinfile.bank_card import last_four
 from thinfile.errors import (
     CardVerificationFailedError,
     ConflictError,
+    ConsentRequiredError,
     NotFoundError,
     RealNameRequiredError,
 )
 from thinfile.security.crypto import PiiCipher
 from thinfile.services.audit import record_audit
+from thinfile.services.consent import DataCategory, Purpose
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.phone_sign_in import phone_number
 from thinfile.services.ports import PaymentGateway
@@ -90,12 +92,24 @@ def _owned(uow: UnitOfWork, card_id: str, actor: Actor, *, status: str) -> Store
 
 
 def _holder(uow: UnitOfWork, cipher: PiiCipher, actor: Actor) -> tuple[str, str]:
-    """The verified name and ID number of the borrower's applicant profile."""
+    """The verified name and ID number of the borrower's applicant profile, once they have
+    given the separate consent a bank card needs (sensitive personal information, PIPL
+    art. 29)."""
     applicant_id = uow.applicants.id_of_user(actor.user_id)
     if applicant_id is None or uow.real_names.get(applicant_id) is None:
         raise RealNameRequiredError(
             "verify your real name before binding a card",
             remedy="create your applicant profile and verify your real name first",
+        )
+    if not uow.consents.is_given(
+        applicant_id, DataCategory.BANK_ACCOUNT.value, Purpose.LOAN_SERVICING.value
+    ):
+        raise ConsentRequiredError(
+            "the borrower has not given separate consent to the use of a bank card",
+            field="consent",
+            value=f"{DataCategory.BANK_ACCOUNT.value}:{Purpose.LOAN_SERVICING.value}",
+            remedy="give the separate consent to the use of your bank card for repayments "
+            "(bank_account for loan_servicing), then bind it",
         )
     row = uow.applicants.get(applicant_id)
     assert row is not None

@@ -216,6 +216,15 @@ def _borrower(
             separate=False,
             notice_version="demo-1",
         )
+    consent.grant_consent(  # the bank card repayments come from: sensitive, its own consent
+        engine,
+        actor=actor,
+        applicant_id=profile.id,
+        category=consent.DataCategory.BANK_ACCOUNT,
+        purpose=consent.Purpose.LOAN_SERVICING,
+        separate=True,
+        notice_version="demo-1",
+    )
     verify_real_name(engine, cipher, verifier, applicant_id=profile.id, actor=actor)
     return actor, profile.id, email
 

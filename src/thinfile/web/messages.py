@@ -28,6 +28,10 @@ KNOWN: dict[str, str] = {
         "The application changed meanwhile. Reload the page and try again."
     ),
     "sign in first": N_("Sign in to see this page."),
+    "the borrower has not given separate consent to the use of a bank card": N_(
+        "A bank card needs its own consent first: on My consents, tick both boxes of Your "
+        "bank card, then bind it."
+    ),
     "a borrower's payment comes from a bound bank card through the payment gateway": N_(
         "Payments come from your bank card. Bind a card on the Bank cards page, then pay."
     ),

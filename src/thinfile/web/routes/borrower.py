@@ -36,7 +36,7 @@ from thinfile.services.identity_records import Actor, ApplicantRecord, ConsentRe
 from thinfile.services.policies import decision_runtime
 from thinfile.web.access import Borrower, Form, OwnerOrStaff
 from thinfile.web.config import get_web
-from thinfile.web.forms import application_form, field_messages, retry_minutes
+from thinfile.web.forms import N_, application_form, field_messages, retry_minutes
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date
 from thinfile.web.notices import NOTICE_VERSION, NOTICES, consent_title, has_active, notice
@@ -77,12 +77,24 @@ def home(request: Request, actor: Borrower, context: Context) -> Response:
     return render(request, "borrower/home.html", {"applications": mine}, actor=actor)
 
 
+SEPARATE_NEEDED = N_(
+    "Nothing was saved: a sensitive use you ticked needs its own second tick, the separate "
+    "consent. Tick both boxes of that use, or untick it."
+)
+
+
 @router.get("/consent")
 def consent_page(request: Request, actor: Borrower, context: Context) -> Response:
     try:
-        applicant = _applicant(context, actor)
+        return _consent_page(request, actor, context)
     except NotFoundError:
         return redirect("/profile")
+
+
+def _consent_page(
+    request: Request, actor: Actor, context: AppContext, error: str = "", status: int = 200
+) -> Response:
+    applicant = _applicant(context, actor)
     active = {f"{c.data_category}:{c.purpose}": c for c in applicant.consents if c.is_active}
     return render(
         request,
@@ -92,22 +104,26 @@ def consent_page(request: Request, actor: Borrower, context: Context) -> Respons
             "active": active,
             "history": applicant.consents,
             "consent_title": consent_title,
+            "error": error,
+            "saved": request.query_params.get("saved") == "1",
         },
         actor=actor,
+        status=status,
     )
 
 
 @router.post("/consent")
 def grant(request: Request, actor: Borrower, form: Form, context: Context) -> Response:
-    """Grant each ticked consent; a sensitive one only with its own separate confirmation."""
+    """Grant each ticked consent; a sensitive one only with its own separate confirmation —
+    a sensitive one ticked without it saves nothing and says so."""
     applicant_id = applicants.applicant_id_of_user(context.engine, actor.user_id)
-    for key in form:
-        item = notice(key.removeprefix("grant:")) if key.startswith("grant:") else None
-        if item is None:
-            continue
+    ticked = [notice(k.removeprefix("grant:")) for k in form if k.startswith("grant:")]
+    chosen = [item for item in ticked if item is not None]
+    if any(i.is_sensitive and form.get(f"separate:{i.key}") != "yes" for i in chosen):
+        gettext = translations(language(request).code).gettext
+        return _consent_page(request, actor, context, gettext(SEPARATE_NEEDED), status=422)
+    for item in chosen:
         separate = form.get(f"separate:{item.key}") == "yes"
-        if item.is_sensitive and not separate:
-            continue
         consent.grant_consent(
             context.engine,
             applicant_id=applicant_id,

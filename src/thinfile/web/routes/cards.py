@@ -6,7 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import CardVerificationFailedError, ConflictError, InvalidInputError
+from thinfile.errors import (
+    CardVerificationFailedError,
+    ConflictError,
+    ConsentRequiredError,
+    InvalidInputError,
+)
 from thinfile.http import AppContext, Context
 from thinfile.services import cards
 from thinfile.services.identity_records import Actor
@@ -67,9 +72,9 @@ def start_binding(request: Request, actor: Borrower, form: Form, context: Contex
         )
     except (InvalidInputError, CardVerificationFailedError) as error:
         return _page(request, actor, context, error=_refusal(request, error), status=error.status)
-    except ConflictError as bound:  # the card is bound already: said, the binding kept
-        said = page_message(bound, translations(language(request).code).gettext)
-        return _page(request, actor, context, error=said, status=bound.status)
+    except (ConflictError, ConsentRequiredError) as refused:  # bound already, or no consent
+        said = page_message(refused, translations(language(request).code).gettext)
+        return _page(request, actor, context, error=said, status=refused.status)
     return _page(request, actor, context, pending=pending)
 
 
