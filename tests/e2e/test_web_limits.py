@@ -278,7 +278,11 @@ def test_a_draw_shows_its_cost_and_opens_one_loan(client, monkeypatch):
     page = client.get(f"/lines/{line_id}").text
     used = sum(before) + 100_000
     assert (shown(page, "used"), shown(page, "available")) == (yuan(used), yuan(limit - used))
-    assert client.get(loan_url).status_code == 200
+    drawn_page = client.get(loan_url)
+    assert drawn_page.status_code == 200
+    # a draw is under the line's agreement: no loan contract is linked that would not open
+    assert "documents/contract.pdf" not in drawn_page.text
+    assert "documents/repayment-plan.pdf" in drawn_page.text
 
 
 def _staff(client: TestClient, email: str, role: Role) -> None:

@@ -54,6 +54,7 @@ __all__ = [
     "Signing",
     "contract_number",
     "contract_pdf",
+    "has_signed_contract",
     "repayment_plan_csv",
     "repayment_plan_pdf",
     "settlement_certificate_pdf",
@@ -176,6 +177,13 @@ def _opened(stored: StoredDocument, cipher: PiiCipher) -> SignedContract:
         stored.signer_ip,
         stored.signer_device,
     )
+
+
+def has_signed_contract(engine: Engine, loan_id: int) -> bool:
+    """Whether ``loan_id``'s borrower signed a loan contract for it (an accepted offer); a
+    line draw or a merchant checkout has its own agreement instead."""
+    with UnitOfWork(engine) as uow:
+        return uow.documents.get(loan_id, CONTRACT_KIND) is not None
 
 
 def signed_contract(engine: Engine, cipher: PiiCipher, loan_id: int) -> SignedContract:

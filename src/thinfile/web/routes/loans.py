@@ -20,6 +20,7 @@ from thinfile.money import Money
 from thinfile.services import (
     applications,
     cards,
+    documents,
     loan_receipts,
     loans,
     payment_intents,
@@ -102,6 +103,7 @@ def _loan(
             "card": card,
             "intent": intent,
             "intents": payment_intents.list_payment_intents(context.engine, loan_id)[:10],
+            "has_contract": is_borrower and documents.has_signed_contract(context.engine, loan_id),
         },
         actor=actor,
         status=status,
