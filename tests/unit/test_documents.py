@@ -144,10 +144,14 @@ def test_the_plan_csv_is_the_serviced_schedule():
     rows = list(csv.reader(io.StringIO(plan_csv(account))))
     assert tuple(rows[0]) == PLAN_COLUMNS
     oracle = oracle_installments(1_000_000, Decimal("0.1234"), 12)
+    owed, left = PLAN_COLUMNS.index("outstanding"), PLAN_COLUMNS.index("principal_balance_after")
+    lent = 1_000_000
     for row, total in zip(rows[1:], oracle, strict=True):
         due = sum(round(Decimal(v) * 100) for v in row[2:6])
-        assert due == total and row[-1] == f"{total // 100}.{total % 100:02d}"
-    assert sum(round(Decimal(r[2]) * 100) for r in rows[1:]) == 1_000_000
+        assert due == total and row[owed] == f"{total // 100}.{total % 100:02d}"
+        lent -= round(Decimal(row[2]) * 100)
+        assert round(Decimal(row[left]) * 100) == lent  # what is still lent after it
+    assert lent == 0 and rows[-1][left] == "0.00"
 
 
 def test_a_settlement_certificate_is_refused_for_an_open_loan():

@@ -46,8 +46,12 @@ PLAN_COLUMNS = (
     "fee_paid",
     "penalty_paid",
     "outstanding",
+    "principal_balance_after",
 )
-"""The CSV's header; amounts are yuan with two decimals (``1234.56``), no grouping."""
+"""The CSV's header; amounts are yuan with two decimals (``1234.56``), no grouping.
+``outstanding`` is what the installment itself still owes (due less paid);
+``principal_balance_after`` the principal still lent once it is paid (the amount lent less
+the principal of it and every installment before it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +73,9 @@ def plan_csv(account: LoanAccount) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(PLAN_COLUMNS)
+    balance = sum(i.principal_due for i in account.installments)
     for i in account.installments:
+        balance -= i.principal_due
         writer.writerow(
             [
                 i.n,
@@ -86,6 +92,7 @@ def plan_csv(account: LoanAccount) -> str:
                         i.fee_paid,
                         i.penalty_paid,
                         _due(i) - _paid(i),
+                        balance,
                     )
                 ),
             ]
