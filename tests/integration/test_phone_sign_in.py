@@ -89,6 +89,16 @@ def test_a_code_opens_a_borrower_account_once_and_then_signs_in_to_it(
     assert actions == ["auth.sms_code_sent", "auth.sms_sign_in"] * 2
 
 
+def test_a_code_typed_in_full_width_digits_is_the_code_it_stands_for(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    code = _send(engine, cipher, sms)
+    wide = "".join(chr(ord(d) - ord("0") + ord("０")) for d in code)  # １２３４５６
+    assert wide != code and wide.isdigit()
+    signed_in = _sign_in(engine, cipher, f" {wide} ", at=T0 + timedelta(minutes=1))
+    assert signed_in.is_new_account
+
+
 def test_no_code_is_stored_in_plain_text(
     engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
 ) -> None:

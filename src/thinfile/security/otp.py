@@ -24,6 +24,7 @@ from enum import Enum
 
 from thinfile.errors import RateLimitedError, SmsCodeRejectedError
 from thinfile.security.crypto import PiiCipher
+from thinfile.text import normalize
 
 __all__ = [
     "CODE_DIGITS",
@@ -83,8 +84,11 @@ def new_code(digits: int = CODE_DIGITS) -> str:
 
 def code_digest(cipher: PiiCipher, *, phone_hash: str, code: str) -> str:
     """The keyed hash stored for ``code`` sent to the phone whose lookup hash is given:
-    HMAC-SHA256 under the lookup key, kept apart from other lookups by its kind."""
-    return cipher.lookup_hash("sms_code", f"{phone_hash}:{code.strip()}")
+    HMAC-SHA256 under the lookup key, kept apart from other lookups by its kind. The code is
+    read in the one normal form (:func:`thinfile.text.normalize`), so the digits a phone's
+    full-width keyboard types (１２３４５６) are the code they stand for, as in the phone
+    number itself."""
+    return cipher.lookup_hash("sms_code", f"{phone_hash}:{normalize(code)}")
 
 
 def ensure_may_send(
