@@ -128,8 +128,28 @@ def test_a_deny_listed_person_re_registering_in_full_width_digits_is_declined(
             "借款人须年满 18 周岁",
             "You must be at least 18 to borrow.",
         ),
+        (
+            {"id_number": id_number(705)[:17] + ("0" if id_number(705)[17] != "0" else "1")},
+            "id_number",
+            "身份证号码的最后一位与前面的号码不符",
+            "last character does not match the rest: check it on your card.",
+        ),
+        (
+            {"name": ""},
+            "name",
+            "此项必填",
+            "This is required.",
+        ),
     ],
-    ids=["arabic-indic-id", "unassigned-segment", "arabic-indic-phone", "rtl-name", "age-11"],
+    ids=[
+        "arabic-indic-id",
+        "unassigned-segment",
+        "arabic-indic-phone",
+        "rtl-name",
+        "age-11",
+        "wrong-check-digit",
+        "empty-name",
+    ],
 )
 def test_a_refused_profile_field_is_named_beside_the_form_in_both_languages(
     pages: TestClient, fields: dict[str, str], field: str, zh: str, en: str

@@ -94,10 +94,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("Enter an amount in yuan, such as 6000 or 6000.50."),
     ),
     (re.compile(r"^must be one of"), N_("Choose one of the options.")),
+    (re.compile(r"at least 1 characters?"), N_("This is required.")),
     (re.compile(r"at least (?P<low>\d+) characters?"), N_("Use at least %(low)s characters.")),
     (re.compile(r"at most (?P<high>\d+) characters?"), N_("Use at most %(high)s characters.")),
     (
-        re.compile(r"^an ID number has|^the ID number's check digit"),
+        re.compile(r"^the ID number's check digit"),
+        N_("The ID number's last character does not match the rest: check it on your card."),
+    ),
+    (
+        re.compile(r"^an ID number has"),
         N_("Enter the 18-character number on your resident identity card."),
     ),
     (
