@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tests.e2e.test_web_loans import engine_of
-from tests.e2e.test_web_pages import apply, borrower, build_app, csrf, seed
+from tests.e2e.test_web_pages import PASSWORD, apply, borrower, build_app, csrf, post, seed
 from tests.support.pages import found
 from thinfile.decisioning import load_policy
 from thinfile.decisioning.interest_coupons import CouponKind, InterestCouponTerms
@@ -119,6 +119,12 @@ def test_the_borrower_takes_a_coupon_off_and_accepts_that_price(client, monkeypa
         engine_of(client), actor=Actor(coupon.borrower_id, Role.BORROWER)
     )[0]
     assert used.status == "redeemed" and used.value_fen == cut
+    # staff read the offers as decided, and are sent to the loan for the price accepted
+    post(client, "/sign-out", {}, form_page="/home")
+    post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    staff_page = client.get(f"/console/{location.removeprefix('/')}").text
+    assert 'id="offers-as-decided"' in staff_page
+    assert re.search(r'href="/console/loans/\d+"', staff_page)
 
 
 def test_a_spent_programme_budget_shows_and_accepts_the_standard_price(client, monkeypatch):
