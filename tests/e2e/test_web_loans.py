@@ -582,6 +582,14 @@ def test_each_payment_is_accounted_for_on_the_installments_it_went_to(
         assert sum(i.paid.total for i in receipt.installments) == receipt.paid.total
     assert [i.n for i in receipts[1].installments] == list(range(1, 13))
     assert receipts[1].closed and not receipts[0].closed
+    # paid on the day the loan opened, before its first period ran: all of it principal
+    # ahead of schedule, which the page says rather than only "went to installment 1"
+    first = receipts[0]
+    assert first.paid.interest == 0 and first.ahead == first.paid.principal == first.amount
+    assert receipts[1].ahead > 0  # the payoff's principal not yet due
+    shown = client.get(f"/loans/{loan_id}", headers={"Accept-Language": "en"}).text
+    assert f'id="receipt-{first.txn_id}"' in shown
+    assert shown.count('class="ahead"') == 1  # the first; the payoff says the loan is repaid
     assert loans.get_loan(engine_of(client), loan_id).outstanding.total == 0
 
 

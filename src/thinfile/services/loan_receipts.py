@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from thinfile.services.loan_postings import rebuild_opening, stored_events
 from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import Components, InstallmentState, LoanAccount
+from thinfile.servicing import Components, InstallmentState, LoanAccount, Timing, timing_of
 from thinfile.servicing.replay import Event, EventKind, apply_event
 
 __all__ = ["InstallmentPaid", "PaymentReceipt", "payment_receipts"]
@@ -49,6 +49,10 @@ class PaymentReceipt:
     installments: tuple[InstallmentPaid, ...]
     closed: bool
     """The payment repaid the loan in full."""
+    ahead: int = 0
+    """Principal paid before it fell due — beyond the principal of the installments past due
+    or running on the day — which re-planned the installments still to come (a payment on the
+    day a period begins pays no interest for it: all of it is principal ahead)."""
 
 
 def payment_receipts(engine: Engine, loan_id: int) -> tuple[PaymentReceipt, ...]:
@@ -106,10 +110,20 @@ def _by_installment(before: LoanAccount, after: LoanAccount) -> tuple[Installmen
     )
 
 
+def _owed_principal(loan: LoanAccount, on: date) -> int:
+    """The principal of the installments past due or running on ``on``, still unpaid."""
+    return sum(
+        row.unpaid.principal
+        for row in loan.installments
+        if timing_of(row, on) is not Timing.IN_ADVANCE
+    )
+
+
 def _receipt(txn_id: int, event: Event, before: LoanAccount, after: LoanAccount) -> PaymentReceipt:
     installments = _by_installment(before, after)
     paid = sum((i.paid for i in installments), Components())
     held = max(after.credit - before.credit, 0)
+    ahead = max(paid.principal - _owed_principal(before, event.on), 0)
     return PaymentReceipt(
         txn_id=txn_id,
         kind=event.kind.value,
@@ -120,4 +134,5 @@ def _receipt(txn_id: int, event: Event, before: LoanAccount, after: LoanAccount)
         returned=max(event.amount - paid.total - held, 0),
         installments=installments,
         closed=after.status is not before.status and not after.outstanding.total,
+        ahead=ahead,
     )
