@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from thinfile.decisioning.limit_policy import LimitPolicy
 from thinfile.decisioning.limits import (
     BehaviourScore,
     LimitAction,
@@ -75,6 +76,7 @@ __all__ = [
     "close_of_business_step",
     "decide_lines_in",
     "end_temporary_limits_in",
+    "measure_line_in",
     "review_limits",
     "staff_bound_in",
 ]
@@ -148,21 +150,32 @@ def _lines_in(
     return lines, scores
 
 
-def staff_bound_in(uow: UnitOfWork, book: LimitBook, on: date, line_id: int) -> StaffBound:
-    """How far staff may raise ``line_id`` on ``on`` (:func:`~thinfile.decisioning.limits.
-    staff_bound`), measured as a borrower's request would be: the line's income backfilled
-    and refreshed, its behaviour snapshotted, graded by the policy of its arm."""
+def _policy_of(book: LimitBook, arm: LimitArm) -> LimitPolicy:
+    """The policy that decides a line of ``arm``: the challenger's arm by the challenger (when
+    one is set), every other arm by the champion."""
+    return book.challenger if arm is LimitArm.CHALLENGER and book.challenger else book.champion
+
+
+def measure_line_in(uow: UnitOfWork, book: LimitBook, on: date, line_id: int) -> None:
+    """Bring ``line_id`` up to ``on`` before it is decided out of the nightly review (a
+    borrower's request, a staff increase): its income backfilled from its application and
+    refreshed from newer platform earnings, its behaviour snapshotted (this line's, not the
+    book's)."""
     haircut = book.champion.settings.income_haircut
     backfill_incomes_in(uow, on, line_id=line_id)
     refresh_incomes_in(uow, on, haircut=haircut, line_id=line_id)
     snapshot_in(uow, on, line_id=line_id)
-    day = to_day(on)
-    lines, scores = _lines_in(uow, day, line_id, line_id, kind="request", unreviewed=False)
+
+
+def staff_bound_in(uow: UnitOfWork, book: LimitBook, on: date, line_id: int) -> StaffBound:
+    """How far staff may raise ``line_id`` on ``on`` (:func:`~thinfile.decisioning.limits.
+    staff_bound`), measured as a borrower's request would be (:func:`measure_line_in`),
+    graded by the policy of its arm."""
+    measure_line_in(uow, book, on, line_id)
+    lines, scores = _lines_in(uow, to_day(on), line_id, line_id, kind="request", unreviewed=False)
     if not lines:
         return StaffBound(None, "", Decimal(0), None)
-    arm = _arm(book, line_id)
-    policy = book.challenger if arm is LimitArm.CHALLENGER and book.challenger else book.champion
-    return staff_bound(lines[0], policy, scores[0])
+    return staff_bound(lines[0], _policy_of(book, _arm(book, line_id)), scores[0])
 
 
 def decide_lines_in(
@@ -185,10 +198,7 @@ def decide_lines_in(
     for inputs, score in zip(lines, scores, strict=True):
         line_id = inputs.line_id
         arm = _arm(book, line_id)
-        policy = (
-            book.challenger if arm is LimitArm.CHALLENGER and book.challenger else book.champion
-        )
-        decision = decide_limit(inputs, policy, score)
+        decision = decide_limit(inputs, _policy_of(book, arm), score)
         if review and arm is LimitArm.CONTROL and decision.action is LimitAction.INCREASE:
             decision = decision.held_out()
         decided.append(decision)

@@ -27,13 +27,8 @@ from thinfile.services.audit import record_audit
 from thinfile.services.behaviour_scores import behaviour_model_by_version_in, score_lines
 from thinfile.services.business_date import business_date_in
 from thinfile.services.identity_records import Actor
-from thinfile.services.limit_features import (
-    backfill_incomes_in,
-    refresh_incomes_in,
-    snapshot_in,
-)
 from thinfile.services.limit_policies import limit_book_in, limit_policy_by_version
-from thinfile.services.limit_reviews import decide_lines_in
+from thinfile.services.limit_reviews import decide_lines_in, measure_line_in
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LineStatus, change_limit
 from thinfile.store.db import StoredRow
@@ -293,10 +288,7 @@ def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> Lim
                 remedy=f"ask again from {again.isoformat()}",
                 extra={"reason_codes": ["RECENT_REQUEST"], "ask_again_from": again.isoformat()},
             )
-        haircut = book.champion.settings.income_haircut
-        backfill_incomes_in(uow, on, line_id=line_id)  # this line's, not the book's
-        refresh_incomes_in(uow, on, haircut=haircut, line_id=line_id)
-        snapshot_in(uow, on, line_id=line_id)
+        measure_line_in(uow, book, on, line_id)
         pairs = decide_lines_in(uow, book, day, line_id, line_id, kind="request")
         if not pairs:
             raise ConflictError(
