@@ -26,7 +26,7 @@ from thinfile.errors import (
 )
 from thinfile.security.crypto import PiiCipher
 from thinfile.services.audit import record_audit
-from thinfile.services.consent import DataCategory, Purpose
+from thinfile.services.consent import DataCategory, Purpose, has_consent
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.phone_sign_in import phone_number
 from thinfile.services.ports import PaymentGateway
@@ -101,9 +101,7 @@ def _holder(uow: UnitOfWork, cipher: PiiCipher, actor: Actor) -> tuple[str, str]
             "verify your real name before binding a card",
             remedy="create your applicant profile and verify your real name first",
         )
-    if not uow.consents.is_given(
-        applicant_id, DataCategory.BANK_ACCOUNT.value, Purpose.LOAN_SERVICING.value
-    ):
+    if not has_consent(uow, applicant_id, DataCategory.BANK_ACCOUNT, Purpose.LOAN_SERVICING):
         raise ConsentRequiredError(
             "the borrower has not given separate consent to the use of a bank card",
             field="consent",

@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.decisioning.pricing import Offer
 from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.http import AppContext, Context
 from thinfile.money import Money
@@ -149,11 +148,9 @@ def _draw_page(
         code = 409 if isinstance(error, ConflictError) else 422
         return _line(request, actor, context, line_id, errors=message, fields=form, status=code)
     is_borrower = actor.role is Role.BORROWER
-    receipt = (
-        get_web(request).receipts.issue(**_receipt_of(actor, line_id, quote.offer))
-        if is_borrower
-        else ""
-    )
+    terms = quote.offer.schedule.terms
+    binding = _binding(actor, line_id, terms.periods, terms.principal.fen)
+    receipt = get_web(request).receipts.issue(**binding) if is_borrower else ""
     values = {
         "line_id": line_id,
         "view": draw_view(quote),
@@ -166,14 +163,14 @@ def _draw_page(
     return render(request, "borrower/draw.html", values, actor=actor, status=status)
 
 
-def _receipt_of(actor: Actor, line_id: int, offer: Offer) -> dict[str, Any]:
-    """What a draw's reading receipt binds: this borrower, this line, this term and amount."""
-    terms = offer.schedule.terms
+def _binding(actor: Actor, line_id: int, periods: int, principal_fen: int) -> dict[str, Any]:
+    """What a draw's reading receipt binds: this borrower, this line, this term and amount
+    (issued with the quote, checked against the form)."""
     return {
         "user_id": actor.user_id,
         "application_id": f"line:{line_id}",
-        "offer": terms.periods,
-        "price": str(terms.principal.fen),
+        "offer": periods,
+        "price": str(principal_fen),
     }
 
 
@@ -182,13 +179,8 @@ def _seconds_read(request: Request, actor: Actor, line_id: int, form: dict[str, 
     names the amount and term drawn (a receipt of another draw is refused)."""
     receipts = get_web(request).receipts
     amount = parse_amount(form.get("amount", ""), "CNY")
-    shown = receipts.shown_at(
-        form.get("receipt", ""),
-        user_id=actor.user_id,
-        application_id=f"line:{line_id}",
-        offer=_term(form),
-        price=str(amount.fen),
-    )
+    binding = _binding(actor, line_id, _term(form), amount.fen)
+    shown = receipts.shown_at(form.get("receipt", ""), **binding)
     return acceptance.seconds_read(shown_at=shown, now=receipts.now())
 
 
