@@ -143,41 +143,28 @@ def make_borrower(
     )
     assert profile.status_code == 201, profile.text
     applicant_id = profile.json()["id"]
-    consent = client.post(
-        f"/v1/applicants/{applicant_id}/consents",
-        headers=headers,
-        json={
-            "data_category": "gig_platform_income",
-            "purpose": "credit_assessment",
-            "notice_version": "v1",
-        },
-    )
-    assert consent.status_code == 201, consent.text
-    credit = client.post(
-        f"/v1/applicants/{applicant_id}/consents",
-        headers=headers,
-        json={
-            "data_category": "credit_report",
-            "purpose": "credit_assessment",
-            "notice_version": "v1",
-        },
-    )
-    assert credit.status_code == 201, credit.text
-    card = client.post(  # the bank card repayments come from: sensitive, separate consent
-        f"/v1/applicants/{applicant_id}/consents",
-        headers=headers,
-        json={
-            "data_category": "bank_account",
-            "purpose": "loan_servicing",
-            "notice_version": "v1",
-            "separate_consent": True,
-        },
-    )
-    assert card.status_code == 201, card.text
+    granted = []
+    for category, purpose, separate in (
+        ("gig_platform_income", "credit_assessment", False),
+        ("credit_report", "credit_assessment", False),
+        ("bank_account", "loan_servicing", True),  # sensitive: its separate consent
+    ):
+        reply = client.post(
+            f"/v1/applicants/{applicant_id}/consents",
+            headers=headers,
+            json={
+                "data_category": category,
+                "purpose": purpose,
+                "notice_version": "v1",
+                **({"separate_consent": True} if separate else {}),
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        granted.append(reply.json()["id"])
     if verify_real_name:
         verified = client.post(f"/v1/applicants/{applicant_id}/real-name", headers=headers)
         assert verified.status_code == 200, verified.text
-    return Party(user_id, email, headers, applicant_id, consent.json()["id"], name, idn, phone)
+    return Party(user_id, email, headers, applicant_id, granted[0], name, idn, phone)
 
 
 FORM = {

@@ -121,6 +121,16 @@ MONEY_FIELDS = {
     "declared_monthly_income",
 }
 BEHAVIOURS = ("on time", "late", "prepays", "defaults")
+_ASSESS = consent.Purpose.CREDIT_ASSESSMENT
+_CONSENTS = (
+    (consent.DataCategory.IDENTITY, _ASSESS),
+    (consent.DataCategory.CREDIT_REPORT, _ASSESS),
+    (consent.DataCategory.GIG_PLATFORM_INCOME, _ASSESS),
+    (consent.DataCategory.RENT_AND_UTILITIES, _ASSESS),
+    (consent.DataCategory.BANK_ACCOUNT, consent.Purpose.LOAN_SERVICING),
+)
+"""What each demo borrower consents to: the assessment's data, and the bank card repayments
+come from (sensitive, so given with its separate consent)."""
 SPARE_APPLICANTS = 2000
 """Applicants after the cast the year's referral may be found among."""
 
@@ -201,30 +211,16 @@ def _borrower(
         id_number=str(record["id_number"]),
         phone=str(record["phone"]),
     )
-    for category in (
-        consent.DataCategory.IDENTITY,
-        consent.DataCategory.CREDIT_REPORT,
-        consent.DataCategory.GIG_PLATFORM_INCOME,
-        consent.DataCategory.RENT_AND_UTILITIES,
-    ):
+    for category, purpose in _CONSENTS:
         consent.grant_consent(
             engine,
             actor=actor,
             applicant_id=profile.id,
             category=category,
-            purpose=consent.Purpose.CREDIT_ASSESSMENT,
-            separate=False,
+            purpose=purpose,
+            separate=category in consent.SENSITIVE_CATEGORIES,  # the bank card: its own tick
             notice_version="demo-1",
         )
-    consent.grant_consent(  # the bank card repayments come from: sensitive, its own consent
-        engine,
-        actor=actor,
-        applicant_id=profile.id,
-        category=consent.DataCategory.BANK_ACCOUNT,
-        purpose=consent.Purpose.LOAN_SERVICING,
-        separate=True,
-        notice_version="demo-1",
-    )
     verify_real_name(engine, cipher, verifier, applicant_id=profile.id, actor=actor)
     return actor, profile.id, email
 
