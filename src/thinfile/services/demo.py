@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -28,15 +28,19 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from thinfile.decisioning import Scorer
-from thinfile.decisioning.simulate import plain_value
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
-from thinfile.services import applicants, application_reviews, consent, identity
+from thinfile.services import application_reviews, identity
 from thinfile.services import applications as apps
 from thinfile.services.cob import run_cob
-from thinfile.services.demo_cast import with_a_referral
+from thinfile.services.demo_cast import (
+    DEMO_PASSWORD,
+    application_form,
+    register_borrower,
+    with_a_referral,
+)
 from thinfile.services.demo_collections import CollectionsStory, Debtor, collections_story_day
 from thinfile.services.demo_limits import LimitStory, limit_story_day, open_limit_story
 from thinfile.services.demo_mall import MallStory, mall_story_day
@@ -59,7 +63,6 @@ from thinfile.services.policies import (
     register_policy_and_model,
 )
 from thinfile.services.ports import RealNameVerifier
-from thinfile.services.real_name import verify_real_name
 from thinfile.servicing import LoanStatus
 from thinfile.settings import DEFAULT_LENDER_NAME
 
@@ -72,65 +75,13 @@ __all__ = [
     "seed_lender",
 ]
 
-DEMO_PASSWORD = "thinfile-demo-2026"
-"""The password of every demo account; development mode only."""
-
 STAFF = (
     ("admin@demo.thinfile.local", Role.ADMIN),
     ("underwriter@demo.thinfile.local", Role.UNDERWRITER),
     ("agent@demo.thinfile.local", Role.SERVICING_AGENT),
     ("collector@demo.thinfile.local", Role.COLLECTOR),
 )
-FORM_FIELDS = (
-    "segment",
-    "months_in_city",
-    "purpose",
-    "requested_amount",
-    "requested_term_months",
-    "city",
-    "city_tier",
-    "hukou_province",
-    "is_local_hukou",
-    "gender",
-    "bureau_history_months",
-    "bureau_records",
-    "bureau_delinquencies_24m",
-    "platform_tenure_months",
-    "income_monthly_mean",
-    "income_monthly_cv",
-    "income_months_observed",
-    "income_verified",
-    "rent_months_reported",
-    "rent_on_time_ratio",
-    "utility_months_reported",
-    "utility_on_time_ratio",
-    "social_insurance_months",
-    "ecommerce_months_active",
-    "ecommerce_monthly_spend",
-    "device_tenure_months",
-    "address_changes_24m",
-    "existing_debt_payment_monthly",
-    "declared_monthly_income",
-    "consent_alt_data",
-)
-MONEY_FIELDS = {
-    "requested_amount",
-    "income_monthly_mean",
-    "ecommerce_monthly_spend",
-    "existing_debt_payment_monthly",
-    "declared_monthly_income",
-}
 BEHAVIOURS = ("on time", "late", "prepays", "defaults")
-_ASSESS = consent.Purpose.CREDIT_ASSESSMENT
-_CONSENTS = (
-    (consent.DataCategory.IDENTITY, _ASSESS),
-    (consent.DataCategory.CREDIT_REPORT, _ASSESS),
-    (consent.DataCategory.GIG_PLATFORM_INCOME, _ASSESS),
-    (consent.DataCategory.RENT_AND_UTILITIES, _ASSESS),
-    (consent.DataCategory.BANK_ACCOUNT, consent.Purpose.LOAN_SERVICING),
-)
-"""What each demo borrower consents to: the assessment's data, and the bank card repayments
-come from (sensitive, so given with its separate consent)."""
 SPARE_APPLICANTS = 2000
 """Applicants after the cast the year's referral may be found among."""
 
@@ -181,50 +132,6 @@ class DemoLender:
         return Counter(b.outcome for b in self.borrowers)
 
 
-def _form(record: Mapping[str, object]) -> dict[str, object]:
-    """An application form from a synthetic applicant (money back to yuan text)."""
-    form: dict[str, object] = {}
-    for name in FORM_FIELDS:
-        value = plain_value(record.get(name))
-        if value is None:
-            continue
-        form[name] = str(Money(int(value))) if name in MONEY_FIELDS else value  # type: ignore[call-overload]
-    return {**form, "birth_date": str(record["birth_date"])[:10], "consent_credit": True}
-
-
-def _borrower(
-    engine: Engine,
-    cipher: PiiCipher,
-    hasher: PasswordHasher,
-    verifier: RealNameVerifier,
-    n: int,
-    record: Mapping[str, object],
-) -> tuple[Actor, str, str]:
-    email = f"borrower{n:02d}@demo.thinfile.local"
-    user = identity.create_user(engine, hasher, email=email, password=DEMO_PASSWORD)
-    actor = Actor(user.id, Role.BORROWER)
-    profile = applicants.register_applicant(
-        engine,
-        cipher,
-        actor=actor,
-        name=str(record["name"]),
-        id_number=str(record["id_number"]),
-        phone=str(record["phone"]),
-    )
-    for category, purpose in _CONSENTS:
-        consent.grant_consent(
-            engine,
-            actor=actor,
-            applicant_id=profile.id,
-            category=category,
-            purpose=purpose,
-            separate=category in consent.SENSITIVE_CATEGORIES,  # the bank card: its own tick
-            notice_version="demo-1",
-        )
-    verify_real_name(engine, cipher, verifier, applicant_id=profile.id, actor=actor)
-    return actor, profile.id, email
-
-
 def seed_lender(
     engine: Engine,
     cipher: PiiCipher,
@@ -268,14 +175,14 @@ def seed_lender(
     people: list[dict[str, object]] = rows  # type: ignore[assignment]
     records = with_a_referral(people[:borrowers], people[borrowers:], lender.runtime, last_day)
     for n, record in enumerate(records, start=1):
-        actor, applicant_id, email = _borrower(engine, cipher, hasher, verifier, n, record)
+        actor, applicant_id, email = register_borrower(engine, cipher, hasher, verifier, n, record)
         apply_on = start + timedelta(days=(n - 1) * spread // max(1, len(records)))
         lender.borrowers.append(
             DemoBorrower(
                 email,
                 actor,
                 applicant_id,
-                _form(record),
+                application_form(record),
                 apply_on,
                 rng.choice(BEHAVIOURS),
                 phone=str(record["phone"]),
