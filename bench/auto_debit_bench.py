@@ -3,14 +3,17 @@ installments' requests within a close of business of < 60 s).
 
 Usage: ``.venv/bin/python bench/auto_debit_bench.py [--loans 200000] [--url URL]``.
 
-The book is ``servicing_seed``'s (12-month loans, about 8% past due) with ``due_today``: every
-loan was disbursed a whole number of 30-day periods before the business date, so each has an
-installment falling due that day. Every loan belongs to its own borrower (a user, an
-application naming the loan) with a default bound card and an agreement (协议支付). One
-business date is then closed with ``run_cob``; the ``auto-debit`` step queues one payment
-intent per loan. Prints seconds per step, the total, the load average, the per-loan rate and
-the extrapolation to 1,000,000, then checks each intent against an independent sum of what the
-loan owes (never more) and that re-running the date queues nothing more.
+The book is ``servicing_seed``'s (12-month loans, about 8% past due) with ``due_in=1``: every
+loan was disbursed a whole number of 30-day periods less a day before the business date, so
+each has an installment falling due the next day — the night that queues their auto-debits
+(close of business queues the debits of the next day's installments, sent on their due date).
+The date closed is a month end (2025-03-31): the month-end snapshot runs the same night. Every
+loan belongs to its own borrower (a user, an application naming the loan) with a default
+bound card and an agreement (协议支付). One business date is then closed with ``run_cob``; the
+``auto-debit`` step queues one payment intent per loan. Prints seconds per step, the total, the
+load average, the per-loan rate and the extrapolation to 1,000,000, then checks each intent
+against an independent sum of what the loan owes by the next day (never more) and that
+re-running the date queues nothing more.
 
 Applications are seeded with foreign-key triggers off (``session_replication_role = replica``,
 seeding only): they name an applicant the bench does not create, which the auto-debit
@@ -23,7 +26,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -38,6 +41,7 @@ from thinfile.store.servicing_codec import to_day
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "auto_debit_bench"
 DAY = date(2025, 3, 31)
+DUE = DAY + timedelta(days=1)
 
 
 def _load() -> str:
@@ -93,9 +97,9 @@ def _server(engine: sa.Engine) -> str:
 
 
 def _owed_before(engine: sa.Engine) -> None:
-    """What each loan owes on the date before the close (fallen due and unpaid, penalty
-    included, less overpayment held), summed independently of the auto-debit statement and
-    kept for :func:`_check` (later steps of the close charge penalty interest)."""
+    """What each loan owes by the day after the close (fallen due by then and unpaid, penalty
+    included, less overpayment held), summed before the close independently of the auto-debit
+    statement and kept for :func:`_check` (later steps of the close charge penalty interest)."""
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -105,12 +109,13 @@ def _owed_before(engine: sa.Engine) -> None:
                 " FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id"
                 " WHERE i.due_day <= :x GROUP BY i.loan_id"
             ),
-            {"x": to_day(DAY)},
+            {"x": to_day(DUE)},
         )
 
 
 def _check(engine: sa.Engine, n: int) -> None:
-    """Each intent for what its loan owed on the date (the independent sum), no loan twice."""
+    """Each intent for what its loan owes by the next day (the independent sum), no loan
+    twice."""
     with engine.connect() as conn:
         intents, loans, over, under = conn.execute(
             sa.text(
@@ -141,17 +146,17 @@ def main() -> None:
     try:
         upgrade(engine)
         began = time.perf_counter()
-        seed(engine, args.loans, DAY, subsidised=0.0, due_today=True)
+        seed(engine, args.loans, DAY, subsidised=0.0, due_in=1)
         _borrowers(engine)
         seeded = time.perf_counter() - began
         with engine.connect() as conn:
             due = conn.execute(
                 sa.text("SELECT COUNT(*) FROM servicing_installments WHERE due_day = :x"),
-                {"x": to_day(DAY)},
+                {"x": to_day(DUE)},
             ).scalar_one()
         print(
-            f"{args.loans:,} loans, {due:,} installments due {DAY}, each borrower with an"
-            f" agreement; seeded in {seeded:.1f} s; load average {_load()}"
+            f"{args.loans:,} loans, {due:,} installments due {DUE}, closing {DAY}; each borrower"
+            f" with an agreement; seeded in {seeded:.1f} s; load average {_load()}"
         )
         print(f"  {_server(engine)}")
         _owed_before(engine)

@@ -41,11 +41,12 @@ def seed(
     business_day: date,
     *,
     subsidised: float = 0.3,
-    due_today: bool = False,
+    due_in: int | None = None,
 ) -> None:
     """``n`` active loans closed to the day before ``business_day``; the ``subsidised`` share
-    (in tenths) carries a merchant subsidy. With ``due_today`` every loan was disbursed a whole
-    number of periods (1–11) before ``business_day``, so each has an installment due that day."""
+    (in tenths) carries a merchant subsidy. With ``due_in`` (0 to 29) every loan was disbursed a
+    whole number of periods (1–11) less ``due_in`` days before ``business_day``, so each has an
+    installment falling due ``due_in`` days after it (0: that day)."""
     d = to_day(business_day)
     terms = LoanTerms(
         Money.of("12000"), Decimal("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT, date(2025, 1, 1)
@@ -53,8 +54,9 @@ def seed(
     product = ServicingProduct()
     nums = _numbers(engine, n)
     age = "(CAST(g AS BIGINT) * 7919 % 330)"  # days since disbursement, 0..329
-    if due_today:
-        age = "(30 * (CAST(g AS BIGINT) * 7919 % 11 + 1))"  # 30..330, whole periods
+    if due_in is not None:
+        assert 0 <= due_in < 30, due_in
+        age = f"(30 * (CAST(g AS BIGINT) * 7919 % 11 + 1) - {due_in})"  # whole periods, less
     loans_sql = f"""
     INSERT INTO servicing_loans (id, product_code, currency, status, principal, down_payment,
       disbursed_day, cob_day, overdue_since_day, bucket, subsidy_end_day, grace_days,

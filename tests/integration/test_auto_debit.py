@@ -22,7 +22,7 @@ from tests.integration.test_cards import bind, borrower
 from tests.support.gateway import card_with_prefix
 from tests.support.gateway_fixtures import Target
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
-from thinfile.errors import InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
@@ -177,33 +177,67 @@ def annuity_fen(principal: int, yearly: Decimal, n: int) -> int:
     return int(level.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
-def test_the_due_day_queues_one_intent_of_the_amount_due_and_its_notification_posts_once(
+def overdue_notices(book: Book) -> list[str]:
+    with book.engine.connect() as conn:
+        kinds = conn.execute(
+            sa.text("SELECT kind FROM notifications WHERE loan_id = :l AND kind LIKE 'overdue%'"),
+            {"l": book.loan_id},
+        ).scalars()
+        return [str(k) for k in kinds]
+
+
+def overdue_since(book: Book) -> int | None:
+    with book.engine.connect() as conn:
+        day = conn.execute(
+            sa.text("SELECT overdue_since_day FROM servicing_loans WHERE id = :i"),
+            {"i": book.loan_id},
+        ).scalar_one()
+        return None if day is None else int(day)
+
+
+def posted_on(engine: Engine, intent_id: object) -> date:
+    with engine.connect() as conn:
+        day = conn.execute(
+            sa.select(transactions.c.day).where(
+                transactions.c.idempotency_key == f"intent:{intent_id}"
+            )
+        ).scalar_one()
+        return EPOCH + timedelta(days=int(day))
+
+
+def test_the_eve_of_the_due_day_queues_the_installment_and_the_debit_pays_it_on_its_due_day(
     book: Book, notifying: SandboxGatewayClient
 ) -> None:
     first = due_days(book)[0]
+    run_cob(book.engine, first - timedelta(days=2))
+    assert intents(book) == []  # nothing falls due on the next day
     run_cob(book.engine, first - timedelta(days=1))
-    assert intents(book) == []  # nothing falls due before the due day
-    run_cob(book.engine, first)
-    run_cob(book.engine, first)  # the date is closed: never a second queue
+    run_cob(book.engine, first - timedelta(days=1))  # the date is closed: never a second queue
     queued = intents(book)
     assert len(queued) == 1
     amount = int(str(queued[0]["amount"]))
-    assert amount == unpaid_fallen_due(book, first)
+    assert amount == unpaid_fallen_due(book, first)  # the installment falling due, all of it
+    assert unpaid_fallen_due(book, first - timedelta(days=1)) == 0
     assert abs(amount - annuity_fen(PRINCIPAL_FEN, Decimal("0.18"), 6)) <= 200
     assert queued[0]["status"] == "created" and queued[0]["kind"] == "payment"
-    assert amount <= loans.quote_payoff(book.engine, book.loan_id, first + timedelta(days=1)).fen
+    assert amount <= loans.quote_payoff(book.engine, book.loan_id, first).fen
+    assert current_business_date(book.engine) == first  # the queue goes on the due date
     report = send_queued_debits(book.engine, notifying)
     assert [v.id for v in report.sent] == [queued[0]["id"]] and report.cancelled == ()
     assert final(book, str(queued[0]["id"])) == "succeeded"
     time.sleep(0.5)  # duplicates of the notification arrive: still one posting
     assert postings(book.engine, book.loan_id) == [(amount, f"intent:{queued[0]['id']}")]
+    assert posted_on(book.engine, queued[0]["id"]) == first
     assert send_queued_debits(book.engine, notifying).sent == ()  # nothing queued is sent again
-    run_cob(book.engine, first + timedelta(days=3))  # retry days, but nothing is past due
+    run_cob(book.engine, first)  # the due date closes with the installment paid on it
+    assert overdue_since(book) is None and overdue_notices(book) == []
+    run_cob(book.engine, first + timedelta(days=6))  # retry eves, but nothing is past due
     assert len(intents(book)) == 1
+    assert overdue_notices(book) == []
     assert ledger.verify_ledger(book.engine).ok
 
 
-def test_insufficient_funds_fails_and_the_next_retry_day_retries_what_is_past_due(
+def test_insufficient_funds_fails_and_the_eve_of_the_next_retry_day_queues_what_is_past_due(
     engine: Engine,
     cipher: PiiCipher,
     notifying: SandboxGatewayClient,
@@ -214,8 +248,10 @@ def test_insufficient_funds_fails_and_the_next_retry_day_retries_what_is_past_du
         first = due_days(book)[0]
         run_cob(engine, first)
         assert intents(book) == []  # no card with an agreement: nothing queued
-        on = first + timedelta(days=1)
-        left = unpaid_fallen_due(book, first)
+        assert overdue_since(book) == (first - EPOCH).days
+        run_cob(engine, first + timedelta(days=1))  # the eve of day 2 past due: no retry day
+        on = first + timedelta(days=2)
+        left = unpaid_fallen_due(book, first) - held_credit(book)
         # paid at the counter until ¥x.51 is left: the sandbox's insufficient funds
         for _ in range(3):
             if left % 100 == 51:
@@ -224,44 +260,35 @@ def test_insufficient_funds_fails_and_the_next_retry_day_retries_what_is_past_du
             left = unpaid_fallen_due(book, on) - held_credit(book)
         assert left % 100 == 51
         bind(engine, cipher, notifying, book.actor, CARD)
-        run_cob(engine, on)  # retry day 1
+        run_cob(engine, on)  # the eve of retry day 3
         (retried,) = intents(book)
         assert int(str(retried["amount"])) == left
         send_queued_debits(engine, notifying)
         assert final(book, str(retried["id"])) == "failed"
         assert intents(book)[0]["failure"] == "insufficient_funds"
         assert postings(engine, book.loan_id)[-1][1] is None  # only the counter's
-        run_cob(engine, first + timedelta(days=2))  # not a retry day
+        run_cob(engine, first + timedelta(days=5))  # the eves of days 4 to 6: no retry days
         assert len(intents(book)) == 1
-        before = unpaid_fallen_due(book, first) - held_credit(book)
-        run_cob(engine, first + timedelta(days=3))  # retry day 3: what is past due, again
-        third = intents(book)[1]
-        assert int(str(third["amount"])) == before
-        assert before <= unpaid_fallen_due(book, first) - held_credit(book)  # never above owed
-        send_queued_debits(engine, notifying)
-        assert final(book, str(third["id"])) == ("failed" if before % 100 == 51 else "succeeded")
-        if before % 100 == 51:  # a fen paid at the counter: the day-7 retry goes through
-            run_cob(engine, first + timedelta(days=6))
-            assert len(intents(book)) == 2  # days 4 to 6 are no retry days
+        expected = unpaid_fallen_due(book, first) - held_credit(book)
+        if 51 <= expected % 100 <= 55:  # the sandbox's failure cents: pay a few at the counter
+            cents = Money(expected % 100 - 50)
+            payments.post_payment(engine, book.loan_id, cents, first + timedelta(days=6))
             expected = unpaid_fallen_due(book, first) - held_credit(book)
-            if 51 <= expected % 100 <= 55:  # the sandbox's failure cents: pay a few at the counter
-                cents = Money(expected % 100 - 50)
-                payments.post_payment(engine, book.loan_id, cents, first + timedelta(days=7))
-                expected = unpaid_fallen_due(book, first) - held_credit(book)
-            run_cob(engine, first + timedelta(days=7))
-            seventh = intents(book)[2]
-            amount = int(str(seventh["amount"]))
-            assert amount == expected
-            payoff = loans.quote_payoff(engine, book.loan_id, first + timedelta(days=8))
-            assert amount <= payoff.fen
-            send_queued_debits(engine, notifying)
-            assert final(book, str(seventh["id"])) == "succeeded"
-            time.sleep(0.5)  # duplicated notifications arrive: still one posting
-            posted = postings(engine, book.loan_id)
-            assert posted[-1] == (amount, f"intent:{seventh['id']}")
-            assert [k for _, k in posted].count(f"intent:{seventh['id']}") == 1
-            # only the penalty of day 7, charged after the step queued the debit, is left
-            assert 0 <= unpaid_fallen_due(book, first) < 100
+        run_cob(engine, first + timedelta(days=6))  # the eve of retry day 7
+        seventh = intents(book)[1]
+        amount = int(str(seventh["amount"]))
+        assert amount == expected  # what is past due, penalty included, never more
+        payoff = loans.quote_payoff(engine, book.loan_id, first + timedelta(days=7))
+        assert amount <= payoff.fen
+        send_queued_debits(engine, notifying)
+        assert final(book, str(seventh["id"])) == "succeeded"
+        time.sleep(0.5)  # duplicated notifications arrive: still one posting
+        posted = postings(engine, book.loan_id)
+        assert posted[-1] == (amount, f"intent:{seventh['id']}")
+        assert [k for _, k in posted].count(f"intent:{seventh['id']}") == 1
+        assert posted_on(engine, seventh["id"]) == first + timedelta(days=7)
+        # only the penalty of day 6, charged after the step queued the debit, is left
+        assert 0 <= unpaid_fallen_due(book, first) < 100
         assert ledger.verify_ledger(engine).ok
 
 
@@ -272,7 +299,7 @@ def test_a_pending_intent_blocks_another_and_no_card_no_intent(
     cardless = _book(engine, cipher, silent, "13700137500", card=False)
     first = due_days(book)[0]
     assert due_days(cardless)[0] == first
-    run_cob(engine, first - timedelta(days=1))
+    run_cob(engine, first - timedelta(days=2))
     request = IntentRequest(book.loan_id, IntentKind.PAYMENT, Money(100), uuid.uuid4().hex)
     mine = create_payment_intent(engine, silent, actor=book.actor, request=request)
     assert mine.status is IntentStatus.PENDING  # the silent gateway never says more
@@ -281,24 +308,96 @@ def test_a_pending_intent_blocks_another_and_no_card_no_intent(
     assert intents(cardless) == []
 
 
-def test_a_queued_debit_above_what_is_owed_now_is_lowered_before_it_is_sent(
+def test_a_queued_debit_above_what_is_due_now_is_lowered_before_it_is_sent(
     engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
 ) -> None:
-    """The borrower paid part at the counter after close of business queued the debit."""
+    """The borrower paid part of the installment at the counter on its due date, after close
+    of business queued the debit: the card is debited for the rest of it, not for more."""
     book = _book(engine, cipher, silent, "13700137600", card=True)
     first = due_days(book)[0]
-    run_cob(engine, first)
+    run_cob(engine, first - timedelta(days=1))
     (queued,) = intents(book)
     amount = int(str(queued["amount"]))
-    on = first + timedelta(days=1)
-    payoff = loans.quote_payoff(engine, book.loan_id, on).fen
-    payments.post_payment(engine, book.loan_id, Money(payoff - 1_000), on)  # most of it
-    left = loans.quote_payoff(engine, book.loan_id, on).fen  # what closes the loan now
-    assert 0 < left < amount
+    payments.post_payment(engine, book.loan_id, Money(amount - 1_000), first)  # most of it
+    left = unpaid_fallen_due(book, first) - held_credit(book)
+    assert left == 1_000
+    assert loans.quote_payoff(engine, book.loan_id, first).fen > amount  # the loan owes more
     report = send_queued_debits(engine, silent, batch=5)
     assert len(report.sent) == 1 and report.sent[0].amount == Money(left)
     report_gateway = silent.debit_status(str(queued["id"]))
     assert report_gateway is not None and report_gateway.amount_fen == left
+
+
+def test_an_installment_paid_before_the_queue_is_sent_is_not_debited_again(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """Paid in full at the counter on the due date: the agreement takes what is due, never the
+    next installment ahead of its date — the queued debit closes without reaching the card."""
+    book = _book(engine, cipher, silent, "13700137800", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+    amount = int(str(queued["amount"]))
+    payments.post_payment(engine, book.loan_id, Money(amount), first)
+    assert unpaid_fallen_due(book, first) - held_credit(book) == 0
+    report = send_queued_debits(engine, silent, batch=5)
+    assert report.sent == () and report.cancelled == (queued["id"],)
+    assert silent.debit_status(str(queued["id"])) is None  # the gateway never saw it
+    (closed,) = intents(book)
+    assert closed["status"] == "failed" and int(str(closed["amount"])) == amount
+    assert postings(engine, book.loan_id) == [(amount, None)]  # the counter's, alone
+
+
+def test_a_borrower_pays_off_on_the_due_day_before_the_queue_is_sent_and_is_debited_nothing(
+    engine: Engine, cipher: PiiCipher, notifying: SandboxGatewayClient, target: Target
+) -> None:
+    """A debit queued overnight neither blocks the borrower's own payoff on the due date nor
+    takes anything after it: the sender finds the loan closed."""
+    with target.serving(engine, notifying):
+        book = _book(engine, cipher, notifying, "13700137900", card=True)
+        first = due_days(book)[0]
+        run_cob(engine, first - timedelta(days=1))
+        (queued,) = intents(book)
+        quote = loans.quote_payoff(engine, book.loan_id, first)
+        request = IntentRequest(book.loan_id, IntentKind.PAYOFF, None, uuid.uuid4().hex)
+        mine = create_payment_intent(engine, notifying, actor=book.actor, request=request)
+        assert mine.amount == quote  # the whole quote: the queued debit takes none of it
+        assert final(book, mine.id) == "succeeded"
+        assert loans.get_loan(engine, book.loan_id).account.status.value == "closed"
+        report = send_queued_debits(engine, notifying)
+        assert report.sent == () and report.cancelled == (queued["id"],)
+        assert notifying.debit_status(str(queued["id"])) is None
+        with engine.connect() as conn:
+            keyed = conn.execute(
+                sa.select(transactions.c.amount, transactions.c.idempotency_key).where(
+                    transactions.c.loan_id == book.loan_id,
+                    transactions.c.idempotency_key.is_not(None),
+                )
+            ).all()
+        assert [(int(a), k) for a, k in keyed] == [(quote.fen, f"intent:{mine.id}")]
+        assert ledger.verify_ledger(engine).ok
+
+
+def test_a_debit_claimed_for_sending_counts_against_the_borrowers_own_payment(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """Once the sender has checked a queued debit it is ``pending`` (claimed) before the
+    gateway answers: a payment the borrower starts then is bounded by it."""
+    book = _book(engine, cipher, silent, "13700137950", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+    (sent,) = send_queued_debits(engine, silent).sent
+    assert sent.status is IntentStatus.PENDING and sent.id == queued["id"]
+    quote = loans.quote_payoff(engine, book.loan_id, first)
+    request = IntentRequest(book.loan_id, IntentKind.PAYOFF, None, uuid.uuid4().hex)
+    with pytest.raises(ConflictError):  # a payment of the loan is still pending
+        create_payment_intent(engine, silent, actor=book.actor, request=request)
+    room = quote.fen - int(str(queued["amount"]))
+    too_much = IntentRequest(book.loan_id, IntentKind.PAYMENT, Money(room + 1), uuid.uuid4().hex)
+    with pytest.raises(InvalidInputError):
+        create_payment_intent(engine, silent, actor=book.actor, request=too_much)
+    assert [i["id"] for i in intents(book)] == [queued["id"]]
 
 
 @pytest.mark.parametrize("batch", [0, -1, 10_001, True])

@@ -130,7 +130,10 @@ def test_card_payers_are_debited_retried_and_reconciled_every_day(
     gateway = _files(story)
     intents = {str(i["id"]): i for i in _table(engine, sa.select(payment_intents))}
     debits = [r for r in gateway if r.kind == "debit"]
-    assert {r.request for r in debits} == set(intents)  # every debit is an intent's, once
+    # every debit is an intent's, once; the intents it never saw found nothing left due
+    assert {r.request for r in debits} == set(intents) - set(story.cancelled)
+    assert story.cancelled and all(intents[i]["status"] == "failed" for i in story.cancelled)
+    assert {r.request for r in debits}.isdisjoint(story.cancelled)
     for r in debits:  # the sandbox's rules, read off the amounts here
         cents = r.fen % 100
         failed = {51: "insufficient_funds", 55: "insufficient_funds", 54: "timeout"}
@@ -173,6 +176,33 @@ def test_card_payers_are_debited_retried_and_reconciled_every_day(
     assert not str(card["idempotency_key"]).startswith("auto-debit:")
     paid_on = EPOCH + timedelta(days=int(str(by_key[f"intent:{card['id']}"]["day"])))
     assert paid_on == EPOCH + timedelta(days=int(str(rows[0]["due_day"])))
+    # the debit queued on its eve for the same installment never reached her card
+    (eve,) = [
+        i
+        for i in story.cancelled
+        if intents[i]["loan_id"] == loan_ids[0]
+        and str(intents[i]["idempotency_key"])
+        == f"auto-debit:{int(str(rows[0]['due_day'])) - 1}:{loan_ids[0]}"
+    ]
+    assert int(str(intents[eve]["amount"])) == level
+
+    # a debit the card honours pays the installment on its due date: never past due, never an
+    # overdue notice, for a payer whose debits all went through
+    with engine.connect() as conn:
+        notices = conn.execute(
+            sa.text("SELECT loan_id, kind FROM notifications WHERE kind LIKE 'overdue%'")
+        ).all()
+    clean = [
+        loan
+        for loan in loan_ids
+        if all(
+            story.debits.get(i) != "failed"
+            for i, row in intents.items()
+            if row["loan_id"] == loan and i not in story.cancelled
+        )
+    ]
+    assert loan_ids[0] in clean
+    assert not [n for n in notices if int(n[0]) in clean]
 
     # short of funds: refused at once (¥x.51), accepted then failed (¥x.55), retried
     short = [r for r in debits if intents[r.request]["loan_id"] == loan_ids[1]]

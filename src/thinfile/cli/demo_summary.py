@@ -131,6 +131,7 @@ def _payments_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         "cards": [f"{p.borrower.email} ({p.bank}): {p.role}" for p in story.payers],
         "debits": len(story.debits),
         "debits_failed": sum(1 for s in story.debits.values() if s == "failed"),
+        "debits_not_needed": len(story.cancelled),
         "retries": len(story.retries),
         "retries_collected": sum(1 for i in story.retries if story.debits[i] == "succeeded"),
         "card_payment": f"{paid[0].amount} {paid[0].status.value}" if paid else None,
@@ -303,7 +304,8 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
             "card payments (代扣)",
             f"{len(pay['cards'])} cards bound; {pay['debits']} auto-debits, "
             f"{pay['debits_failed']} failed, {pay['retries']} retries "
-            f"({pay['retries_collected']} collected); card payment {pay['card_payment']}",
+            f"({pay['retries_collected']} collected), {pay['debits_not_needed']} closed unsent "
+            f"(paid first); card payment {pay['card_payment']}",
         )
         table.add_row(
             "reconciliation (对账)",

@@ -3,16 +3,21 @@
 Close of business's ``auto-debit`` step (:mod:`thinfile.services.cob`, one statement over
 every loan) queues a payment intent (``created``, kind ``payment``, idempotency key
 ``auto-debit:<day>:<loan>``) for each active loan whose borrower has a default bound card with
-an agreement and that has something due today, or past due on a retry day (days past due in
-``run_cob``'s ``retry_days``, 1, 3 and 7 by default): for what has fallen due and is
-unpaid, never more, and never while another intent of the loan is unsettled. A failed debit
-(insufficient funds …) settles ``failed`` and the next retry day queues a new one.
+an agreement and that has an installment falling due on the next day — the day the queue is
+sent, so the debit reaches the card on the due date and a borrower with the funds is never
+past due, never sent an overdue notice — or that is past due by a retry day on the next day
+(days past due in ``run_cob``'s ``retry_days``, 1, 3 and 7 by default): for what has fallen
+due by then and is unpaid, never more, and never while another intent of the loan is
+unsettled. A failed debit (insufficient funds …) settles ``failed`` and the night before the
+next retry day queues a new one.
 
-:func:`send_queued_debits` (``thinfile payments send-debits``, outside close of business)
-sends them: under the loan's row lock each amount is checked again against what the loan owes
-now less what its other unsettled intents take (a borrower may have paid at the counter since);
-an amount above it is lowered, one with nothing left to take is closed ``failed`` without a
-debit. The debit then goes as a borrower's card payment does
+:func:`send_queued_debits` (``thinfile payments send-debits``, outside close of business,
+early on the business date) sends them: under the loan's row lock each amount is checked again
+against what has fallen due by the business date and is unpaid, less what the loan's other
+unsettled intents take — the agreement collects what is due, never an installment ahead of
+its date: a borrower who paid at the counter or by card since the queue was made is not
+debited again. An amount above it is lowered, one with nothing left to take is closed
+``failed`` without a debit. The debit then goes as a borrower's card payment does
 (:func:`~thinfile.services.payment_intents.send_debit`), and its result posts through the same
 signed notification (:mod:`thinfile.services.payment_notifications`), once.
 """
@@ -32,8 +37,8 @@ from thinfile.services.payment_intents import (
     IntentStatus,
     IntentView,
     borrower_label,
+    fallen_due_today,
     intent_view,
-    owed_today,
     send_debit,
 )
 from thinfile.services.ports import PaymentGateway
@@ -60,8 +65,8 @@ class SendReport:
 
 
 def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> StoredIntent | None:
-    """The intent to send, its amount within what the loan owes now less what its other
-    unsettled intents take; None when nothing is left (the intent is closed ``failed``)."""
+    """The intent to send, its amount within what has fallen due and is unpaid less what the
+    loan's other unsettled intents take; None when nothing is left (closed ``failed``)."""
     with UnitOfWork(engine) as uow:
         active = uow.loans.get(intent.loan_id, lock=True).account.status is LoanStatus.ACTIVE
         current = uow.payment_intents.get(intent.id, lock=True)
@@ -69,11 +74,11 @@ def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> Stored
             return None
         room = 0
         if active:
-            owed, in_flight = owed_today(uow, intent.loan_id, today=today)
-            room = owed.fen - (in_flight - current.amount)
-        if room >= current.amount:
-            return current
+            due, in_flight = fallen_due_today(uow, intent.loan_id, today=today)
+            room = due - (in_flight - current.amount)
         subject = f"loan:{current.loan_id}"
+        if room >= current.amount:
+            return _claimed(uow, current)
         if room <= 0:
             uow.payment_intents.update(
                 current.id, status=IntentStatus.FAILED.value, settled_at=now_utc()
@@ -85,10 +90,21 @@ def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> Stored
         uow.payment_intents.update(current.id, amount=room)
         details = {"intent": current.id, "from_fen": current.amount, "to_fen": room}
         record_audit(uow, borrower_label(current), "auto_debit.lowered", subject, details)
-        uow.commit()
         lowered = uow.payment_intents.get(current.id)
-    assert lowered is not None
-    return lowered
+        assert lowered is not None
+        return _claimed(uow, lowered)
+
+
+def _claimed(uow: UnitOfWork, intent: StoredIntent) -> StoredIntent:
+    """``intent`` marked ``pending`` (no gateway transaction yet) in the unit that checked it:
+    from here it counts against the borrower's own payments, which a queued debit does not
+    (the borrower may pay first; the check then finds less due). Should the debit never reach
+    the gateway, the status query sends it again under the same request id."""
+    uow.payment_intents.update(intent.id, status=IntentStatus.PENDING.value)
+    uow.commit()
+    claimed = uow.payment_intents.get(intent.id)
+    assert claimed is not None
+    return claimed
 
 
 def send_queued_debits(
@@ -99,7 +115,7 @@ def send_queued_debits(
     One refused intent (its loan closed meanwhile …) does not stop the rest; close of business
     running stops the sending (what is left goes on the next call). ``today`` is the business
     date's day when it is not the wall clock's (a replay, as in
-    :func:`~thinfile.services.payment_intents.owed_today`)."""
+    :func:`~thinfile.services.payment_intents.fallen_due_today`)."""
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
         raise InvalidInputError(
             f"the batch is a whole number from 1 to {MAX_BATCH}",

@@ -58,8 +58,8 @@ def _due(uow: UnitOfWork, x: date, p: Params) -> int:
 
 
 AUTO_DEBIT_RETRY_DAYS: tuple[int, ...] = (1, 3, 7)
-"""Days past due on which the ``auto-debit`` step retries what is past due (the default of
-``run_cob``'s ``retry_days``)."""
+"""Days past due on which a retry of what is past due reaches the card: the ``auto-debit``
+step of the night before queues it (the default of ``run_cob``'s ``retry_days``)."""
 _AUTO_DEBIT_HASH = hashlib.sha256(b"auto-debit").hexdigest()
 
 

@@ -2,16 +2,18 @@
 reconciliation, against the sandbox gateway, through a replayed year.
 
 - three borrowers bind a debit card through the real binding flow (four elements, the code
-  the sandbox "texts"); close of business queues an auto-debit (代扣) for each installment on
-  its due date and the story sends the queue the next business day, as
-  ``thinfile payments send-debits`` does; the gateway's signed notifications post them. A card
-  payer's counter payment comes 12 days late (the ``late`` behaviour), so it finds the
-  installment collected, or pays what the retries could not;
+  the sandbox "texts"); close of business on the eve of each due date queues its auto-debit
+  (代扣) and the story sends the queue on the due date, as ``thinfile payments send-debits``
+  does; the gateway's signed notifications post them, so the installment is paid on its due
+  date. A card payer's counter payment comes 12 days late (the ``late`` behaviour), so it finds
+  the installment collected, or pays what the retries could not;
 - the first pays one installment herself by card on its due date (a payment intent, as the loan
-  page does), before close of business would queue it;
-- the second is short of funds twice: a cash payment at the counter leaves ¥x.51 due, which the
-  sandbox refuses at once (insufficient funds), and later ¥x.55, accepted and then notified as
-  failed; close of business retries what is past due on its retry days (1, 3, 7);
+  page does), before the queue is sent: the queued debit finds nothing left due and is closed
+  without touching her card;
+- the second is short of funds twice: a cash payment at the counter leaves ¥x.51 due (the
+  queued debit is lowered to it), which the sandbox refuses at once (insufficient funds), and
+  later ¥x.55, accepted and then notified as failed; close of business retries what is past due
+  on its retry days (1, 3, 7);
 - the third pays the loan off at the counter while a debit is on its way (its notification is
   held back, as when the lender's endpoint is down): the card was debited but the loan, repaid,
   refuses the posting. The day's reconciliation flags it (``unposted``, a break); the next
@@ -114,6 +116,9 @@ class PaymentsStory:
     payers: list[CardPayer] = field(default_factory=list)
     debits: dict[str, str] = field(default_factory=dict)
     """Every auto-debit sent: intent id → its final status."""
+    cancelled: list[str] = field(default_factory=list)
+    """Auto-debits closed without reaching the card: what they were queued for was paid
+    before the queue was sent."""
     retries: list[str] = field(default_factory=list)
     """Auto-debits sent for a loan whose previous debit failed."""
     card_payment: str | None = None
@@ -285,6 +290,7 @@ def _send(engine: Engine, story: PaymentsStory, day: date) -> None:
             story.unposted = next(v.id for v in report.sent if v.loan_id == payoff)
     finally:
         story.clock.holding = False
+    story.cancelled.extend(report.cancelled)
     loans = [p.borrower.loan_id for p in story.payers if p.borrower.loan_id is not None]
     _settled(engine, story, loans)
     for sent in report.sent:

@@ -12,8 +12,9 @@ The life of an intent::
    borrower, so a second create with it finds the first intent (``replayed``) and never a second
    debit; a key reused for another payment is a 409. The amount is checked under the loan's
    row lock against what the loan owes today (the payoff quote, 提前结清金额) less what other
-   unsettled intents of the loan are already taking: never more than owed. A payoff takes the
-   quote itself. The card is the one chosen or the borrower's default.
+   unsettled intents of the loan are already taking (an auto-debit still queued is not one:
+   its sender checks it again and takes only what is then left due): never more than owed. A
+   payoff takes the quote itself. The card is the one chosen or the borrower's default.
 2. **Send**: the debit goes to the gateway under the intent's id as its ``request_id`` (the
    gateway's own idempotency key), outside any transaction. An answer lost on the way (a
    timeout) leaves the intent ``pending`` without a gateway transaction id; a status query
@@ -51,7 +52,14 @@ from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.loan_postings import check_business_day
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import LoanStatus, PrepaymentMode, close_through, payoff_quote
+from thinfile.servicing import (
+    LoanAccount,
+    LoanStatus,
+    PrepaymentMode,
+    close_through,
+    payoff_quote,
+)
+from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
 
 __all__ = [
@@ -61,6 +69,7 @@ __all__ = [
     "IntentView",
     "borrower_label",
     "create_payment_intent",
+    "fallen_due_today",
     "get_payment_intent",
     "intent_view",
     "list_payment_intents",
@@ -150,7 +159,9 @@ def owner_of_intent(uow: UnitOfWork, intent_id: str) -> str | None:
 
 def owed_today(uow: UnitOfWork, loan_id: int, *, today: date | None = None) -> tuple[Money, int]:
     """Under the loan's row lock: what closes it on the business date (its own missed days
-    closed in memory, nothing written), and the fen its unsettled intents are taking.
+    closed in memory, nothing written), and the fen its unsettled intents are taking — but an
+    auto-debit still queued, not yet sent: the borrower's own payment comes first, and the
+    sender then finds less due (:mod:`thinfile.services.auto_debit`).
     ``today`` is the caller's date when it is not the wall clock's (a replay): see
     :func:`~thinfile.services.business_date.business_date_in`."""
     stored = uow.loans.get(loan_id, lock=True)
@@ -160,11 +171,36 @@ def owed_today(uow: UnitOfWork, loan_id: int, *, today: date | None = None) -> t
             field="loan_id",
             value=loan_id,
         )
+    account, on = _closed_to_yesterday(uow, stored.account, loan_id, today)
+    in_flight = uow.payment_intents.in_flight(loan_id, unsent_queue=AUTO_DEBIT_PREFIX)
+    return payoff_quote(account, on), in_flight
+
+
+def fallen_due_today(
+    uow: UnitOfWork, loan_id: int, *, today: date | None = None
+) -> tuple[int, int]:
+    """Under the loan's row lock: the fen fallen due by the business date and unpaid (its own
+    missed days closed in memory), less overpayment held — what an auto-debit agreement
+    (代扣) may take; never an installment not yet due — and the fen its unsettled intents are
+    taking. A loan no longer active owes nothing due."""
+    stored = uow.loans.get(loan_id, lock=True)
+    in_flight = uow.payment_intents.in_flight(loan_id)
+    if stored.account.status is not LoanStatus.ACTIVE:
+        return 0, in_flight
+    account, on = _closed_to_yesterday(uow, stored.account, loan_id, today)
+    due = sum(row.unpaid.total for row in account.installments if row.due <= on)
+    return max(0, due - account.credit), in_flight
+
+
+def _closed_to_yesterday(
+    uow: UnitOfWork, account: LoanAccount, loan_id: int, today: date | None
+) -> tuple[LoanAccount, date]:
+    """``account`` with its missed days closed in memory (nothing written), and the business
+    date ``today`` (the wall clock's when None: a replay passes its own)."""
     on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     held = uow.disputes.held_of_loan(loan_id)
-    account = close_through(stored.account, on - timedelta(days=1), held).loan
-    return payoff_quote(account, on), uow.payment_intents.in_flight(loan_id)
+    return close_through(account, on - timedelta(days=1), held).loan, on
 
 
 def _amount(request: IntentRequest, owed: Money, in_flight: int) -> Money:
@@ -312,11 +348,14 @@ def send_debit(engine: Engine, gateway: PaymentGateway, intent: StoredIntent) ->
 
 
 def _record_answer(engine: Engine, intent_id: str, answer: DebitAnswer | None) -> StoredIntent:
-    """The gateway's synchronous answer; a notification that came first is kept."""
+    """The gateway's synchronous answer to an intent ``created``, or ``pending`` without a
+    gateway transaction (claimed by the auto-debit sender); a notification that came first is
+    kept."""
     with UnitOfWork(engine) as uow:
         intent = uow.payment_intents.get(intent_id, lock=True)
         assert intent is not None
-        if intent.status != IntentStatus.CREATED:
+        claimed = intent.status == IntentStatus.PENDING and intent.gateway_txn_id is None
+        if intent.status != IntentStatus.CREATED and not claimed:
             return intent
         values: dict[str, object] = {"status": IntentStatus.PENDING.value}
         if answer is not None:

@@ -316,12 +316,16 @@ def settle_payment_intent(
 
 def refresh_payment_intent(engine: Engine, gateway: PaymentGateway, intent_id: str) -> IntentView:
     """Ask the gateway what became of an unsettled intent's debit (a status query) and apply
-    its answer; one it never received is sent again under the same ``request_id``."""
+    its answer; one it never received is sent again under the same ``request_id``. An
+    auto-debit still queued is left to :func:`~thinfile.services.auto_debit.send_queued_debits`,
+    which checks it against what has fallen due first."""
     with UnitOfWork(engine) as uow:
         intent = uow.payment_intents.get(intent_id)
     if intent is None:
         raise NotFoundError("no such payment", field="intent_id", value=intent_id)
     if intent.status == IntentStatus.CREATED:
+        if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):
+            return intent_view(intent)  # queued: the sender checks it against what is due
         return intent_view(send_debit(engine, gateway, intent))
     if intent.status != IntentStatus.PENDING:
         return intent_view(intent)

@@ -257,7 +257,7 @@ WHERE disbursed_day <= :x AND (status = 'active' OR closed_day >= :month_start)
 
 AUTO_DEBIT_PREFIX = "auto-debit:"
 """The idempotency keys of the intents close of business queues: ``auto-debit:<day>:<loan>``."""
-_OWED_BY_X = f"{_ARREARS} + i.penalty_due - i.penalty_paid"
+_OWED_ROW = f"{_ARREARS} + i.penalty_due - i.penalty_paid"
 _AUTO_DEBIT_CARDS = """(SELECT k.loan_id, MIN(c2.id) AS card_id
    FROM (SELECT l2.id AS loan_id, a.user_id FROM servicing_loans l2
          JOIN applications a ON a.loan_id = CAST(l2.id AS VARCHAR(32))
@@ -281,22 +281,24 @@ SELECT :nonce || 'd' || CAST(:x AS VARCHAR(12)) || 'l' || CAST(l.id AS VARCHAR(2
        '{AUTO_DEBIT_PREFIX}' || CAST(:x AS VARCHAR(12)) || ':' || CAST(l.id AS VARCHAR(20)),
        :request_hash, NULL, NULL, :at, NULL
 FROM servicing_loans l
-JOIN (SELECT i.loan_id, SUM({_OWED_BY_X}) AS owed,
-             MAX(CASE WHEN i.due_day = :x AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_today
-      FROM servicing_installments i WHERE i.due_day <= :x GROUP BY i.loan_id) d
+JOIN (SELECT i.loan_id, SUM({_OWED_ROW}) AS owed,
+             MAX(CASE WHEN i.due_day = :x + 1 AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_next
+      FROM servicing_installments i WHERE i.due_day <= :x + 1 GROUP BY i.loan_id) d
   ON d.loan_id = l.id
 JOIN {_AUTO_DEBIT_CARDS} dc ON dc.loan_id = l.id
 JOIN payment_cards c ON c.id = dc.card_id
 WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.credit > 0
-  AND (d.due_today = 1
-       OR (l.overdue_since_day IS NOT NULL AND :x - l.overdue_since_day IN :retry))
+  AND (d.due_next = 1
+       OR (l.overdue_since_day IS NOT NULL AND :x + 1 - l.overdue_since_day IN :retry))
   AND NOT EXISTS (SELECT 1 FROM payment_intents p
                   WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
 """
 """Queue one auto-debit intent (``created``) per active loan whose borrower has a default card
-with an agreement and that has something due today, or past due on a retry day (days past due
-in ``:retry``), for what has fallen due and is unpaid (less overpayment held): never more than
-owed; none while another intent of the loan is unsettled."""
+with an agreement and that has an installment falling due on the next day (``:x + 1``, the
+day the queue is sent: the debit reaches the card on its due date, so a borrower with funds is
+never past due), or that is past due by a retry day on the next day (days past due in
+``:retry``): for what has fallen due by the next day and is unpaid (less overpayment held),
+never more; none while another intent of the loan is unsettled."""
 
 ADVANCE = "UPDATE servicing_cob_runs SET status = 'done' WHERE business_day = :x"
 

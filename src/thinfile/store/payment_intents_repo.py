@@ -145,14 +145,19 @@ class PaymentIntentRepository:
         )
         return [_intent(row) for row in self.conn.execute(query)]
 
-    def in_flight(self, loan_id: int) -> int:
-        """Fen of the loan's intents not yet settled (created or pending)."""
-        total = self.conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(payment_intents.c.amount), 0)).where(
-                payment_intents.c.loan_id == loan_id, payment_intents.c.status.in_(UNSETTLED)
+    def in_flight(self, loan_id: int, *, unsent_queue: str | None = None) -> int:
+        """Fen of the loan's intents not yet settled (created or pending); with
+        ``unsent_queue`` (a key prefix), not those of that queue still waiting to be sent."""
+        query = sa.select(sa.func.coalesce(sa.func.sum(payment_intents.c.amount), 0)).where(
+            payment_intents.c.loan_id == loan_id, payment_intents.c.status.in_(UNSETTLED)
+        )
+        if unsent_queue is not None:
+            queued = sa.and_(
+                payment_intents.c.status == "created",
+                payment_intents.c.idempotency_key.startswith(unsent_queue, autoescape=True),
             )
-        ).scalar_one()
-        return int(total)
+            query = query.where(sa.not_(queued))
+        return int(self.conn.execute(query).scalar_one())
 
     def unsettled(self, *, before: datetime, limit: int = 500) -> list[str]:
         """Ids of intents created before ``before`` still waiting for the gateway's word."""
