@@ -30,6 +30,7 @@ from thinfile.services import ledger, loans, payments
 from thinfile.services.auto_debit import send_queued_debits
 from thinfile.services.business_date import current_business_date
 from thinfile.services.cob import run_cob
+from thinfile.services.cob_steps import auto_debit_step
 from thinfile.services.identity_records import Actor
 from thinfile.services.payment_intents import (
     IntentKind,
@@ -37,6 +38,7 @@ from thinfile.services.payment_intents import (
     IntentStatus,
     create_payment_intent,
 )
+from thinfile.services.uow import UnitOfWork
 from thinfile.store.payment_tables import payment_intents
 from thinfile.store.servicing_tables import installments, transactions
 
@@ -290,6 +292,36 @@ def test_insufficient_funds_fails_and_the_eve_of_the_next_retry_day_queues_what_
         # only the penalty of day 6, charged after the step queued the debit, is left
         assert 0 <= unpaid_fallen_due(book, first) < 100
         assert ledger.verify_ledger(engine).ok
+
+
+def test_the_first_retry_is_queued_whichever_of_due_and_auto_debit_runs_first(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """The due date's debit was refused: the close of that date queues the retry of day 1,
+    also when its ``auto-debit`` step runs before its ``due`` step (PostgreSQL runs them at
+    the same time) — the statement reads the arrears beginning that day from the
+    installments, not from the date the ``due`` step records."""
+    book = _book(engine, cipher, silent, "13700137850", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+    amount = int(str(queued["amount"]))
+    cash = (amount % 100 - 51) % 100 or 100  # leaves ¥x.51: refused at once
+    payments.post_payment(engine, book.loan_id, Money(cash), first)
+    (sent,) = send_queued_debits(engine, silent).sent
+    assert sent.status is IntentStatus.FAILED and sent.amount.fen % 100 == 51
+    assert overdue_since(book) is None  # the due step of the date has not run
+    with UnitOfWork(engine) as uow:  # the auto-debit lane, before the due step
+        day = (first - EPOCH).days
+        params = {"x": day, "prev": day - 1, "lo": 0}
+        assert auto_debit_step(uow, first, params) == 1
+        uow.commit()
+    retry = intents(book)[1]
+    assert int(str(retry["amount"])) == sent.amount.fen  # what is past due, never more
+    assert str(retry["idempotency_key"]) == f"auto-debit:{day}:{book.loan_id}"
+    run_cob(engine, first)  # the rest of the close: nothing queued twice
+    assert overdue_since(book) == (first - EPOCH).days
+    assert len(intents(book)) == 2
 
 
 def test_a_pending_intent_blocks_another_and_no_card_no_intent(

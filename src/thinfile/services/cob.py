@@ -111,8 +111,9 @@ TOGETHER: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 """Steps that run at the same time on PostgreSQL, as two lanes of consecutive steps (each
 lane in its order, each step still one unit of work with its marker): neither lane reads what
 the other writes. The auto-debit amount is what has fallen due less what is paid (the ``due``
-step sets only the date arrears began, read by retries of earlier dates; accrual moves only
-what is accrued); the reminders read loans, installments and applications as penalty and
+step sets only the date arrears began, which the auto-debit statement reads for earlier
+dates and works out from the installments for the date closed; accrual moves only what is
+accrued); the reminders read loans, installments and applications as penalty and
 charge-off left them, and write only messages of their own. On a two-core server the night's
 two heaviest statements then use both cores; SQLite, one writer at a time, runs them in
 order."""

@@ -282,14 +282,16 @@ SELECT :nonce || 'd' || CAST(:x AS VARCHAR(12)) || 'l' || CAST(l.id AS VARCHAR(2
        :request_hash, NULL, NULL, :at, NULL
 FROM servicing_loans l
 JOIN (SELECT i.loan_id, SUM({_OWED_ROW}) AS owed,
-             MAX(CASE WHEN i.due_day = :x + 1 AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_next
+             MAX(CASE WHEN i.due_day = :x + 1 AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_next,
+             MAX(CASE WHEN i.due_day = :x AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_now
       FROM servicing_installments i WHERE i.due_day <= :x + 1 GROUP BY i.loan_id) d
   ON d.loan_id = l.id
 JOIN {_AUTO_DEBIT_CARDS} dc ON dc.loan_id = l.id
 JOIN payment_cards c ON c.id = dc.card_id
 WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.credit > 0
   AND (d.due_next = 1
-       OR (l.overdue_since_day IS NOT NULL AND :x + 1 - l.overdue_since_day IN :retry))
+       OR :x + 1 - COALESCE(l.overdue_since_day, CASE WHEN d.due_now = 1 THEN :x END)
+          IN :retry)
   AND NOT EXISTS (SELECT 1 FROM payment_intents p
                   WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
 """
@@ -298,7 +300,9 @@ with an agreement and that has an installment falling due on the next day (``:x 
 day the queue is sent: the debit reaches the card on its due date, so a borrower with funds is
 never past due), or that is past due by a retry day on the next day (days past due in
 ``:retry``): for what has fallen due by the next day and is unpaid (less overpayment held),
-never more; none while another intent of the loan is unsettled."""
+never more; none while another intent of the loan is unsettled. Arrears that begin on ``:x``
+itself are read from the installments as the ``due`` step reads them (``COALESCE``), not from
+the date that step records: on PostgreSQL the two run at the same time (``cob.TOGETHER``)."""
 
 ADVANCE = "UPDATE servicing_cob_runs SET status = 'done' WHERE business_day = :x"
 
