@@ -324,6 +324,50 @@ def test_the_first_retry_is_queued_whichever_of_due_and_auto_debit_runs_first(
     assert len(intents(book)) == 2
 
 
+def test_a_retry_is_for_what_was_owed_before_the_nights_penalty_even_when_it_reads_last(
+    engine: Engine,
+    cipher: PiiCipher,
+    silent: SandboxGatewayClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL the auto-debit step runs beside the steps that charge the night's late
+    fee and penalty interest; it reads the book in one snapshot taken before they begin. Here
+    its statement is held until the penalty step has committed (the worst order): the retry
+    is still for what was owed before that penalty, as when the steps run one after another
+    (SQLite)."""
+    import thinfile.services.cob as cob
+
+    book = _book(engine, cipher, silent, "13700137870", card=False)
+    first = due_days(book)[0]
+    eve = first + timedelta(days=6)  # the eve of retry day 7, past the grace days
+    run_cob(engine, eve - timedelta(days=1))
+    bind(engine, cipher, silent, book.actor, CARD)
+    expected = unpaid_fallen_due(book, eve + timedelta(days=1)) - held_credit(book)
+    real = cob.auto_debit_step
+
+    def after_the_penalty(uow: UnitOfWork, x: date, p: dict[str, int], **kw: object) -> int:
+        if engine.dialect.name == "postgresql":
+            marker = sa.text(
+                "SELECT COUNT(*) FROM servicing_cob_steps WHERE business_day = :d"
+                " AND step = 'penalty'"
+            )
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                with engine.connect() as conn:
+                    if conn.execute(marker, {"d": (x - EPOCH).days}).scalar_one():
+                        break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the penalty step never committed beside auto-debit")
+        return real(uow, x, p, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cob, "auto_debit_step", after_the_penalty)
+    run_cob(engine, eve)
+    (retry,) = intents(book)
+    assert int(str(retry["amount"])) == expected
+    assert unpaid_fallen_due(book, eve) - held_credit(book) > expected  # the night's penalty
+
+
 def test_a_pending_intent_blocks_another_and_no_card_no_intent(
     engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
 ) -> None:

@@ -40,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from threading import Event
 
 from sqlalchemy.engine import Engine
 
@@ -105,18 +106,29 @@ StepDone = Callable[[date, str], None]
 
 
 TOGETHER: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("auto-debit",), ("due", "accrual")),
+    (
+        ("auto-debit",),
+        ("due", "accrual", "late-fee", "penalty", "delinquency", "charge-off"),
+    ),
     (("reminders",), ("month-end", "limits", "working-capital", "cases", "promises")),
 )
 """Steps that run at the same time on PostgreSQL, as two lanes of consecutive steps (each
 lane in its order, each step still one unit of work with its marker): neither lane reads what
-the other writes. The auto-debit amount is what has fallen due less what is paid (the ``due``
-step sets only the date arrears began, which the auto-debit statement reads for earlier
-dates and works out from the installments for the date closed; accrual moves only what is
-accrued); the reminders read loans, installments and applications as penalty and
-charge-off left them, and write only messages of their own. On a two-core server the night's
-two heaviest statements then use both cores; SQLite, one writer at a time, runs them in
-order."""
+the other writes, or it reads the book as it stood before the other changed it
+(``AFTER_SNAPSHOT``). The auto-debit amount is what has fallen due less what is paid (the
+``due`` step sets only the date arrears began, which the auto-debit statement reads for
+earlier dates and works out from the installments for the date closed; accrual moves only
+what is accrued), read in one snapshot taken before the late fee, penalty interest and
+charge-off of the date change the book — as when it ran before them; the reminders read
+loans, installments and applications as penalty and charge-off left them, and write only
+messages of their own. On a two-core server the night's two heaviest statements then use
+both cores; SQLite, one writer at a time, runs them in order."""
+AFTER_SNAPSHOT: dict[str, frozenset[str]] = {
+    "auto-debit": frozenset({"late-fee", "penalty", "delinquency", "charge-off"})
+}
+"""A step that reads the book in one snapshot (PostgreSQL's ``REPEATABLE READ``), and the
+steps of the other lane that start only once that snapshot is taken: they change what it
+reads (fees and penalty owed, a loan's status)."""
 _LANE_OF = {name: group for group in TOGETHER for lane in group for name in lane}
 
 
@@ -128,17 +140,27 @@ def _run_step(
     step: Step,
     actor: str | None,
     report: list[tuple[date, str, int, float]],
+    snapshot: Event | None = None,
 ) -> tuple[date, str, int, float]:
-    """One step in a unit of work of its own, committed together with its marker."""
+    """One step in a unit of work of its own, committed together with its marker. With
+    ``snapshot``, the step reads the book as it stands when it begins (set once that
+    snapshot is taken, or the step has failed)."""
     began = time.perf_counter()
-    with UnitOfWork(engine) as uow:
-        uow.cob.plan_for_batch()
-        rows = step(uow, x, params)
-        uow.cob.mark_step(to_day(x), name, rows)
-        done = (x, name, rows, time.perf_counter() - began)
-        if actor and name == "advance":  # the date is finished: audit it, last
-            _audit_day(uow, actor, x, [*report, done])
-        uow.commit()
+    try:
+        with UnitOfWork(engine) as uow:
+            uow.cob.plan_for_batch()
+            if snapshot is not None:
+                uow.cob.read_as_of_now()
+                snapshot.set()
+            rows = step(uow, x, params)
+            uow.cob.mark_step(to_day(x), name, rows)
+            done = (x, name, rows, time.perf_counter() - began)
+            if actor and name == "advance":  # the date is finished: audit it, last
+                _audit_day(uow, actor, x, [*report, done])
+            uow.commit()
+    finally:
+        if snapshot is not None:
+            snapshot.set()
     return done
 
 
@@ -185,10 +207,28 @@ def _run_lanes(
     engine: Engine, x: date, params: Params, lanes: list[list[str]], steps: dict[str, Step]
 ) -> list[tuple[date, str, int, float]]:
     """Each lane's steps in order, the lanes at the same time; every step that committed is
-    reported, then the first failure (if any) is raised."""
+    reported, then the first failure (if any) is raised. A step of ``AFTER_SNAPSHOT`` takes
+    its snapshot before the other lane's steps it names begin."""
+    names = {n for lane in lanes for n in lane}
+    taken = {
+        reader: Event()
+        for reader, changers in AFTER_SNAPSHOT.items()
+        if reader in names and changers & names
+    }
 
     def lane(names: list[str]) -> list[tuple[date, str, int, float]]:
-        return [_run_step(engine, x, params, n, steps[n], None, []) for n in names]
+        done = []
+        try:
+            for n in names:
+                for reader, event in taken.items():
+                    if n in AFTER_SNAPSHOT[reader]:
+                        event.wait()
+                done.append(_run_step(engine, x, params, n, steps[n], None, [], taken.get(n)))
+        finally:  # a lane that stopped early never keeps the other waiting
+            for n in names:
+                if n in taken:
+                    taken[n].set()
+        return done
 
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="cob-lane") as pool:
         futures = [pool.submit(lane, names) for names in lanes if names]

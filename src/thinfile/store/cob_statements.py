@@ -340,6 +340,14 @@ class CobRepository:
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(sa.text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
 
+    def read_as_of_now(self) -> None:
+        """PostgreSQL: the rest of this transaction reads the book as it stands now
+        (``REPEATABLE READ``, its snapshot taken at once), whatever commits meanwhile. Called
+        before the transaction's first query."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            self.conn.execute(sa.text("SELECT 1"))
+
     # what postings ask
 
     def last_closed_day(self) -> int | None:
