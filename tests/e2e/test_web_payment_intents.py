@@ -9,7 +9,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +22,10 @@ from tests.e2e.test_web_pages import borrower, build_app, post, seed, web_settin
 from tests.support.gateway import GATEWAY_KEY, card_with_prefix, start_sandbox, stop
 from thinfile.adapters.gateway_signature import SIGNATURE_HEADER, sign
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
-from thinfile.services import ledger
+from thinfile.money import Money
+from thinfile.services import ledger, loans, payments
+from thinfile.services.auto_debit import send_queued_debits
+from thinfile.services.cob import run_cob
 from thinfile.store.payment_tables import payment_intents
 from thinfile.store.servicing_tables import transactions
 
@@ -174,3 +177,31 @@ def test_repaying_everything_from_the_card_closes_the_loan_once_the_bank_confirm
     payoff_fen = int(Decimal(form["amount"].replace(",", "")) * 100)
     assert _repayments(client, loan_id) == [payoff_fen]
     assert ledger.verify_ledger(engine_of(client)).ok
+
+
+def test_the_loan_page_tells_a_queued_auto_debit_and_one_not_taken_as_already_paid(
+    client: TestClient, gateway_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Close of business queues the installment's debit the night before its due date; paid
+    at the counter that morning, the debit is closed without reaching the card — shown as not
+    taken, never as a failed payment."""
+    borrower(client, 63)
+    loan_id = accept_offer(client, monkeypatch)
+    _bind(client, 63)
+    engine = engine_of(client)
+    first = loans.get_loan(engine, loan_id).account.installments[0].due
+    run_cob(engine, first - timedelta(days=1))
+    with engine.connect() as conn:
+        (amount,) = conn.execute(
+            sa.select(payment_intents.c.amount).where(payment_intents.c.loan_id == loan_id)
+        ).one()
+    queued = client.get(f"/loans/{loan_id}").text
+    assert "自动还款：到期日从银行卡扣款" in queued
+    payments.post_payment(engine, loan_id, Money(int(amount)), first)
+    report = send_queued_debits(engine, SandboxGatewayClient(gateway_url, GATEWAY_KEY))
+    assert report.sent == () and len(report.cancelled) == 1
+    row = re.search(r'<tr class="intent-failed">(.*?)</tr>', client.get(f"/loans/{loan_id}").text)
+    assert row and "未扣款：本期已还" in row.group(1) and "失败" not in row.group(1)
+    english = client.get(f"/loans/{loan_id}", headers={"Accept-Language": "en"}).text
+    assert "Not taken: already paid" in english
+    assert _repayments(client, loan_id) == [int(amount)]

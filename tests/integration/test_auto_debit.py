@@ -343,7 +343,7 @@ def test_a_retry_is_for_what_was_owed_before_the_nights_penalty_even_when_it_rea
     run_cob(engine, eve - timedelta(days=1))
     bind(engine, cipher, silent, book.actor, CARD)
     expected = unpaid_fallen_due(book, eve + timedelta(days=1)) - held_credit(book)
-    real = cob.auto_debit_step
+    real = auto_debit_step
 
     def after_the_penalty(uow: UnitOfWork, x: date, p: dict[str, int], **kw: object) -> int:
         if engine.dialect.name == "postgresql":

@@ -131,6 +131,9 @@ class IntentView:
     created_at: datetime
     settled_at: datetime | None
     replayed: bool = False
+    automatic: bool = False
+    """An auto-debit (代扣) close of business queued under the card agreement, not a payment
+    the borrower started."""
 
 
 def intent_view(intent: StoredIntent, *, replayed: bool = False) -> IntentView:
@@ -148,6 +151,7 @@ def intent_view(intent: StoredIntent, *, replayed: bool = False) -> IntentView:
         created_at=intent.created_at,
         settled_at=intent.settled_at,
         replayed=replayed,
+        automatic=intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX),
     )
 
 
