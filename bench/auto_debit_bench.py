@@ -9,11 +9,12 @@ each has an installment falling due the next day — the night that queues their
 (close of business queues the debits of the next day's installments, sent on their due date).
 The date closed is a month end (2025-03-31): the month-end snapshot runs the same night. Every
 loan belongs to its own borrower (a user, an application naming the loan) with a default
-bound card and an agreement (协议支付). One business date is then closed with ``run_cob``; the
-``auto-debit`` step queues one payment intent per loan. Prints seconds per step, the total, the
-load average, the per-loan rate and the extrapolation to 1,000,000, then checks each intent
-against an independent sum of what the loan owes by the next day (never more) and that
-re-running the date queues nothing more.
+bound card and an agreement (协议支付); user ids are 32 hex digits in no order, as a lender's
+(uuid4) are, so the indexes that lead with them take their rows at random pages. One
+business date is then closed with ``run_cob``; the ``auto-debit`` step queues one payment
+intent per loan. Prints seconds per step, the total, the load average, the per-loan rate and
+the extrapolation to 1,000,000, then checks each intent against an independent sum of what
+the loan owes by the next day (never more) and that re-running the date queues nothing more.
 
 Applications are seeded with foreign-key triggers off (``session_replication_role = replica``,
 seeding only): they name an applicant the bench does not create, which the auto-debit
@@ -55,7 +56,7 @@ def _borrowers(engine: sa.Engine) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO users (id, email, role, is_active, created_at, token_version)"
-                " SELECT 'u' || id, 'b' || id || '@bench.example', 'borrower', true, now(), 0"
+                " SELECT md5('u' || id), 'b' || id || '@bench.example', 'borrower', true, now(), 0"
                 " FROM servicing_loans"
             )
         )
@@ -65,9 +66,10 @@ def _borrowers(engine: sa.Engine) -> None:
                 " status, outcome, purpose, segment, requested_amount, grade, pd, score,"
                 " model_version, policy_version, arm, id_number_hash, phone_hash,"
                 " decision_json, pii_enc, accepted_offer, loan_id, version)"
-                " SELECT 'a' || id, 'p' || id, 'u' || id, now(), DATE '2025-01-01', 'accepted',"
-                " 'approve', 'phone_purchase', 'delivery_rider', principal, 'B', '0.05', 600,"
-                " 'bench', 'bench', 'champion', md5('i' || id), md5('p' || id), '{}', 'x', 0,"
+                " SELECT 'a' || id, 'p' || id, md5('u' || id), now(), DATE '2025-01-01',"
+                " 'accepted', 'approve', 'phone_purchase', 'delivery_rider', principal, 'B',"
+                " '0.05', 600, 'bench', 'bench', 'champion', md5('i' || id), md5('p' || id),"
+                " '{}', 'x', 0,"
                 " CAST(id AS VARCHAR(32)), 1 FROM servicing_loans"
             )
         )
@@ -75,7 +77,7 @@ def _borrowers(engine: sa.Engine) -> None:
             sa.text(
                 "INSERT INTO payment_cards (id, user_id, provider, binding_id, agreement_token,"
                 " last_four, bank_name, is_default, status, started_at, bound_at)"
-                " SELECT 'c' || id, 'u' || id, 'sandbox', 'bnd_' || id, 'agr_' || id, '1234',"
+                " SELECT 'c' || id, md5('u' || id), 'sandbox', 'bnd_' || id, 'agr_' || id, '1234',"
                 " 'bank', true, 'active', now(), now() FROM servicing_loans"
             )
         )

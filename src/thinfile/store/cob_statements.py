@@ -284,7 +284,8 @@ FROM servicing_loans l
 JOIN (SELECT i.loan_id, SUM({_OWED_ROW}) AS owed,
              MAX(CASE WHEN i.due_day = :x + 1 AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_next,
              MAX(CASE WHEN i.due_day = :x AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_now
-      FROM servicing_installments i WHERE i.due_day <= :x + 1 GROUP BY i.loan_id) d
+      FROM servicing_installments i WHERE i.due_day <= :x + 1 AND {_OWED_ROW} <> 0
+      GROUP BY i.loan_id) d
   ON d.loan_id = l.id
 JOIN {_AUTO_DEBIT_CARDS} dc ON dc.loan_id = l.id
 JOIN payment_cards c ON c.id = dc.card_id
@@ -294,6 +295,7 @@ WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.cre
           IN :retry)
   AND NOT EXISTS (SELECT 1 FROM payment_intents p
                   WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
+ORDER BY l.id
 """
 """Queue one auto-debit intent (``created``) per active loan whose borrower has a default card
 with an agreement and that has an installment falling due on the next day (``:x + 1``, the
@@ -302,7 +304,10 @@ never past due), or that is past due by a retry day on the next day (days past d
 ``:retry``): for what has fallen due by the next day and is unpaid (less overpayment held),
 never more; none while another intent of the loan is unsettled. Arrears that begin on ``:x``
 itself are read from the installments as the ``due`` step reads them (``COALESCE``), not from
-the date that step records: on PostgreSQL the two run at the same time (``cob.TOGETHER``)."""
+the date that step records: on PostgreSQL the two run at the same time (``cob.TOGETHER``).
+Only installments with something unpaid are summed (the rest add nothing); the rows go in
+in loan order, so the intents' indexes on the loan and on its id (which ends in the loan) grow
+at one end instead of at random pages: 1,000,000 intents in 22 s instead of 27 s."""
 
 ADVANCE = "UPDATE servicing_cob_runs SET status = 'done' WHERE business_day = :x"
 
@@ -336,9 +341,12 @@ class CobRepository:
     def plan_for_batch(self) -> None:
         """PostgreSQL: room for the step's hash tables in memory (this transaction only).
         A step groups the whole book's installments by loan; at the server's default
-        ``work_mem`` (4 MB) the grouping of a million loans spilled 585 MB to disk."""
+        ``work_mem`` (4 MB) the grouping of a million loans spilled 585 MB to disk. No JIT:
+        compiling the auto-debit statement took 2.5 s of its 13 at a million loans, and its
+        plan ran no faster compiled."""
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(sa.text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
+            self.conn.execute(sa.text("SET LOCAL jit = off"))
 
     def read_as_of_now(self) -> None:
         """PostgreSQL: the rest of this transaction reads the book as it stands now
