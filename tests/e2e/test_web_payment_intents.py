@@ -196,12 +196,12 @@ def test_the_loan_page_tells_a_queued_auto_debit_and_one_not_taken_as_already_pa
             sa.select(payment_intents.c.amount).where(payment_intents.c.loan_id == loan_id)
         ).one()
     queued = client.get(f"/loans/{loan_id}").text
-    assert "自动还款：到期日从银行卡扣款" in queued
+    assert "自动还款：将从银行卡扣款" in queued
     payments.post_payment(engine, loan_id, Money(int(amount)), first)
-    report = send_queued_debits(engine, SandboxGatewayClient(gateway_url, GATEWAY_KEY))
+    report = send_queued_debits(engine, SandboxGatewayClient(gateway_url, GATEWAY_KEY), today=first)
     assert report.sent == () and len(report.cancelled) == 1
     row = re.search(r'<tr class="intent-failed">(.*?)</tr>', client.get(f"/loans/{loan_id}").text)
-    assert row and "未扣款：本期已还" in row.group(1) and "失败" not in row.group(1)
+    assert row and "未扣款：发起时已无到期应还" in row.group(1) and "失败" not in row.group(1)
     english = client.get(f"/loans/{loan_id}", headers={"Accept-Language": "en"}).text
-    assert "Not taken: already paid" in english
+    assert "Not taken: nothing was due when it was sent" in english
     assert _repayments(client, loan_id) == [int(amount)]

@@ -224,13 +224,15 @@ def test_the_eve_of_the_due_day_queues_the_installment_and_the_debit_pays_it_on_
     assert queued[0]["status"] == "created" and queued[0]["kind"] == "payment"
     assert amount <= loans.quote_payoff(book.engine, book.loan_id, first).fen
     assert current_business_date(book.engine) == first  # the queue goes on the due date
-    report = send_queued_debits(book.engine, notifying)
+    report = send_queued_debits(book.engine, notifying, today=first)
     assert [v.id for v in report.sent] == [queued[0]["id"]] and report.cancelled == ()
     assert final(book, str(queued[0]["id"])) == "succeeded"
     time.sleep(0.5)  # duplicates of the notification arrive: still one posting
     assert postings(book.engine, book.loan_id) == [(amount, f"intent:{queued[0]['id']}")]
     assert posted_on(book.engine, queued[0]["id"]) == first
-    assert send_queued_debits(book.engine, notifying).sent == ()  # nothing queued is sent again
+    assert (
+        send_queued_debits(book.engine, notifying, today=first).sent == ()
+    )  # nothing queued is sent again
     run_cob(book.engine, first)  # the due date closes with the installment paid on it
     assert overdue_since(book) is None and overdue_notices(book) == []
     run_cob(book.engine, first + timedelta(days=6))  # retry eves, but nothing is past due
@@ -265,7 +267,7 @@ def test_insufficient_funds_fails_and_the_eve_of_the_next_retry_day_queues_what_
         run_cob(engine, on)  # the eve of retry day 3
         (retried,) = intents(book)
         assert int(str(retried["amount"])) == left
-        send_queued_debits(engine, notifying)
+        send_queued_debits(engine, notifying, today=on + timedelta(days=1))
         assert final(book, str(retried["id"])) == "failed"
         assert intents(book)[0]["failure"] == "insufficient_funds"
         assert postings(engine, book.loan_id)[-1][1] is None  # only the counter's
@@ -282,7 +284,7 @@ def test_insufficient_funds_fails_and_the_eve_of_the_next_retry_day_queues_what_
         assert amount == expected  # what is past due, penalty included, never more
         payoff = loans.quote_payoff(engine, book.loan_id, first + timedelta(days=7))
         assert amount <= payoff.fen
-        send_queued_debits(engine, notifying)
+        send_queued_debits(engine, notifying, today=first + timedelta(days=7))
         assert final(book, str(seventh["id"])) == "succeeded"
         time.sleep(0.5)  # duplicated notifications arrive: still one posting
         posted = postings(engine, book.loan_id)
@@ -308,7 +310,7 @@ def test_the_first_retry_is_queued_whichever_of_due_and_auto_debit_runs_first(
     amount = int(str(queued["amount"]))
     cash = (amount % 100 - 51) % 100 or 100  # leaves ¥x.51: refused at once
     payments.post_payment(engine, book.loan_id, Money(cash), first)
-    (sent,) = send_queued_debits(engine, silent).sent
+    (sent,) = send_queued_debits(engine, silent, today=first).sent
     assert sent.status is IntentStatus.FAILED and sent.amount.fen % 100 == 51
     assert overdue_since(book) is None  # the due step of the date has not run
     with UnitOfWork(engine) as uow:  # the auto-debit lane, before the due step
@@ -398,7 +400,7 @@ def test_a_queued_debit_above_what_is_due_now_is_lowered_before_it_is_sent(
     left = unpaid_fallen_due(book, first) - held_credit(book)
     assert left == 1_000
     assert loans.quote_payoff(engine, book.loan_id, first).fen > amount  # the loan owes more
-    report = send_queued_debits(engine, silent, batch=5)
+    report = send_queued_debits(engine, silent, batch=5, today=first)
     assert len(report.sent) == 1 and report.sent[0].amount == Money(left)
     report_gateway = silent.debit_status(str(queued["id"]))
     assert report_gateway is not None and report_gateway.amount_fen == left
@@ -416,7 +418,7 @@ def test_an_installment_paid_before_the_queue_is_sent_is_not_debited_again(
     amount = int(str(queued["amount"]))
     payments.post_payment(engine, book.loan_id, Money(amount), first)
     assert unpaid_fallen_due(book, first) - held_credit(book) == 0
-    report = send_queued_debits(engine, silent, batch=5)
+    report = send_queued_debits(engine, silent, batch=5, today=first)
     assert report.sent == () and report.cancelled == (queued["id"],)
     assert silent.debit_status(str(queued["id"])) is None  # the gateway never saw it
     (closed,) = intents(book)
@@ -440,7 +442,7 @@ def test_a_borrower_pays_off_on_the_due_day_before_the_queue_is_sent_and_is_debi
         assert mine.amount == quote  # the whole quote: the queued debit takes none of it
         assert final(book, mine.id) == "succeeded"
         assert loans.get_loan(engine, book.loan_id).account.status.value == "closed"
-        report = send_queued_debits(engine, notifying)
+        report = send_queued_debits(engine, notifying, today=first)
         assert report.sent == () and report.cancelled == (queued["id"],)
         assert notifying.debit_status(str(queued["id"])) is None
         with engine.connect() as conn:
@@ -463,7 +465,7 @@ def test_a_debit_claimed_for_sending_counts_against_the_borrowers_own_payment(
     first = due_days(book)[0]
     run_cob(engine, first - timedelta(days=1))
     (queued,) = intents(book)
-    (sent,) = send_queued_debits(engine, silent).sent
+    (sent,) = send_queued_debits(engine, silent, today=first).sent
     assert sent.status is IntentStatus.PENDING and sent.id == queued["id"]
     quote = loans.quote_payoff(engine, book.loan_id, first)
     request = IntentRequest(book.loan_id, IntentKind.PAYOFF, None, uuid.uuid4().hex)
@@ -474,6 +476,75 @@ def test_a_debit_claimed_for_sending_counts_against_the_borrowers_own_payment(
     with pytest.raises(InvalidInputError):
         create_payment_intent(engine, silent, actor=book.actor, request=too_much)
     assert [i["id"] for i in intents(book)] == [queued["id"]]
+
+
+def test_a_queued_debit_waits_for_its_due_date_to_begin(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """A close of business run during the day it closes queues the next day's debits: the
+    sender keeps them until that day begins (in the lender's time zone), never taking an
+    installment the day before it is due."""
+    book = _book(engine, cipher, silent, "13700137880", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+    early = send_queued_debits(engine, silent, today=first - timedelta(days=1))
+    assert early.sent == () and early.cancelled == () and early.waiting == (queued["id"],)
+    wall = send_queued_debits(engine, silent)  # the wall clock's date: before the due date
+    assert first > date.today() and wall.waiting == (queued["id"],) and wall.sent == ()
+    assert silent.debit_status(str(queued["id"])) is None
+    assert intents(book)[0]["status"] == "created"
+    on_time = send_queued_debits(engine, silent, today=first)
+    assert [v.id for v in on_time.sent] == [queued["id"]] and on_time.waiting == ()
+
+
+def test_a_claimed_debit_whose_sending_stopped_is_sent_by_the_next_sending_once(
+    engine: Engine,
+    cipher: PiiCipher,
+    silent: SandboxGatewayClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sending stops after claiming a debit and before the gateway hears of it: the next
+    sending asks the gateway, finds nothing, and sends it under the same request id — once,
+    for the amount claimed."""
+    import thinfile.services.auto_debit as auto_debit
+
+    book = _book(engine, cipher, silent, "13700137890", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+
+    def stopped(*args: object, **kw: object) -> None:
+        raise RuntimeError("the sending stopped")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(auto_debit, "send_debit", stopped)
+        with pytest.raises(RuntimeError):
+            send_queued_debits(engine, silent, today=first)
+    (claimed,) = intents(book)
+    assert claimed["status"] == "pending" and claimed["gateway_txn_id"] is None
+    assert silent.debit_status(str(queued["id"])) is None
+    again = send_queued_debits(engine, silent, today=first)
+    assert again.sent == () and [v.id for v in again.recovered] == [queued["id"]]
+    report = silent.debit_status(str(queued["id"]))
+    assert report is not None and report.amount_fen == int(str(queued["amount"]))
+    (sent,) = intents(book)
+    assert sent["status"] == "pending" and sent["gateway_txn_id"] == report.gateway_txn_id
+    assert send_queued_debits(engine, silent, today=first).recovered == ()  # answered now
+
+
+@pytest.mark.parametrize("key", ["auto-debit:20500:1", "AUTO-DEBIT:20500:1"])
+def test_a_borrowers_key_in_close_of_business_names_is_refused(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient, key: str
+) -> None:
+    """Close of business names its queued debits ``auto-debit:<day>:<loan>``; a borrower's
+    payment under such a key would pass for one (or make the night's insert collide)."""
+    book = _book(engine, cipher, silent, "13700137990", card=True)
+    request = IntentRequest(book.loan_id, IntentKind.PAYMENT, Money(100), key)
+    with pytest.raises(InvalidInputError) as refused:
+        create_payment_intent(engine, silent, actor=book.actor, request=request)
+    assert refused.value.field == "Idempotency-Key"
+    assert intents(book) == []
 
 
 @pytest.mark.parametrize("batch", [0, -1, 10_001, True])

@@ -46,7 +46,11 @@ def send_debits(
             f"{intent.id} loan {intent.loan_id} {format_yuan(intent.amount.fen)} "
             f"{intent.status.value}"
         )
-    console.print(f"sent {len(report.sent)}, closed without a debit {len(report.cancelled)}")
+    console.print(
+        f"sent {len(report.sent)}, closed without a debit {len(report.cancelled)}, "
+        f"waiting for their due date {len(report.waiting)}, "
+        f"asked again after an unanswered sending {len(report.recovered)}"
+    )
 
 
 @payments_app.command("reconcile")

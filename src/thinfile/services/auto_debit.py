@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from thinfile.comms import zone_of
 from thinfile.errors import CloseOfBusinessRunning, InvalidInputError, ThinfileError
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import now_utc
@@ -41,11 +42,13 @@ from thinfile.services.payment_intents import (
     intent_view,
     send_debit,
 )
+from thinfile.services.payment_settlement import refresh_payment_intent
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LoanStatus
 from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
+from thinfile.store.servicing_codec import from_day
 
 __all__ = ["MAX_BATCH", "SendReport", "send_queued_debits"]
 
@@ -62,6 +65,11 @@ class SendReport:
 
     sent: tuple[IntentView, ...]
     cancelled: tuple[str, ...]
+    waiting: tuple[str, ...] = ()
+    """Queued for a due date that has not begun in the lender's time zone: sent on it."""
+    recovered: tuple[IntentView, ...] = ()
+    """Claimed by an earlier sending that never recorded the gateway's answer: asked about
+    (a status query) and sent again under the same request id when the gateway never had it."""
 
 
 def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> StoredIntent | None:
@@ -98,8 +106,9 @@ def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> Stored
 def _claimed(uow: UnitOfWork, intent: StoredIntent) -> StoredIntent:
     """``intent`` marked ``pending`` (no gateway transaction yet) in the unit that checked it:
     from here it counts against the borrower's own payments, which a queued debit does not
-    (the borrower may pay first; the check then finds less due). Should the debit never reach
-    the gateway, the status query sends it again under the same request id."""
+    (the borrower may pay first; the check then finds less due). Should the sending stop before
+    the gateway's answer is recorded, the next sending asks the gateway about it and sends it
+    again under the same request id if the gateway never had it (:func:`_recover`)."""
     uow.payment_intents.update(intent.id, status=IntentStatus.PENDING.value)
     uow.commit()
     claimed = uow.payment_intents.get(intent.id)
@@ -112,9 +121,12 @@ def send_queued_debits(
 ) -> SendReport:
     """Send up to ``batch`` queued auto-debits, the oldest first (see the module docstring).
 
-    One refused intent (its loan closed meanwhile …) does not stop the rest; close of business
-    running stops the sending (what is left goes on the next call). ``today`` is the business
-    date's day when it is not the wall clock's (a replay, as in
+    A debit is sent on its due date, never before: one queued for a day that has not begun in
+    the lender's time zone waits (a close of business run during the day it closes queues the
+    next day's). Debits an earlier sending claimed but never had answered (it stopped between
+    the two) are asked about first. One refused intent (its loan closed meanwhile …) does not
+    stop the rest; close of business running stops the sending (what is left goes on the next
+    call). ``today`` is the date when it is not the wall clock's (a replay, as in
     :func:`~thinfile.services.payment_intents.fallen_due_today`)."""
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
         raise InvalidInputError(
@@ -123,10 +135,17 @@ def send_queued_debits(
             value=str(batch),
         )
     with UnitOfWork(engine) as uow:
+        stale = uow.payment_intents.unanswered(AUTO_DEBIT_PREFIX, limit=batch)
         queued = uow.payment_intents.queued(AUTO_DEBIT_PREFIX, limit=batch)
+    recovered = [_recover(engine, gateway, intent.id) for intent in stale]
+    on = today or datetime.now(zone_of(None)).date()
     sent: list[IntentView] = []
     cancelled: list[str] = []
+    waiting: list[str] = []
     for intent in queued:
+        if on < due_day_of(intent):
+            waiting.append(intent.id)
+            continue
         try:
             checked = _checked(engine, intent, today)
         except CloseOfBusinessRunning:
@@ -139,4 +158,20 @@ def send_queued_debits(
             cancelled.append(intent.id)
             continue
         sent.append(intent_view(send_debit(engine, gateway, checked)))
-    return SendReport(tuple(sent), tuple(cancelled))
+    done = tuple(r for r in recovered if r is not None)
+    return SendReport(tuple(sent), tuple(cancelled), tuple(waiting), done)
+
+
+def due_day_of(intent: StoredIntent) -> date:
+    """The day a queued debit is for: the day after the close of business that queued it
+    (its key, ``auto-debit:<day>:<loan>``, names that close's day)."""
+    closed = int(intent.idempotency_key.removeprefix(AUTO_DEBIT_PREFIX).split(":")[0])
+    return from_day(closed) + timedelta(days=1)
+
+
+def _recover(engine: Engine, gateway: PaymentGateway, intent_id: str) -> IntentView | None:
+    try:
+        return refresh_payment_intent(engine, gateway, intent_id)
+    except ThinfileError as error:
+        log.warning("claimed auto-debit %s was not recovered: %s", intent_id, error.code)
+        return None

@@ -2,8 +2,9 @@
 
 ``run_cob(engine, through)`` closes every business date from the first one some active loan
 has not closed up to ``through``, in order. Each date runs its steps — held credit applied,
-due, auto-debit (代扣: queued debit intents for what falls due today, or is past due on a
-retry day — ``thinfile.services.auto_debit`` sends them), accrual, late fee (with the
+due, auto-debit (代扣: queued debit intents for what falls due the next day, or is past due
+by a retry day the next day — ``thinfile.services.auto_debit`` sends them on that day),
+accrual, late fee (with the
 day's all-in allowance), penalty, delinquency, charge-off, month-end (on a month's last
 day, every loan's row of the loan-month table), limits
 (behaviour snapshots at month-end, temporary limits ending, the month-end limit review:
@@ -17,10 +18,12 @@ the book without a write; the steps are in :mod:`thinfile.services.cob_steps`) �
 SQL statement group over all loans (``uow.cob``,
 :mod:`thinfile.store.cob_statements`), in a unit of work of its own committed together
 with its step marker in ``servicing_cob_steps``. On PostgreSQL two groups of steps run as two
-lanes at the same time (``TOGETHER``: auto-debit beside due and accrual, reminders beside
+lanes at the same time (``TOGETHER``: auto-debit beside due to charge-off, reminders beside
 month-end to promises), each step still its own unit of work. A killed run resumes at the
-steps without a marker; a finished date is never run again. While a date is open (its run row
-says ``running``), payments are refused, so nothing moves under the batch.
+steps without a marker; a finished date is never run again (a resumed auto-debit that runs
+after the date's charges reads them: never more than is owed, the night's penalty included).
+While a date is open (its run row says ``running``), payments are refused, so nothing moves
+under the batch.
 
 **Audit.** ``run_cob(engine, through, actor="…")`` appends one ``cob.close_day`` row per date
 closed, naming the actor, inside the transaction of that date's last step (``advance``, which

@@ -327,8 +327,16 @@ def create_payment_intent(
 
     An intent created but never sent (the process stopped in between) is sent by its replay;
     the gateway takes one debit per ``request_id`` however often it is asked. ``today`` as in
-    :func:`owed_today`.
+    :func:`owed_today`. Keys starting ``auto-debit:`` are refused: they name close of
+    business's queued debits, which the night's statement and the sender tell apart by them.
     """
+    if request.idempotency_key.lower().startswith(AUTO_DEBIT_PREFIX):
+        raise InvalidInputError(
+            f"keys starting {AUTO_DEBIT_PREFIX!r} are close of business's own",
+            field="Idempotency-Key",
+            value=request.idempotency_key,
+            remedy="use another key, such as a new UUID",
+        )
     intent, replayed = _created(engine, actor, request, today)
     if intent.status == IntentStatus.CREATED:
         intent = send_debit(engine, gateway, intent)

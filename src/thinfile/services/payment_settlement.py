@@ -318,7 +318,8 @@ def refresh_payment_intent(engine: Engine, gateway: PaymentGateway, intent_id: s
     """Ask the gateway what became of an unsettled intent's debit (a status query) and apply
     its answer; one it never received is sent again under the same ``request_id``. An
     auto-debit still queued is left to :func:`~thinfile.services.auto_debit.send_queued_debits`,
-    which checks it against what has fallen due first."""
+    which checks it against what has fallen due first; one claimed by the sender but never
+    answered is sent as it stands (never ``created`` again: it stays in flight)."""
     with UnitOfWork(engine) as uow:
         intent = uow.payment_intents.get(intent_id)
     if intent is None:
@@ -331,6 +332,8 @@ def refresh_payment_intent(engine: Engine, gateway: PaymentGateway, intent_id: s
         return intent_view(intent)
     report = gateway.debit_status(intent.id)
     if report is None:
+        if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # claimed: its amount is final
+            return intent_view(send_debit(engine, gateway, intent))
         _reset(engine, intent.id)
         return intent_view(send_debit(engine, gateway, intent))
     word = GatewayWord(report.gateway_txn_id, report.status, report.amount_fen, report.failure)

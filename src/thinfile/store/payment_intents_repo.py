@@ -169,6 +169,21 @@ class PaymentIntentRepository:
         )
         return [str(i) for i in self.conn.execute(query).scalars()]
 
+    def unanswered(self, key_prefix: str, *, limit: int) -> list[StoredIntent]:
+        """Intents ``pending`` without a gateway transaction whose idempotency key starts with
+        ``key_prefix``: auto-debits claimed for sending whose answer was never recorded."""
+        query = (
+            sa.select(payment_intents)
+            .where(
+                payment_intents.c.status == "pending",
+                payment_intents.c.gateway_txn_id.is_(None),
+                payment_intents.c.idempotency_key.startswith(key_prefix, autoescape=True),
+            )
+            .order_by(payment_intents.c.created_at, payment_intents.c.id)
+            .limit(limit)
+        )
+        return [_intent(row) for row in self.conn.execute(query)]
+
     def queued(self, key_prefix: str, *, limit: int) -> list[StoredIntent]:
         """Intents still ``created`` whose idempotency key starts with ``key_prefix`` (close of
         business's auto-debits), the oldest first."""
