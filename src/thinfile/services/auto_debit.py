@@ -45,7 +45,6 @@ from thinfile.services.payment_intents import (
 from thinfile.services.payment_settlement import refresh_payment_intent
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import LoanStatus
 from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
 from thinfile.store.servicing_codec import from_day
@@ -76,14 +75,11 @@ def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> Stored
     """The intent to send, its amount within what has fallen due and is unpaid less what the
     loan's other unsettled intents take; None when nothing is left (closed ``failed``)."""
     with UnitOfWork(engine) as uow:
-        active = uow.loans.get(intent.loan_id, lock=True).account.status is LoanStatus.ACTIVE
+        due, in_flight = fallen_due_today(uow, intent.loan_id, today=today)  # locks the loan
         current = uow.payment_intents.get(intent.id, lock=True)
         if current is None or current.status != IntentStatus.CREATED:
             return None
-        room = 0
-        if active:
-            due, in_flight = fallen_due_today(uow, intent.loan_id, today=today)
-            room = due - (in_flight - current.amount)
+        room = due - (in_flight - current.amount)  # a loan no longer active owes nothing due
         subject = f"loan:{current.loan_id}"
         if room >= current.amount:
             return _claimed(uow, current)

@@ -147,23 +147,19 @@ def _run_step(
 ) -> tuple[date, str, int, float]:
     """One step in a unit of work of its own, committed together with its marker. With
     ``snapshot``, the step reads the book as it stands when it begins (set once that
-    snapshot is taken, or the step has failed)."""
+    snapshot is taken; a lane that stops first sets it, :func:`_run_lanes`)."""
     began = time.perf_counter()
-    try:
-        with UnitOfWork(engine) as uow:
-            uow.cob.plan_for_batch()
-            if snapshot is not None:
-                uow.cob.read_as_of_now()
-                snapshot.set()
-            rows = step(uow, x, params)
-            uow.cob.mark_step(to_day(x), name, rows)
-            done = (x, name, rows, time.perf_counter() - began)
-            if actor and name == "advance":  # the date is finished: audit it, last
-                _audit_day(uow, actor, x, [*report, done])
-            uow.commit()
-    finally:
+    with UnitOfWork(engine) as uow:
+        uow.cob.plan_for_batch()
         if snapshot is not None:
+            uow.cob.read_as_of_now()
             snapshot.set()
+        rows = step(uow, x, params)
+        uow.cob.mark_step(to_day(x), name, rows)
+        done = (x, name, rows, time.perf_counter() - began)
+        if actor and name == "advance":  # the date is finished: audit it, last
+            _audit_day(uow, actor, x, [*report, done])
+        uow.commit()
     return done
 
 

@@ -47,6 +47,7 @@ from thinfile.services.applications_records import ApplicationStatus
 from thinfile.services.audit import AuditDraft
 from thinfile.services.campaign_records import CampaignDraft
 from thinfile.services.campaigns import create_campaign, get_campaign
+from thinfile.services.demo_cast import DEMO_PASSWORD
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.loans import get_loan
 from thinfile.services.payments import post_payment
@@ -148,8 +149,6 @@ class MallStory:
 
 
 def _merchant_user(engine: Engine, admin: Actor, merchant_id: str, n: int) -> Actor:
-    from thinfile.services.demo import DEMO_PASSWORD  # the demo's one password
-
     hasher = PasswordHasher(time_cost=1, memory_kib=8192)
     user = identity.create_user(
         engine,

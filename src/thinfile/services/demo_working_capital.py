@@ -38,6 +38,7 @@ from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
 from thinfile.services import applicants, consent, identity
+from thinfile.services.demo_cast import DEMO_PASSWORD
 from thinfile.services.identity_records import Actor
 from thinfile.services.sales_feed import ingest_sales
 from thinfile.services.uow import UnitOfWork
@@ -147,8 +148,6 @@ class WorkingCapitalStory:
 
 
 def _owner(engine: Engine, cipher: PiiCipher, start: date) -> tuple[Actor, str]:
-    from thinfile.services.demo import DEMO_PASSWORD  # the demo's one password
-
     hasher = PasswordHasher(time_cost=1, memory_kib=8192)
     user = identity.create_user(engine, hasher, email=SHOP_EMAIL, password=DEMO_PASSWORD)
     actor = Actor(user.id, Role.BORROWER)
