@@ -173,7 +173,8 @@ def test_a_step_failing_beside_another_resumes_to_the_same_result(
     with engine.connect() as conn:
         marked = {r.step for r in conn.execute(marker, {"d": to_day(date(2025, 2, 10))})}
     assert "accrual" not in marked and "penalty" not in marked
-    assert {"credit", "due", "auto-debit"} <= marked  # the lane beside it finished
+    assert {"credit", "due", "auto-debit"} <= marked  # the lane beside it ran to its wait
+    assert "month-end" not in marked  # never before the charges it follows
     monkeypatch.undo()
     run_cob(engine, THROUGH)
     assert snapshot(engine) == expected
@@ -181,6 +182,39 @@ def test_a_step_failing_beside_another_resumes_to_the_same_result(
     engine.dispose()
     for _ in clean_urls:  # drop the clean schema
         pass
+
+
+def test_month_end_begins_only_once_charge_off_has_committed(database_url, monkeypatch):
+    """On PostgreSQL month-end runs in the lane of auto-debit, beside charge-off's lane. Here
+    charge-off is held back on each date (the worst order): month-end still reads the book
+    after it — its marker is there when month-end begins — and the book is the domain's."""
+    import thinfile.services.cob as cob
+
+    engine, ids = a_book(database_url)
+    steps = dict(cob.STEPS)
+    marker = sa.text(
+        "SELECT COUNT(*) FROM servicing_cob_steps WHERE business_day = :d AND step = :s"
+    )
+    seen: list[int] = []
+
+    def slow_charge_off(uow, x, p):
+        time.sleep(0.3)
+        return steps["charge-off"](uow, x, p)
+
+    def month_end(uow, x, p):
+        seen.append(uow.conn.execute(marker, {"d": to_day(x), "s": "charge-off"}).scalar_one())
+        return steps["month-end"](uow, x, p)
+
+    swap = {"charge-off": slow_charge_off, "month-end": month_end}
+    monkeypatch.setattr(cob, "STEPS", tuple((n, swap.get(n, f)) for n, f in cob.STEPS))
+    report = run_cob(engine, date(2025, 2, 8))
+    assert len(seen) == len(report.days) == 5
+    assert seen == [1] * 5
+    for loan_id in ids:
+        stored, rebuilt = replayed(engine, loan_id, date(2025, 2, 8))
+        assert stored == rebuilt, loan_id
+    assert verify_ledger(engine).ok
+    engine.dispose()
 
 
 def test_a_loan_closed_ahead_of_the_book_waits_for_it(database_url):

@@ -17,11 +17,12 @@ day's before-due reminders and overdue notices into the notification outbox:
 the book without a write; the steps are in :mod:`thinfile.services.cob_steps`) — each as one
 SQL statement group over all loans (``uow.cob``,
 :mod:`thinfile.store.cob_statements`), in a unit of work of its own committed together
-with its step marker in ``servicing_cob_steps``. On PostgreSQL two groups of steps run as two
-lanes at the same time (``TOGETHER``: auto-debit beside due to charge-off, reminders beside
-month-end to promises), each step still its own unit of work. A killed run resumes at the
-steps without a marker; a finished date is never run again (a resumed auto-debit that runs
-after the date's charges reads them: never more than is owed, the night's penalty included).
+with its step marker in ``servicing_cob_steps``. On PostgreSQL the steps from due to
+reminders run as two lanes at the same time (``TOGETHER``: auto-debit then month-end to
+promises, beside due to charge-off then reminders), each step still its own unit of work.
+A killed run resumes at the steps without a marker; a finished date is never run again (a
+resumed auto-debit that runs after the date's charges reads them: never more than is owed,
+the night's penalty included).
 While a date is open (its run row says ``running``), payments are refused, so nothing moves
 under the batch.
 
@@ -110,28 +111,35 @@ StepDone = Callable[[date, str], None]
 
 TOGETHER: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
-        ("auto-debit",),
-        ("due", "accrual", "late-fee", "penalty", "delinquency", "charge-off"),
+        ("auto-debit", "month-end", "limits", "working-capital", "cases", "promises"),
+        ("due", "accrual", "late-fee", "penalty", "delinquency", "charge-off", "reminders"),
     ),
-    (("reminders",), ("month-end", "limits", "working-capital", "cases", "promises")),
 )
 """Steps that run at the same time on PostgreSQL, as two lanes of consecutive steps (each
-lane in its order, each step still one unit of work with its marker): neither lane reads what
-the other writes, or it reads the book as it stood before the other changed it
-(``AFTER_SNAPSHOT``). The auto-debit amount is what has fallen due less what is paid (the
-``due`` step sets only the date arrears began, which the auto-debit statement reads for
-earlier dates and works out from the installments for the date closed; accrual moves only
-what is accrued), read in one snapshot taken before the late fee, penalty interest and
-charge-off of the date change the book — as when it ran before them; the reminders read
-loans, installments and applications as penalty and charge-off left them, and write only
-messages of their own. On a two-core server the night's two heaviest statements then use
-both cores; SQLite, one writer at a time, runs them in order."""
+lane in its order, each step still one unit of work with its marker): a step never reads
+what a step of the other lane running beside it writes, or it reads the book as it stood
+before that step changed it (``AFTER_SNAPSHOT``), or it waits for it (``AFTER_COMMIT``).
+The auto-debit amount is what has fallen due less what is paid (the ``due`` step sets only
+the date arrears began, which the auto-debit statement reads for earlier dates and works out
+from the installments for the date closed; accrual moves only what is accrued), read in one
+snapshot taken before the late fee, penalty interest and charge-off of the date change the
+book — as when it ran before them; month-end and the steps after it in its lane read the
+book as charge-off left it; the reminders read loans, installments and applications as
+penalty and charge-off left them and write only messages of their own, which no step of the
+other lane reads. On a two-core server the night's heaviest statements (auto-debit, the
+reminders) then use both cores from start to end; SQLite, one writer at a time, runs every
+step in ``STEPS`` order."""
 AFTER_SNAPSHOT: dict[str, frozenset[str]] = {
     "auto-debit": frozenset({"late-fee", "penalty", "delinquency", "charge-off"})
 }
 """A step that reads the book in one snapshot (PostgreSQL's ``REPEATABLE READ``), and the
 steps of the other lane that start only once that snapshot is taken: they change what it
 reads (fees and penalty owed, a loan's status)."""
+AFTER_COMMIT: dict[str, str] = {"month-end": "charge-off"}
+"""A step, and the step of the other lane that must have committed before it begins (and
+with it every step before it in its lane): the loan-month rows, limits, working-capital
+periods, collection cases and promises follow the night's due dates, charges, delinquency
+and charge-off. If that step fails, the waiting lane stops there."""
 _LANE_OF = {name: group for group in TOGETHER for lane in group for name in lane}
 
 
@@ -202,31 +210,69 @@ def _run_day(
 _ORDER = {name: i for i, (name, _) in enumerate(STEPS)}
 
 
+@dataclass
+class _Gates:
+    """What one date's lanes wait for: each ``AFTER_SNAPSHOT`` reader's snapshot and each
+    ``AFTER_COMMIT`` step's commit (set also when its lane stops without it: nobody waits for
+    good), and the steps committed so far."""
+
+    taken: dict[str, Event]
+    committed: dict[str, Event]
+    ok: set[str]
+
+    @classmethod
+    def of(cls, names: set[str]) -> _Gates:
+        taken = {
+            reader: Event()
+            for reader, changers in AFTER_SNAPSHOT.items()
+            if reader in names and changers & names
+        }
+        committed = {b: Event() for step, b in AFTER_COMMIT.items() if {step, b} <= names}
+        return cls(taken, committed, set())
+
+    def may_begin(self, name: str) -> bool:
+        """Wait until ``name`` may begin; False when a step it waits for failed."""
+        for reader, event in self.taken.items():
+            if name in AFTER_SNAPSHOT[reader]:
+                event.wait()
+        before = AFTER_COMMIT.get(name)
+        if before not in self.committed:
+            return True
+        self.committed[before].wait()
+        return before in self.ok
+
+    def done(self, name: str) -> None:
+        self.ok.add(name)
+        if name in self.committed:
+            self.committed[name].set()
+
+    def release(self, names: list[str]) -> None:
+        for name in names:
+            for events in (self.taken, self.committed):
+                if name in events:
+                    events[name].set()
+
+
 def _run_lanes(
     engine: Engine, x: date, params: Params, lanes: list[list[str]], steps: dict[str, Step]
 ) -> list[tuple[date, str, int, float]]:
     """Each lane's steps in order, the lanes at the same time; every step that committed is
     reported, then the first failure (if any) is raised. A step of ``AFTER_SNAPSHOT`` takes
-    its snapshot before the other lane's steps it names begin."""
-    names = {n for lane in lanes for n in lane}
-    taken = {
-        reader: Event()
-        for reader, changers in AFTER_SNAPSHOT.items()
-        if reader in names and changers & names
-    }
+    its snapshot before the other lane's steps it names begin; a step of ``AFTER_COMMIT``
+    begins once the step it names has committed, and its lane stops if that step failed."""
+    gates = _Gates.of({n for lane in lanes for n in lane})
 
     def lane(names: list[str]) -> list[tuple[date, str, int, float]]:
         done = []
         try:
             for n in names:
-                for reader, event in taken.items():
-                    if n in AFTER_SNAPSHOT[reader]:
-                        event.wait()
-                done.append(_run_step(engine, x, params, n, steps[n], None, [], taken.get(n)))
+                if not gates.may_begin(n):
+                    break  # the other lane raises why
+                snapshot = gates.taken.get(n)
+                done.append(_run_step(engine, x, params, n, steps[n], None, [], snapshot))
+                gates.done(n)
         finally:  # a lane that stopped early never keeps the other waiting
-            for n in names:
-                if n in taken:
-                    taken[n].set()
+            gates.release(names)
         return done
 
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="cob-lane") as pool:

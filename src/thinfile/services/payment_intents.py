@@ -175,7 +175,7 @@ def owed_today(uow: UnitOfWork, loan_id: int, *, today: date | None = None) -> t
             field="loan_id",
             value=loan_id,
         )
-    account, on = _closed_to_yesterday(uow, stored.account, loan_id, today)
+    account, on, _ = _closed_to_yesterday(uow, stored.account, loan_id, today)
     in_flight = uow.payment_intents.in_flight(loan_id, unsent_queue=AUTO_DEBIT_PREFIX)
     return payoff_quote(account, on), in_flight
 
@@ -186,25 +186,30 @@ def fallen_due_today(
     """Under the loan's row lock: the fen fallen due by the business date and unpaid (its own
     missed days closed in memory), less overpayment held — what an auto-debit agreement
     (代扣) may take; never an installment not yet due — and the fen its unsettled intents are
-    taking. A loan no longer active owes nothing due."""
+    taking. A loan no longer active owes nothing due, nor does a purchase under a dispute
+    open on the business date: its payments are paused while the lender investigates (the
+    borrower may still pay it)."""
     stored = uow.loans.get(loan_id, lock=True)
     in_flight = uow.payment_intents.in_flight(loan_id)
     if stored.account.status is not LoanStatus.ACTIVE:
         return 0, in_flight
-    account, on = _closed_to_yesterday(uow, stored.account, loan_id, today)
+    account, on, held = _closed_to_yesterday(uow, stored.account, loan_id, today)
+    if any(opened <= on and (ended is None or on < ended) for opened, ended in held):
+        return 0, in_flight
     due = sum(row.unpaid.total for row in account.installments if row.due <= on)
     return max(0, due - account.credit), in_flight
 
 
 def _closed_to_yesterday(
     uow: UnitOfWork, account: LoanAccount, loan_id: int, today: date | None
-) -> tuple[LoanAccount, date]:
-    """``account`` with its missed days closed in memory (nothing written), and the business
-    date ``today`` (the wall clock's when None: a replay passes its own)."""
+) -> tuple[LoanAccount, date, tuple[tuple[date, date | None], ...]]:
+    """``account`` with its missed days closed in memory (nothing written), the business
+    date ``today`` (the wall clock's when None: a replay passes its own), and the spans its
+    purchase was under dispute (``DisputeRepository.held_of_loan``)."""
     on = business_date_in(uow, today=today)
     check_business_day(uow, on)
     held = uow.disputes.held_of_loan(loan_id)
-    return close_through(account, on - timedelta(days=1), held).loan, on
+    return close_through(account, on - timedelta(days=1), held).loan, on, held
 
 
 def _amount(request: IntentRequest, owed: Money, in_flight: int) -> Money:

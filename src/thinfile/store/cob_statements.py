@@ -41,7 +41,7 @@ _ARREARS = (
 
 def _undisputed(loan_id: str) -> str:
     """The loan is no purchase under a dispute open on ``:x`` (``store.dispute_tables``):
-    the late-fee, penalty, delinquency and charge-off steps pass such loans by."""
+    the late-fee, penalty, delinquency, charge-off and auto-debit steps pass such loans by."""
     return (
         "NOT EXISTS (SELECT 1 FROM checkout_disputes d JOIN checkout_captures c "
         f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} AND d.opened_day <= :x "
@@ -295,6 +295,7 @@ WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.cre
           IN :retry)
   AND NOT EXISTS (SELECT 1 FROM payment_intents p
                   WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
+  AND {_undisputed("l.id")}
 ORDER BY l.id
 """
 """Queue one auto-debit intent (``created``) per active loan whose borrower has a default card
@@ -302,9 +303,11 @@ with an agreement and that has an installment falling due on the next day (``:x 
 day the queue is sent: the debit reaches the card on its due date, so a borrower with funds is
 never past due), or that is past due by a retry day on the next day (days past due in
 ``:retry``): for what has fallen due by the next day and is unpaid (less overpayment held),
-never more; none while another intent of the loan is unsettled. Arrears that begin on ``:x``
-itself are read from the installments as the ``due`` step reads them (``COALESCE``), not from
-the date that step records: on PostgreSQL the two run at the same time (``cob.TOGETHER``).
+never more; none while another intent of the loan is unsettled, nor for a purchase under a
+dispute open on ``:x`` (its payments are paused while the lender investigates). Arrears that
+begin on ``:x`` itself are read from the installments as the ``due`` step reads them
+(``COALESCE``), not from the date that step records: on PostgreSQL the two run at the same
+time (``cob.TOGETHER``).
 Only installments with something unpaid are summed (the rest add nothing); the rows go in
 in loan order, so the intents' indexes on the loan and on its id (which ends in the loan) grow
 at one end instead of at random pages: 1,000,000 intents in 22 s instead of 27 s."""

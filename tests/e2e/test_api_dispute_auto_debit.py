@@ -1,0 +1,117 @@
+"""A purchase under dispute is not taken by its auto-debit agreement (代扣), on SQLite and
+PostgreSQL, with the sandbox gateway as a real local service: the lender pauses the borrower's
+payments on the disputed purchase while it investigates (DOMAIN §11). Close of business
+queues no debit for it — neither on the eve of a due date nor on a retry day — and a debit
+queued before the dispute opened closes unsent; once the dispute is rejected, the next eve
+queues what has fallen due, read here from the installment rows (the oracle)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.api_harness import TestClient, World, context_of, quick_settings
+from tests.e2e.test_api_checkout_money import run_cob
+from tests.e2e.test_api_disputes import dispute, purchase, resolve
+from tests.e2e.test_api_payment_intents import _bind
+from tests.support.gateway import GATEWAY_KEY, start_sandbox, stop
+from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
+from thinfile.services.auto_debit import send_queued_debits
+from thinfile.settings import Settings
+from thinfile.store.servicing_codec import to_day
+
+
+@pytest.fixture(scope="module")
+def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = start_sandbox(tmp_path_factory.mktemp("gateway"))
+    yield url
+    stop(process)
+
+
+@pytest.fixture
+def api_settings(database_url: str, gateway_url: str) -> Settings:
+    return quick_settings(
+        database_url, payment_gateway_url=gateway_url, payment_gateway_key=GATEWAY_KEY.decode()
+    )
+
+
+def queued(api: TestClient, loan_id: int) -> list[dict[str, Any]]:
+    with context_of(api).engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT id, amount, status, idempotency_key FROM payment_intents"
+                " WHERE loan_id = :l ORDER BY created_at, id"
+            ),
+            {"l": loan_id},
+        ).mappings()
+        return [dict(r) for r in found]
+
+
+def unpaid_fallen_due(api: TestClient, loan_id: int, on: date) -> int:
+    """The oracle: what the installment rows say has fallen due by ``on`` and is unpaid, less
+    the overpayment the loan holds."""
+    parts = ("principal", "interest", "fee", "penalty")
+    owed = " + ".join(f"{p}_due - {p}_paid" for p in parts)
+    with context_of(api).engine.connect() as conn:
+        unpaid = conn.execute(
+            sa.text(
+                f"SELECT COALESCE(SUM({owed}), 0) FROM servicing_installments"
+                " WHERE loan_id = :l AND due_day <= :d"
+            ),
+            {"l": loan_id, "d": to_day(on)},
+        ).scalar_one()
+        credit = conn.execute(
+            sa.text("SELECT credit FROM servicing_loans WHERE id = :l"), {"l": loan_id}
+        ).scalar_one()
+    return int(unpaid) - int(credit)
+
+
+def test_a_disputed_purchase_is_not_debited_until_the_dispute_is_rejected(
+    api: TestClient, world: World
+) -> None:
+    _, agent, session_id, loan_id, dues = purchase(api, world)
+    _bind(api, world.alice)
+    first, second = dues[0], dues[1]
+    opened = dispute(api, world.alice, session_id)
+    assert opened.status_code == 201, opened.text
+    # the eve of the first due date, then past every retry day (1, 3 and 7 days past due)
+    run_cob(api, agent, first + timedelta(days=8))
+    assert queued(api, loan_id) == []
+    assert unpaid_fallen_due(api, loan_id, first) > 0  # owed, but paused
+
+    done = resolve(api, agent, opened.json()["id"], "reject")
+    assert done.status_code == 200, done.text
+    eve = second - timedelta(days=1)
+    run_cob(api, agent, eve - timedelta(days=1))
+    assert queued(api, loan_id) == []  # no retry on resolution: the next eve takes it all
+    owed = unpaid_fallen_due(api, loan_id, second)  # before the eve's penalty, as the step reads
+    assert owed > unpaid_fallen_due(api, loan_id, first)  # both installments
+    run_cob(api, agent, eve)
+    (debit,) = queued(api, loan_id)
+    assert debit["idempotency_key"] == f"auto-debit:{to_day(eve)}:{loan_id}"
+    assert int(debit["amount"]) == owed
+
+
+def test_a_debit_queued_before_the_dispute_opened_is_not_taken(
+    api: TestClient, world: World, gateway_url: str
+) -> None:
+    _, agent, session_id, loan_id, dues = purchase(api, world)
+    _bind(api, world.alice)
+    first = dues[0]
+    run_cob(api, agent, first - timedelta(days=1))  # the eve: the debit is queued
+    (debit,) = queued(api, loan_id)
+    assert debit["status"] == "created" and int(debit["amount"]) > 0
+    opened = dispute(api, world.alice, session_id)  # on the due date, before the sending
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["opened_on"] == first.isoformat()
+
+    gateway = SandboxGatewayClient(gateway_url, GATEWAY_KEY)
+    report = send_queued_debits(context_of(api).engine, gateway, today=first)
+    assert report.sent == () and report.cancelled == (debit["id"],)
+    assert gateway.debit_status(str(debit["id"])) is None  # never reached the card
+    (closed,) = queued(api, loan_id)
+    assert closed["status"] == "failed"
