@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.integration.test_cards import bind, borrower
-from tests.support.gateway import card_with_prefix
+from tests.integration.test_payment_intents import LostAnswers
+from tests.support.cli import run
+from tests.support.gateway import GATEWAY_KEY, card_with_prefix
 from tests.support.gateway_fixtures import Target
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
 from thinfile.errors import ConflictError, InvalidInputError
@@ -561,3 +563,52 @@ def test_a_retry_schedule_outside_its_range_is_refused(engine: Engine, days: tup
     with pytest.raises(InvalidInputError) as refused:
         run_cob(engine, date(2026, 1, 1), retry_days=days)
     assert refused.value.field == "retry_days"
+
+
+def test_queued_debits_never_crowd_a_lost_payment_out_of_the_status_queries(
+    engine: Engine,
+    cipher: PiiCipher,
+    silent: SandboxGatewayClient,
+    database_url: str,
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``thinfile payments query-unsettled`` (掉单查询) asks the gateway about the oldest
+    unsettled payments: a night's queued auto-debits, older and many, are the sender's and
+    never take the places of a borrower's payment whose answer was lost."""
+    book = _book(engine, cipher, silent, "13700137950", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)  # the eve's debit, queued before the borrower's payment
+    assert queued["status"] == "created"
+    request = IntentRequest(book.loan_id, IntentKind.PAYMENT, Money(10_000), uuid.uuid4().hex)
+    lost_gateway = LostAnswers(silent, reaches=False)
+    lost = create_payment_intent(
+        engine,
+        lost_gateway,  # type: ignore[arg-type]
+        actor=book.actor,
+        request=request,
+    )
+    assert lost.status is IntentStatus.PENDING and silent.debit_status(lost.id) is None
+    monkeypatch.setenv("THINFILE_DATABASE_URL", database_url)
+    monkeypatch.setenv("THINFILE_HOME", str(tmp_path))
+    monkeypatch.setenv("THINFILE_PAYMENT_GATEWAY_URL", silent.base_url)
+    monkeypatch.setenv("THINFILE_PAYMENT_GATEWAY_KEY", GATEWAY_KEY.decode())
+    args = ("payments", "query-unsettled", "--older-than-minutes", "0", "--limit", "1")
+    code, out, err = run(capsys, *args)  # never received: sent again under its request id
+    assert code == 0, err
+    assert f"{lost.id} loan {book.loan_id} 100.00 pending" in out
+    assert "asked about 1: pending 1" in out and str(queued["id"]) not in out
+    assert silent.debit_status(lost.id) is not None
+    code, out, err = run(capsys, *args)  # the next run finds it taken: settled, posted once
+    assert code == 0, err
+    assert f"{lost.id} loan {book.loan_id} 100.00 succeeded" in out
+    assert "asked about 1: succeeded 1" in out and str(queued["id"]) not in out
+    assert {i["id"]: i["status"] for i in intents(book)} == {
+        queued["id"]: "created",  # still the sender's, for its due date
+        lost.id: "succeeded",
+    }
+    assert postings(engine, book.loan_id) == [(10_000, f"intent:{lost.id}")]
+    code, out, err = run(capsys, "payments", "query-unsettled", "--older-than-minutes", "-1")
+    assert code == 2 and "--older-than-minutes" in err

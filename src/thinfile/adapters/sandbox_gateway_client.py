@@ -55,6 +55,11 @@ class SandboxGatewayClient:
         self._tolerance = tolerance_seconds
         self._base_url, self._timeout = base_url, timeout
 
+    @property
+    def base_url(self) -> str:
+        """Where the sandbox serves (``THINFILE_PAYMENT_GATEWAY_URL``)."""
+        return self._base_url
+
     def close(self) -> None:
         """Nothing to release: each call opens and closes its own connection, so an app
         holding the adapter needs no shutdown step."""

@@ -1,8 +1,12 @@
 """``thinfile payments send-debits``: send the auto-debits close of business queued;
-``thinfile payments reconcile``: the gateway's file of a date against the books."""
+``thinfile payments query-unsettled``: ask the gateway about card payments whose notification
+is late or lost (掉单查询); ``thinfile payments reconcile``: the gateway's file of a date
+against the books."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +18,7 @@ from thinfile.cli.service_settings import load_settings
 from thinfile.money import format_yuan
 from thinfile.services.auto_debit import MAX_BATCH, send_queued_debits
 from thinfile.services.identity_records import SYSTEM
+from thinfile.services.payment_settlement import settle_stale_intents
 from thinfile.services.reconciliation import BREAKS, reconcile_payments
 from thinfile.store import make_engine, upgrade
 
@@ -51,6 +56,49 @@ def send_debits(
         f"waiting for their due date {len(report.waiting)}, "
         f"asked again after an unanswered sending {len(report.recovered)}"
     )
+
+
+@payments_app.command("query-unsettled")
+def query_unsettled(
+    older_than: Annotated[
+        int,
+        typer.Option(
+            "--older-than-minutes",
+            min=0,
+            max=7 * 24 * 60,
+            help="Ask about card payments unsettled for longer than this many minutes.",
+        ),
+    ] = 30,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_BATCH, help="The most payments to ask about.")
+    ] = 500,
+) -> None:
+    """Ask the gateway about card payments still pending (掉单查询: the notification is late
+    or lost): each is settled with the gateway's answer, or sent again under the same request
+    id when the gateway never had it. Run it every few minutes; a pending payment blocks the
+    loan's next auto-debit."""
+    settings = load_settings()
+    engine = make_engine()
+    try:
+        upgrade(engine)
+        asked = settle_stale_intents(
+            engine,
+            payment_gateway(settings),
+            older_than=timedelta(minutes=older_than),
+            limit=limit,
+        )
+    finally:
+        engine.dispose()
+    console = make_console()
+    for intent in asked:
+        console.print(
+            f"{intent.id} loan {intent.loan_id} {format_yuan(intent.amount.fen)} "
+            f"{intent.status.value}",
+            markup=False,
+        )
+    counts = Counter(i.status.value for i in asked)
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    console.print(f"asked about {len(asked)}" + (f": {outcomes}" if outcomes else ""))
 
 
 @payments_app.command("reconcile")

@@ -354,9 +354,13 @@ def settle_stale_intents(
     engine: Engine, gateway: PaymentGateway, *, older_than: timedelta, limit: int = 500
 ) -> list[IntentView]:
     """:func:`refresh_payment_intent` for each intent unsettled for longer than
-    ``older_than`` (its notification late or lost); one failing query does not stop the rest."""
+    ``older_than`` (its notification late or lost), the oldest first, up to ``limit``; one
+    failing query does not stop the rest. Auto-debits still queued are the sender's (CLI
+    ``payments query-unsettled``)."""
     with UnitOfWork(engine) as uow:
-        ids = uow.payment_intents.unsettled(before=now_utc() - older_than, limit=limit)
+        ids = uow.payment_intents.unsettled(
+            before=now_utc() - older_than, limit=limit, unsent_queue=AUTO_DEBIT_PREFIX
+        )
     done = []
     for intent_id in ids:
         try:

@@ -106,6 +106,14 @@ head, and an insert waiting for another transaction never holds a chain's lock m
 UNSETTLED = ("created", "pending")
 
 
+def _queued(prefix: str) -> sa.ColumnElement[bool]:
+    """An intent of the queue whose keys start with ``prefix``, still waiting to be sent."""
+    return sa.and_(
+        payment_intents.c.status == "created",
+        payment_intents.c.idempotency_key.startswith(prefix, autoescape=True),
+    )
+
+
 class PaymentIntentRepository:
     """Intents: added ``created``, then sent (``pending``) and settled; never deleted."""
 
@@ -152,21 +160,21 @@ class PaymentIntentRepository:
             payment_intents.c.loan_id == loan_id, payment_intents.c.status.in_(UNSETTLED)
         )
         if unsent_queue is not None:
-            queued = sa.and_(
-                payment_intents.c.status == "created",
-                payment_intents.c.idempotency_key.startswith(unsent_queue, autoescape=True),
-            )
-            query = query.where(sa.not_(queued))
+            query = query.where(sa.not_(_queued(unsent_queue)))
         return int(self.conn.execute(query).scalar_one())
 
-    def unsettled(self, *, before: datetime, limit: int = 500) -> list[str]:
-        """Ids of intents created before ``before`` still waiting for the gateway's word."""
-        query = (
-            sa.select(payment_intents.c.id)
-            .where(payment_intents.c.status.in_(UNSETTLED), payment_intents.c.created_at < before)
-            .order_by(payment_intents.c.created_at)
-            .limit(limit)
+    def unsettled(
+        self, *, before: datetime, limit: int = 500, unsent_queue: str | None = None
+    ) -> list[str]:
+        """Ids of intents created before ``before`` still waiting for the gateway's word, the
+        oldest first; with ``unsent_queue`` (a key prefix), not those of that queue still
+        waiting to be sent (a night's million queued debits never crowd out a lost one)."""
+        query = sa.select(payment_intents.c.id).where(
+            payment_intents.c.status.in_(UNSETTLED), payment_intents.c.created_at < before
         )
+        if unsent_queue is not None:
+            query = query.where(sa.not_(_queued(unsent_queue)))
+        query = query.order_by(payment_intents.c.created_at).limit(limit)
         return [str(i) for i in self.conn.execute(query).scalars()]
 
     def unanswered(self, key_prefix: str, *, limit: int) -> list[StoredIntent]:
