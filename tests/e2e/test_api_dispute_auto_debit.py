@@ -70,29 +70,29 @@ def unpaid_fallen_due(api: TestClient, loan_id: int, on: date) -> int:
     return int(unpaid) - int(credit)
 
 
-def test_a_disputed_purchase_is_not_debited_until_the_dispute_is_rejected(
+def test_a_disputed_purchase_is_not_debited_and_is_retried_from_the_rejection(
     api: TestClient, world: World
 ) -> None:
+    """No debit while the dispute is open, though the first installment falls due and passes
+    every retry day (1, 3 and 7 days past due); once the dispute is rejected the retry days
+    count again from the rejection, so the arrears are not left to the next due date."""
     _, agent, session_id, loan_id, dues = purchase(api, world)
     _bind(api, world.alice)
-    first, second = dues[0], dues[1]
+    first = dues[0]
     opened = dispute(api, world.alice, session_id)
     assert opened.status_code == 201, opened.text
-    # the eve of the first due date, then past every retry day (1, 3 and 7 days past due)
     run_cob(api, agent, first + timedelta(days=8))
     assert queued(api, loan_id) == []
     assert unpaid_fallen_due(api, loan_id, first) > 0  # owed, but paused
 
     done = resolve(api, agent, opened.json()["id"], "reject")
     assert done.status_code == 200, done.text
-    eve = second - timedelta(days=1)
-    run_cob(api, agent, eve - timedelta(days=1))
-    assert queued(api, loan_id) == []  # no retry on resolution: the next eve takes it all
-    owed = unpaid_fallen_due(api, loan_id, second)  # before the eve's penalty, as the step reads
-    assert owed > unpaid_fallen_due(api, loan_id, first)  # both installments
-    run_cob(api, agent, eve)
+    rejected = date.fromisoformat(done.json()["resolved_on"])
+    assert rejected == first + timedelta(days=9)
+    owed = unpaid_fallen_due(api, loan_id, rejected + timedelta(days=1))  # before its penalty
+    run_cob(api, agent, rejected)  # queues the debit sent a day after the rejection
     (debit,) = queued(api, loan_id)
-    assert debit["idempotency_key"] == f"auto-debit:{to_day(eve)}:{loan_id}"
+    assert debit["idempotency_key"] == f"auto-debit:{to_day(rejected)}:{loan_id}"
     assert int(debit["amount"]) == owed
 
 
@@ -112,6 +112,39 @@ def test_a_debit_queued_before_the_dispute_opened_is_not_taken(
     gateway = SandboxGatewayClient(gateway_url, GATEWAY_KEY)
     report = send_queued_debits(context_of(api).engine, gateway, today=first)
     assert report.sent == () and report.cancelled == (debit["id"],)
+    assert gateway.debit_status(str(debit["id"])) is None  # never reached the card
+    (closed,) = queued(api, loan_id)
+    assert closed["status"] == "failed"
+
+
+def test_a_claimed_debit_the_gateway_never_had_is_not_sent_once_a_dispute_opens(
+    api: TestClient, world: World, gateway_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sending claims the due date's debit and stops before the gateway hears of it; the
+    borrower then disputes the purchase. The next sending asks the gateway, finds nothing, and
+    checks the debit again before sending it: nothing is due, so it closes unsent."""
+    import thinfile.services.auto_debit as auto_debit
+
+    _, agent, session_id, loan_id, dues = purchase(api, world)
+    _bind(api, world.alice)
+    first = dues[0]
+    run_cob(api, agent, first - timedelta(days=1))
+    (debit,) = queued(api, loan_id)
+    engine, gateway = context_of(api).engine, SandboxGatewayClient(gateway_url, GATEWAY_KEY)
+
+    def stopped(*args: object, **kw: object) -> None:
+        raise RuntimeError("the sending stopped")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(auto_debit, "send_debit", stopped)
+        with pytest.raises(RuntimeError):
+            send_queued_debits(engine, gateway, today=first)
+    (claimed,) = queued(api, loan_id)
+    assert claimed["status"] == "pending"
+    assert dispute(api, world.alice, session_id).status_code == 201
+    again = send_queued_debits(engine, gateway, today=first)
+    assert again.sent == () and [v.id for v in again.recovered] == [debit["id"]]
+    assert again.recovered[0].status.value == "failed"
     assert gateway.debit_status(str(debit["id"])) is None  # never reached the card
     (closed,) = queued(api, loan_id)
     assert closed["status"] == "failed"

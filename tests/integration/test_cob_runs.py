@@ -163,8 +163,9 @@ def test_a_step_failing_beside_another_resumes_to_the_same_result(
     monkeypatch.setattr(
         cob, "STEPS", tuple((n, failing if n == "accrual" else f) for n, f in cob.STEPS)
     )
+    told: list[tuple[date, str]] = []
     try:
-        run_cob(engine, THROUGH)
+        run_cob(engine, THROUGH, after_step=lambda day, step: told.append((day, step)))
     except RuntimeError as error:
         assert str(error) == "accrual failed"
     else:
@@ -172,6 +173,8 @@ def test_a_step_failing_beside_another_resumes_to_the_same_result(
     marker = sa.text("SELECT step FROM servicing_cob_steps WHERE business_day = :d")
     with engine.connect() as conn:
         marked = {r.step for r in conn.execute(marker, {"d": to_day(date(2025, 2, 10))})}
+    # every step that committed was told, the lane beside the failure's included
+    assert {s for d, s in told if d == date(2025, 2, 10)} == marked
     assert "accrual" not in marked and "penalty" not in marked
     assert {"credit", "due", "auto-debit"} <= marked  # the lane beside it ran to its wait
     assert "month-end" not in marked  # never before the charges it follows

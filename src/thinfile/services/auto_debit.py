@@ -8,18 +8,23 @@ sent, so the debit reaches the card on the due date and a borrower with the fund
 past due, never sent an overdue notice — or that is past due by a retry day on the next day
 (days past due in ``run_cob``'s ``retry_days``, 1, 3 and 7 by default): for what has fallen
 due by then and is unpaid, never more, and never while another intent of the loan is
-unsettled. A failed debit (insufficient funds …) settles ``failed`` and the night before the
-next retry day queues a new one.
+unsettled, and never for a purchase under an open dispute (its payments are paused while
+the lender investigates; a rejected dispute's retry days count from the rejection). A failed
+debit (insufficient funds …) settles ``failed`` and the night before the next retry day
+queues a new one.
 
-:func:`send_queued_debits` (``thinfile payments send-debits``, outside close of business,
-early on the business date) sends them: under the loan's row lock each amount is checked again
+:func:`send_queued_debits` (``thinfile payments send-debits``, outside close of business, early
+on the business date) sends them: under the loan's row lock each amount is checked again
 against what has fallen due by the business date and is unpaid, less what the loan's other
-unsettled intents take — the agreement collects what is due, never an installment ahead of
-its date: a borrower who paid at the counter or by card since the queue was made is not
-debited again. An amount above it is lowered, one with nothing left to take is closed
-``failed`` without a debit. The debit then goes as a borrower's card payment does
-(:func:`~thinfile.services.payment_intents.send_debit`), and its result posts through the same
-signed notification (:mod:`thinfile.services.payment_notifications`), once.
+unsettled intents take (:func:`~thinfile.services.debit_checks.recheck_debit`) — the agreement
+collects what is due, never an installment ahead of its date: a borrower who paid at the
+counter or by card since the queue was made is not debited again, nor one whose purchase went
+under dispute. An amount above it is lowered, one with nothing left to take is closed
+``failed`` without a debit; a debit claimed by a sending that stopped before the gateway heard
+of it is checked again the same way before it is sent again. The debit then goes as a
+borrower's card payment does (:func:`~thinfile.services.payment_intents.send_debit`), and its
+result posts through the same signed notification
+(:mod:`thinfile.services.payment_notifications`), once.
 """
 
 from __future__ import annotations
@@ -32,16 +37,8 @@ from sqlalchemy.engine import Engine
 
 from thinfile.comms import zone_of
 from thinfile.errors import CloseOfBusinessRunning, InvalidInputError, ThinfileError
-from thinfile.services.audit import record_audit
-from thinfile.services.identity_records import now_utc
-from thinfile.services.payment_intents import (
-    IntentStatus,
-    IntentView,
-    borrower_label,
-    fallen_due_today,
-    intent_view,
-    send_debit,
-)
+from thinfile.services.debit_checks import recheck_debit
+from thinfile.services.payment_intents import IntentStatus, IntentView, intent_view, send_debit
 from thinfile.services.payment_settlement import refresh_payment_intent
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
@@ -72,31 +69,14 @@ class SendReport:
 
 
 def _checked(engine: Engine, intent: StoredIntent, today: date | None) -> StoredIntent | None:
-    """The intent to send, its amount within what has fallen due and is unpaid less what the
-    loan's other unsettled intents take; None when nothing is left (closed ``failed``)."""
+    """The queued intent to send, checked (:func:`~thinfile.services.debit_checks.recheck_debit`)
+    and claimed; None when it was closed without a debit or is no longer queued."""
     with UnitOfWork(engine) as uow:
-        due, in_flight = fallen_due_today(uow, intent.loan_id, today=today)  # locks the loan
-        current = uow.payment_intents.get(intent.id, lock=True)
-        if current is None or current.status != IntentStatus.CREATED:
+        checked = recheck_debit(uow, intent, IntentStatus.CREATED, today)
+        if checked is None:
+            uow.commit()  # a debit closed with nothing to take
             return None
-        room = due - (in_flight - current.amount)  # a loan no longer active owes nothing due
-        subject = f"loan:{current.loan_id}"
-        if room >= current.amount:
-            return _claimed(uow, current)
-        if room <= 0:
-            uow.payment_intents.update(
-                current.id, status=IntentStatus.FAILED.value, settled_at=now_utc()
-            )
-            details = {"intent": current.id, "amount_fen": current.amount}
-            record_audit(uow, borrower_label(current), "auto_debit.cancelled", subject, details)
-            uow.commit()
-            return None
-        uow.payment_intents.update(current.id, amount=room)
-        details = {"intent": current.id, "from_fen": current.amount, "to_fen": room}
-        record_audit(uow, borrower_label(current), "auto_debit.lowered", subject, details)
-        lowered = uow.payment_intents.get(current.id)
-        assert lowered is not None
-        return _claimed(uow, lowered)
+        return _claimed(uow, checked)
 
 
 def _claimed(uow: UnitOfWork, intent: StoredIntent) -> StoredIntent:
@@ -133,7 +113,7 @@ def send_queued_debits(
     with UnitOfWork(engine) as uow:
         stale = uow.payment_intents.unanswered(AUTO_DEBIT_PREFIX, limit=batch)
         queued = uow.payment_intents.queued(AUTO_DEBIT_PREFIX, limit=batch)
-    recovered = [_recover(engine, gateway, intent.id) for intent in stale]
+    recovered = [_recover(engine, gateway, intent.id, today) for intent in stale]
     on = today or datetime.now(zone_of(None)).date()
     sent: list[IntentView] = []
     cancelled: list[str] = []
@@ -165,9 +145,11 @@ def due_day_of(intent: StoredIntent) -> date:
     return from_day(closed) + timedelta(days=1)
 
 
-def _recover(engine: Engine, gateway: PaymentGateway, intent_id: str) -> IntentView | None:
+def _recover(
+    engine: Engine, gateway: PaymentGateway, intent_id: str, today: date | None
+) -> IntentView | None:
     try:
-        return refresh_payment_intent(engine, gateway, intent_id)
+        return refresh_payment_intent(engine, gateway, intent_id, today=today)
     except ThinfileError as error:
         log.warning("claimed auto-debit %s was not recovered: %s", intent_id, error.code)
         return None

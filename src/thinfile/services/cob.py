@@ -191,17 +191,20 @@ def _run_day(
         if name in done or name in started:
             continue
         group = _LANE_OF.get(name) if together else None
+        failure = None
         if group is None:
             finished = [_run_step(engine, x, params, name, steps[name], actor, report)]
             started.add(name)
         else:
             lanes = [[n for n in lane if n not in done] for lane in group]
             started.update(n for lane in lanes for n in lane)
-            finished = _run_lanes(engine, x, params, lanes, steps)
+            finished, failure = _run_lanes(engine, x, params, lanes, steps)
         for result in sorted(finished, key=lambda r: _ORDER[r[1]]):
             report.append(result)
             if after_step is not None:
                 after_step(x, result[1])
+        if failure is not None:
+            raise failure
     with UnitOfWork(engine) as uow:
         uow.cob.finish_run(day)
         uow.commit()
@@ -255,34 +258,31 @@ class _Gates:
 
 def _run_lanes(
     engine: Engine, x: date, params: Params, lanes: list[list[str]], steps: dict[str, Step]
-) -> list[tuple[date, str, int, float]]:
-    """Each lane's steps in order, the lanes at the same time; every step that committed is
-    reported, then the first failure (if any) is raised. A step of ``AFTER_SNAPSHOT`` takes
-    its snapshot before the other lane's steps it names begin; a step of ``AFTER_COMMIT``
-    begins once the step it names has committed, and its lane stops if that step failed."""
+) -> tuple[list[tuple[date, str, int, float]], BaseException | None]:
+    """Each lane's steps in order, the lanes at the same time: every step that committed, and
+    the first failure (if any), for the caller to raise once it has reported those. A step of
+    ``AFTER_SNAPSHOT`` takes its snapshot before the other lane's steps it names begin; a step
+    of ``AFTER_COMMIT`` begins once the step it names has committed, and its lane stops if
+    that step failed."""
     gates = _Gates.of({n for lane in lanes for n in lane})
+    finished: list[tuple[date, str, int, float]] = []
 
-    def lane(names: list[str]) -> list[tuple[date, str, int, float]]:
-        done = []
+    def lane(names: list[str]) -> None:
         try:
             for n in names:
                 if not gates.may_begin(n):
-                    break  # the other lane raises why
+                    break  # the other lane's failure says why
                 snapshot = gates.taken.get(n)
-                done.append(_run_step(engine, x, params, n, steps[n], None, [], snapshot))
+                finished.append(_run_step(engine, x, params, n, steps[n], None, [], snapshot))
                 gates.done(n)
         finally:  # a lane that stopped early never keeps the other waiting
             gates.release(names)
-        return done
 
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="cob-lane") as pool:
         futures = [pool.submit(lane, names) for names in lanes if names]
         wait(futures)
-    for future in futures:
-        failure = future.exception()
-        if failure is not None:
-            raise failure
-    return [r for f in futures for r in f.result()]
+    failures = [f.exception() for f in futures]
+    return finished, next((f for f in failures if f is not None), None)
 
 
 def _first_day(engine: Engine) -> date | None:

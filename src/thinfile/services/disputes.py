@@ -1,14 +1,15 @@
 """Disputes of financed purchases (争议): the borrower opens one, staff resolve it.
 
 A borrower disputes a checkout session they financed (the purchase: every loan its captures
-booked) with a reason; one dispute per purchase, ever — a second is refused (409), a repeat
-of the same request with its ``Idempotency-Key`` replays the first answer. While the dispute
-is open close of business charges the purchase's loans no late fee and no penalty interest,
-moves them to no other delinquency bucket and charges none off (``store.cob_statements``
-reads the dispute's span of business dates, ``opened_on <= x < resolved_on``, and so do the
-Python twin's replays — ledger rebooking, payment reversals, inline catch-up — through
-``uow.disputes.held_of_loan``; contractual interest and subsidy recognition go on, and the
-date an installment fell due is still recorded).
+booked) with a reason; one dispute per purchase, ever — a second is refused (409), a repeat of
+the same request with its ``Idempotency-Key`` replays the first answer. While the dispute is
+open close of business charges the purchase's loans no late fee and no penalty interest, moves
+them to no other delinquency bucket, charges none off and queues no auto-debit for them (one
+queued before, or claimed but never received by the gateway, closes unsent;
+``store.cob_statements`` reads the dispute's span of business dates, ``opened_on <= x <
+resolved_on``, and so do the Python twin's replays — ledger rebooking, payment reversals,
+inline catch-up — through ``uow.disputes.held_of_loan``; contractual interest and subsidy
+recognition go on, and the date an installment fell due is still recorded).
 
 Staff resolve it with an outcome and a reason:
 
@@ -18,13 +19,14 @@ Staff resolve it with an outcome and a reason:
 * **reject** ends the dispute and nothing else. *Aging resumes from the original due date*:
   days past due are counted from the day the installment fell due, so the next close of
   business puts the loan in the bucket those days say (charging it off if they reach the
-  product's charge-off days). The days of the dispute are not charged afterwards: no penalty
-  is charged for them and a late fee whose day fell inside the dispute is never charged. Why
-  this rule and not restarting the clock at the resolution: the debt was owed all along (the
-  claim was found wrong), so days past due and the delinquency buckets — what reports,
-  provisioning and collections read — must say how late the borrower really is, and
-  restarting the clock would let a dispute be opened just to reset delinquency. The borrower
-  is protected where it costs them money: nothing is charged for the disputed days.
+  product's charge-off days); the auto-debit retry days (1, 3 and 7 by default) count from the
+  rejection, as the debits were paused. The days of the dispute are not charged afterwards: no
+  penalty is charged for them and a late fee whose day fell inside the dispute is never
+  charged. Why this rule and not restarting the clock at the resolution: the debt was owed all
+  along (the claim was found wrong), so days past due and the delinquency buckets — what
+  reports, provisioning and collections read — must say how late the borrower really is, and
+  restarting the clock would let a dispute be opened just to reset delinquency. The borrower is
+  protected where it costs them money: nothing is charged for the disputed days.
 
 Each change writes its audit row (``dispute.open``, ``dispute.resolve``; a refund also its
 ``checkout.refund`` row) and a merchant webhook event (``dispute.opened``,

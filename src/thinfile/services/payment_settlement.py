@@ -38,6 +38,7 @@ from thinfile.errors import (
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
+from thinfile.services.debit_checks import recheck_debit
 from thinfile.services.gateway_port import DebitFailure, TransactionStatus
 from thinfile.services.identity_records import now_utc
 from thinfile.services.loan_postings import Receipt, receipt_audit
@@ -314,12 +315,16 @@ def settle_payment_intent(
         return done
 
 
-def refresh_payment_intent(engine: Engine, gateway: PaymentGateway, intent_id: str) -> IntentView:
+def refresh_payment_intent(
+    engine: Engine, gateway: PaymentGateway, intent_id: str, *, today: date | None = None
+) -> IntentView:
     """Ask the gateway what became of an unsettled intent's debit (a status query) and apply
     its answer; one it never received is sent again under the same ``request_id``. An
     auto-debit still queued is left to :func:`~thinfile.services.auto_debit.send_queued_debits`,
     which checks it against what has fallen due first; one claimed by the sender but never
-    answered is sent as it stands (never ``created`` again: it stays in flight)."""
+    received is checked again the same way (lowered, or closed when nothing is due: the
+    borrower paid, the loan closed, the purchase went under dispute) and sent as it then
+    stands, still in flight. ``today``: the business date when not the wall clock's."""
     with UnitOfWork(engine) as uow:
         intent = uow.payment_intents.get(intent_id)
     if intent is None:
@@ -332,8 +337,13 @@ def refresh_payment_intent(engine: Engine, gateway: PaymentGateway, intent_id: s
         return intent_view(intent)
     report = gateway.debit_status(intent.id)
     if report is None:
-        if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # claimed: its amount is final
-            return intent_view(send_debit(engine, gateway, intent))
+        if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # claimed, never received
+            with UnitOfWork(engine) as uow:
+                checked = recheck_debit(uow, intent, IntentStatus.PENDING, today)
+                uow.commit()
+            if checked is None:
+                return get_payment_intent(engine, intent.loan_id, intent.id)
+            return intent_view(send_debit(engine, gateway, checked))
         _reset(engine, intent.id)
         return intent_view(send_debit(engine, gateway, intent))
     word = GatewayWord(report.gateway_txn_id, report.status, report.amount_fen, report.failure)

@@ -39,13 +39,24 @@ _ARREARS = (
 )
 
 
-def _undisputed(loan_id: str) -> str:
-    """The loan is no purchase under a dispute open on ``:x`` (``store.dispute_tables``):
-    the late-fee, penalty, delinquency, charge-off and auto-debit steps pass such loans by."""
+def _undisputed(loan_id: str, day: str = ":x") -> str:
+    """The loan is no purchase under a dispute open on ``day`` (``store.dispute_tables``):
+    the late-fee, penalty, delinquency and charge-off steps pass such loans by, and the
+    auto-debit step those under dispute on the day its debits are sent."""
     return (
         "NOT EXISTS (SELECT 1 FROM checkout_disputes d JOIN checkout_captures c "
-        f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} AND d.opened_day <= :x "
-        "AND (d.resolved_day IS NULL OR d.resolved_day > :x))"
+        f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} AND d.opened_day <= {day} "
+        f"AND (d.resolved_day IS NULL OR d.resolved_day > {day}))"
+    )
+
+
+def _retry_after_dispute(loan_id: str) -> str:
+    """The loan's purchase had a dispute rejected a retry day before the next day: its
+    debits were paused while it was open, so the retries count again from the rejection."""
+    return (
+        "EXISTS (SELECT 1 FROM checkout_disputes d JOIN checkout_captures c "
+        f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} "
+        "AND d.status = 'resolved-rejected' AND :x + 1 - d.resolved_day IN :retry)"
     )
 
 
@@ -292,25 +303,28 @@ JOIN payment_cards c ON c.id = dc.card_id
 WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.credit > 0
   AND (d.due_next = 1
        OR :x + 1 - COALESCE(l.overdue_since_day, CASE WHEN d.due_now = 1 THEN :x END)
-          IN :retry)
+          IN :retry
+       OR {_retry_after_dispute("l.id")})
   AND NOT EXISTS (SELECT 1 FROM payment_intents p
                   WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
-  AND {_undisputed("l.id")}
+  AND {_undisputed("l.id", ":x + 1")}
 ORDER BY l.id
 """
 """Queue one auto-debit intent (``created``) per active loan whose borrower has a default card
-with an agreement and that has an installment falling due on the next day (``:x + 1``, the
-day the queue is sent: the debit reaches the card on its due date, so a borrower with funds is
+with an agreement and that has an installment falling due on the next day (``:x + 1``, the day
+the queue is sent: the debit reaches the card on its due date, so a borrower with funds is
 never past due), or that is past due by a retry day on the next day (days past due in
 ``:retry``): for what has fallen due by the next day and is unpaid (less overpayment held),
 never more; none while another intent of the loan is unsettled, nor for a purchase under a
-dispute open on ``:x`` (its payments are paused while the lender investigates). Arrears that
-begin on ``:x`` itself are read from the installments as the ``due`` step reads them
-(``COALESCE``), not from the date that step records: on PostgreSQL the two run at the same
-time (``cob.TOGETHER``).
-Only installments with something unpaid are summed (the rest add nothing); the rows go in
-in loan order, so the intents' indexes on the loan and on its id (which ends in the loan) grow
-at one end instead of at random pages: 1,000,000 intents in 22 s instead of 27 s."""
+dispute open on the next day (its payments are paused while the lender investigates; once a
+dispute is rejected, the retry days count again from the rejection, so that a dispute that
+outlasted them does not leave the arrears to the next due date, or to no date at all after the
+last installment). Arrears that begin on ``:x`` itself are read from the installments as the
+``due`` step reads them (``COALESCE``), not from the date that step records: on PostgreSQL the
+two run at the same time (``cob.TOGETHER``). Only installments with something unpaid are summed
+(the rest add nothing); the rows go in in loan order, so the intents' indexes on the loan and
+on its id (which ends in the loan) grow at one end instead of at random pages: 1,000,000
+intents in 22 s instead of 27 s."""
 
 ADVANCE = "UPDATE servicing_cob_runs SET status = 'done' WHERE business_day = :x"
 
