@@ -24,7 +24,7 @@ from tests.support.cli import run
 from tests.support.gateway import GATEWAY_KEY, card_with_prefix
 from tests.support.gateway_fixtures import Target
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
-from thinfile.errors import ConflictError, InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError, PaymentGatewayUnavailableError
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
@@ -40,6 +40,7 @@ from thinfile.services.payment_intents import (
     IntentStatus,
     create_payment_intent,
 )
+from thinfile.services.payment_settlement import refresh_payment_intent
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.payment_tables import payment_intents
 from thinfile.store.servicing_tables import installments, transactions
@@ -612,3 +613,71 @@ def test_queued_debits_never_crowd_a_lost_payment_out_of_the_status_queries(
     assert postings(engine, book.loan_id) == [(10_000, f"intent:{lost.id}")]
     code, out, err = run(capsys, "payments", "query-unsettled", "--older-than-minutes", "-1")
     assert code == 2 and "--older-than-minutes" in err
+    request = IntentRequest(book.loan_id, IntentKind.PAYMENT, Money(5_000), uuid.uuid4().hex)
+    create_payment_intent(
+        engine,
+        LostAnswers(silent, reaches=False),  # type: ignore[arg-type]
+        actor=book.actor,
+        request=request,
+    )
+    monkeypatch.setenv("THINFILE_PAYMENT_GATEWAY_URL", "http://127.0.0.1:9")  # nobody there
+    code, out, err = run(capsys, *args)
+    assert code == 1, (out, err)
+    assert "http://127.0.0.1:9 did not answer" in err and "Traceback" not in err + out
+
+
+class LateOriginal:
+    """The sandbox, but the first debit request times out on the way and reaches the gateway
+    only after the status query that found nothing — just before the request is sent again."""
+
+    def __init__(self, inner: SandboxGatewayClient) -> None:
+        self.inner, self.provider = inner, inner.provider
+        self.held: tuple[str, int, str] | None = None
+        self.first = True
+
+    def debit(self, agreement_token: str, amount_fen: int, request_id: str) -> object:
+        if self.first:
+            self.first = False
+            self.held = (agreement_token, amount_fen, request_id)
+            raise PaymentGatewayUnavailableError("the payment gateway did not answer (timeout)")
+        if self.held is not None:
+            self.inner.debit(*self.held)  # the first request lands now
+            self.held = None
+        return self.inner.debit(agreement_token, amount_fen, request_id)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_a_claimed_debit_is_sent_again_unchanged_so_a_late_first_request_posts_once(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """The sender's request times out; the borrower pays most of the installment at the
+    counter; the next sending finds nothing at the gateway and sends the debit again — just as
+    the first request lands. Sent again for the claimed amount (never lowered), the gateway's
+    answer is the first request's and posts once; what it took beyond the installment goes as
+    any overpayment does."""
+    book = _book(engine, cipher, silent, "13700137960", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+    amount = int(str(queued["amount"]))
+    late = LateOriginal(silent)
+    send_queued_debits(engine, late, today=first)  # type: ignore[arg-type]
+    (claimed,) = intents(book)
+    assert claimed["status"] == "pending" and claimed["gateway_txn_id"] is None
+    payments.post_payment(engine, book.loan_id, Money(amount - 1_000), first)
+    again = send_queued_debits(engine, late, today=first)  # type: ignore[arg-type]
+    assert [v.id for v in again.recovered] == [queued["id"]]
+    report = silent.debit_status(str(queued["id"]))
+    assert report is not None and report.amount_fen == amount  # the first request's
+    (resent,) = intents(book)
+    assert int(str(resent["amount"])) == amount and resent["gateway_txn_id"] is not None
+    settled = refresh_payment_intent(engine, silent, str(queued["id"]))
+    assert settled.status is IntentStatus.SUCCEEDED
+    assert postings(engine, book.loan_id) == [
+        (amount - 1_000, None),
+        (amount, f"intent:{queued['id']}"),
+    ]
+    assert unpaid_fallen_due(book, first) == 0  # the rest went ahead, as any overpayment
+    assert ledger.verify_ledger(engine).ok

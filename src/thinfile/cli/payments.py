@@ -15,6 +15,7 @@ import typer
 from thinfile.adapters.providers import payment_gateway
 from thinfile.cli.options import make_console, not_after_today, option_date, read_input_file
 from thinfile.cli.service_settings import load_settings
+from thinfile.errors import PaymentGatewayUnavailableError
 from thinfile.money import format_yuan
 from thinfile.services.auto_debit import MAX_BATCH, send_queued_debits
 from thinfile.services.identity_records import SYSTEM
@@ -66,7 +67,8 @@ def query_unsettled(
             "--older-than-minutes",
             min=0,
             max=7 * 24 * 60,
-            help="Ask about card payments unsettled for longer than this many minutes.",
+            help="Ask about card payments still unsettled that were made (or, for an "
+            "auto-debit, queued) longer ago than this many minutes.",
         ),
     ] = 30,
     limit: Annotated[
@@ -74,9 +76,9 @@ def query_unsettled(
     ] = 500,
 ) -> None:
     """Ask the gateway about card payments still pending (掉单查询: the notification is late
-    or lost): each is settled with the gateway's answer, or sent again under the same request
-    id when the gateway never had it. Run it every few minutes; a pending payment blocks the
-    loan's next auto-debit."""
+    or lost), the oldest first: each is settled with the gateway's answer, or sent again under
+    the same request id when the gateway never had it. Run it every few minutes; a pending
+    payment blocks the loan's next auto-debit. Exits 1 when the gateway does not answer."""
     settings = load_settings()
     engine = make_engine()
     try:
@@ -87,6 +89,13 @@ def query_unsettled(
             older_than=timedelta(minutes=older_than),
             limit=limit,
         )
+    except PaymentGatewayUnavailableError as error:
+        make_console(stderr=True).print(
+            f"the payment gateway at {settings.payment_gateway_url} did not answer "
+            f"({error.message}); the payments not asked about wait for the next run",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
     finally:
         engine.dispose()
     console = make_console()

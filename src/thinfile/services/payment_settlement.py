@@ -322,9 +322,10 @@ def refresh_payment_intent(
     its answer; one it never received is sent again under the same ``request_id``. An
     auto-debit still queued is left to :func:`~thinfile.services.auto_debit.send_queued_debits`,
     which checks it against what has fallen due first; one claimed by the sender but never
-    received is checked again the same way (lowered, or closed when nothing is due: the
-    borrower paid, the loan closed, the purchase went under dispute) and sent as it then
-    stands, still in flight. ``today``: the business date when not the wall clock's."""
+    received is checked again the same way — closed when nothing is due (the borrower paid,
+    the loan closed, the purchase went under dispute), else sent again unchanged under its
+    request id, still in flight (never lowered: the first request may yet arrive). ``today``:
+    the business date when not the wall clock's."""
     with UnitOfWork(engine) as uow:
         intent = uow.payment_intents.get(intent_id)
     if intent is None:
@@ -363,10 +364,12 @@ def _reset(engine: Engine, intent_id: str) -> None:
 def settle_stale_intents(
     engine: Engine, gateway: PaymentGateway, *, older_than: timedelta, limit: int = 500
 ) -> list[IntentView]:
-    """:func:`refresh_payment_intent` for each intent unsettled for longer than
-    ``older_than`` (its notification late or lost), the oldest first, up to ``limit``; one
-    failing query does not stop the rest. Auto-debits still queued are the sender's (CLI
-    ``payments query-unsettled``)."""
+    """:func:`refresh_payment_intent` for each intent still unsettled that was created longer
+    ago than ``older_than`` (its notification late or lost), the oldest first, up to
+    ``limit`` (CLI ``payments query-unsettled``). Auto-debits still queued are the sender's.
+    One intent refused (its loan closed …) does not stop the rest; a gateway that does not
+    answer does: :class:`~thinfile.errors.PaymentGatewayUnavailableError` is raised (asking
+    the rest would only wait out their timeouts; what was settled before it stays settled)."""
     with UnitOfWork(engine) as uow:
         ids = uow.payment_intents.unsettled(
             before=now_utc() - older_than, limit=limit, unsent_queue=AUTO_DEBIT_PREFIX
@@ -375,6 +378,8 @@ def settle_stale_intents(
     for intent_id in ids:
         try:
             done.append(refresh_payment_intent(engine, gateway, intent_id))
+        except PaymentGatewayUnavailableError:
+            raise
         except ThinfileError as error:
             log.warning("intent %s could not be refreshed: %s", intent_id, error.code)
     return done

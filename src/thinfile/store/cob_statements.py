@@ -50,13 +50,15 @@ def _undisputed(loan_id: str, day: str = ":x") -> str:
     )
 
 
-def _retry_after_dispute(loan_id: str) -> str:
-    """The loan's purchase had a dispute rejected a retry day before the next day: its
-    debits were paused while it was open, so the retries count again from the rejection."""
+def _retry_after_dispute(loan: str) -> str:
+    """The loan's purchase had a dispute rejected a retry day before the next day, and its
+    arrears began before the rejection: its debits were paused while the dispute was open, so
+    the retries count again from the rejection (arrears that begin later have their own)."""
     return (
         "EXISTS (SELECT 1 FROM checkout_disputes d JOIN checkout_captures c "
-        f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} "
-        "AND d.status = 'resolved-rejected' AND :x + 1 - d.resolved_day IN :retry)"
+        f"ON c.session_id = d.session_id WHERE c.loan_id = {loan}.id "
+        "AND d.status = 'resolved-rejected' AND :x + 1 - d.resolved_day IN :retry "
+        f"AND {loan}.overdue_since_day < d.resolved_day)"
     )
 
 
@@ -304,7 +306,7 @@ WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.cre
   AND (d.due_next = 1
        OR :x + 1 - COALESCE(l.overdue_since_day, CASE WHEN d.due_now = 1 THEN :x END)
           IN :retry
-       OR {_retry_after_dispute("l.id")})
+       OR {_retry_after_dispute("l")})
   AND NOT EXISTS (SELECT 1 FROM payment_intents p
                   WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
   AND {_undisputed("l.id", ":x + 1")}
@@ -317,14 +319,14 @@ never past due), or that is past due by a retry day on the next day (days past d
 ``:retry``): for what has fallen due by the next day and is unpaid (less overpayment held),
 never more; none while another intent of the loan is unsettled, nor for a purchase under a
 dispute open on the next day (its payments are paused while the lender investigates; once a
-dispute is rejected, the retry days count again from the rejection, so that a dispute that
-outlasted them does not leave the arrears to the next due date, or to no date at all after the
-last installment). Arrears that begin on ``:x`` itself are read from the installments as the
-``due`` step reads them (``COALESCE``), not from the date that step records: on PostgreSQL the
-two run at the same time (``cob.TOGETHER``). Only installments with something unpaid are summed
-(the rest add nothing); the rows go in in loan order, so the intents' indexes on the loan and
-on its id (which ends in the loan) grow at one end instead of at random pages: 1,000,000
-intents in 22 s instead of 27 s."""
+dispute is rejected, the retry days count again from the rejection for arrears that began
+before it, so that a dispute that outlasted them does not leave the arrears to the next due
+date, or to no date at all after the last installment). Arrears that begin on ``:x`` itself are
+read from the installments as the ``due`` step reads them (``COALESCE``), not from the date
+that step records: on PostgreSQL the two run at the same time (``cob.TOGETHER``). Only
+installments with something unpaid are summed (the rest add nothing); the rows go in in loan
+order, so the intents' indexes on the loan and on its id (which ends in the loan) grow at one
+end instead of at random pages: 1,000,000 intents in 22 s instead of 27 s."""
 
 ADVANCE = "UPDATE servicing_cob_runs SET status = 'done' WHERE business_day = :x"
 
