@@ -192,6 +192,25 @@ def test_a_bad_date_exits_2_naming_the_option(
     assert code == 2 and "--date" in err and out == ""
 
 
+def test_an_out_that_is_not_a_folder_exits_2_naming_the_option_before_settling(
+    database_url: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("THINFILE_DATABASE_URL", database_url)
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder", encoding="utf-8")
+    for out in (in_the_way, in_the_way / "below"):
+        code, printed, err = run(
+            capsys, "merchants", "settle", "--date", "2026-05-06", "--out", str(out)
+        )
+        assert code == 2 and "--out" in err and printed == "", err
+        assert "Traceback" not in err
+    assert in_the_way.read_text(encoding="utf-8") == "not a folder"
+    code, printed, err = run(  # a place no one can write, not even root
+        capsys, "merchants", "settle", "--date", "2026-05-06", "--out", "/proc/thinfile-out"
+    )
+    assert code == 2 and "--out" in err and "Traceback" not in err, err
+
+
 def _bought_with_coupon(api: TestClient, world: World, merchant: Any) -> str:
     """A 12,000.00 order confirmed by alice with a new lender-funded coupon (100.00 off) and
     captured in full: 11,900.00 financed."""

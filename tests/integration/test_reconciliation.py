@@ -254,3 +254,20 @@ def test_the_command_exits_1_while_a_break_is_open_and_2_on_a_bad_file(
         capsys, "payments", "reconcile", "--date", older, "--file", str(tmp_path / "none.csv")
     )
     assert code == 2 and "--file" in err and "does not exist" in err
+
+
+def test_the_command_exits_1_naming_the_gateway_when_it_does_not_answer(
+    engine: Engine, database_url: str, tmp_path, monkeypatch, capsys
+) -> None:
+    """Without --file the day's file is fetched from the gateway: nobody at its address is
+    the gateway's failure, not a bad command (exit 1, the address and its setting named, no
+    reconciliation kept)."""
+    monkeypatch.setenv("THINFILE_DATABASE_URL", database_url)
+    monkeypatch.setenv("THINFILE_HOME", str(tmp_path))
+    monkeypatch.setenv("THINFILE_PAYMENT_GATEWAY_URL", "http://127.0.0.1:9")
+    yesterday = str(today_cst() - timedelta(days=1))
+    code, out, err = run(capsys, "payments", "reconcile", "--date", yesterday)
+    assert code == 1, (out, err)
+    assert "http://127.0.0.1:9 did not answer" in err and "THINFILE_PAYMENT_GATEWAY_URL" in err
+    assert "Traceback" not in out + err
+    assert stored_runs(engine) == 0

@@ -17,8 +17,9 @@ from typing import Annotated
 import typer
 
 from thinfile.adapters.webhook_sender import HttpWebhookSender
-from thinfile.cli.options import option_date
+from thinfile.cli.options import option_date, output_folder
 from thinfile.cli.service_settings import load_settings, open_database
+from thinfile.errors import InvalidInputError
 from thinfile.security.crypto import pii_cipher
 from thinfile.services.settlements import (
     SettlementRecord,
@@ -91,10 +92,19 @@ def settle(
     """Make each merchant's settlement for --date (once: again, it prints the same) and write
     one CSV file per merchant into --out."""
     on = option_date(date_text, "--date")
+    out = output_folder(out, "--out")  # checked before anything is settled
     settings = load_settings()
     with open_database(settings) as engine:
         records = settle_merchants(engine, on)
-    paths = write_settlement_files(records, out)
+    try:
+        paths = write_settlement_files(records, out)
+    except OSError as exc:  # settled all the same: a second run writes the same files
+        raise InvalidInputError(
+            f"the settlement files cannot be written to {out} ({exc.strerror})",
+            field="--out",
+            value=str(out),
+            remedy="name a folder you can write to and run it again: the settlements are made",
+        ) from None
     for record, path in zip(records, paths, strict=True):
         typer.echo(_settled(record, path))
     typer.echo(f"{len(records)} merchant settlements for {on}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import shutil
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,6 +77,30 @@ def read_input_file(path: Path, option: str) -> bytes:
         raise InvalidInputError(
             f"{path} cannot be read ({exc.strerror})", field=option, value=str(path)
         ) from None
+
+
+def output_folder(path: Path, option: str) -> Path:
+    """The folder the user named for files to write, checked before anything is done (it is
+    made when the files are written): an error naming the option when a file is in the way or
+    the place cannot be written."""
+    found = path
+    while not found.exists() and found != found.parent:
+        found = found.parent
+    if not found.is_dir():
+        raise InvalidInputError(
+            f"{found} is a file, not a folder",
+            field=option,
+            value=str(path),
+            remedy="name a folder (it is made if missing)",
+        )
+    if not os.access(found, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"{found} cannot be written",
+            field=option,
+            value=str(path),
+            remedy="name a folder you can write to",
+        )
+    return path
 
 
 PIPED_WIDTH = 200

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -90,12 +90,7 @@ def query_unsettled(
             limit=limit,
         )
     except PaymentGatewayUnavailableError as error:
-        make_console(stderr=True).print(
-            f"the payment gateway at {settings.payment_gateway_url} did not answer "
-            f"({error.message}); the payments not asked about wait for the next run",
-            markup=False,
-        )
-        raise typer.Exit(1) from None
+        _unanswered(settings.payment_gateway_url, error, "the payments not asked about wait")
     finally:
         engine.dispose()
     console = make_console()
@@ -133,6 +128,8 @@ def reconcile(
         if data is None:
             data = payment_gateway(settings).reconciliation_file(day)
         done = reconcile_payments(engine, day, data, actor=SYSTEM.label)
+    except PaymentGatewayUnavailableError as error:
+        _unanswered(settings.payment_gateway_url, error, "nothing was reconciled")
     finally:
         engine.dispose()
     console = make_console()
@@ -149,3 +146,14 @@ def reconcile(
     console.print(f"{day}: {counts}; open breaks {len(done.open_breaks)}{again}", markup=False)
     if done.open_breaks:
         raise typer.Exit(1)
+
+
+def _unanswered(url: str, error: PaymentGatewayUnavailableError, left: str) -> NoReturn:
+    """One line naming the gateway's address and its setting, then exit 1 (the gateway, not
+    the command, failed: a scheduler retries)."""
+    make_console(stderr=True).print(
+        f"the payment gateway at {url} did not answer ({error.message}); {left} — check "
+        "THINFILE_PAYMENT_GATEWAY_URL, or run it again once the gateway is up",
+        markup=False,
+    )
+    raise typer.Exit(1)
