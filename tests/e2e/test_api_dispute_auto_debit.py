@@ -7,36 +7,28 @@ queues what has fallen due, read here from the installment rows (the oracle)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import TestClient, World, context_of, quick_settings
+from tests.e2e.api_harness import TestClient, World, context_of
 from tests.e2e.test_api_checkout_money import run_cob
 from tests.e2e.test_api_disputes import dispute, purchase, resolve
-from tests.e2e.test_api_payment_intents import _bind
-from tests.support.gateway import GATEWAY_KEY, start_sandbox, stop
+from tests.e2e.test_api_payment_intents import (  # the sandbox gateway and settings using it
+    _bind,
+    api_settings,  # noqa: F401
+    gateway_url,  # noqa: F401
+)
+from tests.support.gateway import GATEWAY_KEY
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
 from thinfile.services.auto_debit import send_queued_debits
-from thinfile.settings import Settings
 from thinfile.store.servicing_codec import to_day
 
 
-@pytest.fixture(scope="module")
-def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = start_sandbox(tmp_path_factory.mktemp("gateway"))
-    yield url
-    stop(process)
-
-
-@pytest.fixture
-def api_settings(database_url: str, gateway_url: str) -> Settings:
-    return quick_settings(
-        database_url, payment_gateway_url=gateway_url, payment_gateway_key=GATEWAY_KEY.decode()
-    )
+def gateway_of(api: TestClient) -> str:
+    return context_of(api).settings.payment_gateway_url
 
 
 def queued(api: TestClient, loan_id: int) -> list[dict[str, Any]]:
@@ -97,7 +89,7 @@ def test_a_disputed_purchase_is_not_debited_and_is_retried_from_the_rejection(
 
 
 def test_a_debit_queued_before_the_dispute_opened_is_not_taken(
-    api: TestClient, world: World, gateway_url: str
+    api: TestClient, world: World
 ) -> None:
     _, agent, session_id, loan_id, dues = purchase(api, world)
     _bind(api, world.alice)
@@ -109,7 +101,7 @@ def test_a_debit_queued_before_the_dispute_opened_is_not_taken(
     assert opened.status_code == 201, opened.text
     assert opened.json()["opened_on"] == first.isoformat()
 
-    gateway = SandboxGatewayClient(gateway_url, GATEWAY_KEY)
+    gateway = SandboxGatewayClient(gateway_of(api), GATEWAY_KEY)
     report = send_queued_debits(context_of(api).engine, gateway, today=first)
     assert report.sent == () and report.cancelled == (debit["id"],)
     assert gateway.debit_status(str(debit["id"])) is None  # never reached the card
@@ -118,7 +110,7 @@ def test_a_debit_queued_before_the_dispute_opened_is_not_taken(
 
 
 def test_a_claimed_debit_the_gateway_never_had_is_not_sent_once_a_dispute_opens(
-    api: TestClient, world: World, gateway_url: str, monkeypatch: pytest.MonkeyPatch
+    api: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sending claims the due date's debit and stops before the gateway hears of it; the
     borrower then disputes the purchase. The next sending asks the gateway, finds nothing, and
@@ -130,7 +122,7 @@ def test_a_claimed_debit_the_gateway_never_had_is_not_sent_once_a_dispute_opens(
     first = dues[0]
     run_cob(api, agent, first - timedelta(days=1))
     (debit,) = queued(api, loan_id)
-    engine, gateway = context_of(api).engine, SandboxGatewayClient(gateway_url, GATEWAY_KEY)
+    engine, gateway = context_of(api).engine, SandboxGatewayClient(gateway_of(api), GATEWAY_KEY)
 
     def stopped(*args: object, **kw: object) -> None:
         raise RuntimeError("the sending stopped")
