@@ -138,10 +138,13 @@ def test_a_date_that_has_not_begun_is_neither_closed_nor_reconciled(tmp_path: Pa
     """A slip of the year (9999 for 2025) would close millions of empty dates; a future day
     has no gateway file. Both are refused before the database is touched."""
     url = f"sqlite:///{tmp_path / 'never.db'}"
-    for argv in (("cob", "run"), ("payments", "reconcile")):
+    for argv, why in (
+        (("cob", "run"), "has not begun yet"),
+        (("payments", "reconcile"), "is not over yet"),
+    ):
         done = _thinfile(url, tmp_path, *argv, "--date", "9999-12-31")
         assert done.returncode == 2, done.stderr
-        assert "--date: 9999-12-31 has not begun yet" in _one_clear_line(done)
+        assert f"--date: 9999-12-31 {why}" in _one_clear_line(done)
     assert not (tmp_path / "never.db").exists()
 
 

@@ -28,6 +28,7 @@ from tests.integration.notification_helpers import (
 )
 from thinfile.adapters.local_mailbox import BOUNCE_DOMAIN
 from thinfile.adapters.sandbox_notice_sms import SandboxNoticeSms
+from thinfile.cli.notifications import report_line
 from thinfile.comms import DailyCaps, MessageKind
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.money import Money
@@ -157,6 +158,7 @@ def test_quiet_hours_defer_email_and_sms_to_eight_in_the_borrowers_zone(engine, 
     )
     report = run(engine, cipher, mailbox, clock=at("2030-01-15T23:30"))
     assert (report.delivered, report.deferred) == (1, 2)  # the message centre is no contact
+    assert report_line(report).endswith("deferred 2 (quiet hours 2)")
     rows = by_channel(engine)
     assert rows["in_app"].status == "delivered"
     for channel in ("email", "sms"):
@@ -204,6 +206,7 @@ def test_a_daily_cap_defers_the_rest_to_the_next_morning(engine, mailbox):  # no
     caps = DailyCaps(in_app=3, email=1, sms=2)
     report = run(engine, cipher, mailbox, caps=caps)
     assert report.delivered == 3 + 1 + 2 and report.deferred == 1 + 3 + 2
+    assert report_line(report).endswith("deferred 6 (daily cap 6)")
     deferred = [r for r in deliveries(engine) if r.status == "pending"]
     assert {r.deferred for r in deferred} == {"daily_cap"}
     assert run(engine, cipher, mailbox, caps=caps).claimed == 0

@@ -232,12 +232,21 @@ def test_the_command_exits_1_while_a_break_is_open_and_2_on_a_bad_file(
 ) -> None:
     monkeypatch.setenv("THINFILE_DATABASE_URL", database_url)
     monkeypatch.setenv("THINFILE_HOME", str(tmp_path))
-    day = today_cst()
+    today = today_cst()
+    day = today - timedelta(days=1)
     broken = tmp_path / "broken.csv"
-    broken.write_bytes(csv_of(row("gw_x", "nobody", 100)))
+    broken.write_bytes(csv_of(row("gw_x", "nobody", 100, at=noon_of(day))))
+    # A day not over has an incomplete file, and a date is reconciled once: refused.
+    for early in (today, today + timedelta(days=1)):
+        code, _, err = run(
+            capsys, "payments", "reconcile", "--date", str(early), "--file", str(broken)
+        )
+        assert code == 2 and "--date" in err and "is not over yet" in err, err
+        assert str(today - timedelta(days=1)) in err and "Traceback" not in err
+    assert stored_runs(engine) == 0
     code, out, err = run(capsys, "payments", "reconcile", "--date", str(day), "--file", str(broken))
     assert code == 1, err
-    assert "break 1 unknown txn gw_x" in out and "open breaks 1" in out
+    assert "break 1 unknown txn gw_x request nobody (open)" in out and "open breaks 1" in out
     code, out, _ = run(capsys, "payments", "reconcile", "--date", str(day), "--file", str(broken))
     assert code == 1 and "reconciled before" in out
     clean = tmp_path / "clean.csv"

@@ -32,7 +32,7 @@ from thinfile.services.notification_delivery import (
 )
 from thinfile.web.i18n import translations
 
-__all__ = ["PageCatalog", "deliver", "mailbox", "register"]
+__all__ = ["PageCatalog", "deliver", "mailbox", "register", "report_line"]
 
 _CAPS = DailyCaps()
 
@@ -53,10 +53,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="notifications")
 
 
-def _line(report: DeliveryReport) -> str:
+def report_line(report: DeliveryReport) -> str:
+    why = [
+        f"{reason} {n}"
+        for reason, n in (("quiet hours", report.quiet_hours), ("daily cap", report.daily_cap))
+        if n
+    ]
     return (
         f"claimed {report.claimed}: delivered {report.delivered}, retrying {report.retrying},"
         f" failed {report.failed}, skipped {report.skipped}, deferred {report.deferred}"
+        + (f" ({', '.join(why)})" if why else "")
     )
 
 
@@ -69,9 +75,27 @@ def deliver(
     lease_seconds: float = typer.Option(
         120.0, "--lease-seconds", min=0.1, max=86_400, help="How long a claim holds its rows"
     ),
-    in_app_cap: int = typer.Option(_CAPS.in_app, "--in-app-cap", min=0, max=1000),
-    email_cap: int = typer.Option(_CAPS.email, "--email-cap", min=0, max=1000),
-    sms_cap: int = typer.Option(_CAPS.sms, "--sms-cap", min=0, max=1000),
+    in_app_cap: int = typer.Option(
+        _CAPS.in_app,
+        "--in-app-cap",
+        min=0,
+        max=1000,
+        help="Most in-app messages a borrower gets a day; the rest wait for the next morning",
+    ),
+    email_cap: int = typer.Option(
+        _CAPS.email,
+        "--email-cap",
+        min=0,
+        max=1000,
+        help="Most e-mails a borrower gets a day; the rest wait for the next morning",
+    ),
+    sms_cap: int = typer.Option(
+        _CAPS.sms,
+        "--sms-cap",
+        min=0,
+        max=1000,
+        help="Most text messages a borrower gets a day; the rest wait for the next morning",
+    ),
 ) -> None:
     """Send due notifications by their channels; retry failures with backoff."""
     settings = load_settings()
@@ -84,7 +108,7 @@ def deliver(
             report = deliver_due_notifications(
                 engine, channels, PageCatalog(), cipher, caps=caps, rules=rules, batch=batch
             )
-            typer.echo(_line(report))
+            typer.echo(report_line(report))
             return
         stop = threading.Event()
         try:
@@ -103,7 +127,7 @@ def deliver(
             stop.set()
             typer.echo("stopped")
             return
-    typer.echo(_line(report))
+    typer.echo(report_line(report))
 
 
 def mailbox(

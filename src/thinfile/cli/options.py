@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import os
 import shutil
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
@@ -44,6 +44,21 @@ def not_after_today(day: date, option: str, zone: str) -> date:
             field=option,
             value=day.isoformat(),
             remedy=f"give {today} or an earlier date",
+        )
+    return day
+
+
+def over_before_today(day: date, option: str, zone: str) -> date:
+    """``day``, refused unless it ended before today in the lender's time zone ``zone``: a
+    gateway's file of a day is complete only once the day is over, and a date is reconciled
+    once."""
+    today = datetime.now(ZoneInfo(zone)).date()
+    if day >= today:
+        raise InvalidInputError(
+            f"{day} is not over yet (today is {today} in {zone}): its file is not complete",
+            field=option,
+            value=day.isoformat(),
+            remedy=f"give {today - timedelta(days=1)} or an earlier date",
         )
     return day
 

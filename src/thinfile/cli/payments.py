@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from thinfile.adapters.providers import payment_gateway
-from thinfile.cli.options import make_console, not_after_today, option_date, read_input_file
+from thinfile.cli.options import make_console, option_date, over_before_today, read_input_file
 from thinfile.cli.service_settings import load_settings
 from thinfile.errors import PaymentGatewayUnavailableError
 from thinfile.money import format_yuan
@@ -107,7 +107,9 @@ def query_unsettled(
 
 @payments_app.command("reconcile")
 def reconcile(
-    date_text: Annotated[str, typer.Option("--date", help="The date to reconcile (YYYY-MM-DD).")],
+    date_text: Annotated[
+        str, typer.Option("--date", help="The date to reconcile (YYYY-MM-DD), a day that is over.")
+    ],
     file: Annotated[
         Path | None,
         typer.Option(
@@ -120,7 +122,7 @@ def reconcile(
     """Compare the gateway's file of a date with the books (对账): post what was paid but not
     posted, flag every other break; exit 1 while a break of the date is open."""
     settings = load_settings()
-    day = not_after_today(option_date(date_text, "--date"), "--date", settings.display_timezone)
+    day = over_before_today(option_date(date_text, "--date"), "--date", settings.display_timezone)
     data = read_input_file(file, "--file") if file is not None else None
     engine = make_engine()
     try:
@@ -136,9 +138,10 @@ def reconcile(
     for item in done.run.items:
         if item.outcome in BREAKS:
             state = f"resolved: {item.resolution}" if item.resolved_at else "open"
+            of_loan = "" if item.loan_id is None else f" loan {item.loan_id}"
             console.print(
                 f"break {item.n} {item.outcome} txn {item.gateway_txn_id} request "
-                f"{item.request_id} loan {item.loan_id} ({state})",
+                f"{item.request_id}{of_loan} ({state})",
                 markup=False,
             )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(done.counts.items())) or "no transactions"

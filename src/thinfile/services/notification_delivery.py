@@ -131,7 +131,14 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
-    deferred: int = 0
+    quiet_hours: int = 0
+    """Deferred to the end of the channel's quiet hours (no contact at night)."""
+    daily_cap: int = 0
+    """Deferred to the next local morning: the borrower's daily cap of the channel is used."""
+
+    @property
+    def deferred(self) -> int:
+        return self.quiet_hours + self.daily_cap
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
@@ -158,7 +165,8 @@ class _Job:
 class _Claimed:
     jobs: list[_Job] = field(default_factory=list)
     skipped: int = 0
-    deferred: int = 0
+    quiet_hours: int = 0
+    daily_cap: int = 0
     failed: int = 0
     total: int = 0
 
@@ -234,7 +242,7 @@ def _claim(
                 repo.release(
                     *key, claim=claim, values={"next_attempt_at": when, "deferred": "quiet_hours"}
                 )
-                out.deferred += 1
+                out.quiet_hours += 1
                 continue
             today = to_day(local_day(now, zone))
             if message.counted_day != today:
@@ -247,7 +255,7 @@ def _claim(
                             "deferred": "daily_cap",
                         },
                     )
-                    out.deferred += 1
+                    out.daily_cap += 1
                     continue
                 repo.count(*key, claim=claim, day=today)
             language = prefs.language
@@ -396,7 +404,8 @@ def deliver_due_notifications(
         retrying=counts["retry"],
         failed=counts["failed"] + claimed.failed,
         skipped=claimed.skipped,
-        deferred=claimed.deferred,
+        quiet_hours=claimed.quiet_hours,
+        daily_cap=claimed.daily_cap,
     )
 
 
