@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -91,3 +93,42 @@ def test_a_connection_in_steady_use_is_not_pinged(monkeypatch):
         assert _backend_pid(engine) > 0  # and the pool has replaced it for the next caller
     finally:
         engine.dispose()
+
+
+def test_the_lists_of_open_payment_intents_read_an_index_not_the_table(engine):
+    """Every payment ever made stays in ``payment_intents`` (a million more a night for a
+    large book); the lists of the few still open — queued, claimed and unanswered, unsettled
+    — must be answered from an index, never by reading the table through. Each list's own
+    statement is captured as the repository sends it and explained by the database."""
+    from datetime import UTC, datetime
+
+    from thinfile.services.uow import UnitOfWork
+
+    sent: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "FROM payment_intents" in statement:
+            sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with UnitOfWork(engine) as uow:
+            uow.payment_intents.queued("ad:", limit=500)
+            uow.payment_intents.unsettled(before=datetime.now(UTC), unsent_queue="ad:")
+            uow.payment_intents.unanswered("ad:", limit=500)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    assert len(sent) == 3
+    postgres = engine.dialect.name == "postgresql"
+    plans = []
+    with engine.connect() as conn:
+        if postgres:  # an empty table is cheaper to read through: ask what the indexes can do
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+        for statement, parameters in sent:
+            rows = conn.exec_driver_sql(explain + statement, parameters)  # type: ignore[arg-type]
+            plans.append(" | ".join(" ".join(str(part) for part in row) for row in rows))
+    for plan in plans:  # SQLite's "SCAN t USING INDEX i" reads the index alone
+        assert "Seq Scan" not in plan and not re.search(r"SCAN payment_intents(?! USING)", plan)
+    queued, unsettled, _ = plans
+    assert "ix_payment_intents_open" in queued and "ix_payment_intents_open" in unsettled

@@ -69,6 +69,16 @@ payment_intents = sa.Table(
     sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("user_id", "idempotency_key"),
 )
+# The intents still waiting for the gateway, in the order the lists of open intents read them
+# (queued, claimed and unanswered, unsettled); a settled intent leaves the index.
+_WAITING = sa.text("status IN ('created', 'pending')")
+sa.Index(
+    "ix_payment_intents_open",
+    payment_intents.c.created_at,
+    payment_intents.c.id,
+    sqlite_where=_WAITING,
+    postgresql_where=_WAITING,
+)
 
 payment_notifications = sa.Table(
     "payment_notifications",
