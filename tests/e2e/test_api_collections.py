@@ -97,6 +97,12 @@ def test_staff_work_a_case_through_the_api(api, clock):
     approved = api.post(f"{base}/hardship-plans/{plan_id}/approval", headers=agent_2.headers)
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
+    late = api.post(
+        f"{base}/hardship-plans/{plan_id}/decline",
+        headers=agent_2.headers,
+        json={"reason": "changed my mind"},
+    )
+    assert late.status_code == 409, late.text  # an approved plan is posted: not declined
 
 
 def test_borrowers_and_underwriters_are_kept_out(api, clock, world):

@@ -207,3 +207,97 @@ def test_a_restructure_makes_the_loan_current_with_the_arrears_spread_at_most_on
     assert again.value.field == "kind"
     run_cob(engine, date(2025, 1, 20))
     assert verify_ledger(engine).ok
+
+
+def test_a_restructured_loan_can_still_be_repaid_early_and_keeps_the_arrears_it_owes(engine):
+    """A re-age spreads arrears, it does not forgive them, and the borrower keeps the right
+    to repay early (民法典 art. 677). A prepayment re-plans the rows the arrears were moved
+    onto: the moved interest, already earned and in the ledger, stays owed — the payment
+    posts, the books and the rows agree, and the payoff closes the loan with the principal
+    and at least every fen of interest moved."""
+    from thinfile.services.payments import prepay_loan
+    from thinfile.servicing import payoff_quote
+
+    loan_id = delinquent_loan(engine, M1_DAY)
+    plan = propose_plan(
+        engine, loan_id, HardshipKind.RESTRUCTURE, reason="income fell, re-age", actor=COLLECTOR
+    )
+    approve_plan(engine, plan.plan_id, approver=AGENT)
+    moved = balances(engine)["interest_receivable"]  # interest earned before the re-age
+    assert moved > 0
+    run_cob(engine, date(2025, 1, 20))
+    prepay_loan(engine, loan_id, Money.of("1000"), date(2025, 1, 21))
+    assert verify_ledger(engine).ok
+    run_cob(engine, date(2025, 1, 21))
+    quote = payoff_quote(get_loan(engine, loan_id).account, date(2025, 1, 22))
+    done = prepay_loan(engine, loan_id, quote, date(2025, 1, 22))
+    assert done.status.value == "closed"
+    cash = balances(engine)["cash"]  # lent out, then paid back: what the borrower paid net
+    assert cash >= moved, (cash, moved)  # interest, penalty: at least what was moved
+    assert verify_ledger(engine).ok
+    assert all(balances(engine).get(name, 0) == 0 for name in RECEIVABLES)
+
+
+def test_a_proposed_plan_is_declined_or_withdrawn_with_a_reason_and_the_loan_takes_another(
+    engine,
+):
+    """A plan that will not be approved does not block the loan: an approver declines it, or
+    its proposer withdraws it, each with a reason; nothing is posted, the plan cannot be
+    approved afterwards, and the next proposal is taken."""
+    from tests.integration.collections_helpers import COLLECTOR_2
+    from thinfile.collections import HardshipStatus
+    from thinfile.services.collection_hardship import decline_plan
+
+    loan_id = delinquent_loan(engine, M1_DAY)
+    ledger = balances(engine)
+    first = propose_plan(
+        engine, loan_id, HardshipKind.PAYMENT_HOLIDAY, months=2, reason="lost work", actor=COLLECTOR
+    )
+    with pytest.raises(PermissionDeniedError):  # another collector neither approves nor declines
+        decline_plan(engine, first.plan_id, reason="not mine to decide", actor=COLLECTOR_2)
+    with pytest.raises(InvalidInputError) as bare:
+        decline_plan(engine, first.plan_id, reason="  ", actor=AGENT)
+    assert bare.value.field == "reason"
+    declined = decline_plan(engine, first.plan_id, reason="income is back", actor=AGENT)
+    assert declined.status is HardshipStatus.DECLINED and declined.txn_id is None
+    with pytest.raises(ConflictError):
+        approve_plan(engine, first.plan_id, approver=AGENT_2)
+    with pytest.raises(ConflictError):
+        decline_plan(engine, first.plan_id, reason="twice over", actor=AGENT)
+    second = propose_plan(
+        engine, loan_id, HardshipKind.RESTRUCTURE, reason="income fell, re-age", actor=COLLECTOR
+    )
+    withdrawn = decline_plan(engine, second.plan_id, reason="proposed in error", actor=COLLECTOR)
+    assert withdrawn.status is HardshipStatus.DECLINED
+    assert balances(engine) == ledger  # nothing posted
+    with engine.connect() as conn:
+        actions = conn.execute(
+            sa.text("SELECT action FROM audit_log WHERE action LIKE 'collection.hardship%'")
+        ).scalars()
+        assert sorted(actions) == [
+            "collection.hardship_decline",
+            "collection.hardship_decline",
+            "collection.hardship_propose",
+            "collection.hardship_propose",
+        ]
+
+
+def test_a_loan_no_longer_being_repaid_takes_no_plan(engine):
+    """A plan changes what an active loan asks: a loan charged off is refused at proposal,
+    naming the loan and pointing to recoveries — not left waiting for an approval that can
+    only fail."""
+    loan_id = delinquent_loan(engine, M1_DAY)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE servicing_loans SET status = 'charged-off' WHERE id = :i"),
+            {"i": loan_id},
+        )
+    for kind, extra in (
+        (HardshipKind.SETTLEMENT, {"amount": Money.of("100")}),
+        (HardshipKind.PAYMENT_HOLIDAY, {"months": 1}),
+    ):
+        with pytest.raises(ConflictError) as refused:
+            propose_plan(engine, loan_id, kind, reason="cannot pay", actor=COLLECTOR, **extra)
+        assert refused.value.field == "loan_id" and "charged-off" in refused.value.message
+        assert "recovery" in (refused.value.remedy or "")
+    assert plans_of_loan(engine, loan_id) == []

@@ -126,7 +126,7 @@ def test_the_lists_of_open_payment_intents_read_an_index_not_the_table(engine):
             conn.exec_driver_sql("SET enable_seqscan = off")
         explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
         for statement, parameters in sent:
-            rows = conn.exec_driver_sql(explain + statement, parameters)  # type: ignore[arg-type]
+            rows = conn.exec_driver_sql(explain + statement, parameters)
             plans.append(" | ".join(" ".join(str(part) for part in row) for row in rows))
     for plan in plans:  # SQLite's "SCAN t USING INDEX i" reads the index alone
         assert "Seq Scan" not in plan and not re.search(r"SCAN payment_intents(?! USING)", plan)

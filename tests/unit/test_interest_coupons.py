@@ -162,6 +162,13 @@ def test_a_loan_on_the_coupon_schedule_earns_the_contract_interest_and_balances(
         ({"kind": "rate_discount", "factor": "0.8", "periods": 0}, "periods"),
         ({"kind": "interest_off", "amount_off": "-5"}, "amount_off"),
         ({"kind": "interest_off", "amount_off": "abc"}, "amount_off"),
+        # digits of other scripts and exponents: amounts and rates are ASCII decimals
+        ({"kind": "free_days", "days": "٧"}, "days"),
+        ({"kind": "free_days", "days": "０7"}, "days"),
+        ({"kind": "rate_discount", "factor": "0.8", "periods": "٣"}, "periods"),
+        ({"kind": "rate_discount", "factor": "1e-1", "periods": 3}, "factor"),
+        ({"kind": "rate_discount", "factor": "０.8", "periods": 3}, "factor"),
+        ({"kind": "interest_off", "amount_off": "５0"}, "amount_off"),
     ],
 )
 def test_hostile_coupon_terms_are_refused_naming_the_field(

@@ -489,3 +489,67 @@ def _assert_held_money_is_not_idle(loan: LoanAccount, day: date) -> None:
         assert not any(i.due <= day and i.unpaid.total for i in loan.installments), (
             "overpayment held while an installment is past due"
         )
+
+
+# --- several payments in one period; an interest coupon's free days ------------------------
+
+
+def _cash_paid(entries) -> int:
+    return sum(
+        line.amount
+        for e in entries
+        if e.kind in ("repayment", "prepayment")
+        for line in e.lines
+        if line.account is Account.CASH
+    )
+
+
+def test_a_second_prepayment_in_a_period_keeps_the_interest_the_first_days_earned():
+    """Interest is owed on the principal actually outstanding for the days it was (民法典 art.
+    677): 12,000.00 for the period's first 10 days, then what the first prepayment left for
+    one day. The oracle solves the first prepayment's principal cut itself: the money pays
+    the 10 days' interest, then principal, then the rest of the period's interest on what
+    stays lent (the module's rule), so ``3,000.00 = i10 + c + (B0 - c) r 18/28``."""
+    r, b0, period = D("0.015"), 1_200_000, 28  # 2026-01-31 to 2026-02-28
+    terms = LoanTerms(Money.of("12000"), D("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT, START)
+    opening = open_loan(1, build_schedule(terms), ServicingProduct())
+    books = close_through(opening.loan, date(2026, 2, 9))
+    first = prepay(books.loan, Money.of("3000"), date(2026, 2, 10))
+    i10 = b0 * r * 10 / period
+    cut = (300_000 - i10 - b0 * r * 18 / period) / (1 - r * 18 / period)
+    b1 = b0 - cut
+    later = close_through(first.loan, date(2026, 2, 10))
+    quote = payoff_quote(later.loan, date(2026, 2, 11))
+    closed = prepay(later.loan, quote, date(2026, 2, 11))
+    assert closed.loan.status is LoanStatus.CLOSED
+    paid = _cash_paid(first.entries) + _cash_paid(closed.entries)
+    owed = b0 + i10 + b1 * r * 1 / period  # every fen of interest for the days actually used
+    assert abs(paid - owed) <= 2, (paid, owed)
+    history = (*opening.entries, *books.entries, *first.entries, *later.entries)
+    check_loan(closed.loan, (*history, *closed.entries))
+
+
+@pytest.mark.parametrize(("free", "on_day", "charged_days"), [(7, 7, 0), (7, 3, 0), (7, 10, 3)])
+def test_a_loan_repaid_within_its_free_days_pays_no_interest(free, on_day, charged_days):
+    """An N-days interest-free coupon (免息券) takes the first N days' interest off: repaid
+    within them, the borrower pays no interest; after, only the days beyond them."""
+    from thinfile.decisioning.interest_coupons import (
+        CouponKind,
+        InterestCouponTerms,
+        with_coupon,
+    )
+
+    terms = LoanTerms(Money.of("12000"), D("0.18"), 12, RepaymentMethod.EQUAL_INSTALLMENT, START)
+    schedule, _value = with_coupon(
+        build_schedule(terms), InterestCouponTerms(CouponKind.FREE_DAYS, days=free)
+    )
+    opened_loan = open_loan(1, schedule, ServicingProduct())
+    on = START + timedelta(days=on_day)
+    books = close_through(opened_loan.loan, on - timedelta(days=1))
+    quote = payoff_quote(books.loan, on)
+    closed = prepay(books.loan, quote, on)
+    assert closed.loan.status is LoanStatus.CLOSED
+    interest = _cash_paid(closed.entries) - 1_200_000
+    owed = D(1_200_000) * D("0.015") * charged_days / 28
+    assert abs(interest - owed) <= 1, (interest, owed)
+    check_loan(closed.loan, (*opened_loan.entries, *books.entries, *closed.entries))

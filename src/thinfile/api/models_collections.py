@@ -146,6 +146,15 @@ class PlanCreate(_In):
     reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS)
 
 
+class PlanDecline(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"reason": "income is back; the borrower pays as agreed"}]},
+    )
+    reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS)
+
+
 class HardshipPlanPublic(BaseModel):
     plan_id: int
     loan_id: int

@@ -42,6 +42,8 @@ class HardshipKind(enum.StrEnum):
 class HardshipStatus(enum.StrEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"
+    DECLINED = "declined"
+    """Withdrawn by its proposer or declined by an approver, with a reason: never posted."""
 
 
 def check_approver(proposed_by: str, approver: str) -> None:

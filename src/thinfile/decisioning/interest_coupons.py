@@ -33,6 +33,7 @@ cost — and issue it to one borrower or to every borrower of a segment
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -180,9 +181,16 @@ class InterestCouponTerms:
         return f"减息{format_yuan(self.amount_off)}元"
 
 
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+"""A plain decimal in ASCII digits: no exponent, no full-width or other scripts' digits."""
+
+
 def _whole(value: object, field: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            return int(text)
+        raise _invalid(field, value, "a whole number in the digits 0-9")
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid(field, value, "a whole number")
     return value
@@ -191,6 +199,8 @@ def _whole(value: object, field: str) -> int:
 def _factor(value: object) -> Decimal:
     if isinstance(value, (bool, float)):
         raise _invalid("factor", value, 'a decimal written as text, such as "0.8"')
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):
+        raise _invalid("factor", value, "a decimal in the digits 0-9 such as 0.8")
     try:
         factor = Decimal(str(value))
     except InvalidOperation:

@@ -56,16 +56,17 @@ from thinfile.services.notifications import notify_plan_changed_in_unit
 from thinfile.services.payments import prepay_in_unit
 from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import EventKind
+from thinfile.servicing import EventKind, LoanAccount, LoanStatus
 from thinfile.servicing.reschedule import (
     check_extendable,
+    check_reschedulable,
     payment_holiday,
     re_age,
     term_extension,
 )
 from thinfile.store.servicing_codec import from_day, to_day
 
-__all__ = ["HardshipPlan", "approve_plan", "plans_of_loan", "propose_plan"]
+__all__ = ["HardshipPlan", "approve_plan", "decline_plan", "plans_of_loan", "propose_plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,9 @@ def propose_plan(
     with UnitOfWork(engine) as uow:
         loan = uow.loans.get(loan_id, lock=True).account
         on = business_date_in(uow, today=today)
+        _check_open_loan(loan)
+        if kind is not HardshipKind.SETTLEMENT:
+            check_reschedulable(loan, on)  # refused now rather than at approval
         if amount is not None:
             settlement_split(loan.check_amount(amount), loan.outstanding.total)
         if kind is HardshipKind.RESTRUCTURE:
@@ -140,7 +144,8 @@ def propose_plan(
                 f"loan {loan_id} already has a hardship plan waiting for approval",
                 field="loan_id",
                 value=loan_id,
-                remedy="have another staff member approve or the proposer withdraw it",
+                remedy="have another staff member approve or decline it, or its proposer "
+                "withdraw it",
             )
         plan_id = uow.collections.add_plan(
             {
@@ -164,6 +169,59 @@ def propose_plan(
         )
         uow.commit()
     return plan
+
+
+def _check_open_loan(loan: LoanAccount) -> None:
+    """A plan changes what an active loan asks; a loan repaid, charged off or written off
+    takes none (money received on charged-off debt is a recovery)."""
+    if loan.status is LoanStatus.ACTIVE:
+        return
+    remedy = (
+        "record what the borrower pays on charged-off debt as a recovery"
+        if loan.status is LoanStatus.CHARGED_OFF
+        else "a plan is for a loan still being repaid"
+    )
+    raise ConflictError(
+        f"loan {loan.loan_id} is {loan.status.value}: it takes no hardship plan",
+        field="loan_id",
+        value=loan.loan_id,
+        remedy=remedy,
+    )
+
+
+def decline_plan(
+    engine: Engine, plan_id: int, *, reason: str, actor: Actor, today: date | None = None
+) -> HardshipPlan:
+    """Decline a proposed plan (an approver, not its proposer) or withdraw it (its proposer),
+    with a reason (audited ``collection.hardship_decline``): nothing is posted, and the loan
+    may take another proposal."""
+    text = staff_reason(reason)
+    with UnitOfWork(engine) as uow:
+        row = uow.collections.plan(plan_id, lock=True)
+        if row is None:
+            raise NotFoundError("no such hardship plan", field="plan_id", value=plan_id)
+        plan = _plan(row)
+        if plan.proposed_by == actor.user_id:
+            check_collector(actor)
+        else:
+            check_collector(actor, SERVICING_ROLES)
+        if plan.status is not HardshipStatus.PROPOSED:
+            raise ConflictError(
+                f"hardship plan {plan_id} is already {plan.status.value}", field="plan_id"
+            )
+        on = business_date_in(uow, today=today)
+        uow.collections.decline_plan(plan_id, by=actor.user_id, day=to_day(on))
+        declined = _plan(uow.collections.plan(plan_id))
+        withdrawn = plan.proposed_by == actor.user_id
+        record_audit(
+            uow,
+            actor.label,
+            "collection.hardship_decline",
+            f"loan:{plan.loan_id}",
+            {"plan": plan_id, "kind": plan.kind.value, "withdrawn": withdrawn, "reason": text},
+        )
+        uow.commit()
+    return declined
 
 
 def _settle(uow: UnitOfWork, plan: HardshipPlan, on: date) -> int:

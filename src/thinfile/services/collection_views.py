@@ -37,7 +37,12 @@ from thinfile.services.collection_contacts import (
     contacts_of_case,
     promises_of_case,
 )
-from thinfile.services.collection_hardship import HardshipPlan, approve_plan, plans_of_loan
+from thinfile.services.collection_hardship import (
+    HardshipPlan,
+    approve_plan,
+    decline_plan,
+    plans_of_loan,
+)
 from thinfile.services.collections import (
     CaseSummary,
     case_facts_in,
@@ -63,6 +68,7 @@ __all__ = [
     "approve_plan_of_case",
     "case_queue",
     "case_view",
+    "decline_plan_of_case",
     "visible_case_in",
 ]
 
@@ -254,6 +260,19 @@ def approve_plan_of_case(
         if plan is None or int(plan.loan_id) != int(row.loan_id):
             raise NotFoundError("no such hardship plan", field="plan_id", value=plan_id)
     return approve_plan(engine, plan_id, approver=actor)
+
+
+def decline_plan_of_case(
+    engine: Engine, case_id: int, plan_id: int, *, reason: str, actor: Actor
+) -> HardshipPlan:
+    """Decline or withdraw plan ``plan_id`` of the loan of case ``case_id``
+    (:func:`decline_plan`)."""
+    with UnitOfWork(engine) as uow:
+        row, _agency = visible_case_in(uow, case_id, actor)
+        plan = uow.collections.plan(plan_id)
+        if plan is None or int(plan.loan_id) != int(row.loan_id):
+            raise NotFoundError("no such hardship plan", field="plan_id", value=plan_id)
+    return decline_plan(engine, plan_id, reason=reason, actor=actor)
 
 
 def add_agency_user(engine: Engine, agency: str, user_id: str, *, actor: Actor) -> None:

@@ -44,7 +44,14 @@ from thinfile.servicing.product import (
     Timing,
 )
 from thinfile.servicing.purchase_refund import SubsidyOnRefund, refund_purchase
-from thinfile.servicing.reamortize import reamortize, rest_cost, rest_of_period
+from thinfile.servicing.reamortize import (
+    carried_interest,
+    reamortize,
+    rest_cost,
+    rest_of_period,
+    used_interest,
+    with_carried,
+)
 from thinfile.servicing.status import check_posting, refresh
 from thinfile.servicing.subsidy import replan_after_prepayment
 
@@ -196,7 +203,7 @@ def _early(
     cut = list(rows)
     cut[k], freed = _restate(
         original,
-        accrued_to(original.interest_due, original.start, original.due, on),
+        used_interest(loan, rows, k, on),
         accrued_to(original.fee_due, original.start, original.due, on),
         entry,
     )
@@ -298,8 +305,11 @@ def _cut_principal(
     moved = sum(i.principal_paid for i in group) + cut
     rebuilt = list(reamortize(loan, group, unpaid - cut, mode)) if unpaid > cut else []
     if spread:
-        part = rebuilt.pop(0).principal_due if rebuilt else 0
+        first = rebuilt.pop(0) if rebuilt else None
+        part = first.principal_due if first else 0
         cur = replace(rows[k], principal_due=part + moved, principal_paid=moved)
+        if first is not None:  # interest moved onto dropped rows: the current row keeps its own
+            cur = with_carried(cur, first.interest_accrued - rows[k].interest_accrued)
     else:
         cur = replace(
             rows[k],
@@ -308,6 +318,8 @@ def _cut_principal(
         )
     later = sum(i.principal_due for i in rebuilt)
     cur = rest_of_period(loan, cur, original, later, on)
+    if not rebuilt:  # every later row dropped: interest moved onto them is owed now
+        cur = with_carried(cur, carried_interest(rows[k + 1 :]))
     return (*rows[:k], cur, *rebuilt), money - cut
 
 
@@ -375,7 +387,7 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = 
         original = rows[k]
         rows[k], freed = _restate(
             original,
-            accrued_to(original.interest_due, original.start, original.due, on),
+            used_interest(loan, rows, k, on),
             accrued_to(original.fee_due, original.start, original.due, on),
             entry,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from thinfile.loanmath import RepaymentMethod, level_installment
 from thinfile.money import round_fen
@@ -19,7 +19,17 @@ from thinfile.servicing.account import InstallmentState, LoanAccount
 from thinfile.servicing.daily import accrued_to
 from thinfile.servicing.product import PrepaymentMode
 
-__all__ = ["reamortize", "rest_cost", "rest_of_period"]
+__all__ = [
+    "carried_interest",
+    "reamortize",
+    "rest_cost",
+    "rest_of_period",
+    "used_interest",
+    "with_carried",
+]
+
+_ON_ORIGINAL = (RepaymentMethod.FLAT, RepaymentMethod.FEE_INSTALLMENT)
+"""Methods whose interest is on the original principal, not on what is lent."""
 
 
 def _principal_rule(
@@ -46,7 +56,11 @@ def _principal_rule(
 def reamortize(
     loan: LoanAccount, future: Sequence[InstallmentState], balance: int, mode: PrepaymentMode
 ) -> tuple[InstallmentState, ...]:
-    """New unpaid rows for ``future`` repaying ``balance`` fen (rows may be dropped)."""
+    """New unpaid rows for ``future`` repaying ``balance`` fen (rows may be dropped).
+
+    Interest a row carries already accrued — earned in an earlier period and moved onto it
+    by a re-age (restructure) — is still owed: each new row keeps its own, and a dropped
+    row's goes to the last row kept."""
     rule = _principal_rule(loan, future, balance, mode)
     rounding = loan.schedule.terms.rounding
     rows: list[InstallmentState] = []
@@ -55,11 +69,40 @@ def reamortize(
         interest = round_fen(left * loan.rates[old.n], rounding)
         last = idx == len(future) - 1
         part = left if last else min(left, max(0, rule(interest)))
-        rows.append(InstallmentState(old.n, old.start, old.due, part, interest, old.fee_due))
+        earned = old.interest_accrued
+        rows.append(
+            InstallmentState(
+                old.n,
+                old.start,
+                old.due,
+                part,
+                interest + earned,
+                old.fee_due,
+                interest_accrued=earned,
+            )
+        )
         left -= part
         if left == 0:
             break
+    dropped = carried_interest(future[len(rows) :])
+    if dropped and rows:
+        rows[-1] = with_carried(rows[-1], dropped)
     return tuple(rows)
+
+
+def carried_interest(rows: Sequence[InstallmentState]) -> int:
+    """Interest already accrued on rows whose periods have not begun: moved onto them by a
+    re-age, still owed when they are re-planned or dropped."""
+    return sum(r.interest_accrued for r in rows)
+
+
+def with_carried(row: InstallmentState, fen: int) -> InstallmentState:
+    """``row`` owing ``fen`` more interest, already accrued (carried from dropped rows)."""
+    return replace(
+        row,
+        interest_due=row.interest_due + fen,
+        interest_accrued=row.interest_accrued + fen,
+    )
 
 
 def rest_cost(
@@ -76,6 +119,38 @@ def rest_cost(
     interest = round_fen(exact, loan.schedule.terms.rounding)
     fee = original.fee_due - accrued_to(original.fee_due, original.start, original.due, on)
     return interest, fee
+
+
+def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on: date) -> int:
+    """The interest of ``rows[k]``, the current period's installment, for its days before
+    ``on`` (民法典 art. 677: interest for the period actually used).
+
+    A row earns its interest in a straight line (:func:`accrued_to`, truncated as close of
+    business accrues it), unless it was restated by an earlier payment in this period (what
+    its days before that payment earned, then the rest of the period on less principal: its
+    principal was paid before its due date) or cut by an interest coupon (free days, an
+    amount off, ``LoanTerms.charge_relief``). Such a row keeps what it asks less what the rest
+    of its period asks on what is lent now: the days before an earlier payment keep what
+    they earned on the larger balance, and relief is taken from the first days, where a
+    coupon's free days fall, so a loan repaid within its free days pays no interest.
+    """
+    row = rows[k]
+    straight = accrued_to(row.interest_due, row.start, row.due, on)
+    terms = loan.schedule.terms
+    lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
+    period, rest = row.period_days, (row.due - on).days
+    if terms.method in _ON_ORIGINAL or lent <= 0 or period <= 0 or not 0 < rest < period:
+        return straight
+    relieved = row.n <= len(terms.charge_relief) and terms.charge_relief[row.n - 1] > 0
+    restated = row.principal_paid > 0  # principal paid before its due date: a payment earlier
+    if not (relieved or restated):  # in this period, which restated its interest
+        return straight
+    rate = loan.rates[row.n]
+    if row.interest_due == round_fen(lent * rate, terms.rounding):
+        return straight
+    rest_exact = Decimal(lent) * rate * rest / period
+    rest_interest = int(rest_exact.to_integral_value(rounding=ROUND_CEILING))  # days used: down
+    return min(row.interest_due, max(0, row.interest_due - rest_interest))
 
 
 def rest_of_period(

@@ -37,12 +37,19 @@ from thinfile.servicing.status import check_posting, refresh
 __all__ = [
     "MAX_EXTENSION_MONTHS",
     "check_extendable",
+    "check_reschedulable",
     "payment_holiday",
     "re_age",
     "term_extension",
 ]
 
 MAX_EXTENSION_MONTHS = 12
+
+
+def check_reschedulable(loan: LoanAccount, on: date) -> None:
+    """Refuse, when it is proposed rather than when it is approved, a reschedule (payment
+    holiday, term extension, re-age) the loan cannot take on ``on``."""
+    _future(loan, on)
 
 
 def _future(loan: LoanAccount, on: date) -> list[InstallmentState]:

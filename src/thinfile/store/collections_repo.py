@@ -255,6 +255,14 @@ class CollectionsRepository:
             )
         )
 
+    def decline_plan(self, plan_id: int, *, by: str, day: int) -> None:
+        """A proposed plan declined (or withdrawn) by ``by`` on ``day``: never posted."""
+        self.conn.execute(
+            sa.update(hardship_plans)
+            .where(hardship_plans.c.id == plan_id, hardship_plans.c.status == "proposed")
+            .values(status="declined", approved_by=by, approved_day=day)
+        )
+
     def approve_plan(self, plan_id: int, *, by: str, day: int, txn_id: int | None) -> None:
         self.conn.execute(
             sa.update(hardship_plans)

@@ -32,6 +32,7 @@ from thinfile.api.models_collections import (
     NotePublic,
     PartyCreate,
     PlanCreate,
+    PlanDecline,
     PromiseCreate,
     PromisePublic,
 )
@@ -199,6 +200,20 @@ def propose_plan(
 )
 def approve_plan(plan_id: PlanId, agent: Agent, context: Context) -> HardshipPlanPublic:
     return plan_public(collection_hardship.approve_plan(context.engine, plan_id, approver=agent))
+
+
+@router.post(
+    "/hardship-plans/{plan_id}/decline",
+    response_model=HardshipPlanPublic,
+    summary="Decline a proposed hardship plan (an approver) or withdraw it (its proposer)",
+)
+def decline_plan(
+    plan_id: PlanId, body: PlanDecline, collector: Collector, context: Context
+) -> HardshipPlanPublic:
+    plan = collection_hardship.decline_plan(
+        context.engine, plan_id, reason=body.reason, actor=collector
+    )
+    return plan_public(plan)
 
 
 @router.get("/measures", response_model=list[MeasurePublic], summary="Cure, roll, promise rates")

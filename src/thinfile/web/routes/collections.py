@@ -172,6 +172,18 @@ def approve(
     return _submit(request, actor, context, case_id, work, "approved")
 
 
+@router.post("/{case_id}/hardship-plans/{plan_id}/decline")
+def decline(
+    request: Request, case_id: int, plan_id: int, actor: Collector, form: Form, context: Context
+) -> Response:
+    def work() -> None:
+        collection_views.decline_plan_of_case(
+            context.engine, case_id, plan_id, reason=form.get("reason", ""), actor=actor
+        )
+
+    return _submit(request, actor, context, case_id, work, "declined")
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
