@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -38,6 +38,11 @@ LAST = date(2028, 3, 1)
 
 def _half_up(x: Decimal) -> int:
     return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _truncated(x: Decimal) -> int:
+    """A night's interest: truncated to the fen, never above the daily rate."""
+    return int(x.quantize(Decimal(1), rounding=ROUND_DOWN))
 
 
 def _yuan(fen: int) -> str:
@@ -81,7 +86,7 @@ def oracle() -> list[tuple[date, str, int, int, int, int]]:
             rows.append(
                 (day, kind, amount, on_interest, on_principal, sum(principal) + unpaid_interest)
             )
-        night = sum(_half_up(Decimal(p) * RATE) for p in principal if p)
+        night = sum(_truncated(Decimal(p) * RATE) for p in principal if p)
         unpaid_interest += night
         rows.append((day, "interest", night, 0, 0, sum(principal) + unpaid_interest))
         day += timedelta(days=1)

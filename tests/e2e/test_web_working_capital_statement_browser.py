@@ -8,7 +8,7 @@ Uses the server and browser fixtures of tests/e2e/test_web_browser.py.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import pytest
@@ -62,8 +62,8 @@ def test_a_shop_owner_reads_the_months_statement_on_a_phone(
     first = current_business_date(engine)
     wc.draw_on_line(engine, owner, line_id, Money.of("8000.01"), term_days=90)
     run_cob(engine, first + timedelta(days=2))
-    # each night: 8,000.01 × 0.0005 = 4.000005, half up 4.00
-    night = int((Decimal(800_001) * Decimal("0.0005")).quantize(Decimal(1), ROUND_HALF_UP))
+    # each night: 8,000.01 × 0.0005 = 4.000005, truncated 4.00
+    night = int((Decimal(800_001) * Decimal("0.0005")).quantize(Decimal(1), ROUND_DOWN))
     month = f"{first + timedelta(days=2):%Y-%m}"
     page.goto(f"{server}/working-capital/{line_id}")
     page.click("#statement-link")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -47,6 +47,11 @@ PERIOD_2 = (START + timedelta(days=60), START + timedelta(days=119))
 
 def _half_up(x: Decimal) -> int:
     return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _truncated(x: Decimal) -> int:
+    """A night's interest: truncated to the fen, never above the daily rate."""
+    return int(x.quantize(Decimal(1), rounding=ROUND_DOWN))
 
 
 def _net(day: date) -> int:
@@ -95,7 +100,7 @@ class Oracle:
 
 def _replay(drawn: int, taken: dict[date, int]) -> Oracle:
     """Day by day: the sales share (and on day 30 a fifth of what is then owed, in whole
-    hundreds) pays interest first, then principal; each night's interest is half up."""
+    hundreds) pays interest first, then principal; each night's interest is truncated."""
     o = Oracle(principal=drawn)
     for k in range(DAYS):
         day = START + timedelta(days=k)
@@ -104,7 +109,7 @@ def _replay(drawn: int, taken: dict[date, int]) -> Oracle:
         if k == EARLY_DAY:
             o.early = (o.principal + o.interest) // 5 // 10_000 * 10_000
             o.pay(o.early, day)
-        o.interest += _half_up(Decimal(o.principal) * RATE)
+        o.interest += _truncated(Decimal(o.principal) * RATE)
         if k == 59:
             o.minimum = _half_up(Decimal(o.principal) / 10)
         o.check_period(day)
@@ -159,7 +164,7 @@ def test_the_shop_owner_draws_repays_early_and_cures_a_slow_months_near_breach(e
     taken = {from_day(int(d)) + timedelta(days=1): int(c) for d, _, c in sales}
     assert story.collected == sum(taken.values()) and story.sales_days == DAYS - 1
 
-    # the money, day by day: interest first, then principal; each night's interest half up
+    # the money, day by day: interest first, then principal; each night's interest truncated
     postings = _rows(
         engine,
         "SELECT day, kind, amount, paid_interest, paid_principal FROM wc_transactions "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import json
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -36,6 +36,11 @@ def _half_up(x: Decimal) -> int:
     return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _truncated(x: Decimal) -> int:
+    """A night's interest: truncated to the fen, never above the daily rate."""
+    return int(x.quantize(Decimal(1), rounding=ROUND_DOWN))
+
+
 def oracle(
     draws: dict[date, int], repaid: dict[date, int], last: date
 ) -> dict[date, tuple[int, int, int]]:
@@ -58,7 +63,7 @@ def oracle(
                 cut = min(p, left)
                 principal[i] -= cut
                 left -= cut
-        charged = sum(_half_up(Decimal(p) * RATE) for p in principal if p)
+        charged = sum(_truncated(Decimal(p) * RATE) for p in principal if p)
         interest_unpaid += charged
         out[day] = (sum(principal), charged, sum(principal) + interest_unpaid)
         day += timedelta(days=1)

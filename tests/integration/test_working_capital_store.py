@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -57,12 +57,12 @@ def count(engine, table: str) -> int:
 def oracle_interest(
     principal_fen: int, rate: Decimal, repaid: dict[date, int], first: date, last: date
 ) -> int:
-    """At each day's close, principal × rate half up to the fen; ``repaid`` principal
+    """At each day's close, principal × rate truncated to the fen; ``repaid`` principal
     leaves during its day, before the close."""
     owed, total, day = principal_fen, 0, first
     while day <= last:
         owed -= repaid.get(day, 0)
-        total += int((Decimal(owed) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        total += int((Decimal(owed) * rate).quantize(Decimal(1), rounding=ROUND_DOWN))
         day += timedelta(days=1)
     return total
 
@@ -186,6 +186,34 @@ def test_a_night_already_closed_is_never_charged_again(engine, opened):
     assert stored(engine, line.line_id) == before
     assert count(engine, "servicing_journal_entries") == entries
     assert before.draws[0].interest_accrued == 5 * 5
+
+
+def test_a_repayment_on_a_day_the_nightly_run_has_not_reached_pays_every_night_drawn(
+    engine, opened, monkeypatch
+):
+    """Close of business ran to 29 January and then not until the calendar reached 14
+    February: the line shows, and a repayment takes, interest for every night from the draw
+    (DOMAIN §13: each day drawn), the nights closed first; close of business catching up
+    afterwards charges none of them again, and the ledger balances."""
+    rate = Decimal("0.0005")
+    line = wc.open_working_capital_line(engine, "shop-1", limit=yuan("10000"), daily_rate=rate)
+    wc.draw_on_line(engine, "shop-1", line.line_id, yuan("10000"), term_days=90)
+    run_cob(engine, date(2028, 1, 29))
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2028, 2, 14, 3, tzinfo=UTC))
+    nights = oracle_interest(1_000_000, rate, {}, OPENED, date(2028, 2, 13))
+    assert nights == 20 * 500
+    view = wc.get_line(engine, line.line_id, owner="shop-1")
+    assert view.line.interest_owed == nights
+    paid = wc.repay_line(engine, "shop-1", line.line_id, Money(1_000_000 + nights, "CNY"))
+    assert (paid.on, paid.paid_interest, paid.paid_principal) == (
+        date(2028, 2, 14),
+        nights,
+        1_000_000,
+    )
+    run_cob(engine, date(2028, 2, 14))
+    after = stored(engine, line.line_id)
+    assert after.owed == 0 and after.draws[0].interest_accrued == nights
+    assert verify_ledger(engine).ok
 
 
 def test_a_repeated_key_replays_the_first_repayment_and_a_reused_key_is_refused(engine, opened):

@@ -6,7 +6,7 @@ statement."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -64,12 +64,13 @@ def close_through(
 def oracle_interest(
     principal_fen: int, rate: Decimal, events: dict[date, int], first: date, last: date
 ) -> int:
-    """Day by day, independently: at each day's close, principal × rate rounded half up to
-    the fen; ``events`` repay principal (fen) during a day, before its close."""
+    """Day by day, independently: at each day's close, principal × rate truncated to the fen
+    (never above the daily rate); ``events`` repay principal (fen) during a day, before its
+    close."""
     owed, total, day = principal_fen, 0, first
     while day <= last:
         owed -= events.get(day, 0)
-        total += int((Decimal(owed) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        total += int((Decimal(owed) * rate).quantize(Decimal(1), rounding=ROUND_DOWN))
         day += timedelta(days=1)
     return total
 
@@ -126,6 +127,28 @@ def test_a_repayment_pays_all_interest_first_then_principal_oldest_draw_first():
     interest = 5 * 35 + 3 * 70
     assert split[first.draw_id] == (175, 100000)
     assert split[second.draw_id] == (210, 110000 - interest - 100000)
+
+
+def test_a_repayment_pays_a_draw_past_due_before_an_older_one_not_yet_due():
+    """A 180-day draw made first and a 90-day draw made ten days later: once the 90-day one
+    is past due, a payment of all interest and its principal clears it — the line is current
+    again — instead of paying down the older draw that is not due."""
+    line = draw(a_line(minimum_share=Decimal(0)), 0, yuan("5000"), OPENED, term_days=180).line
+    drawn = OPENED + timedelta(days=10)
+    line, _ = close_through(line, drawn - timedelta(days=1))
+    line = draw(line, 2, yuan("1000"), drawn, term_days=90).line
+    matured = drawn + timedelta(days=90)
+    on = matured + timedelta(days=5)
+    line, _ = close_through(line, on - timedelta(days=1))
+    older, later = line.draws
+    assert line.overdue_since == matured and later.maturity == matured < older.maturity
+    interest = older.interest_outstanding + later.interest_outstanding
+    done = repay(line, Money(interest + 100_000), on)
+    split = {p.draw_id: (p.interest, p.principal) for p in done.paid}
+    assert split[later.draw_id] == (later.interest_outstanding, 100_000)
+    assert split[older.draw_id] == (older.interest_outstanding, 0)
+    after, _ = close_through(done.line, on)
+    assert after.overdue_since is None and after.days_past_due(on) == 0
 
 
 def test_a_sales_linked_line_takes_its_share_of_each_days_sales_and_counts_it_to_the_period():
@@ -293,3 +316,22 @@ def test_a_sales_linked_draw_states_an_expected_path_and_checks_a_slow_one():
     with pytest.raises(InvalidInputError) as missing:
         draw_statement(t, yuan("10000"), OPENED, term_days=180)
     assert missing.value.field == "expected_daily_sales"
+
+
+def test_a_small_balance_is_never_charged_above_the_rate_it_was_checked_against():
+    """At 0.05% a day (18.25% a year), 10.00 earns half a fen a night: rounded half up that
+    was a fen a night, 36.5% a year — above the 24% cap the rate was checked against. A
+    night's interest is truncated: over 60 nights it is at most principal × rate × nights,
+    and a 10.00 draw's cost statement is under the cap."""
+    rate = Decimal("0.0005")
+    line = draw(a_line(daily_rate=rate), 0, yuan("20"), OPENED, term_days=90).line
+    line = repay(line, yuan("10"), OPENED).line
+    closed, _ = close_through(line, OPENED + timedelta(days=59))
+    (only,) = closed.draws
+    assert only.principal_outstanding == 1000
+    assert only.interest_accrued <= Decimal(1000) * rate * 60
+    assert only.interest_accrued == oracle_interest(1000, rate, {}, OPENED, OPENED + timedelta(59))
+    small = draw(a_line(daily_rate=rate), 0, yuan("10"), OPENED, term_days=90)
+    assert small.line.drawn == 1000
+    statement = draw_statement(small.line.terms, yuan("10"), OPENED, term_days=90)
+    assert statement.expected.interest <= Decimal(1000) * rate * 90

@@ -45,6 +45,7 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.services.working_capital import (
     draw_on_line,
     get_line,
+    owned_line,
     record_sales,
     repay_line,
 )
@@ -290,8 +291,8 @@ def check_working_capital_story(engine: Engine, story: WorkingCapitalStory) -> l
     what sales and the owner repaid is what the line's repayments were; and the journal's
     working-capital receivables equal what the lines' draws owe."""
     problems = _missing(story)
-    view = get_line(engine, story.line_id)
-    line = view.line
+    with UnitOfWork(engine) as uow:  # as stored: the nights close of business closed
+        line = owned_line(uow, story.line_id, None)
     closed = line.cob_date
     try:
         months = [

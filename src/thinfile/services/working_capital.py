@@ -12,7 +12,7 @@ repayment or a share of sales is booked as a recovery (``servicing.wc_recovery``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.engine import Engine
@@ -26,11 +26,13 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.servicing.creditline import LineStatus
 from thinfile.servicing.wc_recovery import recover
 from thinfile.servicing.wc_statement import DrawCostStatement, draw_statement
+from thinfile.servicing.wc_terms import DAY_ROUNDING
 from thinfile.servicing.working_capital import (
     LineOutcome,
     RepaymentMode,
     WorkingCapitalLine,
     WorkingCapitalTerms,
+    close_day,
     draw,
     open_line,
     repay,
@@ -67,10 +69,13 @@ class LineView:
 
     @property
     def todays_interest(self) -> int:
-        """What tonight's close of business will charge if nothing is repaid today."""
+        """What tonight's close of business will charge if nothing is repaid today (nothing
+        on a line that no longer accrues: charged off)."""
+        if self.line.status is not LineStatus.ACTIVE:
+            return 0
         rate = self.line.terms.daily_rate
         return sum(
-            round_fen(rate * d.principal_outstanding, Rounding.HALF_UP)
+            round_fen(rate * d.principal_outstanding, DAY_ROUNDING)
             for d in self.line.draws
             if d.drawn_on <= self.today
         )
@@ -116,6 +121,33 @@ def _owned(
     if owner is not None and line.owner != owner:
         raise NotFoundError(f"no working-capital line {line_id}", field="line_id", value=line_id)
     return line, version
+
+
+def as_of(line: WorkingCapitalLine, on: date) -> LineOutcome:
+    """``line`` with its own business days up to the day before ``on`` closed (inline close
+    of business: each night's interest, periods and overdue dates, as the night would have
+    done): what a repayment, a draw or a page on ``on`` must see when close of business has
+    not run since. Writes nothing."""
+    done = LineOutcome(line)
+    while done.line.cob_date < on - timedelta(days=1):
+        night = close_day(done.line, done.line.cob_date + timedelta(days=1))
+        done = LineOutcome(night.line, (*done.entries, *night.entries))
+    return done
+
+
+def _caught_up(
+    uow: UnitOfWork, line_id: int, owner: str | None, on: date
+) -> tuple[WorkingCapitalLine, int]:
+    """The line, locked, with the nights close of business has not closed for it closed and
+    booked first (:func:`as_of`): interest is owed for every day drawn, also when a borrower
+    pays on a day the nightly run has not reached."""
+    stored = _owned(uow, line_id, owner, lock=True)
+    done = as_of(stored[0], on)
+    if done.line == stored[0]:
+        return stored
+    uow.working_capital.save(stored[0], stored[1], done.line)
+    uow.ledger.post(done.entries, loan_id=None)
+    return _owned(uow, line_id, owner, lock=True)
 
 
 def owned_line(uow: UnitOfWork, line_id: int, owner: str | None) -> WorkingCapitalLine:
@@ -265,7 +297,7 @@ def draw_in_unit(
         return replayed
     on = business_date_in(uow, today=today)
     check_business_day(uow, on)
-    stored = _owned(uow, line_id, owner, lock=True)
+    stored = _caught_up(uow, line_id, owner, on)
     done = draw(stored[0], 0, amount, on, term_days=term_days)
     statement = draw_statement(
         stored[0].terms,
@@ -342,7 +374,7 @@ def repay_in_unit(
         return replayed
     on = business_date_in(uow, today=today)
     check_business_day(uow, on)
-    stored = _owned(uow, line_id, owner, lock=True)
+    stored = _caught_up(uow, line_id, owner, on)
     if stored[0].status is LineStatus.CHARGED_OFF:
         done, kind = recover(stored[0], amount, on), "recovery"
     else:
@@ -362,7 +394,7 @@ def record_sales_in_unit(
         raise InvalidInputError(
             f"sales of {day} are in the future (today is {on})", field="day", value=day.isoformat()
         )
-    stored = _owned(uow, line_id, None, lock=True)
+    stored = _caught_up(uow, line_id, None, on)
     share = sales_repayment(stored[0], sales, on)
     if uow.working_capital.sales_on(line_id, to_day(day)) is not None:
         raise ConflictError(
@@ -461,13 +493,14 @@ def get_line(
     """A line as of the current business date; ``owner`` limits it to its borrower."""
     with UnitOfWork(engine) as uow:
         line, _ = _owned(uow, line_id, owner)
-        return LineView(line, business_date_in(uow, today=today))
+        on = business_date_in(uow, today=today)
+        return LineView(as_of(line, on).line, on)
 
 
 def lines_of_owner(engine: Engine, owner: str) -> list[LineView]:
     with UnitOfWork(engine) as uow:
         today = business_date_in(uow)
         return [
-            LineView(uow.working_capital.get(i)[0], today)
+            LineView(as_of(uow.working_capital.get(i)[0], today).line, today)
             for i in uow.working_capital.ids_of_owner(owner)[:100]
         ]

@@ -74,7 +74,7 @@ def recover(
             value=str(amount),
             remedy="pay at most what is still owed",
         )
-    paid = allocate_repayment(line.draws, fen)
+    paid = allocate_repayment(line.draws, fen, on)
     by_id = {p.draw_id: p for p in paid}
     draws = tuple(
         replace(

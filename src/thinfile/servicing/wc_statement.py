@@ -27,6 +27,7 @@ from thinfile.errors import InvalidInputError, RateCapExceededError
 from thinfile.loanmath.irr import periodic_irr, xirr
 from thinfile.money import Money, Rounding, round_fen
 from thinfile.servicing.wc_terms import (
+    DAY_ROUNDING,
     RepaymentMode,
     WorkingCapitalTerms,
     check_term_days,
@@ -98,7 +99,7 @@ def _path(
             principal -= pay - on_interest
         if principal == 0:
             break
-        interest += round_fen(rate * principal, Rounding.HALF_UP)
+        interest += round_fen(rate * principal, DAY_ROUNDING)
     return tuple(out)
 
 

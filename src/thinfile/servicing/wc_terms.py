@@ -18,10 +18,15 @@ from decimal import Decimal
 from thinfile.errors import InvalidInputError, RateCapExceededError
 from thinfile.loanmath.annualized import DEFAULT_CAP
 from thinfile.loanmath.defaults import RATE_SCALE
-from thinfile.money import Money
+from thinfile.money import Money, Rounding
+
+DAY_ROUNDING = Rounding.DOWN
+"""How a draw's day of interest becomes whole fen: truncated, so it never exceeds principal ×
+daily rate and a small balance is never charged above the cap its rate was checked against."""
 
 __all__ = [
     "CHARGE_OFF_DAYS",
+    "DAY_ROUNDING",
     "TERM_DAYS",
     "RepaymentMode",
     "WorkingCapitalTerms",

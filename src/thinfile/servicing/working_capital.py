@@ -2,11 +2,13 @@
 
 A line has a limit and a **daily rate** (日利率). Each draw (用款) has a final maturity of 90 or
 180 days. Interest is earned by the day on what is drawn: at the close of each business day,
-every draw still holding principal earns ``principal × daily rate``, rounded half up to the fen
-by :func:`thinfile.money.round_fen` — so a month end or a 29 February is just another day
-(actual days), and the money is charged for every night it is held (算头不算尾: a draw repaid the
-day it is made costs nothing). Repaying early costs no fee (DOMAIN §1.6, §3.2) and stops the
-interest on what is repaid from that day's close.
+every draw still holding principal earns ``principal × daily rate``, truncated to the fen
+by :func:`thinfile.money.round_fen` (``DAY_ROUNDING``: a day never costs more than the daily
+rate, so a small balance is never charged above the cap the rate was checked against, as half
+up would — 0.5 fen on 10.00 at 0.05% a day is 36.5% a year). A month end or a 29 February is
+just another day (actual days), and the money is charged for every night it is held
+(算头不算尾: a draw repaid the day it is made costs nothing). Repaying early costs no fee
+(DOMAIN §1.6, §3.2) and stops the interest on what is repaid from that day's close.
 
 Two ways of repaying (:class:`RepaymentMode`):
 
@@ -43,6 +45,7 @@ from thinfile.servicing.creditline import LineStatus
 from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.wc_terms import (
     CHARGE_OFF_DAYS,
+    DAY_ROUNDING,
     TERM_DAYS,
     RepaymentMode,
     WorkingCapitalTerms,
@@ -304,17 +307,29 @@ def draw(
     return LineOutcome(after, (entry.build("wc-draw", on, memo=f"wc line {line.line_id}"),))
 
 
-def allocate_repayment(draws: tuple[Draw, ...], amount: int) -> tuple[DrawPayment, ...]:
-    """Split ``amount`` over the draws: all interest first, then principal, each oldest
-    draw first (还款冲抵顺序).
+def allocate_repayment(draws: tuple[Draw, ...], amount: int, on: date) -> tuple[DrawPayment, ...]:
+    """Split ``amount``, paid on ``on``, over the draws: all interest first, then principal:
+    first of the draws due by ``on`` (matured, the earliest maturity first), then of the
+    others, the oldest draw first (还款冲抵顺序).
 
     Why this order: 民法典 art. 561 applies a payment that does not cover everything to
     costs, then interest, then principal unless agreed otherwise, so interest first is the
-    default a court expects and keeps unpaid interest from lingering on the books. Oldest draw
-    first because the oldest draw reaches its final maturity first: paying it down first keeps
-    the earliest obligation from falling past due, and days past due run from the oldest one.
-    There is no fee to allocate — repaying early is free."""
-    ordered = sorted(draws, key=lambda d: (d.drawn_on, d.draw_id))
+    default a court expects and keeps unpaid interest from lingering on the books. What has
+    fallen due before what has not (as an installment loan's payment): a payment never leaves
+    a draw past due, its days past due running and new draws refused, while it pays down one
+    not yet due — draws of different terms mature out of the order they were drawn in. Then
+    the oldest draw, which usually matures first. There is no fee to allocate — repaying
+    early is free."""
+
+    def order(d: Draw) -> tuple[int, date, date, int]:
+        due = d.maturity <= on
+        return (
+            (0, d.maturity, d.drawn_on, d.draw_id)
+            if due
+            else (1, d.drawn_on, d.drawn_on, d.draw_id)
+        )
+
+    ordered = sorted(draws, key=order)
     left = amount
     interest: dict[int, int] = {}
     for d in ordered:
@@ -356,7 +371,7 @@ def repay(
             value=str(amount),
             remedy="repay at most what is owed",
         )
-    paid = allocate_repayment(line.draws, fen)
+    paid = allocate_repayment(line.draws, fen, on)
     by_id = {p.draw_id: p for p in paid}
     draws = tuple(
         replace(
@@ -406,7 +421,7 @@ def _accrue(line: WorkingCapitalLine, x: date) -> tuple[tuple[Draw, ...], int]:
     draws, total = [], 0
     for d in line.draws:
         earned = (
-            round_fen(rate * d.principal_outstanding, Rounding.HALF_UP)
+            round_fen(rate * d.principal_outstanding, DAY_ROUNDING)
             if d.drawn_on <= x and d.principal_outstanding > 0
             else 0
         )

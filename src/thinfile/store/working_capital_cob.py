@@ -25,7 +25,9 @@ Params = dict[str, Any]
 
 _LINES = "SELECT id FROM wc_lines WHERE status = 'active' AND cob_day <= :prev"
 _OUT = "(d.principal - d.principal_paid)"
-_DAY_INTEREST = f"(({_OUT} * d.rate_units * 2 + :scale) / (2 * :scale))"
+_DAY_INTEREST = f"(({_OUT} * d.rate_units) / :scale)"
+"""A day's interest truncated to the fen (``wc_terms.DAY_ROUNDING``): whole numbers, so integer
+division truncates alike on both databases."""
 _ACCRUING = f"d.drawn_day <= :x AND d.principal > d.principal_paid AND d.line_id IN ({_LINES})"
 
 ACCRUAL_SUMS = f"""
