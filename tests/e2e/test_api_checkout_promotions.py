@@ -279,3 +279,47 @@ def test_a_declined_confirmation_keeps_neither_the_coupon_nor_the_campaign_budge
     assert again.status_code == 200 and again.json()["status"] == "authorized", again.text
     assert campaign_of(api, world, campaign["id"])["spent"] == yuan(subsidy_on(PRICE - OFF))
     ledger_ok(api)
+
+
+def test_promotions_follow_what_was_bought_while_the_merchant_can_still_capture(
+    api: TestClient, world: World
+) -> None:
+    """Everything captured so far refunded while more may be captured is not the order
+    ended: the coupon stays used and the budget held; a capture afterwards pays them as
+    before. Voiding the rest after a partial capture keeps in the campaign only the subsidy
+    of what was captured."""
+    merchant = shop(api, world.admin)
+    campaign = staff_post(
+        api, world.admin, "/v1/staff/campaigns", _campaign(merchant_id_of(api, merchant))
+    )
+    held = held_coupon(api, world)
+    first, _ = opened(api, world, merchant)
+    done = confirm(api, world.alice, first, coupon_id=held, campaign_id=campaign["id"])
+    assert done.status_code == 200 and done.json()["authorized"] == "11900.00", done.text
+    reserved = subsidy_on(PRICE - OFF)
+    part = post(api, merchant, first, "captures", amount="5000.00")
+    assert part.status_code == 201, part.text
+    assert post(api, merchant, first, "refunds", amount="5000.00").status_code == 201
+    assert campaign_of(api, world, campaign["id"])["spent"] == yuan(reserved)
+    assert api.get("/v1/me/coupons", headers=world.alice.headers).json() == []  # still used
+    assert balance(api, "marketing_expense") == OFF
+    rest = post(api, merchant, first, "captures", amount="6900.00")
+    assert rest.status_code == 201, rest.text
+    assert balance(api, "marketing_expense") == OFF  # the coupon is paid for once
+    ledger_ok(api)
+
+    third, _ = opened(api, world, merchant)
+    other = staff_post(
+        api, world.admin, "/v1/staff/campaigns", _campaign(merchant_id_of(api, merchant))
+    )
+    done = confirm(api, world.alice, third, campaign_id=other["id"])
+    assert done.status_code == 200, done.text
+    assert campaign_of(api, world, other["id"])["spent"] == yuan(subsidy_on(PRICE)) == "900.00"
+    captured = post(api, merchant, third, "captures", amount="2000.00")
+    assert captured.status_code == 201, captured.text
+    kept = captured.json()["captures"][0]["subsidy"]
+    assert kept == yuan(subsidy_on(200_000)) == "150.00"
+    voided = post(api, merchant, third, "void")
+    assert voided.status_code == 200 and voided.json()["status"] == "closed", voided.text
+    assert campaign_of(api, world, other["id"])["spent"] == kept
+    ledger_ok(api)

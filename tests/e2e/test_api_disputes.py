@@ -171,6 +171,30 @@ def test_a_refund_resolution_refunds_the_remainder_and_closes_the_loan(
     ledger_ok(api)
 
 
+def test_a_purchase_refunded_on_its_dispute_ends_and_takes_no_more_captures(
+    api: TestClient, world: World
+) -> None:
+    """Half of an order captured, disputed and refunded by staff: the purchase is over — the
+    uncaptured half is voided, and a later capture is refused instead of booking the borrower
+    a new loan for the disputed goods."""
+    merchant = shop(api, world.admin)
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    session_id = authorized(api, world, merchant)
+    captured = post(api, merchant, session_id, "captures", amount="6000.00")
+    assert captured.status_code == 201, captured.text
+    opened = dispute(api, world.alice, session_id)
+    assert opened.status_code == 201, opened.text
+    done = resolve(api, agent, opened.json()["id"], "refund")
+    assert done.status_code == 200 and done.json()["refunded"] == "6000.00", done.text
+    session = api.get(f"/v1/checkout/sessions/{session_id}", headers=merchant.headers).json()
+    assert session["status"] == "closed" and session["voided"] == "6000.00"
+    loans_before = rows(api, "SELECT id FROM servicing_loans")
+    again = post(api, merchant, session_id, "captures", amount="3000.00")
+    assert again.status_code == 409 and again.json()["code"] == "checkout_state", again.text
+    assert rows(api, "SELECT id FROM servicing_loans") == loans_before
+    ledger_ok(api)
+
+
 def test_only_the_purchases_borrower_can_dispute_it_and_bad_input_is_refused(
     api: TestClient, world: World
 ) -> None:

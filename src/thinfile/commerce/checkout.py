@@ -31,6 +31,7 @@ __all__ = [
     "MAX_LINES",
     "MAX_ORDER_TOTAL",
     "MAX_QUANTITY",
+    "VOIDABLE",
     "CheckoutAmounts",
     "CheckoutStatus",
     "OrderLine",
@@ -70,6 +71,8 @@ class CheckoutStatus(enum.StrEnum):
 
 _CAPTURABLE = (CheckoutStatus.AUTHORIZED, CheckoutStatus.PARTIALLY_CAPTURED)
 _VOIDABLE = (CheckoutStatus.OPEN, *_CAPTURABLE)
+VOIDABLE = _VOIDABLE
+"""The statuses a session can be voided from (what is not captured ends)."""
 
 
 def status_at(status: CheckoutStatus, expires_at: datetime, now: datetime) -> CheckoutStatus:

@@ -311,18 +311,24 @@ def release_campaign_budget_in_unit(
     return budget_reservation(_use(uow, reference), _stored(uow, use.campaign_id))
 
 
-def retake_campaign_budget_in_unit(uow: UnitOfWork, reference: str) -> Money | None:
+def retake_campaign_budget_in_unit(
+    uow: UnitOfWork, reference: str, *, most: int | None = None
+) -> Money | None:
     """Take back into the purchase ``reference``'s reservation what it released (a refund
-    reversed in error): the purchase is subsidised again, so its campaign carries the subsidy
-    again, whatever the campaign's status now, but never beyond its budget — then refused
-    (:class:`CampaignBudgetExhaustedError`, nothing written; raising the budget first lets the
-    reversal through). Returns the amount taken, None when nothing had been released."""
+    reversed in error), at most ``most`` fen (the subsidy of what was captured: a part voided
+    before stays released): the purchase is subsidised again, so its campaign carries the
+    subsidy again, whatever the campaign's status now, but never beyond its budget — then
+    refused (:class:`CampaignBudgetExhaustedError`, nothing written; raising the budget first
+    lets the reversal through). Returns the amount taken, None when nothing had been
+    released."""
     reference = purchase_reference(reference)
     use = uow.campaigns.use(reference)
     if use is None or not use.released_fen:
         return None
     row = _stored(uow, use.campaign_id)
-    amount = Money(use.released_fen)
+    amount = Money(use.released_fen if most is None else min(most, use.released_fen))
+    if not amount.fen:
+        return None
     at = now_utc()
     if not uow.campaigns.reserve(use.campaign_id, amount.fen, active=None, at=at):
         left = Money(row.budget_fen - row.spent_fen)

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce import (
+    VOIDABLE,
     CheckoutAmounts,
     CheckoutStatus,
     CouponFunder,
@@ -329,14 +330,44 @@ def void_in_unit(
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """Void what is not captured; the session ends."""
     row = _own(uow, actor, session_id, lock=True)
+    saved, record, state = _void(uow, row)
+    audit = _audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
+    return checkout_record(uow, saved, lines=record.lines), audit
+
+
+def _void(
+    uow: UnitOfWork, row: StoredCheckout
+) -> tuple[StoredCheckout, CheckoutRecord, CheckoutAmounts]:
+    """Void the uncaptured rest of ``row`` (locked). The promotions follow what was bought:
+    nothing captured, or everything captured refunded — the campaign's budget and the coupon
+    come back (a lender-funded coupon's marketing expense with it once it was paid); part
+    kept — the campaign keeps only the subsidy of what was captured, the voided rest's share
+    goes back."""
     record = checkout_record(uow, row)
     state = amounts_of(row, record.status).void()
     if not record.captures:
         give_back_promotions_in_unit(uow, row, refunded=False)
+    elif state.refunded == state.captured:
+        give_back_promotions_in_unit(uow, row, refunded=True)
+    else:
+        use = uow.campaigns.use(row.id)
+        kept = sum(c.subsidy for c in record.captures)
+        if use is not None and use.amount_fen - use.released_fen > kept:
+            rest = Money(use.amount_fen - use.released_fen - kept, row.currency)
+            release_campaign_budget_in_unit(uow, row.id, rest)
     saved = _save(uow, row, state)
     checkout_event_in_unit(uow, saved, WebhookEventType.CHECKOUT_VOIDED)
-    audit = _audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
-    return checkout_record(uow, saved, lines=record.lines), audit
+    return saved, record, state
+
+
+def end_disputed_purchase_in_unit(uow: UnitOfWork, session_id: str) -> int:
+    """A purchase whose dispute was resolved by a refund ends: what the merchant has not
+    captured is voided, so no capture books the borrower a new loan for it. Returns the fen
+    voided (0 when nothing was left to capture)."""
+    row = load_session(uow, session_id, lock=True)
+    if checkout_record(uow, row).status not in VOIDABLE:
+        return 0
+    return _void(uow, row)[2].voided.fen
 
 
 def refund_in_unit(
@@ -410,7 +441,9 @@ def refund_session_in_unit(
         },
         parts,
     )
-    if state.refunded == state.captured:
+    if state.refunded == state.captured and not state.capturable.fen:
+        # the order ended with nothing bought: while the merchant may still capture, the
+        # promotions stay with the order (a void afterwards gives them back)
         give_back_promotions_in_unit(uow, row, refunded=True, today=today)
     saved = _save(uow, row, state)
     checkout_event_in_unit(

@@ -118,10 +118,11 @@ def _refund(uow: UnitOfWork, row: StoredCheckout, n: int) -> StoredRefund:
 
 
 def _promotions_taken_again(uow: UnitOfWork, row: StoredCheckout) -> None:
-    if row.refunded != row.captured:
-        return  # no full refund in force: nothing was given back
+    if row.refunded != row.captured or row.authorized - row.captured - row.voided:
+        return  # no full refund of an ended order in force: nothing was given back
     retake_coupon_in_unit(uow, row.id)
-    retake_campaign_budget_in_unit(uow, row.id)
+    subsidy = sum(c.subsidy for c in uow.checkouts.captures(row.id))
+    retake_campaign_budget_in_unit(uow, row.id, most=subsidy)
 
 
 def _merchant_refund_txn(uow: UnitOfWork, part: StoredRefundPart, on: date) -> int:
