@@ -183,21 +183,34 @@ def test_every_reason_has_english_and_chinese_words():
     assert explain_working_capital("UNHEARD_OF").en == "UNHEARD_OF"
 
 
-def test_every_default_daily_rate_times_365_stays_within_24_percent():
+def _compounded(rate: Decimal) -> Decimal:
+    """(1 + daily)^365 − 1, multiplied out day by day here."""
+    grown = Decimal(1)
+    for _ in range(365):
+        grown *= 1 + rate
+    return grown - 1
+
+
+def test_every_default_daily_rate_stays_within_24_percent_simple_and_compounded():
     policy = WorkingCapitalPolicy()
     for grade, rate in policy.daily_rates.items():
-        yearly = rate * 365
-        assert yearly <= Decimal("0.24"), grade
-    assert policy.max_daily_rate == Decimal("0.00065")  # 0.24 ÷ 365 = 0.000657…
+        assert rate * 365 <= Decimal("0.24") and _compounded(rate) <= Decimal("0.24"), grade
+    # the largest rate a line opened from a decision is not refused for: compounded daily,
+    # 0.00058 is 23.57% a year and 0.00059 24.02% (0.24 ÷ 365 = 0.000657… simple)
+    assert policy.max_daily_rate == Decimal("0.00058")
+    assert _compounded(Decimal("0.00058")) < Decimal("0.24") < _compounded(Decimal("0.00059"))
 
 
 def test_a_policy_with_a_daily_rate_above_the_cap_is_refused():
-    rates = {**WorkingCapitalPolicy().daily_rates, "E": Decimal("0.00066")}  # 24.09% a year
-    with pytest.raises(RateCapExceededError) as caught:
-        WorkingCapitalPolicy(daily_rates=rates)
-    assert caught.value.field == "daily_rates.E"
-    ok = {**rates, "E": Decimal("0.000657")}  # 23.98% a year
-    assert WorkingCapitalPolicy(daily_rates=ok).daily_rates["E"] == Decimal("0.000657")
+    """Above the cap simple (24.09% a year) or compounded (0.000657: 23.98% simple, 27.1%
+    compounded — a line opened at it would be refused): both refused naming the grade."""
+    for too_high in ("0.00066", "0.000657", "0.00059"):
+        rates = {**WorkingCapitalPolicy().daily_rates, "E": Decimal(too_high)}
+        with pytest.raises(RateCapExceededError) as caught:
+            WorkingCapitalPolicy(daily_rates=rates)
+        assert caught.value.field == "daily_rates.E"
+    ok = {**WorkingCapitalPolicy().daily_rates, "E": Decimal("0.00058")}
+    assert WorkingCapitalPolicy(daily_rates=ok).daily_rates["E"] == Decimal("0.00058")
 
 
 def test_a_policy_whose_grades_disagree_is_refused():

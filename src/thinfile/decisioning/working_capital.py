@@ -37,6 +37,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from thinfile.errors import InvalidInputError, RateCapExceededError
+from thinfile.loanmath import compounded_daily_rate
 from thinfile.money import Money, Rounding, round_fen
 
 __all__ = [
@@ -145,10 +146,11 @@ class WorkingCapitalPolicy:
                     field=f"daily_rates.{grade}",
                     value=rate,
                 )
-            if rate * DAYS_PER_YEAR > self.cap:
+            worst = max(rate * DAYS_PER_YEAR, compounded_daily_rate(rate))
+            if worst > self.cap:  # as a line's terms are checked when it is opened
                 raise RateCapExceededError(
-                    f"grade {grade}'s daily rate {rate} is {rate * DAYS_PER_YEAR} a year, "
-                    f"above the cap {self.cap}",
+                    f"grade {grade}'s daily rate {rate} is {rate * DAYS_PER_YEAR} a year "
+                    f"nominal, {compounded_daily_rate(rate)} compounded: above the cap {self.cap}",
                     field=f"daily_rates.{grade}",
                     value=str(rate),
                     remedy=f"keep every daily rate at or below {self.max_daily_rate}",
@@ -167,8 +169,13 @@ class WorkingCapitalPolicy:
 
     @property
     def max_daily_rate(self) -> Decimal:
-        """The largest daily rate (to 0.00001) whose × 365 stays within the cap."""
-        return (self.cap / DAYS_PER_YEAR).quantize(Decimal("0.00001"), rounding="ROUND_DOWN")
+        """The largest daily rate (to 0.00001) whose × 365 and whose compounding over a year
+        both stay within the cap (a line opened at it is not refused)."""
+        step = Decimal("0.00001")
+        rate = (self.cap / DAYS_PER_YEAR).quantize(step, rounding="ROUND_DOWN")
+        while rate > 0 and compounded_daily_rate(rate) > self.cap:
+            rate -= step
+        return rate
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from thinfile.loanmath.annualized import (
     annualized_rate,
     cap_measure,
     check_cap,
+    compounded_daily_rate,
 )
 from thinfile.loanmath.calendar import Frequency, add_months, due_dates, periods_between
 from thinfile.loanmath.daycount import DayCount, days_between, year_fraction
@@ -67,6 +68,7 @@ __all__ = [
     "build_schedule",
     "cap_measure",
     "check_cap",
+    "compounded_daily_rate",
     "cost_statement",
     "days_between",
     "default_charges",

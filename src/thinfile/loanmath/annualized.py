@@ -32,6 +32,7 @@ __all__ = [
     "annualized_rate",
     "cap_measure",
     "check_cap",
+    "compounded_daily_rate",
 ]
 
 DEFAULT_CAP = Decimal("0.24")
@@ -117,6 +118,12 @@ def annualized_rate(schedule: Schedule) -> AnnualizedRate:
 def annualize_daily_rate(daily_rate: Decimal, *, days_in_year: int = 365) -> Decimal:
     """A daily rate (日利率) as a simple annual rate: 0.05%/day × 365 = 18.25%."""
     return daily_rate * days_in_year
+
+
+def compounded_daily_rate(daily_rate: Decimal, *, days_in_year: int = 365) -> Decimal:
+    """A daily rate compounded over a year, ``(1 + daily)^365 − 1`` to 1e-8: the effective
+    annual rate that bounds the XIRR of a draw repaid however soon."""
+    return ((1 + daily_rate) ** days_in_year - 1).quantize(Decimal("1e-8"))
 
 
 class CapBasis(enum.StrEnum):

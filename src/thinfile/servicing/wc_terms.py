@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from thinfile.errors import InvalidInputError, RateCapExceededError
-from thinfile.loanmath.annualized import DEFAULT_CAP
+from thinfile.loanmath.annualized import DEFAULT_CAP, compounded_daily_rate
 from thinfile.loanmath.defaults import RATE_SCALE
 from thinfile.money import Money, Rounding
 
@@ -84,7 +84,7 @@ class WorkingCapitalTerms:
     @property
     def effective_annual(self) -> Decimal:
         """(1 + 日利率)^365 − 1: the most a draw's XIRR can reach (repaid after a day)."""
-        return ((1 + self.daily_rate) ** 365 - 1).quantize(Decimal("1e-8"))
+        return compounded_daily_rate(self.daily_rate)
 
 
 def rate_units(rate: Decimal, *, field: str) -> int:
