@@ -301,3 +301,26 @@ def test_a_loan_no_longer_being_repaid_takes_no_plan(engine):
         assert refused.value.field == "loan_id" and "charged-off" in refused.value.message
         assert "recovery" in (refused.value.remedy or "")
     assert plans_of_loan(engine, loan_id) == []
+
+
+def test_a_settlement_is_measured_against_the_payoff_of_the_day(engine):
+    """What is owed on the day includes the current period's interest for the days used,
+    which close of business has not accrued yet: a settlement one fen above the receivables
+    the ledger holds is still less than paying off, so it is taken (and writes the rest off)
+    rather than refused as more than is owed."""
+    loan_id = delinquent_loan(engine, M1_DAY)
+    held = sum(balances(engine).get(a, 0) for a in RECEIVABLES)
+    agreed = held + 1
+    plan = propose_plan(
+        engine,
+        loan_id,
+        HardshipKind.SETTLEMENT,
+        amount=Money(agreed, "CNY"),
+        reason="settles all but the days since the last due date",
+        actor=COLLECTOR,
+    )
+    approve_plan(engine, plan.plan_id, approver=AGENT)
+    after = balances(engine)
+    assert after["cash"] - (-300_000) == agreed  # lent 3,000.00, received the agreed amount
+    assert get_loan(engine, loan_id).account.status.value == "written-off"
+    assert verify_ledger(engine).ok

@@ -56,7 +56,7 @@ from thinfile.services.notifications import notify_plan_changed_in_unit
 from thinfile.services.payments import prepay_in_unit
 from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import EventKind, LoanAccount, LoanStatus
+from thinfile.servicing import EventKind, LoanAccount, LoanStatus, payoff_quote
 from thinfile.servicing.reschedule import (
     check_extendable,
     check_reschedulable,
@@ -133,8 +133,8 @@ def propose_plan(
         _check_open_loan(loan)
         if kind is not HardshipKind.SETTLEMENT:
             check_reschedulable(loan, on)  # refused now rather than at approval
-        if amount is not None:
-            settlement_split(loan.check_amount(amount), loan.outstanding.total)
+        if amount is not None:  # against what paying off would take today
+            settlement_split(loan.check_amount(amount), payoff_quote(loan, on).fen)
         if kind is HardshipKind.RESTRUCTURE:
             check_reage_allowed(_restructured(uow, loan_id), on)
         if kind is HardshipKind.TERM_EXTENSION:
@@ -229,7 +229,9 @@ def _settle(uow: UnitOfWork, plan: HardshipPlan, on: date) -> int:
     assert plan.amount is not None
     stored = catch_up(uow, uow.loans.get(plan.loan_id, lock=True), on)
     loan = stored.account
-    split = settlement_split(plan.amount, loan.outstanding.total)
+    # what paying off would take on the day: the current period's interest for the days used
+    # included, which close of business has not accrued yet
+    split = settlement_split(plan.amount, payoff_quote(loan, on).fen)
     prepay_in_unit(uow, plan.loan_id, Money(split.paid, loan.currency), on)
     receipt = write_off_in_unit(
         uow, plan.loan_id, on, reason=f"settlement, plan {plan.plan_id}", approved=True
