@@ -154,6 +154,20 @@ def test_void_ends_a_session_closed_or_voided() -> None:
             fresh().authorize(Money(5)).capture(bad)
 
 
+def test_a_session_that_captured_nothing_is_in_the_wrong_state_for_a_refund() -> None:
+    """Open, authorized, declined, voided: a refund is refused as a capture on a voided
+    session is — the session's state, not the amount, is what to change."""
+    for state in (
+        fresh(),
+        fresh().authorize(Money(10_000)),
+        fresh().decline(),
+        fresh().authorize(Money(10_000)).void(),
+    ):
+        with pytest.raises(CheckoutStateError) as refused:
+            state.refund(Money(1))
+        assert refused.value.field == "status" and refused.value.value == state.status.value
+
+
 def test_a_refund_is_shared_over_the_captures_newest_first() -> None:
     captures = [(0, Money(7_000)), (1, Money(0)), (2, Money(5_000))]
     assert split_refund(captures, Money(6_000)) == [(2, Money(5_000)), (0, Money(1_000))]

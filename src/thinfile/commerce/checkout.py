@@ -262,7 +262,11 @@ class CheckoutAmounts:
         return replace(self, status=ended, voided=self.capturable)
 
     def refund(self, amount: Money) -> CheckoutAmounts:
-        """Refund ``amount`` of what was captured and not yet refunded."""
+        """Refund ``amount`` of what was captured and not yet refunded; a session that never
+        captured anything (open, authorized, declined, voided, expired) is in the wrong state
+        for a refund, as for a capture."""
+        if not self.captured.fen:
+            raise _state(self.status, "refunded", "refund a captured purchase")
         _positive(amount)
         if amount > self.refundable:
             raise InvalidInputError(
