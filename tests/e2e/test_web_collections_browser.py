@@ -75,13 +75,15 @@ def test_a_term_extension_proposed_and_approved_in_the_browser(
         .inner_text()
         .startswith({"zh": "待审批", "en": "Waiting for approval"}[lang])
     )
-    assert page.locator("#plans button").count() == 0  # the proposer cannot approve
+    assert page.locator("#plans button[id^=approve]").count() == 0  # the proposer cannot
+    withdraw = page.locator("#plans button[id^=decline]")  # but may withdraw it
+    assert withdraw.inner_text() == {"zh": "撤回", "en": "Withdraw"}[lang]
     _shot(page, f"{lang}-collection-case")
     page.context.close()
 
     page = _signs_in(browser, server, "agent", lang)
     page.goto(f"{server}/console/collections/{case.case_id}")
-    page.click("#plans button")
+    page.click("#plans button[id^=approve]")
     page.wait_for_url("**done=approved")
     assert page.locator("#schedule tbody tr").count() == rows + 2
     assert (

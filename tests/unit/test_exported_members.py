@@ -118,6 +118,7 @@ EXPORTS: dict[str, list[str]] = {
         "build_schedule",
         "cap_measure",
         "check_cap",
+        "compounded_daily_rate",
         "cost_statement",
         "days_between",
         "default_charges",

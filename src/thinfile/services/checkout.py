@@ -26,7 +26,6 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce import (
-    VOIDABLE,
     CheckoutAmounts,
     CheckoutStatus,
     CouponFunder,
@@ -39,6 +38,7 @@ from thinfile.commerce import (
     redirect_url,
     split_refund,
 )
+from thinfile.commerce.checkout import VOIDABLE
 from thinfile.commerce.webhooks import WebhookEventType
 from thinfile.errors import (
     CheckoutStateError,
