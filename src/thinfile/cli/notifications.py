@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,6 +53,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="notifications")
 
 
+def _cap_option(default: int, flag: str, messages: str) -> Any:
+    """A channel's daily cap per borrower (0 to 1000, as :class:`DailyCaps` takes it)."""
+    return typer.Option(
+        default,
+        flag,
+        min=0,
+        max=1000,
+        help=f"Most {messages} a borrower gets a day; the rest wait for the next morning",
+    )
+
+
 def report_line(report: DeliveryReport) -> str:
     why = [
         f"{reason} {n}"
@@ -75,27 +86,9 @@ def deliver(
     lease_seconds: float = typer.Option(
         120.0, "--lease-seconds", min=0.1, max=86_400, help="How long a claim holds its rows"
     ),
-    in_app_cap: int = typer.Option(
-        _CAPS.in_app,
-        "--in-app-cap",
-        min=0,
-        max=1000,
-        help="Most in-app messages a borrower gets a day; the rest wait for the next morning",
-    ),
-    email_cap: int = typer.Option(
-        _CAPS.email,
-        "--email-cap",
-        min=0,
-        max=1000,
-        help="Most e-mails a borrower gets a day; the rest wait for the next morning",
-    ),
-    sms_cap: int = typer.Option(
-        _CAPS.sms,
-        "--sms-cap",
-        min=0,
-        max=1000,
-        help="Most text messages a borrower gets a day; the rest wait for the next morning",
-    ),
+    in_app_cap: int = _cap_option(_CAPS.in_app, "--in-app-cap", "in-app messages"),
+    email_cap: int = _cap_option(_CAPS.email, "--email-cap", "e-mails"),
+    sms_cap: int = _cap_option(_CAPS.sms, "--sms-cap", "text messages"),
 ) -> None:
     """Send due notifications by their channels; retry failures with backoff."""
     settings = load_settings()
