@@ -330,20 +330,20 @@ def void_in_unit(
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """Void what is not captured; the session ends."""
     row = _own(uow, actor, session_id, lock=True)
-    saved, record, state = _void(uow, row)
+    record = checkout_record(uow, row)
+    saved, state = _void(uow, row, record)
     audit = _audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
     return checkout_record(uow, saved, lines=record.lines), audit
 
 
 def _void(
-    uow: UnitOfWork, row: StoredCheckout
-) -> tuple[StoredCheckout, CheckoutRecord, CheckoutAmounts]:
+    uow: UnitOfWork, row: StoredCheckout, record: CheckoutRecord
+) -> tuple[StoredCheckout, CheckoutAmounts]:
     """Void the uncaptured rest of ``row`` (locked). The promotions follow what was bought:
     nothing captured, or everything captured refunded — the campaign's budget and the coupon
     come back (a lender-funded coupon's marketing expense with it once it was paid); part
     kept — the campaign keeps only the subsidy of what was captured, the voided rest's share
     goes back."""
-    record = checkout_record(uow, row)
     state = amounts_of(row, record.status).void()
     if not record.captures:
         give_back_promotions_in_unit(uow, row, refunded=False)
@@ -357,7 +357,7 @@ def _void(
             release_campaign_budget_in_unit(uow, row.id, rest)
     saved = _save(uow, row, state)
     checkout_event_in_unit(uow, saved, WebhookEventType.CHECKOUT_VOIDED)
-    return saved, record, state
+    return saved, state
 
 
 def end_disputed_purchase_in_unit(uow: UnitOfWork, session_id: str) -> int:
@@ -365,9 +365,10 @@ def end_disputed_purchase_in_unit(uow: UnitOfWork, session_id: str) -> int:
     captured is voided, so no capture books the borrower a new loan for it. Returns the fen
     voided (0 when nothing was left to capture)."""
     row = load_session(uow, session_id, lock=True)
-    if checkout_record(uow, row).status not in VOIDABLE:
+    record = checkout_record(uow, row)
+    if record.status not in VOIDABLE:
         return 0
-    return _void(uow, row)[2].voided.fen
+    return _void(uow, row, record)[1].voided.fen
 
 
 def refund_in_unit(
