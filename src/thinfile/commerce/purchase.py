@@ -4,18 +4,22 @@ A borrower buys at ``price``, perhaps with a coupon (满减券) taking ``coupon`
 
     financed            = price − coupon                  the borrower's loan (the receivable)
     subsidy             = subsidy rate(term) × financed   rounded once, with the contract's mode
-    merchant settlement = price − subsidy − merchant-funded coupon
+    merchant's subsidy  = subsidy × merchant share        rounded once (a campaign's share; 100%
+                                                          without a campaign)
+    lender's subsidy    = subsidy − merchant's subsidy    平台贴息
+    merchant settlement = price − merchant's subsidy − merchant-funded coupon
     net investment      = financed − subsidy              what the loan really cost the lender
-    marketing expense   = lender-funded coupon            the lender's, not the loan's
+    marketing expense   = lender-funded coupon + lender's subsidy
 
-so ``settlement + subsidy + merchant coupon = price`` and ``settlement = net investment +
-marketing expense`` always hold: every fen of the price is paid by someone.
+so ``settlement + merchant's subsidy + merchant coupon = price`` and ``settlement = net
+investment + marketing expense`` always hold: every fen of the price is paid by someone.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from decimal import Decimal
 
 from thinfile.commerce.contract import TermPricing
 from thinfile.errors import InvalidInputError
@@ -57,6 +61,20 @@ class PurchaseMoney:
     financed: Money
     subsidy: Money
     merchant_settlement: Money
+    lender_subsidy: Money
+    """The part of ``subsidy`` the lender pays itself (a campaign's lender share, 平台贴息)."""
+
+    @property
+    def merchant_subsidy(self) -> Money:
+        """The part of the subsidy the merchant pays (its settlement is reduced by it)."""
+        return self.subsidy - self.lender_subsidy
+
+    @property
+    def lender_coupon(self) -> Money:
+        """The part of the coupon the lender bears."""
+        if self.coupon_funded_by is CouponFunder.LENDER:
+            return self.coupon
+        return Money.zero(self.price.currency)
 
     @property
     def merchant_coupon(self) -> Money:
@@ -67,10 +85,9 @@ class PurchaseMoney:
 
     @property
     def marketing_expense(self) -> Money:
-        """The part of the coupon the lender bears."""
-        if self.coupon_funded_by is CouponFunder.LENDER:
-            return self.coupon
-        return Money.zero(self.price.currency)
+        """What the purchase costs the lender's marketing: the coupon it funds and its part of
+        the subsidy."""
+        return self.lender_coupon + self.lender_subsidy
 
     @property
     def receivable(self) -> Money:
@@ -90,8 +107,10 @@ def purchase_money(
     coupon: Coupon | None = None,
     rounding: Rounding = Rounding.HALF_UP,
     field: str = "price",
+    merchant_share: Decimal = Decimal(1),
 ) -> PurchaseMoney:
-    """The money of buying at ``price`` on the term ``pricing``, after ``coupon``.
+    """The money of buying at ``price`` on the term ``pricing``, after ``coupon``; the
+    merchant pays ``merchant_share`` of the subsidy (a campaign's share), the lender the rest.
 
     Refused when the price is not positive, or the coupon would leave nothing to finance.
     """
@@ -109,11 +128,13 @@ def purchase_money(
     subsidy = financed.times(pricing.subsidy_rate, rounding)
     funder = coupon.funded_by if coupon is not None and off.fen else None
     merchant_coupon = off if funder is CouponFunder.MERCHANT else Money.zero(price.currency)
+    merchant_subsidy = subsidy.times(merchant_share, rounding)
     return PurchaseMoney(
         price=price,
         coupon=off,
         coupon_funded_by=funder,
         financed=financed,
         subsidy=subsidy,
-        merchant_settlement=price - subsidy - merchant_coupon,
+        merchant_settlement=price - merchant_subsidy - merchant_coupon,
+        lender_subsidy=subsidy - merchant_subsidy,
     )

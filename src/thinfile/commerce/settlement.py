@@ -3,9 +3,12 @@
 A capture of business date B and a refund of business date B settle on B + the contract's
 cycle (T+1 by default). Each becomes one :class:`SettlementLine` seen from the merchant:
 
-* a **capture** pays its amount less the merchant's subsidy (贴息) for it;
-* a **refund** (one line per loan it reduced) takes its amount back, less the unearned subsidy
-  returned to the merchant when the contract says so (退还商户), zero when the lender keeps it.
+* a **capture** pays its amount less the merchant's subsidy (贴息) for it — under a campaign
+  that shares the subsidy, the merchant's share only (the lender's share is its own marketing
+  expense);
+* a **refund** (one line per loan it reduced) takes its amount back, less the merchant's share
+  of the unearned subsidy returned to it when the contract says so (退还商户), zero when the
+  lender keeps it.
 
 * a **refund-reversal** (a refund made in error and reversed, one line per loan it reduced)
   pays the refund's amount back on the business date of the reversal, less the unearned

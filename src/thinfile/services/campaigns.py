@@ -19,6 +19,7 @@ A refusal writes nothing, so the checkout may catch it and carry on in the same 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
@@ -59,6 +60,7 @@ __all__ = [
     "create_campaign_in_unit",
     "get_campaign",
     "list_campaigns",
+    "merchant_share_in_unit",
     "release_campaign_budget_in_unit",
     "reserve_campaign_budget_in_unit",
     "retake_campaign_budget_in_unit",
@@ -286,6 +288,15 @@ def reserve_campaign_budget_in_unit(
     after = _stored(uow, campaign_id)  # this unit holds the row: no one else moved it
     crossed = after.spent_fen - amount.fen < after.warning_fen <= after.spent_fen
     return budget_reservation(use, after, crossed_warning=crossed)
+
+
+def merchant_share_in_unit(uow: UnitOfWork, reference: str) -> Decimal:
+    """The share of the subsidy the merchant pays on the purchase ``reference``: its
+    campaign's ``merchant_share`` (a campaign's share never changes), 100% without one."""
+    use = uow.campaigns.use(reference)
+    if use is None:
+        return Decimal(1)
+    return campaign_record(_stored(uow, use.campaign_id)).campaign.merchant_share
 
 
 def release_campaign_budget_in_unit(

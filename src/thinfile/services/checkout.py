@@ -51,7 +51,7 @@ from thinfile.errors import (
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
-from thinfile.services.campaigns import release_campaign_budget_in_unit
+from thinfile.services.campaigns import merchant_share_in_unit, release_campaign_budget_in_unit
 from thinfile.services.checkout_records import (
     CheckoutDraft,
     CheckoutRecord,
@@ -80,7 +80,7 @@ from thinfile.servicing import (
     check_draw,
     standard_product,
 )
-from thinfile.servicing.purchase_refund import unearned_share
+from thinfile.servicing.purchase_refund import lender_unwound, unearned_share
 from thinfile.store.checkout_repo import StoredCheckout, StoredLine, StoredRefundPart
 
 __all__ = [
@@ -247,7 +247,10 @@ def capture_in_unit(
     used = order_coupon_in_unit(uow, row.id) if not record.captures else None
     coupon = used.coupon if used is not None else None
     price = amount + coupon.amount if coupon is not None else amount
-    money = purchase_money(price, pricing, coupon=coupon, rounding=contract.rounding)
+    share = merchant_share_in_unit(uow, row.id)
+    money = purchase_money(
+        price, pricing, coupon=coupon, rounding=contract.rounding, merchant_share=share
+    )
     assert money.financed == amount
     terms = borrower_plan(amount, pricing, start=on, rounding=contract.rounding).schedule.terms
     if row.credit_line_id is not None:
@@ -261,6 +264,7 @@ def capture_in_unit(
         product=product,
         credit_line_id=row.credit_line_id,
         subsidy=money.subsidy,
+        lender_subsidy=money.lender_subsidy,
         merchant=row.merchant_id,
     )
     uow.checkouts.add_capture(
@@ -270,6 +274,7 @@ def capture_in_unit(
             "n": len(record.captures) + 1,
             "amount": amount.fen,
             "subsidy": money.subsidy.fen,
+            "lender_subsidy": money.lender_subsidy.fen,
             "loan_id": loan.loan_id,
             "captured_on": on,
             "created_at": now_utc(),
@@ -279,9 +284,9 @@ def capture_in_unit(
     checkout_event_in_unit(
         uow, saved, WebhookEventType.CHECKOUT_CAPTURED, amount=str(amount), loan_id=loan.loan_id
     )
-    if money.marketing_expense.fen:
+    if money.lender_coupon.fen:  # the lender's part of the subsidy is booked on the loan
         entry = EntryBuilder(row.currency).move(
-            debit=Account.MARKETING_EXPENSE, credit=Account.CASH, fen=money.marketing_expense.fen
+            debit=Account.MARKETING_EXPENSE, credit=Account.CASH, fen=money.lender_coupon.fen
         )
         uow.ledger.post(
             [entry.build("marketing-expense", on, memo=f"checkout:{row.id}")], loan_id=None
@@ -293,6 +298,7 @@ def capture_in_unit(
         amount_fen=amount.fen,
         loan=loan.loan_id,
         coupon_fen=money.coupon.fen,
+        lender_subsidy_fen=money.lender_subsidy.fen,
         merchant_settlement_fen=money.merchant_settlement.fen,
     )
     return checkout_record(uow, saved, lines=record.lines), audit
@@ -424,12 +430,13 @@ def refund_session_in_unit(
                 remedy="refund the borrower outside checkout, through collections",
             )
         share = unearned_share(stored.account, part.fen)
+        lender = lender_unwound(stored.account, share)
         merchant_refund_in_unit(uow, capture.loan_id, part, on, unearned=unearned)
         held = uow.loans.get(capture.loan_id).account.credit
         if held:
             overpayment_refund_in_unit(uow, capture.loan_id, Money(held, row.currency), on)
         uow.checkouts.add_to_capture_refunded(capture.id, part.fen)
-        parts.append(StoredRefundPart(capture.id, capture.loan_id, part.fen, share, held))
+        parts.append(StoredRefundPart(capture.id, capture.loan_id, part.fen, share, held, lender))
     uow.checkouts.add_refund(
         {
             "id": new_id(),

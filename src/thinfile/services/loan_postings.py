@@ -241,6 +241,7 @@ def rebuild_opening(stored: StoredLoan) -> Outcome:
         loan.product,
         down_payment=stored.down_payment,
         subsidy=loan.subsidy,
+        lender_subsidy=loan.lender_subsidy,
         merchant=loan.merchant,
         credit_line_id=loan.credit_line_id,
         effective_interest=bool(loan.subsidy_plan) or not loan.subsidy,

@@ -100,13 +100,15 @@ def open_in_unit(
     product: ServicingProduct | None = None,
     credit_line_id: int | None = None,
     subsidy: Money | None = None,
+    lender_subsidy: Money | None = None,
     merchant: str | None = None,
     schedule: Schedule | None = None,
 ) -> LoanAccount:
     """Open and disburse inside the caller's unit of work (accepting an offer is one; a
-    checkout capture passes the merchant's ``subsidy`` and ``merchant``). ``schedule`` is
-    the plan the borrower pays when it is not ``build_schedule(terms)`` (an interest coupon
-    took interest off some installments; the lender's coupon is then the ``subsidy``)."""
+    checkout capture passes the ``subsidy``, the part of it the lender pays itself
+    (``lender_subsidy``, a campaign's lender share) and ``merchant``). ``schedule`` is the
+    plan the borrower pays when it is not ``build_schedule(terms)`` (an interest coupon took
+    interest off some installments; the lender's coupon is then the ``subsidy``)."""
     return _open(
         uow,
         terms,
@@ -116,6 +118,7 @@ def open_in_unit(
         merchant,
         credit_line_id,
         schedule,
+        lender_subsidy=lender_subsidy,
     )
 
 
@@ -128,6 +131,8 @@ def _open(
     merchant: str | None,
     credit_line_id: int | None,
     schedule: Schedule | None = None,
+    *,
+    lender_subsidy: Money | None = None,
 ) -> LoanAccount:
     check_business_day(uow, terms.start)
     down = down_payment.fen if down_payment else 0
@@ -137,6 +142,7 @@ def _open(
         product,
         down_payment=down,
         subsidy=subsidy.fen if subsidy else 0,
+        lender_subsidy=lender_subsidy.fen if lender_subsidy else 0,
         merchant=merchant,
         credit_line_id=credit_line_id,
     )

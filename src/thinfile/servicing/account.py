@@ -149,6 +149,10 @@ class LoanAccount:
     credit: int = 0
     subsidy: int = 0
     subsidy_recognized: int = 0
+    lender_subsidy: int = 0
+    """The part of ``subsidy`` the lender pays itself (a campaign's lender share, 平台贴息):
+    booked as marketing expense when the loan opens, deferred and recognised with the
+    merchant's part; the merchant is paid that much more."""
     subsidy_plan: tuple[SubsidyPeriod, ...] = ()
     """How the subsidy is recognised, period by period (``servicing.subsidy``); empty for
     loans opened before plans, which recognise it on a straight line."""
@@ -241,6 +245,7 @@ def open_loan(
     *,
     down_payment: int = 0,
     subsidy: int = 0,
+    lender_subsidy: int = 0,
     merchant: str | None = None,
     credit_line_id: int | None = None,
     effective_interest: bool = True,
@@ -251,7 +256,11 @@ def open_loan(
     installment 0, due on the disbursement day. The borrower receives the principal less any
     upfront fee; a merchant ``subsidy`` (贴息, below the financed amount) is held as deferred
     income and recognised daily by its plan (``servicing.subsidy``: the effective-interest
-    method; ``effective_interest=False`` only rebuilds loans opened before plans).
+    method; ``effective_interest=False`` only rebuilds loans opened before plans). When the
+    lender pays ``lender_subsidy`` of it (a campaign's lender share), the merchant is paid
+    that much more and the lender books it as marketing expense: the loan is still carried at
+    the financed amount less the whole subsidy (IFRS 9 B5.1.1: a below-market loan's
+    difference is an expense), so the income recognised is the same.
     """
     terms = schedule.terms
     start = terms.start
@@ -269,6 +278,12 @@ def open_loan(
             "subsidy and down payment must be from 0 to below the amount financed",
             field="subsidy" if subsidy else "down_payment",
         )
+    if not 0 <= lender_subsidy <= subsidy:
+        raise InvalidInputError(
+            "the lender's part of the subsidy must be from 0 to the subsidy",
+            field="lender_subsidy",
+            value=lender_subsidy,
+        )
     plan = plan_subsidy(rows, subsidy, rounding=terms.rounding) if effective_interest else ()
     loan = LoanAccount(
         loan_id,
@@ -281,6 +296,7 @@ def open_loan(
         tuple(rates),
         start - timedelta(days=1),
         subsidy=subsidy,
+        lender_subsidy=lender_subsidy,
         subsidy_plan=plan,
         merchant=merchant,
         credit_line_id=credit_line_id,
@@ -289,7 +305,8 @@ def open_loan(
     entry = (
         EntryBuilder(loan.currency)
         .debit(Account.LOANS_RECEIVABLE, principal)
-        .credit(Account.CASH, principal - upfront - subsidy)
+        .debit(Account.MARKETING_EXPENSE, lender_subsidy)
+        .credit(Account.CASH, principal - upfront - subsidy + lender_subsidy)
         .credit(Account.FEE_INCOME, upfront)
         .credit(Account.DEFERRED_SUBSIDY, subsidy)
     )

@@ -51,7 +51,9 @@ class Account(enum.StrEnum):
     """费用减免: fees and penalty interest forgiven (contra-income, see ``waiver``)."""
     MARKETING_EXPENSE = "marketing_expense"
     """营销费用: a lender-funded coupon (平台出资满减券) paid to the merchant on top of the
-    financed amount at a checkout capture (expense; no loan's receivable)."""
+    financed amount at a checkout capture, and the lender's share of a campaign's subsidy
+    (平台贴息, booked on the loan's disbursement; reversed for the part a refund unwinds)
+    (expense; no loan's receivable)."""
     WC_RECEIVABLE = "working_capital_receivable"
     """流动资金贷款本金: principal drawn on working-capital lines and not yet repaid (asset;
     ``servicing.working_capital``)."""

@@ -50,6 +50,7 @@ from thinfile.servicing.subsidy_plan import plan_subsidy
 
 __all__ = [
     "SubsidyOnRefund",
+    "lender_unwound",
     "rebate_costs",
     "rebate_fees",
     "refund_purchase",
@@ -77,13 +78,40 @@ def unearned_share(loan: LoanAccount, fen: int) -> int:
     return min(deferred, round_fen(Decimal(deferred) * fen / outstanding, Rounding.HALF_UP))
 
 
+def _lender_part_of(loan: LoanAccount, deferred: int) -> int:
+    """The lender's part of ``deferred`` fen of the loan's deferred subsidy (its share of the
+    subsidy, half up)."""
+    if not loan.lender_subsidy or deferred <= 0:
+        return 0
+    return round_fen(Decimal(deferred) * loan.lender_subsidy / loan.subsidy, Rounding.HALF_UP)
+
+
+def lender_unwound(loan: LoanAccount, share: int) -> int:
+    """The lender's part of unwinding ``share`` fen of the loan's deferred subsidy: its part of
+    the deferred before less its part of the deferred after. Telescoping, the parts of all
+    refunds together never exceed the lender's subsidy, and a refund of everything deferred
+    unwinds the lender's part of it exactly."""
+    deferred = loan.subsidy - loan.subsidy_recognized
+    return _lender_part_of(loan, deferred) - _lender_part_of(loan, deferred - share)
+
+
 def unwind_subsidy(loan: LoanAccount, fen: int, on: date, policy: SubsidyOnRefund) -> Outcome:
-    """Unwind the subsidy tied to refunding ``fen``, as ``policy`` says (no entry when none)."""
+    """Unwind the subsidy tied to refunding ``fen``, as ``policy`` says (no entry when none).
+
+    The merchant's part goes back to the merchant (``RETURN_TO_MERCHANT``) or becomes income
+    (``KEEP``); the lender's part (:func:`lender_unwound`) was the lender's own marketing
+    expense, which it no longer spends: the expense is reversed either way."""
     share = unearned_share(loan, fen)
     if share == 0:
         return Outcome(loan)
     to = Account.CASH if policy is SubsidyOnRefund.RETURN_TO_MERCHANT else Account.INTEREST_INCOME
-    entry = EntryBuilder(loan.currency).move(debit=Account.DEFERRED_SUBSIDY, credit=to, fen=share)
+    lender = lender_unwound(loan, share)
+    entry = (
+        EntryBuilder(loan.currency)
+        .debit(Account.DEFERRED_SUBSIDY, share)
+        .credit(to, share - lender)
+        .credit(Account.MARKETING_EXPENSE, lender)
+    )
     done = replace(loan, subsidy_recognized=loan.subsidy_recognized + share)
     return Outcome(done, (entry.build("subsidy-unwind", on, loan_id=loan.loan_id),))
 

@@ -82,6 +82,8 @@ class StoredCapture:
     loan_id: int
     captured_on: date
     created_at: datetime
+    lender_subsidy: int = 0
+    """The part of ``subsidy`` the lender pays (a campaign's lender share)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,8 @@ class StoredRefundPart:
     amount: int
     subsidy_unwound: int
     returned_to_borrower: int
+    lender_unwound: int = 0
+    """The lender's part of ``subsidy_unwound`` (its marketing expense reversed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +258,7 @@ class CheckoutRepository:
                     "amount": p.amount,
                     "subsidy_unwound": p.subsidy_unwound,
                     "returned_to_borrower": p.returned_to_borrower,
+                    "lender_unwound": p.lender_unwound,
                 }
                 for p in parts
             ],

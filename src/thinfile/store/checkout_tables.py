@@ -93,6 +93,7 @@ checkout_captures = sa.Table(
     sa.Column("loan_id", sa.Integer, nullable=False),
     sa.Column("captured_on", sa.Date, nullable=False),
     sa.Column("created_at", _WHEN, nullable=False),
+    _fen("lender_subsidy"),
     sa.UniqueConstraint("session_id", "n"),
 )
 
@@ -127,4 +128,5 @@ checkout_refund_parts = sa.Table(
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("subsidy_unwound", sa.BigInteger, nullable=False),
     sa.Column("returned_to_borrower", sa.BigInteger, nullable=False),
+    _fen("lender_unwound"),
 )

@@ -82,6 +82,7 @@ loans = sa.Table(
     _money("credit"),
     _money("subsidy"),
     _money("subsidy_recognized"),
+    _money("lender_subsidy"),
     sa.Column("subsidy_end_day", _DAY, nullable=False),
     _money("co_principal"),
     _money("co_interest"),

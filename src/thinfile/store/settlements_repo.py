@@ -29,7 +29,8 @@ _LONGEST_CYCLE = 30  # thinfile.commerce.contract.MAX_SETTLEMENT_DAYS
 class SettlingItem:
     """A capture, one refund part, or a lender-funded coupon paid (``coupon``) or taken back
     (``coupon-return``), with the session's contract cycle: money in fen; ``subsidy`` is the
-    capture's subsidy or the part's unwound share (0 for a coupon)."""
+    merchant's part of the capture's subsidy or of the part's unwound share (0 for a
+    coupon)."""
 
     merchant_id: str
     business_date: date
@@ -86,6 +87,12 @@ _CONTRACT = sa.and_(
     merchant_contracts.c.merchant_id == _S.c.merchant_id,
     merchant_contracts.c.version == _S.c.contract_version,
 )
+_MERCHANT_SUBSIDY = (_C.c.subsidy - _C.c.lender_subsidy).label("subsidy")
+"""A capture's subsidy the merchant pays (a campaign's lender share is not the merchant's)."""
+_MERCHANT_UNWOUND = (
+    checkout_refund_parts.c.subsidy_unwound - checkout_refund_parts.c.lender_unwound
+).label("subsidy")
+"""A refund part's unwound subsidy that was the merchant's."""
 _SESSION_COLS = (_S.c.id, _S.c.merchant_order_id, _S.c.currency, _S.c.unearned_subsidy)
 _SETTLEMENT_COLS = [
     merchant_settlements.c[n] for n in StoredSettlement.__dataclass_fields__ if n != "lines"
@@ -111,7 +118,7 @@ class SettlementRepository:
         since = on - timedelta(days=_LONGEST_CYCLE)
         captures = (
             sa.select(_S.c.merchant_id, _C.c.captured_on, _CYCLE, *_SESSION_COLS)
-            .add_columns(_C.c.loan_id, _C.c.amount, _C.c.subsidy, _C.c.n, sa.null())
+            .add_columns(_C.c.loan_id, _C.c.amount, _MERCHANT_SUBSIDY, _C.c.n, sa.null())
             .add_columns(sa.literal("capture"))
             .join(_S, _S.c.id == _C.c.session_id)
             .join(merchant_contracts, _CONTRACT)
@@ -120,7 +127,7 @@ class SettlementRepository:
         r, p = checkout_refunds, checkout_refund_parts
         refunds = (
             sa.select(_S.c.merchant_id, r.c.refunded_on, _CYCLE, *_SESSION_COLS)
-            .add_columns(p.c.loan_id, p.c.amount, p.c.subsidy_unwound, _C.c.n, r.c.id)
+            .add_columns(p.c.loan_id, p.c.amount, _MERCHANT_UNWOUND, _C.c.n, r.c.id)
             .add_columns(sa.literal("refund"))
             .join(_S, _S.c.id == r.c.session_id)
             .join(merchant_contracts, _CONTRACT)
@@ -130,7 +137,7 @@ class SettlementRepository:
         )
         reversals = (
             sa.select(_S.c.merchant_id, r.c.reversed_on, _CYCLE, *_SESSION_COLS)
-            .add_columns(p.c.loan_id, p.c.amount, p.c.subsidy_unwound, _C.c.n, r.c.id)
+            .add_columns(p.c.loan_id, p.c.amount, _MERCHANT_UNWOUND, _C.c.n, r.c.id)
             .add_columns(sa.literal("refund-reversal"))
             .join(_S, _S.c.id == r.c.session_id)
             .join(merchant_contracts, _CONTRACT)
