@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from tests.e2e.api_harness import TestClient, World, context_of
 from tests.e2e.test_api_campaigns import _campaign
 from tests.e2e.test_api_checkout import confirm, ledger_ok, merchant_id_of, post, shop
-from tests.e2e.test_api_checkout_promotions import balance, opened, staff_post
+from tests.e2e.test_api_checkout_promotions import balance, campaign_of, opened, staff_post
 from tests.e2e.test_checkout_refund_reversal import _cash_by_loan, _next_days, _reverse
 from thinfile.services.business_date import current_business_date
 from thinfile.services.settlements import settle_merchants
@@ -112,3 +112,31 @@ def _recognised(api: TestClient, loan_id: int) -> int:
                 {"i": loan_id},
             ).scalar_one()
         )
+
+
+def test_the_campaign_budget_follows_the_subsidy_partial_refunds_unwind(
+    api: TestClient, world: World
+) -> None:
+    merchant = shop(api, world.admin)
+    body = _campaign(merchant_id_of(api, merchant))
+    campaign = staff_post(api, world.admin, "/v1/staff/campaigns", body)
+    session, _ = opened(api, world, merchant)
+    done = confirm(api, world.alice, session, campaign_id=campaign["id"])
+    assert done.status_code == 200 and done.json()["status"] == "authorized", done.text
+    assert campaign_of(api, world, campaign["id"])["spent"] == "900.00"
+
+    # half captured, then refunded the same day: its subsidy (450.00) is all unwound and no
+    # longer the campaign's; the other half stays reserved for the capture still to come
+    assert post(api, merchant, session, "captures", amount="6000.00").status_code == 201
+    assert post(api, merchant, session, "refunds", amount="6000.00").status_code == 201
+    assert campaign_of(api, world, campaign["id"])["spent"] == "450.00"
+    assert post(api, merchant, session, "captures", amount="6000.00").status_code == 201
+    assert campaign_of(api, world, campaign["id"])["spent"] == "450.00"
+
+    # a quarter of the second capture refunded: a quarter of its subsidy goes back; the
+    # refund reversed takes it again
+    assert post(api, merchant, session, "refunds", amount="1500.00").status_code == 201
+    assert campaign_of(api, world, campaign["id"])["spent"] == "337.50"
+    assert _reverse(api, merchant, session, 2).status_code == 200
+    assert campaign_of(api, world, campaign["id"])["spent"] == "450.00"
+    ledger_ok(api)

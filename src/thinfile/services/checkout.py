@@ -342,14 +342,38 @@ def void_in_unit(
     return checkout_record(uow, saved, lines=record.lines), audit
 
 
+def subsidy_in_force(uow: UnitOfWork, session_id: str, *, besides: str | None = None) -> int:
+    """The subsidy the session's purchases still use: its captures' subsidies less what the
+    refunds in force unwound (``besides``: leaving that refund out, as if reversed)."""
+    captured = sum(c.subsidy for c in uow.checkouts.captures(session_id))
+    unwound = sum(
+        p.subsidy_unwound
+        for r in uow.checkouts.refunds(session_id)
+        if r.reversed_on is None and r.id != besides
+        for p in r.parts
+    )
+    return captured - unwound
+
+
+def _release_unwound(uow: UnitOfWork, row: StoredCheckout, unwound: int) -> None:
+    """A partial refund: the campaign's budget gets back the subsidy it unwound (never more
+    than the reservation still holds: captures' subsidies are rounded one by one)."""
+    use = uow.campaigns.use(row.id)
+    if use is None or not unwound:
+        return
+    back = min(unwound, use.amount_fen - use.released_fen)
+    if back > 0:
+        release_campaign_budget_in_unit(uow, row.id, Money(back, row.currency))
+
+
 def _void(
     uow: UnitOfWork, row: StoredCheckout, record: CheckoutRecord
 ) -> tuple[StoredCheckout, CheckoutAmounts]:
     """Void the uncaptured rest of ``row`` (locked). The promotions follow what was bought:
     nothing captured, or everything captured refunded — the campaign's budget and the coupon
     come back (a lender-funded coupon's marketing expense with it once it was paid); part
-    kept — the campaign keeps only the subsidy of what was captured, the voided rest's share
-    goes back."""
+    kept — the campaign keeps only the subsidy of what was captured and no refund unwound, the
+    voided rest's share goes back."""
     state = amounts_of(row, record.status).void()
     if not record.captures:
         give_back_promotions_in_unit(uow, row, refunded=False)
@@ -357,7 +381,7 @@ def _void(
         give_back_promotions_in_unit(uow, row, refunded=True)
     else:
         use = uow.campaigns.use(row.id)
-        kept = sum(c.subsidy for c in record.captures)
+        kept = subsidy_in_force(uow, row.id)
         if use is not None and use.amount_fen - use.released_fen > kept:
             rest = Money(use.amount_fen - use.released_fen - kept, row.currency)
             release_campaign_budget_in_unit(uow, row.id, rest)
@@ -453,6 +477,8 @@ def refund_session_in_unit(
         # the order ended with nothing bought: while the merchant may still capture, the
         # promotions stay with the order (a void afterwards gives them back)
         give_back_promotions_in_unit(uow, row, refunded=True, today=today)
+    else:  # the subsidy the refund unwound is no longer the campaign's to pay
+        _release_unwound(uow, row, sum(p.subsidy_unwound for p in parts))
     saved = _save(uow, row, state)
     checkout_event_in_unit(
         uow, saved, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference

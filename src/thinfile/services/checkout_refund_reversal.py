@@ -20,8 +20,9 @@ The rules (each refusal is typed, names the field and writes nothing):
   money left the lender; reversing would make the borrower owe it again without telling
   them. The reversal is refused (:class:`~thinfile.errors.ConflictError`); the remedy is a
   new purchase for what the merchant meant to keep, or collections for the money paid out.
-* **Promotions given back are taken again.** A full refund returned the session's coupon and
-  the campaign budget its subsidy held; reversing it takes both again
+* **Promotions given back are taken again.** A partial refund returned the campaign budget of
+  the subsidy it unwound, a full refund the session's coupon and the campaign budget its
+  subsidy held; reversing it takes them again
   (:func:`~thinfile.services.coupon_redemptions.retake_coupon_in_unit`,
   :func:`~thinfile.services.campaigns.retake_campaign_budget_in_unit`). Refused, writing
   nothing, when that cannot be done honestly: the borrower has used the coupon on another
@@ -47,6 +48,7 @@ from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.campaigns import retake_campaign_budget_in_unit
+from thinfile.services.checkout import subsidy_in_force
 from thinfile.services.checkout_records import (
     CheckoutRecord,
     checkout_event_in_unit,
@@ -117,12 +119,19 @@ def _refund(uow: UnitOfWork, row: StoredCheckout, n: int) -> StoredRefund:
     return found
 
 
-def _promotions_taken_again(uow: UnitOfWork, row: StoredCheckout) -> None:
+def _promotions_taken_again(uow: UnitOfWork, row: StoredCheckout, refund: StoredRefund) -> None:
+    """What the refund gave back of the session's promotions is taken again: a full refund of
+    an ended order returned the coupon and the campaign budget of every capture (less what
+    earlier refunds still in force unwound); a partial one the subsidy it unwound."""
     if row.refunded != row.captured or row.authorized - row.captured - row.voided:
-        return  # no full refund of an ended order in force: nothing was given back
+        unwound = sum(p.subsidy_unwound for p in refund.parts)
+        if unwound:
+            retake_campaign_budget_in_unit(uow, row.id, most=unwound)
+        return
     retake_coupon_in_unit(uow, row.id)
-    subsidy = sum(c.subsidy for c in uow.checkouts.captures(row.id))
-    retake_campaign_budget_in_unit(uow, row.id, most=subsidy)
+    retake_campaign_budget_in_unit(
+        uow, row.id, most=subsidy_in_force(uow, row.id, besides=refund.id)
+    )
 
 
 def _merchant_refund_txn(uow: UnitOfWork, part: StoredRefundPart, on: date) -> int:
@@ -156,7 +165,7 @@ def reverse_session_refund_in_unit(
     on the current business date (``today``: as the clock's date, for a replayed day)."""
     reason = staff_reason(reason)
     refund = _refund(uow, row, refund_n)
-    _promotions_taken_again(uow, row)
+    _promotions_taken_again(uow, row, refund)
     on = business_date_in(uow, today=today)
     txns = []
     for part in refund.parts:
