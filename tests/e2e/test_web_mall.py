@@ -198,8 +198,10 @@ def _settles_next_day_and_spends_the_campaign(
     client: TestClient, context: AppContext, session_id: str
 ) -> None:
     """The merchant sees the T+1 settlement and its file, and the campaign's budget spent on
-    the subsidy: 7.5% of ¥12,000 = ¥900 (the whole order's, paid by the merchant)."""
+    the subsidy: 7.5% of ¥12,000 = ¥900 (the whole order's, paid by the merchant), less the
+    ¥150 the refund of ¥2,000 unwound the day of the purchase (a sixth of it)."""
     subsidy = EBIKE_FEN * 75 // 1000
+    spent = subsidy - subsidy * 200_000 // EBIKE_FEN
     booked = current_business_date(context.engine)
     run_cob(context.engine, booked, actor="test")
     settle_merchants(context.engine, booked + timedelta(days=1))
@@ -212,8 +214,8 @@ def _settles_next_day_and_spends_the_campaign(
     assert session_id in file.text
     assert client.get("/merchant/settlements/2001-01-01.csv").status_code == 404
     budgets = client.get("/merchant/campaigns").text
-    assert CAMPAIGN_NAME in budgets and yuan(subsidy) in budgets
-    assert yuan(5_000_000 - subsidy) in budgets
+    assert CAMPAIGN_NAME in budgets and yuan(spent) == "¥750.00" and yuan(spent) in budgets
+    assert yuan(5_000_000 - spent) in budgets
 
 
 def test_nobody_sees_another_merchants_order_or_another_borrowers_checkout(

@@ -1,4 +1,5 @@
-"""Checkout sessions, the merchant's side (收银台): create, read, capture, void, refund.
+"""Checkout sessions, the merchant's side (收银台): create, read, capture, void (refunds:
+:mod:`thinfile.services.checkout_refunds`).
 
 Each state change has an in-unit form (``…_in_unit(uow, actor, …) -> (result, AuditDraft)``)
 that :func:`thinfile.services.idempotency.run_once` runs with the request's idempotency key,
@@ -11,15 +12,12 @@ repeat replays the first answer and posts nothing. A merchant reaches only its o
   plan the borrower confirmed (interest-free, or the fee plan), with the merchant's subsidy =
   the contract's rate for the term × the amount (held as deferred income) and ``merchant`` set;
   a session authorized on a credit line draws on it (what is available is checked again).
-* **refund** is shared over the captures, newest first; on each loan it is a merchant refund
-  that cuts the schedule from the last installment backwards, unwinds the unearned subsidy as
-  the contract says (re-planning the rest), re-prices the fee plan on what stays financed and
-  returns what the borrower paid beyond the new total and in fees on the refunded share.
+* **void** ends the session: what is not captured is released, and the promotions follow what
+  was bought (:func:`give_back_promotions_in_unit`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -36,12 +34,10 @@ from thinfile.commerce import (
     check_order,
     purchase_money,
     redirect_url,
-    split_refund,
 )
 from thinfile.commerce.checkout import VOIDABLE
 from thinfile.commerce.webhooks import WebhookEventType
 from thinfile.errors import (
-    CheckoutStateError,
     ConflictError,
     InvalidInputError,
     MerchantStatusError,
@@ -66,31 +62,28 @@ from thinfile.services.checkout_records import (
 from thinfile.services.conflicts import duplicate_is_conflict
 from thinfile.services.coupons import order_coupon_in_unit, return_coupon_in_unit
 from thinfile.services.identity_records import Actor, new_id, now_utc
-from thinfile.services.loan_adjustments import merchant_refund_in_unit, overpayment_refund_in_unit
-from thinfile.services.loan_postings import catch_up
 from thinfile.services.loans import open_in_unit
 from thinfile.services.merchant_records import contract_record
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Account,
     EntryBuilder,
-    LoanStatus,
     PrepaymentMode,
-    SubsidyOnRefund,
     check_draw,
     standard_product,
 )
-from thinfile.servicing.purchase_refund import lender_unwound, unearned_share
-from thinfile.store.checkout_repo import StoredCheckout, StoredLine, StoredRefundPart
+from thinfile.store.checkout_repo import StoredCheckout, StoredLine
 
 __all__ = [
     "capture_in_unit",
+    "checkout_audit",
     "create_for_merchant_in_unit",
     "create_in_unit",
     "get_for_merchant",
     "give_back_promotions_in_unit",
-    "refund_in_unit",
-    "refund_session_in_unit",
+    "own_session",
+    "save_amounts",
+    "subsidy_in_force",
     "void_in_unit",
 ]
 
@@ -104,7 +97,9 @@ def _merchant_of(uow: UnitOfWork, actor: Actor) -> str:
     return merchant_id
 
 
-def _own(uow: UnitOfWork, actor: Actor, session_id: str, *, lock: bool = False) -> StoredCheckout:
+def own_session(
+    uow: UnitOfWork, actor: Actor, session_id: str, *, lock: bool = False
+) -> StoredCheckout:
     """The caller's merchant's session; another merchant's looks like none."""
     merchant_id = _merchant_of(uow, actor)
     row = load_session(uow, session_id, lock=lock)
@@ -211,10 +206,10 @@ def create_for_merchant_in_unit(
 
 def get_for_merchant(engine: Engine, actor: Actor, session_id: str) -> CheckoutRecord:
     with UnitOfWork(engine) as uow:
-        return checkout_record(uow, _own(uow, actor, session_id))
+        return checkout_record(uow, own_session(uow, actor, session_id))
 
 
-def _save(uow: UnitOfWork, row: StoredCheckout, state: CheckoutAmounts) -> StoredCheckout:
+def save_amounts(uow: UnitOfWork, row: StoredCheckout, state: CheckoutAmounts) -> StoredCheckout:
     """Write the session's new amounts and status; its row as it now stands."""
     return save_session(
         uow,
@@ -228,7 +223,7 @@ def _save(uow: UnitOfWork, row: StoredCheckout, state: CheckoutAmounts) -> Store
     )
 
 
-def _audit(actor: Actor, action: str, row: StoredCheckout, **details: object) -> AuditDraft:
+def checkout_audit(actor: Actor, action: str, row: StoredCheckout, **details: object) -> AuditDraft:
     return AuditDraft(actor.label, action, f"checkout:{row.id}", details)
 
 
@@ -237,7 +232,7 @@ def capture_in_unit(
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """Capture ``amount`` of the authorization: the borrower's loan for it is booked on the
     current business date (``today``: as the clock's date, for a replayed day)."""
-    row = _own(uow, actor, session_id, lock=True)
+    row = own_session(uow, actor, session_id, lock=True)
     record = checkout_record(uow, row)
     state = amounts_of(row, record.status).capture(amount)
     pricing, _ = pricing_of(row)
@@ -280,7 +275,7 @@ def capture_in_unit(
             "created_at": now_utc(),
         }
     )
-    saved = _save(uow, row, state)
+    saved = save_amounts(uow, row, state)
     checkout_event_in_unit(
         uow, saved, WebhookEventType.CHECKOUT_CAPTURED, amount=str(amount), loan_id=loan.loan_id
     )
@@ -291,7 +286,7 @@ def capture_in_unit(
         uow.ledger.post(
             [entry.build("marketing-expense", on, memo=f"checkout:{row.id}")], loan_id=None
         )
-    audit = _audit(
+    audit = checkout_audit(
         actor,
         "checkout.capture",
         row,
@@ -335,10 +330,10 @@ def void_in_unit(
     uow: UnitOfWork, actor: Actor, session_id: str
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """Void what is not captured; the session ends."""
-    row = _own(uow, actor, session_id, lock=True)
+    row = own_session(uow, actor, session_id, lock=True)
     record = checkout_record(uow, row)
     saved, state = _void(uow, row, record)
-    audit = _audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
+    audit = checkout_audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
     return checkout_record(uow, saved, lines=record.lines), audit
 
 
@@ -353,17 +348,6 @@ def subsidy_in_force(uow: UnitOfWork, session_id: str, *, besides: str | None = 
         for p in r.parts
     )
     return captured - unwound
-
-
-def _release_unwound(uow: UnitOfWork, row: StoredCheckout, unwound: int) -> None:
-    """A partial refund: the campaign's budget gets back the subsidy it unwound (never more
-    than the reservation still holds: captures' subsidies are rounded one by one)."""
-    use = uow.campaigns.use(row.id)
-    if use is None or not unwound:
-        return
-    back = min(unwound, use.amount_fen - use.released_fen)
-    if back > 0:
-        release_campaign_budget_in_unit(uow, row.id, Money(back, row.currency))
 
 
 def _void(
@@ -385,7 +369,7 @@ def _void(
         if use is not None and use.amount_fen - use.released_fen > kept:
             rest = Money(use.amount_fen - use.released_fen - kept, row.currency)
             release_campaign_budget_in_unit(uow, row.id, rest)
-    saved = _save(uow, row, state)
+    saved = save_amounts(uow, row, state)
     checkout_event_in_unit(uow, saved, WebhookEventType.CHECKOUT_VOIDED)
     return saved, state
 
@@ -399,95 +383,3 @@ def end_disputed_purchase_in_unit(uow: UnitOfWork, session_id: str) -> int:
     if record.status not in VOIDABLE:
         return 0
     return _void(uow, row, record)[1].voided.fen
-
-
-def refund_in_unit(
-    uow: UnitOfWork,
-    actor: Actor,
-    session_id: str,
-    amount: Money,
-    *,
-    reference: str | None,
-    today: date | None = None,
-) -> tuple[CheckoutRecord, AuditDraft]:
-    """Refund ``amount`` of what was captured (never more in total), newest capture first."""
-    return refund_session_in_unit(
-        uow,
-        actor,
-        _own(uow, actor, session_id, lock=True),
-        amount,
-        reference=reference,
-        today=today,
-    )
-
-
-def refund_session_in_unit(
-    uow: UnitOfWork,
-    actor: Actor,
-    row: StoredCheckout,
-    amount: Money,
-    *,
-    reference: str | None,
-    today: date | None = None,
-) -> tuple[CheckoutRecord, AuditDraft]:
-    """:func:`refund_in_unit` of a session the caller has already checked and locked (a
-    merchant's own, or staff resolving a dispute: ``services.disputes``); booked on the
-    current business date (``today``: as the clock's date, for a replayed day)."""
-    record = checkout_record(uow, row)
-    state = amounts_of(row, record.status).refund(amount)
-    _, policy = pricing_of(row)
-    unearned = SubsidyOnRefund(policy.value)
-    on = business_date_in(uow, today=today)
-    open_parts = [
-        (i, Money(c.amount - c.refunded, row.currency)) for i, c in enumerate(record.captures)
-    ]
-    parts = []
-    for i, part in split_refund(open_parts, amount):
-        capture = record.captures[i]
-        stored = catch_up(uow, uow.loans.get(capture.loan_id, lock=True), on)
-        if stored.account.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
-            raise CheckoutStateError(
-                f"the loan of capture {capture.n} is {stored.account.status.value}: a refund "
-                "can no longer reduce what the borrower owes on it",
-                field="amount",
-                value=str(amount),
-                remedy="refund the borrower outside checkout, through collections",
-            )
-        share = unearned_share(stored.account, part.fen)
-        lender = lender_unwound(stored.account, share)
-        merchant_refund_in_unit(uow, capture.loan_id, part, on, unearned=unearned)
-        held = uow.loans.get(capture.loan_id).account.credit
-        if held:
-            overpayment_refund_in_unit(uow, capture.loan_id, Money(held, row.currency), on)
-        uow.checkouts.add_to_capture_refunded(capture.id, part.fen)
-        parts.append(StoredRefundPart(capture.id, capture.loan_id, part.fen, share, held, lender))
-    uow.checkouts.add_refund(
-        {
-            "id": new_id(),
-            "session_id": row.id,
-            "n": len(record.refunds) + 1,
-            "amount": amount.fen,
-            "reference": reference,
-            "refunded_on": on,
-            "created_at": now_utc(),
-        },
-        parts,
-    )
-    if state.refunded == state.captured and not state.capturable.fen:
-        # the order ended with nothing bought: while the merchant may still capture, the
-        # promotions stay with the order (a void afterwards gives them back)
-        give_back_promotions_in_unit(uow, row, refunded=True, today=today)
-    else:  # the subsidy the refund unwound is no longer the campaign's to pay
-        _release_unwound(uow, row, sum(p.subsidy_unwound for p in parts))
-    saved = _save(uow, row, state)
-    checkout_event_in_unit(
-        uow, saved, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference
-    )
-    audit = _audit(
-        actor,
-        "checkout.refund",
-        row,
-        amount_fen=amount.fen,
-        loans=json.dumps([p.loan_id for p in parts]),
-    )
-    return checkout_record(uow, saved, lines=record.lines), audit

@@ -14,10 +14,11 @@ recognition go on, and the date an installment fell due is still recorded).
 Staff resolve it with an outcome and a reason:
 
 * **refund** refunds the captured remainder (captured − refunded) through the checkout refund
-  use case (:func:`thinfile.services.checkout.refund_session_in_unit`), in the same unit: the
-  loans are cut and closed, what the borrower paid goes back to them; what the merchant has
-  not captured is voided (:func:`thinfile.services.checkout.end_disputed_purchase_in_unit`),
-  so no later capture books the borrower a new loan for the disputed purchase;
+  use case (:func:`thinfile.services.checkout_refunds.refund_session_in_unit`), in the same
+  unit: the loans are cut and closed, what the borrower paid goes back to them; what the
+  merchant has not captured is voided
+  (:func:`thinfile.services.checkout.end_disputed_purchase_in_unit`), so no later capture
+  books the borrower a new loan for the disputed purchase;
 * **reject** ends the dispute and nothing else. *Aging resumes from the original due date*:
   days past due are counted from the day the installment fell due, so the next close of
   business puts the loan in the bucket those days say (charging it off if they reach the
@@ -48,8 +49,9 @@ from thinfile.errors import CheckoutStateError, ConflictError, InvalidInputError
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
-from thinfile.services.checkout import end_disputed_purchase_in_unit, refund_session_in_unit
+from thinfile.services.checkout import end_disputed_purchase_in_unit
 from thinfile.services.checkout_records import load_session
+from thinfile.services.checkout_refunds import refund_session_in_unit
 from thinfile.services.identity_records import Actor, new_id, now_utc
 from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from thinfile.commerce.settlement import settlement_csv
 from thinfile.commerce.webhooks import WebhookEventStatus
 from thinfile.money import Money
-from thinfile.services import checkout, webhooks
+from thinfile.services import checkout, checkout_refunds, webhooks
 from thinfile.services.audit import AuditDraft
 from thinfile.services.campaign_records import CampaignRecord, campaign_record
 from thinfile.services.checkout_records import CheckoutRecord, checkout_record
@@ -130,7 +130,7 @@ def refund(
         actor,
         key,
         f"refund:{session_id}:{amount.fen}",
-        lambda uow: checkout.refund_in_unit(
+        lambda uow: checkout_refunds.refund_in_unit(
             uow, actor, session_id, amount, reference=key[-32:], today=today
         ),
     )

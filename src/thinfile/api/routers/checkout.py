@@ -30,7 +30,12 @@ from thinfile.api.runtime import Runtime
 from thinfile.http import Context
 from thinfile.money import Money
 from thinfile.security.roles import Role
-from thinfile.services import checkout, checkout_borrower, checkout_refund_reversal
+from thinfile.services import (
+    checkout,
+    checkout_borrower,
+    checkout_refund_reversal,
+    checkout_refunds,
+)
 from thinfile.services.checkout_records import CheckoutDraft, LineDraft
 from thinfile.services.identity_records import Actor
 
@@ -96,7 +101,7 @@ def refund(
 ) -> Response:
     amount = Money.of(body.amount)
     return idem.once(
-        lambda uow: checkout.refund_in_unit(
+        lambda uow: checkout_refunds.refund_in_unit(
             uow, merchant, session_id, amount, reference=body.reference
         ),
         render=checkout_public,
