@@ -553,3 +553,37 @@ def test_a_loan_repaid_within_its_free_days_pays_no_interest(free, on_day, charg
     owed = D(1_200_000) * D("0.015") * charged_days / 28
     assert abs(interest - owed) <= 1, (interest, owed)
     check_loan(closed.loan, (*opened_loan.entries, *books.entries, *closed.entries))
+
+
+@pytest.mark.parametrize(("free", "on_day", "charged_days"), [(7, 7, 0), (7, 3, 0), (7, 10, 3)])
+def test_a_fee_plan_repaid_within_its_free_days_pays_no_fee_for_them(free, on_day, charged_days):
+    """On a fee plan (分期手续费) the free-days coupon takes the first N days' fee off: repaid
+    within them, the borrower pays no fee; after, the period's fee for the days beyond them
+    (the fee is 0.6 % of 12,000 a month = 72.00 over the 28 days from 2026-01-31)."""
+    from thinfile.decisioning.interest_coupons import (
+        CouponKind,
+        InterestCouponTerms,
+        with_coupon,
+    )
+
+    terms = LoanTerms(
+        Money.of("12000"),
+        D(0),
+        12,
+        RepaymentMethod.FEE_INSTALLMENT,
+        START,
+        monthly_fee_rate=D("0.006"),
+    )
+    schedule, _value = with_coupon(
+        build_schedule(terms), InterestCouponTerms(CouponKind.FREE_DAYS, days=free)
+    )
+    opened_loan = open_loan(1, schedule, ServicingProduct())
+    on = START + timedelta(days=on_day)
+    books = close_through(opened_loan.loan, on - timedelta(days=1))
+    quote = payoff_quote(books.loan, on)
+    closed = prepay(books.loan, quote, on)
+    assert closed.loan.status is LoanStatus.CLOSED
+    fee = _cash_paid(closed.entries) - 1_200_000
+    owed = D(7_200) * charged_days / 28
+    assert abs(fee - owed) <= 1, (fee, owed)
+    check_loan(closed.loan, (*opened_loan.entries, *books.entries, *closed.entries))

@@ -34,7 +34,6 @@ from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.servicing.account import InstallmentState, LoanAccount, LoanStatus, Outcome
 from thinfile.servicing.allocation import allocate, timing_of
-from thinfile.servicing.daily import accrued_to
 from thinfile.servicing.ledger import Account, EntryBuilder
 from thinfile.servicing.product import (
     BeyondPayoff,
@@ -49,6 +48,7 @@ from thinfile.servicing.reamortize import (
     reamortize,
     rest_cost,
     rest_of_period,
+    used_fee,
     used_interest,
     with_carried,
 )
@@ -204,7 +204,7 @@ def _early(
     cut[k], freed = _restate(
         original,
         used_interest(loan, rows, k, on),
-        accrued_to(original.fee_due, original.start, original.due, on),
+        used_fee(loan, original, on),
         entry,
     )
     entry.debit(Account.OVERPAYMENT_LIABILITY, freed)  # interest paid ahead, now money again
@@ -388,7 +388,7 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = 
         rows[k], freed = _restate(
             original,
             used_interest(loan, rows, k, on),
-            accrued_to(original.fee_due, original.start, original.due, on),
+            used_fee(loan, original, on),
             entry,
         )
         entry.debit(Account.OVERPAYMENT_LIABILITY, freed)

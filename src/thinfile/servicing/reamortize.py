@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
-from thinfile.loanmath import RepaymentMethod, level_installment
+from thinfile.loanmath import RepaymentMethod, build_schedule, level_installment
 from thinfile.money import round_fen
 from thinfile.servicing.account import InstallmentState, LoanAccount
 from thinfile.servicing.daily import accrued_to
@@ -24,6 +24,7 @@ __all__ = [
     "reamortize",
     "rest_cost",
     "rest_of_period",
+    "used_fee",
     "used_interest",
     "with_carried",
 ]
@@ -117,7 +118,7 @@ def rest_cost(
         return 0, 0
     exact = Decimal(lent) * loan.rates[original.n] * rest / period
     interest = round_fen(exact, loan.schedule.terms.rounding)
-    fee = original.fee_due - accrued_to(original.fee_due, original.start, original.due, on)
+    fee = original.fee_due - used_fee(loan, original, on)
     return interest, fee
 
 
@@ -151,6 +152,30 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     rest_exact = Decimal(lent) * rate * rest / period
     rest_interest = int(rest_exact.to_integral_value(rounding=ROUND_CEILING))  # days used: down
     return min(row.interest_due, max(0, row.interest_due - rest_interest))
+
+
+def _fee_relief(loan: LoanAccount, row: InstallmentState) -> int:
+    """What an interest coupon took off ``row``'s fee (fen): its cut falls on the interest
+    first, then the fee (``loanmath.schedule``), so the part beyond the scheduled interest."""
+    terms = loan.schedule.terms
+    if not 0 < row.n <= len(terms.charge_relief) or not terms.charge_relief[row.n - 1]:
+        return 0
+    plain = build_schedule(replace(terms, charge_relief=())).installments[row.n - 1]
+    return min(max(0, terms.charge_relief[row.n - 1] - plain.interest), plain.fee)
+
+
+def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:
+    """The fee of ``row``, the current period's installment, for its days before ``on``.
+
+    A straight line over its period (:func:`accrued_to`), unless an interest coupon cut the
+    fee (free days on a fee plan, an amount off): then the cut is taken from the first days,
+    where a coupon's free days fall — the period's whole fee earned in a straight line, less
+    the cut — so a loan repaid within its free days pays no fee for them."""
+    relief = _fee_relief(loan, row) if row.fee_due else 0
+    if not relief:
+        return accrued_to(row.fee_due, row.start, row.due, on)
+    earned = accrued_to(row.fee_due + relief, row.start, row.due, on)
+    return min(row.fee_due, max(0, earned - relief))
 
 
 def rest_of_period(
