@@ -41,8 +41,9 @@ def test_the_shop_owner_grows_one_declines_and_one_is_frozen(database_url):
     assert story.accepted and {h.reason_codes for h in owner.history} == {("OFFER_ACCEPTED",)}
     decliner = line_limits(engine, story.decliner)
     assert story.declined and decliner.limit == 500_000 and decliner.history == ()
-    frozen = line_limits(engine, story.freezer)
-    assert frozen.status == "frozen" and frozen.available == 0
+    stopped = line_limits(engine, story.freezer)
+    # frozen at 30 days past due (the notice below), then stopped when the draw charged off
+    assert stopped.status == "charged-off" and stopped.available == 0
     with engine.connect() as conn:
         notices = conn.execute(
             sa.text("SELECT kind, reason_codes FROM limit_notices WHERE line_id = :i"),

@@ -138,8 +138,8 @@ def demo(
             console.print("[red]no programme or coupon loan, or one the ledger does not tie[/red]")
             raise typer.Exit(1)
         story = summary.limits
-        if not (story.get("increases_accepted") and story.get("late_payer_frozen")):
-            console.print("[red]the credit lines' year did not grow a limit and freeze one[/red]")
+        if not (story.get("increases_accepted") and story.get("late_payer_stopped")):
+            console.print("[red]the credit lines' year did not grow a limit and stop one[/red]")
             raise typer.Exit(1)
         if problems := story_problems(summary):
             console.print(f"[red]{'; '.join(problems)}[/red]")

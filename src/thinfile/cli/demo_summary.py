@@ -44,7 +44,8 @@ class DemoSummary:
     promotion_problems: list[str]
     limits: dict[str, Any]
     """The three credit lines' story: the shop owner's limit at the start and now, the
-    offers declined, whether the late payer's line is frozen."""
+    offers declined, whether the late payer's line is stopped (frozen by a review, or charged
+    off with its draw)."""
     collections: dict[str, Any]
     """The collector's year: contacts, the promises kept and broken, the plan granted."""
     messages: dict[str, Any]
@@ -58,6 +59,15 @@ class DemoSummary:
     mall: dict[str, Any] = field(default_factory=dict)
     """The mall's purchases, refunds, dispute and spent campaign, and what did not happen or
     does not tie to the ledger (``problems``)."""
+
+
+def _stopped(story: dict[str, Any]) -> str:
+    """How the late payer's line ended the year, as the summary says it."""
+    if not story["late_payer_stopped"]:
+        return "still lending"
+    if story["late_payer_line"] == "charged-off":
+        return "frozen, then stopped when its draw was charged off"
+    return "frozen"
 
 
 def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
@@ -74,7 +84,8 @@ def _limit_story(engine: Engine, lender: DemoLender) -> dict[str, Any]:
         "shop_owner_limit": str(Money(owner.limit)),
         "increases_accepted": len(story.accepted),
         "increases_declined": len(story.declined),
-        "late_payer_frozen": freezer.status == "frozen",
+        "late_payer_stopped": freezer.status in ("frozen", "charged-off"),
+        "late_payer_line": freezer.status,
         "lines": [story.shop_owner, story.decliner, story.freezer],
     }
 
@@ -268,7 +279,7 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
             f"shop owner {story['shop_owner_opening']} → {story['shop_owner_limit']} yuan "
             f"({story['increases_accepted']} increases accepted); "
             f"{story['increases_declined']} declined; late payer "
-            + ("frozen" if story["late_payer_frozen"] else "not frozen")
+            + _stopped(story)
             + "; staff see them at "
             + ", ".join(f"/console/lines/{n}" for n in story.get("lines", [])),
         )

@@ -243,6 +243,15 @@ def quote_offers_today(engine: Engine, application_id: str, *, actor: Actor) -> 
         ]
 
 
+def _line_rate(chosen: Mapping[str, object], terms: LoanTerms) -> Decimal:
+    """The rate a line's later draws are priced at: the offer's price before a programme's
+    discount, which is for the first loan only (its budget pays that loan's discount)."""
+    programme = chosen.get("programme")
+    if isinstance(programme, Mapping) and programme.get("price_kind") == "annual_rate":
+        return Decimal(str(programme["price_before"]))
+    return terms.annual_rate
+
+
 def accept_in_unit(
     uow: UnitOfWork,
     application_id: str,
@@ -276,7 +285,7 @@ def accept_in_unit(
     line_id = None
     if chosen.get("credit_line") is not None or chosen["product"] == "revolving_line":
         limit = Money.of(str(chosen.get("credit_limit") or chosen["amount"]))
-        line_id = open_line_in_unit(uow, limit, terms.annual_rate, on).line.line_id
+        line_id = open_line_in_unit(uow, limit, _line_rate(chosen, terms), on).line.line_id
     loan = open_in_unit(
         uow,
         terms,

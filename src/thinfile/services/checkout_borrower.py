@@ -63,7 +63,7 @@ from thinfile.services.checkout_records import (
     save_session,
 )
 from thinfile.services.coupons import redeem_coupon_in_unit, usable_coupons_in_unit
-from thinfile.services.credit_lines import open_line_in_unit
+from thinfile.services.credit_lines import open_line_in_unit, room_on_line
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.policies import DecisionRuntime
 from thinfile.services.uow import UnitOfWork
@@ -221,9 +221,6 @@ def get_for_borrower(engine: Engine, actor: Actor, session_id: str) -> CheckoutR
         return checkout_record(uow, row)
 
 
-_HOLDING = (CheckoutStatus.AUTHORIZED.value, CheckoutStatus.PARTIALLY_CAPTURED.value)
-
-
 def _line_with_room(uow: UnitOfWork, user_id: str, amount: Money) -> int | None:
     """The borrower's newest active line whose available amount, less what other sessions
     authorized on it may still capture, covers ``amount`` (the line is locked)."""
@@ -232,9 +229,7 @@ def _line_with_room(uow: UnitOfWork, user_id: str, amount: Money) -> int | None:
         line = stored.line
         if line.status is not LineStatus.ACTIVE or line.limit.currency != amount.currency:
             continue
-        owed = uow.credit_lines.outstanding_principal(line_id)
-        held = uow.checkouts.reserved_on_line(line_id, statuses=_HOLDING)
-        if line.available(owed).fen - held >= amount.fen:
+        if room_on_line(uow, line)[1] >= amount:
             return line_id
     return None
 

@@ -141,6 +141,8 @@ def _delinquency(uow: UnitOfWork, x: date, p: Params) -> int:
 def _charge_off(uow: UnitOfWork, x: date, p: Params) -> int:
     sums = uow.cob.charge_off_sums(p)
     touched = uow.cob.charge_off(p)
+    if touched:  # a line one of whose draws is charged off never lends again
+        uow.credit_lines.stop_lines_of_lost_draws(ended_day=int(p["x"]))
     for row in sums:
         b = EntryBuilder(row["currency"])
         b.move(

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
+from thinfile.commerce import CheckoutStatus
+from thinfile.errors import InvalidInputError
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
@@ -17,6 +19,7 @@ from thinfile.services.loans import _open
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     CreditLine,
+    LineStatus,
     LoanAccount,
     ServicingProduct,
     change_limit,
@@ -25,16 +28,29 @@ from thinfile.servicing import (
 from thinfile.store.servicing_codec import to_day
 
 __all__ = [
+    "DRAW_TERMS",
+    "MIN_DRAW_FEN",
     "LineView",
     "change_line_limit",
+    "check_draw_terms",
     "draw",
     "draw_audit",
     "draw_in_unit",
     "draw_today",
     "get_line",
+    "held_on_line",
     "open_credit_line",
     "open_line_in_unit",
+    "room_on_line",
 ]
+
+DRAW_TERMS = (3, 6, 12)
+"""The terms a borrower chooses from when drawing on a line (months)."""
+MIN_DRAW_FEN = 10_000
+"""The smallest draw a borrower may make (100.00): below it a draw over 12 months would have
+installments of a few fen."""
+_HOLDING = (CheckoutStatus.AUTHORIZED.value, CheckoutStatus.PARTIALLY_CAPTURED.value)
+"""The checkout sessions whose authorization on a line holds room a draw cannot take."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +92,45 @@ def open_line_in_unit(
     return LineView(CreditLine(line_id, limit), 0, limit)
 
 
+def held_on_line(uow: UnitOfWork, line_id: int) -> int:
+    """What purchases authorized on the line may still capture (fen): room no draw takes."""
+    return uow.checkouts.reserved_on_line(line_id, statuses=_HOLDING)
+
+
+def room_on_line(uow: UnitOfWork, line: CreditLine) -> tuple[int, Money]:
+    """The principal the line's draws owe, and what may be drawn now: the limit less that
+    and the purchases authorized on it (nothing on a line that is not active)."""
+    owed = uow.credit_lines.outstanding_principal(line.line_id)
+    if line.status is not LineStatus.ACTIVE:
+        return owed, Money(0, line.limit.currency)
+    return owed, line.available(owed + held_on_line(uow, line.line_id))
+
+
+def check_draw_terms(amount: Money, periods: int) -> None:
+    """A borrower's draw: one of the terms offered (:data:`DRAW_TERMS`), at least
+    :data:`MIN_DRAW_FEN`."""
+    if periods not in DRAW_TERMS:
+        raise InvalidInputError(
+            f"the term must be one of {', '.join(str(t) for t in DRAW_TERMS)} months",
+            field="term_months",
+            value=periods,
+            remedy="choose one of the terms offered",
+        )
+    if amount.fen < MIN_DRAW_FEN:
+        least = Money(MIN_DRAW_FEN, amount.currency)
+        raise InvalidInputError(
+            f"a draw is at least {least}",
+            field="amount",
+            value=str(amount),
+            remedy=f"draw {least} or more",
+        )
+
+
 def get_line(engine: Engine, line_id: int) -> LineView:
     with UnitOfWork(engine) as uow:
         line = uow.credit_lines.get(line_id).line
-        owed = uow.credit_lines.outstanding_principal(line_id)
-    return LineView(line, owed, line.available(owed))
+        owed, available = room_on_line(uow, line)
+    return LineView(line, owed, available)
 
 
 def draw_in_unit(
@@ -92,9 +142,11 @@ def draw_in_unit(
     *,
     method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
 ) -> LoanAccount:
-    """:func:`draw` inside the caller's unit of work (the caller commits)."""
+    """:func:`draw` inside the caller's unit of work (the caller commits): within the limit
+    less what the draws owe and what purchases authorized on the line may still capture."""
     stored = uow.credit_lines.get(line_id, lock=True)
-    check_draw(stored.line, uow.credit_lines.outstanding_principal(line_id), amount)
+    owed = uow.credit_lines.outstanding_principal(line_id)
+    check_draw(stored.line, owed + held_on_line(uow, line_id), amount)
     terms = LoanTerms(amount, stored.annual_rate, periods, method, on)
     return _open(uow, terms, stored.product, None, None, None, line_id)
 
@@ -112,8 +164,10 @@ def draw_audit(actor: str, loan: LoanAccount) -> AuditDraft:
 def draw_today(
     uow: UnitOfWork, actor: str, line_id: int, amount: Money, periods: int
 ) -> tuple[LoanAccount, AuditDraft]:
-    """Draw in ``uow`` on the current business date (read in the same transaction); the new
-    loan and its audit row, which the caller appends last."""
+    """A borrower's draw (:func:`check_draw_terms`) in ``uow`` on the current business date
+    (read in the same transaction); the new loan and its audit row, which the caller appends
+    last."""
+    check_draw_terms(amount, periods)
     loan = draw_in_unit(uow, line_id, amount, periods, business_date_in(uow))
     return loan, draw_audit(actor, loan)
 
@@ -145,6 +199,6 @@ def change_line_limit(
         stored = uow.credit_lines.get(line_id, lock=True)
         line, change = change_limit(stored.line, new_limit, reason, on)
         uow.credit_lines.change_limit(line_id, change)
-        owed = uow.credit_lines.outstanding_principal(line_id)
+        owed, available = room_on_line(uow, line)
         uow.commit()
-    return LineView(line, owed, line.available(owed))
+    return LineView(line, owed, available)

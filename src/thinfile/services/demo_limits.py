@@ -6,7 +6,8 @@
 - a borrower who repays as well declines the first increase offered (the offer's reasons
   stay on the record), and keeps the limit;
 - a borrower who stops paying after two installments is frozen by the month-end review once
-  30 days past due, with a notice.
+  30 days past due, with a notice; when close of business charges the draw off, the line
+  stops for good (``charged-off``).
 
 :func:`open_limit_story` opens the lines and their first draws on the first day;
 :func:`limit_story_day` is what the three borrowers do on a business day — pay what is due,

@@ -26,6 +26,7 @@ from thinfile.money import Money
 from thinfile.services.audit import record_audit
 from thinfile.services.behaviour_scores import behaviour_model_by_version_in, score_lines
 from thinfile.services.business_date import business_date_in
+from thinfile.services.credit_lines import room_on_line
 from thinfile.services.identity_records import Actor
 from thinfile.services.limit_policies import limit_book_in, limit_policy_by_version
 from thinfile.services.limit_reviews import decide_lines_in, measure_line_in
@@ -170,7 +171,7 @@ def overview_in(uow: UnitOfWork, line_id: int, *, today: date | None = None) -> 
     """The line's limit as its borrower sees it, read in ``uow`` (on ``today``'s business
     date: the real day unless a replayed book names its own)."""
     stored = uow.credit_lines.get(line_id)
-    owed = uow.credit_lines.outstanding_principal(line_id)
+    owed, available = room_on_line(uow, stored.line)
     on = business_date_in(uow, today=today)
     offers = uow.limit_decisions.offers_of(line_id)
     codes = {
@@ -184,7 +185,7 @@ def overview_in(uow: UnitOfWork, line_id: int, *, today: date | None = None) -> 
         status=line.status.value,
         limit=line.limit.fen,
         used=owed,
-        available=line.available(owed).fen if line.status is LineStatus.ACTIVE else 0,
+        available=available.fen,
         next_review=next_review(on),
         offers=tuple(
             _offer(o, codes)
@@ -213,7 +214,8 @@ def _pending_offer(uow: UnitOfWork, line_id: int, offer_id: int, day: int) -> St
 def accept_limit_offer(
     engine: Engine, line_id: int, offer_id: int, *, actor: Actor, today: date | None = None
 ) -> LimitOverview:
-    """Accept an offered increase: the limit moves now (audited)."""
+    """Accept an offered increase: the limit moves now (audited). Refused when the line's
+    limit was lowered since the offer was made (a decrease is not undone by an older offer)."""
     with UnitOfWork(engine) as uow:
         on = business_date_in(uow, today=today)
         day = to_day(on)
@@ -229,6 +231,16 @@ def accept_limit_offer(
                 field="line_id",
                 value=line_id,
                 remedy="repay what is past due, then accept the offer",
+            )
+        if stored.line.limit.fen < int(offer.old_limit):
+            # a decrease decided since is not undone by an offer made before it
+            currency = stored.line.limit.currency
+            raise ConflictError(
+                f"the offer was made on a limit of {Money(int(offer.old_limit), currency)}; the "
+                f"limit was lowered to {stored.line.limit} since, so the offer no longer stands",
+                field="offer_id",
+                value=offer_id,
+                remedy="the next limit review looks at the line again",
             )
         ceiling = limit_book_in(uow).champion.settings.ceiling_fen
         new = min(int(offer.new_limit), ceiling)

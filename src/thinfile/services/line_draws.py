@@ -27,7 +27,14 @@ from thinfile.money import Money
 from thinfile.services.acceptance import ensure_confirmed
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
-from thinfile.services.credit_lines import draw_audit, draw_in_unit
+from thinfile.services.credit_lines import (
+    DRAW_TERMS,
+    check_draw_terms,
+    draw_audit,
+    draw_in_unit,
+    held_on_line,
+    room_on_line,
+)
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import in_own_unit
 from thinfile.services.uow import UnitOfWork
@@ -35,8 +42,6 @@ from thinfile.servicing import LoanAccount, check_draw
 
 __all__ = ["DRAW_TERMS", "DrawQuote", "draw_as_quoted_in", "draw_from_line", "quote_draw"]
 
-DRAW_TERMS = (3, 6, 12)
-"""The terms a borrower chooses from when drawing on a line (months)."""
 
 PRODUCT = "revolving_line_draw"
 
@@ -55,34 +60,25 @@ class DrawQuote:
         return self.offer.as_dict()
 
 
-def _check_term(periods: int) -> None:
-    if periods not in DRAW_TERMS:
-        raise InvalidInputError(
-            f"the term must be one of {', '.join(str(t) for t in DRAW_TERMS)} months",
-            field="term_months",
-            value=periods,
-            remedy="choose one of the terms offered",
-        )
-
-
 def quote_draw(
     engine: Engine, line_id: int, amount: Money, periods: int, *, lender: str
 ) -> DrawQuote:
     """The draw of ``amount`` over ``periods`` months as it would open today; writes
     nothing. Refused as the draw itself would be (frozen line, more than available)."""
-    _check_term(periods)
+    check_draw_terms(amount, periods)
     with UnitOfWork(engine) as uow:
         stored = uow.credit_lines.get(line_id)
         owed = uow.credit_lines.outstanding_principal(line_id)
+        held = held_on_line(uow, line_id)
         on = business_date_in(uow)
-    check_draw(stored.line, owed, amount)
+    check_draw(stored.line, owed + held, amount)
     terms = LoanTerms(amount, stored.annual_rate, periods, RepaymentMethod.EQUAL_INSTALLMENT, on)
     schedule = build_schedule(terms)
     rate = annualized_rate(schedule)
     offer = Offer(
         PRODUCT, 0, schedule, rate, Disclosure(lender, stored.product.defaults), None, None
     )
-    return DrawQuote(line_id, offer, stored.line.available(owed))
+    return DrawQuote(line_id, offer, stored.line.available(owed + held))
 
 
 def draw_as_quoted_in(
@@ -101,7 +97,7 @@ def draw_as_quoted_in(
     reading the statement — for at least ``MIN_READING_SECONDS`` when ``seconds_read`` is
     known (None: an API client of ``/v1`` that does not state it) — and while the line's
     available amount is still ``seen_available``."""
-    _check_term(periods)
+    check_draw_terms(amount, periods)
     if seconds_read is not None:
         ensure_confirmed(confirmed=confirmed, seconds_read=seconds_read)
     elif not confirmed:
@@ -111,7 +107,7 @@ def draw_as_quoted_in(
             remedy="tick the box, then draw",
         )
     stored = uow.credit_lines.get(line_id, lock=True)
-    available = stored.line.available(uow.credit_lines.outstanding_principal(line_id))
+    _, available = room_on_line(uow, stored.line)
     if available != seen_available:
         raise ConflictError(
             f"the line changed since the draw was shown: {available} is available now",

@@ -165,7 +165,7 @@ def record_merchant_refund(
 def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
     """:func:`charge_off_loan` inside the caller's unit of work (the caller commits)."""
     reason = staff_reason(reason)
-    return _post_in_unit(
+    receipt = _post_in_unit(
         uow,
         loan_id,
         on,
@@ -174,6 +174,8 @@ def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) 
         None,
         lambda loan: charge_off(loan, on, reason=reason),
     )
+    uow.credit_lines.stop_lines_of_lost_draws([loan_id])  # its line never lends again
+    return receipt
 
 
 def charge_off_loan(
@@ -205,7 +207,9 @@ def write_off_in_unit(
             check_write_off_alone(loan, on)
         return write_off(loan, on, reason=reason)
 
-    return _post_in_unit(uow, loan_id, on, EventKind.WRITE_OFF, 0, None, apply)
+    receipt = _post_in_unit(uow, loan_id, on, EventKind.WRITE_OFF, 0, None, apply)
+    uow.credit_lines.stop_lines_of_lost_draws([loan_id])  # its line never lends again
+    return receipt
 
 
 def may_write_off_alone(loan: LoanAccount, on: date) -> bool:

@@ -21,7 +21,9 @@ class LineStatus(enum.StrEnum):
     FROZEN = "frozen"
     CLOSED = "closed"
     CHARGED_OFF = "charged-off"
-    """A working-capital line charged off (核销) after ``wc_terms.CHARGE_OFF_DAYS`` past due."""
+    """A working-capital line charged off (核销) after ``wc_terms.CHARGE_OFF_DAYS`` past due,
+    or a revolving line one of whose draws was charged off or written off: it never lends
+    again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,9 @@ __all__ = ["CreditLineRepository", "StoredLine"]
 
 _DRAWN = (LoanStatus.ACTIVE.value, LoanStatus.CLOSED.value)
 """The statuses of a line's draws whose principal counts against the line."""
+_LOST = (LoanStatus.CHARGED_OFF.value, LoanStatus.WRITTEN_OFF.value)
+"""The statuses of a draw the lender has given up on: its line never lends again."""
+_OPEN = (LineStatus.ACTIVE.value, LineStatus.FROZEN.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,4 +106,26 @@ class CreditLineRepository:
                 )
                 .returning(limit_changes.c.id)
             ).scalar_one()
+        )
+
+    def stop_lines_of_lost_draws(
+        self, loan_ids: list[int] | None = None, *, ended_day: int | None = None
+    ) -> int:
+        """Lines one of whose draws is charged off or written off (of ``loan_ids``, or
+        ended on ``ended_day``: close of business's charge-offs) take the ``charged-off``
+        status: no draw is ever made on them again, and no limit review opens them. The
+        number of lines stopped."""
+        lost = sa.select(loans.c.credit_line_id).where(
+            loans.c.credit_line_id.is_not(None), loans.c.status.in_(_LOST)
+        )
+        if loan_ids is not None:
+            lost = lost.where(loans.c.id.in_(loan_ids))
+        if ended_day is not None:
+            lost = lost.where(loans.c.closed_day == ended_day)
+        return int(
+            self.conn.execute(
+                sa.update(credit_lines)
+                .where(credit_lines.c.id.in_(lost), credit_lines.c.status.in_(_OPEN))
+                .values(status=LineStatus.CHARGED_OFF.value, version=credit_lines.c.version + 1)
+            ).rowcount
         )

@@ -1,0 +1,70 @@
+"""When a revolving line stops lending, on SQLite and PostgreSQL: a line one of whose draws
+is charged off or written off never lends again (the room the lost draw took does not come
+back, and no limit review opens it); an increase offered before a staff decrease cannot undo
+the decrease."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.integration.limits_book import REVIEW, build_book
+from thinfile.errors import ConflictError
+from thinfile.money import Money
+from thinfile.security.roles import Role
+from thinfile.services import business_date
+from thinfile.services.credit_lines import draw, get_line, open_credit_line
+from thinfile.services.identity_records import Actor
+from thinfile.services.limit_changes import change_limit_by_staff
+from thinfile.services.limit_features import record_line_income
+from thinfile.services.limit_reviews import review_limits
+from thinfile.services.limits import accept_limit_offer, line_limits
+from thinfile.services.loan_adjustments import charge_off_loan, write_off_loan
+
+
+@pytest.mark.parametrize("how", ["charge-off", "write-off"])
+def test_a_line_whose_draw_is_lost_never_lends_again(
+    how: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 1, 15, 12, tzinfo=UTC))
+    day = date(2025, 1, 15)
+    line_id = open_credit_line(engine, Money.of("10000"), Decimal("0.18"), day).line.line_id
+    loan = draw(engine, line_id, Money.of("10000"), 6, day)
+    assert get_line(engine, line_id).available.fen == 0
+    if how == "charge-off":
+        charge_off_loan(engine, loan.loan_id, day, reason="fraud confirmed by the bank")
+    else:
+        # a write-off this early needs approval; one agent at the threshold is the simple case
+        monkeypatch.setattr(
+            "thinfile.services.loan_adjustments.check_write_off_alone", lambda loan, on: None
+        )
+        write_off_loan(engine, loan.loan_id, day, reason="borrower deceased, estate empty")
+    view = line_limits(engine, line_id)
+    assert (view.status, view.available) == ("charged-off", 0)
+    assert get_line(engine, line_id).available.fen == 0
+    with pytest.raises(ConflictError) as refused:
+        draw(engine, line_id, Money.of("10000"), 6, day)
+    assert refused.value.field == "line_id"
+
+
+def test_an_increase_offered_before_a_decrease_cannot_undo_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
+    book = build_book(engine)
+    for line in (book.good, *book.twins):
+        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    review_limits(engine, REVIEW, actor="cli:test")
+    offer = line_limits(engine, book.good).offers[0]
+    assert offer.new_limit > offer.old_limit > 150_000
+    agent = Actor("agent-1", Role.SERVICING_AGENT)
+    change_limit_by_staff(
+        engine, book.good, Money.of("1500"), reason="fraud signal, cut the limit", actor=agent
+    )
+    with pytest.raises(ConflictError) as refused:
+        accept_limit_offer(engine, book.good, offer.offer_id, actor=Actor("u1", Role.BORROWER))
+    assert refused.value.field == "offer_id"
+    assert line_limits(engine, book.good).limit == 150_000
