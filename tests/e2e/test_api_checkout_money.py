@@ -88,6 +88,7 @@ def test_a_purchase_paid_three_months_then_refunded_in_part_and_in_full(
             "loan_id": loan_id,
             "amount": "2400.00",
             "subsidy_unwound": yuan(share),
+            "merchant_unwound": yuan(share),  # no campaign: the merchant paid all of it
             "returned_to_borrower": "0.00",
         }
     ]

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from tests.e2e.api_harness import TestClient, World, context_of
 from tests.e2e.test_api_campaigns import _campaign
-from tests.e2e.test_api_checkout import confirm, ledger_ok, merchant_id_of, post, shop
+from tests.e2e.test_api_checkout import CONTRACT, confirm, ledger_ok, merchant_id_of, post, shop
 from tests.e2e.test_api_checkout_promotions import balance, campaign_of, opened, staff_post
 from tests.e2e.test_checkout_refund_reversal import _cash_by_loan, _next_days, _reverse
 from thinfile.services.business_date import current_business_date
@@ -50,6 +51,8 @@ def test_the_merchant_pays_its_share_of_a_campaign_subsidy_and_the_lender_the_re
     captured = post(api, merchant, session, "captures", amount="12000.00")
     assert captured.status_code == 201, captured.text
     loan_id = int(captured.json()["captures"][0]["loan_id"])
+    shown = captured.json()["captures"][0]
+    assert (shown["subsidy"], shown["merchant_subsidy"]) == (_yuan(SUBSIDY), _yuan(MERCHANT))
     # the loan carries the whole subsidy as deferred income; the lender's share is its
     # marketing expense; the merchant is paid the price less its own share
     assert -balance(api, "deferred_subsidy_income") == SUBSIDY
@@ -59,6 +62,11 @@ def test_the_merchant_pays_its_share_of_a_campaign_subsidy_and_the_lender_the_re
 
     refunded = post(api, merchant, session, "refunds", amount="3000.00")
     assert refunded.status_code == 201, refunded.text
+    [part] = refunded.json()["refunds"][0]["parts"]
+    assert (part["subsidy_unwound"], part["merchant_unwound"]) == (
+        _yuan(UNWOUND),
+        _yuan(UNWOUND - LENDER_UNWOUND),
+    )
     assert balance(api, "marketing_expense") == LENDER - LENDER_UNWOUND
     assert -balance(api, "deferred_subsidy_income") == SUBSIDY - UNWOUND
     ledger_ok(api)
@@ -140,3 +148,37 @@ def test_the_campaign_budget_follows_the_subsidy_partial_refunds_unwind(
     assert _reverse(api, merchant, session, 2).status_code == 200
     assert campaign_of(api, world, campaign["id"])["spent"] == "450.00"
     ledger_ok(api)
+
+
+@pytest.mark.parametrize("policy", ["return-to-merchant", "keep"])
+def test_a_full_refund_leaves_the_campaign_the_subsidy_already_used(
+    api: TestClient, world: World, policy: str
+) -> None:
+    """35 days into the loan part of the subsidy is recognised: refunding the whole order
+    frees only what is still deferred — all of it when the merchant is paid it back, only the
+    lender's 60 % of it when the lender keeps the merchant's — and reversing the refund takes
+    back exactly what it freed."""
+    merchant = shop(api, world.admin, {**CONTRACT, "unearned_subsidy": policy})
+    body = _campaign(merchant_id_of(api, merchant), merchant_share="40%")
+    campaign = staff_post(api, world.admin, "/v1/staff/campaigns", body)
+    session, _ = opened(api, world, merchant)
+    done = confirm(api, world.alice, session, campaign_id=campaign["id"])
+    assert done.status_code == 200 and done.json()["status"] == "authorized", done.text
+    captured = post(api, merchant, session, "captures", amount="12000.00")
+    assert captured.status_code == 201, captured.text
+    loan_id = int(captured.json()["captures"][0]["loan_id"])
+    _next_days(api, 35)
+    deferred = SUBSIDY - _recognised(api, loan_id)
+    assert 0 < deferred < SUBSIDY
+    everything = post(api, merchant, session, "refunds", amount="12000.00")
+    assert everything.status_code == 201, everything.text
+    lender_deferred = (2 * deferred * 60 + 100) // 200  # 60 % of it, half up
+    freed = deferred if policy == "return-to-merchant" else lender_deferred
+    assert campaign_of(api, world, campaign["id"])["spent"] == _yuan(SUBSIDY - freed)
+    assert _reverse(api, merchant, session, 1).status_code == 200
+    assert campaign_of(api, world, campaign["id"])["spent"] == _yuan(SUBSIDY)
+    ledger_ok(api)
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"

@@ -61,6 +61,7 @@ def checkout_public(record: CheckoutRecord) -> CheckoutPublic:
                 n=c.n,
                 amount=format_yuan(c.amount),
                 subsidy=format_yuan(c.subsidy),
+                merchant_subsidy=format_yuan(c.subsidy - c.lender_subsidy),
                 refunded=format_yuan(c.refunded),
                 loan_id=c.loan_id,
                 captured_on=c.captured_on,
@@ -79,6 +80,7 @@ def checkout_public(record: CheckoutRecord) -> CheckoutPublic:
                         loan_id=p.loan_id,
                         amount=format_yuan(p.amount),
                         subsidy_unwound=format_yuan(p.subsidy_unwound),
+                        merchant_unwound=format_yuan(p.subsidy_unwound - p.lender_unwound),
                         returned_to_borrower=format_yuan(p.returned_to_borrower),
                     )
                     for p in r.parts

@@ -131,6 +131,10 @@ class CapturePublic(BaseModel):
     n: int
     amount: str
     subsidy: str
+    merchant_subsidy: str = Field(
+        description="The part of the subsidy the merchant pays (its settlement is reduced by "
+        "it); under a campaign that shares it, the lender pays the rest"
+    )
     refunded: str
     loan_id: int
     captured_on: date
@@ -140,6 +144,10 @@ class RefundPartPublic(BaseModel):
     loan_id: int
     amount: str
     subsidy_unwound: str
+    merchant_unwound: str = Field(
+        description="The merchant's part of subsidy_unwound: returned to it in its settlement "
+        "when its contract says so (the lender's part reverses the lender's own expense)"
+    )
     returned_to_borrower: str
 
 

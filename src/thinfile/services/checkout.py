@@ -29,6 +29,7 @@ from thinfile.commerce import (
     CouponFunder,
     MerchantStatus,
     OrderLine,
+    UnearnedSubsidy,
     allowed_terms,
     borrower_plan,
     check_order,
@@ -72,16 +73,18 @@ from thinfile.servicing import (
     check_draw,
     standard_product,
 )
-from thinfile.store.checkout_repo import StoredCheckout, StoredLine
+from thinfile.store.checkout_repo import StoredCheckout, StoredLine, StoredRefundPart
 
 __all__ = [
     "capture_in_unit",
     "checkout_audit",
     "create_for_merchant_in_unit",
     "create_in_unit",
+    "freed_subsidy",
     "get_for_merchant",
     "give_back_promotions_in_unit",
     "own_session",
+    "release_beyond_in_force",
     "save_amounts",
     "subsidy_in_force",
     "void_in_unit",
@@ -301,19 +304,17 @@ def capture_in_unit(
 
 def give_back_promotions_in_unit(
     uow: UnitOfWork, row: StoredCheckout, *, refunded: bool, today: date | None = None
-) -> None:
+) -> int:
     """A void before any capture, a declined confirmation, or a full refund (``refunded``):
-    the campaign's budget the session still holds goes back, and its coupon is returned
-    (usable again within its window). A lender-funded coupon the capture paid as marketing
+    the campaign's budget the session holds beyond the subsidy its purchases still use goes
+    back (all of it before a capture; what was recognised stays spent), and its coupon is
+    returned (usable again within its window). A lender-funded coupon the capture paid as marketing
     expense comes back with it: the merchant's settlement takes it back (a ``coupon-return``
-    line)."""
-    use = uow.campaigns.use(row.id)
-    if use is not None and use.amount_fen > use.released_fen:
-        held = Money(use.amount_fen - use.released_fen, row.currency)
-        release_campaign_budget_in_unit(uow, row.id, held)
+    line). Returns the budget released (fen)."""
+    released = release_beyond_in_force(uow, row)
     used = order_coupon_in_unit(uow, row.id)
     if used is None:
-        return
+        return released
     on = business_date_in(uow, today=today)
     return_coupon_in_unit(uow, used.borrower_coupon_id, row.id, on)
     if refunded and used.coupon.funded_by is CouponFunder.LENDER and used.coupon.amount.fen:
@@ -324,6 +325,7 @@ def give_back_promotions_in_unit(
             [entry.build("marketing-expense", on, memo=f"checkout:{row.id}:returned")],
             loan_id=None,
         )
+    return released
 
 
 def void_in_unit(
@@ -337,38 +339,56 @@ def void_in_unit(
     return checkout_record(uow, saved, lines=record.lines), audit
 
 
-def subsidy_in_force(uow: UnitOfWork, session_id: str, *, besides: str | None = None) -> int:
+def freed_subsidy(part: StoredRefundPart, policy: UnearnedSubsidy) -> int:
+    """The subsidy a refund part frees from its campaign: the share it unwound when the
+    merchant is paid it back, only the lender's part of it when the lender keeps the
+    merchant's (that money was the merchant's and is spent)."""
+    return part.lender_unwound if policy is UnearnedSubsidy.KEEP else part.subsidy_unwound
+
+
+def subsidy_in_force(uow: UnitOfWork, row: StoredCheckout, *, besides: str | None = None) -> int:
     """The subsidy the session's purchases still use: its captures' subsidies less what the
-    refunds in force unwound (``besides``: leaving that refund out, as if reversed)."""
-    captured = sum(c.subsidy for c in uow.checkouts.captures(session_id))
-    unwound = sum(
-        p.subsidy_unwound
-        for r in uow.checkouts.refunds(session_id)
+    refunds in force freed (``besides``: leaving that refund out, as if reversed)."""
+    policy = pricing_of(row)[1]
+    captured = sum(c.subsidy for c in uow.checkouts.captures(row.id))
+    freed = sum(
+        freed_subsidy(p, policy)
+        for r in uow.checkouts.refunds(row.id)
         if r.reversed_on is None and r.id != besides
         for p in r.parts
     )
-    return captured - unwound
+    return captured - freed
+
+
+def release_beyond_in_force(uow: UnitOfWork, row: StoredCheckout) -> int:
+    """Give the campaign back what the session's reservation holds beyond the subsidy its
+    purchases still use (all of it when nothing was captured); the fen released."""
+    use = uow.campaigns.use(row.id)
+    if use is None:
+        return 0
+    kept = subsidy_in_force(uow, row) if uow.checkouts.captures(row.id) else 0
+    extra = use.amount_fen - use.released_fen - kept
+    if extra <= 0:
+        return 0
+    release_campaign_budget_in_unit(uow, row.id, Money(extra, row.currency))
+    return extra
 
 
 def _void(
     uow: UnitOfWork, row: StoredCheckout, record: CheckoutRecord
 ) -> tuple[StoredCheckout, CheckoutAmounts]:
     """Void the uncaptured rest of ``row`` (locked). The promotions follow what was bought:
-    nothing captured, or everything captured refunded — the campaign's budget and the coupon
-    come back (a lender-funded coupon's marketing expense with it once it was paid); part
-    kept — the campaign keeps only the subsidy of what was captured and no refund unwound, the
-    voided rest's share goes back."""
+    the campaign keeps only the subsidy the purchases still use (:func:`subsidy_in_force`),
+    the rest of the reservation goes back; nothing captured, or everything captured refunded,
+    the coupon comes back too (a lender-funded coupon's marketing expense with it once it was
+    paid)."""
     state = amounts_of(row, record.status).void()
     if not record.captures:
         give_back_promotions_in_unit(uow, row, refunded=False)
     elif state.refunded == state.captured:
         give_back_promotions_in_unit(uow, row, refunded=True)
     else:
-        use = uow.campaigns.use(row.id)
-        kept = subsidy_in_force(uow, row.id)
-        if use is not None and use.amount_fen - use.released_fen > kept:
-            rest = Money(use.amount_fen - use.released_fen - kept, row.currency)
-            release_campaign_budget_in_unit(uow, row.id, rest)
+        release_beyond_in_force(uow, row)
     saved = save_amounts(uow, row, state)
     checkout_event_in_unit(uow, saved, WebhookEventType.CHECKOUT_VOIDED)
     return saved, state

@@ -20,9 +20,9 @@ The rules (each refusal is typed, names the field and writes nothing):
   money left the lender; reversing would make the borrower owe it again without telling
   them. The reversal is refused (:class:`~thinfile.errors.ConflictError`); the remedy is a
   new purchase for what the merchant meant to keep, or collections for the money paid out.
-* **Promotions given back are taken again.** A partial refund returned the campaign budget of
-  the subsidy it unwound, a full refund the session's coupon and the campaign budget its
-  subsidy held; reversing it takes them again
+* **Promotions given back are taken again.** A refund returned to the campaign's budget the
+  subsidy it freed (recorded with it), a full refund of an ended order the session's coupon
+  too; reversing it takes them again
   (:func:`~thinfile.services.coupon_redemptions.retake_coupon_in_unit`,
   :func:`~thinfile.services.campaigns.retake_campaign_budget_in_unit`). Refused, writing
   nothing, when that cannot be done honestly: the borrower has used the coupon on another
@@ -120,18 +120,20 @@ def _refund(uow: UnitOfWork, row: StoredCheckout, n: int) -> StoredRefund:
 
 
 def _promotions_taken_again(uow: UnitOfWork, row: StoredCheckout, refund: StoredRefund) -> None:
-    """What the refund gave back of the session's promotions is taken again: a full refund of
-    an ended order returned the coupon and the campaign budget of every capture (less what
-    earlier refunds still in force unwound); a partial one the subsidy it unwound."""
-    if row.refunded != row.captured or row.authorized - row.captured - row.voided:
-        unwound = sum(p.subsidy_unwound for p in refund.parts)
-        if unwound:
-            retake_campaign_budget_in_unit(uow, row.id, most=unwound)
-        return
-    retake_coupon_in_unit(uow, row.id)
-    retake_campaign_budget_in_unit(
-        uow, row.id, most=subsidy_in_force(uow, row.id, besides=refund.id)
-    )
+    """What the refund gave back of the session's promotions is taken again: the campaign
+    budget it released (recorded with it; for a refund made before that was recorded, what
+    the purchases use again), and the coupon a full refund of an ended order returned."""
+    ended = row.refunded == row.captured and not row.authorized - row.captured - row.voided
+    if ended:
+        retake_coupon_in_unit(uow, row.id)
+    if refund.budget_released is not None:
+        back = refund.budget_released
+    elif ended:
+        back = subsidy_in_force(uow, row, besides=refund.id)
+    else:
+        back = sum(p.subsidy_unwound for p in refund.parts)
+    if back:
+        retake_campaign_budget_in_unit(uow, row.id, most=back)
 
 
 def _merchant_refund_txn(uow: UnitOfWork, part: StoredRefundPart, on: date) -> int:

@@ -24,6 +24,7 @@ from thinfile.services.business_date import business_date_in
 from thinfile.services.campaigns import release_campaign_budget_in_unit
 from thinfile.services.checkout import (
     checkout_audit,
+    freed_subsidy,
     give_back_promotions_in_unit,
     own_session,
     save_amounts,
@@ -46,15 +47,17 @@ from thinfile.store.checkout_repo import StoredCheckout, StoredRefundPart
 __all__ = ["refund_in_unit", "refund_session_in_unit"]
 
 
-def _release_unwound(uow: UnitOfWork, row: StoredCheckout, unwound: int) -> None:
-    """A partial refund: the campaign's budget gets back the subsidy it unwound (never more
-    than the reservation still holds: captures' subsidies are rounded one by one)."""
+def _release_freed(uow: UnitOfWork, row: StoredCheckout, freed: int) -> int:
+    """A partial refund: the campaign's budget gets back the subsidy it freed
+    (:func:`~thinfile.services.checkout.freed_subsidy`; never more than the reservation still
+    holds: captures' subsidies are rounded one by one). The fen released."""
     use = uow.campaigns.use(row.id)
-    if use is None or not unwound:
-        return
-    back = min(unwound, use.amount_fen - use.released_fen)
+    if use is None or not freed:
+        return 0
+    back = min(freed, use.amount_fen - use.released_fen)
     if back > 0:
         release_campaign_budget_in_unit(uow, row.id, Money(back, row.currency))
+    return max(back, 0)
 
 
 def refund_in_unit(
@@ -117,9 +120,10 @@ def refund_session_in_unit(
             overpayment_refund_in_unit(uow, capture.loan_id, Money(held, row.currency), on)
         uow.checkouts.add_to_capture_refunded(capture.id, part.fen)
         parts.append(StoredRefundPart(capture.id, capture.loan_id, part.fen, share, held, lender))
+    refund_id = new_id()
     uow.checkouts.add_refund(
         {
-            "id": new_id(),
+            "id": refund_id,
             "session_id": row.id,
             "n": len(record.refunds) + 1,
             "amount": amount.fen,
@@ -132,9 +136,10 @@ def refund_session_in_unit(
     if state.refunded == state.captured and not state.capturable.fen:
         # the order ended with nothing bought: while the merchant may still capture, the
         # promotions stay with the order (a void afterwards gives them back)
-        give_back_promotions_in_unit(uow, row, refunded=True, today=today)
-    else:  # the subsidy the refund unwound is no longer the campaign's to pay
-        _release_unwound(uow, row, sum(p.subsidy_unwound for p in parts))
+        released = give_back_promotions_in_unit(uow, row, refunded=True, today=today)
+    else:  # the subsidy the refund freed is no longer the campaign's to pay
+        released = _release_freed(uow, row, sum(freed_subsidy(p, policy) for p in parts))
+    uow.checkouts.set_budget_released(refund_id, released)
     saved = save_amounts(uow, row, state)
     checkout_event_in_unit(
         uow, saved, WebhookEventType.CHECKOUT_REFUNDED, amount=str(amount), reference=reference

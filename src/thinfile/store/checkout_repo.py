@@ -108,6 +108,9 @@ class StoredRefund:
     created_at: datetime
     reversed_on: date | None = None
     """The business date the refund was reversed on (merchant error), None while in force."""
+    budget_released: int | None = None
+    """What the refund gave back to the campaign's budget (fen); None: made before it was
+    recorded."""
     parts: tuple[StoredRefundPart, ...] = ()
 
 
@@ -272,6 +275,14 @@ class CheckoutRepository:
             .values(reversed_on=on)
         )
         return done.rowcount == 1
+
+    def set_budget_released(self, refund_id: str, fen: int) -> None:
+        """Record what the refund gave back to its campaign's budget."""
+        self.conn.execute(
+            sa.update(checkout_refunds)
+            .where(checkout_refunds.c.id == refund_id)
+            .values(budget_released=fen)
+        )
 
     def refunds(self, session_id: str) -> list[StoredRefund]:
         rows = list(

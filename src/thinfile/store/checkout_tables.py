@@ -114,6 +114,7 @@ checkout_refunds = sa.Table(
     sa.Column("refunded_on", sa.Date, nullable=False),
     sa.Column("created_at", _WHEN, nullable=False),
     sa.Column("reversed_on", sa.Date, nullable=True),
+    sa.Column("budget_released", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("session_id", "n"),
 )
 
