@@ -16,11 +16,20 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import TestClient, World, context_of
+from tests.e2e.api_harness import TestClient, World, context_of, make_staff
 from tests.e2e.test_api_campaigns import _campaign
-from tests.e2e.test_api_checkout import CONTRACT, confirm, ledger_ok, merchant_id_of, post, shop
+from tests.e2e.test_api_checkout import (
+    CONTRACT,
+    confirm,
+    key,
+    ledger_ok,
+    merchant_id_of,
+    post,
+    shop,
+)
 from tests.e2e.test_api_checkout_promotions import balance, campaign_of, opened, staff_post
 from tests.e2e.test_checkout_refund_reversal import _cash_by_loan, _next_days, _reverse
+from thinfile.security.roles import Role
 from thinfile.services.business_date import current_business_date
 from thinfile.services.settlements import settle_merchants
 
@@ -182,3 +191,48 @@ def test_a_full_refund_leaves_the_campaign_the_subsidy_already_used(
 
 def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
+
+
+def test_reversing_a_payment_made_before_a_refund_keeps_what_the_refund_unwound(
+    api: TestClient, world: World
+) -> None:
+    """The borrower pays 1,000.00 in the second month, the merchant then refunds 3,000.00,
+    and the payment bounces: the loan is replayed without it, but the refund still unwinds
+    the subsidy the merchant was settled on, so the lender's marketing expense stays its
+    share less what the stored refund part gave back."""
+    merchant = shop(api, world.admin)
+    body = _campaign(merchant_id_of(api, merchant), merchant_share="40%")
+    campaign = staff_post(api, world.admin, "/v1/staff/campaigns", body)
+    session, _ = opened(api, world, merchant)
+    done = confirm(api, world.alice, session, campaign_id=campaign["id"])
+    assert done.status_code == 200 and done.json()["status"] == "authorized", done.text
+    captured = post(api, merchant, session, "captures", amount="12000.00")
+    loan_id = int(captured.json()["captures"][0]["loan_id"])
+    _next_days(api, 32)
+    paid = api.post(
+        f"/v1/loans/{loan_id}/payments",
+        headers={**world.alice.headers, **key()},
+        json={"amount": "1000.00"},
+    )
+    assert paid.status_code == 201, paid.text
+    _next_days(api, 1)
+    refunded = post(api, merchant, session, "refunds", amount="3000.00")
+    assert refunded.status_code == 201, refunded.text
+    [part] = refunded.json()["refunds"][0]["parts"]
+    lender_part = _fen(part["subsidy_unwound"]) - _fen(part["merchant_unwound"])
+    assert 0 < lender_part < LENDER
+    assert balance(api, "marketing_expense") == LENDER - lender_part
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    reversed_ = api.post(
+        f"/v1/staff/payments/{paid.json()['txn_id']}/reversal",
+        headers={**agent.headers, **key()},
+        json={"reason": "the payment bounced at the bank"},
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    assert balance(api, "marketing_expense") == LENDER - lender_part
+    ledger_ok(api)
+
+
+def _fen(yuan: str) -> int:
+    whole, cents = yuan.split(".")
+    return int(whole) * 100 + int(cents)

@@ -44,6 +44,7 @@ from thinfile.servicing import (
     waive_fees,
     write_off,
 )
+from thinfile.servicing.purchase_refund import unwound_by
 from thinfile.store.servicing_codec import to_day
 from thinfile.store.servicing_repo import StoredLoan
 
@@ -77,7 +78,10 @@ def _post_in_unit(
     currency: str | None,
     apply: Apply,
     mode: str | None = None,
+    extra: dict[str, int] | None = None,
 ) -> Receipt:
+    """Post one business event on the loan (caught up to ``on`` first); ``extra``: more
+    columns of its transaction, filled in by ``apply``."""
     stored: StoredLoan = catch_up(uow, uow.loans.get(loan_id, lock=True), on)
     done = apply(stored.account)
     paid = paid_between(stored.account, done.loan)
@@ -98,6 +102,7 @@ def _post_in_unit(
             "paid_fee": paid.fee,
             "paid_penalty": paid.penalty,
             "overpayment": overpayment,
+            **(extra or {}),
         },
     )
     assert txn_id is not None
@@ -138,8 +143,19 @@ def merchant_refund_in_unit(
     unearned: SubsidyOnRefund | None = None,
 ) -> Receipt:
     """:func:`record_merchant_refund` inside the caller's unit of work (the caller commits).
-    ``unearned`` (a checkout's refund) unwinds the subsidy as the merchant contract says and
-    is stored as the transaction's ``mode``, so a replay does the same."""
+    ``unearned`` (a checkout's refund) unwinds the subsidy as the merchant contract says: the
+    rule is stored as the transaction's ``mode`` and what it unwound beside it, so a replay
+    (after an earlier payment is reversed) unwinds the same amounts the merchant was settled
+    on."""
+    unwound: dict[str, int] = {}
+
+    def apply(loan: LoanAccount) -> Outcome:
+        if unearned is None:
+            return merchant_refund(loan, amount, on)
+        fixed = unwound_by(loan, amount.fen)
+        unwound.update(subsidy_unwound=fixed[0], lender_unwound=fixed[1])
+        return merchant_refund(loan, amount, on, unearned=unearned, unwound=fixed)
+
     return _post_in_unit(
         uow,
         loan_id,
@@ -147,8 +163,9 @@ def merchant_refund_in_unit(
         EventKind.MERCHANT_REFUND,
         amount.fen,
         amount.currency,
-        lambda loan: merchant_refund(loan, amount, on, unearned=unearned),
+        apply,
         unearned.value if unearned else None,
+        unwound,
     )
 
 

@@ -255,13 +255,16 @@ def stored_events(uow: UnitOfWork, loan_id: int) -> list[tuple[int, Event]]:
 
 
 def event_of(r: Any) -> Event:
-    """The business event a stored transaction row (``kind``, ``day``, ``amount``, ``mode``)
-    posted."""
+    """The business event a stored transaction row (``kind``, ``day``, ``amount``, ``mode``,
+    a checkout refund's ``subsidy_unwound`` and ``lender_unwound``) posted."""
     kind = EventKind(r.kind)
     mode = PrepaymentMode(r.mode) if r.mode and kind is EventKind.PREPAYMENT else None
     waive = WaiverTarget(r.mode) if r.mode and kind is EventKind.FEE_WAIVER else None
     unearned = SubsidyOnRefund(r.mode) if r.mode and kind is EventKind.MERCHANT_REFUND else None
-    return Event(kind, from_day(r.day), r.amount, mode, waive, unearned)
+    unwound = None
+    if unearned is not None and r.subsidy_unwound is not None:
+        unwound = (int(r.subsidy_unwound), int(r.lender_unwound or 0))
+    return Event(kind, from_day(r.day), r.amount, mode, waive, unearned, unwound)
 
 
 def paid_between(before: LoanAccount, after: LoanAccount) -> Components:

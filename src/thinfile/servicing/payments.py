@@ -42,7 +42,7 @@ from thinfile.servicing.product import (
     PrepaymentMode,
     Timing,
 )
-from thinfile.servicing.purchase_refund import SubsidyOnRefund, refund_purchase
+from thinfile.servicing.purchase_refund import SubsidyOnRefund, Unwound, refund_purchase
 from thinfile.servicing.reamortize import (
     carried_interest,
     reamortize,
@@ -324,7 +324,12 @@ def _cut_principal(
 
 
 def merchant_refund(
-    loan: LoanAccount, amount: Money, on: date, *, unearned: SubsidyOnRefund | None = None
+    loan: LoanAccount,
+    amount: Money,
+    on: date,
+    *,
+    unearned: SubsidyOnRefund | None = None,
+    unwound: Unwound | None = None,
 ) -> Outcome:
     """A merchant's refund on a point-of-sale loan (商户退款): reduces principal, re-amortizes.
 
@@ -349,7 +354,7 @@ def merchant_refund(
     if unearned is None:
         return (_refund_of_repaid if closed else _merchant_refund)(loan, fen, on)
     cut = _refund_of_repaid if closed else partial(_merchant_refund, repriced=True)
-    return refund_purchase(loan, fen, on, unearned, cut)
+    return refund_purchase(loan, fen, on, unearned, cut, unwound)
 
 
 def _check_financed(loan: LoanAccount, fen: int) -> None:

@@ -50,6 +50,7 @@ from thinfile.servicing.subsidy_plan import plan_subsidy
 
 __all__ = [
     "SubsidyOnRefund",
+    "Unwound",
     "lender_unwound",
     "rebate_costs",
     "rebate_fees",
@@ -57,6 +58,7 @@ __all__ = [
     "replan_after_refund",
     "unearned_share",
     "unwind_subsidy",
+    "unwound_by",
 ]
 
 
@@ -95,17 +97,36 @@ def lender_unwound(loan: LoanAccount, share: int) -> int:
     return _lender_part_of(loan, deferred) - _lender_part_of(loan, deferred - share)
 
 
-def unwind_subsidy(loan: LoanAccount, fen: int, on: date, policy: SubsidyOnRefund) -> Outcome:
+Unwound = tuple[int, int]
+"""What a refund unwound of a loan's deferred subsidy, and the lender's part of it (fen)."""
+
+
+def unwound_by(loan: LoanAccount, fen: int) -> Unwound:
+    """What refunding ``fen`` of the loan unwinds: :func:`unearned_share`, and the lender's
+    part of it (:func:`lender_unwound`)."""
+    share = unearned_share(loan, fen)
+    return share, lender_unwound(loan, share)
+
+
+def unwind_subsidy(
+    loan: LoanAccount, fen: int, on: date, policy: SubsidyOnRefund, fixed: Unwound | None = None
+) -> Outcome:
     """Unwind the subsidy tied to refunding ``fen``, as ``policy`` says (no entry when none).
 
     The merchant's part goes back to the merchant (``RETURN_TO_MERCHANT``) or becomes income
     (``KEEP``); the lender's part (:func:`lender_unwound`) was the lender's own marketing
-    expense, which it no longer spends: the expense is reversed either way."""
-    share = unearned_share(loan, fen)
+    expense, which it no longer spends: the expense is reversed either way. ``fixed``: what
+    the refund unwound when it was first posted — a replay (after an earlier payment is
+    reversed) unwinds the same, the amounts the merchant was settled on, never more than is
+    still deferred."""
+    if fixed is None:
+        share, lender = unwound_by(loan, fen)
+    else:
+        share = min(fixed[0], max(0, loan.subsidy - loan.subsidy_recognized))
+        lender = min(fixed[1], share)
     if share == 0:
         return Outcome(loan)
     to = Account.CASH if policy is SubsidyOnRefund.RETURN_TO_MERCHANT else Account.INTEREST_INCOME
-    lender = lender_unwound(loan, share)
     entry = (
         EntryBuilder(loan.currency)
         .debit(Account.DEFERRED_SUBSIDY, share)
@@ -196,13 +217,14 @@ def refund_purchase(
     on: date,
     unearned: SubsidyOnRefund,
     cut: Callable[[LoanAccount, int, date], Outcome],
+    unwound: Unwound | None = None,
 ) -> Outcome:
     """A checkout's refund of ``fen`` on ``on``: the subsidy tied to it unwound as
-    ``unearned`` says, the principal ``cut`` (the merchant refund proper), the fees re-priced
-    and, for the whole amount financed, the interest paid given back; then the subsidy still
-    deferred planned over what is left."""
+    ``unearned`` says (``unwound``: as first posted, for a replay), the principal ``cut``
+    (the merchant refund proper), the fees re-priced and, for the whole amount financed, the
+    interest paid given back; then the subsidy still deferred planned over what is left."""
     financed = loan.principal - loan.merchant_refunded
-    done = unwind_subsidy(loan, fen, on, unearned)
+    done = unwind_subsidy(loan, fen, on, unearned, unwound)
     done = done.then(cut(done.loan, fen, on))
     done = done.then(rebate_fees(done.loan, fen, financed, on))
     done = done.then(rebate_costs(done.loan, on))

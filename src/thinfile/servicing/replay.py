@@ -27,7 +27,7 @@ from thinfile.servicing.ledger import (
 from thinfile.servicing.lifecycle import charge_off, recover, refund_overpayment, write_off
 from thinfile.servicing.payments import merchant_refund, pay, prepay
 from thinfile.servicing.product import PrepaymentMode
-from thinfile.servicing.purchase_refund import SubsidyOnRefund
+from thinfile.servicing.purchase_refund import SubsidyOnRefund, Unwound
 from thinfile.servicing.reschedule import payment_holiday, re_age, term_extension
 from thinfile.servicing.waiver import WaiverTarget, waive_fees
 
@@ -62,6 +62,9 @@ class Event:
     waive: WaiverTarget | None = None
     unearned: SubsidyOnRefund | None = None
     """Only for a checkout's merchant refund: what it does with the unearned subsidy."""
+    unwound: Unwound | None = None
+    """Only for a checkout's merchant refund: the subsidy it unwound and the lender's part,
+    as first posted (None: worked out again, for refunds stored before they were kept)."""
 
 
 def _money(loan: LoanAccount, e: Event) -> Money:
@@ -72,7 +75,7 @@ _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.REPAYMENT: lambda loan, e: pay(loan, _money(loan, e), e.on),
     EventKind.PREPAYMENT: lambda loan, e: prepay(loan, _money(loan, e), e.on, mode=e.mode),
     EventKind.MERCHANT_REFUND: lambda loan, e: merchant_refund(
-        loan, _money(loan, e), e.on, unearned=e.unearned
+        loan, _money(loan, e), e.on, unearned=e.unearned, unwound=e.unwound
     ),
     EventKind.CHARGE_OFF: lambda loan, e: charge_off(loan, e.on, reason="manual"),
     EventKind.WRITE_OFF: lambda loan, e: write_off(loan, e.on),

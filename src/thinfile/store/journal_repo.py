@@ -93,7 +93,8 @@ class TransactionRepository:
 
     def of_loan(self, loan_id: int) -> Sequence[StoredRow]:
         """Every transaction of the loan, reversed or not, in posting order: ``id``, ``kind``,
-        ``day``, ``amount``, ``mode``, ``reversed`` and ``reversal_of``."""
+        ``day``, ``amount``, ``mode``, a refund's ``subsidy_unwound`` and ``lender_unwound``,
+        ``reversed`` and ``reversal_of``."""
         return self.conn.execute(
             sa.select(
                 transactions.c.id,
@@ -101,6 +102,8 @@ class TransactionRepository:
                 transactions.c.day,
                 transactions.c.amount,
                 transactions.c.mode,
+                transactions.c.subsidy_unwound,
+                transactions.c.lender_unwound,
                 transactions.c.reversed,
                 transactions.c.reversal_of,
             )

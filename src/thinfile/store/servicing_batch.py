@@ -55,6 +55,8 @@ _TXN_COLUMNS = (
     "paid_fee",
     "paid_penalty",
     "overpayment",
+    "subsidy_unwound",
+    "lender_unwound",
 )
 
 

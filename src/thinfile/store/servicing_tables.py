@@ -178,6 +178,8 @@ transactions = sa.Table(
     _money("paid_fee"),
     _money("paid_penalty"),
     _money("overpayment"),
+    sa.Column("subsidy_unwound", _FEN, nullable=True),
+    sa.Column("lender_unwound", _FEN, nullable=True),
 )
 
 # A write-off below the charge-off threshold (days past due) needs a second staff member:
