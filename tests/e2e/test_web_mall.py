@@ -31,10 +31,12 @@ from tests.e2e.mall_harness import (
 from tests.e2e.test_web_pages import borrower, post
 from tests.e2e.test_web_words_and_roles import english_words
 from thinfile.commerce import CouponFunder, MerchantCategory
+from thinfile.commerce.campaign import CampaignStatus
 from thinfile.http import AppContext
 from thinfile.services import coupons
 from thinfile.services.business_date import current_business_date
-from thinfile.services.campaign_records import CouponDraft
+from thinfile.services.campaign_records import CampaignDraft, CouponDraft
+from thinfile.services.campaigns import create_campaign, list_campaigns, set_campaign_status
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import SYSTEM
 from thinfile.services.ledger import verify_ledger
@@ -313,3 +315,44 @@ def test_a_coupon_lowers_what_the_borrower_finances_and_is_used_at_confirmation(
     assert row is not None, row
     assert row.status == "authorized", row.decline_reasons
     assert row.authorized == financed
+
+
+def test_the_statement_says_who_pays_the_subsidy(
+    world: tuple[TestClient, list[SeededShop]],
+) -> None:
+    """The seeded campaign's merchant pays the whole ¥900.00 subsidy; a campaign that shares
+    it with the lender says the merchant and the lender pay it between them."""
+    client, shops = world
+    engine = cast(FastAPI, client.app).state.context.engine
+    bikes = _bikes(shops)
+    borrower(client, 65)
+    english = {"Accept-Language": "en"}
+    session_id = _buy(client, bikes.product_ids[0])
+    alone = client.get(f"/checkout/{session_id}/plans/12", headers=english).text
+    assert "The merchant pays the lender ¥900.00 for this plan" in alone
+    [seeded] = [
+        c for c in list_campaigns(engine, limit=50, offset=0) if c.campaign.name == CAMPAIGN_NAME
+    ]
+    set_campaign_status(engine, SYSTEM, seeded.id, CampaignStatus.PAUSED)
+    today = current_business_date(engine)
+    create_campaign(
+        engine,
+        SYSTEM,
+        CampaignDraft(
+            name="骑手节 平台贴息",
+            starts_on=today - timedelta(days=1),
+            ends_on=today + timedelta(days=30),
+            merchant_ids=(bikes.merchant_id,),
+            terms=(12,),
+            min_order="500",
+            max_order="20000",
+            merchant_share="40%",
+            budget="5000",
+            warning_threshold="4000",
+        ),
+    )
+    shared = client.get(f"/checkout/{session_id}/plans/12", headers=english).text
+    assert "The merchant and the lender pay ¥900.00 between them for this plan" in shared
+    assert "The merchant pays the lender" not in shared
+    chinese = client.get(f"/checkout/{session_id}/plans/12").text
+    assert "由商家和贷款机构共同承担" in chinese
