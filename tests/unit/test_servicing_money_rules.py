@@ -38,6 +38,7 @@ from thinfile.servicing import (
     LoanStatus,
     PrepaymentMode,
     ServicingProduct,
+    charge_off,
     check_loan,
     close_day,
     close_through,
@@ -46,6 +47,7 @@ from thinfile.servicing import (
     pay,
     payoff_quote,
     prepay,
+    recover,
     standard_product,
 )
 
@@ -298,8 +300,8 @@ def test_late_fee_and_penalty_together_stay_within_24_percent_of_the_overdue_amo
     overdue = first.principal_due + first.interest_due  # about 94.6 yuan
     books = close_through(loan, first.due + timedelta(days=10))
     row = books.loan.installments[0]
-    # oracle: 24% a year of the overdue amount for the 10 days late
-    cap = D(overdue) * D("0.24") * 10 / 360
+    # oracle: 24% a year of the overdue amount for the 10 days late (a year of 365 days)
+    cap = D(overdue) * D("0.24") * 10 / 365
     assert row.penalty_due + (row.fee_due - first.fee_due) <= cap
     relieved = sum(e.amount_of(Account.CAP_RELIEF) for e in books.entries)
     assert relieved > 1500  # most of the 20-yuan fee was not charged, and the books say so
@@ -328,9 +330,37 @@ def test_no_installment_is_ever_charged_more_than_the_cap_allows(days, grace, fe
     done = close_through(loan, end).loan
     for row in done.installments:
         late = max(0, (min(end, done.closed_on or end) - row.due).days)
-        cap = D(row.principal_due + row.interest_due) * D("0.24") * late / 360
+        cap = D(row.principal_due + row.interest_due) * D("0.24") * late / 365
         charged = row.default_charged
         assert charged <= cap + 1, (row.n, charged, cap)
+
+
+def test_a_year_of_penalty_at_the_cap_is_at_most_24_percent_of_the_principal():
+    """A 30/360 loan's penalty at the 24 % cap is 24 %/360 a day, but it is charged every
+    actual day: 365 of them would come to 24.33 %. A day is charged at most 24 %/365."""
+    terms = LoanTerms(Money.of("10000"), D("0.18"), 1, RepaymentMethod.BULLET, START)
+    product = ServicingProduct(charge_off_days=400)  # still on the books a year late
+    loan = open_loan(1, build_schedule(terms), product).loan
+    due = loan.installments[0].due
+    late = through(loan, due + timedelta(days=365)).installments[0]
+    grace = product.defaults.grace_days
+    at_rate = (D(1_000_000) * D("0.24") / 360).quantize(D(1), ROUND_HALF_UP)  # 667
+    at_cap = int(D(1_000_000) * D("0.24") / 365)  # 657, truncated
+    assert late.penalty_due == min(int(at_rate), at_cap) * (365 - grace)
+    assert late.penalty_due <= 240_000  # 24 % of the principal for the year
+
+
+def test_a_recovery_is_never_more_than_what_was_charged_off_and_not_yet_recovered():
+    loan = through(issue_loan(), date(2026, 4, 15))  # two installments past due
+    lost = charge_off(loan, date(2026, 4, 16), reason="fraud confirmed by the bank").loan
+    owed = lost.charged_off.total
+    assert owed > 1_200_000  # principal, interest and penalty charged off
+    first = recover(lost, Money(owed - 10_000), date(2026, 5, 1)).loan
+    with pytest.raises(InvalidInputError) as refused:
+        recover(first, Money(10_001), date(2026, 5, 2))
+    assert refused.value.field == "amount" and "100.00" in str(refused.value.remedy)
+    done = recover(first, Money(10_000), date(2026, 5, 2)).loan
+    assert done.recovered == owed
 
 
 # --- 6. actual/actual penalty in a leap year ------------------------------------------------

@@ -43,6 +43,7 @@ __all__ = [
     "DefaultTerms",
     "daily_allowance",
     "daily_penalty",
+    "days_in_year",
     "default_charges",
     "default_examples",
     "leap_year_basis",
@@ -166,14 +167,36 @@ def leap_year_basis(day_count: DayCount) -> int:
     return 366 if day_count is DayCount.ACTUAL_ACTUAL else day_count.basis
 
 
-def daily_penalty(overdue_principal: int, rate_units: int, basis: int) -> int:
-    """One day of penalty interest (罚息) on overdue principal, rounded half up to the fen."""
+def daily_penalty(
+    overdue_principal: int,
+    rate_units: int,
+    basis: int,
+    *,
+    cap_units: int | None = None,
+    days: int = 365,
+) -> int:
+    """One day of penalty interest (罚息) on overdue principal, rounded half up to the fen —
+    never more than ``cap_units`` a year over the ``days`` of the year (truncated): a rate at
+    the 24 % cap divided by a 360-day basis and charged every actual day would come to 24.33 %
+    a year."""
     denominator = basis * RATE_SCALE
-    return (2 * overdue_principal * rate_units + denominator) // (2 * denominator)
+    day = (2 * overdue_principal * rate_units + denominator) // (2 * denominator)
+    if cap_units is None:
+        return day
+    return min(day, overdue_principal * cap_units // (days * RATE_SCALE))
+
+
+def days_in_year(on: date) -> int:
+    """The days of ``on``'s year (366 in a leap year): what the all-in cap's daily allowance
+    divides by, whatever the contract's day count — the cap is a rate a year, and a daily
+    charge is annualized over the days the year has (PBOC: daily rate × 365), so a /360
+    allowance charged every actual day would come to 24.33 %."""
+    return 366 if calendar.isleap(on.year) else 365
 
 
 def daily_allowance(overdue: int, cap_units: int, basis: int) -> int:
-    """One day of the all-in cap on an overdue amount, truncated to the fen."""
+    """One day of the all-in cap on an overdue amount, truncated to the fen (``basis``: the
+    days of the year, :func:`days_in_year`)."""
     return overdue * cap_units // (basis * RATE_SCALE)
 
 
@@ -244,8 +267,10 @@ def default_examples(
             year = (due + timedelta(days=k)).year
             next_year_at = (date(year + 1, 1, 1) - due).days
             basis = year_basis(day_count, date(year, 1, 1))
-            a_day = daily_allowance(principal + interest, cap, basis)
-            gross_a_day = daily_penalty(principal, rate, basis)
+            a_day = daily_allowance(principal + interest, cap, days_in_year(date(year, 1, 1)))
+            gross_a_day = daily_penalty(
+                principal, rate, basis, cap_units=cap, days=days_in_year(date(year, 1, 1))
+            )
         allowance += a_day
         if k == terms.grace_days + 1:
             gross = min(terms.late_fee, terms.late_fee_cap - late_fees_before)

@@ -31,7 +31,7 @@ from thinfile.servicing.account import (
     LoanStatus,
     Outcome,
 )
-from thinfile.servicing.daily import accrued_to, daily_allowance, daily_penalty
+from thinfile.servicing.daily import accrued_to, daily_allowance, daily_penalty, days_in_year
 from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.lifecycle import charge_off
 from thinfile.servicing.payments import apply_held_credit
@@ -89,6 +89,7 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
     d = loan.product.defaults
     grace = timedelta(days=d.grace_days)
     rate, cap, basis = loan.penalty_rate_units, d.all_in_cap_units, loan.year_basis(x)
+    days = days_in_year(x)  # the cap's allowance: a rate a year over the days the year has
     charged = loan.late_fees_charged
     rows: list[InstallmentState] = []
     for row in loan.installments:
@@ -96,7 +97,7 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
         if i.due < x and i.overdue_base > 0:
             i = replace(
                 i,
-                default_allowance=i.default_allowance + daily_allowance(i.overdue_base, cap, basis),
+                default_allowance=i.default_allowance + daily_allowance(i.overdue_base, cap, days),
             )
         if i.due + grace + timedelta(days=1) == x and i.arrears > 0 and d.late_fee:
             gross = min(d.late_fee, d.late_fee_cap - charged)
@@ -110,7 +111,7 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
                 default_charged=i.default_charged + fee,
             )
         if i.due + grace < x and i.unpaid.principal > 0:
-            gross = daily_penalty(i.unpaid.principal, rate, basis)
+            gross = daily_penalty(i.unpaid.principal, rate, basis, cap_units=cap, days=days)
             day = _within(i, gross)
             _book(penalty, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, day, gross)
             i = replace(i, penalty_due=i.penalty_due + day, default_charged=i.default_charged + day)

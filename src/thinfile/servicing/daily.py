@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from thinfile.loanmath.defaults import daily_allowance, daily_penalty
+from thinfile.loanmath.defaults import daily_allowance, daily_penalty, days_in_year
 
-__all__ = ["accrued_to", "daily_allowance", "daily_penalty"]
+__all__ = ["accrued_to", "daily_allowance", "daily_penalty", "days_in_year"]
 
 
 def accrued_to(amount: int, start: date, due: date, on: date) -> int:

@@ -55,9 +55,20 @@ def write_off(loan: LoanAccount, on: date, *, reason: str = "uncollectable") -> 
 
 
 def recover(loan: LoanAccount, amount: Money, on: date) -> Outcome:
-    """Money collected on a charged-off or written-off loan (recovery income)."""
+    """Money collected on a charged-off or written-off loan (recovery income): never more
+    than what was charged off and not yet recovered — anything beyond it is the borrower's."""
     fen = loan.check_amount(amount)
     check_posting(loan, on, statuses=_LOST)
+    owed = loan.charged_off.total - loan.recovered
+    if fen > owed:
+        raise InvalidInputError(
+            f"{loan.money(fen)} is more than the {loan.money(owed)} loan {loan.loan_id} still "
+            f"owes after it was {loan.status.value}",
+            field="amount",
+            value=str(amount),
+            remedy=f"record at most {loan.money(owed)}; pay anything beyond it back to the "
+            "borrower",
+        )
     entry = EntryBuilder(loan.currency).move(debit=Account.CASH, credit=Account.RECOVERIES, fen=fen)
     loan = replace(loan, recovered=loan.recovered + fen)
     return Outcome(loan, (entry.build("recovery", on, loan_id=loan.loan_id),))

@@ -138,7 +138,9 @@ UPDATE servicing_loans SET subsidy_recognized = {_SUBSIDY_TARGET} WHERE {_SUBSID
 _BASIS = "CAST(CASE WHEN :leap = 1 THEN l.leap_basis ELSE l.day_basis END AS BIGINT)"
 """The day's year basis: actual/actual loans divide by 366 on a day of a leap year."""
 _OVERDUE_BASE = "(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid)"
-_DAY_ALLOWANCE = f"({_OVERDUE_BASE} * l.all_in_cap_units / ({_BASIS} * :scale))"
+_YEAR_DAYS = "CAST(CASE WHEN :leap = 1 THEN 366 ELSE 365 END AS BIGINT)"
+"""The days of the day's year: the all-in cap a day is the cap over them (``days_in_year``)."""
+_DAY_ALLOWANCE = f"({_OVERDUE_BASE} * l.all_in_cap_units / ({_YEAR_DAYS} * :scale))"
 """The all-in allowance an overdue installment earns on day ``:x`` (truncated)."""
 _ROOM = f"(i.default_allowance + {_DAY_ALLOWANCE} - i.default_charged)"
 """The allowance not yet used, counting the day's: the late-fee step reads it before the
@@ -177,10 +179,14 @@ LATE_FEE_LOAN = """
 UPDATE servicing_loans SET late_fees_charged = late_fees_charged + :net WHERE id = :loan_id
 """
 
-_PENALTY = (
+_AT_RATE = (
     "(2 * (i.principal_due - i.principal_paid) * l.penalty_rate_units "
     f"+ {_BASIS} * :scale) / (2 * {_BASIS} * :scale)"
 )
+_AT_CAP = f"((i.principal_due - i.principal_paid) * l.all_in_cap_units / ({_YEAR_DAYS} * :scale))"
+_PENALTY = f"(CASE WHEN {_AT_RATE} < {_AT_CAP} THEN {_AT_RATE} ELSE {_AT_CAP} END)"
+"""A day's penalty (``loanmath.daily_penalty``): at the loan's rate over its basis, half up,
+never more than the all-in cap over the days of the year, truncated."""
 _PENALTY_DUE = """l.overdue_since_day + l.grace_days < :x AND i.due_day + l.grace_days < :x
   AND i.principal_due > i.principal_paid"""
 _OVERDUE_ROWS = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
