@@ -12,11 +12,12 @@ Figures are worked out here in integers (7.5 % of 12,000 is 900, the merchant pa
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import TestClient, World, context_of, make_staff
+from tests.e2e.api_harness import Party, TestClient, World, context_of, make_staff
 from tests.e2e.test_api_campaigns import _campaign
 from tests.e2e.test_api_checkout import (
     CONTRACT,
@@ -27,8 +28,15 @@ from tests.e2e.test_api_checkout import (
     post,
     shop,
 )
-from tests.e2e.test_api_checkout_promotions import balance, campaign_of, opened, staff_post
+from tests.e2e.test_api_checkout_promotions import (
+    balance,
+    campaign_of,
+    opened,
+    staff_post,
+    yuan,
+)
 from tests.e2e.test_checkout_refund_reversal import _cash_by_loan, _next_days, _reverse
+from tests.e2e.test_merchant_settlement import fen
 from thinfile.security.roles import Role
 from thinfile.services.business_date import current_business_date
 from thinfile.services.settlements import settle_merchants
@@ -61,7 +69,7 @@ def test_the_merchant_pays_its_share_of_a_campaign_subsidy_and_the_lender_the_re
     assert captured.status_code == 201, captured.text
     loan_id = int(captured.json()["captures"][0]["loan_id"])
     shown = captured.json()["captures"][0]
-    assert (shown["subsidy"], shown["merchant_subsidy"]) == (_yuan(SUBSIDY), _yuan(MERCHANT))
+    assert (shown["subsidy"], shown["merchant_subsidy"]) == (yuan(SUBSIDY), yuan(MERCHANT))
     # the loan carries the whole subsidy as deferred income; the lender's share is its
     # marketing expense; the merchant is paid the price less its own share
     assert -balance(api, "deferred_subsidy_income") == SUBSIDY
@@ -73,8 +81,8 @@ def test_the_merchant_pays_its_share_of_a_campaign_subsidy_and_the_lender_the_re
     assert refunded.status_code == 201, refunded.text
     [part] = refunded.json()["refunds"][0]["parts"]
     assert (part["subsidy_unwound"], part["merchant_unwound"]) == (
-        _yuan(UNWOUND),
-        _yuan(UNWOUND - LENDER_UNWOUND),
+        yuan(UNWOUND),
+        yuan(UNWOUND - LENDER_UNWOUND),
     )
     assert balance(api, "marketing_expense") == LENDER - LENDER_UNWOUND
     assert -balance(api, "deferred_subsidy_income") == SUBSIDY - UNWOUND
@@ -167,6 +175,26 @@ def test_a_full_refund_leaves_the_campaign_the_subsidy_already_used(
     frees only what is still deferred — all of it when the merchant is paid it back, only the
     lender's 60 % of it when the lender keeps the merchant's — and reversing the refund takes
     back exactly what it freed."""
+    merchant, campaign, session, loan_id = _bought_at_40_percent(api, world, policy)
+    _next_days(api, 35)
+    deferred = SUBSIDY - _recognised(api, loan_id)
+    assert 0 < deferred < SUBSIDY
+    everything = post(api, merchant, session, "refunds", amount="12000.00")
+    assert everything.status_code == 201, everything.text
+    lender_deferred = (2 * deferred * 60 + 100) // 200  # 60 % of it, half up
+    freed = deferred if policy == "return-to-merchant" else lender_deferred
+    assert campaign_of(api, world, campaign["id"])["spent"] == yuan(SUBSIDY - freed)
+    assert _reverse(api, merchant, session, 1).status_code == 200
+    assert campaign_of(api, world, campaign["id"])["spent"] == yuan(SUBSIDY)
+    ledger_ok(api)
+
+
+def _bought_at_40_percent(
+    api: TestClient, world: World, policy: str
+) -> tuple[Party, dict[str, Any], str, int]:
+    """A shop whose contract does ``policy`` with the unearned subsidy, a campaign whose
+    merchant pays 40 %, and alice's 12,000.00 order confirmed on it and captured: the shop,
+    the campaign, the session and the loan."""
     merchant = shop(api, world.admin, {**CONTRACT, "unearned_subsidy": policy})
     body = _campaign(merchant_id_of(api, merchant), merchant_share="40%")
     campaign = staff_post(api, world.admin, "/v1/staff/campaigns", body)
@@ -175,22 +203,7 @@ def test_a_full_refund_leaves_the_campaign_the_subsidy_already_used(
     assert done.status_code == 200 and done.json()["status"] == "authorized", done.text
     captured = post(api, merchant, session, "captures", amount="12000.00")
     assert captured.status_code == 201, captured.text
-    loan_id = int(captured.json()["captures"][0]["loan_id"])
-    _next_days(api, 35)
-    deferred = SUBSIDY - _recognised(api, loan_id)
-    assert 0 < deferred < SUBSIDY
-    everything = post(api, merchant, session, "refunds", amount="12000.00")
-    assert everything.status_code == 201, everything.text
-    lender_deferred = (2 * deferred * 60 + 100) // 200  # 60 % of it, half up
-    freed = deferred if policy == "return-to-merchant" else lender_deferred
-    assert campaign_of(api, world, campaign["id"])["spent"] == _yuan(SUBSIDY - freed)
-    assert _reverse(api, merchant, session, 1).status_code == 200
-    assert campaign_of(api, world, campaign["id"])["spent"] == _yuan(SUBSIDY)
-    ledger_ok(api)
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
+    return merchant, campaign, session, int(captured.json()["captures"][0]["loan_id"])
 
 
 def test_reversing_a_payment_made_before_a_refund_keeps_what_the_refund_unwound(
@@ -200,14 +213,7 @@ def test_reversing_a_payment_made_before_a_refund_keeps_what_the_refund_unwound(
     and the payment bounces: the loan is replayed without it, but the refund still unwinds
     the subsidy the merchant was settled on, so the lender's marketing expense stays its
     share less what the stored refund part gave back."""
-    merchant = shop(api, world.admin)
-    body = _campaign(merchant_id_of(api, merchant), merchant_share="40%")
-    campaign = staff_post(api, world.admin, "/v1/staff/campaigns", body)
-    session, _ = opened(api, world, merchant)
-    done = confirm(api, world.alice, session, campaign_id=campaign["id"])
-    assert done.status_code == 200 and done.json()["status"] == "authorized", done.text
-    captured = post(api, merchant, session, "captures", amount="12000.00")
-    loan_id = int(captured.json()["captures"][0]["loan_id"])
+    merchant, _, session, loan_id = _bought_at_40_percent(api, world, "return-to-merchant")
     _next_days(api, 32)
     paid = api.post(
         f"/v1/loans/{loan_id}/payments",
@@ -219,7 +225,7 @@ def test_reversing_a_payment_made_before_a_refund_keeps_what_the_refund_unwound(
     refunded = post(api, merchant, session, "refunds", amount="3000.00")
     assert refunded.status_code == 201, refunded.text
     [part] = refunded.json()["refunds"][0]["parts"]
-    lender_part = _fen(part["subsidy_unwound"]) - _fen(part["merchant_unwound"])
+    lender_part = fen(part["subsidy_unwound"]) - fen(part["merchant_unwound"])
     assert 0 < lender_part < LENDER
     assert balance(api, "marketing_expense") == LENDER - lender_part
     agent = make_staff(api, Role.SERVICING_AGENT)
@@ -231,8 +237,3 @@ def test_reversing_a_payment_made_before_a_refund_keeps_what_the_refund_unwound(
     assert reversed_.status_code == 201, reversed_.text
     assert balance(api, "marketing_expense") == LENDER - lender_part
     ledger_ok(api)
-
-
-def _fen(yuan: str) -> int:
-    whole, cents = yuan.split(".")
-    return int(whole) * 100 + int(cents)

@@ -348,9 +348,13 @@ def freed_subsidy(part: StoredRefundPart, policy: UnearnedSubsidy) -> int:
 
 def subsidy_in_force(uow: UnitOfWork, row: StoredCheckout, *, besides: str | None = None) -> int:
     """The subsidy the session's purchases still use: its captures' subsidies less what the
-    refunds in force freed (``besides``: leaving that refund out, as if reversed)."""
+    refunds in force freed (``besides``: leaving that refund out, as if reversed); nothing
+    before a capture (the session may have no confirmed plan yet)."""
+    captures = uow.checkouts.captures(row.id)
+    if not captures:
+        return 0
     policy = pricing_of(row)[1]
-    captured = sum(c.subsidy for c in uow.checkouts.captures(row.id))
+    captured = sum(c.subsidy for c in captures)
     freed = sum(
         freed_subsidy(p, policy)
         for r in uow.checkouts.refunds(row.id)
@@ -366,8 +370,7 @@ def release_beyond_in_force(uow: UnitOfWork, row: StoredCheckout) -> int:
     use = uow.campaigns.use(row.id)
     if use is None:
         return 0
-    kept = subsidy_in_force(uow, row) if uow.checkouts.captures(row.id) else 0
-    extra = use.amount_fen - use.released_fen - kept
+    extra = use.amount_fen - use.released_fen - subsidy_in_force(uow, row)
     if extra <= 0:
         return 0
     release_campaign_budget_in_unit(uow, row.id, Money(extra, row.currency))

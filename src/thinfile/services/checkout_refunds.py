@@ -41,7 +41,7 @@ from thinfile.services.loan_adjustments import merchant_refund_in_unit, overpaym
 from thinfile.services.loan_postings import catch_up
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LoanStatus, SubsidyOnRefund
-from thinfile.servicing.purchase_refund import lender_unwound, unearned_share
+from thinfile.servicing.purchase_refund import unwound_by
 from thinfile.store.checkout_repo import StoredCheckout, StoredRefundPart
 
 __all__ = ["refund_in_unit", "refund_session_in_unit"]
@@ -112,8 +112,7 @@ def refund_session_in_unit(
                 value=str(amount),
                 remedy="refund the borrower outside checkout, through collections",
             )
-        share = unearned_share(stored.account, part.fen)
-        lender = lender_unwound(stored.account, share)
+        share, lender = unwound_by(stored.account, part.fen)
         merchant_refund_in_unit(uow, capture.loan_id, part, on, unearned=unearned)
         held = uow.loans.get(capture.loan_id).account.credit
         if held:
