@@ -132,3 +132,48 @@ def test_the_lists_of_open_payment_intents_read_an_index_not_the_table(engine):
         assert "Seq Scan" not in plan and not re.search(r"SCAN payment_intents(?! USING)", plan)
     queued, unsettled, _ = plans
     assert "ix_payment_intents_open" in queued and "ix_payment_intents_open" in unsettled
+
+
+def test_a_borrowers_messages_are_found_by_index_without_indexing_each_pending_delivery(engine):
+    """Close of business writes a night's deliveries by the million, pending: none of them is
+    indexed by borrower. The message centre (delivered in-app rows) reads a partial index of
+    those rows alone, whatever plan PostgreSQL caches for the statement (its condition is
+    written as literals), and the staff list of a borrower's messages reads the messages'
+    index by borrower."""
+    from thinfile.services.uow import UnitOfWork
+
+    sent: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "FROM notification_deliveries" in statement:
+            sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with UnitOfWork(engine) as uow:
+            uow.notifications.inbox("u" * 32, limit=20, offset=0)
+            uow.notifications.unread("u" * 32)
+            uow.notifications.page(limit=20, offset=0, user_id="u" * 32)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    assert len(sent) == 3
+    for statement, _ in sent[:2]:
+        assert "channel = 'in_app' AND notification_deliveries.status = 'delivered'" in statement
+    postgres = engine.dialect.name == "postgresql"
+    plans = []
+    with engine.connect() as conn:
+        if postgres:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+        for statement, parameters in sent:
+            rows = conn.exec_driver_sql(explain + statement, parameters)
+            plans.append(" | ".join(" ".join(str(part) for part in row) for row in rows))
+        indexes = sa.inspect(conn).get_indexes("notification_deliveries")
+    inbox, unread, staff = plans
+    assert "ix_notification_deliveries_inbox" in inbox
+    assert "ix_notification_deliveries_inbox" in unread
+    assert "ix_notifications_user" in staff
+    assert {i["name"] for i in indexes} == {
+        "ix_notification_deliveries_due",
+        "ix_notification_deliveries_inbox",
+    }

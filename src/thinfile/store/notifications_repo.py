@@ -119,6 +119,11 @@ _MESSAGE_COLUMNS = (
     _D.delivered_at,
     _N.cob_day,
 )
+_IN_INBOX = sa.text(
+    "notification_deliveries.channel = 'in_app' AND notification_deliveries.status = 'delivered'"
+)
+"""The message centre's rows, written as the literals of ``ix_notification_deliveries_inbox``'s
+condition: a bound value would not let PostgreSQL's generic plan use the partial index."""
 _MESSAGES = sa.select(*_MESSAGE_COLUMNS).select_from(
     notification_deliveries.join(notifications, _N.id == _D.notification_id)
 )
@@ -299,7 +304,7 @@ class NotificationRepository:
     def inbox(self, user_id: str, *, limit: int, offset: int) -> list[StoredMessage]:
         """The user's delivered in-app messages, newest first."""
         rows = self.conn.execute(
-            _MESSAGES.where(_D.user_id == user_id, _D.channel == "in_app", _D.status == "delivered")
+            _MESSAGES.where(_D.user_id == user_id, _IN_INBOX)
             .order_by(_D.delivered_at.desc(), _N.id.desc())
             .limit(limit)
             .offset(offset)
@@ -312,8 +317,7 @@ class NotificationRepository:
             .select_from(notification_deliveries.join(notifications, _N.id == _D.notification_id))
             .where(
                 _D.user_id == user_id,
-                _D.channel == "in_app",
-                _D.status == "delivered",
+                _IN_INBOX,
                 _N.read_at.is_(None),
             )
         ).scalar()
@@ -348,8 +352,8 @@ class NotificationRepository:
             query = query.where(_D.status == status)
         if channel is not None:
             query = query.where(_D.channel == channel)
-        if user_id is not None:
-            query = query.where(_D.user_id == user_id)
+        if user_id is not None:  # by the message's borrower: its index (ix_notifications_user)
+            query = query.where(_N.user_id == user_id)
         if loan_id is not None:
             query = query.where(_N.loan_id == loan_id)
         rows = self.conn.execute(
