@@ -166,7 +166,7 @@ def test_the_statement_page_shows_each_event_and_nights_interest_to_the_fen(
     assert sum(1 for r in feb if r[1] == "interest") == 29  # a leap February, every night
     text = page.text
     assert "2028-02 月度对账单" in text and "按当月实际天数计息" in text and "0.040%" in text
-    assert "14.60%" in text and "按销售额还款" in text
+    assert "14.600%" in text and "按销售额还款" in text
     assert "第 1 期" in text and _yuan(67_346) in text and _yuan(130_000) in text
     january = client.get(url, params={"month": "2028-01"}).text
     jan = [r for r in rows if r[0].month == 1]

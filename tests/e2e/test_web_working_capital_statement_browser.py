@@ -79,7 +79,7 @@ def test_a_shop_owner_reads_the_months_statement_on_a_phone(
     assert page.locator("#st-fees").inner_text() == "¥0.00"
     assert page.locator("#statement-rows tr.st-interest").count() == nights
     basis = page.locator("#st-basis").inner_text()
-    assert "0.050%" in basis and "18.25%" in basis
+    assert "0.050%" in basis and "18.250%" in basis
     assert ("实际天数" in basis) if lang == "zh" else ("actual days" in basis)
     assert page.locator("#statement-csv").get_attribute("href") == (
         f"/working-capital/{line_id}/statement.csv?month={month}"

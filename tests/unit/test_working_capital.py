@@ -151,6 +151,27 @@ def test_a_repayment_pays_a_draw_past_due_before_an_older_one_not_yet_due():
     assert after.overdue_since is None and after.days_past_due(on) == 0
 
 
+def test_paying_exactly_what_a_past_due_draw_owes_clears_it_before_any_interest_not_yet_due():
+    """Debts due come before debts not yet due (民法典 art. 560): a payment of exactly the
+    past-due draw's interest and principal clears it and the line is current again, although
+    another draw has interest outstanding and is not due."""
+    line = draw(a_line(minimum_share=Decimal(0)), 0, yuan("5000"), OPENED, term_days=180).line
+    drawn = OPENED + timedelta(days=10)
+    line, _ = close_through(line, drawn - timedelta(days=1))
+    line = draw(line, 2, yuan("1000"), drawn, term_days=90).line
+    on = drawn + timedelta(days=92)
+    line, _ = close_through(line, on - timedelta(days=1))
+    older, later = line.draws
+    assert later.maturity < on < older.maturity and older.interest_outstanding > 0
+    done = repay(line, Money(later.owed), on)
+    assert [(p.draw_id, p.interest, p.principal) for p in done.paid] == [
+        (later.draw_id, later.interest_outstanding, 100_000)
+    ]
+    after, _ = close_through(done.line, on)
+    assert after.draws[1].owed == 0 and after.overdue_since is None
+    assert after.draws[0].interest_outstanding > 0  # the draw not due keeps its interest owed
+
+
 def test_a_sales_linked_line_takes_its_share_of_each_days_sales_and_counts_it_to_the_period():
     line = a_line(mode=RepaymentMode.SALES, sales_share=Decimal("0.12"))
     line = draw(line, 0, yuan("3000"), OPENED, term_days=90).line

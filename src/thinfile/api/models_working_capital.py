@@ -302,7 +302,10 @@ class WcMonthlyStatementPublic(BaseModel):
         description="The running period's unmet minimum and unpaid shortfalls at ``through``"
     )
     daily_rate: str = Field(
-        description="Each night: principal drawn × daily rate, half up to the fen, actual days"
+        description=(
+            "Each night: principal drawn × daily rate, truncated to the fen (never above the"
+            " daily rate), actual days"
+        )
     )
     draws: list[WcPostingPublic]
     repayments: list[WcPostingPublic]

@@ -2,8 +2,8 @@
 
 Before a draw, the borrower sees its amount, final maturity, the daily rate and its annualized
 figures, that repaying early costs nothing, and the cost on a stated repayment path, computed
-from the day-by-day cash flows the servicing engine itself would charge (interest half up to
-the fen each day):
+from the day-by-day cash flows the servicing engine itself would charge (each day's interest
+truncated to the fen, ``wc_terms.DAY_ROUNDING``):
 
 - a ``minimum`` line: the draw kept to its final maturity and repaid then in one sum — the
   most interest it can cost;

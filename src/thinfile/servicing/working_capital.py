@@ -308,40 +308,36 @@ def draw(
 
 
 def allocate_repayment(draws: tuple[Draw, ...], amount: int, on: date) -> tuple[DrawPayment, ...]:
-    """Split ``amount``, paid on ``on``, over the draws: all interest first, then principal:
-    first of the draws due by ``on`` (matured, the earliest maturity first), then of the
-    others, the oldest draw first (还款冲抵顺序).
+    """Split ``amount``, paid on ``on``, over the draws: first the draws due by ``on``
+    (matured, the earliest maturity first), their interest then their principal; then the
+    others (the oldest draw first), their interest then their principal (还款冲抵顺序).
 
-    Why this order: 民法典 art. 561 applies a payment that does not cover everything to
-    costs, then interest, then principal unless agreed otherwise, so interest first is the
-    default a court expects and keeps unpaid interest from lingering on the books. What has
-    fallen due before what has not (as an installment loan's payment): a payment never leaves
-    a draw past due, its days past due running and new draws refused, while it pays down one
-    not yet due — draws of different terms mature out of the order they were drawn in. Then
-    the oldest draw, which usually matures first. There is no fee to allocate — repaying
-    early is free."""
-
-    def order(d: Draw) -> tuple[int, date, date, int]:
-        due = d.maturity <= on
-        return (
-            (0, d.maturity, d.drawn_on, d.draw_id)
-            if due
-            else (1, d.drawn_on, d.drawn_on, d.draw_id)
-        )
-
-    ordered = sorted(draws, key=order)
+    Why this order: debts already due are met before those not yet due (民法典 art. 560), so a
+    payment never leaves a draw past due — its days past due running and new draws refused —
+    while it pays interest or principal of one not yet due; draws of different terms mature
+    out of the order they were drawn in. Within each group, interest before principal
+    (art. 561: costs, then interest, then principal unless agreed otherwise), the default a
+    court expects, which keeps unpaid interest from lingering on the books. Then the oldest
+    draw, which usually matures first. There is no fee to allocate — repaying early is
+    free."""
+    due = sorted(
+        (d for d in draws if d.maturity <= on), key=lambda d: (d.maturity, d.drawn_on, d.draw_id)
+    )
+    later = sorted((d for d in draws if d.maturity > on), key=lambda d: (d.drawn_on, d.draw_id))
     left = amount
-    interest: dict[int, int] = {}
-    for d in ordered:
-        interest[d.draw_id] = take = min(left, d.interest_outstanding)
-        left -= take
-    out = []
-    for d in ordered:
-        principal = min(left, d.principal_outstanding)
-        left -= principal
-        if interest[d.draw_id] or principal:
-            out.append(DrawPayment(d.draw_id, interest[d.draw_id], principal))
-    return tuple(out)
+    paid: dict[int, list[int]] = {}
+    for group in (due, later):
+        for d in group:
+            take = min(left, d.interest_outstanding)
+            paid[d.draw_id] = [take, 0]
+            left -= take
+        for d in group:
+            take = min(left, d.principal_outstanding)
+            paid[d.draw_id][1] = take
+            left -= take
+    return tuple(
+        DrawPayment(d.draw_id, *paid[d.draw_id]) for d in (*due, *later) if any(paid[d.draw_id])
+    )
 
 
 def _count_toward_minimums(line: WorkingCapitalLine, fen: int, on: date) -> WorkingCapitalLine:
