@@ -3,7 +3,7 @@ against sums of the journal taken independently of the servicing code."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from tests.integration.collections_helpers import (
     COLLECTOR,
     delinquent_loan,
 )
-from tests.integration.servicing_helpers import replayed
+from tests.integration.servicing_helpers import replayed, terms
 from thinfile.collections import HardshipKind
 from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from thinfile.money import Money
@@ -23,7 +23,8 @@ from thinfile.services import business_date
 from thinfile.services.cob import run_cob
 from thinfile.services.collection_hardship import approve_plan, plans_of_loan, propose_plan
 from thinfile.services.ledger import verify_ledger
-from thinfile.services.loans import get_loan
+from thinfile.services.loans import get_loan, open_and_disburse, quote_payoff
+from thinfile.servicing import ServicingProduct
 from thinfile.store.servicing_codec import from_day, to_day
 
 M1_DAY = date(2025, 1, 10)
@@ -70,8 +71,7 @@ def test_a_settlement_takes_the_agreed_amount_and_writes_the_rest_off(engine):
     assert moved["charge_off_expense"] + income == owed - agreed, (moved, owed, agreed)
     view = get_loan(engine, loan_id)
     assert view.account.status.value == "written-off"
-    assert [t.kind for t in view.transactions][-2:] == ["prepayment", "write-off"]
-    assert [t.amount for t in view.transactions][-2] == agreed
+    assert [(t.kind, t.amount) for t in view.transactions][-1] == ("settlement", agreed)
     assert verify_ledger(engine).ok
 
 
@@ -324,3 +324,54 @@ def test_a_settlement_is_measured_against_the_payoff_of_the_day(engine):
     assert after["cash"] - (-300_000) == agreed  # lent 3,000.00, received the agreed amount
     assert get_loan(engine, loan_id).account.status.value == "written-off"
     assert verify_ledger(engine).ok
+
+
+def test_a_settlement_mid_period_earns_interest_for_the_days_used_and_writes_off_the_rest(engine):
+    """A current loan of 3,000.00 at 18 % (1.5 % a month: 45.00 for the 31 days of January)
+    settled for 2,000.00 on 11 January: the lender earns the interest of the ten days used
+    (4,500 × 10 / 31, truncated: 14.51) and nothing for days after it — the loan is closed
+    that day — so the 1,014.51 not paid is all principal written off. (Settled as a
+    prepayment, the money also paid the rest of January's interest on the principal left,
+    income booked then written off as principal.)"""
+    loan_id = open_and_disburse(
+        engine, terms("3000", 6, "0.18"), product=ServicingProduct()
+    ).loan_id
+    run_cob(engine, date(2025, 1, 10))
+    on = date(2025, 1, 11)
+    before = balances(engine)
+    used = 4_500 * 10 // 31
+    plan = propose_plan(
+        engine,
+        loan_id,
+        HardshipKind.SETTLEMENT,
+        amount=Money(200_000, "CNY"),
+        reason="settle at two thousand",
+        actor=COLLECTOR,
+        today=on,
+    )
+    approve_plan(engine, plan.plan_id, approver=AGENT, today=on)
+    after = balances(engine)
+    moved = {a: after.get(a, 0) - before.get(a, 0) for a in set(after) | set(before)}
+    assert -after["interest_income"] == used  # income is a credit balance
+    assert moved["charge_off_expense"] == 300_000 + used - 200_000
+    assert all(after.get(a, 0) == 0 for a in RECEIVABLES), after
+    account = get_loan(engine, loan_id).account
+    assert account.charged_off.principal == 300_000 + used - 200_000
+    assert account.charged_off.interest == 0
+    assert verify_ledger(engine).ok
+
+
+def test_a_settlement_for_all_that_is_owed_is_refused_as_a_payoff(engine):
+    loan_id = delinquent_loan(engine, M1_DAY)
+    owed = quote_payoff(engine, loan_id, M1_DAY + timedelta(days=1)).fen
+    with pytest.raises(InvalidInputError) as refused:
+        propose_plan(
+            engine,
+            loan_id,
+            HardshipKind.SETTLEMENT,
+            amount=Money(owed, "CNY"),
+            reason="settles everything",
+            actor=COLLECTOR,
+        )
+    assert refused.value.field == "amount"
+    assert plans_of_loan(engine, loan_id) == []

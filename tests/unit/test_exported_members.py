@@ -194,6 +194,7 @@ EXPORTS: dict[str, list[str]] = {
         "replay",
         "reversal_entries",
         "reversal_of",
+        "settle",
         "standard_product",
         "timing_of",
         "waivable",

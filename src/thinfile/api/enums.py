@@ -63,3 +63,4 @@ class TransactionKind(enum.StrEnum):
     PAYMENT_HOLIDAY = "payment-holiday"
     RE_AGE = "re-age"
     TERM_EXTENSION = "term-extension"
+    SETTLEMENT = "settlement"

@@ -107,10 +107,11 @@ class SettlementSplit:
 
 def settlement_split(amount_fen: int, owed_fen: int) -> SettlementSplit:
     """A settlement of ``amount_fen`` against ``owed_fen`` (everything owed today): what is
-    paid and what is written off. Refused when nothing is paid or more than is owed."""
+    paid and what is written off. Refused when nothing is paid or all that is owed
+    (that is a payoff, not a settlement)."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise InvalidInputError("a settlement amount is positive", field="amount")
-    if amount_fen > owed_fen:
+    if amount_fen >= owed_fen:
         raise InvalidInputError(
             "a settlement is less than what is owed",
             field="amount",

@@ -50,10 +50,9 @@ from thinfile.services.audit import record_audit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.collections import check_collector
 from thinfile.services.identity_records import Actor
-from thinfile.services.loan_adjustments import write_off_in_unit
+from thinfile.services.loan_adjustments import settle_in_unit
 from thinfile.services.loan_postings import catch_up, persist
 from thinfile.services.notifications import notify_plan_changed_in_unit
-from thinfile.services.payments import prepay_in_unit
 from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import EventKind, LoanAccount, LoanStatus, payoff_quote
@@ -232,9 +231,8 @@ def _settle(uow: UnitOfWork, plan: HardshipPlan, on: date) -> int:
     # what paying off would take on the day: the current period's interest for the days used
     # included, which close of business has not accrued yet
     split = settlement_split(plan.amount, payoff_quote(loan, on).fen)
-    prepay_in_unit(uow, plan.loan_id, Money(split.paid, loan.currency), on)
-    receipt = write_off_in_unit(
-        uow, plan.loan_id, on, reason=f"settlement, plan {plan.plan_id}", approved=True
+    receipt = settle_in_unit(
+        uow, plan.loan_id, Money(split.paid, loan.currency), on, reason=f"plan {plan.plan_id}"
     )
     return receipt.txn_id
 

@@ -41,6 +41,7 @@ from thinfile.servicing import (
     merchant_refund,
     recover,
     refund_overpayment,
+    settle,
     waive_fees,
     write_off,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "record_recovery",
     "recovery_in_unit",
     "refund_loan_overpayment",
+    "settle_in_unit",
     "waive_fees_in_unit",
     "waive_loan_fees",
     "write_off_in_unit",
@@ -226,6 +228,24 @@ def write_off_in_unit(
 
     receipt = _post_in_unit(uow, loan_id, on, EventKind.WRITE_OFF, 0, None, apply)
     uow.credit_lines.stop_lines_of_lost_draws([loan_id])  # its line never lends again
+    return receipt
+
+
+def settle_in_unit(
+    uow: UnitOfWork, loan_id: int, amount: Money, on: date, *, reason: str
+) -> Receipt:
+    """A settlement approved in collections (``servicing.settle``: the money received for
+    what is owed on ``on``, the rest written off) inside the caller's unit of work; the
+    loan's line, if it was drawn from one, never lends again."""
+    reason = staff_reason(reason)
+
+    def apply(loan: LoanAccount) -> Outcome:
+        return settle(loan, amount, on, reason=reason)
+
+    receipt = _post_in_unit(
+        uow, loan_id, on, EventKind.SETTLEMENT, amount.fen, amount.currency, apply
+    )
+    uow.credit_lines.stop_lines_of_lost_draws([loan_id])
     return receipt
 
 

@@ -74,6 +74,7 @@ ACTIONS = {
     EventKind.PAYMENT_HOLIDAY: "loan.payment_holiday",
     EventKind.RE_AGE: "loan.re_age",
     EventKind.TERM_EXTENSION: "loan.term_extension",
+    EventKind.SETTLEMENT: "loan.settlement",
 }
 """The audit action of each kind of posting (one name, whichever surface posts it)."""
 

@@ -22,7 +22,7 @@ from thinfile.servicing.replay import Event, EventKind, apply_event
 
 __all__ = ["InstallmentPaid", "PaymentReceipt", "payment_receipts"]
 
-_PAYMENTS = (EventKind.REPAYMENT, EventKind.PREPAYMENT)
+_PAYMENTS = (EventKind.REPAYMENT, EventKind.PREPAYMENT, EventKind.SETTLEMENT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from thinfile.servicing.payments import (
     pay,
     payoff_quote,
     prepay,
+    settle,
 )
 from thinfile.servicing.product import (
     DEFAULT_ALLOCATION,
@@ -126,6 +127,7 @@ __all__ = [
     "replay",
     "reversal_entries",
     "reversal_of",
+    "settle",
     "standard_product",
     "timing_of",
     "waivable",

@@ -35,6 +35,7 @@ from thinfile.money import Money
 from thinfile.servicing.account import InstallmentState, LoanAccount, LoanStatus, Outcome
 from thinfile.servicing.allocation import allocate, timing_of
 from thinfile.servicing.ledger import Account, EntryBuilder
+from thinfile.servicing.lifecycle import write_off
 from thinfile.servicing.product import (
     BeyondPayoff,
     Component,
@@ -55,7 +56,7 @@ from thinfile.servicing.reamortize import (
 from thinfile.servicing.status import check_posting, refresh
 from thinfile.servicing.subsidy import replan_after_prepayment
 
-__all__ = ["apply_held_credit", "merchant_refund", "pay", "payoff_quote", "prepay"]
+__all__ = ["apply_held_credit", "merchant_refund", "pay", "payoff_quote", "prepay", "settle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,57 @@ def prepay(
     fen = loan.check_amount(amount)
     check_posting(loan, on)
     return _receive(loan, fen, on, "prepayment", mode, hold=False)
+
+
+def settle(loan: LoanAccount, amount: Money, on: date, *, reason: str) -> Outcome:
+    """A settlement (和解结清): ``amount``, less than :func:`payoff_quote`, received on ``on``
+    for what the loan owes that day and the rest written off at once (:func:`write_off`).
+
+    The money (with any overpayment held) pays, by the product's rules, what has fallen due,
+    then the current period's interest and fees for the days used and its principal, then
+    the principal of later installments. Unlike a prepayment it pays no interest for the
+    rest of the period: nothing stays lent to earn it, so every yuan not paid is principal,
+    interest, fees or penalty owed on ``on``, and that is what the write-off takes."""
+    fen = loan.check_amount(amount)
+    check_posting(loan, on)
+    owed = _payoff(loan, on)
+    if fen >= owed:
+        raise InvalidInputError(
+            f"a settlement is less than the {loan.money(owed)} that pays loan {loan.loan_id} "
+            f"off on {on}",
+            field="amount",
+            value=str(amount),
+            remedy=f"settle for less than {loan.money(owed)}, or take the payoff as a payment",
+        )
+    entry = (
+        EntryBuilder(loan.currency)
+        .debit(Account.CASH, fen)
+        .debit(Account.OVERPAYMENT_LIABILITY, loan.credit)
+    )
+    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
+    rows, alloc = allocate(loan.installments, fen + loan.credit, on, rules, fallen_due_only=True)
+    alloc.credit_paid(entry)
+    left = alloc.leftover
+    k = next((j for j, row in enumerate(rows) if row.due > on), None)
+    if left and k is not None:
+        cut = list(rows)
+        cut[k], freed = _restate(
+            rows[k], used_interest(loan, rows, k, on), used_fee(loan, rows[k], on), entry
+        )
+        entry.debit(Account.OVERPAYMENT_LIABILITY, freed)
+        due = [r for r in loan.product.allocation if r[0] is Timing.DUE]
+        rows, alloc = allocate(cut, left + freed, on, due, current=k)
+        alloc.credit_paid(entry)
+        later = [(Timing.IN_ADVANCE, Component.PRINCIPAL)]
+        rows, alloc = allocate(rows, alloc.leftover, on, later)
+        alloc.credit_paid(entry)
+        left = alloc.leftover
+    assert left == 0, "less than the payoff leaves nothing over"
+    paid = replace(loan, installments=rows, credit=0)
+    received = Outcome(
+        paid, (entry.build("settlement", on, loan_id=loan.loan_id, memo=f"settlement: {reason}"),)
+    )
+    return received.then(write_off(paid, on, reason=f"settlement: {reason}"))
 
 
 def apply_held_credit(loan: LoanAccount, on: date) -> Outcome:

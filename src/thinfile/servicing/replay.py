@@ -25,7 +25,7 @@ from thinfile.servicing.ledger import (
     reversal_of,
 )
 from thinfile.servicing.lifecycle import charge_off, recover, refund_overpayment, write_off
-from thinfile.servicing.payments import merchant_refund, pay, prepay
+from thinfile.servicing.payments import merchant_refund, pay, prepay, settle
 from thinfile.servicing.product import PrepaymentMode
 from thinfile.servicing.purchase_refund import SubsidyOnRefund, Unwound
 from thinfile.servicing.reschedule import payment_holiday, re_age, term_extension
@@ -48,6 +48,8 @@ class EventKind(enum.StrEnum):
     RE_AGE = "re-age"
     TERM_EXTENSION = "term-extension"
     """``amount`` is the months added (no money moves)."""
+    SETTLEMENT = "settlement"
+    """``amount`` is the money received; the rest is written off (``payments.settle``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.PAYMENT_HOLIDAY: lambda loan, e: payment_holiday(loan, e.on, e.amount),
     EventKind.RE_AGE: lambda loan, e: re_age(loan, e.on),
     EventKind.TERM_EXTENSION: lambda loan, e: term_extension(loan, e.on, e.amount),
+    EventKind.SETTLEMENT: lambda loan, e: settle(loan, _money(loan, e), e.on, reason="replayed"),
 }
 
 

@@ -28,7 +28,7 @@ from thinfile.store.servicing_tables import loans, transactions
 
 __all__ = ["CollectionsRepository"]
 
-_PAID_KINDS = ("repayment", "prepayment")
+_PAID_KINDS = ("repayment", "prepayment", "settlement")
 
 
 class CollectionsRepository:
