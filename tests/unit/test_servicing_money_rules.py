@@ -617,3 +617,53 @@ def test_a_fee_plan_repaid_within_its_free_days_pays_no_fee_for_them(free, on_da
     owed = D(7_200) * charged_days / 28
     assert abs(fee - owed) <= 1, (fee, owed)
     check_loan(closed.loan, (*opened_loan.entries, *books.entries, *closed.entries))
+
+
+def _half_up(x: D) -> int:
+    return int(x.quantize(D(1), rounding=ROUND_HALF_UP))
+
+
+def _prepaid_in_period_two(method: RepaymentMethod, grace_principal: int = 0) -> LoanAccount:
+    """12,000.00 at 18 % over 12 months from 2026-01-31; the first installment paid on its due
+    date, then 2,000.00 prepaid ten days into the second period (reduce installment)."""
+    loan = open_loan(
+        1,
+        build_schedule(
+            LoanTerms(
+                Money.of("12000"), D("0.18"), 12, method, START, grace_principal=grace_principal
+            )
+        ),
+        ServicingProduct(),
+    ).loan
+    first = loan.installments[0]
+    loan = pay(
+        through(loan, first.due - timedelta(days=1)), Money(first.unpaid.total), first.due
+    ).loan
+    on = first.due + timedelta(days=10)
+    return prepay(through(loan, on - timedelta(days=1)), Money.of("2000"), on).loan
+
+
+def test_a_prepayment_keeps_an_interest_only_loan_interest_only():
+    """先息后本: after a prepayment every row but the last still asks interest alone (1.5 % of
+    the balance left), and the last row all of it — not the balance spread over each month."""
+    loan = _prepaid_in_period_two(RepaymentMethod.INTEREST_ONLY)
+    balance = 1_200_000 - sum(i.principal_paid for i in loan.installments)
+    assert 0 < balance < 1_200_000 - 150_000  # the prepayment cut principal
+    later = loan.installments[2:]
+    assert [i.principal_due for i in later[:-1]] == [0] * 9
+    assert later[-1].principal_due == balance
+    assert {i.interest_due for i in later} == {_half_up(D(balance) * D("0.015"))}
+
+
+def test_a_prepayment_in_a_principal_grace_keeps_the_grace_and_levels_the_rest():
+    """Three months of principal grace: a prepayment in month two leaves month three asking
+    interest alone, and months four to twelve the level payment of the balance over nine
+    months (numpy-financial's pmt), to the fen but for the last row's rounding."""
+    loan = _prepaid_in_period_two(RepaymentMethod.EQUAL_INSTALLMENT, grace_principal=3)
+    balance = 1_200_000 - sum(i.principal_paid for i in loan.installments)
+    third, *rest = loan.installments[2:]
+    assert (third.principal_due, third.interest_due) == (0, _half_up(D(balance) * D("0.015")))
+    level = _half_up(D(str(npf.pmt(0.015, 9, -balance))))
+    assert [i.principal_due + i.interest_due for i in rest[:-1]] == [level] * 8
+    assert abs(rest[-1].principal_due + rest[-1].interest_due - level) <= 9
+    assert sum(i.principal_due for i in rest) == balance

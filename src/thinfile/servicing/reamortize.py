@@ -3,6 +3,8 @@
 The remaining installments keep their due dates and period rates. Equal-installment (等额本息)
 loans get a new level payment (reduce installment) or keep the old one and finish early
 (shorten term); other methods re-split principal equally or keep the old principal part.
+Rows that repaid no principal — an interest-only (先息后本) loan's before its last, a principal
+grace period's — still repay none: the level or the equal split is over the rows that do.
 Interest is on the declining balance, rounded with the loan's mode; the last row absorbs.
 """
 
@@ -36,22 +38,30 @@ _ON_ORIGINAL = (RepaymentMethod.FLAT, RepaymentMethod.FEE_INSTALLMENT)
 def _principal_rule(
     loan: LoanAccount, future: Sequence[InstallmentState], balance: int, mode: PrepaymentMode
 ) -> Callable[[int], int]:
+    """The principal part of each repaying row (:func:`_repays`) given its interest."""
     terms = loan.schedule.terms
     annuity = terms.method is RepaymentMethod.EQUAL_INSTALLMENT
+    repaying = [i for i in future if _repays(i)] or list(future[-1:])
     if mode is PrepaymentMode.SHORTEN_TERM:
-        first = future[0]
+        first = repaying[0]
         level = first.principal_due + first.interest_due
         return (
             (lambda interest: level - interest)
             if annuity
             else (lambda _interest: first.principal_due)
         )
-    if annuity:
-        rates = [loan.rates[i.n] for i in future]
+    if annuity:  # level over the repaying rows: the rows before them keep the balance whole
+        rates = [loan.rates[i.n] for i in repaying]
         level = round_fen(level_installment(balance, rates), terms.level_rounding)
         return lambda interest: level - interest
-    part = round_fen(Decimal(balance) / len(future), terms.level_rounding)
+    part = round_fen(Decimal(balance) / len(repaying), terms.level_rounding)
     return lambda _interest: part
+
+
+def _repays(row: InstallmentState) -> bool:
+    """Whether ``row`` repays principal: an interest-only loan's rows before the last, and a
+    grace period's, ask none, and a prepayment keeps them so."""
+    return row.principal_due > 0
 
 
 def reamortize(
@@ -69,7 +79,7 @@ def reamortize(
     for idx, old in enumerate(future):
         interest = round_fen(left * loan.rates[old.n], rounding)
         last = idx == len(future) - 1
-        part = left if last else min(left, max(0, rule(interest)))
+        part = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
         earned = old.interest_accrued
         rows.append(
             InstallmentState(
