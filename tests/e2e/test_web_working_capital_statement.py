@@ -53,6 +53,7 @@ def _yuan(fen: int) -> str:
 DRAWS = {OPENED: 1_000_000, date(2028, 2, 10): 300_001}
 SALES = {date(2028, 1, 31): 250_000, date(2028, 2, 20): 123_456}  # collected that day
 PAID = {date(2028, 2, 1): 30_000}
+PERIOD_1_MINIMUM = 100_000 + 22_000
 
 
 def oracle() -> list[tuple[date, str, int, int, int, int]]:
@@ -157,8 +158,9 @@ def test_the_statement_page_shows_each_event_and_nights_interest_to_the_fen(
         "interest": _yuan(interest),
         "fees": "¥0.00",
         "closing": _yuan(_owed_after(rows, date(2028, 2, 29))),
-        # period 1 (01-25 to 03-24) asks 10% of each draw: 1,000.00 + 300.00 (300.001 half up)
-        "minimum": _yuan(130_000 - 25_000 - 30_000 - 12_346),
+        # period 1 (01-25 to 03-24, 60 days) asks 10% of each draw for the days it is held:
+        # 1,000.00 for all 60, and 300.001 × 44 / 60 = 220.0007 for 02-10 to 03-24 (half up)
+        "minimum": _yuan(PERIOD_1_MINIMUM - 25_000 - 30_000 - 12_346),
     }
     assert _rows(page.text) == [
         (kind, _yuan(a), _yuan(i), _yuan(p), _yuan(o)) for _d, kind, a, i, p, o in feb
@@ -167,7 +169,7 @@ def test_the_statement_page_shows_each_event_and_nights_interest_to_the_fen(
     text = page.text
     assert "2028-02 月度对账单" in text and "按当月实际天数计息" in text and "0.040%" in text
     assert "14.600%" in text and "按销售额还款" in text
-    assert "第 1 期" in text and _yuan(67_346) in text and _yuan(130_000) in text
+    assert "第 1 期" in text and _yuan(67_346) in text and _yuan(PERIOD_1_MINIMUM) in text
     january = client.get(url, params={"month": "2028-01"}).text
     jan = [r for r in rows if r[0].month == 1]
     assert _facts(january)["opening"] == "¥0.00"

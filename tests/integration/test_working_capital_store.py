@@ -348,3 +348,35 @@ def test_eight_threads_repaying_one_line_post_every_fen_exactly_once(pg_engine, 
     assert len({r.txn_id for r in receipts}) == 32
     assert stored(pg_engine, line.line_id).drawn == 100000 - sum(1000 + k for k in range(32))
     assert verify_ledger(pg_engine).ok
+
+
+def test_a_line_split_into_small_draws_pays_the_interest_of_its_whole_principal(engine, opened):
+    """Forty draws of 49.99 at 0.02 % a day: each draw's night is under a fen (0.9998), so
+    charged draw by draw and truncated the line would borrow for free. The night is the
+    line's whole principal × rate truncated once (1,999.60 × 0.0002 = 0.39992 → 39 fen a
+    night, the oracle's), spread over the draws a fen each, and the SQL step and the domain
+    agree on every draw's share — ties between equal draws go to the earliest."""
+    line = wc.open_working_capital_line(
+        engine, "shop-3", limit=yuan("5000"), daily_rate=Decimal("0.0002")
+    )
+    twin = line
+    for _ in range(40):
+        r = wc.draw_on_line(engine, "shop-3", line.line_id, yuan("49.99"), term_days=90)
+        assert r.draw_id is not None
+        twin = draw(twin, r.draw_id, yuan("49.99"), OPENED, term_days=90).line
+    r = wc.draw_on_line(engine, "shop-3", line.line_id, yuan("123.45"), term_days=90)
+    assert r.draw_id is not None
+    twin = draw(twin, r.draw_id, yuan("123.45"), OPENED, term_days=90).line
+    nights = 30
+    for k in range(nights):
+        on = OPENED + timedelta(days=k)
+        run_cob(engine, on)
+        twin = close_day(twin, on).line
+    db = stored(engine, line.line_id)
+    assert db.draws == twin.draws
+    whole = 40 * 4_999 + 12_345
+    oracle = nights * int((Decimal(whole) * Decimal("0.0002")).quantize(Decimal(1), ROUND_DOWN))
+    assert sum(d.interest_accrued for d in db.draws) == oracle
+    assert oracle > nights * 2  # per draw and truncated, only the 123.45 draw paid: 2 a night
+    report = verify_ledger(engine)
+    assert report.ok, report.problems

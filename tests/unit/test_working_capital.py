@@ -356,3 +356,26 @@ def test_a_small_balance_is_never_charged_above_the_rate_it_was_checked_against(
     assert small.line.drawn == 1000
     statement = draw_statement(small.line.terms, yuan("10"), OPENED, term_days=90)
     assert statement.expected.interest <= Decimal(1000) * rate * 90
+
+
+def test_a_draw_on_a_periods_last_day_adds_its_share_for_one_night_not_a_tenth_of_itself():
+    """10,000.00 drawn on the last day of the first 60-day period, nothing repaid: that
+    period asks a tenth of it for one night of sixty (16.67, half up), not 1,000.00 by that
+    night; the next period asks its tenth of all principal, as of every draw held then."""
+    line = a_line()
+    first = line.periods[0]
+    line, _ = close_through(line, first.end - timedelta(days=1))
+    line = draw(line, 1, yuan("10000"), first.end, term_days=180).line
+    line, _ = close_through(line, first.end)
+    ended, following = line.periods[0], line.periods[1]
+    assert ended.minimum == 1_667  # 1,000,000 × 0.1 / 60 = 1,666.67
+    assert ended.status is PeriodStatus.BREACH and line.shortfalls[0].amount == 1_667
+    assert following.minimum == 100_000
+
+
+def test_a_draw_within_a_period_adds_its_share_for_the_days_it_is_held():
+    line = a_line()
+    first = line.periods[0]
+    on = first.start + timedelta(days=15)  # held 45 of the period's 60 days
+    line = draw(line, 1, yuan("3000.01"), on, term_days=90).line
+    assert line.periods[0].minimum == 22_500  # 300,001 × 0.1 × 45 / 60 = 22,500.075, half up

@@ -26,7 +26,6 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.servicing.creditline import LineStatus
 from thinfile.servicing.wc_recovery import recover
 from thinfile.servicing.wc_statement import DrawCostStatement, draw_statement
-from thinfile.servicing.wc_terms import DAY_ROUNDING
 from thinfile.servicing.working_capital import (
     LineOutcome,
     RepaymentMode,
@@ -34,6 +33,7 @@ from thinfile.servicing.working_capital import (
     WorkingCapitalTerms,
     close_day,
     draw,
+    night_interest,
     open_line,
     repay,
     sales_repayment,
@@ -73,12 +73,7 @@ class LineView:
         on a line that no longer accrues: charged off)."""
         if self.line.status is not LineStatus.ACTIVE:
             return 0
-        rate = self.line.terms.daily_rate
-        return sum(
-            round_fen(rate * d.principal_outstanding, DAY_ROUNDING)
-            for d in self.line.draws
-            if d.drawn_on <= self.today
-        )
+        return sum(night_interest(self.line, self.today).values())
 
     @property
     def days_past_due(self) -> int:

@@ -2,10 +2,11 @@
 
 A line has a limit and a **daily rate** (日利率). Each draw (用款) has a final maturity of 90 or
 180 days. Interest is earned by the day on what is drawn: at the close of each business day,
-every draw still holding principal earns ``principal × daily rate``, truncated to the fen
-by :func:`thinfile.money.round_fen` (``DAY_ROUNDING``: a day never costs more than the daily
+the line earns ``principal drawn × daily rate``, truncated to the fen by
+:func:`thinfile.money.round_fen` (``DAY_ROUNDING``: a day never costs more than the daily
 rate, so a small balance is never charged above the cap the rate was checked against, as half
-up would — 0.5 fen on 10.00 at 0.05% a day is 36.5% a year). A month end or a 29 February is
+up would — 0.5 fen on 10.00 at 0.05% a day is 36.5% a year), once for the line however its
+principal is split into draws (:func:`night_interest`). A month end or a 29 February is
 just another day (actual days), and the money is charged for every night it is held
 (算头不算尾: a draw repaid the day it is made costs nothing). Repaying early costs no fee
 (DOMAIN §1.6, §3.2) and stops the interest on what is repaid from that day's close.
@@ -17,7 +18,8 @@ Two ways of repaying (:class:`RepaymentMode`):
   lender's acquiring partner (:func:`sales_repayment`), with the same period minimum.
 
 Every 60-day period (``terms.period_days``) carries a **minimum** repayment: ``minimum_share``
-of the principal outstanding when it starts, plus that share of each draw made during it.
+of the principal outstanding when it starts, plus that share of each draw made during it for
+the days of the period it is held (a draw on the period's last day adds a sixtieth).
 Close of business (:func:`close_day`) flags a period *near breach* when, with
 ``near_breach_days`` or fewer left, less than the pro-rata minimum has been repaid; it clears
 the flag (cured) once repayments catch up. A period ending below its minimum is in *breach*:
@@ -38,6 +40,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 from thinfile.errors import ConflictError, CurrencyMismatchError, InvalidInputError
 from thinfile.money import Money, Rounding, round_fen
@@ -71,6 +74,7 @@ __all__ = [
     "check_terms",
     "close_day",
     "draw",
+    "night_interest",
     "open_line",
     "repay",
     "sales_repayment",
@@ -270,13 +274,27 @@ def _with_period(line: WorkingCapitalLine, on: date, change: dict[str, int]) -> 
     )
 
 
+def _minimum_of_draw(line: WorkingCapitalLine, fen: int, on: date) -> int:
+    """What a draw of ``fen`` on ``on`` adds to the minimum of the period it falls in:
+    ``minimum_share`` of it for the days of the period it is held, the day drawn included —
+    all of it on the first day, a sixtieth on the last (held one night, not asked a tenth
+    of itself by that night's check). The next period asks its share of all principal."""
+    period = next((p for p in line.periods if p.start <= on <= p.end), None)
+    if period is None:
+        return 0
+    held = (period.end - on).days + 1
+    days = (period.end - period.start).days + 1
+    return round_fen(line.terms.minimum_share * fen * held / days, Rounding.HALF_UP)
+
+
 def draw(
     line: WorkingCapitalLine, draw_id: int, amount: Money, on: date, *, term_days: int
 ) -> LineOutcome:
     """Lend ``amount`` on ``on`` with a final maturity ``term_days`` later (90 or 180).
 
     Refused above what is available, on a line not active, and while anything is past due.
-    The open period's minimum grows by ``minimum_share`` of the draw."""
+    The open period's minimum grows by ``minimum_share`` of the draw for the days of the
+    period it is held (:func:`_minimum_of_draw`)."""
     fen = _amount(line, amount, "amount")
     _check_open(line, on)
     check_term_days(term_days)
@@ -297,7 +315,7 @@ def draw(
             remedy="repay what is past due first",
         )
     new = Draw(draw_id, on, on + timedelta(days=term_days), fen)
-    extra = round_fen(line.terms.minimum_share * fen, Rounding.HALF_UP)
+    extra = _minimum_of_draw(line, fen, on)
     after = replace(
         line, draws=(*line.draws, new), periods=_with_period(line, on, {"minimum": extra})
     )
@@ -412,18 +430,37 @@ def sales_repayment(line: WorkingCapitalLine, sales: Money, on: date) -> int:
     return min(line.owed, round_fen(line.terms.sales_share * sales.fen, Rounding.HALF_UP))
 
 
-def _accrue(line: WorkingCapitalLine, x: date) -> tuple[tuple[Draw, ...], int]:
+def night_interest(line: WorkingCapitalLine, x: date) -> dict[int, int]:
+    """What the close of ``x`` charges each draw holding principal (draw id → fen).
+
+    The line's night is ``principal × daily rate`` summed over its draws, truncated to the
+    fen once (``DAY_ROUNDING``), so a line costs the same however its principal is split:
+    forty draws of 49.99 pay what one of 1,999.60 does, not each a night's fraction of a fen
+    truncated to nothing. Each draw takes its own truncated share, and the fen the fractions
+    add up to go one each to the draws with the largest fractions (then the earliest id),
+    as ``store.working_capital_cob`` does in SQL."""
     rate = line.terms.daily_rate
-    draws, total = [], 0
-    for d in line.draws:
-        earned = (
-            round_fen(rate * d.principal_outstanding, DAY_ROUNDING)
-            if d.drawn_on <= x and d.principal_outstanding > 0
-            else 0
-        )
-        total += earned
-        draws.append(replace(d, interest_accrued=d.interest_accrued + earned) if earned else d)
-    return tuple(draws), total
+    exact = {
+        d.draw_id: rate * d.principal_outstanding
+        for d in line.draws
+        if d.drawn_on <= x and d.principal_outstanding > 0
+    }
+    fen = {k: round_fen(v, DAY_ROUNDING) for k, v in exact.items()}
+    extra = round_fen(sum(exact.values(), Decimal(0)), DAY_ROUNDING) - sum(fen.values())
+    for k in sorted(exact, key=lambda k: (fen[k] - exact[k], k))[:extra]:
+        fen[k] += 1
+    return fen
+
+
+def _accrue(line: WorkingCapitalLine, x: date) -> tuple[tuple[Draw, ...], int]:
+    night = night_interest(line, x)
+    draws = tuple(
+        replace(d, interest_accrued=d.interest_accrued + night[d.draw_id])
+        if night.get(d.draw_id)
+        else d
+        for d in line.draws
+    )
+    return draws, sum(night.values())
 
 
 def _check_period(p: Period, x: date, terms: WorkingCapitalTerms, owed: int) -> Period:

@@ -25,21 +25,35 @@ Params = dict[str, Any]
 
 _LINES = "SELECT id FROM wc_lines WHERE status = 'active' AND cob_day <= :prev"
 _OUT = "(d.principal - d.principal_paid)"
-_DAY_INTEREST = f"(({_OUT} * d.rate_units) / :scale)"
-"""A day's interest truncated to the fen (``wc_terms.DAY_ROUNDING``): whole numbers, so integer
-division truncates alike on both databases."""
+_EXACT = f"({_OUT} * d.rate_units)"
+"""A draw's night in units of ``:scale`` (whole numbers on both databases)."""
 _ACCRUING = f"d.drawn_day <= :x AND d.principal > d.principal_paid AND d.line_id IN ({_LINES})"
+_NIGHT = f"""
+SELECT r.id, r.line_id,
+       r.base + CASE WHEN r.rk <= r.whole - r.bases THEN 1 ELSE 0 END AS night
+FROM (SELECT d.id, d.line_id, {_EXACT} / :scale AS base,
+             ROW_NUMBER() OVER (PARTITION BY d.line_id
+                                ORDER BY {_EXACT} - {_EXACT} / :scale * :scale DESC,
+                                         d.id) AS rk,
+             CAST(SUM({_EXACT}) OVER (PARTITION BY d.line_id) AS BIGINT) / :scale AS whole,
+             SUM({_EXACT} / :scale) OVER (PARTITION BY d.line_id) AS bases
+      FROM wc_draws d WHERE {_ACCRUING}) r"""
+"""Each accruing draw's night (``servicing.working_capital.night_interest``): the line's
+``principal × rate`` truncated to the fen once (``wc_terms.DAY_ROUNDING``), each draw its own
+truncated share and the fen the fractions make one each to the largest fractions, then the
+earliest draw. Integer division truncates alike on both databases (the line's sum cast back
+to a whole number first: PostgreSQL sums integers as numeric)."""
 
 ACCRUAL_SUMS = f"""
-SELECT l.currency, SUM({_DAY_INTEREST}) AS interest
-FROM wc_draws d JOIN wc_lines l ON l.id = d.line_id
-WHERE {_ACCRUING}
+SELECT l.currency, SUM(n.night) AS interest
+FROM ({_NIGHT}) n JOIN wc_lines l ON l.id = n.line_id
 GROUP BY l.currency
 """
 
 ACCRUE = f"""
-UPDATE wc_draws AS d SET interest_accrued = interest_accrued + {_DAY_INTEREST}
-WHERE {_ACCRUING}
+UPDATE wc_draws SET interest_accrued = interest_accrued + n.night
+FROM ({_NIGHT}) n
+WHERE wc_draws.id = n.id AND n.night > 0
 """
 
 _OWED = """(SELECT COALESCE(SUM(d.principal - d.principal_paid + d.interest_accrued
