@@ -3,13 +3,15 @@ in the posting's own transaction, and the ledger still verified."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from tests.integration.servicing_helpers import PRODUCTS, replayed, terms
 from thinfile.errors import InvalidInputError, NotFoundError
+from thinfile.loanmath import RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.cob import run_cob
@@ -116,3 +118,44 @@ def test_a_waiver_given_in_error_is_reversed_and_the_fee_is_owed_again(engine):
     assert _audit_actions(engine) == ["loan.fee_waiver", "loan.fee_waiver_reverse"]
     with pytest.raises(NotFoundError):  # a reversed waiver cannot be reversed again
         reverse_payment(engine, waived.txn_id, NEXT, reason="twice")
+
+
+def test_a_fee_waived_mid_period_is_not_earned_again_by_the_set_based_close(engine):
+    """A fee plan's scheduled fee, half earned, waived mid-period: the nights after it earn
+    only their own days' fee in the database's close of business as in the domain's, and
+    the waiver's amount is kept with the installment."""
+    loan = open_and_disburse(
+        engine,
+        terms(
+            "12000",
+            12,
+            "0",
+            method=RepaymentMethod.FEE_INSTALLMENT,
+            monthly_fee_rate=Decimal("0.006"),
+        ),
+        product=STRICT,
+    )
+    first = get_loan(engine, loan.loan_id).account.installments[0]
+    middle = first.start + (first.due - first.start) // 2
+    run_cob(engine, middle)
+    earned = get_loan(engine, loan.loan_id).account.installments[0].fee_accrued
+    period = (first.due - first.start).days
+    assert earned == first.fee_due * (middle - first.start).days // period > 0
+    waive_loan_fees(
+        engine,
+        loan.loan_id,
+        Money(earned),
+        middle + timedelta(days=1),
+        reason="complaint",
+        target=WaiverTarget.FEE,
+        actor="servicing_agent:u1",
+    )
+    later = middle + timedelta(days=3)
+    run_cob(engine, later)
+    stored, rebuilt = replayed(engine, loan.loan_id, later)
+    assert rebuilt == stored
+    row = stored.installments[0]
+    assert row.fee_waived == earned
+    whole = first.fee_due * (later - first.start).days // period
+    assert row.fee_accrued == whole - earned  # three more days, not the smaller fee again
+    assert verify_ledger(engine).ok

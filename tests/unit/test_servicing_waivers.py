@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.unit.servicing_builders import opened
 from thinfile.errors import ConflictError, CurrencyMismatchError, InvalidInputError
-from thinfile.loanmath import DefaultTerms
+from thinfile.loanmath import DefaultTerms, LoanTerms, RepaymentMethod, build_schedule
 from thinfile.money import Money
 from thinfile.servicing import (
     Account,
@@ -25,7 +26,9 @@ from thinfile.servicing import (
     WaiverTarget,
     check_loan,
     close_through,
+    open_loan,
     pay,
+    payoff_quote,
     replay,
     waivable,
     waive_fees,
@@ -167,3 +170,34 @@ def test_any_waiver_up_to_what_is_owed_keeps_every_invariant(days, share, target
     before, after = books.loan.outstanding, done.loan.outstanding
     assert before.total - after.total == amount
     assert after.principal == before.principal and after.interest == before.interest
+
+
+def test_a_fee_waived_while_its_period_runs_is_not_earned_again_by_the_night_or_the_payoff():
+    """A fee plan (12,000.00, 0.6 % a month: 72.00 a period); in the second period
+    (2026-02-28 to 03-31, 31 days) staff waive on 03-16 the 34.83 earned by 03-15. The
+    night of 03-16 earns one day's fee more, and the payoff on 03-17 asks the fee of the 17
+    days used less what was waived — the straight line of the whole fee, truncated, here:
+    7,200 × 17 // 31 − 3,483 = 465 — not the smaller fee spread again from the start."""
+    terms = LoanTerms(
+        Money.of("12000"),
+        Decimal(0),
+        12,
+        RepaymentMethod.FEE_INSTALLMENT,
+        date(2026, 1, 31),
+        monthly_fee_rate=Decimal("0.006"),
+    )
+    loan = open_loan(1, build_schedule(terms), ServicingProduct()).loan
+    first = loan.installments[0]
+    loan = close_through(loan, first.due - timedelta(days=1)).loan
+    loan = pay(loan, Money(first.principal_due + first.fee_due), first.due).loan
+    loan = close_through(loan, date(2026, 3, 15)).loan
+    earned = loan.installments[1].fee_accrued
+    assert earned == 7_200 * 15 // 31
+    loan = waive_fees(
+        loan, Money(earned), date(2026, 3, 16), reason="complaint", target=WaiverTarget.FEE
+    ).loan
+    loan = close_through(loan, date(2026, 3, 16)).loan
+    assert loan.installments[1].fee_accrued == 7_200 * 16 // 31 - earned  # one day more
+    principal_left = 1_200_000 - first.principal_due
+    fee_used = 7_200 * 17 // 31 - earned
+    assert payoff_quote(loan, date(2026, 3, 17)).fen == principal_left + fee_used

@@ -15,6 +15,7 @@ from decimal import Decimal
 from thinfile.errors import CurrencyMismatchError, InvalidInputError
 from thinfile.loanmath import Schedule, due_dates, period_rates, year_basis
 from thinfile.money import Money
+from thinfile.servicing.daily import accrued_to
 from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.product import CURRENT, ServicingProduct
 from thinfile.servicing.subsidy_plan import SubsidyPeriod, plan_subsidy
@@ -88,6 +89,19 @@ class InstallmentState:
     """The all-in cap's room earned so far by this installment's overdue days (fen)."""
     default_charged: int = 0
     """Late fee and penalty interest charged on this installment (fen), within the allowance."""
+    fee_waived: int = 0
+    """Scheduled fee waived while the period ran (fen), already out of ``fee_due``: the days
+    it was earned on stay waived, the rest of the period earns the fee at its daily rate
+    (:meth:`fee_earned`)."""
+
+    def fee_earned(self, on: date) -> int:
+        """The scheduled fee earned by the end of ``on``: a straight line over the period
+        (``daily.accrued_to``) less what was waived, never below nothing nor above
+        ``fee_due``."""
+        if not self.fee_waived:
+            return accrued_to(self.fee_due, self.start, self.due, on)
+        whole = accrued_to(self.fee_due + self.fee_waived, self.start, self.due, on)
+        return min(self.fee_due, max(0, whole - self.fee_waived))
 
     @property
     def unpaid(self) -> Components:

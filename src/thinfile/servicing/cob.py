@@ -59,7 +59,7 @@ def _accrue(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder]:
         i = row
         if i.start < x <= i.due:
             interest = max(i.interest_accrued, accrued_to(i.interest_due, i.start, i.due, x))
-            fee = max(i.fee_accrued, accrued_to(i.fee_due, i.start, i.due, x))
+            fee = max(i.fee_accrued, i.fee_earned(x))
             entry.move(
                 debit=Account.INTEREST_RECEIVABLE,
                 credit=Account.INTEREST_INCOME,

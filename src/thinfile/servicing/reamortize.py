@@ -180,12 +180,15 @@ def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:
     A straight line over its period (:func:`accrued_to`), unless an interest coupon cut the
     fee (free days on a fee plan, an amount off): then the cut is taken from the first days,
     where a coupon's free days fall — the period's whole fee earned in a straight line, less
-    the cut — so a loan repaid within its free days pays no fee for them."""
+    the cut — so a loan repaid within its free days pays no fee for them. A fee waived while
+    the period ran is taken from its first days alike (:meth:`InstallmentState.fee_earned`):
+    the days it covered are not charged again."""
     relief = _fee_relief(loan, row) if row.fee_due else 0
     if not relief:
-        return accrued_to(row.fee_due, row.start, row.due, on)
-    earned = accrued_to(row.fee_due + relief, row.start, row.due, on)
-    return min(row.fee_due, max(0, earned - relief))
+        return row.fee_earned(on)
+    cut = relief + row.fee_waived
+    earned = accrued_to(row.fee_due + cut, row.start, row.due, on)
+    return min(row.fee_due, max(0, earned - cut))
 
 
 def rest_of_period(

@@ -55,8 +55,13 @@ def _open(row: InstallmentState, target: WaiverTarget) -> int:
 
 
 def _cut(row: InstallmentState, target: WaiverTarget, fen: int) -> InstallmentState:
-    if target is WaiverTarget.FEE:  # the fee is no longer due, nor earned
-        return replace(row, fee_due=row.fee_due - fen, fee_accrued=row.fee_accrued - fen)
+    if target is WaiverTarget.FEE:  # the fee is no longer due, nor earned, nor earned again
+        return replace(
+            row,
+            fee_due=row.fee_due - fen,
+            fee_accrued=row.fee_accrued - fen,
+            fee_waived=row.fee_waived + fen,
+        )
     return replace(row, penalty_due=row.penalty_due - fen)
 
 

@@ -80,6 +80,15 @@ WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day 
 
 
 def _target(amount: str) -> str:
+    """What ``amount`` (interest or fee) has earned by the end of ``:x``: a straight line over
+    the period; a fee less what was waived while the period ran (``fee_waived``, taken from
+    its first days: ``InstallmentState.fee_earned``)."""
+    if amount == "fee":
+        line = "(i.fee_due + i.fee_waived) * (:x - i.start_day) / (i.due_day - i.start_day)"
+        return (
+            f"CASE WHEN i.due_day <= :x THEN i.fee_due "
+            f"WHEN {line} < i.fee_waived THEN 0 ELSE {line} - i.fee_waived END"
+        )
     return (
         f"CASE WHEN i.due_day <= :x THEN i.{amount}_due "
         f"ELSE i.{amount}_due * (:x - i.start_day) / (i.due_day - i.start_day) END"

@@ -142,6 +142,7 @@ installments = sa.Table(
     _money("fee_accrued"),
     _money("default_allowance"),
     _money("default_charged"),
+    _money("fee_waived"),
 )
 
 subsidy_periods = sa.Table(
