@@ -144,3 +144,25 @@ def test_the_api_lists_adds_and_changes_only_the_callers_products(world: Shops) 
     )
     assert wrong.status_code == 422 and "category" in wrong.text
     assert api.get("/v1/merchant/products").status_code == 401
+
+
+@pytest.mark.parametrize("name", ["\u200b\x00", "电动车\u202e84V", "Cargo\u200dbike", "bike\x07"])
+def test_a_product_name_with_hidden_or_control_characters_is_refused(
+    world: Shops, name: str
+) -> None:
+    """A zero-width, direction-override, NUL or bell character would be stored and shown to
+    borrowers as a name that reads otherwise than it is: refused naming ``name``, nothing
+    added; ``on_sale`` takes a JSON boolean only."""
+    api = world.client
+    bikes = {"X-API-Key": world.bikes.api_key}
+    before = len(api.get("/v1/merchant/products", headers=bikes).json())
+    body = {"name": name, "category": "e-bikes", "price": "3999.00"}
+    refused = api.post("/v1/merchant/products", headers={**bikes, **_idem()}, json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["details"]["field"] == "name"
+    assert len(api.get("/v1/merchant/products", headers=bikes).json()) == before
+    product = world.bikes.seeded.product_ids[0]
+    flag = api.patch(
+        f"/v1/merchant/products/{product}", headers={**bikes, **_idem()}, json={"on_sale": "0"}
+    )
+    assert flag.status_code == 422 and "on_sale" in flag.text

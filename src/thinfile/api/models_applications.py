@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
+    StrictFloat,
+    StrictInt,
     model_serializer,
 )
 
@@ -63,6 +67,23 @@ def _yuan(description: str) -> Any:
     )
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _calendar_date(value: object) -> object:
+    """A date as JSON writes one — ``"YYYY-MM-DD"`` — or a date already: never a number (0 is
+    not 1970-01-01) nor a moment with a time and a zone."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
+"""A calendar date in a request body: the ISO form only, then checked as a real date."""
+
+
 class ApplicationCreate(BaseModel):
     """The application form. Name, ID number and phone come from the applicant profile and
     the consent flags from the recorded consents; alternative data are optional (null means
@@ -90,39 +111,39 @@ class ApplicationCreate(BaseModel):
         },
     )
 
-    birth_date: date
+    birth_date: CalendarDate
     segment: Segment = Field(description="Occupation segment")
-    months_in_city: int = Field(ge=0, le=900)
+    months_in_city: StrictInt = Field(ge=0, le=900)
     purpose: LoanPurpose
     requested_amount: str = Field(
         pattern=YUAN,
         description=(f'Yuan, e.g. "6000.00": more than 0, at most {MAX_REQUESTED_YUAN:,}'),
     )
-    requested_term_months: int = Field(ge=1, le=60)
+    requested_term_months: StrictInt = Field(ge=1, le=60)
     gender: Gender | None = None
     city: str | None = Field(default=None, min_length=1, max_length=40)
-    city_tier: int | None = Field(default=None, ge=1, le=4)
+    city_tier: StrictInt | None = Field(default=None, ge=1, le=4)
     hukou_province: str | None = Field(default=None, min_length=1, max_length=40)
-    is_local_hukou: bool | None = None
+    is_local_hukou: StrictBool | None = None
     device_id: str | None = Field(default=None, min_length=1, max_length=100)
-    bureau_history_months: int | None = _months("Months of credit bureau history")
-    bureau_records: int | None = Field(default=None, ge=0, le=1000)
-    bureau_delinquencies_24m: int | None = Field(default=None, ge=0, le=1000)
-    platform_tenure_months: int | None = _months("Months working on a gig platform")
+    bureau_history_months: StrictInt | None = _months("Months of credit bureau history")
+    bureau_records: StrictInt | None = Field(default=None, ge=0, le=1000)
+    bureau_delinquencies_24m: StrictInt | None = Field(default=None, ge=0, le=1000)
+    platform_tenure_months: StrictInt | None = _months("Months working on a gig platform")
     income_monthly_mean: str | None = _yuan("Mean monthly platform income, yuan")
-    income_monthly_cv: float | None = Field(default=None, ge=0, le=100)
-    income_months_observed: int | None = Field(default=None, ge=0, le=12)
-    income_verified: bool | None = None
+    income_monthly_cv: StrictFloat | None = Field(default=None, ge=0, le=100)
+    income_months_observed: StrictInt | None = Field(default=None, ge=0, le=12)
+    income_verified: StrictBool | None = None
     declared_monthly_income: str | None = _yuan("Declared monthly income, yuan")
-    rent_months_reported: int | None = _months()
-    rent_on_time_ratio: float | None = Field(default=None, ge=0, le=1)
-    utility_months_reported: int | None = _months()
-    utility_on_time_ratio: float | None = Field(default=None, ge=0, le=1)
-    social_insurance_months: int | None = _months()
-    ecommerce_months_active: int | None = _months()
+    rent_months_reported: StrictInt | None = _months()
+    rent_on_time_ratio: StrictFloat | None = Field(default=None, ge=0, le=1)
+    utility_months_reported: StrictInt | None = _months()
+    utility_on_time_ratio: StrictFloat | None = Field(default=None, ge=0, le=1)
+    social_insurance_months: StrictInt | None = _months()
+    ecommerce_months_active: StrictInt | None = _months()
     ecommerce_monthly_spend: str | None = _yuan("Monthly e-commerce spend, yuan")
-    device_tenure_months: int | None = _months()
-    address_changes_24m: int | None = Field(default=None, ge=0, le=100)
+    device_tenure_months: StrictInt | None = _months()
+    address_changes_24m: StrictInt | None = Field(default=None, ge=0, le=100)
     existing_debt_payment_monthly: str | None = _yuan("Monthly payments on other debt, yuan")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from thinfile.api.enums import LoanPurpose
 from thinfile.api.models_applications import YUAN, ApplicationCreate, CostStatementPublic
@@ -31,7 +31,7 @@ class _In(BaseModel):
 class OrderLineBody(_In):
     name: str = Field(min_length=1, max_length=200)
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
     unit_price: str = Field(pattern=YUAN, description='Yuan, e.g. "3999.00"')
 
 
@@ -56,7 +56,7 @@ class CheckoutCreate(_In):
     merchant_order_id: str = Field(min_length=1, max_length=64)
     lines: list[OrderLineBody] = Field(min_length=1, max_length=MAX_LINES)
     total: str = Field(pattern=YUAN, description="Yuan: the sum of quantity × unit price")
-    allowed_terms: list[int] | None = Field(
+    allowed_terms: list[StrictInt] | None = Field(
         default=None,
         max_length=len(ALLOWED_TERMS),
         description="Terms to offer (periods), a subset of the contract's; all when absent",
@@ -94,7 +94,7 @@ class PurchaseApplication(ApplicationCreate):
 
     purpose: LoanPurpose | None = None  # type: ignore[assignment]
     requested_amount: str | None = None  # type: ignore[assignment]
-    requested_term_months: int | None = None  # type: ignore[assignment]
+    requested_term_months: StrictInt | None = None  # type: ignore[assignment]
 
 
 class CheckoutConfirm(_In):
@@ -105,9 +105,11 @@ class CheckoutConfirm(_In):
         json_schema_extra={"examples": [{"periods": 12, "confirm": True, "seconds_read": 15.0}]}
     )
 
-    periods: int = Field(ge=1, le=60)
-    confirm: bool
-    seconds_read: float = Field(ge=0, le=86_400, description="Seconds the statement was on screen")
+    periods: StrictInt = Field(ge=1, le=60)
+    confirm: StrictBool
+    seconds_read: StrictFloat = Field(
+        ge=0, le=86_400, description="Seconds the statement was on screen"
+    )
     application: PurchaseApplication | None = None
     coupon_id: str | None = Field(
         None, min_length=1, max_length=64, description="One of the plans' `coupons` (its id)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.comms import MessageKind
 
@@ -44,9 +44,11 @@ class NotificationPreferences(BaseModel):
 
     language: Literal["zh", "en"] = Field(description="The language of every message")
     time_zone: str = Field(
-        max_length=64, description="IANA zone of the quiet hours (22:00–08:00), Asia/Shanghai"
+        min_length=1,
+        max_length=64,
+        description="IANA zone of the quiet hours (22:00–08:00), Asia/Shanghai",
     )
-    in_app_only: bool = Field(
+    in_app_only: StrictBool = Field(
         description="Service messages only in the message centre (legally required notices"
         " still come by e-mail and SMS)"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.api.models_applications import YUAN
 from thinfile.commerce import MerchantCategory
@@ -34,7 +34,7 @@ class ProductChange(_In):
     )
 
     price: str | None = Field(default=None, pattern=YUAN, description="A new price in yuan")
-    on_sale: bool | None = Field(
+    on_sale: StrictBool | None = Field(
         default=None, description="false takes it off the mall; true puts it back"
     )
 

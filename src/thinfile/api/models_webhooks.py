@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from thinfile.commerce.webhooks import (
     MAX_URL_LENGTH,
@@ -53,7 +53,7 @@ class WebhookEndpointPut(_In):
         max_length=len(WebhookEventType),
         description="Event types to send (default: all): " + ", ".join(WebhookEventType),
     )
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class SecretRotation(_In):

@@ -11,6 +11,7 @@ no audit row, so a repeated request is harmless; the web forms also run once per
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -106,6 +107,12 @@ def add_mine_in_unit(
     if length > _NAME:
         raise InvalidInputError(
             f"use at most {_NAME} characters", field="name", remedy="shorten the name"
+        )
+    if any(unicodedata.category(c)[0] == "C" for c in name):  # control, zero-width, direction
+        raise InvalidInputError(
+            "must be printable characters: no control, zero-width or direction marks",
+            field="name",
+            remedy="type the name as shoppers should read it",
         )
     _check_price(price)
     draft = ProductDraft(merchant_id, name, str(price), category)

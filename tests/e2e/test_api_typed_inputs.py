@@ -1,0 +1,55 @@
+"""Request bodies read as typed, on SQLite and PostgreSQL: a number is not a date, a boolean
+not a count, a string not a whole number — each refused with a 422 naming its field and
+nothing written, where a loose reading decided (and declined) an application on a date the
+borrower never gave."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.api_harness import TestClient, apply, context_of, make_borrower
+
+
+def _applications(api: TestClient) -> int:
+    with context_of(api).engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT COUNT(*) FROM applications")).scalar_one())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("birth_date", 0),
+        ("birth_date", "0"),
+        ("birth_date", "1995-03-07T00:00:00+08:00"),
+        ("birth_date", "1995/03/07"),
+        ("months_in_city", True),
+        ("months_in_city", 24.0),
+        ("requested_term_months", "12"),
+        ("income_monthly_cv", True),
+        ("income_verified", 1.0),
+        ("is_local_hukou", 0),
+    ],
+)
+def test_a_loosely_typed_application_field_is_refused_and_nothing_is_decided(
+    api: TestClient, field: str, value: object
+) -> None:
+    borrower = make_borrower(api)
+    before = _applications(api)
+    reply = apply(api, borrower, **{field: value})
+    assert reply.status_code == 422, reply.text
+    assert [p["field"] for p in reply.json()["details"]["problems"]] == [field]
+    assert _applications(api) == before
+    assert apply(api, borrower).status_code == 201  # the same form, typed, is decided
+
+
+@pytest.mark.parametrize("value", ["1", 1, "true"])
+def test_a_message_choice_takes_a_json_boolean_only(api: TestClient, value: object) -> None:
+    borrower = make_borrower(api)
+    choice = {"language": "zh", "time_zone": "Asia/Shanghai", "in_app_only": value}
+    reply = api.put("/v1/me/notification-preferences", headers=borrower.headers, json=choice)
+    assert reply.status_code == 422, reply.text
+    assert [p["field"] for p in reply.json()["details"]["problems"]] == ["in_app_only"]
+    empty = {**choice, "in_app_only": False, "time_zone": ""}
+    reply = api.put("/v1/me/notification-preferences", headers=borrower.headers, json=empty)
+    assert reply.status_code == 422 and "time_zone" in reply.text
