@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from thinfile.api import API_DESCRIPTION, install_api
+from thinfile.api.json_body import JsonBodyCheck
 from thinfile.api.limits import BodySizeLimitMiddleware
 from thinfile.api.metrics import MetricsMiddleware
 from thinfile.api.runtime import register_models
@@ -79,6 +80,7 @@ def create_app(
     app.state.model_loader = load_model or scoring_model_loader
     install_api(app, extra_routers=extra_routers)
     install_web(app, load_model=app.state.model_loader)
+    app.add_middleware(JsonBodyCheck)  # innermost: the body it reads is bounded and replayed
     app.add_middleware(RetryOnDisconnect)  # inside the body limit: it buffers the body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

@@ -5,10 +5,14 @@ borrower never gave."""
 
 from __future__ import annotations
 
+import itertools
+import json
+
+import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.api_harness import TestClient, apply, context_of, make_borrower
+from tests.e2e.api_harness import FORM, Party, TestClient, apply, context_of, make_borrower
 
 
 def _applications(api: TestClient) -> int:
@@ -53,3 +57,42 @@ def test_a_message_choice_takes_a_json_boolean_only(api: TestClient, value: obje
     empty = {**choice, "in_app_only": False, "time_zone": ""}
     reply = api.put("/v1/me/notification-preferences", headers=borrower.headers, json=empty)
     assert reply.status_code == 422 and "time_zone" in reply.text
+
+
+_keys = itertools.count(1)
+
+
+def _raw(api: TestClient, borrower: Party, body: bytes) -> httpx.Response:
+    reply: httpx.Response = api.post(
+        f"/v1/applicants/{borrower.applicant_id}/applications",
+        headers={
+            **borrower.headers,
+            "Idempotency-Key": f"raw-body-{next(_keys)}",
+            "Content-Type": "application/json",
+        },
+        content=body,
+    )
+    return reply
+
+
+def test_a_key_given_twice_is_refused_not_read_as_its_last_value(api: TestClient) -> None:
+    """``{"requested_amount": "1000.00", "requested_amount": "50000.00"}``: the standard parser
+    keeps the last; the API refuses the body naming the key, and nothing is decided."""
+    borrower = make_borrower(api)
+    form = {**FORM, "birth_date": f"1995-03-{borrower.id_number[12:14]}"}
+    text = json.dumps(form)[:-1] + ', "requested_amount": "50000.00"}'
+    before = _applications(api)
+    reply = _raw(api, borrower, text.encode())
+    assert reply.status_code == 422, reply.text
+    body = reply.json()
+    assert body["code"] == "invalid_input" and body["details"]["field"] == "requested_amount"
+    assert _applications(api) == before
+    assert _raw(api, borrower, json.dumps(form).encode()).status_code == 201
+
+
+@pytest.mark.parametrize("text", ['{"months_in_city": 24,}', '{"x": ' + "9" * 5000 + "}"])
+def test_a_body_that_is_not_json_is_refused_naming_the_body(api: TestClient, text: str) -> None:
+    borrower = make_borrower(api)
+    reply = _raw(api, borrower, text.encode())
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["details"]["field"] == "body"
