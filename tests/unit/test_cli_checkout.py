@@ -128,6 +128,8 @@ def test_the_human_quote_shows_all_three_views(capsys: pytest.CaptureFixture[str
             "--coupon-off",
         ),
         (["--price", "12000", "--start", "2026-02-30"], "--start"),
+        (["--price", "12000", "--start", "9999-12-31"], "--start"),
+        (["--price", "12000", "--periods", "١٢"], "--periods"),
         (["--price", "12000", "--no-such-option"], "--no-such-option"),
     ],
 )

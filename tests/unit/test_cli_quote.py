@@ -72,6 +72,24 @@ def test_quote_prints_a_table_and_the_statement(capsys):
         (["--principal", "100", "--first-due", "2023-12-01"], "--first-due"),
         (["--principal", "100", "--annual-rate", "36%"], "cap"),
         (["--principal", "100", "--no-such-option"], "--no-such-option"),
+        (["--principal", "100", "--start", "9999-12-31"], "--start"),
+        (["--principal", "100", "--periods", "١٢"], "--periods"),
+        (["--principal", "100", "--periods", "１２"], "--periods"),
+        (["--principal", "100", "--multiple-of", "0"], "--multiple-of"),
+        (["--principal", "100", "--grace-principal", "12"], "--grace-principal"),
+        (
+            [
+                "--principal",
+                "100",
+                "--method",
+                "fee-installment",
+                "--annual-rate",
+                "0",
+                "--monthly-fee-rate",
+                "5%",
+            ],
+            "--monthly-fee-rate",
+        ),
     ],
 )
 def test_bad_input_gets_one_line_naming_the_option_and_exit_code_2(capsys, argv, option):

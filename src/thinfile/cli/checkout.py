@@ -15,7 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from thinfile.cli.options import make_console, option_choice, option_date, option_money, option_rate
+from thinfile.cli.options import (
+    make_console,
+    option_choice,
+    option_date,
+    option_money,
+    option_rate,
+    option_whole,
+)
 from thinfile.cli.quote import print_quote
 from thinfile.commerce import (
     ALLOWED_TERMS,
@@ -28,6 +35,7 @@ from thinfile.commerce import (
 )
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import DEFAULT_CAP, check_cap
+from thinfile.loanmath.terms import LAST_START_YEAR
 from thinfile.money import format_yuan
 
 __all__ = ["register"]
@@ -40,12 +48,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _periods(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInputError(
-            f"{text!r} is not a whole number", field="--periods", value=text
-        ) from None
+    return option_whole(text, "--periods")
 
 
 def _pricing(periods: str, subsidy: str, fee: str) -> TermPricing:
@@ -103,6 +106,12 @@ def quote(
     if coupon is not None and coupon.amount >= amount:
         raise InvalidInputError("must be less than --price", field="--coupon-off", value=coupon_off)
     purchase_date = option_date(start, "--start") if start else date.today()
+    if purchase_date.year > LAST_START_YEAR:
+        raise InvalidInputError(
+            f"must be in {LAST_START_YEAR} or before: every due date must fit the calendar",
+            field="--start",
+            value=start,
+        )
     result = quote_checkout(amount, pricing, start=purchase_date, coupon=coupon)
     check_cap(result.plan.annualized, DEFAULT_CAP, field="--monthly-fee-rate")
     if as_json:

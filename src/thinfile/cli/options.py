@@ -25,6 +25,19 @@ def option_rate(text: str, option: str) -> Decimal:
     return parse_rate(text, field=option)
 
 
+def option_whole(text: str, option: str) -> int:
+    """A whole number written in ASCII digits (``int`` would also read ``١٢`` or ``１２``)."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidInputError(
+            f"{text!r} is not a whole number",
+            field=option,
+            value=text,
+            remedy="write it in the digits 0 to 9",
+        )
+    return int(digits)
+
+
 def option_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from thinfile.cli.options import make_console, option_choice, option_date, option_money, option_rate
+from thinfile.cli.options import (
+    make_console,
+    option_choice,
+    option_date,
+    option_money,
+    option_rate,
+    option_whole,
+)
 from thinfile.errors import InvalidInputError
 from thinfile.loanmath import (
     AnnualizedRate,
@@ -92,6 +99,18 @@ def register(app: typer.Typer) -> None:
     app.command("quote")(quote)
 
 
+def _terms(**values: Any) -> LoanTerms:
+    """The loan terms, a refusal naming the option rather than the terms' field."""
+    try:
+        return LoanTerms(**values)
+    except InvalidInputError as bad:
+        first = bad.problems[0] if bad.problems else None
+        if first is None:
+            raise
+        option = "--" + first.field.replace("_", "-")
+        raise InvalidInputError(first.message, field=option, value=first.value) from None
+
+
 def quote(
     principal: Annotated[str, typer.Option(help="Amount lent, in yuan.")],
     annual_rate: Annotated[str, typer.Option(help="Contract annual rate, e.g. 12%.")] = "0%",
@@ -128,12 +147,7 @@ def quote(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Print a repayment schedule and the all-in cost disclosure for one loan."""
-    try:
-        n = int(periods)
-    except ValueError:
-        raise InvalidInputError(
-            f"{periods!r} is not a whole number", field="--periods", value=periods
-        ) from None
+    n = option_whole(periods, "--periods")
     if n < 1:
         raise InvalidInputError("must be at least 1", field="--periods", value=periods)
     loan_start = option_date(start, "--start")
@@ -143,7 +157,7 @@ def quote(
     amount = option_money(principal, "--principal")
     if amount.fen <= 0:
         raise InvalidInputError("must be positive", field="--principal", value=principal)
-    terms = LoanTerms(
+    terms = _terms(
         principal=amount,
         annual_rate=option_rate(annual_rate, "--annual-rate"),
         periods=n,
@@ -166,7 +180,7 @@ def quote(
         rate,
         option_rate(cap, "--cap"),
         basis=option_choice(cap_basis, "--cap-basis", CapBasis),
-        field="--annual-rate",
+        field="--annual-rate" if terms.monthly_fee_rate == 0 else "--monthly-fee-rate",
     )
     if as_json:
         typer.echo(json.dumps(quote_json(schedule, rate), ensure_ascii=False))

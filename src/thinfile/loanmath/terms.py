@@ -15,6 +15,9 @@ from thinfile.money import Money, Rounding
 __all__ = ["InterestBasis", "LoanTerms", "RepaymentMethod"]
 
 MAX_PERIODS = 600
+LAST_START_YEAR = date.max.year - MAX_PERIODS // 12 - 1
+"""No schedule starts after this year: its longest run of monthly due dates (``MAX_PERIODS``)
+must end by 9999-12-31, the last day the calendar holds."""
 
 
 class RepaymentMethod(enum.StrEnum):
@@ -153,6 +156,15 @@ def _schedule_problems(t: LoanTerms) -> list[FieldProblem]:
         )
     if t.multiple_of < 1:
         out.append(FieldProblem("multiple_of", "must be at least 1 fen", t.multiple_of))
+    anchor = t.first_due or t.start
+    if anchor.year > LAST_START_YEAR:
+        out.append(
+            FieldProblem(
+                "first_due" if t.first_due else "start",
+                f"must be in {LAST_START_YEAR} or before: every due date must fit the calendar",
+                anchor.isoformat(),
+            )
+        )
     return out
 
 
