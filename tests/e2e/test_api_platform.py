@@ -104,6 +104,26 @@ def test_a_repeated_idempotency_key_replays_the_first_response_and_takes_effect_
     assert other.status_code == 409 and other.json()["code"] == "conflict"
 
 
+def test_the_same_request_serialised_again_replays_rather_than_conflicts(money):
+    """A client that writes the same JSON again with other spacing or key order on its retry
+    gets the first answer back (the fingerprint is of the JSON, not its bytes); another amount
+    under the key is still a conflict."""
+    client, _ = money
+    alice = make_borrower(client)
+    url = f"/v1/test-money/applicants/{alice.applicant_id}/transfers"
+    headers = {
+        **alice.headers,
+        "Idempotency-Key": "pay-respaced-0001",
+        "Content-Type": "application/json",
+    }
+    first = client.post(url, headers=headers, content=b'{"amount_fen":1500}')
+    again = client.post(url, headers=headers, content=b'{ "amount_fen" : 1500 }\n')
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true" and _transfers(client) == 1
+    other = client.post(url, headers=headers, content=b'{"amount_fen": 1501}')
+    assert other.status_code == 409
+
+
 def test_a_money_moving_post_without_a_key_is_refused(money):
     client, calls = money
     alice = make_borrower(client)

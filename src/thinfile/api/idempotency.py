@@ -110,6 +110,17 @@ class IdempotentRequest:
         return answered(self.answer(work, render=render, status_code=status_code))
 
 
+def _canonical(raw: bytes) -> bytes:
+    """The body as a request's fingerprint: a JSON body written one way (keys in order, no
+    spaces), so a client that serialises the same request again — other spacing, other key
+    order — gets its first answer back rather than a conflict; other bodies as sent."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError:  # not JSON (or not UTF-8): the bytes themselves
+        return raw
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 @authenticating
 async def idempotent_request(
     request: Request,
@@ -125,7 +136,7 @@ async def idempotent_request(
     raw = await request.body()
     route = getattr(request.scope.get("route"), "path", request.url.path)
     scope = f"{principal.user_id}:{request.method}:{route}"
-    fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + raw).hexdigest()
+    fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + _canonical(raw)).hexdigest()
     return IdempotentRequest(
         get_context(request), scope=scope[:200], key=idempotency_key, request_hash=fingerprint
     )
