@@ -57,9 +57,25 @@ def ascii_text(text: str, *, field: str, message: str, remedy: str) -> str:
     return value
 
 
+_LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+"""Scripts whose letters look alike (``а`` and ``a``): a name written in more than one of them
+is a name spelled to pass for another."""
+
+
+def _scripts(name: str) -> set[str]:
+    found = set()
+    for c in name:
+        if unicodedata.category(c).startswith("L"):
+            word = unicodedata.name(c, "").split(" ", 1)[0]
+            if word in _LOOK_ALIKE_SCRIPTS:
+                found.add(word)
+    return found
+
+
 def person_name(text: str, *, field: str = "name") -> str:
     """A person's name, normalised; refused when empty, without any letter, longer than
-    :data:`NAME_MAX_LENGTH`, or holding a character of :data:`_REFUSED_IN_NAMES`."""
+    :data:`NAME_MAX_LENGTH`, holding a character of :data:`_REFUSED_IN_NAMES`, starting or
+    ending with the separator dot, or mixing look-alike scripts."""
     name = normalize(text).translate(_NAME_DOTS)
     remedy = "enter the name as it is written on the ID card"
     if any(unicodedata.category(c) in _REFUSED_IN_NAMES for c in name):
@@ -77,5 +93,15 @@ def person_name(text: str, *, field: str = "name") -> str:
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidNameError(
             f"a name has at most {NAME_MAX_LENGTH} characters", field=field, remedy=remedy
+        )
+    if name[0] == "·" or name[-1] == "·" or "··" in name:
+        raise InvalidNameError(
+            "the dot · only separates the parts of a name", field=field, remedy=remedy
+        )
+    if len(_scripts(name)) > 1:
+        raise InvalidNameError(
+            "a name cannot mix Latin, Cyrillic and Greek letters (look-alike letters)",
+            field=field,
+            remedy=remedy,
         )
     return name

@@ -129,6 +129,8 @@ def test_the_human_quote_shows_all_three_views(capsys: pytest.CaptureFixture[str
         ),
         (["--price", "12000", "--start", "2026-02-30"], "--start"),
         (["--price", "12000", "--start", "9999-12-31"], "--start"),
+        (["--price", "12000", "--coupon-funded-by", "NaN"], "--coupon-funded-by"),
+        (["--price", "12000", "--coupon-funded-by", "lender"], "--coupon-funded-by"),
         (["--price", "12000", "--periods", "١٢"], "--periods"),
         (["--price", "12000", "--no-such-option"], "--no-such-option"),
     ],

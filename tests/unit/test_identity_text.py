@@ -343,3 +343,24 @@ def test_an_application_reads_full_width_digits_as_the_digits() -> None:
         )
     )
     assert (wide_app.id_number, wide_app.phone) == (ascii_app.id_number, ascii_app.phone)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Wаng",  # the a is Cyrillic: looks like "Wang"
+        "Αnna",  # Greek capital alpha
+        "·王伟",
+        "王伟·",
+        "买买提··艾力",
+    ],
+)
+def test_a_look_alike_or_dangling_dot_name_is_refused(name: str) -> None:
+    with pytest.raises(InvalidNameError) as refused:
+        person_name(name)
+    assert refused.value.field == "name"
+
+
+@pytest.mark.parametrize("name", ["买买提·艾力", "Zoë Müller", "Алексей", "王伟", "O'Neil"])
+def test_names_in_one_script_with_inner_dots_are_kept(name: str) -> None:
+    assert person_name(name) == name

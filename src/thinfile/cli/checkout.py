@@ -65,6 +65,13 @@ def _pricing(periods: str, subsidy: str, fee: str) -> TermPricing:
 
 def _coupon(off: str | None, funded_by: str | None) -> Coupon | None:
     if off is None:
+        if funded_by is not None:  # a funder without a coupon: the coupon was forgotten
+            raise InvalidInputError(
+                "names who funds a coupon, but no coupon is given",
+                field="--coupon-funded-by",
+                value=funded_by,
+                remedy="add --coupon-off with the amount off, or leave out --coupon-funded-by",
+            )
         return None
     amount = option_money(off, "--coupon-off")
     if amount.fen < 0:
