@@ -86,7 +86,7 @@ def test_a_shop_owner_draws_repays_and_uploads_sales_on_the_line_page(client: Te
     url = f"/working-capital/{line_id}"
     page = client.get(url).text
     assert "可用额度" in page and "今日利息" in page and "¥20,000.00" in page
-    assert "日利率" in page and "0.040%" in page and "14.60%" in page
+    assert "日利率" in page and "0.040%" in page and "14.600%" in page
     key = _form(page, f"{url}/draws")
     drawn = post(
         client,

@@ -21,6 +21,10 @@ PRIVATE_EXCEPTIONS = {
     "thinfile.decisioning.application._Bad": (
         "a field parser's signal, turned into a FieldProblem before it leaves the module"
     ),
+    "thinfile.api.json_body._Twice": (
+        "the JSON parser's hook signalling a repeated key, turned into an InvalidInputError"
+        " before it leaves the module"
+    ),
 }
 """Exception classes outside the ThinfileError tree, each with the reason it may be."""
 
