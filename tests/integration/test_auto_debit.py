@@ -33,6 +33,7 @@ from thinfile.services.auto_debit import send_queued_debits
 from thinfile.services.business_date import current_business_date
 from thinfile.services.cob import run_cob
 from thinfile.services.cob_steps import auto_debit_step
+from thinfile.services.credit_lines import draw, open_credit_line
 from thinfile.services.identity_records import Actor
 from thinfile.services.payment_intents import (
     IntentKind,
@@ -387,6 +388,48 @@ def test_a_pending_intent_blocks_another_and_no_card_no_intent(
     run_cob(engine, first + timedelta(days=1))
     assert [i["id"] for i in intents(book)] == [mine.id]
     assert intents(cardless) == []
+
+
+def _own_line(engine: Engine, actor: Actor, line_id: int) -> None:
+    """Record that the borrower's accepted offer opened the credit line (the application names
+    the line, not the loans drawn from it)."""
+    _own(engine, actor, 0)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE applications SET loan_id = NULL, credit_line_id = :line"
+                " WHERE user_id = :u AND loan_id = '0'"
+            ),
+            {"line": str(line_id), "u": actor.user_id},
+        )
+
+
+def test_a_draw_on_a_line_is_debited_from_the_lines_borrowers_card_and_others_are_not(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """The borrower of a draw is the borrower of its line's application; a loan nobody's
+    application names, or whose borrower has no card, is queued nothing."""
+    actor = borrower(engine, cipher, "13700137600")
+    card_id = bind(engine, cipher, silent, actor, CARD).id
+    on = current_business_date(engine)
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), on).line.line_id
+    _own_line(engine, actor, line)
+    drawn = draw(engine, line, Money.of("1200"), 6, on)
+    orphan = loans.open_and_disburse(
+        engine,
+        LoanTerms(Money(PRINCIPAL_FEN), Decimal("0.18"), 6, RepaymentMethod.EQUAL_INSTALLMENT, on),
+    )
+    cardless = _book(engine, cipher, silent, "13700137700", card=False)
+    first = due_days(cardless)[0]
+    run_cob(engine, first - timedelta(days=1))
+    with engine.connect() as conn:
+        queued = conn.execute(
+            sa.select(
+                payment_intents.c.loan_id, payment_intents.c.user_id, payment_intents.c.card_id
+            )
+        ).all()
+    assert [tuple(q) for q in queued] == [(drawn.loan_id, actor.user_id, card_id)]
+    assert orphan.loan_id != drawn.loan_id
 
 
 def test_a_queued_debit_above_what_is_due_now_is_lowered_before_it_is_sent(
