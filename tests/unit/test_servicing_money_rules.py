@@ -217,6 +217,7 @@ def test_the_statement_default_costs_equal_what_servicing_charges(
     statement = cost_statement(schedule, default_terms=product.defaults)
     loan = open_loan(1, schedule, product).loan
     due = loan.installments[0].due
+    assert through(loan, due).installments[0].default_charged == 0  # paid the day after: none
     for example in statement.default_examples:
         late = through(loan, due + timedelta(days=example.days_late)).installments[0]
         assert example.penalty == late.penalty_due, example

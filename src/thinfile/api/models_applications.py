@@ -238,7 +238,8 @@ class DefaultTermsPublic(BaseModel):
 
 
 class DefaultExamplePublic(BaseModel):
-    """What the first installment costs when paid this many days late."""
+    """What the first installment costs when still unpaid at the end of the ``days_late``-th
+    day after its due date (逾期满 ``days_late`` 天; paid on the day after, nothing)."""
 
     days_late: int
     penalty: str = _yuan_out("Penalty interest, yuan")

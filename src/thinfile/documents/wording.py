@@ -82,10 +82,11 @@ def default_lines(
     for e in statement.default_examples:
         total, pen, fee = yuan(e.total), yuan(e.penalty), yuan(e.late_fee)
         lines.append(
-            f"示例：第1期逾期 {e.days_late} 天，罚息 {pen} 元，滞纳金 {fee} 元，合计 {total} 元。"
+            f"示例：第1期逾期满 {e.days_late} 天（到期日后第 {e.days_late} 天日终仍未还清），"
+            f"罚息 {pen} 元，滞纳金 {fee} 元，合计 {total} 元。"
             if zh
-            else f"Example: installment 1 paid {e.days_late} day{'' if e.days_late == 1 else 's'} "
-            f"late costs CNY {total} "
+            else f"Example: installment 1 still unpaid {e.days_late} full "
+            f"day{'' if e.days_late == 1 else 's'} after its due date costs CNY {total} "
             f"(penalty interest {pen}, late fee {fee})."
         )
     return lines

@@ -202,7 +202,10 @@ def daily_allowance(overdue: int, cap_units: int, basis: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class DefaultCharges:
-    """What one installment costs when paid ``days_late`` days after its due date."""
+    """What one installment costs when still wholly unpaid at the end of the ``days_late``-th
+    day after its due date (逾期满 ``days_late`` 天): every close of business from the day after
+    the due date to that day has charged it. Paid during a day, it is charged the nights before
+    that day only, so paid on the day after its due date it costs nothing."""
 
     days_late: int
     penalty: int

@@ -55,7 +55,8 @@ class CostStatement:
     default_terms: DefaultTerms
     """The servicing product's default terms these lines disclose (what will be charged)."""
     default_examples: tuple[DefaultCharges, ...]
-    """What the first installment costs paid 1, 10 and 100 days late."""
+    """What the first installment costs still unpaid 1, 10 and 100 full days after its due
+    date (:class:`DefaultCharges`)."""
 
     @property
     def total_cost(self) -> int:
@@ -120,8 +121,8 @@ class CostStatement:
         lines.append("If you pay late 逾期费用:")
         lines.extend(f"  - {d.name_zh} {d.name}: {d.standard}" for d in self.default_costs)
         lines.extend(
-            f"  - 第1期逾期 {e.days_late} 天 installment 1 alone paid {e.days_late} "
-            f"day{'' if e.days_late == 1 else 's'} late: "
+            f"  - 第1期逾期满 {e.days_late} 天 installment 1 alone still unpaid {e.days_late} "
+            f"full day{'' if e.days_late == 1 else 's'} after its due date: "
             f"{format_yuan(e.total)} (penalty {format_yuan(e.penalty)}, late fee "
             f"{format_yuan(e.late_fee)})"
             for e in self.default_examples

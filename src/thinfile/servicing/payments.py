@@ -108,22 +108,9 @@ def settle(loan: LoanAccount, amount: Money, on: date, *, reason: str) -> Outcom
             value=str(amount),
             remedy=f"settle for less than {loan.money(owed)}, or take the payoff as a payment",
         )
-    entry = (
-        EntryBuilder(loan.currency)
-        .debit(Account.CASH, fen)
-        .debit(Account.OVERPAYMENT_LIABILITY, loan.credit)
-    )
-    rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
-    rows, alloc = allocate(loan.installments, fen + loan.credit, on, rules, fallen_due_only=True)
-    alloc.credit_paid(entry)
-    left = alloc.leftover
-    k = next((j for j, row in enumerate(rows) if row.due > on), None)
+    rows, entry, left, k = _fallen_due(loan, fen, on)
     if left and k is not None:
-        cut = list(rows)
-        cut[k], freed = _restate(
-            rows[k], used_interest(loan, rows, k, on), used_fee(loan, rows[k], on), entry
-        )
-        entry.debit(Account.OVERPAYMENT_LIABILITY, freed)
+        cut, freed = _restated(loan, rows, k, on, entry)
         due = [r for r in loan.product.allocation if r[0] is Timing.DUE]
         rows, alloc = allocate(cut, left + freed, on, due, current=k)
         alloc.credit_paid(entry)
@@ -222,6 +209,22 @@ def _apply(
     loan: LoanAccount, fen: int, on: date, mode: PrepaymentMode | None, *, hold: bool
 ) -> _Applied:
     """Apply ``fen`` of cash and any overpayment held: steps 1–3 of the module docstring."""
+    rows, entry, left, k = _fallen_due(loan, fen, on)
+    if left == 0 or k is None:
+        return _Applied(rows, entry, 0, left)
+    early = EntryBuilder(loan.currency)
+    after, excess = _early(loan, rows, k, left, on, mode or loan.product.prepayment_mode, early)
+    if hold and not all(row.is_settled for row in after):
+        return _Applied(rows, entry, left, 0)
+    return _Applied(after, entry.add(early), 0, excess)
+
+
+def _fallen_due(
+    loan: LoanAccount, fen: int, on: date
+) -> tuple[tuple[InstallmentState, ...], EntryBuilder, int, int | None]:
+    """``fen`` of cash and any overpayment held paid to what has fallen due by ``on``, by the
+    product's order: the rows, the entry so far, the money left and the first row not yet due
+    (None: every row has fallen due)."""
     entry = (
         EntryBuilder(loan.currency)
         .debit(Account.CASH, fen)
@@ -230,15 +233,26 @@ def _apply(
     rules = [r for r in loan.product.allocation if r[0] is not Timing.IN_ADVANCE]
     rows, alloc = allocate(loan.installments, fen + loan.credit, on, rules, fallen_due_only=True)
     alloc.credit_paid(entry)
-    left = alloc.leftover
     k = next((j for j, row in enumerate(rows) if row.due > on), None)
-    if left == 0 or k is None:
-        return _Applied(rows, entry, 0, left)
-    early = EntryBuilder(loan.currency)
-    after, excess = _early(loan, rows, k, left, on, mode or loan.product.prepayment_mode, early)
-    if hold and not all(row.is_settled for row in after):
-        return _Applied(rows, entry, left, 0)
-    return _Applied(after, entry.add(early), 0, excess)
+    return rows, entry, alloc.leftover, k
+
+
+def _restated(
+    loan: LoanAccount,
+    rows: tuple[InstallmentState, ...],
+    k: int,
+    on: date,
+    entry: EntryBuilder,
+) -> tuple[list[InstallmentState], int]:
+    """The rows with row ``k`` (not yet due) cut to the interest and fees of the days used by
+    ``on``, and the money that frees (interest paid ahead, money again: booked to overpayment
+    for the caller to use)."""
+    cut = list(rows)
+    cut[k], freed = _restate(
+        rows[k], used_interest(loan, rows, k, on), used_fee(loan, rows[k], on), entry
+    )
+    entry.debit(Account.OVERPAYMENT_LIABILITY, freed)
+    return cut, freed
 
 
 def _early(
@@ -252,14 +266,7 @@ def _early(
 ) -> tuple[tuple[InstallmentState, ...], int]:
     """Money paid before row ``k`` falls due; returns the rows and the money left over."""
     original = rows[k]
-    cut = list(rows)
-    cut[k], freed = _restate(
-        original,
-        used_interest(loan, rows, k, on),
-        used_fee(loan, original, on),
-        entry,
-    )
-    entry.debit(Account.OVERPAYMENT_LIABILITY, freed)  # interest paid ahead, now money again
+    cut, freed = _restated(loan, rows, k, on, entry)
     money += freed
     if timing_of(original, on) is Timing.IN_ADVANCE:  # its period has not started: all principal
         return _cut_principal(loan, cut, (k, original), money, on, mode, entry, spread=True)
