@@ -179,3 +179,51 @@ def test_a_borrower_draws_as_quoted_after_reading_the_cost_statement(api, world)
     assert again.status_code == 201 and again.json()["id"] == drawn.json()["id"]
     after = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
     assert Decimal(after["available"]) == Decimal(line["available"]) - Decimal("1200.00")
+
+
+def test_a_borrower_closes_a_line_once_nothing_is_owed_on_it_and_it_never_lends_again(api, world):
+    alice, bob = world.alice, world.bob
+    application = apply(api, alice).json()
+    accepted = accept(api, alice, application["id"], LINE_OFFER).json()
+    line_id, first_draw = int(accepted["credit_line_id"]), accepted["loan_id"]
+    close_url = f"/v1/credit-lines/{line_id}/closure"
+    assert api.post(close_url, headers=bob.headers).status_code == 404  # not bob's line
+    asked = {"amount": "1200.00", "term_months": 3}
+    quote = api.get(f"/v1/credit-lines/{line_id}/draw-quote", params=asked, headers=alice.headers)
+    body = {**asked, "available": quote.json()["available"], "confirm": True}
+    drawn = api.post(
+        f"/v1/credit-lines/{line_id}/quoted-draws",
+        headers={**alice.headers, **_key("before-closing")},
+        json=body,
+    )
+    assert drawn.status_code == 201, drawn.text
+    line = api.get(f"/v1/credit-lines/{line_id}", headers=alice.headers).json()
+    owed = api.post(close_url, headers=alice.headers)
+    assert owed.status_code == 409 and owed.json()["details"]["field"] == "line_id"
+    assert f"{line['outstanding_principal']} of principal is still owed" in owed.json()["message"]
+    for loan_id in (first_draw, drawn.json()["id"]):
+        payoff = api.get(f"/v1/loans/{loan_id}/payoff", headers=alice.headers).json()["amount"]
+        still = api.get(f"/v1/credit-lines/{line_id}/limit", headers=alice.headers).json()
+        assert still["status"] == "active"  # a refused closing leaves the line as it was
+        assert api.post(close_url, headers=alice.headers).status_code == 409
+        paid = api.post(
+            f"/v1/loans/{loan_id}/payments",
+            headers={**alice.headers, "Idempotency-Key": f"pay-off-{loan_id}"},
+            json={"amount": payoff},
+        )
+        assert paid.status_code == 201, paid.text
+    closed = api.post(close_url, headers=alice.headers)
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["status"], closed.json()["used"]) == ("closed", "0.00")
+    again = api.post(close_url, headers=alice.headers)
+    assert again.status_code == 409 and "closed" in again.json()["message"]
+    refused = api.get(f"/v1/credit-lines/{line_id}/draw-quote", params=asked, headers=alice.headers)
+    assert refused.status_code == 409 and "closed" in refused.json()["message"]
+    redrawn = api.post(
+        f"/v1/credit-lines/{line_id}/quoted-draws",
+        headers={**alice.headers, **_key("after-closing")},
+        json=body,
+    )
+    assert redrawn.status_code == 409
+    asked_more = api.post(f"/v1/credit-lines/{line_id}/limit-requests", headers=alice.headers)
+    assert asked_more.status_code == 409

@@ -177,6 +177,7 @@ EXPORTS: dict[str, list[str]] = {
         "check_draw",
         "check_loan",
         "close_day",
+        "close_line",
         "close_through",
         "daily_allowance",
         "daily_penalty",

@@ -26,12 +26,12 @@ from thinfile.money import Money
 from thinfile.services.audit import record_audit
 from thinfile.services.behaviour_scores import behaviour_model_by_version_in, score_lines
 from thinfile.services.business_date import business_date_in
-from thinfile.services.credit_lines import room_on_line
+from thinfile.services.credit_lines import held_on_line, room_on_line
 from thinfile.services.identity_records import Actor
 from thinfile.services.limit_policies import limit_book_in, limit_policy_by_version
 from thinfile.services.limit_reviews import decide_lines_in, measure_line_in
 from thinfile.services.uow import UnitOfWork
-from thinfile.servicing import LineStatus, change_limit
+from thinfile.servicing import LineStatus, change_limit, close_line
 from thinfile.store.db import StoredRow
 from thinfile.store.servicing_codec import from_day, to_day
 
@@ -254,6 +254,29 @@ def accept_limit_offer(
             "credit_line.limit_offer_accepted",
             f"credit_line:{line_id}",
             {"offer": offer_id, "old_limit": change.old_limit, "new_limit": change.new_limit},
+        )
+        view = overview_in(uow, line_id, today=today)
+        uow.commit()
+    return view
+
+
+def close_credit_line(
+    engine: Engine, line_id: int, *, actor: Actor, today: date | None = None
+) -> LimitOverview:
+    """Close the line (销户) at its borrower's or staff's request (audited): no draw, limit
+    offer or review opens it again. Refused while a draw owes principal or an authorized
+    purchase holds room on it (:func:`~thinfile.servicing.close_line`)."""
+    with UnitOfWork(engine) as uow:
+        stored = uow.credit_lines.get(line_id, lock=True)
+        owed = uow.credit_lines.outstanding_principal(line_id)
+        closed = close_line(stored.line, owed, held_on_line(uow, line_id))
+        uow.credit_lines.set_status(line_id, closed.status)
+        record_audit(
+            uow,
+            actor.label,
+            "credit_line.closed",
+            f"credit_line:{line_id}",
+            {"limit": stored.line.limit.fen, "was": stored.line.status.value},
         )
         view = overview_in(uow, line_id, today=today)
         uow.commit()

@@ -22,6 +22,7 @@ from thinfile.servicing.creditline import (
     LineStatus,
     change_limit,
     check_draw,
+    close_line,
 )
 from thinfile.servicing.daily import accrued_to, daily_allowance, daily_penalty
 from thinfile.servicing.invariants import (
@@ -110,6 +111,7 @@ __all__ = [
     "check_draw",
     "check_loan",
     "close_day",
+    "close_line",
     "close_through",
     "daily_allowance",
     "daily_penalty",

@@ -13,7 +13,7 @@ from datetime import date
 from thinfile.errors import ConflictError, CurrencyMismatchError, InvalidInputError
 from thinfile.money import Money
 
-__all__ = ["CreditLine", "LimitChange", "LineStatus", "change_limit", "check_draw"]
+__all__ = ["CreditLine", "LimitChange", "LineStatus", "change_limit", "check_draw", "close_line"]
 
 
 class LineStatus(enum.StrEnum):
@@ -83,3 +83,30 @@ def change_limit(
         raise InvalidInputError("a limit change needs a reason", field="reason")
     change = LimitChange(line.line_id, on, line.limit.fen, new_limit.fen, reason.strip())
     return replace(line, limit=new_limit), change
+
+
+def close_line(line: CreditLine, outstanding_principal: int, held: int) -> CreditLine:
+    """The line closed (销户): it never lends again. Refused while a draw still owes principal
+    (``outstanding_principal``, fen) or a purchase authorized on the line holds room on it
+    (``held``, fen), and on a line already closed or charged off."""
+    if line.status not in (LineStatus.ACTIVE, LineStatus.FROZEN):
+        raise ConflictError(
+            f"credit line {line.line_id} is {line.status}", field="line_id", value=line.line_id
+        )
+    currency = line.limit.currency
+    if outstanding_principal > 0:
+        raise ConflictError(
+            f"{Money(outstanding_principal, currency)} of principal is still owed on credit "
+            f"line {line.line_id}",
+            field="line_id",
+            value=line.line_id,
+            remedy="pay off every draw on the line, then close it",
+        )
+    if held > 0:
+        raise ConflictError(
+            f"purchases authorized on credit line {line.line_id} hold {Money(held, currency)}",
+            field="line_id",
+            value=line.line_id,
+            remedy="the merchant captures or voids them; then close the line",
+        )
+    return replace(line, status=LineStatus.CLOSED)

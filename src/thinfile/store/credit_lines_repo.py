@@ -86,6 +86,13 @@ class CreditLineRepository:
             ).scalar_one()
         )
 
+    def set_status(self, line_id: int, status: LineStatus) -> None:
+        self.conn.execute(
+            sa.update(credit_lines)
+            .where(credit_lines.c.id == line_id)
+            .values(status=status.value, version=credit_lines.c.version + 1)
+        )
+
     def change_limit(self, line_id: int, change: LimitChange) -> int:
         """Store the new limit and record the change (old and new limit, reason, day); the
         change's id."""

@@ -52,6 +52,7 @@ DrawTerm = Annotated[int, Query(ge=1, le=36, description="Months (one of the quo
 Owner = Annotated[Actor, Depends(require_owner_or_role())]
 OwnerOrStaff = Annotated[Actor, Depends(require_owner_or_role(*STAFF_ROLES))]
 Agent = Annotated[Actor, Depends(require_roles(Role.SERVICING_AGENT, Role.ADMIN))]
+OwnerOrAgent = Annotated[Actor, Depends(require_owner_or_role(Role.SERVICING_AGENT, Role.ADMIN))]
 Staff = Annotated[Actor, Depends(require_roles(*STAFF_ROLES))]
 
 
@@ -178,6 +179,16 @@ def accept_offer(line_id: LineId, offer: OfferNo, owner: Owner, context: Context
 )
 def decline_offer(line_id: LineId, offer: OfferNo, owner: Owner, context: Context) -> LimitPublic:
     return _public(limits.decline_limit_offer(context.engine, line_id, offer, actor=owner))
+
+
+@router.post(
+    "/credit-lines/{line_id}/closure",
+    response_model=LimitPublic,
+    summary="Close the line (销户): no further draws; refused while a draw is owed or a "
+    "purchase holds room on it",
+)
+def close_line(line_id: LineId, caller: OwnerOrAgent, context: Context) -> LimitPublic:
+    return _public(limits.close_credit_line(context.engine, line_id, actor=caller))
 
 
 @router.post(
