@@ -382,3 +382,40 @@ def test_underwriters_simulate_a_limit_policy_from_the_console(client):
     assert words.status_code == 422 and 'id="simulate-form"' in words.text
     unknown = post(client, url, {"applicants": "200", "policy_version": "nope"}, form_page=page)
     assert unknown.status_code == 404 and 'id="error-summary"' in unknown.text
+
+
+def test_a_borrower_closes_a_repaid_line_after_ticking_that_it_is_for_good(client, monkeypatch):
+    from thinfile.money import Money
+    from thinfile.services import loans, payments
+    from thinfile.services.business_date import current_business_date
+
+    line_id = open_line(client, monkeypatch, 47)
+    page = f"/lines/{line_id}"
+    assert f'action="/lines/{line_id}/closure"' in client.get(page).text
+    unticked = post(client, f"{page}/closure", {}, form_page=page)
+    assert unticked.status_code == 422 and "Tick the box to confirm" in unticked.text
+    owed = post(client, f"{page}/closure", {"confirm": "yes"}, form_page=page)
+    assert owed.status_code == 409
+    assert f"You still owe {yuan(sum(drawn(client, line_id)))} of principal" in owed.text
+    assert line_row(client, line_id)[2] == "active"
+    engine = engine_of(client)
+    on = current_business_date(engine)
+    with engine.connect() as conn:
+        ids = list(
+            conn.execute(
+                sa.text("SELECT id FROM servicing_loans WHERE credit_line_id = :i"),
+                {"i": line_id},
+            ).scalars()
+        )
+    for loan_id in ids:
+        payoff = loans.quote_payoff(engine, loan_id, on)
+        payments.post_payment(engine, loan_id, Money(payoff.fen), on)
+    closed = post(client, f"{page}/closure", {"confirm": "yes"}, form_page=page)
+    assert closed.status_code == 303, closed.text
+    shown_page = client.get(closed.headers["location"]).text
+    assert "Your line is closed. It can no longer be drawn." in shown_page
+    assert "Closed" in shown_page and 'id="draw-button"' not in shown_page
+    assert f'action="/lines/{line_id}/closure"' not in shown_page
+    assert line_row(client, line_id)[2] == "closed"
+    post(client, "/language", {"lang": "zh", "next": page})
+    assert "注销" in client.get(page).text or "已关闭" in client.get(page).text

@@ -101,6 +101,7 @@ def close_line(line: CreditLine, outstanding_principal: int, held: int) -> Credi
             field="line_id",
             value=line.line_id,
             remedy="pay off every draw on the line, then close it",
+            extra={"owed": str(Money(outstanding_principal, currency).yuan)},
         )
     if held > 0:
         raise ConflictError(
@@ -108,5 +109,6 @@ def close_line(line: CreditLine, outstanding_principal: int, held: int) -> Credi
             field="line_id",
             value=line.line_id,
             remedy="the merchant captures or voids them; then close the line",
+            extra={"held": str(Money(held, currency).yuan)},
         )
     return replace(line, status=LineStatus.CLOSED)

@@ -23,6 +23,14 @@ PAST_DUE = N_("A repayment on this line is past due. Repay it first, then try ag
 OVER_AVAILABLE = N_("This is more than is available on your line. Draw at most %(available)s.")
 LINE_CHANGED = N_("Your line changed since you saw this draw. Check it and confirm again.")
 NOT_OPEN = N_("This line is not open for new draws or increases.")
+STILL_OWED = N_(
+    "You still owe %(amount)s of principal on this line. Pay off every draw, then close it."
+)
+STILL_HELD = N_(
+    "Purchases paid with this line hold %(amount)s until the shop completes or cancels them. "
+    "Close the line after that."
+)
+CLOSE_CONFIRM = N_("Tick the box to confirm that you want to close the line.")
 CONFIRM = N_("Tick the box to confirm that you have read the statement.")
 READ_FIRST = N_("Please read the cost statement for at least %(n)s seconds, then confirm.")
 _UNREAD = ("statement_receipt", "seconds_read")
@@ -78,6 +86,10 @@ def _conflict_message(error: ConflictError, gettext: Gettext, available: str) ->
         return gettext(OVER_AVAILABLE) % {"available": available}
     if error.field == "offer_id":
         return gettext(OFFER_GONE)
+    if "owed" in error.extra:
+        return gettext(STILL_OWED) % {"amount": yuan(str(error.extra["owed"]))}
+    if "held" in error.extra:
+        return gettext(STILL_HELD) % {"amount": yuan(str(error.extra["held"]))}
     if error.field == "line_id":
         return gettext(NOT_OPEN)
     return None

@@ -26,7 +26,7 @@ from thinfile.web.access import Borrower, Form, OwnerOrStaff, OwningBorrower
 from thinfile.web.config import get_web
 from thinfile.web.formatting import fen
 from thinfile.web.i18n import language, translations
-from thinfile.web.limit_views import draw_view, limit_message, reasons_in
+from thinfile.web.limit_views import CLOSE_CONFIRM, draw_view, limit_message, reasons_in
 from thinfile.web.loan_views import parse_amount
 from thinfile.web.pages import redirect, render
 
@@ -100,6 +100,23 @@ def ask_for_more(
         errors = {"request": _message(request, error)}
         return _line(request, actor, context, line_id, errors=errors, status=409)
     return _line(request, actor, context, line_id, answer=answer)
+
+
+@router.post("/{line_id}/closure")
+def close(
+    request: Request, line_id: int, actor: OwningBorrower, form: Form, context: Context
+) -> Response:
+    """Close the line once the borrower has ticked that a closed line is not reopened."""
+    if form.get("confirm") != "yes":
+        gettext = translations(language(request).code).gettext
+        errors = {"close": gettext(CLOSE_CONFIRM)}
+        return _line(request, actor, context, line_id, errors=errors, status=422)
+    try:
+        limits.close_credit_line(context.engine, line_id, actor=actor)
+    except ConflictError as error:
+        errors = {"close": _message(request, error)}
+        return _line(request, actor, context, line_id, errors=errors, status=409)
+    return redirect(f"/lines/{line_id}?done=closed")
 
 
 @router.post("/{line_id}/limit-offers/{offer}/acceptance")
