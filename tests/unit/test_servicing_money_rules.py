@@ -668,3 +668,28 @@ def test_a_prepayment_in_a_principal_grace_keeps_the_grace_and_levels_the_rest()
     assert [i.principal_due + i.interest_due for i in rest[:-1]] == [level] * 8
     assert abs(rest[-1].principal_due + rest[-1].interest_due - level) <= 9
     assert sum(i.principal_due for i in rest) == balance
+
+
+def test_shortening_the_term_on_a_due_date_keeps_the_installment_and_ends_early():
+    """Installment 1 and 3,000.00 more paid on its due date, the term shortened: the later
+    installments stay the level payment (numpy-financial's pmt of the loan), and the interest
+    after it is that level's on the balance left, period by period — as the same prepayment
+    a day later does. (Restated to the days used on the period's first day, the current row's
+    interest was 0 and the kept 'level' had been its principal alone: 955.65, not 1,066.19.)"""
+    level = int(D(str(npf.pmt(0.015, 12, -1_200_000))).quantize(D(1), ROUND_HALF_UP))
+    due1 = date(2026, 2, 28)
+    loan = through(issue_loan(), due1 - timedelta(days=1))
+    paid = first_installment(loan)
+    loan = prepay(loan, Money(paid + 300_000), due1, mode=PrepaymentMode.SHORTEN_TERM).loan
+    left = 1_200_000 - loan.installments[0].principal_due - 300_000
+    oracle_rows, balance = [], left
+    while balance > 0:
+        interest = int((D(balance) * D("0.015")).quantize(D(1), ROUND_HALF_UP))
+        principal = min(balance, level - interest)
+        oracle_rows.append(principal + interest)
+        balance -= principal
+    later = [i for i in loan.installments[1:] if i.principal_due - i.principal_paid > 0]
+    totals = [i.principal_due - i.principal_paid + i.interest_due for i in later]
+    assert len(totals) == len(oracle_rows) < 11
+    assert all(abs(t - level) <= 1 for t in totals[:-1]), (totals, level)
+    assert abs(sum(totals) - sum(oracle_rows)) <= len(oracle_rows), (totals, oracle_rows)

@@ -362,7 +362,8 @@ def _cut_principal(
     cut = min(money, unpaid)
     entry.credit(Account.LOANS_RECEIVABLE, cut)
     moved = sum(i.principal_paid for i in group) + cut
-    rebuilt = list(reamortize(loan, group, unpaid - cut, mode)) if unpaid > cut else []
+    level = original.principal_due + original.interest_due if spread else None
+    rebuilt = list(reamortize(loan, group, unpaid - cut, mode, level=level)) if unpaid > cut else []
     if spread:
         first = rebuilt.pop(0) if rebuilt else None
         part = first.principal_due if first else 0

@@ -36,7 +36,11 @@ _ON_ORIGINAL = (RepaymentMethod.FLAT, RepaymentMethod.FEE_INSTALLMENT)
 
 
 def _principal_rule(
-    loan: LoanAccount, future: Sequence[InstallmentState], balance: int, mode: PrepaymentMode
+    loan: LoanAccount,
+    future: Sequence[InstallmentState],
+    balance: int,
+    mode: PrepaymentMode,
+    level: int | None,
 ) -> Callable[[int], int]:
     """The principal part of each repaying row (:func:`_repays`) given its interest."""
     terms = loan.schedule.terms
@@ -44,9 +48,9 @@ def _principal_rule(
     repaying = [i for i in future if _repays(i)] or list(future[-1:])
     if mode is PrepaymentMode.SHORTEN_TERM:
         first = repaying[0]
-        level = first.principal_due + first.interest_due
+        kept = first.principal_due + first.interest_due if level is None else level
         return (
-            (lambda interest: level - interest)
+            (lambda interest: kept - interest)
             if annuity
             else (lambda _interest: first.principal_due)
         )
@@ -65,14 +69,23 @@ def _repays(row: InstallmentState) -> bool:
 
 
 def reamortize(
-    loan: LoanAccount, future: Sequence[InstallmentState], balance: int, mode: PrepaymentMode
+    loan: LoanAccount,
+    future: Sequence[InstallmentState],
+    balance: int,
+    mode: PrepaymentMode,
+    *,
+    level: int | None = None,
 ) -> tuple[InstallmentState, ...]:
     """New unpaid rows for ``future`` repaying ``balance`` fen (rows may be dropped).
+
+    Shortening the term keeps the installment ``level`` (fen), by default the first row's:
+    a caller whose first row was already cut to the days used (a prepayment or refund on the
+    period's first day) gives the installment as it stood before.
 
     Interest a row carries already accrued — earned in an earlier period and moved onto it
     by a re-age (restructure) — is still owed: each new row keeps its own, and a dropped
     row's goes to the last row kept."""
-    rule = _principal_rule(loan, future, balance, mode)
+    rule = _principal_rule(loan, future, balance, mode, level)
     rounding = loan.schedule.terms.rounding
     rows: list[InstallmentState] = []
     left = balance
