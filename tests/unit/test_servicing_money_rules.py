@@ -36,6 +36,7 @@ from thinfile.servicing import (
     ExtraPayment,
     LoanAccount,
     LoanStatus,
+    Outcome,
     PrepaymentMode,
     ServicingProduct,
     charge_off,
@@ -693,3 +694,33 @@ def test_shortening_the_term_on_a_due_date_keeps_the_installment_and_ends_early(
     assert len(totals) == len(oracle_rows) < 11
     assert all(abs(t - level) <= 1 for t in totals[:-1]), (totals, level)
     assert abs(sum(totals) - sum(oracle_rows)) <= len(oracle_rows), (totals, oracle_rows)
+
+
+@pytest.mark.parametrize("pay_on", [date(2026, 3, 31), date(2026, 4, 10)])
+def test_a_re_aged_loans_payoff_quote_closes_it_also_on_a_due_date(pay_on: date) -> None:
+    """Installment 1 missed and re-aged: its interest is carried by the installments still to
+    come. Paying the payoff quote closes the loan with nothing owed and nothing held, on a
+    due date (the period not yet begun, where the carried interest of the rows dropped was
+    left out of the quote and owed after it) as mid-period; the books balance."""
+    from thinfile.servicing.reschedule import re_age
+
+    opened_loan = open_loan(1, issue_loan().schedule, ServicingProduct())
+    entries = list(opened_loan.entries)
+
+    def step(outcome: Outcome) -> LoanAccount:
+        entries.extend(outcome.entries)
+        return outcome.loan
+
+    loan = step(close_through(opened_loan.loan, date(2026, 3, 20)))
+    loan = step(re_age(loan, date(2026, 3, 21)))
+    carried = sum(i.interest_accrued for i in loan.installments if i.start > date(2026, 3, 21))
+    assert carried > 0
+    loan = step(close_through(loan, pay_on - timedelta(days=1)))
+    quote = payoff_quote(loan, pay_on)
+    principal = sum(i.unpaid.principal for i in loan.installments)
+    assert quote.fen >= principal + carried - max(i.interest_accrued for i in loan.installments)
+    loan = step(pay(loan, quote, pay_on))
+    assert loan.status is LoanStatus.CLOSED
+    assert loan.outstanding.total == 0 and loan.credit == 0
+    assert payoff_quote(loan, pay_on + timedelta(days=1)).fen == 0
+    check_loan(loan, entries)

@@ -268,9 +268,13 @@ def _early(
     original = rows[k]
     cut, freed = _restated(loan, rows, k, on, entry)
     money += freed
-    if timing_of(original, on) is Timing.IN_ADVANCE:  # its period has not started: all principal
-        return _cut_principal(loan, cut, (k, original), money, on, mode, entry, spread=True)
     due = [r for r in loan.product.allocation if r[0] is Timing.DUE]
+    if timing_of(original, on) is Timing.IN_ADVANCE:  # its period has not started: all principal
+        spread, left = _cut_principal(loan, cut, (k, original), money, on, mode, entry, spread=True)
+        # every later row dropped: interest a re-age moved onto them is owed now, from the rest
+        final, alloc = allocate(spread, left, on, due, current=k)
+        alloc.credit_paid(entry)
+        return final, alloc.leftover
     settled, alloc = allocate(cut, money, on, due, current=k)
     alloc.credit_paid(entry)
     later = sum(row.unpaid.principal for row in settled[k + 1 :])
