@@ -697,14 +697,29 @@ def test_shortening_the_term_on_a_due_date_keeps_the_installment_and_ends_early(
 
 
 @pytest.mark.parametrize("pay_on", [date(2026, 3, 31), date(2026, 4, 10)])
-def test_a_re_aged_loans_payoff_quote_closes_it_also_on_a_due_date(pay_on: date) -> None:
+@pytest.mark.parametrize("fee_plan", [False, True])
+def test_a_re_aged_loans_payoff_quote_closes_it_also_on_a_due_date(
+    pay_on: date, fee_plan: bool
+) -> None:
     """Installment 1 missed and re-aged: its interest is carried by the installments still to
     come. Paying the payoff quote closes the loan with nothing owed and nothing held, on a
     due date (the period not yet begun, where the carried interest of the rows dropped was
-    left out of the quote and owed after it) as mid-period; the books balance."""
+    left out of the quote and owed after it) as mid-period; the books balance — also for a fee
+    plan, whose moved fees a re-plan had dropped from the rows but not from the ledger."""
     from thinfile.servicing.reschedule import re_age
 
-    opened_loan = open_loan(1, issue_loan().schedule, ServicingProduct())
+    schedule = issue_loan().schedule
+    if fee_plan:
+        terms = LoanTerms(
+            Money.of("12000"),
+            D(0),
+            12,
+            RepaymentMethod.FEE_INSTALLMENT,
+            START,
+            monthly_fee_rate=D("0.006"),
+        )
+        schedule = build_schedule(terms)
+    opened_loan = open_loan(1, schedule, ServicingProduct())
     entries = list(opened_loan.entries)
 
     def step(outcome: Outcome) -> LoanAccount:
@@ -713,12 +728,15 @@ def test_a_re_aged_loans_payoff_quote_closes_it_also_on_a_due_date(pay_on: date)
 
     loan = step(close_through(opened_loan.loan, date(2026, 3, 20)))
     loan = step(re_age(loan, date(2026, 3, 21)))
-    carried = sum(i.interest_accrued for i in loan.installments if i.start > date(2026, 3, 21))
+    carried = sum(
+        i.interest_accrued + i.fee_accrued for i in loan.installments if i.start > date(2026, 3, 21)
+    )
     assert carried > 0
     loan = step(close_through(loan, pay_on - timedelta(days=1)))
     quote = payoff_quote(loan, pay_on)
     principal = sum(i.unpaid.principal for i in loan.installments)
-    assert quote.fen >= principal + carried - max(i.interest_accrued for i in loan.installments)
+    most = max(i.interest_accrued + i.fee_accrued for i in loan.installments)
+    assert quote.fen >= principal + carried - most
     loan = step(pay(loan, quote, pay_on))
     assert loan.status is LoanStatus.CLOSED
     assert loan.outstanding.total == 0 and loan.credit == 0

@@ -45,6 +45,7 @@ from thinfile.servicing.product import (
 )
 from thinfile.servicing.purchase_refund import SubsidyOnRefund, Unwound, refund_purchase
 from thinfile.servicing.reamortize import (
+    carried_fee,
     carried_interest,
     reamortize,
     rest_cost,
@@ -373,7 +374,11 @@ def _cut_principal(
         part = first.principal_due if first else 0
         cur = replace(rows[k], principal_due=part + moved, principal_paid=moved)
         if first is not None:  # interest moved onto dropped rows: the current row keeps its own
-            cur = with_carried(cur, first.interest_accrued - rows[k].interest_accrued)
+            cur = with_carried(
+                cur,
+                first.interest_accrued - rows[k].interest_accrued,
+                fee=first.fee_accrued - rows[k].fee_accrued,
+            )
     else:
         cur = replace(
             rows[k],
@@ -382,8 +387,8 @@ def _cut_principal(
         )
     later = sum(i.principal_due for i in rebuilt)
     cur = rest_of_period(loan, cur, original, later, on)
-    if not rebuilt:  # every later row dropped: interest moved onto them is owed now
-        cur = with_carried(cur, carried_interest(rows[k + 1 :]))
+    if not rebuilt:  # every later row dropped: interest and fees moved onto them are owed now
+        cur = with_carried(cur, carried_interest(rows[k + 1 :]), fee=carried_fee(rows[k + 1 :]))
     return (*rows[:k], cur, *rebuilt), money - cut
 
 

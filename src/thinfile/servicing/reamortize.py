@@ -22,6 +22,7 @@ from thinfile.servicing.daily import accrued_to
 from thinfile.servicing.product import PrepaymentMode
 
 __all__ = [
+    "carried_fee",
     "carried_interest",
     "reamortize",
     "rest_cost",
@@ -103,14 +104,15 @@ def reamortize(
                 interest + earned,
                 old.fee_due,
                 interest_accrued=earned,
+                fee_accrued=old.fee_accrued,  # a fee a re-age moved onto it, booked already
             )
         )
         left -= part
         if left == 0:
             break
-    dropped = carried_interest(future[len(rows) :])
-    if dropped and rows:
-        rows[-1] = with_carried(rows[-1], dropped)
+    dropped = future[len(rows) :]
+    if rows and (carried_interest(dropped) or carried_fee(dropped)):
+        rows[-1] = with_carried(rows[-1], carried_interest(dropped), fee=carried_fee(dropped))
     return tuple(rows)
 
 
@@ -120,12 +122,21 @@ def carried_interest(rows: Sequence[InstallmentState]) -> int:
     return sum(r.interest_accrued for r in rows)
 
 
-def with_carried(row: InstallmentState, fen: int) -> InstallmentState:
-    """``row`` owing ``fen`` more interest, already accrued (carried from dropped rows)."""
+def carried_fee(rows: Sequence[InstallmentState]) -> int:
+    """Fees already accrued on rows whose periods have not begun (moved onto them by a
+    re-age): still owed when they are re-planned or dropped."""
+    return sum(r.fee_accrued for r in rows)
+
+
+def with_carried(row: InstallmentState, fen: int, *, fee: int = 0) -> InstallmentState:
+    """``row`` owing ``fen`` more interest and ``fee`` more fees, already accrued (carried
+    from dropped rows)."""
     return replace(
         row,
         interest_due=row.interest_due + fen,
         interest_accrued=row.interest_accrued + fen,
+        fee_due=row.fee_due + fee,
+        fee_accrued=row.fee_accrued + fee,
     )
 
 
