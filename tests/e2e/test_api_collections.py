@@ -215,3 +215,43 @@ def test_in_house_staff_keep_notes_on_a_case_and_an_agency_neither_writes_nor_re
     assert [
         n["text"] for n in api.get(f"{base}/cases/{mine}", headers=agent.headers).json()["notes"]
     ] == ["in-house"]
+
+
+def test_a_case_refuses_a_borrower_as_assignee_an_absurd_promise_and_hidden_characters(api, clock):
+    engine = context_of(api).engine
+    loan_id = delinquent_loan(engine, M1_DAY)
+    collector = make_staff(api, Role.COLLECTOR)
+    base = "/v1/staff/collections"
+    [case] = api.get(f"{base}/worklist", headers=collector.headers, params={"bucket": "M1"}).json()
+    case_url = f"{base}/cases/{case['case_id']}"
+    borrower = make_staff(api, Role.BORROWER)
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    to_borrower = api.put(
+        f"{case_url}/assignee", headers=agent.headers, json={"assignee": borrower.user_id}
+    )
+    assert to_borrower.status_code == 422 and to_borrower.json()["details"]["field"] == "assignee"
+    assert api.get(case_url, headers=collector.headers).json().get("assignee") != borrower.user_id
+    to_collector = api.put(
+        f"{case_url}/assignee", headers=agent.headers, json={"assignee": collector.user_id}
+    )
+    assert to_collector.status_code == 204, to_collector.text
+    absurd = api.post(
+        f"{case_url}/promises",
+        headers=collector.headers,
+        json={"amount": "999999999.00", "due": "2025-01-14"},
+    )
+    assert absurd.status_code == 422 and absurd.json()["details"]["field"] == "amount"
+    for field, url, body in (
+        ("text", f"{case_url}/notes", {"text": "shop closed\u202e for good"}),
+        ("text", f"{case_url}/notes", {"text": "a\u0000b"}),
+        (
+            "name",
+            f"{base}/loans/{loan_id}/parties",
+            {"party": "borrower", "phone": "13812345678", "name": "张\u200b伟"},
+        ),
+    ):
+        refused = api.post(url, headers=collector.headers, json=body)
+        assert refused.status_code == 422, refused.text
+        assert [p["field"] for p in refused.json()["details"]["problems"]] == [field]
+    seen = api.get(case_url, headers=collector.headers).json()
+    assert seen["promises"] == [] and seen.get("notes", []) == []

@@ -156,6 +156,14 @@ def test_a_payoff_from_the_card_takes_the_quote_and_nothing_else_is_owed_after(
     card_id = _bind(api, alice)
     quote = api.get(f"/v1/loans/{loan_id}/payoff", headers=alice.headers).json()["amount"]
     url = _intents(loan_id)
+    for kind in ("payoff", "payment"):  # a mode re-plans a prepayment only
+        body = {"kind": kind, "amount": "1.00", "mode": "shorten-term", "card_id": card_id}
+        if kind == "payoff":
+            del body["amount"]
+        moded = api.post(
+            url, headers={**alice.headers, "Idempotency-Key": uuid.uuid4().hex}, json=body
+        )
+        assert moded.status_code == 422 and moded.json()["details"]["field"] == "mode", moded.text
     headers = {**alice.headers, "Idempotency-Key": f"payoff-{uuid.uuid4().hex}"}
     created = api.post(url, headers=headers, json={"kind": "payoff", "card_id": card_id})
     assert created.status_code == 201, created.text

@@ -96,3 +96,39 @@ def test_a_body_that_is_not_json_is_refused_naming_the_body(api: TestClient, tex
     reply = _raw(api, borrower, text.encode())
     assert reply.status_code == 422, reply.text
     assert reply.json()["details"]["field"] == "body"
+
+
+def test_an_unpaired_surrogate_escape_is_refused_naming_its_field(api: TestClient) -> None:
+    """``"\\ud800"`` in JSON reads as half a character that cannot be stored or written back:
+    a 422 naming the field, not a 500 from the idempotency fingerprint; a real pair (an
+    emoji written as two escapes) is text."""
+    borrower = make_borrower(api)
+    form = {**FORM, "birth_date": f"1995-03-{borrower.id_number[12:14]}"}
+    before = _applications(api)
+    text = json.dumps({**form, "purpose": "PURPOSE"}).replace('"PURPOSE"', '"phone\\ud800"')
+    assert "\\ud800" in text
+    reply = _raw(api, borrower, text.encode())
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["details"]["field"] == "purpose"
+    assert _applications(api) == before
+
+
+@pytest.mark.parametrize(("field", "value"), [("confirm", 1), ("confirm", "true"), ("offer", True)])
+def test_accepting_an_offer_takes_a_json_true_and_a_whole_offer_number_only(
+    api: TestClient, field: str, value: object
+) -> None:
+    """A borrower's consent books a loan: ``1`` or ``"true"`` is not ``true``, and ``true``
+    is not offer 1; refused naming the field, and no loan is opened."""
+    borrower = make_borrower(api)
+    application = apply(api, borrower).json()
+    body = {"offer": 0, "confirm": True, "seconds_read": 15.0, field: value}
+    reply = api.post(
+        f"/v1/applications/{application['id']}/acceptance",
+        headers={**borrower.headers, "Idempotency-Key": f"loose-key-{next(_keys)}"},
+        json=body,
+    )
+    assert reply.status_code == 422, reply.text
+    assert [p["field"] for p in reply.json()["details"]["problems"]] == [field]
+    with context_of(api).engine.connect() as conn:
+        loans = conn.execute(sa.text("SELECT COUNT(*) FROM servicing_loans")).scalar_one()
+    assert loans == 0

@@ -243,6 +243,10 @@ def test_the_command_exits_1_while_a_break_is_open_and_2_on_a_bad_file(
         )
         assert code == 2 and "--date" in err and "is not over yet" in err, err
         assert str(today - timedelta(days=1)) in err and "Traceback" not in err
+    # A date in another form, or before the calendar thinfile counts days from: refused too.
+    for odd in ("0001-01-01", "20240101", "2024-W01-1"):
+        code, _, err = run(capsys, "payments", "reconcile", "--date", odd, "--file", str(broken))
+        assert code == 2 and "--date" in err and "Traceback" not in err, err
     assert stored_runs(engine) == 0
     code, out, err = run(capsys, "payments", "reconcile", "--date", str(day), "--file", str(broken))
     assert code == 1, err

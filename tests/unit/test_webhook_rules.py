@@ -90,6 +90,15 @@ def test_good_endpoint_urls_pass_in_development(url):
         "https://169.254.169.254/latest/meta-data",
         "https://0.0.0.0/hook",
         "https://[fd00::1]/hook",
+        # IPv4 as a resolver also reads it: each connects to 127.0.0.1
+        "https://2130706433/hook",
+        "https://0x7f000001/hook",
+        "https://127.1/hook",
+        "https://0177.0.0.1/hook",
+        "https://0/hook",
+        "https://localhost./hook",
+        "https://100.64.0.1/hook",  # shared address space (carrier NAT)
+        "https://[::ffff:127.0.0.1]/hook",
     ],
 )
 def test_outside_development_no_endpoint_points_at_this_machine_or_a_private_network(url):

@@ -97,6 +97,12 @@ class ErrorDetails(BaseModel):
     remaining: str | None = Field(default=None, description="campaign_budget_exhausted: yuan")
     reason_codes: list[str] | None = Field(default=None, description="Limit request refusals")
     ask_again_from: date | None = Field(default=None, description="Limit request refusals")
+    owed: str | None = Field(
+        default=None, description="Closing a credit line: yuan of principal still owed on it"
+    )
+    held: str | None = Field(
+        default=None, description="Closing a credit line: yuan authorized purchases hold on it"
+    )
     affordable: str | None = Field(
         default=None, description="A staff increase beyond affordability: the most, yuan"
     )

@@ -48,10 +48,29 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
+def _unpaired(value: object, field: str = "body") -> str | None:
+    """The field holding a string with an unpaired UTF-16 surrogate (``"\\ud800"`` escaped in
+    JSON reads as one, and is no character: it cannot be stored or written back), if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return field
+        return None
+    if isinstance(value, dict):
+        if any(_unpaired(k) for k in value):  # a key is no field to name
+            return "body"
+        return next((f for k, v in value.items() if (f := _unpaired(v, k)) is not None), None)
+    if isinstance(value, list):
+        return next((f for v in value if (f := _unpaired(v, field)) is not None), None)
+    return None
+
+
 def _problem(body: bytes) -> InvalidInputError | None:
-    """What is wrong with a JSON ``body``, or None when it reads as JSON, each key once."""
+    """What is wrong with a JSON ``body``, or None when it reads as JSON, each key once, and
+    every string is text."""
     try:
-        json.loads(body, object_pairs_hook=_once)
+        parsed = json.loads(body, object_pairs_hook=_once)
     except _Twice as twice:
         return InvalidInputError(
             f"{twice.key!r} is given more than once",
@@ -69,6 +88,12 @@ def _problem(body: bytes) -> InvalidInputError | None:
             "the body is not JSON thinfile can read: a number too long or nesting too deep",
             field="body",
             remedy="send amounts as decimal strings and one flat JSON object",
+        )
+    if b"\\u" in body and (field := _unpaired(parsed)) is not None:  # only escapes make one
+        return InvalidInputError(
+            "a string holds an unpaired surrogate escape (such as \\ud800), which is no character",
+            field=field,
+            remedy="send text as UTF-8, or escape a character outside the BMP as a surrogate pair",
         )
     return None
 

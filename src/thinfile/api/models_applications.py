@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -67,12 +69,13 @@ def _yuan(description: str) -> Any:
     )
 
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _calendar_date(value: object) -> object:
-    """A date as JSON writes one — ``"YYYY-MM-DD"`` — or a date already: never a number (0 is
-    not 1970-01-01) nor a moment with a time and a zone."""
+    """A date as JSON writes one — ``"YYYY-MM-DD"`` in the digits 0 to 9 — or a date already:
+    never a number (0 is not 1970-01-01) nor a moment with a time and a zone. Which dates
+    make sense (a birth date, a contract's start) the rules of each say, naming them."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str) and _DAY.fullmatch(value):
@@ -82,6 +85,21 @@ def _calendar_date(value: object) -> object:
 
 CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
 """A calendar date in a request body: the ISO form only, then checked as a real date."""
+
+_LINE_BREAKS = frozenset("\n\r\t")
+
+
+def _plain_text(value: str) -> str:
+    """Text a person wrote: no control, format (zero-width, direction), surrogate or private
+    character — they hide or reorder what staff, merchants and borrowers read — but line
+    breaks and tabs."""
+    if any(unicodedata.category(c)[0] == "C" and c not in _LINE_BREAKS for c in value):
+        raise ValueError("must not hold control, zero-width or direction characters")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+"""Free text in a request body (a note, a reason, a reference, a name)."""
 
 
 class ApplicationCreate(BaseModel):
@@ -315,7 +333,7 @@ class AcceptanceCreate(BaseModel):
         json_schema_extra={"examples": [{"offer": 0, "confirm": True, "seconds_read": 15.0}]},
     )
 
-    offer: int = Field(ge=0, le=20, description="The offer's index")
+    offer: StrictInt = Field(ge=0, le=20, description="The offer's index")
     confirm: StrictBool = Field(description="Must be true: I have read the cost statement")
     seconds_read: float = Field(
         ge=0,

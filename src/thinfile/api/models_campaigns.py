@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from thinfile.api.models_applications import YUAN
+from thinfile.api.models_applications import YUAN, CalendarDate
 from thinfile.api.models_merchants import RATE
 from thinfile.commerce import (
     MAX_CAMPAIGN_MERCHANTS,
@@ -59,10 +59,10 @@ class CampaignCreate(_In):
     )
 
     name: str = Field(min_length=1, max_length=200)
-    starts_on: date
-    ends_on: date = Field(description="The last day (inclusive)")
+    starts_on: CalendarDate
+    ends_on: CalendarDate = Field(description="The last day (inclusive)")
     merchant_ids: list[MerchantIdText] = Field(min_length=1, max_length=MAX_CAMPAIGN_MERCHANTS)
-    terms: list[int] = Field(min_length=1, max_length=6, description="Periods offered 免息")
+    terms: list[StrictInt] = Field(min_length=1, max_length=6, description="Periods offered 免息")
     min_order: str = Field(pattern=YUAN, description="Yuan")
     max_order: str = Field(pattern=YUAN, description="Yuan")
     merchant_share: str = Field(
@@ -124,9 +124,9 @@ class CouponCreate(_In):
     name: str = Field(min_length=1, max_length=200)
     amount_off: str = Field(pattern=YUAN, description="Yuan taken off the price")
     threshold: str = Field(pattern=YUAN, description="The least order (yuan), above amount_off")
-    valid_from: date
-    valid_to: date = Field(description="The last day (inclusive)")
-    per_borrower_limit: int = Field(ge=1, le=MAX_PER_BORROWER)
+    valid_from: CalendarDate
+    valid_to: CalendarDate = Field(description="The last day (inclusive)")
+    per_borrower_limit: StrictInt = Field(ge=1, le=MAX_PER_BORROWER)
     budget: str = Field(pattern=YUAN, description="Yuan of face value that may be issued")
     funded_by: CouponFunder
     merchant_ids: list[MerchantIdText] = Field(

@@ -36,7 +36,7 @@ class CardBindingConfirm(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"sms_code": "042917"}]}
     )
 
-    sms_code: str = Field(min_length=4, max_length=8)
+    sms_code: str = Field(min_length=4, max_length=8, pattern=r"^[0-9]{4,8}$")
 
 
 class CardPublic(BaseModel):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from thinfile.api.enums import LoanPurpose
-from thinfile.api.models_applications import YUAN, ApplicationCreate, CostStatementPublic
+from thinfile.api.models_applications import YUAN, ApplicationCreate, CostStatementPublic, PlainText
 from thinfile.api.models_campaigns import HeldCouponPublic
 from thinfile.commerce import ALLOWED_TERMS, MAX_LINES, MAX_QUANTITY, CheckoutStatus
 
@@ -77,7 +77,7 @@ class RefundCreate(_In):
     )
 
     amount: str = Field(pattern=YUAN, description="Yuan to refund, at most what is captured")
-    reference: str | None = Field(default=None, min_length=1, max_length=64)
+    reference: PlainText | None = Field(default=None, min_length=1, max_length=64)
 
 
 class RefundReversalCreate(_In):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from thinfile.api.models_applications import YUAN
+from thinfile.api.models_applications import YUAN, CalendarDate, PlainText
 from thinfile.collections import ContactOutcome, HardshipKind, HardshipStatus, PromiseStatus
 from thinfile.services.collection_views import NOTE_MAX_CHARS
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
@@ -101,7 +101,7 @@ class NoteCreate(_In):
         str_strip_whitespace=True,
         json_schema_extra={"examples": [{"text": "Borrower's shop closed for renovation"}]},
     )
-    text: str = Field(min_length=1, max_length=NOTE_MAX_CHARS)
+    text: PlainText = Field(min_length=1, max_length=NOTE_MAX_CHARS)
 
 
 class NotePublic(BaseModel):
@@ -118,7 +118,7 @@ class PromiseCreate(_In):
         json_schema_extra={"examples": [{"amount": "1200.00", "due": "2026-12-20"}]},
     )
     amount: str = Field(pattern=YUAN)
-    due: date
+    due: CalendarDate
 
 
 class PromisePublic(BaseModel):
@@ -141,7 +141,7 @@ class PlanCreate(_In):
         },
     )
     kind: Literal["payment_holiday", "term_extension", "restructure", "settlement"]
-    months: int | None = Field(default=None, ge=0, le=12)
+    months: StrictInt | None = Field(default=None, ge=0, le=12)
     amount: str | None = Field(default=None, pattern=YUAN)
     reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS)
 
@@ -206,7 +206,7 @@ class PartyCreate(_In):
     )
     party: Literal["borrower", "emergency_contact"]
     phone: str = Field(pattern=_PHONE)
-    name: str = Field(min_length=1, max_length=40)
+    name: PlainText = Field(min_length=1, max_length=40)
 
 
 class CasePublic(BaseModel):

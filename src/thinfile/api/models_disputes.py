@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from thinfile.api.models_applications import PlainText
 from thinfile.services.disputes import DISPUTE_REASON_MAX_CHARS
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 
@@ -20,7 +21,7 @@ class _In(BaseModel):
 class DisputeCreate(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "never delivered"}]})
 
-    reason: str = Field(
+    reason: PlainText = Field(
         min_length=3, max_length=DISPUTE_REASON_MAX_CHARS, description="What is wrong"
     )
 

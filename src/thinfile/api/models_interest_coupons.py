@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from thinfile.api.enums import Segment
 from thinfile.api.models_applications import (
@@ -14,8 +14,10 @@ from thinfile.api.models_applications import (
     YUAN,
     YUAN_OUT,
     AnnualizedRatePublic,
+    CalendarDate,
     CostStatementPublic,
     InstallmentPublic,
+    PlainText,
 )
 from thinfile.decisioning.interest_coupons import (
     MAX_PER_BORROWER,
@@ -53,13 +55,13 @@ class InterestCouponTermsBody(_In):
     ``factor`` and ``periods``; ``interest_off`` an ``amount_off``."""
 
     kind: CouponKind
-    days: int | None = Field(default=None, ge=1, le=MOST_FREE_DAYS, description="free_days")
+    days: StrictInt | None = Field(default=None, ge=1, le=MOST_FREE_DAYS, description="free_days")
     factor: str | None = Field(
         default=None,
         pattern=DECIMAL,
         description='rate_discount: what the interest is multiplied by, below 1 ("0.8")',
     )
-    periods: int | None = Field(
+    periods: StrictInt | None = Field(
         default=None, ge=1, le=MOST_PERIODS, description="rate_discount: the first installments"
     )
     amount_off: str | None = Field(
@@ -83,11 +85,11 @@ class CouponBatchCreate(_In):
         }
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: PlainText = Field(min_length=1, max_length=200)
     terms: InterestCouponTermsBody
-    valid_from: date
-    valid_to: date = Field(description="The last day (inclusive)")
-    per_borrower_limit: int = Field(
+    valid_from: CalendarDate
+    valid_to: CalendarDate = Field(description="The last day (inclusive)")
+    per_borrower_limit: StrictInt = Field(
         ge=1, le=MAX_PER_BORROWER, description="How many of it one borrower may be given"
     )
     budget: str = Field(
@@ -155,7 +157,7 @@ class SegmentIssueCreate(_In):
         pattern=_REFERENCE,
         description="The campaign's name for this issue: one coupon per borrower and reference",
     )
-    first_loan_only: bool = Field(
+    first_loan_only: StrictBool = Field(
         default=False, description="Only borrowers with no loan yet (a first loan to come)"
     )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from thinfile.api.models_applications import YUAN, OfferPublic
+from thinfile.api.models_applications import YUAN, CalendarDate, OfferPublic
 from thinfile.decisioning.challenger import PolicyStatus
 from thinfile.decisioning.limits import LimitAction, LimitArm
 from thinfile.services.acceptance import MIN_READING_SECONDS
@@ -99,7 +99,7 @@ class LimitChangeCreate(BaseModel):
 
     limit: str = Field(pattern=YUAN, description="The new limit in yuan")
     reason: str = Field(min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS)
-    until: date | None = Field(
+    until: CalendarDate | None = Field(
         default=None,
         description="For a temporary limit: the date it ends (the limit before it returns)",
     )
@@ -204,7 +204,7 @@ class LimitChallengerCreate(BaseModel):
 
     version: str = Field(min_length=1, max_length=80, description="A registered limit policy")
     share: str = Field(
-        pattern=r"^0(\.\d{1,4})?$",
+        pattern=r"^0(\.[0-9]{1,4})?$",
         description="Its share of the lines outside the control group, 0 to 0.5",
     )
 
@@ -245,9 +245,9 @@ class QuotedDrawCreate(BaseModel):
     )
 
     amount: str = Field(pattern=YUAN, description="Yuan drawn")
-    term_months: int = Field(ge=1, le=36, description="One of the quote's terms")
+    term_months: StrictInt = Field(ge=1, le=36, description="One of the quote's terms")
     available: str = Field(pattern=YUAN, description="The quote's available amount")
-    confirm: bool = Field(description="true once the borrower has read the cost statement")
+    confirm: StrictBool = Field(description="true once the borrower has read the cost statement")
     seconds_read: float | None = Field(
         default=None,
         ge=0,
@@ -304,7 +304,7 @@ class LimitSimulationCreate(BaseModel):
     months: int = Field(default=18, ge=1, le=36, description="Months on book")
     take_up: str = Field(
         default="0.8",
-        pattern=r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$",
+        pattern=r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$",
         description="Share of offered increases borrowers accept, 0 to 1",
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from thinfile.api.enums import TransactionKind
 from thinfile.api.models_applications import YUAN
@@ -55,7 +55,7 @@ class DrawCreate(_In):
     )
 
     amount: str = Field(pattern=YUAN)
-    term_months: int = Field(ge=1, le=36)
+    term_months: StrictInt = Field(ge=1, le=36)
 
 
 class BalancesPublic(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from thinfile.api.models_applications import CalendarDate
 from thinfile.commerce import ALLOWED_TERMS, MAX_SETTLEMENT_DAYS, MerchantCategory, MerchantStatus
 from thinfile.commerce import UnearnedSubsidy as UnearnedSubsidyPolicy
 from thinfile.money import Rounding
@@ -81,7 +82,7 @@ class MerchantPublic(BaseModel):
 
 
 class TermPricingBody(_In):
-    periods: int = Field(description=f"One of {', '.join(str(t) for t in ALLOWED_TERMS)}")
+    periods: StrictInt = Field(description=f"One of {', '.join(str(t) for t in ALLOWED_TERMS)}")
     subsidy_rate: str = Field(
         pattern=RATE, max_length=16, description="Share of the financed amount the merchant pays"
     )
@@ -109,8 +110,8 @@ class MerchantContractPut(_In):
 
     terms: list[TermPricingBody] = Field(min_length=1, max_length=len(ALLOWED_TERMS))
     unearned_subsidy: UnearnedSubsidyPolicy = UnearnedSubsidyPolicy.RETURN_TO_MERCHANT
-    settlement_days: int = Field(default=1, ge=0, le=MAX_SETTLEMENT_DAYS, description="T+n")
-    effective_from: date
+    settlement_days: StrictInt = Field(default=1, ge=0, le=MAX_SETTLEMENT_DAYS, description="T+n")
+    effective_from: CalendarDate
 
 
 class TermPricingPublic(BaseModel):

@@ -183,7 +183,7 @@ class ChallengerCreate(_In):
     version: str | None = Field(
         default=None, min_length=1, max_length=80, description="The challenger; null removes it"
     )
-    share: str = Field(pattern=r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$", description="0 to 1")
+    share: str = Field(pattern=r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$", description="0 to 1")
 
 
 class ModelPublic(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from thinfile.commerce.webhooks import (
     MAX_URL_LENGTH,
@@ -59,7 +59,7 @@ class WebhookEndpointPut(_In):
 class SecretRotation(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_hours": 24}]})
 
-    overlap_hours: int = Field(
+    overlap_hours: StrictInt = Field(
         default=24, ge=0, le=168, description="Hours the retired secret also signs (0–168)"
     )
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from thinfile.api.models_applications import YUAN
 from thinfile.money import format_yuan
@@ -35,13 +35,22 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _whole(value: object) -> object:
+    """A JSON whole number as it was sent: ``90.0``, ``"90"`` or ``true`` are not days."""
+    if type(value) is not int:
+        raise ValueError("must be a whole number of days, 90 or 180")
+    return value
+
+
 class WcDrawCreate(_In):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"amount": "5000.00", "term_days": 90}]}
     )
 
     amount: str = Field(pattern=YUAN, description="Yuan drawn, at most what is available")
-    term_days: Literal[90, 180] = Field(description="Final maturity of the draw, in days")
+    term_days: Annotated[Literal[90, 180], BeforeValidator(_whole)] = Field(
+        description="Final maturity of the draw, in days"
+    )
 
 
 class WcLineOpen(_In):

@@ -38,13 +38,33 @@ def option_whole(text: str, option: str) -> int:
     return int(digits)
 
 
+FIRST_YEAR = 1970
+"""No date an option takes is before the day numbers' epoch (1970-01-01)."""
+
+
 def option_date(text: str, option: str) -> date:
+    """A date written ``YYYY-MM-DD`` in the digits 0 to 9, from :data:`FIRST_YEAR` on
+    (``date.fromisoformat`` also reads ``20240101`` and ``2024-W01-1``)."""
+    parts = text.split("-")
+    shaped = [len(p) for p in parts] == [4, 2, 2] and all(
+        p.isascii() and p.isdigit() for p in parts
+    )
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text) if shaped else None
     except ValueError:
+        day = None
+    if day is None:
         raise InvalidInputError(
             f"{text!r} is not a date", field=option, value=text, remedy="write it as YYYY-MM-DD"
-        ) from None
+        )
+    if day.year < FIRST_YEAR:
+        raise InvalidInputError(
+            f"{text} is before {FIRST_YEAR}",
+            field=option,
+            value=text,
+            remedy=f"give a date from {FIRST_YEAR}-01-01 on",
+        )
+    return day
 
 
 def not_after_today(day: date, option: str, zone: str) -> date:

@@ -132,12 +132,12 @@ def quote(
             "--interest-daily/--interest-per-period", help="Daily interest or per-period rate."
         ),
     ] = False,
-    grace_principal: Annotated[int, typer.Option(help="Periods with no principal due.")] = 0,
-    grace_interest: Annotated[int, typer.Option(help="Periods whose interest is deferred.")] = 0,
+    grace_principal: Annotated[str, typer.Option(help="Periods with no principal due.")] = "0",
+    grace_interest: Annotated[str, typer.Option(help="Periods whose interest is deferred.")] = "0",
     multiple_of: Annotated[
         str | None, typer.Option(help="Round installments up to a multiple, in yuan.")
     ] = None,
-    rounding: Annotated[str, typer.Option(help="half-even|half-up|down")] = "half-even",
+    rounding: Annotated[str, typer.Option(help="|".join(r.value for r in Rounding))] = "half-even",
     monthly_fee_rate: Annotated[
         str, typer.Option(help="Fee per period on the original principal, e.g. 0.6%.")
     ] = "0%",
@@ -167,8 +167,8 @@ def quote(
         frequency=option_choice(frequency, "--frequency", Frequency),
         day_count=option_choice(day_count, "--day-count", DayCount),
         interest_basis=InterestBasis.DAILY if interest_daily else InterestBasis.PER_PERIOD,
-        grace_principal=grace_principal,
-        grace_interest=grace_interest,
+        grace_principal=option_whole(grace_principal, "--grace-principal"),
+        grace_interest=option_whole(grace_interest, "--grace-interest"),
         multiple_of=option_money(multiple_of, "--multiple-of").fen if multiple_of else 1,
         rounding=option_choice(rounding, "--rounding", Rounding),
         monthly_fee_rate=option_rate(monthly_fee_rate, "--monthly-fee-rate"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -133,23 +134,35 @@ class RetryPolicy:
         return tries >= self.max_attempts
 
 
-def _is_internal(host: str) -> bool:
-    """A host naming this machine or a private network: ``localhost`` or an IP literal that
-    is loopback, private, link-local (cloud metadata), reserved or unspecified."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def _ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names by itself, read as a resolver reads it: besides dotted quads
+    and IPv6, the IPv4 forms ``inet_aton`` accepts (``2130706433``, ``0x7f000001``,
+    ``127.1``, ``0177.0.0.1``), each of which an HTTP client connects to; None for a name."""
     try:
-        address = ipaddress.ip_address(host)
+        return ipaddress.ip_address(host)
     except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_internal(host: str) -> bool:
+    """A host naming this machine or a network that is not the internet: ``localhost`` (with
+    or without the root's dot) or an address, in any form a resolver reads, that is not
+    global (loopback, private, shared, link-local — cloud metadata — reserved, unspecified)
+    or is multicast."""
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    address = _ip_of(name)
+    if address is None:
         return False
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-    )
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        address = mapped
+    return not address.is_global or address.is_multicast
 
 
 def _host_problem(scheme: str, host: str, allow_local: bool) -> str | None:

@@ -13,7 +13,7 @@ from thinfile.security.otp import CODE_DIGITS
 
 __all__ = ["PHONE", "SmsCodeRequest", "SmsSignIn"]
 
-PHONE = r"^[+\d][\d \-]{9,18}$"
+PHONE = r"^[+0-9][0-9 \-]{9,18}$"
 
 
 class _In(BaseModel):
@@ -36,4 +36,4 @@ class SmsSignIn(_In):
     )
 
     phone: str = Field(pattern=PHONE, description="Mainland mobile number")
-    code: str = Field(pattern=rf"^\d{{{CODE_DIGITS}}}$", description="The six digits of the SMS")
+    code: str = Field(pattern=rf"^[0-9]{{{CODE_DIGITS}}}$", description="The six digits of the SMS")

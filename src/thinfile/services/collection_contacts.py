@@ -359,6 +359,15 @@ def record_promise(
             raise InvalidInputError("the promise is in the loan's currency", field="amount")
         today = business_date_in(uow, today=today)
         check_promise(amount.fen, due, today)
+        owed = sum(i.unpaid.total for i in loan.installments)  # all its schedule still asks
+        if amount.fen > owed:
+            raise InvalidInputError(
+                f"{amount} is more than the {loan.money(owed)} loan {loan.loan_id} still owes "
+                "on its schedule",
+                field="amount",
+                value=str(amount),
+                remedy=f"record a promise of at most {loan.money(owed)}",
+            )
         promise_id = uow.collections.add_promise(
             {
                 "case_id": case_id,

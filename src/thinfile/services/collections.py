@@ -186,8 +186,17 @@ def assign_case(engine: Engine, case_id: int, assignee: str | None, *, actor: Ac
                 value=case_id,
                 remedy="recall it from the agency first",
             )
-        if assignee is not None and uow.users.get(assignee) is None:
-            raise NotFoundError("no such user", field="assignee", value=assignee)
+        if assignee is not None:
+            user = uow.users.get(assignee)
+            if user is None:
+                raise NotFoundError("no such user", field="assignee", value=assignee)
+            if Role(user.role) not in COLLECTION_ROLES:
+                raise InvalidInputError(
+                    f"a {user.role} does not work collection cases",
+                    field="assignee",
+                    value=assignee,
+                    remedy="assign the case to a collector or a collections manager",
+                )
         uow.collections.update_case(case_id, assignee=assignee)
         action = "collection.assign" if assignee else "collection.unassign"
         record_audit(uow, actor.label, action, f"case:{case_id}", {"assignee": assignee})

@@ -342,6 +342,13 @@ def create_payment_intent(
             value=request.idempotency_key,
             remedy="use another key, such as a new UUID",
         )
+    if request.mode is not None and request.kind is not IntentKind.PREPAYMENT:
+        raise InvalidInputError(
+            f"a mode re-plans a prepayment; a {request.kind.value} has none",
+            field="mode",
+            value=request.mode.value,
+            remedy="leave mode out, or ask for a prepayment",
+        )
     intent, replayed = _created(engine, actor, request, today)
     if intent.status == IntentStatus.CREATED:
         intent = send_debit(engine, gateway, intent)

@@ -48,7 +48,7 @@ STATEMENT_COLUMNS = (
     "owed_after",
 )
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 def line_events(uow: UnitOfWork, line_id: int, maturities: dict[int, int]) -> list[LineEvent]:

@@ -113,7 +113,7 @@ def draw_statement(
 )
 def monthly_statement(
     wc_line_id: WcLineId,
-    month: Annotated[str, Path(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Annotated[str, Path(pattern=r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     borrower: Borrower,
     context: Context,
 ) -> WcMonthlyStatementPublic:
