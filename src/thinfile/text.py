@@ -25,7 +25,7 @@ import unicodedata
 
 from thinfile.errors import InvalidNameError, NonAsciiTextError
 
-__all__ = ["NAME_MAX_LENGTH", "ascii_text", "normalize", "person_name"]
+__all__ = ["NAME_MAX_LENGTH", "ascii_text", "has_hidden", "normalize", "person_name"]
 
 NAME_MAX_LENGTH = 50
 """The longest name accepted, in characters (after normalising)."""
@@ -38,6 +38,13 @@ still often typed in a private-use area, or come from a newer Unicode than this 
 _NAME_DOTS = str.maketrans(dict.fromkeys("•‧∙⋅・", "·"))
 """Dots people type for the separator of a transliterated name (``买买提·艾力``); the ID card
 uses the middle dot U+00B7."""
+
+
+def has_hidden(text: str, *, keep: str = "") -> bool:
+    """Whether ``text`` holds a character of Unicode category C other than those in ``keep``:
+    control (NUL, BEL, …), format (zero-width, bidirectional overrides), surrogate, private-use
+    or unassigned — characters that hide or reorder what a reader sees."""
+    return any(unicodedata.category(c)[0] == "C" and c not in keep for c in text)
 
 
 def normalize(text: str) -> str:

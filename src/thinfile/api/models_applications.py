@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,6 +25,7 @@ from thinfile.decisioning.engine import Outcome
 from thinfile.loanmath.terms import RepaymentMethod
 from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.applications_records import ApplicationStatus
+from thinfile.text import has_hidden
 
 __all__ = [
     "YUAN",
@@ -86,14 +86,12 @@ def _calendar_date(value: object) -> object:
 CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
 """A calendar date in a request body: the ISO form only, then checked as a real date."""
 
-_LINE_BREAKS = frozenset("\n\r\t")
-
 
 def _plain_text(value: str) -> str:
     """Text a person wrote: no control, format (zero-width, direction), surrogate or private
     character — they hide or reorder what staff, merchants and borrowers read — but line
     breaks and tabs."""
-    if any(unicodedata.category(c)[0] == "C" and c not in _LINE_BREAKS for c in value):
+    if has_hidden(value, keep="\n\r\t"):
         raise ValueError("must not hold control, zero-width or direction characters")
     return value
 

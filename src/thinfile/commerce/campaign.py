@@ -17,7 +17,6 @@ campaign is in the **warning** state (预算预警) staff see; once nothing is l
 from __future__ import annotations
 
 import enum
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,7 +24,7 @@ from decimal import Decimal
 from thinfile.commerce.contract import ALLOWED_TERMS
 from thinfile.errors import FieldProblem, InvalidCampaignError
 from thinfile.money import Money, Rounding
-from thinfile.text import normalize
+from thinfile.text import has_hidden, normalize
 
 __all__ = [
     "MAX_CAMPAIGN_DAYS",
@@ -74,7 +73,7 @@ def display_name(text: object, *, field: str, longest: int) -> str | FieldProble
     value = " ".join(normalize(text).split())
     if not value or len(value) > longest:
         return FieldProblem(field, f"must be 1 to {longest} characters", text)
-    if any(unicodedata.category(c)[0] == "C" for c in value):
+    if has_hidden(value):
         return FieldProblem(field, "must not hold control or invisible characters", text)
     return value
 

@@ -17,7 +17,6 @@ the field and what to do. No I/O here: the service keeps the state in the store.
 from __future__ import annotations
 
 import enum
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 from thinfile.commerce.contract import MerchantContract
 from thinfile.errors import CheckoutStateError, FieldProblem, InvalidInputError
 from thinfile.money import Money
+from thinfile.text import has_hidden
 
 __all__ = [
     "MAX_LINES",
@@ -97,7 +97,7 @@ class OrderLine:
 
 
 def _text(value: str, field: str, longest: int, *, ascii_only: bool) -> FieldProblem | None:
-    bad = any(unicodedata.category(c)[0] == "C" for c in value)
+    bad = has_hidden(value)
     if not value.strip() or len(value) > longest or bad:
         return FieldProblem(field, f"must be 1 to {longest} printable characters", value)
     if ascii_only and not (value.isascii() and " " not in value):

@@ -11,7 +11,6 @@ no audit row, so a repeated request is harmless; the web forms also run once per
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,6 +25,7 @@ from thinfile.services.identity_records import Actor
 from thinfile.services.mall import MallItem, ProductDraft, add_product_in_unit, plans_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.products_repo import StoredProduct
+from thinfile.text import has_hidden
 
 __all__ = [
     "MAX_PRICE",
@@ -108,7 +108,7 @@ def add_mine_in_unit(
         raise InvalidInputError(
             f"use at most {_NAME} characters", field="name", remedy="shorten the name"
         )
-    if any(unicodedata.category(c)[0] == "C" for c in name):  # control, zero-width, direction
+    if has_hidden(name):  # control, zero-width, direction
         raise InvalidInputError(
             "must be printable characters: no control, zero-width or direction marks",
             field="name",

@@ -12,7 +12,6 @@ cipher before they reach a table; every record this module returns shows them ma
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from datetime import date
 
@@ -54,7 +53,7 @@ from thinfile.services.merchant_records import (
 )
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.merchants_repo import StoredMerchant, StoredTerm
-from thinfile.text import normalize, person_name
+from thinfile.text import has_hidden, normalize, person_name
 
 __all__ = [
     "activate",
@@ -98,7 +97,7 @@ def _required(text: str, field: str, longest: int) -> str:
     """Text a merchant is known by, normalised: 1 to ``longest`` characters, none of them
     control or formatting characters."""
     value = " ".join(normalize(text).split())
-    if not value or len(value) > longest or any(unicodedata.category(c)[0] == "C" for c in value):
+    if not value or len(value) > longest or has_hidden(value):
         raise InvalidInputError(
             f"{field} must be 1 to {longest} characters", field=field, value=text
         )
