@@ -62,6 +62,18 @@ def issue_loan(product: ServicingProduct | None = None) -> LoanAccount:
     return open_loan(1, build_schedule(terms), product or ServicingProduct()).loan
 
 
+def fee_plan_terms(principal: str = "12000", periods: int = 12) -> LoanTerms:
+    """A fee plan (0 % interest, 0.6 % of the principal a month) from 2026-01-31."""
+    return LoanTerms(
+        Money.of(principal),
+        D(0),
+        periods,
+        RepaymentMethod.FEE_INSTALLMENT,
+        START,
+        monthly_fee_rate=D("0.006"),
+    )
+
+
 def through(loan: LoanAccount, day: date) -> LoanAccount:
     return close_through(loan, day).loan
 
@@ -270,14 +282,7 @@ def test_no_statement_discloses_a_penalty_above_24_percent():
 
 
 def test_fee_plans_are_charged_the_penalty_they_disclose():
-    terms = LoanTerms(
-        Money.of("6000"),
-        D(0),
-        6,
-        RepaymentMethod.FEE_INSTALLMENT,
-        START,
-        monthly_fee_rate=D("0.006"),
-    )
+    terms = fee_plan_terms("6000", 6)
     product = standard_product(terms.method)
     loan = open_loan(1, build_schedule(terms), product).loan
     late = through(loan, loan.installments[0].due + timedelta(days=10)).installments[0]
@@ -598,16 +603,8 @@ def test_a_fee_plan_repaid_within_its_free_days_pays_no_fee_for_them(free, on_da
         with_coupon,
     )
 
-    terms = LoanTerms(
-        Money.of("12000"),
-        D(0),
-        12,
-        RepaymentMethod.FEE_INSTALLMENT,
-        START,
-        monthly_fee_rate=D("0.006"),
-    )
     schedule, _value = with_coupon(
-        build_schedule(terms), InterestCouponTerms(CouponKind.FREE_DAYS, days=free)
+        build_schedule(fee_plan_terms()), InterestCouponTerms(CouponKind.FREE_DAYS, days=free)
     )
     opened_loan = open_loan(1, schedule, ServicingProduct())
     on = START + timedelta(days=on_day)
@@ -708,17 +705,7 @@ def test_a_re_aged_loans_payoff_quote_closes_it_also_on_a_due_date(
     plan, whose moved fees a re-plan had dropped from the rows but not from the ledger."""
     from thinfile.servicing.reschedule import re_age
 
-    schedule = issue_loan().schedule
-    if fee_plan:
-        terms = LoanTerms(
-            Money.of("12000"),
-            D(0),
-            12,
-            RepaymentMethod.FEE_INSTALLMENT,
-            START,
-            monthly_fee_rate=D("0.006"),
-        )
-        schedule = build_schedule(terms)
+    schedule = build_schedule(fee_plan_terms()) if fee_plan else issue_loan().schedule
     opened_loan = open_loan(1, schedule, ServicingProduct())
     entries = list(opened_loan.entries)
 

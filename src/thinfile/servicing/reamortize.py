@@ -111,8 +111,9 @@ def reamortize(
         if left == 0:
             break
     dropped = future[len(rows) :]
-    if rows and (carried_interest(dropped) or carried_fee(dropped)):
-        rows[-1] = with_carried(rows[-1], carried_interest(dropped), fee=carried_fee(dropped))
+    interest, fee = carried_interest(dropped), carried_fee(dropped)
+    if rows and (interest or fee):
+        rows[-1] = with_carried(rows[-1], interest, fee=fee)
     return tuple(rows)
 
 
