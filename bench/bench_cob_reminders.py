@@ -6,8 +6,9 @@ Seeds the book set-based (``servicing_seed``: active loans of 12 monthly install
 every age, some overdue), gives every loan a borrower (one per ``--per-borrower`` loans:
 users, applicant profiles and an accepted application per loan, as acceptance leaves them),
 then closes one business date and prints seconds per step — the ``reminders`` step writes
-the D−3 and D0 reminders and the D+1/7/15/30 notices of the next day with their deliveries,
-set-based — the total, the messages and deliveries written, and a re-run of the same step
+the D−3 and D0 reminders and the D+1/7/15/30 notices of the next day, set-based — the total
+and the messages written; then the deliveries the worker writes for them from the end of the
+night (its batches of ``FAN_OUT_BATCH`` messages, timed), and a re-run of the same step
 (idempotent: nothing written).
 """
 
@@ -27,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from servicing_seed import seed
 from thinfile.services.cob import run_cob
-from thinfile.services.reminders import reminders_step
+from thinfile.services.notification_delivery import FAN_OUT_BATCH
+from thinfile.services.reminders import NIGHT_RULES, reminders_step
 from thinfile.services.uow import UnitOfWork
 from thinfile.store import make_engine, upgrade
 
@@ -97,6 +99,16 @@ def main() -> None:
         for _day, step, rows, seconds in report.steps:
             print(f"  {step:<12} {rows:>10,} rows {seconds:8.2f} s")
         print(f"  COB total {total:.1f} s for one business date")
+        began, later = time.perf_counter(), datetime(2100, 1, 1, tzinfo=UTC)
+        while True:
+            with UnitOfWork(engine) as uow:
+                batch = uow.notifications.fan_out(
+                    now=later, limit=FAN_OUT_BATCH, rules=NIGHT_RULES, at=datetime.now(UTC)
+                )
+                uow.commit()
+            if not batch:
+                break
+        fanned = time.perf_counter() - began
         with engine.connect() as conn:
             kinds = conn.execute(
                 sa.text("SELECT kind, COUNT(*) FROM notifications GROUP BY kind ORDER BY kind")
@@ -105,7 +117,10 @@ def main() -> None:
                 sa.text("SELECT COUNT(*) FROM notification_deliveries")
             ).scalar()
         print("  messages: " + ", ".join(f"{k} {c:,}" for k, c in kinds))
-        print(f"  deliveries: {deliveries:,}")
+        print(
+            f"  deliveries written by the worker: {deliveries:,} in {fanned:.1f} s"
+            f" ({deliveries / max(fanned, 1e-9):,.0f}/s, batches of {FAN_OUT_BATCH:,} messages)"
+        )
         began = time.perf_counter()
         with UnitOfWork(engine) as uow:
             again = reminders_step(uow, DAY)

@@ -8,7 +8,8 @@ assertion depends on the wall clock."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+import threading
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -26,10 +27,11 @@ from tests.integration.notification_helpers import (
     utc,
     with_loan,
 )
+from tests.support.databases import fresh_database_url
 from thinfile.adapters.local_mailbox import BOUNCE_DOMAIN
 from thinfile.adapters.sandbox_notice_sms import SandboxNoticeSms
 from thinfile.cli.notifications import report_line
-from thinfile.comms import DailyCaps, MessageKind
+from thinfile.comms import DailyCaps, MessageKind, zone_of
 from thinfile.errors import InvalidInputError, NotFoundError
 from thinfile.money import Money
 from thinfile.services import notifications as notes
@@ -37,8 +39,14 @@ from thinfile.services.cob import run_cob
 from thinfile.services.consent import DataCategory, Purpose, grant_consent
 from thinfile.services.notification_delivery import RetryRules, deliver_due_notifications
 from thinfile.services.payments import pay_in_unit, post_payment
-from thinfile.services.reminders import reminders_step
+from thinfile.services.reminders import NIGHT_RULES, reminders_step
 from thinfile.services.uow import UnitOfWork
+from thinfile.store import make_engine, upgrade
+from thinfile.store.notification_tables import (
+    notification_deliveries,
+    notification_fan_outs,
+    notifications,
+)
 
 
 def deliveries(engine, **where):
@@ -52,6 +60,29 @@ def deliveries(engine, **where):
     params = {k.split(".")[-1]: v for k, v in where.items()}
     with engine.connect() as conn:
         return conn.execute(sa.text(query + " ORDER BY n.id, d.channel"), params).all()
+
+
+LATER = datetime(2100, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+def write_nights(engine, *, now=None, limit=2) -> int:
+    """The deliveries of the nights' messages, written as the worker writes them (a batch of
+    ``limit`` messages at a time) until none is left; how many messages."""
+    total = 0
+    with UnitOfWork(engine) as uow:
+        while found := uow.notifications.fan_out(
+            now=now or LATER, limit=limit, rules=NIGHT_RULES, at=NOW
+        ):
+            total += found
+        uow.commit()
+    return total
+
+
+def close(engine, day) -> None:
+    """Close ``day`` and write its messages' deliveries as the worker would."""
+    run_cob(engine, day)
+    write_nights(engine)
 
 
 def by_channel(engine):
@@ -436,9 +467,9 @@ def test_close_of_business_writes_reminders_and_notices_once_per_date(engine):
     who = with_loan(borrower(engine, cipher))
     first_due = _due_days(engine, who.loan_id)[0]
     due = date(1970, 1, 1) + timedelta(days=first_due)
-    run_cob(engine, due - timedelta(days=5))
+    close(engine, due - timedelta(days=5))
     assert deliveries(engine, **{"n.kind": "due_soon"}) == []
-    run_cob(engine, due - timedelta(days=4))  # closing D−4 writes what D−3 reads
+    close(engine, due - timedelta(days=4))  # closing D−4 writes what D−3 reads
     soon = deliveries(engine, **{"n.kind": "due_soon"})
     assert {r.channel for r in soon} == {"in_app", "email", "sms"}
     with engine.connect() as conn:
@@ -456,15 +487,15 @@ def test_close_of_business_writes_reminders_and_notices_once_per_date(engine):
         ).scalar_one()
     assert (row["loan_id"], row["ref_day"], row["amount_fen"]) == (who.loan_id, first_due, owed)
     assert row["user_id"] == who.actor.user_id and json.loads(row["params"]) == {}
-    run_cob(engine, due - timedelta(days=1))
+    close(engine, due - timedelta(days=1))
     assert len(deliveries(engine, **{"n.kind": "due_today"})) == 2
-    run_cob(engine, due)  # unpaid on its due date: the D+1 notice is written that night
+    close(engine, due)  # unpaid on its due date: the D+1 notice is written that night
     notice = deliveries(engine, **{"n.kind": "overdue_1"})
     assert {r.channel for r in notice} == {"in_app", "email", "sms"}
     with UnitOfWork(engine) as uow:  # the step again for the same date writes nothing
         assert reminders_step(uow, due) == 0
         uow.commit()
-    run_cob(engine, due + timedelta(days=6))
+    close(engine, due + timedelta(days=6))
     assert len(deliveries(engine, **{"n.kind": "overdue_7"})) == 3
     kinds = [r.kind for r in deliveries(engine)]
     assert kinds.count("due_soon") == 3 and kinds.count("overdue_1") == 3
@@ -473,17 +504,95 @@ def test_close_of_business_writes_reminders_and_notices_once_per_date(engine):
 def test_close_of_business_keeps_a_reminder_in_the_app_for_who_chose_it_but_not_a_notice(
     engine,
 ):
-    """The night's messages get their deliveries with the borrower's choice applied (on
-    PostgreSQL in the statement that writes the messages)."""
+    """The night's messages get their deliveries with the borrower's choice applied."""
     cipher = new_cipher()
     who = with_loan(borrower(engine, cipher))
     choose(who, in_app_only=True)
     due = _first_due(engine, who.loan_id)
-    run_cob(engine, due - timedelta(days=4))
+    close(engine, due - timedelta(days=4))
     assert [r.channel for r in deliveries(engine, **{"n.kind": "due_soon"})] == ["in_app"]
-    run_cob(engine, due)
+    close(engine, due)
     notice = deliveries(engine, **{"n.kind": "overdue_1"})
     assert sorted(r.channel for r in notice) == ["email", "in_app", "sms"]
+
+
+def test_the_worker_writes_a_nights_deliveries_once_a_batch_at_a_time(engine):
+    """Close of business writes the messages alone; the worker writes their deliveries from
+    the end of the night, in batches, once, whatever re-runs."""
+    cipher = new_cipher()
+    people = [with_loan(borrower(engine, cipher)) for _ in range(3)]
+    choose(people[0], in_app_only=True)
+    due = _first_due(engine, people[0].loan_id)
+    assert {_first_due(engine, p.loan_id) for p in people} == {due}
+    night = due - timedelta(days=4)
+    run_cob(engine, night)
+    with engine.connect() as conn:
+        messages = conn.execute(
+            sa.text("SELECT COUNT(*) FROM notifications WHERE kind = 'due_soon'")
+        ).scalar_one()
+    assert messages == 3 and deliveries(engine, **{"n.kind": "due_soon"}) == []
+    with engine.connect() as conn:
+        raw = conn.execute(sa.select(notification_fan_outs.c.deliver_from)).scalar_one()
+    deliver_from = raw.astimezone(UTC) if raw.tzinfo else raw.replace(tzinfo=UTC)
+    end_of_night = datetime.combine(night + timedelta(days=1), time(0), tzinfo=zone_of(None))
+    assert deliver_from <= end_of_night  # from the night's end, or now when closed early
+    assert write_nights(engine, now=deliver_from - timedelta(seconds=1)) == 0
+    with UnitOfWork(engine) as uow:
+        found = [
+            uow.notifications.fan_out(now=deliver_from, limit=2, rules=NIGHT_RULES, at=NOW)
+            for _ in range(4)
+        ]
+        uow.commit()
+    assert found == [2, 1, 0, 0]
+    rows = deliveries(engine, **{"n.kind": "due_soon"})
+    assert sorted(r.channel for r in rows) == sorted(["in_app"] + ["in_app", "email", "sms"] * 2)
+    with engine.connect() as conn:
+        c, n = notification_deliveries.c, notifications.c
+        moments = set(
+            conn.execute(
+                sa.select(c.next_attempt_at)
+                .join_from(notification_deliveries, notifications, n.id == c.notification_id)
+                .where(n.kind == "due_soon")
+            ).scalars()
+        )
+    aware = {m.astimezone(UTC) if m.tzinfo else m.replace(tzinfo=UTC) for m in moments}
+    assert aware == {deliver_from}
+    run_cob(engine, night)  # the night again: no message, no delivery more
+    assert write_nights(engine) == 0
+    assert len(deliveries(engine, **{"n.kind": "due_soon"})) == 7
+
+
+@pytest.fixture
+def postgres_engine(tmp_path):
+    urls = fresh_database_url("postgresql", tmp_path)
+    eng = make_engine(next(urls))
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    next(urls, None)  # drops the schema
+
+
+def test_two_workers_never_write_one_nights_deliveries_twice(postgres_engine):
+    engine = postgres_engine
+    cipher = new_cipher()
+    who = with_loan(borrower(engine, cipher))
+    run_cob(engine, _first_due(engine, who.loan_id) - timedelta(days=4))
+    at, seen = LATER, {}
+
+    def second_worker() -> None:
+        with UnitOfWork(engine) as uow:
+            seen["second"] = uow.notifications.fan_out(now=at, limit=10, rules=NIGHT_RULES, at=at)
+            uow.commit()
+
+    with UnitOfWork(engine) as first:
+        seen["first"] = first.notifications.fan_out(now=at, limit=10, rules=NIGHT_RULES, at=at)
+        thread = threading.Thread(target=second_worker)
+        thread.start()
+        thread.join(timeout=20)
+        assert not thread.is_alive()  # it skipped the night the first worker holds
+        first.commit()
+    assert seen == {"first": 1, "second": 0}
+    assert len(deliveries(engine, **{"n.kind": "due_soon"})) == 3
 
 
 def test_reminders_render_with_the_amount_and_due_date(engine, mailbox):  # noqa: F811

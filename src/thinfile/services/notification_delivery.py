@@ -3,6 +3,9 @@ by its channel, record each outcome.
 
 One round of :func:`deliver_due_notifications`::
 
+    write (same unit)          the deliveries of up to FAN_OUT_BATCH messages of a night
+                               whose reminders are due (close of business writes the
+                               messages alone: thinfile.services.reminders).
     claim (one unit of work)   up to `batch` pending deliveries due now, each given the
                                worker's claim token and a lease (PostgreSQL: FOR UPDATE SKIP
                                LOCKED, so workers never take the same row; SQLite: writers
@@ -67,11 +70,13 @@ from thinfile.services.notifications import (
     message_params,
     preferences_from,
 )
+from thinfile.services.reminders import NIGHT_RULES
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.notifications_repo import StoredMessage
 from thinfile.store.servicing_codec import to_day
 
 __all__ = [
+    "FAN_OUT_BATCH",
     "MAX_BATCH",
     "Channels",
     "DeliveryReport",
@@ -82,6 +87,8 @@ __all__ = [
 ]
 
 MAX_BATCH = 500
+FAN_OUT_BATCH = 2_000
+"""Messages of a night whose deliveries one round writes (two or three each)."""
 _ERROR_CHARS = 200
 
 
@@ -211,6 +218,7 @@ def _claim(
     with UnitOfWork(engine) as uow:
         repo = uow.notifications
         lease = now + timedelta(seconds=rules.lease_seconds)
+        repo.fan_out(now=now, limit=FAN_OUT_BATCH, rules=NIGHT_RULES, at=now_utc())
         claimed = repo.claim_due(
             now=now, limit=batch, claim=claim, lease_until=lease, channels=served
         )

@@ -6,12 +6,13 @@ Closing business date ``x`` writes what the borrowers should read on ``d = x + 1
 ``due_soon`` for installments due on ``d + 3`` (D−3), ``due_today`` for those due on ``d``
 (D0), and the overdue notice of each loan whose arrears began ``n`` days before ``d`` for
 ``n`` in 1, 7, 15, 30 (D+1 … D+30) — each only when something is unpaid, and only for a loan
-with a borrower. Every message gets its deliveries at once (its kind's channels, in-app only
-for a borrower who chose it, except the notices the law requires), due from the end of ``x``
-in the lender's zone (or from now, when the night closes ``x`` before it ends); the worker
-sends them from 08:00 in the borrower's zone (quiet hours). A replayed year (the demo) thus
-delivers each night's reminders on its own morning. A message's key (kind, loan, due date) makes a
-second run of the date, or a resumed one, write nothing again.
+with a borrower. The night writes the messages alone and notes when their deliveries are
+due: from the end of ``x`` in the lender's zone (or from now, when the night closes ``x``
+before it ends). The delivery worker writes the deliveries from then on (:data:`NIGHT_RULES`:
+its kind's channels, in-app only for a borrower who chose it, except the notices the law
+requires) and sends them from 08:00 in the borrower's zone (quiet hours). A replayed year
+(the demo) thus delivers each night's reminders on its own morning. A message's key (kind,
+loan, due date) makes a second run of the date, or a resumed one, write nothing again.
 """
 
 from __future__ import annotations
@@ -21,20 +22,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from thinfile.comms import KINDS, OVERDUE_DAYS, REMINDER_DAYS_BEFORE, MessageKind, zone_of
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.notifications_repo import ChannelRule, CobOutbox
+from thinfile.store.notifications_repo import ChannelRule
 from thinfile.store.servicing_codec import to_day
 
-__all__ = ["REMINDERS_ON", "reminders_step"]
+__all__ = ["NIGHT_RULES", "REMINDERS_ON", "reminders_step"]
 
 REMINDERS_ON = True
 """The switch of the ``reminders`` step (off, the night writes no reminder)."""
 
-_RULES = tuple(
+NIGHT_RULES = tuple(
     ChannelRule(kind.value, channel.value, rule.legally_required)
     for kind, rule in KINDS.items()
     if not rule.marketing
     for channel in rule.channels
 )
+"""The channels of the kinds close of business writes, by which the worker delivers them."""
 
 
 def reminders_step(uow: UnitOfWork, x: date) -> int:
@@ -45,7 +47,6 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
     end_of_x = datetime.combine(x + timedelta(days=1), time(0), tzinfo=zone_of(None)).astimezone(
         UTC
     )
-    outbox = CobOutbox(_RULES, due=min(at, end_of_x))
     d = day + 1
     repo = uow.notifications
     repo.plan_for_batch()
@@ -55,7 +56,6 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
         kind=MessageKind.DUE_SOON.value,
         required=KINDS[MessageKind.DUE_SOON].legally_required,
         at=at,
-        outbox=outbox,
     )
     written += repo.add_before_due(
         x=day,
@@ -63,10 +63,10 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
         kind=MessageKind.DUE_TODAY.value,
         required=KINDS[MessageKind.DUE_TODAY].legally_required,
         at=at,
-        outbox=outbox,
     )
     written += repo.add_overdue(
-        x=day, d=d, since=[d - n for n in OVERDUE_DAYS], required=True, at=at, outbox=outbox
+        x=day, d=d, since=[d - n for n in OVERDUE_DAYS], required=True, at=at
     )
-    repo.add_cob_deliveries(x=day, outbox=outbox, at=at)
+    if written:
+        repo.add_night(x=day, deliver_from=min(at, end_of_x), at=at)
     return written

@@ -1,22 +1,20 @@
 """The set-based statements close of business writes its reminders and notices with
 (:meth:`~thinfile.store.notifications_repo.NotificationRepository.add_before_due`,
-``add_overdue``), the channel rules their deliveries follow, and where each is first due."""
+``add_overdue``), and the one the delivery worker writes their deliveries with (``FAN_OUT``,
+by the channel rules of their kinds)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 __all__ = [
     "BEFORE_DUE",
-    "COB_DELIVERIES",
+    "FAN_OUT",
     "FENCE",
     "OVERDUE",
     "SEPARATORS",
-    "WITH_DELIVERIES",
     "ChannelRule",
-    "CobOutbox",
     "rules_sql",
 ]
 
@@ -100,41 +98,16 @@ def rules_sql(rules: Sequence[ChannelRule]) -> str:
     )
 
 
-COB_DELIVERIES = """
+FAN_OUT = """
 INSERT INTO notification_deliveries (notification_id, channel, user_id, status, attempts,
   next_attempt_at, created_at)
 SELECT n.id, r.channel, n.user_id, 'pending', 0, :due, :at
 FROM notifications n
 JOIN ({rules}) r ON r.kind = n.kind
 LEFT JOIN notification_preferences p ON p.user_id = n.user_id
-WHERE n.cob_day = :x AND (r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only = :false)
-  AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id)
+WHERE n.cob_day = :x AND n.id > :after AND n.id <= :upto
+  AND (r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only = :false)
 """
-"""Every delivery of the messages close of business wrote for ``:x`` (a message that has any
-delivery has them all: they are written together)."""
-
-WITH_DELIVERIES = """
-WITH m AS ({messages} RETURNING id, kind, user_id),
-d AS (
-  INSERT INTO notification_deliveries (notification_id, channel, user_id, status, attempts,
-    next_attempt_at, created_at)
-  SELECT m.id, r.channel, m.user_id, 'pending', 0, :due, :at
-  FROM m JOIN ({rules}) r ON r.kind = m.kind
-  LEFT JOIN notification_preferences p ON p.user_id = m.user_id
-  WHERE r.keeps = 1 OR p.in_app_only IS NULL OR p.in_app_only = :false
-  RETURNING 1)
-SELECT COUNT(*) FROM m
-"""
-"""PostgreSQL: a statement writing messages (``{messages}``) and, from the rows it returns,
-their deliveries — without looking the night's messages up again and probing each for a
-delivery (2,852,919 probes for 950,973 notices). A data-modifying ``WITH`` runs to the end
-whether or not the main query reads it; the count is of messages."""
-
-
-@dataclass(frozen=True, slots=True)
-class CobOutbox:
-    """How close of business's messages are delivered: the channel rules of their kinds and
-    when their deliveries are first due."""
-
-    rules: Sequence[ChannelRule]
-    due: datetime
+"""The deliveries of a night's messages ``:after`` < id ≤ ``:upto`` (the delivery worker's
+batch): each kind's channels, in-app only for a borrower who chose it, except the notices
+the law requires."""

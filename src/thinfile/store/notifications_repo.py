@@ -14,18 +14,17 @@ from sqlalchemy.engine import Connection
 
 from thinfile.store.notification_cob_sql import (
     BEFORE_DUE,
-    COB_DELIVERIES,
+    FAN_OUT,
     FENCE,
     OVERDUE,
     SEPARATORS,
-    WITH_DELIVERIES,
     ChannelRule,
-    CobOutbox,
     rules_sql,
 )
 from thinfile.store.notification_tables import (
     notification_day_counts,
     notification_deliveries,
+    notification_fan_outs,
     notification_preferences,
     notification_sandbox_sms,
     notifications,
@@ -34,7 +33,6 @@ from thinfile.store.outbox_pg import add_message_pg
 
 __all__ = [
     "ChannelRule",
-    "CobOutbox",
     "NotificationRepository",
     "StoredDelivery",
     "StoredMessage",
@@ -45,6 +43,7 @@ _PENDING = "pending"
 _N = notifications.c
 _D = notification_deliveries.c
 _P = notification_preferences.c
+_F = notification_fan_outs.c
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -378,55 +377,84 @@ class NotificationRepository:
             self.conn.execute(sa.text("SET LOCAL jit = off"))
 
     def add_before_due(
-        self, *, x: int, target: int, kind: str, required: bool, at: datetime, outbox: CobOutbox
+        self, *, x: int, target: int, kind: str, required: bool, at: datetime
     ) -> int:
         return self._add_cob(
-            BEFORE_DUE,
-            {"x": x, "target": target, "kind": kind, "required": required, "at": at},
-            outbox,
+            BEFORE_DUE, {"x": x, "target": target, "kind": kind, "required": required, "at": at}
         )
 
     def add_overdue(
-        self,
-        *,
-        x: int,
-        d: int,
-        since: Sequence[int],
-        required: bool,
-        at: datetime,
-        outbox: CobOutbox,
+        self, *, x: int, d: int, since: Sequence[int], required: bool, at: datetime
     ) -> int:
         params = {"x": x, "d": d, "since": list(since), "required": required, "at": at}
-        return self._add_cob(OVERDUE, params, outbox, expanding="since")
+        return self._add_cob(OVERDUE, params, expanding="since")
 
-    def _add_cob(
-        self, sql: str, params: dict[str, Any], outbox: CobOutbox, expanding: str | None = None
-    ) -> int:
-        """Messages of close of business; how many were written. PostgreSQL writes their
-        deliveries in the same statement (the messages it returns, joined to the channel
-        rules), so :meth:`add_cob_deliveries` has nothing left to find."""
-        if self.writes_message_at_once:
-            messages = sql.replace(FENCE, "OFFSET 0")
-            sql = WITH_DELIVERIES.format(messages=messages, rules=rules_sql(outbox.rules))
-            params = params | {"due": outbox.due, "false": False}
+    def _add_cob(self, sql: str, params: dict[str, Any], expanding: str | None = None) -> int:
+        """Messages of close of business, without their deliveries (:meth:`fan_out`); how
+        many were written."""
+        if self.conn.dialect.name == "postgresql":
+            sql = sql.replace(FENCE, "OFFSET 0")
         statement = sa.text(sql)
         if expanding is not None:
             statement = statement.bindparams(sa.bindparam(expanding, expanding=True))
-        done = self.conn.execute(statement, params | SEPARATORS)
-        if self.writes_message_at_once:
-            return int(done.scalar_one())
-        return int(done.rowcount)
+        return int(self.conn.execute(statement, params | SEPARATORS).rowcount)
 
-    def add_cob_deliveries(self, *, x: int, outbox: CobOutbox, at: datetime) -> int:
-        """The deliveries of the messages written for ``x``, made at ``at``, due from
-        ``outbox.due`` (none left to write on PostgreSQL: see :meth:`_add_cob`)."""
-        if self.writes_message_at_once:
-            return 0
-        done = self.conn.execute(
-            sa.text(COB_DELIVERIES.format(rules=rules_sql(outbox.rules))),
-            {"x": x, "at": at, "due": outbox.due, "false": False},
+    def add_night(self, *, x: int, deliver_from: datetime, at: datetime) -> None:
+        """Note that the messages close of business wrote for ``x`` get their deliveries,
+        due from ``deliver_from``, from the worker (once: a second close of ``x`` keeps the
+        first note)."""
+        insert = _insert(self.conn, notification_fan_outs).values(
+            cob_day=x, deliver_from=deliver_from, written_through=0, done=False, created_at=at
         )
-        return int(done.rowcount)
+        self.conn.execute(insert.on_conflict_do_nothing(index_elements=["cob_day"]))
+
+    def fan_out(
+        self, *, now: datetime, limit: int, rules: Sequence[ChannelRule], at: datetime
+    ) -> int:
+        """Write the deliveries of up to ``limit`` messages of the earliest night whose
+        deliveries are due by ``now`` and not all written; how many messages (0: none left).
+
+        The night's row is locked (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so a second worker
+        takes another night or none); its messages are read from where the last batch ended
+        (``written_through``), in id order."""
+        while True:
+            night = self.conn.execute(
+                sa.select(_F.cob_day, _F.deliver_from, _F.written_through)
+                .where(_F.done.is_(False), _F.deliver_from <= now)
+                .order_by(_F.cob_day)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if night is None:
+                return 0
+            x, after = int(night.cob_day), int(night.written_through)
+            batch = (
+                sa.select(_N.id)
+                .where(_N.cob_day == x, _N.id > after)
+                .order_by(_N.id)
+                .limit(limit)
+                .subquery()
+            )
+            upto, count = self.conn.execute(
+                sa.select(sa.func.max(batch.c.id), sa.func.count())
+            ).one()
+            mark = sa.update(notification_fan_outs).where(_F.cob_day == x)
+            if count:
+                break
+            self.conn.execute(mark.values(done=True, done_at=at))  # then the next night
+        self.conn.execute(
+            sa.text(FAN_OUT.format(rules=rules_sql(rules))),
+            {
+                "x": x,
+                "after": after,
+                "upto": int(upto),
+                "due": _utc(night.deliver_from),
+                "at": at,
+                "false": False,
+            },
+        )
+        self.conn.execute(mark.values(written_through=int(upto)))
+        return int(count)
 
     # the sandbox SMS provider
     def sandbox_sms_add(self, values: dict[str, Any]) -> str:
