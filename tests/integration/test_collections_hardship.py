@@ -163,7 +163,9 @@ def test_a_payment_holiday_moves_what_is_not_yet_due_and_moves_no_money(engine):
     assert balances(engine) == ledger_before
     stored, rebuilt = replayed(engine, loan_id, date(2025, 1, 10))
     assert rebuilt.installments == stored.installments  # the holiday replays
-    run_cob(engine, date(2025, 1, 20))
+    run_cob(engine, date(2025, 2, 20))  # the period earned on from the holiday, in SQL
+    stored, rebuilt = replayed(engine, loan_id, date(2025, 2, 20))
+    assert stored == rebuilt  # as the Python domain earns it
     assert verify_ledger(engine).ok
 
 
@@ -205,7 +207,9 @@ def test_a_restructure_makes_the_loan_current_with_the_arrears_spread_at_most_on
             engine, loan_id, HardshipKind.RESTRUCTURE, reason="another re-age", actor=COLLECTOR
         )
     assert again.value.field == "kind"
-    run_cob(engine, date(2025, 1, 20))
+    run_cob(engine, date(2025, 2, 20))  # the moved interest owed whole, the rest earned daily
+    stored, rebuilt = replayed(engine, loan_id, date(2025, 2, 20))
+    assert stored == rebuilt  # SQL close of business as the Python domain
     assert verify_ledger(engine).ok
 
 

@@ -121,6 +121,24 @@ def test_prepayment_payoff_and_merchant_refund_keep_the_books(engine):
         assert stored == rebuilt
 
 
+def test_the_verifier_finds_interest_carried_beyond_what_an_installment_asks(engine):
+    """A re-age's carried interest is part of the installment's interest: a row carrying more
+    than it asks (or a negative amount) is out of range."""
+    (loan_id,) = open_book(engine, 1)
+    assert verify_ledger(engine).ok
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE servicing_installments SET interest_carried = interest_due + 1"
+                " WHERE loan_id = :l AND n = 2"
+            ),
+            {"l": loan_id},
+        )
+    assert verify_ledger(engine).problems == (
+        "no_negative_balances: 1 installment(s) out of range",
+    )
+
+
 def test_a_credit_line_draws_up_to_its_limit_and_records_limit_changes(engine):
     line = open_credit_line(engine, Money.of("5000"), __import__("decimal").Decimal("0.18"), START)
     draw(engine, line.line.line_id, Money.of("3000"), 3, START)

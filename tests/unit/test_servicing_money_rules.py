@@ -729,3 +729,63 @@ def test_a_re_aged_loans_payoff_quote_closes_it_also_on_a_due_date(
     assert loan.outstanding.total == 0 and loan.credit == 0
     assert payoff_quote(loan, pay_on + timedelta(days=1)).fen == 0
     check_loan(loan, entries)
+
+
+def _own_earned(amount: int, start: date, due: date, on: date) -> int:
+    """An installment's own interest earned by the end of ``on``: a straight line over its
+    period, truncated to the fen (written out here, not the servicing code's)."""
+    days, period = (on - start).days, (due - start).days
+    return amount if days >= period else max(0, amount * days // period)
+
+
+def test_a_re_age_changes_when_money_falls_due_not_what_paying_off_costs() -> None:
+    """Installment 1 missed, the arrears re-aged on 2026-03-21: the payoff that day is what it
+    was before the re-age, and each later day of the period it grows by the period's own
+    interest alone — the moved interest was earned already and is owed whole, not earned
+    again over the new periods' days (a payoff was asked up to 10.91 too little)."""
+    from thinfile.servicing.reschedule import re_age
+
+    schedule = issue_loan().schedule
+    loan = through(open_loan(1, schedule, ServicingProduct()).loan, date(2026, 3, 20))
+    on = date(2026, 3, 21)
+    before = payoff_quote(loan, on).fen
+    aged = re_age(loan, on).loan
+    assert payoff_quote(aged, on).fen == before
+    own = schedule.installments[1].interest  # the period running: 2026-02-28 to 2026-03-31
+    start, due = date(2026, 2, 28), date(2026, 3, 31)
+    booked = sum(i.interest_accrued for i in through(aged, on).installments)
+    for day in (date(2026, 3, 22), date(2026, 3, 25), date(2026, 3, 30)):
+        closed = through(aged, day - timedelta(days=1))
+        grown = _own_earned(own, start, due, day) - _own_earned(own, start, due, on)
+        assert payoff_quote(closed, day).fen == before + grown, day
+        nightly = _own_earned(own, start, due, day - timedelta(days=1))
+        assert sum(i.interest_accrued for i in closed.installments) == booked + nightly - (
+            _own_earned(own, start, due, on)
+        )
+
+
+def test_a_payment_holiday_keeps_what_the_period_earned_before_it() -> None:
+    """A two-month holiday taken mid-period: a payoff the same day costs what it cost before
+    the holiday, a payoff later costs that plus the period's remaining interest spread from
+    the holiday to the new due date, and the period's interest in all is unchanged (the
+    days already earned were forgiven: 24.36 less the day after a holiday)."""
+    from thinfile.servicing.reschedule import payment_holiday
+
+    schedule = issue_loan().schedule
+    first_due, on, new_due = date(2026, 2, 28), date(2026, 3, 15), date(2026, 5, 31)
+    loan = through(open_loan(1, schedule, ServicingProduct()).loan, first_due - timedelta(1))
+    loan = pay(loan, Money(schedule.installments[0].total), first_due).loan
+    loan = through(loan, on - timedelta(days=1))
+    before = payoff_quote(loan, on).fen
+    paused = payment_holiday(loan, on, 2).loan
+    assert payoff_quote(paused, on).fen == before
+    period = schedule.installments[1].interest  # 2026-02-28 to 2026-03-31
+    earned = _own_earned(period, first_due, date(2026, 3, 31), on)
+    for day in (date(2026, 3, 16), date(2026, 4, 20), date(2026, 5, 30)):
+        closed = through(paused, day - timedelta(days=1))
+        assert payoff_quote(closed, day).fen == before + _own_earned(
+            period - earned, on, new_due, day
+        ), day
+    done = through(paused, new_due)
+    assert done.installments[1].due == new_due
+    assert done.installments[1].interest_accrued == period  # the period's interest in all

@@ -93,15 +93,31 @@ class InstallmentState:
     """Scheduled fee waived while the period ran (fen), already out of ``fee_due``: the days
     it was earned on stay waived, the rest of the period earns the fee at its daily rate
     (:meth:`fee_earned`)."""
+    interest_carried: int = 0
+    """Interest earned in an earlier period and moved onto this installment (a restructure's
+    arrears, 重组), part of ``interest_due``: owed whole from the period's start, not earned
+    again over its days (:meth:`interest_earned`)."""
+    fee_carried: int = 0
+    """Fees earned in an earlier period and moved onto this installment alike (part of
+    ``fee_due``)."""
+
+    def interest_earned(self, on: date) -> int:
+        """The interest earned by the end of ``on``: what was carried onto the installment,
+        and the rest of ``interest_due`` in a straight line over the period
+        (``daily.accrued_to``)."""
+        carried = self.interest_carried
+        return carried + accrued_to(self.interest_due - carried, self.start, self.due, on)
 
     def fee_earned(self, on: date) -> int:
-        """The scheduled fee earned by the end of ``on``: a straight line over the period
-        (``daily.accrued_to``) less what was waived, never below nothing nor above
-        ``fee_due``."""
+        """The scheduled fee earned by the end of ``on``: what was carried onto the
+        installment, and the rest in a straight line over the period (``daily.accrued_to``)
+        less what was waived, never below nothing nor above ``fee_due``."""
+        carried = self.fee_carried
+        own = self.fee_due - carried
         if not self.fee_waived:
-            return accrued_to(self.fee_due, self.start, self.due, on)
-        whole = accrued_to(self.fee_due + self.fee_waived, self.start, self.due, on)
-        return min(self.fee_due, max(0, whole - self.fee_waived))
+            return carried + accrued_to(own, self.start, self.due, on)
+        whole = accrued_to(own + self.fee_waived, self.start, self.due, on)
+        return carried + min(own, max(0, whole - self.fee_waived))
 
     @property
     def unpaid(self) -> Components:

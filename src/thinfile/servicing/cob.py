@@ -31,7 +31,7 @@ from thinfile.servicing.account import (
     LoanStatus,
     Outcome,
 )
-from thinfile.servicing.daily import accrued_to, daily_allowance, daily_penalty, days_in_year
+from thinfile.servicing.daily import daily_allowance, daily_penalty, days_in_year
 from thinfile.servicing.ledger import Account, EntryBuilder, JournalEntry
 from thinfile.servicing.lifecycle import charge_off
 from thinfile.servicing.payments import apply_held_credit
@@ -58,7 +58,7 @@ def _accrue(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuilder]:
     for row in loan.installments:
         i = row
         if i.start < x <= i.due:
-            interest = max(i.interest_accrued, accrued_to(i.interest_due, i.start, i.due, x))
+            interest = max(i.interest_accrued, i.interest_earned(x))
             fee = max(i.fee_accrued, i.fee_earned(x))
             entry.move(
                 debit=Account.INTEREST_RECEIVABLE,

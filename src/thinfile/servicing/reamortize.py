@@ -94,17 +94,19 @@ def reamortize(
         interest = round_fen(left * loan.rates[old.n], rounding)
         last = idx == len(future) - 1
         part = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
-        earned = old.interest_accrued
+        carried = old.interest_accrued  # its period has not begun: all of it was carried
         rows.append(
             InstallmentState(
                 old.n,
                 old.start,
                 old.due,
                 part,
-                interest + earned,
+                interest + carried,
                 old.fee_due,
-                interest_accrued=earned,
+                interest_accrued=old.interest_accrued,
                 fee_accrued=old.fee_accrued,  # a fee a re-age moved onto it, booked already
+                interest_carried=carried,
+                fee_carried=old.fee_accrued,
             )
         )
         left -= part
@@ -118,14 +120,15 @@ def reamortize(
 
 
 def carried_interest(rows: Sequence[InstallmentState]) -> int:
-    """Interest already accrued on rows whose periods have not begun: moved onto them by a
-    re-age, still owed when they are re-planned or dropped."""
+    """Interest a re-age moved onto rows whose periods have not begun (earned already):
+    still owed when they are re-planned or dropped (their periods have not begun: what they
+    have accrued is what was carried)."""
     return sum(r.interest_accrued for r in rows)
 
 
 def carried_fee(rows: Sequence[InstallmentState]) -> int:
-    """Fees already accrued on rows whose periods have not begun (moved onto them by a
-    re-age): still owed when they are re-planned or dropped."""
+    """Fees a re-age moved onto rows whose periods have not begun (earned already): still
+    owed when they are re-planned or dropped."""
     return sum(r.fee_accrued for r in rows)
 
 
@@ -136,8 +139,10 @@ def with_carried(row: InstallmentState, fen: int, *, fee: int = 0) -> Installmen
         row,
         interest_due=row.interest_due + fen,
         interest_accrued=row.interest_accrued + fen,
+        interest_carried=row.interest_carried + fen,
         fee_due=row.fee_due + fee,
         fee_accrued=row.fee_accrued + fee,
+        fee_carried=row.fee_carried + fee,
     )
 
 
@@ -162,16 +167,18 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     ``on`` (民法典 art. 677: interest for the period actually used).
 
     A row earns its interest in a straight line (:func:`accrued_to`, truncated as close of
-    business accrues it), unless it was restated by an earlier payment in this period (what
-    its days before that payment earned, then the rest of the period on less principal: its
-    principal was paid before its due date) or cut by an interest coupon (free days, an
-    amount off, ``LoanTerms.charge_relief``). Such a row keeps what it asks less what the rest
-    of its period asks on what is lent now: the days before an earlier payment keep what
-    they earned on the larger balance, and relief is taken from the first days, where a
-    coupon's free days fall, so a loan repaid within its free days pays no interest.
+    business accrues it) beside what a re-age carried onto it, owed whole
+    (:meth:`InstallmentState.interest_earned`), unless it was restated by an earlier payment
+    in this period (what its days before that payment earned, then the rest of the period
+    on less principal: its principal was paid before its due date) or cut by an interest
+    coupon (free days, an amount off, ``LoanTerms.charge_relief``). Such a row keeps what it
+    asks less what the rest of its period asks on what is lent now: the days before an
+    earlier payment keep what they earned on the larger balance, and relief is taken from
+    the first days, where a coupon's free days fall, so a loan repaid within its free days
+    pays no interest.
     """
     row = rows[k]
-    straight = accrued_to(row.interest_due, row.start, row.due, on)
+    straight = row.interest_earned(on)
     terms = loan.schedule.terms
     lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
     period, rest = row.period_days, (row.due - on).days
@@ -211,9 +218,9 @@ def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:
     relief = _fee_relief(loan, row) if row.fee_due else 0
     if not relief:
         return row.fee_earned(on)
-    cut = relief + row.fee_waived
-    earned = accrued_to(row.fee_due + cut, row.start, row.due, on)
-    return min(row.fee_due, max(0, earned - cut))
+    cut, carried = relief + row.fee_waived, row.fee_carried
+    earned = accrued_to(row.fee_due - carried + cut, row.start, row.due, on)
+    return carried + min(row.fee_due - carried, max(0, earned - cut))
 
 
 def rest_of_period(

@@ -6,7 +6,8 @@ are untouched, so the journal entry is empty), only when it falls due changes, a
 interest or fee is added — the borrower's cost can only fall, so it stays within the cap.
 
 - :func:`payment_holiday` — every installment not yet due on ``on`` falls due ``months``
-  months later; the current period keeps its start (it becomes longer, its interest the same).
+  months later; the current period's interest and fee stay the same: what they earned by
+  ``on`` stays earned, the rest is earned from ``on`` to the later due date.
 - :func:`term_extension` (延长期限) — the principal not yet due is re-planned over the
   installments not yet due plus ``months`` new monthly ones, so each installment is smaller.
   The current period keeps its interest (already accruing); every later period's interest is
@@ -83,18 +84,33 @@ def payment_holiday(loan: LoanAccount, on: date, months: int) -> Outcome:
     check_posting(loan, on)
     if isinstance(months, bool) or not 1 <= months <= 12:
         raise InvalidInputError("a holiday is 1 to 12 months", field="months", value=months)
-    first = _future(loan, on)[0].n
+    first = _future(loan, on)[0]
     rows = tuple(
-        i
+        _paused(i, on, months)
+        if i is first
+        else i
         if i.due <= on
-        else replace(
-            i,
-            start=i.start if i.n == first else add_months(i.start, months),
-            due=add_months(i.due, months),
-        )
+        else replace(i, start=add_months(i.start, months), due=add_months(i.due, months))
         for i in loan.installments
     )
     return _done(replace(loan, installments=rows), on)
+
+
+def _paused(row: InstallmentState, on: date, months: int) -> InstallmentState:
+    """The current installment across a holiday: what it has earned by the end of ``on``
+    stays earned (carried), the rest of its interest and fee is earned from ``on`` to its
+    later due date — the period restarts on ``on``, so a payoff the next day is not asked
+    less than the day before."""
+    if row.start >= on:  # its period has not begun: nothing earned yet
+        return replace(row, start=add_months(row.start, months), due=add_months(row.due, months))
+    return replace(
+        row,
+        start=on,
+        due=add_months(row.due, months),
+        interest_carried=max(row.interest_accrued, row.interest_earned(on)),
+        fee_carried=max(row.fee_accrued, row.fee_earned(on)),
+        fee_waived=0,
+    )
 
 
 def _spread(total: int, parts: int) -> list[int]:
@@ -143,6 +159,8 @@ def re_age(loan: LoanAccount, on: date) -> Outcome:
             fee_due=i.fee_due + shares["fee"][i.n],
             interest_accrued=i.interest_accrued + shares["earned"][i.n],
             fee_accrued=i.fee_accrued + shares["fee_earned"][i.n],
+            interest_carried=i.interest_carried + shares["earned"][i.n],
+            fee_carried=i.fee_carried + shares["fee_earned"][i.n],
         )
 
     rows = [moved(i) for i in loan.installments]
@@ -217,16 +235,25 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
         part = round_fen(Decimal(balance) / len(plan), terms.level_rounding)
     current, left, rows = plan[0], balance, {}
     for idx, row in enumerate(plan):
-        interest = (
-            row.interest_due if row is current else round_fen(left * rates[row.n], terms.rounding)
+        # a re-age's interest carried onto a row stays on it, beside the period's own
+        carried = row.interest_carried if row is current else row.interest_accrued
+        own = (
+            row.interest_due - carried
+            if row is current
+            else round_fen(left * rates[row.n], terms.rounding)
         )
         if idx == len(plan) - 1:
             share = left
         elif terms.method is RepaymentMethod.EQUAL_INSTALLMENT:
-            share = min(left, max(0, level - interest))
+            share = min(left, max(0, level - own))
         else:
             share = min(left, part)
-        rows[row.n] = replace(row, principal_due=row.principal_paid + share, interest_due=interest)
+        rows[row.n] = replace(
+            row,
+            principal_due=row.principal_paid + share,
+            interest_due=own + carried,
+            interest_carried=carried,
+        )
         left -= share
     kept = tuple(rows.get(i.n, i) for i in loan.installments)
     new = tuple(rows[i.n] for i in added)

@@ -80,18 +80,22 @@ WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day 
 
 
 def _target(amount: str) -> str:
-    """What ``amount`` (interest or fee) has earned by the end of ``:x``: a straight line over
-    the period; a fee less what was waived while the period ran (``fee_waived``, taken from
-    its first days: ``InstallmentState.fee_earned``)."""
+    """What ``amount`` (interest or fee) has earned by the end of ``:x``: what a restructure
+    carried onto the installment (``interest_carried``, ``fee_carried``), and the rest in a
+    straight line over the period; a fee less what was waived while the period ran
+    (``fee_waived``, taken from its first days) — ``InstallmentState.interest_earned`` and
+    ``fee_earned``."""
+    days = "(:x - i.start_day) / (i.due_day - i.start_day)"
     if amount == "fee":
-        line = "(i.fee_due + i.fee_waived) * (:x - i.start_day) / (i.due_day - i.start_day)"
+        line = f"(i.fee_due - i.fee_carried + i.fee_waived) * {days}"
         return (
             f"CASE WHEN i.due_day <= :x THEN i.fee_due "
-            f"WHEN {line} < i.fee_waived THEN 0 ELSE {line} - i.fee_waived END"
+            f"WHEN {line} < i.fee_waived THEN i.fee_carried "
+            f"ELSE i.fee_carried + {line} - i.fee_waived END"
         )
     return (
         f"CASE WHEN i.due_day <= :x THEN i.{amount}_due "
-        f"ELSE i.{amount}_due * (:x - i.start_day) / (i.due_day - i.start_day) END"
+        f"ELSE i.{amount}_carried + (i.{amount}_due - i.{amount}_carried) * {days} END"
     )
 
 

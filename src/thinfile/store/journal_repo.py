@@ -190,6 +190,8 @@ SELECT COUNT(*) FROM servicing_installments WHERE principal_paid > principal_due
   OR interest_paid > interest_accrued OR interest_accrued > interest_due
   OR fee_paid > fee_accrued OR fee_accrued > fee_due OR penalty_paid > penalty_due
   OR principal_paid < 0 OR interest_paid < 0 OR fee_paid < 0 OR penalty_paid < 0
+  OR interest_carried < 0 OR interest_carried > interest_due
+  OR fee_carried < 0 OR fee_carried > fee_due
 """
 
 

@@ -143,6 +143,8 @@ installments = sa.Table(
     _money("default_allowance"),
     _money("default_charged"),
     _money("fee_waived"),
+    _money("interest_carried"),
+    _money("fee_carried"),
 )
 
 subsidy_periods = sa.Table(
