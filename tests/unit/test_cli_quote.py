@@ -81,6 +81,8 @@ def test_quote_prints_a_table_and_the_statement(capsys):
         (["--principal", "100", "--periods", "١٢"], "--periods"),
         (["--principal", "100", "--periods", "１２"], "--periods"),
         (["--principal", "100", "--multiple-of", "0"], "--multiple-of"),
+        (["--principal", "1000", "--annual-rate", "12%", "--multiple-of", "100"], "--multiple-of"),
+        (["--principal", "1000", "--multiple-of", "5000"], "--multiple-of"),
         (["--principal", "100", "--grace-principal", "12"], "--grace-principal"),
         (
             [

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.schedules import built
 from thinfile.errors import InvalidInputError, RateCapExceededError
 from thinfile.loanmath import (
     CapBasis,
@@ -212,7 +213,7 @@ def any_terms(draw) -> LoanTerms:
 @settings(max_examples=300, deadline=None)
 @given(any_terms())
 def test_principal_repaid_always_equals_principal_lent_and_balances_stay_non_negative(t):
-    schedule = build_schedule(t)
+    schedule = built(t)
     assert schedule.total_principal == t.principal.fen
     assert all(
         i.balance >= 0 and i.principal >= 0 and i.interest >= 0 for i in schedule.installments
@@ -280,3 +281,24 @@ def test_flows_with_several_roots_ignore_the_guess():
     found = periodic_irr(flows)
     assert min(abs(found - D("0.1")), abs(found - D("0.2"))) < D("1e-20")
     assert periodic_irr(flows, guess=D("0.1")) == found == periodic_irr(flows, guess=D("0.2"))
+
+
+@pytest.mark.parametrize(
+    ("multiple", "refused"), [(100, False), (1_000, False), (5_000, True), (10_000, True)]
+)
+def test_a_multiple_that_would_leave_installments_of_nothing_is_refused(multiple, refused):
+    """1,000.00 at 12 % over 12 months is about 88.85 a month: rounded up to a multiple of
+    1.00 or 10.00 it is 89.00 or 90.00 and the last installment takes the rest; to 50.00 or
+    100.00 (100.00 a month) the loan is repaid by installment 11 and installment 12 would
+    ask nothing."""
+    t = LoanTerms(
+        Money(100_000), D("0.12"), 12, RepaymentMethod.EQUAL_INSTALLMENT, date(2024, 1, 1),
+        multiple_of=multiple,
+    )  # fmt: skip
+    if not refused:
+        rows = build_schedule(t).installments
+        assert all(i.total % multiple == 0 for i in rows[:-1]) and rows[-1].principal > 0
+        return
+    with pytest.raises(InvalidInputError) as bad:
+        build_schedule(t)
+    assert bad.value.field == "multiple_of"

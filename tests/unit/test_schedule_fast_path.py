@@ -16,6 +16,7 @@ import numpy_financial as npf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.schedules import built
 from thinfile.loanmath import (
     DayCount,
     Frequency,
@@ -84,13 +85,13 @@ def _by_the_general_loop(terms: LoanTerms) -> list[object]:
 def test_a_loan_without_grace_has_the_rows_of_the_general_loop(terms):
     if terms.method is RepaymentMethod.BULLET:
         return
-    assert list(build_schedule(terms).installments) == _by_the_general_loop(terms)
+    assert list(built(terms).installments) == _by_the_general_loop(terms)
 
 
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(loans(), loans(grace=True), loans(relief=True)))
 def test_the_totals_are_the_schedules_totals(terms):
-    schedule = build_schedule(terms)
+    schedule = built(terms)
     totals = schedule_totals(terms)
     assert totals == ScheduleTotals.of(schedule)
     rows = schedule.installments

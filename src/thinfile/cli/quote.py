@@ -99,10 +99,10 @@ def register(app: typer.Typer) -> None:
     app.command("quote")(quote)
 
 
-def _terms(**values: Any) -> LoanTerms:
-    """The loan terms, a refusal naming the option rather than the terms' field."""
+def _schedule(**values: Any) -> Schedule:
+    """The loan terms' schedule, a refusal naming the option rather than the terms' field."""
     try:
-        return LoanTerms(**values)
+        return build_schedule(LoanTerms(**values))
     except InvalidInputError as bad:
         first = bad.problems[0] if bad.problems else None
         if first is None:
@@ -157,7 +157,7 @@ def quote(
     amount = option_money(principal, "--principal")
     if amount.fen <= 0:
         raise InvalidInputError("must be positive", field="--principal", value=principal)
-    terms = _terms(
+    schedule = _schedule(
         principal=amount,
         annual_rate=option_rate(annual_rate, "--annual-rate"),
         periods=n,
@@ -174,7 +174,7 @@ def quote(
         monthly_fee_rate=option_rate(monthly_fee_rate, "--monthly-fee-rate"),
         upfront_fee=option_money(upfront_fee, "--upfront-fee") if upfront_fee else Money.zero(),
     )
-    schedule = build_schedule(terms)
+    terms = schedule.terms
     rate = annualized_rate(schedule)
     check_cap(
         rate,

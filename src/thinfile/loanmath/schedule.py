@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
+from thinfile.errors import FieldProblem, InvalidInputError
 from thinfile.loanmath.calendar import due_dates, regular_first_due
 from thinfile.loanmath.daycount import year_fraction
 from thinfile.loanmath.terms import InterestBasis, LoanTerms, RepaymentMethod
@@ -184,9 +185,30 @@ def build_schedule(terms: LoanTerms) -> Schedule:
         rows = tuple(_amortize(terms, dates, rates, plan[0], interest_on_original=plan[1]))
     else:
         rows = tuple(_amortize_regular(terms, dates, rates, *plan))
+    if terms.multiple_of > 1 and len(rows) > 1 and rows[-1].principal == 0:
+        _early_end(terms, rows)
     if terms.charge_relief:
         rows = tuple(_relieved(i, cut) for i, cut in zip(rows, terms.charge_relief, strict=True))
     return Schedule(terms, rows)
+
+
+def _early_end(terms: LoanTerms, rows: Sequence[Installment]) -> None:
+    """Refuse a multiple so large that installments rounded up to it repay the principal
+    before the last one, leaving installments of nothing."""
+    ended = next(i.n for i in rows if i.balance == 0)
+    problem = FieldProblem(
+        "multiple_of",
+        f"rounding each installment up to a multiple of {format_yuan(terms.multiple_of)}"
+        f" repays the loan by installment {ended} of {len(rows)}: choose a smaller multiple"
+        " or fewer periods",
+        format_yuan(terms.multiple_of),
+    )
+    raise InvalidInputError(
+        f"the loan terms are not valid: multiple_of: {problem.message}",
+        field="multiple_of",
+        value=problem.value,
+        problems=[problem],
+    )
 
 
 def _relieved(inst: Installment, cut: int) -> Installment:
