@@ -209,6 +209,13 @@ def test_an_out_that_is_not_a_folder_exits_2_naming_the_option_before_settling(
         capsys, "merchants", "settle", "--date", "2026-05-06", "--out", "/proc/thinfile-out"
     )
     assert code == 2 and "--out" in err and "Traceback" not in err, err
+    monkeypatch.chdir(tmp_path)
+    for empty in ("", "  "):  # not the current folder by accident
+        code, printed, err = run(
+            capsys, "merchants", "settle", "--date", "2026-05-06", "--out", empty
+        )
+        assert code == 2 and "--out" in err and printed == "", err
+    assert not list(tmp_path.glob("*.csv"))
 
 
 def _bought_with_coupon(api: TestClient, world: World, merchant: Any) -> str:

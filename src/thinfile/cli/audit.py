@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from thinfile.cli.options import path_text
 from thinfile.cli.service_settings import load_settings, open_database
 from thinfile.errors import InvalidInputError
 from thinfile.services.audit import Heads, audit_heads, verify_audit_chain
@@ -64,6 +65,7 @@ def verify(
             "--against",
             help="Heads saved earlier by `thinfile audit head`: fail if one is no longer in "
             "its chain or a chain was cut back.",
+            parser=path_text,
         ),
     ] = None,
 ) -> None:

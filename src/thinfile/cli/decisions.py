@@ -22,7 +22,7 @@ from thinfile.cli.engines import (
     local_path,
     spark,
 )
-from thinfile.cli.options import make_console, option_date, option_rate
+from thinfile.cli.options import make_console, option_date, option_rate, path_text
 from thinfile.decisioning import (
     Decision,
     SimulationReport,
@@ -134,9 +134,9 @@ def print_decision(decision: Decision, console: Console) -> None:
 
 
 def decide_command(
-    application: Annotated[Path, typer.Argument(help="Application JSON file.")],
-    policy: Annotated[Path | None, typer.Option(help="Policy folder.")] = None,
-    model: Annotated[Path | None, typer.Option(help="Model folder.")] = None,
+    application: Annotated[Path, typer.Argument(help="Application JSON file.", parser=path_text)],
+    policy: Annotated[Path | None, typer.Option(help="Policy folder.", parser=path_text)] = None,
+    model: Annotated[Path | None, typer.Option(help="Model folder.", parser=path_text)] = None,
     on: Annotated[str | None, typer.Option(help="Decision date (default today).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
 ) -> None:
@@ -154,14 +154,16 @@ def decide_command(
 
 @policy_app.command("simulate")
 def simulate_command(
-    policy: Annotated[Path, typer.Option(help="Candidate policy folder.")],
+    policy: Annotated[Path, typer.Option(help="Candidate policy folder.", parser=path_text)],
     data: Annotated[
         str,
         typer.Option(help="Past applications (CSV or Parquet; a Parquet path or URI with Spark)."),
     ],
-    out: Annotated[Path, typer.Option(help="HTML report to write.")],
-    model: Annotated[Path | None, typer.Option(help="Model folder.")] = None,
-    baseline_policy: Annotated[Path | None, typer.Option(help="Baseline policy folder.")] = None,
+    out: Annotated[Path, typer.Option(help="HTML report to write.", parser=path_text)],
+    model: Annotated[Path | None, typer.Option(help="Model folder.", parser=path_text)] = None,
+    baseline_policy: Annotated[
+        Path | None, typer.Option(help="Baseline policy folder.", parser=path_text)
+    ] = None,
     on: Annotated[str, typer.Option(help="Decision date for every application.")] = "2026-01-01",
     workers: Annotated[int, typer.Option(help="Worker processes for the decisions.")] = 2,
     outcome: Annotated[
@@ -287,7 +289,7 @@ def _flags(row: dict[str, object]) -> str:
 
 @policy_app.command("register")
 def register_command(
-    policy: Annotated[Path, typer.Argument(help="Policy folder to register.")],
+    policy: Annotated[Path, typer.Argument(help="Policy folder to register.", parser=path_text)],
     activate: Annotated[bool, typer.Option(help="Make it the active policy.")] = False,
     challenger: Annotated[
         str | None,

@@ -39,7 +39,7 @@ from thinfile.cli.demo_summary import (
     story_problems,
     summarise,
 )
-from thinfile.cli.options import make_console
+from thinfile.cli.options import make_console, path_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,7 +98,9 @@ def demo(
         bool,
         typer.Option("--smoke", help="Run the journey without a server; exit 1 on any failure."),
     ] = False,
-    home: Annotated[Path | None, typer.Option(help="Folder for data, model and database.")] = None,
+    home: Annotated[
+        Path | None, typer.Option(help="Folder for data, model and database.", parser=path_text)
+    ] = None,
     population: Annotated[
         int | None, typer.Option(help="Synthetic applicants to train on.")
     ] = None,

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from thinfile.cli.options import path_text
 from thinfile.cli.service_settings import load_settings
 
 __all__ = ["register", "serve_gateway"]
@@ -28,7 +29,9 @@ def register(app: typer.Typer) -> None:
 def serve_gateway(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8790,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    database: Annotated[Path | None, typer.Option(help="The gateway's own SQLite file.")] = None,
+    database: Annotated[
+        Path | None, typer.Option(help="The gateway's own SQLite file.", parser=path_text)
+    ] = None,
     notify_url: Annotated[
         str | None, typer.Option(help="Where to POST signed notifications (none: kept queued).")
     ] = None,

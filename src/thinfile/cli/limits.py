@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from thinfile.cli.options import make_console, option_date
+from thinfile.cli.options import make_console, option_date, path_text
 from thinfile.decisioning.limit_policy import load_limit_policy
 from thinfile.errors import InvalidInputError
 from thinfile.services.identity_records import SYSTEM
@@ -117,14 +117,19 @@ def _take_up(text: str) -> Decimal:
 
 @limits_app.command("simulate")
 def simulate(
-    applicants: Annotated[Path, typer.Option(help="Applicants (thinfile synth applicants).")],
-    performance: Annotated[
-        Path, typer.Option(help="Their loans month by month (thinfile synth performance).")
+    applicants: Annotated[
+        Path, typer.Option(help="Applicants (thinfile synth applicants).", parser=path_text)
     ],
-    policy: Annotated[Path, typer.Option(help="Candidate limit policy folder.")],
-    out: Annotated[Path, typer.Option(help="HTML report to write.")],
+    performance: Annotated[
+        Path,
+        typer.Option(
+            help="Their loans month by month (thinfile synth performance).", parser=path_text
+        ),
+    ],
+    policy: Annotated[Path, typer.Option(help="Candidate limit policy folder.", parser=path_text)],
+    out: Annotated[Path, typer.Option(help="HTML report to write.", parser=path_text)],
     baseline_policy: Annotated[
-        Path | None, typer.Option(help="Baseline limit policy folder.")
+        Path | None, typer.Option(help="Baseline limit policy folder.", parser=path_text)
     ] = None,
     months: Annotated[int, typer.Option(min=1, max=60, help="Months on book.")] = 18,
     take_up: Annotated[str, typer.Option(help="Share of offers borrowers accept.")] = "0.8",
@@ -171,7 +176,9 @@ limits_app.add_typer(limit_policy_app, name="policy")
 
 @limit_policy_app.command("register")
 def register_policy(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Limit policy folder.")],
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Limit policy folder.", parser=path_text)
+    ],
     activate: Annotated[bool, typer.Option(help="Make it the active (champion) policy.")] = False,
     challenger: Annotated[
         str | None,

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from thinfile.adapters.webhook_sender import HttpWebhookSender
-from thinfile.cli.options import option_date, output_folder
+from thinfile.cli.options import option_date, output_folder, path_text
 from thinfile.cli.service_settings import load_settings, open_database
 from thinfile.errors import InvalidInputError
 from thinfile.security.crypto import pii_cipher
@@ -60,7 +60,10 @@ def deliver_webhooks(
     """POST due webhook events to merchants' endpoints, signed; retry failures with backoff."""
     settings = load_settings()
     cipher = pii_cipher(settings)
-    with open_database(settings) as engine, HttpWebhookSender() as sender:
+    with (
+        open_database(settings) as engine,
+        HttpWebhookSender(allow_local=settings.is_development) as sender,
+    ):
         if once:
             typer.echo(_line(deliver_due_webhooks(engine, cipher, sender, batch=batch)))
             return
@@ -87,7 +90,9 @@ def _settled(record: SettlementRecord, path: Path) -> str:
 
 def settle(
     date_text: Annotated[str, typer.Option("--date", help="Settlement date, YYYY-MM-DD")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the settlement files")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the settlement files", parser=path_text)
+    ],
 ) -> None:
     """Make each merchant's settlement for --date (once: again, it prints the same) and write
     one CSV file per merchant into --out."""

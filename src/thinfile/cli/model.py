@@ -19,7 +19,7 @@ from thinfile.cli.engines import (
     local_path,
     spark,
 )
-from thinfile.cli.options import make_console
+from thinfile.cli.options import make_console, path_text
 from thinfile.errors import InvalidInputError
 from thinfile.scoring import KINDS, load_model, read_table, train_model
 from thinfile.scoring.batch import score_file
@@ -77,9 +77,11 @@ def _progress(description: str) -> Iterator[Progress]:
 
 @sub.command("train")
 def train(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet of past applications.")],
+    data: Annotated[
+        Path, typer.Argument(help="CSV or Parquet of past applications.", parser=path_text)
+    ],
     target: Annotated[str, typer.Option(help="Outcome column, 1 = bad.")],
-    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    out: Annotated[Path, typer.Option(help="Model directory to write.", parser=path_text)],
     id_col: Annotated[str | None, typer.Option(help="Identifier column.")] = None,
     exclude: Annotated[str | None, typer.Option(help="Columns to leave out: C1,C2.")] = None,
     keep: Annotated[
@@ -154,13 +156,19 @@ def _months(text: str) -> list[int]:
 @sub.command("train-behaviour")
 def train_behaviour(
     performance: Annotated[
-        Path, typer.Argument(help="Performance table (thinfile synth performance).")
+        Path,
+        typer.Argument(help="Performance table (thinfile synth performance).", parser=path_text),
     ],
-    applicants: Annotated[Path, typer.Option(help="The applicants the loans were made to.")],
+    applicants: Annotated[
+        Path, typer.Option(help="The applicants the loans were made to.", parser=path_text)
+    ],
     application_model: Annotated[
-        Path, typer.Option(help="The application model's directory (the score at origination).")
+        Path,
+        typer.Option(
+            help="The application model's directory (the score at origination).", parser=path_text
+        ),
     ],
-    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    out: Annotated[Path, typer.Option(help="Model directory to write.", parser=path_text)],
     horizon: Annotated[int, typer.Option(help="Months after a review a default counts.")] = 6,
     review_months: Annotated[
         str, typer.Option(help="Months on book reviewed: 3,6,9,12.")
@@ -213,8 +221,10 @@ def train_behaviour(
 
 @sub.command("evaluate")
 def evaluate(
-    model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
-    data: Annotated[Path, typer.Argument(help="Labelled CSV or Parquet.")],
+    model_dir: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Model directory.", parser=path_text)
+    ],
+    data: Annotated[Path, typer.Argument(help="Labelled CSV or Parquet.", parser=path_text)],
     target: Annotated[str, typer.Option(help="Outcome column, 1 = bad.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     segment: Annotated[str | None, typer.Option(help="Column to report metrics by.")] = None,
@@ -245,7 +255,9 @@ def evaluate(
 
 @sub.command("score")
 def score(
-    model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
+    model_dir: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Model directory.", parser=path_text)
+    ],
     data: Annotated[
         str, typer.Argument(help="CSV or Parquet to score (Parquet path or URI with Spark).")
     ],
@@ -299,8 +311,10 @@ def score(
 
 @sub.command("report")
 def report(
-    model_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Model directory.")],
-    out: Annotated[Path, typer.Option(help="HTML file to write.")],
+    model_dir: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Model directory.", parser=path_text)
+    ],
+    out: Annotated[Path, typer.Option(help="HTML file to write.", parser=path_text)],
 ) -> None:
     """Write a self-contained HTML report of the model and its held-out figures."""
     model = load_model(model_dir)

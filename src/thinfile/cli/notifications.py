@@ -20,6 +20,7 @@ import typer
 
 from thinfile.adapters.local_mailbox import LocalMailbox
 from thinfile.adapters.providers import notification_channels
+from thinfile.cli.options import path_text
 from thinfile.cli.service_settings import load_settings, open_database
 from thinfile.comms import DailyCaps
 from thinfile.security.crypto import pii_cipher
@@ -124,7 +125,9 @@ def deliver(
 
 
 def mailbox(
-    folder: Annotated[Path, typer.Option("--dir", help="Where received messages are kept")],
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where received messages are kept", parser=path_text)
+    ],
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8025, "--port", min=1, max=65_535),
 ) -> None:

@@ -11,10 +11,19 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import typer
 from rich.console import Console
 
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money, parse_rate
+
+
+def path_text(text: str) -> Path:
+    """A file or folder named on the command line (``parser=`` of its option): empty text is
+    refused, where it would otherwise mean the current folder."""
+    if not text.strip():
+        raise typer.BadParameter("must name a file or folder, not be empty")
+    return Path(text)
 
 
 def option_money(text: str, option: str) -> Money:

@@ -13,7 +13,13 @@ from typing import Annotated, NoReturn
 import typer
 
 from thinfile.adapters.providers import payment_gateway
-from thinfile.cli.options import make_console, option_date, over_before_today, read_input_file
+from thinfile.cli.options import (
+    make_console,
+    option_date,
+    over_before_today,
+    path_text,
+    read_input_file,
+)
 from thinfile.cli.service_settings import load_settings
 from thinfile.errors import PaymentGatewayUnavailableError
 from thinfile.money import format_yuan
@@ -116,6 +122,7 @@ def reconcile(
             "--file",
             help="The gateway's reconciliation file (CSV) of that date; without it, fetched "
             "from the gateway.",
+            parser=path_text,
         ),
     ] = None,
 ) -> None:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from thinfile.cli.options import option_date
+from thinfile.cli.options import option_date, path_text
 from thinfile.decisioning.working_capital_reasons import explain_working_capital
 from thinfile.errors import InvalidInputError, ThinfileError
 from thinfile.money import format_yuan
@@ -67,7 +67,9 @@ def _print_problems(error: ThinfileError) -> None:
 
 
 def ingest(
-    path: Annotated[Path, typer.Argument(metavar="FILE", help="The CSV file of daily sales.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The CSV file of daily sales.", parser=path_text)
+    ],
     applicant: Annotated[str, typer.Option("--applicant", help="The business's applicant id.")],
     today_text: Annotated[
         str | None, typer.Option("--today", help="Check dates against this day (YYYY-MM-DD).")
