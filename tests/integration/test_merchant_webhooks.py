@@ -10,6 +10,7 @@ import functools
 import itertools
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -21,11 +22,17 @@ from sqlalchemy.engine import Engine
 
 from tests.support.databases import fresh_database_url
 from tests.support.webhooks import Receiver, header, load_recipe, receiving, until
-from thinfile.adapters.webhook_sender import HttpWebhookSender
+from thinfile.adapters.webhook_sender import HttpWebhookSender, pinned_target
 from thinfile.adapters.webhook_worker import start_webhook_worker
 from thinfile.commerce import credit_code_check_character, organisation_code_check_character
 from thinfile.commerce.merchant import MerchantCategory
-from thinfile.commerce.webhooks import RetryPolicy, WebhookEventStatus, WebhookEventType
+from thinfile.commerce.webhooks import (
+    RetryPolicy,
+    WebhookEventStatus,
+    WebhookEventType,
+    is_internal,
+    webhook_url,
+)
 from thinfile.errors import (
     ConflictError,
     InvalidInputError,
@@ -59,7 +66,7 @@ def cipher() -> PiiCipher:
 
 @pytest.fixture
 def sender() -> Iterator[HttpWebhookSender]:
-    with HttpWebhookSender() as client:
+    with HttpWebhookSender(allow_local=True) as client:
         yield client
 
 
@@ -344,7 +351,7 @@ def test_two_workers_never_send_the_same_event_twice(engine, cipher):
         start = threading.Barrier(2)
 
         def work() -> None:
-            with HttpWebhookSender() as own:
+            with HttpWebhookSender(allow_local=True) as own:
                 start.wait()
                 total = DeliveryReport()
                 for _ in range(40):
@@ -573,7 +580,9 @@ def test_the_background_worker_delivers_until_stopped(engine, cipher):
     shop = merchant(engine, cipher)
     with receiving(Receiver(fail_first=1)) as receiver:
         endpoint(engine, cipher, shop, receiver.url)
-        worker = start_webhook_worker(engine, cipher, policy=QUICK, idle_seconds=0.05)
+        worker = start_webhook_worker(
+            engine, cipher, policy=QUICK, idle_seconds=0.05, allow_local=True
+        )
         event_id = enqueue(engine, shop)
         try:
             assert until(
@@ -628,3 +637,39 @@ def test_when_the_overlap_ends_the_retired_secret_stops_signing(engine, cipher, 
     with pytest.raises(recipe.WebhookRejected):
         recipe.verify_webhook([old], late.headers, late.body)
     assert recipe.verify_webhook([new.secret], late.headers, late.body) is not None
+
+
+def test_a_name_that_resolves_to_this_machine_is_refused_when_sending():
+    """An SSRF by DNS: a name that passes registration (it is no address, not ``localhost``)
+    but resolves to this machine. The sender resolves it itself and sends nothing; in
+    development too, which admits ``LOCAL_HOSTS`` alone."""
+    name = socket.gethostname()  # this machine's own name: /etc/hosts or the resolver
+    resolved = {str(i[4][0]) for i in socket.getaddrinfo(name, 443, type=socket.SOCK_STREAM)}
+    assert resolved and all(is_internal(a) for a in resolved), resolved
+    assert webhook_url(f"https://{name}/thinfile/events")  # registration cannot tell
+    with receiving(Receiver()) as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        for allow_local in (False, True):
+            with HttpWebhookSender(allow_local=allow_local) as sender:
+                answer = sender.post(
+                    f"http://{name}:{port}/thinfile/events", b"{}", {}, timeout_seconds=2
+                )
+            assert answer.status_code is None and "not an internet address" in str(answer.error)
+        assert receiver.received == []
+
+
+def test_the_sender_connects_to_the_address_it_checked_keeping_the_name():
+    """The address checked is the one connected to (no second lookup to swap it), the URL's
+    host kept as the ``Host`` header and the TLS server name."""
+    assert pinned_target("https://93.184.216.34:8443/events?x=1", False) == (
+        "https://93.184.216.34:8443/events?x=1",
+        {"Host": "93.184.216.34:8443"},
+        {"sni_hostname": "93.184.216.34"},
+    )
+    assert pinned_target("https://[2606:2800:220:1::68]/events", False) == (
+        "https://[2606:2800:220:1::68]/events",
+        {"Host": "[2606:2800:220:1::68]"},
+        {"sni_hostname": "2606:2800:220:1::68"},
+    )
+    assert "not an internet address" in str(pinned_target("https://10.0.0.8/events", False))
+    assert pinned_target("http://127.0.0.1:9/x", True) == ("http://127.0.0.1:9/x", {}, {})

@@ -38,12 +38,14 @@ def start_webhook_worker(
     policy: RetryPolicy | None = None,
     batch: int = 50,
     idle_seconds: float = 1.0,
+    allow_local: bool = False,
 ) -> WebhookWorker:
-    """Deliver due webhooks in a daemon thread until the worker is stopped."""
+    """Deliver due webhooks in a daemon thread until the worker is stopped (``allow_local``:
+    development, to endpoints on this machine as well)."""
     stop = threading.Event()
 
     def work() -> None:
-        with HttpWebhookSender() as sender:
+        with HttpWebhookSender(allow_local=allow_local) as sender:
             worker.report = run_webhook_worker(
                 engine,
                 cipher,

@@ -40,6 +40,7 @@ __all__ = [
     "WebhookEventStatus",
     "WebhookEventType",
     "event_body",
+    "is_internal",
     "subscribed_types",
     "webhook_url",
 ]
@@ -148,7 +149,7 @@ def _ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def _is_internal(host: str) -> bool:
+def is_internal(host: str) -> bool:
     """A host naming this machine or a network that is not the internet: ``localhost`` (with
     or without the root's dot) or an address, in any form a resolver reads, that is not
     global (loopback, private, shared, link-local — cloud metadata — reserved, unspecified)
@@ -172,7 +173,7 @@ def _host_problem(scheme: str, host: str, allow_local: bool) -> str | None:
         return None
     if scheme == "http":
         return "it must use https (plain http only to 127.0.0.1 or localhost in development)"
-    if _is_internal(host):
+    if is_internal(host):
         return "it must not point at this machine or a private network"
     return None
 
