@@ -379,3 +379,29 @@ def test_a_settlement_for_all_that_is_owed_is_refused_as_a_payoff(engine):
         )
     assert refused.value.field == "amount"
     assert plans_of_loan(engine, loan_id) == []
+
+
+def test_a_holiday_then_a_restructure_keep_the_books_and_replay(engine):
+    """A holiday mid-period (what the period earned stays owed, the rest earned to its new
+    due date), then the arrears re-aged: no installment carries more than it asks, the
+    verifier finds nothing, and SQL close of business equals the Python domain."""
+    loan_id = delinquent_loan(engine, date(2025, 1, 2))  # first due 01-06, never paid
+    holiday = propose_plan(
+        engine, loan_id, HardshipKind.PAYMENT_HOLIDAY, months=1, reason="hospital",
+        actor=COLLECTOR,
+    )  # fmt: skip
+    approve_plan(engine, holiday.plan_id, approver=AGENT)
+    first = get_loan(engine, loan_id).account.installments[0]
+    assert first.start == date(2025, 1, 3) and first.interest_carried > 0
+    run_cob(engine, date(2025, 2, 20))
+    plan = propose_plan(
+        engine, loan_id, HardshipKind.RESTRUCTURE, reason="income fell, re-age", actor=COLLECTOR
+    )
+    approve_plan(engine, plan.plan_id, approver=AGENT)
+    rows = get_loan(engine, loan_id).account.installments
+    assert all(0 <= i.interest_carried <= i.interest_due for i in rows)
+    assert verify_ledger(engine).ok, verify_ledger(engine).problems
+    run_cob(engine, date(2025, 3, 20))
+    stored, rebuilt = replayed(engine, loan_id, date(2025, 3, 20))
+    assert stored == rebuilt
+    assert verify_ledger(engine).ok

@@ -10,7 +10,7 @@ written here, day by day, independently of the servicing code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -789,3 +789,132 @@ def test_a_payment_holiday_keeps_what_the_period_earned_before_it() -> None:
     done = through(paused, new_due)
     assert done.installments[1].due == new_due
     assert done.installments[1].interest_accrued == period  # the period's interest in all
+
+
+def _paid_first(loan: LoanAccount) -> LoanAccount:
+    """Installment 1 of :func:`issue_loan` paid on its due date (2026-02-28)."""
+    loan = through(loan, date(2026, 2, 27))
+    return pay(loan, Money(loan.installments[0].principal_due + 18000), date(2026, 2, 28)).loan
+
+
+def test_a_holiday_after_a_part_prepayment_keeps_what_the_days_before_it_earned() -> None:
+    """3,000.00 prepaid on 03-10 (period 2's interest restated: the days before on the larger
+    balance), a two-month holiday on 03-15: the payoff that day is unchanged, and later it
+    grows by what is left of the period's interest on what is still lent, spread from the
+    holiday to the new due date (05-31), within a fen of the exact fraction (the quote asked
+    63.62 more on the day, 58.87 less the day after)."""
+    from fractions import Fraction
+
+    from thinfile.servicing.reschedule import payment_holiday
+
+    loan = _paid_first(issue_loan())
+    loan = prepay(through(loan, date(2026, 3, 9)), Money(300_000), date(2026, 3, 10)).loan
+    on, new_due = date(2026, 3, 15), date(2026, 5, 31)
+    loan = through(loan, on - timedelta(days=1))
+    lent = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    before = payoff_quote(loan, on).fen
+    paused = payment_holiday(loan, on, 2).loan
+    assert payoff_quote(paused, on).fen == before
+    left = Fraction(lent) * Fraction(15, 1000) * 16 / 31  # 03-15..03-31 of 1.5 % a month
+    for day in (date(2026, 3, 16), date(2026, 4, 20), date(2026, 5, 30)):
+        grown = left * (day - on).days / (new_due - on).days
+        quote = payoff_quote(through(paused, day - timedelta(days=1)), day).fen
+        assert abs(quote - (before + grown)) <= 1, (day, quote, float(before + grown))
+
+
+def test_a_prepayment_during_a_holiday_is_charged_only_for_the_days_lent() -> None:
+    """Holiday on 03-15 (period 2, interest 166.20, restarts there and falls due 05-31),
+    3,000.00 prepaid on 04-10: taken, not refused (a payoff had been wrongly thought
+    smaller), and the period asks what it earned by 04-10 and the rest of its interest on
+    what is still lent (the oracle in fractions; 14.41 was overcharged)."""
+    from fractions import Fraction
+
+    from thinfile.servicing.reschedule import payment_holiday
+
+    loan = _paid_first(issue_loan())
+    start, due, on, new_due, paid_on = (
+        date(2026, 2, 28), date(2026, 3, 31), date(2026, 3, 15), date(2026, 5, 31),
+        date(2026, 4, 10),
+    )  # fmt: skip
+    interest = loan.installments[1].interest_due
+    lent_before = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    loan = payment_holiday(through(loan, on - timedelta(days=1)), on, 2).loan
+    loan = prepay(through(loan, paid_on - timedelta(days=1)), Money(300_000), paid_on).loan
+    lent_after = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    paid = loan.installments[1]  # the period's interest, then principal: nothing left over
+    assert paid.interest_paid + lent_before - lent_after == 300_000 and loan.credit == 0
+    earned = _own_earned(interest, start, due, on)
+    used = earned + _own_earned(interest - earned, on, new_due, paid_on)
+    rest = Fraction(interest - earned) * (new_due - paid_on).days / (new_due - on).days
+    expected = used + rest * lent_after / lent_before
+    assert abs(loan.installments[1].interest_due - expected) <= 1, float(expected)
+
+
+def test_a_re_age_on_a_due_date_moves_that_days_interest_too() -> None:
+    """Installments 1 and 2 unpaid, re-aged on 03-31 (installment 2's due date, its last day
+    not yet closed): the payoff is unchanged, ten days later it has grown by installment 3's
+    own interest alone (5.37 was lost), and paying it closes the loan with the books
+    balanced."""
+    from thinfile.servicing.reschedule import re_age
+
+    opened_loan = open_loan(1, issue_loan().schedule, ServicingProduct())
+    entries = list(opened_loan.entries)
+
+    def step(outcome: Outcome) -> LoanAccount:
+        entries.extend(outcome.entries)
+        return outcome.loan
+
+    on = date(2026, 3, 31)
+    loan = step(close_through(opened_loan.loan, on - timedelta(days=1)))
+    before = payoff_quote(loan, on).fen
+    loan = step(re_age(loan, on))
+    assert payoff_quote(loan, on).fen == before
+    own = loan.installments[2].interest_due - loan.installments[2].interest_carried
+    later = date(2026, 4, 10)
+    loan = step(close_through(loan, later - timedelta(days=1)))
+    grown = _own_earned(own, on, date(2026, 4, 30), later)
+    quote = payoff_quote(loan, later)
+    assert quote.fen == before + grown
+    loan = step(pay(loan, quote, later))
+    assert loan.status is LoanStatus.CLOSED and loan.credit == 0
+    check_loan(loan, entries)
+
+
+def test_a_waived_fee_a_re_age_carried_is_not_charged_again() -> None:
+    """A fee plan's missed 72.00 re-aged on 03-21, then every fee owed waived on 03-22: from
+    03-31 installment 3 asks its own 72.00 fee by the day (2.40 a day), not the waived share
+    again (6.55 was asked on the first day)."""
+    from thinfile.servicing import WaiverTarget, waive_fees
+    from thinfile.servicing.reschedule import re_age
+
+    fee_plan = open_loan(1, build_schedule(fee_plan_terms()), ServicingProduct()).loan
+    loan = re_age(through(fee_plan, date(2026, 3, 20)), date(2026, 3, 21)).loan
+    waived_on = date(2026, 3, 22)
+    loan = through(loan, waived_on - timedelta(days=1))
+    owed = sum(i.fee_accrued - i.fee_paid for i in loan.installments)
+    loan = waive_fees(loan, Money(owed), waived_on, reason="hardship", target=WaiverTarget.FEE).loan
+    first = payoff_quote(through(loan, date(2026, 3, 31)), date(2026, 4, 1)).fen
+    for day in (date(2026, 4, 2), date(2026, 4, 5)):
+        quote = payoff_quote(through(loan, day - timedelta(days=1)), day).fen
+        assert quote - first == 7200 * (day - date(2026, 4, 1)).days // 30, day
+    row = loan.installments[2]
+    assert row.fee_carried == 0 and row.fee_due == 7200
+
+
+def test_a_holiday_cannot_begin_within_a_period_whose_fee_a_coupon_relieves() -> None:
+    """A coupon takes its fee off the period's first days; a holiday restarting the period
+    mid-way would take it again. Refused naming the date, with the due date to begin on;
+    on the due date itself the holiday is taken."""
+    from thinfile.servicing.reschedule import check_pausable, payment_holiday
+
+    terms = replace(fee_plan_terms(), charge_relief=(5000,) + (0,) * 11)
+    loan = through(open_loan(1, build_schedule(terms), ServicingProduct()).loan, START)
+    mid = date(2026, 2, 10)
+    with pytest.raises(InvalidInputError) as refused:
+        check_pausable(through(loan, mid - timedelta(days=1)), mid)
+    assert refused.value.field == "on" and "2026-02-28" in str(refused.value.remedy)
+    on_due = through(loan, date(2026, 2, 27))
+    on_due = pay(on_due, Money(on_due.installments[0].unpaid.total), date(2026, 2, 28)).loan
+    assert payment_holiday(on_due, date(2026, 2, 28), 1).loan.installments[1].due == date(
+        2026, 4, 30
+    )

@@ -58,6 +58,7 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import EventKind, LoanAccount, LoanStatus, payoff_quote
 from thinfile.servicing.reschedule import (
     check_extendable,
+    check_pausable,
     check_reschedulable,
     payment_holiday,
     re_age,
@@ -138,6 +139,8 @@ def propose_plan(
             check_reage_allowed(_restructured(uow, loan_id), on)
         if kind is HardshipKind.TERM_EXTENSION:
             check_extendable(loan, on, months)  # refused now rather than at approval
+        if kind is HardshipKind.PAYMENT_HOLIDAY:
+            check_pausable(loan, on)
         if any(p.status == "proposed" for p in uow.collections.plans_of(loan_id)):
             raise ConflictError(
                 f"loan {loan_id} already has a hardship plan waiting for approval",

@@ -24,6 +24,7 @@ from thinfile.servicing.product import PrepaymentMode
 __all__ = [
     "carried_fee",
     "carried_interest",
+    "fee_relief",
     "reamortize",
     "rest_cost",
     "rest_of_period",
@@ -94,7 +95,8 @@ def reamortize(
         interest = round_fen(left * loan.rates[old.n], rounding)
         last = idx == len(future) - 1
         part = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
-        carried = old.interest_accrued  # its period has not begun: all of it was carried
+        # its period has not begun: what it accrued, or carried by a holiday taken today
+        carried = max(old.interest_carried, old.interest_accrued)
         rows.append(
             InstallmentState(
                 old.n,
@@ -106,7 +108,7 @@ def reamortize(
                 interest_accrued=old.interest_accrued,
                 fee_accrued=old.fee_accrued,  # a fee a re-age moved onto it, booked already
                 interest_carried=carried,
-                fee_carried=old.fee_accrued,
+                fee_carried=max(old.fee_carried, old.fee_accrued),
             )
         )
         left -= part
@@ -123,13 +125,13 @@ def carried_interest(rows: Sequence[InstallmentState]) -> int:
     """Interest a re-age moved onto rows whose periods have not begun (earned already):
     still owed when they are re-planned or dropped (their periods have not begun: what they
     have accrued is what was carried)."""
-    return sum(r.interest_accrued for r in rows)
+    return sum(max(r.interest_carried, r.interest_accrued) for r in rows)
 
 
 def carried_fee(rows: Sequence[InstallmentState]) -> int:
     """Fees a re-age moved onto rows whose periods have not begun (earned already): still
     owed when they are re-planned or dropped."""
-    return sum(r.fee_accrued for r in rows)
+    return sum(max(r.fee_carried, r.fee_accrued) for r in rows)
 
 
 def with_carried(row: InstallmentState, fen: int, *, fee: int = 0) -> InstallmentState:
@@ -188,15 +190,16 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     restated = row.principal_paid > 0  # principal paid before its due date: a payment earlier
     if not (relieved or restated):  # in this period, which restated its interest
         return straight
-    rate = loan.rates[row.n]
-    if row.interest_due == round_fen(lent * rate, terms.rounding):
+    rate, carried = loan.rates[row.n], row.interest_carried
+    own = row.interest_due - carried  # a re-age's or a holiday's carried part is owed whole
+    if own == round_fen(lent * rate, terms.rounding):
         return straight
     rest_exact = Decimal(lent) * rate * rest / period
     rest_interest = int(rest_exact.to_integral_value(rounding=ROUND_CEILING))  # days used: down
-    return min(row.interest_due, max(0, row.interest_due - rest_interest))
+    return carried + min(own, max(0, own - rest_interest))
 
 
-def _fee_relief(loan: LoanAccount, row: InstallmentState) -> int:
+def fee_relief(loan: LoanAccount, row: InstallmentState) -> int:
     """What an interest coupon took off ``row``'s fee (fen): its cut falls on the interest
     first, then the fee (``loanmath.schedule``), so the part beyond the scheduled interest."""
     terms = loan.schedule.terms
@@ -215,7 +218,7 @@ def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:
     the cut — so a loan repaid within its free days pays no fee for them. A fee waived while
     the period ran is taken from its first days alike (:meth:`InstallmentState.fee_earned`):
     the days it covered are not charged again."""
-    relief = _fee_relief(loan, row) if row.fee_due else 0
+    relief = fee_relief(loan, row) if row.fee_due else 0
     if not relief:
         return row.fee_earned(on)
     cut, carried = relief + row.fee_waived, row.fee_carried

@@ -1,9 +1,10 @@
 """Rescheduling for borrowers in hardship (纾困): a payment holiday, a term extension and a
 re-age.
 
-Neither moves money: what is owed stays owed (the receivables and the income already earned
-are untouched, so the journal entry is empty), only when it falls due changes, and no new
-interest or fee is added — the borrower's cost can only fall, so it stays within the cap.
+None moves money: what is owed stays owed (the receivables and the income already earned
+are untouched, so there is no journal entry — but for a re-age's booking of the day's
+interest, below), only when it falls due changes, and no new interest or fee is added — the
+borrower's cost can only fall, so it stays within the cap.
 
 - :func:`payment_holiday` — every installment not yet due on ``on`` falls due ``months``
   months later; the current period's interest and fee stay the same: what they earned by
@@ -16,8 +17,9 @@ interest or fee is added — the borrower's cost can only fall, so it stays with
   recognised yet, so the ledger does not move now; the borrower pays the contract's own rate
   for the longer term, so the annualized rate stays the contract's and within the cap.
 - :func:`re_age` (restructure, 重组) — the arrears (principal, interest and fees past due,
-  with what of them has been earned) are spread evenly over the installments not yet due, so
-  the loan is current again; penalty already charged stays on its installment.
+  earned whole: carried) are spread evenly over the installments not yet due, so the loan is
+  current again; penalty already charged stays on its installment. An installment falling
+  due that day has its last day's interest and fee booked at once (its only entry).
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from thinfile.loanmath.calendar import add_months
 from thinfile.loanmath.daycount import year_fraction
 from thinfile.money import round_fen
 from thinfile.servicing.account import InstallmentState, LoanAccount, Outcome
-from thinfile.servicing.ledger import EntryBuilder
+from thinfile.servicing.ledger import Account, EntryBuilder
+from thinfile.servicing.reamortize import fee_relief, used_fee, used_interest
 from thinfile.servicing.status import check_posting, refresh
 
 __all__ = [
     "MAX_EXTENSION_MONTHS",
     "check_extendable",
+    "check_pausable",
     "check_reschedulable",
     "payment_holiday",
     "re_age",
@@ -84,33 +88,60 @@ def payment_holiday(loan: LoanAccount, on: date, months: int) -> Outcome:
     check_posting(loan, on)
     if isinstance(months, bool) or not 1 <= months <= 12:
         raise InvalidInputError("a holiday is 1 to 12 months", field="months", value=months)
-    first = _future(loan, on)[0]
-    rows = tuple(
-        _paused(i, on, months)
-        if i is first
-        else i
-        if i.due <= on
-        else replace(i, start=add_months(i.start, months), due=add_months(i.due, months))
-        for i in loan.installments
-    )
-    return _done(replace(loan, installments=rows), on)
+    future = _future(loan, on)
+    _check_pausable(loan, future[0], on)
+    k = loan.installments.index(future[0])
+    rows = list(loan.installments)
+    rates = list(loan.rates)
+    for j, i in enumerate(rows):
+        if j == k:
+            rows[j], rates[i.n] = _paused(loan, k, on, months)
+        elif i.due > on:
+            rows[j] = replace(i, start=add_months(i.start, months), due=add_months(i.due, months))
+    return _done(replace(loan, installments=tuple(rows), rates=tuple(rates)), on)
 
 
-def _paused(row: InstallmentState, on: date, months: int) -> InstallmentState:
-    """The current installment across a holiday: what it has earned by the end of ``on``
-    stays earned (carried), the rest of its interest and fee is earned from ``on`` to its
-    later due date — the period restarts on ``on``, so a payoff the next day is not asked
-    less than the day before."""
+def check_pausable(loan: LoanAccount, on: date) -> None:
+    """Refuse now a payment holiday :func:`payment_holiday` would refuse on ``on``."""
+    _check_pausable(loan, _future(loan, on)[0], on)
+
+
+def _check_pausable(loan: LoanAccount, row: InstallmentState, on: date) -> None:
+    if row.start < on and fee_relief(loan, row):
+        raise InvalidInputError(
+            "an interest coupon takes its fee off this installment's first days: a holiday"
+            " cannot begin within its period",
+            field="on",
+            value=on.isoformat(),
+            remedy=f"begin the holiday on its due date, {row.due.isoformat()}",
+        )
+
+
+def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[InstallmentState, Decimal]:
+    """The current installment across a holiday, and its period rate: what it has earned by
+    the end of ``on`` (for the days used, :func:`used_interest`, :func:`used_fee`) stays
+    earned (carried); the rest is earned from ``on`` to its later due date — the period
+    restarts on ``on``, and its rate becomes what that rest is on what is lent, so a payoff
+    the next day is not asked less than the day before, nor a prepayment charged for days
+    the principal is no longer lent."""
+    row = loan.installments[k]
+    later = (add_months(row.start, months), add_months(row.due, months))
     if row.start >= on:  # its period has not begun: nothing earned yet
-        return replace(row, start=add_months(row.start, months), due=add_months(row.due, months))
-    return replace(
+        return replace(row, start=later[0], due=later[1]), loan.rates[row.n]
+    carried = used_interest(loan, loan.installments, k, on)
+    fee_carried = used_fee(loan, row, on)
+    lent = sum(i.principal_due - i.principal_paid for i in loan.installments[k:])
+    rest = row.interest_due - carried
+    rate = Decimal(rest) / lent if lent > 0 else Decimal(0)
+    paused = replace(
         row,
         start=on,
-        due=add_months(row.due, months),
-        interest_carried=max(row.interest_accrued, row.interest_earned(on)),
-        fee_carried=max(row.fee_accrued, row.fee_earned(on)),
+        due=later[1],
+        interest_carried=carried,
+        fee_carried=fee_carried,
         fee_waived=0,
     )
+    return paused, rate
 
 
 def _spread(total: int, parts: int) -> list[int]:
@@ -127,18 +158,29 @@ def re_age(loan: LoanAccount, on: date) -> Outcome:
     if not past:
         raise InvalidInputError("the loan has no arrears to re-age", field="loan_id")
     u = [i.unpaid for i in past]
-    earned = sum(i.interest_accrued - i.interest_paid for i in past)
-    fee_earned = sum(i.fee_accrued - i.fee_paid for i in past)
     shares = {
         name: dict(zip([i.n for i in future], _spread(total, len(future)), strict=True))
         for name, total in (
             ("principal", sum(x.principal for x in u)),
             ("interest", sum(x.interest for x in u)),
             ("fee", sum(x.fee for x in u)),
-            ("earned", earned),
-            ("fee_earned", fee_earned),
         )
     }
+    # an installment falling due today has earned its last day by tonight's close, not yet
+    # booked: booked now, as it moves on earned whole
+    entry = (
+        EntryBuilder(loan.currency)
+        .move(
+            debit=Account.INTEREST_RECEIVABLE,
+            credit=Account.INTEREST_INCOME,
+            fen=sum(i.interest_due - i.interest_accrued for i in past),
+        )
+        .move(
+            debit=Account.FEE_RECEIVABLE,
+            credit=Account.FEE_INCOME,
+            fen=sum(i.fee_due - i.fee_accrued for i in past),
+        )
+    )
 
     def moved(i: InstallmentState) -> InstallmentState:
         if i in past:  # settled at what was paid: its arrears move on
@@ -149,6 +191,8 @@ def re_age(loan: LoanAccount, on: date) -> Outcome:
                 fee_due=i.fee_paid,
                 interest_accrued=i.interest_paid,
                 fee_accrued=i.fee_paid,
+                interest_carried=min(i.interest_carried, i.interest_paid),
+                fee_carried=min(i.fee_carried, i.fee_paid),
             )
         if i.due <= on:
             return i
@@ -157,14 +201,18 @@ def re_age(loan: LoanAccount, on: date) -> Outcome:
             principal_due=i.principal_due + shares["principal"][i.n],
             interest_due=i.interest_due + shares["interest"][i.n],
             fee_due=i.fee_due + shares["fee"][i.n],
-            interest_accrued=i.interest_accrued + shares["earned"][i.n],
-            fee_accrued=i.fee_accrued + shares["fee_earned"][i.n],
-            interest_carried=i.interest_carried + shares["earned"][i.n],
-            fee_carried=i.fee_carried + shares["fee_earned"][i.n],
+            interest_accrued=i.interest_accrued + shares["interest"][i.n],
+            fee_accrued=i.fee_accrued + shares["fee"][i.n],
+            interest_carried=i.interest_carried + shares["interest"][i.n],
+            fee_carried=i.fee_carried + shares["fee"][i.n],
         )
 
     rows = [moved(i) for i in loan.installments]
-    return _done(replace(loan, installments=tuple(rows)), on)
+    aged, moves = refresh(replace(loan, installments=tuple(rows)), on, entry)
+    if entry.is_empty():
+        return Outcome(aged, (), moves)
+    booked = entry.build("re-age", on, loan_id=loan.loan_id, memo="the day's interest earned")
+    return Outcome(aged, (booked,), moves)
 
 
 _EXTENDABLE = (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL)

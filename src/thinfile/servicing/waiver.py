@@ -56,11 +56,15 @@ def _open(row: InstallmentState, target: WaiverTarget) -> int:
 
 def _cut(row: InstallmentState, target: WaiverTarget, fen: int) -> InstallmentState:
     if target is WaiverTarget.FEE:  # the fee is no longer due, nor earned, nor earned again
+        # a fee a re-age carried onto the row is earned (and paid) first: waived first too;
+        # the rest was earned over the period's first days (fee_waived)
+        carried = min(max(0, row.fee_carried - row.fee_paid), fen)
         return replace(
             row,
             fee_due=row.fee_due - fen,
             fee_accrued=row.fee_accrued - fen,
-            fee_waived=row.fee_waived + fen,
+            fee_carried=row.fee_carried - carried,
+            fee_waived=row.fee_waived + fen - carried,
         )
     return replace(row, penalty_due=row.penalty_due - fen)
 

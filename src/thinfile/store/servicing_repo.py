@@ -273,13 +273,14 @@ class LoanRepository:
     ) -> int | None:
         """Store an outcome: loan, installments, bucket moves, transaction and entries.
 
-        PostgreSQL writes it all with one statement when no installment was added or removed;
-        otherwise (and on SQLite, where statements cost no round trip) one statement each.
+        PostgreSQL writes it all with one statement when no installment was added or removed
+        and no period rate changed; otherwise (and on SQLite, where statements cost no round
+        trip) one statement each.
         Returns the new transaction id, if ``txn`` was given.
         """
         rows_kept = [i.n for i in before.account.installments] == [
             i.n for i in done.loan.installments
-        ]
+        ] and done.loan.rates == before.account.rates  # a holiday restates a period's rate
         if self.conn.dialect.name == "postgresql" and rows_kept:
             if done.loan.subsidy_plan != before.account.subsidy_plan:
                 self._replace_plan(done.loan)
@@ -316,7 +317,7 @@ class LoanRepository:
             )
         if after.subsidy_plan != before.account.subsidy_plan:
             self._replace_plan(after)
-        if after.rates != before.account.rates:  # a term extension added periods
+        if after.rates != before.account.rates:  # a term extension, a holiday
             self.conn.execute(
                 sa.update(loan_terms)
                 .where(loan_terms.c.loan_id == loan_id)
