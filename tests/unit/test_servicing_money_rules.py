@@ -918,3 +918,68 @@ def test_a_holiday_cannot_begin_within_a_period_whose_fee_a_coupon_relieves() ->
     assert payment_holiday(on_due, date(2026, 2, 28), 1).loan.installments[1].due == date(
         2026, 4, 30
     )
+
+
+def test_a_prepayment_in_the_gap_a_holiday_opens_pays_no_interest_for_the_gap() -> None:
+    """Installment 1 paid and a two-month holiday taken on its due date: period 2 now runs
+    04-28 to 05-31. 5,000.00 prepaid on 03-15, before it begins: period 2 asks 1.5 % of what
+    is still lent, not that stretched over the 77 days from the prepayment (75.00 more)."""
+    from thinfile.servicing.reschedule import payment_holiday
+
+    loan = payment_holiday(_paid_first(issue_loan()), date(2026, 2, 28), 2).loan
+    assert loan.installments[1].start == date(2026, 4, 28)
+    paid_on = date(2026, 3, 15)
+    loan = prepay(through(loan, paid_on - timedelta(days=1)), Money(500_000), paid_on).loan
+    lent = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    expected = (Decimal(lent) * Decimal("0.015")).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert loan.installments[1].interest_due == int(expected)
+
+
+def test_an_interest_coupon_stays_with_its_installments_when_they_are_re_planned() -> None:
+    """A coupon taking 36.00, 33.24 and 30.44 off installments 1-3; 6,000.00 prepaid on 02-10
+    (reduce installment): installments 2 and 3, re-planned on the smaller balance, still have
+    their coupon taken off (it was lost: 34.98 more paid)."""
+    from thinfile.decisioning.interest_coupons import (
+        CouponKind,
+        InterestCouponTerms,
+        with_coupon,
+    )
+
+    coupon = InterestCouponTerms(CouponKind.RATE_DISCOUNT, factor=D("0.8"), periods=3)
+    schedule, _value = with_coupon(issue_loan().schedule, coupon)
+    cuts = schedule.terms.charge_relief
+    loan = open_loan(1, schedule, ServicingProduct()).loan
+    paid_on = date(2026, 2, 10)
+    loan = prepay(through(loan, paid_on - timedelta(days=1)), Money(600_000), paid_on).loan
+    for k in (1, 2):
+        row = loan.installments[k]
+        balance = sum(i.principal_due - i.principal_paid for i in loan.installments[k:])
+        plain = int((Decimal(balance) * Decimal("0.015")).quantize(Decimal(1), ROUND_HALF_UP))
+        assert row.interest_due == plain - cuts[k], (k, row.interest_due, plain, cuts[k])
+
+
+def test_a_term_shortened_by_a_prepayment_can_still_be_extended() -> None:
+    """A shorten-term prepayment dropped installments 11 and 12 (their period rates stayed);
+    an extension of two months then adds two periods with their own rates instead of
+    failing, and the payoff afterwards closes the loan with the books balanced."""
+    from thinfile.servicing.reschedule import term_extension
+
+    opened_loan = open_loan(1, issue_loan().schedule, ServicingProduct())
+    entries = list(opened_loan.entries)
+
+    def step(outcome: Outcome) -> LoanAccount:
+        entries.extend(outcome.entries)
+        return outcome.loan
+
+    loan = step(close_through(opened_loan.loan, date(2026, 2, 9)))
+    loan = step(prepay(loan, Money(300_000), date(2026, 2, 10), mode=PrepaymentMode.SHORTEN_TERM))
+    kept = len(loan.installments)
+    assert kept < 12
+    loan = step(close_through(loan, date(2026, 3, 9)))
+    loan = step(term_extension(loan, date(2026, 3, 10), 2))
+    assert [i.n for i in loan.installments] == list(range(1, kept + 3))
+    assert len(loan.rates) == kept + 3  # a rate per period, the down payment's first
+    loan = step(close_through(loan, date(2026, 4, 9)))
+    loan = step(pay(loan, payoff_quote(loan, date(2026, 4, 10)), date(2026, 4, 10)))
+    assert loan.status is LoanStatus.CLOSED and loan.credit == 0
+    check_loan(loan, entries)

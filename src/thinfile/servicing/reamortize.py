@@ -25,6 +25,7 @@ __all__ = [
     "carried_fee",
     "carried_interest",
     "fee_relief",
+    "less_relief",
     "reamortize",
     "rest_cost",
     "rest_of_period",
@@ -92,7 +93,7 @@ def reamortize(
     rows: list[InstallmentState] = []
     left = balance
     for idx, old in enumerate(future):
-        interest = round_fen(left * loan.rates[old.n], rounding)
+        interest = less_relief(loan, old, round_fen(left * loan.rates[old.n], rounding))
         last = idx == len(future) - 1
         part = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
         # its period has not begun: what it accrued, or carried by a holiday taken today
@@ -151,11 +152,12 @@ def with_carried(row: InstallmentState, fen: int, *, fee: int = 0) -> Installmen
 def rest_cost(
     loan: LoanAccount, original: InstallmentState, lent: int, on: date
 ) -> tuple[int, int]:
-    """Interest and fees for the rest of the current period (``on`` to its due date) when
-    ``lent`` fen of principal stays outstanding: interest on what is lent, the period's
-    scheduled fee for the days left (nothing once nothing is lent)."""
+    """Interest and fees for the rest of the current period (``on`` to its due date, at most
+    the period: a holiday taken on a due date leaves days before the next period begins,
+    which earn nothing) when ``lent`` fen of principal stays outstanding: interest on what is
+    lent, the period's scheduled fee for the days left (nothing once nothing is lent)."""
     period = original.period_days
-    rest = (original.due - on).days
+    rest = min((original.due - on).days, period)  # not the days before it begins (a holiday)
     if lent == 0 or period <= 0 or rest <= 0:
         return 0, 0
     exact = Decimal(lent) * loan.rates[original.n] * rest / period
@@ -197,6 +199,17 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     rest_exact = Decimal(lent) * rate * rest / period
     rest_interest = int(rest_exact.to_integral_value(rounding=ROUND_CEILING))  # days used: down
     return carried + min(own, max(0, own - rest_interest))
+
+
+def less_relief(loan: LoanAccount, row: InstallmentState, interest: int) -> int:
+    """``interest`` of ``row`` re-planned (a prepayment, a term extension) less what an
+    interest coupon takes off it (``LoanTerms.charge_relief``: the installment's cut, less
+    the part its fee took), never below nothing — the coupon stays with the installment."""
+    cuts = loan.schedule.terms.charge_relief
+    if not 0 < row.n <= len(cuts) or not cuts[row.n - 1]:
+        return interest
+    room = max(0, cuts[row.n - 1] - fee_relief(loan, row))
+    return interest - min(room, interest)
 
 
 def fee_relief(loan: LoanAccount, row: InstallmentState) -> int:

@@ -35,7 +35,7 @@ from thinfile.loanmath.daycount import year_fraction
 from thinfile.money import round_fen
 from thinfile.servicing.account import InstallmentState, LoanAccount, Outcome
 from thinfile.servicing.ledger import Account, EntryBuilder
-from thinfile.servicing.reamortize import fee_relief, used_fee, used_interest
+from thinfile.servicing.reamortize import fee_relief, less_relief, used_fee, used_interest
 from thinfile.servicing.status import check_posting, refresh
 
 __all__ = [
@@ -263,8 +263,7 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
     future = _future(loan, on)
     _check_extendable(loan, future, months)
     terms = loan.schedule.terms
-    last = loan.installments[-1]
-    assert last.n == len(loan.rates) - 1
+    last = loan.installments[-1]  # rows a shortened term dropped leave their rates behind
     anchor = (terms.first_due or terms.start).day
     dues = [add_months(last.due, k, day=anchor) for k in range(1, months + 1)]
     starts = [last.due, *dues[:-1]]
@@ -272,7 +271,10 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
         InstallmentState(last.n + k + 1, s, d, 0, 0)
         for k, (s, d) in enumerate(zip(starts, dues, strict=True))
     ]
-    rates = (*loan.rates, *(_new_rate(loan, s, d) for s, d in zip(starts, dues, strict=True)))
+    rates = (
+        *loan.rates[: last.n + 1],
+        *(_new_rate(loan, s, d) for s, d in zip(starts, dues, strict=True)),
+    )
     plan = [*future, *added]
     balance = sum(i.principal_due - i.principal_paid for i in future)
     if terms.method is RepaymentMethod.EQUAL_INSTALLMENT:
@@ -288,7 +290,7 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
         own = (
             row.interest_due - carried
             if row is current
-            else round_fen(left * rates[row.n], terms.rounding)
+            else less_relief(loan, row, round_fen(left * rates[row.n], terms.rounding))
         )
         if idx == len(plan) - 1:
             share = left
