@@ -794,7 +794,7 @@ def test_a_payment_holiday_keeps_what_the_period_earned_before_it() -> None:
 def _paid_first(loan: LoanAccount) -> LoanAccount:
     """Installment 1 of :func:`issue_loan` paid on its due date (2026-02-28)."""
     loan = through(loan, date(2026, 2, 27))
-    return pay(loan, Money(loan.installments[0].principal_due + 18000), date(2026, 2, 28)).loan
+    return pay(loan, Money(loan.installments[0].unpaid.total), date(2026, 2, 28)).loan
 
 
 def test_a_holiday_after_a_part_prepayment_keeps_what_the_days_before_it_earned() -> None:
@@ -983,3 +983,30 @@ def test_a_term_shortened_by_a_prepayment_can_still_be_extended() -> None:
     loan = step(pay(loan, payoff_quote(loan, date(2026, 4, 10)), date(2026, 4, 10)))
     assert loan.status is LoanStatus.CLOSED and loan.credit == 0
     check_loan(loan, entries)
+
+
+@pytest.mark.parametrize("paid_on", [date(2026, 3, 3), date(2026, 3, 20), date(2026, 3, 29)])
+def test_a_prepayment_mid_period_keeps_what_is_left_of_the_periods_coupon(paid_on: date) -> None:
+    """A coupon takes a fixed cut off installments 1-3 (its days used first). 3,000.00
+    prepaid within period 2: the period asks the interest on the principal lent day by day,
+    less the whole cut — the cut is not lost by paying early (up to 9.80 was)."""
+    from fractions import Fraction
+
+    from thinfile.decisioning.interest_coupons import (
+        CouponKind,
+        InterestCouponTerms,
+        with_coupon,
+    )
+
+    coupon = InterestCouponTerms(CouponKind.RATE_DISCOUNT, factor=D("0.8"), periods=3)
+    schedule, _value = with_coupon(issue_loan().schedule, coupon)
+    cut = schedule.terms.charge_relief[1]
+    loan = _paid_first(open_loan(1, schedule, ServicingProduct()).loan)
+    start, due = date(2026, 2, 28), date(2026, 3, 31)
+    before = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    loan = prepay(through(loan, paid_on - timedelta(days=1)), Money(300_000), paid_on).loan
+    after = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    days_before, days_after = (paid_on - start).days, (due - paid_on).days
+    plain = Fraction(15, 1000) * (before * days_before + after * days_after) / (due - start).days
+    expected = max(Fraction(0), plain - cut)
+    assert abs(loan.installments[1].interest_due - expected) <= 2, float(expected)

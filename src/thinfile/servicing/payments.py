@@ -48,6 +48,7 @@ from thinfile.servicing.reamortize import (
     carried_fee,
     carried_interest,
     reamortize,
+    relief_left,
     rest_cost,
     rest_of_period,
     used_fee,
@@ -266,12 +267,14 @@ def _early(
     entry: EntryBuilder,
 ) -> tuple[tuple[InstallmentState, ...], int]:
     """Money paid before row ``k`` falls due; returns the rows and the money left over."""
-    original = rows[k]
+    original, relief = rows[k], relief_left(loan, rows, k, on)
     cut, freed = _restated(loan, rows, k, on, entry)
     money += freed
     due = [r for r in loan.product.allocation if r[0] is Timing.DUE]
     if timing_of(original, on) is Timing.IN_ADVANCE:  # its period has not started: all principal
-        spread, left = _cut_principal(loan, cut, (k, original), money, on, mode, entry, spread=True)
+        spread, left = _cut_principal(
+            loan, cut, (k, original, relief), money, on, mode, entry, spread=True
+        )
         # every later row dropped: interest a re-age moved onto them is owed now, from the rest
         final, alloc = allocate(spread, left, on, due, current=k)
         alloc.credit_paid(entry)
@@ -280,12 +283,12 @@ def _early(
     alloc.credit_paid(entry)
     later = sum(row.unpaid.principal for row in settled[k + 1 :])
     if alloc.leftover == 0:
-        rest = rest_of_period(loan, settled[k], original, later, on)
+        rest = rest_of_period(loan, settled[k], original, later, on, relief=relief)
         return (*settled[:k], rest, *settled[k + 1 :]), 0
     money = alloc.leftover
-    principal = _affordable_cut(loan, original, later, money, on)
+    principal = _affordable_cut(loan, original, later, money, on, relief)
     reduced, _ = _cut_principal(
-        loan, list(settled), (k, original), principal, on, mode, entry, spread=False
+        loan, list(settled), (k, original, relief), principal, on, mode, entry, spread=False
     )
     final, alloc = allocate(reduced, money - principal, on, due, current=k)
     alloc.credit_paid(entry)
@@ -293,18 +296,19 @@ def _early(
 
 
 def _affordable_cut(
-    loan: LoanAccount, original: InstallmentState, later: int, money: int, on: date
+    loan: LoanAccount, original: InstallmentState, later: int, money: int, on: date, relief: int
 ) -> int:
     """The most principal not yet due that ``money`` can cut while also paying the current
-    installment's interest and fees for the rest of its period on what stays lent."""
+    installment's interest and fees for the rest of its period on what stays lent (less a
+    coupon's cut not yet used, ``relief``)."""
 
     def needs(c: int) -> int:
-        interest, fee = rest_cost(loan, original, later - c, on)
+        interest, fee = rest_cost(loan, original, later - c, on, relief=relief)
         return c + interest + fee
 
     if needs(later) <= money:
         return later
-    interest0, fee0 = rest_cost(loan, original, later, on)
+    interest0, fee0 = rest_cost(loan, original, later, on, relief=relief)
     if needs(0) > money:
         return 0
     share = Decimal(interest0) / later if later else Decimal(0)
@@ -347,7 +351,7 @@ def _restate(
 def _cut_principal(
     loan: LoanAccount,
     rows: list[InstallmentState],
-    current: tuple[int, InstallmentState],
+    current: tuple[int, InstallmentState, int],
     money: int,
     on: date,
     mode: PrepaymentMode,
@@ -361,7 +365,7 @@ def _cut_principal(
     principal lent. With ``spread`` the current row's own principal is re-amortized too,
     rather than paid first. Returns the rows and the money beyond all principal.
     """
-    k, original = current
+    k, original, relief = current
     group = rows[k:] if spread else rows[k + 1 :]
     unpaid = sum(i.unpaid.principal for i in group)
     cut = min(money, unpaid)
@@ -386,7 +390,7 @@ def _cut_principal(
             principal_paid=rows[k].principal_paid + moved,
         )
     later = sum(i.principal_due for i in rebuilt)
-    cur = rest_of_period(loan, cur, original, later, on)
+    cur = rest_of_period(loan, cur, original, later, on, relief=relief)
     if not rebuilt:  # every later row dropped: interest and fees moved onto them are owed now
         cur = with_carried(cur, carried_interest(rows[k + 1 :]), fee=carried_fee(rows[k + 1 :]))
     return (*rows[:k], cur, *rebuilt), money - cut
@@ -457,8 +461,9 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = 
     )
     k = next((j for j, row in enumerate(loan.installments) if row.due >= on), None)
     rows, funds = list(loan.installments), fen + loan.credit
+    relief = 0
     if k is not None:
-        original = rows[k]
+        original, relief = rows[k], relief_left(loan, rows, k, on)
         rows[k], freed = _restate(
             original,
             used_interest(loan, rows, k, on),
@@ -482,7 +487,7 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = 
         final, left = _cut_principal(
             loan,
             list(settled),
-            (k, original),
+            (k, original, relief),
             left,
             on,
             loan.product.prepayment_mode,

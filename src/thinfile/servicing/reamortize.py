@@ -27,6 +27,7 @@ __all__ = [
     "fee_relief",
     "less_relief",
     "reamortize",
+    "relief_left",
     "rest_cost",
     "rest_of_period",
     "used_fee",
@@ -150,12 +151,14 @@ def with_carried(row: InstallmentState, fen: int, *, fee: int = 0) -> Installmen
 
 
 def rest_cost(
-    loan: LoanAccount, original: InstallmentState, lent: int, on: date
+    loan: LoanAccount, original: InstallmentState, lent: int, on: date, *, relief: int = 0
 ) -> tuple[int, int]:
     """Interest and fees for the rest of the current period (``on`` to its due date, at most
     the period: a holiday taken on a due date leaves days before the next period begins,
     which earn nothing) when ``lent`` fen of principal stays outstanding: interest on what is
-    lent, the period's scheduled fee for the days left (nothing once nothing is lent)."""
+    lent, less what an interest coupon's cut has not yet used (``relief``,
+    :func:`relief_left`), the period's scheduled fee for the days left (nothing once nothing
+    is lent)."""
     period = original.period_days
     rest = min((original.due - on).days, period)  # not the days before it begins (a holiday)
     if lent == 0 or period <= 0 or rest <= 0:
@@ -163,7 +166,7 @@ def rest_cost(
     exact = Decimal(lent) * loan.rates[original.n] * rest / period
     interest = round_fen(exact, loan.schedule.terms.rounding)
     fee = original.fee_due - used_fee(loan, original, on)
-    return interest, fee
+    return interest - min(relief, interest), fee
 
 
 def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on: date) -> int:
@@ -212,6 +215,24 @@ def less_relief(loan: LoanAccount, row: InstallmentState, interest: int) -> int:
     return interest - min(room, interest)
 
 
+def relief_left(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on: date) -> int:
+    """What an interest coupon's cut of ``rows[k]``, the current period's installment, has
+    not used by ``on``: the cut is taken from the period's first days (:func:`used_interest`),
+    and what is left of it still comes off the rest of the period when a prepayment or a
+    refund re-plans it on less principal (the coupon is not lost by paying early)."""
+    row = rows[k]
+    terms = loan.schedule.terms
+    if not 0 < row.n <= len(terms.charge_relief) or not terms.charge_relief[row.n - 1]:
+        return 0
+    lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
+    period, rest = row.period_days, (row.due - on).days
+    if terms.method in _ON_ORIGINAL or lent <= 0 or period <= 0 or not 0 < rest < period:
+        return 0
+    rest_exact = Decimal(lent) * loan.rates[row.n] * rest / period
+    rest_interest = int(rest_exact.to_integral_value(rounding=ROUND_CEILING))
+    return max(0, rest_interest - (row.interest_due - row.interest_carried))
+
+
 def fee_relief(loan: LoanAccount, row: InstallmentState) -> int:
     """What an interest coupon took off ``row``'s fee (fen): its cut falls on the interest
     first, then the fee (``loanmath.schedule``), so the part beyond the scheduled interest."""
@@ -240,11 +261,18 @@ def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:
 
 
 def rest_of_period(
-    loan: LoanAccount, cur: InstallmentState, original: InstallmentState, balance: int, on: date
+    loan: LoanAccount,
+    cur: InstallmentState,
+    original: InstallmentState,
+    balance: int,
+    on: date,
+    *,
+    relief: int = 0,
 ) -> InstallmentState:
-    """Add interest and fees for the rest of the current period on what is still lent —
-    never more, with the part already counted, than the period's original amounts."""
-    interest, fee = rest_cost(loan, original, balance + cur.unpaid.principal, on)
+    """Add interest and fees for the rest of the current period on what is still lent (less
+    a coupon's cut not yet used, ``relief``) — never more, with the part already counted,
+    than the period's original amounts."""
+    interest, fee = rest_cost(loan, original, balance + cur.unpaid.principal, on, relief=relief)
     return replace(
         cur,
         interest_due=min(cur.interest_due + interest, original.interest_due),
