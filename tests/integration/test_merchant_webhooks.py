@@ -20,7 +20,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.support.databases import fresh_database_url
 from tests.support.webhooks import Receiver, header, load_recipe, receiving, until
 from thinfile.adapters.webhook_sender import HttpWebhookSender, pinned_target
 from thinfile.adapters.webhook_worker import start_webhook_worker
@@ -46,7 +45,6 @@ from thinfile.services.merchant_records import MerchantDraft
 from thinfile.services.uow import UnitOfWork
 from thinfile.services.webhook_delivery import DeliveryReport, deliver_due_webhooks
 from thinfile.services.webhook_port import WebhookAnswer
-from thinfile.store import make_engine, upgrade
 from thinfile.store.webhook_tables import (
     merchant_webhook_attempts,
     merchant_webhook_endpoints,
@@ -371,16 +369,6 @@ def test_two_workers_never_send_the_same_event_twice(engine, cipher):
     with engine.connect() as conn:
         numbers = conn.execute(sa.select(merchant_webhook_attempts.c.number)).scalars().all()
     assert sorted(numbers) == [1] * 40
-
-
-@pytest.fixture
-def postgres_engine(tmp_path) -> Iterator[Engine]:
-    urls = fresh_database_url("postgresql", tmp_path)
-    eng = make_engine(next(urls))
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-    next(urls, None)  # drops the schema
 
 
 def test_on_postgresql_a_worker_skips_the_events_another_is_claiming(postgres_engine, cipher):

@@ -27,7 +27,6 @@ from tests.integration.notification_helpers import (
     utc,
     with_loan,
 )
-from tests.support.databases import fresh_database_url
 from thinfile.adapters.local_mailbox import BOUNCE_DOMAIN
 from thinfile.adapters.sandbox_notice_sms import SandboxNoticeSms
 from thinfile.cli.notifications import report_line
@@ -41,7 +40,6 @@ from thinfile.services.notification_delivery import RetryRules, deliver_due_noti
 from thinfile.services.payments import pay_in_unit, post_payment
 from thinfile.services.reminders import NIGHT_RULES, reminders_step
 from thinfile.services.uow import UnitOfWork
-from thinfile.store import make_engine, upgrade
 from thinfile.store.notification_tables import (
     notification_deliveries,
     notification_fan_outs,
@@ -560,16 +558,6 @@ def test_the_worker_writes_a_nights_deliveries_once_a_batch_at_a_time(engine):
     run_cob(engine, night)  # the night again: no message, no delivery more
     assert write_nights(engine) == 0
     assert len(deliveries(engine, **{"n.kind": "due_soon"})) == 7
-
-
-@pytest.fixture
-def postgres_engine(tmp_path):
-    urls = fresh_database_url("postgresql", tmp_path)
-    eng = make_engine(next(urls))
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-    next(urls, None)  # drops the schema
 
 
 def test_two_workers_never_write_one_nights_deliveries_twice(postgres_engine):

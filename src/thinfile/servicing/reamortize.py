@@ -24,6 +24,7 @@ from thinfile.servicing.product import PrepaymentMode
 __all__ = [
     "carried_fee",
     "carried_interest",
+    "coupon_cut",
     "fee_relief",
     "less_relief",
     "reamortize",
@@ -186,32 +187,43 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     """
     row = rows[k]
     straight = row.interest_earned(on)
-    terms = loan.schedule.terms
-    lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
-    period, rest = row.period_days, (row.due - on).days
-    if terms.method in _ON_ORIGINAL or lent <= 0 or period <= 0 or not 0 < rest < period:
-        return straight
-    relieved = row.n <= len(terms.charge_relief) and terms.charge_relief[row.n - 1] > 0
     restated = row.principal_paid > 0  # principal paid before its due date: a payment earlier
-    if not (relieved or restated):  # in this period, which restated its interest
+    if not (coupon_cut(loan, row) or restated):  # in this period, which restated its interest
         return straight
-    rate, carried = loan.rates[row.n], row.interest_carried
-    own = row.interest_due - carried  # a re-age's or a holiday's carried part is owed whole
-    if own == round_fen(lent * rate, terms.rounding):
+    lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
+    own = row.interest_due - row.interest_carried  # a re-age's or a holiday's: owed whole
+    if own == round_fen(lent * loan.rates[row.n], loan.schedule.terms.rounding):
         return straight
-    rest_exact = Decimal(lent) * rate * rest / period
-    rest_interest = int(rest_exact.to_integral_value(rounding=ROUND_CEILING))  # days used: down
-    return carried + min(own, max(0, own - rest_interest))
+    rest = _rest_interest(loan, row, lent, on)
+    return straight if rest is None else row.interest_carried + min(own, max(0, own - rest))
+
+
+def _rest_interest(loan: LoanAccount, row: InstallmentState, lent: int, on: date) -> int | None:
+    """The interest the rest of ``row``'s period (``on`` to its due date) asks on ``lent``,
+    rounded up (the days used round down); None when no part of the period is left to
+    divide or the interest is on the original principal."""
+    period, rest = row.period_days, (row.due - on).days
+    on_original = loan.schedule.terms.method in _ON_ORIGINAL
+    if on_original or lent <= 0 or period <= 0 or not 0 < rest < period:
+        return None
+    exact = Decimal(lent) * loan.rates[row.n] * rest / period
+    return int(exact.to_integral_value(rounding=ROUND_CEILING))
+
+
+def coupon_cut(loan: LoanAccount, row: InstallmentState) -> int:
+    """What an interest coupon takes off ``row`` (``LoanTerms.charge_relief``, fen), or 0."""
+    cuts = loan.schedule.terms.charge_relief
+    return cuts[row.n - 1] if 0 < row.n <= len(cuts) else 0
 
 
 def less_relief(loan: LoanAccount, row: InstallmentState, interest: int) -> int:
     """``interest`` of ``row`` re-planned (a prepayment, a term extension) less what an
-    interest coupon takes off it (``LoanTerms.charge_relief``: the installment's cut, less
-    the part its fee took), never below nothing — the coupon stays with the installment."""
-    cuts = loan.schedule.terms.charge_relief
-    if not 0 < row.n <= len(cuts) or not cuts[row.n - 1]:
+    interest coupon takes off it (:func:`coupon_cut`, less the part its fee took), never
+    below nothing — the coupon stays with the installment."""
+    cut = coupon_cut(loan, row)
+    if not cut:
         return interest
-    room = max(0, cuts[row.n - 1] - fee_relief(loan, row))
+    room = max(0, cut - fee_relief(loan, row))
     return interest - min(room, interest)
 
 
@@ -221,26 +233,21 @@ def relief_left(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on:
     and what is left of it still comes off the rest of the period when a prepayment or a
     refund re-plans it on less principal (the coupon is not lost by paying early)."""
     row = rows[k]
-    terms = loan.schedule.terms
-    if not 0 < row.n <= len(terms.charge_relief) or not terms.charge_relief[row.n - 1]:
+    if not coupon_cut(loan, row):
         return 0
     lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
-    period, rest = row.period_days, (row.due - on).days
-    if terms.method in _ON_ORIGINAL or lent <= 0 or period <= 0 or not 0 < rest < period:
-        return 0
-    rest_exact = Decimal(lent) * loan.rates[row.n] * rest / period
-    rest_interest = int(rest_exact.to_integral_value(rounding=ROUND_CEILING))
-    return max(0, rest_interest - (row.interest_due - row.interest_carried))
+    rest = _rest_interest(loan, row, lent, on)
+    return 0 if rest is None else max(0, rest - (row.interest_due - row.interest_carried))
 
 
 def fee_relief(loan: LoanAccount, row: InstallmentState) -> int:
     """What an interest coupon took off ``row``'s fee (fen): its cut falls on the interest
     first, then the fee (``loanmath.schedule``), so the part beyond the scheduled interest."""
-    terms = loan.schedule.terms
-    if not 0 < row.n <= len(terms.charge_relief) or not terms.charge_relief[row.n - 1]:
+    cut = coupon_cut(loan, row)
+    if not cut:
         return 0
-    plain = build_schedule(replace(terms, charge_relief=())).installments[row.n - 1]
-    return min(max(0, terms.charge_relief[row.n - 1] - plain.interest), plain.fee)
+    plain = build_schedule(replace(loan.schedule.terms, charge_relief=())).installments[row.n - 1]
+    return min(max(0, cut - plain.interest), plain.fee)
 
 
 def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:

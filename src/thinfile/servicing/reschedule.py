@@ -97,7 +97,7 @@ def payment_holiday(loan: LoanAccount, on: date, months: int) -> Outcome:
         if j == k:
             rows[j], rates[i.n] = _paused(loan, k, on, months)
         elif i.due > on:
-            rows[j] = replace(i, start=add_months(i.start, months), due=add_months(i.due, months))
+            rows[j] = _later(i, months)
     return _done(replace(loan, installments=tuple(rows), rates=tuple(rates)), on)
 
 
@@ -125,9 +125,8 @@ def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[Installme
     the next day is not asked less than the day before, nor a prepayment charged for days
     the principal is no longer lent."""
     row = loan.installments[k]
-    later = (add_months(row.start, months), add_months(row.due, months))
     if row.start >= on:  # its period has not begun: nothing earned yet
-        return replace(row, start=later[0], due=later[1]), loan.rates[row.n]
+        return _later(row, months), loan.rates[row.n]
     carried = used_interest(loan, loan.installments, k, on)
     fee_carried = used_fee(loan, row, on)
     lent = sum(i.principal_due - i.principal_paid for i in loan.installments[k:])
@@ -136,12 +135,17 @@ def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[Installme
     paused = replace(
         row,
         start=on,
-        due=later[1],
+        due=add_months(row.due, months),
         interest_carried=carried,
         fee_carried=fee_carried,
         fee_waived=0,
     )
     return paused, rate
+
+
+def _later(row: InstallmentState, months: int) -> InstallmentState:
+    """``row``'s period ``months`` months later, as it was."""
+    return replace(row, start=add_months(row.start, months), due=add_months(row.due, months))
 
 
 def _spread(total: int, parts: int) -> list[int]:

@@ -3,12 +3,11 @@ contacts, call counts, promises, hardship plans and agencies. Never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from thinfile.store.collections_tables import (
@@ -24,6 +23,7 @@ from thinfile.store.collections_tables import (
     promises,
 )
 from thinfile.store.db import StoredRow
+from thinfile.store.dialect import insert_for
 from thinfile.store.servicing_tables import loans, transactions
 
 __all__ = ["CollectionsRepository"]
@@ -162,10 +162,7 @@ class CollectionsRepository:
     def lock_unanswered(self, number_hash: str, local_day: int) -> int:
         """The unanswered calls to a number on a local day, its row locked until commit."""
         key = {"number_hash": number_hash, "local_day": local_day}
-        dialect: Callable[..., Any] = (
-            postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
-        )
-        self.conn.execute(dialect(call_counts).values(**key).on_conflict_do_nothing())
+        self.conn.execute(insert_for(self.conn, call_counts).values(**key).on_conflict_do_nothing())
         row = self.conn.execute(
             sa.select(call_counts.c.unanswered)
             .where(call_counts.c.number_hash == number_hash, call_counts.c.local_day == local_day)

@@ -6,13 +6,13 @@ time (``notification_fan_outs``). A part of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from thinfile.store.dialect import as_utc, insert_for
 from thinfile.store.notification_cob_sql import (
     BEFORE_DUE,
     FAN_OUT,
@@ -28,10 +28,6 @@ __all__ = ["NightMessages"]
 
 _N = notifications.c
 _F = notification_fan_outs.c
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class NightMessages:
@@ -73,12 +69,9 @@ class NightMessages:
         """Note that the messages close of business wrote for ``x`` get their deliveries,
         due from ``deliver_from``, from the worker (once: a second close of ``x`` keeps the
         first note)."""
-        table = notification_fan_outs
-        insert = (
-            postgresql.insert(table)
-            if self.conn.dialect.name == "postgresql"
-            else sqlite.insert(table)
-        ).values(cob_day=x, deliver_from=deliver_from, written_through=0, done=False, created_at=at)
+        insert = insert_for(self.conn, notification_fan_outs).values(
+            cob_day=x, deliver_from=deliver_from, written_through=0, done=False, created_at=at
+        )
         self.conn.execute(insert.on_conflict_do_nothing(index_elements=["cob_day"]))
 
     def fan_out(
@@ -121,7 +114,7 @@ class NightMessages:
                 "x": x,
                 "after": after,
                 "upto": int(upto),
-                "due": _utc(night.deliver_from),
+                "due": as_utc(night.deliver_from),
                 "at": at,
                 "false": False,
             },

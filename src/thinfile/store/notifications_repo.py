@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from thinfile.store.dialect import as_utc, insert_for
 from thinfile.store.notification_cob_sql import ChannelRule
 from thinfile.store.notification_nights import NightMessages
 from thinfile.store.notification_tables import (
@@ -35,10 +35,6 @@ _PENDING = "pending"
 _N = notifications.c
 _D = notification_deliveries.c
 _P = notification_preferences.c
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +118,10 @@ _MESSAGES = sa.select(*_MESSAGE_COLUMNS).select_from(
 def _message(row: Any) -> StoredMessage:
     values = list(row)
     for index in (10, 11, 14, 22):
-        values[index] = _utc(values[index])
+        values[index] = as_utc(values[index])
     values[0] = int(values[0])
     values[9] = bool(values[9])
     return StoredMessage(*values)
-
-
-def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can skip or update on a conflict, in the connection's dialect."""
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 class NotificationRepository(NightMessages):
@@ -143,7 +134,7 @@ class NotificationRepository(NightMessages):
     # messages
     def add(self, values: dict[str, Any]) -> int | None:
         """A new message; None when its ``dedupe_key`` is taken (written before)."""
-        insert = _insert(self.conn, notifications).values(values)
+        insert = insert_for(self.conn, notifications).values(values)
         found = self.conn.execute(
             insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_N.id)
         ).scalar()
@@ -175,7 +166,7 @@ class NotificationRepository(NightMessages):
         return None if row is None else StoredPreferences(*row)
 
     def set_preferences(self, values: dict[str, Any]) -> None:
-        insert = _insert(self.conn, notification_preferences).values(values)
+        insert = insert_for(self.conn, notification_preferences).values(values)
         changes = {k: v for k, v in values.items() if k != "user_id"}
         self.conn.execute(insert.on_conflict_do_update(index_elements=["user_id"], set_=changes))
 
@@ -259,7 +250,7 @@ class NotificationRepository(NightMessages):
     def reserve(self, user_id: str, channel: str, local_day: int, cap: int) -> bool:
         """Take one of the day's ``cap`` places of ``user_id`` on ``channel``; False when they
         are all taken. The row's lock makes concurrent workers wait and count again."""
-        insert = _insert(self.conn, notification_day_counts).values(
+        insert = insert_for(self.conn, notification_day_counts).values(
             user_id=user_id, channel=channel, local_day=local_day, sent=0
         )
         self.conn.execute(insert.on_conflict_do_nothing())
@@ -364,7 +355,7 @@ class NotificationRepository(NightMessages):
     def sandbox_sms_add(self, values: dict[str, Any]) -> str:
         """Keep one SMS under its ``reference`` (the same reference again is the same
         message); the provider's id of it."""
-        insert = _insert(self.conn, notification_sandbox_sms).values(values)
+        insert = insert_for(self.conn, notification_sandbox_sms).values(values)
         self.conn.execute(insert.on_conflict_do_nothing(index_elements=["reference"]))
         c = notification_sandbox_sms.c
         found = self.conn.execute(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.store.dialect import as_utc
 from thinfile.store.payment_tables import payment_cards
 
 __all__ = ["PaymentCardRepository", "StoredCard"]
@@ -28,13 +29,9 @@ class StoredCard:
     bound_at: datetime | None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _card(row: sa.Row[tuple[object, ...]]) -> StoredCard:
     m = row._mapping
-    started = _utc(m["started_at"])
+    started = as_utc(m["started_at"])
     assert started is not None
     return StoredCard(
         id=m["id"],
@@ -47,7 +44,7 @@ def _card(row: sa.Row[tuple[object, ...]]) -> StoredCard:
         is_default=bool(m["is_default"]),
         status=m["status"],
         started_at=started,
-        bound_at=_utc(m["bound_at"]),
+        bound_at=as_utc(m["bound_at"]),
     )
 
 

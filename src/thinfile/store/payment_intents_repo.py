@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from thinfile.store.audit_repo import TAKE_HEAD_PG, TakenHead, taken_head
+from thinfile.store.dialect import as_utc
 from thinfile.store.hot import Hot, on_driver
 from thinfile.store.payment_tables import payment_intents, payment_notifications
 
@@ -39,13 +40,9 @@ class StoredIntent:
     settled_at: datetime | None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _intent(row: Any) -> StoredIntent:
     m = row._asdict() if hasattr(row, "_asdict") else row._mapping
-    created = _utc(m["created_at"])
+    created = as_utc(m["created_at"])
     assert created is not None
     return StoredIntent(
         id=m["id"],
@@ -63,7 +60,7 @@ def _intent(row: Any) -> StoredIntent:
         gateway_txn_id=m["gateway_txn_id"],
         txn_id=None if m["txn_id"] is None else int(m["txn_id"]),
         created_at=created,
-        settled_at=_utc(m["settled_at"]),
+        settled_at=as_utc(m["settled_at"]),
     )
 
 

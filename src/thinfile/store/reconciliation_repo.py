@@ -4,11 +4,12 @@ their items, and what the books say of the gateway transactions a file names."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.store.dialect import as_utc
 from thinfile.store.payment_tables import payment_intents
 from thinfile.store.reconciliation_tables import (
     payment_reconciliation_items,
@@ -52,13 +53,9 @@ _RUN_COLS = [
 _I = payment_reconciliation_items
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _item(row: sa.Row[tuple[object, ...]]) -> StoredReconItem:
     m = dict(row._mapping)
-    m["resolved_at"] = _utc(m["resolved_at"])
+    m["resolved_at"] = as_utc(m["resolved_at"])
     return StoredReconItem(**m)
 
 
@@ -75,7 +72,7 @@ class ReconciliationRepository:
             return None
         items = self.conn.execute(sa.select(*_ITEM_COLS).where(_I.c.day == day).order_by(_I.c.n))
         run = dict(row._mapping)
-        run["created_at"] = _utc(run["created_at"])
+        run["created_at"] = as_utc(run["created_at"])
         return StoredReconciliation(**run, items=tuple(_item(r) for r in items))
 
     def days(self, *, limit: int = 60) -> list[date]:
