@@ -121,15 +121,16 @@ def test_prepayment_payoff_and_merchant_refund_keep_the_books(engine):
         assert stored == rebuilt
 
 
-def test_the_verifier_finds_interest_carried_beyond_what_an_installment_asks(engine):
-    """A re-age's carried interest is part of the installment's interest: a row carrying more
-    than it asks (or a negative amount) is out of range."""
+@pytest.mark.parametrize("amount", ["interest", "principal"])
+def test_the_verifier_finds_an_amount_carried_beyond_what_an_installment_asks(engine, amount):
+    """A re-age's carried interest (principal) is part of the installment's interest
+    (principal): a row carrying more than it asks (or a negative amount) is out of range."""
     (loan_id,) = open_book(engine, 1)
     assert verify_ledger(engine).ok
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "UPDATE servicing_installments SET interest_carried = interest_due + 1"
+                f"UPDATE servicing_installments SET {amount}_carried = {amount}_due + 1"
                 " WHERE loan_id = :l AND n = 2"
             ),
             {"l": loan_id},

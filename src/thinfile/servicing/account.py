@@ -100,6 +100,12 @@ class InstallmentState:
     fee_carried: int = 0
     """Fees earned in an earlier period and moved onto this installment alike (part of
     ``fee_due``)."""
+    principal_carried: int = 0
+    """Principal a re-age moved onto this installment from installments past due, part of
+    ``principal_due``: repaid with it but bearing no interest — the re-age changes when the
+    arrears fall due, not what they cost — also when a prepayment, a refund or an extension
+    re-plans the loan. An installment's principal paid goes to the part that bears interest
+    first (:attr:`bearing`)."""
 
     def interest_earned(self, on: date) -> int:
         """The interest earned by the end of ``on``: what was carried onto the installment,
@@ -127,6 +133,12 @@ class InstallmentState:
             self.fee_due - self.fee_paid,
             self.penalty_due - self.penalty_paid,
         )
+
+    @property
+    def bearing(self) -> int:
+        """Principal unpaid that bears interest: unpaid principal less what is left of
+        ``principal_carried``, which is repaid last."""
+        return max(0, self.principal_due - self.principal_paid - self.principal_carried)
 
     @property
     def overdue_base(self) -> int:

@@ -282,11 +282,12 @@ def _early(
     settled, alloc = allocate(cut, money, on, due, current=k)
     alloc.credit_paid(entry)
     later = sum(row.unpaid.principal for row in settled[k + 1 :])
+    bearing = sum(row.bearing for row in settled[k + 1 :])  # a re-age's principal bears none
     if alloc.leftover == 0:
-        rest = rest_of_period(loan, settled[k], original, later, on, relief=relief)
+        rest = rest_of_period(loan, settled[k], original, bearing, on, relief=relief)
         return (*settled[:k], rest, *settled[k + 1 :]), 0
     money = alloc.leftover
-    principal = _affordable_cut(loan, original, later, money, on, relief)
+    principal = _affordable_cut(loan, original, (later, bearing), money, on, relief)
     reduced, _ = _cut_principal(
         loan, list(settled), (k, original, relief), principal, on, mode, entry, spread=False
     )
@@ -296,22 +297,29 @@ def _early(
 
 
 def _affordable_cut(
-    loan: LoanAccount, original: InstallmentState, later: int, money: int, on: date, relief: int
+    loan: LoanAccount,
+    original: InstallmentState,
+    principal: tuple[int, int],
+    money: int,
+    on: date,
+    relief: int,
 ) -> int:
     """The most principal not yet due that ``money`` can cut while also paying the current
     installment's interest and fees for the rest of its period on what stays lent (less a
-    coupon's cut not yet used, ``relief``)."""
+    coupon's cut not yet used, ``relief``). ``principal`` is what is not yet due and the part
+    of it bearing interest, which a cut takes first."""
+    later, bearing = principal
 
     def needs(c: int) -> int:
-        interest, fee = rest_cost(loan, original, later - c, on, relief=relief)
+        interest, fee = rest_cost(loan, original, max(0, bearing - c), on, relief=relief)
         return c + interest + fee
 
     if needs(later) <= money:
         return later
-    interest0, fee0 = rest_cost(loan, original, later, on, relief=relief)
+    interest0, fee0 = rest_cost(loan, original, bearing, on, relief=relief)
     if needs(0) > money:
         return 0
-    share = Decimal(interest0) / later if later else Decimal(0)
+    share = Decimal(interest0) / bearing if bearing else Decimal(0)
     c = int((money - fee0 - interest0) / (1 - share)) if share < 1 else 0
     c = min(max(c, 0), later - 1)
     while c > 0 and needs(c) > money:
@@ -376,7 +384,10 @@ def _cut_principal(
     if spread:
         first = rebuilt.pop(0) if rebuilt else None
         part = first.principal_due if first else 0
-        cur = replace(rows[k], principal_due=part + moved, principal_paid=moved)
+        carried = first.principal_carried if first else 0  # what the cut left of a re-age's
+        cur = replace(
+            rows[k], principal_due=part + moved, principal_paid=moved, principal_carried=carried
+        )
         if first is not None:  # interest moved onto dropped rows: the current row keeps its own
             cur = with_carried(
                 cur,
@@ -389,7 +400,7 @@ def _cut_principal(
             principal_due=rows[k].principal_due + moved,
             principal_paid=rows[k].principal_paid + moved,
         )
-    later = sum(i.principal_due for i in rebuilt)
+    later = sum(i.bearing for i in rebuilt)
     cur = rest_of_period(loan, cur, original, later, on, relief=relief)
     if not rebuilt:  # every later row dropped: interest and fees moved onto them are owed now
         cur = with_carried(cur, carried_interest(rows[k + 1 :]), fee=carried_fee(rows[k + 1 :]))

@@ -47,18 +47,19 @@ def _principal_rule(
     mode: PrepaymentMode,
     level: int | None,
 ) -> Callable[[int], int]:
-    """The principal part of each repaying row (:func:`_repays`) given its interest."""
+    """The principal part bearing interest of each repaying row (:func:`_repays`) given its
+    interest; ``balance`` is the principal bearing interest."""
     terms = loan.schedule.terms
     annuity = terms.method is RepaymentMethod.EQUAL_INSTALLMENT
     repaying = [i for i in future if _repays(i)] or list(future[-1:])
     if mode is PrepaymentMode.SHORTEN_TERM:
         first = repaying[0]
-        kept = first.principal_due + first.interest_due if level is None else level
-        return (
-            (lambda interest: kept - interest)
-            if annuity
-            else (lambda _interest: first.principal_due)
-        )
+        given = future[0] if level is not None else first
+        whole = first.principal_due + first.interest_due if level is None else level
+        # the installment kept is the row's own: what a re-age moved onto it stays beside it
+        kept = whole - given.principal_carried - given.interest_carried
+        own = first.principal_due - first.principal_carried
+        return (lambda interest: kept - interest) if annuity else (lambda _interest: own)
     if annuity:  # level over the repaying rows: the rows before them keep the balance whole
         rates = [loan.rates[i.n] for i in repaying]
         level = round_fen(level_installment(balance, rates), terms.level_rounding)
@@ -68,9 +69,25 @@ def _principal_rule(
 
 
 def _repays(row: InstallmentState) -> bool:
-    """Whether ``row`` repays principal: an interest-only loan's rows before the last, and a
-    grace period's, ask none, and a prepayment keeps them so."""
-    return row.principal_due > 0
+    """Whether ``row`` repays principal of its own: an interest-only loan's rows before the
+    last, and a grace period's, ask none (a re-age's principal moved onto them aside), and a
+    prepayment keeps them so."""
+    return row.principal_due > row.principal_carried
+
+
+def _kept_carried(future: Sequence[InstallmentState], balance: int) -> list[int]:
+    """The principal a re-age moved onto each of ``future`` that ``balance`` still owes: all
+    of it, unless the principal cut took more than the part bearing interest — then the rest
+    comes off the last rows first."""
+    carried = [min(r.principal_carried, r.principal_due - r.principal_paid) for r in future]
+    excess = max(0, sum(carried) - balance)
+    for j in range(len(carried) - 1, -1, -1):
+        if not excess:
+            break
+        taken = min(excess, carried[j])
+        carried[j] -= taken
+        excess -= taken
+    return carried
 
 
 def reamortize(
@@ -89,15 +106,19 @@ def reamortize(
 
     Interest a row carries already accrued — earned in an earlier period and moved onto it
     by a re-age (restructure) — is still owed: each new row keeps its own, and a dropped
-    row's goes to the last row kept."""
-    rule = _principal_rule(loan, future, balance, mode, level)
+    row's goes to the last row kept. Principal a re-age moved onto a row stays on it without
+    interest (:attr:`InstallmentState.principal_carried`); the principal cut comes off the
+    part bearing interest first, and only the rest of ``balance`` is re-planned."""
+    kept_principal = _kept_carried(future, balance)
+    bearing = balance - sum(kept_principal)
+    rule = _principal_rule(loan, future, bearing, mode, level)
     rounding = loan.schedule.terms.rounding
     rows: list[InstallmentState] = []
-    left = balance
+    left = bearing
     for idx, old in enumerate(future):
         interest = less_relief(loan, old, round_fen(left * loan.rates[old.n], rounding))
         last = idx == len(future) - 1
-        part = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
+        own = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
         # its period has not begun: what it accrued, or carried by a holiday taken today
         carried = max(old.interest_carried, old.interest_accrued)
         rows.append(
@@ -105,17 +126,18 @@ def reamortize(
                 old.n,
                 old.start,
                 old.due,
-                part,
+                own + kept_principal[idx],
                 interest + carried,
                 old.fee_due,
                 interest_accrued=old.interest_accrued,
                 fee_accrued=old.fee_accrued,  # a fee a re-age moved onto it, booked already
                 interest_carried=carried,
                 fee_carried=max(old.fee_carried, old.fee_accrued),
+                principal_carried=kept_principal[idx],
             )
         )
-        left -= part
-        if left == 0:
+        left -= own
+        if left == 0 and not any(kept_principal[idx + 1 :]):
             break
     dropped = future[len(rows) :]
     interest, fee = carried_interest(dropped), carried_fee(dropped)
@@ -190,7 +212,7 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     restated = row.principal_paid > 0  # principal paid before its due date: a payment earlier
     if not (coupon_cut(loan, row) or restated):  # in this period, which restated its interest
         return straight
-    lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
+    lent = sum(r.bearing for r in rows[k:])
     own = row.interest_due - row.interest_carried  # a re-age's or a holiday's: owed whole
     if own == round_fen(lent * loan.rates[row.n], loan.schedule.terms.rounding):
         return straight
@@ -235,7 +257,7 @@ def relief_left(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on:
     row = rows[k]
     if not coupon_cut(loan, row):
         return 0
-    lent = sum(r.principal_due - r.principal_paid for r in rows[k:])
+    lent = sum(r.bearing for r in rows[k:])
     rest = _rest_interest(loan, row, lent, on)
     return 0 if rest is None else max(0, rest - (row.interest_due - row.interest_carried))
 
@@ -279,7 +301,7 @@ def rest_of_period(
     """Add interest and fees for the rest of the current period on what is still lent (less
     a coupon's cut not yet used, ``relief``) — never more, with the part already counted,
     than the period's original amounts."""
-    interest, fee = rest_cost(loan, original, balance + cur.unpaid.principal, on, relief=relief)
+    interest, fee = rest_cost(loan, original, balance + cur.bearing, on, relief=relief)
     return replace(
         cur,
         interest_due=min(cur.interest_due + interest, original.interest_due),

@@ -129,7 +129,7 @@ def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[Installme
         return _later(row, months), loan.rates[row.n]
     carried = used_interest(loan, loan.installments, k, on)
     fee_carried = used_fee(loan, row, on)
-    lent = sum(i.principal_due - i.principal_paid for i in loan.installments[k:])
+    lent = sum(i.bearing for i in loan.installments[k:])
     rest = row.interest_due - carried
     rate = Decimal(rest) / lent if lent > 0 else Decimal(0)
     paused = replace(
@@ -197,6 +197,7 @@ def re_age(loan: LoanAccount, on: date) -> Outcome:
                 fee_accrued=i.fee_paid,
                 interest_carried=min(i.interest_carried, i.interest_paid),
                 fee_carried=min(i.fee_carried, i.fee_paid),
+                principal_carried=min(i.principal_carried, i.principal_paid),
             )
         if i.due <= on:
             return i
@@ -209,6 +210,7 @@ def re_age(loan: LoanAccount, on: date) -> Outcome:
             fee_accrued=i.fee_accrued + shares["fee"][i.n],
             interest_carried=i.interest_carried + shares["interest"][i.n],
             fee_carried=i.fee_carried + shares["fee"][i.n],
+            principal_carried=i.principal_carried + shares["principal"][i.n],
         )
 
     rows = [moved(i) for i in loan.installments]
@@ -280,7 +282,9 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
         *(_new_rate(loan, s, d) for s, d in zip(starts, dues, strict=True)),
     )
     plan = [*future, *added]
-    balance = sum(i.principal_due - i.principal_paid for i in future)
+    # a re-age's principal stays on its row without interest: only the rest is re-planned
+    re_aged = {i.n: min(i.principal_carried, i.principal_due - i.principal_paid) for i in future}
+    balance = sum(i.principal_due - i.principal_paid for i in future) - sum(re_aged.values())
     if terms.method is RepaymentMethod.EQUAL_INSTALLMENT:
         level = round_fen(
             level_installment(balance, [rates[i.n] for i in plan]), terms.level_rounding
@@ -304,9 +308,10 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
             share = min(left, part)
         rows[row.n] = replace(
             row,
-            principal_due=row.principal_paid + share,
+            principal_due=row.principal_paid + share + re_aged.get(row.n, 0),
             interest_due=own + carried,
             interest_carried=carried,
+            principal_carried=re_aged.get(row.n, 0),
         )
         left -= share
     kept = tuple(rows.get(i.n, i) for i in loan.installments)

@@ -192,6 +192,7 @@ SELECT COUNT(*) FROM servicing_installments WHERE principal_paid > principal_due
   OR principal_paid < 0 OR interest_paid < 0 OR fee_paid < 0 OR penalty_paid < 0
   OR interest_carried < 0 OR interest_carried > interest_due
   OR fee_carried < 0 OR fee_carried > fee_due
+  OR principal_carried < 0 OR principal_carried > principal_due
 """
 
 

@@ -145,6 +145,7 @@ installments = sa.Table(
     _money("fee_waived"),
     _money("interest_carried"),
     _money("fee_carried"),
+    _money("principal_carried"),
 )
 
 subsidy_periods = sa.Table(
