@@ -379,7 +379,9 @@ def _cut_principal(
     cut = min(money, unpaid)
     entry.credit(Account.LOANS_RECEIVABLE, cut)
     moved = sum(i.principal_paid for i in group) + cut
-    level = original.principal_due + original.interest_due if spread else None
+    # the installment as it asks: principal already cut ahead of it (recorded as paid) is not
+    # part of it
+    level = original.unpaid.principal + original.interest_due if spread else None
     rebuilt = list(reamortize(loan, group, unpaid - cut, mode, level=level)) if unpaid > cut else []
     if spread:
         first = rebuilt.pop(0) if rebuilt else None
@@ -495,6 +497,11 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = 
     if k is not None and left == 0:  # nothing reaches principal: an ordinary payment of dues
         return _refund_of_dues(loan, fen, on)
     if k is not None:
+        # the refund comes off the last installments: the current one keeps what it asks and
+        # what the borrower paid towards it, unless its period has not begun or the refund
+        # is more than every later installment's principal
+        later = sum(row.unpaid.principal for row in settled[k + 1 :])
+        spread = timing_of(original, on) is Timing.IN_ADVANCE or left > later
         final, left = _cut_principal(
             loan,
             list(settled),
@@ -503,7 +510,7 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = 
             on,
             loan.product.prepayment_mode,
             entry,
-            spread=True,
+            spread=spread,
         )
     entry.credit(Account.OVERPAYMENT_LIABILITY, left)
     done = replace(
