@@ -308,7 +308,11 @@ class WcMonthlyStatementPublic(BaseModel):
     fees: str = Field(description="Always 0.00: no fee, repaying early is free")
     recovered_total: str = Field(description="Paid this month after the line was charged off")
     minimum_due: str = Field(
-        description="The running period's unmet minimum and unpaid shortfalls at ``through``"
+        description=(
+            "The least repayment the day after ``through`` that leaves nothing past due: the"
+            " unpaid shortfalls and the running period's unmet minimum, or what draws at or"
+            " past their final maturity owe, whichever is more; never more than is owed"
+        )
     )
     daily_rate: str = Field(
         description=(

@@ -123,6 +123,9 @@ class MonthlyStatement:
     """The repayment periods the month touches, as they stood at ``through``."""
     shortfalls: tuple[Shortfall, ...] = ()
     """Shortfall installments unpaid at ``through``."""
+    matured: int = 0
+    """What the draws at or past their final maturity at ``through`` owe (principal and
+    interest): due now, past due from the day after their maturity."""
 
     @property
     def period(self) -> Period | None:
@@ -131,11 +134,22 @@ class MonthlyStatement:
 
     @property
     def minimum_due(self) -> int:
-        """What must still be repaid by the running period's end: its unmet minimum and every
-        unpaid shortfall installment."""
+        """The least repayment, made the day after ``through``, that leaves nothing past due
+        and meets the running period's minimum: every unpaid shortfall installment and the
+        running period's unmet minimum, or all that the draws at or past their final maturity
+        owe (``matured``, principal and interest), whichever is more — never more than is
+        owed at ``through``.
+
+        Not their sum: a repayment pays the matured draws first (``allocate_repayment``) and
+        counts, all of it, toward the shortfall installments then the period's minimum, so
+        the same money meets both. A period ending on ``through`` has ended with that night's
+        close: what it left unmet is a shortfall installment now (counted once, as that), and
+        the next period's minimum starts the day after. The interest of the nights after
+        ``through`` is not in it."""
         p = self.period
-        left = max(0, p.minimum - p.repaid) if p is not None else 0
-        return left + sum(s.unpaid for s in self.shortfalls)
+        left = max(0, p.minimum - p.repaid) if p is not None and p.end > self.through else 0
+        minimums = left + sum(s.unpaid for s in self.shortfalls)
+        return min(self.closing_owed, max(minimums, self.matured))
 
     @property
     def drawn_total(self) -> int:
@@ -260,6 +274,7 @@ def month_statement(
         line.terms.daily_rate,
         tuple(p for p in at_through.periods if p.end >= first and p.start <= through),
         tuple(s for s in at_through.shortfalls if s.unpaid > 0),
+        sum(d.owed for d in at_through.draws if d.maturity <= through),
     )
 
 
