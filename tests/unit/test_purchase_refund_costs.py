@@ -156,6 +156,23 @@ def test_several_partial_refunds_and_a_last_one_give_back_every_fee_paid() -> No
     assert done.loan.credit == 3 * (100_000 + FEE)  # everything the borrower paid
 
 
+def test_a_refund_leaving_less_financed_than_was_repaid_asks_no_fee_for_the_period() -> None:
+    """6,000 in 6 periods at 1,000 + 30: three installments paid (3,000 of principal); five
+    days into period 4 the merchant refunds 4,000, so 2,000 stays financed, repaid before the
+    period began. Re-priced as a 2,000 purchase, period 4 lends nothing: no fee for its five
+    days (a review found 3.23 left due, the loan open and heading past due)."""
+    done = _pay_on_due_dates(_open(FINANCED, 6, "0.005"), 3, 100_000 + FEE)
+    on = done.loan.installments[2].due + timedelta(days=5)
+    done = done.then(close_through(done.loan, on - timedelta(days=1)))
+    refund = 400_000
+    out = done.then(merchant_refund(done.loan, Money(refund), on, unearned=SubsidyOnRefund.KEEP))
+    assert out.loan.status is LoanStatus.CLOSED
+    assert all(i.fee_due == i.fee_paid for i in out.loan.installments)
+    # back: the 1,000 repaid beyond 2,000, and each paid fee's refunded share (30 × 4/6 = 20)
+    assert out.loan.credit == 300_000 - (FINANCED - refund) + 3 * 2_000
+    check_loan(out.loan, out.entries)
+
+
 def test_a_refund_of_a_repaid_fee_plan_purchase_gives_back_its_share_of_every_fee() -> None:
     done = _pay_on_due_dates(_open(FINANCED, 6, "0.005"), 6, 100_000 + FEE)
     assert done.loan.status is LoanStatus.CLOSED

@@ -227,5 +227,39 @@ def refund_purchase(
     done = unwind_subsidy(loan, fen, on, unearned, unwound)
     done = done.then(cut(done.loan, fen, on))
     done = done.then(rebate_fees(done.loan, fen, financed, on))
+    done = done.then(_fees_of_periods_nothing_lent(done.loan, loan, fen, on))
     done = done.then(rebate_costs(done.loan, on))
     return Outcome(replan_after_refund(done.loan, on), done.entries, done.moves)
+
+
+def _fees_of_periods_nothing_lent(
+    loan: LoanAccount, before: LoanAccount, fen: int, on: date
+) -> Outcome:
+    """A refund leaving less financed than the borrower had repaid before the current period
+    began: re-priced as if the purchase had been smaller from the start, the purchase was
+    repaid by then, so the current period (and any later) lent nothing and its fee is not
+    owed; what was paid of it is the borrower's. Principal repaid before the period counts
+    earlier refunds too, so a period is let off only when that is certain."""
+    k = next((j for j, row in enumerate(before.installments) if row.due >= on), None)
+    active = loan.status is LoanStatus.ACTIVE
+    if k is None or not active or any(r.unpaid.principal for r in loan.installments):
+        return Outcome(loan)
+    repaid = sum(r.principal_paid for r in before.installments[:k])
+    if repaid < before.principal - fen:
+        return Outcome(loan)
+    rows = list(loan.installments)
+    entry = EntryBuilder(loan.currency)
+    freed = 0
+    for j in range(k, len(rows)):
+        row = rows[j]
+        entry.debit(Account.FEE_INCOME, row.fee_accrued)
+        entry.credit(Account.FEE_RECEIVABLE, row.fee_accrued - row.fee_paid)
+        entry.credit(Account.OVERPAYMENT_LIABILITY, row.fee_paid)
+        freed += row.fee_paid
+        rows[j] = replace(row, fee_due=0, fee_accrued=0, fee_paid=0, fee_carried=0, fee_waived=0)
+    done = replace(loan, installments=tuple(rows), credit=loan.credit + freed)
+    done, moves = refresh(done, on, entry)
+    if entry.is_empty():
+        return Outcome(done, (), moves)
+    memo = "no fee for a period in which nothing stayed financed"
+    return Outcome(done, (entry.build("cost-rebate", on, loan_id=loan.loan_id, memo=memo),), moves)
