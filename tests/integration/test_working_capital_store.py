@@ -163,6 +163,47 @@ def test_the_sql_step_and_the_domain_agree_on_interest_periods_breaches_and_deli
     assert report.ok, report.problems
 
 
+def test_shortfalls_never_ask_more_than_is_owed_so_a_line_repaid_in_full_is_not_past_due(
+    engine, opened
+):
+    """A minimum of half the drawn principal and 1,000 drawn, nothing repaid for three
+    periods: the shortfalls are 500, 500 and then only what is owed beyond them (interest
+    included: 180 nights at 0.35 ‰ on 1,000, truncated, 63.00), so paying what is owed clears
+    them all — the database step and the domain alike. Before, the third asked another 437.00
+    beyond what was owed, and a line repaid to 0.00 stayed past due and was charged off."""
+    line = wc.open_working_capital_line(
+        engine,
+        "shop-3",
+        limit=yuan("50000"),
+        daily_rate=Decimal("0.00035"),
+        minimum_share=Decimal("0.5"),
+    )
+    r = wc.draw_on_line(engine, "shop-3", line.line_id, yuan("1000"), term_days=180)
+    assert r.draw_id is not None
+    twin = draw(line, r.draw_id, yuan("1000"), OPENED, term_days=180).line
+    for k in range(180):
+        run_cob(engine, OPENED + timedelta(days=k))
+        twin = close_day(twin, OPENED + timedelta(days=k)).line
+    owed = 100_000 + 180 * (100_000 * 35 // 100_000)
+    db = stored(engine, line.line_id)
+    assert db.owed == twin.owed == owed
+    assert [s.amount for s in db.shortfalls] == [50_000, 50_000, owed - 100_000]
+    assert db.shortfalls == twin.shortfalls
+    wc.repay_line(engine, "shop-3", line.line_id, Money(owed, "CNY"))
+    twin = repay(twin, Money(owed, "CNY"), OPENED + timedelta(days=180)).line
+    for k in range(180, 220):
+        run_cob(engine, OPENED + timedelta(days=k))
+        twin = close_day(twin, OPENED + timedelta(days=k)).line
+    db = stored(engine, line.line_id)
+    assert db.owed == 0 and db.overdue_since is None and db.status.value == "active"
+    assert (db.periods, db.shortfalls, db.overdue_since) == (
+        twin.periods,
+        twin.shortfalls,
+        twin.overdue_since,
+    )
+    assert verify_ledger(engine).ok
+
+
 def test_the_next_periods_minimum_is_half_up_to_the_fen_on_every_backend(engine, opened):
     """A tenth of 12,345.63 yuan is 1,234.563: each period's minimum is 1,234.56. (PostgreSQL
     sums BIGINT into NUMERIC, whose division does not truncate: it once made it 1,234.57.)"""

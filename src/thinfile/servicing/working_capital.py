@@ -463,13 +463,18 @@ def _accrue(line: WorkingCapitalLine, x: date) -> tuple[tuple[Draw, ...], int]:
     return draws, sum(night.values())
 
 
-def _check_period(p: Period, x: date, terms: WorkingCapitalTerms, owed: int) -> Period:
+def _check_period(p: Period, x: date, terms: WorkingCapitalTerms, uncovered: int) -> Period:
+    """``p`` as of the close of ``x``; ``uncovered`` is what the line owes beyond its unpaid
+    shortfall installments: a shortfall never asks for money an earlier one asks already
+    (with a large minimum share they could add up to more than is owed, and a line repaid
+    in full stayed past due)."""
     if not p.start <= x <= p.end:
         return p
     if x == p.end:
-        if p.repaid >= p.minimum or owed == 0:
+        if p.repaid >= p.minimum or uncovered <= 0:
             return replace(p, status=PeriodStatus.MET)
-        return replace(p, status=PeriodStatus.BREACH, shortfall=min(p.minimum - p.repaid, owed))
+        shortfall = min(p.minimum - p.repaid, uncovered)
+        return replace(p, status=PeriodStatus.BREACH, shortfall=shortfall)
     if p.repaid >= p.minimum:
         return replace(p, status=PeriodStatus.MET)
     if (p.end - x).days <= terms.near_breach_days and p.repaid < p.pro_rata(x):
@@ -479,7 +484,8 @@ def _check_period(p: Period, x: date, terms: WorkingCapitalTerms, owed: int) -> 
 
 def _roll_periods(line: WorkingCapitalLine, x: date) -> WorkingCapitalLine:
     terms = line.terms
-    periods = [_check_period(p, x, terms, line.owed) for p in line.periods]
+    uncovered = line.owed - sum(s.unpaid for s in line.shortfalls)
+    periods = [_check_period(p, x, terms, uncovered) for p in line.periods]
     shortfalls = list(line.shortfalls)
     last = periods[-1]
     if last.end == x:

@@ -59,15 +59,18 @@ WHERE wc_draws.id = n.id AND n.night > 0
 _OWED = """(SELECT COALESCE(SUM(d.principal - d.principal_paid + d.interest_accrued
                              - d.interest_paid), 0)
      FROM wc_draws d WHERE d.line_id = wc_periods.line_id)"""
-_MET_AT_END = f"(repaid >= minimum OR {_OWED} = 0)"
+_UNCOVERED = f"""({_OWED} - (SELECT COALESCE(SUM(s.amount - s.paid), 0)
+     FROM wc_shortfalls s WHERE s.line_id = wc_periods.line_id))"""
+"""What the line owes beyond its unpaid shortfall installments (a new one asks no more)."""
+_MET_AT_END = f"(repaid >= minimum OR {_UNCOVERED} <= 0)"
 
 END_PERIODS = f"""
 UPDATE wc_periods SET
   status = CASE WHEN {_MET_AT_END} THEN 'met' ELSE 'breach' END,
   shortfall = CASE
     WHEN {_MET_AT_END} THEN shortfall
-    WHEN minimum - repaid < {_OWED} THEN minimum - repaid
-    ELSE {_OWED} END
+    WHEN minimum - repaid < {_UNCOVERED} THEN minimum - repaid
+    ELSE {_UNCOVERED} END
 WHERE end_day = :x AND line_id IN ({_LINES})
 """
 """Periods ending today (about one in sixty): met, or breached with the shortfall."""
