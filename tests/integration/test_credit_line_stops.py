@@ -1,7 +1,7 @@
 """When a revolving line stops lending, on SQLite and PostgreSQL: a line one of whose draws
 is charged off or written off never lends again (the room the lost draw took does not come
 back, and no limit review opens it); an increase offered before a staff decrease cannot undo
-the decrease."""
+the decrease, nor lower a limit staff raised since."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from thinfile.security.roles import Role
 from thinfile.services import business_date
 from thinfile.services.credit_lines import draw, get_line, open_credit_line
 from thinfile.services.identity_records import Actor
-from thinfile.services.limit_changes import change_limit_by_staff
+from thinfile.services.limit_changes import approve_limit_change, change_limit_by_staff
 from thinfile.services.limit_features import record_line_income
 from thinfile.services.limit_reviews import review_limits
 from thinfile.services.limits import accept_limit_offer, line_limits
@@ -68,3 +68,29 @@ def test_an_increase_offered_before_a_decrease_cannot_undo_it(
         accept_limit_offer(engine, book.good, offer.offer_id, actor=Actor("u1", Role.BORROWER))
     assert refused.value.field == "offer_id"
     assert line_limits(engine, book.good).limit == 150_000
+
+
+def test_accepting_an_increase_never_lowers_a_limit_raised_since(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff raised the line above the offer after it was made: accepting the older offer is
+    refused and the limit stays (it was set to the offer's, lower, figure)."""
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
+    book = build_book(engine)
+    for line in (book.good, *book.twins):
+        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    review_limits(engine, REVIEW, actor="cli:test")
+    offer = line_limits(engine, book.good).offers[0]
+    raised = offer.new_limit + 300_000
+    agent = Actor("agent-1", Role.SERVICING_AGENT)
+    asked = change_limit_by_staff(
+        engine, book.good, Money(raised), reason="verified payslips, raise", actor=agent
+    )
+    if not asked.applied:
+        assert asked.request_id is not None
+        approve_limit_change(engine, asked.request_id, approver=Actor("admin-1", Role.ADMIN))
+    assert line_limits(engine, book.good).limit == raised
+    with pytest.raises(ConflictError) as refused:
+        accept_limit_offer(engine, book.good, offer.offer_id, actor=Actor("u1", Role.BORROWER))
+    assert refused.value.field == "offer_id"
+    assert line_limits(engine, book.good).limit == raised

@@ -114,6 +114,15 @@ def test_what_stops_an_increase_is_named(change, code):
     assert d.action is LimitAction.NONE and code in d.reason_codes
 
 
+def test_a_closed_line_is_never_raised_whatever_its_behaviour():
+    """The graph's blocker for a line not active fires (its rule once read ``not("active")``,
+    which the engine never matched: a closed line that paid well was offered an increase)."""
+    d = decide_limit(inputs(status="closed"), POLICY)
+    assert (d.action, d.reason_codes) == (LimitAction.NONE, ("LINE_NOT_ACTIVE",))
+    frozen = decide_limit(inputs(status="frozen"), POLICY)
+    assert frozen.action is LimitAction.UNFREEZE  # up to date: opened again, not raised
+
+
 def test_a_recent_increase_and_a_temporary_limit_stop_another():
     recent = dataclasses.replace(inputs(), days_since_increase=30)
     temporary = dataclasses.replace(inputs(), temporary=True)
@@ -135,6 +144,19 @@ def test_repeated_delinquency_lowers_the_limit_but_not_below_what_is_owed():
     )
     assert d.action is LimitAction.DECREASE
     assert d.new_limit == 320_000  # half would be 250,000 yuan-fen; the owed 3,123.45 rounds up
+
+
+def test_repeated_delinquency_at_the_limit_keeps_it_and_says_so():
+    """Owing the whole limit, nothing can be lowered: the decision changes nothing and its
+    reason says the limit is kept, not that it was lowered."""
+    d = decide_limit(
+        inputs(current_dpd=5, worst_dpd_12m=20, delinquent_months_3m=2, balance_fen=500_000),
+        POLICY,
+    )
+    assert (d.action, d.new_limit) == (LimitAction.NONE, 500_000)
+    assert d.reason_codes == ("HOLD_REPEATED_PAST_DUE",)
+    words = explain_limit(d.reason_codes[0])
+    assert "lowered" not in words.en and "stays" in words.en and "下调" not in words.zh
 
 
 def _permissive_policy():

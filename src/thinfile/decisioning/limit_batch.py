@@ -307,6 +307,9 @@ def _risk(
         lower = min(limit, max(_up(int(balance[i]), step), kept))
         if lower < limit:
             action[i], new[i] = LimitAction.DECREASE.value, lower
+    kept = has & (what == "decrease") & (action != LimitAction.DECREASE.value)
+    for i in np.flatnonzero(kept):  # nothing lowered: a reason that says it is kept
+        codes[i] = "HOLD_" + str(codes[i]).removeprefix("DECREASE_")
     return has
 
 

@@ -111,6 +111,12 @@ _WORDS = {
             "因近三个月内有两个月逾期，您的额度已下调。",
         ),
         LimitReason(
+            "HOLD_REPEATED_PAST_DUE",
+            "Your limit stays as it is: repayments were past due in two of the last three "
+            "months, so it cannot be raised now.",
+            "因近三个月内有两个月逾期，本次额度维持不变，暂不能提额。",
+        ),
+        LimitReason(
             "CONTROL_GROUP",
             "No automatic increase this time.",
             "本次无自动提额。",

@@ -334,6 +334,8 @@ def _risk_action(
         new = min(limit, max(_up(inputs.balance_fen, step), kept))
         if new < limit:
             return decision(LimitAction.DECREASE, new, [code])
+    if action == "decrease":  # nothing lowered (a balance at the limit, a line not active):
+        code = "HOLD_" + code.removeprefix("DECREASE_")  # a reason that says it is kept
     return decision(LimitAction.NONE, limit, [code])
 
 

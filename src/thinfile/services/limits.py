@@ -215,7 +215,9 @@ def accept_limit_offer(
     engine: Engine, line_id: int, offer_id: int, *, actor: Actor, today: date | None = None
 ) -> LimitOverview:
     """Accept an offered increase: the limit moves now (audited). Refused when the line's
-    limit was lowered since the offer was made (a decrease is not undone by an older offer)."""
+    limit was lowered since the offer was made (a decrease is not undone by an older offer),
+    and when it is already at or above what the offer gives (raised since: accepting an
+    increase never lowers a limit)."""
     with UnitOfWork(engine) as uow:
         on = business_date_in(uow, today=today)
         day = to_day(on)
@@ -245,6 +247,14 @@ def accept_limit_offer(
         ceiling = limit_book_in(uow).champion.settings.ceiling_fen
         new = min(int(offer.new_limit), ceiling)
         currency = stored.line.limit.currency
+        if new <= stored.line.limit.fen:
+            raise ConflictError(
+                f"the limit is already {stored.line.limit}, at or above the "
+                f"{Money(new, currency)} the offer gives, so the offer no longer stands",
+                field="offer_id",
+                value=offer_id,
+                remedy="nothing to accept: the line already has the larger limit",
+            )
         _, change = change_limit(stored.line, Money(new, currency), "OFFER_ACCEPTED", on)
         uow.credit_lines.change_limit(line_id, change)
         uow.limit_decisions.decide_offer(offer_id, "accepted", day)
