@@ -1,7 +1,8 @@
 """When a revolving line stops lending, on SQLite and PostgreSQL: a line one of whose draws
 is charged off or written off never lends again (the room the lost draw took does not come
 back, and no limit review opens it); an increase offered before a staff decrease cannot undo
-the decrease, nor lower a limit staff raised since."""
+the decrease, nor lower a limit staff raised since; the month-end review reads a line as it
+is at the close."""
 
 from __future__ import annotations
 
@@ -94,3 +95,46 @@ def test_accepting_an_increase_never_lowers_a_limit_raised_since(
         accept_limit_offer(engine, book.good, offer.offer_id, actor=Actor("u1", Role.BORROWER))
     assert refused.value.field == "offer_id"
     assert line_limits(engine, book.good).limit == raised
+
+
+def test_the_month_end_review_reads_the_line_as_it_is_at_the_close(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two late months, then on the month's last day staff look at the line (its behaviour is
+    measured then) and the borrower draws all the room. The review at the close lowers the
+    limit on repeated delinquency but never below what is drawn (5,000): it measures the line
+    again rather than reading the morning's look (before, 2,500 with 5,000 drawn)."""
+    from datetime import timedelta
+
+    from thinfile.services.cob import run_cob
+    from thinfile.services.limit_changes import staff_line_view
+    from thinfile.services.loans import get_loan
+    from thinfile.services.payments import post_payment
+
+    def on(day: date) -> None:
+        monkeypatch.setattr(
+            business_date, "now_utc", lambda: datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+        )
+
+    opened = date(2025, 1, 1)
+    on(opened)
+    line_id = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), opened).line.line_id
+    loan_id = draw(engine, line_id, Money.of("2000"), 6, opened).loan_id
+    for n, late in ((1, date(2025, 2, 10)), (2, date(2025, 3, 10))):  # nine days late, twice
+        run_cob(engine, late - timedelta(days=1))
+        on(late)
+        row = get_loan(engine, loan_id).account.installments[n - 1]
+        owed = row.principal_due + row.interest_due + row.fee_due + 500  # and any penalty
+        post_payment(engine, loan_id, Money(owed), late)
+    month_end = date(2025, 4, 30)
+    run_cob(engine, month_end - timedelta(days=1))
+    on(month_end)
+    staff_line_view(engine, line_id)
+    room = get_line(engine, line_id).available
+    draw(engine, line_id, room, 3, month_end)
+    drawn = get_line(engine, line_id).outstanding_principal
+    assert drawn == 500_000
+    run_cob(engine, month_end)
+    after = line_limits(engine, line_id)
+    assert after.limit >= drawn
+    assert all(h.new_limit >= drawn for h in after.history)

@@ -295,8 +295,10 @@ def staff_line_view(engine: Engine, line_id: int) -> StaffLineView:
         on = business_date_in(uow)
         day = to_day(on)
         uow.credit_lines.get(line_id)
-        snapshot_in(uow, on, line_id=line_id)
+        taken = snapshot_in(uow, on, line_id=line_id)
         sums = uow.limits.feature_sums(day, first=line_id, last=line_id)
+        if taken:  # a look: the night's review measures the line as it is at the close
+            uow.limits.forget(day, line_id)
         decisions = tuple(
             LimitDecisionView(
                 int(d.id),
@@ -319,5 +321,5 @@ def staff_line_view(engine: Engine, line_id: int) -> StaffLineView:
             decisions,
             None if pending is None else int(pending.id),
         )
-        uow.commit()  # the day's snapshot of the line, kept for the night's review
+        uow.commit()
     return view

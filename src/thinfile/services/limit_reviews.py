@@ -156,23 +156,27 @@ def _policy_of(book: LimitBook, arm: LimitArm) -> LimitPolicy:
     return book.challenger if arm is LimitArm.CHALLENGER and book.challenger else book.champion
 
 
-def measure_line_in(uow: UnitOfWork, book: LimitBook, on: date, line_id: int) -> None:
+def measure_line_in(uow: UnitOfWork, book: LimitBook, on: date, line_id: int) -> bool:
     """Bring ``line_id`` up to ``on`` before it is decided out of the nightly review (a
     borrower's request, a staff increase): its income backfilled from its application and
     refreshed from newer platform earnings, its behaviour snapshotted (this line's, not the
-    book's)."""
+    book's). True when the snapshot was taken now: the caller drops it once read
+    (``uow.limits.forget``), so the night's review measures the line as it is then — a
+    draw after the look would otherwise be missed and a limit cut below what is drawn."""
     haircut = book.champion.settings.income_haircut
     backfill_incomes_in(uow, on, line_id=line_id)
     refresh_incomes_in(uow, on, haircut=haircut, line_id=line_id)
-    snapshot_in(uow, on, line_id=line_id)
+    return snapshot_in(uow, on, line_id=line_id) > 0
 
 
 def staff_bound_in(uow: UnitOfWork, book: LimitBook, on: date, line_id: int) -> StaffBound:
     """How far staff may raise ``line_id`` on ``on`` (:func:`~thinfile.decisioning.limits.
     staff_bound`), measured as a borrower's request would be (:func:`measure_line_in`),
     graded by the policy of its arm."""
-    measure_line_in(uow, book, on, line_id)
+    taken = measure_line_in(uow, book, on, line_id)
     lines, scores = _lines_in(uow, to_day(on), line_id, line_id, kind="request", unreviewed=False)
+    if taken:
+        uow.limits.forget(to_day(on), line_id)
     if not lines:
         return StaffBound(None, "", Decimal(0), None)
     return staff_bound(lines[0], _policy_of(book, _arm(book, line_id)), scores[0])

@@ -333,8 +333,10 @@ def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> Lim
                 remedy=f"ask again from {again.isoformat()}",
                 extra={"reason_codes": ["RECENT_REQUEST"], "ask_again_from": again.isoformat()},
             )
-        measure_line_in(uow, book, on, line_id)
+        taken = measure_line_in(uow, book, on, line_id)
         pairs = decide_lines_in(uow, book, day, line_id, line_id, kind="request")
+        if taken:
+            uow.limits.forget(day, line_id)
         if not pairs:
             raise ConflictError(
                 f"credit line {line_id} is not open", field="line_id", value=line_id

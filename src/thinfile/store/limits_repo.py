@@ -83,6 +83,15 @@ class LimitRepository:
             self.conn.exec_driver_sql("RESET random_page_cost")
         return added
 
+    def forget(self, day: int, line_id: int) -> None:
+        """Drop line ``line_id``'s snapshot of ``day`` (one a look during the day took: the
+        night's review then measures the line as it is at the close)."""
+        self.conn.execute(
+            sa.delete(limit_line_months).where(
+                limit_line_months.c.day == day, limit_line_months.c.line_id == line_id
+            )
+        )
+
     def feature_sums(
         self, day: int, *, first: int | None = None, last: int | None = None
     ) -> list[dict[str, Any]]:
