@@ -339,6 +339,12 @@ def test_forged_replayed_and_unknown_notifications(
     assert done.outcome == "posted"
     with pytest.raises(NotificationReplayedError):
         receive_notification(book.engine, silent, headers=headers, body=raw, now=now)
+    # the same signed request with its header spelt otherwise is the same replay
+    ((name, value),) = headers.items()
+    stamp, entry = value.split(",")
+    for spelt in (f"{stamp}, {entry}", f"{entry},{stamp}", f"{stamp},{entry},v1=00ff"):
+        with pytest.raises(NotificationReplayedError):
+            receive_notification(book.engine, silent, headers={name: spelt}, body=raw, now=now)
     stranger = notification(uuid.uuid4().hex, "txn_unknown", "succeeded", 10_000)
     assert deliver(book, silent, stranger) == "unknown"
     assert postings(book.engine, book.loan_id) == [("repayment", 10_000, f"intent:{intent.id}")]

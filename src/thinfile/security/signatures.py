@@ -21,7 +21,7 @@ from datetime import datetime
 
 from thinfile.errors import NotificationRejectedError
 
-__all__ = ["SIGNATURE_HEADER", "sign", "signature_digest", "verify_signature"]
+__all__ = ["SIGNATURE_HEADER", "sign", "signature_digest", "signed_content", "verify_signature"]
 
 SIGNATURE_HEADER = "Thinfile-Signature"
 _MAX_HEADER = 1024
@@ -56,6 +56,15 @@ def _parsed(header: str) -> tuple[str, list[str]]:
         elif name == "v1" and value:
             given.append(value)
     return stamp, given
+
+
+def signed_content(headers: Mapping[str, str], body: bytes) -> str:
+    """A digest of what a signature signs — its timestamp and the body — however the header
+    is spelt (spaces, the order or number of its ``v1`` entries): the same signed request
+    sent again has the same digest, a sender's retry signed afresh another."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    stamp, _ = _parsed(lowered.get(SIGNATURE_HEADER.lower(), "")[:_MAX_HEADER])
+    return hashlib.sha256(f"{stamp}.".encode() + body).hexdigest()
 
 
 def verify_signature(

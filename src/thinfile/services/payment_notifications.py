@@ -8,8 +8,9 @@ authentication. :func:`receive_notification`
    body (:meth:`~thinfile.services.ports.PaymentGateway.parse_notification`), else
    :class:`~thinfile.errors.NotificationRejectedError` (401);
 2. keeps the delivery in the replay store (with what it did, written together with the
-   intent's settled row: one statement on PostgreSQL), keyed by a digest of its signature
-   header: the same
+   intent's settled row: one statement on PostgreSQL), keyed by a digest of what its
+   signature signs (timestamp and body, however the header is spelt: re-spacing it or
+   adding an entry does not make a new delivery): the same
    bytes with the same signature twice are a replay of a captured request, refused with
    :class:`~thinfile.errors.NotificationReplayedError` (401). A provider's own retry or
    duplicate is signed again at its own time, so it is a new delivery of the same
@@ -26,7 +27,6 @@ Close of business running refuses with 503: the provider retries later.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
+from thinfile.security.signatures import signed_content
 from thinfile.services.gateway_port import TransactionKind
 from thinfile.services.payment_settlement import (
     Delivery,
@@ -63,11 +64,6 @@ class NotificationReceipt:
     outcome: str
 
 
-def _digest(headers: Mapping[str, str]) -> str:
-    signature = next((v for k, v in headers.items() if k.lower() == "thinfile-signature"), "")
-    return hashlib.sha256(signature.encode()).hexdigest()
-
-
 def receive_notification(
     engine: Engine,
     gateway: PaymentGateway,
@@ -82,7 +78,10 @@ def receive_notification(
     :func:`~thinfile.services.payment_settlement.settle_in_unit`)."""
     notification = gateway.parse_notification(headers, body, now=now)
     delivery = Delivery(
-        _digest(headers), notification.notification_id, notification.gateway_txn_id, now
+        signed_content(headers, body),
+        notification.notification_id,
+        notification.gateway_txn_id,
+        now,
     )
     if notification.kind is TransactionKind.DEBIT:
         word = GatewayWord(
