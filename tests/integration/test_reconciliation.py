@@ -19,6 +19,8 @@ from tests.integration.test_payment_intents import (
     Book,
     _book,
     balanced,
+    deliver,
+    notification,
     pay,
     postings,
     settled,
@@ -28,7 +30,7 @@ from tests.support.gateway_fixtures import Target
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.security.crypto import PiiCipher
-from thinfile.services.payment_intents import IntentStatus, get_payment_intent
+from thinfile.services.payment_intents import IntentKind, IntentStatus, get_payment_intent
 from thinfile.services.reconciliation import (
     reconcile_payments,
     reconciliation_of,
@@ -109,6 +111,40 @@ def test_a_debit_paid_at_the_gateway_without_a_notification_is_posted_from_its_f
     with pytest.raises(ConflictError) as other:
         reconcile_payments(quiet.engine, day, data + b"\n", actor="system")
     assert other.value.field == "file"
+
+
+def test_a_word_of_another_amount_holds_the_intent_and_the_file_of_its_amount_posts_it(
+    quiet: Book, silent: SandboxGatewayClient
+) -> None:
+    engine = quiet.engine
+    intent = pay(quiet, silent, "150.00")
+    with pytest.raises(ConflictError):  # one payment waiting: no payoff beside it
+        pay(quiet, silent, None, kind=IntentKind.PAYOFF)
+    report = silent.debit_status(intent.id)
+    assert report is not None and report.amount_fen == 15_000
+    wrong = notification(intent.id, report.gateway_txn_id, "succeeded", 15_001)
+    assert deliver(quiet, silent, wrong) == "mismatch"
+    held = get_payment_intent(engine, quiet.loan_id, intent.id)
+    assert (held.status, held.txn_id) == (IntentStatus.HELD, None)
+    assert held.gateway_txn_id == intent.gateway_txn_id  # not the word's
+    assert held.settled_at is not None
+    again = notification(intent.id, "gw_someone_else", "failed", 15_000, failure="timeout")
+    assert deliver(quiet, silent, again) == "mismatch"  # a held intent is not written again
+    assert get_payment_intent(engine, quiet.loan_id, intent.id) == held
+    assert postings(engine, quiet.loan_id) == []
+    # the loan is free: waiting for a word that never comes blocked its payoff for good
+    payoff = pay(quiet, silent, None, kind=IntentKind.PAYOFF)
+    assert payoff.status is IntentStatus.PENDING
+    # the gateway's file lists the debit at its own amount: posted on the file's word
+    header, *lines = silent.reconciliation_file(today_cst()).decode().splitlines()
+    data = "\n".join([header, *(x for x in lines if intent.id in x)]).encode() + b"\n"
+    done = reconcile_payments(engine, today_cst(), data, actor="system")
+    assert done.counts == {"posted": 1} and done.open_breaks == []
+    paid = get_payment_intent(engine, quiet.loan_id, intent.id)
+    assert paid.status is IntentStatus.SUCCEEDED and paid.txn_id is not None
+    assert paid.gateway_txn_id == report.gateway_txn_id
+    assert [(k, a) for k, a, _ in postings(engine, quiet.loan_id)] == [("repayment", 15_000)]
+    balanced(engine)
 
 
 def test_each_break_is_flagged_never_reversed_and_resolved_by_staff_with_a_reason(

@@ -44,7 +44,7 @@ class IntentPublic(BaseModel):
     mode: Literal["reduce-installment", "shorten-term"] | None
     amount: str = Field(description="Yuan")
     currency: str
-    status: Literal["created", "pending", "succeeded", "failed"]
+    status: Literal["created", "pending", "succeeded", "failed", "held"]
     failure: str | None = Field(description="Why the gateway failed it (a DebitFailure)")
     card_id: str
     txn_id: int | None = Field(description="The posted transaction, once succeeded")

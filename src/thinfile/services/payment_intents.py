@@ -95,6 +95,10 @@ class IntentStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    HELD = "held"
+    """The gateway's final word named another amount (or another transaction): nothing
+    posted, the loan free for other payments, the day's reconciliation file settles it (its
+    word of the intent's own amount posts it) or staff resolve its break."""
 
 
 @dataclass(frozen=True, slots=True)

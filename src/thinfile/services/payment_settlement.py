@@ -12,7 +12,9 @@ twice or out of order, but never change their status. If two words disagree anyw
 wins: a success after a failure is posted (the card was debited; the intent becomes succeeded),
 a failure after a success changes nothing (a posting is corrected only by a reversal, by staff,
 after reconciliation); both are logged as ``conflict``. A word whose amount differs from the
-intent's is not posted (``mismatch``), for reconciliation to resolve; a success the loan refuses
+intent's is not posted (``mismatch``): an intent still waiting is ``held`` — it no longer
+blocks the loan's other payments, an auto-debit's retry or a payoff, and a later word of its
+own amount (the reconciliation file's, a status query's) settles it; a success the loan refuses
 (repaid in full meanwhile) is kept ``succeeded`` without a posting (``unposted``).
 """
 
@@ -84,7 +86,8 @@ class Settlement(StrEnum):
     CONFLICT = "conflict"
     """The word disagrees with the intent's final status (see the module docstring)."""
     MISMATCH = "mismatch"
-    """The amount is not the intent's: nothing posted, left for reconciliation."""
+    """The amount is not the intent's: nothing posted, a waiting intent held for
+    reconciliation."""
     UNPOSTED = "unposted"
     """The card was debited but the loan refused the posting: left for reconciliation."""
     PENDING = "pending"
@@ -168,6 +171,33 @@ def _fail(
     return Settlement.FAILED, _Change(values, audit)
 
 
+def _hold(intent: StoredIntent, word: GatewayWord) -> _Change | None:
+    """A final word of another amount or transaction holds an intent still waiting (nothing
+    posted; its own gateway transaction kept): waiting for a word that may never come would
+    block the loan's payments for good. A final intent is left as it is."""
+    if intent.status not in (IntentStatus.CREATED, IntentStatus.PENDING):
+        return None
+    values: dict[str, object] = {
+        "status": IntentStatus.HELD.value,
+        "failure": None,
+        "gateway_txn_id": intent.gateway_txn_id,
+        "txn_id": None,
+        "settled_at": now_utc(),
+    }
+    audit = AuditDraft(
+        borrower_label(intent),
+        "payment_intent.held",
+        f"loan:{intent.loan_id}",
+        {
+            "intent": intent.id,
+            "gateway_txn": word.gateway_txn_id,
+            "gateway_status": word.status.value,
+            "gateway_amount_fen": word.amount_fen,
+        },
+    )
+    return _Change(values, audit)
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayWord:
     """The gateway's word on one debit: from a notification or a status query."""
@@ -230,7 +260,7 @@ def _decide(
         word.gateway_txn_id,
     ):
         log.error("intent %s: the gateway's word does not match it", intent.id)
-        return Settlement.MISMATCH, None
+        return Settlement.MISMATCH, _hold(intent, word)
     succeeded = word.status is TransactionStatus.SUCCEEDED
     if intent.status == IntentStatus.SUCCEEDED:
         if not succeeded:

@@ -26,6 +26,7 @@ __all__ = [
     "carried_interest",
     "coupon_cut",
     "fee_relief",
+    "kept_carried",
     "less_relief",
     "reamortize",
     "relief_left",
@@ -75,7 +76,7 @@ def _repays(row: InstallmentState) -> bool:
     return row.principal_due > row.principal_carried
 
 
-def _kept_carried(future: Sequence[InstallmentState], balance: int) -> list[int]:
+def kept_carried(future: Sequence[InstallmentState], balance: int) -> list[int]:
     """The principal a re-age moved onto each of ``future`` that ``balance`` still owes: all
     of it, unless the principal cut took more than the part bearing interest — then the rest
     comes off the last rows first."""
@@ -109,7 +110,7 @@ def reamortize(
     row's goes to the last row kept. Principal a re-age moved onto a row stays on it without
     interest (:attr:`InstallmentState.principal_carried`); the principal cut comes off the
     part bearing interest first, and only the rest of ``balance`` is re-planned."""
-    kept_principal = _kept_carried(future, balance)
+    kept_principal = kept_carried(future, balance)
     bearing = balance - sum(kept_principal)
     rule = _principal_rule(loan, future, bearing, mode, level)
     rounding = loan.schedule.terms.rounding

@@ -35,7 +35,13 @@ from thinfile.loanmath.daycount import year_fraction
 from thinfile.money import round_fen
 from thinfile.servicing.account import InstallmentState, LoanAccount, Outcome
 from thinfile.servicing.ledger import Account, EntryBuilder
-from thinfile.servicing.reamortize import fee_relief, less_relief, used_fee, used_interest
+from thinfile.servicing.reamortize import (
+    fee_relief,
+    kept_carried,
+    less_relief,
+    used_fee,
+    used_interest,
+)
 from thinfile.servicing.status import check_posting, refresh
 
 __all__ = [
@@ -283,8 +289,9 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
     )
     plan = [*future, *added]
     # a re-age's principal stays on its row without interest: only the rest is re-planned
-    re_aged = {i.n: min(i.principal_carried, i.principal_due - i.principal_paid) for i in future}
-    balance = sum(i.principal_due - i.principal_paid for i in future) - sum(re_aged.values())
+    unpaid = sum(i.principal_due - i.principal_paid for i in future)
+    re_aged = dict(zip((i.n for i in future), kept_carried(future, unpaid), strict=True))
+    balance = unpaid - sum(re_aged.values())
     if terms.method is RepaymentMethod.EQUAL_INSTALLMENT:
         level = round_fen(
             level_installment(balance, [rates[i.n] for i in plan]), terms.level_rounding
