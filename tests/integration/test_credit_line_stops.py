@@ -2,7 +2,8 @@
 is charged off or written off never lends again (the room the lost draw took does not come
 back, and no limit review opens it); an increase offered before a staff decrease cannot undo
 the decrease, nor lower a limit staff raised since; the month-end review reads a line as it
-is at the close."""
+is at the close; a line one of whose draws is past due lends nothing until the arrears are
+repaid; a closed or charged-off line's limit is never changed."""
 
 from __future__ import annotations
 
@@ -17,13 +18,23 @@ from thinfile.errors import ConflictError
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import business_date
-from thinfile.services.credit_lines import draw, get_line, open_credit_line
+from thinfile.services.cob import run_cob
+from thinfile.services.credit_lines import (
+    PAST_DUE_LINE,
+    change_line_limit,
+    draw,
+    get_line,
+    open_credit_line,
+)
 from thinfile.services.identity_records import Actor
 from thinfile.services.limit_changes import approve_limit_change, change_limit_by_staff
 from thinfile.services.limit_features import record_line_income
 from thinfile.services.limit_reviews import review_limits
 from thinfile.services.limits import accept_limit_offer, line_limits
+from thinfile.services.line_draws import quote_draw
 from thinfile.services.loan_adjustments import charge_off_loan, write_off_loan
+from thinfile.services.loans import get_loan
+from thinfile.services.payments import post_payment
 
 
 @pytest.mark.parametrize("how", ["charge-off", "write-off"])
@@ -49,6 +60,43 @@ def test_a_line_whose_draw_is_lost_never_lends_again(
     with pytest.raises(ConflictError) as refused:
         draw(engine, line_id, Money.of("10000"), 6, day)
     assert refused.value.field == "line_id"
+    with pytest.raises(ConflictError) as unchanged:  # a lost line is not raised (nor cut)
+        change_line_limit(engine, line_id, Money.of("20000"), "customer asked", day)
+    assert unchanged.value.field == "line_id"
+    assert get_line(engine, line_id).line.limit == Money.of("10000")
+
+
+def test_a_line_with_a_draw_past_due_lends_nothing_until_the_arrears_are_repaid(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = {"now": datetime(2025, 1, 15, 12, tzinfo=UTC)}
+    monkeypatch.setattr(business_date, "now_utc", lambda: clock["now"])
+    day = date(2025, 1, 15)
+    line_id = open_credit_line(engine, Money.of("10000"), Decimal("0.18"), day).line.line_id
+    first = draw(engine, line_id, Money.of("3000"), 3, day)
+    assert get_line(engine, line_id).available == Money.of("7000")
+    run_cob(engine, date(2025, 2, 20))  # the first installment, due 15 February, is unpaid
+    clock["now"] = datetime(2025, 2, 21, 12, tzinfo=UTC)
+    loan = get_loan(engine, first.loan_id).account
+    arrears = sum(i.unpaid.total for i in loan.installments if i.due < date(2025, 2, 21))
+    assert arrears > 0
+    assert get_line(engine, line_id).available.fen == 0  # room shown: none
+    for attempt in (
+        lambda: draw(engine, line_id, Money.of("500"), 3, date(2025, 2, 21)),
+        lambda: quote_draw(engine, line_id, Money.of("500"), 3, lender="thinfile"),
+    ):
+        with pytest.raises(ConflictError) as refused:
+            attempt()
+        assert (refused.value.field, str(refused.value)) == ("line_id", PAST_DUE_LINE)
+    # the limit is not touched: repaying the arrears opens the line again at once
+    post_payment(engine, first.loan_id, Money(arrears), date(2025, 2, 21))
+    assert get_line(engine, line_id).line.limit == Money.of("10000")
+    assert get_line(engine, line_id).available.fen == 1_000_000 - sum(
+        i.principal_due - i.principal_paid
+        for i in get_loan(engine, first.loan_id).account.installments
+    )
+    again = draw(engine, line_id, Money.of("500"), 3, date(2025, 2, 21))
+    assert again.principal == 50_000
 
 
 def test_an_increase_offered_before_a_decrease_cannot_undo_it(
@@ -100,10 +148,11 @@ def test_accepting_an_increase_never_lowers_a_limit_raised_since(
 def test_the_month_end_review_reads_the_line_as_it_is_at_the_close(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two late months, then on the month's last day staff look at the line (its behaviour is
-    measured then) and the borrower draws all the room. The review at the close lowers the
-    limit on repeated delinquency but never below what is drawn (5,000): it measures the line
-    again rather than reading the morning's look (before, 2,500 with 5,000 drawn)."""
+    """Two late months (the third paid on time), then on the month's last day staff look at
+    the line (its behaviour is measured then) and the borrower draws all the room. The review
+    at the close lowers the limit on repeated delinquency but never below what is drawn
+    (5,000): it measures the line again rather than reading the morning's look (before, 2,500
+    with 5,000 drawn)."""
     from datetime import timedelta
 
     from thinfile.services.cob import run_cob
@@ -126,6 +175,11 @@ def test_the_month_end_review_reads_the_line_as_it_is_at_the_close(
         row = get_loan(engine, loan_id).account.installments[n - 1]
         owed = row.principal_due + row.interest_due + row.fee_due + 500  # and any penalty
         post_payment(engine, loan_id, Money(owed), late)
+    due = date(2025, 4, 1)  # the third on time: a line past due lends nothing at all
+    run_cob(engine, due - timedelta(days=1))
+    on(due)
+    row = get_loan(engine, loan_id).account.installments[2]
+    post_payment(engine, loan_id, Money(row.principal_due + row.interest_due + row.fee_due), due)
     month_end = date(2025, 4, 30)
     run_cob(engine, month_end - timedelta(days=1))
     on(month_end)

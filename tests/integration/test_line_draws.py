@@ -128,6 +128,34 @@ def test_an_approval_named_for_a_line_approves_only_that_lines_request(engine):
     assert line_limits(engine, one).limit == 1_200_000
 
 
+def test_a_raise_above_the_threshold_cannot_be_made_alone_in_steps(engine):
+    """The threshold is 5,000.00: 4,000.00 alone, then 3,000.00 more alone within 30 days
+    is 7,000.00 moved by one pair of hands — a request for a second staff member."""
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    first = change_limit_by_staff(
+        engine,
+        line,
+        Money.of("9000"),
+        reason="income verified again",
+        actor=AGENT,
+        verified_income=Money.of("6000"),
+    )
+    assert first.applied and line_limits(engine, line).limit == 900_000
+    other_agent = Actor("agent-2", Role.SERVICING_AGENT)
+    step = change_limit_by_staff(
+        engine, line, Money.of("12000"), reason="second step", actor=other_agent
+    )
+    assert not step.applied and step.request_id is not None
+    assert line_limits(engine, line).limit == 900_000
+    approve_limit_change(engine, step.request_id, approver=ADMIN, line_id=line)
+    assert line_limits(engine, line).limit == 1_200_000
+    # the approved change is two people's: only the 4,000.00 made alone still counts
+    cut = change_limit_by_staff(engine, line, Money.of("11000"), reason="trim", actor=AGENT)
+    assert cut.applied and line_limits(engine, line).limit == 1_100_000
+    again = change_limit_by_staff(engine, line, Money.of("11100"), reason="more", actor=AGENT)
+    assert not again.applied  # 4,000 + 1,000 + 100 moved alone
+
+
 def test_the_limit_policy_versions_list_the_shipped_default_as_active(engine):
     (only,) = limit_policy_versions(engine)
     default = load_limit_policy()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce import CheckoutStatus
-from thinfile.errors import InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
@@ -30,9 +30,11 @@ from thinfile.store.servicing_codec import to_day
 __all__ = [
     "DRAW_TERMS",
     "MIN_DRAW_FEN",
+    "PAST_DUE_LINE",
     "LineView",
     "change_line_limit",
     "check_draw_terms",
+    "check_line_current",
     "draw",
     "draw_audit",
     "draw_in_unit",
@@ -99,11 +101,27 @@ def held_on_line(uow: UnitOfWork, line_id: int) -> int:
 
 def room_on_line(uow: UnitOfWork, line: CreditLine) -> tuple[int, Money]:
     """The principal the line's draws owe, and what may be drawn now: the limit less that
-    and the purchases authorized on it (nothing on a line that is not active)."""
+    and the purchases authorized on it (nothing on a line that is not active, or one of
+    whose draws is past due)."""
     owed = uow.credit_lines.outstanding_principal(line.line_id)
-    if line.status is not LineStatus.ACTIVE:
+    if line.status is not LineStatus.ACTIVE or uow.credit_lines.draw_past_due(line.line_id):
         return owed, Money(0, line.limit.currency)
     return owed, line.available(owed + held_on_line(uow, line.line_id))
+
+
+PAST_DUE_LINE = "a repayment on this credit line is past due: nothing can be drawn"
+
+
+def check_line_current(uow: UnitOfWork, line_id: int) -> None:
+    """Refuse a draw while an earlier draw of the line is past due: the line lends again
+    once the arrears are repaid (its limit is unchanged)."""
+    if uow.credit_lines.draw_past_due(line_id):
+        raise ConflictError(
+            PAST_DUE_LINE,
+            field="line_id",
+            value=line_id,
+            remedy="repay what is past due; then draw again",
+        )
 
 
 def check_draw_terms(amount: Money, periods: int) -> None:
@@ -147,6 +165,7 @@ def draw_in_unit(
     stored = uow.credit_lines.get(line_id, lock=True)
     owed = uow.credit_lines.outstanding_principal(line_id)
     check_draw(stored.line, owed + held_on_line(uow, line_id), amount)
+    check_line_current(uow, line_id)
     terms = LoanTerms(amount, stored.annual_rate, periods, method, on)
     return _open(uow, terms, stored.product, None, None, None, line_id)
 

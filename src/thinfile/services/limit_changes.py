@@ -5,7 +5,9 @@ A servicing agent or an admin may change a limit with a reason, permanently or u
 date (a temporary limit: the night of its end date puts the limit before it back). A change
 larger than the live policy's ``manual_approval_above_fen`` only records a request; a
 different servicing agent or admin approves it, and only the approval moves the limit — the
-pattern of write-off requests (``services.write_offs``). No change ever raises a line past
+pattern of write-off requests (``services.write_offs``). The changes staff made alone in the
+last :data:`SINGLE_HANDED_DAYS` days count with it (each one's size, up or down), so the
+threshold cannot be passed alone in steps below it. No change ever raises a line past
 due or above the programme's ceiling, and no increase goes beyond what the borrower's
 recorded income repays at the line's grade today (``limit_reviews.staff_bound_in``: the
 measure the policy's own increases are capped by); a staff member who has verified a newer
@@ -15,7 +17,7 @@ income gives it with the change, and it is recorded in the same unit of work.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -38,6 +40,7 @@ from thinfile.store.credit_lines_repo import StoredLine
 from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = [
+    "SINGLE_HANDED_DAYS",
     "LimitDecisionView",
     "StaffLimitChange",
     "StaffLineView",
@@ -45,6 +48,10 @@ __all__ = [
     "change_limit_by_staff",
     "staff_line_view",
 ]
+
+
+SINGLE_HANDED_DAYS = 30
+"""The days over which the limit changes staff made alone add up against the threshold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +166,14 @@ def _record_income(uow: UnitOfWork, stored: StoredLine, income: Money | None, on
 
 
 def _apply(
-    uow: UnitOfWork, stored: StoredLine, new: int, reason: str, on: date, until: date | None
+    uow: UnitOfWork,
+    stored: StoredLine,
+    new: int,
+    reason: str,
+    on: date,
+    until: date | None,
+    *,
+    single_handed_by: str | None,
 ) -> None:
     line = stored.line
     if until is not None:
@@ -175,7 +189,9 @@ def _apply(
         )
     new_limit = Money(new, line.limit.currency)
     _, change = change_limit(line, new_limit, reason, on)
-    change_id = uow.credit_lines.change_limit(line.line_id, change)
+    change_id = uow.credit_lines.change_limit(
+        line.line_id, change, single_handed_by=single_handed_by
+    )
     notify_limit_changed_in_unit(uow, line.line_id, line.limit, new_limit, str(change_id))
 
 
@@ -213,7 +229,11 @@ def change_limit_by_staff(
         }
         if verified_income is not None:
             details["verified_income"] = verified_income.fen
-        if abs(new - stored.line.limit.fen) > threshold:
+        since = on - timedelta(days=SINGLE_HANDED_DAYS - 1)
+        alone = uow.credit_lines.moved_single_handed(line_id, since=since)
+        if alone:
+            details["moved_alone_fen"] = alone
+        if alone + abs(new - stored.line.limit.fen) > threshold:
             request_id = uow.limit_decisions.add_change_request(
                 {
                     "line_id": line_id,
@@ -235,7 +255,7 @@ def change_limit_by_staff(
             view = overview_in(uow, line_id)
             uow.commit()
             return StaffLimitChange(False, request_id, view)
-        _apply(uow, stored, new, reason, on, until)
+        _apply(uow, stored, new, reason, on, until, single_handed_by=actor.user_id)
         record_audit(
             uow, actor.label, "credit_line.limit_change", f"credit_line:{line_id}", details
         )
@@ -275,7 +295,7 @@ def approve_limit_change(
         currency = stored.line.limit.currency
         until = None if row.end_day is None else from_day(int(row.end_day))
         new = _check_new(uow, stored, Money(int(row.new_limit), currency), on, until)
-        _apply(uow, stored, new, str(row.reason), on, until)
+        _apply(uow, stored, new, str(row.reason), on, until, single_handed_by=None)
         uow.limit_decisions.approve_change(request_id, by=approver.user_id, day=to_day(on))
         record_audit(
             uow,

@@ -30,6 +30,7 @@ from thinfile.services.business_date import business_date_in
 from thinfile.services.credit_lines import (
     DRAW_TERMS,
     check_draw_terms,
+    check_line_current,
     draw_audit,
     draw_in_unit,
     held_on_line,
@@ -71,6 +72,7 @@ def quote_draw(
         owed = uow.credit_lines.outstanding_principal(line_id)
         held = held_on_line(uow, line_id)
         on = business_date_in(uow)
+        check_line_current(uow, line_id)
     check_draw(stored.line, owed + held, amount)
     terms = LoanTerms(amount, stored.annual_rate, periods, RepaymentMethod.EQUAL_INSTALLMENT, on)
     schedule = build_schedule(terms)

@@ -72,7 +72,15 @@ def change_limit(
     line: CreditLine, new_limit: Money, reason: str, on: date
 ) -> tuple[CreditLine, LimitChange]:
     """A new limit with its recorded reason. Lowering below outstanding is allowed (no new
-    draws until repaid), as lenders do on a limit review."""
+    draws until repaid), as lenders do on a limit review; a closed or charged-off line never
+    lends again, so its limit is not changed."""
+    if line.status not in (LineStatus.ACTIVE, LineStatus.FROZEN):
+        raise ConflictError(
+            f"credit line {line.line_id} is {line.status}: its limit is not changed",
+            field="line_id",
+            value=line.line_id,
+            remedy="open a new line for the borrower instead",
+        )
     if new_limit.currency != line.limit.currency or new_limit.fen < 0:
         raise InvalidInputError(
             "the new limit must be a non-negative amount in the line's currency",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -86,6 +87,17 @@ class CreditLineRepository:
             ).scalar_one()
         )
 
+    def draw_past_due(self, line_id: int) -> bool:
+        """Whether a draw of the line (a loan still open) is past due."""
+        query = sa.select(
+            sa.exists().where(
+                loans.c.credit_line_id == line_id,
+                loans.c.status == LoanStatus.ACTIVE.value,
+                loans.c.overdue_since_day.is_not(None),
+            )
+        )
+        return bool(self.conn.execute(query).scalar_one())
+
     def set_status(self, line_id: int, status: LineStatus) -> None:
         self.conn.execute(
             sa.update(credit_lines)
@@ -93,9 +105,11 @@ class CreditLineRepository:
             .values(status=status.value, version=credit_lines.c.version + 1)
         )
 
-    def change_limit(self, line_id: int, change: LimitChange) -> int:
-        """Store the new limit and record the change (old and new limit, reason, day); the
-        change's id."""
+    def change_limit(
+        self, line_id: int, change: LimitChange, *, single_handed_by: str | None = None
+    ) -> int:
+        """Store the new limit and record the change (old and new limit, reason, day, and
+        the staff member who made it alone, if one did); the change's id."""
         self.conn.execute(
             sa.update(credit_lines)
             .where(credit_lines.c.id == line_id)
@@ -110,10 +124,22 @@ class CreditLineRepository:
                     old_limit=change.old_limit,
                     new_limit=change.new_limit,
                     reason=change.reason,
+                    single_handed_by=single_handed_by,
                 )
                 .returning(limit_changes.c.id)
             ).scalar_one()
         )
+
+    def moved_single_handed(self, line_id: int, *, since: date) -> int:
+        """How far staff moved the line's limit alone from ``since`` on (fen, each change's
+        size counted, up or down)."""
+        size = sa.func.abs(limit_changes.c.new_limit - limit_changes.c.old_limit)
+        query = sa.select(sa.func.coalesce(sa.func.sum(size), 0)).where(
+            limit_changes.c.line_id == line_id,
+            limit_changes.c.single_handed_by.is_not(None),
+            limit_changes.c.day >= to_day(since),
+        )
+        return int(self.conn.execute(query).scalar_one())
 
     def stop_lines_of_lost_draws(
         self, loan_ids: list[int] | None = None, *, ended_day: int | None = None

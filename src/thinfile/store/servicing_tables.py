@@ -63,6 +63,7 @@ limit_changes = sa.Table(
     _money("old_limit"),
     _money("new_limit"),
     sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("single_handed_by", sa.String(64), nullable=True),
 )
 
 loans = sa.Table(

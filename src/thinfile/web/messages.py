@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from thinfile.errors import InvalidInputError, ThinfileError
+from thinfile.services.credit_lines import PAST_DUE_LINE
 from thinfile.web.forms import N_, UNKNOWN_PROBLEM, field_messages
 
 __all__ = ["BY_CODE", "KNOWN", "page_message"]
@@ -38,6 +39,10 @@ KNOWN: dict[str, str] = {
     "there is no such page": N_("There is no such page."),
     "this card is bound already": N_(
         "This card is bound already: you can pay from it. To bind it again, unbind it first."
+    ),
+    PAST_DUE_LINE: N_(
+        "A repayment on this line is past due, so nothing can be drawn now. Repay what is past "
+        "due; the line lends again at once."
     ),
     "a vintage is a month written YYYY-MM": N_(
         "A vintage is a month written YYYY-MM, such as 2025-01."
