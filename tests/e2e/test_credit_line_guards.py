@@ -1,5 +1,6 @@
 """What a revolving line may lend, over the API on SQLite and PostgreSQL: a purchase
-authorized on the line holds its room (no cash draw takes it, the capture then succeeds); a
+authorized on the line holds its room (no cash draw takes it, the capture then succeeds,
+also after staff cut the limit below it); a
 first-loan programme's discount is not the line's rate for later draws; a borrower's draw is
 one of the offered terms and at least the minimum (``tests/integration/
 test_credit_line_stops.py``: lost draws and stale offers)."""
@@ -14,6 +15,9 @@ import sqlalchemy as sa
 
 from tests.e2e.api_harness import TestClient, World, accept, apply, context_of
 from tests.e2e.test_api_checkout import authorized, key, post, shop
+from thinfile.money import Money
+from thinfile.services.business_date import current_business_date
+from thinfile.services.credit_lines import change_line_limit
 
 LINE_OFFER = 2  # the revolving line among alice's offers
 
@@ -53,6 +57,24 @@ def test_a_purchase_authorized_on_a_line_holds_its_room_from_cash_draws(
     assert cash.status_code == 409 and cash.json()["details"]["field"] == "amount", cash.text
     captured = post(api, merchant, session, "captures", amount="3000.00")
     assert captured.status_code == 201, captured.text
+
+
+def test_a_limit_cut_after_an_authorization_does_not_take_back_its_room(
+    api: TestClient, world: World
+) -> None:
+    """Staff lower the line below the purchase the merchant was promised: the capture within
+    the authorization is still honoured (and the line then lends no cash)."""
+    merchant = shop(api, world.admin)
+    phone = [{"name": "手机", "sku": "P1", "quantity": 1, "unit_price": "3000"}]
+    session = authorized(api, world, merchant, total="3000.00", lines=phone)
+    line_id = _line_of(api, session)
+    engine = context_of(api).engine
+    on = current_business_date(engine)
+    change_line_limit(engine, line_id, Money.of("1000"), "fraud signal, cut the limit", on)
+    captured = post(api, merchant, session, "captures", amount="3000.00")
+    assert captured.status_code == 201, captured.text
+    line = api.get(f"/v1/credit-lines/{line_id}", headers=world.alice.headers).json()
+    assert (Decimal(line["limit"]), Decimal(line["available"])) == (Decimal("1000.00"), Decimal(0))
 
 
 def test_a_first_loan_programme_prices_the_first_draw_only(api: TestClient, world: World) -> None:

@@ -174,6 +174,7 @@ EXPORTS: dict[str, list[str]] = {
         "balances_from_account",
         "change_limit",
         "charge_off",
+        "check_capture",
         "check_draw",
         "check_loan",
         "close_day",

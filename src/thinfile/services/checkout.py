@@ -70,7 +70,7 @@ from thinfile.servicing import (
     Account,
     EntryBuilder,
     PrepaymentMode,
-    check_draw,
+    check_capture,
     standard_product,
 )
 from thinfile.store.checkout_repo import StoredCheckout, StoredLine, StoredRefundPart
@@ -253,7 +253,7 @@ def capture_in_unit(
     terms = borrower_plan(amount, pricing, start=on, rounding=contract.rounding).schedule.terms
     if row.credit_line_id is not None:
         line = uow.credit_lines.get(row.credit_line_id, lock=True)
-        check_draw(line.line, uow.credit_lines.outstanding_principal(row.credit_line_id), amount)
+        check_capture(line.line, amount)  # within the authorization, which held its room
     # a refund cuts the schedule from the last installment backwards (keeps the installment)
     product = replace(standard_product(terms.method), prepayment_mode=PrepaymentMode.SHORTEN_TERM)
     loan = open_in_unit(

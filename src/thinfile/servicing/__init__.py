@@ -21,6 +21,7 @@ from thinfile.servicing.creditline import (
     LimitChange,
     LineStatus,
     change_limit,
+    check_capture,
     check_draw,
     close_line,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "balances_from_account",
     "change_limit",
     "charge_off",
+    "check_capture",
     "check_draw",
     "check_loan",
     "close_day",

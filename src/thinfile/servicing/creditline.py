@@ -68,6 +68,21 @@ def check_draw(line: CreditLine, outstanding_principal: int, amount: Money) -> N
         )
 
 
+def check_capture(line: CreditLine, amount: Money) -> None:
+    """Refuse the capture of a purchase authorized on the line only when the line lends no
+    more (charged off) or the currency differs: the authorization held its room when it was
+    given, so a limit lowered or a line frozen since does not take back what the merchant
+    was promised (the capture is within the authorization, checked by the checkout)."""
+    if amount.currency != line.limit.currency:
+        raise CurrencyMismatchError(
+            f"the line is in {line.limit.currency}", field="amount", value=amount.currency
+        )
+    if line.status not in (LineStatus.ACTIVE, LineStatus.FROZEN):
+        raise ConflictError(
+            f"credit line {line.line_id} is {line.status}", field="line_id", value=line.line_id
+        )
+
+
 def change_limit(
     line: CreditLine, new_limit: Money, reason: str, on: date
 ) -> tuple[CreditLine, LimitChange]:
