@@ -131,3 +131,9 @@ def test_a_declined_decision_opens_no_line(api: TestClient, world: World) -> Non
     )
     assert reply.status_code == 409 and reply.json()["details"]["field"] == "decision_id"
     assert api.get("/v1/me/working-capital-lines", headers=alice.headers).json() == []
+    # another borrower naming it learns nothing of it: as for a decision that does not exist
+    body = {"decision_id": decision["id"], "limit": "1000.00", "daily_rate": "0.0002"}
+    unknown = _open(api, world.bob, {**body, "decision_id": 999_999})
+    probe = _open(api, world.bob, body)
+    assert probe.status_code == unknown.status_code == 404
+    assert probe.json()["message"] == unknown.json()["message"]

@@ -212,7 +212,7 @@ def test_an_unknown_business_is_not_found(shop):
 
 
 def test_a_steady_shop_is_approved_from_its_stored_sales(shop):
-    engine, _owner, applicant_id = shop
+    engine, owner, applicant_id = shop
     ingest(shop, steady(200))
     features = sales_features_of(engine, applicant_id, TODAY)
     assert features.history_days == 200
@@ -226,7 +226,7 @@ def test_a_steady_shop_is_approved_from_its_stored_sales(shop):
     assert listed.id == stored.id and listed.decision == d
     assert listed.features["monthly_turnover_fen"] == 2_970_000
     with UnitOfWork(engine) as uow:
-        terms = approved_terms_in(uow, stored.id, TODAY + timedelta(days=30))
+        terms = approved_terms_in(uow, stored.id, TODAY + timedelta(days=30), owner=owner.user_id)
     assert (terms.applicant_id, terms.limit, terms.daily_rate) == (
         applicant_id,
         Money.of("29500"),
@@ -235,19 +235,22 @@ def test_a_steady_shop_is_approved_from_its_stored_sales(shop):
 
 
 def test_an_expired_or_declined_decision_opens_no_line(shop):
-    engine, _owner, applicant_id = shop
+    engine, owner, applicant_id = shop
     ingest(shop, steady(200))
     approved = decide_working_capital(engine, applicant_id, actor=UNDERWRITER, on=TODAY)
     with UnitOfWork(engine) as uow, pytest.raises(ConflictError):
-        approved_terms_in(uow, approved.id, TODAY + timedelta(days=31))
+        approved_terms_in(uow, approved.id, TODAY + timedelta(days=31), owner=owner.user_id)
     declined = decide_working_capital(
         engine, applicant_id, actor=UNDERWRITER, on=TODAY + timedelta(days=40)
     )
     assert "SALES_STOPPED" in declined.decision.reason_codes  # nothing sold for 40 days
     with UnitOfWork(engine) as uow, pytest.raises(ConflictError):
-        approved_terms_in(uow, declined.id, TODAY + timedelta(days=40))
+        approved_terms_in(uow, declined.id, TODAY + timedelta(days=40), owner=owner.user_id)
     with UnitOfWork(engine) as uow, pytest.raises(NotFoundError):
-        approved_terms_in(uow, 999_999, TODAY)
+        approved_terms_in(uow, 999_999, TODAY, owner=owner.user_id)
+    for decision_id in (approved.id, declined.id):  # another's: as if there were none
+        with UnitOfWork(engine) as uow, pytest.raises(NotFoundError):
+            approved_terms_in(uow, decision_id, TODAY + timedelta(days=40), owner="someone-else")
 
 
 def test_collapsing_sales_are_declined_with_the_reason(shop):

@@ -218,15 +218,19 @@ def working_capital_decisions(
     return [_stored(r) for r in rows]
 
 
-def approved_terms_in(uow: UnitOfWork, decision_id: int, on: date) -> WorkingCapitalTerms:
-    """The terms of an approved decision still valid on ``on``, inside the caller's unit of
-    work (the line-opening service's); a declined, expired or unknown decision raises."""
+def approved_terms_in(
+    uow: UnitOfWork, decision_id: int, on: date, *, owner: str
+) -> WorkingCapitalTerms:
+    """The terms of ``owner``'s approved decision still valid on ``on``, inside the caller's
+    unit of work (the line-opening service's); a declined, expired or unknown decision raises,
+    and another borrower's reads as unknown before anything is said of it (its outcome is
+    theirs)."""
     row = uow.sales.decision(decision_id)
-    if row is None:
+    stored = None if row is None else _stored(row)
+    if stored is None or uow.applicants.owner(stored.applicant_id) != owner:
         raise NotFoundError(
             "no such working-capital decision", field="decision_id", value=decision_id
         )
-    stored = _stored(row)
     d = stored.decision
     if not d.is_approved or d.daily_rate is None:
         raise ConflictError(

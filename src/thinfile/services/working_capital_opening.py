@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import ConflictError, NotFoundError, TermsMismatchError
+from thinfile.errors import ConflictError, TermsMismatchError
 from thinfile.money import Money, format_yuan
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
@@ -84,11 +84,7 @@ def open_from_decision_in_unit(
     which ``limit`` and ``daily_rate`` must repeat exactly (``today``: as for
     :func:`~thinfile.services.business_date.business_date_in`)."""
     on = business_date_in(uow, today=today)
-    terms = approved_terms_in(uow, decision_id, on)
-    if uow.applicants.owner(terms.applicant_id) != owner:
-        raise NotFoundError(
-            "no such working-capital decision", field="decision_id", value=decision_id
-        )
+    terms = approved_terms_in(uow, decision_id, on, owner=owner)
     opened = uow.working_capital.transaction_by_key(decision_key(decision_id))
     if opened is not None:
         raise ConflictError(
