@@ -5,9 +5,12 @@ raises :class:`thinfile.errors.ConductRuleBrokenError` naming the first one. The
 
 - ``reason_required`` — every contact records why it is made;
 - ``contact_window`` — no contact from 22:00 to 08:00 in the borrower's time zone
-  (``Asia/Shanghai`` unless the borrower gave another), unless the borrower agreed to it;
+  (``Asia/Shanghai`` unless the borrower gave another), unless the borrower agreed to it; the
+  borrower's agreement covers calls to the borrower only, never to a third party;
 - ``call_cap`` — at most :data:`MAX_UNANSWERED_CALLS` unanswered calls a day to one number:
   once six went unanswered, a seventh call that day is refused;
+- ``borrower_number_not_own`` — a contact as the borrower is to the borrower's own number
+  (so a third party never hears the debt by being called "the borrower");
 - ``third_party_not_emergency_contact`` — no third party except the registered emergency
   contact, on the number registered for them;
 - ``third_party_purpose`` — the emergency contact only to locate the borrower, and only when the
@@ -131,7 +134,8 @@ class History:
     """Unanswered calls to this attempt's number on its local day."""
     borrower_unreachable: bool
     number_is_registered: bool
-    """For a third party: the number is the registered emergency contact's."""
+    """The number is on record for the attempt's party: for the borrower, their own number;
+    for a third party, the registered emergency contact's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +166,8 @@ def local_time(at: datetime, zone: str) -> datetime:
 def _window(a: ContactAttempt) -> Breach | None:
     clock = local_time(a.at, a.time_zone).time()
     start, end = CONTACT_WINDOW
-    if start <= clock < end or a.consented_out_of_hours:
-        return None
+    if start <= clock < end or (a.consented_out_of_hours and a.party is Party.BORROWER):
+        return None  # the borrower agrees for themselves, never for a third party
     return Breach(
         "contact_window",
         f"no contact from 22:00 to 08:00 borrower's time ({clock:%H:%M} {a.time_zone})",
@@ -173,7 +177,13 @@ def _window(a: ContactAttempt) -> Breach | None:
 
 def _third_party(a: ContactAttempt, h: History) -> Breach | None:
     if a.party is Party.BORROWER:
-        return None
+        if h.number_is_registered:
+            return None
+        return Breach(
+            "borrower_number_not_own",
+            "a contact as the borrower must be to the borrower's own number",
+            "call the borrower on the number in their profile (or registered for them)",
+        )
     if a.party is Party.OTHER or not h.number_is_registered:
         return Breach(
             "third_party_not_emergency_contact",

@@ -6,6 +6,13 @@ unit of work that locks the number's count of unanswered calls for the borrower'
 attempt that breaks a rule raises :class:`~thinfile.errors.ConductRuleBrokenError` and is
 stored as ``refused`` (with the rule) in a unit of work of its own, so the refusal survives
 the rollback of the attempt. An agency acts through the same function, naming itself.
+
+A number counts as the borrower's own when it is the phone of the profile of the loan's
+borrower (or the one they sign in with); only a loan with no borrower profile on record takes
+the numbers staff registered for the borrower (:func:`register_party`) instead. Contacts and
+promises are refused on a loan with nothing to collect (not active, nothing past due, or its
+purchase under an open dispute), and the borrower counts as unreachable only from the failed
+attempts made since the case (re)opened.
 """
 
 from __future__ import annotations
@@ -37,8 +44,15 @@ from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import mask_name, mask_phone, normalize_phone
 from thinfile.services.audit import record_audit
 from thinfile.services.business_date import business_date_in
-from thinfile.services.collections import check_collector, member_agency_in, open_case_in
+from thinfile.services.collections import (
+    check_collectable_in,
+    check_collector,
+    check_loan_in_reach_in,
+    member_agency_in,
+    open_case_in,
+)
 from thinfile.services.identity_records import Actor
+from thinfile.services.ownership import owner_of_any_loan
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import from_day, to_day
 
@@ -112,7 +126,10 @@ def register_party(
     actor: Actor,
 ) -> int:
     """Register the borrower's or the emergency contact's number for a loan (never another
-    third party): only a number registered here counts as the emergency contact's."""
+    third party): only a number registered here counts as the emergency contact's. The
+    borrower's number must be their own (their profile's, or the one they sign in with); only
+    for a loan with no borrower on record is the number registered here taken as theirs. An
+    agency's collector registers only on loans whose case their agency holds."""
     check_collector(actor)
     if Party(party) is Party.OTHER:
         raise InvalidInputError("only the borrower or the emergency contact", field="party")
@@ -121,7 +138,16 @@ def register_party(
         raise InvalidInputError("a party needs a name", field="name")
     with UnitOfWork(engine) as uow:
         uow.loans.get(loan_id, lock=True)  # the loan exists; one registration at a time
+        check_loan_in_reach_in(uow, loan_id, actor)
         digest = cipher.lookup_hash("phone", number)
+        if Party(party) is Party.BORROWER and _is_borrowers_own(uow, loan_id, digest) is False:
+            raise InvalidInputError(
+                "the number is not the borrower's own: anyone else is a third party",
+                field="phone",
+                value=mask_phone(number),
+                remedy="register the phone in the borrower's profile, or register this "
+                "number as the emergency contact if the borrower named them",
+            )
         if any(
             p.party == Party(party).value and p.number_hash == digest
             for p in uow.collections.parties_of(loan_id)
@@ -139,6 +165,30 @@ def register_party(
         record_audit(uow, actor.label, "collection.party_add", f"loan:{loan_id}", {"party": party})
         uow.commit()
     return party_id
+
+
+def _is_borrowers_own(uow: UnitOfWork, loan_id: int, digest: str) -> bool | None:
+    """Whether the number of lookup hash ``digest`` is the borrower's own: the phone of the
+    profile of the user who owns the loan, or the one they sign in with. None when the loan
+    has no borrower with a profile on record (only staff's registration then says)."""
+    owner = owner_of_any_loan(uow, str(loan_id))
+    profile = None if owner is None else uow.applicants.of_user(owner)
+    if owner is None or profile is None:
+        return None
+    return digest == profile.phone_hash or uow.user_phones.user_of(digest) == owner
+
+
+def _is_on_record(uow: UnitOfWork, loan_id: int, party: Party, digest: str) -> bool:
+    """Whether the number of ``digest`` is on record for ``party``: for the borrower, their
+    own (:func:`_is_borrowers_own`); on a loan with no borrower profile on record, a number
+    staff registered for the party (for the borrower: any number while none is registered,
+    as there is nothing to hold it against)."""
+    if party is Party.BORROWER:
+        own = _is_borrowers_own(uow, loan_id, digest)
+        if own is not None:
+            return own
+    numbers = [p.number_hash for p in uow.collections.parties_of(loan_id) if p.party == party.value]
+    return digest in numbers or (party is Party.BORROWER and not numbers)
 
 
 def _script(code: str) -> Script:
@@ -174,18 +224,17 @@ def _row(
 
 
 def _history(uow: UnitOfWork, row: Any, request: ContactRequest, digest: str, day: int) -> History:
+    """What the conduct rules need: only contacts made after the local day the case (re)opened
+    count (a cured case's failed attempts do not make the borrower unreachable now)."""
     case_id, loan_id = int(row.id), int(row.loan_id)
     earlier = tuple(
         ContactRecord(
             Party(c.party), Channel(c.channel), c.at, ContactOutcome(c.outcome), c.number_hash
         )
         for c in uow.collections.contacts_of(case_id)
-        if c.status == "made"
+        if c.status == "made" and int(c.local_day) > int(row.opened_day)
     )
-    registered = any(
-        p.party == request.party.value and p.number_hash == digest
-        for p in uow.collections.parties_of(loan_id)
-    )
+    registered = _is_on_record(uow, loan_id, request.party, digest)
     phone = request.channel is Channel.PHONE
     unanswered = uow.collections.lock_unanswered(digest, day) if phone else 0
     return History(unanswered, is_unreachable(earlier), registered)
@@ -213,6 +262,7 @@ def log_contact(
             agency = agency or member_agency_in(uow, actor)
             row = open_case_in(uow, case_id, agency=agency, actor=actor)
             local = local_time(request.at, str(row.time_zone))
+            check_collectable_in(uow, int(row.loan_id), local.date())
             day = to_day(local.date())
             attempt = ContactAttempt(
                 request.channel,
@@ -358,6 +408,7 @@ def record_promise(
         if amount.currency != loan.currency:
             raise InvalidInputError("the promise is in the loan's currency", field="amount")
         today = business_date_in(uow, today=today)
+        check_collectable_in(uow, loan.loan_id, today)
         check_promise(amount.fen, due, today)
         owed = sum(i.unpaid.total for i in loan.installments)  # all its schedule still asks
         if amount.fen > owed:

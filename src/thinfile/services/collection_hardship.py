@@ -48,7 +48,7 @@ from thinfile.money import Money
 from thinfile.security.roles import SERVICING_ROLES
 from thinfile.services.audit import record_audit
 from thinfile.services.business_date import business_date_in
-from thinfile.services.collections import check_collector
+from thinfile.services.collections import check_collector, check_loan_in_reach_in
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_adjustments import settle_in_unit
 from thinfile.services.loan_postings import catch_up, persist
@@ -120,7 +120,8 @@ def propose_plan(
     today: date | None = None,
 ) -> HardshipPlan:
     """Propose a hardship plan for ``loan_id`` (audited ``collection.hardship_propose``) on
-    the open business date (``today``: the clock's date unless a replay of past days says)."""
+    the open business date (``today``: the clock's date unless a replay of past days says).
+    An agency's collector proposes only on loans whose case their agency holds."""
     check_collector(actor)
     kind = HardshipKind(kind)
     reason = staff_reason(reason)
@@ -129,6 +130,7 @@ def propose_plan(
         raise InvalidInputError("only a settlement takes an amount", field="amount")
     with UnitOfWork(engine) as uow:
         loan = uow.loans.get(loan_id, lock=True).account
+        check_loan_in_reach_in(uow, loan_id, actor)
         on = business_date_in(uow, today=today)
         _check_open_loan(loan)
         if kind is not HardshipKind.SETTLEMENT:

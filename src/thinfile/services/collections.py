@@ -39,6 +39,7 @@ from thinfile.services.audit import record_audit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import LoanStatus
 from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = [
@@ -52,7 +53,9 @@ __all__ = [
     "assign_agency",
     "assign_case",
     "case_facts_in",
+    "check_collectable_in",
     "check_collector",
+    "check_loan_in_reach_in",
     "collection_measures",
     "follow_cases_in_unit",
     "member_agency_in",
@@ -172,6 +175,52 @@ def open_case_in(
             "the case is not assigned to this agency", field="case_id", value=case_id
         )
     return row
+
+
+def check_loan_in_reach_in(uow: UnitOfWork, loan_id: int, actor: Actor) -> None:
+    """An outsourced agency's collector acts only on a loan whose open case their agency
+    holds (in-house staff on any loan): any other loan does not exist for them, as
+    :func:`open_case_in` treats a case placed elsewhere."""
+    member = member_agency_in(uow, actor)
+    if member is None:
+        return
+    row = uow.collections.case_of_loan(loan_id)
+    if row is None or row.status != "open" or row.agency != member:
+        raise NotFoundError(
+            "no such loan among the cases your agency holds",
+            field="loan_id",
+            value=loan_id,
+            remedy="act only on loans whose case is assigned to your agency",
+        )
+
+
+def check_collectable_in(uow: UnitOfWork, loan_id: int, on: date) -> None:
+    """Refuse collecting (a contact, a promise) on a loan with nothing to collect on ``on``:
+    not active (repaid, charged off, written off), nothing past due (arrears cured before the
+    case closes at close of business), or its purchase under an open dispute (DOMAIN §11:
+    collection pauses until the dispute is resolved)."""
+    loan = uow.loans.get(loan_id).account
+    if loan.status is not LoanStatus.ACTIVE:
+        raise ConflictError(
+            f"loan {loan_id} is {loan.status.value}: there is nothing to collect",
+            field="loan_id",
+            value=loan_id,
+            remedy="make no collection contact or promise; the case closes at close of business",
+        )
+    if not any(i.arrears > 0 for i in loan.installments if i.due < on):
+        raise ConflictError(
+            f"loan {loan_id} has nothing past due on {on.isoformat()}: there is nothing to collect",
+            field="loan_id",
+            value=loan_id,
+            remedy="make no collection contact or promise; the case closes at close of business",
+        )
+    if any(end is None for _start, end in uow.disputes.held_of_loan(loan_id)):
+        raise ConflictError(
+            f"loan {loan_id} finances a purchase under an open dispute: collection pauses",
+            field="loan_id",
+            value=loan_id,
+            remedy="wait until the dispute is resolved",
+        )
 
 
 def assign_case(engine: Engine, case_id: int, assignee: str | None, *, actor: Actor) -> None:

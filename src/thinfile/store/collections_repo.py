@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.store.checkout_tables import checkout_captures
 from thinfile.store.collections_tables import (
     agencies,
     agency_assignments,
@@ -24,11 +25,22 @@ from thinfile.store.collections_tables import (
 )
 from thinfile.store.db import StoredRow
 from thinfile.store.dialect import insert_for
+from thinfile.store.dispute_tables import checkout_disputes
 from thinfile.store.servicing_tables import loans, transactions
 
 __all__ = ["CollectionsRepository"]
 
 _PAID_KINDS = ("repayment", "prepayment", "settlement")
+
+
+def _undisputed(loan_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """The loan finances no purchase under an open dispute (DOMAIN §11: collection pauses
+    while it is open, so no case opens or reopens for it)."""
+    return ~sa.exists().where(
+        checkout_captures.c.session_id == checkout_disputes.c.session_id,
+        checkout_captures.c.loan_id == loan_id,
+        checkout_disputes.c.resolved_day.is_(None),
+    )
 
 
 class CollectionsRepository:
@@ -40,7 +52,8 @@ class CollectionsRepository:
     # cases ---------------------------------------------------------------------------------
 
     def delinquent_without_case(self) -> list[StoredRow]:
-        """Active delinquent loans that never had a case: ``id, bucket``."""
+        """Active delinquent loans that never had a case and finance no purchase under an
+        open dispute: ``id, bucket``."""
         return list(
             self.conn.execute(
                 sa.select(loans.c.id, loans.c.bucket)
@@ -48,6 +61,7 @@ class CollectionsRepository:
                     loans.c.status == "active",
                     loans.c.bucket != "CURRENT",
                     ~sa.exists().where(cases.c.loan_id == loans.c.id),
+                    _undisputed(loans.c.id),
                 )
                 .order_by(loans.c.id)
             )
@@ -60,7 +74,8 @@ class CollectionsRepository:
 
     def follow_buckets(self, day: int, agent_buckets: frozenset[str]) -> int:
         """Open cases follow their loan's bucket (and strategy, unless with an agency);
-        closed cases of loans delinquent again reopen; cases of loans cured or closed close."""
+        closed cases of loans delinquent again reopen (not while the loan's purchase is under
+        an open dispute); cases of loans cured or closed close."""
         bucket = sa.select(loans.c.bucket).where(loans.c.id == cases.c.loan_id).scalar_subquery()
         active = sa.exists().where(loans.c.id == cases.c.loan_id, loans.c.status == "active")
         delinquent = sa.exists().where(
@@ -73,7 +88,7 @@ class CollectionsRepository:
         )
         touched = self.conn.execute(
             sa.update(cases)
-            .where(cases.c.status == "closed", delinquent)
+            .where(cases.c.status == "closed", delinquent, _undisputed(cases.c.loan_id))
             .values(
                 status="open",
                 bucket=bucket,
