@@ -8,9 +8,16 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.integration.commerce_helpers import DAY, STAFF, active_merchant, campaign_draft
+from tests.integration.commerce_helpers import (
+    _HASHER,
+    DAY,
+    STAFF,
+    active_merchant,
+    campaign_draft,
+)
 from thinfile.commerce import BudgetState, CampaignStatus
 from thinfile.errors import (
     CampaignBudgetExhaustedError,
@@ -21,9 +28,12 @@ from thinfile.errors import (
     NotFoundError,
 )
 from thinfile.money import Money
-from thinfile.services import campaigns
+from thinfile.security.roles import Role
+from thinfile.services import campaigns, identity, merchant_portal, merchants
 from thinfile.services.campaign_records import CampaignDraft
+from thinfile.services.identity_records import Actor
 from thinfile.services.uow import UnitOfWork
+from thinfile.store.campaign_tables import campaigns as campaign_table
 
 
 def _plans(engine: Engine, merchant_id: str, yuan: str, on: date = DAY):
@@ -229,3 +239,39 @@ def test_every_bad_field_is_reported_at_once(engine):
     with pytest.raises(InvalidCampaignError) as refused:
         campaigns.create_campaign(engine, STAFF, draft)
     assert {p.field for p in refused.value.problems} == {"ends_on", "warning_threshold", "terms"}
+
+
+def test_a_merchant_sees_its_campaigns_however_many_other_merchants_have(engine):
+    """The portal lists the newest campaigns naming the merchant: two hundred newer campaigns
+    of another merchant do not push its own out of the list."""
+
+    mine, other = active_merchant(engine), active_merchant(engine)
+    own = campaigns.create_campaign(engine, STAFF, campaign_draft([mine], name="骑手节"))
+    with UnitOfWork(engine) as uow:  # the other merchant's, straight into the store: quicker
+        for n in range(200):
+            uow.campaigns.add(
+                {**_row_of(uow, own.id), "id": f"other-{n:03d}", "name": f"别家活动{n}"},
+                (other,),
+                (12,),
+            )
+        uow.commit()
+    user = identity.create_user(
+        engine, _HASHER, email="shop-owner@example.com", password="pw-123456789", role=Role.MERCHANT
+    )
+    with UnitOfWork(engine) as uow:
+        _, audit = merchants.add_user_in_unit(uow, STAFF, mine, user.id)
+        audit.append(uow)
+        uow.commit()
+    listed = merchant_portal.campaigns_of(engine, Actor(user.id, Role.MERCHANT))
+    assert [c.campaign.name for c in listed] == ["骑手节"]
+
+
+def _row_of(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
+    """A stored campaign's own columns, to copy (the created time one second later)."""
+
+    row = (
+        uow.conn.execute(sa.select(campaign_table).where(campaign_table.c.id == campaign_id))
+        .one()
+        ._asdict()
+    )
+    return {**row, "created_at": row["created_at"] + timedelta(seconds=1)}

@@ -148,12 +148,13 @@ def settlement_file(engine: Engine, actor: Actor, on: date) -> tuple[str, str]:
     return settlement_file_name(record), settlement_csv(record.settlement)
 
 
-def campaigns_of(engine: Engine, actor: Actor) -> list[CampaignRecord]:
-    """The campaigns naming the caller's merchant, newest first, with their budgets."""
+def campaigns_of(engine: Engine, actor: Actor, *, limit: int = 200) -> list[CampaignRecord]:
+    """The campaigns naming the caller's merchant, newest first, with their budgets (the
+    latest ``limit``: a lender's other campaigns, however many, never push them out)."""
     merchant, _ = merchant_of_user(engine, actor)
     with UnitOfWork(engine) as uow:
-        rows = uow.campaigns.page(limit=200, offset=0, status=None, warning_only=False)
-    return [c for c in (campaign_record(r) for r in rows) if merchant.id in c.campaign.merchant_ids]
+        rows = uow.campaigns.naming(merchant.id, limit=limit)
+    return [campaign_record(r) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,6 +145,16 @@ class CampaignRepository:
             query = query.where(campaigns.c.spent_fen >= campaigns.c.warning_fen)
         return self._complete(list(self.conn.execute(query.limit(limit).offset(offset))))
 
+    def naming(self, merchant_id: str, *, limit: int) -> list[StoredCampaign]:
+        """The campaigns that name ``merchant_id``, newest first, at most ``limit``."""
+        query = (
+            _CAMPAIGN.join(campaign_merchants, campaign_merchants.c.campaign_id == campaigns.c.id)
+            .where(campaign_merchants.c.merchant_id == merchant_id)
+            .order_by(campaigns.c.created_at.desc(), campaigns.c.id)
+            .limit(limit)
+        )
+        return self._complete(list(self.conn.execute(query)))
+
     def running_for(self, merchant_id: str, on: date, status: str) -> list[StoredCampaign]:
         """The campaigns of ``status`` naming the merchant whose window holds ``on``."""
         rows = _RUNNING_FOR.all(self.conn, {"merchant_id": merchant_id, "status": status, "on": on})
