@@ -75,8 +75,17 @@ class ContactCreate(_In):
     script: str = Field(min_length=1, max_length=40)
     reason: str = Field(max_length=500, description="Why this contact (required, not blank)")
     outcome: Literal[
-        "answered", "unanswered", "invalid_number", "promise", "refused_to_pay", "message_left"
-    ]
+        "answered",
+        "unanswered",
+        "invalid_number",
+        "promise",
+        "refused_to_pay",
+        "message_left",
+        "asked_to_stop",
+    ] = Field(
+        description="asked_to_stop: a third party asked not to be contacted again; later "
+        "contacts to the number on this loan are refused"
+    )
     consented_out_of_hours: StrictBool = False
 
 
@@ -185,6 +194,14 @@ class AgencyCreate(_In):
     )
     code: str = Field(pattern=_CODE)
     name: str = Field(default="", max_length=200)
+
+
+class AgencyPublic(BaseModel):
+    """An outsourced collection agency on the white list (委外催收机构名单)."""
+
+    code: str
+    name: str
+    active: bool
 
 
 class AgencyUserCreate(_In):

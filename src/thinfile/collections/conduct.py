@@ -4,6 +4,9 @@
 raises :class:`thinfile.errors.ConductRuleBrokenError` naming the first one. The rules:
 
 - ``reason_required`` — every contact records why it is made;
+- ``third_party_asked_to_stop`` — a third party who asked not to be contacted again (a contact
+  logged with the outcome ``asked_to_stop``) is never contacted again on that number for that
+  loan, whoever the contact is said to be for (§5.6 "stop if asked");
 - ``contact_window`` — no contact from 22:00 to 08:00 in the borrower's time zone
   (``Asia/Shanghai`` unless the borrower gave another), unless the borrower agreed to it; the
   borrower's agreement covers calls to the borrower only, never to a third party;
@@ -85,6 +88,9 @@ class ContactOutcome(enum.StrEnum):
     """The borrower promised to pay (record the promise)."""
     REFUSED_TO_PAY = "refused_to_pay"
     MESSAGE_LEFT = "message_left"
+    ASKED_TO_STOP = "asked_to_stop"
+    """A third party asked not to be contacted again about the borrower (要求停止联系): the
+    number is never contacted again for the loan."""
 
     @property
     def is_failed(self) -> bool:
@@ -136,6 +142,9 @@ class History:
     number_is_registered: bool
     """The number is on record for the attempt's party: for the borrower, their own number;
     for a third party, the registered emergency contact's."""
+    asked_to_stop: bool = False
+    """A third party on this number asked, in an earlier contact about the loan, not to be
+    contacted again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +214,16 @@ def _third_party(a: ContactAttempt, h: History) -> Breach | None:
     return None
 
 
+def _stop_asked(h: History) -> Breach | None:
+    if not h.asked_to_stop:
+        return None
+    return Breach(
+        "third_party_asked_to_stop",
+        "a third party on this number asked not to be contacted again about this loan",
+        "make no further contact to this number; reach the borrower on their own number",
+    )
+
+
 def conduct_breaches(attempt: ContactAttempt, history: History) -> tuple[Breach, ...]:
     """Every rule ``attempt`` would break, in the order of the module docstring."""
     found: list[Breach | None] = []
@@ -212,6 +231,7 @@ def conduct_breaches(attempt: ContactAttempt, history: History) -> tuple[Breach,
         found.append(
             Breach("reason_required", "a contact needs a recorded reason", "state the reason")
         )
+    found.append(_stop_asked(history))
     found.append(_window(attempt))
     if attempt.channel is Channel.PHONE and history.unanswered_today >= MAX_UNANSWERED_CALLS:
         found.append(

@@ -13,6 +13,11 @@ the numbers staff registered for the borrower (:func:`register_party`) instead. 
 promises are refused on a loan with nothing to collect (not active, nothing past due, or its
 purchase under an open dispute), and the borrower counts as unreachable only from the failed
 attempts made since the case (re)opened.
+
+The contact window is judged in the borrower's own time zone, the one they chose in their
+notification preferences (:func:`borrower_time_zone_in`), else the case's (Asia/Shanghai). A
+third party who asks not to be contacted again is logged with the outcome ``asked_to_stop``;
+any later contact to that number on the loan is then refused (``third_party_asked_to_stop``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from thinfile.collections import (
+    DEFAULT_TIME_ZONE,
     Channel,
     ContactAttempt,
     ContactOutcome,
@@ -61,6 +67,7 @@ __all__ = [
     "ContactRequest",
     "LoggedContact",
     "PromiseRecord",
+    "borrower_time_zone_in",
     "contacts_of_case",
     "log_contact",
     "promises_of_case",
@@ -237,7 +244,30 @@ def _history(uow: UnitOfWork, row: Any, request: ContactRequest, digest: str, da
     registered = _is_on_record(uow, loan_id, request.party, digest)
     phone = request.channel is Channel.PHONE
     unanswered = uow.collections.lock_unanswered(digest, day) if phone else 0
-    return History(unanswered, is_unreachable(earlier), registered)
+    return History(
+        unanswered, is_unreachable(earlier), registered, _asked_to_stop(uow, row, digest)
+    )
+
+
+def _asked_to_stop(uow: UnitOfWork, row: Any, digest: str) -> bool:
+    """Whether a third party on the number of ``digest`` asked, in any contact made on the
+    loan's case (before or since it last reopened), not to be contacted again."""
+    return any(
+        c.status == "made"
+        and c.outcome == ContactOutcome.ASKED_TO_STOP.value
+        and c.number_hash == digest
+        for c in uow.collections.contacts_of(int(row.id))
+    )
+
+
+def borrower_time_zone_in(uow: UnitOfWork, row: Any) -> str:
+    """The time zone of the contact window for case ``row``: the one the borrower chose in
+    their preferences (``notification_preferences``), else the case's (Asia/Shanghai)."""
+    owner = owner_of_any_loan(uow, str(row.loan_id))
+    chosen = None if owner is None else uow.notifications.preferences(owner)
+    if chosen is not None and chosen.time_zone:
+        return str(chosen.time_zone)
+    return str(row.time_zone)
 
 
 def log_contact(
@@ -257,11 +287,19 @@ def log_contact(
     digest = cipher.lookup_hash("phone", number)
     if len(request.reason) > REASON_MAX:
         raise InvalidInputError(f"a reason is at most {REASON_MAX} characters", field="reason")
+    if request.outcome is ContactOutcome.ASKED_TO_STOP and request.party is Party.BORROWER:
+        raise InvalidInputError(
+            "asked_to_stop records a third party's request not to be contacted again",
+            field="outcome",
+            value=request.outcome.value,
+            remedy="record the borrower's answer as answered or refused_to_pay",
+        )
     try:
         with UnitOfWork(engine) as uow:
             agency = agency or member_agency_in(uow, actor)
             row = open_case_in(uow, case_id, agency=agency, actor=actor)
-            local = local_time(request.at, str(row.time_zone))
+            zone = borrower_time_zone_in(uow, row)
+            local = local_time(request.at, zone)
             check_collectable_in(uow, int(row.loan_id), local.date())
             day = to_day(local.date())
             attempt = ContactAttempt(
@@ -271,7 +309,7 @@ def log_contact(
                 request.purpose,
                 script,
                 request.reason,
-                str(row.time_zone),
+                zone,
                 request.consented_out_of_hours,
             )
             check_conduct(attempt, _history(uow, row, request, digest, day))
@@ -320,7 +358,7 @@ def _log_refusal(
 ) -> None:
     with UnitOfWork(engine) as uow:
         row = uow.collections.case(case_id)
-        zone = str(row.time_zone) if row is not None else "Asia/Shanghai"
+        zone = DEFAULT_TIME_ZONE if row is None else borrower_time_zone_in(uow, row)
         values = _row(case_id, request, number, digest, actor, agency)
         values |= {
             "local_day": to_day(local_time(request.at, zone).date()),

@@ -46,6 +46,7 @@ __all__ = [
     "CONTROL_SHARE",
     "REMINDER_ARMS",
     "REMINDER_SALT",
+    "Agency",
     "CaseSummary",
     "Measures",
     "add_agency",
@@ -58,6 +59,7 @@ __all__ = [
     "check_loan_in_reach_in",
     "collection_measures",
     "follow_cases_in_unit",
+    "list_agencies",
     "member_agency_in",
     "open_case_in",
     "recall_agency",
@@ -265,6 +267,25 @@ def add_agency(engine: Engine, code: str, name: str, *, actor: Actor) -> None:
         uow.commit()
 
 
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """An outsourced collection agency on the white list (委外催收机构名单, DOMAIN §5.6)."""
+
+    code: str
+    name: str
+    active: bool
+
+
+def list_agencies(engine: Engine, *, actor: Actor) -> list[Agency]:
+    """The white list of outsourced collection agencies, by code, for staff who work or
+    place collection cases (collectors, agencies' included, servicing agents, admins); §5.6
+    asks the lender to publish it."""
+    check_collector(actor)
+    with UnitOfWork(engine) as uow:
+        rows = uow.collections.agencies()
+    return [Agency(str(r.code), str(r.name), bool(r.active)) for r in rows]
+
+
 def assign_agency(engine: Engine, case_id: int, agency: str, *, actor: Actor) -> None:
     """Give a case to a white-listed agency (its strategy becomes ``agency``)."""
     check_collector(actor, SERVICING_ROLES)
@@ -347,12 +368,15 @@ class Measures:
     promise_kept: dict[tuple[str, str], Decimal]
 
 
-def collection_measures(engine: Engine) -> Measures:
+def collection_measures(engine: Engine, *, actor: Actor | None = None) -> Measures:
     """Cure and roll-forward rates of every case (the bucket it opened in, its strategy now,
-    against its loan's bucket now) and promise-kept rates, by strategy and bucket."""
+    against its loan's bucket now) and promise-kept rates, by strategy and bucket. An
+    outsourced agency's collector (``actor``, :func:`member_agency_in`) measures only the
+    cases their agency holds (or held when they closed): never in-house or other agencies'."""
     with UnitOfWork(engine) as uow:
-        cases = uow.collections.case_rows()
-        promises = uow.collections.promise_rows()
+        agency = None if actor is None else member_agency_in(uow, actor)
+        cases = uow.collections.case_rows(agency=agency)
+        promises = uow.collections.promise_rows(agency=agency)
     results = [
         CaseResult(str(c.strategy), str(c.entry_bucket), _later(str(c.ls), str(c.loan_bucket)))
         for c in cases

@@ -140,15 +140,15 @@ class CollectionsRepository:
             .values(**values, version=cases.c.version + 1)
         )
 
-    def case_rows(self) -> list[StoredRow]:
-        """Every case with its loan's bucket and status today (for the measures)."""
-        return list(
-            self.conn.execute(
-                sa.select(cases, loans.c.bucket.label("loan_bucket"), loans.c.status.label("ls"))
-                .join(loans, loans.c.id == cases.c.loan_id)
-                .order_by(cases.c.id)
-            )
-        )
+    def case_rows(self, *, agency: str | None = None) -> list[StoredRow]:
+        """Every case with its loan's bucket and status today (for the measures); with
+        ``agency``, only the cases that agency holds."""
+        query = sa.select(
+            cases, loans.c.bucket.label("loan_bucket"), loans.c.status.label("ls")
+        ).join(loans, loans.c.id == cases.c.loan_id)
+        if agency is not None:
+            query = query.where(cases.c.agency == agency)
+        return list(self.conn.execute(query.order_by(cases.c.id)))
 
     # parties and contacts ------------------------------------------------------------------
 
@@ -236,15 +236,15 @@ class CollectionsRepository:
         ).rowcount
         return int(kept) + int(broken)
 
-    def promise_rows(self) -> list[StoredRow]:
-        """``strategy, bucket, status`` of every promise (the case's at the time of reading)."""
-        return list(
-            self.conn.execute(
-                sa.select(cases.c.strategy, cases.c.bucket, promises.c.status).join(
-                    cases, cases.c.id == promises.c.case_id
-                )
-            )
+    def promise_rows(self, *, agency: str | None = None) -> list[StoredRow]:
+        """``strategy, bucket, status`` of every promise (the case's at the time of reading);
+        with ``agency``, only the promises on cases that agency holds."""
+        query = sa.select(cases.c.strategy, cases.c.bucket, promises.c.status).join(
+            cases, cases.c.id == promises.c.case_id
         )
+        if agency is not None:
+            query = query.where(cases.c.agency == agency)
+        return list(self.conn.execute(query))
 
     # hardship ------------------------------------------------------------------------------
 
@@ -310,6 +310,10 @@ class CollectionsRepository:
                 sa.select(notes).where(notes.c.case_id == case_id).order_by(notes.c.id)
             )
         )
+
+    def agencies(self) -> list[StoredRow]:
+        """The white list: ``code, name, active`` of every agency, by code."""
+        return list(self.conn.execute(sa.select(agencies).order_by(agencies.c.code)))
 
     def agency(self, code: str) -> StoredRow | None:
         return self.conn.execute(sa.select(agencies).where(agencies.c.code == code)).first()

@@ -20,6 +20,7 @@ from thinfile.api.mappers_collections import (
 )
 from thinfile.api.models_collections import (
     AgencyCreate,
+    AgencyPublic,
     AgencyUserCreate,
     AssigneeCreate,
     CasePublic,
@@ -153,6 +154,17 @@ def add_agency(body: AgencyCreate, admin: Admin, context: Context) -> None:
     collections.add_agency(context.engine, body.code, body.name, actor=admin)
 
 
+@router.get(
+    "/agencies",
+    response_model=list[AgencyPublic],
+    summary="The white list of outsourced collection agencies",
+    description="Every agency, by code, active or not (DOMAIN §5.6: the list is published).",
+)
+def list_agencies(caller: Collector, context: Context) -> list[AgencyPublic]:
+    found = collections.list_agencies(context.engine, actor=caller)
+    return [AgencyPublic(code=a.code, name=a.name, active=a.active) for a in found]
+
+
 @router.post(
     "/agencies/{code}/users", status_code=204, summary="Let a collector sign in for an agency"
 )
@@ -216,6 +228,11 @@ def decline_plan(
     return plan_public(plan)
 
 
-@router.get("/measures", response_model=list[MeasurePublic], summary="Cure, roll, promise rates")
-def measures(_caller: Collector, context: Context) -> list[MeasurePublic]:
-    return measures_public(collections.collection_measures(context.engine))
+@router.get(
+    "/measures",
+    response_model=list[MeasurePublic],
+    summary="Cure, roll, promise rates",
+    description="An outsourced agency's collector measures only the cases their agency holds.",
+)
+def measures(caller: Collector, context: Context) -> list[MeasurePublic]:
+    return measures_public(collections.collection_measures(context.engine, actor=caller))
