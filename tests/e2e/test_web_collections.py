@@ -281,3 +281,20 @@ def test_contacts_read_in_words_in_both_languages(client, book):
     en = client.get(url, headers={"Accept-Language": "en"}).text
     assert '<td class="channel">Phone call</td><td class="outcome">Not answered</td>' in en
     assert "Outside the hours for contact" in en
+
+
+def test_anyone_reads_the_published_list_of_collection_agencies(client: TestClient) -> None:
+    """DOMAIN §5.6: the lender publishes the agencies that collect for it; no sign-in."""
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    post(client, "/language", {"lang": "en", "next": "/collection-agencies"})
+    empty = client.get("/collection-agencies")
+    assert empty.status_code == 200 and "We work with no collection agency" in empty.text
+    admin = Actor(staff(client, "admin", Role.ADMIN), Role.ADMIN)
+    collections.add_agency(context.engine, "zeta", "Zeta 催收服务有限公司", actor=admin)
+    collections.add_agency(context.engine, "acme", "Acme collections", actor=admin)
+    page = client.get("/collection-agencies")
+    listed = re.findall(r'<li data-code="([a-z]+)">([^<]+)</li>', page.text)
+    assert listed == [("acme", "Acme collections"), ("zeta", "Zeta 催收服务有限公司")]
+    assert 'href="/collection-agencies"' in client.get("/mall").text  # linked from every page
+    post(client, "/language", {"lang": "zh", "next": "/collection-agencies"})
+    assert "与我们合作的催收机构" in client.get("/collection-agencies").text

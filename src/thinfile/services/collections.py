@@ -62,6 +62,7 @@ __all__ = [
     "list_agencies",
     "member_agency_in",
     "open_case_in",
+    "published_agencies",
     "recall_agency",
     "worklist",
 ]
@@ -284,6 +285,15 @@ def list_agencies(engine: Engine, *, actor: Actor) -> list[Agency]:
     with UnitOfWork(engine) as uow:
         rows = uow.collections.agencies()
     return [Agency(str(r.code), str(r.name), bool(r.active)) for r in rows]
+
+
+def published_agencies(engine: Engine) -> list[Agency]:
+    """The outsourced collection agencies the lender works with now (the active ones of the
+    white list), by name, for anyone to read: DOMAIN §5.6 asks the lender to publish them."""
+    with UnitOfWork(engine) as uow:
+        rows = uow.collections.agencies()
+    listed = [Agency(str(r.code), str(r.name), True) for r in rows if r.active]
+    return sorted(listed, key=lambda a: (a.name, a.code))
 
 
 def assign_agency(engine: Engine, case_id: int, agency: str, *, actor: Actor) -> None:

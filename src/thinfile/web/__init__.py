@@ -47,6 +47,7 @@ __all__ = ["PAGE_PREFIXES", "WebConfig", "install_web"]
 
 STATIC = TEMPLATES.parent / "static"
 PAGE_PREFIXES = (
+    "/collection-agencies",
     "/sign-in",
     "/sign-up",
     "/sign-out",
@@ -111,6 +112,7 @@ def install_web(
         messages.router,
         working_capital.router,
         collections.router,
+        collections.public,
         wallet.router,
     ):
         app.include_router(router)

@@ -18,7 +18,7 @@ from thinfile.security.roles import SERVICING_ROLES
 from thinfile.services import collection_contacts, collection_hardship, collection_views
 from thinfile.services import collections as cases
 from thinfile.services.identity_records import Actor
-from thinfile.web.access import Collector, Form, Servicer
+from thinfile.web.access import Collector, Form, MaybeSignedIn, Servicer
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import parse_amount
@@ -26,9 +26,18 @@ from thinfile.web.pages import render, submit
 from thinfile.web.people import staff_namer
 
 router = APIRouter(prefix="/console/collections", include_in_schema=False)
+public = APIRouter(include_in_schema=False)
+"""Pages anyone may read: the published list of collection agencies."""
 
 STRATEGIES = tuple(s.value for s in Strategy)
 KINDS = tuple(k.value for k in HardshipKind)
+
+
+@public.get("/collection-agencies")
+def agencies_page(request: Request, actor: MaybeSignedIn, context: Context) -> Response:
+    """The outsourced collection agencies the lender works with (DOMAIN §5.6: published)."""
+    found = cases.published_agencies(context.engine)
+    return render(request, "collection_agencies.html", {"agencies": found}, actor=actor)
 
 
 @router.get("")
