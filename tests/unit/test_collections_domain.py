@@ -134,8 +134,13 @@ def test_a_blank_reason_is_refused_and_every_broken_rule_is_named():
     ]
 
 
-def _record(minute: int, outcome: ContactOutcome, party: Party = Party.BORROWER) -> ContactRecord:
-    return ContactRecord(party, Channel.PHONE, shanghai(9, minute), outcome, "n")
+def _record(
+    minute: int,
+    outcome: ContactOutcome,
+    party: Party = Party.BORROWER,
+    channel: Channel = Channel.PHONE,
+) -> ContactRecord:
+    return ContactRecord(party, channel, shanghai(9, minute), outcome, "n")
 
 
 def test_a_borrower_is_unreachable_after_three_failed_attempts_in_a_row_or_an_invalid_number():
@@ -145,6 +150,19 @@ def test_a_borrower_is_unreachable_after_three_failed_attempts_in_a_row_or_an_in
     assert not is_unreachable([_record(0, u), _record(1, u), _record(2, a)])
     assert is_unreachable([_record(0, ContactOutcome.INVALID_NUMBER)])
     assert not is_unreachable([_record(k, u, Party.EMERGENCY_CONTACT) for k in range(3)])
+
+
+def test_texts_left_unanswered_never_make_the_borrower_unreachable():
+    """Three calls unanswered in a row are needed: texts (read later, perhaps) do not count,
+    and a text the borrower answered ends the run."""
+    u, a, sms = ContactOutcome.UNANSWERED, ContactOutcome.ANSWERED, Channel.SMS
+    assert not is_unreachable([_record(k, u, channel=sms) for k in range(3)])
+    assert not is_unreachable([_record(0, u), _record(1, u, channel=sms), _record(2, u)])
+    assert is_unreachable([_record(0, u), _record(1, u, channel=sms), _record(2, u), _record(3, u)])
+    assert not is_unreachable(
+        [_record(0, u), _record(1, u), _record(2, a, channel=sms), _record(3, u)]
+    )
+    assert is_unreachable([_record(0, ContactOutcome.INVALID_NUMBER, channel=sms)])
 
 
 def test_strategies_by_bucket():

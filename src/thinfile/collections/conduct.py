@@ -260,11 +260,25 @@ def check_conduct(attempt: ContactAttempt, history: History) -> None:
         )
 
 
+_ATTEMPTS = (Channel.PHONE, Channel.VISIT)
+"""The channels whose failure is an attempt to reach the borrower that failed."""
+
+
 def is_unreachable(earlier: list[ContactRecord] | tuple[ContactRecord, ...]) -> bool:
     """The borrower is unreachable: the last attempt found an invalid number, or the last
-    :data:`UNREACHABLE_AFTER` attempts to them all failed."""
+    :data:`UNREACHABLE_AFTER` calls or visits to them all failed with no contact reaching
+    them since the first of those. A message (an SMS, a letter) left unanswered is no failed
+    attempt — it may be read later — so a few texts never open the emergency contact; one
+    that reached them (an answer) ends the run like an answered call."""
     own = sorted((c for c in earlier if c.party is Party.BORROWER), key=lambda c: c.at)
     if own and own[-1].outcome is ContactOutcome.INVALID_NUMBER:
         return True
-    tail = own[-UNREACHABLE_AFTER:]
-    return len(tail) == UNREACHABLE_AFTER and all(c.outcome.is_failed for c in tail)
+    failed_calls = 0
+    for c in reversed(own):
+        if not c.outcome.is_failed:
+            return False
+        if c.channel in _ATTEMPTS or c.outcome is ContactOutcome.INVALID_NUMBER:
+            failed_calls += 1
+            if failed_calls == UNREACHABLE_AFTER:
+                return True
+    return False
