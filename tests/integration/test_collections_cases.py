@@ -243,6 +243,20 @@ def test_a_seventh_unanswered_call_to_one_number_in_a_day_is_refused(worked):
     assert contact_rows(engine, case_id).count(("refused", "call_cap")) == 1
 
 
+def test_voicemails_left_count_toward_the_daily_call_cap(worked):
+    """Three voicemails and three calls unanswered are six calls no one picked up: a seventh
+    that day is refused, a voicemail as much as any."""
+    engine, case_id, c = worked
+    left, unanswered = ContactOutcome.MESSAGE_LEFT, ContactOutcome.UNANSWERED
+    for minute, outcome in enumerate((left, unanswered) * 3):
+        request = call(at_local(TODAY, 10, minute), outcome=outcome)
+        contacts.log_contact(engine, case_id, request, cipher=c, actor=COLLECTOR)
+    with pytest.raises(ConductRuleBrokenError) as seventh:
+        request = call(at_local(TODAY, 11, 0), outcome=left)
+        contacts.log_contact(engine, case_id, request, cipher=c, actor=COLLECTOR)
+    assert seventh.value.value == "call_cap"
+
+
 def test_two_agents_calling_at_once_cannot_make_a_seventh_call(worked):
     engine, case_id, c = worked
     for minute in range(4):

@@ -97,6 +97,12 @@ class ContactOutcome(enum.StrEnum):
         """No one was reached: counts toward the borrower being unreachable."""
         return self in (ContactOutcome.UNANSWERED, ContactOutcome.INVALID_NUMBER)
 
+    @property
+    def is_unanswered_call(self) -> bool:
+        """A call no one picked up, a voicemail left included: counts toward
+        :data:`MAX_UNANSWERED_CALLS` a day (26 voicemails a day are 26 calls)."""
+        return self.is_failed or self is ContactOutcome.MESSAGE_LEFT
+
 
 @dataclass(frozen=True, slots=True)
 class Script:

@@ -316,7 +316,7 @@ def log_contact(
             values = _row(case_id, request, number, digest, actor, agency)
             values |= {"local_day": day, "outcome": request.outcome.value, "status": "made"}
             contact_id = uow.collections.add_contact(values)
-            if request.channel is Channel.PHONE and request.outcome.is_failed:
+            if request.channel is Channel.PHONE and request.outcome.is_unanswered_call:
                 uow.collections.count_unanswered(digest, day)
             record_audit(
                 uow,
