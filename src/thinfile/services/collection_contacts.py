@@ -234,30 +234,22 @@ def _history(uow: UnitOfWork, row: Any, request: ContactRequest, digest: str, da
     """What the conduct rules need: only contacts made after the local day the case (re)opened
     count (a cured case's failed attempts do not make the borrower unreachable now)."""
     case_id, loan_id = int(row.id), int(row.loan_id)
+    made = [c for c in uow.collections.contacts_of(case_id) if c.status == "made"]
     earlier = tuple(
         ContactRecord(
             Party(c.party), Channel(c.channel), c.at, ContactOutcome(c.outcome), c.number_hash
         )
-        for c in uow.collections.contacts_of(case_id)
-        if c.status == "made" and int(c.local_day) > int(row.opened_day)
+        for c in made
+        if int(c.local_day) > int(row.opened_day)
+    )
+    # a third party's request to stop holds for the whole case, before its last reopening too
+    asked_to_stop = any(
+        c.outcome == ContactOutcome.ASKED_TO_STOP.value and c.number_hash == digest for c in made
     )
     registered = _is_on_record(uow, loan_id, request.party, digest)
     phone = request.channel is Channel.PHONE
     unanswered = uow.collections.lock_unanswered(digest, day) if phone else 0
-    return History(
-        unanswered, is_unreachable(earlier), registered, _asked_to_stop(uow, row, digest)
-    )
-
-
-def _asked_to_stop(uow: UnitOfWork, row: Any, digest: str) -> bool:
-    """Whether a third party on the number of ``digest`` asked, in any contact made on the
-    loan's case (before or since it last reopened), not to be contacted again."""
-    return any(
-        c.status == "made"
-        and c.outcome == ContactOutcome.ASKED_TO_STOP.value
-        and c.number_hash == digest
-        for c in uow.collections.contacts_of(int(row.id))
-    )
+    return History(unanswered, is_unreachable(earlier), registered, asked_to_stop)
 
 
 def borrower_time_zone_in(uow: UnitOfWork, row: Any) -> str:

@@ -282,18 +282,21 @@ def list_agencies(engine: Engine, *, actor: Actor) -> list[Agency]:
     place collection cases (collectors, agencies' included, servicing agents, admins); §5.6
     asks the lender to publish it."""
     check_collector(actor)
-    with UnitOfWork(engine) as uow:
-        rows = uow.collections.agencies()
-    return [Agency(str(r.code), str(r.name), bool(r.active)) for r in rows]
+    return _white_list(engine)
 
 
 def published_agencies(engine: Engine) -> list[Agency]:
     """The outsourced collection agencies the lender works with now (the active ones of the
     white list), by name, for anyone to read: DOMAIN §5.6 asks the lender to publish them."""
+    listed = [a for a in _white_list(engine) if a.active]
+    return sorted(listed, key=lambda a: (a.name, a.code))
+
+
+def _white_list(engine: Engine) -> list[Agency]:
+    """Every agency of the white list, by code."""
     with UnitOfWork(engine) as uow:
         rows = uow.collections.agencies()
-    listed = [Agency(str(r.code), str(r.name), True) for r in rows if r.active]
-    return sorted(listed, key=lambda a: (a.name, a.code))
+    return [Agency(str(r.code), str(r.name), bool(r.active)) for r in rows]
 
 
 def assign_agency(engine: Engine, case_id: int, agency: str, *, actor: Actor) -> None:
