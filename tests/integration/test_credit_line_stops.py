@@ -31,10 +31,11 @@ from thinfile.services.limit_changes import approve_limit_change, change_limit_b
 from thinfile.services.limit_features import record_line_income
 from thinfile.services.limit_reviews import review_limits
 from thinfile.services.limits import accept_limit_offer, line_limits
-from thinfile.services.line_draws import quote_draw
+from thinfile.services.line_draws import draw_as_quoted_in, quote_draw
 from thinfile.services.loan_adjustments import charge_off_loan, write_off_loan
 from thinfile.services.loans import get_loan
 from thinfile.services.payments import post_payment
+from thinfile.services.uow import UnitOfWork
 
 
 @pytest.mark.parametrize("how", ["charge-off", "write-off"])
@@ -75,15 +76,30 @@ def test_a_line_with_a_draw_past_due_lends_nothing_until_the_arrears_are_repaid(
     line_id = open_credit_line(engine, Money.of("10000"), Decimal("0.18"), day).line.line_id
     first = draw(engine, line_id, Money.of("3000"), 3, day)
     assert get_line(engine, line_id).available == Money.of("7000")
+    shown = quote_draw(engine, line_id, Money.of("500"), 3, lender="thinfile")  # before it fell due
     run_cob(engine, date(2025, 2, 20))  # the first installment, due 15 February, is unpaid
     clock["now"] = datetime(2025, 2, 21, 12, tzinfo=UTC)
     loan = get_loan(engine, first.loan_id).account
     arrears = sum(i.unpaid.total for i in loan.installments if i.due < date(2025, 2, 21))
     assert arrears > 0
     assert get_line(engine, line_id).available.fen == 0  # room shown: none
+
+    def as_quoted() -> None:  # the quote of January confirmed now: why it stops, not "changed"
+        with UnitOfWork(engine) as uow:
+            draw_as_quoted_in(
+                uow,
+                line_id,
+                Money.of("500"),
+                3,
+                seen_available=shown.available,
+                confirmed=True,
+                actor=Actor("u1", Role.BORROWER),
+            )
+
     for attempt in (
         lambda: draw(engine, line_id, Money.of("500"), 3, date(2025, 2, 21)),
         lambda: quote_draw(engine, line_id, Money.of("500"), 3, lender="thinfile"),
+        as_quoted,
     ):
         with pytest.raises(ConflictError) as refused:
             attempt()

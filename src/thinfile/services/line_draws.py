@@ -109,6 +109,7 @@ def draw_as_quoted_in(
             remedy="tick the box, then draw",
         )
     stored = uow.credit_lines.get(line_id, lock=True)
+    check_line_current(uow, line_id)  # why it stops, before "it changed" (room is 0 then)
     _, available = room_on_line(uow, stored.line)
     if available != seen_available:
         raise ConflictError(
