@@ -121,6 +121,37 @@ def test_prepayment_payoff_and_merchant_refund_keep_the_books(engine):
         assert stored == rebuilt
 
 
+def test_an_idempotency_key_replays_only_the_same_kind_of_payment(engine):
+    """A key replays the payment it was first posted with: sent again for a repayment
+    against a prepayment, or for a prepayment re-planned another way, it is refused and
+    writes nothing (before, the first receipt came back as if it were the second payment)."""
+    [loan_id] = open_book(engine, 1)
+    run_cob(engine, date(2025, 1, 20))
+    on, amount = date(2025, 1, 21), Money.of("1000")
+    first = prepay_loan(
+        engine, loan_id, amount, on, mode=PrepaymentMode.REDUCE_INSTALLMENT, idempotency_key="k1"
+    )
+    again = prepay_loan(
+        engine, loan_id, amount, on, mode=PrepaymentMode.REDUCE_INSTALLMENT, idempotency_key="k1"
+    )
+    assert (again.txn_id, again.replayed) == (first.txn_id, True)
+    paid = post_payment(engine, loan_id, amount, on, idempotency_key="k2")
+    before = _counts(engine)
+    for other in (
+        lambda: prepay_loan(
+            engine, loan_id, amount, on, mode=PrepaymentMode.SHORTEN_TERM, idempotency_key="k1"
+        ),
+        lambda: prepay_loan(engine, loan_id, amount, on, idempotency_key="k1"),
+        lambda: post_payment(engine, loan_id, amount, on, idempotency_key="k1"),
+        lambda: prepay_loan(engine, loan_id, amount, on, idempotency_key="k2"),
+    ):
+        with pytest.raises(ConflictError) as refused:
+            other()
+        assert refused.value.field == "idempotency_key"
+    assert _counts(engine) == before
+    assert post_payment(engine, loan_id, amount, on, idempotency_key="k2").txn_id == paid.txn_id
+
+
 @pytest.mark.parametrize("amount", ["interest", "principal"])
 def test_the_verifier_finds_an_amount_carried_beyond_what_an_installment_asks(engine, amount):
     """A re-age's carried interest (principal) is part of the installment's interest

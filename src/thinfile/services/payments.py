@@ -99,11 +99,27 @@ def _receipt_of(row: Any, replayed: bool, status: LoanStatus) -> Receipt:
     )
 
 
-def _existing(uow: UnitOfWork, key: str, loan_id: int, amount: Money) -> Receipt | None:
+def _existing(
+    uow: UnitOfWork,
+    key: str,
+    loan_id: int,
+    amount: Money,
+    kind: EventKind,
+    mode: PrepaymentMode | None = None,
+) -> Receipt | None:
+    """The receipt of the payment first posted with ``key``, or None; refused when that
+    payment was another: another loan, amount or currency, a repayment against a prepayment,
+    or a prepayment re-planned another way (``mode``)."""
     row = uow.transactions.by_key(key)
     if row is None:
         return None
-    if row.loan_id != loan_id or row.amount != amount.fen or row.currency != amount.currency:
+    if (
+        row.loan_id != loan_id
+        or row.amount != amount.fen
+        or row.currency != amount.currency
+        or EventKind(row.kind) is not kind
+        or row.mode != (mode.value if mode else None)
+    ):
         raise ConflictError(
             "this idempotency key was used for a different payment",
             field="idempotency_key",
@@ -216,7 +232,7 @@ def _pay_locked(
     if (
         gate.key_txn is not None
         and key is not None
-        and (first := _existing(uow, key, loan_id, amount))
+        and (first := _existing(uow, key, loan_id, amount, EventKind.REPAYMENT))
     ):
         return first
     if gate.blocked_day is not None:  # rare: read whether its run is still running
@@ -252,7 +268,7 @@ def post_payment(
         if idempotency_key is None:
             raise
     with UnitOfWork(engine) as uow:  # the key was taken concurrently on another loan
-        first = _existing(uow, idempotency_key, loan_id, amount)
+        first = _existing(uow, idempotency_key, loan_id, amount, EventKind.REPAYMENT)
         if first is None:
             raise ConflictError("the payment could not be posted", remedy="retry")
         return first
@@ -271,7 +287,7 @@ def prepay_in_unit(
     """Post a prepayment inside an open unit of work (the caller commits); ``borrower`` as
     for :func:`pay_in_unit`."""
     stored = uow.loans.get(loan_id, lock=True)
-    if key and (first := _existing(uow, key, loan_id, amount)):
+    if key and (first := _existing(uow, key, loan_id, amount, EventKind.PREPAYMENT, mode)):
         return first
     stored = catch_up(uow, stored, on)
     done = prepay(stored.account, amount, on, mode=mode)

@@ -98,6 +98,7 @@ def _loan(
             "fields": fields or {},
             "pay_key": new_payment_key(loan_id),
             "prepay_key": new_payment_key(loan_id),
+            "payoff_key": new_payment_key(loan_id),  # its own: another payment than "part"
             "paid": "paid" in request.query_params,
             "preview": preview,
             "card": card,
