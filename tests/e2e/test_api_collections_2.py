@@ -1,18 +1,21 @@
 """The staff collections API (DOMAIN §5.6): the white list of outsourced agencies is read by
-staff, an agency's collector reads the measures of its own cases only, and a third party's
-request to stop is recorded and honoured."""
+staff, an agency's collector reads the measures of its own cases only, a third party's
+request to stop is recorded and honoured, and a borrower is called at night only while the
+consent they gave themselves stands (a collector's ``consented_out_of_hours`` is ignored)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.e2e.api_harness import context_of, make_staff
+from tests.e2e.api_harness import accept, apply, context_of, make_borrower, make_staff
 from tests.integration.collections_helpers import delinquent_loans
 from thinfile.api.routers import staff_collections
 from thinfile.security.roles import Role
-from thinfile.services import business_date
+from thinfile.services import business_date, consent
+from thinfile.services.cob import run_cob
+from thinfile.services.loans import get_loan
 
 M1_DAY = date(2025, 1, 10)
 NOON_SHANGHAI = datetime(2025, 1, 11, 4, 0, tzinfo=UTC)
@@ -92,3 +95,48 @@ def test_a_third_partys_request_to_stop_is_recorded_and_honoured(api, clock):
     again = api.post(url, headers=collector.headers, json=locate | {"outcome": "answered"})
     assert again.status_code == 403
     assert "third_party_asked_to_stop" in again.text
+
+
+def test_a_borrower_is_called_at_night_only_while_their_own_consent_stands(api, clock, monkeypatch):
+    consent_clock = {"at": datetime(2025, 1, 1, tzinfo=UTC)}
+    monkeypatch.setattr(consent, "now_utc", lambda: consent_clock["at"])
+    engine = context_of(api).engine
+    alice = make_borrower(api)
+    application = apply(api, alice).json()
+    loan_id = accept(api, alice, application["id"], 0).json()["loan_id"]
+    first_due = get_loan(engine, loan_id).account.installments[0].due
+    run_cob(engine, first_due + timedelta(days=4))
+    collector = make_staff(api, Role.COLLECTOR)
+    [case] = api.get(f"{BASE}/worklist", headers=collector.headers).json()
+    url = f"{BASE}/cases/{case['case_id']}/contacts"
+    night_call = {
+        "channel": "phone", "party": "borrower", "phone": alice.phone, "purpose": "collect",
+        "script": "overdue-reminder", "reason": "M1 reminder call", "outcome": "unanswered",
+    }  # fmt: skip
+    day = first_due + timedelta(days=5)
+    clock["at"] = datetime(day.year, day.month, day.day, 15, 30, tzinfo=UTC)  # 23:30 Shanghai
+    claim = {"consented_out_of_hours": True}  # the collector's word: ignored
+
+    claimed = api.post(url, headers=collector.headers, json=night_call | claim)
+    assert claimed.status_code == 403, claimed.text
+    assert claimed.json()["code"] == "conduct_rule_broken" and "contact_window" in claimed.text
+    assert "the borrower has not agreed to be contacted out of hours" in claimed.text
+
+    catalog = api.get("/v1/consent-catalog", headers=alice.headers).json()
+    assert "collection_out_of_hours" in catalog["purposes"]
+    consents = f"/v1/applicants/{alice.applicant_id}/consents"
+    consent_clock["at"] = clock["at"] - timedelta(hours=2)
+    out_of_hours = {
+        "data_category": "contact", "purpose": "collection_out_of_hours", "notice_version": "v1",
+    }  # fmt: skip
+    given = api.post(consents, headers=alice.headers, json=out_of_hours)
+    assert given.status_code == 201, given.text
+    made = api.post(url, headers=collector.headers, json=night_call)
+    assert made.status_code == 201, made.text
+
+    consent_clock["at"] = clock["at"] + timedelta(minutes=5)
+    revoked = api.post(f"{consents}/{given.json()['id']}/revoke", headers=alice.headers)
+    assert revoked.status_code == 200 and revoked.json()["active"] is False
+    clock["at"] += timedelta(minutes=10)
+    again = api.post(url, headers=collector.headers, json=night_call | claim)
+    assert again.status_code == 403 and "contact_window" in again.text

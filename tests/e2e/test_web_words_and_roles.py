@@ -258,6 +258,36 @@ def test_a_consent_without_its_own_notice_is_named_in_words(
     assert "用于审批您的申请" in page
 
 
+def test_a_borrower_gives_and_takes_back_the_out_of_hours_contact_consent_on_the_page(
+    app: FastAPI, client: TestClient
+) -> None:
+    borrower(client, 38)
+    context: AppContext = app.state.context
+    user = identity.sign_in(
+        context.engine, context.hasher, email="b38@example.com", password=PASSWORD, client="t"
+    )
+    actor = Actor(user.id, Role.BORROWER)
+    applicant_id = applicants.applicant_id_of_user(context.engine, user.id)
+    key = "contact:collection_out_of_hours"
+
+    def out_of_hours() -> list[tuple[str, bool]]:
+        records = consent.list_consents(context.engine, applicant_id=applicant_id, actor=actor)
+        return [(c.id, c.is_active) for c in records if f"{c.data_category}:{c.purpose}" == key]
+
+    page = client.get("/consent").text
+    assert f'name="grant:{key}"' in page and "您的手机号（用于夜间逾期还款联系）" in page
+    assert english_words(page) == set()
+    saved = post(client, "/consent", {f"grant:{key}": "yes"}, form_page="/consent")
+    assert saved.status_code == 303
+    [(consent_id, active)] = out_of_hours()
+    assert active
+    page = client.get("/consent").text
+    assert f'name="grant:{key}"' not in page and f'action="/consent/{consent_id}/revoke"' in page
+    taken = post(client, f"/consent/{consent_id}/revoke", {}, form_page="/consent")
+    assert taken.status_code == 303 and out_of_hours() == [(consent_id, False)]
+    assert f'name="grant:{key}"' in client.get("/consent").text
+
+
 def test_times_are_shown_in_the_display_zone_and_stored_in_utc(
     app: FastAPI, client: TestClient
 ) -> None:

@@ -1,11 +1,12 @@
 """Collection conduct on both databases (DOMAIN §5.6 and §11): the borrower is called only on
-their own number, their out-of-hours consent never reaches a third party, nothing is collected
-on a loan with nothing past due or under an open dispute, a cured case's failed attempts do not
-make the borrower unreachable, and an agency acts only on the loans it holds."""
+their own number, no one is contacted out of hours on a loan with no borrower on record who
+could consent to it (a borrower's own consent: test_collections_out_of_hours_consent.py),
+nothing is collected on a loan with nothing past due or under an open dispute, a cured case's
+failed attempts do not make the borrower unreachable, and an agency acts only on the loans it
+holds."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -124,22 +125,24 @@ def test_a_number_that_is_not_the_borrowers_is_never_called_as_the_borrower(work
     assert contacts.log_contact(engine, case_id, own, cipher=c, actor=COLLECTOR).status == "made"
 
 
-# 2. out-of-hours consent is the borrower's own -------------------------------------------
+# 2. out of hours, no borrower on record to consent ---------------------------------------
 
 
-def test_the_borrowers_out_of_hours_consent_never_reaches_the_emergency_contact(worked):
+def test_no_one_is_contacted_out_of_hours_on_a_loan_with_no_borrower_to_consent(worked):
+    """The loan has no borrower profile on record, so no stored consent can lift the window
+    (tests/integration/test_collections_out_of_hours_consent.py: a borrower who consents)."""
     engine, case_id, c, _loan = worked
     fail_three_calls(engine, case_id, c, TODAY)  # the borrower is unreachable
-    late = replace(locate(at_local(TODAY, 23, 30)), consented_out_of_hours=True)
-    assert refused_rule(engine, case_id, late, c) == "contact_window"
+    assert refused_rule(engine, case_id, locate(at_local(TODAY, 23, 30)), c) == "contact_window"
     daytime = locate(at_local(TODAY, 11))
     assert contacts.log_contact(engine, case_id, daytime, cipher=c, actor=COLLECTOR).status == (
         "made"
     )
-    agreed = replace(call(at_local(TODAY, 23, 30)), consented_out_of_hours=True)
-    assert contacts.log_contact(engine, case_id, agreed, cipher=c, actor=COLLECTOR).status == (
-        "made"
-    )
+    with pytest.raises(ConductRuleBrokenError) as late:
+        contacts.log_contact(engine, case_id, call(at_local(TODAY, 23, 30)), cipher=c,
+                             actor=COLLECTOR)  # fmt: skip
+    assert late.value.value == "contact_window"
+    assert "the borrower has not agreed to be contacted out of hours" in str(late.value)
 
 
 # 3. nothing to collect ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -83,9 +83,18 @@ def test_the_contact_window_is_eight_to_twenty_two_borrowers_time(hour, minute, 
 
 def test_the_window_follows_the_borrowers_own_time_zone_and_consent():
     ten_in_shanghai = shanghai(10)  # 03:00 in Berlin (winter): outside there
-    assert conduct_breaches(attempt(ten_in_shanghai, time_zone="Europe/Berlin"), FINE)
-    agreed = attempt(ten_in_shanghai, time_zone="Europe/Berlin", consented_out_of_hours=True)
-    assert conduct_breaches(agreed, FINE) == ()
+    at_night = attempt(ten_in_shanghai, time_zone="Europe/Berlin")
+    with pytest.raises(ConductRuleBrokenError) as refused:
+        check_conduct(at_night, FINE)
+    assert refused.value.value == "contact_window"
+    assert "the borrower has not agreed to be contacted out of hours" in str(refused.value)
+    assert refused.value.remedy == "contact between 08:00 and 22:00 in the borrower's time zone"
+    agreed = replace(FINE, borrower_agreed_out_of_hours=True)  # their recorded consent
+    assert conduct_breaches(at_night, agreed) == ()
+    third_party = replace(at_night, party=Party.EMERGENCY_CONTACT, purpose=Purpose.LOCATE,
+                          script=LOCATE)  # fmt: skip
+    unreachable = replace(agreed, borrower_unreachable=True)
+    assert [b.rule for b in conduct_breaches(third_party, unreachable)] == ["contact_window"]
     with pytest.raises(InvalidInputError) as bad:
         conduct_breaches(attempt(ten_in_shanghai, time_zone="Mars/Base"), FINE)
     assert bad.value.field == "time_zone"

@@ -86,7 +86,17 @@ class ContactCreate(_In):
         description="asked_to_stop: a third party asked not to be contacted again; later "
         "contacts to the number on this loan are refused"
     )
-    consented_out_of_hours: StrictBool = False
+    consented_out_of_hours: StrictBool = Field(
+        default=False,
+        deprecated=True,
+        description="Ignored: a collector cannot agree for the borrower. A contact to the "
+        "borrower from 22:00 to 08:00 their time is made only when the borrower's own consent "
+        "stands at that time (data_category contact, purpose collection_out_of_hours, given "
+        "and revoked by the borrower at /v1/applicants/{applicant_id}/consents); otherwise, "
+        "true or not, it is refused with 403 conduct_rule_broken, rule contact_window. A third "
+        "party is never contacted then. Still accepted so that existing clients' requests stay "
+        "valid.",
+    )
 
 
 class ContactPublic(BaseModel):

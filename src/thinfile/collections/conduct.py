@@ -9,7 +9,9 @@ raises :class:`thinfile.errors.ConductRuleBrokenError` naming the first one. The
   loan, whoever the contact is said to be for (§5.6 "stop if asked");
 - ``contact_window`` — no contact from 22:00 to 08:00 in the borrower's time zone
   (``Asia/Shanghai`` unless the borrower gave another), unless the borrower agreed to it; the
-  borrower's agreement covers calls to the borrower only, never to a third party;
+  agreement is a fact of the record (:attr:`History.borrower_agreed_out_of_hours`: a consent
+  the borrower gave themselves and had not revoked at the attempt's time), never a collector's
+  word in the attempt, and it covers contacts to the borrower only, never to a third party;
 - ``call_cap`` — at most :data:`MAX_UNANSWERED_CALLS` unanswered calls a day to one number:
   once six went unanswered, a seventh call that day is refused;
 - ``borrower_number_not_own`` — a contact as the borrower is to the borrower's own number
@@ -124,7 +126,6 @@ class ContactAttempt:
     script: Script
     reason: str
     time_zone: str = DEFAULT_TIME_ZONE
-    consented_out_of_hours: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,8 @@ class ContactRecord:
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """What the rules need to know of earlier contacts and registered parties."""
+    """What the rules need to know of earlier contacts, registered parties and the borrower's
+    recorded consent."""
 
     unanswered_today: int
     """Unanswered calls to this attempt's number on its local day."""
@@ -151,6 +153,10 @@ class History:
     asked_to_stop: bool = False
     """A third party on this number asked, in an earlier contact about the loan, not to be
     contacted again."""
+    borrower_agreed_out_of_hours: bool = False
+    """The borrower's own consent to be contacted from 22:00 to 08:00 stood at the attempt's
+    time (given by them and not revoked by then). It comes from their recorded consents, not
+    from the attempt: a collector cannot agree for the borrower."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,14 +184,20 @@ def local_time(at: datetime, zone: str) -> datetime:
     return at.astimezone(time_zone(zone))
 
 
-def _window(a: ContactAttempt) -> Breach | None:
+def _window(a: ContactAttempt, h: History) -> Breach | None:
     clock = local_time(a.at, a.time_zone).time()
     start, end = CONTACT_WINDOW
-    if start <= clock < end or (a.consented_out_of_hours and a.party is Party.BORROWER):
+    if start <= clock < end:
+        return None
+    if a.party is not Party.BORROWER:
+        why = "a third party is never contacted then, whatever the borrower agreed"
+    elif h.borrower_agreed_out_of_hours:
         return None  # the borrower agrees for themselves, never for a third party
+    else:
+        why = "the borrower has not agreed to be contacted out of hours"
     return Breach(
         "contact_window",
-        f"no contact from 22:00 to 08:00 borrower's time ({clock:%H:%M} {a.time_zone})",
+        f"no contact from 22:00 to 08:00 borrower's time ({clock:%H:%M} {a.time_zone}): {why}",
         "contact between 08:00 and 22:00 in the borrower's time zone",
     )
 
@@ -238,7 +250,7 @@ def conduct_breaches(attempt: ContactAttempt, history: History) -> tuple[Breach,
             Breach("reason_required", "a contact needs a recorded reason", "state the reason")
         )
     found.append(_stop_asked(history))
-    found.append(_window(attempt))
+    found.append(_window(attempt, history))
     if attempt.channel is Channel.PHONE and history.unanswered_today >= MAX_UNANSWERED_CALLS:
         found.append(
             Breach(

@@ -18,6 +18,13 @@ The contact window is judged in the borrower's own time zone, the one they chose
 notification preferences (:func:`borrower_time_zone_in`), else the case's (Asia/Shanghai). A
 third party who asks not to be contacted again is logged with the outcome ``asked_to_stop``;
 any later contact to that number on the loan is then refused (``third_party_asked_to_stop``).
+
+Only the borrower can lift the window, for contacts to themselves: a contact to the borrower
+from 22:00 to 08:00 is made only when the applicant behind the loan had given the consent
+:data:`OUT_OF_HOURS_CONSENT` (on their own consents, audited, revocable) and not revoked it at
+the contact's time. A collector's word that the borrower agreed is not their consent (any
+collector could claim it), so a :class:`ContactRequest` carries none. A loan with no borrower
+profile on record has no one who could have agreed, so its window is never lifted.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from thinfile.errors import ConductRuleBrokenError, ConflictError, InvalidInputE
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import mask_name, mask_phone, normalize_phone
+from thinfile.services import consent
 from thinfile.services.audit import record_audit
 from thinfile.services.business_date import business_date_in
 from thinfile.services.collections import (
@@ -63,6 +71,7 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = [
+    "OUT_OF_HOURS_CONSENT",
     "SCRIPTS",
     "ContactRequest",
     "LoggedContact",
@@ -88,6 +97,9 @@ SCRIPTS = {
 """The approved scripts (话术): only these may be used; ``locate-borrower`` never speaks of
 the debt and is the only one for a third party."""
 REASON_MAX = 500
+OUT_OF_HOURS_CONSENT = (consent.DataCategory.CONTACT, consent.Purpose.COLLECTION_OUT_OF_HOURS)
+"""The consent (data category, purpose) under which the borrower agrees to be contacted from
+22:00 to 08:00 their time (DOMAIN §5.6); they give and revoke it on their consents."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +114,6 @@ class ContactRequest:
     reason: str
     outcome: ContactOutcome
     at: datetime
-    consented_out_of_hours: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +258,21 @@ def _history(uow: UnitOfWork, row: Any, request: ContactRequest, digest: str, da
         c.outcome == ContactOutcome.ASKED_TO_STOP.value and c.number_hash == digest for c in made
     )
     registered = _is_on_record(uow, loan_id, request.party, digest)
+    agreed = _agreed_out_of_hours(uow, loan_id, request.at)
     phone = request.channel is Channel.PHONE
     unanswered = uow.collections.lock_unanswered(digest, day) if phone else 0
-    return History(unanswered, is_unreachable(earlier), registered, asked_to_stop)
+    return History(unanswered, is_unreachable(earlier), registered, asked_to_stop, agreed)
+
+
+def _agreed_out_of_hours(uow: UnitOfWork, loan_id: int, at: datetime) -> bool:
+    """Whether the loan's borrower — the applicant profile of the user who owns the loan —
+    had consented to out-of-hours contact (:data:`OUT_OF_HOURS_CONSENT`) at ``at``. False for a
+    loan with no borrower profile on record: no one there could have agreed."""
+    owner = owner_of_any_loan(uow, str(loan_id))
+    profile = None if owner is None else uow.applicants.of_user(owner)
+    if profile is None:
+        return False
+    return consent.has_consent_at(uow, profile.id, *OUT_OF_HOURS_CONSENT, at)
 
 
 def borrower_time_zone_in(uow: UnitOfWork, row: Any) -> str:
@@ -302,7 +325,6 @@ def log_contact(
                 script,
                 request.reason,
                 zone,
-                request.consented_out_of_hours,
             )
             check_conduct(attempt, _history(uow, row, request, digest, day))
             values = _row(case_id, request, number, digest, actor, agency)

@@ -8,12 +8,14 @@ Granting is idempotent: at most one active record per applicant, category and pu
 partial unique index holds it even under concurrent requests); a grant on a newer notice
 supersedes the active one. Revoking keeps the record and stamps ``revoked_at``. Other use
 cases ask :func:`has_consent` inside their own unit of work before using a category of data
-for a purpose.
+for a purpose; a use made at a stated moment (a collection contact) asks :func:`has_consent_at`,
+so that a consent given after that moment, or revoked before it, never covers it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +39,7 @@ __all__ = [
     "Purpose",
     "grant_consent",
     "has_consent",
+    "has_consent_at",
     "list_consents",
     "owner_of_consent",
     "revoke_consent",
@@ -61,6 +64,10 @@ class Purpose(StrEnum):
     CREDIT_ASSESSMENT = "credit_assessment"
     LOAN_SERVICING = "loan_servicing"
     MARKETING = "marketing"
+    COLLECTION_OUT_OF_HOURS = "collection_out_of_hours"
+    """Being contacted about a repayment past due between 22:00 and 08:00 in the borrower's
+    time (DOMAIN §5.6: never without the debtor's consent), on ``contact``. Only the borrower
+    gives it, on their own consents; a collector saying the borrower agreed is no consent."""
 
 
 SENSITIVE_CATEGORIES = frozenset(
@@ -222,6 +229,20 @@ def has_consent(
 ) -> bool:
     """True when an unrevoked consent covers ``category`` for ``purpose``."""
     return uow.consents.is_given(applicant_id, category.value, purpose.value)
+
+
+def has_consent_at(
+    uow: UnitOfWork, applicant_id: str, category: DataCategory, purpose: Purpose, at: datetime
+) -> bool:
+    """True when a consent covering ``category`` for ``purpose`` stood at ``at`` (time-zone
+    aware): granted at or before it and not revoked by then. The moments are compared in
+    Python, not in SQL, because SQLite hands them back as naive UTC text."""
+    moment = as_utc(at)
+    return any(
+        as_utc(c.granted_at) <= moment and (c.revoked_at is None or moment < as_utc(c.revoked_at))
+        for c in uow.consents.of_applicant(applicant_id)
+        if (c.data_category, c.purpose) == (category.value, purpose.value)
+    )
 
 
 def owner_of_consent(uow: UnitOfWork, consent_id: str) -> str | None:

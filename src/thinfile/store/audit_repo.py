@@ -275,6 +275,16 @@ class AuditRepository:
             .limit(limit)
         ).all()
 
+    def of_subject(self, subject: str, *, action: str) -> Sequence[HotRow]:
+        """The rows of one ``action`` about ``subject``, oldest first: their ``occurred_at``
+        and ``details`` (for a rule that counts what was done, such as the look-ups a
+        real-name check has made)."""
+        return self.conn.execute(
+            sa.select(audit_log.c.occurred_at, audit_log.c.details)
+            .where(audit_log.c.subject == subject, audit_log.c.action == action)
+            .order_by(audit_log.c.seq)
+        ).all()
+
     def unkeyed_ends(self) -> dict[int, UnkeyedEnd | None]:
         """Per chain, where its unkeyed rows end (``None`` when the head records nothing)."""
         out: dict[int, UnkeyedEnd | None] = {}

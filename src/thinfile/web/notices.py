@@ -86,6 +86,16 @@ NOTICES: tuple[Notice, ...] = (
         False,
     ),
     Notice(
+        DataCategory.CONTACT,
+        Purpose.COLLECTION_OUT_OF_HOURS,
+        N_("Your phone number, for calls about a late repayment at night"),
+        N_(
+            "If a repayment is past due, we may contact you about it between 22:00 and 08:00 "
+            "your time. Without this consent we never do. You can take it back at any time."
+        ),
+        False,
+    ),
+    Notice(
         DataCategory.BANK_ACCOUNT,
         Purpose.LOAN_SERVICING,
         N_("Your bank card"),
@@ -131,6 +141,7 @@ PURPOSE_NAMES = {
     Purpose.CREDIT_ASSESSMENT: N_("to decide on your application"),
     Purpose.LOAN_SERVICING: N_("to service your loan"),
     Purpose.MARKETING: N_("for offers"),
+    Purpose.COLLECTION_OUT_OF_HOURS: N_("for calls about a late repayment at night"),
 }
 
 

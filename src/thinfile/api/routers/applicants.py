@@ -69,6 +69,21 @@ CONSENT_RULES = [
         uses=[],
     ),
     PurposeRulePublic(purpose=Purpose.MARKETING, meaning="Offers and promotions", uses=[]),
+    PurposeRulePublic(
+        purpose=Purpose.COLLECTION_OUT_OF_HOURS,
+        meaning="Being contacted about a repayment past due between 22:00 and 08:00 in the "
+        "borrower's time zone (never without this consent)",
+        uses=[
+            ConsentUsePublic(
+                operation="POST /v1/staff/collections/cases/{case_id}/contacts",
+                data_categories=[DataCategory.CONTACT],
+                required=False,
+                effect="a collector may contact the borrower themselves (never a third party) "
+                "between 22:00 and 08:00 their time while it stands; without it such a contact "
+                "is refused (403 conduct_rule_broken, rule contact_window)",
+            )
+        ],
+    ),
 ]
 """What each purpose requires, as the consent catalogue states it."""
 

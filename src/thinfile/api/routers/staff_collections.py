@@ -94,9 +94,14 @@ def get_case(case_id: CaseId, caller: Collector, context: Context) -> CasePublic
 def log_contact(
     case_id: CaseId, body: ContactCreate, collector: Collector, context: Context
 ) -> ContactPublic:
+    """Log one contact attempt; one that breaks a conduct rule is refused (403
+    `conduct_rule_broken`, the rule named) and logged as refused. From 22:00 to 08:00 in the
+    borrower's time zone only the borrower is contacted, and only while their own consent to
+    `contact` for `collection_out_of_hours` stands (they give and revoke it on their consents);
+    `consented_out_of_hours` in the body is ignored."""
     request = collection_contacts.ContactRequest(
         Channel(body.channel), Party(body.party), body.phone, Purpose(body.purpose), body.script,
-        body.reason, ContactOutcome(body.outcome), now_utc(), body.consented_out_of_hours,
+        body.reason, ContactOutcome(body.outcome), now_utc(),
     )  # fmt: skip
     logged = collection_contacts.log_contact(
         context.engine, case_id, request, cipher=context.cipher, actor=collector
