@@ -93,9 +93,12 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "thinfile.loanmath": [
         "AnnualizedRate",
+        "COUPON_ROUNDING",
         "CapBasis",
+        "ChargeCoupon",
         "ChargeItem",
         "CostStatement",
+        "CouponRule",
         "DEFAULT_CAP",
         "DayCount",
         "DefaultCharges",

@@ -936,9 +936,11 @@ def test_a_prepayment_in_the_gap_a_holiday_opens_pays_no_interest_for_the_gap() 
 
 
 def test_an_interest_coupon_stays_with_its_installments_when_they_are_re_planned() -> None:
-    """A coupon taking 36.00, 33.24 and 30.44 off installments 1-3; 6,000.00 prepaid on 02-10
-    (reduce installment): installments 2 and 3, re-planned on the smaller balance, still have
-    their coupon taken off (it was lost: 34.98 more paid)."""
+    """A coupon of ×0.8 on installments 1-3; 6,000.00 prepaid on 02-10 (reduce installment):
+    installments 2 and 3, re-planned on the smaller balance, still have their coupon — 0.8 ×
+    their contract interest, rounded half-up as the coupon rounds (it was lost: 34.98 more
+    paid; then the fixed cut of 33.24 and 30.44 made at opening was kept, more than 0.2 × the
+    smaller interest)."""
     from thinfile.decisioning.interest_coupons import (
         CouponKind,
         InterestCouponTerms,
@@ -955,7 +957,9 @@ def test_an_interest_coupon_stays_with_its_installments_when_they_are_re_planned
         row = loan.installments[k]
         balance = sum(i.principal_due - i.principal_paid for i in loan.installments[k:])
         plain = int((Decimal(balance) * Decimal("0.015")).quantize(Decimal(1), ROUND_HALF_UP))
-        assert row.interest_due == plain - cuts[k], (k, row.interest_due, plain, cuts[k])
+        expected = _half_up(D("0.8") * plain)
+        assert row.interest_due == expected, (k, row.interest_due, plain, cuts[k])
+        assert expected > plain - cuts[k]  # the fixed cut took too much off
 
 
 def test_a_term_shortened_by_a_prepayment_can_still_be_extended() -> None:
@@ -987,9 +991,9 @@ def test_a_term_shortened_by_a_prepayment_can_still_be_extended() -> None:
 
 @pytest.mark.parametrize("paid_on", [date(2026, 3, 3), date(2026, 3, 20), date(2026, 3, 29)])
 def test_a_prepayment_mid_period_keeps_what_is_left_of_the_periods_coupon(paid_on: date) -> None:
-    """A coupon takes a fixed cut off installments 1-3 (its days used first). 3,000.00
-    prepaid within period 2: the period asks the interest on the principal lent day by day,
-    less the whole cut — the cut is not lost by paying early (up to 9.80 was)."""
+    """A coupon of ×0.8 on installments 1-3. 3,000.00 prepaid within period 2: the period
+    asks 0.8 × the interest on the principal lent day by day — the coupon is not lost by
+    paying early (up to 9.80 was), nor taken as a fixed cut off the first days."""
     from fractions import Fraction
 
     from thinfile.decisioning.interest_coupons import (
@@ -1008,5 +1012,6 @@ def test_a_prepayment_mid_period_keeps_what_is_left_of_the_periods_coupon(paid_o
     after = sum(i.principal_due - i.principal_paid for i in loan.installments)
     days_before, days_after = (paid_on - start).days, (due - paid_on).days
     plain = Fraction(15, 1000) * (before * days_before + after * days_after) / (due - start).days
-    expected = max(Fraction(0), plain - cut)
+    expected = Fraction(4, 5) * plain
     assert abs(loan.installments[1].interest_due - expected) <= 2, float(expected)
+    assert cut > 0  # the coupon cuts period 2

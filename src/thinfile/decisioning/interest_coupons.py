@@ -20,9 +20,11 @@ kinds, as Chinese consumer lenders issue them:
 
 Within an installment the cut comes off the interest first, then the installment fee; an
 upfront fee is never cut. The schedule with the coupon keeps its due dates and principal, and
-its terms carry the cuts (``LoanTerms.charge_relief``); the annualized rate and the cost
-statement are computed on it, that is on what the borrower actually pays. One offer takes at
-most one coupon.
+its terms carry the cuts (``LoanTerms.charge_relief``) and the coupon's own terms
+(``LoanTerms.charge_coupon``, which servicing uses to re-compute the cut when interest is
+charged for fewer days or on another balance: a payoff, a prepayment, a re-plan); the
+annualized rate and the cost statement are computed on it, that is on what the borrower
+actually pays. One offer takes at most one coupon.
 
 Staff define a coupon once as a **batch** (券批次) — its terms, validity, how many one
 borrower may hold (:data:`MAX_PER_BORROWER` at most) and the budget its redeemed coupons may
@@ -39,8 +41,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from thinfile.errors import InvalidInputError
-from thinfile.loanmath import Schedule, build_schedule
-from thinfile.money import Money, Rounding, format_yuan, round_fen
+from thinfile.loanmath import (
+    COUPON_ROUNDING,
+    ChargeCoupon,
+    CouponRule,
+    Schedule,
+    build_schedule,
+)
+from thinfile.money import Money, format_yuan, round_fen
 
 __all__ = [
     "MAX_PER_BORROWER",
@@ -165,6 +173,16 @@ class InterestCouponTerms:
             out["amount_off"] = format_yuan(self.amount_off)
         return out
 
+    def as_charge_coupon(self) -> ChargeCoupon:
+        """The terms as a loan keeps them (``LoanTerms.charge_coupon``)."""
+        return ChargeCoupon(
+            CouponRule(self.kind.value),
+            days=self.days,
+            factor=self.factor,
+            periods=self.periods,
+            amount_off=self.amount_off,
+        )
+
     def describe(self) -> str:
         if self.kind is CouponKind.FREE_DAYS:
             return f"{self.days} days interest-free"
@@ -225,9 +243,7 @@ def coupon_cuts(schedule: Schedule, coupon: InterestCouponTerms) -> tuple[int, .
         return tuple(cuts)
     if coupon.kind is CouponKind.RATE_DISCOUNT:
         return tuple(
-            charge - round_fen(charge * coupon.factor, Rounding.HALF_UP)
-            if k < coupon.periods
-            else 0
+            charge - round_fen(charge * coupon.factor, COUPON_ROUNDING) if k < coupon.periods else 0
             for k, charge in enumerate(charges)
         )
     left, cuts = coupon.amount_off, []
@@ -240,8 +256,13 @@ def coupon_cuts(schedule: Schedule, coupon: InterestCouponTerms) -> tuple[int, .
 
 def with_coupon(schedule: Schedule, coupon: InterestCouponTerms) -> tuple[Schedule, int]:
     """The schedule the borrower pays with ``coupon`` — its terms carry the cuts
-    (``LoanTerms.charge_relief``), so the loan's stored terms rebuild it — and what the coupon
-    takes off in all (fen): the lender's cost."""
-    terms = replace(schedule.terms, charge_relief=coupon_cuts(schedule, coupon))
+    (``LoanTerms.charge_relief``) and the coupon's own terms (``LoanTerms.charge_coupon``), so
+    the loan's stored terms rebuild it and servicing re-computes the cut on what is actually
+    charged — and what the coupon takes off in all (fen): the lender's cost."""
+    terms = replace(
+        schedule.terms,
+        charge_relief=coupon_cuts(schedule, coupon),
+        charge_coupon=coupon.as_charge_coupon(),
+    )
     after = build_schedule(terms)
     return after, schedule.total_repaid - after.total_repaid

@@ -38,15 +38,25 @@ from thinfile.loanmath.schedule import (
     level_installment,
     period_rates,
 )
-from thinfile.loanmath.terms import InterestBasis, LoanTerms, RepaymentMethod
+from thinfile.loanmath.terms import (
+    COUPON_ROUNDING,
+    ChargeCoupon,
+    CouponRule,
+    InterestBasis,
+    LoanTerms,
+    RepaymentMethod,
+)
 from thinfile.loanmath.totals import ScheduleTotals, monthly_totals, schedule_totals
 
 __all__ = [
+    "COUPON_ROUNDING",
     "DEFAULT_CAP",
     "AnnualizedRate",
     "CapBasis",
+    "ChargeCoupon",
     "ChargeItem",
     "CostStatement",
+    "CouponRule",
     "DayCount",
     "DefaultCharges",
     "DefaultCost",

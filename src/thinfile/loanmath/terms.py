@@ -10,9 +10,16 @@ from decimal import Decimal
 from thinfile.errors import FieldProblem, InvalidInputError
 from thinfile.loanmath.calendar import Frequency
 from thinfile.loanmath.daycount import DayCount
-from thinfile.money import Money, Rounding
+from thinfile.money import Money, Rounding, round_fen
 
-__all__ = ["InterestBasis", "LoanTerms", "RepaymentMethod"]
+__all__ = [
+    "COUPON_ROUNDING",
+    "ChargeCoupon",
+    "CouponRule",
+    "InterestBasis",
+    "LoanTerms",
+    "RepaymentMethod",
+]
 
 MAX_PERIODS = 600
 LAST_START_YEAR = date.max.year - MAX_PERIODS // 12 - 1
@@ -42,6 +49,52 @@ class InterestBasis(enum.StrEnum):
     """Regular periods use annual rate / periods per year (月利率 = 年利率/12)."""
     DAILY = "daily"
     """Every period uses annual rate × days / basis under the day count."""
+
+
+COUPON_ROUNDING = Rounding.HALF_UP
+"""How a rate-discount coupon's ``charge × factor`` becomes whole fen (四舍五入), at opening
+(``decisioning.interest_coupons.coupon_cuts``) and whenever servicing re-computes its cut."""
+
+
+class CouponRule(enum.StrEnum):
+    """The kind of an interest coupon, as a loan's terms keep it (the values of
+    ``decisioning.interest_coupons.CouponKind``)."""
+
+    FREE_DAYS = "free_days"
+    """the interest and fee of the first ``days`` days after disbursement"""
+    RATE_DISCOUNT = "rate_discount"
+    """the interest and fee of the first ``periods`` installments × ``factor``"""
+    INTEREST_OFF = "interest_off"
+    """``amount_off`` fen off the interest and fee, from the first installments on"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeCoupon:
+    """An interest coupon's own terms, kept on the loan beside the cuts it made at opening
+    (``LoanTerms.charge_relief``): servicing re-computes the cut from them whenever interest
+    is charged for fewer days or on another balance (a payoff, a prepayment, a re-plan), so
+    the borrower gets what the coupon promises — a factor of what is charged, the interest
+    of the free days, what is left of the amount — not a fixed sum in fen."""
+
+    rule: CouponRule
+    days: int = 0
+    factor: Decimal = Decimal(1)
+    periods: int = 0
+    amount_off: int = 0
+    """fen, for ``interest_off``."""
+
+    def covers(self, n: int) -> bool:
+        """Whether a rate discount applies to installment ``n`` (numbered from 1)."""
+        return self.rule is CouponRule.RATE_DISCOUNT and 0 < n <= self.periods
+
+    def rate_cut(self, charge: int) -> int:
+        """What a rate discount takes off ``charge`` fen: ``charge`` less ``charge ×
+        factor`` rounded by :data:`COUPON_ROUNDING`."""
+        return charge - round_fen(charge * self.factor, COUPON_ROUNDING)
+
+    def kept(self, charge: int) -> int:
+        """What a rate discount leaves of ``charge`` fen (``charge × factor``, rounded)."""
+        return charge - self.rate_cut(charge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +127,10 @@ class LoanTerms:
     charge_relief: tuple[int, ...] = ()
     """fen taken off each installment's interest, then its fee, in order (an interest coupon,
     ``decisioning.interest_coupons``); never more than the installment charges. Empty: none."""
+    charge_coupon: ChargeCoupon | None = None
+    """The coupon that made ``charge_relief`` (its kind and figures), for servicing to
+    re-compute its cut on what is actually charged; None for loans opened before it was kept
+    (their cuts stay the fixed fen of ``charge_relief``). The schedule ignores it."""
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))

@@ -6,6 +6,16 @@ loans get a new level payment (reduce installment) or keep the old one and finis
 Rows that repaid no principal — an interest-only (先息后本) loan's before its last, a principal
 grace period's — still repay none: the level or the equal split is over the rows that do.
 Interest is on the declining balance, rounded with the loan's mode; the last row absorbs.
+
+An interest coupon stays with the installments it was given for. A loan that keeps the
+coupon's own terms (``LoanTerms.charge_coupon``) has its cut re-computed on what is actually
+charged whenever a row is re-planned or its period is charged for fewer days
+(:func:`replanned_relief`, :func:`used_interest`, :func:`rest_cost`): a rate discount keeps
+``factor ×`` the interest and fee charged (rounded as at opening,
+``loanmath.COUPON_ROUNDING``); free days take the interest of the promised free days of the
+installment; an amount off takes what the installment was given of it, and what a row
+re-planned could not take passes to the next. A loan stored before the coupon's terms were
+kept takes the fixed cut in fen of ``LoanTerms.charge_relief``, as it always has.
 """
 
 from __future__ import annotations
@@ -14,8 +24,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 
-from thinfile.loanmath import RepaymentMethod, build_schedule, level_installment
+from thinfile.loanmath import (
+    ChargeCoupon,
+    CouponRule,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    build_schedule,
+    due_dates,
+    level_installment,
+    period_rates,
+)
 from thinfile.money import round_fen
 from thinfile.servicing.account import InstallmentState, LoanAccount
 from thinfile.servicing.daily import accrued_to
@@ -25,11 +46,14 @@ __all__ = [
     "carried_fee",
     "carried_interest",
     "coupon_cut",
+    "discounted_rest",
     "fee_relief",
+    "free_rest",
     "kept_carried",
     "less_relief",
     "reamortize",
     "relief_left",
+    "replanned_relief",
     "rest_cost",
     "rest_of_period",
     "used_fee",
@@ -114,10 +138,11 @@ def reamortize(
     bearing = balance - sum(kept_principal)
     rule = _principal_rule(loan, future, bearing, mode, level)
     rounding = loan.schedule.terms.rounding
+    relieve = replanned_relief(loan)
     rows: list[InstallmentState] = []
     left = bearing
     for idx, old in enumerate(future):
-        interest = less_relief(loan, old, round_fen(left * loan.rates[old.n], rounding))
+        interest = relieve(old, round_fen(left * loan.rates[old.n], rounding))
         last = idx == len(future) - 1
         own = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
         # its period has not begun: what it accrued, or carried by a holiday taken today
@@ -182,7 +207,10 @@ def rest_cost(
     which earn nothing) when ``lent`` fen of principal stays outstanding: interest on what is
     lent, less what an interest coupon's cut has not yet used (``relief``,
     :func:`relief_left`), the period's scheduled fee for the days left (nothing once nothing
-    is lent)."""
+    is lent). A loan keeping its coupon's terms has the cut re-computed on what the rest of
+    the period charges on what is lent (``relief`` is then nothing): a rate discount keeps its
+    factor of it (:func:`discounted_rest`), free days take the interest of the free days
+    still ahead (:func:`free_rest`)."""
     period = original.period_days
     rest = min((original.due - on).days, period)  # not the days before it begins (a holiday)
     if lent == 0 or period <= 0 or rest <= 0:
@@ -190,6 +218,12 @@ def rest_cost(
     exact = Decimal(lent) * loan.rates[original.n] * rest / period
     interest = round_fen(exact, loan.schedule.terms.rounding)
     fee = original.fee_due - used_fee(loan, original, on)
+    coupon = _discount(loan, original)
+    if coupon is not None:
+        return discounted_rest(loan, original, interest, on, coupon), fee
+    coupon = _free(loan, original)
+    if coupon is not None:
+        return free_rest(loan, original, interest, on, coupon), fee
     return interest - min(relief, interest), fee
 
 
@@ -207,10 +241,26 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     earlier payment keep what they earned on the larger balance, and relief is taken from
     the first days, where a coupon's free days fall, so a loan repaid within its free days
     pays no interest.
+
+    A rate discount (``LoanTerms.charge_coupon``) is no fixed sum: it keeps its factor of
+    the interest of every day, so the row earns its interest in a straight line, or, restated
+    by an earlier payment, keeps what it asks less the factor of what the rest of the period
+    asks on what is lent now (:func:`discounted_rest`).
     """
     row = rows[k]
     straight = row.interest_earned(on)
     restated = row.principal_paid > 0  # principal paid before its due date: a payment earlier
+    coupon = _discount(loan, row)
+    if coupon is not None:
+        if not restated:
+            return straight
+        lent = sum(r.bearing for r in rows[k:])
+        rest = _rest_interest(loan, row, lent, on)
+        if rest is None:
+            return straight
+        own = row.interest_due - row.interest_carried
+        kept = discounted_rest(loan, row, rest, on, coupon)
+        return row.interest_carried + min(own, max(0, own - kept))
     if not (coupon_cut(loan, row) or restated):  # in this period, which restated its interest
         return straight
     lent = sum(r.bearing for r in rows[k:])
@@ -239,10 +289,156 @@ def coupon_cut(loan: LoanAccount, row: InstallmentState) -> int:
     return cuts[row.n - 1] if 0 < row.n <= len(cuts) else 0
 
 
+@lru_cache(maxsize=256)
+def _contract_rates(terms: LoanTerms) -> tuple[Decimal, ...]:
+    """Each installment's period rate as the loan opened (index 0: a down payment's)."""
+    dates = due_dates(terms.start, terms.periods, terms.frequency, terms.first_due)
+    return (Decimal(0), *period_rates(terms, dates))
+
+
+def _contract_rate(loan: LoanAccount, n: int, rates: Sequence[Decimal] | None = None) -> bool:
+    """Whether installment ``n`` still bears its period's contract rate (``rates``: the
+    loan's period rates, by default ``loan.rates``): a payment holiday taken within its period
+    restates it as what is left of its (relieved) interest on what is lent, so the coupon is
+    inside that rate already and is not taken again. A period the contract did not have (a
+    term extension's) bears the contract's rate."""
+    contract = _contract_rates(loan.schedule.terms)
+    held = loan.rates if rates is None else rates
+    return not (0 < n < len(contract) and n < len(held)) or held[n] == contract[n]
+
+
+def _discount(loan: LoanAccount, row: InstallmentState) -> ChargeCoupon | None:
+    """The rate-discount coupon (``LoanTerms.charge_coupon``) covering ``row`` at its
+    contract rate, or None (no coupon, another kind, a loan stored without the coupon's terms
+    or a row whose rate already holds the coupon)."""
+    coupon = loan.schedule.terms.charge_coupon
+    if coupon is None or not coupon.covers(row.n) or not _contract_rate(loan, row.n):
+        return None
+    return coupon
+
+
+def discounted_rest(
+    loan: LoanAccount, row: InstallmentState, interest: int, on: date, coupon: ChargeCoupon
+) -> int:
+    """What a rate discount leaves of ``interest``, the rest of ``row``'s period (``on`` to
+    its due date) on what is lent, before the coupon: the factor of the rest's interest and
+    fee (the coupon covers both, its cut from the interest first, as at opening), less the
+    fee the rest still asks (the fee, never re-planned, earns its relieved amount in a straight
+    line, :func:`used_fee`); never below nothing."""
+    fee_left = row.fee_due - row.fee_earned(on)
+    took = fee_relief(loan, row)
+    fee_before = fee_left + took - accrued_to(took, row.start, row.due, on)
+    return max(0, coupon.kept(interest + fee_before) - fee_left)
+
+
+def replanned_relief(
+    loan: LoanAccount, rates: Sequence[Decimal] | None = None
+) -> Callable[[InstallmentState, int], int]:
+    """A function of a row re-planned (a prepayment's re-amortization, a term extension) and
+    its interest before the coupon, giving its interest less what the coupon takes off it,
+    never below nothing — the coupon stays with the installment. Call it on the rows in order.
+
+    The cut is re-computed from the coupon's terms (``LoanTerms.charge_coupon``) on what the
+    row now charges — its interest and its fee before the coupon, the cut from the interest
+    first; the part of the cut the fee took at opening stays on the fee, which is not
+    re-planned: a rate discount keeps ``factor ×`` the charge (rounded as at opening); free
+    days take the charge of the free days of the installment's period as the loan opened; an
+    amount off takes what the installment was given of it at opening, and what a row could
+    not take passes to the rows after it. Loans stored without the coupon's terms take the
+    fixed cut of ``charge_relief`` (:func:`less_relief`). ``rates``: the period rates the
+    rows are re-planned at, by default ``loan.rates``."""
+    coupon = loan.schedule.terms.charge_coupon
+    if coupon is None:
+        return lambda row, interest: less_relief(loan, row, interest)
+    if coupon.rule is CouponRule.INTEREST_OFF:
+        passed = 0
+
+        def amount_left(row: InstallmentState, interest: int) -> int:
+            nonlocal passed
+            if not _contract_rate(loan, row.n, rates):  # its cut is inside its rate already
+                return interest
+            room = coupon_cut(loan, row) - fee_relief(loan, row) + passed
+            taken = min(interest, max(0, room))
+            passed = max(0, room - taken)
+            return interest - taken
+
+        return amount_left
+
+    def by_kind(row: InstallmentState, interest: int) -> int:
+        if not _contract_rate(loan, row.n, rates):
+            return interest
+        took = fee_relief(loan, row)
+        charge = interest + row.fee_due - row.fee_carried + took
+        cut = _cut_of(loan, coupon, row.n, charge)
+        return interest - min(interest, max(0, cut - took))
+
+    return by_kind
+
+
+def _cut_of(loan: LoanAccount, coupon: ChargeCoupon, n: int, charge: int) -> int:
+    """What ``coupon`` (a rate discount or free days) takes off installment ``n`` charging
+    ``charge`` fen of interest and fee before it, as ``decisioning.interest_coupons`` cuts it
+    at opening."""
+    if coupon.rule is CouponRule.RATE_DISCOUNT:
+        return coupon.rate_cut(charge) if coupon.covers(n) else 0
+    free, period = _free_days(loan, coupon, n)
+    return charge if period <= 0 or free >= period else charge * free // period
+
+
+def _free_days(loan: LoanAccount, coupon: ChargeCoupon, n: int) -> tuple[int, int]:
+    """How many of the first days of installment ``n``'s period, as the loan opened, a
+    free-days coupon makes free, and that period's days ((0, 0): no such installment)."""
+    schedule = loan.schedule
+    if coupon.rule is not CouponRule.FREE_DAYS or not 0 < n <= len(schedule.installments):
+        return 0, 0
+    start = schedule.terms.start
+    opens = start if n == 1 else schedule.installments[n - 2].due_date
+    period = (schedule.installments[n - 1].due_date - opens).days
+    return max(0, min((start - opens).days + coupon.days, period)), period
+
+
+def _free(loan: LoanAccount, row: InstallmentState) -> ChargeCoupon | None:
+    """The free-days coupon (``LoanTerms.charge_coupon``) whose free days fall in ``row``'s
+    period, at its contract rate, or None."""
+    coupon = loan.schedule.terms.charge_coupon
+    if coupon is None or coupon.rule is not CouponRule.FREE_DAYS:
+        return None
+    if not _contract_rate(loan, row.n) or not _free_days(loan, coupon, row.n)[0]:
+        return None
+    return coupon
+
+
+def free_rest(
+    loan: LoanAccount, row: InstallmentState, interest: int, on: date, coupon: ChargeCoupon
+) -> int:
+    """What free days leave of ``interest``, the rest of ``row``'s period (``on`` to its due
+    date) on what is lent, before the coupon: less the charge of the free days still ahead in
+    it — the rest's interest and fee × free days left ÷ days left, truncated, as at opening,
+    from the interest first (the part the coupon took off the fee stays on the fee, taken
+    from its first days, :func:`used_fee`); never below nothing."""
+    free, opened = _free_days(loan, coupon, row.n)
+    period = row.period_days
+    if 0 < opened != period:  # a period of another length (moved by a holiday): its share
+        free = free * period // opened
+    used = max(0, (on - row.start).days)
+    rest = period - used
+    ahead = max(0, min(free - used, rest))
+    if rest <= 0 or not ahead:
+        return interest
+    own_fee = row.fee_due - row.fee_carried
+    took = fee_relief(loan, row)
+    fee_before = own_fee + took - accrued_to(own_fee + took, row.start, row.due, on)
+    took_ahead = max(0, fee_before - (row.fee_due - used_fee(loan, row, on)))
+    charge = interest + fee_before
+    cut = charge if ahead >= rest else charge * ahead // rest
+    return interest - min(interest, max(0, cut - took_ahead))
+
+
 def less_relief(loan: LoanAccount, row: InstallmentState, interest: int) -> int:
     """``interest`` of ``row`` re-planned (a prepayment, a term extension) less what an
     interest coupon takes off it (:func:`coupon_cut`, less the part its fee took), never
-    below nothing — the coupon stays with the installment."""
+    below nothing — the coupon stays with the installment. The fixed cut in fen of a loan
+    stored without the coupon's terms; :func:`replanned_relief` re-computes it from them."""
     cut = coupon_cut(loan, row)
     if not cut:
         return interest
@@ -256,8 +452,8 @@ def relief_left(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on:
     and what is left of it still comes off the rest of the period when a prepayment or a
     refund re-plans it on less principal (the coupon is not lost by paying early)."""
     row = rows[k]
-    if not coupon_cut(loan, row):
-        return 0
+    if not coupon_cut(loan, row) or _discount(loan, row) or _free(loan, row):
+        return 0  # re-computed on what the rest of the period charges (rest_cost)
     lent = sum(r.bearing for r in rows[k:])
     rest = _rest_interest(loan, row, lent, on)
     return 0 if rest is None else max(0, rest - (row.interest_due - row.interest_carried))
@@ -269,8 +465,14 @@ def fee_relief(loan: LoanAccount, row: InstallmentState) -> int:
     cut = coupon_cut(loan, row)
     if not cut:
         return 0
-    plain = build_schedule(replace(loan.schedule.terms, charge_relief=())).installments[row.n - 1]
+    plain = _plain(loan.schedule.terms).installments[row.n - 1]
     return min(max(0, cut - plain.interest), plain.fee)
+
+
+@lru_cache(maxsize=256)
+def _plain(terms: LoanTerms) -> Schedule:
+    """The schedule of ``terms`` without a coupon."""
+    return build_schedule(replace(terms, charge_relief=(), charge_coupon=None))
 
 
 def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:
@@ -281,8 +483,10 @@ def used_fee(loan: LoanAccount, row: InstallmentState, on: date) -> int:
     where a coupon's free days fall — the period's whole fee earned in a straight line, less
     the cut — so a loan repaid within its free days pays no fee for them. A fee waived while
     the period ran is taken from its first days alike (:meth:`InstallmentState.fee_earned`):
-    the days it covered are not charged again."""
-    relief = fee_relief(loan, row) if row.fee_due else 0
+    the days it covered are not charged again. A rate discount takes its factor of every
+    day's fee: the fee it left is earned in a straight line."""
+    discounted = _discount(loan, row) is not None
+    relief = fee_relief(loan, row) if row.fee_due and not discounted else 0
     if not relief:
         return row.fee_earned(on)
     cut, carried = relief + row.fee_waived, row.fee_carried

@@ -13,7 +13,9 @@ borrower's cost can only fall, so it stays within the cap.
   installments not yet due plus ``months`` new monthly ones, so each installment is smaller.
   The current period keeps its interest (already accruing); every later period's interest is
   the contract's period rate on the balance then left, rounded as the contract rounds, the
-  last row taking what is left. Only interest of periods not yet started changes: nothing is
+  last row taking what is left; an interest coupon's cut is re-computed on it
+  (``reamortize.replanned_relief``: a rate discount keeps its factor of it, free days the
+  interest of the free days). Only interest of periods not yet started changes: nothing is
   recognised yet, so the ledger does not move now; the borrower pays the contract's own rate
   for the longer term, so the annualized rate stays the contract's and within the cap.
 - :func:`re_age` (restructure, 重组) — the arrears (principal, interest and fees past due,
@@ -38,7 +40,7 @@ from thinfile.servicing.ledger import Account, EntryBuilder
 from thinfile.servicing.reamortize import (
     fee_relief,
     kept_carried,
-    less_relief,
+    replanned_relief,
     used_fee,
     used_interest,
 )
@@ -299,13 +301,14 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
     else:
         part = round_fen(Decimal(balance) / len(plan), terms.level_rounding)
     current, left, rows = plan[0], balance, {}
+    relieve = replanned_relief(loan, rates)  # a coupon's cut, on what each row now charges
     for idx, row in enumerate(plan):
         # a re-age's interest carried onto a row stays on it, beside the period's own
         carried = row.interest_carried if row is current else row.interest_accrued
         own = (
             row.interest_due - carried
             if row is current
-            else less_relief(loan, row, round_fen(left * rates[row.n], terms.rounding))
+            else relieve(row, round_fen(left * rates[row.n], terms.rounding))
         )
         if idx == len(plan) - 1:
             share = left

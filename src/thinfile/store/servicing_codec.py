@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from thinfile.loanmath import (
+    ChargeCoupon,
+    CouponRule,
     DayCount,
     DefaultTerms,
     Frequency,
@@ -57,10 +59,36 @@ def from_day(n: int) -> date:
     return EPOCH + timedelta(days=n)
 
 
+def _coupon_to_dict(c: ChargeCoupon) -> dict[str, Any]:
+    return {
+        "rule": c.rule.value,
+        "days": c.days,
+        "factor": str(c.factor),
+        "periods": c.periods,
+        "amount_off": c.amount_off,
+    }
+
+
+def _coupon_from_dict(d: dict[str, Any] | None) -> ChargeCoupon | None:
+    """A loan's coupon terms; None for loans stored before they were kept (their cuts stay
+    the fixed fen of ``charge_relief``)."""
+    if not d:
+        return None
+    return ChargeCoupon(
+        CouponRule(d["rule"]),
+        days=d["days"],
+        factor=Decimal(d["factor"]),
+        periods=d["periods"],
+        amount_off=d["amount_off"],
+    )
+
+
 def terms_to_json(t: LoanTerms) -> str:
     relief = {"charge_relief": list(t.charge_relief)} if t.charge_relief else {}
+    coupon = {"charge_coupon": _coupon_to_dict(t.charge_coupon)} if t.charge_coupon else {}
     return json.dumps(
         relief
+        | coupon
         | {
             "principal": t.principal.fen,
             "currency": t.principal.currency,
@@ -107,6 +135,7 @@ def terms_from_json(text: str) -> LoanTerms:
         monthly_fee_rate=Decimal(d["monthly_fee_rate"]),
         upfront_fee=Money(d["upfront_fee"], cur),
         charge_relief=tuple(d.get("charge_relief", ())),
+        charge_coupon=_coupon_from_dict(d.get("charge_coupon")),
     )
 
 
