@@ -1,11 +1,15 @@
-"""Account security over HTTP, on SQLite and PostgreSQL: revoked tokens stop at once, rate
-limits key on the account and the real client, and sign-up and sign-in reveal no accounts."""
+"""Account security over HTTP, on SQLite and PostgreSQL: revoked tokens stop at once (signing
+out revokes them too, for phone accounts as well), rate limits key on the account and the real
+client, sign-up and sign-in reveal no accounts, and no e-mail account takes the phone accounts'
+reserved domain."""
 
 from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from argon2 import extract_parameters
 
@@ -18,9 +22,13 @@ from tests.e2e.api_harness import (
     make_borrower,
     quick_settings,
 )
+from thinfile.adapters import SandboxSmsSender
+from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext
 from thinfile.security.passwords import PasswordHasher
+from thinfile.security.roles import Role
 from thinfile.services import identity
+from thinfile.services.identity_records import PHONE_ACCOUNT_DOMAIN
 
 
 def _context(api: TestClient) -> AppContext:
@@ -99,6 +107,104 @@ def test_access_tokens_are_signed_with_hmac_sha256(api: TestClient, world: World
     token = world.alice.headers["Authorization"].removeprefix("Bearer ")
     signature = token.rsplit(".", 1)[1]
     assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == 32
+
+
+# Signing out ------------------------------------------------------------------------------
+
+
+def _bearer(reply: Any) -> dict[str, str]:
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def _by_phone(client: TestClient, phone: str) -> dict[str, str]:
+    """Signed in with a code from the sandbox SMS provider."""
+    assert client.post("/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
+    sms = _context(client).sms
+    assert isinstance(sms, SandboxSmsSender)
+    code = sms.inbox(phone, limit=1)[0].params["code"]
+    return _bearer(client.post("/v1/auth/sms-sign-in", json={"phone": phone, "code": code}))
+
+
+def test_signing_out_revokes_the_token_and_a_new_sign_in_works(
+    api: TestClient, world: World
+) -> None:
+    out = api.post("/v1/auth/sign-out", headers=world.alice.headers)
+    me = api.get("/v1/auth/me", headers=world.alice.headers)
+    again = _bearer(
+        api.post("/v1/auth/sign-in", json={"email": world.alice.email, "password": PASSWORD})
+    )
+    assert out.status_code == 204 and out.content == b""
+    assert me.status_code == 401 and me.json()["code"] == "authentication_required"
+    assert api.get("/v1/auth/me", headers=again).status_code == 200
+    assert api.get("/v1/auth/me", headers=world.bob.headers).status_code == 200
+    assert api.post("/v1/auth/sign-out", headers=world.alice.headers).status_code == 401
+    with _context(api).engine.connect() as conn:
+        audited = conn.execute(
+            sa.text("SELECT count(*) FROM audit_log WHERE action = 'auth.sign_out'")
+        ).scalar_one()
+    assert audited == 1
+
+
+def test_signing_out_needs_a_signed_in_caller(api: TestClient) -> None:
+    refused = api.post("/v1/auth/sign-out")
+    assert refused.status_code == 401 and refused.json()["code"] == "authentication_required"
+
+
+def test_a_phone_account_signs_out_and_its_next_code_signs_it_in_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    """An account opened by phone has no password to change: signing out is how it revokes a
+    token, and a phone sign-in afterwards issues a token at the account's new version."""
+    settings = quick_settings(database_url, sms_code_resend_seconds=0)
+    with TestClient(build_app(settings, tmp_path)) as client:
+        first = _by_phone(client, "13901017001")
+        out = client.post("/v1/auth/sign-out", headers=first)
+        old = client.get("/v1/auth/me", headers=first)
+        second = _by_phone(client, "13901017001")
+        mine = client.get("/v1/auth/me", headers=second)
+        refused_again = client.get("/v1/auth/me", headers=first)
+    assert out.status_code == 204
+    assert old.status_code == 401 and refused_again.status_code == 401
+    assert mine.status_code == 200 and mine.json()["email"] is None
+
+
+# The reserved domain ----------------------------------------------------------------------
+
+
+def test_no_e_mail_account_takes_the_domain_reserved_for_phone_accounts(
+    api: TestClient, world: World
+) -> None:
+    address = f"someone{PHONE_ACCOUNT_DOMAIN}"
+    signed_up = api.post("/v1/auth/sign-up", json={"email": address, "password": PASSWORD})
+    staff = api.post(
+        "/v1/staff/users",
+        headers=world.admin.headers,
+        json={"email": f"Ops{PHONE_ACCOUNT_DOMAIN.upper()}", "password": PASSWORD, "role": "admin"},
+    )
+    signed_in = api.post("/v1/auth/sign-in", json={"email": address, "password": PASSWORD})
+    for refused in (signed_up, staff):
+        assert refused.status_code == 422, refused.text
+        details = refused.json()["details"]
+        assert details["field"] == "email" and "phone" in details["remedy"]
+    assert signed_in.status_code == 401
+    context = _context(api)
+    with pytest.raises(InvalidInputError):
+        identity.create_user(
+            context.engine,
+            context.hasher,
+            email=f" x{PHONE_ACCOUNT_DOMAIN} ",
+            password=PASSWORD,
+            role=Role.ADMIN,
+        )
+    with context.engine.connect() as conn:
+        stored = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM users WHERE email LIKE :domain AND password_hash IS NOT NULL"
+            ),
+            {"domain": f"%{PHONE_ACCOUNT_DOMAIN}"},
+        ).scalar_one()
+    assert stored == 0
 
 
 # Rate limits ------------------------------------------------------------------------------

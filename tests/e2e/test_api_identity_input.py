@@ -107,6 +107,36 @@ def test_a_full_width_spelling_of_a_registered_id_number_is_the_same_person(
     assert again.status_code == 409, again.text
 
 
+def test_a_profile_phone_that_is_another_accounts_is_refused(api: TestClient) -> None:
+    """The profile's phone gets the borrower's reminders and counts as their own number in
+    collections: it cannot be the number another account signs in with by SMS, nor another
+    profile's phone, however it is spelled."""
+    signs_in = "13901017101"
+    assert api.post("/v1/auth/sms-codes", json={"phone": signs_in}).status_code == 202
+    sms = api.app.state.context.sms  # type: ignore[attr-defined]
+    code = sms.inbox(signs_in, limit=1)[0].params["code"]
+    phone_user = api.post("/v1/auth/sms-sign-in", json={"phone": signs_in, "code": code})
+    assert phone_user.status_code == 200, phone_user.text
+    stranger, other = make_borrower(api, with_profile=False), make_borrower(api)
+    refused = [
+        _profile(api, stranger, id_number=id_number(901), phone="+86 139-0101-7101"),
+        _profile(api, stranger, id_number=id_number(902), phone=other.phone.translate(WIDE)),
+    ]
+    for reply in refused:
+        assert reply.status_code == 409, reply.text
+        assert reply.json()["details"]["field"] == "phone"
+        assert reply.json()["details"]["remedy"]
+    mine = _profile(api, stranger, id_number=id_number(903), phone="13901017102")
+    assert mine.status_code == 201, mine.text
+    owner = {"Authorization": f"Bearer {phone_user.json()['access_token']}"}
+    own = api.post(
+        "/v1/applicants",
+        headers=owner,
+        json={"name": "王小明", "id_number": id_number(904), "phone": signs_in},
+    )
+    assert own.status_code == 201, own.text
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "code"),
     [

@@ -166,7 +166,71 @@ def test_a_code_signs_in_once(api: TestClient) -> None:
     first = api.post("/v1/auth/sms-sign-in", json={"phone": phone, "code": code})
     second = api.post("/v1/auth/sms-sign-in", json={"phone": phone, "code": code})
     assert first.status_code == 200
-    assert second.status_code == 401 and second.json()["details"]["reason"] == "used"
+    assert second.status_code == 401 and second.json()["details"]["reason"] == "no_live_code"
+
+
+def test_the_answer_never_tells_whether_a_number_has_an_account(api: TestClient) -> None:
+    """A customer's number, whose last code signed in, and a number never seen: no SMS, no
+    code, and the same answer for both (the audit log keeps "used" and "missing")."""
+    _signed_in(api, "13901010021")
+    replies = [
+        api.post("/v1/auth/sms-sign-in", json={"phone": phone, "code": "000000"})
+        for phone in ("13901010021", "13901010022")
+    ]
+    assert [r.status_code for r in replies] == [401, 401]
+    assert replies[0].json() == replies[1].json()
+    assert replies[0].json()["message"] == "the code is wrong or has expired"
+    assert replies[0].json()["details"]["reason"] == "no_live_code"
+
+
+def test_the_sign_in_limit_counts_the_number_however_it_is_written(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Each spelling of one number used to get a bucket of its own, so a dozen spellings gave
+    a dozen guesses; they are one number and share one bucket. A malformed number is refused
+    as such first, without a guess."""
+    settings = quick_settings(
+        database_url, sms_code_resend_seconds=0, rate_limits={"sign_in": "3/60"}
+    )
+    with TestClient(build_app(settings, tmp_path)) as client:
+        client.post("/v1/auth/sms-codes", json={"phone": "13901010031"})
+        spellings = ["+86 13901010031", "139-0101-0031", "0086 139 0101 0031", "8613901010031"]
+        guesses = [
+            client.post("/v1/auth/sms-sign-in", json={"phone": s, "code": "000000"})
+            for s in spellings
+        ]
+        assert [r.status_code for r in guesses] == [401, 401, 401, 429], guesses[-1].text
+        malformed = client.post(
+            "/v1/auth/sms-sign-in", json={"phone": "2345678901", "code": "000000"}
+        )
+        assert malformed.status_code == 422, malformed.text
+        assert malformed.json()["code"] == "invalid_mobile"
+        assert malformed.json()["details"]["field"] == "phone"
+
+
+def test_ten_wrong_tries_across_codes_pause_sign_in_by_code_for_the_day(
+    api: TestClient,
+) -> None:
+    phone = "13901010041"
+    for _ in range(2):  # a second code brings no fresh tries
+        assert api.post("/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
+        code = _sandbox_code(api, phone)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for _ in range(5):
+            reply = api.post("/v1/auth/sms-sign-in", json={"phone": phone, "code": wrong})
+            assert reply.status_code == 401, reply.text
+    assert api.post("/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
+    paused = api.post(
+        "/v1/auth/sms-sign-in", json={"phone": phone, "code": _sandbox_code(api, phone)}
+    )
+    assert paused.status_code == 429, paused.text
+    body = paused.json()
+    assert body["code"] == "rate_limited" and body["details"]["limit"] == "sms_wrong_tries"
+    assert body["details"]["field"] == "phone" and "password" in body["details"]["remedy"]
+    wait = body["details"]["retry_after_seconds"]
+    assert 23 * 3600 < wait <= 24 * 3600 + 300 and paused.headers["Retry-After"] == str(wait)
+    assert "Traceback" not in paused.text
+    assert _actions(api).count("auth.sms_sign_in_failed") == 11
 
 
 def test_a_sixth_code_to_one_phone_within_the_hour_is_refused(api: TestClient) -> None:

@@ -1,9 +1,11 @@
 """Account security on the pages: a rate-limited application keeps what the borrower typed
 and says so in their language (in Chromium), sign-up answers alike for taken and new
-addresses, and a deactivated account's session stops at once."""
+addresses and refuses the phone accounts' reserved domain, a deactivated account's session
+stops at once, and signing out ends the session itself, not only the browser's cookie."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from tests.e2e.test_web_browser import browser, server
 from tests.e2e.test_web_pages import (
     PASSWORD,
     build_app,
+    csrf,
     id_number,
     post,
     seed,
@@ -126,3 +129,75 @@ def test_a_deactivated_accounts_session_stops_at_once(client: TestClient) -> Non
     identity.deactivate_user(context.engine, user_id=user_id, actor=SYSTEM)
     refused = client.get("/console", follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"].startswith("/sign-in")
+
+
+def _signed_out_cookie(client: TestClient) -> str:
+    """Sign out of the signed-in session; the session cookie it had."""
+    cookie = client.cookies.get("thinfile_session")
+    assert cookie
+    out = post(client, "/sign-out", {}, form_page="/")
+    assert out.status_code == 303 and out.headers["location"] == "/"
+    assert "thinfile_session" not in client.cookies
+    return str(cookie)
+
+
+def test_signing_out_ends_the_session_and_a_copy_of_its_cookie(client: TestClient) -> None:
+    assert post(
+        client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD}
+    ).is_redirect
+    copied = _signed_out_cookie(client)
+    client.cookies.set("thinfile_session", copied, domain="127.0.0.1")  # a copy kept
+    page = client.get("/console", follow_redirects=False)
+    api = client.get("/v1/auth/me", headers={"Authorization": f"Bearer {copied}"})
+    assert page.status_code == 303 and page.headers["location"].startswith("/sign-in")
+    assert api.status_code == 401
+    again = post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
+    assert again.is_redirect and client.get("/console", follow_redirects=False).status_code == 200
+
+
+def test_signing_out_without_a_session_only_drops_the_cookie(client: TestClient) -> None:
+    client.cookies.set("thinfile_session", "not-a-token", domain="127.0.0.1")
+    out = post(client, "/sign-out", {}, form_page="/")
+    assert out.status_code == 303 and "thinfile_session" not in client.cookies
+
+
+def test_a_phone_borrower_signs_out_and_signs_in_again_with_a_new_code(tmp_path: Path) -> None:
+    """An account opened by phone has no password: signing out is how it ends a session, and
+    the next code signs it in at the account's new token version."""
+    app = build_app(tmp_path, settings=web_settings(tmp_path, sms_code_resend_seconds=0))
+    phone = "13902027001"
+
+    def sign_in(client: TestClient) -> Any:
+        page = post(client, "/sign-in/phone", {"phone": phone}, form_page="/sign-in/phone")
+        code = re.search(r'id="sandbox-code">(\d{6})<', page.text)
+        assert code, "the code page shows no sandbox code"
+        return post(client, "/sign-in/phone/code", {"phone": phone, "code": code.group(1)})
+
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert sign_in(client).headers["location"] == "/profile"
+        copied = _signed_out_cookie(client)
+        client.cookies.set("thinfile_session", copied, domain="127.0.0.1")  # a copy kept
+        gone = client.get("/profile", follow_redirects=False)
+        back = sign_in(client)
+        profile = client.get("/profile", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/sign-in")
+    assert back.status_code == 303 and back.headers["location"] == "/home"
+    assert profile.status_code == 200
+
+
+def test_sign_up_refuses_the_domain_reserved_for_phone_accounts(client: TestClient) -> None:
+    refused = post(client, "/sign-up", {"email": "me@phone.invalid", "password": PASSWORD})
+    english = client.post(
+        "/sign-up",
+        data={
+            "csrf_token": csrf(refused.text),
+            "email": "me@PHONE.invalid",
+            "password": PASSWORD,
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert refused.status_code == english.status_code == 422
+    assert "该地址不能用于开立账户" in refused.text and 'value="me@phone.invalid"' in refused.text
+    assert "Use your own e-mail address" in english.text
+    signed_in = post(client, "/sign-in", {"email": "me@phone.invalid", "password": PASSWORD})
+    assert signed_in.status_code == 401

@@ -173,6 +173,31 @@ def test_a_refused_profile_field_is_named_beside_the_form_in_both_languages(
         assert message in _shown(reply.text, field)
 
 
+def test_a_profile_phone_another_profile_gives_is_refused_beside_the_field(
+    pages: TestClient,
+) -> None:
+    _sign_up(pages, 705)
+    assert _profile(pages, id_number=id_number(705), phone="13912340705").status_code == 303
+    pages.cookies.clear()
+    _sign_up(pages, 706)
+    chinese = _profile(pages, id_number=id_number(706), phone="139-1234-0705")
+    english = pages.post(
+        "/profile",
+        data={
+            "csrf_token": csrf(pages.get("/profile").text),
+            "name": "王小明",
+            "id_number": id_number(706),
+            "phone": "13912340705",
+        },
+        headers={"Accept-Language": "en"},
+        follow_redirects=False,
+    )
+    assert chinese.status_code == english.status_code == 409
+    assert "该手机号码属于其他账户" in _shown(chinese.text, "phone")
+    assert "belongs to another account" in _shown(english.text, "phone")
+    assert _profile(pages, id_number=id_number(706), phone="13912340706").status_code == 303
+
+
 @pytest.mark.parametrize("amount", ["１００", "١٠٠"])
 def test_money_in_other_digits_is_refused_in_the_pages_as_in_the_api(
     pages: TestClient, amount: str

@@ -71,9 +71,11 @@ class Borrower:
 _count = iter(range(1, 10**6))
 
 
-def borrower(engine: Engine, cipher: PiiCipher, *, phone: str = "13800138000") -> Borrower:
-    """A real-name-verified borrower with an e-mail address and a phone."""
+def borrower(engine: Engine, cipher: PiiCipher, *, phone: str | None = None) -> Borrower:
+    """A real-name-verified borrower with an e-mail address and a phone (a number of their
+    own unless told: two profiles never share one)."""
     n = next(_count)
+    phone = phone or f"1380013{n % 10_000:04d}"
     email = f"borrower{n}-{os.getpid()}@example.com"
     user = identity.create_user(engine, _HASHER, email=email, password="pw-123456!")
     actor = Actor(user.id, Role.BORROWER)

@@ -3,6 +3,7 @@ sandbox adapters and a clock the test moves."""
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from tests.support.cli import run
 from tests.support.decisioning import id_number
 from thinfile.adapters import SandboxRealNameVerifier, SandboxSmsSender
 from thinfile.errors import (
+    AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
@@ -24,10 +26,10 @@ from thinfile.errors import (
     SmsCodeRejectedError,
 )
 from thinfile.security.crypto import PiiCipher, pii_cipher
-from thinfile.security.otp import CodePolicy
+from thinfile.security.otp import NO_LIVE_CODE, TRY_WINDOW, CodePolicy
 from thinfile.security.roles import Role
 from thinfile.services import applicants, identity, phone_sign_in, real_name
-from thinfile.services.identity_records import Actor
+from thinfile.services.identity_records import SYSTEM, Actor
 from thinfile.services.uow import UnitOfWork
 from thinfile.settings import Settings
 from thinfile.store import make_engine, upgrade
@@ -113,7 +115,8 @@ def test_a_code_is_refused_after_five_minutes(
     code = _send(engine, cipher, sms)
     with pytest.raises(SmsCodeRejectedError) as refused:
         _sign_in(engine, cipher, code, at=T0 + timedelta(minutes=5))
-    assert refused.value.extra["reason"] == "expired"
+    assert refused.value.extra["reason"] == NO_LIVE_CODE
+    assert _failures(engine) == ["expired"]  # the audit log keeps what happened
     assert _rows(engine, "SELECT count(*) FROM users") == [(0,)]
 
 
@@ -145,7 +148,102 @@ def test_a_code_is_used_once_and_a_newer_code_replaces_an_older_one(
     _sign_in(engine, cipher, new, at=T0 + timedelta(minutes=2))
     with pytest.raises(SmsCodeRejectedError) as reused:
         _sign_in(engine, cipher, new, at=T0 + timedelta(minutes=2, seconds=5))
-    assert reused.value.extra["reason"] == "used"
+    assert reused.value.extra["reason"] == NO_LIVE_CODE
+    assert _failures(engine)[-1] == "used"
+
+
+def _failures(engine: Engine) -> list[str]:
+    """The reasons the audit log gives for the refused tries, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT details FROM audit_log WHERE action = 'auth.sms_sign_in_failed' "
+                "ORDER BY seq"
+            )
+        ).scalars()
+        return [str((d if isinstance(d, dict) else json.loads(d))["reason"]) for d in rows]
+
+
+def test_a_stranger_cannot_tell_a_customer_s_number_from_an_unknown_one(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    """A customer's number (its newest code used to sign in) and a number never seen get the
+    same refusal, with no SMS sent and no code to hand; only the audit log tells them apart."""
+    customer, unknown = PHONE, "13900139000"
+    _sign_in(engine, cipher, _send(engine, cipher, sms), at=T0 + timedelta(seconds=10))
+    answers = []
+    for phone in (customer, unknown):
+        with pytest.raises(SmsCodeRejectedError) as refused:
+            _sign_in(engine, cipher, "000000", at=T0 + timedelta(minutes=1), phone=phone)
+        answers.append((refused.value.status, refused.value.as_dict()))
+    assert answers[0] == answers[1]
+    assert answers[0][1]["details"]["reason"] == NO_LIVE_CODE
+    assert _failures(engine) == ["used", "missing"]
+
+
+def test_a_right_code_for_a_closed_account_is_spent_audited_and_refused(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    user = _sign_in(engine, cipher, _send(engine, cipher, sms), at=T0 + timedelta(seconds=10))
+    identity.deactivate_user(engine, user_id=user.user.id, actor=SYSTEM)
+    code = _send(engine, cipher, sms, at=T0 + timedelta(minutes=2))
+    with pytest.raises(AuthenticationError) as refused:
+        _sign_in(engine, cipher, code, at=T0 + timedelta(minutes=3))
+    assert type(refused.value) is AuthenticationError
+    assert refused.value.message == "this account is closed" and refused.value.remedy
+    assert _failures(engine) == ["closed"]
+    used = _rows(engine, "SELECT used_at FROM sms_codes ORDER BY sent_at DESC")[0]
+    assert used[0] is not None  # the code is spent: it cannot be tried again and again
+    with pytest.raises(SmsCodeRejectedError) as again:
+        _sign_in(engine, cipher, code, at=T0 + timedelta(minutes=3, seconds=5))
+    assert again.value.extra["reason"] == NO_LIVE_CODE
+    assert _failures(engine) == ["closed", "used"]
+
+
+def test_ten_wrong_tries_a_day_across_codes_pause_sign_in_by_code(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    """Each new code used to bring five fresh tries (about 600 guesses a day at one account).
+    The phone's wrong tries are now counted across its codes: after ten within a day, even the
+    right code is refused until the oldest tries leave the window."""
+
+    def wrong_tries(code: str, n: int, at: datetime) -> list[int]:
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        left = []
+        for i in range(n):
+            with pytest.raises(SmsCodeRejectedError) as refused:
+                _sign_in(engine, cipher, wrong, at=at + timedelta(seconds=i))
+            left.append(refused.value.extra["tries_left"])
+        return left
+
+    first = _send(engine, cipher, sms)
+    assert wrong_tries(first, 5, T0 + timedelta(seconds=10)) == [4, 3, 2, 1, 0]
+    second = _send(engine, cipher, sms, at=T0 + timedelta(minutes=2))
+    assert wrong_tries(second, 3, T0 + timedelta(minutes=2, seconds=10)) == [4, 3, 2]
+    third = _send(engine, cipher, sms, at=T0 + timedelta(minutes=4))
+    # the day's budget runs out before the third code's own five tries
+    assert wrong_tries(third, 2, T0 + timedelta(minutes=4, seconds=10)) == [1, 0]
+    now = T0 + timedelta(minutes=5)
+    with pytest.raises(RateLimitedError) as paused:
+        _sign_in(engine, cipher, third, at=now)
+    error = paused.value
+    back = T0 + timedelta(seconds=POLICY.ttl_seconds) + TRY_WINDOW  # the first code's tries go
+    assert error.extra["limit"] == "sms_wrong_tries" and error.field == "phone"
+    assert f"after {back:%Y-%m-%d %H:%M} UTC" in str(error.remedy)
+    assert error.extra["retry_after_seconds"] == (back - now).total_seconds()
+    assert "sign in with a password" in str(error.remedy)
+    assert _failures(engine)[-1] == "too_many_wrong_tries"
+    attempts = _rows(engine, "SELECT attempts, used_at FROM sms_codes ORDER BY sent_at")
+    assert attempts == [(5, None), (3, None), (2, None)]  # the paused try counted nothing
+    with pytest.raises(RateLimitedError):  # a new code does not lift the pause
+        _sign_in(
+            engine,
+            cipher,
+            _send(engine, cipher, sms, at=back - timedelta(hours=1)),
+            at=back - timedelta(minutes=59),
+        )
+    signed_in = _sign_in(engine, cipher, _send(engine, cipher, sms, at=back), at=back)
+    assert signed_in.is_new_account
 
 
 def test_codes_are_limited_per_phone_and_per_client_address(

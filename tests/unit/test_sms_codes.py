@@ -9,12 +9,15 @@ import pytest
 from thinfile.errors import RateLimitedError, SmsCodeRejectedError
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.otp import (
+    NO_LIVE_CODE,
+    TRY_WINDOW,
     CodePolicy,
     CodeVerdict,
     IssuedCode,
     check_code,
     code_digest,
     ensure_may_send,
+    ensure_may_try,
     new_code,
     reject,
 )
@@ -87,6 +90,60 @@ def test_a_refusal_says_what_happened_and_what_to_do() -> None:
         wrong.remedy
     )
     assert reject(CodeVerdict.EXPIRED, tries_left=0).remedy == "ask for a new code"
+
+
+def test_no_code_sent_a_used_code_and_an_expired_one_get_one_answer() -> None:
+    """ "Used" would tell a stranger the number has an account, "missing" that it has none:
+    the borrower is told only that there is no code to try, whichever it was."""
+    answers = [
+        reject(verdict, tries_left=0).as_dict()
+        for verdict in (CodeVerdict.MISSING, CodeVerdict.USED, CodeVerdict.EXPIRED)
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["code"] == "sms_code_rejected"
+    assert answers[0]["message"] == "the code is wrong or has expired"
+    assert answers[0]["details"] == {
+        "field": "code",
+        "remedy": "ask for a new code",
+        "reason": NO_LIVE_CODE,
+        "tries_left": 0,
+    }
+
+
+def _tried(at: timedelta, *, attempts: int, used: bool = False) -> IssuedCode:
+    sent = SENT + at
+    return IssuedCode(
+        id=f"c{at.total_seconds()}",
+        code_hash="x",
+        sent_at=sent,
+        expires_at=sent + timedelta(seconds=POLICY.ttl_seconds),
+        attempts=attempts,
+        used_at=sent + timedelta(seconds=30) if used else None,
+    )
+
+
+def test_wrong_tries_are_counted_across_codes_and_a_new_code_brings_none() -> None:
+    first, second = _tried(timedelta(0), attempts=5), _tried(timedelta(minutes=2), attempts=4)
+    assert ensure_may_try([first, second], now=SENT + timedelta(minutes=3), policy=POLICY) == 1
+    third = _tried(timedelta(minutes=3), attempts=1)
+    with pytest.raises(RateLimitedError) as refused:
+        ensure_may_try([first, second, third], now=SENT + timedelta(minutes=4), policy=POLICY)
+    error = refused.value
+    assert error.field == "phone" and error.extra["limit"] == "sms_wrong_tries"
+    assert "sign in with a password" in str(error.remedy)
+    # the first code's five tries leave the window a day after it expired, and then the
+    # five left (4 + 1) are under the budget of ten
+    back = first.expires_at + TRY_WINDOW
+    assert f"after {back:%Y-%m-%d %H:%M} UTC" in str(error.remedy)
+    wait = back - (SENT + timedelta(minutes=4))
+    assert error.extra["retry_after_seconds"] == wait.total_seconds()
+    assert ensure_may_try([first, second, third], now=back, policy=POLICY) == 5
+
+
+def test_a_successful_use_is_no_wrong_try_and_tries_at_a_spent_code_guess_nothing() -> None:
+    used = _tried(timedelta(0), attempts=3, used=True)  # two wrong, then the right code
+    spent = _tried(timedelta(minutes=2), attempts=9)  # five guesses, four tries at nothing
+    assert ensure_may_try([used, spent], now=SENT + timedelta(minutes=3), policy=POLICY) == 3
 
 
 def _send(to_phone: list[timedelta], from_client: list[timedelta], *, at: timedelta) -> None:

@@ -8,7 +8,13 @@ does not reveal a code that still works. A code
 * is spent by ``max_attempts`` wrong tries (five), and by its one successful use;
 * is replaced by a newer code to the same phone (only the newest one counts);
 * is sent at most ``per_phone`` times per phone and ``per_client`` times per client address
-  within an hour, and not again to one phone within ``resend_seconds``.
+  within an hour, and not again to one phone within ``resend_seconds``;
+* is refused, right or wrong, once the phone's codes took ``wrong_tries_per_day`` wrong tries
+  (ten) within a day (:func:`ensure_may_try`).
+
+A refusal never tells whether a number has an account: no code sent, a code used and a code
+expired all get the one answer "the code is wrong or has expired" (:func:`reject`); only the
+audit log keeps which it was.
 
 Every rule takes ``now`` from its caller, so tests move the clock instead of waiting.
 """
@@ -16,6 +22,7 @@ Every rule takes ``now`` from its caller, so tests move the clock instead of wai
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,19 +35,27 @@ from thinfile.text import normalize
 
 __all__ = [
     "CODE_DIGITS",
+    "NO_LIVE_CODE",
+    "TRY_WINDOW",
     "CodePolicy",
     "CodeVerdict",
     "IssuedCode",
     "check_code",
     "code_digest",
     "ensure_may_send",
+    "ensure_may_try",
     "new_code",
     "reject",
+    "wrong_tries",
 ]
 
 CODE_DIGITS = 6
 WINDOW = timedelta(hours=1)
 """The window the per-phone and per-client counts look back over."""
+TRY_WINDOW = timedelta(hours=24)
+"""The window the per-phone budget of wrong tries looks back over."""
+NO_LIVE_CODE = "no_live_code"
+"""The one reason a try gets when the phone has no code that could still sign in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +67,11 @@ class CodePolicy:
     resend_seconds: int = 60
     per_phone: int = 5
     per_client: int = 20
+    wrong_tries_per_day: int = 10
+    """Wrong tries at one phone's codes within :data:`TRY_WINDOW`, counted across codes.
+    ``max_attempts`` alone spends one code, and a new code (``per_phone`` an hour) brings five
+    fresh tries: about 600 guesses a day at one account. This budget caps them at ten. (Not a
+    ``THINFILE_`` setting yet: every lender gets the default.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +87,9 @@ class IssuedCode:
 
 
 class CodeVerdict(Enum):
+    """What a try did. The audit log keeps the verdict; a refused borrower is told less
+    (:func:`reject`): ``EXPIRED``, ``USED`` and ``MISSING`` all read as :data:`NO_LIVE_CODE`."""
+
     ACCEPTED = "accepted"
     WRONG = "wrong"
     """Wrong, with tries left: the attempt is counted."""
@@ -74,6 +97,7 @@ class CodeVerdict(Enum):
     """Wrong, and that was the last try (or no tries were left): the code is spent."""
     EXPIRED = "expired"
     USED = "used"
+    """Used to sign in already: the phone has an account, which a stranger must not learn."""
     MISSING = "missing"
 
 
@@ -120,6 +144,59 @@ def ensure_may_send(
         )
 
 
+def wrong_tries(code: IssuedCode, policy: CodePolicy) -> int:
+    """The wrong tries ``code`` took: its counted attempts less its one successful use, and
+    no more than ``max_attempts`` (a try at a spent code is counted but guesses nothing)."""
+    wrong = code.attempts - (0 if code.used_at is None else 1)
+    return max(0, min(wrong, policy.max_attempts))
+
+
+def ensure_may_try(tried: Sequence[IssuedCode], *, now: datetime, policy: CodePolicy) -> int:
+    """The wrong tries the phone has left today, given its recent codes ``tried``; refused
+    (:class:`~thinfile.errors.RateLimitedError`) when none are left.
+
+    The wrong tries are counted across codes, from the stored codes' attempts, so a new code
+    does not bring new guesses: ``wrong_tries_per_day`` (ten) guesses a day at one account,
+    one chance in a hundred thousand, instead of five for every code the send quota allows.
+    A code's tries are all made before it expires, so each counts until ``TRY_WINDOW`` after
+    the code's expiry: never less than a day after the try itself.
+
+    This trades a slower lockout for the guessing budget: a lockout that lifts only as the
+    window moves on. Anyone who knows a borrower's number can ask for codes and spend its ten
+    wrong tries, and the borrower then cannot sign in with a code until those tries leave the
+    window, up to a day later (a password still signs in); before, a stranger's guesses spent
+    one code and the next code worked.
+    """
+    start = now - TRY_WINDOW
+    counted = sorted(
+        ((c.expires_at, wrong_tries(c, policy)) for c in tried if c.expires_at > start),
+        key=lambda pair: pair[0],
+    )
+    spent = sum(n for _, n in counted)
+    if spent < policy.wrong_tries_per_day:
+        return policy.wrong_tries_per_day - spent
+    retry_at = now + TRY_WINDOW
+    for expired_at, n in counted:  # the oldest tries leave the window first
+        spent -= n
+        if spent < policy.wrong_tries_per_day:
+            retry_at = expired_at + TRY_WINDOW
+            break
+    seconds = max(1, math.ceil((retry_at - now).total_seconds()))
+    minutes = -(-seconds // 60)
+    shown = retry_at.replace(second=0, microsecond=0)
+    if shown < retry_at:  # to the minute after, never before
+        shown += timedelta(minutes=1)
+    raise RateLimitedError(
+        "too many wrong codes were entered for this number; sign-in by code is paused",
+        field="phone",
+        remedy=(
+            f"try again in {minutes} minutes (after {shown:%Y-%m-%d %H:%M} UTC), "
+            "or sign in with a password"
+        ),
+        extra={"retry_after_seconds": seconds, "limit": "sms_wrong_tries"},
+    )
+
+
 def check_code(
     issued: IssuedCode | None, digest: str, *, now: datetime, policy: CodePolicy
 ) -> CodeVerdict:
@@ -139,17 +216,28 @@ def check_code(
     return CodeVerdict.WRONG
 
 
+_NO_LIVE_CODE = frozenset({CodeVerdict.MISSING, CodeVerdict.USED, CodeVerdict.EXPIRED})
+
 _MESSAGES = {
     CodeVerdict.WRONG: "the code is wrong",
     CodeVerdict.EXHAUSTED: "the code was tried too many times and no longer works",
-    CodeVerdict.EXPIRED: "the code has expired",
-    CodeVerdict.USED: "the code has already been used",
-    CodeVerdict.MISSING: "no code was sent to this number",
 }
 
 
 def reject(verdict: CodeVerdict, *, tries_left: int) -> SmsCodeRejectedError:
-    """The error a refused try gets: what happened, and what to do next."""
+    """The error a refused try gets: what happened, and what to do next.
+
+    When the phone has no code that could still sign in — none was sent, the newest was used
+    or has expired — every case gets the same message and reason (:data:`NO_LIVE_CODE`) and
+    no tries: "used" would tell a stranger, without a code or an SMS, that the number signs in
+    to an account, and "missing" that it does not. The caller audits the verdict itself."""
+    if verdict in _NO_LIVE_CODE:
+        return SmsCodeRejectedError(
+            "the code is wrong or has expired",
+            field="code",
+            remedy="ask for a new code",
+            extra={"reason": NO_LIVE_CODE, "tries_left": 0},
+        )
     remedy = (
         f"check the SMS and enter the code again ({tries_left} tries left)"
         if verdict is CodeVerdict.WRONG

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from thinfile.comms import zone_of
 from thinfile.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 from thinfile.resident_id import validate_id_number, validate_mobile
 from thinfile.security.crypto import PiiCipher
@@ -39,6 +40,22 @@ def _already_registered() -> ConflictError:
         "an applicant profile already exists for this account or ID",
         remedy="view the existing profile at /v1/me/applicant",
     )
+
+
+def _phone_taken() -> ConflictError:
+    return ConflictError(
+        "this mobile number belongs to another account",
+        field="phone",
+        remedy="give your own mobile number (the one you sign in with, if you sign in by SMS); "
+        "if this number is yours, contact the lender",
+    )
+
+
+def _lender_today() -> date:
+    """Today in the lender's time zone (Asia/Shanghai, :func:`thinfile.comms.zone_of`): the
+    date a borrower reads on their calendar, so an 18th birthday counts from local midnight,
+    not from 08:00 when the UTC date turns."""
+    return now_utc().astimezone(zone_of(None)).date()
 
 
 def _profile_fields(name: str, id_number: str, phone: str, today: date) -> tuple[str, str, str]:
@@ -83,18 +100,27 @@ def register_applicant(
     Name, ID number and phone are read as typed anywhere (API, pages, command line): NFKC, then
     ASCII only for the numbers, so a full-width ID number is the same person and finds the same
     profile and deny-list entry. The ID's holder must be at least ``MIN_BORROWER_AGE`` on ``on``
-    (default today). Bad input raises a typed :class:`~thinfile.errors.InvalidInputError`
-    naming the field, before anything is written."""
-    name, id_number, phone = _profile_fields(name, id_number, phone, on or now_utc().date())
+    (default today in the lender's time zone). Bad input raises a typed
+    :class:`~thinfile.errors.InvalidInputError` naming the field, before anything is written.
+
+    Reminders go to the profile's phone and collections treat it as the borrower's own, so a
+    phone that another account signs in with by SMS, or that another profile gives, is refused
+    (:class:`~thinfile.errors.ConflictError` on ``phone``): nobody names a stranger's number,
+    nor a number already proved to be someone else's, as their own."""
+    name, id_number, phone = _profile_fields(name, id_number, phone, on or _lender_today())
     applicant_id = new_id()
     sealed = {
         f: cipher.encrypt(v, context=f"applicant:{applicant_id}:{f}")
         for f, v in zip(_FIELDS, (name, id_number, phone), strict=True)
     }
     id_hash = cipher.lookup_hash("id_number", id_number)
+    phone_hash = cipher.lookup_hash("phone", phone)
     with UnitOfWork(engine) as uow, duplicate_is_conflict(_already_registered):
         if uow.applicants.has_user_or_id_number(actor.user_id, id_hash):
             raise _already_registered()
+        holders = {uow.applicants.holder_of_phone(phone_hash), uow.user_phones.user_of(phone_hash)}
+        if holders - {None, actor.user_id}:
+            raise _phone_taken()
         created = now_utc()
         uow.applicants.add(
             {
@@ -104,7 +130,7 @@ def register_applicant(
                 "id_number_enc": sealed["id_number"],
                 "phone_enc": sealed["phone"],
                 "id_number_hash": id_hash,
-                "phone_hash": cipher.lookup_hash("phone", phone),
+                "phone_hash": phone_hash,
                 "key_id": cipher.active_key_id,
                 "created_at": created,
             }

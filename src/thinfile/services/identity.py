@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from thinfile.errors import (
     AuthenticationError,
     ConflictError,
+    InvalidInputError,
     NotFoundError,
 )
 from thinfile.security.apikeys import ApiKey, hash_api_key, new_api_key
@@ -26,6 +27,7 @@ from thinfile.security.tokens import TokenClaims
 from thinfile.services.audit import record_audit
 from thinfile.services.conflicts import duplicate_is_conflict
 from thinfile.services.identity_records import (
+    PHONE_ACCOUNT_DOMAIN,
     Actor,
     UserRecord,
     as_utc,
@@ -45,6 +47,7 @@ __all__ = [
     "holder_of_token",
     "revoke_api_key",
     "sign_in",
+    "sign_out",
     "sign_up",
     "staff_names",
 ]
@@ -56,6 +59,20 @@ def _email_taken() -> ConflictError:
         field="email",
         remedy="sign in, or use another e-mail address",
     )
+
+
+def _own_address(email: str) -> str:
+    """``email`` as stored (trimmed, lower case), refused when it is in the domain reserved for
+    accounts opened by phone: such an account would be shown without an e-mail, as a phone
+    account is, and could be taken for one."""
+    email = email.strip().lower()
+    if email.endswith(PHONE_ACCOUNT_DOMAIN):
+        raise InvalidInputError(
+            f"addresses ending {PHONE_ACCOUNT_DOMAIN} are reserved for accounts opened by phone",
+            field="email",
+            remedy="use an e-mail address of your own, or sign in by phone with an SMS code",
+        )
+    return email
 
 
 def _user(row: Any) -> UserRecord:
@@ -77,8 +94,9 @@ def create_user(
     role: Role = Role.BORROWER,
     actor: Actor | None = None,
 ) -> UserRecord:
-    """A new account; borrowers sign themselves up, staff and merchants are made by an admin."""
-    email = email.strip().lower()
+    """A new account; borrowers sign themselves up, staff and merchants are made by an admin.
+    An address of the domain reserved for phone accounts is refused."""
+    email = _own_address(email)
     password_hash = hasher.hash(password)
     with UnitOfWork(engine) as uow, duplicate_is_conflict(_email_taken):
         if uow.users.has_email(email):
@@ -108,9 +126,11 @@ def sign_up(engine: Engine, hasher: PasswordHasher, *, email: str, password: str
 
     Callers answer both cases alike (the account is ready, or the address already had one
     whose owner signs in with their own password), so that sign-up does not tell a stranger
-    which addresses hold accounts. The password is hashed either way.
+    which addresses hold accounts. The password is hashed either way. An address of the
+    domain reserved for phone accounts is refused (:class:`InvalidInputError`), whether or not
+    it is taken: that says nothing about who has an account.
     """
-    email = email.strip().lower()
+    email = _own_address(email)
     password_hash = hasher.hash(password)
     with UnitOfWork(engine) as uow:
         if uow.users.has_email(email):
@@ -195,6 +215,17 @@ def holder_of_token(engine: Engine, claims: TokenClaims, *, deferred: bool = Fal
         with UnitOfWork(engine):
             pass  # the unit checks the token as it opens
     return Actor(user_id=claims.user_id, role=claims.role)
+
+
+def sign_out(engine: Engine, *, actor: Actor) -> None:
+    """End every session of the caller's account: its token version goes up, so each token
+    issued before (this one, another device's, a copy of either) is refused from the next
+    request on, rather than when it expires. An account opened by phone has no password to
+    change; this is how it revokes a token. Audited."""
+    with UnitOfWork(engine) as uow:
+        if uow.users.revoke_tokens(actor.user_id):
+            record_audit(uow, actor.label, "auth.sign_out", f"user:{actor.user_id}", {})
+            uow.commit()
 
 
 def deactivate_user(engine: Engine, *, user_id: str, actor: Actor) -> None:

@@ -1,11 +1,13 @@
 """Borrowers sign up and sign in with a mobile number and a one-time SMS code.
 
 ``request_sign_in_code`` sends a code (the rules are :mod:`thinfile.security.otp`: rate limits
-per phone and per client, five-minute life, five wrong tries, single use); the code is stored
-only as its keyed hash. ``sign_in_with_code`` checks a code against the newest one sent to the
-phone and hands back the account the phone signs in with, opening a borrower account the first
-time. Every try, good or bad, is audited; a refused try is counted and committed before the
-error is raised. Staff keep signing in with an e-mail address and a password.
+per phone and per client, five-minute life, five wrong tries, single use, ten wrong tries a day
+per phone across codes); the code is stored only as its keyed hash. ``sign_in_with_code``
+checks a code against the newest one sent to the phone and hands back the account the phone
+signs in with, opening a borrower account the first time. Every try, good or bad, is audited
+with what happened; a refused try is counted and committed before the error is raised, and the
+error says no more than a stranger may learn (no answer tells whether a number has an
+account). Staff keep signing in with an e-mail address and a password.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import AuthenticationError
+from thinfile.errors import AuthenticationError, RateLimitedError
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.otp import (
+    TRY_WINDOW,
     WINDOW,
     CodePolicy,
     CodeVerdict,
@@ -26,6 +29,7 @@ from thinfile.security.otp import (
     check_code,
     code_digest,
     ensure_may_send,
+    ensure_may_try,
     new_code,
     reject,
 )
@@ -133,18 +137,37 @@ def sign_in_with_code(
 ) -> PhoneSignIn:
     """The borrower account ``phone`` signs in with (opened now if there is none), when
     ``code`` is the newest code sent to it, unexpired, unused and within its tries;
-    :class:`~thinfile.errors.SmsCodeRejectedError` otherwise."""
+    :class:`~thinfile.errors.SmsCodeRejectedError` otherwise, and
+    :class:`~thinfile.errors.RateLimitedError` once the phone's codes took their day's wrong
+    tries. A right code for a closed account is spent and refused
+    (:class:`~thinfile.errors.AuthenticationError`). Each refusal is audited and committed
+    first, with the code's attempt or use, so a refused try is never lost to a rollback."""
     phone = phone_number(phone)
     now = now or now_utc()
     phone_hash = cipher.lookup_hash("phone", phone)
     digest = code_digest(cipher, phone_hash=phone_hash, code=code)
     with UnitOfWork(engine) as uow:
-        row = uow.sms_codes.newest(phone_hash, lock=True)
+        row = uow.sms_codes.newest(phone_hash, lock=True)  # tries at one phone wait in turn
         issued = None if row is None else _issued(row)
+        recent = uow.sms_codes.sent_to_phone_since(
+            phone_hash, since=now - TRY_WINDOW - timedelta(seconds=policy.ttl_seconds)
+        )
+        try:
+            budget = ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
+        except RateLimitedError:
+            _refused(uow, phone_hash, client, "too_many_wrong_tries")
+            uow.commit()
+            raise
         verdict = check_code(issued, digest, now=now, policy=policy)
         if verdict is CodeVerdict.ACCEPTED and issued is not None:
             if uow.sms_codes.use(issued.id, at=now):
                 signed_in = _account(uow, phone_hash, now)
+                if signed_in is None:  # the code is spent all the same: it proved the phone
+                    _refused(uow, phone_hash, client, "closed")
+                    uow.commit()
+                    raise AuthenticationError(
+                        "this account is closed", field="phone", remedy="contact the lender"
+                    )
                 user = signed_in.user
                 record_audit(
                     uow,
@@ -158,16 +181,22 @@ def sign_in_with_code(
             verdict = CodeVerdict.USED
         if issued is not None and verdict in (CodeVerdict.WRONG, CodeVerdict.EXHAUSTED):
             uow.sms_codes.count_attempt(issued.id)
-        record_audit(
-            uow,
-            "anonymous",
-            "auth.sms_sign_in_failed",
-            _subject(phone_hash),
-            {"client": client, "reason": verdict.value},
-        )
+        _refused(uow, phone_hash, client, verdict.value)
         uow.commit()
     tries = 0 if issued is None else policy.max_attempts - issued.attempts - 1
+    tries = min(tries, budget - 1)  # the day's budget may run out before the code's tries
     raise reject(verdict, tries_left=max(0, tries) if verdict is CodeVerdict.WRONG else 0)
+
+
+def _refused(uow: UnitOfWork, phone_hash: str, client: str, reason: str) -> None:
+    """Audit a refused try with what really happened (the borrower is told less)."""
+    record_audit(
+        uow,
+        "anonymous",
+        "auth.sms_sign_in_failed",
+        _subject(phone_hash),
+        {"client": client, "reason": reason},
+    )
 
 
 def _subject(phone_hash: str) -> str:
@@ -185,7 +214,9 @@ def _issued(row: Any) -> IssuedCode:
     )
 
 
-def _account(uow: UnitOfWork, phone_hash: str, now: datetime) -> PhoneSignIn:
+def _account(uow: UnitOfWork, phone_hash: str, now: datetime) -> PhoneSignIn | None:
+    """The account the phone signs in with, opened now if there is none; ``None`` when it is
+    closed (the caller audits and commits the refusal before raising it)."""
     user_id = uow.user_phones.user_of(phone_hash)
     if user_id is None:
         user_id = new_id()
@@ -203,10 +234,12 @@ def _account(uow: UnitOfWork, phone_hash: str, now: datetime) -> PhoneSignIn:
         return PhoneSignIn(UserRecord(user_id, None, Role.BORROWER, now), True)
     row = uow.users.get(user_id)
     if row is None or not row.is_active:
-        raise AuthenticationError(
-            "this account is closed", field="phone", remedy="contact the lender"
-        )
+        return None
     user = UserRecord(
-        str(row.id), shown_email(str(row.email)), Role(str(row.role)), as_utc(row.created_at)
+        str(row.id),
+        shown_email(str(row.email)),
+        Role(str(row.role)),
+        as_utc(row.created_at),
+        token_version=int(row.token_version),  # tokens issued for it carry the current one
     )
     return PhoneSignIn(user, False)

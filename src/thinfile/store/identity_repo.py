@@ -128,6 +128,16 @@ class UserRepository:
         )
         return bool(done.rowcount)
 
+    def revoke_tokens(self, user_id: str) -> bool:
+        """Raise the account's token version, so every token issued before is refused (signing
+        out); False when there is no such account."""
+        done = self.conn.execute(
+            sa.update(users)
+            .where(users.c.id == user_id)
+            .values(token_version=users.c.token_version + 1)
+        )
+        return bool(done.rowcount)
+
     def set_password(self, user_id: str, password_hash: str, *, revoke_tokens: bool) -> None:
         """Store a new hash; ``revoke_tokens`` for a new password (not for a re-hash)."""
         values: dict[str, Any] = {"password_hash": password_hash}
@@ -169,8 +179,13 @@ class ApplicantRepository:
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(applicants).values(values))
 
-    def get(self, applicant_id: str) -> StoredApplicant | None:
-        row = self.conn.execute(_APPLICANT.where(applicants.c.id == applicant_id)).first()
+    def get(self, applicant_id: str, *, lock: bool = False) -> StoredApplicant | None:
+        """The profile; ``lock`` holds it to the end of the transaction against another
+        locking reader (PostgreSQL ``FOR NO KEY UPDATE``: rows that merely refer to the
+        profile, its consents and applications, are still written meanwhile; SQLite already
+        serialises writers with ``BEGIN IMMEDIATE``)."""
+        query = _APPLICANT.where(applicants.c.id == applicant_id)
+        row = self.conn.execute(query.with_for_update(key_share=True) if lock else query).first()
         return None if row is None else StoredApplicant(*row)
 
     def of_user(self, user_id: str) -> StoredApplicant | None:
@@ -199,6 +214,22 @@ class ApplicantRepository:
             ).first()
             is not None
         )
+
+    def holder_of_phone(self, phone_hash: str) -> str | None:
+        """The user whose profile gives this (hashed) phone, if any.
+
+        On PostgreSQL the phone is locked first, to the end of the transaction (a transaction
+        advisory lock), so two registrations giving one phone at once cannot both find it
+        free; SQLite already serialises writers with ``BEGIN IMMEDIATE``."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"applicant:phone:{phone_hash}"},
+            )
+        found = self.conn.execute(
+            sa.select(applicants.c.user_id).where(applicants.c.phone_hash == phone_hash).limit(1)
+        ).scalar()
+        return None if found is None else str(found)
 
     def page(self, *, limit: int, offset: int) -> list[StoredApplicant]:
         """Oldest first."""

@@ -96,6 +96,17 @@ class SmsCodeRepository:
         )
         return bool(done.rowcount)
 
+    def sent_to_phone_since(self, phone_hash: str, *, since: datetime) -> list[StoredRow]:
+        """The codes sent to the phone since ``since``, with their attempts: the phone's wrong
+        tries across codes are counted from them (:func:`thinfile.security.otp.ensure_may_try`)."""
+        return list(
+            self.conn.execute(
+                sa.select(sms_codes).where(
+                    sms_codes.c.phone_hash == phone_hash, sms_codes.c.sent_at >= since
+                )
+            ).all()
+        )
+
 
 class UserPhoneRepository:
     """Which account signs in with which phone (by its lookup hash)."""

@@ -1,8 +1,8 @@
-"""Sign up, sign in, change the password, and who am I."""
+"""Sign up, sign in, sign out, change the password, and who am I."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from thinfile.api.deps import Principal
 from thinfile.api.models import (
@@ -71,6 +71,20 @@ def sign_in(body: SignIn, request: Request, context: Context) -> TokenPublic:
         client=client_address(request),
     )
     return _token(context, user)
+
+
+@router.post(
+    "/sign-out",
+    status_code=204,
+    response_class=Response,
+    summary="Sign out everywhere: every token of my account stops working at once",
+)
+def sign_out(principal: Principal, context: Context) -> Response:
+    """End every session of my account: this token and every other one issued before are
+    refused from now on (sign in again for a new one). An account opened by phone has no
+    password to change: this is how it revokes a token."""
+    identity.sign_out(context.engine, actor=principal)
+    return Response(status_code=204)
 
 
 @router.post(

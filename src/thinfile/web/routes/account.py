@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -22,12 +24,21 @@ from thinfile.services import applicants, identity
 from thinfile.services.identity_records import UserRecord
 from thinfile.web.access import Borrower, Form, MaybeSignedIn
 from thinfile.web.config import get_web
-from thinfile.web.forms import field_messages, invalid_from_pydantic, retry_minutes
+from thinfile.web.forms import N_, field_messages, invalid_from_pydantic, retry_minutes
 from thinfile.web.i18n import LANG_COOKIE, LANGUAGES, language, translations
 from thinfile.web.messages import page_message
 from thinfile.web.pages import is_page_to_return_to, redirect, render, same_site_referer
 
 router = APIRouter(include_in_schema=False)
+
+RESERVED_ADDRESS = N_(  # thinfile.services.identity refuses the domain of phone accounts
+    "This address cannot hold an account. Use your own e-mail address, or sign in with your "
+    "mobile number."
+)
+PHONE_TAKEN = N_(  # thinfile.services.applicants: another account's phone
+    "This mobile number belongs to another account. Enter your own number: the one you sign "
+    "in with, if you sign in by SMS. If it is yours, contact us."
+)
 
 
 def _safe_next(target: str | None, fallback: str) -> str:
@@ -55,12 +66,16 @@ def _home_of(role: Role) -> str:
     return "/home" if role is Role.BORROWER else "/console"
 
 
+def _gettext(request: Request) -> Callable[[str], str]:
+    return translations(language(request).code).gettext
+
+
 def _form_errors(request: Request, error: InvalidInputError) -> dict[str, str]:
-    return field_messages(error, translations(language(request).code).gettext)
+    return field_messages(error, _gettext(request))
 
 
 def _said(request: Request, error: ThinfileError) -> str:
-    return page_message(error, translations(language(request).code).gettext)
+    return page_message(error, _gettext(request))
 
 
 def _signed_in(request: Request, context: Context, user: UserRecord, target: str) -> Response:
@@ -96,7 +111,13 @@ def sign_up(request: Request, form: Form, context: Context) -> Response:
         return render(
             request, "account/sign_up.html", {"errors": errors, "email": email}, status=422
         )
-    identity.sign_up(context.engine, context.hasher, email=body.email, password=body.password)
+    try:
+        identity.sign_up(context.engine, context.hasher, email=body.email, password=body.password)
+    except InvalidInputError as error:  # an address of the domain reserved for phone accounts
+        errors = {"email": _gettext(request)(RESERVED_ADDRESS)}
+        return render(
+            request, "account/sign_up.html", {"errors": errors, "email": email}, status=error.status
+        )
     return redirect("/sign-in?signed_up=1&next=/profile")
 
 
@@ -135,7 +156,12 @@ def sign_in(request: Request, form: Form, context: Context) -> Response:
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, _form: Form) -> Response:
+def sign_out(request: Request, _form: Form, actor: MaybeSignedIn, context: Context) -> Response:
+    """Signing out ends the session on the server, not only in this browser: the account's
+    tokens are revoked (:func:`identity.sign_out`), so a copy of the cookie stops working
+    too. Without a valid session there is nothing to end; the cookie is dropped all the same."""
+    if actor is not None:
+        identity.sign_out(context.engine, actor=actor)
     response = redirect("/")
     get_web(request).cookies.clear_session(response)
     return response
@@ -194,7 +220,8 @@ def register_profile(request: Request, actor: Borrower, form: Form, context: Con
             status=error.status,
         )
     except ConflictError as error:
-        errors = {error.field or "form": _said(request, error)}
+        said = _gettext(request)(PHONE_TAKEN) if error.field == "phone" else _said(request, error)
+        errors = {error.field or "form": said}
         return render(
             request,
             "account/profile.html",

@@ -10,6 +10,7 @@ Each handler parses the form, calls one service and renders; the rules are the s
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -31,6 +32,7 @@ from thinfile.security.tokens import TokenClaims
 from thinfile.services import applicants, phone_sign_in, real_name
 from thinfile.web.access import Borrower, Form
 from thinfile.web.config import get_web
+from thinfile.web.formatting import when
 from thinfile.web.i18n import language, translations
 from thinfile.web.pages import redirect, render
 
@@ -67,16 +69,33 @@ def _refusal(request: Request, error: InvalidInputError | RateLimitedError) -> s
 
 
 def _code_refusal(request: Request, error: SmsCodeRejectedError) -> str:
+    """A refused code in the reader's words. A number with no live code (none sent, used or
+    expired) reads the same whatever the reason, so the page never tells whether the number
+    has an account (the service gives one reason for all three)."""
     _ = _gettext(request)
     reason = error.extra.get("reason")
     if reason == "wrong":
         left = error.extra.get("tries_left", 0)
         return _("The code is wrong. %(n)s tries left.") % {"n": left}
-    return {
-        "exhausted": _("This code was tried too many times. Ask for a new code."),
-        "expired": _("This code has expired. Ask for a new code."),
-        "used": _("This code has already been used. Ask for a new code."),
-    }.get(str(reason), _("No code was sent to this number. Ask for a code first."))
+    if reason == "exhausted":
+        return _("This code was tried too many times. Ask for a new code.")
+    return _("The code is wrong or has expired. Ask for a new code.")
+
+
+def _paused(request: Request, error: RateLimitedError) -> str:
+    """Sign-in by code paused for the day's wrong tries: when to come back (the reader's
+    wall-clock time, to the minute after), or what else to do."""
+    seconds = error.extra.get("retry_after_seconds")
+    wait = timedelta(seconds=seconds if isinstance(seconds, int) else 60)
+    back = datetime.now(UTC) + wait
+    minute = back.replace(second=0, microsecond=0)
+    if minute < back:  # to the minute after, never before
+        minute += timedelta(minutes=1)
+    shown = when(minute, get_web(request).display_zone)
+    return _gettext(request)(
+        "Too many wrong codes were entered for this number. Try again after %(time)s, "
+        "or sign in with your e-mail address and password."
+    ) % {"time": shown}
 
 
 def _code_page(
@@ -131,26 +150,33 @@ def send_code(request: Request, form: Form, context: Context) -> Response:
 def sign_in_with_code(request: Request, form: Form, context: Context) -> Response:
     phone, code = form.get("phone", "").strip(), form.get("code", "").strip()
     address = client_address(request)
-    limit_sign_in(context, request, f"phone:{phone}")
     try:
         body = SmsSignIn.model_validate({"phone": phone, "code": code})
+        number = phone_sign_in.phone_number(body.phone)
+    except (ValidationError, InvalidInputError):
+        errors = {"code": _gettext(request)("Enter the six digits from the SMS.")}
+        return _code_page(request, context, phone, errors=errors, status=422)
+    # The limit counts the number, not its spelling: "+86 139…" and "139-…" are one bucket.
+    limit_sign_in(context, request, f"phone:{number}")
+    try:
         signed_in = phone_sign_in.sign_in_with_code(
             context.engine,
             context.cipher,
-            phone=body.phone,
+            phone=number,
             code=body.code,
             client=address,
             policy=context.codes,
         )
-    except (ValidationError, InvalidInputError):
-        errors = {"code": _gettext(request)("Enter the six digits from the SMS.")}
-        return _code_page(request, context, phone, errors=errors, status=422)
     except SmsCodeRejectedError as error:
         errors = {"code": _code_refusal(request, error)}
         return _code_page(request, context, phone, errors=errors, status=error.status)
+    except RateLimitedError as error:  # the phone's wrong tries for the day are spent
+        errors = {"code": _paused(request, error)}
+        return _code_page(request, context, phone, errors=errors, status=error.status)
     user = signed_in.user
     response = redirect("/profile" if signed_in.is_new_account else "/home")
-    token = context.tokens.issue(TokenClaims(user_id=user.id, role=user.role))
+    claims = TokenClaims(user_id=user.id, role=user.role, version=user.token_version)
+    token = context.tokens.issue(claims)
     get_web(request).cookies.set_session(response, token)
     return response
 
