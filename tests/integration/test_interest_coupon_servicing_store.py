@@ -115,11 +115,8 @@ def test_a_partial_prepayment_keeps_the_factor_of_the_interest_on_what_stays_len
     _consistent(engine, loan_id, date(2025, 3, 5))
 
 
-def test_a_term_extension_charges_the_factor_of_the_new_interest_never_more(engine):
-    """×0.7 on installments 1-4, a 6-month extension approved on 2025-01-20: installments
-    2-4 ask 0.7 × the contract interest on their new balance (119.28, not 120.54)."""
-    loan_id = _open(engine, _rate("0.7", 4))
-    on = date(2025, 1, 20)
+def _extend_six_months(engine, loan_id: int, on: date) -> None:
+    """A six-month term extension proposed and approved on ``on`` (its eve closed)."""
     run_cob(engine, on - timedelta(days=1))
     plan = propose_plan(
         engine,
@@ -131,6 +128,13 @@ def test_a_term_extension_charges_the_factor_of_the_new_interest_never_more(engi
         today=on,
     )
     approve_plan(engine, plan.plan_id, approver=AGENT_2, today=on)
+
+
+def test_a_term_extension_charges_the_factor_of_the_new_interest_never_more(engine):
+    """×0.7 on installments 1-4, a 6-month extension approved on 2025-01-20: installments
+    2-4 ask 0.7 × the contract interest on their new balance (119.28, not 120.54)."""
+    loan_id = _open(engine, _rate("0.7", 4))
+    _extend_six_months(engine, loan_id, date(2025, 1, 20))
     rows = _account(engine, loan_id).installments
     assert len(rows) == 18
     balance = PRINCIPAL - rows[0].principal_due
@@ -146,18 +150,7 @@ def test_a_term_extension_keeps_only_the_promised_free_days_free(engine):
     """45 days free from 2025-01-01 cover 14 of period 2's 28 days: after the extension,
     installment 2 asks the contract interest on its new balance for the other 14 days."""
     loan_id = _open(engine, InterestCouponTerms(CouponKind.FREE_DAYS, days=45))
-    on = date(2025, 1, 20)
-    run_cob(engine, on - timedelta(days=1))
-    plan = propose_plan(
-        engine,
-        loan_id,
-        HardshipKind.TERM_EXTENSION,
-        reason="hardship",
-        actor=AGENT,
-        months=6,
-        today=on,
-    )
-    approve_plan(engine, plan.plan_id, approver=AGENT_2, today=on)
+    _extend_six_months(engine, loan_id, date(2025, 1, 20))
     rows = _account(engine, loan_id).installments
     balance = PRINCIPAL - rows[0].principal_due
     oracle = D(_half_even(D(balance) * MONTHLY)) * 14 / 28
