@@ -37,7 +37,9 @@ Phone sign-in and real-name verification (实名认证): ``THINFILE_SMS_PROVIDER
 ``THINFILE_REAL_NAME_PROVIDER`` choose the adapters (``sandbox``, the default);
 ``THINFILE_SMS_CODE_TTL_SECONDS`` (300), ``_SMS_CODE_MAX_ATTEMPTS`` (5 wrong tries spend a
 code), ``_SMS_CODE_RESEND_SECONDS`` (60), ``_SMS_CODES_PER_PHONE`` and
-``_SMS_CODES_PER_CLIENT`` (codes per hour, 5 and 20) set the one-time code's rules.
+``_SMS_CODES_PER_CLIENT`` (codes per hour, 5 and 20) and ``_SMS_CODE_WRONG_TRIES_PER_DAY``
+(10 wrong tries at one phone's codes within a day pause sign-in by code) set the one-time
+code's rules.
 
 Payment gateway: ``THINFILE_PAYMENT_GATEWAY_PROVIDER`` (``sandbox``), ``_URL`` (where it
 listens), ``_KEY`` (the shared key signing requests and notifications; refused at its
@@ -205,6 +207,9 @@ class Settings(BaseSettings):
     """One-time codes sent to one phone within an hour."""
     sms_codes_per_client: int = Field(default=20, ge=1, le=100_000)
     """One-time codes asked for from one client address within an hour."""
+    sms_code_wrong_tries_per_day: int = Field(default=10, ge=1, le=100)
+    """Wrong tries at one phone's codes within a day, counted across codes, before sign-in
+    by code pauses for that phone (and no new code is sent) until the oldest leave the day."""
     checkout_session_minutes: int = Field(default=30, ge=1, le=10_080)
     """How long a merchant's checkout session stays open for the borrower to confirm."""
     real_name_provider: Literal["sandbox"] = "sandbox"

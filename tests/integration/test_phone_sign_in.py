@@ -238,13 +238,13 @@ def test_ten_wrong_tries_a_day_across_codes_pause_sign_in_by_code(
     assert _failures(engine)[-1] == "too_many_wrong_tries"
     attempts = _rows(engine, "SELECT attempts, used_at FROM sms_codes ORDER BY sent_at")
     assert attempts == [(5, None), (3, None), (2, None)]  # the paused try counted nothing
-    with pytest.raises(RateLimitedError):  # a new code does not lift the pause
-        _sign_in(
-            engine,
-            cipher,
-            _send(engine, cipher, sms, at=back - timedelta(hours=1)),
-            at=back - timedelta(minutes=59),
-        )
+    sent = len(sms.inbox(PHONE))
+    with pytest.raises(RateLimitedError) as no_code:  # no new code while paused: it could not work
+        _send(engine, cipher, sms, at=back - timedelta(minutes=1))
+    assert no_code.value.extra["limit"] == "sms_wrong_tries"
+    assert no_code.value.extra["retry_after_seconds"] == 60
+    assert len(sms.inbox(PHONE)) == sent
+    assert len(_rows(engine, "SELECT id FROM sms_codes")) == 3  # nothing stored either
     signed_in = _sign_in(engine, cipher, _send(engine, cipher, sms, at=back), at=back)
     assert signed_in.is_new_account
 

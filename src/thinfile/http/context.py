@@ -82,6 +82,7 @@ def build_context(settings: Settings, *, ownership: Ownership | None = None) -> 
             resend_seconds=settings.sms_code_resend_seconds,
             per_phone=settings.sms_codes_per_phone,
             per_client=settings.sms_codes_per_client,
+            wrong_tries_per_day=settings.sms_code_wrong_tries_per_day,
         ),
         gateway=payment_gateway(settings),
         ownership=ownership or Ownership({}),

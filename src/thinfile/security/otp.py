@@ -10,7 +10,8 @@ does not reveal a code that still works. A code
 * is sent at most ``per_phone`` times per phone and ``per_client`` times per client address
   within an hour, and not again to one phone within ``resend_seconds``;
 * is refused, right or wrong, once the phone's codes took ``wrong_tries_per_day`` wrong tries
-  (ten) within a day (:func:`ensure_may_try`).
+  (ten) within a day (:func:`ensure_may_try`), and no new code is sent to the phone until
+  the pause lifts (a code that could not be used would only cost an SMS).
 
 A refusal never tells whether a number has an account: no code sent, a code used and a code
 expired all get the one answer "the code is wrong or has expired" (:func:`reject`); only the
@@ -70,8 +71,8 @@ class CodePolicy:
     wrong_tries_per_day: int = 10
     """Wrong tries at one phone's codes within :data:`TRY_WINDOW`, counted across codes.
     ``max_attempts`` alone spends one code, and a new code (``per_phone`` an hour) brings five
-    fresh tries: about 600 guesses a day at one account. This budget caps them at ten. (Not a
-    ``THINFILE_`` setting yet: every lender gets the default.)"""
+    fresh tries: about 600 guesses a day at one account. This budget caps them at ten
+    (``THINFILE_SMS_CODE_WRONG_TRIES_PER_DAY``)."""
 
 
 @dataclass(frozen=True, slots=True)

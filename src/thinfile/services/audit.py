@@ -32,7 +32,10 @@ write. The rows and heads are ``uow.audit`` (:mod:`thinfile.store.audit_repo`): 
 an append is one statement (lock the head, hash, insert, advance the head, all in the
 database); on SQLite, which has one writer at a time anyway, three.
 
-Actions in use: ``auth.sign_in``, ``auth.sign_in_failed``, ``staff.create_user``,
+Actions in use: ``auth.sign_in``, ``auth.sign_in_failed``, ``auth.sign_out`` (every token
+issued before it stops working), ``auth.change_password``, ``auth.sms_code_sent``,
+``auth.sms_sign_in``, ``auth.sms_sign_in_failed`` (with what really happened: ``wrong``,
+``used``, ``missing``, ``closed``, ``too_many_wrong_tries``…), ``staff.create_user``,
 ``staff.create_api_key``, ``staff.revoke_api_key``, ``staff.view_applicant``,
 ``staff.list_applicants``, ``staff.view_consents``, ``applicant.register``,
 ``consent.grant``, ``consent.revoke``, ``pii.reencrypt``; servicing, each in the posting's

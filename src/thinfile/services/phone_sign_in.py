@@ -87,8 +87,10 @@ def request_sign_in_code(
     policy: CodePolicy,
     now: datetime | None = None,
 ) -> CodeSent:
-    """Send a new sign-in code to ``phone``, unless the phone or the client has had its share
-    (:class:`~thinfile.errors.RateLimitedError`). The code is committed, then sent."""
+    """Send a new sign-in code to ``phone``, unless the phone or the client has had its share,
+    or sign-in by code is paused for the phone after its day's wrong tries
+    (:class:`~thinfile.errors.RateLimitedError`, the same for every number, so no answer tells
+    whether it has an account). The code is committed, then sent."""
     phone = phone_number(phone)
     now = now or now_utc()
     phone_hash = cipher.lookup_hash("phone", phone)
@@ -104,6 +106,8 @@ def request_sign_in_code(
             now=now,
             policy=policy,
         )
+        recent = uow.sms_codes.sent_to_phone_since(phone_hash, since=_tries_since(now, policy))
+        ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
         uow.sms_codes.add(
             {
                 "id": new_id(),
@@ -149,9 +153,7 @@ def sign_in_with_code(
     with UnitOfWork(engine) as uow:
         row = uow.sms_codes.newest(phone_hash, lock=True)  # tries at one phone wait in turn
         issued = None if row is None else _issued(row)
-        recent = uow.sms_codes.sent_to_phone_since(
-            phone_hash, since=now - TRY_WINDOW - timedelta(seconds=policy.ttl_seconds)
-        )
+        recent = uow.sms_codes.sent_to_phone_since(phone_hash, since=_tries_since(now, policy))
         try:
             budget = ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
         except RateLimitedError:
@@ -197,6 +199,12 @@ def _refused(uow: UnitOfWork, phone_hash: str, client: str, reason: str) -> None
         _subject(phone_hash),
         {"client": client, "reason": reason},
     )
+
+
+def _tries_since(now: datetime, policy: CodePolicy) -> datetime:
+    """The oldest send whose code's wrong tries still count today (:func:`ensure_may_try`:
+    a code's tries count until a day after it expired)."""
+    return now - TRY_WINDOW - timedelta(seconds=policy.ttl_seconds)
 
 
 def _subject(phone_hash: str) -> str:

@@ -62,6 +62,8 @@ def _sandbox_message(context: AppContext, phone: str) -> SandboxMessage | None:
 
 def _refusal(request: Request, error: InvalidInputError | RateLimitedError) -> str:
     _ = _gettext(request)
+    if isinstance(error, RateLimitedError) and error.extra.get("limit") == "sms_wrong_tries":
+        return _paused(request, error)  # no code is sent while sign-in by code is paused
     if isinstance(error, RateLimitedError):
         wait = error.extra.get("retry_after_seconds", "")
         return _("Too many codes were asked for. Try again in %(n)s seconds.") % {"n": wait}
