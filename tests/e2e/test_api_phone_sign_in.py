@@ -234,6 +234,31 @@ def test_ten_wrong_tries_across_codes_pause_sign_in_by_code_for_the_day(
     assert _actions(api).count("auth.sms_sign_in_failed") == 11
 
 
+def test_the_device_token_keeps_a_borrower_signing_in_while_strangers_are_paused(
+    api: TestClient,
+) -> None:
+    phone = "13901010051"
+    assert api.post("/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
+    first = api.post(
+        "/v1/auth/sms-sign-in", json={"phone": phone, "code": _sandbox_code(api, phone)}
+    )
+    device = first.json()["device_token"]
+    for _ in range(2):  # a stranger spends the number's ten wrong tries
+        assert api.post("/v1/auth/sms-codes", json={"phone": phone}).status_code == 202
+        for _ in range(5):
+            wrong = api.post("/v1/auth/sms-sign-in", json={"phone": phone, "code": "999999"})
+            assert wrong.status_code == 401, wrong.text
+    assert api.post("/v1/auth/sms-codes", json={"phone": phone}).status_code == 429
+    mine = {"phone": phone, "device_token": device}
+    assert api.post("/v1/auth/sms-codes", json=mine).status_code == 202
+    again = api.post("/v1/auth/sms-sign-in", json={**mine, "code": _sandbox_code(api, phone)})
+    assert again.status_code == 200, again.text
+    assert again.json()["device_token"] == device
+    malformed = api.post("/v1/auth/sms-codes", json={"phone": phone, "device_token": "x" * 97})
+    assert malformed.status_code == 422
+    assert [p["field"] for p in malformed.json()["details"]["problems"]] == ["device_token"]
+
+
 def test_a_sixth_code_to_one_phone_within_the_hour_is_refused(api: TestClient) -> None:
     phone = "13901010005"
     sent = [api.post("/v1/auth/sms-codes", json={"phone": phone}) for _ in range(6)]

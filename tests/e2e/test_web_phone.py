@@ -197,6 +197,29 @@ def test_ten_wrong_codes_pause_sign_in_by_code_and_the_page_says_until_when(
         assert "Traceback" not in english.text
 
 
+def test_the_browser_a_borrower_signed_in_on_keeps_signing_in_while_strangers_are_paused(
+    tmp_path: Path,
+) -> None:
+    settings = web_settings(tmp_path, sms_code_resend_seconds=0)
+    with TestClient(build_app(tmp_path, settings=settings), base_url="http://127.0.0.1") as app:
+        phone = "13902020041"
+        _signs_up_by_phone(app, phone)
+        device = app.cookies.get("thinfile_device")
+        assert device and len(device) == 97
+        app.cookies.delete("thinfile_device")  # a stranger's browser from here
+        for _ in range(2):
+            _code_page(app, phone)
+            for _ in range(5):
+                wrong = {"phone": phone, "code": "999999"}
+                assert post(app, "/sign-in/phone/code", wrong).status_code == 401
+        paused = post(app, "/sign-in/phone", {"phone": phone}, form_page="/sign-in/phone")
+        assert paused.status_code == 429
+        app.cookies.set("thinfile_device", device)  # the borrower's own browser
+        code = _sandbox_code(_code_page(app, phone))
+        mine = post(app, "/sign-in/phone/code", {"phone": phone, "code": code})
+        assert mine.status_code == 303 and mine.headers["location"] == "/home", mine.text
+
+
 def test_a_number_that_is_not_a_mobile_number_is_refused_on_the_page(client: TestClient) -> None:
     reply = post(client, "/sign-in/phone", {"phone": "12345"}, form_page="/sign-in/phone")
     assert reply.status_code == 422 and "请输入 11 位中国大陆手机号码" in reply.text

@@ -57,18 +57,32 @@ def _send(
     at: datetime = T0,
     phone: str = PHONE,
     client: str = "10.0.0.1",
+    device: str | None = None,
 ) -> str:
     phone_sign_in.request_sign_in_code(
-        engine, cipher, sms, phone=phone, client=client, policy=POLICY, now=at
+        engine, cipher, sms, phone=phone, client=client, policy=POLICY, device=device, now=at
     )
     return sms.inbox(phone, limit=1)[0].params["code"]
 
 
 def _sign_in(
-    engine: Engine, cipher: PiiCipher, code: str, *, at: datetime, phone: str = PHONE
+    engine: Engine,
+    cipher: PiiCipher,
+    code: str,
+    *,
+    at: datetime,
+    phone: str = PHONE,
+    device: str | None = None,
 ) -> phone_sign_in.PhoneSignIn:
     return phone_sign_in.sign_in_with_code(
-        engine, cipher, phone=phone, code=code, client="10.0.0.1", policy=POLICY, now=at
+        engine,
+        cipher,
+        phone=phone,
+        code=code,
+        client="10.0.0.1",
+        policy=POLICY,
+        device=device,
+        now=at,
     )
 
 
@@ -247,6 +261,63 @@ def test_ten_wrong_tries_a_day_across_codes_pause_sign_in_by_code(
     assert len(_rows(engine, "SELECT id FROM sms_codes")) == 3  # nothing stored either
     signed_in = _sign_in(engine, cipher, _send(engine, cipher, sms, at=back), at=back)
     assert signed_in.is_new_account
+
+
+def _strangers_spend_the_numbers_tries_and_sends(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender, start: datetime
+) -> None:
+    """Ten wrong tries at the number from codes a stranger asked for, and the hour's sends."""
+    for n in range(5):
+        at = start + timedelta(minutes=2 * n)
+        _send(engine, cipher, sms, at=at, client=f"203.0.113.{n}")
+        for k in range(2):
+            with pytest.raises(SmsCodeRejectedError):
+                _sign_in(engine, cipher, "999999", at=at + timedelta(seconds=k + 1))
+
+
+def test_a_strangers_wrong_tries_at_the_number_do_not_pause_the_borrowers_own_device(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    """Anyone who knows a number can spend its ten wrong tries and its five codes an hour.
+    The device the borrower signed in on keeps its own codes, tries and sends: it still signs
+    in; a device never seen (or a forged token) is paused with the stranger."""
+    first = _sign_in(engine, cipher, _send(engine, cipher, sms), at=T0 + timedelta(seconds=5))
+    device = first.device_token
+    assert first.is_new_account and len(device) == 97 and device[32] == "."
+    _strangers_spend_the_numbers_tries_and_sends(engine, cipher, sms, T0 + timedelta(hours=1))
+    later = T0 + timedelta(hours=1, minutes=11)
+    for token in (None, "0" * 32 + "." + device[33:], device[:32] + "." + "0" * 64):
+        with pytest.raises(RateLimitedError):  # no device, or a token that is not this phone's
+            _send(engine, cipher, sms, at=later, device=token)
+    code = _send(engine, cipher, sms, at=later, device=device)
+    again = _sign_in(engine, cipher, code, at=later + timedelta(seconds=30), device=device)
+    assert again.user.id == first.user.id and again.device_token == device
+    audits = _rows(engine, "SELECT action, details FROM audit_log ORDER BY seq")
+    assert json.loads(str(audits[-1][1]))["known_device"] is True
+
+
+def test_a_devices_code_is_checked_only_against_tries_from_that_device(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    device = _sign_in(engine, cipher, _send(engine, cipher, sms), at=T0).device_token
+    other = _sign_in(  # another number's device token is no token here
+        engine,
+        cipher,
+        _send(engine, cipher, sms, phone="13900139000", client="10.0.0.2"),
+        at=T0 + timedelta(seconds=5),
+        phone="13900139000",
+    ).device_token
+    at = T0 + timedelta(minutes=2)
+    code = _send(engine, cipher, sms, at=at, device=device)
+    for token in (None, other):
+        with pytest.raises(SmsCodeRejectedError) as refused:
+            _sign_in(engine, cipher, code, at=at + timedelta(seconds=10), device=token)
+        assert refused.value.extra["reason"] == NO_LIVE_CODE
+    tagged = _rows(engine, "SELECT device_hash, attempts FROM sms_codes ORDER BY sent_at")
+    assert [bool(h) for h, _ in tagged] == [False, False, True]
+    assert tagged[-1][1] == 0  # the tries without the device never touched its code
+    signed_in = _sign_in(engine, cipher, code, at=at + timedelta(seconds=20), device=device)
+    assert not signed_in.is_new_account and signed_in.device_token == device
 
 
 def test_codes_are_limited_per_phone_and_per_client_address(

@@ -6,9 +6,24 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from thinfile.api.models import TokenPublic
 from thinfile.http.phone_accounts import SmsCodeRequest, SmsSignIn
 
-__all__ = ["RealNamePublic", "SmsCodeRequest", "SmsCodeSentPublic", "SmsSignIn"]
+__all__ = [
+    "PhoneTokenPublic",
+    "RealNamePublic",
+    "SmsCodeRequest",
+    "SmsCodeSentPublic",
+    "SmsSignIn",
+]
+
+
+class PhoneTokenPublic(TokenPublic):
+    device_token: str = Field(
+        description="Keep it on this device and send it with the next code request and sign-in"
+        " (`device_token`): codes asked for with it are this device's own, so wrong tries by"
+        " anyone else at the number never pause this device's sign-in"
+    )
 
 
 class SmsCodeSentPublic(BaseModel):

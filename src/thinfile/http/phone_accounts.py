@@ -11,9 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from thinfile.security.otp import CODE_DIGITS
 
-__all__ = ["PHONE", "SmsCodeRequest", "SmsSignIn"]
+__all__ = ["DEVICE_TOKEN", "PHONE", "SmsCodeRequest", "SmsSignIn"]
 
 PHONE = r"^[+0-9][0-9 \-]{9,18}$"
+DEVICE_TOKEN = r"^[0-9a-f]{32}\.[0-9a-f]{64}$"
+_DEVICE = (
+    "The device token the last sign-in on this device gave (`device_token`): the code is "
+    "then this device's own, and a stranger's wrong tries at the number do not pause it"
+)
 
 
 class _In(BaseModel):
@@ -26,6 +31,7 @@ class SmsCodeRequest(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "13812345678"}]})
 
     phone: str = Field(pattern=PHONE, description="Mainland mobile number")
+    device_token: str | None = Field(default=None, pattern=DEVICE_TOKEN, description=_DEVICE)
 
 
 class SmsSignIn(_In):
@@ -37,3 +43,4 @@ class SmsSignIn(_In):
 
     phone: str = Field(pattern=PHONE, description="Mainland mobile number")
     code: str = Field(pattern=rf"^[0-9]{{{CODE_DIGITS}}}$", description="The six digits of the SMS")
+    device_token: str | None = Field(default=None, pattern=DEVICE_TOKEN, description=_DEVICE)

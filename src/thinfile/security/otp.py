@@ -13,6 +13,14 @@ does not reveal a code that still works. A code
   (ten) within a day (:func:`ensure_may_try`), and no new code is sent to the phone until
   the pause lifts (a code that could not be used would only cost an SMS).
 
+A phone that signed in on a device gets a **device token** for it (:func:`new_device_token`:
+a random id and its keyed hash bound to the phone). Codes asked for with the token are that
+device's: only a try bringing the same token is checked against them, and their sends and
+wrong tries are counted apart from everyone else's (:func:`device_tag`). So a stranger who
+knows a borrower's number can spend the tries and the sends of the number's other codes, and
+pause those, but not the borrower's own phone's, which keeps signing in; the stranger cannot
+guess at the device's codes either. A token for another phone, or a forged one, counts as none.
+
 A refusal never tells whether a number has an account: no code sent, a code used and a code
 expired all get the one answer "the code is wrong or has expired" (:func:`reject`); only the
 audit log keeps which it was.
@@ -43,9 +51,11 @@ __all__ = [
     "IssuedCode",
     "check_code",
     "code_digest",
+    "device_tag",
     "ensure_may_send",
     "ensure_may_try",
     "new_code",
+    "new_device_token",
     "reject",
     "wrong_tries",
 ]
@@ -116,6 +126,32 @@ def code_digest(cipher: PiiCipher, *, phone_hash: str, code: str) -> str:
     return cipher.lookup_hash("sms_code", f"{phone_hash}:{normalize(code)}")
 
 
+_DEVICE_ID_HEX = 32
+
+
+def new_device_token(cipher: PiiCipher, *, phone_hash: str) -> str:
+    """A device token for the phone whose lookup hash is given: a random id and, after a dot,
+    its keyed hash bound to the phone (``[0-9a-f]{32}.[0-9a-f]{64}``). Nothing is stored:
+    the key proves it."""
+    device = secrets.token_hex(_DEVICE_ID_HEX // 2)
+    return f"{device}.{_device_mac(cipher, phone_hash, device)}"
+
+
+def device_tag(cipher: PiiCipher, *, phone_hash: str, token: str | None) -> str | None:
+    """The tag a device's codes are stored with (the token's keyed hash), when ``token`` is a
+    device token of this phone; None for no token, a token of another phone or a forged one
+    (they sign in as a device never seen, never with an error that tells why)."""
+    if not token or len(token) != _DEVICE_ID_HEX + 65 or token[_DEVICE_ID_HEX] != ".":
+        return None
+    device, mac = token[:_DEVICE_ID_HEX], token[_DEVICE_ID_HEX + 1 :]
+    expected = _device_mac(cipher, phone_hash, device)
+    return expected if hmac.compare_digest(expected, mac) else None
+
+
+def _device_mac(cipher: PiiCipher, phone_hash: str, device: str) -> str:
+    return cipher.lookup_hash("sms_device", f"{phone_hash}:{device}")
+
+
 def ensure_may_send(
     *,
     to_phone: Sequence[datetime],
@@ -164,9 +200,10 @@ def ensure_may_try(tried: Sequence[IssuedCode], *, now: datetime, policy: CodePo
 
     This trades a slower lockout for the guessing budget: a lockout that lifts only as the
     window moves on. Anyone who knows a borrower's number can ask for codes and spend its ten
-    wrong tries, and the borrower then cannot sign in with a code until those tries leave the
-    window, up to a day later (a password still signs in); before, a stranger's guesses spent
-    one code and the next code worked.
+    wrong tries, pausing sign-in by code for up to a day on every device the number never
+    signed in on (a password still signs in); the device the borrower signed in on counts
+    its own codes and tries (``tried`` holds only its codes, :func:`device_tag`), so it keeps
+    signing in.
     """
     start = now - TRY_WINDOW
     counted = sorted(

@@ -4,15 +4,19 @@
 per phone and per client, five-minute life, five wrong tries, single use, ten wrong tries a day
 per phone across codes); the code is stored only as its keyed hash. ``sign_in_with_code``
 checks a code against the newest one sent to the phone and hands back the account the phone
-signs in with, opening a borrower account the first time. Every try, good or bad, is audited
-with what happened; a refused try is counted and committed before the error is raised, and the
-error says no more than a stranger may learn (no answer tells whether a number has an
-account). Staff keep signing in with an e-mail address and a password.
+signs in with, opening a borrower account the first time, and a device token for the device
+it signed in on. Codes asked for with that token are the device's own: checked only against a
+try with the token, their sends and wrong tries counted apart, so a stranger who knows the
+number cannot pause the borrower's own phone (:func:`~thinfile.security.otp.device_tag`).
+Every try, good or bad, is audited with what happened; a refused try is counted and
+committed before the error is raised, and the error says no more than a stranger may learn
+(no answer tells whether a number has an account). Staff keep signing in with an e-mail
+address and a password.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,9 +32,11 @@ from thinfile.security.otp import (
     IssuedCode,
     check_code,
     code_digest,
+    device_tag,
     ensure_may_send,
     ensure_may_try,
     new_code,
+    new_device_token,
     reject,
 )
 from thinfile.security.pii import mask_phone, normalize_phone
@@ -70,6 +76,9 @@ class CodeSent:
 class PhoneSignIn:
     user: UserRecord
     is_new_account: bool
+    device_token: str = ""
+    """The token of the device signed in on (the one it brought, or a new one): codes asked
+    for with it are this device's own."""
 
 
 def phone_number(text: str) -> str:
@@ -85,20 +94,23 @@ def request_sign_in_code(
     phone: str,
     client: str,
     policy: CodePolicy,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> CodeSent:
     """Send a new sign-in code to ``phone``, unless the phone or the client has had its share,
     or sign-in by code is paused for the phone after its day's wrong tries
     (:class:`~thinfile.errors.RateLimitedError`, the same for every number, so no answer tells
-    whether it has an account). The code is committed, then sent."""
+    whether it has an account). With a device token of the phone (``device``) the code is
+    that device's, and only its own codes are counted. The code is committed, then sent."""
     phone = phone_number(phone)
     now = now or now_utc()
     phone_hash = cipher.lookup_hash("phone", phone)
+    tag = device_tag(cipher, phone_hash=phone_hash, token=device)
     client_hash = cipher.lookup_hash("client", client)
     code = new_code()
     with UnitOfWork(engine) as uow:
         to_phone, from_client = uow.sms_codes.sent_since(
-            phone_hash=phone_hash, client_hash=client_hash, since=now - WINDOW
+            phone_hash=phone_hash, client_hash=client_hash, since=now - WINDOW, device_hash=tag
         )
         ensure_may_send(
             to_phone=[as_utc(t) for t in to_phone],
@@ -106,7 +118,9 @@ def request_sign_in_code(
             now=now,
             policy=policy,
         )
-        recent = uow.sms_codes.sent_to_phone_since(phone_hash, since=_tries_since(now, policy))
+        recent = uow.sms_codes.sent_to_phone_since(
+            phone_hash, since=_tries_since(now, policy), device_hash=tag
+        )
         ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
         uow.sms_codes.add(
             {
@@ -118,10 +132,15 @@ def request_sign_in_code(
                 "expires_at": now + timedelta(seconds=policy.ttl_seconds),
                 "attempts": 0,
                 "used_at": None,
+                "device_hash": tag,
             }
         )
         record_audit(
-            uow, "anonymous", "auth.sms_code_sent", _subject(phone_hash), {"client": client}
+            uow,
+            "anonymous",
+            "auth.sms_code_sent",
+            _subject(phone_hash),
+            {"client": client, "known_device": tag is not None},
         )
         uow.commit()
     minutes = str(max(1, policy.ttl_seconds // 60))
@@ -137,6 +156,7 @@ def sign_in_with_code(
     code: str,
     client: str,
     policy: CodePolicy,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> PhoneSignIn:
     """The borrower account ``phone`` signs in with (opened now if there is none), when
@@ -145,19 +165,26 @@ def sign_in_with_code(
     :class:`~thinfile.errors.RateLimitedError` once the phone's codes took their day's wrong
     tries. A right code for a closed account is spent and refused
     (:class:`~thinfile.errors.AuthenticationError`). Each refusal is audited and committed
-    first, with the code's attempt or use, so a refused try is never lost to a rollback."""
+    first, with the code's attempt or use, so a refused try is never lost to a rollback.
+
+    With a device token of the phone (``device``) the code is checked against that device's
+    newest code and its wrong tries are the device's; without one, against the newest code
+    asked for with no token. The account's device token comes back (``device_token``)."""
     phone = phone_number(phone)
     now = now or now_utc()
     phone_hash = cipher.lookup_hash("phone", phone)
+    tag = device_tag(cipher, phone_hash=phone_hash, token=device)
     digest = code_digest(cipher, phone_hash=phone_hash, code=code)
     with UnitOfWork(engine) as uow:
-        row = uow.sms_codes.newest(phone_hash, lock=True)  # tries at one phone wait in turn
+        row = uow.sms_codes.newest(phone_hash, device_hash=tag, lock=True)  # tries wait in turn
         issued = None if row is None else _issued(row)
-        recent = uow.sms_codes.sent_to_phone_since(phone_hash, since=_tries_since(now, policy))
+        recent = uow.sms_codes.sent_to_phone_since(
+            phone_hash, since=_tries_since(now, policy), device_hash=tag
+        )
         try:
             budget = ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
         except RateLimitedError:
-            _refused(uow, phone_hash, client, "too_many_wrong_tries")
+            _refused(uow, phone_hash, client, "too_many_wrong_tries", known_device=tag is not None)
             uow.commit()
             raise
         verdict = check_code(issued, digest, now=now, policy=policy)
@@ -165,7 +192,7 @@ def sign_in_with_code(
             if uow.sms_codes.use(issued.id, at=now):
                 signed_in = _account(uow, phone_hash, now)
                 if signed_in is None:  # the code is spent all the same: it proved the phone
-                    _refused(uow, phone_hash, client, "closed")
+                    _refused(uow, phone_hash, client, "closed", known_device=tag is not None)
                     uow.commit()
                     raise AuthenticationError(
                         "this account is closed", field="phone", remedy="contact the lender"
@@ -176,28 +203,36 @@ def sign_in_with_code(
                     f"{user.role.value}:{user.id}",
                     "auth.sms_sign_in",
                     f"user:{user.id}",
-                    {"client": client, "new_account": signed_in.is_new_account},
+                    {
+                        "client": client,
+                        "new_account": signed_in.is_new_account,
+                        "known_device": tag is not None,
+                    },
                 )
                 uow.commit()
-                return signed_in
+                known = device if tag is not None and device else None
+                token = known or new_device_token(cipher, phone_hash=phone_hash)
+                return replace(signed_in, device_token=token)
             verdict = CodeVerdict.USED
         if issued is not None and verdict in (CodeVerdict.WRONG, CodeVerdict.EXHAUSTED):
             uow.sms_codes.count_attempt(issued.id)
-        _refused(uow, phone_hash, client, verdict.value)
+        _refused(uow, phone_hash, client, verdict.value, known_device=tag is not None)
         uow.commit()
     tries = 0 if issued is None else policy.max_attempts - issued.attempts - 1
     tries = min(tries, budget - 1)  # the day's budget may run out before the code's tries
     raise reject(verdict, tries_left=max(0, tries) if verdict is CodeVerdict.WRONG else 0)
 
 
-def _refused(uow: UnitOfWork, phone_hash: str, client: str, reason: str) -> None:
+def _refused(
+    uow: UnitOfWork, phone_hash: str, client: str, reason: str, *, known_device: bool
+) -> None:
     """Audit a refused try with what really happened (the borrower is told less)."""
     record_audit(
         uow,
         "anonymous",
         "auth.sms_sign_in_failed",
         _subject(phone_hash),
-        {"client": client, "reason": reason},
+        {"client": client, "reason": reason, "known_device": known_device},
     )
 
 

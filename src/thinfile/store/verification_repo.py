@@ -44,9 +44,10 @@ class SmsCodeRepository:
         self.conn.execute(sa.insert(sms_codes).values(values))
 
     def sent_since(
-        self, *, phone_hash: str, client_hash: str, since: datetime
+        self, *, phone_hash: str, client_hash: str, since: datetime, device_hash: str | None
     ) -> tuple[list[datetime], list[datetime]]:
-        """When codes were sent to the phone, and asked for by the client, since ``since``.
+        """When codes were sent to the phone for the device ``device_hash`` (None: for no
+        device), and asked for by the client, since ``since``.
 
         The phone and the client are locked first, to the end of the transaction, so two
         requests at once cannot both count the same history and both send: PostgreSQL takes
@@ -59,22 +60,32 @@ class SmsCodeRepository:
                     {"key": key},
                 )
         rows = self.conn.execute(
-            sa.select(sms_codes.c.phone_hash, sms_codes.c.client_hash, sms_codes.c.sent_at).where(
+            sa.select(
+                sms_codes.c.phone_hash,
+                sms_codes.c.client_hash,
+                sms_codes.c.sent_at,
+                sms_codes.c.device_hash,
+            ).where(
                 sms_codes.c.sent_at >= since,
                 sa.or_(
                     sms_codes.c.phone_hash == phone_hash, sms_codes.c.client_hash == client_hash
                 ),
             )
         ).all()
-        to_phone = [r.sent_at for r in rows if r.phone_hash == phone_hash]
+        to_phone = [
+            r.sent_at for r in rows if r.phone_hash == phone_hash and r.device_hash == device_hash
+        ]
         from_client = [r.sent_at for r in rows if r.client_hash == client_hash]
         return to_phone, from_client
 
-    def newest(self, phone_hash: str, *, lock: bool = False) -> StoredRow | None:
-        """The newest code sent to the phone (a newer code replaces the ones before it)."""
+    def newest(
+        self, phone_hash: str, *, device_hash: str | None, lock: bool = False
+    ) -> StoredRow | None:
+        """The newest code sent to the phone for the device ``device_hash`` (None: for no
+        device); a newer code replaces the ones before it."""
         query = (
             sa.select(sms_codes)
-            .where(sms_codes.c.phone_hash == phone_hash)
+            .where(sms_codes.c.phone_hash == phone_hash, _of_device(device_hash))
             .order_by(sms_codes.c.sent_at.desc(), sms_codes.c.id.desc())
             .limit(1)
         )
@@ -96,16 +107,26 @@ class SmsCodeRepository:
         )
         return bool(done.rowcount)
 
-    def sent_to_phone_since(self, phone_hash: str, *, since: datetime) -> list[StoredRow]:
-        """The codes sent to the phone since ``since``, with their attempts: the phone's wrong
-        tries across codes are counted from them (:func:`thinfile.security.otp.ensure_may_try`)."""
+    def sent_to_phone_since(
+        self, phone_hash: str, *, since: datetime, device_hash: str | None
+    ) -> list[StoredRow]:
+        """The codes sent to the phone for the device ``device_hash`` (None: for no device)
+        since ``since``, with their attempts: the wrong tries across codes are counted from
+        them (:func:`thinfile.security.otp.ensure_may_try`)."""
         return list(
             self.conn.execute(
                 sa.select(sms_codes).where(
-                    sms_codes.c.phone_hash == phone_hash, sms_codes.c.sent_at >= since
+                    sms_codes.c.phone_hash == phone_hash,
+                    sms_codes.c.sent_at >= since,
+                    _of_device(device_hash),
                 )
             ).all()
         )
+
+
+def _of_device(device_hash: str | None) -> sa.ColumnElement[bool]:
+    column = sms_codes.c.device_hash
+    return column.is_(None) if device_hash is None else column == device_hash
 
 
 class UserPhoneRepository:

@@ -29,6 +29,9 @@ sms_codes = sa.Table(
     sa.Column("expires_at", _WHEN, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("used_at", _WHEN, nullable=True),
+    # the device the code was asked for from (its device token's keyed hash), or none:
+    # only a try from that device is checked against it
+    sa.Column("device_hash", sa.String(_HASH), nullable=True),
     sa.Index("ix_sms_codes_phone_sent", "phone_hash", "sent_at"),
     sa.Index("ix_sms_codes_client_sent", "client_hash", "sent_at"),
 )

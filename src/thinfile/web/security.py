@@ -4,6 +4,9 @@
   (:class:`~thinfile.security.tokens.TokenSigner`); it is ``HttpOnly``, ``SameSite=Lax`` and
   ``Secure`` unless turned off for ``http://localhost`` in development. A secure session cookie
   carries the ``__Host-`` prefix, so no other host or path can plant one.
+* The **device cookie** keeps the device token a phone sign-in gave
+  (:func:`~thinfile.security.otp.new_device_token`) for a year, ``HttpOnly``: codes asked for
+  from this browser are its own, so a stranger's wrong tries at the number do not pause it.
 * **CSRF** uses signed double submit: a random ``HttpOnly`` cookie, and in every form a hidden
   field holding its HMAC under the app's secret. A form is accepted only when the field matches
   the cookie; a page on another site can neither read the cookie nor compute the field.
@@ -53,6 +56,25 @@ class CookiePolicy:
             self.session_name,
             token,
             max_age=self.session_ttl_seconds,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    @property
+    def device_name(self) -> str:
+        return "__Host-thinfile_device" if self.secure else "thinfile_device"
+
+    def device(self, connection: HTTPConnection) -> str | None:
+        """The device token this browser keeps, if any (checked by the service, not here)."""
+        return connection.cookies.get(self.device_name)
+
+    def set_device(self, response: Response, token: str) -> None:
+        response.set_cookie(
+            self.device_name,
+            token,
+            max_age=365 * 86_400,
             path="/",
             secure=self.secure,
             httponly=True,

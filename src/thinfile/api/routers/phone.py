@@ -8,8 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from thinfile.api.deps import require_owner_or_role
-from thinfile.api.models import TokenPublic
-from thinfile.api.models_phone import RealNamePublic, SmsCodeRequest, SmsCodeSentPublic, SmsSignIn
+from thinfile.api.models_phone import (
+    PhoneTokenPublic,
+    RealNamePublic,
+    SmsCodeRequest,
+    SmsCodeSentPublic,
+    SmsSignIn,
+)
 from thinfile.http import Context, client_address
 from thinfile.http.limits import limit_sign_in
 from thinfile.security.roles import STAFF_ROLES
@@ -40,6 +45,7 @@ def send_sign_in_code(
         phone=body.phone,
         client=client_address(request),
         policy=context.codes,
+        device=body.device_token,
     )
     return SmsCodeSentPublic(
         phone=sent.phone_masked, expires_in=sent.expires_in, resend_after=sent.resend_after
@@ -48,25 +54,31 @@ def send_sign_in_code(
 
 @router.post(
     "/auth/sms-sign-in",
-    response_model=TokenPublic,
+    response_model=PhoneTokenPublic,
     summary="Sign in (or sign up) with the SMS code; a short-lived access token",
 )
-def sign_in_with_code(body: SmsSignIn, request: Request, context: Context) -> TokenPublic:
+def sign_in_with_code(body: SmsSignIn, request: Request, context: Context) -> PhoneTokenPublic:
     address = client_address(request)
     # The limit counts the number, not its spelling: "+86 139…" and "139-…" are one bucket.
     phone = phone_sign_in.phone_number(body.phone)
     limit_sign_in(context, request, f"phone:{phone}")
-    user = phone_sign_in.sign_in_with_code(
+    signed_in = phone_sign_in.sign_in_with_code(
         context.engine,
         context.cipher,
         phone=phone,
         code=body.code,
         client=address,
         policy=context.codes,
-    ).user
+        device=body.device_token,
+    )
+    user = signed_in.user
     claims = TokenClaims(user_id=user.id, role=user.role, version=user.token_version)
-    token = context.tokens.issue(claims)
-    return TokenPublic(access_token=token, expires_in=context.tokens.ttl_seconds, role=user.role)
+    return PhoneTokenPublic(
+        access_token=context.tokens.issue(claims),
+        expires_in=context.tokens.ttl_seconds,
+        role=user.role,
+        device_token=signed_in.device_token,
+    )
 
 
 def real_name_public(status: RealNameStatus) -> RealNamePublic:

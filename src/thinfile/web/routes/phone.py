@@ -9,6 +9,7 @@ Each handler parses the form, calls one service and renders; the rules are the s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +27,7 @@ from thinfile.errors import (
 )
 from thinfile.http import AppContext, Context, client_address
 from thinfile.http.limits import limit_sign_in
-from thinfile.http.phone_accounts import SmsCodeRequest, SmsSignIn
+from thinfile.http.phone_accounts import DEVICE_TOKEN, SmsCodeRequest, SmsSignIn
 from thinfile.security.pii import mask_id_number
 from thinfile.security.tokens import TokenClaims
 from thinfile.services import applicants, phone_sign_in, real_name
@@ -133,6 +134,7 @@ def send_code(request: Request, form: Form, context: Context) -> Response:
             phone=body.phone,
             client=client_address(request),
             policy=context.codes,
+            device=_device(request),
         )
     except ValidationError:
         error = InvalidInputError("not a mobile number", field="phone")
@@ -168,6 +170,7 @@ def sign_in_with_code(request: Request, form: Form, context: Context) -> Respons
             code=body.code,
             client=address,
             policy=context.codes,
+            device=_device(request),
         )
     except SmsCodeRejectedError as error:
         errors = {"code": _code_refusal(request, error)}
@@ -180,7 +183,14 @@ def sign_in_with_code(request: Request, form: Form, context: Context) -> Respons
     claims = TokenClaims(user_id=user.id, role=user.role, version=user.token_version)
     token = context.tokens.issue(claims)
     get_web(request).cookies.set_session(response, token)
+    get_web(request).cookies.set_device(response, signed_in.device_token)
     return response
+
+
+def _device(request: Request) -> str | None:
+    """The device token the browser keeps when it has the token's shape (else none)."""
+    token = get_web(request).cookies.device(request)
+    return token if token and re.fullmatch(DEVICE_TOKEN, token) else None
 
 
 @router.get("/sandbox/sms")
