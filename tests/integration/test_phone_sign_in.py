@@ -336,6 +336,26 @@ def test_codes_are_limited_per_phone_and_per_client_address(
     _send(engine, cipher, sms, at=T0 + timedelta(minutes=62), phone="13900009999", client="b")
 
 
+def test_a_devices_code_is_sent_past_its_client_addresss_cap_and_not_counted_in_it(
+    engine: Engine, cipher: PiiCipher, sms: SandboxSmsSender
+) -> None:
+    """Borrowers behind one carrier address share its twenty codes an hour, which exist to
+    stop one client texting many numbers; a device's codes go only to its own phone."""
+    device = _sign_in(engine, cipher, _send(engine, cipher, sms), at=T0).device_token
+    at = T0 + timedelta(minutes=2)
+    for n in range(19):  # with the borrower's first: the address's twenty for the hour
+        _send(engine, cipher, sms, at=at, phone=f"1390000{n:04d}")
+    with pytest.raises(RateLimitedError) as capped:
+        _send(engine, cipher, sms, at=at, phone="13900009999")
+    assert capped.value.extra["limit"] == "sms_codes"
+    code = _send(engine, cipher, sms, at=at, device=device)
+    assert _sign_in(engine, cipher, code, at=at + timedelta(seconds=9), device=device).user
+    later = T0 + timedelta(minutes=3)  # the device's code counted in no address's twenty
+    _send(engine, cipher, sms, at=later, client="10.0.0.9", device=device)
+    for n in range(20):
+        _send(engine, cipher, sms, at=later, phone=f"1370000{n:04d}", client="10.0.0.9")
+
+
 def _applicant(engine: Engine, cipher: PiiCipher, name: str) -> tuple[Actor, str]:
     user = _sign_in_new(engine, cipher)
     actor = Actor(user, Role.BORROWER)

@@ -16,10 +16,13 @@ does not reveal a code that still works. A code
 A phone that signed in on a device gets a **device token** for it (:func:`new_device_token`:
 a random id and its keyed hash bound to the phone). Codes asked for with the token are that
 device's: only a try bringing the same token is checked against them, and their sends and
-wrong tries are counted apart from everyone else's (:func:`device_tag`). So a stranger who
-knows a borrower's number can spend the tries and the sends of the number's other codes, and
-pause those, but not the borrower's own phone's, which keeps signing in; the stranger cannot
-guess at the device's codes either. A token for another phone, or a forged one, counts as none.
+wrong tries are counted apart from everyone else's (:func:`device_tag`), and no client
+address's cap applies to them (a device's codes go to its own phone only, so they cannot pump
+texts to many numbers; borrowers behind one carrier address keep their phones signing in).
+So a stranger who knows a borrower's number can spend the tries and the sends of the
+number's other codes, and pause those, but not the borrower's own phone's, which keeps
+signing in; the stranger cannot guess at the device's codes either. A token for another
+phone, or a forged one, counts as none.
 
 A refusal never tells whether a number has an account: no code sent, a code used and a code
 expired all get the one answer "the code is wrong or has expired" (:func:`reject`); only the

@@ -112,9 +112,9 @@ def request_sign_in_code(
         to_phone, from_client = uow.sms_codes.sent_since(
             phone_hash=phone_hash, client_hash=client_hash, since=now - WINDOW, device_hash=tag
         )
-        ensure_may_send(
+        ensure_may_send(  # a device's code goes to its own phone only: no client cap
             to_phone=[as_utc(t) for t in to_phone],
-            from_client=[as_utc(t) for t in from_client],
+            from_client=[] if tag else [as_utc(t) for t in from_client],
             now=now,
             policy=policy,
         )
