@@ -20,9 +20,10 @@ __all__ = [
 
 class PhoneTokenPublic(TokenPublic):
     device_token: str = Field(
-        description="Keep it on this device and send it with the next code request and sign-in"
-        " (`device_token`): codes asked for with it are this device's own, so wrong tries by"
-        " anyone else at the number never pause this device's sign-in"
+        description="Keep it on the device and send it with the next code request and sign-in"
+        " (`device_token`): codes asked for with it are the known devices' own, so wrong tries"
+        " by anyone else at the number never pause them. Every device that signs in to the"
+        " account gets the same one; signing out changes it"
     )
 
 

@@ -14,10 +14,10 @@ from thinfile.security.otp import CODE_DIGITS
 __all__ = ["DEVICE_TOKEN", "PHONE", "SmsCodeRequest", "SmsSignIn"]
 
 PHONE = r"^[+0-9][0-9 \-]{9,18}$"
-DEVICE_TOKEN = r"^[0-9a-f]{32}\.[0-9a-f]{64}$"
+DEVICE_TOKEN = r"^[0-9a-f]{64}$"
 _DEVICE = (
-    "The device token the last sign-in on this device gave (`device_token`): the code is "
-    "then this device's own, and a stranger's wrong tries at the number do not pause it"
+    "The device token a sign-in on this device gave (`device_token`): the code is then the "
+    "known devices' own, and a stranger's wrong tries at the number do not pause it"
 )
 
 

@@ -13,16 +13,16 @@ does not reveal a code that still works. A code
   (ten) within a day (:func:`ensure_may_try`), and no new code is sent to the phone until
   the pause lifts (a code that could not be used would only cost an SMS).
 
-A phone that signed in on a device gets a **device token** for it (:func:`new_device_token`:
-a random id and its keyed hash bound to the phone). Codes asked for with the token are that
-device's: only a try bringing the same token is checked against them, and their sends and
-wrong tries are counted apart from everyone else's (:func:`device_tag`), and no client
-address's cap applies to them (a device's codes go to its own phone only, so they cannot pump
-texts to many numbers; borrowers behind one carrier address keep their phones signing in).
-So a stranger who knows a borrower's number can spend the tries and the sends of the
-number's other codes, and pause those, but not the borrower's own phone's, which keeps
-signing in; the stranger cannot guess at the device's codes either. A token for another
-phone, or a forged one, counts as none.
+A device that signed in gets the account's **device token** (:func:`device_token`: a keyed
+hash of the phone, the account and its token version; one per account, the same on every
+device that signed in, changed by sign-out). Codes asked for with the token are the known
+devices' own: only a try bringing the token is checked against them, and their sends and
+wrong tries are counted apart from the number's other codes (:func:`device_tag`). So a
+stranger who knows a borrower's number can spend the tries and the sends of its other codes,
+and pause those, but not the borrower's own phone, which keeps signing in; the stranger
+cannot guess at the known devices' codes either. A phone has two lanes at most (the known
+devices' and everyone else's), so at most twice the sends and the wrong tries of one. A
+token of another phone, of an older version or a forged one counts as none.
 
 A refusal never tells whether a number has an account: no code sent, a code used and a code
 expired all get the one answer "the code is wrong or has expired" (:func:`reject`); only the
@@ -55,10 +55,10 @@ __all__ = [
     "check_code",
     "code_digest",
     "device_tag",
+    "device_token",
     "ensure_may_send",
     "ensure_may_try",
     "new_code",
-    "new_device_token",
     "reject",
     "wrong_tries",
 ]
@@ -129,30 +129,19 @@ def code_digest(cipher: PiiCipher, *, phone_hash: str, code: str) -> str:
     return cipher.lookup_hash("sms_code", f"{phone_hash}:{normalize(code)}")
 
 
-_DEVICE_ID_HEX = 32
+def device_token(cipher: PiiCipher, *, phone_hash: str, user_id: str, version: int) -> str:
+    """The device token of the account ``user_id`` signing in with the phone whose lookup hash
+    is given, at its token ``version``: a keyed hash (64 hex digits), so nothing is stored and
+    no one without the key can make one. Every device that signed in holds the same token, so
+    a phone has one known-device lane, not one per sign-in; it changes when the version does
+    (sign-out, a new password), which ends it everywhere."""
+    return cipher.lookup_hash("sms_device", f"{phone_hash}:{user_id}:{version}")
 
 
-def new_device_token(cipher: PiiCipher, *, phone_hash: str) -> str:
-    """A device token for the phone whose lookup hash is given: a random id and, after a dot,
-    its keyed hash bound to the phone (``[0-9a-f]{32}.[0-9a-f]{64}``). Nothing is stored:
-    the key proves it."""
-    device = secrets.token_hex(_DEVICE_ID_HEX // 2)
-    return f"{device}.{_device_mac(cipher, phone_hash, device)}"
-
-
-def device_tag(cipher: PiiCipher, *, phone_hash: str, token: str | None) -> str | None:
-    """The tag a device's codes are stored with (the token's keyed hash), when ``token`` is a
-    device token of this phone; None for no token, a token of another phone or a forged one
-    (they sign in as a device never seen, never with an error that tells why)."""
-    if not token or len(token) != _DEVICE_ID_HEX + 65 or token[_DEVICE_ID_HEX] != ".":
-        return None
-    device, mac = token[:_DEVICE_ID_HEX], token[_DEVICE_ID_HEX + 1 :]
-    expected = _device_mac(cipher, phone_hash, device)
-    return expected if hmac.compare_digest(expected, mac) else None
-
-
-def _device_mac(cipher: PiiCipher, phone_hash: str, device: str) -> str:
-    return cipher.lookup_hash("sms_device", f"{phone_hash}:{device}")
+def device_tag(cipher: PiiCipher, token: str) -> str:
+    """What a device token's codes are stored with: its own keyed hash, so a stolen table does
+    not hand out the token."""
+    return cipher.lookup_hash("sms_device_tag", token)
 
 
 def ensure_may_send(

@@ -4,10 +4,10 @@
 per phone and per client, five-minute life, five wrong tries, single use, ten wrong tries a day
 per phone across codes); the code is stored only as its keyed hash. ``sign_in_with_code``
 checks a code against the newest one sent to the phone and hands back the account the phone
-signs in with, opening a borrower account the first time, and a device token for the device
-it signed in on. Codes asked for with that token are the device's own: checked only against a
-try with the token, their sends and wrong tries counted apart, so a stranger who knows the
-number cannot pause the borrower's own phone (:func:`~thinfile.security.otp.device_tag`).
+signs in with, opening a borrower account the first time, and the account's device token.
+Codes asked for with that token are the known devices' own: checked only against a try with
+the token, their sends and wrong tries counted apart, so a stranger who knows the number
+cannot pause the borrower's own phone (:func:`~thinfile.security.otp.device_token`).
 Every try, good or bad, is audited with what happened; a refused try is counted and
 committed before the error is raised, and the error says no more than a stranger may learn
 (no answer tells whether a number has an account). Staff keep signing in with an e-mail
@@ -16,6 +16,7 @@ address and a password.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,10 +34,10 @@ from thinfile.security.otp import (
     check_code,
     code_digest,
     device_tag,
+    device_token,
     ensure_may_send,
     ensure_may_try,
     new_code,
-    new_device_token,
     reject,
 )
 from thinfile.security.pii import mask_phone, normalize_phone
@@ -77,8 +78,8 @@ class PhoneSignIn:
     user: UserRecord
     is_new_account: bool
     device_token: str = ""
-    """The token of the device signed in on (the one it brought, or a new one): codes asked
-    for with it are this device's own."""
+    """The account's device token (:func:`~thinfile.security.otp.device_token`): codes asked
+    for with it are the known devices' own."""
 
 
 def phone_number(text: str) -> str:
@@ -100,21 +101,22 @@ def request_sign_in_code(
     """Send a new sign-in code to ``phone``, unless the phone or the client has had its share,
     or sign-in by code is paused for the phone after its day's wrong tries
     (:class:`~thinfile.errors.RateLimitedError`, the same for every number, so no answer tells
-    whether it has an account). With a device token of the phone (``device``) the code is
-    that device's, and only its own codes are counted. The code is committed, then sent."""
+    whether it has an account). With the account's device token (``device``) the code is the
+    known devices' own, and only their codes are counted for the phone (the client address
+    counts every code it asked for). The code is committed, then sent."""
     phone = phone_number(phone)
     now = now or now_utc()
     phone_hash = cipher.lookup_hash("phone", phone)
-    tag = device_tag(cipher, phone_hash=phone_hash, token=device)
     client_hash = cipher.lookup_hash("client", client)
     code = new_code()
     with UnitOfWork(engine) as uow:
+        tag = _lane(uow, cipher, phone_hash, device)
         to_phone, from_client = uow.sms_codes.sent_since(
             phone_hash=phone_hash, client_hash=client_hash, since=now - WINDOW, device_hash=tag
         )
-        ensure_may_send(  # a device's code goes to its own phone only: no client cap
+        ensure_may_send(
             to_phone=[as_utc(t) for t in to_phone],
-            from_client=[] if tag else [as_utc(t) for t in from_client],
+            from_client=[as_utc(t) for t in from_client],
             now=now,
             policy=policy,
         )
@@ -167,15 +169,16 @@ def sign_in_with_code(
     (:class:`~thinfile.errors.AuthenticationError`). Each refusal is audited and committed
     first, with the code's attempt or use, so a refused try is never lost to a rollback.
 
-    With a device token of the phone (``device``) the code is checked against that device's
-    newest code and its wrong tries are the device's; without one, against the newest code
-    asked for with no token. The account's device token comes back (``device_token``)."""
+    With the account's device token (``device``) the code is checked against the known
+    devices' newest code and the wrong tries are theirs; without it (or with a token of
+    another phone, an older one or a forged one), against the newest code asked for without
+    it. The account's device token comes back (``device_token``)."""
     phone = phone_number(phone)
     now = now or now_utc()
     phone_hash = cipher.lookup_hash("phone", phone)
-    tag = device_tag(cipher, phone_hash=phone_hash, token=device)
     digest = code_digest(cipher, phone_hash=phone_hash, code=code)
     with UnitOfWork(engine) as uow:
+        tag = _lane(uow, cipher, phone_hash, device)
         row = uow.sms_codes.newest(phone_hash, device_hash=tag, lock=True)  # tries wait in turn
         issued = None if row is None else _issued(row)
         recent = uow.sms_codes.sent_to_phone_since(
@@ -210,8 +213,9 @@ def sign_in_with_code(
                     },
                 )
                 uow.commit()
-                known = device if tag is not None and device else None
-                token = known or new_device_token(cipher, phone_hash=phone_hash)
+                token = device_token(
+                    cipher, phone_hash=phone_hash, user_id=user.id, version=user.token_version
+                )
                 return replace(signed_in, device_token=token)
             verdict = CodeVerdict.USED
         if issued is not None and verdict in (CodeVerdict.WRONG, CodeVerdict.EXHAUSTED):
@@ -234,6 +238,23 @@ def _refused(
         _subject(phone_hash),
         {"client": client, "reason": reason, "known_device": known_device},
     )
+
+
+def _lane(uow: UnitOfWork, cipher: PiiCipher, phone_hash: str, device: str | None) -> str | None:
+    """The known devices' lane of the phone (the tag their codes are stored with) when
+    ``device`` is the device token of the account the phone signs in with, at its current
+    version; None otherwise — no token, no such account, a closed one, a token of another
+    phone, an older one or a forged one all ask for and try codes like a device never seen."""
+    if not device:
+        return None
+    user_id = uow.user_phones.user_of(phone_hash)
+    row = None if user_id is None else uow.users.get(user_id)
+    if row is None or not row.is_active:
+        return None
+    expected = device_token(
+        cipher, phone_hash=phone_hash, user_id=str(row.id), version=int(row.token_version)
+    )
+    return device_tag(cipher, device) if hmac.compare_digest(expected, device) else None
 
 
 def _tries_since(now: datetime, policy: CodePolicy) -> datetime:

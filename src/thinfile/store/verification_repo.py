@@ -47,8 +47,7 @@ class SmsCodeRepository:
         self, *, phone_hash: str, client_hash: str, since: datetime, device_hash: str | None
     ) -> tuple[list[datetime], list[datetime]]:
         """When codes were sent to the phone for the device ``device_hash`` (None: for no
-        device), and asked for by the client for no device, since ``since`` (a device's codes
-        go only to its own phone, so they are no client's sending to many numbers).
+        device), and asked for by the client, since ``since``.
 
         The phone and the client are locked first, to the end of the transaction, so two
         requests at once cannot both count the same history and both send: PostgreSQL takes
@@ -76,9 +75,7 @@ class SmsCodeRepository:
         to_phone = [
             r.sent_at for r in rows if r.phone_hash == phone_hash and r.device_hash == device_hash
         ]
-        from_client = [
-            r.sent_at for r in rows if r.client_hash == client_hash and r.device_hash is None
-        ]
+        from_client = [r.sent_at for r in rows if r.client_hash == client_hash]
         return to_phone, from_client
 
     def newest(

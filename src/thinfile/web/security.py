@@ -5,8 +5,9 @@
   ``Secure`` unless turned off for ``http://localhost`` in development. A secure session cookie
   carries the ``__Host-`` prefix, so no other host or path can plant one.
 * The **device cookie** keeps the device token a phone sign-in gave
-  (:func:`~thinfile.security.otp.new_device_token`) for a year, ``HttpOnly``: codes asked for
-  from this browser are its own, so a stranger's wrong tries at the number do not pause it.
+  (:func:`~thinfile.security.otp.device_token`) for a year, ``HttpOnly``: codes asked for
+  from this browser are the known devices', so a stranger's wrong tries at the number do not
+  pause it. It holds one account's token: a browser shared by two numbers keeps the last.
 * **CSRF** uses signed double submit: a random ``HttpOnly`` cookie, and in every form a hidden
   field holding its HMAC under the app's secret. A form is accepted only when the field matches
   the cookie; a page on another site can neither read the cookie nor compute the field.
