@@ -14,7 +14,12 @@ from sqlalchemy.engine import Engine
 
 from thinfile.decisioning import PolicyStatus
 from thinfile.decisioning.limit_policy import load_limit_policy
-from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
+from thinfile.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RateCapExceededError,
+)
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import business_date
@@ -165,3 +170,59 @@ def test_the_limit_policy_versions_list_the_shipped_default_as_active(engine):
         3_000_000,
     )
     assert only.manual_approval_above_fen == default.settings.manual_approval_above_fen
+
+
+def _equal_installments(principal: int, annual: Decimal, months: int) -> list[int]:
+    """Equal installments (等额本息) by hand: the level rounded half up, each month's interest
+    on the balance rounded half up, the last installment clearing what is left."""
+    r, balance, paid = Fraction(annual) / 12, principal, []
+    level = _installment(principal, annual, months)
+    for month in range(months):
+        interest = int(balance * r + Fraction(1, 2))
+        part = balance if month == months - 1 else level - interest
+        balance -= part
+        paid.append(part + interest)
+    return paid
+
+
+def _compounded_irr(flows: list[int]) -> Fraction:
+    """The yearly compounded rate of monthly ``flows`` (fen, the draw first), by bisection on
+    exact fractions: this test's own oracle, not the code's IRR."""
+    low, high = Fraction(0), Fraction(1, 10)
+    for _ in range(60):
+        mid = (low + high) / 2
+        value = sum(Fraction(f) / (1 + mid) ** t for t, f in enumerate(flows))
+        low, high = (mid, high) if value > 0 else (low, mid)
+    return (1 + low) ** 12 - 1
+
+
+def test_a_draw_whose_rounded_installments_cost_more_than_the_cap_is_refused(engine):
+    """At 21.70 % a year a line prices under the 24 % cap, but a draw of 103.20 over six
+    months pays 18.30 five times and 18.35 once: the fen rounding lifts its compounded cost
+    above 24 %. It was quoted and opened all the same; now both refuse it, naming the amount,
+    and nothing is drawn. A rate above the cap opens no line at all."""
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.217"), START).line.line_id
+    paid = _equal_installments(10_320, Decimal("0.217"), 6)
+    assert paid == [1830] * 5 + [1835]
+    assert _compounded_irr([-10_320, *paid]) > Fraction(24, 100)
+    with pytest.raises(RateCapExceededError) as refused:
+        quote_draw(engine, line, Money.of("103.20"), 6, lender=LENDER)
+    assert refused.value.field == "amount" and refused.value.remedy
+    with pytest.raises(RateCapExceededError):
+        draw_from_line(
+            engine,
+            line,
+            Money.of("103.20"),
+            6,
+            seen_available=Money.of("5000"),
+            confirmed=True,
+            seconds_read=60,
+            actor=BORROWER,
+        )
+    assert quote_draw(engine, line, Money.of("5000"), 12, lender=LENDER).available == Money.of(
+        "5000"
+    )  # a draw the rounding does not lift stays allowed, and nothing was drawn
+    for rate in ("0.2401", "-0.01"):
+        with pytest.raises(InvalidInputError) as no_line:
+            open_credit_line(engine, Money.of("5000"), Decimal(rate), START)
+        assert no_line.value.field == "annual_rate"

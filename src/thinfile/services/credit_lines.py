@@ -1,4 +1,10 @@
-"""Revolving credit line use cases (循环授信): open, draw, change the limit."""
+"""Revolving credit line use cases (循环授信): open, draw, change the limit.
+
+A line's rate is at most the legal cap (:data:`~thinfile.loanmath.DEFAULT_CAP`), and every
+draw's annualized all-in cost is measured on its own schedule, on the stricter basis (the
+higher of the nominal and the compounded rate, DOMAIN §2.2) and refused above the cap: the
+installments are rounded to the fen, which on a small draw can lift the cost over the cap
+of a line priced just under it (:func:`check_draw_cost`)."""
 
 from __future__ import annotations
 
@@ -9,8 +15,18 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce import CheckoutStatus
-from thinfile.errors import ConflictError, InvalidInputError
-from thinfile.loanmath import LoanTerms, RepaymentMethod
+from thinfile.errors import ConflictError, InvalidInputError, RateCapExceededError
+from thinfile.loanmath import (
+    DEFAULT_CAP,
+    AnnualizedRate,
+    CapBasis,
+    LoanTerms,
+    RepaymentMethod,
+    Schedule,
+    annualized_rate,
+    build_schedule,
+    cap_measure,
+)
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
@@ -33,6 +49,7 @@ __all__ = [
     "PAST_DUE_LINE",
     "LineView",
     "change_line_limit",
+    "check_draw_cost",
     "check_draw_terms",
     "check_line_current",
     "draw",
@@ -85,7 +102,14 @@ def open_line_in_unit(
     *,
     product: ServicingProduct | None = None,
 ) -> LineView:
-    """Open a revolving line inside the caller's unit of work."""
+    """Open a revolving line inside the caller's unit of work; its rate from 0 to the cap."""
+    if not 0 <= annual_rate <= DEFAULT_CAP:
+        raise InvalidInputError(
+            f"a line's annual rate is from 0 to the cap {DEFAULT_CAP:.2%}",
+            field="annual_rate",
+            value=str(annual_rate),
+            remedy=f"open the line at a rate from 0 to {DEFAULT_CAP}",
+        )
     line = CreditLine(0, limit)
     check_draw(line, 0, Money(max(limit.fen, 1), limit.currency))  # validates the currency
     line_id = uow.credit_lines.add(
@@ -122,6 +146,27 @@ def check_line_current(uow: UnitOfWork, line_id: int) -> None:
             value=line_id,
             remedy="repay what is past due; then draw again",
         )
+
+
+def check_draw_cost(schedule: Schedule) -> AnnualizedRate:
+    """The annualized all-in cost of a draw's ``schedule``, refused
+    (:class:`~thinfile.errors.RateCapExceededError`, naming the amount) when above the cap
+    on the stricter basis."""
+    rate = annualized_rate(schedule)
+    measured = cap_measure(rate, CapBasis.STRICTER)
+    if measured > DEFAULT_CAP:
+        raise RateCapExceededError(
+            f"this draw's annualized all-in cost {measured:.2%} is above the cap {DEFAULT_CAP:.2%}",
+            field="amount",
+            value=str(schedule.terms.principal),
+            remedy="draw another amount or over another number of months",
+            extra={
+                "annualized": f"{measured:.6f}",
+                "cap": str(DEFAULT_CAP),
+                "basis": CapBasis.STRICTER.value,
+            },
+        )
+    return rate
 
 
 def check_draw_terms(amount: Money, periods: int) -> None:
@@ -167,6 +212,7 @@ def draw_in_unit(
     check_draw(stored.line, owed + held_on_line(uow, line_id), amount)
     check_line_current(uow, line_id)
     terms = LoanTerms(amount, stored.annual_rate, periods, method, on)
+    check_draw_cost(build_schedule(terms))
     return _open(uow, terms, stored.product, None, None, None, line_id)
 
 

@@ -22,13 +22,13 @@ from sqlalchemy.engine import Engine
 from thinfile.decisioning.pricing import Disclosure, Offer
 from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
-from thinfile.loanmath.annualized import annualized_rate
 from thinfile.money import Money
 from thinfile.services.acceptance import ensure_confirmed
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.credit_lines import (
     DRAW_TERMS,
+    check_draw_cost,
     check_draw_terms,
     check_line_current,
     draw_audit,
@@ -65,7 +65,8 @@ def quote_draw(
     engine: Engine, line_id: int, amount: Money, periods: int, *, lender: str
 ) -> DrawQuote:
     """The draw of ``amount`` over ``periods`` months as it would open today; writes
-    nothing. Refused as the draw itself would be (frozen line, more than available)."""
+    nothing. Refused as the draw itself would be (frozen line, more than available, a cost
+    above the cap)."""
     check_draw_terms(amount, periods)
     with UnitOfWork(engine) as uow:
         stored = uow.credit_lines.get(line_id)
@@ -76,7 +77,7 @@ def quote_draw(
     check_draw(stored.line, owed + held, amount)
     terms = LoanTerms(amount, stored.annual_rate, periods, RepaymentMethod.EQUAL_INSTALLMENT, on)
     schedule = build_schedule(terms)
-    rate = annualized_rate(schedule)
+    rate = check_draw_cost(schedule)
     offer = Offer(
         PRODUCT, 0, schedule, rate, Disclosure(lender, stored.product.defaults), None, None
     )
