@@ -110,6 +110,7 @@ def test_the_human_quote_shows_all_three_views(capsys: pytest.CaptureFixture[str
         (["--price", "12000", "--periods", "7"], "--periods"),
         (["--price", "12000", "--periods", "twelve"], "--periods"),
         (["--price", "12000", "--merchant-subsidy", "100%"], "--merchant-subsidy"),
+        (["--price", "0.07", "--periods", "3", "--merchant-subsidy", "99%"], "--merchant-subsidy"),
         (["--price", "12000", "--merchant-subsidy", "abc"], "--merchant-subsidy"),
         (["--price", "12000", "--merchant-subsidy", "-1%"], "--merchant-subsidy"),
         (["--price", "12000", "--monthly-fee-rate", "NaN"], "--monthly-fee-rate"),

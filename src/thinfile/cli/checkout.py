@@ -119,7 +119,16 @@ def quote(
             field="--start",
             value=start,
         )
-    result = quote_checkout(amount, pricing, start=purchase_date, coupon=coupon)
+    try:
+        result = quote_checkout(amount, pricing, start=purchase_date, coupon=coupon)
+    except InvalidInputError as error:
+        if error.field != "net_investment":
+            raise
+        raise InvalidInputError(  # the subsidy took the whole financed amount
+            "leaves the lender nothing to lend: the subsidy must be less than what is financed",
+            field="--merchant-subsidy",
+            value=merchant_subsidy,
+        ) from None
     check_cap(result.plan.annualized, DEFAULT_CAP, field="--monthly-fee-rate")
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
