@@ -307,7 +307,7 @@ def test_the_disclosed_rates_of_a_daily_rate():
 
 
 def test_a_draw_kept_to_maturity_costs_its_days_of_interest_at_the_stated_rate():
-    statement = draw_statement(terms(), yuan("10000"), OPENED, term_days=90)
+    statement = draw_statement(terms(minimum_share=Decimal(0)), yuan("10000"), OPENED, term_days=90)
     path = statement.expected
     assert path.interest == 90 * 350 and statement.prepayment_fee == 0
     assert path.repaid_on == OPENED + timedelta(days=90)
@@ -316,6 +316,46 @@ def test_a_draw_kept_to_maturity_costs_its_days_of_interest_at_the_stated_rate()
     assert abs(float(path.annualized) - daily * 365) < 1e-9
     assert abs(float(path.effective) - ((1 + 31500 / 1000000) ** (365 / 90) - 1)) < 1e-9
     assert path.annualized < statement.nominal_annual < statement.cap
+
+
+def _daily_irr(flows: dict[int, int]) -> float:
+    """This test's own IRR of flows by day (the draw on day 0), by bisection."""
+    low, high = 0.0, 0.01
+    for _ in range(200):
+        mid = (low + high) / 2
+        value = sum(f / (1 + mid) ** t for t, f in flows.items())
+        low, high = (mid, high) if value > 0 else (low, mid)
+    return low
+
+
+def test_a_minimum_lines_draw_states_the_slowest_path_its_contract_allows():
+    """Kept whole to maturity, 10,000.00 at 0.055 % a day for 180 days breaches the 60-day
+    periods' minimums, yet the statement used to state that path (19.15 % a year). It now
+    states what the line itself charges when each period's minimum is repaid on its last day
+    and the rest at maturity, at this test's own IRR of those flows (19.74 %)."""
+    rate, maturity = Decimal("0.00055"), OPENED + timedelta(days=180)
+    line = draw(a_line(daily_rate=rate), 0, yuan("10000"), OPENED, term_days=180).line
+    paid: dict[int, int] = {0: -1_000_000}
+    x = OPENED
+    while x <= maturity:
+        period = next(p for p in line.periods if p.start <= x <= p.end)
+        pay = line.owed if x == maturity else period.minimum - period.repaid
+        if x == maturity or x == period.end:
+            line = repay(line, Money(pay), x).line
+            paid[(x - OPENED).days] = pay
+        if x < maturity:
+            line, _ = close_through(line, x)
+        x += timedelta(days=1)
+    assert sorted(paid) == [0, 59, 119, 179, 180] and line.owed == 0
+    statement = draw_statement(line.terms, yuan("10000"), OPENED, term_days=180)
+    path = statement.expected
+    assert {(r.on - OPENED).days: r.total for r in path.repayments} == {
+        t: f for t, f in paid.items() if t
+    }
+    assert "minimum" in path.basis
+    assert abs(float(path.annualized) - _daily_irr(paid) * 365) < 1e-9
+    whole = _daily_irr({0: -1_000_000, 180: 1_000_000 + 180 * 550})
+    assert path.annualized > Decimal(repr(whole * 365)) + Decimal("0.005")
 
 
 def test_a_sales_linked_draw_states_an_expected_path_and_checks_a_slow_one():

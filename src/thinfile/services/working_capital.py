@@ -300,6 +300,7 @@ def draw_in_unit(
         on,
         term_days=term_days,
         expected_daily_sales=expected_daily_sales or _default_sales(stored[0], amount, term_days),
+        period_end=_period_end(stored[0], on),
     )
     receipt = _book(uow, stored, done, "draw", on, amount, key)
     return _with_statement(receipt, statement)
@@ -350,7 +351,14 @@ def preview_draw(
         on,
         term_days=term_days,
         expected_daily_sales=expected_daily_sales or _default_sales(line, amount, term_days),
+        period_end=_period_end(line, on),
     )
+
+
+def _period_end(line: WorkingCapitalLine, on: date) -> date | None:
+    """The last day of the line's period ``on`` falls in (None: none open yet, the statement
+    then starts a period with the draw)."""
+    return next((p.end for p in line.periods if p.start <= on <= p.end), None)
 
 
 def repay_in_unit(

@@ -5,8 +5,12 @@ figures, that repaying early costs nothing, and the cost on a stated repayment p
 from the day-by-day cash flows the servicing engine itself would charge (each day's interest
 truncated to the fen, ``wc_terms.DAY_ROUNDING``):
 
-- a ``minimum`` line: the draw kept to its final maturity and repaid then in one sum — the
-  most interest it can cost;
+- a ``minimum`` line: the slowest repayment its contract allows — each 60-day period's
+  minimum for the draw repaid on the period's last day (``minimum_share`` of the draw for
+  the days of its first period it is held, then of the principal still out when each period
+  starts, :mod:`thinfile.servicing.working_capital`), the rest at the final maturity. Kept
+  whole to maturity the draw would cost more interest but a lower rate a year, and would
+  breach the periods' minimums;
 - a ``sales`` line: the repayment dates depend on sales, so the statement states the *expected*
   path (the given expected daily sales, the line's share of them each day, whatever is left at
   maturity) and checks the cap on a *slow-sales* path too (a quarter of the expected sales by
@@ -103,6 +107,37 @@ def _path(
     return tuple(out)
 
 
+def _minimum_path(
+    amount: int,
+    drawn_on: date,
+    term_days: int,
+    terms: WorkingCapitalTerms,
+    period_end: date,
+) -> tuple[PathRepayment, ...]:
+    """Day by day, as :func:`_path`: each period's minimum for this draw repaid on the
+    period's last day (interest first), all that is left at maturity."""
+    rate, share, days = terms.daily_rate, terms.minimum_share, terms.period_days
+    held = (period_end - drawn_on).days + 1
+    minimum = round_fen(share * amount * held / days, Rounding.HALF_UP)
+    principal, interest, out, end = amount, 0, [], period_end
+    for k in range(term_days + 1):
+        day = drawn_on + timedelta(days=k)
+        owed = principal + interest
+        pay = owed if k == term_days else min(minimum, owed) if day == end else 0
+        if pay:
+            on_interest = min(pay, interest)
+            out.append(PathRepayment(day, on_interest, pay - on_interest))
+            interest -= on_interest
+            principal -= pay - on_interest
+        if day == end:  # the next period asks its share of the principal still out
+            end += timedelta(days=days)
+            minimum = round_fen(share * principal, Rounding.HALF_UP)
+        if principal == 0:
+            break
+        interest += round_fen(rate * principal, DAY_ROUNDING)
+    return tuple(out)
+
+
 def _priced(
     basis: str, amount: int, drawn_on: date, rows: tuple[PathRepayment, ...]
 ) -> RepaymentPath:
@@ -140,9 +175,12 @@ def draw_statement(
     term_days: int,
     expected_daily_sales: Money | None = None,
     slow_sales: Decimal = SLOW_SALES,
+    period_end: date | None = None,
 ) -> DrawCostStatement:
     """The cost statement of drawing ``amount`` on ``drawn_on`` for ``term_days``; a sales-
-    linked line needs ``expected_daily_sales`` (the path the cost is stated on)."""
+    linked line needs ``expected_daily_sales`` (the path the cost is stated on). A minimum
+    line's path pays each period's minimum on its last day: ``period_end`` is the last day of
+    the line's period the draw falls in (by default the period starting with the draw)."""
     terms = check_terms(terms)
     check_term_days(term_days)
     if amount.fen <= 0 or amount.currency != terms.limit.currency:
@@ -174,11 +212,21 @@ def draw_statement(
             _path(fen, drawn_on, term_days, rate, round_fen(share * slow, Rounding.HALF_UP)),
         )
     else:
+        end = period_end or drawn_on + timedelta(days=terms.period_days - 1)
+        if not drawn_on <= end < drawn_on + timedelta(days=terms.period_days):
+            raise InvalidInputError(
+                "the draw's period ends on or after the draw, within one period",
+                field="period_end",
+                value=end.isoformat(),
+            )
+        basis = (
+            f"each {terms.period_days}-day period's minimum repaid on its last day, the rest"
+            f" at the final maturity after {term_days} days"
+            if terms.minimum_share
+            else f"repaid in full at the final maturity after {term_days} days"
+        )
         expected = _priced(
-            f"repaid in full at the final maturity after {term_days} days",
-            fen,
-            drawn_on,
-            _path(fen, drawn_on, term_days, rate, 0),
+            basis, fen, drawn_on, _minimum_path(fen, drawn_on, term_days, terms, end)
         )
         slowed = None
     for path in (expected, slowed):
