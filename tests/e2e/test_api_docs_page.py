@@ -75,11 +75,12 @@ def test_swagger_ui_runs_under_its_policy_in_a_real_browser(
                 '.opblock-summary-path[data-path="/v1/applicants/{applicant_id}/applications"]'
             )
         )
-        # Swagger UI lays out the tags below the fold as the reader scrolls down to them
-        deadline = time.monotonic() + 20
+        # Swagger UI lays out only the tags near the viewport as the reader scrolls: small
+        # steps, each let settle, so the operation is not scrolled past once it is found
+        deadline = time.monotonic() + 40
         while apply.count() == 0 and time.monotonic() < deadline:
-            page.mouse.wheel(0, 1500)
-            time.sleep(0.2)
+            page.mouse.wheel(0, 400)
+            time.sleep(0.3)
         apply.first.scroll_into_view_if_needed(timeout=20_000)
         apply.first.wait_for(state="visible", timeout=20_000)  # the operations are listed
         assert "Apply for credit" in apply.first.locator(".opblock-summary").inner_text()
