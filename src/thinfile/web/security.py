@@ -72,15 +72,8 @@ class CookiePolicy:
         return connection.cookies.get(self.device_name)
 
     def set_device(self, response: Response, token: str) -> None:
-        response.set_cookie(
-            self.device_name,
-            token,
-            max_age=365 * 86_400,
-            path="/",
-            secure=self.secure,
-            httponly=True,
-            samesite="lax",
-        )
+        """Kept a year, ``HttpOnly``, like a preference."""
+        self.set_preference(response, self.device_name, token)
 
     def clear_session(self, response: Response) -> None:
         response.delete_cookie(
