@@ -120,10 +120,7 @@ def request_sign_in_code(
             now=now,
             policy=policy,
         )
-        recent = uow.sms_codes.sent_to_phone_since(
-            phone_hash, since=_tries_since(now, policy), device_hash=tag
-        )
-        ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
+        _tries_left(uow, phone_hash, tag, now, policy)
         uow.sms_codes.add(
             {
                 "id": new_id(),
@@ -181,11 +178,8 @@ def sign_in_with_code(
         tag = _lane(uow, cipher, phone_hash, device)
         row = uow.sms_codes.newest(phone_hash, device_hash=tag, lock=True)  # tries wait in turn
         issued = None if row is None else _issued(row)
-        recent = uow.sms_codes.sent_to_phone_since(
-            phone_hash, since=_tries_since(now, policy), device_hash=tag
-        )
         try:
-            budget = ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
+            budget = _tries_left(uow, phone_hash, tag, now, policy)
         except RateLimitedError:
             _refused(uow, phone_hash, client, "too_many_wrong_tries", known_device=tag is not None)
             uow.commit()
@@ -257,10 +251,15 @@ def _lane(uow: UnitOfWork, cipher: PiiCipher, phone_hash: str, device: str | Non
     return device_tag(cipher, device) if hmac.compare_digest(expected, device) else None
 
 
-def _tries_since(now: datetime, policy: CodePolicy) -> datetime:
-    """The oldest send whose code's wrong tries still count today (:func:`ensure_may_try`:
-    a code's tries count until a day after it expired)."""
-    return now - TRY_WINDOW - timedelta(seconds=policy.ttl_seconds)
+def _tries_left(
+    uow: UnitOfWork, phone_hash: str, tag: str | None, now: datetime, policy: CodePolicy
+) -> int:
+    """The wrong tries the phone's lane ``tag`` has left today, refused when none are
+    (:func:`~thinfile.security.otp.ensure_may_try`), from its codes sent within a day and a
+    code's life (a code's tries count until a day after it expired)."""
+    since = now - TRY_WINDOW - timedelta(seconds=policy.ttl_seconds)
+    recent = uow.sms_codes.sent_to_phone_since(phone_hash, since=since, device_hash=tag)
+    return ensure_may_try([_issued(r) for r in recent], now=now, policy=policy)
 
 
 def _subject(phone_hash: str) -> str:
