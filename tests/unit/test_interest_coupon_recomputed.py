@@ -251,3 +251,91 @@ def test_the_coupons_terms_survive_the_stored_form_and_old_terms_load_without_th
     old = terms_from_json(json.dumps(stored))
     assert old.charge_coupon is None and old.charge_relief == schedule.terms.charge_relief
     assert build_schedule(old).installments == schedule.installments
+
+
+def _amount_off_taken(steps, mode: PrepaymentMode) -> tuple[D, int, int]:
+    """A loan given 300.00 off its interest, prepaid on ``steps`` (day, yuan) and otherwise
+    repaid on its due dates; returns what the coupon took off — each installment's interest
+    before the coupon worked out here from the principal it had outstanding day by day (at
+    the 1.5 % month's share a day; a whole period on its opening balance rounded half-even, as
+    the loan rounds), less the interest it charged — what the loan charged, and how many
+    periods a prepayment split."""
+    book = Book(InterestCouponTerms(CouponKind.INTEREST_OFF, amount_off=30_000))
+    events = sorted(
+        [(on, "prepay", yuan) for on, yuan in steps]
+        + [(r.due, "due", None) for r in book.loan.installments]
+    )
+    within: dict[int, list[tuple[date, int]]] = {}  # a cut inside a row's period: (day, fen)
+    at_start: dict[int, int] = {}  # a cut on the day a row's period begins
+    for on, kind, yuan in events:
+        if book.loan.status is LoanStatus.CLOSED:
+            break
+        book.close_through(on - timedelta(days=1))
+        if kind == "prepay":
+            before = {r.n: r.principal_paid for r in book.loan.installments}
+            book.step(prepay(book.loan, Money.of(yuan), on, mode=mode))
+            for r in book.loan.installments:
+                fen = r.principal_paid - before[r.n]
+                if r.start < on < r.due:
+                    within.setdefault(r.n, []).append((on, fen))
+                elif r.start == on and fen:
+                    at_start[r.n] = fen
+            continue
+        row = next((r for r in book.loan.installments if r.due == on), None)
+        owed = 0 if row is None else row.unpaid.principal + row.unpaid.interest
+        if owed:
+            book.step(pay(book.loan, Money(owed), on))
+    book.check()
+    assert book.loan.status is LoanStatus.CLOSED
+    charged = sum(r.interest_paid for r in book.loan.installments)
+    return _coupon_taken(book.loan, within, at_start), charged, len(within)
+
+
+def _coupon_taken(
+    loan: LoanAccount, within: dict[int, list[tuple[date, int]]], at_start: dict[int, int]
+) -> D:
+    """Each installment's interest before the coupon, from the principal it had outstanding
+    day by day, less the interest it charged, summed."""
+    taken, opened = D(0), PRINCIPAL
+    for row in loan.installments:
+        lent = D(opened - at_start.get(row.n, 0))
+        if row.n in within:
+            period, last, fen_days = (row.due - row.start).days, row.start, D(0)
+            for day, cut in within[row.n]:
+                fen_days += lent * (day - last).days
+                lent, last = lent - cut, day
+            before_coupon = MONTHLY * (fen_days + lent * (row.due - last).days) / period
+        else:
+            before_coupon = D(_half_even(lent * MONTHLY))
+        taken += before_coupon - row.interest_paid
+        opened -= row.principal_due
+    return taken
+
+
+@pytest.mark.parametrize(
+    ("steps", "mode"),
+    [
+        ([(date(2025, 2, 1), "6000"), (date(2025, 3, 1), "3000")], "reduce"),
+        ([(date(2025, 1, 16), "6000"), (date(2025, 3, 10), "3000")], "reduce"),
+        ([(date(2025, 1, 16), "6000"), (date(2025, 1, 20), "3000")], "reduce"),
+        (
+            [(date(2025, 1, 16), "4000"), (date(2025, 2, 1), "500"), (date(2025, 2, 20), "500")],
+            "reduce",
+        ),
+        ([(date(2025, 1, 16), "5000"), (date(2025, 3, 1), "1000")], "shorten"),
+    ],
+)
+def test_an_amount_off_is_taken_whole_however_often_the_loan_is_prepaid(steps, mode):
+    """300.00 off the interest (减息券: 180.00 off installment 1, 120.00 off installment 2),
+    and the loan prepaid twice or more: the borrower is charged 300.00 less interest than
+    the principal outstanding asked, to the fen on whole periods (within a fen for each
+    period a prepayment split) — unless all the interest left is less, then none is charged.
+    A re-plan passed on what a row could not take, and the next re-plan started again from
+    the shares at opening: prepaid on 02-01 and 03-01 the coupon took 210.00, on 01-16 and
+    03-10 232.26; the part of the current period's cut its rest could not take was lost."""
+    modes = {"reduce": PrepaymentMode.REDUCE_INSTALLMENT, "shorten": PrepaymentMode.SHORTEN_TERM}
+    taken, charged, split = _amount_off_taken(steps, modes[mode])
+    if charged:
+        assert abs(taken - 30_000) <= 2 * split, (taken, charged)
+    else:
+        assert taken <= 30_000, taken

@@ -106,6 +106,12 @@ class InstallmentState:
     arrears fall due, not what they cost — also when a prepayment, a refund or an extension
     re-plans the loan. An installment's principal paid goes to the part that bears interest
     first (:attr:`bearing`)."""
+    relief_moved: int = 0
+    """What an amount-off interest coupon takes off this installment's interest beyond its
+    share at opening (fen; negative: short of it). A re-plan on less principal leaves a row
+    less interest to take its share from, and the part it cannot take moves to the rows after
+    it (``reamortize.replanned_relief``): kept here, a later re-plan starts from what each
+    row holds now, so the borrower never loses what was moved. Rows written before hold 0."""
 
     def interest_earned(self, on: date) -> int:
         """The interest earned by the end of ``on``: what was carried onto the installment,

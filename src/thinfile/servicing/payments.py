@@ -47,10 +47,12 @@ from thinfile.servicing.purchase_refund import SubsidyOnRefund, Unwound, refund_
 from thinfile.servicing.reamortize import (
     carried_fee,
     carried_interest,
+    pass_relief,
     reamortize,
     relief_left,
     rest_cost,
     rest_of_period,
+    unused_relief,
     used_fee,
     used_interest,
     with_carried,
@@ -285,7 +287,11 @@ def _early(
     bearing = sum(row.bearing for row in settled[k + 1 :])  # a re-age's principal bears none
     if alloc.leftover == 0:
         rest = rest_of_period(loan, settled[k], original, bearing, on, relief=relief)
-        return (*settled[:k], rest, *settled[k + 1 :]), 0
+        passed = _unused(loan, original, relief, bearing + settled[k].bearing, on)
+        if not passed:
+            return (*settled[:k], rest, *settled[k + 1 :]), 0
+        rest = replace(rest, relief_moved=rest.relief_moved - passed)
+        return (*settled[:k], rest, *pass_relief(loan, settled[k + 1 :], passed)), 0
     money = alloc.leftover
     principal = _affordable_cut(loan, original, (later, bearing), money, on, relief)
     reduced, _ = _cut_principal(
@@ -294,6 +300,16 @@ def _early(
     final, alloc = allocate(reduced, money - principal, on, due, current=k)
     alloc.credit_paid(entry)
     return final, alloc.leftover
+
+
+def _unused(loan: LoanAccount, original: InstallmentState, relief: int, lent: int, on: date) -> int:
+    """The part of an amount-off coupon's cut of the current row not yet used (``relief``)
+    that the rest of its period, on ``lent`` fen, cannot take: it passes to the rows after
+    it (:func:`~thinfile.servicing.reamortize.pass_relief`)."""
+    if not relief:
+        return 0
+    rest, _fee = rest_cost(loan, original, lent, on)
+    return unused_relief(loan, relief, rest)
 
 
 def _affordable_cut(
@@ -388,7 +404,11 @@ def _cut_principal(
         part = first.principal_due if first else 0
         carried = first.principal_carried if first else 0  # what the cut left of a re-age's
         cur = replace(
-            rows[k], principal_due=part + moved, principal_paid=moved, principal_carried=carried
+            rows[k],
+            principal_due=part + moved,
+            principal_paid=moved,
+            principal_carried=carried,
+            relief_moved=first.relief_moved if first else rows[k].relief_moved,
         )
         if first is not None:  # interest moved onto dropped rows: the current row keeps its own
             cur = with_carried(
@@ -403,7 +423,11 @@ def _cut_principal(
             principal_paid=rows[k].principal_paid + moved,
         )
     later = sum(i.bearing for i in rebuilt)
+    passed = 0 if spread else _unused(loan, original, relief, later + cur.bearing, on)
     cur = rest_of_period(loan, cur, original, later, on, relief=relief)
+    if passed:
+        cur = replace(cur, relief_moved=cur.relief_moved - passed)
+        rebuilt = list(pass_relief(loan, rebuilt, passed))
     if not rebuilt:  # every later row dropped: interest and fees moved onto them are owed now
         cur = with_carried(cur, carried_interest(rows[k + 1 :]), fee=carried_fee(rows[k + 1 :]))
     return (*rows[:k], cur, *rebuilt), money - cut

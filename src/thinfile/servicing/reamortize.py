@@ -46,16 +46,19 @@ __all__ = [
     "carried_fee",
     "carried_interest",
     "coupon_cut",
+    "cut_now",
     "discounted_rest",
     "fee_relief",
     "free_rest",
     "kept_carried",
     "less_relief",
+    "pass_relief",
     "reamortize",
     "relief_left",
     "replanned_relief",
     "rest_cost",
     "rest_of_period",
+    "unused_relief",
     "used_fee",
     "used_interest",
     "with_carried",
@@ -142,7 +145,7 @@ def reamortize(
     rows: list[InstallmentState] = []
     left = bearing
     for idx, old in enumerate(future):
-        interest = relieve(old, round_fen(left * loan.rates[old.n], rounding))
+        interest, moved = relieve(old, round_fen(left * loan.rates[old.n], rounding))
         last = idx == len(future) - 1
         own = left if last else min(left, max(0, rule(interest))) if _repays(old) else 0
         # its period has not begun: what it accrued, or carried by a holiday taken today
@@ -160,6 +163,7 @@ def reamortize(
                 interest_carried=carried,
                 fee_carried=max(old.fee_carried, old.fee_accrued),
                 principal_carried=kept_principal[idx],
+                relief_moved=moved,
             )
         )
         left -= own
@@ -261,7 +265,7 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
         own = row.interest_due - row.interest_carried
         kept = discounted_rest(loan, row, rest, on, coupon)
         return row.interest_carried + min(own, max(0, own - kept))
-    if not (coupon_cut(loan, row) or restated):  # in this period, which restated its interest
+    if not (cut_now(loan, row) or restated):  # in this period, which restated its interest
         return straight
     lent = sum(r.bearing for r in rows[k:])
     own = row.interest_due - row.interest_carried  # a re-age's or a holiday's: owed whole
@@ -287,6 +291,46 @@ def coupon_cut(loan: LoanAccount, row: InstallmentState) -> int:
     """What an interest coupon takes off ``row`` (``LoanTerms.charge_relief``, fen), or 0."""
     cuts = loan.schedule.terms.charge_relief
     return cuts[row.n - 1] if 0 < row.n <= len(cuts) else 0
+
+
+def cut_now(loan: LoanAccount, row: InstallmentState) -> int:
+    """What an interest coupon takes off ``row`` as now planned (fen): its cut at opening
+    (:func:`coupon_cut`) and what re-plans moved onto or off it
+    (:attr:`InstallmentState.relief_moved`)."""
+    return coupon_cut(loan, row) + row.relief_moved
+
+
+def unused_relief(loan: LoanAccount, relief: int, rest: int) -> int:
+    """The part of an amount-off coupon's cut of the current row not yet used (``relief``,
+    :func:`relief_left`) that the rest of its period, asking ``rest`` fen of interest before
+    the coupon, cannot take: it passes to the rows after it (:func:`pass_relief`). Only a
+    loan keeping the coupon's terms moves it; one stored without them keeps its fixed cuts."""
+    coupon = loan.schedule.terms.charge_coupon
+    if coupon is None or coupon.rule is not CouponRule.INTEREST_OFF:
+        return 0
+    return max(0, relief - rest)
+
+
+def pass_relief(
+    loan: LoanAccount, rows: Sequence[InstallmentState], passed: int
+) -> tuple[InstallmentState, ...]:
+    """``rows``, whose periods have not begun, taking ``passed`` fen of an amount-off
+    coupon's cut (:func:`unused_relief`) off their interest in order, each never below what
+    it carries from earlier periods; their principal stays as planned, as at opening."""
+    out = []
+    for row in rows:
+        if not passed or not _contract_rate(loan, row.n):
+            out.append(row)
+            continue
+        own = row.interest_due - max(row.interest_carried, row.interest_accrued)
+        taken = min(passed, max(0, own))
+        passed -= taken
+        out.append(
+            replace(
+                row, interest_due=row.interest_due - taken, relief_moved=row.relief_moved + taken
+            )
+        )
+    return tuple(out)
 
 
 @lru_cache(maxsize=256)
@@ -333,44 +377,47 @@ def discounted_rest(
 
 def replanned_relief(
     loan: LoanAccount, rates: Sequence[Decimal] | None = None
-) -> Callable[[InstallmentState, int], int]:
+) -> Callable[[InstallmentState, int], tuple[int, int]]:
     """A function of a row re-planned (a prepayment's re-amortization, a term extension) and
     its interest before the coupon, giving its interest less what the coupon takes off it,
-    never below nothing — the coupon stays with the installment. Call it on the rows in order.
+    never below nothing — the coupon stays with the installment — and the row's new
+    :attr:`~InstallmentState.relief_moved`. Call it on the rows in order.
 
     The cut is re-computed from the coupon's terms (``LoanTerms.charge_coupon``) on what the
     row now charges — its interest and its fee before the coupon, the cut from the interest
     first; the part of the cut the fee took at opening stays on the fee, which is not
     re-planned: a rate discount keeps ``factor ×`` the charge (rounded as at opening); free
     days take the charge of the free days of the installment's period as the loan opened; an
-    amount off takes what the installment was given of it at opening, and what a row could
-    not take passes to the rows after it. Loans stored without the coupon's terms take the
-    fixed cut of ``charge_relief`` (:func:`less_relief`). ``rates``: the period rates the
-    rows are re-planned at, by default ``loan.rates``."""
+    amount off takes what the installment holds of it now (its share at opening and what
+    earlier re-plans moved onto it) with what the rows before it could not take, and passes
+    on what it cannot take. Loans stored without the coupon's
+    terms take the fixed cut of ``charge_relief`` (:func:`less_relief`). ``rates``: the
+    period rates the rows are re-planned at, by default ``loan.rates``."""
     coupon = loan.schedule.terms.charge_coupon
     if coupon is None:
-        return lambda row, interest: less_relief(loan, row, interest)
+        return lambda row, interest: (less_relief(loan, row, interest), row.relief_moved)
     if coupon.rule is CouponRule.INTEREST_OFF:
         passed = 0
 
-        def amount_left(row: InstallmentState, interest: int) -> int:
+        def amount_left(row: InstallmentState, interest: int) -> tuple[int, int]:
             nonlocal passed
             if not _contract_rate(loan, row.n, rates):  # its cut is inside its rate already
-                return interest
-            room = coupon_cut(loan, row) - fee_relief(loan, row) + passed
+                return interest, row.relief_moved
+            share = coupon_cut(loan, row) - fee_relief(loan, row)  # its interest's, at opening
+            room = share + row.relief_moved + passed
             taken = min(interest, max(0, room))
             passed = max(0, room - taken)
-            return interest - taken
+            return interest - taken, taken - share
 
         return amount_left
 
-    def by_kind(row: InstallmentState, interest: int) -> int:
+    def by_kind(row: InstallmentState, interest: int) -> tuple[int, int]:
         if not _contract_rate(loan, row.n, rates):
-            return interest
+            return interest, row.relief_moved
         took = fee_relief(loan, row)
         charge = interest + row.fee_due - row.fee_carried + took
         cut = _cut_of(loan, coupon, row.n, charge)
-        return interest - min(interest, max(0, cut - took))
+        return interest - min(interest, max(0, cut - took)), row.relief_moved
 
     return by_kind
 
@@ -452,8 +499,10 @@ def relief_left(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on:
     and what is left of it still comes off the rest of the period when a prepayment or a
     refund re-plans it on less principal (the coupon is not lost by paying early)."""
     row = rows[k]
-    if not coupon_cut(loan, row) or _discount(loan, row) or _free(loan, row):
+    if not cut_now(loan, row) or _discount(loan, row) or _free(loan, row):
         return 0  # re-computed on what the rest of the period charges (rest_cost)
+    if on <= row.start and loan.schedule.terms.charge_coupon is not None:
+        return max(0, cut_now(loan, row) - fee_relief(loan, row))  # its period is all ahead
     lent = sum(r.bearing for r in rows[k:])
     rest = _rest_interest(loan, row, lent, on)
     return 0 if rest is None else max(0, rest - (row.interest_due - row.interest_carried))

@@ -305,8 +305,8 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
     for idx, row in enumerate(plan):
         # a re-age's interest carried onto a row stays on it, beside the period's own
         carried = row.interest_carried if row is current else row.interest_accrued
-        own = (
-            row.interest_due - carried
+        own, moved = (
+            (row.interest_due - carried, row.relief_moved)
             if row is current
             else relieve(row, round_fen(left * rates[row.n], terms.rounding))
         )
@@ -322,6 +322,7 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
             interest_due=own + carried,
             interest_carried=carried,
             principal_carried=re_aged.get(row.n, 0),
+            relief_moved=moved,
         )
         left -= share
     kept = tuple(rows.get(i.n, i) for i in loan.installments)

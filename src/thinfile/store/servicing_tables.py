@@ -147,6 +147,8 @@ installments = sa.Table(
     _money("interest_carried"),
     _money("fee_carried"),
     _money("principal_carried"),
+    # an amount-off coupon's share moved onto or off the row by a re-plan: may be negative
+    sa.Column("relief_moved", _FEN, nullable=False, server_default="0"),
 )
 
 subsidy_periods = sa.Table(
