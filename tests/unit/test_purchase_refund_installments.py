@@ -30,6 +30,7 @@ from thinfile.servicing import (
     prepay,
     standard_product,
 )
+from thinfile.servicing.purchase_refund import SubsidyOnRefund
 
 START = date(2026, 12, 6)
 LEVEL = 100_000
@@ -137,4 +138,55 @@ def test_a_refund_above_every_later_installment_cuts_the_current_one_too():
     book.on(on)
     book.step(merchant_refund(book.loan, Money(1_150_000), on))
     assert _owed(book) == [50_000]
+    check_loan(book.loan, book.entries)
+
+
+def _overdue_ten_days() -> tuple[_Purchase, date]:
+    """Nothing paid; installment 1 ten days past due, charged its penalty."""
+    book = _Purchase()
+    on = book.loan.installments[0].due + timedelta(days=10)
+    book.on(on)
+    assert book.loan.installments[0].penalty_due > 0
+    return book, on
+
+
+def test_a_refund_of_the_whole_purchase_overdue_closes_the_loan():
+    """12,000 refunded ten days after installment 1 fell due unpaid: the purchase is unwound
+    — no principal is left, the penalty charged on it is forgiven (the refund is the price
+    taken back, not a payment of the penalty), the loan closes and nothing is held for the
+    borrower, who paid nothing. The refund paid the penalty first and left it as principal
+    owed on installment 2, which then aged into delinquency."""
+    book, on = _overdue_ten_days()
+    book.step(merchant_refund(book.loan, Money(12 * LEVEL), on))
+    assert book.still_owed() == [0] * len(book.loan.installments)
+    assert all(i.penalty_due == i.penalty_paid for i in book.loan.installments)
+    assert book.loan.status is LoanStatus.CLOSED
+    assert book.loan.credit == 0
+    check_loan(book.loan, book.entries)
+
+
+def test_a_part_refund_on_an_overdue_purchase_leaves_its_penalty_owed():
+    """2,400 refunded ten days after installment 1 fell due unpaid: the refund settles the
+    past-due installment first (documented), the rest comes off the last installments, and
+    what the borrower owes falls by exactly 2,400 — the penalty included in what is owed."""
+    book, on = _overdue_ten_days()
+    owed_before = sum(i.unpaid.total for i in book.loan.installments)
+    book.step(merchant_refund(book.loan, Money(240_000), on))
+    assert sum(i.unpaid.total for i in book.loan.installments) == owed_before - 240_000
+    assert book.loan.status is LoanStatus.ACTIVE
+    check_loan(book.loan, book.entries)
+
+
+def test_a_checkout_refund_of_the_whole_purchase_gives_back_the_penalty_paid():
+    """Installment 1 paid ten days late with its penalty, then the whole purchase refunded
+    at checkout: everything the borrower paid — the installment and the penalty interest
+    (罚息) — is held for them; the loan closes owing nothing."""
+    book, on = _overdue_ten_days()
+    first = book.loan.installments[0]
+    paid = first.unpaid.total
+    book.step(pay(book.loan, Money(paid), on))
+    assert book.loan.installments[0].penalty_paid == first.penalty_due > 0
+    book.step(merchant_refund(book.loan, Money(12 * LEVEL), on, unearned=SubsidyOnRefund.KEEP))
+    assert book.loan.status is LoanStatus.CLOSED
+    assert book.loan.credit == paid
     check_loan(book.loan, book.entries)

@@ -447,12 +447,14 @@ def merchant_refund(
     for the days used are settled first; the rest cuts principal, the current installment's
     included. A refund above the amount still financed (principal less earlier refunds) is
     refused; what it leaves after every principal is cut is the borrower's, held as overpayment.
+    A refund of all of it unwinds the purchase: the penalty still unpaid is forgiven, not paid
+    from the refund, so nothing is left owed.
 
     With ``unearned`` (a checkout refund, :func:`purchase_refund.refund_purchase`), the
     subsidy tied to the refunded principal is unwound as it says; each installment's fee loses
     the refunded share of the amount financed (what was paid of it held for the borrower); a
-    refund of the whole amount financed gives back the interest paid too; the subsidy still
-    deferred is planned over the schedule left.
+    refund of the whole amount financed gives back the interest and penalty paid too; the
+    subsidy still deferred is planned over the schedule left.
 
     A purchase the borrower has already repaid (the loan ``closed``) can still be refunded: the
     merchant's money is the borrower's, held as overpayment for the caller to pay back, and a
@@ -479,6 +481,19 @@ def _check_financed(loan: LoanAccount, fen: int) -> None:
         )
 
 
+def _penalty_forgiven(rows: list[InstallmentState], entry: EntryBuilder) -> list[InstallmentState]:
+    """``rows`` with the penalty still unpaid forgiven (its charge reversed): a refund of the
+    whole purchase unwinds it, so the penalty on its principal is not owed, and the refund is
+    not spent on it (which left the penalty owed as principal, a purchase fully refunded and
+    still ageing into delinquency)."""
+    out = []
+    for row in rows:
+        unpaid = row.penalty_due - row.penalty_paid
+        entry.debit(Account.PENALTY_INCOME, unpaid).credit(Account.PENALTY_RECEIVABLE, unpaid)
+        out.append(replace(row, penalty_due=row.penalty_paid) if unpaid else row)
+    return out
+
+
 def _refund_of_repaid(loan: LoanAccount, fen: int, on: date) -> Outcome:
     """The merchant's refund of a repaid purchase: all of it is the borrower's (溢缴款)."""
     _check_financed(loan, fen)
@@ -498,6 +513,8 @@ def _merchant_refund(loan: LoanAccount, fen: int, on: date, *, repriced: bool = 
     )
     k = next((j for j, row in enumerate(loan.installments) if row.due >= on), None)
     rows, funds = list(loan.installments), fen + loan.credit
+    if fen == loan.principal - loan.merchant_refunded:  # the whole purchase taken back
+        rows = _penalty_forgiven(rows, entry)
     relief = 0
     if k is not None:
         original, relief = rows[k], relief_left(loan, rows, k, on)

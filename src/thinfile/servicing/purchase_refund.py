@@ -3,10 +3,10 @@
 A merchant's refund (商户退款) on a loan that carries a merchant subsidy (贴息) also unwinds the
 part of the subsidy not yet recognised that belongs to the refunded principal, as the merchant
 contract says (:class:`SubsidyOnRefund`), gives the borrower back the fees they paid on the
-refunded principal (and, when the whole purchase is refunded, the interest and fees they paid),
-held as overpayment for the caller to return, and plans the subsidy still deferred over the
-schedule the refund left. :func:`thinfile.servicing.merchant_refund` does all three when it is
-given a policy.
+refunded principal (and, when the whole purchase is refunded, the interest, penalty and fees
+they paid), held as overpayment for the caller to return, and plans the subsidy still deferred
+over the schedule the refund left. :func:`thinfile.servicing.merchant_refund` does all three
+when it is given a policy.
 
 The unearned share is ``deferred × refunded principal ÷ principal outstanding`` (all of it when
 the refund reaches every fen outstanding), rounded half-up to the fen once::
@@ -193,21 +193,24 @@ def replan_after_refund(loan: LoanAccount, on: date) -> LoanAccount:
 
 
 def rebate_costs(loan: LoanAccount, on: date) -> Outcome:
-    """When every fen financed has been refunded, the interest and fees the borrower paid go
-    back to them: held as overpayment (溢缴款) for the caller to return."""
+    """When every fen financed has been refunded, the interest, penalty interest (罚息) and
+    fees the borrower paid go back to them: held as overpayment (溢缴款) for the caller to
+    return."""
     if loan.merchant_refunded < loan.principal:
         return Outcome(loan)
     interest = sum(i.interest_paid for i in loan.installments)
+    penalty = sum(i.penalty_paid for i in loan.installments)
     fee = sum(i.fee_paid for i in loan.installments)
-    if interest + fee == 0:
+    if interest + penalty + fee == 0:
         return Outcome(loan)
     entry = (
         EntryBuilder(loan.currency)
         .debit(Account.INTEREST_INCOME, interest)
+        .debit(Account.PENALTY_INCOME, penalty)
         .debit(Account.FEE_INCOME, fee)
-        .credit(Account.OVERPAYMENT_LIABILITY, interest + fee)
+        .credit(Account.OVERPAYMENT_LIABILITY, interest + penalty + fee)
     )
-    done = replace(loan, credit=loan.credit + interest + fee)
+    done = replace(loan, credit=loan.credit + interest + penalty + fee)
     return Outcome(done, (entry.build("cost-rebate", on, loan_id=loan.loan_id),))
 
 
