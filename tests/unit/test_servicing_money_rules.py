@@ -200,6 +200,26 @@ def test_paying_an_installment_a_few_days_early_settles_it_and_charges_less_inte
     assert through(done, date(2026, 3, 5)).bucket == "CURRENT"
 
 
+@pytest.mark.parametrize(("fen", "days"), [(1000, [6]), (1, list(range(1, 31)))])
+def test_payments_that_reach_no_principal_leave_the_period_asking_what_it_asked(fen, days):
+    """12,000 at 12 % from 2027-03-15 (a 31-day first period asking 120.00 = 12,000 × 1 %,
+    half-even) and payments too small to reach principal — 10.00 on day 6, or 0.01 on each
+    of 30 days: the balance never changed, so the period still asks 120.00 and the
+    installment is unchanged. Each payment cut the period to the interest of the days used
+    (truncated) plus the rest (half-even), a fen short: 119.99, then 119.97."""
+    start = date(2027, 3, 15)
+    terms = LoanTerms(Money.of("12000"), D("0.12"), 12, RepaymentMethod.EQUAL_INSTALLMENT, start)
+    loan = open_loan(1, build_schedule(terms), ServicingProduct()).loan
+    before = loan.installments[0]
+    for day in days:
+        on = start + timedelta(days=day)
+        loan = pay(through(loan, on - timedelta(days=1)), Money(fen), on).loan
+    row = loan.installments[0]
+    assert row.principal_paid == 0
+    assert row.interest_due == int((D(1_200_000) * D("0.01")).to_integral_value()) == 12_000
+    assert (row.principal_due, row.interest_due) == (before.principal_due, before.interest_due)
+
+
 # --- 3. the cost statement discloses what servicing charges --------------------------------
 
 SHAPES = [

@@ -285,6 +285,11 @@ def _early(
     alloc.credit_paid(entry)
     later = sum(row.unpaid.principal for row in settled[k + 1 :])
     bearing = sum(row.bearing for row in settled[k + 1 :])  # a re-age's principal bears none
+    if alloc.leftover == 0 and settled[k].bearing == original.bearing:
+        # nothing reached principal: the period asks what it asked (the days used, truncated,
+        # and the rest, rounded, could come to a fen less)
+        kept = replace(settled[k], interest_due=original.interest_due, fee_due=original.fee_due)
+        return (*settled[:k], kept, *settled[k + 1 :]), 0
     if alloc.leftover == 0:
         rest = rest_of_period(loan, settled[k], original, bearing, on, relief=relief)
         passed = _unused(loan, original, relief, bearing + settled[k].bearing, on)
