@@ -133,6 +133,21 @@ def test_the_contract_states_every_installment_row_by_row():
     assert "Personal Information Protection Law" in document.text
 
 
+@pytest.mark.parametrize(
+    ("language", "rule"),
+    [("en", "× days borrowed ÷ days in the period"), ("zh", "× 实际借款天数 ÷ 该期天数")],
+)
+def test_the_contract_states_how_part_of_a_period_is_charged(language, rule):
+    """Servicing charges part of a period its interest and fee shared evenly over the
+    period's days (``servicing.daily.accrued_to``): the contract says so, so a payoff in a
+    28-day February charging 1/28 of the month's interest a day follows its own terms (the
+    practice of 年利率/360 a day is only the default where a contract is silent)."""
+    document = render_contract(
+        facts(terms(amount="3600", rate="0.18", periods=6, fee="0")), language=language
+    )
+    assert rule in document.text and "1/28" in document.text
+
+
 def test_the_annualized_rate_with_a_fee_is_above_the_contract_rate():
     statement = facts(terms()).statement
     assert statement.annualized.nominal > Decimal("0.1234")
@@ -199,6 +214,8 @@ def test_rates_are_shown_as_percentages(rate, places, shown):
 PUBLISHED_TEMPLATES = {
     "loan-contract-1.en.txt": "0ac5eced371e0b5e1a70bc794374996bb9d331b299cb4cb0e1fb21c6f5d1c178",
     "loan-contract-1.zh.txt": "2562d04037966151c848444ca21982dd5a13a0a99649420267497f89965dc938",
+    "loan-contract-2.en.txt": "2fb48e03e24095400d54a958f960011e7354dd99fc0422d31aba00e9fc063612",
+    "loan-contract-2.zh.txt": "688ca23814d247966e967cb702562f18a2aeb7b85b2f0ce344819d41a126600c",
 }
 """A template version, once borrowers have signed it, never changes: new wording is a new
 version (``loan-contract-2.*.txt`` and ``CONTRACT_TEMPLATE``), and its hash is added here."""

@@ -1,6 +1,7 @@
 """The loan contract (借款合同): a versioned template filled with one loan's figures.
 
-The template ``loan-contract/1`` exists in Chinese and English (``templates/``); a placeholder
+The current template ``loan-contract/2`` exists in Chinese and English (``templates/``; version 2
+states how part of a period is charged, version 1 stays for contracts signed on it); a placeholder
 is ``$name`` (:class:`string.Template`), and a missing one raises, so a template cannot drift
 from the facts silently. The result is a :class:`~thinfile.documents.document.Document`: a
 small Markdown text (``#`` title, ``##`` headings, paragraphs, ``|`` tables) that is exactly
@@ -21,7 +22,7 @@ from thinfile.loanmath import CostStatement, Schedule
 __all__ = ["CONTRACT_KIND", "CONTRACT_TEMPLATE", "ContractFacts", "render_contract"]
 
 CONTRACT_KIND = "loan-contract"
-CONTRACT_TEMPLATE = "loan-contract/1"
+CONTRACT_TEMPLATE = "loan-contract/2"
 """The template version new contracts are rendered from; stored with each signed document."""
 
 
