@@ -23,6 +23,7 @@ and its XIRR (actual/365, compounded); both must be under the cap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -87,24 +88,33 @@ class DrawCostStatement:
     prepayment_fee: int = 0
 
 
-def _path(
-    amount: int, drawn_on: date, term_days: int, rate: Decimal, daily: int
+def _walk(
+    amount: int, drawn_on: date, term_days: int, rate: Decimal, asks: Callable[[date, int], int]
 ) -> tuple[PathRepayment, ...]:
-    """Day by day: repay ``daily`` from the day after the draw, all that is left at maturity;
-    each day's close earns interest on the principal still out."""
+    """Day by day: repay what ``asks`` (the day, the principal still out before it) says,
+    interest first, and all that is left at maturity; each day's close earns interest on the
+    principal still out."""
     principal, interest, out = amount, 0, []
     for k in range(term_days + 1):
+        day = drawn_on + timedelta(days=k)
         owed = principal + interest
-        pay = owed if k == term_days else min(daily, owed) if k else 0
+        pay = owed if k == term_days else min(asks(day, principal), owed)
         if pay:
             on_interest = min(pay, interest)
-            out.append(PathRepayment(drawn_on + timedelta(days=k), on_interest, pay - on_interest))
+            out.append(PathRepayment(day, on_interest, pay - on_interest))
             interest -= on_interest
             principal -= pay - on_interest
         if principal == 0:
             break
         interest += round_fen(rate * principal, DAY_ROUNDING)
     return tuple(out)
+
+
+def _path(
+    amount: int, drawn_on: date, term_days: int, rate: Decimal, daily: int
+) -> tuple[PathRepayment, ...]:
+    """Repay ``daily`` from the day after the draw, all that is left at maturity."""
+    return _walk(amount, drawn_on, term_days, rate, lambda day, _: daily if day > drawn_on else 0)
 
 
 def _minimum_path(
@@ -114,28 +124,21 @@ def _minimum_path(
     terms: WorkingCapitalTerms,
     period_end: date,
 ) -> tuple[PathRepayment, ...]:
-    """Day by day, as :func:`_path`: each period's minimum for this draw repaid on the
-    period's last day (interest first), all that is left at maturity."""
-    rate, share, days = terms.daily_rate, terms.minimum_share, terms.period_days
+    """Each period's minimum for this draw repaid on the period's last day, all that is
+    left at maturity (:func:`_walk`)."""
+    share, days = terms.minimum_share, terms.period_days
     held = (period_end - drawn_on).days + 1
     minimum = round_fen(share * amount * held / days, Rounding.HALF_UP)
-    principal, interest, out, end = amount, 0, [], period_end
-    for k in range(term_days + 1):
-        day = drawn_on + timedelta(days=k)
-        owed = principal + interest
-        pay = owed if k == term_days else min(minimum, owed) if day == end else 0
-        if pay:
-            on_interest = min(pay, interest)
-            out.append(PathRepayment(day, on_interest, pay - on_interest))
-            interest -= on_interest
-            principal -= pay - on_interest
-        if day == end:  # the next period asks its share of the principal still out
+    end = period_end
+
+    def asks(day: date, principal: int) -> int:
+        nonlocal end, minimum
+        if day > end:  # the next period asks its share of the principal still out
             end += timedelta(days=days)
             minimum = round_fen(share * principal, Rounding.HALF_UP)
-        if principal == 0:
-            break
-        interest += round_fen(rate * principal, DAY_ROUNDING)
-    return tuple(out)
+        return minimum if day == end else 0
+
+    return _walk(amount, drawn_on, term_days, terms.daily_rate, asks)
 
 
 def _priced(
