@@ -26,7 +26,7 @@ from thinfile.servicing.ledger import Account, EntryBuilder
 from thinfile.servicing.working_capital import (
     LineOutcome,
     WorkingCapitalLine,
-    allocate_repayment,
+    pay_draws,
 )
 
 __all__ = ["RECOVERY_KIND", "recover"]
@@ -74,18 +74,7 @@ def recover(
             value=str(amount),
             remedy="pay at most what is still owed",
         )
-    paid = allocate_repayment(line.draws, fen, on)
-    by_id = {p.draw_id: p for p in paid}
-    draws = tuple(
-        replace(
-            d,
-            interest_paid=d.interest_paid + by_id[d.draw_id].interest,
-            principal_paid=d.principal_paid + by_id[d.draw_id].principal,
-        )
-        if d.draw_id in by_id
-        else d
-        for d in line.draws
-    )
+    draws, paid = pay_draws(line.draws, fen, on)
     entry = EntryBuilder(line.currency).move(debit=Account.CASH, credit=Account.RECOVERIES, fen=fen)
     built = entry.build(RECOVERY_KIND, on, memo=f"wc line {line.line_id}")
     return LineOutcome(replace(line, draws=draws), (built,), paid)

@@ -76,6 +76,7 @@ __all__ = [
     "draw",
     "night_interest",
     "open_line",
+    "pay_draws",
     "repay",
     "sales_repayment",
 ]
@@ -325,6 +326,25 @@ def draw(
     return LineOutcome(after, (entry.build("wc-draw", on, memo=f"wc line {line.line_id}"),))
 
 
+def pay_draws(
+    draws: tuple[Draw, ...], amount: int, on: date
+) -> tuple[tuple[Draw, ...], tuple[DrawPayment, ...]]:
+    """``draws`` with ``amount`` paid on ``on``, split as :func:`allocate_repayment` says,
+    and the split."""
+    paid = allocate_repayment(draws, amount, on)
+    by_id = {p.draw_id: p for p in paid}
+    return tuple(
+        replace(
+            d,
+            interest_paid=d.interest_paid + by_id[d.draw_id].interest,
+            principal_paid=d.principal_paid + by_id[d.draw_id].principal,
+        )
+        if d.draw_id in by_id
+        else d
+        for d in draws
+    ), paid
+
+
 def allocate_repayment(draws: tuple[Draw, ...], amount: int, on: date) -> tuple[DrawPayment, ...]:
     """Split ``amount``, paid on ``on``, over the draws: first the draws due by ``on``
     (matured, the earliest maturity first), their interest then their principal; then the
@@ -385,18 +405,7 @@ def repay(
             value=str(amount),
             remedy="repay at most what is owed",
         )
-    paid = allocate_repayment(line.draws, fen, on)
-    by_id = {p.draw_id: p for p in paid}
-    draws = tuple(
-        replace(
-            d,
-            interest_paid=d.interest_paid + by_id[d.draw_id].interest,
-            principal_paid=d.principal_paid + by_id[d.draw_id].principal,
-        )
-        if d.draw_id in by_id
-        else d
-        for d in line.draws
-    )
+    draws, paid = pay_draws(line.draws, fen, on)
     after = _count_toward_minimums(replace(line, draws=draws), fen, on)
     interest = sum(p.interest for p in paid)
     entry = (
