@@ -51,27 +51,37 @@ def _open_line(app: FastAPI, email: str) -> int:
     return line.line_id
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_shop_owner_draws_and_repays_on_a_phone(
-    app: FastAPI, server: str, browser: Any, lang: str
-) -> None:
+def shop_owner_with_a_line(
+    app: FastAPI, server: str, browser: Any, lang: str, *, email: str, serial: int
+) -> tuple[Any, Any, int]:
+    """A shop owner signed up on a 360 px phone in ``lang``, profile filled in (ID number
+    ``serial``), with a working-capital line opened by staff: the browser context, its page
+    and the line's id."""
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, locale="zh-CN" if lang == "zh" else "en-GB"
     )
     page = context.new_page()
-    email = f"shop-{lang}@example.com"
     page.goto(f"{server}/sign-up")
     page.fill("#f-email", email)
     page.fill("#f-password", PASSWORD)
     page.keyboard.press("Enter")
     _signs_in_after_sign_up(page, email)
-    serial = 700 if lang == "zh" else 800
     page.fill("#f-name", "李小店")
     page.fill("#f-id_number", id_number(serial))
     page.fill("#f-phone", f"1390000{serial:04d}")
     page.click("main button[type=submit]")
     page.wait_for_url("**/consent")
-    line_id = _open_line(app, email)
+    return context, page, _open_line(app, email)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_shop_owner_draws_and_repays_on_a_phone(
+    app: FastAPI, server: str, browser: Any, lang: str
+) -> None:
+    email = f"shop-{lang}@example.com"
+    context, page, line_id = shop_owner_with_a_line(
+        app, server, browser, lang, email=email, serial=700 if lang == "zh" else 800
+    )
     page.goto(f"{server}/working-capital/{line_id}")
     assert page.locator("#wc-available").inner_text() == "¥20,000.00"
     page.fill("#f-draw-amount", "8000")

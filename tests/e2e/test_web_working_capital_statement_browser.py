@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from tests.e2e.test_web_browser import _shot, _signs_in_after_sign_up, app, browser, server
-from tests.e2e.test_web_pages import PASSWORD, id_number
-from tests.e2e.test_web_working_capital_browser import _open_line
+from tests.e2e.test_web_browser import _shot, app, browser, server
+from tests.e2e.test_web_working_capital_browser import shop_owner_with_a_line
 from thinfile.http import AppContext
 from thinfile.money import Money
 from thinfile.services import working_capital as wc
@@ -38,23 +37,14 @@ def _yuan(fen: int) -> str:
 def test_a_shop_owner_reads_the_months_statement_on_a_phone(
     app: FastAPI, server: str, browser: Any, lang: str
 ) -> None:
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, locale="zh-CN" if lang == "zh" else "en-GB"
+    context, page, line_id = shop_owner_with_a_line(
+        app,
+        server,
+        browser,
+        lang,
+        email=f"statement-{lang}@example.com",
+        serial=710 if lang == "zh" else 810,
     )
-    page = context.new_page()
-    email = f"statement-{lang}@example.com"
-    page.goto(f"{server}/sign-up")
-    page.fill("#f-email", email)
-    page.fill("#f-password", PASSWORD)
-    page.keyboard.press("Enter")
-    _signs_in_after_sign_up(page, email)
-    serial = 710 if lang == "zh" else 810
-    page.fill("#f-name", "李小店")
-    page.fill("#f-id_number", id_number(serial))
-    page.fill("#f-phone", f"1390000{serial:04d}")
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/consent")
-    line_id = _open_line(app, email)
     app_context: AppContext = app.state.context
     engine = app_context.engine
     with UnitOfWork(engine) as uow:
