@@ -224,6 +224,55 @@ def test_a_term_extension_keeps_only_the_promised_free_days_free():
     book.check()
 
 
+def test_the_installments_a_term_extension_adds_are_not_free():
+    """7 days interest-free and a 6-month extension on 2025-01-20: the six installments the
+    extension adds ask the contract interest on their opening balances (half-even) — the
+    free days are the first seven after disbursement only. They asked nothing: an
+    installment the loan did not open with was taken for a period wholly free."""
+    book = Book(InterestCouponTerms(CouponKind.FREE_DAYS, days=7))
+    on = date(2025, 1, 20)
+    book.close_through(on - timedelta(days=1))
+    book.step(term_extension(book.loan, on, 6))
+    rows = book.loan.installments
+    assert len(rows) == 18
+    balance = PRINCIPAL
+    for row in rows:
+        if row.n > 12:
+            assert row.interest_due == _half_even(D(balance) * MONTHLY) > 0, row
+        balance -= row.principal_due
+    book.close_through(date(2025, 3, 10))
+    book.check()
+
+
+@pytest.mark.parametrize("mode", list(PrepaymentMode))
+def test_a_fee_plan_with_a_rate_discount_takes_a_part_prepayment(mode):
+    """A fee plan (0 % interest, 0.6 % of 12,000.00 a month) with ×0.8 on installments 1-3,
+    2,000.00 prepaid on 2025-01-16: accepted, all of it beyond the period's fee (at most
+    ×0.8 of 72.00) cuts principal, and no interest is charged. The rest of the period was
+    asked 0.01 of interest the plan does not charge, so the prepayment was refused as more
+    than the loan could take."""
+    terms = LoanTerms(
+        Money.of("12000"),
+        D(0),
+        12,
+        RepaymentMethod.FEE_INSTALLMENT,
+        START,
+        monthly_fee_rate=D("0.006"),
+    )
+    schedule, _value = with_coupon(build_schedule(terms), rate_discount("0.8", 3))
+    opened = open_loan(1, schedule, ServicingProduct())
+    book = Book.__new__(Book)
+    book.loan, book.entries = opened.loan, list(opened.entries)
+    on = date(2025, 1, 16)
+    book.close_through(on - timedelta(days=1))
+    book.step(prepay(book.loan, Money.of("2000"), on, mode=mode))
+    rows = book.loan.installments
+    assert all(r.interest_due == 0 for r in rows)
+    assert sum(r.principal_paid for r in rows) + rows[0].fee_paid == 200_000
+    assert rows[0].fee_paid <= _half_up(D("0.8") * 7200), rows[0]
+    book.check()
+
+
 def test_a_loan_stored_without_the_coupons_terms_keeps_its_fixed_cut():
     """Loans opened before the coupon's terms were kept load and behave as they always did:
     the cut in fen of ``charge_relief`` stays on the installment re-planned."""

@@ -368,11 +368,12 @@ def discounted_rest(
     its due date) on what is lent, before the coupon: the factor of the rest's interest and
     fee (the coupon covers both, its cut from the interest first, as at opening), less the
     fee the rest still asks (the fee, never re-planned, earns its relieved amount in a straight
-    line, :func:`used_fee`); never below nothing."""
+    line, :func:`used_fee`); never below nothing nor above ``interest`` (an interest-free fee
+    plan's rest asks no interest, whatever the fee's rounding leaves)."""
     fee_left = row.fee_due - row.fee_earned(on)
     took = fee_relief(loan, row)
     fee_before = fee_left + took - accrued_to(took, row.start, row.due, on)
-    return max(0, coupon.kept(interest + fee_before) - fee_left)
+    return min(interest, max(0, coupon.kept(interest + fee_before) - fee_left))
 
 
 def replanned_relief(
@@ -429,7 +430,9 @@ def _cut_of(loan: LoanAccount, coupon: ChargeCoupon, n: int, charge: int) -> int
     if coupon.rule is CouponRule.RATE_DISCOUNT:
         return coupon.rate_cut(charge) if coupon.covers(n) else 0
     free, period = _free_days(loan, coupon, n)
-    return charge if period <= 0 or free >= period else charge * free // period
+    if period <= 0:  # an installment the loan did not open with (a term extension's): none free
+        return 0
+    return charge if free >= period else charge * free // period
 
 
 def _free_days(loan: LoanAccount, coupon: ChargeCoupon, n: int) -> tuple[int, int]:
