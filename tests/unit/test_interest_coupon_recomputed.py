@@ -302,40 +302,40 @@ def test_the_coupons_terms_survive_the_stored_form_and_old_terms_load_without_th
     assert build_schedule(old).installments == schedule.installments
 
 
-def _amount_off_taken(steps, mode: PrepaymentMode) -> tuple[D, int, int]:
-    """A loan given 300.00 off its interest, prepaid on ``steps`` (day, yuan) and otherwise
-    repaid on its due dates; returns what the coupon took off — each installment's interest
-    before the coupon worked out here from the principal it had outstanding day by day (at
-    the 1.5 % month's share a day; a whole period on its opening balance rounded half-even, as
-    the loan rounds), less the interest it charged — what the loan charged, and how many
-    periods a prepayment split."""
-    book = Book(InterestCouponTerms(CouponKind.INTEREST_OFF, amount_off=30_000))
-    events = sorted(
-        [(on, "prepay", yuan) for on, yuan in steps]
-        + [(r.due, "due", None) for r in book.loan.installments]
-    )
+def _amount_off_taken(
+    steps, mode: PrepaymentMode, *, amount_off: int = 30_000
+) -> tuple[D, int, int]:
+    """A loan given ``amount_off`` fen off its interest, prepaid on ``steps`` ((day, yuan),
+    or (day, months, "extend") for a term extension) and otherwise repaid on its due dates;
+    returns what the coupon took off — each installment's interest before the coupon worked
+    out here from the principal it had outstanding day by day (at the 1.5 % month's share a
+    day; a whole period on its opening balance rounded half-even, as the loan rounds), less
+    the interest it charged — what the loan charged, and how many periods a prepayment
+    split."""
+    book = Book(InterestCouponTerms(CouponKind.INTEREST_OFF, amount_off=amount_off))
+    pending = sorted(steps)
     within: dict[int, list[tuple[date, int]]] = {}  # a cut inside a row's period: (day, fen)
     at_start: dict[int, int] = {}  # a cut on the day a row's period begins
-    for on, kind, yuan in events:
-        if book.loan.status is LoanStatus.CLOSED:
-            break
-        book.close_through(on - timedelta(days=1))
-        if kind == "prepay":
-            before = {r.n: r.principal_paid for r in book.loan.installments}
-            book.step(prepay(book.loan, Money.of(yuan), on, mode=mode))
-            for r in book.loan.installments:
-                fen = r.principal_paid - before[r.n]
-                if r.start < on < r.due:
-                    within.setdefault(r.n, []).append((on, fen))
-                elif r.start == on and fen:
-                    at_start[r.n] = fen
+    while book.loan.status is not LoanStatus.CLOSED:
+        row = next(r for r in book.loan.installments if r.unpaid.principal + r.unpaid.interest)
+        if not pending or row.due <= pending[0][0]:  # a due date first, then a step that day
+            book.close_through(row.due - timedelta(days=1))
+            book.step(pay(book.loan, Money(row.unpaid.principal + row.unpaid.interest), row.due))
             continue
-        row = next((r for r in book.loan.installments if r.due == on), None)
-        owed = 0 if row is None else row.unpaid.principal + row.unpaid.interest
-        if owed:
-            book.step(pay(book.loan, Money(owed), on))
+        on, value, *kind = pending.pop(0)
+        book.close_through(on - timedelta(days=1))
+        if kind == ["extend"]:
+            book.step(term_extension(book.loan, on, value))
+            continue
+        before = {r.n: r.principal_paid for r in book.loan.installments}
+        book.step(prepay(book.loan, Money.of(value), on, mode=mode))
+        for r in book.loan.installments:
+            fen = r.principal_paid - before[r.n]
+            if r.start < on < r.due:
+                within.setdefault(r.n, []).append((on, fen))
+            elif r.start == on and fen:
+                at_start[r.n] = fen
     book.check()
-    assert book.loan.status is LoanStatus.CLOSED
     charged = sum(r.interest_paid for r in book.loan.installments)
     return _coupon_taken(book.loan, within, at_start), charged, len(within)
 
@@ -388,3 +388,26 @@ def test_an_amount_off_is_taken_whole_however_often_the_loan_is_prepaid(steps, m
         assert abs(taken - 30_000) <= 2 * split, (taken, charged)
     else:
         assert taken <= 30_000, taken
+
+
+@pytest.mark.parametrize(
+    ("steps", "mode"),
+    [
+        ([(date(2025, 1, 10), "3000"), (date(2025, 1, 20), 6, "extend")], "reduce"),
+        ([(date(2025, 1, 10), "3000"), (date(2025, 2, 20), 3, "extend")], "shorten"),
+        ([(date(2025, 1, 29), 6, "extend")], "reduce"),
+    ],
+)
+def test_an_amount_off_is_taken_whole_across_prepayments_and_a_term_extension(steps, mode):
+    """1,000.00 off a loan whose interest is about 1,160: with a prepayment and a term
+    extension, or an extension alone, the borrower is charged the interest the principal
+    asked less 1,000.00 to the fen (two fen a split period), or nothing when it asked less.
+    What no installment could take after the prepayment was dropped (charged 263.19 against
+    159.00), and an extension kept each installment to its opening share, so one whose
+    interest grew was charged the difference while later shares went unused."""
+    modes = {"reduce": PrepaymentMode.REDUCE_INSTALLMENT, "shorten": PrepaymentMode.SHORTEN_TERM}
+    taken, charged, split = _amount_off_taken(steps, modes[mode], amount_off=100_000)
+    if charged:
+        assert abs(taken - 100_000) <= 2 * split, (taken, charged)
+    else:
+        assert taken <= 100_000, taken

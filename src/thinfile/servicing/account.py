@@ -110,7 +110,7 @@ class InstallmentState:
     """What an amount-off interest coupon takes off this installment's interest beyond its
     share at opening (fen; negative: short of it). A re-plan on less principal leaves a row
     less interest to take its share from, and the part it cannot take moves to the rows after
-    it (``reamortize.replanned_relief``): kept here, a later re-plan starts from what each
+    it (``reamortize.Relief``): kept here, a later re-plan starts from what each
     row holds now, so the borrower never loses what was moved. Rows written before hold 0."""
 
     def interest_earned(self, on: date) -> int:

@@ -10,7 +10,7 @@ Interest is on the declining balance, rounded with the loan's mode; the last row
 An interest coupon stays with the installments it was given for. A loan that keeps the
 coupon's own terms (``LoanTerms.charge_coupon``) has its cut re-computed on what is actually
 charged whenever a row is re-planned or its period is charged for fewer days
-(:func:`replanned_relief`, :func:`used_interest`, :func:`rest_cost`): a rate discount keeps
+(:class:`Relief`, :func:`used_interest`, :func:`rest_cost`): a rate discount keeps
 ``factor ×`` the interest and fee charged (rounded as at opening,
 ``loanmath.COUPON_ROUNDING``); free days take the interest of the promised free days of the
 installment; an amount off takes what the installment was given of it, and what a row
@@ -43,6 +43,7 @@ from thinfile.servicing.daily import accrued_to
 from thinfile.servicing.product import PrepaymentMode
 
 __all__ = [
+    "Relief",
     "carried_fee",
     "carried_interest",
     "coupon_cut",
@@ -55,7 +56,6 @@ __all__ = [
     "pass_relief",
     "reamortize",
     "relief_left",
-    "replanned_relief",
     "rest_cost",
     "rest_of_period",
     "unused_relief",
@@ -141,7 +141,7 @@ def reamortize(
     bearing = balance - sum(kept_principal)
     rule = _principal_rule(loan, future, bearing, mode, level)
     rounding = loan.schedule.terms.rounding
-    relieve = replanned_relief(loan)
+    relieve = Relief(loan, future)
     rows: list[InstallmentState] = []
     left = bearing
     for idx, old in enumerate(future):
@@ -169,6 +169,8 @@ def reamortize(
         left -= own
         if left == 0 and not any(kept_principal[idx + 1 :]):
             break
+    if rows:
+        rows[-1] = relieve.with_unplaced(rows[-1])
     dropped = future[len(rows) :]
     interest, fee = carried_interest(dropped), carried_fee(dropped)
     if rows and (interest or fee):
@@ -330,6 +332,8 @@ def pass_relief(
                 row, interest_due=row.interest_due - taken, relief_moved=row.relief_moved + taken
             )
         )
+    if passed and out:  # none could take it: the last keeps it, for rows an extension adds
+        out[-1] = replace(out[-1], relief_moved=out[-1].relief_moved + passed)
     return tuple(out)
 
 
@@ -376,51 +380,64 @@ def discounted_rest(
     return min(interest, max(0, coupon.kept(interest + fee_before) - fee_left))
 
 
-def replanned_relief(
-    loan: LoanAccount, rates: Sequence[Decimal] | None = None
-) -> Callable[[InstallmentState, int], tuple[int, int]]:
-    """A function of a row re-planned (a prepayment's re-amortization, a term extension) and
-    its interest before the coupon, giving its interest less what the coupon takes off it,
-    never below nothing — the coupon stays with the installment — and the row's new
-    :attr:`~InstallmentState.relief_moved`. Call it on the rows in order.
+class Relief:
+    """What an interest coupon takes off each row of a re-plan (a prepayment's
+    re-amortization, a term extension): call it on the rows in order with each row's interest
+    before the coupon; it gives the interest less what the coupon takes off it, never below
+    nothing — the coupon stays with the installment — and the row's new
+    :attr:`~InstallmentState.relief_moved`.
 
     The cut is re-computed from the coupon's terms (``LoanTerms.charge_coupon``) on what the
     row now charges — its interest and its fee before the coupon, the cut from the interest
     first; the part of the cut the fee took at opening stays on the fee, which is not
     re-planned: a rate discount keeps ``factor ×`` the charge (rounded as at opening); free
-    days take the charge of the free days of the installment's period as the loan opened; an
-    amount off takes what the installment holds of it now (its share at opening and what
-    earlier re-plans moved onto it) with what the rows before it could not take, and passes
-    on what it cannot take. Loans stored without the coupon's
-    terms take the fixed cut of ``charge_relief`` (:func:`less_relief`). ``rates``: the
-    period rates the rows are re-planned at, by default ``loan.rates``."""
-    coupon = loan.schedule.terms.charge_coupon
-    if coupon is None:
-        return lambda row, interest: (less_relief(loan, row, interest), row.relief_moved)
-    if coupon.rule is CouponRule.INTEREST_OFF:
-        passed = 0
+    days take the charge of the free days of the installment's period as the loan opened. An
+    amount off is shared again as at opening: what the rows re-planned hold of it (their
+    shares at opening and what earlier re-plans moved onto them) is taken from the first of
+    them on, each never more than it charges; what none can take stays with the last row
+    re-planned (:meth:`with_unplaced`), for rows a later extension adds. Loans stored
+    without the coupon's terms take the fixed cut of ``charge_relief`` (:func:`less_relief`).
+    ``rows``: the rows to be re-planned; ``rates``: the period rates they are re-planned at,
+    by default ``loan.rates``."""
 
-        def amount_left(row: InstallmentState, interest: int) -> tuple[int, int]:
-            nonlocal passed
-            if not _contract_rate(loan, row.n, rates):  # its cut is inside its rate already
-                return interest, row.relief_moved
-            share = coupon_cut(loan, row) - fee_relief(loan, row)  # its interest's, at opening
-            room = share + row.relief_moved + passed
-            taken = min(interest, max(0, room))
-            passed = max(0, room - taken)
-            return interest - taken, taken - share
+    def __init__(
+        self,
+        loan: LoanAccount,
+        rows: Sequence[InstallmentState],
+        rates: Sequence[Decimal] | None = None,
+    ) -> None:
+        self._loan, self._rates = loan, rates
+        self._coupon = coupon = loan.schedule.terms.charge_coupon
+        self._pool = 0
+        if coupon is not None and coupon.rule is CouponRule.INTEREST_OFF:
+            self._pool = sum(
+                self._share(r) + r.relief_moved for r in rows if _contract_rate(loan, r.n, rates)
+            )
 
-        return amount_left
+    def _share(self, row: InstallmentState) -> int:
+        """What the coupon took off ``row``'s interest at opening."""
+        return coupon_cut(self._loan, row) - fee_relief(self._loan, row)
 
-    def by_kind(row: InstallmentState, interest: int) -> tuple[int, int]:
-        if not _contract_rate(loan, row.n, rates):
+    def __call__(self, row: InstallmentState, interest: int) -> tuple[int, int]:
+        loan, coupon = self._loan, self._coupon
+        if coupon is None:
+            return less_relief(loan, row, interest), row.relief_moved
+        if not _contract_rate(loan, row.n, self._rates):  # its cut is inside its rate already
             return interest, row.relief_moved
+        if coupon.rule is CouponRule.INTEREST_OFF:
+            taken = min(interest, max(0, self._pool))
+            self._pool -= taken
+            return interest - taken, taken - self._share(row)
         took = fee_relief(loan, row)
         charge = interest + row.fee_due - row.fee_carried + took
         cut = _cut_of(loan, coupon, row.n, charge)
         return interest - min(interest, max(0, cut - took)), row.relief_moved
 
-    return by_kind
+    def with_unplaced(self, row: InstallmentState) -> InstallmentState:
+        """``row``, the last re-planned, holding the part of an amount off none of the rows
+        could take."""
+        unplaced, self._pool = max(0, self._pool), 0
+        return replace(row, relief_moved=row.relief_moved + unplaced) if unplaced else row
 
 
 def _cut_of(loan: LoanAccount, coupon: ChargeCoupon, n: int, charge: int) -> int:
@@ -488,7 +505,7 @@ def less_relief(loan: LoanAccount, row: InstallmentState, interest: int) -> int:
     """``interest`` of ``row`` re-planned (a prepayment, a term extension) less what an
     interest coupon takes off it (:func:`coupon_cut`, less the part its fee took), never
     below nothing — the coupon stays with the installment. The fixed cut in fen of a loan
-    stored without the coupon's terms; :func:`replanned_relief` re-computes it from them."""
+    stored without the coupon's terms; :class:`Relief` re-computes it from them."""
     cut = coupon_cut(loan, row)
     if not cut:
         return interest

@@ -14,7 +14,7 @@ borrower's cost can only fall, so it stays within the cap.
   The current period keeps its interest (already accruing); every later period's interest is
   the contract's period rate on the balance then left, rounded as the contract rounds, the
   last row taking what is left; an interest coupon's cut is re-computed on it
-  (``reamortize.replanned_relief``: a rate discount keeps its factor of it, free days the
+  (``reamortize.Relief``: a rate discount keeps its factor of it, free days the
   interest of the free days). Only interest of periods not yet started changes: nothing is
   recognised yet, so the ledger does not move now; the borrower pays the contract's own rate
   for the longer term, so the annualized rate stays the contract's and within the cap.
@@ -38,9 +38,9 @@ from thinfile.money import round_fen
 from thinfile.servicing.account import InstallmentState, LoanAccount, Outcome
 from thinfile.servicing.ledger import Account, EntryBuilder
 from thinfile.servicing.reamortize import (
+    Relief,
     fee_relief,
     kept_carried,
-    replanned_relief,
     used_fee,
     used_interest,
 )
@@ -301,7 +301,7 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
     else:
         part = round_fen(Decimal(balance) / len(plan), terms.level_rounding)
     current, left, rows = plan[0], balance, {}
-    relieve = replanned_relief(loan, rates)  # a coupon's cut, on what each row now charges
+    relieve = Relief(loan, plan[1:], rates)  # a coupon's cut, on what each row now charges
     for idx, row in enumerate(plan):
         # a re-age's interest carried onto a row stays on it, beside the period's own
         carried = row.interest_carried if row is current else row.interest_accrued
@@ -325,6 +325,7 @@ def term_extension(loan: LoanAccount, on: date, months: int) -> Outcome:
             relief_moved=moved,
         )
         left -= share
+    rows[plan[-1].n] = relieve.with_unplaced(rows[plan[-1].n])
     kept = tuple(rows.get(i.n, i) for i in loan.installments)
     new = tuple(rows[i.n] for i in added)
     return _done(replace(loan, installments=kept + new, rates=rates), on)
