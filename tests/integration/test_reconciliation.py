@@ -30,7 +30,9 @@ from tests.support.gateway_fixtures import Target
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.security.crypto import PiiCipher
+from thinfile.services.business_date import current_business_date
 from thinfile.services.payment_intents import IntentKind, IntentStatus, get_payment_intent
+from thinfile.services.payment_reversals import reverse_payment
 from thinfile.services.reconciliation import (
     reconcile_payments,
     reconciliation_of,
@@ -111,6 +113,29 @@ def test_a_debit_paid_at_the_gateway_without_a_notification_is_posted_from_its_f
     with pytest.raises(ConflictError) as other:
         reconcile_payments(quiet.engine, day, data + b"\n", actor="system")
     assert other.value.field == "file"
+
+
+def test_a_posting_reversed_without_a_gateway_refund_is_a_break(
+    quiet: Book, silent: SandboxGatewayClient
+) -> None:
+    """150.00 taken from the card and posted, then the posting reversed by staff with no
+    refund at the gateway: the gateway's file says the money was taken, the books hold none
+    of it — a break (``unposted``: the borrower's money to return), not ``matched``."""
+    intent = pay(quiet, silent, "150.00")
+    day = today_cst()
+    header, *lines = silent.reconciliation_file(day).decode().splitlines()
+    data = "\n".join([header, *(x for x in lines if intent.id in x)]).encode() + b"\n"
+    [line] = [x for x in lines if intent.id in x]
+    word = notification(intent.id, line.split(",")[0], "succeeded", 15_000)
+    assert deliver(quiet, silent, word) == "posted"
+    posted = get_payment_intent(quiet.engine, quiet.loan_id, intent.id)
+    assert posted.status is IntentStatus.SUCCEEDED and posted.txn_id is not None
+    on = current_business_date(quiet.engine)
+    reverse_payment(quiet.engine, posted.txn_id, on, reason="entered in error")
+    done = reconcile_payments(quiet.engine, day, data, actor="system")
+    assert done.counts == {"unposted": 1}, done.counts
+    assert [b.request_id for b in done.open_breaks] == [intent.id]
+    balanced(quiet.engine)
 
 
 def test_a_word_of_another_amount_holds_the_intent_and_the_file_of_its_amount_posts_it(

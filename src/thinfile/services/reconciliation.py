@@ -13,7 +13,8 @@ from here too), and compares each debit with the payment intent whose id is its 
                          notification was lost or is late; a late one then finds it done)
 ``failed``               failed at the gateway while the intent still waited: recorded
 ``unposted``             paid at the gateway, but the loan refused the posting (repaid in full
-                         meanwhile): **a break** — the money is the borrower's to return
+                         meanwhile), or the posting was reversed since without a refund at the
+                         gateway: **a break** — the money is the borrower's to return
 ``amount-mismatch``      the amount (or the gateway transaction) is not the intent's: **a break**,
                          nothing posted
 ``status-mismatch``      failed at the gateway, succeeded and posted in the books: **a break**,
@@ -161,8 +162,9 @@ def _outcome(
     if intent.status == "succeeded":
         if not succeeded:
             return ReconOutcome.STATUS_MISMATCH, intent.status
-        posted = intent.txn_id is not None
-        return (ReconOutcome.MATCHED if posted else ReconOutcome.UNPOSTED), intent.status
+        return (ReconOutcome.MATCHED if _held(engine, intent) else ReconOutcome.UNPOSTED), (
+            intent.status
+        )
     if intent.status == "failed" and not succeeded:
         return ReconOutcome.MATCHED, intent.status
     word = GatewayWord(row.gateway_txn_id, row.status, row.amount_fen, row.failure)
@@ -171,6 +173,17 @@ def _outcome(
         after = uow.payment_intents.get(intent.id)
     status = after.status if after is not None else intent.status
     return _SETTLED.get(settled, ReconOutcome.AMOUNT_MISMATCH), status
+
+
+def _held(engine: Engine, intent: StoredIntent) -> bool:
+    """Whether the books hold ``intent``'s money: posted, and the posting not reversed since
+    (a reversal without a refund at the gateway leaves the card debited and the books
+    without the money)."""
+    if intent.txn_id is None:
+        return False
+    with UnitOfWork(engine) as uow:
+        row = uow.transactions.get(intent.txn_id)
+    return row is not None and not row.reversed
 
 
 def _compare(engine: Engine, n: int, row: FileRow, today: date | None) -> StoredReconItem:
