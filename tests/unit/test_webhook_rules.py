@@ -233,6 +233,17 @@ def test_hostile_signature_headers_are_refused_never_crash(header):
         _verify(KEY, header)
 
 
+def test_a_timestamp_spelt_with_leading_zeros_is_refused():
+    """``t=0…`` is the same number, so its HMAC matches; accepted, a captured notification
+    re-spelt so passed the replay store, which keys on the text as sent."""
+    header = sign(KEY, b"{}", at=AT)
+    _verify(KEY, header)
+    with pytest.raises(NotificationRejectedError, match="malformed"):
+        _verify(KEY, header.replace("t=", "t=0", 1))
+    with pytest.raises(NotificationRejectedError, match="malformed"):
+        _verify(KEY, header.replace("t=", "t=00", 1))
+
+
 def test_an_old_signature_is_refused_even_when_the_hmac_is_right():
     stale = sign(KEY, b"{}", at=datetime(2026, 12, 3, 11, 54, 59, tzinfo=UTC))
     with pytest.raises(NotificationRejectedError, match="too old"):

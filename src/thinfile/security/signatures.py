@@ -88,6 +88,8 @@ def verify_signature(
     if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12 or not given:
         raise _rejected("it is malformed", remedy)
     timestamp = int(stamp)
+    if stamp != str(timestamp):  # leading zeros: the same signature spelt anew, past replays
+        raise _rejected("it is malformed", remedy)
     if abs(now.timestamp() - timestamp) > tolerance_seconds:
         raise _rejected("its timestamp is too old or in the future", remedy)
     expected = signature_digest(key, timestamp, body).encode()
