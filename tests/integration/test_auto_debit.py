@@ -28,7 +28,7 @@ from thinfile.errors import ConflictError, InvalidInputError, PaymentGatewayUnav
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
-from thinfile.services import ledger, loans, payments
+from thinfile.services import consent, ledger, loans, payments
 from thinfile.services.auto_debit import send_queued_debits
 from thinfile.services.business_date import current_business_date
 from thinfile.services.cob import run_cob
@@ -57,6 +57,15 @@ class Book:
     actor: Actor
     loan_id: int
     opened: date
+
+
+def applicants_of(engine: Engine, actor: Actor) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.execute(
+                sa.text("SELECT id FROM applicants WHERE user_id = :u"), {"u": actor.user_id}
+            ).scalar_one()
+        )
 
 
 def _own(engine: Engine, actor: Actor, loan_id: int) -> None:
@@ -388,6 +397,41 @@ def test_a_pending_intent_blocks_another_and_no_card_no_intent(
     run_cob(engine, first + timedelta(days=1))
     assert [i["id"] for i in intents(book)] == [mine.id]
     assert intents(cardless) == []
+
+
+def test_revoking_the_bank_card_consent_ends_the_cards_debits(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """The separate consent a card rests on (bank_account for loan_servicing, PIPL art. 29)
+    revoked after the eve queued the installment: the queued debit fails as the agreement's
+    without reaching the gateway, no retry is queued, and the card is unbound (binding again
+    asks for the consent again). The debit was sent and taken from the card."""
+    book = _book(engine, cipher, silent, "13700137600", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    [queued] = intents(book)
+    applicant = applicants_of(engine, book.actor)
+    [card_consent] = [
+        c
+        for c in consent.list_consents(engine, applicant_id=applicant, actor=book.actor)
+        if c.is_active and c.data_category == consent.DataCategory.BANK_ACCOUNT
+    ]
+    consent.revoke_consent(
+        engine, applicant_id=applicant, consent_id=card_consent.id, actor=book.actor
+    )
+    report = send_queued_debits(engine, silent, today=first)
+    [failed] = intents(book)
+    assert (failed["id"], failed["status"], failed["failure"]) == (
+        queued["id"],
+        "failed",
+        "agreement_invalid",
+    ), report
+    assert silent.debit_status(str(queued["id"])) is None  # never reached the gateway
+    assert postings(engine, book.loan_id) == []
+    run_cob(engine, first + timedelta(days=7))  # the retry eves pass
+    assert len(intents(book)) == 1
+    with UnitOfWork(engine) as uow:
+        assert uow.payment_cards.of_user(book.actor.user_id) == []
 
 
 def _own_line(engine: Engine, actor: Actor, line_id: int) -> None:

@@ -202,8 +202,31 @@ def revoke_consent(
                 f"applicant:{applicant_id}",
                 {"consent_id": consent_id, "category": row.data_category, "purpose": row.purpose},
             )
+            if (row.data_category, row.purpose) == _CARD_USE:
+                _end_card_agreements(uow, applicant_id, actor, at=revoked)
             uow.commit()
     return record
+
+
+_CARD_USE = (DataCategory.BANK_ACCOUNT.value, Purpose.LOAN_SERVICING.value)
+"""The separate consent a bound bank card rests on (``services.cards``)."""
+
+
+def _end_card_agreements(uow: UnitOfWork, applicant_id: str, actor: Actor, *, at: datetime) -> None:
+    """The applicant's bank cards unbound here when the consent they rest on is revoked: no
+    auto-debit is queued or sent on them (a debit already queued fails as the agreement's),
+    nor a payment made with them; binding a card again asks for the consent again. The
+    agreement is not called off at the gateway (no gateway is at hand here): its token is
+    never used again."""
+    profile = uow.applicants.get(applicant_id)
+    if profile is None:
+        return
+    cards = uow.payment_cards.of_user(profile.user_id, lock=True)
+    for card in cards:
+        uow.payment_cards.unbind(card.id, at=at)
+        record_audit(uow, actor.label, "card.unbound", f"card:{card.id}", {"consent": "revoked"})
+    if cards:
+        uow.payment_cards.set_default(profile.user_id, None)
 
 
 def list_consents(engine: Engine, *, applicant_id: str, actor: Actor) -> list[ConsentRecord]:
