@@ -411,3 +411,55 @@ def test_an_amount_off_is_taken_whole_across_prepayments_and_a_term_extension(st
         assert abs(taken - 100_000) <= 2 * split, (taken, charged)
     else:
         assert taken <= 100_000, taken
+
+
+def _flat_book(coupon: InterestCouponTerms) -> Book:
+    """12,000.00 at 18 % a year flat (interest on the original principal: 180.00 a month)."""
+    terms = LoanTerms(Money.of("12000"), D("0.18"), 12, RepaymentMethod.FLAT, START)
+    schedule, _value = with_coupon(build_schedule(terms), coupon)
+    opened = open_loan(1, schedule, ServicingProduct())
+    book = Book.__new__(Book)
+    book.loan, book.entries = opened.loan, list(opened.entries)
+    return book
+
+
+@pytest.mark.parametrize(
+    ("coupon", "days"),
+    [
+        (InterestCouponTerms(CouponKind.INTEREST_OFF, amount_off=5_000), 5),
+        (InterestCouponTerms(CouponKind.INTEREST_OFF, amount_off=5_000), 20),
+        (InterestCouponTerms(CouponKind.FREE_DAYS, days=7), 5),
+    ],
+)
+def test_a_flat_rate_loan_paid_off_early_takes_its_coupon_from_the_first_days(coupon, days):
+    """Interest on the original principal (flat): paid off on day ``days`` of period 1, the
+    days used earn 180.00 × days ÷ 31 (truncated) and the coupon's cut comes off them first —
+    50.00 off: nothing on day 5 (29.03 used), 66.12 on day 20; seven free days: nothing on
+    day 5. The cut was spread over the period: 20.96 and 22.47 on day 5."""
+    book = _flat_book(coupon)
+    on = START + timedelta(days=days)
+    book.close_through(on - timedelta(days=1))
+    cut = 5_000 if coupon.kind is CouponKind.INTEREST_OFF else 18_000 * 7 // PERIOD_1
+    oracle = max(0, 18_000 * days // PERIOD_1 - cut)
+    quote = payoff_quote(book.loan, on)
+    assert quote.fen - PRINCIPAL == oracle, (quote, oracle)
+    book.step(prepay(book.loan, quote, on))
+    assert book.loan.status is LoanStatus.CLOSED
+    book.check()
+
+
+def test_a_flat_rate_loan_with_an_amount_off_takes_a_part_prepayment():
+    """300.00 off a flat loan (installment 1's 180.00 and 120.00 of installment 2's) and
+    3,000.00 prepaid on day 9: accepted — the current installment asks no interest (its cut
+    covers the period), so all of it cuts principal. The rest of the period's interest was
+    counted as money the prepayment had to leave for it, and 96.84 of it was refused as
+    beyond the payoff."""
+    book = _flat_book(InterestCouponTerms(CouponKind.INTEREST_OFF, amount_off=30_000))
+    on = date(2025, 1, 10)
+    book.close_through(on - timedelta(days=1))
+    book.step(prepay(book.loan, Money.of("3000"), on, mode=PrepaymentMode.REDUCE_INSTALLMENT))
+    rows = book.loan.installments
+    assert rows[0].interest_due == 0
+    assert sum(r.principal_paid for r in rows) == 300_000
+    assert book.loan.credit == 0
+    book.check()

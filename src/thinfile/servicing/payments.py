@@ -298,7 +298,11 @@ def _early(
         rest = replace(rest, relief_moved=rest.relief_moved - passed)
         return (*settled[:k], rest, *pass_relief(loan, settled[k + 1 :], passed)), 0
     money = alloc.leftover
-    principal = _affordable_cut(loan, original, (later, bearing), money, on, relief)
+    room = (
+        original.interest_due - settled[k].interest_due,
+        original.fee_due - settled[k].fee_due,
+    )
+    principal = _affordable_cut(loan, original, (later, bearing), money, on, relief, room)
     reduced, _ = _cut_principal(
         loan, list(settled), (k, original, relief), principal, on, mode, entry, spread=False
     )
@@ -324,20 +328,25 @@ def _affordable_cut(
     money: int,
     on: date,
     relief: int,
+    room: tuple[int, int],
 ) -> int:
     """The most principal not yet due that ``money`` can cut while also paying the current
     installment's interest and fees for the rest of its period on what stays lent (less a
-    coupon's cut not yet used, ``relief``). ``principal`` is what is not yet due and the part
-    of it bearing interest, which a cut takes first."""
+    coupon's cut not yet used, ``relief``), never more than the ``room`` (interest, fees) the
+    period's original amounts leave them, as :func:`rest_of_period` charges them.
+    ``principal`` is what is not yet due and the part of it bearing interest, which a cut
+    takes first."""
     later, bearing = principal
+    interest_room, fee_room = room
 
     def needs(c: int) -> int:
         interest, fee = rest_cost(loan, original, max(0, bearing - c), on, relief=relief)
-        return c + interest + fee
+        return c + min(interest, interest_room) + min(fee, fee_room)
 
     if needs(later) <= money:
         return later
     interest0, fee0 = rest_cost(loan, original, bearing, on, relief=relief)
+    interest0, fee0 = min(interest0, interest_room), min(fee0, fee_room)
     if needs(0) > money:
         return 0
     share = Decimal(interest0) / bearing if bearing else Decimal(0)

@@ -273,6 +273,11 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     own = row.interest_due - row.interest_carried  # a re-age's or a holiday's: owed whole
     if own == round_fen(lent * loan.rates[row.n], loan.schedule.terms.rounding):
         return straight
+    if not restated and loan.schedule.terms.method in _ON_ORIGINAL:
+        # interest on the original principal: the days used earn the period's interest
+        # before the coupon in a straight line, the cut taken from the first of them
+        cut = max(0, cut_now(loan, row) - fee_relief(loan, row))
+        return row.interest_carried + max(0, accrued_to(own + cut, row.start, row.due, on) - cut)
     rest = _rest_interest(loan, row, lent, on)
     return straight if rest is None else row.interest_carried + min(own, max(0, own - rest))
 
