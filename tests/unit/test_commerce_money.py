@@ -27,7 +27,7 @@ from thinfile.commerce import (
     quote_checkout,
     recognise_income,
 )
-from thinfile.errors import InvalidInputError, InvalidMerchantContractError
+from thinfile.errors import InvalidInputError, InvalidMerchantContractError, RateCapExceededError
 from thinfile.loanmath import LoanTerms, RepaymentMethod, build_schedule
 from thinfile.money import Money
 
@@ -268,7 +268,13 @@ def test_recognition_follows_the_effective_rate_and_sums_to_the_deferred_income(
     purchase: tuple[Money, TermPricing, Coupon | None],
 ) -> None:
     price, pricing, coupon = purchase
-    quote = quote_checkout(price, pricing, start=START, coupon=coupon)
+    try:
+        quote = quote_checkout(price, pricing, start=START, coupon=coupon)
+    except RateCapExceededError:
+        # only a fee rounded to the fen on about a yuan financed costs above the cap
+        financed = price.fen - (coupon.amount.fen if coupon else 0)
+        assert pricing.monthly_fee_rate and financed < 200, (financed, pricing)
+        return
     payments = [i.total for i in quote.plan.schedule.installments]
     net = quote.money.net_investment.fen
     deferred = sum(payments) - net

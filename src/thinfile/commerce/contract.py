@@ -16,10 +16,20 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from thinfile.errors import FieldProblem, InvalidMerchantContractError
-from thinfile.money import Rounding
+from thinfile.loanmath import (
+    DEFAULT_CAP,
+    CapBasis,
+    LoanTerms,
+    RepaymentMethod,
+    annualized_rate,
+    build_schedule,
+    cap_measure,
+)
+from thinfile.money import Money, Rounding
 
 __all__ = [
     "ALLOWED_TERMS",
@@ -27,6 +37,7 @@ __all__ = [
     "MerchantContract",
     "TermPricing",
     "UnearnedSubsidy",
+    "plan_cost",
     "term_problems",
 ]
 
@@ -70,7 +81,47 @@ def term_problems(
     for value, field in ((subsidy_rate, fields[1]), (monthly_fee_rate, fields[2])):
         if (problem := _rate_problem(value, field)) is not None:
             out.append(problem)
-    return out
+    if out or not isinstance(periods, int) or not isinstance(monthly_fee_rate, Decimal):
+        return out
+    problem = _cap_problem(periods, monthly_fee_rate, fields[2])
+    return out if problem is None else [problem]
+
+
+_REFERENCE = Money.of("10000")
+"""The amount a fee rate's annualized cost is measured on (the fee's rounding to the fen
+moves it only for amounts of a few yuan; a plan is measured again when it is built,
+``commerce.plan``)."""
+
+
+def plan_cost(periods: int, monthly_fee_rate: Decimal, financed: Money = _REFERENCE) -> Decimal:
+    """The annualized all-in cost of a fee plan (分期手续费) on the cap's stricter basis: the
+    higher of the nominal and the compounded rate (DOMAIN §2.2, §3)."""
+    terms = LoanTerms(
+        financed,
+        Decimal(0),
+        periods,
+        RepaymentMethod.FEE_INSTALLMENT,
+        date(2026, 1, 1),  # not money: monthly periods cost the same from any day
+        monthly_fee_rate=monthly_fee_rate,
+    )
+    return cap_measure(annualized_rate(build_schedule(terms)), CapBasis.STRICTER)
+
+
+def _cap_problem(periods: int, monthly_fee_rate: Decimal, field: str) -> FieldProblem | None:
+    """A fee rate whose plan costs the borrower more than the 24 % cap a year (a monthly fee
+    on the amount financed costs nearly twice its simple rate: 1.1 % a month over 12 months
+    is 26.24 % compounded)."""
+    if monthly_fee_rate == 0:
+        return None
+    cost = plan_cost(periods, monthly_fee_rate)
+    if cost <= DEFAULT_CAP:
+        return None
+    return FieldProblem(
+        field,
+        f"costs the borrower {cost:.2%} a year over {periods} periods, above the "
+        f"{DEFAULT_CAP:.0%} cap: lower the monthly fee rate",
+        str(monthly_fee_rate),
+    )
 
 
 def _raise(problems: list[FieldProblem], what: str) -> None:
