@@ -18,6 +18,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from thinfile.errors import FieldProblem, InvalidMerchantContractError
 from thinfile.loanmath import (
@@ -107,13 +108,20 @@ def plan_cost(periods: int, monthly_fee_rate: Decimal, financed: Money = _REFERE
     return cap_measure(annualized_rate(build_schedule(terms)), CapBasis.STRICTER)
 
 
+@lru_cache(maxsize=512)
+def _reference_cost(periods: int, monthly_fee_rate: Decimal) -> Decimal:
+    """:func:`plan_cost` on the reference amount, worked out once per term and rate: a
+    contract's terms are built again each time a checkout reads them."""
+    return plan_cost(periods, monthly_fee_rate)
+
+
 def _cap_problem(periods: int, monthly_fee_rate: Decimal, field: str) -> FieldProblem | None:
     """A fee rate whose plan costs the borrower more than the 24 % cap a year (a monthly fee
     on the amount financed costs nearly twice its simple rate: 1.1 % a month over 12 months
     is 26.24 % compounded)."""
     if monthly_fee_rate == 0:
         return None
-    cost = plan_cost(periods, monthly_fee_rate)
+    cost = _reference_cost(periods, monthly_fee_rate)
     if cost <= DEFAULT_CAP:
         return None
     return FieldProblem(
