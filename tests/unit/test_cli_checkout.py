@@ -116,6 +116,7 @@ def test_the_human_quote_shows_all_three_views(capsys: pytest.CaptureFixture[str
         (["--price", "12000", "--monthly-fee-rate", "NaN"], "--monthly-fee-rate"),
         (["--price", "12000", "--monthly-fee-rate", "3%"], "--monthly-fee-rate"),
         (["--price", "12000", "--monthly-fee-rate", "1.1%"], "--monthly-fee-rate"),
+        (["--price", "2", "--monthly-fee-rate", "0.99%"], "--monthly-fee-rate"),
         (["--price", "12000", "--coupon-off", "300"], "--coupon-funded-by"),
         (
             ["--price", "12000", "--coupon-off", "300", "--coupon-funded-by", "bank"],

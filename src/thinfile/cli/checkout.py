@@ -33,8 +33,7 @@ from thinfile.commerce import (
     quote_checkout,
     term_problems,
 )
-from thinfile.errors import InvalidInputError
-from thinfile.loanmath import DEFAULT_CAP, check_cap
+from thinfile.errors import InvalidInputError, RateCapExceededError
 from thinfile.loanmath.terms import LAST_START_YEAR
 from thinfile.money import format_yuan
 
@@ -121,6 +120,14 @@ def quote(
         )
     try:
         result = quote_checkout(amount, pricing, start=purchase_date, coupon=coupon)
+    except RateCapExceededError as error:  # the plan's fee, rounded to the fen, above the cap
+        raise RateCapExceededError(
+            error.message,
+            field="--monthly-fee-rate",
+            value=monthly_fee_rate,
+            remedy="lower the fee rate, or quote a larger price or another number of periods",
+            extra=error.extra,
+        ) from None
     except InvalidInputError as error:
         if error.field != "net_investment":
             raise
@@ -129,7 +136,6 @@ def quote(
             field="--merchant-subsidy",
             value=merchant_subsidy,
         ) from None
-    check_cap(result.plan.annualized, DEFAULT_CAP, field="--monthly-fee-rate")
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     else:

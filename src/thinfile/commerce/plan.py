@@ -17,18 +17,15 @@ from datetime import date
 from decimal import Decimal
 
 from thinfile.commerce.contract import TermPricing
-from thinfile.errors import RateCapExceededError
 from thinfile.loanmath import (
-    DEFAULT_CAP,
     AnnualizedRate,
-    CapBasis,
     CostStatement,
     LoanTerms,
     RepaymentMethod,
     Schedule,
     annualized_rate,
     build_schedule,
-    cap_measure,
+    check_cap,
     cost_statement,
     standard_default_terms,
 )
@@ -76,16 +73,12 @@ def borrower_plan(
     )
     schedule = build_schedule(terms)
     rate = annualized_rate(schedule)
-    measured = cap_measure(rate, CapBasis.STRICTER)
-    if measured > DEFAULT_CAP:  # a contract's fee rate is checked at a reference amount
-        raise RateCapExceededError(
-            f"this {pricing.periods}-period plan would cost {measured:.2%} a year, above the "
-            f"cap {DEFAULT_CAP:.2%}",
-            field="amount",
-            value=str(financed),
-            remedy="choose an interest-free plan, another number of periods or a larger amount",
-            extra={"annualized": f"{measured:.6f}", "cap": str(DEFAULT_CAP)},
-        )
+    check_cap(  # a contract's fee rate is checked at a reference amount; the fen rounds here
+        rate,
+        field="amount",
+        value=str(financed),
+        remedy="choose an interest-free plan, another number of periods or a larger amount",
+    )
     statement = cost_statement(
         schedule, annualized=rate, default_terms=standard_default_terms(method), lender=lender
     )

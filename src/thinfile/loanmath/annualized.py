@@ -148,15 +148,18 @@ def check_cap(
     *,
     basis: CapBasis = CapBasis.STRICTER,
     field: str = "annual_rate",
+    value: object = None,
+    remedy: str = "lower the rate or the fees until the cost is under the cap",
 ) -> None:
     """Refuse a loan whose annualized all-in cost is above ``cap``; ``field`` names the input
-    to change (``--annual-rate`` on the command line)."""
+    to change (``--annual-rate`` on the command line), ``value`` what was given there (by
+    default the cost measured), ``remedy`` what to do."""
     measured = cap_measure(rate, basis)
     if measured > cap:
         raise RateCapExceededError(
             f"the annualized all-in cost {measured:.2%} ({basis.value}) is above the cap {cap:.2%}",
             field=field,
-            value=f"{measured:.6f}",
-            remedy="lower the rate or the fees until the cost is under the cap",
+            value=f"{measured:.6f}" if value is None else value,
+            remedy=remedy,
             extra={"annualized": f"{measured:.6f}", "cap": str(cap), "basis": basis.value},
         )

@@ -15,17 +15,16 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce import CheckoutStatus
-from thinfile.errors import ConflictError, InvalidInputError, RateCapExceededError
+from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.loanmath import (
     DEFAULT_CAP,
     AnnualizedRate,
-    CapBasis,
     LoanTerms,
     RepaymentMethod,
     Schedule,
     annualized_rate,
     build_schedule,
-    cap_measure,
+    check_cap,
 )
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
@@ -153,19 +152,12 @@ def check_draw_cost(schedule: Schedule) -> AnnualizedRate:
     (:class:`~thinfile.errors.RateCapExceededError`, naming the amount) when above the cap
     on the stricter basis."""
     rate = annualized_rate(schedule)
-    measured = cap_measure(rate, CapBasis.STRICTER)
-    if measured > DEFAULT_CAP:
-        raise RateCapExceededError(
-            f"this draw's annualized all-in cost {measured:.2%} is above the cap {DEFAULT_CAP:.2%}",
-            field="amount",
-            value=str(schedule.terms.principal),
-            remedy="draw another amount or over another number of months",
-            extra={
-                "annualized": f"{measured:.6f}",
-                "cap": str(DEFAULT_CAP),
-                "basis": CapBasis.STRICTER.value,
-            },
-        )
+    check_cap(
+        rate,
+        field="amount",
+        value=str(schedule.terms.principal),
+        remedy="draw another amount or over another number of months",
+    )
     return rate
 
 
