@@ -292,7 +292,7 @@ def _early(
         return (*settled[:k], kept, *settled[k + 1 :]), 0
     if alloc.leftover == 0:
         rest = rest_of_period(loan, settled[k], original, bearing, on, relief=relief)
-        passed = _unused(loan, original, relief, bearing + settled[k].bearing, on)
+        passed = unused_relief(loan, original, relief, bearing + settled[k].bearing, on)
         if not passed:
             return (*settled[:k], rest, *settled[k + 1 :]), 0
         rest = replace(rest, relief_moved=rest.relief_moved - passed)
@@ -309,16 +309,6 @@ def _early(
     final, alloc = allocate(reduced, money - principal, on, due, current=k)
     alloc.credit_paid(entry)
     return final, alloc.leftover
-
-
-def _unused(loan: LoanAccount, original: InstallmentState, relief: int, lent: int, on: date) -> int:
-    """The part of an amount-off coupon's cut of the current row not yet used (``relief``)
-    that the rest of its period, on ``lent`` fen, cannot take: it passes to the rows after
-    it (:func:`~thinfile.servicing.reamortize.pass_relief`)."""
-    if not relief:
-        return 0
-    rest, _fee = rest_cost(loan, original, lent, on)
-    return unused_relief(loan, relief, rest)
 
 
 def _affordable_cut(
@@ -437,7 +427,7 @@ def _cut_principal(
             principal_paid=rows[k].principal_paid + moved,
         )
     later = sum(i.bearing for i in rebuilt)
-    passed = 0 if spread else _unused(loan, original, relief, later + cur.bearing, on)
+    passed = 0 if spread else unused_relief(loan, original, relief, later + cur.bearing, on)
     cur = rest_of_period(loan, cur, original, later, on, relief=relief)
     if passed:
         cur = replace(cur, relief_moved=cur.relief_moved - passed)

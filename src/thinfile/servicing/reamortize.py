@@ -47,7 +47,6 @@ __all__ = [
     "carried_fee",
     "carried_interest",
     "coupon_cut",
-    "cut_now",
     "discounted_rest",
     "fee_relief",
     "free_rest",
@@ -267,7 +266,7 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
         own = row.interest_due - row.interest_carried
         kept = discounted_rest(loan, row, rest, on, coupon)
         return row.interest_carried + min(own, max(0, own - kept))
-    if not (cut_now(loan, row) or restated):  # in this period, which restated its interest
+    if not (_cut_now(loan, row) or restated):  # in this period, which restated its interest
         return straight
     lent = sum(r.bearing for r in rows[k:])
     own = row.interest_due - row.interest_carried  # a re-age's or a holiday's: owed whole
@@ -276,7 +275,7 @@ def used_interest(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, o
     if not restated and loan.schedule.terms.method in _ON_ORIGINAL:
         # interest on the original principal: the days used earn the period's interest
         # before the coupon in a straight line, the cut taken from the first of them
-        cut = max(0, cut_now(loan, row) - fee_relief(loan, row))
+        cut = _interest_cut_now(loan, row)
         return row.interest_carried + max(0, accrued_to(own + cut, row.start, row.due, on) - cut)
     rest = _rest_interest(loan, row, lent, on)
     return straight if rest is None else row.interest_carried + min(own, max(0, own - rest))
@@ -300,21 +299,31 @@ def coupon_cut(loan: LoanAccount, row: InstallmentState) -> int:
     return cuts[row.n - 1] if 0 < row.n <= len(cuts) else 0
 
 
-def cut_now(loan: LoanAccount, row: InstallmentState) -> int:
+def _cut_now(loan: LoanAccount, row: InstallmentState) -> int:
     """What an interest coupon takes off ``row`` as now planned (fen): its cut at opening
     (:func:`coupon_cut`) and what re-plans moved onto or off it
     (:attr:`InstallmentState.relief_moved`)."""
     return coupon_cut(loan, row) + row.relief_moved
 
 
-def unused_relief(loan: LoanAccount, relief: int, rest: int) -> int:
-    """The part of an amount-off coupon's cut of the current row not yet used (``relief``,
-    :func:`relief_left`) that the rest of its period, asking ``rest`` fen of interest before
-    the coupon, cannot take: it passes to the rows after it (:func:`pass_relief`). Only a
-    loan keeping the coupon's terms moves it; one stored without them keeps its fixed cuts."""
+def _interest_cut_now(loan: LoanAccount, row: InstallmentState) -> int:
+    """The part of :func:`_cut_now` that comes off ``row``'s interest (the part its fee took
+    at opening stays on the fee)."""
+    return max(0, _cut_now(loan, row) - fee_relief(loan, row))
+
+
+def unused_relief(
+    loan: LoanAccount, original: InstallmentState, relief: int, lent: int, on: date
+) -> int:
+    """The part of an amount-off coupon's cut of the current row ``original`` not yet used
+    (``relief``, :func:`relief_left`) that the rest of its period, on ``lent`` fen, cannot
+    take (what it asks before the coupon, :func:`rest_cost`): it passes to the rows after it
+    (:func:`pass_relief`). Only a loan keeping the coupon's terms moves it; one stored without
+    them keeps its fixed cuts."""
     coupon = loan.schedule.terms.charge_coupon
-    if coupon is None or coupon.rule is not CouponRule.INTEREST_OFF:
+    if not relief or coupon is None or coupon.rule is not CouponRule.INTEREST_OFF:
         return 0
+    rest, _fee = rest_cost(loan, original, lent, on)
     return max(0, relief - rest)
 
 
@@ -524,10 +533,10 @@ def relief_left(loan: LoanAccount, rows: Sequence[InstallmentState], k: int, on:
     and what is left of it still comes off the rest of the period when a prepayment or a
     refund re-plans it on less principal (the coupon is not lost by paying early)."""
     row = rows[k]
-    if not cut_now(loan, row) or _discount(loan, row) or _free(loan, row):
+    if not _cut_now(loan, row) or _discount(loan, row) or _free(loan, row):
         return 0  # re-computed on what the rest of the period charges (rest_cost)
     if on <= row.start and loan.schedule.terms.charge_coupon is not None:
-        return max(0, cut_now(loan, row) - fee_relief(loan, row))  # its period is all ahead
+        return _interest_cut_now(loan, row)  # its period is all ahead
     lent = sum(r.bearing for r in rows[k:])
     rest = _rest_interest(loan, row, lent, on)
     return 0 if rest is None else max(0, rest - (row.interest_due - row.interest_carried))
