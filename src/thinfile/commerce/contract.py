@@ -38,7 +38,6 @@ __all__ = [
     "MerchantContract",
     "TermPricing",
     "UnearnedSubsidy",
-    "plan_cost",
     "term_problems",
 ]
 
@@ -94,11 +93,14 @@ moves it only for amounts of a few yuan; a plan is measured again when it is bui
 ``commerce.plan``)."""
 
 
-def plan_cost(periods: int, monthly_fee_rate: Decimal, financed: Money = _REFERENCE) -> Decimal:
-    """The annualized all-in cost of a fee plan (分期手续费) on the cap's stricter basis: the
-    higher of the nominal and the compounded rate (DOMAIN §2.2, §3)."""
+@lru_cache(maxsize=512)
+def _plan_cost(periods: int, monthly_fee_rate: Decimal) -> Decimal:
+    """The annualized all-in cost of a fee plan (分期手续费) on the reference amount, on the
+    cap's stricter basis: the higher of the nominal and the compounded rate (DOMAIN §2.2,
+    §3). Worked out once per term and rate: a contract's terms are built again each time a
+    checkout reads them."""
     terms = LoanTerms(
-        financed,
+        _REFERENCE,
         Decimal(0),
         periods,
         RepaymentMethod.FEE_INSTALLMENT,
@@ -108,20 +110,13 @@ def plan_cost(periods: int, monthly_fee_rate: Decimal, financed: Money = _REFERE
     return cap_measure(annualized_rate(build_schedule(terms)), CapBasis.STRICTER)
 
 
-@lru_cache(maxsize=512)
-def _reference_cost(periods: int, monthly_fee_rate: Decimal) -> Decimal:
-    """:func:`plan_cost` on the reference amount, worked out once per term and rate: a
-    contract's terms are built again each time a checkout reads them."""
-    return plan_cost(periods, monthly_fee_rate)
-
-
 def _cap_problem(periods: int, monthly_fee_rate: Decimal, field: str) -> FieldProblem | None:
     """A fee rate whose plan costs the borrower more than the 24 % cap a year (a monthly fee
     on the amount financed costs nearly twice its simple rate: 1.1 % a month over 12 months
     is 26.24 % compounded)."""
     if monthly_fee_rate == 0:
         return None
-    cost = _reference_cost(periods, monthly_fee_rate)
+    cost = _plan_cost(periods, monthly_fee_rate)
     if cost <= DEFAULT_CAP:
         return None
     return FieldProblem(
