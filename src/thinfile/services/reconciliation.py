@@ -152,19 +152,18 @@ _SETTLED = {
 
 
 def _outcome(
-    engine: Engine, row: FileRow, intent: StoredIntent, today: date | None
+    engine: Engine, row: FileRow, intent: StoredIntent, held: bool, today: date | None
 ) -> tuple[ReconOutcome, str]:
     """What the file row says of ``intent`` and the intent's status after it: settled on the
-    file's word when the books are behind it."""
+    file's word when the books are behind it; ``held``: whether the books hold its money
+    (:func:`_held`)."""
     if row.amount_fen != intent.amount or intent.gateway_txn_id not in (None, row.gateway_txn_id):
         return ReconOutcome.AMOUNT_MISMATCH, intent.status
     succeeded = row.status is TransactionStatus.SUCCEEDED
     if intent.status == "succeeded":
         if not succeeded:
             return ReconOutcome.STATUS_MISMATCH, intent.status
-        return (ReconOutcome.MATCHED if _held(engine, intent) else ReconOutcome.UNPOSTED), (
-            intent.status
-        )
+        return (ReconOutcome.MATCHED if held else ReconOutcome.UNPOSTED), intent.status
     if intent.status == "failed" and not succeeded:
         return ReconOutcome.MATCHED, intent.status
     word = GatewayWord(row.gateway_txn_id, row.status, row.amount_fen, row.failure)
@@ -175,26 +174,26 @@ def _outcome(
     return _SETTLED.get(settled, ReconOutcome.AMOUNT_MISMATCH), status
 
 
-def _held(engine: Engine, intent: StoredIntent) -> bool:
+def _held(uow: UnitOfWork, intent: StoredIntent) -> bool:
     """Whether the books hold ``intent``'s money: posted, and the posting not reversed since
     (a reversal without a refund at the gateway leaves the card debited and the books
     without the money)."""
     if intent.txn_id is None:
         return False
-    with UnitOfWork(engine) as uow:
-        row = uow.transactions.get(intent.txn_id)
+    row = uow.transactions.get(intent.txn_id)
     return row is not None and not row.reversed
 
 
 def _compare(engine: Engine, n: int, row: FileRow, today: date | None) -> StoredReconItem:
     """One file row against its intent (a refund is no intent's: ``unknown``)."""
-    intent = None
+    intent, held = None, False
     if row.kind is TransactionKind.DEBIT:
         with UnitOfWork(engine) as uow:
             intent = uow.payment_intents.get(row.request_id)
+            held = intent is not None and _held(uow, intent)
     if intent is None:
         return _item(n, ReconOutcome.UNKNOWN, row)
-    outcome, status = _outcome(engine, row, intent, today)
+    outcome, status = _outcome(engine, row, intent, held, today)
     return _item(
         n, outcome, row, book_status=status, book_amount=intent.amount, loan_id=intent.loan_id
     )
