@@ -258,6 +258,8 @@ def test_a_status_query_tells_a_debits_final_word_and_knows_no_unsent_one(
         20_000,
         None,
     )
+    assert report.completed_at is not None  # when it completed: a late word's value date
+    assert abs(report.completed_at - datetime.now(UTC)) < timedelta(minutes=5)
     failed = gateway.debit_status(late_failure)
     assert failed is not None and failed.status is TransactionStatus.FAILED
     assert failed.failure is DebitFailure.INSUFFICIENT_FUNDS

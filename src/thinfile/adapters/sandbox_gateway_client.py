@@ -162,13 +162,14 @@ class SandboxGatewayClient:
         if response.status_code == 404:
             return None
         data = response.json()
-        failure = data.get("failure")
+        failure, completed = data.get("failure"), data.get("completed_at")
         return TransactionReport(
             gateway_txn_id=str(data["gateway_txn_id"]),
             request_id=str(data["request_id"]),
             status=TransactionStatus(data["status"]),
             amount_fen=int(data["amount_fen"]),
             failure=None if failure is None else DebitFailure(failure),
+            completed_at=None if completed is None else datetime.fromisoformat(completed),
         )
 
     def refund(self, gateway_txn_id: str, amount_fen: int, request_id: str) -> DebitAnswer:

@@ -163,6 +163,8 @@ class TransactionReport:
     """:attr:`TransactionStatus.ACCEPTED` while not final, else succeeded or failed."""
     amount_fen: int
     failure: DebitFailure | None
+    completed_at: datetime | None = None
+    """When the transaction became final, if it has and the provider says."""
 
 
 class PaymentGateway(Protocol):

@@ -126,7 +126,9 @@ def _describe(lines: Lines) -> str:
 
 def _posting(row: Any) -> Posting:
     event = event_of(row) if row.kind in _EVENT_KINDS else None
-    return Posting(int(row.id), str(row.kind), from_day(int(row.day)), event, row.reversal_of)
+    booked = None if row.booked_day is None else from_day(int(row.booked_day))
+    on = from_day(int(row.day))
+    return Posting(int(row.id), str(row.kind), on, event, row.reversal_of, booked)
 
 
 def _stored_entries(rows: Sequence[Any]) -> dict[int, list[tuple[int, str, int, Lines]]]:

@@ -23,10 +23,12 @@ from thinfile.services.business_date import business_date_in
 from thinfile.services.notifications import notify_settlement_ready_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
+    BucketMove,
     Components,
     Event,
     EventKind,
     InvariantViolation,
+    JournalEntry,
     LoanAccount,
     LoanStatus,
     Outcome,
@@ -57,6 +59,7 @@ __all__ = [
     "rebuild_opening",
     "receipt_audit",
     "refuse_closed",
+    "rewrite_history",
     "stored_events",
 ]
 
@@ -211,6 +214,33 @@ def persist(
     return txn_id
 
 
+def rewrite_history(
+    uow: UnitOfWork,
+    stored: StoredLoan,
+    after: LoanAccount,
+    entries: tuple[JournalEntry, ...],
+    txn: dict[str, Any],
+    on: date,
+) -> tuple[int, list[int]]:
+    """Write a loan replayed on business date ``on`` (reverse-and-replay: a reversal, a
+    posting at its value date) over ``stored``: the loan, the bucket move when the replay
+    changed its bucket, the transaction ``txn`` and its ``entries`` — checked first as a
+    posting is (balanced, nothing negative, the ledger moving as the account view moves). A
+    loan it closes tells its borrower the settlement certificate is ready. The new
+    transaction's id and its entries' ids."""
+    before, loan_id = stored.account, stored.account.loan_id
+    validate_posting(before, Outcome(after, entries))
+    uow.loans.save(stored, after)
+    if after.bucket != before.bucket:
+        dpd = after.days_past_due(after.cob_date)
+        uow.loans.record_moves([BucketMove(loan_id, on, before.bucket, after.bucket, dpd)])
+    txn_id = uow.transactions.add({"loan_id": loan_id, **txn})
+    ids = uow.ledger.post(entries, loan_id=loan_id, txn_id=txn_id)
+    if before.status is not LoanStatus.CLOSED and after.status is LoanStatus.CLOSED:
+        notify_settlement_ready_in_unit(uow, loan_id)
+    return txn_id, ids
+
+
 def catch_up(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
     """Close the loan's own business days up to the day before ``on`` (inline COB)."""
     check_business_day(uow, on)
@@ -250,7 +280,8 @@ def rebuild_opening(stored: StoredLoan) -> Outcome:
 
 
 def stored_events(uow: UnitOfWork, loan_id: int) -> list[tuple[int, Event]]:
-    """The loan's events still in force, in posting order, with their transaction ids."""
+    """The loan's events still in force, in the order they apply (by date, then posting
+    order), with their transaction ids."""
     rows = uow.transactions.in_force(loan_id, [k.value for k in EventKind])
     return [(r.id, event_of(r)) for r in rows]
 

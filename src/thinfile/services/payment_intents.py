@@ -61,6 +61,7 @@ from thinfile.servicing import (
 )
 from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
+from thinfile.store.servicing_codec import to_day
 
 __all__ = [
     "IntentKind",
@@ -304,6 +305,7 @@ def _new_intent(
     card_id = _card_id(uow, actor, request.card_id)
     owed, in_flight = owed_today(uow, request.loan_id, today=today)
     amount = _amount(request, owed, in_flight)
+    on = business_date_in(uow, today=today)
     return StoredIntent(
         id=uuid.uuid4().hex,
         loan_id=request.loan_id,
@@ -321,6 +323,7 @@ def _new_intent(
         txn_id=None,
         created_at=now_utc(),
         settled_at=None,
+        business_day=to_day(on),
     )
 
 

@@ -89,6 +89,7 @@ def receive_notification(
             notification.status,
             notification.amount_fen,
             notification.failure,
+            notification.completed_at,
         )
         outcome = settle_payment_intent(
             engine, notification.request_id, word, delivery=delivery, today=today

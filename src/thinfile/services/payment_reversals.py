@@ -21,6 +21,7 @@ from thinfile.services.loan_postings import (
     catch_up,
     in_own_unit,
     rebuild_opening,
+    rewrite_history,
     stored_events,
 )
 from thinfile.services.reasons import staff_reason
@@ -113,19 +114,15 @@ def reverse_in_unit(
     after = replay(opening, [e for t, e in events if t != txn_id], through, held)
     entry_id, entry = _booked_entry(uow, txn_id)
     booked = reversal_entries(before, after, entry, on)
-    uow.loans.save(stored, after.loan)
-    new_id = uow.transactions.add(
-        {
-            "loan_id": row.loan_id,
-            "kind": "reversal",
-            "day": to_day(on),
-            "amount": row.amount,
-            "currency": row.currency,
-            "reversal_of": txn_id,
-        }
-    )
+    txn = {
+        "kind": "reversal",
+        "day": to_day(on),
+        "amount": row.amount,
+        "currency": row.currency,
+        "reversal_of": txn_id,
+    }
+    new_id, ids = rewrite_history(uow, stored, after.loan, booked, txn, on)
     uow.transactions.mark_reversed(txn_id)
-    ids = uow.ledger.post(booked, loan_id=row.loan_id, txn_id=new_id)
     uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
     return Reversal(
         new_id, txn_id, after.loan.status, len(booked) > 1, row.loan_id, on, EventKind(row.kind)

@@ -57,6 +57,7 @@ from thinfile.services.payment_intents import (
 from thinfile.services.payments import pay_on_business_date_in_unit, prepay_in_unit
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
+from thinfile.services.value_dated import post_intent_at_value_date_in_unit
 from thinfile.servicing import PrepaymentMode
 from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
@@ -96,16 +97,20 @@ class Settlement(StrEnum):
     """No intent has this id: nothing written (acknowledged, logged)."""
 
 
-def _post(uow: UnitOfWork, intent: StoredIntent, today: date | None) -> Receipt:
+def _post(
+    uow: UnitOfWork, intent: StoredIntent, today: date | None, completed: datetime | None
+) -> Receipt:
+    if receipt := post_intent_at_value_date_in_unit(uow, intent, completed, today=today):
+        return receipt  # completed on a date closed since
     amount, key = Money(intent.amount, intent.currency), f"intent:{intent.id}"
     owner = intent.user_id  # the borrower who paid (or whose agreement was debited)
+    mode = PrepaymentMode(intent.mode) if intent.mode else None
     if intent.kind == IntentKind.PAYMENT:  # the business date read with the loan's lock
         day = today or now_utc().date()
         return pay_on_business_date_in_unit(
             uow, intent.loan_id, amount, key, today=day, borrower=owner
         )
     on = business_date_in(uow, today=today)
-    mode = PrepaymentMode(intent.mode) if intent.mode else None
     return prepay_in_unit(uow, intent.loan_id, amount, on, mode=mode, key=key, borrower=owner)
 
 
@@ -121,12 +126,13 @@ class _Change:
 def _post_success(
     uow: UnitOfWork,
     intent: StoredIntent,
-    gateway_txn_id: str,
+    word: GatewayWord,
     *,
     may_post: bool,
     today: date | None = None,
 ) -> tuple[Settlement, _Change]:
-    receipt = _post(uow, intent, today) if may_post else None
+    receipt = _post(uow, intent, today, word.completed_at) if may_post else None
+    gateway_txn_id = word.gateway_txn_id
     values: dict[str, object] = {
         "status": IntentStatus.SUCCEEDED.value,
         "failure": None,
@@ -206,6 +212,9 @@ class GatewayWord:
     status: TransactionStatus
     amount_fen: int
     failure: DebitFailure | None = None
+    completed_at: datetime | None = None
+    """When the gateway completed the debit, if it says: a success is booked at that date
+    when close of business has closed it since (:mod:`thinfile.services.value_dated`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,10 +279,10 @@ def _decide(
         if not succeeded:
             return Settlement.DUPLICATE, None
         log.error("intent %s: a success after its failure is posted", intent.id)
-        _, change = _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
+        _, change = _post_success(uow, intent, word, may_post=may_post, today=today)
         return Settlement.CONFLICT, change
     if succeeded:
-        return _post_success(uow, intent, word.gateway_txn_id, may_post=may_post, today=today)
+        return _post_success(uow, intent, word, may_post=may_post, today=today)
     return _fail(uow, intent, word.gateway_txn_id, word.failure)
 
 
@@ -290,9 +299,11 @@ def settle_in_unit(
     caller commits): post a success once, record a failure with its reason. A posting the
     loan refuses raises; ``may_post=False`` records the success without posting. A success
     posts on the business date (``today``: the caller's day when it is not the wall clock's,
-    a replay's). A notification's ``delivery`` is kept with the outcome, written together
-    with the intent's row (one statement on PostgreSQL); the audit row comes last. A
-    delivery kept before raises :class:`~thinfile.errors.NotificationReplayedError`."""
+    a replay's), or at its value date when the gateway completed it on a date closed since
+    (:mod:`thinfile.services.value_dated`). A notification's ``delivery`` is kept with the
+    outcome, written together with the intent's row (one statement on PostgreSQL); the audit
+    row comes last. A delivery kept before raises
+    :class:`~thinfile.errors.NotificationReplayedError`."""
     intent = uow.payment_intents.get(intent_id, lock=True)
     if intent is None:
         log.warning("a word on %s, which is no payment intent", word.gateway_txn_id)
@@ -377,7 +388,9 @@ def refresh_payment_intent(
             return intent_view(send_debit(engine, gateway, checked))
         _reset(engine, intent.id)
         return intent_view(send_debit(engine, gateway, intent))
-    word = GatewayWord(report.gateway_txn_id, report.status, report.amount_fen, report.failure)
+    word = GatewayWord(
+        report.gateway_txn_id, report.status, report.amount_fen, report.failure, report.completed_at
+    )
     settle_payment_intent(engine, intent.id, word)
     return get_payment_intent(engine, intent.loan_id, intent.id)
 

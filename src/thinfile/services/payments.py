@@ -59,6 +59,7 @@ __all__ = [
     "prepay_in_unit",
     "prepay_loan",
     "preview_payment",
+    "receipt_of_key",
 ]
 
 
@@ -99,7 +100,7 @@ def _receipt_of(row: Any, replayed: bool, status: LoanStatus) -> Receipt:
     )
 
 
-def _existing(
+def receipt_of_key(
     uow: UnitOfWork,
     key: str,
     loan_id: int,
@@ -232,7 +233,7 @@ def _pay_locked(
     if (
         gate.key_txn is not None
         and key is not None
-        and (first := _existing(uow, key, loan_id, amount, EventKind.REPAYMENT))
+        and (first := receipt_of_key(uow, key, loan_id, amount, EventKind.REPAYMENT))
     ):
         return first
     if gate.blocked_day is not None:  # rare: read whether its run is still running
@@ -268,7 +269,7 @@ def post_payment(
         if idempotency_key is None:
             raise
     with UnitOfWork(engine) as uow:  # the key was taken concurrently on another loan
-        first = _existing(uow, idempotency_key, loan_id, amount, EventKind.REPAYMENT)
+        first = receipt_of_key(uow, idempotency_key, loan_id, amount, EventKind.REPAYMENT)
         if first is None:
             raise ConflictError("the payment could not be posted", remedy="retry")
         return first
@@ -287,7 +288,7 @@ def prepay_in_unit(
     """Post a prepayment inside an open unit of work (the caller commits); ``borrower`` as
     for :func:`pay_in_unit`."""
     stored = uow.loans.get(loan_id, lock=True)
-    if key and (first := _existing(uow, key, loan_id, amount, EventKind.PREPAYMENT, mode)):
+    if key and (first := receipt_of_key(uow, key, loan_id, amount, EventKind.PREPAYMENT, mode)):
         return first
     stored = catch_up(uow, stored, on)
     done = prepay(stored.account, amount, on, mode=mode)

@@ -166,7 +166,9 @@ def _outcome(
         return (ReconOutcome.MATCHED if held else ReconOutcome.UNPOSTED), intent.status
     if intent.status == "failed" and not succeeded:
         return ReconOutcome.MATCHED, intent.status
-    word = GatewayWord(row.gateway_txn_id, row.status, row.amount_fen, row.failure)
+    word = GatewayWord(
+        row.gateway_txn_id, row.status, row.amount_fen, row.failure, row.completed_at
+    )
     settled = settle_payment_intent(engine, intent.id, word, today=today)
     with UnitOfWork(engine) as uow:
         after = uow.payment_intents.get(intent.id)

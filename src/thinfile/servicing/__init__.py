@@ -61,7 +61,16 @@ from thinfile.servicing.product import (
     standard_product,
 )
 from thinfile.servicing.purchase_refund import SubsidyOnRefund
-from thinfile.servicing.replay import Event, EventKind, apply_event, replay, reversal_entries
+from thinfile.servicing.replay import (
+    Event,
+    EventKind,
+    Inserted,
+    apply_event,
+    replay,
+    replay_inserting,
+    reversal_entries,
+    value_dated_entries,
+)
 from thinfile.servicing.subsidy import (
     SubsidyPeriod,
     plan_subsidy,
@@ -86,6 +95,7 @@ __all__ = [
     "Event",
     "EventKind",
     "ExtraPayment",
+    "Inserted",
     "InstallmentState",
     "InvariantViolation",
     "JournalEntry",
@@ -129,11 +139,13 @@ __all__ = [
     "refund_overpayment",
     "replan_after_prepayment",
     "replay",
+    "replay_inserting",
     "reversal_entries",
     "reversal_of",
     "settle",
     "standard_product",
     "timing_of",
+    "value_dated_entries",
     "waivable",
     "waive_fees",
     "write_off",

@@ -19,7 +19,14 @@ from datetime import date, timedelta
 from thinfile.servicing.account import LoanAccount, Outcome
 from thinfile.servicing.cob import Held, close_through
 from thinfile.servicing.ledger import JournalEntry
-from thinfile.servicing.replay import Event, apply_event, replay, reversal_entries
+from thinfile.servicing.replay import (
+    Event,
+    apply_event,
+    replay,
+    replay_inserting,
+    reversal_entries,
+    value_dated_entries,
+)
 
 __all__ = ["Posting", "Rebooked", "rebook"]
 
@@ -37,6 +44,9 @@ class Posting:
     on: date
     event: Event | None = None
     reversal_of: int | None = None
+    booked: date | None = None
+    """The business date it was booked on, when after ``on`` (a payment booked at its value
+    date: the loan replayed with it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +77,23 @@ def _reverse(
     return reversal_entries(before, after, original, posting.on), after
 
 
+def _value_dated(
+    opening: Outcome, events: list[tuple[int, Event]], event: Event, booked: date, held: Held
+) -> tuple[tuple[JournalEntry, ...], Outcome]:
+    """The entries of a payment booked after its value date, as ``post_at_value_date_in_unit``
+    books them, and the loan after it."""
+    through = booked - timedelta(days=1)
+    before = replay(opening, [e for _, e in events], through, held)
+    done = replay_inserting(opening, [e for _, e in events], event, through, held)
+    return value_dated_entries(before, done.after, done.own, booked), done.after
+
+
 def rebook(
     opening: Outcome, postings: Sequence[Posting], through: date, held: Held = ()
 ) -> Rebooked:
     """Walk ``postings`` (in posting order) from ``opening``; close the days to ``through``
-    (default steps held on the dates of ``held``)."""
+    (default steps held on the dates of ``held``). The events replayed for a reversal or a
+    payment booked at its value date are kept in date order."""
     by_txn: dict[int, tuple[JournalEntry, ...]] = {}
     closing: list[JournalEntry] = []
     unknown: list[int] = []
@@ -84,9 +106,15 @@ def rebook(
         if posting.event is None and posting.kind != REVERSAL:
             unknown.append(posting.txn_id)
             continue
-        closed = close_through(loan, posting.on - timedelta(days=1), held)
+        late = posting.booked is not None and posting.booked > posting.on
+        booked = posting.booked if late and posting.booked else posting.on
+        closed = close_through(loan, booked - timedelta(days=1), held)
         closing.extend(closed.entries)
-        if posting.event is not None:
+        if posting.event is not None and late:
+            entries, done = _value_dated(opening, events, posting.event, booked, held)
+            by_txn[posting.txn_id] = entries
+            events = sorted([*events, (posting.txn_id, posting.event)], key=lambda t: t[1].on)
+        elif posting.event is not None:
             done = apply_event(closed.loan, posting.event, held)
             by_txn[posting.txn_id] = done.entries
             events.append((posting.txn_id, posting.event))

@@ -31,7 +31,16 @@ from thinfile.servicing.purchase_refund import SubsidyOnRefund, Unwound
 from thinfile.servicing.reschedule import payment_holiday, re_age, term_extension
 from thinfile.servicing.waiver import WaiverTarget, waive_fees
 
-__all__ = ["Event", "EventKind", "apply_event", "replay", "reversal_entries"]
+__all__ = [
+    "Event",
+    "EventKind",
+    "Inserted",
+    "apply_event",
+    "replay",
+    "replay_inserting",
+    "reversal_entries",
+    "value_dated_entries",
+]
 
 
 class EventKind(enum.StrEnum):
@@ -124,3 +133,51 @@ def reversal_entries(
         else (adjust.build("replay-adjustment", on, loan_id=original.loan_id),)
     )
     return (undo, *extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Inserted:
+    """A loan replayed with an event inserted at its date (:func:`replay_inserting`)."""
+
+    after: Outcome
+    """The loan replayed with the event, to the date replayed through."""
+    prior: LoanAccount
+    """The loan as it stood when the event was posted (its date's earlier days closed)."""
+    own: Outcome
+    """What the event did alone: its entries only."""
+
+
+def replay_inserting(
+    opening: Outcome, events: Sequence[Event], new: Event, through: date, held: Held = ()
+) -> Inserted:
+    """The loan replayed with ``new`` posted at its own date — after the events of that day
+    and before the later ones (``events`` in date order) — to ``through``. A posting that
+    arrives after its value date (a debit completed on a date since closed) is booked so."""
+    done = opening
+    for event in (e for e in events if e.on <= new.on):
+        done = done.then(apply_event(done.loan, event, held))
+    done = done.then(close_through(done.loan, new.on - timedelta(days=1), held))
+    prior, own = done.loan, _HANDLERS[new.kind](done.loan, new)
+    done = done.then(own)
+    for event in (e for e in events if e.on > new.on):
+        done = done.then(apply_event(done.loan, event, held))
+    return Inserted(done.then(close_through(done.loan, through, held)), prior, own)
+
+
+def value_dated_entries(
+    before: Outcome, after: Outcome, own: Outcome, on: date
+) -> tuple[JournalEntry, ...]:
+    """The entries of a posting booked on ``on`` after its value date: its own entries (as
+    on its value date, dated ``on``, the value date in the memo) and the replay adjustment
+    bringing the books from ``before`` to ``after`` (the days closed since, which it changes:
+    penalty not charged, interest not accrued, later payments allocated otherwise); the
+    adjustment is left out when nothing else changed."""
+    posted = tuple(
+        JournalEntry(e.kind, on, e.lines, e.loan_id, f"value date {e.on.isoformat()}")
+        for e in own.entries
+    )
+    booked = account_balances((*before.entries, *posted))
+    adjust = difference(account_balances(after.entries), booked, before.loan.currency)
+    if adjust.is_empty():
+        return posted
+    return (*posted, adjust.build("replay-adjustment", on, loan_id=before.loan.loan_id))

@@ -309,11 +309,12 @@ million times each (8 of the statement's 40 s at a million loans)."""
 
 AUTO_DEBIT = f"""
 INSERT INTO payment_intents (id, loan_id, user_id, card_id, kind, mode, amount, currency, status,
-  failure, idempotency_key, request_hash, gateway_txn_id, txn_id, created_at, settled_at)
+  failure, idempotency_key, request_hash, gateway_txn_id, txn_id, created_at, settled_at,
+  business_day)
 SELECT :nonce || 'd' || CAST(:x AS VARCHAR(12)) || 'l' || CAST(l.id AS VARCHAR(20)), l.id,
        c.user_id, c.card_id, 'payment', NULL, d.owed - l.credit, l.currency, 'created', NULL,
        '{AUTO_DEBIT_PREFIX}' || CAST(:x AS VARCHAR(12)) || ':' || CAST(l.id AS VARCHAR(20)),
-       :request_hash, NULL, NULL, :at, NULL
+       :request_hash, NULL, NULL, :at, NULL, :x + 1
 FROM servicing_loans l
 JOIN (SELECT i.loan_id, SUM({_OWED_ROW}) AS owed,
              MAX(CASE WHEN i.due_day = :x + 1 AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_next,

@@ -94,7 +94,7 @@ class TransactionRepository:
     def of_loan(self, loan_id: int) -> Sequence[StoredRow]:
         """Every transaction of the loan, reversed or not, in posting order: ``id``, ``kind``,
         ``day``, ``amount``, ``mode``, a refund's ``subsidy_unwound`` and ``lender_unwound``,
-        ``reversed`` and ``reversal_of``."""
+        ``reversed``, ``reversal_of`` and ``booked_day``."""
         return self.conn.execute(
             sa.select(
                 transactions.c.id,
@@ -106,13 +106,16 @@ class TransactionRepository:
                 transactions.c.lender_unwound,
                 transactions.c.reversed,
                 transactions.c.reversal_of,
+                transactions.c.booked_day,
             )
             .where(transactions.c.loan_id == loan_id)
             .order_by(transactions.c.id)
         ).all()
 
     def in_force(self, loan_id: int, kinds: Iterable[str]) -> Sequence[StoredRow]:
-        """The loan's transactions of ``kinds`` not reversed, in posting order."""
+        """The loan's transactions of ``kinds`` not reversed, in the order they apply: by
+        date, then in posting order (a posting booked after its value date, a debit the
+        gateway completed on a date since closed, takes its place among the others)."""
         return self.conn.execute(
             sa.select(transactions)
             .where(
@@ -120,7 +123,7 @@ class TransactionRepository:
                 transactions.c.kind.in_(list(kinds)),
                 transactions.c.reversed.is_(False),
             )
-            .order_by(transactions.c.id)
+            .order_by(transactions.c.day, transactions.c.id)
         ).all()
 
     def mark_reversed(self, txn_id: int) -> None:

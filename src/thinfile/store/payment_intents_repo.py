@@ -38,6 +38,8 @@ class StoredIntent:
     txn_id: int | None
     created_at: datetime
     settled_at: datetime | None
+    business_day: int | None = None
+    """The business date it was made for (day number): see ``payment_intents``."""
 
 
 def _intent(row: Any) -> StoredIntent:
@@ -61,6 +63,7 @@ def _intent(row: Any) -> StoredIntent:
         txn_id=None if m["txn_id"] is None else int(m["txn_id"]),
         created_at=created,
         settled_at=as_utc(m["settled_at"]),
+        business_day=None if m["business_day"] is None else int(m["business_day"]),
     )
 
 

@@ -67,6 +67,9 @@ payment_intents = sa.Table(
     sa.Column("txn_id", _BIG, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+    # The business date the intent was made for (created on; an auto-debit's due date): a
+    # success the gateway dates before it is not value-dated. NULL on intents made before.
+    sa.Column("business_day", sa.Integer, nullable=True),
     sa.UniqueConstraint("user_id", "idempotency_key"),
 )
 # The intents still waiting for the gateway, in the order the lists of open intents read them

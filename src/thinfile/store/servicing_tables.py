@@ -187,7 +187,10 @@ transactions = sa.Table(
     _money("overpayment"),
     sa.Column("subsidy_unwound", _FEN, nullable=True),
     sa.Column("lender_unwound", _FEN, nullable=True),
+    sa.Column("booked_day", _DAY, nullable=True),
 )
+"""``booked_day``: the business date a posting was booked on, when after its own ``day`` (a
+card debit booked at its value date, ``services.value_dated``); NULL otherwise."""
 
 # A write-off below the charge-off threshold (days past due) needs a second staff member:
 # one requests it, another approves it, and only the approval posts it (maker-checker).

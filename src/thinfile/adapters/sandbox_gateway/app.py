@@ -12,7 +12,8 @@ Every request carries the :mod:`~thinfile.adapters.gateway_signature` header ove
 ``POST /v1/debits``                    ``agreement_token``, ``amount_fen``, ``request_id`` →
                                        ``status`` (accepted/failed), ``gateway_txn_id``, ``failure``
 ``GET /v1/debits/{request_id}``        the debit's ``gateway_txn_id``, ``request_id``, final
-                                       ``status``, ``amount_fen``, ``failure``; or 404
+                                       ``status``, ``amount_fen``, ``failure``,
+                                       ``completed_at``; or 404
 ``POST /v1/refunds``                   ``gateway_txn_id``, ``amount_fen``, ``request_id`` → same
 ``GET /v1/reconciliation/{YYYY-MM-DD}`` the CSV of transactions completed that day (CST)
 ``GET /healthz``                       ``ok`` (unsigned)
@@ -205,6 +206,7 @@ class _Gateway:
                 "status": row["status"],
                 "amount_fen": row["amount_fen"],
                 "failure": row["failure"],
+                "completed_at": row["completed_at"],
             }
         )
 

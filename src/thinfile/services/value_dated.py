@@ -1,0 +1,171 @@
+"""Card payments booked at their value date: the day the gateway completed the debit.
+
+A debit the gateway completed on business date D whose word (notification, status query,
+reconciliation file) arrives after close of business closed D is the borrower's payment of
+D: the money left their card that day. Posted on the current date instead, the loan would
+be recorded late — overdue notices, penalty, a bucket move, a payoff quote of D leaving a
+day's interest owing — for a borrower who paid on time. So the payment takes its place among
+the loan's events at D and the loan is replayed to the current date (reverse-and-replay, as
+a reversal does): the ledger gets the payment's own entry and one adjustment for what the
+days since change (penalty not charged, interest not accrued, later payments allocated
+otherwise), both booked on the current date, the value date in the memo. Messages already
+sent stay sent.
+
+The value date is the completion's date in China Standard Time, the gateway's day (its
+reconciliation files list a day's transactions so). A date before the business date the
+intent was made for (``payment_settlement``: a clock's error) or the loan opened, or more
+than :data:`VALUE_DATE_DAYS` back (a word lost for over a month) is not used: the payment
+posts on the current date, as does one a replay cannot take (the loan repaid meanwhile by
+another payment: reconciliation returns the money).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+
+from thinfile.errors import ThinfileError
+from thinfile.money import Money
+from thinfile.services.business_date import business_date_in
+from thinfile.services.loan_postings import (
+    Receipt,
+    catch_up,
+    paid_between,
+    rebuild_opening,
+    rewrite_history,
+    stored_events,
+)
+from thinfile.services.notifications import notify_payment_received_in_unit
+from thinfile.services.payment_intents import IntentKind
+from thinfile.services.payments import receipt_of_key
+from thinfile.services.uow import UnitOfWork
+from thinfile.servicing import (
+    Event,
+    EventKind,
+    LoanStatus,
+    PrepaymentMode,
+    replay,
+    replay_inserting,
+    value_dated_entries,
+)
+from thinfile.store.payment_intents_repo import StoredIntent
+from thinfile.store.servicing_codec import to_day
+
+__all__ = [
+    "VALUE_DATE_DAYS",
+    "post_at_value_date_in_unit",
+    "post_intent_at_value_date_in_unit",
+    "value_date_of",
+]
+
+log = logging.getLogger("thinfile.payments")
+
+VALUE_DATE_DAYS = 31
+"""How far back a completed debit is booked at its value date."""
+
+_GATEWAY_DAY = timedelta(hours=8)  # China Standard Time: the gateway's day
+
+
+def value_date_of(completed_at: datetime | None) -> date | None:
+    """The gateway's day of a completion time (China Standard Time), if it gave one."""
+    if completed_at is None:
+        return None
+    if completed_at.tzinfo is None:
+        completed_at = completed_at.replace(tzinfo=UTC)
+    return (completed_at.astimezone(UTC) + _GATEWAY_DAY).date()
+
+
+def post_intent_at_value_date_in_unit(
+    uow: UnitOfWork, intent: StoredIntent, completed_at: datetime | None, *, today: date | None
+) -> Receipt | None:
+    """:func:`post_at_value_date_in_unit` for a payment intent's debit that the gateway
+    completed at ``completed_at``, under the intent's servicing key; None when the gateway
+    gave no time or dated it before the business date the intent was made for (a clock's
+    error, not a value date; intents made before that date was kept have none)."""
+    on = value_date_of(completed_at)
+    if on is None or intent.business_day is None or to_day(on) < intent.business_day:
+        return None
+    kind = EventKind.REPAYMENT if intent.kind == IntentKind.PAYMENT else EventKind.PREPAYMENT
+    mode = PrepaymentMode(intent.mode) if intent.mode else None
+    event = Event(kind, on, intent.amount, mode)
+    key = f"intent:{intent.id}"
+    return post_at_value_date_in_unit(
+        uow, intent.loan_id, event, key, today=today, borrower=intent.user_id
+    )
+
+
+def post_at_value_date_in_unit(
+    uow: UnitOfWork,
+    loan_id: int,
+    event: Event,
+    key: str,
+    *,
+    today: date | None = None,
+    borrower: str | None = None,
+) -> Receipt | None:
+    """Post ``event`` (a repayment or prepayment of a completed debit) at its date when that
+    date is already closed and within :data:`VALUE_DATE_DAYS` of the current business date
+    (``today`` as for :func:`~thinfile.services.business_date.business_date_in`); None when
+    it is not, or the replay cannot take it, for the caller to post on the current date.
+    The key's earlier posting is returned as it is."""
+    stored = uow.loans.get(loan_id, lock=True)
+    money = Money(event.amount, stored.account.currency)
+    if first := receipt_of_key(uow, key, loan_id, money, event.kind, event.mode):
+        return first
+    on = business_date_in(uow, today=today)
+    if not on - timedelta(days=VALUE_DATE_DAYS) <= event.on < on:
+        return None
+    if stored.account.status is not LoanStatus.ACTIVE or event.on < stored.account.disbursed_on:
+        return None
+    stored = catch_up(uow, stored, on)
+    events = stored_events(uow, loan_id)
+    opening, through = rebuild_opening(stored), on - timedelta(days=1)
+    held = uow.disputes.held_of_loan(loan_id)
+    before = replay(opening, [e for _, e in events], through, held)
+    if before.loan != stored.account:
+        log.error("loan %s cannot be replayed to its state: paid on %s", loan_id, on)
+        return None
+    try:
+        done = replay_inserting(opening, [e for _, e in events], event, through, held)
+    except ThinfileError as refused:
+        log.warning(
+            "loan %s refuses a payment at %s (%s): posted on %s",
+            loan_id,
+            event.on,
+            refused.code,
+            on,
+        )
+        return None
+    paid = paid_between(done.prior, done.own.loan)
+    overpayment = done.own.loan.credit - done.prior.credit
+    txn = {
+        "kind": event.kind,
+        "day": to_day(event.on),
+        "amount": event.amount,
+        "currency": money.currency,
+        "idempotency_key": key,
+        "mode": event.mode.value if event.mode else None,
+        "paid_principal": paid.principal,
+        "paid_interest": paid.interest,
+        "paid_fee": paid.fee,
+        "paid_penalty": paid.penalty,
+        "overpayment": overpayment,
+        "booked_day": to_day(on),
+    }
+    entries = value_dated_entries(before, done.after, done.own, on)
+    txn_id, _ = rewrite_history(uow, stored, done.after.loan, entries, txn, on)
+    notify_payment_received_in_unit(uow, loan_id, txn_id, money, borrower=borrower)
+    log.info(
+        "loan %s: a payment completed on %s booked on %s at its value date", loan_id, event.on, on
+    )
+    return Receipt(
+        txn_id,
+        loan_id,
+        event.kind,
+        event.on,
+        event.amount,
+        money.currency,
+        paid,
+        overpayment,
+        done.after.loan.status,
+    )

@@ -1,0 +1,256 @@
+"""A card debit the gateway completed on a date close of business has closed since is booked at
+that date (its value date), on SQLite and PostgreSQL, against the sandbox gateway running as a
+real local HTTP service that keeps its notifications back (``silent``): the late word is
+delivered signed, as the provider would deliver it, or comes in the gateway's reconciliation
+file.
+
+The oracle is a twin loan of the same terms whose payments were posted on their dates at the
+counter, on time, and which went through the same closes of business: after the late word the
+loan must be the twin — installments, status, bucket, what was charged — and its ledger must
+hold what the twin's holds, account by account. Without value dating the loan would be
+overdue, charged penalty, and a payoff would leave a day's interest owing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.integration.test_auto_debit import Book, _book, due_days, intents, posted_on
+from tests.integration.test_payment_intents import signed
+from tests.support.gateway_fixtures import Target
+from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
+from thinfile.loanmath import LoanTerms, RepaymentMethod
+from thinfile.money import Money
+from thinfile.security.crypto import PiiCipher
+from thinfile.services import ledger, loans, payments
+from thinfile.services.auto_debit import send_queued_debits
+from thinfile.services.business_date import current_business_date
+from thinfile.services.cob import run_cob
+from thinfile.services.gateway_port import RECONCILIATION_COLUMNS
+from thinfile.services.payment_intents import IntentKind, IntentRequest, create_payment_intent
+from thinfile.services.payment_notifications import receive_notification
+from thinfile.services.payment_reversals import reverse_payment
+from thinfile.services.reconciliation import reconcile_payments
+from thinfile.servicing import LoanAccount, LoanStatus
+from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
+
+PRINCIPAL_FEN = 300_000
+RECONCILIATION_HEADER = ",".join(RECONCILIATION_COLUMNS)
+CST = timedelta(hours=8)
+
+
+def twin(engine: Engine, opened: date) -> int:
+    terms = LoanTerms(
+        Money(PRINCIPAL_FEN), Decimal("0.18"), 6, RepaymentMethod.EQUAL_INSTALLMENT, opened
+    )
+    return loans.open_and_disburse(engine, terms).loan_id
+
+
+def account(engine: Engine, loan_id: int) -> LoanAccount:
+    return loans.get_loan(engine, loan_id).account
+
+
+def state(engine: Engine, loan_id: int) -> tuple[object, ...]:
+    a = account(engine, loan_id)
+    return (
+        a.installments,
+        a.status,
+        a.bucket,
+        a.overdue_since,
+        a.credit,
+        a.closed_on,
+        a.late_fees_charged,
+        a.cob_date,
+    )
+
+
+def entries(engine: Engine, loan_id: int) -> list[tuple[str, str, dict[str, int]]]:
+    """The loan's own journal entries (close of business books its days for the whole book,
+    in entries of no loan): kind, memo and lines by account, in order."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                journal_entries.c.id,
+                journal_entries.c.kind,
+                journal_entries.c.memo,
+                journal_lines.c.account,
+                journal_lines.c.amount,
+            )
+            .join(journal_lines, journal_lines.c.entry_id == journal_entries.c.id)
+            .where(journal_entries.c.loan_id == loan_id)
+            .order_by(journal_entries.c.id, journal_lines.c.account)
+        ).all()
+    out: dict[int, tuple[str, str, dict[str, int]]] = {}
+    for entry_id, kind, memo, line_account, amount in rows:
+        out.setdefault(entry_id, (str(kind), str(memo), {}))[2][str(line_account)] = int(amount)
+    return list(out.values())
+
+
+def penalty(engine: Engine, loan_id: int) -> int:
+    return sum(i.penalty_due for i in account(engine, loan_id).installments)
+
+
+def late_word(
+    engine: Engine, gateway: SandboxGatewayClient, intent: dict[str, object], completed: date
+) -> str:
+    """The gateway's signed success for ``intent``, completed at 10:00 CST on ``completed``,
+    delivered now."""
+    at = datetime.combine(completed, time(10), tzinfo=UTC) - CST
+    body = {
+        "gateway_txn_id": intent["gateway_txn_id"],
+        "request_id": intent["id"],
+        "kind": "debit",
+        "status": "succeeded",
+        "amount_fen": int(str(intent["amount"])),
+        "failure": None,
+        "original_txn_id": None,
+        "completed_at": at.isoformat(),
+        "notification_id": f"ntf_{uuid.uuid4().hex}",
+    }
+    headers, raw = signed(body)
+    return receive_notification(
+        engine, gateway, headers=headers, body=raw, now=datetime.now(UTC)
+    ).outcome
+
+
+def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_time(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient, target: Target
+) -> None:
+    with target.serving(engine, silent):
+        late = _book(engine, cipher, silent, "13700138100", card=True)
+        again = _book(engine, cipher, silent, "13700138200", card=True)
+        window = _book(engine, cipher, silent, "13700138500", card=True)
+        kept_back = card_payment(engine, silent, window)
+        on_time, paid_twice, unpaid = (twin(engine, late.opened) for _ in range(3))
+        first = due_days(late)[0]
+        run_cob(engine, first - timedelta(days=1))  # the eve queues both auto-debits
+        send_queued_debits(engine, silent, today=first)  # taken, the word kept back
+        (debit,) = intents(late)
+        (other,) = intents(again)
+        amount = Money(int(str(debit["amount"])))
+        payments.post_payment(engine, on_time, amount, first)
+        payments.post_payment(engine, paid_twice, amount, first)
+        run_cob(engine, first + timedelta(days=1))
+        counter = Money(10_000)  # 100.00 paid at the counter on day 2, seeing the notice
+        payments.post_payment(engine, again.loan_id, counter, first + timedelta(days=2))
+        payments.post_payment(engine, paid_twice, counter, first + timedelta(days=2))
+        run_cob(engine, first + timedelta(days=6))
+        # what the late word found: the loan overdue and charged penalty from day 4
+        assert account(engine, late.loan_id).overdue_since == first
+        charged = penalty(engine, late.loan_id)
+        assert charged > 0 and penalty(engine, on_time) == 0
+        today = current_business_date(engine)
+        assert today == first + timedelta(days=7)
+
+        assert late_word(engine, silent, debit, first) == "posted"
+        assert late_word(engine, silent, other, first) == "posted"
+
+        assert posted_on(engine, debit["id"]) == first
+        assert state(engine, late.loan_id) == state(engine, on_time)
+        assert account(engine, late.loan_id).overdue_since is None
+        assert penalty(engine, late.loan_id) == 0
+        assert state(engine, again.loan_id) == state(engine, paid_twice)
+        # the ledger: the payment's own entry is the on-time twin's, booked today with its
+        # value date; the adjustment takes back what the closes since charged the loan
+        # beyond the twin: the penalty, and the due date's interest, which the payment
+        # recognised itself (the twin's close of the due date found it paid)
+        (*_, own, adjustment) = entries(engine, late.loan_id)
+        (*_, twins) = entries(engine, on_time)
+        assert own == ("repayment", f"value date {first}", twins[2])
+        extra_interest = -twins[2]["interest_income"]
+        assert extra_interest > 0
+        assert adjustment == (
+            "replay-adjustment",
+            "",
+            {
+                "interest_income": extra_interest,
+                "interest_receivable": -extra_interest,
+                "penalty_income": charged,
+                "penalty_receivable": -charged,
+            },
+        )
+        assert ledger.verify_ledger(engine).ok  # the whole book against every loan's state
+
+        # a duplicate of the word posts nothing more
+        assert late_word(engine, silent, debit, first) == "duplicate"
+        # reversing the value-dated payment leaves the loan as if never paid
+        reverse_payment(engine, int(str(intents(late)[0]["txn_id"])), today, reason="test")
+        assert state(engine, late.loan_id) == state(engine, unpaid)
+        # a payment made on the first day and completed the next, heard of 37 days later
+        # (over 31), posts today
+        completed = window.opened + timedelta(days=1)
+        assert (today - completed).days > 31
+        assert on_a_word_of(engine, silent, window, kept_back, completed) == today
+        assert ledger.verify_ledger(engine).ok
+
+
+def test_a_payoff_paid_on_a_day_whose_file_came_after_its_close_closes_the_loan_that_day(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient, target: Target
+) -> None:
+    with target.serving(engine, silent):
+        book = _book(engine, cipher, silent, "13700138300", card=True)
+        other = twin(engine, book.opened)
+        paid = book.opened + timedelta(days=9)
+        run_cob(engine, paid - timedelta(days=1))
+        request = IntentRequest(book.loan_id, IntentKind.PAYOFF, None, uuid.uuid4().hex)
+        view = create_payment_intent(engine, silent, actor=book.actor, request=request)
+        quote = loans.quote_payoff(engine, book.loan_id, paid)
+        assert view.amount == quote
+        payments.prepay_loan(engine, other, quote, paid)
+        run_cob(engine, paid + timedelta(days=2))  # the day closes before the word comes
+        (intent,) = intents(book)
+        # the word comes in the gateway's reconciliation file of that day
+        at = (datetime.combine(paid, time(10), tzinfo=UTC) - CST).isoformat()
+        line = f"{intent['gateway_txn_id']},{intent['id']},debit,succeeded,{quote.fen},,,{at}"
+        data = f"{RECONCILIATION_HEADER}\n{line}\n".encode()
+        done = reconcile_payments(engine, paid, data, actor="system")
+        assert done.counts == {"posted": 1}
+        closed = account(engine, book.loan_id)
+        assert (closed.status, closed.closed_on) == (LoanStatus.CLOSED, paid)
+        assert closed.outstanding.total == 0 and closed.credit == 0
+        assert state(engine, book.loan_id) == state(engine, other)
+        own, twins = entries(engine, book.loan_id)[-2], entries(engine, other)[-1]
+        assert own == ("prepayment", f"value date {paid}", twins[2])
+        assert ledger.verify_ledger(engine).ok
+
+
+def test_a_completion_dated_before_the_payment_was_made_posts_on_the_business_date(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient, target: Target
+) -> None:
+    with target.serving(engine, silent):
+        book = _book(engine, cipher, silent, "13700138400", card=True)
+        run_cob(engine, book.opened + timedelta(days=2))
+        today = current_business_date(engine)
+        for completed in (book.opened - timedelta(days=1), book.opened + timedelta(days=1)):
+            intent = card_payment(engine, silent, book)
+            assert on_a_word_of(engine, silent, book, intent, completed) == today
+
+
+def card_payment(engine: Engine, gateway: SandboxGatewayClient, book: Book) -> dict[str, object]:
+    """50.00 paid by card today, the gateway's word kept back."""
+    request = IntentRequest(book.loan_id, IntentKind.PAYMENT, Money(5_000), uuid.uuid4().hex)
+    view = create_payment_intent(engine, gateway, actor=book.actor, request=request)
+    return next(i for i in intents(book) if i["id"] == view.id)
+
+
+def on_a_word_of(
+    engine: Engine,
+    gateway: SandboxGatewayClient,
+    book: Book,
+    intent: dict[str, object],
+    completed: date,
+) -> date:
+    """Deliver the word that ``intent`` completed on ``completed``: the date the payment was
+    posted at, after checking it was booked on that date too."""
+    assert late_word(engine, gateway, intent, completed) == "posted"
+    key = f"intent:{intent['id']}"
+    with engine.connect() as conn:
+        booked = conn.execute(
+            sa.select(transactions.c.booked_day).where(transactions.c.idempotency_key == key)
+        ).scalar_one()
+    assert booked is None
+    return posted_on(engine, intent["id"])
