@@ -51,8 +51,8 @@ def _old_style_rows(conn: sa.Connection, n: int) -> None:
     )
 
 
-def test_old_rows_become_chain_one_and_new_rows_follow_them(database_url):
-    engine = make_engine(database_url)
+def test_old_rows_become_chain_one_and_new_rows_follow_them(empty_database_url):
+    engine = make_engine(empty_database_url)
     try:
         command.upgrade(alembic_config(engine), "identity_0001")
         with engine.begin() as conn:

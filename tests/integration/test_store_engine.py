@@ -32,8 +32,8 @@ from thinfile.store import (  # the table modules declare the tables in db.metad
 )
 
 
-def test_migrations_apply_and_are_idempotent_on_both_backends(database_url):
-    engine = make_engine(database_url)
+def test_migrations_apply_and_are_idempotent_on_both_backends(empty_database_url):
+    engine = make_engine(empty_database_url)
     upgrade(engine)
     upgrade(engine)  # a second run finds nothing to do
     with engine.connect() as conn:
