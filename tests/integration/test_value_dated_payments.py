@@ -31,6 +31,7 @@ from thinfile.services.auto_debit import send_queued_debits
 from thinfile.services.business_date import current_business_date
 from thinfile.services.cob import run_cob
 from thinfile.services.gateway_port import RECONCILIATION_COLUMNS
+from thinfile.services.loan_adjustments import waive_loan_fees
 from thinfile.services.payment_intents import IntentKind, IntentRequest, create_payment_intent
 from thinfile.services.payment_notifications import receive_notification
 from thinfile.services.payment_reversals import reverse_payment
@@ -95,11 +96,15 @@ def penalty(engine: Engine, loan_id: int) -> int:
 
 
 def late_word(
-    engine: Engine, gateway: SandboxGatewayClient, intent: dict[str, object], completed: date
+    engine: Engine,
+    gateway: SandboxGatewayClient,
+    intent: dict[str, object],
+    completed: date,
+    at: time = time(2),
 ) -> str:
-    """The gateway's signed success for ``intent``, completed at 10:00 CST on ``completed``,
-    delivered now."""
-    at = datetime.combine(completed, time(10), tzinfo=UTC) - CST
+    """The gateway's signed success for ``intent``, completed on ``completed`` at ``at`` UTC
+    (10:00 China Standard Time unless said), delivered now."""
+    when = datetime.combine(completed, at, tzinfo=UTC)
     body = {
         "gateway_txn_id": intent["gateway_txn_id"],
         "request_id": intent["id"],
@@ -108,7 +113,7 @@ def late_word(
         "amount_fen": int(str(intent["amount"])),
         "failure": None,
         "original_txn_id": None,
-        "completed_at": at.isoformat(),
+        "completed_at": when.isoformat(),
         "notification_id": f"ntf_{uuid.uuid4().hex}",
     }
     headers, raw = signed(body)
@@ -123,6 +128,7 @@ def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_
     with target.serving(engine, silent):
         late = _book(engine, cipher, silent, "13700138100", card=True)
         again = _book(engine, cipher, silent, "13700138200", card=True)
+        waived = _book(engine, cipher, silent, "13700138600", card=True)
         window = _book(engine, cipher, silent, "13700138500", card=True)
         kept_back = card_payment(engine, silent, window)
         on_time, paid_twice, unpaid = (twin(engine, late.opened) for _ in range(3))
@@ -131,6 +137,7 @@ def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_
         send_queued_debits(engine, silent, today=first)  # taken, the word kept back
         (debit,) = intents(late)
         (other,) = intents(again)
+        (forgiven,) = intents(waived)
         amount = Money(int(str(debit["amount"])))
         payments.post_payment(engine, on_time, amount, first)
         payments.post_payment(engine, paid_twice, amount, first)
@@ -145,15 +152,24 @@ def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_
         assert charged > 0 and penalty(engine, on_time) == 0
         today = current_business_date(engine)
         assert today == first + timedelta(days=7)
+        # staff forgave one borrower's penalty before the word came ("I paid on time")
+        charged_too = Money(penalty(engine, waived.loan_id))
+        reason = "paid on the due date; the bank's word is late"
+        waive_loan_fees(engine, waived.loan_id, charged_too, today, reason=reason)
 
-        assert late_word(engine, silent, debit, first) == "posted"
+        # completed at 23:30 UTC on the due date (07:30 the next day in China): the business
+        # calendar's day is the due date
+        assert late_word(engine, silent, debit, first, time(23, 30)) == "posted"
         assert late_word(engine, silent, other, first) == "posted"
+        assert late_word(engine, silent, forgiven, first) == "posted"
 
         assert posted_on(engine, debit["id"]) == first
         assert state(engine, late.loan_id) == state(engine, on_time)
         assert account(engine, late.loan_id).overdue_since is None
         assert penalty(engine, late.loan_id) == 0
         assert state(engine, again.loan_id) == state(engine, paid_twice)
+        assert posted_on(engine, forgiven["id"]) == first
+        assert state(engine, waived.loan_id) == state(engine, on_time)  # nothing left to forgive
         # the ledger: the payment's own entry is the on-time twin's, booked today with its
         # value date; the adjustment takes back what the closes since charged the loan
         # beyond the twin: the penalty, and the due date's interest, which the payment

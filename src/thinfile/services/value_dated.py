@@ -11,12 +11,15 @@ days since change (penalty not charged, interest not accrued, later payments all
 otherwise), both booked on the current date, the value date in the memo. Messages already
 sent stay sent.
 
-The value date is the completion's date in China Standard Time, the gateway's day (its
-reconciliation files list a day's transactions so). A date before the business date the
-intent was made for (``payment_settlement``: a clock's error) or the loan opened, or more
-than :data:`VALUE_DATE_DAYS` back (a word lost for over a month) is not used: the payment
-posts on the current date, as does one a replay cannot take (the loan repaid meanwhile by
-another payment: reconciliation returns the money).
+The value date is the completion's date on the business calendar: its UTC date, as the
+current business date reads the wall clock
+(:func:`~thinfile.services.business_date.business_date_in`; a gateway's reconciliation file
+lists a China Standard Time day, a grouping of transactions only). A date before the
+business date the intent was made for (a clock's error) or the loan opened, or more than
+:data:`VALUE_DATE_DAYS` back (a word lost for over a month) is not used: the payment posts on
+the current date, as does one a replay cannot take (the loan repaid meanwhile by another
+payment: reconciliation returns the money). A fee waiver or re-age posted since replays on
+what is left to waive or re-age.
 """
 
 from __future__ import annotations
@@ -63,16 +66,14 @@ log = logging.getLogger("thinfile.payments")
 VALUE_DATE_DAYS = 31
 """How far back a completed debit is booked at its value date."""
 
-_GATEWAY_DAY = timedelta(hours=8)  # China Standard Time: the gateway's day
-
 
 def value_date_of(completed_at: datetime | None) -> date | None:
-    """The gateway's day of a completion time (China Standard Time), if it gave one."""
+    """The business date of a completion time (its UTC date), if the gateway gave one."""
     if completed_at is None:
         return None
     if completed_at.tzinfo is None:
         completed_at = completed_at.replace(tzinfo=UTC)
-    return (completed_at.astimezone(UTC) + _GATEWAY_DAY).date()
+    return completed_at.astimezone(UTC).date()
 
 
 def post_intent_at_value_date_in_unit(

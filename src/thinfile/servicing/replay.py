@@ -29,7 +29,7 @@ from thinfile.servicing.payments import merchant_refund, pay, prepay, settle
 from thinfile.servicing.product import PrepaymentMode
 from thinfile.servicing.purchase_refund import SubsidyOnRefund, Unwound
 from thinfile.servicing.reschedule import payment_holiday, re_age, term_extension
-from thinfile.servicing.waiver import WaiverTarget, waive_fees
+from thinfile.servicing.waiver import WaiverTarget, waivable, waive_fees
 
 __all__ = [
     "Event",
@@ -82,6 +82,24 @@ def _money(loan: LoanAccount, e: Event) -> Money:
     return Money(e.amount, loan.currency)
 
 
+def _waive_replayed(loan: LoanAccount, e: Event) -> Outcome:
+    """A fee waiver replayed waives what it waived, or what is left of it to waive: a payment
+    replayed before it (one booked at its value date) may have kept the penalty it forgave
+    from being charged at all."""
+    fen = min(e.amount, waivable(loan, e.waive))
+    if fen <= 0:
+        return Outcome(loan)
+    return waive_fees(loan, Money(fen, loan.currency), e.on, reason="replayed", target=e.waive)
+
+
+def _re_age_replayed(loan: LoanAccount, e: Event) -> Outcome:
+    """A re-age replayed spreads the arrears there are on its date; none (a payment replayed
+    before it cured them), it has nothing to do."""
+    if not any(i.due <= e.on and i.arrears > 0 for i in loan.installments):
+        return Outcome(loan)
+    return re_age(loan, e.on)
+
+
 _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.REPAYMENT: lambda loan, e: pay(loan, _money(loan, e), e.on),
     EventKind.PREPAYMENT: lambda loan, e: prepay(loan, _money(loan, e), e.on, mode=e.mode),
@@ -92,11 +110,9 @@ _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
     EventKind.WRITE_OFF: lambda loan, e: write_off(loan, e.on),
     EventKind.RECOVERY: lambda loan, e: recover(loan, _money(loan, e), e.on),
     EventKind.OVERPAYMENT_REFUND: lambda loan, e: refund_overpayment(loan, _money(loan, e), e.on),
-    EventKind.FEE_WAIVER: lambda loan, e: waive_fees(
-        loan, _money(loan, e), e.on, reason="replayed", target=e.waive
-    ),
+    EventKind.FEE_WAIVER: _waive_replayed,
     EventKind.PAYMENT_HOLIDAY: lambda loan, e: payment_holiday(loan, e.on, e.amount),
-    EventKind.RE_AGE: lambda loan, e: re_age(loan, e.on),
+    EventKind.RE_AGE: _re_age_replayed,
     EventKind.TERM_EXTENSION: lambda loan, e: term_extension(loan, e.on, e.amount),
     EventKind.SETTLEMENT: lambda loan, e: settle(loan, _money(loan, e), e.on, reason="replayed"),
 }
