@@ -91,6 +91,25 @@ def entries(engine: Engine, loan_id: int) -> list[tuple[str, str, dict[str, int]
     return list(out.values())
 
 
+def splits(engine: Engine, loan_id: int) -> list[tuple[int, ...]]:
+    """What each payment in force paid (principal, interest, fee, penalty, held), by date."""
+    c = transactions.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                c.day, c.amount, c.paid_principal, c.paid_interest, c.paid_fee, c.paid_penalty
+            )
+            .add_columns(c.overpayment)
+            .where(
+                c.loan_id == loan_id,
+                c.kind.in_(("repayment", "prepayment")),
+                c.reversed.is_(False),
+            )
+            .order_by(c.day, c.id)
+        )
+        return [tuple(int(x) for x in r) for r in rows]
+
+
 def penalty(engine: Engine, loan_id: int) -> int:
     return sum(i.penalty_due for i in account(engine, loan_id).installments)
 
@@ -131,7 +150,7 @@ def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_
         waived = _book(engine, cipher, silent, "13700138600", card=True)
         window = _book(engine, cipher, silent, "13700138500", card=True)
         kept_back = card_payment(engine, silent, window)
-        on_time, paid_twice, unpaid = (twin(engine, late.opened) for _ in range(3))
+        on_time, paid_twice, unpaid, counter_only = (twin(engine, late.opened) for _ in range(4))
         first = due_days(late)[0]
         run_cob(engine, first - timedelta(days=1))  # the eve queues both auto-debits
         send_queued_debits(engine, silent, today=first)  # taken, the word kept back
@@ -145,6 +164,7 @@ def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_
         counter = Money(10_000)  # 100.00 paid at the counter on day 2, seeing the notice
         payments.post_payment(engine, again.loan_id, counter, first + timedelta(days=2))
         payments.post_payment(engine, paid_twice, counter, first + timedelta(days=2))
+        payments.post_payment(engine, counter_only, counter, first + timedelta(days=2))
         run_cob(engine, first + timedelta(days=6))
         # what the late word found: the loan overdue and charged penalty from day 4
         assert account(engine, late.loan_id).overdue_since == first
@@ -168,6 +188,8 @@ def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_
         assert account(engine, late.loan_id).overdue_since is None
         assert penalty(engine, late.loan_id) == 0
         assert state(engine, again.loan_id) == state(engine, paid_twice)
+        # the counter payment made since is allocated as the twin's was: to what was left
+        assert splits(engine, again.loan_id) == splits(engine, paid_twice)
         assert posted_on(engine, forgiven["id"]) == first
         assert state(engine, waived.loan_id) == state(engine, on_time)  # nothing left to forgive
         # the ledger: the payment's own entry is the on-time twin's, booked today with its
@@ -196,6 +218,10 @@ def test_an_auto_debit_paid_on_its_due_date_and_heard_of_days_later_was_paid_on_
         # reversing the value-dated payment leaves the loan as if never paid
         reverse_payment(engine, int(str(intents(late)[0]["txn_id"])), today, reason="test")
         assert state(engine, late.loan_id) == state(engine, unpaid)
+        # and reversing the other: its counter payment is allocated as if it came alone
+        reverse_payment(engine, int(str(intents(again)[0]["txn_id"])), today, reason="test")
+        assert state(engine, again.loan_id) == state(engine, counter_only)
+        assert splits(engine, again.loan_id) == splits(engine, counter_only)
         # a payment made on the first day and completed the next, heard of 37 days later
         # (over 31), posts today
         completed = window.opened + timedelta(days=1)

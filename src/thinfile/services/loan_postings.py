@@ -9,7 +9,7 @@ posting's own transaction, so the posting and its audit row commit or roll back 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from thinfile.servicing import (
     LoanStatus,
     Outcome,
     PrepaymentMode,
+    ReplayStep,
     SubsidyOnRefund,
     WaiverTarget,
     balances_from_account,
@@ -221,13 +222,16 @@ def rewrite_history(
     entries: tuple[JournalEntry, ...],
     txn: dict[str, Any],
     on: date,
+    steps: Sequence[tuple[int, Event, ReplayStep]] = (),
 ) -> tuple[int, list[int]]:
     """Write a loan replayed on business date ``on`` (reverse-and-replay: a reversal, a
     posting at its value date) over ``stored``: the loan, the bucket move when the replay
     changed its bucket, the transaction ``txn`` and its ``entries`` — checked first as a
     posting is (balanced, nothing negative, the ledger moving as the account view moves). A
-    loan it closes tells its borrower the settlement certificate is ready. The new
-    transaction's id and its entries' ids."""
+    loan it closes tells its borrower the settlement certificate is ready. The payments
+    among the other events replayed (``steps``: transaction id, event, its replayed step)
+    keep what they paid as the replay allocates it. The new transaction's id and its
+    entries' ids."""
     before, loan_id = stored.account, stored.account.loan_id
     validate_posting(before, Outcome(after, entries))
     uow.loans.save(stored, after)
@@ -236,6 +240,12 @@ def rewrite_history(
         uow.loans.record_moves([BucketMove(loan_id, on, before.bucket, after.bucket, dpd)])
     txn_id = uow.transactions.add({"loan_id": loan_id, **txn})
     ids = uow.ledger.post(entries, loan_id=loan_id, txn_id=txn_id)
+    for other, event, step in steps:
+        if event.kind in (EventKind.REPAYMENT, EventKind.PREPAYMENT):
+            paid = paid_between(step.prior, step.own.loan)
+            over = step.own.loan.credit - step.prior.credit
+            split = (paid.principal, paid.interest, paid.fee, paid.penalty)
+            uow.transactions.set_split(other, split, over)
     if before.status is not LoanStatus.CLOSED and after.status is LoanStatus.CLOSED:
         notify_settlement_ready_in_unit(uow, loan_id)
     return txn_id, ids

@@ -34,6 +34,7 @@ from thinfile.servicing import (
     JournalLine,
     LoanStatus,
     replay,
+    replay_steps,
     reversal_entries,
 )
 from thinfile.store.servicing_codec import from_day, to_day
@@ -111,7 +112,8 @@ def reverse_in_unit(
             f"loan {row.loan_id} cannot be replayed to its stored state; reverse it by hand",
             value=row.loan_id,
         )
-    after = replay(opening, [e for t, e in events if t != txn_id], through, held)
+    kept = [(t, e) for t, e in events if t != txn_id]
+    after, replayed = replay_steps(opening, [e for _, e in kept], through, held)
     entry_id, entry = _booked_entry(uow, txn_id)
     booked = reversal_entries(before, after, entry, on)
     txn = {
@@ -121,7 +123,8 @@ def reverse_in_unit(
         "currency": row.currency,
         "reversal_of": txn_id,
     }
-    new_id, ids = rewrite_history(uow, stored, after.loan, booked, txn, on)
+    steps = [(t, e, s) for (t, e), s in zip(kept, replayed, strict=True)]
+    new_id, ids = rewrite_history(uow, stored, after.loan, booked, txn, on, steps)
     uow.transactions.mark_reversed(txn_id)
     uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
     return Reversal(

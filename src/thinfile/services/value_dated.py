@@ -154,7 +154,8 @@ def post_at_value_date_in_unit(
         "booked_day": to_day(on),
     }
     entries = value_dated_entries(before, done.after, done.own, on)
-    txn_id, _ = rewrite_history(uow, stored, done.after.loan, entries, txn, on)
+    steps = [(t, e, s) for (t, e), s in zip(events, done.steps, strict=True)]
+    txn_id, _ = rewrite_history(uow, stored, done.after.loan, entries, txn, on, steps)
     notify_payment_received_in_unit(uow, loan_id, txn_id, money, borrower=borrower)
     log.info(
         "loan %s: a payment completed on %s booked on %s at its value date", loan_id, event.on, on

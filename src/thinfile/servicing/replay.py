@@ -35,9 +35,11 @@ __all__ = [
     "Event",
     "EventKind",
     "Inserted",
+    "ReplayStep",
     "apply_event",
     "replay",
     "replay_inserting",
+    "replay_steps",
     "reversal_entries",
     "value_dated_entries",
 ]
@@ -152,6 +154,29 @@ def reversal_entries(
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayStep:
+    """One event of a replay: the loan as it stood when the event was posted (its date's
+    earlier days closed), and what the event did alone (its entries only)."""
+
+    prior: LoanAccount
+    own: Outcome
+
+
+def replay_steps(
+    opening: Outcome, events: Sequence[Event], through: date, held: Held = ()
+) -> tuple[Outcome, tuple[ReplayStep, ...]]:
+    """:func:`replay`, with each event's :class:`ReplayStep` (what it paid, replayed, is told by
+    its prior loan and its own outcome)."""
+    done, steps = opening, []
+    for event in events:
+        done = done.then(close_through(done.loan, event.on - timedelta(days=1), held))
+        own = _HANDLERS[event.kind](done.loan, event)
+        steps.append(ReplayStep(done.loan, own))
+        done = done.then(own)
+    return done.then(close_through(done.loan, through, held)), tuple(steps)
+
+
+@dataclass(frozen=True, slots=True)
 class Inserted:
     """A loan replayed with an event inserted at its date (:func:`replay_inserting`)."""
 
@@ -161,6 +186,8 @@ class Inserted:
     """The loan as it stood when the event was posted (its date's earlier days closed)."""
     own: Outcome
     """What the event did alone: its entries only."""
+    steps: tuple[ReplayStep, ...] = ()
+    """The other events' steps, in the order given."""
 
 
 def replay_inserting(
@@ -169,15 +196,9 @@ def replay_inserting(
     """The loan replayed with ``new`` posted at its own date — after the events of that day
     and before the later ones (``events`` in date order) — to ``through``. A posting that
     arrives after its value date (a debit completed on a date since closed) is booked so."""
-    done = opening
-    for event in (e for e in events if e.on <= new.on):
-        done = done.then(apply_event(done.loan, event, held))
-    done = done.then(close_through(done.loan, new.on - timedelta(days=1), held))
-    prior, own = done.loan, _HANDLERS[new.kind](done.loan, new)
-    done = done.then(own)
-    for event in (e for e in events if e.on > new.on):
-        done = done.then(apply_event(done.loan, event, held))
-    return Inserted(done.then(close_through(done.loan, through, held)), prior, own)
+    at = sum(1 for e in events if e.on <= new.on)
+    after, steps = replay_steps(opening, [*events[:at], new, *events[at:]], through, held)
+    return Inserted(after, steps[at].prior, steps[at].own, steps[:at] + steps[at + 1 :])
 
 
 def value_dated_entries(

@@ -126,6 +126,30 @@ class TransactionRepository:
             .order_by(transactions.c.day, transactions.c.id)
         ).all()
 
+    def set_split(self, txn_id: int, paid: tuple[int, int, int, int], overpayment: int) -> None:
+        """What a payment paid (principal, interest, fee, penalty) and held as overpayment,
+        as a replay allocates it now; written only where it changed."""
+        p, i, f, n = paid
+        c = transactions.c
+        self.conn.execute(
+            sa.update(transactions)
+            .where(
+                c.id == txn_id,
+                (c.paid_principal != p)
+                | (c.paid_interest != i)
+                | (c.paid_fee != f)
+                | (c.paid_penalty != n)
+                | (c.overpayment != overpayment),
+            )
+            .values(
+                paid_principal=p,
+                paid_interest=i,
+                paid_fee=f,
+                paid_penalty=n,
+                overpayment=overpayment,
+            )
+        )
+
     def mark_reversed(self, txn_id: int) -> None:
         self.conn.execute(
             sa.update(transactions).where(transactions.c.id == txn_id).values(reversed=True)
