@@ -178,7 +178,15 @@ def _pay_now(page, amount: str, *, double: bool = False) -> str:
         page.dblclick("#pay-button")
     else:
         page.click("#pay-button")
-    page.wait_for_url(re.compile(r"/loans/\d+\?intent=[0-9a-f]{32}$"))
+    from playwright.sync_api import Error as PlaywrightError
+
+    landed = re.compile(r"/loans/\d+\?intent=[0-9a-f]{32}$")
+    try:
+        page.wait_for_url(landed)
+    except PlaywrightError as aborted:  # the second submission cut the first's navigation
+        if not double or "ERR_ABORTED" not in str(aborted):
+            raise
+        page.wait_for_url(landed)
     found = re.search(r"intent=([0-9a-f]{32})", page.url)
     assert found
     return found.group(1)

@@ -57,7 +57,7 @@ from thinfile.services.payment_intents import (
 from thinfile.services.payments import pay_on_business_date_in_unit, prepay_in_unit
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
-from thinfile.services.value_dated import post_intent_at_value_date_in_unit
+from thinfile.services.value_dated import intent_value_date
 from thinfile.servicing import PrepaymentMode
 from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
@@ -100,18 +100,19 @@ class Settlement(StrEnum):
 def _post(
     uow: UnitOfWork, intent: StoredIntent, today: date | None, completed: datetime | None
 ) -> Receipt:
-    if receipt := post_intent_at_value_date_in_unit(uow, intent, completed, today=today):
-        return receipt  # completed on a date closed since
     amount, key = Money(intent.amount, intent.currency), f"intent:{intent.id}"
     owner = intent.user_id  # the borrower who paid (or whose agreement was debited)
     mode = PrepaymentMode(intent.mode) if intent.mode else None
+    value_on = intent_value_date(intent, completed)  # posted there if closed since
     if intent.kind == IntentKind.PAYMENT:  # the business date read with the loan's lock
         day = today or now_utc().date()
         return pay_on_business_date_in_unit(
-            uow, intent.loan_id, amount, key, today=day, borrower=owner
+            uow, intent.loan_id, amount, key, today=day, borrower=owner, value_on=value_on
         )
     on = business_date_in(uow, today=today)
-    return prepay_in_unit(uow, intent.loan_id, amount, on, mode=mode, key=key, borrower=owner)
+    return prepay_in_unit(
+        uow, intent.loan_id, amount, on, mode=mode, key=key, borrower=owner, value_on=value_on
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,11 @@ from thinfile.services.loan_postings import (
 )
 from thinfile.services.notifications import notify_payment_received_in_unit
 from thinfile.services.uow import UnitOfWork
+from thinfile.services.value_dated import post_late_in_unit
 from thinfile.servicing import (
     Account,
     Components,
+    Event,
     EventKind,
     LoanStatus,
     Outcome,
@@ -202,17 +204,20 @@ def pay_on_business_date_in_unit(
     *,
     today: date,
     borrower: str | None = None,
+    value_on: date | None = None,
 ) -> Receipt:
     """:func:`pay_in_unit` on the current business date for ``today``
     (:func:`~thinfile.services.business_date.business_date_in`: ``today``, or the day after
     the last closed date when that is later), read in the statement that locks the loan
     instead of in one of its own. The posting gate is read for ``today``; when the business
     date is later, close of business has closed ``today``, the gate says so, and the date
-    is checked again as :func:`pay_in_unit` checks a blocked one."""
+    is checked again as :func:`pay_in_unit` checks a blocked one. A card debit the gateway
+    completed on a date closed since (``value_on``) is posted at that date
+    (:func:`~thinfile.services.value_dated.post_late_in_unit`)."""
     _check_positive(amount)
     stored, gate = uow.loans.lock_for_posting(loan_id, to_day(today), key)
     on = today if gate.book_day is None else max(today, from_day(gate.book_day + 1))
-    return _pay_locked(uow, stored, gate, amount, on, key, borrower)
+    return _pay_locked(uow, stored, gate, amount, on, key, borrower, value_on)
 
 
 def _check_positive(amount: Money) -> None:
@@ -228,6 +233,7 @@ def _pay_locked(
     on: date,
     key: str | None,
     borrower: str | None,
+    value_on: date | None = None,
 ) -> Receipt:
     loan_id = stored.account.loan_id
     if (
@@ -238,6 +244,10 @@ def _pay_locked(
         return first
     if gate.blocked_day is not None:  # rare: read whether its run is still running
         check_business_day(uow, on)
+    if value_on is not None and value_on < on:
+        event = Event(EventKind.REPAYMENT, value_on, amount.fen)
+        if late := post_late_in_unit(uow, stored, event, key, on, borrower):
+            return late
     stored = close_missed_days(uow, stored, on)
     done = pay(stored.account, amount, on)
     return _apply(uow, stored, done, EventKind.REPAYMENT, on, amount, key, borrower=borrower)
@@ -284,12 +294,17 @@ def prepay_in_unit(
     mode: PrepaymentMode | None = None,
     key: str | None = None,
     borrower: str | None = None,
+    value_on: date | None = None,
 ) -> Receipt:
-    """Post a prepayment inside an open unit of work (the caller commits); ``borrower`` as
-    for :func:`pay_in_unit`."""
+    """Post a prepayment inside an open unit of work (the caller commits); ``borrower`` and
+    ``value_on`` as for :func:`pay_on_business_date_in_unit`."""
     stored = uow.loans.get(loan_id, lock=True)
     if key and (first := receipt_of_key(uow, key, loan_id, amount, EventKind.PREPAYMENT, mode)):
         return first
+    if value_on is not None and value_on < on:
+        event = Event(EventKind.PREPAYMENT, value_on, amount.fen, mode)
+        if late := post_late_in_unit(uow, stored, event, key, on, borrower):
+            return late
     stored = catch_up(uow, stored, on)
     done = prepay(stored.account, amount, on, mode=mode)
     return _apply(uow, stored, done, EventKind.PREPAYMENT, on, amount, key, mode, borrower)

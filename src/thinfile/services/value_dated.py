@@ -29,7 +29,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from thinfile.errors import ThinfileError
 from thinfile.money import Money
-from thinfile.services.business_date import business_date_in
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
@@ -39,27 +38,19 @@ from thinfile.services.loan_postings import (
     stored_events,
 )
 from thinfile.services.notifications import notify_payment_received_in_unit
-from thinfile.services.payment_intents import IntentKind
-from thinfile.services.payments import receipt_of_key
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     Event,
-    EventKind,
     LoanStatus,
-    PrepaymentMode,
     replay,
     replay_inserting,
     value_dated_entries,
 )
 from thinfile.store.payment_intents_repo import StoredIntent
 from thinfile.store.servicing_codec import to_day
+from thinfile.store.servicing_repo import StoredLoan
 
-__all__ = [
-    "VALUE_DATE_DAYS",
-    "post_at_value_date_in_unit",
-    "post_intent_at_value_date_in_unit",
-    "value_date_of",
-]
+__all__ = ["VALUE_DATE_DAYS", "intent_value_date", "post_late_in_unit", "value_date_of"]
 
 log = logging.getLogger("thinfile.payments")
 
@@ -76,44 +67,31 @@ def value_date_of(completed_at: datetime | None) -> date | None:
     return completed_at.astimezone(UTC).date()
 
 
-def post_intent_at_value_date_in_unit(
-    uow: UnitOfWork, intent: StoredIntent, completed_at: datetime | None, *, today: date | None
-) -> Receipt | None:
-    """:func:`post_at_value_date_in_unit` for a payment intent's debit that the gateway
-    completed at ``completed_at``, under the intent's servicing key; None when the gateway
-    gave no time or dated it before the business date the intent was made for (a clock's
-    error, not a value date; intents made before that date was kept have none)."""
+def intent_value_date(intent: StoredIntent, completed_at: datetime | None) -> date | None:
+    """The value date of a payment intent's debit the gateway completed at ``completed_at``;
+    None when the gateway gave no time or dated it before the business date the intent was
+    made for (a clock's error, not a value date; intents made before that date was kept
+    have none)."""
     on = value_date_of(completed_at)
     if on is None or intent.business_day is None or to_day(on) < intent.business_day:
         return None
-    kind = EventKind.REPAYMENT if intent.kind == IntentKind.PAYMENT else EventKind.PREPAYMENT
-    mode = PrepaymentMode(intent.mode) if intent.mode else None
-    event = Event(kind, on, intent.amount, mode)
-    key = f"intent:{intent.id}"
-    return post_at_value_date_in_unit(
-        uow, intent.loan_id, event, key, today=today, borrower=intent.user_id
-    )
+    return on
 
 
-def post_at_value_date_in_unit(
+def post_late_in_unit(
     uow: UnitOfWork,
-    loan_id: int,
+    stored: StoredLoan,
     event: Event,
-    key: str,
-    *,
-    today: date | None = None,
+    key: str | None,
+    on: date,
     borrower: str | None = None,
 ) -> Receipt | None:
-    """Post ``event`` (a repayment or prepayment of a completed debit) at its date when that
-    date is already closed and within :data:`VALUE_DATE_DAYS` of the current business date
-    (``today`` as for :func:`~thinfile.services.business_date.business_date_in`); None when
-    it is not, or the replay cannot take it, for the caller to post on the current date.
-    The key's earlier posting is returned as it is."""
-    stored = uow.loans.get(loan_id, lock=True)
+    """Post ``event`` (a repayment or prepayment of a completed debit) at its date on the
+    loan ``stored`` (locked; its key checked) when that date is before the business date
+    ``on`` and within :data:`VALUE_DATE_DAYS` of it; None when it is not, or the replay
+    cannot take it, for the caller to post on ``on``."""
+    loan_id = stored.account.loan_id
     money = Money(event.amount, stored.account.currency)
-    if first := receipt_of_key(uow, key, loan_id, money, event.kind, event.mode):
-        return first
-    on = business_date_in(uow, today=today)
     if not on - timedelta(days=VALUE_DATE_DAYS) <= event.on < on:
         return None
     if stored.account.status is not LoanStatus.ACTIVE or event.on < stored.account.disbursed_on:
