@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from thinfile.errors import BusinessDateClosedError, CloseOfBusinessRunning
 from thinfile.loanmath import build_schedule
+from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.notifications import notify_settlement_ready_in_unit
@@ -55,12 +56,14 @@ __all__ = [
     "close_missed_days",
     "event_of",
     "in_own_unit",
+    "payment_row",
     "persist",
     "post_today",
     "rebuild_opening",
     "receipt_audit",
     "refuse_closed",
     "rewrite_history",
+    "split_of",
     "stored_events",
 ]
 
@@ -215,6 +218,37 @@ def persist(
     return txn_id
 
 
+def split_of(prior: LoanAccount, after: LoanAccount) -> tuple[Components, int]:
+    """What a payment paid, by component, and what it left held as overpayment: the loan
+    ``prior`` it met against the loan ``after`` it."""
+    return paid_between(prior, after), after.credit - prior.credit
+
+
+def payment_row(
+    kind: EventKind,
+    on: date,
+    amount: Money,
+    key: str | None,
+    mode: PrepaymentMode | None,
+    paid: Components,
+    overpayment: int,
+) -> dict[str, Any]:
+    """The transaction row of a repayment or prepayment."""
+    return {
+        "kind": kind,
+        "day": to_day(on),
+        "amount": amount.fen,
+        "currency": amount.currency,
+        "idempotency_key": key,
+        "mode": mode.value if mode else None,
+        "paid_principal": paid.principal,
+        "paid_interest": paid.interest,
+        "paid_fee": paid.fee,
+        "paid_penalty": paid.penalty,
+        "overpayment": overpayment,
+    }
+
+
 def rewrite_history(
     uow: UnitOfWork,
     stored: StoredLoan,
@@ -242,8 +276,7 @@ def rewrite_history(
     ids = uow.ledger.post(entries, loan_id=loan_id, txn_id=txn_id)
     for other, event, step in steps:
         if event.kind in (EventKind.REPAYMENT, EventKind.PREPAYMENT):
-            paid = paid_between(step.prior, step.own.loan)
-            over = step.own.loan.credit - step.prior.credit
+            paid, over = split_of(step.prior, step.own.loan)
             split = (paid.principal, paid.interest, paid.fee, paid.penalty)
             uow.transactions.set_split(other, split, over)
     if before.status is not LoanStatus.CLOSED and after.status is LoanStatus.CLOSED:

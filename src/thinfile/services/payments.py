@@ -31,8 +31,10 @@ from thinfile.services.loan_postings import (
     close_missed_days,
     in_own_unit,
     paid_between,
+    payment_row,
     persist,
     receipt_audit,
+    split_of,
 )
 from thinfile.services.notifications import notify_payment_received_in_unit
 from thinfile.services.uow import UnitOfWork
@@ -144,26 +146,9 @@ def _apply(
     mode: PrepaymentMode | None = None,
     borrower: str | None = None,
 ) -> Receipt:
-    paid = paid_between(stored.account, done.loan)
-    overpayment = done.loan.credit - stored.account.credit
-    txn_id = persist(
-        uow,
-        stored,
-        done,
-        txn={
-            "kind": kind,
-            "day": to_day(on),
-            "amount": amount.fen,
-            "currency": amount.currency,
-            "idempotency_key": key,
-            "mode": mode.value if mode else None,
-            "paid_principal": paid.principal,
-            "paid_interest": paid.interest,
-            "paid_fee": paid.fee,
-            "paid_penalty": paid.penalty,
-            "overpayment": overpayment,
-        },
-    )
+    paid, overpayment = split_of(stored.account, done.loan)
+    txn = payment_row(kind, on, amount, key, mode, paid, overpayment)
+    txn_id = persist(uow, stored, done, txn=txn)
     assert txn_id is not None
     notify_payment_received_in_unit(uow, done.loan.loan_id, txn_id, amount, borrower=borrower)
     return Receipt(

@@ -32,9 +32,10 @@ from thinfile.money import Money
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
-    paid_between,
+    payment_row,
     rebuild_opening,
     rewrite_history,
+    split_of,
     stored_events,
 )
 from thinfile.services.notifications import notify_payment_received_in_unit
@@ -115,22 +116,9 @@ def post_late_in_unit(
             on,
         )
         return None
-    paid = paid_between(done.prior, done.own.loan)
-    overpayment = done.own.loan.credit - done.prior.credit
-    txn = {
-        "kind": event.kind,
-        "day": to_day(event.on),
-        "amount": event.amount,
-        "currency": money.currency,
-        "idempotency_key": key,
-        "mode": event.mode.value if event.mode else None,
-        "paid_principal": paid.principal,
-        "paid_interest": paid.interest,
-        "paid_fee": paid.fee,
-        "paid_penalty": paid.penalty,
-        "overpayment": overpayment,
-        "booked_day": to_day(on),
-    }
+    paid, overpayment = split_of(done.prior, done.own.loan)
+    row = payment_row(event.kind, event.on, money, key, event.mode, paid, overpayment)
+    txn = row | {"booked_day": to_day(on)}
     entries = value_dated_entries(before, done.after, done.own, on)
     steps = [(t, e, s) for (t, e), s in zip(events, done.steps, strict=True)]
     txn_id, _ = rewrite_history(uow, stored, done.after.loan, entries, txn, on, steps)

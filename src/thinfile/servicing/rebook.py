@@ -80,8 +80,8 @@ def _reverse(
 def _value_dated(
     opening: Outcome, events: list[tuple[int, Event]], event: Event, booked: date, held: Held
 ) -> tuple[tuple[JournalEntry, ...], Outcome]:
-    """The entries of a payment booked after its value date, as ``post_at_value_date_in_unit``
-    books them, and the loan after it."""
+    """The entries of a payment booked after its value date, as
+    ``services.value_dated.post_late_in_unit`` books them, and the loan after it."""
     through = booked - timedelta(days=1)
     before = replay(opening, [e for _, e in events], through, held)
     done = replay_inserting(opening, [e for _, e in events], event, through, held)
@@ -106,8 +106,8 @@ def rebook(
         if posting.event is None and posting.kind != REVERSAL:
             unknown.append(posting.txn_id)
             continue
-        late = posting.booked is not None and posting.booked > posting.on
-        booked = posting.booked if late and posting.booked else posting.on
+        booked = max(posting.on, posting.booked or posting.on)
+        late = booked > posting.on
         closed = close_through(loan, booked - timedelta(days=1), held)
         closing.extend(closed.entries)
         if posting.event is not None and late:
