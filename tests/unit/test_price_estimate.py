@@ -8,7 +8,7 @@ parts, one step less falling short — and against the search started the old wa
 from __future__ import annotations
 
 import random
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import pytest
 
@@ -44,6 +44,7 @@ def _search(
     *,
     estimated: bool,
     from_totals: bool = False,
+    on_schedule: bool = False,
 ):
     fee_based = method is RepaymentMethod.FEE_INSTALLMENT
     rule = _rule(method)
@@ -94,6 +95,10 @@ def _search(
         needed = required_of(years, PARAMS, pd=pd, adjustment=Decimal(0))
         return totals.interest + totals.fees >= needed
 
+    def schedule_earns(schedule: Schedule) -> bool:
+        needed = required_of(balance_years(schedule), PARAMS, pd=pd, adjustment=Decimal(0))
+        return schedule.total_interest + schedule.total_fees >= needed
+
     found = lowest_price(
         schedule_at,
         lambda s: build_up(s, PARAMS, pd=pd, adjustment=Decimal(0)),
@@ -102,6 +107,7 @@ def _search(
         hint=Decimal("0.1") / (12 if fee_based else 1),
         estimate=estimate,
         earns_at=earns_at if from_totals else None,
+        schedule_earns=schedule_earns if on_schedule else None,
     )
     return found, len(built), estimate
 
@@ -146,6 +152,19 @@ def test_a_search_on_totals_finds_the_same_price_and_schedule_building_one(metho
     old, _, _ = _search(method, amount, n, pd, estimated=True)
     assert found == old
     assert built == (0 if found is None else 1)
+
+
+@pytest.mark.parametrize(("method", "amount", "n", "pd"), CASES)
+def test_the_estimated_point_tested_on_its_schedule_finds_the_same_price(method, amount, n, pd):
+    found, built, estimate = _search(
+        method, amount, n, pd, estimated=True, from_totals=True, on_schedule=True
+    )
+    old, _, _ = _search(method, amount, n, pd, estimated=True)
+    assert found == old
+    assert estimate is not None
+    at_estimate = (estimate / STEP).to_integral_value(rounding=ROUND_CEILING) * STEP
+    # the estimated point's schedule is built for its test: the only one when it is found
+    assert built == (1 if found is None or found[0] == at_estimate else 2)
 
 
 @pytest.mark.parametrize(("method", "amount", "n", "pd"), CASES)

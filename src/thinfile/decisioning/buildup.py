@@ -320,6 +320,7 @@ def lowest_price(
     hint: Decimal,
     estimate: Decimal | None = None,
     earns_at: Callable[[Decimal], bool] | None = None,
+    schedule_earns: Callable[[Schedule], bool] | None = None,
 ) -> tuple[Decimal, Schedule] | None:
     """The lowest price ``k × step`` (0 ≤ price ≤ ``ceiling``) whose schedule earns its parts.
 
@@ -332,7 +333,10 @@ def lowest_price(
 
     ``earns_at`` (a price → whether its schedule earns its parts, answered from the
     schedule's totals without building it) lets the search build one schedule, the one found;
-    it must answer as ``schedule_at`` and ``parts_of`` would.
+    it must answer as ``schedule_at`` and ``parts_of`` would. The grid point at
+    ``estimate`` is nearly always the one found, so it is tested on its schedule, built once:
+    by ``schedule_earns`` (a schedule → whether it earns its parts, answering as ``parts_of``
+    would) when given.
     """
     top = int((ceiling / step).to_integral_value(rounding=ROUND_FLOOR))
     seen: dict[int, tuple[bool, Schedule | None]] = {}
@@ -343,13 +347,10 @@ def lowest_price(
             seen[k] = test(step * k)
         return seen[k][0]
 
-    if estimate is not None:
-        guess = estimate
-    else:
-        first = schedule_at(hint)
-        paid = revenue(first)
-        guess = hint * required(parts_of(first)) / paid if paid else hint
-    k = min(top, max(0, int((guess / step).to_integral_value(rounding=ROUND_CEILING))))
+    k = _first_point(schedule_at, parts_of, step=step, top=top, hint=hint, estimate=estimate)
+    if estimate is not None and earns_at is not None and schedule_earns is not None:
+        built = schedule_at(step * k)
+        seen[k] = schedule_earns(built), built
     low, high = -1, None
     if earns(k):
         high = k
@@ -371,6 +372,26 @@ def lowest_price(
             low = mid
     found = seen[high][1]
     return step * high, schedule_at(step * high) if found is None else found
+
+
+def _first_point(
+    schedule_at: Callable[[Decimal], Schedule],
+    parts_of: Callable[[Schedule], tuple[Part, ...]],
+    *,
+    step: Decimal,
+    top: int,
+    hint: Decimal,
+    estimate: Decimal | None,
+) -> int:
+    """The grid point the search tests first: at ``estimate``, else where revenue
+    proportional to the price would earn the parts at ``hint``."""
+    if estimate is not None:
+        guess = estimate
+    else:
+        first = schedule_at(hint)
+        paid = revenue(first)
+        guess = hint * required(parts_of(first)) / paid if paid else hint
+    return min(top, max(0, int((guess / step).to_integral_value(rounding=ROUND_CEILING))))
 
 
 def _grid_test(

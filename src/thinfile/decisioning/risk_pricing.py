@@ -126,6 +126,12 @@ class _Pricing:
         needed = required_of(years, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
         return totals.interest + totals.fees >= needed
 
+    def schedule_earns(self, schedule: Schedule) -> bool:
+        """Whether ``schedule`` earns its parts (``revenue ≥ required``, as :meth:`earns`)."""
+        years = balance_years(schedule)
+        needed = required_of(years, self.params, pd=self.pd, adjustment=self.rule.rate_adjustment)
+        return revenue(schedule) >= needed
+
     def parts(self, schedule: Schedule, *, years: Decimal | None = None) -> tuple[Part, ...]:
         """The parts ``schedule`` must earn (``years``: its balance-years, when known)."""
         return build_up(
@@ -192,6 +198,7 @@ def _solve(pricing: _Pricing, amount: int) -> _Solved | PricedOut:
         hint=pricing.hint(),
         estimate=pricing.estimate(amount),
         earns_at=lambda price: pricing.earns(amount, price, upfront),
+        schedule_earns=pricing.schedule_earns,
     )
     if found is None:
         at_ceiling = pricing.schedule(amount, pricing.ceiling)
