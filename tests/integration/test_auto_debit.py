@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -23,6 +24,7 @@ from tests.integration.test_payment_intents import LostAnswers
 from tests.support.cli import run
 from tests.support.gateway import GATEWAY_KEY, card_with_prefix
 from tests.support.gateway_fixtures import Target
+from thinfile.adapters.gateway_signature import SIGNATURE_HEADER, sign
 from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
 from thinfile.errors import ConflictError, InvalidInputError, PaymentGatewayUnavailableError
 from thinfile.loanmath import LoanTerms, RepaymentMethod
@@ -768,3 +770,89 @@ def test_a_claimed_debit_is_sent_again_unchanged_so_a_late_first_request_posts_o
     ]
     assert unpaid_fallen_due(book, first) == 0  # the rest went ahead, as any overpayment
     assert ledger.verify_ledger(engine).ok
+
+
+def test_a_claimed_debit_past_the_gateways_window_is_lowered_to_what_is_still_owed(
+    engine: Engine,
+    cipher: PiiCipher,
+    silent: SandboxGatewayClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sending stops after claiming the installment's debit; the borrower pays most of
+    it at the counter. Once the claim is older than the gateway's window on a request's time,
+    a first request — had it gone — would be refused as stale: the next sending finds
+    nothing at the gateway and sends the debit for what is still owed, not the claimed
+    amount, and the borrower is taken nothing beyond the installment."""
+    import thinfile.services.auto_debit as auto_debit
+
+    book = _book(engine, cipher, silent, "13700137970", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+    amount = int(str(queued["amount"]))
+
+    def stopped(*args: object, **kw: object) -> None:
+        raise RuntimeError("the sending stopped")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(auto_debit, "send_debit", stopped)
+        with pytest.raises(RuntimeError):
+            send_queued_debits(engine, silent, today=first)
+    (claimed,) = intents(book)
+    assert claimed["status"] == "pending" and claimed["claimed_at"] is not None
+    owed_before = loans.quote_payoff(engine, book.loan_id, first).fen
+    payments.post_payment(engine, book.loan_id, Money(amount - 1_000), first)
+    # the premise: the sandbox refuses a request signed the window ago
+    body = b'{"agreement_token": "x", "amount_fen": 1, "request_id": "stale"}'
+    signed_at = datetime.now(UTC) - silent.request_expiry
+    stale = httpx.post(
+        f"{silent.base_url}/v1/debits",
+        content=body,
+        headers={SIGNATURE_HEADER: sign(GATEWAY_KEY, body, at=signed_at)},
+    )
+    assert stale.status_code >= 400 and silent.debit_status("stale") is None
+    with engine.begin() as conn:  # the claim made the window (and a second) ago
+        conn.execute(
+            sa.update(payment_intents)
+            .where(payment_intents.c.id == queued["id"])
+            .values(claimed_at=datetime.now(UTC) - silent.request_expiry - timedelta(seconds=1))
+        )
+    again = send_queued_debits(engine, silent, today=first)
+    assert [v.id for v in again.recovered] == [queued["id"]]
+    report = silent.debit_status(str(queued["id"]))
+    assert report is not None and report.amount_fen == 1_000  # what was still owed
+    refresh_payment_intent(engine, silent, str(queued["id"]))
+    assert postings(engine, book.loan_id) == [
+        (amount - 1_000, None),
+        (1_000, f"intent:{queued['id']}"),
+    ]
+    assert unpaid_fallen_due(book, first) == 0
+    # taken in all: the installment, nothing ahead of it
+    assert owed_before - loans.quote_payoff(engine, book.loan_id, first).fen == amount
+    assert ledger.verify_ledger(engine).ok
+
+
+def test_a_fresh_claim_keeps_its_amount_however_old_the_queue(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient
+) -> None:
+    """What lowers a claimed debit is the claim's age, not the queue's: a debit queued long
+    ago and claimed just now is sent again for the claimed amount."""
+    book = _book(engine, cipher, silent, "13700137980", card=True)
+    first = due_days(book)[0]
+    run_cob(engine, first - timedelta(days=1))
+    (queued,) = intents(book)
+    amount = int(str(queued["amount"]))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(payment_intents)
+            .where(payment_intents.c.id == queued["id"])
+            .values(created_at=datetime.now(UTC) - timedelta(days=1))
+        )
+    late = LateOriginal(silent)
+    send_queued_debits(engine, late, today=first)  # type: ignore[arg-type]
+    payments.post_payment(engine, book.loan_id, Money(amount - 1_000), first)
+    send_queued_debits(engine, late, today=first)  # type: ignore[arg-type]
+    report = silent.debit_status(str(queued["id"]))
+    assert report is not None and report.amount_fen == amount
+    (resent,) = intents(book)
+    assert int(str(resent["amount"])) == amount

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -54,6 +54,13 @@ class SandboxGatewayClient:
         self._key = key
         self._tolerance = tolerance_seconds
         self._base_url, self._timeout = base_url, timeout
+
+    @property
+    def request_expiry(self) -> timedelta:
+        """The sandbox refuses a request signed more than its tolerance ago (the same
+        tolerance as this adapter's, ``THINFILE_PAYMENT_NOTIFICATION_TOLERANCE_SECONDS``):
+        twice it, for clocks apart by as much, and this adapter's timeout."""
+        return timedelta(seconds=2 * self._tolerance + self._timeout)
 
     @property
     def base_url(self) -> str:

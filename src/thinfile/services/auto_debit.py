@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from thinfile.comms import zone_of
 from thinfile.errors import CloseOfBusinessRunning, InvalidInputError, ThinfileError
 from thinfile.services.debit_checks import recheck_debit
+from thinfile.services.identity_records import now_utc
 from thinfile.services.payment_intents import IntentStatus, IntentView, intent_view, send_debit
 from thinfile.services.payment_settlement import refresh_payment_intent
 from thinfile.services.ports import PaymentGateway
@@ -84,8 +85,9 @@ def _claimed(uow: UnitOfWork, intent: StoredIntent) -> StoredIntent:
     from here it counts against the borrower's own payments, which a queued debit does not
     (the borrower may pay first; the check then finds less due). Should the sending stop before
     the gateway's answer is recorded, the next sending asks the gateway about it and sends it
-    again under the same request id if the gateway never had it (:func:`_recover`)."""
-    uow.payment_intents.update(intent.id, status=IntentStatus.PENDING.value)
+    again under the same request id if the gateway never had it (:func:`_recover`); the claim's
+    time (``claimed_at``) tells when that first request can no longer be acted on."""
+    uow.payment_intents.update(intent.id, status=IntentStatus.PENDING.value, claimed_at=now_utc())
     uow.commit()
     claimed = uow.payment_intents.get(intent.id)
     assert claimed is not None

@@ -7,7 +7,7 @@ any money moves."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import now_utc
@@ -19,7 +19,12 @@ __all__ = ["recheck_debit"]
 
 
 def recheck_debit(
-    uow: UnitOfWork, intent: StoredIntent, status: IntentStatus, today: date | None
+    uow: UnitOfWork,
+    intent: StoredIntent,
+    status: IntentStatus,
+    today: date | None,
+    *,
+    stale_before: datetime | None = None,
 ) -> StoredIntent | None:
     """Under the loan's row lock, ``intent`` (still in ``status``, without a gateway
     transaction) checked against what has fallen due by the business date and is unpaid, less
@@ -30,9 +35,12 @@ def recheck_debit(
     (:func:`~thinfile.services.payment_intents.fallen_due_today`).
 
     A queued debit (``created``) above what is left is lowered to it (``auto_debit.lowered``).
-    A claimed one (``pending``) is never lowered: the gateway may yet receive the request it
-    was sent under, and a resend under the same request id must ask for the same amount (what
-    it takes beyond what is owed is held as overpayment). The caller commits."""
+    A claimed one (``pending``) is lowered only when claimed before ``stale_before`` (the
+    gateway's :attr:`~thinfile.services.gateway_port.PaymentGateway.request_expiry` ago): the
+    request it was sent under, if it went, would now be refused as stale. A younger claim is
+    sent again for the same amount under the same request id, since the gateway may yet
+    receive the first request and acts on a request id once (what it takes beyond what is
+    owed goes as any overpayment). The caller commits."""
     due, in_flight = fallen_due_today(uow, intent.loan_id, today=today)  # locks the loan
     current = uow.payment_intents.get(intent.id, lock=True)
     if current is None or current.status != status or current.gateway_txn_id is not None:
@@ -48,9 +56,15 @@ def recheck_debit(
         details = {"intent": current.id, "amount_fen": current.amount}
         record_audit(uow, borrower_label(current), "auto_debit.cancelled", subject, details)
         return None
-    if status is not IntentStatus.CREATED:
+    if status is not IntentStatus.CREATED and not _expired(current, stale_before):
         return current
     uow.payment_intents.update(current.id, amount=room)
     details = {"intent": current.id, "from_fen": current.amount, "to_fen": room}
     record_audit(uow, borrower_label(current), "auto_debit.lowered", subject, details)
     return uow.payment_intents.get(current.id)
+
+
+def _expired(intent: StoredIntent, stale_before: datetime | None) -> bool:
+    """Whether ``intent`` was claimed before ``stale_before`` (a claim of unknown time: no)."""
+    claimed = intent.claimed_at
+    return stale_before is not None and claimed is not None and claimed < stale_before

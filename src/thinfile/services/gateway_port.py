@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -171,6 +171,13 @@ class PaymentGateway(Protocol):
     """A payment provider taking agreement payments from bank cards."""
 
     provider: str
+
+    @property
+    def request_expiry(self) -> timedelta:
+        """How long after a request is signed the provider may still act on it: past this, a
+        request it never received is refused as stale should it arrive (the provider's window
+        on a request's time, with the adapter's timeout and the clocks' difference counted)."""
+        ...
 
     def start_binding(
         self, *, name: str, id_number: str, card_number: str, phone: str, request_id: str

@@ -365,8 +365,9 @@ def refresh_payment_intent(
     auto-debit still queued is left to :func:`~thinfile.services.auto_debit.send_queued_debits`,
     which checks it against what has fallen due first; one claimed by the sender but never
     received is checked again the same way — closed when nothing is due (the borrower paid,
-    the loan closed, the purchase went under dispute), else sent again unchanged under its
-    request id, still in flight (never lowered: the first request may yet arrive). ``today``:
+    the loan closed, the purchase went under dispute), else sent again under its request id:
+    unchanged while the first request may yet arrive, lowered to what is still owed once the
+    gateway would refuse that request as stale (``request_expiry`` after the claim). ``today``:
     the business date when not the wall clock's."""
     with UnitOfWork(engine) as uow:
         intent = uow.payment_intents.get(intent_id)
@@ -382,7 +383,10 @@ def refresh_payment_intent(
     if report is None:
         if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # claimed, never received
             with UnitOfWork(engine) as uow:
-                checked = recheck_debit(uow, intent, IntentStatus.PENDING, today)
+                stale_before = now_utc() - gateway.request_expiry
+                checked = recheck_debit(
+                    uow, intent, IntentStatus.PENDING, today, stale_before=stale_before
+                )
                 uow.commit()
             if checked is None:
                 return get_payment_intent(engine, intent.loan_id, intent.id)

@@ -40,6 +40,8 @@ class StoredIntent:
     settled_at: datetime | None
     business_day: int | None = None
     """The business date it was made for (day number): see ``payment_intents``."""
+    claimed_at: datetime | None = None
+    """When the auto-debit sender claimed it: see ``payment_intents``."""
 
 
 def _intent(row: Any) -> StoredIntent:
@@ -64,6 +66,7 @@ def _intent(row: Any) -> StoredIntent:
         created_at=created,
         settled_at=as_utc(m["settled_at"]),
         business_day=None if m["business_day"] is None else int(m["business_day"]),
+        claimed_at=as_utc(m["claimed_at"]),
     )
 
 

@@ -70,6 +70,10 @@ payment_intents = sa.Table(
     # The business date the intent was made for (created on; an auto-debit's due date): a
     # success the gateway dates before it is not value-dated. NULL on intents made before.
     sa.Column("business_day", sa.Integer, nullable=True),
+    # When the auto-debit sender claimed it (``pending`` before its request goes out): once the
+    # gateway would refuse that request as stale, a debit it never received may be lowered.
+    # NULL on intents claimed before it was kept, and on a borrower's own payments.
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("user_id", "idempotency_key"),
 )
 # The intents still waiting for the gateway, in the order the lists of open intents read them
