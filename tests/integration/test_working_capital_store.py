@@ -111,9 +111,13 @@ def test_repaying_everything_early_costs_no_fee_and_no_more_interest(engine, ope
     assert verify_ledger(engine).ok
 
 
-def _twin_script(engine) -> tuple[WorkingCapitalLine, WorkingCapitalLine]:
+def _twin_script(
+    engine,
+) -> tuple[WorkingCapitalLine, WorkingCapitalLine, dict[int, tuple[date | None, date | None]]]:
     """A sales-linked line through a slow period (near breach, cured), then a breach and its
-    installment paid late, run in the database and in the domain side by side."""
+    installment paid late, run in the database and in the domain side by side; with the
+    date each dates its oldest unmet obligation from, after each close around the
+    installment's due date."""
     line = wc.open_working_capital_line(
         engine,
         "shop-2",
@@ -132,6 +136,7 @@ def _twin_script(engine) -> tuple[WorkingCapitalLine, WorkingCapitalLine]:
         65: [("draw", "500.00")],
         74: [("sales", "2600.00")],  # 260.00 pays the installment, 5 days late
     }
+    ages: dict[int, tuple[date | None, date | None]] = {}
     for k in range(0, 80):
         on = OPENED + timedelta(days=k)
         for kind, amount in plan.get(k, []):
@@ -148,13 +153,19 @@ def _twin_script(engine) -> tuple[WorkingCapitalLine, WorkingCapitalLine]:
                     twin = repay(twin, record.collected, on).line
         run_cob(engine, on)
         twin = close_day(twin, on).line
-    return stored(engine, line.line_id), twin
+        if 67 <= k <= 75:
+            ages[k] = stored(engine, line.line_id).overdue_since, twin.overdue_since
+    return stored(engine, line.line_id), twin, ages
 
 
 def test_the_sql_step_and_the_domain_agree_on_interest_periods_breaches_and_delinquency(
     engine, opened
 ):
-    db, twin = _twin_script(engine)
+    db, twin, ages = _twin_script(engine)
+    due = OPENED + timedelta(days=69)  # the installment unpaid at the close of its due date
+    assert ages[68] == (None, None)
+    assert all(ages[k] == (due, due) for k in range(69, 74))  # past due from day 70
+    assert ages[74] == (None, None)  # paid on day 74: dated again at once
     assert db.draws == twin.draws
     assert db.periods == twin.periods
     assert db.shortfalls == twin.shortfalls

@@ -229,8 +229,11 @@ def test_a_breach_makes_the_shortfall_an_installment_and_ages_from_the_oldest_un
     assert breached.status is PeriodStatus.BREACH and breached.shortfall == 50000
     (installment,) = line.shortfalls
     assert (installment.amount, installment.due) == (50000, end + timedelta(days=10))
+    line, _ = close_through(line, installment.due - timedelta(days=1))
+    assert line.overdue_since is None  # due tomorrow
     line, _ = close_through(line, installment.due)
-    assert line.overdue_since is None  # due today, not yet past due
+    assert line.overdue_since == installment.due  # unpaid at its due date's close
+    assert line.days_past_due(installment.due + timedelta(days=1)) == 1
     line, _ = close_through(line, installment.due + timedelta(days=4))
     assert line.days_past_due(installment.due + timedelta(days=4)) == 4
     with pytest.raises(ConflictError) as blocked:
@@ -239,6 +242,9 @@ def test_a_breach_makes_the_shortfall_an_installment_and_ages_from_the_oldest_un
     # the installment is met first, then the period
     line = repay(line, yuan("520"), installment.due + timedelta(days=5)).line
     assert line.shortfalls[0].unpaid == 0
+    assert line.overdue_since is None  # nothing past due now: a draw may follow
+    drawn = draw(line, 0, yuan("1"), installment.due + timedelta(days=5), term_days=90)
+    assert drawn.line.drawn == line.drawn + 100
     current = line.period_on(installment.due + timedelta(days=5))
     assert current is not None and current.repaid == 2000
     line, _ = close_through(line, installment.due + timedelta(days=5))
@@ -248,6 +254,12 @@ def test_a_breach_makes_the_shortfall_an_installment_and_ages_from_the_oldest_un
 def test_a_draw_past_its_final_maturity_is_past_due_from_that_date():
     line = draw(a_line(minimum_share=Decimal(0)), 0, yuan("100"), OPENED, term_days=90).line
     maturity = OPENED + timedelta(days=90)
+    line, _ = close_through(line, maturity)
+    assert line.overdue_since == maturity  # unpaid at the maturity's close
+    assert line.days_past_due(maturity + timedelta(days=1)) == 1
+    with pytest.raises(ConflictError) as blocked:  # no new money the morning after
+        draw(line, 1, yuan("1"), maturity + timedelta(days=1), term_days=90)
+    assert blocked.value.field == "line_id"
     line, _ = close_through(line, maturity + timedelta(days=3))
     assert line.overdue_since == maturity
     assert line.days_past_due(maturity + timedelta(days=3)) == 3
@@ -285,6 +297,8 @@ def test_repaying_more_than_is_owed_or_nothing_is_refused():
         ({"daily_rate": Decimal("0.000123456")}, "daily_rate", InvalidInputError),
         ({"daily_rate": Decimal("0")}, "daily_rate", InvalidInputError),
         ({"limit": yuan("0")}, "limit", InvalidInputError),
+        ({"limit": yuan("10000000.01")}, "limit", InvalidInputError),  # above 10 million yuan
+        ({"limit": yuan("4999999999996.67")}, "limit", InvalidInputError),
         ({"mode": RepaymentMode.SALES}, "sales_share", InvalidInputError),
         ({"sales_share": Decimal("0.1")}, "sales_share", InvalidInputError),
         (
@@ -298,6 +312,16 @@ def test_unusable_terms_are_refused_naming_the_field(overrides, field, error):
     with pytest.raises(error) as refused:
         a_line(**overrides)
     assert refused.value.field == field
+
+
+def test_the_largest_line_at_the_largest_rate_charges_a_night_exactly():
+    """A line of 10 million yuan drawn whole at the highest daily rate under the cap: the
+    night's interest is the principal times the rate, truncated to the fen, as written here."""
+    line = a_line(limit=yuan("10000000"), daily_rate=Decimal("0.00058"))
+    line = draw(line, 0, yuan("10000000"), OPENED, term_days=180).line
+    line, _ = close_through(line, OPENED + timedelta(days=2))
+    night = (Decimal(1_000_000_000) * Decimal("0.00058")).to_integral_value(rounding=ROUND_DOWN)
+    assert line.interest_owed == 3 * int(night)
 
 
 def test_the_disclosed_rates_of_a_daily_rate():

@@ -120,10 +120,23 @@ def _check_days(terms: WorkingCapitalTerms) -> None:
         )
 
 
+MAX_LIMIT_FEN = 1_000_000_000
+"""The largest line: 10 million yuan, the ceiling of inclusive small-business credit per
+borrower (普惠型小微企业贷款, 单户授信 1000 万元以下). It also keeps a night's interest, a
+line's principal times its rate in units of 1e-8, a 64-bit whole number on both databases."""
+
+
 def check_terms(terms: WorkingCapitalTerms) -> WorkingCapitalTerms:
     """The terms, refused with the field to change when unusable or above the cap."""
     if terms.limit.fen <= 0:
         raise InvalidInputError("the limit must be positive", field="limit", value=str(terms.limit))
+    if terms.limit.fen > MAX_LIMIT_FEN:
+        raise InvalidInputError(
+            f"a working-capital line is at most {Money(MAX_LIMIT_FEN, terms.limit.currency)}",
+            field="limit",
+            value=str(terms.limit),
+            remedy="open a line of at most 10,000,000.00 yuan",
+        )
     _share(terms.daily_rate, "daily_rate", zero_ok=False)
     _share(terms.minimum_share, "minimum_share", zero_ok=True)
     sales = terms.mode is RepaymentMode.SALES

@@ -395,7 +395,9 @@ def repay(
     line: WorkingCapitalLine, amount: Money, on: date, *, field: str = "amount"
 ) -> LineOutcome:
     """Repay any day, any amount up to what is owed, with no fee (see
-    :func:`allocate_repayment` for the order)."""
+    :func:`allocate_repayment` for the order). What is past due is dated again at once: a
+    repayment that meets every obligation the last close found unmet lets the borrower draw
+    the same day."""
     fen = _amount(line, amount, field)
     _check_open(line, on)
     if fen > line.owed:
@@ -407,6 +409,7 @@ def repay(
         )
     draws, paid = pay_draws(line.draws, fen, on)
     after = _count_toward_minimums(replace(line, draws=draws), fen, on)
+    after = replace(after, overdue_since=_oldest_unmet(after, line.cob_date))
     interest = sum(p.interest for p in paid)
     entry = (
         EntryBuilder(line.currency)
@@ -509,8 +512,10 @@ def _roll_periods(line: WorkingCapitalLine, x: date) -> WorkingCapitalLine:
 
 
 def _oldest_unmet(line: WorkingCapitalLine, x: date) -> date | None:
-    dues = [s.due for s in line.shortfalls if s.unpaid > 0 and s.due < x]
-    dues += [d.maturity for d in line.draws if d.owed > 0 and d.maturity < x]
+    """The oldest obligation still unmet at the close of ``x``: due on ``x`` or before, so
+    past due from the next day."""
+    dues = [s.due for s in line.shortfalls if s.unpaid > 0 and s.due <= x]
+    dues += [d.maturity for d in line.draws if d.owed > 0 and d.maturity <= x]
     return min(dues, default=None)
 
 

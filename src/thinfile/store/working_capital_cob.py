@@ -114,17 +114,18 @@ WHERE {_ENDING}
 """
 
 _OLDEST_SHORTFALL = """(SELECT MIN(s.due_day) FROM wc_shortfalls s
-     WHERE s.line_id = wc_lines.id AND s.paid < s.amount AND s.due_day < :x)"""
+     WHERE s.line_id = wc_lines.id AND s.paid < s.amount AND s.due_day <= :x)"""
 _OLDEST_MATURITY = """(SELECT MIN(d.maturity_day) FROM wc_draws d
-     WHERE d.line_id = wc_lines.id AND d.maturity_day < :x
+     WHERE d.line_id = wc_lines.id AND d.maturity_day <= :x
        AND d.principal - d.principal_paid + d.interest_accrued - d.interest_paid > 0)"""
 
 _MAY_AGE = """(overdue_since_day IS NOT NULL
-    OR id IN (SELECT s.line_id FROM wc_shortfalls s WHERE s.due_day = :prev AND s.paid < s.amount)
-    OR id IN (SELECT d.line_id FROM wc_draws d WHERE d.maturity_day = :prev
+    OR id IN (SELECT s.line_id FROM wc_shortfalls s WHERE s.due_day = :x AND s.paid < s.amount)
+    OR id IN (SELECT d.line_id FROM wc_draws d WHERE d.maturity_day = :x
               AND d.principal - d.principal_paid + d.interest_accrued - d.interest_paid > 0))"""
 """Lines whose oldest unmet obligation may change tonight: those past due already, and those
-with an obligation due yesterday still unmet (nothing else can fall past due today)."""
+with an obligation due today still unmet at its close (past due from tomorrow; nothing else
+can fall past due tonight)."""
 
 OVERDUE = f"""
 UPDATE wc_lines SET overdue_since_day = CASE
