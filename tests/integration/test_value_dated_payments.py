@@ -37,7 +37,13 @@ from thinfile.services.payment_notifications import receive_notification
 from thinfile.services.payment_reversals import reverse_payment
 from thinfile.services.reconciliation import reconcile_payments
 from thinfile.servicing import LoanAccount, LoanStatus
-from thinfile.store.servicing_tables import journal_entries, journal_lines, transactions
+from thinfile.store.servicing_tables import (
+    bucket_history,
+    journal_entries,
+    journal_lines,
+    month_ends,
+    transactions,
+)
 
 PRINCIPAL_FEN = 300_000
 RECONCILIATION_HEADER = ",".join(RECONCILIATION_COLUMNS)
@@ -296,3 +302,64 @@ def on_a_word_of(
         ).scalar_one()
     assert booked is None
     return posted_on(engine, intent["id"])
+
+
+def moves(engine: Engine, loan_id: int) -> list[tuple[int, str, str, int]]:
+    b = bucket_history.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(b.day, b.from_bucket, b.to_bucket, b.days_past_due)
+            .where(b.loan_id == loan_id)
+            .order_by(b.day, b.id)
+        ).all()
+    return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+
+def month_end_rows(engine: Engine, loan_id: int) -> list[tuple[int, str, int, int]]:
+    m = month_ends.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(m.month_end_day, m.status, m.days_past_due, m.principal_balance)
+            .where(m.loan_id == loan_id)
+            .order_by(m.month_end_day)
+        ).all()
+    return [(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+def last_of_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def test_a_payment_paid_on_time_and_heard_of_late_leaves_no_delinquency_on_record(
+    engine: Engine, cipher: PiiCipher, silent: SandboxGatewayClient, target: Target
+) -> None:
+    """The debit of the due date is heard of after a month-end's close: the delinquency the
+    closes recorded meanwhile — a bucket move, a month-end past due — is not on record once
+    it is booked at its value date; the loan's record is the on-time twin's, and the
+    installment left unpaid by a third twin keeps its own."""
+    with target.serving(engine, silent):
+        late = _book(engine, cipher, silent, "13700138700", card=True)
+        on_time, unpaid = twin(engine, late.opened), twin(engine, late.opened)
+        first = due_days(late)[0]
+        month_end = last_of_month(first)
+        if month_end == first:  # the next month's end: within 31 days
+            month_end = last_of_month(first + timedelta(days=1))
+        run_cob(engine, first - timedelta(days=1))
+        send_queued_debits(engine, silent, today=first)  # taken, the word kept back
+        (debit,) = intents(late)
+        payments.post_payment(engine, on_time, Money(int(str(debit["amount"]))), first)
+        run_cob(engine, month_end + timedelta(days=1))
+        assert (current_business_date(engine) - first).days <= 31
+        # what the closes recorded before the word came: delinquent, as the unpaid twin
+        assert moves(engine, late.loan_id) == moves(engine, unpaid) != []
+        assert month_end_rows(engine, late.loan_id) == month_end_rows(engine, unpaid)
+        assert any(dpd > 0 for _, _, dpd, _ in month_end_rows(engine, late.loan_id))
+
+        assert late_word(engine, silent, debit, first) == "posted"
+        assert posted_on(engine, debit["id"]) == first
+        assert state(engine, late.loan_id) == state(engine, on_time)
+        assert moves(engine, late.loan_id) == moves(engine, on_time) == []
+        assert month_end_rows(engine, late.loan_id) == month_end_rows(engine, on_time)
+        assert all(dpd == 0 for _, _, dpd, _ in month_end_rows(engine, late.loan_id))
+        assert moves(engine, unpaid) != []  # the unpaid twin's record is its own
+        assert ledger.verify_ledger(engine).ok

@@ -41,6 +41,7 @@ from thinfile.store.consents_repo import ConsentRepository
 from thinfile.store.coupons_repo import CouponRepository
 from thinfile.store.credit_lines_repo import CreditLineRepository
 from thinfile.store.db import ping
+from thinfile.store.delinquency_history_repo import DelinquencyHistoryRepository
 from thinfile.store.disputes_repo import DisputeRepository
 from thinfile.store.documents_repo import DocumentRepository
 from thinfile.store.idempotency_repo import IdempotencyRepository
@@ -199,6 +200,7 @@ class UnitOfWork:
     cob = _Repository(CobRepository)
     portfolio = _Repository(PortfolioQueries)
     write_off_requests = _Repository(WriteOffRequestRepository)
+    delinquency_history = _Repository(DelinquencyHistoryRepository)
     collections = _Repository(CollectionsRepository)
     working_capital = _Repository(WorkingCapitalRepository)
     # limit management

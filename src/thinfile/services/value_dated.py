@@ -20,6 +20,10 @@ business date the intent was made for (a clock's error) or the loan opened, or m
 the current date, as does one a replay cannot take (the loan repaid meanwhile by another
 payment: reconciliation returns the money). A fee waiver or re-age posted since replays on
 what is left to waive or re-age.
+
+The loan's delinquency record from the value date on — its bucket moves and its month-end
+snapshots — is rewritten as the replay finds it: a borrower who paid on time shows no
+delinquency in roll rates, vintages or a limit review because the gateway's word was late.
 """
 
 from __future__ import annotations
@@ -41,12 +45,17 @@ from thinfile.services.loan_postings import (
 from thinfile.services.notifications import notify_payment_received_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
+    BucketMove,
     Event,
+    LoanAccount,
     LoanStatus,
+    Outcome,
     replay,
     replay_inserting,
     value_dated_entries,
 )
+from thinfile.servicing.cob import Held
+from thinfile.store.delinquency_history_repo import MonthEnd
 from thinfile.store.payment_intents_repo import StoredIntent
 from thinfile.store.servicing_codec import to_day
 from thinfile.store.servicing_repo import StoredLoan
@@ -101,12 +110,14 @@ def post_late_in_unit(
     events = stored_events(uow, loan_id)
     opening, through = rebuild_opening(stored), on - timedelta(days=1)
     held = uow.disputes.held_of_loan(loan_id)
-    before = replay(opening, [e for _, e in events], through, held)
+    evs = [e for _, e in events]
+    at = sum(1 for e in evs if e.on <= event.on)  # where replay_inserting puts it
+    before = replay(opening, evs, through, held)
     if before.loan != stored.account:
         log.error("loan %s cannot be replayed to its state: paid on %s", loan_id, on)
         return None
     try:
-        done = replay_inserting(opening, [e for _, e in events], event, through, held)
+        done = replay_inserting(opening, evs, event, through, held)
     except ThinfileError as refused:
         log.warning(
             "loan %s refuses a payment at %s (%s): posted on %s",
@@ -122,6 +133,8 @@ def post_late_in_unit(
     entries = value_dated_entries(before, done.after, done.own, on)
     steps = [(t, e, s) for (t, e), s in zip(events, done.steps, strict=True)]
     txn_id, _ = rewrite_history(uow, stored, done.after.loan, entries, txn, on, steps)
+    ordered = [*evs[:at], event, *evs[at:]]
+    _rewrite_delinquency(uow, opening, ordered, done.after.moves, event.on, through, held)
     notify_payment_received_in_unit(uow, loan_id, txn_id, money, borrower=borrower)
     log.info(
         "loan %s: a payment completed on %s booked on %s at its value date", loan_id, event.on, on
@@ -137,3 +150,36 @@ def post_late_in_unit(
         overpayment,
         done.after.loan.status,
     )
+
+
+def _rewrite_delinquency(
+    uow: UnitOfWork,
+    opening: Outcome,
+    ordered: list[Event],
+    moves: tuple[BucketMove, ...],
+    since: date,
+    through: date,
+    held: Held,
+) -> None:
+    """The loan's bucket moves from ``since`` (replacing what close of business and the
+    posting recorded) and each month-end snapshot from ``since`` to ``through`` as the replay
+    of ``ordered`` finds the loan at that month-end's close."""
+    loan_id = opening.loan.loan_id
+    history = uow.delinquency_history
+    history.replace_moves_since(loan_id, since, [m for m in moves if m.on >= since])
+    for day in history.month_ends_since(loan_id, since):
+        if day > through:
+            break
+        loan = replay(opening, [e for e in ordered if e.on <= day], day, held).loan
+        history.rewrite_month_end(loan_id, _month_end(loan, day), day)
+
+
+def _month_end(loan: LoanAccount, day: date) -> MonthEnd | None:
+    """The loan's month-end row as close of business writes it; None for a loan that ended
+    before the month began (close of business writes none)."""
+    active = loan.status is LoanStatus.ACTIVE
+    if not active and (loan.closed_on is None or loan.closed_on < day.replace(day=1)):
+        return None
+    dpd = (day - loan.overdue_since).days if active and loan.overdue_since else 0
+    principal = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    return MonthEnd(day, loan.status.value, dpd, principal)
