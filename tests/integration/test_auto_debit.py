@@ -43,7 +43,7 @@ from thinfile.services.payment_intents import (
     IntentStatus,
     create_payment_intent,
 )
-from thinfile.services.payment_settlement import refresh_payment_intent
+from thinfile.services.payment_status_queries import refresh_payment_intent
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.payment_tables import payment_intents
 from thinfile.store.servicing_tables import installments, transactions

@@ -49,7 +49,7 @@ from thinfile.services.payment_intents import (
     get_payment_intent,
 )
 from thinfile.services.payment_notifications import receive_notification
-from thinfile.services.payment_settlement import refresh_payment_intent, settle_stale_intents
+from thinfile.services.payment_status_queries import refresh_payment_intent, settle_stale_intents
 from thinfile.store.payment_tables import payment_intents
 from thinfile.store.servicing_tables import transactions
 

@@ -25,7 +25,7 @@ from thinfile.errors import PaymentGatewayUnavailableError
 from thinfile.money import format_yuan
 from thinfile.services.auto_debit import MAX_BATCH, send_queued_debits
 from thinfile.services.identity_records import SYSTEM
-from thinfile.services.payment_settlement import settle_stale_intents
+from thinfile.services.payment_status_queries import settle_stale_intents
 from thinfile.services.reconciliation import BREAKS, reconcile_payments
 from thinfile.store import make_engine, upgrade
 

@@ -40,7 +40,7 @@ from thinfile.errors import CloseOfBusinessRunning, InvalidInputError, ThinfileE
 from thinfile.services.debit_checks import recheck_debit
 from thinfile.services.identity_records import now_utc
 from thinfile.services.payment_intents import IntentStatus, IntentView, intent_view, send_debit
-from thinfile.services.payment_settlement import refresh_payment_intent
+from thinfile.services.payment_status_queries import refresh_payment_intent
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX

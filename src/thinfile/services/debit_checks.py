@@ -1,7 +1,7 @@
 """The check an auto-debit (代扣) passes before it reaches the card, in one place: when the
 sender takes it from the queue (:mod:`thinfile.services.auto_debit`), and again when a debit
 the sender claimed never reached the gateway and is sent again
-(:func:`~thinfile.services.payment_settlement.refresh_payment_intent`) — whatever happened
+(:func:`~thinfile.services.payment_status_queries.refresh_payment_intent`) — whatever happened
 since (the borrower paid, the loan closed, the purchase went under dispute) is seen before
 any money moves."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
@@ -34,13 +34,10 @@ from thinfile.errors import (
     InvalidInputError,
     NotFoundError,
     NotificationReplayedError,
-    PaymentGatewayUnavailableError,
-    ThinfileError,
 )
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
-from thinfile.services.debit_checks import recheck_debit
 from thinfile.services.gateway_port import DebitFailure, TransactionStatus
 from thinfile.services.identity_records import now_utc
 from thinfile.services.loan_postings import Receipt, receipt_audit
@@ -48,14 +45,9 @@ from thinfile.services.notifications import notify_auto_debit_failed_in_unit
 from thinfile.services.payment_intents import (
     IntentKind,
     IntentStatus,
-    IntentView,
     borrower_label,
-    get_payment_intent,
-    intent_view,
-    send_debit,
 )
 from thinfile.services.payments import pay_on_business_date_in_unit, prepay_in_unit
-from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
 from thinfile.services.value_dated import intent_value_date
 from thinfile.servicing import PrepaymentMode
@@ -66,12 +58,9 @@ __all__ = [
     "Delivery",
     "GatewayWord",
     "Settlement",
-    "check_payment_intent",
     "keep_delivery_in_unit",
-    "refresh_payment_intent",
     "settle_in_unit",
     "settle_payment_intent",
-    "settle_stale_intents",
 ]
 
 log = logging.getLogger("thinfile.payments")
@@ -355,95 +344,3 @@ def settle_payment_intent(
         done = settle_in_unit(uow, intent_id, word, may_post=False, delivery=delivery)
         uow.commit()
         return done
-
-
-def refresh_payment_intent(
-    engine: Engine, gateway: PaymentGateway, intent_id: str, *, today: date | None = None
-) -> IntentView:
-    """Ask the gateway what became of an unsettled intent's debit (a status query) and apply
-    its answer; one it never received is sent again under the same ``request_id``. An
-    auto-debit still queued is left to :func:`~thinfile.services.auto_debit.send_queued_debits`,
-    which checks it against what has fallen due first; one claimed by the sender but never
-    received is checked again the same way — closed when nothing is due (the borrower paid,
-    the loan closed, the purchase went under dispute), else sent again under its request id:
-    unchanged while the first request may yet arrive, lowered to what is still owed once the
-    gateway would refuse that request as stale (``request_expiry`` after the claim). ``today``:
-    the business date when not the wall clock's."""
-    with UnitOfWork(engine) as uow:
-        intent = uow.payment_intents.get(intent_id)
-    if intent is None:
-        raise NotFoundError("no such payment", field="intent_id", value=intent_id)
-    if intent.status == IntentStatus.CREATED:
-        if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):
-            return intent_view(intent)  # queued: the sender checks it against what is due
-        return intent_view(send_debit(engine, gateway, intent))
-    if intent.status != IntentStatus.PENDING:
-        return intent_view(intent)
-    report = gateway.debit_status(intent.id)
-    if report is None:
-        if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # claimed, never received
-            with UnitOfWork(engine) as uow:
-                stale_before = now_utc() - gateway.request_expiry
-                checked = recheck_debit(
-                    uow, intent, IntentStatus.PENDING, today, stale_before=stale_before
-                )
-                uow.commit()
-            if checked is None:
-                return get_payment_intent(engine, intent.loan_id, intent.id)
-            return intent_view(send_debit(engine, gateway, checked))
-        _reset(engine, intent.id)
-        return intent_view(send_debit(engine, gateway, intent))
-    word = GatewayWord(
-        report.gateway_txn_id, report.status, report.amount_fen, report.failure, report.completed_at
-    )
-    settle_payment_intent(engine, intent.id, word)
-    return get_payment_intent(engine, intent.loan_id, intent.id)
-
-
-def _reset(engine: Engine, intent_id: str) -> None:
-    """A pending intent the gateway never received goes back to ``created`` to be sent."""
-    with UnitOfWork(engine) as uow:
-        intent = uow.payment_intents.get(intent_id, lock=True)
-        if intent is not None and intent.status == IntentStatus.PENDING:
-            uow.payment_intents.update(intent_id, status=IntentStatus.CREATED.value)
-            uow.commit()
-
-
-def settle_stale_intents(
-    engine: Engine, gateway: PaymentGateway, *, older_than: timedelta, limit: int = 500
-) -> list[IntentView]:
-    """:func:`refresh_payment_intent` for each intent still unsettled that was created longer
-    ago than ``older_than`` (its notification late or lost), the oldest first, up to
-    ``limit`` (CLI ``payments query-unsettled``). Auto-debits still queued are the sender's.
-    One intent refused (its loan closed …) does not stop the rest; a gateway that does not
-    answer does: :class:`~thinfile.errors.PaymentGatewayUnavailableError` is raised (asking
-    the rest would only wait out their timeouts; what was settled before it stays settled)."""
-    with UnitOfWork(engine) as uow:
-        ids = uow.payment_intents.unsettled(
-            before=now_utc() - older_than, limit=limit, unsent_queue=AUTO_DEBIT_PREFIX
-        )
-    done = []
-    for intent_id in ids:
-        try:
-            done.append(refresh_payment_intent(engine, gateway, intent_id))
-        except PaymentGatewayUnavailableError:
-            raise
-        except ThinfileError as error:
-            log.warning("intent %s could not be refreshed: %s", intent_id, error.code)
-    return done
-
-
-def check_payment_intent(
-    engine: Engine, gateway: PaymentGateway, loan_id: int, intent_id: str, *, query_after: timedelta
-) -> IntentView:
-    """:func:`get_payment_intent`, asking the gateway (:func:`refresh_payment_intent`) when
-    it has been unsettled for longer than ``query_after``; an unreachable gateway leaves it
-    as it is."""
-    intent = get_payment_intent(engine, loan_id, intent_id)
-    unsettled = intent.status in (IntentStatus.CREATED, IntentStatus.PENDING)
-    if not unsettled or now_utc() - intent.created_at < query_after:
-        return intent
-    try:
-        return refresh_payment_intent(engine, gateway, intent_id)
-    except PaymentGatewayUnavailableError:
-        return intent

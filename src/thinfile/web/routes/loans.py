@@ -24,7 +24,7 @@ from thinfile.services import (
     loan_receipts,
     loans,
     payment_intents,
-    payment_settlement,
+    payment_status_queries,
     payments,
 )
 from thinfile.services.identity_records import Actor
@@ -115,7 +115,7 @@ def _loan(
 def loan(request: Request, loan_id: int, actor: OwnerOrStaff, context: Context) -> Response:
     intent_id = request.query_params.get("intent", "")
     intent = (
-        payment_settlement.check_payment_intent(
+        payment_status_queries.check_payment_intent(
             context.engine, context.gateway, loan_id, intent_id, query_after=QUERY_AFTER
         )
         if intent_id
