@@ -17,6 +17,7 @@ from tests.e2e.api_harness import TestClient, World, context_of, make_staff
 from tests.e2e.test_api_checkout import authorized, key, ledger_ok, post, shop, yuan
 from tests.e2e.test_api_checkout_money import loan_of, run_cob
 from thinfile.security.roles import Role
+from thinfile.store.servicing_codec import from_day
 
 GRACE = 3
 
@@ -75,6 +76,19 @@ def rows(api: TestClient, sql: str) -> list[Any]:
         return [r[0] for r in conn.execute(sa.text(sql))]
 
 
+def notices(api: TestClient, loan_id: int) -> list[tuple[str, date]]:
+    """The reminders and notices close of business wrote for the loan: kind, night closed."""
+    with context_of(api).engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT kind, cob_day FROM notifications WHERE loan_id = :l"
+                " AND (kind LIKE 'overdue%' OR kind LIKE 'due%') ORDER BY cob_day, id"
+            ),
+            {"l": loan_id},
+        ).all()
+    return [(str(k), from_day(int(d))) for k, d in found]
+
+
 def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_from_its_due_date_if_rejected(
     api: TestClient, world: World
 ) -> None:
@@ -103,6 +117,13 @@ def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_from_its_due_date
     run_cob(api, agent, held_through)
     during = loan_of(api, world, loan_id)
     assert during["bucket"] == "M1" and during["overdue_since"] == first.isoformat()
+    # no reminder or overdue notice while it is open (the second installment fell due then,
+    # the first reached 7, 15 and 30 days past due): only those written before it opened
+    assert notices(api, loan_id) == [
+        ("due_soon", first - timedelta(days=4)),
+        ("due_today", first - timedelta(days=1)),
+        ("overdue_1", first),
+    ]
     assert penalties(api, world, loan_id)[:2] == [100, 0]
     assert during["last_closed_date"] == held_through.isoformat()
     listed = api.get("/v1/staff/disputes?status=open", headers=agent.headers)

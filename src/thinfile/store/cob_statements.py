@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from thinfile.store.hot import Hot
 from thinfile.store.servicing_tables import cob_runs, cob_steps
 
-__all__ = ["AUTO_DEBIT_PREFIX", "BATCH_WORK_MEM", "CobRepository", "Params"]
+__all__ = ["AUTO_DEBIT_PREFIX", "BATCH_WORK_MEM", "CobRepository", "Params", "undisputed"]
 
 BATCH_WORK_MEM = "256MB"
 """PostgreSQL's ``work_mem`` for a step of close of business (see ``plan_for_batch``)."""
@@ -39,10 +39,11 @@ _ARREARS = (
 )
 
 
-def _undisputed(loan_id: str, day: str = ":x") -> str:
+def undisputed(loan_id: str, day: str = ":x") -> str:
     """The loan is no purchase under a dispute open on ``day`` (``store.dispute_tables``):
-    the late-fee, penalty, delinquency and charge-off steps pass such loans by, and the
-    auto-debit step those under dispute on the day its debits are sent."""
+    the late-fee, penalty, delinquency and charge-off steps pass such loans by, the
+    auto-debit step those under dispute on the day its debits are sent, and the reminders
+    and overdue notices (``store.notification_cob_sql``) those under dispute tonight."""
     return (
         "NOT EXISTS (SELECT 1 FROM checkout_disputes d JOIN checkout_captures c "
         f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} AND d.opened_day <= {day} "
@@ -173,7 +174,7 @@ _LATE_FEE = (
 _LATE_WHERE = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.late_fee > 0
   AND l.late_fees_charged < l.late_fee_cap
   AND i.due_day BETWEEN :prev - :max_grace AND :prev
-  AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0 AND {_undisputed("l.id")}"""
+  AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0 AND {undisputed("l.id")}"""
 
 LATE_FEES = f"""
 SELECT i.loan_id, i.n, l.currency, {_LATE_FEE} AS gross, {_within(_LATE_FEE)} AS net
@@ -204,7 +205,7 @@ _PENALTY_DUE = """l.overdue_since_day + l.grace_days < :x AND i.due_day + l.grac
   AND i.principal_due > i.principal_paid"""
 _OVERDUE_ROWS = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
   AND l.overdue_since_day IS NOT NULL AND i.due_day < :x AND {_OVERDUE_BASE} > 0
-  AND {_undisputed("l.id")}"""
+  AND {undisputed("l.id")}"""
 _DAY_PENALTY = f"CASE WHEN {_PENALTY_DUE} THEN {_within(_PENALTY)} ELSE 0 END"
 
 PENALTY_SUMS = f"""
@@ -233,7 +234,7 @@ _NEW_BUCKET = """CASE WHEN overdue_since_day IS NULL THEN 'CURRENT' ELSE COALESC
 _BUCKET_WHERE = (
     f"status = 'active' AND cob_day BETWEEN :lo AND :prev "
     f"AND (overdue_since_day IS NOT NULL OR bucket <> 'CURRENT') "
-    f"AND bucket <> {_NEW_BUCKET} AND {_undisputed('servicing_loans.id')}"
+    f"AND bucket <> {_NEW_BUCKET} AND {undisputed('servicing_loans.id')}"
 )
 
 BUCKET_HISTORY = f"""
@@ -247,7 +248,7 @@ BUCKET = f"UPDATE servicing_loans SET bucket = {_NEW_BUCKET} WHERE {_BUCKET_WHER
 
 _CHARGE_OFF_WHERE = f"""status = 'active' AND cob_day BETWEEN :lo AND :prev
   AND overdue_since_day IS NOT NULL AND :x - overdue_since_day >= charge_off_days
-  AND {_undisputed("servicing_loans.id")}"""
+  AND {undisputed("servicing_loans.id")}"""
 
 
 def _owed(expr: str) -> str:
@@ -330,7 +331,7 @@ WHERE l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND d.owed - l.cre
        OR {_retry_after_dispute("l")})
   AND NOT EXISTS (SELECT 1 FROM payment_intents p
                   WHERE p.loan_id = l.id AND p.status IN ('created', 'pending'))
-  AND {_undisputed("l.id", ":x + 1")}
+  AND {undisputed("l.id", ":x + 1")}
 ORDER BY l.id
 """
 """Queue one auto-debit intent (``created``) per active loan whose borrower has a default card

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from thinfile.store.cob_statements import undisputed
+
 __all__ = [
     "BEFORE_DUE",
     "FAN_OUT",
@@ -59,12 +61,13 @@ SELECT r.user_id, CAST(:kind AS VARCHAR(32)), r.loan_id, r.due_day, r.dedupe_key
 FROM (SELECT {_OWNER} AS user_id, l.id AS loan_id, i.due_day AS due_day, l.currency AS currency,
              SUM({_UNPAID}) AS owed, {_BEFORE_DUE_KEY} AS dedupe_key
       FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
-      WHERE i.due_day = :target AND l.status = 'active'
+      WHERE i.due_day = :target AND l.status = 'active' AND {undisputed("l.id")}
       GROUP BY l.id, i.due_day, l.currency, l.credit_line_id {FENCE}) r
 WHERE r.user_id IS NOT NULL AND r.owed > 0
 ON CONFLICT (dedupe_key) DO NOTHING
 """
-"""The D−3 or D0 reminder of every active loan with something unpaid due on ``:target``."""
+"""The D−3 or D0 reminder of every active loan with something unpaid due on ``:target``;
+none for a purchase under a dispute open tonight (its payments are paused: DOMAIN §11)."""
 
 _OVERDUE_KIND = "'overdue_' || CAST(:d - g.since AS VARCHAR(4))"
 OVERDUE = f"""
@@ -78,7 +81,7 @@ FROM (SELECT l.id AS loan_id, l.overdue_since_day AS since, l.currency AS curren
              {_OWNER} AS user_id, SUM({_UNPAID}) AS owed
       FROM servicing_loans l
       JOIN servicing_installments i ON i.loan_id = l.id AND i.due_day <= :x
-      WHERE l.status = 'active' AND l.overdue_since_day IN :since
+      WHERE l.status = 'active' AND l.overdue_since_day IN :since AND {undisputed("l.id")}
       GROUP BY l.id, l.overdue_since_day, l.currency, l.credit_line_id
       HAVING SUM({_UNPAID}) > 0 {FENCE}) g
 WHERE g.user_id IS NOT NULL
@@ -87,7 +90,8 @@ ON CONFLICT (dedupe_key) DO NOTHING
 """The overdue notice (D+1, D+7 …) of every active loan overdue since one of ``:since``: what
 it owes summed by a join grouped by loan (as a subquery per loan the planner evaluated the
 sum twice, once for the filter and once for the row: two thirds of the step at 950,000
-notices), its owner looked up once per loan."""
+notices), its owner looked up once per loan. None for a purchase under a dispute open
+tonight: collection pauses until it is resolved."""
 
 
 def rules_sql(rules: Sequence[ChannelRule]) -> str:
