@@ -32,12 +32,13 @@ from thinfile.adapters.sandbox_notice_sms import SandboxNoticeSms
 from thinfile.cli.notifications import report_line
 from thinfile.comms import DailyCaps, MessageKind, zone_of
 from thinfile.errors import InvalidInputError, NotFoundError
-from thinfile.money import Money
+from thinfile.money import Money, format_yuan
+from thinfile.services import loans
 from thinfile.services import notifications as notes
 from thinfile.services.cob import run_cob
 from thinfile.services.consent import DataCategory, Purpose, grant_consent
 from thinfile.services.notification_delivery import RetryRules, deliver_due_notifications
-from thinfile.services.payments import pay_in_unit, post_payment
+from thinfile.services.payments import pay_in_unit, post_payment, prepay_loan
 from thinfile.services.reminders import NIGHT_RULES, reminders_step
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.notification_tables import (
@@ -593,3 +594,59 @@ def test_reminders_render_with_the_amount_and_due_date(engine, mailbox):  # noqa
     soon = [m for m in mailbox.messages() if str(m["Subject"]) == "Repayment due in 3 days"]
     assert len(soon) == 1
     assert f"falls due on {due.isoformat()}" in soon[0].get_content()
+
+
+def test_a_notice_about_money_paid_since_is_not_sent_and_one_partly_paid_says_what_is_left(
+    engine,
+    mailbox,  # noqa: F811
+):
+    """Close of business writes the D+1 notices at the due date's close; the next morning,
+    before the worker sends them, one borrower repays the loan in full and another pays part
+    of the installment. The first is told nothing (the loan is closed); the second is told
+    what is left, not what was owed at the close."""
+    cipher = new_cipher()
+    paid_off = with_loan(borrower(engine, cipher, phone="13700139001"))
+    partly = with_loan(borrower(engine, cipher, phone="13700139002"))
+    caught_up = with_loan(borrower(engine, cipher, phone="13700139003"))
+    choose(paid_off, language="en")
+    choose(partly, language="en")
+    due = _first_due(engine, paid_off.loan_id)
+    assert _first_due(engine, partly.loan_id) == due
+    close(engine, due)  # unpaid at the due date's close: the D+1 notices are written
+    with engine.connect() as conn:
+        written = dict(
+            conn.execute(
+                sa.select(notifications.c.loan_id, notifications.c.amount_fen).where(
+                    notifications.c.kind == MessageKind.OVERDUE_1.value
+                )
+            ).all()
+        )
+    assert set(written) == {paid_off.loan_id, partly.loan_id, caught_up.loan_id}
+    morning = due + timedelta(days=1)
+    assert paid_off.loan_id is not None and partly.loan_id is not None
+    assert caught_up.loan_id is not None
+    post_payment(engine, caught_up.loan_id, Money(written[caught_up.loan_id]), morning)
+    quote = loans.quote_payoff(engine, paid_off.loan_id, morning)
+    prepay_loan(engine, paid_off.loan_id, quote, morning)
+    post_payment(engine, partly.loan_id, Money(10_000), morning)
+
+    run(engine, cipher, mailbox)
+    outcome = {
+        (row.kind, row.channel, loan): (row.status, row.last_error)
+        for loan in (paid_off.loan_id, partly.loan_id, caught_up.loan_id)
+        for row in deliveries(engine, **{"n.loan_id": loan})
+    }
+    arrears = ("due_soon", "due_today", "overdue_1")
+    closed = [
+        v for (kind, _, loan), v in outcome.items() if loan == paid_off.loan_id and kind in arrears
+    ]
+    assert len(closed) >= 3 and all(v == ("skipped", "loan no longer active") for v in closed)
+    paid = [
+        v for (kind, _, loan), v in outcome.items() if loan == caught_up.loan_id and kind in arrears
+    ]
+    assert len(paid) >= 3 and all(v == ("skipped", "paid since") for v in paid)
+    told = [m for m in mailbox.messages() if str(m["Subject"]) == "Your repayment is 1 day late"]
+    (notice,) = told  # the partly paid borrower's alone
+    left = written[partly.loan_id] - 10_000
+    assert left > 0
+    assert f"{format_yuan(left)} yuan due on {due.isoformat()} is unpaid" in notice.get_content()

@@ -14,8 +14,11 @@ One round of :func:`deliver_due_notifications`::
                                borrower's zone; the daily cap of the borrower's channel is
                                reserved under the count row's lock (one over waits for the
                                next morning); a borrower now in-app only, or a marketing
-                               consent withdrawn, skips it; no address skips it. The words
-                               are rendered in the borrower's language.
+                               consent withdrawn, skips it; no address skips it; a
+                               reminder or overdue notice about money paid since (or a loan
+                               closed) skips it, one partly paid says what is left
+                               (thinfile.services.notice_checks). The words are rendered in
+                               the borrower's language.
     send (per delivery)        in-app: stored in the message centre and marked delivered in
                                ONE unit of work — exactly once. E-mail and SMS: handed to the
                                adapter with the delivery's reference (its Message-ID, the
@@ -56,6 +59,7 @@ from thinfile.errors import InvalidInputError, ThinfileError
 from thinfile.security.crypto import PiiCipher
 from thinfile.services.applicants import identity_of_user
 from thinfile.services.identity_records import new_id, now_utc
+from thinfile.services.notice_checks import Checked, check_notices
 from thinfile.services.notification_ports import (
     Catalog,
     ChannelError,
@@ -200,6 +204,23 @@ def _why_not(uow: UnitOfWork, message: StoredMessage, prefs: Preferences) -> str
     return None
 
 
+def _vetted(
+    uow: UnitOfWork,
+    cipher: PiiCipher,
+    message: StoredMessage,
+    prefs: Preferences,
+    now_owed: dict[tuple[int, str], Checked],
+) -> tuple[StoredMessage, str | None, str | None]:
+    """The message as it goes (a reminder's or notice's amount what is owed now), why it does
+    not (skipped: paid since, no consent, in-app only, no address), and its address."""
+    owed, reason = now_owed.get((message.notification_id, message.channel), (message, None))
+    if owed is None:  # the money is no longer owed
+        return message, reason, None
+    reason = _why_not(uow, owed, prefs)
+    address = None if reason else _address(uow, cipher, owed, Channel(owed.channel))
+    return owed, reason or (None if address else "no address"), address
+
+
 def _claim(
     engine: Engine,
     channels: Channels,
@@ -224,6 +245,7 @@ def _claim(
         )
         out.total = len(claimed)
         prefs_of = repo.preferences_of([m.user_id for m in claimed])
+        now_owed = check_notices(uow, claimed)  # reminders and notices: still owed?
         # count rows are locked in one order (borrower, channel) by every worker: no deadlock
         for message in sorted(claimed, key=lambda m: (m.user_id, m.channel, m.notification_id)):
             channel = Channel(message.channel)
@@ -233,10 +255,7 @@ def _claim(
                 zone = zone_of(prefs.time_zone)
             except InvalidInputError:
                 zone = zone_of(None)
-            reason = _why_not(uow, message, prefs)
-            address = None if reason else _address(uow, cipher, message, channel)
-            if reason is None and address is None:
-                reason = "no address"
+            sent, reason, address = _vetted(uow, cipher, message, prefs, now_owed)
             if reason is not None:
                 repo.release(
                     *key,
@@ -272,7 +291,7 @@ def _claim(
                 return catalog.gettext(lang, text)
 
             try:
-                words = render(MessageKind(message.kind), message_params(message), gettext)
+                words = render(MessageKind(sent.kind), message_params(sent), gettext)
             except (InvalidInputError, ValueError) as broken:  # a message that cannot be said
                 repo.release(
                     *key,
@@ -286,7 +305,7 @@ def _claim(
                 out.failed += 1
                 continue
             assert address is not None
-            out.jobs.append(_Job(message, channel, address, words.subject, words.body, language))
+            out.jobs.append(_Job(sent, channel, address, words.subject, words.body, language))
         uow.commit()
     return out
 
