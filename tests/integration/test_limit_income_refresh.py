@@ -53,6 +53,12 @@ def _borrower_of_the_good_line(engine, monkeypatch) -> tuple[Any, Any, Any]:
     return who, book, _owning(engine, who, book.good)
 
 
+def later(monkeypatch, day: date) -> None:
+    """The business date moves on to ``day`` (a review is never dated after it)."""
+    moment = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    monkeypatch.setattr(business_date, "now_utc", lambda: moment)
+
+
 def _owning(engine, who, line: int) -> Any:
     """``who``'s application opened ``line``, and ``who`` consents to the reading of their
     gig-platform income for credit assessment (the consent, to revoke)."""
@@ -99,6 +105,7 @@ def test_newer_platform_earnings_refresh_the_income_an_increase_must_be_affordab
     assert row.action == "increase" and row.new_limit == 1_000_000
     # a figure recorded after the feed's last day stays until the feed has a newer day
     record_line_income(engine, book.good, Money.of("3000"), REVIEW, source="verified")
+    later(monkeypatch, date(2025, 5, 31))
     review_limits(engine, date(2025, 5, 31))
     assert _income(engine, book.good)[:2] == (300_000, "verified")
     engine.dispose()
@@ -126,6 +133,7 @@ def test_a_short_feed_or_a_revoked_consent_leaves_the_income_as_it_was(engine, m
     consent.revoke_consent(
         engine, applicant_id=who.applicant_id, consent_id=granted.id, actor=who.actor
     )
+    later(monkeypatch, date(2025, 5, 31))
     review_limits(engine, date(2025, 5, 31))
     assert _income(engine, book.good)[:2] == (200_000, "x")  # the consent was revoked
     engine.dispose()

@@ -5,7 +5,7 @@ offers accepted or declined by the borrower; one request per 30 days."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from tests.integration.limits_book import REVIEW, build_book
 from tests.support.cli import run
 from thinfile.decisioning.limits import LimitArm, assign_limit_arm
-from thinfile.errors import ConflictError
+from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import business_date
@@ -178,3 +178,15 @@ def test_the_limits_command_reviews_a_date_once_and_replays_a_decision(
     assert line == 1
     code, _, err = run(capsys, "limits", "review", "--on", "2025-02-30")
     assert code == 2 and "--on" in err
+    # a date after the business date (a typo for this year's) is refused, nothing reviewed
+    engine = make_engine(database_url)
+    ahead = business_date.current_business_date(engine) + timedelta(days=1)
+    code, out, err = run(capsys, "limits", "review", "--on", ahead.isoformat())
+    assert code == 2 and "--on" in err and "after the business date" in err, (out, err)
+    with engine.connect() as conn:
+        runs = conn.execute(sa.text("SELECT business_day FROM limit_review_runs")).scalars()
+        assert list(runs) == [to_day(REVIEW)]
+    with pytest.raises(InvalidInputError) as refused:
+        review_limits(engine, date(2099, 12, 31))
+    assert refused.value.field == "on"
+    engine.dispose()

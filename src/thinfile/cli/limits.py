@@ -60,6 +60,12 @@ def review(
             workers=workers,
             after_batch=lambda last, done: console.print(f"lines to {last}: {done} decided"),
         )
+    except InvalidInputError as refused:
+        if refused.field != "on":
+            raise
+        raise InvalidInputError(
+            refused.message, field="--on", value=on_text, remedy=refused.remedy
+        ) from None
     finally:
         engine.dispose()
     if as_json:

@@ -60,6 +60,7 @@ from thinfile.services.behaviour_scores import (
     model_reasons_json,
     score_lines,
 )
+from thinfile.services.business_date import business_date_in
 from thinfile.services.limit_features import (
     backfill_incomes_in,
     is_month_end,
@@ -351,6 +352,20 @@ def _ranges(uow: UnitOfWork, batch: int) -> list[tuple[int, int]]:
     return [(a, min(a + batch - 1, high)) for a in range(low, high + 1, batch)]
 
 
+def _check_not_ahead(uow: UnitOfWork, on: date) -> None:
+    """Refuse a review dated after the business date: months on book and days past due are
+    measured to its date, and its changes (a freeze, an increase offer) would take effect now
+    on figures of a day that has not come."""
+    today = business_date_in(uow)
+    if on > today:
+        raise InvalidInputError(
+            f"the review date {on.isoformat()} is after the business date {today.isoformat()}",
+            field="on",
+            value=on.isoformat(),
+            remedy="review on the business date or a date before it",
+        )
+
+
 def review_limits(
     engine: Engine,
     on: date,
@@ -371,6 +386,7 @@ def review_limits(
         raise InvalidInputError("a review runs in at least one process", field="workers")
     began, day, decided = time.perf_counter(), to_day(on), 0
     with UnitOfWork(engine) as uow:
+        _check_not_ahead(uow, on)
         run = uow.limit_decisions.run(day)
         if run is not None and run.status == "done":  # reviewed already: nothing to do
             counts = json.loads(run.counts_json)
