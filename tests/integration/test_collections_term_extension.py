@@ -4,7 +4,7 @@ here, the ledger unmoved and balanced, the replay equal, the borrower told and t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy_financial as npf
@@ -203,3 +203,47 @@ def test_the_borrower_is_told_of_the_new_plan(engine, monkeypatch):
         ("plan_changed", first[2] + first[4] + first[5], first[1], True)
     ]
     assert f"plan:{plan.plan_id}" in str(found[0][3])
+
+
+def test_paying_what_the_plan_message_says_on_its_date_leaves_a_re_aged_loan_current(
+    engine, monkeypatch
+):
+    """A re-age spreads the arrears' principal, interest and fee over the installments to
+    come; the penalty charged before it stays owed, and a payment settles it first. The
+    message tells the borrower what to pay on the next due date — that installment and the
+    penalty — so that paying it, on that date, leaves the loan current (the oracle: what the
+    installment rows say is unpaid, summed here)."""
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    who = with_loan(borrower(engine, new_cipher()))
+    assert who.loan_id is not None
+    first_due = from_day(rows(engine, who.loan_id)[0][1])
+    late = first_due + timedelta(days=14)
+    run_cob(engine, late)
+    before = get_loan(engine, who.loan_id).account
+    penalty = sum(i.penalty_due - i.penalty_paid for i in before.installments)
+    assert penalty > 0
+    today = late + timedelta(days=1)
+    monkeypatch.setattr(
+        business_date, "now_utc", lambda: datetime.combine(today, time(2), tzinfo=UTC)
+    )
+    plan = propose_plan(
+        engine, who.loan_id, HardshipKind.RESTRUCTURE, reason="income fell", actor=COLLECTOR
+    )
+    approve_plan(engine, plan.plan_id, approver=AGENT)
+    after = get_loan(engine, who.loan_id).account
+    assert after.bucket == "CURRENT"
+    nxt = next(i for i in after.installments if i.due > today)
+    with engine.connect() as conn:
+        amount, ref_day = conn.execute(
+            sa.text("SELECT amount_fen, ref_day FROM notifications WHERE kind = 'plan_changed'")
+        ).one()
+    assert from_day(int(ref_day)) == nxt.due
+    assert int(amount) == nxt.unpaid.total + penalty  # the installment and the penalty left
+    run_cob(engine, nxt.due - timedelta(days=1))
+    post_payment(engine, who.loan_id, Money(int(amount)), nxt.due)
+    run_cob(engine, nxt.due + timedelta(days=5))
+    paid = get_loan(engine, who.loan_id).account
+    assert paid.bucket == "CURRENT" and paid.overdue_since is None
+    owed = sum(i.unpaid.total for i in paid.installments if i.due <= nxt.due)
+    assert owed == 0
+    assert verify_ledger(engine).ok

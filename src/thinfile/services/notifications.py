@@ -252,12 +252,16 @@ def notify_plan_changed_in_unit(
     uow: UnitOfWork, loan: LoanAccount, plan_id: int, on: date
 ) -> int | None:
     """``plan_changed`` for the borrower of ``loan`` (as re-planned by hardship plan
-    ``plan_id``): the next installment not yet due and what it asks."""
+    ``plan_id``): the next installment not yet due, and what paying it in full takes — with
+    whatever is still unpaid of earlier ones (a re-age leaves their penalty, a holiday their
+    arrears), which a payment settles first, less the credit the loan holds: paid, the loan
+    is current on that date."""
     user_id = _owner(uow, loan.loan_id)
     upcoming = [i for i in loan.installments if i.due > on and i.arrears > 0]
     if user_id is None or not upcoming:
         return None
     nxt = upcoming[0]
+    owed = sum(i.unpaid.total for i in loan.installments if i.due <= nxt.due)
     return enqueue_notification_in_unit(
         uow,
         user_id,
@@ -265,7 +269,7 @@ def notify_plan_changed_in_unit(
         subject=f"plan:{plan_id}",
         day=to_day(nxt.due),
         loan_id=loan.loan_id,
-        amount=loan.money(nxt.arrears),
+        amount=loan.money(max(0, owed - loan.credit)),
     )
 
 
