@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -26,17 +27,21 @@ from thinfile.adapters.sandbox_gateway_client import SandboxGatewayClient
 from thinfile.loanmath import LoanTerms, RepaymentMethod
 from thinfile.money import Money
 from thinfile.security.crypto import PiiCipher
-from thinfile.services import ledger, loans, payments
+from thinfile.services import business_date, ledger, loans, payments
 from thinfile.services.auto_debit import send_queued_debits
 from thinfile.services.business_date import current_business_date
 from thinfile.services.cob import run_cob
+from thinfile.services.credit_lines import draw, open_credit_line
 from thinfile.services.gateway_port import RECONCILIATION_COLUMNS
 from thinfile.services.loan_adjustments import waive_loan_fees
 from thinfile.services.payment_intents import IntentKind, IntentRequest, create_payment_intent
 from thinfile.services.payment_notifications import receive_notification
 from thinfile.services.payment_reversals import reverse_payment
 from thinfile.services.reconciliation import reconcile_payments
+from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LoanAccount, LoanStatus
+from thinfile.store.limits_tables import limit_line_months
+from thinfile.store.servicing_codec import to_day
 from thinfile.store.servicing_tables import (
     bucket_history,
     journal_entries,
@@ -363,3 +368,54 @@ def test_a_payment_paid_on_time_and_heard_of_late_leaves_no_delinquency_on_recor
         assert all(dpd == 0 for _, _, dpd, _ in month_end_rows(engine, late.loan_id))
         assert moves(engine, unpaid) != []  # the unpaid twin's record is its own
         assert ledger.verify_ledger(engine).ok
+
+
+def test_a_draw_paid_on_time_and_heard_of_after_the_month_end_leaves_its_line_clean(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two lines draw alike; the twin's installment is paid at the counter on its due date,
+    the other's by card that day, its word heard of only after the month-end closed (the
+    line's behaviour snapshot taken, its limit reviewed). Booked at its value date, the
+    line's month-end snapshot — what the next limit reviews read: balance, days past due,
+    worst, paid — is the twin's."""
+    clock = {"now": datetime(2024, 12, 27, 9, tzinfo=UTC)}
+    monkeypatch.setattr(business_date, "now_utc", lambda: clock["now"])
+    opened = date(2024, 12, 27)
+    late_line, twin_line = (
+        open_credit_line(engine, Money.of("5000"), Decimal("0.18"), opened).line.line_id
+        for _ in range(2)
+    )
+    late = draw(engine, late_line, Money.of("4000"), 12, opened).loan_id
+    twin_loan = draw(engine, twin_line, Money.of("4000"), 12, opened).loan_id
+    first = account(engine, late).installments[0]
+    amount = Money(first.principal_due + first.interest_due + first.fee_due)
+
+    def close_to(day: date) -> None:
+        clock["now"] = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+        run_cob(engine, day)
+
+    close_to(first.due - timedelta(days=1))
+    payments.post_payment(engine, twin_loan, amount, first.due)
+    month_end = date(2025, 1, 31)
+    close_to(month_end + timedelta(days=1))
+    assert snapshot(engine, late_line, month_end)[1] > 0  # past due at the month-end
+    with UnitOfWork(engine) as uow:
+        payments.pay_on_business_date_in_unit(
+            uow, late, amount, "late-word", today=date(2025, 2, 2), value_on=first.due
+        )
+        uow.commit()
+    assert snapshot(engine, late_line, month_end) == snapshot(engine, twin_line, month_end)
+    assert snapshot(engine, late_line, month_end)[1:3] == (0, 0)
+    assert ledger.verify_ledger(engine).ok
+
+
+def snapshot(engine: Engine, line_id: int, day: date) -> tuple[int, ...]:
+    """A line's month-end snapshot: balance, days past due, worst, paid, prepaid."""
+    m = limit_line_months.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(m.balance, m.days_past_due, m.worst_dpd, m.amount_paid, m.prepaid).where(
+                m.line_id == line_id, m.day == to_day(day)
+            )
+        ).one()
+    return tuple(int(x) for x in row)

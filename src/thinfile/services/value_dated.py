@@ -21,9 +21,10 @@ the current date, as does one a replay cannot take (the loan repaid meanwhile by
 payment: reconciliation returns the money). A fee waiver or re-age posted since replays on
 what is left to waive or re-age.
 
-The loan's delinquency record from the value date on — its bucket moves and its month-end
-snapshots — is rewritten as the replay finds it: a borrower who paid on time shows no
-delinquency in roll rates, vintages or a limit review because the gateway's word was late.
+The loan's delinquency record from the value date on — its bucket moves, its month-end
+snapshots and its credit line's — is rewritten as the replay finds it: a borrower who paid on
+time shows no delinquency in roll rates, vintages or the next limit reviews because the
+gateway's word was late.
 """
 
 from __future__ import annotations
@@ -163,15 +164,20 @@ def _rewrite_delinquency(
 ) -> None:
     """The loan's bucket moves from ``since`` (replacing what close of business and the
     posting recorded) and each month-end snapshot from ``since`` to ``through`` as the replay
-    of ``ordered`` finds the loan at that month-end's close."""
+    of ``ordered`` finds the loan at that month-end's close — with its credit line's
+    month-end snapshot, which limit reviews read. The reviews already decided on the old
+    snapshot stand; the next ones read the new."""
     loan_id = opening.loan.loan_id
     history = uow.delinquency_history
     history.replace_moves_since(loan_id, since, [m for m in moves if m.on >= since])
+    line_id = opening.loan.credit_line_id
     for day in history.month_ends_since(loan_id, since):
         if day > through:
             break
         loan = replay(opening, [e for e in ordered if e.on <= day], day, held).loan
         history.rewrite_month_end(loan_id, _month_end(loan, day), day)
+        if line_id is not None:  # the line's month-end snapshot, read by its limit reviews
+            uow.limits.month_snapshot_again(line_id, to_day(day), to_day(day.replace(day=1)))
 
 
 def _month_end(loan: LoanAccount, day: date) -> MonthEnd | None:

@@ -14,11 +14,13 @@ __all__ = [
     "FEATURE_SUMS_UNORDERED",
     "LINE_FACTS",
     "LINE_FACTS_UNORDERED",
+    "MONTH_SNAPSHOT_AGAIN",
     "OFFERS_FROM_REVIEW",
     "REVIEW_LINES",
     "SNAPSHOT",
     "SUPERSEDE_FOR_REVIEW",
     "UNREVIEWED",
+    "WORST_AGAIN",
     "snapshot_sql",
 ]
 
@@ -91,6 +93,51 @@ def snapshot_sql(*, one_line: bool = False, ranged: bool = False) -> str:
             only_c="AND c.id BETWEEN :first AND :last",
         )
     return SNAPSHOT.format(only="", only_l="", only_c="")
+
+
+_LINE_LOANS = "SELECT id FROM servicing_loans WHERE credit_line_id = :line"
+MONTH_SNAPSHOT_AGAIN = f"""
+UPDATE limit_line_months SET
+  balance = COALESCE((SELECT SUM(me.principal_balance) FROM servicing_month_ends me
+    WHERE me.loan_id IN ({_LINE_LOANS}) AND me.month_end_day = :d
+      AND me.status IN {_DRAWN}), 0),
+  days_past_due = COALESCE((SELECT MAX(q.dpd) FROM (
+      SELECT me.days_past_due AS dpd FROM servicing_month_ends me
+      WHERE me.loan_id IN ({_LINE_LOANS}) AND me.month_end_day = :d AND me.status = 'active'
+      UNION ALL
+      SELECT :d - l.overdue_since_day FROM servicing_loans l
+      WHERE l.credit_line_id = :line AND l.status = 'charged-off' AND l.closed_day <= :d
+        AND l.overdue_since_day IS NOT NULL AND l.overdue_since_day <= :d) q), 0),
+  amount_paid = COALESCE((SELECT SUM(x.paid_principal + x.paid_interest + x.paid_fee
+      + x.paid_penalty) FROM servicing_transactions x
+    WHERE x.loan_id IN ({_LINE_LOANS}) AND x.kind IN ('repayment', 'prepayment')
+      AND x.reversed = false AND x.day BETWEEN :ms AND :d), 0),
+  prepaid = COALESCE((SELECT SUM(x.paid_principal + x.paid_interest + x.paid_fee
+      + x.paid_penalty) FROM servicing_transactions x
+    WHERE x.loan_id IN ({_LINE_LOANS}) AND x.kind = 'prepayment'
+      AND x.reversed = false AND x.day BETWEEN :ms AND :d), 0)
+WHERE line_id = :line AND day = :d AND month_end = 1
+"""
+"""Line ``:line``'s month-end snapshot of ``:d`` taken again from what stands as of that
+month-end: the loans' month-end rows (``servicing_month_ends``: balance, days past due — a
+loan charged off by then from its overdue date, as :data:`SNAPSHOT` counts it) and the
+payments dated in the month. For a payment booked at its value date since
+(``services.value_dated``), after the loan's own month-end rows were rewritten; the worst
+days past due follow in :data:`WORST_AGAIN`."""
+
+WORST_AGAIN = """
+UPDATE limit_line_months SET worst_dpd = CASE
+    WHEN COALESCE((SELECT MAX(b.days_past_due) FROM servicing_bucket_history b
+      WHERE b.loan_id IN (SELECT id FROM servicing_loans WHERE credit_line_id = :line)
+        AND b.day BETWEEN :ms AND :d), 0) > days_past_due
+    THEN (SELECT MAX(b.days_past_due) FROM servicing_bucket_history b
+      WHERE b.loan_id IN (SELECT id FROM servicing_loans WHERE credit_line_id = :line)
+        AND b.day BETWEEN :ms AND :d)
+    ELSE days_past_due END
+WHERE line_id = :line AND day = :d AND month_end = 1
+"""
+"""The worst days past due of the month again, after :data:`MONTH_SNAPSHOT_AGAIN`: the
+bucket moves of the month (rewritten with the loan's) or the month-end's, the higher."""
 
 
 FEATURE_SUMS_UNORDERED = """

@@ -15,7 +15,12 @@ from sqlalchemy.engine import Connection
 
 from thinfile.store.decisioning_tables import applications
 from thinfile.store.identity_tables import consents
-from thinfile.store.limit_features_sql import FEATURE_SUMS, snapshot_sql
+from thinfile.store.limit_features_sql import (
+    FEATURE_SUMS,
+    MONTH_SNAPSHOT_AGAIN,
+    WORST_AGAIN,
+    snapshot_sql,
+)
 from thinfile.store.limits_tables import limit_line_incomes, limit_line_months
 from thinfile.store.sales_tables import sales_days
 
@@ -82,6 +87,14 @@ class LimitRepository:
         if tuned:
             self.conn.exec_driver_sql("RESET random_page_cost")
         return added
+
+    def month_snapshot_again(self, line_id: int, day: int, month_start: int) -> None:
+        """Take line ``line_id``'s month-end snapshot of ``day`` again from what stands as
+        of that month-end (:data:`~thinfile.store.limit_features_sql.MONTH_SNAPSHOT_AGAIN`);
+        nothing when it has none."""
+        params = {"line": line_id, "d": day, "ms": month_start}
+        self.conn.execute(sa.text(MONTH_SNAPSHOT_AGAIN), params)
+        self.conn.execute(sa.text(WORST_AGAIN), params)
 
     def forget(self, day: int, line_id: int) -> None:
         """Drop line ``line_id``'s snapshot of ``day`` (one a look during the day took: the
