@@ -650,3 +650,5 @@ def test_a_notice_about_money_paid_since_is_not_sent_and_one_partly_paid_says_wh
     left = written[partly.loan_id] - 10_000
     assert left > 0
     assert f"{format_yuan(left)} yuan due on {due.isoformat()} is unpaid" in notice.get_content()
+    # the day after the due date is within the grace days: no charge has begun
+    assert "Late charges apply if it stays unpaid past the grace period" in notice.get_content()

@@ -55,7 +55,8 @@ TEMPLATES: dict[MessageKind, Template] = {
         N_("Your repayment is 1 day late"),
         N_(
             "Loan %(loan)s: %(amount)s yuan due on %(due_date)s is unpaid. Late charges apply"
-            " from now on; if money is short this month, contact us about a payment plan."
+            " if it stays unpaid past the grace period; if money is short this month, contact"
+            " us about a payment plan."
         ),
     ),
     MessageKind.OVERDUE_7: Template(
