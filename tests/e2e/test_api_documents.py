@@ -38,7 +38,7 @@ def test_the_owner_downloads_the_contract_signed_at_acceptance(api, world):
     loan_id, accepted = _loan(api, world.alice)
     signature = api.get(f"/v1/loans/{loan_id}/contract", headers=world.alice.headers).json()
     assert signature["sha256"] == accepted["contract_sha256"]
-    assert signature["template"] == "loan-contract/2" and signature["language"] == "zh"
+    assert signature["template"] == "loan-contract/3" and signature["language"] == "zh"
     assert signature["signer_device"] == AGENT and signature["signer_ip"]
     signed = documents.signed_contract(
         getattr(api.app, "state").context.engine, _cipher(api), loan_id

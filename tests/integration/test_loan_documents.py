@@ -88,7 +88,7 @@ def test_accepting_stores_the_signed_contract_with_its_hash_and_signature(world,
     assert hashlib.sha256(text.encode("utf-8")).hexdigest() == row["sha256"]
     assert row["sha256"] == accepted.contract_sha256
     assert (row["template"], row["language"], row["kind"]) == (
-        "loan-contract/2",
+        "loan-contract/3",
         "zh",
         "loan-contract",
     )

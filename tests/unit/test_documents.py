@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from importlib.resources import files
@@ -216,9 +218,11 @@ PUBLISHED_TEMPLATES = {
     "loan-contract-1.zh.txt": "2562d04037966151c848444ca21982dd5a13a0a99649420267497f89965dc938",
     "loan-contract-2.en.txt": "2fb48e03e24095400d54a958f960011e7354dd99fc0422d31aba00e9fc063612",
     "loan-contract-2.zh.txt": "688ca23814d247966e967cb702562f18a2aeb7b85b2f0ce344819d41a126600c",
+    "loan-contract-3.en.txt": "b97e5e2aa60fffc5638b0b8588d8e82cdbbfb7e3d9a1c758a69c19335580ee75",
+    "loan-contract-3.zh.txt": "9b2013529cf56599b7e0b101a53382abdfadb866b7126445e6ecc599e608a4a3",
 }
 """A template version, once borrowers have signed it, never changes: new wording is a new
-version (``loan-contract-2.*.txt`` and ``CONTRACT_TEMPLATE``), and its hash is added here."""
+version (``loan-contract-3.*.txt`` and ``CONTRACT_TEMPLATE``), and its hash is added here."""
 
 
 def test_a_published_contract_template_is_never_edited_in_place():
@@ -232,3 +236,36 @@ def test_every_language_of_the_current_template_exists_and_fills_completely():
     for language in LANGUAGES:
         document = render_contract(facts(terms()), language=language)
         assert document.template == CONTRACT_TEMPLATE and "$" not in document.text
+
+
+def _yuan_fen(text: str) -> int:
+    whole, _, cents = text.replace(",", "").partition(".")
+    return int(whole) * 100 + int(cents)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_totals_line_adds_up_and_states_the_service_fee_apart(language):
+    """10,000 at 12.34% over 12 months with a 100.00 service fee: the installments repay the
+    principal, the interest and the installment fees (the oracle's level installments); the
+    service fee is deducted at disbursement, stated on its own."""
+    t = terms()
+    text = render_contract(facts(t), language=language).text
+    line = next(x for x in text.splitlines() if x.startswith(("合计", "Totals")))
+    amounts = [_yuan_fen(a) for a in re.findall(r"\d[\d,]*\.\d\d", line)]
+    principal, interest, installment_fees, repaid, service_fee = amounts
+    installments = oracle_installments(1_000_000, Decimal("0.1234"), 12)
+    assert principal == 1_000_000 and installment_fees == 0 and service_fee == 10_000
+    assert repaid == sum(installments) == principal + interest + installment_fees
+
+
+def test_both_languages_state_a_fee_and_a_rate_as_contracted():
+    """A fee of 0.345% a month and a rate of 23.9876% a year are stated as they are in both
+    languages' charge rows, not 0.34% and 23.99% in one of them."""
+    fee_plan = replace(terms(rate="0"), monthly_fee_rate=Decimal("0.00345"))
+    rated = terms(rate="0.239876", fee="0")
+    for t, shown in ((fee_plan, "0.345%"), (rated, "23.9876%")):
+        for language in LANGUAGES:
+            text = render_contract(facts(t), language=language).text
+            assert shown in text, (language, shown)
+        statement = facts(t).statement
+        assert any(shown in i.standard for i in statement.items)

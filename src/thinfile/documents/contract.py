@@ -1,7 +1,9 @@
 """The loan contract (借款合同): a versioned template filled with one loan's figures.
 
-The current template ``loan-contract/2`` exists in Chinese and English (``templates/``; version 2
-states how part of a period is charged, version 1 stays for contracts signed on it); a placeholder
+The current template ``loan-contract/3`` exists in Chinese and English (``templates/``; version 3
+sums the totals line as the installments add up, the service fee deducted at disbursement apart;
+version 2 states how part of a period is charged; 1 and 2 stay for contracts signed on them); a
+placeholder
 is ``$name`` (:class:`string.Template`), and a missing one raises, so a template cannot drift
 from the facts silently. The result is a :class:`~thinfile.documents.document.Document`: a
 small Markdown text (``#`` title, ``##`` headings, paragraphs, ``|`` tables) that is exactly
@@ -22,7 +24,7 @@ from thinfile.loanmath import CostStatement, Schedule
 __all__ = ["CONTRACT_KIND", "CONTRACT_TEMPLATE", "ContractFacts", "render_contract"]
 
 CONTRACT_KIND = "loan-contract"
-CONTRACT_TEMPLATE = "loan-contract/2"
+CONTRACT_TEMPLATE = "loan-contract/3"
 """The template version new contracts are rendered from; stored with each signed document."""
 
 
@@ -114,6 +116,8 @@ def render_contract(
         "schedule_rows": _schedule_rows(schedule),
         "total_interest": yuan(schedule.total_interest),
         "total_fees": yuan(schedule.total_fees),
+        "installment_fees": yuan(sum(i.fee for i in schedule.installments)),
+        "upfront_fee": yuan(terms.upfront_fee.fen),
         "total_repaid": yuan(sum(i.total for i in schedule.installments)),
         "charge_rows": _charge_rows(statement, schedule, language),
         "total_cost": yuan(statement.total_cost),

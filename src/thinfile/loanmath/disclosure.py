@@ -131,7 +131,10 @@ class CostStatement:
 
 
 def _pct(rate: Decimal) -> str:
-    return f"{rate:.2%}"
+    """A contract rate as the contract states it: exact, at least two decimals (0.345% is
+    not 0.34%, 23.9876% not 23.99%) — the charge's standard, not a rounded figure."""
+    whole, _, part = f"{(rate * 100).normalize():f}".partition(".")  # not money: a rate
+    return f"{whole}.{part.ljust(2, '0')}%"
 
 
 def cost_statement(
@@ -165,7 +168,7 @@ def cost_statement(
                 "installment fee",
                 "分期手续费",
                 collector,
-                f"{terms.monthly_fee_rate:.2%} of the original principal each period",
+                f"{_pct(terms.monthly_fee_rate)} of the original principal each period",
                 "with each installment",
                 per_period_fees,
             )
