@@ -25,7 +25,14 @@ import unicodedata
 
 from thinfile.errors import InvalidNameError, NonAsciiTextError
 
-__all__ = ["NAME_MAX_LENGTH", "ascii_text", "has_hidden", "normalize", "person_name"]
+__all__ = [
+    "NAME_MAX_LENGTH",
+    "ascii_text",
+    "has_hidden",
+    "normalize",
+    "person_name",
+    "whole_number",
+]
 
 NAME_MAX_LENGTH = 50
 """The longest name accepted, in characters (after normalising)."""
@@ -112,3 +119,14 @@ def person_name(text: str, *, field: str = "name") -> str:
             remedy=remedy,
         )
     return name
+
+
+def whole_number(text: str, *, max_digits: int = 18) -> int | None:
+    """``text`` as a whole number when it is the digits 0-9 alone, at most ``max_digits`` of
+    them (18: within a 64-bit column), else None. ``str.isdigit`` alone is not the test: it
+    passes ``²`` (which ``int`` then refuses with a ``ValueError``) and ``１２`` or ``١٢``
+    (which ``int`` reads): a count or an id typed in a form or a path is plain ASCII digits,
+    as the API's JSON integers are."""
+    if len(text) > max_digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)

@@ -379,3 +379,24 @@ def test_staff_cannot_grant_or_revoke_consent_on_a_borrowers_behalf(api, world):
         headers=staff.headers,
     )
     assert grant.status_code == 404 and revoke.status_code == 404
+
+
+@pytest.mark.parametrize(("n", "bad"), list(enumerate(["²", "１", "٣", "1" * 40])))
+def test_an_id_that_is_not_plain_digits_is_no_ones_resource(api, world, n, bad):
+    """An owned resource's id that only looks like digits — a superscript ``²`` (which
+    ``str.isdigit`` passes and ``int`` refuses), full-width or Arabic-Indic digits, a number
+    past any column — is a typed 404, never a server error."""
+    for method, path, body in (
+        ("GET", f"/v1/loans/{bad}", None),
+        ("GET", f"/v1/loans/{bad}/payoff", None),
+        ("GET", f"/v1/me/loans/{bad}/payment-intents", None),
+        ("POST", f"/v1/loans/{bad}/payments", {"amount": "1.00"}),
+    ):
+        answer = api.request(
+            method,
+            path,
+            headers={**world.alice.headers, "Idempotency-Key": f"plain-digits-{n}"},
+            json=body,
+        )
+        assert answer.status_code in (404, 422), (path, answer.status_code, answer.text)
+        assert "Traceback" not in answer.text

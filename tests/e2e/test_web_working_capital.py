@@ -116,6 +116,15 @@ def test_a_shop_owner_draws_repays_and_uploads_sales_on_the_line_page(client: Te
         form_page=url,
     )
     assert too_much.status_code == 409 and 'id="e-draw"' in too_much.text
+    for term in ("²", "９０", "٩٠"):  # a term only like digits: refused, nothing drawn
+        odd = post(
+            client,
+            f"{url}/draws",
+            {"amount": "100", "term_days": term, "idempotency_key": _form(page, f"{url}/draws")},
+            form_page=url,
+        )
+        assert odd.status_code == 422 and 'id="e-draw"' in odd.text, (term, odd.status_code)
+    assert "¥15,000.00" in client.get(url).text
     repaid = post(
         client,
         f"{url}/repayments",

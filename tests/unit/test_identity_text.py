@@ -41,7 +41,7 @@ from thinfile.resident_id import (
 )
 from thinfile.security.crypto import PiiCipher
 from thinfile.sim.identity import MOBILE_PREFIXES
-from thinfile.text import normalize, person_name
+from thinfile.text import normalize, person_name, whole_number
 
 TODAY = date(2026, 11, 25)
 CIPHER = PiiCipher({"k1": bytes(32)}, active_key_id="k1", lookup_key=b"lookup key for tests")
@@ -364,3 +364,12 @@ def test_a_look_alike_or_dangling_dot_name_is_refused(name: str) -> None:
 @pytest.mark.parametrize("name", ["买买提·艾力", "Zoë Müller", "Алексей", "王伟", "O'Neil"])
 def test_names_in_one_script_with_inner_dots_are_kept(name: str) -> None:
     assert person_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("12", 12), ("0", 0), ("007", 7), ("²", None), ("１２", None), ("١٢", None), ("", None),
+     ("1 2", None), ("-1", None), ("1" * 18, int("1" * 18)), ("1" * 19, None)],
+)  # fmt: skip
+def test_a_whole_number_is_the_digits_0_to_9_alone(text, number):
+    assert whole_number(text) == number

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import Engine
 
 from thinfile.services.uow import UnitOfWork
+from thinfile.text import whole_number
 
 __all__ = [
     "OwnerResolver",
@@ -40,7 +41,8 @@ _MAX_SERIAL = 2**31 - 1
 
 
 def _serial(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) <= _MAX_SERIAL else None
+    serial = whole_number(value)
+    return serial if serial is not None and 0 < serial <= _MAX_SERIAL else None
 
 
 def is_owned_by(owners: Owners | None, user_id: str) -> bool:

@@ -31,6 +31,7 @@ from thinfile.services.identity_records import Actor
 from thinfile.services.payment_intents import IntentKind, IntentRequest, IntentView
 from thinfile.services.payment_settlement import Settlement
 from thinfile.servicing import PrepaymentMode
+from thinfile.text import whole_number
 
 router = APIRouter(tags=["payments"])
 
@@ -126,7 +127,8 @@ async def _bounded_body(request: Request) -> bytes:
     too_large = PayloadTooLargeError(
         f"a notification is at most {limit} bytes", remedy="send the gateway's notification"
     )
-    if not declared.isdigit() or int(declared) > limit:
+    size = whole_number(declared)
+    if size is None or size > limit:
         raise too_large
     body = b""
     async for chunk in request.stream():

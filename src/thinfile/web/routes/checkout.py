@@ -19,6 +19,7 @@ from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.checkout_pages import Choice
 from thinfile.services.identity_records import Actor
 from thinfile.services.policies import decision_runtime
+from thinfile.text import whole_number
 from thinfile.web.access import Borrower, Form
 from thinfile.web.config import get_web
 from thinfile.web.forms import application_form, field_messages
@@ -81,7 +82,7 @@ def statement(
 def confirm(
     request: Request, session_id: str, actor: Borrower, form: Form, context: Context
 ) -> Response:
-    periods = int(form["periods"]) if form.get("periods", "").isdigit() else 0
+    periods = whole_number(form.get("periods", ""), max_digits=3) or 0
     coupon = form.get("coupon_id", "")
     choice = Choice(periods, coupon or None, form.get("campaign_id") or None, "confirm" in form)
     runtime = decision_runtime(context.engine, get_web(request).load_model)

@@ -18,6 +18,7 @@ from thinfile.security.roles import SERVICING_ROLES
 from thinfile.services import collection_contacts, collection_hardship, collection_views
 from thinfile.services import collections as cases
 from thinfile.services.identity_records import Actor
+from thinfile.text import whole_number
 from thinfile.web.access import Collector, Form, MaybeSignedIn, Servicer
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
@@ -164,7 +165,7 @@ def propose(
         loan_id = collection_views.case_view(context.engine, case_id, actor=actor).facts.loan_id
         collection_hardship.propose_plan(
             context.engine, loan_id, HardshipKind(kind), reason=form.get("reason", ""),
-            actor=actor, months=int(months) if months.isdigit() else None,
+            actor=actor, months=whole_number(months, max_digits=3),
             amount=parse_amount(amount, "CNY") if amount else None,
         )  # fmt: skip
 

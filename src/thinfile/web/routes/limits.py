@@ -22,6 +22,7 @@ from thinfile.services import acceptance, applications, limits, line_draws
 from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.identity_records import Actor
 from thinfile.services.limits import LimitAnswer
+from thinfile.text import whole_number
 from thinfile.web.access import Borrower, Form, OwnerOrStaff, OwningBorrower
 from thinfile.web.config import get_web
 from thinfile.web.formatting import fen
@@ -47,7 +48,7 @@ def my_lines(request: Request, actor: Borrower, context: Context) -> Response:
 def _term(form: dict[str, str]) -> int:
     """The chosen term in months (0, refused by the service, when it is not a number)."""
     text = form.get("term_months", "")
-    return int(text) if text.isdigit() and len(text) < 4 else 0
+    return whole_number(text, max_digits=3) or 0
 
 
 def _message(request: Request, error: Refusal, available: str = "") -> str:

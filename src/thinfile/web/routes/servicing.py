@@ -17,6 +17,7 @@ from thinfile.services import loans, payment_reversals, portfolio, write_offs
 from thinfile.services.identity_records import Actor
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing import LoanStatus
+from thinfile.text import whole_number
 from thinfile.web import servicing_actions
 from thinfile.web.access import Form, Servicer, Staff
 from thinfile.web.forms import field_messages
@@ -119,13 +120,13 @@ def reverse(
     request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
 ) -> Response:
     def work() -> None:
-        txn = form.get("txn_id", "")
-        if not txn.isdigit():
+        txn = whole_number(form.get("txn_id", ""))
+        if txn is None:
             raise InvalidInputError("choose a payment", field="txn_id")
         servicing_actions.reverse(
             context.engine,
             loan_id,
-            int(txn),
+            txn,
             actor=actor,
             on=business_date(context.engine),
             reason=form.get("reason", ""),

@@ -22,6 +22,7 @@ from thinfile.services import working_capital_statements as statements
 from thinfile.services.identity_records import Actor
 from thinfile.services.working_capital_views import LinePage, line_page
 from thinfile.servicing.wc_terms import TERM_DAYS
+from thinfile.text import whole_number
 from thinfile.web.access import Borrower, Form, Staff
 from thinfile.web.charts import BarChart, bar_chart
 from thinfile.web.i18n import language, translations
@@ -154,7 +155,7 @@ def draw(request: Request, line_id: int, actor: Borrower, form: Form, context: C
     try:
         key = payment_key(form.get("idempotency_key", ""), _KEY_BASE + line_id)
         amount = parse_amount(form.get("amount", ""), "CNY")
-        term = int(form.get("term_days", "90")) if form.get("term_days", "").isdigit() else 0
+        term = whole_number(form.get("term_days", ""), max_digits=3) or 0
         wc.draw_on_line(
             context.engine,
             actor.user_id,
