@@ -20,6 +20,7 @@ from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import business_date
+from thinfile.services.cob import run_cob
 from thinfile.services.credit_lines import draw, open_credit_line
 from thinfile.services.identity_records import Actor
 from thinfile.services.limit_features import record_line_income
@@ -31,6 +32,8 @@ from thinfile.services.limits import (
     replay_limit_decision,
     request_limit_increase,
 )
+from thinfile.services.loans import get_loan
+from thinfile.services.payments import post_payment
 from thinfile.store import make_engine, upgrade
 from thinfile.store.servicing_codec import to_day
 
@@ -189,4 +192,45 @@ def test_the_limits_command_reviews_a_date_once_and_replays_a_decision(
     with pytest.raises(InvalidInputError) as refused:
         review_limits(engine, date(2099, 12, 31))
     assert refused.value.field == "on"
+    engine.dispose()
+
+
+def test_an_offer_does_not_stand_once_the_line_fell_past_due_since_it_was_made(
+    database_url, monkeypatch
+):
+    """The review offers an increase to a good payer; the borrower then misses the next
+    installment and catches up a few days later. Nothing is past due when they accept, but
+    the review that made the offer saw none: the offer no longer stands (the next review
+    looks again). A twin that paid on time accepts its own."""
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
+    engine = make_engine(database_url)
+    upgrade(engine)
+    book = build_book(engine)
+    late_payer, on_time = book.twins[0], book.twins[1]
+    for line in (late_payer, on_time):
+        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    month_end = date(2025, 5, 31)
+    run_cob(engine, month_end)  # the month-end's review offers the good payers an increase
+    offers = {line: line_limits(engine, line).offers[0].offer_id for line in (late_payer, on_time)}
+    nxt = next(
+        i
+        for i in get_loan(engine, book.draws[late_payer]).account.installments
+        if i.due > month_end
+    )
+    owed = nxt.principal_due + nxt.interest_due + nxt.fee_due
+    run_cob(engine, nxt.due - timedelta(days=1))
+    post_payment(engine, book.draws[on_time], Money(owed), nxt.due)  # the twin pays on time
+    run_cob(engine, nxt.due + timedelta(days=3))  # the other is three days late
+    arrears = get_loan(engine, book.draws[late_payer]).account.outstanding
+    assert arrears.total > 0
+    caught_up = nxt.due + timedelta(days=4)
+    late = get_loan(engine, book.draws[late_payer]).account
+    owing = sum(i.unpaid.total for i in late.installments if i.due <= nxt.due)
+    post_payment(engine, book.draws[late_payer], Money(owing), caught_up)
+    with pytest.raises(ConflictError) as refused:
+        accept_limit_offer(engine, late_payer, offers[late_payer], actor=BORROWER)
+    assert refused.value.field == "offer_id" and "since the offer" in refused.value.message
+    assert line_limits(engine, late_payer).limit == 500_000
+    view = accept_limit_offer(engine, on_time, offers[on_time], actor=BORROWER)
+    assert view.limit == 1_000_000
     engine.dispose()

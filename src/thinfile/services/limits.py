@@ -214,10 +214,12 @@ def _pending_offer(uow: UnitOfWork, line_id: int, offer_id: int, day: int) -> St
 def accept_limit_offer(
     engine: Engine, line_id: int, offer_id: int, *, actor: Actor, today: date | None = None
 ) -> LimitOverview:
-    """Accept an offered increase: the limit moves now (audited). Refused when the line's
-    limit was lowered since the offer was made (a decrease is not undone by an older offer),
-    and when it is already at or above what the offer gives (raised since: accepting an
-    increase never lowers a limit)."""
+    """Accept an offered increase: the limit moves now (audited). Refused while a repayment
+    is past due, and when one fell past due since the offer was made (the review that made it
+    saw none: caught up since, the borrower waits for the next review); when the line's limit
+    was lowered since (a decrease is not undone by an older offer); and when it is already at
+    or above what the offer gives (raised since: accepting an increase never lowers a
+    limit)."""
     with UnitOfWork(engine) as uow:
         on = business_date_in(uow, today=today)
         day = to_day(on)
@@ -233,6 +235,14 @@ def accept_limit_offer(
                 field="line_id",
                 value=line_id,
                 remedy="repay what is past due, then accept the offer",
+            )
+        if uow.limit_decisions.worst_dpd_after(line_id, int(offer.offered_day)) > 0:
+            raise ConflictError(
+                "a repayment on this line fell past due since the offer was made, so the offer "
+                "no longer stands",
+                field="offer_id",
+                value=offer_id,
+                remedy="the next limit review looks at the line again",
             )
         if stored.line.limit.fen < int(offer.old_limit):
             # a decrease decided since is not undone by an offer made before it

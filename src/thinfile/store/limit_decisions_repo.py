@@ -34,7 +34,7 @@ from thinfile.store.limits_tables import (
     limit_review_runs,
     limit_temporary,
 )
-from thinfile.store.servicing_tables import credit_lines, limit_changes, loans
+from thinfile.store.servicing_tables import bucket_history, credit_lines, limit_changes, loans
 
 __all__ = ["LimitDecisionRepository"]
 
@@ -330,6 +330,16 @@ class LimitDecisionRepository:
                 loans.c.status.in_(("active", "charged-off")),
                 loans.c.overdue_since_day.is_not(None),
             )
+        ).scalar()
+        return max(0, int(value or 0))
+
+    def worst_dpd_after(self, line_id: int, day: int) -> int:
+        """The worst days past due the line's draws reached after ``day`` (their bucket
+        moves; 0: none fell past due)."""
+        b = bucket_history.c
+        drawn = sa.select(loans.c.id).where(loans.c.credit_line_id == line_id)
+        value = self.conn.execute(
+            sa.select(sa.func.max(b.days_past_due)).where(b.loan_id.in_(drawn), b.day > day)
         ).scalar()
         return max(0, int(value or 0))
 
