@@ -16,6 +16,7 @@ from thinfile.services.cob import run_cob
 from thinfile.services.loans import open_and_disburse, quote_payoff
 from thinfile.services.payments import prepay_loan
 from thinfile.services.portfolio import loan_months
+from thinfile.servicing import ServicingProduct
 from thinfile.store import make_engine, upgrade
 
 JAN, FEB = date(2025, 1, 10), date(2025, 2, 5)
@@ -105,3 +106,26 @@ def test_export_names_the_option_when_the_file_is_neither_csv_nor_parquet(
 ) -> None:
     code, _, err = run(capsys, "portfolio", "export", "--out", str(tmp_path / "book.xlsx"))
     assert code == 2 and "--out" in err
+
+
+def test_a_loan_charged_off_at_sixty_days_counts_as_sixty_plus_at_its_month_end(
+    database_url: str,
+) -> None:
+    """A product charging off at 60 days past due: the loan first due on 10 February, never
+    paid, is charged off on 11 April. Its April row is charged off and 79 days past due (30
+    April less 10 February), so ever-60+ counts it at month on book 4, as it counts a loan
+    still on the book at that age."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    product = ServicingProduct(charge_off_days=60)
+    loan_id = open_and_disburse(
+        engine, terms("3000", 6, "0.18", start=JAN), product=product
+    ).loan_id
+    run_cob(engine, MONTH_ENDS[-1])
+    frame = loan_months(engine)
+    engine.dispose()
+    rows = _rows(frame, loan_id)
+    assert [(r[1], r[3]) for r in rows] == [(1, 0), (2, 18), (3, 49), (4, 79)]
+    assert rows[-1][2] not in ("current", "late")  # ended as a charge-off
+    curves = vintage_curves(frame).set_index(["vintage", "mob"])
+    assert curves.loc[("2025-01", 4), "ever_60"] == 1.0

@@ -64,13 +64,14 @@ def test_the_report_gives_every_measure_with_rates_as_decimal_strings() -> None:
     assert isinstance(backtest, list)
     assert backtest[0]["grade"] == "A" and backtest[0]["bad_rate"] == "0.300000"
     assert backtest[0]["alert"] is True
-    # the three bads all score 1.0 beside two goods at 1.0 and five at 10.0: of 21 pairs none
-    # ranks a bad above a good and 6 are ties, so AUC = 3/21; 2026-02 has no bad to rank
+    # the score is higher = safer: the three bads all score 1.0 beside two goods at 1.0 and
+    # five at 10.0: of 21 pairs 15 rank the bad below the good and 6 are ties, so
+    # AUC = (15 + 6/2) / 21 = 18/21; 2026-02 has no bad to rank
     assert report["ranking"] == [
         {"vintage": "2026-01", "loans": 5, "bads": 3, "auc": "0.500000", "gini": "0.000000",
          "ks": "0.000000"},
         {"vintage": "2026-02", "loans": 5, "bads": 0, "auc": None, "gini": None, "ks": None},
-        {"vintage": "all", "loans": 10, "bads": 3, "auc": "0.142857", "gini": "-0.714286",
+        {"vintage": "all", "loans": 10, "bads": 3, "auc": "0.857143", "gini": "0.714286",
          "ks": "0.714286"},
     ]  # fmt: skip
     windows = report["psi_windows"]
@@ -101,7 +102,7 @@ def test_the_report_page_draws_every_chart_inline_and_loads_nothing() -> None:
     )
     # two vintage charts, the heat-map, PSI, PSI by week and by month, the back-test
     assert page.count("<svg") == 7
-    assert "Ranking by vintage" in page and "<td>0.142857</td>" in page
+    assert "Ranking by vintage" in page and "<td>0.857143</td>" in page
     assert "<script" not in page
     assert not re.search(r'(?:src|href)="https?:', page)
     assert "max-width:100%" in page

@@ -21,7 +21,8 @@ Shape (``thinfile portfolio report --json``)::
 
 A rate is a string with six decimal places (``"0.333333"``), or null where it is undefined
 (an empty roll-rate row, a bad rate with no known outcome). Inputs: the loan-month table; the
-baseline and current score tables (a ``score`` column, model inputs beside it; the current one
+baseline and current score tables (a ``score`` column — the application score, higher is
+safer, as thinfile's scores are — model inputs beside it; the current one
 may carry ``grade``, ``pd`` and ``bad`` for the back-test, ``vintage`` for ranking by
 vintage, and a ``decided_on`` date for the weekly and monthly PSI); the decisions table
 (``approved``, protected attributes, optionally ``bad``, ``bureau_records``, and
@@ -184,7 +185,9 @@ def _ranking(current: pd.DataFrame | None) -> list[Json]:
     matured = current.dropna(subset=["bad"])
     if matured.empty:
         return []
-    return _records(ranking_by_vintage(matured.astype({"bad": "int64"})))
+    # ranking reads scores as higher = riskier; an application score is higher = safer
+    risk = matured.assign(score=-matured["score"]).astype({"bad": "int64"})
+    return _records(ranking_by_vintage(risk))
 
 
 def _backtest(current: pd.DataFrame | None) -> list[Json]:

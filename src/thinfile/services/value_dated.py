@@ -186,6 +186,7 @@ def _month_end(loan: LoanAccount, day: date) -> MonthEnd | None:
     active = loan.status is LoanStatus.ACTIVE
     if not active and (loan.closed_on is None or loan.closed_on < day.replace(day=1)):
         return None
-    dpd = (day - loan.overdue_since).days if active and loan.overdue_since else 0
+    aging = active or loan.status is LoanStatus.CHARGED_OFF  # a charge-off keeps its age
+    dpd = (day - loan.overdue_since).days if aging and loan.overdue_since else 0
     principal = sum(i.principal_due - i.principal_paid for i in loan.installments)
     return MonthEnd(day, loan.status.value, dpd, principal)

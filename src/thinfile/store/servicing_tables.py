@@ -256,7 +256,9 @@ month_ends = sa.Table(
 )
 """A loan as it stood at a month-end (月末快照), written by close of business on the last day
 of each month: every loan on the book that day, and every loan that ended during the month —
-the rows of the loan-month table ``thinfile portfolio export`` writes."""
+the rows of the loan-month table ``thinfile portfolio export`` writes. Days past due count
+from the overdue date for an active loan and for one charged off (a charge-off at 60 days
+past due is 60+ at its month-end, and ever-60+ counts it); 0 otherwise."""
 
 bucket_ranges = sa.Table(
     "servicing_bucket_ranges",
