@@ -10,6 +10,7 @@ from thinfile.portfolio import build_report
 from thinfile.services.portfolio import loan_months
 from thinfile.services.portfolio_monitor import (
     MonitorFilters,
+    _outcomes,
     filtered_loan_months,
     live_report,
 )
@@ -42,3 +43,20 @@ def test_the_live_report_is_the_report_of_the_exported_table(
         table.drop(columns=["segment", "grade"]),
         exported[exported["vintage"] == "2025-01"].reset_index(drop=True),
     )
+
+
+def test_a_loan_repaid_before_six_months_on_book_is_a_known_good_outcome(
+    book: tuple[str, dict[str, int]],  # noqa: F811
+) -> None:
+    """The back-test's outcomes: B paid off in its second month is good at once (waiting for
+    six months on book would leave every early repayment unknown for ever and count only the
+    defaults); A and C, late and not yet 90 days past due at four and three months on book,
+    are not known yet."""
+    url, ids = book
+    engine = make_engine(url)
+    try:
+        outcomes = _outcomes(loan_months(engine)).set_index("loan_id")["bad"]
+    finally:
+        engine.dispose()
+    assert outcomes[str(ids["B"])] == 0.0
+    assert outcomes[[str(ids["A"]), str(ids["C"])]].isna().all()

@@ -6,7 +6,7 @@
 | ``vintage`` | str | origination month, ``YYYY-MM`` |
 | ``mob`` | int64 | months on book: 1 for the first month-end after origination, 2, … |
 | ``status`` | str | the loan's status at that month-end (``closed``, ``prepaid``, ``default``, …) |
-| ``days_past_due`` | int64 | days past due at that month-end, 0 when current; a loan charged off keeps counting from its overdue date |
+| ``days_past_due`` | int64 | days past due at that month-end (a charge-off's too), 0 when current |
 | ``balance`` | int64 | principal owed at that month-end, fen |
 | ``principal`` | int64 | the amount lent, fen (the same on every row of a loan) |
 | ``segment``, ``grade``, ``product`` | str | optional: filters and back-test groups |

@@ -39,6 +39,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from thinfile.portfolio import Thresholds, build_report, is_default
+from thinfile.portfolio.buckets import ENDED_STATUSES
 from thinfile.portfolio.fairness import age_band
 from thinfile.scoring.bureau_baseline import BureauBaseline
 from thinfile.services.portfolio import loan_months
@@ -134,16 +135,23 @@ def _age_band(birth: object, on: date) -> str | None:
 
 
 def _outcomes(book: pd.DataFrame) -> pd.DataFrame:
-    """Per loan: its vintage and ``bad`` (1 defaulted, 0 matured without default, NaN)."""
+    """Per loan: its vintage and ``bad`` — 1 defaulted; 0 repaid in full without default
+    (closed or prepaid, however soon) or :data:`MATURED_MONTHS` on book without default; NaN
+    not yet known."""
     if book.empty:
         return pd.DataFrame(columns=["loan_id", "vintage", "bad"])
-    flagged = book.assign(default=is_default(book["status"], book["days_past_due"]))
+    flagged = book.assign(
+        default=is_default(book["status"], book["days_past_due"]),
+        repaid=book["status"].isin(ENDED_STATUSES),
+    )
     per_loan = flagged.groupby("loan_id").agg(
-        vintage=("vintage", "first"), defaulted=("default", "any"), mob=("mob", "max")
+        vintage=("vintage", "first"),
+        defaulted=("default", "any"),
+        repaid=("repaid", "any"),
+        mob=("mob", "max"),
     )
-    bad = np.where(
-        per_loan["defaulted"], 1.0, np.where(per_loan["mob"] >= MATURED_MONTHS, 0.0, np.nan)
-    )
+    good = per_loan["repaid"] | (per_loan["mob"] >= MATURED_MONTHS)
+    bad = np.where(per_loan["defaulted"], 1.0, np.where(good, 0.0, np.nan))
     return pd.DataFrame(
         {
             "loan_id": per_loan.index.to_numpy(),
