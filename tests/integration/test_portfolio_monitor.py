@@ -3,13 +3,17 @@ measures as the report of the exported loan-month table, within the filters."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tests.integration.test_portfolio_export import book  # noqa: F401 - the fixture
 from thinfile.portfolio import build_report
+from thinfile.portfolio.drift import psi
+from thinfile.scoring.evaluation import score_distribution
 from thinfile.services.portfolio import loan_months
 from thinfile.services.portfolio_monitor import (
     MonitorFilters,
+    _baseline,
     _outcomes,
     filtered_loan_months,
     live_report,
@@ -60,3 +64,15 @@ def test_a_loan_repaid_before_six_months_on_book_is_a_known_good_outcome(
         engine.dispose()
     assert outcomes[str(ids["B"])] == 0.0
     assert outcomes[[str(ids["A"]), str(ids["C"])]].isna().all()
+
+
+def test_the_training_scores_against_their_own_bands_are_stable() -> None:
+    """The model keeps its training scores as counts in 20-point bands; the console rebuilds
+    them for the score's PSI. The training scores themselves, and a fresh sample of the same
+    population, read stable against that rebuilt baseline: binned with their own band."""
+    rng = np.random.default_rng(5)
+    train = np.round(rng.normal(600, 60, 20_000))
+    baseline = _baseline(score_distribution(train))
+    assert baseline is not None
+    assert psi(baseline["score"], pd.Series(train)).value < 1e-9
+    assert psi(baseline["score"], pd.Series(np.round(rng.normal(600, 60, 5_000)))).value < 0.01

@@ -162,14 +162,18 @@ def _outcomes(book: pd.DataFrame) -> pd.DataFrame:
 
 
 def _baseline(distribution: Mapping[str, object] | None) -> pd.DataFrame | None:
-    """Training scores rebuilt from the model's score bands: each row at its band's middle."""
+    """Training scores rebuilt from the model's score bands (``[low, high)``, as
+    ``scoring.evaluation.score_distribution`` counts them): each row just below its band's
+    upper edge, so the PSI's decile edges fall on band edges and a current score is binned
+    with the training scores of its own band. (At the band's middle, the half of a band
+    above the middle fell in the next decile: an unchanged population read 0.14, "watch".)"""
     if not distribution:
         return None
     edges, counts = distribution.get("edges"), distribution.get("counts")
     if not isinstance(edges, list) or not isinstance(counts, list) or len(edges) != len(counts) + 1:
         return None
-    middles = [(float(a) + float(b)) / 2 for a, b in pairwise(edges)]  # float-ok: score bands
-    scores = np.repeat(middles, [round(float(c)) for c in counts])  # float-ok: row counts
+    tops = [np.nextafter(float(b), -np.inf) for _, b in pairwise(edges)]  # float-ok: scores
+    scores = np.repeat(tops, [round(float(c)) for c in counts])  # float-ok: row counts
     return pd.DataFrame({"score": scores}) if len(scores) else None
 
 
