@@ -174,6 +174,21 @@ def test_fairness_gives_the_impact_ratio_and_a_two_proportion_test() -> None:
     assert not table.at["F", "significant"] and table.at["M", "p_value"] == 1.0
 
 
+def test_fairness_reads_approved_as_written_and_refuses_a_blank() -> None:
+    """An approved column read from a file: text true/false and 1/0 count as written; a
+    blank (or "no") is refused naming its row, never counted as an approval."""
+    written = pd.DataFrame(
+        {"gender": ["F", "F", "F", "M"], "approved": ["true", "FALSE", "0", "1"]}
+    )
+    table = fairness_table(written, ["gender"]).set_index("group")
+    assert table.at["F", "approvals"] == 1 and table.at["M", "approvals"] == 1
+    for bad_value in (None, "no", ""):
+        blank = written.assign(approved=["true", bad_value, "0", "1"])
+        with pytest.raises(DataContractError) as refused:
+            fairness_table(blank, ["gender"])
+        assert "row 2" in refused.value.message
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -77,6 +77,7 @@ def fairness_table(
             value=approved,
             remedy="pass one row per application with approved as true or false",
         )
+    decisions = decisions.assign(**{approved: _flags(decisions[approved], approved)})
     frames = [
         _one_attribute(decisions, a, approved, bad)
         for a in attributes
@@ -85,6 +86,29 @@ def fairness_table(
     if not frames:
         return pd.DataFrame(columns=list(FAIRNESS_COLUMNS))
     return pd.concat(frames, ignore_index=True)
+
+
+_TRUE = frozenset({"true", "1", "1.0"})
+_FALSE = frozenset({"false", "0", "0.0"})
+
+
+def _flags(values: pd.Series, column: str) -> pd.Series:
+    """``values`` as booleans: true/false, 1/0 (as numbers or text, any case); a blank or
+    any other value is refused naming its row (``astype(bool)`` would call a blank, or
+    "no", approved)."""
+    if pd.api.types.is_bool_dtype(values):
+        return values
+    text = values.astype("str").str.strip().str.lower().where(values.notna(), "")
+    known = text.isin(_TRUE | _FALSE)
+    if not known.all():
+        row = int(np.flatnonzero(~known.to_numpy())[0])
+        raise DataContractError(
+            f"{column} must be true or false on every row; row {row + 1} has {values.iloc[row]!r}",
+            field="decisions",
+            value=column,
+            remedy="write true or false (or 1 or 0) for every application",
+        )
+    return text.isin(_TRUE)
 
 
 def _one_attribute(table: pd.DataFrame, attribute: str, approved: str, bad: str) -> pd.DataFrame:
