@@ -183,7 +183,7 @@ def test_fairness_reads_approved_as_written_and_refuses_a_blank() -> None:
     table = fairness_table(written, ["gender"]).set_index("group")
     assert table.at["F", "approvals"] == 1 and table.at["M", "approvals"] == 1
     for bad_value in (None, "no", ""):
-        blank = written.assign(approved=["true", bad_value, "0", "1"])
+        blank = written.assign(approved=pd.Series(["true", bad_value, "0", "1"], dtype=object))
         with pytest.raises(DataContractError) as refused:
             fairness_table(blank, ["gender"])
         assert "row 2" in refused.value.message
