@@ -75,7 +75,14 @@ EXPORTS: dict[str, list[str]] = {
         "UnderageError",
     ],
     "thinfile.bank_card": ["card_number", "is_luhn_valid", "last_four", "mask_card_number"],
-    "thinfile.text": ["NAME_MAX_LENGTH", "ascii_text", "has_hidden", "normalize", "person_name"],
+    "thinfile.text": [
+        "NAME_MAX_LENGTH",
+        "ascii_text",
+        "has_hidden",
+        "normalize",
+        "person_name",
+        "whole_number",
+    ],
     "thinfile.resident_id": [
         "EARLIEST_BIRTH_DATE",
         "ID_CHECK",

@@ -198,6 +198,7 @@ def test_fairness_reads_approved_as_written_and_refuses_a_blank() -> None:
         (lambda t: t.assign(vintage="2026-13"), "vintage"),
         (lambda t: t.assign(mob=0), "mob"),
         (lambda t: pd.concat([t, t.head(1)]), "mob"),
+        (lambda t: t.assign(mob=t["mob"].where(t.index > 0, 2_000_000_000)), "mob"),
     ],
 )
 def test_tables_that_break_the_loan_month_contract_are_refused(

@@ -44,3 +44,27 @@ def test_a_parquet_file_without_the_contract_columns_is_refused(tmp_path: Path) 
     with pytest.raises(DataContractError) as err:
         parquet_vintage_curves(path)
     assert "principal" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda t: pd.concat([t, t.head(1)]), "mob"),  # a loan twice in one month
+        (lambda t: t.assign(mob=t["mob"].where(t.index > 0, 2_000_000_000)), "mob"),
+        (lambda t: t.assign(mob=0), "mob"),
+        (lambda t: t.assign(vintage="2026-13"), "vintage"),
+        (lambda t: t.assign(balance=t["balance"] - 10_000_000), "balance"),
+    ],
+)
+def test_a_parquet_file_breaking_the_contract_is_refused_as_the_table_is(
+    tmp_path: Path, change: object, field: str
+) -> None:
+    """The DuckDB path checks the rows as check_loan_months does before drawing a curve: a
+    duplicated loan-month would skew every rate, a month on book of two billion would claim
+    memory for every month up to it."""
+    path = tmp_path / "broken.parquet"
+    change(small_book()).reset_index(drop=True).to_parquet(path)  # type: ignore[operator]
+    for read in (parquet_vintage_curves, parquet_roll_rates, parquet_forward_by_month):
+        with pytest.raises(DataContractError) as err:
+            read(path)
+        assert err.value.field == field

@@ -25,7 +25,7 @@ import pandas as pd
 
 from thinfile.errors import DataContractError
 
-__all__ = ["LOAN_MONTH_COLUMNS", "OPTIONAL_COLUMNS", "check_loan_months"]
+__all__ = ["LOAN_MONTH_COLUMNS", "MAX_MOB", "OPTIONAL_COLUMNS", "check_loan_months"]
 
 LOAN_MONTH_COLUMNS: tuple[str, ...] = (
     "loan_id",
@@ -39,6 +39,10 @@ LOAN_MONTH_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = ("segment", "grade", "product")
 _WHOLE = ("mob", "days_past_due", "balance", "principal")
 _VINTAGE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MAX_MOB = 600
+"""The most months on book a row may give (fifty years): no loan is on a book longer, and a
+curve is drawn out to the largest month on book, so a mistyped one would claim memory for
+every month up to it."""
 _REMEDY = "pass a loan-month table: thinfile portfolio export or thinfile synth performance"
 
 
@@ -47,7 +51,8 @@ def check_loan_months(frame: pd.DataFrame) -> pd.DataFrame:
 
     Raises :class:`~thinfile.errors.DataContractError` naming the first column that breaks the
     contract: missing, not whole numbers where whole numbers are due, a negative amount, a
-    vintage not written ``YYYY-MM``, a month on book under 1, a loan listed twice in one month.
+    vintage not written ``YYYY-MM``, a month on book under 1 or over :data:`MAX_MOB`, a loan
+    listed twice in one month.
     """
     if "mob" not in frame.columns and "month" in frame.columns:
         frame = frame.rename(columns={"month": "mob"})
@@ -68,6 +73,8 @@ def check_loan_months(frame: pd.DataFrame) -> pd.DataFrame:
         _broken("vintage", "must be a month written YYYY-MM")
     if (table["mob"] < 1).any():
         _broken("mob", "starts at 1")
+    if (table["mob"] > MAX_MOB).any():
+        _broken("mob", f"is at most {MAX_MOB} months")
     if table.duplicated(["loan_id", "mob"]).any():
         _broken("mob", "has a loan twice in one month")
     if (table.groupby("loan_id")["vintage"].nunique() > 1).any():

@@ -21,6 +21,7 @@ from thinfile.portfolio import (
     rates_from_counts,
 )
 from thinfile.portfolio.buckets import DEFAULT_STATUSES, ENDED_STATUSES
+from thinfile.portfolio.loan_months import MAX_MOB
 
 __all__ = [
     "BOOK_REMEDY",
@@ -159,4 +160,33 @@ def _book(path: Path) -> duckdb.DuckDBPyConnection:
         )
     columns = [c if c != "mob" else mob for c in LOAN_MONTH_COLUMNS]
     con.execute(f"CREATE VIEW book AS SELECT {', '.join(columns)} FROM raw")
+    broken = con.execute(_CHECKS).fetchone()
+    for (column, why), count in zip(_CHECKED, broken or (), strict=False):
+        if count:
+            con.close()
+            raise DataContractError(
+                f"the loan-month column {column} {why}", field=column, remedy=BOOK_REMEDY
+            )
     return con
+
+
+_CHECKED = (
+    ("mob", f"is a month on book from 1 to {MAX_MOB}"),
+    ("mob", "has a loan twice in one month"),
+    ("vintage", "must be a month written YYYY-MM"),
+    ("vintage", "differs between rows of one loan"),
+    ("balance", "must not be negative"),
+)
+_CHECKS = f"""
+SELECT
+  count(*) FILTER (WHERE mob IS NULL OR mob < 1 OR mob > {MAX_MOB}),
+  count(*) - count(DISTINCT (loan_id, mob)),
+  count(*) FILTER (WHERE NOT regexp_full_match(CAST(vintage AS VARCHAR),
+                                               '[0-9]{{4}}-(0[1-9]|1[0-2])')),
+  (SELECT count(*) FROM (SELECT loan_id FROM book GROUP BY loan_id
+                         HAVING count(DISTINCT vintage) > 1)),
+  count(*) FILTER (WHERE balance < 0 OR principal < 0 OR days_past_due < 0)
+FROM book
+"""
+"""The contract checks of ``thinfile.portfolio.check_loan_months`` the file's rows must pass
+before a curve is drawn from them (one pass in DuckDB), in :data:`_CHECKED`'s order."""
