@@ -590,6 +590,21 @@ def test_a_queued_debit_waits_for_its_due_date_to_begin(
     assert [v.id for v in on_time.sent] == [queued["id"]] and on_time.waiting == ()
 
 
+def _claim_then_stop(
+    engine: Engine, gateway: SandboxGatewayClient, day: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sending of ``day`` claims its debits and stops before the gateway hears of them."""
+    import thinfile.services.auto_debit as auto_debit
+
+    def stopped(*args: object, **kw: object) -> None:
+        raise RuntimeError("the sending stopped")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(auto_debit, "send_debit", stopped)
+        with pytest.raises(RuntimeError):
+            send_queued_debits(engine, gateway, today=day)
+
+
 def test_a_claimed_debit_whose_sending_stopped_is_sent_by_the_next_sending_once(
     engine: Engine,
     cipher: PiiCipher,
@@ -599,20 +614,11 @@ def test_a_claimed_debit_whose_sending_stopped_is_sent_by_the_next_sending_once(
     """The sending stops after claiming a debit and before the gateway hears of it: the next
     sending asks the gateway, finds nothing, and sends it under the same request id — once,
     for the amount claimed."""
-    import thinfile.services.auto_debit as auto_debit
-
     book = _book(engine, cipher, silent, "13700137890", card=True)
     first = due_days(book)[0]
     run_cob(engine, first - timedelta(days=1))
     (queued,) = intents(book)
-
-    def stopped(*args: object, **kw: object) -> None:
-        raise RuntimeError("the sending stopped")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(auto_debit, "send_debit", stopped)
-        with pytest.raises(RuntimeError):
-            send_queued_debits(engine, silent, today=first)
+    _claim_then_stop(engine, silent, first, monkeypatch)
     (claimed,) = intents(book)
     assert claimed["status"] == "pending" and claimed["gateway_txn_id"] is None
     assert silent.debit_status(str(queued["id"])) is None
@@ -783,21 +789,12 @@ def test_a_claimed_debit_past_the_gateways_window_is_lowered_to_what_is_still_ow
     a first request — had it gone — would be refused as stale: the next sending finds
     nothing at the gateway and sends the debit for what is still owed, not the claimed
     amount, and the borrower is taken nothing beyond the installment."""
-    import thinfile.services.auto_debit as auto_debit
-
     book = _book(engine, cipher, silent, "13700137970", card=True)
     first = due_days(book)[0]
     run_cob(engine, first - timedelta(days=1))
     (queued,) = intents(book)
     amount = int(str(queued["amount"]))
-
-    def stopped(*args: object, **kw: object) -> None:
-        raise RuntimeError("the sending stopped")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(auto_debit, "send_debit", stopped)
-        with pytest.raises(RuntimeError):
-            send_queued_debits(engine, silent, today=first)
+    _claim_then_stop(engine, silent, first, monkeypatch)
     (claimed,) = intents(book)
     assert claimed["status"] == "pending" and claimed["claimed_at"] is not None
     owed_before = loans.quote_payoff(engine, book.loan_id, first).fen

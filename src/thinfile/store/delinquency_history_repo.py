@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from thinfile.servicing import BucketMove
 from thinfile.store.servicing_codec import from_day, to_day
+from thinfile.store.servicing_repo import record_moves
 from thinfile.store.servicing_tables import bucket_history, month_ends
 
 __all__ = ["DelinquencyHistoryRepository", "MonthEnd"]
@@ -43,18 +44,7 @@ class DelinquencyHistoryRepository:
         self.conn.execute(
             sa.delete(bucket_history).where(b.loan_id == loan_id, b.day >= to_day(since))
         )
-        rows = [
-            {
-                "loan_id": loan_id,
-                "day": to_day(m.on),
-                "from_bucket": m.from_bucket,
-                "to_bucket": m.to_bucket,
-                "days_past_due": m.days_past_due,
-            }
-            for m in moves
-        ]
-        if rows:
-            self.conn.execute(sa.insert(bucket_history), rows)
+        record_moves(self.conn, moves)
 
     def month_ends_since(self, loan_id: int, since: date) -> list[date]:
         """The month-ends from ``since`` on that the loan has a snapshot of."""

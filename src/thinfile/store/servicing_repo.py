@@ -58,7 +58,7 @@ from thinfile.store.servicing_tables import (
     transactions,
 )
 
-__all__ = ["Gate", "LoanRepository", "StoredLoan"]
+__all__ = ["Gate", "LoanRepository", "StoredLoan", "record_moves"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,18 +360,7 @@ class LoanRepository:
         ]
 
     def record_moves(self, moves: Iterable[BucketMove]) -> None:
-        rows = [
-            {
-                "loan_id": m.loan_id,
-                "day": to_day(m.on),
-                "from_bucket": m.from_bucket,
-                "to_bucket": m.to_bucket,
-                "days_past_due": m.days_past_due,
-            }
-            for m in moves
-        ]
-        if rows:
-            self.conn.execute(sa.insert(bucket_history), rows)
+        record_moves(self.conn, moves)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -425,3 +414,19 @@ def _account(row: Any, rows: Sequence[Any]) -> LoanAccount:
         merchant=row.merchant,
         credit_line_id=row.credit_line_id,
     )
+
+
+def record_moves(conn: Connection, moves: Iterable[BucketMove]) -> None:
+    """Append ``moves`` to the bucket history."""
+    rows = [
+        {
+            "loan_id": m.loan_id,
+            "day": to_day(m.on),
+            "from_bucket": m.from_bucket,
+            "to_bucket": m.to_bucket,
+            "days_past_due": m.days_past_due,
+        }
+        for m in moves
+    ]
+    if rows:
+        conn.execute(sa.insert(bucket_history), rows)
