@@ -131,8 +131,11 @@ class CostStatement:
 
 
 def _pct(rate: Decimal) -> str:
-    """A contract rate as the contract states it: exact, at least two decimals (0.345% is
-    not 0.34%, 23.9876% not 23.99%) — the charge's standard, not a rounded figure."""
+    """The installment fee's rate as the contract states it: exact, at least two decimals
+    (0.345% a month is not 0.34%). The interest row keeps two decimals: the statement and
+    the contract state the contract rate exactly beside it, and stored decisions replay with
+    that wording; the default terms' derived rates (penalty, the all-in cap) are shown to two
+    decimals, as the contract's default paragraphs show them in both languages."""
     whole, _, part = f"{(rate * 100).normalize():f}".partition(".")  # not money: a rate
     return f"{whole}.{part.ljust(2, '0')}%"
 
@@ -156,7 +159,7 @@ def cost_statement(
                 "interest",
                 "利息",
                 lender,
-                f"{_pct(terms.annual_rate)} a year on the outstanding principal",
+                f"{terms.annual_rate:.2%} a year on the outstanding principal",
                 "with each installment",
                 schedule.total_interest,
             )
@@ -215,7 +218,7 @@ def _default_costs(d: DefaultTerms, contract_rate: Decimal, basis: int) -> tuple
         DefaultCost(
             "penalty interest",
             "罚息",
-            f"{_pct(penalty)} a year ({penalty / basis:.4%} a day) on overdue principal"
+            f"{penalty:.2%} a year ({penalty / basis:.4%} a day) on overdue principal"
             f" after {d.grace_days} grace days"
             if penalty
             else "none",
@@ -235,7 +238,7 @@ def _default_costs(d: DefaultTerms, contract_rate: Decimal, basis: int) -> tuple
             "all-in cap",
             "综合成本上限",
             f"interest, penalty and fees on an overdue amount never more than "
-            f"{_pct(d.all_in_cap)} a year in all",
+            f"{d.all_in_cap:.2%} a year in all",
         )
     )
     return tuple(out)
