@@ -44,10 +44,9 @@ def check_notices(
     uow: UnitOfWork, messages: Sequence[StoredMessage]
 ) -> dict[tuple[int, str], Checked]:
     """Each reminder and overdue notice among ``messages`` (by notification id and channel,
-    as a worker claims them) checked
-    against its loan now: skipped when the loan is no longer active or the amount is paid,
-    lowered to what is still owed; other messages are not in the answer, and a message about
-    a loan not on the book is left as it is."""
+    as a worker claims them) checked against its loan now: skipped when the loan is no longer
+    active or the amount is paid, lowered to what is still owed; other messages are not in
+    the answer, and a message about a loan not on the book is left as it is."""
     spans = {m.notification_id: s for m in messages if (s := _span(m)) is not None}
     if not spans:
         return {}
