@@ -28,8 +28,9 @@ Checked = tuple[StoredMessage | None, str | None]
 """The message to send (its amount what is owed now), or None with the reason it is not."""
 
 
-def _span(message: StoredMessage) -> tuple[int, int] | None:
-    """The due days (first, last) a message's amount is owed on; None when not about arrears."""
+def _span(message: StoredMessage) -> tuple[int | None, int] | None:
+    """The due days (first, last) a message's amount is owed on (first None: every due day up
+    to the last); None when the message is not about arrears."""
     if message.loan_id is None or message.ref_day is None or message.amount_fen is None:
         return None
     if message.kind in _REMINDERS:
@@ -37,7 +38,7 @@ def _span(message: StoredMessage) -> tuple[int, int] | None:
     days = _OVERDUE.get(message.kind)
     if days is None:
         return None
-    return -(2**62), message.ref_day + days - 1
+    return None, message.ref_day + days - 1
 
 
 def check_notices(
@@ -60,7 +61,7 @@ def check_notices(
 
 
 def _checked(
-    message: StoredMessage, span: tuple[int, int], arrears: dict[int, LoanArrears]
+    message: StoredMessage, span: tuple[int | None, int], arrears: dict[int, LoanArrears]
 ) -> Checked:
     assert message.loan_id is not None and message.amount_fen is not None
     loan = arrears.get(message.loan_id)
@@ -69,7 +70,11 @@ def _checked(
     if loan.status != "active":
         return None, "loan no longer active"
     first, last = span
-    owed = sum(u for day, u in loan.unpaid_by_due_day.items() if first <= day <= last)
+    owed = sum(
+        u
+        for day, u in loan.unpaid_by_due_day.items()
+        if (first is None or first <= day) and day <= last
+    )
     if owed <= 0:
         return None, "paid since"
     return replace(message, amount_fen=min(owed, message.amount_fen)), None

@@ -23,7 +23,14 @@ from sqlalchemy.engine import Connection
 from thinfile.store.hot import Hot
 from thinfile.store.servicing_tables import cob_runs, cob_steps
 
-__all__ = ["AUTO_DEBIT_PREFIX", "BATCH_WORK_MEM", "CobRepository", "Params", "undisputed"]
+__all__ = [
+    "AUTO_DEBIT_PREFIX",
+    "BATCH_WORK_MEM",
+    "OWED_ROW",
+    "CobRepository",
+    "Params",
+    "undisputed",
+]
 
 BATCH_WORK_MEM = "256MB"
 """PostgreSQL's ``work_mem`` for a step of close of business (see ``plan_for_batch``)."""
@@ -290,7 +297,8 @@ WHERE disbursed_day <= :x AND (status = 'active' OR closed_day >= :month_start)
 
 AUTO_DEBIT_PREFIX = "auto-debit:"
 """The idempotency keys of the intents close of business queues: ``auto-debit:<day>:<loan>``."""
-_OWED_ROW = f"{_ARREARS} + i.penalty_due - i.penalty_paid"
+OWED_ROW = f"{_ARREARS} + i.penalty_due - i.penalty_paid"
+"""What an installment row ``i`` still owes: principal, interest, fees and penalty, less paid."""
 _AUTO_DEBIT_OWNERS = """LEFT JOIN (SELECT loan_id, MIN(user_id) AS user_id FROM applications
            WHERE loan_id IS NOT NULL GROUP BY loan_id) ao
   ON ao.loan_id = CAST(l.id AS VARCHAR(32))
@@ -317,10 +325,10 @@ SELECT :nonce || 'd' || CAST(:x AS VARCHAR(12)) || 'l' || CAST(l.id AS VARCHAR(2
        '{AUTO_DEBIT_PREFIX}' || CAST(:x AS VARCHAR(12)) || ':' || CAST(l.id AS VARCHAR(20)),
        :request_hash, NULL, NULL, :at, NULL, :x + 1
 FROM servicing_loans l
-JOIN (SELECT i.loan_id, SUM({_OWED_ROW}) AS owed,
+JOIN (SELECT i.loan_id, SUM({OWED_ROW}) AS owed,
              MAX(CASE WHEN i.due_day = :x + 1 AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_next,
              MAX(CASE WHEN i.due_day = :x AND {_ARREARS} > 0 THEN 1 ELSE 0 END) AS due_now
-      FROM servicing_installments i WHERE i.due_day <= :x + 1 AND {_OWED_ROW} <> 0
+      FROM servicing_installments i WHERE i.due_day <= :x + 1 AND {OWED_ROW} <> 0
       GROUP BY i.loan_id) d
   ON d.loan_id = l.id
 {_AUTO_DEBIT_OWNERS}

@@ -10,21 +10,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.store.cob_statements import OWED_ROW
 from thinfile.store.servicing_tables import installments, loans
 
 __all__ = ["LoanArrears", "arrears_of"]
 
-_I = installments.c
-_UNPAID = (
-    _I.principal_due
-    + _I.interest_due
-    + _I.fee_due
-    + _I.penalty_due
-    - _I.principal_paid
-    - _I.interest_paid
-    - _I.fee_paid
-    - _I.penalty_paid
-)
+_ROWS = installments.alias("i")  # the name OWED_ROW reads its columns by
+_I = _ROWS.c
+_OWED: sa.ColumnElement[int] = sa.literal_column(OWED_ROW, sa.BigInteger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +32,9 @@ def arrears_of(conn: Connection, loan_ids: Sequence[int], through: int) -> dict[
     if not loan_ids:
         return {}
     rows = conn.execute(
-        sa.select(loans.c.id, loans.c.status, _I.due_day, sa.func.sum(_UNPAID))
+        sa.select(loans.c.id, loans.c.status, _I.due_day, sa.func.sum(_OWED))
         .select_from(
-            loans.outerjoin(installments, sa.and_(_I.loan_id == loans.c.id, _I.due_day <= through))
+            loans.outerjoin(_ROWS, sa.and_(_I.loan_id == loans.c.id, _I.due_day <= through))
         )
         .where(loans.c.id.in_(sorted(set(loan_ids))))
         .group_by(loans.c.id, loans.c.status, _I.due_day)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from thinfile.store.cob_statements import undisputed
+from thinfile.store.cob_statements import OWED_ROW, undisputed
 
 __all__ = [
     "BEFORE_DUE",
@@ -42,10 +42,6 @@ _KEY = (
 )
 SEPARATORS = {"loan_tag": ":loan:", "sep": ":"}
 """Bound, not written in the SQL: a colon in the statement's text would start a parameter."""
-_UNPAID = (
-    "i.principal_due + i.interest_due + i.fee_due + i.penalty_due"
-    " - i.principal_paid - i.interest_paid - i.fee_paid - i.penalty_paid"
-)
 
 FENCE = "/*fence*/"
 """Where PostgreSQL takes ``OFFSET 0``: a subquery with an offset keeps the outer filter on
@@ -59,7 +55,7 @@ INSERT INTO notifications (user_id, kind, loan_id, ref_day, dedupe_key, amount_f
 SELECT r.user_id, CAST(:kind AS VARCHAR(32)), r.loan_id, r.due_day, r.dedupe_key, r.owed,
        r.currency, '{{}}', :required, :x, :at
 FROM (SELECT {_OWNER} AS user_id, l.id AS loan_id, i.due_day AS due_day, l.currency AS currency,
-             SUM({_UNPAID}) AS owed, {_BEFORE_DUE_KEY} AS dedupe_key
+             SUM({OWED_ROW}) AS owed, {_BEFORE_DUE_KEY} AS dedupe_key
       FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
       WHERE i.due_day = :target AND l.status = 'active' AND {undisputed("l.id")}
       GROUP BY l.id, i.due_day, l.currency, l.credit_line_id {FENCE}) r
@@ -78,12 +74,12 @@ SELECT g.user_id, {_OVERDUE_KIND}, g.loan_id, g.since,
          || CAST(:sep AS VARCHAR(1)) || CAST(g.since AS VARCHAR(12)),
        g.owed, g.currency, '{{}}', :required, :x, :at
 FROM (SELECT l.id AS loan_id, l.overdue_since_day AS since, l.currency AS currency,
-             {_OWNER} AS user_id, SUM({_UNPAID}) AS owed
+             {_OWNER} AS user_id, SUM({OWED_ROW}) AS owed
       FROM servicing_loans l
       JOIN servicing_installments i ON i.loan_id = l.id AND i.due_day <= :x
       WHERE l.status = 'active' AND l.overdue_since_day IN :since AND {undisputed("l.id")}
       GROUP BY l.id, l.overdue_since_day, l.currency, l.credit_line_id
-      HAVING SUM({_UNPAID}) > 0 {FENCE}) g
+      HAVING SUM({OWED_ROW}) > 0 {FENCE}) g
 WHERE g.user_id IS NOT NULL
 ON CONFLICT (dedupe_key) DO NOTHING
 """
