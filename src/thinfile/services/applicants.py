@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from thinfile.comms import zone_of
 from thinfile.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 from thinfile.resident_id import validate_id_number, validate_mobile
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.pii import mask_id_number, mask_name, mask_phone
 from thinfile.services.audit import record_audit
+from thinfile.services.business_date import lender_today
 from thinfile.services.conflicts import duplicate_is_conflict
 from thinfile.services.identity_records import Actor, ApplicantRecord, as_utc, new_id, now_utc
 from thinfile.services.uow import UnitOfWork
@@ -49,13 +49,6 @@ def _phone_taken() -> ConflictError:
         remedy="give your own mobile number (the one you sign in with, if you sign in by SMS); "
         "if this number is yours, contact the lender",
     )
-
-
-def _lender_today() -> date:
-    """Today in the lender's time zone (Asia/Shanghai, :func:`thinfile.comms.zone_of`): the
-    date a borrower reads on their calendar, so an 18th birthday counts from local midnight,
-    not from 08:00 when the UTC date turns."""
-    return now_utc().astimezone(zone_of(None)).date()
 
 
 def _profile_fields(name: str, id_number: str, phone: str, today: date) -> tuple[str, str, str]:
@@ -107,7 +100,8 @@ def register_applicant(
     phone that another account signs in with by SMS, or that another profile gives, is refused
     (:class:`~thinfile.errors.ConflictError` on ``phone``): nobody names a stranger's number,
     nor a number already proved to be someone else's, as their own."""
-    name, id_number, phone = _profile_fields(name, id_number, phone, on or _lender_today())
+    today = on or lender_today()  # an 18th birthday counts from local midnight
+    name, id_number, phone = _profile_fields(name, id_number, phone, today)
     applicant_id = new_id()
     sealed = {
         f: cipher.encrypt(v, context=f"applicant:{applicant_id}:{f}")

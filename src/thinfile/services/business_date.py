@@ -1,8 +1,11 @@
 """The current business date: the first date close of business has not closed.
 
 Servicing refuses postings into a closed date, so payments, acceptances and quotes default to
-this date: the day after the last date COB finished, or today (UTC) when that is later or no
-date was ever closed.
+this date: the day after the last date COB finished, or today when that is later or no date
+was ever closed. Today is the lender's calendar date (Asia/Shanghai,
+:func:`thinfile.comms.zone_of`), not the UTC one: from midnight to 08:00 in Beijing the UTC
+date is still yesterday's, and a campaign that ended yesterday, a payment made after midnight
+or a coupon starting today would be dated a day early.
 """
 
 from __future__ import annotations
@@ -11,11 +14,17 @@ from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
+from thinfile.comms import zone_of
 from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import from_day
 
-__all__ = ["business_date_in", "current_business_date", "last_closed_date"]
+__all__ = ["business_date_in", "current_business_date", "last_closed_date", "lender_today"]
+
+
+def lender_today() -> date:
+    """Today on the lender's calendar (Asia/Shanghai): the date a borrower reads."""
+    return now_utc().astimezone(zone_of(None)).date()
 
 
 def _last_closed(uow: UnitOfWork) -> date | None:
@@ -31,7 +40,7 @@ def last_closed_date(engine: Engine) -> date | None:
 
 def business_date_in(uow: UnitOfWork, *, today: date | None = None) -> date:
     """:func:`current_business_date`, read in the caller's unit of work."""
-    today = today or now_utc().date()
+    today = today or lender_today()
     closed = _last_closed(uow)
     return today if closed is None else max(today, closed + timedelta(days=1))
 

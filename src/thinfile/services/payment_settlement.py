@@ -37,7 +37,7 @@ from thinfile.errors import (
 )
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
-from thinfile.services.business_date import business_date_in
+from thinfile.services.business_date import business_date_in, lender_today
 from thinfile.services.gateway_port import DebitFailure, TransactionStatus
 from thinfile.services.identity_records import now_utc
 from thinfile.services.loan_postings import Receipt, receipt_audit
@@ -94,7 +94,7 @@ def _post(
     mode = PrepaymentMode(intent.mode) if intent.mode else None
     value_on = intent_value_date(intent, completed)  # posted there if closed since
     if intent.kind == IntentKind.PAYMENT:  # the business date read with the loan's lock
-        day = today or now_utc().date()
+        day = today or lender_today()
         return pay_on_business_date_in_unit(
             uow, intent.loan_id, amount, key, today=day, borrower=owner, value_on=value_on
         )

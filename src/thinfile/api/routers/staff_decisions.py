@@ -29,7 +29,8 @@ from thinfile.http import Context
 from thinfile.security.roles import Role
 from thinfile.services import application_reviews, applications, policies
 from thinfile.services.applications import ApplicationStatus
-from thinfile.services.identity_records import Actor, now_utc
+from thinfile.services.business_date import lender_today
+from thinfile.services.identity_records import Actor
 
 router = APIRouter(prefix="/staff", tags=["staff: decisions"])
 
@@ -172,4 +173,4 @@ def simulate_csv(
 
 
 def _day(on: date | None) -> date:
-    return on or now_utc().date()
+    return on or lender_today()
