@@ -326,3 +326,100 @@ def test_promotions_follow_what_was_bought_while_the_merchant_can_still_capture(
     assert voided.status_code == 200 and voided.json()["status"] == "closed", voided.text
     assert campaign_of(api, world, other["id"])["spent"] == kept
     ledger_ok(api)
+
+
+def test_a_campaign_naming_a_term_the_borrower_pays_a_fee_on_offers_no_plan_for_it(
+    api: TestClient, world: World
+) -> None:
+    # the merchant's contract charges the borrower 0.5% a month on 6 periods: a campaign is
+    # 免息, so naming 6 periods offers (and accepts) nothing for them
+    merchant = shop(api, world.admin)
+    merchant_id = merchant_id_of(api, merchant)
+    campaign = staff_post(
+        api, world.admin, "/v1/staff/campaigns", _campaign(merchant_id, terms=[6, 12])
+    )
+    session, plans = opened(api, world, merchant)
+    assert [p["periods"] for p in plans["campaign_plans"]] == [12]
+    refused = confirm(api, world.alice, session, periods=6, campaign_id=campaign["id"])
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["details"]["field"] == "campaign_id"
+    assert campaign_of(api, world, campaign["id"])["spent"] == "0.00"
+    # without the campaign the 6-period plan is the fee plan it always was
+    done = confirm(api, world.alice, session, periods=6)
+    assert done.status_code == 200 and done.json()["authorized"] == "12000.00", done.text
+
+
+def test_campaign_windows_are_beijing_calendar_days(
+    api: TestClient, world: World, monkeypatch: Any
+) -> None:
+    # 02:00 in Beijing on day D is 18:00 UTC on D−1: a campaign that ended on D−1 is over and
+    # one starting on D has begun
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from thinfile.services import business_date
+
+    day = datetime.now(UTC).date() + timedelta(days=2)  # no close of business reaches it
+    merchant = shop(api, world.admin)
+    merchant_id = merchant_id_of(api, merchant)
+    ended = staff_post(
+        api,
+        world.admin,
+        "/v1/staff/campaigns",
+        _campaign(
+            merchant_id,
+            name="ended D-1",
+            starts_on=str(day - timedelta(days=5)),
+            ends_on=str(day - timedelta(days=1)),
+        ),
+    )
+    begun = staff_post(
+        api,
+        world.admin,
+        "/v1/staff/campaigns",
+        _campaign(merchant_id, name="begins D", starts_on=str(day), ends_on=str(day)),
+    )
+    two_am = datetime(day.year, day.month, day.day, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert two_am.astimezone(UTC).date() == day - timedelta(days=1)
+    monkeypatch.setattr(business_date, "now_utc", lambda: two_am.astimezone(UTC))
+    session, plans = opened(api, world, merchant)
+    assert {p["campaign_id"] for p in plans["campaign_plans"]} == {begun["id"]}
+    refused = confirm(api, world.alice, session, campaign_id=ended["id"])
+    assert refused.status_code == 409 and refused.json()["details"]["field"] == "campaign_id"
+    done = confirm(api, world.alice, session, campaign_id=begun["id"])
+    assert done.status_code == 200 and done.json()["status"] == "authorized", done.text
+
+
+def test_captures_take_no_more_subsidy_than_the_campaign_reserved_for_the_order(
+    api: TestClient, world: World
+) -> None:
+    # 2% of 1,000.06 is 20.0012: the campaign reserves 20.00 (its whole budget). Three
+    # captures of 333.35, 333.35 and 333.36 are 6.667, 6.667 and 6.6672 each: rounded one by
+    # one they would take 6.67 × 3 = 20.01; on the running total — 6.667 → 6.67, 13.334 →
+    # 13.33, 20.0012 → 20.00 — they take 6.67, 6.66, 6.67
+    merchant = shop(api, world.admin)
+    merchant_id = merchant_id_of(api, merchant)
+    campaign = staff_post(
+        api,
+        world.admin,
+        "/v1/staff/campaigns",
+        _campaign(merchant_id, terms=[3], budget="20.00", warning_threshold="20.00"),
+    )
+    lines = [{"name": "工具套装", "sku": "T1", "quantity": 1, "unit_price": "1000.06"}]
+    session = create(api, merchant, total="1000.06", lines=lines).json()
+    api.get(f"/v1/me/checkout/{session['id']}/plans", headers=world.alice.headers)
+    read_for(api, session["id"])
+    done = confirm(api, world.alice, session["id"], periods=3, campaign_id=campaign["id"])
+    assert done.status_code == 200 and done.json()["status"] == "authorized", done.text
+    assert campaign_of(api, world, campaign["id"])["spent"] == "20.00"
+    deferred_before = -balance(api, "deferred_subsidy_income")
+    taken = []
+    for amount in ("333.35", "333.35", "333.36"):
+        captured = post(api, merchant, session["id"], "captures", amount=amount)
+        assert captured.status_code == 201, captured.text
+        taken.append(captured.json()["captures"][-1]["subsidy"])
+    assert taken == ["6.67", "6.66", "6.67"]
+    # 100006 fen × 2 / 100 = 2000.12 → 2000 fen, booked as deferred income once in all
+    assert -balance(api, "deferred_subsidy_income") - deferred_before == 2000
+    assert campaign_of(api, world, campaign["id"])["spent"] == "20.00"
+    ledger_ok(api)

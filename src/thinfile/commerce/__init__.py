@@ -73,7 +73,13 @@ from thinfile.commerce.merchant import (
     settlement_account_number,
 )
 from thinfile.commerce.plan import BorrowerPlan, borrower_plan
-from thinfile.commerce.purchase import Coupon, CouponFunder, PurchaseMoney, purchase_money
+from thinfile.commerce.purchase import (
+    Captured,
+    Coupon,
+    CouponFunder,
+    PurchaseMoney,
+    purchase_money,
+)
 from thinfile.commerce.quote import CheckoutQuote, quote_checkout
 from thinfile.commerce.recognition import IncomeRecognition, RecognitionPeriod, recognise_income
 from thinfile.commerce.settlement import (
@@ -105,6 +111,7 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "CampaignSubsidy",
+    "Captured",
     "CheckoutAmounts",
     "CheckoutQuote",
     "CheckoutStatus",

@@ -13,6 +13,13 @@ A borrower buys at ``price``, perhaps with a coupon (满减券) taking ``coupon`
 
 so ``settlement + merchant's subsidy + merchant coupon = price`` and ``settlement = net
 investment + marketing expense`` always hold: every fen of the price is paid by someone.
+
+**Several captures of one order** (:class:`Captured`): each capture's subsidy is what the
+subsidy of everything captured so far comes to, less what the earlier captures took — the
+rounding is done once on the running total, not once per capture — so the captures' subsidies
+add up to exactly the subsidy of their total, never more than the campaign reserved for the
+order (three captures of 333.35 at 2% would each round 6.667 up to 6.67: 20.01 for an order
+whose subsidy is 20.00). The merchant's share is divided the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from thinfile.commerce.contract import TermPricing
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money, Rounding
 
-__all__ = ["Coupon", "CouponFunder", "PurchaseMoney", "purchase_money"]
+__all__ = ["Captured", "Coupon", "CouponFunder", "PurchaseMoney", "purchase_money"]
 
 
 class CouponFunder(enum.StrEnum):
@@ -100,6 +107,15 @@ class PurchaseMoney:
         return self.financed - self.subsidy
 
 
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """What an order's earlier captures came to: financed, subsidy, the merchant's part."""
+
+    financed: Money
+    subsidy: Money
+    merchant_subsidy: Money
+
+
 def purchase_money(
     price: Money,
     pricing: TermPricing,
@@ -108,11 +124,14 @@ def purchase_money(
     rounding: Rounding = Rounding.HALF_UP,
     field: str = "price",
     merchant_share: Decimal = Decimal(1),
+    before: Captured | None = None,
 ) -> PurchaseMoney:
     """The money of buying at ``price`` on the term ``pricing``, after ``coupon``; the
     merchant pays ``merchant_share`` of the subsidy (a campaign's share), the lender the rest.
 
     Refused when the price is not positive, or the coupon would leave nothing to finance.
+    ``before``: the order's earlier captures, when this is a later capture of it (the subsidy
+    rounded on the running total: see the module).
     """
     if price.fen <= 0:
         raise InvalidInputError("the price must be positive", field=field, value=str(price))
@@ -126,9 +145,16 @@ def purchase_money(
         )
     financed = price - off
     subsidy = financed.times(pricing.subsidy_rate, rounding)
+    merchant_subsidy = subsidy.times(merchant_share, rounding)
+    if before is not None:
+        running = (before.financed + financed).times(pricing.subsidy_rate, rounding)
+        subsidy = max(running - before.subsidy, Money.zero(price.currency))
+        merchant_running = running.times(merchant_share, rounding)
+        merchant_subsidy = min(
+            subsidy, max(merchant_running - before.merchant_subsidy, Money.zero(price.currency))
+        )
     funder = coupon.funded_by if coupon is not None and off.fen else None
     merchant_coupon = off if funder is CouponFunder.MERCHANT else Money.zero(price.currency)
-    merchant_subsidy = subsidy.times(merchant_share, rounding)
     return PurchaseMoney(
         price=price,
         coupon=off,

@@ -164,11 +164,12 @@ def campaign_plans_for(
 ) -> list[CampaignPlan]:
     """The interest-free plans campaigns offer on ``merchant_id``'s order of ``order_amount``
     on ``on``: active campaigns naming the merchant, running that day, admitting the amount,
-    for each of their terms the merchant's contract prices, whose budget left pays the subsidy
-    on the whole order amount. Ordered by campaign (oldest first), then term. An inactive
-    merchant, or one without a contract, is offered nothing. ``known``: a version of the
-    merchant's contract the caller has read (contract versions never change), used when it is
-    still the latest."""
+    for each of their terms the merchant's contract prices interest-free (a term the borrower
+    pays a fee on is no campaign's plan, whatever the campaign names), whose budget left pays
+    the subsidy on the whole order amount. Ordered by campaign (oldest first), then term. An
+    inactive merchant, or one without a contract, is offered nothing. ``known``: a version of
+    the merchant's contract the caller has read (contract versions never change), used when it
+    is still the latest."""
     order_amount = purchase_amount(order_amount, field="order_amount")
     merchant = uow.merchants.get(merchant_id)
     version = uow.merchants.latest_version(merchant_id) if merchant is not None else 0
@@ -181,14 +182,14 @@ def campaign_plans_for(
         if stored is None:
             return []
         contract = contract_record(stored).contract
-    offered = set(contract.offered_terms)
+    free = {t.periods for t in contract.terms if t.is_interest_free}  # a campaign is 免息
     plans: list[CampaignPlan] = []
     for row in uow.campaigns.running_for(merchant_id, on, CampaignStatus.ACTIVE.value):
         record = campaign_record(row)
         if not record.campaign.covers(merchant_id, order_amount, on):
             continue
         for periods in record.campaign.terms:
-            if periods not in offered:
+            if periods not in free:
                 continue
             rate = contract.pricing(periods).subsidy_rate
             subsidy = campaign_subsidy(

@@ -18,12 +18,14 @@ repeat replays the first answer and posts nothing. A merchant reaches only its o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
 from thinfile.commerce import (
+    Captured,
     CheckoutAmounts,
     CheckoutStatus,
     CouponFunder,
@@ -73,7 +75,12 @@ from thinfile.servicing import (
     check_capture,
     standard_product,
 )
-from thinfile.store.checkout_repo import StoredCheckout, StoredLine, StoredRefundPart
+from thinfile.store.checkout_repo import (
+    StoredCapture,
+    StoredCheckout,
+    StoredLine,
+    StoredRefundPart,
+)
 
 __all__ = [
     "capture_in_unit",
@@ -230,6 +237,18 @@ def checkout_audit(actor: Actor, action: str, row: StoredCheckout, **details: ob
     return AuditDraft(actor.label, action, f"checkout:{row.id}", details)
 
 
+def _captured(captures: Sequence[StoredCapture], currency: str) -> Captured | None:
+    """What the earlier captures of an order came to (None: this is the first)."""
+    if not captures:
+        return None
+    subsidy = sum(c.subsidy for c in captures)
+    return Captured(
+        Money(sum(c.amount for c in captures), currency),
+        Money(subsidy, currency),
+        Money(subsidy - sum(c.lender_subsidy for c in captures), currency),
+    )
+
+
 def capture_in_unit(
     uow: UnitOfWork, actor: Actor, session_id: str, amount: Money, *, today: date | None = None
 ) -> tuple[CheckoutRecord, AuditDraft]:
@@ -247,7 +266,12 @@ def capture_in_unit(
     price = amount + coupon.amount if coupon is not None else amount
     share = merchant_share_in_unit(uow, row.id)
     money = purchase_money(
-        price, pricing, coupon=coupon, rounding=contract.rounding, merchant_share=share
+        price,
+        pricing,
+        coupon=coupon,
+        rounding=contract.rounding,
+        merchant_share=share,
+        before=_captured(record.captures, row.currency),
     )
     assert money.financed == amount
     terms = borrower_plan(amount, pricing, start=on, rounding=contract.rounding).schedule.terms

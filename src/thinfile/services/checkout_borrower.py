@@ -192,7 +192,9 @@ def _promotions(
         found = uow.campaigns.get(campaign_id)
         campaign = campaign_record(found).campaign if found is not None else None
         if campaign is None or not (
-            campaign.covers(row.merchant_id, price, on) and pricing.periods in campaign.terms
+            campaign.covers(row.merchant_id, price, on)
+            and pricing.periods in campaign.terms
+            and pricing.is_interest_free
         ):
             raise CampaignUnavailableError(
                 f"the campaign offers no {pricing.periods}-period plan on this order",
