@@ -228,6 +228,7 @@ EXPORTS: dict[str, list[str]] = {
         "Campaign",
         "CampaignStatus",
         "CampaignSubsidy",
+        "Captured",
         "CheckoutAmounts",
         "CheckoutQuote",
         "CheckoutStatus",
