@@ -307,3 +307,57 @@ def test_sql_and_python_agree_on_default_terms_held_money_and_leap_years(databas
     fee_loan = replayed(engine, ids[4], end)[0]
     assert fee_loan.installments[0].penalty_due > 0  # fee plans pay the penalty disclosed
     engine.dispose()
+
+
+def _month_ends(engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT loan_id, month_end_day, status, days_past_due, principal_balance "
+                    "FROM servicing_month_ends ORDER BY loan_id, month_end_day"
+                )
+            )
+        ]
+
+
+def test_a_month_end_closed_after_a_later_payment_shows_the_loan_as_it_stood(database_url):
+    # a 3,000 loan from 2025-01-01, nothing paid; the book closed to 2025-03-25 and close of
+    # business behind the calendar: the payoff of 04-05 closes the loan's days to 04-04
+    # inline, 03-31 among them. The 03-31 row is the loan at that close — 2025-02-01's
+    # installment unpaid since, so 58 days past due, all 3,000 of principal owed — not the
+    # loan paid off that a later run would find
+    from thinfile.services.loans import quote_payoff
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    loan = open_and_disburse(engine, terms("3000", 3, "0.12")).loan_id
+    run_cob(engine, date(2025, 3, 25))
+    post_payment(engine, loan, quote_payoff(engine, loan, date(2025, 4, 5)), date(2025, 4, 5))
+    run_cob(engine, date(2025, 4, 10))
+    assert _month_ends(engine) == [
+        (loan, to_day(date(2025, 1, 31)), "active", 0, 300_000),
+        (loan, to_day(date(2025, 2, 28)), "active", 27, 300_000),
+        (loan, to_day(date(2025, 3, 31)), "active", 58, 300_000),
+    ]
+    assert verify_ledger(engine).ok
+    engine.dispose()
+
+
+def test_dates_with_no_active_loan_are_closed_in_order(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    first = open_and_disburse(engine, terms("3000", 3, "0.12")).loan_id
+    run_cob(engine, date(2025, 1, 10))
+    from thinfile.services.loans import quote_payoff
+
+    post_payment(engine, first, quote_payoff(engine, first, date(2025, 1, 15)), date(2025, 1, 15))
+    open_and_disburse(engine, terms("5000", 3, "0.12", start=date(2025, 3, 5)))
+    report = run_cob(engine, date(2025, 3, 10))
+    # every date from the book's next (01-11) to 03-10, none skipped for want of a loan
+    assert report.days[0] == date(2025, 1, 11) and report.days[-1] == date(2025, 3, 10)
+    assert len(report.days) == (date(2025, 3, 10) - date(2025, 1, 11)).days + 1
+    # the loan paid off on 01-15 has its January month-end row; none after
+    assert _month_ends(engine) == [(first, to_day(date(2025, 1, 31)), "closed", 0, 0)]
+    engine.dispose()

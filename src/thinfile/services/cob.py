@@ -293,7 +293,10 @@ def _first_day(engine: Engine) -> date | None:
         book = uow.cob.book_day()
     if book is not None:  # active loans and lines are closed at least to the book
         first, lines = (None if d is None else max(d, book + 1) for d in (first, lines))
-    days = [d for d in (running, first, lines) if d is not None]
+    # the day after the book's last closed date is open whether or not a loan is active on
+    # it: a night with no active loan still has its month-end rows, expiries and reviews
+    after_book = None if book is None else book + 1
+    days = [d for d in (running, first, lines, after_book) if d is not None]
     return from_day(min(days)) if days else None
 
 

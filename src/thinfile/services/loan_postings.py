@@ -43,6 +43,7 @@ from thinfile.servicing import (
 )
 from thinfile.servicing.invariants import entries_balance, no_negative_balances
 from thinfile.servicing.ledger import account_balances
+from thinfile.store.delinquency_history_repo import MonthEnd
 from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
 
@@ -292,7 +293,11 @@ def catch_up(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
 
 def close_missed_days(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLoan:
     """:func:`catch_up` once the business date was checked. A loan already closed to the day
-    before ``on`` (or no longer active) has no day to close: its disputes are not read."""
+    before ``on`` (or no longer active) has no day to close: its disputes are not read.
+
+    A month-end among the days closed gets the loan's month-end row as it stood at that
+    day's close: close of business, reaching the date later, finds the loan closed past it
+    (and perhaps paid since) and leaves its row alone."""
     through, loan = on - timedelta(days=1), stored.account
     if loan.status is not LoanStatus.ACTIVE or loan.cob_date >= through:
         return stored  # what close_through would find: nothing to close
@@ -301,7 +306,36 @@ def close_missed_days(uow: UnitOfWork, stored: StoredLoan, on: date) -> StoredLo
     if done.loan == stored.account:
         return stored
     persist(uow, stored, done)
+    for day in month_ends_between(loan.cob_date, through):
+        at = done.loan if day == through else close_through(loan, day, held).loan
+        if (row := month_end_row(at, day)) is not None:
+            uow.delinquency_history.add_month_end(loan.loan_id, row)
     return StoredLoan(done.loan, stored.version + 1, stored.down_payment)
+
+
+def month_ends_between(after: date, through: date) -> list[date]:
+    """The last days of months in ``(after, through]``."""
+    days, day = [], _end_of_month(after + timedelta(days=1))
+    while day <= through:
+        days.append(day)
+        day = _end_of_month(day + timedelta(days=1))
+    return days
+
+
+def _end_of_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def month_end_row(loan: LoanAccount, day: date) -> MonthEnd | None:
+    """The loan's month-end row for ``day`` as close of business writes it (``MONTH_END``);
+    None for a loan that ended before the month began (close of business writes none)."""
+    active = loan.status is LoanStatus.ACTIVE
+    if not active and (loan.closed_on is None or loan.closed_on < day.replace(day=1)):
+        return None
+    aging = active or loan.status is LoanStatus.CHARGED_OFF  # a charge-off keeps its age
+    dpd = (day - loan.overdue_since).days if aging and loan.overdue_since else 0
+    principal = sum(i.principal_due - i.principal_paid for i in loan.installments)
+    return MonthEnd(day, loan.status.value, dpd, principal)
 
 
 def rebuild_opening(stored: StoredLoan) -> Outcome:

@@ -38,6 +38,7 @@ from thinfile.money import Money
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
+    month_end_row,
     payment_row,
     rebuild_opening,
     rewrite_history,
@@ -49,7 +50,6 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
     BucketMove,
     Event,
-    LoanAccount,
     LoanStatus,
     Outcome,
     replay,
@@ -57,7 +57,6 @@ from thinfile.servicing import (
     value_dated_entries,
 )
 from thinfile.servicing.cob import Held
-from thinfile.store.delinquency_history_repo import MonthEnd
 from thinfile.store.payment_intents_repo import StoredIntent
 from thinfile.store.servicing_codec import to_day
 from thinfile.store.servicing_repo import StoredLoan
@@ -178,18 +177,6 @@ def _rewrite_delinquency(
         if day > through:
             break
         loan = replay(opening, [e for e in ordered if e.on <= day], day, held).loan
-        history.rewrite_month_end(loan_id, _month_end(loan, day), day)
+        history.rewrite_month_end(loan_id, month_end_row(loan, day), day)
         if line_id is not None:  # the line's month-end snapshot, read by its limit reviews
             uow.limits.month_snapshot_again(line_id, to_day(day), to_day(day.replace(day=1)))
-
-
-def _month_end(loan: LoanAccount, day: date) -> MonthEnd | None:
-    """The loan's month-end row as close of business writes it; None for a loan that ended
-    before the month began (close of business writes none)."""
-    active = loan.status is LoanStatus.ACTIVE
-    if not active and (loan.closed_on is None or loan.closed_on < day.replace(day=1)):
-        return None
-    aging = active or loan.status is LoanStatus.CHARGED_OFF  # a charge-off keeps its age
-    dpd = (day - loan.overdue_since).days if aging and loan.overdue_since else 0
-    principal = sum(i.principal_due - i.principal_paid for i in loan.installments)
-    return MonthEnd(day, loan.status.value, dpd, principal)

@@ -293,6 +293,8 @@ SELECT id, :x, status,
        {_owed("i.principal_due - i.principal_paid")}
 FROM servicing_loans
 WHERE disbursed_day <= :x AND (status = 'active' OR closed_day >= :month_start)
+  AND NOT EXISTS (SELECT 1 FROM servicing_month_ends m
+                  WHERE m.loan_id = servicing_loans.id AND m.month_end_day = :x)
 """
 
 AUTO_DEBIT_PREFIX = "auto-debit:"
@@ -532,7 +534,8 @@ class CobRepository:
 
     def snapshot_month_end(self, p: Params, month_start: int) -> int:
         """Write every loan's month-end row (day ``x`` ends its month): the loans on the
-        book and those that ended since ``month_start``."""
+        book and those that ended since ``month_start``, but for a loan a posting closed past
+        ``x`` before this run (its row written then, as it stood at ``x``)."""
         return _change(self.conn, MONTH_END, {**p, "month_start": month_start})
 
     def queue_auto_debits(

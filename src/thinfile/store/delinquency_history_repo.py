@@ -56,6 +56,19 @@ class DelinquencyHistoryRepository:
         ).scalars()
         return [from_day(int(d)) for d in days]
 
+    def add_month_end(self, loan_id: int, row: MonthEnd) -> None:
+        """The loan's snapshot of month-end ``row.day``, written when a posting closes the
+        loan's days past it before close of business reaches it."""
+        self.conn.execute(
+            sa.insert(month_ends).values(
+                loan_id=loan_id,
+                month_end_day=to_day(row.day),
+                status=row.status,
+                days_past_due=row.days_past_due,
+                principal_balance=row.principal_balance,
+            )
+        )
+
     def rewrite_month_end(self, loan_id: int, row: MonthEnd | None, day: date) -> None:
         """The loan's snapshot of month-end ``day`` becomes ``row`` (None: the loan had
         ended before that month, so it has none)."""
