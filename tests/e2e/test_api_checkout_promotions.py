@@ -423,3 +423,25 @@ def test_captures_take_no_more_subsidy_than_the_campaign_reserved_for_the_order(
     assert -balance(api, "deferred_subsidy_income") - deferred_before == 2000
     assert campaign_of(api, world, campaign["id"])["spent"] == "20.00"
     ledger_ok(api)
+
+
+def test_a_void_may_not_leave_the_purchase_below_its_coupons_threshold(
+    api: TestClient, world: World
+) -> None:
+    # 满1000减100 on a 12,000 order: the coupon comes off the first capture; a capture of
+    # 0.01 with the rest voided would be a 100.01 purchase the coupon paid 100 of
+    merchant = shop(api, world.admin)
+    held = held_coupon(api, world)
+    session, _ = opened(api, world, merchant)
+    done = confirm(api, world.alice, session, coupon_id=held)
+    assert done.status_code == 200 and done.json()["authorized"] == "11900.00", done.text
+    assert post(api, merchant, session, "captures", amount="0.01").status_code == 201
+    refused = post(api, merchant, session, "void")
+    assert refused.status_code == 409 and refused.json()["code"] == "checkout_state", refused.text
+    assert "899.99" in refused.json()["details"]["remedy"]  # 1,000 − (0.01 + 100)
+    # captured 900.00 with the coupon's 100: the threshold is met, the rest may be voided
+    assert post(api, merchant, session, "captures", amount="899.99").status_code == 201
+    voided = post(api, merchant, session, "void")
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["voided"] == "11000.00"  # 11,900 authorized − 900 captured
+    ledger_ok(api)

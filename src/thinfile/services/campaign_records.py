@@ -210,6 +210,8 @@ class CouponRedemption:
     order_reference: str
     coupon: Coupon
     replayed: bool = False
+    threshold: Money | None = None
+    """The order amount the coupon needs (满 ``threshold`` 减), when read back for an order."""
 
 
 @dataclass(frozen=True, slots=True)

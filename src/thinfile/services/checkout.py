@@ -41,6 +41,7 @@ from thinfile.commerce import (
 from thinfile.commerce.checkout import VOIDABLE
 from thinfile.commerce.webhooks import WebhookEventType
 from thinfile.errors import (
+    CheckoutStateError,
     ConflictError,
     InvalidInputError,
     MerchantStatusError,
@@ -358,9 +359,32 @@ def void_in_unit(
     """Void what is not captured; the session ends."""
     row = own_session(uow, actor, session_id, lock=True)
     record = checkout_record(uow, row)
+    if record.captures:
+        _check_coupon_still_met(uow, row, record)
     saved, state = _void(uow, row, record)
     audit = checkout_audit(actor, "checkout.void", row, voided_fen=state.voided.fen)
     return checkout_record(uow, saved, lines=record.lines), audit
+
+
+def _check_coupon_still_met(uow: UnitOfWork, row: StoredCheckout, record: CheckoutRecord) -> None:
+    """Refuse the merchant's void of the rest when what it captured is below the threshold of
+    the coupon the order used: the coupon (满1000减100) came off the first capture, and a
+    capture of 0.01 with the rest voided would have it pay 100 of a 100.01 purchase. The
+    merchant captures up to the threshold, or refunds what it captured (the coupon goes back
+    to the borrower)."""
+    used = order_coupon_in_unit(uow, row.id)
+    if used is None or used.threshold is None:
+        return
+    bought = amounts_of(row, record.status).captured + used.coupon.amount
+    if bought < used.threshold:
+        raise CheckoutStateError(
+            f"the order's coupon needs a purchase of at least {used.threshold}; "
+            f"{bought} was captured",
+            field="session_id",
+            value=row.id,
+            remedy=f"capture at least {used.threshold - bought} more before voiding the rest, "
+            "or refund what was captured to cancel the order (the coupon goes back)",
+        )
 
 
 def freed_subsidy(part: StoredRefundPart, policy: UnearnedSubsidy) -> int:

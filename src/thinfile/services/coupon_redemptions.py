@@ -128,7 +128,9 @@ def order_coupon_in_unit(uow: UnitOfWork, order_reference: str) -> CouponRedempt
     held = _held(uow, found.borrower_coupon_id)
     rules = coupon_rules(_coupon(uow, held.coupon_id))
     coupon = Coupon(Money(found.amount_fen, rules.coupon.amount.currency), rules.coupon.funded_by)
-    return CouponRedemption(held.id, held.coupon_id, order_reference, coupon, replayed=True)
+    return CouponRedemption(
+        held.id, held.coupon_id, order_reference, coupon, replayed=True, threshold=rules.threshold
+    )
 
 
 def return_coupon_in_unit(
