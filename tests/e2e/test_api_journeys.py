@@ -247,3 +247,22 @@ def test_a_simulation_csv_with_ids_and_phones_of_digits_only_is_simulated(
     )
     assert posted.status_code == 200, posted.text
     assert posted.json()["report"]["candidate"]["overall"]["applications"] == len(ids) == 3
+
+
+def test_an_application_is_decided_on_beijings_date(api, world, monkeypatch):
+    # the harness's borrowers are born 1995-03-xx; at 01:30 in Beijing on their 61st birthday
+    # (17:30 UTC the day before) they are 61: over the policy's 60, knocked out, and the
+    # decision is dated that Beijing day
+    from datetime import UTC, date, datetime, timedelta
+
+    from thinfile.services import applications
+
+    alice = world.alice
+    born = date(1995, 3, int(alice.id_number[12:14]))
+    birthday = born.replace(year=born.year + 61)
+    moment = datetime(birthday.year, birthday.month, birthday.day, 1, 30) - timedelta(hours=8)
+    monkeypatch.setattr(applications, "now_utc", lambda: moment.replace(tzinfo=UTC))
+    decided = apply(api, alice).json()
+    assert decided["decided_on"] == birthday.isoformat(), decided
+    assert decided["status"] == "declined"
+    assert "KO_AGE_MAX" in [r["code"] for r in decided["reasons"]]

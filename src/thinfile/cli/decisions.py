@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +34,7 @@ from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.scoring import ScoringModel, load_model, read_table
 from thinfile.scoring.contract import iter_table
+from thinfile.services.business_date import lender_today
 from thinfile.settings import Settings
 from thinfile.spark.session import DEFAULT_MASTER
 
@@ -144,7 +144,7 @@ def decide_command(
     from thinfile.decisioning import decide
 
     app = parse_application(_read_json(application, "APPLICATION"))
-    day = option_date(on, "--on") if on else date.today()
+    day = option_date(on, "--on") if on else lender_today()
     decision = decide(app, policy=load_policy(policy), model=_load_model(model), on=day)
     if as_json:
         typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False))

@@ -62,6 +62,7 @@ from thinfile.services.applications_records import (
     unmasked_decision,
 )
 from thinfile.services.audit import AuditDraft
+from thinfile.services.business_date import lender_date
 from thinfile.services.consent import DataCategory, Purpose
 from thinfile.services.identity_records import Actor, new_id, now_utc
 from thinfile.services.ownership import (
@@ -208,7 +209,7 @@ def decide_in(
         for f in _PII
     }
     app = parse_application({**form, **identity, "applicant_id": applicant_id})
-    day = on or now.date()
+    day = on or lender_date(now)  # Beijing's date: an 18th birthday begins at its midnight
     validate_birth_date(app.birth_date, on=day, minimum_age=None)
     history = History(
         applications_by_id_30d=int(str(facts.by_id)),

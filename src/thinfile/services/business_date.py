@@ -10,7 +10,7 @@ or a coupon starting today would be dated a day early.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -19,12 +19,24 @@ from thinfile.services.identity_records import now_utc
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import from_day
 
-__all__ = ["business_date_in", "current_business_date", "last_closed_date", "lender_today"]
+__all__ = [
+    "business_date_in",
+    "current_business_date",
+    "last_closed_date",
+    "lender_date",
+    "lender_today",
+]
 
 
 def lender_today() -> date:
     """Today on the lender's calendar (Asia/Shanghai): the date a borrower reads."""
-    return now_utc().astimezone(zone_of(None)).date()
+    return lender_date(now_utc())
+
+
+def lender_date(moment: datetime) -> date:
+    """The date of ``moment`` on the lender's calendar (a naive moment is UTC, as stored)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone_of(None)).date()
 
 
 def _last_closed(uow: UnitOfWork) -> date | None:
