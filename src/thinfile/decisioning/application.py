@@ -99,9 +99,18 @@ def _ratio(value: object) -> float:
     return float(value)  # float-ok: a ratio, not money
 
 
-def _nonneg_number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise _Bad("must be a number of at least 0")
+MAX_INCOME_CV = 100
+"""The largest coefficient of variation of monthly income taken (the API's bound too): a
+standard deviation a hundred times the mean is already no income to speak of."""
+
+
+def _variation(value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 <= value <= MAX_INCOME_CV  # NaN and infinity fail this too
+    ):
+        raise _Bad(f"must be a number from 0 to {MAX_INCOME_CV}")
     return float(value)  # float-ok: a coefficient of variation, not money
 
 
@@ -201,7 +210,7 @@ OPTIONAL: dict[str, Parser] = {
     "bureau_delinquencies_24m": _int_in(0, 1000),
     "platform_tenure_months": _int_in(0, 900),
     "income_monthly_mean": _monthly_amount,
-    "income_monthly_cv": _nonneg_number,
+    "income_monthly_cv": _variation,
     "income_months_observed": _int_in(0, 12),
     "income_verified": _flag,
     "declared_monthly_income": _monthly_amount,
