@@ -321,6 +321,24 @@ def test_promises_are_kept_or_broken_by_close_of_business_from_payments_received
     assert rates == {("self_service", "M1"): Decimal("0.5")}  # one kept of two
 
 
+def test_one_payment_counts_once_across_a_loans_promises(engine):
+    # two promises of 300 (due in 3 and 10 days), one payment of 300: the earlier-due
+    # promise is kept; the other has received nothing and breaks on its date
+    [loan] = delinquent_loans(engine, M1_DAY, "3000")
+    case_id = int(case_of(engine, loan).id)
+    soon, later = TODAY + timedelta(days=3), TODAY + timedelta(days=10)
+    contacts.record_promise(engine, case_id, Money.of("300"), later, actor=COLLECTOR)
+    contacts.record_promise(engine, case_id, Money.of("300"), soon, actor=COLLECTOR)
+    post_payment(engine, loan, Money.of("300"), TODAY)
+    run_cob(engine, TODAY)
+    found = {p.due: (p.status.value, p.paid) for p in contacts.promises_of_case(engine, case_id)}
+    assert found == {soon: ("kept", Money.of("300")), later: ("pending", Money.of("0"))}
+    post_payment(engine, loan, Money.of("120"), TODAY + timedelta(days=4))
+    run_cob(engine, later)
+    found = {p.due: (p.status.value, p.paid) for p in contacts.promises_of_case(engine, case_id)}
+    assert found == {soon: ("kept", Money.of("300")), later: ("broken", Money.of("120"))}
+
+
 def test_an_agency_sees_a_redacted_case_and_acts_under_the_same_rules(worked):
     engine, case_id, c = worked
     collections.add_agency(engine, "acme", "Acme Collections", actor=ADMIN)

@@ -10,6 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thinfile.collections.promises import (
+    PromiseStatus,
+    PromiseWindow,
+    paid_towards,
+    promise_status,
+)
 from thinfile.store.checkout_tables import checkout_captures
 from thinfile.store.collections_tables import (
     agencies,
@@ -26,11 +32,14 @@ from thinfile.store.collections_tables import (
 from thinfile.store.db import StoredRow
 from thinfile.store.dialect import insert_for
 from thinfile.store.dispute_tables import checkout_disputes
+from thinfile.store.servicing_codec import from_day
 from thinfile.store.servicing_tables import loans, transactions
 
 __all__ = ["CollectionsRepository"]
 
 _PAID_KINDS = ("repayment", "prepayment", "settlement")
+_BATCH = 500
+"""Loans whose promises are settled in one pair of reads (a bounded ``IN`` list)."""
 
 
 def _undisputed(loan_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
@@ -206,35 +215,61 @@ class CollectionsRepository:
         )
 
     def settle_promises(self, day: int) -> int:
-        """Close of business for ``day``: each pending promise counts what its loan received
-        from the day it was made to its date (no later than ``day``); kept once that reaches
-        the amount, broken once its date is closed without it. Set-based; a second run of the
-        same day changes nothing it has not already changed."""
-        paid = (
-            sa.select(sa.func.coalesce(sa.func.sum(transactions.c.amount), 0))
-            .where(
-                transactions.c.loan_id == promises.c.loan_id,
-                transactions.c.kind.in_(_PAID_KINDS),
-                transactions.c.reversed == sa.false(),
-                transactions.c.day >= promises.c.made_day,
-                transactions.c.day <= promises.c.due_day,
-                transactions.c.day <= day,
-            )
-            .scalar_subquery()
+        """Close of business for ``day``: each pending promise's money received
+        (:func:`~thinfile.collections.promises.paid_towards`, from the loan's payments up to
+        ``day``, each counted once across its promises) and status: kept once that reaches
+        the amount, broken once its date is closed without it. A second run of the same day
+        changes nothing it has not already changed."""
+        loans = sorted(
+            int(i)
+            for i in self.conn.execute(
+                sa.select(promises.c.loan_id).where(promises.c.status == "pending").distinct()
+            ).scalars()
         )
-        pending = promises.c.status == "pending"
-        self.conn.execute(sa.update(promises).where(pending).values(paid=paid))
-        kept = self.conn.execute(
-            sa.update(promises)
-            .where(pending, promises.c.paid >= promises.c.amount)
-            .values(status="kept", settled_day=day)
-        ).rowcount
-        broken = self.conn.execute(
-            sa.update(promises)
-            .where(pending, promises.c.due_day <= day)
-            .values(status="broken", settled_day=day)
-        ).rowcount
-        return int(kept) + int(broken)
+        settled = 0
+        for start in range(0, len(loans), _BATCH):
+            settled += self._settle_loans(loans[start : start + _BATCH], day)
+        return settled
+
+    def _settle_loans(self, loan_ids: list[int], day: int) -> int:
+        p, t = promises.c, transactions.c
+        windows: dict[int, list[tuple[PromiseWindow, str]]] = {}
+        for r in self.conn.execute(
+            sa.select(p.id, p.loan_id, p.amount, p.made_day, p.due_day, p.status).where(
+                p.loan_id.in_(loan_ids)
+            )
+        ):
+            window = PromiseWindow(int(r.id), int(r.amount), int(r.made_day), int(r.due_day))
+            windows.setdefault(int(r.loan_id), []).append((window, str(r.status)))
+        paid_in: dict[int, list[tuple[int, int]]] = {}
+        for loan_id, day_paid, fen in self.conn.execute(
+            sa.select(t.loan_id, t.day, t.amount).where(
+                t.loan_id.in_(loan_ids),
+                t.kind.in_(_PAID_KINDS),
+                t.reversed == sa.false(),
+                t.day <= day,
+            )
+        ):
+            paid_in.setdefault(int(loan_id), []).append((int(day_paid), int(fen)))
+        changes = []
+        for loan_id, found in windows.items():
+            paid = paid_towards([w for w, _ in found], paid_in.get(loan_id, ()))
+            for w, status in found:
+                if status != PromiseStatus.PENDING.value:
+                    continue
+                now = promise_status(w.amount, from_day(w.due), paid[w.id], from_day(day))
+                settled = None if now is PromiseStatus.PENDING else day
+                changes.append({"i": w.id, "p": paid[w.id], "s": now.value, "d": settled})
+        if changes:
+            self.conn.execute(
+                sa.update(promises)
+                .where(p.id == sa.bindparam("i"))
+                .values(
+                    paid=sa.bindparam("p"), status=sa.bindparam("s"), settled_day=sa.bindparam("d")
+                ),
+                changes,
+            )
+        return sum(1 for c in changes if c["s"] != PromiseStatus.PENDING.value)
 
     def promise_rows(self, *, agency: str | None = None) -> list[StoredRow]:
         """``strategy, bucket, status`` of every promise (the case's at the time of reading);
