@@ -183,6 +183,14 @@ def test_an_agency_collector_sees_only_the_agencys_cases(client, book):
 def test_an_unknown_case_is_not_found_and_a_borrower_cannot_open_the_queue(client, book):
     sign_in(client, "collector")
     assert client.get("/console/collections/999999").status_code == 404
+    # a number past what any row holds (past 64 bits: SQLite cannot bind it) names nothing
+    huge = "99999999999999999999"
+    assert client.get(f"/console/collections/{huge}").status_code == 404
+    assert client.get(f"/console/collections/{2**63}").status_code == 404
+    for action in ("notes", "promises", f"hardship-plans/{huge}/decline"):
+        form = {"text": "x", "amount": "1", "due": "2025-01-05"}
+        sent = post(client, f"/console/collections/{huge}/{action}", form, form_page="/console")
+        assert sent.status_code == 404, action
     staff(client, "someone", Role.BORROWER)
     sign_in(client, "someone")
     assert client.get("/console/collections").status_code == 403

@@ -31,6 +31,7 @@ from thinfile.api.models_loans import LoanSummaryPublic
 from thinfile.decisioning.limit_reasons import explain_limit
 from thinfile.decisioning.limits import LimitAction, LimitArm
 from thinfile.http import Context
+from thinfile.http.ids import SERIAL_MAX
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import limit_changes, limits, line_draws
@@ -40,7 +41,6 @@ from thinfile.servicing.creditline import LineStatus
 
 router = APIRouter(tags=["credit limits"])
 
-SERIAL_MAX = 2**31 - 1
 LineId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A credit line's number")]
 OfferNo = Annotated[
     int,

@@ -34,6 +34,7 @@ from thinfile.api.models_loans import (
     ReceiptPublic,
 )
 from thinfile.http import Context
+from thinfile.http.ids import SERIAL_MAX
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import applications, credit_lines, loans, payments
@@ -43,7 +44,6 @@ from thinfile.servicing import PrepaymentMode
 
 router = APIRouter(tags=["loans"])
 
-SERIAL_MAX = 2**31 - 1
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A loan's number")]
 LineId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A credit line's number")]
 Owner = Annotated[Actor, Depends(require_owner_or_role())]

@@ -24,6 +24,7 @@ from thinfile.api.mappers import money
 from thinfile.api.models_intents import IntentCreate, IntentPublic, NotificationAck
 from thinfile.errors import PayloadTooLargeError
 from thinfile.http import Context, get_context
+from thinfile.http.ids import SERIAL_MAX
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES
 from thinfile.services import payment_intents, payment_notifications
@@ -35,7 +36,6 @@ from thinfile.text import whole_number
 
 router = APIRouter(tags=["payments"])
 
-SERIAL_MAX = 2**31 - 1
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A loan's number")]
 IntentId = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="A payment intent's id")]
 Owner = Annotated[Actor, Depends(require_owner_or_role())]

@@ -39,6 +39,7 @@ from thinfile.api.models_collections import (
 )
 from thinfile.collections import Channel, ContactOutcome, HardshipKind, Party, Purpose, Strategy
 from thinfile.http import Context
+from thinfile.http.ids import SERIAL_MAX
 from thinfile.money import Money
 from thinfile.security.roles import COLLECTION_ROLES, SERVICING_ROLES, Role
 from thinfile.services import (
@@ -54,7 +55,6 @@ router = APIRouter(prefix="/staff/collections", tags=["staff: collections"])
 Collector = Annotated[Actor, Depends(require_roles(*COLLECTION_ROLES))]
 Agent = Annotated[Actor, Depends(require_roles(*SERVICING_ROLES))]
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
-SERIAL_MAX = 2**31 - 1
 CaseId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A collection case's number")]
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX)]
 PlanId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A hardship plan's number")]

@@ -32,6 +32,7 @@ from thinfile.api.models_staff import (
 )
 from thinfile.errors import InvalidInputError
 from thinfile.http import Context
+from thinfile.http.ids import SERIAL_MAX
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import (
@@ -51,7 +52,6 @@ from thinfile.servicing import WaiverTarget
 router = APIRouter(prefix="/staff", tags=["staff: servicing"])
 
 Agent = Annotated[Actor, Depends(require_roles(Role.SERVICING_AGENT, Role.ADMIN))]
-SERIAL_MAX = 2**31 - 1
 COB_HORIZON_DAYS = 400
 """How far past the current business date one COB request may close (a bound on its work)."""
 LoanId = Annotated[int, Path(ge=1, le=SERIAL_MAX)]

@@ -31,6 +31,7 @@ from thinfile.api.models_working_capital import (
     statement_public,
 )
 from thinfile.http import Context
+from thinfile.http.ids import SERIAL_MAX
 from thinfile.money import Money
 from thinfile.security.roles import STAFF_ROLES, Role
 from thinfile.services import working_capital as wc
@@ -41,7 +42,6 @@ from thinfile.services.identity_records import Actor
 
 router = APIRouter(tags=["working capital"])
 
-SERIAL_MAX = 2**31 - 1
 WcLineId = Annotated[int, Path(ge=1, le=SERIAL_MAX, description="A working-capital line's number")]
 Borrower = Annotated[Actor, Depends(require_roles(Role.BORROWER))]
 Staff = Annotated[Actor, Depends(require_roles(*STAFF_ROLES))]

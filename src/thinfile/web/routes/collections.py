@@ -14,6 +14,7 @@ from starlette.responses import Response
 from thinfile.collections import HardshipKind, Strategy
 from thinfile.errors import ConflictError, InvalidInputError, ThinfileError
 from thinfile.http import AppContext, Context
+from thinfile.http.ids import Serial
 from thinfile.security.roles import SERVICING_ROLES
 from thinfile.services import collection_contacts, collection_hardship, collection_views
 from thinfile.services import collections as cases
@@ -96,7 +97,7 @@ def _page(
 
 
 @router.get("/{case_id}")
-def case_page(request: Request, case_id: int, actor: Collector, context: Context) -> Response:
+def case_page(request: Request, case_id: Serial, actor: Collector, context: Context) -> Response:
     return _page(request, actor, context, case_id)
 
 
@@ -122,7 +123,7 @@ def _submit(
 
 @router.post("/{case_id}/notes")
 def note(
-    request: Request, case_id: int, actor: Collector, form: Form, context: Context
+    request: Request, case_id: Serial, actor: Collector, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         collection_views.add_note(context.engine, case_id, form.get("text", ""), actor=actor)
@@ -132,7 +133,7 @@ def note(
 
 @router.post("/{case_id}/promises")
 def promise(
-    request: Request, case_id: int, actor: Collector, form: Form, context: Context
+    request: Request, case_id: Serial, actor: Collector, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         due = _date(form.get("due", ""))
@@ -144,7 +145,7 @@ def promise(
 
 @router.post("/{case_id}/assignee")
 def assign(
-    request: Request, case_id: int, actor: Servicer, form: Form, context: Context
+    request: Request, case_id: Serial, actor: Servicer, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         who = form.get("assignee", "").strip() or None
@@ -155,7 +156,7 @@ def assign(
 
 @router.post("/{case_id}/hardship-plans")
 def propose(
-    request: Request, case_id: int, actor: Collector, form: Form, context: Context
+    request: Request, case_id: Serial, actor: Collector, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         kind = form.get("kind", "")
@@ -174,7 +175,12 @@ def propose(
 
 @router.post("/{case_id}/hardship-plans/{plan_id}/approval")
 def approve(
-    request: Request, case_id: int, plan_id: int, actor: Servicer, _form: Form, context: Context
+    request: Request,
+    case_id: Serial,
+    plan_id: Serial,
+    actor: Servicer,
+    _form: Form,
+    context: Context,
 ) -> Response:
     def work() -> None:
         collection_views.approve_plan_of_case(context.engine, case_id, plan_id, actor=actor)
@@ -184,7 +190,12 @@ def approve(
 
 @router.post("/{case_id}/hardship-plans/{plan_id}/decline")
 def decline(
-    request: Request, case_id: int, plan_id: int, actor: Collector, form: Form, context: Context
+    request: Request,
+    case_id: Serial,
+    plan_id: Serial,
+    actor: Collector,
+    form: Form,
+    context: Context,
 ) -> Response:
     def work() -> None:
         collection_views.decline_plan_of_case(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from thinfile.http import Context
+from thinfile.http.ids import Serial
 from thinfile.services import documents
 from thinfile.web.access import OwningBorrower
 from thinfile.web.i18n import language
@@ -26,14 +27,16 @@ def _lang(request: Request) -> documents.Language:
 
 
 @router.get("/loans/{loan_id}/documents/contract.pdf")
-def contract_pdf(loan_id: int, _actor: OwningBorrower, context: Context) -> Response:
+def contract_pdf(loan_id: Serial, _actor: OwningBorrower, context: Context) -> Response:
     font = context.settings.document_font
     body = documents.contract_pdf(context.engine, context.cipher, loan_id, font=font)
     return _file(body, "application/pdf", f"loan-{loan_id}-contract.pdf")
 
 
 @router.get("/loans/{loan_id}/documents/repayment-plan.pdf")
-def plan_pdf(request: Request, loan_id: int, _actor: OwningBorrower, context: Context) -> Response:
+def plan_pdf(
+    request: Request, loan_id: Serial, _actor: OwningBorrower, context: Context
+) -> Response:
     body = documents.repayment_plan_pdf(
         context.engine, loan_id, language=_lang(request), font=context.settings.document_font
     )
@@ -41,14 +44,14 @@ def plan_pdf(request: Request, loan_id: int, _actor: OwningBorrower, context: Co
 
 
 @router.get("/loans/{loan_id}/documents/repayment-plan.csv")
-def plan_csv(loan_id: int, _actor: OwningBorrower, context: Context) -> Response:
+def plan_csv(loan_id: Serial, _actor: OwningBorrower, context: Context) -> Response:
     body = documents.repayment_plan_csv(context.engine, loan_id)
     return _file(body, "text/csv; charset=utf-8", f"loan-{loan_id}-repayment-plan.csv")
 
 
 @router.get("/loans/{loan_id}/documents/settlement-certificate.pdf")
 def settlement_pdf(
-    request: Request, loan_id: int, _actor: OwningBorrower, context: Context
+    request: Request, loan_id: Serial, _actor: OwningBorrower, context: Context
 ) -> Response:
     body = documents.settlement_certificate_pdf(
         context.engine,

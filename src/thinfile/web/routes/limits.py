@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from thinfile.errors import ConflictError, InvalidInputError
 from thinfile.http import AppContext, Context
+from thinfile.http.ids import Serial
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import acceptance, applications, limits, line_draws
@@ -86,13 +87,13 @@ def _line(
 
 
 @router.get("/{line_id}")
-def line(request: Request, line_id: int, actor: OwnerOrStaff, context: Context) -> Response:
+def line(request: Request, line_id: Serial, actor: OwnerOrStaff, context: Context) -> Response:
     return _line(request, actor, context, line_id)
 
 
 @router.post("/{line_id}/limit-requests")
 def ask_for_more(
-    request: Request, line_id: int, actor: OwningBorrower, _form: Form, context: Context
+    request: Request, line_id: Serial, actor: OwningBorrower, _form: Form, context: Context
 ) -> Response:
     """An instant answer from the limit policy, shown with its reasons."""
     try:
@@ -105,7 +106,7 @@ def ask_for_more(
 
 @router.post("/{line_id}/closure")
 def close(
-    request: Request, line_id: int, actor: OwningBorrower, form: Form, context: Context
+    request: Request, line_id: Serial, actor: OwningBorrower, form: Form, context: Context
 ) -> Response:
     """Close the line once the borrower has ticked that a closed line is not reopened."""
     if form.get("confirm") != "yes":
@@ -122,7 +123,12 @@ def close(
 
 @router.post("/{line_id}/limit-offers/{offer}/acceptance")
 def accept(
-    request: Request, line_id: int, offer: int, actor: OwningBorrower, _form: Form, context: Context
+    request: Request,
+    line_id: Serial,
+    offer: int,
+    actor: OwningBorrower,
+    _form: Form,
+    context: Context,
 ) -> Response:
     try:
         limits.accept_limit_offer(context.engine, line_id, offer, actor=actor)
@@ -134,7 +140,12 @@ def accept(
 
 @router.post("/{line_id}/limit-offers/{offer}/refusal")
 def decline(
-    request: Request, line_id: int, offer: int, actor: OwningBorrower, _form: Form, context: Context
+    request: Request,
+    line_id: Serial,
+    offer: int,
+    actor: OwningBorrower,
+    _form: Form,
+    context: Context,
 ) -> Response:
     try:
         limits.decline_limit_offer(context.engine, line_id, offer, actor=actor)
@@ -203,14 +214,16 @@ def _seconds_read(request: Request, actor: Actor, line_id: int, form: dict[str, 
 
 
 @router.get("/{line_id}/draw")
-def draw_quote(request: Request, line_id: int, actor: OwnerOrStaff, context: Context) -> Response:
+def draw_quote(
+    request: Request, line_id: Serial, actor: OwnerOrStaff, context: Context
+) -> Response:
     """What drawing the amount over the term would cost, before the borrower confirms."""
     return _draw_page(request, actor, context, line_id, dict(request.query_params))
 
 
 @router.post("/{line_id}/draws")
 def draw(
-    request: Request, line_id: int, actor: OwningBorrower, form: Form, context: Context
+    request: Request, line_id: Serial, actor: OwningBorrower, form: Form, context: Context
 ) -> Response:
     """Draw as quoted, once: the new loan's page follows."""
     try:

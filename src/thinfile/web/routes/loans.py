@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from thinfile.http import AppContext, Context
+from thinfile.http.ids import Serial
 from thinfile.money import Money
 from thinfile.services import (
     applications,
@@ -112,7 +113,7 @@ def _loan(
 
 
 @router.get("/loans/{loan_id}")
-def loan(request: Request, loan_id: int, actor: OwnerOrStaff, context: Context) -> Response:
+def loan(request: Request, loan_id: Serial, actor: OwnerOrStaff, context: Context) -> Response:
     intent_id = request.query_params.get("intent", "")
     intent = (
         payment_status_queries.check_payment_intent(
@@ -146,7 +147,7 @@ def _refused(
 
 @router.post("/loans/{loan_id}/payments")
 def pay(
-    request: Request, loan_id: int, actor: OwningBorrower, form: Form, context: Context
+    request: Request, loan_id: Serial, actor: OwningBorrower, form: Form, context: Context
 ) -> Response:
     """Pay now — or, with ``action=preview``, show what the payment would do and post
     nothing. The form's idempotency key makes a double submit post once."""
@@ -198,7 +199,7 @@ def _check_quote(context: AppContext, loan_id: int, amount: Money, on: date) -> 
 
 @router.post("/loans/{loan_id}/prepayments")
 def prepay(
-    request: Request, loan_id: int, actor: OwningBorrower, form: Form, context: Context
+    request: Request, loan_id: Serial, actor: OwningBorrower, form: Form, context: Context
 ) -> Response:
     """Repay early: all of it (the payoff quote shown) or part, re-amortized by ``mode``."""
     on = business_date(context.engine)

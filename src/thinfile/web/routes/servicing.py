@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from thinfile.errors import InvalidInputError
 from thinfile.http import AppContext, Context
+from thinfile.http.ids import Serial
 from thinfile.security.roles import SERVICING_ROLES
 from thinfile.services import loans, payment_reversals, portfolio, write_offs
 from thinfile.services.identity_records import Actor
@@ -75,7 +76,7 @@ def _detail(
 
 
 @router.get("/{loan_id}")
-def loan(request: Request, loan_id: int, actor: Staff, context: Context) -> Response:
+def loan(request: Request, loan_id: Serial, actor: Staff, context: Context) -> Response:
     return _detail(request, actor, context, loan_id)
 
 
@@ -117,7 +118,7 @@ def _submit(
 
 @router.post("/{loan_id}/reversals")
 def reverse(
-    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+    request: Request, loan_id: Serial, actor: Servicer, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         txn = whole_number(form.get("txn_id", ""))
@@ -137,7 +138,7 @@ def reverse(
 
 @router.post("/{loan_id}/charge-off")
 def charge_off(
-    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+    request: Request, loan_id: Serial, actor: Servicer, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         servicing_actions.charge_off(
@@ -153,7 +154,7 @@ def charge_off(
 
 @router.post("/{loan_id}/write-off-requests")
 def request_write_off(
-    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+    request: Request, loan_id: Serial, actor: Servicer, form: Form, context: Context
 ) -> Response:
     """Ask for a write-off; another servicing agent or admin approves it."""
 
@@ -169,7 +170,7 @@ def request_write_off(
 
 @router.post("/{loan_id}/write-off-requests/{request_id}/approval")
 def approve_write_off(
-    loan_id: int, request_id: int, actor: Servicer, _form: Form, context: Context
+    loan_id: Serial, request_id: Serial, actor: Servicer, _form: Form, context: Context
 ) -> Response:
     """Approve another staff member's write-off request: the write-off is posted."""
     servicing_actions.approve_write_off(context.engine, loan_id, request_id, actor=actor)
@@ -178,7 +179,7 @@ def approve_write_off(
 
 @router.post("/{loan_id}/merchant-refunds")
 def merchant_refund(
-    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+    request: Request, loan_id: Serial, actor: Servicer, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         currency = loans.get_loan(context.engine, loan_id).account.currency
@@ -192,7 +193,7 @@ def merchant_refund(
 
 @router.post("/{loan_id}/fee-waivers")
 def waive_fees(
-    request: Request, loan_id: int, actor: Servicer, form: Form, context: Context
+    request: Request, loan_id: Serial, actor: Servicer, form: Form, context: Context
 ) -> Response:
     def work() -> None:
         currency = loans.get_loan(context.engine, loan_id).account.currency

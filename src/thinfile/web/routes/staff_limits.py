@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from thinfile.http import AppContext, Context
+from thinfile.http.ids import Serial
 from thinfile.money import Money
 from thinfile.security.roles import UNDERWRITING_ROLES
 from thinfile.services import limit_changes, limit_policies, limit_policy_simulations
@@ -77,7 +78,7 @@ def _refused(
 
 
 @router.get("/lines/{line_id}")
-def line(request: Request, line_id: int, actor: Staff, context: Context) -> Response:
+def line(request: Request, line_id: Serial, actor: Staff, context: Context) -> Response:
     return _detail(request, actor, context, line_id)
 
 
@@ -91,7 +92,9 @@ def _until(text: str) -> date | None:
 
 
 @router.post("/lines/{line_id}/limit-changes")
-def change(request: Request, line_id: int, actor: Agent, form: Form, context: Context) -> Response:
+def change(
+    request: Request, line_id: Serial, actor: Agent, form: Form, context: Context
+) -> Response:
     """Change the limit now, or (above the threshold) ask a second staff member."""
     try:
         done = limit_changes.change_limit_by_staff(
@@ -114,7 +117,7 @@ def _income(text: str) -> Money | None:
 
 @router.post("/lines/{line_id}/limit-change-requests/{request_id}/approval")
 def approve(
-    request: Request, line_id: int, request_id: int, actor: Agent, form: Form, context: Context
+    request: Request, line_id: Serial, request_id: int, actor: Agent, form: Form, context: Context
 ) -> Response:
     """Approve another staff member's change: only now does the limit move."""
     try:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from thinfile.errors import ThinfileError
 from thinfile.http import AppContext, Context
+from thinfile.http.ids import Serial
 from thinfile.money import format_yuan
 from thinfile.services import sales_feed
 from thinfile.services import working_capital as wc
@@ -129,13 +130,13 @@ def my_lines(request: Request, actor: Borrower, context: Context) -> Response:
 
 
 @router.get("/working-capital/{line_id}")
-def my_line(request: Request, line_id: int, actor: Borrower, context: Context) -> Response:
+def my_line(request: Request, line_id: Serial, actor: Borrower, context: Context) -> Response:
     return _show(request, actor, context, line_id)
 
 
 @router.get("/working-capital/{line_id}/statement")
 def my_statement(
-    request: Request, line_id: int, actor: Borrower, context: Context, month: str | None = None
+    request: Request, line_id: Serial, actor: Borrower, context: Context, month: str | None = None
 ) -> Response:
     sp = statements.statement_of_month(context.engine, line_id, month, owner=actor.user_id)
     base = f"/working-capital/{line_id}/statement"
@@ -145,13 +146,15 @@ def my_statement(
 
 @router.get("/working-capital/{line_id}/statement.csv")
 def my_statement_csv(
-    line_id: int, actor: Borrower, context: Context, month: str | None = None
+    line_id: Serial, actor: Borrower, context: Context, month: str | None = None
 ) -> Response:
     return _csv(statements.statement_of_month(context.engine, line_id, month, owner=actor.user_id))
 
 
 @router.post("/working-capital/{line_id}/draws")
-def draw(request: Request, line_id: int, actor: Borrower, form: Form, context: Context) -> Response:
+def draw(
+    request: Request, line_id: Serial, actor: Borrower, form: Form, context: Context
+) -> Response:
     try:
         key = payment_key(form.get("idempotency_key", ""), _KEY_BASE + line_id)
         amount = parse_amount(form.get("amount", ""), "CNY")
@@ -172,7 +175,7 @@ def draw(request: Request, line_id: int, actor: Borrower, form: Form, context: C
 
 @router.post("/working-capital/{line_id}/repayments")
 def repay(
-    request: Request, line_id: int, actor: Borrower, form: Form, context: Context
+    request: Request, line_id: Serial, actor: Borrower, form: Form, context: Context
 ) -> Response:
     try:
         key = payment_key(form.get("idempotency_key", ""), _KEY_BASE + line_id)
@@ -185,7 +188,7 @@ def repay(
 
 @router.post("/working-capital/{line_id}/sales")
 def upload_sales(
-    request: Request, line_id: int, actor: Borrower, form: Form, context: Context
+    request: Request, line_id: Serial, actor: Borrower, form: Form, context: Context
 ) -> Response:
     """A CSV of daily sales (the feed's columns), stored all or nothing."""
     try:
@@ -203,12 +206,12 @@ def upload_sales(
 
 
 @router.get("/console/working-capital/{line_id}")
-def staff_line(request: Request, line_id: int, actor: Staff, context: Context) -> Response:
+def staff_line(request: Request, line_id: Serial, actor: Staff, context: Context) -> Response:
     return _show(request, actor, context, line_id)
 
 
 @router.get("/console/working-capital/{line_id}/statement.csv")
 def staff_statement_csv(
-    line_id: int, _actor: Staff, context: Context, month: str | None = None
+    line_id: Serial, _actor: Staff, context: Context, month: str | None = None
 ) -> Response:
     return _csv(statements.statement_of_month(context.engine, line_id, month))
