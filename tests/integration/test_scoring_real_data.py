@@ -41,13 +41,18 @@ def test_the_south_german_blend_ranks_at_least_as_well_as_tuned_lightgbm() -> No
 
 
 @pytest.mark.slow
-def test_the_taiwan_model_ranks_at_least_as_well_as_tuned_lightgbm(tmp_path) -> None:
+def test_the_taiwan_model_without_sex_or_age_ranks_about_as_well_as_tuned_lightgbm(
+    tmp_path,
+) -> None:
+    """Tuned LightGBM's 0.7805 [0.768, 0.791] (BASELINES.md) reads SEX and AGE, which thinfile
+    leaves out as protected attributes; without them it ranks within 0.0015 of it."""
     frame = pd.read_csv(shared_path("data", "taiwan_default", "UCI_Credit_Card.csv"))
     frame = frame.rename(columns={"default.payment.next.month": "bad"})
     train, test = baseline_split(frame, "bad")
     model = train_model(train, target="bad", id_col="ID", kind="both")
+    assert model.training["protected_left_out"] == ["SEX", "AGE"]
     scores = model.score_frame(test)
-    assert 0.7805 <= auc(test["bad"].to_numpy(), scores["pd"].to_numpy()) <= 0.80
+    assert 0.7790 <= auc(test["bad"].to_numpy(), scores["pd"].to_numpy()) <= 0.80
     model.save(tmp_path / "taiwan")
     reloaded = load_model(tmp_path / "taiwan").score_frame(test)
     pd.testing.assert_frame_equal(reloaded, scores)

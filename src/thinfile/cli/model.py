@@ -99,6 +99,14 @@ def train(
     protected: Annotated[
         str | None, typer.Option(help="Protected attribute: reported on, never used as a feature.")
     ] = None,
+    missing_as_riskiest: Annotated[
+        bool,
+        typer.Option(
+            "--missing-as-riskiest",
+            help="Score a missing entry of a field never missing in training as its riskiest "
+            "value (for records that always hold the field).",
+        ),
+    ] = False,
 ) -> None:
     """Train a model from a labelled table and write its directory."""
     if kind not in KINDS:
@@ -131,9 +139,13 @@ def train(
             segment=segment,
             protected=protected,
             progress=step,
+            missing_as_riskiest=missing_as_riskiest,
         )
         step("saving")
         version = model.save(out)
+    left_out = model.training.get("protected_left_out")
+    if isinstance(left_out, list) and left_out:
+        typer.echo(f"protected attributes left out of the model: {', '.join(map(str, left_out))}")
     m = model.evaluation.get("metrics", {})
     auc = m.get("auc") if isinstance(m, dict) else None
     typer.echo(

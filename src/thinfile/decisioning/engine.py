@@ -154,7 +154,10 @@ class Decision:
 
 
 def model_record(app: Application, on: date) -> dict[str, object]:
-    """The inputs the scoring model sees: the application's fields plus age at decision.
+    """The inputs the scoring model sees: the application's fields as given (``on``, the
+    decision date, is no input: age, like sex, hukou and city, is no model's input —
+    ``thinfile.scoring`` leaves protected attributes out of training and refuses a model that
+    reads one).
 
     The model's income input ``income_monthly_mean`` is, as in the tables it learns from
     (``thinfile/sim/docs.md``), the mean of the observed months or, when no month was
@@ -163,7 +166,6 @@ def model_record(app: Application, on: date) -> dict[str, object]:
     with no income at all; affordability still reads the two fields apart, with their own
     haircuts (:func:`~thinfile.decisioning.pricing.assess_affordability`)."""
     record: dict[str, object] = dict(app.as_record())
-    record["age"] = app.age_on(on)
     declared, observed = app.declared_monthly_income, app.income_months_observed
     if app.income_monthly_mean is None and not observed and declared is not None:
         record["income_monthly_mean"] = declared

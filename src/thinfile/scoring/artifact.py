@@ -21,6 +21,7 @@ __all__ = ["FORMAT", "content_version", "dumps", "read_artifact", "write_artifac
 
 FORMAT = "thinfile.scoring/1"
 MANIFEST = "manifest.json"
+RESTORE = "restore the model directory from a copy, or retrain the model"
 
 
 def dumps(data: object) -> bytes:
@@ -69,17 +70,43 @@ def write_artifact(path: str | Path, files: Mapping[str, bytes]) -> str:
 
 
 def read_artifact(path: str | Path) -> tuple[str, dict[str, bytes]]:
-    """The version and the files of a model directory, checked against its manifest."""
+    """The version and the files of a model directory, checked against its manifest.
+
+    The manifest is checked before any file it names is opened: a JSON object of this
+    ``format`` with a ``version`` and ``files`` (plain file names, each with its SHA-256;
+    never a path), each of which exists.
+    """
     folder = Path(path)
+    version, listed = _read_manifest(folder, str(path))
+    files: dict[str, bytes] = {}
+    for name, digest in listed.items():
+        data = (folder / name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise DataContractError(
+                "model file does not match its hash",
+                field="MODEL",
+                value=name,
+                remedy=RESTORE,
+            )
+        files[name] = data
+    if content_version(files) != version:
+        raise DataContractError(
+            "model version does not match its files", field="MODEL", value=version, remedy=RESTORE
+        )
+    return version, files
+
+
+def _read_manifest(folder: Path, source: str) -> tuple[str, dict[str, str]]:
+    """The version and the files (name → SHA-256) a manifest lists."""
     manifest_file = folder / MANIFEST
     if not manifest_file.is_file():
         raise DataContractError(
             "not a thinfile model directory (no manifest.json)",
             field="MODEL",
-            value=str(path),
+            value=source,
             remedy="give the --out directory of `thinfile model train`",
         )
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest = _manifest_json(manifest_file, source)
     if manifest.get("format") != FORMAT:
         raise DataContractError(
             "unsupported model format",
@@ -87,20 +114,39 @@ def read_artifact(path: str | Path) -> tuple[str, dict[str, bytes]]:
             value=manifest.get("format"),
             remedy=f"expected {FORMAT}",
         )
-    files: dict[str, bytes] = {}
-    for name, digest in manifest["files"].items():
-        data = (folder / name).read_bytes()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise DataContractError(
-                "model file does not match its hash",
-                field="MODEL",
-                value=name,
-                remedy="retrain or restore the model directory",
-            )
-        files[name] = data
-    version = content_version(files)
-    if version != manifest["version"]:
-        raise DataContractError(
-            "model version does not match its files", field="MODEL", value=manifest["version"]
-        )
-    return version, files
+    version = manifest.get("version")
+    if not isinstance(version, str):
+        raise _bad_manifest(source, "key version must be text")
+    return version, _listed_files(folder, manifest.get("files"), source)
+
+
+def _manifest_json(file: Path, source: str) -> dict[str, object]:
+    try:
+        manifest = json.loads(file.read_bytes())
+    except ValueError as exc:
+        raise _bad_manifest(source, f"is not JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise _bad_manifest(source, "is not a JSON object")
+    return manifest
+
+
+def _listed_files(folder: Path, listed: object, source: str) -> dict[str, str]:
+    """The manifest's ``files``: plain names of files the directory has, each with a hash."""
+    if not isinstance(listed, dict) or not listed:
+        raise _bad_manifest(source, "key files must be a JSON object naming the files")
+    for name, digest in listed.items():
+        if not _is_plain_name(name) or not isinstance(digest, str):
+            raise _bad_manifest(source, f"key files names {name!r}, not a file of the directory")
+    for name in listed:
+        if not (folder / name).is_file():
+            raise _bad_manifest(source, f"key files names {name!r}, which the directory lacks")
+    return listed
+
+
+def _is_plain_name(name: str) -> bool:
+    """A file name within the directory itself: no path separator, no ``..``, no NUL."""
+    return bool(name) and not any(c in name for c in "/\\\0:") and ".." not in name
+
+
+def _bad_manifest(source: str, problem: str) -> DataContractError:
+    return DataContractError(f"{MANIFEST} {problem}", field="MODEL", value=source, remedy=RESTORE)

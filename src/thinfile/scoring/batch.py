@@ -63,17 +63,23 @@ def score_file(
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.name.lower().endswith(".parquet"):
         return _score_to_parquet(model, data, target, reasons, chunk_rows, progress, method)
-    written = 0
+    written, chunks = 0, 0
     with target.open("w", encoding="utf-8", newline="") as sink:
         for chunk in iter_table(data, chunk_rows=chunk_rows):
             scored = score_chunk(model, chunk, reasons=reasons, first_row=written, method=method)
-            scored.to_csv(sink, index=False, header=written == 0)
-            written += len(chunk)
+            scored.to_csv(sink, index=False, header=chunks == 0)
+            written, chunks = written + len(chunk), chunks + 1
             if progress is not None:
                 progress(len(chunk))
-    if written == 0:
-        pd.DataFrame(columns=["id", "pd", "score"]).to_csv(target, index=False)
+        if chunks == 0:
+            _no_rows(model, reasons, method).to_csv(sink, index=False)
     return written
+
+
+def _no_rows(model: ScoringModel, reasons: int, method: ReasonMethod) -> pd.DataFrame:
+    """The scored table of no rows: every column, so an empty input gives the header."""
+    empty = pd.DataFrame(columns=list(model.feature_names))
+    return score_chunk(model, empty, reasons=reasons, method=method)
 
 
 def _score_to_parquet(
@@ -107,5 +113,5 @@ def _score_to_parquet(
         if writer is not None:
             writer.close()
     if writer is None:
-        pd.DataFrame({"id": [], "pd": [], "score": []}).to_parquet(target, index=False)
+        _no_rows(model, reasons, method).to_parquet(target, index=False)
     return written

@@ -3,7 +3,9 @@
 A table arrives as CSV or Parquet. Each column gets a role — numeric, boolean, categorical,
 date, identifier, target or ignored — inferred from its values and overridable by the user.
 Only numeric, boolean and categorical columns become model features; dates and identifiers
-(names, phone numbers, ID numbers) never do. Every problem is a
+(names, phone numbers, ID numbers) never do, nor do the protected attributes
+(:data:`PROTECTED_INPUTS`: sex, age, hukou, region), which are kept for fairness reports
+only. Every problem is a
 :class:`~thinfile.errors.DataContractError` that names the column and says what to do.
 """
 
@@ -20,12 +22,14 @@ import pandas as pd
 from thinfile.errors import DataContractError
 
 __all__ = [
+    "PROTECTED_INPUTS",
     "ColumnRole",
     "ColumnSpec",
     "InputSchema",
     "binary_target",
     "check_class_counts",
     "infer_schema",
+    "is_protected",
     "iter_table",
     "read_table",
 ]
@@ -33,6 +37,32 @@ __all__ = [
 MAX_CATEGORIES = 200
 MIN_CLASS_COUNT = 20
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
+
+PROTECTED_INPUTS: tuple[str, ...] = (
+    "gender",
+    "sex",
+    "age",
+    "age_band",
+    "birth_date",
+    "ethnicity",
+    "hukou_province",
+    "hukou_status",
+    "is_local_hukou",
+    "region",
+    "province",
+    "city",
+    "city_tier",
+)
+"""Columns no model may read (compared without regard to case): sex, age, ethnicity, hukou
+and where the applicant lives. A lender may hold them lawfully and report approval rates by
+them (fairness, DOMAIN.md §14), never score on them."""
+
+_PROTECTED = frozenset(PROTECTED_INPUTS)
+
+
+def is_protected(name: str) -> bool:
+    """Whether ``name`` is one of :data:`PROTECTED_INPUTS`, in any case."""
+    return name.strip().lower() in _PROTECTED
 
 
 class ColumnRole(enum.StrEnum):
@@ -50,22 +80,30 @@ class ColumnRole(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ColumnSpec:
-    """One input column: its role and, for categoricals, the categories seen in training."""
+    """One input column: its role and, for categoricals, the categories seen in training.
+
+    ``missing_as`` is the value a missing entry is scored as, for a number that was never
+    missing in training (None: a missing entry is scored as missing).
+    """
 
     name: str
     role: ColumnRole
     categories: tuple[str, ...] = ()
     special_codes: tuple[float, ...] = ()
     monotone: int = 0
+    missing_as: float | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "name": self.name,
             "role": self.role.value,
             "categories": list(self.categories),
             "special_codes": list(self.special_codes),
             "monotone": self.monotone,
         }
+        if self.missing_as is not None:
+            out["missing_as"] = self.missing_as
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> ColumnSpec:
@@ -75,6 +113,7 @@ class ColumnSpec:
             categories=tuple(str(c) for c in _seq(data.get("categories"))),
             special_codes=tuple(float(str(c)) for c in _seq(data.get("special_codes"))),
             monotone=int(str(data.get("monotone", 0))),
+            missing_as=None if data.get("missing_as") is None else float(str(data["missing_as"])),
         )
 
 

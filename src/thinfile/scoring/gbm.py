@@ -327,6 +327,8 @@ class GradientBoostedModel:
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Tree SHAP log-odds contributions (rows × features), relative to the average."""
+        if len(x) == 0:  # LightGBM cannot size an empty contribution matrix
+            return np.zeros((0, x.shape[1]))
         threads = 1 if len(x) < 200 else 0
         out = self.booster_.predict(
             x, pred_contrib=True, num_iteration=self.rounds_, num_threads=threads

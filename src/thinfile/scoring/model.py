@@ -8,7 +8,6 @@ has ``w = 1`` and no recalibration, so its attribute points add up to the score.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,18 +18,20 @@ import pandas as pd
 
 from thinfile.errors import DataContractError
 from thinfile.scoring import artifact
+from thinfile.scoring.artifact_checks import PARTS, check_model_files, parse_part, read_trees
 from thinfile.scoring.binning import FeatureBins
 from thinfile.scoring.calibration import PlattCalibrator, ScoreScale, sigmoid
 from thinfile.scoring.contract import ColumnRole, InputSchema
 from thinfile.scoring.encoding import RecordEncoder, encode_frame
 from thinfile.scoring.gbm import PREDICT_THREADS, GradientBoostedModel
+from thinfile.scoring.missing import MissingValues
 from thinfile.scoring.reason_table import (
     ReasonMethod,
     Wording,
     point_contributions,
     reason_cells,
 )
-from thinfile.scoring.reasons import ReasonBook, ReasonCode, describe_value
+from thinfile.scoring.reasons import ReasonBook, ReasonCode, describe_value, rank_reasons
 from thinfile.scoring.scorecard import Scorecard
 
 __all__ = ["ScoreResult", "ScoringModel", "load_model", "model_from_files"]
@@ -77,6 +78,7 @@ class ScoringModel:
         self.evaluation = dict(evaluation or {})
         self.training = dict(training or {})
         self._encoder = RecordEncoder(schema)
+        self._missing = MissingValues.of(schema)
         self._categories = [s.categories for s in schema.features]
         self._version: str | None = None
 
@@ -94,7 +96,9 @@ class ScoringModel:
 
     def raw_logit(self, x: np.ndarray, *, card_logit: np.ndarray | None = None) -> np.ndarray:
         """Uncalibrated blended log-odds of the encoded matrix (``card_logit``: the scorecard's
-        log-odds of ``x`` when already known)."""
+        log-odds of ``x`` when already known). Missing entries of inputs never missing in
+        training are scored as their ``missing_as`` value."""
+        x = self._missing.fill(x)
         w = self.blend_weight
         out = np.zeros(len(x))
         if self.scorecard is not None and w > 0:
@@ -117,6 +121,7 @@ class ScoringModel:
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Calibrated log-odds contributions (rows × features) relative to the average."""
+        x = self._missing.fill(x)
         w, out = self.blend_weight, np.zeros(x.shape)
         if self.scorecard is not None and w > 0:
             cols = [b.index for b in self.scorecard.bins_]
@@ -150,7 +155,8 @@ class ScoringModel:
         return self._explain(frame, reasons, method)
 
     def _explain(self, frame: pd.DataFrame, reasons: int, method: ReasonMethod) -> pd.DataFrame:
-        x = encode_frame(frame, self.schema)
+        given = encode_frame(frame, self.schema)
+        x = self._missing.fill(given)
         card = self.scorecard
         slots = card.slots(x) if card is not None else None
         card_logit = card.logit_of_slots(slots) if card is not None and slots is not None else None
@@ -161,7 +167,9 @@ class ScoringModel:
             parts = point_contributions(card, slots, x.shape)
         else:
             parts = self.contributions(x)
-        cells = reason_cells(parts, x, reasons, self._wording(), slots)
+        cells = reason_cells(
+            parts, given, reasons, self._wording(), self._worded_slots(slots, given)
+        )
         columns: dict[str, pd.Series] = {}
         for k in range(reasons):
             columns[f"reason_{k + 1}"] = cells.code_column(k)
@@ -170,11 +178,24 @@ class ScoringModel:
         table.index = frame.index
         return table
 
+    def _worded_slots(self, slots: np.ndarray | None, given: np.ndarray) -> np.ndarray | None:
+        """The scorecard bins reasons are worded by: none (-1, worded from the value, "missing")
+        where a missing entry was scored as its ``missing_as`` value."""
+        card, filled = self.scorecard, set(self._missing.columns)
+        if card is None or slots is None or not filled:
+            return slots
+        out = slots.copy()
+        for k, b in enumerate(card.bins_):
+            if b.index in filled:
+                out[np.isnan(given[:, b.index]), k] = -1
+        return out
+
     # ---- one applicant -------------------------------------------------------------------
 
     def score_one(self, record: Mapping[str, object], *, reasons: int = 4) -> ScoreResult:
         """Score one applicant's record: the online path (no pandas)."""
-        row = self._encoder.encode(record)
+        given = self._encoder.encode(record)
+        row = self._missing.fill_row(given)
         w = self.blend_weight
         raw, parts = 0.0, [0.0] * len(row)
         slots: dict[int, int] = {}
@@ -194,7 +215,11 @@ class ScoringModel:
         logit = self.calibrator.logit_one(raw)
         pd_ = 1.0 / (1.0 + math.exp(-max(min(logit, 35.0), -35.0)))
         slope = self.calibrator.slope_
-        found = self._reasons([p * slope for p in parts], row, slots, reasons)
+        found: tuple[ReasonCode, ...] = ()
+        if reasons > 0:
+            for j in self._missing.filled(given):  # worded from the entry given: "missing"
+                slots.pop(j, None)
+            found = self._reasons([p * slope for p in parts], given, slots, reasons)
         return ScoreResult(pd=pd_, score=self.scale.score_one(logit), reasons=found)
 
     def _reasons(
@@ -202,10 +227,9 @@ class ScoringModel:
     ) -> tuple[ReasonCode, ...]:
         if limit <= 0:
             return ()
-        top = sorted(range(len(parts)), key=parts.__getitem__, reverse=True)[:limit]
         values = [""] * len(parts)
         labels = self._bin_labels()
-        for j in top:
+        for j in rank_reasons(parts, limit):
             slot = slots.get(j) if slots is not None else self._slot(j, row[j])
             label = labels[j][slot] if j in labels and slot is not None and slot >= 0 else None
             values[j] = describe_value(row[j], self._categories[j], label=label)
@@ -294,40 +318,37 @@ def model_from_files(
     files: Mapping[str, bytes], *, version: str, source: str = "MODEL"
 ) -> ScoringModel:
     """The model of a directory's files (as :func:`load_model` read them), checked against
-    ``version``: how a model travels as its JSON and text artifact, e.g. to Spark executors."""
+    ``version``: how a model travels as its JSON and text artifact, e.g. to Spark executors.
+
+    The JSON is checked before any of it is used (:mod:`thinfile.scoring.artifact_checks`):
+    a model that could not score as it was trained, or reads a protected attribute, is
+    refused with a :class:`~thinfile.errors.DataContractError` naming the file and key.
+    """
     if artifact.content_version(files) != version:
         raise DataContractError(
             "model version does not match its files", field="MODEL", value=version
         )
-    try:
-        body = json.loads(files["model.json"])
-        schema = InputSchema.from_dict(json.loads(files["schema.json"]))
-        evaluation = json.loads(files["evaluation.json"])
-    except (KeyError, ValueError) as exc:
-        raise DataContractError(
-            f"model directory is incomplete: {exc}", field="MODEL", value=source
-        ) from None
-    card = Scorecard.from_dict(body["scorecard"]) if body["scorecard"] else None
-    gbm = (
-        GradientBoostedModel.from_text(files["gbm.txt"].decode("utf-8"), body["gbm"])
-        if body["gbm"]
-        else None
-    )
-    book = ReasonBook(
-        body["reasons"]["features"],
-        descriptions=dict(zip(body["reasons"]["features"], body["reasons"]["names"], strict=True)),
-    )
+    body, schema_data, evaluation = (parse_part(files, name, source=source) for name in PARTS)
+    check_model_files(body, schema_data, evaluation, source=source)
+    schema = InputSchema.from_dict(schema_data)
+    width = len(schema.features)
+    settings = body["gbm"]
     model = ScoringModel(
         schema=schema,
         kind=body["kind"],
-        scorecard=card,
-        gbm=gbm,
+        scorecard=Scorecard.from_dict(body["scorecard"]) if body["scorecard"] else None,
+        gbm=read_trees(files, settings, width, source=source) if settings else None,
         blend_weight=float(body["blend_weight"]),
         calibrator=PlattCalibrator.from_dict(body["calibration"]),
         scale=ScoreScale.from_dict(body["scale"]),
-        book=book,
+        book=_book(body["reasons"]),
         evaluation=evaluation,
         training=body["training"],
     )
     model._version = version
     return model
+
+
+def _book(reasons: Mapping[str, list[str]]) -> ReasonBook:
+    features = reasons["features"]
+    return ReasonBook(features, descriptions=dict(zip(features, reasons["names"], strict=True)))

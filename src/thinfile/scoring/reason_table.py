@@ -13,7 +13,7 @@ Two methods say which inputs raised an applicant's risk:
   decrease and a borrower's request are explained with the exact method, as one applicant's
   online score always is.
 
-Both rank contributions as :meth:`thinfile.scoring.reasons.ReasonBook.top` does — largest
+Both rank contributions as :func:`thinfile.scoring.reasons.rank_reasons` does — largest
 first, only those that raised the risk, ties to the later input — and word each reason the same
 way: the scorecard bin's label where the input has bins, else the value itself.
 """
@@ -29,13 +29,10 @@ import pandas as pd
 import pyarrow as pa
 
 from thinfile.errors import InvalidInputError
-from thinfile.scoring.reasons import ReasonBook, describe_value
+from thinfile.scoring.reasons import RAISES_RISK, ReasonBook, describe_value
 from thinfile.scoring.scorecard import Scorecard
 
 __all__ = ["ReasonCells", "ReasonMethod", "Wording", "point_contributions", "reason_cells"]
-
-RAISES_RISK = 1e-12
-"""A contribution at or below this is not a reason (the same floor as ``ReasonBook.top``)."""
 
 TEXT = pd.StringDtype(na_value=np.nan)
 """pandas' default text type, the type the columns of a scored table have."""
@@ -143,7 +140,8 @@ def reason_cells(
 
 def _largest(parts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` largest contributions' inputs of each row, largest first and ties to the
-    later input (as ``ReasonBook.top`` sorts), and whether each one raised the risk."""
+    later input (as :func:`~thinfile.scoring.reasons.rank_reasons` ranks them), and whether
+    each one raised the risk."""
     width = parts.shape[1]
     left = parts[:, ::-1].copy()  # reversed: argmax's first maximum is the later input
     rows = np.arange(len(parts))

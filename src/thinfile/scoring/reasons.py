@@ -13,7 +13,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ReasonBook", "ReasonCode", "readable_name"]
+__all__ = ["RAISES_RISK", "ReasonBook", "ReasonCode", "rank_reasons", "readable_name"]
+
+RAISES_RISK = 1e-12
+"""A contribution at or below this is not a reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,15 @@ class ReasonCode:
     feature: str
     description: str
     contribution: float
+
+
+def rank_reasons(contributions: Sequence[float], limit: int) -> list[int]:
+    """The inputs of the ``limit`` largest contributions that raised the risk, largest first;
+    of equal contributions the later input comes first."""
+    if limit <= 0:
+        return []
+    ranked = sorted(((c, j) for j, c in enumerate(contributions) if c > RAISES_RISK), reverse=True)
+    return [j for _, j in ranked[:limit]]
 
 
 def readable_name(column: str) -> str:
@@ -52,17 +64,16 @@ class ReasonBook:
     def top(
         self, contributions: Sequence[float], values: Sequence[str], *, limit: int
     ) -> tuple[ReasonCode, ...]:
-        """The ``limit`` largest positive contributions, as reason codes."""
-        if limit <= 0:
-            return ()
-        ranked = sorted(((c, j) for j, c in enumerate(contributions) if c > 1e-12), reverse=True)[
-            :limit
-        ]
+        """The ``limit`` largest positive contributions (:func:`rank_reasons`), as reason
+        codes; ``values`` are the inputs' words."""
         return tuple(
             ReasonCode(
-                self.codes[j], self.features[j], f"{self.names[j]}: {values[j]}", round(c, 6)
+                self.codes[j],
+                self.features[j],
+                f"{self.names[j]}: {values[j]}",
+                round(contributions[j], 6),
             )
-            for c, j in ranked
+            for j in rank_reasons(contributions, limit)
         )
 
     def as_dict(self) -> dict[str, object]:

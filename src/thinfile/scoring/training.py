@@ -23,6 +23,7 @@ import pandas as pd
 
 from thinfile.errors import DataContractError
 from thinfile.scoring import evaluation as ev
+from thinfile.scoring.artifact_checks import KINDS
 from thinfile.scoring.bureau_baseline import EVALUATION_KEY, fit_bureau_baseline, has_bureau_fields
 from thinfile.scoring.calibration import PlattCalibrator, ScoreScale, sigmoid
 from thinfile.scoring.contract import (
@@ -31,15 +32,16 @@ from thinfile.scoring.contract import (
     binary_target,
     check_class_counts,
     infer_schema,
+    is_protected,
 )
 from thinfile.scoring.encoding import encode_frame
 from thinfile.scoring.heldout import HeldOut, choose_weight, held_out
+from thinfile.scoring.missing import with_missing_values
 from thinfile.scoring.model import ScoringModel
 from thinfile.scoring.reasons import ReasonBook
 
 __all__ = ["KINDS", "check_leakage", "train_model"]
 
-KINDS = ("scorecard", "gbm", "both")
 Progress = Callable[[str], None]
 
 
@@ -61,11 +63,19 @@ def train_model(
     protected: str | None = None,
     scale: ScoreScale | None = None,
     progress: Progress | None = None,
+    missing_as_riskiest: bool = False,
 ) -> ScoringModel:
     """Train a scorecard, a GBM or both (the better or a blend, chosen on held-out rows).
 
     A column that predicts the target suspiciously well is refused as leakage unless it is
-    named in ``keep``.
+    named in ``keep``. Protected attributes (:data:`~thinfile.scoring.contract.PROTECTED_INPUTS`)
+    are never features: they are left out and named in ``model.training["protected_left_out"]``.
+    With ``missing_as_riskiest``, each number never missing in the rows given gets the value
+    a missing entry of it is scored as, the riskiest the model knows
+    (:mod:`thinfile.scoring.missing`): for a lender whose records always hold those fields,
+    so that leaving one out never helps. Without it (the default) a missing entry is scored
+    as the model learned nothing of it (the scorecard's average, the trees' zero side): an
+    application form that does not ask for a field is not declined for it.
     """
     if kind not in KINDS:
         raise DataContractError(
@@ -75,11 +85,12 @@ def train_model(
     y = binary_target(frame, target, bad_value=bad_value)
     check_class_counts(y, target)
     side = [c for c in (segment, protected) if c]
+    left_out = _protected_columns(frame, target=target, id_col=id_col)
     schema = infer_schema(
         frame,
         target=target,
         id_col=id_col,
-        exclude=[*exclude, *side],
+        exclude=[*exclude, *side, *left_out],
         roles=roles,
         special_codes=special_codes,
         monotone=monotone,
@@ -93,6 +104,10 @@ def train_model(
         step("blending and calibrating")
         weight, calibrator = _blend(y, held, kind)
         bureau = fit_bureau_baseline(frame, y) if has_bureau_fields(frame) else None
+    card = held.card if weight > 0 else None
+    trees = held.gbm is not None and weight < 1
+    if missing_as_riskiest:
+        schema = with_missing_values(schema, x, y, card=card, trees=trees)
     model = ScoringModel(
         schema=schema,
         kind=kind,
@@ -123,8 +138,14 @@ def train_model(
         "seed": seed,
         "validation_rows": len(val),
         "target": target,
+        "protected_left_out": left_out,
     }
     return model
+
+
+def _protected_columns(frame: pd.DataFrame, *, target: str, id_col: str | None) -> list[str]:
+    """The columns of ``frame`` that are protected attributes, which no model reads."""
+    return [str(c) for c in frame.columns if c not in (target, id_col) and is_protected(str(c))]
 
 
 def _one_blas_thread() -> AbstractContextManager[object]:

@@ -53,18 +53,22 @@ NOT_MODEL_INPUTS: tuple[str, ...] = (
     "birth_date",
     "true_pd",
     "gender",
+    "age",
     "hukou_province",
+    "is_local_hukou",
     "city",
+    "city_tier",
     "segment",
     "purpose",
 )
 """Columns a model must never learn from: personal data, the synthetic ground truth and the
-protected or proxy attributes (kept for fairness reports only). The occupation ``segment`` is
-among them — a score rests on what the applicant does (earns, pays, stays, owes, asks for),
-not on the work they do; occupation is reported on, to check that each one is reached — and
-so is the loan ``purpose``, which stands in for it (most working-capital requests come from
-shop owners). Leaving both out costs no discrimination beyond the noise on held-out data
-(``bench/RESULTS.md``, #16 item 15)."""
+protected or proxy attributes (kept for fairness reports only: sex, age, hukou and where the
+applicant lives, which ``thinfile.scoring.contract.PROTECTED_INPUTS`` names and no model may
+read). The occupation ``segment`` is among them — a score rests on what the applicant does
+(earns, pays, stays, owes, asks for), not on the work they do; occupation is reported on, to
+check that each one is reached — and so is the loan ``purpose``, which stands in for it (most
+working-capital requests come from shop owners). Leaving both out costs no discrimination
+beyond the noise on held-out data (``bench/RESULTS.md``, #16 item 15)."""
 
 APPLICANT_COLUMNS: tuple[str, ...] = (
     "applicant_id",
