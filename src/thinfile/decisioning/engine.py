@@ -25,7 +25,7 @@ from thinfile.decisioning.checks import (
     is_valid_id_number,
     is_valid_phone,
 )
-from thinfile.decisioning.policy import GraphMoney, Policy
+from thinfile.decisioning.policy import GraphMoney, NoOfferReasons, Policy
 from thinfile.decisioning.pricing import (
     Affordability,
     Offer,
@@ -43,6 +43,11 @@ __all__ = ["NO_PRICE_UNDER_CAP", "Decision", "Finding", "Outcome", "Scorer", "de
 NO_PRICE_UNDER_CAP = "NO_PRICE_UNDER_CAP"
 """A product (and, when none is left, the decision) declined because no price under the cap
 earns the target return of the price build-up."""
+NO_PRODUCT_FOR_PURPOSE = "NO_PRODUCT_FOR_PURPOSE"
+"""A decline: no product of the policy is eligible for the purpose asked."""
+AMOUNT_BELOW_MINIMUM = "AMOUNT_BELOW_MINIMUM"
+"""A product left out (and, when every eligible one is, the decline): the amount asked is
+below its smallest loan."""
 
 
 class ReasonLike(Protocol):
@@ -274,20 +279,28 @@ def decide(
     offers, notes, built = _offers(app, result, room, policy, on, lender, pd, first_offer_only)
     base = base.with_build_up(built)
     if not offers:
-        return _decline(base, room, *_no_offer(notes))
+        by_cause = policy.settings.no_offer_reasons is NoOfferReasons.BY_CAUSE
+        return _decline(base, room, *_no_offer(notes, by_cause=by_cause))
     referrals = _findings(result, "referrals", "referral")
     outcome = Outcome.REFER if referrals else Outcome.APPROVE
     codes = [f.code for f in referrals] + (["REFER"] if referrals else [])
     return base.decision(outcome, room, offers, [*referrals, *notes], codes)
 
 
-def _no_offer(notes: list[Finding]) -> tuple[list[Finding], list[str]]:
+def _no_offer(notes: list[Finding], *, by_cause: bool) -> tuple[list[Finding], list[str]]:
     """The findings and reason codes of a decline for want of an offer: no price under the
-    cap meets the return (a reason of its own), or no product fits affordably."""
+    cap meets the return (a reason of its own), or no product fits affordably; ``by_cause``
+    (:attr:`NoOfferReasons.BY_CAUSE`): no product for the purpose, or an amount below every
+    eligible product's smallest, said as such rather than as unaffordable."""
     priced_out = any(f.code == NO_PRICE_UNDER_CAP for f in notes)
     unaffordable = any(f.code == "PRODUCT_NOT_AFFORDABLE" for f in notes)
     if priced_out:
         return notes, [NO_PRICE_UNDER_CAP, *(["AFFORDABILITY"] if unaffordable else [])]
+    if by_cause and not notes:
+        finding = Finding(NO_PRODUCT_FOR_PURPOSE, "product", "no product for this purpose")
+        return [finding], [NO_PRODUCT_FOR_PURPOSE]
+    if by_cause and not unaffordable:  # every eligible product starts above the amount
+        return notes, [AMOUNT_BELOW_MINIMUM]
     finding = Finding("NO_PRODUCT", "product", "no product fits affordably")
     return [*notes, finding], ["NO_PRODUCT", "AFFORDABILITY"]
 
@@ -378,9 +391,14 @@ def _offers(
     rules = [_rule_of(row, money) for row in result.get("products") or []]
     if first_offer_only:
         rules.sort(key=lambda r: -r.fit)  # stable: the graph's order within a fit
+    by_cause = policy.settings.no_offer_reasons is NoOfferReasons.BY_CAUSE
+    step = policy.settings.amount_step
     for rule in rules:
         if first_offer_only and offers and rule.fit < offers[-1].fit:
             break
+        if by_cause and min(app.requested_amount, rule.max_amount) // step * step < rule.min_amount:
+            notes.append(Finding(AMOUNT_BELOW_MINIMUM, "product", rule.code))
+            continue
         offer = _price(rule, app, grade, limit, room, policy, on, lender, pd)
         if isinstance(offer, PricedOut):
             built.append(offer.build_up)

@@ -14,6 +14,7 @@ wrote those amounts in yuan (``request.amount``, ``grade.max_limit``, ``min_amou
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from collections.abc import Mapping
@@ -34,6 +35,8 @@ __all__ = [
     "DEFAULT_POLICY_DIR",
     "FORMAT_VERSION",
     "GraphMoney",
+    "LineLimit",
+    "NoOfferReasons",
     "Policy",
     "PolicySettings",
     "load_policy",
@@ -51,6 +54,32 @@ _GRAPH_KEY = "decision"
 parsed graph (a static loader) rather than through ``ZenDecision.evaluate``: in zen-engine
 2.1 the latter starts a runtime with its own threads on every call (two thread creations and
 about 150 µs of CPU a decision, measured), the former evaluates in place (about 30 µs)."""
+
+
+class LineLimit(enum.StrEnum):
+    """How a revolving line's limit is set."""
+
+    INCOME_MULTIPLE = "income_multiple"
+    """The grade's limit: income × the grade's multiple, at most the grade's maximum (as
+    policies written before ``line_limit`` set it, so their decisions replay)."""
+    AFFORDABLE = "affordable"
+    """The grade's limit, at most the product's maximum amount and the principal whose
+    largest installment over the offer's term, at the offered price, fits the applicant's
+    room (DOMAIN §12: limits within the debt-service ratio): the whole line drawn at once
+    is a loan the borrower can repay."""
+
+
+class NoOfferReasons(enum.StrEnum):
+    """What a decline for want of an offer tells the borrower."""
+
+    AFFORDABILITY = "affordability"
+    """Every product left without an offer counts as unaffordable: ``NO_PRODUCT`` with
+    ``AFFORDABILITY`` (as policies written before ``no_offer_reasons`` said, so their
+    decisions replay)."""
+    BY_CAUSE = "by_cause"
+    """The cause: no product for the purpose asked (``NO_PRODUCT_FOR_PURPOSE``), an amount
+    below every eligible product's smallest (``AMOUNT_BELOW_MINIMUM``), or, when a product
+    was left out for its installment, ``NO_PRODUCT`` with ``AFFORDABILITY``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +110,10 @@ class PolicySettings:
     programmes: tuple[Programme, ...] = ()
     """Preferential programmes (:mod:`~thinfile.decisioning.programmes`); they need
     ``pricing``."""
+    line_limit: LineLimit = LineLimit.INCOME_MULTIPLE
+    """How a revolving line's limit is set (``"line_limit"`` in ``policy.json``)."""
+    no_offer_reasons: NoOfferReasons = NoOfferReasons.AFFORDABILITY
+    """What a decline for want of an offer says (``"no_offer_reasons"``)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicySettings:
@@ -98,6 +131,10 @@ class PolicySettings:
                 target_bad_rate=_share(data.get("target_bad_rate"), "target_bad_rate"),
                 pricing=_pricing(data),
                 programmes=_programmes(data),
+                line_limit=LineLimit(data.get("line_limit", LineLimit.INCOME_MULTIPLE.value)),
+                no_offer_reasons=NoOfferReasons(
+                    data.get("no_offer_reasons", NoOfferReasons.AFFORDABILITY.value)
+                ),
             )
         except (KeyError, ValueError, ArithmeticError) as exc:
             raise InvalidInputError(
@@ -207,6 +244,10 @@ class Policy:
             data["pricing"] = s.pricing.as_json()
         if s.programmes:
             data["programmes"] = [p.as_json() for p in s.programmes]
+        if s.line_limit is not LineLimit.INCOME_MULTIPLE:
+            data["line_limit"] = s.line_limit.value
+        if s.no_offer_reasons is not NoOfferReasons.AFFORDABILITY:
+            data["no_offer_reasons"] = s.no_offer_reasons.value
         return json.dumps(data, indent=1) + "\n"
 
     def evaluate(self, context: Mapping[str, object]) -> dict[str, Any]:

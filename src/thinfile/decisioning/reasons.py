@@ -113,6 +113,20 @@ _CATALOG = {
             "可尝试较小金额或其他期限。",
         ),
         Reason(
+            "NO_PRODUCT_FOR_PURPOSE",
+            "We have no loan for the purpose you chose.",
+            "我们暂无适合您所选借款用途的产品。",
+            "Choose the purpose that best describes what the loan is for.",
+            "请选择最符合借款实际用途的选项。",
+        ),
+        Reason(
+            "AMOUNT_BELOW_MINIMUM",
+            "The amount requested is below the smallest loan we offer for this purpose.",
+            "申请金额低于该用途产品的最低借款金额。",
+            "If you need a larger amount later, you can apply again.",
+            "如日后需要更高金额，可再次申请。",
+        ),
+        Reason(
             "NO_PRICE_UNDER_CAP",
             "No price within the legal rate limit covers the cost and risk of this loan.",
             "在法定利率上限以内，没有能覆盖本笔贷款成本和风险的价格。",

@@ -28,7 +28,7 @@ from thinfile.decisioning.buildup import (
     required_of,
     revenue,
 )
-from thinfile.decisioning.policy import PolicySettings
+from thinfile.decisioning.policy import LineLimit, PolicySettings
 from thinfile.decisioning.price_estimate import estimate_price
 from thinfile.decisioning.pricing import (
     Disclosure,
@@ -268,14 +268,50 @@ def price_by_build_up(
         rate = annualized_rate(schedule)
         waived = before.terms.upfront_fee.fen - schedule.terms.upfront_fee.fen
         use = ProgrammeUse(programme, pricing.price_kind, price, offered, before_rate, rate, waived)
+    line = None
+    if rule.code == "revolving_line":
+        line = limit
+        if settings.line_limit is LineLimit.AFFORDABLE:
+            waived = use is not None and use.programme.fee_waiver
+            line = _affordable_line(pricing, schedule, offered, limit, room, step, waived)
     return Offer(
         rule.code,
         rule.fit,
         schedule,
         rate,
         Disclosure.standard(rule.method, lender),
-        limit if rule.code == "revolving_line" else None,
+        line,
         None,
         build_up=pricing.record(schedule, price, offered),
         programme=use,
     )
+
+
+def _affordable_line(
+    pricing: _Pricing,
+    offered: Schedule,
+    price: Decimal,
+    limit: int,
+    room: int,
+    step: int,
+    waived: bool,
+) -> int:
+    """A revolving line's limit under :attr:`LineLimit.AFFORDABLE`: the grade's ``limit``, at
+    most the product's maximum and the principal (a multiple of ``step``) whose largest
+    installment over the offer's term at the offered ``price`` (its upfront fee ``waived`` as
+    the offer's was) fits ``room``; never below the amount offered, which already fits.
+    Installments grow with the principal nearly in proportion, so the search starts from the
+    offered schedule's ratio and each round is checked on its schedule."""
+    drawn = offered.terms.principal.fen
+    top = min(limit, pricing.rule.max_amount) // step * step
+    peak = max(i.total for i in offered.installments)
+    top = min(top, drawn * room // peak // step * step) if peak > 0 else top
+    for _ in range(_AFFORDABILITY_ROUNDS):
+        if top <= drawn:
+            return drawn
+        at_top = pricing.schedule(top, price, waive_fee=waived)
+        peak = max(i.total for i in at_top.installments)
+        if peak <= room:
+            return top
+        top = min(top - step, top * room // peak // step * step)
+    return drawn
