@@ -285,6 +285,16 @@ def test_insufficient_funds_fails_and_the_eve_of_the_next_retry_day_queues_what_
         send_queued_debits(engine, notifying, today=on + timedelta(days=1))
         assert final(book, str(retried["id"])) == "failed"
         assert intents(book)[0]["failure"] == "insufficient_funds"
+        # refused at once (not by a later notification): the borrower is told all the same
+        with engine.connect() as conn:
+            told = conn.execute(
+                sa.text(
+                    "SELECT amount_fen FROM notifications "
+                    "WHERE loan_id = :l AND kind = 'auto_debit_failed'"
+                ),
+                {"l": book.loan_id},
+            ).all()
+        assert [int(r[0]) for r in told] == [left]
         assert postings(engine, book.loan_id)[-1][1] is None  # only the counter's
         run_cob(engine, first + timedelta(days=5))  # the eves of days 4 to 6: no retry days
         assert len(intents(book)) == 1

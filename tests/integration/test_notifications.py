@@ -534,7 +534,7 @@ def test_the_worker_writes_a_nights_deliveries_once_a_batch_at_a_time(engine):
         raw = conn.execute(sa.select(notification_fan_outs.c.deliver_from)).scalar_one()
     deliver_from = raw.astimezone(UTC) if raw.tzinfo else raw.replace(tzinfo=UTC)
     end_of_night = datetime.combine(night + timedelta(days=1), time(0), tzinfo=zone_of(None))
-    assert deliver_from <= end_of_night  # from the night's end, or now when closed early
+    assert deliver_from == end_of_night  # from the night's end
     assert write_nights(engine, now=deliver_from - timedelta(seconds=1)) == 0
     with UnitOfWork(engine) as uow:
         found = [
@@ -582,6 +582,41 @@ def test_two_workers_never_write_one_nights_deliveries_twice(postgres_engine):
         first.commit()
     assert seen == {"first": 1, "second": 0}
     assert len(deliveries(engine, **{"n.kind": "due_soon"})) == 3
+
+
+def test_a_close_run_before_its_day_ends_sends_nothing_before_midnight(engine, monkeypatch):
+    """Close of business for x run at 21:00 in Beijing on x (the command takes today): the
+    reminders it writes for x+1 ("due today") wait for x's midnight, not the evening of x."""
+    from thinfile.services import reminders
+
+    cipher = new_cipher()
+    who = with_loan(borrower(engine, cipher))
+    due = _first_due(engine, who.loan_id)
+    night = due - timedelta(days=1)
+    close(engine, night - timedelta(days=1))  # the nights before, their messages written
+    midnight = datetime.combine(due, time(0), tzinfo=zone_of(None))
+    evening = (midnight - timedelta(hours=3)).astimezone(UTC)
+    monkeypatch.setattr(reminders, "now_utc", lambda: evening)
+    run_cob(engine, night)
+    assert write_nights(engine, now=(midnight - timedelta(minutes=55)).astimezone(UTC)) == 0
+    assert write_nights(engine, now=midnight.astimezone(UTC)) >= 1
+
+
+def test_a_reminder_held_back_past_its_day_is_not_sent(engine, mailbox):  # noqa: F811
+    """ "Due in 3 days" deferred by the daily cap to the next morning is not sent then, two
+    days before the due date."""
+    cipher = new_cipher()
+    who = with_loan(borrower(engine, cipher))
+    choose(who, language="en")
+    due = _first_due(engine, who.loan_id)
+    close(engine, due - timedelta(days=4))
+    d_minus_3 = datetime.combine(due - timedelta(days=3), time(12), tzinfo=zone_of(None))
+    run(engine, cipher, mailbox, caps=DailyCaps(in_app=0, email=0, sms=0), clock=d_minus_3)
+    held = deliveries(engine, **{"n.kind": "due_soon"})
+    assert held and {(r.status, r.deferred) for r in held} == {("pending", "daily_cap")}
+    run(engine, cipher, mailbox, clock=d_minus_3 + timedelta(days=1))
+    assert {r.status for r in deliveries(engine, **{"n.kind": "due_soon"})} == {"skipped"}
+    assert not [m for m in mailbox.messages() if "due in 3 days" in str(m["Subject"])]
 
 
 def test_reminders_render_with_the_amount_and_due_date(engine, mailbox):  # noqa: F811

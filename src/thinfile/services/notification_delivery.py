@@ -58,6 +58,7 @@ from thinfile.comms import (
 from thinfile.errors import InvalidInputError, ThinfileError
 from thinfile.security.crypto import PiiCipher
 from thinfile.services.applicants import identity_of_user
+from thinfile.services.business_date import lender_date
 from thinfile.services.identity_records import new_id, now_utc
 from thinfile.services.notice_checks import Checked, check_notices
 from thinfile.services.notification_ports import (
@@ -245,7 +246,7 @@ def _claim(
         )
         out.total = len(claimed)
         prefs_of = repo.preferences_of([m.user_id for m in claimed])
-        now_owed = check_notices(uow, claimed)  # reminders and notices: still owed?
+        now_owed = check_notices(uow, claimed, today=lender_date(now))  # still owed, in time?
         # count rows are locked in one order (borrower, channel) by every worker: no deadlock
         for message in sorted(claimed, key=lambda m: (m.user_id, m.channel, m.notification_id)):
             channel = Channel(message.channel)

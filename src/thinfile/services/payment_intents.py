@@ -50,6 +50,7 @@ from thinfile.services.business_date import business_date_in
 from thinfile.services.gateway_port import DebitAnswer, DebitFailure, TransactionStatus
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.loan_postings import check_business_day
+from thinfile.services.notifications import notify_auto_debit_failed_in_unit
 from thinfile.services.ports import PaymentGateway
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
@@ -401,6 +402,15 @@ def _record_answer(engine: Engine, intent_id: str, answer: DebitAnswer | None) -
                     f"loan:{intent.loan_id}",
                     {"intent": intent.id, "failure": failure.value},
                 )
+                if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # told as a late no
+                    notify_auto_debit_failed_in_unit(
+                        uow,
+                        intent.user_id,
+                        intent.loan_id,
+                        intent.id,
+                        Money(intent.amount, intent.currency),
+                        failure.value,
+                    )
         uow.payment_intents.update(intent_id, **values)
         uow.commit()
         stored = uow.payment_intents.get(intent_id)

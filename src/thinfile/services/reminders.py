@@ -68,5 +68,7 @@ def reminders_step(uow: UnitOfWork, x: date) -> int:
         x=day, d=d, since=[d - n for n in OVERDUE_DAYS], required=True, at=at
     )
     if written:
-        repo.add_night(x=day, deliver_from=min(at, end_of_x), at=at)
+        # from the end of x in Beijing, never earlier: a close run during x (the CLI takes
+        # today) would otherwise send "due today" the evening before the due date
+        repo.add_night(x=day, deliver_from=end_of_x, at=at)
     return written
