@@ -42,7 +42,6 @@ def in_fen_same_rules(in_fen):
     priced = {r["_id"]: (r["rate"], r["fee"]) for r in old_grade["rules"]}
     old_products = next(n for n in yuan["nodes"] if n["id"] == "products")["content"]["rules"]
     adjustments = {r["_id"]: r["adj"] for r in old_products}
-    purposes = {r["_id"]: r["pur"] for r in old_products}  # the line took any purpose then
     for node in graph["nodes"]:
         if node["id"] == "grade":
             node["content"]["outputs"] += [
@@ -56,7 +55,6 @@ def in_fen_same_rules(in_fen):
                 rule["rate"], rule["fee"] = priced[rule["_id"]]
             if rule.get("_id") in adjustments:
                 rule["adj"] = adjustments[rule["_id"]]
-                rule["pur"] = purposes[rule["_id"]]
     settings = json.loads(in_fen.settings_json())
     del settings["pricing"], settings["programmes"]
     del settings["line_limit"], settings["no_offer_reasons"]  # set after format 1

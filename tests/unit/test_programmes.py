@@ -102,12 +102,12 @@ def test_a_graduate_in_a_first_job_takes_the_larger_of_two_discounts():
     assert set(_programmes(second_year).values()) == {None}
 
 
-def _shop(on: date, policy=None, purpose: str = "business_working_capital"):
+def _shop(on: date, policy=None):
     return _decide(
         on=on,
         policy=policy,
         segment="micro_shop_owner",
-        purpose=purpose,
+        purpose="business_working_capital",
         requested_amount="20000.00",
         income_monthly_mean="15000.00",
         months_in_city=60,
@@ -117,10 +117,7 @@ def _shop(on: date, policy=None, purpose: str = "business_working_capital"):
 
 def test_micro_shop_relief_covers_the_business_loan_in_its_period_only():
     d = _shop(date(2026, 6, 1))
-    # the consumer line takes no business purpose: the working-capital loan alone is offered
-    assert _programmes(d) == {"micro_business": "MICRO_SHOP_RELIEF"}
-    spending = _programmes(_shop(date(2026, 6, 1), purpose="consumption"))
-    assert spending["revolving_line"] is None  # the relief is for the business loan only
+    assert _programmes(d) == {"micro_business": "MICRO_SHOP_RELIEF", "revolving_line": None}
     assert _programmes(_shop(date(2027, 1, 4)))["micro_business"] is None
 
 
@@ -139,8 +136,7 @@ def test_a_fee_waiver_waives_the_upfront_fee_and_records_it(tmp_path):
     assert relief.programme is not None and relief.programme.programme.fee_waiver
     assert relief.schedule.terms.upfront_fee.fen == 0
     assert relief.programme.fee_waived == relief.amount // 100  # 1% of the amount
-    spending = _shop(date(2026, 6, 1), policy, purpose="consumption")
-    other = next(o for o in spending.offers if o.product == "revolving_line")
+    other = next(o for o in _shop(date(2026, 6, 1), policy).offers if o.product == "revolving_line")
     assert other.schedule.terms.upfront_fee.fen == other.amount // 100  # not waived
 
 
