@@ -78,6 +78,7 @@ __all__ = [
     "owed_today",
     "owner_of_intent",
     "send_debit",
+    "tell_debit_failed",
 ]
 
 log = logging.getLogger("thinfile.payments")
@@ -379,6 +380,20 @@ def send_debit(engine: Engine, gateway: PaymentGateway, intent: StoredIntent) ->
     return _record_answer(engine, intent.id, answer)
 
 
+def tell_debit_failed(uow: UnitOfWork, intent: StoredIntent, reason: str) -> None:
+    """Write the borrower's "automatic repayment failed" message for a failed auto-debit
+    (refused at once or later); a payment the borrower started gets no such message."""
+    if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):
+        notify_auto_debit_failed_in_unit(
+            uow,
+            intent.user_id,
+            intent.loan_id,
+            intent.id,
+            Money(intent.amount, intent.currency),
+            reason,
+        )
+
+
 def _record_answer(engine: Engine, intent_id: str, answer: DebitAnswer | None) -> StoredIntent:
     """The gateway's synchronous answer to an intent ``created``, or ``pending`` without a
     gateway transaction (claimed by the auto-debit sender); a notification that came first is
@@ -402,15 +417,7 @@ def _record_answer(engine: Engine, intent_id: str, answer: DebitAnswer | None) -
                     f"loan:{intent.loan_id}",
                     {"intent": intent.id, "failure": failure.value},
                 )
-                if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # told as a late no
-                    notify_auto_debit_failed_in_unit(
-                        uow,
-                        intent.user_id,
-                        intent.loan_id,
-                        intent.id,
-                        Money(intent.amount, intent.currency),
-                        failure.value,
-                    )
+                tell_debit_failed(uow, intent, failure.value)  # as a later "no" is told
         uow.payment_intents.update(intent_id, **values)
         uow.commit()
         stored = uow.payment_intents.get(intent_id)

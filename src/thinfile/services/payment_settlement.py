@@ -41,17 +41,16 @@ from thinfile.services.business_date import business_date_in, lender_today
 from thinfile.services.gateway_port import DebitFailure, TransactionStatus
 from thinfile.services.identity_records import now_utc
 from thinfile.services.loan_postings import Receipt, receipt_audit
-from thinfile.services.notifications import notify_auto_debit_failed_in_unit
 from thinfile.services.payment_intents import (
     IntentKind,
     IntentStatus,
     borrower_label,
+    tell_debit_failed,
 )
 from thinfile.services.payments import pay_on_business_date_in_unit, prepay_in_unit
 from thinfile.services.uow import UnitOfWork
 from thinfile.services.value_dated import intent_value_date
 from thinfile.servicing import PrepaymentMode
-from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
 
 __all__ = [
@@ -155,15 +154,7 @@ def _fail(
         f"loan:{intent.loan_id}",
         {"intent": intent.id, "failure": reason, "gateway_txn": gateway_txn_id},
     )
-    if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):
-        notify_auto_debit_failed_in_unit(
-            uow,
-            intent.user_id,
-            intent.loan_id,
-            intent.id,
-            Money(intent.amount, intent.currency),
-            reason,
-        )
+    tell_debit_failed(uow, intent, reason)
     return Settlement.FAILED, _Change(values, audit)
 
 
