@@ -760,8 +760,8 @@ def test_a_claimed_debit_is_sent_again_unchanged_so_a_late_first_request_posts_o
     """The sender's request times out; the borrower pays most of the installment at the
     counter; the next sending finds nothing at the gateway and sends the debit again — just as
     the first request lands. Sent again for the claimed amount (never lowered), the gateway's
-    answer is the first request's and posts once; what it took beyond the installment goes as
-    any overpayment does."""
+    answer is the first request's and posts once; what it took beyond the installment is held
+    as overpayment (refundable), never paid to an installment ahead of its date."""
     book = _book(engine, cipher, silent, "13700137960", card=True)
     first = due_days(book)[0]
     run_cob(engine, first - timedelta(days=1))
@@ -784,8 +784,25 @@ def test_a_claimed_debit_is_sent_again_unchanged_so_a_late_first_request_posts_o
         (amount - 1_000, None),
         (amount, f"intent:{queued['id']}"),
     ]
-    assert unpaid_fallen_due(book, first) == 0  # the rest went ahead, as any overpayment
+    assert unpaid_fallen_due(book, first) == 0
+    # the counter paid all but 1,000 fen of it: the debit's other amount − 1,000 is held
+    assert held_credit(book) == amount - 1_000
+    assert _principal_paid_ahead(engine, book.loan_id, first) == 0
     assert ledger.verify_ledger(engine).ok
+
+
+def _principal_paid_ahead(engine: Engine, loan_id: int, on: date) -> int:
+    """Principal paid on installments due after ``on``."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT COALESCE(SUM(principal_paid), 0) FROM servicing_installments "
+                    "WHERE loan_id = :l AND due_day > :d"
+                ),
+                {"l": loan_id, "d": (on - EPOCH).days},
+            ).scalar_one()
+        )
 
 
 def test_a_claimed_debit_past_the_gateways_window_is_lowered_to_what_is_still_owed(

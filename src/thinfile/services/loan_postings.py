@@ -50,6 +50,7 @@ from thinfile.store.servicing_repo import StoredLoan
 __all__ = [
     "ACTIONS",
     "COB_RETRY_SECONDS",
+    "HELD_EXTRA",
     "Post",
     "Receipt",
     "catch_up",
@@ -225,6 +226,11 @@ def split_of(prior: LoanAccount, after: LoanAccount) -> tuple[Components, int]:
     return paid_between(prior, after), after.credit - prior.credit
 
 
+HELD_EXTRA = "hold"
+"""The stored ``mode`` of a repayment whose money beyond what was due was held (an automatic
+debit's)."""
+
+
 def payment_row(
     kind: EventKind,
     on: date,
@@ -233,15 +239,18 @@ def payment_row(
     mode: PrepaymentMode | None,
     paid: Components,
     overpayment: int,
+    *,
+    held: bool = False,
 ) -> dict[str, Any]:
-    """The transaction row of a repayment or prepayment."""
+    """The transaction row of a repayment or prepayment (``held``: a repayment holding what
+    was beyond what was due)."""
     return {
         "kind": kind,
         "day": to_day(on),
         "amount": amount.fen,
         "currency": amount.currency,
         "idempotency_key": key,
-        "mode": mode.value if mode else None,
+        "mode": mode.value if mode else (HELD_EXTRA if held else None),
         "paid_principal": paid.principal,
         "paid_interest": paid.interest,
         "paid_fee": paid.fee,
@@ -373,7 +382,8 @@ def event_of(r: Any) -> Event:
     unwound = None
     if unearned is not None and r.subsidy_unwound is not None:
         unwound = (int(r.subsidy_unwound), int(r.lender_unwound or 0))
-    return Event(kind, from_day(r.day), r.amount, mode, waive, unearned, unwound)
+    hold = kind is EventKind.REPAYMENT and r.mode == HELD_EXTRA
+    return Event(kind, from_day(r.day), r.amount, mode, waive, unearned, unwound, hold=hold)
 
 
 def paid_between(before: LoanAccount, after: LoanAccount) -> Components:

@@ -51,6 +51,7 @@ from thinfile.services.payments import pay_on_business_date_in_unit, prepay_in_u
 from thinfile.services.uow import UnitOfWork
 from thinfile.services.value_dated import intent_value_date
 from thinfile.servicing import PrepaymentMode
+from thinfile.store.cob_statements import AUTO_DEBIT_PREFIX
 from thinfile.store.payment_intents_repo import StoredIntent
 
 __all__ = [
@@ -95,7 +96,14 @@ def _post(
     if intent.kind == IntentKind.PAYMENT:  # the business date read with the loan's lock
         day = today or lender_today()
         return pay_on_business_date_in_unit(
-            uow, intent.loan_id, amount, key, today=day, borrower=owner, value_on=value_on
+            uow,
+            intent.loan_id,
+            amount,
+            key,
+            today=day,
+            borrower=owner,
+            value_on=value_on,
+            hold_extra=intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX),
         )
     on = business_date_in(uow, today=today)
     return prepay_in_unit(

@@ -25,6 +25,7 @@ from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services.identity_records import Actor
 from thinfile.services.loan_postings import (
+    HELD_EXTRA,
     Receipt,
     catch_up,
     check_business_day,
@@ -111,10 +112,12 @@ def receipt_of_key(
     amount: Money,
     kind: EventKind,
     mode: PrepaymentMode | None = None,
+    *,
+    held: bool = False,
 ) -> Receipt | None:
     """The receipt of the payment first posted with ``key``, or None; refused when that
     payment was another: another loan, amount or currency, a repayment against a prepayment,
-    or a prepayment re-planned another way (``mode``)."""
+    a prepayment re-planned another way (``mode``), or one holding its extra (``held``)."""
     row = uow.transactions.by_key(key)
     if row is None:
         return None
@@ -123,7 +126,7 @@ def receipt_of_key(
         or row.amount != amount.fen
         or row.currency != amount.currency
         or EventKind(row.kind) is not kind
-        or row.mode != (mode.value if mode else None)
+        or row.mode != (mode.value if mode else (HELD_EXTRA if held else None))
     ):
         raise ConflictError(
             "this idempotency key was used for a different payment",
@@ -145,9 +148,11 @@ def _apply(
     key: str | None,
     mode: PrepaymentMode | None = None,
     borrower: str | None = None,
+    *,
+    held: bool = False,
 ) -> Receipt:
     paid, overpayment = split_of(stored.account, done.loan)
-    txn = payment_row(kind, on, amount, key, mode, paid, overpayment)
+    txn = payment_row(kind, on, amount, key, mode, paid, overpayment, held=held)
     txn_id = persist(uow, stored, done, txn=txn)
     assert txn_id is not None
     notify_payment_received_in_unit(uow, done.loan.loan_id, txn_id, amount, borrower=borrower)
@@ -190,6 +195,7 @@ def pay_on_business_date_in_unit(
     today: date,
     borrower: str | None = None,
     value_on: date | None = None,
+    hold_extra: bool = False,
 ) -> Receipt:
     """:func:`pay_in_unit` on the current business date for ``today``
     (:func:`~thinfile.services.business_date.business_date_in`: ``today``, or the day after
@@ -198,11 +204,14 @@ def pay_on_business_date_in_unit(
     date is later, close of business has closed ``today``, the gate says so, and the date
     is checked again as :func:`pay_in_unit` checks a blocked one. A card debit the gateway
     completed on a date closed since (``value_on``) is posted at that date
-    (:func:`~thinfile.services.value_dated.post_late_in_unit`)."""
+    (:func:`~thinfile.services.value_dated.post_late_in_unit`). ``hold_extra``: an automatic
+    debit's, whose money beyond what is due (the borrower paid the installment another way
+    while the debit was with the gateway) is held as overpayment, refundable, not paid ahead
+    (:func:`~thinfile.servicing.pay`)."""
     _check_positive(amount)
     stored, gate = uow.loans.lock_for_posting(loan_id, to_day(today), key)
     on = today if gate.book_day is None else max(today, from_day(gate.book_day + 1))
-    return _pay_locked(uow, stored, gate, amount, on, key, borrower, value_on)
+    return _pay_locked(uow, stored, gate, amount, on, key, borrower, value_on, hold_extra)
 
 
 def _check_positive(amount: Money) -> None:
@@ -219,23 +228,28 @@ def _pay_locked(
     key: str | None,
     borrower: str | None,
     value_on: date | None = None,
+    hold_extra: bool = False,
 ) -> Receipt:
     loan_id = stored.account.loan_id
     if (
         gate.key_txn is not None
         and key is not None
-        and (first := receipt_of_key(uow, key, loan_id, amount, EventKind.REPAYMENT))
+        and (
+            first := receipt_of_key(uow, key, loan_id, amount, EventKind.REPAYMENT, held=hold_extra)
+        )
     ):
         return first
     if gate.blocked_day is not None:  # rare: read whether its run is still running
         check_business_day(uow, on)
     if value_on is not None and value_on < on:
-        event = Event(EventKind.REPAYMENT, value_on, amount.fen)
+        event = Event(EventKind.REPAYMENT, value_on, amount.fen, hold=hold_extra)
         if late := post_late_in_unit(uow, stored, event, key, on, borrower):
             return late
     stored = close_missed_days(uow, stored, on)
-    done = pay(stored.account, amount, on)
-    return _apply(uow, stored, done, EventKind.REPAYMENT, on, amount, key, borrower=borrower)
+    done = pay(stored.account, amount, on, hold_extra=hold_extra)
+    return _apply(
+        uow, stored, done, EventKind.REPAYMENT, on, amount, key, borrower=borrower, held=hold_extra
+    )
 
 
 def post_payment(

@@ -131,7 +131,9 @@ def post_late_in_unit(
         )
         return None
     paid, overpayment = split_of(done.prior, done.own.loan)
-    row = payment_row(event.kind, event.on, money, key, event.mode, paid, overpayment)
+    row = payment_row(
+        event.kind, event.on, money, key, event.mode, paid, overpayment, held=event.hold
+    )
     txn = row | {"booked_day": to_day(on)}
     entries = value_dated_entries(before, done.after, done.own, on)
     steps = [(t, e, s) for (t, e), s in zip(events, done.steps, strict=True)]

@@ -73,12 +73,15 @@ class _Applied:
     excess: int
 
 
-def pay(loan: LoanAccount, amount: Money, on: date) -> Outcome:
+def pay(loan: LoanAccount, amount: Money, on: date, *, hold_extra: bool = False) -> Outcome:
     """A repayment of ``amount`` on ``on``: what is due first, then the product's rule for
-    money beyond it (see the module docstring)."""
+    money beyond it (see the module docstring); with ``hold_extra`` (an automatic debit,
+    which takes what is due and never an installment ahead of its date) money beyond it is
+    held as overpayment whatever the product's rule, to be used as amounts fall due or
+    refunded."""
     fen = loan.check_amount(amount)
     check_posting(loan, on)
-    hold = loan.product.extra_payment is ExtraPayment.HOLD
+    hold = hold_extra or loan.product.extra_payment is ExtraPayment.HOLD
     return _receive(loan, fen, on, "repayment", None, hold=hold)
 
 

@@ -78,6 +78,9 @@ class Event:
     unwound: Unwound | None = None
     """Only for a checkout's merchant refund: the subsidy it unwound and the lender's part,
     as first posted (None: worked out again, for refunds stored before they were kept)."""
+    hold: bool = False
+    """Only for a repayment: money beyond what was due held as overpayment (an automatic
+    debit's, :func:`~thinfile.servicing.payments.pay` ``hold_extra``)."""
 
 
 def _money(loan: LoanAccount, e: Event) -> Money:
@@ -103,7 +106,7 @@ def _re_age_replayed(loan: LoanAccount, e: Event) -> Outcome:
 
 
 _HANDLERS: dict[EventKind, Callable[[LoanAccount, Event], Outcome]] = {
-    EventKind.REPAYMENT: lambda loan, e: pay(loan, _money(loan, e), e.on),
+    EventKind.REPAYMENT: lambda loan, e: pay(loan, _money(loan, e), e.on, hold_extra=e.hold),
     EventKind.PREPAYMENT: lambda loan, e: prepay(loan, _money(loan, e), e.on, mode=e.mode),
     EventKind.MERCHANT_REFUND: lambda loan, e: merchant_refund(
         loan, _money(loan, e), e.on, unearned=e.unearned, unwound=e.unwound
