@@ -16,7 +16,7 @@ from thinfile.errors import ConflictError, UnderageError
 from thinfile.security.crypto import PiiCipher
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
-from thinfile.services import applicants
+from thinfile.services import applicants, business_date
 from thinfile.services.applicants import register_applicant
 from thinfile.services.identity import create_user
 from thinfile.services.identity_records import Actor, now_utc
@@ -122,7 +122,9 @@ def test_an_eighteenth_birthday_counts_from_midnight_in_the_lenders_time_zone(
 ) -> None:
     """At 07:00 in Beijing on 1 June 2026 it is still 31 May in UTC: someone born on
     1 June 2008 is 18 already, someone born a day later is not."""
-    monkeypatch.setattr(applicants, "now_utc", lambda: datetime(2026, 5, 31, 23, 0, tzinfo=UTC))
+    seven_am = datetime(2026, 5, 31, 23, 0, tzinfo=UTC)
+    monkeypatch.setattr(applicants, "now_utc", lambda: seven_am)
+    monkeypatch.setattr(business_date, "now_utc", lambda: seven_am)  # the lender's today
     adult, minor = _borrower(engine, "adult@example.cn"), _borrower(engine, "minor@example.cn")
     register_applicant(
         engine,
