@@ -105,6 +105,15 @@ def _receipt_of(row: Any, replayed: bool, status: LoanStatus) -> Receipt:
     )
 
 
+def _modes(mode: PrepaymentMode | None, *, held: bool) -> tuple[str | None, ...]:
+    """The stored ``mode`` a first posting under the key may have: a prepayment's mode; for a
+    repayment holding its extra, "hold" — or none, had it been posted before repayments said
+    so."""
+    if mode is not None:
+        return (mode.value,)
+    return (HELD_EXTRA, None) if held else (None,)
+
+
 def receipt_of_key(
     uow: UnitOfWork,
     key: str,
@@ -126,7 +135,7 @@ def receipt_of_key(
         or row.amount != amount.fen
         or row.currency != amount.currency
         or EventKind(row.kind) is not kind
-        or row.mode != (mode.value if mode else (HELD_EXTRA if held else None))
+        or row.mode not in _modes(mode, held=held)
     ):
         raise ConflictError(
             "this idempotency key was used for a different payment",
