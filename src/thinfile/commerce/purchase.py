@@ -144,15 +144,12 @@ def purchase_money(
             remedy=f"a coupon on a price of {price} takes off less than {price}",
         )
     financed = price - off
-    subsidy = financed.times(pricing.subsidy_rate, rounding)
-    merchant_subsidy = subsidy.times(merchant_share, rounding)
-    if before is not None:
-        running = (before.financed + financed).times(pricing.subsidy_rate, rounding)
-        subsidy = max(running - before.subsidy, Money.zero(price.currency))
-        merchant_running = running.times(merchant_share, rounding)
-        merchant_subsidy = min(
-            subsidy, max(merchant_running - before.merchant_subsidy, Money.zero(price.currency))
-        )
+    zero = Money.zero(price.currency)
+    before = before or Captured(zero, zero, zero)  # the first capture, or a whole purchase
+    running = (before.financed + financed).times(pricing.subsidy_rate, rounding)
+    subsidy = max(running - before.subsidy, zero)
+    merchant_running = running.times(merchant_share, rounding)
+    merchant_subsidy = min(subsidy, max(merchant_running - before.merchant_subsidy, zero))
     funder = coupon.funded_by if coupon is not None and off.fen else None
     merchant_coupon = off if funder is CouponFunder.MERCHANT else Money.zero(price.currency)
     return PurchaseMoney(

@@ -286,17 +286,19 @@ def _run_lanes(
 
 
 def _first_day(engine: Engine) -> date | None:
+    """The first date to close: an unfinished run's, else the day after the book's last
+    closed date — open whether or not a loan is active on it (a night with no active loan
+    still has its month-end rows, expiries and reviews), and no active loan or line is closed
+    to less; on a book never closed, the day after the earliest closed-to day of an active
+    loan or line."""
     with UnitOfWork(engine) as uow:
         running = uow.cob.first_unfinished_day()
-        first = uow.cob.first_open_day()
-        lines = uow.working_capital.cob.first_open_day()
         book = uow.cob.book_day()
-    if book is not None:  # active loans and lines are closed at least to the book
-        first, lines = (None if d is None else max(d, book + 1) for d in (first, lines))
-    # the day after the book's last closed date is open whether or not a loan is active on
-    # it: a night with no active loan still has its month-end rows, expiries and reviews
-    after_book = None if book is None else book + 1
-    days = [d for d in (running, first, lines, after_book) if d is not None]
+        if book is not None:
+            opened: list[int | None] = [book + 1]
+        else:
+            opened = [uow.cob.first_open_day(), uow.working_capital.cob.first_open_day()]
+    days = [d for d in (running, *opened) if d is not None]
     return from_day(min(days)) if days else None
 
 

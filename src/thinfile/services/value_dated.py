@@ -30,11 +30,11 @@ gateway's word was late.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from thinfile.comms import zone_of
 from thinfile.errors import ThinfileError
 from thinfile.money import Money
+from thinfile.services.business_date import lender_date
 from thinfile.services.loan_postings import (
     Receipt,
     catch_up,
@@ -73,11 +73,7 @@ def value_date_of(completed_at: datetime | None) -> date | None:
     """The business date of a completion time (its date on the lender's calendar, Asia/Shanghai,
     as :func:`~thinfile.services.business_date.lender_today` reads the clock), if the gateway
     gave one."""
-    if completed_at is None:
-        return None
-    if completed_at.tzinfo is None:
-        completed_at = completed_at.replace(tzinfo=UTC)
-    return completed_at.astimezone(zone_of(None)).date()
+    return None if completed_at is None else lender_date(completed_at)
 
 
 def intent_value_date(intent: StoredIntent, completed_at: datetime | None) -> date | None:
