@@ -78,15 +78,22 @@ class ChosenPD:
         )
 
 
+def policy_without(folder: Path, *keys: str) -> Path:
+    """The shipped policy without the ``policy.json`` settings ``keys`` (as a policy written
+    before they existed), written to ``folder``, which is returned."""
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    settings = json.loads((folder / "policy.json").read_text())
+    for key in keys:
+        del settings[key]
+    (folder / "policy.json").write_text(json.dumps(settings))
+    return folder
+
+
 def table_priced_policy(folder: Path, *, rate: str, fee: str) -> Path:
     """The shipped policy priced the way policies were before the build-up: every grade at
     ``rate`` a year (``fee`` a month for point-of-sale installments), no ``pricing``, no
     programmes. Written to ``folder``, which is returned."""
-    shutil.copytree(DEFAULT_POLICY_DIR, folder)
-    settings = json.loads((folder / "policy.json").read_text())
-    settings.pop("pricing")
-    settings.pop("programmes")
-    (folder / "policy.json").write_text(json.dumps(settings))
+    policy_without(folder, "pricing", "programmes")
     graph = json.loads((folder / "decision.json").read_text())
     grade = next(n for n in graph["nodes"] if n["id"] == "grade")
     grade["content"]["outputs"] += [

@@ -6,12 +6,10 @@ Checked with an annuity written here. A policy without the setting keeps income 
 
 from __future__ import annotations
 
-import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from tests.support.decisioning import DECIDED_ON, ChosenPD, application
+from tests.support.decisioning import DECIDED_ON, ChosenPD, application, policy_without
 from thinfile.decisioning import DEFAULT_POLICY_DIR, decide, load_policy, parse_application
 
 REVOLVING_MAX = 5_000_000  # the shipped product table's 50,000.00
@@ -53,11 +51,7 @@ def test_the_line_drawn_whole_fits_the_room_and_the_product() -> None:
 
 
 def test_a_policy_without_the_setting_keeps_income_times_the_multiple(tmp_path: Path) -> None:
-    older = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, older)
-    settings = json.loads((older / "policy.json").read_text())
-    del settings["line_limit"]
-    (older / "policy.json").write_text(json.dumps(settings))
+    older = policy_without(tmp_path / "policy", "line_limit")
     line, room = _line(older)
     assert line.credit_limit is not None
     assert _annuity_fen(line.credit_limit, line.schedule.terms.annual_rate, 12) > 5 * room

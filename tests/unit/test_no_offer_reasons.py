@@ -6,11 +6,9 @@ the reasons its stored decisions were given."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
-from tests.support.decisioning import DECIDED_ON, ChosenPD, application
+from tests.support.decisioning import DECIDED_ON, ChosenPD, application, policy_without
 from thinfile.decisioning import DEFAULT_POLICY_DIR, decide, load_policy, parse_application
 
 
@@ -56,11 +54,7 @@ def test_an_unaffordable_installment_is_still_affordability() -> None:
 
 
 def test_a_policy_without_the_setting_keeps_its_reasons(tmp_path: Path) -> None:
-    older = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, older)
-    settings = json.loads((older / "policy.json").read_text())
-    del settings["no_offer_reasons"]
-    (older / "policy.json").write_text(json.dumps(settings))
+    older = policy_without(tmp_path / "policy", "no_offer_reasons")
     d = _decide(
         older, purpose="education", requested_amount="300.00", existing_debt_payment_monthly="0"
     )
