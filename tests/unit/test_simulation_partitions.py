@@ -91,3 +91,47 @@ def test_a_block_outside_the_population_is_refused(block, rows, field):
     with pytest.raises(InvalidInputError) as err:
         generate_block(2_500, block, seed=3, block_rows=rows)
     assert err.value.field == field
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from thinfile.scoring import train_model
+    from thinfile.sim import NOT_MODEL_INPUTS, generate_applicants
+
+    return train_model(
+        generate_applicants(3000, seed=11),
+        target="bad_12m",
+        kind="both",
+        id_col="applicant_id",
+        exclude=list(NOT_MODEL_INPUTS),
+    )
+
+
+@pytest.mark.parametrize("left_out", ["rent_on_time_ratio", "income_verified"])
+def test_a_chunk_in_which_every_applicant_left_a_field_out_is_scored_as_its_rows(trained, left_out):
+    """A field every record of a chunk lacks is a column of gaps, as one row's missing key
+    is: the count is the one of deciding each applicant alone (it was refused as a column
+    the data lacks, so a partition's luck decided whether a Spark run finished)."""
+    from thinfile.decisioning import decide
+    from thinfile.decisioning.simulate import application_from_record
+    from thinfile.sim import generate_applicants
+
+    frame = generate_applicants(80, seed=5).assign(**{left_out: None})
+    rows: list[dict[str, object]] = frame.to_dict("records")  # type: ignore[assignment]
+    assert trained.feature_names.count(left_out) == 1
+    report = simulate(rows, policy=load_policy(), model=trained, on=DECIDED_ON)
+    alone = [
+        decide(application_from_record(r), policy=load_policy(), model=trained, on=DECIDED_ON)
+        for r in rows
+    ]
+    approved = sum(d.outcome.value == "approve" for d in alone)
+    assert report.candidate.overall.applications == 80
+    assert report.candidate.overall.approved == approved > 0
+
+
+def test_an_empty_file_compared_with_a_baseline_is_a_report_of_nothing():
+    policy = load_policy()
+    report = simulate([], policy=policy, baseline=policy, model=ChosenPD(), on=DECIDED_ON)
+    change = report.change()
+    assert change is not None and change["approval_rate"] == 0
+    assert report.candidate.overall.applications == 0

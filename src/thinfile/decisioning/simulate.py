@@ -65,6 +65,11 @@ __all__ = [
 ]
 
 
+def _approved_share(tally: Tally) -> float:
+    """Approved over applications, unrounded; 0 with no applications (an empty file)."""
+    return tally.approved / tally.applications if tally.applications else 0.0
+
+
 @dataclass
 class SimulationReport:
     """What a policy would do, with the share and target its occupations are checked by."""
@@ -82,9 +87,7 @@ class SimulationReport:
             return None
         new, old = self.candidate.overall, self.baseline.overall
         return {
-            "approval_rate": round(
-                new.approved / new.applications - old.approved / old.applications, 6
-            ),
+            "approval_rate": round(_approved_share(new) - _approved_share(old), 6),
             "swap_in": self.swaps[0],
             "swap_out": self.swaps[1],
             **economics_change(new.as_dict(), old.as_dict()),

@@ -106,7 +106,11 @@ def _batch_scores(model: Scorer, apps: Sequence[Application], on: date) -> list[
         ]
     import pandas as pd
 
-    frame = score_frame(pd.DataFrame([model_record(a, on) for a in apps]))
+    frame = pd.DataFrame([model_record(a, on) for a in apps])
+    # A field every application of the chunk left out is a column of gaps, as score_one
+    # reads a missing key: a chunk is scored as its rows would be one by one.
+    absent = [n for n in getattr(model, "feature_names", ()) if n not in frame.columns]
+    frame = score_frame(frame.reindex(columns=[*frame.columns, *absent]) if absent else frame)
     return [
         _Score(float(p), int(s))  # float-ok: probabilities
         for p, s in zip(frame["pd"], frame["score"], strict=True)
