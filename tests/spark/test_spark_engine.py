@@ -288,3 +288,82 @@ def test_a_missing_folder_is_named_on_spark(spark, folder):
     with pytest.raises(DataContractError) as err:
         read_parquet(spark, str(folder / "nowhere"), field="--data")
     assert err.value.field == "--data"
+
+
+def test_an_output_folder_holding_other_files_is_refused_and_left_whole(
+    spark, folder, applicants, model_dir
+):
+    from thinfile.spark.scoring import score_parquet
+
+    data, out = folder / "few.parquet", folder / "workdir"
+    applicants.head(30).to_parquet(data)
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "keep.txt").write_text("precious")
+    with pytest.raises(InvalidInputError) as err:
+        score_parquet(spark, model_dir, str(data), str(out), reasons=1)
+    assert err.value.field == "--out" and "notes" in err.value.message
+    assert (out / "notes" / "keep.txt").read_text() == "precious"
+    as_spark = folder / "as-spark"  # a Spark output folder, as the input
+    spark.read.parquet(str(data)).write.parquet(str(as_spark))
+    for target in (as_spark, folder):
+        with pytest.raises(InvalidInputError) as err:
+            score_parquet(spark, model_dir, str(as_spark), str(target), reasons=1)
+        assert err.value.field == "--out" and "data it is made from" in err.value.message
+    assert len(pd.read_parquet(as_spark)) == 30 and (out / "notes" / "keep.txt").exists()
+
+
+def test_a_failed_run_keeps_the_earlier_output_and_names_the_field(
+    spark, folder, applicants, model_dir
+):
+    from thinfile.spark.scoring import score_parquet
+
+    good, bad, out = folder / "good.parquet", folder / "bad.parquet", folder / "scores"
+    applicants.head(40).to_parquet(good)
+    applicants.head(40).assign(income_monthly_cv=float("inf")).to_parquet(bad)
+    assert score_parquet(spark, model_dir, str(good), str(out), reasons=1) == 40
+    before = read_parquet(out)
+    with pytest.raises(DataContractError) as err:  # raised in a Python worker
+        score_parquet(spark, model_dir, str(bad), str(out), reasons=1)
+    assert err.value.field == "income_monthly_cv" and "infinite" in err.value.message
+    pd.testing.assert_frame_equal(read_parquet(out), before)
+    assert not [p for p in folder.iterdir() if ".writing-" in p.name]  # no staging left
+    applicants.iloc[40:65].to_parquet(good)
+    assert score_parquet(spark, model_dir, str(good), str(out), reasons=1) == 25  # replaced
+    assert set(read_parquet(out)["id"]) == set(applicants.iloc[40:65]["applicant_id"])
+
+
+def test_a_csv_file_and_a_mistyped_master_get_typed_errors(
+    capsys, spark, folder, applicants, model_dir
+):
+    from thinfile.spark import SparkSettings, spark_session
+    from thinfile.spark.scoring import score_parquet
+
+    csv = folder / "applicants.csv"
+    applicants.head(5).to_csv(csv, index=False)
+    with pytest.raises(DataContractError) as err:
+        score_parquet(spark, model_dir, str(csv), str(folder / "from-csv"), reasons=1)
+    assert err.value.field == "DATA" and "footer" in err.value.message
+    for master in ("bogus", "local[0]", "spark:/host"):
+        with pytest.raises(InvalidInputError) as bad:
+            spark_session(SparkSettings(master=master))
+        assert bad.value.field == "--spark-master"
+    code, _out, said = run(
+        capsys, "model", "score", str(model_dir), str(csv), "--out", "x", "--engine", "spark",
+        "--spark-master", "local[0]",
+    )  # fmt: skip
+    assert code == 2 and said.startswith("error: --spark-master:")
+
+
+def test_a_simulation_whose_applicants_all_left_a_field_out_runs_on_spark(
+    spark, folder, applicants, model_dir
+):
+    from thinfile.spark.simulate import simulate_parquet
+
+    rows = applicants.iloc[30_000:30_060].assign(rent_on_time_ratio=None)
+    data = folder / "no-rent.parquet"
+    rows.to_parquet(data)
+    policy, model = load_policy(), load_model(model_dir)
+    on_spark = simulate_parquet(spark, str(data), policy=policy, model_dir=model_dir, on=ON)
+    local = simulate(rows.to_dict("records"), policy=policy, model=model, on=ON)
+    assert on_spark.as_dict() == local.as_dict()
+    assert local.candidate.overall.applications == 60

@@ -294,8 +294,10 @@ def score(
     spark_master: MasterOption = DEFAULT_MASTER,
 ) -> None:
     """Score a file in chunks, with reason codes."""
-    if reasons < 0 or chunk_rows < 1:
+    if reasons < 0:
         raise InvalidInputError("must not be negative", field="--reasons", value=reasons)
+    if chunk_rows < 1:
+        raise InvalidInputError("must be at least 1", field="--chunk-rows", value=chunk_rows)
     if choose_engine(engine) is Engine.SPARK:
         from thinfile.spark.scoring import score_parquet
 

@@ -17,7 +17,7 @@ from thinfile.scoring import artifact
 from thinfile.scoring.batch import score_chunk
 from thinfile.scoring.model import ScoringModel, model_from_files
 from thinfile.scoring.reason_table import ReasonMethod
-from thinfile.spark.frames import arrow_frames, read_parquet, write_parquet
+from thinfile.spark.frames import arrow_frames, carrying_errors, read_parquet, write_parquet
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -82,6 +82,7 @@ def score_parquet(
     schema = StructType(fields)
     shipped = spark.sparkContext.broadcast((version, dict(files)))
 
+    @carrying_errors
     def score_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
         from pyspark.sql.pandas.types import to_arrow_schema
@@ -92,5 +93,5 @@ def score_parquet(
             scored = score_chunk(scoring, chunk, reasons=reasons, method=method)
             yield pa.RecordBatch.from_pandas(scored, schema=target, preserve_index=False)
 
-    write_parquet(frame.mapInArrow(score_batches, schema), out)
+    write_parquet(frame.mapInArrow(score_batches, schema), out, source=("DATA", data))
     return int(read_parquet(spark, out, field="--out").count())

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import warnings
@@ -38,6 +39,10 @@ class SparkSettings:
     shuffle_partitions: int = 8
     arrow_batch_rows: int = 10_000
     app_name: str = "thinfile"
+    log_level: str = "FATAL"
+    """The driver's Spark log level: a job's failure is raised as a thinfile error
+    (:func:`thinfile.spark.frames.told_as_thinfile`), so Spark's own account of it, a
+    stack trace per failed task, is not printed beside it; "ERROR" or "WARN" to see it."""
 
 
 def quiet_pandas_warning() -> None:
@@ -86,6 +91,7 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
             value="spark",
             remedy="install a JRE (Debian: openjdk-17-jre-headless) or set JAVA_HOME",
         )
+    _check_master(chosen.master)
     prepare_environment()
     quiet_pandas_warning()
     builder = (
@@ -99,6 +105,33 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
     )
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # the JVM's refusal arrives as text, whatever its type
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+        raise InvalidInputError(
+            f"Spark did not start ({first[:200]})",
+            field="--spark-master",
+            value=chosen.master,
+            remedy="check the master URL and that the cluster is reachable",
+        ) from None
+    session.sparkContext.setLogLevel(chosen.log_level)
     return session
+
+
+_MASTER = re.compile(
+    r"local(\[(\*|[1-9][0-9]*)(,\s*[1-9][0-9]*)?\])?"
+    r"|local-cluster\[[1-9][0-9]*,\s*[1-9][0-9]*,\s*[1-9][0-9]*\]"
+    r"|(spark|k8s|mesos)://\S+|yarn"
+)
+
+
+def _check_master(master: str) -> None:
+    """A master URL Spark accepts, told before Java starts rather than in its stack trace."""
+    if _MASTER.fullmatch(master) is None:
+        raise InvalidInputError(
+            "not a Spark master URL",
+            field="--spark-master",
+            value=master,
+            remedy="use local[*], local[N] (N at least 1), spark://host:7077, k8s://… or yarn",
+        )

@@ -27,7 +27,7 @@ from thinfile.decisioning.simulate import (
 )
 from thinfile.scoring import artifact
 from thinfile.scoring.model import model_from_files
-from thinfile.spark.frames import arrow_frames, read_parquet
+from thinfile.spark.frames import arrow_frames, carrying_errors, read_parquet, told_as_thinfile
 from thinfile.spark.scoring import worker_model
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def simulate_parquet(
     old_texts = (baseline.settings_json(), baseline.graph_json) if baseline else None
     shipped = spark.sparkContext.broadcast((version, dict(files)))
 
+    @carrying_errors
     def count_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
@@ -81,7 +82,8 @@ def simulate_parquet(
             )
         yield pa.RecordBatch.from_pydict({"counts": [json.dumps(counts.state())]})
 
-    parts = frame.mapInArrow(count_partition, "counts string").toArrow()
+    with told_as_thinfile("--data", data):
+        parts = frame.mapInArrow(count_partition, "counts string").toArrow()
     arms = [(p.version, p.settings.cap) for p in (policy, baseline) if p is not None]
     counts = Counts.empty(arms)
     for text in parts.column("counts").to_pylist():
