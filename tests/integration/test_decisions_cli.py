@@ -188,3 +188,18 @@ def test_an_unedited_copy_of_the_active_policy_is_refused_as_its_challenger(
         rows = conn.execute(sa.text("SELECT status, share FROM policy_versions")).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("active", "0")]
+
+
+def test_decide_reads_a_file_with_a_byte_order_mark_and_names_what_it_cannot_read(
+    capsys, tmp_path, model_dir
+):
+    text = json.dumps(application(), ensure_ascii=False)
+    marked, gbk = tmp_path / "bom.json", tmp_path / "gbk.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode())  # as Windows Notepad saves UTF-8
+    gbk.write_bytes(json.dumps(application(name="张三"), ensure_ascii=False).encode("gbk"))
+    args = ("--model", str(model_dir), "--on", "2026-11-25", "--json")
+    code, out, _ = run(capsys, "decide", str(marked), *args)
+    assert code == 0 and json.loads(out)["outcome"] in {"approve", "refer", "decline"}
+    for path, said in ((gbk, "is not UTF-8 text"), (tmp_path, "is a folder")):
+        code, _out, err = run(capsys, "decide", str(path), *args)
+        assert code == 2 and err.startswith("error: APPLICATION:") and said in err, err

@@ -28,3 +28,28 @@ def test_today_and_value_dates_are_beijing_dates(
     assert business_date.lender_today() == beijing
     assert value_date_of(utc) == beijing
     assert value_date_of(utc.replace(tzinfo=None)) == beijing  # SQLite's naive UTC
+
+
+@pytest.mark.parametrize(
+    ("command", "first_due"),
+    [
+        (("checkout", "quote", "--price", "600", "--periods", "3"), "2027-02-01"),
+        (("quote", "--principal", "600", "--periods", "3"), "2027-02-01"),
+    ],
+)
+def test_the_quotes_start_on_the_lenders_today(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command, first_due
+) -> None:
+    """At 18:00 UTC on New Year's Eve it is 02:00 on 1 January in Beijing: a purchase or a
+    loan quoted then starts on 1 January (the machine's or UTC's date said 31 December, and
+    ``thinfile quote`` started every loan on 2024-01-01)."""
+    import json
+
+    from tests.support.cli import run
+
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2026, 12, 31, 18, tzinfo=UTC))
+    code, out, err = run(capsys, *command, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    installments = data["borrower"]["installments"] if "borrower" in data else data["installments"]
+    assert installments[0]["due_date"] == first_due

@@ -8,7 +8,6 @@ lender recognises the subsidy as income by the effective-interest method.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -36,6 +35,7 @@ from thinfile.commerce import (
 from thinfile.errors import InvalidInputError, RateCapExceededError
 from thinfile.loanmath.terms import LAST_START_YEAR
 from thinfile.money import format_yuan
+from thinfile.services.business_date import lender_today
 
 __all__ = ["register"]
 
@@ -111,7 +111,7 @@ def quote(
     coupon = _coupon(coupon_off, coupon_funded_by)
     if coupon is not None and coupon.amount >= amount:
         raise InvalidInputError("must be less than --price", field="--coupon-off", value=coupon_off)
-    purchase_date = option_date(start, "--start") if start else date.today()
+    purchase_date = option_date(start, "--start") if start else lender_today()
     if purchase_date.year > LAST_START_YEAR:
         raise InvalidInputError(
             f"must be in {LAST_START_YEAR} or before: every due date must fit the calendar",

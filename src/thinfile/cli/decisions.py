@@ -67,10 +67,20 @@ def _load_model(path: Path | None) -> ScoringModel:
 
 
 def _read_json(path: Path, option: str) -> object:
+    """The JSON file at ``path``: UTF-8, with or without the byte-order mark Windows editors
+    write (RFC 8259 allows a parser to ignore it)."""
     try:
-        return json.loads(path.read_text("utf-8"))
+        return json.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise InvalidInputError(f"{path} does not exist", field=option) from None
+    except IsADirectoryError:
+        raise InvalidInputError(
+            f"{path} is a folder", field=option, remedy="give the JSON file itself"
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"{path} is not UTF-8 text", field=option, remedy="save the file as UTF-8"
+        ) from None
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})", field=option

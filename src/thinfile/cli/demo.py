@@ -40,6 +40,7 @@ from thinfile.cli.demo_summary import (
     summarise,
 )
 from thinfile.cli.options import make_console, path_text
+from thinfile.services.business_date import lender_today
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -180,7 +181,7 @@ def _journey(
         )
         context = build_context(settings)
         upgrade(context.engine)
-        start = date.today() - timedelta(days=365)
+        start = lender_today() - timedelta(days=365)
         lender = _seed(
             console, context, frame, (version, model_dir), behaviour, borrowers, start, seed
         )
@@ -279,7 +280,7 @@ def _seed(
         behaviour_model=behaviour,
         borrowers=borrowers,
         start=start,
-        days=(date.today() - start).days,
+        days=(lender_today() - start).days,
         seed=seed,
     )
 
@@ -289,7 +290,7 @@ def _year(
 ) -> None:
     from thinfile.services.demo import run_year
 
-    days = (date.today() - start).days
+    days = (lender_today() - start).days
     console.print(
         f"[bold]4/6[/bold] a year from {start}: applications, decisions, reviews, "
         f"loans, repayments and nightly close of business ({days} business dates)\n"

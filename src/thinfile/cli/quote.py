@@ -35,6 +35,7 @@ from thinfile.loanmath import (
     standard_default_terms,
 )
 from thinfile.money import Money, Rounding, format_yuan
+from thinfile.services.business_date import lender_today
 
 
 def quote_json(schedule: Schedule, rate: AnnualizedRate | None = None) -> dict[str, object]:
@@ -118,7 +119,9 @@ def quote(
     method: Annotated[str, typer.Option(help="|".join(m.value for m in RepaymentMethod))] = (
         "equal-installment"
     ),
-    start: Annotated[str, typer.Option(help="Disbursement date, YYYY-MM-DD.")] = "2024-01-01",
+    start: Annotated[
+        str | None, typer.Option(help="Disbursement date, YYYY-MM-DD (default: today in Beijing).")
+    ] = None,
     first_due: Annotated[str | None, typer.Option(help="First due date (broken period).")] = None,
     frequency: Annotated[str, typer.Option(help="monthly|biweekly|weekly|every-15-days")] = (
         "monthly"
@@ -150,7 +153,7 @@ def quote(
     n = option_whole(periods, "--periods")
     if n < 1:
         raise InvalidInputError("must be at least 1", field="--periods", value=periods)
-    loan_start = option_date(start, "--start")
+    loan_start = option_date(start, "--start") if start is not None else lender_today()
     first = option_date(first_due, "--first-due") if first_due else None
     if first is not None and first <= loan_start:
         raise InvalidInputError("must be after --start", field="--first-due", value=first_due)
