@@ -110,3 +110,29 @@ def test_an_occupation_mostly_priced_at_the_cap_is_flagged(tmp_path):
     assert Decimal(data["change"]["average_annualized_rate"]) > 0
     html = render_simulation_html(report)
     assert "most approvals at the cap" in html and "Annualized rates of approved offers" in html
+
+
+def test_a_report_under_a_lower_cap_has_no_bands_above_it():
+    """Under a 20% cap the bands end at 20% (it listed 20%–22% and 22%–20%); an offer at the
+    cap is counted in the last band."""
+    from thinfile.decisioning.economics import EconomicsTally, OfferEconomics
+
+    tally = EconomicsTally()
+    for nominal in ("0.15", "0.1999", "0.20"):
+        tally.add(
+            OfferEconomics(
+                Decimal(nominal), Decimal(nominal), False, 100, 0, Decimal(1), Decimal(2),
+                Decimal(1000), None,
+            )
+        )  # fmt: skip
+    bands = tally.distribution(Decimal("0.20"))["bands"]
+    assert bands == {"0%–10%": 0, "10%–14%": 0, "14%–18%": 1, "18%–20%": 2}
+    assert list(tally.distribution(Decimal("0.24"))["bands"])[-2:] == ["20%–22%", "22%–24%"]
+
+
+def test_the_approval_rate_is_rounded_one_way_and_its_change_is_in_points():
+    from thinfile.decisioning.report import percent, points
+
+    assert percent(0.76755) == "76.76%"  # 15,351 of 20,000: the command said 76.75%
+    assert percent(Decimal("0.76755")) == "76.76%"  # the report's six places, as written
+    assert points(-0.00725) == "-0.73 points" and points(0) == "+0.00 points"

@@ -29,7 +29,7 @@ from thinfile.decisioning import (
     parse_application,
     simulate,
 )
-from thinfile.decisioning.report import render_simulation_html
+from thinfile.decisioning.report import percent, render_simulation_html
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.scoring import ScoringModel, load_model, read_table
@@ -228,7 +228,7 @@ def simulate_command(
         print_segments(report, make_console())
         overall = report.candidate.overall
         make_console().print(
-            f"approval rate {overall.approval_rate:.2%} over "
+            f"approval rate {percent(overall.approval_rate)} over "
             f"{overall.applications} applications; report written to {out}"
         )
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from thinfile.decisioning.report import points
 from thinfile.money import Money
 
 if TYPE_CHECKING:
@@ -255,9 +256,7 @@ def print_summary(console: Console, s: DemoSummary, seconds: float) -> None:
     rates = [
         simulation[arm]["overall"]["average_annualized_rate"] for arm in ("baseline", "candidate")
     ]
-    table.add_row(
-        "policy change (20% cap): approval rate", f"{change.get('approval_rate', 0):+.2%}"
-    )
+    table.add_row("policy change (20% cap): approval rate", points(change.get("approval_rate", 0)))
     table.add_row(
         "policy change (20% cap): average annualized rate",
         " → ".join(f"{float(r):.2%}" for r in rates if r is not None),

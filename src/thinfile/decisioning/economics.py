@@ -40,8 +40,8 @@ __all__ = [
 AT_CAP_WITHIN = Decimal("0.005")
 """An offer within half a point of the cap (on the cap basis) counts as at the cap."""
 RATE_BANDS = (Decimal("0.10"), Decimal("0.14"), Decimal("0.18"), Decimal("0.20"), Decimal("0.22"))
-"""Upper bounds of the bands of nominal annualized rates counted in a report; the last band
-runs from 22% to the cap."""
+"""Upper bounds of the bands of nominal annualized rates counted in a report, those below the
+cap; the last band runs from the highest of them to the cap."""
 _PLACES = Decimal("0.000001")
 EXACT = Context(prec=120, traps=[Inexact])
 """The context sums of rates and fen are added in: wide enough for any book, and a sum that
@@ -97,7 +97,8 @@ def _yuan(fen: Decimal | int) -> str:
 
 
 def _band_names(cap: Decimal) -> list[str]:
-    edges = [Decimal(0), *RATE_BANDS, cap]
+    """The bands' names up to ``cap``: a band above it would never count an offer."""
+    edges = [Decimal(0), *(edge for edge in RATE_BANDS if edge < cap), cap]
     return [f"{low:.0%}–{high:.0%}" for low, high in itertools.pairwise(edges)]
 
 
@@ -165,8 +166,8 @@ class EconomicsTally:
         n = self.offers
         names = _band_names(cap)
         counts = dict.fromkeys(names, 0)
-        for (_rate, band), count in ordered:
-            counts[names[band]] += count
+        for (_rate, band), count in ordered:  # a rate at the cap is in the last band
+            counts[names[min(band, len(names) - 1)]] += count
         return {
             "p10": self._percentile(ordered, n, Decimal("0.1")),
             "p50": self._percentile(ordered, n, Decimal("0.5")),

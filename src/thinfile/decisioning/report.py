@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 from thinfile.decisioning.simulate import SimulationReport
 
-__all__ = ["render_simulation_html"]
+__all__ = ["percent", "points", "render_simulation_html"]
 
 _COLUMNS = (
     "applications",
@@ -41,11 +41,27 @@ _RATES = {
 }
 
 
+_HUNDREDTH = Decimal("0.01")
+
+
+def percent(share: object) -> str:
+    """A share (0.76755) as a percentage to two places, halves up (76.76%): one rounding
+    wherever a simulation's rates are shown, the report's six places read as written."""
+    value = Decimal(str(share)) * 100  # not money: a share in percent
+    return f"{value.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)}%"
+
+
+def points(change: object) -> str:
+    """A change of a share (-0.00725) in percentage points, signed (-0.73 points)."""
+    value = Decimal(str(change)) * 100  # not money: a difference of shares, in points
+    return f"{value.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP):+} points"
+
+
 def _cell(column: str, value: object) -> str:
     if value is None:
         return "—"
     if column in _RATES:
-        return f"{Decimal(str(value)):.2%}"
+        return percent(value)
     return escape(str(value))
 
 
@@ -131,10 +147,9 @@ def _distribution(*groups: Mapping[str, object]) -> str:
 
 
 def _change(change: Mapping[str, object]) -> str:
-    def points(key: str) -> str:
+    def points_of(key: str) -> str:
         value = change.get(key)
-        points = None if value is None else Decimal(str(value)) * 100  # not money: points
-        return "—" if points is None else f"{points:+.2f} points"
+        return "—" if value is None else points(value)
 
     def yuan(key: str) -> str:
         value = change.get(key)
@@ -142,11 +157,11 @@ def _change(change: Mapping[str, object]) -> str:
 
     return (
         "<p class='change'>Change from baseline: approval rate "
-        f"{Decimal(str(change['approval_rate'])):+.2%}, swapped in {change['swap_in']}, "
+        f"{points(change['approval_rate'])}, swapped in {change['swap_in']}, "
         f"swapped out {change['swap_out']}; mean annualized rate "
-        f"{points('average_annualized_rate')} (compounded "
-        f"{points('average_effective_rate')}), share at the cap "
-        f"{points('share_at_cap')}; expected interest {yuan('expected_interest')}, fees "
+        f"{points_of('average_annualized_rate')} (compounded "
+        f"{points_of('average_effective_rate')}), share at the cap "
+        f"{points_of('share_at_cap')}; expected interest {yuan('expected_interest')}, fees "
         f"{yuan('expected_fees')}, loss {yuan('expected_loss')}, margin "
         f"{yuan('expected_margin')}.</p>"
     )
