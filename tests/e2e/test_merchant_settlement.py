@@ -285,3 +285,13 @@ def test_a_lender_funded_coupon_is_paid_to_the_merchant_and_taken_back_on_a_full
         ).scalar()
     assert marketing == off  # the kept order's coupon only
     ledger_ok(api)
+
+
+def test_a_date_not_yet_closed_is_refused_naming_the_option(
+    database_url: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("THINFILE_DATABASE_URL", database_url)
+    code, out, err = run(
+        capsys, "merchants", "settle", "--date", "2099-01-01", "--out", str(tmp_path)
+    )
+    assert code == 2 and out == "" and err.startswith("error: --date: settlement date"), err

@@ -127,7 +127,8 @@ def test_a_report_under_a_lower_cap_has_no_bands_above_it():
         )  # fmt: skip
     bands = tally.distribution(Decimal("0.20"))["bands"]
     assert bands == {"0%–10%": 0, "10%–14%": 0, "14%–18%": 1, "18%–20%": 2}
-    assert list(tally.distribution(Decimal("0.24"))["bands"])[-2:] == ["20%–22%", "22%–24%"]
+    usual = tally.distribution(Decimal("0.24"))["bands"]
+    assert isinstance(usual, dict) and list(usual)[-2:] == ["20%–22%", "22%–24%"]
 
 
 def test_the_approval_rate_is_rounded_one_way_and_its_change_is_in_points():

@@ -19,7 +19,7 @@ import typer
 from thinfile.adapters.webhook_sender import HttpWebhookSender
 from thinfile.cli.options import option_date, output_folder, path_text
 from thinfile.cli.service_settings import load_settings, open_database
-from thinfile.errors import InvalidInputError
+from thinfile.errors import InvalidInputError, ThinfileError
 from thinfile.security.crypto import pii_cipher
 from thinfile.services.settlements import (
     SettlementRecord,
@@ -100,7 +100,12 @@ def settle(
     out = output_folder(out, "--out")  # checked before anything is settled
     settings = load_settings()
     with open_database(settings) as engine:
-        records = settle_merchants(engine, on)
+        try:
+            records = settle_merchants(engine, on)
+        except ThinfileError as exc:
+            if exc.field == "date":  # the service's name for what this command calls --date
+                exc.field = "--date"
+            raise
     try:
         paths = write_settlement_files(records, out)
     except OSError as exc:  # settled all the same: a second run writes the same files

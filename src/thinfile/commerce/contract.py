@@ -121,7 +121,8 @@ def _cap_problem(periods: int, monthly_fee_rate: Decimal, field: str) -> FieldPr
         return None
     return FieldProblem(
         field,
-        f"costs the borrower {cost:.2%} a year over {periods} periods, above the "
+        f"costs the borrower {cost:.2%} a year (annualized, the stricter of nominal and "
+        f"compounded) over {periods} periods, above the "
         f"{DEFAULT_CAP:.0%} cap: lower the monthly fee rate",
         str(monthly_fee_rate),
     )
