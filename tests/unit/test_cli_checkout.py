@@ -180,3 +180,14 @@ def test_the_purchase_date_defaults_to_today(capsys: pytest.CaptureFixture[str])
     code, out, _ = run(capsys, "checkout", "quote", "--price", "600", "--periods", "3", "--json")
     assert code == 0
     assert len(json.loads(out)["borrower"]["installments"]) == 3
+
+
+def test_every_printed_table_groups_thousands_alike(capsys: pytest.CaptureFixture[str]) -> None:
+    """The purchase table printed 12,000.00 and the schedule below it 10725.00."""
+    code, out, err = run(
+        capsys, *QUOTE, "--merchant-subsidy", "7.5%", "--coupon-off", "300",
+        "--coupon-funded-by", "merchant",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "12,000.00" in out and "10,725.00" in out and "11,700.00" in out
+    assert "10725.00" not in out and "9750.00" not in out

@@ -22,7 +22,7 @@ from thinfile.cli.options import (
     option_rate,
     option_whole,
 )
-from thinfile.cli.quote import print_quote
+from thinfile.cli.quote import print_quote, yuan
 from thinfile.commerce import (
     ALLOWED_TERMS,
     CheckoutQuote,
@@ -34,7 +34,6 @@ from thinfile.commerce import (
 )
 from thinfile.errors import InvalidInputError, RateCapExceededError
 from thinfile.loanmath.terms import LAST_START_YEAR
-from thinfile.money import format_yuan
 from thinfile.services.business_date import lender_today
 
 __all__ = ["register"]
@@ -158,7 +157,7 @@ def print_checkout_quote(result: CheckoutQuote, console: Console) -> None:
         ("Lender marketing expense 营销费用", money.marketing_expense),
     ]
     for label, value in rows:
-        table.add_row(label, format_yuan(value.fen, grouped=True))
+        table.add_row(label, yuan(value.fen))
     console.print(table)
     print_quote(result.plan.schedule, console, result.plan.annualized)
     recognition = result.recognition
@@ -169,9 +168,9 @@ def print_checkout_quote(result: CheckoutQuote, console: Console) -> None:
         income.add_row(
             str(p.n),
             p.due_date.isoformat(),
-            *(format_yuan(v) for v in (p.opening, p.installment, p.income, p.deferred_after)),
+            *(yuan(v) for v in (p.opening, p.installment, p.income, p.deferred_after)),
         )
-    income.add_row("", "total", "", "", format_yuan(recognition.total_recognised), "")
+    income.add_row("", "total", "", "", yuan(recognition.total_recognised), "")
     console.print(income)
     rate = recognition.effective_rate
     console.print(

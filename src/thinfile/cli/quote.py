@@ -70,6 +70,11 @@ def broken_period_note(rate: AnnualizedRate) -> str | None:
     )
 
 
+def yuan(fen: int) -> str:
+    """An amount in a printed table: yuan with thousands grouped, as every table here shows."""
+    return format_yuan(fen, grouped=True)
+
+
 def print_quote(schedule: Schedule, console: Console, rate: AnnualizedRate | None = None) -> None:
     table = Table(title="Repayment schedule 还款计划")
     for col in ("#", "due", "principal", "interest", "fee", "total", "balance"):
@@ -78,15 +83,15 @@ def print_quote(schedule: Schedule, console: Console, rate: AnnualizedRate | Non
         table.add_row(
             str(i.n),
             i.due_date.isoformat(),
-            *(format_yuan(v) for v in (i.principal, i.interest, i.fee, i.total, i.balance)),
+            *(yuan(v) for v in (i.principal, i.interest, i.fee, i.total, i.balance)),
         )
     table.add_row(
         "",
         "total",
-        format_yuan(schedule.total_principal),
-        format_yuan(schedule.total_interest),
-        format_yuan(schedule.total_fees - schedule.terms.upfront_fee.fen),
-        format_yuan(schedule.total_repaid),
+        yuan(schedule.total_principal),
+        yuan(schedule.total_interest),
+        yuan(schedule.total_fees - schedule.terms.upfront_fee.fen),
+        yuan(schedule.total_repaid),
         "",
     )
     console.print(table)

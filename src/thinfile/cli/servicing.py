@@ -15,6 +15,7 @@ from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import SYSTEM
 from thinfile.services.ledger import verify_ledger
 from thinfile.services.loans import get_loan
+from thinfile.servicing.account import InstallmentState
 from thinfile.settings import load_settings
 from thinfile.store import make_engine, upgrade
 
@@ -98,6 +99,18 @@ def loan_show(
                     },
                     "overpayment": format_yuan(loan.credit),
                     "transactions": len(view.transactions),
+                    "installments": [
+                        {
+                            "n": i.n,
+                            "due_date": i.due.isoformat(),
+                            "principal": format_yuan(i.principal_due),
+                            "interest": format_yuan(i.interest_due),
+                            "fee": format_yuan(i.fee_due),
+                            "penalty": format_yuan(i.penalty_due),
+                            "paid": format_yuan(_paid(i)),
+                        }
+                        for i in loan.installments
+                    ],
                 }
             )
         )
@@ -106,13 +119,22 @@ def loan_show(
     for col in ("#", "due", "principal", "interest", "fee", "penalty", "paid"):
         table.add_column(col, justify="right")
     for i in loan.installments:
-        paid = i.principal_paid + i.interest_paid + i.fee_paid + i.penalty_paid
         table.add_row(
             str(i.n),
             i.due.isoformat(),
             *(
                 format_yuan(v)
-                for v in (i.principal_due, i.interest_due, i.fee_due, i.penalty_due, paid)
+                for v in (i.principal_due, i.interest_due, i.fee_due, i.penalty_due, _paid(i))
             ),
         )
-    make_console().print(table)
+    console = make_console()
+    console.print(table)
+    console.print(
+        f"outstanding: principal {format_yuan(owed.principal)}, interest "
+        f"{format_yuan(owed.interest)}, fee {format_yuan(owed.fee)}, penalty "
+        f"{format_yuan(owed.penalty)}; overpayment held {format_yuan(loan.credit)}"
+    )
+
+
+def _paid(row: InstallmentState) -> int:
+    return row.principal_paid + row.interest_paid + row.fee_paid + row.penalty_paid
