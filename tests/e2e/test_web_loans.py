@@ -9,6 +9,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -226,6 +227,49 @@ def test_repaying_part_early_cuts_the_principal_by_the_chosen_mode(client, monke
     after = loans.get_loan(engine_of(client), loan_id)
     assert after.outstanding.principal <= 500_000
     assert len([i for i in after.account.installments if i.principal_due]) < 12
+
+
+def _part_form(page: str) -> str:
+    found_form = re.search(
+        r'<form method="post" action="/loans/\d+/prepayments">.*?</form>', page, re.S
+    )
+    assert found_form, "no repay-part form"
+    return found_form.group(0)
+
+
+def test_a_stale_payoff_is_refused_on_the_repay_everything_form_with_the_new_payoff(
+    client, monkeypatch
+):
+    """Tab A shows the payoff, tab B repays part, tab A repays everything: the refusal sits on
+    the "Repay everything" form, which now offers the new payoff; "Repay part" stays shut and
+    empty, so clicking again never makes a part payment by mistake."""
+    borrower(client, 37)
+    loan_id = accept_offer(client, monkeypatch)
+    tab_a = client.get(f"/loans/{loan_id}").text
+    stale = pay_form(tab_a, "prepayments")
+    tab_b = client.get(f"/loans/{loan_id}").text
+    part_key = re.findall(r'name="idempotency_key" value="([^"]+)"', _part_form(tab_b))[0]
+    repaid = client.post(
+        f"/loans/{loan_id}/prepayments",
+        data={"csrf_token": csrf(tab_b), "idempotency_key": part_key, "amount": "10"},
+        follow_redirects=False,
+    )
+    assert repaid.status_code == 303, repaid.text
+    reply = client.post(stale["url"], data={k: v for k, v in stale.items() if k != "url"})
+    assert reply.status_code == 422, reply.text
+    fresh = pay_form(reply.text, "prepayments")
+    everything = re.search(r'<form [^>]*id="payoff-form".*?</form>', reply.text, re.S)
+    assert everything and 'id="e-payoff-amount"' in everything.group(0)
+    assert fresh["whole"] == "all" and fresh["amount"] != stale["amount"]
+    assert Decimal(fresh["amount"]) == Decimal(stale["amount"]) - 10
+    part = _part_form(reply.text)
+    assert 'id="e-prepay-amount"' not in reply.text
+    assert re.search(r'id="f-prepay-amount"[^>]*value=""', part)
+    assert "<details open>" not in reply.text and "<details>" in reply.text
+    assert [t.kind for t in loans.get_loan(engine_of(client), loan_id).transactions] == [
+        "disbursement",
+        "prepayment",
+    ]
 
 
 def test_a_borrower_can_never_see_or_pay_another_borrowers_loan(client, monkeypatch):
@@ -505,6 +549,40 @@ def test_pay_now_above_the_payoff_is_refused_beside_the_field_with_the_payoff(cl
     ]
 
 
+def _refusal_of(client, form: dict[str, str], amount: str) -> str:
+    reply = client.post(
+        form["url"],
+        data={
+            "csrf_token": form["csrf_token"],
+            "idempotency_key": form["idempotency_key"],
+            "amount": amount,
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert reply.status_code == 422, reply.text
+    return found(r'id="e-pay-amount">([^<]+)<', reply.text)
+
+
+def test_paying_more_than_owed_or_nothing_says_what_to_pay_instead(client, monkeypatch):
+    """Cash beyond the payoff names the most that can be paid; zero or less asks for an
+    amount above zero, not for "an amount in yuan" the borrower already typed."""
+    borrower(client, 43)
+    loan_id = accept_offer(client, monkeypatch)
+    page = client.get(f"/loans/{loan_id}").text
+    payoff = pay_form(page, "prepayments")["amount"]
+    form = pay_form(page)
+    assert _refusal_of(client, form, "99999999") == (
+        f"That is more than you owe: pay at most {payoff} yuan."
+    )
+    for nothing in ("0", "-5", "0.00"):
+        assert _refusal_of(client, form, nothing) == (
+            "Enter an amount above zero, such as 100 or 99.50."
+        ), nothing
+    assert [t.kind for t in loans.get_loan(engine_of(client), loan_id).transactions] == [
+        "disbursement"
+    ]
+
+
 def _language_form_next(page: str) -> str:
     form = re.search(r'<form method="post" action="/language".*?</form>', page, re.S)
     assert form, "no language switch"
@@ -662,6 +740,33 @@ def test_the_loan_page_tells_owed_so_far_from_the_payoff_and_fees_from_penalty(c
     preview = shown.text[shown.text.index('id="pay-preview"') :].split("</div>")[0]
     assert "<dt>Fees</dt>" in preview and 'id="preview-fees"' in preview
     assert "Penalty" not in preview  # nothing late: no penalty, and the fee is not called one
+
+
+def test_a_fee_priced_loan_says_what_repaying_early_does_to_its_fee_and_its_installment(
+    client, monkeypatch
+):
+    """The monthly fee is on the amount borrowed: the page does not promise that repaying part
+    lowers it. Before the first due date it says that money paid now repays principal and the
+    installment's remainder stays due on its date; on that date the note is gone."""
+    borrower(client, 44)
+    loan_id = accept_offer(client, monkeypatch)
+    engine = engine_of(client)
+    account = loans.get_loan(engine, loan_id).account
+    assert account.schedule.terms.method.value == "fee-installment"
+    english = {"Accept-Language": "en"}
+    page = client.get(f"/loans/{loan_id}", headers=english).text
+    how = found(r'<p class="hint" id="pay-how">([^<]+)</p>', page)
+    assert "charged on the amount you borrowed" in how and "does not lower it" in how
+    assert "lowers the interest" not in page
+    due = account.installments[0].due.isoformat()
+    early = found(r'<p class="hint" id="pay-early-note">([^<]+)</p>', page)
+    assert "repays principal now" in early and early.count(due) == 2
+    assert page.index('id="pay-early-note"') < page.index(f'action="/loans/{loan_id}/payments"')
+    chinese = client.get(f"/loans/{loan_id}", headers={"Accept-Language": "zh-CN"}).text
+    assert "不会降低月手续费" in chinese and "立即偿还本金" in chinese
+    cob.run_cob(engine, account.installments[0].due)
+    on_the_day = client.get(f"/loans/{loan_id}", headers=english).text
+    assert 'id="pay-early-note"' not in on_the_day
 
 
 def test_without_a_card_a_borrower_is_sent_to_bind_one_where_the_server_records_no_cash(

@@ -33,6 +33,7 @@ from tests.e2e.test_web_words_and_roles import english_words
 from thinfile.commerce import CouponFunder, MerchantCategory
 from thinfile.commerce.campaign import CampaignStatus
 from thinfile.http import AppContext
+from thinfile.loanmath import add_months
 from thinfile.services import coupons
 from thinfile.services.business_date import current_business_date
 from thinfile.services.campaign_records import CampaignDraft, CouponDraft
@@ -112,16 +113,24 @@ def _buy(client: TestClient, product_id: str) -> str:
     return str(re.fullmatch(r"/checkout/(\w+)", bought.headers["location"]).group(1))  # type: ignore[union-attr]
 
 
-def _confirm(client: TestClient, session_id: str, periods: int = 12, coupon: str = ""):
+def _confirm(
+    client: TestClient,
+    session_id: str,
+    periods: int = 12,
+    coupon: str = "",
+    *,
+    about_me: dict[str, str] = ABOUT_ME,
+    ticked: bool = True,
+):
     page = f"/checkout/{session_id}/plans/{periods}" + (f"?coupon={coupon}" if coupon else "")
     hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', client.get(page).text))
     assert hidden["idempotency_key"] and hidden["periods"] == str(periods)
     hidden.pop("csrf_token", None)
-    data = {**hidden, "confirm": "yes"}
+    data = {**hidden, "confirm": "yes"} if ticked else hidden
     return post(
         client,
         f"/checkout/{session_id}/confirmation",
-        {**data, **ABOUT_ME},
+        {**data, **about_me},
         form_page=page,
     )
 
@@ -270,6 +279,93 @@ def test_the_pages_read_in_chinese(world: tuple[TestClient, list[SeededShop]]) -
     assert {p: w for p, w in left.items() if w} == {}
 
 
+def _summary_links(page: str) -> list[str]:
+    summary = re.search(r'<div class="alert"[^>]*id="error-summary">.*?</div>', page, re.S)
+    assert summary, "no error summary"
+    return re.findall(r'href="#([^"]+)"', summary.group(0))
+
+
+def test_confirming_too_soon_or_without_the_box_says_so_beside_the_box(
+    world: tuple[TestClient, list[SeededShop]],
+) -> None:
+    """The reading pause and the box have their own words, as on the loan offer page, and
+    the error summary links to the box, an element the page has."""
+    client, shops = world
+    borrower(client, 66)
+    session_id = _buy(client, _bikes(shops).product_ids[0])
+    client.cookies.set("thinfile_lang", "en")
+    hurried = _confirm(client, session_id)
+    assert hurried.status_code == 422
+    assert found_text(hurried.text, "e-confirm") == (
+        "Please read the cost statement for at least 10 seconds, then confirm."
+    )
+    read_for(cast(FastAPI, client.app), session_id)
+    unticked = _confirm(client, session_id, ticked=False)
+    assert unticked.status_code == 422
+    assert found_text(unticked.text, "e-confirm") == (
+        "Tick the box to confirm that you have read the statement."
+    )
+    for page in (hurried.text, unticked.text):
+        assert _summary_links(page) == ["f-confirm"]
+        assert 'id="f-confirm"' in page and 'aria-describedby="e-confirm"' in page
+
+
+def found_text(page: str, element_id: str) -> str:
+    shown = re.search(rf'id="{element_id}">([^<]+)<', page)
+    assert shown, f"no #{element_id}"
+    return shown.group(1)
+
+
+def test_a_declined_checkout_says_why_in_words_with_advice_and_a_person_to_ask(
+    world: tuple[TestClient, list[SeededShop]],
+) -> None:
+    client, shops = world
+    borrower(client, 67)
+    session_id = _buy(client, _bikes(shops).product_ids[0])
+    client.get(f"/checkout/{session_id}")  # the first look starts the reading time
+    read_for(cast(FastAPI, client.app), session_id)
+    declined = _confirm(client, session_id, about_me={**ABOUT_ME, "months_in_city": "1"})
+    assert declined.status_code == 303, declined.text
+    chinese = client.get(declined.headers["location"], headers={"Accept-Language": "zh"}).text
+    english = client.get(declined.headers["location"], headers={"Accept-Language": "en"}).text
+    assert 'data-status="declined"' in chinese
+    for page in (chinese, english):
+        assert not re.search(r"\b[A-Z]+(?:_[A-Z]+)+\b", page), "a reason code is shown"
+        assert re.search(r'<ul class="reasons">\s*<li><p>[^<]+</p><p class="advice">', page)
+        assert 'id="human-review"' in page and "400-000-0000" in page
+    assert "主要原因" in chinese and "人工复核" in chinese
+    assert "The main reasons" in english and "review by a person" in english
+    assert english_words(chinese) <= {"MALL"}
+
+
+def test_the_statement_schedule_gives_each_installments_due_date_principal_and_fee(
+    world: tuple[TestClient, list[SeededShop]],
+) -> None:
+    """The 6-period plan of the ¥12,000 e-bike, a 0.5% monthly fee: six rows, a month apart
+    from today (the day the order would ship), each ¥2,000 of principal and ¥60 of fee."""
+    client, shops = world
+    context: AppContext = cast(FastAPI, client.app).state.context
+    borrower(client, 68)
+    session_id = _buy(client, _bikes(shops).product_ids[0])
+    page = client.get(f"/checkout/{session_id}/plans/6", headers={"Accept-Language": "en"}).text
+    table = page[page.index('<table class="schedule stack installments">') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(
+        r'<td class="n">(\d+)</td><td class="date">([^<]+)</td>'
+        r'<td class="detail principal"[^>]*>([^<]+)</td><td class="detail fee"[^>]*>([^<]+)</td>'
+        r'<td class="key">([^<]+)</td>',
+        table,
+    )
+    installments, fees = fee_plan(EBIKE_FEN, 6, Decimal("0.005"))
+    today = current_business_date(context.engine)
+    dues = [add_months(today, n) for n in range(1, 7)]
+    assert rows == [
+        (str(n), due.isoformat(), yuan(EBIKE_FEN // 6), yuan(fees // 6), yuan(each))
+        for n, (due, each) in enumerate(zip(dues, installments, strict=True), start=1)
+    ]
+    assert "shipped today" in page
+
+
 def test_a_coupon_lowers_what_the_borrower_finances_and_is_used_at_confirmation(
     world: tuple[TestClient, list[SeededShop]],
 ) -> None:
@@ -305,7 +401,7 @@ def test_a_coupon_lowers_what_the_borrower_finances_and_is_used_at_confirmation(
     financed = EBIKE_FEN - 20_000
     assert re.search(r'id="financed">' + re.escape(yuan(financed)), page)
     assert re.search(r'id="coupon-off">−¥200\.00', page)
-    shown = re.findall(r"<li>(¥[\d,.]+)</li>", page[page.find('class="installments"') :])
+    shown = re.findall(r'<td class="key">(¥[\d,.]+)</td>', page[page.find("installments") :])
     assert shown[:12] == [yuan(f) for f in interest_free(financed, 12)]
     read_for(app, session_id)
     done = _confirm(client, session_id, coupon=held.id)

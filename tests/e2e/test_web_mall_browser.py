@@ -85,7 +85,7 @@ def test_a_rider_buys_on_12_free_installments_and_the_shop_refunds(
     assert page.locator("#financed").inner_text() == yuan(PRICE_FEN)
     assert page.locator("#total-cost").inner_text() == yuan(0)
     assert page.locator("#plan-rate").inner_text() == "0.00%"
-    installments = page.locator("ol.installments li").all_inner_texts()
+    installments = page.locator("table.installments tbody td.key").all_inner_texts()
     assert installments == [yuan(f) for f in interest_free(PRICE_FEN, 12)]
     page.select_option("#f-segment", "delivery_rider")
     page.fill("#f-declared_monthly_income", "9000")

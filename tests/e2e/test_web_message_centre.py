@@ -85,3 +85,14 @@ def test_the_console_names_a_messages_kind_in_words(client) -> None:
     assert '<td class="kind">还款已到账 <code class="small">payment_received</code></td>' in zh
     en = client.get("/console/notifications", headers={"Accept-Language": "en"}).text
     assert '<td class="kind">Payment received <code' in en
+
+
+def test_an_empty_message_centre_says_no_messages_not_no_sms(client) -> None:
+    """The message centre holds more than texts: its empty state is its own words, not the
+    sandbox SMS inbox's."""
+    staff(client, "newcomer", Role.BORROWER)
+    sign_in(client, "newcomer")
+    zh = client.get("/messages", headers={"Accept-Language": "zh-CN"}).text
+    empty = re.search(r'<p id="no-messages">([^<]+)</p>', zh)
+    assert empty and empty.group(1) == "还没有消息。"
+    assert "短信" not in zh.split("<main", 1)[1]

@@ -220,7 +220,10 @@ def test_an_early_confirmation_is_refused_and_a_later_one_recorded(client, monke
         follow_redirects=False,
     )
     assert done.status_code == 303, done.text
-    assert client.get(offer_url).status_code == 404  # the offer is no longer open
+    back = client.get(offer_url, follow_redirects=False)  # the browser's Back after signing
+    assert back.status_code == 303 and back.headers["location"] == location
+    decision = client.get(back.headers["location"], headers={"Accept-Language": "en"}).text
+    assert "<h1>You accepted an offer</h1>" in decision
 
 
 def test_a_form_without_its_csrf_token_is_refused(client):
@@ -265,16 +268,23 @@ def test_bad_fields_are_named_beside_the_form(client):
     [
         ("requested_amount", "0", "0.01 到 1,000,000 元", "from 0.01 to 1,000,000 yuan"),
         ("requested_amount", "1000001", "0.01 到 1,000,000 元", "from 0.01 to 1,000,000 yuan"),
-        ("requested_amount", "1e12", "以元为单位的金额", "Enter an amount in yuan"),
-        ("requested_amount", "１２３", "以元为单位的金额", "Enter an amount in yuan"),
-        ("declared_monthly_income", "1e12", "以元为单位的金额", "Enter an amount in yuan"),
+        ("requested_amount", "1e12", "只用数字 0-9", "in digits 0-9 only"),
+        ("requested_amount", "１２３", "只用数字 0-9", "in digits 0-9 only"),
+        ("requested_amount", "１２３４５", "只用数字 0-9", "in digits 0-9 only"),
+        ("requested_amount", "６０００．５", "只用数字 0-9", "in digits 0-9 only"),
+        ("requested_amount", "6000.123", "最多两位小数", "at most two decimals"),
+        ("declared_monthly_income", "1e30", "只用数字 0-9", "in digits 0-9 only"),
+        ("declared_monthly_income", "6000.123", "最多两位小数", "at most two decimals"),
+        ("declared_monthly_income", "lots", "以元为单位的金额", "Enter an amount in yuan"),
         (
             "declared_monthly_income",
             "10000000.01",
             "0 到 10,000,000 元",
             "from 0 to 10,000,000 yuan",
         ),
-        ("existing_debt_payment_monthly", "12,34", "以元为单位的金额", "Enter an amount in yuan"),
+        ("existing_debt_payment_monthly", "12,34", "只用数字 0-9", "in digits 0-9 only"),
+        ("months_in_city", "-100", "0 到 900", "from 0 to 900"),
+        ("platform_tenure_months", "-1", "0 到 900", "from 0 to 900"),
     ],
 )
 def test_an_amount_outside_its_range_or_not_in_digits_is_named_beside_the_form(
@@ -294,6 +304,17 @@ def test_an_amount_outside_its_range_or_not_in_digits_is_named_beside_the_form(
         shown = re.search(rf'id="e-{field}">([^<]+)<', reply.text)
         assert shown and message in shown.group(1)
     assert "/applications/" not in client.get("/home").text  # nothing was decided
+
+
+def test_the_income_field_is_marked_optional_as_the_server_takes_it(client):
+    """A blank monthly income is decided (the model reads other evidence), so the form does not
+    claim it is required."""
+    borrower(client, 11)
+    form = client.get("/apply").text
+    income = re.search(r'<input id="f-declared_monthly_income"[^>]*>', form)
+    assert income and " required" not in income.group(0)
+    assert re.search(r'<input id="f-months_in_city"[^>]*\brequired\b', form)  # others still are
+    assert "/applications/" in apply(client, declared_monthly_income="")
 
 
 def test_output_is_escaped(client):

@@ -163,6 +163,25 @@ def test_the_page_counts_sign_in_tries_per_number_however_it_is_written(
         assert statuses == [401, 401, 401, 429]
 
 
+def test_a_paused_sign_in_page_says_when_to_retry_in_whole_seconds(tmp_path: Path) -> None:
+    """HTTP's ``Retry-After`` is a whole number of seconds: never "59.0"."""
+    settings = web_settings(tmp_path, rate_limits={"sign_in": "1/60"})
+    with TestClient(build_app(tmp_path, settings=settings), base_url="http://127.0.0.1") as app:
+        _code_page(app, "13902020041")
+        replies = [
+            post(
+                app,
+                "/sign-in/phone/code",
+                {"phone": "13902020041", "code": "000000"},
+                form_page="/sign-in/phone",
+            )
+            for _ in range(2)
+        ]
+        assert [r.status_code for r in replies] == [401, 429]
+        assert re.fullmatch(r"[1-9][0-9]*", replies[1].headers["Retry-After"])
+        assert 0 < int(replies[1].headers["Retry-After"]) <= 60
+
+
 def test_ten_wrong_codes_pause_sign_in_by_code_and_the_page_says_until_when(
     tmp_path: Path,
 ) -> None:
@@ -223,6 +242,19 @@ def test_the_browser_a_borrower_signed_in_on_keeps_signing_in_while_strangers_ar
 def test_a_number_that_is_not_a_mobile_number_is_refused_on_the_page(client: TestClient) -> None:
     reply = post(client, "/sign-in/phone", {"phone": "12345"}, form_page="/sign-in/phone")
     assert reply.status_code == 422 and "请输入 11 位中国大陆手机号码" in reply.text
+
+
+def test_a_number_typed_in_full_width_digits_signs_in_as_the_number_it_stands_for(
+    client: TestClient,
+) -> None:
+    """A phone keyboard may type full-width digits (１３９…): the number is read as the digits
+    they stand for, on the number form and on the code form alike."""
+    full_width = "１３９０２０２００３１"
+    page = _code_page(client, full_width)
+    code = "".join(chr(ord(d) - ord("0") + ord("０")) for d in _sandbox_code(page))
+    assert 'value="13902020031"' in page  # the number the code form sends back, in ASCII
+    reply = post(client, "/sign-in/phone/code", {"phone": full_width, "code": code})
+    assert reply.status_code == 303 and reply.headers["location"] == "/profile", reply.text
 
 
 def test_the_sandbox_inbox_lists_what_was_sent(client: TestClient) -> None:

@@ -10,7 +10,9 @@ no page and no API (``/v1``, the docs) gets the page too; any other client gets 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Collection
+from decimal import Decimal, InvalidOperation
 from typing import cast
 from urllib.parse import quote
 
@@ -60,8 +62,16 @@ def error_page(request: Request, error: ThinfileError) -> Response:
     )
     retry = error.extra.get("retry_after_seconds")
     if retry is not None:  # close of business running: the browser may retry, and so may people
-        response.headers["Retry-After"] = str(retry)
+        response.headers["Retry-After"] = _whole_seconds(retry)
     return response
+
+
+def _whole_seconds(seconds: object) -> str:
+    """``Retry-After`` in whole seconds (HTTP allows no fraction), rounded up, at least 1."""
+    try:
+        return str(max(1, math.ceil(Decimal(str(seconds)))))
+    except (InvalidOperation, OverflowError, ValueError):
+        return "60"
 
 
 async def on_disconnect(request: Request, exc: Exception) -> Response:

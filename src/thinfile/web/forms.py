@@ -82,6 +82,23 @@ FIELD_LABELS: dict[str, str] = {
 """Each application field's label (to be translated when shown): the staff application page
 names its inputs with these, the field code beside them as a hint."""
 
+_TYPED_AMOUNT_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(is written with an exponent|is not a finite number|uses digits other than"
+            r" 0-9.*|has spaces or underscores inside it|has commas in the wrong places|"
+            r"is empty)\)?$"
+        ),
+        N_("Write the amount in digits 0-9 only, such as 6000 or 6000.50."),
+    ),
+    (
+        re.compile(r"more than two decimal places"),
+        N_("Write the amount with at most two decimals (fen), such as 6000.50."),
+    ),
+)
+"""What :class:`~thinfile.money.Money` says about an amount as typed: matched before the
+general "must be a yuan amount" wording that wraps it on the application form."""
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^is required$"), N_("This is required.")),
     (re.compile(r"^must be a whole number$"), N_("Enter a whole number.")),
@@ -89,6 +106,19 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^must be from (?P<low>\d+) to (?P<high>\d+)$"),
         N_("Enter a number from %(low)s to %(high)s."),
     ),
+    (
+        re.compile(
+            r"^(must be a non-negative amount greater than zero|a payment must be positive)$"
+        ),
+        N_("Enter an amount above zero, such as 100 or 99.50."),
+    ),
+    (
+        re.compile(
+            r"is more than loan \d+ can take on [0-9-]+: paying (?P<most>[0-9.,]+) closes it$"
+        ),
+        N_("That is more than you owe: pay at most %(most)s yuan."),
+    ),
+    *_TYPED_AMOUNT_PROBLEMS,
     (
         re.compile(r"^(is not a number|must be a non-negative amount.*|must be a yuan amount.*)$"),
         N_("Enter an amount in yuan, such as 6000 or 6000.50."),
@@ -110,6 +140,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("Enter a mainland mobile number: 11 digits starting with 1."),
     ),
     (re.compile(r"^reload the page and pay again$"), N_("Reload the page and pay again.")),
+    (re.compile(r"^reload the page and confirm again$"), N_("Reload the page and confirm again.")),
+    (
+        re.compile(r"^the cost statement must be read for at least (?P<n>\d+) seconds$"),
+        N_("Please read the cost statement for at least %(n)s seconds, then confirm."),
+    ),
+    (
+        re.compile(r"^confirm that you have read the cost statement$"),
+        N_("Tick the box to confirm that you have read the statement."),
+    ),
     (
         re.compile(r"^the payoff amount has changed$"),
         N_("The amount to repay has changed. Check the new amount and confirm again."),
@@ -119,19 +158,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("That is more than you owe: pay at most %(most)s yuan."),
     ),
     (
-        re.compile(r"more than two decimal places"),
-        N_("Enter an amount in yuan, such as 6000 or 6000.50."),
-    ),
-    (
         re.compile(r"^must be from (?P<low>[0-9.,]+) to (?P<high>[0-9.,]+) yuan$"),
         N_("Enter an amount from %(low)s to %(high)s yuan."),
     ),
     (
-        re.compile(
-            r"(is written with an exponent|is not a finite number|uses digits other than"
-            r" 0-9.*|has spaces or underscores inside it|has commas in the wrong places|"
-            r"is empty|is not a number|digits before the decimal point)$"
-        ),
+        re.compile(r"(is not a number|digits before the decimal point)$"),
         N_("Write the amount in digits 0-9 only, such as 6000 or 6000.50."),
     ),
     # identity: what thinfile.resident_id and thinfile.text say about a profile
@@ -224,7 +255,7 @@ def invalid_from_pydantic(error: ValidationError) -> InvalidInputError:
 
 
 def _integer(text: str) -> int | str:
-    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else text
+    return int(text) if re.fullmatch(r"-?[0-9]{1,6}", text) else text
 
 
 def application_form(fields: Mapping[str, str], *, id_number: str) -> dict[str, object]:

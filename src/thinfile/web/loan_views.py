@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import InvalidInputError
+from thinfile.loanmath import RepaymentMethod
 from thinfile.money import Money
 from thinfile.services.business_date import current_business_date
 from thinfile.services.loan_receipts import PaymentReceipt
@@ -101,6 +102,18 @@ class LoanPage:
         if self.next_due is None:
             return 0
         return self.past_due + (0 if self.next_due.due < self.on else self.next_due.unpaid.total)
+
+    @property
+    def charges_fee_on_amount_borrowed(self) -> bool:
+        """A fee-priced loan: its monthly fee is on the principal lent at opening, so repaying
+        part early does not lower it; only repaying everything stops it."""
+        return self.view.account.schedule.terms.method is RepaymentMethod.FEE_INSTALLMENT
+
+    @property
+    def next_is_not_yet_due(self) -> bool:
+        """The next installment falls due after today: money paid now repays principal early
+        and what the installment still needs is due on its date."""
+        return self.next_due is not None and self.next_due.due > self.on
 
     @property
     def history(self) -> tuple[TransactionView, ...]:

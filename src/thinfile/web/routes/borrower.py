@@ -349,13 +349,23 @@ def _choice(values: dict[str, str]) -> PriceChoice:
     return PriceChoice(coupon or None, values.get("standard") == "yes")
 
 
+def _has_accepted(context: AppContext, application_id: str) -> bool:
+    record = applications.get_application(
+        context.engine, context.cipher, application_id, reveal=False
+    )
+    return record.accepted_offer is not None
+
+
 @router.get("/applications/{application_id}/offers/{offer}")
 def offer_page(
     request: Request, application_id: str, offer: int, actor: OwnerOrStaff, context: Context
 ) -> Response:
     """The offer and its all-in cost statement, at today's price with the interest coupon
     chosen (``?coupon_id=``); the moment it is shown, and the price, are signed into the
-    confirmation form, and the server refuses a confirmation before the reading pause."""
+    confirmation form, and the server refuses a confirmation before the reading pause. Once
+    an offer is accepted (the browser's Back after signing) the page is the decision's."""
+    if _has_accepted(context, application_id):
+        return redirect(f"/applications/{application_id}")
     choice = _choice(dict(request.query_params))
     page = _offer_context(request, context, actor, application_id, offer, choice, {})
     return render(request, "borrower/offer.html", page, actor=actor)

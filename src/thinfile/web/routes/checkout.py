@@ -12,18 +12,22 @@ import secrets
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from thinfile.commerce import CheckoutStatus
 from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.http import AppContext, Context
-from thinfile.services import checkout_borrower, checkout_pages
+from thinfile.services import applications, checkout_borrower, checkout_pages
 from thinfile.services.acceptance import MIN_READING_SECONDS
 from thinfile.services.checkout_pages import Choice
+from thinfile.services.checkout_records import CheckoutRecord
 from thinfile.services.identity_records import Actor
 from thinfile.services.policies import decision_runtime
 from thinfile.text import whole_number
 from thinfile.web.access import Borrower, Form
+from thinfile.web.checkout_views import checkout_schedule
 from thinfile.web.config import get_web
-from thinfile.web.forms import application_form, field_messages
+from thinfile.web.forms import N_, application_form, field_messages
 from thinfile.web.i18n import language, translations
+from thinfile.web.loan_views import business_date
 from thinfile.web.messages import page_message
 from thinfile.web.pages import redirect, render
 
@@ -58,6 +62,7 @@ def _statement(
         "page": page,
         "plan": plan,
         "campaign": page.campaign_for(periods),
+        "schedule": checkout_schedule(plan, business_date(context.engine)),
         "errors": errors or {},
         "fields": fields or {},
         "key": f"co-{secrets.token_hex(16)}",
@@ -103,7 +108,7 @@ def confirm(
     except (InvalidInputError, ConflictError) as error:
         gettext = translations(language(request).code).gettext
         errors = (
-            field_messages(error, gettext)
+            _on_the_form(field_messages(error, gettext))
             if isinstance(error, InvalidInputError)
             else {"confirm": page_message(error, gettext)}
         )
@@ -123,7 +128,65 @@ def confirm(
     return redirect(f"/checkout/{session_id}/done")
 
 
+_ASKED_ON_THE_FORM = (
+    "segment",
+    "declared_monthly_income",
+    "existing_debt_payment_monthly",
+    "months_in_city",
+)
+"""The fields of the confirmation form besides its box (asked when there is no line)."""
+
+
+def _on_the_form(messages: dict[str, str]) -> dict[str, str]:
+    """Each message keyed by a field the form has: one about the reading pause, the plan or
+    anything else the borrower does not type goes beside the confirmation box."""
+    placed: dict[str, str] = {}
+    for name, message in messages.items():
+        placed.setdefault(name if name in _ASKED_ON_THE_FORM else "confirm", message)
+    return placed
+
+
+_NOT_FOR_THE_AMOUNT = "NOT_APPROVED_FOR_AMOUNT"
+_NOT_FOR_THE_AMOUNT_TEXT = N_("We cannot lend the whole price of this purchase.")
+_NOT_FOR_THE_AMOUNT_ADVICE = N_("Choose a lower-priced item and check out again.")
+
+
+Reason = dict[str, str]
+"""A reason of a decline in plain words: ``code``, ``text`` and ``advice``."""
+
+
+def _decided_reasons(
+    request: Request, context: AppContext, application_id: str | None
+) -> list[Reason]:
+    """The plain words of the credit decision behind a declined checkout, as the loan
+    decision page shows them, in the reader's language."""
+    if application_id is None:
+        return []
+    record = applications.get_application(
+        context.engine, context.cipher, application_id, reveal=False
+    )
+    stored = record.decision.get("reasons_zh" if language(request).code == "zh" else "reasons")
+    return [dict(r) for r in stored if isinstance(r, dict)] if isinstance(stored, list) else []
+
+
+def _decline_reasons(request: Request, context: AppContext, record: CheckoutRecord) -> list[Reason]:
+    reasons = _decided_reasons(request, context, record.row.application_id)
+    if _NOT_FOR_THE_AMOUNT in record.decline_reasons:
+        gettext = translations(language(request).code).gettext
+        reasons.append(
+            {
+                "code": _NOT_FOR_THE_AMOUNT,
+                "text": gettext(_NOT_FOR_THE_AMOUNT_TEXT),
+                "advice": gettext(_NOT_FOR_THE_AMOUNT_ADVICE),
+            }
+        )
+    return reasons
+
+
 @router.get("/{session_id}/done")
 def done(request: Request, session_id: str, actor: Borrower, context: Context) -> Response:
     record = checkout_borrower.get_for_borrower(context.engine, actor, session_id)
-    return render(request, "checkout/done.html", {"session": record}, actor=actor)
+    declined = record.status is CheckoutStatus.DECLINED
+    reasons = _decline_reasons(request, context, record) if declined else []
+    values = {"session": record, "reasons": reasons}
+    return render(request, "checkout/done.html", values, actor=actor)

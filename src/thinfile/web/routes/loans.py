@@ -226,5 +226,6 @@ def prepay(
             actor=actor.label,
         )
     except (InvalidInputError, ConflictError, PermissionDeniedError) as error:
-        return _refused(request, actor, context, loan_id, error, form, "prepay")
+        form_name = "payoff" if form.get("whole") == "all" else "prepay"
+        return _refused(request, actor, context, loan_id, error, form, form_name)
     return redirect(f"/loans/{loan_id}?paid={receipt.txn_id}")

@@ -31,6 +31,7 @@ from thinfile.http.phone_accounts import DEVICE_TOKEN, SmsCodeRequest, SmsSignIn
 from thinfile.security.pii import mask_id_number
 from thinfile.security.tokens import TokenClaims
 from thinfile.services import applicants, phone_sign_in, real_name
+from thinfile.text import normalize
 from thinfile.web.access import Borrower, Form
 from thinfile.web.config import get_web
 from thinfile.web.formatting import when
@@ -124,7 +125,7 @@ def phone_page(request: Request) -> Response:
 
 @router.post("/sign-in/phone")
 def send_code(request: Request, form: Form, context: Context) -> Response:
-    phone = form.get("phone", "").strip()
+    phone = normalize(form.get("phone", ""))
     try:
         body = SmsCodeRequest.model_validate({"phone": phone})
         phone_sign_in.request_sign_in_code(
@@ -152,7 +153,7 @@ def send_code(request: Request, form: Form, context: Context) -> Response:
 
 @router.post("/sign-in/phone/code")
 def sign_in_with_code(request: Request, form: Form, context: Context) -> Response:
-    phone, code = form.get("phone", "").strip(), form.get("code", "").strip()
+    phone, code = normalize(form.get("phone", "")), normalize(form.get("code", ""))
     address = client_address(request)
     try:
         body = SmsSignIn.model_validate({"phone": phone, "code": code})

@@ -6,22 +6,38 @@
   var note = document.getElementById("reading-note");
   var reading = note && note.closest("form");
   var button = reading && reading.querySelector("button[type=submit]");
+  var part = function (attribute, value) {
+    var span = document.createElement("span");
+    span.setAttribute(attribute, value);
+    note.appendChild(span);
+    return span;
+  };
   if (note && button) {
+    /* A screen reader hears the pause announced when it starts and when it ends, never each
+       second: the ticking count is shown, hidden from it, beside a live region of its own. */
     var left = parseInt(note.getAttribute("data-wait"), 10) || 0;
     var waiting = note.getAttribute("data-waiting") || "";
     var ready = note.getAttribute("data-ready") || "";
+    note.textContent = "";
+    var count = part("aria-hidden", "true");
+    var status = part("role", "status");
+    status.className = "reading-status unseen";
     var tick = function () {
       if (left <= 0) {
         button.disabled = false;
-        note.textContent = ready;
+        count.textContent = "";
+        status.className = "reading-status";
+        status.textContent = ready;
         return;
       }
       button.disabled = true;
-      note.textContent = waiting.replace("%(s)s", String(left));
+      count.textContent = waiting.replace("%(s)s", String(left));
       left -= 1;
       window.setTimeout(tick, 1000);
     };
+    var start = waiting.replace("%(s)s", String(left));
     tick();
+    window.setTimeout(function () { if (left > 0) { status.textContent = start; } }, 100);
   }
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
