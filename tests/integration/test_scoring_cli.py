@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -59,7 +60,7 @@ def test_train_evaluate_score_and_report(german_csv: Path, tmp_path: Path, capsy
         ["model", "evaluate", str(model), str(german_csv), "--target", "bad", "--json"], capsys
     )
     figures = json.loads(out)
-    assert code == 0 and set(figures) == {"auc", "ks", "gini", "brier", "rows"}
+    assert code == 0 and set(figures) == {*HEADLINE, "calibration"}
     assert figures["rows"] == 1000 and figures["auc"] > 0.75
 
     scores = tmp_path / "scores.csv"
@@ -100,6 +101,84 @@ def test_train_evaluate_score_and_report(german_csv: Path, tmp_path: Path, capsy
         and "<svg" in html
         and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     )
+
+
+HEADLINE = ("auc", "ks", "gini", "brier", "rows", "bad_rate", "psi")
+FRACTION = re.compile(r"\b\d+\.(\d+)\b")
+
+
+def test_evaluate_reports_calibration_and_groups_alike_in_text_and_json(
+    german_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """--segment and --protected are used: the text and --json carry the same figures —
+    headline metrics, PSI, calibration by decile and metrics by group — the text to 4
+    places, the JSON to 6."""
+    model = tmp_path / "model"
+    train = ["model", "train", str(german_csv), "--target", "bad", "--id-col", "loan_id"]
+    code, _, _ = run(
+        [
+            *train,
+            "--kind",
+            "scorecard",
+            "--protected",
+            "personal_status_and_sex",
+            "--out",
+            str(model),
+        ],
+        capsys,
+    )
+    assert code == 0
+    evaluate = [
+        "model",
+        "evaluate",
+        str(model),
+        str(german_csv),
+        "--target",
+        "bad",
+        "--segment",
+        "housing",
+        "--protected",
+        "personal_status_and_sex",
+    ]
+    code, out, _ = run([*evaluate, "--json"], capsys)
+    figures = json.loads(out)
+    assert code == 0
+    assert set(figures) == {*HEADLINE, "calibration", "segment", "protected"}
+    assert isinstance(figures["psi"], float) and isinstance(figures["bad_rate"], float)
+    assert [c["decile"] for c in figures["calibration"]] == list(range(1, 11))
+    assert sum(c["rows"] for c in figures["calibration"]) == 1000
+    for key, column in (("segment", "housing"), ("protected", "personal_status_and_sex")):
+        block = figures[key]
+        assert block["column"] == column
+        assert sum(g["rows"] for g in block["groups"].values()) == 1000
+        assert 0 < block["approval_rate_ratio"] <= 1
+    assert set(figures["segment"]["groups"]) == {"own", "rent", "for free"}
+    assert all(len(places) <= 6 for places in FRACTION.findall(out))
+
+    code, text, _ = run(evaluate, capsys)
+    assert code == 0
+    assert all(len(places) <= 4 for places in FRACTION.findall(text)), text
+    lines = text.splitlines()
+    for key in HEADLINE:
+        value = figures[key]
+        shown = str(value) if isinstance(value, int) else f"{value:.4f}"
+        assert f"{key:>9}: {shown}" in lines
+    for c in figures["calibration"]:
+        assert [
+            str(c["decile"]),
+            str(c["rows"]),
+            f"{c['mean_pd']:.4f}",
+            f"{c['bad_rate']:.4f}",
+        ] in [line.split() for line in lines]
+    for key, title in (("segment", "by segment"), ("protected", "by protected attribute")):
+        block = figures[key]
+        assert f"{title}: {block['column']}" in lines
+        assert f"approval_rate_ratio {block['approval_rate_ratio']:.4f}" in text
+        for name, g in block["groups"].items():
+            row = (
+                f"{g['rows']:>8} {g['bad_rate']:>9.4f} {g['auc']:>7.4f} {g['approval_rate']:>14.4f}"
+            )
+            assert any(line.startswith(name) and line.endswith(row) for line in lines), name
 
 
 def test_a_missing_target_exits_2_with_one_line(german_csv: Path, tmp_path: Path, capsys) -> None:

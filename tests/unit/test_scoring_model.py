@@ -178,7 +178,7 @@ def test_the_german_scorecard_points_add_up_to_the_score() -> None:
 
 
 def test_bin_labels_read_as_numbers_people_write():
-    """Edges of money in fen and of ratios read plainly: no exponent, thousands grouped."""
+    """Edges of money in fen read in yuan, ratios rounded: no exponent, thousands grouped."""
     from thinfile.scoring.binning import FeatureBins
 
     bins = FeatureBins(
@@ -195,10 +195,10 @@ def test_bin_labels_read_as_numbers_people_write():
         iv=0.1,
     )
     assert bins.labels() == (
-        "< 2,095,000",
-        "[2,095,000, 6,305,000.5)",
-        "[6,305,000.5, 12,000,000)",
-        ">= 12,000,000",
+        "< ¥20,950",
+        "[¥20,950, ¥63,050)",
+        "[¥63,050, ¥120,000)",
+        ">= ¥120,000",
         "special -9",
         "missing",
     )
@@ -215,4 +215,4 @@ def test_bin_labels_read_as_numbers_people_write():
         ((1, 0),) * 3,
         0.1,
     )
-    assert ratio.labels() == ("< 0.8377", ">= 0.8377", "missing")
+    assert ratio.labels() == ("< 0.84", ">= 0.84", "missing")

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thinfile.scoring.contract import ColumnRole, ColumnSpec
+from thinfile.scoring.contract import ColumnRole, ColumnSpec, is_money
+from thinfile.scoring.figures import edge_texts
 
 __all__ = ["FeatureBins", "fit_bins", "quick_iv", "recount"]
 
@@ -47,15 +48,19 @@ class FeatureBins:
         return len(self.woe)
 
     def labels(self, categories: Sequence[str] = ()) -> tuple[str, ...]:
-        """Readable bin labels: regular bins, then each special code, then missing."""
+        """Readable bin labels: regular bins, then each special code, then missing.
+
+        Cut points read as :func:`~thinfile.scoring.figures.edge_texts` words them: money
+        inputs (:func:`~thinfile.scoring.contract.is_money`) in yuan, other numbers rounded,
+        never two bins alike. Only the words: :meth:`bin_of` reads the stored cut points."""
         if self.categorical:
             regular = [
                 ", ".join(categories[int(c)] if int(c) < len(categories) else str(c) for c in g)
                 for g in self.groups
             ]
         else:
-            edges = [-math.inf, *self.splits, math.inf]
-            regular = [_interval(lo, hi) for lo, hi in itertools.pairwise(edges)]
+            words = edge_texts(self.splits, money=is_money(self.name))
+            regular = [_interval(lo, hi) for lo, hi in itertools.pairwise([None, *words, None])]
         specials = [f"special {_num(c)}" for c in self.special_codes]
         return (*regular, *specials, "missing")
 
@@ -140,16 +145,17 @@ def _list(value: object) -> list[object]:
 
 
 def _num(x: float) -> str:
-    """A bin edge as people read it: ``2,095,000`` and ``0.8377``, never ``2.095e+06``."""
+    """A special code as people read it: ``-9``, ``999,999``, never ``9.99999e+05``."""
     return f"{x:,.12g}"
 
 
-def _interval(lo: float, hi: float) -> str:
-    if math.isinf(lo):
-        return f"< {_num(hi)}"
-    if math.isinf(hi):
-        return f">= {_num(lo)}"
-    return f"[{_num(lo)}, {_num(hi)})"
+def _interval(lo: str | None, hi: str | None) -> str:
+    """The label of the bin from cut point ``lo`` to ``hi``, as worded (None: no bound)."""
+    if lo is None:
+        return f"< {_num(math.inf) if hi is None else hi}"
+    if hi is None:
+        return f">= {lo}"
+    return f"[{lo}, {hi})"
 
 
 def fit_bins(

@@ -22,6 +22,7 @@ import pandas as pd
 from thinfile.errors import DataContractError
 
 __all__ = [
+    "MONEY_INPUTS",
     "PROTECTED_INPUTS",
     "ColumnRole",
     "ColumnSpec",
@@ -29,6 +30,7 @@ __all__ = [
     "binary_target",
     "check_class_counts",
     "infer_schema",
+    "is_money",
     "is_protected",
     "iter_table",
     "read_table",
@@ -63,6 +65,33 @@ _PROTECTED = frozenset(PROTECTED_INPUTS)
 def is_protected(name: str) -> bool:
     """Whether ``name`` is one of :data:`PROTECTED_INPUTS`, in any case."""
     return name.strip().lower() in _PROTECTED
+
+
+MONEY_INPUTS: tuple[str, ...] = (
+    "requested_amount",
+    "income_monthly_mean",
+    "declared_monthly_income",
+    "ecommerce_monthly_spend",
+    "existing_debt_payment_monthly",
+    "drawn_12m",
+    "repaid_12m",
+    "prepaid_12m",
+)
+"""Inputs that hold money in whole fen (分), compared without regard to case, as do columns
+whose name ends in ``_fen``: the money columns of the applicants table (``thinfile/sim/docs.md``)
+and of an application (``decisioning.application.MONEY_FIELDS``), and a credit line's
+behaviour sums (``behaviour``: ``drawn_12m``, ``limit_fen``…). A schema records no unit, so
+this is how scoring knows one: reasons and bin labels show these inputs in yuan (¥), never
+their fen as a plain number. They are read by the model as plain numbers like any other."""
+
+_MONEY = frozenset(MONEY_INPUTS)
+
+
+def is_money(name: str) -> bool:
+    """Whether the input ``name`` holds money in fen: one of :data:`MONEY_INPUTS` or named
+    ``…_fen``, in any case."""
+    key = name.strip().lower()
+    return key in _MONEY or key.endswith("_fen")
 
 
 class ColumnRole(enum.StrEnum):

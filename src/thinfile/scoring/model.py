@@ -21,7 +21,7 @@ from thinfile.scoring import artifact
 from thinfile.scoring.artifact_checks import PARTS, check_model_files, parse_part, read_trees
 from thinfile.scoring.binning import FeatureBins
 from thinfile.scoring.calibration import PlattCalibrator, ScoreScale, sigmoid
-from thinfile.scoring.contract import ColumnRole, InputSchema
+from thinfile.scoring.contract import ColumnRole, InputSchema, is_money
 from thinfile.scoring.encoding import RecordEncoder, encode_frame
 from thinfile.scoring.gbm import PREDICT_THREADS, GradientBoostedModel
 from thinfile.scoring.missing import MissingValues
@@ -80,6 +80,7 @@ class ScoringModel:
         self._encoder = RecordEncoder(schema)
         self._missing = MissingValues.of(schema)
         self._categories = [s.categories for s in schema.features]
+        self._money = tuple(is_money(s.name) for s in schema.features)
         self._version: str | None = None
 
     @property
@@ -232,7 +233,9 @@ class ScoringModel:
         for j in rank_reasons(parts, limit):
             slot = slots.get(j) if slots is not None else self._slot(j, row[j])
             label = labels[j][slot] if j in labels and slot is not None and slot >= 0 else None
-            values[j] = describe_value(row[j], self._categories[j], label=label)
+            values[j] = describe_value(
+                row[j], self._categories[j], label=label, money=self._money[j]
+            )
         return self.book.top(parts, values, limit=limit)
 
     def _slot(self, j: int, value: float) -> int | None:
@@ -250,7 +253,11 @@ class ScoringModel:
                     column[b.index] = k
                     labels[b.index] = self._bin_labels()[b.index]
             cached = Wording(
-                self.book, column, tuple(labels), tuple(tuple(c) for c in self._categories)
+                self.book,
+                column,
+                tuple(labels),
+                tuple(tuple(c) for c in self._categories),
+                self._money,
             )
             self._words = cached
         return cached

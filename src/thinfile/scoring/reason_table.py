@@ -87,13 +87,15 @@ class Wording:
 
     ``bin_column[j]`` is input ``j``'s column in the scorecard's slot matrix (-1: no bins) and
     ``labels[j]`` its bins' labels; a reason about a value outside the labels (no bins, or a
-    category the bins never saw) is worded from the value itself.
+    category the bins never saw) is worded from the value itself, in yuan where ``money[j]``
+    (the input holds fen).
     """
 
     book: ReasonBook
     bin_column: np.ndarray
     labels: tuple[tuple[str, ...], ...]
     categories: tuple[tuple[str, ...], ...]
+    money: tuple[bool, ...]
 
 
 def reason_cells(
@@ -133,7 +135,11 @@ def reason_cells(
         mine = features == j
         distinct, where = np.unique(x[rows[mine], j], return_inverse=True)
         start, name = len(words), book.names[j]
-        words.extend(f"{name}: {describe_value(float(v), wording.categories[j])}" for v in distinct)
+        money = wording.money[j]
+        words.extend(
+            f"{name}: {describe_value(float(v), wording.categories[j], money=money)}"
+            for v in distinct
+        )
         texts[rows[mine], cols[mine]] = start + where.reshape(-1)
     return ReasonCells(codes, texts, ("", *book.codes), tuple(words))
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from thinfile.scoring.figures import value_text
+
 __all__ = ["RAISES_RISK", "ReasonBook", "ReasonCode", "rank_reasons", "readable_name"]
 
 RAISES_RISK = 1e-12
@@ -80,12 +82,16 @@ class ReasonBook:
         return {"features": list(self.features), "names": list(self.names)}
 
 
-def describe_value(value: float, categories: Sequence[str], *, label: str | None = None) -> str:
-    """How a raw input reads in a reason: the scorecard bin label, the category, the number."""
+def describe_value(
+    value: float, categories: Sequence[str], *, label: str | None = None, money: bool = False
+) -> str:
+    """How a raw input reads in a reason: the scorecard bin label, the category, the number —
+    money (fen, ``money``) in yuan (``¥12,165``), another number rounded
+    (:func:`~thinfile.scoring.figures.value_text`)."""
     if label is not None:
         return label
     if math.isnan(value):
         return "missing"
     if categories:
         return categories[int(value)] if 0 <= value < len(categories) else "unrecognised value"
-    return f"{value:g}"
+    return value_text(value, money=money)
