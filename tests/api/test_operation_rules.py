@@ -70,3 +70,14 @@ def test_request_bodies_have_examples(spec):
             if ref and not target.get("examples") and not media.get("example"):
                 bare.append(f"{name} ({ref.rsplit('/', 1)[-1]})")
     assert bare == []
+
+
+def test_the_contact_example_names_an_approved_script() -> None:
+    """The documented example of logging a contact was refused by the API it documents."""
+    from thinfile.api.models_collections import ContactCreate
+    from thinfile.services.collection_contacts import SCRIPTS
+
+    extra: Any = ContactCreate.model_config.get("json_schema_extra")
+    (example,) = extra["examples"]
+    assert example["script"] in SCRIPTS
+    assert ContactCreate.model_validate(example).script in SCRIPTS

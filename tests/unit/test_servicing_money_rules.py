@@ -942,12 +942,13 @@ def test_a_holiday_cannot_begin_within_a_period_whose_fee_a_coupon_relieves() ->
 
 def test_a_prepayment_in_the_gap_a_holiday_opens_pays_no_interest_for_the_gap() -> None:
     """Installment 1 paid and a two-month holiday taken on its due date: period 2 now runs
-    04-28 to 05-31. 5,000.00 prepaid on 03-15, before it begins: period 2 asks 1.5 % of what
-    is still lent, not that stretched over the 77 days from the prepayment (75.00 more)."""
+    04-30 to 05-31 (the contract's day, 31, clamped). 5,000.00 prepaid on 03-15, before it
+    begins: period 2 asks 1.5 % of what is still lent, not that stretched over the 77 days
+    from the prepayment (75.00 more)."""
     from thinfile.servicing.reschedule import payment_holiday
 
     loan = payment_holiday(_paid_first(issue_loan()), date(2026, 2, 28), 2).loan
-    assert loan.installments[1].start == date(2026, 4, 28)
+    assert loan.installments[1].start == date(2026, 4, 30)
     paid_on = date(2026, 3, 15)
     loan = prepay(through(loan, paid_on - timedelta(days=1)), Money(500_000), paid_on).loan
     lent = sum(i.principal_due - i.principal_paid for i in loan.installments)
@@ -1035,3 +1036,22 @@ def test_a_prepayment_mid_period_keeps_what_is_left_of_the_periods_coupon(paid_o
     expected = Fraction(4, 5) * plain
     assert abs(loan.installments[1].interest_due - expected) <= 2, float(expected)
     assert cut > 0  # the coupon cuts period 2
+
+
+def test_a_holiday_keeps_a_month_end_loans_due_day() -> None:
+    """A loan opened on 01-31 falls due on the 31st, clamped to shorter months. A one-month
+    holiday moves each installment not yet due to the next month's 31st (its last day): the
+    row due 02-28 moved to 03-28 and every row after drifted to the 30th."""
+    import calendar
+
+    from thinfile.servicing.reschedule import payment_holiday
+
+    loan = through(issue_loan(), date(2026, 2, 9))
+    paused = payment_holiday(loan, date(2026, 2, 10), 1).loan
+
+    def month_end(year: int, month: int) -> date:  # by hand: the contract day 31, clamped
+        return date(year, month, calendar.monthrange(year, month)[1])
+
+    expected = [month_end(2026 + (m - 1) // 12, (m - 1) % 12 + 1) for m in range(3, 15)]
+    assert [i.due for i in paused.installments] == expected
+    assert [i.start for i in paused.installments[1:]] == expected[:-1]

@@ -61,7 +61,7 @@ class ContactCreate(_In):
                     "party": "borrower",
                     "phone": "13812345678",
                     "purpose": "collect",
-                    "script": "reminder-m1",
+                    "script": "overdue-reminder",
                     "reason": "two installments past due",
                     "outcome": "unanswered",
                 }

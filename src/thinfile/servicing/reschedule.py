@@ -26,6 +26,7 @@ borrower's cost can only fall, so it stays within the cap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -101,12 +102,26 @@ def payment_holiday(loan: LoanAccount, on: date, months: int) -> Outcome:
     k = loan.installments.index(future[0])
     rows = list(loan.installments)
     rates = list(loan.rates)
+    move = _mover(loan, months)
     for j, i in enumerate(rows):
         if j == k:
-            rows[j], rates[i.n] = _paused(loan, k, on, months)
+            rows[j], rates[i.n] = _paused(loan, k, on, move)
         elif i.due > on:
-            rows[j] = _later(i, months)
+            rows[j] = _later(i, move)
     return _done(replace(loan, installments=tuple(rows), rates=tuple(rates)), on)
+
+
+def _mover(loan: LoanAccount, months: int) -> Callable[[date], date]:
+    """A date ``months`` months later; a monthly loan's due dates (and the period starts that
+    are due dates) land on the contract's day (its first due date's, clamped to the month's
+    end), as a term extension's do — moving a row's own clamped date would take a loan due on
+    the 31st to the 28th after February and keep it there."""
+    terms = loan.schedule.terms
+    if terms.frequency is not Frequency.MONTHLY:
+        return lambda day: add_months(day, months)
+    anchor = (terms.first_due or terms.start).day
+    opened = terms.start
+    return lambda day: add_months(day, months, day=None if day == opened else anchor)
 
 
 def check_pausable(loan: LoanAccount, on: date) -> None:
@@ -125,7 +140,9 @@ def _check_pausable(loan: LoanAccount, row: InstallmentState, on: date) -> None:
         )
 
 
-def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[InstallmentState, Decimal]:
+def _paused(
+    loan: LoanAccount, k: int, on: date, move: Callable[[date], date]
+) -> tuple[InstallmentState, Decimal]:
     """The current installment across a holiday, and its period rate: what it has earned by
     the end of ``on`` (for the days used, :func:`used_interest`, :func:`used_fee`) stays
     earned (carried); the rest is earned from ``on`` to its later due date — the period
@@ -134,7 +151,7 @@ def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[Installme
     the principal is no longer lent."""
     row = loan.installments[k]
     if row.start >= on:  # its period has not begun: nothing earned yet
-        return _later(row, months), loan.rates[row.n]
+        return _later(row, move), loan.rates[row.n]
     carried = used_interest(loan, loan.installments, k, on)
     fee_carried = used_fee(loan, row, on)
     lent = sum(i.bearing for i in loan.installments[k:])
@@ -143,7 +160,7 @@ def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[Installme
     paused = replace(
         row,
         start=on,
-        due=add_months(row.due, months),
+        due=move(row.due),
         interest_carried=carried,
         fee_carried=fee_carried,
         fee_waived=0,
@@ -151,9 +168,9 @@ def _paused(loan: LoanAccount, k: int, on: date, months: int) -> tuple[Installme
     return paused, rate
 
 
-def _later(row: InstallmentState, months: int) -> InstallmentState:
-    """``row``'s period ``months`` months later, as it was."""
-    return replace(row, start=add_months(row.start, months), due=add_months(row.due, months))
+def _later(row: InstallmentState, move: Callable[[date], date]) -> InstallmentState:
+    """``row``'s period moved later (``move``), as it was."""
+    return replace(row, start=move(row.start), due=move(row.due))
 
 
 def _spread(total: int, parts: int) -> list[int]:
