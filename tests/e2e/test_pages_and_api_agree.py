@@ -69,9 +69,13 @@ def _by_api(api: TestClient, agent: Party, loan_id: int, reason: str) -> bool:
 
 def _by_console(api: TestClient, loan_id: int, reason: str) -> bool:
     page = api.get(f"/console/loans/{loan_id}").text
+    form = re.search(
+        r'action="[^"]*/charge-off">.*?name="idempotency_key" value="([^"]+)"', page, re.S
+    )
+    assert form, "the charge-off form has no one-time key"
     reply = api.post(
         f"/console/loans/{loan_id}/charge-off",
-        data={"csrf_token": _csrf(page), "reason": reason},
+        data={"csrf_token": _csrf(page), "idempotency_key": form.group(1), "reason": reason},
         follow_redirects=False,
     )
     assert reply.status_code in (303, 422), reply.text

@@ -20,6 +20,7 @@ from tests.integration.collections_helpers import at_local, call, delinquent_loa
 from tests.support.databases import fresh_database_url, require_postgres
 from thinfile.errors import ConductRuleBrokenError
 from thinfile.http import AppContext
+from thinfile.money import format_yuan
 from thinfile.security.roles import Role
 from thinfile.services import (
     applicants,
@@ -28,9 +29,13 @@ from thinfile.services import (
     collection_views,
     collections,
     identity,
+    loans,
 )
+from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import Actor
 from thinfile.store import decisioning_tables
+from thinfile.web.forms import UNKNOWN_PROBLEM
+from thinfile.web.i18n import translations
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -306,3 +311,51 @@ def test_anyone_reads_the_published_list_of_collection_agencies(client: TestClie
     assert 'href="/collection-agencies"' in client.get("/mall").text  # linked from every page
     post(client, "/language", {"lang": "zh", "next": "/collection-agencies"})
     assert "与我们合作的催收机构" in client.get("/collection-agencies").text
+
+
+PLAN_WORDS = {
+    "en": {
+        "months": "Enter the months in digits, from 1 to 6.",
+        "settle": "A settlement is for less than the {owed} yuan owed today; to pay all of it, "
+        "take a payoff instead.",
+        "nothing": "Nothing is left to fall due on this loan, so its schedule cannot be changed.",
+    },
+    "zh": {
+        "months": "请用数字填写月数，从 1 到 6。",
+        "settle": "折扣结清的金额须低于今天所欠的 {owed} 元；如要全部还清，请办理提前结清。",
+        "nothing": "这笔贷款已没有尚未到期的还款，无法调整还款计划。",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_refused_hardship_plan_says_why_in_the_pages_language(client, book, lang):
+    """Months out of range, blank or not in digits 0-9, a settlement of all that is owed or
+    more, a holiday on a loan with nothing left to fall due: the page says what the service
+    said (with the amount), never "Check this value and try again"; nothing is proposed."""
+    engine, _ids, (case_id, _other) = book
+    sign_in(client, "collector")
+    url = f"/console/collections/{case_id}"
+    headers = {"Accept-Language": lang}
+    words = PLAN_WORDS[lang]
+    unknown = translations(lang).gettext(UNKNOWN_PROBLEM)
+
+    def propose(**fields: str) -> str:
+        token = csrf(client.get(url).text)
+        form = {"csrf_token": token, "reason": "lost job, hours cut", "months": "", **fields}
+        said = client.post(f"{url}/hardship-plans", data=form, headers=headers)
+        assert said.status_code == 422, said.text
+        assert unknown not in said.text
+        return str(said.text)
+
+    for months in ("0", "7", "", "２"):
+        assert words["months"] in propose(kind="payment_holiday", months=months), months
+    loan_id = _loan_of(engine, case_id)
+    owed = loans.quote_payoff(engine, loan_id, business_date.current_business_date(engine))
+    settle = words["settle"].format(owed=format_yuan(owed.fen, grouped=True))
+    assert settle in propose(kind="settlement", amount="999999")
+    run_cob(engine, date(2025, 6, 8))  # past the last due date, not yet charged off
+    assert words["nothing"] in propose(kind="payment_holiday", months="2")
+    with engine.connect() as conn:
+        plans = conn.execute(sa.text("SELECT COUNT(*) FROM collection_hardship_plans")).scalar()
+    assert plans == 0

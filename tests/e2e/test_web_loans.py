@@ -26,6 +26,7 @@ from tests.e2e.test_web_pages import (
     seed,
     web_settings,
 )
+from tests.integration.servicing_helpers import terms
 from tests.support.databases import fresh_database_url, require_postgres
 from tests.support.pages import found
 from thinfile.http import AppContext
@@ -34,7 +35,9 @@ from thinfile.services import cob, identity, loan_receipts, loans
 from thinfile.services.audit import AuditDraft
 from thinfile.store.identity_tables import audit_log
 from thinfile.store.servicing_tables import transactions
-from thinfile.web import loan_views
+from thinfile.web import loan_views, servicing_actions
+from thinfile.web.forms import UNKNOWN_PROBLEM
+from thinfile.web.i18n import translations
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -76,6 +79,21 @@ def pay_form(page: str, form: str = "payments") -> dict[str, str]:
     inputs = re.findall(r"<input[^>]*>", action.group(0))  # buttons are sent only when clicked
     fields = dict(re.findall(r'name="(\w+)"[^>]*?value="([^"]*)"', " ".join(inputs)))
     return {"url": action.group(1), **fields}
+
+
+def console_form(page: str, action: str, txn: int | str | None = None) -> dict[str, str]:
+    """The hidden fields (CSRF token, one-time key, …) of the console's loan form posting to
+    ``action`` (``merchant-refunds``, ``charge-off``, …; a reversal's by its ``txn``)."""
+    forms = re.findall(
+        rf'<form method="post"[^>]*action="/console/loans/\d+/{action}"[^>]*>(.*?)</form>',
+        page,
+        re.S,
+    )
+    for form in forms:
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+        if txn is None or hidden.get("txn_id") == str(txn):
+            return hidden
+    raise AssertionError(f"no {action} form")
 
 
 def engine_of(client) -> sa.Engine:
@@ -331,19 +349,19 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(cl
     txn = found(r'name="txn_id" value="(\d+)"', page)
     reply = client.post(
         f"/console/loans/{loan_id}/reversals",
-        data={"csrf_token": csrf(page), "txn_id": txn, "reason": "bounced"},
+        data={**console_form(page, "reversals", txn), "reason": "bounced"},
         follow_redirects=False,
     )
     assert reply.status_code == 303, reply.text
     refund = client.post(
         f"/console/loans/{loan_id}/merchant-refunds",
-        data={"csrf_token": csrf(page), "amount": "500"},
+        data={**console_form(page, "merchant-refunds"), "amount": "500"},
         follow_redirects=False,
     )
     assert refund.status_code == 303, refund.text
     off = client.post(
         f"/console/loans/{loan_id}/charge-off",
-        data={"csrf_token": csrf(page), "reason": "fraud confirmed"},
+        data={**console_form(page, "charge-off"), "reason": "fraud confirmed"},
         follow_redirects=False,
     )
     assert off.status_code == 303, off.text
@@ -361,7 +379,7 @@ def test_a_console_action_whose_audit_row_fails_posts_nothing(client, monkeypatc
     staff_user(client, "agent4@lender.example", Role.SERVICING_AGENT)
     page = client.get(f"/console/loans/{loan_id}").text
 
-    def unavailable(*_args: object) -> None:
+    def unavailable(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the audit log is unavailable")
 
     with monkeypatch.context() as broken:
@@ -369,7 +387,7 @@ def test_a_console_action_whose_audit_row_fails_posts_nothing(client, monkeypatc
         with pytest.raises(RuntimeError):
             client.post(
                 f"/console/loans/{loan_id}/charge-off",
-                data={"csrf_token": csrf(page), "reason": "fraud confirmed"},
+                data={**console_form(page, "charge-off"), "reason": "fraud confirmed"},
             )
     assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
     assert "loan.charge_off" not in actions(client)
@@ -391,13 +409,18 @@ def test_staff_waive_fees_from_the_loan_page_and_the_waiver_is_audited(client, m
     too_much = client.post(
         f"/console/loans/{loan_id}/fee-waivers",
         headers=english,
-        data={"csrf_token": csrf(page), "amount": "9999", "reason": "goodwill", "kind": "fee"},
+        data={
+            **console_form(page, "fee-waivers"),
+            "amount": "9999",
+            "reason": "goodwill",
+            "kind": "fee",
+        },
     )
     assert too_much.status_code == 422 and 'id="e-waiver-amount"' in too_much.text
     done = client.post(
         f"/console/loans/{loan_id}/fee-waivers",
         data={
-            "csrf_token": csrf(page),
+            **console_form(page, "fee-waivers"),
             "amount": "1.00",
             "reason": "first late fee forgiven",
             "kind": "fee",
@@ -418,7 +441,7 @@ def test_staff_waive_fees_from_the_loan_page_and_the_waiver_is_audited(client, m
     assert f'name="txn_id" value="{waiver_txn}"' in after  # a waiver given in error ...
     undone = client.post(
         f"/console/loans/{loan_id}/reversals",
-        data={"csrf_token": csrf(after), "txn_id": str(waiver_txn), "reason": "not approved"},
+        data={**console_form(after, "reversals", waiver_txn), "reason": "not approved"},
         follow_redirects=False,
     )
     assert undone.status_code == 303, undone.text  # ... is reversed: the fee is owed again
@@ -688,6 +711,13 @@ def test_a_console_write_off_needs_a_second_servicing_agent(
         follow_redirects=False,
     )
     assert asked.status_code == 303, asked.text
+    again = client.post(  # a double click: answered as the first, no second request
+        f"/console/loans/{loan_id}/write-off-requests",
+        data={"csrf_token": csrf(page), "reason": "borrower deceased"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and again.headers["location"] == asked.headers["location"]
+    assert len(audited(client, "loan.write_off_request", loan_id)) == 1
     page = client.get(f"/console/loans/{loan_id}").text
     assert 'id="approve-write-off"' not in page  # not for the one who asked
     assert 'id="write-off-request"' in page
@@ -698,7 +728,7 @@ def test_a_console_write_off_needs_a_second_servicing_agent(
         ).scalar_one()
     own = client.post(
         f"/console/loans/{loan_id}/write-off-requests/{request_id}/approval",
-        data={"csrf_token": csrf(page)},
+        data={"csrf_token": csrf(page), "idempotency_key": servicing_actions.new_form_key(loan_id)},
         follow_redirects=False,
     )
     assert own.status_code == 403
@@ -706,12 +736,11 @@ def test_a_console_write_off_needs_a_second_servicing_agent(
     staff_user(client, "checker@lender.example", Role.SERVICING_AGENT)
     page = client.get(f"/console/loans/{loan_id}").text
     assert 'id="approve-write-off"' in page
-    approved = client.post(
-        f"/console/loans/{loan_id}/write-off-requests/{request_id}/approval",
-        data={"csrf_token": csrf(page)},
-        follow_redirects=False,
-    )
-    assert approved.status_code == 303, approved.text
+    approval = console_form(page, rf"write-off-requests/{request_id}/approval")
+    url = f"/console/loans/{loan_id}/write-off-requests/{request_id}/approval"
+    rows = twice(client, url, approval)  # the approval sent twice writes off once
+    assert [r[1] for r in rows].count("write-off") == 1
+    assert len(audited(client, "loan.write_off", loan_id)) == 1
     assert loans.get_loan(engine_of(client), loan_id).account.status.value == "written-off"
     assert {"loan.write_off_request", "loan.write_off"} <= set(actions(client))
 
@@ -791,3 +820,185 @@ def test_without_a_card_a_borrower_is_sent_to_bind_one_where_the_server_records_
                 sa.select(transactions.c.kind).where(transactions.c.loan_id == loan_id)
             ).scalars()
             assert list(kinds) == ["disbursement"]
+
+
+def merchant_loan(client) -> int:
+    """A shop's loan of ¥6,000 over 12 months, paid out on the current business date."""
+    engine = engine_of(client)
+    start = loan_views.business_date(engine)
+    return loans.open_and_disburse(
+        engine, terms("6000", 12, start=start), merchant="shop-1"
+    ).loan_id
+
+
+def posted_rows(client, loan_id: int) -> list[tuple[int, str, int]]:
+    with engine_of(client).connect() as conn:
+        rows = conn.execute(
+            sa.select(transactions.c.id, transactions.c.kind, transactions.c.amount)
+            .where(transactions.c.loan_id == loan_id)
+            .order_by(transactions.c.id)
+        )
+        return [(int(r.id), str(r.kind), int(r.amount)) for r in rows]
+
+
+def twice(client, url: str, data: dict[str, str]) -> list[tuple[int, str, int]]:
+    """Post the same rendered form twice: both are answered alike (see other, to the same
+    page); the transactions the first posted, the second leaves as they are."""
+    first = client.post(url, data=data, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    loan_id = int(found(r"/console/loans/(\d+)", url))
+    after_first = posted_rows(client, loan_id)
+    again = client.post(url, data=data, follow_redirects=False)
+    assert again.status_code == 303, again.text
+    assert again.headers["location"] == first.headers["location"]
+    assert posted_rows(client, loan_id) == after_first
+    return after_first
+
+
+def test_each_console_money_form_sent_twice_posts_once(client, monkeypatch):
+    """A double click or a re-sent POST of a rendered console form (refund, waiver,
+    reversal, charge-off) books once, audited once; the same key with other values or a form
+    without its key posts nothing."""
+    borrower(client, 45)
+    loan_id = accept_offer(client, monkeypatch)
+    engine = engine_of(client)
+    cob.run_cob(engine, loans.get_loan(engine, loan_id).account.disbursed_on + timedelta(days=5))
+    shop_loan = merchant_loan(client)
+    staff_user(client, "agent9@lender.example", Role.SERVICING_AGENT)
+    english = {"Accept-Language": "en"}
+
+    url = f"/console/loans/{shop_loan}/merchant-refunds"
+    page = client.get(f"/console/loans/{shop_loan}").text
+    refund = {**console_form(page, "merchant-refunds"), "amount": "5.00"}
+    rows = twice(client, url, refund)
+    assert [r for r in rows if r[1] == "merchant-refund"] == [(rows[-1][0], "merchant-refund", 500)]
+    assert len(audited(client, "loan.merchant_refund", shop_loan)) == 1
+    other = client.post(url, data={**refund, "amount": "6.00"}, headers=english)
+    assert other.status_code == 409 and "Reload the page and check." in other.text
+    keyless = {k: v for k, v in refund.items() if k != "idempotency_key"}
+    refused = client.post(url, data=keyless, headers=english)
+    assert refused.status_code == 422 and "Reload the page and try again." in refused.text
+    assert posted_rows(client, shop_loan) == rows
+
+    page = client.get(f"/console/loans/{loan_id}").text
+    waiver = {
+        **console_form(page, "fee-waivers"),
+        "amount": "1.00",
+        "kind": "fee",
+        "reason": "first late fee forgiven",
+    }
+    rows = twice(client, f"/console/loans/{loan_id}/fee-waivers", waiver)
+    waivers = [r for r in rows if r[1] == "fee-waiver"]
+    assert len(waivers) == 1 and len(audited(client, "loan.fee_waiver", loan_id)) == 1
+
+    page = client.get(f"/console/loans/{loan_id}").text
+    reversal = {**console_form(page, "reversals", waivers[0][0]), "reason": "not approved"}
+    twice(client, f"/console/loans/{loan_id}/reversals", reversal)
+    assert len(audited(client, "loan.fee_waiver_reverse", loan_id)) == 1
+
+    page = client.get(f"/console/loans/{loan_id}").text
+    off = {**console_form(page, "charge-off"), "reason": "fraud confirmed"}
+    rows = twice(client, f"/console/loans/{loan_id}/charge-off", off)
+    assert [r[1] for r in rows].count("charge-off") == 1
+    assert len(audited(client, "loan.charge_off", loan_id)) == 1
+
+
+def test_the_console_loan_forms_are_sent_once_by_the_browser(client, monkeypatch):
+    """Each money form is marked for app.js, which lets it be sent once per page."""
+    loan_id = merchant_loan(client)
+    staff_user(client, "agent10@lender.example", Role.SERVICING_AGENT)
+    page = client.get(f"/console/loans/{loan_id}").text
+    for action in ("merchant-refunds", "charge-off", "write-off-requests"):
+        assert f'<form method="post" data-once action="/console/loans/{loan_id}/{action}"' in page
+    assert page.count('name="idempotency_key"') == len(
+        set(re.findall(r'value="(console-[^"]+)"', page))
+    )
+    script = (Path(loan_views.__file__).parent / "static" / "app.js").read_text()
+    assert 'querySelectorAll("form[data-once]")' in script and "preventDefault" in script
+
+
+WORDS = {
+    "en": {
+        "refund": "That is more than the loan still finances: refund at most 6000.00 yuan.",
+        "fee": "Only {owed} yuan of fees is owed: waive at most that.",
+        "penalty": "Only 0.00 yuan of penalty interest is owed: waive at most that.",
+        "": "Only {owed} yuan of fees and penalty interest is owed: waive at most that.",
+    },
+    "zh": {
+        "refund": "超过了这笔贷款尚未退还的融资金额：最多退款 6000.00 元。",
+        "fee": "尚欠的费用只有 {owed} 元：减免金额不能超过这个数。",
+        "penalty": "尚欠的罚息只有 0.00 元：减免金额不能超过这个数。",
+        "": "尚欠的费用和罚息只有 {owed} 元：减免金额不能超过这个数。",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_refund_or_waiver_above_what_is_owed_says_how_much_may_be_given(
+    client, monkeypatch, lang
+):
+    """The page says what the service refused, with its amount, in the page's language —
+    not "Check this value and try again"; nothing is posted."""
+    borrower(client, 46)
+    loan_id = accept_offer(client, monkeypatch)
+    engine = engine_of(client)
+    cob.run_cob(engine, loans.get_loan(engine, loan_id).account.disbursed_on + timedelta(days=5))
+    fee = loans.get_loan(engine, loan_id).outstanding.fee
+    shop_loan = merchant_loan(client)
+    staff_user(client, f"agent-{lang}@lender.example", Role.SERVICING_AGENT)
+    headers = {"Accept-Language": lang}
+    words = WORDS[lang]
+    page = client.get(f"/console/loans/{shop_loan}", headers=headers).text
+    for amount in ("99999", "1000000000"):
+        said = client.post(
+            f"/console/loans/{shop_loan}/merchant-refunds",
+            data={**console_form(page, "merchant-refunds"), "amount": amount},
+            headers=headers,
+        )
+        assert said.status_code == 422
+        assert words["refund"] in said.text, amount
+        assert translations(lang).gettext(UNKNOWN_PROBLEM) not in said.text
+    page = client.get(f"/console/loans/{loan_id}", headers=headers).text
+    for kind in ("fee", "penalty", ""):
+        said = client.post(
+            f"/console/loans/{loan_id}/fee-waivers",
+            data={
+                **console_form(page, "fee-waivers"),
+                "amount": "99999",
+                "kind": kind,
+                "reason": "goodwill gesture",
+            },
+            headers=headers,
+        )
+        assert said.status_code == 422 and 'id="e-waiver-amount"' in said.text
+        assert words[kind].format(owed=f"{fee // 100}.{fee % 100:02d}") in said.text, kind
+    assert [r[1] for r in posted_rows(client, shop_loan)].count("merchant-refund") == 0
+    assert [r[1] for r in posted_rows(client, loan_id)].count("fee-waiver") == 0
+
+
+def test_a_charge_off_in_the_transactions_shows_what_it_wrote_off(client, monkeypatch):
+    """A charge-off is posted with amount 0 (it takes no money); the list shows what it moved
+    to loss, as the balances do."""
+    borrower(client, 47)
+    loan_id = accept_offer(client, monkeypatch)
+    engine = engine_of(client)
+    cob.run_cob(engine, loans.get_loan(engine, loan_id).account.disbursed_on + timedelta(days=5))
+    staff_user(client, "agent11@lender.example", Role.SERVICING_AGENT)
+    english = {"Accept-Language": "en"}
+    page = client.get(f"/console/loans/{loan_id}", headers=english).text
+    off = client.post(
+        f"/console/loans/{loan_id}/charge-off",
+        data={**console_form(page, "charge-off"), "reason": "fraud confirmed"},
+        follow_redirects=False,
+    )
+    assert off.status_code == 303, off.text
+    view = loans.get_loan(engine, loan_id)
+    lost = view.account.charged_off.total
+    assert lost > 600_000  # principal, and the interest and fees accrued
+    txn = next(t.txn_id for t in view.transactions if t.kind == "charge-off")
+    page = client.get(f"/console/loans/{loan_id}", headers=english).text
+    listed = page[page.index('id="txn-heading"') :].split("</table>")[0]
+    row = found(rf"<tr><td>{txn}</td>(.*?)</tr>", listed, re.S)
+    shown = f"¥{lost // 100:,}.{lost % 100:02d}"
+    assert found(r"<dt>Charged off</dt><dd>([^<]+)</dd>", page) == shown
+    assert f'<span class="written-off">{shown}</span>' in row and "¥0.00" not in row

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from thinfile.decisioning.checks import id_birth_date
 from thinfile.errors import FieldProblem, InvalidInputError, RateLimitedError
+from thinfile.money import format_yuan
 
 __all__ = [
     "APPLICATION_FIELDS",
@@ -118,6 +119,44 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         N_("That is more than you owe: pay at most %(most)s yuan."),
     ),
+    # the console's servicing forms: what the service refused, with its amount
+    (
+        re.compile(r"^a refund of [0-9.,]+ is more than the (?P<most>[0-9.,]+) still financed"),
+        N_("That is more than the loan still finances: refund at most %(most)s yuan."),
+    ),
+    (
+        re.compile(r"^only (?P<owed>[0-9.,]+) of fees and penalty interest is outstanding$"),
+        N_("Only %(owed)s yuan of fees and penalty interest is owed: waive at most that."),
+    ),
+    (
+        re.compile(r"^only (?P<owed>[0-9.,]+) of fees is outstanding$"),
+        N_("Only %(owed)s yuan of fees is owed: waive at most that."),
+    ),
+    (
+        re.compile(r"^only (?P<owed>[0-9.,]+) of penalty interest is outstanding$"),
+        N_("Only %(owed)s yuan of penalty interest is owed: waive at most that."),
+    ),
+    # hardship plans (thinfile.collections.hardship, thinfile.servicing.reschedule)
+    (
+        re.compile(r"^months are from (?P<low>\d+) to (?P<high>\d+)$"),
+        N_("Enter the months in digits, from %(low)s to %(high)s."),
+    ),
+    (
+        re.compile(r"^a \w+ takes no months$"),
+        N_("This plan takes no months: leave the months empty."),
+    ),
+    (
+        re.compile(r"^only a settlement takes an amount$"),
+        N_("Only a settlement takes an amount: leave the amount empty."),
+    ),
+    (
+        re.compile(r"^a settlement amount is positive$"),
+        N_("Enter an amount above zero, such as 100 or 99.50."),
+    ),
+    (
+        re.compile(r"^nothing is left to fall due"),
+        N_("Nothing is left to fall due on this loan, so its schedule cannot be changed."),
+    ),
     *_TYPED_AMOUNT_PROBLEMS,
     (
         re.compile(r"^(is not a number|must be a non-negative amount.*|must be a yuan amount.*)$"),
@@ -141,6 +180,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"^reload the page and pay again$"), N_("Reload the page and pay again.")),
     (re.compile(r"^reload the page and confirm again$"), N_("Reload the page and confirm again.")),
+    (re.compile(r"^reload the page and try again$"), N_("Reload the page and try again.")),
     (
         re.compile(r"^the cost statement must be read for at least (?P<n>\d+) seconds$"),
         N_("Please read the cost statement for at least %(n)s seconds, then confirm."),
@@ -218,6 +258,21 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_WITH_REMEDY: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"^a settlement is less than what is owed\n"
+            r"settle for less than (?P<owed_fen>\d+) fen"
+        ),
+        N_(
+            "A settlement is for less than the %(owed)s yuan owed today; to pay all of it, "
+            "take a payoff instead."
+        ),
+    ),
+)
+"""Service messages whose figure is in the remedy alone (matched against the message and the
+remedy on the next line); a group named ``*_fen`` is said in yuan, without the suffix."""
+
 _FORMATS = {  # a field's pattern error: say what the field looks like, not the pattern
     "email": N_("Enter an e-mail address such as name@example.com."),
     "id_number": N_("Enter the 18-character number on your resident identity card."),
@@ -227,22 +282,35 @@ UNKNOWN_PROBLEM = N_("Check this value and try again.")
 """Said for a problem whose wording the pages do not know: never the raw English text."""
 
 
-def _localize(message: str, gettext: Gettext, field: str = "") -> str:
+def _values(found: re.Match[str]) -> dict[str, str]:
+    values = {}
+    for name, value in found.groupdict().items():
+        if name.endswith("_fen"):
+            values[name.removesuffix("_fen")] = format_yuan(int(value), grouped=True)
+        else:
+            values[name] = value
+    return values
+
+
+def _localize(message: str, gettext: Gettext, field: str = "", remedy: str = "") -> str:
     if "should match pattern" in message:
         return gettext(_FORMATS.get(field.rsplit(".", 1)[-1], UNKNOWN_PROBLEM))
-    for pattern, text in _PATTERNS:
-        found = pattern.search(message)
-        if found:
-            return gettext(text) % found.groupdict() if found.groupdict() else gettext(text)
+    tried = ((_WITH_REMEDY, f"{message}\n{remedy}"),) if remedy else ()
+    for patterns, text_of in (*tried, (_PATTERNS, message)):
+        for pattern, text in patterns:
+            found = pattern.search(text_of)
+            if found:
+                values = _values(found)
+                return gettext(text) % values if values else gettext(text)
     return gettext(UNKNOWN_PROBLEM)
 
 
 def field_messages(error: InvalidInputError, gettext: Gettext) -> dict[str, str]:
     """One message per bad field, in the reader's language where the wording is known."""
-    problems = list(error.problems)
-    if error.field and not problems:
-        problems = [FieldProblem(error.field, error.message)]
-    return {p.field: _localize(p.message, gettext, p.field) for p in problems}
+    if error.field and not error.problems:
+        said = _localize(error.message, gettext, error.field, error.remedy or "")
+        return {error.field: said}
+    return {p.field: _localize(p.message, gettext, p.field) for p in error.problems}
 
 
 def invalid_from_pydantic(error: ValidationError) -> InvalidInputError:

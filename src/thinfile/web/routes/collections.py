@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from thinfile.collections import HardshipKind, Strategy
+from thinfile.collections.hardship import MAX_HOLIDAY_MONTHS
 from thinfile.errors import ConflictError, InvalidInputError, ThinfileError
 from thinfile.http import AppContext, Context
 from thinfile.http.ids import Serial
@@ -33,6 +34,8 @@ public = APIRouter(include_in_schema=False)
 
 STRATEGIES = tuple(s.value for s in Strategy)
 KINDS = tuple(k.value for k in HardshipKind)
+_WITH_MONTHS = (HardshipKind.PAYMENT_HOLIDAY, HardshipKind.TERM_EXTENSION)
+"""The plans that take a number of months (``thinfile.collections.hardship.check_months``)."""
 
 
 @public.get("/collection-agencies")
@@ -166,7 +169,7 @@ def propose(
         loan_id = collection_views.case_view(context.engine, case_id, actor=actor).facts.loan_id
         collection_hardship.propose_plan(
             context.engine, loan_id, HardshipKind(kind), reason=form.get("reason", ""),
-            actor=actor, months=whole_number(months, max_digits=3),
+            actor=actor, months=_months(HardshipKind(kind), months),
             amount=parse_amount(amount, "CNY") if amount else None,
         )  # fmt: skip
 
@@ -203,6 +206,17 @@ def decline(
         )
 
     return _submit(request, actor, context, case_id, work, "declined")
+
+
+def _months(kind: HardshipKind, text: str) -> int | None:
+    """The months typed for a plan: for a holiday or an extension, empty or anything but the
+    digits 0-9 is refused as the API refuses a month count out of range."""
+    months = whole_number(text, max_digits=3)
+    if months is None and kind in _WITH_MONTHS:
+        raise InvalidInputError(
+            f"months are from 1 to {MAX_HOLIDAY_MONTHS}", field="months", value=text[:8]
+        )
+    return months
 
 
 def _date(text: str) -> date:

@@ -1,7 +1,8 @@
 """The console's loans: the list, one loan (balances, schedule, transactions, journal entries,
 bucket history) and the servicing actions — reverse a payment, charge off, merchant refund,
 waive fees, request and approve a write-off — for servicing agents and admins, each audited
-in the posting's transaction."""
+in the posting's transaction. Every money form carries a one-time key, so the same rendered
+form posted twice posts once (:mod:`thinfile.web.servicing_actions`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import InvalidInputError
+from thinfile.errors import ConflictError, InvalidInputError, ThinfileError
 from thinfile.http import AppContext, Context
 from thinfile.http.ids import Serial
 from thinfile.security.roles import SERVICING_ROLES
@@ -24,7 +25,8 @@ from thinfile.web.access import Form, Servicer, Staff
 from thinfile.web.forms import field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date, loan_page, parse_amount
-from thinfile.web.pages import redirect, render, submit
+from thinfile.web.messages import page_message
+from thinfile.web.pages import render, submit
 
 router = APIRouter(prefix="/console/loans", include_in_schema=False)
 
@@ -61,6 +63,8 @@ def _detail(
         {
             "loan": loan_page(view, on, None),
             "journal": journal,
+            "written_off": servicing_actions.written_off(journal),
+            "new_key": lambda: servicing_actions.new_form_key(loan_id),
             "balanced": all(e.is_balanced for e in journal),
             "moves": portfolio.bucket_history_of(context.engine, loan_id),
             "reversible": payment_reversals.REVERSIBLE,
@@ -85,11 +89,15 @@ def _refused(
     actor: Actor,
     context: AppContext,
     loan_id: int,
-    error: InvalidInputError,
+    error: ThinfileError,
     *,
     form_name: str = "",
 ) -> Response:
-    errors = field_messages(error, translations(language(request).code).gettext)
+    gettext = translations(language(request).code).gettext
+    if not isinstance(error, InvalidInputError):  # a conflict: the key sent with other values
+        said = {"form": page_message(error, gettext)}
+        return _detail(request, actor, context, loan_id, errors=said, status=error.status)
+    errors = field_messages(error, gettext)
     if form_name:  # the same field name in two forms: say which form it belongs to
         errors = {f"{form_name}-{k}": v for k, v in errors.items()}
     return _detail(request, actor, context, loan_id, errors=errors, status=422)
@@ -112,7 +120,7 @@ def _submit(
         refused=lambda error: _refused(
             request, actor, context, loan_id, error, form_name=form_name
         ),
-        catch=(InvalidInputError,),
+        catch=(InvalidInputError, ConflictError),
     )
 
 
@@ -129,8 +137,8 @@ def reverse(
             loan_id,
             txn,
             actor=actor,
-            on=business_date(context.engine),
             reason=form.get("reason", ""),
+            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
         )
 
     return _submit(request, actor, context, loan_id, work, "reversed")
@@ -145,8 +153,8 @@ def charge_off(
             context.engine,
             loan_id,
             actor=actor,
-            on=business_date(context.engine),
             reason=form.get("reason", ""),
+            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
         )
 
     return _submit(request, actor, context, loan_id, work, "charged-off")
@@ -156,12 +164,18 @@ def charge_off(
 def request_write_off(
     request: Request, loan_id: Serial, actor: Servicer, form: Form, context: Context
 ) -> Response:
-    """Ask for a write-off; another servicing agent or admin approves it."""
+    """Ask for a write-off; another servicing agent or admin approves it. Sent again (a
+    double click) while this staff member's request waits, it is answered as the first was."""
 
     def work() -> None:
-        servicing_actions.request_write_off(
-            context.engine, loan_id, actor=actor, reason=form.get("reason", "")
-        )
+        try:
+            servicing_actions.request_write_off(
+                context.engine, loan_id, actor=actor, reason=form.get("reason", "")
+            )
+        except ConflictError:
+            waiting = write_offs.pending_write_off(context.engine, loan_id)
+            if waiting is None or waiting.requested_by != actor.user_id:
+                raise
 
     return _submit(
         request, actor, context, loan_id, work, "write-off-requested", form_name="write-off"
@@ -170,11 +184,25 @@ def request_write_off(
 
 @router.post("/{loan_id}/write-off-requests/{request_id}/approval")
 def approve_write_off(
-    loan_id: Serial, request_id: Serial, actor: Servicer, _form: Form, context: Context
+    request: Request,
+    loan_id: Serial,
+    request_id: Serial,
+    actor: Servicer,
+    form: Form,
+    context: Context,
 ) -> Response:
     """Approve another staff member's write-off request: the write-off is posted."""
-    servicing_actions.approve_write_off(context.engine, loan_id, request_id, actor=actor)
-    return redirect(f"/console/loans/{loan_id}?done=written-off")
+
+    def work() -> None:
+        servicing_actions.approve_write_off(
+            context.engine,
+            loan_id,
+            request_id,
+            actor=actor,
+            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
+        )
+
+    return _submit(request, actor, context, loan_id, work, "written-off")
 
 
 @router.post("/{loan_id}/merchant-refunds")
@@ -185,7 +213,11 @@ def merchant_refund(
         currency = loans.get_loan(context.engine, loan_id).account.currency
         amount = parse_amount(form.get("amount", ""), currency)
         servicing_actions.merchant_refund(
-            context.engine, loan_id, amount, actor=actor, on=business_date(context.engine)
+            context.engine,
+            loan_id,
+            amount,
+            actor=actor,
+            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
         )
 
     return _submit(request, actor, context, loan_id, work, "refunded")
@@ -203,8 +235,8 @@ def waive_fees(
             loan_id,
             amount,
             actor=actor,
-            on=business_date(context.engine),
             reason=form.get("reason", ""),
+            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
             kind=form.get("kind", ""),
         )
 

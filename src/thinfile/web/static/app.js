@@ -39,6 +39,30 @@
     tick();
     window.setTimeout(function () { if (left > 0) { status.textContent = start; } }, 100);
   }
+  /* A form marked data-once (the console's money forms) is sent once: a second click or
+     submit before the next page arrives does nothing, and its buttons are disabled once the
+     first is on its way (after the browser has read the clicked button's value). The server
+     holds the rule too: each such form carries a one-time key. */
+  var once = document.querySelectorAll("form[data-once]");
+  var buttons = function (form, disabled) {
+    var all = form.querySelectorAll("button[type=submit]");
+    for (var i = 0; i < all.length; i += 1) { all[i].disabled = disabled; }
+  };
+  for (var f = 0; f < once.length; f += 1) {
+    once[f].addEventListener("submit", function (event) {
+      var form = event.currentTarget;
+      if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
+      form.setAttribute("data-sent", "yes");
+      window.setTimeout(function () { buttons(form, true); }, 0);
+    });
+  }
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }  /* back to a page kept in memory: buttons work again */
+    for (var p = 0; p < once.length; p += 1) {
+      once[p].removeAttribute("data-sent");
+      buttons(once[p], false);
+    }
+  });
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 })();
