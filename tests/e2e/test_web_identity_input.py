@@ -207,4 +207,4 @@ def test_money_in_other_digits_is_refused_in_the_pages_as_in_the_api(
     _ready_to_apply(pages)
     reply = post(pages, "/apply", {**APPLICATION, "requested_amount": amount}, form_page="/apply")
     assert reply.status_code == 422
-    assert "以元为单位的金额" in _shown(reply.text, "requested_amount")
+    assert "请只用数字 0-9" in _shown(reply.text, "requested_amount")  # the digits, named

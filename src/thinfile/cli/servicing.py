@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -30,10 +32,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(loan_app, name="loan")
 
 
-def _engine() -> Engine:
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    """The configured database at the newest schema, its connections closed at the end."""
     engine = make_engine()
-    upgrade(engine)
-    return engine
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @cob_app.command("run")
@@ -46,11 +53,8 @@ def cob_run(
     settings = load_settings()
     through = not_after_today(option_date(date_text, "--date"), "--date", settings.display_timezone)
     retry_days = settings.auto_debit_retry_days
-    engine = _engine()
-    try:
+    with _engine() as engine:
         report = run_cob(engine, through, actor=SYSTEM.label, retry_days=retry_days)
-    finally:
-        engine.dispose()
     console = make_console()
     for day, step, rows, seconds in report.steps:
         console.print(f"{day} {step:<12} {rows:>10} rows {seconds:8.3f} s")
@@ -61,7 +65,8 @@ def cob_run(
 def ledger_verify() -> None:
     """Check that every entry balances and the ledger equals the loan accounts (the deferred
     merchant subsidy equals what the loans have not recognised); exit 1 naming each problem."""
-    report = verify_ledger(_engine())
+    with _engine() as engine:
+        report = verify_ledger(engine)
     console = make_console()
     for (account, currency), balance in sorted(report.balances.items()):
         console.print(f"{account:<26} {currency} {format_yuan(balance):>18}")
@@ -81,7 +86,8 @@ def loan_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """A loan's installments and balances."""
-    view = get_loan(_engine(), loan_id)
+    with _engine() as engine:
+        view = get_loan(engine, loan_id)
     loan = view.account
     owed = view.outstanding
     if as_json:

@@ -6,7 +6,7 @@ form posted twice posts once (:mod:`thinfile.web.servicing_actions`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -103,6 +103,11 @@ def _refused(
     return _detail(request, actor, context, loan_id, errors=errors, status=422)
 
 
+def _key(form: Mapping[str, str], loan_id: int) -> str:
+    """The one-time key the form was rendered with (:func:`servicing_actions.form_key`)."""
+    return servicing_actions.form_key(form.get("idempotency_key", ""), loan_id)
+
+
 def _submit(
     request: Request,
     actor: Actor,
@@ -138,7 +143,7 @@ def reverse(
             txn,
             actor=actor,
             reason=form.get("reason", ""),
-            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
+            key=_key(form, loan_id),
         )
 
     return _submit(request, actor, context, loan_id, work, "reversed")
@@ -154,7 +159,7 @@ def charge_off(
             loan_id,
             actor=actor,
             reason=form.get("reason", ""),
-            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
+            key=_key(form, loan_id),
         )
 
     return _submit(request, actor, context, loan_id, work, "charged-off")
@@ -199,7 +204,7 @@ def approve_write_off(
             loan_id,
             request_id,
             actor=actor,
-            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
+            key=_key(form, loan_id),
         )
 
     return _submit(request, actor, context, loan_id, work, "written-off")
@@ -217,7 +222,7 @@ def merchant_refund(
             loan_id,
             amount,
             actor=actor,
-            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
+            key=_key(form, loan_id),
         )
 
     return _submit(request, actor, context, loan_id, work, "refunded")
@@ -236,7 +241,7 @@ def waive_fees(
             amount,
             actor=actor,
             reason=form.get("reason", ""),
-            key=servicing_actions.form_key(form.get("idempotency_key", ""), loan_id),
+            key=_key(form, loan_id),
             kind=form.get("kind", ""),
         )
 
