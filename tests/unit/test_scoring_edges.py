@@ -81,3 +81,38 @@ def test_scoring_a_file_with_only_a_header_writes_only_a_header(
         assert list(written.columns)[3:] == [
             f"reason_{k}{s}" for k in range(1, REASONS + 1) for s in ("", "_text")
         ]
+
+
+def test_a_parquet_file_written_with_its_id_as_the_index_is_scored_under_those_ids(
+    twins: tuple[ScoringModel, pd.DataFrame], tmp_path: Path
+) -> None:
+    """pandas writes an index it was given (``set_index("applicant_id")``) into the file;
+    read back as the index, the id column was gone and the scores were written under row
+    positions 0, 1, 2 … (Spark, reading every column as a column, gave the ids)."""
+    from thinfile.scoring.batch import score_file
+    from thinfile.scoring.contract import read_table
+
+    model, frame = twins
+    frame = frame.head(40).assign(applicant_id=[f"A{n:04d}" for n in range(7, 47)])
+    data, out = tmp_path / "indexed.parquet", tmp_path / "scores.csv"
+    frame.set_index("applicant_id").to_parquet(data)
+    score_file(model, data, out, reasons=1)
+    written = pd.read_csv(out)
+    assert written["id"].tolist() == frame["applicant_id"].tolist()
+    plain = tmp_path / "plain.parquet"
+    frame.to_parquet(plain, index=False)
+    score_file(model, plain, tmp_path / "plain.csv", reasons=1)
+    pd.testing.assert_frame_equal(written, pd.read_csv(tmp_path / "plain.csv"))
+    assert read_table(data)["applicant_id"].tolist() == frame["applicant_id"].tolist()
+
+
+def test_row_labels_pandas_wrote_are_not_read_as_a_column(tmp_path: Path) -> None:
+    """An unnamed index (a sample's row labels) is not data: it never becomes a column a
+    model could be trained on; a named one (an id) is a column."""
+    from thinfile.scoring.contract import iter_table, read_table
+
+    frame = pd.DataFrame({"income": [3, 1, 2], "bad": [0, 1, 0]}, index=[10, 4, 7])
+    data = tmp_path / "sample.parquet"
+    frame.to_parquet(data)
+    assert list(read_table(data).columns) == ["income", "bad"]
+    assert [list(f.columns) for f in iter_table(data)] == [["income", "bad"]]

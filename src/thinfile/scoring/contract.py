@@ -12,14 +12,19 @@ only. Every problem is a
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from thinfile.errors import DataContractError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "MONEY_INPUTS",
@@ -196,7 +201,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (optionally gzipped) or Parquet file."""
     file = _checked_path(path)
     if file.name.endswith((".parquet", ".pq")):
-        return pd.read_parquet(file)
+        import pyarrow.parquet as pq
+
+        return _as_columns(pq.read_table(file, use_pandas_metadata=True))
     return pd.read_csv(file, low_memory=False)
 
 
@@ -207,9 +214,22 @@ def iter_table(path: str | Path, *, chunk_rows: int = 100_000) -> Iterator[pd.Da
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(file).iter_batches(batch_size=chunk_rows):
-            yield batch.to_pandas()
+            yield _as_columns(batch)
         return
     yield from pd.read_csv(file, chunksize=chunk_rows, low_memory=False)
+
+
+_ROW_LABELS = re.compile(r"__index_level_\d+__")
+"""The name pandas gives an unnamed index it writes into a Parquet file."""
+
+
+def _as_columns(data: pa.Table | pa.RecordBatch) -> pd.DataFrame:
+    """A Parquet table or batch with every named column as a column: a file pandas wrote
+    with its index (an id set as the index) keeps that id as a column, as Spark reads it,
+    rather than becoming row positions; an unnamed index (row labels) is left out."""
+    frame: pd.DataFrame = data.to_pandas(ignore_metadata=True)
+    labels = [name for name in frame.columns if _ROW_LABELS.fullmatch(str(name))]
+    return frame.drop(columns=labels) if labels else frame
 
 
 def _checked_path(path: str | Path) -> Path:
