@@ -177,7 +177,6 @@ class _HadoopPath:
         self.name = str(self._path.getName())
         parent = self._path.getParent()
         self.parent = self.uri if parent is None else str(parent.toString())
-        self._jvm = jvm
 
     def exists(self) -> bool:
         return bool(self._fs.exists(self._path))

@@ -272,11 +272,17 @@ class PriceChoice:
 _REFUSED_PRICE = (CouponUnavailableError, CouponBudgetExhaustedError, NotFoundError)
 
 
+def _application(context: AppContext, application_id: str) -> applications.ApplicationRecord:
+    return applications.get_application(
+        context.engine, context.cipher, application_id, reveal=False
+    )
+
+
 def _offer_context(
     request: Request,
     context: AppContext,
     actor: Actor,
-    application_id: str,
+    record: applications.ApplicationRecord,
     offer: int,
     choice: PriceChoice,
     errors: dict[str, str],
@@ -284,9 +290,7 @@ def _offer_context(
     """The offer page's figures: for its borrower, as accepting it today signs it (the
     coupon chosen taken off, or left off with the reason when it cannot be used; the
     standard price once the programme's budget is spent); for staff, as decided."""
-    record = applications.get_application(
-        context.engine, context.cipher, application_id, reveal=False
-    )
+    application_id = record.id
     if record.status is not applications.ApplicationStatus.APPROVED or (
         record.accepted_offer is not None
     ):
@@ -349,13 +353,6 @@ def _choice(values: dict[str, str]) -> PriceChoice:
     return PriceChoice(coupon or None, values.get("standard") == "yes")
 
 
-def _has_accepted(context: AppContext, application_id: str) -> bool:
-    record = applications.get_application(
-        context.engine, context.cipher, application_id, reveal=False
-    )
-    return record.accepted_offer is not None
-
-
 @router.get("/applications/{application_id}/offers/{offer}")
 def offer_page(
     request: Request, application_id: str, offer: int, actor: OwnerOrStaff, context: Context
@@ -364,10 +361,11 @@ def offer_page(
     chosen (``?coupon_id=``); the moment it is shown, and the price, are signed into the
     confirmation form, and the server refuses a confirmation before the reading pause. Once
     an offer is accepted (the browser's Back after signing) the page is the decision's."""
-    if _has_accepted(context, application_id):
+    record = _application(context, application_id)
+    if record.accepted_offer is not None:
         return redirect(f"/applications/{application_id}")
     choice = _choice(dict(request.query_params))
-    page = _offer_context(request, context, actor, application_id, offer, choice, {})
+    page = _offer_context(request, context, actor, record, offer, choice, {})
     return render(request, "borrower/offer.html", page, actor=actor)
 
 
@@ -400,7 +398,8 @@ def accept(
         acceptance.ensure_confirmed(confirmed=confirmed, seconds_read=read)
     except InvalidInputError as error:
         errors = {error.field or "form": _confirm_message(error, gettext)}
-        page = _offer_context(request, context, actor, application_id, offer, choice, errors)
+        record = _application(context, application_id)
+        page = _offer_context(request, context, actor, record, offer, choice, errors)
         return render(request, "borrower/offer.html", page, actor=actor, status=422)
     try:
         applications.accept_offer(
@@ -422,7 +421,8 @@ def accept(
         if isinstance(error, ProgrammeBudgetExhaustedError):
             choice = PriceChoice(choice.coupon_id, True)
         errors = {"form": gettext("The price has changed. Please read the statement again.")}
-        page = _offer_context(request, context, actor, application_id, offer, choice, errors)
+        record = _application(context, application_id)
+        page = _offer_context(request, context, actor, record, offer, choice, errors)
         return render(request, "borrower/offer.html", page, actor=actor, status=409)
     return redirect(f"/applications/{application_id}?accepted=1")
 
