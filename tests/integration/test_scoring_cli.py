@@ -33,26 +33,24 @@ def german_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_train_evaluate_score_and_report(german_csv: Path, tmp_path: Path, capsys) -> None:
-    model = tmp_path / "model"
+def _train_scorecard(
+    data: Path, model: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """``thinfile model train`` of a scorecard on ``data`` with its protected attribute."""
     code, out, _ = run(
         [
-            "model",
-            "train",
-            str(german_csv),
-            "--target",
-            "bad",
-            "--id-col",
-            "loan_id",
-            "--kind",
-            "scorecard",
-            "--protected",
-            "personal_status_and_sex",
-            "--out",
-            str(model),
+            *("model", "train", str(data), "--target", "bad", "--id-col", "loan_id"),
+            *("--kind", "scorecard", "--protected", "personal_status_and_sex"),
+            *("--out", str(model)),
         ],
         capsys,
     )
+    return code, out
+
+
+def test_train_evaluate_score_and_report(german_csv: Path, tmp_path: Path, capsys) -> None:
+    model = tmp_path / "model"
+    code, out = _train_scorecard(german_csv, model, capsys)
     assert code == 0 and "sha256:" in out
     assert not list(model.glob("*.pkl"))
 
@@ -114,19 +112,7 @@ def test_evaluate_reports_calibration_and_groups_alike_in_text_and_json(
     headline metrics, PSI, calibration by decile and metrics by group — the text to 4
     places, the JSON to 6."""
     model = tmp_path / "model"
-    train = ["model", "train", str(german_csv), "--target", "bad", "--id-col", "loan_id"]
-    code, _, _ = run(
-        [
-            *train,
-            "--kind",
-            "scorecard",
-            "--protected",
-            "personal_status_and_sex",
-            "--out",
-            str(model),
-        ],
-        capsys,
-    )
+    code, _ = _train_scorecard(german_csv, model, capsys)
     assert code == 0
     evaluate = [
         "model",
