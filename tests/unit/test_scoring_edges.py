@@ -90,7 +90,7 @@ def test_a_parquet_file_written_with_its_id_as_the_index_is_scored_under_those_i
     read back as the index, the id column was gone and the scores were written under row
     positions 0, 1, 2 … (Spark, reading every column as a column, gave the ids)."""
     from thinfile.scoring.batch import score_file
-    from thinfile.scoring.contract import read_table
+    from thinfile.scoring.tables import read_table
 
     model, frame = twins
     frame = frame.head(40).assign(applicant_id=[f"A{n:04d}" for n in range(7, 47)])
@@ -109,7 +109,7 @@ def test_a_parquet_file_written_with_its_id_as_the_index_is_scored_under_those_i
 def test_row_labels_pandas_wrote_are_not_read_as_a_column(tmp_path: Path) -> None:
     """An unnamed index (a sample's row labels) is not data: it never becomes a column a
     model could be trained on; a named one (an id) is a column."""
-    from thinfile.scoring.contract import iter_table, read_table
+    from thinfile.scoring.tables import iter_table, read_table
 
     frame = pd.DataFrame({"income": [3, 1, 2], "bad": [0, 1, 0]}, index=[10, 4, 7])
     data = tmp_path / "sample.parquet"

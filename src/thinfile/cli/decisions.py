@@ -33,7 +33,7 @@ from thinfile.decisioning.report import percent, render_simulation_html
 from thinfile.errors import InvalidInputError
 from thinfile.money import Money
 from thinfile.scoring import ScoringModel, load_model, read_table
-from thinfile.scoring.contract import iter_table
+from thinfile.scoring.tables import iter_table
 from thinfile.services.business_date import lender_today
 from thinfile.settings import Settings
 from thinfile.spark.session import DEFAULT_MASTER

@@ -10,9 +10,10 @@ See ``docs.md`` beside this file.
 """
 
 from thinfile.scoring.calibration import ScoreScale
-from thinfile.scoring.contract import ColumnRole, ColumnSpec, InputSchema, read_table
+from thinfile.scoring.contract import ColumnRole, ColumnSpec, InputSchema
 from thinfile.scoring.model import ScoreResult, ScoringModel, load_model
 from thinfile.scoring.reasons import ReasonCode
+from thinfile.scoring.tables import read_table
 from thinfile.scoring.training import KINDS, train_model
 
 __all__ = [

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from thinfile.scoring.contract import iter_table
 from thinfile.scoring.model import ScoringModel
 from thinfile.scoring.reason_table import ReasonMethod
+from thinfile.scoring.tables import iter_table
 
 __all__ = ["score_chunk", "score_file"]
 

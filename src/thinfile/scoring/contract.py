@@ -1,7 +1,8 @@
 """The data contract of a training or scoring table: column roles, the input schema, checks.
 
-A table arrives as CSV or Parquet. Each column gets a role — numeric, boolean, categorical,
-date, identifier, target or ignored — inferred from its values and overridable by the user.
+A table arrives as CSV or Parquet (read by :mod:`thinfile.scoring.tables`). Each column
+gets a role — numeric, boolean, categorical, date, identifier, target or ignored — inferred
+from its values and overridable by the user.
 Only numeric, boolean and categorical columns become model features; dates and identifiers
 (names, phone numbers, ID numbers) never do, nor do the protected attributes
 (:data:`PROTECTED_INPUTS`: sex, age, hukou, region), which are kept for fairness reports
@@ -12,19 +13,13 @@ only. Every problem is a
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from thinfile.errors import DataContractError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 __all__ = [
     "MONEY_INPUTS",
@@ -37,13 +32,10 @@ __all__ = [
     "infer_schema",
     "is_money",
     "is_protected",
-    "iter_table",
-    "read_table",
 ]
 
 MAX_CATEGORIES = 200
 MIN_CLASS_COUNT = 20
-SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
 
 PROTECTED_INPUTS: tuple[str, ...] = (
     "gender",
@@ -195,60 +187,6 @@ class InputSchema:
                 field=missing[0],
                 remedy="score a table with the columns the model was trained on",
             )
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (optionally gzipped) or Parquet file."""
-    file = _checked_path(path)
-    if file.name.endswith((".parquet", ".pq")):
-        import pyarrow.parquet as pq
-
-        return _as_columns(pq.read_table(file, use_pandas_metadata=True))
-    return pd.read_csv(file, low_memory=False)
-
-
-def iter_table(path: str | Path, *, chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
-    """Stream a table in chunks, so files larger than memory can be scored."""
-    file = _checked_path(path)
-    if file.name.endswith((".parquet", ".pq")):
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(file).iter_batches(batch_size=chunk_rows):
-            yield _as_columns(batch)
-        return
-    yield from pd.read_csv(file, chunksize=chunk_rows, low_memory=False)
-
-
-_ROW_LABELS = re.compile(r"__index_level_\d+__")
-"""The name pandas gives an unnamed index it writes into a Parquet file."""
-
-
-def _as_columns(data: pa.Table | pa.RecordBatch) -> pd.DataFrame:
-    """A Parquet table or batch with every named column as a column: a file pandas wrote
-    with its index (an id set as the index) keeps that id as a column, as Spark reads it,
-    rather than becoming row positions; an unnamed index (row labels) is left out."""
-    frame: pd.DataFrame = data.to_pandas(ignore_metadata=True)
-    labels = [name for name in frame.columns if _ROW_LABELS.fullmatch(str(name))]
-    return frame.drop(columns=labels) if labels else frame
-
-
-def _checked_path(path: str | Path) -> Path:
-    file = Path(path)
-    if not file.is_file():
-        raise DataContractError(
-            "no such file",
-            field="DATA",
-            value=str(path),
-            remedy="give the path of a CSV or Parquet file",
-        )
-    if not file.name.lower().endswith(SUFFIXES):
-        raise DataContractError(
-            "unsupported file type",
-            field="DATA",
-            value=str(path),
-            remedy="use .csv, .csv.gz or .parquet",
-        )
-    return file
 
 
 def binary_target(frame: pd.DataFrame, target: str, *, bad_value: object = None) -> np.ndarray:

@@ -53,7 +53,7 @@ def arrow_frames(
     batches: Iterator[pa.RecordBatch],
 ) -> Iterator[tuple[pa.RecordBatch, pd.DataFrame]]:
     """Each Arrow batch with its pandas frame, converted by PyArrow as the local reader does
-    (``thinfile.scoring.contract.iter_table``)."""
+    (``thinfile.scoring.tables.iter_table``)."""
     for batch in batches:
         yield batch, batch.to_pandas()
 
