@@ -180,12 +180,23 @@ def test_close_of_business_moves_the_business_date_and_staff_service_loans(api, 
         json={"amount": "50.00"},
     ).json()
     assert later["on"] == first.json()["business_date"]
-    charged = api.post(
+    alone = api.post(  # a current loan: a loss needs a second staff member's approval
         f"/v1/staff/loans/{loan_id}/charge-off",
         headers={**agent.headers, **_key("co")},
         json={"reason": "fraud"},
     )
-    assert charged.status_code == 201 and charged.json()["loan_status"] == "charged-off"
+    assert alone.status_code == 403, alone.text
+    asked = api.post(
+        f"/v1/staff/loans/{loan_id}/write-off-requests",
+        headers={**agent.headers, **_key("wo")},
+        json={"reason": "fraud"},
+    )
+    assert asked.status_code == 201, asked.text
+    written = api.post(
+        f"/v1/staff/write-off-requests/{asked.json()['id']}/approval",
+        headers={**admin.headers, **_key("wo-ok")},
+    )
+    assert written.status_code == 201 and written.json()["loan_status"] == "written-off"
     assert api.get("/v1/staff/ledger/verify", headers=admin.headers).json()["ok"] is True
     assert api.get("/v1/staff/audit/verify", headers=admin.headers).json()["intact"] is True
     assert (

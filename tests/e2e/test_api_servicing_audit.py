@@ -29,6 +29,7 @@ from tests.e2e.api_harness import (
 from thinfile.security.roles import Role
 from thinfile.services import cob
 from thinfile.services.audit import AuditDraft
+from thinfile.servicing.product import ServicingProduct
 
 LINE_OFFER = 2
 
@@ -133,7 +134,20 @@ def _request_write_off(book: Book) -> None:
     book.write_off_request = reply.json()["id"]
 
 
+def _at_threshold(book: Book) -> None:
+    """Close business until the loan's first installment has been unpaid for a day less than
+    the charge-off days: on the business date after, one agent may charge it off."""
+    first_due = date.fromisoformat(book.loan()["installments"][0]["due_date"])
+    through = first_due + timedelta(days=ServicingProduct().charge_off_days - 1)
+    reply = book.api.post(
+        "/v1/staff/cob", headers=book.agent.headers, json={"through": through.isoformat()}
+    )
+    assert reply.status_code == 200, reply.text
+    assert book.loan()["status"] == "active"
+
+
 def _charge_off(book: Book) -> None:
+    _at_threshold(book)
     reply = book.post(
         book.agent,
         f"/v1/staff/loans/{book.loan_id}/charge-off",
@@ -213,6 +227,7 @@ CASES = {
         lambda b: f"/v1/staff/loans/{b.loan_id}/charge-off",
         {"reason": "fraud confirmed"},
         _txn("charge-off"),
+        _at_threshold,
     ),
     "write-off approval": Case(
         "loan.write_off",
@@ -330,10 +345,19 @@ def _pay_refused(book: Book) -> Any:
 
 
 def test_one_agent_alone_may_not_write_off_a_current_loan(book: Book) -> None:
-    """Below the charge-off days past due a write-off needs a second staff member: the
-    direct route refuses, the requester may not approve their own request, nor may an
-    underwriter; another servicing agent's approval posts it, and both are audited."""
+    """Below the charge-off days past due a write-off or a charge-off needs a second staff
+    member: the direct routes refuse, the requester may not approve their own request, nor
+    may an underwriter; another servicing agent's approval posts it, and both are audited."""
     api, agent = book.api, book.agent
+    early = book.post(
+        agent,
+        f"/v1/staff/loans/{book.loan_id}/charge-off",
+        {"reason": "fraud suspected"},
+        "charge-off-alone",
+    )
+    assert early.status_code == 403, early.text
+    refusal = early.json()["details"]
+    assert refusal["field"] == "loan_id" and "write-off-requests" in refusal["remedy"]
     alone = book.post(
         agent,
         f"/v1/staff/loans/{book.loan_id}/write-off",

@@ -38,6 +38,7 @@ from thinfile.store.servicing_tables import transactions
 from thinfile.web import loan_views, servicing_actions
 from thinfile.web.forms import UNKNOWN_PROBLEM
 from thinfile.web.i18n import translations
+from thinfile.web.routes import servicing as servicing_routes
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -99,6 +100,15 @@ def console_form(page: str, action: str, txn: int | str | None = None) -> dict[s
 def engine_of(client) -> sa.Engine:
     context: AppContext = client.app.state.context
     return context.engine
+
+
+def to_charge_off_threshold(client, loan_id: int) -> None:
+    """Close business until the loan's first installment has been unpaid for a day less than
+    its product's charge-off days: on the business date after, one agent may charge it off."""
+    account = loans.get_loan(engine_of(client), loan_id).account
+    days = account.product.charge_off_days - 1
+    cob.run_cob(engine_of(client), account.installments[0].due + timedelta(days=days))
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
 
 
 def staff_user(client, email: str, role: Role) -> None:
@@ -359,6 +369,8 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(cl
         follow_redirects=False,
     )
     assert refund.status_code == 303, refund.text
+    to_charge_off_threshold(client, loan_id)
+    page = client.get(f"/console/loans/{loan_id}").text
     off = client.post(
         f"/console/loans/{loan_id}/charge-off",
         data={**console_form(page, "charge-off"), "reason": "fraud confirmed"},
@@ -373,9 +385,37 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(cl
     assert row and "¥0.00</td></tr>" not in row.group(0)  # charged-off principal shown
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_one_agent_may_not_charge_off_a_loan_before_the_charge_off_days(client, monkeypatch, lang):
+    """A current loan's page offers a write-off request (a second person approves it), not a
+    charge-off; a charge-off sent anyway is refused with what to do, and nothing is posted."""
+    borrower(client, 48)
+    loan_id = accept_offer(client, monkeypatch)
+    staff_user(client, f"agent-early-{lang}@lender.example", Role.SERVICING_AGENT)
+    headers = {"Accept-Language": lang}
+    page = client.get(f"/console/loans/{loan_id}", headers=headers).text
+    assert f"/console/loans/{loan_id}/charge-off" not in page
+    assert f"/console/loans/{loan_id}/write-off-requests" in page
+    refused = client.post(
+        f"/console/loans/{loan_id}/charge-off",
+        headers=headers,
+        data={
+            "csrf_token": csrf(page),
+            "idempotency_key": servicing_actions.new_form_key(loan_id),
+            "reason": "fraud suspected",
+        },
+    )
+    assert refused.status_code == 403
+    said = translations(lang).gettext(servicing_routes.LOSS_NEEDS_APPROVAL)
+    assert said in refused.text and (lang == "zh") == ("核销" in said)
+    assert loans.get_loan(engine_of(client), loan_id).account.status.value == "active"
+    assert "loan.charge_off" not in actions(client)
+
+
 def test_a_console_action_whose_audit_row_fails_posts_nothing(client, monkeypatch):
     borrower(client, 33)
     loan_id = accept_offer(client, monkeypatch)
+    to_charge_off_threshold(client, loan_id)
     staff_user(client, "agent4@lender.example", Role.SERVICING_AGENT)
     page = client.get(f"/console/loans/{loan_id}").text
 
@@ -452,6 +492,7 @@ def test_staff_waive_fees_from_the_loan_page_and_the_waiver_is_audited(client, m
 def test_an_underwriter_may_look_at_a_loan_but_not_change_it(client, monkeypatch):
     borrower(client, 28)
     loan_id = accept_offer(client, monkeypatch)
+    to_charge_off_threshold(client, loan_id)  # where a servicing agent sees the form
     post(client, "/sign-out", {}, form_page="/home")
     post(client, "/sign-in", {"email": "uw@lender.example", "password": PASSWORD})
     page = client.get(f"/console/loans/{loan_id}").text
@@ -896,6 +937,7 @@ def test_each_console_money_form_sent_twice_posts_once(client, monkeypatch):
     twice(client, f"/console/loans/{loan_id}/reversals", reversal)
     assert len(audited(client, "loan.fee_waiver_reverse", loan_id)) == 1
 
+    to_charge_off_threshold(client, loan_id)
     page = client.get(f"/console/loans/{loan_id}").text
     off = {**console_form(page, "charge-off"), "reason": "fraud confirmed"}
     rows = twice(client, f"/console/loans/{loan_id}/charge-off", off)
@@ -906,6 +948,7 @@ def test_each_console_money_form_sent_twice_posts_once(client, monkeypatch):
 def test_the_console_loan_forms_are_sent_once_by_the_browser(client, monkeypatch):
     """Each money form is marked for app.js, which lets it be sent once per page."""
     loan_id = merchant_loan(client)
+    to_charge_off_threshold(client, loan_id)
     staff_user(client, "agent10@lender.example", Role.SERVICING_AGENT)
     page = client.get(f"/console/loans/{loan_id}").text
     for action in ("merchant-refunds", "charge-off", "write-off-requests"):
@@ -982,7 +1025,7 @@ def test_a_charge_off_in_the_transactions_shows_what_it_wrote_off(client, monkey
     borrower(client, 47)
     loan_id = accept_offer(client, monkeypatch)
     engine = engine_of(client)
-    cob.run_cob(engine, loans.get_loan(engine, loan_id).account.disbursed_on + timedelta(days=5))
+    to_charge_off_threshold(client, loan_id)
     staff_user(client, "agent11@lender.example", Role.SERVICING_AGENT)
     english = {"Accept-Language": "en"}
     page = client.get(f"/console/loans/{loan_id}", headers=english).text

@@ -32,7 +32,7 @@ from thinfile.services.limit_features import record_line_income
 from thinfile.services.limit_reviews import review_limits
 from thinfile.services.limits import accept_limit_offer, line_limits
 from thinfile.services.line_draws import draw_as_quoted_in, quote_draw
-from thinfile.services.loan_adjustments import charge_off_loan, write_off_loan
+from thinfile.services.loan_adjustments import charge_off_in_unit, write_off_in_unit
 from thinfile.services.loans import get_loan
 from thinfile.services.payments import post_payment
 from thinfile.services.uow import UnitOfWork
@@ -47,14 +47,11 @@ def test_a_line_whose_draw_is_lost_never_lends_again(
     line_id = open_credit_line(engine, Money.of("10000"), Decimal("0.18"), day).line.line_id
     loan = draw(engine, line_id, Money.of("10000"), 6, day)
     assert get_line(engine, line_id).available.fen == 0
-    if how == "charge-off":
-        charge_off_loan(engine, loan.loan_id, day, reason="fraud confirmed by the bank")
-    else:
-        # a write-off this early needs approval; one agent at the threshold is the simple case
-        monkeypatch.setattr(
-            "thinfile.services.loan_adjustments.check_write_off_alone", lambda loan, on: None
-        )
-        write_off_loan(engine, loan.loan_id, day, reason="borrower deceased, estate empty")
+    # this early, a loss is posted by a second staff member's approval (approved=True)
+    post = charge_off_in_unit if how == "charge-off" else write_off_in_unit
+    with UnitOfWork(engine) as uow:
+        post(uow, loan.loan_id, day, reason="fraud confirmed by the bank", approved=True)
+        uow.commit()
     view = line_limits(engine, line_id)
     assert (view.status, view.available) == ("charged-off", 0)
     assert get_line(engine, line_id).available.fen == 0

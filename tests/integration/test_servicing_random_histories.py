@@ -18,10 +18,11 @@ from thinfile.errors import ConflictError, InvalidInputError, NotFoundError
 from thinfile.money import Money
 from thinfile.services.cob import run_cob
 from thinfile.services.ledger import verify_ledger
-from thinfile.services.loan_adjustments import charge_off_loan, record_merchant_refund
+from thinfile.services.loan_adjustments import charge_off_in_unit, record_merchant_refund
 from thinfile.services.loans import get_loan, open_and_disburse
 from thinfile.services.payment_reversals import reverse_payment
 from thinfile.services.payments import post_payment, prepay_loan
+from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import PrepaymentMode
 
 ACTIONS = ["pay", "pay", "prepay", "refund", "reverse", "cob", "cob", "charge-off"]
@@ -64,7 +65,9 @@ def test_random_histories_keep_the_book_verified_on_both_databases(engine):
                 elif action == "refund":
                     receipts.append(record_merchant_refund(engine, loan.loan_id, amount, today))
                 elif action == "charge-off":
-                    charge_off_loan(engine, loan.loan_id, today, reason="test")
+                    with UnitOfWork(engine) as uow:  # as a second staff member's approval
+                        charge_off_in_unit(uow, loan.loan_id, today, reason="test", approved=True)
+                        uow.commit()
                 elif receipts:
                     reverse_payment(engine, receipts.pop().txn_id, today)
             except (ConflictError, InvalidInputError, NotFoundError):

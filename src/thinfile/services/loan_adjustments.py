@@ -52,7 +52,7 @@ from thinfile.store.servicing_repo import StoredLoan
 __all__ = [
     "charge_off_in_unit",
     "charge_off_loan",
-    "check_write_off_alone",
+    "check_loss_alone",
     "may_write_off_alone",
     "merchant_refund_in_unit",
     "overpayment_refund_in_unit",
@@ -181,18 +181,22 @@ def record_merchant_refund(
     )
 
 
-def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) -> Receipt:
-    """:func:`charge_off_loan` inside the caller's unit of work (the caller commits)."""
+def charge_off_in_unit(
+    uow: UnitOfWork, loan_id: int, on: date, *, reason: str, approved: bool = False
+) -> Receipt:
+    """:func:`charge_off_loan` inside the caller's unit of work (the caller commits).
+
+    As with a write-off, one staff member alone may charge off only a loan at least the
+    product's charge-off days past due; a loss recognised earlier (fraud, death) goes through a
+    write-off request a second staff member approves (:mod:`thinfile.services.write_offs`)."""
     reason = staff_reason(reason)
-    receipt = _post_in_unit(
-        uow,
-        loan_id,
-        on,
-        EventKind.CHARGE_OFF,
-        0,
-        None,
-        lambda loan: charge_off(loan, on, reason=reason),
-    )
+
+    def apply(loan: LoanAccount) -> Outcome:
+        if not approved:
+            check_loss_alone(loan, on, "charge-off")
+        return charge_off(loan, on, reason=reason)
+
+    receipt = _post_in_unit(uow, loan_id, on, EventKind.CHARGE_OFF, 0, None, apply)
     uow.credit_lines.stop_lines_of_lost_draws([loan_id])  # its line never lends again
     return receipt
 
@@ -200,8 +204,9 @@ def charge_off_in_unit(uow: UnitOfWork, loan_id: int, on: date, *, reason: str) 
 def charge_off_loan(
     engine: Engine, loan_id: int, on: date, *, reason: str, actor: str | None = None
 ) -> Receipt:
-    """Charge the loan off now (核销), e.g. for fraud or death, ahead of the days-past-due rule.
-    With ``actor``, audited as ``loan.charge_off`` in the same transaction."""
+    """Charge the loan off (核销) by one staff member: only at the product's charge-off days
+    past due (see :func:`charge_off_in_unit`). With ``actor``, audited as ``loan.charge_off``
+    in the same transaction."""
     reason = staff_reason(reason)
     return in_own_unit(
         engine,
@@ -223,7 +228,7 @@ def write_off_in_unit(
 
     def apply(loan: LoanAccount) -> Outcome:
         if not approved:
-            check_write_off_alone(loan, on)
+            check_loss_alone(loan, on, "write-off")
         return write_off(loan, on, reason=reason)
 
     receipt = _post_in_unit(uow, loan_id, on, EventKind.WRITE_OFF, 0, None, apply)
@@ -255,12 +260,13 @@ def may_write_off_alone(loan: LoanAccount, on: date) -> bool:
     return loan.days_past_due(on) >= loan.product.charge_off_days
 
 
-def check_write_off_alone(loan: LoanAccount, on: date) -> None:
-    """Refuse a write-off by one staff member below the charge-off threshold."""
+def check_loss_alone(loan: LoanAccount, on: date, what: str = "write-off") -> None:
+    """Refuse a ``what`` (a write-off or charge-off) by one staff member below the charge-off
+    threshold: a loss recognised early needs a second staff member's approval."""
     if not may_write_off_alone(loan, on):
         raise PermissionDeniedError(
             f"loan {loan.loan_id} is {loan.days_past_due(on)} days past due; below "
-            f"{loan.product.charge_off_days} a write-off needs a second staff member's approval",
+            f"{loan.product.charge_off_days} a {what} needs a second staff member's approval",
             field="loan_id",
             value=loan.loan_id,
             remedy="request the write-off (POST /v1/staff/loans/{loan_id}/write-off-requests) "

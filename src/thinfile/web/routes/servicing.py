@@ -11,18 +11,18 @@ from collections.abc import Callable, Mapping
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from thinfile.errors import ConflictError, InvalidInputError, ThinfileError
+from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError, ThinfileError
 from thinfile.http import AppContext, Context
 from thinfile.http.ids import Serial
 from thinfile.security.roles import SERVICING_ROLES
-from thinfile.services import loans, payment_reversals, portfolio, write_offs
+from thinfile.services import loan_adjustments, loans, payment_reversals, portfolio, write_offs
 from thinfile.services.identity_records import Actor
 from thinfile.services.reasons import REASON_MAX_CHARS, REASON_MIN_CHARS
 from thinfile.servicing import LoanStatus
 from thinfile.text import whole_number
 from thinfile.web import servicing_actions
 from thinfile.web.access import Form, Servicer, Staff
-from thinfile.web.forms import field_messages
+from thinfile.web.forms import N_, field_messages
 from thinfile.web.i18n import language, translations
 from thinfile.web.loan_views import business_date, loan_page, parse_amount
 from thinfile.web.messages import page_message
@@ -31,6 +31,11 @@ from thinfile.web.pages import render, submit
 router = APIRouter(prefix="/console/loans", include_in_schema=False)
 
 STATUSES = tuple(s.value for s in LoanStatus)
+
+LOSS_NEEDS_APPROVAL = N_(  # thinfile.services.loan_adjustments.check_loss_alone
+    "This loan has not reached the charge-off days past due, so one person may not charge it "
+    "off. Request a write-off below; another servicing agent or admin approves it."
+)
 
 
 @router.get("")
@@ -73,6 +78,7 @@ def _detail(
             "may_act": actor.role in SERVICING_ROLES,
             "done": request.query_params.get("done", ""),
             "write_off_request": write_offs.pending_write_off(context.engine, loan_id),
+            "loss_alone": loan_adjustments.may_write_off_alone(view.account, on),
         },
         actor=actor,
         status=status,
@@ -94,6 +100,9 @@ def _refused(
     form_name: str = "",
 ) -> Response:
     gettext = translations(language(request).code).gettext
+    if isinstance(error, PermissionDeniedError) and error.field == "loan_id":
+        said = {"form": gettext(LOSS_NEEDS_APPROVAL)}  # a loss before the days-past-due rule
+        return _detail(request, actor, context, loan_id, errors=said, status=error.status)
     if not isinstance(error, InvalidInputError):  # a conflict: the key sent with other values
         said = {"form": page_message(error, gettext)}
         return _detail(request, actor, context, loan_id, errors=said, status=error.status)
@@ -125,7 +134,7 @@ def _submit(
         refused=lambda error: _refused(
             request, actor, context, loan_id, error, form_name=form_name
         ),
-        catch=(InvalidInputError, ConflictError),
+        catch=(InvalidInputError, ConflictError, PermissionDeniedError),
     )
 
 
