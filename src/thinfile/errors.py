@@ -25,7 +25,8 @@ Hierarchy::
     │   ├── InvalidCampaignError     invalid_campaign         422
     │   ├── InvalidCouponError       invalid_coupon           422
     │   ├── InvalidSalesFeedError    invalid_sales_feed       422
-    │   └── PayloadTooLargeError     payload_too_large        413
+    │   ├── PayloadTooLargeError     payload_too_large        413
+    │   └── UnsupportedMediaTypeError  unsupported_media_type  415
     ├── RateCapExceededError         rate_cap_exceeded        422
     ├── NoSolutionError              no_solution              422
     ├── NotFoundError                not_found                404
@@ -123,6 +124,7 @@ __all__ = [
     "TermsMismatchError",
     "ThinfileError",
     "UnderageError",
+    "UnsupportedMediaTypeError",
 ]
 
 
@@ -339,6 +341,14 @@ class PayloadTooLargeError(InvalidInputError):
 
     code = "payload_too_large"
     status = 413
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    """A request body sent as something other than JSON (no ``Content-Type``, text, a
+    form) to an API that reads JSON only."""
+
+    code = "unsupported_media_type"
+    status = 415
 
 
 class RateCapExceededError(ThinfileError):

@@ -216,6 +216,35 @@ def test_a_purchase_refunded_on_its_dispute_ends_and_takes_no_more_captures(
     ledger_ok(api)
 
 
+def test_an_open_dispute_refuses_a_capture_but_not_a_refund_or_a_void(
+    api: TestClient, world: World
+) -> None:
+    """Half of an order captured, then disputed: the merchant's capture of the rest is
+    refused, naming the session, instead of booking the borrower a new loan for goods they
+    say never came; the merchant may still refund and void. Once the dispute is rejected
+    the merchant could capture again (here nothing is left: it voided)."""
+    merchant = shop(api, world.admin)
+    agent = make_staff(api, Role.SERVICING_AGENT)
+    session_id = authorized(api, world, merchant)
+    assert post(api, merchant, session_id, "captures", amount="6000.00").status_code == 201
+    opened = dispute(api, world.alice, session_id)
+    assert opened.status_code == 201, opened.text
+    loans_before = rows(api, "SELECT id FROM servicing_loans")
+
+    refused = post(api, merchant, session_id, "captures", amount="3000.00")
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["code"] == "conflict" and body["details"]["field"] == "session_id"
+    assert body["details"]["value"] == session_id and "dispute" in body["details"]["remedy"]
+    assert rows(api, "SELECT id FROM servicing_loans") == loans_before
+
+    assert post(api, merchant, session_id, "refunds", amount="1000.00").status_code == 201
+    voided = post(api, merchant, session_id, "void")
+    assert voided.status_code == 200 and voided.json()["voided"] == "6000.00", voided.text
+    assert resolve(api, agent, opened.json()["id"], "reject").status_code == 200
+    ledger_ok(api)
+
+
 def test_only_the_purchases_borrower_can_dispute_it_and_bad_input_is_refused(
     api: TestClient, world: World
 ) -> None:

@@ -26,9 +26,14 @@ from tests.e2e.api_harness import (
     is_replay_of,
     make_staff,
 )
+from tests.integration.servicing_helpers import terms
+from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import cob
 from thinfile.services.audit import AuditDraft
+from thinfile.services.business_date import current_business_date
+from thinfile.services.loans import open_and_disburse
+from thinfile.services.payments import post_payment
 from thinfile.servicing.product import ServicingProduct
 
 LINE_OFFER = 2
@@ -108,15 +113,27 @@ def _pay(book: Book, amount: str, key: str) -> dict[str, Any]:
     return body
 
 
+def _shop_loan(book: Book) -> None:
+    """The cases below act on a purchase loan booked with its merchant outside the checkout
+    (the only loans staff record merchant refunds on)."""
+    engine = context_of(book.api).engine
+    start = current_business_date(engine)
+    book.loan_id = open_and_disburse(
+        engine, terms("6000", 12, start=start), merchant="shop-1"
+    ).loan_id
+
+
 def _overpay(book: Book) -> None:
-    """The borrower repays 10.00, then the merchant refunds the whole price: the borrower's
+    """The borrower's 10.00 is received, then the merchant refunds the whole price: the
     10.00 is now overpayment held for refund (a payment above the payoff is refused)."""
-    _pay(book, "10.00", "setup-overpay-1")
+    _shop_loan(book)
+    engine = context_of(book.api).engine
+    post_payment(engine, book.loan_id, Money.of("10.00"), current_business_date(engine))
     principal = book.loan()["principal"]
     reply = book.post(
         book.agent,
         f"/v1/staff/loans/{book.loan_id}/merchant-refunds",
-        {"amount": principal},
+        {"amount": principal, "reason": "order returned in full"},
         "setup-overpay-2",
     )
     assert reply.status_code == 201 and reply.json()["overpayment"] == "10.00", reply.text
@@ -210,8 +227,9 @@ CASES = {
         "loan.merchant_refund",
         False,
         lambda b: f"/v1/staff/loans/{b.loan_id}/merchant-refunds",
-        {"amount": "100.00"},
+        {"amount": "100.00", "reason": "one item returned, RMA-0042"},
         _txn("merchant-refund"),
+        _shop_loan,
     ),
     "overpayment refund": Case(
         "loan.overpayment_refund",

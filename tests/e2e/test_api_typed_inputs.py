@@ -98,6 +98,29 @@ def test_a_body_that_is_not_json_is_refused_naming_the_body(api: TestClient, tex
     assert reply.json()["details"]["field"] == "body"
 
 
+@pytest.mark.parametrize("kind", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_refused_with_415_naming_content_type(
+    api: TestClient, kind: str | None
+) -> None:
+    """A JSON body sent without ``Content-Type: application/json`` is not read as no object
+    (past the repeated-key check): 415 naming ``Content-Type`` and saying what to send."""
+    borrower = make_borrower(api)
+    form = {**FORM, "birth_date": f"1995-03-{borrower.id_number[12:14]}"}
+    text = json.dumps(form)[:-1] + ', "requested_amount": "50000.00"}'
+    headers = {**borrower.headers, "Idempotency-Key": f"raw-body-{next(_keys)}"}
+    reply = api.post(
+        f"/v1/applicants/{borrower.applicant_id}/applications",
+        headers=headers if kind is None else {**headers, "Content-Type": kind},
+        content=text.encode(),
+    )
+    assert reply.status_code == 415, reply.text
+    body = reply.json()
+    assert body["code"] == "unsupported_media_type"
+    assert body["details"]["field"] == "Content-Type"
+    assert "application/json" in body["details"]["remedy"]
+    assert _applications(api) == 0
+
+
 def test_an_unpaired_surrogate_escape_is_refused_naming_its_field(api: TestClient) -> None:
     """``"\\ud800"`` in JSON reads as half a character that cannot be stored or written back:
     a 422 naming the field, not a 500 from the idempotency fingerprint; a real pair (an

@@ -296,7 +296,7 @@ def test_the_merchant_is_paid_a_reversed_refund_back_on_the_reversals_settlement
     assert paid.net.fen + back.net.fen == 1_200_000 - subsidy
     assert sum(x.net.fen for x in (*paid.lines, *back.lines)) == -_cash_by_loan(api, loan_id)
     csv_total = settlement_csv(back).splitlines()[-1].split(",")
-    assert csv_total[-3:] == [
+    assert csv_total[5:8] == [
         "3000.00",
         f"{returned / 100:.2f}",
         f"{(300_000 - returned) / 100:.2f}",
@@ -376,3 +376,38 @@ def test_a_refund_that_resolved_a_dispute_is_not_the_merchants_to_reverse(
     )
     assert done.status_code == 200, done.text
     ledger_ok(api)
+
+
+def test_a_merchant_refund_may_not_take_the_reference_that_marks_a_disputes_refund(
+    api: TestClient, world: World
+) -> None:
+    """``dispute:`` begins the reference of a refund that resolved a dispute (which the
+    merchant may not reverse): a merchant's own refund under it is refused naming
+    ``reference``, and nothing is refunded."""
+    merchant = shop(api, world.admin)
+    session, _ = _captured(api, world.alice, merchant, "3000.00")
+    for reference in ("dispute:fake", "DISPUTE:x"):
+        refused = post(api, merchant, session, "refunds", amount="500.00", reference=reference)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["details"]["field"] == "reference"
+    read = api.get(f"/v1/checkout/sessions/{session}", headers=merchant.headers).json()
+    assert read["refunded"] == "0.00" and read["refunds"] == []
+    done = post(api, merchant, session, "refunds", amount="500.00", reference="RMA-dispute:1")
+    assert done.status_code == 201, done.text
+    assert _reverse(api, merchant, session, 1).status_code == 200
+    ledger_ok(api)
+
+
+def test_a_reference_of_the_wrong_length_is_measured_in_characters(
+    api: TestClient, world: World
+) -> None:
+    merchant = shop(api, world.admin)
+    session, _ = _captured(api, world.alice, merchant, "3000.00")
+    for reference, message in (
+        ("R" * 65, "String should have at most 64 characters"),
+        ("", "String should have at least 1 character"),
+    ):
+        refused = post(api, merchant, session, "refunds", amount="1.00", reference=reference)
+        assert refused.status_code == 422, refused.text
+        [problem] = refused.json()["details"]["problems"]
+        assert (problem["field"], problem["message"]) == ("reference", message)

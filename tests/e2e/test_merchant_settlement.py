@@ -28,8 +28,14 @@ from tests.e2e.test_api_checkout import (
 )
 from tests.e2e.test_api_checkout_promotions import held_coupon
 from tests.support.cli import run
+from thinfile.commerce.settlement import settlement_csv
 from thinfile.security.roles import Role
 from thinfile.services.business_date import current_business_date
+from thinfile.services.settlements import (
+    settle_merchants,
+    settlement_with_lines,
+    write_settlement_files,
+)
 
 RATE = Decimal("0.075")  # the 12-period term's subsidy rate in the shop's contract
 
@@ -181,6 +187,35 @@ def test_a_days_captures_and_refunds_settle_next_day_tied_to_the_ledger_and_once
     assert theirs.status_code == 404, theirs.text
     borrower = api.get(f"/v1/merchants/{merchant_id}/settlements", headers=world.alice.headers)
     assert borrower.status_code == 404, borrower.text
+
+
+def test_each_refunds_reference_is_in_the_settlement_file_made_and_read_back(
+    api: TestClient, world: World, tmp_path: Path
+) -> None:
+    """The merchant's reference of each refund reaches its settlement file (a formula-like
+    one filed as text), the same when the stored settlement is read back: settled again,
+    and downloaded by the merchant."""
+    merchant = shop(api, world.admin)
+    merchant_id = merchant_id_of(api, merchant)
+    engine = context_of(api).engine
+    booked = current_business_date(engine)
+    session = authorized(api, world, merchant)
+    assert post(api, merchant, session, "captures", amount="12000.00").status_code == 201
+    for amount, reference in (("2400.00", "RMA-0042"), ("100.00", "=1+2"), ("50.00", None)):
+        body = {"amount": amount, **({"reference": reference} if reference else {})}
+        assert post(api, merchant, session, "refunds", **body).status_code == 201
+    close(api, booked)
+    on = booked + timedelta(days=1)
+    [made] = write_settlement_files(settle_merchants(engine, on), tmp_path / "made")
+    [again] = write_settlement_files(settle_merchants(engine, on), tmp_path / "again")
+    *lines, total = read_csv(made)
+    assert [(r["kind"], r["reference"]) for r in lines[:1]] == [("capture", "")]
+    refunds = sorted((r["amount"], r["reference"]) for r in lines[1:])
+    assert refunds == [("-100.00", "'=1+2"), ("-2400.00", "RMA-0042"), ("-50.00", "")]
+    assert total["reference"] == "" and fen(total["amount"]) == fen("12000.00") - fen("2550.00")
+    assert again.read_bytes() == made.read_bytes()
+    downloaded = settlement_csv(settlement_with_lines(engine, merchant_id, on).settlement)
+    assert downloaded.encode("utf-8") == made.read_bytes()
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "２０２６-１２-０１", ""])

@@ -363,12 +363,18 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(cl
         follow_redirects=False,
     )
     assert reply.status_code == 303, reply.text
+    assert "/merchant-refunds" not in page  # a cash loan has no merchant to refund it
     refund = client.post(
         f"/console/loans/{loan_id}/merchant-refunds",
-        data={**console_form(page, "merchant-refunds"), "amount": "500"},
+        data={
+            "csrf_token": csrf(page),
+            "idempotency_key": servicing_actions.new_form_key(loan_id),
+            "amount": "500",
+            "reason": "goodwill gesture",
+        },
         follow_redirects=False,
     )
-    assert refund.status_code == 303, refund.text
+    assert refund.status_code == 409, refund.text
     to_charge_off_threshold(client, loan_id)
     page = client.get(f"/console/loans/{loan_id}").text
     off = client.post(
@@ -377,7 +383,8 @@ def test_staff_see_balanced_journal_entries_and_servicing_actions_are_audited(cl
         follow_redirects=False,
     )
     assert off.status_code == 303, off.text
-    assert {"payment.reverse", "loan.merchant_refund", "loan.charge_off"} <= set(actions(client))
+    assert {"payment.reverse", "loan.charge_off"} <= set(actions(client))
+    assert "loan.merchant_refund" not in actions(client)
     after = client.get(f"/console/loans/{loan_id}").text
     assert 'class="entry unbalanced"' not in after and "status-charged-off" in after
     book = client.get("/console/portfolio", headers={"Accept-Language": "en"}).text
@@ -910,7 +917,7 @@ def test_each_console_money_form_sent_twice_posts_once(client, monkeypatch):
 
     url = f"/console/loans/{shop_loan}/merchant-refunds"
     page = client.get(f"/console/loans/{shop_loan}").text
-    refund = {**console_form(page, "merchant-refunds"), "amount": "5.00"}
+    refund = {**console_form(page, "merchant-refunds"), "amount": "5.00", "reason": "item returned"}
     rows = twice(client, url, refund)
     assert [r for r in rows if r[1] == "merchant-refund"] == [(rows[-1][0], "merchant-refund", 500)]
     assert len(audited(client, "loan.merchant_refund", shop_loan)) == 1
@@ -995,7 +1002,11 @@ def test_a_refund_or_waiver_above_what_is_owed_says_how_much_may_be_given(
     for amount in ("99999", "1000000000"):
         said = client.post(
             f"/console/loans/{shop_loan}/merchant-refunds",
-            data={**console_form(page, "merchant-refunds"), "amount": amount},
+            data={
+                **console_form(page, "merchant-refunds"),
+                "amount": amount,
+                "reason": "order returned",
+            },
             headers=headers,
         )
         assert said.status_code == 422

@@ -23,6 +23,7 @@ from thinfile.services import business_date
 from thinfile.services.cob import run_cob
 from thinfile.services.collection_hardship import approve_plan, plans_of_loan, propose_plan
 from thinfile.services.ledger import verify_ledger
+from thinfile.services.loan_adjustments import record_recovery
 from thinfile.services.loans import get_loan, open_and_disburse, quote_payoff
 from thinfile.servicing import ServicingProduct
 from thinfile.store.servicing_codec import from_day, to_day
@@ -73,6 +74,11 @@ def test_a_settlement_takes_the_agreed_amount_and_writes_the_rest_off(engine):
     assert view.account.status.value == "written-off"
     assert [(t.kind, t.amount) for t in view.transactions][-1] == ("settlement", agreed)
     assert verify_ledger(engine).ok
+    on = business_date.current_business_date(engine)
+    with pytest.raises(ConflictError) as forgiven:  # the rest was released, not lost
+        record_recovery(engine, loan_id, Money(100, "CNY"), on)
+    assert forgiven.value.field == "loan_id" and "back to them" in (forgiven.value.remedy or "")
+    assert balances(engine) == after
 
 
 def test_the_proposer_cannot_approve_and_a_collector_cannot_approve(engine):

@@ -168,6 +168,20 @@ def test_a_session_that_captured_nothing_is_in_the_wrong_state_for_a_refund() ->
         assert refused.value.field == "status" and refused.value.value == state.status.value
 
 
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (fresh(), "an open session cannot be refunded"),
+        (fresh().authorize(Money(10_000)), "an authorized session cannot be refunded"),
+        (fresh().decline(), "a declined session cannot be refunded"),
+    ],
+)
+def test_a_refusal_names_the_state_with_its_article(state: CheckoutAmounts, message: str) -> None:
+    with pytest.raises(CheckoutStateError) as refused:
+        state.refund(Money(1))
+    assert refused.value.message == message
+
+
 def test_a_refund_is_shared_over_the_captures_newest_first() -> None:
     captures = [(0, Money(7_000)), (1, Money(0)), (2, Money(5_000))]
     assert split_refund(captures, Money(6_000)) == [(2, Money(5_000)), (0, Money(1_000))]

@@ -73,6 +73,7 @@ EXPORTS: dict[str, list[str]] = {
         "TermsMismatchError",
         "ThinfileError",
         "UnderageError",
+        "UnsupportedMediaTypeError",
     ],
     "thinfile.bank_card": ["card_number", "is_luhn_valid", "last_four", "mask_card_number"],
     "thinfile.text": [

@@ -148,6 +148,7 @@ _DESCRIPTIONS = {
     404: "No such resource (or not yours)",
     409: "Conflicts with the current state",
     413: "Request body too large",
+    415: "Request body not sent as JSON (Content-Type: application/json)",
     422: "Invalid input",
     429: "Too many requests",
 }
@@ -209,14 +210,24 @@ def _field(location: tuple[int | str, ...] | list[int | str]) -> str:
     return ".".join(parts) or "body"
 
 
+_LENGTHS = {"too_long": ("at most", "max_length"), "too_short": ("at least", "min_length")}
+"""Pydantic's length errors of a list-like value: a text field checked after a validator
+(:data:`~thinfile.api.models_applications.PlainText`) gets them too, worded for items."""
+
+
 def _message(error: Mapping[str, Any]) -> str:
     """Pydantic's message, or, for a yuan field that does not match :data:`YUAN`, what to
-    write instead (the pattern itself tells a caller little)."""
+    write instead (the pattern itself tells a caller little); a text field's length is
+    counted in characters, not items."""
     context = error.get("ctx") or {}
     if error.get("type") == "string_pattern_mismatch" and context.get("pattern") == YUAN:
         return YUAN_HINT
     if error.get("type") == "bool_type":
         return "must be true or false (a JSON boolean; not 0, 1 or a string)"
+    if error.get("type") in _LENGTHS and isinstance(error.get("input"), str):
+        bound, limit = _LENGTHS[str(error["type"])]
+        count = context.get(limit)
+        return f"String should have {bound} {count} character{'' if count == 1 else 's'}"
     return str(error.get("msg", "invalid"))
 
 

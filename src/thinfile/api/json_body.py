@@ -7,6 +7,12 @@ each ``/v1`` body sent as JSON once with a hook that refuses a repeated key (422
 ``invalid_input`` naming it), and turns a malformed body into a 422 naming ``body`` with the
 line and column — instead of a field called after the character's position, or a bare 400
 for a number too long to read. The route then parses the same bytes as before.
+
+Every ``/v1`` body is JSON: a body sent without ``Content-Type: application/json`` (none,
+``text/plain``, a form) is refused with 415 ``unsupported_media_type`` naming
+``Content-Type``, rather than read as no object at all (and past the checks above). The
+payment gateway's signed notifications are the exception: their route reads the raw bytes
+and checks the signature first.
 """
 
 from __future__ import annotations
@@ -18,7 +24,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from thinfile.api.errors import render
-from thinfile.errors import InvalidInputError, PayloadTooLargeError, ThinfileError
+from thinfile.errors import (
+    InvalidInputError,
+    PayloadTooLargeError,
+    ThinfileError,
+    UnsupportedMediaTypeError,
+)
 
 __all__ = ["JsonBodyCheck"]
 
@@ -40,12 +51,27 @@ def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _is_json(scope: Scope) -> bool:
+def _media_type(scope: Scope) -> str:
+    """The request's ``Content-Type`` without its parameters, lower case ("" when none)."""
     for name, value in scope.get("headers", ()):
         if name.lower() == b"content-type":
             kind: bytes = value.split(b";", 1)[0].strip().lower()
-            return kind == b"application/json" or kind.endswith(b"+json")
-    return False
+            return kind.decode("latin-1")
+    return ""
+
+
+def _is_json(kind: str) -> bool:
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def _not_json(kind: str) -> UnsupportedMediaTypeError:
+    sent = f"as {kind}" if kind else "without a Content-Type"
+    return UnsupportedMediaTypeError(
+        f"the body is sent {sent}; the API reads JSON only",
+        field="Content-Type",
+        value=kind[:60] or None,
+        remedy="send the body as JSON with the header Content-Type: application/json",
+    )
 
 
 def _unpaired(value: object, field: str = "body") -> str | None:
@@ -98,8 +124,24 @@ def _problem(body: bytes) -> InvalidInputError | None:
     return None
 
 
+_RAW_BODIES = frozenset({"/v1/gateway/notifications"})
+"""Routes that read their body as the bytes a signature covers, whatever it is sent as (the
+signature, not the media type, decides): checked as JSON only when sent as JSON."""
+
+
+def _refusal(scope: Scope, body: bytes) -> ThinfileError | None:
+    """Why a ``/v1`` write's ``body`` is refused, or None (no body, or JSON to read)."""
+    if not body.strip():
+        return None
+    kind = _media_type(scope)
+    if _is_json(kind):
+        return _problem(body)
+    return None if scope["path"] in _RAW_BODIES else _not_json(kind)
+
+
 class JsonBodyCheck:
-    """ASGI middleware: ``/v1`` writes with a JSON body are checked by :func:`_problem`."""
+    """ASGI middleware: ``/v1`` writes with a body are checked by :func:`_problem`; a body
+    that is not sent as JSON is refused (415)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -109,7 +151,6 @@ class JsonBodyCheck:
             scope["type"] != "http"
             or scope["method"] not in _WRITES
             or not scope["path"].startswith("/v1/")
-            or not _is_json(scope)
         ):
             await self.app(scope, receive, send)
             return
@@ -126,7 +167,7 @@ class JsonBodyCheck:
             await _send_error(PayloadTooLargeError(str(refused.detail)), scope, receive, send)
             return
         body = b"".join(chunks)
-        wrong = _problem(body) if body.strip() else None
+        wrong = _refusal(scope, body)
         if wrong is not None:
             await _send_error(wrong, scope, receive, send)
             return

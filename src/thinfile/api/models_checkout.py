@@ -77,7 +77,13 @@ class RefundCreate(_In):
     )
 
     amount: str = Field(pattern=YUAN, description="Yuan to refund, at most what is captured")
-    reference: PlainText | None = Field(default=None, min_length=1, max_length=64)
+    reference: PlainText | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The merchant's own reference (a return number), shown in the settlement "
+        'file; "dispute:" at its start is reserved for the refunds that resolve a dispute',
+    )
 
 
 class RefundReversalCreate(_In):

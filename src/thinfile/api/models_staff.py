@@ -22,6 +22,7 @@ __all__ = [
     "CobPublic",
     "CobStepPublic",
     "LedgerPublic",
+    "MerchantRefundCreate",
     "ModelPublic",
     "PolicyPublic",
     "ReasonCreate",
@@ -99,6 +100,19 @@ class AmountCreate(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "100.00"}]})
 
     amount: str = Field(pattern=YUAN)
+
+
+class MerchantRefundCreate(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"amount": "100.00", "reason": "returned handset, merchant RMA-0042"}]
+        }
+    )
+
+    amount: str = Field(pattern=YUAN, description="Yuan the merchant refunded on the purchase")
+    reason: str = Field(
+        min_length=REASON_MIN_CHARS, max_length=REASON_MAX_CHARS, description=_REASON
+    )
 
 
 class WaiverCreate(_In):

@@ -201,8 +201,9 @@ def allowed_terms(requested: Sequence[int] | None, contract: MerchantContract) -
 
 
 def _state(status: CheckoutStatus, what: str, remedy: str) -> CheckoutStateError:
+    article = "an" if status.value[0] in "aeiou" else "a"
     return CheckoutStateError(
-        f"a {status.value} session cannot be {what}",
+        f"{article} {status.value} session cannot be {what}",
         field="status",
         value=status.value,
         remedy=remedy,

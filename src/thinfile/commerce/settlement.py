@@ -27,8 +27,12 @@ merchant's settlement is already reduced by it.
 ``net`` of a line is ``amount − subsidy``; the settlement's net payable is
 captured − refunds − subsidies + subsidy returned + lender-funded coupons (net of returns),
 where refunds and subsidy returned are net of the refunds reversed that day.
-The settlement file is CSV: a header, one row per line (amounts in yuan, two decimals, signed),
-and a total row whose amounts are the columns' sums.
+The settlement file is CSV: a header, one row per line (amounts in yuan, two decimals, signed;
+a refund's and a refund-reversal's ``reference`` as the merchant gave it, empty for the other
+lines), and a total row whose amounts are the columns' sums. A text cell the merchant wrote
+(its order id, a reference) that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return is written after a ``'``, so that a spreadsheet opening the file reads it as text and
+never as a formula (OWASP's CSV injection advice).
 """
 
 from __future__ import annotations
@@ -59,7 +63,11 @@ SETTLEMENT_CSV_HEADER = (
     "amount",
     "subsidy",
     "net",
+    "reference",
 )
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP: CSV injection)."""
 
 
 class SettlementLineKind(enum.StrEnum):
@@ -73,7 +81,7 @@ class SettlementLineKind(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class SettlementLine:
     """One capture, one refund's part on one loan, or a lender-funded coupon paid or taken
-    back, signed as the merchant sees it."""
+    back, signed as the merchant sees it; ``reference`` is the refund's (empty when none)."""
 
     kind: SettlementLineKind
     business_date: date
@@ -82,6 +90,7 @@ class SettlementLine:
     loan_id: int
     amount: Money
     subsidy: Money
+    reference: str = ""
 
     @property
     def net(self) -> Money:
@@ -118,6 +127,7 @@ class SettlementLine:
         *,
         amount: Money,
         subsidy_returned: Money,
+        reference: str = "",
     ) -> SettlementLine:
         return cls(
             SettlementLineKind.REFUND,
@@ -127,6 +137,7 @@ class SettlementLine:
             loan_id,
             -amount,
             -subsidy_returned,
+            reference,
         )
 
     @classmethod
@@ -139,6 +150,7 @@ class SettlementLine:
         *,
         amount: Money,
         subsidy_returned: Money,
+        reference: str = "",
     ) -> SettlementLine:
         """A refund's part reversed: the opposite of its refund line."""
         return cls(
@@ -149,6 +161,7 @@ class SettlementLine:
             loan_id,
             amount,
             subsidy_returned,
+            reference,
         )
 
     @classmethod
@@ -206,6 +219,11 @@ def settlement_of(
     )
 
 
+def _text_cell(text: str) -> str:
+    """A cell of text the merchant wrote, never read as a formula by a spreadsheet."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
 def settlement_csv(settlement: MerchantSettlement) -> str:
     """The settlement file: header, one row per line, and the total row."""
     out = io.StringIO()
@@ -219,14 +237,15 @@ def settlement_csv(settlement: MerchantSettlement) -> str:
                 x.kind.value,
                 x.business_date.isoformat(),
                 x.session_id,
-                x.merchant_order_id,
+                _text_cell(x.merchant_order_id),
                 x.loan_id,
                 str(x.amount),
                 str(x.subsidy),
                 str(x.net),
+                _text_cell(x.reference),
             )
         )
         amount, subsidy, net = amount + x.amount, subsidy + x.subsidy, net + x.net
     total = ("total", settlement.settlement_date.isoformat(), "", "", "")
-    writer.writerow((*total, str(amount), str(subsidy), str(net)))
+    writer.writerow((*total, str(amount), str(subsidy), str(net), ""))
     return out.getvalue()

@@ -12,6 +12,8 @@ repeat replays the first answer and posts nothing. A merchant reaches only its o
   plan the borrower confirmed (interest-free, or the fee plan), with the merchant's subsidy =
   the contract's rate for the term × the amount (held as deferred income) and ``merchant`` set;
   a session authorized on a credit line draws on it (what is available is checked again).
+  While the borrower's dispute of the purchase is open a capture is refused (409): no loan
+  is booked for a purchase the borrower says is wrong; a void or a refund is still allowed.
 * **void** ends the session: what is not captured is released, and the promotions follow what
   was bought (:func:`give_back_promotions_in_unit`).
 """
@@ -250,12 +252,31 @@ def _captured(captures: Sequence[StoredCapture], currency: str) -> Captured | No
     )
 
 
+_OPEN_DISPUTE = "open"  # thinfile.services.disputes.DisputeStatus.OPEN
+
+
+def _check_not_disputed(uow: UnitOfWork, session_id: str) -> None:
+    """A purchase the borrower disputes books no new loan until the dispute is resolved
+    (the session's row lock, taken first, orders this against the dispute's opening)."""
+    dispute = uow.disputes.of_session(session_id)
+    if dispute is not None and dispute.status == _OPEN_DISPUTE:
+        raise ConflictError(
+            f"the borrower disputes the purchase of session {session_id}: nothing more can be "
+            "captured while the dispute is open",
+            field="session_id",
+            value=session_id,
+            remedy="wait for staff to resolve the dispute (a refund or a void is still "
+            "allowed); capture again if it is rejected",
+        )
+
+
 def capture_in_unit(
     uow: UnitOfWork, actor: Actor, session_id: str, amount: Money, *, today: date | None = None
 ) -> tuple[CheckoutRecord, AuditDraft]:
     """Capture ``amount`` of the authorization: the borrower's loan for it is booked on the
     current business date (``today``: as the clock's date, for a replayed day)."""
     row = own_session(uow, actor, session_id, lock=True)
+    _check_not_disputed(uow, row.id)
     record = checkout_record(uow, row)
     state = amounts_of(row, record.status).capture(amount)
     pricing, _ = pricing_of(row)

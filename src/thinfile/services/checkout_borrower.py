@@ -318,8 +318,9 @@ def confirm_in_unit(
     row = _mine(uow, actor, session_id, lock=True)
     record = checkout_record(uow, row, now=now)
     if record.status is not CheckoutStatus.OPEN:
+        article = "an" if record.status.value[0] in "aeiou" else "a"
         raise CheckoutStateError(
-            f"a {record.status.value} session cannot be confirmed",
+            f"{article} {record.status.value} session cannot be confirmed",
             field="session_id",
             value=session_id,
             remedy="go back to the shop and check out again",

@@ -56,6 +56,7 @@ from thinfile.services.checkout_records import (
     load_session,
     save_session,
 )
+from thinfile.services.checkout_refunds import DISPUTE_REFERENCE
 from thinfile.services.coupon_redemptions import retake_coupon_in_unit
 from thinfile.services.identity_records import Actor, now_utc
 from thinfile.services.payment_reversals import reverse_in_unit
@@ -70,9 +71,6 @@ __all__ = [
     "reverse_refund_in_unit",
     "reverse_session_refund_in_unit",
 ]
-
-_DISPUTE = "dispute:"
-"""The reference of a refund that resolved a dispute (``services.disputes``)."""
 
 
 def _own(uow: UnitOfWork, actor: Actor, session_id: str) -> StoredCheckout:
@@ -214,7 +212,7 @@ def reverse_refund_in_unit(
     looks like none); see the module for the rules."""
     row = _own(uow, actor, session_id)
     refund = next((r for r in uow.checkouts.refunds(row.id) if r.n == refund_n), None)
-    if refund is not None and (refund.reference or "").startswith(_DISPUTE):
+    if refund is not None and (refund.reference or "").startswith(DISPUTE_REFERENCE):
         raise PermissionDeniedError(
             f"refund {refund_n} resolved the borrower's dispute {refund.reference}",
             field="refund_n",

@@ -17,7 +17,7 @@ from datetime import date
 
 from thinfile.commerce import split_refund
 from thinfile.commerce.webhooks import WebhookEventType
-from thinfile.errors import CheckoutStateError
+from thinfile.errors import CheckoutStateError, InvalidInputError
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
@@ -44,7 +44,11 @@ from thinfile.servicing import LoanStatus, SubsidyOnRefund
 from thinfile.servicing.purchase_refund import unwound_by
 from thinfile.store.checkout_repo import StoredCheckout, StoredRefundPart
 
-__all__ = ["refund_in_unit", "refund_session_in_unit"]
+__all__ = ["DISPUTE_REFERENCE", "refund_in_unit", "refund_session_in_unit"]
+
+DISPUTE_REFERENCE = "dispute:"
+"""How the reference of a refund that resolved a dispute begins (``dispute:<id>``, written by
+``services.disputes``); reserved: a merchant's own reference may not begin so."""
 
 
 def _release_freed(uow: UnitOfWork, row: StoredCheckout, freed: int) -> int:
@@ -69,7 +73,17 @@ def refund_in_unit(
     reference: str | None,
     today: date | None = None,
 ) -> tuple[CheckoutRecord, AuditDraft]:
-    """Refund ``amount`` of what was captured (never more in total), newest capture first."""
+    """Refund ``amount`` of what was captured (never more in total), newest capture first.
+    A ``reference`` may not begin with :data:`DISPUTE_REFERENCE`: that marks a dispute's
+    refund, which the merchant may not reverse."""
+    if reference is not None and reference.lower().startswith(DISPUTE_REFERENCE):
+        raise InvalidInputError(
+            f"a refund reference beginning with {DISPUTE_REFERENCE!r} is reserved for the "
+            "refunds that resolve a borrower's dispute",
+            field="reference",
+            value=reference,
+            remedy="use the merchant's own reference, such as its return number (RMA-0042)",
+        )
     return refund_session_in_unit(
         uow,
         actor,

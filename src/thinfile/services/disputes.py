@@ -51,7 +51,7 @@ from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.checkout import end_disputed_purchase_in_unit
 from thinfile.services.checkout_records import load_session
-from thinfile.services.checkout_refunds import refund_session_in_unit
+from thinfile.services.checkout_refunds import DISPUTE_REFERENCE, refund_session_in_unit
 from thinfile.services.identity_records import Actor, new_id, now_utc
 from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
@@ -217,7 +217,7 @@ def resolve_in_unit(
                 actor,
                 row,
                 Money(refunded, row.currency),
-                reference=f"dispute:{dispute_id}",
+                reference=f"{DISPUTE_REFERENCE}{dispute_id}",
                 today=today,
             )
             refund_audit.append(uow)

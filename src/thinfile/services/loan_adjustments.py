@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
-from thinfile.errors import PermissionDeniedError
+from thinfile.errors import ConflictError, PermissionDeniedError
 from thinfile.money import Money
 from thinfile.services.audit import AuditDraft
 from thinfile.services.loan_postings import (
@@ -46,13 +46,14 @@ from thinfile.servicing import (
     write_off,
 )
 from thinfile.servicing.purchase_refund import unwound_by
-from thinfile.store.servicing_codec import to_day
+from thinfile.store.servicing_codec import from_day, to_day
 from thinfile.store.servicing_repo import StoredLoan
 
 __all__ = [
     "charge_off_in_unit",
     "charge_off_loan",
     "check_loss_alone",
+    "may_record_merchant_refund",
     "may_write_off_alone",
     "merchant_refund_in_unit",
     "overpayment_refund_in_unit",
@@ -61,6 +62,7 @@ __all__ = [
     "recovery_in_unit",
     "refund_loan_overpayment",
     "settle_in_unit",
+    "staff_merchant_refund_in_unit",
     "waive_fees_in_unit",
     "waive_loan_fees",
     "write_off_in_unit",
@@ -168,6 +170,58 @@ def merchant_refund_in_unit(
         apply,
         unearned.value if unearned else None,
         unwound,
+    )
+
+
+def _merchant_refund_refused(uow: UnitOfWork, loan: LoanAccount) -> ConflictError | None:
+    """Why staff may not record a merchant refund on ``loan``, if they may not."""
+    session = uow.checkouts.session_of_loan(loan.loan_id)
+    if session is not None:
+        return ConflictError(
+            f"loan {loan.loan_id} was booked by checkout session {session}: its refunds go "
+            "through the checkout, so that the merchant's settlement and subsidy follow them",
+            field="loan_id",
+            value=loan.loan_id,
+            remedy=f"have the merchant refund the order (POST /v1/checkout/sessions/{session}"
+            "/refunds), or resolve the borrower's dispute with a refund",
+        )
+    if loan.merchant is None:
+        return ConflictError(
+            f"loan {loan.loan_id} financed no merchant's sale: there is no merchant to refund it",
+            field="loan_id",
+            value=loan.loan_id,
+            remedy="record money the borrower pays as a payment; forgive fees or penalty "
+            "interest with a waiver",
+        )
+    return None
+
+
+def may_record_merchant_refund(engine: Engine, loan: LoanAccount) -> bool:
+    """Whether staff may record a merchant refund on ``loan`` (see
+    :func:`staff_merchant_refund_in_unit`)."""
+    with UnitOfWork(engine) as uow:
+        return _merchant_refund_refused(uow, loan) is None
+
+
+def staff_merchant_refund_in_unit(
+    uow: UnitOfWork, loan_id: int, amount: Money, on: date, *, reason: str
+) -> Receipt:
+    """A merchant refund staff record (the console, ``POST /v1/staff/loans/{id}/merchant-
+    refunds``) inside the caller's unit of work: only on a purchase loan booked with its
+    merchant outside the checkout. A checkout's loan is refunded through the checkout, whose
+    refunds the merchant's settlement nets and whose contract unwinds the subsidy; a loan that
+    financed no merchant's sale has no merchant to send money back. ``reason`` (the merchant's
+    return, say) is checked as every staff reason is; the caller audits it."""
+    staff_reason(reason)
+
+    def apply(loan: LoanAccount) -> Outcome:
+        refused = _merchant_refund_refused(uow, loan)
+        if refused is not None:
+            raise refused
+        return merchant_refund(loan, amount, on)
+
+    return _post_in_unit(
+        uow, loan_id, on, EventKind.MERCHANT_REFUND, amount.fen, amount.currency, apply
     )
 
 
@@ -288,7 +342,18 @@ def write_off_loan(
 
 
 def recovery_in_unit(uow: UnitOfWork, loan_id: int, amount: Money, on: date) -> Receipt:
-    """:func:`record_recovery` inside the caller's unit of work (the caller commits)."""
+    """:func:`record_recovery` inside the caller's unit of work (the caller commits). A loan
+    settled for less than it owed (和解结清) has nothing to recover: the settlement released the
+    borrower from the rest, so money received afterwards is the borrower's."""
+    settled = uow.transactions.in_force(loan_id, [EventKind.SETTLEMENT])
+    if settled:
+        raise ConflictError(
+            f"loan {loan_id} was settled on {from_day(settled[-1].day)}: the borrower owes "
+            "nothing more, so there is nothing to recover",
+            field="loan_id",
+            value=loan_id,
+            remedy="pay money received from the borrower after the settlement back to them",
+        )
     return _post_in_unit(
         uow,
         loan_id,

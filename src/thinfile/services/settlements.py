@@ -85,6 +85,7 @@ def _line(item: SettlingItem) -> SettlementLine:
         item.loan_id,
         amount=money,
         subsidy_returned=Money(returned, item.currency),
+        reference=item.reference or "",
     )
 
 
@@ -99,6 +100,7 @@ def _record(stored: StoredSettlement, *, made: bool) -> SettlementRecord:
             x.loan_id,
             Money(x.amount, m),
             Money(x.subsidy, m),
+            x.reference or "",
         )
         for x in stored.lines
     )
@@ -156,6 +158,7 @@ def _store(uow: UnitOfWork, s: MerchantSettlement, currency: str) -> None:
             x.amount.fen,
             x.subsidy.fen,
             x.net.fen,
+            x.reference or None,
         )
         for n, x in enumerate(s.lines, start=1)
     ]

@@ -238,6 +238,13 @@ class CheckoutRepository:
         )
         return [StoredCapture(*r) for r in rows]
 
+    def session_of_loan(self, loan_id: int) -> str | None:
+        """The checkout session whose capture booked ``loan_id``, if a checkout booked it."""
+        found = self.conn.execute(
+            sa.select(checkout_captures.c.session_id).where(checkout_captures.c.loan_id == loan_id)
+        ).scalar()
+        return None if found is None else str(found)
+
     def add_capture(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(checkout_captures).values(values))
 

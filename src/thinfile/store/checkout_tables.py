@@ -90,7 +90,7 @@ checkout_captures = sa.Table(
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("subsidy", sa.BigInteger, nullable=False),
     _fen("refunded"),
-    sa.Column("loan_id", sa.Integer, nullable=False),
+    sa.Column("loan_id", sa.Integer, nullable=False, index=True),
     sa.Column("captured_on", sa.Date, nullable=False),
     sa.Column("created_at", _WHEN, nullable=False),
     _fen("lender_subsidy"),

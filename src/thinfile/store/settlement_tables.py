@@ -51,6 +51,7 @@ merchant_settlement_lines = sa.Table(
     _fen("amount"),
     _fen("subsidy"),
     _fen("net"),
+    sa.Column("reference", sa.String(64), nullable=True),
     sa.ForeignKeyConstraint(
         ["merchant_id", "settlement_date"],
         ["merchant_settlements.merchant_id", "merchant_settlements.settlement_date"],

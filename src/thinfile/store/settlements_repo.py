@@ -30,7 +30,7 @@ class SettlingItem:
     """A capture, one refund part, or a lender-funded coupon paid (``coupon``) or taken back
     (``coupon-return``), with the session's contract cycle: money in fen; ``subsidy`` is the
     merchant's part of the capture's subsidy or of the part's unwound share (0 for a
-    coupon)."""
+    coupon); ``reference`` is the refund's, as the merchant gave it (None for the others)."""
 
     merchant_id: str
     business_date: date
@@ -45,6 +45,7 @@ class SettlingItem:
     capture_n: int
     refund_id: str | None
     kind: str
+    reference: str | None = None
 
 
 _KIND_ORDER = {"capture": 0, "coupon": 1, "refund": 2, "coupon-return": 3, "refund-reversal": 4}
@@ -62,6 +63,8 @@ class StoredSettlementLine:
     amount: int
     subsidy: int
     net: int
+    reference: str | None = None
+    """A refund's or refund reversal's reference, as the merchant gave it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +122,7 @@ class SettlementRepository:
         captures = (
             sa.select(_S.c.merchant_id, _C.c.captured_on, _CYCLE, *_SESSION_COLS)
             .add_columns(_C.c.loan_id, _C.c.amount, _MERCHANT_SUBSIDY, _C.c.n, sa.null())
-            .add_columns(sa.literal("capture"))
+            .add_columns(sa.literal("capture"), sa.null())
             .join(_S, _S.c.id == _C.c.session_id)
             .join(merchant_contracts, _CONTRACT)
             .where(_C.c.captured_on.between(since, on))
@@ -128,7 +131,7 @@ class SettlementRepository:
         refunds = (
             sa.select(_S.c.merchant_id, r.c.refunded_on, _CYCLE, *_SESSION_COLS)
             .add_columns(p.c.loan_id, p.c.amount, _MERCHANT_UNWOUND, _C.c.n, r.c.id)
-            .add_columns(sa.literal("refund"))
+            .add_columns(sa.literal("refund"), r.c.reference)
             .join(_S, _S.c.id == r.c.session_id)
             .join(merchant_contracts, _CONTRACT)
             .join(p, p.c.refund_id == r.c.id)
@@ -138,7 +141,7 @@ class SettlementRepository:
         reversals = (
             sa.select(_S.c.merchant_id, r.c.reversed_on, _CYCLE, *_SESSION_COLS)
             .add_columns(p.c.loan_id, p.c.amount, _MERCHANT_UNWOUND, _C.c.n, r.c.id)
-            .add_columns(sa.literal("refund-reversal"))
+            .add_columns(sa.literal("refund-reversal"), r.c.reference)
             .join(_S, _S.c.id == r.c.session_id)
             .join(merchant_contracts, _CONTRACT)
             .join(p, p.c.refund_id == r.c.id)
@@ -180,12 +183,12 @@ class SettlementRepository:
         tail = (_C.c.loan_id, rd.c.amount_fen, sa.literal(0), _C.c.n, sa.null())
         paid = (
             coupon_of.add_columns(_C.c.captured_on, _CYCLE, *_SESSION_COLS, *tail)
-            .add_columns(sa.literal("coupon"))
+            .add_columns(sa.literal("coupon"), sa.null())
             .where(_C.c.captured_on.between(since, on))
         )
         returned = (
             coupon_of.add_columns(rd.c.returned_on, _CYCLE, *_SESSION_COLS, *tail)
-            .add_columns(sa.literal("coupon-return"))
+            .add_columns(sa.literal("coupon-return"), sa.null())
             .where(rd.c.returned_on.between(since, on))
         )
         return paid, returned

@@ -141,17 +141,24 @@ def approve_write_off(
     _once(engine, actor, loan_id, f"write-off:{request_id}", key, (), work, _receipt_txn)
 
 
-def merchant_refund(engine: Engine, loan_id: int, amount: Money, *, actor: Actor, key: str) -> None:
-    """Record a merchant's refund on the loan (商户退款), audited as ``loan.merchant_refund``."""
+def merchant_refund(
+    engine: Engine, loan_id: int, amount: Money, *, actor: Actor, reason: str, key: str
+) -> None:
+    """Record a merchant's refund on a purchase loan booked outside the checkout (商户退款),
+    audited as ``loan.merchant_refund`` with its reason."""
+    reason = staff_reason(reason)
 
     def work(uow: UnitOfWork) -> Done[Receipt]:
         return post_today(
             uow,
             actor.label,
-            lambda unit, on: loan_adjustments.merchant_refund_in_unit(unit, loan_id, amount, on),
+            lambda unit, on: loan_adjustments.staff_merchant_refund_in_unit(
+                unit, loan_id, amount, on, reason=reason
+            ),
+            reason=reason,
         )
 
-    _once(engine, actor, loan_id, "merchant-refund", key, (amount.fen,), work, _receipt_txn)
+    _once(engine, actor, loan_id, "merchant-refund", key, (amount.fen, reason), work, _receipt_txn)
 
 
 def waive_fees(

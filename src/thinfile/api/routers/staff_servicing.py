@@ -24,6 +24,7 @@ from thinfile.api.models_staff import (
     CobPublic,
     CobStepPublic,
     LedgerPublic,
+    MerchantRefundCreate,
     ReasonCreate,
     ReversalPublic,
     WaiverCreate,
@@ -107,16 +108,24 @@ def reverse_checkout_refund(
     "/loans/{loan_id}/merchant-refunds",
     status_code=201,
     response_model=ReceiptPublic,
-    summary="Record a merchant refund: principal cut, schedule re-amortized",
+    summary="Record a merchant refund on a purchase loan booked outside the checkout: "
+    "principal cut, schedule re-planned (a checkout's loan is refunded through its checkout)",
 )
 def merchant_refund(
-    loan_id: LoanId, body: AmountCreate, agent: Agent, idem: Idempotent
+    loan_id: LoanId, body: MerchantRefundCreate, agent: Agent, idem: Idempotent
 ) -> Response:
     amount = Money.of(body.amount)
-    return posted(
-        idem,
-        agent,
-        lambda uow, on: loan_adjustments.merchant_refund_in_unit(uow, loan_id, amount, on),
+    return idem.once(
+        lambda uow: post_today(
+            uow,
+            agent.label,
+            lambda u, on: loan_adjustments.staff_merchant_refund_in_unit(
+                u, loan_id, amount, on, reason=body.reason
+            ),
+            reason=body.reason,
+        ),
+        render=receipt_public,
+        status_code=201,
     )
 
 

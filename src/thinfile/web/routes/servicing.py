@@ -79,6 +79,9 @@ def _detail(
             "done": request.query_params.get("done", ""),
             "write_off_request": write_offs.pending_write_off(context.engine, loan_id),
             "loss_alone": loan_adjustments.may_write_off_alone(view.account, on),
+            "merchant_refundable": loan_adjustments.may_record_merchant_refund(
+                context.engine, view.account
+            ),
         },
         actor=actor,
         status=status,
@@ -231,10 +234,11 @@ def merchant_refund(
             loan_id,
             amount,
             actor=actor,
+            reason=form.get("reason", ""),
             key=_key(form, loan_id),
         )
 
-    return _submit(request, actor, context, loan_id, work, "refunded")
+    return _submit(request, actor, context, loan_id, work, "refunded", form_name="refund")
 
 
 @router.post("/{loan_id}/fee-waivers")
