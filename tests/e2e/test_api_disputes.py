@@ -1,6 +1,6 @@
 """Disputes of financed purchases over the HTTP API, on each backend: while a dispute is open
-close of business charges no penalty and moves no bucket; after a rejection aging resumes
-from the original due date (penalty for the disputed days is never charged); a refund
+close of business charges no penalty, moves no bucket and does not age the arrears; after a
+rejection ageing resumes where it paused (penalty for the disputed days is never charged); a refund
 resolution refunds the captured remainder and closes the loan. Only the purchase's borrower
 can dispute it, once. Penalty amounts come from the oracle here: 18 %/yr on a 360-day year
 on overdue principal, a day of it rounded half-up, from the fourth day after the due date."""
@@ -89,7 +89,7 @@ def notices(api: TestClient, loan_id: int) -> list[tuple[str, date]]:
     return [(str(k), from_day(int(d))) for k, d in found]
 
 
-def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_from_its_due_date_if_rejected(
+def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_as_old_as_it_was_if_rejected(
     api: TestClient, world: World
 ) -> None:
     _, agent, session_id, loan_id, dues = purchase(api, world)
@@ -112,11 +112,13 @@ def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_from_its_due_date
     again = dispute(api, world.alice, session_id)
     assert again.status_code == 409, again.text
 
-    # 35 more days: 41 days past due would be M2, the second installment falls due too
+    # 35 more days: 41 days past due would be M2, the second installment falls due too; the
+    # arrears do not age: the day they count from moves with each disputed date
     held_through = first + timedelta(days=40)
     run_cob(api, agent, held_through)
     during = loan_of(api, world, loan_id)
-    assert during["bucket"] == "M1" and during["overdue_since"] == first.isoformat()
+    paused = first + timedelta(days=35)  # 6 days past due on the day after held_through
+    assert during["bucket"] == "M1" and during["overdue_since"] == paused.isoformat()
     # no reminder or overdue notice while it is open (the second installment fell due then,
     # the first reached 7, 15 and 30 days past due): only those written before it opened
     assert notices(api, loan_id) == [
@@ -135,11 +137,13 @@ def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_from_its_due_date
     assert done.json()["staff_reason"] == "checked with the merchant"
     assert resolve(api, agent, body["id"], "refund").status_code == 409
 
-    # aging resumes from the original due date: day 41 is M2 at once, one day of penalty each
+    # ageing resumes where it paused: 6 days past due (M1, not M2 at once), and one day of
+    # penalty on each installment (past its grace days, counted from the paused day)
     end = first + timedelta(days=41)
     run_cob(api, agent, end)
     after = loan_of(api, world, loan_id)
-    assert after["bucket"] == "M2" and after["overdue_since"] == first.isoformat()
+    assert after["bucket"] == "M1" and after["overdue_since"] == paused.isoformat()
+    assert (end - paused).days == 6
     disputed = (first + timedelta(days=6), held_through)
     assert penalties(api, world, loan_id)[:2] == [
         oracle_penalty(first, end, disputed),

@@ -96,7 +96,10 @@ class LoanPublic(LoanSummaryPublic):
         description="Delinquency bucket, named by the loan's servicing product: CURRENT, "
         "then by days past due M1 (1-30), M2, M3, M4, M5, M6+ (151 and more) by default"
     )
-    overdue_since: date | None
+    overdue_since: date | None = Field(
+        description="The day days past due count from: the oldest unpaid due date, moved a day "
+        "later for each day a dispute of the purchase paused the ageing; null when current"
+    )
     closed_on: date | None
     last_closed_date: date = Field(description="The last business date closed for the loan")
     balances: BalancesPublic

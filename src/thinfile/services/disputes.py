@@ -19,17 +19,20 @@ Staff resolve it with an outcome and a reason:
   merchant has not captured is voided
   (:func:`thinfile.services.checkout.end_disputed_purchase_in_unit`), so no later capture
   books the borrower a new loan for the disputed purchase;
-* **reject** ends the dispute and nothing else. *Aging resumes from the original due date*:
-  days past due are counted from the day the installment fell due, so the next close of
-  business puts the loan in the bucket those days say (charging it off if they reach the
-  product's charge-off days); the auto-debit retry days (1, 3 and 7 by default) count from the
-  rejection, as the debits were paused. The days of the dispute are not charged afterwards: no
-  penalty is charged for them and a late fee whose day fell inside the dispute is never
-  charged. Why this rule and not restarting the clock at the resolution: the debt was owed all
-  along (the claim was found wrong), so days past due and the delinquency buckets — what
-  reports, provisioning and collections read — must say how late the borrower really is, and
-  restarting the clock would let a dispute be opened just to reset delinquency. The borrower is
-  protected where it costs them money: nothing is charged for the disputed days.
+* **reject** ends the dispute and nothing else. *Ageing resumes where it paused*: while the
+  dispute was open the borrower's payments on the purchase were paused (DOMAIN §11), so the
+  arrears did not age — each disputed date moved the day days past due count from a day later
+  (:data:`thinfile.servicing.cob.Held`) — and the loan comes out of the dispute as many days
+  past due as it went in, in that bucket, with the grace days before penalty interest running
+  again from there; the charge-off comes at the product's charge-off days counted without the
+  dispute. The auto-debit retry days (1, 3 and 7 by default) count from the rejection, as the
+  debits were paused. The days of the dispute are not charged afterwards: no penalty is
+  charged for them and a late fee whose day fell inside the dispute is never charged. Why a
+  pause and not the original due dates: a borrower told to stop paying while the lender
+  investigates was not late for those days, and counting them put a loan rejected after weeks
+  straight into a worse bucket, or charged it off days after the rejection. Why not a restart:
+  the count never goes back below where the dispute found it, so opening one cannot make a
+  late loan current.
 
 Each change writes its audit row (``dispute.open``, ``dispute.resolve``; a refund also its
 ``checkout.refund`` row) and a merchant webhook event (``dispute.opened``,

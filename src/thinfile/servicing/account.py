@@ -252,7 +252,7 @@ class LoanAccount:
         return year_basis(self.schedule.terms.day_count, on)
 
     def days_past_due(self, on: date) -> int:
-        return (on - self.overdue_since).days if self.overdue_since else 0
+        return max((on - self.overdue_since).days, 0) if self.overdue_since else 0
 
     def money(self, fen: int) -> Money:
         return Money(fen, self.currency)

@@ -44,7 +44,10 @@ Held = tuple[tuple[date, date | None], ...]
 """Spans ``(first, end)`` of business dates (``end`` excluded, None: still going) on which a
 loan's default steps are held — its purchase is under an open dispute: no late fee, no
 penalty (nor the day's all-in allowance), no bucket move and no charge-off; the date an
-installment falls due is still recorded and interest still accrues."""
+installment falls due is still recorded and interest still accrues. Nor do the arrears age:
+each held date moves the day days past due count from (``overdue_since``) a day later, so a
+dispute rejected after weeks leaves the loan as many days past due as it was when the
+dispute was opened, not weeks later in a worse bucket or charged off."""
 
 
 def is_held(held: Held, x: date) -> bool:
@@ -91,6 +94,9 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
     rate, cap, basis = loan.penalty_rate_units, d.all_in_cap_units, loan.year_basis(x)
     days = days_in_year(x)  # the cap's allowance: a rate a year over the days the year has
     charged = loan.late_fees_charged
+    # penalty after the grace days, counted from where the arrears age from (a dispute's
+    # pause moves that day later: the grace runs again after it)
+    aged = loan.overdue_since is not None and loan.overdue_since + grace < x
     rows: list[InstallmentState] = []
     for row in loan.installments:
         i = row
@@ -110,7 +116,7 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
                 fee_accrued=i.fee_accrued + fee,
                 default_charged=i.default_charged + fee,
             )
-        if i.due + grace < x and i.unpaid.principal > 0:
+        if aged and i.due + grace < x and i.unpaid.principal > 0:
             gross = daily_penalty(i.unpaid.principal, rate, basis, cap_units=cap, days=days)
             day = _within(i, gross)
             _book(penalty, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, day, gross)
@@ -150,6 +156,8 @@ def close_day(loan: LoanAccount, x: date, held: Held = ()) -> Outcome:
         loan = replace(loan, overdue_since=x)
     loan, accrual = _accrue(loan, x)
     holding = is_held(held, x)
+    if holding and loan.overdue_since is not None:  # ageing paused: the clock moves with x
+        loan = replace(loan, overdue_since=loan.overdue_since + timedelta(days=1))
     if holding:
         penalty, late = EntryBuilder(loan.currency), EntryBuilder(loan.currency)
     else:

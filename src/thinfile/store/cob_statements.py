@@ -253,6 +253,14 @@ FROM servicing_loans WHERE {_BUCKET_WHERE}
 
 BUCKET = f"UPDATE servicing_loans SET bucket = {_NEW_BUCKET} WHERE {_BUCKET_WHERE}"
 
+PAUSE = f"""
+UPDATE servicing_loans SET overdue_since_day = overdue_since_day + 1
+WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day IS NOT NULL
+  AND NOT {undisputed("servicing_loans.id")}
+"""
+"""Arrears under an open dispute do not age: the day they count from moves with the date
+(``thinfile.servicing.cob.Held``)."""
+
 _CHARGE_OFF_WHERE = f"""status = 'active' AND cob_day BETWEEN :lo AND :prev
   AND overdue_since_day IS NOT NULL AND :x - overdue_since_day >= charge_off_days
   AND {undisputed("servicing_loans.id")}"""
@@ -486,7 +494,11 @@ class CobRepository:
         return [int(i) for i in self.conn.execute(sa.text(HELD_CREDIT), p).scalars()]
 
     def mark_due(self, p: Params) -> int:
-        return _change(self.conn, DUE, p)
+        """Date the arrears falling due today, then pause the ageing of disputed ones (before
+        the day's auto-debits read how many days past due a loan is)."""
+        marked = _change(self.conn, DUE, p)
+        _change(self.conn, PAUSE, p)
+        return marked
 
     def accrual_sums(self, p: Params) -> list[dict[str, Any]]:
         """Per ``currency``: ``interest`` and ``fee`` the day accrues."""
