@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.integration.servicing_helpers import terms
 from tests.integration.test_collections_conduct_rules import disputed_purchase
@@ -23,6 +24,7 @@ from thinfile.services.ledger import verify_ledger
 from thinfile.services.loans import get_loan, open_and_disburse
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import ServicingProduct
+from thinfile.store.servicing_codec import to_day
 
 AGENT = Actor("agent-1", Role.SERVICING_AGENT)
 START = date(2025, 1, 1)
@@ -93,3 +95,22 @@ def test_penalty_interest_waits_for_the_grace_days_again_after_a_dispute(engine)
     assert first.due == FIRST_DUE and first.penalty_due > 0
     report = verify_ledger(engine)
     assert report.ok, report.problems
+
+
+def test_the_loan_month_table_never_reads_a_paused_loan_as_negative_days_past_due(engine):
+    """An installment falling due inside the dispute has its day moved past the month-end:
+    the month's row says 0 days past due, as the loan does."""
+    loan_id = _loan(engine)
+    run_cob(engine, date(2025, 1, 19))
+    disputed_purchase(engine, loan_id)
+    run_cob(engine, date(2025, 2, 28))
+    assert get_loan(engine, loan_id).account.overdue_since == date(2025, 3, 1)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT days_past_due FROM servicing_month_ends"
+                " WHERE loan_id = :l AND month_end_day = :d"
+            ),
+            {"l": loan_id, "d": to_day(date(2025, 2, 28))},
+        ).scalar_one()
+    assert row == 0

@@ -125,7 +125,7 @@ def _summary(r: Any, book: int | None) -> CaseSummary:
         bucket=str(r.bucket),
         strategy=str(r.strategy),
         arm=str(r.arm),
-        days_past_due=0 if since is None else closed - int(since),
+        days_past_due=0 if since is None else max(closed - int(since), 0),
         assignee=r.assignee,
         agency=r.agency,
         opened_on=from_day(int(r.opened_day)),
