@@ -25,6 +25,7 @@ from thinfile.services.collection_hardship import approve_plan, plans_of_loan, p
 from thinfile.services.ledger import verify_ledger
 from thinfile.services.loan_adjustments import record_recovery
 from thinfile.services.loans import get_loan, open_and_disburse, quote_payoff
+from thinfile.services.payments import post_payment
 from thinfile.servicing import ServicingProduct
 from thinfile.store.servicing_codec import from_day, to_day
 
@@ -78,6 +79,9 @@ def test_a_settlement_takes_the_agreed_amount_and_writes_the_rest_off(engine):
     with pytest.raises(ConflictError) as forgiven:  # the rest was released, not lost
         record_recovery(engine, loan_id, Money(100, "CNY"), on)
     assert forgiven.value.field == "loan_id" and "back to them" in (forgiven.value.remedy or "")
+    with pytest.raises(ConflictError) as ended:  # a payment is refused saying what instead
+        post_payment(engine, loan_id, Money(100, "CNY"), on)
+    assert "settled" in (ended.value.remedy or "")
     assert balances(engine) == after
 
 

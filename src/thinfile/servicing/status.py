@@ -40,8 +40,22 @@ def check_posting(
         )
     if loan.status not in statuses:
         raise ConflictError(
-            f"loan {loan.loan_id} is {loan.status}", field="loan_id", value=loan.loan_id
+            f"loan {loan.loan_id} is {loan.status}",
+            field="loan_id",
+            value=loan.loan_id,
+            remedy=_AFTER.get(loan.status),
         )
+
+
+_AFTER = {
+    LoanStatus.CLOSED: "the loan is repaid: nothing more is owed on it",
+    LoanStatus.CHARGED_OFF: "money received on it now is a recovery "
+    "(POST /v1/staff/loans/{loan_id}/recoveries)",
+    LoanStatus.WRITTEN_OFF: "money received on it now is a recovery "
+    "(POST /v1/staff/loans/{loan_id}/recoveries), unless it was settled: a settled loan's "
+    "borrower owes nothing more",
+}
+"""What to do instead of posting on a loan that ended (an active loan has no entry)."""
 
 
 def refresh(
