@@ -203,6 +203,8 @@ def test_bad_orders_are_refused_naming_the_field(api: TestClient, world: World) 
         json=order(lines=huge, total="10000"),
     )
     assert reply.status_code == 422
+    details = reply.json()["details"]  # an item of a list is named as the services name it
+    assert [p["field"] for p in details.get("problems", [details])] == ["lines[0].quantity"]
     with context_of(api).engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM checkout_sessions")).scalar() == 0
 

@@ -204,10 +204,18 @@ async def _thinfile_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _field(location: tuple[int | str, ...] | list[int | str]) -> str:
-    parts = [str(p) for p in location]
+    """The field a validation error names, written as the services name theirs: an item of a
+    list by its index in brackets (``lines[0].quantity``, ``allowed_terms[1]``)."""
+    parts = list(location)
     if parts and parts[0] in {"body", "query", "path", "header", "cookie"} and len(parts) > 1:
         parts = parts[1:]
-    return ".".join(parts) or "body"
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name = f"{name}.{part}" if name else str(part)
+    return name or "body"
 
 
 _LENGTHS = {"too_long": ("at most", "max_length"), "too_short": ("at least", "min_length")}
