@@ -15,7 +15,9 @@ close of business of its window's last day gives its face value back to the budg
 **Returns.** An order that is cancelled (voided before any capture) or fully refunded gives
 its coupon back (:func:`status_after_return`): ``issued`` again when the day of the return is
 inside the coupon's window, ``void`` when the coupon has expired by then — an expired coupon
-is not revived. A partial refund gives nothing back: the coupon stays with the order.
+is not revived. A partial refund gives nothing back: the coupon stays with the order, and so
+neither a partial refund nor a void may leave the order below the coupon's threshold
+(``services.checkout.check_coupon_kept``).
 """
 
 from __future__ import annotations

@@ -87,6 +87,7 @@ from thinfile.store.checkout_repo import (
 
 __all__ = [
     "capture_in_unit",
+    "check_coupon_kept",
     "checkout_audit",
     "create_for_merchant_in_unit",
     "create_in_unit",
@@ -389,22 +390,35 @@ def void_in_unit(
 
 def _check_coupon_still_met(uow: UnitOfWork, row: StoredCheckout, record: CheckoutRecord) -> None:
     """Refuse the merchant's void of the rest when what it captured is below the threshold of
-    the coupon the order used: the coupon (满1000减100) came off the first capture, and a
-    capture of 0.01 with the rest voided would have it pay 100 of a 100.01 purchase. The
-    merchant captures up to the threshold, or refunds what it captured (the coupon goes back
-    to the borrower)."""
+    the coupon the order used (:func:`check_coupon_kept`, nothing more to capture)."""
+    check_coupon_kept(uow, row, amounts_of(row, record.status), capturing=False)
+
+
+def check_coupon_kept(
+    uow: UnitOfWork, row: StoredCheckout, after: CheckoutAmounts, *, capturing: bool = True
+) -> None:
+    """Refuse a void or a partial refund that leaves the order's purchase below the threshold
+    of the coupon it used: the coupon (满1000减100) came off the purchase, and a capture of
+    0.01 kept — the rest voided or refunded — would have it pay 100 of a 100.01 purchase, the
+    lender's money when the lender funds it. What is kept is captured less refunded (after
+    the refund), with what is still left to capture when ``capturing``; an order whose
+    captures are all refunded keeps nothing, and its coupon goes back to the borrower."""
     used = order_coupon_in_unit(uow, row.id)
     if used is None or used.threshold is None:
         return
-    bought = amounts_of(row, record.status).captured + used.coupon.amount
+    kept = after.captured - after.refunded
+    if not kept.fen:
+        return
+    bought = kept + (after.capturable if capturing else Money(0, row.currency)) + used.coupon.amount
     if bought < used.threshold:
+        short = used.threshold - bought
         raise CheckoutStateError(
             f"the order's coupon needs a purchase of at least {used.threshold}; "
-            f"{bought} was captured",
+            f"{bought} would be kept",
             field="session_id",
             value=row.id,
-            remedy=f"capture at least {used.threshold - bought} more before voiding the rest, "
-            "or refund what was captured to cancel the order (the coupon goes back)",
+            remedy=f"keep at least {short} more of the purchase (capture it, or refund {short} "
+            "less), or refund everything captured to cancel the order (the coupon goes back)",
         )
 
 

@@ -23,6 +23,7 @@ from thinfile.services.audit import AuditDraft
 from thinfile.services.business_date import business_date_in
 from thinfile.services.campaigns import release_campaign_budget_in_unit
 from thinfile.services.checkout import (
+    check_coupon_kept,
     checkout_audit,
     freed_subsidy,
     give_back_promotions_in_unit,
@@ -108,6 +109,7 @@ def refund_session_in_unit(
     current business date (``today``: as the clock's date, for a replayed day)."""
     record = checkout_record(uow, row)
     state = amounts_of(row, record.status).refund(amount)
+    check_coupon_kept(uow, row, state)
     _, policy = pricing_of(row)
     unearned = SubsidyOnRefund(policy.value)
     on = business_date_in(uow, today=today)
