@@ -46,6 +46,8 @@ class SettlingItem:
     refund_id: str | None
     kind: str
     reference: str | None = None
+    refund_n: int = 0
+    """The refund's number in its session (1, 2, …): refunds are listed in their order."""
 
 
 _KIND_ORDER = {"capture": 0, "coupon": 1, "refund": 2, "coupon-return": 3, "refund-reversal": 4}
@@ -122,7 +124,7 @@ class SettlementRepository:
         captures = (
             sa.select(_S.c.merchant_id, _C.c.captured_on, _CYCLE, *_SESSION_COLS)
             .add_columns(_C.c.loan_id, _C.c.amount, _MERCHANT_SUBSIDY, _C.c.n, sa.null())
-            .add_columns(sa.literal("capture"), sa.null())
+            .add_columns(sa.literal("capture"), sa.null(), sa.literal(0))
             .join(_S, _S.c.id == _C.c.session_id)
             .join(merchant_contracts, _CONTRACT)
             .where(_C.c.captured_on.between(since, on))
@@ -131,7 +133,7 @@ class SettlementRepository:
         refunds = (
             sa.select(_S.c.merchant_id, r.c.refunded_on, _CYCLE, *_SESSION_COLS)
             .add_columns(p.c.loan_id, p.c.amount, _MERCHANT_UNWOUND, _C.c.n, r.c.id)
-            .add_columns(sa.literal("refund"), r.c.reference)
+            .add_columns(sa.literal("refund"), r.c.reference, r.c.n)
             .join(_S, _S.c.id == r.c.session_id)
             .join(merchant_contracts, _CONTRACT)
             .join(p, p.c.refund_id == r.c.id)
@@ -141,7 +143,7 @@ class SettlementRepository:
         reversals = (
             sa.select(_S.c.merchant_id, r.c.reversed_on, _CYCLE, *_SESSION_COLS)
             .add_columns(p.c.loan_id, p.c.amount, _MERCHANT_UNWOUND, _C.c.n, r.c.id)
-            .add_columns(sa.literal("refund-reversal"), r.c.reference)
+            .add_columns(sa.literal("refund-reversal"), r.c.reference, r.c.n)
             .join(_S, _S.c.id == r.c.session_id)
             .join(merchant_contracts, _CONTRACT)
             .join(p, p.c.refund_id == r.c.id)
@@ -159,6 +161,7 @@ class SettlementRepository:
                 i.merchant_order_id,
                 _KIND_ORDER[i.kind] >= _KIND_ORDER["refund"],
                 _KIND_ORDER[i.kind] == _KIND_ORDER["coupon-return"],
+                i.refund_n,
                 i.refund_id or "",
                 i.capture_n,
                 _KIND_ORDER[i.kind],
@@ -183,12 +186,12 @@ class SettlementRepository:
         tail = (_C.c.loan_id, rd.c.amount_fen, sa.literal(0), _C.c.n, sa.null())
         paid = (
             coupon_of.add_columns(_C.c.captured_on, _CYCLE, *_SESSION_COLS, *tail)
-            .add_columns(sa.literal("coupon"), sa.null())
+            .add_columns(sa.literal("coupon"), sa.null(), sa.literal(0))
             .where(_C.c.captured_on.between(since, on))
         )
         returned = (
             coupon_of.add_columns(rd.c.returned_on, _CYCLE, *_SESSION_COLS, *tail)
-            .add_columns(sa.literal("coupon-return"), sa.null())
+            .add_columns(sa.literal("coupon-return"), sa.null(), sa.literal(0))
             .where(rd.c.returned_on.between(since, on))
         )
         return paid, returned
