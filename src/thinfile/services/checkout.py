@@ -253,14 +253,11 @@ def _captured(captures: Sequence[StoredCapture], currency: str) -> Captured | No
     )
 
 
-_OPEN_DISPUTE = "open"  # thinfile.services.disputes.DisputeStatus.OPEN
-
-
 def _check_not_disputed(uow: UnitOfWork, session_id: str) -> None:
     """A purchase the borrower disputes books no new loan until the dispute is resolved
     (the session's row lock, taken first, orders this against the dispute's opening)."""
     dispute = uow.disputes.of_session(session_id)
-    if dispute is not None and dispute.status == _OPEN_DISPUTE:
+    if dispute is not None and dispute.resolved_on is None:  # open, as in held_of_loan
         raise ConflictError(
             f"the borrower disputes the purchase of session {session_id}: nothing more can be "
             "captured while the dispute is open",
