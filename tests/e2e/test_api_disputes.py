@@ -29,11 +29,17 @@ def day_penalty(principal_fen: int) -> int:
 
 
 def oracle_penalty(due: date, through: date, disputed: tuple[date, date] | None) -> int:
-    """Penalty on a 1,000.00 installment due ``due``, closed day by day to ``through``,
-    nothing charged on the days of ``disputed`` (first, last)."""
-    total, x = 0, due + timedelta(days=GRACE + 1)
+    """Penalty on a 1,000.00 installment due ``due``, closed day by day to ``through``:
+    charged on a day past the grace days, counting as past due only the days from ``due`` that
+    are not in ``disputed`` (first, last), and nothing on those days."""
+
+    def held(day: date) -> bool:
+        return disputed is not None and disputed[0] <= day <= disputed[1]
+
+    total, x = 0, due + timedelta(days=1)
     while x <= through:
-        if disputed is None or not disputed[0] <= x <= disputed[1]:
+        aged = sum(1 for k in range((x - due).days) if not held(due + timedelta(days=k)))
+        if not held(x) and aged > GRACE:
             total += day_penalty(100_000)
         x += timedelta(days=1)
     return total
@@ -137,8 +143,9 @@ def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_as_old_as_it_was_
     assert done.json()["staff_reason"] == "checked with the merchant"
     assert resolve(api, agent, body["id"], "refund").status_code == 409
 
-    # ageing resumes where it paused: 6 days past due (M1, not M2 at once), and one day of
-    # penalty on each installment (past its grace days, counted from the paused day)
+    # ageing resumes where it paused: 6 days past due (M1, not M2 at once), a day of penalty
+    # on the first installment (past its grace days before the dispute), none yet on the
+    # second: it fell due inside the dispute, and its grace days run after it
     end = first + timedelta(days=41)
     run_cob(api, agent, end)
     after = loan_of(api, world, loan_id)
@@ -149,7 +156,14 @@ def test_a_disputed_loan_is_not_penalised_nor_aged_and_resumes_as_old_as_it_was_
         oracle_penalty(first, end, disputed),
         oracle_penalty(dues[1], end, disputed),
     ]
-    assert penalties(api, world, loan_id)[:2] == [150, 50]
+    assert penalties(api, world, loan_id)[:2] == [150, 0]
+    later = end + timedelta(days=GRACE + 1)
+    run_cob(api, agent, later)
+    assert penalties(api, world, loan_id)[:2] == [
+        oracle_penalty(first, later, disputed),
+        oracle_penalty(dues[1], later, disputed),
+    ]
+    assert penalties(api, world, loan_id)[1] == 50  # its first day past its grace days
     assert dispute(api, world.alice, session_id).status_code == 409  # once per purchase
     ledger_ok(api)
 

@@ -21,13 +21,17 @@ Staff resolve it with an outcome and a reason:
   books the borrower a new loan for the disputed purchase;
 * **reject** ends the dispute and nothing else. *Ageing resumes where it paused*: while the
   dispute was open the borrower's payments on the purchase were paused (DOMAIN §11), so the
-  arrears did not age — each disputed date moved the day days past due count from a day later
-  (:data:`thinfile.servicing.cob.Held`) — and the loan comes out of the dispute as many days
-  past due as it went in, in that bucket, with the grace days before penalty interest running
-  again from there; the charge-off comes at the product's charge-off days counted without the
-  dispute. The auto-debit retry days (1, 3 and 7 by default) count from the rejection, as the
-  debits were paused. The days of the dispute are not charged afterwards: no penalty is
-  charged for them and a late fee whose day fell inside the dispute is never charged. Why a
+  arrears did not age — each disputed date moved the day each installment then past due ages
+  from a day later (:data:`thinfile.servicing.cob.Held`,
+  :attr:`~thinfile.servicing.InstallmentState.paused_days`) — and the loan comes out of the
+  dispute as many days past due as it went in, in that bucket, with the grace days before a
+  late fee and penalty interest running again from there (an installment that fell due inside
+  the dispute has all its grace days after it); the charge-off comes at the product's
+  charge-off days counted without the dispute, also when the oldest installment is paid later
+  (the next is as old as its own count). The auto-debit retry days (1, 3 and 7 by default)
+  count from the rejection, as the debits were paused. The days of the dispute are not
+  charged afterwards: no penalty is charged for them, and a late fee falls on the first day
+  past the grace days counted without them. Why a
   pause and not the original due dates: a borrower told to stop paying while the lender
   investigates was not late for those days, and counting them put a loan rejected after weeks
   straight into a worse bucket, or charged it off days after the rejection. Why not a restart:

@@ -112,6 +112,19 @@ class InstallmentState:
     less interest to take its share from, and the part it cannot take moves to the rows after
     it (``reamortize.Relief``): kept here, a later re-plan starts from what each
     row holds now, so the borrower never loses what was moved. Rows written before hold 0."""
+    paused_days: int = 0
+    """Days the installment was past due while a dispute of the purchase was open (days
+    whose ageing was paused, ``servicing.cob.Held``): its arrears age, and its grace before
+    a late fee and penalty runs, from ``due`` plus these days. Counted per installment, so a
+    payment of an older one leaves this one exactly as old as the pause made it, and one
+    falling due inside a dispute has its own grace after it. Rows re-planned to a new due
+    date start again at 0."""
+
+    @property
+    def ages_from(self) -> date:
+        """The day this installment's arrears age from: its due date moved a day later for
+        each day a dispute paused it."""
+        return self.due + timedelta(days=self.paused_days)
 
     def interest_earned(self, on: date) -> int:
         """The interest earned by the end of ``on``: what was carried onto the installment,

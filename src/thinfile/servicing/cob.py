@@ -45,9 +45,11 @@ Held = tuple[tuple[date, date | None], ...]
 loan's default steps are held — its purchase is under an open dispute: no late fee, no
 penalty (nor the day's all-in allowance), no bucket move and no charge-off; the date an
 installment falls due is still recorded and interest still accrues. Nor do the arrears age:
-each held date moves the day days past due count from (``overdue_since``) a day later, so a
-dispute rejected after weeks leaves the loan as many days past due as it was when the
-dispute was opened, not weeks later in a worse bucket or charged off."""
+each held date moves the day each installment then past due ages from a day later
+(:attr:`InstallmentState.paused_days`), and so the loan's (``overdue_since``), so a dispute
+rejected after weeks leaves the loan as many days past due as it was when the dispute was
+opened, not weeks later in a worse bucket or charged off; an installment that fell due inside
+the dispute has its grace days after it."""
 
 
 def is_held(held: Held, x: date) -> bool:
@@ -94,9 +96,8 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
     rate, cap, basis = loan.penalty_rate_units, d.all_in_cap_units, loan.year_basis(x)
     days = days_in_year(x)  # the cap's allowance: a rate a year over the days the year has
     charged = loan.late_fees_charged
-    # penalty after the grace days, counted from where the arrears age from (a dispute's
-    # pause moves that day later: the grace runs again after it)
-    aged = loan.overdue_since is not None and loan.overdue_since + grace < x
+    # late fee and penalty after the grace days, counted from where each installment ages
+    # from (a dispute's pause moves that day later: the grace runs again after it)
     rows: list[InstallmentState] = []
     for row in loan.installments:
         i = row
@@ -105,7 +106,7 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
                 i,
                 default_allowance=i.default_allowance + daily_allowance(i.overdue_base, cap, days),
             )
-        if i.due + grace + timedelta(days=1) == x and i.arrears > 0 and d.late_fee:
+        if i.ages_from + grace + timedelta(days=1) == x and i.arrears > 0 and d.late_fee:
             gross = min(d.late_fee, d.late_fee_cap - charged)
             fee = _within(i, gross)
             charged += fee
@@ -116,13 +117,20 @@ def _charge_arrears(loan: LoanAccount, x: date) -> tuple[LoanAccount, EntryBuild
                 fee_accrued=i.fee_accrued + fee,
                 default_charged=i.default_charged + fee,
             )
-        if aged and i.due + grace < x and i.unpaid.principal > 0:
+        if i.ages_from + grace < x and i.unpaid.principal > 0:
             gross = daily_penalty(i.unpaid.principal, rate, basis, cap_units=cap, days=days)
             day = _within(i, gross)
             _book(penalty, Account.PENALTY_RECEIVABLE, Account.PENALTY_INCOME, day, gross)
             i = replace(i, penalty_due=i.penalty_due + day, default_charged=i.default_charged + day)
         rows.append(i)
     return replace(loan, installments=tuple(rows), late_fees_charged=charged), penalty, late
+
+
+def _paused(row: InstallmentState, x: date) -> InstallmentState:
+    """The installment after held date ``x``: a day later to age from if it is past due."""
+    if row.due <= x and row.arrears > 0:
+        return replace(row, paused_days=row.paused_days + 1)
+    return row
 
 
 def _within(row: InstallmentState, gross: int) -> int:
@@ -156,8 +164,12 @@ def close_day(loan: LoanAccount, x: date, held: Held = ()) -> Outcome:
         loan = replace(loan, overdue_since=x)
     loan, accrual = _accrue(loan, x)
     holding = is_held(held, x)
-    if holding and loan.overdue_since is not None:  # ageing paused: the clock moves with x
-        loan = replace(loan, overdue_since=loan.overdue_since + timedelta(days=1))
+    if holding and loan.overdue_since is not None:  # ageing paused: the clocks move with x
+        loan = replace(
+            loan,
+            installments=tuple(_paused(i, x) for i in loan.installments),
+            overdue_since=loan.overdue_since + timedelta(days=1),
+        )
     if holding:
         penalty, late = EntryBuilder(loan.currency), EntryBuilder(loan.currency)
     else:

@@ -62,13 +62,12 @@ def refresh(
     loan: LoanAccount, on: date, entry: EntryBuilder
 ) -> tuple[LoanAccount, tuple[BucketMove, ...]]:
     """Recompute arrears age, bucket and closure after money moved on ``on``. Arrears age
-    from the oldest unpaid due date, or from where a dispute's pause moved the clock to
-    (:data:`thinfile.servicing.cob.Held`) while the loan stays in arrears."""
+    from the earliest day an unpaid installment ages from: its due date, moved later by the
+    days a dispute paused it (:attr:`InstallmentState.ages_from`)."""
     overdue = min(
-        (i.due for i in loan.installments if i.due <= loan.cob_date and i.arrears > 0), default=None
+        (i.ages_from for i in loan.installments if i.due <= loan.cob_date and i.arrears > 0),
+        default=None,
     )
-    if overdue is not None and loan.overdue_since is not None:
-        overdue = max(overdue, loan.overdue_since)
     dpd = (loan.cob_date - overdue).days if overdue else 0
     bucket = loan.product.bucket_for(dpd) if overdue else CURRENT
     moves = (

@@ -180,15 +180,22 @@ _LATE_FEE = (
 )
 _LATE_WHERE = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev AND l.late_fee > 0
   AND l.late_fees_charged < l.late_fee_cap
-  AND i.due_day BETWEEN :prev - :max_grace AND :prev
-  AND i.due_day + l.grace_days + 1 = :x AND {_ARREARS} > 0 AND {undisputed("l.id")}"""
-
-LATE_FEES = f"""
+  AND i.due_day + i.paused_days + l.grace_days + 1 = :x AND {_ARREARS} > 0
+  AND {undisputed("l.id")}"""
+_LATE_SELECT = f"""
 SELECT i.loan_id, i.n, l.currency, {_LATE_FEE} AS gross, {_within(_LATE_FEE)} AS net
 FROM servicing_installments i JOIN servicing_loans l ON l.id = i.loan_id
-WHERE {_LATE_WHERE}
+WHERE {_LATE_WHERE}"""
+
+LATE_FEES = f"""{_LATE_SELECT}
+  AND i.paused_days = 0 AND i.due_day BETWEEN :prev - :max_grace AND :prev
+UNION ALL{_LATE_SELECT}
+  AND i.paused_days > 0
 """
-"""The installments a late fee falls on today: at most one per loan (due dates differ)."""
+"""The installments a late fee falls on today, on the first day past the grace days counted
+from where each ages from (``InstallmentState.ages_from``): at most one per loan (those days
+differ). Rows a dispute never paused are found by due date (the index), the few it paused
+by their own index."""
 
 LATE_FEE_ROW = """
 UPDATE servicing_installments SET fee_due = fee_due + :net, fee_accrued = fee_accrued + :net,
@@ -208,8 +215,9 @@ _AT_CAP = f"((i.principal_due - i.principal_paid) * l.all_in_cap_units / ({_YEAR
 _PENALTY = f"(CASE WHEN {_AT_RATE} < {_AT_CAP} THEN {_AT_RATE} ELSE {_AT_CAP} END)"
 """A day's penalty (``loanmath.daily_penalty``): at the loan's rate over its basis, half up,
 never more than the all-in cap over the days of the year, truncated."""
-_PENALTY_DUE = """l.overdue_since_day + l.grace_days < :x AND i.due_day + l.grace_days < :x
+_PENALTY_DUE = """i.due_day + i.paused_days + l.grace_days < :x
   AND i.principal_due > i.principal_paid"""
+"""Penalty after the grace days counted from where the installment ages from."""
 _OVERDUE_ROWS = f"""l.status = 'active' AND l.cob_day BETWEEN :lo AND :prev
   AND l.overdue_since_day IS NOT NULL AND i.due_day < :x AND {_OVERDUE_BASE} > 0
   AND {undisputed("l.id")}"""
@@ -260,6 +268,18 @@ WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day 
 """
 """Arrears under an open dispute do not age: the day they count from moves with the date
 (``thinfile.servicing.cob.Held``)."""
+
+PAUSE_ROWS = f"""
+UPDATE servicing_installments AS i SET paused_days = i.paused_days + 1
+WHERE i.due_day <= :x AND {_ARREARS} > 0
+  AND i.loan_id IN (SELECT c.loan_id FROM checkout_disputes d JOIN checkout_captures c
+                    ON c.session_id = d.session_id
+                    WHERE d.opened_day <= :x AND (d.resolved_day IS NULL OR d.resolved_day > :x))
+  AND EXISTS (SELECT 1 FROM servicing_loans l WHERE l.id = i.loan_id AND l.status = 'active'
+              AND l.cob_day BETWEEN :lo AND :prev AND l.overdue_since_day IS NOT NULL)
+"""
+"""Each installment past due under an open dispute ages from a day later
+(``InstallmentState.paused_days``): found from the few open disputes."""
 
 _CHARGE_OFF_WHERE = f"""status = 'active' AND cob_day BETWEEN :lo AND :prev
   AND overdue_since_day IS NOT NULL AND :x - overdue_since_day >= charge_off_days
@@ -497,6 +517,7 @@ class CobRepository:
         """Date the arrears falling due today, then pause the ageing of disputed ones (before
         the day's auto-debits read how many days past due a loan is)."""
         marked = _change(self.conn, DUE, p)
+        _change(self.conn, PAUSE_ROWS, p)
         _change(self.conn, PAUSE, p)
         return marked
 

@@ -40,7 +40,7 @@ _LOAN_COLUMNS = (
     "closed_day",
 )
 _INT_COLUMNS = frozenset(
-    {"cob_day", "overdue_since_day", "closed_day", "n", "start_day", "due_day"}
+    {"cob_day", "overdue_since_day", "closed_day", "n", "start_day", "due_day", "paused_days"}
 )
 _ROW_COLUMNS = ("n", "start_day", "due_day", *AMOUNTS)
 _TXN_COLUMNS = (

@@ -149,6 +149,14 @@ installments = sa.Table(
     _money("principal_carried"),
     # an amount-off coupon's share moved onto or off the row by a re-plan: may be negative
     sa.Column("relief_moved", _FEN, nullable=False, server_default="0"),
+    # days a dispute paused the row's ageing (InstallmentState.paused_days)
+    sa.Column("paused_days", _DAY, nullable=False, server_default="0"),
+    sa.Index(
+        "ix_servicing_installments_paused",
+        "loan_id",
+        postgresql_where=sa.text("paused_days > 0"),
+        sqlite_where=sa.text("paused_days > 0"),
+    ),
 )
 
 subsidy_periods = sa.Table(
