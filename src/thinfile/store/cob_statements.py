@@ -261,25 +261,27 @@ FROM servicing_loans WHERE {_BUCKET_WHERE}
 
 BUCKET = f"UPDATE servicing_loans SET bucket = {_NEW_BUCKET} WHERE {_BUCKET_WHERE}"
 
-PAUSE = f"""
-UPDATE servicing_loans SET overdue_since_day = overdue_since_day + 1
-WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day IS NOT NULL
-  AND NOT {undisputed("servicing_loans.id")}
-"""
-"""Arrears under an open dispute do not age: the day they count from moves with the date
-(``thinfile.servicing.cob.Held``)."""
+_OPEN_DISPUTES = """SELECT c.loan_id FROM checkout_disputes d JOIN checkout_captures c
+  ON c.session_id = d.session_id
+  WHERE d.opened_day <= :x AND (d.resolved_day IS NULL OR d.resolved_day > :x)"""
+"""The loans of purchases under a dispute open on ``:x``: the few the pause steps touch."""
 
 PAUSE_ROWS = f"""
 UPDATE servicing_installments AS i SET paused_days = i.paused_days + 1
-WHERE i.due_day <= :x AND {_ARREARS} > 0
-  AND i.loan_id IN (SELECT c.loan_id FROM checkout_disputes d JOIN checkout_captures c
-                    ON c.session_id = d.session_id
-                    WHERE d.opened_day <= :x AND (d.resolved_day IS NULL OR d.resolved_day > :x))
+WHERE i.due_day <= :x AND {_ARREARS} > 0 AND i.loan_id IN ({_OPEN_DISPUTES})
   AND EXISTS (SELECT 1 FROM servicing_loans l WHERE l.id = i.loan_id AND l.status = 'active'
               AND l.cob_day BETWEEN :lo AND :prev AND l.overdue_since_day IS NOT NULL)
 """
 """Each installment past due under an open dispute ages from a day later
-(``InstallmentState.paused_days``): found from the few open disputes."""
+(``InstallmentState.paused_days``)."""
+
+PAUSE = f"""
+UPDATE servicing_loans SET overdue_since_day = overdue_since_day + 1
+WHERE status = 'active' AND cob_day BETWEEN :lo AND :prev AND overdue_since_day IS NOT NULL
+  AND id IN ({_OPEN_DISPUTES})
+"""
+"""Arrears under an open dispute do not age: the day the loan's count from moves with the
+date, as its installments' do (``thinfile.servicing.cob.Held``)."""
 
 _CHARGE_OFF_WHERE = f"""status = 'active' AND cob_day BETWEEN :lo AND :prev
   AND overdue_since_day IS NOT NULL AND :x - overdue_since_day >= charge_off_days
