@@ -361,3 +361,32 @@ def test_dates_with_no_active_loan_are_closed_in_order(database_url):
     # the loan paid off on 01-15 has its January month-end row; none after
     assert _month_ends(engine) == [(first, to_day(date(2025, 1, 31)), "closed", 0, 0)]
     engine.dispose()
+
+
+def test_a_loan_written_off_late_keeps_its_days_past_due_at_the_month_end(database_url):
+    """A loan 52 days late settled at a discount on 2025-03-25 (the rest written off): the
+    March month-end row says written-off, 58 days past due — as a charged-off loan's does —
+    not 0, which read a defaulted loan as never 30 days late in the vintages' ever-30."""
+    from thinfile.services.loan_adjustments import settle_in_unit
+    from thinfile.services.loan_postings import month_end_row
+    from thinfile.services.loans import get_loan
+    from thinfile.services.uow import UnitOfWork
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    loan = open_and_disburse(engine, terms("3000", 3, "0.12")).loan_id
+    run_cob(engine, date(2025, 3, 24))
+    with UnitOfWork(engine) as uow:
+        settle_in_unit(uow, loan, Money.of("1000"), date(2025, 3, 25), reason="hardship")
+        uow.commit()
+    run_cob(engine, date(2025, 4, 5))
+    march = date(2025, 3, 31)
+    assert [r[:4] for r in _month_ends(engine)] == [
+        (loan, to_day(date(2025, 1, 31)), "active", 0),
+        (loan, to_day(date(2025, 2, 28)), "active", 27),
+        (loan, to_day(march), "written-off", (march - date(2025, 2, 1)).days),
+    ]
+    row = month_end_row(get_loan(engine, loan).account, march)  # the per-loan twin agrees
+    assert row is not None and (row.status, row.days_past_due) == ("written-off", 58)
+    assert verify_ledger(engine).ok
+    engine.dispose()

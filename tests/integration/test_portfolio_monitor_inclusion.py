@@ -30,7 +30,8 @@ from thinfile.services.acceptance import accept_offer
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import Actor
 from thinfile.services.policies import DecisionRuntime, ensure_default_policy
-from thinfile.services.portfolio_monitor import live_report
+from thinfile.services.portfolio import loan_months
+from thinfile.services.portfolio_monitor import MonitorFilters, live_report
 
 BASELINE: dict[str, object] = {
     "version": "bureau-baseline/1",
@@ -210,6 +211,33 @@ def test_without_a_baseline_the_live_report_says_the_model_needs_retraining(
     thin = decisions[decisions["bureau_records"] <= 2]
     assert section["thin_file"]["applications"] == len(thin) == 4
     assert section["thin_file"]["approvals"] == int(thin["approved"].sum()) == 3
+
+
+def test_a_product_or_vintage_filter_keeps_the_declined_applications(
+    book: tuple[Engine, pd.DataFrame],
+) -> None:
+    """Applications are decided before a product is chosen: a product filter leaves every
+    application in the inclusion table (declines are no product's), and a vintage range keeps
+    those decided in its months — not only the loans taken, which read 1 of 1 approved."""
+    engine, decisions = book
+    product = str(loan_months(engine)["product"].iloc[0])
+    whole = live_report(engine)["inclusion"]
+    narrowed = live_report(engine, filters=MonitorFilters(product=product))["inclusion"]
+    assert isinstance(whole, dict) and isinstance(narrowed, dict)
+    for group in ("thin_file", "thick_file"):
+        assert narrowed[group] == whole[group]
+    months = [(START + k * SPACING).strftime("%Y-%m") for k in range(len(APPLICATIONS))]
+    first, last = months[0], months[2]
+    kept = decisions[[first <= m <= last for m in months]]
+    section = live_report(engine, filters=MonitorFilters(vintage_from=first, vintage_to=last))[
+        "inclusion"
+    ]
+    assert isinstance(section, dict)
+    thin, thick = kept[kept["bureau_records"] <= 2], kept[kept["bureau_records"] > 2]
+    assert section["thin_file"]["applications"] + section["thick_file"]["applications"] == 3
+    assert section["thin_file"]["applications"] == len(thin)
+    assert section["thin_file"]["approvals"] == int(thin["approved"].sum())
+    assert section["thick_file"]["approvals"] == int(thick["approved"].sum())
 
 
 def test_a_malformed_baseline_is_refused_naming_its_field(

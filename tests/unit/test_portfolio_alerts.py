@@ -45,7 +45,7 @@ def _scores(shift: float, *, rows: int = 1000) -> pd.DataFrame:
 
 def test_the_shipped_thresholds_are_the_documented_ones() -> None:
     t = load_thresholds()
-    assert t.version == "portfolio-alerts/2"
+    assert t.version == "portfolio-alerts/3"
     assert (t.psi_amber, t.psi_red) == (Decimal("0.10"), Decimal("0.25"))
     assert t.psi_min_rows == 500
     assert (t.impact_amber, t.impact_red) == (Decimal("0.90"), Decimal("0.80"))
@@ -90,15 +90,16 @@ def test_weeks_of_too_few_scores_raise_no_psi_alert(tmp_path: Path) -> None:
     assert {"score 2026-W10", "score 2026-04"} <= subjects
 
 
-def _rolling_book() -> pd.DataFrame:
-    """Ten loans of 2026-01, all current in January; one is 10 days late in February, four
-    more in March (the first one is then 40 days late)."""
+def _rolling_book(scale: int = 1) -> pd.DataFrame:
+    """Ten loans of 2026-01 (times ``scale``), all current in January; one is 10 days late in
+    February, four more in March (the first one is then 40 days late)."""
     rows = []
-    for k in range(10):
-        loan = f"L{k}"
+    for k in range(10 * scale):
+        loan, kind = f"L{k}", k // scale
         rows.append((loan, "2026-01", 1, "current", 0, 100, 100))
-        rows.append((loan, "2026-01", 2, "late" if k == 0 else "current", 10 * (k == 0), 100, 100))
-        march = 40 if k == 0 else 10 if k <= 4 else 0
+        late = kind == 0
+        rows.append((loan, "2026-01", 2, "late" if late else "current", 10 * late, 100, 100))
+        march = 40 if kind == 0 else 10 if kind <= 4 else 0
         rows.append((loan, "2026-01", 3, "late" if march else "current", march, 100, 100))
     return loan_months(rows)
 
@@ -115,14 +116,45 @@ def test_forward_roll_rates_by_month_are_counted_by_hand() -> None:
     ]
 
 
-def test_a_roll_rate_up_34_points_on_the_month_is_red() -> None:
-    found = build_report(_rolling_book())["alerts"]
+def _roll_alerts(book: pd.DataFrame) -> list[object]:
+    found = build_report(book)["alerts"]
     assert isinstance(found, list)
-    alerts = [a for a in found if a["measure"] == "roll_rate"]
-    assert alerts == [
+    return [a for a in found if a["measure"] == "roll_rate"]
+
+
+def test_a_roll_rate_up_34_points_on_the_month_is_red() -> None:
+    # 120 current loans in January, 108 in February: the current bucket is compared; the
+    # 12 loans 1-29 days late in February are too few for their roll to say anything
+    assert _roll_alerts(_rolling_book(scale=12)) == [
         {"level": "red", "measure": "roll_rate", "subject": "current 2026-02→2026-03",
          "value": "34.444400", "limit": "5"},
     ]  # fmt: skip
+
+
+def test_a_roll_rate_over_fewer_loans_than_the_threshold_raises_nothing() -> None:
+    assert _roll_alerts(_rolling_book()) == []  # the same rise over 10 and 9 loans
+
+
+def test_the_roll_alert_compares_the_books_latest_month_with_the_month_before() -> None:
+    """100 loans 1-29 days late in February all cure in March; 100 others 1-29 days late in
+    November all roll to 30-59 in December; none is 1-29 days late in between. The bucket's
+    December roll has no November to compare with: no alert (not March's 0 % against
+    December's 100 %, nine months apart)."""
+    rows = []
+    for k in range(300):
+        for mob in range(1, 13):
+            month = mob  # vintage 2026-01: month on book 1 is January
+            days = 0
+            if k < 100 and month == 2:
+                days = 10
+            if 100 <= k < 200 and month >= 11:
+                days = 10 if month == 11 else 40
+            rows.append((f"L{k}", "2026-01", mob, "late" if days else "current", days, 100, 100))
+    trend = forward_by_month(loan_months(rows))
+    late = trend[trend["bucket"] == "1-29"]
+    assert list(late["month"]) == ["2026-03", "2026-12"]  # the gap the alert must not span
+    assert list(late["rate"]) == [0.0, 1.0]
+    assert _roll_alerts(loan_months(rows)) == []
 
 
 def _graded(grade: str, pd_: float, loans: int, bads: int) -> pd.DataFrame:
@@ -217,7 +249,7 @@ def test_the_alerts_command_exits_4_on_red_so_a_scheduler_can_page(
     assert first.startswith("RED   psi") and re.search(r": PSI \d+\.\d\d \(limit 0\.25\)$", first)
     code, printed, _ = run(capsys, "portfolio", "alerts", *_files(tmp_path, 0.0), "--json")
     assert code == 0
-    assert json.loads(printed) == {"thresholds": "portfolio-alerts/2", "alerts": []}
+    assert json.loads(printed) == {"thresholds": "portfolio-alerts/3", "alerts": []}
 
 
 def test_amber_alone_exits_0_and_looser_thresholds_silence_red(
@@ -228,7 +260,7 @@ def test_amber_alone_exits_0_and_looser_thresholds_silence_red(
     loose = _write_thresholds(tmp_path / "loose.json", psi__amber="5", psi__red="9")
     argv = [*_files(tmp_path, 60.0), "--thresholds", str(loose)]
     code, printed, _ = run(capsys, "portfolio", "alerts", *argv)
-    assert code == 0 and printed.strip() == "0 alerts (portfolio-alerts/2)"
+    assert code == 0 and printed.strip() == "0 alerts (portfolio-alerts/3)"
 
 
 def test_a_broken_thresholds_file_is_one_line_naming_the_key(

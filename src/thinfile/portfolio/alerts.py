@@ -8,8 +8,11 @@ is the default; ``thinfile portfolio alerts --thresholds FILE`` reads another), 
   ``amber`` / ``red`` (0.10 / 0.25, DOMAIN §14); a week or month of fewer than ``min_rows``
   scores raises none (optional, 0 when absent): over ten bins, a few hundred scores drawn
   from the baseline itself give a PSI near the amber line by chance alone;
-- ``roll_rate_rise_points``: a bucket's forward roll rate in the latest month up on the month
-  before by more than ``amber`` / ``red`` percentage points;
+- ``roll_rate_rise_points``: a bucket's forward roll rate in the book's latest month up on the
+  calendar month before by more than ``amber`` / ``red`` percentage points, where the bucket
+  held at least ``min_loans`` loans in both (optional, 0 when absent): a bucket with no
+  loans in either month has nothing to compare, and a rate over a handful of loans moves
+  tens of points on one loan;
 - ``observed_to_predicted``: a grade's (or the whole book's) realised bad rate ÷ its mean
   predicted PD outside the ``amber`` / ``red`` band, for groups of at least ``min_loans``;
 - ``impact_ratio``: a protected group's adverse impact ratio below ``amber`` / ``red`` (0.8,
@@ -56,6 +59,7 @@ class Thresholds:
     psi_min_rows: int
     roll_amber_points: Decimal
     roll_red_points: Decimal
+    roll_min_loans: int
     ratio_amber: tuple[Decimal, Decimal]
     ratio_red: tuple[Decimal, Decimal]
     min_loans: int
@@ -151,6 +155,7 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
         psi_min_rows=_whole(content, "psi.min_rows", source),
         roll_amber_points=_number(content, "roll_rate_rise_points.amber", source),
         roll_red_points=_number(content, "roll_rate_rise_points.red", source),
+        roll_min_loans=_whole(content, "roll_rate_rise_points.min_loans", source),
         ratio_amber=_band(content, "observed_to_predicted.amber", source),
         ratio_red=_band(content, "observed_to_predicted.red", source),
         min_loans=int(_number(content, "observed_to_predicted.min_loans", source)),
@@ -217,26 +222,41 @@ def _psi_alerts(report: Mapping[str, object], t: Thresholds) -> list[Alert]:
 
 
 def _roll_alerts(report: Mapping[str, object], t: Thresholds) -> list[Alert]:
-    """The latest month's forward roll of each bucket against the month before."""
-    by_bucket: dict[str, list[Mapping[str, object]]] = {}
-    for row in _rows(report.get("roll_trend")):
-        by_bucket.setdefault(str(row.get("bucket")), []).append(row)
+    """Each bucket's forward roll in the book's latest month against the calendar month
+    before, where the bucket held at least ``roll_min_loans`` loans in both."""
+    rows = {(str(r.get("bucket")), str(r.get("month"))): r for r in _rows(report.get("roll_trend"))}
+    if not rows:
+        return []
+    latest = max(month for _, month in rows)
+    before = _month_before(latest)
     found = []
-    for bucket, rows in by_bucket.items():
-        ordered = sorted(rows, key=lambda r: str(r.get("month")))
-        if len(ordered) < 2:
+    for bucket in dict.fromkeys(b for b, _ in rows):
+        now_row, then_row = rows.get((bucket, latest)), rows.get((bucket, before))
+        if now_row is None or then_row is None:
             continue
-        before, latest = ordered[-2], ordered[-1]
-        now, then = _rate(latest.get("rate")), _rate(before.get("rate"))
+        if not all(_loans(r) >= t.roll_min_loans for r in (now_row, then_row)):
+            continue
+        now, then = _rate(now_row.get("rate")), _rate(then_row.get("rate"))
         if now is None or then is None:
             continue
         rise = (now - then) * _HUNDRED
-        subject = f"{bucket} {before.get('month')}→{latest.get('month')}"
+        subject = f"{bucket} {before}→{latest}"
         if rise > t.roll_red_points:
             found.append(Alert(RED, "roll_rate", subject, str(rise), str(t.roll_red_points)))
         elif rise > t.roll_amber_points:
             found.append(Alert(AMBER, "roll_rate", subject, str(rise), str(t.roll_amber_points)))
     return found
+
+
+def _month_before(month: str) -> str:
+    """``YYYY-MM`` of the calendar month before ``month``."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+
+
+def _loans(row: Mapping[str, object]) -> int:
+    loans = row.get("loans")
+    return loans if isinstance(loans, int) else 0
 
 
 def _outside(ratio: Decimal, band: tuple[Decimal, Decimal]) -> bool:

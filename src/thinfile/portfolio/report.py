@@ -17,7 +17,7 @@ Shape (``thinfile portfolio report --json``)::
                   the active model has no bureau-only baseline),
      "roll_trend": [{"month", "bucket", "loans", "rolled", "rate"}],
      "alerts": [{"level", "measure", "subject", "value", "limit"}],
-     "alert_thresholds": "portfolio-alerts/2"}
+     "alert_thresholds": "portfolio-alerts/3"}
 
 A rate is a string with six decimal places (``"0.333333"``), or null where it is undefined
 (an empty roll-rate row, a bad rate with no known outcome). Inputs: the loan-month table; the

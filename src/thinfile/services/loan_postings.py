@@ -341,7 +341,7 @@ def month_end_row(loan: LoanAccount, day: date) -> MonthEnd | None:
     active = loan.status is LoanStatus.ACTIVE
     if not active and (loan.closed_on is None or loan.closed_on < day.replace(day=1)):
         return None
-    aging = active or loan.status is LoanStatus.CHARGED_OFF  # a charge-off keeps its age
+    aging = loan.status is not LoanStatus.CLOSED  # a loss (charged or written off) keeps its age
     dpd = loan.days_past_due(day) if aging else 0  # never below 0 (a dispute's pause)
     principal = sum(i.principal_due - i.principal_paid for i in loan.installments)
     return MonthEnd(day, loan.status.value, dpd, principal)

@@ -198,8 +198,10 @@ def live_report(
     thresholds: Thresholds | None = None,
 ) -> dict[str, object]:
     """The portfolio report of the live book (the shape of ``build_report``), within
-    ``filters``; drift only when the model's ``training_distribution`` is given, and the
-    comparison with a bureau-only policy only with the model's ``bureau_baseline`` (its
+    ``filters`` — the loans' measures by product, segment and vintage; the applications'
+    (drift, fairness, inclusion) by segment and the month decided, every product's; drift
+    only when the model's ``training_distribution`` is given, and the comparison with a
+    bureau-only policy only with the model's ``bureau_baseline`` (its
     ``evaluation["bureau_baseline"]``; a malformed one raises ``DataContractError``)."""
     filters = filters or MonitorFilters()
     bureau = None if bureau_baseline is None else BureauBaseline.from_dict(bureau_baseline)
@@ -207,9 +209,12 @@ def live_report(
     decisions = _decisions_frame(engine, bureau)
     outcomes = _outcomes(book)
     current = decisions.merge(outcomes, on="loan_id", how="left")
-    if filters.product or filters.vintage_from or filters.vintage_to:
-        current = current[current["loan_id"].isin(set(book["loan_id"]))]
-    current = current[filters.keep(current.drop(columns=["vintage"]))]
+    # An application is decided before a product is chosen, and most never become a loan: the
+    # decisions kept are those of the segment decided in the vintage months (its cohort is the
+    # month it was decided), declines included, whatever the product; a product narrows the
+    # outcomes (``book`` is filtered), so the back-test reads that product's loans only.
+    cohort = current.assign(vintage=current["decided_on"].str.slice(0, 7))
+    current = current[filters.keep(cohort.drop(columns=["product"], errors="ignore"))]
     baseline = _baseline(training_distribution)
     scores = current[["score", "grade", "pd", "bad", "vintage", "decided_on"]]
     report = build_report(

@@ -318,7 +318,7 @@ MONTH_END = f"""
 INSERT INTO servicing_month_ends
   (loan_id, month_end_day, status, days_past_due, principal_balance)
 SELECT id, :x, status,
-       CASE WHEN status IN ('active', 'charged-off') AND overdue_since_day < :x
+       CASE WHEN status <> 'closed' AND overdue_since_day < :x
             THEN :x - overdue_since_day ELSE 0 END,
        {_owed("i.principal_due - i.principal_paid")}
 FROM servicing_loans
