@@ -123,6 +123,18 @@ def test_a_statement_without_an_amount_names_the_field(api: TestClient, world: W
     assert reply.status_code == 422 and reply.json()["details"]["field"] == "amount"
 
 
+def test_no_statement_is_shown_for_a_draw_above_the_line(api: TestClient, world: World) -> None:
+    line_id = _open(api, world.alice)  # a 20,000.00 line
+    reply = api.get(
+        f"/v1/me/working-capital-lines/{line_id}/draw-statement",
+        params={"amount": "20000.01", "term_days": 90},
+        headers=world.alice.headers,
+    )
+    assert reply.status_code == 409, reply.text
+    assert reply.json()["details"]["field"] == "amount"
+    assert "20000.00 is available" in reply.json()["message"]
+
+
 def test_a_charged_off_lines_repayment_is_a_recovery_on_its_statement(
     api: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

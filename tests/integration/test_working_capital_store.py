@@ -360,6 +360,11 @@ def test_hostile_postings_are_refused_naming_the_field_and_write_nothing(engine,
             InvalidInputError,
             "sales",
         ),
+        (  # sales from before the line opened are not the line's to collect from
+            lambda: wc.record_sales(engine, sales.line_id, yuan("10"), OPENED - timedelta(days=1)),
+            InvalidInputError,
+            "day",
+        ),
         (
             lambda: wc.record_sales(engine, minimum.line_id, yuan("10"), OPENED),
             ConflictError,

@@ -31,6 +31,7 @@ from thinfile.servicing.working_capital import (
     RepaymentMode,
     WorkingCapitalLine,
     WorkingCapitalTerms,
+    check_available,
     close_day,
     draw,
     night_interest,
@@ -345,6 +346,7 @@ def preview_draw(
         on = business_date_in(uow)
     if amount is None:
         raise InvalidInputError("say how much to draw", field="amount")
+    check_available(line, amount)
     return draw_statement(
         line.terms,
         amount,
@@ -399,6 +401,14 @@ def record_sales_in_unit(
         )
     stored = _caught_up(uow, line_id, None, on)
     share = sales_repayment(stored[0], sales, on)
+    opened = stored[0].opened_on
+    if day < opened:  # not the line's sales: they were taken before it lent anything
+        raise InvalidInputError(
+            f"sales of {day} are before working-capital line {line_id} opened ({opened})",
+            field="day",
+            value=day.isoformat(),
+            remedy=f"record the sales of {opened} or later",
+        )
     if uow.working_capital.sales_on(line_id, to_day(day)) is not None:
         raise ConflictError(
             f"sales of {day} are already recorded for working-capital line {line_id}",

@@ -71,6 +71,7 @@ __all__ = [
     "WorkingCapitalTerms",
     "allocate_repayment",
     "charge_off",
+    "check_available",
     "check_terms",
     "close_day",
     "draw",
@@ -288,6 +289,22 @@ def _minimum_of_draw(line: WorkingCapitalLine, fen: int, on: date) -> int:
     return round_fen(line.terms.minimum_share * fen * held / days, Rounding.HALF_UP)
 
 
+def check_available(line: WorkingCapitalLine, amount: Money) -> int:
+    """The fen of a draw of ``amount`` (positive, the line's currency); refused above what is
+    available — also for a draw's cost statement, so none is shown for a draw that would be
+    refused."""
+    fen = _amount(line, amount, "amount")
+    if fen > line.available:
+        raise ConflictError(
+            f"only {Money(line.available, line.currency)} is available on working-capital "
+            f"line {line.line_id}",
+            field="amount",
+            value=str(amount),
+            remedy="draw at most the available amount",
+        )
+    return fen
+
+
 def draw(
     line: WorkingCapitalLine, draw_id: int, amount: Money, on: date, *, term_days: int
 ) -> LineOutcome:
@@ -299,14 +316,7 @@ def draw(
     fen = _amount(line, amount, "amount")
     _check_open(line, on)
     check_term_days(term_days)
-    if fen > line.available:
-        raise ConflictError(
-            f"only {Money(line.available, line.currency)} is available on working-capital "
-            f"line {line.line_id}",
-            field="amount",
-            value=str(amount),
-            remedy="draw at most the available amount",
-        )
+    check_available(line, amount)
     if line.overdue_since is not None:
         raise ConflictError(
             f"working-capital line {line.line_id} has an amount past due since "
