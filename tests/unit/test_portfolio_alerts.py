@@ -192,6 +192,21 @@ def test_an_impact_ratio_below_four_fifths_is_red_and_below_nine_tenths_amber() 
     assert _levels(report, "fairness") == {"gender F": "red", "age_band 25-34": "amber"}
 
 
+def test_a_four_fifths_breach_the_test_does_not_confirm_is_amber_not_red() -> None:
+    """One application of region X, approved, is the most-approved group; 700 of 1,000 of
+    region Y: a ratio of 0.70, but one approval is no evidence (p ≈ 0.5), so amber."""
+    decisions = pd.DataFrame(
+        {
+            "region": ["X"] + ["Y"] * 1000,
+            "approved": [True] + [k < 700 for k in range(1000)],
+        }
+    )
+    report = build_report(small_book(), decisions=decisions)
+    rows = {r["group"]: r for r in report["fairness"]}  # type: ignore[union-attr]
+    assert rows["Y"]["impact_ratio"] == "0.700000" and rows["Y"]["significant"] is False
+    assert _levels(report, "fairness") == {"region Y": "amber"}
+
+
 def _write_thresholds(path: Path, **changes: object) -> Path:
     content = json.loads(DEFAULT_THRESHOLDS.read_text(encoding="utf-8"))
     for key, value in changes.items():

@@ -16,7 +16,9 @@ is the default; ``thinfile portfolio alerts --thresholds FILE`` reads another), 
 - ``observed_to_predicted``: a grade's (or the whole book's) realised bad rate ÷ its mean
   predicted PD outside the ``amber`` / ``red`` band, for groups of at least ``min_loans``;
 - ``impact_ratio``: a protected group's adverse impact ratio below ``amber`` / ``red`` (0.8,
-  the four-fifths rule).
+  the four-fifths rule), red only where the two-proportion test against the most-approved
+  group is significant at 5 % (DOMAIN §14 pairs the ratio with it): below the red line by
+  chance alone — a reference group of one application approved — is amber.
 
 :func:`evaluate_alerts` reads the report as ``build_report`` makes it (rates as decimal
 strings), so the command, the HTML report and the console give the same alerts.
@@ -291,8 +293,8 @@ def _fairness_alerts(report: Mapping[str, object], t: Thresholds) -> list[Alert]
         if ratio is None:
             continue
         subject = f"{row.get('attribute')} {row.get('group')}"
-        if ratio < t.impact_red:
+        if ratio < t.impact_red and row.get("significant") is True:
             found.append(Alert(RED, "fairness", subject, str(ratio), str(t.impact_red)))
-        elif ratio < t.impact_amber:
+        elif ratio < t.impact_amber:  # a breach a two-proportion test does not confirm: watch
             found.append(Alert(AMBER, "fairness", subject, str(ratio), str(t.impact_amber)))
     return found
