@@ -30,7 +30,7 @@ from thinfile.settings import Settings
 _keys = count(1)
 
 ACCEPTED = ["abc", "  abc  ", "x" * REASON_MAX_CHARS]
-REFUSED = ["", "   ", "ab", "  ok  ", "x" * (REASON_MAX_CHARS + 1)]
+REFUSED = ["", "   ", "ab", "  ok  ", "x" * (REASON_MAX_CHARS + 1), "abc\u202efed"]
 
 
 def _csrf(page: str) -> str:

@@ -31,7 +31,12 @@ from tests.integration.collections_helpers import (
     with_parties,
 )
 from thinfile.collections import ContactOutcome, Party, Purpose, Strategy
-from thinfile.errors import ConductRuleBrokenError, NotFoundError, PermissionDeniedError
+from thinfile.errors import (
+    ConductRuleBrokenError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from thinfile.money import Money
 from thinfile.security.roles import Role
 from thinfile.services import business_date, collections
@@ -118,6 +123,19 @@ def test_a_contact_within_the_rules_is_logged(worked):
     )
     assert (logged.status, logged.number_masked) == ("made", "138****5678")
     assert contact_rows(engine, case_id) == [("made", None)]
+
+
+@pytest.mark.parametrize("reason", ["paid \u202e2 late", "note\x00", "two\u200bdays"])
+def test_a_reason_that_would_read_otherwise_than_written_is_refused(worked, reason):
+    """The contact log is what a complaint is judged on: a direction override, NUL or
+    zero-width character in its reason is refused naming the field, and nothing is logged."""
+    engine, case_id, c = worked
+    with pytest.raises(InvalidInputError) as refused:
+        contacts.log_contact(
+            engine, case_id, call(at_local(TODAY, 10), reason=reason), cipher=c, actor=COLLECTOR
+        )
+    assert refused.value.field == "reason"
+    assert contact_rows(engine, case_id) == []
 
 
 @pytest.mark.parametrize(

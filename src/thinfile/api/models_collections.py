@@ -73,7 +73,7 @@ class ContactCreate(_In):
     phone: str = Field(pattern=_PHONE, description="The number called (11-digit mobile)")
     purpose: Literal["collect", "locate"]
     script: str = Field(min_length=1, max_length=40)
-    reason: str = Field(max_length=500, description="Why this contact (required, not blank)")
+    reason: PlainText = Field(max_length=500, description="Why this contact (required, not blank)")
     outcome: Literal[
         "answered",
         "unanswered",

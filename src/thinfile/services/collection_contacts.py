@@ -67,6 +67,7 @@ from thinfile.services.collections import (
 )
 from thinfile.services.identity_records import Actor
 from thinfile.services.ownership import owner_of_any_loan
+from thinfile.services.reasons import plain_reason
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.servicing_codec import from_day, to_day
 
@@ -302,6 +303,7 @@ def log_contact(
     digest = cipher.lookup_hash("phone", number)
     if len(request.reason) > REASON_MAX:
         raise InvalidInputError(f"a reason is at most {REASON_MAX} characters", field="reason")
+    plain_reason(request.reason)  # the contact log is the record a complaint is judged on
     if request.outcome is ContactOutcome.ASKED_TO_STOP and request.party is Party.BORROWER:
         raise InvalidInputError(
             "asked_to_stop records a third party's request not to be contacted again",

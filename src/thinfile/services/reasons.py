@@ -5,7 +5,8 @@ waiving fees (费用减免) each record the reason given — on the journal entr
 log. Whether it comes from the API or the console, the reason is stripped of surrounding
 spaces and must then be :data:`REASON_MIN_CHARS` to :data:`REASON_MAX_CHARS` characters: the
 stricter bound of each interface as they were (the console asked for at least 3 characters,
-the API for at most 200).
+the API for at most 200) — and plain text: no control, zero-width or direction character,
+which would hide or reorder what an audit later reads (:func:`plain_reason`).
 
 An underwriter's review of a referral (人工审核) records a note for the file, approval or
 decline alike: the rationale for overriding or confirming the policy's referral is what an
@@ -16,11 +17,13 @@ audit, a complaint or a model review reads later. It is stripped and must then b
 from __future__ import annotations
 
 from thinfile.errors import InvalidInputError
+from thinfile.text import has_hidden
 
 __all__ = [
     "REASON_MAX_CHARS",
     "REASON_MIN_CHARS",
     "REVIEW_NOTE_MAX_CHARS",
+    "plain_reason",
     "review_note",
     "staff_reason",
 ]
@@ -33,7 +36,7 @@ REVIEW_NOTE_MAX_CHARS = 500
 def staff_reason(text: str) -> str:
     """``text`` stripped, or :class:`InvalidInputError` (field ``reason``) when it is shorter
     than :data:`REASON_MIN_CHARS` or longer than :data:`REASON_MAX_CHARS` characters."""
-    reason = text.strip()
+    reason = plain_reason(text.strip())
     if len(reason) < REASON_MIN_CHARS:
         raise InvalidInputError(
             f"give a reason of at least {REASON_MIN_CHARS} characters",
@@ -49,6 +52,18 @@ def staff_reason(text: str) -> str:
             remedy="shorten the reason",
         )
     return reason
+
+
+def plain_reason(text: str, field: str = "reason") -> str:
+    """``text``, or :class:`InvalidInputError` naming ``field`` when it holds a control,
+    zero-width or direction character (line breaks and tabs are kept)."""
+    if has_hidden(text, keep="\n\r\t"):
+        raise InvalidInputError(
+            f"the {field} must not hold control, zero-width or direction characters",
+            field=field,
+            remedy="write it as plain text",
+        )
+    return text
 
 
 def review_note(text: str) -> str:
