@@ -234,3 +234,26 @@ def test_an_offer_does_not_stand_once_the_line_fell_past_due_since_it_was_made(
     view = accept_limit_offer(engine, on_time, offers[on_time], actor=BORROWER)
     assert view.limit == 1_000_000
     engine.dispose()
+
+
+def test_a_review_dated_before_the_last_closed_day_is_refused_and_moves_nothing(
+    database_url, monkeypatch
+):
+    """The book is closed to 31 May; its month-end review froze the line that stopped paying
+    (60 days past due). A review "of" 15 March would read today's lines as March's and
+    unfreeze it: refused, naming the date, nothing written."""
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 6, 1, tzinfo=UTC))
+    engine = make_engine(database_url)
+    upgrade(engine)
+    book = build_book(engine, through=date(2025, 5, 31))
+    before = written(engine)
+    assert {r[0]: r[2] for r in before["lines"]}[book.late] == "frozen"
+    for past in (date(2025, 3, 15), date(2025, 5, 30)):
+        with pytest.raises(InvalidInputError) as refused:
+            review_limits(engine, past)
+        assert refused.value.field == "on" and "2025-05-31" in str(refused.value)
+    assert written(engine) == before
+    # the last closed day and the business date are the book as it stands
+    assert review_limits(engine, date(2025, 5, 31)).decided == 0  # reviewed at month-end
+    assert review_limits(engine, date(2025, 6, 1)).decided == 7
+    engine.dispose()

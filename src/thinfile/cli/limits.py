@@ -36,7 +36,13 @@ def register(app: typer.Typer) -> None:
 
 @limits_app.command("review")
 def review(
-    on_text: Annotated[str, typer.Option("--on", help="The review date (YYYY-MM-DD).")],
+    on_text: Annotated[
+        str,
+        typer.Option(
+            "--on",
+            help="The review date (YYYY-MM-DD): from the last closed day to the business date.",
+        ),
+    ],
     batch: Annotated[int, typer.Option("--batch", min=1, help="Lines per transaction.")] = 20_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
     workers: Annotated[

@@ -70,7 +70,7 @@ from thinfile.services.limit_features import (
 from thinfile.services.limit_policies import LimitBook, limit_book_in
 from thinfile.services.limit_review_batch import review_batch_in, review_batches, tell_borrowers
 from thinfile.services.uow import UnitOfWork
-from thinfile.store.servicing_codec import to_day
+from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = [
     "ReviewReport",
@@ -352,17 +352,32 @@ def _ranges(uow: UnitOfWork, batch: int) -> list[tuple[int, int]]:
     return [(a, min(a + batch - 1, high)) for a in range(low, high + 1, batch)]
 
 
-def _check_not_ahead(uow: UnitOfWork, on: date) -> None:
-    """Refuse a review dated after the business date: months on book and days past due are
-    measured to its date, and its changes (a freeze, an increase offer) would take effect now
-    on figures of a day that has not come."""
+def _check_dated(uow: UnitOfWork, on: date) -> None:
+    """Refuse a review dated after the business date or before the book's last closed day.
+
+    A review reads the lines as they stand now — principal, days past due, limit — measured
+    to its date, and moves them at once. Dated ahead, its months on book and days past due
+    belong to a day that has not come; dated before the last closed day, it would decide on
+    today's figures as if they were that day's (a line frozen at 60 days past due on the
+    month-end unfrozen by a review "of" March) and supersede the later reviews' decisions
+    and offers with older-dated ones."""
     today = business_date_in(uow)
     if on > today:
         raise InvalidInputError(
             f"the review date {on.isoformat()} is after the business date {today.isoformat()}",
             field="on",
             value=on.isoformat(),
-            remedy="review on the business date or a date before it",
+            remedy="review on the business date or the last closed day",
+        )
+    closed = uow.cob.book_day()
+    if closed is not None and to_day(on) < closed:
+        last = from_day(closed)
+        raise InvalidInputError(
+            f"the review date {on.isoformat()} is before the book's last closed day "
+            f"{last.isoformat()}: a review reads the lines as they stand now",
+            field="on",
+            value=on.isoformat(),
+            remedy=f"review on {last.isoformat()} or later, up to the business date",
         )
 
 
@@ -386,7 +401,7 @@ def review_limits(
         raise InvalidInputError("a review runs in at least one process", field="workers")
     began, day, decided = time.perf_counter(), to_day(on), 0
     with UnitOfWork(engine) as uow:
-        _check_not_ahead(uow, on)
+        _check_dated(uow, on)
         run = uow.limit_decisions.run(day)
         if run is not None and run.status == "done":  # reviewed already: nothing to do
             counts = json.loads(run.counts_json)
