@@ -257,3 +257,31 @@ def test_a_review_dated_before_the_last_closed_day_is_refused_and_moves_nothing(
     assert review_limits(engine, date(2025, 5, 31)).decided == 0  # reviewed at month-end
     assert review_limits(engine, date(2025, 6, 1)).decided == 7
     engine.dispose()
+
+
+def test_no_increase_is_offered_within_90_days_of_a_decrease(database_url, monkeypatch):
+    """Staff lower a good payer's line from 5,000 to 4,000; the review the same day would have
+    offered 8,000 (above the limit before the cut). The 90 days count from the last change of
+    the limit, either way (DOMAIN §12): no offer, the reason says why."""
+    from thinfile.services.limit_changes import change_limit_by_staff
+
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
+    engine = make_engine(database_url)
+    upgrade(engine)
+    book = build_book(engine)
+    for line in (book.good, *book.twins):
+        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    agent = Actor("staff-1", Role.SERVICING_AGENT)
+    cut = change_limit_by_staff(
+        engine, book.good, Money.of("4000"), reason="risk review", actor=agent
+    )
+    assert cut.applied
+    review_limits(engine, date(2025, 5, 16))
+    state = written(engine)
+    offers = {r[0]: r for r in state["offers"]}
+    decisions = {r[0]: r for r in state["decisions"]}
+    assert book.good not in offers and decisions[book.good][5] != "increase"
+    assert "RECENT_INCREASE" in decisions[book.good][8]
+    twin = book.twins[0]  # the same history without the cut: offered twice its limit
+    assert offers[twin] == (twin, 500_000, 1_000_000, "pending")
+    engine.dispose()

@@ -79,8 +79,8 @@ _WORDS = {
         ),
         LimitReason(
             "RECENT_INCREASE",
-            "Your limit was raised less than 90 days ago.",
-            "您的额度在90天内已提高过。",
+            "Your limit was changed less than 90 days ago.",
+            "您的额度在90天内已调整过。",
         ),
         LimitReason(
             "RECENT_REQUEST",

@@ -88,6 +88,8 @@ class LimitInputs:
     annual_rate: Decimal
     income_fen: int | None = None
     days_since_increase: int | None = None
+    """Days since the line's limit last changed, up or down (None: never): an increase waits
+    90 of them (DOMAIN §12, "≥ 90 days since the last change")."""
     temporary: bool = False
     application_score: int | None = None
     """The score of the application that opened the line (a behaviour model input)."""

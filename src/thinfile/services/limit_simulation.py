@@ -293,6 +293,7 @@ class _Run:
             return "increase_accepted"
         if action is LimitAction.DECREASE:
             s.limit[line] = d.new_limit
+            s.last_increase[line] = k  # the last change, either way: the 90 days run again
         elif action is LimitAction.FREEZE:
             s.frozen[line] = True
         elif action is LimitAction.UNFREEZE:

@@ -176,7 +176,7 @@ SELECT c.id AS line_id, c.status, c.limit_amount, c.annual_rate, inc.income,
 FROM servicing_credit_lines c
 LEFT JOIN limit_line_incomes inc ON inc.line_id = c.id
 LEFT JOIN (SELECT line_id, MAX(day) AS last_increase FROM servicing_limit_changes
-           WHERE new_limit > old_limit AND line_id BETWEEN :first AND :last
+           WHERE new_limit <> old_limit AND line_id BETWEEN :first AND :last
            GROUP BY line_id) inc_up ON inc_up.line_id = c.id
 LEFT JOIN (SELECT DISTINCT line_id FROM limit_temporary
            WHERE status = 'active' AND line_id BETWEEN :first AND :last) tmp
