@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from starlette.exceptions import StarletteDeprecationWarning
 
 from tests.e2e.test_web_pages import PASSWORD, build_app, csrf, post, web_settings
-from tests.integration.collections_helpers import at_local, call, delinquent_loans
+from tests.integration.collections_helpers import at_local, call, delinquent_loans, with_parties
 from tests.support.databases import fresh_database_url, require_postgres
 from thinfile.errors import ConductRuleBrokenError
 from thinfile.http import AppContext
@@ -33,6 +33,7 @@ from thinfile.services import (
 )
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import Actor
+from thinfile.services.uow import UnitOfWork
 from thinfile.store import decisioning_tables
 from thinfile.web.forms import UNKNOWN_PROBLEM
 from thinfile.web.i18n import translations
@@ -277,6 +278,9 @@ def test_contacts_read_in_words_in_both_languages(client, book):
     engine, ids, (case_id, _other) = book
     context: AppContext = client.app.state.context
     collector = Actor(ids["collector"], Role.COLLECTOR)
+    with UnitOfWork(engine) as uow:
+        loan_id = uow.collections.case(case_id).loan_id
+    with_parties(engine, loan_id, context.cipher)  # the borrower's number on record
     collection_contacts.log_contact(
         engine, case_id, call(at_local(M1_DAY, 10)), cipher=context.cipher, actor=collector
     )

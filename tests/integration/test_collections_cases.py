@@ -33,6 +33,7 @@ from tests.integration.collections_helpers import (
 from thinfile.collections import ContactOutcome, Party, Purpose, Strategy
 from thinfile.errors import (
     ConductRuleBrokenError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -42,6 +43,7 @@ from thinfile.security.roles import Role
 from thinfile.services import business_date, collections
 from thinfile.services import collection_contacts as contacts
 from thinfile.services.cob import run_cob
+from thinfile.services.collection_contacts import register_party
 from thinfile.services.identity_records import Actor
 from thinfile.services.payments import post_payment
 from thinfile.services.uow import UnitOfWork
@@ -382,3 +384,44 @@ def test_an_agency_sees_a_redacted_case_and_acts_under_the_same_rules(worked):
         agencies = conn.execute(sa.text("SELECT agency FROM collection_contacts")).scalars().all()
     assert agencies == ["acme"]
     assert BORROWER_PHONE not in str(view)
+
+
+def test_no_one_hears_the_debt_by_being_called_the_borrower_on_a_loan_without_their_number(
+    engine,
+):
+    """A loan whose borrower has no profile, with only the emergency contact registered: a
+    call "as the borrower" to the emergency contact's number, or to a stranger's, would tell
+    them of the debt — refused and logged as refused; the emergency contact's number is not
+    taken as the borrower's either. Once staff register the borrower's own, it is called."""
+    c = cipher()
+    loan_id = delinquent_loan(engine, M1_DAY)
+    register_party(
+        engine, loan_id, Party.EMERGENCY_CONTACT, phone=EMERGENCY_PHONE, name="李娜",
+        cipher=c, actor=AGENT,
+    )  # fmt: skip
+    case_id = int(case_of(engine, loan_id).id)
+    for number in (EMERGENCY_PHONE, STRANGER_PHONE):
+        with pytest.raises(ConductRuleBrokenError) as refused:
+            contacts.log_contact(
+                engine, case_id, call(at_local(TODAY, 10), phone=number), cipher=c,
+                actor=COLLECTOR,
+            )  # fmt: skip
+        assert refused.value.value == "borrower_number_not_own"
+    with pytest.raises(ConflictError) as taken:
+        register_party(
+            engine, loan_id, Party.BORROWER, phone=EMERGENCY_PHONE, name="张伟", cipher=c,
+            actor=AGENT,
+        )  # fmt: skip
+    assert taken.value.field == "phone"
+    register_party(
+        engine, loan_id, Party.BORROWER, phone=BORROWER_PHONE, name="张伟", cipher=c, actor=AGENT
+    )
+    made = contacts.log_contact(
+        engine, case_id, call(at_local(TODAY, 10, 5)), cipher=c, actor=COLLECTOR
+    )
+    assert made.status == "made"
+    assert contact_rows(engine, case_id) == [
+        ("refused", "borrower_number_not_own"),
+        ("refused", "borrower_number_not_own"),
+        ("made", None),
+    ]

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from tests.integration.collections_helpers import AGENT, COLLECTOR, cipher
 from tests.integration.servicing_helpers import START, terms
+from thinfile.collections import Party
 from thinfile.money import Money
 from thinfile.services import business_date
 from thinfile.services.cob import run_cob
-from thinfile.services.collection_contacts import contacts_of_case, promises_of_case
+from thinfile.services.collection_contacts import contacts_of_case, promises_of_case, register_party
 from thinfile.services.collection_hardship import plans_of_loan
 from thinfile.services.demo_collections import (
     BROKEN_PROMISE_DAYS,
@@ -67,6 +68,11 @@ def test_a_promise_kept_a_promise_broken_and_a_restructure_approved(database_url
             late: Debtor(late, "late", "13812345678"),
             defaulter: Debtor(defaulter, "defaults", "13987654321"),
         }
+        for debtor in debtors.values():  # no borrower profile: staff put their numbers on record
+            register_party(
+                engine, debtor.loan_id, Party.BORROWER, phone=debtor.phone, name="王磊",
+                cipher=keys, actor=AGENT,
+            )  # fmt: skip
         story = CollectionsStory(COLLECTOR, AGENT, keys)
         paid: dict[int, list[tuple[date, int]]] = {late: [], defaulter: []}
         current_after_plan = None

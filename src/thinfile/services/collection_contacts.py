@@ -167,11 +167,17 @@ def register_party(
                 remedy="register the phone in the borrower's profile, or register this "
                 "number as the emergency contact if the borrower named them",
             )
-        if any(
-            p.party == Party(party).value and p.number_hash == digest
-            for p in uow.collections.parties_of(loan_id)
-        ):
+        registered = uow.collections.parties_of(loan_id)
+        if any(p.party == Party(party).value and p.number_hash == digest for p in registered):
             raise ConflictError("the number is already registered for this party", field="phone")
+        if any(p.number_hash == digest for p in registered):
+            raise ConflictError(
+                "the number is registered for another party of this loan: the borrower and "
+                "the emergency contact are different people",
+                field="phone",
+                value=mask_phone(number),
+                remedy="register each party's own number",
+            )
         party_id = uow.collections.add_party(
             {
                 "loan_id": loan_id,
@@ -188,26 +194,30 @@ def register_party(
 
 def _is_borrowers_own(uow: UnitOfWork, loan_id: int, digest: str) -> bool | None:
     """Whether the number of lookup hash ``digest`` is the borrower's own: the phone of the
-    profile of the user who owns the loan, or the one they sign in with. None when the loan
-    has no borrower with a profile on record (only staff's registration then says)."""
+    profile of the user who owns the loan, or the one they sign in with. False for a number
+    another user signs in with; None when the loan has no borrower with a profile on record
+    and the number is no user's (only staff's registration then says)."""
     owner = owner_of_any_loan(uow, str(loan_id))
+    user = uow.user_phones.user_of(digest)
+    if owner is not None and user == owner:
+        return True
     profile = None if owner is None else uow.applicants.of_user(owner)
-    if owner is None or profile is None:
-        return None
-    return digest == profile.phone_hash or uow.user_phones.user_of(digest) == owner
+    if profile is not None:
+        return digest == profile.phone_hash
+    return False if user is not None else None
 
 
 def _is_on_record(uow: UnitOfWork, loan_id: int, party: Party, digest: str) -> bool:
     """Whether the number of ``digest`` is on record for ``party``: for the borrower, their
     own (:func:`_is_borrowers_own`); on a loan with no borrower profile on record, a number
-    staff registered for the party (for the borrower: any number while none is registered,
-    as there is nothing to hold it against)."""
+    staff registered for the party. A number on record for no one is no one's: calling it
+    "as the borrower" would tell a stranger — or the emergency contact — of the debt."""
     if party is Party.BORROWER:
         own = _is_borrowers_own(uow, loan_id, digest)
         if own is not None:
             return own
     numbers = [p.number_hash for p in uow.collections.parties_of(loan_id) if p.party == party.value]
-    return digest in numbers or (party is Party.BORROWER and not numbers)
+    return digest in numbers
 
 
 def _script(code: str) -> Script:
