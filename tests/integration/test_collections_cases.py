@@ -45,6 +45,7 @@ from thinfile.services import collection_contacts as contacts
 from thinfile.services.cob import run_cob
 from thinfile.services.collection_contacts import register_party
 from thinfile.services.identity_records import Actor
+from thinfile.services.payment_reversals import reverse_payment
 from thinfile.services.payments import post_payment
 from thinfile.services.uow import UnitOfWork
 
@@ -357,6 +358,28 @@ def test_one_payment_counts_once_across_a_loans_promises(engine):
     run_cob(engine, later)
     found = {p.due: (p.status.value, p.paid) for p in contacts.promises_of_case(engine, case_id)}
     assert found == {soon: ("kept", Money.of("300")), later: ("broken", Money.of("120"))}
+
+
+def test_a_promise_kept_by_a_payment_later_reversed_is_judged_again(engine):
+    """A promise of 300 kept by a payment of 300; the payment is reversed (it never arrived):
+    the promise is pending again, and broken at its date with nothing received."""
+    [loan] = delinquent_loans(engine, M1_DAY, "3000")
+    case_id = int(case_of(engine, loan).id)
+    due = TODAY + timedelta(days=3)
+    contacts.record_promise(engine, case_id, Money.of("300"), due, actor=COLLECTOR)
+    receipt = post_payment(engine, loan, Money.of("300"), TODAY)
+    run_cob(engine, TODAY)
+    [promise] = contacts.promises_of_case(engine, case_id)
+    assert (promise.status.value, promise.paid) == ("kept", Money.of("300"))
+    reverse_payment(engine, receipt.txn_id, TODAY + timedelta(days=1), reason="bounced")
+    run_cob(engine, TODAY + timedelta(days=1))
+    [promise] = contacts.promises_of_case(engine, case_id)
+    assert (promise.status.value, promise.paid) == ("pending", Money.of("0"))
+    run_cob(engine, due)
+    [promise] = contacts.promises_of_case(engine, case_id)
+    assert (promise.status.value, promise.paid) == ("broken", Money.of("0"))
+    rates = collections.collection_measures(engine).promise_kept
+    assert set(rates.values()) == {Decimal("0")}
 
 
 def test_an_agency_sees_a_redacted_case_and_acts_under_the_same_rules(worked):

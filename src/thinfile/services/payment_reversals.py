@@ -127,6 +127,7 @@ def reverse_in_unit(
     new_id, ids = rewrite_history(uow, stored, after.loan, booked, txn, on, steps)
     uow.transactions.mark_reversed(txn_id)
     uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
+    uow.collections.reopen_promises(row.loan_id, int(row.day))  # money that never arrived
     return Reversal(
         new_id, txn_id, after.loan.status, len(booked) > 1, row.loan_id, on, EventKind(row.kind)
     )

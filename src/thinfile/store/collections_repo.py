@@ -231,6 +231,24 @@ class CollectionsRepository:
             settled += self._settle_loans(loans[start : start + _BATCH], day)
         return settled
 
+    def reopen_promises(self, loan_id: int, since: int) -> int:
+        """Promises of the loan judged kept on or after day ``since`` go back to pending: a
+        payment of ``since`` that may have kept them was reversed, and close of business
+        judges them again from the money that stays (kept, or broken once their date has
+        closed without it)."""
+        p = promises.c
+        return int(
+            self.conn.execute(
+                sa.update(promises)
+                .where(
+                    p.loan_id == loan_id,
+                    p.status == PromiseStatus.KEPT.value,
+                    p.settled_day >= since,
+                )
+                .values(status=PromiseStatus.PENDING.value, paid=0, settled_day=None)
+            ).rowcount
+        )
+
     def _settle_loans(self, loan_ids: list[int], day: int) -> int:
         p, t = promises.c, transactions.c
         windows: dict[int, list[tuple[PromiseWindow, str]]] = {}
