@@ -10,6 +10,7 @@ from decimal import Decimal
 from thinfile.money import Money
 from thinfile.services.cob import run_cob
 from thinfile.services.credit_lines import draw, open_credit_line
+from thinfile.services.limit_features import record_line_income
 from thinfile.services.loans import get_loan
 from thinfile.services.payments import post_payment, prepay_loan
 
@@ -68,3 +69,11 @@ def build_book(engine, *, through: date = REVIEW) -> Book:
             post_payment(engine, loan_id, Money(amount), on)
     run_cob(engine, through)
     return Book(good, late, prepaid, idle, loans, tuple(twins))
+
+
+def book_with_incomes(engine) -> Book:
+    """:func:`build_book` to the review date, the good payers' incomes verified at 10,000."""
+    book = build_book(engine)
+    for line in (book.good, *book.twins):
+        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    return book

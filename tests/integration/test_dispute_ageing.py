@@ -61,6 +61,16 @@ def _dispute(engine, loan_id: int, opened: date, rejected: date) -> None:
         uow.commit()
 
 
+def _charged_off_the_day_after(engine, loan_id: int, last_active: date) -> None:
+    """Active through ``last_active``, charged off at the next close, the ledger whole."""
+    run_cob(engine, last_active)
+    assert get_loan(engine, loan_id).account.status.value == "active"
+    run_cob(engine, last_active + timedelta(days=1))
+    assert get_loan(engine, loan_id).account.status.value == "charged-off"
+    report = verify_ledger(engine)
+    assert report.ok, report.problems
+
+
 @pytest.mark.parametrize(
     ("opened", "rejected", "age_at_opening"),
     [
@@ -82,12 +92,7 @@ def test_a_rejected_dispute_leaves_the_arrears_as_old_as_when_it_was_opened(
         assert account.bucket == PRODUCT.bucket_for(age_at_opening + later)
     # the charge-off comes at the product's days past due, counted without the dispute
     last_active = rejected + timedelta(days=PRODUCT.charge_off_days - age_at_opening - 1)
-    run_cob(engine, last_active)
-    assert get_loan(engine, loan_id).account.status.value == "active"
-    run_cob(engine, last_active + timedelta(days=1))
-    assert get_loan(engine, loan_id).account.status.value == "charged-off"
-    report = verify_ledger(engine)
-    assert report.ok, report.problems
+    _charged_off_the_day_after(engine, loan_id, last_active)
 
 
 def test_penalty_interest_waits_for_the_grace_days_again_after_a_dispute(engine):
@@ -162,12 +167,7 @@ def test_paying_the_oldest_installment_leaves_the_next_as_old_as_its_own_pause(e
         for d in _days(rejected, rejected + timedelta(days=200))
         if _aged_days(second.due, d, held) == PRODUCT.charge_off_days - 1
     )
-    run_cob(engine, last_active)
-    assert get_loan(engine, loan_id).account.status.value == "active"
-    run_cob(engine, last_active + timedelta(days=1))
-    assert get_loan(engine, loan_id).account.status.value == "charged-off"
-    report = verify_ledger(engine)
-    assert report.ok, report.problems
+    _charged_off_the_day_after(engine, loan_id, last_active)
 
 
 LATE_FEE = 1  # a fen: within the all-in allowance, so the day's penalty is charged beside it

@@ -14,15 +14,13 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.limits_book import REVIEW, build_book
+from tests.integration.limits_book import REVIEW, book_with_incomes
 from thinfile.decisioning.limit_policy import DEFAULT_LIMIT_POLICY_DIR
-from thinfile.money import Money
 from thinfile.scoring.behaviour_model import behaviour_table, train_behaviour_model
 from thinfile.scoring.model import ScoringModel
 from thinfile.security.roles import Role
 from thinfile.services import business_date
 from thinfile.services.identity_records import SYSTEM, Actor
-from thinfile.services.limit_features import record_line_income
 from thinfile.services.limit_policies import activate_limit_policy, register_limit_policy
 from thinfile.services.limit_reviews import review_limits
 from thinfile.services.limits import replay_limit_decision, request_limit_increase
@@ -56,9 +54,7 @@ def _review(database_url: str, monkeypatch: pytest.MonkeyPatch, model_path: Path
     monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
     engine = make_engine(database_url)
     upgrade(engine)
-    book = build_book(engine)
-    for line in (book.good, *book.twins):
-        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    book = book_with_incomes(engine)
     if model_path is not None:
         register_model(engine, kw["version"], model_path, actor=SYSTEM, kind="behaviour")
     if kw.get("policy") is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.limits_book import REVIEW, build_book
+from tests.integration.limits_book import REVIEW, book_with_incomes, build_book
 from tests.support.cli import run
 from thinfile.decisioning.limits import LimitArm, assign_limit_arm
 from thinfile.errors import ConflictError, InvalidInputError
@@ -268,9 +268,7 @@ def test_no_increase_is_offered_within_90_days_of_a_decrease(database_url, monke
     monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
     engine = make_engine(database_url)
     upgrade(engine)
-    book = build_book(engine)
-    for line in (book.good, *book.twins):
-        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    book = book_with_incomes(engine)
     agent = Actor("staff-1", Role.SERVICING_AGENT)
     cut = change_limit_by_staff(
         engine, book.good, Money.of("4000"), reason="risk review", actor=agent
