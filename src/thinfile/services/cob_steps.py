@@ -17,6 +17,7 @@ from thinfile.services.collections import follow_cases_in_unit
 from thinfile.services.coupon_expiry import expire_coupons_step
 from thinfile.services.identity_records import now_utc
 from thinfile.services.limit_reviews import close_of_business_step
+from thinfile.services.lost_lines import stop_lines_of_lost_draws_in
 from thinfile.services.notifications import notify_settlement_ready_in_unit
 from thinfile.services.reminders import reminders_step
 from thinfile.services.uow import UnitOfWork
@@ -142,7 +143,7 @@ def _charge_off(uow: UnitOfWork, x: date, p: Params) -> int:
     sums = uow.cob.charge_off_sums(p)
     touched = uow.cob.charge_off(p)
     if touched:  # a line one of whose draws is charged off never lends again
-        uow.credit_lines.stop_lines_of_lost_draws(ended_day=int(p["x"]))
+        stop_lines_of_lost_draws_in(uow, x, ended_day=int(p["x"]))
     for row in sums:
         b = EntryBuilder(row["currency"])
         b.move(

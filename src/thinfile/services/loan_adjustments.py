@@ -26,6 +26,7 @@ from thinfile.services.loan_postings import (
     persist,
     receipt_audit,
 )
+from thinfile.services.lost_lines import stop_lines_of_lost_draws_in
 from thinfile.services.reasons import staff_reason
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import (
@@ -251,7 +252,7 @@ def charge_off_in_unit(
         return charge_off(loan, on, reason=reason)
 
     receipt = _post_in_unit(uow, loan_id, on, EventKind.CHARGE_OFF, 0, None, apply)
-    uow.credit_lines.stop_lines_of_lost_draws([loan_id])  # its line never lends again
+    stop_lines_of_lost_draws_in(uow, on, [loan_id])  # its line never lends again
     return receipt
 
 
@@ -286,7 +287,7 @@ def write_off_in_unit(
         return write_off(loan, on, reason=reason)
 
     receipt = _post_in_unit(uow, loan_id, on, EventKind.WRITE_OFF, 0, None, apply)
-    uow.credit_lines.stop_lines_of_lost_draws([loan_id])  # its line never lends again
+    stop_lines_of_lost_draws_in(uow, on, [loan_id])  # its line never lends again
     return receipt
 
 
@@ -304,7 +305,7 @@ def settle_in_unit(
     receipt = _post_in_unit(
         uow, loan_id, on, EventKind.SETTLEMENT, amount.fen, amount.currency, apply
     )
-    uow.credit_lines.stop_lines_of_lost_draws([loan_id])
+    stop_lines_of_lost_draws_in(uow, on, [loan_id])
     return receipt
 
 

@@ -15,13 +15,26 @@ from thinfile.servicing import CreditLine, LimitChange, LineStatus, LoanStatus, 
 from thinfile.store.servicing_codec import product_from_json, product_to_json, to_day
 from thinfile.store.servicing_tables import credit_lines, installments, limit_changes, loans
 
-__all__ = ["CreditLineRepository", "StoredLine"]
+__all__ = ["LOST_DRAW_REASON", "CreditLineRepository", "StoppedLine", "StoredLine"]
 
 _DRAWN = (LoanStatus.ACTIVE.value, LoanStatus.CLOSED.value)
 """The statuses of a line's draws whose principal counts against the line."""
 _LOST = (LoanStatus.CHARGED_OFF.value, LoanStatus.WRITTEN_OFF.value)
 """The statuses of a draw the lender has given up on: its line never lends again."""
 _OPEN = (LineStatus.ACTIVE.value, LineStatus.FROZEN.value)
+
+
+LOST_DRAW_REASON = "stopped: a draw on the line was charged off or written off"
+"""The limit history's reason for a line stopped by a lost draw."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedLine:
+    """A line a lost draw stopped: its limit as it stood, and its currency."""
+
+    line_id: int
+    limit: int
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +155,13 @@ class CreditLineRepository:
         return int(self.conn.execute(query).scalar_one())
 
     def stop_lines_of_lost_draws(
-        self, loan_ids: list[int] | None = None, *, ended_day: int | None = None
-    ) -> int:
+        self, day: int, loan_ids: list[int] | None = None, *, ended_day: int | None = None
+    ) -> list[StoppedLine]:
         """Lines one of whose draws is charged off or written off (of ``loan_ids``, or
         ended on ``ended_day``: close of business's charge-offs) take the ``charged-off``
-        status: no draw is ever made on them again, and no limit review opens them. The
-        number of lines stopped."""
+        status: no draw is ever made on them again, and no limit review opens them. Each
+        stop is recorded in the line's limit history on ``day`` (its limit kept, the
+        reason said); the lines stopped."""
         lost = sa.select(loans.c.credit_line_id).where(
             loans.c.credit_line_id.is_not(None), loans.c.status.in_(_LOST)
         )
@@ -155,10 +169,33 @@ class CreditLineRepository:
             lost = lost.where(loans.c.id.in_(loan_ids))
         if ended_day is not None:
             lost = lost.where(loans.c.closed_day == ended_day)
-        return int(
-            self.conn.execute(
-                sa.update(credit_lines)
-                .where(credit_lines.c.id.in_(lost), credit_lines.c.status.in_(_OPEN))
-                .values(status=LineStatus.CHARGED_OFF.value, version=credit_lines.c.version + 1)
-            ).rowcount
+        c = credit_lines.c
+        stopped = [
+            StoppedLine(int(r.id), int(r.limit_amount), str(r.currency))
+            for r in self.conn.execute(
+                sa.select(c.id, c.limit_amount, c.currency)
+                .where(c.id.in_(lost), c.status.in_(_OPEN))
+                .order_by(c.id)
+            )
+        ]
+        if not stopped:
+            return []
+        self.conn.execute(
+            sa.update(credit_lines)
+            .where(c.id.in_([line.line_id for line in stopped]))
+            .values(status=LineStatus.CHARGED_OFF.value, version=c.version + 1)
         )
+        self.conn.execute(
+            sa.insert(limit_changes),
+            [
+                {
+                    "line_id": line.line_id,
+                    "day": day,
+                    "old_limit": line.limit,
+                    "new_limit": line.limit,
+                    "reason": LOST_DRAW_REASON,
+                }
+                for line in stopped
+            ],
+        )
+        return stopped
