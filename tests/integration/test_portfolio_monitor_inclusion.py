@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.integration.test_applications import STAFF, form
@@ -238,6 +239,31 @@ def test_a_product_or_vintage_filter_keeps_the_declined_applications(
     assert section["thin_file"]["applications"] == len(thin)
     assert section["thin_file"]["approvals"] == int(thin["approved"].sum())
     assert section["thick_file"]["approvals"] == int(thick["approved"].sum())
+
+
+def test_an_application_waiting_for_an_underwriter_is_neither_approved_nor_declined(
+    book: tuple[Engine, pd.DataFrame],
+) -> None:
+    """A referral not yet reviewed is left out of the approval rates: it would read as a
+    decline."""
+    engine, decisions = book
+    whole = live_report(engine)
+    with engine.begin() as conn:  # the first application (a thin file, declined) referred
+        first = conn.execute(
+            sa.text("SELECT id FROM applications ORDER BY submitted_at LIMIT 1")
+        ).scalar_one()
+        conn.execute(
+            sa.text("UPDATE applications SET status = 'referred' WHERE id = :id"), {"id": first}
+        )
+    waiting = live_report(engine)
+    before, after = whole["inclusion"], waiting["inclusion"]
+    assert isinstance(before, dict) and isinstance(after, dict)
+    thin = bool(decisions.loc[0, "bureau_records"] <= 2)
+    group = "thin_file" if thin else "thick_file"
+    assert after[group]["applications"] == before[group]["applications"] - 1
+    assert after[group]["approvals"] == before[group]["approvals"] - int(
+        decisions.loc[0, "approved"]
+    )
 
 
 def test_a_malformed_baseline_is_refused_naming_its_field(

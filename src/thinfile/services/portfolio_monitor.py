@@ -56,6 +56,9 @@ __all__ = [
 MATURED_MONTHS = 6
 """Months on book after which a loan that has not defaulted counts as good in the back-test."""
 _APPROVED = frozenset({"approved", "accepted", "offer_declined"})
+_AWAITING = "referred"
+"""An application waiting for an underwriter: neither approved nor declined yet, so left out
+of the approval rates (fairness, inclusion) until it is decided; its score counts in drift."""
 _DECISIONS = 50_000
 """The newest applications read for drift, back-test and fairness."""
 
@@ -106,6 +109,7 @@ def _decisions_frame(engine: Engine, bureau: BureauBaseline | None = None) -> pd
                 "pd": float(r.pd),  # float-ok: a probability
                 "score": int(r.score),
                 "approved": r.status in _APPROVED,
+                "awaiting": r.status == _AWAITING,
                 "gender": application.get("gender"),
                 "age_band": _age_band(application.get("birth_date"), decided),
                 "is_local_hukou": application.get("is_local_hukou"),
@@ -115,8 +119,8 @@ def _decisions_frame(engine: Engine, bureau: BureauBaseline | None = None) -> pd
     frame = pd.DataFrame.from_records(
         records,
         columns=[
-            "loan_id", "decided_on", "segment", "grade", "pd", "score", "approved", "gender",
-            "age_band", "is_local_hukou", "bureau_records",
+            "loan_id", "decided_on", "segment", "grade", "pd", "score", "approved", "awaiting",
+            "gender", "age_band", "is_local_hukou", "bureau_records",
         ],
     )  # fmt: skip
     # no bureau record given is a 征信白户: no records at all
@@ -221,7 +225,7 @@ def live_report(
         book,
         scores_baseline=baseline,
         scores_current=scores,
-        decisions=current.drop(columns=["score"]),
+        decisions=current[~current["awaiting"].astype(bool)].drop(columns=["score", "awaiting"]),
         thresholds=thresholds,
     )
     inclusion = report.get("inclusion")
