@@ -42,6 +42,7 @@ from thinfile.portfolio import Thresholds, build_report, is_default
 from thinfile.portfolio.buckets import ENDED_STATUSES
 from thinfile.portfolio.fairness import age_band
 from thinfile.scoring.bureau_baseline import BureauBaseline
+from thinfile.services.applications_records import ApplicationStatus
 from thinfile.services.portfolio import loan_months
 from thinfile.services.uow import UnitOfWork
 
@@ -56,7 +57,7 @@ __all__ = [
 MATURED_MONTHS = 6
 """Months on book after which a loan that has not defaulted counts as good in the back-test."""
 _APPROVED = frozenset({"approved", "accepted", "offer_declined"})
-_AWAITING = "referred"
+_AWAITING = ApplicationStatus.REFERRED.value
 """An application waiting for an underwriter: neither approved nor declined yet, so left out
 of the approval rates (fairness, inclusion) until it is decided; its score counts in drift."""
 _DECISIONS = 50_000
@@ -218,7 +219,7 @@ def live_report(
     # month it was decided), declines included, whatever the product; a product narrows the
     # outcomes (``book`` is filtered), so the back-test reads that product's loans only.
     cohort = current.assign(vintage=current["decided_on"].str.slice(0, 7))
-    current = current[filters.keep(cohort.drop(columns=["product"], errors="ignore"))]
+    current = current[filters.keep(cohort)]  # the decisions carry no product
     baseline = _baseline(training_distribution)
     scores = current[["score", "grade", "pd", "bad", "vintage", "decided_on"]]
     report = build_report(

@@ -51,10 +51,16 @@ def undisputed(loan_id: str, day: str = ":x") -> str:
     the late-fee, penalty, delinquency and charge-off steps pass such loans by, the
     auto-debit step those under dispute on the day its debits are sent, and the reminders
     and overdue notices (``store.notification_cob_sql``) those under dispute tonight."""
+    return f"NOT EXISTS ({_disputed_loans(day)} AND c.loan_id = {loan_id})"
+
+
+def _disputed_loans(day: str = ":x") -> str:
+    """The loans of purchases under a dispute open on ``day``: one rule for the steps that
+    pass them by (:func:`undisputed`) and those that pause them (``PAUSE``, ``PAUSE_ROWS``)."""
     return (
-        "NOT EXISTS (SELECT 1 FROM checkout_disputes d JOIN checkout_captures c "
-        f"ON c.session_id = d.session_id WHERE c.loan_id = {loan_id} AND d.opened_day <= {day} "
-        f"AND (d.resolved_day IS NULL OR d.resolved_day > {day}))"
+        "SELECT c.loan_id FROM checkout_disputes d JOIN checkout_captures c "
+        f"ON c.session_id = d.session_id WHERE d.opened_day <= {day} "
+        f"AND (d.resolved_day IS NULL OR d.resolved_day > {day})"
     )
 
 
@@ -261,9 +267,7 @@ FROM servicing_loans WHERE {_BUCKET_WHERE}
 
 BUCKET = f"UPDATE servicing_loans SET bucket = {_NEW_BUCKET} WHERE {_BUCKET_WHERE}"
 
-_OPEN_DISPUTES = """SELECT c.loan_id FROM checkout_disputes d JOIN checkout_captures c
-  ON c.session_id = d.session_id
-  WHERE d.opened_day <= :x AND (d.resolved_day IS NULL OR d.resolved_day > :x)"""
+_OPEN_DISPUTES = _disputed_loans()
 """The loans of purchases under a dispute open on ``:x``: the few the pause steps touch."""
 
 PAUSE_ROWS = f"""
