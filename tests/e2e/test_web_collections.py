@@ -33,7 +33,6 @@ from thinfile.services import (
 )
 from thinfile.services.cob import run_cob
 from thinfile.services.identity_records import Actor
-from thinfile.services.uow import UnitOfWork
 from thinfile.store import decisioning_tables
 from thinfile.web.forms import UNKNOWN_PROBLEM
 from thinfile.web.i18n import translations
@@ -278,9 +277,8 @@ def test_contacts_read_in_words_in_both_languages(client, book):
     engine, ids, (case_id, _other) = book
     context: AppContext = client.app.state.context
     collector = Actor(ids["collector"], Role.COLLECTOR)
-    with UnitOfWork(engine) as uow:
-        loan_id = uow.collections.case(case_id).loan_id
-    with_parties(engine, loan_id, context.cipher)  # the borrower's number on record
+    # the borrower's number on record
+    with_parties(engine, _loan_of(engine, case_id), context.cipher)
     collection_contacts.log_contact(
         engine, case_id, call(at_local(M1_DAY, 10)), cipher=context.cipher, actor=collector
     )

@@ -258,11 +258,11 @@ def test_an_application_waiting_for_an_underwriter_is_neither_approved_nor_decli
     waiting = live_report(engine)
     before, after = whole["inclusion"], waiting["inclusion"]
     assert isinstance(before, dict) and isinstance(after, dict)
-    thin = bool(decisions.loc[0, "bureau_records"] <= 2)
-    group = "thin_file" if thin else "thick_file"
+    first_row = decisions.iloc[0]
+    group = "thin_file" if int(first_row["bureau_records"]) <= 2 else "thick_file"
     assert after[group]["applications"] == before[group]["applications"] - 1
     assert after[group]["approvals"] == before[group]["approvals"] - int(
-        decisions.loc[0, "approved"]
+        bool(first_row["approved"])
     )
 
 

@@ -202,7 +202,9 @@ def test_a_four_fifths_breach_the_test_does_not_confirm_is_amber_not_red() -> No
         }
     )
     report = build_report(small_book(), decisions=decisions)
-    rows = {r["group"]: r for r in report["fairness"]}  # type: ignore[union-attr]
+    fairness = report["fairness"]
+    assert isinstance(fairness, list)
+    rows = {r["group"]: r for r in fairness}
     assert rows["Y"]["impact_ratio"] == "0.700000" and rows["Y"]["significant"] is False
     assert _levels(report, "fairness") == {"region Y": "amber"}
 
