@@ -95,7 +95,15 @@ def test_staff_change_a_limit_and_a_large_change_needs_a_second_person(api, worl
         f"/v1/staff/limit-change-requests/{request_id}/approval", headers=admin.headers
     )
     assert approved.status_code == 200, approved.text
-    assert approved.json()["limit"] == f"{higher:.2f}"
+    # an increase is the borrower's to accept: offered, the limit unmoved until then
+    assert approved.json()["limit"] == f"{lower:.2f}"
+    (offer,) = [o for o in approved.json()["offers"] if o["new_limit"] == f"{higher:.2f}"]
+    assert offer["until"] is None and offer["reasons"][0]["code"] == "STAFF_OFFER"
+    taken = api.post(
+        f"/v1/credit-lines/{line_id}/limit-offers/{offer['id']}/acceptance", headers=alice.headers
+    )
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["limit"] == f"{higher:.2f}"
     above = api.post(
         f"/v1/staff/credit-lines/{line_id}/limit-changes",
         headers=agent.headers,
@@ -108,7 +116,12 @@ def test_staff_change_a_limit_and_a_large_change_needs_a_second_person(api, worl
         f"{higher:.2f}",
         f"{lower:.2f}",
     ]
-    assert staff["history_notes"][:2] == ["income verified again", "asked to lower the limit"]
+    # the borrower accepted the increase (its reason the offer's); staff lowered it in words
+    assert staff["history_notes"][:2] == [None, "asked to lower the limit"]
+    assert [h["reasons"][0]["code"] for h in staff["limit"]["history"]][:2] == [
+        "OFFER_ACCEPTED",
+        "MANUAL",
+    ]
     assert before["limit"] != staff["limit"]["limit"]
 
 

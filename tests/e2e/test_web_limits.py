@@ -329,16 +329,30 @@ def test_staff_see_a_line_change_its_limit_with_a_second_person_above_the_thresh
 
     _staff(client, "admin@lender.example", Role.ADMIN)
     done = post(client, approval, {}, form_page=f"/console/lines/{line_id}")
-    assert done.status_code == 303 and done.headers["location"].endswith("done=approved")
-    assert line_row(client, line_id)[0] == higher
+    # an increase is offered: the limit moves only when the borrower accepts it
+    assert done.status_code == 303 and done.headers["location"].endswith("done=offered")
+    assert line_row(client, line_id)[0] == lower
+    page = client.get(done.headers["location"]).text
+    assert "The increase is offered to the borrower" in page
+    assert f"Offered, waiting for the borrower</dt><dd>{yuan(higher)}" in page
     above = post(client, url, {"limit": "30000.01", "reason": "beyond the ceiling"})
     assert above.status_code == 422
-    assert line_row(client, line_id)[0] == higher
 
     policies = client.get("/console/limit-policies")
     assert policies.status_code == 200
     assert load_limit_policy().version[:24] in policies.text
     assert "Active (champion)" in policies.text
+
+    # the borrower takes the offer
+    post(client, "/sign-out", {})
+    signed_in = post(client, "/sign-in", {"email": "b45@example.com", "password": PASSWORD})
+    assert signed_in.status_code == 303
+    mine = client.get(f"/lines/{line_id}").text
+    assert explain_limit("STAFF_OFFER").en in mine
+    offered = int(found(r"limit-offers/(\d+)/acceptance", mine))
+    accept = f"/lines/{line_id}/limit-offers/{offered}/acceptance"
+    assert post(client, accept, {}, form_page=f"/lines/{line_id}").status_code == 303
+    assert line_row(client, line_id)[0] == higher
 
 
 def test_staff_read_a_lines_decisions_in_words_in_both_languages(client, monkeypatch):

@@ -1,7 +1,8 @@
 """When a revolving line stops lending, on SQLite and PostgreSQL: a line one of whose draws
 is charged off or written off never lends again (the room the lost draw took does not come
 back, and no limit review opens it); an increase offered before a staff decrease cannot undo
-the decrease, nor lower a limit staff raised since; the month-end review reads a line as it
+the decrease, nor lower a limit staff offered and the borrower took since; a review's offer
+leaves a staff member's standing; the month-end review reads a line as it
 is at the close; a line one of whose draws is past due lends nothing until the arrears are
 repaid; a closed or charged-off line's limit is never changed."""
 
@@ -135,8 +136,9 @@ def test_an_increase_offered_before_a_decrease_cannot_undo_it(
 def test_accepting_an_increase_never_lowers_a_limit_raised_since(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Staff raised the line above the offer after it was made: accepting the older offer is
-    refused and the limit stays (it was set to the offer's, lower, figure)."""
+    """Staff offered more than the review's offer after it was made and the borrower took it:
+    accepting the older offer is refused and the limit stays (it would have been set to the
+    offer's, lower, figure)."""
     monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
     book = build_book(engine)
     for line in (book.good, *book.twins):
@@ -148,14 +150,42 @@ def test_accepting_an_increase_never_lowers_a_limit_raised_since(
     asked = change_limit_by_staff(
         engine, book.good, Money(raised), reason="verified payslips, raise", actor=agent
     )
-    if not asked.applied:
-        assert asked.request_id is not None
-        approve_limit_change(engine, asked.request_id, approver=Actor("admin-1", Role.ADMIN))
-    assert line_limits(engine, book.good).limit == raised
+    if asked.request_id is not None:
+        asked = approve_limit_change(
+            engine, asked.request_id, approver=Actor("admin-1", Role.ADMIN)
+        )
+    assert asked.offer_id is not None  # the staff offer stands beside the review's
+    assert {o.offer_id for o in line_limits(engine, book.good).offers} == {
+        offer.offer_id,
+        asked.offer_id,
+    }
+    borrower = Actor("u1", Role.BORROWER)
+    assert accept_limit_offer(engine, book.good, asked.offer_id, actor=borrower).limit == raised
     with pytest.raises(ConflictError) as refused:
         accept_limit_offer(engine, book.good, offer.offer_id, actor=Actor("u1", Role.BORROWER))
     assert refused.value.field == "offer_id"
     assert line_limits(engine, book.good).limit == raised
+
+
+def test_the_reviews_offer_leaves_a_staff_members_offer_standing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both wait for the borrower, who may take the larger; a review's newer offer replaces
+    only the policy's older ones."""
+    monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 5, 16, tzinfo=UTC))
+    book = build_book(engine)
+    for line in (book.good, *book.twins):
+        record_line_income(engine, line, Money.of("10000"), REVIEW, source="verified")
+    now = line_limits(engine, book.good).limit
+    agent = Actor("agent-1", Role.SERVICING_AGENT)
+    staff = change_limit_by_staff(
+        engine, book.good, Money(now + 10_000), reason="asked by phone", actor=agent
+    )
+    assert staff.offer_id is not None
+    review_limits(engine, REVIEW, actor="cli:test")
+    offers = line_limits(engine, book.good).offers
+    assert staff.offer_id in {o.offer_id for o in offers}
+    assert len(offers) == 2 and all(o.new_limit > now for o in offers)
 
 
 def test_the_month_end_review_reads_the_line_as_it_is_at_the_close(

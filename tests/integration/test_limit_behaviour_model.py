@@ -22,8 +22,9 @@ from thinfile.security.roles import Role
 from thinfile.services import business_date
 from thinfile.services.identity_records import SYSTEM, Actor
 from thinfile.services.limit_policies import activate_limit_policy, register_limit_policy
+from thinfile.services.limit_replay import replay_limit_decision
 from thinfile.services.limit_reviews import review_limits
-from thinfile.services.limits import replay_limit_decision, request_limit_increase
+from thinfile.services.limits import request_limit_increase
 from thinfile.services.policies import register_model
 from thinfile.sim import generate_applicants, simulate_performance
 from thinfile.store import make_engine, upgrade

@@ -1,6 +1,7 @@
-"""Staff limit changes on the book: a temporary limit ends on its date with a notice; a
-line past due is never raised; maker-checker above the threshold; no increase beyond what
-the borrower's recorded income repays."""
+"""Staff limit changes on the book: an increase is offered and moves the limit only when the
+borrower accepts it; a temporary limit ends on its date with a notice; a line past due is
+never raised; maker-checker above the threshold; no increase beyond what the borrower's
+recorded income repays."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from thinfile.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from thinfile.money import Money
@@ -18,12 +20,14 @@ from thinfile.services.cob import run_cob
 from thinfile.services.credit_lines import draw, open_credit_line
 from thinfile.services.identity_records import Actor
 from thinfile.services.limit_changes import approve_limit_change, change_limit_by_staff
-from thinfile.services.limits import line_limits
+from thinfile.services.limits import accept_limit_offer, decline_limit_offer, line_limits
 from thinfile.services.uow import UnitOfWork
 from thinfile.store import make_engine, upgrade
+from thinfile.store.migrate import alembic_config
 
 AGENT = Actor("agent-1", Role.SERVICING_AGENT)
 OTHER = Actor("agent-2", Role.SERVICING_AGENT)
+BORROWER = Actor("borrower-1", Role.BORROWER)
 START = date(2025, 1, 1)
 
 
@@ -33,7 +37,7 @@ def _book_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 1, 1, tzinfo=UTC))
 
 
-def test_a_temporary_limit_ends_on_its_date_and_the_borrower_is_told(database_url):
+def test_a_temporary_increase_applies_once_accepted_and_ends_on_its_date(database_url):
     engine = make_engine(database_url)
     upgrade(engine)
     line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
@@ -48,13 +52,25 @@ def test_a_temporary_limit_ends_on_its_date_and_the_borrower_is_told(database_ur
         until=date(2025, 1, 20),
         verified_income=Money.of("6000"),
     )
-    assert done.applied and done.overview.limit == 800_000
+    # an increase is the borrower's to accept: nothing moves yet
+    assert not done.applied and done.request_id is None and done.offer_id is not None
+    assert done.overview.limit == 500_000 and done.overview.history == ()
+    (offer,) = done.overview.offers
+    assert (offer.offer_id, offer.new_limit, offer.until) == (
+        done.offer_id,
+        800_000,
+        date(2025, 1, 20),
+    )
+    assert offer.expires_on == date(2025, 1, 19)  # it cannot be taken on the day it would end
+    assert offer.reason_codes == ("STAFF_OFFER",)
+    run_cob(engine, date(2025, 1, 12))
+    accepted = accept_limit_offer(engine, line, done.offer_id, actor=BORROWER)
+    assert accepted.limit == 800_000 and accepted.history[0].reason_codes == ("OFFER_ACCEPTED",)
     run_cob(engine, date(2025, 1, 19))
     assert line_limits(engine, line).limit == 800_000
     run_cob(engine, date(2025, 1, 20))
     after = line_limits(engine, line)
     assert after.limit == 500_000 and after.history[0].reason_codes == ("TEMPORARY_ENDED",)
-    assert after.history[1].reason_codes == ("MANUAL",)
     with engine.connect() as conn:
         notices = conn.execute(sa.text("SELECT kind, new_limit FROM limit_notices")).all()
     assert [tuple(n) for n in notices] == [("temporary_end", 500_000)]
@@ -67,6 +83,33 @@ def test_a_temporary_limit_ends_on_its_date_and_the_borrower_is_told(database_ur
             actor=AGENT,
             until=date(2025, 1, 2),
         )
+    engine.dispose()
+
+
+def test_a_staff_increase_never_moves_a_limit_the_borrower_did_not_accept(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    draw(engine, line, Money.of("1000"), 6, START)
+    run_cob(engine, date(2025, 1, 10))  # the business date is now 11 January 2025
+    income = Money.of("6000")
+    first = change_limit_by_staff(
+        engine, line, Money.of("6000"), reason="asked by phone", actor=AGENT, verified_income=income
+    )
+    declined = decline_limit_offer(engine, line, first.offer_id or 0, actor=BORROWER)
+    assert declined.limit == 500_000 and declined.offers == () and declined.history == ()
+    second = change_limit_by_staff(engine, line, Money.of("6500"), reason="again", actor=AGENT)
+    third = change_limit_by_staff(engine, line, Money.of("7000"), reason="more", actor=OTHER)
+    # a newer staff offer replaces the one still waiting
+    assert [o.offer_id for o in third.overview.offers] == [third.offer_id]
+    with pytest.raises(ConflictError):
+        accept_limit_offer(engine, line, second.offer_id or 0, actor=BORROWER)
+    run_cob(engine, date(2025, 2, 10))  # past the policy's 30 days: the offer expired
+    with pytest.raises(ConflictError) as expired:
+        accept_limit_offer(engine, line, third.offer_id or 0, actor=BORROWER)
+    assert "expired" in str(expired.value)
+    after = line_limits(engine, line)
+    assert after.limit == 500_000 and after.history == () and after.offers == ()
     engine.dispose()
 
 
@@ -108,10 +151,11 @@ def test_a_change_above_the_threshold_waits_for_someone_else(database_url):
         approve_limit_change(engine, asked.request_id, approver=AGENT)
     with pytest.raises(ConflictError):
         change_limit_by_staff(engine, line, Money.of("5100"), reason="another one", actor=OTHER)
-    view = approve_limit_change(engine, asked.request_id, approver=OTHER)
-    assert view.limit == 2_000_000
+    approved = approve_limit_change(engine, asked.request_id, approver=OTHER)
+    assert approved.overview.limit == 500_000 and approved.offer_id is not None
     with pytest.raises(ConflictError):
         approve_limit_change(engine, asked.request_id, approver=OTHER)
+    assert accept_limit_offer(engine, line, approved.offer_id, actor=BORROWER).limit == 2_000_000
     # the request by one person and the change by the other are audited; refusals are not
     with engine.connect() as conn:
         acts = conn.execute(
@@ -122,7 +166,8 @@ def test_a_change_above_the_threshold_waits_for_someone_else(database_url):
         ).all()
     assert [tuple(a) for a in acts] == [
         (AGENT.label, "credit_line.limit_change_request", f"credit_line:{line}"),
-        (OTHER.label, "credit_line.limit_change", f"credit_line:{line}"),
+        (OTHER.label, "credit_line.limit_offer", f"credit_line:{line}"),
+        (BORROWER.label, "credit_line.limit_offer_accepted", f"credit_line:{line}"),
     ]
     engine.dispose()
 
@@ -210,3 +255,34 @@ def test_staff_never_raise_a_limit_beyond_what_the_income_repays(database_url):
             verified_income=Money.of("0"),
         )
     engine.dispose()
+
+
+def test_an_offer_comes_from_a_decision_or_a_staff_request_and_the_migration_reverses(
+    empty_database_url,
+):
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine)
+        line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+        change_limit_by_staff(
+            engine,
+            line,
+            Money.of("6000"),
+            reason="asked",
+            actor=AGENT,
+            verified_income=Money.of("6000"),
+        )
+        orphan = {"l": line, "o": 500_000, "n": 600_000}
+        insert = sa.text(
+            "INSERT INTO limit_offers (line_id, old_limit, new_limit, offered_day, expires_day, "
+            "status) VALUES (:l, :o, :n, 1, 2, 'pending')"
+        )
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(insert, orphan)  # neither a decision nor a staff request
+        command.downgrade(alembic_config(engine), "decisioning_0009_behaviour_model")
+        with engine.connect() as conn:  # the staff offers go: the schema before had no room
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM limit_offers")).scalar_one() == 0
+        upgrade(engine)
+        assert line_limits(engine, line).offers == ()
+    finally:
+        engine.dispose()

@@ -24,12 +24,12 @@ from thinfile.services.cob import run_cob
 from thinfile.services.credit_lines import draw, open_credit_line
 from thinfile.services.identity_records import Actor
 from thinfile.services.limit_features import record_line_income
+from thinfile.services.limit_replay import replay_limit_decision
 from thinfile.services.limit_reviews import review_limits
 from thinfile.services.limits import (
     accept_limit_offer,
     decline_limit_offer,
     line_limits,
-    replay_limit_decision,
     request_limit_increase,
 )
 from thinfile.services.loans import get_loan

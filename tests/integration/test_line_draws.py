@@ -25,9 +25,13 @@ from thinfile.security.roles import Role
 from thinfile.services import business_date
 from thinfile.services.credit_lines import open_credit_line
 from thinfile.services.identity_records import Actor
-from thinfile.services.limit_changes import approve_limit_change, change_limit_by_staff
+from thinfile.services.limit_changes import (
+    StaffLimitChange,
+    approve_limit_change,
+    change_limit_by_staff,
+)
 from thinfile.services.limit_policies import limit_policy_versions
-from thinfile.services.limits import line_limits
+from thinfile.services.limits import accept_limit_offer, line_limits
 from thinfile.services.line_draws import draw_from_line, quote_draw
 from thinfile.services.loans import get_loan
 from thinfile.store import make_engine, upgrade
@@ -129,8 +133,15 @@ def test_an_approval_named_for_a_line_approves_only_that_lines_request(engine):
     with pytest.raises(NotFoundError):
         approve_limit_change(engine, waiting.request_id, approver=ADMIN, line_id=two)
     assert line_limits(engine, one).limit == 500_000
-    approve_limit_change(engine, waiting.request_id, approver=ADMIN, line_id=one)
-    assert line_limits(engine, one).limit == 1_200_000
+    approved = approve_limit_change(engine, waiting.request_id, approver=ADMIN, line_id=one)
+    assert approved.offer_id is not None and line_limits(engine, one).limit == 500_000
+    assert accept_limit_offer(engine, one, approved.offer_id, actor=BORROWER).limit == 1_200_000
+
+
+def _offered_and_accepted(engine: Engine, line: int, done: StaffLimitChange) -> int:
+    """The borrower accepts the staff member's offer; the line's limit after it."""
+    assert not done.applied and done.offer_id is not None
+    return accept_limit_offer(engine, line, done.offer_id, actor=BORROWER).limit
 
 
 def test_a_raise_above_the_threshold_cannot_be_made_alone_in_steps(engine):
@@ -145,20 +156,34 @@ def test_a_raise_above_the_threshold_cannot_be_made_alone_in_steps(engine):
         actor=AGENT,
         verified_income=Money.of("6000"),
     )
-    assert first.applied and line_limits(engine, line).limit == 900_000
+    assert _offered_and_accepted(engine, line, first) == 900_000
     other_agent = Actor("agent-2", Role.SERVICING_AGENT)
     step = change_limit_by_staff(
         engine, line, Money.of("12000"), reason="second step", actor=other_agent
     )
     assert not step.applied and step.request_id is not None
     assert line_limits(engine, line).limit == 900_000
-    approve_limit_change(engine, step.request_id, approver=ADMIN, line_id=line)
-    assert line_limits(engine, line).limit == 1_200_000
+    approved = approve_limit_change(engine, step.request_id, approver=ADMIN, line_id=line)
+    assert _offered_and_accepted(engine, line, approved) == 1_200_000
     # the approved change is two people's: only the 4,000.00 made alone still counts
     cut = change_limit_by_staff(engine, line, Money.of("11000"), reason="trim", actor=AGENT)
     assert cut.applied and line_limits(engine, line).limit == 1_100_000
     again = change_limit_by_staff(engine, line, Money.of("11100"), reason="more", actor=AGENT)
-    assert not again.applied  # 4,000 + 1,000 + 100 moved alone
+    assert not again.applied and again.request_id is not None  # 4,000 + 1,000 + 100 alone
+
+
+def test_an_offer_made_alone_counts_against_the_threshold_while_it_waits(engine):
+    """4,000.00 offered alone and not accepted yet, then 1,500.00 more alone: 5,500.00 by
+    one pair of hands is above the 5,000.00 threshold, whether the borrower accepted or not."""
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    income = Money.of("6000")
+    first = change_limit_by_staff(
+        engine, line, Money.of("9000"), reason="asked", actor=AGENT, verified_income=income
+    )
+    assert first.offer_id is not None
+    more = change_limit_by_staff(engine, line, Money.of("6500"), reason="other", actor=AGENT)
+    assert not more.applied and more.offer_id is None and more.request_id is not None
+    assert line_limits(engine, line).limit == 500_000
 
 
 def test_the_limit_policy_versions_list_the_shipped_default_as_active(engine):

@@ -50,6 +50,9 @@ class LimitOfferPublic(BaseModel):
     new_limit: str
     offered_on: date
     expires_on: date
+    until: date | None = Field(
+        description="A temporary limit's last day (its night puts the limit back); null: for good"
+    )
     reasons: list[ReasonWords]
 
 
@@ -151,8 +154,11 @@ class StaffLimitPublic(BaseModel):
 
 
 class LimitChangePublic(BaseModel):
-    applied: bool
-    request_id: int | None
+    applied: bool = Field(description="A decrease: the limit moved now")
+    request_id: int | None = Field(description="Waiting for a second staff member's approval")
+    offer_id: int | None = Field(
+        description="An increase: offered to the borrower, it moves the limit only when accepted"
+    )
     limit: LimitPublic
 
 

@@ -15,8 +15,8 @@ from thinfile.cli.options import make_console, option_date, path_text
 from thinfile.decisioning.limit_policy import load_limit_policy
 from thinfile.errors import InvalidInputError
 from thinfile.services.identity_records import SYSTEM
+from thinfile.services.limit_replay import replay_limit_decision
 from thinfile.services.limit_reviews import review_limits
-from thinfile.services.limits import replay_limit_decision
 from thinfile.store import make_engine, upgrade
 
 if TYPE_CHECKING:

@@ -127,6 +127,11 @@ _WORDS = {
             "您的临时额度已到期，额度恢复为原额度。",
         ),
         LimitReason("MANUAL", "Changed by our staff.", "由工作人员调整。"),
+        LimitReason(
+            "STAFF_OFFER",
+            "Our staff offer you this limit; it applies only if you accept it.",
+            "工作人员为您提供此额度，您接受后方生效。",
+        ),
         LimitReason("OFFER_ACCEPTED", "You accepted the offered limit.", "您已接受新额度。"),
     )
 }

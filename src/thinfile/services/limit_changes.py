@@ -2,11 +2,15 @@
 staff view of a line's limit decisions and behaviour.
 
 A servicing agent or an admin may change a limit with a reason, permanently or until an end
-date (a temporary limit: the night of its end date puts the limit before it back). A change
+date (a temporary limit: the night of its end date puts the limit before it back). A decrease
+moves the limit at once, and the borrower is told; an increase takes effect only on the
+borrower's acceptance, so it is offered to them like the review's increases
+(``limits.accept_limit_offer``; a temporary one before the day it would end). A change
 larger than the live policy's ``manual_approval_above_fen`` only records a request; a
-different servicing agent or admin approves it, and only the approval moves the limit — the
-pattern of write-off requests (``services.write_offs``). The changes staff made alone in the
-last :data:`SINGLE_HANDED_DAYS` days count with it (each one's size, up or down), so the
+different servicing agent or admin approves it, and only the approval moves the limit or
+makes the offer — the pattern of write-off requests (``services.write_offs``). The changes
+staff made alone in the last :data:`SINGLE_HANDED_DAYS` days count with it (each one's
+size, up or down, and the increases they offered still waiting for the borrower), so the
 threshold cannot be passed alone in steps below it. No change ever raises a line past
 due or above the programme's ceiling, and no increase goes beyond what the borrower's
 recorded income repays at the line's grade today (``limit_reviews.staff_bound_in``: the
@@ -37,6 +41,7 @@ from thinfile.services.uow import UnitOfWork
 from thinfile.services.write_offs import APPROVER_ROLES
 from thinfile.servicing import change_limit
 from thinfile.store.credit_lines_repo import StoredLine
+from thinfile.store.limit_decisions_repo import SINGLE_HANDED
 from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = [
@@ -56,11 +61,13 @@ SINGLE_HANDED_DAYS = 30
 
 @dataclass(frozen=True, slots=True)
 class StaffLimitChange:
-    """``applied`` at once, or waiting as request ``request_id`` for a second staff member."""
+    """A decrease ``applied`` at once; an increase offered to the borrower as ``offer_id``;
+    or either waiting as request ``request_id`` for a second staff member."""
 
     applied: bool
     request_id: int | None
     overview: LimitOverview
+    offer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +182,7 @@ def _apply(
     *,
     single_handed_by: str | None,
 ) -> None:
+    """Move the limit down (or keep it) now, notified; temporarily until ``until``."""
     line = stored.line
     if until is not None:
         uow.limit_decisions.add_temporary(
@@ -195,6 +203,32 @@ def _apply(
     notify_limit_changed_in_unit(uow, line.line_id, line.limit, new_limit, str(change_id))
 
 
+def _offer(
+    uow: UnitOfWork, stored: StoredLine, new: int, on: date, until: date | None, request_id: int
+) -> int:
+    """Offer the increase of staff request ``request_id`` to the borrower: it moves the limit
+    only when accepted (``limits.accept_limit_offer``), within the policy's offer days and,
+    for a temporary limit, before the day it ends; the offer's id."""
+    day = to_day(on)
+    expires = day + limit_book_in(uow).champion.settings.offer_days
+    end_day = None if until is None else to_day(until)
+    if end_day is not None:
+        expires = min(expires, end_day - 1)
+    return uow.limit_decisions.offer_from_staff(
+        {
+            "line_id": stored.line.line_id,
+            "decision_id": None,
+            "change_request_id": request_id,
+            "old_limit": stored.line.limit.fen,
+            "new_limit": new,
+            "offered_day": day,
+            "expires_day": expires,
+            "end_day": end_day,
+            "status": "pending",
+        }
+    )
+
+
 def change_limit_by_staff(
     engine: Engine,
     line_id: int,
@@ -205,8 +239,9 @@ def change_limit_by_staff(
     until: date | None = None,
     verified_income: Money | None = None,
 ) -> StaffLimitChange:
-    """Change the limit now, or (above the threshold) ask a second staff member to approve;
-    ``verified_income`` (a monthly amount the staff member verified) is recorded first."""
+    """Lower the limit now or offer the borrower an increase, or (above the threshold) ask a
+    second staff member to approve; ``verified_income`` (a monthly amount the staff member
+    verified) is recorded first."""
     _check_role(actor)
     reason = staff_reason(reason)
     with UnitOfWork(engine) as uow:
@@ -230,7 +265,9 @@ def change_limit_by_staff(
         if verified_income is not None:
             details["verified_income"] = verified_income.fen
         since = on - timedelta(days=SINGLE_HANDED_DAYS - 1)
-        alone = uow.credit_lines.moved_single_handed(line_id, since=since)
+        alone = uow.credit_lines.moved_single_handed(
+            line_id, since=since
+        ) + uow.limit_decisions.offered_alone(line_id, since=to_day(since))
         if alone:
             details["moved_alone_fen"] = alone
         if alone + abs(new - stored.line.limit.fen) > threshold:
@@ -255,6 +292,29 @@ def change_limit_by_staff(
             view = overview_in(uow, line_id)
             uow.commit()
             return StaffLimitChange(False, request_id, view)
+        if new > stored.line.limit.fen:
+            request_id = uow.limit_decisions.add_change_request(
+                {
+                    "line_id": line_id,
+                    "new_limit": new,
+                    "end_day": None if until is None else to_day(until),
+                    "reason": reason,
+                    "requested_by": actor.user_id,
+                    "requested_day": to_day(on),
+                    "status": SINGLE_HANDED,
+                }
+            )
+            offer_id = _offer(uow, stored, new, on, until, request_id)
+            record_audit(
+                uow,
+                actor.label,
+                "credit_line.limit_offer",
+                f"credit_line:{line_id}",
+                {**details, "request": request_id, "offer": offer_id},
+            )
+            view = overview_in(uow, line_id)
+            uow.commit()
+            return StaffLimitChange(False, None, view, offer_id)
         _apply(uow, stored, new, reason, on, until, single_handed_by=actor.user_id)
         record_audit(
             uow, actor.label, "credit_line.limit_change", f"credit_line:{line_id}", details
@@ -266,9 +326,10 @@ def change_limit_by_staff(
 
 def approve_limit_change(
     engine: Engine, request_id: int, *, approver: Actor, line_id: int | None = None
-) -> LimitOverview:
+) -> StaffLimitChange:
     """Approve a pending staff change: someone other than who asked; the rules checked again.
-    With ``line_id`` (a page of that line), a request of another line is not found."""
+    A decrease moves the limit, an increase is offered to the borrower. With ``line_id`` (a
+    page of that line), a request of another line is not found."""
     _check_role(approver)
     with UnitOfWork(engine) as uow:
         on = business_date_in(uow)
@@ -295,18 +356,23 @@ def approve_limit_change(
         currency = stored.line.limit.currency
         until = None if row.end_day is None else from_day(int(row.end_day))
         new = _check_new(uow, stored, Money(int(row.new_limit), currency), on, until)
-        _apply(uow, stored, new, str(row.reason), on, until, single_handed_by=None)
+        details: dict[str, object] = {
+            "request": request_id,
+            "old_limit": stored.line.limit.fen,
+            "new_limit": new,
+        }
         uow.limit_decisions.approve_change(request_id, by=approver.user_id, day=to_day(on))
-        record_audit(
-            uow,
-            approver.label,
-            "credit_line.limit_change",
-            f"credit_line:{line_id}",
-            {"request": request_id, "old_limit": stored.line.limit.fen, "new_limit": new},
-        )
+        offer_id = None
+        if new > stored.line.limit.fen:
+            offer_id = details["offer"] = _offer(uow, stored, new, on, until, request_id)
+            action = "credit_line.limit_offer"
+        else:
+            _apply(uow, stored, new, str(row.reason), on, until, single_handed_by=None)
+            action = "credit_line.limit_change"
+        record_audit(uow, approver.label, action, f"credit_line:{line_id}", details)
         view = overview_in(uow, line_id)
         uow.commit()
-    return view
+    return StaffLimitChange(offer_id is None, None, view, offer_id)
 
 
 def staff_line_view(engine: Engine, line_id: int) -> StaffLineView:

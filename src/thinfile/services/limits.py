@@ -2,16 +2,17 @@
 they ask for; and the replay of any limit decision.
 
 A line belongs to the user who accepted the offer that opened it (``ownership.owner_of_line``),
-checked by the interfaces before these run. An offered increase changes the limit only when
-accepted, and only while the line is open, nothing is past due and the offer stands; a
+checked by the interfaces before these run. An offered increase — the review's, a request's
+or a staff member's (``limit_changes``) — changes the limit only when accepted, and only
+while the line is open, nothing is past due and the offer stands; a
 borrower may ask for an increase once per the policy's request interval (30 days by default:
 repeated asks in a short window are a bust-out signal), and the answer comes at once from the
-same policy as the nightly review, with its reasons.
+same policy as the nightly review, with its reasons. A stored decision is replayed by
+:mod:`thinfile.services.limit_replay`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,15 +21,13 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from thinfile.decisioning.limit_reasons import behaviour_reasons, limit_reasons
-from thinfile.decisioning.limits import LimitDecision, LimitInputs, decide_limit
 from thinfile.errors import ConflictError, NotFoundError
 from thinfile.money import Money
 from thinfile.services.audit import record_audit
-from thinfile.services.behaviour_scores import behaviour_model_by_version_in, score_lines
 from thinfile.services.business_date import business_date_in
 from thinfile.services.credit_lines import held_on_line, room_on_line
 from thinfile.services.identity_records import Actor
-from thinfile.services.limit_policies import limit_book_in, limit_policy_by_version
+from thinfile.services.limit_policies import limit_book_in
 from thinfile.services.limit_reviews import decide_lines_in, measure_line_in
 from thinfile.services.uow import UnitOfWork
 from thinfile.servicing import LineStatus, change_limit, close_line
@@ -36,20 +35,22 @@ from thinfile.store.db import StoredRow
 from thinfile.store.servicing_codec import from_day, to_day
 
 __all__ = [
+    "STAFF_OFFER",
     "LimitAnswer",
     "LimitHistoryEntry",
     "LimitOffer",
     "LimitOverview",
-    "Replayed",
     "accept_limit_offer",
     "decline_limit_offer",
     "line_limits",
     "next_review",
-    "replay_limit_decision",
     "request_limit_increase",
 ]
 
 _CODES = re.compile(r"^[A-Z0-9_]+(,[A-Z0-9_]+)*$")
+
+STAFF_OFFER = "STAFF_OFFER"
+"""The reason of an increase a staff member offered (it applies only once accepted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,9 @@ class LimitOffer:
     expires_on: date
     status: str
     reason_codes: tuple[str, ...]
+    until: date | None = None
+    """A temporary limit's last day (its night puts the limit before it back); None: for
+    good."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,32 +115,6 @@ class LimitAnswer:
         return words
 
 
-@dataclass(frozen=True, slots=True)
-class Replayed:
-    decision_id: int
-    stored_action: str
-    stored_new_limit: int
-    replayed: LimitDecision
-    stored_pd: str | None = None
-    stored_reason_codes: tuple[str, ...] = ()
-
-    @property
-    def same(self) -> bool:
-        """The replay took the same action to the same limit for the same reasons, with the
-        same behaviour PD (both empty when no model graded the line)."""
-        return (
-            self.stored_action,
-            self.stored_new_limit,
-            self.stored_pd,
-            self.stored_reason_codes,
-        ) == (
-            self.replayed.action.value,
-            self.replayed.new_limit,
-            self.replayed.pd,
-            self.replayed.reason_codes,
-        )
-
-
 def next_review(on: date) -> date:
     """The next month-end on or after ``on`` (close of business reviews every line then)."""
     first_next = (on.replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -156,6 +134,10 @@ def _entry(r: StoredRow) -> LimitHistoryEntry:
 
 
 def _offer(r: StoredRow, codes: dict[int, tuple[str, ...]]) -> LimitOffer:
+    if r.decision_id is None:  # a staff member's offer
+        reasons: tuple[str, ...] = (STAFF_OFFER,)
+    else:
+        reasons = codes.get(int(r.decision_id), ())
     return LimitOffer(
         int(r.id),
         int(r.old_limit),
@@ -163,7 +145,8 @@ def _offer(r: StoredRow, codes: dict[int, tuple[str, ...]]) -> LimitOffer:
         from_day(r.offered_day),
         from_day(r.expires_day),
         str(r.status),
-        codes.get(int(r.decision_id), ()),
+        reasons,
+        None if r.end_day is None else from_day(int(r.end_day)),
     )
 
 
@@ -219,7 +202,8 @@ def accept_limit_offer(
     saw none: caught up since, the borrower waits for the next review); when the line's limit
     was lowered since (a decrease is not undone by an older offer); and when it is already at
     or above what the offer gives (raised since: accepting an increase never lowers a
-    limit)."""
+    limit). A temporary limit offered runs from today to its last day; an offer a staff
+    member made alone moves the limit as their single-handed change."""
     with UnitOfWork(engine) as uow:
         on = business_date_in(uow, today=today)
         day = to_day(on)
@@ -265,8 +249,20 @@ def accept_limit_offer(
                 value=offer_id,
                 remedy="nothing to accept: the line already has the larger limit",
             )
+        if offer.end_day is not None:  # a temporary limit, from today to its last day
+            uow.limit_decisions.add_temporary(
+                {
+                    "line_id": line_id,
+                    "base_limit": stored.line.limit.fen,
+                    "temporary_limit": new,
+                    "start_day": day,
+                    "end_day": int(offer.end_day),
+                    "status": "active",
+                }
+            )
         _, change = change_limit(stored.line, Money(new, currency), "OFFER_ACCEPTED", on)
-        uow.credit_lines.change_limit(line_id, change)
+        alone = uow.limit_decisions.made_alone_by(offer_id)
+        uow.credit_lines.change_limit(line_id, change, single_handed_by=alone)
         uow.limit_decisions.decide_offer(offer_id, "accepted", day)
         record_audit(
             uow,
@@ -352,9 +348,7 @@ def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> Lim
                 f"credit line {line_id} is not open", field="line_id", value=line_id
             )
         decision_id, decision = pairs[0]
-        offers = [
-            o for o in uow.limit_decisions.offers_of(line_id) if int(o.decision_id) == decision_id
-        ]
+        offers = [o for o in uow.limit_decisions.offers_of(line_id) if o.decision_id == decision_id]
         record_audit(
             uow,
             actor.label,
@@ -371,32 +365,4 @@ def request_limit_increase(engine: Engine, line_id: int, *, actor: Actor) -> Lim
         int(offers[0].id) if offers else None,
         decision.reason_codes,
         decision.model_reasons,
-    )
-
-
-def replay_limit_decision(engine: Engine, decision_id: int) -> Replayed:
-    """Decide a stored limit decision again from its stored inputs, policy version and (when
-    a behaviour model graded it) model version, rescoring the stored inputs."""
-    with UnitOfWork(engine) as uow:
-        row = uow.limit_decisions.decision(decision_id)
-        if row is None:
-            raise NotFoundError("no such limit decision", field="decision_id", value=decision_id)
-        policy = limit_policy_by_version(uow, str(row.policy_version))
-        model = (
-            None
-            if row.model_version is None
-            else behaviour_model_by_version_in(uow, str(row.model_version))
-        )
-    inputs = LimitInputs.from_json(json.loads(row.inputs_json))
-    score = None if model is None else score_lines(model, [inputs])[0]
-    replayed = decide_limit(inputs, policy, score)
-    if row.action == "held_out":
-        replayed = replayed.held_out()
-    return Replayed(
-        decision_id,
-        str(row.action),
-        int(row.new_limit),
-        replayed,
-        None if row.pd is None else str(row.pd),
-        tuple(str(row.reason_codes).split(",")),
     )

@@ -36,7 +36,11 @@ from thinfile.store.limits_tables import (
 )
 from thinfile.store.servicing_tables import bucket_history, credit_lines, limit_changes, loans
 
-__all__ = ["LimitDecisionRepository"]
+__all__ = ["SINGLE_HANDED", "LimitDecisionRepository"]
+
+SINGLE_HANDED = "single-handed"
+"""The status of a staff change request a staff member made alone (below the threshold): no
+second staff member approves it; an increase is offered at once."""
 
 
 class LimitDecisionRepository:
@@ -194,14 +198,33 @@ class LimitDecisionRepository:
                 copy.write_row([row[c] for c in columns])
 
     def supersede_offers(self, line_ids: Sequence[int], day: int) -> None:
+        """The policy's pending offers on ``line_ids`` give way to a newer decision (a staff
+        member's offer stands: the borrower may still take the larger of the two)."""
         if line_ids:
             self.conn.execute(
                 sa.update(limit_offers)
                 .where(
-                    limit_offers.c.line_id.in_(list(line_ids)), limit_offers.c.status == "pending"
+                    limit_offers.c.line_id.in_(list(line_ids)),
+                    limit_offers.c.status == "pending",
+                    limit_offers.c.decision_id.is_not(None),
                 )
                 .values(status="superseded", decided_day=day)
             )
+
+    def offer_from_staff(self, values: Mapping[str, object]) -> int:
+        """Offer a staff member's increase (``change_request_id`` set): the line's pending
+        staff offers give way to it; the offer's id."""
+        self.conn.execute(
+            sa.update(limit_offers)
+            .where(
+                limit_offers.c.line_id == values["line_id"],
+                limit_offers.c.status == "pending",
+                limit_offers.c.change_request_id.is_not(None),
+            )
+            .values(status="superseded", decided_day=values["offered_day"])
+        )
+        inserted = sa.insert(limit_offers).values(**values).returning(limit_offers.c.id)
+        return int(self.conn.execute(inserted).scalar_one())
 
     def expire_offers(self, day: int) -> int:
         return int(
@@ -375,6 +398,33 @@ class LimitDecisionRepository:
     def change_request(self, request_id: int, *, lock: bool = False) -> StoredRow | None:
         query = sa.select(limit_change_requests).where(limit_change_requests.c.id == request_id)
         return self.conn.execute(query.with_for_update() if lock else query).first()
+
+    def made_alone_by(self, offer_id: int) -> str | None:
+        """The staff member who offered ``offer_id`` without a second one (None: the policy
+        offered it, or a second staff member approved it)."""
+        r = limit_change_requests.c
+        value = self.conn.execute(
+            sa.select(r.requested_by)
+            .join(limit_offers, limit_offers.c.change_request_id == r.id)
+            .where(limit_offers.c.id == offer_id, r.status == SINGLE_HANDED)
+        ).scalar()
+        return None if value is None else str(value)
+
+    def offered_alone(self, line_id: int, *, since: int) -> int:
+        """How far the line's pending staff offers made alone from day ``since`` on would
+        raise its limit (fen, each offer's size)."""
+        o, r = limit_offers.c, limit_change_requests.c
+        query = (
+            sa.select(sa.func.coalesce(sa.func.sum(o.new_limit - o.old_limit), 0))
+            .join(limit_change_requests, o.change_request_id == r.id)
+            .where(
+                o.line_id == line_id,
+                o.status == "pending",
+                o.offered_day >= since,
+                r.status == SINGLE_HANDED,
+            )
+        )
+        return int(self.conn.execute(query).scalar_one())
 
     def pending_change_of(self, line_id: int) -> StoredRow | None:
         return self.conn.execute(

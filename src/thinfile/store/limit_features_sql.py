@@ -213,10 +213,10 @@ _INCREASED = f"""SELECT d.line_id FROM limit_decisions d
     AND {_NOT_OFFERED}"""
 SUPERSEDE_FOR_REVIEW = f"""
 UPDATE limit_offers SET status = 'superseded', decided_day = :d
-WHERE status = 'pending' AND line_id IN ({_INCREASED})
+WHERE status = 'pending' AND decision_id IS NOT NULL AND line_id IN ({_INCREASED})
 """
 """A line offered an increase by the review of ``:d`` (not offered yet) loses its pending
-offer."""
+policy offer (a staff member's offer stands)."""
 OFFERS_FROM_REVIEW = f"""
 INSERT INTO limit_offers (line_id, decision_id, old_limit, new_limit, offered_day,
   expires_day, status)

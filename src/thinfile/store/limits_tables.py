@@ -104,14 +104,21 @@ limit_offers = sa.Table(
     metadata,
     sa.Column("id", _BIG, primary_key=True, autoincrement=True),
     sa.Column("line_id", _BIG, sa.ForeignKey(_LINE), nullable=False, index=True),
-    sa.Column("decision_id", _BIG, sa.ForeignKey("limit_decisions.id"), nullable=False),
+    sa.Column("decision_id", _BIG, sa.ForeignKey("limit_decisions.id"), nullable=True),
     _fen("old_limit"),
     _fen("new_limit"),
     sa.Column("offered_day", _DAY, nullable=False),
     sa.Column("expires_day", _DAY, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("decided_day", _DAY, nullable=True),
+    sa.Column("change_request_id", _BIG, sa.ForeignKey("limit_change_requests.id"), nullable=True),
+    sa.Column("end_day", _DAY, nullable=True),
+    sa.CheckConstraint("(decision_id IS NULL) <> (change_request_id IS NULL)", name="one_source"),
 )
+"""An increase offered to the borrower, which moves the limit only when accepted: from a
+policy decision (the review's, a borrower's request's: ``decision_id``) or from a staff
+member's change (``change_request_id``); ``end_day``: the offer is of a temporary limit
+ending that night."""
 
 limit_notices = sa.Table(
     "limit_notices",

@@ -79,6 +79,7 @@ def _public(view: limits.LimitOverview) -> LimitPublic:
                 new_limit=money(o.new_limit, cur),
                 offered_on=o.offered_on,
                 expires_on=o.expires_on,
+                until=o.until,
                 reasons=_words(o.reason_codes),
             )
             for o in view.offers
@@ -265,8 +266,9 @@ def staff_view(line_id: LineId, _staff: Staff, context: Context) -> StaffLimitPu
     "/staff/credit-lines/{line_id}/limit-changes",
     status_code=201,
     response_model=LimitChangePublic,
-    summary="Staff: change a limit with a reason (a temporary one with `until`); above the "
-    "policy's threshold it waits for a second staff member",
+    summary="Staff: change a limit with a reason (a temporary one with `until`): a decrease "
+    "applies now, an increase is offered to the borrower; above the policy's threshold it waits "
+    "for a second staff member",
 )
 def change_limit(
     line_id: LineId, body: LimitChangeCreate, agent: Agent, context: Context
@@ -281,17 +283,22 @@ def change_limit(
         verified_income=_income(body.verified_income),
     )
     return LimitChangePublic(
-        applied=done.applied, request_id=done.request_id, limit=_public(done.overview)
+        applied=done.applied,
+        request_id=done.request_id,
+        offer_id=done.offer_id,
+        limit=_public(done.overview),
     )
 
 
 @router.post(
     "/staff/limit-change-requests/{request_id}/approval",
     response_model=LimitPublic,
-    summary="Staff: approve another staff member's limit change (maker-checker)",
+    summary="Staff: approve another staff member's limit change (maker-checker): a decrease "
+    "applies now, an increase is offered to the borrower",
 )
 def approve_change(request_id: RequestId, agent: Agent, context: Context) -> LimitPublic:
-    return _public(limit_changes.approve_limit_change(context.engine, request_id, approver=agent))
+    done = limit_changes.approve_limit_change(context.engine, request_id, approver=agent)
+    return _public(done.overview)
 
 
 def _income(yuan: str | None) -> Money | None:

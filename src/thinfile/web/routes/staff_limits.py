@@ -95,7 +95,8 @@ def _until(text: str) -> date | None:
 def change(
     request: Request, line_id: Serial, actor: Agent, form: Form, context: Context
 ) -> Response:
-    """Change the limit now, or (above the threshold) ask a second staff member."""
+    """Lower the limit now or offer an increase, or (above the threshold) ask a second staff
+    member."""
     try:
         done = limit_changes.change_limit_by_staff(
             context.engine,
@@ -108,7 +109,13 @@ def change(
         )
     except (InvalidInputError, ConflictError, PermissionDeniedError) as error:
         return _refused(request, actor, context, line_id, error, form)
-    return redirect(f"/console/lines/{line_id}?done={'changed' if done.applied else 'requested'}")
+    return redirect(f"/console/lines/{line_id}?done={_done(done)}")
+
+
+def _done(done: limit_changes.StaffLimitChange) -> str:
+    if done.offer_id is not None:
+        return "offered"
+    return "changed" if done.applied else "requested"
 
 
 def _income(text: str) -> Money | None:
@@ -119,14 +126,15 @@ def _income(text: str) -> Money | None:
 def approve(
     request: Request, line_id: Serial, request_id: int, actor: Agent, form: Form, context: Context
 ) -> Response:
-    """Approve another staff member's change: only now does the limit move."""
+    """Approve another staff member's change: only now does the limit move (a decrease) or
+    the borrower get the offer (an increase)."""
     try:
-        limit_changes.approve_limit_change(
+        done = limit_changes.approve_limit_change(
             context.engine, request_id, approver=actor, line_id=line_id
         )
     except (InvalidInputError, ConflictError, PermissionDeniedError) as error:
         return _refused(request, actor, context, line_id, error, form)
-    return redirect(f"/console/lines/{line_id}?done=approved")
+    return redirect(f"/console/lines/{line_id}?done={_done(done)}")
 
 
 def _policies_page(
