@@ -24,7 +24,13 @@ from tests.integration.collections_helpers import (
 )
 from tests.integration.notification_helpers import borrower, new_cipher, with_loan
 from thinfile.collections import ContactOutcome, Party, Purpose
-from thinfile.errors import ConductRuleBrokenError, InvalidInputError, PermissionDeniedError
+from thinfile.errors import (
+    ConductRuleBrokenError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from thinfile.money import Money
 from thinfile.security.passwords import PasswordHasher
 from thinfile.security.roles import Role
 from thinfile.services import business_date, collection_views, collections, identity
@@ -34,6 +40,7 @@ from thinfile.services.cob import run_cob
 from thinfile.services.collection_contacts import ContactRequest
 from thinfile.services.identity_records import Actor
 from thinfile.services.loans import get_loan
+from thinfile.services.payments import post_payment
 
 M1_DAY = date(2025, 1, 10)  # first installment due 2025-01-06, unpaid
 TODAY = date(2025, 1, 11)
@@ -154,6 +161,29 @@ def test_an_agency_collector_measures_only_the_cases_its_agency_holds(engine):
     assert counted(beta) == {("agency", "M1"): 1}
     assert sum(counted(COLLECTOR).values()) == 3  # in-house staff see the lender's figures
     assert sum(counted(AGENT).values()) == 3
+
+
+def test_an_agency_reads_a_case_only_while_it_holds_it_open(engine):
+    """A cured loan's case closes: the agency that held it no longer reads it or its
+    borrower (it still counts in the agency's measures)."""
+    acme = agency_collector(engine, "acme", "acme-1@example.com")
+    (loan_id,) = delinquent_loans(engine, M1_DAY, "3000")
+    case_id = int(case_of(engine, loan_id).id)
+    collections.assign_agency(engine, case_id, "acme", actor=AGENT)
+    assert collection_views.case_view(engine, case_id, actor=acme).for_agency == "acme"
+    assert collections.agency_case(engine, case_id, agency="acme").case_id == case_id
+    post_payment(engine, loan_id, Money.of("600"), M1_DAY + timedelta(days=1))  # all overdue
+    run_cob(engine, M1_DAY + timedelta(days=1))
+    assert case_of(engine, loan_id).status == "closed"
+    with pytest.raises(NotFoundError):
+        collection_views.case_view(engine, case_id, actor=acme)
+    with pytest.raises(NotFoundError):
+        collections.agency_case(engine, case_id, agency="acme")
+    assert collection_views.case_view(engine, case_id, actor=COLLECTOR).status == "closed"
+    assert (
+        sum(r.cases for r in collections.collection_measures(engine, actor=acme).rates.values())
+        == 1
+    )
 
 
 # 4. the agency white list ----------------------------------------------------------------

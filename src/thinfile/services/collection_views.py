@@ -47,6 +47,7 @@ from thinfile.services.collections import (
     CaseSummary,
     case_facts_in,
     check_collector,
+    held_open,
     member_agency_in,
     worklist,
 )
@@ -119,11 +120,13 @@ def agency_of(uow: UnitOfWork, actor: Actor) -> str | None:
 
 
 def visible_case_in(uow: UnitOfWork, case_id: int, actor: Actor) -> tuple[Any, str | None]:
-    """The case row and the caller's agency; a case the caller may not see does not exist."""
+    """The case row and the caller's agency; a case the caller may not see does not exist:
+    for an agency, any case it does not hold open (a closed case's borrower is no longer
+    the agency's to read, PIPL's necessity; it still counts in the agency's measures)."""
     check_collector(actor)
     agency = agency_of(uow, actor)
     row = uow.collections.case(case_id)
-    if row is None or (agency is not None and row.agency != agency):
+    if row is None or (agency is not None and not held_open(row, agency)):
         raise NotFoundError("no such collection case", field="case_id", value=case_id)
     return row, agency
 

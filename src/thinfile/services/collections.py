@@ -59,6 +59,7 @@ __all__ = [
     "check_loan_in_reach_in",
     "collection_measures",
     "follow_cases_in_unit",
+    "held_open",
     "list_agencies",
     "member_agency_in",
     "open_case_in",
@@ -362,11 +363,17 @@ def case_facts_in(uow: UnitOfWork, row: Any) -> CaseFacts:
     )
 
 
+def held_open(row: Any, agency: str) -> bool:
+    """Whether ``agency`` holds case ``row`` and the case is open: an agency reads a case and
+    its borrower only then."""
+    return bool(row.agency == agency and row.status == "open")
+
+
 def agency_case(engine: Engine, case_id: int, *, agency: str) -> AgencyCaseView:
-    """The case as ``agency`` may see it (only while it holds the case)."""
+    """The case as ``agency`` may see it (only while it holds the case open)."""
     with UnitOfWork(engine) as uow:
         row = uow.collections.case(case_id)
-        if row is None or row.agency != agency:
+        if row is None or not held_open(row, agency):
             raise NotFoundError("no such case for this agency", field="case_id", value=case_id)
         return redact_for_agency(case_facts_in(uow, row))
 
