@@ -281,6 +281,65 @@ def test_a_lost_answer_is_settled_by_a_status_query_and_the_late_notification_po
     balanced(book.engine)
 
 
+def _audited(engine: Engine, action: str) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT details FROM audit_log WHERE action = :a"), {"a": action}
+        )
+        return [str(r[0]) for r in rows]
+
+
+def test_a_payment_never_received_is_not_sent_again_once_the_loan_was_repaid_otherwise(
+    quiet_book: Book, silent: SandboxGatewayClient
+) -> None:
+    """The borrower's payment never reached the gateway; the loan was then repaid in full at
+    the counter. The status query closes the payment without sending it: the card is never
+    debited for a loan that owes nothing."""
+    book = quiet_book
+    never = pay(book, LostAnswers(silent, reaches=False), "400.00")  # type: ignore[arg-type]
+    assert never.status is IntentStatus.PENDING and silent.debit_status(never.id) is None
+    on = current_business_date(book.engine)
+    payments.prepay_loan(
+        book.engine, book.loan_id, loans.quote_payoff(book.engine, book.loan_id, on), on
+    )
+    queried = refresh_payment_intent(book.engine, silent, never.id)
+    assert (queried.status, queried.gateway_txn_id) == (IntentStatus.FAILED, None)
+    assert silent.debit_status(never.id) is None  # nothing was sent
+    assert postings(book.engine, book.loan_id) == [("prepayment", PRINCIPAL_FEN, None)]
+    assert len(_audited(book.engine, "payment.cancelled")) == 1
+    balanced(book.engine)
+
+
+def test_a_payment_never_received_is_lowered_to_what_is_left_once_its_request_is_stale(
+    quiet_book: Book, silent: SandboxGatewayClient
+) -> None:
+    """2,000.00 asked, never received; 1,500.00 paid at the counter since, so the loan can
+    take 1,500.00 (its payoff the same day). Once the first request would be refused as stale
+    the payment is sent again for 1,500.00, and its success closes the loan."""
+    book = quiet_book
+    never = pay(book, LostAnswers(silent, reaches=False), "2000.00")  # type: ignore[arg-type]
+    on = current_business_date(book.engine)
+    payments.post_payment(book.engine, book.loan_id, Money.of("1500.00"), on)
+    left = loans.quote_payoff(book.engine, book.loan_id, on)
+    assert left == Money.of("1500.00")
+    with book.engine.begin() as conn:
+        conn.execute(
+            sa.update(payment_intents)
+            .where(payment_intents.c.id == never.id)
+            .values(created_at=datetime.now(UTC) - silent.request_expiry - timedelta(seconds=1))
+        )
+    queried = refresh_payment_intent(book.engine, silent, never.id)
+    assert queried.amount == left
+    report = silent.debit_status(never.id)
+    assert report is not None and report.amount_fen == left.fen
+    assert len(_audited(book.engine, "payment.lowered")) == 1
+    swept = settle_stale_intents(book.engine, silent, older_than=timedelta(0))
+    assert [(i.id, i.status) for i in swept] == [(never.id, IntentStatus.SUCCEEDED)]
+    assert [p[1] for p in postings(book.engine, book.loan_id)] == [150_000, 150_000]
+    assert loans.get_loan(book.engine, book.loan_id).account.status.value == "closed"
+    balanced(book.engine)
+
+
 def test_late_and_out_of_order_words_post_each_debit_once_and_the_money_wins(
     quiet_book: Book, silent: SandboxGatewayClient
 ) -> None:

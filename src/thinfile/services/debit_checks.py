@@ -3,19 +3,26 @@ sender takes it from the queue (:mod:`thinfile.services.auto_debit`), and again 
 the sender claimed never reached the gateway and is sent again
 (:func:`~thinfile.services.payment_status_queries.refresh_payment_intent`) — whatever happened
 since (the borrower paid, the loan closed, the purchase went under dispute) is seen before
-any money moves."""
+any money moves; and the check a borrower's own card payment passes before it is sent again
+(:func:`recheck_payment`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from thinfile.errors import ConflictError
 from thinfile.services.audit import record_audit
 from thinfile.services.identity_records import now_utc
-from thinfile.services.payment_intents import IntentStatus, borrower_label, fallen_due_today
+from thinfile.services.payment_intents import (
+    IntentStatus,
+    borrower_label,
+    fallen_due_today,
+    owed_today,
+)
 from thinfile.services.uow import UnitOfWork
 from thinfile.store.payment_intents_repo import StoredIntent
 
-__all__ = ["recheck_debit"]
+__all__ = ["recheck_debit", "recheck_payment"]
 
 
 def recheck_debit(
@@ -45,7 +52,43 @@ def recheck_debit(
     current = uow.payment_intents.get(intent.id, lock=True)
     if current is None or current.status != status or current.gateway_txn_id is not None:
         return None
-    room = due - (in_flight - current.amount)  # in flight counts this intent too
+    lower = status is IntentStatus.CREATED or _before(current.claimed_at, stale_before)
+    return _within(uow, current, due, in_flight, lower, "auto_debit")
+
+
+def recheck_payment(
+    uow: UnitOfWork, intent: StoredIntent, today: date | None, *, stale_before: datetime
+) -> StoredIntent | None:
+    """Under the loan's row lock, a borrower's own card payment (``pending``, without a
+    gateway transaction: the gateway never received it) checked before it is sent again
+    against what the loan can still take — its payoff on the business date, less what its
+    other unsettled payments take (:func:`~thinfile.services.payment_intents.owed_today`):
+    the borrower may have paid otherwise since (at the counter, another card), or the loan
+    closed. None when it is no longer pending or has a gateway transaction, or when nothing
+    is left to take: then it is closed ``failed`` without a debit (``payment.cancelled``).
+    Above what is left it is lowered to it (``payment.lowered``) once its request, sent when
+    it was created, would be refused as stale (before ``stale_before``); a younger one is sent
+    again unchanged (as :func:`recheck_debit`). The caller commits."""
+    try:
+        owed, in_flight = owed_today(uow, intent.loan_id, today=today)  # locks the loan
+        room_of_loan = owed.fen
+    except ConflictError:  # the loan is no longer active: it owes nothing
+        room_of_loan, in_flight = 0, uow.payment_intents.in_flight(intent.loan_id)
+    current = uow.payment_intents.get(intent.id, lock=True)
+    pending = IntentStatus.PENDING
+    if current is None or current.status != pending or current.gateway_txn_id is not None:
+        return None
+    stale = _before(current.created_at, stale_before)
+    return _within(uow, current, room_of_loan, in_flight, stale, "payment")
+
+
+def _within(
+    uow: UnitOfWork, current: StoredIntent, ceiling: int, in_flight: int, lower: bool, kind: str
+) -> StoredIntent | None:
+    """``current`` if it fits ``ceiling`` less the other intents in flight (``in_flight``
+    counts it too); else closed ``failed`` when nothing is left, lowered to what is left when
+    ``lower``, or kept as it is (audited as ``{kind}.cancelled`` / ``{kind}.lowered``)."""
+    room = ceiling - (in_flight - current.amount)
     if room >= current.amount:
         return current
     subject = f"loan:{current.loan_id}"
@@ -54,17 +97,16 @@ def recheck_debit(
             current.id, status=IntentStatus.FAILED.value, settled_at=now_utc()
         )
         details = {"intent": current.id, "amount_fen": current.amount}
-        record_audit(uow, borrower_label(current), "auto_debit.cancelled", subject, details)
+        record_audit(uow, borrower_label(current), f"{kind}.cancelled", subject, details)
         return None
-    if status is not IntentStatus.CREATED and not _expired(current, stale_before):
+    if not lower:
         return current
     uow.payment_intents.update(current.id, amount=room)
     details = {"intent": current.id, "from_fen": current.amount, "to_fen": room}
-    record_audit(uow, borrower_label(current), "auto_debit.lowered", subject, details)
+    record_audit(uow, borrower_label(current), f"{kind}.lowered", subject, details)
     return uow.payment_intents.get(current.id)
 
 
-def _expired(intent: StoredIntent, stale_before: datetime | None) -> bool:
-    """Whether ``intent`` was claimed before ``stale_before`` (a claim of unknown time: no)."""
-    claimed = intent.claimed_at
-    return stale_before is not None and claimed is not None and claimed < stale_before
+def _before(sent: datetime | None, stale_before: datetime | None) -> bool:
+    """Whether a request sent at ``sent`` is older than ``stale_before`` (unknown: no)."""
+    return stale_before is not None and sent is not None and sent < stale_before

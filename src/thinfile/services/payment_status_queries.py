@@ -1,11 +1,13 @@
 """Status queries (掉单查询): asking the gateway what became of a card payment whose word is
 late or lost, and settling it with the answer (:mod:`thinfile.services.payment_settlement`).
 
-A debit the gateway never received is sent again under the same ``request_id``: a borrower's
-payment as it was asked for; an auto-debit claimed by the sender is checked again against what
-has fallen due first (:func:`~thinfile.services.debit_checks.recheck_debit`) — closed when
-nothing is due, lowered to what is still owed once its first request would be refused as stale
-(the gateway's ``request_expiry`` after the claim), else sent again unchanged.
+A debit the gateway never received is sent again under the same ``request_id``, checked first
+against what the loan owes now: a borrower's payment against what the loan can still take (its
+payoff: :func:`~thinfile.services.debit_checks.recheck_payment`), an auto-debit claimed by the
+sender against what has fallen due (:func:`~thinfile.services.debit_checks.recheck_debit`) —
+closed when nothing is left (paid otherwise since, the loan closed), lowered to what is left
+once its first request would be refused as stale (the gateway's ``request_expiry`` after it
+was sent), else sent again unchanged.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from thinfile.errors import NotFoundError, PaymentGatewayUnavailableError, ThinfileError
-from thinfile.services.debit_checks import recheck_debit
+from thinfile.services.debit_checks import recheck_debit, recheck_payment
 from thinfile.services.identity_records import now_utc
 from thinfile.services.payment_intents import (
     IntentStatus,
@@ -39,14 +41,15 @@ def refresh_payment_intent(
     engine: Engine, gateway: PaymentGateway, intent_id: str, *, today: date | None = None
 ) -> IntentView:
     """Ask the gateway what became of an unsettled intent's debit (a status query) and apply
-    its answer; one it never received is sent again under the same ``request_id``. An
-    auto-debit still queued is left to :func:`~thinfile.services.auto_debit.send_queued_debits`,
-    which checks it against what has fallen due first; one claimed by the sender but never
-    received is checked again the same way — closed when nothing is due (the borrower paid,
-    the loan closed, the purchase went under dispute), else sent again under its request id:
-    unchanged while the first request may yet arrive, lowered to what is still owed once the
-    gateway would refuse that request as stale (``request_expiry`` after the claim). ``today``:
-    the business date when not the wall clock's."""
+    its answer; one it never received is sent again under the same ``request_id``, checked
+    first against what the loan owes now — a borrower's payment against what the loan can
+    still take, an auto-debit claimed by the sender against what has fallen due: closed when
+    nothing is left (the borrower paid otherwise, the loan closed, the purchase went under
+    dispute), else sent again unchanged while the first request may yet arrive, lowered to
+    what is left once the gateway would refuse that request as stale (``request_expiry``
+    after it was sent). An auto-debit still queued is left to
+    :func:`~thinfile.services.auto_debit.send_queued_debits`, which checks it the same way.
+    ``today``: the business date when not the wall clock's."""
     with UnitOfWork(engine) as uow:
         intent = uow.payment_intents.get(intent_id)
     if intent is None:
@@ -58,19 +61,22 @@ def refresh_payment_intent(
     if intent.status != IntentStatus.PENDING:
         return intent_view(intent)
     report = gateway.debit_status(intent.id)
-    if report is None:
-        if intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX):  # claimed, never received
-            with UnitOfWork(engine) as uow:
-                stale_before = now_utc() - gateway.request_expiry
+    if report is None:  # never received: checked against what is owed now, then sent again
+        automatic = intent.idempotency_key.startswith(AUTO_DEBIT_PREFIX)
+        with UnitOfWork(engine) as uow:
+            stale_before = now_utc() - gateway.request_expiry
+            if automatic:  # claimed by the sender
                 checked = recheck_debit(
                     uow, intent, IntentStatus.PENDING, today, stale_before=stale_before
                 )
-                uow.commit()
-            if checked is None:
-                return get_payment_intent(engine, intent.loan_id, intent.id)
-            return intent_view(send_debit(engine, gateway, checked))
-        _reset(engine, intent.id)
-        return intent_view(send_debit(engine, gateway, intent))
+            else:
+                checked = recheck_payment(uow, intent, today, stale_before=stale_before)
+            uow.commit()
+        if checked is None:
+            return get_payment_intent(engine, intent.loan_id, intent.id)
+        if not automatic:
+            _reset(engine, intent.id)
+        return intent_view(send_debit(engine, gateway, checked))
     word = GatewayWord(
         report.gateway_txn_id, report.status, report.amount_fen, report.failure, report.completed_at
     )
