@@ -138,6 +138,36 @@ def test_a_posting_reversed_without_a_gateway_refund_is_a_break(
     balanced(quiet.engine)
 
 
+def test_a_posting_reversed_after_its_date_was_reconciled_adds_a_break_to_that_date(
+    quiet: Book, silent: SandboxGatewayClient
+) -> None:
+    """The date was reconciled (matched) before staff reversed the posting: the card stays
+    debited and the books hold none of it, so that date gets an ``unposted`` break (a date is
+    reconciled once: its file is never read again); the same file still reads back."""
+    intent = pay(quiet, silent, "150.00")
+    day = today_cst()
+    header, *lines = silent.reconciliation_file(day).decode().splitlines()
+    data = "\n".join([header, *(x for x in lines if intent.id in x)]).encode() + b"\n"
+    done = reconcile_payments(quiet.engine, day, data, actor="system")
+    assert done.counts == {"posted": 1} and done.open_breaks == []
+    posted = get_payment_intent(quiet.engine, quiet.loan_id, intent.id)
+    assert posted.txn_id is not None
+    on = current_business_date(quiet.engine)
+    reverse_payment(quiet.engine, posted.txn_id, on, reason="entered in error")
+    after = reconciliation_of(quiet.engine, day)
+    assert after.counts == {"posted": 1, "unposted": 1}
+    [open_break] = after.open_breaks
+    assert (open_break.request_id, open_break.file_amount, open_break.loan_id) == (
+        intent.id,
+        15_000,
+        quiet.loan_id,
+    )
+    assert (open_break.gateway_txn_id, open_break.n) == (posted.gateway_txn_id, 2)
+    again = reconcile_payments(quiet.engine, day, data, actor="system")
+    assert not again.made and again.counts == after.counts
+    balanced(quiet.engine)
+
+
 def test_a_word_of_another_amount_holds_the_intent_and_the_file_of_its_amount_posts_it(
     quiet: Book, silent: SandboxGatewayClient
 ) -> None:

@@ -1,7 +1,9 @@
 """Reversing a payment (冲正): reverse-and-replay of a posted payment or fee waiver.
 
 The loan is rebuilt from its opening without the reversed posting; the ledger gets the exact
-reversal of its journal entry plus, when later history changes, one adjustment entry.
+reversal of its journal entry plus, when later history changes, one adjustment entry. A card
+payment's posting reversed after its date was reconciled adds an ``unposted`` break to that
+date's reconciliation: the card was debited, and the money is the borrower's to return.
 ``reverse_in_unit`` works inside the caller's unit of work, ``reverse_today`` on the current
 business date with its audit row for the caller to append last (the API's idempotent form),
 and ``reverse_payment`` wraps it in a unit of work of its own, committed once.
@@ -128,9 +130,19 @@ def reverse_in_unit(
     uow.transactions.mark_reversed(txn_id)
     uow.ledger.mark_reversal(ids[0], reverses=entry_id, memo=reason or "payment reversed")
     uow.collections.reopen_promises(row.loan_id, int(row.day))  # money that never arrived
+    _card_money_to_return(uow, row.loan_id, txn_id)
     return Reversal(
         new_id, txn_id, after.loan.status, len(booked) > 1, row.loan_id, on, EventKind(row.kind)
     )
+
+
+def _card_money_to_return(uow: UnitOfWork, loan_id: int, txn_id: int) -> None:
+    """A reversed posting of a card payment leaves the card debited and the books without
+    the money: a break for staff to return it (reconciliation's ``unposted``). On a date
+    already reconciled it is added there now; a date not reconciled yet finds it itself."""
+    intent = uow.payment_intents.of_posting(loan_id, txn_id)
+    if intent is not None and intent.gateway_txn_id is not None:
+        uow.reconciliations.break_reversed(intent.gateway_txn_id)
 
 
 def reversal_audit(actor: str, done: Reversal, *, reason: str = "") -> AuditDraft:

@@ -160,6 +160,14 @@ class PaymentIntentRepository:
         )
         return [_intent(row) for row in self.conn.execute(query)]
 
+    def of_posting(self, loan_id: int, txn_id: int) -> StoredIntent | None:
+        """The intent of loan ``loan_id`` whose money was posted as transaction ``txn_id``."""
+        query = sa.select(payment_intents).where(
+            payment_intents.c.loan_id == loan_id, payment_intents.c.txn_id == txn_id
+        )
+        row = self.conn.execute(query).first()
+        return None if row is None else _intent(row)
+
     def in_flight(self, loan_id: int, *, unsent_queue: str | None = None) -> int:
         """Fen of the loan's intents not yet settled (created or pending); with
         ``unsent_queue`` (a key prefix), not those of that queue still waiting to be sent."""

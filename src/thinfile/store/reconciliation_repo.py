@@ -51,6 +51,16 @@ _RUN_COLS = [
     payment_reconciliations.c[f.name] for f in fields(StoredReconciliation) if f.name != "items"
 ]
 _I = payment_reconciliation_items
+_COPIED = (
+    "gateway_txn_id",
+    "request_id",
+    "kind",
+    "file_status",
+    "file_amount",
+    "book_amount",
+    "loan_id",
+)
+"""What a break of a reversed posting keeps of the item that matched it."""
 
 
 def _item(row: sa.Row[tuple[object, ...]]) -> StoredReconItem:
@@ -102,6 +112,39 @@ class ReconciliationRepository:
             _I.c.file_status.is_not(None),
         )
         return {r[0] for r in self.conn.execute(q)}
+
+    def break_reversed(self, gateway_txn_id: str) -> tuple[date, int] | None:
+        """A break ``unposted`` added to the date whose file listed ``gateway_txn_id`` as
+        succeeded and found it posted: the posting was reversed since, without a refund at
+        the gateway, so the money is the borrower's to return. The date and the break's
+        number; None when no reconciled file listed it yet (that date's run will find the
+        reversal itself)."""
+        listed = self.conn.execute(
+            sa.select(_I)
+            .where(
+                _I.c.gateway_txn_id == gateway_txn_id,
+                _I.c.file_status == "succeeded",
+                _I.c.outcome.in_(("matched", "posted")),
+            )
+            .order_by(_I.c.day)
+        ).first()
+        if listed is None:
+            return None
+        day = listed.day
+        self.conn.execute(  # one break number at a time on that date
+            sa.select(payment_reconciliations.c.day)
+            .where(payment_reconciliations.c.day == day)
+            .with_for_update()
+        )
+        last = self.conn.execute(sa.select(sa.func.max(_I.c.n)).where(_I.c.day == day))
+        n = int(last.scalar_one()) + 1
+        values = {c: getattr(listed, c) for c in _COPIED}
+        self.conn.execute(
+            sa.insert(_I).values(
+                day=day, n=n, outcome="unposted", book_status="succeeded", **values
+            )
+        )
+        return day, n
 
     def resolve(self, day: date, n: int, *, resolution: str, by: str, at: datetime) -> bool:
         """Mark a break resolved; False when it was resolved already (or is none)."""
