@@ -450,6 +450,31 @@ def test_captures_never_exceed_the_authorization_and_each_books_a_subsidised_loa
     )
 
 
+def test_an_order_on_a_fee_plan_captured_in_parts_costs_no_more_than_the_plan_confirmed(
+    api: TestClient, world: World
+) -> None:
+    """1,000.00 over 6 months at 0.5% a month: 5.00 a period, 30.00 in all, as confirmed.
+    Captured as 999.00 and 1.00, each part's fee rounded on its own would be 5.00 + 0.01;
+    the borrower's loans charge 30.00 between them."""
+    merchant = shop(api, world.admin)
+    one = [{"name": "电动车", "sku": "EB-1", "quantity": 1, "unit_price": "1000.00"}]
+    session = create(api, merchant, total="1000.00", lines=one).json()
+    plans = api.get(f"/v1/me/checkout/{session['id']}/plans", headers=world.alice.headers)
+    (six,) = [p for p in plans.json()["plans"] if p["periods"] == 6]
+    assert six["total_cost"] == "30.00"
+    read_for(api, session["id"])
+    assert confirm(api, world.alice, session["id"], periods=6).json()["status"] == "authorized"
+    for part in ("999.00", "1.00"):
+        done = post(api, merchant, session["id"], "captures", amount=part)
+        assert done.status_code == 201, done.text
+    fees = 0
+    for capture in done.json()["captures"]:
+        loan = api.get(f"/v1/loans/{capture['loan_id']}", headers=world.alice.headers).json()
+        fees += sum(int(Decimal(i["due"]["fee"]) * 100) for i in loan["installments"])
+    assert fees == 3_000
+    ledger_ok(api)
+
+
 def merchant_id_of(api: TestClient, merchant: Party) -> str:
     return str(api.get("/v1/merchant/me", headers=merchant.headers).json()["merchant"]["id"])
 

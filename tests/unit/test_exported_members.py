@@ -271,6 +271,7 @@ EXPORTS: dict[str, list[str]] = {
         "mask_account_number",
         "organisation_code_check_character",
         "parse_credit_code",
+        "part_rounding",
         "purchase_money",
         "quote_checkout",
         "recognise_income",

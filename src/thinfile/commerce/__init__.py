@@ -72,7 +72,7 @@ from thinfile.commerce.merchant import (
     mask_account_number,
     settlement_account_number,
 )
-from thinfile.commerce.plan import BorrowerPlan, borrower_plan
+from thinfile.commerce.plan import BorrowerPlan, borrower_plan, part_rounding
 from thinfile.commerce.purchase import (
     Captured,
     Coupon,
@@ -143,6 +143,7 @@ __all__ = [
     "mask_account_number",
     "organisation_code_check_character",
     "parse_credit_code",
+    "part_rounding",
     "purchase_money",
     "quote_checkout",
     "recognise_income",

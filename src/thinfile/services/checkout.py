@@ -37,6 +37,7 @@ from thinfile.commerce import (
     allowed_terms,
     borrower_plan,
     check_order,
+    part_rounding,
     purchase_money,
     redirect_url,
 )
@@ -294,7 +295,9 @@ def capture_in_unit(
         before=_captured(record.captures, row.currency),
     )
     assert money.financed == amount
-    terms = borrower_plan(amount, pricing, start=on, rounding=contract.rounding).schedule.terms
+    earlier = [c.amount for c in sorted(record.captures, key=lambda c: c.n)]
+    rounding = part_rounding(earlier, amount.fen, pricing, contract.rounding)
+    terms = borrower_plan(amount, pricing, start=on, rounding=rounding).schedule.terms
     if row.credit_line_id is not None:
         line = uow.credit_lines.get(row.credit_line_id, lock=True)
         check_capture(line.line, amount)  # within the authorization, which held its room
