@@ -190,6 +190,15 @@ def test_an_offered_increase_is_accepted_and_another_declined(client, monkeypatc
     assert new_limit * 100 > limit
     assert explain_limit("INCREASE_GOOD_REPAYMENT").en in asked.text
     assert line_row(client, line_id)[0] == limit  # only an offer until accepted
+    huge = "99999999999999999999"  # past 64 bits: names no offer (SQLite cannot bind it)
+    for what in ("acceptance", "refusal"):
+        sent = post(
+            client,
+            f"/lines/{line_id}/limit-offers/{huge}/{what}",
+            {},
+            form_page=f"/lines/{line_id}",
+        )
+        assert sent.status_code == 404, what
 
     url = f"/lines/{line_id}/limit-offers/{offered}/acceptance"
     accepted = post(client, url, {}, form_page=f"/lines/{line_id}")

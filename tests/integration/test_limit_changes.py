@@ -286,3 +286,87 @@ def test_an_offer_comes_from_a_decision_or_a_staff_request_and_the_migration_rev
         assert line_limits(engine, line).offers == ()
     finally:
         engine.dispose()
+
+
+def _taken(engine: sa.Engine, line: int, limit: str, *, until: date | None = None, by=AGENT) -> int:
+    """A staff increase offered and accepted by the borrower: the limit after it."""
+    done = change_limit_by_staff(
+        engine, line, Money.of(limit), reason="asked by the borrower", actor=by, until=until
+    )
+    assert done.offer_id is not None, done
+    return accept_limit_offer(engine, line, done.offer_id, actor=BORROWER).limit
+
+
+def _line_with_income(engine: sa.Engine) -> int:
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    draw(engine, line, Money.of("1000"), 6, START)
+    run_cob(engine, date(2025, 1, 10))  # the business date is now 11 January 2025
+    with UnitOfWork(engine) as uow:
+        uow.limits.set_income(line, 2_000_000, "staff verified", 0)
+        uow.commit()
+    return line
+
+
+def test_a_temporary_limit_replacing_another_ends_at_the_lines_own_limit(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = _line_with_income(engine)
+    assert _taken(engine, line, "6000", until=date(2025, 1, 20)) == 600_000
+    assert _taken(engine, line, "7000", until=date(2025, 2, 5), by=OTHER) == 700_000
+    run_cob(engine, date(2025, 1, 20))  # the first one was replaced: nothing ends today
+    assert line_limits(engine, line).limit == 700_000
+    run_cob(engine, date(2025, 2, 5))
+    assert line_limits(engine, line).limit == 500_000  # not the 6,000 the second started from
+    engine.dispose()
+
+
+def test_a_decrease_during_a_temporary_limit_stands_and_nothing_above_the_base_survives(
+    database_url,
+):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = _line_with_income(engine)
+    assert _taken(engine, line, "8000", until=date(2025, 1, 25)) == 800_000
+    lowered = change_limit_by_staff(engine, line, Money.of("7000"), reason="risk", actor=OTHER)
+    assert lowered.applied and lowered.overview.limit == 700_000
+    run_cob(engine, date(2025, 1, 25))
+    after = line_limits(engine, line)
+    assert after.limit == 500_000 and after.history[0].reason_codes == ("TEMPORARY_ENDED",)
+    engine.dispose()
+
+
+def test_an_increase_accepted_for_good_during_a_temporary_limit_outlives_it(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = _line_with_income(engine)
+    assert _taken(engine, line, "6000", until=date(2025, 1, 20)) == 600_000
+    assert _taken(engine, line, "6500", by=OTHER) == 650_000
+    run_cob(engine, date(2025, 1, 20))
+    assert line_limits(engine, line).limit == 650_000
+    engine.dispose()
+
+
+def test_a_temporary_limit_is_measured_from_the_lines_own_limit_against_the_threshold(
+    database_url,
+):
+    """20,000.00 for a while on a 5,000.00 line, approved by two people; one of them then
+    sets a temporary 19,900.00 for longer: 14,900.00 above the line's own limit, not 100.00
+    below the temporary one — a second person must approve it."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    line = _line_with_income(engine)
+    asked = change_limit_by_staff(
+        engine, line, Money.of("20000"), reason="stock", actor=AGENT, until=date(2025, 1, 25)
+    )
+    assert asked.request_id is not None
+    approved = approve_limit_change(engine, asked.request_id, approver=OTHER)
+    assert approved.offer_id is not None
+    accept_limit_offer(engine, line, approved.offer_id, actor=BORROWER)
+    longer = change_limit_by_staff(
+        engine, line, Money.of("19900"), reason="longer", actor=AGENT, until=date(2025, 2, 10)
+    )
+    assert not longer.applied and longer.request_id is not None
+    assert line_limits(engine, line).limit == 2_000_000
+    run_cob(engine, date(2025, 1, 25))
+    assert line_limits(engine, line).limit == 500_000
+    engine.dispose()

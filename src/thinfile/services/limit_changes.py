@@ -160,6 +160,16 @@ def _check_affordable(uow: UnitOfWork, line_id: int, new: Money, on: date) -> No
         )
 
 
+def _size(uow: UnitOfWork, stored: StoredLine, new: int, until: date | None) -> int:
+    """How far a change moves the line against the maker-checker threshold: from its limit,
+    or for a temporary limit from the limit it goes back to (a temporary limit replacing
+    another is measured from the line's own, not from the one it replaces)."""
+    line = stored.line
+    if until is None:
+        return abs(new - line.limit.fen)
+    return abs(new - uow.limit_decisions.temporary_base(line.line_id, line.limit.fen))
+
+
 def _record_income(uow: UnitOfWork, stored: StoredLine, income: Money | None, on: date) -> None:
     if income is None:
         return
@@ -188,7 +198,7 @@ def _apply(
         uow.limit_decisions.add_temporary(
             {
                 "line_id": line.line_id,
-                "base_limit": line.limit.fen,
+                "base_limit": uow.limit_decisions.temporary_base(line.line_id, line.limit.fen),
                 "temporary_limit": new,
                 "start_day": to_day(on),
                 "end_day": to_day(until),
@@ -270,7 +280,7 @@ def change_limit_by_staff(
         ) + uow.limit_decisions.offered_alone(line_id, since=to_day(since))
         if alone:
             details["moved_alone_fen"] = alone
-        if alone + abs(new - stored.line.limit.fen) > threshold:
+        if alone + _size(uow, stored, new, until) > threshold:
             request_id = uow.limit_decisions.add_change_request(
                 {
                     "line_id": line_id,

@@ -293,19 +293,22 @@ def _follow(
 
 
 def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
-    """Temporary limits whose end date has come go back to the limit before them (if staff
-    have not moved the line since), with a notice; how many ended."""
+    """Temporary limits whose end date has come end, with a notice: the line keeps no more
+    than the limit before the temporary one (a decrease decided since, by the review or
+    staff, stands; nothing above that limit survives it — an increase the borrower accepted
+    for good since ended the temporary limit then); how many ended."""
     day = to_day(on)
     ended = uow.limit_decisions.temporary_ending(day)
     moves, notices = [], []
     for t in ended:
         uow.limit_decisions.end_temporary(int(t.id))
         line = uow.credit_lines.get(int(t.line_id), lock=True).line
-        if line.limit.fen != int(t.temporary_limit):
+        back = min(line.limit.fen, int(t.base_limit))
+        if back == line.limit.fen:
             continue
         move = {
             "line_id": int(t.line_id),
-            "limit": int(t.base_limit),
+            "limit": back,
             "status": line.status.value,
             "day": day,
             "old_limit": line.limit.fen,
@@ -319,7 +322,7 @@ def end_temporary_limits_in(uow: UnitOfWork, on: date) -> int:
                 "day": day,
                 "kind": "temporary_end",
                 "old_limit": line.limit.fen,
-                "new_limit": int(t.base_limit),
+                "new_limit": back,
                 "reason_codes": "TEMPORARY_ENDED",
             }
         )

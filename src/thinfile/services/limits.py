@@ -253,13 +253,17 @@ def accept_limit_offer(
             uow.limit_decisions.add_temporary(
                 {
                     "line_id": line_id,
-                    "base_limit": stored.line.limit.fen,
+                    "base_limit": uow.limit_decisions.temporary_base(
+                        line_id, stored.line.limit.fen
+                    ),
                     "temporary_limit": new,
                     "start_day": day,
                     "end_day": int(offer.end_day),
                     "status": "active",
                 }
             )
+        else:  # the new limit is the line's own for good: no temporary one ends below it
+            uow.limit_decisions.end_running_temporary(line_id)
         _, change = change_limit(stored.line, Money(new, currency), "OFFER_ACCEPTED", on)
         alone = uow.limit_decisions.made_alone_by(offer_id)
         uow.credit_lines.change_limit(line_id, change, single_handed_by=alone)

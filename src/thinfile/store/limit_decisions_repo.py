@@ -369,7 +369,30 @@ class LimitDecisionRepository:
     # temporary limits
 
     def add_temporary(self, values: Mapping[str, object]) -> None:
+        """Start a temporary limit; one already running on the line gives way to it
+        (``superseded``), and the new one goes back to where that one would have: the caller
+        takes ``base_limit`` from :meth:`temporary_base`."""
+        self.end_running_temporary(int(str(values["line_id"])))
         self.conn.execute(sa.insert(limit_temporary).values(**values))
+
+    def temporary_base(self, line_id: int, limit: int) -> int:
+        """The limit the line goes back to when its temporary limit ends: the running
+        temporary's base, else ``limit`` (the line's own)."""
+        base = self.conn.execute(
+            sa.select(limit_temporary.c.base_limit).where(
+                limit_temporary.c.line_id == line_id, limit_temporary.c.status == "active"
+            )
+        ).scalar()
+        return limit if base is None else int(base)
+
+    def end_running_temporary(self, line_id: int) -> None:
+        """The line's running temporary limit (if any) no longer ends on its own: a newer
+        temporary or an accepted permanent limit took its place."""
+        self.conn.execute(
+            sa.update(limit_temporary)
+            .where(limit_temporary.c.line_id == line_id, limit_temporary.c.status == "active")
+            .values(status="superseded")
+        )
 
     def temporary_ending(self, day: int) -> list[StoredRow]:
         return list(

@@ -125,7 +125,7 @@ def close(
 def accept(
     request: Request,
     line_id: Serial,
-    offer: int,
+    offer: Serial,
     actor: OwningBorrower,
     _form: Form,
     context: Context,
@@ -142,7 +142,7 @@ def accept(
 def decline(
     request: Request,
     line_id: Serial,
-    offer: int,
+    offer: Serial,
     actor: OwningBorrower,
     _form: Form,
     context: Context,

@@ -124,7 +124,12 @@ def _income(text: str) -> Money | None:
 
 @router.post("/lines/{line_id}/limit-change-requests/{request_id}/approval")
 def approve(
-    request: Request, line_id: Serial, request_id: int, actor: Agent, form: Form, context: Context
+    request: Request,
+    line_id: Serial,
+    request_id: Serial,
+    actor: Agent,
+    form: Form,
+    context: Context,
 ) -> Response:
     """Approve another staff member's change: only now does the limit move (a decrease) or
     the borrower get the offer (an increase)."""
