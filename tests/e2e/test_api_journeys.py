@@ -4,6 +4,10 @@ replay a decision, run close of business, service loans and simulate policies.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
 from tests.e2e.api_harness import (
     DECLINE_MONTHS,
     REFER_MONTHS,
@@ -11,6 +15,7 @@ from tests.e2e.api_harness import (
     World,
     accept,
     apply,
+    context_of,
     make_borrower,
     make_staff,
 )
@@ -121,6 +126,30 @@ def test_a_declined_application_says_why_and_offers_can_be_declined(api, world):
     turned_down = api.post(f"/v1/applications/{approved['id']}/decline", headers=alice.headers)
     assert turned_down.json()["status"] == "offer_declined"
     assert accept(api, alice, approved["id"], 0).status_code == 409
+
+
+def _decided_days_ago(api: TestClient, application_id: str, days: int) -> None:
+    """Move the application's decision ``days`` back (the business date stays today's)."""
+    at = datetime.now(UTC) - timedelta(days=days)
+    with context_of(api).engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE applications SET submitted_at = :t WHERE id = :i"),
+            {"t": at, "i": application_id},
+        )
+
+
+def test_the_offers_stand_thirty_days_after_the_decision_and_then_lapse(api, world):
+    alice = world.alice
+    kept, lapsed = apply(api, alice).json(), apply(api, alice).json()
+    _decided_days_ago(api, kept["id"], 30)
+    _decided_days_ago(api, lapsed["id"], 31)
+    refused = accept(api, alice, lapsed["id"], 0)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["details"]["field"] == "application_id"
+    assert "apply again" in refused.json()["details"]["remedy"]
+    quoted = api.get(f"/v1/applications/{lapsed['id']}/price", headers=alice.headers)
+    assert quoted.status_code == 409
+    assert accept(api, alice, kept["id"], 0).status_code == 201  # the thirtieth day: it stands
 
 
 def test_an_underwriter_reviews_a_referral_and_replays_the_decision(api, world):

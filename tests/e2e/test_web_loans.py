@@ -8,7 +8,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -128,6 +128,21 @@ def test_accepting_an_offer_opens_the_loan_shown_under_my_loans(client, monkeypa
     assert "Loan paid out" in page or "放款" in page
     # paying early is explained: interest only for the days used (民法典 art. 677)
     assert "only for the days you have used" in page or "实际用款的天数" in page
+
+
+def test_offers_decided_more_than_thirty_days_ago_have_lapsed_and_say_apply_again(client):
+    borrower(client, 23)
+    decision_url = apply(client)
+    at = datetime.now(UTC) - timedelta(days=31)
+    with client.app.state.context.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE applications SET submitted_at = :t WHERE id = :i"),
+            {"t": at, "i": decision_url.rsplit("/", 1)[-1]},
+        )
+    page = client.get(decision_url)
+    assert page.status_code == 200
+    assert 'id="lapsed"' in page.text and "See details and cost statement" not in page.text
+    assert "/offers/0" not in page.text
 
 
 def test_paying_one_installment_lowers_the_balance_and_a_double_submit_posts_once(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.engine import Engine
@@ -33,7 +33,7 @@ from thinfile.services.applications_records import (
     load_application,
 )
 from thinfile.services.audit import AuditDraft, record_audit
-from thinfile.services.business_date import business_date_in
+from thinfile.services.business_date import business_date_in, lender_date
 from thinfile.services.credit_lines import open_line_in_unit
 from thinfile.services.documents import Signing, sign_contract_in_unit
 from thinfile.services.identity_records import Actor, now_utc
@@ -50,6 +50,7 @@ from thinfile.store.applications_repo import StoredApplication
 
 __all__ = [
     "MIN_READING_SECONDS",
+    "OFFER_DAYS",
     "OFFER_DECLINED",
     "AcceptedOffer",
     "Signing",
@@ -59,6 +60,7 @@ __all__ = [
     "decline_offer",
     "ensure_confirmed",
     "ensure_statement_read",
+    "offer_lapses",
     "offer_product",
     "quote_offer",
     "quote_offers_today",
@@ -73,6 +75,10 @@ MIN_READING_SECONDS = 10
 
 OFFER_DECLINED = ApplicationStatus.OFFER_DECLINED
 """Status of an approved application whose offers the applicant turned down."""
+
+OFFER_DAYS = 30
+"""Days an approved application's offers stand after the decision (as a limit offer and a
+working-capital decision do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +156,21 @@ def ensure_confirmed(*, confirmed: bool, seconds_read: float) -> None:
         )
 
 
-def _open_offer(row: StoredApplication, actor: Actor, offer: int) -> dict[str, object]:
+def _open_offer(row: StoredApplication, actor: Actor, offer: int, on: date) -> dict[str, object]:
     if row.user_id != actor.user_id:
         raise NotFoundError("no such application", field="application_id", value=row.id)
     if row.status != ApplicationStatus.APPROVED or row.accepted_offer is not None:
         raise ConflictError(
             "this application has no open offer to accept", field="application_id", value=row.id
+        )
+    lapses = offer_lapses(row)
+    if on > lapses:
+        raise ConflictError(
+            f"the offers of this application stood until {lapses.isoformat()}",
+            field="application_id",
+            value=row.id,
+            remedy="apply again: a new decision reads your circumstances as they are now",
+            extra={"lapsed_after": lapses.isoformat()},
         )
     offers = json.loads(row.decision_json)["offers"]
     if not 0 <= offer < len(offers):
@@ -166,10 +181,24 @@ def _open_offer(row: StoredApplication, actor: Actor, offer: int) -> dict[str, o
     return chosen
 
 
+def offer_lapses(row: StoredApplication) -> date:
+    """The last business date the application's offers may be accepted: :data:`OFFER_DAYS`
+    after the decision (an underwriter's review, or the submission's own), on the lender's
+    calendar. A decision reads the applicant's circumstances and the programmes of its day;
+    past that, a new application decides again."""
+    decided = row.reviewed_at if row.reviewed_at is not None else row.submitted_at
+    return lender_date(decided) + timedelta(days=OFFER_DAYS)
+
+
 def _acceptable(
-    row: StoredApplication, actor: Actor, offer: int, seconds_read: float, confirmed: bool
+    row: StoredApplication,
+    actor: Actor,
+    offer: int,
+    seconds_read: float,
+    confirmed: bool,
+    on: date,
 ) -> dict[str, object]:
-    chosen = _open_offer(row, actor, offer)
+    chosen = _open_offer(row, actor, offer, on)
     ensure_confirmed(confirmed=confirmed, seconds_read=seconds_read)
     return chosen
 
@@ -210,7 +239,7 @@ def quote_offer(
     annualized rate and cost statement the borrower reads before accepting. Writes nothing."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id)
-        chosen = _open_offer(row, actor, offer)
+        chosen = _open_offer(row, actor, offer, on)
         return _priced(uow, row, chosen, on, coupon_id, standard_price)
 
 
@@ -226,8 +255,8 @@ def quote_today(
     """:func:`quote_offer` on the current business date, read in the same transaction."""
     with UnitOfWork(engine) as uow:
         row = load_application(uow, application_id)
-        chosen = _open_offer(row, actor, offer)
-        return _priced(uow, row, chosen, business_date_in(uow), coupon_id, standard_price)
+        on = business_date_in(uow)
+        return _priced(uow, row, _open_offer(row, actor, offer, on), on, coupon_id, standard_price)
 
 
 def quote_offers_today(engine: Engine, application_id: str, *, actor: Actor) -> list[OfferPrice]:
@@ -239,7 +268,7 @@ def quote_offers_today(engine: Engine, application_id: str, *, actor: Actor) -> 
         on = business_date_in(uow)
         count = len(json.loads(row.decision_json)["offers"])
         return [
-            _priced(uow, row, _open_offer(row, actor, i), on, None, False) for i in range(count)
+            _priced(uow, row, _open_offer(row, actor, i, on), on, None, False) for i in range(count)
         ]
 
 
@@ -270,7 +299,7 @@ def accept_in_unit(
     signs the loan contract in the same unit (``services.documents``); ``coupon_id`` and
     ``standard_price`` price the offer as :func:`quote_offer` did."""
     row = load_application(uow, application_id, lock=True)
-    chosen = _acceptable(row, actor, offer, seconds_read, confirmed)
+    chosen = _acceptable(row, actor, offer, seconds_read, confirmed, on)
     price = _priced(uow, row, chosen, on, coupon_id, standard_price)
     if price.reasons and not standard_price:
         programme = chosen.get("programme")

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from thinfile.decisioning.interest_coupons import InterestCouponTerms
 from thinfile.errors import (
+    ConflictError,
     ConsentRequiredError,
     CouponBudgetExhaustedError,
     CouponUnavailableError,
@@ -234,13 +235,19 @@ def decision_page(
     )
     reasons_key = "reasons_zh" if language(request).code == "zh" else "reasons"
     offers = record.decision.get("offers") or []
+    lapsed = None
     if (
         actor.role is Role.BORROWER
         and record.status is applications.ApplicationStatus.APPROVED
         and record.accepted_offer is None
     ):  # the prices accepting signs today, as each offer's page shows them
-        prices = applications.quote_offers_today(context.engine, application_id, actor=actor)
-        offers = [priced_view(record.decision, i, p).offer for i, p in enumerate(prices)]
+        try:
+            prices = applications.quote_offers_today(context.engine, application_id, actor=actor)
+            offers = [priced_view(record.decision, i, p).offer for i, p in enumerate(prices)]
+        except ConflictError as error:  # the offers stood until a date now past
+            lapsed, offers = error.extra.get("lapsed_after"), []
+            if lapsed is None:
+                raise
     return render(
         request,
         "borrower/decision.html",
@@ -248,6 +255,7 @@ def decision_page(
             "application": record,
             "decision": record.decision,
             "offers": offers,
+            "lapsed": lapsed,
             "reasons": record.decision.get(reasons_key) or [],
         },
         actor=actor,
