@@ -160,6 +160,31 @@ def _check_affordable(uow: UnitOfWork, line_id: int, new: Money, on: date) -> No
         )
 
 
+def _request(
+    uow: UnitOfWork,
+    line_id: int,
+    new: int,
+    until: date | None,
+    reason: str,
+    actor: Actor,
+    on: date,
+    status: str,
+) -> int:
+    """Record a staff change request: ``pending`` a second staff member, or made alone
+    (:data:`SINGLE_HANDED`, an increase offered at once); its id."""
+    return uow.limit_decisions.add_change_request(
+        {
+            "line_id": line_id,
+            "new_limit": new,
+            "end_day": None if until is None else to_day(until),
+            "reason": reason,
+            "requested_by": actor.user_id,
+            "requested_day": to_day(on),
+            "status": status,
+        }
+    )
+
+
 def _size(uow: UnitOfWork, stored: StoredLine, new: int, until: date | None) -> int:
     """How far a change moves the line against the maker-checker threshold: from its limit,
     or for a temporary limit from the limit it goes back to (a temporary limit replacing
@@ -281,17 +306,7 @@ def change_limit_by_staff(
         if alone:
             details["moved_alone_fen"] = alone
         if alone + _size(uow, stored, new, until) > threshold:
-            request_id = uow.limit_decisions.add_change_request(
-                {
-                    "line_id": line_id,
-                    "new_limit": new,
-                    "end_day": None if until is None else to_day(until),
-                    "reason": reason,
-                    "requested_by": actor.user_id,
-                    "requested_day": to_day(on),
-                    "status": "pending",
-                }
-            )
+            request_id = _request(uow, line_id, new, until, reason, actor, on, "pending")
             record_audit(
                 uow,
                 actor.label,
@@ -303,17 +318,7 @@ def change_limit_by_staff(
             uow.commit()
             return StaffLimitChange(False, request_id, view)
         if new > stored.line.limit.fen:
-            request_id = uow.limit_decisions.add_change_request(
-                {
-                    "line_id": line_id,
-                    "new_limit": new,
-                    "end_day": None if until is None else to_day(until),
-                    "reason": reason,
-                    "requested_by": actor.user_id,
-                    "requested_day": to_day(on),
-                    "status": SINGLE_HANDED,
-                }
-            )
+            request_id = _request(uow, line_id, new, until, reason, actor, on, SINGLE_HANDED)
             offer_id = _offer(uow, stored, new, on, until, request_id)
             record_audit(
                 uow,
