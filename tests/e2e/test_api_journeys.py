@@ -182,6 +182,29 @@ def test_an_underwriter_reviews_a_referral_and_replays_the_decision(api, world):
     )
 
 
+def test_a_referral_an_underwriter_declines_reads_as_declined_with_no_offers(api, world):
+    alice, underwriter = world.alice, world.underwriter
+    referred = apply(api, alice, months_in_city=REFER_MONTHS).json()
+    assert "REFER" in [r["code"] for r in referred["reasons"]] and referred["offers"]
+    review = api.post(
+        f"/v1/staff/applications/{referred['id']}/review",
+        headers=underwriter.headers,
+        json={"approve": False, "note": "income could not be verified"},
+    )
+    assert review.status_code == 200 and review.json()["status"] == "declined"
+    mine = api.get(f"/v1/applications/{referred['id']}", headers=alice.headers).json()
+    assert mine["status"] == "declined" and mine["offers"] == []
+    for key in ("reasons", "reasons_zh"):
+        codes = [r["code"] for r in mine[key]]
+        assert codes[0] == "DECLINED_ON_REVIEW" and "REFER" not in codes, codes
+        assert len(codes) == len(referred[key])  # what sent it to review stays, in words
+    assert accept(api, alice, referred["id"], 0).status_code == 409
+    replay = api.post(
+        f"/v1/staff/applications/{referred['id']}/replay", headers=underwriter.headers
+    ).json()
+    assert replay["identical"] is True  # the stored decision is the policy's, unchanged
+
+
 def test_close_of_business_moves_the_business_date_and_staff_service_loans(api, world):
     alice, admin = world.alice, world.admin
     agent = make_staff(api, Role.SERVICING_AGENT)

@@ -157,6 +157,13 @@ _CATALOG = {
             "We will contact you within one working day.",
             "我们将在一个工作日内联系您。",
         ),
+        Reason(
+            "DECLINED_ON_REVIEW",
+            "An underwriter reviewed your application and cannot approve it this time.",
+            "信贷人员已审核您的申请，本次无法批准。",
+            "You may ask us for the reasons, or apply again when your circumstances change.",
+            "您可以向我们询问具体原因，或在情况变化后重新申请。",
+        ),
     )
 }
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, NotRequired, TypedDict, cast
 
 from thinfile.decisioning import Outcome
+from thinfile.decisioning.reasons import explain
 from thinfile.errors import NotFoundError
 from thinfile.loanmath import Schedule
 from thinfile.security.crypto import PiiCipher
@@ -23,6 +24,7 @@ __all__ = [
     "ApplicationStatus",
     "StoredOffer",
     "application_record",
+    "declined_on_review",
     "load_application",
     "offers_of",
     "unmasked_decision",
@@ -80,6 +82,10 @@ def load_application(
 
 
 def application_record(row: StoredApplication, decision: dict[str, object]) -> ApplicationRecord:
+    """The application as it is read; a referral an underwriter declined reads as declined
+    (:func:`declined_on_review`)."""
+    if row.status == ApplicationStatus.DECLINED and row.reviewed_at is not None:
+        decision = declined_on_review(decision)
     return ApplicationRecord(
         row.id,
         row.applicant_id,
@@ -93,6 +99,22 @@ def application_record(row: StoredApplication, decision: dict[str, object]) -> A
         reviewed_at=None if row.reviewed_at is None else as_utc(row.reviewed_at),
         review_note=row.review_note,
     )
+
+
+def declined_on_review(decision: Mapping[str, Any]) -> dict[str, object]:
+    """A referred decision an underwriter declined, as the borrower reads it: no offers, and
+    first the reason ``DECLINED_ON_REVIEW`` in place of ``REFER`` ("an underwriter will
+    review"), then what sent it to review. The stored decision is not changed: its replay
+    still compares with what the policy decided."""
+    shown: dict[str, object] = {**decision, "offers": []}
+    for key, language in (("reasons", "en"), ("reasons_zh", "zh")):
+        reason = explain("DECLINED_ON_REVIEW")
+        text, advice = (
+            (reason.zh, reason.advice_zh) if language == "zh" else (reason.en, reason.advice_en)
+        )
+        kept = [r for r in decision.get(key) or [] if r.get("code") != "REFER"]
+        shown[key] = [{"code": reason.code, "text": text, "advice": advice}, *kept]
+    return shown
 
 
 def unmasked_decision(row: StoredApplication, cipher: PiiCipher) -> dict[str, object]:
