@@ -37,12 +37,19 @@ def _book_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(business_date, "now_utc", lambda: datetime(2025, 1, 1, tzinfo=UTC))
 
 
+def _drawn_line(engine: sa.Engine) -> int:
+    """A 5,000.00 line with 1,000.00 drawn on its first day; the book closed through 10
+    January 2025, so the business date is 11 January."""
+    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
+    draw(engine, line, Money.of("1000"), 6, START)
+    run_cob(engine, date(2025, 1, 10))
+    return line
+
+
 def test_a_temporary_increase_applies_once_accepted_and_ends_on_its_date(database_url):
     engine = make_engine(database_url)
     upgrade(engine)
-    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
-    draw(engine, line, Money.of("1000"), 6, START)
-    run_cob(engine, date(2025, 1, 10))  # the business date is now 11 January 2025
+    line = _drawn_line(engine)
     done = change_limit_by_staff(
         engine,
         line,
@@ -89,9 +96,7 @@ def test_a_temporary_increase_applies_once_accepted_and_ends_on_its_date(databas
 def test_a_staff_increase_never_moves_a_limit_the_borrower_did_not_accept(database_url):
     engine = make_engine(database_url)
     upgrade(engine)
-    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
-    draw(engine, line, Money.of("1000"), 6, START)
-    run_cob(engine, date(2025, 1, 10))  # the business date is now 11 January 2025
+    line = _drawn_line(engine)
     income = Money.of("6000")
     first = change_limit_by_staff(
         engine, line, Money.of("6000"), reason="asked by phone", actor=AGENT, verified_income=income
@@ -202,9 +207,7 @@ def _income_rows(engine: sa.Engine) -> list[tuple[int, str]]:
 def test_staff_never_raise_a_limit_beyond_what_the_income_repays(database_url):
     engine = make_engine(database_url)
     upgrade(engine)
-    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
-    draw(engine, line, Money.of("1000"), 6, START)
-    run_cob(engine, date(2025, 1, 10))
+    line = _drawn_line(engine)
     # no income recorded: no increase, whatever the amount; a decrease needs none
     with pytest.raises(ConflictError) as unknown:
         change_limit_by_staff(engine, line, Money.of("5100"), reason="goodwill", actor=AGENT)
@@ -298,9 +301,7 @@ def _taken(engine: sa.Engine, line: int, limit: str, *, until: date | None = Non
 
 
 def _line_with_income(engine: sa.Engine) -> int:
-    line = open_credit_line(engine, Money.of("5000"), Decimal("0.18"), START).line.line_id
-    draw(engine, line, Money.of("1000"), 6, START)
-    run_cob(engine, date(2025, 1, 10))  # the business date is now 11 January 2025
+    line = _drawn_line(engine)
     with UnitOfWork(engine) as uow:
         uow.limits.set_income(line, 2_000_000, "staff verified", 0)
         uow.commit()
