@@ -97,6 +97,9 @@ class ErrorDetails(BaseModel):
     remaining: str | None = Field(default=None, description="campaign_budget_exhausted: yuan")
     reason_codes: list[str] | None = Field(default=None, description="Limit request refusals")
     ask_again_from: date | None = Field(default=None, description="Limit request refusals")
+    lapsed_after: date | None = Field(
+        default=None, description="An application's offers: the last day they stood"
+    )
     owed: str | None = Field(
         default=None, description="Closing a credit line: yuan of principal still owed on it"
     )
